@@ -1,0 +1,2 @@
+// Package core streams Apache Arrow record batches into Databricks Zerobus.
+package core
