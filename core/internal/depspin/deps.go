@@ -1,4 +1,4 @@
-//go:build tools
+//go:build depspin
 
 // Package depspin pins dependencies during development; removed once real imports exist.
 package depspin
