@@ -30,3 +30,50 @@ generate:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+## ---- Python package zerobus_py (py-*): a Go core compiled with gopy, see setup.py ----
+ifeq ($(OS),Windows_NT)
+VENV_BIN := $(VENV)/Scripts
+else
+VENV_BIN := $(VENV)/bin
+endif
+# test_official_sdk_conformance.py needs the official SDK's venv (see that file); it runs separately.
+PYTEST_ARGS ?= --ignore=tests_py/test_official_sdk_conformance.py
+
+.PHONY: py-venv py-build py-lint py-test py-bench py-dist py-wheel-test
+
+## py-venv: .venv with the build and test tools (requirements-test.txt).
+py-venv: $(VENV)/.py-deps
+$(VENV)/.py-deps: requirements-test.txt requirements-build.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_BIN)/python -m pip install -q --upgrade pip
+	$(VENV_BIN)/python -m pip install -q -r requirements-build.txt -r requirements-test.txt
+	@touch $@
+
+## py-build: compile the extension (gopy; needs Go >= 1.24 and a C compiler) and install zerobus_py into .venv.
+py-build: py-venv
+	$(VENV_BIN)/python -m pip install -q --no-build-isolation --force-reinstall --no-deps .
+	$(VENV_BIN)/python -c "import zerobus_py; print('zerobus_py', zerobus_py.__version__, 'native', zerobus_py.native_version())"
+
+## py-lint: ruff (lint + format) and mypy --strict on zerobus_py.
+py-lint: py-venv
+	$(VENV_BIN)/ruff check zerobus_py tests_py bench setup.py
+	$(VENV_BIN)/ruff format --check zerobus_py tests_py bench setup.py
+	$(VENV_BIN)/mypy --strict zerobus_py
+
+## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).
+py-test: py-build py-lint
+	$(VENV_BIN)/pytest tests_py $(PYTEST_ARGS)
+
+## py-bench: the reference batch sent from Python and from Go against the local server.
+py-bench: py-build
+	$(VENV_BIN)/python bench/bench_python.py
+
+## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist).
+py-dist: py-venv
+	rm -rf dist
+	$(VENV_BIN)/python -m build --outdir dist .
+
+## py-wheel-test: install the wheel into a fresh venv with no Go on PATH, import it and send a batch.
+py-wheel-test: py-dist
+	bash tests_py/wheel_smoke.sh dist "$(PYTHON)"

@@ -1,2 +1,187 @@
-// Package core streams Apache Arrow record batches into Databricks Zerobus.
+// Package core streams Apache Arrow record batches into Databricks Zerobus,
+// the gRPC ingest service that writes rows into a Unity Catalog Delta table.
+//
+// A Wrapper converts each Arrow batch to protobuf records (one proto2
+// descriptor derived from the Arrow schema, or one you supply), streams them
+// over pipelined gRPC streams, and reports per row what was durably written
+// and what failed, with typed errors.
+//
+//	cfg := core.DefaultConfig()
+//	cfg.Endpoint = "https://<workspace-id>.zerobus.<region>.cloud.databricks.com"
+//	cfg.TableName = "main.default.events"
+//	cfg.UnityCatalogURL = "https://<workspace>.cloud.databricks.com"
+//	cfg.ClientID, cfg.ClientSecret = id, secret
+//	w, err := core.New(ctx, cfg)
+//	if err != nil { ... }
+//	defer w.Close(ctx)
+//	res, err := w.SendBatch(ctx, rec)
+//	if err != nil {
+//		bad, _ := res.ExtractFailedBatch(rec) // quarantine the failed rows
+//		defer bad.Release()
+//	}
+//
+// # Lifecycle
+//
+// New validates the Config (every problem at once, as *ConfigurationError)
+// and prepares the client; it does no network I/O. The first SendBatch of an
+// Arrow schema builds the conversion plan and opens that schema's streams
+// (fetching an OAuth token first). SendBatch and SendBatchAsync may then be
+// called from any number of goroutines. Flush waits for outstanding async
+// sends and acknowledgements. Close waits for calls in progress, flushes and
+// closes every stream and the debug files; it is idempotent, and every call
+// after it returns ErrClosed.
+//
+// # What "sent" means
+//
+// A row counts as successful only when the server has durably acknowledged
+// the request that carried it (Zerobus acknowledgements are cumulative and
+// mean the data is committed). SendBatch returns when every row of the batch
+// is acknowledged or has failed; its *TransmissionResult lists both sets
+// (TotalRows = SuccessfulCount + FailedCount on every path, and a batch that
+// fails as a whole lists every row as failed). The returned error is nil
+// exactly when every row succeeded.
+//
+// # Ordering
+//
+// The rows of one SendBatch call travel in order on one stream. Batches sent
+// one after another from one goroutine are written in that order. Batches
+// sent concurrently may interleave or use different streams; no order holds
+// between them.
+//
+// # Retries and delivery
+//
+// Retryable failures (UNAVAILABLE, INTERNAL, a dropped connection, missing
+// acknowledgements for AckTimeout, a server close signal, ...) are handled
+// inside the stream: it reconnects with exponential backoff and full jitter
+// (RetryBaseDelay, RetryMaxDelay, RetryMaxAttempts attempts in a row) and
+// re-sends only the unacknowledged requests. Acknowledged rows are never
+// re-sent. A lost acknowledgement can therefore store a row twice: delivery
+// is at-least-once. Non-retryable statuses (INVALID_ARGUMENT, NOT_FOUND,
+// PERMISSION_DENIED, UNAUTHENTICATED after one token refresh, ...) fail the
+// pending rows at once; the next batch opens a fresh stream. IsRetryable
+// tells whether re-sending the failed rows later may help.
+//
+// # Errors
+//
+// Every error is classified by KindOf into a stable ErrorKind
+// ("configuration", "authentication", "connection", "conversion",
+// "transmission", "retry_exhausted", "token_refresh", plus "closed" and
+// "canceled") and is one of the typed errors *ConfigurationError,
+// *AuthenticationError, *ConnectionError, *ConversionError (with Row and
+// Column), *TransmissionError (with the gRPC Code), *RetryExhaustedError and
+// *TokenRefreshError, usable with errors.As; ErrClosed with errors.Is.
+// Secrets (the client secret, tokens) never appear in errors, logs or the
+// printed Config.
+//
+// # Conversion and limits
+//
+// Rows are converted in chunks (about 16 MiB of records each) and split into
+// requests under MaxMessageBytes, streamed within the in-flight window
+// (MaxInflightRequests, MaxInflightBytes); a batch of any size is accepted
+// and memory stays bounded by the window plus one chunk. Zerobus limits are
+// checked before sending: at most 2000 columns, ASCII names, records up to
+// MaxRecordBytes (4 MiB − 19 bytes by default), table names of the form
+// catalog.schema.table. A row that cannot be encoded (a null in a
+// non-nullable column, an out-of-range value, an oversize record) fails alone
+// with a *ConversionError naming the row and column; a column type protobuf
+// cannot express fails the whole batch, naming every bad column.
+//
+// A batch whose schema differs from earlier ones gets its own plan and its
+// own streams, created with its own descriptor; a stream never carries
+// records of another schema. Streams of schemas idle for a minute are closed
+// when a new schema appears.
+//
+// # Concurrency
+//
+// A Wrapper is safe for concurrent use. Each schema has a small pool of
+// streams (StreamsPerSchema, default 2); every SendBatch uses the least busy
+// one, and many calls pipeline their requests on the same stream, so N
+// goroutines make progress together. No wrapper-wide lock is held across
+// network I/O.
+//
+// # Arrow memory ownership
+//
+// SendBatch does not retain the record batch after it returns: the caller
+// keeps ownership and releases it. SendBatchAsync Retains the batch until
+// its future resolves, so the caller may Release its reference right away.
+// ExtractFailedBatch and ExtractSuccessfulBatch return new batches that the
+// caller must Release.
+//
+// # Writer-disabled mode
+//
+// With WriterDisabled, batches are converted (and debug files written) but
+// nothing is sent and no credentials are needed; results report the rows
+// that converted as successful and set TransmissionResult.WriterDisabled.
+// Use it to validate data and schemas offline.
+//
+// # Debug files
+//
+// DebugArrowEnabled writes every batch to {DebugOutputDir}/zerobus/arrow/<table>.arrow
+// (an Arrow IPC stream) and DebugProtobufEnabled writes every encoded record
+// to {DebugOutputDir}/zerobus/proto/<table>.proto (length-delimited, with the
+// descriptor beside it); DebugEnabled turns on both. Files rotate by size
+// (DebugMaxFileSize) and time (DebugRotationInterval), DebugMaxFilesRetained
+// rotated files are kept, and data reaches disk within DebugFlushInterval.
+// A debug write failure never fails or slows transmission. Read the files
+// with `zerobus debug read FILE`.
+//
+// # Telemetry
+//
+// Metrics and spans go to the MeterProvider and TracerProvider given with
+// WithMeterProvider / WithTracerProvider (default: the otel globals);
+// logs go to WithLogger (default: silent). Each SendBatch has a span
+// "zerobus.SendBatch" with children "zerobus.convert", "zerobus.debug.write",
+// "zerobus.transmit" and "zerobus.wait_acks"; the stream it opens, if any,
+// adds "zerobus.stream.create" (with "zerobus.token.fetch" below it), and a
+// recovery that re-sends its requests runs as "zerobus.stream.recover" in
+// the same trace. Log records carry the trace_id and span_id of the span
+// they belong to. Metrics include
+// zerobus.batches.sent (by outcome), zerobus.rows.sent, zerobus.rows.failed
+// (by error kind), zerobus.bytes.sent, zerobus.send.duration and
+// zerobus.conversion.duration.
+//
+// # Configuration keys
+//
+// Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML) and
+// from the environment (ConfigFromEnv, Config.ApplyEnv). YAML keys and
+// environment variables:
+//
+//	Field                   YAML key                       Environment
+//	Endpoint                endpoint                       ZEROBUS_ENDPOINT
+//	TableName               table_name                     ZEROBUS_TABLE_NAME
+//	UnityCatalogURL         unity_catalog_url              UNITY_CATALOG_URL, DATABRICKS_HOST
+//	ClientID                client_id                      ZEROBUS_CLIENT_ID, DATABRICKS_CLIENT_ID
+//	ClientSecret            client_secret                  ZEROBUS_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET
+//	RetryMaxAttempts        retry_max_attempts             RETRY_MAX_ATTEMPTS
+//	RetryBaseDelay          retry_base_delay_ms            RETRY_BASE_DELAY_MS
+//	RetryMaxDelay           retry_max_delay_ms             RETRY_MAX_DELAY_MS
+//	MaxInflightRequests     max_inflight_requests          ZEROBUS_MAX_INFLIGHT_REQUESTS
+//	MaxInflightBytes        max_inflight_bytes             ZEROBUS_MAX_INFLIGHT_BYTES
+//	MaxMessageBytes         max_message_bytes              ZEROBUS_MAX_MESSAGE_BYTES
+//	MaxRecordBytes          max_record_bytes               ZEROBUS_MAX_RECORD_BYTES
+//	CreateTimeout           create_timeout_ms              ZEROBUS_CREATE_TIMEOUT_MS
+//	AckTimeout              ack_timeout_ms                 ZEROBUS_ACK_TIMEOUT_MS
+//	FlushTimeout            flush_timeout_ms               ZEROBUS_FLUSH_TIMEOUT_MS
+//	StreamsPerSchema        streams_per_schema             ZEROBUS_STREAMS_PER_SCHEMA
+//	AllFieldsOptional       all_fields_optional            ZEROBUS_ALL_FIELDS_OPTIONAL
+//	DebugEnabled            debug_enabled                  DEBUG_ENABLED
+//	DebugArrowEnabled       debug_arrow_enabled            DEBUG_ARROW_ENABLED
+//	DebugProtobufEnabled    debug_protobuf_enabled         DEBUG_PROTOBUF_ENABLED
+//	DebugOutputDir          debug_output_dir               DEBUG_OUTPUT_DIR
+//	DebugFlushInterval      debug_flush_interval_secs      DEBUG_FLUSH_INTERVAL_SECS
+//	DebugMaxFileSize        debug_max_file_size            DEBUG_MAX_FILE_SIZE
+//	DebugRotationInterval   debug_rotation_interval_secs   DEBUG_ROTATION_INTERVAL_SECS
+//	DebugMaxFilesRetained   debug_max_files_retained       DEBUG_MAX_FILES_RETAINED
+//	ObservabilityEnabled    observability_enabled          OTLP_ENABLED
+//	OTLPEndpoint            otlp_endpoint                  OTLP_ENDPOINT
+//	OTLPProtocol            otlp_protocol                  OTLP_PROTOCOL
+//	ObservabilityOutputDir  observability_output_dir       OTLP_OUTPUT_DIR
+//	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS
+//	LogLevel                log_level                      ZEROBUS_LOG_LEVEL
+//	WriterDisabled          zerobus_writer_disabled        ZEROBUS_WRITER_DISABLED
+//
+// Durations given as *_ms / *_secs are whole numbers of that unit (a Go
+// duration such as "1.5s" is accepted too); byte sizes accept KiB/MiB/GiB
+// suffixes. In YAML, "${NAME}" is replaced by the environment variable NAME,
+// which keeps secrets out of files.
 package core

@@ -55,7 +55,9 @@ type Telemetry struct {
 }
 
 // New builds the instruments from the given providers; nil providers mean
-// the otel globals, a nil logger means a silent one.
+// the otel globals, a nil logger means a silent one. The logger's handler is
+// wrapped with CorrelatingHandler so records logged with a span's context
+// carry trace_id and span_id.
 func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) *Telemetry {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
@@ -65,6 +67,8 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	}
 	if logger == nil {
 		logger = slog.New(discardHandler{})
+	} else {
+		logger = slog.New(CorrelatingHandler(logger.Handler()))
 	}
 	m := mp.Meter(ScopeName)
 	t := &Telemetry{tracer: tp.Tracer(ScopeName), logger: logger}

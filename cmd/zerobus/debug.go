@@ -1,0 +1,453 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+func init() {
+	register(command{name: "debug", summary: "read debug files (.arrow, .proto) written by the wrapper", run: runDebug})
+}
+
+const debugUsage = `usage: zerobus debug read FILE [-format json|table|arrow] [-limit N] [-o OUT]
+
+Reads a debug file written with debug output on:
+  {dir}/zerobus/arrow/<table>[-<stamp>-<seq>].arrow   Arrow IPC stream
+  {dir}/zerobus/proto/<table>[-<stamp>-<seq>].proto   length-delimited protobuf records;
+      the descriptor is read from the .descriptor.pb file beside it.
+A file still being written can be read; it shows what has been flushed so far.
+
+Formats:
+  json   one JSON object per row (default; protobuf records via protojson)
+  table  aligned text columns
+  arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, DuckDB, ...);
+         .arrow files only for now
+`
+
+func runDebug(ctx context.Context, args []string) error {
+	return debugMain(ctx, args, os.Stdout, os.Stderr)
+}
+
+func debugMain(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, debugUsage)
+		if len(args) == 0 {
+			return errors.New("missing subcommand: read")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "read":
+		return debugRead(args[1:], stdout, stderr)
+	default:
+		fmt.Fprint(stderr, debugUsage)
+		return fmt.Errorf("unknown subcommand %q; the only one is read", args[0])
+	}
+}
+
+func debugRead(args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("zerobus debug read", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, debugUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	format := fs.String("format", "json", "output format: json, table or arrow")
+	limit := fs.Int("limit", 0, "print at most N rows (0: all)")
+	outPath := fs.String("o", "", "write to this file instead of standard output")
+	// Flags may come before or after FILE.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return fmt.Errorf("want exactly one FILE, got %d", len(files))
+	}
+	switch *format {
+	case "json", "table", "arrow":
+	default:
+		return fmt.Errorf("-format %q: must be json, table or arrow", *format)
+	}
+	if *limit < 0 {
+		return fmt.Errorf("-limit %d: must be 0 (all rows) or positive", *limit)
+	}
+	path := files[0]
+
+	out := stdout
+	if *outPath != "" {
+		f, err := os.OpenFile(*outPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		out = f
+	}
+
+	switch ext := filepath.Ext(path); {
+	case ext == ".arrow":
+		recs, readErr := readArrowFile(path)
+		defer func() {
+			for _, r := range recs {
+				r.Release()
+			}
+		}()
+		if len(recs) == 0 && readErr != nil {
+			return readErr
+		}
+		if err := printBatches(out, *format, recs, *limit); err != nil {
+			return err
+		}
+		return readErr // rows before a damaged part were printed
+	case ext == ".proto":
+		if *format == "arrow" {
+			// TODO: convert with protoarrow.Decode once a public package
+			// exposes it (core/internal/... is not importable from cmd/).
+			return errors.New("-format arrow is not available for .proto files yet; use -format json or table")
+		}
+		return printProto(out, *format, path, *limit)
+	case strings.HasSuffix(path, ".descriptor.pb") || strings.HasSuffix(path, ".descriptor.textproto"):
+		return fmt.Errorf("%s is a descriptor sidecar; pass the .proto file beside it", path)
+	default:
+		return fmt.Errorf("%s: not a debug file; expected a .arrow or .proto file", path)
+	}
+}
+
+// printProto prints each record as one protojson line (field names as in
+// the descriptor) or as a table row.
+func printProto(out io.Writer, format, path string, limit int) error {
+	desc, records, readErr := readProtoFile(path)
+	if desc == nil || (len(records) == 0 && readErr != nil) {
+		return readErr
+	}
+	if limit > 0 && len(records) > limit {
+		records = records[:limit]
+	}
+	msgs, err := decodeProto(desc, records)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if format == "table" {
+		if err := printProtoTable(out, msgs); err != nil {
+			return err
+		}
+		return readErr
+	}
+	opts := protojson.MarshalOptions{UseProtoNames: true}
+	for _, m := range msgs {
+		b, err := opts.Marshal(m)
+		if err != nil {
+			return err
+		}
+		// protojson may emit random spaces (it is deliberately unstable); compact it.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, b); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		if _, err := out.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return readErr
+}
+
+// printBatches writes up to limit rows (0: all) of recs in format.
+func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit int) error {
+	// Apply the limit by slicing.
+	var sliced []arrow.RecordBatch
+	defer func() {
+		for _, r := range sliced {
+			r.Release()
+		}
+	}()
+	left := int64(limit)
+	for _, r := range recs {
+		if limit > 0 {
+			if left == 0 {
+				break
+			}
+			n := min(left, r.NumRows())
+			left -= n
+			r = r.NewSlice(0, n)
+		} else {
+			r.Retain()
+		}
+		sliced = append(sliced, r)
+	}
+
+	switch format {
+	case "arrow":
+		if len(recs) == 0 {
+			return errors.New("the file holds no schema to write")
+		}
+		w := ipc.NewWriter(out, ipc.WithSchema(recs[0].Schema()))
+		for _, r := range sliced {
+			if err := w.Write(r); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	case "table":
+		return printTable(out, sliced)
+	default:
+		return printArrowJSON(out, sliced)
+	}
+}
+
+// printArrowJSON prints one JSON object per row, keys in column order.
+func printArrowJSON(out io.Writer, recs []arrow.RecordBatch) error {
+	var buf bytes.Buffer
+	for _, r := range recs {
+		fields := r.Schema().Fields()
+		for i := 0; i < int(r.NumRows()); i++ {
+			buf.Reset()
+			buf.WriteByte('{')
+			for j, col := range r.Columns() {
+				if j > 0 {
+					buf.WriteByte(',')
+				}
+				k, _ := json.Marshal(fields[j].Name)
+				v, err := json.Marshal(col.GetOneForMarshal(i))
+				if err != nil {
+					return fmt.Errorf("column %q row %d: %w", fields[j].Name, i, err)
+				}
+				buf.Write(k)
+				buf.WriteByte(':')
+				buf.Write(v)
+			}
+			buf.WriteString("}\n")
+			if _, err := out.Write(buf.Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// printTable prints aligned columns; a schema change starts a new header.
+func printTable(out io.Writer, recs []arrow.RecordBatch) error {
+	const maxCell = 60
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	var last *arrow.Schema
+	for _, r := range recs {
+		if last == nil || !last.Equal(r.Schema()) {
+			if last != nil {
+				fmt.Fprintln(tw)
+			}
+			names := make([]string, r.NumCols())
+			for j, f := range r.Schema().Fields() {
+				names[j] = f.Name
+			}
+			fmt.Fprintln(tw, strings.Join(names, "\t"))
+			last = r.Schema()
+		}
+		for i := 0; i < int(r.NumRows()); i++ {
+			cells := make([]string, r.NumCols())
+			for j, col := range r.Columns() {
+				c := "null"
+				if col.IsValid(i) {
+					c = col.ValueStr(i)
+				}
+				cells[j] = cell(c, maxCell)
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+	}
+	return tw.Flush()
+}
+
+// printProtoTable prints one column per top-level field (nested values as
+// compact text format).
+func printProtoTable(out io.Writer, msgs []*dynamicpb.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	const maxCell = 60
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fds := msgs[0].Descriptor().Fields()
+	names := make([]string, fds.Len())
+	for j := range names {
+		names[j] = string(fds.Get(j).Name())
+	}
+	fmt.Fprintln(tw, strings.Join(names, "\t"))
+	for _, m := range msgs {
+		cells := make([]string, fds.Len())
+		for j := range cells {
+			cells[j] = cell(protoValueText(m, fds.Get(j)), maxCell)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func protoValueText(m *dynamicpb.Message, fd protoreflect.FieldDescriptor) string {
+	if !fd.IsList() && !fd.IsMap() && fd.HasPresence() && !m.Has(fd) {
+		return "null"
+	}
+	v := m.Get(fd)
+	switch {
+	case fd.IsList() || fd.IsMap() || fd.Message() != nil:
+		// Render just this field with the text format.
+		one := dynamicpb.NewMessage(m.Descriptor())
+		one.Set(fd, v)
+		b, _ := prototext.MarshalOptions{}.Marshal(one)
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b)), string(fd.Name())+":"))
+	case fd.Kind() == protoreflect.BytesKind:
+		return fmt.Sprintf("%x", v.Bytes())
+	case fd.Enum() != nil:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			return string(ev.Name())
+		}
+		return fmt.Sprint(int32(v.Enum()))
+	default:
+		return v.String()
+	}
+}
+
+func cell(c string, maxLen int) string {
+	c = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(c)
+	if len(c) > maxLen {
+		c = c[:maxLen-3] + "..."
+	}
+	return c
+}
+
+// ---- reading debug files ----
+//
+// TODO: these duplicate debugfile.ReadArrowFile/ReadProtoFile/DecodeProto
+// (core/internal/debugfile), which cmd/ cannot import; use them once a
+// public package re-exports them.
+
+// readArrowFile reads every batch of an Arrow IPC stream file. The caller
+// releases the batches, also when err != nil (those before a damaged part).
+func readArrowFile(path string) ([]arrow.RecordBatch, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := ipc.NewReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a readable Arrow IPC stream: %w", path, err)
+	}
+	defer r.Release()
+	var recs []arrow.RecordBatch
+	for r.Next() {
+		rec := r.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	if err := r.Err(); err != nil {
+		return recs, fmt.Errorf("%s: batch %d: %w", path, len(recs), err)
+	}
+	return recs, nil
+}
+
+// readProtoFile reads the sidecar descriptor (<stem>.descriptor.pb) and the
+// varint-length-prefixed records of a protobuf debug file; on a truncated
+// file it returns the complete records and an error.
+func readProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error) {
+	side := strings.TrimSuffix(path, ".proto") + ".descriptor.pb"
+	raw, err := os.ReadFile(side)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the descriptor of %s: %w (expected beside it as %s)", path, err, filepath.Base(side))
+	}
+	desc := new(descriptorpb.DescriptorProto)
+	if err := proto.Unmarshal(raw, desc); err != nil {
+		return nil, nil, fmt.Errorf("%s is not a serialized DescriptorProto: %w", side, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return desc, nil, err
+	}
+	var records [][]byte
+	for off := 0; off < len(data); {
+		n, l := protowire.ConsumeVarint(data[off:])
+		if l < 0 || n > uint64(len(data)-off-l) {
+			return desc, records, fmt.Errorf("%s: record %d at byte offset %d is truncated", path, len(records), off)
+		}
+		records = append(records, data[off+l:off+l+int(n)])
+		off += l + int(n)
+	}
+	return desc, records, nil
+}
+
+// decodeProto parses records with a lone DescriptorProto, wrapped in a
+// proto2 file whose package is inferred from type names pointing into it.
+func decodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]*dynamicpb.Message, error) {
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name:        proto.String("zerobus_debug.proto"),
+		Syntax:      proto.String("proto2"),
+		MessageType: []*descriptorpb.DescriptorProto{desc},
+	}
+	if pkg := inferPackage(desc); pkg != "" {
+		fdp.Package = proto.String(pkg)
+	}
+	fd, err := protodesc.NewFile(fdp, new(protoregistry.Files))
+	if err != nil {
+		return nil, fmt.Errorf("invalid descriptor %q: %w", desc.GetName(), err)
+	}
+	md := fd.Messages().Get(0)
+	msgs := make([]*dynamicpb.Message, len(records))
+	for i, r := range records {
+		m := dynamicpb.NewMessage(md)
+		if err := proto.Unmarshal(r, m); err != nil {
+			return nil, fmt.Errorf("record %d: %w", i, err)
+		}
+		msgs[i] = m
+	}
+	return msgs, nil
+}
+
+// inferPackage returns "a.b" when a field refers to ".a.b.<Name>..." .
+func inferPackage(desc *descriptorpb.DescriptorProto) string {
+	var walk func(d *descriptorpb.DescriptorProto) string
+	walk = func(d *descriptorpb.DescriptorProto) string {
+		for _, f := range d.GetField() {
+			parts := strings.Split(strings.TrimPrefix(f.GetTypeName(), "."), ".")
+			for i, p := range parts {
+				if p == desc.GetName() && strings.HasPrefix(f.GetTypeName(), ".") {
+					return strings.Join(parts[:i], ".")
+				}
+			}
+		}
+		for _, n := range d.GetNestedType() {
+			if pkg := walk(n); pkg != "" {
+				return pkg
+			}
+		}
+		return ""
+	}
+	return walk(desc)
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// The fixtures are written in the debug file formats directly (cmd/ cannot
+// import core/internal/debugfile), which also pins the formats.
+
+var debugSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+func writeArrowFixture(t *testing.T, dir string, batches, rows int) string {
+	t.Helper()
+	p := filepath.Join(dir, "t.arrow")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := ipc.NewWriter(f, ipc.WithSchema(debugSchema))
+	for b := 0; b < batches; b++ {
+		rb := array.NewRecordBuilder(memory.DefaultAllocator, debugSchema)
+		for i := 0; i < rows; i++ {
+			id := b*rows + i
+			rb.Field(0).(*array.Int64Builder).Append(int64(id))
+			if id == 1 {
+				rb.Field(1).(*array.StringBuilder).AppendNull()
+			} else {
+				rb.Field(1).(*array.StringBuilder).Append("n\t" + strings.Repeat("x", id))
+			}
+		}
+		rec := rb.NewRecordBatch()
+		rb.Release()
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func writeProtoFixture(t *testing.T, dir string, n int) string {
+	t.Helper()
+	desc := &descriptorpb.DescriptorProto{
+		Name: proto.String("Row"),
+		Field: []*descriptorpb.FieldDescriptorProto{
+			{Name: proto.String("id"), Number: proto.Int32(1), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum()},
+			{Name: proto.String("name"), Number: proto.Int32(2), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()},
+			{Name: proto.String("tags"), Number: proto.Int32(3), Label: descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum(), Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()},
+		},
+	}
+	b, err := proto.Marshal(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "t-20260102T030405.000Z-0000.descriptor.pb"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for i := 0; i < n; i++ {
+		var r []byte
+		r = protowire.AppendTag(r, 1, protowire.VarintType)
+		r = protowire.AppendVarint(r, uint64(i))
+		if i != 1 {
+			r = protowire.AppendTag(r, 2, protowire.BytesType)
+			r = protowire.AppendString(r, "row"+strings.Repeat("y", i))
+		}
+		r = protowire.AppendTag(r, 3, protowire.BytesType)
+		r = protowire.AppendString(r, "a")
+		data = protowire.AppendVarint(data, uint64(len(r)))
+		data = append(data, r...)
+	}
+	p := filepath.Join(dir, "t-20260102T030405.000Z-0000.proto")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runDebugCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := debugMain(context.Background(), args, &out, &errOut)
+	return out.String(), err
+}
+
+func jsonIDs(t *testing.T, out string) []int64 {
+	t.Helper()
+	var ids []int64
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		switch v := row["id"].(type) {
+		case float64: // Arrow JSON
+			ids = append(ids, int64(v))
+		case string: // protojson writes int64 as a string
+			var n int64
+			if err := json.Unmarshal([]byte(v), &n); err != nil {
+				t.Fatalf("id %q: %v", v, err)
+			}
+			ids = append(ids, n)
+		default:
+			t.Fatalf("line %q has no id", line)
+		}
+	}
+	return ids
+}
+
+func TestDebugReadArrow(t *testing.T) {
+	dir := t.TempDir()
+	p := writeArrowFixture(t, dir, 3, 4)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantIDs []int64
+	}{
+		{"json default", []string{"read", p}, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
+		{"limit after file", []string{"read", p, "-limit", "6"}, []int64{0, 1, 2, 3, 4, 5}},
+		{"flags before file", []string{"read", "-format", "json", "-limit=2", p}, []int64{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runDebugCmd(t, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantIDs, jsonIDs(t, out)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("json keeps column order and nulls", func(t *testing.T) {
+		out, err := runDebugCmd(t, "read", p, "-limit", "2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "{\"id\":0,\"name\":\"n\\t\"}\n{\"id\":1,\"name\":null}\n"
+		if out != want {
+			t.Errorf("output %q, want %q", out, want)
+		}
+	})
+	t.Run("table", func(t *testing.T) {
+		out, err := runDebugCmd(t, "read", p, "-format", "table", "-limit", "3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if len(lines) != 4 || !strings.HasPrefix(lines[0], "id") || !strings.Contains(lines[0], "name") {
+			t.Fatalf("table output:\n%s", out)
+		}
+		if !strings.Contains(lines[2], "null") || !strings.Contains(lines[3], `n\txx`) {
+			t.Errorf("table rows:\n%s", out)
+		}
+	})
+	t.Run("arrow to file", func(t *testing.T) {
+		outFile := filepath.Join(dir, "out.arrow")
+		if _, err := runDebugCmd(t, "read", p, "-format", "arrow", "-limit", "5", "-o", outFile); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := readArrowFile(outFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		for _, r := range recs {
+			if !r.Schema().Equal(debugSchema) {
+				t.Errorf("schema %v", r.Schema())
+			}
+			rows += r.NumRows()
+			r.Release()
+		}
+		if rows != 5 {
+			t.Errorf("rows = %d, want 5", rows)
+		}
+	})
+}
+
+func TestDebugReadProto(t *testing.T) {
+	dir := t.TempDir()
+	p := writeProtoFixture(t, dir, 5)
+	out, err := runDebugCmd(t, "read", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64{0, 1, 2, 3, 4}, jsonIDs(t, out)); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	if first := strings.SplitN(out, "\n", 2)[0]; first != `{"id":"0","name":"row","tags":["a"]}` {
+		t.Errorf("first line %s", first)
+	}
+	out, err = runDebugCmd(t, "read", p, "-format", "table", "-limit", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "tags") || !strings.Contains(lines[2], "null") || !strings.Contains(lines[1], `"a"`) {
+		t.Errorf("table output:\n%s", out)
+	}
+}
+
+func TestDebugReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	p := writeProtoFixture(t, dir, 3)
+	raw, _ := os.ReadFile(p)
+	truncated := filepath.Join(dir, "t-20260102T030405.000Z-0001.proto")
+	os.WriteFile(truncated, raw[:len(raw)-1], 0o600)
+	side, _ := os.ReadFile(strings.TrimSuffix(p, ".proto") + ".descriptor.pb")
+	os.WriteFile(strings.TrimSuffix(truncated, ".proto")+".descriptor.pb", side, 0o600)
+
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no subcommand", nil, "missing subcommand"},
+		{"unknown subcommand", []string{"write"}, "unknown subcommand"},
+		{"no file", []string{"read"}, "exactly one FILE"},
+		{"two files", []string{"read", p, p}, "exactly one FILE"},
+		{"bad format", []string{"read", p, "-format", "csv"}, "must be json, table or arrow"},
+		{"bad limit", []string{"read", p, "-limit", "-1"}, "-limit"},
+		{"sidecar given", []string{"read", strings.TrimSuffix(p, ".proto") + ".descriptor.pb"}, "pass the .proto file"},
+		{"other file", []string{"read", filepath.Join(dir, "x.csv")}, "expected a .arrow or .proto"},
+		{"missing sidecar", []string{"read", filepath.Join(dir, "nope.proto")}, "nope.descriptor.pb"},
+		{"truncated", []string{"read", truncated}, "record 2 at byte offset"},
+		{"proto as arrow", []string{"read", p, "-format", "arrow"}, "not available for .proto"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runDebugCmd(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+	// A truncated file still prints its complete records.
+	out, _ := runDebugCmd(t, "read", truncated)
+	if diff := cmp.Diff([]int64{0, 1}, jsonIDs(t, out)); diff != "" {
+		t.Errorf("ids of the truncated file (-want +got):\n%s", diff)
+	}
+}

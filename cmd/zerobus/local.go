@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+func init() {
+	register(command{name: "local", summary: "run the local Zerobus-compatible server (for tests and demos)", run: runLocal})
+}
+
+// localInfo is what `zerobus local -json` prints, one line, once listening.
+type localInfo struct {
+	Endpoint     string `json:"endpoint"`
+	WorkspaceURL string `json:"workspace_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Table        string `json:"table"`
+	CACertFile   string `json:"ca_cert_file,omitempty"`
+	DataDir      string `json:"data_dir,omitempty"`
+}
+
+func runLocal(ctx context.Context, args []string) error {
+	return localMain(ctx, args, os.Stdout, os.Stderr)
+}
+
+func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("zerobus local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	port := fs.Int("port", 0, "gRPC port on 127.0.0.1 (0: a free port)")
+	httpPort := fs.Int("http-port", 0, "port of the OAuth token endpoint and inspection API on 127.0.0.1 (0: a free port)")
+	tableName := fs.String("table", "main.default.zerobus_local", "table name to print for clients (tables are created on first use)")
+	useTLS := fs.Bool("tls", false, "serve gRPC over TLS with a generated CA (written to -ca-file)")
+	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
+	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow or <table>.jsonl)")
+	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
+	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
+	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
+	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of issued tokens")
+	noAutoCreate := fs.Bool("no-auto-create", false, "reject streams to tables that were not created (NOT_FOUND)")
+	anyToken := fs.Bool("allow-any-token", false, "accept any bearer token (clients with custom headers)")
+	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
+	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
+	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
+	verbose := fs.Bool("v", false, "log streams and faults to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts := zerobuslocal.Options{
+		Addr:              net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
+		HTTPAddr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(*httpPort)),
+		ClientID:          *clientID,
+		ClientSecret:      *clientSecret,
+		TokenLifetime:     *tokenLifetime,
+		AllowAnyToken:     *anyToken,
+		DisableAutoCreate: *noAutoCreate,
+		AckPolicy:         zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay},
+		TLS:               *useTLS,
+		DataDir:           *dataDir,
+		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	s, err := zerobuslocal.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	info := localInfo{
+		Endpoint:     s.Endpoint(),
+		WorkspaceURL: s.WorkspaceURL(),
+		ClientID:     s.ClientID(),
+		ClientSecret: s.ClientSecret(),
+		Table:        *tableName,
+		DataDir:      *dataDir,
+	}
+	if *useTLS {
+		path := *caFile
+		if path == "" {
+			path = filepath.Join(os.TempDir(), fmt.Sprintf("zerobus-local-ca-%d.pem", os.Getpid()))
+		}
+		if err := os.WriteFile(path, s.CACertPEM(), 0o644); err != nil {
+			s.Close()
+			return fmt.Errorf("writing -ca-file: %w", err)
+		}
+		info.CACertFile = path
+	}
+	if *asJSON {
+		if err := json.NewEncoder(stdout).Encode(info); err != nil {
+			s.Close()
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "zerobus local server running (Ctrl-C to stop)\n")
+		fmt.Fprintf(stdout, "  endpoint:      %s\n", info.Endpoint)
+		fmt.Fprintf(stdout, "  workspace URL: %s\n", info.WorkspaceURL)
+		fmt.Fprintf(stdout, "  client id:     %s\n", info.ClientID)
+		fmt.Fprintf(stdout, "  client secret: %s\n", info.ClientSecret)
+		fmt.Fprintf(stdout, "  table:         %s\n", info.Table)
+		if info.CACertFile != "" {
+			fmt.Fprintf(stdout, "  CA cert:       %s\n", info.CACertFile)
+		}
+		fmt.Fprintf(stdout, "  inspect:       %s%s/tables\n", info.WorkspaceURL, zerobuslocal.InspectPrefix)
+	}
+	<-ctx.Done()
+	return s.Close()
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runLocalCLI starts `zerobus local args...` in-process and returns the
+// first stdout line, a stop function and the command's result channel.
+func runLocalCLI(t *testing.T, args ...string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := localMain(ctx, args, pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		first := ""
+		for sc.Scan() {
+			if first == "" {
+				first = sc.Text()
+				lines <- first
+			}
+		}
+		close(lines)
+	}()
+	var first string
+	select {
+	case first = <-lines:
+	case err := <-done:
+		cancel()
+		t.Fatalf("zerobus local returned early: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("zerobus local printed nothing")
+	}
+	stop := func() error {
+		cancel()
+		err := <-done
+		for range lines {
+		}
+		return err
+	}
+	return first, stop
+}
+
+func TestLocalJSON(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	line, stop := runLocalCLI(t, "-json", "-table", "main.default.cli", "-tls", "-ca-file", ca, "-client-secret", "cli-secret")
+	var info localInfo
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("-json output %q: %v", line, err)
+	}
+	if !strings.HasPrefix(info.Endpoint, "https://127.0.0.1:") || !strings.HasPrefix(info.WorkspaceURL, "http://127.0.0.1:") ||
+		info.ClientID != "local-client" || info.ClientSecret != "cli-secret" || info.Table != "main.default.cli" || info.CACertFile != ca {
+		t.Errorf("info: got %+v", info)
+	}
+	if b, err := os.ReadFile(ca); err != nil || !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+		t.Errorf("CA file: %v %q", err, b)
+	}
+	res, err := http.Get(info.WorkspaceURL + "/zerobus-local/v1/tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || strings.TrimSpace(string(body)) != "[]" {
+		t.Errorf("GET tables: %d %s", res.StatusCode, body)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("zerobus local after cancel: %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestLocalText(t *testing.T) {
+	line, stop := runLocalCLI(t)
+	if !strings.Contains(line, "zerobus local server running") {
+		t.Errorf("first line: got %q", line)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+func TestLocalFlagErrors(t *testing.T) {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}} {
+		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("localMain(%q): got nil error", args)
+		}
+	}
+}

@@ -1,0 +1,602 @@
+package main
+
+// `zerobus send`: stream Arrow IPC, Parquet and CSV files into a Zerobus
+// table through core.Wrapper, with a progress bar, a summary and an optional
+// quarantine file for the rows that failed.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"google.golang.org/protobuf/encoding/prototext"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+func init() {
+	register(command{name: "send", summary: "send Arrow IPC / Parquet / CSV files to a table", run: runSend})
+}
+
+const (
+	// defaultBatchRows is the default of -batch-rows.
+	defaultBatchRows = 64 << 10
+	// defaultLocalTable is the table -local sends to when -table is not set.
+	defaultLocalTable = "main.default.zerobus_send"
+	// sendWindow is how many batches are in flight at once (read ahead of
+	// their acknowledgement); it bounds memory to about sendWindow+1 batches.
+	sendWindow = 4
+	// localSampleRows is how many stored rows -local prints, for tables of
+	// at most localSampleMaxTable rows.
+	localSampleRows     = 5
+	localSampleMaxTable = 100_000
+	// closeTimeout bounds the final flush after an interrupt.
+	closeTimeout = 30 * time.Second
+)
+
+// sendEnv is the outside world of sendMain, replaced in tests.
+type sendEnv struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool) // os.LookupEnv
+	terminal       bool                        // stderr is a terminal
+	now            func() time.Time
+	mem            memory.Allocator // for the batches read; nil: the Go allocator
+}
+
+func runSend(ctx context.Context, args []string) error {
+	return sendMain(ctx, args, sendEnv{
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		lookupEnv: os.LookupEnv,
+		terminal:  isTerminal(os.Stderr),
+		now:       time.Now,
+	})
+}
+
+// sendFlags are the parsed flags of `zerobus send`.
+type sendFlags struct {
+	configFile, table, endpoint, workspaceURL, clientID, clientSecret string
+
+	format         string
+	batchRows      int64
+	csvInferRows   int
+	csvStrings     bool
+	local          bool
+	quarantine     string
+	quiet, verbose bool
+	progress       string
+	dryRun         bool
+	files          []string
+	set            map[string]bool // flags given on the command line
+}
+
+const sendUsage = `usage: zerobus send [flags] FILE...
+
+Streams Arrow IPC (file or stream format), Parquet and CSV files into a
+Zerobus table, reading each file a batch at a time, and prints a summary.
+
+Connection settings come from -config FILE (YAML, see the core package
+documentation) or, without -config, from the environment (ZEROBUS_ENDPOINT,
+ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL or DATABRICKS_HOST, ZEROBUS_CLIENT_ID,
+ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
+environment or the config file for the secret: command lines are visible
+to other users of the machine. -local needs none of them.
+
+The format is taken from the extension (.arrow .arrows .ipc .feather,
+.parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
+column types (int64, float64, bool, date, timestamp, else string) are
+inferred from the first -csv-infer-rows rows; "", NULL, null, NA and N/A are
+nulls in non-string columns. Rows are numbered from 0 within each file.
+
+Exit status: 0 when every row was sent; 1 when any row failed (the summary
+lists why, and -quarantine keeps them), when reading a file failed, or on
+bad flags or configuration.
+
+flags:
+`
+
+// parseSendFlags parses args; flag.ErrHelp for -h.
+func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
+	f := &sendFlags{set: map[string]bool{}}
+	fs := flag.NewFlagSet("zerobus send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, sendUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.configFile, "config", "", "YAML config file (core.LoadConfigYAML); default: the environment")
+	fs.StringVar(&f.table, "table", "", "target table catalog.schema.table (default with -local: "+defaultLocalTable+")")
+	fs.StringVar(&f.endpoint, "endpoint", "", "Zerobus endpoint, e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com")
+	fs.StringVar(&f.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
+	fs.StringVar(&f.clientID, "client-id", "", "service principal client id")
+	fs.StringVar(&f.clientSecret, "client-secret", "", "service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+	fs.StringVar(&f.format, "format", formatAuto, "input format: auto, arrow, parquet or csv")
+	fs.Int64Var(&f.batchRows, "batch-rows", defaultBatchRows, "rows per batch sent")
+	fs.IntVar(&f.csvInferRows, "csv-infer-rows", 1000, "CSV: data rows sampled to infer column types")
+	fs.BoolVar(&f.csvStrings, "csv-strings", false, "CSV: read every column as a string (no type inference)")
+	fs.BoolVar(&f.local, "local", false, "start an embedded local Zerobus server, send to it and print what landed")
+	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to this Arrow IPC stream file (more files, FILE-2..., if schemas differ)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print neither the progress bar nor the summary (errors still go to stderr)")
+	fs.BoolVar(&f.verbose, "v", false, "log the library's debug messages to stderr")
+	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "convert only (zerobus_writer_disabled): check the files without sending or credentials")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.files = fs.Args()
+	var problems []string
+	if len(f.files) == 0 {
+		problems = append(problems, "no input files: give one or more Arrow, Parquet or CSV files")
+	}
+	if f.batchRows < 1 || f.batchRows > 1<<24 {
+		problems = append(problems, fmt.Sprintf("-batch-rows %d: must be between 1 and %d", f.batchRows, 1<<24))
+	}
+	if f.csvInferRows < 1 {
+		problems = append(problems, fmt.Sprintf("-csv-infer-rows %d: must be at least 1", f.csvInferRows))
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		problems = append(problems, fmt.Sprintf("-progress %q: must be auto, always or never", f.progress))
+	}
+	switch f.format {
+	case formatAuto, formatArrow, formatParquet, formatCSV:
+	default:
+		problems = append(problems, fmt.Sprintf("-format %q: must be auto, arrow, parquet or csv", f.format))
+	}
+	if f.local && f.dryRun {
+		problems = append(problems, "-local and -dry-run: choose one")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s (see zerobus send -h)", strings.Join(problems, "; "))
+	}
+	return f, nil
+}
+
+// sendConfig builds the Wrapper configuration: the -config file or the
+// environment, then the flags.
+func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Config, error) {
+	var cfg core.Config
+	if f.configFile != "" {
+		c, err := core.LoadConfigYAML(f.configFile)
+		if err != nil {
+			return core.Config{}, err
+		}
+		cfg = c
+	} else {
+		cfg = core.DefaultConfig()
+		if err := cfg.ApplyEnv(lookupEnv); err != nil {
+			return core.Config{}, err
+		}
+	}
+	for _, o := range []struct {
+		flag string
+		dst  *string
+		val  string
+	}{
+		{"table", &cfg.TableName, f.table},
+		{"endpoint", &cfg.Endpoint, f.endpoint},
+		{"workspace-url", &cfg.UnityCatalogURL, f.workspaceURL},
+		{"client-id", &cfg.ClientID, f.clientID},
+		{"client-secret", &cfg.ClientSecret, f.clientSecret},
+	} {
+		if f.set[o.flag] {
+			*o.dst = o.val
+		}
+	}
+	if f.dryRun {
+		cfg.WriterDisabled = true
+	}
+	if f.local && cfg.TableName == "" {
+		cfg.TableName = defaultLocalTable
+	}
+	return cfg, nil
+}
+
+// errRowsFailed is returned (wrapped) when rows failed; the exit status is 1.
+var errRowsFailed = errors.New("rows failed")
+
+func sendMain(ctx context.Context, args []string, env sendEnv) error {
+	f, err := parseSendFlags(args, env.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := sendConfig(f, env.lookupEnv)
+	if err != nil {
+		return err
+	}
+
+	var srv *zerobuslocal.Server
+	if f.local {
+		srv, err = zerobuslocal.Start(ctx, zerobuslocal.Options{})
+		if err != nil {
+			return fmt.Errorf("-local: starting the local server: %w", err)
+		}
+		defer srv.Close()
+		cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+		cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	}
+
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	logger := core.WithLogger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level})))
+	opts := []core.Option{logger}
+	if cfg.ObservabilityEnabled {
+		tel, err := core.SetupTelemetry(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = tel.Shutdown(sctx)
+		}()
+		opts = append(opts, tel.Options()...)
+		if f.verbose {
+			opts = append(opts, logger) // -v wins over the telemetry logger
+		}
+	}
+
+	// Check every file before anything is sent.
+	totalRows := int64(0)
+	for _, path := range f.files {
+		n, err := probeInput(path, f.format)
+		if err != nil {
+			return err
+		}
+		if n < 0 || totalRows < 0 {
+			totalRows = -1
+		} else {
+			totalRows += n
+		}
+	}
+
+	w, err := core.New(ctx, cfg, opts...)
+	if err != nil {
+		if core.KindOf(err) == core.KindConfiguration {
+			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
+				"the ZEROBUS_* environment variables or -config FILE, or try -local", err)
+		}
+		return err
+	}
+
+	if env.mem == nil {
+		env.mem = memory.DefaultAllocator
+	}
+	var q *quarantine
+	if f.quarantine != "" {
+		if q, err = openQuarantine(f.quarantine); err != nil {
+			w.Close(ctx)
+			return err
+		}
+	}
+
+	s := &sender{
+		w:   w,
+		q:   q,
+		mem: env.mem,
+		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
+		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
+	}
+	var bar *progressBar
+	if !f.quiet && (f.progress == "always" || f.progress == "auto" && env.terminal) {
+		bar = startProgress(env.stderr, s.c, env.now)
+	}
+
+	runErr := s.run(ctx, f)
+
+	cctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+	}
+	closeErr := w.Close(cctx)
+	if bar != nil {
+		bar.Stop()
+	}
+	if q != nil {
+		qfiles, err := q.close()
+		s.sum.quarantine = qfiles
+		if err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	s.fillSummary(env.now())
+	if !f.quiet {
+		s.sum.write(env.stdout)
+	}
+	if srv != nil {
+		printLanded(env.stdout, srv, cfg.TableName)
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case closeErr != nil && s.sum.rowsFailed == 0:
+		return fmt.Errorf("closing the stream: %w", closeErr)
+	case s.sum.rowsFailed > 0:
+		return fmt.Errorf("%s of %s rows failed: %w", thousands(s.sum.rowsFailed), thousands(s.sum.rowsRead), errRowsFailed)
+	}
+	return nil
+}
+
+// probeInput checks that path can be read and returns its row count when
+// the format records it (Parquet), else -1.
+func probeInput(path, format string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if st.IsDir() {
+		return 0, fmt.Errorf("%s is a directory; give files", path)
+	}
+	fm, err := detectFormat(path, format)
+	if err != nil {
+		return 0, err
+	}
+	if fm != formatParquet {
+		return -1, nil
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return 0, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+	}
+	defer pf.Close()
+	return pf.NumRows(), nil
+}
+
+// pendingBatch is a batch handed to SendBatchAsync and not yet accounted.
+type pendingBatch struct {
+	fut      *core.SendFuture
+	rec      arrow.RecordBatch // retained until accounted (for -quarantine)
+	file     string
+	startRow int64 // index in the file of the batch's first row
+}
+
+// sender runs the send loop.
+type sender struct {
+	w   *core.Wrapper
+	q   *quarantine
+	mem memory.Allocator
+	c   *counters
+	sum *summary
+
+	pending []pendingBatch
+	byKind  map[core.ErrorKind]int64
+	samples []failureSample
+}
+
+// run reads every file and sends its batches, sendWindow at a time. It
+// returns the first error that stopped it (reading a file, a failure that
+// would repeat for every batch, an interrupt).
+func (s *sender) run(ctx context.Context, f *sendFlags) (err error) {
+	s.byKind = map[core.ErrorKind]int64{}
+	defer func() {
+		for len(s.pending) > 0 {
+			if aerr := s.accountOldest(); aerr != nil && err == nil {
+				err = aerr
+			}
+		}
+	}()
+	o := inputOptions{format: f.format, batchRows: f.batchRows, csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: s.mem}
+	for _, path := range f.files {
+		if err := s.sendFile(ctx, path, o); err != nil {
+			return err
+		}
+		s.c.filesDone.Add(1)
+	}
+	return nil
+}
+
+func (s *sender) sendFile(ctx context.Context, path string, o inputOptions) error {
+	in, err := openInput(ctx, path, o)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	s.c.current.Store(in)
+	var row int64
+	for in.reader.Next() {
+		if err := ctx.Err(); err != nil {
+			s.sum.stopped = err
+			return fmt.Errorf("interrupted while sending %s: %w", path, err)
+		}
+		rec := in.reader.RecordBatch()
+		rec.Retain()
+		s.c.rowsRead.Add(rec.NumRows())
+		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(ctx, rec), rec: rec, file: path, startRow: row})
+		row += rec.NumRows()
+		for len(s.pending) >= sendWindow {
+			if err := s.accountOldest(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := in.reader.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// accountOldest waits for the oldest pending batch and records its result.
+// It returns an error when the failure would repeat for every later batch.
+func (s *sender) accountOldest() error {
+	p := s.pending[0]
+	s.pending = s.pending[1:]
+	defer p.rec.Release()
+	<-p.fut.Ready() // the send runs under the command's context, so it ends on interrupt too
+	res, _ := p.fut.Wait(context.Background())
+	s.c.rowsSent.Add(int64(res.SuccessfulCount))
+	s.c.rowsFailed.Add(int64(res.FailedCount))
+	s.c.bytes.Add(int64(res.BatchSizeBytes))
+	s.c.batches.Add(1)
+	if res.FailedCount == 0 {
+		return nil
+	}
+	for _, fr := range res.FailedRows {
+		s.byKind[core.KindOf(fr.Err)]++
+		if len(s.samples) < maxFailureSamples {
+			s.samples = append(s.samples, failureSample{file: p.file, row: p.startRow + int64(fr.Index), err: fr.Err})
+		}
+	}
+	if s.q != nil {
+		failed, err := res.ExtractFailedBatchWith(s.mem, p.rec)
+		if err != nil {
+			return fmt.Errorf("-quarantine: %w", err)
+		}
+		err = s.q.write(failed)
+		failed.Release()
+		if err != nil {
+			return err
+		}
+	}
+	if res.Err != nil && isFatal(core.KindOf(res.Err)) && res.SuccessfulCount == 0 {
+		if s.sum.stopped == nil {
+			s.sum.stopped = res.Err
+		}
+		return fmt.Errorf("stopped: %w", res.Err)
+	}
+	return nil
+}
+
+// isFatal reports whether an error kind would fail every later batch too, so
+// reading stops instead of retrying batch after batch.
+func isFatal(k core.ErrorKind) bool {
+	switch k {
+	case core.KindAuthentication, core.KindConfiguration, core.KindTokenRefresh, core.KindConnection,
+		core.KindRetryExhausted, core.KindClosed, core.KindCanceled:
+		return true
+	}
+	return false
+}
+
+func (s *sender) fillSummary(now time.Time) {
+	s.sum.rowsRead = s.c.rowsRead.Load()
+	s.sum.rowsSent = s.c.rowsSent.Load()
+	s.sum.rowsFailed = s.c.rowsFailed.Load()
+	s.sum.bytes = s.c.bytes.Load()
+	s.sum.batches = s.c.batches.Load()
+	s.sum.elapsed = now.Sub(s.c.start)
+	s.sum.byKind = s.byKind
+	s.sum.samples = s.samples
+}
+
+// printLanded prints what the -local server stored.
+func printLanded(w io.Writer, srv *zerobuslocal.Server, table string) {
+	n := srv.RecordCount(table)
+	fmt.Fprintf(w, "local server: table %s holds %s rows\n", table, thousands(int64(n)))
+	if n == 0 {
+		return
+	}
+	if n > localSampleMaxTable {
+		fmt.Fprintf(w, "  (rows not listed for tables over %s rows: listing decodes every stored row)\n", thousands(localSampleMaxTable))
+		return
+	}
+	rows := srv.Rows(table)
+	show := min(len(rows), localSampleRows)
+	fmt.Fprintf(w, "  first %d:\n", show)
+	for _, r := range rows[:show] {
+		text := "<raw JSON> " + string(r.Raw)
+		if r.Message != nil {
+			text = strings.Join(strings.Fields(prototext.MarshalOptions{}.Format(r.Message)), " ")
+		}
+		fmt.Fprintf(w, "    %s\n", text)
+	}
+}
+
+// quarantineFile is one quarantine output file.
+type quarantineFile struct {
+	path   string
+	rows   int64
+	schema *arrow.Schema
+	f      *os.File
+	w      *ipc.Writer // created at the first write
+}
+
+// quarantine writes failed rows to Arrow IPC stream files: the -quarantine
+// path for the first schema, and path-2.ext, path-3.ext... for batches of
+// other schemas (one IPC stream holds one schema).
+type quarantine struct {
+	base  string
+	files []*quarantineFile
+}
+
+// openQuarantine creates (truncates) path now, so a bad path fails before
+// anything is sent. An unused file is removed by close.
+func openQuarantine(path string) (*quarantine, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("-quarantine: %w", err)
+	}
+	return &quarantine{base: path, files: []*quarantineFile{{path: path, f: f}}}, nil
+}
+
+func (q *quarantine) write(rec arrow.RecordBatch) error {
+	var qf *quarantineFile
+	for _, c := range q.files {
+		if c.schema == nil || c.schema.Equal(rec.Schema()) {
+			qf = c
+			break
+		}
+	}
+	if qf == nil {
+		ext := filepath.Ext(q.base)
+		path := fmt.Sprintf("%s-%d%s", strings.TrimSuffix(q.base, ext), len(q.files)+1, ext)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("-quarantine: a batch with another schema needs a second file: %w", err)
+		}
+		qf = &quarantineFile{path: path, f: f}
+		q.files = append(q.files, qf)
+	}
+	if qf.w == nil {
+		qf.schema = rec.Schema()
+		qf.w = ipc.NewWriter(qf.f, ipc.WithSchema(rec.Schema()))
+	}
+	if err := qf.w.Write(rec); err != nil {
+		return fmt.Errorf("-quarantine: writing %s: %w", qf.path, err)
+	}
+	qf.rows += rec.NumRows()
+	return nil
+}
+
+// close finishes every file and returns those holding rows; an unused
+// -quarantine file is removed.
+func (q *quarantine) close() ([]quarantineFile, error) {
+	var out []quarantineFile
+	var errs []error
+	for _, qf := range q.files {
+		if qf.w != nil {
+			if err := qf.w.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("-quarantine: finishing %s: %w", qf.path, err))
+			}
+		}
+		if err := qf.f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("-quarantine: closing %s: %w", qf.path, err))
+		}
+		if qf.rows == 0 {
+			_ = os.Remove(qf.path)
+			continue
+		}
+		out = append(out, quarantineFile{path: qf.path, rows: qf.rows})
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,585 @@
+package main
+
+// Input files of `zerobus send`: format detection and streaming readers for
+// Arrow IPC (file and stream formats), Parquet and CSV. Every reader yields
+// record batches of at most -batch-rows rows and never holds a whole file in
+// memory.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	encsv "encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/csv"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Input formats accepted by -format.
+const (
+	formatAuto    = "auto"
+	formatArrow   = "arrow"
+	formatParquet = "parquet"
+	formatCSV     = "csv"
+)
+
+// csvNullValues are the CSV cells read as null in non-string columns (string
+// columns keep them as text).
+var csvNullValues = []string{"", "NULL", "null", "NA", "N/A"}
+
+// batchReader is the part of array.RecordReader the send loop uses. The
+// batch returned by RecordBatch is owned by the reader and valid until the
+// next call to Next; Retain it to keep it longer.
+type batchReader interface {
+	Next() bool
+	RecordBatch() arrow.RecordBatch
+	Err() error
+}
+
+// input is one open input file.
+type input struct {
+	path   string
+	format string // formatArrow, formatParquet or formatCSV (resolved)
+	detail string // e.g. "Arrow IPC stream", for the summary
+	schema *arrow.Schema
+	rows   int64 // total rows, -1 if unknown before reading
+
+	reader batchReader
+	closer []func() error
+
+	// done/total measure how much of the file has been read, in units of
+	// the format (rows, bytes or batches); total 0 means unknown. done is
+	// written by the reading goroutine and read by the progress display.
+	done  atomic.Int64
+	total int64
+}
+
+// fraction is the part of the file read so far, in [0, 1].
+func (in *input) fraction() float64 {
+	if in.total <= 0 {
+		return 0
+	}
+	return min(1, float64(in.done.Load())/float64(in.total))
+}
+
+// Close releases the readers and closes the file.
+func (in *input) Close() error {
+	var errs []error
+	for i := len(in.closer) - 1; i >= 0; i-- {
+		if err := in.closer[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	in.closer = nil
+	return errors.Join(errs...)
+}
+
+// inputOptions are the reading settings shared by every input.
+type inputOptions struct {
+	format         string // -format
+	batchRows      int64
+	csvInferRows   int
+	csvNoInference bool
+	mem            memory.Allocator
+}
+
+// detectFormat returns the format of path: from -format unless "auto", else
+// from the extension, else from the first bytes of the file.
+func detectFormat(path, flagFormat string) (string, error) {
+	switch flagFormat {
+	case formatArrow, formatParquet, formatCSV:
+		return flagFormat, nil
+	case formatAuto, "":
+	default:
+		return "", fmt.Errorf("-format %q: must be auto, arrow, parquet or csv", flagFormat)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".arrow", ".arrows", ".ipc", ".feather":
+		return formatArrow, nil
+	case ".parquet", ".pq":
+		return formatParquet, nil
+	case ".csv":
+		return formatCSV, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		return formatParquet, nil
+	case bytes.HasPrefix(head, []byte("ARROW1")), bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}):
+		return formatArrow, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the extension or the content; use -format arrow|parquet|csv", path)
+}
+
+// openInput opens path for streaming.
+func openInput(ctx context.Context, path string, o inputOptions) (*input, error) {
+	format, err := detectFormat(path, o.format)
+	if err != nil {
+		return nil, err
+	}
+	in := &input{path: path, format: format, rows: -1}
+	switch format {
+	case formatArrow:
+		err = openArrow(in, o)
+	case formatParquet:
+		err = openParquet(ctx, in, o)
+	case formatCSV:
+		err = openCSV(in, o)
+	}
+	if err != nil {
+		in.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return in, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// openArrow opens an Arrow IPC file (random access, "ARROW1" magic) or an
+// Arrow IPC stream, and re-chunks its batches to at most o.batchRows rows.
+func openArrow(in *input, o inputOptions) error {
+	f, err := os.Open(in.path)
+	if err != nil {
+		return err
+	}
+	in.closer = append(in.closer, f.Close)
+	magic := make([]byte, 6)
+	n, _ := io.ReadFull(f, magic)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	var src batchReader
+	if n == 6 && string(magic) == "ARROW1" {
+		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(o.mem))
+		if err != nil {
+			return fmt.Errorf("not a readable Arrow IPC file: %w", err)
+		}
+		in.closer = append(in.closer, fr.Close)
+		in.detail = "Arrow IPC file"
+		in.schema = fr.Schema()
+		in.total = int64(fr.NumRecords())
+		src = &ipcFileBatches{fr: fr, done: &in.done}
+	} else {
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		in.total = st.Size()
+		r, err := ipc.NewReader(countingReader{bufio.NewReaderSize(f, 1<<16), &in.done}, ipc.WithAllocator(o.mem))
+		if err != nil {
+			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", err)
+		}
+		in.closer = append(in.closer, func() error { r.Release(); return nil })
+		in.detail = "Arrow IPC stream"
+		in.schema = r.Schema()
+		src = r
+	}
+	rb := &rebatcher{src: src, n: o.batchRows, mem: o.mem}
+	in.closer = append(in.closer, func() error { rb.release(); return nil })
+	in.reader = rb
+	return nil
+}
+
+// ipcFileBatches iterates the batches of an Arrow IPC file.
+type ipcFileBatches struct {
+	fr   *ipc.FileReader
+	i    int
+	cur  arrow.RecordBatch
+	err  error
+	done *atomic.Int64 // batches read
+}
+
+func (r *ipcFileBatches) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.err != nil || r.i >= r.fr.NumRecords() {
+		return false
+	}
+	rec, err := r.fr.RecordBatchAt(r.i)
+	if err != nil {
+		r.err = fmt.Errorf("reading record batch %d: %w", r.i, err)
+		return false
+	}
+	r.i++
+	r.done.Store(int64(r.i))
+	r.cur = rec
+	return true
+}
+
+func (r *ipcFileBatches) RecordBatch() arrow.RecordBatch { return r.cur }
+func (r *ipcFileBatches) Err() error                     { return r.err }
+
+// rebatcher turns the batches of src into batches of exactly n rows (the
+// last one may be shorter): bigger batches are sliced (zero-copy), smaller
+// ones concatenated.
+type rebatcher struct {
+	src     batchReader
+	n       int64
+	mem     memory.Allocator
+	pending []arrow.RecordBatch // retained; rows not yet returned
+	rows    int64               // rows in pending
+	cur     arrow.RecordBatch
+	err     error
+	eof     bool
+}
+
+func (r *rebatcher) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	for !r.eof && r.err == nil && r.rows < r.n {
+		if !r.src.Next() {
+			r.eof = true
+			r.err = r.src.Err()
+			break
+		}
+		rec := r.src.RecordBatch()
+		if rec.NumRows() == 0 {
+			continue
+		}
+		rec.Retain()
+		r.pending = append(r.pending, rec)
+		r.rows += rec.NumRows()
+	}
+	if r.err != nil || r.rows == 0 {
+		return false
+	}
+	take := min(r.n, r.rows)
+	var parts []arrow.RecordBatch
+	for left := take; left > 0; {
+		p := r.pending[0]
+		if p.NumRows() <= left {
+			parts = append(parts, p)
+			r.pending = r.pending[1:]
+			left -= p.NumRows()
+			continue
+		}
+		parts = append(parts, p.NewSlice(0, left))
+		rest := p.NewSlice(left, p.NumRows())
+		p.Release()
+		r.pending[0] = rest
+		left = 0
+	}
+	r.rows -= take
+	if len(parts) == 1 {
+		r.cur = parts[0]
+		return true
+	}
+	defer func() {
+		for _, p := range parts {
+			p.Release()
+		}
+	}()
+	cols := make([]arrow.Array, parts[0].NumCols())
+	chunk := make([]arrow.Array, len(parts))
+	for c := range cols {
+		for i, p := range parts {
+			chunk[i] = p.Column(c)
+		}
+		col, err := array.Concatenate(chunk, r.mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			r.err = fmt.Errorf("joining small batches (column %q): %w", parts[0].ColumnName(c), err)
+			return false
+		}
+		cols[c] = col
+	}
+	r.cur = array.NewRecordBatch(parts[0].Schema(), cols, take)
+	for _, c := range cols {
+		c.Release()
+	}
+	return true
+}
+
+func (r *rebatcher) RecordBatch() arrow.RecordBatch { return r.cur }
+func (r *rebatcher) Err() error                     { return r.err }
+
+func (r *rebatcher) release() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	for _, p := range r.pending {
+		p.Release()
+	}
+	r.pending, r.rows = nil, 0
+}
+
+// openParquet opens a Parquet file; the total row count comes from its
+// metadata and batches are read -batch-rows at a time.
+func openParquet(ctx context.Context, in *input, o inputOptions) error {
+	f, err := os.Open(in.path)
+	if err != nil {
+		return err
+	}
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("not a readable Parquet file: %w", err)
+	}
+	in.closer = append(in.closer, pf.Close) // closes f too
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: o.batchRows}, o.mem)
+	if err != nil {
+		return fmt.Errorf("cannot map the Parquet schema to Arrow: %w", err)
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return fmt.Errorf("cannot read the Parquet file: %w", err)
+	}
+	in.closer = append(in.closer, func() error { rr.Release(); return nil })
+	in.detail = fmt.Sprintf("Parquet, %d row groups", pf.NumRowGroups())
+	in.schema = rr.Schema()
+	in.rows = pf.NumRows()
+	in.total = in.rows
+	in.reader = &countingBatches{src: rr, done: &in.done}
+	return nil
+}
+
+// countingBatches counts the rows read from src.
+type countingBatches struct {
+	src  batchReader
+	done *atomic.Int64
+}
+
+func (c *countingBatches) Next() bool {
+	if !c.src.Next() {
+		return false
+	}
+	c.done.Add(c.src.RecordBatch().NumRows())
+	return true
+}
+
+func (c *countingBatches) RecordBatch() arrow.RecordBatch { return c.src.RecordBatch() }
+func (c *countingBatches) Err() error                     { return c.src.Err() }
+
+// openCSV opens a CSV file with a header line. Column types are inferred
+// from the first o.csvInferRows data rows (see inferCSVTypes) unless
+// o.csvNoInference, which reads every column as a string.
+func openCSV(in *input, o inputOptions) error {
+	header, types, err := inferCSVTypes(in.path, o.csvInferRows, o.csvNoInference)
+	if err != nil {
+		return err
+	}
+	fields := make([]arrow.Field, len(header))
+	colTypes := make(map[string]arrow.DataType, len(header))
+	for i, name := range header {
+		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
+		colTypes[name] = types[i]
+	}
+	f, err := os.Open(in.path)
+	if err != nil {
+		return err
+	}
+	in.closer = append(in.closer, f.Close)
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	in.total = st.Size()
+	r := csv.NewInferringReader(countingReader{f, &in.done},
+		csv.WithHeader(true),
+		csv.WithChunk(int(o.batchRows)),
+		csv.WithColumnTypes(colTypes),
+		csv.WithNullReader(false, csvNullValues...),
+		csv.WithAllocator(o.mem),
+	)
+	in.closer = append(in.closer, func() error { r.Release(); return nil })
+	in.detail = "CSV"
+	in.schema = arrow.NewSchema(fields, nil)
+	in.reader = &csvBatches{r: r, header: header}
+	return nil
+}
+
+// csvBatches checks the arrow CSV reader's error after every chunk: that
+// reader returns a chunk holding a null in place of a cell it could not parse
+// and reports the error only afterwards, and such a chunk must not be sent.
+type csvBatches struct {
+	r      *csv.Reader
+	header []string
+	rows   int64 // data rows returned so far
+	err    error
+}
+
+func (c *csvBatches) Next() bool {
+	if c.err != nil {
+		return false
+	}
+	ok := c.r.Next()
+	if err := c.r.Err(); err != nil {
+		c.err = fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings)",
+			c.rows+1, c.rows+c.chunkRows(), err)
+		return false
+	}
+	if ok {
+		c.rows += c.r.RecordBatch().NumRows()
+	}
+	return ok
+}
+
+func (c *csvBatches) chunkRows() int64 {
+	if rec := c.r.RecordBatch(); rec != nil {
+		return rec.NumRows()
+	}
+	return 1
+}
+
+func (c *csvBatches) RecordBatch() arrow.RecordBatch { return c.r.RecordBatch() }
+func (c *csvBatches) Err() error                     { return c.err }
+
+// CSV column types, from the narrowest; a column gets the first type every
+// sampled non-null cell parses as.
+var csvCandidates = []struct {
+	name  string
+	typ   arrow.DataType
+	parse func(string) bool
+}{
+	{"int64", arrow.PrimitiveTypes.Int64, func(s string) bool {
+		_, err := strconv.ParseInt(s, 10, 64)
+		return err == nil && !leadingZero(s)
+	}},
+	{"float64", arrow.PrimitiveTypes.Float64, func(s string) bool {
+		_, err := strconv.ParseFloat(s, 64)
+		return err == nil && !leadingZero(s)
+	}},
+	{"bool", arrow.FixedWidthTypes.Boolean, func(s string) bool {
+		_, err := strconv.ParseBool(s)
+		return err == nil && len(s) > 1 // not "1", "0", "t", "f"
+	}},
+	{"date32", arrow.FixedWidthTypes.Date32, func(s string) bool {
+		_, err := time.Parse("2006-01-02", s)
+		return err == nil
+	}},
+	{"timestamp", &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, func(s string) bool {
+		_, err := arrow.TimestampFromString(s, arrow.Microsecond)
+		return err == nil
+	}},
+}
+
+// inferCSVTypes reads the header and up to sample data rows of path and
+// returns the column names and their Arrow types: int64, float64, bool,
+// date32, timestamp[us, UTC] or string (also for columns null in every
+// sampled row). Cells in csvNullValues count as null.
+func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.DataType, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	hdr, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("empty CSV file: want a header line naming the columns")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	header := append([]string(nil), hdr...)
+	seen := map[string]bool{}
+	for i, h := range header {
+		switch {
+		case h == "":
+			return nil, nil, fmt.Errorf("CSV header: column %d has no name", i+1)
+		case seen[h]:
+			return nil, nil, fmt.Errorf("CSV header: column name %q appears twice", h)
+		case !utf8.ValidString(h):
+			return nil, nil, fmt.Errorf("CSV header: column %d name is not valid UTF-8", i+1)
+		}
+		seen[h] = true
+	}
+	// ok[i] has bit j set while every sampled non-null cell of column i
+	// parses as csvCandidates[j]; nonNull counts those cells.
+	all := uint32(1)<<len(csvCandidates) - 1
+	ok := make([]uint32, len(header))
+	nonNull := make([]int, len(header))
+	for i := range ok {
+		ok[i] = all
+	}
+	for row := 0; row < sample && !allStrings; row++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading CSV data row %d: %w", row+1, err)
+		}
+		for i, v := range rec {
+			if isCSVNull(v) {
+				continue
+			}
+			nonNull[i]++
+			for j, c := range csvCandidates {
+				if ok[i]&(1<<j) != 0 && !c.parse(v) {
+					ok[i] &^= 1 << j
+				}
+			}
+		}
+	}
+	types := make([]arrow.DataType, len(header))
+	for i := range types {
+		types[i] = arrow.BinaryTypes.String
+		if allStrings || nonNull[i] == 0 {
+			continue
+		}
+		for j, c := range csvCandidates {
+			if ok[i]&(1<<j) != 0 {
+				types[i] = c.typ
+				break
+			}
+		}
+	}
+	return header, types, nil
+}
+
+// leadingZero reports whether s is a number written with a leading zero
+// ("02134", "-007"): such columns (zip codes, ids) are kept as strings.
+func leadingZero(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
+}
+
+func isCSVNull(v string) bool {
+	for _, n := range csvNullValues {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}

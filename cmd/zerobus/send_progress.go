@@ -1,0 +1,291 @@
+package main
+
+// The progress bar and the end summary of `zerobus send`.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// progressInterval is the redraw period of the progress bar (at most 5
+// redraws a second).
+const progressInterval = 200 * time.Millisecond
+
+// barWidth is the number of cells of the bar itself.
+const barWidth = 24
+
+// counters are the running totals of a send. They are updated by the send
+// loop and read concurrently by the progress display.
+type counters struct {
+	rowsRead   atomic.Int64 // rows handed to the Wrapper
+	rowsSent   atomic.Int64 // rows acknowledged (converted, with -dry-run)
+	rowsFailed atomic.Int64
+	bytes      atomic.Int64 // encoded protobuf bytes of the converted rows
+	batches    atomic.Int64 // batches resolved
+	filesDone  atomic.Int64
+	current    atomic.Pointer[input] // the file being read
+	totalRows  int64                 // all files' rows; -1 if unknown
+	totalFiles int
+	start      time.Time
+}
+
+// progressSnapshot is what one redraw shows.
+type progressSnapshot struct {
+	done       int64 // rows resolved (sent + failed)
+	failed     int64
+	total      int64   // -1 if unknown
+	fraction   float64 // overall, in [0, 1]
+	bytes      int64
+	elapsed    time.Duration
+	file, nfil int // 1-based current file and number of files
+}
+
+func (c *counters) snapshot(now time.Time) progressSnapshot {
+	s := progressSnapshot{
+		done:    c.rowsSent.Load() + c.rowsFailed.Load(),
+		failed:  c.rowsFailed.Load(),
+		total:   c.totalRows,
+		bytes:   c.bytes.Load(),
+		elapsed: now.Sub(c.start),
+		nfil:    c.totalFiles,
+	}
+	filesDone := c.filesDone.Load()
+	s.file = int(min(filesDone+1, int64(c.totalFiles)))
+	switch {
+	case s.total > 0:
+		s.fraction = float64(s.done) / float64(s.total)
+	case s.total == 0:
+		s.fraction = 1
+	case c.totalFiles > 0:
+		f := float64(filesDone)
+		if in := c.current.Load(); in != nil && filesDone < int64(c.totalFiles) {
+			f += in.fraction()
+		}
+		s.fraction = f / float64(c.totalFiles)
+	}
+	s.fraction = max(0, min(1, s.fraction))
+	return s
+}
+
+// renderBar draws one progress line (no line ending), e.g.
+//
+//	[###########.............]  45%  450,000/1,000,000 rows  98,213 rows/s  1.2 MB/s  4.6s
+func renderBar(s progressSnapshot) string {
+	filled := int(s.fraction * barWidth)
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strings.Repeat("#", filled))
+	b.WriteString(strings.Repeat(".", barWidth-filled))
+	fmt.Fprintf(&b, "] %3d%%  ", int(s.fraction*100))
+	if s.total >= 0 {
+		fmt.Fprintf(&b, "%s/%s rows", thousands(s.done), thousands(s.total))
+	} else {
+		fmt.Fprintf(&b, "%s rows", thousands(s.done))
+	}
+	if s.nfil > 1 {
+		fmt.Fprintf(&b, " (file %d/%d)", s.file, s.nfil)
+	}
+	if s.failed > 0 {
+		fmt.Fprintf(&b, "  %s failed", thousands(s.failed))
+	}
+	secs := s.elapsed.Seconds()
+	if secs > 0 {
+		fmt.Fprintf(&b, "  %s rows/s  %.1f MB/s", thousands(int64(float64(s.done)/secs)), float64(s.bytes)/1e6/secs)
+	}
+	fmt.Fprintf(&b, "  %s", s.elapsed.Round(100*time.Millisecond))
+	return b.String()
+}
+
+// progressBar redraws renderBar on w every progressInterval until stopped.
+type progressBar struct {
+	w    io.Writer
+	c    *counters
+	now  func() time.Time
+	stop chan struct{}
+	done sync.WaitGroup
+	last int // length of the last line, to blank leftovers
+}
+
+func startProgress(w io.Writer, c *counters, now func() time.Time) *progressBar {
+	p := &progressBar{w: w, c: c, now: now, stop: make(chan struct{})}
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		t := time.NewTicker(progressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.draw()
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progressBar) draw() {
+	line := renderBar(p.c.snapshot(p.now()))
+	pad := ""
+	if n := p.last - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	p.last = len(line)
+	fmt.Fprintf(p.w, "\r%s%s", line, pad)
+}
+
+// Stop draws the final state and ends the line. Safe to call once.
+func (p *progressBar) Stop() {
+	close(p.stop)
+	p.done.Wait()
+	p.draw()
+	fmt.Fprintln(p.w)
+}
+
+// isTerminal reports whether w is a character device (a terminal), which is
+// when -progress=auto draws the bar.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+}
+
+// failureSample is one failed row shown in the summary.
+type failureSample struct {
+	file string
+	row  int64 // 0-based row in the file
+	err  error
+}
+
+// maxFailureSamples bounds the failed rows listed in the summary.
+const maxFailureSamples = 10
+
+// summary is everything the end summary reports.
+type summary struct {
+	table      string
+	files      []string
+	dryRun     bool
+	rowsRead   int64
+	rowsSent   int64
+	rowsFailed int64
+	byKind     map[core.ErrorKind]int64
+	bytes      int64
+	batches    int64
+	elapsed    time.Duration
+	samples    []failureSample
+	quarantine []quarantineFile // files written, with their row counts
+	stopped    error            // why reading stopped early, if it did
+}
+
+// write prints the summary, e.g.
+//
+//	sent 3 files to main.default.events
+//	  rows sent:    999,997 of 1,000,000
+//	  rows failed:  3 (conversion=3)
+//	  ...
+func (s *summary) write(w io.Writer) {
+	verb := "sent"
+	if s.dryRun {
+		verb = "converted (-dry-run, nothing sent)"
+	}
+	nfiles := fmt.Sprintf("%d files", len(s.files))
+	if len(s.files) == 1 {
+		nfiles = s.files[0]
+	}
+	fmt.Fprintf(w, "%s %s to %s\n", verb, nfiles, s.table)
+	fmt.Fprintf(w, "  rows sent:    %s of %s\n", thousands(s.rowsSent), thousands(s.rowsRead))
+	fmt.Fprintf(w, "  rows failed:  %s", thousands(s.rowsFailed))
+	if len(s.byKind) > 0 {
+		kinds := make([]string, 0, len(s.byKind))
+		for k, n := range s.byKind {
+			kinds = append(kinds, fmt.Sprintf("%s=%s", k, thousands(n)))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  bytes:        %s (%s encoded protobuf)\n", thousands(s.bytes), humanBytes(s.bytes))
+	fmt.Fprintf(w, "  batches:      %s\n", thousands(s.batches))
+	fmt.Fprintf(w, "  duration:     %s\n", s.elapsed.Round(time.Millisecond))
+	if secs := s.elapsed.Seconds(); secs > 0 {
+		fmt.Fprintf(w, "  throughput:   %s rows/s, %.1f MB/s\n", thousands(int64(float64(s.rowsSent+s.rowsFailed)/secs)), float64(s.bytes)/1e6/secs)
+	}
+	switch {
+	case len(s.quarantine) > 0:
+		for _, q := range s.quarantine {
+			fmt.Fprintf(w, "  quarantine:   %s failed rows written to %s (Arrow IPC stream)\n", thousands(q.rows), q.path)
+		}
+	case s.rowsFailed > 0:
+		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
+	}
+	if s.stopped != nil {
+		fmt.Fprintf(w, "  stopped early: %v\n", s.stopped)
+	}
+	if len(s.samples) > 0 {
+		fmt.Fprintf(w, "  failed rows (first %d):\n", len(s.samples))
+		for _, f := range s.samples {
+			fmt.Fprintf(w, "    %s row %d: %s\n", filepath.Base(f.file), f.row, describeRowError(f.err))
+		}
+	}
+}
+
+// describeRowError is the reason of a failed row without the batch-relative
+// row number that the error message itself carries.
+func describeRowError(err error) string {
+	var ce *core.ConversionError
+	if errors.As(err, &ce) && ce.Reason != "" {
+		if ce.Column != "" {
+			return fmt.Sprintf("[%s] column %q: %s", core.KindConversion, ce.Column, ce.Reason)
+		}
+		return fmt.Sprintf("[%s] %s", core.KindConversion, ce.Reason)
+	}
+	return fmt.Sprintf("[%s] %v", core.KindOf(err), err)
+}
+
+// thousands formats n with comma separators: 1234567 -> "1,234,567".
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// humanBytes formats n in binary units: 1536 -> "1.5 KiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}

@@ -1,0 +1,518 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Default values of Config, as set by DefaultConfig. A zero numeric or
+// duration field in a Config passed to New also means "the default".
+const (
+	DefaultRetryMaxAttempts      = 5
+	DefaultRetryBaseDelay        = 100 * time.Millisecond
+	DefaultRetryMaxDelay         = 30 * time.Second
+	DefaultMaxInflightRequests   = 1000
+	DefaultMaxInflightBytes      = 64 << 20
+	DefaultMaxMessageBytes       = 10<<20 - 64<<10
+	DefaultMaxRecordBytes        = 4<<20 - 19
+	DefaultCreateTimeout         = 15 * time.Second
+	DefaultAckTimeout            = 60 * time.Second
+	DefaultFlushTimeout          = 300 * time.Second
+	DefaultStreamsPerSchema      = 2
+	DefaultDebugFlushInterval    = 5 * time.Second
+	DefaultDebugMaxFileSize      = 128 << 20
+	DefaultDebugMaxFilesRetained = 10
+	DefaultObservabilityInterval = 10 * time.Second
+	DefaultOTLPProtocol          = "grpc"
+	DefaultLogLevel              = "info"
+)
+
+// Zerobus limits checked before anything is sent (protocol §6).
+const (
+	// MaxColumns is the most top-level columns a Zerobus table accepts.
+	MaxColumns = 2000
+	// MaxMessageBytesLimit is the largest request payload any server accepts.
+	MaxMessageBytesLimit = 10 << 20
+)
+
+// Config holds every setting of a Wrapper. Build it with DefaultConfig,
+// LoadConfigYAML, ParseConfigYAML or ConfigFromEnv, adjust fields in code,
+// then pass it to New (which validates it). Each field's comment names its
+// YAML key and environment variable; see the package documentation for the
+// full table.
+//
+// Config is a plain value; it is safe to copy. Printing it (fmt, slog) never
+// shows ClientSecret.
+type Config struct {
+	// Endpoint is the Zerobus gRPC endpoint: "https://<workspace-id>.zerobus.<region>.cloud.databricks.com",
+	// a schemeless host (https is assumed) or "http://host:port" for plaintext local servers.
+	// Required unless WriterDisabled. YAML endpoint, env ZEROBUS_ENDPOINT.
+	Endpoint string
+	// TableName is the target table, "catalog.schema.table" (ASCII letters,
+	// digits, _). Required. YAML table_name, env ZEROBUS_TABLE_NAME.
+	TableName string
+	// UnityCatalogURL is the workspace URL that serves the OAuth token endpoint
+	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled.
+	// YAML unity_catalog_url, env UNITY_CATALOG_URL or DATABRICKS_HOST.
+	UnityCatalogURL string
+	// ClientID is the service principal's OAuth client id. Required for OAuth
+	// unless WriterDisabled. YAML client_id, env ZEROBUS_CLIENT_ID or DATABRICKS_CLIENT_ID.
+	ClientID string
+	// ClientSecret is the service principal's OAuth secret. Required for OAuth
+	// unless WriterDisabled. Never printed. YAML client_secret (use
+	// "${ENV_VAR}"), env ZEROBUS_CLIENT_SECRET or DATABRICKS_CLIENT_SECRET.
+	ClientSecret string
+
+	// RetryMaxAttempts is how many times a failed stream creation or recovery
+	// is attempted before the batch fails with *RetryExhaustedError. Default 5;
+	// 1 disables retries. YAML retry_max_attempts, env RETRY_MAX_ATTEMPTS.
+	RetryMaxAttempts int
+	// RetryBaseDelay is the first backoff delay (exponential with full jitter).
+	// Default 100ms. YAML retry_base_delay_ms, env RETRY_BASE_DELAY_MS.
+	RetryBaseDelay time.Duration
+	// RetryMaxDelay caps the backoff delay. Default 30s.
+	// YAML retry_max_delay_ms, env RETRY_MAX_DELAY_MS.
+	RetryMaxDelay time.Duration
+
+	// MaxInflightRequests bounds unacknowledged requests per stream; sends
+	// block while it is reached. Default 1000.
+	// YAML max_inflight_requests, env ZEROBUS_MAX_INFLIGHT_REQUESTS.
+	MaxInflightRequests int
+	// MaxInflightBytes bounds unacknowledged record bytes per stream. Default
+	// 64 MiB. YAML max_inflight_bytes, env ZEROBUS_MAX_INFLIGHT_BYTES.
+	MaxInflightBytes int64
+	// MaxMessageBytes caps the record payload of one request; batches are
+	// split to fit. Default 10 MiB − 64 KiB; at most 10 MiB.
+	// YAML max_message_bytes, env ZEROBUS_MAX_MESSAGE_BYTES.
+	MaxMessageBytes int
+	// MaxRecordBytes caps one encoded row; larger rows fail individually.
+	// Default 4 MiB − 19 bytes (older servers); up to MaxMessageBytes for
+	// servers that accept 10 MiB. YAML max_record_bytes, env ZEROBUS_MAX_RECORD_BYTES.
+	MaxRecordBytes int
+	// CreateTimeout bounds one stream creation attempt, token fetch included.
+	// Default 15s. YAML create_timeout_ms, env ZEROBUS_CREATE_TIMEOUT_MS.
+	CreateTimeout time.Duration
+	// AckTimeout: with requests in flight and no ack for this long, the RPC is
+	// treated as failed and recovered. Default 60s.
+	// YAML ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS.
+	AckTimeout time.Duration
+	// FlushTimeout bounds Flush and the flush inside Close when the caller's
+	// context has no deadline. Default 300s.
+	// YAML flush_timeout_ms, env ZEROBUS_FLUSH_TIMEOUT_MS.
+	FlushTimeout time.Duration
+	// StreamsPerSchema is how many streams (RPCs) a Wrapper opens per Arrow
+	// schema; concurrent SendBatch calls spread over them. Default 2.
+	// YAML streams_per_schema, env ZEROBUS_STREAMS_PER_SCHEMA.
+	StreamsPerSchema int
+	// AllFieldsOptional makes every descriptor field optional even when the
+	// Arrow field is non-nullable (for tables whose columns are all nullable).
+	// Default false. YAML all_fields_optional, env ZEROBUS_ALL_FIELDS_OPTIONAL.
+	AllFieldsOptional bool
+
+	// DebugEnabled turns on both debug outputs (legacy switch). Default false.
+	// YAML debug_enabled, env DEBUG_ENABLED.
+	DebugEnabled bool
+	// DebugArrowEnabled writes every batch to an Arrow IPC stream file.
+	// Default false. YAML debug_arrow_enabled, env DEBUG_ARROW_ENABLED.
+	DebugArrowEnabled bool
+	// DebugProtobufEnabled writes every encoded record (length-delimited) with
+	// its descriptor. Default false. YAML debug_protobuf_enabled, env DEBUG_PROTOBUF_ENABLED.
+	DebugProtobufEnabled bool
+	// DebugOutputDir is where debug files go ({dir}/zerobus/arrow, …/proto).
+	// Required when a debug output is on. YAML debug_output_dir, env DEBUG_OUTPUT_DIR.
+	DebugOutputDir string
+	// DebugFlushInterval: debug data reaches disk at least this often.
+	// Default 5s. YAML debug_flush_interval_secs, env DEBUG_FLUSH_INTERVAL_SECS.
+	DebugFlushInterval time.Duration
+	// DebugMaxFileSize rotates a debug file once it passes this many bytes.
+	// Default 128 MiB. YAML debug_max_file_size, env DEBUG_MAX_FILE_SIZE.
+	DebugMaxFileSize int64
+	// DebugRotationInterval rotates debug files this often; 0 (default) means
+	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.
+	DebugRotationInterval time.Duration
+	// DebugMaxFilesRetained keeps this many rotated files per table and kind;
+	// a negative value keeps all. Default 10 (0 also means the default).
+	// YAML debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED.
+	DebugMaxFilesRetained int
+
+	// ObservabilityEnabled asks the application to export OpenTelemetry data
+	// with the settings below (see SetupTelemetry); the Wrapper itself always
+	// uses the providers given as options. Default false.
+	// YAML observability_enabled, env OTLP_ENABLED.
+	ObservabilityEnabled bool
+	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
+	// Default "": the standard OTEL_EXPORTER_OTLP_* variables, else the
+	// local collector's default port. YAML otlp_endpoint, env OTLP_ENDPOINT.
+	OTLPEndpoint string
+	// OTLPProtocol is "grpc" (default) or "http". YAML otlp_protocol, env OTLP_PROTOCOL.
+	OTLPProtocol string
+	// ObservabilityOutputDir, when set, writes OTLP JSON files there instead
+	// of (or besides) the endpoint. YAML observability_output_dir, env OTLP_OUTPUT_DIR.
+	ObservabilityOutputDir string
+	// ObservabilityInterval is the metric export interval. Default 10s.
+	// YAML observability_interval_secs, env OTLP_INTERVAL_SECS.
+	ObservabilityInterval time.Duration
+	// LogLevel is debug, info (default), warn or error.
+	// YAML log_level, env ZEROBUS_LOG_LEVEL.
+	LogLevel string
+
+	// WriterDisabled converts batches (and writes debug files) but sends
+	// nothing and needs no network or credentials; results report what would
+	// have been sent. Default false. YAML zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED.
+	WriterDisabled bool
+}
+
+// DefaultConfig returns a Config with every default set and the required
+// fields (endpoint, table, credentials) empty.
+func DefaultConfig() Config {
+	return Config{
+		RetryMaxAttempts:      DefaultRetryMaxAttempts,
+		RetryBaseDelay:        DefaultRetryBaseDelay,
+		RetryMaxDelay:         DefaultRetryMaxDelay,
+		MaxInflightRequests:   DefaultMaxInflightRequests,
+		MaxInflightBytes:      DefaultMaxInflightBytes,
+		MaxMessageBytes:       DefaultMaxMessageBytes,
+		MaxRecordBytes:        DefaultMaxRecordBytes,
+		CreateTimeout:         DefaultCreateTimeout,
+		AckTimeout:            DefaultAckTimeout,
+		FlushTimeout:          DefaultFlushTimeout,
+		StreamsPerSchema:      DefaultStreamsPerSchema,
+		DebugFlushInterval:    DefaultDebugFlushInterval,
+		DebugMaxFileSize:      DefaultDebugMaxFileSize,
+		DebugMaxFilesRetained: DefaultDebugMaxFilesRetained,
+		ObservabilityInterval: DefaultObservabilityInterval,
+		OTLPProtocol:          DefaultOTLPProtocol,
+		LogLevel:              DefaultLogLevel,
+	}
+}
+
+// withDefaults fills zero numeric/duration/enum fields with the defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setZero(&c.RetryMaxAttempts, d.RetryMaxAttempts)
+	setZero(&c.RetryBaseDelay, d.RetryBaseDelay)
+	setZero(&c.RetryMaxDelay, d.RetryMaxDelay)
+	setZero(&c.MaxInflightRequests, d.MaxInflightRequests)
+	setZero(&c.MaxInflightBytes, d.MaxInflightBytes)
+	setZero(&c.MaxMessageBytes, d.MaxMessageBytes)
+	setZero(&c.MaxRecordBytes, d.MaxRecordBytes)
+	setZero(&c.CreateTimeout, d.CreateTimeout)
+	setZero(&c.AckTimeout, d.AckTimeout)
+	setZero(&c.FlushTimeout, d.FlushTimeout)
+	setZero(&c.StreamsPerSchema, d.StreamsPerSchema)
+	setZero(&c.DebugFlushInterval, d.DebugFlushInterval)
+	setZero(&c.DebugMaxFileSize, d.DebugMaxFileSize)
+	setZero(&c.DebugMaxFilesRetained, d.DebugMaxFilesRetained)
+	setZero(&c.ObservabilityInterval, d.ObservabilityInterval)
+	setZero(&c.OTLPProtocol, d.OTLPProtocol)
+	setZero(&c.LogLevel, d.LogLevel)
+	return c
+}
+
+func setZero[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// debugArrow and debugProto are the effective debug switches.
+func (c Config) debugArrow() bool { return c.DebugEnabled || c.DebugArrowEnabled }
+func (c Config) debugProto() bool { return c.DebugEnabled || c.DebugProtobufEnabled }
+
+// Validate reports every problem with c at once as a *ConfigurationError
+// (nil if c is valid). Zero numeric fields count as their defaults. It
+// assumes OAuth credentials; New skips the credential checks when
+// WithHeadersProvider is used, and all network settings when WriterDisabled.
+func (c Config) Validate() error { return c.validate(true) }
+
+func (c Config) validate(needCredentials bool) error {
+	c = c.withDefaults()
+	var ps []ConfigProblem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, problemFor(field, fmt.Sprintf(format, args...)))
+	}
+
+	if c.TableName == "" {
+		add("TableName", "is required: the target table as catalog.schema.table")
+	} else if msg := checkTableName(c.TableName); msg != "" {
+		add("TableName", "%q %s", c.TableName, msg)
+	}
+	if !c.WriterDisabled {
+		if c.Endpoint == "" {
+			add("Endpoint", "is required (e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com), unless zerobus_writer_disabled is true")
+		} else if msg := checkEndpoint(c.Endpoint); msg != "" {
+			add("Endpoint", "%q %s", redactURL(c.Endpoint), msg)
+		}
+		if needCredentials {
+			if c.UnityCatalogURL == "" {
+				add("UnityCatalogURL", "is required for OAuth: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
+			} else if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
+				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
+			}
+			if c.ClientID == "" {
+				add("ClientID", "is required for OAuth: the service principal's client (application) id")
+			}
+			if c.ClientSecret == "" {
+				add("ClientSecret", "is required for OAuth: the service principal's secret (in YAML use \"${ENV_VAR}\")")
+			}
+		} else if c.UnityCatalogURL != "" {
+			if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
+				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
+			}
+		}
+	}
+
+	if c.RetryMaxAttempts < 1 {
+		add("RetryMaxAttempts", "is %d; must be at least 1 (1 disables retries)", c.RetryMaxAttempts)
+	}
+	if c.RetryBaseDelay < 0 {
+		add("RetryBaseDelay", "is %v; must not be negative", c.RetryBaseDelay)
+	}
+	if c.RetryMaxDelay < 0 {
+		add("RetryMaxDelay", "is %v; must not be negative", c.RetryMaxDelay)
+	} else if c.RetryBaseDelay > 0 && c.RetryMaxDelay < c.RetryBaseDelay {
+		add("RetryMaxDelay", "is %v, below RetryBaseDelay %v; must be at least the base delay", c.RetryMaxDelay, c.RetryBaseDelay)
+	}
+	if c.MaxInflightRequests < 1 {
+		add("MaxInflightRequests", "is %d; must be at least 1", c.MaxInflightRequests)
+	}
+	if c.MaxMessageBytes < 1<<10 || c.MaxMessageBytes > MaxMessageBytesLimit {
+		add("MaxMessageBytes", "is %d; must be between 1024 and %d (10 MiB)", c.MaxMessageBytes, MaxMessageBytesLimit)
+	}
+	if c.MaxInflightBytes < int64(c.MaxMessageBytes) {
+		add("MaxInflightBytes", "is %d; must be at least MaxMessageBytes (%d)", c.MaxInflightBytes, c.MaxMessageBytes)
+	}
+	if c.MaxRecordBytes < 1 || c.MaxRecordBytes > c.MaxMessageBytes {
+		add("MaxRecordBytes", "is %d; must be between 1 and MaxMessageBytes (%d)", c.MaxRecordBytes, c.MaxMessageBytes)
+	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"CreateTimeout", c.CreateTimeout}, {"AckTimeout", c.AckTimeout}, {"FlushTimeout", c.FlushTimeout}} {
+		if d.v < 0 {
+			add(d.field, "is %v; must be positive", d.v)
+		}
+	}
+	if c.StreamsPerSchema < 1 || c.StreamsPerSchema > 64 {
+		add("StreamsPerSchema", "is %d; must be between 1 and 64", c.StreamsPerSchema)
+	}
+
+	if (c.debugArrow() || c.debugProto()) && c.DebugOutputDir == "" {
+		add("DebugOutputDir", "is required when debug output is enabled: a writable directory")
+	}
+	if c.DebugFlushInterval < 0 {
+		add("DebugFlushInterval", "is %v; must be positive", c.DebugFlushInterval)
+	}
+	if c.DebugMaxFileSize < 0 {
+		add("DebugMaxFileSize", "is %d; must be positive (bytes)", c.DebugMaxFileSize)
+	}
+	if c.DebugRotationInterval < 0 {
+		add("DebugRotationInterval", "is %v; must be 0 (no time rotation) or positive", c.DebugRotationInterval)
+	}
+
+	switch c.OTLPProtocol {
+	case "grpc", "http", "http/protobuf":
+	default:
+		add("OTLPProtocol", "is %q; must be \"grpc\" or \"http\"", c.OTLPProtocol)
+	}
+	if c.OTLPEndpoint != "" {
+		if msg := checkHTTPURL(c.OTLPEndpoint); msg != "" {
+			add("OTLPEndpoint", "%q %s", redactURL(c.OTLPEndpoint), msg)
+		}
+	}
+	if c.ObservabilityInterval < 0 {
+		add("ObservabilityInterval", "is %v; must be positive", c.ObservabilityInterval)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		add("LogLevel", "is %q; must be debug, info, warn or error", c.LogLevel)
+	}
+
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ConfigurationError{Problems: ps}
+}
+
+// checkTableName returns "" when name is catalog.schema.table with ASCII
+// letters, digits and underscores, else what is wrong.
+func checkTableName(name string) string {
+	parts := strings.Split(name, ".")
+	if len(parts) != 3 {
+		return fmt.Sprintf("has %d dot-separated parts; must be exactly catalog.schema.table", len(parts))
+	}
+	for i, p := range parts {
+		what := [...]string{"catalog", "schema", "table"}[i]
+		if p == "" {
+			return fmt.Sprintf("has an empty %s part; must be catalog.schema.table", what)
+		}
+		for _, r := range p {
+			if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return fmt.Sprintf("has %q in the %s part; only ASCII letters, digits and _ are allowed", r, what)
+			}
+		}
+	}
+	return ""
+}
+
+func checkEndpoint(ep string) string {
+	s := ep
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a valid URL: " + urlErrText(err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "must use https:// (or http:// for a local plaintext server)"
+	}
+	if u.User != nil {
+		return "must not contain user information (user:password@); the service principal's credentials go in ClientID and ClientSecret"
+	}
+	if u.Host == "" {
+		return "has no host"
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "must not have a path; give scheme://host[:port]"
+	}
+	return ""
+}
+
+func checkHTTPURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a valid URL: " + urlErrText(err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "must start with https:// (or http:// for a local server)"
+	}
+	if u.User != nil {
+		return "must not contain user information (user:password@)"
+	}
+	if u.Host == "" {
+		return "has no host"
+	}
+	return ""
+}
+
+// urlErrText is the reason of a url.Parse failure without the
+// *url.Error prefix, which quotes the whole URL (user info included).
+func urlErrText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// redactURL returns the URL-ish string s with any user information
+// (user:password@) replaced by <redacted>, for messages and printing. It
+// works on unparsable input too: everything between the scheme and the
+// last '@' is hidden.
+func redactURL(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return s[:start] + redacted + s[at:]
+}
+
+// redacted is what printing shows instead of a secret.
+const redacted = "<redacted>"
+
+func (c Config) secretShown() string {
+	if c.ClientSecret == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String describes c on one line with the client secret redacted.
+func (c Config) String() string {
+	var b strings.Builder
+	b.WriteString("core.Config{")
+	for i, kv := range c.fields() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %v", kv.key, kv.val)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String: %#v never reveals the secret either.
+func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so every verb (%v, %+v, %#v, %s, %q)
+// prints the redacted form.
+func (c Config) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", c.String())
+		return
+	}
+	_, _ = f.Write([]byte(c.String()))
+}
+
+// LogValue implements slog.LogValuer with the client secret redacted.
+func (c Config) LogValue() slog.Value {
+	fs := c.fields()
+	attrs := make([]slog.Attr, len(fs))
+	for i, kv := range fs {
+		attrs[i] = slog.Any(kv.key, kv.val)
+	}
+	return slog.GroupValue(attrs...)
+}
+
+type keyVal struct {
+	key string
+	val any
+}
+
+func (c Config) fields() []keyVal {
+	return []keyVal{
+		{"endpoint", redactURL(c.Endpoint)},
+		{"table_name", c.TableName},
+		{"unity_catalog_url", redactURL(c.UnityCatalogURL)},
+		{"client_id", c.ClientID},
+		{"client_secret", c.secretShown()},
+		{"retry_max_attempts", c.RetryMaxAttempts},
+		{"retry_base_delay", c.RetryBaseDelay},
+		{"retry_max_delay", c.RetryMaxDelay},
+		{"max_inflight_requests", c.MaxInflightRequests},
+		{"max_inflight_bytes", c.MaxInflightBytes},
+		{"max_message_bytes", c.MaxMessageBytes},
+		{"max_record_bytes", c.MaxRecordBytes},
+		{"create_timeout", c.CreateTimeout},
+		{"ack_timeout", c.AckTimeout},
+		{"flush_timeout", c.FlushTimeout},
+		{"streams_per_schema", c.StreamsPerSchema},
+		{"all_fields_optional", c.AllFieldsOptional},
+		{"debug_enabled", c.DebugEnabled},
+		{"debug_arrow_enabled", c.DebugArrowEnabled},
+		{"debug_protobuf_enabled", c.DebugProtobufEnabled},
+		{"debug_output_dir", c.DebugOutputDir},
+		{"debug_flush_interval", c.DebugFlushInterval},
+		{"debug_max_file_size", c.DebugMaxFileSize},
+		{"debug_rotation_interval", c.DebugRotationInterval},
+		{"debug_max_files_retained", c.DebugMaxFilesRetained},
+		{"observability_enabled", c.ObservabilityEnabled},
+		{"otlp_endpoint", redactURL(c.OTLPEndpoint)},
+		{"otlp_protocol", c.OTLPProtocol},
+		{"observability_output_dir", c.ObservabilityOutputDir},
+		{"observability_interval", c.ObservabilityInterval},
+		{"log_level", c.LogLevel},
+		{"zerobus_writer_disabled", c.WriterDisabled},
+	}
+}

@@ -1,0 +1,379 @@
+package core
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// setting maps one Config field to its YAML key and environment variables;
+// YAML and environment loading share the parsers so both accept the same
+// value forms.
+type setting struct {
+	field string   // Go field name
+	key   string   // YAML key
+	env   []string // environment variables, highest precedence first
+	set   func(c *Config, v string) error
+}
+
+// settings is the single table of every loadable Config field.
+var settings = []setting{
+	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, str(func(c *Config) *string { return &c.Endpoint })},
+	{"TableName", "table_name", []string{"ZEROBUS_TABLE_NAME"}, str(func(c *Config) *string { return &c.TableName })},
+	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL })},
+	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID })},
+	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret })},
+	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts })},
+	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay })},
+	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay })},
+	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests })},
+	{"MaxInflightBytes", "max_inflight_bytes", []string{"ZEROBUS_MAX_INFLIGHT_BYTES"}, size64(func(c *Config) *int64 { return &c.MaxInflightBytes })},
+	{"MaxMessageBytes", "max_message_bytes", []string{"ZEROBUS_MAX_MESSAGE_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxMessageBytes })},
+	{"MaxRecordBytes", "max_record_bytes", []string{"ZEROBUS_MAX_RECORD_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxRecordBytes })},
+	{"CreateTimeout", "create_timeout_ms", []string{"ZEROBUS_CREATE_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.CreateTimeout })},
+	{"AckTimeout", "ack_timeout_ms", []string{"ZEROBUS_ACK_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.AckTimeout })},
+	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout })},
+	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema })},
+	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional })},
+	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled })},
+	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugArrowEnabled })},
+	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugProtobufEnabled })},
+	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir })},
+	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval })},
+	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize })},
+	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval })},
+	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained })},
+	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled })},
+	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, str(func(c *Config) *string { return &c.OTLPEndpoint })},
+	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol })},
+	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir })},
+	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval })},
+	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel })},
+	{"WriterDisabled", "zerobus_writer_disabled", []string{"ZEROBUS_WRITER_DISABLED"}, boolean(func(c *Config) *bool { return &c.WriterDisabled })},
+}
+
+// problemFor builds a ConfigProblem for a field, filling in its YAML key and
+// primary environment variable from the settings table.
+func problemFor(field, msg string) ConfigProblem {
+	p := ConfigProblem{Field: field, Message: msg}
+	for _, s := range settings {
+		if s.field == field {
+			p.YAMLKey = s.key
+			p.EnvVar = s.env[0]
+			break
+		}
+	}
+	return p
+}
+
+func str(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func integer(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func boolean(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "t", "true", "yes", "y", "on":
+			*f(c) = true
+		case "0", "f", "false", "no", "n", "off":
+			*f(c) = false
+		default:
+			return fmt.Errorf("%q is not a boolean; use true or false", v)
+		}
+		return nil
+	}
+}
+
+// dur parses a whole number of units (e.g. milliseconds for *_ms keys); a
+// Go duration string with a unit ("1.5s") is accepted too.
+func dur(unit time.Duration, f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		s := strings.TrimSpace(v)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			*f(c) = time.Duration(n) * unit
+			return nil
+		}
+		if d, err := time.ParseDuration(s); err == nil {
+			*f(c) = d
+			return nil
+		}
+		u := "milliseconds"
+		if unit == time.Second {
+			u = "seconds"
+		}
+		return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
+	}
+}
+
+// parseSize parses a byte count: a plain integer or one with a KB/MB/GB
+// (×1000) or KiB/MiB/GiB (×1024) suffix.
+func parseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}} {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a byte size; use an integer, optionally with KiB/MiB/GiB", v)
+	}
+	return n * mult, nil
+}
+
+func size64(f func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func sizeInt(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		if n > 1<<31-1 {
+			return fmt.Errorf("%q is too large", v)
+		}
+		*f(c) = int(n)
+		return nil
+	}
+}
+
+// LoadConfigYAML reads a YAML config file: DefaultConfig overridden by the
+// file's keys (see ParseConfigYAML). Errors are *ConfigurationError naming the
+// file, and the key and line of each problem.
+func LoadConfigYAML(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, &ConfigurationError{Source: path, Err: fmt.Errorf("cannot read config file: %w", err)}
+	}
+	return parseYAML(data, path, os.LookupEnv)
+}
+
+// ParseConfigYAML parses YAML config bytes: a flat mapping whose keys mirror
+// the Config fields in snake_case (endpoint, table_name, unity_catalog_url,
+// client_id, client_secret, retry_max_attempts, retry_base_delay_ms, …; the
+// package documentation lists them all). Keys not given keep DefaultConfig
+// values; a null value also keeps the default. Unknown keys are errors.
+// String values may reference environment variables as ${NAME} (write $${ for
+// a literal "${"); an unset variable is an error. The result is not validated:
+// call Validate or let New do it.
+func ParseConfigYAML(data []byte) (Config, error) {
+	return parseYAML(data, "", os.LookupEnv)
+}
+
+func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (Config, error) {
+	cfg := DefaultConfig()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Config{}, &ConfigurationError{Source: source, Err: fmt.Errorf("not valid YAML: %w", err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 { // empty document
+		return cfg, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return Config{}, &ConfigurationError{Source: source, Err: fmt.Errorf("line %d: the document must be a mapping of keys to values", root.Line)}
+	}
+	byKey := make(map[string]*setting, len(settings))
+	for i := range settings {
+		byKey[settings[i].key] = &settings[i]
+	}
+	var ps []ConfigProblem
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		s, ok := byKey[k.Value]
+		if !ok {
+			ps = append(ps, ConfigProblem{Field: k.Value, YAMLKey: k.Value,
+				Message: fmt.Sprintf("line %d: unknown key%s", k.Line, suggest(k.Value))})
+			continue
+		}
+		p := ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: s.env[0]}
+		if prev, dup := seen[k.Value]; dup {
+			p.Message = fmt.Sprintf("line %d: duplicate key (first set on line %d)", k.Line, prev)
+			ps = append(ps, p)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind != yaml.ScalarNode {
+			p.Message = fmt.Sprintf("line %d: must be a single value, not a list or mapping", v.Line)
+			ps = append(ps, p)
+			continue
+		}
+		if v.Tag == "!!null" {
+			continue
+		}
+		val, err := expandEnv(v.Value, lookup)
+		if err == nil {
+			err = s.set(&cfg, val)
+		}
+		if err != nil {
+			msg := err.Error()
+			if s.field == "ClientSecret" { // never echo a secret back
+				msg = "invalid value"
+				if strings.Contains(err.Error(), "${") {
+					msg = err.Error()
+				}
+			}
+			p.Message = fmt.Sprintf("line %d: %s", v.Line, msg)
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) > 0 {
+		return Config{}, &ConfigurationError{Source: source, Problems: ps}
+	}
+	return cfg, nil
+}
+
+// suggest proposes a known key close to an unknown one.
+func suggest(key string) string {
+	best, bestD := "", 3
+	for _, s := range settings {
+		if d := editDistance(key, s.key); d < bestD {
+			best, bestD = s.key, d
+		}
+	}
+	if best == "" {
+		return "; see the package documentation for the list of keys"
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// expandEnv replaces ${NAME} with the variable's value; "$${" is a literal
+// "${". Other "$" characters are kept as they are (secrets may contain them).
+func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		switch {
+		case strings.HasPrefix(s[i:], "$${"):
+			b.WriteString("${")
+			i += 3
+		case strings.HasPrefix(s[i:], "${"):
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				return "", fmt.Errorf("unterminated \"${\" (write \"$${\" for a literal)")
+			}
+			name := s[i+2 : i+end]
+			if name == "" {
+				return "", fmt.Errorf("empty variable reference \"${}\"")
+			}
+			val, ok := lookup(name)
+			if !ok {
+				return "", fmt.Errorf("references ${%s}, which is not set in the environment", name)
+			}
+			b.WriteString(val)
+			i += end + 1
+		default:
+			b.WriteByte(s[i])
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// ConfigFromEnv returns DefaultConfig overridden by the process environment
+// (see ApplyEnv). The result is not validated.
+func ConfigFromEnv() (Config, error) {
+	cfg := DefaultConfig()
+	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// ApplyEnv overrides fields of c from environment variables read through
+// lookup (os.LookupEnv in production, a map in tests). The accepted names are
+// ZEROBUS_ENDPOINT, ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL (fallback
+// DATABRICKS_HOST), ZEROBUS_CLIENT_ID (fallback DATABRICKS_CLIENT_ID),
+// ZEROBUS_CLIENT_SECRET (fallback DATABRICKS_CLIENT_SECRET),
+// RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, DEBUG_ENABLED,
+// DEBUG_ARROW_ENABLED, DEBUG_PROTOBUF_ENABLED, DEBUG_OUTPUT_DIR,
+// DEBUG_FLUSH_INTERVAL_SECS, DEBUG_MAX_FILE_SIZE, DEBUG_ROTATION_INTERVAL_SECS,
+// DEBUG_MAX_FILES_RETAINED, OTLP_ENABLED, OTLP_ENDPOINT, OTLP_PROTOCOL,
+// OTLP_OUTPUT_DIR, OTLP_INTERVAL_SECS, ZEROBUS_LOG_LEVEL,
+// ZEROBUS_WRITER_DISABLED and ZEROBUS_MAX_INFLIGHT_REQUESTS,
+// ZEROBUS_MAX_INFLIGHT_BYTES, ZEROBUS_MAX_MESSAGE_BYTES,
+// ZEROBUS_MAX_RECORD_BYTES, ZEROBUS_CREATE_TIMEOUT_MS, ZEROBUS_ACK_TIMEOUT_MS,
+// ZEROBUS_FLUSH_TIMEOUT_MS, ZEROBUS_STREAMS_PER_SCHEMA,
+// ZEROBUS_ALL_FIELDS_OPTIONAL. Unset and empty variables leave the field
+// alone. Bad values are reported together as a *ConfigurationError naming
+// each variable; c is then unchanged.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	next := *c
+	var ps []ConfigProblem
+	for _, s := range settings {
+		for _, name := range s.env {
+			v, ok := lookup(name)
+			if !ok || v == "" {
+				continue
+			}
+			if err := s.set(&next, v); err != nil {
+				msg := err.Error()
+				if s.field == "ClientSecret" {
+					msg = "invalid value"
+				}
+				ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})
+			}
+			break
+		}
+	}
+	if len(ps) > 0 {
+		return &ConfigurationError{Source: "environment", Problems: ps}
+	}
+	*c = next
+	return nil
+}

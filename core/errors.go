@@ -1,0 +1,358 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// ErrorKind classifies every error this package returns. The values are stable
+// strings: language bindings (the Python package) map errors to exception
+// classes by kind, so a value is never renamed once released.
+type ErrorKind string
+
+// The error kinds. KindOf returns one of these for any error from this
+// package, and KindUnknown for errors it did not produce.
+const (
+	// KindConfiguration: the Config or an Option is invalid (*ConfigurationError).
+	KindConfiguration ErrorKind = "configuration"
+	// KindAuthentication: the server or the token endpoint refused the
+	// credentials or the principal lacks a privilege (*AuthenticationError).
+	KindAuthentication ErrorKind = "authentication"
+	// KindConnection: the endpoint could not be reached or the transport
+	// failed (*ConnectionError).
+	KindConnection ErrorKind = "connection"
+	// KindConversion: a column or row cannot be represented in protobuf or
+	// breaks a Zerobus limit (*ConversionError).
+	KindConversion ErrorKind = "conversion"
+	// KindTransmission: the server ended the stream with a gRPC status
+	// (*TransmissionError).
+	KindTransmission ErrorKind = "transmission"
+	// KindRetryExhausted: a retryable failure persisted through every retry
+	// (*RetryExhaustedError).
+	KindRetryExhausted ErrorKind = "retry_exhausted"
+	// KindTokenRefresh: the OAuth token endpoint failed (*TokenRefreshError).
+	KindTokenRefresh ErrorKind = "token_refresh"
+	// KindClosed: the Wrapper was closed (ErrClosed).
+	KindClosed ErrorKind = "closed"
+	// KindCanceled: the caller's context was canceled or its deadline passed.
+	KindCanceled ErrorKind = "canceled"
+	// KindUnknown: the error did not come from this package.
+	KindUnknown ErrorKind = "unknown"
+)
+
+// Sentinel errors, usable with errors.Is.
+var (
+	// ErrClosed is returned by every call on a Wrapper after Close.
+	ErrClosed = errors.New("zerobus: wrapper closed")
+	// ErrNilBatch is returned by SendBatch when the record batch is nil.
+	ErrNilBatch = errors.New("zerobus: record batch is nil")
+)
+
+// kinded is implemented by every typed error of this package.
+type kinded interface{ Kind() ErrorKind }
+
+// KindOf classifies err: the kind of the outermost typed error of this
+// package in err's chain, KindClosed for ErrClosed, KindCanceled for context
+// cancellation, KindUnknown otherwise (including nil).
+func KindOf(err error) ErrorKind {
+	if err == nil {
+		return KindUnknown
+	}
+	var k kinded
+	if errors.As(err, &k) {
+		return k.Kind()
+	}
+	switch {
+	case errors.Is(err, ErrClosed):
+		return KindClosed
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return KindCanceled
+	}
+	return KindUnknown
+}
+
+// IsRetryable reports whether sending the same data again later may succeed:
+// connection failures, retryable gRPC statuses, token endpoint 5xx/network
+// failures, and exhausted retries whose last cause was retryable. Conversion,
+// configuration and authentication errors, ErrClosed and cancellation are not.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var re *RetryExhaustedError
+	if errors.As(err, &re) {
+		return re.Last == nil || IsRetryable(re.Last)
+	}
+	var te *TransmissionError
+	if errors.As(err, &te) {
+		return retryableCode(te.Code)
+	}
+	var tre *TokenRefreshError
+	if errors.As(err, &tre) {
+		return tre.Retryable
+	}
+	var ce *ConnectionError
+	return errors.As(err, &ce)
+}
+
+// retryableCode is the protocol's retry rule (protocol §6).
+func retryableCode(c codes.Code) bool {
+	switch c {
+	case codes.OK, codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied,
+		codes.OutOfRange, codes.Unimplemented, codes.NotFound, codes.Canceled:
+		return false
+	}
+	return true
+}
+
+// ConfigProblem is one invalid setting found by Config.Validate or New.
+type ConfigProblem struct {
+	Field   string // Go field name, e.g. "TableName"
+	YAMLKey string // YAML key, e.g. "table_name" ("" for options)
+	EnvVar  string // primary environment variable, e.g. "ZEROBUS_TABLE_NAME" ("" if none)
+	Message string // what is wrong and what would be valid
+}
+
+func (p ConfigProblem) String() string {
+	var b strings.Builder
+	b.WriteString(p.Field)
+	switch {
+	case p.YAMLKey != "" && p.EnvVar != "":
+		fmt.Fprintf(&b, " (yaml %s, env %s)", p.YAMLKey, p.EnvVar)
+	case p.YAMLKey != "":
+		fmt.Fprintf(&b, " (yaml %s)", p.YAMLKey)
+	case p.EnvVar != "":
+		fmt.Fprintf(&b, " (env %s)", p.EnvVar)
+	}
+	b.WriteString(": ")
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// ConfigurationError reports every problem with a Config, a config file, the
+// environment or an Option at once. Kind: KindConfiguration.
+type ConfigurationError struct {
+	Source   string // where the settings came from: "", a file path, or "environment"
+	Problems []ConfigProblem
+	Err      error // optional underlying cause (e.g. a YAML syntax error)
+}
+
+// Kind returns KindConfiguration.
+func (e *ConfigurationError) Kind() ErrorKind { return KindConfiguration }
+
+// Unwrap returns the underlying cause, if any.
+func (e *ConfigurationError) Unwrap() error { return e.Err }
+
+func (e *ConfigurationError) Error() string {
+	var b strings.Builder
+	b.WriteString("zerobus: invalid configuration")
+	if e.Source != "" {
+		fmt.Fprintf(&b, " in %s", e.Source)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	switch len(e.Problems) {
+	case 0:
+	case 1:
+		b.WriteString(": ")
+		b.WriteString(e.Problems[0].String())
+	default:
+		fmt.Fprintf(&b, " (%d problems):", len(e.Problems))
+		for _, p := range e.Problems {
+			b.WriteString("\n  - ")
+			b.WriteString(p.String())
+		}
+	}
+	return b.String()
+}
+
+// AuthenticationError means the credentials were refused (bad client id or
+// secret, token rejected by the server) or the principal lacks a privilege on
+// the table. Retrying with the same credentials will not help.
+// Kind: KindAuthentication. The secret and tokens never appear in it.
+type AuthenticationError struct {
+	Table  string
+	Reason string // which credential or privilege is wrong and what to do
+	Err    error  // underlying cause
+}
+
+// Kind returns KindAuthentication.
+func (e *AuthenticationError) Kind() ErrorKind { return KindAuthentication }
+
+// Unwrap returns the underlying cause.
+func (e *AuthenticationError) Unwrap() error { return e.Err }
+
+func (e *AuthenticationError) Error() string {
+	msg := "zerobus: authentication failed"
+	if e.Table != "" {
+		msg += " for table " + e.Table
+	}
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	if e.Err != nil {
+		msg += ": " + causeText(e.Err)
+	}
+	return msg + " (check client_id, client_secret and the principal's privileges on the table)"
+}
+
+// ConnectionError means the endpoint could not be reached or the transport
+// broke. Retryable. Kind: KindConnection.
+type ConnectionError struct {
+	Endpoint string
+	Err      error
+}
+
+// Kind returns KindConnection.
+func (e *ConnectionError) Kind() ErrorKind { return KindConnection }
+
+// Unwrap returns the underlying cause.
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+func (e *ConnectionError) Error() string {
+	msg := "zerobus: cannot reach"
+	if e.Endpoint != "" {
+		msg += " " + e.Endpoint
+	} else {
+		msg += " the Zerobus endpoint"
+	}
+	if e.Err != nil {
+		msg += ": " + causeText(e.Err)
+	}
+	return msg + " (check the endpoint URL, network and TLS settings)"
+}
+
+// ConversionError means a column cannot be represented in protobuf (Row is
+// -1: the whole batch is refused) or one row cannot be encoded (Row is its
+// index in the batch passed to SendBatch). Not retryable. Kind: KindConversion.
+type ConversionError struct {
+	Row    int    // row index in the caller's batch, or -1 for schema-level problems
+	Column string // dotted column path, e.g. "address.zip" or "tags[3]"; "" if not column specific
+	Reason string
+	Err    error
+}
+
+// Kind returns KindConversion.
+func (e *ConversionError) Kind() ErrorKind { return KindConversion }
+
+// Unwrap returns the underlying cause.
+func (e *ConversionError) Unwrap() error { return e.Err }
+
+func (e *ConversionError) Error() string {
+	var b strings.Builder
+	b.WriteString("zerobus: conversion failed")
+	if e.Row >= 0 {
+		fmt.Fprintf(&b, " at row %d", e.Row)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, ", column %q", e.Column)
+	}
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(causeText(e.Err))
+	}
+	return b.String()
+}
+
+// TransmissionError means the server ended the stream with a gRPC status; the
+// requests pending on it failed. Causes lists schema validation causes the
+// server attached (e.g. FIELD_NOT_IN_TABLE). Kind: KindTransmission.
+type TransmissionError struct {
+	Code    codes.Code
+	Message string
+	Causes  []string
+	Err     error
+}
+
+// Kind returns KindTransmission.
+func (e *TransmissionError) Kind() ErrorKind { return KindTransmission }
+
+// Unwrap returns the underlying cause.
+func (e *TransmissionError) Unwrap() error { return e.Err }
+
+func (e *TransmissionError) Error() string {
+	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", e.Code)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if len(e.Causes) > 0 {
+		msg += " [causes: " + strings.Join(e.Causes, ", ") + "]"
+	}
+	switch e.Code {
+	case codes.InvalidArgument:
+		msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+	case codes.NotFound:
+		msg += " (check table_name: the table must exist)"
+	case codes.ResourceExhausted:
+		msg += " (the server is throttling; lower concurrency or retry later)"
+	}
+	return msg
+}
+
+// RetryExhaustedError means a retryable failure persisted through Attempts
+// attempts; Last is the final failure. Kind: KindRetryExhausted.
+type RetryExhaustedError struct {
+	Attempts int
+	Last     error
+}
+
+// Kind returns KindRetryExhausted.
+func (e *RetryExhaustedError) Kind() ErrorKind { return KindRetryExhausted }
+
+// Unwrap returns the last failure.
+func (e *RetryExhaustedError) Unwrap() error { return e.Last }
+
+func (e *RetryExhaustedError) Error() string {
+	msg := fmt.Sprintf("zerobus: gave up after %d attempts", e.Attempts)
+	if e.Last != nil {
+		msg += ": " + causeText(e.Last)
+	}
+	return msg + " (raise retry_max_attempts or check server health)"
+}
+
+// TokenRefreshError means the OAuth token endpoint failed. StatusCode is the
+// HTTP status (0 for network errors); Retryable is true for 5xx and network
+// failures. Kind: KindTokenRefresh. The secret never appears in it.
+type TokenRefreshError struct {
+	URL        string
+	StatusCode int
+	Retryable  bool
+	Err        error
+}
+
+// Kind returns KindTokenRefresh.
+func (e *TokenRefreshError) Kind() ErrorKind { return KindTokenRefresh }
+
+// Unwrap returns the underlying cause.
+func (e *TokenRefreshError) Unwrap() error { return e.Err }
+
+func (e *TokenRefreshError) Error() string {
+	msg := "zerobus: token request failed"
+	if e.URL != "" {
+		msg += " at " + e.URL
+	}
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
+	}
+	if e.Err != nil {
+		msg += ": " + causeText(e.Err)
+	}
+	if !e.Retryable {
+		msg += " (check unity_catalog_url, client_id and client_secret)"
+	}
+	return msg
+}
+
+// causeText is err's message without the "zerobus: " prefix, for embedding
+// a cause in another message of this package.
+func causeText(err error) string {
+	return strings.TrimPrefix(err.Error(), "zerobus: ")
+}

@@ -1,0 +1,88 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+)
+
+// fromStream converts an error of the stream client into this package's
+// typed errors, keeping the original in the chain (errors.As still finds
+// the stream types, errors.Is finds context errors).
+func fromStream(err error, table, endpoint string) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		re  *stream.RetryExhaustedError
+		ae  *stream.AuthError
+		te  *stream.TokenError
+		ce  *stream.ConnectionError
+		se  *stream.ServerError
+		mte *stream.MessageTooLargeError
+	)
+	switch {
+	case errors.As(err, &re):
+		return &RetryExhaustedError{Attempts: re.Attempts, Last: fromStream(re.Last, table, endpoint)}
+	case errors.As(err, &ae):
+		return &AuthenticationError{Table: table, Reason: ae.What, Err: ae.Err}
+	case errors.As(err, &te):
+		return &TokenRefreshError{URL: te.URL, StatusCode: te.StatusCode, Retryable: te.Retryable, Err: te}
+	case errors.As(err, &ce):
+		return &ConnectionError{Endpoint: endpoint, Err: ce}
+	case errors.As(err, &se):
+		return &TransmissionError{Code: se.Code, Message: se.Message, Causes: se.Causes, Err: se}
+	case errors.As(err, &mte):
+		return &ConversionError{Row: -1, Reason: mte.Error(), Err: mte}
+	case errors.Is(err, stream.ErrClosed):
+		return fmt.Errorf("%w (%s)", ErrClosed, causeText(err))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return &TransmissionError{Message: causeText(err), Err: err}
+}
+
+// fromSchemaError converts a plan build failure into a *ConversionError for
+// the whole batch (Row -1), listing every problem.
+func fromSchemaError(err error) error {
+	var se *convert.SchemaError
+	if !errors.As(err, &se) || len(se.Problems) == 0 {
+		return &ConversionError{Row: -1, Reason: "the Arrow schema cannot be converted: " + causeText(err), Err: err}
+	}
+	col := ""
+	if len(se.Problems) == 1 {
+		col = se.Problems[0].Column
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "the Arrow schema cannot be sent to Zerobus (%d problem", len(se.Problems))
+	if len(se.Problems) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("): ")
+	for i, p := range se.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "column %q", p.Column)
+		if p.Type != "" {
+			fmt.Fprintf(&b, " (%s)", p.Type)
+		}
+		b.WriteString(": ")
+		b.WriteString(p.Reason)
+	}
+	return &ConversionError{Row: -1, Column: col, Reason: b.String(), Err: err}
+}
+
+// fromRowError converts a per-row encoding failure. offset is the index of
+// the chunk's first row in the caller's batch.
+func fromRowError(re *convert.RowError, offset int) *ConversionError {
+	reason := re.Reason
+	if reason == "" && re.Err != nil {
+		reason = causeText(re.Err)
+	}
+	return &ConversionError{Row: offset + re.Row, Column: re.Column, Reason: reason, Err: re}
+}

@@ -1,0 +1,276 @@
+package convert
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// binder binds plan nodes to the arrays of one batch, producing encoders
+// for one worker. Arrays it creates (dictionary values) are released by
+// release.
+type binder struct {
+	made []arrow.Array
+}
+
+func (bd *binder) release() {
+	for _, a := range bd.made {
+		a.Release()
+	}
+	bd.made = nil
+}
+
+func newBase(n *node, arr arrow.Array) base {
+	b := base{tag: n.tag, null: n.null, name: n.name}
+	if arr.NullN() > 0 {
+		b.valid = arr.NullBitmapBytes()
+		b.off = arr.Data().Offset()
+	}
+	return b
+}
+
+// values returns the offset-adjusted fixed-width values of arr (buffer 1).
+func values[T arrow.FixedWidthType](arr arrow.Array) []T {
+	if arr.Len() == 0 {
+		return nil
+	}
+	return arrow.GetValues[T](arr.Data(), 1)
+}
+
+// offsets returns the offset-adjusted offsets of arr (buffer 1), len+1 long.
+func offsets[O int32 | int64](arr arrow.Array) []O {
+	if arr.Len() == 0 {
+		return []O{0}
+	}
+	return arrow.GetOffsets[O](arr.Data(), 1)
+}
+
+// bind returns the encoder of node n over arr, whose type is n.dt.
+func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
+	switch a := arr.(type) {
+	case *array.Dictionary:
+		dict := array.MakeFromData(a.Data().Dictionary())
+		bd.made = append(bd.made, dict)
+		vals, err := bd.bind(n.inner, dict)
+		if err != nil {
+			return nil, err
+		}
+		return bindDict(n, a, vals)
+	case *array.RunEndEncoded:
+		vals, err := bd.bind(n.inner, a.Values())
+		if err != nil {
+			return nil, err
+		}
+		ends := a.RunEndsArr()
+		off := a.Data().Offset()
+		switch ends.DataType().ID() {
+		case arrow.INT16:
+			return &reeEnc[int16]{ends: values[int16](ends), off: off, vals: vals}, nil
+		case arrow.INT32:
+			return &reeEnc[int32]{ends: values[int32](ends), off: off, vals: vals}, nil
+		default:
+			return &reeEnc[int64]{ends: values[int64](ends), off: off, vals: vals}, nil
+		}
+	case array.ExtensionArray:
+		return bd.bind(n.inner, a.Storage())
+	}
+	switch {
+	case n.elem != nil:
+		return bd.bindList(n, arr)
+	case n.key != nil:
+		return bd.bindMap(n, arr)
+	case n.ptype == descriptorpb.FieldDescriptorProto_TYPE_MESSAGE:
+		return bd.bindStruct(n, arr)
+	}
+	return bindLeaf(n, arr)
+}
+
+func (bd *binder) bindStruct(n *node, arr arrow.Array) (encoder, error) {
+	st, ok := arr.(*array.Struct)
+	if !ok {
+		return nil, bindMismatch(n, arr)
+	}
+	e := &structEnc{base: newBase(n, arr), kids: make([]encoder, 0, len(n.fields))}
+	for k, child := range n.fields {
+		if child == nil { // an Arrow child the caller's descriptor does not carry
+			continue
+		}
+		c, err := bd.bind(child, st.Field(k))
+		if err != nil {
+			return nil, err
+		}
+		e.kids = append(e.kids, c)
+	}
+	return e, nil
+}
+
+func (bd *binder) bindList(n *node, arr arrow.Array) (encoder, error) {
+	ll, ok := arr.(array.ListLike)
+	if !ok {
+		return nil, bindMismatch(n, arr)
+	}
+	elem, err := bd.bind(n.elem, ll.ListValues())
+	if err != nil {
+		return nil, err
+	}
+	rng, _ := elem.(rangeEncoder)
+	switch arr.DataType().ID() {
+	case arrow.LIST:
+		return &listEnc[int32]{base: newBase(n, arr), offs: offsets[int32](arr), elem: elem, rng: rng}, nil
+	case arrow.LARGE_LIST:
+		return &listEnc[int64]{base: newBase(n, arr), offs: offsets[int64](arr), elem: elem, rng: rng}, nil
+	default:
+		return &listLikeEnc{base: newBase(n, arr), arr: ll, elem: elem}, nil
+	}
+}
+
+func (bd *binder) bindMap(n *node, arr arrow.Array) (encoder, error) {
+	m, ok := arr.(*array.Map)
+	if !ok {
+		return nil, bindMismatch(n, arr)
+	}
+	entries, ok := m.ListValues().(*array.Struct)
+	if !ok || entries.NumField() != 2 {
+		return nil, bindMismatch(n, arr)
+	}
+	key, err := bd.bind(n.key, entries.Field(0))
+	if err != nil {
+		return nil, err
+	}
+	val, err := bd.bind(n.val, entries.Field(1))
+	if err != nil {
+		return nil, err
+	}
+	return &mapEnc{base: newBase(n, arr), offs: offsets[int32](arr), key: key, val: val}, nil
+}
+
+func bindDict(n *node, a *array.Dictionary, vals encoder) (encoder, error) {
+	b := newBase(n, a)
+	idx := a.Indices()
+	switch idx.DataType().ID() {
+	case arrow.INT8:
+		return &dictEnc[int8]{base: b, idx: values[int8](idx), vals: vals}, nil
+	case arrow.UINT8:
+		return &dictEnc[uint8]{base: b, idx: values[uint8](idx), vals: vals}, nil
+	case arrow.INT16:
+		return &dictEnc[int16]{base: b, idx: values[int16](idx), vals: vals}, nil
+	case arrow.UINT16:
+		return &dictEnc[uint16]{base: b, idx: values[uint16](idx), vals: vals}, nil
+	case arrow.INT32:
+		return &dictEnc[int32]{base: b, idx: values[int32](idx), vals: vals}, nil
+	case arrow.UINT32:
+		return &dictEnc[uint32]{base: b, idx: values[uint32](idx), vals: vals}, nil
+	case arrow.INT64:
+		return &dictEnc[int64]{base: b, idx: values[int64](idx), vals: vals}, nil
+	case arrow.UINT64:
+		return &dictEnc[uint64]{base: b, idx: values[uint64](idx), vals: vals}, nil
+	}
+	return nil, bindMismatch(n, a)
+}
+
+func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
+	b := newBase(n, arr)
+	switch a := arr.(type) {
+	case *array.Int8:
+		return bindInt(n, b, values[int8](a)), nil
+	case *array.Int16:
+		return bindInt(n, b, values[int16](a)), nil
+	case *array.Int32:
+		return bindInt(n, b, values[int32](a)), nil
+	case *array.Int64:
+		return bindInt(n, b, values[int64](a)), nil
+	case *array.Uint8:
+		return bindInt(n, b, values[uint8](a)), nil
+	case *array.Uint16:
+		return bindInt(n, b, values[uint16](a)), nil
+	case *array.Uint32:
+		return bindInt(n, b, values[uint32](a)), nil
+	case *array.Uint64:
+		e := &intEnc[uint64]{base: b, vals: values[uint64](a), mul: n.mul, div: n.div, unit: n.unit, out: intOutFor(n.ptype), u64: true}
+		return e, nil
+	case *array.Date32:
+		return bindInt(n, b, values[int32](a)), nil
+	case *array.Date64, *array.Timestamp, *array.Time64, *array.Duration:
+		return bindInt(n, b, values[int64](a)), nil
+	case *array.Time32:
+		return bindInt(n, b, values[int32](a)), nil
+	case *array.Float16:
+		return &f16Enc{base: b, vals: a.Values(), double: isDouble(n)}, nil
+	case *array.Float32:
+		return &floatEnc[float32]{base: b, vals: values[float32](a), double: isDouble(n)}, nil
+	case *array.Float64:
+		return &floatEnc[float64]{base: b, vals: values[float64](a), double: isDouble(n)}, nil
+	case *array.Boolean:
+		e := &boolEnc{base: b}
+		if a.Len() > 0 {
+			e.bits, e.boff = a.Data().Buffers()[1].Bytes(), a.Data().Offset()
+		}
+		return e, nil
+	case *array.String:
+		return &offBytesEnc[int32]{base: b, offs: offsets[int32](a), data: dataBuffer(a)}, nil
+	case *array.LargeString:
+		return &offBytesEnc[int64]{base: b, offs: offsets[int64](a), data: dataBuffer(a)}, nil
+	case *array.Binary:
+		return &offBytesEnc[int32]{base: b, offs: offsets[int32](a), data: dataBuffer(a)}, nil
+	case *array.LargeBinary:
+		return &offBytesEnc[int64]{base: b, offs: offsets[int64](a), data: dataBuffer(a)}, nil
+	case *array.StringView:
+		return &getBytesEnc{base: b, get: func(i int) []byte {
+			s := a.Value(i)
+			return unsafe.Slice(unsafe.StringData(s), len(s))
+		}}, nil
+	case *array.BinaryView:
+		return &getBytesEnc{base: b, get: a.Value}, nil
+	case *array.FixedSizeBinary:
+		return &getBytesEnc{base: b, get: a.Value}, nil
+	case *array.Decimal32:
+		return &decimalEnc[decimal.Decimal32]{base: b, vals: values[decimal.Decimal32](a), scale: n.scale, format: formatDecimal32}, nil
+	case *array.Decimal64:
+		return &decimalEnc[decimal.Decimal64]{base: b, vals: values[decimal.Decimal64](a), scale: n.scale, format: formatDecimal64}, nil
+	case *array.Decimal128:
+		return &decimalEnc[decimal128.Num]{base: b, vals: values[decimal128.Num](a), scale: n.scale, format: formatDecimal128}, nil
+	case *array.Decimal256:
+		return &decimalEnc[decimal256.Num]{base: b, vals: values[decimal256.Num](a), scale: n.scale, format: formatDecimal256}, nil
+	}
+	return nil, bindMismatch(n, arr)
+}
+
+// bindInt picks the fast path when no conversion or range check is needed.
+func bindInt[T integer](n *node, b base, vals []T) encoder {
+	out := intOutFor(n.ptype)
+	if n.mul == 1 && n.div == 1 {
+		switch v := any(vals).(type) {
+		case []int64:
+			if out == outInt64 {
+				return &int64Enc{base: b, vals: v}
+			}
+		case []int32:
+			if out == outInt32 || out == outInt64 {
+				return &int32Enc{base: b, vals: v}
+			}
+		}
+	}
+	return &intEnc[T]{base: b, vals: vals, mul: n.mul, div: n.div, unit: n.unit, out: out}
+}
+
+func isDouble(n *node) bool { return n.ptype == descriptorpb.FieldDescriptorProto_TYPE_DOUBLE }
+
+// dataBuffer returns the whole value-data buffer of a binary-like array;
+// offsets index into it directly.
+func dataBuffer(a arrow.Array) []byte {
+	bufs := a.Data().Buffers()
+	if len(bufs) < 3 || bufs[2] == nil {
+		return nil
+	}
+	return bufs[2].Bytes()
+}
+
+func bindMismatch(n *node, arr arrow.Array) error {
+	return fmt.Errorf("%w: column %q: plan expects %s, batch holds %s", ErrSchemaMismatch, n.name, n.dt, arr.DataType())
+}

@@ -1,0 +1,109 @@
+// Package convert turns Arrow schemas into one self-contained proto2
+// DescriptorProto and Arrow record batches into protobuf records, the
+// payload of a Zerobus PROTO stream.
+//
+// # Plans
+//
+// NewPlan derives the message from an Arrow schema; NewPlanForDescriptor and
+// NewPlanForMessage use a caller-supplied message instead, matching columns
+// to fields by name and checking types up front. A Plan is compiled once per
+// schema, is immutable, and is safe for concurrent Encode calls. Schema
+// problems are reported all at once in a *SchemaError.
+//
+// # Derived descriptor
+//
+// The message is named Options.MessageName (default "Record"). Fields are
+// numbered from 1 in column order, skipping 19000-19999. A nullable column
+// is optional, a non-nullable one required (Options.AllOptional makes every
+// field optional). Struct columns become messages nested in the message that
+// holds them; their fields are always optional, as Zerobus expects, and are
+// numbered from 1. A nested message takes the UpperCamel form of its field
+// name ("address" -> "Address"), with "_2", "_3"... appended if that name is
+// taken in the same scope; a map's value message takes "<Name>Value". Map
+// entries are named "<Name>Entry" as protobuf requires. Type names are fully
+// qualified from the top message (".Record.Address"), with no package.
+// Names must be ASCII letters, digits and '_', not start with a digit, and
+// not be a protobuf keyword; at most 2000 columns; nesting at most 32 deep.
+//
+// # Type mapping
+//
+//	Arrow                                      protobuf  value
+//	int8, int16, int32, uint8, uint16          int32
+//	int64, uint32                              int64
+//	uint64                                     int64     over MaxInt64: row error
+//	float16, float32                           float     float16 widened exactly
+//	float64                                    double
+//	bool                                       bool
+//	utf8, large_utf8, string_view              string    bytes as stored (Arrow guarantees UTF-8)
+//	binary, large_binary, binary_view,         bytes
+//	  fixed_size_binary
+//	date32                                     int32     days since the epoch
+//	date64                                     int32     floor(ms / 86400000); outside int32: row error
+//	timestamp (s, ms, us, ns; any zone)        int64     microseconds since the epoch, UTC
+//	time32, time64                             int64     microseconds since midnight
+//	duration                                   int64     microseconds
+//	decimal32/64/128/256 (p, s)                string    exact decimal text, see below
+//	dictionary<K, V>                           as V
+//	run_end_encoded<E, V>                      as V
+//	extension types                            as their storage type
+//	list, large_list, fixed_size_list,         repeated T (unpacked)
+//	  list_view, large_list_view of T
+//	struct                                     nested message
+//	map<K, V>                                  map<K, V>: repeated entry {1 key, 2 value}
+//
+// Conversions to microseconds multiply with an overflow check (a row error)
+// and divide with floor division, so -1 ns is -1 us, before the epoch, and a
+// date64 of -1 ms is day -1. Decimal text has an optional '-', at least one
+// integer digit and, for a positive scale, exactly scale fraction digits
+// ("-12.340" for decimal(5, 3)); a negative scale appends zeros ("1200" for
+// 12 at scale -2). Map keys must map to an integer, bool or string type.
+//
+// Refused, with a Problem naming the column and type: the null type,
+// intervals, unions, a list directly inside a list, a map inside a list or
+// map, a list as a map value, and map keys of other types. Wrap the inner
+// list or map in a struct to send such shapes.
+//
+// # Nulls
+//
+//   - A null in an optional field is omitted.
+//   - A null in a required field fails the row (ErrNullValue). Inside
+//     structs the descriptor field is optional, but a null in a non-nullable
+//     Arrow child still fails the row (it would violate the table's NOT NULL
+//     constraint) unless Options.AllOptional is set, in which case it is
+//     omitted. Values under a null struct are not looked at.
+//   - A null list or map is written as an empty repeated field: protobuf
+//     cannot tell the two apart, so both arrive as empty. (A null in a
+//     non-nullable list column fails the row unless AllOptional.)
+//   - A null list element or map value fails the row: a repeated field or
+//     map cannot hold null. The error names the element, e.g. "tags[3]" or
+//     "attrs[2].value".
+//
+// With a caller-supplied descriptor the field labels decide instead: null in
+// a required field fails the row, in an optional one it is omitted.
+//
+// # Caller-supplied descriptors
+//
+// Every column needs a field of the same name and every required field a
+// column. Compatible types: any integer-like column (integers, dates,
+// timestamps, times, durations, after the conversions above) into any
+// integer or enum field, range-checked per row; float columns into float or
+// double; bool into bool; string columns into string or bytes; binary into
+// bytes; decimals into string; lists into repeated fields of a compatible
+// element; structs into message fields, recursively; maps into map fields.
+//
+// # Encoding
+//
+// Encode writes the wire format directly from the Arrow buffers with a
+// per-schema plan of encoders (protowire, no reflection). Each record is
+// written once; nested message lengths are patched in place. Large batches
+// are split into chunks encoded in parallel. The records of a batch are
+// sub-slices of one exactly sized buffer. A row that cannot be encoded (a
+// null where none is allowed, a value out of range, a record over
+// Options.MaxRecordBytes) is reported as a *RowError with its row index,
+// column path and reason; the other rows still encode.
+//
+// # Ownership
+//
+// Encode reads the record batch only during the call; it neither retains
+// nor releases it. The returned Batch holds no Arrow memory.
+package convert

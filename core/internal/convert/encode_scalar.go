@@ -1,0 +1,294 @@
+package convert
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow/float16"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// encoder appends the protobuf field(s) for logical index i of the array it
+// is bound to. A nil *fail means success; on failure the bytes appended so
+// far are garbage that the row loop truncates. Encoders are bound per
+// worker goroutine and never shared.
+type encoder interface {
+	enc(b []byte, i int) ([]byte, *fail)
+}
+
+// base holds what every encoder needs: the field tag, the validity bitmap
+// (nil when the array has no nulls) and what a null means.
+type base struct {
+	tag   uint64
+	valid []byte
+	off   int
+	null  nullMode
+	name  string
+}
+
+func (e *base) isNull(i int) bool {
+	if e.valid == nil {
+		return false
+	}
+	j := e.off + i
+	return e.valid[j>>3]&(1<<(j&7)) == 0
+}
+
+// onNull handles a null: nothing for optional fields, a failure otherwise.
+func (e *base) onNull(b []byte) ([]byte, *fail) {
+	if e.null == nullOmit {
+		return b, nil
+	}
+	return b, nullFail(e.null, e.name)
+}
+
+func nullFail(m nullMode, name string) *fail {
+	var reason string
+	switch m {
+	case nullElement:
+		reason = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
+	case nullMapValue:
+		reason = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
+	default:
+		reason = "null in a required field; fill the value, or make the column nullable (Options.AllOptional omits nulls instead)"
+	}
+	return &fail{path: name, reason: reason, err: ErrNullValue}
+}
+
+// integer covers every Arrow physical integer type (temporal types share
+// their layout).
+type integer interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// intEnc writes integer-like values: optional unit conversion (value*mul,
+// overflow checked, then floor division by div), then range check and
+// encoding for the target protobuf type.
+type intEnc[T integer] struct {
+	base
+	vals     []T
+	mul, div int64
+	unit     string
+	out      intOut
+	u64      bool // T is uint64
+}
+
+func (e *intEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	x := e.vals[i]
+	if e.u64 && uint64(x) > math.MaxInt64 {
+		if e.out.unsigned64() {
+			return e.out.putUint(appendVarint(b, e.tag), uint64(x)), nil
+		}
+		return b, e.rangeFail(fmt.Sprintf("uint64 value %d is over the int64 maximum %d that the protobuf %s field holds; filter the row or cast the column", uint64(x), int64(math.MaxInt64), e.out))
+	}
+	v := int64(x)
+	if e.mul != 1 {
+		if v > math.MaxInt64/e.mul || v < math.MinInt64/e.mul {
+			return b, e.rangeFail(fmt.Sprintf("value %d %s overflows int64 microseconds; filter the row or correct the value", v, e.unit))
+		}
+		v *= e.mul
+	}
+	if e.div != 1 {
+		q := v / e.div
+		if v%e.div < 0 {
+			q--
+		}
+		v = q
+	}
+	if !e.out.fits(v) {
+		return b, e.rangeFail(fmt.Sprintf("value %d (converted from %d %s) does not fit the protobuf %s field; filter the row or cast the column", v, int64(x), e.unit, e.out))
+	}
+	return e.out.put(appendVarint(b, e.tag), v), nil
+}
+
+func (e *intEnc[T]) rangeFail(reason string) *fail {
+	return &fail{path: e.name, reason: reason, err: ErrOutOfRange}
+}
+
+// int64Enc is the fast path for int64 columns and microsecond timestamps
+// written as protobuf int64.
+type int64Enc struct {
+	base
+	vals []int64
+}
+
+func (e *int64Enc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	return protowire.AppendVarint(appendVarint(b, e.tag), uint64(e.vals[i])), nil
+}
+
+// int32Enc is the fast path for int32 and date32 columns written as
+// protobuf int32.
+type int32Enc struct {
+	base
+	vals []int32
+}
+
+func (e *int32Enc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	return protowire.AppendVarint(appendVarint(b, e.tag), uint64(int64(e.vals[i]))), nil
+}
+
+// floatEnc writes float32/float64 values as protobuf float or double.
+type floatEnc[T float32 | float64] struct {
+	base
+	vals   []T
+	double bool
+}
+
+func (e *floatEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	b = appendVarint(b, e.tag)
+	if e.double {
+		return protowire.AppendFixed64(b, math.Float64bits(float64(e.vals[i]))), nil
+	}
+	return protowire.AppendFixed32(b, math.Float32bits(float32(e.vals[i]))), nil
+}
+
+// f16Enc writes float16 values, widened exactly.
+type f16Enc struct {
+	base
+	vals   []float16.Num
+	double bool
+}
+
+func (e *f16Enc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	b = appendVarint(b, e.tag)
+	f := e.vals[i].Float32()
+	if e.double {
+		return protowire.AppendFixed64(b, math.Float64bits(float64(f))), nil
+	}
+	return protowire.AppendFixed32(b, math.Float32bits(f)), nil
+}
+
+// boolEnc writes bit-packed booleans.
+type boolEnc struct {
+	base
+	bits []byte
+	boff int
+}
+
+func (e *boolEnc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	j := e.boff + i
+	return append(appendVarint(b, e.tag), (e.bits[j>>3]>>(j&7))&1), nil
+}
+
+// offBytesEnc writes string/binary values stored as offsets into one data
+// buffer (utf8, large_utf8, binary, large_binary).
+type offBytesEnc[O int32 | int64] struct {
+	base
+	offs []O // offset-adjusted: offs[i], offs[i+1] bound value i
+	data []byte
+}
+
+func (e *offBytesEnc[O]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	return appendBytesField(b, e.tag, e.data[e.offs[i]:e.offs[i+1]]), nil
+}
+
+// getBytesEnc writes string/binary values read through an accessor (view
+// and fixed-size layouts).
+type getBytesEnc struct {
+	base
+	get func(int) []byte
+}
+
+func (e *getBytesEnc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	return appendBytesField(b, e.tag, e.get(i)), nil
+}
+
+// decimalEnc writes decimals as decimal text with exactly scale fraction
+// digits.
+type decimalEnc[T any] struct {
+	base
+	vals   []T
+	scale  int32
+	format func(dst []byte, v T, scale int32) []byte
+}
+
+func (e *decimalEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	b = appendVarint(b, e.tag)
+	b, pos := beginLen(b)
+	b = e.format(b, e.vals[i], e.scale)
+	return endLen(b, pos), nil
+}
+
+// rangeEncoder is implemented by leaf encoders that write a run of list
+// elements [s, t) in one call, saving an interface call per element. On
+// failure it also returns the failing index.
+type rangeEncoder interface {
+	encRange(b []byte, s, t int) ([]byte, *fail, int)
+}
+
+func (e *int64Enc) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+func (e *int32Enc) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+func (e *floatEnc[T]) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+func (e *boolEnc) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+func (e *offBytesEnc[O]) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}

@@ -1,0 +1,126 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors carried by RowError.Err and returned by Encode; match them
+// with errors.Is.
+var (
+	// ErrNullValue: a null where protobuf cannot hold one (a required field,
+	// a list element, a map value).
+	ErrNullValue = errors.New("convert: null value not allowed here")
+	// ErrOutOfRange: a value that does not fit the protobuf field (a uint64
+	// over the int64 range, a timestamp or duration that overflows int64
+	// microseconds, a date outside int32 days).
+	ErrOutOfRange = errors.New("convert: value out of range")
+	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
+	ErrRecordTooLarge = errors.New("convert: record too large")
+	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
+	// the plan's schema.
+	ErrSchemaMismatch = errors.New("convert: record batch schema does not match the plan")
+	// ErrInvalidData: the Arrow data itself is malformed (for example offsets
+	// pointing outside a buffer); Encode returns it instead of panicking.
+	ErrInvalidData = errors.New("convert: invalid Arrow data")
+)
+
+// RowError reports one row that could not be encoded. The other rows of the
+// batch are unaffected.
+type RowError struct {
+	// Row is the index of the row in the record batch given to Encode.
+	Row int
+	// Column is the dotted path of the value at fault, e.g. "price",
+	// "address.zip", "tags[3]" (list element 3) or "attrs[2].value" (map
+	// entry 2). Empty when the whole record is at fault.
+	Column string
+	// Reason says what is wrong and what to do about it.
+	Reason string
+	// Err is one of ErrNullValue, ErrOutOfRange or ErrRecordTooLarge.
+	Err error
+}
+
+// Error returns `row 12, column "price": <reason>`.
+func (e *RowError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("row %d: %s", e.Row, e.Reason)
+	}
+	return fmt.Sprintf("row %d, column %q: %s", e.Row, e.Column, e.Reason)
+}
+
+// Unwrap returns Err so that errors.Is(err, ErrNullValue) and friends work.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Problem is one reason a schema cannot be converted.
+type Problem struct {
+	// Column is the dotted path of the Arrow field ("address.zip"); list
+	// elements appear as "tags[]", map parts as "attrs.key"/"attrs.value".
+	// Empty for problems with the message as a whole.
+	Column string
+	// Type is the Arrow type of the column, as Arrow prints it.
+	Type string
+	// Reason says what is wrong and what to do about it.
+	Reason string
+}
+
+// String formats the problem as `column "a" (uint8): reason`.
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Column != "" {
+		fmt.Fprintf(&b, "column %q", p.Column)
+		if p.Type != "" {
+			fmt.Fprintf(&b, " (%s)", p.Type)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Reason)
+	return b.String()
+}
+
+// SchemaError lists every problem found while building a Plan, so that a
+// caller can fix them all at once.
+type SchemaError struct {
+	Problems []Problem
+}
+
+// Error lists all problems, one per line after a summary line.
+func (e *SchemaError) Error() string {
+	var b strings.Builder
+	if len(e.Problems) == 1 {
+		b.WriteString("convert: schema cannot be converted to protobuf: ")
+		b.WriteString(e.Problems[0].String())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "convert: schema cannot be converted to protobuf (%d problems):", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// problems collects schema problems during plan building.
+type problems struct {
+	list []Problem
+}
+
+func (p *problems) add(column, typ, format string, args ...any) {
+	p.list = append(p.list, Problem{Column: column, Type: typ, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return &SchemaError{Problems: p.list}
+}
+
+// fail is the internal per-row failure, allocated only when a row fails.
+// path is built from the innermost value outwards as the failure returns
+// through the nested encoders.
+type fail struct {
+	path   string
+	reason string
+	err    error
+}

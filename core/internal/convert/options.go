@@ -1,0 +1,74 @@
+package convert
+
+import "runtime"
+
+// DefaultMaxRecordBytes is the default per-record size limit: 4 MiB minus the
+// 19 bytes of framing that older Zerobus servers reserve around one record.
+// Servers that accept 10 MiB requests allow a larger Options.MaxRecordBytes.
+const DefaultMaxRecordBytes = 4<<20 - 19
+
+// DefaultMessageName is the top-level message name used when
+// Options.MessageName is empty.
+const DefaultMessageName = "Record"
+
+// MaxColumns is the largest number of top-level columns a plan accepts; it is
+// the Zerobus limit on fields in one record.
+const MaxColumns = 2000
+
+// MaxNestingDepth bounds how deeply struct, list and map types may nest. A
+// top-level scalar column has depth 0; a struct column's children have
+// depth 1, and so on.
+const MaxNestingDepth = 32
+
+// parallelMinRows is the smallest chunk of rows worth handing to its own
+// goroutine. A batch is split only when it holds at least two such chunks.
+const parallelMinRows = 4096
+
+// Options controls how a Plan is built and how it encodes. The zero value is
+// valid and means the defaults documented on each field.
+type Options struct {
+	// MessageName is the name of the top-level protobuf message; it must be a
+	// valid protobuf identifier (ASCII letters, digits and '_', not starting
+	// with a digit, not a keyword). Default DefaultMessageName ("Record").
+	// SanitizeMessageName turns a table name into a valid one. Ignored by
+	// NewPlanForDescriptor and NewPlanForMessage: a caller-supplied descriptor
+	// keeps its own name.
+	MessageName string
+
+	// AllOptional makes every field optional, even when its Arrow field is
+	// non-nullable, so that nulls are omitted instead of failing the row.
+	// Default false: a non-nullable Arrow column becomes a required field and
+	// a null in it fails the row. Ignored for caller-supplied descriptors,
+	// whose labels decide.
+	AllOptional bool
+
+	// MaxRecordBytes is the largest encoded record accepted; larger rows are
+	// reported as row errors. Zero or negative means DefaultMaxRecordBytes.
+	MaxRecordBytes int
+
+	// Parallelism is the most goroutines one Encode call uses for a large
+	// batch (at least 2*4096 rows). Zero or negative means
+	// runtime.GOMAXPROCS(0) at Encode time; 1 encodes on the caller's
+	// goroutine only.
+	Parallelism int
+}
+
+// withDefaults returns o with zero fields replaced by their defaults. The
+// Parallelism default is resolved at Encode time.
+func (o Options) withDefaults() Options {
+	if o.MessageName == "" {
+		o.MessageName = DefaultMessageName
+	}
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	return o
+}
+
+// parallelism returns how many goroutines may encode one batch.
+func (o Options) parallelism() int {
+	if o.Parallelism > 0 {
+		return o.Parallelism
+	}
+	return runtime.GOMAXPROCS(0)
+}

@@ -1,0 +1,124 @@
+package convert
+
+import (
+	"math"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/go-cmp/cmp"
+)
+
+// batchWithFailures is the reference batch plus a uint64 column "big" that
+// overflows int64 on every 1000th row, sliced by one row so that offsets
+// are non-zero.
+func batchWithFailures(t *testing.T, mem memory.Allocator, rows int) arrow.RecordBatch {
+	t.Helper()
+	ref := ReferenceBatch(mem, rows+1)
+	defer ref.Release()
+	bb := array.NewUint64Builder(mem)
+	defer bb.Release()
+	for i := range rows + 1 {
+		if i%1000 == 1 {
+			bb.Append(math.MaxUint64)
+		} else {
+			bb.Append(uint64(i))
+		}
+	}
+	big := bb.NewArray()
+	defer big.Release()
+	fields := append(append([]arrow.Field(nil), ref.Schema().Fields()...), arrow.Field{Name: "big", Type: arrow.PrimitiveTypes.Uint64})
+	cols := append(append([]arrow.Array(nil), ref.Columns()...), big)
+	full := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(rows+1))
+	defer full.Release()
+	return full.NewSlice(1, int64(rows+1))
+}
+
+type batchSummary struct {
+	Records []string
+	Rows    []int
+	Errors  []string
+	Bytes   int
+}
+
+func summarize(b *Batch) batchSummary {
+	s := batchSummary{Rows: b.Rows, Bytes: b.Bytes}
+	for _, r := range b.Records {
+		s.Records = append(s.Records, string(r))
+	}
+	for _, e := range b.Errors {
+		s.Errors = append(s.Errors, e.Error())
+	}
+	return s
+}
+
+func TestParallelEncodeMatchesSequential(t *testing.T) {
+	mem := checkedMem(t)
+	rows := 3*parallelMinRows + 17
+	rec := batchWithFailures(t, mem, rows)
+	defer rec.Release()
+	seq, err := NewPlan(rec.Schema(), Options{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	par, err := NewPlan(rec.Schema(), Options{Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := chunkCount(rows, 4); n != 3 {
+		t.Fatalf("chunkCount(%d, 4) = %d, want 3 chunks so the parallel path runs", rows, n)
+	}
+	want := summarize(encodeOK(t, seq, rec))
+	if len(want.Errors) != rows/1000+1 || len(want.Records) != rows-len(want.Errors) {
+		t.Fatalf("sequential: %d records, %d errors", len(want.Records), len(want.Errors))
+	}
+	got := summarize(encodeOK(t, par, rec))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parallel result differs from sequential (-seq +par):\n%.2000s", diff)
+	}
+	// Records share one buffer, in order and without gaps.
+	b := encodeOK(t, par, rec)
+	for i := 1; i < len(b.Records); i++ {
+		prev, cur := b.Records[i-1], b.Records[i]
+		if unsafe.SliceData(cur) != (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(prev)), len(prev))) {
+			t.Fatalf("record %d does not follow record %d in the batch buffer", i, i-1)
+		}
+		if cap(prev) != len(prev) {
+			t.Fatalf("record %d has spare capacity %d; appending to it would clobber the next", i-1, cap(prev)-len(prev))
+		}
+	}
+}
+
+func TestConcurrentEncode(t *testing.T) {
+	mem := checkedMem(t)
+	rec := batchWithFailures(t, mem, 2500)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := summarize(encodeOK(t, p, rec))
+	var wg sync.WaitGroup
+	results := make([]batchSummary, 4)
+	for g := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := p.Encode(rec)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[g] = summarize(b)
+		}()
+	}
+	wg.Wait()
+	for g, got := range results {
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("goroutine %d result differs (-want +got):\n%.1000s", g, diff)
+		}
+	}
+}

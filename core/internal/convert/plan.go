@@ -1,0 +1,302 @@
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// Plan converts record batches of one Arrow schema into protobuf records of
+// one message type. It is immutable once built and safe for concurrent use
+// by any number of goroutines.
+type Plan struct {
+	schema *arrow.Schema
+	desc   *descriptorpb.DescriptorProto
+	md     protoreflect.MessageDescriptor
+	cols   []*node
+	opts   Options
+}
+
+func newPlan(schema *arrow.Schema, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor, cols []*node, opts Options) *Plan {
+	for _, n := range cols {
+		setTags(n)
+	}
+	return &Plan{schema: schema, desc: desc, md: md, cols: cols, opts: opts}
+}
+
+// setTags precomputes the field tag of every node.
+func setTags(n *node) {
+	if n == nil {
+		return
+	}
+	n.tag = protowire.EncodeTag(n.num, wireType(n.ptype))
+	setTags(n.inner)
+	setTags(n.elem)
+	setTags(n.key)
+	setTags(n.val)
+	for _, c := range n.fields {
+		setTags(c)
+	}
+}
+
+// buildMessageDescriptor validates msg as the only message of a proto2 file
+// without a package, which is how the Zerobus server reads it.
+func buildMessageDescriptor(msg *descriptorpb.DescriptorProto) (protoreflect.MessageDescriptor, error) {
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name:        proto.String("zerobus_record.proto"),
+		Syntax:      proto.String("proto2"),
+		MessageType: []*descriptorpb.DescriptorProto{msg},
+	}
+	fd, err := protodesc.NewFile(fdp, new(protoregistry.Files))
+	if err != nil {
+		return nil, err
+	}
+	return fd.Messages().Get(0), nil
+}
+
+// Schema returns the Arrow schema the plan encodes.
+func (p *Plan) Schema() *arrow.Schema { return p.schema }
+
+// Descriptor returns the self-contained proto2 message descriptor to send in
+// CreateIngestStreamRequest.descriptor_proto. The caller must not modify it.
+func (p *Plan) Descriptor() *descriptorpb.DescriptorProto { return p.desc }
+
+// MessageDescriptor returns Descriptor resolved as the only message of a
+// proto2 file without a package, ready for dynamicpb.
+func (p *Plan) MessageDescriptor() protoreflect.MessageDescriptor { return p.md }
+
+// Batch is the result of encoding one record batch.
+type Batch struct {
+	// Records are the encoded records of the rows that succeeded, in row
+	// order. They are sub-slices (with capped capacity) of one buffer
+	// allocated for this batch and stay valid as long as the caller keeps
+	// them; nothing else writes to that buffer.
+	Records [][]byte
+	// Rows[i] is the index, in the batch given to Encode, of the row encoded
+	// as Records[i].
+	Rows []int
+	// Errors are the rows that could not be encoded, in row order.
+	Errors []*RowError
+	// Bytes is the sum of len(Records[i]).
+	Bytes int
+}
+
+// Encode converts every row of rec into one protobuf record. Rows that
+// cannot be encoded are reported in Batch.Errors and do not stop the others.
+// The error is non-nil only when rec's schema does not match the plan's
+// (ErrSchemaMismatch: same column names and types are required; nullability
+// and metadata may differ) or when the Arrow data is malformed
+// (ErrInvalidData).
+//
+// Encode reads rec only during the call and does not retain or release it:
+// the caller keeps ownership. Large batches (at least 2*4096 rows) are split
+// into chunks encoded on up to Options.Parallelism goroutines; Encode
+// returns only after all of them finish. Safe for concurrent use.
+func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
+	if rec == nil {
+		return nil, fmt.Errorf("%w: record batch is nil", ErrSchemaMismatch)
+	}
+	if err := p.checkSchema(rec.Schema()); err != nil {
+		return nil, err
+	}
+	rows := int(rec.NumRows())
+	if rows == 0 {
+		return &Batch{}, nil
+	}
+	n := chunkCount(rows, p.opts.parallelism())
+	ws := make([]worker, n)
+	var wg sync.WaitGroup
+	for k := range ws {
+		w := &ws[k]
+		w.lo, w.hi = rows*k/n, rows*(k+1)/n
+		if k == n-1 {
+			w.run(p, rec)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(p, rec)
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for k := range ws {
+			ws[k].sc.put()
+		}
+	}()
+	total, nerr := 0, 0
+	for k := range ws {
+		if ws[k].err != nil {
+			return nil, ws[k].err
+		}
+		total += len(ws[k].sc.buf)
+		nerr += len(ws[k].errs)
+	}
+	out := &Batch{Bytes: total}
+	// One exactly sized buffer for the whole batch. bytes.Join allocates it
+	// without zeroing, so it costs one copy of the output.
+	parts := make([][]byte, len(ws))
+	for k := range ws {
+		parts[k] = ws[k].sc.buf
+	}
+	buf := bytes.Join(parts, nil)
+	out.Records = make([][]byte, 0, rows-nerr)
+	out.Rows = make([]int, 0, rows-nerr)
+	if nerr > 0 {
+		out.Errors = make([]*RowError, 0, nerr)
+	}
+	pos := 0
+	for k := range ws {
+		w := &ws[k]
+		prev := 0
+		for r := w.lo; r < w.hi; r++ {
+			end := w.sc.ends[r-w.lo]
+			if end < 0 {
+				continue
+			}
+			out.Records = append(out.Records, buf[pos+prev:pos+end:pos+end])
+			out.Rows = append(out.Rows, r)
+			prev = end
+		}
+		pos += len(w.sc.buf)
+		out.Errors = append(out.Errors, w.errs...)
+	}
+	return out, nil
+}
+
+// chunkCount returns how many chunks to split rows into.
+func chunkCount(rows, par int) int {
+	if par <= 1 || rows < 2*parallelMinRows {
+		return 1
+	}
+	return min(par, rows/parallelMinRows)
+}
+
+// checkSchema verifies that s has the plan's column names and types.
+func (p *Plan) checkSchema(s *arrow.Schema) error {
+	if s == p.schema {
+		return nil
+	}
+	if s.NumFields() != p.schema.NumFields() {
+		return fmt.Errorf("%w: the batch has %d columns, the plan %d", ErrSchemaMismatch, s.NumFields(), p.schema.NumFields())
+	}
+	for i := range s.NumFields() {
+		got, want := s.Field(i), p.schema.Field(i)
+		if got.Name != want.Name {
+			return fmt.Errorf("%w: column %d is named %q, the plan expects %q", ErrSchemaMismatch, i, got.Name, want.Name)
+		}
+		if !arrow.TypeEqual(got.Type, want.Type) {
+			return fmt.Errorf("%w: column %q is %s, the plan expects %s", ErrSchemaMismatch, got.Name, got.Type, want.Type)
+		}
+	}
+	return nil
+}
+
+// worker encodes rows [lo, hi) of a batch into its scratch buffer.
+type worker struct {
+	lo, hi int
+	sc     *scratch
+	errs   []*RowError
+	err    error // bind failure or recovered panic (malformed data)
+}
+
+// scratch is a reusable encode buffer plus per-row end offsets (-1 for a
+// failed row).
+type scratch struct {
+	buf  []byte
+	ends []int
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledBytes keeps very large buffers out of the pool.
+const maxPooledBytes = 64 << 20
+
+func (s *scratch) put() {
+	if s == nil || cap(s.buf) > maxPooledBytes {
+		return
+	}
+	s.buf, s.ends = s.buf[:0], s.ends[:0]
+	scratchPool.Put(s)
+}
+
+func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
+	w.sc = scratchPool.Get().(*scratch)
+	defer func() {
+		if r := recover(); r != nil {
+			w.err = fmt.Errorf("%w: %v", ErrInvalidData, r)
+		}
+	}()
+	var bd binder
+	defer bd.release()
+	encs := make([]encoder, len(p.cols))
+	for c, n := range p.cols {
+		e, err := bd.bind(n, rec.Column(c))
+		if err != nil {
+			w.err = err
+			return
+		}
+		encs[c] = e
+	}
+	rows := w.hi - w.lo
+	ends := slices.Grow(w.sc.ends[:0], rows)[:rows]
+	buf := w.sc.buf[:0]
+	limit := p.opts.MaxRecordBytes
+	const sample = 64
+	for r := w.lo; r < w.hi; r++ {
+		start := len(buf)
+		var f *fail
+		for _, e := range encs {
+			if buf, f = e.enc(buf, r); f != nil {
+				break
+			}
+		}
+		if f == nil && len(buf)-start > limit {
+			f = p.tooLarge(encs, r, len(buf)-start)
+		}
+		if f != nil {
+			buf = buf[:start]
+			ends[r-w.lo] = -1
+			w.errs = append(w.errs, &RowError{Row: r, Column: f.path, Reason: f.reason, Err: f.err})
+			continue
+		}
+		ends[r-w.lo] = len(buf)
+		if r-w.lo == sample-1 && rows > sample {
+			// Reserve room for the whole chunk from the first rows' average,
+			// so that a cold buffer grows once rather than log(n) times.
+			if est := len(buf) / sample * rows * 9 / 8; est > cap(buf) {
+				buf = slices.Grow(buf, est-len(buf))
+			}
+		}
+	}
+	w.sc.buf, w.sc.ends = buf, ends
+}
+
+// tooLarge builds the failure for an oversize record, naming the column
+// that contributes most.
+func (p *Plan) tooLarge(encs []encoder, r, size int) *fail {
+	var tmp []byte
+	best, bestN := 0, -1
+	for c, e := range encs {
+		tmp, _ = e.enc(tmp[:0], r)
+		if len(tmp) > bestN {
+			best, bestN = c, len(tmp)
+		}
+	}
+	return &fail{
+		path: p.cols[best].name,
+		reason: fmt.Sprintf("the encoded record is %d bytes, over the %d-byte limit (this column alone is %d bytes); shrink or split the value, or raise Options.MaxRecordBytes for servers that accept 10 MiB",
+			size, p.opts.MaxRecordBytes, bestN),
+		err: ErrRecordTooLarge,
+	}
+}

@@ -1,0 +1,265 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// NewPlan builds the protobuf descriptor for an Arrow schema and compiles the
+// plan that encodes its record batches. Every column must map to protobuf
+// (see the package documentation for the type mapping); otherwise NewPlan
+// returns a *SchemaError listing every problem at once. It does not retain
+// or release anything from schema beyond keeping the *arrow.Schema pointer.
+func NewPlan(schema *arrow.Schema, opts Options) (*Plan, error) {
+	if schema == nil {
+		return nil, errors.New("convert: NewPlan: schema is nil")
+	}
+	opts = opts.withDefaults()
+	b := &schemaBuilder{opts: opts}
+	if r := checkName(opts.MessageName); r != "" {
+		b.probs.add("", "", "Options.MessageName %q: %s (SanitizeMessageName makes a valid one)", opts.MessageName, r)
+	}
+	if n := schema.NumFields(); n == 0 {
+		b.probs.add("", "", "the schema has no columns; Zerobus needs at least one")
+	} else if n > MaxColumns {
+		b.probs.add("", "", "the schema has %d columns, over the Zerobus limit of %d; split the table or drop columns", n, MaxColumns)
+	}
+	msg := &descriptorpb.DescriptorProto{Name: proto.String(opts.MessageName)}
+	sc := &scope{full: "." + opts.MessageName, taken: map[string]bool{}}
+	cols := b.fields(schema.Fields(), "", 0, msg, sc, true)
+	if err := b.probs.err(); err != nil {
+		return nil, err
+	}
+	md, err := buildMessageDescriptor(msg)
+	if err != nil {
+		// The builder only produces valid descriptors; reaching this is a bug.
+		return nil, fmt.Errorf("convert: internal error: generated descriptor is invalid: %w", err)
+	}
+	return newPlan(schema, msg, md, cols, opts), nil
+}
+
+// schemaBuilder turns Arrow fields into nodes and descriptor fields,
+// collecting problems instead of stopping at the first.
+type schemaBuilder struct {
+	opts  Options
+	probs problems
+}
+
+// typeCtx says where a type appears, to refuse shapes protobuf lacks.
+type typeCtx uint8
+
+const (
+	ctxField typeCtx = iota
+	ctxListElem
+	ctxMapKey
+	ctxMapValue
+)
+
+func joinPath(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// fields adds one descriptor field per Arrow field to msg and returns their
+// nodes (nil entries only when problems were recorded).
+func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, top bool) []*node {
+	valid := make([]bool, len(fs))
+	for i, f := range fs {
+		path := joinPath(prefix, f.Name)
+		if r := checkName(f.Name); r != "" {
+			b.probs.add(path, f.Type.String(), "%s", r)
+			continue
+		}
+		if sc.taken[f.Name] {
+			b.probs.add(path, f.Type.String(), "duplicate column name %q; protobuf field names must be unique: rename one", f.Name)
+			continue
+		}
+		sc.taken[f.Name] = true
+		valid[i] = true
+	}
+	// Map entry messages must have exactly this name, so reserve them before
+	// nested struct messages pick theirs.
+	for i, f := range fs {
+		if !valid[i] || unwrapType(f.Type).ID() != arrow.MAP {
+			continue
+		}
+		e := mapEntryName(f.Name)
+		if sc.taken[e] {
+			b.probs.add(joinPath(prefix, f.Name), f.Type.String(),
+				"a map column needs a nested message named %q for its entries, which another column already uses; rename one of them", e)
+			valid[i] = false
+			continue
+		}
+		sc.taken[e] = true
+	}
+	nodes := make([]*node, len(fs))
+	num := int32(0)
+	for i, f := range fs {
+		num = nextFieldNumber(num)
+		if !valid[i] {
+			continue
+		}
+		path := joinPath(prefix, f.Name)
+		n, typeName := b.typeNode(f.Type, messageNameFor(f.Name), f.Name, path, depth, msg, sc, ctxField)
+		if n == nil {
+			continue
+		}
+		null := nullOmit
+		if !f.Nullable && !b.opts.AllOptional {
+			null = nullRequired
+		}
+		finish(n, f.Name, num, null)
+		label := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
+		switch {
+		case isRepeated(n):
+			label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED
+		case top && null == nullRequired:
+			label = descriptorpb.FieldDescriptorProto_LABEL_REQUIRED
+		}
+		msg.Field = append(msg.Field, fieldProto(f.Name, num, label, n.ptype, typeName))
+		nodes[i] = n
+	}
+	return nodes
+}
+
+// typeNode compiles the conversion of Arrow type dt. hint is the base name
+// for a nested message, fieldName the protobuf field name it belongs to;
+// nested messages are declared in msg, whose names live in sc. It returns
+// the node (nil after recording a problem) and, for message-typed fields,
+// the fully qualified type name.
+func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, ctx typeCtx) (*node, string) {
+	if depth > MaxNestingDepth {
+		b.probs.add(path, dt.String(), "nesting is deeper than %d levels; flatten the type", MaxNestingDepth)
+		return nil, ""
+	}
+	switch t := dt.(type) {
+	case *arrow.DictionaryType:
+		return b.wrap(dt, t.ValueType, hint, fieldName, path, depth, msg, sc, ctx)
+	case *arrow.RunEndEncodedType:
+		return b.wrap(dt, t.Encoded(), hint, fieldName, path, depth, msg, sc, ctx)
+	case arrow.ExtensionType:
+		return b.wrap(dt, t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
+	}
+	info, reason := classify(dt)
+	switch info.class {
+	case classUnsupported:
+		b.probs.add(path, dt.String(), "%s", reason)
+		return nil, ""
+	case classStruct:
+		if ctx == ctxMapKey {
+			b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key or use a list of structs")
+			return nil, ""
+		}
+		name := sc.unique(hint)
+		sub := &descriptorpb.DescriptorProto{Name: proto.String(name)}
+		msg.NestedType = append(msg.NestedType, sub)
+		subScope := &scope{full: sc.full + "." + name, taken: map[string]bool{}}
+		children := b.fields(dt.(*arrow.StructType).Fields(), path, depth+1, sub, subScope, false)
+		return &node{dt: dt, ptype: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, fields: children}, subScope.full
+	case classList:
+		switch ctx {
+		case ctxListElem:
+			b.probs.add(path, dt.String(), "a list of lists has no protobuf equivalent (repeated fields cannot nest); wrap the inner list in a struct or flatten it")
+			return nil, ""
+		case ctxMapKey, ctxMapValue:
+			b.probs.add(path, dt.String(), "protobuf map keys and values cannot be lists; wrap the list in a struct")
+			return nil, ""
+		}
+		elem, typeName := b.typeNode(listElem(dt).Type, hint, fieldName, path+"[]", depth+1, msg, sc, ctxListElem)
+		if elem == nil {
+			return nil, ""
+		}
+		return &node{dt: dt, ptype: elem.ptype, elem: elem}, typeName
+	case classMap:
+		if ctx != ctxField {
+			b.probs.add(path, dt.String(), "a map inside a list or another map has no protobuf equivalent; wrap the map in a struct")
+			return nil, ""
+		}
+		return b.mapNode(dt.(*arrow.MapType), hint, fieldName, path, depth, msg, sc)
+	}
+	if ctx == ctxMapKey && info.class != classSigned && info.class != classUnsigned && info.class != classBool && info.class != classString {
+		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
+		return nil, ""
+	}
+	return &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale}, ""
+}
+
+// wrap compiles a dictionary, run-end encoded or extension type as its
+// value (storage) type.
+func (b *schemaBuilder) wrap(dt, value arrow.DataType, hint, fieldName, path string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, ctx typeCtx) (*node, string) {
+	inner, typeName := b.typeNode(value, hint, fieldName, path, depth, msg, sc, ctx)
+	if inner == nil {
+		return nil, ""
+	}
+	return &node{dt: dt, ptype: inner.ptype, inner: inner}, typeName
+}
+
+// mapNode compiles a map column: a repeated entry message named as protobuf
+// requires, with key = 1 and value = 2.
+func (b *schemaBuilder) mapNode(mt *arrow.MapType, hint, fieldName, path string, depth int, msg *descriptorpb.DescriptorProto, sc *scope) (*node, string) {
+	key, _ := b.typeNode(mt.KeyType(), hint+"Key", "key", path+".key", depth+1, msg, sc, ctxMapKey)
+	val, valType := b.typeNode(mt.ItemType(), hint+"Value", "value", path+".value", depth+1, msg, sc, ctxMapValue)
+	if key == nil || val == nil {
+		return nil, ""
+	}
+	finish(key, "key", 1, nullRequired)
+	finish(val, "value", 2, nullMapValue)
+	name := mapEntryName(fieldName) // reserved by fields
+	opt := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
+	entry := &descriptorpb.DescriptorProto{
+		Name: proto.String(name),
+		Field: []*descriptorpb.FieldDescriptorProto{
+			fieldProto("key", 1, opt, key.ptype, ""),
+			fieldProto("value", 2, opt, val.ptype, valType),
+		},
+		Options: &descriptorpb.MessageOptions{MapEntry: proto.Bool(true)},
+	}
+	msg.NestedType = append(msg.NestedType, entry)
+	return &node{dt: mt, ptype: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, key: key, val: val}, sc.full + "." + name
+}
+
+// finish sets the field name, number and null handling on a node chain:
+// wrappers share them with their value node, list elements share the
+// number and fail on nulls.
+func finish(n *node, name string, num int32, null nullMode) {
+	for ; n != nil; n = n.inner {
+		n.name, n.num, n.null = name, protowire.Number(num), null
+		if n.elem != nil {
+			finish(n.elem, "", num, nullElement)
+		}
+	}
+}
+
+// base returns the innermost node of a wrapper chain.
+func (n *node) base() *node {
+	for n.inner != nil {
+		n = n.inner
+	}
+	return n
+}
+
+// isRepeated reports whether n encodes as a repeated field (list or map).
+func isRepeated(n *node) bool {
+	bn := n.base()
+	return bn.elem != nil || bn.key != nil
+}
+
+func fieldProto(name string, num int32, label descriptorpb.FieldDescriptorProto_Label, t descriptorpb.FieldDescriptorProto_Type, typeName string) *descriptorpb.FieldDescriptorProto {
+	fd := &descriptorpb.FieldDescriptorProto{
+		Name:   proto.String(name),
+		Number: proto.Int32(num),
+		Label:  label.Enum(),
+		Type:   t.Enum(),
+	}
+	if typeName != "" {
+		fd.TypeName = proto.String(typeName)
+	}
+	return fd
+}

@@ -1,0 +1,128 @@
+package debugfile
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// Defaults applied by New to zero-valued Config fields.
+const (
+	// DefaultFlushInterval is how often buffered debug data reaches the file.
+	DefaultFlushInterval = 5 * time.Second
+	// DefaultMaxFileSize is the size after which a debug file is rotated.
+	DefaultMaxFileSize int64 = 128 << 20
+	// DefaultMaxFilesRetained is how many rotated files are kept per table and kind.
+	DefaultMaxFilesRetained = 10
+	// DefaultMaxBuffered bounds the encoded bytes waiting for the disk.
+	DefaultMaxBuffered int64 = 64 << 20
+)
+
+// kickBytes is how much buffered data makes the background goroutine write
+// before the next flush tick (or a quarter of the WithMaxBuffered limit if
+// that is smaller).
+const kickBytes = 1 << 20
+
+// ErrClosed is returned by Flush after Close.
+var ErrClosed = errors.New("debugfile: writer closed")
+
+// Config says what to write and how to rotate it. The zero value is disabled.
+type Config struct {
+	// OutputDir is the directory under which zerobus/arrow and zerobus/proto
+	// are created (0700). Required when Arrow or Proto is true.
+	OutputDir string
+	// Arrow writes every batch passed to WriteArrow to an Arrow IPC stream
+	// file. Default false.
+	Arrow bool
+	// Proto writes every record passed to WriteProto, length-delimited, with
+	// its descriptor beside it. Default false.
+	Proto bool
+	// FlushInterval bounds how long written data may stay in memory before
+	// it reaches the file, even when no further writes arrive. Default 5s
+	// (when 0); negative is invalid.
+	FlushInterval time.Duration
+	// RotationInterval rotates each file this often if it holds data (so a
+	// complete Arrow stream is produced every interval). 0 (default) means
+	// no time-based rotation; negative is invalid.
+	RotationInterval time.Duration
+	// MaxFileSize rotates a file after the write that takes it to this many
+	// bytes or more, so a file exceeds it by at most one batch. Default
+	// 128 MiB (when 0); negative is invalid.
+	MaxFileSize int64
+	// MaxFilesRetained is how many rotated files are kept per table and kind
+	// (the active file is not counted); older ones are deleted after each
+	// rotation. 0 means the default, 10; a negative value keeps all files.
+	MaxFilesRetained int
+}
+
+// Enabled reports whether any debug output is switched on.
+func (c Config) Enabled() bool { return c.Arrow || c.Proto }
+
+// withDefaults returns c with zero fields replaced by the defaults.
+func (c Config) withDefaults() Config {
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.MaxFileSize == 0 {
+		c.MaxFileSize = DefaultMaxFileSize
+	}
+	if c.MaxFilesRetained == 0 {
+		c.MaxFilesRetained = DefaultMaxFilesRetained
+	}
+	return c
+}
+
+// validate reports every problem of an enabled configuration at once.
+func (c Config) validate() error {
+	var errs []error
+	if c.OutputDir == "" {
+		errs = append(errs, errors.New("debugfile: OutputDir is empty; set it to a writable directory or turn debug output off"))
+	}
+	if c.FlushInterval < 0 {
+		errs = append(errs, fmt.Errorf("debugfile: FlushInterval is %v; must be positive (0 means %v)", c.FlushInterval, DefaultFlushInterval))
+	}
+	if c.RotationInterval < 0 {
+		errs = append(errs, fmt.Errorf("debugfile: RotationInterval is %v; must be 0 (no time rotation) or positive", c.RotationInterval))
+	}
+	if c.MaxFileSize < 0 {
+		errs = append(errs, fmt.Errorf("debugfile: MaxFileSize is %d; must be positive bytes (0 means %d)", c.MaxFileSize, DefaultMaxFileSize))
+	}
+	return errors.Join(errs...)
+}
+
+// Option configures the collaborators of a Writer.
+type Option func(*options)
+
+type options struct {
+	clock       Clock
+	tel         *telemetry.Telemetry
+	fs          FS
+	mem         memory.Allocator
+	maxBuffered int64
+}
+
+// WithClock replaces the wall clock (used for rotation names and the flush
+// and rotation tickers); tests inject a fake one. Default: the real clock.
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithTelemetry sets where debug writes, bytes, rotations and failures are
+// counted and failures logged. Default: telemetry.Nop().
+func WithTelemetry(t *telemetry.Telemetry) Option { return func(o *options) { o.tel = t } }
+
+// WithFileSystem replaces the operating system's file system, e.g. to
+// simulate a full disk. Default: the os package.
+func WithFileSystem(fs FS) Option { return func(o *options) { o.fs = fs } }
+
+// WithAllocator sets the allocator the Arrow IPC encoder uses for scratch
+// buffers. Default: memory.DefaultAllocator.
+func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.mem = mem } }
+
+// WithMaxBuffered bounds the encoded bytes per kind held in memory while the
+// disk catches up; writes arriving beyond it are dropped and counted as
+// failures instead of blocking the caller. Default 64 MiB; n <= 0 means the
+// default.
+func WithMaxBuffered(n int64) Option { return func(o *options) { o.maxBuffered = n } }

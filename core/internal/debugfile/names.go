@@ -1,0 +1,123 @@
+package debugfile
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"time"
+)
+
+// stampLayout formats rotation times in rotated file names; it sorts
+// lexicographically in time order (always UTC).
+const stampLayout = "20060102T150405.000Z"
+
+// maxBaseLen bounds the table part of file names (file names are limited to
+// 255 bytes on common file systems; rotation adds about 30).
+const maxBaseLen = 160
+
+// Sidecar suffixes of a protobuf debug file (replacing its ".proto").
+const (
+	descriptorSuffix = ".descriptor.pb"
+	textprotoSuffix  = ".descriptor.textproto"
+)
+
+// SafeName returns the file-name form of a table name: ASCII letters,
+// digits, '_' and '.' are kept, anything else becomes '_'. When that changes
+// the name (or it is empty, starts with '.', is a reserved Windows device
+// name, or is too long) an '_' and 8 hex digits of a hash of the original
+// are appended, so distinct tables never share files. The result never
+// contains '-', which separates the timestamp in rotated names, so one
+// table's rotated files can never be mistaken for another's.
+func SafeName(table string) string {
+	var b strings.Builder
+	changed := table == ""
+	for i := 0; i < len(table); i++ {
+		c := table[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' && i > 0
+		if ok {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+			changed = true
+		}
+	}
+	s := b.String()
+	if isReservedWindowsName(s) {
+		s = "_" + s
+		changed = true
+	}
+	if len(s) > maxBaseLen {
+		s = s[:maxBaseLen]
+		changed = true
+	}
+	if changed {
+		h := fnv.New32a()
+		h.Write([]byte(table))
+		s = fmt.Sprintf("%s_%08x", s, h.Sum32())
+	}
+	return s
+}
+
+// isReservedWindowsName reports whether the part of s before its first dot
+// is a device name Windows refuses as a file name (CON, NUL, COM1, ...).
+func isReservedWindowsName(s string) bool {
+	stem, _, _ := strings.Cut(s, ".")
+	switch strings.ToUpper(stem) {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	if len(stem) == 4 {
+		p := strings.ToUpper(stem[:3])
+		if (p == "COM" || p == "LPT") && stem[3] >= '1' && stem[3] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// rotatedStem is the name, without extension, of a file of table base
+// rotated at t with sequence number seq.
+func rotatedStem(base string, t time.Time, seq int) string {
+	return fmt.Sprintf("%s-%s-%04d", base, t.UTC().Format(stampLayout), seq)
+}
+
+// parseRotated reports whether name is a rotated data file of table base
+// with extension ext, and returns its stem.
+func parseRotated(name, base, ext string) (stem string, ok bool) {
+	prefix := base + "-"
+	if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ext) || len(name) < len(prefix)+len(ext) {
+		return "", false
+	}
+	mid := name[len(prefix) : len(name)-len(ext)]
+	stamp, seq, found := strings.Cut(mid, "-")
+	if !found || len(seq) < 4 {
+		return "", false
+	}
+	for i := 0; i < len(seq); i++ {
+		if seq[i] < '0' || seq[i] > '9' {
+			return "", false
+		}
+	}
+	if _, err := time.Parse(stampLayout, stamp); err != nil {
+		return "", false
+	}
+	return name[:len(name)-len(ext)], true
+}
+
+// sortRotated sorts rotated stems oldest first. Names order by time; the
+// sequence number breaks ties, compared numerically in case it outgrows
+// its four digits.
+func sortRotated(stems []string) {
+	sort.Slice(stems, func(i, j int) bool {
+		a, b := stems[i], stems[j]
+		ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
+		if a[:ai] != b[:bi] {
+			return a[:ai] < b[:bi]
+		}
+		if len(a)-ai != len(b)-bi {
+			return len(a)-ai < len(b)-bi
+		}
+		return a[ai:] < b[bi:]
+	})
+}

@@ -1,0 +1,140 @@
+package debugfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+)
+
+// SidecarPath returns the path of the serialized DescriptorProto that
+// describes the records of protobuf debug file protoPath
+// (T.proto -> T.descriptor.pb, T-<stamp>-<seq>.proto -> T-<stamp>-<seq>.descriptor.pb).
+func SidecarPath(protoPath string) string {
+	pb, _ := sidecars(protoPath)
+	return pb
+}
+
+// ReadProtoFile reads a protobuf debug file: the descriptor from its sidecar
+// (SidecarPath) and the records, each still encoded, with their varint
+// length prefixes removed. The records share one buffer. When the file ends
+// inside a record (a crash or a full disk), the complete records before it
+// are returned together with an error naming the record and offset. Safe for
+// concurrent use; the file may be read while a Writer appends to it.
+func ReadProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error) {
+	side := SidecarPath(path)
+	raw, err := os.ReadFile(side)
+	if err != nil {
+		return nil, nil, fmt.Errorf("debugfile: reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
+	}
+	desc := new(descriptorpb.DescriptorProto)
+	if err := proto.Unmarshal(raw, desc); err != nil {
+		return nil, nil, fmt.Errorf("debugfile: %q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return desc, nil, fmt.Errorf("debugfile: reading %q: %w", path, err)
+	}
+	records, err := splitDelimited(data)
+	if err != nil {
+		return desc, records, fmt.Errorf("debugfile: %q: %w", path, err)
+	}
+	return desc, records, nil
+}
+
+// splitDelimited splits varint-length-prefixed records.
+func splitDelimited(data []byte) ([][]byte, error) {
+	var records [][]byte
+	for off := 0; off < len(data); {
+		n, l := protowire.ConsumeVarint(data[off:])
+		if l < 0 {
+			return records, fmt.Errorf("record %d at byte offset %d: bad length prefix (the file is truncated or not a protobuf debug file)", len(records), off)
+		}
+		if n > uint64(len(data)-off-l) {
+			return records, fmt.Errorf("record %d at byte offset %d: length %d runs past the end of the file by %d bytes (truncated)", len(records), off, n, n-uint64(len(data)-off-l))
+		}
+		start := off + l
+		records = append(records, data[start:start+int(n):start+int(n)])
+		off = start + int(n)
+	}
+	return records, nil
+}
+
+// DecodeProto parses records with desc into dynamic messages (for printing,
+// e.g. with protojson). Records that do not parse, lack a required field or
+// carry fields unknown to desc are an error naming the record index.
+func DecodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]proto.Message, error) {
+	md, err := protoarrow.MessageDescriptor(desc)
+	if err != nil {
+		return nil, fmt.Errorf("debugfile: %w", err)
+	}
+	msgs := make([]proto.Message, len(records))
+	for i, r := range records {
+		m, err := protoarrow.Unmarshal(md, r)
+		if err != nil {
+			return nil, fmt.Errorf("debugfile: record %d: %w", i, err)
+		}
+		msgs[i] = m
+	}
+	return msgs, nil
+}
+
+// ReadProtoFileArrow reads a protobuf debug file and converts its records to
+// one Arrow record batch (protoarrow.Decode), whose schema follows from the
+// descriptor. The caller must Release the batch. A nil mem means
+// memory.DefaultAllocator.
+func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, error) {
+	desc, records, err := ReadProtoFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := protoarrow.Decode(mem, desc, records)
+	if err != nil {
+		return nil, fmt.Errorf("debugfile: %q: %w", path, err)
+	}
+	return rec, nil
+}
+
+// ReadArrowFile reads every record batch of an Arrow IPC stream debug file,
+// also one still being written (it ends at a message boundary). The caller
+// must Release every returned batch, also when err != nil: on a damaged
+// stream the batches before the damage are returned with the error. A nil mem
+// means memory.DefaultAllocator.
+func ReadArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("debugfile: %w", err)
+	}
+	defer f.Close()
+	r, err := ipc.NewReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		hint := ""
+		if strings.HasSuffix(path, ".proto") {
+			hint = " (this is a protobuf debug file; use ReadProtoFile)"
+		}
+		return nil, fmt.Errorf("debugfile: %q is not a readable Arrow IPC stream%s: %w", path, hint, err)
+	}
+	defer r.Release()
+	var recs []arrow.RecordBatch
+	for r.Next() {
+		rec := r.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	if err := r.Err(); err != nil {
+		return recs, fmt.Errorf("debugfile: %q: batch %d: %w", path, len(recs), err)
+	}
+	return recs, nil
+}

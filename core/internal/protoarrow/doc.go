@@ -1,0 +1,36 @@
+// Package protoarrow turns what arrives on a Zerobus stream back into Arrow:
+// a google.protobuf.DescriptorProto (one message, nested types inside it)
+// becomes an Arrow schema, and records encoded with that descriptor become an
+// Arrow record batch. It is the inverse of core/internal/convert and is used
+// by the local server (core/zerobuslocal) and the debug-file reader.
+//
+// # Type mapping
+//
+//	int32, sint32, sfixed32     -> int32
+//	int64, sint64, sfixed64     -> int64
+//	uint32, fixed32             -> uint32
+//	uint64, fixed64             -> uint64
+//	float / double              -> float32 / float64
+//	bool                        -> bool
+//	string                      -> utf8
+//	bytes                       -> binary
+//	enum                        -> int32 (the enum number)
+//	message                     -> struct (recursively)
+//	repeated T                  -> list<T>  (arrow.ListOf)
+//	map<K, V> (map_entry)       -> map<K, V> (arrow.MapOf)
+//
+// An optional field (or a field in a oneof) is a nullable Arrow field whose
+// unset value is null; a required field is non-nullable; a repeated field is
+// non-nullable (an absent repeated field is an empty list). List items and map
+// values use Arrow's default nullable element fields so that a batch that went
+// Arrow -> protobuf -> Arrow compares equal to the original, although
+// protobuf never produces a null there.
+//
+// # Descriptor resolution
+//
+// A lone DescriptorProto has no file: this package wraps it in a proto2 file
+// whose package is inferred from fully-qualified type names that point into
+// the message (".pkg.Msg.Nested" gives package "pkg"), so descriptors taken
+// from generated code, from the official SDKs and from convert all resolve.
+// Types outside the message (imports, well-known types) are rejected.
+package protoarrow

@@ -1,0 +1,58 @@
+// Package stream is the Zerobus gRPC stream client: OAuth, pipelined ingest,
+// acknowledgements, recovery and retry, in pure Go over grpc-go.
+//
+// # Lifecycle
+//
+// NewClient validates a Config and prepares one lazily dialled
+// grpc.ClientConn shared by every stream of the Client. OpenStream fetches a
+// token (cached per Client and refreshed ahead of expiry), opens the
+// EphemeralStream RPC with the protocol metadata, sends create_stream and
+// waits for the stream id. Send enqueues one request (a record, or a batch
+// that succeeds or fails as a whole) and returns a Pending that resolves on
+// the server's durability acknowledgement. Flush waits for everything sent;
+// Close flushes, half-closes and drains the RPC.
+//
+// # Flow control
+//
+// Each stream admits at most MaxInflightRequests requests and
+// MaxInflightBytes record bytes between Send and resolution; Send blocks
+// (honouring its ctx) while the window is full. Requests are written in
+// Send order, each with the next wire offset of the current RPC; cumulative
+// acknowledgements resolve them in order.
+//
+// # Recovery and retries
+//
+// When an RPC fails retryably (see IsRetryable), the server ends it cleanly,
+// no acknowledgement arrives for AckTimeout while requests are in flight, or
+// the server sends CloseStreamSignal, the stream opens a new RPC (exponential
+// backoff with full jitter for failures) and re-sends every unacknowledged
+// request renumbered from wire offset 0. Acknowledged requests are never
+// re-sent, so delivery is at-least-once: a lost acknowledgement can produce a
+// duplicate row. UNAUTHENTICATED and PERMISSION_DENIED get one retry with a
+// fresh token, then an *AuthError. A terminal failure resolves every pending
+// request with the error; Unacked returns their records.
+//
+// # Telemetry
+//
+// OpenStream's "zerobus.stream.create" span (and the "zerobus.token.fetch"
+// below it) is a child of the span in its ctx. Work done later for pending
+// requests (a "zerobus.stream.recover" span, recovery logs) joins the trace
+// of the oldest pending request's sender (the span in Send's ctx). Every log
+// record is written with the context of the work it describes, so a
+// correlating handler adds trace_id and span_id. zerobus.stream.recoveries
+// counts each move to a new RPC once, when the new RPC is up, labelled with
+// why the old one was left (close_signal or an error kind).
+//
+// # Concurrency
+//
+// Client and Stream are safe for concurrent use. Per RPC one sender and one
+// receiver goroutine do the network I/O and a supervisor goroutine per
+// stream handles recovery; no lock is held across network I/O.
+//
+// # Secrets
+//
+// The client secret and access tokens never appear in errors, logs or
+// formatted values: Config, Client and Stream format themselves redacted,
+// and text from the token endpoint or the server is scrubbed of known
+// secrets.
+package stream

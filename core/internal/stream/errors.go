@@ -1,0 +1,300 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrClosed is returned by Send, SendJSON, Flush and OpenStream after Close.
+var ErrClosed = errors.New("zerobus: stream closed")
+
+// errClientClosed is returned by OpenStream after Client.Close.
+var errClientClosed = fmt.Errorf("zerobus: client closed: %w", ErrClosed)
+
+// ServerError is a gRPC status the Zerobus server ended an RPC with (or that
+// grpc-go reported for it). Messages are redacted of known secrets.
+type ServerError struct {
+	// Code is the gRPC status code.
+	Code codes.Code
+	// Message is the status message.
+	Message string
+	// Reason is the google.rpc.ErrorInfo reason, if the status carried one
+	// (e.g. "SCHEMA_VALIDATION_FAILED").
+	Reason string
+	// Causes lists the ErrorInfo "causes" metadata (e.g. FIELD_NOT_IN_TABLE,
+	// MISSING_REQUIRED_COLUMN), if any.
+	Causes []string
+}
+
+// Error implements error.
+func (e *ServerError) Error() string {
+	var b strings.Builder
+	b.WriteString("zerobus: server returned ")
+	b.WriteString(e.Code.String())
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Reason != "" {
+		b.WriteString(" (reason ")
+		b.WriteString(e.Reason)
+		b.WriteString(")")
+	}
+	if len(e.Causes) > 0 {
+		b.WriteString(" (causes: ")
+		b.WriteString(strings.Join(e.Causes, ", "))
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// GRPCStatus lets status.FromError and status.Code see the code.
+func (e *ServerError) GRPCStatus() *status.Status { return status.New(e.Code, e.Message) }
+
+// AuthError reports that authentication or authorization failed: the token
+// endpoint rejected the client credentials, the headers provider failed, or
+// the Zerobus server rejected the token (UNAUTHENTICATED) or the privileges
+// (PERMISSION_DENIED) even after one retry with a fresh token. It never
+// contains the client secret or a token.
+type AuthError struct {
+	// What names the credential or privilege that is wrong, as advice for
+	// the operator (e.g. "ClientID/ClientSecret rejected by the token endpoint").
+	What string
+	// Err is the underlying *TokenError, *ServerError or headers-provider error.
+	Err error
+}
+
+// Error implements error.
+func (e *AuthError) Error() string {
+	if e.Err == nil {
+		return "zerobus: authentication failed: " + e.What
+	}
+	return "zerobus: authentication failed: " + e.What + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// TokenError is a failure of the OAuth token endpoint.
+type TokenError struct {
+	// URL is the token endpoint (no credentials in it).
+	URL string
+	// StatusCode is the final HTTP status, or 0 for a network error.
+	StatusCode int
+	// ErrorCode and Description are the RFC 6749 "error" and
+	// "error_description" fields of the response, if present.
+	ErrorCode, Description string
+	// Retryable reports whether another attempt may succeed: true for 5xx,
+	// network errors and timeouts; false for 4xx and a missing access_token.
+	Retryable bool
+	// Err is the sanitized cause (its text is redacted of secrets).
+	Err error
+}
+
+// Error implements error.
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("zerobus: token request to ")
+	b.WriteString(e.URL)
+	b.WriteString(" failed")
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.ErrorCode != "" {
+		b.WriteString(": ")
+		b.WriteString(e.ErrorCode)
+		if e.Description != "" {
+			b.WriteString(" (")
+			b.WriteString(e.Description)
+			b.WriteString(")")
+		}
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the sanitized cause.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// RetryExhaustedError reports that a stream could not be created or recovered
+// within the retry policy. Last is the error of the final attempt.
+type RetryExhaustedError struct {
+	// Attempts is how many tries were made in a row.
+	Attempts int
+	// Last is the error of the final attempt.
+	Last error
+}
+
+// Error implements error.
+func (e *RetryExhaustedError) Error() string {
+	return fmt.Sprintf("zerobus: gave up after %d attempts: %v", e.Attempts, e.Last)
+}
+
+// Unwrap returns Last.
+func (e *RetryExhaustedError) Unwrap() error { return e.Last }
+
+// ConnectionError is a transport-level failure: the connection could not be
+// set up or broke, the server ended the RPC without a status, or no
+// acknowledgement arrived within AckTimeout. It is retryable.
+type ConnectionError struct {
+	// Op is the phase: "dial", "create", "send", "recv" or "ack-timeout".
+	Op string
+	// Err is the cause (may be a *ServerError with code UNAVAILABLE).
+	Err error
+}
+
+// Error implements error.
+func (e *ConnectionError) Error() string {
+	return "zerobus: connection failed (" + e.Op + "): " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// MessageTooLargeError is returned by Send when one request would exceed
+// Config.MaxMessageBytes. Split the records over several requests.
+type MessageTooLargeError struct {
+	// Size is the encoded request size in bytes; Limit is MaxMessageBytes.
+	Size, Limit int
+	// Records is how many records the request had.
+	Records int
+}
+
+// Error implements error.
+func (e *MessageTooLargeError) Error() string {
+	return fmt.Sprintf("zerobus: request of %d records encodes to %d bytes, over the MaxMessageBytes limit of %d: send fewer records per request",
+		e.Records, e.Size, e.Limit)
+}
+
+// errServerEOF is the cause when the server ends an RPC cleanly while the
+// client still expects acknowledgements.
+var errServerEOF = errors.New("server ended the stream without a status")
+
+// ackTimeoutError is the cause when no acknowledgement arrives in time.
+type ackTimeoutError struct {
+	after    time.Duration
+	inflight int
+}
+
+func (e *ackTimeoutError) Error() string {
+	return fmt.Sprintf("no acknowledgement for %s with %d requests in flight (AckTimeout)", e.after, e.inflight)
+}
+
+// redactor removes known secrets (the client secret and recent tokens) from
+// text that came from outside (server messages, HTTP errors).
+type redactor struct {
+	mu      sync.Mutex
+	secrets []string // never empty strings; newest last; bounded
+}
+
+const redacted = "[REDACTED]"
+
+// add remembers s as a secret (ignored if short enough to be noise).
+func (r *redactor) add(s string) {
+	if len(s) < 4 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.secrets {
+		if x == s {
+			return
+		}
+	}
+	if len(r.secrets) >= 16 {
+		// Keep the first (the client secret) and drop the oldest token.
+		copy(r.secrets[1:], r.secrets[2:])
+		r.secrets = r.secrets[:len(r.secrets)-1]
+	}
+	r.secrets = append(r.secrets, s)
+}
+
+// clean returns s with every known secret replaced.
+func (r *redactor) clean(s string) string {
+	if r == nil {
+		return s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.secrets {
+		if strings.Contains(s, x) {
+			s = strings.ReplaceAll(s, x, redacted)
+		}
+	}
+	return s
+}
+
+// cleanErr returns an error with err's text redacted; context errors are
+// preserved so errors.Is still works.
+func (r *redactor) cleanErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := r.clean(err.Error())
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &redactedError{msg: msg, is: context.Canceled}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &redactedError{msg: msg, is: context.DeadlineExceeded}
+	}
+	return &redactedError{msg: msg}
+}
+
+// redactedError is an error whose text was redacted; it keeps one sentinel
+// for errors.Is.
+type redactedError struct {
+	msg string
+	is  error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.is }
+
+// serverError converts a gRPC status error to *ServerError (redacting the
+// message). It returns nil for a nil error and for non-status errors.
+func (r *redactor) serverError(err error) *ServerError {
+	st, ok := status.FromError(err)
+	if !ok || st == nil {
+		return nil
+	}
+	se := &ServerError{Code: st.Code(), Message: r.clean(st.Message())}
+	for _, d := range st.Details() {
+		info, ok := d.(*errdetails.ErrorInfo)
+		if !ok {
+			continue
+		}
+		if se.Reason == "" {
+			se.Reason = r.clean(info.GetReason())
+		}
+		if c, ok := info.GetMetadata()["causes"]; ok {
+			se.Causes = append(se.Causes, splitCauses(r.clean(c))...)
+		}
+	}
+	return se
+}
+
+// splitCauses parses the ErrorInfo "causes" metadata value, which may be a
+// comma-separated list or a JSON-style array of strings.
+func splitCauses(v string) []string {
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(v, "[")
+	v = strings.TrimSuffix(v, "]")
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.Trim(strings.TrimSpace(p), `"'`)
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,472 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// retryState counts consecutive failures since the last progress.
+type retryState struct {
+	fails       int
+	authRetried bool
+}
+
+// open creates the first RPC and starts the supervisor.
+func (s *Stream) open(ctx context.Context) (err error) {
+	ctx, span := s.tel.Start(ctx, "zerobus.stream.create", telemetry.KeyTable.String(s.c.cfg.TableName))
+	defer func() { telemetry.End(span, err) }()
+	// The caller's ctx and the stream's own (Client.Close) both stop it.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	var st retryState
+	r, err := s.connect(cctx, &st)
+	if err != nil {
+		if s.ctx.Err() != nil && ctx.Err() == nil {
+			err = errClientClosed
+		}
+		s.finish(err)
+		return err
+	}
+	s.install(r)
+	go s.supervise(st)
+	return nil
+}
+
+// connect creates an RPC, retrying per the policy. ctx bounds the whole
+// sequence.
+func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
+	log := s.tel.Logger()
+	for {
+		r, cred, err := s.createOnce(ctx)
+		outcome := "success"
+		if err != nil {
+			outcome = "failure"
+		}
+		s.tel.StreamCreations.Add(context.Background(), 1, metricAttrs(
+			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyOutcome.String(outcome)))
+		if err == nil {
+			log.DebugContext(ctx, "zerobus: stream created", "table", s.c.cfg.TableName, "stream_id", r.id)
+			return r, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
+		}
+		delay, terr := s.onFailure(ctx, st, err, cred)
+		if terr != nil {
+			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
+			return nil, terr
+		}
+		s.tel.Retries.Add(context.Background(), 1, metricAttrs(
+			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
+		log.WarnContext(ctx, "zerobus: stream creation failed; retrying", "table", s.c.cfg.TableName,
+			"attempt", st.fails, "delay", delay, "error", err)
+		if serr := sleepCtx(ctx, delay); serr != nil {
+			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", serr, err)
+		}
+	}
+}
+
+// onFailure applies the retry rules to err. It returns the delay before the
+// next attempt, or a terminal error. ctx is only used for logging.
+func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string) (time.Duration, error) {
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		return 0, err
+	}
+	if code := codeOf(err); isAuthCode(code) {
+		if !st.authRetried {
+			st.authRetried = true
+			s.c.auth.invalidate(cred)
+			s.tel.Logger().InfoContext(ctx, "zerobus: server rejected the credentials; retrying once with fresh ones",
+				"table", s.c.cfg.TableName, "code", code.String())
+			return 0, nil
+		}
+		return 0, &AuthError{What: s.authWhat(code), Err: err}
+	}
+	if !IsRetryable(err) {
+		return 0, err
+	}
+	st.fails++
+	if st.fails > s.c.retry.MaxAttempts {
+		return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
+	}
+	return s.c.retry.delay(st.fails, isPipelineBlocked(err)), nil
+}
+
+// authWhat explains a server-side auth rejection.
+func (s *Stream) authWhat(code codes.Code) string {
+	custom := s.c.auth.provider != nil
+	switch {
+	case code == codes.PermissionDenied && custom:
+		return fmt.Sprintf("the identity behind HeadersProvider lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", s.c.cfg.TableName)
+	case code == codes.PermissionDenied:
+		return fmt.Sprintf("service principal %q lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", s.c.cfg.ClientID, s.c.cfg.TableName)
+	case custom:
+		return "the Zerobus server rejected the authorization from HeadersProvider"
+	default:
+		return fmt.Sprintf("the Zerobus server rejected the OAuth token of client %q even after a refresh (check that the token is for this workspace and endpoint)", s.c.cfg.ClientID)
+	}
+}
+
+// createOnce opens one RPC and performs the create handshake, bounded by
+// CreateTimeout (token fetch included) and ctx. It returns the credential
+// used so a rejection can invalidate it.
+//
+// The RPC outlives ctx: its context is canceled by the stream's (abort,
+// Client.Close) and by the returned rpc's cancel, never by ctx once the
+// handshake is done. It carries ctx's span context, so the token fetch and
+// the RPC's logs join the caller's trace, but no other value of ctx.
+func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
+	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
+	rctx, cancelRPC := context.WithCancelCause(base)
+	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
+	cancel := func(cause error) {
+		unlink()
+		cancelRPC(cause)
+	}
+	timeout := s.c.cfg.CreateTimeout
+	errTimeout := &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)}
+	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
+	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	defer func() {
+		timer.Stop()
+		stop()
+		if err != nil {
+			cancel(err)
+		}
+	}()
+	// Map an error seen while rctx was canceled to the real cause.
+	classify := func(err error, op string) error {
+		if cause := context.Cause(rctx); cause != nil {
+			if cause == errTimeout {
+				return errTimeout
+			}
+			return cause
+		}
+		return s.classify(err, op)
+	}
+
+	md, cred, err := s.c.auth.metadata(rctx)
+	if err != nil {
+		if cause := context.Cause(rctx); cause == errTimeout {
+			return nil, cred, errTimeout
+		}
+		return nil, cred, err
+	}
+	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(rctx, md))
+	if err != nil {
+		return nil, cred, classify(err, "create")
+	}
+	req := &zerobuspb.CreateIngestStreamRequest{
+		TableName:  proto.String(s.c.cfg.TableName),
+		RecordType: s.rt.Enum(),
+	}
+	if s.rt == zerobuspb.RecordType_PROTO {
+		req.DescriptorProto = s.desc
+	}
+	if err := cs.Send(&zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: req}}); err != nil {
+		if errors.Is(err, io.EOF) {
+			_, err = cs.Recv() // the status
+		}
+		return nil, cred, classify(err, "create")
+	}
+	resp, err := cs.Recv()
+	if err != nil {
+		return nil, cred, classify(err, "create")
+	}
+	cr := resp.GetCreateStreamResponse()
+	if cr == nil {
+		return nil, cred, &ServerError{Code: codes.Internal, Message: fmt.Sprintf("protocol error: first response is %T, want create_stream_response", resp.GetPayload())}
+	}
+	if !timer.Stop() {
+		return nil, cred, errTimeout
+	}
+	if !stop() {
+		return nil, cred, context.Cause(ctx)
+	}
+	return &rpc{
+		cs:       cs,
+		ctx:      rctx,
+		cancel:   cancel,
+		cred:     cred,
+		id:       cr.GetStreamId(),
+		sendWake: make(chan struct{}, 1),
+		errc:     make(chan error, 2),
+	}, cred, nil
+}
+
+// classify turns an RPC error into our error types.
+func (s *Stream) classify(err error, op string) error {
+	if errors.Is(err, io.EOF) {
+		return &ConnectionError{Op: op, Err: errServerEOF}
+	}
+	if se := s.c.red.serverError(err); se != nil {
+		if se.Code == codes.Unavailable {
+			return &ConnectionError{Op: op, Err: se}
+		}
+		return se
+	}
+	return &ConnectionError{Op: op, Err: s.c.red.cleanErr(err)}
+}
+
+// install makes r the current RPC and starts its sender and receiver.
+func (s *Stream) install(r *rpc) {
+	s.mu.Lock()
+	s.cur = r
+	s.sent = 0
+	s.nextOffset = 0
+	s.draining = false
+	s.progress = false
+	s.halfClosed = false
+	s.id = r.id
+	s.lastRecv = time.Now()
+	s.mu.Unlock()
+	r.wg.Add(2)
+	go s.sender(r)
+	go s.receiver(r)
+}
+
+// detach stops r and waits for its goroutines; unacknowledged requests
+// become unsent. It reports whether r had made progress and whether requests
+// remain.
+func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
+	r.cancel(cause)
+	r.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == r {
+		s.cur = nil
+	}
+	s.sent = 0
+	s.nextOffset = 0
+	s.draining = false
+	return s.progress, len(s.q)
+}
+
+// errRotate is the cancel cause of an RPC left after CloseStreamSignal.
+var errRotate = errors.New("zerobus: moving to a new RPC after CloseStreamSignal")
+
+// supervise runs until the stream ends: it watches the current RPC, moves to
+// a new one on close signals and retryable failures, and finishes the stream.
+func (s *Stream) supervise(st retryState) {
+	log := s.tel.Logger()
+	table := telemetry.KeyTable.String(s.c.cfg.TableName)
+	s.mu.Lock()
+	r := s.cur
+	s.mu.Unlock()
+	// reason is why the stream is moving to a new RPC: "close_signal" or
+	// the error kind of the failure that ended the last one.
+	var reason string
+	for {
+		if r == nil {
+			// Idle: nothing was pending when the last RPC ended.
+			if err := s.idle(); err != nil || s.isCleanDone() {
+				s.finish(err)
+				return
+			}
+		} else {
+			ev, err := s.watch(r)
+			if ev != evClean && s.ctx.Err() != nil {
+				ev = evAbort
+			}
+			switch ev {
+			case evAbort:
+				s.detach(r, s.abortCause())
+				s.finish(s.abortCause())
+				return
+			case evClean:
+				s.detach(r, nil)
+				s.finish(nil)
+				return
+			}
+			cause := err
+			reason = errorKind(err)
+			if ev == evRotate {
+				cause = errRotate
+				reason = "close_signal"
+			}
+			progress, pending := s.detach(r, cause)
+			if progress {
+				st = retryState{}
+			}
+			lctx := s.pendingCtx()
+			if ev == evRotate {
+				// Counted in zerobus.stream.recoveries once the new RPC is up.
+				log.InfoContext(lctx, "zerobus: server asked to close the stream; moving to a new RPC", "table", s.c.cfg.TableName,
+					"stream_id", r.id, "pending", pending)
+			}
+			if pending == 0 {
+				// Nothing to re-send: reconnect lazily on the next Send.
+				if ev == evFail && terminalWhenIdle(err) {
+					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
+					s.finish(err)
+					return
+				}
+				log.DebugContext(lctx, "zerobus: idle RPC ended", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
+				st.fails = 0
+				r = nil
+				continue
+			}
+			if ev == evRotate && !progress {
+				// A close signal before anything was acknowledged counts
+				// as a failure, so a server that keeps doing it is bounded.
+				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
+			}
+			if ev == evFail || !progress {
+				delay, terr := s.onFailure(lctx, &st, err, r.cred)
+				if terr != nil {
+					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
+					s.finish(terr)
+					return
+				}
+				s.tel.Retries.Add(context.Background(), 1, metricAttrs(table, telemetry.KeyErrorKind.String(errorKind(err))))
+				log.WarnContext(lctx, "zerobus: stream RPC failed; recovering", "table", s.c.cfg.TableName, "stream_id", r.id,
+					"pending", pending, "attempt", st.fails, "delay", delay, "error", err)
+				if serr := sleepCtx(s.ctx, delay); serr != nil {
+					s.finish(s.abortCause())
+					return
+				}
+			}
+		}
+		nr, err := s.reconnect(&st, reason)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				err = s.abortCause()
+			}
+			s.finish(err)
+			return
+		}
+		s.install(nr)
+		r = nr
+	}
+}
+
+// reconnect opens the next RPC under a "zerobus.stream.recover" span, a
+// child of the oldest pending request's sender span (see pendingCtx). A
+// success counts one zerobus.stream.recoveries, labelled with reason (why
+// the previous RPC was left: "close_signal" or an error kind); each move to
+// a new RPC is counted exactly once, whether it happens at once (requests
+// pending) or lazily on the next Send.
+func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
+	ctx, span := s.tel.Start(s.pendingCtx(), "zerobus.stream.recover", telemetry.KeyTable.String(s.c.cfg.TableName),
+		telemetry.KeyErrorKind.String(reason))
+	defer func() { telemetry.End(span, err) }()
+	r, err := s.connect(ctx, st)
+	if err == nil {
+		s.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, metricAttrs(telemetry.KeyTable.String(s.c.cfg.TableName),
+			telemetry.KeyOutcome.String("success"), telemetry.KeyErrorKind.String(reason)))
+	}
+	return r, err
+}
+
+// idle waits until requests are queued (returns nil), the stream is closed
+// with nothing pending (returns nil; isCleanDone reports true) or aborted
+// (returns the cause).
+func (s *Stream) idle() error {
+	for {
+		s.mu.Lock()
+		n, closeReq := len(s.q), s.closeReq
+		s.mu.Unlock()
+		if n > 0 || closeReq {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-s.ctx.Done():
+			return s.abortCause()
+		}
+	}
+}
+
+// isCleanDone reports whether Close asked to end and nothing is pending.
+func (s *Stream) isCleanDone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeReq && len(s.q) == 0
+}
+
+type event int
+
+const (
+	evFail event = iota
+	evRotate
+	evClean
+	evAbort
+)
+
+// watch blocks until something ends the current RPC r.
+func (s *Stream) watch(r *rpc) (event, error) {
+	ackTimeout := s.c.cfg.AckTimeout
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		now := time.Now()
+		var next time.Time
+		s.mu.Lock()
+		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
+			s.halfClosed = true
+			r.kick()
+		}
+		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
+			s.mu.Unlock()
+			return evRotate, nil
+		}
+		if s.sent > 0 {
+			deadline := s.lastRecv.Add(ackTimeout)
+			if !now.Before(deadline) {
+				inflight := s.sent
+				s.mu.Unlock()
+				return evFail, &ConnectionError{Op: "ack-timeout", Err: &ackTimeoutError{after: ackTimeout, inflight: inflight}}
+			}
+			next = deadline
+		}
+		if s.draining && (next.IsZero() || s.drainUntil.Before(next)) {
+			next = s.drainUntil
+		}
+		s.mu.Unlock()
+
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			if timer == nil {
+				timer = time.NewTimer(next.Sub(now))
+			} else {
+				timer.Reset(next.Sub(now))
+			}
+			tc = timer.C
+		}
+		select {
+		case err := <-r.errc:
+			if err == nil {
+				return evClean, nil
+			}
+			return evFail, err
+		case <-s.wake:
+		case <-tc:
+		case <-s.ctx.Done():
+			return evAbort, nil
+		}
+	}
+}
+
+// terminalWhenIdle reports whether a failure of an RPC with nothing pending
+// ends the stream (a permanent error); anything else reconnects lazily.
+func terminalWhenIdle(err error) bool {
+	return !IsRetryable(err) && !isAuthCode(codeOf(err))
+}

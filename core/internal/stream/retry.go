@@ -1,0 +1,225 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Retry defaults.
+const (
+	DefaultMaxAttempts = 5
+	DefaultBaseDelay   = 100 * time.Millisecond
+	DefaultMaxDelay    = 30 * time.Second
+	// blockedFactor multiplies the base delay when the server reports that
+	// pipeline creation is temporarily blocked (Zerobus error 6006).
+	blockedFactor = 10
+)
+
+// RetryPolicy bounds how a stream is re-created after a retryable failure
+// (at OpenStream and when recovering an open stream). The zero value means
+// the defaults.
+type RetryPolicy struct {
+	// MaxAttempts is how many times a failed creation or recovery is retried
+	// in a row before giving up with *RetryExhaustedError. Default 5 (so at
+	// most 6 tries); a negative value disables retries. The count restarts
+	// once the new RPC makes progress (an acknowledgement arrives).
+	MaxAttempts int
+	// BaseDelay is the first backoff step. Default 100ms.
+	BaseDelay time.Duration
+	// MaxDelay caps every delay. Default 30s.
+	MaxDelay time.Duration
+	// Backoff returns the delay before retry number attempt (1-based). Nil
+	// means FullJitter. Tests set it to return tiny delays.
+	Backoff func(attempt int, base, max time.Duration) time.Duration
+}
+
+// withDefaults fills zero fields.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.MaxAttempts < 0 {
+		p.MaxAttempts = 0
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = DefaultBaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultMaxDelay
+	}
+	if p.MaxDelay < p.BaseDelay {
+		p.MaxDelay = p.BaseDelay
+	}
+	if p.Backoff == nil {
+		p.Backoff = FullJitter
+	}
+	return p
+}
+
+// delay is the wait before retry number attempt; blocked lengthens it for
+// "pipeline creation temporarily blocked".
+func (p RetryPolicy) delay(attempt int, blocked bool) time.Duration {
+	base := p.BaseDelay
+	if blocked {
+		base *= blockedFactor
+		if base > p.MaxDelay {
+			base = p.MaxDelay
+		}
+	}
+	d := p.Backoff(attempt, base, p.MaxDelay)
+	if d < 0 {
+		d = 0
+	}
+	if d > p.MaxDelay {
+		d = p.MaxDelay
+	}
+	return d
+}
+
+// FullJitter is exponential backoff with full jitter: a uniformly random
+// delay in [0, min(max, base·2^(attempt-1))]. It is safe for concurrent use.
+func FullJitter(attempt int, base, max time.Duration) time.Duration {
+	return rand.N(expCap(attempt, base, max) + 1)
+}
+
+// expCap is min(max, base·2^(attempt-1)) without overflow.
+func expCap(attempt int, base, max time.Duration) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	d := base
+	for i := 1; i < attempt; i++ {
+		if d >= max/2 {
+			return max
+		}
+		d *= 2
+	}
+	if d > max {
+		return max
+	}
+	return d
+}
+
+// IsRetryable reports whether err is a failure that another attempt (a new
+// RPC) may fix: transport errors, a missing acknowledgement, and every gRPC
+// status except INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
+// OUT_OF_RANGE, UNIMPLEMENTED and NOT_FOUND. Authentication errors, exhausted
+// retries, oversize requests, ErrClosed and context errors are not retryable.
+// A *TokenError is retryable when its Retryable field says so.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, ErrClosed) {
+		return false
+	}
+	var (
+		ae *AuthError
+		re *RetryExhaustedError
+		te *TokenError
+		me *MessageTooLargeError
+		ce *ConnectionError
+		se *ServerError
+	)
+	switch {
+	case errors.As(err, &ae), errors.As(err, &re), errors.As(err, &me):
+		return false
+	case errors.As(err, &te):
+		return te.Retryable
+	case errors.As(err, &ce):
+		return true
+	case errors.As(err, &se):
+		return retryableCode(se.Code)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	if st, ok := status.FromError(err); ok {
+		return retryableCode(st.Code())
+	}
+	return false
+}
+
+// retryableCode is the per-code rule of the protocol (§6).
+func retryableCode(c codes.Code) bool {
+	switch c {
+	case codes.OK, codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied,
+		codes.OutOfRange, codes.Unimplemented, codes.NotFound:
+		return false
+	}
+	return true
+}
+
+// isAuthCode reports whether c calls for one retry with a fresh token.
+func isAuthCode(c codes.Code) bool {
+	return c == codes.Unauthenticated || c == codes.PermissionDenied
+}
+
+// codeOf returns the status code carried by err, or codes.Unknown.
+func codeOf(err error) codes.Code {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return codes.Unknown
+}
+
+// isPipelineBlocked reports the Zerobus "pipeline creation temporarily
+// blocked" condition (error 6006 in the status message), which gets a longer
+// backoff.
+func isPipelineBlocked(err error) bool {
+	var se *ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	m := strings.ToLower(se.Message)
+	return strings.Contains(m, "6006") || strings.Contains(m, "pipeline creation temporarily blocked")
+}
+
+// errorKind is a short low-cardinality label for telemetry.
+func errorKind(err error) string {
+	var (
+		ae *AuthError
+		te *TokenError
+		ce *ConnectionError
+		se *ServerError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ae):
+		return "auth"
+	case errors.As(err, &te):
+		return "token"
+	case errors.As(err, &ce):
+		var at *ackTimeoutError
+		if errors.As(err, &at) {
+			return "ack_timeout"
+		}
+		return "connection"
+	case errors.As(err, &se):
+		return strings.ToLower(se.Code.String())
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "other"
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,253 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// Send enqueues one request carrying records (one record is sent as
+// ingest_record, several as one all-or-nothing ingest_record_batch) on a
+// PROTO stream and returns its Pending. It blocks while the in-flight window
+// (MaxInflightRequests, MaxInflightBytes) is full, until ctx ends. The
+// records must stay unmodified until the Pending resolves. It fails with
+// *MessageTooLargeError if the request would exceed MaxMessageBytes, with
+// ErrClosed after Close, and with the terminal error after a failure.
+func (s *Stream) Send(ctx context.Context, records [][]byte) (*Pending, error) {
+	if s.rt != zerobuspb.RecordType_PROTO {
+		return nil, errors.New("zerobus: Send needs a PROTO stream; use SendJSON on a JSON stream")
+	}
+	if len(records) == 0 {
+		return nil, errors.New("zerobus: Send: no records")
+	}
+	var payload int64
+	inner := 0
+	for _, r := range records {
+		payload += int64(len(r))
+		inner += protowire.SizeTag(1) + protowire.SizeBytes(len(r))
+	}
+	if size := encodedSize(len(records), inner, len(records[0])); size > s.c.cfg.MaxMessageBytes {
+		return nil, &MessageTooLargeError{Size: size, Limit: s.c.cfg.MaxMessageBytes, Records: len(records)}
+	}
+	return s.enqueue(ctx, &request{records: records, size: payload}, len(records))
+}
+
+// SendJSON is Send for JSON streams: each string is one JSON object.
+func (s *Stream) SendJSON(ctx context.Context, records []string) (*Pending, error) {
+	if s.rt != zerobuspb.RecordType_JSON {
+		return nil, errors.New("zerobus: SendJSON needs a JSON stream; use Send on a PROTO stream")
+	}
+	if len(records) == 0 {
+		return nil, errors.New("zerobus: SendJSON: no records")
+	}
+	var payload int64
+	inner := 0
+	for _, r := range records {
+		payload += int64(len(r))
+		inner += protowire.SizeTag(1) + protowire.SizeBytes(len(r))
+	}
+	if size := encodedSize(len(records), inner, len(records[0])); size > s.c.cfg.MaxMessageBytes {
+		return nil, &MessageTooLargeError{Size: size, Limit: s.c.cfg.MaxMessageBytes, Records: len(records)}
+	}
+	return s.enqueue(ctx, &request{json: records, size: payload}, len(records))
+}
+
+// encodedSize is an upper bound of the encoded EphemeralStreamRequest: n
+// records whose repeated-field encoding takes inner bytes (first is the
+// first record's length, used when n == 1).
+func encodedSize(n, inner, first int) int {
+	const offsetField = 1 + 10 // tag + the longest varint
+	var msg int
+	if n == 1 {
+		msg = offsetField + protowire.SizeTag(2) + protowire.SizeBytes(first)
+	} else {
+		msg = offsetField + protowire.SizeTag(2) + protowire.SizeBytes(inner)
+	}
+	return protowire.SizeTag(2) + protowire.SizeBytes(msg)
+}
+
+// enqueue admits req through the window and queues it for the sender.
+func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, error) {
+	if err := s.sendErr(); err != nil {
+		return nil, err
+	}
+	if err := s.win.acquire(ctx, req.size, s.done); err != nil {
+		if errors.Is(err, errWindowAborted) {
+			if err := s.sendErr(); err != nil {
+				return nil, err
+			}
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	req.p = newPending(n)
+	// Logs and spans about this request's later fate (a recovery that
+	// re-sends it) join the sender's trace.
+	req.sc = trace.SpanContextFromContext(ctx)
+	s.mu.Lock()
+	if s.closing || s.finished {
+		s.mu.Unlock()
+		s.win.release(req.size)
+		if err := s.sendErr(); err != nil {
+			return nil, err
+		}
+		return nil, ErrClosed
+	}
+	s.q = append(s.q, req)
+	r := s.cur
+	s.mu.Unlock()
+	table := telemetry.KeyTable.String(s.c.cfg.TableName)
+	s.tel.InflightRequests.Add(context.Background(), 1, metricAttrs(table))
+	s.tel.InflightBytes.Add(context.Background(), req.size, metricAttrs(table))
+	if r != nil {
+		r.kick()
+	} else {
+		s.kick()
+	}
+	return req.p, nil
+}
+
+// sendErr is the error Send returns now, or nil if sending is possible.
+func (s *Stream) sendErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.finished && s.failed != nil:
+		return s.failed
+	case s.closing || s.finished:
+		return ErrClosed
+	}
+	return nil
+}
+
+// Flush blocks until every request sent before the call is resolved, ctx
+// ends, or FlushTimeout passes. It returns nil if they were all acknowledged,
+// else the stream's terminal error or the context error.
+func (s *Stream) Flush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.c.cfg.FlushTimeout)
+	defer cancel()
+	return s.flush(ctx)
+}
+
+func (s *Stream) flush(ctx context.Context) error {
+	s.mu.Lock()
+	if s.finished {
+		err := s.failed
+		s.mu.Unlock()
+		if err == nil {
+			err = ErrClosed
+		}
+		return err
+	}
+	if len(s.q) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	last := s.q[len(s.q)-1].p
+	s.mu.Unlock()
+	select {
+	case <-last.Done():
+		return last.Err()
+	case <-ctx.Done():
+		s.mu.Lock()
+		n := len(s.q)
+		s.mu.Unlock()
+		return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, ctx.Err())
+	}
+}
+
+// Close flushes (bounded by ctx and FlushTimeout), half-closes the RPC and
+// drains it to the end, then releases the stream's goroutines. If the flush
+// or drain does not finish in time the stream is aborted: unresolved
+// requests fail and Unacked returns their records. It returns nil after a
+// clean close, else the flush error or the stream's terminal error.
+// Idempotent: later calls wait for the first and return its result. After
+// Close, Send returns ErrClosed.
+func (s *Stream) Close(ctx context.Context) error {
+	first := false
+	s.closeOnce.Do(func() { first = true })
+	if !first {
+		select {
+		case <-s.closed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return s.closeErr
+	}
+	defer close(s.closed)
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	ferr := s.Flush(ctx)
+	if ferr == nil {
+		s.mu.Lock()
+		s.closeReq = true
+		s.mu.Unlock()
+		s.kick()
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			ferr = fmt.Errorf("zerobus: close: the server did not end the stream in time: %w", ctx.Err())
+		}
+	}
+	if ferr != nil {
+		s.abort(fmt.Errorf("zerobus: stream closed before acknowledgement: %w", ErrClosed))
+	}
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.failed != nil && !errors.Is(s.failed, ErrClosed) && ferr == nil:
+		s.closeErr = s.failed
+	case ferr != nil:
+		s.closeErr = ferr
+	}
+	return s.closeErr
+}
+
+// Unacked returns the record sets (one per request, in send order) that were
+// never acknowledged, once the stream has ended by a failure or an abort;
+// nil while the stream runs or after a clean close. For JSON streams each
+// record is the UTF-8 text.
+func (s *Stream) Unacked() [][][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.finished {
+		return nil
+	}
+	return s.unackedSet
+}
+
+// ID returns the server's id of the current (or last) RPC's stream.
+func (s *Stream) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// Err returns the terminal error once the stream has failed, else nil.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.finished && s.failed != nil && !errors.Is(s.failed, ErrClosed) {
+		return s.failed
+	}
+	return nil
+}
+
+// Done is closed when the stream has ended (closed, aborted or failed).
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// String describes the stream without secrets.
+func (s *Stream) String() string {
+	return fmt.Sprintf("stream.Stream{table=%s id=%s}", s.c.cfg.TableName, s.ID())
+}
+
+// Format prints String for every verb.
+func (s *Stream) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }

@@ -1,0 +1,375 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// Stream is one logical ingest stream to a table. It runs over a sequence of
+// RPCs: when an RPC fails retryably or the server sends CloseStreamSignal,
+// the stream moves to a new RPC and re-sends every unacknowledged request
+// (renumbered from wire offset 0); acknowledged requests are never re-sent,
+// so delivery is at-least-once (a lost acknowledgement can duplicate rows).
+//
+// Callers enqueue requests with Send; one sender and one receiver goroutine
+// per RPC do the network I/O, and a supervisor goroutine handles recovery.
+// All methods are safe for concurrent use; no lock is held across network
+// I/O.
+type Stream struct {
+	c    *Client
+	desc []byte
+	rt   zerobuspb.RecordType
+	tel  *telemetry.Telemetry
+	win  *window
+
+	ctx    context.Context // canceled by abort and when the stream ends
+	cancel context.CancelFunc
+	done   chan struct{} // closed once the stream has ended (finish)
+	wake   chan struct{} // 1-slot kick for the supervisor
+
+	mu         sync.Mutex
+	q          []*request // unresolved requests in order
+	sent       int        // q[:sent] are written on the current RPC
+	cur        *rpc       // current RPC, nil between RPCs
+	nextOffset int64      // next wire offset on cur
+	lastRecv   time.Time  // last response, or when requests went in flight
+	draining   bool       // CloseStreamSignal received on cur
+	drainUntil time.Time
+	progress   bool // an acknowledgement arrived on cur
+	id         string
+
+	closing    bool // Close started: Send returns ErrClosed
+	closeReq   bool // flush done: half-close once the queue is empty
+	halfClosed bool // the sender was told to half-close cur
+	abortErr   error
+	finished   bool
+	failed     error // terminal error (nil after a clean close)
+	unackedSet [][][]byte
+	closeOnce  sync.Once
+	closed     chan struct{} // closed when the first Close has its result
+	closeErr   error
+}
+
+// request is one ingest message: a single record or a batch.
+type request struct {
+	records [][]byte // PROTO
+	json    []string // JSON
+	size    int64    // payload bytes (window accounting)
+	p       *Pending
+	offset  int64             // wire offset on the RPC it was last written to
+	sentAt  time.Time         // when it was last written
+	sc      trace.SpanContext // the sender's span (invalid if none)
+}
+
+// rpc is one EphemeralStream call.
+type rpc struct {
+	cs       zerobuspb.Zerobus_EphemeralStreamClient
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	cred     string // the credential it was opened with
+	id       string // server stream id
+	sendWake chan struct{}
+	errc     chan error // first error (nil = clean end) from sender/receiver
+	wg       sync.WaitGroup
+}
+
+// fail reports the end of the RPC to the supervisor (first report wins).
+func (r *rpc) fail(err error) {
+	select {
+	case r.errc <- err:
+	default:
+	}
+}
+
+func (r *rpc) kick() {
+	select {
+	case r.sendWake <- struct{}{}:
+	default:
+	}
+}
+
+func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Stream{
+		c:      c,
+		desc:   desc,
+		rt:     rt,
+		tel:    c.tel,
+		win:    newWindow(c.cfg.MaxInflightRequests, c.cfg.MaxInflightBytes),
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+// pendingCtx is the context for logs and spans about the stream's pending
+// work when no caller is on the stack (recovery, server signals): the
+// stream's own context carrying the span context of the oldest unresolved
+// request's sender, so those records join the trace of a SendBatch they
+// affect. Without pending requests (or spans) it is the stream's context.
+// It must not be called with s.mu held.
+func (s *Stream) pendingCtx() context.Context {
+	s.mu.Lock()
+	var sc trace.SpanContext
+	if len(s.q) > 0 {
+		sc = s.q[0].sc
+	}
+	s.mu.Unlock()
+	if !sc.IsValid() {
+		return s.ctx
+	}
+	return trace.ContextWithSpanContext(s.ctx, sc)
+}
+
+func (s *Stream) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sender writes queued requests to r in order, assigning wire offsets.
+func (s *Stream) sender(r *rpc) {
+	defer r.wg.Done()
+	for {
+		s.mu.Lock()
+		if s.cur != r {
+			s.mu.Unlock()
+			return
+		}
+		if s.draining || s.sent == len(s.q) {
+			half := s.halfClosed && s.sent == len(s.q)
+			s.mu.Unlock()
+			if half {
+				if err := r.cs.CloseSend(); err != nil {
+					r.fail(s.classify(err, "send"))
+				}
+				return
+			}
+			select {
+			case <-r.sendWake:
+			case <-r.ctx.Done():
+				return
+			}
+			continue
+		}
+		req := s.q[s.sent]
+		armTimer := s.sent == 0
+		if armTimer {
+			// Requests go in flight: the ack timeout starts now.
+			s.lastRecv = time.Now()
+		}
+		s.sent++
+		off := s.nextOffset
+		s.nextOffset++
+		req.offset = off
+		req.sentAt = time.Now()
+		s.mu.Unlock()
+		if armTimer {
+			s.kick()
+		}
+		req.p.attempts.Add(1)
+
+		if err := r.cs.Send(s.message(req, off)); err != nil {
+			if errors.Is(err, io.EOF) {
+				// The RPC ended; the receiver reports its status.
+				return
+			}
+			r.fail(s.classify(err, "send"))
+			return
+		}
+	}
+}
+
+// message builds the wire message for req at wire offset off.
+func (s *Stream) message(req *request, off int64) *zerobuspb.EphemeralStreamRequest {
+	if s.rt == zerobuspb.RecordType_JSON {
+		if len(req.json) == 1 {
+			return &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecord{IngestRecord: &zerobuspb.IngestRecordRequest{
+				OffsetId: proto.Int64(off), Record: &zerobuspb.IngestRecordRequest_JsonRecord{JsonRecord: req.json[0]}}}}
+		}
+		return &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
+			OffsetId: proto.Int64(off), Batch: &zerobuspb.IngestRecordBatchRequest_JsonBatch{JsonBatch: &zerobuspb.JsonRecordBatch{Records: req.json}}}}}
+	}
+	if len(req.records) == 1 {
+		return &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecord{IngestRecord: &zerobuspb.IngestRecordRequest{
+			OffsetId: proto.Int64(off), Record: &zerobuspb.IngestRecordRequest_ProtoEncodedRecord{ProtoEncodedRecord: req.records[0]}}}}
+	}
+	return &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
+		OffsetId: proto.Int64(off), Batch: &zerobuspb.IngestRecordBatchRequest_ProtoEncodedBatch{ProtoEncodedBatch: &zerobuspb.ProtoEncodedRecordBatch{Records: req.records}}}}}
+}
+
+// receiver reads acknowledgements and signals from r.
+func (s *Stream) receiver(r *rpc) {
+	defer r.wg.Done()
+	for {
+		resp, err := r.cs.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				s.mu.Lock()
+				clean := s.cur == r && s.halfClosed && len(s.q) == 0
+				s.mu.Unlock()
+				if clean {
+					r.fail(nil)
+					return
+				}
+			}
+			if r.ctx.Err() != nil {
+				r.fail(context.Cause(r.ctx))
+				return
+			}
+			r.fail(s.classify(err, "recv"))
+			return
+		}
+		switch p := resp.GetPayload().(type) {
+		case *zerobuspb.EphemeralStreamResponse_IngestRecordResponse:
+			if err := s.ack(r, p.IngestRecordResponse.GetDurabilityAckUpToOffset()); err != nil {
+				r.fail(err)
+				return
+			}
+		case *zerobuspb.EphemeralStreamResponse_CloseStreamSignal:
+			d := p.CloseStreamSignal.GetDuration().AsDuration()
+			s.mu.Lock()
+			if s.cur == r {
+				s.draining = true
+				s.drainUntil = time.Now().Add(d)
+				s.lastRecv = time.Now()
+			}
+			s.mu.Unlock()
+			s.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server sent CloseStreamSignal", "table", s.c.cfg.TableName, "stream_id", r.id, "duration", d)
+			s.kick()
+		default:
+			s.tel.Logger().DebugContext(s.pendingCtx(), "zerobus: ignoring unexpected response", "table", s.c.cfg.TableName, "type", fmt.Sprintf("%T", p))
+		}
+	}
+}
+
+// ack resolves every request with wire offset <= upTo on r.
+func (s *Stream) ack(r *rpc, upTo int64) error {
+	now := time.Now()
+	s.mu.Lock()
+	if s.cur != r {
+		s.mu.Unlock()
+		return nil
+	}
+	s.lastRecv = now
+	if upTo >= s.nextOffset {
+		next := s.nextOffset
+		s.mu.Unlock()
+		return &ServerError{Code: codes.Internal, Message: fmt.Sprintf("protocol error: acknowledgement up to offset %d, but only offsets below %d were sent", upTo, next)}
+	}
+	n := 0
+	for n < s.sent && s.q[n].offset <= upTo {
+		n++
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	acked := make([]*request, n)
+	copy(acked, s.q[:n])
+	clear(s.q[:n])
+	s.q = s.q[n:]
+	s.sent -= n
+	s.progress = true
+	wakeSup := s.closeReq || s.draining
+	s.mu.Unlock()
+	if wakeSup {
+		s.kick()
+	}
+	s.resolve(acked, nil, now)
+	return nil
+}
+
+// resolve completes requests (err nil = acknowledged) and frees their window.
+func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
+	if len(reqs) == 0 {
+		return
+	}
+	var bytes int64
+	ctx := context.Background()
+	table := telemetry.KeyTable.String(s.c.cfg.TableName)
+	for _, req := range reqs {
+		bytes += req.size
+		s.win.release(req.size)
+		if err == nil && !req.sentAt.IsZero() {
+			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
+		}
+		req.p.resolve(err)
+	}
+	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table))
+	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table))
+}
+
+// abortCause is the error unresolved requests fail with after an abort.
+func (s *Stream) abortCause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abortErr != nil {
+		return s.abortErr
+	}
+	return ErrClosed
+}
+
+// abort stops the stream at once: unresolved requests fail with err.
+func (s *Stream) abort(err error) {
+	s.mu.Lock()
+	if s.abortErr == nil {
+		s.abortErr = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+	<-s.done
+}
+
+// finish ends the stream once: unresolved requests fail with err (ErrClosed
+// if nil), their records are kept for Unacked.
+func (s *Stream) finish(err error) {
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		return
+	}
+	s.finished = true
+	s.failed = err
+	reqs := s.q
+	s.q = nil
+	s.sent = 0
+	s.cur = nil
+	for _, req := range reqs {
+		s.unackedSet = append(s.unackedSet, req.recordBytes())
+	}
+	s.mu.Unlock()
+	if err == nil {
+		err = ErrClosed
+	}
+	s.resolve(reqs, err, time.Now())
+	s.cancel()
+	s.c.forget(s)
+	close(s.done)
+}
+
+// recordBytes returns the request's records as byte slices.
+func (r *request) recordBytes() [][]byte {
+	if r.json == nil {
+		return r.records
+	}
+	out := make([][]byte, len(r.json))
+	for i, j := range r.json {
+		out[i] = []byte(j)
+	}
+	return out
+}

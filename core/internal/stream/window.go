@@ -1,0 +1,118 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// errWindowAborted is returned by acquire when the abort channel closes.
+var errWindowAborted = errors.New("window aborted")
+
+// window is the in-flight flow control of one stream: at most maxReqs
+// requests and maxBytes payload bytes between Send and their resolution
+// (acknowledged or failed). Waiters are served in FIFO order so a large
+// request is not starved by small ones. A request larger than maxBytes is
+// admitted alone when the window is empty. Safe for concurrent use.
+type window struct {
+	mu       sync.Mutex
+	maxReqs  int
+	maxBytes int64
+	reqs     int
+	bytes    int64
+	waiters  []*waiter
+}
+
+type waiter struct {
+	n     int64
+	ready chan struct{} // closed when granted
+}
+
+func newWindow(maxReqs int, maxBytes int64) *window {
+	return &window{maxReqs: maxReqs, maxBytes: maxBytes}
+}
+
+// fits reports whether a request of n bytes can enter now. Caller holds mu.
+func (w *window) fits(n int64) bool {
+	if w.reqs >= w.maxReqs {
+		return false
+	}
+	return w.reqs == 0 || w.bytes+n <= w.maxBytes
+}
+
+// acquire takes one request slot and n bytes, blocking while the window is
+// full. It returns ctx's error if ctx ends first, or errWindowAborted if
+// abort closes first; in both cases nothing is held.
+func (w *window) acquire(ctx context.Context, n int64, abort <-chan struct{}) error {
+	w.mu.Lock()
+	if len(w.waiters) == 0 && w.fits(n) {
+		w.reqs++
+		w.bytes += n
+		w.mu.Unlock()
+		return nil
+	}
+	wt := &waiter{n: n, ready: make(chan struct{})}
+	w.waiters = append(w.waiters, wt)
+	w.mu.Unlock()
+
+	var err error
+	select {
+	case <-wt.ready:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-abort:
+		err = errWindowAborted
+	}
+	w.mu.Lock()
+	select {
+	case <-wt.ready:
+		// Granted while we were giving up: hand the slot back.
+		w.mu.Unlock()
+		w.release(n)
+		return err
+	default:
+	}
+	for i, x := range w.waiters {
+		if x == wt {
+			w.waiters = append(w.waiters[:i], w.waiters[i+1:]...)
+			break
+		}
+	}
+	// Removing a head waiter may let the next ones in.
+	w.grantLocked()
+	w.mu.Unlock()
+	return err
+}
+
+// release returns one request slot and n bytes and wakes waiters that fit.
+func (w *window) release(n int64) {
+	w.mu.Lock()
+	w.reqs--
+	w.bytes -= n
+	if w.reqs < 0 || w.bytes < 0 {
+		w.mu.Unlock()
+		panic("stream: window released more than acquired")
+	}
+	w.grantLocked()
+	w.mu.Unlock()
+}
+
+// grantLocked admits waiters in FIFO order while they fit.
+func (w *window) grantLocked() {
+	for len(w.waiters) > 0 && w.fits(w.waiters[0].n) {
+		wt := w.waiters[0]
+		w.waiters[0] = nil
+		w.waiters = w.waiters[1:]
+		w.reqs++
+		w.bytes += wt.n
+		close(wt.ready)
+	}
+}
+
+// usage returns the requests and bytes currently held.
+func (w *window) usage() (int, int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reqs, w.bytes
+}

@@ -1,0 +1,470 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// Defaults of ExportConfig and of the exporters Setup builds.
+const (
+	// DefaultExportInterval is how often metrics are exported when
+	// ExportConfig.Interval is zero.
+	DefaultExportInterval = 10 * time.Second
+	// DefaultProtocol is the OTLP transport used when ExportConfig.Protocol
+	// is empty.
+	DefaultProtocol = "grpc"
+	// DefaultLogLevel is the level of Providers.Logger when
+	// ExportConfig.LogLevel is empty.
+	DefaultLogLevel = "info"
+	// DefaultServiceName is the service.name resource attribute unless
+	// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise.
+	DefaultServiceName = "zerobus-wrapper"
+	// DefaultShutdownTimeout bounds Providers.Shutdown when its context has
+	// no deadline, so a collector that is down cannot hang an exit.
+	DefaultShutdownTimeout = 30 * time.Second
+
+	// exportTimeout bounds one export attempt (one HTTP request or RPC).
+	exportTimeout = 10 * time.Second
+	// retryMaxElapsed bounds the retries of one export to an unreachable or
+	// failing collector; the batch is then dropped (telemetry never blocks or
+	// fails data transmission).
+	retryMaxElapsed = 15 * time.Second
+
+	// Files written in ExportConfig.OutputDir.
+	MetricsFileName = "metrics.jsonl"
+	TracesFileName  = "traces.jsonl"
+	LogsFileName    = "logs.jsonl"
+)
+
+// ExportConfig sets up OpenTelemetry export for applications that have no
+// OpenTelemetry SDK of their own. The zero value is valid and disabled.
+type ExportConfig struct {
+	// Enabled turns export on. Default false: Setup returns no-op providers
+	// and a stderr logger, and touches neither the network nor the disk.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+
+	// Endpoint is the OTLP collector base URL, e.g. "http://127.0.0.1:4317"
+	// for gRPC or "http://127.0.0.1:4318" for HTTP. The scheme decides TLS:
+	// "http" is plaintext, "https" uses TLS with the system roots. For HTTP
+	// the signal paths /v1/metrics and /v1/traces are appended to the URL's
+	// path. Default "": the standard OTEL_EXPORTER_OTLP_ENDPOINT (and the
+	// per-signal variants) if set, else http://localhost:4317 (grpc) or
+	// http://localhost:4318 (http), unless OutputDir is set, in which case
+	// only the files are written. Setting both Endpoint and OutputDir
+	// exports to both.
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+
+	// Protocol is the OTLP transport: "grpc" or "http" (OTLP/HTTP with
+	// protobuf bodies; "http/protobuf" is accepted as a synonym).
+	// Default "grpc".
+	Protocol string `yaml:"protocol" json:"protocol"`
+
+	// OutputDir turns on file mode: metrics and spans are written as OTLP
+	// JSON, one export request per line, to OutputDir/metrics.jsonl and
+	// OutputDir/traces.jsonl, and the logger writes JSON lines to
+	// OutputDir/logs.jsonl. The directory is created if missing; files are
+	// appended to and never rotated. Default "": no files.
+	OutputDir string `yaml:"output_dir" json:"output_dir"`
+
+	// Interval is the metric export interval. Default 10s. Spans are
+	// exported in batches as they end, independently of Interval.
+	Interval time.Duration `yaml:"interval" json:"interval"`
+
+	// LogLevel is the minimum level of Providers.Logger: "debug", "info",
+	// "warn" or "error" (case-insensitive). Default "info". The logger writes
+	// JSON to stderr, or to OutputDir/logs.jsonl in file mode.
+	LogLevel string `yaml:"log_level" json:"log_level"`
+}
+
+// FieldError is one invalid ExportConfig field, as reported by Validate and
+// Setup (joined with errors.Join when there are several).
+type FieldError struct {
+	Field   string // ExportConfig field name, e.g. "Endpoint"
+	Message string // what is wrong and what would be valid
+}
+
+func (e *FieldError) Error() string { return "telemetry: " + e.Field + " " + e.Message }
+
+// Validate reports every problem of c at once (joined *FieldError values),
+// or nil. Fields are checked even when Enabled is false, so typos surface
+// early.
+func (c ExportConfig) Validate() error {
+	var errs []error
+	if _, err := c.protocol(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Endpoint != "" {
+		ep, err := parseEndpoint(c.Endpoint)
+		if err != nil {
+			errs = append(errs, err)
+		} else if proto, _ := c.protocol(); proto == "grpc" && ep.path != "" {
+			errs = append(errs, &FieldError{"Endpoint", fmt.Sprintf("%q has a path, which OTLP/gRPC cannot use; give http(s)://host:port, or set Protocol to \"http\"", c.Endpoint)})
+		}
+	}
+	if c.Interval < 0 {
+		errs = append(errs, &FieldError{"Interval", fmt.Sprintf("is %v; use 0 for the default %v or a positive duration", c.Interval, DefaultExportInterval)})
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c ExportConfig) protocol() (string, error) {
+	switch strings.ToLower(strings.TrimSpace(c.Protocol)) {
+	case "", "grpc":
+		return "grpc", nil
+	case "http", "http/protobuf":
+		return "http", nil
+	}
+	return "", &FieldError{"Protocol", fmt.Sprintf("is %q; use \"grpc\" or \"http\"", c.Protocol)}
+}
+
+func (c ExportConfig) interval() time.Duration {
+	if c.Interval <= 0 {
+		return DefaultExportInterval
+	}
+	return c.Interval
+}
+
+// ParseLogLevel maps "debug", "info", "warn" (or "warning") and "error",
+// case-insensitive, to a slog level; "" is DefaultLogLevel.
+func ParseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, &FieldError{"LogLevel", fmt.Sprintf("is %q; use debug, info, warn or error", s)}
+}
+
+// endpoint is a parsed ExportConfig.Endpoint.
+type endpoint struct {
+	host     string // host:port
+	path     string // base path without a trailing slash, "" for none
+	insecure bool
+}
+
+func parseEndpoint(s string) (endpoint, error) {
+	if !strings.Contains(s, "://") && !strings.Contains(s, "@") {
+		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q has no scheme; write http://%s for plaintext or https://%s for TLS", s, s, s)}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// Not echoed: an unparsable URL cannot be stripped of credentials.
+		return endpoint{}, &FieldError{"Endpoint", "is not a valid URL; want one like http://127.0.0.1:4317"}
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q is not a URL like http://127.0.0.1:4317 (scheme http or https, then host:port)", redactURL(u))}
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q must not carry user info, a query or a fragment", redactURL(u))}
+	}
+	return endpoint{host: u.Host, path: strings.TrimRight(u.Path, "/"), insecure: u.Scheme == "http"}, nil
+}
+
+// redactURL prints u without user info, query or fragment, which may hold
+// credentials.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return c.String()
+}
+
+// Providers are the OpenTelemetry providers and logger built by Setup. Hand
+// MeterProvider, TracerProvider and Logger to the library (and to your own
+// instrumentation if you like); call Shutdown before exit to flush.
+// Setup does not register them as the otel globals.
+type Providers struct {
+	// MeterProvider exports metrics every ExportConfig.Interval.
+	MeterProvider metric.MeterProvider
+	// TracerProvider exports spans in batches, in the background.
+	TracerProvider trace.TracerProvider
+	// Logger writes JSON at ExportConfig.LogLevel and adds trace_id and
+	// span_id to records logged with a span's context.
+	Logger *slog.Logger
+
+	flushers  []func(context.Context) error // ForceFlush of the SDK providers
+	shutdowns []func(context.Context) error // run concurrently by Shutdown
+	closeFile func() error                  // then this, if in file mode
+
+	once        sync.Once
+	shutdownErr error
+}
+
+// ForceFlush exports everything recorded so far and blocks until done or
+// until ctx ends. Safe for concurrent use; a no-op for disabled providers.
+func (p *Providers) ForceFlush(ctx context.Context) error {
+	var errs []error
+	for _, f := range p.flushers {
+		errs = append(errs, f(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown flushes and stops the exporters and closes the files. It blocks
+// until done, until ctx ends or, if ctx has no deadline, for at most
+// DefaultShutdownTimeout; spans and metrics not exported by then are
+// dropped and in-flight exports are aborted. It is idempotent: later calls
+// return the first call's result. Telemetry recorded after Shutdown is
+// discarded.
+func (p *Providers) Shutdown(ctx context.Context) error {
+	p.once.Do(func() {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+			defer cancel()
+		}
+		// Metrics and traces flush side by side, sharing ctx's budget.
+		errs := make([]error, len(p.shutdowns), len(p.shutdowns)+1)
+		var wg sync.WaitGroup
+		for i, f := range p.shutdowns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = f(ctx)
+			}()
+		}
+		wg.Wait()
+		if p.closeFile != nil {
+			// After the final exports have been written into the files.
+			errs = append(errs, p.closeFile())
+		}
+		p.shutdownErr = errors.Join(errs...)
+	})
+	return p.shutdownErr
+}
+
+// Setup builds OpenTelemetry providers that export over OTLP (gRPC or HTTP)
+// and/or to OTLP JSON files, as cfg says, plus a JSON logger.
+//
+// Setup does not block on the network: exporters connect lazily, metrics are
+// exported by a periodic reader and spans by a batch span processor, each in
+// the background with bounded timeouts and retries, so a collector that is
+// down or slow never delays or fails data transmission (its exports are
+// dropped and reported through the otel global error handler).
+//
+// When cfg.Enabled is false, Setup returns no-op providers and the logger
+// alone (JSON to stderr at cfg.LogLevel); it touches neither the network nor
+// the disk. Invalid fields are reported as joined *FieldError values. The
+// caller owns the result and must call Shutdown.
+func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	level, _ := ParseLogLevel(cfg.LogLevel) // validated above
+	newLogger := func(w io.Writer) *slog.Logger {
+		return slog.New(CorrelatingHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+	}
+	if !cfg.Enabled {
+		return &Providers{
+			MeterProvider:  metricnoop.NewMeterProvider(),
+			TracerProvider: tracenoop.NewTracerProvider(),
+			Logger:         newLogger(os.Stderr),
+		}, nil
+	}
+
+	res, err := resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithAttributes(attribute.String("service.name", DefaultServiceName)),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
+	)
+	if res == nil {
+		return nil, fmt.Errorf("telemetry: building the resource: %w", err)
+	}
+	// A partial error (e.g. a malformed OTEL_RESOURCE_ATTRIBUTES entry)
+	// still yields a usable resource; keep it.
+
+	// cleanup releases, in reverse order, what was built if Setup fails.
+	var cleanup []func(context.Context) error
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				_ = cleanup[i](context.Background())
+			}
+		}
+	}()
+
+	var (
+		logOut io.Writer = os.Stderr
+		sink   *fileSink
+		mexps  []sdkmetric.Exporter
+		texps  []sdktrace.SpanExporter
+	)
+	if cfg.OutputDir != "" {
+		if sink, err = newFileSink(cfg.OutputDir); err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, func(context.Context) error { return sink.Close() })
+		logOut = sink.logs
+		me, te, err := fileExporters(ctx, sink)
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, me.Shutdown, te.Shutdown)
+		mexps, texps = append(mexps, me), append(texps, te)
+	}
+	if cfg.Endpoint != "" || sink == nil {
+		proto, _ := cfg.protocol() // validated above
+		me, te, err := networkExporters(ctx, proto, cfg.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		mexps, texps = append(mexps, me), append(texps, te)
+	}
+
+	// Nothing below fails, so the readers' and processors' goroutines are
+	// only started once Setup is sure to succeed.
+	mopts := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	for _, me := range mexps {
+		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(me,
+			sdkmetric.WithInterval(cfg.interval()),
+			sdkmetric.WithTimeout(exportTimeout+retryMaxElapsed))))
+	}
+	mp := sdkmetric.NewMeterProvider(mopts...)
+	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	for _, te := range texps {
+		topts = append(topts, sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(te,
+			sdktrace.WithExportTimeout(exportTimeout+retryMaxElapsed))))
+	}
+	tp := sdktrace.NewTracerProvider(topts...)
+
+	p := &Providers{
+		MeterProvider:  mp,
+		TracerProvider: tp,
+		Logger:         newLogger(logOut),
+		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
+		shutdowns: []func(context.Context) error{
+			mp.Shutdown, // also aborts an in-flight periodic export
+			func(ctx context.Context) error {
+				err := tp.Shutdown(ctx)
+				if ctx.Err() != nil {
+					// The batch processor gave up waiting but its export
+					// may still be retrying; stopping the exporter aborts
+					// it and closes its connection now.
+					for _, te := range texps {
+						_ = te.Shutdown(ctx)
+					}
+				}
+				return err
+			},
+		},
+	}
+	if sink != nil {
+		p.closeFile = sink.Close
+	}
+	return p, nil
+}
+
+// retry settings shared by the network exporters: a few quick attempts, then
+// drop the batch.
+var (
+	retryGRPCMetric = otlpmetricgrpc.RetryConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 5 * time.Second, MaxElapsedTime: retryMaxElapsed}
+	retryGRPCTrace  = otlptracegrpc.RetryConfig(retryGRPCMetric)
+	retryHTTPMetric = otlpmetrichttp.RetryConfig(retryGRPCMetric)
+	retryHTTPTrace  = otlptracehttp.RetryConfig(retryGRPCMetric)
+)
+
+// networkExporters builds OTLP exporters for proto ("grpc" or "http") to
+// rawEndpoint ("" means the environment or the OTLP default).
+func networkExporters(ctx context.Context, proto, rawEndpoint string) (sdkmetric.Exporter, sdktrace.SpanExporter, error) {
+	var ep *endpoint
+	switch {
+	case rawEndpoint != "":
+		e, err := parseEndpoint(rawEndpoint)
+		if err != nil {
+			return nil, nil, err
+		}
+		ep = &e
+	case !otlpEnvEndpointSet():
+		// The OTLP spec default; spelled out so it is plaintext, as
+		// collectors on localhost are.
+		e := endpoint{host: "localhost:4317", insecure: true}
+		if proto == "http" {
+			e.host = "localhost:4318"
+		}
+		ep = &e
+	}
+
+	switch proto {
+	case "http":
+		mopts := []otlpmetrichttp.Option{otlpmetrichttp.WithTimeout(exportTimeout), otlpmetrichttp.WithRetry(retryHTTPMetric)}
+		topts := []otlptracehttp.Option{otlptracehttp.WithTimeout(exportTimeout), otlptracehttp.WithRetry(retryHTTPTrace)}
+		if ep != nil {
+			mopts = append(mopts, otlpmetrichttp.WithEndpoint(ep.host), otlpmetrichttp.WithURLPath(ep.path+"/v1/metrics"))
+			topts = append(topts, otlptracehttp.WithEndpoint(ep.host), otlptracehttp.WithURLPath(ep.path+"/v1/traces"))
+			if ep.insecure {
+				mopts = append(mopts, otlpmetrichttp.WithInsecure())
+				topts = append(topts, otlptracehttp.WithInsecure())
+			}
+		}
+		me, err := otlpmetrichttp.New(ctx, mopts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("telemetry: OTLP/HTTP metric exporter: %w", err)
+		}
+		te, err := otlptracehttp.New(ctx, topts...)
+		if err != nil {
+			_ = me.Shutdown(ctx)
+			return nil, nil, fmt.Errorf("telemetry: OTLP/HTTP trace exporter: %w", err)
+		}
+		return me, te, nil
+	default:
+		mopts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithTimeout(exportTimeout), otlpmetricgrpc.WithRetry(retryGRPCMetric)}
+		topts := []otlptracegrpc.Option{otlptracegrpc.WithTimeout(exportTimeout), otlptracegrpc.WithRetry(retryGRPCTrace)}
+		if ep != nil {
+			mopts = append(mopts, otlpmetricgrpc.WithEndpoint(ep.host))
+			topts = append(topts, otlptracegrpc.WithEndpoint(ep.host))
+			if ep.insecure {
+				mopts = append(mopts, otlpmetricgrpc.WithInsecure())
+				topts = append(topts, otlptracegrpc.WithInsecure())
+			}
+		}
+		me, err := otlpmetricgrpc.New(ctx, mopts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("telemetry: OTLP/gRPC metric exporter: %w", err)
+		}
+		te, err := otlptracegrpc.New(ctx, topts...)
+		if err != nil {
+			_ = me.Shutdown(ctx)
+			return nil, nil, fmt.Errorf("telemetry: OTLP/gRPC trace exporter: %w", err)
+		}
+		return me, te, nil
+	}
+}
+
+// otlpEnvEndpointSet reports whether the standard environment variables
+// choose an OTLP endpoint, which the exporters then read themselves.
+func otlpEnvEndpointSet() bool {
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}

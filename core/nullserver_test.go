@@ -1,0 +1,142 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// nullServer is a minimal Zerobus peer for benchmarks of the client side:
+// it accepts any stream, counts records without decoding them and
+// acknowledges every request after a fixed latency (in order). The local
+// server (zerobuslocal) decodes and stores every record, which on a small
+// machine makes it the bottleneck; this one isolates the Wrapper's cost.
+type nullServer struct {
+	zerobuspb.UnimplementedZerobusServer
+	latency time.Duration
+	records atomic.Int64
+	streams atomic.Int64
+
+	mu         sync.Mutex
+	userAgents []string // the user-agent metadata of every stream, in order
+}
+
+// agents returns the user agents seen so far.
+func (ns *nullServer) agents() []string {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return append([]string(nil), ns.userAgents...)
+}
+
+func startNullServer(tb testing.TB, latency time.Duration) (*nullServer, string) {
+	tb.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ns := &nullServer{latency: latency}
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
+	zerobuspb.RegisterZerobusServer(gs, ns)
+	go func() { _ = gs.Serve(lis) }()
+	tb.Cleanup(gs.Stop)
+	return ns, "http://" + lis.Addr().String()
+}
+
+type ack struct {
+	offset int64
+	due    time.Time
+}
+
+func (ns *nullServer) EphemeralStream(st zerobuspb.Zerobus_EphemeralStreamServer) error {
+	md, _ := metadata.FromIncomingContext(st.Context())
+	ns.mu.Lock()
+	ns.userAgents = append(ns.userAgents, strings.Join(md.Get("user-agent"), ","))
+	ns.mu.Unlock()
+	first, err := st.Recv()
+	if err != nil {
+		return err
+	}
+	if first.GetCreateStream() == nil {
+		return fmt.Errorf("first message is not create_stream")
+	}
+	id := fmt.Sprintf("null-%d", ns.streams.Add(1))
+	if err := st.Send(&zerobuspb.EphemeralStreamResponse{Payload: &zerobuspb.EphemeralStreamResponse_CreateStreamResponse{
+		CreateStreamResponse: &zerobuspb.CreateIngestStreamResponse{StreamId: proto.String(id)}}}); err != nil {
+		return err
+	}
+	acks := make(chan ack, 1<<16)
+	sendErr := make(chan error, 1)
+	go func() {
+		for a := range acks {
+			if d := time.Until(a.due); d > 0 {
+				time.Sleep(d)
+			}
+			// Coalesce whatever else is already due.
+			last := a.offset
+		drain:
+			for {
+				select {
+				case b, ok := <-acks:
+					if !ok {
+						break drain
+					}
+					if d := time.Until(b.due); d > 0 {
+						time.Sleep(d)
+					}
+					last = b.offset
+				default:
+					break drain
+				}
+			}
+			err := st.Send(&zerobuspb.EphemeralStreamResponse{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
+				IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(last)}}})
+			if err != nil {
+				sendErr <- err
+				for range acks {
+				}
+				return
+			}
+		}
+		sendErr <- nil
+	}()
+	defer func() {
+		close(acks)
+		<-sendErr
+	}()
+	for {
+		m, err := st.Recv()
+		if err != nil {
+			return nil // client half-closed (or went away)
+		}
+		var off int64
+		switch p := m.Payload.(type) {
+		case *zerobuspb.EphemeralStreamRequest_IngestRecord:
+			off = p.IngestRecord.GetOffsetId()
+			ns.records.Add(1)
+		case *zerobuspb.EphemeralStreamRequest_IngestRecordBatch:
+			off = p.IngestRecordBatch.GetOffsetId()
+			ns.records.Add(int64(len(p.IngestRecordBatch.GetProtoEncodedBatch().GetRecords())))
+		default:
+			return fmt.Errorf("unexpected message %T", p)
+		}
+		acks <- ack{offset: off, due: time.Now().Add(ns.latency)}
+	}
+}
+
+// staticHeaders replaces OAuth for the null server.
+func staticHeaders(table string) func(context.Context) (map[string]string, error) {
+	return func(context.Context) (map[string]string, error) {
+		return map[string]string{"authorization": "Bearer bench", "x-databricks-zerobus-table-name": table}, nil
+	}
+}

@@ -1,0 +1,89 @@
+package core
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// Option injects a collaborator into New. Options never carry settings that
+// belong in Config (those must be loadable from YAML and the environment).
+type Option func(*options)
+
+type options struct {
+	logger          *slog.Logger
+	meterProvider   metric.MeterProvider
+	tracerProvider  trace.TracerProvider
+	httpClient      *http.Client
+	descriptor      *descriptorpb.DescriptorProto
+	message         proto.Message
+	headersProvider func(ctx context.Context) (map[string]string, error)
+	rootCAs         *x509.CertPool
+	backoff         func(attempt int, base, max time.Duration) time.Duration
+	now             func() time.Time
+}
+
+// WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to
+// l. Default: silent. Records are logged with the context of the work they
+// describe, and l's handler is wrapped so that those logged within a span
+// (e.g. during a SendBatch whose ctx carries the caller's span) get trace_id
+// and span_id attributes.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMeterProvider records metrics with mp. Default: the otel global.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider = mp }
+}
+
+// WithTracerProvider records spans with tp. Default: the otel global.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+// WithHTTPClient uses c for OAuth token requests (it is wrapped with retries
+// for 5xx and network errors). Default: a client with sane timeouts.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithDescriptor sends records described by desc (a self-contained proto2
+// message: nested types inside it, no imports) instead of a descriptor
+// derived from the Arrow schema. Arrow columns are matched to fields by
+// name, and every incompatibility is reported at the first SendBatch.
+// Mutually exclusive with WithMessage.
+func WithDescriptor(desc *descriptorpb.DescriptorProto) Option {
+	return func(o *options) { o.descriptor = desc }
+}
+
+// WithMessage is WithDescriptor for a generated Go message type (its
+// descriptor is used; the value itself is not).
+func WithMessage(m proto.Message) Option { return func(o *options) { o.message = m } }
+
+// WithHeadersProvider replaces OAuth: f returns the RPC headers
+// ("authorization" and "x-databricks-zerobus-table-name") for each stream
+// attempt. ClientID, ClientSecret and UnityCatalogURL are then not required.
+// f must be safe for concurrent use.
+func WithHeadersProvider(f func(ctx context.Context) (map[string]string, error)) Option {
+	return func(o *options) { o.headersProvider = f }
+}
+
+// WithRootCAs trusts pool for the endpoint's TLS certificate instead of the
+// system roots (for private CAs and the TLS mode of the local server).
+func WithRootCAs(pool *x509.CertPool) Option { return func(o *options) { o.rootCAs = pool } }
+
+// WithRetryBackoff replaces the backoff (default: exponential with full
+// jitter between Config.RetryBaseDelay and RetryMaxDelay). f returns the
+// delay before retry number attempt (1-based). Tests use it to retry without
+// waiting.
+func WithRetryBackoff(f func(attempt int, base, max time.Duration) time.Duration) Option {
+	return func(o *options) { o.backoff = f }
+}
+
+// WithClock replaces time.Now for the latencies in results and metrics.
+// Tests only.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }

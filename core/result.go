@@ -1,0 +1,259 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// FailedRow is one row of a batch that was not durably written.
+type FailedRow struct {
+	Index int   // row index in the batch passed to SendBatch
+	Err   error // typed error (see KindOf): *ConversionError, *TransmissionError, …
+}
+
+// TransmissionResult is the outcome of one SendBatch: which rows were durably
+// acknowledged and which failed, and why. Invariant on every path:
+// TotalRows == SuccessfulCount + FailedCount, len(SuccessfulRows) ==
+// SuccessfulCount and len(FailedRows) == FailedCount; when the whole batch
+// fails, every row is listed in FailedRows (so quarantine with
+// ExtractFailedBatch always works). A result is immutable once returned and
+// safe to read from many goroutines.
+type TransmissionResult struct {
+	// Success is true when every row was acknowledged (or, with
+	// WriterDisabled, converted). An empty batch is a success.
+	Success bool
+	// Err summarises the failure (nil on success): for a whole-batch failure
+	// it is that error; for a partial failure it wraps the first row's error,
+	// so KindOf(Err) is meaningful.
+	Err error
+	// Attempts is the highest number of RPCs any request of the batch needed
+	// (1 = sent once; 0 = nothing was sent).
+	Attempts int
+	// Latency is the wall time of the call, from SendBatch to the last ack.
+	Latency time.Duration
+	// BatchSizeBytes is the encoded size of the rows that converted.
+	BatchSizeBytes int
+	// TotalRows is the number of rows in the batch.
+	TotalRows int
+	// SuccessfulCount is the number of rows acknowledged.
+	SuccessfulCount int
+	// FailedCount is the number of rows that failed.
+	FailedCount int
+	// FailedRows lists failed rows in row order.
+	FailedRows []FailedRow
+	// SuccessfulRows lists acknowledged row indices in row order.
+	SuccessfulRows []int
+	// WriterDisabled is true when the Wrapper sends nothing
+	// (Config.WriterDisabled): "successful" rows were converted, not sent.
+	WriterDisabled bool
+}
+
+// IsPartialSuccess reports whether some but not all rows succeeded.
+func (r *TransmissionResult) IsPartialSuccess() bool {
+	return r.SuccessfulCount > 0 && r.FailedCount > 0
+}
+
+// HasFailedRows reports whether any row failed.
+func (r *TransmissionResult) HasFailedRows() bool { return r.FailedCount > 0 }
+
+// HasSuccessfulRows reports whether any row succeeded.
+func (r *TransmissionResult) HasSuccessfulRows() bool { return r.SuccessfulCount > 0 }
+
+// FailedRowIndices returns the failed row indices in row order (a new slice).
+func (r *TransmissionResult) FailedRowIndices() []int {
+	out := make([]int, len(r.FailedRows))
+	for i, f := range r.FailedRows {
+		out[i] = f.Index
+	}
+	return out
+}
+
+// SuccessfulRowIndices returns the acknowledged row indices in row order (a
+// new slice).
+func (r *TransmissionResult) SuccessfulRowIndices() []int {
+	return append([]int(nil), r.SuccessfulRows...)
+}
+
+// FailedRowIndicesByErrorType returns the indices of rows that failed with an
+// error of the given kind, in row order.
+func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
+	var out []int
+	for _, f := range r.FailedRows {
+		if KindOf(f.Err) == kind {
+			out = append(out, f.Index)
+		}
+	}
+	return out
+}
+
+// GroupErrorsByType returns the failed row indices grouped by error kind.
+func (r *TransmissionResult) GroupErrorsByType() map[ErrorKind][]int {
+	out := map[ErrorKind][]int{}
+	for _, f := range r.FailedRows {
+		k := KindOf(f.Err)
+		out[k] = append(out[k], f.Index)
+	}
+	return out
+}
+
+// ErrorStats summarises a result's failures; see ErrorStatistics.
+type ErrorStats struct {
+	TotalRows      int
+	SuccessfulRows int
+	FailedRows     int
+	SuccessRate    float64 // successful / total; 1 for an empty batch
+	FailureRate    float64 // failed / total; 0 for an empty batch
+	ByKind         map[ErrorKind]int
+}
+
+// ErrorStatistics counts rows by outcome and failed rows by error kind.
+func (r *TransmissionResult) ErrorStatistics() ErrorStats {
+	s := ErrorStats{
+		TotalRows: r.TotalRows, SuccessfulRows: r.SuccessfulCount, FailedRows: r.FailedCount,
+		SuccessRate: 1, ByKind: map[ErrorKind]int{},
+	}
+	if r.TotalRows > 0 {
+		s.SuccessRate = float64(r.SuccessfulCount) / float64(r.TotalRows)
+		s.FailureRate = float64(r.FailedCount) / float64(r.TotalRows)
+	}
+	for _, f := range r.FailedRows {
+		s.ByKind[KindOf(f.Err)]++
+	}
+	return s
+}
+
+// ErrorMessages returns the distinct error messages of failed rows, in the
+// order they first occur.
+func (r *TransmissionResult) ErrorMessages() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range r.FailedRows {
+		if f.Err == nil {
+			continue
+		}
+		m := f.Err.Error()
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// String summarises the result on one line, e.g.
+// "zerobus: 98/100 rows sent (2 failed: conversion=2) 12.3 KiB in 4ms, 1 attempt".
+func (r *TransmissionResult) String() string {
+	if r == nil {
+		return "zerobus: <nil result>"
+	}
+	var b strings.Builder
+	verb := "sent"
+	if r.WriterDisabled {
+		verb = "converted (writer disabled)"
+	}
+	fmt.Fprintf(&b, "zerobus: %d/%d rows %s", r.SuccessfulCount, r.TotalRows, verb)
+	if r.FailedCount > 0 {
+		byKind := r.GroupErrorsByType()
+		kinds := make([]string, 0, len(byKind))
+		for k, rows := range byKind {
+			kinds = append(kinds, fmt.Sprintf("%s=%d", k, len(rows)))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(&b, " (%d failed: %s)", r.FailedCount, strings.Join(kinds, ", "))
+	}
+	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt", r.BatchSizeBytes, r.Latency.Round(time.Microsecond), r.Attempts)
+	if r.Attempts != 1 {
+		b.WriteString("s")
+	}
+	if r.Err != nil && r.FailedCount > 0 {
+		fmt.Fprintf(&b, "; first error: %v", r.Err)
+	}
+	return b.String()
+}
+
+// ExtractFailedBatch returns a new record batch holding only the failed rows
+// of rec (the batch that was passed to SendBatch), in row order, for
+// quarantine or replay. The caller must Release it. rec must have TotalRows
+// rows. Memory comes from the default Go allocator.
+func (r *TransmissionResult) ExtractFailedBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.ExtractFailedBatchWith(memory.DefaultAllocator, rec)
+}
+
+// ExtractSuccessfulBatch returns a new record batch holding only the
+// acknowledged rows of rec, in row order. The caller must Release it.
+func (r *TransmissionResult) ExtractSuccessfulBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.ExtractSuccessfulBatchWith(memory.DefaultAllocator, rec)
+}
+
+// ExtractFailedBatchWith is ExtractFailedBatch allocating from mem.
+func (r *TransmissionResult) ExtractFailedBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.extract(mem, rec, r.FailedRowIndices())
+}
+
+// ExtractSuccessfulBatchWith is ExtractSuccessfulBatch allocating from mem.
+func (r *TransmissionResult) ExtractSuccessfulBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.extract(mem, rec, r.SuccessfulRows)
+}
+
+func (r *TransmissionResult) extract(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
+	if rec == nil {
+		return nil, ErrNilBatch
+	}
+	if int(rec.NumRows()) != r.TotalRows {
+		return nil, fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
+	}
+	return takeRows(mem, rec, rows)
+}
+
+// takeRows builds a batch of rec's rows at the given ascending indices:
+// contiguous runs become zero-copy slices, concatenated per column.
+func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
+	type run struct{ lo, hi int64 }
+	var runs []run
+	for _, i := range rows {
+		if n := len(runs); n > 0 && runs[n-1].hi == int64(i) {
+			runs[n-1].hi++
+		} else {
+			runs = append(runs, run{int64(i), int64(i) + 1})
+		}
+	}
+	switch len(runs) {
+	case 0:
+		return rec.NewSlice(0, 0), nil
+	case 1:
+		return rec.NewSlice(runs[0].lo, runs[0].hi), nil
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	release := func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}
+	parts := make([]arrow.Array, len(runs))
+	for c := range cols {
+		col := rec.Column(c)
+		for i, rn := range runs {
+			parts[i] = array.NewSlice(col, rn.lo, rn.hi)
+		}
+		out, err := array.Concatenate(parts, mem)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("zerobus: cannot copy rows of column %q: %w", rec.ColumnName(c), err)
+		}
+		cols[c] = out
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
+	release()
+	return out, nil
+}

@@ -1,0 +1,329 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// Schema bookkeeping: every distinct Arrow schema gets its own conversion
+// plan and its own streams (a stream is created with one descriptor and must
+// never carry records of another). Streams of schemas unused for
+// idleSchemaTTL are closed when another schema appears, and at most
+// maxSchemas schemas keep streams open.
+const (
+	idleSchemaTTL = time.Minute
+	maxSchemas    = 16
+)
+
+// schemaState is the plan and the stream slots of one Arrow schema.
+type schemaState struct {
+	key    string
+	schema *arrow.Schema
+
+	planOnce sync.Once
+	plan     *convert.Plan
+	planErr  error
+
+	slots []*slot
+
+	// guarded by Wrapper.mu
+	users    int
+	lastUsed time.Time
+	evicted  bool
+}
+
+// slot holds at most one open stream. Opening happens in a background
+// goroutine so that callers waiting for it can give up with their own ctx
+// without abandoning the open for everyone else.
+type slot struct {
+	load atomic.Int32 // batches currently using this slot
+
+	mu   sync.Mutex
+	st   *stream.Stream
+	open *opening
+}
+
+// opening is one stream creation in progress.
+type opening struct {
+	done chan struct{}
+	st   *stream.Stream
+	err  error
+}
+
+// schemaFor returns the state for rec's schema, creating it (and evicting
+// idle old schemas) on first use, and marks it in use; the caller must call
+// w.release(ss). ctx is only used for logging.
+func (w *Wrapper) schemaFor(ctx context.Context, schema *arrow.Schema) *schemaState {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ss *schemaState
+	if w.last != nil && (w.last.schema == schema) && !w.last.evicted {
+		ss = w.last
+	} else {
+		key := schemaKey(schema)
+		ss = w.schemas[key]
+		if ss == nil {
+			ss = &schemaState{key: key, schema: schema, slots: make([]*slot, w.cfg.StreamsPerSchema)}
+			for i := range ss.slots {
+				ss.slots[i] = &slot{}
+			}
+			w.evictLocked(ctx)
+			w.schemas[key] = ss
+		}
+		w.last = ss
+	}
+	ss.users++
+	ss.lastUsed = w.now()
+	return ss
+}
+
+// release marks ss no longer used by one batch.
+func (w *Wrapper) release(ss *schemaState) {
+	w.mu.Lock()
+	ss.users--
+	ss.lastUsed = w.now()
+	w.mu.Unlock()
+}
+
+// schemaKey identifies a schema by names, types and nullability (metadata
+// is ignored: it does not change the descriptor).
+func schemaKey(s *arrow.Schema) string {
+	if fp := s.Fingerprint(); fp != "" {
+		return fp
+	}
+	var b strings.Builder
+	for _, f := range s.Fields() {
+		b.WriteString(f.String())
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// evictLocked closes the streams of idle schemas that are old, or the least
+// recently used idle ones beyond maxSchemas. Called with w.mu held; ctx is
+// only used for logging.
+func (w *Wrapper) evictLocked(ctx context.Context) {
+	now := w.now()
+	for len(w.schemas) > 0 {
+		var victim *schemaState
+		for _, ss := range w.schemas {
+			if ss.users > 0 {
+				continue
+			}
+			if now.Sub(ss.lastUsed) > idleSchemaTTL {
+				victim = ss
+				break
+			}
+			if len(w.schemas) >= maxSchemas && (victim == nil || ss.lastUsed.Before(victim.lastUsed)) {
+				victim = ss
+			}
+		}
+		if victim == nil {
+			return
+		}
+		delete(w.schemas, victim.key)
+		victim.evicted = true
+		if w.last == victim {
+			w.last = nil
+		}
+		w.log.DebugContext(ctx, "zerobus: closing streams of an idle schema", "table", w.cfg.TableName)
+		w.closeSlotsAsync(victim)
+	}
+}
+
+// closeSlotsAsync flushes and closes the open streams of ss in the
+// background (bounded by FlushTimeout).
+func (w *Wrapper) closeSlotsAsync(ss *schemaState) {
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+		defer cancel()
+		for _, sl := range ss.slots {
+			// Wait for an open in progress so its stream is closed too.
+			sl.mu.Lock()
+			op := sl.open
+			sl.mu.Unlock()
+			if op != nil {
+				<-op.done
+			}
+			sl.mu.Lock()
+			st := sl.st
+			sl.st = nil
+			sl.mu.Unlock()
+			if st != nil {
+				_ = st.Close(ctx)
+			}
+		}
+	}()
+}
+
+// planFor builds (once) the conversion plan of ss.
+func (w *Wrapper) planFor(ss *schemaState) (*convert.Plan, error) {
+	ss.planOnce.Do(func() {
+		opts := convert.Options{
+			MessageName:    messageName(w.cfg.TableName),
+			AllOptional:    w.cfg.AllFieldsOptional,
+			MaxRecordBytes: min(w.cfg.MaxRecordBytes, w.cfg.MaxMessageBytes-requestOverhead),
+		}
+		var err error
+		switch {
+		case w.opts.descriptor != nil:
+			ss.plan, err = convert.NewPlanForDescriptor(ss.schema, w.opts.descriptor, opts)
+		case w.opts.message != nil:
+			ss.plan, err = convert.NewPlanForMessage(ss.schema, w.opts.message, opts)
+		default:
+			ss.plan, err = convert.NewPlan(ss.schema, opts)
+		}
+		if err != nil {
+			ss.planErr = fromSchemaError(err)
+		}
+	})
+	return ss.plan, ss.planErr
+}
+
+// messageName is the descriptor's message name: the table part of the table
+// name, made a valid protobuf identifier.
+func messageName(table string) string {
+	name := table[strings.LastIndexByte(table, '.')+1:]
+	return convert.SanitizeMessageName(name)
+}
+
+// pick returns the least loaded slot of ss and counts the caller in; the
+// caller must call sl.load.Add(-1).
+func (ss *schemaState) pick() *slot {
+	best := ss.slots[0]
+	bl := best.load.Load()
+	for _, sl := range ss.slots[1:] {
+		if l := sl.load.Load(); l < bl {
+			best, bl = sl, l
+		}
+	}
+	best.load.Add(1)
+	return best
+}
+
+// start returns the open stream of sl, or the opening in progress (starting
+// one if needed). An opening started here runs under ctx's trace (its
+// "zerobus.stream.create" span is a child of the caller's span) but not its
+// cancellation.
+func (w *Wrapper) start(ctx context.Context, ss *schemaState, plan *convert.Plan, sl *slot) (*stream.Stream, *opening) {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.st != nil {
+		select {
+		case <-sl.st.Done(): // failed or aborted: replace it
+			sl.st = nil
+		default:
+			return sl.st, nil
+		}
+	}
+	if sl.open != nil {
+		return nil, sl.open
+	}
+	op := &opening{done: make(chan struct{})}
+	sl.open = op
+	// The stream outlives the batch that triggered it: it is opened with a
+	// context that no caller can cancel (Client.Close aborts it), yet keeps
+	// the caller's trace.
+	octx := context.WithoutCancel(ctx)
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		st, err := w.client.OpenStream(octx, plan.Descriptor(), zerobuspb.RecordType_PROTO)
+		sl.mu.Lock()
+		sl.open = nil
+		if err == nil {
+			sl.st = st
+		}
+		op.st, op.err = st, err
+		sl.mu.Unlock()
+		close(op.done)
+	}()
+	return nil, op
+}
+
+// streamOf waits for sl's stream (opening it if needed) or ctx.
+func (w *Wrapper) streamOf(ctx context.Context, ss *schemaState, plan *convert.Plan, sl *slot) (*stream.Stream, error) {
+	st, op := w.start(ctx, ss, plan, sl)
+	if st != nil {
+		return st, nil
+	}
+	select {
+	case <-op.done:
+		if op.err != nil {
+			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+		}
+		return op.st, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// invalidate drops st from sl after a terminal failure so that the next
+// batch opens a fresh stream; st is closed in the background.
+func (w *Wrapper) invalidate(sl *slot, st *stream.Stream) {
+	sl.mu.Lock()
+	if sl.st != st {
+		sl.mu.Unlock()
+		return
+	}
+	sl.st = nil
+	sl.mu.Unlock()
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Close(ctx)
+	}()
+}
+
+// schemaList returns every schema state; called with w.mu held.
+func (w *Wrapper) schemaList() []*schemaState {
+	out := make([]*schemaState, 0, len(w.schemas))
+	for _, ss := range w.schemas {
+		out = append(out, ss)
+	}
+	return out
+}
+
+// eachStream runs f concurrently on every open stream of states and returns
+// the non-nil errors.
+func (w *Wrapper) eachStream(states []*schemaState, f func(*stream.Stream) error) []error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, ss := range states {
+		for _, sl := range ss.slots {
+			sl.mu.Lock()
+			st := sl.st
+			sl.mu.Unlock()
+			if st == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := f(st); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return errs
+}

@@ -1,0 +1,128 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// Telemetry is OpenTelemetry export built by SetupTelemetry for applications
+// that have no OpenTelemetry SDK of their own. Pass Options() to New so the
+// Wrapper records into it, and call Shutdown before the program exits so the
+// last metrics and spans are exported.
+//
+// A Wrapper never needs a Telemetry: by default it uses the otel global
+// providers (which the application may have set up itself) and logs nothing.
+type Telemetry struct {
+	// MeterProvider exports metrics every Config.ObservabilityInterval.
+	MeterProvider metric.MeterProvider
+	// TracerProvider exports spans in batches in the background.
+	TracerProvider trace.TracerProvider
+	// Logger writes JSON at Config.LogLevel to stderr (or to
+	// ObservabilityOutputDir/logs.jsonl in file mode); records logged with a
+	// span's context carry trace_id and span_id.
+	Logger *slog.Logger
+
+	p *telemetry.Providers
+}
+
+// telemetryFields maps the Config fields SetupTelemetry reads to the
+// ExportConfig fields they become.
+var telemetryFields = map[string]string{
+	"ObservabilityEnabled":   "Enabled",
+	"OTLPEndpoint":           "Endpoint",
+	"OTLPProtocol":           "Protocol",
+	"ObservabilityOutputDir": "OutputDir",
+	"ObservabilityInterval":  "Interval",
+	"LogLevel":               "LogLevel",
+}
+
+// SetupTelemetry builds OpenTelemetry providers and a logger from cfg's
+// observability fields (ObservabilityEnabled, OTLPEndpoint, OTLPProtocol,
+// ObservabilityOutputDir, ObservabilityInterval, LogLevel; the others are
+// ignored):
+//
+//   - OTLPEndpoint set: metrics and spans go over OTLP/gRPC (default) or
+//     OTLP/HTTP to that collector ("http://" is plaintext, "https://" TLS).
+//   - ObservabilityOutputDir set: they are also written as OTLP JSON lines
+//     to metrics.jsonl and traces.jsonl there, and logs to logs.jsonl.
+//   - ObservabilityEnabled false: no-op providers and the stderr logger only.
+//
+// Export runs in the background with bounded timeouts and retries: a
+// collector that is down or slow never blocks or fails SendBatch. The
+// providers are not registered as the otel globals. Invalid fields are
+// reported together as a *ConfigurationError. It does not block on the
+// network. The caller must call Shutdown.
+func SetupTelemetry(ctx context.Context, cfg Config) (*Telemetry, error) {
+	if err := cfg.validate(false); err != nil {
+		var ce *ConfigurationError
+		if errors.As(err, &ce) {
+			ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {
+				_, ok := telemetryFields[p.Field]
+				return !ok
+			})
+			if len(ps) > 0 {
+				return nil, &ConfigurationError{Problems: ps}
+			}
+		}
+	}
+	cfg = cfg.withDefaults()
+	p, err := telemetry.Setup(ctx, telemetry.ExportConfig{
+		Enabled:   cfg.ObservabilityEnabled,
+		Endpoint:  cfg.OTLPEndpoint,
+		Protocol:  cfg.OTLPProtocol,
+		OutputDir: cfg.ObservabilityOutputDir,
+		Interval:  cfg.ObservabilityInterval,
+		LogLevel:  cfg.LogLevel,
+	})
+	if err != nil {
+		return nil, telemetrySetupError(err)
+	}
+	return &Telemetry{MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Logger: p.Logger, p: p}, nil
+}
+
+// telemetrySetupError turns the internal package's field errors into a
+// *ConfigurationError naming Config fields.
+func telemetrySetupError(err error) error {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	var ps []ConfigProblem
+	for _, e := range errs {
+		var fe *telemetry.FieldError
+		if !errors.As(e, &fe) {
+			return fmt.Errorf("zerobus: setting up telemetry: %w", err)
+		}
+		for field, internal := range telemetryFields {
+			if internal == fe.Field {
+				ps = append(ps, problemFor(field, fe.Message))
+			}
+		}
+	}
+	return &ConfigurationError{Problems: ps}
+}
+
+// Options returns the options that make New record into t: WithMeterProvider,
+// WithTracerProvider and WithLogger.
+func (t *Telemetry) Options() []Option {
+	return []Option{WithMeterProvider(t.MeterProvider), WithTracerProvider(t.TracerProvider), WithLogger(t.Logger)}
+}
+
+// ForceFlush exports everything recorded so far, blocking until done or ctx
+// ends. Safe for concurrent use.
+func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlush(ctx) }
+
+// Shutdown exports what is left and stops the exporters, blocking until done,
+// until ctx ends or, if ctx has no deadline, for at most 30s; whatever is not
+// exported by then is dropped. Idempotent. Close the Wrappers using t first.
+func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }

@@ -1,0 +1,330 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// Version is the version of this library. It is sent to the server in the
+// gRPC user agent, "zerobus-wrapper-go/" + Version.
+const Version = "0.1.0"
+
+// userAgent identifies this client to the server (the stream client's
+// UserAgent; grpc-go appends its own token).
+const userAgent = "zerobus-wrapper-go/" + Version
+
+// Wrapper streams Arrow record batches into one Zerobus table. Create it
+// with New, send with SendBatch (or SendBatchAsync), and Close it when done.
+// A Wrapper is safe for concurrent use by any number of goroutines; see the
+// package documentation for delivery guarantees.
+type Wrapper struct {
+	cfg       Config // validated, defaults filled
+	opts      options
+	tel       *telemetry.Telemetry
+	log       *slog.Logger
+	tableAttr attribute.KeyValue
+	now       func() time.Time
+
+	client  *stream.Client    // nil when WriterDisabled
+	ownHTTP *http.Client      // token HTTP client created by New (nil if the caller gave one)
+	debug   *debugfile.Writer // nil when debug output is off
+
+	mu      sync.Mutex
+	closed  bool
+	schemas map[string]*schemaState  // by schema fingerprint; guarded by mu
+	last    *schemaState             // most recently used; guarded by mu
+	active  sync.WaitGroup           // SendBatch calls in progress
+	bg      sync.WaitGroup           // background goroutines (stream opens and closes)
+	futures map[*SendFuture]struct{} // unresolved async sends; guarded by mu
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New validates cfg and builds a Wrapper. It does no network I/O: streams
+// are opened by the first SendBatch of each Arrow schema. With
+// cfg.WriterDisabled it needs neither network nor credentials. Errors are
+// *ConfigurationError listing every problem. ctx is only used for logging
+// and is not retained.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	var optProblems []ConfigProblem
+	if o.descriptor != nil && o.message != nil {
+		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "both were given; use one"})
+	}
+	if err := cfg.validate(o.headersProvider == nil); err != nil || len(optProblems) > 0 {
+		ce := &ConfigurationError{}
+		if err != nil {
+			ce = err.(*ConfigurationError)
+		}
+		ce.Problems = append(ce.Problems, optProblems...)
+		return nil, ce
+	}
+	cfg = cfg.withDefaults()
+	w := &Wrapper{
+		cfg:       cfg,
+		opts:      o,
+		tel:       telemetry.New(o.meterProvider, o.tracerProvider, o.logger),
+		tableAttr: telemetry.KeyTable.String(cfg.TableName),
+		now:       o.now,
+		schemas:   map[string]*schemaState{},
+		futures:   map[*SendFuture]struct{}{},
+	}
+	w.log = w.tel.Logger()
+	if w.now == nil {
+		w.now = time.Now
+	}
+
+	if cfg.debugArrow() || cfg.debugProto() {
+		dw, err := debugfile.New(cfg.TableName, debugfile.Config{
+			OutputDir:        cfg.DebugOutputDir,
+			Arrow:            cfg.debugArrow(),
+			Proto:            cfg.debugProto(),
+			FlushInterval:    cfg.DebugFlushInterval,
+			RotationInterval: cfg.DebugRotationInterval,
+			MaxFileSize:      cfg.DebugMaxFileSize,
+			MaxFilesRetained: cfg.DebugMaxFilesRetained,
+		}, debugfile.WithTelemetry(w.tel))
+		if err != nil {
+			return nil, &ConfigurationError{Problems: []ConfigProblem{problemFor("DebugOutputDir",
+				fmt.Sprintf("cannot write debug files to %q: %s", cfg.DebugOutputDir, causeText(err)))}, Err: err}
+		}
+		w.debug = dw
+	}
+
+	if !cfg.WriterDisabled {
+		scfg := stream.Config{
+			Endpoint:            cfg.Endpoint,
+			WorkspaceURL:        strings.TrimRight(cfg.UnityCatalogURL, "/"),
+			TableName:           cfg.TableName,
+			ClientID:            cfg.ClientID,
+			ClientSecret:        cfg.ClientSecret,
+			RootCAs:             o.rootCAs,
+			HeadersProvider:     o.headersProvider,
+			HTTPClient:          o.httpClient,
+			MaxInflightRequests: cfg.MaxInflightRequests,
+			MaxInflightBytes:    cfg.MaxInflightBytes,
+			MaxMessageBytes:     cfg.MaxMessageBytes,
+			CreateTimeout:       cfg.CreateTimeout,
+			AckTimeout:          cfg.AckTimeout,
+			FlushTimeout:        cfg.FlushTimeout,
+			Retry: stream.RetryPolicy{
+				MaxAttempts: streamRetries(cfg.RetryMaxAttempts),
+				BaseDelay:   cfg.RetryBaseDelay,
+				MaxDelay:    cfg.RetryMaxDelay,
+				Backoff:     o.backoff,
+			},
+			UserAgent: userAgent,
+			Telemetry: w.tel,
+		}
+		if scfg.HTTPClient == nil {
+			// Our own transport, so Close can drop its idle connections.
+			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+			scfg.HTTPClient = w.ownHTTP
+		}
+		client, err := stream.NewClient(scfg)
+		if err != nil {
+			if w.debug != nil {
+				_ = w.debug.Close()
+			}
+			return nil, &ConfigurationError{Err: err}
+		}
+		w.client = client
+	}
+	w.log.DebugContext(ctx, "zerobus wrapper created", "config", cfg)
+	return w, nil
+}
+
+// streamRetries maps "attempts including the first" to the stream client's
+// "retries after the first" (negative disables).
+func streamRetries(attempts int) int {
+	if attempts <= 1 {
+		return -1
+	}
+	return attempts - 1
+}
+
+// Config returns the effective configuration (defaults filled). Printing it
+// never shows the secret.
+func (w *Wrapper) Config() Config { return w.cfg }
+
+// enter registers a SendBatch call; false after Close.
+func (w *Wrapper) enter() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
+	w.active.Add(1)
+	return true
+}
+
+// SendBatch converts rec to protobuf records and streams them to the table.
+// It blocks until every row is durably acknowledged by the server or has
+// failed, or ctx ends. The result is never nil and accounts for every row
+// (TotalRows = SuccessfulCount + FailedCount); the error is nil exactly when
+// result.Success is true, and equals result.Err otherwise.
+//
+// Batches of any size are accepted: rows are converted in chunks and sent as
+// requests under MaxMessageBytes within the in-flight window, so memory stays
+// bounded. Rows that cannot be converted fail individually
+// (*ConversionError) while the others are sent. If ctx ends first, rows not
+// yet acknowledged are reported failed with ctx's error, although the server
+// may still store them (at-least-once).
+//
+// SendBatch does not retain rec after it returns; the caller keeps
+// ownership. Safe for concurrent use: concurrent calls share the table's
+// streams without a lock held across network I/O. After Close it returns
+// ErrClosed.
+func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*TransmissionResult, error) {
+	start := w.now()
+	if rec == nil {
+		res := &TransmissionResult{Err: ErrNilBatch}
+		return res, res.Err
+	}
+	if !w.enter() {
+		res := allFailed(int(rec.NumRows()), ErrClosed)
+		return res, res.Err
+	}
+	defer w.active.Done()
+	res := w.send(ctx, rec, start)
+	return res, res.Err
+}
+
+// Flush waits until every SendBatchAsync call started before it has
+// finished and every request sent so far is acknowledged, then flushes
+// debug files. It blocks until then or until ctx ends (bounded by
+// Config.FlushTimeout when ctx has no deadline). Safe for concurrent use;
+// after Close it returns ErrClosed.
+func (w *Wrapper) Flush(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	futures := make([]*SendFuture, 0, len(w.futures))
+	for f := range w.futures {
+		futures = append(futures, f)
+	}
+	states := w.schemaList()
+	w.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.cfg.FlushTimeout)
+		defer cancel()
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ready():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var errs []error
+	for _, err := range w.eachStream(states, func(st *stream.Stream) error { return st.Flush(ctx) }) {
+		errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
+	}
+	if w.debug != nil {
+		if err := w.debug.Flush(); err != nil {
+			w.log.WarnContext(ctx, "zerobus: flushing debug files failed", "error", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops accepting batches (later calls return ErrClosed), waits for
+// SendBatch calls in progress to finish, flushes and closes every stream,
+// and closes the debug files. If ctx ends first, the remaining streams are
+// aborted and calls still in progress fail. Close is idempotent: later calls
+// return the first call's result. Safe for concurrent use.
+func (w *Wrapper) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
+	return w.closeErr
+}
+
+func (w *Wrapper) close(ctx context.Context) error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.cfg.FlushTimeout)
+		defer cancel()
+	}
+
+	var errs []error
+	graceful := waitGroupCtx(ctx, &w.active) && waitGroupCtx(ctx, &w.bg)
+	if w.client != nil {
+		if graceful {
+			w.mu.Lock()
+			states := w.schemaList()
+			w.mu.Unlock()
+			for _, err := range w.eachStream(states, func(st *stream.Stream) error { return st.Close(ctx) }) {
+				if !errors.Is(err, stream.ErrClosed) {
+					errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
+				}
+			}
+		} else {
+			errs = append(errs, fmt.Errorf("zerobus: close: %w; aborted the streams with unacknowledged requests", ctx.Err()))
+		}
+		// Client.Close aborts whatever is still open, which also unblocks
+		// calls in progress after a timeout.
+		if err := w.client.Close(); err != nil {
+			errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
+		}
+	}
+	w.active.Wait()
+	w.bg.Wait()
+	if w.ownHTTP != nil {
+		w.ownHTTP.CloseIdleConnections()
+	}
+	if w.debug != nil {
+		if err := w.debug.Close(); err != nil {
+			w.log.WarnContext(ctx, "zerobus: closing debug files failed", "error", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// waitGroupCtx waits for wg or ctx; it reports whether wg finished.
+func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// allFailed is the result of a batch none of whose rows could be sent.
+func allFailed(rows int, err error) *TransmissionResult {
+	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, Err: err}
+	res.FailedRows = make([]FailedRow, rows)
+	for i := range res.FailedRows {
+		res.FailedRows[i] = FailedRow{Index: i, Err: err}
+	}
+	if rows == 0 {
+		res.FailedRows = nil
+	}
+	return res
+}

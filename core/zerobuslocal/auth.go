@@ -1,0 +1,277 @@
+package zerobuslocal
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TokenPath is the OAuth token endpoint path on the workspace URL.
+const TokenPath = "/oidc/v1/token"
+
+type tokenInfo struct {
+	table   string
+	expires time.Time
+}
+
+// SetTokenLifetime changes the lifetime of tokens issued from now on.
+// d <= 0 restores Options.TokenLifetime's default of 1h.
+func (s *Server) SetTokenLifetime(d time.Duration) {
+	if d <= 0 {
+		d = DefaultTokenLifetime
+	}
+	s.tokenLifetime.Store(int64(d))
+}
+
+// IssueToken mints a bearer token for table valid for lifetime (<= 0: the
+// current token lifetime) without going through the token endpoint, for
+// clients that bring their own headers.
+func (s *Server) IssueToken(table string, lifetime time.Duration) string {
+	if lifetime <= 0 {
+		lifetime = time.Duration(s.tokenLifetime.Load())
+	}
+	tok := "zbl_" + randomHex(24)
+	s.mu.Lock()
+	s.tokens[tok] = tokenInfo{table: table, expires: time.Now().Add(lifetime)}
+	s.mu.Unlock()
+	return tok
+}
+
+// RevokeTokens invalidates every token issued for table ("" = all tables):
+// new streams using them fail with UNAUTHENTICATED. Open streams are not
+// affected (use a FaultExpireToken fault for that). It returns how many
+// tokens were revoked.
+func (s *Server) RevokeTokens(table string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for tok, ti := range s.tokens {
+		if table == "" || ti.table == table {
+			delete(s.tokens, tok)
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) revokeToken(tok string) {
+	s.mu.Lock()
+	delete(s.tokens, tok)
+	s.mu.Unlock()
+}
+
+// checkToken validates a bearer token for table. It returns "" when valid,
+// else whether the problem is authentication (true) or permission (false)
+// and a message that never contains the token.
+func (s *Server) checkToken(tok, table string) (msg string, unauthenticated bool) {
+	if tok == "" {
+		return "missing bearer token in the authorization header", true
+	}
+	if s.opts.AllowAnyToken {
+		return "", false
+	}
+	s.mu.Lock()
+	ti, ok := s.tokens[tok]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return "invalid or revoked access token", true
+	case time.Now().After(ti.expires):
+		return "access token expired", true
+	case ti.table != table:
+		return fmt.Sprintf("access token was issued for table %s, not %s", ti.table, table), false
+	}
+	return "", false
+}
+
+// handleToken is POST /oidc/v1/token: OAuth2 client credentials with the
+// Zerobus resource and authorization_details.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		s.tokenError(w, "", http.StatusMethodNotAllowed, "invalid_request", "use POST")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		s.tokenError(w, "", http.StatusBadRequest, "invalid_request", "cannot parse the form body: "+err.Error())
+		return
+	}
+	form := r.PostForm
+	table, detailsErr := parseAuthorizationDetails(form.Get("authorization_details"))
+
+	for _, af := range s.faults.matching(table, true) {
+		if !s.faults.claim(af) {
+			continue
+		}
+		s.stats.faultsFired.Add(1)
+		s.events.add(Event{Kind: EventFaultFired, Table: table, Fault: af.f.Kind})
+		switch af.f.Kind {
+		case FaultTokenLatency:
+			t := time.NewTimer(af.f.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			case <-s.closing:
+				t.Stop()
+				return
+			}
+		case FaultTokenError:
+			msg := af.f.Message
+			if msg == "" {
+				msg = fmt.Sprintf("zerobuslocal: injected token endpoint failure (HTTP %d)", af.f.HTTPStatus)
+			}
+			s.tokenError(w, table, af.f.HTTPStatus, "server_error", msg)
+			return
+		}
+	}
+
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
+		s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "missing HTTP Basic client authentication")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
+		s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client id or wrong client secret")
+		return
+	}
+	if gt := form.Get("grant_type"); gt != "client_credentials" {
+		s.tokenError(w, table, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q: only client_credentials is supported", gt))
+		return
+	}
+	if sc := form.Get("scope"); !slices.Contains(strings.Fields(sc), "all-apis") {
+		s.tokenError(w, table, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("scope %q: want all-apis", sc))
+		return
+	}
+	if msg := s.checkResource(form.Get("resource")); msg != "" {
+		s.tokenError(w, table, http.StatusBadRequest, "invalid_target", msg)
+		return
+	}
+	if detailsErr != nil {
+		s.tokenError(w, table, http.StatusBadRequest, "invalid_request", "authorization_details: "+detailsErr.Error())
+		return
+	}
+
+	lifetime := time.Duration(s.tokenLifetime.Load())
+	tok := s.IssueToken(table, lifetime)
+	s.stats.tokensIssued.Add(1)
+	s.events.add(Event{Kind: EventTokenIssued, Table: table, Duration: lifetime})
+	expiresIn := int64((lifetime + time.Second - 1) / time.Second)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"access_token": tok,
+		"token_type":   "Bearer",
+		"expires_in":   expiresIn,
+		"scope":        "all-apis",
+	})
+}
+
+func (s *Server) checkResource(res string) string {
+	const prefix, suffix = "api://databricks/workspaces/", "/zerobusDirectWriteApi"
+	if !strings.HasPrefix(res, prefix) || !strings.HasSuffix(res, suffix) || len(res) <= len(prefix)+len(suffix) {
+		return fmt.Sprintf("resource %q: want %s<workspace-id>%s", res, prefix, suffix)
+	}
+	id := res[len(prefix) : len(res)-len(suffix)]
+	if !s.workspaceIDs[id] {
+		ids := make([]string, 0, len(s.workspaceIDs))
+		for k := range s.workspaceIDs {
+			ids = append(ids, k)
+		}
+		slices.Sort(ids)
+		return fmt.Sprintf("resource names workspace %q; this server accepts %s (the first DNS label of the Zerobus endpoint host)", id, strings.Join(ids, ", "))
+	}
+	return ""
+}
+
+type authDetail struct {
+	Type           string   `json:"type"`
+	Privileges     []string `json:"privileges"`
+	ObjectType     string   `json:"object_type"`
+	ObjectFullPath string   `json:"object_full_path"`
+	Operations     []string `json:"operations,omitempty"`
+}
+
+// parseAuthorizationDetails validates the three Unity Catalog privilege
+// objects and returns the table they grant (best effort even on error, so
+// faults can match).
+func parseAuthorizationDetails(raw string) (string, error) {
+	if raw == "" {
+		return "", fmt.Errorf("missing")
+	}
+	var ds []authDetail
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ds); err != nil {
+		return "", fmt.Errorf("not a JSON array of privilege objects: %v", err)
+	}
+	byType := map[string]authDetail{}
+	table := ""
+	for _, d := range ds {
+		if d.ObjectType == "TABLE" {
+			table = d.ObjectFullPath
+		}
+	}
+	if len(ds) != 3 {
+		return table, fmt.Errorf("want 3 objects (CATALOG, SCHEMA, TABLE), got %d", len(ds))
+	}
+	for i, d := range ds {
+		if d.Type != "unity_catalog_privileges" {
+			return table, fmt.Errorf("object %d: type %q, want unity_catalog_privileges", i, d.Type)
+		}
+		if _, dup := byType[d.ObjectType]; dup {
+			return table, fmt.Errorf("object %d: object_type %q appears twice", i, d.ObjectType)
+		}
+		byType[d.ObjectType] = d
+	}
+	if err := checkTableName(table); err != nil {
+		return table, fmt.Errorf("TABLE object_full_path: %v", err)
+	}
+	parts := strings.Split(table, ".")
+	want := []struct {
+		typ, path string
+		privs     []string
+	}{
+		{"CATALOG", parts[0], []string{"USE CATALOG"}},
+		{"SCHEMA", parts[0] + "." + parts[1], []string{"USE SCHEMA"}},
+		{"TABLE", table, []string{"SELECT", "MODIFY"}},
+	}
+	for _, w := range want {
+		d, ok := byType[w.typ]
+		if !ok {
+			return table, fmt.Errorf("no object with object_type %s", w.typ)
+		}
+		if d.ObjectFullPath != w.path {
+			return table, fmt.Errorf("%s object_full_path %q, want %q", w.typ, d.ObjectFullPath, w.path)
+		}
+		got := slices.Clone(d.Privileges)
+		slices.Sort(got)
+		wantPrivs := slices.Clone(w.privs)
+		slices.Sort(wantPrivs)
+		if !slices.Equal(got, wantPrivs) {
+			return table, fmt.Errorf("%s privileges %q, want %q", w.typ, d.Privileges, w.privs)
+		}
+		if d.Operations != nil && (w.typ != "TABLE" || !slices.Equal(d.Operations, []string{"zerobuswrite"})) {
+			return table, fmt.Errorf("%s operations %q: only the TABLE object may carry [\"zerobuswrite\"]", w.typ, d.Operations)
+		}
+	}
+	return table, nil
+}
+
+func (s *Server) tokenError(w http.ResponseWriter, table string, code int, kind, desc string) {
+	s.stats.tokensRejected.Add(1)
+	s.events.add(Event{Kind: EventTokenRejected, Table: table, HTTPStatus: code, Message: desc})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": kind, "error_description": desc})
+}

@@ -1,0 +1,174 @@
+package zerobuslocal
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// EventKind names what happened in an Event.
+type EventKind string
+
+// The events the server records, in the order they usually happen.
+const (
+	EventTokenIssued      EventKind = "token_issued"      // Table
+	EventTokenRejected    EventKind = "token_rejected"    // Table (if known), Message, HTTPStatus
+	EventTableCreated     EventKind = "table_created"     // Table
+	EventStreamCreated    EventKind = "stream_created"    // Table, StreamID
+	EventStreamRejected   EventKind = "stream_rejected"   // Table, Code, Message
+	EventMessageStored    EventKind = "message_stored"    // Table, StreamID, Offset, Records
+	EventAckSent          EventKind = "ack_sent"          // Table, StreamID, Offset (acked up to)
+	EventCloseSignalSent  EventKind = "close_signal_sent" // Table, StreamID, Duration
+	EventFaultFired       EventKind = "fault_fired"       // Table, StreamID, Fault
+	EventStreamEnded      EventKind = "stream_ended"      // Table, StreamID, Code, Message (Code OK = clean end)
+	EventClientHalfClosed EventKind = "client_half_closed"
+)
+
+// Event is one thing the server did, recorded in order. Fields that do not
+// apply to a kind are zero.
+type Event struct {
+	Seq        int64 // 1-based position in the event log
+	Time       time.Time
+	Kind       EventKind
+	Table      string
+	StreamID   string
+	Offset     int64 // wire offset (message_stored) or acked-up-to offset (ack_sent)
+	Records    int   // records in the stored message
+	Code       codes.Code
+	Message    string
+	HTTPStatus int
+	Duration   time.Duration
+	Fault      FaultKind
+}
+
+// maxEvents bounds the event log; older events are dropped first.
+const maxEvents = 1 << 18
+
+type eventLog struct {
+	mu      sync.Mutex
+	events  []Event
+	first   int64 // Seq of events[0]
+	next    int64 // Seq of the next event
+	changed chan struct{}
+}
+
+func newEventLog() *eventLog {
+	return &eventLog{first: 1, next: 1, changed: make(chan struct{})}
+}
+
+func (l *eventLog) add(e Event) {
+	l.mu.Lock()
+	e.Seq = l.next
+	e.Time = time.Now()
+	l.next++
+	l.events = append(l.events, e)
+	if len(l.events) > maxEvents {
+		drop := len(l.events) - maxEvents/2
+		l.events = append(l.events[:0:0], l.events[drop:]...)
+		l.first += int64(drop)
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// since returns the events with Seq >= seq and a channel closed on the next add.
+func (l *eventLog) since(seq int64) ([]Event, int64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq < l.first {
+		seq = l.first
+	}
+	start := int(seq - l.first)
+	var out []Event
+	if start < len(l.events) {
+		out = append(out, l.events[start:]...)
+	}
+	return out, l.next, l.changed
+}
+
+// Events returns a copy of the recorded events, oldest first (the log keeps
+// at most the latest ~256k). Safe for concurrent use.
+func (s *Server) Events() []Event {
+	ev, _, _ := s.events.since(0)
+	return ev
+}
+
+// WaitFor blocks until an event (already recorded or future) satisfies match
+// and returns it, or returns ctx.Err(). Use it in tests instead of sleeping:
+//
+//	s.WaitFor(ctx, func(e Event) bool { return e.Kind == EventStreamCreated })
+//
+// match runs on the caller's goroutine and must not call back into s.
+func (s *Server) WaitFor(ctx context.Context, match func(Event) bool) (Event, error) {
+	var seq int64
+	for {
+		evs, next, changed := s.events.since(seq)
+		for _, e := range evs {
+			if match(e) {
+				return e, nil
+			}
+		}
+		seq = next
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// WaitForCount blocks until n events satisfy match (counting those already
+// recorded), or returns ctx.Err().
+func (s *Server) WaitForCount(ctx context.Context, n int, match func(Event) bool) error {
+	count := 0
+	_, err := s.WaitFor(ctx, func(e Event) bool {
+		if match(e) {
+			count++
+		}
+		return count >= n
+	})
+	return err
+}
+
+// Stats are cumulative counters since Start.
+type Stats struct {
+	TokensIssued     int64 `json:"tokens_issued"`     // successful token responses
+	TokensRejected   int64 `json:"tokens_rejected"`   // token requests answered with an error status
+	StreamsCreated   int64 `json:"streams_created"`   // create_stream answered with a stream id
+	StreamsRejected  int64 `json:"streams_rejected"`  // RPCs that failed before a stream id was sent
+	StreamsEnded     int64 `json:"streams_ended"`     // RPCs that ended after creation, for any reason
+	MessagesReceived int64 `json:"messages_received"` // request messages received, create_stream included (valid or not)
+	RecordsStored    int64 `json:"records_stored"`    // records stored across all tables
+	AcksSent         int64 `json:"acks_sent"`         // ingest_record_response messages sent
+	CloseSignals     int64 `json:"close_signals"`     // CloseStreamSignal messages sent
+	FaultsFired      int64 `json:"faults_fired"`      // injected faults that fired
+	RowsDropped      int64 `json:"rows_dropped"`      // oldest rows dropped to honour Options.MaxStoredRows
+}
+
+type stats struct {
+	tokensIssued, tokensRejected                  atomic.Int64
+	streamsCreated, streamsRejected, streamsEnded atomic.Int64
+	messagesReceived, recordsStored, acksSent     atomic.Int64
+	closeSignals, faultsFired, rowsDropped        atomic.Int64
+}
+
+// Stats returns a snapshot of the counters. Safe for concurrent use.
+func (s *Server) Stats() Stats {
+	return Stats{
+		TokensIssued:     s.stats.tokensIssued.Load(),
+		TokensRejected:   s.stats.tokensRejected.Load(),
+		StreamsCreated:   s.stats.streamsCreated.Load(),
+		StreamsRejected:  s.stats.streamsRejected.Load(),
+		StreamsEnded:     s.stats.streamsEnded.Load(),
+		MessagesReceived: s.stats.messagesReceived.Load(),
+		RecordsStored:    s.stats.recordsStored.Load(),
+		AcksSent:         s.stats.acksSent.Load(),
+		CloseSignals:     s.stats.closeSignals.Load(),
+		FaultsFired:      s.stats.faultsFired.Load(),
+		RowsDropped:      s.stats.rowsDropped.Load(),
+	}
+}

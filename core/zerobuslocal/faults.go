@@ -1,0 +1,167 @@
+package zerobuslocal
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+)
+
+// FaultKind selects what an injected Fault does.
+type FaultKind string
+
+// Fault kinds. Stream faults fire on a gRPC stream of the fault's table; token
+// faults fire on a token request for it.
+const (
+	// FaultError ends the RPC with status Code (default UNAVAILABLE) and
+	// Message. With no trigger it fires at create, before the stream id is
+	// sent; otherwise after AfterMessages stored messages or After time.
+	FaultError FaultKind = "error"
+	// FaultEndStream ends the RPC cleanly (status OK, no error) as a server
+	// restart or load balancer would.
+	FaultEndStream FaultKind = "end_stream"
+	// FaultDropConnection closes the TCP connection carrying the RPC without
+	// a status: the client sees a transport error (UNAVAILABLE) on this and
+	// every other RPC multiplexed on that connection.
+	FaultDropConnection FaultKind = "drop_connection"
+	// FaultStallAcks stops sending acks on the RPC (messages are still
+	// received and stored) until the RPC ends.
+	FaultStallAcks FaultKind = "stall_acks"
+	// FaultCloseSignal sends CloseStreamSignal{duration: CloseAfter} and ends
+	// the RPC CloseAfter later with status Code (default OK, a clean end).
+	// Messages keep being received and acked in between.
+	FaultCloseSignal FaultKind = "close_signal"
+	// FaultExpireToken revokes the RPC's bearer token and ends the RPC with
+	// UNAUTHENTICATED, as when a token expires mid-stream.
+	FaultExpireToken FaultKind = "expire_token"
+	// FaultTokenError answers a token request with HTTPStatus (default 500)
+	// and Message.
+	FaultTokenError FaultKind = "token_error"
+	// FaultTokenLatency delays a token request by Latency before it is
+	// handled normally (the client's timeout may fire first).
+	FaultTokenLatency FaultKind = "token_latency"
+)
+
+// PipelineBlockedMessage is the text of the "pipeline creation temporarily
+// blocked" error that the real service returns (error code 6006) while it
+// throttles stream creation; see PipelineBlockedFault.
+const PipelineBlockedMessage = "error 6006: pipeline creation is temporarily blocked for this table, retry later"
+
+// Fault describes one injected failure. A one-shot fault (Persistent false)
+// fires once, on the first stream (or token request) that reaches its
+// trigger, and is then removed; a persistent fault fires on every one until
+// ClearFaults.
+type Fault struct {
+	Kind FaultKind
+	// AfterMessages triggers a stream fault once this many ingest messages
+	// have been stored on the RPC (and, with immediate acks, acked). 0 means
+	// no count trigger.
+	AfterMessages int
+	// After triggers a stream fault this long after the stream was created.
+	// 0 means no time trigger. With neither trigger the fault fires at create.
+	After time.Duration
+	// Code is the gRPC status of FaultError (default UNAVAILABLE) and of the
+	// forced close of FaultCloseSignal (default OK).
+	Code codes.Code
+	// Message is the status message (FaultError) or the token error
+	// description (FaultTokenError). A default naming the fault is used when
+	// empty.
+	Message string
+	// Persistent makes the fault fire on every stream / token request.
+	Persistent bool
+	// CloseAfter is FaultCloseSignal's announced duration and the time until
+	// the forced close. Default 1s.
+	CloseAfter time.Duration
+	// HTTPStatus is FaultTokenError's status. Default 500.
+	HTTPStatus int
+	// Latency is FaultTokenLatency's delay.
+	Latency time.Duration
+}
+
+// PipelineBlockedFault returns a persistent FaultError at create with
+// RESOURCE_EXHAUSTED and PipelineBlockedMessage, as the service answers while
+// stream creation for a table is throttled. Clear it with ClearFaults.
+func PipelineBlockedFault() Fault {
+	return Fault{Kind: FaultError, Code: codes.ResourceExhausted, Message: PipelineBlockedMessage, Persistent: true}
+}
+
+func (f Fault) isToken() bool { return f.Kind == FaultTokenError || f.Kind == FaultTokenLatency }
+
+func (f Fault) atCreate() bool { return f.AfterMessages <= 0 && f.After <= 0 }
+
+type armedFault struct {
+	table string // "" = every table
+	f     Fault
+	fired atomic.Bool
+}
+
+type faultStore struct {
+	mu     sync.Mutex
+	faults []*armedFault
+}
+
+// InjectFault arms f for table ("" = every table). Stream faults are picked
+// up by streams created afterwards. Safe for concurrent use.
+func (s *Server) InjectFault(table string, f Fault) {
+	if f.Kind == FaultCloseSignal && f.CloseAfter <= 0 {
+		f.CloseAfter = time.Second
+	}
+	if f.Kind == FaultTokenError && f.HTTPStatus == 0 {
+		f.HTTPStatus = 500
+	}
+	s.faults.mu.Lock()
+	s.faults.faults = append(s.faults.faults, &armedFault{table: table, f: f})
+	s.faults.mu.Unlock()
+}
+
+// ClearFaults removes every armed fault of table ("" removes all faults of
+// all tables). Streams that already picked a fault up keep it.
+func (s *Server) ClearFaults(table string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if table == "" {
+		s.faults.faults = nil
+		return
+	}
+	kept := s.faults.faults[:0]
+	for _, af := range s.faults.faults {
+		if af.table != table {
+			kept = append(kept, af)
+		}
+	}
+	s.faults.faults = kept
+}
+
+// matching returns the armed faults for table of the token or stream class.
+func (fs *faultStore) matching(table string, token bool) []*armedFault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var out []*armedFault
+	for _, af := range fs.faults {
+		if (af.table == "" || af.table == table) && af.f.isToken() == token && !af.fired.Load() {
+			out = append(out, af)
+		}
+	}
+	return out
+}
+
+// claim reports whether af may fire now; a one-shot fault is claimed once
+// and removed.
+func (fs *faultStore) claim(af *armedFault) bool {
+	if af.f.Persistent {
+		return true
+	}
+	if !af.fired.CompareAndSwap(false, true) {
+		return false
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for i, x := range fs.faults {
+		if x == af {
+			fs.faults = append(fs.faults[:i], fs.faults[i+1:]...)
+			break
+		}
+	}
+	return true
+}

@@ -1,0 +1,696 @@
+package zerobuslocal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// Request metadata keys the service reads.
+const (
+	HeaderAuthorization = "authorization"
+	HeaderTableName     = "x-databricks-zerobus-table-name"
+)
+
+type (
+	req     = zerobuspb.EphemeralStreamRequest
+	resp    = zerobuspb.EphemeralStreamResponse
+	bidiSrv = grpc.BidiStreamingServer[req, resp]
+)
+
+type service struct {
+	zerobuspb.UnimplementedZerobusServer
+	s *Server
+}
+
+type recvResult struct {
+	in  *inbound
+	err error
+}
+
+type pendingAck struct {
+	offset int64
+	due    time.Time // monotonic over the queue
+}
+
+// rpc is the state of one EphemeralStream call. It is owned by the handler
+// goroutine; only the receive goroutine runs beside it.
+type rpc struct {
+	s      *Server
+	stream bidiSrv
+	ctx    context.Context
+	recv   <-chan recvResult
+
+	tableName  string
+	table      *table
+	streamID   string
+	token      string
+	peerAddr   string
+	recordType zerobuspb.RecordType
+	encodedMD  protoreflect.MessageDescriptor // what PROTO records are encoded with
+	sameMD     bool                           // encodedMD is the table's descriptor
+	validator  *protoarrow.Validator          // checks records against encodedMD
+	src        *source                        // shared by the blocks this RPC stores
+	arena      arena                          // memory for stored records
+
+	policy     AckPolicy
+	created    time.Time
+	nextOffset int64
+	msgs       int
+	pending    []pendingAck
+	head       int
+	lastDue    time.Time
+	stalled    bool
+	faults     []*armedFault // armed on this RPC, not yet fired
+	closeAt    time.Time
+	closeCode  codes.Code
+	halfClosed bool
+}
+
+func (svc *service) EphemeralStream(stream bidiSrv) error {
+	s := svc.s
+	if s.isClosing() {
+		return status.Error(codes.Unavailable, "zerobuslocal: server shutting down")
+	}
+	// Tonic-based clients wait for the response headers before sending.
+	_ = stream.SendHeader(metadata.MD{})
+
+	recv := make(chan recvResult, 16)
+	done := make(chan struct{})
+	defer close(done)
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		for {
+			in := new(inbound)
+			err := stream.RecvMsg(in)
+			if err != nil {
+				in = nil
+			}
+			select {
+			case recv <- recvResult{in, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	r := &rpc{s: s, stream: stream, ctx: stream.Context(), recv: recv}
+	if p, ok := peer.FromContext(r.ctx); ok && p.Addr != nil {
+		r.peerAddr = p.Addr.String()
+	}
+	if err := r.create(); err != nil {
+		s.stats.streamsRejected.Add(1)
+		st := status.Convert(err)
+		s.events.add(Event{Kind: EventStreamRejected, Table: r.tableName, Code: st.Code(), Message: st.Message()})
+		s.log.Info("zerobuslocal: stream rejected", "table", r.tableName, "code", st.Code(), "msg", st.Message())
+		return err
+	}
+	err := r.loop()
+	s.stats.streamsEnded.Add(1)
+	st := status.Convert(err)
+	s.events.add(Event{Kind: EventStreamEnded, Table: r.tableName, StreamID: r.streamID, Code: st.Code(), Message: st.Message()})
+	s.log.Debug("zerobuslocal: stream ended", "table", r.tableName, "stream_id", r.streamID, "code", st.Code())
+	return err
+}
+
+// next waits for the next received message (or end) outside the main loop.
+func (r *rpc) next() (*req, error) {
+	select {
+	case res := <-r.recv:
+		if res.err != nil {
+			return nil, res.err
+		}
+		return res.in.req, nil
+	case <-r.s.closing:
+		return nil, status.Error(codes.Unavailable, "zerobuslocal: server shutting down")
+	case <-r.ctx.Done():
+		return nil, status.FromContextError(r.ctx.Err()).Err()
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, format, args...)
+}
+
+// create reads and validates create_stream and answers it.
+func (r *rpc) create() error {
+	s := r.s
+	md, _ := metadata.FromIncomingContext(r.ctx)
+	if v := md.Get(HeaderTableName); len(v) > 0 {
+		r.tableName = v[0]
+	}
+	first, err := r.next()
+	if errors.Is(err, io.EOF) {
+		return invalid("the stream was closed before create_stream was sent")
+	}
+	if err != nil {
+		return err
+	}
+	s.stats.messagesReceived.Add(1)
+	cs := first.GetCreateStream()
+	if cs == nil {
+		return invalid("the first message on a stream must be create_stream, got %s", payloadName(first))
+	}
+	name := cs.GetTableName()
+	switch {
+	case name == "":
+		return invalid("create_stream.table_name is empty")
+	case r.tableName == "":
+		r.tableName = name
+		return invalid("missing %s request header (must equal create_stream.table_name %q)", HeaderTableName, name)
+	case r.tableName != name:
+		hdr := r.tableName
+		r.tableName = name
+		return invalid("request header %s %q differs from create_stream.table_name %q", HeaderTableName, hdr, name)
+	}
+	if err := checkTableName(name); err != nil {
+		return invalid("create_stream.table_name: %v", err)
+	}
+
+	auth := ""
+	if v := md.Get(HeaderAuthorization); len(v) > 0 {
+		auth = v[0]
+	}
+	if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		r.token = strings.TrimSpace(tok)
+	} else if auth != "" {
+		return status.Error(codes.Unauthenticated, "the authorization header must be \"Bearer <token>\"")
+	}
+	if msg, unauth := s.checkToken(r.token, name); msg != "" {
+		if unauth {
+			return status.Error(codes.Unauthenticated, msg)
+		}
+		return status.Error(codes.PermissionDenied, msg)
+	}
+
+	// Faults: those without a trigger fire now, the others are armed.
+	var atCreate []*armedFault
+	for _, af := range s.faults.matching(name, false) {
+		if af.f.atCreate() {
+			if s.faults.claim(af) {
+				atCreate = append(atCreate, af)
+			}
+		} else {
+			r.faults = append(r.faults, af)
+		}
+	}
+	var closeSignal *armedFault
+	for _, af := range atCreate {
+		switch af.f.Kind {
+		case FaultStallAcks:
+			r.fired(af)
+			r.stalled = true
+		case FaultCloseSignal:
+			closeSignal = af
+		default:
+			r.fired(af)
+			return r.faultError(af.f)
+		}
+	}
+
+	r.recordType = cs.GetRecordType()
+	var desc *descriptorpb.DescriptorProto
+	switch r.recordType {
+	case zerobuspb.RecordType_PROTO:
+		if len(cs.GetDescriptorProto()) == 0 {
+			return invalid("create_stream.descriptor_proto is required for record_type PROTO")
+		}
+		desc = new(descriptorpb.DescriptorProto)
+		if err := proto.Unmarshal(cs.GetDescriptorProto(), desc); err != nil {
+			return invalid("create_stream.descriptor_proto is not a serialized google.protobuf.DescriptorProto: %v", err)
+		}
+		if r.encodedMD, err = protoarrow.MessageDescriptor(desc); err != nil {
+			return invalid("create_stream.descriptor_proto: %v", err)
+		}
+		if _, err := protoarrow.SchemaFromMessage(r.encodedMD); err != nil {
+			return invalid("create_stream.descriptor_proto: %v", err)
+		}
+	case zerobuspb.RecordType_JSON:
+	case zerobuspb.RecordType_AVRO:
+		return status.Error(codes.Unimplemented, "record_type AVRO is not supported by the local server")
+	default:
+		return invalid("create_stream.record_type must be PROTO or JSON, got %v", r.recordType)
+	}
+
+	t, _, err := s.lookupTable(name, desc, r.encodedMD)
+	if err != nil {
+		return status.Errorf(codes.NotFound, "table %s does not exist (register it with CreateTable or enable auto-create)", name)
+	}
+	r.table = t
+	if r.recordType == zerobuspb.RecordType_PROTO {
+		if t.md == nil {
+			return invalid("table %s has no schema (it was created by a JSON stream); PROTO streams need a table created with a schema", name)
+		}
+		if t.md == r.encodedMD || proto.Equal(t.desc, desc) {
+			r.encodedMD, r.sameMD = t.md, true
+		} else if problems := compareSchemas(t.md, r.encodedMD); len(problems) > 0 {
+			return schemaError(name, problems)
+		}
+	}
+
+	r.streamID = "stream-" + randomHex(12)
+	r.src = &source{streamID: r.streamID, tableMD: t.md}
+	if r.recordType == zerobuspb.RecordType_PROTO {
+		r.src.md = r.encodedMD
+		if r.sameMD {
+			r.validator = t.validator
+		} else {
+			r.validator = protoarrow.NewValidator(r.encodedMD)
+		}
+	}
+	r.policy = s.ackPolicy(name).normalized()
+	r.created = time.Now()
+	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CreateStreamResponse{
+		CreateStreamResponse: &zerobuspb.CreateIngestStreamResponse{StreamId: proto.String(r.streamID)},
+	}}); err != nil {
+		return err
+	}
+	s.stats.streamsCreated.Add(1)
+	s.events.add(Event{Kind: EventStreamCreated, Table: name, StreamID: r.streamID})
+	if s.log.Enabled(r.ctx, slog.LevelDebug) {
+		keys := make([]string, 0, len(md))
+		for k := range md {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		s.log.Debug("zerobuslocal: stream created", "table", name, "stream_id", r.streamID, "record_type", r.recordType,
+			"metadata_keys", keys, "user_agent", md.Get("user-agent"), "descriptor_bytes", len(cs.GetDescriptorProto()))
+	}
+	if closeSignal != nil {
+		r.fired(closeSignal)
+		return r.sendCloseSignal(closeSignal.f)
+	}
+	return nil
+}
+
+func payloadName(m *req) string {
+	switch m.GetPayload().(type) {
+	case *zerobuspb.EphemeralStreamRequest_IngestRecord:
+		return "ingest_record"
+	case *zerobuspb.EphemeralStreamRequest_IngestRecordBatch:
+		return "ingest_record_batch"
+	case *zerobuspb.EphemeralStreamRequest_CreateStream:
+		return "create_stream"
+	default:
+		return "an empty message"
+	}
+}
+
+func (r *rpc) fired(af *armedFault) {
+	r.s.stats.faultsFired.Add(1)
+	r.s.events.add(Event{Kind: EventFaultFired, Table: r.tableName, StreamID: r.streamID, Fault: af.f.Kind})
+	r.s.log.Info("zerobuslocal: fault fired", "table", r.tableName, "stream_id", r.streamID, "fault", af.f.Kind)
+}
+
+// faultError performs a terminating fault and returns the RPC's result.
+func (r *rpc) faultError(f Fault) error {
+	switch f.Kind {
+	case FaultEndStream:
+		return nil
+	case FaultDropConnection:
+		r.s.grpcLis.drop(r.peerAddr)
+		return status.Error(codes.Unavailable, "zerobuslocal: connection dropped by fault")
+	case FaultExpireToken:
+		r.s.revokeToken(r.token)
+		return status.Error(codes.Unauthenticated, "access token expired")
+	default: // FaultError
+		code := f.Code
+		if code == codes.OK {
+			code = codes.Unavailable
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = fmt.Sprintf("zerobuslocal: injected %v fault", code)
+		}
+		return status.Error(code, msg)
+	}
+}
+
+func (r *rpc) sendCloseSignal(f Fault) error {
+	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CloseStreamSignal{
+		CloseStreamSignal: &zerobuspb.CloseStreamSignal{Duration: durationpb.New(f.CloseAfter)},
+	}}); err != nil {
+		return err
+	}
+	r.closeAt = time.Now().Add(f.CloseAfter)
+	r.closeCode = f.Code
+	r.s.stats.closeSignals.Add(1)
+	r.s.events.add(Event{Kind: EventCloseSignalSent, Table: r.tableName, StreamID: r.streamID, Duration: f.CloseAfter})
+	return nil
+}
+
+// trigger runs a fault that reached its trigger; done reports the RPC ends.
+func (r *rpc) trigger(af *armedFault, now time.Time) (done bool, err error) {
+	if !r.s.faults.claim(af) {
+		return false, nil
+	}
+	r.fired(af)
+	switch af.f.Kind {
+	case FaultStallAcks:
+		r.stalled = true
+		return false, nil
+	case FaultCloseSignal:
+		if !r.closeAt.IsZero() {
+			return false, nil
+		}
+		return false, r.sendCloseSignal(af.f)
+	default:
+		// Acks already due go out first so the outcome is deterministic.
+		if err := r.sendDueAcks(now); err != nil {
+			return true, err
+		}
+		return true, r.faultError(af.f)
+	}
+}
+
+// checkFaults fires armed faults whose trigger is reached.
+func (r *rpc) checkFaults(now time.Time) (bool, error) {
+	kept := r.faults[:0]
+	var fire []*armedFault
+	for _, af := range r.faults {
+		if (af.f.AfterMessages > 0 && r.msgs >= af.f.AfterMessages) ||
+			(af.f.After > 0 && !now.Before(r.created.Add(af.f.After))) {
+			fire = append(fire, af)
+		} else {
+			kept = append(kept, af)
+		}
+	}
+	r.faults = kept
+	for _, af := range fire {
+		if done, err := r.trigger(af, now); done || err != nil {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+// loop serves the stream after create until it ends.
+func (r *rpc) loop() error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	recv := r.recv
+	for {
+		now := time.Now()
+		if err := r.sendDueAcks(now); err != nil {
+			return err
+		}
+		if done, err := r.checkFaults(now); done || err != nil {
+			return err
+		}
+		if !r.closeAt.IsZero() && !now.Before(r.closeAt) {
+			if err := r.sendDueAcks(now); err != nil {
+				return err
+			}
+			if r.closeCode == codes.OK {
+				return nil
+			}
+			return status.Errorf(r.closeCode, "zerobuslocal: stream closed by the server after CloseStreamSignal")
+		}
+		if r.halfClosed && (r.stalled || r.head == len(r.pending)) {
+			return nil
+		}
+
+		var timerC <-chan time.Time
+		if next := r.nextDeadline(); !next.IsZero() {
+			timer.Reset(max(0, time.Until(next)))
+			timerC = timer.C
+		}
+		select {
+		case res := <-recv:
+			if errors.Is(res.err, io.EOF) {
+				r.halfClosed = true
+				recv = nil
+				r.s.events.add(Event{Kind: EventClientHalfClosed, Table: r.tableName, StreamID: r.streamID})
+				continue
+			}
+			if res.err != nil {
+				return res.err
+			}
+			if err := r.handle(res.in); err != nil {
+				return err
+			}
+		case <-timerC:
+		case <-r.s.closing:
+			return status.Error(codes.Unavailable, "zerobuslocal: server shutting down")
+		case <-r.ctx.Done():
+			return status.FromContextError(r.ctx.Err()).Err()
+		}
+	}
+}
+
+// nextDeadline is the earliest time something is due (zero: nothing).
+func (r *rpc) nextDeadline() time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if !r.stalled && r.head < len(r.pending) {
+		// The first not-yet-due ack, or the coalescing interval.
+		i := r.head
+		for i < len(r.pending) && !r.pending[i].due.After(time.Now()) {
+			i++
+		}
+		if i < len(r.pending) {
+			consider(r.pending[i].due)
+		}
+		if i > r.head {
+			consider(r.pending[r.head].due.Add(r.policy.Interval))
+		}
+	}
+	for _, af := range r.faults {
+		if af.f.After > 0 {
+			consider(r.created.Add(af.f.After))
+		}
+	}
+	consider(r.closeAt)
+	return next
+}
+
+// sendDueAcks sends one cumulative ack if the policy says so.
+func (r *rpc) sendDueAcks(now time.Time) error {
+	if r.stalled || r.head == len(r.pending) {
+		return nil
+	}
+	i := r.head
+	for i < len(r.pending) && !r.pending[i].due.After(now) {
+		i++
+	}
+	eligible := i - r.head
+	if eligible == 0 {
+		return nil
+	}
+	if eligible < r.policy.Every && now.Before(r.pending[r.head].due.Add(r.policy.Interval)) {
+		return nil
+	}
+	off := r.pending[i-1].offset
+	r.head = i
+	if r.head == len(r.pending) {
+		r.pending, r.head = r.pending[:0], 0
+	} else if r.head > 4096 && r.head > len(r.pending)/2 {
+		r.pending = append(r.pending[:0], r.pending[r.head:]...)
+		r.head = 0
+	}
+	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
+		IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(off)},
+	}}); err != nil {
+		return err
+	}
+	r.s.stats.acksSent.Add(1)
+	r.s.events.add(Event{Kind: EventAckSent, Table: r.tableName, StreamID: r.streamID, Offset: off})
+	return nil
+}
+
+// handle validates, decodes and stores one ingest message.
+func (r *rpc) handle(in *inbound) error {
+	m0 := in.req
+	r.s.stats.messagesReceived.Add(1)
+	var (
+		offset  int64
+		hasOff  bool
+		records [][]byte
+		jsonRec bool
+	)
+	switch p := m0.GetPayload().(type) {
+	case *zerobuspb.EphemeralStreamRequest_CreateStream:
+		return invalid("create_stream sent twice on one stream (offset %d expected next)", r.nextOffset)
+	case *zerobuspb.EphemeralStreamRequest_IngestRecord:
+		ir := p.IngestRecord
+		offset, hasOff = ir.GetOffsetId(), ir.OffsetId != nil
+		switch rec := ir.GetRecord().(type) {
+		case *zerobuspb.IngestRecordRequest_ProtoEncodedRecord:
+			records = [][]byte{rec.ProtoEncodedRecord}
+		case *zerobuspb.IngestRecordRequest_JsonRecord:
+			records, jsonRec = [][]byte{[]byte(rec.JsonRecord)}, true
+		case *zerobuspb.IngestRecordRequest_AvroEncodedRecord:
+			return invalid("ingest_record at offset %d carries an Avro record on a %v stream", offset, r.recordType)
+		default:
+			return invalid("ingest_record at offset %d has no record", offset)
+		}
+	case *zerobuspb.EphemeralStreamRequest_IngestRecordBatch:
+		ib := p.IngestRecordBatch
+		offset, hasOff = ib.GetOffsetId(), ib.OffsetId != nil
+		switch b := ib.GetBatch().(type) {
+		case *zerobuspb.IngestRecordBatchRequest_ProtoEncodedBatch:
+			records = b.ProtoEncodedBatch.GetRecords()
+		case *zerobuspb.IngestRecordBatchRequest_JsonBatch:
+			jsonRec = true
+			for _, j := range b.JsonBatch.GetRecords() {
+				records = append(records, []byte(j))
+			}
+		default:
+			return invalid("ingest_record_batch at offset %d has no batch", offset)
+		}
+	default:
+		return invalid("empty request message (no payload) after create_stream")
+	}
+	if !hasOff {
+		return invalid("%s has no offset_id (want %d)", payloadName(m0), r.nextOffset)
+	}
+	if offset != r.nextOffset {
+		return invalid("%s offset_id %d, want %d: wire offsets start at 0 on each stream and increase by 1 per request message", payloadName(m0), offset, r.nextOffset)
+	}
+	if jsonRec != (r.recordType == zerobuspb.RecordType_JSON) {
+		kind := "protobuf"
+		if jsonRec {
+			kind = "JSON"
+		}
+		return invalid("%s at offset %d carries %s records on a %v stream", payloadName(m0), offset, kind, r.recordType)
+	}
+	var msgs []*dynamicpb.Message
+	if jsonRec {
+		if r.table.md != nil {
+			msgs = make([]*dynamicpb.Message, len(records))
+		}
+		for i, rec := range records {
+			m, err := r.decodeJSON(rec)
+			if err != nil {
+				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+			}
+			if msgs != nil {
+				msgs[i] = m
+			}
+		}
+	} else {
+		for i, rec := range records {
+			if err := r.validator.Validate(rec); err != nil {
+				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+			}
+		}
+	}
+	b := &block{src: r.src, offset: offset, json: jsonRec, msgs: msgs}
+	if in.spans != nil && !jsonRec {
+		b.buf, b.spans = in.buf, in.spans // the records alias the message
+	} else {
+		b.buf, b.spans = r.arena.copyRecords(records)
+	}
+	r.s.store(r.table, b)
+	r.nextOffset++
+	r.msgs++
+	r.s.events.add(Event{Kind: EventMessageStored, Table: r.tableName, StreamID: r.streamID, Offset: offset, Records: len(records)})
+	if r.s.log.Enabled(r.ctx, slog.LevelDebug) {
+		r.s.log.Debug("zerobuslocal: stored", "stream_id", r.streamID, "payload", payloadName(m0), "offset", offset, "records", len(records))
+	}
+
+	now := time.Now()
+	due := now.Add(r.policy.Delay)
+	if r.policy.Jitter > 0 {
+		due = due.Add(rand.N(r.policy.Jitter))
+	}
+	if due.Before(r.lastDue) {
+		due = r.lastDue // keep acks FIFO
+	}
+	r.lastDue = due
+	r.pending = append(r.pending, pendingAck{offset: offset, due: due})
+	return nil
+}
+
+// decodeJSON checks one JSON record: a message of the table's descriptor,
+// or any JSON object (nil message) for a raw JSON table.
+func (r *rpc) decodeJSON(rec []byte) (*dynamicpb.Message, error) {
+	tmd := r.table.md
+	if tmd == nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(rec, &obj); err != nil {
+			return nil, fmt.Errorf("not a JSON object: %v", err)
+		}
+		return nil, nil
+	}
+	m := dynamicpb.NewMessage(tmd)
+	if err := (protojson.UnmarshalOptions{}).Unmarshal(rec, m); err != nil {
+		return nil, fmt.Errorf("JSON does not match table schema %s: %v", tmd.FullName(), err)
+	}
+	return m, nil
+}
+
+// copyByName copies src into dst matching fields by name (the schemas were
+// checked compatible at create).
+func copyByName(dst, src protoreflect.Message) {
+	dfs := dst.Descriptor().Fields()
+	src.Range(func(sfd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dfd := dfs.ByName(sfd.Name())
+		if dfd == nil {
+			return true
+		}
+		switch {
+		case sfd.IsMap():
+			dm := dst.Mutable(dfd).Map()
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				if sfd.MapValue().Message() != nil {
+					nv := dm.NewValue()
+					copyByName(nv.Message(), mv.Message())
+					dm.Set(k, nv)
+				} else {
+					dm.Set(k, mv)
+				}
+				return true
+			})
+		case sfd.IsList():
+			dl := dst.Mutable(dfd).List()
+			sl := v.List()
+			for i := 0; i < sl.Len(); i++ {
+				if sfd.Message() != nil {
+					nv := dl.NewElement()
+					copyByName(nv.Message(), sl.Get(i).Message())
+					dl.Append(nv)
+				} else {
+					dl.Append(sl.Get(i))
+				}
+			}
+		case sfd.Message() != nil:
+			copyByName(dst.Mutable(dfd).Message(), v.Message())
+		case sfd.Enum() != nil:
+			dst.Set(dfd, protoreflect.ValueOfEnum(v.Enum()))
+		default:
+			dst.Set(dfd, v) // same column type: the Go representation matches
+		}
+		return true
+	})
+}

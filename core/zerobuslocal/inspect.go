@@ -1,0 +1,267 @@
+package zerobuslocal
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// InspectPrefix is the path prefix of the inspection API served on the
+// workspace URL next to the token endpoint:
+//
+//	GET    /zerobus-local/v1/tables                 JSON array of TableInfo
+//	GET    /zerobus-local/v1/tables/{name}          one TableInfo
+//	POST   /zerobus-local/v1/tables/{name}          create: {"descriptor_base64": "<serialized DescriptorProto>"}
+//	DELETE /zerobus-local/v1/tables/{name}          drop the table and its rows
+//	GET    /zerobus-local/v1/tables/{name}/rows     JSON array of RowJSON
+//	GET    /zerobus-local/v1/tables/{name}/arrow    Arrow IPC stream of all rows
+//	GET    /zerobus-local/v1/stats                  Stats as JSON
+//	POST   /zerobus-local/v1/faults                 inject: FaultJSON
+//	DELETE /zerobus-local/v1/faults[?table=NAME]    clear faults
+const InspectPrefix = "/zerobus-local/v1"
+
+// TableInfo is the JSON shape of a table in the inspection API.
+type TableInfo struct {
+	Name        string          `json:"name"`
+	RecordCount int             `json:"record_count"`
+	HasSchema   bool            `json:"has_schema"`
+	Descriptor  json.RawMessage `json:"descriptor,omitempty"` // protojson of the DescriptorProto
+}
+
+// RowJSON is the JSON shape of a stored row in the inspection API. Record
+// is the protojson form of the decoded message (proto field names, 64-bit
+// integers as strings, unset optional fields omitted) or, for raw JSON
+// tables, the JSON object as received.
+type RowJSON struct {
+	StreamID  string          `json:"stream_id"`
+	Offset    int64           `json:"offset"`
+	Index     int             `json:"index"`
+	Seq       int64           `json:"seq"`
+	JSON      bool            `json:"json"`
+	Record    json.RawMessage `json:"record"`
+	RawBase64 string          `json:"raw_base64,omitempty"` // protobuf bytes as received (PROTO rows)
+}
+
+// FaultJSON is the JSON shape of POST /zerobus-local/v1/faults; durations
+// are Go duration strings ("250ms") and code is a gRPC code name
+// ("UNAVAILABLE") or number.
+type FaultJSON struct {
+	Table         string          `json:"table"`
+	Kind          FaultKind       `json:"kind"`
+	AfterMessages int             `json:"after_messages"`
+	After         string          `json:"after"`
+	Code          json.RawMessage `json:"code"`
+	Message       string          `json:"message"`
+	Persistent    bool            `json:"persistent"`
+	CloseAfter    string          `json:"close_after"`
+	HTTPStatus    int             `json:"http_status"`
+	Latency       string          `json:"latency"`
+}
+
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc("GET "+InspectPrefix+"/tables", func(w http.ResponseWriter, r *http.Request) {
+		infos := []TableInfo{}
+		for _, n := range s.Tables() {
+			if ti, ok := s.tableInfo(n); ok {
+				infos = append(infos, ti)
+			}
+		}
+		writeJSON(w, http.StatusOK, infos)
+	})
+	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
+		ti, ok := s.tableInfo(r.PathValue("name"))
+		if !ok {
+			httpError(w, http.StatusNotFound, "no table %q", r.PathValue("name"))
+			return
+		}
+		writeJSON(w, http.StatusOK, ti)
+	})
+	mux.HandleFunc("POST "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			DescriptorBase64 string `json:"descriptor_base64"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&body); err != nil {
+			httpError(w, http.StatusBadRequest, "body must be {\"descriptor_base64\": ...}: %v", err)
+			return
+		}
+		raw, err := base64.StdEncoding.DecodeString(body.DescriptorBase64)
+		if err != nil {
+			httpError(w, http.StatusBadRequest, "descriptor_base64: %v", err)
+			return
+		}
+		desc := new(descriptorpb.DescriptorProto)
+		if err := proto.Unmarshal(raw, desc); err != nil {
+			httpError(w, http.StatusBadRequest, "descriptor_base64 is not a serialized DescriptorProto: %v", err)
+			return
+		}
+		if err := s.CreateTable(r.PathValue("name"), desc); err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, ErrTableExists) {
+				code = http.StatusConflict
+			}
+			httpError(w, code, "%v", err)
+			return
+		}
+		ti, _ := s.tableInfo(r.PathValue("name"))
+		writeJSON(w, http.StatusCreated, ti)
+	})
+	mux.HandleFunc("DELETE "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if !s.DropTable(r.PathValue("name")) {
+			httpError(w, http.StatusNotFound, "no table %q", r.PathValue("name"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}/rows", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, ok := s.TableDescriptor(name); !ok {
+			httpError(w, http.StatusNotFound, "no table %q", name)
+			return
+		}
+		rows := s.Rows(name)
+		out := make([]RowJSON, len(rows))
+		for i, row := range rows {
+			rj, err := rowJSON(row)
+			if err != nil {
+				httpError(w, http.StatusInternalServerError, "row %d: %v", i, err)
+				return
+			}
+			out[i] = rj
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}/arrow", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		rec, err := s.ArrowBatch(name, memory.DefaultAllocator)
+		if err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, ErrNoTable) {
+				code = http.StatusNotFound
+			}
+			httpError(w, code, "%v", err)
+			return
+		}
+		defer rec.Release()
+		w.Header().Set("Content-Type", "application/vnd.apache.arrow.stream")
+		wr := ipc.NewWriter(w, ipc.WithSchema(rec.Schema()))
+		if err := wr.Write(rec); err != nil {
+			s.log.Warn("zerobuslocal: writing Arrow response", "table", name, "err", err)
+		}
+		_ = wr.Close()
+	})
+	mux.HandleFunc("GET "+InspectPrefix+"/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	mux.HandleFunc("POST "+InspectPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		var fj FaultJSON
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&fj); err != nil {
+			httpError(w, http.StatusBadRequest, "bad fault JSON: %v", err)
+			return
+		}
+		f, err := fj.fault()
+		if err != nil {
+			httpError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		s.InjectFault(fj.Table, f)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE "+InspectPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.ClearFaults(r.URL.Query().Get("table"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+func (fj FaultJSON) fault() (Fault, error) {
+	f := Fault{Kind: fj.Kind, AfterMessages: fj.AfterMessages, Message: fj.Message, Persistent: fj.Persistent, HTTPStatus: fj.HTTPStatus}
+	switch fj.Kind {
+	case FaultError, FaultEndStream, FaultDropConnection, FaultStallAcks, FaultCloseSignal, FaultExpireToken, FaultTokenError, FaultTokenLatency:
+	default:
+		return f, fmt.Errorf("unknown fault kind %q", fj.Kind)
+	}
+	for _, d := range []struct {
+		name string
+		in   string
+		out  *time.Duration
+	}{{"after", fj.After, &f.After}, {"close_after", fj.CloseAfter, &f.CloseAfter}, {"latency", fj.Latency, &f.Latency}} {
+		if d.in == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.in)
+		if err != nil {
+			return f, fmt.Errorf("%s: %v", d.name, err)
+		}
+		*d.out = v
+	}
+	if len(fj.Code) > 0 {
+		var n uint32
+		if err := json.Unmarshal(fj.Code, &n); err == nil {
+			f.Code = codes.Code(n)
+		} else {
+			var name string
+			if err := json.Unmarshal(fj.Code, &name); err != nil {
+				return f, fmt.Errorf("code: want a gRPC code name or number")
+			}
+			if err := f.Code.UnmarshalJSON([]byte(`"` + name + `"`)); err != nil {
+				return f, fmt.Errorf("code: %v", err)
+			}
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) tableInfo(name string) (TableInfo, bool) {
+	desc, ok := s.TableDescriptor(name)
+	if !ok {
+		return TableInfo{}, false
+	}
+	ti := TableInfo{Name: name, RecordCount: s.RecordCount(name), HasSchema: desc != nil}
+	if desc != nil {
+		if b, err := (protojson.MarshalOptions{UseProtoNames: true}).Marshal(desc); err == nil {
+			ti.Descriptor = b
+		}
+	}
+	return ti, true
+}
+
+func rowJSON(row Row) (RowJSON, error) {
+	rj := RowJSON{StreamID: row.StreamID, Offset: row.Offset, Index: row.Index, Seq: row.Seq, JSON: row.JSON}
+	if !row.JSON {
+		rj.RawBase64 = base64.StdEncoding.EncodeToString(row.Raw)
+	}
+	if row.Message == nil {
+		rj.Record = json.RawMessage(row.Raw)
+		return rj, nil
+	}
+	b, err := (protojson.MarshalOptions{UseProtoNames: true}).Marshal(row.Message)
+	if err != nil {
+		return rj, err
+	}
+	rj.Record = b
+	return rj, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func httpError(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
+}

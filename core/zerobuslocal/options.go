@@ -1,0 +1,131 @@
+package zerobuslocal
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Default values used by Start for zero fields of Options.
+const (
+	DefaultAddr            = "127.0.0.1:0"
+	DefaultClientID        = "local-client"
+	DefaultTokenLifetime   = time.Hour
+	DefaultMaxMessageBytes = 10 << 20 // 10 MiB per request message, as newer Zerobus servers
+)
+
+// Options configures Start. The zero value is a usable configuration: both
+// listeners on random loopback ports, plaintext, tables created on demand,
+// immediate acks, memory-only storage.
+type Options struct {
+	// Addr is the gRPC listen address. Default "127.0.0.1:0" (a free port).
+	// It must be a loopback address.
+	Addr string
+	// HTTPAddr is the listen address of the OAuth token endpoint and the
+	// inspection API (the "workspace URL"). Default "127.0.0.1:0".
+	HTTPAddr string
+
+	// ClientID and ClientSecret are the only credentials the token endpoint
+	// accepts. Defaults "local-client" and a random secret (see
+	// Server.ClientSecret).
+	ClientID, ClientSecret string
+	// TokenLifetime is how long an issued token is valid (expires_in is
+	// rounded up to whole seconds). Default 1h. Server.SetTokenLifetime
+	// changes it at run time.
+	TokenLifetime time.Duration
+	// WorkspaceID is an extra workspace id accepted in the token request's
+	// resource (api://databricks/workspaces/<id>/zerobusDirectWriteApi). The
+	// first DNS label of the endpoint host ("127" for 127.0.0.1) and
+	// "localhost" are always accepted.
+	WorkspaceID string
+	// AllowAnyToken makes the gRPC service accept any non-empty bearer token
+	// (for clients with a custom headers provider). Default false: only
+	// tokens issued by this server, unexpired and bound to the table, pass.
+	AllowAnyToken bool
+
+	// DisableAutoCreate turns off creating a table from the first stream's
+	// descriptor (PROTO) or as a raw JSON table (JSON). When set, streams to
+	// unknown tables fail with NOT_FOUND. Default false (auto-create on).
+	DisableAutoCreate bool
+
+	// AckPolicy is the default ack policy of every table (see
+	// Server.SetAckPolicy for per-table overrides). Default: immediate.
+	AckPolicy AckPolicy
+
+	// MaxMessageBytes caps one request message on the wire; bigger messages
+	// fail the RPC with RESOURCE_EXHAUSTED. Default 10 MiB.
+	MaxMessageBytes int
+
+	// TLS serves gRPC over TLS with a freshly generated CA and a leaf
+	// certificate for 127.0.0.1, ::1 and localhost; trust Server.CACertPEM.
+	// Default false: plaintext HTTP/2 (h2c), Endpoint is http://.
+	TLS bool
+	// HTTPTLS also serves the token endpoint and inspection API over TLS with
+	// the same certificate (WorkspaceURL becomes https://). It implies TLS.
+	// Default false.
+	HTTPTLS bool
+
+	// DataDir, if set, receives one file per table when Close (or Persist)
+	// runs: <table>.arrow (Arrow IPC file) for tables with a schema and
+	// <table>.jsonl for raw JSON tables. Default "": memory only.
+	DataDir string
+
+	// MaxStoredRows bounds the rows kept per table: when a stored request
+	// message takes a table over the bound, its oldest rows are dropped
+	// (counted in Stats.RowsDropped). Meant for a long-running `zerobus
+	// local`. Default 0: unlimited.
+	MaxStoredRows int
+
+	// Logger receives server logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// AckPolicy decides when the server acknowledges received request messages.
+// The zero value acknowledges each message as soon as it is stored.
+//
+// Acks are always cumulative and monotonic. When both Every and Interval are
+// set, an ack goes out when either triggers. Delay (plus a random part of
+// Jitter) is added to the moment a message becomes ackable.
+type AckPolicy struct {
+	// Every coalesces acks: one ack per Every received messages. 0 or 1 means
+	// every message. If Every > 1 and Interval is 0, Interval defaults to
+	// 10ms so the tail of a stream is still acknowledged.
+	Every int
+	// Interval acks whatever is pending at most this long after the oldest
+	// unacknowledged message arrived. 0 means no time-based coalescing.
+	Interval time.Duration
+	// Delay holds each ack back by a fixed latency.
+	Delay time.Duration
+	// Jitter adds a uniformly random extra latency in [0, Jitter).
+	Jitter time.Duration
+}
+
+// ImmediateAcks acknowledges every message as soon as it is stored.
+func ImmediateAcks() AckPolicy { return AckPolicy{} }
+
+// CoalescedAcks acknowledges once per n messages or after interval, whichever
+// comes first.
+func CoalescedAcks(n int, interval time.Duration) AckPolicy {
+	return AckPolicy{Every: n, Interval: interval}
+}
+
+// DelayedAcks acknowledges each message after delay plus a random part of
+// jitter.
+func DelayedAcks(delay, jitter time.Duration) AckPolicy {
+	return AckPolicy{Delay: delay, Jitter: jitter}
+}
+
+func (p AckPolicy) normalized() AckPolicy {
+	if p.Every < 1 {
+		p.Every = 1
+	}
+	if p.Every > 1 && p.Interval <= 0 {
+		p.Interval = 10 * time.Millisecond
+	}
+	if p.Delay < 0 {
+		p.Delay = 0
+	}
+	if p.Jitter < 0 {
+		p.Jitter = 0
+	}
+	return p
+}

@@ -1,0 +1,150 @@
+package zerobuslocal
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Causes reported in the "causes" metadata of a SCHEMA_VALIDATION_FAILED
+// google.rpc.ErrorInfo (comma separated, sorted, no repeats).
+const (
+	CauseFieldNotInTable         = "FIELD_NOT_IN_TABLE"
+	CauseMissingRequiredColumn   = "MISSING_REQUIRED_COLUMN"
+	CauseFieldOutOfOrder         = "FIELD_OUT_OF_ORDER"
+	CauseTypeIncompatible        = "TYPE_INCOMPATIBLE"
+	CauseFieldCountMismatch      = "FIELD_COUNT_MISMATCH"
+	ReasonSchemaValidationFailed = "SCHEMA_VALIDATION_FAILED"
+	// ErrorDomain is the ErrorInfo domain of errors raised by this server.
+	ErrorDomain = "zerobus-local"
+)
+
+type schemaProblem struct {
+	cause, detail string
+}
+
+// compareSchemas checks the stream's descriptor against the table's: same
+// field names in the same order, same count, compatible types and the same
+// optionality, recursively for nested messages. Field numbers may differ
+// (records are mapped by name).
+func compareSchemas(table, stream protoreflect.MessageDescriptor) []schemaProblem {
+	var out []schemaProblem
+	compareMessage("", table, stream, 0, &out)
+	return out
+}
+
+func compareMessage(path string, want, got protoreflect.MessageDescriptor, depth int, out *[]schemaProblem) {
+	if depth > 64 {
+		return
+	}
+	add := func(cause, format string, args ...any) {
+		*out = append(*out, schemaProblem{cause, fmt.Sprintf(format, args...)})
+	}
+	wf, gf := want.Fields(), got.Fields()
+	if wf.Len() != gf.Len() {
+		where := "the table"
+		if path != "" {
+			where = "struct column " + strings.TrimSuffix(path, ".")
+		}
+		add(CauseFieldCountMismatch, "%s has %d columns, the stream descriptor has %d", where, wf.Len(), gf.Len())
+	}
+	for i := 0; i < gf.Len(); i++ {
+		g := gf.Get(i)
+		name := path + string(g.Name())
+		w := wf.ByName(g.Name())
+		if w == nil {
+			add(CauseFieldNotInTable, "field %q is not a column of the table", name)
+			continue
+		}
+		if w.Index() != i && wf.Len() == gf.Len() {
+			add(CauseFieldOutOfOrder, "field %q is at position %d, the table has it at %d", name, i+1, w.Index()+1)
+		}
+		if wt, gt := typeName(w), typeName(g); wt != gt {
+			add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, gt, wt)
+			continue
+		}
+		if wl, gl := labelName(w), labelName(g); wl != gl {
+			add(CauseTypeIncompatible, "field %q is %s, the table column is %s (nullable columns are optional, NOT NULL columns required)", name, gl, wl)
+		}
+		switch {
+		case w.IsMap():
+			if w.MapValue().Message() != nil {
+				compareMessage(name+".value.", w.MapValue().Message(), g.MapValue().Message(), depth+1, out)
+			}
+		case w.Message() != nil:
+			compareMessage(name+".", w.Message(), g.Message(), depth+1, out)
+		}
+	}
+	for i := 0; i < wf.Len(); i++ {
+		w := wf.Get(i)
+		if gf.ByName(w.Name()) == nil && w.Cardinality() == protoreflect.Required {
+			add(CauseMissingRequiredColumn, "NOT NULL column %q has no field in the stream descriptor", path+string(w.Name()))
+		}
+	}
+}
+
+// typeName is the column type a field maps to; wire encodings of the same
+// column type (int32/sint32/sfixed32, ...) are interchangeable.
+func typeName(fd protoreflect.FieldDescriptor) string {
+	if fd.IsMap() {
+		return "map<" + typeName(fd.MapKey()) + "," + typeName(fd.MapValue()) + ">"
+	}
+	var base string
+	switch fd.Kind() {
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		base = "int32"
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		base = "int64"
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		base = "uint32"
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		base = "uint64"
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		base = "struct"
+	default:
+		base = fd.Kind().String()
+	}
+	if fd.IsList() {
+		return "repeated " + base
+	}
+	return base
+}
+
+func labelName(fd protoreflect.FieldDescriptor) string {
+	switch {
+	case fd.IsList() || fd.IsMap():
+		return "repeated"
+	case fd.Cardinality() == protoreflect.Required:
+		return "required"
+	default:
+		return "optional"
+	}
+}
+
+// schemaError builds the INVALID_ARGUMENT status with its ErrorInfo.
+func schemaError(table string, problems []schemaProblem) error {
+	seen := map[string]bool{}
+	var causes, details []string
+	for _, p := range problems {
+		if !seen[p.cause] {
+			seen[p.cause] = true
+			causes = append(causes, p.cause)
+		}
+		details = append(details, p.cause+": "+p.detail)
+	}
+	sort.Strings(causes)
+	st := status.New(codes.InvalidArgument, fmt.Sprintf("schema validation failed for table %s: %s", table, strings.Join(details, "; ")))
+	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
+		Reason:   ReasonSchemaValidationFailed,
+		Domain:   ErrorDomain,
+		Metadata: map[string]string{"causes": strings.Join(causes, ","), "table": table},
+	}); err == nil {
+		st = withInfo
+	}
+	return st.Err()
+}

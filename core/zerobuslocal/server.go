@@ -1,0 +1,390 @@
+package zerobuslocal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+)
+
+// HTTP/2 tuning of the gRPC listener.
+const (
+	grpcWindow     = 16 << 20
+	grpcReadBuffer = 256 << 10
+)
+
+// ErrClosed is returned by Server methods called after Close.
+var ErrClosed = errors.New("zerobuslocal: server closed")
+
+// Server is a running local Zerobus server: a gRPC listener speaking the
+// Zerobus ingest protocol and an HTTP listener (the workspace URL) serving
+// the OAuth token endpoint and the inspection API. All methods are safe for
+// concurrent use. Close it when done.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	events *eventLog
+	stats  stats
+	faults faultStore
+
+	grpcLis      *trackingListener
+	httpLis      net.Listener
+	grpcSrv      *grpc.Server
+	httpSrv      *http.Server
+	endpoint     string
+	workspaceURL string
+	workspaceIDs map[string]bool
+	caPEM        []byte
+
+	clientID, clientSecret string
+	tokenLifetime          atomic.Int64 // time.Duration
+
+	mu          sync.Mutex
+	tables      map[string]*table
+	ackPolicies map[string]AckPolicy
+	tokens      map[string]tokenInfo
+	seq         int64 // arrival order across all tables
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	handlers  sync.WaitGroup // stream handlers and their helper goroutines
+	serving   sync.WaitGroup // Serve goroutines
+}
+
+// Start listens on loopback addresses and serves until Close. ctx bounds
+// only the start-up (listening, certificate generation); cancelling it later
+// does not stop the server. It fails if an address is not a loopback address
+// or cannot be bound.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	if opts.HTTPAddr == "" {
+		opts.HTTPAddr = DefaultAddr
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = "local-secret-" + randomHex(16)
+	}
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = DefaultTokenLifetime
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if opts.HTTPTLS && !opts.TLS {
+		opts.TLS = true
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for name, a := range map[string]string{"Addr": opts.Addr, "HTTPAddr": opts.HTTPAddr} {
+		if err := checkLoopback(a); err != nil {
+			return nil, fmt.Errorf("zerobuslocal: Options.%s: %w", name, err)
+		}
+	}
+
+	s := &Server{
+		opts:         opts,
+		log:          log,
+		events:       newEventLog(),
+		clientID:     opts.ClientID,
+		clientSecret: opts.ClientSecret,
+		tables:       map[string]*table{},
+		ackPolicies:  map[string]AckPolicy{},
+		tokens:       map[string]tokenInfo{},
+		closing:      make(chan struct{}),
+	}
+	s.tokenLifetime.Store(int64(opts.TokenLifetime))
+
+	var tlsCfg *tls.Config
+	if opts.TLS {
+		var err error
+		tlsCfg, s.caPEM, err = generateTLS()
+		if err != nil {
+			return nil, fmt.Errorf("zerobuslocal: generating TLS certificate: %w", err)
+		}
+	}
+
+	lc := net.ListenConfig{}
+	gl, err := lc.Listen(ctx, "tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("zerobuslocal: listening on Options.Addr %q: %w", opts.Addr, err)
+	}
+	hl, err := lc.Listen(ctx, "tcp", opts.HTTPAddr)
+	if err != nil {
+		gl.Close()
+		return nil, fmt.Errorf("zerobuslocal: listening on Options.HTTPAddr %q: %w", opts.HTTPAddr, err)
+	}
+	s.grpcLis = newTrackingListener(gl)
+	s.httpLis = hl
+
+	scheme := "http"
+	if opts.TLS {
+		scheme = "https"
+	}
+	s.endpoint = scheme + "://" + gl.Addr().String()
+	httpScheme := "http"
+	if opts.HTTPTLS {
+		httpScheme = "https"
+		httpCfg := tlsCfg.Clone()
+		httpCfg.NextProtos = []string{"http/1.1"}
+		s.httpLis = tls.NewListener(hl, httpCfg)
+	}
+	s.workspaceURL = httpScheme + "://" + hl.Addr().String()
+	s.workspaceIDs = map[string]bool{"localhost": true}
+	if host, _, err := net.SplitHostPort(gl.Addr().String()); err == nil {
+		s.workspaceIDs[firstLabel(host)] = true
+	}
+	if opts.WorkspaceID != "" {
+		s.workspaceIDs[opts.WorkspaceID] = true
+	}
+
+	gopts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(opts.MaxMessageBytes),
+		grpc.MaxSendMsgSize(opts.MaxMessageBytes),
+		grpc.WaitForHandlers(true),
+		// Large HTTP/2 flow-control windows let a pipelining client keep
+		// several 10 MiB messages in flight without waiting for window
+		// updates; the bigger read buffer cuts read syscalls for them.
+		grpc.InitialWindowSize(grpcWindow),
+		grpc.InitialConnWindowSize(grpcWindow),
+		grpc.ReadBufferSize(grpcReadBuffer),
+		// Ingest messages are parsed without copying each record.
+		grpc.ForceServerCodecV2(newServerCodec()),
+	}
+	if tlsCfg != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	s.grpcSrv = grpc.NewServer(gopts...)
+	zerobuspb.RegisterZerobusServer(s.grpcSrv, &service{s: s})
+
+	s.httpSrv = &http.Server{
+		Handler:           s.httpHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	s.serving.Add(2)
+	go func() {
+		defer s.serving.Done()
+		if err := s.grpcSrv.Serve(s.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Warn("zerobuslocal: gRPC serve ended", "err", err)
+		}
+	}()
+	go func() {
+		defer s.serving.Done()
+		if err := s.httpSrv.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("zerobuslocal: HTTP serve ended", "err", err)
+		}
+	}()
+	s.log.Info("zerobuslocal: started", "endpoint", s.endpoint, "workspace_url", s.workspaceURL)
+	return s, nil
+}
+
+// Endpoint is the Zerobus endpoint to give clients: "http://127.0.0.1:PORT"
+// (plaintext h2c) or "https://127.0.0.1:PORT" with Options.TLS.
+func (s *Server) Endpoint() string { return s.endpoint }
+
+// Addr is the gRPC listen address "127.0.0.1:PORT" (Endpoint without scheme).
+func (s *Server) Addr() string { return s.grpcLis.Addr().String() }
+
+// WorkspaceURL is the base URL of the token endpoint (POST /oidc/v1/token)
+// and the inspection API: "http://127.0.0.1:HTTPPORT".
+func (s *Server) WorkspaceURL() string { return s.workspaceURL }
+
+// ClientID is the OAuth client id the token endpoint accepts.
+func (s *Server) ClientID() string { return s.clientID }
+
+// ClientSecret is the OAuth client secret the token endpoint accepts.
+func (s *Server) ClientSecret() string { return s.clientSecret }
+
+// CACertPEM is the PEM certificate of the CA that signed the server
+// certificate with Options.TLS (add it to the client's trusted roots); nil
+// without TLS.
+func (s *Server) CACertPEM() []byte {
+	if s.caPEM == nil {
+		return nil
+	}
+	return append([]byte(nil), s.caPEM...)
+}
+
+// SetAckPolicy overrides the ack policy of table for streams created
+// afterwards ("" changes the default of every table without an override).
+func (s *Server) SetAckPolicy(table string, p AckPolicy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if table == "" {
+		s.opts.AckPolicy = p
+		return
+	}
+	s.ackPolicies[table] = p
+}
+
+func (s *Server) ackPolicy(table string) AckPolicy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.ackPolicies[table]; ok {
+		return p
+	}
+	return s.opts.AckPolicy
+}
+
+func (s *Server) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close stops both listeners, ends every open stream with UNAVAILABLE, waits
+// for all server goroutines to return and, with Options.DataDir, writes the
+// stored tables to disk. Stored rows stay readable after Close. It is
+// idempotent; later calls return the first call's result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		done := make(chan struct{})
+		go func() {
+			s.grpcSrv.GracefulStop()
+			close(done)
+		}()
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-done:
+		case <-t.C:
+			s.grpcSrv.Stop()
+			<-done
+		}
+		t.Stop()
+		errHTTP := s.httpSrv.Close()
+		s.grpcLis.closeAll()
+		s.handlers.Wait()
+		s.serving.Wait()
+		var errPersist error
+		if s.opts.DataDir != "" {
+			errPersist = s.Persist()
+		}
+		s.closeErr = errors.Join(errHTTP, errPersist)
+		s.log.Info("zerobuslocal: closed")
+	})
+	return s.closeErr
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("address %q is not a loopback address (use 127.0.0.1)", addr)
+	}
+	return nil
+}
+
+func firstLabel(host string) string {
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' {
+			return host[:i]
+		}
+	}
+	return host
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("zerobuslocal: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// trackingListener remembers accepted connections by remote address so a
+// fault can close the connection under a given RPC.
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[string]net.Conn
+}
+
+func newTrackingListener(l net.Listener) *trackingListener {
+	return &trackingListener{Listener: l, conns: map[string]net.Conn{}}
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	l.conns[c.RemoteAddr().String()] = tc
+	l.mu.Unlock()
+	return tc, nil
+}
+
+// drop closes the connection whose remote address is addr.
+func (l *trackingListener) drop(addr string) bool {
+	l.mu.Lock()
+	c, ok := l.conns[addr]
+	l.mu.Unlock()
+	if ok {
+		c.Close()
+	}
+	return ok
+}
+
+func (l *trackingListener) closeAll() {
+	l.mu.Lock()
+	conns := make([]net.Conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	l    *trackingListener
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		if c.l.conns[c.RemoteAddr().String()] == net.Conn(c) {
+			delete(c.l.conns, c.RemoteAddr().String())
+		}
+		c.l.mu.Unlock()
+	})
+	return c.Conn.Close()
+}

@@ -1,0 +1,181 @@
+package zerobuslocal
+
+import (
+	"fmt"
+	"sync"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+)
+
+// Storage: every accepted request message becomes one block. A block keeps
+// the raw records in one buffer: the received message itself when
+// serverCodec parsed it without copying, else a range of its stream's arena
+// (no allocation per record either way). It decodes them into dynamic messages only
+// when Rows, ArrowBatch, the HTTP API or Persist first ask, caching the
+// result. Records were fully validated on ingest, so decoding cannot fail.
+
+// source is what the blocks of one RPC share.
+type source struct {
+	streamID string
+	// md is the descriptor PROTO records are encoded with; tableMD the
+	// table's. When they differ, decoded messages are copied by name.
+	md, tableMD protoreflect.MessageDescriptor
+}
+
+type block struct {
+	src      *source
+	offset   int64 // wire offset of the request message
+	firstSeq int64 // Seq of record 0
+	json     bool
+	buf      []byte // holds the records (and maybe protobuf framing)
+	spans    []span // record i is buf[spans[i].start:spans[i].end]
+
+	once sync.Once
+	msgs []*dynamicpb.Message // nil entries for raw JSON tables
+}
+
+func (b *block) len() int { return len(b.spans) }
+
+func (b *block) record(i int) []byte {
+	s := b.spans[i]
+	return b.buf[s.start:s.end:s.end]
+}
+
+// messages decodes the block once (safe for concurrent callers).
+func (b *block) messages() []*dynamicpb.Message {
+	b.once.Do(func() {
+		if b.msgs != nil || b.src.tableMD == nil {
+			return
+		}
+		msgs := make([]*dynamicpb.Message, len(b.spans))
+		for i := range msgs {
+			m, err := decodeRecord(b.src, b.record(i))
+			if err != nil {
+				// Validated on ingest: this is a bug, not bad input.
+				panic(fmt.Sprintf("zerobuslocal: stored record %d of stream %s offset %d no longer decodes: %v", i, b.src.streamID, b.offset, err))
+			}
+			msgs[i] = m
+		}
+		b.msgs = msgs
+	})
+	return b.msgs
+}
+
+// decodeRecord decodes one validated PROTO record into a message of the
+// table's descriptor.
+func decodeRecord(src *source, rec []byte) (*dynamicpb.Message, error) {
+	m, err := protoarrow.Unmarshal(src.md, rec)
+	if err != nil || src.md == src.tableMD {
+		return m, err
+	}
+	out := dynamicpb.NewMessage(src.tableMD)
+	copyByName(out, m)
+	return out, nil
+}
+
+// Arena chunk sizes: a stream's first chunk is small so that many short
+// streams stay cheap; chunks double up to maxChunk. Blocks bigger than half
+// a chunk get a buffer of their own.
+const (
+	minChunk = 4 << 10
+	maxChunk = 4 << 20
+)
+
+// arena hands out append-only byte ranges; owned by one RPC goroutine.
+type arena struct {
+	chunk []byte
+}
+
+// copyRecords copies records back to back into arena memory and returns
+// the buffer and their spans in it.
+func (a *arena) copyRecords(records [][]byte) ([]byte, []span) {
+	total := 0
+	for _, r := range records {
+		total += len(r)
+	}
+	var buf []byte
+	switch {
+	case total > maxChunk/2:
+		buf = make([]byte, 0, total)
+	default:
+		if cap(a.chunk)-len(a.chunk) < total {
+			size := min(maxChunk, max(minChunk, 2*cap(a.chunk)))
+			for size < total {
+				size *= 2
+			}
+			a.chunk = make([]byte, 0, size)
+		}
+		start := len(a.chunk)
+		a.chunk = a.chunk[:start+total]
+		buf = a.chunk[start:start:start+total]
+	}
+	spans := make([]span, len(records))
+	for i, r := range records {
+		start := uint32(len(buf))
+		buf = append(buf, r...)
+		spans[i] = span{start, uint32(len(buf))}
+	}
+	return buf, spans
+}
+
+// blockRange is a snapshot of the blocks of a table: rows first..first+n of
+// the concatenation.
+type blockRange struct {
+	blocks []*block
+	skip   int // rows of blocks[0] already dropped
+	count  int
+}
+
+func (t *table) snapshot() blockRange {
+	return blockRange{blocks: append([]*block(nil), t.blocks...), skip: t.skip, count: t.count}
+}
+
+// each calls fn for every row of the range in order.
+func (br blockRange) each(fn func(b *block, i int)) {
+	for bi, b := range br.blocks {
+		i := 0
+		if bi == 0 {
+			i = br.skip
+		}
+		for ; i < b.len(); i++ {
+			fn(b, i)
+		}
+	}
+}
+
+// appendBlock adds b to t (s.mu held) and drops the oldest rows over the
+// server's MaxStoredRows.
+func (s *Server) appendBlock(t *table, b *block) {
+	b.firstSeq = s.seq + 1
+	s.seq += int64(b.len())
+	t.blocks = append(t.blocks, b)
+	t.count += b.len()
+	limit := s.opts.MaxStoredRows
+	if limit <= 0 || t.count <= limit {
+		return
+	}
+	drop := t.count - limit
+	t.count = limit
+	s.stats.rowsDropped.Add(int64(drop))
+	n := 0 // whole blocks dropped
+	for n < len(t.blocks) && drop > 0 {
+		left := t.blocks[n].len() - t.skip
+		if drop < left {
+			t.skip += drop
+			break
+		}
+		drop -= left
+		t.skip = 0
+		n++
+	}
+	if n > 0 {
+		clear(t.blocks[:n])
+		t.blocks = t.blocks[n:]
+		if cap(t.blocks) > 64 && len(t.blocks) < cap(t.blocks)/4 {
+			t.blocks = append([]*block(nil), t.blocks...)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package zerobuslocal
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+)
+
+// ErrTableExists is returned by CreateTable for a name already in use.
+var ErrTableExists = errors.New("zerobuslocal: table already exists")
+
+// ErrNoTable is returned for operations on a table that does not exist.
+var ErrNoTable = errors.New("zerobuslocal: no such table")
+
+// Row is one stored record. Message and Raw must not be modified.
+type Row struct {
+	// StreamID is the stream id the server gave the RPC that sent the record.
+	StreamID string
+	// Offset is the wire offset of the request message that carried it.
+	Offset int64
+	// Index is the record's position inside that request (0 for a single
+	// ingest_record).
+	Index int
+	// Seq is the arrival order across the whole server, from 1.
+	Seq int64
+	// Message is the record decoded with the table's descriptor; nil for a
+	// table without a schema (raw JSON).
+	Message *dynamicpb.Message
+	// Raw is the record as received: protobuf bytes, or the JSON text.
+	Raw []byte
+	// JSON reports whether the record came on a JSON stream.
+	JSON bool
+}
+
+type table struct {
+	name      string
+	desc      *descriptorpb.DescriptorProto // nil: raw JSON table
+	md        protoreflect.MessageDescriptor
+	validator *protoarrow.Validator // for records encoded with md
+
+	blocks []*block // stored request messages, oldest first
+	skip   int      // rows of blocks[0] dropped by MaxStoredRows
+	count  int      // rows stored
+}
+
+func newTable(name string, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) *table {
+	t := &table{name: name, desc: desc, md: md}
+	if md != nil {
+		t.validator = protoarrow.NewValidator(md)
+	}
+	return t
+}
+
+var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$`)
+
+func checkTableName(name string) error {
+	if !tableNameRE.MatchString(name) {
+		return fmt.Errorf("invalid table name %q: want catalog.schema.table, three non-empty parts of ASCII letters, digits and _", name)
+	}
+	return nil
+}
+
+// CreateTable registers table name (catalog.schema.table) with the schema
+// desc, which every stream to it must match and which decodes its records.
+// It fails with ErrTableExists if the name is taken (also by an
+// auto-created table) and with a descriptive error if desc does not resolve.
+// desc is cloned.
+func (s *Server) CreateTable(name string, desc *descriptorpb.DescriptorProto) error {
+	if err := checkTableName(name); err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTable: %w", err)
+	}
+	if desc == nil {
+		return fmt.Errorf("zerobuslocal: CreateTable %q: nil descriptor", name)
+	}
+	desc = proto.Clone(desc).(*descriptorpb.DescriptorProto)
+	md, err := protoarrow.MessageDescriptor(desc)
+	if err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTable %q: %w", name, err)
+	}
+	if _, err := protoarrow.SchemaFromMessage(md); err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTable %q: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tables[name]; ok {
+		return fmt.Errorf("%w: %q", ErrTableExists, name)
+	}
+	s.tables[name] = newTable(name, desc, md)
+	s.events.add(Event{Kind: EventTableCreated, Table: name})
+	return nil
+}
+
+// DropTable removes table name and its rows. It reports whether the table
+// existed. Streams already open to it keep writing to the dropped table.
+func (s *Server) DropTable(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.tables[name]
+	delete(s.tables, name)
+	return ok
+}
+
+// Tables returns the names of all tables, sorted.
+func (s *Server) Tables() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.tables))
+	for n := range s.tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TableDescriptor returns a copy of the schema of table name; nil and false
+// if the table does not exist, nil and true for a raw JSON table.
+func (s *Server) TableDescriptor(name string) (*descriptorpb.DescriptorProto, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[name]
+	if !ok || t.desc == nil {
+		return nil, ok
+	}
+	return proto.Clone(t.desc).(*descriptorpb.DescriptorProto), true
+}
+
+// Rows returns the rows stored in table so far, in arrival order (a copy of
+// the list; Message and Raw are shared and must not be modified). Nil for an
+// unknown table. Records are stored raw and decoded on the first call that
+// needs them (then cached), so the first Rows or ArrowBatch after a large
+// ingest costs the decoding; no server lock is held meanwhile.
+func (s *Server) Rows(table string) []Row {
+	s.mu.Lock()
+	t, ok := s.tables[table]
+	var br blockRange
+	if ok {
+		br = t.snapshot()
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	rows := make([]Row, 0, br.count)
+	var msgs []*dynamicpb.Message
+	var last *block
+	br.each(func(b *block, i int) {
+		if b != last {
+			msgs, last = b.messages(), b
+		}
+		row := Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i), Raw: b.record(i), JSON: b.json}
+		if msgs != nil {
+			row.Message = msgs[i]
+		}
+		rows = append(rows, row)
+	})
+	return rows
+}
+
+// RecordCount returns the number of rows stored in table (0 if unknown).
+func (s *Server) RecordCount(table string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tables[table]; ok {
+		return t.count
+	}
+	return 0
+}
+
+// ArrowBatch returns every row of table as one Arrow record batch, in
+// arrival order, with the schema protoarrow derives from the table's
+// descriptor. The caller must Release it. A nil mem means
+// memory.DefaultAllocator. It fails for unknown tables and raw JSON tables.
+func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBatch, error) {
+	s.mu.Lock()
+	t, ok := s.tables[table]
+	var md protoreflect.MessageDescriptor
+	var br blockRange
+	if ok && t.md != nil {
+		md = t.md
+		br = t.snapshot()
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoTable, table)
+	}
+	if md == nil {
+		return nil, fmt.Errorf("zerobuslocal: table %q has no schema (it was created by a JSON stream); read it with Rows", table)
+	}
+	msgs := make([]protoreflect.Message, 0, br.count)
+	br.each(func(b *block, i int) {
+		msgs = append(msgs, b.messages()[i])
+	})
+	return protoarrow.FromMessages(mem, md, msgs)
+}
+
+// lookupTable returns the table, creating it from desc (nil for a JSON
+// stream) when allowed.
+func (s *Server) lookupTable(name string, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) (*table, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tables[name]; ok {
+		return t, false, nil
+	}
+	if s.opts.DisableAutoCreate {
+		return nil, false, fmt.Errorf("%w: %q", ErrNoTable, name)
+	}
+	t := newTable(name, desc, md)
+	s.tables[name] = t
+	s.events.add(Event{Kind: EventTableCreated, Table: name})
+	return t, true, nil
+}
+
+// store appends one request message's records atomically and stamps their
+// Seq. The lock covers only the append.
+func (s *Server) store(t *table, b *block) {
+	s.mu.Lock()
+	s.appendBlock(t, b)
+	s.mu.Unlock()
+	s.stats.recordsStored.Add(int64(b.len()))
+}

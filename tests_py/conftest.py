@@ -1,0 +1,84 @@
+"""Fixtures of the zerobus_py test suite.
+
+Every test talks to a real peer: the Go local Zerobus server started in this
+process (zerobus_py.local.LocalServer) once per session. Tests use their own
+table names, so faults injected by one test never reach another.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+# zerobus_py is imported lazily: this directory also holds
+# test_official_sdk_conformance.py, which runs in a venv with the official
+# SDK and without zerobus_py.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from zerobus_py import WrapperConfiguration, ZerobusWrapper
+    from zerobus_py.local import LocalServer
+
+SOURCE_TREE = Path(__file__).resolve().parent.parent / "zerobus_py"
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[LocalServer]:
+    """The session's local Zerobus server (fails clearly when zerobus_py is not built)."""
+    import zerobus_py
+    from zerobus_py.local import LocalServer
+
+    try:
+        zerobus_py.native_version()
+    except ImportError as exc:
+        where = Path(zerobus_py.__file__).parent
+        hint = " (the source tree was imported instead of the installed package)" if where == SOURCE_TREE else ""
+        pytest.fail(f"zerobus_py at {where} has no native module{hint}: run `make py-build` first. {exc}")
+    with LocalServer() as s:
+        yield s
+
+
+@pytest.fixture
+def table_name(request: pytest.FixtureRequest) -> str:
+    """A table name unique to the test: main.pytest.<test>_<random>."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:60]
+    return f"main.pytest.{base}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def config(server: LocalServer, table_name: str) -> WrapperConfiguration:
+    """A configuration for table_name on the session server, with fast retries."""
+    return server.config(table_name, retry_base_delay_ms=5, retry_max_delay_ms=50)
+
+
+@pytest.fixture
+def wrapper(config: WrapperConfiguration) -> Iterator[ZerobusWrapper]:
+    """A wrapper on config, shut down after the test."""
+    from zerobus_py import ZerobusWrapper
+
+    with ZerobusWrapper(config) as w:
+        yield w
+
+
+def id_batch(start: int, n: int, *, tag: str = "x") -> pa.RecordBatch:
+    """n rows with ids start..start+n-1, a string and a float column."""
+    import pyarrow as pa
+
+    ids = list(range(start, start + n))
+    return pa.record_batch(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "name": pa.array([f"{tag}-{i}" for i in ids]),
+            "score": pa.array([i * 0.5 for i in ids], pa.float64()),
+        }
+    )
+
+
+def stored_ids(server: LocalServer, table: str) -> list[int]:
+    """Sorted ids of the rows the server stored for table."""
+    return sorted(server.table(table).column("id").to_pylist())

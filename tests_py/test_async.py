@@ -1,0 +1,77 @@
+"""The asyncio forms: AsyncZerobusWrapper and ZerobusWrapper.send_batch_async."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import id_batch, stored_ids
+
+from zerobus_py import AsyncZerobusWrapper, WrapperClosedError, WrapperConfiguration, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+def test_async_wrapper_gather(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
+    async def main() -> list[int]:
+        async with AsyncZerobusWrapper(config) as w:
+            results = await asyncio.gather(*(w.send_batch(id_batch(i * 25, 25)) for i in range(8)))
+            await w.flush()
+            assert all(r.success for r in results)
+            return [r.successful_count for r in results]
+
+    assert asyncio.run(main()) == [25] * 8
+    assert stored_ids(server, table_name) == list(range(200))
+
+
+def test_async_does_not_block_the_loop(table_name: str) -> None:
+    # Acks are held back 500 ms: the rows are stored at once but the send
+    # only completes when they are acknowledged. The event loop must observe
+    # the stored rows while the send is still pending.
+    async def main(server: LocalServer) -> bool:
+        async with AsyncZerobusWrapper(server.config(table_name)) as w:
+            task = asyncio.create_task(w.send_batch(id_batch(0, 10)))
+            seen_while_pending = False
+            while not task.done():
+                if server.record_count(table_name) == 10:
+                    seen_while_pending = True
+                    break
+                await asyncio.sleep(0.002)
+            res = await task
+            assert res.success
+        return seen_while_pending
+
+    with LocalServer(ack_delay_ms=500) as s:
+        assert asyncio.run(main(s))
+        assert s.record_count(table_name) == 10
+
+
+def test_send_batch_async_and_sync_context(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
+    async def main(w: ZerobusWrapper) -> int:
+        res = await w.send_batch_async(id_batch(0, 5))
+        return res.successful_count
+
+    with ZerobusWrapper(config) as w:
+        assert asyncio.run(main(w)) == 5
+    assert w.is_closed
+    assert stored_ids(server, table_name) == list(range(5))
+
+
+def test_async_after_shutdown_raises(config: WrapperConfiguration) -> None:
+    async def main() -> None:
+        w = AsyncZerobusWrapper(config)
+        await w.shutdown()
+        await w.shutdown()  # idempotent
+        assert w.is_closed
+        with pytest.raises(WrapperClosedError):
+            await w.send_batch(id_batch(0, 1))
+
+    asyncio.run(main())
+
+
+def test_sync_wrapper_async_context(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
+    async def main() -> None:
+        async with ZerobusWrapper(config) as w:
+            await w.send_batch_async(id_batch(0, 3))
+
+    asyncio.run(main())
+    assert stored_ids(server, table_name) == [0, 1, 2]

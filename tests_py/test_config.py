@@ -1,0 +1,151 @@
+"""WrapperConfiguration: keywords, validation (Go rules), YAML and environment loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import id_batch
+
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+def test_defaults_match_the_original_api() -> None:
+    cfg = WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c")
+    assert cfg.debug_flush_interval_secs == 5
+    assert cfg.debug_max_files_retained == 10
+    assert (cfg.retry_max_attempts, cfg.retry_base_delay_ms, cfg.retry_max_delay_ms) == (5, 100, 30000)
+    assert cfg.zerobus_writer_disabled is False and cfg.debug_enabled is False
+    assert cfg.client_secret is None
+
+
+def test_validate_reports_every_problem() -> None:
+    cfg = WrapperConfiguration(
+        "https://1.zerobus.x.cloud.databricks.com",
+        "a.b",
+        client_id="id",
+        client_secret="sec",
+        unity_catalog_url="https://w.cloud.databricks.com",
+        retry_base_delay_ms=500,
+        retry_max_delay_ms=100,
+        debug_enabled=True,
+    )
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    msg = str(ei.value)
+    assert "3 problems" in msg
+    assert "TableName (yaml table_name, env ZEROBUS_TABLE_NAME)" in msg
+    assert "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS)" in msg
+    assert "DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR)" in msg
+
+
+def test_valid_config_passes(server: LocalServer) -> None:
+    server.config("a.b.c").validate()
+    WrapperConfiguration(None, "a.b.c", zerobus_writer_disabled=True).validate()
+
+
+def test_from_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str) -> None:
+    monkeypatch.setenv("ZB_TEST_SECRET", server.client_secret)
+    path = tmp_path / "zerobus.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "endpoint": server.endpoint,
+                "table_name": table_name,
+                "unity_catalog_url": server.workspace_url,
+                "client_id": server.client_id,
+                "client_secret": "${ZB_TEST_SECRET}",
+                "retry_max_attempts": 7,
+                "retry_base_delay_ms": 20,
+                "debug_flush_interval_secs": 2,
+                "otlp_endpoint": "http://127.0.0.1:4317",
+                "max_inflight_requests": 50,
+            }
+        )
+    )
+    cfg = WrapperConfiguration.from_yaml(path)
+    assert cfg.endpoint == server.endpoint and cfg.table_name == table_name
+    assert cfg.retry_max_attempts == 7 and cfg.retry_base_delay_ms == 20 and cfg.retry_max_delay_ms == 30000
+    assert cfg.debug_flush_interval_secs == 2 and cfg.max_inflight_requests == 50
+    assert isinstance(cfg.observability_config, ObservabilityConfig)
+    assert cfg.observability_config.endpoint == "http://127.0.0.1:4317"
+    assert cfg.client_secret == "<redacted>"
+    assert server.client_secret not in repr(cfg)
+    # the ${ENV} secret was expanded by the Go loader and works
+    with ZerobusWrapper(cfg) as w:
+        assert w.send_batch(id_batch(0, 3)).success
+    assert server.record_count(table_name) == 3
+
+
+def test_from_yaml_errors_name_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("endpoint: http://127.0.0.1:1\ntable_nmae: a.b.c\nretry_max_attempts: many\n")
+    with pytest.raises(ConfigurationError) as ei:
+        WrapperConfiguration.from_yaml(path)
+    msg = str(ei.value)
+    assert str(path) in msg
+    assert "table_nmae" in msg and 'did you mean "table_name"' in msg
+    assert "retry_max_attempts" in msg and "many" in msg
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        WrapperConfiguration.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_from_env(monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str) -> None:
+    env = {
+        "ZEROBUS_ENDPOINT": server.endpoint,
+        "ZEROBUS_TABLE_NAME": table_name,
+        "UNITY_CATALOG_URL": server.workspace_url,
+        "ZEROBUS_CLIENT_ID": server.client_id,
+        "ZEROBUS_CLIENT_SECRET": server.client_secret,
+        "RETRY_MAX_ATTEMPTS": "3",
+        "DEBUG_MAX_FILES_RETAINED": "4",
+        "ZEROBUS_WRITER_DISABLED": "false",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    cfg = WrapperConfiguration.from_env()
+    assert cfg.table_name == table_name and cfg.retry_max_attempts == 3 and cfg.debug_max_files_retained == 4
+    with ZerobusWrapper(cfg) as w:
+        assert w.send_batch(id_batch(0, 2)).success
+    assert server.record_count(table_name) == 2
+
+
+def test_from_env_fallbacks_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k in ("ZEROBUS_CLIENT_ID", "ZEROBUS_CLIENT_SECRET", "UNITY_CATALOG_URL"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("DATABRICKS_HOST", "https://w.cloud.databricks.com")
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", "fallback-id")
+    cfg = WrapperConfiguration.from_env()
+    assert cfg.unity_catalog_url == "https://w.cloud.databricks.com" and cfg.client_id == "fallback-id"
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "lots")
+    monkeypatch.setenv("DEBUG_ENABLED", "perhaps")
+    with pytest.raises(ConfigurationError) as ei:
+        WrapperConfiguration.from_env()
+    assert "RETRY_MAX_ATTEMPTS" in str(ei.value) and "DEBUG_ENABLED" in str(ei.value)
+
+
+def test_secret_with_dollar_brace_is_literal(server: LocalServer, table_name: str) -> None:
+    # "${" in a value given in code is not an environment reference
+    cfg = server.config(table_name, client_secret="a${NOT_A_VAR}b")
+    cfg.validate()
+    assert cfg.to_settings(include_secret=True)["client_secret"] == "a${NOT_A_VAR}b"
+
+
+def test_observability_config_dict_and_copy() -> None:
+    cfg = WrapperConfiguration(
+        None,
+        "a.b.c",
+        zerobus_writer_disabled=True,
+        observability_enabled=True,
+        observability_config={"endpoint": "http://127.0.0.1:4318", "protocol": "http"},
+    )
+    s = cfg.to_settings()
+    assert s["otlp_endpoint"] == "http://127.0.0.1:4318" and s["otlp_protocol"] == "http"
+    cfg.validate()
+    other = cfg.copy(table_name="x.y.z")
+    assert other.table_name == "x.y.z" and other.observability_config == cfg.observability_config
+    assert other != cfg and cfg.copy() == cfg
+    with pytest.raises(ConfigurationError, match="unknown key"):
+        WrapperConfiguration(None, "a.b.c", observability_config={"endpiont": "x"}).to_settings()

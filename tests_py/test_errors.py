@@ -1,0 +1,180 @@
+"""Each exception class raised by a real fault, caught as ZerobusError and as its builtin."""
+
+from __future__ import annotations
+
+import builtins
+
+import pyarrow as pa
+import pytest
+from conftest import id_batch
+
+import zerobus_py
+from zerobus_py import (
+    AuthenticationError,
+    CancelledError,
+    ConfigurationError,
+    ConversionError,
+    RetryExhausted,
+    TokenRefreshError,
+    TransmissionError,
+    WrapperClosedError,
+    WrapperConfiguration,
+    ZerobusConnectionError,
+    ZerobusError,
+    ZerobusWrapper,
+)
+from zerobus_py.local import LocalServer
+
+FAST = {"retry_base_delay_ms": 1, "retry_max_delay_ms": 5}
+
+
+def _send_expecting(cfg: WrapperConfiguration, exc: type[BaseException], rows: int = 3) -> ZerobusError:
+    batch = id_batch(0, rows)
+    w = ZerobusWrapper(cfg)
+    try:
+        with pytest.raises(exc) as ei:
+            w.send_batch(batch)
+    finally:
+        w.shutdown(timeout=2)
+    err = ei.value
+    assert isinstance(err, ZerobusError)
+    # a whole-batch failure lists every row as failed, for quarantine
+    assert err.result is not None
+    assert (err.result.total_rows, err.result.failed_count, err.result.successful_count) == (rows, rows, 0)
+    assert err.result.error is err
+    assert err.result.extract_failed_batch(batch).equals(batch)
+    return err
+
+
+def test_configuration_error(server: LocalServer) -> None:
+    cfg = WrapperConfiguration("ftp://nowhere", "not-a-table", client_secret="s3cr3t-value", retry_max_attempts=-1)
+    with pytest.raises(ValueError) as ei:
+        ZerobusWrapper(cfg)
+    err = ei.value
+    assert isinstance(err, ConfigurationError) and isinstance(err, ZerobusError)
+    msg = str(err)
+    # every problem at once, each naming the field, YAML key and env variable
+    for fragment in ("TableName", "table_name", "ZEROBUS_TABLE_NAME", "Endpoint", "ClientID", "RetryMaxAttempts"):
+        assert fragment in msg, fragment
+    assert "s3cr3t-value" not in msg and "s3cr3t-value" not in repr(err)
+    with pytest.raises(ConfigurationError):
+        cfg.validate()
+
+
+def test_configuration_error_for_wrong_python_type() -> None:
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="retry_max_attempts: expected int"):
+        cfg.validate()
+
+
+def test_authentication_error_bad_secret(server: LocalServer, table_name: str) -> None:
+    err = _send_expecting(server.config(table_name, client_secret="wrong-secret-123", **FAST), PermissionError)
+    assert isinstance(err, AuthenticationError)
+    assert "client" in str(err).lower()
+    assert "wrong-secret-123" not in str(err) and server.client_secret not in str(err)
+
+
+def test_authentication_error_permission_denied(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "error", code="PERMISSION_DENIED", persistent=True)
+    err = _send_expecting(server.config(table_name, **FAST), AuthenticationError)
+    assert isinstance(err, PermissionError)
+    assert table_name in str(err)
+
+
+def test_connection_error_after_retries(server: LocalServer, table_name: str) -> None:
+    cfg = server.config(table_name, retry_max_attempts=2, **FAST)
+    cfg.endpoint = "http://127.0.0.1:1"  # nothing listens there
+    err = _send_expecting(cfg, ZerobusConnectionError)
+    assert isinstance(err, builtins.ConnectionError)
+    assert isinstance(err, zerobus_py.ConnectionError)
+    # the retries were exhausted: it is also a RetryExhausted / TimeoutError
+    assert isinstance(err, RetryExhausted) and isinstance(err, TimeoutError)
+    assert err.cause_kind == "connection"
+    assert "127.0.0.1:1" in str(err)
+
+
+def test_conversion_error(server: LocalServer, table_name: str) -> None:
+    batch = pa.record_batch({"id": pa.array([1, 2]), "bool": pa.array([True, False])})  # a protobuf keyword
+    with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ValueError) as ei:
+        w.send_batch(batch)
+    assert isinstance(ei.value, ConversionError)
+    assert '"bool"' in str(ei.value) and "rename" in str(ei.value)
+
+
+def test_transmission_error(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "error", code="INVALID_ARGUMENT", message="schema mismatch x42", persistent=True)
+    err = _send_expecting(server.config(table_name, **FAST), RuntimeError)
+    assert isinstance(err, TransmissionError)
+    assert "InvalidArgument" in str(err) and "schema mismatch x42" in str(err)
+
+
+def test_retry_exhausted(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "error", code="UNAVAILABLE", persistent=True)
+    err = _send_expecting(server.config(table_name, retry_max_attempts=3, **FAST), TimeoutError)
+    assert isinstance(err, RetryExhausted)
+    assert "3 attempts" in str(err)
+    assert server.stats()["faults_fired"] >= 3
+
+
+def test_token_refresh_error(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "token_error", http_status=503, persistent=True)
+    err = _send_expecting(server.config(table_name, retry_max_attempts=2, **FAST), TokenRefreshError)
+    assert isinstance(err, builtins.ConnectionError) and isinstance(err, RetryExhausted)
+    assert "HTTP 503" in str(err)
+    assert server.client_secret not in str(err)
+
+
+def test_wrapper_closed_error(config: WrapperConfiguration) -> None:
+    w = ZerobusWrapper(config)
+    w.shutdown()
+    w.shutdown()  # idempotent
+    assert w.is_closed
+    for call in (lambda: w.send_batch(id_batch(0, 1)), w.flush):
+        with pytest.raises(RuntimeError) as ei:
+            call()
+        assert isinstance(ei.value, WrapperClosedError) and isinstance(ei.value, ZerobusError)
+        assert "shut down" in str(ei.value)
+
+
+def test_cancelled_error_on_timeout(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "stall_acks", persistent=True)
+    w = ZerobusWrapper(server.config(table_name, **FAST))
+    with pytest.raises(TimeoutError) as ei:
+        w.send_batch(id_batch(0, 4), timeout=0.3)
+    err = ei.value
+    assert isinstance(err, CancelledError)
+    assert err.result is not None and err.result.failed_count == 4
+    # closing cannot flush stalled requests within its timeout either
+    with pytest.raises(CancelledError):
+        w.shutdown(timeout=0.3)
+    assert w.is_closed
+
+
+def test_native_messages_map_to_classes() -> None:
+    from zerobus_py._errors import from_native
+
+    cases = {
+        "configuration": ConfigurationError,
+        "authentication": AuthenticationError,
+        "connection": ZerobusConnectionError,
+        "conversion": ConversionError,
+        "transmission": TransmissionError,
+        "retry_exhausted": RetryExhausted,
+        "token_refresh": TokenRefreshError,
+        "closed": WrapperClosedError,
+        "canceled": CancelledError,
+    }
+    for kind, cls in cases.items():
+        err = from_native(RuntimeError(f"[zerobus:{kind}] zerobus: something about {kind}"))
+        assert type(err) is cls, kind
+        assert str(err) == f"zerobus: something about {kind}"
+    assert type(from_native(RuntimeError("plain"))) is ZerobusError
+
+
+def test_star_import_does_not_shadow_builtins() -> None:
+    ns: dict[str, object] = {}
+    exec("from zerobus_py import *", ns)
+    assert "ConnectionError" not in ns
+    assert ns["ZerobusConnectionError"] is zerobus_py.ConnectionError
+    for name in zerobus_py.__all__:
+        assert not hasattr(builtins, name), name

@@ -1,0 +1,155 @@
+"""Every accepted input kind: pyarrow batch/table/reader, pandas, polars, PyCapsule objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import id_batch, stored_ids
+
+from zerobus_py import ZerobusWrapper, _arrow
+from zerobus_py.local import LocalServer
+
+
+def test_record_batch(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    res = wrapper.send_batch(id_batch(0, 10))
+    assert res.success and res.total_rows == 10 and res.successful_rows == list(range(10))
+    got = server.table(table_name).sort_by("id")
+    assert got.equals(pa.Table.from_batches([id_batch(0, 10)]))
+
+
+def test_table_with_many_chunks(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    table = pa.Table.from_batches([id_batch(i * 7, 7) for i in range(5)])
+    assert table.column("id").num_chunks == 5
+    res = wrapper.send_batch(table)
+    assert res.success and res.total_rows == 35 and res.successful_count == 35
+    assert stored_ids(server, table_name) == list(range(35))
+
+
+def test_empty_inputs(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    empty = id_batch(0, 0)
+    res = wrapper.send_batch(empty)
+    assert res.success and res.total_rows == 0 and res.failed_rows == [] and res.successful_rows == []
+    res = wrapper.send_batch(pa.RecordBatchReader.from_batches(empty.schema, []))
+    assert res.success and res.total_rows == 0
+    assert server.record_count(table_name) == 0
+
+
+def test_reader_is_streamed_not_materialised(
+    monkeypatch: pytest.MonkeyPatch, wrapper: ZerobusWrapper, server: LocalServer, table_name: str
+) -> None:
+    # One payload per batch, so each batch is handed to Go separately.
+    monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 1)
+    seen_stored: list[int] = []
+
+    def gen() -> Iterator[pa.RecordBatch]:
+        for i in range(12):
+            seen_stored.append(server.record_count(table_name))
+            yield id_batch(i * 100, 100)
+
+    schema = id_batch(0, 1).schema
+    res = wrapper.send_batch(pa.RecordBatchReader.from_batches(schema, gen()))
+    assert res.success and res.total_rows == 1200
+    assert stored_ids(server, table_name) == list(range(1200))
+    # When the last batches were produced, earlier ones had already been stored:
+    # the reader is consumed while sending, never read whole up front.
+    assert seen_stored[0] == 0
+    assert seen_stored[-1] >= 600, seen_stored
+
+
+def test_large_batch_split_into_payloads(
+    monkeypatch: pytest.MonkeyPatch, wrapper: ZerobusWrapper, server: LocalServer, table_name: str
+) -> None:
+    monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 16 << 10)
+    batch = id_batch(0, 5000)
+    assert len(list(_arrow.payloads(_arrow.normalize(batch), 16 << 10))) > 3
+    res = wrapper.send_batch(batch)
+    assert res.success and res.total_rows == 5000 and res.successful_count == 5000
+    assert stored_ids(server, table_name) == list(range(5000))
+
+
+def test_pandas_dataframe(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    df = pd.DataFrame(
+        {
+            "id": [3, 1, 2],
+            "name": ["c", "a", None],
+            "score": [1.5, float("nan"), 2.5],
+            "ts": pd.to_datetime(["2024-01-01 00:00:01", "2024-01-01 00:00:00", None]),
+            "cat": pd.Categorical(["x", "y", "x"]),
+        },
+        index=[10, 20, 30],  # the index is not sent
+    )
+    res = wrapper.send_batch(df)
+    assert res.success and res.total_rows == 3
+    got = server.table(table_name).sort_by("id")
+    assert got.column_names == ["id", "name", "score", "ts", "cat"]
+    assert got.column("id").to_pylist() == [1, 2, 3]
+    assert got.column("name").to_pylist() == ["a", None, "c"]
+    assert got.column("ts").to_pylist() == [1_704_067_200_000_000, None, 1_704_067_201_000_000]
+    assert got.column("cat").to_pylist() == ["y", "x", "x"]
+    # extract returns pandas rows by position
+    assert res.extract_successful_batch(df).equals(df)
+    assert res.extract_failed_batch(df).empty
+
+
+def test_polars_dataframe(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    df = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "name": ["a", None, "c"],
+            "tags": [["x"], [], ["y", "z"]],
+            "point": [{"x": 1.0, "y": 2.0}, None, {"x": 3.0, "y": None}],
+        }
+    )
+    res = wrapper.send_batch(df)
+    assert res.success and res.total_rows == 3
+    got = server.table(table_name).sort_by("id")
+    assert got.column("name").to_pylist() == ["a", None, "c"]
+    assert got.column("tags").to_pylist() == [["x"], [], ["y", "z"]]
+    assert got.column("point").to_pylist() == [{"x": 1.0, "y": 2.0}, None, {"x": 3.0, "y": None}]
+    out = res.extract_successful_batch(df)
+    assert isinstance(out, pl.DataFrame) and out.equals(df)
+
+
+class StreamOnly:
+    """Exposes only the Arrow PyCapsule stream protocol."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+class ArrayOnly:
+    """Exposes only the Arrow PyCapsule array protocol (a struct array = a batch)."""
+
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self._batch = batch
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> Any:
+        return self._batch.__arrow_c_array__(requested_schema)
+
+
+def test_pycapsule_stream(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    table = pa.Table.from_batches([id_batch(0, 4), id_batch(4, 4)])
+    res = wrapper.send_batch(StreamOnly(table))
+    assert res.success and res.total_rows == 8
+    assert stored_ids(server, table_name) == list(range(8))
+    assert res.extract_successful_batch(StreamOnly(table)).equals(table)
+
+
+def test_pycapsule_array(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    res = wrapper.send_batch(ArrayOnly(id_batch(0, 5)))
+    assert res.success and res.total_rows == 5
+    assert stored_ids(server, table_name) == list(range(5))
+
+
+@pytest.mark.parametrize("bad", [None, 42, [1, 2, 3], {"id": [1]}, "text"])
+def test_unsupported_input_is_type_error(wrapper: ZerobusWrapper, bad: object) -> None:
+    with pytest.raises(TypeError, match="pyarrow RecordBatch"):
+        wrapper.send_batch(bad)

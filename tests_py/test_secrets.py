@@ -1,0 +1,62 @@
+"""Secrets never appear in reprs, getters, results or exceptions."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from conftest import id_batch
+
+from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusError, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+SECRET = "sup3r-s3cret-Value-42"
+
+
+def test_config_never_shows_the_secret() -> None:
+    cfg = WrapperConfiguration(
+        "https://1.zerobus.x.cloud.databricks.com",
+        "a.b.c",
+        client_id="cid",
+        client_secret=SECRET,
+        unity_catalog_url="https://w.cloud.databricks.com",
+    )
+    assert cfg.client_secret == "<redacted>"
+    for text in (repr(cfg), str(cfg), f"{cfg}", str(cfg.to_settings()), str(vars(cfg).get("client_secret"))):
+        assert SECRET not in text
+    assert "client_secret='<redacted>'" in repr(cfg)
+    # it still reaches the Go core
+    assert cfg.to_settings(include_secret=True)["client_secret"] == SECRET
+
+
+def test_wrapper_and_server_reprs(server: LocalServer, table_name: str) -> None:
+    cfg = server.config(table_name)
+    with ZerobusWrapper(cfg) as w:
+        res = w.send_batch(id_batch(0, 2))
+        for text in (repr(w), repr(res), res._repr_html_(), repr(server), repr(cfg)):
+            assert server.client_secret not in text
+
+
+def test_errors_never_contain_the_secret(server: LocalServer, table_name: str) -> None:
+    # rejected by the token endpoint
+    cfg = server.config(table_name, client_secret=SECRET, retry_max_attempts=1)
+    w = ZerobusWrapper(cfg)
+    with pytest.raises(ZerobusError) as ei:
+        w.send_batch(id_batch(0, 2))
+    w.shutdown()
+    err = ei.value
+    texts = [str(err), repr(err), repr(err.result), str(pickle.loads(pickle.dumps(err)))]
+    assert err.result is not None
+    texts += [str(e) for _, e in err.result.failed_rows] + err.result.get_error_messages()
+    for t in texts:
+        assert SECRET not in t
+    # invalid configuration with a secret set
+    bad = WrapperConfiguration("ftp://x", "bad", client_secret=SECRET)
+    with pytest.raises(ConfigurationError) as ci:
+        bad.validate()
+    assert SECRET not in str(ci.value)
+    # a secret of the wrong type is named but not echoed
+    odd = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", client_secret=12345)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as ti:
+        odd.validate()
+    assert "client_secret" in str(ti.value) and "12345" not in str(ti.value)

@@ -1,0 +1,73 @@
+"""zerobus_py: stream Apache Arrow data into Databricks Zerobus.
+
+The work is done by a Go core compiled into this package; this layer accepts
+pyarrow, pandas, polars and Arrow PyCapsule data and maps results and errors to
+Python objects. The names match the original Python API, so migrating is
+changing the import line::
+
+    from zerobus_py import WrapperConfiguration, ZerobusWrapper
+
+    config = WrapperConfiguration(
+        "https://<workspace-id>.zerobus.<region>.cloud.databricks.com",
+        "catalog.schema.table",
+        client_id="...", client_secret="...",
+        unity_catalog_url="https://<workspace>.cloud.databricks.com",
+    )
+    with ZerobusWrapper(config) as wrapper:
+        result = wrapper.send_batch(record_batch)
+        if not result.success:
+            quarantine(result.extract_failed_batch(record_batch))
+
+Submodules: :mod:`zerobus_py.local` (an in-process local Zerobus server) and
+:mod:`zerobus_py.debug` (reading debug files).
+"""
+
+from __future__ import annotations
+
+from ._config import ObservabilityConfig, WrapperConfiguration
+from ._errors import (
+    AuthenticationError,
+    CancelledError,
+    ConfigurationError,
+    ConnectionError,  # noqa: A004, F401 - reachable as zerobus_py.ConnectionError, but not in __all__
+    ConversionError,
+    RetryExhausted,
+    TokenRefreshError,
+    TransmissionError,
+    WrapperClosedError,
+    ZerobusConnectionError,
+    ZerobusError,
+)
+from ._result import TransmissionResult
+from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
+
+__version__ = "0.1.0"
+
+# ConnectionError is deliberately absent: `from zerobus_py import *` must not
+# shadow the builtin. Use ZerobusConnectionError (the same class) or
+# zerobus_py.ConnectionError.
+__all__ = [
+    "AsyncZerobusWrapper",
+    "AuthenticationError",
+    "CancelledError",
+    "ConfigurationError",
+    "ConversionError",
+    "ObservabilityConfig",
+    "RetryExhausted",
+    "TokenRefreshError",
+    "TransmissionError",
+    "TransmissionResult",
+    "WrapperClosedError",
+    "WrapperConfiguration",
+    "ZerobusConnectionError",
+    "ZerobusError",
+    "ZerobusWrapper",
+    "__version__",
+]
+
+
+def native_version() -> str:
+    """Version of the compiled Go facade (matches ``__version__`` in a consistent install)."""
+    from . import _bridge
+
+    return _bridge.native.Version()

@@ -1,0 +1,77 @@
+"""Access to the native (gopy-built) module, with error translation.
+
+The extension lives in ``zerobus_py._native`` (``pybind.py``, ``go.py`` and
+``_zbnative*.so``, produced by ``go tool gopy build`` from the Go package
+``pybind``). It is imported lazily so the pure-Python parts of the package
+(exceptions, configuration objects) import even from a source checkout that
+was never built. Type checkers see the stubs ``_native/*.pyi``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._errors import ZerobusError, from_native
+
+__all__ = ["call", "go", "native", "num_handles"]
+
+_T = TypeVar("_T")
+
+
+class _Lazy:
+    """A module proxy that imports ``zerobus_py._native.<name>`` on first use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._mod: ModuleType | None = None
+
+    def _load(self) -> ModuleType:
+        if self._mod is None:
+            try:
+                self._mod = importlib.import_module(f"{__package__}._native.{self._name}")
+            except ImportError as exc:
+                raise ImportError(
+                    "zerobus_py's native extension is missing or cannot be loaded "
+                    f"({exc}). Install the package with `pip install zerobus-wrapper` "
+                    "(or `pip install .` from a checkout, which needs Go >= 1.24); "
+                    "a source tree that was never built cannot send data."
+                ) from exc
+        return self._mod
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._load(), attr)
+
+
+if TYPE_CHECKING:
+    from ._native import _zbnative as raw
+    from ._native import go
+    from ._native import pybind as native
+else:
+    native = _Lazy("pybind")
+    go = _Lazy("go")
+    raw = _Lazy("_zbnative")
+
+
+def num_handles() -> int:
+    """Number of Go objects currently referenced from Python (gopy's handle
+    table). It returns to its baseline once results and wrappers are garbage
+    collected; the leak tests check that."""
+    return int(raw.NumHandles())
+
+
+def call(fn: Callable[..., _T], *args: object) -> _T:
+    """Call a native function, translating gopy's ``RuntimeError`` (whose
+    message starts with ``[zerobus:<kind>] ``) into the matching
+    :class:`~zerobus_py.ZerobusError` subclass.
+
+    The extension releases the GIL for the duration of the Go call.
+    """
+    try:
+        return fn(*args)
+    except ZerobusError:
+        raise
+    except RuntimeError as exc:
+        raise from_native(exc) from None

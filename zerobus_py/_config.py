@@ -1,0 +1,347 @@
+"""WrapperConfiguration: every setting of a ZerobusWrapper.
+
+The keyword names are those of the original Python API, so migrating is
+changing the import line. Validation, YAML parsing and environment parsing are
+done by the Go core (one set of rules for Go and Python); this module only
+carries values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from . import _bridge
+from ._errors import ConfigurationError
+
+__all__ = ["ObservabilityConfig", "WrapperConfiguration"]
+
+REDACTED: Final = "<redacted>"
+
+
+@dataclass
+class ObservabilityConfig:
+    """OpenTelemetry export settings, used when ``observability_enabled`` is true.
+
+    Attributes:
+        endpoint: OTLP collector, e.g. ``"http://127.0.0.1:4317"`` (YAML
+            ``otlp_endpoint``).
+        protocol: ``"grpc"`` (default) or ``"http"`` (YAML ``otlp_protocol``).
+        output_dir: write OTLP JSON files here instead of (or besides) the
+            endpoint (YAML ``observability_output_dir``).
+        interval_secs: metric export interval; default 10 (YAML
+            ``observability_interval_secs``).
+        log_level: ``debug``, ``info`` (default), ``warn`` or ``error`` (YAML
+            ``log_level``).
+    """
+
+    endpoint: str | None = None
+    protocol: str | None = None
+    output_dir: str | None = None
+    interval_secs: int | None = None
+    log_level: str | None = None
+
+    def to_settings(self) -> dict[str, Any]:
+        """Return the Go core's YAML keys for the fields that are set."""
+        out: dict[str, Any] = {}
+        for key, value in (
+            ("otlp_endpoint", self.endpoint),
+            ("otlp_protocol", self.protocol),
+            ("observability_output_dir", self.output_dir),
+            ("observability_interval_secs", self.interval_secs),
+            ("log_level", self.log_level),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> ObservabilityConfig:
+        """Build from a dict using either the short names (``endpoint``,
+        ``protocol``, ``output_dir``, ``interval_secs``, ``log_level``) or the
+        YAML keys (``otlp_endpoint``, ...). Unknown keys raise
+        :class:`ConfigurationError`."""
+        aliases = {
+            "endpoint": "endpoint",
+            "otlp_endpoint": "endpoint",
+            "protocol": "protocol",
+            "otlp_protocol": "protocol",
+            "output_dir": "output_dir",
+            "observability_output_dir": "output_dir",
+            "interval_secs": "interval_secs",
+            "observability_interval_secs": "interval_secs",
+            "log_level": "log_level",
+        }
+        kw: dict[str, Any] = {}
+        for k, v in m.items():
+            if k not in aliases:
+                raise ConfigurationError(
+                    f"observability_config: unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases)))
+                )
+            kw[aliases[k]] = v
+        return cls(**kw)
+
+
+# (python attribute, YAML key of the Go core, expected python type)
+_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
+    ("endpoint", "endpoint", str),
+    ("table_name", "table_name", str),
+    ("unity_catalog_url", "unity_catalog_url", str),
+    ("client_id", "client_id", str),
+    ("client_secret", "client_secret", str),
+    ("retry_max_attempts", "retry_max_attempts", int),
+    ("retry_base_delay_ms", "retry_base_delay_ms", int),
+    ("retry_max_delay_ms", "retry_max_delay_ms", int),
+    ("debug_enabled", "debug_enabled", bool),
+    ("debug_arrow_enabled", "debug_arrow_enabled", bool),
+    ("debug_protobuf_enabled", "debug_protobuf_enabled", bool),
+    ("debug_output_dir", "debug_output_dir", (str, os.PathLike)),
+    ("debug_flush_interval_secs", "debug_flush_interval_secs", int),
+    ("debug_max_file_size", "debug_max_file_size", int),
+    ("debug_max_files_retained", "debug_max_files_retained", int),
+    ("debug_rotation_interval_secs", "debug_rotation_interval_secs", int),
+    ("observability_enabled", "observability_enabled", bool),
+    ("zerobus_writer_disabled", "zerobus_writer_disabled", bool),
+    ("max_inflight_requests", "max_inflight_requests", int),
+    ("max_inflight_bytes", "max_inflight_bytes", int),
+    ("max_message_bytes", "max_message_bytes", int),
+    ("max_record_bytes", "max_record_bytes", int),
+    ("create_timeout_ms", "create_timeout_ms", int),
+    ("ack_timeout_ms", "ack_timeout_ms", int),
+    ("flush_timeout_ms", "flush_timeout_ms", int),
+    ("streams_per_schema", "streams_per_schema", int),
+    ("all_fields_optional", "all_fields_optional", bool),
+)
+
+_OBS_KEYS: Final = frozenset(
+    {"otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs", "log_level"}
+)
+
+
+class WrapperConfiguration:
+    """Every setting of a :class:`~zerobus_py.ZerobusWrapper`.
+
+    Only ``endpoint`` and ``table_name`` are positional; everything else is a
+    keyword. ``None`` means "the Go core's default" (documented per field).
+    Nothing is checked here: call :meth:`validate` (the wrapper does it too),
+    which applies the Go core's rules and reports every problem at once.
+
+    Args:
+        endpoint: Zerobus gRPC endpoint, ``https://<workspace-id>.zerobus.<region>.cloud.databricks.com``
+            (``http://host:port`` for a local plaintext server). Required unless
+            ``zerobus_writer_disabled``.
+        table_name: target table, ``catalog.schema.table``. Required.
+        client_id: service principal client id (OAuth). Required unless
+            writer disabled.
+        client_secret: service principal secret. Never shown by ``repr``, the
+            ``client_secret`` getter or any error.
+        unity_catalog_url: workspace URL serving ``/oidc/v1/token``.
+        observability_enabled: export OpenTelemetry data (default False).
+        observability_config: :class:`ObservabilityConfig` or a dict of its
+            fields.
+        debug_enabled: write Arrow and protobuf debug files (default False).
+        debug_arrow_enabled: write Arrow IPC debug files only.
+        debug_protobuf_enabled: write protobuf debug files only.
+        debug_output_dir: directory for debug files (required when a debug
+            output is on).
+        debug_flush_interval_secs: flush debug files at least this often (default 5).
+        debug_max_file_size: rotate a debug file after this many bytes
+            (default 128 MiB).
+        debug_max_files_retained: rotated files kept per kind (default 10).
+        retry_max_attempts: attempts for stream creation/recovery (default 5).
+        retry_base_delay_ms: first backoff delay (default 100).
+        retry_max_delay_ms: backoff cap (default 30000).
+        zerobus_writer_disabled: convert (and write debug files) but send
+            nothing; no network or credentials needed (default False).
+        debug_rotation_interval_secs, max_inflight_requests, max_inflight_bytes,
+        max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
+        flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
+            settings of the Go core with the same YAML keys; ``None`` keeps the
+            core default.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        table_name: str | None = None,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        unity_catalog_url: str | None = None,
+        observability_enabled: bool = False,
+        observability_config: ObservabilityConfig | Mapping[str, Any] | None = None,
+        debug_enabled: bool = False,
+        debug_arrow_enabled: bool = False,
+        debug_protobuf_enabled: bool = False,
+        debug_output_dir: str | os.PathLike[str] | None = None,
+        debug_flush_interval_secs: int = 5,
+        debug_max_file_size: int | None = None,
+        debug_max_files_retained: int = 10,
+        retry_max_attempts: int = 5,
+        retry_base_delay_ms: int = 100,
+        retry_max_delay_ms: int = 30000,
+        zerobus_writer_disabled: bool = False,
+        debug_rotation_interval_secs: int | None = None,
+        max_inflight_requests: int | None = None,
+        max_inflight_bytes: int | None = None,
+        max_message_bytes: int | None = None,
+        max_record_bytes: int | None = None,
+        create_timeout_ms: int | None = None,
+        ack_timeout_ms: int | None = None,
+        flush_timeout_ms: int | None = None,
+        streams_per_schema: int | None = None,
+        all_fields_optional: bool | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.table_name = table_name
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.unity_catalog_url = unity_catalog_url
+        self.observability_enabled = observability_enabled
+        self.observability_config = observability_config
+        self.debug_enabled = debug_enabled
+        self.debug_arrow_enabled = debug_arrow_enabled
+        self.debug_protobuf_enabled = debug_protobuf_enabled
+        self.debug_output_dir = debug_output_dir
+        self.debug_flush_interval_secs = debug_flush_interval_secs
+        self.debug_max_file_size = debug_max_file_size
+        self.debug_max_files_retained = debug_max_files_retained
+        self.retry_max_attempts = retry_max_attempts
+        self.retry_base_delay_ms = retry_base_delay_ms
+        self.retry_max_delay_ms = retry_max_delay_ms
+        self.zerobus_writer_disabled = zerobus_writer_disabled
+        self.debug_rotation_interval_secs = debug_rotation_interval_secs
+        self.max_inflight_requests = max_inflight_requests
+        self.max_inflight_bytes = max_inflight_bytes
+        self.max_message_bytes = max_message_bytes
+        self.max_record_bytes = max_record_bytes
+        self.create_timeout_ms = create_timeout_ms
+        self.ack_timeout_ms = ack_timeout_ms
+        self.flush_timeout_ms = flush_timeout_ms
+        self.streams_per_schema = streams_per_schema
+        self.all_fields_optional = all_fields_optional
+
+    # -- the secret ------------------------------------------------------
+
+    @property
+    def client_secret(self) -> str | None:
+        """``"<redacted>"`` when a secret is set, else ``None``. The value
+        itself is only handed to the Go core."""
+        return REDACTED if self._client_secret else None
+
+    @client_secret.setter
+    def client_secret(self, value: str | None) -> None:
+        self._client_secret = value
+
+    # -- conversion ------------------------------------------------------
+
+    def _observability(self) -> ObservabilityConfig | None:
+        oc = self.observability_config
+        if oc is None or isinstance(oc, ObservabilityConfig):
+            return oc
+        if isinstance(oc, Mapping):
+            return ObservabilityConfig.from_mapping(oc)
+        raise ConfigurationError(
+            f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}"
+        )
+
+    def to_settings(self, *, include_secret: bool = False) -> dict[str, Any]:
+        """Return the settings as the Go core's YAML keys (only those set).
+
+        The client secret is ``"<redacted>"`` unless ``include_secret``.
+        Raises :class:`ConfigurationError` naming the field when a value has
+        the wrong Python type.
+        """
+        out: dict[str, Any] = {}
+        for attr, key, typ in _FIELDS:
+            value = self._client_secret if attr == "client_secret" else getattr(self, attr)
+            if value is None:
+                continue
+            if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
+                want = typ.__name__ if isinstance(typ, type) else "str or path"
+                raise ConfigurationError(
+                    f"{attr}: expected {want}, got {type(value).__name__}"
+                    + ("" if attr == "client_secret" else f" {value!r}")
+                )
+            if attr == "client_secret" and not include_secret:
+                value = REDACTED if value else value
+            if isinstance(value, os.PathLike):
+                value = os.fspath(value)
+            out[key] = value
+        obs = self._observability()
+        if obs is not None:
+            out.update(obs.to_settings())
+        return out
+
+    def _native_json(self) -> str:
+        return json.dumps(self.to_settings(include_secret=True))
+
+    def validate(self) -> None:
+        """Check every setting with the Go core's rules.
+
+        Raises :class:`ConfigurationError` listing every problem at once, each
+        naming the field, its YAML key and environment variable. Returns None
+        when the configuration is usable.
+        """
+        _bridge.call(_bridge.native.ValidateConfig, self._native_json())
+
+    @classmethod
+    def _from_settings(cls, settings: Mapping[str, Any]) -> WrapperConfiguration:
+        known = {key: attr for attr, key, _ in _FIELDS}
+        kw: dict[str, Any] = {}
+        obs: dict[str, Any] = {}
+        for key, value in settings.items():
+            if key in _OBS_KEYS:
+                obs[key] = value
+            elif key in known:
+                kw[known[key]] = value
+            # keys this version of the Python layer does not know are ignored
+        cfg = cls(**kw)
+        if obs:
+            cfg.observability_config = ObservabilityConfig.from_mapping(obs)
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> WrapperConfiguration:
+        """Load a YAML file with the Go core's loader (keys as the keyword
+        names; ``${ENV_VAR}`` is expanded; unknown keys are errors naming the
+        key and file). Unset keys keep their defaults.
+
+        Raises :class:`ConfigurationError`.
+        """
+        text = _bridge.call(_bridge.native.LoadConfigYAML, os.fspath(path), json.dumps(dict(os.environ)))
+        return cls._from_settings(json.loads(text))
+
+    @classmethod
+    def from_env(cls) -> WrapperConfiguration:
+        """Build from environment variables with the Go core's rules
+        (ZEROBUS_ENDPOINT, ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL or
+        DATABRICKS_HOST, ZEROBUS_CLIENT_ID, ZEROBUS_CLIENT_SECRET,
+        RETRY_MAX_ATTEMPTS, DEBUG_ENABLED, ZEROBUS_WRITER_DISABLED, ...).
+
+        Raises :class:`ConfigurationError` naming each bad variable.
+        """
+        text = _bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ)))
+        return cls._from_settings(json.loads(text))
+
+    def copy(self, **changes: Any) -> WrapperConfiguration:
+        """Return a copy with some keywords changed."""
+        kw: dict[str, Any] = {attr: getattr(self, attr) for attr, _, _ in _FIELDS if attr != "client_secret"}
+        kw["client_secret"] = self._client_secret
+        kw["observability_config"] = self.observability_config
+        kw.update(changes)
+        return type(self)(**kw)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WrapperConfiguration):
+            return NotImplemented
+        return self.to_settings(include_secret=True) == other.to_settings(include_secret=True)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in self.to_settings().items()]
+        return f"WrapperConfiguration({', '.join(parts)})"

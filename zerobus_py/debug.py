@@ -1,0 +1,67 @@
+"""Reading the debug files a wrapper writes when ``debug_enabled`` (or
+``debug_arrow_enabled`` / ``debug_protobuf_enabled``) is set.
+
+Arrow debug files (``*.arrow``) are Arrow IPC streams of the batches as they
+were passed to ``send_batch``; protobuf debug files (``*.proto``, with a
+``*.descriptor.pb`` sidecar) hold the encoded records exactly as sent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from . import _bridge
+from ._errors import ZerobusError
+
+__all__ = ["list_files", "read_file"]
+
+
+def read_file(path: str | os.PathLike[str]) -> pa.Table:
+    """Read a debug file into a pyarrow Table.
+
+    An Arrow file returns its batches as written (a file cut short by a crash
+    returns the complete batches before the cut). A protobuf file is decoded
+    with its descriptor sidecar by the Go core.
+
+    Raises ``FileNotFoundError`` for a missing file and
+    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no debug file at {p}")
+    if p.suffix == ".proto":
+        reader = getattr(_bridge.native, "ReadDebugFile", None)
+        if reader is None:
+            raise ZerobusError(
+                "zerobus: reading protobuf debug files from Python needs a newer native module; "
+                "use the Arrow debug files (debug_arrow_enabled) or `zerobus debug read`"
+            )
+        raw = bytes(_bridge.call(reader, os.fspath(p)))
+        return pa.ipc.open_stream(raw).read_all()
+    return _read_arrow(p)
+
+
+def _read_arrow(p: Path) -> pa.Table:
+    try:
+        reader = pa.ipc.open_stream(pa.memory_map(os.fspath(p)))
+    except pa.ArrowInvalid as exc:
+        raise ZerobusError(f"zerobus: {p} is not an Arrow IPC stream debug file: {exc}") from None
+    batches: list[pa.RecordBatch] = []
+    while True:
+        try:
+            batches.append(reader.read_next_batch())
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError):
+            break  # a file cut short: keep the complete batches
+    return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:
+    """Every debug file (``*.arrow`` and ``*.proto``) under
+    ``debug_output_dir``, sorted by path."""
+    root = Path(debug_output_dir)
+    return sorted(p for p in root.rglob("*") if p.suffix in (".arrow", ".proto") and p.is_file())
