@@ -53,7 +53,7 @@ $(VENV)/.py-deps: requirements-test.txt requirements-build.txt
 ## py-build: compile the extension (gopy; needs Go >= 1.24 and a C compiler) and install zerobus_py into .venv.
 py-build: py-venv
 	$(VENV_BIN)/python -m pip install -q --no-build-isolation --force-reinstall --no-deps .
-	$(VENV_BIN)/python -c "import zerobus_py; print('zerobus_py', zerobus_py.__version__, 'native', zerobus_py.native_version())"
+	$(VENV_BIN)/python -I -c "import zerobus_py; print('zerobus_py', zerobus_py.__version__, 'native', zerobus_py.native_version())"
 
 ## py-lint: ruff (lint + format) and mypy --strict on zerobus_py.
 py-lint: py-venv

@@ -51,11 +51,10 @@ def reference_batch(rows: int) -> pa.RecordBatch:
             "ok": pa.array(i % 3 == 0),
             "count": pa.array((i % 1_000_000).astype(np.int32)),
             "samples": samples,
-            "info": pa.StructArray.from_arrays(
-                [pa.array(["label"] * rows), pa.array(i * 7)], names=["label", "n"]
-            ),
-            "payload": pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), rows, [None, pa.py_buffer(payload.tobytes())])
-            .cast(pa.binary()),
+            "info": pa.StructArray.from_arrays([pa.array(["label"] * rows), pa.array(i * 7)], names=["label", "n"]),
+            "payload": pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(16), rows, [None, pa.py_buffer(payload.tobytes())]
+            ).cast(pa.binary()),
             "day": pa.array((19_000 + i % 3650).astype(np.int32)).cast(pa.date32()),
         }
     )
@@ -71,7 +70,7 @@ def ipc(batch: pa.RecordBatch) -> pa.Buffer:
 def go_times(w: ZerobusWrapper, batch: pa.RecordBatch, n: int) -> list[float]:
     buf = ipc(batch)
     native = w._handle()
-    out = json.loads(native.SendRepeated(buf.address, buf.size, n))
+    out = json.loads(native.SendRepeated(f"{buf.address}:{buf.size}", n))
     assert out["failed"] == 0, out
     return [float(s) for s in out["seconds"]]
 

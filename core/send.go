@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -175,9 +174,6 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 	_ = ctx
 	t0 := time.Now()
 	chunk := b.rec.NewSlice(int64(lo), int64(hi))
-	for _, col := range chunk.Columns() {
-		warmNullCounts(col, 0)
-	}
 	cb, err := plan.Encode(chunk)
 	chunk.Release()
 	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr))
@@ -382,33 +378,5 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 		for kind, rows := range res.GroupErrorsByType() {
 			w.tel.RowsFailed.Add(ctx, int64(len(rows)), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
 		}
-	}
-}
-
-// warmNullCounts computes the lazily cached null count of arr and its
-// children. Arrow computes it on first NullN call and stores it in the
-// shared ArrayData, so the parallel encoder's goroutines would otherwise race
-// on it for sliced arrays.
-// TODO(lead): remove once convert.Plan.Encode does this itself.
-func warmNullCounts(arr arrow.Array, depth int) {
-	if arr == nil || depth > 64 {
-		return
-	}
-	arr.NullN()
-	switch a := arr.(type) {
-	case *array.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			warmNullCounts(a.Field(i), depth+1)
-		}
-	case *array.Dictionary:
-		warmNullCounts(a.Indices(), depth+1)
-		warmNullCounts(a.Dictionary(), depth+1)
-	case *array.RunEndEncoded:
-		warmNullCounts(a.RunEndsArr(), depth+1)
-		warmNullCounts(a.Values(), depth+1)
-	case array.ExtensionArray:
-		warmNullCounts(a.Storage(), depth+1)
-	case array.ListLike:
-		warmNullCounts(a.ListValues(), depth+1)
 	}
 }

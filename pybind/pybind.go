@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unsafe"
 
@@ -96,32 +95,6 @@ func pyMemory(addr, size int64) ([]byte, error) {
 	// check quiet about the uintptr-to-pointer conversion.
 	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 	return unsafe.Slice((*byte)(p), int(size)), nil
-}
-
-// readIPC decodes every record batch of an Arrow IPC stream. The reader
-// copies all buffers into Go memory, so the batches do not refer to data.
-// The caller releases the batches.
-func readIPC(data []byte) ([]arrow.RecordBatch, error) {
-	r, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(memory.DefaultAllocator))
-	if err != nil {
-		return nil, errorOf(core.KindConversion, "zerobus: the data is not an Arrow IPC stream: %v", err)
-	}
-	defer r.Release()
-	var recs []arrow.RecordBatch
-	for r.Next() {
-		rec := r.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := r.Err(); err != nil && !errors.Is(err, io.EOF) {
-		releaseAll(recs)
-		return nil, errorOf(core.KindConversion, "zerobus: reading the Arrow IPC stream: %v", err)
-	}
-	if len(recs) == 0 {
-		// A stream with a schema and no batch is an empty batch of that schema.
-		recs = append(recs, emptyBatch(r.Schema()))
-	}
-	return recs, nil
 }
 
 func releaseAll(recs []arrow.RecordBatch) {

@@ -44,8 +44,8 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), time.Duration(timeoutMs)*time.Millisecond)
 }
 
-// SendBatch sends the Arrow IPC stream of size bytes at addr (Python memory,
-// read once during the call) and blocks until every row is acknowledged or
+// SendBatch sends the Arrow IPC stream held in the memory segments (see
+// gather; Python memory, copied once during the call) and blocks until every row is acknowledged or
 // has failed, or timeoutMs passes (<= 0: no limit). A stream holding several
 // batches is sent as one logical batch: the batches go out concurrently and
 // row indices in the outcome count across them in stream order.
@@ -53,19 +53,32 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 // It returns the outcome as a JSON object (see result). Failures of the
 // batch or of rows are reported there (see result.Raised), not as an error;
 // the error is for calls that could not be attempted (malformed IPC).
-func (w *Wrapper) SendBatch(addr, size, timeoutMs int64) (string, error) {
-	p, err := w.SendBatchAsync(addr, size, timeoutMs)
+func (w *Wrapper) SendBatch(segments string, timeoutMs int64) (string, error) {
+	data, err := gather(segments)
 	if err != nil {
 		return "", err
 	}
-	return p.Wait()
+	recs, err := readIPC(data)
+	if err != nil {
+		return "", err
+	}
+	if len(recs) > 1 {
+		return w.start(recs, timeoutMs).Wait()
+	}
+	// One batch: call the core on this thread, without a goroutine hand-off.
+	defer releaseAll(recs)
+	start := time.Now()
+	ctx, cancel := timeoutCtx(timeoutMs)
+	defer cancel()
+	res, _ := w.w.SendBatch(ctx, recs[0])
+	return encodeResult([]*core.TransmissionResult{res}, time.Since(start)), nil
 }
 
 // SendBatchAsync is SendBatch that returns once the batches are decoded and
 // handed to the core (the Python buffer may then be freed); Pending.Wait
 // returns the outcome.
-func (w *Wrapper) SendBatchAsync(addr, size, timeoutMs int64) (*Pending, error) {
-	data, err := pyMemory(addr, size)
+func (w *Wrapper) SendBatchAsync(segments string, timeoutMs int64) (*Pending, error) {
+	data, err := gather(segments)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +86,12 @@ func (w *Wrapper) SendBatchAsync(addr, size, timeoutMs int64) (*Pending, error) 
 	if err != nil {
 		return nil, err
 	}
+	return w.start(recs, timeoutMs), nil
+}
+
+// start hands recs to core.SendBatchAsync and releases them (the core
+// retains each until its send is resolved).
+func (w *Wrapper) start(recs []arrow.RecordBatch, timeoutMs int64) *Pending {
 	ctx, cancel := timeoutCtx(timeoutMs)
 	p := &Pending{start: time.Now(), cancel: cancel}
 	p.rows = make([]int, len(recs))
@@ -82,7 +101,7 @@ func (w *Wrapper) SendBatchAsync(addr, size, timeoutMs int64) (*Pending, error) 
 		p.futures[i] = w.w.SendBatchAsync(ctx, rec)
 		rec.Release() // the core retains it until the send is resolved
 	}
-	return p, nil
+	return p
 }
 
 // Flush blocks until everything sent so far is acknowledged (bounded by
@@ -137,13 +156,18 @@ func (p *Pending) Wait() (string, error) {
 			results[i] = res
 		}
 		p.cancel()
-		b, err := json.Marshal(newResult(results, time.Since(p.start)))
-		if err != nil { // cannot happen for these types
-			b = []byte(`{"success":false,"raised":true,"error_kind":"unknown","error_message":"zerobus: encoding the result failed"}`)
-		}
-		p.res = string(b)
+		p.res = encodeResult(results, time.Since(p.start))
 	})
 	return p.res, nil
+}
+
+// encodeResult merges results (see newResult) and encodes them as JSON.
+func encodeResult(results []*core.TransmissionResult, latency time.Duration) string {
+	b, err := json.Marshal(newResult(results, latency))
+	if err != nil { // cannot happen for these types
+		return `{"success":false,"raised":true,"error_kind":"unknown","error_message":"zerobus: encoding the result failed"}`
+	}
+	return string(b)
 }
 
 // result is a core.TransmissionResult flattened for Python, sent as JSON
@@ -288,13 +312,13 @@ func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// SendRepeated decodes the Arrow IPC stream at addr once and sends its
+// SendRepeated decodes the Arrow IPC stream in segments once and sends its
 // batches n times through core.Wrapper.SendBatch, one after the other,
 // without Python in the loop: the Go baseline of bench/bench_python.py. It
 // returns {"seconds": [per send...], "rows": rows per send, "failed": failed
 // rows in total} as JSON.
-func (w *Wrapper) SendRepeated(addr, size, n int64) (string, error) {
-	data, err := pyMemory(addr, size)
+func (w *Wrapper) SendRepeated(segments string, n int64) (string, error) {
+	data, err := gather(segments)
 	if err != nil {
 		return "", err
 	}

@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import id_batch
 
-from zerobus_py import WrapperConfiguration, ZerobusWrapper, _bridge
+from zerobus_py import AuthenticationError, WrapperConfiguration, ZerobusWrapper, _bridge
 from zerobus_py.local import LocalServer
 
 CYCLES = 2000
@@ -61,7 +61,7 @@ def test_wrapper_and_failure_cycles_release_handles(server: LocalServer, table_n
     bad = server.config(table_name, client_secret="wrong", retry_max_attempts=1)
     with ZerobusWrapper(bad) as w:
         for _ in range(200):
-            with pytest.raises(Exception):
+            with pytest.raises(AuthenticationError):
                 w.send_batch(batch)
     assert handles() == baseline
     assert server.table(f"{table_name}_0").num_rows == 34 * 5

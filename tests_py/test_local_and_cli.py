@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from conftest import id_batch
 
-from zerobus_py import ZerobusWrapper
+from zerobus_py import ZerobusError, ZerobusWrapper
 from zerobus_py.__main__ import main
 from zerobus_py.local import LocalServer
 
@@ -28,7 +28,7 @@ def test_local_server_api(server: LocalServer, table_name: str) -> None:
     assert server.record_count(table_name) == 7
     assert server.stats()["records_stored"] >= before + 7
     assert server.record_count("no.such.table") == 0
-    with pytest.raises(Exception, match="no.such.table"):
+    with pytest.raises(ZerobusError, match=r"no\.such\.table"):
         server.table("no.such.table")
     with pytest.raises(ValueError, match="unknown fault kind"):
         server.inject_fault(table_name, "explode")

@@ -111,9 +111,7 @@ def test_success_result(wrapper: ZerobusWrapper) -> None:
     assert "success=True" in repr(res)
 
 
-def test_partial_failure_across_payloads(
-    monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str
-) -> None:
+def test_partial_failure_across_payloads(monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str) -> None:
     from zerobus_py import _arrow
 
     monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 1)  # one payload per chunk

@@ -84,4 +84,9 @@ def test_debug_files_read_back(tmp_path: Path, server: LocalServer, table_name: 
     assert arrow_files, files
     got = pa.concat_tables([debug.read_file(f) for f in arrow_files]).sort_by("id")
     assert got.equals(pa.Table.from_batches(batches))
-    assert any(f.suffix == ".proto" for f in files)
+    # the protobuf files hold the records as sent, decoded with their descriptor
+    proto_files = [f for f in files if f.suffix == ".proto"]
+    assert proto_files, files
+    sent = pa.concat_tables([debug.read_file(f) for f in proto_files]).sort_by("id")
+    assert sent.column("id").to_pylist() == list(range(15))
+    assert sent.column("name").to_pylist() == got.column("name").to_pylist()

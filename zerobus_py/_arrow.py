@@ -86,24 +86,37 @@ def _iter_reader(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
 
 @dataclass
 class Payload:
-    """One Arrow IPC stream handed to Go, with its row count."""
+    """One Arrow IPC stream handed to Go, as memory segments, with its row count.
 
-    buffer: pa.Buffer
+    ``segments`` is ``"addr:size,..."`` over ``buffers``, which must stay
+    referenced until the native call that reads them returns.
+    """
+
+    buffers: list[pa.Buffer]
     rows: int
 
+    @property
+    def segments(self) -> str:
+        return ",".join(f"{b.address}:{b.size}" for b in self.buffers)
 
-def _encode(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> pa.Buffer:
-    # Measure first (no data is copied), then write once into an exactly
-    # sized buffer: one copy of the data on the Python side.
-    mock = pa.MockOutputStream()
-    with pa.ipc.new_stream(mock, schema) as w:
-        for b in batches:
-            w.write_batch(b)
-    buf = pa.allocate_buffer(mock.size())
-    with pa.ipc.new_stream(pa.FixedSizeBufferWriter(buf), schema) as w:
-        for b in batches:
-            w.write_batch(b)
-    return buf
+    @property
+    def nbytes(self) -> int:
+        return sum(b.size for b in self.buffers)
+
+
+def _encode(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> list[pa.Buffer]:
+    """Encode as the encapsulated IPC messages of a stream: the schema, then
+    each batch (one copy of the data, no concatenation; Go gathers them)."""
+    # str(schema) spells every dictionary type "dictionary<...>" (a field
+    # named so only costs the slower path); 3x cheaper than walking the types.
+    if "dictionary<" in str(schema):
+        # Dictionaries need dictionary messages: use the stream writer.
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, schema) as w:
+            for b in batches:
+                w.write_batch(b)
+        return [sink.getvalue()]
+    return [schema.serialize(), *(b.serialize() for b in batches)]
 
 
 def payloads(norm: Normalized, max_bytes: int | None = None) -> Iterator[Payload]:

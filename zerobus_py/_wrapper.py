@@ -118,7 +118,7 @@ class ZerobusWrapper:
         first = next(it)
         second = next(it, None)
         if second is None:
-            text = _bridge.call(native.SendBatch, first.buffer.address, first.buffer.size, _timeout_ms(deadline))
+            text = _bridge.call(native.SendBatch, first.segments, _timeout_ms(deadline))
             result, raised = _parse(text)
         else:
             parts: list[TransmissionResult] = []
@@ -132,10 +132,8 @@ class ZerobusWrapper:
                 raised_all = raised_all and part_raised
 
             for p in chain((first, second), it):
-                pending.append(
-                    _bridge.call(native.SendBatchAsync, p.buffer.address, p.buffer.size, _timeout_ms(deadline))
-                )
-                del p  # Go copied it; free the Python buffer early
+                pending.append(_bridge.call(native.SendBatchAsync, p.segments, _timeout_ms(deadline)))
+                del p  # Go copied it; free the Python buffers early
                 while len(pending) > _MAX_PENDING:
                     wait_one()
             while pending:

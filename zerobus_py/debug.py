@@ -24,7 +24,9 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
 
     An Arrow file returns its batches as written (a file cut short by a crash
     returns the complete batches before the cut). A protobuf file is decoded
-    with its descriptor sidecar by the Go core.
+    with its descriptor sidecar by the Go core: columns have the protobuf
+    types (timestamps as int64 microseconds, dates as int32 days, decimals as
+    strings).
 
     Raises ``FileNotFoundError`` for a missing file and
     :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded.
@@ -33,13 +35,7 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     if not p.is_file():
         raise FileNotFoundError(f"no debug file at {p}")
     if p.suffix == ".proto":
-        reader = getattr(_bridge.native, "ReadDebugFile", None)
-        if reader is None:
-            raise ZerobusError(
-                "zerobus: reading protobuf debug files from Python needs a newer native module; "
-                "use the Arrow debug files (debug_arrow_enabled) or `zerobus debug read`"
-            )
-        raw = bytes(_bridge.call(reader, os.fspath(p)))
+        raw = bytes(_bridge.call(_bridge.native.ReadDebugFile, os.fspath(p)))
         return pa.ipc.open_stream(raw).read_all()
     return _read_arrow(p)
 

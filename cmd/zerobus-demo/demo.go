@@ -15,18 +15,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -212,16 +205,16 @@ func (d *demo) run(ctx context.Context) (err error) {
 	return err
 }
 
-// showDebugFiles lists the table's active debug files and reads them back:
-// the Arrow file must hold every row sent (failed ones too), the protobuf
-// file every record that was converted. (The demo reads the documented file
-// layout itself: core/internal/debugfile is not importable from cmd/.)
+// showDebugFiles lists the table's active debug files and reads them back
+// with core.ReadDebugArrowFile and core.ReadDebugProtoFile: the Arrow file
+// must hold every row sent (failed ones too), the protobuf file every record
+// that was converted.
 func (d *demo) showDebugFiles(mem memory.Allocator, wantArrowRows, wantRecords int) error {
 	base := demoTable // table names made of [A-Za-z0-9_.] are used as file names unchanged
 	arrowPath := filepath.Join(d.debugDir, "zerobus", "arrow", base+".arrow")
 	protoPath := filepath.Join(d.debugDir, "zerobus", "proto", base+".proto")
-	descPath := filepath.Join(d.debugDir, "zerobus", "proto", base+".descriptor.pb")
-	for _, p := range []string{arrowPath, protoPath, descPath,
+	for _, p := range []string{arrowPath, protoPath,
+		filepath.Join(d.debugDir, "zerobus", "proto", base+".descriptor.pb"),
 		filepath.Join(d.debugDir, "zerobus", "proto", base+".descriptor.textproto")} {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -229,94 +222,33 @@ func (d *demo) showDebugFiles(mem memory.Allocator, wantArrowRows, wantRecords i
 		}
 		fmt.Fprintf(d.out, "%-64s %6d bytes\n", p, st.Size())
 	}
-	nbatches, rows, err := readArrowStream(arrowPath, mem)
+	batches, err := core.ReadDebugArrowFile(arrowPath, mem)
+	rows := 0
+	for _, b := range batches {
+		rows += int(b.NumRows())
+		b.Release()
+	}
 	if err != nil {
 		return err
 	}
-	desc, records, err := readProtoFile(protoPath, descPath)
+	desc, records, err := core.ReadDebugProtoFile(protoPath)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "read back: the Arrow file holds %d batches, %d rows (everything handed to SendBatch)\n", nbatches, rows)
+	fmt.Fprintf(d.out, "read back: the Arrow file holds %d batches, %d rows (everything handed to SendBatch)\n", len(batches), rows)
 	fmt.Fprintf(d.out, "read back: the protobuf file holds %d records of message %s (everything converted)\n", len(records), desc.GetName())
 	if rows != wantArrowRows || len(records) != wantRecords {
 		return fmt.Errorf("debug files hold %d Arrow rows and %d records; want %d and %d", rows, len(records), wantArrowRows, wantRecords)
 	}
-	if len(records) > 0 {
-		md, err := messageDescriptor(desc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", descPath, err)
-		}
-		m := dynamicpb.NewMessage(md)
-		if err := proto.Unmarshal(records[0], m); err != nil {
-			return fmt.Errorf("%s: record 0: %w", protoPath, err)
-		}
-		fmt.Fprintf(d.out, "first record: %s\n", strings.Join(strings.Fields(prototext.Format(m)), " "))
+	if len(records) == 0 {
+		return nil
 	}
+	msgs, err := core.DecodeDebugRecords(desc, records[:1])
+	if err != nil {
+		return fmt.Errorf("%s: %w", protoPath, err)
+	}
+	fmt.Fprintf(d.out, "first record: %s\n", strings.Join(strings.Fields(prototext.Format(msgs[0])), " "))
 	return nil
-}
-
-// readArrowStream counts the batches and rows of an Arrow IPC stream file.
-func readArrowStream(path string, mem memory.Allocator) (batches, rows int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	r, err := ipc.NewReader(f, ipc.WithAllocator(mem))
-	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", path, err)
-	}
-	defer r.Release()
-	for r.Next() {
-		batches++
-		rows += int(r.RecordBatch().NumRows())
-	}
-	if err := r.Err(); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return batches, rows, nil
-}
-
-// readProtoFile reads a protobuf debug file (varint-length-prefixed records)
-// and its descriptor sidecar.
-func readProtoFile(path, descPath string) (*descriptorpb.DescriptorProto, [][]byte, error) {
-	raw, err := os.ReadFile(descPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	desc := &descriptorpb.DescriptorProto{}
-	if err := proto.Unmarshal(raw, desc); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", descPath, err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var records [][]byte
-	for len(data) > 0 {
-		n, k := protowire.ConsumeVarint(data)
-		if k < 0 || uint64(len(data)-k) < n {
-			return nil, nil, fmt.Errorf("%s: truncated record %d", path, len(records))
-		}
-		records = append(records, data[k:k+int(n)])
-		data = data[k+int(n):]
-	}
-	return desc, records, nil
-}
-
-// messageDescriptor resolves a self-contained DescriptorProto (proto2, nested
-// types inside it) into a message descriptor.
-func messageDescriptor(desc *descriptorpb.DescriptorProto) (protoreflect.MessageDescriptor, error) {
-	fd, err := protodesc.NewFile(&descriptorpb.FileDescriptorProto{
-		Name:        proto.String("zerobus_demo_debug.proto"),
-		Syntax:      proto.String("proto2"),
-		MessageType: []*descriptorpb.DescriptorProto{desc},
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return fd.Messages().Get(0), nil
 }
 
 // metricLines collects reader and formats every zerobus.* data point as

@@ -16,15 +16,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 func init() {
@@ -116,7 +112,7 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 	switch ext := filepath.Ext(path); {
 	case ext == ".arrow":
-		recs, readErr := readArrowFile(path)
+		recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
 		defer func() {
 			for _, r := range recs {
 				r.Release()
@@ -131,9 +127,12 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		return readErr // rows before a damaged part were printed
 	case ext == ".proto":
 		if *format == "arrow" {
-			// TODO: convert with protoarrow.Decode once a public package
-			// exposes it (core/internal/... is not importable from cmd/).
-			return errors.New("-format arrow is not available for .proto files yet; use -format json or table")
+			rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
+			if err != nil {
+				return err
+			}
+			defer rec.Release()
+			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit)
 		}
 		return printProto(out, *format, path, *limit)
 	case strings.HasSuffix(path, ".descriptor.pb") || strings.HasSuffix(path, ".descriptor.textproto"):
@@ -146,14 +145,14 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 // printProto prints each record as one protojson line (field names as in
 // the descriptor) or as a table row.
 func printProto(out io.Writer, format, path string, limit int) error {
-	desc, records, readErr := readProtoFile(path)
+	desc, records, readErr := core.ReadDebugProtoFile(path)
 	if desc == nil || (len(records) == 0 && readErr != nil) {
 		return readErr
 	}
 	if limit > 0 && len(records) > limit {
 		records = records[:limit]
 	}
-	msgs, err := decodeProto(desc, records)
+	msgs, err := core.DecodeDebugRecords(desc, records)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -289,13 +288,13 @@ func printTable(out io.Writer, recs []arrow.RecordBatch) error {
 
 // printProtoTable prints one column per top-level field (nested values as
 // compact text format).
-func printProtoTable(out io.Writer, msgs []*dynamicpb.Message) error {
+func printProtoTable(out io.Writer, msgs []proto.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	const maxCell = 60
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fds := msgs[0].Descriptor().Fields()
+	fds := msgs[0].ProtoReflect().Descriptor().Fields()
 	names := make([]string, fds.Len())
 	for j := range names {
 		names[j] = string(fds.Get(j).Name())
@@ -304,14 +303,14 @@ func printProtoTable(out io.Writer, msgs []*dynamicpb.Message) error {
 	for _, m := range msgs {
 		cells := make([]string, fds.Len())
 		for j := range cells {
-			cells[j] = cell(protoValueText(m, fds.Get(j)), maxCell)
+			cells[j] = cell(protoValueText(m.ProtoReflect(), fds.Get(j)), maxCell)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }
 
-func protoValueText(m *dynamicpb.Message, fd protoreflect.FieldDescriptor) string {
+func protoValueText(m protoreflect.Message, fd protoreflect.FieldDescriptor) string {
 	if !fd.IsList() && !fd.IsMap() && fd.HasPresence() && !m.Has(fd) {
 		return "null"
 	}
@@ -319,9 +318,9 @@ func protoValueText(m *dynamicpb.Message, fd protoreflect.FieldDescriptor) strin
 	switch {
 	case fd.IsList() || fd.IsMap() || fd.Message() != nil:
 		// Render just this field with the text format.
-		one := dynamicpb.NewMessage(m.Descriptor())
+		one := m.New()
 		one.Set(fd, v)
-		b, _ := prototext.MarshalOptions{}.Marshal(one)
+		b, _ := prototext.MarshalOptions{}.Marshal(one.Interface())
 		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b)), string(fd.Name())+":"))
 	case fd.Kind() == protoreflect.BytesKind:
 		return fmt.Sprintf("%x", v.Bytes())
@@ -341,113 +340,4 @@ func cell(c string, maxLen int) string {
 		c = c[:maxLen-3] + "..."
 	}
 	return c
-}
-
-// ---- reading debug files ----
-//
-// TODO: these duplicate debugfile.ReadArrowFile/ReadProtoFile/DecodeProto
-// (core/internal/debugfile), which cmd/ cannot import; use them once a
-// public package re-exports them.
-
-// readArrowFile reads every batch of an Arrow IPC stream file. The caller
-// releases the batches, also when err != nil (those before a damaged part).
-func readArrowFile(path string) ([]arrow.RecordBatch, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := ipc.NewReader(f, ipc.WithAllocator(memory.DefaultAllocator))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable Arrow IPC stream: %w", path, err)
-	}
-	defer r.Release()
-	var recs []arrow.RecordBatch
-	for r.Next() {
-		rec := r.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := r.Err(); err != nil {
-		return recs, fmt.Errorf("%s: batch %d: %w", path, len(recs), err)
-	}
-	return recs, nil
-}
-
-// readProtoFile reads the sidecar descriptor (<stem>.descriptor.pb) and the
-// varint-length-prefixed records of a protobuf debug file; on a truncated
-// file it returns the complete records and an error.
-func readProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error) {
-	side := strings.TrimSuffix(path, ".proto") + ".descriptor.pb"
-	raw, err := os.ReadFile(side)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the descriptor of %s: %w (expected beside it as %s)", path, err, filepath.Base(side))
-	}
-	desc := new(descriptorpb.DescriptorProto)
-	if err := proto.Unmarshal(raw, desc); err != nil {
-		return nil, nil, fmt.Errorf("%s is not a serialized DescriptorProto: %w", side, err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return desc, nil, err
-	}
-	var records [][]byte
-	for off := 0; off < len(data); {
-		n, l := protowire.ConsumeVarint(data[off:])
-		if l < 0 || n > uint64(len(data)-off-l) {
-			return desc, records, fmt.Errorf("%s: record %d at byte offset %d is truncated", path, len(records), off)
-		}
-		records = append(records, data[off+l:off+l+int(n)])
-		off += l + int(n)
-	}
-	return desc, records, nil
-}
-
-// decodeProto parses records with a lone DescriptorProto, wrapped in a
-// proto2 file whose package is inferred from type names pointing into it.
-func decodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]*dynamicpb.Message, error) {
-	fdp := &descriptorpb.FileDescriptorProto{
-		Name:        proto.String("zerobus_debug.proto"),
-		Syntax:      proto.String("proto2"),
-		MessageType: []*descriptorpb.DescriptorProto{desc},
-	}
-	if pkg := inferPackage(desc); pkg != "" {
-		fdp.Package = proto.String(pkg)
-	}
-	fd, err := protodesc.NewFile(fdp, new(protoregistry.Files))
-	if err != nil {
-		return nil, fmt.Errorf("invalid descriptor %q: %w", desc.GetName(), err)
-	}
-	md := fd.Messages().Get(0)
-	msgs := make([]*dynamicpb.Message, len(records))
-	for i, r := range records {
-		m := dynamicpb.NewMessage(md)
-		if err := proto.Unmarshal(r, m); err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, err)
-		}
-		msgs[i] = m
-	}
-	return msgs, nil
-}
-
-// inferPackage returns "a.b" when a field refers to ".a.b.<Name>..." .
-func inferPackage(desc *descriptorpb.DescriptorProto) string {
-	var walk func(d *descriptorpb.DescriptorProto) string
-	walk = func(d *descriptorpb.DescriptorProto) string {
-		for _, f := range d.GetField() {
-			parts := strings.Split(strings.TrimPrefix(f.GetTypeName(), "."), ".")
-			for i, p := range parts {
-				if p == desc.GetName() && strings.HasPrefix(f.GetTypeName(), ".") {
-					return strings.Join(parts[:i], ".")
-				}
-			}
-		}
-		for _, n := range d.GetNestedType() {
-			if pkg := walk(n); pkg != "" {
-				return pkg
-			}
-		}
-		return ""
-	}
-	return walk(desc)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -179,7 +180,7 @@ func TestDebugReadArrow(t *testing.T) {
 		if _, err := runDebugCmd(t, "read", p, "-format", "arrow", "-limit", "5", "-o", outFile); err != nil {
 			t.Fatal(err)
 		}
-		recs, err := readArrowFile(outFile)
+		recs, err := core.ReadDebugArrowFile(outFile, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +245,6 @@ func TestDebugReadErrors(t *testing.T) {
 		{"other file", []string{"read", filepath.Join(dir, "x.csv")}, "expected a .arrow or .proto"},
 		{"missing sidecar", []string{"read", filepath.Join(dir, "nope.proto")}, "nope.descriptor.pb"},
 		{"truncated", []string{"read", truncated}, "record 2 at byte offset"},
-		{"proto as arrow", []string{"read", p, "-format", "arrow"}, "not available for .proto"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runDebugCmd(t, tc.args...)
@@ -257,5 +257,39 @@ func TestDebugReadErrors(t *testing.T) {
 	out, _ := runDebugCmd(t, "read", truncated)
 	if diff := cmp.Diff([]int64{0, 1}, jsonIDs(t, out)); diff != "" {
 		t.Errorf("ids of the truncated file (-want +got):\n%s", diff)
+	}
+}
+
+// TestDebugReadProtoAsArrow converts a protobuf debug file to an Arrow IPC
+// stream with the descriptor beside it, and reads the values back.
+func TestDebugReadProtoAsArrow(t *testing.T) {
+	dir := t.TempDir()
+	p := writeProtoFixture(t, dir, 3)
+	outFile := filepath.Join(dir, "from-proto.arrow")
+	if _, err := runDebugCmd(t, "read", p, "-format", "arrow", "-o", outFile); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := core.ReadDebugArrowFile(outFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	if len(recs) != 1 || recs[0].NumRows() != 3 {
+		t.Fatalf("got %d batches, want one of 3 rows", len(recs))
+	}
+	rec := recs[0]
+	ids := rec.Column(0).(*array.Int64)
+	names := rec.Column(1).(*array.String)
+	for i := 0; i < 3; i++ {
+		if ids.Value(i) != int64(i) {
+			t.Errorf("id[%d] = %d, want %d", i, ids.Value(i), i)
+		}
+	}
+	if !names.IsNull(1) || names.Value(2) != "rowyy" {
+		t.Errorf("names = %v, want [row null rowyy]", names)
 	}
 }

@@ -100,6 +100,9 @@ column types (int64, float64, bool, date, timestamp, else string) are
 inferred from the first -csv-infer-rows rows; "", NULL, null, NA and N/A are
 nulls in non-string columns. Rows are numbered from 0 within each file.
 
+Up to 4 batches are in flight at once, so rows of different batches may
+land in another order than the file's (Zerobus orders rows per stream only).
+
 Exit status: 0 when every row was sent; 1 when any row failed (the summary
 lists why, and -quarantine keeps them), when reading a file failed, or on
 bad flags or configuration.
@@ -206,8 +209,25 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 	return cfg, nil
 }
 
-// errRowsFailed is returned (wrapped) when rows failed; the exit status is 1.
+// errRowsFailed matches (errors.Is) the error sendMain returns when rows
+// failed; the exit status is then 1.
 var errRowsFailed = errors.New("rows failed")
+
+// rowsFailedError reports how many rows failed.
+type rowsFailedError struct {
+	failed, read int64
+	quarantined  bool
+}
+
+func (e *rowsFailedError) Error() string {
+	hint := "see the summary; -quarantine FILE keeps them"
+	if e.quarantined {
+		hint = "see the summary and the quarantine file"
+	}
+	return fmt.Sprintf("%s of %s rows failed (%s)", thousands(e.failed), thousands(e.read), hint)
+}
+
+func (e *rowsFailedError) Is(target error) bool { return target == errRowsFailed }
 
 func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	f, err := parseSendFlags(args, env.stderr)
@@ -333,7 +353,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	case closeErr != nil && s.sum.rowsFailed == 0:
 		return fmt.Errorf("closing the stream: %w", closeErr)
 	case s.sum.rowsFailed > 0:
-		return fmt.Errorf("%s of %s rows failed: %w", thousands(s.sum.rowsFailed), thousands(s.sum.rowsRead), errRowsFailed)
+		return &rowsFailedError{failed: s.sum.rowsFailed, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0}
 	}
 	return nil
 }

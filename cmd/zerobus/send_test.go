@@ -448,6 +448,79 @@ func TestSendQuarantine(t *testing.T) {
 	}
 }
 
+func TestSendQuarantineTwoSchemas(t *testing.T) {
+	s := startServer(t)
+	dir := t.TempDir()
+	// int32 and int16 ids both become protobuf int32, so one table takes
+	// both files; one IPC stream cannot hold both schemas.
+	var paths []string
+	for i, idType := range []arrow.DataType{arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int16} {
+		schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: idType}, {Name: "v", Type: arrow.PrimitiveTypes.Uint64}}, nil)
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for r := 0; r < 3; r++ {
+			switch ib := b.Field(0).(type) {
+			case *array.Int32Builder:
+				ib.Append(int32(10*i + r))
+			case *array.Int16Builder:
+				ib.Append(int16(10*i + r))
+			}
+			v := uint64(r)
+			if r == i+1 {
+				v = math.MaxUint64
+			}
+			b.Field(1).(*array.Uint64Builder).Append(v)
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		path := filepath.Join(dir, fmt.Sprintf("part%d.arrows", i+1))
+		writeArrow(t, path, true, schema, []arrow.RecordBatch{rec})
+		rec.Release()
+		paths = append(paths, path)
+	}
+	const table = "main.default.two_schemas"
+	qpath := filepath.Join(dir, "q.arrows")
+	r := sendCLI(t, append(append(connFlags(s, table), "-quarantine", qpath, "-progress", "always"), paths...)...)
+	if !errors.Is(r.err, errRowsFailed) {
+		t.Fatalf("err = %v, want errRowsFailed\n%s", r.err, r.stdout)
+	}
+	if got := s.RecordCount(table); got != 4 {
+		t.Errorf("server holds %d rows, want 4", got)
+	}
+	for _, q := range []struct {
+		path string
+		id   string
+	}{{qpath, "[1]"}, {filepath.Join(dir, "q-2.arrows"), "[12]"}} {
+		f, err := os.Open(q.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qr, err := ipc.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for qr.Next() {
+			ids = append(ids, qr.RecordBatch().Column(0).String())
+		}
+		qr.Release()
+		f.Close()
+		if got := strings.Join(ids, ""); got != q.id {
+			t.Errorf("%s holds ids %s, want %s", q.path, got, q.id)
+		}
+		if !strings.Contains(r.stdout, "1 failed rows written to "+q.path) {
+			t.Errorf("summary does not name %s:\n%s", q.path, r.stdout)
+		}
+	}
+	for _, want := range []string{"sent 2 files to " + table, "part1.arrows row 1:", "part2.arrows row 2:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "(file 2/2)") {
+		t.Errorf("progress lacks the file counter:\n%q", r.stderr)
+	}
+}
+
 func TestSendLocal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.arrow")
 	rec := mixedBatch(memory.DefaultAllocator, 0, 7)

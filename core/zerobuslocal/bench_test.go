@@ -1,6 +1,7 @@
 package zerobuslocal_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
@@ -71,5 +72,52 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatalf("RecordCount: got %d, want %d", got, b.N*bc.records)
 			}
 		})
+	}
+}
+
+// BenchmarkArrowBatch measures reading stored rows back as Arrow: each op
+// stores 1000 fresh records in a new table (not timed) and converts them
+// (timed), so the lazy decoding of the raw records is included.
+func BenchmarkArrowBatch(b *testing.B) {
+	const rows = 1000
+	s, err := zerobuslocal.Start(b.Context(), zerobuslocal.Options{AllowAnyToken: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	cc := dialB(b, s)
+	recs := make([][]byte, rows)
+	size := 0
+	for i := range recs {
+		recs[i] = encode(b, event(b, int64(i), "some name"))
+		size += len(recs[i])
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		table := fmt.Sprintf("main.bench.t%d", i)
+		st := openStreamB(b, cc, table)
+		if err := st.Send(createReq(table, eventsDesc(), zerobuspb.RecordType_PROTO)); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Send(batchReq(0, recs...)); err != nil {
+			b.Fatal(err)
+		}
+		for j := 0; j < 2; j++ { // create response, ack
+			if _, err := st.Recv(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.CloseSend()
+		b.StartTimer()
+		rec, err := s.ArrowBatch(table, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.NumRows() != rows {
+			b.Fatalf("ArrowBatch: %d rows, want %d", rec.NumRows(), rows)
+		}
+		rec.Release()
 	}
 }

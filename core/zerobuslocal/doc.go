@@ -37,13 +37,27 @@
 // with reason SCHEMA_VALIDATION_FAILED and metadata "causes".
 //
 // Ingest messages must carry wire offsets 0, 1, 2... per RPC. Every record is
-// decoded (required fields checked, unknown field numbers rejected) before a
-// message is stored; a message with one bad record is rejected whole and ends
-// the RPC with INVALID_ARGUMENT. Acks are cumulative and monotonic and follow
-// the table's AckPolicy (immediate by default).
+// validated before a message is stored: it must decode with the stream's
+// descriptor (required fields present, no unknown field numbers, wire types
+// matching the fields), exactly as proto.Unmarshal into a dynamic message
+// would, but checked by walking the wire format (protoarrow.Validator); a
+// message with one bad record is rejected whole and ends the RPC with
+// INVALID_ARGUMENT. Acks are cumulative and monotonic and follow the table's
+// AckPolicy (immediate by default).
+//
+// # Storage and performance
+//
+// Records are stored raw: PROTO ingest messages are parsed without copying
+// each record, and a stored message keeps its records in one buffer. They
+// are decoded into dynamic messages only when first read (Rows, ArrowBatch,
+// the HTTP API, Persist) and the result is cached, so ingest costs about a
+// memory copy per byte. The gRPC listener uses 16 MiB HTTP/2 windows.
+// Options.MaxStoredRows bounds the rows kept per table (oldest dropped) for
+// a long-running server.
 //
 // Stored rows are readable with Rows, RecordCount and ArrowBatch, over HTTP,
-// and, with Options.DataDir, as files written at Close or Persist.
+// and, with Options.DataDir, as Arrow IPC and Parquet files (JSON lines for
+// raw JSON tables) written at Close or Persist.
 //
 // # Faults and events
 //

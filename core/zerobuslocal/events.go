@@ -47,12 +47,16 @@ type Event struct {
 // maxEvents bounds the event log; older events are dropped first.
 const maxEvents = 1 << 18
 
+// eventLog is a ring of the latest maxEvents events. It grows on demand, so
+// a quiet server holds little.
 type eventLog struct {
 	mu      sync.Mutex
-	events  []Event
-	first   int64 // Seq of events[0]
-	next    int64 // Seq of the next event
+	ring    []Event // events[first..next) at ring[(start+i)%len(ring)]
+	start   int     // ring index of the oldest event once the ring is full
+	first   int64   // Seq of the oldest kept event
+	next    int64   // Seq of the next event
 	changed chan struct{}
+	watched bool // changed was handed out: close and replace it on add
 }
 
 func newEventLog() *eventLog {
@@ -64,14 +68,18 @@ func (l *eventLog) add(e Event) {
 	e.Seq = l.next
 	e.Time = time.Now()
 	l.next++
-	l.events = append(l.events, e)
-	if len(l.events) > maxEvents {
-		drop := len(l.events) - maxEvents/2
-		l.events = append(l.events[:0:0], l.events[drop:]...)
-		l.first += int64(drop)
+	if len(l.ring) < maxEvents {
+		l.ring = append(l.ring, e)
+	} else {
+		l.ring[l.start] = e
+		l.start = (l.start + 1) % len(l.ring)
+		l.first++
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if l.watched {
+		close(l.changed)
+		l.changed = make(chan struct{})
+		l.watched = false
+	}
 	l.mu.Unlock()
 }
 
@@ -82,11 +90,18 @@ func (l *eventLog) since(seq int64) ([]Event, int64, <-chan struct{}) {
 	if seq < l.first {
 		seq = l.first
 	}
-	start := int(seq - l.first)
 	var out []Event
-	if start < len(l.events) {
-		out = append(out, l.events[start:]...)
+	if n := int(l.next - seq); n > 0 {
+		out = make([]Event, 0, n)
+		i := (l.start + int(seq-l.first)) % len(l.ring)
+		if i+n <= len(l.ring) {
+			out = append(out, l.ring[i:i+n]...)
+		} else {
+			out = append(out, l.ring[i:]...)
+			out = append(out, l.ring[:n-(len(l.ring)-i)]...)
+		}
 	}
+	l.watched = true
 	return out, l.next, l.changed
 }
 

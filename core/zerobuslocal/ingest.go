@@ -283,6 +283,7 @@ func (r *rpc) create() error {
 		} else {
 			r.validator = protoarrow.NewValidator(r.encodedMD)
 		}
+		r.src.v = r.validator
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.created = time.Now()

@@ -15,6 +15,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -214,6 +216,26 @@ func TestDataDir(t *testing.T) {
 	}
 	if rows != 3 {
 		t.Errorf("rows in %s.arrow: got %d, want 3", testTable, rows)
+	}
+	pf, err := file.OpenParquetFile(filepath.Join(dir, testTable+".parquet"), false)
+	if err != nil {
+		t.Fatalf("opening the Parquet file: %v", err)
+	}
+	defer pf.Close()
+	pr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := pr.ReadTable(ctxT(t))
+	if err != nil {
+		t.Fatalf("reading the Parquet file: %v", err)
+	}
+	defer tbl.Release()
+	if tbl.NumRows() != 3 {
+		t.Errorf("rows in %s.parquet: got %d, want 3", testTable, tbl.NumRows())
+	}
+	if got := tbl.Column(1).Data().Chunk(0).ValueStr(1); got != "b" {
+		t.Errorf("parquet name[1]: got %q, want b", got)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "main.default.raw.jsonl"))
 	if err != nil {

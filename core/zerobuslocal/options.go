@@ -64,9 +64,9 @@ type Options struct {
 	// Default false.
 	HTTPTLS bool
 
-	// DataDir, if set, receives one file per table when Close (or Persist)
-	// runs: <table>.arrow (Arrow IPC file) for tables with a schema and
-	// <table>.jsonl for raw JSON tables. Default "": memory only.
+	// DataDir, if set, receives the tables when Close (or Persist) runs:
+	// <table>.arrow (Arrow IPC file) and <table>.parquet for tables with a
+	// schema, <table>.jsonl for raw JSON tables. Default "": memory only.
 	DataDir string
 
 	// MaxStoredRows bounds the rows kept per table: when a stored request

@@ -6,17 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // Persist writes every table to Options.DataDir (created if needed):
-// <table>.arrow, an Arrow IPC file of all rows, for tables with a schema, and
-// <table>.jsonl, one record per line, for raw JSON tables. Files are
-// replaced atomically. Close calls it; call it earlier to look at data while
+// <table>.arrow, an Arrow IPC file of all rows, and <table>.parquet, the same
+// rows as Parquet, for tables with a schema, and <table>.jsonl, one record
+// per line, for raw JSON tables. Files are replaced atomically. A table
+// whose schema Parquet cannot hold (a struct without fields) gets no
+// .parquet file; that is logged, not an error. Close calls it; call it earlier to look at data while
 // the server runs. It is a no-op without DataDir.
 func (s *Server) Persist() error {
 	if s.opts.DataDir == "" {
@@ -50,7 +56,7 @@ func (s *Server) writeArrow(name string) error {
 		return err
 	}
 	defer rec.Release()
-	return writeAtomic(filepath.Join(s.opts.DataDir, name+".arrow"), func(f *os.File) error {
+	err = writeAtomic(filepath.Join(s.opts.DataDir, name+".arrow"), func(f *os.File) error {
 		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rec.Schema()))
 		if err != nil {
 			return err
@@ -61,6 +67,28 @@ func (s *Server) writeArrow(name string) error {
 		}
 		return w.Close()
 	})
+	if err != nil {
+		return err
+	}
+	perr := writeAtomic(filepath.Join(s.opts.DataDir, name+".parquet"), func(f *os.File) error {
+		// Hide Close: the Parquet writer closes a sink that has one, and
+		// writeAtomic closes f itself.
+		w, err := pqarrow.NewFileWriter(rec.Schema(), struct{ io.Writer }{f},
+			parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy)),
+			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		if err != nil {
+			return err
+		}
+		if err := w.Write(rec); err != nil {
+			w.Close()
+			return err
+		}
+		return w.Close()
+	})
+	if perr != nil {
+		s.log.Warn("zerobuslocal: table not written as Parquet", "table", name, "err", perr)
+	}
+	return nil
 }
 
 func (s *Server) writeJSONL(name string) error {

@@ -2,7 +2,9 @@ package zerobuslocal
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -23,6 +25,7 @@ type source struct {
 	// md is the descriptor PROTO records are encoded with; tableMD the
 	// table's. When they differ, decoded messages are copied by name.
 	md, tableMD protoreflect.MessageDescriptor
+	v           *protoarrow.Validator // validated the records, against md
 }
 
 type block struct {
@@ -67,13 +70,39 @@ func (b *block) messages() []*dynamicpb.Message {
 // decodeRecord decodes one validated PROTO record into a message of the
 // table's descriptor.
 func decodeRecord(src *source, rec []byte) (*dynamicpb.Message, error) {
-	m, err := protoarrow.Unmarshal(src.md, rec)
+	m, err := src.v.Decode(rec)
 	if err != nil || src.md == src.tableMD {
 		return m, err
 	}
 	out := dynamicpb.NewMessage(src.tableMD)
 	copyByName(out, m)
 	return out, nil
+}
+
+// decodeBlocks decodes the blocks of a large read on several goroutines
+// (each block once, as messages does) before the caller walks them.
+func decodeBlocks(br blockRange) {
+	const minRows = 8192
+	workers := min(runtime.GOMAXPROCS(0), len(br.blocks), 8)
+	if br.count < minRows || workers < 2 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(br.blocks)) {
+					return
+				}
+				br.blocks[i].messages()
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Arena chunk sizes: a stream's first chunk is small so that many short
@@ -110,7 +139,7 @@ func (a *arena) copyRecords(records [][]byte) ([]byte, []span) {
 		}
 		start := len(a.chunk)
 		a.chunk = a.chunk[:start+total]
-		buf = a.chunk[start:start:start+total]
+		buf = a.chunk[start : start : start+total]
 	}
 	spans := make([]span, len(records))
 	for i, r := range records {

@@ -150,6 +150,7 @@ func (s *Server) Rows(table string) []Row {
 	if !ok {
 		return nil
 	}
+	decodeBlocks(br)
 	rows := make([]Row, 0, br.count)
 	var msgs []*dynamicpb.Message
 	var last *block
@@ -196,11 +197,30 @@ func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBat
 	if md == nil {
 		return nil, fmt.Errorf("zerobuslocal: table %q has no schema (it was created by a JSON stream); read it with Rows", table)
 	}
-	msgs := make([]protoreflect.Message, 0, br.count)
-	br.each(func(b *block, i int) {
-		msgs = append(msgs, b.messages()[i])
+	b, err := protoarrow.NewBuilder(mem, md)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	br.each(func(blk *block, i int) {
+		if err != nil {
+			return
+		}
+		if !blk.json && blk.src.md == md {
+			// Raw records of the table's own descriptor: straight from the
+			// wire format, no dynamic messages.
+			err = b.AppendRecord(blk.record(i))
+		} else {
+			err = b.AppendMessage(blk.messages()[i])
+		}
+		if err != nil {
+			err = fmt.Errorf("zerobuslocal: table %q, row %d: %w", table, blk.firstSeq+int64(i), err)
+		}
 	})
-	return protoarrow.FromMessages(mem, md, msgs)
+	if err != nil {
+		return nil, err
+	}
+	return b.NewRecordBatch(), nil
 }
 
 // lookupTable returns the table, creating it from desc (nil for a JSON

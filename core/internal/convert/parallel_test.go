@@ -122,3 +122,57 @@ func TestConcurrentEncode(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelSlicedNullCounts encodes a sliced batch whose columns (and
+// nested children) have nulls and so a lazily computed null count: the
+// workers must not race computing it (run with -race).
+func TestParallelSlicedNullCounts(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	const rows = 20_000
+	st := arrow.StructOf(arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true},
+		{Name: "s", Type: st, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	ab := b.Field(0).(*array.Int64Builder)
+	lb := b.Field(1).(*array.ListBuilder)
+	lvb := lb.ValueBuilder().(*array.Int64Builder)
+	sb := b.Field(2).(*array.StructBuilder)
+	svb := sb.FieldBuilder(0).(*array.Int64Builder)
+	for i := range rows + 2 {
+		if i%7 == 0 {
+			ab.AppendNull()
+			lb.AppendNull()
+		} else {
+			ab.Append(int64(i))
+			lb.Append(true)
+			lvb.Append(int64(i))
+		}
+		sb.Append(true)
+		if i%5 == 0 {
+			svb.AppendNull()
+		} else {
+			svb.Append(int64(i))
+		}
+	}
+	full := b.NewRecordBatch()
+	defer full.Release()
+	sliced := full.NewSlice(1, rows+1)
+	defer sliced.Release()
+
+	plan, err := NewPlan(schema, Options{Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := plan.Encode(sliced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != rows || len(out.Errors) != 0 {
+		t.Fatalf("encoded %d records with %d errors, want %d and 0", len(out.Records), len(out.Errors), rows)
+	}
+}

@@ -113,6 +113,11 @@ func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
 		return &Batch{}, nil
 	}
 	n := chunkCount(rows, p.opts.parallelism())
+	if n > 1 {
+		for _, col := range rec.Columns() {
+			warmNullCounts(col, 0)
+		}
+	}
 	ws := make([]worker, n)
 	var wg sync.WaitGroup
 	for k := range ws {

@@ -24,15 +24,17 @@ func Decode(mem memory.Allocator, desc *descriptorpb.DescriptorProto, records []
 	if err != nil {
 		return nil, err
 	}
-	msgs := make([]protoreflect.Message, len(records))
+	b, err := NewBuilder(mem, md)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
 	for i, rec := range records {
-		m, err := Unmarshal(md, rec)
-		if err != nil {
+		if err := b.AppendRecord(rec); err != nil {
 			return nil, fmt.Errorf("protoarrow: record %d: %w", i, err)
 		}
-		msgs[i] = m
 	}
-	return FromMessages(mem, md, msgs)
+	return b.NewRecordBatch(), nil
 }
 
 // Unmarshal parses one record strictly: required fields must be present and

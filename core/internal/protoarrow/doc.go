@@ -33,4 +33,13 @@
 // the message (".pkg.Msg.Nested" gives package "pkg"), so descriptors taken
 // from generated code, from the official SDKs and from convert all resolve.
 // Types outside the message (imports, well-known types) are rejected.
+//
+// # Fast paths
+//
+// Validator checks encoded records against a descriptor by walking the wire
+// format (no allocation for a valid record) and accepts exactly what the
+// strict Unmarshal accepts; Builder appends encoded records straight to
+// Arrow builders. Both fall back to Unmarshal for the rare records whose
+// meaning depends on protobuf merge rules (a singular message field sent
+// twice, a oneof switched), so their results always equal the decode path.
 package protoarrow

@@ -239,8 +239,14 @@ func mutate(rnd *rand.Rand, rec []byte, other []byte) []byte {
 
 func checkAgrees(t *testing.T, v *protoarrow.Validator, rec []byte) (fast bool) {
 	t.Helper()
-	_, wantErr := protoarrow.Unmarshal(v.Descriptor(), rec)
+	want, wantErr := protoarrow.Unmarshal(v.Descriptor(), rec)
 	gotErr := v.Validate(rec)
+	if wantErr == nil {
+		got, err := v.Decode(rec)
+		if err != nil || !proto.Equal(want, got) {
+			t.Fatalf("record %x: Decode = %v, %v; Unmarshal = %v", rec, got, err, want)
+		}
+	}
 	fast = protoarrow.FastValid(v, rec)
 	switch {
 	case (gotErr == nil) != (wantErr == nil):
