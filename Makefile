@@ -9,12 +9,13 @@ GOTESTFLAGS ?= -race -count=1 -timeout 15m
 
 all: test
 
-## demo: the main job, against the embedded local Zerobus server.
-demo:
+## demo: the main job, against the embedded local Zerobus server: from Go, then from Python.
+demo: py-build
 	$(GO) run ./cmd/zerobus-demo
+	$(VENV_BIN)/python examples/demo.py
 
-## test: everything CI runs.
-test: go-vet go-test
+## test: everything CI runs (Go vet/gofmt/race tests, then the Python build, lint and tests).
+test: go-vet go-test py-test
 
 go-vet:
 	$(GO) vet ./...
@@ -37,8 +38,7 @@ VENV_BIN := $(VENV)/Scripts
 else
 VENV_BIN := $(VENV)/bin
 endif
-# test_official_sdk_conformance.py needs the official SDK's venv (see that file); it runs separately.
-PYTEST_ARGS ?= --ignore=tests_py/test_official_sdk_conformance.py
+PYTEST_ARGS ?=
 
 .PHONY: py-venv py-build py-lint py-test py-bench py-dist py-wheel-test
 

@@ -135,8 +135,24 @@ def build_native(dest: Path, *, python: str = sys.executable) -> Path:
         shutil.copy2(out / name, dest / name)
     target = dest / f"_{NATIVE_NAME}{ext_suffix}"
     shutil.copy2(exts[0], target)
+    _strip_debug(target)
     print(f"built {target} in {time.monotonic() - started:.1f}s", flush=True)
     return target
+
+
+def _strip_debug(lib: Path) -> None:
+    """Drop DWARF debug sections (about 40% of the library); symbols stay, so
+    Go stack traces keep their function names. ZEROBUS_KEEP_DEBUG=1 skips it."""
+    strip = shutil.which("strip")
+    if os.environ.get("ZEROBUS_KEEP_DEBUG") or strip is None or os.name == "nt":
+        return
+    flag = "-S" if sys.platform == "darwin" else "--strip-debug"
+    before = lib.stat().st_size
+    proc = subprocess.run([strip, flag, str(lib)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"warning: {strip} {flag} failed, keeping debug info: {proc.stderr.strip()}", flush=True)
+        return
+    print(f"stripped debug info: {before >> 20} MiB -> {lib.stat().st_size >> 20} MiB", flush=True)
 
 
 class build_gopy(build_ext):
@@ -150,7 +166,8 @@ class build_gopy(build_ext):
         build_native(target.parent)
 
 
-setup(
-    ext_modules=[GoExtension(f"zerobus_py._native._{NATIVE_NAME}")],
-    cmdclass={"build_ext": build_gopy},
-)
+if __name__ == "__main__":  # setuptools runs this file as __main__; tests import it
+    setup(
+        ext_modules=[GoExtension(f"zerobus_py._native._{NATIVE_NAME}")],
+        cmdclass={"build_ext": build_gopy},
+    )

@@ -88,7 +88,8 @@ def py_times(w: ZerobusWrapper, batch: pa.RecordBatch, n: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--iters", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=10, help="alternating Go/Python rounds")
+    ap.add_argument("--per-round", type=int, default=3, help="sends per path per round")
     ap.add_argument("--small-iters", type=int, default=2000)
     args = ap.parse_args()
 
@@ -99,16 +100,16 @@ def main() -> None:
         go_times(w, batch, 2)
         py_times(w, batch, 2)
         go, py = [], []
-        for _ in range(3):  # interleave rounds so load changes hit both paths alike
-            go += go_times(w, batch, args.iters // 3 or 1)
-            py += py_times(w, batch, args.iters // 3 or 1)
+        for _ in range(args.rounds):  # alternate so load changes on the machine hit both paths alike
+            go += go_times(w, batch, args.per_round)
+            py += py_times(w, batch, args.per_round)
         go_med, py_med = statistics.median(go), statistics.median(py)
         extra = (py_med - go_med) / go_med
 
         go1 = go_times(w, one, args.small_iters)
         py1 = py_times(w, one, args.small_iters)
         go1_med, py1_med = statistics.median(go1), statistics.median(py1)
-        expected = (2 + 2 + 2 * (args.iters // 3 or 1) * 3) * args.rows + 2 * args.small_iters
+        expected = (2 + 2 + 2 * args.rounds * args.per_round) * args.rows + 2 * args.small_iters
         stored = server.record_count("main.bench.reference")
 
     mb = batch.nbytes / 2**20
@@ -116,6 +117,7 @@ def main() -> None:
     print(f"  Go     (core.SendBatch loop): median {go_med * 1e3:8.1f} ms  ({args.rows / go_med:,.0f} rows/s)")
     print(f"  Python (send_batch)         : median {py_med * 1e3:8.1f} ms  ({args.rows / py_med:,.0f} rows/s)")
     print(f"  Python extra cost           : {extra * 100:+.1f}% of the Go time (target <= 15%)")
+    print(f"  ({len(go)} sends per path; Go min {min(go) * 1e3:.1f} ms, Python min {min(py) * 1e3:.1f} ms)")
     print("1-row batch, per call:")
     print(f"  Go     : median {go1_med * 1e6:8.1f} us")
     print(f"  Python : median {py1_med * 1e6:8.1f} us  (extra {(py1_med - go1_med) * 1e6:.1f} us per call)")

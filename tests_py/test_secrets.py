@@ -60,3 +60,4 @@ def test_errors_never_contain_the_secret(server: LocalServer, table_name: str) -
     with pytest.raises(ConfigurationError) as ti:
         odd.validate()
     assert "client_secret" in str(ti.value) and "12345" not in str(ti.value)
+    assert "12345" not in repr(odd) and "client_secret='<redacted>'" in repr(odd)

@@ -343,5 +343,13 @@ class WrapperConfiguration:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        parts = [f"{k}={v!r}" for k, v in self.to_settings().items()]
+        try:
+            items = self.to_settings().items()
+        except ConfigurationError:  # a value of the wrong type: show the raw attributes
+            items = {
+                attr: REDACTED if attr == "client_secret" else getattr(self, attr)
+                for attr, _, _ in _FIELDS
+                if (self._client_secret if attr == "client_secret" else getattr(self, attr)) is not None
+            }.items()
+        parts = [f"{k}={v!r}" for k, v in items]
         return f"WrapperConfiguration({', '.join(parts)})"
