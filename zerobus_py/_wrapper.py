@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import threading
 import time
@@ -195,8 +194,11 @@ class ZerobusWrapper:
         if getattr(self, "_closed", True) or getattr(self, "_native", None) is None:
             return
         warnings.warn(f"unclosed {self!r}: call shutdown() or use it in a with block", ResourceWarning, stacklevel=2)
-        with contextlib.suppress(Exception):  # never raise from a finalizer
+        # not contextlib.suppress: modules may already be torn down at exit
+        try:  # noqa: SIM105
             self.shutdown(timeout=5)
+        except Exception:  # never raise from a finalizer
+            pass
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
