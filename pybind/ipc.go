@@ -48,6 +48,16 @@ func gather(segments string) ([]byte, error) {
 	return own, nil
 }
 
+// readSegments gathers segments (the one copy out of Python memory) and
+// decodes the Arrow IPC stream they hold; the caller releases the batches.
+func readSegments(segments string) ([]arrow.RecordBatch, error) {
+	data, err := gather(segments)
+	if err != nil {
+		return nil, err
+	}
+	return readIPC(data)
+}
+
 // readIPC decodes every record batch of the Arrow IPC stream in data (Go
 // memory) in place: the batches' buffers are slices of data, which the GC
 // keeps alive as long as any batch refers to it. The caller releases the

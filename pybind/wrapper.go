@@ -54,11 +54,7 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 // batch or of rows are reported there (see result.Raised), not as an error;
 // the error is for calls that could not be attempted (malformed IPC).
 func (w *Wrapper) SendBatch(segments string, timeoutMs int64) (string, error) {
-	data, err := gather(segments)
-	if err != nil {
-		return "", err
-	}
-	recs, err := readIPC(data)
+	recs, err := readSegments(segments)
 	if err != nil {
 		return "", err
 	}
@@ -78,11 +74,7 @@ func (w *Wrapper) SendBatch(segments string, timeoutMs int64) (string, error) {
 // handed to the core (the Python buffer may then be freed); Pending.Wait
 // returns the outcome.
 func (w *Wrapper) SendBatchAsync(segments string, timeoutMs int64) (*Pending, error) {
-	data, err := gather(segments)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := readIPC(data)
+	recs, err := readSegments(segments)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +310,7 @@ func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
 // returns {"seconds": [per send...], "rows": rows per send, "failed": failed
 // rows in total} as JSON.
 func (w *Wrapper) SendRepeated(segments string, n int64) (string, error) {
-	data, err := gather(segments)
-	if err != nil {
-		return "", err
-	}
-	recs, err := readIPC(data)
+	recs, err := readSegments(segments)
 	if err != nil {
 		return "", err
 	}

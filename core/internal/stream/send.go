@@ -26,14 +26,9 @@ func (s *Stream) Send(ctx context.Context, records [][]byte) (*Pending, error) {
 	if len(records) == 0 {
 		return nil, errors.New("zerobus: Send: no records")
 	}
-	var payload int64
-	inner := 0
-	for _, r := range records {
-		payload += int64(len(r))
-		inner += protowire.SizeTag(1) + protowire.SizeBytes(len(r))
-	}
-	if size := encodedSize(len(records), inner, len(records[0])); size > s.c.cfg.MaxMessageBytes {
-		return nil, &MessageTooLargeError{Size: size, Limit: s.c.cfg.MaxMessageBytes, Records: len(records)}
+	payload, err := requestPayload(records, s.c.cfg.MaxMessageBytes)
+	if err != nil {
+		return nil, err
 	}
 	return s.enqueue(ctx, &request{records: records, size: payload}, len(records))
 }
@@ -46,16 +41,26 @@ func (s *Stream) SendJSON(ctx context.Context, records []string) (*Pending, erro
 	if len(records) == 0 {
 		return nil, errors.New("zerobus: SendJSON: no records")
 	}
+	payload, err := requestPayload(records, s.c.cfg.MaxMessageBytes)
+	if err != nil {
+		return nil, err
+	}
+	return s.enqueue(ctx, &request{json: records, size: payload}, len(records))
+}
+
+// requestPayload returns the record bytes of one request carrying records,
+// or a *MessageTooLargeError when the encoded request would exceed limit.
+func requestPayload[T []byte | string](records []T, limit int) (int64, error) {
 	var payload int64
 	inner := 0
 	for _, r := range records {
 		payload += int64(len(r))
 		inner += protowire.SizeTag(1) + protowire.SizeBytes(len(r))
 	}
-	if size := encodedSize(len(records), inner, len(records[0])); size > s.c.cfg.MaxMessageBytes {
-		return nil, &MessageTooLargeError{Size: size, Limit: s.c.cfg.MaxMessageBytes, Records: len(records)}
+	if size := encodedSize(len(records), inner, len(records[0])); size > limit {
+		return 0, &MessageTooLargeError{Size: size, Limit: limit, Records: len(records)}
 	}
-	return s.enqueue(ctx, &request{json: records, size: payload}, len(records))
+	return payload, nil
 }
 
 // encodedSize is an upper bound of the encoded EphemeralStreamRequest: n
