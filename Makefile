@@ -14,8 +14,9 @@ demo: py-build
 	$(GO) run ./cmd/zerobus-demo
 	$(VENV_BIN)/python examples/demo.py
 
-## test: everything CI runs (Go vet/gofmt/race tests, then the Python build, lint and tests).
-test: go-vet go-test py-test
+## test: everything CI runs (Go vet/gofmt/race tests, the Python build, lint and tests, then the
+## wheel built from the sdist, installed and used where Go is not on PATH).
+test: go-vet go-test py-test py-wheel-test
 
 go-vet:
 	$(GO) vet ./...
@@ -69,11 +70,16 @@ py-test: py-build py-lint
 py-bench: py-build
 	$(VENV_BIN)/python bench/bench_python.py
 
-## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist).
+## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist);
+## on Linux auditwheel gives the wheel its manylinux tag (the oldest glibc its symbols allow).
 py-dist: py-venv
 	rm -rf dist
 	$(VENV_BIN)/python -m build --outdir dist .
+	@if [ "$$(uname -s)" = Linux ]; then \
+	  PATH="$(CURDIR)/$(VENV_BIN):$$PATH" $(VENV_BIN)/auditwheel repair -w dist/repaired dist/*-linux_*.whl && \
+	  rm dist/*-linux_*.whl && mv dist/repaired/*.whl dist/ && rmdir dist/repaired; \
+	fi
 
 ## py-wheel-test: install the wheel into a fresh venv with no Go on PATH, import it and send a batch.
 py-wheel-test: py-dist
-	bash tests_py/wheel_smoke.sh dist "$(PYTHON)"
+	bash tests_py/wheel_smoke.sh dist "$(PYTHON)" "$(VENV_BIN)/python"

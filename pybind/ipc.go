@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,14 +17,13 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
-// gather copies the memory segments listed in segments into one Go byte
-// slice: the single copy of Arrow data from Python to Go. segments is
-// "addr:size[,addr:size...]", each a block of Python memory valid during
-// the call (Python passes the encapsulated IPC messages of the schema and
-// of each batch, so it never concatenates them itself).
-func gather(segments string) ([]byte, error) {
-	var views [][]byte
-	total := 0
+// views parses segments, "addr:size[,addr:size...]", into byte slices over
+// the Python memory they describe, without copying. Each segment is valid
+// only during the call that received it (Python passes the encapsulated IPC
+// messages of the schema and of each batch, so it never concatenates them
+// itself).
+func views(segments string) ([][]byte, error) {
+	var out [][]byte
 	for _, seg := range strings.Split(segments, ",") {
 		if seg == "" {
 			continue
@@ -38,19 +38,52 @@ func gather(segments string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		views = append(views, v)
-		total += len(v)
+		if len(v) > 0 {
+			out = append(out, v)
+		}
 	}
-	own := make([]byte, 0, total)
-	for _, v := range views {
-		own = append(own, v...)
-	}
-	return own, nil
+	return out, nil
 }
 
-// readSegments gathers segments (the one copy out of Python memory) and
-// decodes the Arrow IPC stream they hold; the caller releases the batches.
-func readSegments(segments string) ([]arrow.RecordBatch, error) {
+// gather copies the memory segments into one Go byte slice: the copy a
+// call needs when Go keeps the data after returning to Python.
+func gather(segments string) ([]byte, error) {
+	vs, err := views(segments)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Join(vs, nil), nil
+}
+
+// readSegments decodes the Arrow IPC stream held in segments; the caller
+// releases the batches.
+//
+// With borrow false the data is first copied into Go memory (gather), so
+// the batches may outlive the call. With borrow true the batches are read
+// in place from Python memory, saving a copy of the whole batch: the caller
+// must release them, and nothing may keep a reference to their buffers,
+// before returning to Python. core.Wrapper.SendBatch keeps none once it
+// returns (conversion and debug writes are synchronous; cached schemas hold
+// copied strings), except the debug file's IPC writer, which keeps the last
+// dictionaries it wrote: a schema with a dictionary column is therefore
+// always copied. A stream whose messages straddle segments is copied too.
+func readSegments(segments string, borrow bool) ([]arrow.RecordBatch, error) {
+	if borrow {
+		vs, err := views(segments)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := readIPC(vs...)
+		switch {
+		case errors.Is(err, errStraddle):
+		case err != nil:
+			return nil, err
+		case len(recs) > 0 && hasDictionary(recs[0].Schema()):
+			releaseAll(recs)
+		default:
+			return recs, nil
+		}
+	}
 	data, err := gather(segments)
 	if err != nil {
 		return nil, err
@@ -58,13 +91,43 @@ func readSegments(segments string) ([]arrow.RecordBatch, error) {
 	return readIPC(data)
 }
 
-// readIPC decodes every record batch of the Arrow IPC stream in data (Go
-// memory) in place: the batches' buffers are slices of data, which the GC
-// keeps alive as long as any batch refers to it. The caller releases the
-// batches.
-func readIPC(data []byte) ([]arrow.RecordBatch, error) {
-	r, err := ipc.NewReaderFromMessageReader(&bytesMessageReader{data: data}, ipc.WithAllocator(memory.DefaultAllocator))
+// hasDictionary reports whether any field of schema, at any depth, is
+// dictionary-encoded.
+func hasDictionary(schema *arrow.Schema) bool {
+	var dict func(arrow.DataType) bool
+	dict = func(dt arrow.DataType) bool {
+		switch t := dt.(type) {
+		case *arrow.DictionaryType:
+			return true
+		case arrow.NestedType:
+			for _, f := range t.Fields() {
+				if dict(f.Type) {
+					return true
+				}
+			}
+		case arrow.ExtensionType:
+			return dict(t.StorageType())
+		}
+		return false
+	}
+	for _, f := range schema.Fields() {
+		if dict(f.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+// readIPC decodes every record batch of the Arrow IPC stream held in segs
+// (consecutive pieces, each a whole number of messages) in place: the
+// batches' buffers are slices of segs. For Go memory the GC keeps it alive
+// as long as any batch refers to it. The caller releases the batches.
+func readIPC(segs ...[]byte) ([]arrow.RecordBatch, error) {
+	r, err := ipc.NewReaderFromMessageReader(&bytesMessageReader{segs: segs}, ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
+		if errors.Is(err, errStraddle) {
+			return nil, err
+		}
 		return nil, errorOf(core.KindConversion, "zerobus: the data is not an Arrow IPC stream: %v", err)
 	}
 	defer r.Release()
@@ -76,6 +139,9 @@ func readIPC(data []byte) ([]arrow.RecordBatch, error) {
 	}
 	if err := r.Err(); err != nil && !errors.Is(err, io.EOF) {
 		releaseAll(recs)
+		if errors.Is(err, errStraddle) {
+			return nil, err
+		}
 		return nil, errorOf(core.KindConversion, "zerobus: reading the Arrow IPC stream: %v", err)
 	}
 	if len(recs) == 0 {
@@ -85,13 +151,18 @@ func readIPC(data []byte) ([]arrow.RecordBatch, error) {
 	return recs, nil
 }
 
+// errStraddle reports a message that does not end where its segment ends.
+var errStraddle = errors.New("an Arrow IPC message straddles two memory segments")
+
 // continuation marks the start of an encapsulated IPC message.
 const continuation = 0xFFFFFFFF
 
 // bytesMessageReader is an ipc.MessageReader over an IPC stream held in
-// memory: message metadata and bodies are slices of data, not copies.
+// memory as consecutive segments: message metadata and bodies are slices of
+// the segments, not copies.
 type bytesMessageReader struct {
-	data []byte
+	segs [][]byte // the segments after data
+	data []byte   // the current segment
 	off  int
 	msg  *ipc.Message
 	refs atomic.Int64
@@ -99,6 +170,9 @@ type bytesMessageReader struct {
 
 func (r *bytesMessageReader) take(n int64, what string) ([]byte, error) {
 	if n < 0 || n > int64(len(r.data)-r.off) {
+		if len(r.segs) > 0 {
+			return nil, errStraddle
+		}
 		return nil, fmt.Errorf("truncated Arrow IPC stream: %s of %d bytes at offset %d, %d bytes left", what, n, r.off, len(r.data)-r.off)
 	}
 	b := r.data[r.off : r.off+int(n) : r.off+int(n)]
@@ -114,16 +188,25 @@ func (r *bytesMessageReader) Message() (*ipc.Message, error) {
 		r.msg.Release()
 		r.msg = nil
 	}
+	for r.off == len(r.data) && len(r.segs) > 0 {
+		r.data, r.segs, r.off = r.segs[0], r.segs[1:], 0
+	}
 	if len(r.data)-r.off < 4 {
+		if len(r.data) > r.off && len(r.segs) > 0 {
+			return nil, errStraddle
+		}
 		return nil, io.EOF
 	}
 	word, _ := r.take(4, "message prefix")
 	n := int64(binary.LittleEndian.Uint32(word))
 	if n == continuation {
-		if len(r.data)-r.off < 4 {
+		word, err := r.take(4, "message length")
+		if err != nil {
+			if errors.Is(err, errStraddle) {
+				return nil, err
+			}
 			return nil, io.EOF
 		}
-		word, _ = r.take(4, "message length")
 		n = int64(int32(binary.LittleEndian.Uint32(word)))
 	}
 	if n == 0 {

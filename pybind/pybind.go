@@ -6,8 +6,9 @@
 // Every signature is gopy-legal: no context, channels, variadics or maps, at
 // most one result plus an error. Settings and structured results cross as
 // JSON strings; Arrow data crosses as Arrow IPC streams, read from Python
-// memory given as an address and a length (one copy, into Go memory, during
-// the call) and returned as []byte.
+// memory given as addresses and lengths (in place during a synchronous send,
+// copied once into Go memory when Go keeps it, see readSegments) and
+// returned as []byte.
 //
 // gopy turns every Go error into a plain Python RuntimeError carrying only
 // the message, so every error returned here starts with "[zerobus:<kind>] ",

@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -105,6 +106,118 @@ func TestReadIPCRoundTrip(t *testing.T) {
 		if !array.RecordEqual(got[i], in[i]) {
 			t.Errorf("batch %d: got %v, want %v", i, got[i], in[i])
 		}
+	}
+}
+
+// splitMessages cuts an IPC stream into its encapsulated messages, as
+// Python hands them over (schema.serialize(), batch.serialize(), ...).
+func splitMessages(t *testing.T, data []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for len(data) >= 8 {
+		n := int(binary.LittleEndian.Uint32(data[4:8]))
+		if n == 0 {
+			break
+		}
+		body := ipc.NewMessage(memory.NewBufferBytes(data[8:8+n]), memory.NewBufferBytes(nil)).BodyLen()
+		end := 8 + n + int(body)
+		out = append(out, data[:end:end])
+		data = data[end:]
+	}
+	return out
+}
+
+func TestReadSegmentsBorrowAndCopy(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	in := []arrow.RecordBatch{testBatch(mem, 0, 5), testBatch(mem, 5, 3)}
+	defer releaseAll(in)
+	data, err := writeIPC(testSchema, in...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := splitMessages(t, data)
+	if len(msgs) != 3 {
+		t.Fatalf("stream has %d messages, want schema + 2 batches", len(msgs))
+	}
+	idBytes := func(rec arrow.RecordBatch) []byte {
+		return rec.Column(0).Data().Buffers()[1].Bytes()
+	}
+	for _, tc := range []struct {
+		name     string
+		segs     [][]byte
+		borrow   bool
+		inPlace  bool
+		wantRecs int
+	}{
+		{"one segment per message, borrowed", msgs, true, true, 2},
+		{"whole stream, borrowed", [][]byte{data}, true, true, 2},
+		{"one segment per message, copied", msgs, false, false, 2},
+		{"messages straddling segments are copied", [][]byte{data[:13], data[13:]}, true, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readSegments(segmentsOf(tc.segs...), tc.borrow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer releaseAll(got)
+			if len(got) != tc.wantRecs {
+				t.Fatalf("got %d batches, want %d", len(got), tc.wantRecs)
+			}
+			for i := range in {
+				if !array.RecordEqual(got[i], in[i]) {
+					t.Errorf("batch %d: got %v, want %v", i, got[i], in[i])
+				}
+			}
+			// In place means the id column's values are the caller's bytes.
+			ids := idBytes(got[0])
+			inside := false
+			for _, s := range tc.segs {
+				lo := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+				p := uintptr(unsafe.Pointer(unsafe.SliceData(ids)))
+				inside = inside || (p >= lo && p < lo+uintptr(len(s)))
+			}
+			if inside != tc.inPlace {
+				t.Errorf("batch reads the caller's memory = %v, want %v", inside, tc.inPlace)
+			}
+		})
+	}
+	runtime.KeepAlive(data)
+}
+
+func TestReadSegmentsCopiesDictionaries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "d", Type: dt})}}, nil)
+	if !hasDictionary(schema) || hasDictionary(testSchema) {
+		t.Fatal("hasDictionary misses a nested dictionary or sees one that is not there")
+	}
+	b := array.NewRecordBuilder(mem, schema)
+	sb := b.Field(0).(*array.StructBuilder)
+	for _, v := range []string{"a", "b", "a"} {
+		sb.Append(true)
+		if err := sb.FieldBuilder(0).(*array.BinaryDictionaryBuilder).AppendString(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	data, err := writeIPC(schema, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSegments(segmentsOf(data), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseAll(got)
+	for i := range data {
+		data[i] = 0xEE // the caller frees or reuses its buffer
+	}
+	if len(got) != 1 || !array.RecordEqual(got[0], rec) {
+		t.Errorf("dictionary batch changed with the caller's buffer: got %v, want %v", got, rec)
 	}
 }
 
@@ -358,4 +471,44 @@ func BenchmarkReadIPC(b *testing.B) {
 			r.Release()
 		}
 	})
+}
+
+// BenchmarkSendBatch compares a send through the facade (IPC segments in,
+// JSON out) with core.Wrapper.SendBatch on the decoded batch, against the
+// local server: the facade's own per-call cost.
+func BenchmarkSendBatch(b *testing.B) {
+	s, err := StartLocalServer(`{}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	w, err := NewWrapper(localConfig(s, "main.pybind.bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = w.Close(0) }()
+	for _, rows := range []int{1, 10_000} {
+		rec := testBatch(memory.DefaultAllocator, 0, rows)
+		data, err := writeIPC(testSchema, rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		segs := segmentsOf(data)
+		b.Run(fmt.Sprintf("rows=%d/facade", rows), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := w.SendBatch(segs, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("rows=%d/core", rows), func(b *testing.B) {
+			for b.Loop() {
+				if res, _ := w.w.SendBatch(b.Context(), rec); !res.Success {
+					b.Fatal(res.Err)
+				}
+			}
+		})
+		runtime.KeepAlive(data)
+		rec.Release()
+	}
 }

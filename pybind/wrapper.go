@@ -44,9 +44,10 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), time.Duration(timeoutMs)*time.Millisecond)
 }
 
-// SendBatch sends the Arrow IPC stream held in the memory segments (see
-// gather; Python memory, copied once during the call) and blocks until every row is acknowledged or
-// has failed, or timeoutMs passes (<= 0: no limit). A stream holding several
+// SendBatch sends the Arrow IPC stream held in the memory segments (Python
+// memory, read in place during the call: see readSegments) and blocks until
+// every row is acknowledged or has failed, or timeoutMs passes (<= 0: no
+// limit). A stream holding several
 // batches is sent as one logical batch: the batches go out concurrently and
 // row indices in the outcome count across them in stream order.
 //
@@ -54,7 +55,8 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 // batch or of rows are reported there (see result.Raised), not as an error;
 // the error is for calls that could not be attempted (malformed IPC).
 func (w *Wrapper) SendBatch(segments string, timeoutMs int64) (string, error) {
-	recs, err := readSegments(segments)
+	// The sends finish before this returns: read in place (see readSegments).
+	recs, err := readSegments(segments, true)
 	if err != nil {
 		return "", err
 	}
@@ -74,7 +76,7 @@ func (w *Wrapper) SendBatch(segments string, timeoutMs int64) (string, error) {
 // handed to the core (the Python buffer may then be freed); Pending.Wait
 // returns the outcome.
 func (w *Wrapper) SendBatchAsync(segments string, timeoutMs int64) (*Pending, error) {
-	recs, err := readSegments(segments)
+	recs, err := readSegments(segments, false)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +312,7 @@ func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
 // returns {"seconds": [per send...], "rows": rows per send, "failed": failed
 // rows in total} as JSON.
 func (w *Wrapper) SendRepeated(segments string, n int64) (string, error) {
-	recs, err := readSegments(segments)
+	recs, err := readSegments(segments, true)
 	if err != nil {
 		return "", err
 	}

@@ -104,19 +104,37 @@ class Payload:
         return sum(b.size for b in self.buffers)
 
 
-def _encode(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> list[pa.Buffer]:
-    """Encode as the encapsulated IPC messages of a stream: the schema, then
-    each batch (one copy of the data, no concatenation; Go gathers them)."""
+#: The last schema encoded, whether it has dictionaries, and its IPC message
+#: (most callers send one schema over and over; a tuple swap is thread-safe).
+_last_schema: tuple[pa.Schema, bool, pa.Buffer] | None = None
+
+
+def _schema_message(schema: pa.Schema) -> tuple[bool, pa.Buffer]:
+    global _last_schema
+    last = _last_schema
+    if last is not None and (last[0] is schema or last[0].equals(schema, check_metadata=True)):
+        return last[1], last[2]
     # str(schema) spells every dictionary type "dictionary<...>" (a field
     # named so only costs the slower path); 3x cheaper than walking the types.
-    if "dictionary<" in str(schema):
+    has_dict = "dictionary<" in str(schema)
+    message = schema.serialize()
+    _last_schema = (schema, has_dict, message)
+    return has_dict, message
+
+
+def _encode(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> list[pa.Buffer]:
+    """Encode as the encapsulated IPC messages of a stream: the schema, then
+    each batch (one copy of the data, no concatenation; Go reads them in
+    place during a synchronous send)."""
+    has_dict, message = _schema_message(schema)
+    if has_dict:
         # Dictionaries need dictionary messages: use the stream writer.
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, schema) as w:
             for b in batches:
                 w.write_batch(b)
         return [sink.getvalue()]
-    return [schema.serialize(), *(b.serialize() for b in batches)]
+    return [message, *(b.serialize() for b in batches)]
 
 
 def payloads(norm: Normalized, max_bytes: int | None = None) -> Iterator[Payload]:

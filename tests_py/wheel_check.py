@@ -1,0 +1,31 @@
+"""Check an installed zerobus_py wheel: it imports without Go and sends a batch
+to the in-process local server. Run by tests_py/wheel_smoke.sh and by
+cibuildwheel's test step (pyproject.toml [tool.cibuildwheel])."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pyarrow as pa
+
+import zerobus_py
+from zerobus_py import ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+def main() -> None:
+    if "--no-go" in sys.argv[1:]:
+        assert shutil.which("go") is None, "go is still on PATH"
+    assert "site-packages" in zerobus_py.__file__, f"imported the source tree, not the wheel: {zerobus_py.__file__}"
+    table = "main.wheel.smoke"
+    with LocalServer() as server, ZerobusWrapper(server.config(table)) as w:
+        res = w.send_batch(pa.record_batch({"id": pa.array([1, 2, 3]), "name": pa.array(["a", None, "c"])}))
+        assert res.success and res.successful_count == 3, res
+        stored = server.table(table)
+        assert sorted(stored.column("id").to_pylist()) == [1, 2, 3], stored
+    print("wheel OK:", zerobus_py.__file__, "native", zerobus_py.native_version())
+
+
+if __name__ == "__main__":
+    main()
