@@ -252,23 +252,6 @@ func (w *Wrapper) start(ctx context.Context, ss *schemaState, plan *convert.Plan
 	return nil, op
 }
 
-// streamOf waits for sl's stream (opening it if needed) or ctx.
-func (w *Wrapper) streamOf(ctx context.Context, ss *schemaState, plan *convert.Plan, sl *slot) (*stream.Stream, error) {
-	st, op := w.start(ctx, ss, plan, sl)
-	if st != nil {
-		return st, nil
-	}
-	select {
-	case <-op.done:
-		if op.err != nil {
-			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
-		}
-		return op.st, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 // invalidate drops st from sl after a terminal failure so that the next
 // batch opens a fresh stream; st is closed in the background.
 func (w *Wrapper) invalidate(sl *slot, st *stream.Stream) {

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	grpccodes "google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -84,18 +85,9 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 
 func (s *syncBuffer) messages(t *testing.T) []string {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []string
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte{'\n'}) {
-		if len(line) == 0 {
-			continue
-		}
-		var m struct{ Msg string }
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		out = append(out, m.Msg)
+	for _, r := range s.records(t) {
+		out = append(out, r.Msg)
 	}
 	return out
 }
@@ -125,34 +117,30 @@ func findMetric(rm metricdata.ResourceMetrics, name string) (metricdata.Metrics,
 // sumInt adds the data points of the int counter name whose attributes
 // include kvs.
 func sumInt(rm metricdata.ResourceMetrics, name string, kvs ...attribute.KeyValue) int64 {
-	m, ok := findMetric(rm, name)
-	if !ok {
-		return 0
-	}
-	var n int64
-	if s, ok := m.Data.(metricdata.Sum[int64]); ok {
-		for _, dp := range s.DataPoints {
-			if hasAttrs(dp.Attributes, kvs) {
-				n += dp.Value
-			}
-		}
-	}
-	return n
+	m, _ := findMetric(rm, name) // not found: m.Data is nil, so s has no points
+	s, _ := m.Data.(metricdata.Sum[int64])
+	return addMatching(s.DataPoints, kvs, func(dp metricdata.DataPoint[int64]) (attribute.Set, int64) {
+		return dp.Attributes, dp.Value
+	})
 }
 
 // histCount adds the counts of the histogram name's points whose attributes
 // include kvs.
 func histCount(rm metricdata.ResourceMetrics, name string, kvs ...attribute.KeyValue) uint64 {
-	m, ok := findMetric(rm, name)
-	if !ok {
-		return 0
-	}
-	var n uint64
-	if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
-		for _, dp := range h.DataPoints {
-			if hasAttrs(dp.Attributes, kvs) {
-				n += dp.Count
-			}
+	m, _ := findMetric(rm, name) // not found: m.Data is nil, so h has no points
+	h, _ := m.Data.(metricdata.Histogram[float64])
+	return addMatching(h.DataPoints, kvs, func(dp metricdata.HistogramDataPoint[float64]) (attribute.Set, uint64) {
+		return dp.Attributes, dp.Count
+	})
+}
+
+// addMatching adds the values of the points whose attributes include kvs;
+// attrsValue returns a point's attributes and value.
+func addMatching[P any, N int64 | uint64](points []P, kvs []attribute.KeyValue, attrsValue func(P) (attribute.Set, N)) N {
+	var n N
+	for _, p := range points {
+		if set, v := attrsValue(p); hasAttrs(set, kvs) {
+			n += v
 		}
 	}
 	return n
@@ -440,8 +428,6 @@ func TestTelemetryOperations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
 			h := newHarness(t)
 			srv := localServer(t)
 			if tt.fault != nil {
@@ -451,20 +437,8 @@ func TestTelemetryOperations(t *testing.T) {
 			if tt.config != nil {
 				tt.config(t, &cfg)
 			}
-			w, err := core.New(context.Background(), cfg, h.options()...)
-			if err != nil {
-				t.Fatalf("core.New: %v", err)
-			}
-
 			// The caller's span must become SendBatch's parent.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			ctx, caller := h.tp.Tracer("caller").Start(ctx, "caller")
-			rec := telBatch(mem, tt.rows, tt.nullRows...)
-			res, sendErr := w.SendBatch(ctx, rec)
-			rec.Release()
-			caller.End()
-			closeWrapper(t, w)
+			res, caller, sendErr := sendInCallerSpan(t, h, cfg, tt.rows, tt.nullRows...)
 			if (sendErr == nil) != (tt.wantOutcome == "success") {
 				t.Fatalf("SendBatch error = %v, want outcome %s", sendErr, tt.wantOutcome)
 			}
@@ -495,9 +469,9 @@ func TestTelemetryOperations(t *testing.T) {
 			}
 
 			root := oneSpan(t, spans, "zerobus.SendBatch")
-			if root.Parent.SpanID() != caller.SpanContext().SpanID() || root.SpanContext.TraceID() != caller.SpanContext().TraceID() {
+			if root.Parent.SpanID() != caller.SpanID() || root.SpanContext.TraceID() != caller.TraceID() {
 				t.Errorf("SendBatch parent = %s/%s, want the caller's span %s/%s",
-					root.Parent.TraceID(), root.Parent.SpanID(), caller.SpanContext().TraceID(), caller.SpanContext().SpanID())
+					root.Parent.TraceID(), root.Parent.SpanID(), caller.TraceID(), caller.SpanID())
 			}
 			if v, _ := spanAttr(root, telemetry.KeyTable); v.AsString() != table {
 				t.Errorf("SendBatch %s = %q, want %q", telemetry.KeyTable, v.AsString(), table)
@@ -514,6 +488,29 @@ func TestTelemetryOperations(t *testing.T) {
 			tt.check(t, rm, spans, res, h.logs.messages(t))
 		})
 	}
+}
+
+// sendInCallerSpan creates a Wrapper for cfg recording into h, sends it a
+// telBatch of rows (nullRows null) inside a "caller" span, and closes it.
+// It returns SendBatch's result, the caller span's context and SendBatch's
+// error.
+func sendInCallerSpan(t *testing.T, h *otelHarness, cfg core.Config, rows int, nullRows ...int) (*core.TransmissionResult, trace.SpanContext, error) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	w, err := core.New(context.Background(), cfg, h.options()...)
+	if err != nil {
+		t.Fatalf("core.New: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ctx, caller := h.tp.Tracer("caller").Start(ctx, "caller")
+	rec := telBatch(mem, rows, nullRows...)
+	res, sendErr := w.SendBatch(ctx, rec)
+	rec.Release()
+	caller.End()
+	closeWrapper(t, w)
+	return res, caller.SpanContext(), sendErr
 }
 
 type counterWant struct {
@@ -728,8 +725,6 @@ func TestLogsCarryTraceID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
 			h := newHarness(t)
 			srv := localServer(t)
 			for _, f := range tt.faults {
@@ -739,18 +734,7 @@ func TestLogsCarryTraceID(t *testing.T) {
 			if tt.config != nil {
 				tt.config(&cfg)
 			}
-			w, err := core.New(context.Background(), cfg, h.options()...)
-			if err != nil {
-				t.Fatalf("core.New: %v", err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			ctx, caller := h.tp.Tracer("caller").Start(ctx, "caller")
-			rec := telBatch(mem, 200)
-			_, sendErr := w.SendBatch(ctx, rec)
-			rec.Release()
-			caller.End()
-			closeWrapper(t, w)
+			_, caller, sendErr := sendInCallerSpan(t, h, cfg, 200)
 			if sendErr != nil {
 				t.Fatalf("SendBatch: %v", sendErr)
 			}
@@ -758,7 +742,7 @@ func TestLogsCarryTraceID(t *testing.T) {
 				t.Errorf("server stored %d rows, want >= 200", got)
 			}
 
-			traceID := caller.SpanContext().TraceID().String()
+			traceID := caller.TraceID().String()
 			seen := map[string]bool{}
 			for _, l := range h.logs.records(t) {
 				seen[l.Msg] = true

@@ -53,12 +53,16 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
+	maxRows := fs.Int("max-rows", 0, "keep at most this many rows per table, dropping the oldest (0: keep all; for long-running use)")
 	verbose := fs.Bool("v", false, "log streams and faults to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *maxRows < 0 {
+		return fmt.Errorf("-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -75,6 +79,7 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		AckPolicy:         zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay},
 		TLS:               *useTLS,
 		DataDir:           *dataDir,
+		MaxStoredRows:     *maxRows,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	s, err := zerobuslocal.Start(ctx, opts)

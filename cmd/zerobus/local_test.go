@@ -98,9 +98,55 @@ func TestLocalText(t *testing.T) {
 }
 
 func TestLocalFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"-port", "x"}, {"extra"}} {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}} {
 		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
 	}
+}
+
+// TestLocalMaxRows sends 5 rows to `zerobus local -max-rows 3` and reads
+// back the 3 newest over the inspection API (one batch: one request, cut
+// inside).
+func TestLocalMaxRows(t *testing.T) {
+	line, stop := runLocalCLI(t, "-json", "-max-rows", "3")
+	var info localInfo
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("-json output %q: %v", line, err)
+	}
+	const table = "main.default.capped"
+	path := filepath.Join(t.TempDir(), "five.csv")
+	if err := os.WriteFile(path, []byte("id\n1\n2\n3\n4\n5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := sendCLI(t, "-endpoint", info.Endpoint, "-workspace-url", info.WorkspaceURL, "-client-id", info.ClientID,
+		"-client-secret", info.ClientSecret, "-table", table, path)
+	if run.err != nil {
+		t.Fatalf("send: %v\n%s", run.err, run.stderr)
+	}
+	res, err := http.Get(info.WorkspaceURL + "/zerobus-local/v1/tables/" + table + "/rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Record struct {
+			ID json.Number `json:"id"`
+		} `json:"record"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&rows)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.Record.ID.String())
+	}
+	if strings.Join(ids, ",") != "3,4,5" {
+		t.Errorf("stored ids %v, want the newest three 3,4,5", ids)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
 }

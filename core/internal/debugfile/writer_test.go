@@ -71,10 +71,7 @@ func TestRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithAllocator(mem))
 	var sent []arrow.RecordBatch
 	for i := 0; i < 5; i++ {
 		rec := makeBatch(mem, i*10, 10)
@@ -100,20 +97,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 
-	got, err := ReadArrowFile(arrowPath, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(sent) {
-		t.Fatalf("read %d batches, want %d", len(got), len(sent))
-	}
-	for i := range sent {
-		if !array.RecordEqual(got[i], sent[i]) {
-			t.Errorf("batch %d differs:\n got %v\nwant %v", i, got[i], sent[i])
-		}
-		got[i].Release()
-		sent[i].Release()
-	}
+	checkArrowFile(t, arrowPath, mem, sent)
 	if raw, _ := os.ReadFile(arrowPath); !strings.HasSuffix(string(raw), string(eos)) {
 		t.Errorf("closed Arrow file has no end-of-stream marker")
 	}
@@ -151,17 +135,11 @@ func TestRotationBySize(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	const maxSize = 4 << 10
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: maxSize, MaxFilesRetained: -1}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: maxSize, MaxFilesRetained: -1}, WithAllocator(mem))
 	const batches, rows = 40, 20
 	maxBatch := int64(0)
 	for i := 0; i < batches; i++ {
-		rec := makeBatch(mem, i*rows, rows)
-		w.WriteArrow(rec)
-		rec.Release()
-		w.WriteProto(testDesc("Row"), makeRecords(i*rows, rows))
+		writeRows(t, w, mem, i*rows, rows)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -202,19 +180,13 @@ func TestRotationByInterval(t *testing.T) {
 	checkGoroutines(t)
 	dir := t.TempDir()
 	clk := newFakeClock()
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, RotationInterval: time.Minute, FlushInterval: time.Hour},
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, RotationInterval: time.Minute, FlushInterval: time.Hour},
 		WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer w.Close()
 	adir := filepath.Join(dir, "zerobus", "arrow")
 	pdir := filepath.Join(dir, "zerobus", "proto")
 	for i := 0; i < 3; i++ {
-		rec := makeBatch(memory.DefaultAllocator, i*5, 5)
-		w.WriteArrow(rec)
-		rec.Release()
-		w.WriteProto(testDesc("Row"), makeRecords(i*5, 5))
+		writeRows(t, w, memory.DefaultAllocator, i*5, 5)
 		clk.Advance(time.Minute)
 		eventually(t, "an interval rotation", func() bool {
 			ra, _ := dataFiles(t, adir, "main.default.events", ".arrow")
@@ -277,16 +249,10 @@ func TestRetention(t *testing.T) {
 				}
 			}
 			clk := newFakeClock()
-			w, err := New("a", Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1, MaxFilesRetained: tc.keep}, WithClock(clk))
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := mustNew(t, "a", Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1, MaxFilesRetained: tc.keep}, WithClock(clk))
 			const n = 15 // MaxFileSize 1: every write rotates its file
 			for i := 0; i < n; i++ {
-				rec := makeBatch(memory.DefaultAllocator, i, 1)
-				w.WriteArrow(rec)
-				rec.Release()
-				w.WriteProto(testDesc("Row"), makeRecords(i, 1))
+				writeRows(t, w, memory.DefaultAllocator, i, 1)
 				clk.Advance(time.Millisecond)
 				if err := w.Flush(); err != nil {
 					t.Fatal(err)
@@ -339,10 +305,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	dir := t.TempDir()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 3 << 10, MaxFilesRetained: -1}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 3 << 10, MaxFilesRetained: -1}, WithAllocator(mem))
 	const goroutines, batches, rows = 8, 40, 7
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
@@ -351,10 +314,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 			defer wg.Done()
 			for b := 0; b < batches; b++ {
 				start := (g*batches + b) * rows
-				rec := makeBatch(mem, start, rows)
-				w.WriteArrow(rec)
-				rec.Release()
-				w.WriteProto(testDesc("Row"), makeRecords(start, rows))
+				writeRows(t, w, mem, start, rows)
 				if b%10 == 0 {
 					if err := w.Flush(); err != nil {
 						t.Errorf("Flush: %v", err)
@@ -385,15 +345,9 @@ func TestFlushIntervalWithoutFurtherWrites(t *testing.T) {
 	checkGoroutines(t)
 	dir := t.TempDir()
 	clk := newFakeClock()
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, FlushInterval: 5 * time.Second}, WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, FlushInterval: 5 * time.Second}, WithClock(clk))
 	defer w.Close()
-	rec := makeBatch(memory.DefaultAllocator, 0, 4)
-	w.WriteArrow(rec)
-	rec.Release()
-	w.WriteProto(testDesc("Row"), makeRecords(0, 4))
+	writeRows(t, w, memory.DefaultAllocator, 0, 4)
 	arrowPath, protoPath := w.Paths()
 	// Small writes stay buffered until the interval passes.
 	clk.Advance(4 * time.Second)
@@ -471,17 +425,11 @@ func TestDiskFullRecovers(t *testing.T) {
 	clk := newFakeClock()
 	tel, reader := newTestTelemetry()
 	ffs := &faultFS{}
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1},
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1},
 		WithClock(clk), WithFileSystem(ffs), WithTelemetry(tel))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer w.Close()
 	write := func(start, n int) {
-		rec := makeBatch(memory.DefaultAllocator, start, n)
-		w.WriteArrow(rec)
-		rec.Release()
-		w.WriteProto(testDesc("Row"), makeRecords(start, n))
+		writeRows(t, w, memory.DefaultAllocator, start, n)
 	}
 	write(0, 10)
 	if err := w.Flush(); err != nil {
@@ -490,7 +438,7 @@ func TestDiskFullRecovers(t *testing.T) {
 
 	ffs.failWrites.Store(true)
 	write(10, 10) // lost: the disk is full
-	err = w.Flush()
+	err := w.Flush()
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("Flush with a full disk = %v, want the disk-full error", err)
 	}
@@ -538,21 +486,15 @@ func TestSlowDiskNeverBlocksWrites(t *testing.T) {
 	dir := t.TempDir()
 	tel, reader := newTestTelemetry()
 	ffs := &faultFS{block: make(chan struct{})}
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1},
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1},
 		WithFileSystem(ffs), WithTelemetry(tel), WithMaxBuffered(1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		// ~2.7 MiB per kind: past 256 KiB (which wakes the background
 		// goroutine, which then hangs in Write) and the 1 MiB budget.
 		for i := 0; i < 120; i++ {
-			rec := makeBatch(memory.DefaultAllocator, i*1000, 1000)
-			w.WriteArrow(rec)
-			rec.Release()
-			w.WriteProto(testDesc("Row"), makeRecords(i*1000, 1000))
+			writeRows(t, w, memory.DefaultAllocator, i*1000, 1000)
 		}
 	}()
 	select {
@@ -585,16 +527,10 @@ func TestSameMillisecondRotationsDoNotCollide(t *testing.T) {
 	checkGoroutines(t)
 	dir := t.TempDir()
 	clk := newFakeClock() // never advanced: every rotation has the same timestamp
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1, MaxFilesRetained: -1}, WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1, MaxFilesRetained: -1}, WithClock(clk))
 	const n = 12
 	for i := 0; i < n; i++ {
-		rec := makeBatch(memory.DefaultAllocator, i, 1)
-		w.WriteArrow(rec)
-		rec.Release()
-		w.WriteProto(testDesc("Row"), makeRecords(i, 1))
+		writeRows(t, w, memory.DefaultAllocator, i, 1)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -618,14 +554,8 @@ func TestRestartDoesNotTruncate(t *testing.T) {
 	dir := t.TempDir()
 	clk := newFakeClock()
 	run := func(start int) {
-		w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithClock(clk))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec := makeBatch(memory.DefaultAllocator, start, 5)
-		w.WriteArrow(rec)
-		rec.Release()
-		w.WriteProto(testDesc("Row"), makeRecords(start, 5))
+		w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithClock(clk))
+		writeRows(t, w, memory.DefaultAllocator, start, 5)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -650,10 +580,7 @@ func TestSchemaChangeStartsNewFile(t *testing.T) {
 	dir := t.TempDir()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1}, WithAllocator(mem))
 	otherSchema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Float64}}, nil)
 	b := array.NewRecordBuilder(mem, otherSchema)
 	b.Field(0).(*array.Float64Builder).AppendValues([]float64{1.5, 2.5}, nil)
@@ -710,10 +637,7 @@ func TestPermissions(t *testing.T) {
 	}
 	checkGoroutines(t)
 	dir := t.TempDir()
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1})
 	rec := makeBatch(memory.DefaultAllocator, 0, 2)
 	w.WriteArrow(rec)
 	w.WriteArrow(rec)
@@ -724,7 +648,7 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	checked := 0
-	err = filepath.WalkDir(filepath.Join(dir, "zerobus"), func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(dir, "zerobus"), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -756,10 +680,7 @@ func TestLargeWritesSpanBlocks(t *testing.T) {
 	dir := t.TempDir()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	w, err := New(table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithAllocator(mem))
 	big := makeBatch(mem, 0, 40000) // ~1 MiB of IPC body: several blocks
 	w.WriteArrow(big)
 	small := makeBatch(mem, 40000, 3)
@@ -804,10 +725,7 @@ func TestDictionaryColumnsAreReleased(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 	schema := arrow.NewSchema([]arrow.Field{{Name: "color", Type: dt, Nullable: true}}, nil)
-	w, err := New(table, Config{OutputDir: t.TempDir(), Arrow: true, MaxFilesRetained: -1}, WithAllocator(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustNew(t, table, Config{OutputDir: t.TempDir(), Arrow: true, MaxFilesRetained: -1}, WithAllocator(mem))
 	var sent []arrow.RecordBatch
 	for _, vals := range [][]string{{"red", "blue", "red"}, {"green", "red"}} {
 		b := array.NewRecordBuilder(mem, schema)
@@ -826,7 +744,34 @@ func TestDictionaryColumnsAreReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _ := w.Paths()
-	got, err := ReadArrowFile(a, mem)
+	checkArrowFile(t, a, mem, sent)
+}
+
+// mustNew is New(name, cfg, opts...) that fails the test on an error.
+func mustNew(t *testing.T, name string, cfg Config, opts ...Option) *Writer {
+	t.Helper()
+	w, err := New(name, cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// writeRows writes rows [start, start+n) to w twice: as an Arrow batch
+// allocated from mem (released once written) and as proto records.
+func writeRows(t testing.TB, w *Writer, mem memory.Allocator, start, n int) {
+	t.Helper()
+	rec := makeBatch(mem, start, n)
+	w.WriteArrow(rec)
+	rec.Release()
+	w.WriteProto(testDesc("Row"), makeRecords(start, n))
+}
+
+// checkArrowFile reads the Arrow file at path with mem, checks that it
+// holds exactly the batches in sent, and releases both.
+func checkArrowFile(t *testing.T, path string, mem memory.Allocator, sent []arrow.RecordBatch) {
+	t.Helper()
+	got, err := ReadArrowFile(path, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -835,7 +780,7 @@ func TestDictionaryColumnsAreReleased(t *testing.T) {
 	}
 	for i := range sent {
 		if !array.RecordEqual(got[i], sent[i]) {
-			t.Errorf("batch %d: got %v, want %v", i, got[i], sent[i])
+			t.Errorf("batch %d differs:\n got %v\nwant %v", i, got[i], sent[i])
 		}
 		got[i].Release()
 		sent[i].Release()

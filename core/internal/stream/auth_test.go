@@ -320,6 +320,36 @@ func TestTokenRefreshFailureKeepsValidToken(t *testing.T) {
 
 // Integration with the local server.
 
+// sendWaitClose sends rows on s, waits for their acknowledgement and closes
+// s, failing the test on any error.
+func sendWaitClose(t *testing.T, ctx context.Context, s *Stream, rows [][]byte) {
+	t.Helper()
+	p, err := s.Send(ctx, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openWantAuthError opens a stream with a client for cfg, notes the error
+// for the env's secrets check and fails the test unless it is an *AuthError.
+func openWantAuthError(t *testing.T, e *env, cfg Config) (*AuthError, error) {
+	t.Helper()
+	c := e.client(cfg)
+	_, err := c.OpenStream(context.Background(), testDescriptor(), zerobuspb.RecordType_PROTO)
+	e.note(err)
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("OpenStream: got %v, want *AuthError", err)
+	}
+	return ae, err
+}
+
 func TestServerRejectsCachedTokenOnce(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
 	c := e.client(e.config())
@@ -332,16 +362,7 @@ func TestServerRejectsCachedTokenOnce(t *testing.T) {
 		t.Fatalf("revoked %d tokens, want 1", n)
 	}
 	s2 := e.open(c) // cached token rejected once, refreshed, accepted
-	p, err := s2.Send(ctx, rowsBatch(1, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s2.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sendWaitClose(t, ctx, s2, rowsBatch(1, 2))
 	if got := len(e.sniff.tokens()); got != 2 {
 		t.Errorf("tokens fetched: got %d, want 2", got)
 	}
@@ -373,13 +394,7 @@ func TestServerRejectsAuthAlways(t *testing.T) {
 				calls.Add(1)
 				return map[string]string{"Authorization": hdr}, nil
 			}
-			c := e.client(cfg)
-			_, err := c.OpenStream(context.Background(), testDescriptor(), zerobuspb.RecordType_PROTO)
-			e.note(err)
-			var ae *AuthError
-			if !errors.As(err, &ae) {
-				t.Fatalf("OpenStream: got %v, want *AuthError", err)
-			}
+			ae, err := openWantAuthError(t, e, cfg)
 			if !strings.Contains(ae.What, tt.wantWhat) {
 				t.Errorf("AuthError.What = %q, want it to mention %q", ae.What, tt.wantWhat)
 			}
@@ -405,13 +420,7 @@ func TestBadCredentialsFailFast(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
 	cfg := e.config()
 	cfg.ClientSecret = "wrong-secret-value-42"
-	c := e.client(cfg)
-	_, err := c.OpenStream(context.Background(), testDescriptor(), zerobuspb.RecordType_PROTO)
-	e.note(err)
-	var ae *AuthError
-	if !errors.As(err, &ae) {
-		t.Fatalf("OpenStream: got %v, want *AuthError", err)
-	}
+	ae, err := openWantAuthError(t, e, cfg)
 	if !strings.Contains(ae.What, "ClientID/ClientSecret") {
 		t.Errorf("AuthError.What = %q, want it to name ClientID/ClientSecret", ae.What)
 	}
@@ -441,16 +450,7 @@ func TestHeadersProvider(t *testing.T) {
 	c := e.client(cfg)
 	s := e.open(c)
 	ctx := context.Background()
-	p, err := s.Send(ctx, rowsBatch(0, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sendWaitClose(t, ctx, s, rowsBatch(0, 3))
 	if got := e.srv.RecordCount(testTable); got != 3 {
 		t.Errorf("rows: got %d, want 3", got)
 	}
@@ -461,7 +461,7 @@ func TestHeadersProvider(t *testing.T) {
 	// A failing provider is an AuthError naming it.
 	cfg.HeadersProvider = func(context.Context) (map[string]string, error) { return nil, errors.New("vault unreachable") }
 	c2 := e.client(cfg)
-	_, err = c2.OpenStream(ctx, testDescriptor(), zerobuspb.RecordType_PROTO)
+	_, err := c2.OpenStream(ctx, testDescriptor(), zerobuspb.RecordType_PROTO)
 	var ae *AuthError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "HeadersProvider") || !strings.Contains(err.Error(), "vault unreachable") {
 		t.Errorf("failing provider: got %v, want an AuthError naming HeadersProvider and the cause", err)

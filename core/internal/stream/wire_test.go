@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
@@ -106,18 +107,34 @@ func captureConfig(endpoint string) Config {
 	}
 }
 
-func TestWireFormat(t *testing.T) {
-	cs := &captureServer{}
+// openCaptureStream starts cs, connects a client to it (closed when the test
+// ends) and opens a stream of type rt with descriptor desc.
+func openCaptureStream(t *testing.T, cs *captureServer, desc *descriptorpb.DescriptorProto, rt zerobuspb.RecordType) *Stream {
+	t.Helper()
 	c, err := NewClient(captureConfig(startCapture(t, cs)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	ctx := context.Background()
-	s, err := c.OpenStream(ctx, testDescriptor(), zerobuspb.RecordType_PROTO)
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := c.OpenStream(context.Background(), desc, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// closeStream closes s and fails the test on an error.
+func closeStream(t *testing.T, s *Stream) {
+	t.Helper()
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWireFormat(t *testing.T) {
+	cs := &captureServer{}
+	s := openCaptureStream(t, cs, testDescriptor(), zerobuspb.RecordType_PROTO)
+	ctx := context.Background()
 	if s.ID() != "cap-x" {
 		t.Errorf("ID: got %q, want cap-x", s.ID())
 	}
@@ -135,9 +152,7 @@ func TestWireFormat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeStream(t, s)
 
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -169,19 +184,7 @@ func TestWireFormat(t *testing.T) {
 
 func TestWireJSONCreateHasNoDescriptor(t *testing.T) {
 	cs := &captureServer{}
-	c, err := NewClient(captureConfig(startCapture(t, cs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx := context.Background()
-	s, err := c.OpenStream(ctx, nil, zerobuspb.RecordType_JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeStream(t, openCaptureStream(t, cs, nil, zerobuspb.RecordType_JSON))
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	want := &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{
@@ -195,16 +198,8 @@ func TestWireJSONCreateHasNoDescriptor(t *testing.T) {
 // RPC is abandoned and the request re-sent, renumbered from 0, on a new one.
 func TestWireBadAckRecovers(t *testing.T) {
 	cs := &captureServer{badAckOnce: true}
-	c, err := NewClient(captureConfig(startCapture(t, cs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	s := openCaptureStream(t, cs, testDescriptor(), zerobuspb.RecordType_PROTO)
 	ctx := context.Background()
-	s, err := c.OpenStream(ctx, testDescriptor(), zerobuspb.RecordType_PROTO)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := s.Send(ctx, [][]byte{encodeRow(1, "a")})
 	if err != nil {
 		t.Fatal(err)
@@ -215,9 +210,7 @@ func TestWireBadAckRecovers(t *testing.T) {
 	if got := p.Attempts(); got != 2 {
 		t.Errorf("Attempts: got %d, want 2", got)
 	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeStream(t, s)
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.rpcs != 2 {
