@@ -41,10 +41,27 @@ VENV_BIN := $(VENV)/bin
 endif
 PYTEST_ARGS ?=
 
-.PHONY: py-venv py-build py-lint py-test py-bench py-dist py-wheel-test
+.PHONY: c-toolchain py-venv py-build py-lint py-test py-bench py-dist py-wheel-test
+
+## c-toolchain: cgo (gopy) needs a C compiler and the Python headers; on Debian/Ubuntu missing ones are
+## installed with apt-get (sudo when not root), elsewhere the message says what to install.
+c-toolchain:
+	@missing=""; \
+	command -v "$${CC:-cc}" >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing="gcc libc6-dev"; \
+	inc=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])'); \
+	[ -f "$$inc/Python.h" ] || missing="$$missing python3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "installing $$missing (C compiler / Python headers for cgo)"; \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "building the Python extension needs a C compiler and $$inc/Python.h: install $$missing"; exit 1; \
+	  fi; \
+	fi
 
 ## py-venv: .venv with the build and test tools (requirements-test.txt).
-py-venv: $(VENV)/.py-deps
+py-venv: c-toolchain $(VENV)/.py-deps
 $(VENV)/.py-deps: requirements-test.txt requirements-build.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_BIN)/python -m pip install -q --upgrade pip
