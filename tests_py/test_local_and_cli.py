@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 import pytest
-from conftest import id_batch
+from conftest import id_batch, stored_ids
 
 from zerobus_py import ZerobusError, ZerobusWrapper
 from zerobus_py.__main__ import main
@@ -66,7 +73,7 @@ def test_cli_send_and_debug_read(
         f"client_id: {server.client_id}\nclient_secret: {server.client_secret}\n"
         f"debug_arrow_enabled: true\ndebug_output_dir: {tmp_path / 'dbg'}\n"
     )
-    assert main(["send", str(data), "--config", str(cfg), "--table", table_name]) == 0
+    assert main(["send", str(data), "--config", str(cfg), "--table", table_name, "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["success"] and out["total_rows"] == 30
     assert server.record_count(table_name) == 30
@@ -104,3 +111,233 @@ def test_cli_local_json_subprocess(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+# -- python -m zerobus_py send ---------------------------------------------------
+
+
+def _send(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+    """Run `send ... --json` in-process: exit status, summary, stderr."""
+    status = main(["send", *args, "--json"])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 1, captured.out
+    return status, json.loads(lines[0]), captured.err
+
+
+def _big_table(n: int) -> pa.Table:
+    ids = pa.array(range(n), pa.int64())
+    return pa.table(
+        {
+            "id": ids,
+            "name": pc.cast(ids, pa.string()),
+            "score": pc.multiply(pc.cast(ids, pa.float64()), 0.5),
+            "ts": pc.cast(pc.multiply(ids, 1000), pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def _progress_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.replace("\n", "\r").split("\r") if "rows" in line]
+
+
+def test_cli_send_million_rows_local_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    n = 1_000_000
+    data = tmp_path / "big.parquet"
+    pq.write_table(_big_table(n), data, row_group_size=200_000)
+    started = time.monotonic()
+    status, out, err = _send(capsys, str(data), "--local", "--progress", "always")
+    took = time.monotonic() - started
+    assert status == 0, err
+    assert out["success"] and out["stored_rows"] == n
+    assert out["rows_read"] == out["rows_sent"] == out["total_rows"] == n and out["rows_failed"] == 0
+    assert out["files"] == [str(data)] and out["files_done"] == 1 and out["table"] == "main.default.zerobus_local"
+    assert out["batches"] == -(-n // 65536) and out["bytes"] > n * 10
+    assert out["failed_by_type"] == {} and out["quarantine"] == [] and out["errors"] == []
+    assert 0 < out["elapsed_s"] <= took and out["rows_per_s"] > 0
+    # the bar: redrawn in place on stderr, at most ~10 times a second, ending at 100% with a newline
+    assert err.endswith("\n") and err.count("\n") == 1
+    redraws = err.count("\r")
+    assert 3 <= redraws <= took * 10 + 3, err
+    lines = _progress_lines(err)
+    assert "0/1,000,000 rows" in lines[0]
+    assert "100%" in lines[-1] and "1,000,000/1,000,000 rows" in lines[-1] and "rows/s" in lines[-1]
+    assert all("%" in line for line in lines)
+    assert took < 30
+
+
+def _list_table() -> pa.Table:
+    xs: list[list[int | None]] = [[i, i + 1] for i in range(10)]
+    xs[3] = [3, None]
+    xs[7] = [None]
+    return pa.table({"id": pa.array(range(10), pa.int64()), "xs": pa.array(xs, pa.list_(pa.int64()))})
+
+
+def test_cli_send_quarantine(
+    tmp_path: Path, server: LocalServer, table_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "lists.parquet"
+    pq.write_table(_list_table(), data)
+    q = tmp_path / "q.arrow"
+    status, out, err = _send(capsys, str(data), "--local", "--quarantine", str(q), "--progress", "never")
+    assert status == 1
+    assert out["rows_sent"] == 8 and out["rows_failed"] == 2 and out["stored_rows"] == 8 and not out["success"]
+    assert out["quarantine"] == [{"path": str(q), "rows": 2}]
+    conv = out["failed_by_type"]["ConversionError"]
+    assert conv["count"] == 2 and [m["first_row"] for m in conv["messages"]] == [3, 7]
+    assert 'column "xs[1]": null list element' in conv["messages"][0]["message"]
+    assert "2 of 10 rows failed" in err and "\r" not in err
+    failed = pa.ipc.open_stream(q.read_bytes()).read_all()
+    assert failed.column("id").to_pylist() == [3, 7]
+    assert failed.column("xs").to_pylist() == [[3, None], [None]]
+
+    # the same to the session server, to check which rows landed; text summary
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        f"endpoint: {server.endpoint}\nunity_catalog_url: {server.workspace_url}\n"
+        f"client_id: {server.client_id}\nclient_secret: {server.client_secret}\n"
+    )
+    q.unlink()
+    assert main(["send", str(data), "--config", str(cfg), "--table", table_name, "--quarantine", str(q)]) == 1
+    text = capsys.readouterr().out
+    assert "rows sent:    8 of 10" in text and "rows failed:  2 (ConversionError=2)" in text
+    assert f"2 failed rows written to {q}" in text
+    assert "lists.parquet row 3: conversion failed: column" in text and "lists.parquet row 7:" in text
+    assert stored_ids(server, table_name) == [0, 1, 2, 4, 5, 6, 8, 9]
+
+    # no failed row: no quarantine file is left behind
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.Table.from_batches([id_batch(0, 5)]), good)
+    q.write_bytes(b"stale")
+    status, out, _ = _send(capsys, str(good), "--local", "--quarantine", str(q))
+    assert status == 0 and out["quarantine"] == [] and not q.exists()
+
+
+def test_cli_send_dry_run_needs_no_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("ZEROBUS_", "DATABRICKS_")) or name == "UNITY_CATALOG_URL":
+            monkeypatch.delenv(name)
+    data = tmp_path / "lists.parquet"
+    pq.write_table(_list_table(), data)
+    status, out, _ = _send(capsys, str(data), "--dry-run", "--batch-rows", "4")
+    assert status == 1  # the two rows with null list elements do not convert
+    assert out["dry_run"] and "stored_rows" not in out
+    assert out["rows_sent"] == 8 and out["rows_failed"] == 2 and out["batches"] == 3 and out["bytes"] > 0
+    assert [m["first_row"] for m in out["failed_by_type"]["ConversionError"]["messages"]] == [3, 7]
+
+    ok = tmp_path / "ok.arrow"
+    with pa.OSFile(str(ok), "wb") as f, pa.ipc.new_file(f, id_batch(0, 1).schema) as w:
+        for i in range(3):
+            w.write_batch(id_batch(i * 100, 100))
+    assert main(["send", str(ok), "--dry-run", "--table", "main.dry.run"]) == 0
+    text = capsys.readouterr().out
+    assert f"converted (--dry-run, nothing sent) {ok} to main.dry.run" in text
+    assert "rows sent:    300 of 300" in text and "rows failed:  0" in text
+
+    # without --dry-run the missing settings are a usage error naming them
+    assert main(["send", str(ok)]) == 2
+    err = capsys.readouterr().err
+    assert "ZEROBUS_ENDPOINT" in err and "--dry-run" in err
+
+
+def test_cli_send_unreadable_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    for name in ("garbage.bin", "garbage.parquet", "garbage.arrow"):
+        path = tmp_path / name
+        path.write_bytes(garbage.read_bytes())
+        good = tmp_path / "good.parquet"
+        pq.write_table(pa.Table.from_batches([id_batch(0, 5)]), good)
+        # every file is checked before anything is sent
+        assert main(["send", str(good), str(path), "--dry-run"]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert f"error: {path}: " in captured.err and "nothing was sent" in captured.err
+
+    # a file that breaks in the middle: what was read is sent, the error names the file and the row
+    bad_csv = tmp_path / "broken.csv"
+    with bad_csv.open("w") as f:
+        f.write("id,name,score\n")
+        f.writelines(f"{i},n{i},{i * 0.5}\n" for i in range(100_000))
+        f.write("100000,too,many,columns\n")
+    status, out, err = _send(capsys, str(bad_csv), "--dry-run", "--batch-rows", "10000")
+    assert status == 1 and not out["success"]
+    assert 0 < out["rows_sent"] == out["rows_read"] < 100_001
+    assert out["errors"] and out["errors"][0].startswith(f"{bad_csv}: reading stopped after row ")
+    assert f"error: {bad_csv}: reading stopped after row" in err
+
+    # usage errors: exit status 2
+    for argv in (
+        [str(tmp_path / "missing.csv"), "--dry-run"],
+        [str(tmp_path), "--dry-run"],
+        [str(good), "--dry-run", "--batch-rows", "0"],
+        [str(good), "--dry-run", "--local"],
+        [str(good), "--local", "--quarantine", str(tmp_path / "no" / "dir" / "q.arrow")],
+    ):
+        assert main(["send", *argv]) == 2, argv
+        assert "error: " in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["send", "--dry-run"])  # no file
+    assert exc.value.code == 2
+
+
+def test_cli_send_several_files_add_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pq.write_table(pa.Table.from_batches([id_batch(0, 1000)]), tmp_path / "a.parquet", row_group_size=300)
+    pcsv.write_csv(pa.Table.from_batches([id_batch(1000, 2000)]), tmp_path / "b.csv")
+    with pa.OSFile(str(tmp_path / "c.arrow"), "wb") as f, pa.ipc.new_file(f, id_batch(0, 1).schema) as w:
+        w.write_batch(id_batch(3000, 500))
+        w.write_batch(id_batch(3500, 500))
+    with pa.OSFile(str(tmp_path / "d.data"), "wb") as f, pa.ipc.new_stream(f, id_batch(0, 1).schema) as w:
+        w.write_batch(id_batch(4000, 700))  # no known extension: an IPC stream, told by its first bytes
+    files = [str(tmp_path / n) for n in ("a.parquet", "b.csv", "c.arrow", "d.data")]
+    status, out, err = _send(capsys, *files, "--local", "--batch-rows", "256", "--progress", "always")
+    assert status == 0, err
+    assert out["files"] == files and out["files_done"] == 4
+    assert out["rows_sent"] == out["stored_rows"] == 4700 and out["rows_failed"] == 0
+    assert out["batches"] == 4 + 8 + 4 + 3
+    lines = _progress_lines(err)
+    assert "4,700 rows" in lines[-1] and "(file 4/4)" in lines[-1]
+    assert not any("%" in line for line in lines)  # CSV and IPC streams: the total is unknown
+
+    # Parquet and IPC files only: the total is known
+    status, out, err = _send(capsys, files[0], files[2], "--dry-run", "--progress", "always")
+    assert status == 0 and out["rows_sent"] == 2000
+    assert "100%  2,000/2,000 rows" in _progress_lines(err)[-1]
+
+    # --quiet: neither progress nor summary
+    assert main(["send", *files, "--dry-run", "--quiet", "--progress", "always"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_cli_send_interrupt(tmp_path: Path) -> None:
+    data = tmp_path / "big.parquet"
+    pq.write_table(_big_table(1_000_000), data)
+    cmd = [sys.executable, "-m", "zerobus_py", "send", str(data), "--local", "--json", "--progress", "always"]
+    cmd += ["--batch-rows", "100"]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,  # not the repository root, whose zerobus_py/ is the unbuilt source tree
+    )
+    try:
+        assert proc.stderr is not None
+        os.set_blocking(proc.stderr.fileno(), False)
+        seen = b""
+        deadline = time.monotonic() + 60
+        while b"rows/s" not in seen and time.monotonic() < deadline:  # the first draw with rows done
+            seen += proc.stderr.read() or b""
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (seen + err).decode()
+    summary = json.loads(out)
+    assert summary["interrupted"] and not summary["success"]
+    assert 0 < summary["rows_sent"] == summary["rows_read"] == summary["stored_rows"] < 1_000_000
+    assert b"interrupted: finishing the batches in flight" in seen + err
