@@ -20,6 +20,8 @@ test: go-vet go-test py-test py-wheel-test
 
 go-vet:
 	$(GO) vet ./...
+	@# Type-check for Windows too (CI runs Linux): catches unix-only calls in any package or test.
+	GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 

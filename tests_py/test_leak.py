@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import resource
 import subprocess
 import sys
 from collections.abc import Iterator
 
+import psutil
 import pytest
 from conftest import id_batch
 
@@ -20,13 +19,8 @@ CYCLES = 2000
 
 
 def rss_bytes() -> int:
-    """Current resident set size (peak RSS where /proc is unavailable)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
+    """Current resident set size (psutil: the same on Linux, macOS and Windows)."""
+    return int(psutil.Process().memory_info().rss)
 
 
 def handles() -> int:
