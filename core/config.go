@@ -46,7 +46,7 @@ const (
 // full table.
 //
 // Config is a plain value; it is safe to copy. Printing it (fmt, slog) never
-// shows ClientSecret.
+// shows ClientSecret or the user:password of a URL (ProxyURL).
 type Config struct {
 	// Endpoint is the Zerobus gRPC endpoint: "https://<workspace-id>.zerobus.<region>.cloud.databricks.com",
 	// a schemeless host (https is assumed) or "http://host:port" for plaintext local servers.
@@ -66,6 +66,15 @@ type Config struct {
 	// unless WriterDisabled. Never printed. YAML client_secret (use
 	// "${ENV_VAR}"), env ZEROBUS_CLIENT_SECRET or DATABRICKS_CLIENT_SECRET.
 	ClientSecret string
+	// ProxyURL is an HTTP proxy for all traffic: "http://[user:password@]host[:port]"
+	// or "https://…" (TLS to the proxy). gRPC connections become HTTP CONNECT
+	// tunnels through it and OAuth token requests go through it, loopback
+	// targets included; user:password is sent as Proxy-Authorization: Basic.
+	// A token client given with WithHTTPClient is used as is (set its
+	// Transport's Proxy yourself). Default "": the environment (HTTPS_PROXY,
+	// NO_PROXY). Printed with user:password redacted.
+	// YAML proxy_url, env ZEROBUS_PROXY_URL.
+	ProxyURL string
 
 	// RetryMaxAttempts is how many times a failed stream creation or recovery
 	// is attempted before the batch fails with *RetryExhaustedError. Default 5;
@@ -265,6 +274,11 @@ func (c Config) validate(needCredentials bool) error {
 				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
 			}
 		}
+		if c.ProxyURL != "" {
+			if msg := checkProxyURL(c.ProxyURL); msg != "" {
+				add("ProxyURL", "%q %s", redactURL(c.ProxyURL), msg)
+			}
+		}
 	}
 
 	if c.RetryMaxAttempts < 1 {
@@ -402,6 +416,25 @@ func checkHTTPURL(s string) string {
 	return ""
 }
 
+// checkProxyURL returns "" when s is scheme://[user:password@]host[:port]
+// with scheme http or https, else what is wrong.
+func checkProxyURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a valid URL: " + urlErrText(err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "must start with http:// or https:// (the proxy's own scheme), e.g. http://proxy.example.com:3128"
+	}
+	if u.Hostname() == "" {
+		return "has no host"
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
+		return "must not have a path, query or fragment; give scheme://[user:password@]host[:port]"
+	}
+	return ""
+}
+
 // urlErrText is the reason of a url.Parse failure without the
 // *url.Error prefix, which quotes the whole URL (user info included).
 func urlErrText(err error) string {
@@ -487,6 +520,7 @@ func (c Config) fields() []keyVal {
 		{"unity_catalog_url", redactURL(c.UnityCatalogURL)},
 		{"client_id", c.ClientID},
 		{"client_secret", c.secretShown()},
+		{"proxy_url", redactURL(c.ProxyURL)},
 		{"retry_max_attempts", c.RetryMaxAttempts},
 		{"retry_base_delay", c.RetryBaseDelay},
 		{"retry_max_delay", c.RetryMaxDelay},

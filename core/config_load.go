@@ -27,6 +27,7 @@ var settings = []setting{
 	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL })},
 	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID })},
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret })},
+	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL })},
 	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts })},
 	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay })},
 	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay })},
@@ -340,7 +341,7 @@ func ConfigFromEnv() (Config, error) {
 // ZEROBUS_ENDPOINT, ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL (fallback
 // DATABRICKS_HOST), ZEROBUS_CLIENT_ID (fallback DATABRICKS_CLIENT_ID),
 // ZEROBUS_CLIENT_SECRET (fallback DATABRICKS_CLIENT_SECRET),
-// RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, DEBUG_ENABLED,
+// ZEROBUS_PROXY_URL, RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, DEBUG_ENABLED,
 // DEBUG_ARROW_ENABLED, DEBUG_PROTOBUF_ENABLED, DEBUG_OUTPUT_DIR,
 // DEBUG_FLUSH_INTERVAL_SECS, DEBUG_MAX_FILE_SIZE, DEBUG_ROTATION_INTERVAL_SECS,
 // DEBUG_MAX_FILES_RETAINED, OTLP_ENABLED, OTLP_ENDPOINT, OTLP_PROTOCOL,

@@ -70,8 +70,8 @@
 // *AuthenticationError, *ConnectionError, *ConversionError (with Row and
 // Column), *TransmissionError (with the gRPC Code), *RetryExhaustedError and
 // *TokenRefreshError, usable with errors.As; ErrClosed with errors.Is.
-// Secrets (the client secret, tokens) never appear in errors, logs or the
-// printed Config.
+// Secrets (the client secret, tokens, the password in ProxyURL) never appear
+// in errors, logs or the printed Config.
 //
 // # Conversion and limits
 //
@@ -152,6 +152,7 @@
 //	UnityCatalogURL         unity_catalog_url              UNITY_CATALOG_URL, DATABRICKS_HOST
 //	ClientID                client_id                      ZEROBUS_CLIENT_ID, DATABRICKS_CLIENT_ID
 //	ClientSecret            client_secret                  ZEROBUS_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET
+//	ProxyURL                proxy_url                      ZEROBUS_PROXY_URL
 //	RetryMaxAttempts        retry_max_attempts             RETRY_MAX_ATTEMPTS
 //	RetryBaseDelay          retry_base_delay_ms            RETRY_BASE_DELAY_MS
 //	RetryMaxDelay           retry_max_delay_ms             RETRY_MAX_DELAY_MS
@@ -184,4 +185,10 @@
 // duration such as "1.5s" is accepted too); byte sizes accept KiB/MiB/GiB
 // suffixes. In YAML, "${NAME}" is replaced by the environment variable NAME,
 // which keeps secrets out of files.
+//
+// ProxyURL ("http://[user:password@]host[:port]", or https:// for TLS to the
+// proxy) sends all traffic through that proxy, loopback targets included:
+// gRPC as HTTP CONNECT tunnels, token requests as proxied HTTP requests.
+// Empty (the default) leaves proxying to the environment (HTTPS_PROXY,
+// NO_PROXY).
 package core

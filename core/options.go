@@ -48,7 +48,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithHTTPClient uses c for OAuth token requests (it is wrapped with retries
-// for 5xx and network errors). Default: a client with sane timeouts.
+// for 5xx and network errors), as given: Config.ProxyURL does not change it.
+// Default: a client with sane timeouts that uses Config.ProxyURL.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithDescriptor sends records described by desc (a self-contained proto2

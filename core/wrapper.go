@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -111,6 +112,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	}
 
 	if !cfg.WriterDisabled {
+		var proxy *url.URL
+		if cfg.ProxyURL != "" {
+			proxy, _ = url.Parse(cfg.ProxyURL) // validated above
+		}
 		scfg := stream.Config{
 			Endpoint:            cfg.Endpoint,
 			WorkspaceURL:        strings.TrimRight(cfg.UnityCatalogURL, "/"),
@@ -120,6 +125,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 			RootCAs:             o.rootCAs,
 			HeadersProvider:     o.headersProvider,
 			HTTPClient:          o.httpClient,
+			Proxy:               proxy,
 			MaxInflightRequests: cfg.MaxInflightRequests,
 			MaxInflightBytes:    cfg.MaxInflightBytes,
 			MaxMessageBytes:     cfg.MaxMessageBytes,
@@ -137,7 +143,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 		}
 		if scfg.HTTPClient == nil {
 			// Our own transport, so Close can drop its idle connections.
-			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: stream.TokenTransport(proxy)}
 			scfg.HTTPClient = w.ownHTTP
 		}
 		client, err := stream.NewClient(scfg)

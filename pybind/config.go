@@ -95,8 +95,9 @@ func syncEnv(envJSON string) error {
 // LoadConfigYAML reads a YAML config file with core.LoadConfigYAML, with
 // "${VAR}" resolved against envJSON (see syncEnv; "" keeps the current
 // environment), and returns every setting as a JSON object keyed by YAML
-// key (durations in the keys' units). The client secret is included: the
-// Python side keeps it in its configuration object and never prints it.
+// key (durations in the keys' units). The client secret and the proxy URL
+// (with any password) are included: the Python side keeps them in its
+// configuration object and never prints them.
 func LoadConfigYAML(path, envJSON string) (string, error) {
 	if err := syncEnv(envJSON); err != nil {
 		return "", err
@@ -131,6 +132,7 @@ func configJSON(c core.Config) (string, error) {
 		"unity_catalog_url":            c.UnityCatalogURL,
 		"client_id":                    c.ClientID,
 		"client_secret":                c.ClientSecret,
+		"proxy_url":                    c.ProxyURL,
 		"retry_max_attempts":           c.RetryMaxAttempts,
 		"retry_base_delay_ms":          ms(c.RetryBaseDelay),
 		"retry_max_delay_ms":           ms(c.RetryMaxDelay),

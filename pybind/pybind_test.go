@@ -284,6 +284,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	want := core.DefaultConfig()
 	want.Endpoint, want.TableName, want.ClientSecret = "http://127.0.0.1:1", "a.b.c", "s"
 	want.DebugRotationInterval = 0
+	want.ProxyURL = "http://user:proxy-pw@127.0.0.1:3128"
 	text, err := configJSON(want)
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +298,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	}
 	if got.ClientSecret != "s" {
 		t.Errorf("secret lost through JSON")
+	}
+	if got.ProxyURL != want.ProxyURL {
+		t.Errorf("ProxyURL through JSON: got %q, want %q", got.ProxyURL, want.ProxyURL)
 	}
 }
 

@@ -69,6 +69,7 @@ table_name: main.default.events
 unity_catalog_url: http://127.0.0.1:5001
 client_id: my-client
 client_secret: ${ZB_TEST_SECRET}
+proxy_url: http://proxy-user:${ZB_TEST_SECRET}@127.0.0.1:3128
 retry_max_attempts: 7
 retry_base_delay_ms: 250
 retry_max_delay_ms: 5000
@@ -95,6 +96,7 @@ streams_per_schema: ~
 	want.UnityCatalogURL = "http://127.0.0.1:5001"
 	want.ClientID = "my-client"
 	want.ClientSecret = testSecret
+	want.ProxyURL = "http://proxy-user:" + testSecret + "@127.0.0.1:3128"
 	want.RetryMaxAttempts = 7
 	want.RetryBaseDelay = 250 * time.Millisecond
 	want.RetryMaxDelay = 5 * time.Second
@@ -199,6 +201,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"ZEROBUS_CLIENT_ID":         "primary-id",
 		"DATABRICKS_CLIENT_ID":      "fallback-id", // ignored: primary set
 		"DATABRICKS_CLIENT_SECRET":  testSecret,
+		"ZEROBUS_PROXY_URL":         "https://proxy.example.com:8443",
 		"RETRY_MAX_ATTEMPTS":        "3",
 		"RETRY_BASE_DELAY_MS":       "10",
 		"RETRY_MAX_DELAY_MS":        "1000",
@@ -224,6 +227,7 @@ func TestConfigFromEnv(t *testing.T) {
 	want.UnityCatalogURL = "http://127.0.0.1:7001"
 	want.ClientID = "primary-id"
 	want.ClientSecret = testSecret
+	want.ProxyURL = "https://proxy.example.com:8443"
 	want.RetryMaxAttempts = 3
 	want.RetryBaseDelay = 10 * time.Millisecond
 	want.RetryMaxDelay = time.Second
@@ -314,6 +318,12 @@ func TestValidate(t *testing.T) {
 			"MaxRecordBytes", "StreamsPerSchema", "AckTimeout"}},
 		{"debug needs dir", func(c *core.Config) { c.DebugArrowEnabled = true }, []string{"DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR): is required"}},
 		{"observability endpoint must be a URL", func(c *core.Config) { c.ObservabilityEnabled = true; c.OTLPEndpoint = "localhost:4317" }, []string{"OTLPEndpoint", "https://"}},
+		{"proxy url scheme", func(c *core.Config) { c.ProxyURL = "socks5://proxy.example.com:1080" }, []string{
+			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "http:// or https://"}},
+		{"proxy url path and query", func(c *core.Config) { c.ProxyURL = "http://proxy.example.com:3128/p?q=1" }, []string{
+			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "must not have a path, query or fragment"}},
+		{"proxy url host", func(c *core.Config) { c.ProxyURL = "http://:3128" }, []string{"ProxyURL", "has no host"}},
+		{"proxy url with credentials is valid", func(c *core.Config) { c.ProxyURL = "https://user:pw@proxy.example.com:8443/" }, nil},
 		{"enums", func(c *core.Config) { c.OTLPProtocol = "udp"; c.LogLevel = "loud" }, []string{`"udp"`, `"grpc" or "http"`, `"loud"`, "debug, info, warn or error"}},
 	}
 	for _, tc := range tests {
@@ -387,6 +397,9 @@ func TestURLCredentialsRedacted(t *testing.T) {
 		{"otlp endpoint", "OTLPEndpoint", func(c *core.Config, u string) { c.OTLPEndpoint = "ftp://" + u + "collector:4317" }},
 		{"otlp endpoint http", "OTLPEndpoint", func(c *core.Config, u string) { c.OTLPEndpoint = "http://" + u + "collector:4317" }},
 		{"otlp endpoint unparsable", "OTLPEndpoint", func(c *core.Config, u string) { c.OTLPEndpoint = "http://" + u + "collector:4317/%zz" }},
+		{"proxy url with a bad scheme", "ProxyURL", func(c *core.Config, u string) { c.ProxyURL = "socks5://" + u + "proxy:1080" }},
+		{"proxy url with a path", "ProxyURL", func(c *core.Config, u string) { c.ProxyURL = "http://" + u + "proxy:3128/x" }},
+		{"proxy url unparsable", "ProxyURL", func(c *core.Config, u string) { c.ProxyURL = "http://" + u + "proxy:3128/%zz" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,5 +437,28 @@ func TestURLCredentialsRedacted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProxyURLPasswordRedacted: a valid ProxyURL with user:password is
+// printed (every fmt verb, slog) with its user information redacted.
+func TestProxyURLPasswordRedacted(t *testing.T) {
+	const pw = "proxy-Passw0rd-in-url"
+	cfg := validConfig()
+	cfg.ProxyURL = "http://proxy-user:" + pw + "@proxy.example.com:3128"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate() = %v, want nil", err)
+	}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "cfg", &cfg)
+	for i, out := range []string{cfg.String(), cfg.GoString(), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg),
+		fmt.Sprintf("%#v", cfg), fmt.Sprintf("%q", cfg), fmt.Sprintf("%+v", &cfg), buf.String()} {
+		if strings.Contains(out, pw) || strings.Contains(out, "proxy-user") {
+			t.Errorf("output %d shows the proxy credentials: %s", i, out)
+		}
+		if !strings.Contains(out, "proxy.example.com:3128") {
+			t.Errorf("output %d does not show the proxy host: %s", i, out)
+		}
 	}
 }

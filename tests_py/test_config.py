@@ -149,3 +149,62 @@ def test_observability_config_dict_and_copy() -> None:
     assert other != cfg and cfg.copy() == cfg
     with pytest.raises(ConfigurationError, match="unknown key"):
         WrapperConfiguration(None, "a.b.c", observability_config={"endpiont": "x"}).to_settings()
+
+
+PROXY_PASSWORD = "pr0xy-Passw0rd-55"
+
+
+def test_proxy_url_round_trips_and_hides_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZB_TEST_PROXY_PW", PROXY_PASSWORD)
+    path = tmp_path / "zerobus.yaml"
+    path.write_text("table_name: a.b.c\nproxy_url: http://proxy-user:${ZB_TEST_PROXY_PW}@127.0.0.1:3128\n")
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    monkeypatch.setenv("ZEROBUS_PROXY_URL", f"https://proxy-user:{PROXY_PASSWORD}@proxy.example.com:8443")
+    from_env = WrapperConfiguration.from_env()
+    given = WrapperConfiguration(
+        "http://127.0.0.1:1",
+        "a.b.c",
+        client_id="id",
+        client_secret="sec",
+        unity_catalog_url="http://127.0.0.1:2",
+        proxy_url=f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:3128",
+    )
+    given.validate()  # user:password is allowed in a proxy URL
+    for cfg, want in (
+        (from_yaml, f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:3128"),
+        (from_env, f"https://proxy-user:{PROXY_PASSWORD}@proxy.example.com:8443"),
+        (given, f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:3128"),
+    ):
+        # the full value reaches the Go core, and survives copy()
+        assert cfg.to_settings(include_secret=True)["proxy_url"] == want
+        assert cfg.copy().to_settings(include_secret=True)["proxy_url"] == want
+        shown = want.replace(f"proxy-user:{PROXY_PASSWORD}", "<redacted>")
+        assert cfg.proxy_url == shown
+        assert cfg.to_settings()["proxy_url"] == shown
+        assert f"proxy_url={shown!r}" in repr(cfg)
+        for text in (repr(cfg), str(cfg), f"{cfg}", str(cfg.to_settings()), str(cfg.proxy_url)):
+            assert PROXY_PASSWORD not in text and "proxy-user" not in text
+    # unset means the environment's proxies (None), not an empty string
+    assert WrapperConfiguration(None, "a.b.c").proxy_url is None
+
+
+def test_proxy_url_errors_name_the_setting_not_the_password() -> None:
+    bad = WrapperConfiguration(
+        "http://127.0.0.1:1",
+        "a.b.c",
+        client_id="id",
+        client_secret="sec",
+        unity_catalog_url="http://127.0.0.1:2",
+        proxy_url=f"socks5://proxy-user:{PROXY_PASSWORD}@127.0.0.1:1080",
+    )
+    with pytest.raises(ConfigurationError) as ei:
+        bad.validate()
+    msg = str(ei.value)
+    assert "ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)" in msg and "http:// or https://" in msg
+    assert PROXY_PASSWORD not in msg and PROXY_PASSWORD not in repr(bad)
+    # a value of the wrong type is named but not echoed
+    odd = WrapperConfiguration(None, "a.b.c", proxy_url=f"http://u:{PROXY_PASSWORD}@h".encode())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as ti:
+        odd.validate()
+    assert "proxy_url" in str(ti.value) and PROXY_PASSWORD not in str(ti.value)
+    assert PROXY_PASSWORD not in repr(odd)

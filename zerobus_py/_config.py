@@ -22,6 +22,17 @@ __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
 REDACTED: Final = "<redacted>"
 
 
+def _redact_url(url: str) -> str:
+    """Return ``url`` with any user information (``user:password@``) replaced
+    by ``<redacted>``, as the Go core prints URLs; works on unparsable text too."""
+    at = url.rfind("@")
+    if at < 0:
+        return url
+    scheme = url.find("://")
+    start = scheme + len("://") if 0 <= scheme < at else 0
+    return url[:start] + REDACTED + url[at:]
+
+
 @dataclass
 class ObservabilityConfig:
     """OpenTelemetry export settings, used when ``observability_enabled`` is true.
@@ -92,6 +103,7 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("unity_catalog_url", "unity_catalog_url", str),
     ("client_id", "client_id", str),
     ("client_secret", "client_secret", str),
+    ("proxy_url", "proxy_url", str),
     ("retry_max_attempts", "retry_max_attempts", int),
     ("retry_base_delay_ms", "retry_base_delay_ms", int),
     ("retry_max_delay_ms", "retry_max_delay_ms", int),
@@ -116,6 +128,9 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("all_fields_optional", "all_fields_optional", bool),
 )
 
+# Attributes whose getters hide (part of) the value; the value lives in "_" + name.
+_SECRETS: Final = frozenset({"client_secret", "proxy_url"})
+
 _OBS_KEYS: Final = frozenset(
     {"otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs", "log_level"}
 )
@@ -139,6 +154,13 @@ class WrapperConfiguration:
         client_secret: service principal secret. Never shown by ``repr``, the
             ``client_secret`` getter or any error.
         unity_catalog_url: workspace URL serving ``/oidc/v1/token``.
+        proxy_url: HTTP proxy for all traffic (gRPC as HTTP CONNECT tunnels,
+            token requests through it, loopback included):
+            ``http://[user:password@]host[:port]``, or ``https://...`` for TLS
+            to the proxy (YAML ``proxy_url``, env ``ZEROBUS_PROXY_URL``).
+            ``None`` (default) uses the environment (``HTTPS_PROXY``,
+            ``NO_PROXY``). The ``proxy_url`` getter, ``repr`` and errors show
+            it with ``user:password`` redacted.
         observability_enabled: export OpenTelemetry data (default False).
         observability_config: :class:`ObservabilityConfig` or a dict of its
             fields.
@@ -171,6 +193,7 @@ class WrapperConfiguration:
         client_id: str | None = None,
         client_secret: str | None = None,
         unity_catalog_url: str | None = None,
+        proxy_url: str | None = None,
         observability_enabled: bool = False,
         observability_config: ObservabilityConfig | Mapping[str, Any] | None = None,
         debug_enabled: bool = False,
@@ -200,6 +223,7 @@ class WrapperConfiguration:
         self.client_id = client_id
         self._client_secret = client_secret
         self.unity_catalog_url = unity_catalog_url
+        self._proxy_url = proxy_url
         self.observability_enabled = observability_enabled
         self.observability_config = observability_config
         self.debug_enabled = debug_enabled
@@ -236,6 +260,27 @@ class WrapperConfiguration:
     def client_secret(self, value: str | None) -> None:
         self._client_secret = value
 
+    @property
+    def proxy_url(self) -> str | None:
+        """The proxy URL with any ``user:password`` shown as ``<redacted>``
+        (``None`` when unset). The full value is only handed to the Go core."""
+        return _redact_url(self._proxy_url) if isinstance(self._proxy_url, str) else self._proxy_url
+
+    @proxy_url.setter
+    def proxy_url(self, value: str | None) -> None:
+        self._proxy_url = value
+
+    def _raw(self, attr: str) -> Any:
+        """The attribute's value, unredacted for the secret-bearing ones."""
+        return getattr(self, "_" + attr if attr in _SECRETS else attr)
+
+    def _shown(self, attr: str) -> Any:
+        """The attribute's value as printing may show it, whatever its type."""
+        value = self._raw(attr)
+        if attr in _SECRETS:
+            return _redact_url(value) if attr == "proxy_url" and isinstance(value, str) else REDACTED
+        return value
+
     # -- conversion ------------------------------------------------------
 
     def _observability(self) -> ObservabilityConfig | None:
@@ -251,23 +296,25 @@ class WrapperConfiguration:
     def to_settings(self, *, include_secret: bool = False) -> dict[str, Any]:
         """Return the settings as the Go core's YAML keys (only those set).
 
-        The client secret is ``"<redacted>"`` unless ``include_secret``.
-        Raises :class:`ConfigurationError` naming the field when a value has
-        the wrong Python type.
+        The client secret is ``"<redacted>"`` and the proxy URL's
+        ``user:password`` is redacted unless ``include_secret``. Raises
+        :class:`ConfigurationError` naming the field when a value has the
+        wrong Python type.
         """
         out: dict[str, Any] = {}
         for attr, key, typ in _FIELDS:
-            value = self._client_secret if attr == "client_secret" else getattr(self, attr)
+            value = self._raw(attr)
             if value is None:
                 continue
             if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
                 want = typ.__name__ if isinstance(typ, type) else "str or path"
                 raise ConfigurationError(
-                    f"{attr}: expected {want}, got {type(value).__name__}"
-                    + ("" if attr == "client_secret" else f" {value!r}")
+                    f"{attr}: expected {want}, got {type(value).__name__}" + ("" if attr in _SECRETS else f" {value!r}")
                 )
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
+            if attr == "proxy_url" and not include_secret and isinstance(value, str):
+                value = _redact_url(value)
             if isinstance(value, os.PathLike):
                 value = os.fspath(value)
             out[key] = value
@@ -329,8 +376,7 @@ class WrapperConfiguration:
 
     def copy(self, **changes: Any) -> WrapperConfiguration:
         """Return a copy with some keywords changed."""
-        kw: dict[str, Any] = {attr: getattr(self, attr) for attr, _, _ in _FIELDS if attr != "client_secret"}
-        kw["client_secret"] = self._client_secret
+        kw: dict[str, Any] = {attr: self._raw(attr) for attr, _, _ in _FIELDS}
         kw["observability_config"] = self.observability_config
         kw.update(changes)
         return type(self)(**kw)
@@ -346,10 +392,6 @@ class WrapperConfiguration:
         try:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
-            items = {
-                attr: REDACTED if attr == "client_secret" else getattr(self, attr)
-                for attr, _, _ in _FIELDS
-                if (self._client_secret if attr == "client_secret" else getattr(self, attr)) is not None
-            }.items()
+            items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
         parts = [f"{k}={v!r}" for k, v in items]
         return f"WrapperConfiguration({', '.join(parts)})"

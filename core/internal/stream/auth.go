@@ -44,6 +44,7 @@ type auth struct {
 	cc       *clientcredentials.Config // nil with a provider
 	http     *http.Client              // retryablehttp-wrapped, for cc
 	tokenURL string
+	proxy    string // Config.Proxy for messages, user information redacted ("" if none)
 	red      *redactor
 	tel      *telemetry.Telemetry
 	now      func() time.Time
@@ -100,6 +101,7 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 		return nil, err
 	}
 	a.tokenURL = tu
+	a.proxy = cfg.proxyShown()
 	a.cc = &clientcredentials.Config{
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
@@ -116,7 +118,7 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	if base == nil {
 		// Our own transport, so Client.Close can drop its idle connections
 		// without touching http.DefaultTransport.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := TokenTransport(cfg.Proxy)
 		base = &http.Client{Timeout: defaultHTTPWait, Transport: tr}
 		a.closeIdle = tr.CloseIdleConnections
 	}
@@ -358,6 +360,11 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at WorkspaceURL (check WorkspaceURL)"
+	case http.StatusProxyAuthRequired:
+		what = "the HTTP proxy from the environment requires authentication"
+		if a.proxy != "" {
+			what = "the HTTP proxy " + a.proxy + " rejected the request with 407 (check the user:password in the proxy URL)"
+		}
 	}
 	return &AuthError{What: what, Err: te}
 }

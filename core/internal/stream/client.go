@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -69,8 +70,19 @@ type Config struct {
 	HeadersProvider func(ctx context.Context) (map[string]string, error)
 	// HTTPClient performs token requests; it is wrapped by go-retryablehttp
 	// (5xx and network errors are retried with backoff, 4xx is final). Nil
-	// means a client with a 30s timeout per attempt.
+	// means a client with a 30s timeout per attempt (see TokenTransport).
 	HTTPClient *http.Client
+	// Proxy, when set, is the HTTP proxy for all traffic, loopback targets
+	// included: gRPC connections are HTTP CONNECT tunnels through it (TLS to
+	// the proxy first for an https:// URL; Proxy-Authorization: Basic from
+	// its user:password, if any), and the default token client sends its
+	// requests through it (a caller's HTTPClient is used as given). Scheme
+	// http or https, a host, an optional port (default 80 or 443), nothing
+	// else. Nil means the environment (HTTPS_PROXY, NO_PROXY) as net/http
+	// and grpc-go read it. Printed with its user information redacted.
+	Proxy *url.URL
+	// ProxyRootCAs verifies an https:// Proxy. Nil means the system roots.
+	ProxyRootCAs *x509.CertPool
 	// MaxInflightRequests bounds the requests sent and not yet acknowledged
 	// on a stream; Send blocks while it is reached. Default 1000.
 	MaxInflightRequests int
@@ -107,6 +119,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "Endpoint:%q WorkspaceURL:%q TableName:%q ClientID:%q ClientSecret:%s",
 		c.Endpoint, redactURLUser(c.WorkspaceURL), c.TableName, c.ClientID, secretMark(c.ClientSecret))
 	fmt.Fprintf(&b, " RootCAs:%t HeadersProvider:%t HTTPClient:%t", c.RootCAs != nil, c.HeadersProvider != nil, c.HTTPClient != nil)
+	fmt.Fprintf(&b, " Proxy:%q", c.proxyShown())
 	fmt.Fprintf(&b, " MaxInflightRequests:%d MaxInflightBytes:%d MaxMessageBytes:%d", c.MaxInflightRequests, c.MaxInflightBytes, c.MaxMessageBytes)
 	fmt.Fprintf(&b, " CreateTimeout:%s AckTimeout:%s FlushTimeout:%s", c.CreateTimeout, c.AckTimeout, c.FlushTimeout)
 	fmt.Fprintf(&b, " Retry:{MaxAttempts:%d BaseDelay:%s MaxDelay:%s Backoff:%t}", c.Retry.MaxAttempts, c.Retry.BaseDelay, c.Retry.MaxDelay, c.Retry.Backoff != nil)
@@ -136,6 +149,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("client_id", c.ClientID),
 		slog.String("client_secret", secretMark(c.ClientSecret)),
 		slog.Bool("headers_provider", c.HeadersProvider != nil),
+		slog.String("proxy", c.proxyShown()),
 		slog.Int("max_inflight_requests", c.MaxInflightRequests),
 		slog.Int64("max_inflight_bytes", c.MaxInflightBytes),
 		slog.Int("max_message_bytes", c.MaxMessageBytes),
@@ -144,6 +158,14 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("flush_timeout", c.FlushTimeout),
 		slog.String("user_agent", c.UserAgent),
 	)
+}
+
+// proxyShown is Proxy with its user information redacted ("" if nil).
+func (c Config) proxyShown() string {
+	if c.Proxy == nil {
+		return ""
+	}
+	return proxyShown(c.Proxy)
 }
 
 func secretMark(s string) string {
@@ -206,6 +228,11 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.Proxy != nil {
+		if msg := checkProxy(c.Proxy); msg != "" {
+			errs = append(errs, fmt.Errorf("Proxy %q %s", c.proxyShown(), msg))
+		}
+	}
 	if c.MaxInflightRequests < 0 {
 		errs = append(errs, fmt.Errorf("MaxInflightRequests is %d: must be positive (0 means %d)", c.MaxInflightRequests, DefaultMaxInflightRequests))
 	}
@@ -263,6 +290,11 @@ func NewClient(cfg Config) (*Client, error) {
 	ep, _ := parseEndpoint(cfg.Endpoint)
 	red := &redactor{}
 	red.add(cfg.ClientSecret)
+	if cfg.Proxy != nil {
+		if pw, ok := cfg.Proxy.User.Password(); ok {
+			red.keep(pw)
+		}
+	}
 	a, err := newAuth(&cfg, ep, red, cfg.Telemetry, cfg.Retry)
 	if err != nil {
 		return nil, fmt.Errorf("zerobus: invalid stream config: %w", err)
@@ -273,14 +305,22 @@ func NewClient(cfg Config) (*Client, error) {
 	} else {
 		creds = insecure.NewCredentials()
 	}
-	conn, err := grpc.NewClient(ep.target,
+	target := ep.target
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUserAgent(cfg.UserAgent),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallSendMsgSize(cfg.MaxMessageBytes+grpcMsgHeadroom),
 			grpc.MaxCallRecvMsgSize(cfg.MaxMessageBytes+grpcMsgHeadroom),
 		),
-	)
+	}
+	if cfg.Proxy != nil {
+		// passthrough: the proxy resolves the endpoint's name, as it would
+		// for grpc-go's own proxy support.
+		target = "passthrough:///" + ep.target
+		opts = append(opts, grpc.WithNoProxy(), grpc.WithContextDialer(proxyDialer(cfg.Proxy, cfg.ProxyRootCAs)))
+	}
+	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, &ConnectionError{Op: "dial", Err: red.cleanErr(err)}
 	}

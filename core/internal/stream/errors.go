@@ -195,6 +195,7 @@ func (e *ackTimeoutError) Error() string {
 type redactor struct {
 	mu      sync.Mutex
 	secrets []string // never empty strings; newest last; bounded
+	kept    []string // configured secrets besides the client secret (the proxy password); never dropped
 }
 
 const redacted = "[REDACTED]"
@@ -219,6 +220,17 @@ func (r *redactor) add(s string) {
 	r.secrets = append(r.secrets, s)
 }
 
+// keep remembers s as a secret that is never dropped (ignored if short
+// enough to be noise).
+func (r *redactor) keep(s string) {
+	if len(s) < 4 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kept = append(r.kept, s)
+}
+
 // clean returns s with every known secret replaced.
 func (r *redactor) clean(s string) string {
 	if r == nil {
@@ -226,9 +238,11 @@ func (r *redactor) clean(s string) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, x := range r.secrets {
-		if strings.Contains(s, x) {
-			s = strings.ReplaceAll(s, x, redacted)
+	for _, xs := range [2][]string{r.secrets, r.kept} {
+		for _, x := range xs {
+			if strings.Contains(s, x) {
+				s = strings.ReplaceAll(s, x, redacted)
+			}
 		}
 	}
 	return s

@@ -165,6 +165,7 @@ type env struct {
 
 	mu      sync.Mutex
 	errs    []string
+	secrets []string // more secrets to look for (a proxy password, tokens seen by a proxy)
 	clients []*Client
 	backoff []time.Duration // bases passed to the test backoff
 }
@@ -247,6 +248,13 @@ func (e *env) note(err error) {
 	e.mu.Unlock()
 }
 
+// secret adds s to the strings that must not appear in logs or errors.
+func (e *env) secret(s string) {
+	e.mu.Lock()
+	e.secrets = append(e.secrets, s)
+	e.mu.Unlock()
+}
+
 // ids returns the ids stored in the test table with their multiplicity.
 func (e *env) ids() map[int64]int {
 	e.t.Helper()
@@ -304,6 +312,7 @@ func (e *env) cleanup() {
 	secrets := append([]string{e.srv.ClientSecret()}, e.sniff.tokens()...)
 	e.mu.Lock()
 	texts := append([]string{e.logs.String()}, e.errs...)
+	secrets = append(secrets, e.secrets...)
 	e.mu.Unlock()
 	for _, s := range secrets {
 		for _, txt := range texts {

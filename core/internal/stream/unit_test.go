@@ -274,6 +274,7 @@ func TestRedactor(t *testing.T) {
 	r.add("abc") // too short to matter
 	r.add("super-secret")
 	r.add("token-xyz")
+	r.keep("proxy-pw")
 	got := r.clean("a super-secret and token-xyz and abc")
 	if want := "a [REDACTED] and [REDACTED] and abc"; got != want {
 		t.Errorf("clean: got %q, want %q", got, want)
@@ -281,8 +282,8 @@ func TestRedactor(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		r.add(fmt.Sprintf("tok-%03d-value", i))
 	}
-	if got := r.clean("super-secret tok-039-value"); got != "[REDACTED] [REDACTED]" {
-		t.Errorf("after many tokens: got %q (the client secret must stay)", got)
+	if got := r.clean("super-secret tok-039-value proxy-pw"); got != "[REDACTED] [REDACTED] [REDACTED]" {
+		t.Errorf("after many tokens: got %q (the client secret and kept secrets must stay)", got)
 	}
 	ce := r.cleanErr(fmt.Errorf("ctx: %w super-secret", context.DeadlineExceeded))
 	if !errors.Is(ce, context.DeadlineExceeded) || strings.Contains(ce.Error(), "super-secret") {
