@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
 )
 
 // Default values of Config, as set by DefaultConfig. A zero numeric or
@@ -147,6 +149,13 @@ type Config struct {
 	// a negative value keeps all. Default 10 (0 also means the default).
 	// YAML debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED.
 	DebugMaxFilesRetained int
+	// DebugArrowCompression compresses the Arrow debug files with Arrow IPC
+	// buffer compression: "zstd", "lz4", or "" / "none" (default: no
+	// compression). The files stay Arrow IPC streams that ReadDebugArrowFile,
+	// arrow-go ipc.NewReader and pyarrow.ipc.open_stream decompress
+	// transparently; protobuf debug files are never compressed.
+	// YAML debug_arrow_compression, env DEBUG_ARROW_COMPRESSION.
+	DebugArrowCompression string
 
 	// ObservabilityEnabled asks the application to export OpenTelemetry data
 	// with the settings below (see SetupTelemetry); the Wrapper itself always
@@ -327,6 +336,9 @@ func (c Config) validate(needCredentials bool) error {
 	}
 	if c.DebugRotationInterval < 0 {
 		add("DebugRotationInterval", "is %v; must be 0 (no time rotation) or positive", c.DebugRotationInterval)
+	}
+	if _, err := debugfile.ParseCompression(c.DebugArrowCompression); err != nil {
+		add("DebugArrowCompression", "is %q; must be \"none\" (or empty, the default), \"zstd\" or \"lz4\"", c.DebugArrowCompression)
 	}
 
 	switch c.OTLPProtocol {
@@ -541,6 +553,7 @@ func (c Config) fields() []keyVal {
 		{"debug_max_file_size", c.DebugMaxFileSize},
 		{"debug_rotation_interval", c.DebugRotationInterval},
 		{"debug_max_files_retained", c.DebugMaxFilesRetained},
+		{"debug_arrow_compression", c.DebugArrowCompression},
 		{"observability_enabled", c.ObservabilityEnabled},
 		{"otlp_endpoint", redactURL(c.OTLPEndpoint)},
 		{"otlp_protocol", c.OTLPProtocol},

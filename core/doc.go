@@ -122,6 +122,9 @@
 // descriptor beside it); DebugEnabled turns on both. Files rotate by size
 // (DebugMaxFileSize) and time (DebugRotationInterval), DebugMaxFilesRetained
 // rotated files are kept, and data reaches disk within DebugFlushInterval.
+// DebugArrowCompression ("zstd" or "lz4"; default none) compresses the Arrow
+// files with IPC buffer compression, which every Arrow IPC reader (this
+// package's ReadDebugArrowFile included) decompresses transparently.
 // A debug write failure never fails or slows transmission. Read the files
 // with `zerobus debug read FILE`.
 //
@@ -173,6 +176,7 @@
 //	DebugMaxFileSize        debug_max_file_size            DEBUG_MAX_FILE_SIZE
 //	DebugRotationInterval   debug_rotation_interval_secs   DEBUG_ROTATION_INTERVAL_SECS
 //	DebugMaxFilesRetained   debug_max_files_retained       DEBUG_MAX_FILES_RETAINED
+//	DebugArrowCompression   debug_arrow_compression        DEBUG_ARROW_COMPRESSION
 //	ObservabilityEnabled    observability_enabled          OTLP_ENABLED
 //	OTLPEndpoint            otlp_endpoint                  OTLP_ENDPOINT
 //	OTLPProtocol            otlp_protocol                  OTLP_PROTOCOL

@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	}
 
 	if cfg.debugArrow() || cfg.debugProto() {
+		codec, _ := debugfile.ParseCompression(cfg.DebugArrowCompression) // validated above
 		dw, err := debugfile.New(cfg.TableName, debugfile.Config{
 			OutputDir:        cfg.DebugOutputDir,
 			Arrow:            cfg.debugArrow(),
@@ -103,6 +104,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 			RotationInterval: cfg.DebugRotationInterval,
 			MaxFileSize:      cfg.DebugMaxFileSize,
 			MaxFilesRetained: cfg.DebugMaxFilesRetained,
+			ArrowCompression: codec,
 		}, debugfile.WithTelemetry(w.tel))
 		if err != nil {
 			return nil, &ConfigurationError{Problems: []ConfigProblem{problemFor("DebugOutputDir",

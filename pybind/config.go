@@ -153,6 +153,7 @@ func configJSON(c core.Config) (string, error) {
 		"debug_max_file_size":          c.DebugMaxFileSize,
 		"debug_rotation_interval_secs": secs(c.DebugRotationInterval),
 		"debug_max_files_retained":     c.DebugMaxFilesRetained,
+		"debug_arrow_compression":      c.DebugArrowCompression,
 		"observability_enabled":        c.ObservabilityEnabled,
 		"otlp_endpoint":                c.OTLPEndpoint,
 		"otlp_protocol":                c.OTLPProtocol,

@@ -284,6 +284,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	want := core.DefaultConfig()
 	want.Endpoint, want.TableName, want.ClientSecret = "http://127.0.0.1:1", "a.b.c", "s"
 	want.DebugRotationInterval = 0
+	want.DebugArrowCompression = "zstd"
 	want.ProxyURL = "http://user:proxy-pw@127.0.0.1:3128"
 	text, err := configJSON(want)
 	if err != nil {

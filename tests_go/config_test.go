@@ -81,6 +81,7 @@ debug_output_dir: /tmp/zb-debug
 debug_flush_interval_secs: 2
 debug_max_file_size: 1048576
 debug_max_files_retained: -1
+debug_arrow_compression: zstd
 observability_enabled: true
 otlp_endpoint: http://127.0.0.1:4317
 zerobus_writer_disabled: false
@@ -107,6 +108,7 @@ streams_per_schema: ~
 	want.DebugFlushInterval = 2 * time.Second
 	want.DebugMaxFileSize = 1 << 20
 	want.DebugMaxFilesRetained = -1
+	want.DebugArrowCompression = "zstd"
 	want.ObservabilityEnabled = true
 	want.OTLPEndpoint = "http://127.0.0.1:4317"
 	if d := cmp.Diff(want, got); d != "" {
@@ -212,6 +214,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"DEBUG_FLUSH_INTERVAL_SECS": "9",
 		"DEBUG_MAX_FILE_SIZE":       "2MiB",
 		"DEBUG_MAX_FILES_RETAINED":  "4",
+		"DEBUG_ARROW_COMPRESSION":   "lz4",
 		"OTLP_ENABLED":              "true",
 		"OTLP_ENDPOINT":             "http://127.0.0.1:4318",
 		"ZEROBUS_WRITER_DISABLED":   "true",
@@ -237,6 +240,7 @@ func TestConfigFromEnv(t *testing.T) {
 	want.DebugFlushInterval = 9 * time.Second
 	want.DebugMaxFileSize = 2 << 20
 	want.DebugMaxFilesRetained = 4
+	want.DebugArrowCompression = "lz4"
 	want.ObservabilityEnabled = true
 	want.OTLPEndpoint = "http://127.0.0.1:4318"
 	want.WriterDisabled = true
@@ -317,6 +321,12 @@ func TestValidate(t *testing.T) {
 		}, []string{"RetryMaxAttempts", "at least 1", "RetryMaxDelay", "below RetryBaseDelay", "MaxMessageBytes", "10 MiB",
 			"MaxRecordBytes", "StreamsPerSchema", "AckTimeout"}},
 		{"debug needs dir", func(c *core.Config) { c.DebugArrowEnabled = true }, []string{"DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR): is required"}},
+		{"debug arrow compression zstd", func(c *core.Config) { c.DebugArrowCompression = "zstd" }, nil},
+		{"debug arrow compression lz4 any case", func(c *core.Config) { c.DebugArrowCompression = "LZ4" }, nil},
+		{"debug arrow compression none", func(c *core.Config) { c.DebugArrowCompression = "none" }, nil},
+		{"debug arrow compression gzip", func(c *core.Config) { c.DebugArrowCompression = "gzip" }, []string{
+			`DebugArrowCompression (yaml debug_arrow_compression, env DEBUG_ARROW_COMPRESSION): is "gzip"`,
+			`"none"`, `"zstd"`, `"lz4"`}},
 		{"observability endpoint must be a URL", func(c *core.Config) { c.ObservabilityEnabled = true; c.OTLPEndpoint = "localhost:4317" }, []string{"OTLPEndpoint", "https://"}},
 		{"proxy url scheme", func(c *core.Config) { c.ProxyURL = "socks5://proxy.example.com:1080" }, []string{
 			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "http:// or https://"}},

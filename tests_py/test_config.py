@@ -208,3 +208,27 @@ def test_proxy_url_errors_name_the_setting_not_the_password() -> None:
         odd.validate()
     assert "proxy_url" in str(ti.value) and PROXY_PASSWORD not in str(ti.value)
     assert PROXY_PASSWORD not in repr(odd)
+
+
+def test_debug_arrow_compression_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # default: not set, so the Go core's default (no compression)
+    assert WrapperConfiguration(None, "a.b.c").debug_arrow_compression is None
+    assert "debug_arrow_compression" not in WrapperConfiguration(None, "a.b.c").to_settings()
+    given = WrapperConfiguration(None, "a.b.c", zerobus_writer_disabled=True, debug_arrow_compression="zstd")
+    assert given.to_settings()["debug_arrow_compression"] == "zstd"
+    assert given.copy().debug_arrow_compression == "zstd"
+    given.validate()
+    path = tmp_path / "zerobus.yaml"
+    path.write_text("table_name: a.b.c\ndebug_arrow_compression: ${ZB_TEST_CODEC}\n")
+    monkeypatch.setenv("ZB_TEST_CODEC", "zstd")
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    assert from_yaml.debug_arrow_compression == "zstd"
+    monkeypatch.setenv("DEBUG_ARROW_COMPRESSION", "lz4")
+    assert WrapperConfiguration.from_env().debug_arrow_compression == "lz4"
+    with pytest.raises(ConfigurationError) as ei:
+        given.copy(debug_arrow_compression="gzip").validate()
+    msg = str(ei.value)
+    assert "DebugArrowCompression (yaml debug_arrow_compression, env DEBUG_ARROW_COMPRESSION)" in msg
+    assert '"gzip"' in msg and '"zstd"' in msg and '"lz4"' in msg
+    with pytest.raises(ConfigurationError, match="debug_arrow_compression"):
+        WrapperConfiguration(None, "a.b.c", debug_arrow_compression=1).validate()  # type: ignore[arg-type]

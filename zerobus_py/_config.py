@@ -114,6 +114,7 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("debug_flush_interval_secs", "debug_flush_interval_secs", int),
     ("debug_max_file_size", "debug_max_file_size", int),
     ("debug_max_files_retained", "debug_max_files_retained", int),
+    ("debug_arrow_compression", "debug_arrow_compression", str),
     ("debug_rotation_interval_secs", "debug_rotation_interval_secs", int),
     ("observability_enabled", "observability_enabled", bool),
     ("zerobus_writer_disabled", "zerobus_writer_disabled", bool),
@@ -173,6 +174,13 @@ class WrapperConfiguration:
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB).
         debug_max_files_retained: rotated files kept per kind (default 10).
+        debug_arrow_compression: compress the Arrow debug files with Arrow
+            IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
+            ``None`` (default) means none (YAML ``debug_arrow_compression``,
+            env ``DEBUG_ARROW_COMPRESSION``). The files stay Arrow IPC streams
+            that ``pyarrow.ipc.open_stream`` and
+            :func:`zerobus_py.debug.read_file` decompress transparently;
+            protobuf debug files are never compressed.
         retry_max_attempts: attempts for stream creation/recovery (default 5).
         retry_base_delay_ms: first backoff delay (default 100).
         retry_max_delay_ms: backoff cap (default 30000).
@@ -203,6 +211,7 @@ class WrapperConfiguration:
         debug_flush_interval_secs: int = 5,
         debug_max_file_size: int | None = None,
         debug_max_files_retained: int = 10,
+        debug_arrow_compression: str | None = None,
         retry_max_attempts: int = 5,
         retry_base_delay_ms: int = 100,
         retry_max_delay_ms: int = 30000,
@@ -233,6 +242,7 @@ class WrapperConfiguration:
         self.debug_flush_interval_secs = debug_flush_interval_secs
         self.debug_max_file_size = debug_max_file_size
         self.debug_max_files_retained = debug_max_files_retained
+        self.debug_arrow_compression = debug_arrow_compression
         self.retry_max_attempts = retry_max_attempts
         self.retry_base_delay_ms = retry_base_delay_ms
         self.retry_max_delay_ms = retry_max_delay_ms

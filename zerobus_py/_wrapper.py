@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ._native import pybind
 
-__all__ = ["AsyncZerobusWrapper", "ZerobusWrapper"]
+__all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
+
+#: ``progress(rows_done, total_rows)`` of :meth:`ZerobusWrapper.send_batch`;
+#: ``total_rows`` is ``None`` when the input is a stream of unknown length.
+ProgressCallback = Callable[[int, "int | None"], None]
 
 #: Payloads (IPC chunks of one logical batch) in flight at once when a large
 #: table or a reader is streamed.
@@ -86,7 +92,9 @@ class ZerobusWrapper:
 
     # -- sending -----------------------------------------------------------
 
-    def send_batch(self, batch: Any, *, timeout: float | None = None) -> TransmissionResult:
+    def send_batch(
+        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+    ) -> TransmissionResult:
         """Send one logical batch and wait until every row is acknowledged or has failed.
 
         Args:
@@ -96,6 +104,13 @@ class ZerobusWrapper:
             timeout: seconds to wait at most; rows not acknowledged by then
                 fail with :class:`~zerobus_py.CancelledError` (the server may
                 still store them: delivery is at-least-once). Default: no limit.
+            progress: called as ``progress(rows_done, total_rows)`` each time
+                a part of the batch is resolved (acknowledged or failed), in
+                the sending thread; ``total_rows`` is ``None`` for streams
+                (readers, ``__arrow_c_stream__``). Large inputs go out in
+                parts of at most 64 MiB; a small batch reports once, at the
+                end. If it raises, the parts in flight are still waited for
+                (nothing is left running) and the exception propagates.
 
         Returns:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
@@ -111,6 +126,7 @@ class ZerobusWrapper:
         """
         native = self._handle()
         norm = normalize(batch)
+        total = None if norm.streamed else sum(b.num_rows for b in norm.batches)
         deadline = None if timeout is None else time.monotonic() + timeout
         started = time.perf_counter()
         it = payloads(norm)
@@ -119,24 +135,38 @@ class ZerobusWrapper:
         if second is None:
             text = _bridge.call(native.SendBatch, first.segments, _timeout_ms(deadline))
             result, raised = _parse(text)
+            if progress is not None:
+                progress(result.total_rows, total)
         else:
             parts: list[TransmissionResult] = []
             raised_all = True
+            done = 0
             pending: deque[pybind.Pending] = deque()
 
             def wait_one() -> None:
-                nonlocal raised_all
+                nonlocal raised_all, done
                 part, part_raised = _parse(_bridge.call(pending.popleft().Wait))
                 parts.append(part)
                 raised_all = raised_all and part_raised
+                done += part.total_rows
+                if progress is not None:
+                    progress(done, total)
 
-            for p in chain((first, second), it):
-                pending.append(_bridge.call(native.SendBatchAsync, p.segments, _timeout_ms(deadline)))
-                del p  # Go copied it; free the Python buffers early
-                while len(pending) > _MAX_PENDING:
+            try:
+                for p in chain((first, second), it):
+                    pending.append(_bridge.call(native.SendBatchAsync, p.segments, _timeout_ms(deadline)))
+                    del p  # Go copied it; free the Python buffers early
+                    while len(pending) > _MAX_PENDING:
+                        wait_one()
+                while pending:
                     wait_one()
-            while pending:
-                wait_one()
+            except BaseException:
+                # A failing progress callback, an unreadable stream or Ctrl-C:
+                # let the parts in flight finish so no send is left running.
+                while pending:
+                    with contextlib.suppress(Exception):  # the first error is the one to report
+                        _bridge.call(pending.popleft().Wait)
+                raise
             result = TransmissionResult._merge(parts, (time.perf_counter() - started) * 1000)
             raised = raised_all and not result.success
         if raised and result.error is not None:
@@ -144,10 +174,13 @@ class ZerobusWrapper:
             raise result.error
         return result
 
-    async def send_batch_async(self, batch: Any, *, timeout: float | None = None) -> TransmissionResult:
+    async def send_batch_async(
+        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+    ) -> TransmissionResult:
         """:meth:`send_batch` for asyncio: runs in a worker thread, so the
-        event loop is never blocked. Same arguments, result and exceptions."""
-        return await asyncio.to_thread(self.send_batch, batch, timeout=timeout)
+        event loop is never blocked. Same arguments, result and exceptions
+        (``progress`` is called in that worker thread)."""
+        return await asyncio.to_thread(self.send_batch, batch, timeout=timeout, progress=progress)
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
@@ -230,9 +263,13 @@ class AsyncZerobusWrapper:
         """The underlying thread-safe synchronous wrapper."""
         return self._sync
 
-    async def send_batch(self, batch: Any, *, timeout: float | None = None) -> TransmissionResult:
-        """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop."""
-        return await asyncio.to_thread(self._sync.send_batch, batch, timeout=timeout)
+    async def send_batch(
+        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+    ) -> TransmissionResult:
+        """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
+        (``progress`` is called in the worker thread: use
+        ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
+        return await asyncio.to_thread(self._sync.send_batch, batch, timeout=timeout, progress=progress)
 
     async def flush(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.flush`."""

@@ -3,8 +3,10 @@ package debugfile
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
@@ -29,6 +31,44 @@ const kickBytes = 1 << 20
 
 // ErrClosed is returned by Flush after Close.
 var ErrClosed = errors.New("debugfile: writer closed")
+
+// Compression is the Arrow IPC body compression codec of Arrow debug files.
+// Readers that implement the Arrow IPC format (ReadArrowFile, arrow-go
+// ipc.NewReader, pyarrow.ipc.open_stream) decompress it transparently.
+type Compression string
+
+// The supported codecs.
+const (
+	// CompressionNone writes uncompressed record batch bodies (the default).
+	CompressionNone Compression = ""
+	// CompressionZstd compresses every body buffer with Zstandard.
+	CompressionZstd Compression = "zstd"
+	// CompressionLZ4 compresses every body buffer with LZ4 (frame format).
+	CompressionLZ4 Compression = "lz4"
+)
+
+// ParseCompression returns the codec named by s: "" or "none" (no
+// compression), "zstd" or "lz4", in any case. Any other value is an error.
+func ParseCompression(s string) (Compression, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "", "none":
+		return CompressionNone, nil
+	case string(CompressionZstd), string(CompressionLZ4):
+		return Compression(v), nil
+	}
+	return CompressionNone, fmt.Errorf("debugfile: unknown Arrow compression %q; must be \"none\", \"zstd\" or \"lz4\"", s)
+}
+
+// ipcOptions returns the ipc.Writer options that select c.
+func (c Compression) ipcOptions() []ipc.Option {
+	switch c {
+	case CompressionZstd:
+		return []ipc.Option{ipc.WithZstd()}
+	case CompressionLZ4:
+		return []ipc.Option{ipc.WithLZ4()}
+	}
+	return nil
+}
 
 // Config says what to write and how to rotate it. The zero value is disabled.
 type Config struct {
@@ -57,6 +97,11 @@ type Config struct {
 	// (the active file is not counted); older ones are deleted after each
 	// rotation. 0 means the default, 10; a negative value keeps all files.
 	MaxFilesRetained int
+	// ArrowCompression compresses the record batch bodies of Arrow files
+	// (IPC buffer compression; the schema and message headers stay
+	// uncompressed). Default CompressionNone. MaxFileSize counts the
+	// compressed bytes. Protobuf files are never compressed.
+	ArrowCompression Compression
 }
 
 // Enabled reports whether any debug output is switched on.
@@ -90,6 +135,11 @@ func (c Config) validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		errs = append(errs, fmt.Errorf("debugfile: MaxFileSize is %d; must be positive bytes (0 means %d)", c.MaxFileSize, DefaultMaxFileSize))
+	}
+	switch c.ArrowCompression {
+	case CompressionNone, CompressionZstd, CompressionLZ4:
+	default:
+		errs = append(errs, fmt.Errorf("debugfile: ArrowCompression is %q; must be CompressionNone (\"\"), CompressionZstd (\"zstd\") or CompressionLZ4 (\"lz4\")", c.ArrowCompression))
 	}
 	return errors.Join(errs...)
 }

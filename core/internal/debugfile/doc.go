@@ -26,7 +26,11 @@
 // ever ends at a message boundary, so it can be read while it is being
 // written, e.g. with pyarrow.ipc.open_stream, DuckDB, or arrow-go's
 // ipc.NewReader (ReadArrowFile). A batch whose schema differs from the
-// current file's starts a new file.
+// current file's starts a new file. With Config.ArrowCompression the record
+// batch bodies are compressed with the IPC format's own buffer compression
+// (zstd or LZ4 frame); the stream stays a standard Arrow IPC stream that
+// pyarrow and arrow-go (ReadArrowFile) decompress transparently; a tool
+// without IPC buffer compression support cannot read it.
 //
 // # Protobuf files
 //

@@ -195,7 +195,8 @@ func (w *Writer) writeArrow(rec arrow.RecordBatch) {
 	if s.seg == 0 {
 		s.beginLocked(nil, nil)
 		s.schema = sc
-		s.ipcw = ipc.NewWriter(segWriter{s}, ipc.WithSchema(sc), ipc.WithAllocator(w.mem))
+		opts := append([]ipc.Option{ipc.WithSchema(sc), ipc.WithAllocator(w.mem)}, w.cfg.ArrowCompression.ipcOptions()...)
+		s.ipcw = ipc.NewWriter(segWriter{s}, opts...)
 	}
 	if err := s.ipcw.Write(rec); err != nil {
 		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
