@@ -77,6 +77,20 @@ func readWithArrowGo(t *testing.T, path string, mem memory.Allocator) []arrow.Re
 	return recs
 }
 
+// compressibleBatches makes n batches of makeCompressible and a func that
+// releases them (defer it after mem's size check).
+func compressibleBatches(mem memory.Allocator, n, rows int) ([]arrow.RecordBatch, func()) {
+	var recs []arrow.RecordBatch
+	for range n {
+		recs = append(recs, makeCompressible(mem, rows))
+	}
+	return recs, func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}
+}
+
 func fileSize(t *testing.T, path string) int64 {
 	t.Helper()
 	st, err := os.Stat(path)
@@ -93,15 +107,8 @@ func TestArrowCompression(t *testing.T) {
 			checkGoroutines(t)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			var sent []arrow.RecordBatch
-			for i := 0; i < batches; i++ {
-				sent = append(sent, makeCompressible(mem, rows))
-			}
-			defer func() {
-				for _, rec := range sent {
-					rec.Release()
-				}
-			}()
+			sent, release := compressibleBatches(mem, batches, rows)
+			defer release()
 
 			plain := writeArrowOnly(t, t.TempDir(), CompressionNone, mem, sent)
 			packed := writeArrowOnly(t, t.TempDir(), codec, mem, sent)
@@ -150,15 +157,8 @@ func TestArrowCompressionRotationBySize(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	const batches, rows = 20, 1000
 	const maxSize = 8 << 10 // several compressed batches; less than one uncompressed batch
-	var sent []arrow.RecordBatch
-	for i := 0; i < batches; i++ {
-		sent = append(sent, makeCompressible(mem, rows))
-	}
-	defer func() {
-		for _, rec := range sent {
-			rec.Release()
-		}
-	}()
+	sent, release := compressibleBatches(mem, batches, rows)
+	defer release()
 
 	// run writes sent with codec and returns the Arrow files, oldest first.
 	run := func(codec Compression) []string {
