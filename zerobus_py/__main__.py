@@ -162,7 +162,10 @@ def _count_rows(path: Path, fmt: str) -> int | None:
                     return None  # a stream: rows are known when read
                 except pa.ArrowInvalid:
                     source.seek(0)
-                    return int(pa.ipc.open_file(source).count_rows())
+                    f = pa.ipc.open_file(source)
+                    # batches of a memory map are views: counting reads no data
+                    # (RecordBatchFileReader.count_rows is pyarrow >= 26 only)
+                    return sum(int(f.get_batch(i).num_rows) for i in range(f.num_record_batches))
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable {_FORMAT_NAMES[fmt]} file: {exc}") from exc
     reader = _open_data(path, fmt)  # CSV: read the header and infer the types now
