@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // Default values of Config, as set by DefaultConfig. A zero numeric or
@@ -435,16 +436,7 @@ func checkProxyURL(s string) string {
 	if err != nil {
 		return "is not a valid URL: " + urlErrText(err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "must start with http:// or https:// (the proxy's own scheme), e.g. http://proxy.example.com:3128"
-	}
-	if u.Hostname() == "" {
-		return "has no host"
-	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
-		return "must not have a path, query or fragment; give scheme://[user:password@]host[:port]"
-	}
-	return ""
+	return stream.CheckProxy(u)
 }
 
 // urlErrText is the reason of a url.Parse failure without the

@@ -331,7 +331,7 @@ func TestValidate(t *testing.T) {
 		{"proxy url scheme", func(c *core.Config) { c.ProxyURL = "socks5://proxy.example.com:1080" }, []string{
 			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "http:// or https://"}},
 		{"proxy url path and query", func(c *core.Config) { c.ProxyURL = "http://proxy.example.com:3128/p?q=1" }, []string{
-			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "must not have a path, query or fragment"}},
+			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "(no path, query or fragment)"}},
 		{"proxy url host", func(c *core.Config) { c.ProxyURL = "http://:3128" }, []string{"ProxyURL", "has no host"}},
 		{"proxy url with credentials is valid", func(c *core.Config) { c.ProxyURL = "https://user:pw@proxy.example.com:8443/" }, nil},
 		{"enums", func(c *core.Config) { c.OTLPProtocol = "udp"; c.LogLevel = "loud" }, []string{`"udp"`, `"grpc" or "http"`, `"loud"`, "debug, info, warn or error"}},

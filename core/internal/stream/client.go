@@ -229,7 +229,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Proxy != nil {
-		if msg := checkProxy(c.Proxy); msg != "" {
+		if msg := CheckProxy(c.Proxy); msg != "" {
 			errs = append(errs, fmt.Errorf("Proxy %q %s", c.proxyShown(), msg))
 		}
 	}

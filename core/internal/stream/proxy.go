@@ -32,11 +32,12 @@ import (
 // to every target, loopback included. Errors name the proxy with its user
 // information redacted.
 
-// checkProxy returns "" when u is usable as Config.Proxy, else what is wrong.
-func checkProxy(u *url.URL) string {
+// CheckProxy returns "" when u is usable as Config.Proxy, else what is
+// wrong (core's Config.Validate reports it too).
+func CheckProxy(u *url.URL) string {
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Sprintf("has scheme %q: use http:// or https://", u.Scheme)
+		return fmt.Sprintf("has scheme %q: use http:// or https:// (the proxy's own scheme), e.g. http://proxy.example.com:3128", u.Scheme)
 	case u.Hostname() == "":
 		return "has no host"
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
