@@ -387,7 +387,10 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-func BenchmarkValidate(b *testing.B) {
+// benchRecords is the benchmarks' corpus: 1000 random records of every
+// type, their descriptor and their total size in bytes.
+func benchRecords(b *testing.B) (protoreflect.MessageDescriptor, [][]byte, int) {
+	b.Helper()
 	md, err := protoarrow.MessageDescriptor(allTypes(""))
 	if err != nil {
 		b.Fatal(err)
@@ -399,6 +402,11 @@ func BenchmarkValidate(b *testing.B) {
 		recs[i], _ = proto.Marshal(randomMessage(rnd, md, 0))
 		size += len(recs[i])
 	}
+	return md, recs, size
+}
+
+func BenchmarkValidate(b *testing.B) {
+	md, recs, size := benchRecords(b)
 	v := protoarrow.NewValidator(md)
 	for _, bc := range []struct {
 		name string

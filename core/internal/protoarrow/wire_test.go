@@ -131,17 +131,7 @@ func TestBuilderRejects(t *testing.T) {
 }
 
 func BenchmarkBuilder(b *testing.B) {
-	md, err := protoarrow.MessageDescriptor(allTypes(""))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rnd := rand.New(rand.NewPCG(4, 5))
-	recs := make([][]byte, 1000)
-	size := 0
-	for i := range recs {
-		recs[i], _ = proto.Marshal(randomMessage(rnd, md, 0))
-		size += len(recs[i])
-	}
+	md, recs, size := benchRecords(b)
 	b.Run("path=wire", func(b *testing.B) {
 		b.SetBytes(int64(size))
 		b.ReportAllocs()
