@@ -112,6 +112,16 @@ def _detect_format(path: Path, fmt: str = "auto") -> str:
     )
 
 
+def _open_ipc(source: pa.NativeFile) -> pa.RecordBatchReader | pa.ipc.RecordBatchFileReader:
+    """``source`` as an Arrow IPC stream reader, or as a file reader when it
+    holds the IPC file format (raises ``pa.ArrowInvalid`` when neither)."""
+    try:
+        return pa.ipc.open_stream(source)
+    except pa.ArrowInvalid:
+        source.seek(0)
+        return pa.ipc.open_file(source)
+
+
 def _open_data(path: Path, fmt: str = "auto", batch_rows: int | None = None) -> pa.RecordBatchReader:
     """Open a data file as a stream of batches (never read whole).
 
@@ -130,13 +140,10 @@ def _open_data(path: Path, fmt: str = "auto", batch_rows: int | None = None) -> 
             import pyarrow.csv as pcsv
 
             return pcsv.open_csv(path)
-        source = pa.memory_map(str(path))
-        try:
-            return pa.ipc.open_stream(source)
-        except pa.ArrowInvalid:
-            source.seek(0)
-            f = pa.ipc.open_file(source)
-            return pa.RecordBatchReader.from_batches(f.schema, (f.get_batch(i) for i in range(f.num_record_batches)))
+        ipc = _open_ipc(pa.memory_map(str(path)))
+        if isinstance(ipc, pa.RecordBatchReader):
+            return ipc
+        return pa.RecordBatchReader.from_batches(ipc.schema, (ipc.get_batch(i) for i in range(ipc.num_record_batches)))
     except (pa.ArrowException, ValueError, OSError) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException) and exc.strerror:
             raise InputError(f"{path}: cannot read it: {exc.strerror}") from exc
@@ -157,15 +164,12 @@ def _count_rows(path: Path, fmt: str) -> int | None:
             return int(pq.ParquetFile(path).metadata.num_rows)
         if fmt == "arrow":
             with pa.memory_map(str(path)) as source:
-                try:
-                    pa.ipc.open_stream(source)
+                ipc = _open_ipc(source)
+                if isinstance(ipc, pa.RecordBatchReader):
                     return None  # a stream: rows are known when read
-                except pa.ArrowInvalid:
-                    source.seek(0)
-                    f = pa.ipc.open_file(source)
-                    # batches of a memory map are views: counting reads no data
-                    # (RecordBatchFileReader.count_rows is pyarrow >= 26 only)
-                    return sum(int(f.get_batch(i).num_rows) for i in range(f.num_record_batches))
+                # batches of a memory map are views: counting reads no data
+                # (RecordBatchFileReader.count_rows is pyarrow >= 26 only)
+                return sum(int(ipc.get_batch(i).num_rows) for i in range(ipc.num_record_batches))
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable {_FORMAT_NAMES[fmt]} file: {exc}") from exc
     reader = _open_data(path, fmt)  # CSV: read the header and infer the types now

@@ -126,7 +126,8 @@ class ZerobusWrapper:
         """
         native = self._handle()
         norm = normalize(batch)
-        total = None if norm.streamed else sum(b.num_rows for b in norm.batches)
+        # only with a callback: the common path does no extra work
+        total = None if progress is None or norm.streamed else sum(b.num_rows for b in norm.batches)
         deadline = None if timeout is None else time.monotonic() + timeout
         started = time.perf_counter()
         it = payloads(norm)
