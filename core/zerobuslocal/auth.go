@@ -64,7 +64,7 @@ func (s *Server) revokeToken(tok string) {
 	s.mu.Unlock()
 }
 
-// checkToken validates a bearer token for table. It returns "" when valid,
+// checkToken validates a bearer token for a Zerobus stream to table. It returns "" when valid,
 // else whether the problem is authentication (true) or permission (false)
 // and a message that never contains the token.
 func (s *Server) checkToken(tok, table string) (msg string, unauthenticated bool) {
@@ -82,10 +82,37 @@ func (s *Server) checkToken(tok, table string) (msg string, unauthenticated bool
 		return "invalid or revoked access token", true
 	case time.Now().After(ti.expires):
 		return "access token expired", true
+	case ti.table == "":
+		return fmt.Sprintf("access token has no Zerobus authorization for table %s (request it with the zerobusDirectWriteApi resource and authorization_details)", table), false
 	case ti.table != table:
 		return fmt.Sprintf("access token was issued for table %s, not %s", ti.table, table), false
 	}
 	return "", false
+}
+
+// checkAPIToken validates a bearer token for the Unity Catalog API on
+// table: a workspace token (scope all-apis) or a token issued for table.
+// It returns the HTTP status to answer (0 when valid) and a message.
+func (s *Server) checkAPIToken(r *http.Request, table string) (int, string) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(tok) == "" {
+		return http.StatusUnauthorized, "missing bearer token in the Authorization header"
+	}
+	if s.opts.AllowAnyToken {
+		return 0, ""
+	}
+	s.mu.Lock()
+	ti, known := s.tokens[strings.TrimSpace(tok)]
+	s.mu.Unlock()
+	switch {
+	case !known:
+		return http.StatusUnauthorized, "invalid or revoked access token"
+	case time.Now().After(ti.expires):
+		return http.StatusUnauthorized, "access token expired"
+	case ti.table != "" && ti.table != table:
+		return http.StatusForbidden, fmt.Sprintf("access token was issued for table %s, not %s", ti.table, table)
+	}
+	return 0, ""
 }
 
 // handleToken is POST /oidc/v1/token: OAuth2 client credentials with the
@@ -152,13 +179,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.tokenError(w, table, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("scope %q: want all-apis", sc))
 		return
 	}
-	if msg := s.checkResource(form.Get("resource")); msg != "" {
-		s.tokenError(w, table, http.StatusBadRequest, "invalid_target", msg)
-		return
-	}
-	if detailsErr != nil {
-		s.tokenError(w, table, http.StatusBadRequest, "invalid_request", "authorization_details: "+detailsErr.Error())
-		return
+	// A token with scope all-apis alone (no Zerobus resource, no
+	// authorization_details) is a workspace token: good for the Unity
+	// Catalog API, refused by the Zerobus service.
+	workspaceOnly := form.Get("resource") == "" && form.Get("authorization_details") == ""
+	if !workspaceOnly {
+		if msg := s.checkResource(form.Get("resource")); msg != "" {
+			s.tokenError(w, table, http.StatusBadRequest, "invalid_target", msg)
+			return
+		}
+		if detailsErr != nil {
+			s.tokenError(w, table, http.StatusBadRequest, "invalid_request", "authorization_details: "+detailsErr.Error())
+			return
+		}
 	}
 
 	lifetime := time.Duration(s.tokenLifetime.Load())

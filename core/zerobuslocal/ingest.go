@@ -258,9 +258,16 @@ func (r *rpc) create() error {
 		return invalid("create_stream.record_type must be PROTO or JSON, got %v", r.recordType)
 	}
 
-	t, _, err := s.lookupTable(name, desc, r.encodedMD)
-	if err != nil {
+	var mk func() (*table, error)
+	if desc != nil {
+		mk = func() (*table, error) { return newTable(name, nil, desc, r.encodedMD) }
+	}
+	t, _, err := s.lookupTable(name, mk)
+	if errors.Is(err, ErrNoTable) {
 		return status.Errorf(codes.NotFound, "table %s does not exist (register it with CreateTable or enable auto-create)", name)
+	}
+	if err != nil {
+		return invalid("create_stream.descriptor_proto: %v", err)
 	}
 	r.table = t
 	if r.recordType == zerobuspb.RecordType_PROTO {

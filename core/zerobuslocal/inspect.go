@@ -22,6 +22,7 @@ import (
 //	GET    /zerobus-local/v1/tables                 JSON array of TableInfo
 //	GET    /zerobus-local/v1/tables/{name}          one TableInfo
 //	POST   /zerobus-local/v1/tables/{name}          create: {"descriptor_base64": "<serialized DescriptorProto>"}
+//	                                                or {"columns": "id BIGINT NOT NULL, name STRING, ..."}
 //	DELETE /zerobus-local/v1/tables/{name}          drop the table and its rows
 //	GET    /zerobus-local/v1/tables/{name}/rows     JSON array of RowJSON
 //	GET    /zerobus-local/v1/tables/{name}/arrow    Arrow IPC stream of all rows
@@ -36,6 +37,7 @@ type TableInfo struct {
 	RecordCount int             `json:"record_count"`
 	HasSchema   bool            `json:"has_schema"`
 	Descriptor  json.RawMessage `json:"descriptor,omitempty"` // protojson of the DescriptorProto
+	Columns     []ColumnJSON    `json:"columns,omitempty"`    // the table model, as the Unity Catalog API serves it
 }
 
 // RowJSON is the JSON shape of a stored row in the inspection API. Record
@@ -71,6 +73,7 @@ type FaultJSON struct {
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, s.handleToken)
+	mux.HandleFunc("GET "+UnityCatalogTablesPath+"{name}", s.handleUCTable)
 	mux.HandleFunc("GET "+InspectPrefix+"/tables", func(w http.ResponseWriter, r *http.Request) {
 		infos := []TableInfo{}
 		for _, n := range s.Tables() {
@@ -91,22 +94,32 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("POST "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			DescriptorBase64 string `json:"descriptor_base64"`
+			Columns          string `json:"columns"`
 		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&body); err != nil {
-			httpError(w, http.StatusBadRequest, "body must be {\"descriptor_base64\": ...}: %v", err)
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&body); err != nil || (body.DescriptorBase64 == "") == (body.Columns == "") {
+			httpError(w, http.StatusBadRequest, "body must be {\"descriptor_base64\": ...} or {\"columns\": \"id BIGINT NOT NULL, ...\"}: %v", err)
 			return
 		}
-		raw, err := base64.StdEncoding.DecodeString(body.DescriptorBase64)
+		var err error
+		if body.Columns != "" {
+			var cols []Column
+			if cols, err = ParseColumns(body.Columns); err == nil {
+				err = s.CreateTableColumns(r.PathValue("name"), cols)
+			}
+		} else {
+			raw, derr := base64.StdEncoding.DecodeString(body.DescriptorBase64)
+			if derr != nil {
+				httpError(w, http.StatusBadRequest, "descriptor_base64: %v", derr)
+				return
+			}
+			desc := new(descriptorpb.DescriptorProto)
+			if derr := proto.Unmarshal(raw, desc); derr != nil {
+				httpError(w, http.StatusBadRequest, "descriptor_base64 is not a serialized DescriptorProto: %v", derr)
+				return
+			}
+			err = s.CreateTable(r.PathValue("name"), desc)
+		}
 		if err != nil {
-			httpError(w, http.StatusBadRequest, "descriptor_base64: %v", err)
-			return
-		}
-		desc := new(descriptorpb.DescriptorProto)
-		if err := proto.Unmarshal(raw, desc); err != nil {
-			httpError(w, http.StatusBadRequest, "descriptor_base64 is not a serialized DescriptorProto: %v", err)
-			return
-		}
-		if err := s.CreateTable(r.PathValue("name"), desc); err != nil {
 			code := http.StatusBadRequest
 			if errors.Is(err, ErrTableExists) {
 				code = http.StatusConflict
@@ -231,6 +244,9 @@ func (s *Server) tableInfo(name string) (TableInfo, bool) {
 		return TableInfo{}, false
 	}
 	ti := TableInfo{Name: name, RecordCount: s.RecordCount(name), HasSchema: desc != nil}
+	if cols, _ := s.TableColumns(name); cols != nil {
+		ti.Columns = columnsJSON(cols)
+	}
 	if desc != nil {
 		if b, err := (protojson.MarshalOptions{UseProtoNames: true}).Marshal(desc); err == nil {
 			ti.Descriptor = b

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -44,6 +45,8 @@ type Row struct {
 
 type table struct {
 	name      string
+	cols      []Column                      // the table model; nil: raw JSON table
+	arrow     *arrow.Schema                 // what Flight streams must send (from cols)
 	desc      *descriptorpb.DescriptorProto // nil: raw JSON table
 	md        protoreflect.MessageDescriptor
 	validator *protoarrow.Validator // for records encoded with md
@@ -53,12 +56,36 @@ type table struct {
 	count  int      // rows stored
 }
 
-func newTable(name string, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) *table {
-	t := &table{name: name, desc: desc, md: md}
-	if md != nil {
-		t.validator = protoarrow.NewValidator(md)
+// newTable builds a table from its columns and/or descriptor: with cols
+// only, the descriptor derives from them; with a descriptor only, the
+// columns derive from it (an auto-created or CreateTable table). Neither:
+// a raw JSON table.
+func newTable(name string, cols []Column, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) (*table, error) {
+	t := &table{name: name, cols: cols, desc: desc, md: md}
+	if cols != nil && desc == nil {
+		t.desc = descriptorFromColumns(messageName(name), cols)
+		var err error
+		if t.md, err = protoarrow.MessageDescriptor(t.desc); err != nil {
+			return nil, fmt.Errorf("the descriptor derived from the columns does not resolve: %w", err)
+		}
 	}
-	return t
+	if t.md != nil && t.cols == nil {
+		t.cols = columnsFromMessage(t.md)
+	}
+	if t.md != nil {
+		t.validator = protoarrow.NewValidator(t.md)
+		t.arrow = arrowSchemaFromColumns(t.cols)
+	}
+	return t, nil
+}
+
+// messageName is the protobuf message name of a table's descriptor: its
+// last name part.
+func messageName(table string) string {
+	if i := strings.LastIndexByte(table, '.'); i >= 0 {
+		return table[i+1:]
+	}
+	return table
 }
 
 var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$`)
@@ -90,14 +117,52 @@ func (s *Server) CreateTable(name string, desc *descriptorpb.DescriptorProto) er
 	if _, err := protoarrow.SchemaFromMessage(md); err != nil {
 		return fmt.Errorf("zerobuslocal: CreateTable %q: %w", name, err)
 	}
+	t, err := newTable(name, nil, desc, md)
+	if err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTable %q: %w", name, err)
+	}
+	return s.addTable(t)
+}
+
+// CreateTableColumns registers table name (catalog.schema.table) with
+// columns in Unity Catalog types (see ParseColumns). The descriptor PROTO
+// streams must match, the Arrow schema Flight streams must send and what the
+// Unity Catalog tables endpoint serves all derive from them. cols is copied.
+func (s *Server) CreateTableColumns(name string, cols []Column) error {
+	if err := checkTableName(name); err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTableColumns: %w", err)
+	}
+	if err := checkColumns(cols); err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTableColumns %q: %w", name, err)
+	}
+	t, err := newTable(name, cloneColumns(cols), nil, nil)
+	if err != nil {
+		return fmt.Errorf("zerobuslocal: CreateTableColumns %q: %w", name, err)
+	}
+	return s.addTable(t)
+}
+
+func (s *Server) addTable(t *table) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[name]; ok {
-		return fmt.Errorf("%w: %q", ErrTableExists, name)
+	if _, ok := s.tables[t.name]; ok {
+		return fmt.Errorf("%w: %q", ErrTableExists, t.name)
 	}
-	s.tables[name] = newTable(name, desc, md)
-	s.events.add(Event{Kind: EventTableCreated, Table: name})
+	s.tables[t.name] = t
+	s.events.add(Event{Kind: EventTableCreated, Table: t.name})
 	return nil
+}
+
+// TableColumns returns a copy of the columns of table name; nil and false
+// if the table does not exist, nil and true for a raw JSON table.
+func (s *Server) TableColumns(name string) ([]Column, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[name]
+	if !ok {
+		return nil, false
+	}
+	return cloneColumns(t.cols), true
 }
 
 // DropTable removes table name and its rows. It reports whether the table
@@ -223,9 +288,9 @@ func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBat
 	return b.NewRecordBatch(), nil
 }
 
-// lookupTable returns the table, creating it from desc (nil for a JSON
-// stream) when allowed.
-func (s *Server) lookupTable(name string, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) (*table, bool, error) {
+// lookupTable returns the table, creating it when allowed with mk (which
+// returns a table from the stream's schema; nil mk: a raw JSON table).
+func (s *Server) lookupTable(name string, mk func() (*table, error)) (*table, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.tables[name]; ok {
@@ -234,7 +299,13 @@ func (s *Server) lookupTable(name string, desc *descriptorpb.DescriptorProto, md
 	if s.opts.DisableAutoCreate {
 		return nil, false, fmt.Errorf("%w: %q", ErrNoTable, name)
 	}
-	t := newTable(name, desc, md)
+	t := &table{name: name}
+	if mk != nil {
+		var err error
+		if t, err = mk(); err != nil {
+			return nil, false, err
+		}
+	}
 	s.tables[name] = t
 	s.events.add(Event{Kind: EventTableCreated, Table: name})
 	return t, true, nil
