@@ -35,7 +35,17 @@ func runLocal(ctx context.Context, args []string) error {
 	return localMain(ctx, args, os.Stdout, os.Stderr)
 }
 
-func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// localArgs are the parsed flags of `zerobus local`.
+type localArgs struct {
+	opts      zerobuslocal.Options
+	tableName string
+	useTLS    bool
+	caFile    string
+	dataDir   string
+	asJSON    bool
+}
+
+func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	fs := flag.NewFlagSet("zerobus local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	port := fs.Int("port", 0, "gRPC port on 127.0.0.1 (0: a free port)")
@@ -54,15 +64,24 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
 	maxRows := fs.Int("max-rows", 0, "keep at most this many rows per table, dropping the oldest (0: keep all; for long-running use)")
+	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
+	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
+	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")
 	verbose := fs.Bool("v", false, "log streams and faults to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *maxMessageBytes <= 0 {
+		return nil, fmt.Errorf("-max-message-bytes must be positive, not %d", *maxMessageBytes)
+	}
+	if *streamLifetime == 0 {
+		return nil, fmt.Errorf("-stream-lifetime must not be 0 (negative: streams never end by themselves)")
 	}
 	if *maxRows < 0 {
-		return fmt.Errorf("-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
+		return nil, fmt.Errorf("-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -80,8 +99,21 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		TLS:               *useTLS,
 		DataDir:           *dataDir,
 		MaxStoredRows:     *maxRows,
+		MaxMessageBytes:   *maxMessageBytes,
+		StreamLifetime:    *streamLifetime,
+		StreamCloseGrace:  *streamGrace,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
+	return &localArgs{opts: opts, tableName: *tableName, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
+}
+
+func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	la, err := parseLocalArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	opts := la.opts
+	tableName, useTLS, caFile, dataDir, asJSON := &la.tableName, &la.useTLS, &la.caFile, &la.dataDir, &la.asJSON
 	s, err := zerobuslocal.Start(ctx, opts)
 	if err != nil {
 		return err

@@ -98,7 +98,7 @@ func TestLocalText(t *testing.T) {
 }
 
 func TestLocalFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}} {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}} {
 		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
@@ -149,4 +149,23 @@ func TestLocalMaxRows(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestLocalFidelityFlags checks that the service-fidelity flags reach the
+// server's options (their behaviour is tested in core/zerobuslocal).
+func TestLocalFidelityFlags(t *testing.T) {
+	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.opts.MaxMessageBytes != 2048 || la.opts.StreamLifetime != 400*time.Millisecond || la.opts.StreamCloseGrace != 50*time.Millisecond {
+		t.Errorf("options: got max %d lifetime %v grace %v", la.opts.MaxMessageBytes, la.opts.StreamLifetime, la.opts.StreamCloseGrace)
+	}
+	la, err = parseLocalArgs(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.opts.MaxMessageBytes != 10<<20 || la.opts.StreamLifetime != 15*time.Minute {
+		t.Errorf("defaults: got max %d lifetime %v, want 10 MiB and 15m as the service", la.opts.MaxMessageBytes, la.opts.StreamLifetime)
+	}
 }

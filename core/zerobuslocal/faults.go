@@ -32,6 +32,18 @@ const (
 	// the RPC CloseAfter later with status Code (default OK, a clean end).
 	// Messages keep being received and acked in between.
 	FaultCloseSignal FaultKind = "close_signal"
+	// FaultPartialAck applies to Arrow Flight streams only: the batch that
+	// arrives after AfterMessages stored batches is acknowledged partially
+	// (its first Records records, default half of it, are stored and acked
+	// in a PutResult that also carries close_stream_duration_ms =
+	// CloseAfter); the rest of it and every later batch on the RPC are
+	// dropped unacknowledged, and the RPC ends cleanly CloseAfter later. The
+	// client must replay the unacknowledged suffix on a new stream.
+	FaultPartialAck FaultKind = "partial_ack"
+	// FaultCreateDelay holds the create response (the Flight READY) back by
+	// Latency, as a slow service does; a client's create timeout may fire
+	// first.
+	FaultCreateDelay FaultKind = "create_delay"
 	// FaultExpireToken revokes the RPC's bearer token and ends the RPC with
 	// UNAUTHENTICATED, as when a token expires mid-stream.
 	FaultExpireToken FaultKind = "expire_token"
@@ -77,6 +89,10 @@ type Fault struct {
 	HTTPStatus int
 	// Latency is FaultTokenLatency's delay.
 	Latency time.Duration
+	// Records is how many records of the batch FaultPartialAck acknowledges
+	// (0: half of the batch, at least one record is always dropped when the
+	// batch has two or more).
+	Records int
 }
 
 // PipelineBlockedFault returns a persistent FaultError at create with
@@ -104,7 +120,7 @@ type faultStore struct {
 // InjectFault arms f for table ("" = every table). Stream faults are picked
 // up by streams created afterwards. Safe for concurrent use.
 func (s *Server) InjectFault(table string, f Fault) {
-	if f.Kind == FaultCloseSignal && f.CloseAfter <= 0 {
+	if (f.Kind == FaultCloseSignal || f.Kind == FaultPartialAck) && f.CloseAfter <= 0 {
 		f.CloseAfter = time.Second
 	}
 	if f.Kind == FaultTokenError && f.HTTPStatus == 0 {

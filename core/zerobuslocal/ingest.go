@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -46,20 +45,48 @@ type service struct {
 }
 
 type recvResult struct {
-	in  *inbound
+	in  *inbound     // a Zerobus gRPC request
+	fb  *flightBatch // or a Flight record batch
 	err error
 }
 
 type pendingAck struct {
-	offset int64
-	due    time.Time // monotonic over the queue
+	offset  int64
+	records int64     // records stored on the RPC up to and including this message
+	due     time.Time // monotonic over the queue
+}
+
+// transport is how an RPC answers: Zerobus gRPC responses or Flight
+// PutResults.
+type transport interface {
+	// ack acknowledges every message up to offset (records in total).
+	ack(offset, records int64) error
+	// closeSignal announces that the server ends the RPC after d.
+	closeSignal(d time.Duration, offset, records int64) error
+}
+
+// grpcTransport answers on an EphemeralStream.
+type grpcTransport struct{ stream bidiSrv }
+
+func (g grpcTransport) ack(offset, _ int64) error {
+	return g.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
+		IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(offset)},
+	}})
+}
+
+func (g grpcTransport) closeSignal(d time.Duration, _, _ int64) error {
+	return g.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CloseStreamSignal{
+		CloseStreamSignal: &zerobuspb.CloseStreamSignal{Duration: durationpb.New(d)},
+	}})
 }
 
 // rpc is the state of one EphemeralStream call. It is owned by the handler
 // goroutine; only the receive goroutine runs beside it.
 type rpc struct {
 	s      *Server
-	stream bidiSrv
+	stream bidiSrv // nil for a Flight DoPut
+	tx     transport
+	flight bool
 	ctx    context.Context
 	recv   <-chan recvResult
 
@@ -79,14 +106,20 @@ type rpc struct {
 	created    time.Time
 	nextOffset int64
 	msgs       int
+	records    int64 // records stored on this RPC
 	pending    []pendingAck
 	head       int
 	lastDue    time.Time
+	acked      int64 // last acked offset (-1: none)
+	ackedRecs  int64 // records acked
 	stalled    bool
 	faults     []*armedFault // armed on this RPC, not yet fired
 	closeAt    time.Time
 	closeCode  codes.Code
 	halfClosed bool
+	lifetimeAt time.Time   // when the stream lifetime's CloseStreamSignal is due
+	partial    *armedFault // FaultPartialAck to apply to the next Flight batch
+	discarding bool        // a partial ack ended intake: later batches are dropped
 }
 
 func (svc *service) EphemeralStream(stream bidiSrv) error {
@@ -110,7 +143,7 @@ func (svc *service) EphemeralStream(stream bidiSrv) error {
 				in = nil
 			}
 			select {
-			case recv <- recvResult{in, err}:
+			case recv <- recvResult{in: in, err: err}:
 			case <-done:
 				return
 			}
@@ -120,7 +153,7 @@ func (svc *service) EphemeralStream(stream bidiSrv) error {
 		}
 	}()
 
-	r := &rpc{s: s, stream: stream, ctx: stream.Context(), recv: recv}
+	r := &rpc{s: s, stream: stream, tx: grpcTransport{stream}, ctx: stream.Context(), recv: recv, acked: -1}
 	if p, ok := peer.FromContext(r.ctx); ok && p.Addr != nil {
 		r.peerAddr = p.Addr.String()
 	}
@@ -193,45 +226,13 @@ func (r *rpc) create() error {
 		return invalid("create_stream.table_name: %v", err)
 	}
 
-	auth := ""
-	if v := md.Get(HeaderAuthorization); len(v) > 0 {
-		auth = v[0]
-	}
-	if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
-		r.token = strings.TrimSpace(tok)
-	} else if auth != "" {
-		return status.Error(codes.Unauthenticated, "the authorization header must be \"Bearer <token>\"")
-	}
-	if msg, unauth := s.checkToken(r.token, name); msg != "" {
-		if unauth {
-			return status.Error(codes.Unauthenticated, msg)
-		}
-		return status.Error(codes.PermissionDenied, msg)
+	if err := r.authenticate(md); err != nil {
+		return err
 	}
 
-	// Faults: those without a trigger fire now, the others are armed.
-	var atCreate []*armedFault
-	for _, af := range s.faults.matching(name, false) {
-		if af.f.atCreate() {
-			if s.faults.claim(af) {
-				atCreate = append(atCreate, af)
-			}
-		} else {
-			r.faults = append(r.faults, af)
-		}
-	}
-	var closeSignal *armedFault
-	for _, af := range atCreate {
-		switch af.f.Kind {
-		case FaultStallAcks:
-			r.fired(af)
-			r.stalled = true
-		case FaultCloseSignal:
-			closeSignal = af
-		default:
-			r.fired(af)
-			return r.faultError(af.f)
-		}
+	closeSignal, err := r.armFaults()
+	if err != nil {
+		return err
 	}
 
 	r.recordType = cs.GetRecordType()
@@ -293,7 +294,7 @@ func (r *rpc) create() error {
 		r.src.v = r.validator
 	}
 	r.policy = s.ackPolicy(name).normalized()
-	r.created = time.Now()
+	r.start()
 	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CreateStreamResponse{
 		CreateStreamResponse: &zerobuspb.CreateIngestStreamResponse{StreamId: proto.String(r.streamID)},
 	}}); err != nil {
@@ -315,6 +316,54 @@ func (r *rpc) create() error {
 		return r.sendCloseSignal(closeSignal.f)
 	}
 	return nil
+}
+
+// armFaults picks up the stream faults of the table: those without a
+// trigger fire now (a terminating one returns the RPC's error; a
+// CloseStreamSignal one is returned, to be sent after the create response),
+// the others are armed. FaultPartialAck applies to Flight streams only.
+func (r *rpc) armFaults() (closeSignal *armedFault, err error) {
+	var atCreate []*armedFault
+	for _, af := range r.s.faults.matching(r.tableName, false) {
+		if af.f.Kind == FaultPartialAck && !r.flight {
+			continue
+		}
+		if af.f.atCreate() {
+			if r.s.faults.claim(af) {
+				atCreate = append(atCreate, af)
+			}
+		} else {
+			r.faults = append(r.faults, af)
+		}
+	}
+	for _, af := range atCreate {
+		switch af.f.Kind {
+		case FaultStallAcks:
+			r.fired(af)
+			r.stalled = true
+		case FaultCloseSignal:
+			closeSignal = af
+		case FaultPartialAck:
+			r.fired(af)
+			r.partial = af
+		case FaultCreateDelay:
+			r.fired(af)
+			t := time.NewTimer(af.f.Latency)
+			select {
+			case <-t.C:
+			case <-r.ctx.Done():
+				t.Stop()
+				return nil, status.FromContextError(r.ctx.Err()).Err()
+			case <-r.s.closing:
+				t.Stop()
+				return nil, status.Error(codes.Unavailable, "zerobuslocal: server shutting down")
+			}
+		default:
+			r.fired(af)
+			return nil, r.faultError(af.f)
+		}
+	}
+	return closeSignal, nil
 }
 
 func payloadName(m *req) string {
@@ -361,9 +410,7 @@ func (r *rpc) faultError(f Fault) error {
 }
 
 func (r *rpc) sendCloseSignal(f Fault) error {
-	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CloseStreamSignal{
-		CloseStreamSignal: &zerobuspb.CloseStreamSignal{Duration: durationpb.New(f.CloseAfter)},
-	}}); err != nil {
+	if err := r.tx.closeSignal(f.CloseAfter, r.acked, r.ackedRecs); err != nil {
 		return err
 	}
 	r.closeAt = time.Now().Add(f.CloseAfter)
@@ -388,6 +435,11 @@ func (r *rpc) trigger(af *armedFault, now time.Time) (done bool, err error) {
 			return false, nil
 		}
 		return false, r.sendCloseSignal(af.f)
+	case FaultPartialAck:
+		r.partial = af
+		return false, nil
+	case FaultCreateDelay: // only meaningful at create
+		return false, nil
 	default:
 		// Acks already due go out first so the outcome is deterministic.
 		if err := r.sendDueAcks(now); err != nil {
@@ -418,6 +470,14 @@ func (r *rpc) checkFaults(now time.Time) (bool, error) {
 	return false, nil
 }
 
+// start marks the stream created and schedules the end of its lifetime.
+func (r *rpc) start() {
+	r.created = time.Now()
+	if lt := r.s.opts.StreamLifetime; lt > 0 {
+		r.lifetimeAt = r.created.Add(lt - r.s.opts.StreamCloseGrace)
+	}
+}
+
 // loop serves the stream after create until it ends.
 func (r *rpc) loop() error {
 	timer := time.NewTimer(time.Hour)
@@ -440,6 +500,14 @@ func (r *rpc) loop() error {
 			}
 			return status.Errorf(r.closeCode, "zerobuslocal: stream closed by the server after CloseStreamSignal")
 		}
+		if !r.lifetimeAt.IsZero() && !now.Before(r.lifetimeAt) {
+			r.lifetimeAt = time.Time{}
+			if r.closeAt.IsZero() {
+				if err := r.sendCloseSignal(Fault{CloseAfter: r.s.opts.StreamCloseGrace}); err != nil {
+					return err
+				}
+			}
+		}
 		if r.halfClosed && (r.stalled || r.head == len(r.pending)) {
 			return nil
 		}
@@ -460,7 +528,13 @@ func (r *rpc) loop() error {
 			if res.err != nil {
 				return res.err
 			}
-			if err := r.handle(res.in); err != nil {
+			var err error
+			if res.fb != nil {
+				err = r.handleFlight(res.fb)
+			} else {
+				err = r.handle(res.in)
+			}
+			if err != nil {
 				return err
 			}
 		case <-timerC:
@@ -499,6 +573,7 @@ func (r *rpc) nextDeadline() time.Time {
 		}
 	}
 	consider(r.closeAt)
+	consider(r.lifetimeAt)
 	return next
 }
 
@@ -518,7 +593,7 @@ func (r *rpc) sendDueAcks(now time.Time) error {
 	if eligible < r.policy.Every && now.Before(r.pending[r.head].due.Add(r.policy.Interval)) {
 		return nil
 	}
-	off := r.pending[i-1].offset
+	off, recs := r.pending[i-1].offset, r.pending[i-1].records
 	r.head = i
 	if r.head == len(r.pending) {
 		r.pending, r.head = r.pending[:0], 0
@@ -526,11 +601,10 @@ func (r *rpc) sendDueAcks(now time.Time) error {
 		r.pending = append(r.pending[:0], r.pending[r.head:]...)
 		r.head = 0
 	}
-	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
-		IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(off)},
-	}}); err != nil {
+	if err := r.tx.ack(off, recs); err != nil {
 		return err
 	}
+	r.acked, r.ackedRecs = off, recs
 	r.s.stats.acksSent.Add(1)
 	r.s.events.add(Event{Kind: EventAckSent, Table: r.tableName, StreamID: r.streamID, Offset: off})
 	return nil
@@ -585,6 +659,13 @@ func (r *rpc) handle(in *inbound) error {
 	if offset != r.nextOffset {
 		return invalid("%s offset_id %d, want %d: wire offsets start at 0 on each stream and increase by 1 per request message", payloadName(m0), offset, r.nextOffset)
 	}
+	total := 0
+	for _, rec := range records {
+		total += len(rec)
+	}
+	if total > r.s.opts.MaxMessageBytes {
+		return invalid("%s: %s at offset %d has %d bytes of records, the limit is %d", BatchTooLargeMessage, payloadName(m0), offset, total, r.s.opts.MaxMessageBytes)
+	}
 	if jsonRec != (r.recordType == zerobuspb.RecordType_JSON) {
 		kind := "protobuf"
 		if jsonRec {
@@ -620,15 +701,21 @@ func (r *rpc) handle(in *inbound) error {
 		b.buf, b.spans = r.arena.copyRecords(records)
 	}
 	r.s.store(r.table, b)
-	r.nextOffset++
-	r.msgs++
 	r.s.events.add(Event{Kind: EventMessageStored, Table: r.tableName, StreamID: r.streamID, Offset: offset, Records: len(records)})
 	if r.s.log.Enabled(r.ctx, slog.LevelDebug) {
 		r.s.log.Debug("zerobuslocal: stored", "stream_id", r.streamID, "payload", payloadName(m0), "offset", offset, "records", len(records))
 	}
 
-	now := time.Now()
-	due := now.Add(r.policy.Delay)
+	r.queueAck(offset, len(records))
+	return nil
+}
+
+// queueAck counts a stored message of n records and schedules its ack.
+func (r *rpc) queueAck(offset int64, n int) {
+	r.nextOffset++
+	r.msgs++
+	r.records += int64(n)
+	due := time.Now().Add(r.policy.Delay)
 	if r.policy.Jitter > 0 {
 		due = due.Add(rand.N(r.policy.Jitter))
 	}
@@ -636,8 +723,7 @@ func (r *rpc) handle(in *inbound) error {
 		due = r.lastDue // keep acks FIFO
 	}
 	r.lastDue = due
-	r.pending = append(r.pending, pendingAck{offset: offset, due: due})
-	return nil
+	r.pending = append(r.pending, pendingAck{offset: offset, records: r.records, due: due})
 }
 
 // decodeJSON checks one JSON record: a message of the table's descriptor,

@@ -3,6 +3,7 @@ package zerobuslocal_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,17 +277,31 @@ func TestConcurrentStreams(t *testing.T) {
 	}
 }
 
+// The cap counts record bytes (framing excluded) and an oversize request
+// is INVALID_ARGUMENT "Batch size exceeds maximum allowed size", as the
+// service answers (not gRPC's retryable RESOURCE_EXHAUSTED).
 func TestMaxMessageBytes(t *testing.T) {
 	s := start(t, zerobuslocal.Options{MaxMessageBytes: 1024})
 	cc := dial(t, s)
+	// Two records of exactly 512 bytes: 1024 bytes of records, more on the wire.
+	var half []byte
+	for l := 400; len(half) != 512; l++ {
+		half = encode(t, event(t, 1, strings.Repeat("x", l)))
+	}
 	st := openStream(t, cc, token(t, s, testTable), testTable)
 	st.create(testTable, eventsDesc(), zerobuspb.RecordType_PROTO)
-	big := encode(t, event(t, 1, string(make([]byte, 2048))))
-	st.send(recordReq(0, big))
-	wantStatus(t, st.drain(), codes.ResourceExhausted, "")
-	if got := s.RecordCount(testTable); got != 0 {
-		t.Errorf("RecordCount: got %d, want 0", got)
+	st.send(batchReq(0, half, half))
+	st.expectAck(0)
+	st.send(batchReq(1, half, half, []byte{0x08, 0x02}))
+	wantStatus(t, st.drain(), codes.InvalidArgument, "Batch size exceeds maximum allowed size: ingest_record_batch at offset 1 has 1026 bytes of records, the limit is 1024")
+	if got := s.RecordCount(testTable); got != 2 {
+		t.Errorf("RecordCount: got %d, want 2", got)
 	}
+
+	st = openStream(t, cc, token(t, s, testTable), testTable)
+	st.create(testTable, eventsDesc(), zerobuspb.RecordType_PROTO)
+	st.send(recordReq(0, encode(t, event(t, 1, string(make([]byte, 2048))))))
+	wantStatus(t, st.drain(), codes.InvalidArgument, "Batch size exceeds maximum allowed size")
 }
 
 func TestWaitFor(t *testing.T) {

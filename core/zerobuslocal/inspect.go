@@ -68,6 +68,7 @@ type FaultJSON struct {
 	CloseAfter    string          `json:"close_after"`
 	HTTPStatus    int             `json:"http_status"`
 	Latency       string          `json:"latency"`
+	Records       int             `json:"records"`
 }
 
 func (s *Server) httpHandler() http.Handler {
@@ -201,9 +202,10 @@ func (s *Server) httpHandler() http.Handler {
 }
 
 func (fj FaultJSON) fault() (Fault, error) {
-	f := Fault{Kind: fj.Kind, AfterMessages: fj.AfterMessages, Message: fj.Message, Persistent: fj.Persistent, HTTPStatus: fj.HTTPStatus}
+	f := Fault{Kind: fj.Kind, AfterMessages: fj.AfterMessages, Message: fj.Message, Persistent: fj.Persistent, HTTPStatus: fj.HTTPStatus, Records: fj.Records}
 	switch fj.Kind {
-	case FaultError, FaultEndStream, FaultDropConnection, FaultStallAcks, FaultCloseSignal, FaultExpireToken, FaultTokenError, FaultTokenLatency:
+	case FaultError, FaultEndStream, FaultDropConnection, FaultStallAcks, FaultCloseSignal, FaultExpireToken, FaultTokenError, FaultTokenLatency,
+		FaultPartialAck, FaultCreateDelay:
 	default:
 		return f, fmt.Errorf("unknown fault kind %q", fj.Kind)
 	}

@@ -10,7 +10,8 @@ const (
 	DefaultAddr            = "127.0.0.1:0"
 	DefaultClientID        = "local-client"
 	DefaultTokenLifetime   = time.Hour
-	DefaultMaxMessageBytes = 10 << 20 // 10 MiB per request message, as newer Zerobus servers
+	DefaultMaxMessageBytes = 10 << 20 // 10 MiB of records per request, as newer Zerobus servers
+	DefaultStreamLifetime  = 15 * time.Minute
 )
 
 // Options configures Start. The zero value is a usable configuration: both
@@ -51,9 +52,23 @@ type Options struct {
 	// Server.SetAckPolicy for per-table overrides). Default: immediate.
 	AckPolicy AckPolicy
 
-	// MaxMessageBytes caps one request message on the wire; bigger messages
-	// fail the RPC with RESOURCE_EXHAUSTED. Default 10 MiB.
+	// MaxMessageBytes caps the record bytes of one request (the records of
+	// an ingest message, the IPC body of a Flight batch; framing is not
+	// counted), as the service does: a bigger request ends the RPC with
+	// INVALID_ARGUMENT "Batch size exceeds maximum allowed size", which
+	// clients do not retry. gRPC's own receive limit is set well above it
+	// (2 × MaxMessageBytes + 1 MiB). Default 10 MiB.
 	MaxMessageBytes int
+
+	// StreamLifetime is how long the server keeps a stream before ending
+	// it, as the service does after about 15 minutes: StreamCloseGrace
+	// before the end it sends CloseStreamSignal{duration: grace} (Flight:
+	// a PutResult with close_stream_duration_ms), keeps acknowledging, and
+	// at the end closes the RPC cleanly. Default 15m; negative: never.
+	StreamLifetime time.Duration
+	// StreamCloseGrace is the announced duration of that signal. Default
+	// (and upper bound) a quarter of StreamLifetime, at most 1m.
+	StreamCloseGrace time.Duration
 
 	// TLS serves gRPC over TLS with a freshly generated CA and a leaf
 	// certificate for 127.0.0.1, ::1 and localhost; trust Server.CACertPEM.

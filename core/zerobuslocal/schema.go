@@ -20,8 +20,13 @@ const (
 	CauseTypeIncompatible        = "TYPE_INCOMPATIBLE"
 	CauseFieldCountMismatch      = "FIELD_COUNT_MISMATCH"
 	ReasonSchemaValidationFailed = "SCHEMA_VALIDATION_FAILED"
-	// ErrorDomain is the ErrorInfo domain of errors raised by this server.
-	ErrorDomain = "zerobus-local"
+	// ErrorDomain is the ErrorInfo domain of the service's errors; official
+	// clients read a SCHEMA_VALIDATION_FAILED ErrorInfo as a typed schema
+	// error only with this domain.
+	ErrorDomain = "zerobus.databricks.com"
+	// ErrorCodeSchemaValidation is the "error_code" metadata of a schema
+	// validation ErrorInfo.
+	ErrorCodeSchemaValidation = "8001"
 )
 
 type schemaProblem struct {
@@ -142,7 +147,7 @@ func schemaError(table string, problems []schemaProblem) error {
 	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
 		Reason:   ReasonSchemaValidationFailed,
 		Domain:   ErrorDomain,
-		Metadata: map[string]string{"causes": strings.Join(causes, ","), "table": table},
+		Metadata: map[string]string{"causes": strings.Join(causes, ","), "error_code": ErrorCodeSchemaValidation, "table": table},
 	}); err == nil {
 		st = withInfo
 	}

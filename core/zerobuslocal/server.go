@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -91,6 +92,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MaxMessageBytes <= 0 {
 		opts.MaxMessageBytes = DefaultMaxMessageBytes
 	}
+	if opts.StreamLifetime == 0 {
+		opts.StreamLifetime = DefaultStreamLifetime
+	}
+	if opts.StreamLifetime > 0 {
+		grace := min(opts.StreamLifetime/4, time.Minute)
+		if opts.StreamCloseGrace <= 0 || opts.StreamCloseGrace > grace {
+			opts.StreamCloseGrace = grace
+		}
+	}
 	if opts.HTTPTLS && !opts.TLS {
 		opts.TLS = true
 	}
@@ -161,8 +171,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	gopts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(opts.MaxMessageBytes),
-		grpc.MaxSendMsgSize(opts.MaxMessageBytes),
+		// Above the record cap: an oversize request reaches the handler,
+		// which answers INVALID_ARGUMENT as the service does.
+		grpc.MaxRecvMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
+		grpc.MaxSendMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
 		grpc.WaitForHandlers(true),
 		// Large HTTP/2 flow-control windows let a pipelining client keep
 		// several 10 MiB messages in flight without waiting for window
@@ -178,6 +190,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.grpcSrv = grpc.NewServer(gopts...)
 	zerobuspb.RegisterZerobusServer(s.grpcSrv, &service{s: s})
+	flight.RegisterFlightServiceServer(s.grpcSrv, &flightService{s: s})
 
 	s.httpSrv = &http.Server{
 		Handler:           s.httpHandler(),
@@ -291,6 +304,13 @@ func (s *Server) Close() error {
 		s.log.Info("zerobuslocal: closed")
 	})
 	return s.closeErr
+}
+
+func grpcMessageLimit(capBytes int) int {
+	if capBytes > (1<<31-1-(1<<20))/2 {
+		return 1<<31 - 1
+	}
+	return 2*capBytes + 1<<20
 }
 
 func checkLoopback(addr string) error {
