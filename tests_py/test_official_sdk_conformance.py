@@ -14,6 +14,7 @@ Requirements: databricks-zerobus-ingest-sdk==1.10.0, protobuf>=5, pytest.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -67,6 +68,13 @@ class LocalServer:
         except urllib.error.HTTPError as e:
             raise AssertionError(f"POST {path}: HTTP {e.code}: {e.read()!r}") from e
 
+    def create_table(self, table: str, columns: str) -> None:
+        """Create ``table`` with columns in SQL DDL form ("id BIGINT NOT NULL, ...")."""
+        assert self.post(f"/tables/{table}", {"columns": columns}) == 201
+
+    def fault(self, table: str, kind: str, **options: Any) -> None:
+        assert self.post("/faults", {"table": table, "kind": kind, **options}) == 204
+
     def rows(self, table: str) -> list[dict[str, Any]]:
         return self.get(f"/tables/{table}/rows")
 
@@ -79,13 +87,18 @@ class LocalServer:
         return sdk
 
 
+_BUILT: dict[str, str] = {}
+
+
 def _server_binary(tmp_dir: Path) -> str:
     env_bin = os.environ.get("ZEROBUS_LOCAL_BIN")
     if env_bin:
         return env_bin
-    out = tmp_dir / ("zerobus.exe" if sys.platform == "win32" else "zerobus")
-    subprocess.run(["go", "build", "-o", str(out), "./cmd/zerobus"], cwd=REPO, check=True, timeout=600)
-    return str(out)
+    if "bin" not in _BUILT:  # once per test session
+        out = tmp_dir / ("zerobus.exe" if sys.platform == "win32" else "zerobus")
+        subprocess.run(["go", "build", "-o", str(out), "./cmd/zerobus"], cwd=REPO, check=True, timeout=600)
+        _BUILT["bin"] = str(out)
+    return _BUILT["bin"]
 
 
 def _read_first_line(proc: subprocess.Popen[str], timeout: float) -> str:
@@ -99,11 +112,12 @@ def _read_first_line(proc: subprocess.Popen[str], timeout: float) -> str:
         raise AssertionError(f"zerobus local printed nothing within {timeout}s") from None
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+@contextlib.contextmanager
+def run_local(tmp_path_factory: pytest.TempPathFactory, *flags: str) -> Iterator[LocalServer]:
+    """``zerobus local -json -v FLAGS...`` for the duration of the block."""
     binary = _server_binary(tmp_path_factory.mktemp("bin"))
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")
-    proc = subprocess.Popen([binary, "local", "-json", "-v"], stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen([binary, "local", "-json", "-v", *flags], stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         line = _read_first_line(proc, 60)
         if not line:
@@ -121,6 +135,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         log.close()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with run_local(tmp_path_factory) as s:
+        yield s
+
+
 # --------------------------------------------------------------------------
 # Messages
 
@@ -133,7 +153,9 @@ def order_descriptor(package: str = "conformance.v1", extra_field: bool = False)
     m.field.add(name="id", number=1, label=F.LABEL_REQUIRED, type=F.TYPE_INT64)
     m.field.add(name="name", number=2, label=F.LABEL_OPTIONAL, type=F.TYPE_STRING)
     m.field.add(name="tags", number=3, label=F.LABEL_REPEATED, type=F.TYPE_STRING)
-    m.field.add(name="attrs", number=4, label=F.LABEL_REPEATED, type=F.TYPE_MESSAGE, type_name=f".{package}.Order.AttrsEntry")
+    m.field.add(
+        name="attrs", number=4, label=F.LABEL_REPEATED, type=F.TYPE_MESSAGE, type_name=f".{package}.Order.AttrsEntry"
+    )
     m.field.add(name="loc", number=5, label=F.LABEL_OPTIONAL, type=F.TYPE_MESSAGE, type_name=f".{package}.Order.Loc")
     if extra_field:
         m.field.add(name="surprise", number=6, label=F.LABEL_OPTIONAL, type=F.TYPE_BOOL)
@@ -220,7 +242,9 @@ def test_proto_stream_single_records_and_batches(server: LocalServer) -> None:
 
     rows = server.rows(table)
     assert decode_rows(rows) == sent
-    assert [(r["offset"], r["index"]) for r in rows] == [(0, 0), (1, 0), (2, 0)] + [(3, i) for i in range(4)] + [(4, i) for i in range(4)]
+    assert [(r["offset"], r["index"]) for r in rows] == [(0, 0), (1, 0), (2, 0)] + [(3, i) for i in range(4)] + [
+        (4, i) for i in range(4)
+    ]
     assert len({r["stream_id"] for r in rows}) == 1
     assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
     assert acks.errors == []
@@ -280,7 +304,10 @@ def test_json_stream_into_table_with_schema(server: LocalServer) -> None:
     table = "main.conformance.json_typed"
     desc = descriptor_pb2.DescriptorProto()
     ORDER.CopyToProto(desc)
-    assert server.post(f"/tables/{table}", {"descriptor_base64": base64.b64encode(desc.SerializeToString()).decode()}) == 201
+    assert (
+        server.post(f"/tables/{table}", {"descriptor_base64": base64.b64encode(desc.SerializeToString()).decode()})
+        == 201
+    )
     stream = server.sdk().create_stream(
         table_properties=zcore.TableProperties(table),
         client_id=server.client_id,
@@ -341,7 +368,10 @@ def test_close_signal_recovery(server: LocalServer) -> None:
     """The server announces the end of the RPC after 2 messages; the SDK
     moves to a new RPC and every record lands (at least once)."""
     table = "main.conformance.recovery"
-    assert server.post("/faults", {"table": table, "kind": "close_signal", "after_messages": 2, "close_after": "300ms"}) == 204
+    assert (
+        server.post("/faults", {"table": table, "kind": "close_signal", "after_messages": 2, "close_after": "300ms"})
+        == 204
+    )
     stream = server.sdk().create_stream(
         table_properties=zcore.TableProperties(table, ORDER),
         client_id=server.client_id,

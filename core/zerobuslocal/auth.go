@@ -2,6 +2,7 @@ package zerobuslocal
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,31 @@ import (
 
 // TokenPath is the OAuth token endpoint path on the workspace URL.
 const TokenPath = "/oidc/v1/token"
+
+// The RFC 8693 token exchange grant and the subject token type it takes.
+const (
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
+)
+
+// checkSubjectToken accepts a JWT-shaped subject token: three base64url
+// segments whose first is a JSON header with "alg". The signature is not
+// verified (there is no identity provider on loopback).
+func checkSubjectToken(tok, typ string) string {
+	if typ != TokenTypeJWT {
+		return fmt.Sprintf("subject_token_type %q: want %s", typ, TokenTypeJWT)
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return "subject_token is not a JWT (want three base64url segments)"
+	}
+	hdr, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[0], "="))
+	var h map[string]any
+	if err != nil || json.Unmarshal(hdr, &h) != nil || h["alg"] == nil {
+		return "subject_token is not a JWT (its header is not base64url JSON with \"alg\")"
+	}
+	return ""
+}
 
 type tokenInfo struct {
 	table   string
@@ -159,20 +185,36 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
-		s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "missing HTTP Basic client authentication")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
-		w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
-		s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client id or wrong client secret")
-		return
-	}
-	if gt := form.Get("grant_type"); gt != "client_credentials" {
-		s.tokenError(w, table, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q: only client_credentials is supported", gt))
+	switch gt := form.Get("grant_type"); gt {
+	case GrantTokenExchange:
+		// Federated identity (RFC 8693): an IdP JWT instead of a secret.
+		if s.opts.DisableTokenExchange {
+			s.tokenError(w, table, http.StatusBadRequest, "unsupported_grant_type", "token exchange is disabled on this server")
+			return
+		}
+		if msg := checkSubjectToken(form.Get("subject_token"), form.Get("subject_token_type")); msg != "" {
+			s.tokenError(w, table, http.StatusBadRequest, "invalid_grant", msg)
+			return
+		}
+		if id := form.Get("client_id"); id != "" && subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 {
+			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client_id for workload identity federation")
+			return
+		}
+	case "client_credentials":
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
+			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "missing HTTP Basic client authentication")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 ||
+			subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
+			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client id or wrong client secret")
+			return
+		}
+	default:
+		s.tokenError(w, table, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q: want client_credentials or %s", gt, GrantTokenExchange))
 		return
 	}
 	if sc := form.Get("scope"); !slices.Contains(strings.Fields(sc), "all-apis") {

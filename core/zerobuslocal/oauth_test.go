@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
@@ -130,5 +131,49 @@ func TestTokenFaults(t *testing.T) {
 	}
 	if got := s.Stats().FaultsFired; got != 4 {
 		t.Errorf("FaultsFired: got %d, want 4 (error, latency, 2 persistent)", got)
+	}
+}
+
+func TestTokenExchangeGrant(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2ln" // {"alg":"RS256"}.{"sub":"workload"}.sig
+	form := tokenForm(testTable)
+	form.Set("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange")
+	form.Set("subject_token", jwt)
+	form.Set("subject_token_type", "urn:ietf:params:oauth:token-type:jwt")
+	code, tr := postToken(t, s, nil, "", "", form) // no Basic auth
+	if code != http.StatusOK || tr.AccessToken == "" {
+		t.Fatalf("token exchange: HTTP %d %+v", code, tr)
+	}
+	st := openStream(t, dial(t, s), tr.AccessToken, testTable)
+	st.create(testTable, eventsDesc(), zerobuspb.RecordType_PROTO)
+	if err := st.finish(); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("client_id", s.ClientID())
+	if code, _ := postToken(t, s, nil, "", "", form); code != http.StatusOK {
+		t.Errorf("with the workload client_id: HTTP %d", code)
+	}
+	for name, mut := range map[string]func(v url.Values){
+		"not a JWT":      func(v url.Values) { v.Set("subject_token", "opaque") },
+		"wrong type":     func(v url.Values) { v.Set("subject_token_type", "urn:ietf:params:oauth:token-type:access_token") },
+		"unknown client": func(v url.Values) { v.Set("client_id", "someone-else") },
+		"no resource":    func(v url.Values) { v.Set("resource", "api://databricks/workspaces/9/zerobusDirectWriteApi") },
+		"no subject":     func(v url.Values) { v.Del("subject_token") },
+		"unknown grant":  func(v url.Values) { v.Set("grant_type", "password") },
+	} {
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = append([]string(nil), v...)
+		}
+		mut(bad)
+		if code, tr := postToken(t, s, nil, "", "", bad); code < 400 || tr.AccessToken != "" {
+			t.Errorf("%s: HTTP %d %+v, want a 4xx without token", name, code, tr)
+		}
+	}
+	s2 := start(t, zerobuslocal.Options{DisableTokenExchange: true})
+	form.Del("client_id")
+	if code, tr := postToken(t, s2, nil, "", "", form); code != http.StatusBadRequest || tr.Error != "unsupported_grant_type" {
+		t.Errorf("disabled: HTTP %d %+v", code, tr)
 	}
 }

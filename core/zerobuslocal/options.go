@@ -43,6 +43,11 @@ type Options struct {
 	// tokens issued by this server, unexpired and bound to the table, pass.
 	AllowAnyToken bool
 
+	// DisableTokenExchange refuses the RFC 8693 token exchange grant
+	// (federated identity: an IdP JWT as subject_token, no client secret).
+	// Default false: any JWT-shaped subject token is accepted.
+	DisableTokenExchange bool
+
 	// DisableAutoCreate turns off creating a table from the first stream's
 	// descriptor (PROTO) or as a raw JSON table (JSON). When set, streams to
 	// unknown tables fail with NOT_FOUND. Default false (auto-create on).
