@@ -64,11 +64,11 @@ func TestCreateStreamRejections(t *testing.T) {
 		{"expired token", expired, testTable, createReq(testTable, eventsDesc(), zerobuspb.RecordType_PROTO), codes.Unauthenticated, "expired"},
 		{"revoked token", revoked, "main.default.revoked", createReq("main.default.revoked", eventsDesc(), zerobuspb.RecordType_PROTO), codes.Unauthenticated, "invalid or revoked"},
 		{"token for another table", other, testTable, createReq(testTable, eventsDesc(), zerobuspb.RecordType_PROTO), codes.PermissionDenied, "main.default.other"},
-		{"record type unset", good, testTable, &req{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{TableName: proto.String(testTable), DescriptorProto: descBytes}}}, codes.InvalidArgument, "record_type must be PROTO or JSON"},
+		{"record type unset", good, testTable, &req{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{TableName: proto.String(testTable), DescriptorProto: descBytes}}}, codes.InvalidArgument, "record_type must be PROTO, JSON or AVRO"},
 		{"proto without descriptor", good, testTable, createReq(testTable, nil, zerobuspb.RecordType_PROTO), codes.InvalidArgument, "descriptor_proto is required"},
 		{"descriptor not a DescriptorProto", good, testTable, &req{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{TableName: proto.String(testTable), RecordType: zerobuspb.RecordType_PROTO.Enum(), DescriptorProto: []byte{0xff, 0x01}}}}, codes.InvalidArgument, "not a serialized google.protobuf.DescriptorProto"},
 		{"descriptor does not resolve", good, testTable, createReq(testTable, &descriptorpb.DescriptorProto{Name: proto.String("M"), Field: []*descriptorpb.FieldDescriptorProto{{Name: proto.String("t"), Number: proto.Int32(1), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Type: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), TypeName: proto.String(".google.protobuf.Timestamp")}}}, zerobuspb.RecordType_PROTO), codes.InvalidArgument, "google.protobuf.Timestamp"},
-		{"avro", good, testTable, createReq(testTable, nil, zerobuspb.RecordType_AVRO), codes.Unimplemented, "AVRO"},
+		{"avro without schema", good, testTable, createReq(testTable, nil, zerobuspb.RecordType_AVRO), codes.InvalidArgument, "avro_schema (field 5) is required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

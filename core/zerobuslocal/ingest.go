@@ -97,6 +97,7 @@ type rpc struct {
 	peerAddr   string
 	recordType zerobuspb.RecordType
 	encodedMD  protoreflect.MessageDescriptor // what PROTO records are encoded with
+	avro       *avroSchema                    // the writer schema of an AVRO stream
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -254,14 +255,22 @@ func (r *rpc) create() error {
 		}
 	case zerobuspb.RecordType_JSON:
 	case zerobuspb.RecordType_AVRO:
-		return status.Error(codes.Unimplemented, "record_type AVRO is not supported by the local server")
+		if cs.GetAvroSchema() == "" {
+			return invalid("create_stream.avro_schema (field 5) is required for record_type AVRO")
+		}
+		if r.avro, err = parseAvroSchema(cs.GetAvroSchema()); err != nil {
+			return invalid("create_stream.avro_schema: %v", err)
+		}
 	default:
-		return invalid("create_stream.record_type must be PROTO or JSON, got %v", r.recordType)
+		return invalid("create_stream.record_type must be PROTO, JSON or AVRO, got %v", r.recordType)
 	}
 
 	var mk func() (*table, error)
-	if desc != nil {
+	switch {
+	case desc != nil:
 		mk = func() (*table, error) { return newTable(name, nil, desc, r.encodedMD) }
+	case r.avro != nil:
+		mk = func() (*table, error) { return newTable(name, r.avro.cols, nil, nil) }
 	}
 	t, _, err := s.lookupTable(name, mk)
 	if errors.Is(err, ErrNoTable) {
@@ -281,6 +290,14 @@ func (r *rpc) create() error {
 			return schemaError(name, problems)
 		}
 	}
+	if r.avro != nil {
+		if t.md == nil {
+			return invalid("table %s has no schema (it was created by a JSON stream); AVRO streams need a table with columns", name)
+		}
+		if problems := compareColumns("", t.cols, r.avro.cols); len(problems) > 0 {
+			return schemaError(name, problems)
+		}
+	}
 
 	r.streamID = "stream-" + randomHex(12)
 	r.src = &source{streamID: r.streamID, tableMD: t.md}
@@ -292,6 +309,9 @@ func (r *rpc) create() error {
 			r.validator = protoarrow.NewValidator(r.encodedMD)
 		}
 		r.src.v = r.validator
+	}
+	if r.avro != nil { // records are stored in the table's protobuf form
+		r.src.md, r.src.v = t.md, t.validator
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
@@ -619,6 +639,7 @@ func (r *rpc) handle(in *inbound) error {
 		hasOff  bool
 		records [][]byte
 		jsonRec bool
+		avroRec bool
 	)
 	switch p := m0.GetPayload().(type) {
 	case *zerobuspb.EphemeralStreamRequest_CreateStream:
@@ -632,7 +653,7 @@ func (r *rpc) handle(in *inbound) error {
 		case *zerobuspb.IngestRecordRequest_JsonRecord:
 			records, jsonRec = [][]byte{[]byte(rec.JsonRecord)}, true
 		case *zerobuspb.IngestRecordRequest_AvroEncodedRecord:
-			return invalid("ingest_record at offset %d carries an Avro record on a %v stream", offset, r.recordType)
+			records, avroRec = [][]byte{rec.AvroEncodedRecord}, true
 		default:
 			return invalid("ingest_record at offset %d has no record", offset)
 		}
@@ -647,6 +668,8 @@ func (r *rpc) handle(in *inbound) error {
 			for _, j := range b.JsonBatch.GetRecords() {
 				records = append(records, []byte(j))
 			}
+		case *zerobuspb.IngestRecordBatchRequest_AvroBatch:
+			records, avroRec = b.AvroBatch.GetRecords(), true
 		default:
 			return invalid("ingest_record_batch at offset %d has no batch", offset)
 		}
@@ -666,15 +689,32 @@ func (r *rpc) handle(in *inbound) error {
 	if total > r.s.opts.MaxMessageBytes {
 		return invalid("%s: %s at offset %d has %d bytes of records, the limit is %d", BatchTooLargeMessage, payloadName(m0), offset, total, r.s.opts.MaxMessageBytes)
 	}
-	if jsonRec != (r.recordType == zerobuspb.RecordType_JSON) {
+	if jsonRec != (r.recordType == zerobuspb.RecordType_JSON) || avroRec != (r.recordType == zerobuspb.RecordType_AVRO) {
 		kind := "protobuf"
-		if jsonRec {
+		switch {
+		case jsonRec:
 			kind = "JSON"
+		case avroRec:
+			kind = "Avro"
 		}
 		return invalid("%s at offset %d carries %s records on a %v stream", payloadName(m0), offset, kind, r.recordType)
 	}
 	var msgs []*dynamicpb.Message
-	if jsonRec {
+	if avroRec {
+		msgs = make([]*dynamicpb.Message, len(records))
+		encoded := make([][]byte, len(records))
+		for i, rec := range records {
+			m, err := r.avro.decode(rec, r.table.md)
+			if err != nil {
+				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+			}
+			if encoded[i], err = marshalRecord(m); err != nil {
+				return status.Errorf(codes.Internal, "%s at offset %d, record %d: %v", payloadName(m0), offset, i, err)
+			}
+			msgs[i] = m
+		}
+		records = encoded // stored in the table's protobuf form
+	} else if jsonRec {
 		if r.table.md != nil {
 			msgs = make([]*dynamicpb.Message, len(records))
 		}

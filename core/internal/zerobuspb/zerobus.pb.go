@@ -180,6 +180,51 @@ func (x *ProtoEncodedRecordBatch) GetRecords() [][]byte {
 	return nil
 }
 
+// Avro binary records, each encoded with the stream's writer schema.
+type AvroRecordBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       [][]byte               `protobuf:"bytes,1,rep,name=records" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvroRecordBatch) Reset() {
+	*x = AvroRecordBatch{}
+	mi := &file_zerobus_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvroRecordBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvroRecordBatch) ProtoMessage() {}
+
+func (x *AvroRecordBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_zerobus_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvroRecordBatch.ProtoReflect.Descriptor instead.
+func (*AvroRecordBatch) Descriptor() ([]byte, []int) {
+	return file_zerobus_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AvroRecordBatch) GetRecords() [][]byte {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 type CreateIngestStreamRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	TableName *string                `protobuf:"bytes,1,opt,name=table_name,json=tableName" json:"table_name,omitempty"`
@@ -195,7 +240,7 @@ type CreateIngestStreamRequest struct {
 
 func (x *CreateIngestStreamRequest) Reset() {
 	*x = CreateIngestStreamRequest{}
-	mi := &file_zerobus_proto_msgTypes[2]
+	mi := &file_zerobus_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -207,7 +252,7 @@ func (x *CreateIngestStreamRequest) String() string {
 func (*CreateIngestStreamRequest) ProtoMessage() {}
 
 func (x *CreateIngestStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[2]
+	mi := &file_zerobus_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -220,7 +265,7 @@ func (x *CreateIngestStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateIngestStreamRequest.ProtoReflect.Descriptor instead.
 func (*CreateIngestStreamRequest) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{2}
+	return file_zerobus_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateIngestStreamRequest) GetTableName() string {
@@ -260,7 +305,7 @@ type CreateIngestStreamResponse struct {
 
 func (x *CreateIngestStreamResponse) Reset() {
 	*x = CreateIngestStreamResponse{}
-	mi := &file_zerobus_proto_msgTypes[3]
+	mi := &file_zerobus_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -272,7 +317,7 @@ func (x *CreateIngestStreamResponse) String() string {
 func (*CreateIngestStreamResponse) ProtoMessage() {}
 
 func (x *CreateIngestStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[3]
+	mi := &file_zerobus_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -285,7 +330,7 @@ func (x *CreateIngestStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateIngestStreamResponse.ProtoReflect.Descriptor instead.
 func (*CreateIngestStreamResponse) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{3}
+	return file_zerobus_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateIngestStreamResponse) GetStreamId() string {
@@ -311,7 +356,7 @@ type IngestRecordRequest struct {
 
 func (x *IngestRecordRequest) Reset() {
 	*x = IngestRecordRequest{}
-	mi := &file_zerobus_proto_msgTypes[4]
+	mi := &file_zerobus_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -323,7 +368,7 @@ func (x *IngestRecordRequest) String() string {
 func (*IngestRecordRequest) ProtoMessage() {}
 
 func (x *IngestRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[4]
+	mi := &file_zerobus_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -336,7 +381,7 @@ func (x *IngestRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestRecordRequest.ProtoReflect.Descriptor instead.
 func (*IngestRecordRequest) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{4}
+	return file_zerobus_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IngestRecordRequest) GetOffsetId() int64 {
@@ -409,6 +454,7 @@ type IngestRecordBatchRequest struct {
 	//
 	//	*IngestRecordBatchRequest_ProtoEncodedBatch
 	//	*IngestRecordBatchRequest_JsonBatch
+	//	*IngestRecordBatchRequest_AvroBatch
 	Batch         isIngestRecordBatchRequest_Batch `protobuf_oneof:"batch"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -416,7 +462,7 @@ type IngestRecordBatchRequest struct {
 
 func (x *IngestRecordBatchRequest) Reset() {
 	*x = IngestRecordBatchRequest{}
-	mi := &file_zerobus_proto_msgTypes[5]
+	mi := &file_zerobus_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +474,7 @@ func (x *IngestRecordBatchRequest) String() string {
 func (*IngestRecordBatchRequest) ProtoMessage() {}
 
 func (x *IngestRecordBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[5]
+	mi := &file_zerobus_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +487,7 @@ func (x *IngestRecordBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestRecordBatchRequest.ProtoReflect.Descriptor instead.
 func (*IngestRecordBatchRequest) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{5}
+	return file_zerobus_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IngestRecordBatchRequest) GetOffsetId() int64 {
@@ -476,6 +522,15 @@ func (x *IngestRecordBatchRequest) GetJsonBatch() *JsonRecordBatch {
 	return nil
 }
 
+func (x *IngestRecordBatchRequest) GetAvroBatch() *AvroRecordBatch {
+	if x != nil {
+		if x, ok := x.Batch.(*IngestRecordBatchRequest_AvroBatch); ok {
+			return x.AvroBatch
+		}
+	}
+	return nil
+}
+
 type isIngestRecordBatchRequest_Batch interface {
 	isIngestRecordBatchRequest_Batch()
 }
@@ -488,9 +543,15 @@ type IngestRecordBatchRequest_JsonBatch struct {
 	JsonBatch *JsonRecordBatch `protobuf:"bytes,3,opt,name=json_batch,json=jsonBatch,oneof"`
 }
 
+type IngestRecordBatchRequest_AvroBatch struct {
+	AvroBatch *AvroRecordBatch `protobuf:"bytes,4,opt,name=avro_batch,json=avroBatch,oneof"`
+}
+
 func (*IngestRecordBatchRequest_ProtoEncodedBatch) isIngestRecordBatchRequest_Batch() {}
 
 func (*IngestRecordBatchRequest_JsonBatch) isIngestRecordBatchRequest_Batch() {}
+
+func (*IngestRecordBatchRequest_AvroBatch) isIngestRecordBatchRequest_Batch() {}
 
 type EphemeralStreamRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -506,7 +567,7 @@ type EphemeralStreamRequest struct {
 
 func (x *EphemeralStreamRequest) Reset() {
 	*x = EphemeralStreamRequest{}
-	mi := &file_zerobus_proto_msgTypes[6]
+	mi := &file_zerobus_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +579,7 @@ func (x *EphemeralStreamRequest) String() string {
 func (*EphemeralStreamRequest) ProtoMessage() {}
 
 func (x *EphemeralStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[6]
+	mi := &file_zerobus_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +592,7 @@ func (x *EphemeralStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EphemeralStreamRequest.ProtoReflect.Descriptor instead.
 func (*EphemeralStreamRequest) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{6}
+	return file_zerobus_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EphemeralStreamRequest) GetPayload() isEphemeralStreamRequest_Payload {
@@ -601,7 +662,7 @@ type IngestRecordResponse struct {
 
 func (x *IngestRecordResponse) Reset() {
 	*x = IngestRecordResponse{}
-	mi := &file_zerobus_proto_msgTypes[7]
+	mi := &file_zerobus_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +674,7 @@ func (x *IngestRecordResponse) String() string {
 func (*IngestRecordResponse) ProtoMessage() {}
 
 func (x *IngestRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[7]
+	mi := &file_zerobus_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +687,7 @@ func (x *IngestRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestRecordResponse.ProtoReflect.Descriptor instead.
 func (*IngestRecordResponse) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{7}
+	return file_zerobus_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *IngestRecordResponse) GetDurabilityAckUpToOffset() int64 {
@@ -646,7 +707,7 @@ type CloseStreamSignal struct {
 
 func (x *CloseStreamSignal) Reset() {
 	*x = CloseStreamSignal{}
-	mi := &file_zerobus_proto_msgTypes[8]
+	mi := &file_zerobus_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +719,7 @@ func (x *CloseStreamSignal) String() string {
 func (*CloseStreamSignal) ProtoMessage() {}
 
 func (x *CloseStreamSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[8]
+	mi := &file_zerobus_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +732,7 @@ func (x *CloseStreamSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStreamSignal.ProtoReflect.Descriptor instead.
 func (*CloseStreamSignal) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{8}
+	return file_zerobus_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CloseStreamSignal) GetDuration() *durationpb.Duration {
@@ -695,7 +756,7 @@ type EphemeralStreamResponse struct {
 
 func (x *EphemeralStreamResponse) Reset() {
 	*x = EphemeralStreamResponse{}
-	mi := &file_zerobus_proto_msgTypes[9]
+	mi := &file_zerobus_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +768,7 @@ func (x *EphemeralStreamResponse) String() string {
 func (*EphemeralStreamResponse) ProtoMessage() {}
 
 func (x *EphemeralStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zerobus_proto_msgTypes[9]
+	mi := &file_zerobus_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +781,7 @@ func (x *EphemeralStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EphemeralStreamResponse.ProtoReflect.Descriptor instead.
 func (*EphemeralStreamResponse) Descriptor() ([]byte, []int) {
-	return file_zerobus_proto_rawDescGZIP(), []int{9}
+	return file_zerobus_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EphemeralStreamResponse) GetPayload() isEphemeralStreamResponse_Payload {
@@ -787,6 +848,8 @@ const file_zerobus_proto_rawDesc = "" +
 	"\x0fJsonRecordBatch\x12\x18\n" +
 	"\arecords\x18\x01 \x03(\tR\arecords\"3\n" +
 	"\x17ProtoEncodedRecordBatch\x12\x18\n" +
+	"\arecords\x18\x01 \x03(\fR\arecords\"+\n" +
+	"\x0fAvroRecordBatch\x12\x18\n" +
 	"\arecords\x18\x01 \x03(\fR\arecords\"\xd8\x01\n" +
 	"\x19CreateIngestStreamRequest\x12\x1d\n" +
 	"\n" +
@@ -804,12 +867,14 @@ const file_zerobus_proto_rawDesc = "" +
 	"\vjson_record\x18\x03 \x01(\tH\x00R\n" +
 	"jsonRecord\x120\n" +
 	"\x13avro_encoded_record\x18\x04 \x01(\fH\x00R\x11avroEncodedRecordB\b\n" +
-	"\x06record\"\xe5\x01\n" +
+	"\x06record\"\xab\x02\n" +
 	"\x18IngestRecordBatchRequest\x12\x1b\n" +
 	"\toffset_id\x18\x01 \x01(\x03R\boffsetId\x12]\n" +
 	"\x13proto_encoded_batch\x18\x02 \x01(\v2+.databricks.zerobus.ProtoEncodedRecordBatchH\x00R\x11protoEncodedBatch\x12D\n" +
 	"\n" +
-	"json_batch\x18\x03 \x01(\v2#.databricks.zerobus.JsonRecordBatchH\x00R\tjsonBatchB\a\n" +
+	"json_batch\x18\x03 \x01(\v2#.databricks.zerobus.JsonRecordBatchH\x00R\tjsonBatch\x12D\n" +
+	"\n" +
+	"avro_batch\x18\x04 \x01(\v2#.databricks.zerobus.AvroRecordBatchH\x00R\tavroBatchB\a\n" +
 	"\x05batch\"\xa9\x02\n" +
 	"\x16EphemeralStreamRequest\x12T\n" +
 	"\rcreate_stream\x18\x01 \x01(\v2-.databricks.zerobus.CreateIngestStreamRequestH\x00R\fcreateStream\x12N\n" +
@@ -847,39 +912,41 @@ func file_zerobus_proto_rawDescGZIP() []byte {
 }
 
 var file_zerobus_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zerobus_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_zerobus_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_zerobus_proto_goTypes = []any{
 	(RecordType)(0),                    // 0: databricks.zerobus.RecordType
 	(*JsonRecordBatch)(nil),            // 1: databricks.zerobus.JsonRecordBatch
 	(*ProtoEncodedRecordBatch)(nil),    // 2: databricks.zerobus.ProtoEncodedRecordBatch
-	(*CreateIngestStreamRequest)(nil),  // 3: databricks.zerobus.CreateIngestStreamRequest
-	(*CreateIngestStreamResponse)(nil), // 4: databricks.zerobus.CreateIngestStreamResponse
-	(*IngestRecordRequest)(nil),        // 5: databricks.zerobus.IngestRecordRequest
-	(*IngestRecordBatchRequest)(nil),   // 6: databricks.zerobus.IngestRecordBatchRequest
-	(*EphemeralStreamRequest)(nil),     // 7: databricks.zerobus.EphemeralStreamRequest
-	(*IngestRecordResponse)(nil),       // 8: databricks.zerobus.IngestRecordResponse
-	(*CloseStreamSignal)(nil),          // 9: databricks.zerobus.CloseStreamSignal
-	(*EphemeralStreamResponse)(nil),    // 10: databricks.zerobus.EphemeralStreamResponse
-	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
+	(*AvroRecordBatch)(nil),            // 3: databricks.zerobus.AvroRecordBatch
+	(*CreateIngestStreamRequest)(nil),  // 4: databricks.zerobus.CreateIngestStreamRequest
+	(*CreateIngestStreamResponse)(nil), // 5: databricks.zerobus.CreateIngestStreamResponse
+	(*IngestRecordRequest)(nil),        // 6: databricks.zerobus.IngestRecordRequest
+	(*IngestRecordBatchRequest)(nil),   // 7: databricks.zerobus.IngestRecordBatchRequest
+	(*EphemeralStreamRequest)(nil),     // 8: databricks.zerobus.EphemeralStreamRequest
+	(*IngestRecordResponse)(nil),       // 9: databricks.zerobus.IngestRecordResponse
+	(*CloseStreamSignal)(nil),          // 10: databricks.zerobus.CloseStreamSignal
+	(*EphemeralStreamResponse)(nil),    // 11: databricks.zerobus.EphemeralStreamResponse
+	(*durationpb.Duration)(nil),        // 12: google.protobuf.Duration
 }
 var file_zerobus_proto_depIdxs = []int32{
 	0,  // 0: databricks.zerobus.CreateIngestStreamRequest.record_type:type_name -> databricks.zerobus.RecordType
 	2,  // 1: databricks.zerobus.IngestRecordBatchRequest.proto_encoded_batch:type_name -> databricks.zerobus.ProtoEncodedRecordBatch
 	1,  // 2: databricks.zerobus.IngestRecordBatchRequest.json_batch:type_name -> databricks.zerobus.JsonRecordBatch
-	3,  // 3: databricks.zerobus.EphemeralStreamRequest.create_stream:type_name -> databricks.zerobus.CreateIngestStreamRequest
-	5,  // 4: databricks.zerobus.EphemeralStreamRequest.ingest_record:type_name -> databricks.zerobus.IngestRecordRequest
-	6,  // 5: databricks.zerobus.EphemeralStreamRequest.ingest_record_batch:type_name -> databricks.zerobus.IngestRecordBatchRequest
-	11, // 6: databricks.zerobus.CloseStreamSignal.duration:type_name -> google.protobuf.Duration
-	4,  // 7: databricks.zerobus.EphemeralStreamResponse.create_stream_response:type_name -> databricks.zerobus.CreateIngestStreamResponse
-	8,  // 8: databricks.zerobus.EphemeralStreamResponse.ingest_record_response:type_name -> databricks.zerobus.IngestRecordResponse
-	9,  // 9: databricks.zerobus.EphemeralStreamResponse.close_stream_signal:type_name -> databricks.zerobus.CloseStreamSignal
-	7,  // 10: databricks.zerobus.Zerobus.EphemeralStream:input_type -> databricks.zerobus.EphemeralStreamRequest
-	10, // 11: databricks.zerobus.Zerobus.EphemeralStream:output_type -> databricks.zerobus.EphemeralStreamResponse
-	11, // [11:12] is the sub-list for method output_type
-	10, // [10:11] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	3,  // 3: databricks.zerobus.IngestRecordBatchRequest.avro_batch:type_name -> databricks.zerobus.AvroRecordBatch
+	4,  // 4: databricks.zerobus.EphemeralStreamRequest.create_stream:type_name -> databricks.zerobus.CreateIngestStreamRequest
+	6,  // 5: databricks.zerobus.EphemeralStreamRequest.ingest_record:type_name -> databricks.zerobus.IngestRecordRequest
+	7,  // 6: databricks.zerobus.EphemeralStreamRequest.ingest_record_batch:type_name -> databricks.zerobus.IngestRecordBatchRequest
+	12, // 7: databricks.zerobus.CloseStreamSignal.duration:type_name -> google.protobuf.Duration
+	5,  // 8: databricks.zerobus.EphemeralStreamResponse.create_stream_response:type_name -> databricks.zerobus.CreateIngestStreamResponse
+	9,  // 9: databricks.zerobus.EphemeralStreamResponse.ingest_record_response:type_name -> databricks.zerobus.IngestRecordResponse
+	10, // 10: databricks.zerobus.EphemeralStreamResponse.close_stream_signal:type_name -> databricks.zerobus.CloseStreamSignal
+	8,  // 11: databricks.zerobus.Zerobus.EphemeralStream:input_type -> databricks.zerobus.EphemeralStreamRequest
+	11, // 12: databricks.zerobus.Zerobus.EphemeralStream:output_type -> databricks.zerobus.EphemeralStreamResponse
+	12, // [12:13] is the sub-list for method output_type
+	11, // [11:12] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_zerobus_proto_init() }
@@ -887,21 +954,22 @@ func file_zerobus_proto_init() {
 	if File_zerobus_proto != nil {
 		return
 	}
-	file_zerobus_proto_msgTypes[4].OneofWrappers = []any{
+	file_zerobus_proto_msgTypes[5].OneofWrappers = []any{
 		(*IngestRecordRequest_ProtoEncodedRecord)(nil),
 		(*IngestRecordRequest_JsonRecord)(nil),
 		(*IngestRecordRequest_AvroEncodedRecord)(nil),
 	}
-	file_zerobus_proto_msgTypes[5].OneofWrappers = []any{
+	file_zerobus_proto_msgTypes[6].OneofWrappers = []any{
 		(*IngestRecordBatchRequest_ProtoEncodedBatch)(nil),
 		(*IngestRecordBatchRequest_JsonBatch)(nil),
+		(*IngestRecordBatchRequest_AvroBatch)(nil),
 	}
-	file_zerobus_proto_msgTypes[6].OneofWrappers = []any{
+	file_zerobus_proto_msgTypes[7].OneofWrappers = []any{
 		(*EphemeralStreamRequest_CreateStream)(nil),
 		(*EphemeralStreamRequest_IngestRecord)(nil),
 		(*EphemeralStreamRequest_IngestRecordBatch)(nil),
 	}
-	file_zerobus_proto_msgTypes[9].OneofWrappers = []any{
+	file_zerobus_proto_msgTypes[10].OneofWrappers = []any{
 		(*EphemeralStreamResponse_CreateStreamResponse)(nil),
 		(*EphemeralStreamResponse_IngestRecordResponse)(nil),
 		(*EphemeralStreamResponse_CloseStreamSignal)(nil),
@@ -912,7 +980,7 @@ func file_zerobus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zerobus_proto_rawDesc), len(file_zerobus_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,192 @@
+package zerobuslocal_test
+
+import (
+	"encoding/json"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/linkedin/goavro/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+const avroDDL = "id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>, day DATE, at TIMESTAMP, price DECIMAL(10,2), " +
+	"attrs MAP<STRING,BIGINT>, loc STRUCT<lat:DOUBLE>, small SMALLINT"
+
+const avroSchema = `{"type": "record", "name": "Event", "namespace": "t", "fields": [
+  {"name": "id", "type": "long"},
+  {"name": "name", "type": ["null", "string"]},
+  {"name": "tags", "type": {"type": "array", "items": "string"}},
+  {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
+  {"name": "at", "type": ["null", {"type": "long", "logicalType": "timestamp-micros"}]},
+  {"name": "price", "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}]},
+  {"name": "attrs", "type": {"type": "map", "values": "long"}},
+  {"name": "loc", "type": ["null", {"type": "record", "name": "Loc", "fields": [{"name": "lat", "type": ["null", "double"]}]}]},
+  {"name": "small", "type": ["null", "int"]}
+]}`
+
+func avroCreateReq(table, schema string) *req {
+	return &req{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{
+		TableName: proto.String(table), RecordType: zerobuspb.RecordType_AVRO.Enum(), AvroSchema: proto.String(schema)}}}
+}
+
+func avroRecordReq(off int64, rec []byte) *req {
+	return &req{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecord{IngestRecord: &zerobuspb.IngestRecordRequest{
+		OffsetId: proto.Int64(off), Record: &zerobuspb.IngestRecordRequest_AvroEncodedRecord{AvroEncodedRecord: rec}}}}
+}
+
+func avroBatchReq(off int64, recs ...[]byte) *req {
+	return &req{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
+		OffsetId: proto.Int64(off), Batch: &zerobuspb.IngestRecordBatchRequest_AvroBatch{AvroBatch: &zerobuspb.AvroRecordBatch{Records: recs}}}}}
+}
+
+func avroEvent(t testing.TB, codec *goavro.Codec, id int64, name string) []byte {
+	t.Helper()
+	native := map[string]any{
+		"id":    id,
+		"name":  goavro.Union("string", name),
+		"tags":  []any{"a", name},
+		"day":   goavro.Union("int.date", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)),
+		"at":    goavro.Union("long.timestamp-micros", time.UnixMicro(1_700_000_000_000_001+id).UTC()),
+		"price": goavro.Union("bytes.decimal", big.NewRat(-12345+id, 100)),
+		"attrs": map[string]any{"k": id * 10},
+		"loc":   goavro.Union("t.Loc", map[string]any{"lat": goavro.Union("double", 1.5)}),
+		"small": nil,
+	}
+	b, err := codec.BinaryFromNative(nil, native)
+	if err != nil {
+		t.Fatalf("Avro encode: %v", err)
+	}
+	return b
+}
+
+func TestAvroStream(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	codec, err := goavro.NewCodec(avroSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	if st.recv().GetCreateStreamResponse() == nil {
+		t.Fatal("no create response")
+	}
+	st.send(avroRecordReq(0, avroEvent(t, codec, 1, "one")))
+	st.expectAck(0)
+	st.send(avroBatchReq(1, avroEvent(t, codec, 2, "two"), avroEvent(t, codec, 3, "three")))
+	st.expectAck(1)
+	if err := st.finish(); err != nil {
+		t.Fatal(err)
+	}
+	rows := s.Rows(testTable)
+	var got []string
+	for _, r := range rows {
+		b, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(r.Message)
+		got = append(got, string(b))
+	}
+	norm := func(js []string) []string {
+		out := make([]string, len(js))
+		for i, j := range js {
+			var v any
+			_ = jsonUnmarshal(j, &v)
+			out[i] = jsonMarshal(v)
+		}
+		return out
+	}
+	want := []string{
+		`{"id":"1","name":"one","tags":["a","one"],"day":19724,"at":"1700000000000002","price":"-123.44","attrs":{"k":"10"},"loc":{"lat":1.5}}`,
+		`{"id":"2","name":"two","tags":["a","two"],"day":19724,"at":"1700000000000003","price":"-123.43","attrs":{"k":"20"},"loc":{"lat":1.5}}`,
+		`{"id":"3","name":"three","tags":["a","three"],"day":19724,"at":"1700000000000004","price":"-123.42","attrs":{"k":"30"},"loc":{"lat":1.5}}`,
+	}
+	if diff := cmp.Diff(norm(want), norm(got)); diff != "" {
+		t.Errorf("stored rows (-want +got):\n%s", diff)
+	}
+	if rows[1].Offset != 1 || rows[2].Index != 1 {
+		t.Errorf("positions: %+v", rows[2])
+	}
+}
+
+func TestAvroRejections(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, s, testTable)
+	cc := dial(t, s)
+	codec, _ := goavro.NewCodec(avroSchema)
+	createFails := func(schema string, code codes.Code, substr string) {
+		t.Helper()
+		st := openStream(t, cc, tok, testTable)
+		st.send(avroCreateReq(testTable, schema))
+		wantStatus(t, st.drain(), code, substr)
+	}
+	createFails(`{"type": "record"`, codes.InvalidArgument, "invalid Avro schema")
+	createFails(`"long"`, codes.InvalidArgument, "must be a record")
+	createFails(`{"type": "record", "name": "E", "fields": [{"name": "id", "type": ["null", "long"]}]}`, codes.InvalidArgument,
+		`field "id" is nullable, the table column is NOT NULL`)
+	createFails(`{"type": "record", "name": "E", "fields": [{"name": "id", "type": "string"}]}`, codes.InvalidArgument,
+		`field "id" has type string, the table column needs bigint`)
+	createFails(`{"type": "record", "name": "E", "fields": [{"name": "id", "type": "long"}, {"name": "u", "type": ["int", "string"]}]}`,
+		codes.InvalidArgument, `unions other than`)
+
+	st := openStream(t, cc, tok, testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	good := avroEvent(t, codec, 1, "ok")
+	st.send(avroBatchReq(0, good, good[:len(good)-3]))
+	wantStatus(t, st.drain(), codes.InvalidArgument, "ingest_record_batch at offset 0, record 1 of 2: not Avro binary")
+
+	// Invalid UTF-8 in a string: a per-record error.
+	bad := avroEvent(t, codec, 1, "\xff\xfe")
+	st = openStream(t, cc, tok, testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	st.send(avroBatchReq(0, good, bad))
+	wantStatus(t, st.drain(), codes.InvalidArgument, `record 1 of 2: field "name": string is not valid UTF-8`)
+
+	// A protobuf record on an AVRO stream.
+	st = openStream(t, cc, tok, testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	st.send(recordReq(0, []byte{0x08, 0x01}))
+	wantStatus(t, st.drain(), codes.InvalidArgument, "protobuf records on a AVRO stream")
+	if n := s.RecordCount(testTable); n != 0 {
+		t.Errorf("RecordCount: got %d, want 0", n)
+	}
+}
+
+func TestAvroAutoCreate(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	st := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	if err := st.finish(); err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := s.TableColumns(testTable)
+	var got []string
+	for _, c := range cols {
+		got = append(got, c.Name+" "+c.Type.String()+map[bool]string{true: "", false: " not null"}[c.Nullable])
+	}
+	want := []string{"id bigint not null", "name string", "tags array<string> not null", "day date", "at timestamp",
+		"price decimal(10,2)", "attrs map<string,bigint> not null", "loc struct<lat:double>", "small int"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("columns from the Avro schema (-want +got):\n%s", diff)
+	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func jsonMarshal(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
