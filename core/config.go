@@ -102,8 +102,9 @@ type Config struct {
 	// YAML max_message_bytes, env ZEROBUS_MAX_MESSAGE_BYTES.
 	MaxMessageBytes int
 	// MaxRecordBytes caps one encoded row; larger rows fail individually.
-	// Default 4 MiB − 19 bytes (older servers); up to MaxMessageBytes for
-	// servers that accept 10 MiB. YAML max_record_bytes, env ZEROBUS_MAX_RECORD_BYTES.
+	// Default 4 MiB − 19 bytes (older servers), or MaxMessageBytes when that
+	// is lower; up to MaxMessageBytes for servers that accept 10 MiB.
+	// YAML max_record_bytes, env ZEROBUS_MAX_RECORD_BYTES.
 	MaxRecordBytes int
 	// CreateTimeout bounds one stream creation attempt, token fetch included.
 	// Default 15s. YAML create_timeout_ms, env ZEROBUS_CREATE_TIMEOUT_MS.
@@ -219,6 +220,9 @@ func (c Config) withDefaults() Config {
 	setZero(&c.MaxInflightBytes, d.MaxInflightBytes)
 	setZero(&c.MaxMessageBytes, d.MaxMessageBytes)
 	setZero(&c.MaxRecordBytes, d.MaxRecordBytes)
+	if c.MaxRecordBytes == DefaultMaxRecordBytes && c.MaxMessageBytes < c.MaxRecordBytes {
+		c.MaxRecordBytes = max(c.MaxMessageBytes, 1) // a record never exceeds the message that carries it
+	}
 	setZero(&c.CreateTimeout, d.CreateTimeout)
 	setZero(&c.AckTimeout, d.AckTimeout)
 	setZero(&c.FlushTimeout, d.FlushTimeout)
@@ -311,8 +315,12 @@ func (c Config) validate(needCredentials bool) error {
 	if c.MaxInflightBytes < int64(c.MaxMessageBytes) {
 		add("MaxInflightBytes", "is %d; must be at least MaxMessageBytes (%d)", c.MaxInflightBytes, c.MaxMessageBytes)
 	}
-	if c.MaxRecordBytes < 1 || c.MaxRecordBytes > c.MaxMessageBytes {
+	switch {
+	case c.MaxRecordBytes < 1:
 		add("MaxRecordBytes", "is %d; must be between 1 and MaxMessageBytes (%d)", c.MaxRecordBytes, c.MaxMessageBytes)
+	case c.MaxRecordBytes > c.MaxMessageBytes:
+		add("MaxRecordBytes", "is %d, over MaxMessageBytes (%d): set max_record_bytes to at most %d, or max_message_bytes to at least %d (leave max_record_bytes unset and it follows a lower max_message_bytes)",
+			c.MaxRecordBytes, c.MaxMessageBytes, c.MaxMessageBytes, c.MaxRecordBytes)
 	}
 	for _, d := range []struct {
 		field string
@@ -409,7 +417,7 @@ func checkEndpoint(ep string) string {
 	if u.Path != "" && u.Path != "/" {
 		return "must not have a path; give scheme://host[:port]"
 	}
-	return ""
+	return stream.CheckPort(u)
 }
 
 func checkHTTPURL(s string) string {
@@ -426,7 +434,7 @@ func checkHTTPURL(s string) string {
 	if u.Host == "" {
 		return "has no host"
 	}
-	return ""
+	return stream.CheckPort(u)
 }
 
 // checkProxyURL returns "" when s is scheme://[user:password@]host[:port]

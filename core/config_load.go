@@ -1,7 +1,9 @@
 package core
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -104,19 +106,24 @@ func boolean(f func(*Config) *bool) func(*Config, string) error {
 // dur parses a whole number of units (e.g. milliseconds for *_ms keys); a
 // Go duration string with a unit ("1.5s") is accepted too.
 func dur(unit time.Duration, f func(*Config) *time.Duration) func(*Config, string) error {
+	u := "milliseconds"
+	if unit == time.Second {
+		u = "seconds"
+	}
+	limit := int64(math.MaxInt64 / unit) // the most units a time.Duration holds (about 292 years)
 	return func(c *Config, v string) error {
 		s := strings.TrimSpace(v)
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil && n >= -limit && n <= limit {
 			*f(c) = time.Duration(n) * unit
 			return nil
+		}
+		if err == nil || errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("%s is out of range: at most %d %s (about 292 years)", s, limit, u)
 		}
 		if d, err := time.ParseDuration(s); err == nil {
 			*f(c) = d
 			return nil
-		}
-		u := "milliseconds"
-		if unit == time.Second {
-			u = "seconds"
 		}
 		return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
 	}

@@ -32,7 +32,7 @@ const userAgent = "zerobus-wrapper-go/" + Version
 // A Wrapper is safe for concurrent use by any number of goroutines; see the
 // package documentation for delivery guarantees.
 type Wrapper struct {
-	cfg       Config // validated, defaults filled
+	cfg       *Config // validated, defaults filled; a pointer so that no fmt path (e.g. %s of a struct holding a *Wrapper) prints it raw
 	opts      options
 	tel       *telemetry.Telemetry
 	log       *slog.Logger
@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	}
 	cfg = cfg.withDefaults()
 	w := &Wrapper{
-		cfg:       cfg,
+		cfg:       &cfg,
 		opts:      o,
 		tel:       telemetry.New(o.meterProvider, o.tracerProvider, o.logger),
 		tableAttr: telemetry.KeyTable.String(cfg.TableName),
@@ -172,7 +172,30 @@ func streamRetries(attempts int) int {
 
 // Config returns the effective configuration (defaults filled). Printing it
 // never shows the secret.
-func (w *Wrapper) Config() Config { return w.cfg }
+func (w *Wrapper) Config() Config { return *w.cfg }
+
+// String describes w by its configuration, secrets redacted (see
+// Config.String).
+func (w *Wrapper) String() string {
+	if w == nil {
+		return "core.Wrapper(nil)"
+	}
+	return "core.Wrapper{" + w.cfg.String() + "}"
+}
+
+// GoString is String: %#v never reveals a secret either.
+func (w *Wrapper) GoString() string { return w.String() }
+
+// Format implements fmt.Formatter so that every verb prints String (%q
+// quotes it): the default struct printing would show the Config's secret
+// and proxy password, held in an unexported field.
+func (w *Wrapper) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", w.String())
+		return
+	}
+	_, _ = f.Write([]byte(w.String()))
+}
 
 // enter registers a SendBatch call; false after Close.
 func (w *Wrapper) enter() bool {

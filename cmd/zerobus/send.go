@@ -360,7 +360,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 
 // probeInput checks that path can be read and returns its row count when
 // the format records it (Parquet), else -1.
-func probeInput(path, format string) (int64, error) {
+func probeInput(path, format string) (n int64, err error) {
+	defer recoverDecode(&err, path)
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0, err
@@ -451,6 +452,8 @@ func (s *sender) sendFile(ctx context.Context, path string, o inputOptions) erro
 		}
 	}
 	if err := in.reader.Err(); err != nil {
+		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
+			filepath.Base(path), thousands(row))
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -26,6 +26,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
@@ -58,6 +59,8 @@ type input struct {
 	detail string // e.g. "Arrow IPC stream", for the summary
 	schema *arrow.Schema
 	rows   int64 // total rows, -1 if unknown before reading
+	// rowGroups are the rows of each Parquet row group (nil for other formats).
+	rowGroups []int64
 
 	reader batchReader
 	closer []func() error
@@ -81,7 +84,11 @@ func (in *input) fraction() float64 {
 func (in *input) Close() error {
 	var errs []error
 	for i := len(in.closer) - 1; i >= 0; i-- {
-		if err := in.closer[i](); err != nil {
+		err := func() (err error) {
+			defer recoverDecode(&err, "closing "+in.path)
+			return in.closer[i]()
+		}()
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -139,20 +146,130 @@ func openInput(ctx context.Context, path string, o inputOptions) (*input, error)
 	if err != nil {
 		return nil, err
 	}
-	in := &input{path: path, format: format, rows: -1}
-	switch format {
-	case formatArrow:
-		err = openArrow(in, o)
-	case formatParquet:
-		err = openParquet(ctx, in, o)
-	case formatCSV:
-		err = openCSV(in, o)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
 	}
+	o.mem = &boundedAllocator{mem: o.mem, limit: max(minAllocLimit, allocLimitFactor*st.Size())}
+	in := &input{path: path, format: format, rows: -1}
+	err = func() (err error) {
+		defer recoverDecode(&err, "opening the file")
+		switch format {
+		case formatArrow:
+			return openArrow(in, o)
+		case formatParquet:
+			return openParquet(ctx, in, o)
+		default:
+			return openCSV(in, o)
+		}
+	}()
 	if err != nil {
 		in.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	in.reader = &guardedBatches{src: in.reader, where: in.where}
 	return in, nil
+}
+
+// recoverDecode turns a panic of the Arrow, Parquet or CSV decoders (they
+// panic on some corrupt input, e.g. "snappy: corrupt input") into *err.
+// Deferred; what says where it happened.
+func recoverDecode(err *error, what string) {
+	if p := recover(); p != nil {
+		*err = decodePanic(what, p)
+	}
+}
+
+func decodePanic(where string, p any) error {
+	return fmt.Errorf("%s: the data cannot be decoded, the file is corrupt or truncated (%v)", where, p)
+}
+
+// A single buffer the readers of a file of n bytes allocate may hold at
+// most max(minAllocLimit, allocLimitFactor*n) bytes: a corrupt length in a
+// file (an Arrow IPC block, a Parquet page header) otherwise asks for
+// terabytes and the process dies of it, beyond any recover.
+const (
+	minAllocLimit    = 1 << 30
+	allocLimitFactor = 64
+)
+
+// boundedAllocator panics (recovered by recoverDecode / guardedBatches)
+// when asked for a buffer over limit bytes.
+type boundedAllocator struct {
+	mem   memory.Allocator
+	limit int64
+}
+
+func (b *boundedAllocator) check(size int) {
+	if int64(size) > b.limit || size < 0 {
+		panic(fmt.Sprintf("a length in the file asks for a buffer of %d bytes, over the %d allowed for this file", size, b.limit))
+	}
+}
+
+func (b *boundedAllocator) Allocate(size int) []byte {
+	b.check(size)
+	return b.mem.Allocate(size)
+}
+
+func (b *boundedAllocator) Reallocate(size int, buf []byte) []byte {
+	b.check(size)
+	return b.mem.Reallocate(size, buf)
+}
+
+func (b *boundedAllocator) Free(buf []byte) { b.mem.Free(buf) }
+
+// guardedBatches is the reader of every input: a panic while decoding a
+// batch becomes its Err (naming where, from the input's where), and it
+// reads no further.
+type guardedBatches struct {
+	src   batchReader
+	where func(rowsRead int64) string
+	rows  int64 // rows returned so far
+	err   error
+}
+
+func (g *guardedBatches) Next() (ok bool) {
+	if g.err != nil {
+		return false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			g.err, ok = decodePanic(g.where(g.rows), p), false
+		}
+	}()
+	if !g.src.Next() {
+		return false
+	}
+	g.rows += g.src.RecordBatch().NumRows()
+	return true
+}
+
+func (g *guardedBatches) RecordBatch() arrow.RecordBatch { return g.src.RecordBatch() }
+
+func (g *guardedBatches) Err() error {
+	if g.err != nil {
+		return g.err
+	}
+	return g.src.Err()
+}
+
+// where names the part of the file being read after rowsRead rows were
+// returned: the Parquet row group, the Arrow IPC file's record batch, else
+// the row number.
+func (in *input) where(rowsRead int64) string {
+	switch {
+	case in.rowGroups != nil:
+		first := int64(0)
+		for i, n := range in.rowGroups {
+			if rowsRead < first+n {
+				return fmt.Sprintf("row group %d (rows %d..%d)", i, first, first+n-1)
+			}
+			first += n
+		}
+	case in.detail == "Arrow IPC file":
+		return fmt.Sprintf("record batch %d (after row %d)", in.done.Load(), rowsRead)
+	}
+	return fmt.Sprintf("reading from row %d", rowsRead)
 }
 
 // countingReader counts the bytes read through it.
@@ -349,12 +466,15 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	if err != nil {
 		return err
 	}
-	pf, err := file.NewParquetReader(f)
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(o.mem)))
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("not a readable Parquet file: %w", err)
 	}
 	in.closer = append(in.closer, pf.Close) // closes f too
+	if err := checkParquetChunks(pf, f); err != nil {
+		return err
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: o.batchRows}, o.mem)
 	if err != nil {
 		return fmt.Errorf("cannot map the Parquet schema to Arrow: %w", err)
@@ -368,7 +488,39 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	in.schema = rr.Schema()
 	in.rows = pf.NumRows()
 	in.total = in.rows
+	for i := range pf.NumRowGroups() {
+		in.rowGroups = append(in.rowGroups, pf.MetaData().RowGroup(i).NumRows())
+	}
 	in.reader = &countingBatches{src: rr, done: &in.done}
+	return nil
+}
+
+// checkParquetChunks checks that every column chunk of pf lies inside the
+// file: the Parquet reader would otherwise panic on a corrupt offset in a
+// goroutine of its own, where the caller cannot recover it.
+func checkParquetChunks(pf *file.Reader, f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	for rg := range pf.NumRowGroups() {
+		md := pf.MetaData().RowGroup(rg)
+		for c := range md.NumColumns() {
+			cc, err := md.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("row group %d, column %d: %w", rg, c, err)
+			}
+			start, n := cc.DataPageOffset(), cc.TotalCompressedSize()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 {
+				start = min(start, cc.DictionaryPageOffset())
+			}
+			if start < 0 || n < 0 || start > size || n > size-start {
+				return fmt.Errorf("row group %d, column %d: the metadata places its data at bytes %d..%d, outside the file (%d bytes): the file is corrupt",
+					rg, c, start, start+n, size)
+			}
+		}
+	}
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"encoding/binary"
 	"fmt"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -213,15 +215,15 @@ func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
 		}
 		return e, nil
 	case *array.String:
-		return &offBytesEnc[int32]{base: b, offs: offsets[int32](a), data: dataBuffer(a)}, nil
+		return bindOffBytes(n, b, offsets[int32](a), dataBuffer(a)), nil
 	case *array.LargeString:
-		return &offBytesEnc[int64]{base: b, offs: offsets[int64](a), data: dataBuffer(a)}, nil
+		return bindOffBytes(n, b, offsets[int64](a), dataBuffer(a)), nil
 	case *array.Binary:
 		return &offBytesEnc[int32]{base: b, offs: offsets[int32](a), data: dataBuffer(a)}, nil
 	case *array.LargeBinary:
 		return &offBytesEnc[int64]{base: b, offs: offsets[int64](a), data: dataBuffer(a)}, nil
 	case *array.StringView:
-		return &getBytesEnc{base: b, get: func(i int) []byte {
+		return &getBytesEnc{base: b, utf8: n.ptype == descriptorpb.FieldDescriptorProto_TYPE_STRING, get: func(i int) []byte {
 			s := a.Value(i)
 			return unsafe.Slice(unsafe.StringData(s), len(s))
 		}}, nil
@@ -239,6 +241,59 @@ func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
 		return &decimalEnc[decimal256.Num]{base: b, vals: values[decimal256.Num](a), scale: n.scale, format: formatDecimal256}, nil
 	}
 	return nil, bindMismatch(n, arr)
+}
+
+// bindOffBytes binds a utf8 / large_utf8 array. A protobuf string must be
+// UTF-8 (the service rejects the record otherwise) and Arrow does not check
+// it, so values bound to a string field are checked: the whole value range
+// at once (utf8.Valid is fast), and per row only when that fails.
+func bindOffBytes[O int32 | int64](n *node, b base, offs []O, data []byte) encoder {
+	e := &offBytesEnc[O]{base: b, offs: offs, data: data}
+	if n.ptype != descriptorpb.FieldDescriptorProto_TYPE_STRING || allValidUTF8(offs, data) {
+		return e
+	}
+	return &offStringCheckEnc[O]{offBytesEnc: *e}
+}
+
+// allValidUTF8 reports whether every value of an offsets/data pair (null
+// slots included) is valid UTF-8: the bytes they span are, and no value
+// starts inside a multi-byte character (a continuation byte), so each value
+// is a run of whole characters.
+func allValidUTF8[O int32 | int64](offs []O, data []byte) bool {
+	lo, hi := offs[0], offs[len(offs)-1]
+	if lo < 0 || lo > hi || int64(hi) > int64(len(data)) {
+		return false // malformed offsets: let the per-row path fail on them
+	}
+	if isASCII(data[lo:hi]) {
+		return true // the common case: no multi-byte character to cut
+	}
+	if !utf8.Valid(data[lo:hi]) {
+		return false
+	}
+	for _, o := range offs {
+		if o < hi && data[o]&0xc0 == 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCII reports whether b has no byte over 0x7f, 8 bytes at a time.
+func isASCII(b []byte) bool {
+	var acc uint64
+	for len(b) >= 32 {
+		acc |= binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[8:]) |
+			binary.LittleEndian.Uint64(b[16:]) | binary.LittleEndian.Uint64(b[24:])
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc&0x8080808080808080 == 0
 }
 
 // bindInt picks the fast path when no conversion or range check is needed.

@@ -34,7 +34,7 @@
 //	float16, float32                           float     float16 widened exactly
 //	float64                                    double
 //	bool                                       bool
-//	utf8, large_utf8, string_view              string    bytes as stored (Arrow guarantees UTF-8)
+//	utf8, large_utf8, string_view              string    bytes as stored; not valid UTF-8: row error
 //	binary, large_binary, binary_view,         bytes
 //	  fixed_size_binary
 //	date32                                     int32     days since the epoch

@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -203,18 +204,66 @@ func (e *offBytesEnc[O]) enc(b []byte, i int) ([]byte, *fail) {
 	return appendBytesField(b, e.tag, e.data[e.offs[i]:e.offs[i+1]]), nil
 }
 
+// offStringCheckEnc is offBytesEnc for a string field whose values are not
+// all valid UTF-8: each value is checked (see bindOffBytes).
+type offStringCheckEnc[O int32 | int64] struct {
+	offBytesEnc[O]
+}
+
+func (e *offStringCheckEnc[O]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	v := e.data[e.offs[i]:e.offs[i+1]]
+	if !utf8.Valid(v) {
+		return b, invalidUTF8(e.name, v)
+	}
+	return appendBytesField(b, e.tag, v), nil
+}
+
+func (e *offStringCheckEnc[O]) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+// invalidUTF8 is the failure for a string value v that is not UTF-8.
+func invalidUTF8(name string, v []byte) *fail {
+	at := 0
+	for at < len(v) {
+		r, n := utf8.DecodeRune(v[at:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		at += n
+	}
+	return &fail{path: name, err: ErrInvalidUTF8, reason: fmt.Sprintf(
+		"the string value is not valid UTF-8 (byte %d of %d is 0x%02x); protobuf strings must be UTF-8: fix the encoding, or send raw bytes in a binary column",
+		at, len(v), v[at])}
+}
+
 // getBytesEnc writes string/binary values read through an accessor (view
-// and fixed-size layouts).
+// and fixed-size layouts); utf8 checks each value (a string_view bound to a
+// protobuf string).
 type getBytesEnc struct {
 	base
-	get func(int) []byte
+	get  func(int) []byte
+	utf8 bool
 }
 
 func (e *getBytesEnc) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b)
 	}
-	return appendBytesField(b, e.tag, e.get(i)), nil
+	v := e.get(i)
+	if e.utf8 && !utf8.Valid(v) {
+		return b, invalidUTF8(e.name, v)
+	}
+	return appendBytesField(b, e.tag, v), nil
 }
 
 // decimalEnc writes decimals as decimal text with exactly scale fraction

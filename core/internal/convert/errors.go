@@ -16,6 +16,10 @@ var (
 	// over the int64 range, a timestamp or duration that overflows int64
 	// microseconds, a date outside int32 days).
 	ErrOutOfRange = errors.New("convert: value out of range")
+	// ErrInvalidUTF8: a value bound to a protobuf string field (a utf8,
+	// large_utf8 or string_view column) is not valid UTF-8. Arrow does not
+	// enforce it; the Zerobus service rejects such records.
+	ErrInvalidUTF8 = errors.New("convert: string value is not valid UTF-8")
 	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("convert: record too large")
 	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
@@ -37,7 +41,8 @@ type RowError struct {
 	Column string
 	// Reason says what is wrong and what to do about it.
 	Reason string
-	// Err is one of ErrNullValue, ErrOutOfRange or ErrRecordTooLarge.
+	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8 or
+	// ErrRecordTooLarge.
 	Err error
 }
 

@@ -49,7 +49,9 @@ func (r *fuzzReader) u64() uint64 {
 }
 
 func (r *fuzzReader) str() string {
-	alphabet := []string{"a", "b", "_", "Z", "é", "日", "🎉", "\x00"}
+	// "\xff" and the halves of "é" make some values invalid UTF-8 (a row
+	// error for string fields, any bytes for binary ones).
+	alphabet := []string{"a", "b", "_", "Z", "é", "日", "🎉", "\x00", "a", "b", "é", "\xff", "\xc3", "\xa9"}
 	n := r.intn(20)
 	if r.intn(8) == 0 {
 		n = 200 // long enough for a two-byte length prefix in a nested message

@@ -300,7 +300,7 @@ func (p *Plan) tooLarge(encs []encoder, r, size int) *fail {
 	}
 	return &fail{
 		path: p.cols[best].name,
-		reason: fmt.Sprintf("the encoded record is %d bytes, over the %d-byte limit (this column alone is %d bytes); shrink or split the value, or raise Options.MaxRecordBytes for servers that accept 10 MiB",
+		reason: fmt.Sprintf("the encoded record is %d bytes, over the %d-byte limit (this column alone is %d bytes); shrink or split the value, or raise max_record_bytes (Config.MaxRecordBytes) for servers that accept 10 MiB",
 			size, p.opts.MaxRecordBytes, bestN),
 		err: ErrRecordTooLarge,
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -207,11 +208,11 @@ func (r *refEncoder) scalar(fd protoreflect.FieldDescriptor, arr arrow.Array, i 
 	case *array.Boolean:
 		return protoreflect.ValueOfBool(a.Value(i)), nil
 	case *array.String:
-		return textValue(fd, a.Value(i)), nil
+		return stringValue(fd, a.Value(i))
 	case *array.LargeString:
-		return textValue(fd, a.Value(i)), nil
+		return stringValue(fd, a.Value(i))
 	case *array.StringView:
-		return textValue(fd, a.Value(i)), nil
+		return stringValue(fd, a.Value(i))
 	case *array.Binary:
 		return textValue(fd, string(a.Value(i))), nil
 	case *array.LargeBinary:
@@ -286,6 +287,15 @@ func floatValue(fd protoreflect.FieldDescriptor, f float64) protoreflect.Value {
 		return protoreflect.ValueOfFloat32(float32(f))
 	}
 	return protoreflect.ValueOfFloat64(f)
+}
+
+// stringValue is textValue for an Arrow string: a protobuf string field
+// refuses invalid UTF-8.
+func stringValue(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, error) {
+	if fd.Kind() == protoreflect.StringKind && !utf8.ValidString(s) {
+		return protoreflect.Value{}, fmt.Errorf("reference encoder: %q is not UTF-8", s)
+	}
+	return textValue(fd, s), nil
 }
 
 func textValue(fd protoreflect.FieldDescriptor, s string) protoreflect.Value {

@@ -266,7 +266,7 @@ func (c Config) Validate() error {
 // Client holds one gRPC connection (shared by its streams) and the token
 // cache for one (client id, secret, table). It is safe for concurrent use.
 type Client struct {
-	cfg   Config // defaulted
+	cfg   *Config // defaulted; a pointer so that no fmt path prints it raw (a bad verb on a struct holding a *Client prints that struct field by field)
 	ep    endpoint
 	conn  *grpc.ClientConn
 	rpc   zerobuspb.ZerobusClient
@@ -325,7 +325,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, &ConnectionError{Op: "dial", Err: red.cleanErr(err)}
 	}
 	return &Client{
-		cfg:     cfg,
+		cfg:     &cfg,
 		ep:      ep,
 		conn:    conn,
 		rpc:     zerobuspb.NewZerobusClient(conn),

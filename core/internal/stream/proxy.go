@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,19 @@ func CheckProxy(u *url.URL) string {
 		return "has no host"
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
 		return "must be scheme://[user:password@]host[:port] (no path, query or fragment)"
+	}
+	return CheckPort(u)
+}
+
+// CheckPort returns "" when u has no port or a port in 1..65535 (url.Parse
+// only checks that it is digits), else what is wrong.
+func CheckPort(u *url.URL) string {
+	p := u.Port()
+	if p == "" {
+		return ""
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("has port %s; a port must be between 1 and 65535", p)
 	}
 	return ""
 }

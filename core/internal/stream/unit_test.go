@@ -116,6 +116,11 @@ func TestConfigNeverPrintsSecret(t *testing.T) {
 		fmt.Sprintf("%q", cfg), fmt.Sprintf("%v", &cfg), fmt.Sprintf("%+v", []Config{cfg}), logBuf.String(),
 		fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
 	}
+	// A bad verb on a struct holding the client makes fmt print the pointer's
+	// struct raw, methods ignored.
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		outputs = append(outputs, fmt.Sprintf(verb, c), fmt.Sprintf(verb, struct{ c *Client }{c}), fmt.Sprintf(verb, []*Client{c}))
+	}
 	for _, out := range outputs {
 		if strings.Contains(out, unitSecret) || strings.Contains(out, "pw-in-url") {
 			t.Errorf("secret printed: %s", out)
