@@ -153,8 +153,9 @@ def _sent_24(r: Ran) -> None:
 
 
 def _py_sent_24(r: Ran) -> None:
-    assert re.search(r"\b24\b", r.stdout), r.stdout
-    assert "failed" not in r.stdout.lower() or re.search(r"failed:?\s+0\b", r.stdout.lower()), r.stdout
+    assert re.search(r"rows sent:\s+24 of 24", r.stdout), r.stdout
+    assert re.search(r"rows failed:\s+0\n", r.stdout), r.stdout
+    assert re.search(r"holds 24 rows", r.stdout), r.stdout
 
 
 def _proto_rows(r: Ran) -> None:
@@ -174,6 +175,21 @@ def _help(r: Ran) -> None:
     assert "send" in r.stdout and "local" in r.stdout, r.stdout
 
 
+def _core_version() -> str:
+    m = re.search(r'^const Version = "([^"]+)"$', (ROOT / "core" / "version.go").read_text(encoding="utf-8"), re.M)
+    assert m, "core/version.go has no Version constant"
+    return m.group(1)
+
+
+def _go_version(r: Ran) -> None:
+    assert r.stdout.startswith(f"zerobus-wrapper {_core_version()} (go"), r.stdout
+
+
+def _py_version(r: Ran) -> None:
+    v = _core_version()
+    assert r.stdout.strip() == f"zerobus-wrapper {v} (native {v})", r.stdout
+
+
 CHECKS: list[tuple[str, Callable[[Ran], None]]] = [
     (r"^go run \./cmd/zerobus send -local examples/data/events\.parquet", _sent_24),
     (r"go run \./cmd/zerobus send -local examples/data/events\.csv", _sent_24),
@@ -181,6 +197,8 @@ CHECKS: list[tuple[str, Callable[[Ran], None]]] = [
     (r"debug read -format table zerobus-debug/zerobus/arrow/", _arrow_table),
     (r"^python -m zerobus_py --help", _help),
     (r"^python -m zerobus_py send --local examples/data/events\.parquet", _py_sent_24),
+    (r"^go run \./cmd/zerobus version", _go_version),
+    (r"^python -m zerobus_py version", _py_version),
 ]
 
 
