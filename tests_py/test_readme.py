@@ -278,3 +278,5 @@ def test_readme_python_blocks_run(workdir: Path) -> None:
         )
         assert proc.returncode == 0, f"README.md:{block.line}: the Python block failed:\n{proc.stderr}"
         assert proc.stdout.strip(), f"README.md:{block.line}: the Python block printed nothing"
+        if "server.table(" in block.text:  # "Python in ten lines" prints the rows that landed
+            assert "pyarrow.Table" in proc.stdout and "id: [[1,2,3]]" in proc.stdout, proc.stdout
