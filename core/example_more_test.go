@@ -239,3 +239,45 @@ func Example_batchesFromAParquetFile() {
 	// batch 3: 4 rows
 	// acknowledged: 24 stored: 24
 }
+
+// Telemetry for an application without an OpenTelemetry SDK of its own:
+// SetupTelemetry exports over OTLP, or (as here) writes OTLP JSON lines to
+// files; pass its Options to New and Shut it down before exiting.
+func ExampleSetupTelemetry() {
+	ctx := context.Background()
+	cfg, srv := exampleConfig(ctx, "main.default.example_telemetry")
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "zerobus-telemetry-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cfg.ObservabilityEnabled = true
+	cfg.ObservabilityOutputDir = dir // metrics.jsonl, traces.jsonl, logs.jsonl
+
+	tel, err := core.SetupTelemetry(ctx, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := core.New(ctx, cfg, tel.Options()...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec := idBatch(1, 2, 3)
+	defer rec.Release()
+	if _, err := w.SendBatch(ctx, rec); err != nil {
+		log.Fatal(err)
+	}
+	w.Close(ctx)
+	if err := tel.Shutdown(ctx); err != nil { // exports what is left
+		log.Fatal(err)
+	}
+
+	traces, _ := os.ReadFile(filepath.Join(dir, "traces.jsonl"))
+	metrics, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	fmt.Println("span zerobus.SendBatch exported:", strings.Contains(string(traces), `"zerobus.SendBatch"`))
+	fmt.Println("metric zerobus.rows.sent exported:", strings.Contains(string(metrics), `"zerobus.rows.sent"`))
+	// Output:
+	// span zerobus.SendBatch exported: true
+	// metric zerobus.rows.sent exported: true
+}
