@@ -202,6 +202,15 @@ CHECKS: list[tuple[str, Callable[[Ran], None]]] = [
 ]
 
 
+# Settings a developer may have exported (a real workspace's, debug or telemetry switches) that would change
+# what the README's commands do; they run as in a fresh shell.
+_SETTING_PREFIXES = ("ZEROBUS_", "DATABRICKS_", "UNITY_CATALOG_", "DEBUG_", "OTLP_", "RETRY_")
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith(_SETTING_PREFIXES)}
+
+
 def run_local_server(argv: list[str], env: dict[str, str], cwd: Path) -> Ran:
     """Start a long-running `zerobus local`, wait for its endpoint, stop it with Ctrl-C (terminate on Windows)."""
     flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
@@ -242,7 +251,7 @@ def test_readme_shell_commands_run(zerobus_bin: Path, workdir: Path) -> None:
             continue
         for command in commands(block):
             extra, argv = argv_of(command, zerobus_bin)
-            env = dict(os.environ, **extra)
+            env = dict(clean_env(), **extra)
             started = time.monotonic()
             if argv[0] == str(zerobus_bin) and argv[1:2] == ["local"]:
                 r = run_local_server(argv, env, workdir)
@@ -274,7 +283,7 @@ def test_readme_python_blocks_run(workdir: Path) -> None:
         script = workdir / f"readme_{block.line}.py"
         script.write_text(block.text + "\n", encoding="utf-8")
         proc = subprocess.run(
-            [sys.executable, str(script)], cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT
+            [sys.executable, str(script)], cwd=workdir, env=clean_env(), capture_output=True, text=True, timeout=TIMEOUT
         )
         assert proc.returncode == 0, f"README.md:{block.line}: the Python block failed:\n{proc.stderr}"
         assert proc.stdout.strip(), f"README.md:{block.line}: the Python block printed nothing"
