@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 GOTESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all demo test go-test go-vet go-vet-cross generate check-generate clean
+.PHONY: all demo test go-test go-vet go-vet-cross workflow-lint generate check-generate clean
 
 all: test
 
@@ -16,12 +16,17 @@ demo: py-build
 
 ## test: everything CI runs (Go vet/gofmt/race tests, the Python build, lint and tests, then the
 ## wheel built from the sdist, installed and used where Go is not on PATH).
-test: go-vet go-test py-test py-wheel-test
+test: go-vet workflow-lint go-test py-test py-wheel-test
 
 go-vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+## workflow-lint: actionlint (a Go tool pinned in go.mod) on every .github/workflows file; it runs
+## shellcheck on the run: scripts when shellcheck is installed (it is on GitHub's runners).
+workflow-lint:
+	$(GO) tool actionlint
 
 go-test:
 	$(GO) test $(GOTESTFLAGS) ./...
@@ -69,20 +74,27 @@ c-toolchain:
 ## py-venv: .venv with the build and test tools (requirements-test.txt).
 py-venv: c-toolchain $(VENV)/.py-deps
 $(VENV)/.py-deps: requirements-test.txt requirements-build.txt
+	@echo "py-venv: installing the build and test tools into $(VENV) (about a minute the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_BIN)/python -m pip install -q --upgrade pip
 	$(VENV_BIN)/python -m pip install -q -r requirements-build.txt -r requirements-test.txt
 	@touch $@
 
 ## py-build: compile the extension (gopy; needs Go >= 1.24 and a C compiler) and install zerobus_py into .venv.
+## The first build compiles the whole Go core, gRPC and arrow-go with cgo (a few minutes, see the README);
+## later builds reuse Go's build cache. A line every 15 s shows it is still working.
 py-build: py-venv
-	$(VENV_BIN)/python -m pip install -q --no-build-isolation --force-reinstall --no-deps .
+	@echo "py-build: compiling the Go core into the Python extension (gopy + cgo)..."
+	@start=$$SECONDS; ( while sleep 15 </dev/null >/dev/null 2>&1; do echo "py-build: still compiling, $$((SECONDS - start)) s"; done ) & ticker=$$!; \
+	  $(VENV_BIN)/python -m pip install -q --no-build-isolation --force-reinstall --no-deps .; rc=$$?; \
+	  kill $$ticker 2>/dev/null; wait $$ticker 2>/dev/null; \
+	  if [ $$rc = 0 ]; then echo "py-build: built and installed in $$((SECONDS - start)) s"; fi; exit $$rc
 	$(VENV_BIN)/python -I -c "import zerobus_py; print('zerobus_py', zerobus_py.__version__, 'native', zerobus_py.native_version())"
 
 ## py-lint: ruff (lint + format) and mypy --strict on zerobus_py.
 py-lint: py-venv
-	$(VENV_BIN)/ruff check zerobus_py tests_py bench setup.py
-	$(VENV_BIN)/ruff format --check zerobus_py tests_py bench setup.py
+	$(VENV_BIN)/ruff check zerobus_py tests_py bench examples setup.py .github/scripts
+	$(VENV_BIN)/ruff format --check zerobus_py tests_py bench examples setup.py .github/scripts
 	$(VENV_BIN)/mypy --strict zerobus_py
 
 ## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).

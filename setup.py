@@ -1,6 +1,8 @@
 """Build script of the zerobus-wrapper Python package.
 
-Metadata lives in pyproject.toml; this file only adds the native extension:
+Metadata lives in pyproject.toml except the version, which is read from the Go
+constant ``core.Version`` (core/version.go), the project's one version source.
+This file also adds the native extension:
 ``build_ext`` compiles the Go facade (package ``pybind``) with gopy into a
 CPython extension and copies it, with the two Python modules gopy generates,
 into ``zerobus_py/_native/``.
@@ -36,6 +38,21 @@ GO_INSTALL_HINT = (
 )
 NATIVE_NAME = "zbnative"  # gopy -name: must not start with "_" (Go ignores such files)
 GENERATED = ("go.py", "pybind.py")
+
+
+VERSION_FILE = ROOT / "core" / "version.go"
+
+
+def read_version(path: Path = VERSION_FILE) -> str:
+    """Return ``core.Version`` from core/version.go (``const Version = "X.Y.Z"``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SetupError(f"cannot read the version from {path}: {exc}") from exc
+    m = re.search(r'^const Version = "([^"]+)"$', text, re.MULTILINE)
+    if not m:
+        raise SetupError(f'{path} has no line `const Version = "X.Y.Z"`')
+    return m.group(1)
 
 
 class GoExtension(Extension):
@@ -184,6 +201,7 @@ class build_gopy(build_ext):
 
 if __name__ == "__main__":  # setuptools runs this file as __main__; tests import it
     setup(
+        version=read_version(),
         ext_modules=[GoExtension(f"zerobus_py._native._{NATIVE_NAME}")],
         cmdclass={"build_ext": build_gopy},
     )

@@ -19,10 +19,6 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
 
-// Version is the version of this library. It is sent to the server in the
-// gRPC user agent, "zerobus-wrapper-go/" + Version.
-const Version = "0.1.0"
-
 // userAgent identifies this client to the server (the stream client's
 // UserAgent; grpc-go appends its own token).
 const userAgent = "zerobus-wrapper-go/" + Version

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from zerobus_py import ZerobusWrapper
+from zerobus_py import TransmissionResult, ZerobusWrapper
 from zerobus_py.debug import read_file
 from zerobus_py.local import LocalServer
 
@@ -40,16 +42,42 @@ def make_batch(start: int, rows: int, *, bad_row: int | None = None) -> pa.Recor
     )
 
 
+def summary(result: TransmissionResult) -> str:
+    """One line per batch: rows acknowledged, failures by kind, size, latency (each failed row gets its own line)."""
+    line = f"{result.successful_count}/{result.total_rows} rows acknowledged"
+    if result.failed_count:
+        kinds = ", ".join(f"{k}: {len(v)}" for k, v in sorted(result.group_errors_by_type().items()))
+        line += f", {result.failed_count} failed ({kinds})"
+    return line + f", {result.batch_size_bytes} bytes in {result.latency_ms:.1f} ms, {result.attempts} attempt(s)"
+
+
+def error_text(error: Exception) -> str:
+    """The error's message without the "zerobus: " prefix the library's errors start with."""
+    return str(error).removeprefix("zerobus: ")
+
+
 def main() -> None:
     """Send three batches from Python and show what happened."""
     t0 = time.perf_counter()
-    debug_dir = Path(tempfile.mkdtemp(prefix="zerobus-py-demo-"))
-    with LocalServer() as server:
+    # The debug files live in a temporary directory, removed at the end.
+    with tempfile.TemporaryDirectory(prefix="zerobus-py-demo-") as tmp, LocalServer() as server:
+        debug_dir = Path(tmp)
         print("\n== Python: local Zerobus server")
         print(f"gRPC endpoint  {server.endpoint}")
         print(f"workspace URL  {server.workspace_url}")
-        config = server.config(TABLE, debug_enabled=True, debug_output_dir=str(debug_dir))
-        print(f"config         {config!r}")
+        # Both kinds of debug file, named one by one so the configuration shows exactly what is on.
+        config = server.config(
+            TABLE, debug_arrow_enabled=True, debug_protobuf_enabled=True, debug_output_dir=str(debug_dir)
+        )
+        shown = textwrap.fill(
+            repr(config),
+            width=116,
+            initial_indent="config         ",
+            subsequent_indent=" " * 15,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        print(shown)
 
         print("\n== Python: sending 3 batches of 4 rows (row 1 of batch 2 holds a uint64 over int64)")
         with ZerobusWrapper(config) as wrapper:
@@ -58,25 +86,30 @@ def main() -> None:
                 start=1,
             ):
                 result = wrapper.send_batch(batch)
-                print(f"batch {n}: {result!r}")
+                print(f"batch {n}: {summary(result)}")
                 if result.has_failed_rows():
                     quarantine = result.extract_failed_batch(batch)
                     for index, error in result.failed_rows:
-                        print(f"  failed row {index}: {error}")
+                        print(f"  failed row {index}: {error_text(error)}")
                     print(f"  quarantined rows (ids): {quarantine.column('id').to_pylist()}")
 
         stored = server.table(TABLE)
+        # The server stores the protobuf types: timestamps as int64 microseconds since the epoch.
+        at = pc.cast(stored.column("at"), pa.timestamp("us", tz="UTC"))
+        stored = stored.set_column(stored.schema.get_field_index("at"), "at", at)
         print(f"\n== Python: the server stored {stored.num_rows} rows in {TABLE}")
-        cols = ["id", "event", "views", "price", "tags"]
-        print("  " + "  ".join(f"{c:<10}" for c in cols))
+        cols = ["id", "event", "at", "views", "price", "tags"]
+        width = {"at": 20, "tags": 12}
+        print("  " + "  ".join(f"{c:<{width.get(c, 8)}}" for c in cols).rstrip())
         for row in stored.select(cols).to_pylist():
-            print("  " + "  ".join(f"{row[c]!s:<10}" for c in cols))
+            row["at"] = row["at"].strftime("%Y-%m-%d %H:%M:%SZ")
+            print("  " + "  ".join(f"{row[c]!s:<{width.get(c, 8)}}" for c in cols).rstrip())
 
-    print("\n== Python: debug files")
-    for path in sorted(debug_dir.rglob("*")):
-        if path.is_file() and path.suffix in (".arrow", ".proto"):
-            table = read_file(str(path))
-            print(f"{path.relative_to(debug_dir)}: {table.num_rows} rows")
+        print("\n== Python: debug files (in a temporary directory, removed at exit)")
+        for path in sorted(debug_dir.rglob("*")):
+            if path.is_file() and path.suffix in (".arrow", ".proto"):
+                table = read_file(str(path))
+                print(f"{path.relative_to(debug_dir)}: {table.num_rows} rows")
     print(f"\npython demo done in {time.perf_counter() - t0:.2f}s")
 
 

@@ -31,11 +31,9 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
-// version is reported by Version; keep it in step with pyproject.toml.
-const version = "0.1.0"
-
-// Version reports the version of the Python package's Go facade.
-func Version() string { return version }
+// Version reports the version of the Python package's Go facade: core.Version,
+// the project's one version source (setup.py gives it to the Python package).
+func Version() string { return core.Version }
 
 // kindPrefix is the start of every error message this package returns.
 const kindPrefix = "[zerobus:"

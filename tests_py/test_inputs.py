@@ -110,7 +110,9 @@ def test_polars_dataframe(wrapper: ZerobusWrapper, server: LocalServer, table_na
     got = server.table(table_name).sort_by("id")
     assert got.column("name").to_pylist() == ["a", None, "c"]
     assert got.column("tags").to_pylist() == [["x"], [], ["y", "z"]]
-    assert got.column("point").to_pylist() == [{"x": 1.0, "y": 2.0}, None, {"x": 3.0, "y": None}]
+    # polars < 1.0 (the extra's floor is 0.20) has no null structs: row 1 is a struct of nulls there.
+    null_point = None if df["point"].to_arrow().is_null()[1].as_py() else {"x": None, "y": None}
+    assert got.column("point").to_pylist() == [{"x": 1.0, "y": 2.0}, null_point, {"x": 3.0, "y": None}]
     out = res.extract_successful_batch(df)
     assert isinstance(out, pl.DataFrame) and out.equals(df)
 

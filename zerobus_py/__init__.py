@@ -24,6 +24,8 @@ Submodules: :mod:`zerobus_py.local` (an in-process local Zerobus server) and
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from ._config import ObservabilityConfig, WrapperConfiguration
 from ._errors import (
     AuthenticationError,
@@ -41,7 +43,11 @@ from ._errors import (
 from ._result import TransmissionResult
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
 
-__version__ = "0.1.0"
+try:
+    # The distribution's version: core.Version (core/version.go), set by setup.py.
+    __version__ = _metadata.version("zerobus-wrapper")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 # ConnectionError is deliberately absent: `from zerobus_py import *` must not
 # shadow the builtin. Use ZerobusConnectionError (the same class) or

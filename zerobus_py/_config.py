@@ -405,3 +405,25 @@ class WrapperConfiguration:
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
         parts = [f"{k}={v!r}" for k, v in items]
         return f"WrapperConfiguration({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """The settings as an HTML table for notebooks (secrets redacted, as in repr).
+
+        The debug switches show as one row of the files that are effectively
+        written: ``debug_enabled`` turns on both kinds (core.Config's rule).
+        """
+        from ._html import table
+
+        try:
+            settings = self.to_settings()
+        except ConfigurationError:  # a value of the wrong type: the repr says which
+            return table("WrapperConfiguration", [("invalid", repr(self))])
+        both = bool(settings.pop("debug_enabled", False))
+        arrow = both or bool(settings.pop("debug_arrow_enabled", False))
+        proto = both or bool(settings.pop("debug_protobuf_enabled", False))
+        settings.pop("debug_arrow_enabled", None)
+        settings.pop("debug_protobuf_enabled", None)
+        kinds = [k for k, on in (("Arrow IPC", arrow), ("protobuf", proto)) if on]
+        rows = [(k, v) for k, v in settings.items() if not k.startswith("debug_") or kinds]
+        rows.append(("debug files", " + ".join(kinds) if kinds else "off"))
+        return table("WrapperConfiguration", rows)

@@ -191,3 +191,18 @@ class LocalServer:
             f"<LocalServer {state} endpoint={self.endpoint!r} workspace_url={self.workspace_url!r} "
             f"client_id={self.client_id!r} client_secret='<redacted>'>"
         )
+
+    def _repr_html_(self) -> str:
+        """The server's connection details and tables as an HTML table for notebooks (secret redacted)."""
+        from ._html import table
+
+        rows: list[tuple[str, object]] = [
+            ("state", "running" if self._native is not None else "closed"),
+            ("endpoint", self.endpoint),
+            ("workspace_url", self.workspace_url),
+            ("client_id", self.client_id),
+            ("client_secret", "<redacted>"),
+        ]
+        if self._native is not None:
+            rows += [(f"table {name}", f"{self.record_count(name):,} rows") for name in sorted(self.tables())]
+        return table("LocalServer", rows)

@@ -149,16 +149,16 @@ func (d *demo) run(ctx context.Context) (err error) {
 		rec := demoBatch(mem, b)
 		res, _ := w.SendBatch(ctx, rec) // res is never nil; its Err is the error
 		rec.Release()
-		fmt.Fprintf(d.out, "batch %d: %s\n", b+1, res)
+		fmt.Fprintf(d.out, "batch %d: %s\n", b+1, batchSummary(res))
 		sent += res.SuccessfulCount
 		failed += res.FailedCount
-		for _, fr := range res.FailedRows {
+		for _, fr := range res.FailedRows { // one line per failed row
 			var ce *core.ConversionError
 			if errors.As(fr.Err, &ce) {
 				fmt.Fprintf(d.out, "  failed row %d: column %q: %s\n", fr.Index, ce.Column, ce.Reason)
 				failures = append(failures, fmt.Sprintf("%d/%d/%s", b, fr.Index, ce.Column))
 			} else {
-				fmt.Fprintf(d.out, "  failed row %d: [%s] %v\n", fr.Index, core.KindOf(fr.Err), fr.Err)
+				fmt.Fprintf(d.out, "  failed row %d: [%s] %s\n", fr.Index, core.KindOf(fr.Err), errorText(fr.Err))
 				failures = append(failures, fmt.Sprintf("%d/%d/?", b, fr.Index))
 			}
 		}
@@ -177,9 +177,9 @@ func (d *demo) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "server stored %d rows in %s (columns as the table's protobuf types:\n"+
-		"timestamps in microseconds since the epoch, decimals as text):\n", stored.NumRows(), demoTable)
-	printTable(d.out, stored)
+	fmt.Fprintf(d.out, "server stored %d rows in %s (the table's protobuf types: decimals as text, timestamps\n"+
+		"as microseconds since the epoch, shown here as UTC times):\n", stored.NumRows(), demoTable)
+	printTable(d.out, stored, timestampColumns(demoSchema))
 	nstored := int(stored.NumRows())
 	stored.Release()
 	if nstored != sent {
@@ -248,6 +248,10 @@ func (d *demo) showDebugFiles(mem memory.Allocator, wantArrowRows, wantRecords i
 		return fmt.Errorf("%s: %w", protoPath, err)
 	}
 	fmt.Fprintf(d.out, "first record: %s\n", strings.Join(strings.Fields(prototext.Format(msgs[0])), " "))
+	if at := msgs[0].ProtoReflect().Descriptor().Fields().ByName("at"); at != nil {
+		us := msgs[0].ProtoReflect().Get(at).Int()
+		fmt.Fprintf(d.out, "              (at: %d µs since the epoch = %s)\n", us, formatMicros(us))
+	}
 	return nil
 }
 
@@ -310,8 +314,53 @@ func metricLines(ctx context.Context, reader *sdkmetric.ManualReader) ([]string,
 	return lines, nil
 }
 
-// printTable prints rec as an aligned text table (cells cut at 28 runes).
-func printTable(w io.Writer, rec arrow.RecordBatch) {
+// batchSummary is a one-line account of res: rows acknowledged, failures by
+// kind, bytes, latency and attempts. (TransmissionResult.String also names
+// the first error, which the demo prints on its own line per failed row.)
+func batchSummary(res *core.TransmissionResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d rows acknowledged", res.SuccessfulCount, res.TotalRows)
+	if res.FailedCount > 0 {
+		var kinds []string
+		for k, rows := range res.GroupErrorsByType() {
+			kinds = append(kinds, fmt.Sprintf("%s: %d", k, len(rows)))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(&b, ", %d failed (%s)", res.FailedCount, strings.Join(kinds, ", "))
+	}
+	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt", res.BatchSizeBytes, res.Latency.Round(time.Microsecond), res.Attempts)
+	if res.Attempts != 1 {
+		b.WriteString("s")
+	}
+	return b.String()
+}
+
+// errorText is err's message without the "zerobus: " prefix the library's
+// errors start with (the demo's lines already say where they come from).
+func errorText(err error) string {
+	return strings.TrimPrefix(err.Error(), "zerobus: ")
+}
+
+// timestampColumns names the columns of s that are timestamps in
+// microseconds: the server stores them as int64 microseconds since the epoch.
+func timestampColumns(s *arrow.Schema) map[string]bool {
+	cols := map[string]bool{}
+	for _, f := range s.Fields() {
+		if ts, ok := f.Type.(*arrow.TimestampType); ok && ts.Unit == arrow.Microsecond {
+			cols[f.Name] = true
+		}
+	}
+	return cols
+}
+
+// formatMicros renders microseconds since the epoch as a UTC time.
+func formatMicros(us int64) string {
+	return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05.999999Z07:00")
+}
+
+// printTable prints rec as an aligned text table (cells cut at 28 runes);
+// the int64 cells of the columns in micros are shown as UTC times.
+func printTable(w io.Writer, rec arrow.RecordBatch, micros map[string]bool) {
 	const maxCell = 28
 	ncols := int(rec.NumCols())
 	cells := make([][]string, rec.NumRows()+1)
@@ -324,6 +373,9 @@ func printTable(w io.Writer, rec arrow.RecordBatch) {
 		cells[r+1] = make([]string, ncols)
 		for c := 0; c < ncols; c++ {
 			v := rec.Column(c).ValueStr(r)
+			if col, ok := rec.Column(c).(*array.Int64); ok && micros[rec.ColumnName(c)] && col.IsValid(r) {
+				v = formatMicros(col.Value(r))
+			}
 			if rs := []rune(v); len(rs) > maxCell {
 				v = string(rs[:maxCell-1]) + "…"
 			}

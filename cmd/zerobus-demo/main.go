@@ -34,7 +34,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout, *debugDir); err != nil {
-		fmt.Fprintf(os.Stderr, "zerobus-demo: %v\n", err)
+		fmt.Fprintf(os.Stderr, "zerobus-demo: %s\n", errorText(err))
 		os.Exit(1)
 	}
 }

@@ -20,8 +20,8 @@ func TestDemo(t *testing.T) {
 		}
 		got := out.String()
 		for _, want := range []string{
-			"batch 1: zerobus: 4/4 rows sent",
-			"batch 2: zerobus: 3/4 rows sent (1 failed: conversion=1)",
+			"batch 1: 4/4 rows acknowledged, ",
+			"batch 2: 3/4 rows acknowledged, 1 failed (conversion: 1), ",
 			`  failed row 1: column "views": uint64 value 18446744073709551615 is over the int64 maximum`,
 			"total: 11 rows acknowledged, 1 failed",
 			"server stored 11 rows in main.demo.events",
@@ -34,6 +34,21 @@ func TestDemo(t *testing.T) {
 			if !strings.Contains(got, want) {
 				t.Errorf("run %d: output lacks %q:\n%s", n, want, got)
 			}
+		}
+		// One clean line per error: no "zerobus: " prefixes piling up, the
+		// failed row's reason printed once.
+		if strings.Contains(got, "zerobus: ") {
+			t.Errorf("run %d: output has a \"zerobus: \" error prefix:\n%s", n, got)
+		}
+		if c := strings.Count(got, "is over the int64 maximum"); c != 1 {
+			t.Errorf("run %d: the failed row's reason is printed %d times, want once", n, c)
+		}
+		// Timestamps as times: the first stored row and the first record.
+		if !regexp.MustCompile(`(?m)^  1000  signup    2025-03-14 09:26:53Z  `).MatchString(got) {
+			t.Errorf("run %d: the stored table does not show row 1000's timestamp as a UTC time", n)
+		}
+		if !strings.Contains(got, "(at: 1741944413000000 µs since the epoch = 2025-03-14 09:26:53Z)") {
+			t.Errorf("run %d: the first record's timestamp is not explained", n)
 		}
 		// The stored table lists ids 1000..1011 except the failed row's 1005.
 		for _, id := range []string{"1000", "1004", "1006", "1011"} {

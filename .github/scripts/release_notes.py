@@ -1,0 +1,65 @@
+"""Check a release tag against the project's version and print its CHANGELOG section.
+
+Usage: python .github/scripts/release_notes.py vX.Y.Z [OUTPUT]
+
+Fails (exit 1, naming the file) when the tag is not "v" + core.Version
+(core/version.go, the one version source of the Go module and the Python
+package) or when CHANGELOG.md has no non-empty section "## [X.Y.Z]". The
+section's body is written to OUTPUT (default: stdout) for the GitHub release.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def core_version(root: Path = ROOT) -> str:
+    """Return the Go constant core.Version."""
+    path = root / "core" / "version.go"
+    m = re.search(r'^const Version = "([^"]+)"$', path.read_text(encoding="utf-8"), re.MULTILINE)
+    if not m:
+        raise SystemExit(f'{path}: no line `const Version = "X.Y.Z"`')
+    return m.group(1)
+
+
+def changelog_section(version: str, root: Path = ROOT) -> str:
+    """Return the body of the CHANGELOG.md section "## [version]" (up to the next "## ")."""
+    path = root / "CHANGELOG.md"
+    body: list[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            if body is not None:
+                break
+            if re.match(r"## \[" + re.escape(version) + r"\](\s|$)", line):
+                body = []
+            continue
+        if body is not None:
+            body.append(line)
+    if body is None:
+        raise SystemExit(f"{path}: no section '## [{version}]'")
+    text = "\n".join(body).strip()
+    if not text:
+        raise SystemExit(f"{path}: the section '## [{version}]' is empty")
+    return text + "\n"
+
+
+def main(argv: list[str]) -> None:
+    """Check argv[1] (the tag) and write the release notes."""
+    if len(argv) not in (2, 3):
+        raise SystemExit(__doc__)
+    tag, version = argv[1], core_version()
+    if tag != "v" + version:
+        raise SystemExit(f"tag {tag} does not match core.Version {version} (core/version.go): want v{version}")
+    notes = changelog_section(version)
+    if len(argv) == 3:
+        Path(argv[2]).write_text(notes, encoding="utf-8")
+    else:
+        sys.stdout.write(notes)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
