@@ -52,7 +52,8 @@ const (
 // shows ClientSecret or the user:password of a URL (ProxyURL).
 type Config struct {
 	// Endpoint is the Zerobus gRPC endpoint: "https://<workspace-id>.zerobus.<region>.cloud.databricks.com",
-	// a schemeless host (https is assumed) or "http://host:port" for plaintext local servers.
+	// a schemeless host name with a domain or port (https is assumed) or
+	// "http://host:port" for plaintext local servers.
 	// Required unless WriterDisabled. YAML endpoint, env ZEROBUS_ENDPOINT.
 	Endpoint string
 	// TableName is the target table, "catalog.schema.table" (ASCII letters,
@@ -427,14 +428,20 @@ func checkTableName(name string, full bool) string {
 	return ""
 }
 
+// checkEndpoint returns "" when ep is http(s)://host[:port] or a schemeless
+// host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
 	s := ep
-	if !strings.Contains(s, "://") {
+	schemeless := !strings.Contains(s, "://")
+	if schemeless {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "is not a valid URL: " + urlErrText(err)
+	}
+	if schemeless && u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == "" {
+		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "must use https:// (or http:// for a local plaintext server)"

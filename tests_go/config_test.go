@@ -318,6 +318,10 @@ func TestValidate(t *testing.T) {
 		{"table name empty part", func(c *core.Config) { c.TableName = "main..t" }, []string{"empty schema part"}},
 		{"endpoint scheme", func(c *core.Config) { c.Endpoint = "ftp://host" }, []string{"Endpoint", "https://"}},
 		{"endpoint path", func(c *core.Config) { c.Endpoint = "https://host/x/y" }, []string{"must not have a path"}},
+		{"endpoint schemeless host name", func(c *core.Config) { c.Endpoint = "1234.zerobus.us-west-2.cloud.databricks.com" }, nil},
+		{"endpoint schemeless host and port", func(c *core.Config) { c.Endpoint = "localhost:7443" }, nil},
+		{"endpoint schemeless single word", func(c *core.Config) { c.Endpoint = "invalid-endpoint" }, []string{
+			`Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT): "invalid-endpoint" has no scheme and is not a host name`}},
 		{"ranges", func(c *core.Config) {
 			c.RetryMaxAttempts = -1
 			c.RetryBaseDelay = time.Second

@@ -351,6 +351,10 @@ def test_validate_checks_formats_and_combinations_all_at_once() -> None:
     for fragment in ("Endpoint", "https://", "TableName", "RetryMaxDelay"):
         assert fragment in msg, fragment
     assert "ClientID" not in msg and "ClientSecret" not in msg  # credentials: checked when a writer is created
+    # the endpoint needs a scheme (a schemeless name with a domain or port is taken as https)
+    with pytest.raises(ConfigurationError, match="has no scheme"):
+        WrapperConfiguration("invalid-endpoint", "test_table").validate()
+    WrapperConfiguration("1234.zerobus.us-west-2.cloud.databricks.com", "test_table").validate()
 
 
 def test_writer_disabled_requires_a_debug_output(tmp_path: Path) -> None:
