@@ -93,9 +93,9 @@ py-build: py-venv
 
 ## py-lint: ruff (lint + format) and mypy --strict on zerobus_py.
 py-lint: py-venv
-	$(VENV_BIN)/ruff check zerobus_py tests_py bench examples setup.py .github/scripts
-	$(VENV_BIN)/ruff format --check zerobus_py tests_py bench examples setup.py .github/scripts
-	$(VENV_BIN)/mypy --strict zerobus_py
+	$(VENV_BIN)/ruff check zerobus_py arrow_zerobus_sdk_wrapper tests_py bench examples setup.py .github/scripts
+	$(VENV_BIN)/ruff format --check zerobus_py arrow_zerobus_sdk_wrapper tests_py bench examples setup.py .github/scripts
+	$(VENV_BIN)/mypy --strict zerobus_py arrow_zerobus_sdk_wrapper
 
 ## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).
 py-test: py-build py-lint

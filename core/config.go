@@ -52,11 +52,14 @@ const (
 // shows ClientSecret or the user:password of a URL (ProxyURL).
 type Config struct {
 	// Endpoint is the Zerobus gRPC endpoint: "https://<workspace-id>.zerobus.<region>.cloud.databricks.com",
-	// a schemeless host (https is assumed) or "http://host:port" for plaintext local servers.
+	// a schemeless host name with a domain or port (https is assumed) or
+	// "http://host:port" for plaintext local servers.
 	// Required unless WriterDisabled. YAML endpoint, env ZEROBUS_ENDPOINT.
 	Endpoint string
 	// TableName is the target table, "catalog.schema.table" (ASCII letters,
-	// digits, _). Required. YAML table_name, env ZEROBUS_TABLE_NAME.
+	// digits, _). Required. Validate also accepts "schema.table" and
+	// "table" (as the original Python API does); a Wrapper that sends needs
+	// all three parts. YAML table_name, env ZEROBUS_TABLE_NAME.
 	TableName string
 	// UnityCatalogURL is the workspace URL that serves the OAuth token endpoint
 	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled.
@@ -247,22 +250,49 @@ func setZero[T comparable](p *T, def T) {
 func (c Config) debugArrow() bool { return c.DebugEnabled || c.DebugArrowEnabled }
 func (c Config) debugProto() bool { return c.DebugEnabled || c.DebugProtobufEnabled }
 
-// Validate reports every problem with c at once as a *ConfigurationError
-// (nil if c is valid). Zero numeric fields count as their defaults. It
-// assumes OAuth credentials; New skips the credential checks when
-// WithHeadersProvider is used, and all network settings when WriterDisabled.
-func (c Config) Validate() error { return c.validate(true) }
+// Validate reports every problem with the formats and combinations of c's
+// settings at once, as a *ConfigurationError (nil if there is none): the
+// table name is "table", "schema.table" or "catalog.schema.table" (ASCII
+// letters, digits, _), URLs are well formed, numbers are in range, a debug
+// output needs DebugOutputDir, and WriterDisabled needs a debug output (a
+// Wrapper that neither sends nor writes debug files has no effect). Zero
+// numeric fields count as their defaults.
+//
+// What only sending needs is checked when the Wrapper is created: New also
+// requires, unless WriterDisabled, a catalog.schema.table name and the OAuth
+// settings (UnityCatalogURL, ClientID, ClientSecret; not with
+// WithHeadersProvider). New accepts WriterDisabled without a debug output,
+// for conversion-only checks such as "zerobus send -dry-run". These are the
+// phases of the original Python API: formats in validate(), credentials when
+// a writing wrapper is created.
+func (c Config) Validate() error { return c.validate(checks{observable: true}) }
 
-func (c Config) validate(needCredentials bool) error {
+// checks selects the rules of a validation phase beyond Validate's formats.
+type checks struct {
+	// sending: what a Wrapper that sends needs (unless WriterDisabled): a
+	// catalog.schema.table name and, with credentials, the OAuth settings.
+	sending     bool
+	credentials bool
+	// observable: WriterDisabled requires a debug output.
+	observable bool
+}
+
+// validateForNew is New's phase: Validate's formats plus what sending needs.
+func (c Config) validateForNew(oauth bool) error {
+	return c.validate(checks{sending: true, credentials: oauth})
+}
+
+func (c Config) validate(ck checks) error {
 	c = c.withDefaults()
 	var ps []ConfigProblem
 	add := func(field, format string, args ...any) {
 		ps = append(ps, problemFor(field, fmt.Sprintf(format, args...)))
 	}
+	sending := ck.sending && !c.WriterDisabled
 
 	if c.TableName == "" {
 		add("TableName", "is required: the target table as catalog.schema.table")
-	} else if msg := checkTableName(c.TableName); msg != "" {
+	} else if msg := checkTableName(c.TableName, sending); msg != "" {
 		add("TableName", "%q %s", c.TableName, msg)
 	}
 	if !c.WriterDisabled {
@@ -271,21 +301,19 @@ func (c Config) validate(needCredentials bool) error {
 		} else if msg := checkEndpoint(c.Endpoint); msg != "" {
 			add("Endpoint", "%q %s", redactURL(c.Endpoint), msg)
 		}
-		if needCredentials {
-			if c.UnityCatalogURL == "" {
-				add("UnityCatalogURL", "is required for OAuth: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
-			} else if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
-				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
-			}
-			if c.ClientID == "" {
-				add("ClientID", "is required for OAuth: the service principal's client (application) id")
-			}
-			if c.ClientSecret == "" {
-				add("ClientSecret", "is required for OAuth: the service principal's secret (in YAML use \"${ENV_VAR}\")")
-			}
+		if sending && ck.credentials && c.UnityCatalogURL == "" {
+			add("UnityCatalogURL", "is required for OAuth when sending: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
 		} else if c.UnityCatalogURL != "" {
 			if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
 				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
+			}
+		}
+		if sending && ck.credentials {
+			if c.ClientID == "" {
+				add("ClientID", "is required for OAuth when sending: the service principal's client (application) id")
+			}
+			if c.ClientSecret == "" {
+				add("ClientSecret", "is required for OAuth when sending: the service principal's secret (in YAML use \"${ENV_VAR}\")")
 			}
 		}
 		if c.ProxyURL != "" {
@@ -337,6 +365,10 @@ func (c Config) validate(needCredentials bool) error {
 	if (c.debugArrow() || c.debugProto()) && c.DebugOutputDir == "" {
 		add("DebugOutputDir", "is required when debug output is enabled: a writable directory")
 	}
+	if ck.observable && c.WriterDisabled && !c.debugArrow() && !c.debugProto() {
+		add("WriterDisabled", "is true but no debug output is enabled, so nothing would be sent or written; "+
+			"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir")
+	}
 	if c.DebugFlushInterval < 0 {
 		add("DebugFlushInterval", "is %v; must be positive", c.DebugFlushInterval)
 	}
@@ -375,15 +407,23 @@ func (c Config) validate(needCredentials bool) error {
 	return &ConfigurationError{Problems: ps}
 }
 
-// checkTableName returns "" when name is catalog.schema.table with ASCII
-// letters, digits and underscores, else what is wrong.
-func checkTableName(name string) string {
+// checkTableName returns "" when name is "table", "schema.table" or
+// "catalog.schema.table" (exactly the last when full) with ASCII letters,
+// digits and underscores, else what is wrong.
+func checkTableName(name string, full bool) string {
 	parts := strings.Split(name, ".")
-	if len(parts) != 3 {
-		return fmt.Sprintf("has %d dot-separated parts; must be exactly catalog.schema.table", len(parts))
+	if len(parts) > 3 {
+		return fmt.Sprintf("has %d dot-separated parts; must be catalog.schema.table (or table / schema.table when not sending)", len(parts))
 	}
+	if full && len(parts) == 2 {
+		return "names no catalog; sending needs the full name catalog.schema.table"
+	}
+	if full && len(parts) == 1 {
+		return "names no catalog or schema; sending needs the full name catalog.schema.table"
+	}
+	names := [...]string{"catalog", "schema", "table"}
 	for i, p := range parts {
-		what := [...]string{"catalog", "schema", "table"}[i]
+		what := names[3-len(parts)+i]
 		if p == "" {
 			return fmt.Sprintf("has an empty %s part; must be catalog.schema.table", what)
 		}
@@ -396,14 +436,20 @@ func checkTableName(name string) string {
 	return ""
 }
 
+// checkEndpoint returns "" when ep is http(s)://host[:port] or a schemeless
+// host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
 	s := ep
-	if !strings.Contains(s, "://") {
+	schemeless := !strings.Contains(s, "://")
+	if schemeless {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "is not a valid URL: " + urlErrText(err)
+	}
+	if schemeless && u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == "" {
+		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "must use https:// (or http:// for a local plaintext server)"

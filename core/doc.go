@@ -112,7 +112,10 @@
 // With WriterDisabled, batches are converted (and debug files written) but
 // nothing is sent and no credentials are needed; results report the rows
 // that converted as successful and set TransmissionResult.WriterDisabled.
-// Use it to validate data and schemas offline.
+// Use it to validate data and schemas offline. The table name may then be
+// "table" or "schema.table" too (it names the debug files). Config.Validate
+// asks for a debug output with it, as the original Python API does; New
+// accepts it without one for conversion-only checks.
 //
 // # Debug files
 //

@@ -61,7 +61,7 @@ var telemetryFields = map[string]string{
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config) (*Telemetry, error) {
-	if err := cfg.validate(false); err != nil {
+	if err := cfg.validate(checks{}); err != nil {
 		var ce *ConfigurationError
 		if errors.As(err, &ce) {
 			ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {

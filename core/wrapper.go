@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	if o.descriptor != nil && o.message != nil {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "both were given; use one"})
 	}
-	if err := cfg.validate(o.headersProvider == nil); err != nil || len(optProblems) > 0 {
+	if err := cfg.validateForNew(o.headersProvider == nil); err != nil || len(optProblems) > 0 {
 		ce := &ConfigurationError{}
 		if err != nil {
 			ce = err.(*ConfigurationError)

@@ -1,6 +1,7 @@
 package tests_go
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -296,20 +297,31 @@ func TestValidate(t *testing.T) {
 		{"zero values mean defaults", func(c *core.Config) {
 			c.RetryMaxAttempts, c.MaxMessageBytes, c.MaxRecordBytes, c.OTLPProtocol, c.LogLevel = 0, 0, 0, "", ""
 		}, nil},
-		{"writer disabled needs only a table", func(c *core.Config) {
-			*c = core.Config{TableName: "a.b.c", WriterDisabled: true}
+		{"writer disabled needs a table and a debug output", func(c *core.Config) {
+			*c = core.Config{TableName: "a.b.c", WriterDisabled: true, DebugProtobufEnabled: true, DebugOutputDir: "dbg"}
+		}, nil},
+		{"writer disabled without debug output", func(c *core.Config) {
+			*c = core.Config{TableName: "events", WriterDisabled: true}
+		}, []string{"WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED): is true but no debug output"}},
+		{"credentials are checked when sending, not here", func(c *core.Config) {
+			c.ClientID, c.ClientSecret, c.UnityCatalogURL = "", "", ""
 		}, nil},
 		{"everything missing", func(c *core.Config) { *c = core.Config{} }, []string{
-			"5 problems", "TableName (yaml table_name, env ZEROBUS_TABLE_NAME): is required",
+			"2 problems", "TableName (yaml table_name, env ZEROBUS_TABLE_NAME): is required",
 			"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT): is required",
-			"UnityCatalogURL (yaml unity_catalog_url, env UNITY_CATALOG_URL)",
-			"ClientID (yaml client_id", "ClientSecret (yaml client_secret",
 		}},
-		{"table name forms", func(c *core.Config) { c.TableName = "main.events" }, []string{"2 dot-separated parts", "catalog.schema.table"}},
+		{"table name of one part", func(c *core.Config) { c.TableName = "events" }, nil},
+		{"table name of two parts", func(c *core.Config) { c.TableName = "default.events_2" }, nil},
+		{"table name of four parts", func(c *core.Config) { c.TableName = "a.b.c.d" }, []string{"4 dot-separated parts", "catalog.schema.table"}},
+		{"table name chars, one part", func(c *core.Config) { c.TableName = "my-table" }, []string{`'-'`, "table part"}},
 		{"table name chars", func(c *core.Config) { c.TableName = "main.default.my-table" }, []string{`'-'`, "table part"}},
 		{"table name empty part", func(c *core.Config) { c.TableName = "main..t" }, []string{"empty schema part"}},
 		{"endpoint scheme", func(c *core.Config) { c.Endpoint = "ftp://host" }, []string{"Endpoint", "https://"}},
 		{"endpoint path", func(c *core.Config) { c.Endpoint = "https://host/x/y" }, []string{"must not have a path"}},
+		{"endpoint schemeless host name", func(c *core.Config) { c.Endpoint = "1234.zerobus.us-west-2.cloud.databricks.com" }, nil},
+		{"endpoint schemeless host and port", func(c *core.Config) { c.Endpoint = "localhost:7443" }, nil},
+		{"endpoint schemeless single word", func(c *core.Config) { c.Endpoint = "invalid-endpoint" }, []string{
+			`Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT): "invalid-endpoint" has no scheme and is not a host name`}},
 		{"ranges", func(c *core.Config) {
 			c.RetryMaxAttempts = -1
 			c.RetryBaseDelay = time.Second
@@ -470,5 +482,55 @@ func TestProxyURLPasswordRedacted(t *testing.T) {
 		if !strings.Contains(out, "proxy.example.com:3128") {
 			t.Errorf("output %d does not show the proxy host: %s", i, out)
 		}
+	}
+}
+
+// TestValidationPhases: Validate checks formats and combinations; New also
+// checks what sending needs (a catalog.schema.table name and the OAuth
+// settings) and accepts a conversion-only Wrapper (WriterDisabled without
+// debug output) that Validate reports.
+func TestValidationPhases(t *testing.T) {
+	ctx := context.Background()
+	short := validConfig()
+	short.TableName, short.ClientID, short.ClientSecret, short.UnityCatalogURL = "events", "", "", ""
+	if err := short.Validate(); err != nil {
+		t.Fatalf("Validate() = %v, want nil (one-part name, no credentials)", err)
+	}
+	_, err := core.New(ctx, short)
+	var ce *core.ConfigurationError
+	if !errors.As(err, &ce) {
+		t.Fatalf("New = %v, want *core.ConfigurationError", err)
+	}
+	var fields []string
+	for _, p := range ce.Problems {
+		fields = append(fields, p.Field)
+	}
+	if d := cmp.Diff([]string{"TableName", "UnityCatalogURL", "ClientID", "ClientSecret"}, fields); d != "" {
+		t.Errorf("New problems (-want +got):\n%s\n%v", d, err)
+	}
+	for _, w := range []string{`"events" names no catalog or schema; sending needs the full name catalog.schema.table`,
+		"ClientSecret (yaml client_secret, env ZEROBUS_CLIENT_SECRET): is required for OAuth when sending"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("New error does not contain %q:\n%v", w, err)
+		}
+	}
+	two := validConfig()
+	two.TableName = "default.events"
+	if _, err := core.New(ctx, two); err == nil || !strings.Contains(err.Error(), `"default.events" names no catalog;`) {
+		t.Errorf("New with a two-part name = %v, want the catalog named missing", err)
+	}
+
+	// Writer disabled: short names and no credentials are fine for New, and
+	// so is the missing debug output that Validate reports.
+	offline := core.Config{TableName: "events", WriterDisabled: true}
+	if err := offline.Validate(); err == nil || !strings.Contains(err.Error(), "WriterDisabled") {
+		t.Errorf("Validate() = %v, want the WriterDisabled problem", err)
+	}
+	w, err := core.New(ctx, offline)
+	if err != nil {
+		t.Fatalf("New(writer disabled) = %v", err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -22,18 +22,17 @@ def test_defaults_match_the_original_api() -> None:
 
 
 def test_validate_reports_every_problem() -> None:
-    cfg = WrapperConfiguration(
-        "https://1.zerobus.x.cloud.databricks.com",
-        "a.b",
-        client_id="id",
-        client_secret="sec",
-        unity_catalog_url="https://w.cloud.databricks.com",
-        retry_base_delay_ms=500,
-        retry_max_delay_ms=100,
-        debug_enabled=True,
-    )
-    with pytest.raises(ConfigurationError) as ei:
-        cfg.validate()
+    with pytest.raises(ConfigurationError) as ei:  # debug output without a directory: raised at construction
+        WrapperConfiguration(
+            "https://1.zerobus.x.cloud.databricks.com",
+            "a.b.c.d",
+            client_id="id",
+            client_secret="sec",
+            unity_catalog_url="https://w.cloud.databricks.com",
+            retry_base_delay_ms=500,
+            retry_max_delay_ms=100,
+            debug_enabled=True,
+        )
     msg = str(ei.value)
     assert "3 problems" in msg
     assert "TableName (yaml table_name, env ZEROBUS_TABLE_NAME)" in msg
@@ -43,7 +42,9 @@ def test_validate_reports_every_problem() -> None:
 
 def test_valid_config_passes(server: LocalServer) -> None:
     server.config("a.b.c").validate()
-    WrapperConfiguration(None, "a.b.c", zerobus_writer_disabled=True).validate()
+    WrapperConfiguration(
+        None, "a.b.c", zerobus_writer_disabled=True, debug_protobuf_enabled=True, debug_output_dir="dbg"
+    ).validate()
 
 
 def test_from_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str) -> None:
@@ -138,6 +139,8 @@ def test_observability_config_dict_and_copy() -> None:
         None,
         "a.b.c",
         zerobus_writer_disabled=True,
+        debug_enabled=True,
+        debug_output_dir="dbg",
         observability_enabled=True,
         observability_config={"endpoint": "http://127.0.0.1:4318", "protocol": "http"},
     )
@@ -214,7 +217,14 @@ def test_debug_arrow_compression_round_trips(tmp_path: Path, monkeypatch: pytest
     # default: not set, so the Go core's default (no compression)
     assert WrapperConfiguration(None, "a.b.c").debug_arrow_compression is None
     assert "debug_arrow_compression" not in WrapperConfiguration(None, "a.b.c").to_settings()
-    given = WrapperConfiguration(None, "a.b.c", zerobus_writer_disabled=True, debug_arrow_compression="zstd")
+    given = WrapperConfiguration(
+        None,
+        "a.b.c",
+        zerobus_writer_disabled=True,
+        debug_arrow_enabled=True,
+        debug_output_dir=str(tmp_path),
+        debug_arrow_compression="zstd",
+    )
     assert given.to_settings()["debug_arrow_compression"] == "zstd"
     assert given.copy().debug_arrow_compression == "zstd"
     given.validate()

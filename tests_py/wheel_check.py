@@ -9,6 +9,7 @@ import sys
 
 import pyarrow as pa
 
+import arrow_zerobus_sdk_wrapper
 import zerobus_py
 from zerobus_py import ZerobusWrapper
 from zerobus_py.local import LocalServer
@@ -18,6 +19,9 @@ def main() -> None:
     if "--no-go" in sys.argv[1:]:
         assert shutil.which("go") is None, "go is still on PATH"
     assert "site-packages" in zerobus_py.__file__, f"imported the source tree, not the wheel: {zerobus_py.__file__}"
+    # the original API's import name ships in the wheel, as an alias
+    assert "site-packages" in arrow_zerobus_sdk_wrapper.__file__, arrow_zerobus_sdk_wrapper.__file__
+    assert arrow_zerobus_sdk_wrapper.ZerobusWrapper is ZerobusWrapper
     table = "main.wheel.smoke"
     with LocalServer() as server, ZerobusWrapper(server.config(table)) as w:
         res = w.send_batch(pa.record_batch({"id": pa.array([1, 2, 3]), "name": pa.array(["a", None, "c"])}))

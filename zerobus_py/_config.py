@@ -72,8 +72,9 @@ class ObservabilityConfig:
     @classmethod
     def from_mapping(cls, m: Mapping[str, Any]) -> ObservabilityConfig:
         """Build from a dict using either the short names (``endpoint``,
-        ``protocol``, ``output_dir``, ``interval_secs``, ``log_level``) or the
-        YAML keys (``otlp_endpoint``, ...). Unknown keys raise
+        ``protocol``, ``output_dir``, ``interval_secs``, ``log_level``), the
+        original Python API's ``write_interval_secs`` (= ``interval_secs``)
+        or the YAML keys (``otlp_endpoint``, ...). Unknown keys raise
         :class:`ConfigurationError`."""
         aliases = {
             "endpoint": "endpoint",
@@ -83,6 +84,7 @@ class ObservabilityConfig:
             "output_dir": "output_dir",
             "observability_output_dir": "output_dir",
             "interval_secs": "interval_secs",
+            "write_interval_secs": "interval_secs",
             "observability_interval_secs": "interval_secs",
             "log_level": "log_level",
         }
@@ -142,16 +144,23 @@ class WrapperConfiguration:
 
     Only ``endpoint`` and ``table_name`` are positional; everything else is a
     keyword. ``None`` means "the Go core's default" (documented per field).
-    Nothing is checked here: call :meth:`validate` (the wrapper does it too),
-    which applies the Go core's rules and reports every problem at once.
+
+    Checks happen where the original Python API makes them, each reporting
+    every problem at once with the Go core's rules: construction raises
+    :class:`ConfigurationError` when a debug output is enabled without
+    ``debug_output_dir``; :meth:`validate` checks formats and combinations;
+    creating a :class:`~zerobus_py.ZerobusWrapper` that sends also requires
+    the credentials and a ``catalog.schema.table`` name.
 
     Args:
         endpoint: Zerobus gRPC endpoint, ``https://<workspace-id>.zerobus.<region>.cloud.databricks.com``
             (``http://host:port`` for a local plaintext server). Required unless
             ``zerobus_writer_disabled``.
         table_name: target table, ``catalog.schema.table``. Required.
-        client_id: service principal client id (OAuth). Required unless
-            writer disabled.
+            :meth:`validate` also accepts ``schema.table`` and ``table``
+            (letters, digits, ``_``); a wrapper that sends needs all three parts.
+        client_id: service principal client id (OAuth). Required when a
+            wrapper that sends is created (not with the writer disabled).
         client_secret: service principal secret. Never shown by ``repr``, the
             ``client_secret`` getter or any error.
         unity_catalog_url: workspace URL serving ``/oidc/v1/token``.
@@ -173,7 +182,9 @@ class WrapperConfiguration:
         debug_flush_interval_secs: flush debug files at least this often (default 5).
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB).
-        debug_max_files_retained: rotated files kept per kind (default 10).
+        debug_max_files_retained: rotated files kept per kind (default 10;
+            ``None`` or a negative number keeps all, as ``None`` did in the
+            original).
         debug_arrow_compression: compress the Arrow debug files with Arrow
             IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
             ``None`` (default) means none (YAML ``debug_arrow_compression``,
@@ -186,6 +197,7 @@ class WrapperConfiguration:
         retry_max_delay_ms: backoff cap (default 30000).
         zerobus_writer_disabled: convert (and write debug files) but send
             nothing; no network or credentials needed (default False).
+            :meth:`validate` requires a debug output with it.
         debug_rotation_interval_secs, max_inflight_requests, max_inflight_bytes,
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
         flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
@@ -210,7 +222,7 @@ class WrapperConfiguration:
         debug_output_dir: str | os.PathLike[str] | None = None,
         debug_flush_interval_secs: int = 5,
         debug_max_file_size: int | None = None,
-        debug_max_files_retained: int = 10,
+        debug_max_files_retained: int | None = 10,
         debug_arrow_compression: str | None = None,
         retry_max_attempts: int = 5,
         retry_base_delay_ms: int = 100,
@@ -241,7 +253,7 @@ class WrapperConfiguration:
         self.debug_output_dir = debug_output_dir
         self.debug_flush_interval_secs = debug_flush_interval_secs
         self.debug_max_file_size = debug_max_file_size
-        self.debug_max_files_retained = debug_max_files_retained
+        self.debug_max_files_retained = -1 if debug_max_files_retained is None else debug_max_files_retained
         self.debug_arrow_compression = debug_arrow_compression
         self.retry_max_attempts = retry_max_attempts
         self.retry_base_delay_ms = retry_base_delay_ms
@@ -257,6 +269,9 @@ class WrapperConfiguration:
         self.flush_timeout_ms = flush_timeout_ms
         self.streams_per_schema = streams_per_schema
         self.all_fields_optional = all_fields_optional
+        if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
+            # The original raises here; the Go rules report it with every other problem.
+            self.validate()
 
     # -- the secret ------------------------------------------------------
 
@@ -337,11 +352,17 @@ class WrapperConfiguration:
         return json.dumps(self.to_settings(include_secret=True))
 
     def validate(self) -> None:
-        """Check every setting with the Go core's rules.
+        """Check the formats and combinations of the settings with the Go core's rules.
+
+        Table names of one to three parts, URL schemes, ranges, a debug
+        output needs ``debug_output_dir``, ``zerobus_writer_disabled`` needs
+        a debug output. Credentials and the full ``catalog.schema.table``
+        name are checked when a :class:`~zerobus_py.ZerobusWrapper` that
+        sends is created, as in the original Python API.
 
         Raises :class:`ConfigurationError` listing every problem at once, each
         naming the field, its YAML key and environment variable. Returns None
-        when the configuration is usable.
+        when the configuration is valid.
         """
         _bridge.call(_bridge.native.ValidateConfig, self._native_json())
 

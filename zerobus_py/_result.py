@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ERROR_TYPE_NAMES, ZerobusError, class_for_kind, error_for
+from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for
 
 __all__ = ["TransmissionResult"]
 
@@ -37,10 +37,36 @@ def _type_name(error: ZerobusError) -> str:
 class TransmissionResult:
     """Which rows of a batch were durably acknowledged and which failed, and why.
 
-    Invariant: ``total_rows == successful_count + failed_count``. When the
-    whole batch fails, every row is listed as failed, so
+    ``send_batch`` returns these. Results are immutable and safe to share
+    between threads. For a result from ``send_batch``,
+    ``total_rows == successful_count + failed_count``, and when the whole
+    batch fails every row is listed as failed, so
     :meth:`extract_failed_batch` always yields what must be quarantined or
-    replayed. Results are immutable and safe to share between threads.
+    replayed.
+
+    It can also be built directly, with the original Python API's signature,
+    e.g. for unit tests and mocks of code that handles results::
+
+        TransmissionResult(True, failed_rows=[(1, "ConversionError: bad value")],
+                           successful_rows=[0, 2], total_rows=3)
+
+    * ``error`` and each ``failed_rows`` message are ``"ErrorType: message"``
+      strings: the prefix (``ConversionError``, ``TransmissionError``,
+      ``ConnectionError``, ``AuthenticationError``, ``ConfigurationError``,
+      ``RetryExhausted``, ``TokenRefreshError``, or the original's display
+      form such as ``"Conversion error"``) picks the exception class; text
+      without a known prefix is a ``ConversionError``, as in the original.
+      A :class:`ZerobusError` instance is accepted as is.
+    * The row lists are authoritative: the helpers (indices, grouping,
+      extraction) read them, and a list not given is empty. Counts not given
+      (left at 0) are the lengths of the lists, and ``total_rows`` not given
+      is their sum. Without an explicit ``total_rows``, ``extract_*_batch``
+      accepts a batch of any length that holds the listed rows.
+    * ``latency_ms=None`` is stored as ``0.0``; ``message`` is accepted and
+      ignored, as in the original.
+    * Failed rows given here are *not durable*; whether they reached the
+      table is not known, so with the durability split of the results
+      (rows "not written" vs "unknown") they count as unknown.
 
     Attributes:
         success: every row was acknowledged (or converted, with the writer
@@ -59,6 +85,8 @@ class TransmissionResult:
     __slots__ = (
         "_failed_rows",
         "_groups",
+        "_row_count_known",
+        "_successful",
         "attempts",
         "batch_size_bytes",
         "error",
@@ -70,8 +98,48 @@ class TransmissionResult:
         "writer_disabled",
     )
 
+    #: Successful row indices as given to the constructor; None: every row not failed.
+    _successful: tuple[int, ...] | None
+    #: total_rows describes the batch, so extraction checks the batch's length.
+    _row_count_known: bool
+
     def __init__(
         self,
+        success: bool,
+        *,
+        error: str | ZerobusError | None = None,
+        attempts: int = 1,
+        latency_ms: float | None = None,
+        batch_size_bytes: int = 0,
+        failed_rows: Iterable[tuple[int, str | ZerobusError]] | None = None,
+        successful_rows: Iterable[int] | None = None,
+        total_rows: int = 0,
+        successful_count: int = 0,
+        failed_count: int = 0,
+        message: str | None = None,
+    ) -> None:
+        groups, n_failed = _groups_from_rows(failed_rows)
+        ok = tuple(sorted(_row_index(i, "successful_rows") for i in successful_rows or ()))
+        successful_count = _count(successful_count, "successful_count") or len(ok)
+        failed_count = _count(failed_count, "failed_count") or n_failed
+        self._set(
+            success=bool(success),
+            error=None if error is None else _parse_error(error, "error"),
+            attempts=_count(attempts, "attempts"),
+            latency_ms=float(latency_ms or 0.0),
+            batch_size_bytes=_count(batch_size_bytes, "batch_size_bytes"),
+            total_rows=_count(total_rows, "total_rows") or successful_count + failed_count,
+            successful_count=successful_count,
+            failed_count=failed_count,
+            writer_disabled=False,
+            groups=groups,
+        )
+        self._successful = ok
+        self._row_count_known = bool(total_rows)
+
+    @classmethod
+    def _create(
+        cls,
         *,
         success: bool,
         error: ZerobusError | None,
@@ -83,6 +151,37 @@ class TransmissionResult:
         failed_count: int,
         writer_disabled: bool = False,
         groups: Sequence[_FailedGroup] = (),
+    ) -> TransmissionResult:
+        """A result of a send (the Go core's outcome): the successful rows are
+        every row not in a failed group, and total_rows is the batch's length."""
+        res = cls.__new__(cls)
+        res._set(
+            success=success,
+            error=error,
+            attempts=attempts,
+            latency_ms=latency_ms,
+            batch_size_bytes=batch_size_bytes,
+            total_rows=total_rows,
+            successful_count=successful_count,
+            failed_count=failed_count,
+            writer_disabled=writer_disabled,
+            groups=groups,
+        )
+        return res
+
+    def _set(
+        self,
+        *,
+        success: bool,
+        error: ZerobusError | None,
+        attempts: int,
+        latency_ms: float,
+        batch_size_bytes: int,
+        total_rows: int,
+        successful_count: int,
+        failed_count: int,
+        writer_disabled: bool,
+        groups: Sequence[_FailedGroup],
     ) -> None:
         self.success = success
         self.error = error
@@ -95,8 +194,8 @@ class TransmissionResult:
         self.writer_disabled = writer_disabled
         self._groups: tuple[_FailedGroup, ...] = tuple(groups)
         self._failed_rows: list[tuple[int, ZerobusError]] | None = None
-
-    # -- construction ------------------------------------------------------
+        self._successful = None
+        self._row_count_known = True
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> TransmissionResult:
@@ -113,7 +212,7 @@ class TransmissionResult:
                 if g.error.kind == err.kind and g.error.message == err.message:
                     err = g.error
                     break
-        res = cls(
+        res = cls._create(
             success=bool(d["success"]),
             error=err,
             attempts=int(d["attempts"]),
@@ -142,7 +241,7 @@ class TransmissionResult:
             offset += p.total_rows
             if error is None and p.error is not None:
                 error = p.error
-        return cls(
+        return cls._create(
             success=all(p.success for p in parts),
             error=error,
             attempts=max((p.attempts for p in parts), default=0),
@@ -169,6 +268,8 @@ class TransmissionResult:
     @property
     def successful_rows(self) -> list[int]:
         """Indices of the acknowledged rows, in row order (a new list)."""
+        if self._successful is not None:
+            return list(self._successful)
         if not self._groups:
             return list(range(self.total_rows))
         failed = set(self.get_failed_row_indices())
@@ -228,11 +329,13 @@ class TransmissionResult:
         return self.successful_count > 0 and self.failed_count > 0
 
     def has_failed_rows(self) -> bool:
-        """At least one row failed."""
-        return self.failed_count > 0
+        """At least one row is listed as failed."""
+        return any(g.ranges for g in self._groups)
 
     def has_successful_rows(self) -> bool:
-        """At least one row succeeded."""
+        """At least one row is listed as successful."""
+        if self._successful is not None:
+            return bool(self._successful)
         return self.successful_count > 0
 
     # -- quarantine --------------------------------------------------------
@@ -243,16 +346,24 @@ class TransmissionResult:
         Table, a pandas or polars DataFrame; other Arrow objects come back as
         a pyarrow Table. Raises ``ValueError`` if ``batch`` has a different
         number of rows than this result describes."""
-        from ._arrow import take_rows
-
-        return take_rows(batch, self.get_failed_row_indices(), self.total_rows)
+        return self._take(batch, self.get_failed_row_indices())
 
     def extract_successful_batch(self, batch: Any) -> Any:
         """Return only the acknowledged rows of ``batch``, as
         :meth:`extract_failed_batch` does for the failed ones."""
-        from ._arrow import take_rows
+        return self._take(batch, self.successful_rows)
 
-        return take_rows(batch, self.successful_rows, self.total_rows)
+    def _take(self, batch: Any, indices: list[int]) -> Any:
+        from ._arrow import _num_rows, take_rows
+
+        if self._row_count_known:
+            return take_rows(batch, indices, self.total_rows)
+        n = _num_rows(batch)  # built without total_rows: the listed rows must exist
+        if indices and indices[-1] >= n:
+            raise ValueError(
+                f"the batch has {n} rows but this result lists row {indices[-1]}: pass the batch that was sent"
+            )
+        return take_rows(batch, indices, n)
 
     # -- display -----------------------------------------------------------
 
@@ -317,3 +428,82 @@ def _resolve_error_type(error_type: str | type[ZerobusError]) -> type[ZerobusErr
         return class_for_kind("connection")
     known = ", ".join(sorted(ERROR_TYPE_NAMES.values()))
     raise ValueError(f"unknown error type {error_type!r}; use one of {known} (or the class itself)")
+
+
+# -- construction from the original API's arguments --------------------------
+
+#: Error type prefixes of ``"ErrorType: message"`` strings: the original's
+#: class names and display forms, and this package's class names.
+_PREFIX_KINDS: dict[str, str] = {
+    "Configuration error": "configuration",
+    "Authentication error": "authentication",
+    "Connection error": "connection",
+    "Conversion error": "conversion",
+    "Transmission error": "transmission",
+    "Retry exhausted": "retry_exhausted",
+    "Token refresh error": "token_refresh",
+    "ZerobusConnectionError": "connection",
+    **{name: kind for kind, name in ERROR_TYPE_NAMES.items()},
+}
+
+
+def _parse_error(value: object, what: str) -> ZerobusError:
+    """The exception for ``"ErrorType: message"`` (no known prefix: a
+    ConversionError with the whole text, as the original does)."""
+    if isinstance(value, ZerobusError):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: expected a str 'ErrorType: message' or a ZerobusError, got {type(value).__name__}")
+    prefix, sep, rest = value.partition(":")
+    kind = _PREFIX_KINDS.get(prefix.strip()) if sep else None
+    if kind is None:
+        return ConversionError(value)
+    return error_for(kind, rest.strip())
+
+
+def _count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what}: expected an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what}: must not be negative, got {value}")
+    return value
+
+
+def _row_index(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what}: row indices must be ints, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{what}: row indices must not be negative, got {value}")
+    return value
+
+
+def _groups_from_rows(rows: Iterable[tuple[int, str | ZerobusError]] | None) -> tuple[list[_FailedGroup], int]:
+    """Group ``(row_index, error)`` pairs by error (equal strings share one
+    exception) into row ranges; also return the number of pairs."""
+    by_error: dict[int, tuple[ZerobusError, list[int]]] = {}
+    parsed: dict[str, ZerobusError] = {}
+    n = 0
+    for item in rows or ():
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(f"failed_rows: expected (row_index, 'ErrorType: message') tuples, got {item!r}")
+        index, raw = item
+        i = _row_index(index, "failed_rows")
+        err = parsed.get(raw) if isinstance(raw, str) else None
+        if err is None:
+            err = _parse_error(raw, "failed_rows")
+            if isinstance(raw, str):
+                parsed[raw] = err
+        by_error.setdefault(id(err), (err, []))[1].append(i)
+        n += 1
+    return [_FailedGroup(err, _ranges(sorted(idx))) for err, idx in by_error.values()], n
+
+
+def _ranges(indices: list[int]) -> tuple[tuple[int, int], ...]:
+    """Sorted indices as half-open runs ``[lo, hi)`` (duplicates kept)."""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return tuple(out)

@@ -1,0 +1,485 @@
+"""Drop-in use: code written for arrow-zerobus-sdk-wrapper 0.8.1 runs unchanged.
+
+Every test goes through the import name of the original, ``arrow_zerobus_sdk_wrapper``,
+and checks behaviour from the original's documented contract: the public names
+of its module, ``TransmissionResult``'s constructor and helpers, where
+configuration is checked, and ``async with ZerobusWrapper(config)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from conftest import id_batch
+
+import arrow_zerobus_sdk_wrapper as azw
+from arrow_zerobus_sdk_wrapper import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionError,  # noqa: A004 - the original's name
+    ConversionError,
+    RetryExhausted,
+    TokenRefreshError,
+    TransmissionError,
+    TransmissionResult,
+    WrapperConfiguration,
+    ZerobusError,
+    ZerobusWrapper,
+)
+from zerobus_py.local import LocalServer
+
+# The public names of the original's module (src/python/bindings.rs, register_module).
+ORIGINAL_NAMES = (
+    "ZerobusWrapper",
+    "TransmissionResult",
+    "WrapperConfiguration",
+    "ZerobusError",
+    "ConfigurationError",
+    "AuthenticationError",
+    "ConnectionError",
+    "ConversionError",
+    "TransmissionError",
+    "RetryExhausted",
+    "TokenRefreshError",
+)
+
+
+# -- the import name ---------------------------------------------------------
+
+
+def test_alias_exports_the_same_objects_as_zerobus_py() -> None:
+    import zerobus_py
+
+    assert "site-packages" in azw.__file__, f"imported the source tree, not the installed package: {azw.__file__}"
+    assert azw.__all__ == zerobus_py.__all__
+    for name in [*zerobus_py.__all__, "ConnectionError", "native_version"]:
+        assert getattr(azw, name) is getattr(zerobus_py, name), name
+    for name in ORIGINAL_NAMES:
+        assert isinstance(getattr(azw, name), type), name
+    assert azw.native_version() == azw.__version__
+
+
+def test_star_import_keeps_the_builtin_connection_error() -> None:
+    ns: dict[str, object] = {}
+    exec("from arrow_zerobus_sdk_wrapper import *", ns)
+    assert set(zerobus_names := [n for n in ns if not n.startswith("__")]) == set(azw.__all__) - {"__version__"}, (
+        zerobus_names
+    )
+    assert "ConnectionError" not in ns  # the builtin stays; ours is a subclass of it, so `except` still catches
+    assert issubclass(ConnectionError, ZerobusError) and issubclass(ConnectionError, OSError)
+
+
+def test_error_classes_match_the_original_names() -> None:
+    for cls in (
+        ConfigurationError,
+        AuthenticationError,
+        ConnectionError,
+        ConversionError,
+        TransmissionError,
+        RetryExhausted,
+        TokenRefreshError,
+    ):
+        assert issubclass(cls, ZerobusError) and issubclass(cls, Exception)
+        err = cls("message text")  # the original's constructors take one message
+        assert str(err) == "message text"
+        assert cls.__name__ in ORIGINAL_NAMES
+
+
+# -- TransmissionResult built by user code -------------------------------------------
+
+
+def ten_rows() -> pa.RecordBatch:
+    names = ["Alice", "Bob", "Charlie", "David", "Eve", "Frank", "Grace", "Henry", "Ivy", "Jack"]
+    return pa.record_batch({"id": pa.array(range(1, 11), pa.int64()), "name": pa.array(names)})
+
+
+def test_constructor_signature_is_the_original() -> None:
+    params = inspect.signature(TransmissionResult).parameters
+    assert list(params) == [
+        "success",
+        "error",
+        "attempts",
+        "latency_ms",
+        "batch_size_bytes",
+        "failed_rows",
+        "successful_rows",
+        "total_rows",
+        "successful_count",
+        "failed_count",
+        "message",
+    ]
+    assert params["success"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert params["success"].default is inspect.Parameter.empty
+    defaults = {n: p.default for n, p in params.items() if n != "success"}
+    assert defaults == {
+        "error": None,
+        "attempts": 1,
+        "latency_ms": None,
+        "batch_size_bytes": 0,
+        "failed_rows": None,
+        "successful_rows": None,
+        "total_rows": 0,
+        "successful_count": 0,
+        "failed_count": 0,
+        "message": None,
+    }
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for n, p in params.items() if n != "success")
+    with pytest.raises(TypeError):
+        TransmissionResult(True, None)  # type: ignore[misc]  # keyword-only, as in the original
+
+
+def test_constructed_partial_result_and_every_helper() -> None:
+    batch = ten_rows()
+    result = TransmissionResult(
+        True,
+        message="ignored, as in the original",
+        failed_rows=[
+            (1, "ConversionError: Field 'name' type mismatch"),
+            (3, "TransmissionError: Network timeout"),
+            (7, "ConversionError: Field 'name' type mismatch"),
+            (8, "ConnectionError: reset by peer"),
+        ],
+        successful_rows=[0, 2, 4, 5, 6, 9],
+        total_rows=10,
+        successful_count=6,
+        failed_count=4,
+        attempts=2,
+        latency_ms=12,
+        batch_size_bytes=345,
+    )
+    assert result.success is True
+    assert (result.total_rows, result.successful_count, result.failed_count) == (10, 6, 4)
+    assert (result.attempts, result.latency_ms, result.batch_size_bytes) == (2, 12.0, 345)
+    assert result.error is None
+    # failed_rows: (index, error) in row order; the prefix chose the class
+    rows = result.failed_rows
+    assert [i for i, _ in rows] == [1, 3, 7, 8]
+    assert [type(e) for _, e in rows] == [ConversionError, TransmissionError, ConversionError, ConnectionError]
+    assert [str(e) for _, e in rows] == [
+        "Field 'name' type mismatch",
+        "Network timeout",
+        "Field 'name' type mismatch",
+        "reset by peer",
+    ]
+    assert result.successful_rows == [0, 2, 4, 5, 6, 9]
+
+    assert result.get_failed_row_indices() == [1, 3, 7, 8]
+    assert result.get_successful_row_indices() == [0, 2, 4, 5, 6, 9]
+    assert result.get_failed_row_indices_by_error_type("ConversionError") == [1, 7]
+    assert result.get_failed_row_indices_by_error_type("TransmissionError") == [3]
+    assert result.get_failed_row_indices_by_error_type("ConnectionError") == [8]
+    assert result.get_failed_row_indices_by_error_type("AuthenticationError") == []
+    assert result.group_errors_by_type() == {
+        "ConversionError": [1, 7],
+        "TransmissionError": [3],
+        "ConnectionError": [8],
+    }
+    assert result.get_error_statistics() == {
+        "total_rows": 10,
+        "successful_count": 6,
+        "failed_count": 4,
+        "success_rate": 0.6,
+        "failure_rate": 0.4,
+        "error_type_counts": {"ConversionError": 2, "TransmissionError": 1, "ConnectionError": 1},
+    }
+    assert result.get_error_messages() == ["Field 'name' type mismatch", "Network timeout", "reset by peer"]
+    assert result.is_partial_success() and result.has_failed_rows() and result.has_successful_rows()
+
+    failed = result.extract_failed_batch(batch)
+    assert isinstance(failed, pa.RecordBatch)
+    assert failed.column("id").to_pylist() == [2, 4, 8, 9]
+    assert failed.column("name").to_pylist() == ["Bob", "David", "Henry", "Ivy"]
+    ok = result.extract_successful_batch(batch)
+    assert ok.column("id").to_pylist() == [1, 3, 5, 6, 7, 10]
+    assert failed.num_rows + ok.num_rows == result.total_rows
+    with pytest.raises(ValueError, match="10"):
+        result.extract_failed_batch(batch.slice(0, 5))  # not the batch this result describes
+    assert "6/10 rows sent" in repr(result)
+
+
+def test_error_strings_follow_the_original_parsing() -> None:
+    result = TransmissionResult(
+        False,
+        error="AuthenticationError: token rejected",
+        failed_rows=[
+            (0, "Error 1"),  # no prefix: a ConversionError with the whole text, as in the original
+            (1, "Conversion error: the original's display form"),
+            (2, "RetryExhausted: gave up"),
+            (3, "TokenRefreshError: 503"),
+            (4, "ConfigurationError: bad"),
+            (5, "Unknown: text"),
+        ],
+    )
+    assert isinstance(result.error, AuthenticationError) and str(result.error) == "token rejected"
+    errors = dict(result.failed_rows)
+    assert type(errors[0]) is ConversionError and str(errors[0]) == "Error 1"
+    assert type(errors[1]) is ConversionError and str(errors[1]) == "the original's display form"
+    assert isinstance(errors[2], RetryExhausted) and str(errors[2]) == "gave up"
+    assert isinstance(errors[3], TokenRefreshError)
+    assert isinstance(errors[4], ConfigurationError)
+    assert type(errors[5]) is ConversionError and str(errors[5]) == "Unknown: text"
+    assert result.group_errors_by_type()["ConversionError"] == [0, 1, 5]
+    # an exception object is accepted as is
+    boom = TransmissionError("boom")
+    again = TransmissionResult(False, error=boom, failed_rows=[(0, boom)], total_rows=1, failed_count=1)
+    assert again.error is boom and again.failed_rows == [(0, boom)]
+
+
+def test_counts_are_derived_only_when_not_given() -> None:
+    # Only the lists: counts are their lengths, total_rows their sum.
+    only_lists = TransmissionResult(
+        False, failed_rows=[(3, "ConversionError: a"), (1, "ConversionError: a")], successful_rows=[0]
+    )
+    assert (only_lists.total_rows, only_lists.successful_count, only_lists.failed_count) == (3, 1, 2)
+    assert only_lists.get_failed_row_indices() == [1, 3]
+    # Without total_rows, extraction takes the listed rows of a batch of any length.
+    assert only_lists.extract_failed_batch(ten_rows()).column("id").to_pylist() == [2, 4]
+    assert only_lists.extract_successful_batch(ten_rows()).column("id").to_pylist() == [1]
+    with pytest.raises(ValueError, match="row 3"):
+        only_lists.extract_failed_batch(ten_rows().slice(0, 2))
+
+    # Counts given are kept as given, even where the lists say otherwise (as in the original).
+    given = TransmissionResult(
+        True, successful_rows=[0, 1, 2, 5, 10], total_rows=11, successful_count=5, failed_count=6
+    )
+    assert (given.total_rows, given.successful_count, given.failed_count) == (11, 5, 6)
+    assert given.get_successful_row_indices() == [0, 1, 2, 5, 10]
+    assert given.get_failed_row_indices() == [] and not given.has_failed_rows()
+
+    # Nothing but success: an empty result, every helper answers.
+    empty = TransmissionResult(True)
+    assert (empty.total_rows, empty.successful_count, empty.failed_count, empty.attempts) == (0, 0, 0, 1)
+    assert empty.failed_rows == [] and empty.successful_rows == []
+    assert empty.get_error_messages() == [] and empty.group_errors_by_type() == {}
+    assert not empty.is_partial_success() and not empty.has_failed_rows() and not empty.has_successful_rows()
+    assert empty.extract_failed_batch(ten_rows().slice(0, 0)).num_rows == 0
+    # the lists decide has_*_rows, as in the original
+    counts_only = TransmissionResult(True, total_rows=3, successful_count=3)
+    assert not counts_only.has_successful_rows() and counts_only.get_successful_row_indices() == []
+
+
+def test_all_failed_and_all_successful_results() -> None:
+    batch = ten_rows()
+    all_failed = TransmissionResult(
+        False, failed_rows=[(i, f"Error {i}") for i in range(10)], total_rows=10, failed_count=10
+    )
+    assert all_failed.extract_failed_batch(batch).equals(batch)
+    assert all_failed.extract_successful_batch(batch).num_rows == 0  # the original returns None here
+    assert all_failed.get_error_statistics()["failure_rate"] == 1.0
+    assert len(all_failed.get_error_messages()) == 10
+    all_ok = TransmissionResult(True, successful_rows=list(range(10)), total_rows=10, successful_count=10)
+    assert all_ok.extract_successful_batch(batch).equals(batch)
+    assert all_ok.extract_failed_batch(batch).num_rows == 0  # the original returns None here
+    assert all_ok.get_error_statistics()["success_rate"] == 1.0
+
+
+def test_bad_constructor_arguments_name_the_argument() -> None:
+    with pytest.raises(ValueError, match="failed_rows: row indices must not be negative"):
+        TransmissionResult(False, failed_rows=[(-1, "ConversionError: x")])
+    with pytest.raises(TypeError, match="failed_rows: row indices must be ints"):
+        TransmissionResult(False, failed_rows=[("1", "ConversionError: x")])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="failed_rows: expected a str"):
+        TransmissionResult(False, failed_rows=[(1, 5)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="failed_rows: expected \\(row_index"):
+        TransmissionResult(False, failed_rows=[1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="successful_rows"):
+        TransmissionResult(True, successful_rows=[0.5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="total_rows"):
+        TransmissionResult(True, total_rows=-1)
+
+
+def test_constructed_from_a_real_results_rows(server: LocalServer, table_name: str) -> None:
+    # uint64 values above int64's range fail conversion per row
+    batch = pa.record_batch(
+        {"id": pa.array(range(6), pa.int64()), "big": pa.array([0, 2**63, 2, 2**63 + 1, 4, 5], pa.uint64())}
+    )
+    with ZerobusWrapper(server.config(table_name)) as w:
+        real = w.send_batch(batch)
+    mock = TransmissionResult(
+        real.success,
+        failed_rows=real.failed_rows,
+        successful_rows=real.successful_rows,
+        total_rows=real.total_rows,
+        successful_count=real.successful_count,
+        failed_count=real.failed_count,
+    )
+    for name in (
+        "get_failed_row_indices",
+        "get_successful_row_indices",
+        "group_errors_by_type",
+        "get_error_statistics",
+        "get_error_messages",
+        "is_partial_success",
+        "has_failed_rows",
+        "has_successful_rows",
+    ):
+        assert getattr(mock, name)() == getattr(real, name)(), name
+    assert mock.get_failed_row_indices() == [1, 3]
+    assert mock.extract_failed_batch(batch).equals(real.extract_failed_batch(batch))
+    assert mock.extract_successful_batch(batch).equals(real.extract_successful_batch(batch))
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 2, 4, 5]
+
+
+# -- configuration: where each check happens ---------------------------------------------
+
+
+def test_validate_accepts_one_two_and_three_part_table_names() -> None:
+    for name in ("events", "default.events", "main.default.events", "Main_1.s2.T_3"):
+        WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", name).validate()  # no credentials needed
+    for name, fragment in (
+        ("a.b.c.d", "4 dot-separated parts"),
+        ("my-table", "'-' in the table part"),
+        ("main..events", "empty schema part"),
+        ("main.default.évents", "in the table part"),
+    ):
+        with pytest.raises(ConfigurationError, match="TableName") as ei:
+            WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", name).validate()
+        assert fragment in str(ei.value), (name, str(ei.value))
+
+
+def test_validate_checks_formats_and_combinations_all_at_once() -> None:
+    cfg = WrapperConfiguration(
+        "ftp://host", "a.b.c.d", retry_max_attempts=0, retry_base_delay_ms=50, retry_max_delay_ms=10
+    )
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    msg = str(ei.value)
+    for fragment in ("Endpoint", "https://", "TableName", "RetryMaxDelay"):
+        assert fragment in msg, fragment
+    assert "ClientID" not in msg and "ClientSecret" not in msg  # credentials: checked when a writer is created
+    # the endpoint needs a scheme (a schemeless name with a domain or port is taken as https)
+    with pytest.raises(ConfigurationError, match="has no scheme"):
+        WrapperConfiguration("invalid-endpoint", "test_table").validate()
+    WrapperConfiguration("1234.zerobus.us-west-2.cloud.databricks.com", "test_table").validate()
+
+
+def test_writer_disabled_requires_a_debug_output(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"WriterDisabled .*no debug output") as ei:
+        WrapperConfiguration(
+            "https://1.zerobus.x.cloud.databricks.com", "events", zerobus_writer_disabled=True
+        ).validate()
+    assert "ZEROBUS_WRITER_DISABLED" in str(ei.value)
+    for flag in ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled"):
+        WrapperConfiguration(
+            "https://1.zerobus.x.cloud.databricks.com",
+            "events",
+            zerobus_writer_disabled=True,
+            debug_output_dir=str(tmp_path),
+            **{flag: True},
+        ).validate()
+
+
+def test_debug_without_output_dir_raises_at_construction() -> None:
+    for flag in ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled"):
+        with pytest.raises(ConfigurationError, match=r"DebugOutputDir .*is required when debug output is enabled"):
+            WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c", **{flag: True})
+    # every problem at once, even at construction
+    with pytest.raises(ConfigurationError) as ei:
+        WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c.d", debug_enabled=True)
+    assert "DebugOutputDir" in str(ei.value) and "TableName" in str(ei.value)
+
+
+def test_original_keyword_values() -> None:
+    cfg = WrapperConfiguration(
+        "https://1.zerobus.x.cloud.databricks.com",
+        "a.b.c",
+        observability_enabled=True,
+        observability_config={"endpoint": "http://127.0.0.1:4317", "write_interval_secs": 7, "log_level": "info"},
+        debug_max_files_retained=None,  # the original: keep every rotated file
+    )
+    cfg.validate()
+    settings = cfg.to_settings()
+    assert settings["observability_interval_secs"] == 7 and settings["otlp_endpoint"] == "http://127.0.0.1:4317"
+    assert settings["debug_max_files_retained"] == -1  # the Go core's "keep all"
+    assert cfg.debug_flush_interval_secs == 5 and cfg.retry_max_attempts == 5
+
+
+def test_credentials_are_checked_when_a_writing_wrapper_is_created(server: LocalServer) -> None:
+    cfg = WrapperConfiguration(server.endpoint, "main.default.events")
+    cfg.validate()
+    with pytest.raises(ConfigurationError) as ei:
+        ZerobusWrapper(cfg)
+    msg = str(ei.value)
+    assert "3 problems" in msg
+    for fragment in ("UnityCatalogURL", "ClientID (yaml client_id, env ZEROBUS_CLIENT_ID)", "ClientSecret"):
+        assert fragment in msg, fragment
+
+
+def test_writing_needs_a_three_part_table_name(server: LocalServer) -> None:
+    for name, fragment in (
+        ("events", '"events" names no catalog or schema'),
+        ("default.events", '"default.events" names no catalog;'),
+    ):
+        cfg = WrapperConfiguration(
+            server.endpoint,
+            name,
+            client_id=server.client_id,
+            client_secret=server.client_secret,
+            unity_catalog_url=server.workspace_url,
+        )
+        cfg.validate()
+        with pytest.raises(ConfigurationError, match=r"sending needs the full name catalog\.schema\.table") as ei:
+            ZerobusWrapper(cfg)
+        assert fragment in str(ei.value)
+
+
+def test_writer_disabled_wrapper_with_a_short_table_name(tmp_path: Path) -> None:
+    from zerobus_py.debug import read_file
+
+    cfg = WrapperConfiguration(
+        "https://1.zerobus.x.cloud.databricks.com",
+        "events",
+        zerobus_writer_disabled=True,
+        debug_arrow_enabled=True,
+        debug_output_dir=str(tmp_path),
+    )
+    cfg.validate()
+    with ZerobusWrapper(cfg) as w:  # no credentials: nothing is sent
+        result = w.send_batch(id_batch(0, 7))
+    assert result.success and result.successful_count == 7 and result.writer_disabled
+    files = sorted((tmp_path / "zerobus" / "arrow").glob("events*.arrow"))
+    assert files, list(tmp_path.rglob("*"))
+    assert read_file(files[0]).column("id").to_pylist() == list(range(7))
+
+
+# -- async with on the wrapper itself ------------------------------------------------------
+
+
+def test_async_with_on_the_sync_wrapper(server: LocalServer, table_name: str) -> None:
+    config = WrapperConfiguration(
+        server.endpoint,
+        table_name,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        unity_catalog_url=server.workspace_url,
+    )
+
+    async def main() -> tuple[ZerobusWrapper, list[TransmissionResult]]:
+        async with ZerobusWrapper(config) as wrapper:
+            assert isinstance(wrapper, ZerobusWrapper)
+            first = wrapper.send_batch(id_batch(0, 5))  # the original's calls are blocking
+            second = await wrapper.send_batch_async(id_batch(5, 5))
+            wrapper.flush()
+        return wrapper, [first, second]
+
+    wrapper, results = asyncio.run(main())
+    assert wrapper.is_closed  # __aexit__ shut it down
+    assert [r.successful_count for r in results] == [5, 5]
+    assert sorted(server.table(table_name).column("id").to_pylist()) == list(range(10))
+
+
+def test_async_with_shuts_down_on_error(server: LocalServer, table_name: str) -> None:
+    async def main() -> ZerobusWrapper:
+        w = ZerobusWrapper(server.config(table_name))
+        with pytest.raises(KeyError):
+            async with w:
+                w.send_batch(id_batch(0, 3))
+                raise KeyError("user code failed")
+        return w
+
+    assert asyncio.run(main()).is_closed
+    assert server.record_count(table_name) == 3
