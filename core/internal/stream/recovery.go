@@ -229,6 +229,7 @@ func (s *Stream) install(r *rpc) {
 	s.sent = 0
 	s.nextOffset = 0
 	s.draining = false
+	s.leaving = false
 	s.progress = false
 	s.halfClosed = false
 	s.id = r.id
@@ -253,6 +254,7 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	s.sent = 0
 	s.nextOffset = 0
 	s.draining = false
+	s.leaving = false
 	return s.progress, len(s.q)
 }
 
@@ -407,7 +409,19 @@ const (
 	evAbort
 )
 
+// leaveGrace bounds how long watch keeps reading an RPC it is leaving after
+// a CloseStreamSignal (at most AckTimeout).
+const leaveGrace = 2 * time.Second
+
 // watch blocks until something ends the current RPC r.
+//
+// After a CloseStreamSignal it waits until nothing is in flight or the
+// announced duration is over. Then, with requests still in flight, it does
+// not cancel r at once: acknowledgements the server sent just before it
+// ended the RPC may still be in the client's buffers, and a cancel would
+// drop them, so the requests they acknowledge would be re-sent and stored
+// twice. It half-closes r instead and keeps reading until the server ends
+// r, nothing is in flight, or leaveGrace passes; only then is r left.
 func (s *Stream) watch(r *rpc) (event, error) {
 	ackTimeout := s.c.cfg.AckTimeout
 	var timer *time.Timer
@@ -425,10 +439,17 @@ func (s *Stream) watch(r *rpc) (event, error) {
 			r.kick()
 		}
 		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			s.mu.Unlock()
-			return evRotate, nil
-		}
-		if s.sent > 0 {
+			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
+				s.mu.Unlock()
+				return evRotate, nil
+			}
+			if !s.leaving {
+				s.leaving = true
+				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
+				r.kick() // the sender half-closes r
+			}
+			next = s.leaveBy
+		} else if s.sent > 0 {
 			deadline := s.lastRecv.Add(ackTimeout)
 			if !now.Before(deadline) {
 				inflight := s.sent
@@ -437,7 +458,7 @@ func (s *Stream) watch(r *rpc) (event, error) {
 			}
 			next = deadline
 		}
-		if s.draining && (next.IsZero() || s.drainUntil.Before(next)) {
+		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
 			next = s.drainUntil
 		}
 		s.mu.Unlock()
@@ -455,6 +476,14 @@ func (s *Stream) watch(r *rpc) (event, error) {
 		case err := <-r.errc:
 			if err == nil {
 				return evClean, nil
+			}
+			s.mu.Lock()
+			leaving := s.leaving
+			s.mu.Unlock()
+			if leaving {
+				// The server ended the RPC we are leaving: every ack
+				// it sent has been read.
+				return evRotate, nil
 			}
 			return evFail, err
 		case <-s.wake:
