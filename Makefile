@@ -117,4 +117,4 @@ SOAK ?= 10m
 ## quoted in the README. `make test` runs the same tests small (1,600 rows per cell, a 3 s soak).
 fault-matrix:
 	$(GO) test -count=1 -timeout 90m -run '^(TestFaultMatrix|TestFaultSoak)$$' -v ./tests_go \
-	  -args -matrix.rows=$(FAULT_MATRIX_ROWS) -soak=$(SOAK) | grep -v '^=== RUN'
+	  -args -matrix.rows=$(FAULT_MATRIX_ROWS) -soak=$(SOAK) | grep --line-buffered -v '^=== RUN'

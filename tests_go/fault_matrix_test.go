@@ -129,7 +129,13 @@ const (
 func runCell(t testing.TB, fc faultCase, senders, rows, batchRows int) cellStats {
 	t.Helper()
 	start := time.Now()
-	srv := startServer(t, zerobuslocal.Options{})
+	// Not startServer: its cleanup would keep every soak cell's server and
+	// stored rows alive until the soak ends.
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatalf("zerobuslocal.Start: %v", err)
+	}
+	defer srv.Close()
 	// Acks arrive a little later, so faults hit requests in flight.
 	srv.SetAckPolicy(matrixTable, zerobuslocal.DelayedAcks(2*time.Millisecond, 3*time.Millisecond))
 	for _, f := range fc.faults {
@@ -344,6 +350,7 @@ func TestFaultSoak(t *testing.T) {
 	var total cellStats
 	cells := 0
 	deadline := time.Now().Add(*soakFor)
+	lastLog := time.Now()
 	for cells == 0 || time.Now().Before(deadline) {
 		fc := cases[rng.IntN(len(cases))]
 		senders := 1 + rng.IntN(16)
@@ -359,14 +366,20 @@ func TestFaultSoak(t *testing.T) {
 		if t.Failed() {
 			break
 		}
+		if time.Since(lastLog) > time.Minute {
+			lastLog = time.Now()
+			t.Logf("soak: %d cells, %d rows, %d violations, goroutines %d, RSS %s", cells, total.rows, len(total.violations), runtime.NumGoroutine(), mib(rssBytes()))
+		}
 	}
 	checkGoroutines(t, baseG)
 	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	endG, endRSS := runtime.NumGoroutine(), rssBytes()
 	t.Logf("soak %v: %d cells, %d rows: %d durable, %d not written, %d unknown (%d of them stored); accounted for %.4f %%; "+
-		"%d duplicate copies (%d after an ack lost with a dropped connection); %d faults fired; goroutines %d → peak %d → %d; RSS %s → peak %s → %s",
+		"%d duplicate copies (%d after an ack lost with a dropped connection); %d faults fired; goroutines %d → peak %d → %d; RSS %s → peak %s → %s (Go heap in use after GC: %s; the process also runs the local server)",
 		*soakFor, cells, total.rows, total.durable, total.notWritten, total.unknown, total.unknownStored, total.accountedFor(),
-		total.dups, total.resentAfterAck, total.faultsFired, baseG, peakG, endG, mib(baseRSS), mib(peakRSS), mib(endRSS))
+		total.dups, total.resentAfterAck, total.faultsFired, baseG, peakG, endG, mib(baseRSS), mib(peakRSS), mib(endRSS), mib(int64(ms.HeapInuse)))
 	if endRSS > 0 && baseRSS > 0 && endRSS > baseRSS+512<<20 {
 		t.Errorf("RSS grew from %s to %s over the soak", mib(baseRSS), mib(endRSS))
 	}
