@@ -64,7 +64,7 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
 		}
-		delay, terr := s.onFailure(ctx, st, err, cred)
+		delay, terr := s.onFailure(ctx, st, err, cred, false)
 		if terr != nil {
 			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
 			return nil, terr
@@ -80,13 +80,26 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 }
 
 // onFailure applies the retry rules to err. It returns the delay before the
-// next attempt, or a terminal error. ctx is only used for logging.
-func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string) (time.Duration, error) {
+// next attempt, or a terminal error. accepted reports that the server had
+// accepted cred (an RPC opened with it failed later). ctx is only used for
+// logging.
+func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return 0, err
 	}
 	if code := codeOf(err); isAuthCode(code) {
+		if accepted && st.authRetried {
+			// The refreshed credential opened an RPC and is rejected
+			// now: it expired in turn, which is not a refused refresh.
+			// Refresh again, within the retry budget, so a server that
+			// keeps doing this is still bounded.
+			st.fails++
+			if st.fails > s.c.retry.MaxAttempts {
+				return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
+			}
+			st.authRetried = false
+		}
 		if !st.authRetried {
 			st.authRetried = true
 			s.c.auth.invalidate(cred)
@@ -328,7 +341,7 @@ func (s *Stream) supervise(st retryState) {
 				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
 			}
 			if ev == evFail || !progress {
-				delay, terr := s.onFailure(lctx, &st, err, r.cred)
+				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == evFail)
 				if terr != nil {
 					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
 					s.finish(terr)

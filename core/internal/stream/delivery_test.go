@@ -171,3 +171,70 @@ func TestWithdrawAndNeverSent(t *testing.T) {
 		t.Errorf("withdrawn rows stored: %v", got)
 	}
 }
+
+// TestTokenExpiresTwiceWithoutProgress: the token expires mid-stream, the
+// refreshed one opens a new RPC and expires too before any ack came back.
+// That second rejection is a new expiry, not a refused refresh: the stream
+// refreshes again (within the retry budget) and delivers everything, where
+// it used to fail with "rejected even after a refresh" and leave the rows
+// in flight unknown.
+func TestTokenExpiresTwiceWithoutProgress(t *testing.T) {
+	e := newEnv(t, zerobuslocal.Options{})
+	e.srv.SetAckPolicy(testTable, zerobuslocal.DelayedAcks(50*time.Millisecond, 0))
+	f := zerobuslocal.Fault{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 3}
+	e.srv.InjectFault(testTable, f)
+	e.srv.InjectFault(testTable, f) // fires on the next RPC
+	c := e.client(e.config())
+	s := e.open(c)
+	ctx := context.Background()
+	reqs, err := sendRequests(ctx, s, 10, 2)
+	if err != nil {
+		e.note(err)
+		t.Fatalf("Send: %v", err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		e.note(err)
+		t.Fatalf("Flush: %v", err)
+	}
+	if err := s.Close(ctx); err != nil {
+		e.note(err)
+		t.Fatalf("Close: %v", err)
+	}
+	if got := verifyDelivery(t, e, reqs); got != len(reqs) {
+		t.Errorf("acknowledged: got %d of %d requests", got, len(reqs))
+	}
+	if got := len(e.sniff.tokens()); got != 3 {
+		t.Errorf("tokens fetched: got %d, want 3 (one refresh per expiry)", got)
+	}
+	if got := countEvents(e, zerobuslocal.EventFaultFired); got != 2 {
+		t.Errorf("faults fired: got %d, want 2", got)
+	}
+}
+
+// TestTokenExpiringEveryRPCIsBounded: a server that accepts every fresh
+// token and rejects it before acknowledging anything does not keep the
+// stream refreshing forever: each such expiry uses the retry budget.
+func TestTokenExpiringEveryRPCIsBounded(t *testing.T) {
+	e := newEnv(t, zerobuslocal.Options{})
+	e.srv.SetAckPolicy(testTable, zerobuslocal.DelayedAcks(time.Second, 0))
+	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 1, Persistent: true})
+	cfg := e.config()
+	cfg.Retry.MaxAttempts = 3
+	c := e.client(cfg)
+	s := e.open(c)
+	ctx := context.Background()
+	p, err := s.Send(ctx, rowsBatch(0, 2))
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	err = p.Wait(ctx)
+	e.note(err)
+	var re *RetryExhaustedError
+	if !errors.As(err, &re) || re.Attempts != 4 {
+		t.Fatalf("pending error: got %v, want *RetryExhaustedError after 4 attempts", err)
+	}
+	if p.NeverSent() {
+		t.Errorf("NeverSent() = true for a request the server stored")
+	}
+	_ = s.Close(ctx)
+}
