@@ -118,3 +118,15 @@ py-dist: py-venv
 ## py-wheel-test: install the wheel into a fresh venv with no Go on PATH, import it and send a batch.
 py-wheel-test: py-dist
 	bash tests_py/wheel_smoke.sh dist "$(PYTHON)" "$(VENV_BIN)/python"
+
+## ---- fault matrix (issue 16) ----
+FAULT_MATRIX_ROWS ?= 100000
+SOAK ?= 10m
+.PHONY: fault-matrix
+
+## fault-matrix: every injectable fault x 1 and 16 senders at FAULT_MATRIX_ROWS rows per cell (default 100k),
+## then a random-fault soak for SOAK (default 10m; e.g. `make fault-matrix SOAK=1m`); prints the tables
+## quoted in the README. `make test` runs the same tests small (1,600 rows per cell, a 3 s soak).
+fault-matrix:
+	$(GO) test -count=1 -timeout 90m -run '^(TestFaultMatrix|TestFaultSoak)$$' -v ./tests_go \
+	  -args -matrix.rows=$(FAULT_MATRIX_ROWS) -soak=$(SOAK) | grep --line-buffered -v '^=== RUN'

@@ -16,7 +16,7 @@
 //	defer w.Close(ctx)
 //	res, err := w.SendBatch(ctx, rec)
 //	if err != nil {
-//		bad, _ := res.ExtractFailedBatch(rec) // quarantine the failed rows
+//		bad, _ := res.ExtractFailedBatch(rec) // quarantine every row not acknowledged
 //		defer bad.Release()
 //	}
 //
@@ -41,6 +41,43 @@
 // fails as a whole lists every row as failed). The returned error is nil
 // exactly when every row succeeded.
 //
+// # Delivery and per-row results
+//
+// Every row of a batch ends in exactly one of three outcomes, and the
+// result says which (durable + not written + unknown = total, on every
+// path):
+//
+//   - Durable (SuccessfulRows): the server acknowledged the request that
+//     carried it. The row is stored; no row is reported durable without.
+//   - Not written (FailedRow.State == RowNotWritten, NotWrittenRowIndices,
+//     ExtractNotWrittenBatch): the row is certainly not stored. It failed
+//     conversion, was refused before it was sent (too large, the stream
+//     could not be opened, the Wrapper was closed), or was never handed to
+//     an RPC (a canceled ctx withdraws requests still waiting in the queue).
+//     Re-sending it cannot create a duplicate.
+//   - Unknown (RowUnknown, UnknownRowIndices, ExtractUnknownBatch): the row
+//     was sent, but no acknowledgement came before the send gave up:
+//     retries exhausted, AckTimeout, ctx canceled or timed out, a terminal
+//     server error or a connection lost after the request left. The server
+//     may have stored it (it usually has).
+//
+// FailedRows, FailedCount and ExtractFailedBatch cover both failed states,
+// as before: everything to quarantine. Delivery is at-least-once, as in
+// Zerobus itself: when an acknowledgement is lost, the stream re-sends the
+// request on a new RPC, so a durable row can be stored twice, and re-sending
+// an unknown row can store it twice too. Only acknowledgements the client
+// never received cause this: after a close signal the stream half-closes
+// the old RPC and reads its last acknowledgements before moving on, and
+// acknowledged requests are never re-sent. The fault matrix in tests_go
+// (make fault-matrix) checks all of this against the local server's table.
+//
+// To get exactly-once results in the table, make writes idempotent: give
+// each row a unique id (a column the data already has, or one you add),
+// land the data in a staging table and MERGE INTO the target ON the id
+// (WHEN NOT MATCHED THEN INSERT), or deduplicate on read with the table's
+// own primary key. Then re-send unknown rows freely; without such a key,
+// re-send only the not-written ones and report the unknown ones.
+//
 // # Ordering
 //
 // The rows of one SendBatch call travel in order on one stream. Batches sent
@@ -56,7 +93,7 @@
 // (RetryBaseDelay, RetryMaxDelay, RetryMaxAttempts attempts in a row) and
 // re-sends only the unacknowledged requests. Acknowledged rows are never
 // re-sent. A lost acknowledgement can therefore store a row twice: delivery
-// is at-least-once. Non-retryable statuses (INVALID_ARGUMENT, NOT_FOUND,
+// is at-least-once (see "Delivery and per-row results"). Non-retryable statuses (INVALID_ARGUMENT, NOT_FOUND,
 // PERMISSION_DENIED, UNAUTHENTICATED after one token refresh, ...) fail the
 // pending rows at once; the next batch opens a fresh stream. IsRetryable
 // tells whether re-sending the failed rows later may help.

@@ -11,19 +11,56 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// FailedRow is one row of a batch that was not durably written.
+// RowState says what is known about a row that was not acknowledged (see
+// "Delivery and per-row results" in the package documentation). The zero
+// value is RowUnknown, the state that never invites a duplicate.
+type RowState uint8
+
+const (
+	// RowUnknown: the row was sent (its request may have reached the
+	// server) but no acknowledgement came before the send gave up: retries
+	// exhausted, a timeout, ctx canceled, a connection lost or a terminal
+	// server error after the request left. The server may or may not have
+	// stored it; re-sending it can store it twice, so re-send only into a
+	// table that deduplicates (an id column and a MERGE, or the table's
+	// keys).
+	RowUnknown RowState = iota
+	// RowNotWritten: the row was certainly not stored: it failed
+	// conversion, was rejected before it was sent, or was never handed to
+	// an RPC (the stream could not be opened, the call was canceled while
+	// it waited in the queue, the Wrapper was closed). Safe to re-send.
+	RowNotWritten
+)
+
+// String returns "not_written" or "unknown".
+func (s RowState) String() string {
+	if s == RowNotWritten {
+		return "not_written"
+	}
+	return "unknown"
+}
+
+// FailedRow is one row of a batch that was not durably acknowledged: either
+// certainly not written (State RowNotWritten) or of unknown outcome (State
+// RowUnknown).
 type FailedRow struct {
-	Index int   // row index in the batch passed to SendBatch
-	Err   error // typed error (see KindOf): *ConversionError, *TransmissionError, …
+	Index int      // row index in the batch passed to SendBatch
+	Err   error    // typed error (see KindOf): *ConversionError, *TransmissionError, …
+	State RowState // whether the row may have been stored
 }
 
 // TransmissionResult is the outcome of one SendBatch: which rows were durably
-// acknowledged and which failed, and why. Invariant on every path:
-// TotalRows == SuccessfulCount + FailedCount, len(SuccessfulRows) ==
-// SuccessfulCount and len(FailedRows) == FailedCount; when the whole batch
-// fails, every row is listed in FailedRows (so quarantine with
-// ExtractFailedBatch always works). A result is immutable once returned and
-// safe to read from many goroutines.
+// acknowledged and which failed, why, and whether a failed row may have been
+// stored anyway (FailedRow.State). Every row has exactly one of three
+// outcomes: durable (SuccessfulRows), not written (certainly not stored;
+// NotWrittenRowIndices) or unknown (sent without an acknowledgement;
+// UnknownRowIndices). Invariants on every path: TotalRows ==
+// SuccessfulCount + NotWrittenCount + UnknownCount, FailedCount ==
+// NotWrittenCount + UnknownCount, len(SuccessfulRows) == SuccessfulCount and
+// len(FailedRows) == FailedCount; when the whole batch fails, every row is
+// listed in FailedRows (so quarantine with ExtractFailedBatch always works).
+// A result is immutable once returned and safe to read from many
+// goroutines.
 type TransmissionResult struct {
 	// Success is true when every row was acknowledged (or, with
 	// WriterDisabled, converted). An empty batch is a success.
@@ -43,15 +80,35 @@ type TransmissionResult struct {
 	TotalRows int
 	// SuccessfulCount is the number of rows acknowledged.
 	SuccessfulCount int
-	// FailedCount is the number of rows that failed.
+	// FailedCount is the number of rows not acknowledged:
+	// NotWrittenCount + UnknownCount.
 	FailedCount int
-	// FailedRows lists failed rows in row order.
+	// NotWrittenCount is the number of failed rows that were certainly not
+	// stored (State RowNotWritten): safe to re-send.
+	NotWrittenCount int
+	// UnknownCount is the number of failed rows that were sent but not
+	// acknowledged (State RowUnknown): the server may have stored them.
+	UnknownCount int
+	// FailedRows lists every row not acknowledged (both states) in row
+	// order.
 	FailedRows []FailedRow
 	// SuccessfulRows lists acknowledged row indices in row order.
 	SuccessfulRows []int
 	// WriterDisabled is true when the Wrapper sends nothing
 	// (Config.WriterDisabled): "successful" rows were converted, not sent.
 	WriterDisabled bool
+}
+
+// countStates sets NotWrittenCount and UnknownCount from FailedRows.
+func (r *TransmissionResult) countStates() {
+	r.NotWrittenCount, r.UnknownCount = 0, 0
+	for _, f := range r.FailedRows {
+		if f.State == RowNotWritten {
+			r.NotWrittenCount++
+		} else {
+			r.UnknownCount++
+		}
+	}
 }
 
 // IsPartialSuccess reports whether some but not all rows succeeded.
@@ -70,6 +127,26 @@ func (r *TransmissionResult) FailedRowIndices() []int {
 	out := make([]int, len(r.FailedRows))
 	for i, f := range r.FailedRows {
 		out[i] = f.Index
+	}
+	return out
+}
+
+// NotWrittenRowIndices returns the indices of rows certainly not stored
+// (State RowNotWritten), in row order (a new slice). Re-sending them cannot
+// duplicate anything.
+func (r *TransmissionResult) NotWrittenRowIndices() []int { return r.indicesIn(RowNotWritten) }
+
+// UnknownRowIndices returns the indices of rows sent without an
+// acknowledgement (State RowUnknown), in row order (a new slice). The
+// server may have stored them: re-send only where duplicates are removed.
+func (r *TransmissionResult) UnknownRowIndices() []int { return r.indicesIn(RowUnknown) }
+
+func (r *TransmissionResult) indicesIn(state RowState) []int {
+	out := []int{}
+	for _, f := range r.FailedRows {
+		if f.State == state {
+			out = append(out, f.Index)
+		}
 	}
 	return out
 }
@@ -106,7 +183,9 @@ func (r *TransmissionResult) GroupErrorsByType() map[ErrorKind][]int {
 type ErrorStats struct {
 	TotalRows      int
 	SuccessfulRows int
-	FailedRows     int
+	FailedRows     int // NotWrittenRows + UnknownRows
+	NotWrittenRows int
+	UnknownRows    int
 	SuccessRate    float64 // successful / total; 1 for an empty batch
 	FailureRate    float64 // failed / total; 0 for an empty batch
 	ByKind         map[ErrorKind]int
@@ -116,7 +195,7 @@ type ErrorStats struct {
 func (r *TransmissionResult) ErrorStatistics() ErrorStats {
 	s := ErrorStats{
 		TotalRows: r.TotalRows, SuccessfulRows: r.SuccessfulCount, FailedRows: r.FailedCount,
-		SuccessRate: 1, ByKind: map[ErrorKind]int{},
+		NotWrittenRows: r.NotWrittenCount, UnknownRows: r.UnknownCount, SuccessRate: 1, ByKind: map[ErrorKind]int{},
 	}
 	if r.TotalRows > 0 {
 		s.SuccessRate = float64(r.SuccessfulCount) / float64(r.TotalRows)
@@ -147,7 +226,9 @@ func (r *TransmissionResult) ErrorMessages() []string {
 }
 
 // String summarises the result on one line, e.g.
-// "zerobus: 98/100 rows sent (2 failed: conversion=2) 12.3 KiB in 4ms, 1 attempt".
+// "zerobus: 98/100 rows sent (2 failed: conversion=2), 12345 bytes in 4ms,
+// 1 attempt"; failed rows that may have been stored are counted as
+// "…; 3 unknown (may be stored))".
 func (r *TransmissionResult) String() string {
 	if r == nil {
 		return "zerobus: <nil result>"
@@ -165,7 +246,11 @@ func (r *TransmissionResult) String() string {
 			kinds = append(kinds, fmt.Sprintf("%s=%d", k, len(rows)))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(&b, " (%d failed: %s)", r.FailedCount, strings.Join(kinds, ", "))
+		fmt.Fprintf(&b, " (%d failed: %s", r.FailedCount, strings.Join(kinds, ", "))
+		if r.UnknownCount > 0 {
+			fmt.Fprintf(&b, "; %d unknown (may be stored)", r.UnknownCount)
+		}
+		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt", r.BatchSizeBytes, r.Latency.Round(time.Microsecond), r.Attempts)
 	if r.Attempts != 1 {
@@ -179,8 +264,11 @@ func (r *TransmissionResult) String() string {
 
 // ExtractFailedBatch returns a new record batch holding only the failed rows
 // of rec (the batch that was passed to SendBatch), in row order, for
-// quarantine or replay. The caller must Release it. rec must have TotalRows
-// rows. Memory comes from the default Go allocator.
+// quarantine: every row not acknowledged, both not written and unknown.
+// Replaying it into a table without deduplication can store the unknown rows
+// twice; ExtractNotWrittenBatch and ExtractUnknownBatch split it. The caller
+// must Release it. rec must have TotalRows rows. Memory comes from the
+// default Go allocator.
 func (r *TransmissionResult) ExtractFailedBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	return r.ExtractFailedBatchWith(memory.DefaultAllocator, rec)
 }
@@ -189,6 +277,31 @@ func (r *TransmissionResult) ExtractFailedBatch(rec arrow.RecordBatch) (arrow.Re
 // acknowledged rows of rec, in row order. The caller must Release it.
 func (r *TransmissionResult) ExtractSuccessfulBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	return r.ExtractSuccessfulBatchWith(memory.DefaultAllocator, rec)
+}
+
+// ExtractNotWrittenBatch returns a new record batch holding only the rows of
+// rec certainly not stored (State RowNotWritten), in row order: safe to
+// send again. The caller must Release it.
+func (r *TransmissionResult) ExtractNotWrittenBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.ExtractNotWrittenBatchWith(memory.DefaultAllocator, rec)
+}
+
+// ExtractUnknownBatch returns a new record batch holding only the rows of rec
+// sent without an acknowledgement (State RowUnknown), in row order: the
+// server may have stored them, so send them again only into a table that
+// deduplicates. The caller must Release it.
+func (r *TransmissionResult) ExtractUnknownBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.ExtractUnknownBatchWith(memory.DefaultAllocator, rec)
+}
+
+// ExtractNotWrittenBatchWith is ExtractNotWrittenBatch allocating from mem.
+func (r *TransmissionResult) ExtractNotWrittenBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.extract(mem, rec, r.NotWrittenRowIndices())
+}
+
+// ExtractUnknownBatchWith is ExtractUnknownBatch allocating from mem.
+func (r *TransmissionResult) ExtractUnknownBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return r.extract(mem, rec, r.UnknownRowIndices())
 }
 
 // ExtractFailedBatchWith is ExtractFailedBatch allocating from mem.

@@ -135,7 +135,7 @@ func (b *batchSend) run() {
 		if st == nil && len(cb.Records) > 0 {
 			st, err = b.await(op)
 			if err != nil {
-				b.failRows(lo, cb.Rows, err)
+				b.failRows(lo, cb.Rows, err, RowNotWritten)
 				b.failFrom(hi, err)
 				break
 			}
@@ -183,7 +183,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 		return nil, err
 	}
 	for _, re := range cb.Errors {
-		b.failed = append(b.failed, FailedRow{Index: lo + re.Row, Err: fromRowError(re, lo)})
+		b.failed = append(b.failed, FailedRow{Index: lo + re.Row, Err: fromRowError(re, lo), State: RowNotWritten})
 	}
 	span.SetAttributes(attribute.Int("zerobus.rows.failed", len(cb.Errors)), attribute.Int("zerobus.bytes", cb.Bytes))
 	span.End()
@@ -211,13 +211,14 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 		}
 		p, err := st.Send(b.ctx, cb.Records[i:j])
 		if err != nil {
+			// Send did not queue the request: nothing of it left.
 			sendErr = b.w.mapSendErr(b.ctx, err)
-			b.failRows(base, cb.Rows[i:], sendErr)
+			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)
 			break
 		}
 		b.pending = append(b.pending, pendingReq{p: p, base: base, rows: cb.Rows[i:j], bytes: bytes})
 		i = j
-		b.reap()
+		b.reap(st)
 	}
 	telemetry.End(span, sendErr)
 	return sendErr
@@ -225,7 +226,7 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 
 // reap resolves acknowledged requests at the front of the queue without
 // blocking, so a long batch does not keep their bookkeeping alive.
-func (b *batchSend) reap() {
+func (b *batchSend) reap(st *stream.Stream) {
 	n := 0
 	for _, pr := range b.pending {
 		select {
@@ -234,13 +235,14 @@ func (b *batchSend) reap() {
 			b.pending = b.pending[n:]
 			return
 		}
-		b.resolve(pr, pr.p.Err())
+		b.resolve(st, pr, pr.p.Err())
 		n++
 	}
 	b.pending = b.pending[:0]
 }
 
-// waitAcks waits for every pending request (or ctx).
+// waitAcks waits for every pending request (or ctx: then requests no RPC
+// has carried yet are withdrawn, so that they are certainly not written).
 func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 	w := b.w
 	_, span := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(b.pending)))
@@ -256,25 +258,51 @@ func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 				w.invalidate(sl, st)
 			}
 		}
-		b.resolve(pr, err)
+		b.resolve(st, pr, err)
 	}
 	b.pending = nil
 	telemetry.End(span, firstErr)
 }
 
-// resolve records the outcome of one request.
-func (b *batchSend) resolve(pr pendingReq, err error) {
+// resolve records the outcome of one request: acknowledged (err nil) or
+// failed, its rows not written or unknown by rowStateOf.
+func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
+	if err != nil && !isDone(pr.p) && !st.Withdraw(pr.p) && isDone(pr.p) && pr.p.Err() == nil {
+		// The caller gave up waiting (ctx) and the request could not be
+		// taken back (an RPC carries it), but it was acknowledged meanwhile.
+		err = nil
+	}
 	if err != nil {
-		b.failRows(pr.base, pr.rows, b.w.mapSendErr(b.ctx, err))
+		b.failRows(pr.base, pr.rows, b.w.mapSendErr(b.ctx, err), rowStateOf(pr.p))
 		return
 	}
 	for _, r := range pr.rows {
 		b.ok = append(b.ok, pr.base+r)
 	}
 	b.bytes += pr.bytes
+}
+
+// rowStateOf is the state of the rows of a request that was not
+// acknowledged: not written only if the stream resolved it without any RPC
+// having carried it (stream.Pending.NeverSent, the one rule); a request
+// that may have left, or is still queued, is unknown.
+func rowStateOf(p *stream.Pending) RowState {
+	if p.NeverSent() {
+		return RowNotWritten
+	}
+	return RowUnknown
+}
+
+func isDone(p *stream.Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // mapSendErr converts a stream error, keeping ctx errors recognisable.
@@ -306,17 +334,18 @@ func isTerminal(err error) bool {
 	return !errors.As(err, &ce)
 }
 
-// failRows marks chunk-relative rows failed.
-func (b *batchSend) failRows(base int, rows []int, err error) {
+// failRows marks chunk-relative rows failed with state.
+func (b *batchSend) failRows(base int, rows []int, err error, state RowState) {
 	for _, r := range rows {
-		b.failed = append(b.failed, FailedRow{Index: base + r, Err: err})
+		b.failed = append(b.failed, FailedRow{Index: base + r, Err: err, State: state})
 	}
 }
 
-// failFrom marks every row from lo to the end failed.
+// failFrom marks every row from lo to the end failed and not written: they
+// were never handed to a stream.
 func (b *batchSend) failFrom(lo int, err error) {
 	for r := lo; r < b.total; r++ {
-		b.failed = append(b.failed, FailedRow{Index: r, Err: err})
+		b.failed = append(b.failed, FailedRow{Index: r, Err: err, State: RowNotWritten})
 	}
 }
 
@@ -333,10 +362,11 @@ func (b *batchSend) result() *TransmissionResult {
 		SuccessfulRows:  b.ok,
 		WriterDisabled:  b.w.cfg.WriterDisabled,
 	}
-	if res.SuccessfulCount+res.FailedCount != res.TotalRows {
+	res.countStates()
+	if res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != res.TotalRows {
 		// Defensive: this is a bug; make it loud without crashing the caller.
 		b.w.log.ErrorContext(b.ctx, "zerobus: internal error: row accounting mismatch",
-			"rows", res.TotalRows, "successful", res.SuccessfulCount, "failed", res.FailedCount)
+			"rows", res.TotalRows, "successful", res.SuccessfulCount, "not_written", res.NotWrittenCount, "unknown", res.UnknownCount)
 	}
 	if res.FailedCount == 0 {
 		res.Success = true

@@ -214,8 +214,9 @@ func (w *Wrapper) enter() bool {
 // requests under MaxMessageBytes within the in-flight window, so memory stays
 // bounded. Rows that cannot be converted fail individually
 // (*ConversionError) while the others are sent. If ctx ends first, rows not
-// yet acknowledged are reported failed with ctx's error, although the server
-// may still store them (at-least-once).
+// yet acknowledged are reported failed with ctx's error: those whose request
+// no RPC had carried yet are withdrawn (State RowNotWritten), the others are
+// RowUnknown, since the server may still store them (at-least-once).
 //
 // SendBatch does not retain rec after it returns; the caller keeps
 // ownership. Safe for concurrent use: concurrent calls share the table's
@@ -343,12 +344,13 @@ func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 	}
 }
 
-// allFailed is the result of a batch none of whose rows could be sent.
+// allFailed is the result of a batch none of whose rows could be sent: all
+// of them not written.
 func allFailed(rows int, err error) *TransmissionResult {
-	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, Err: err}
+	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err}
 	res.FailedRows = make([]FailedRow, rows)
 	for i := range res.FailedRows {
-		res.FailedRows[i] = FailedRow{Index: i, Err: err}
+		res.FailedRows[i] = FailedRow{Index: i, Err: err, State: RowNotWritten}
 	}
 	if rows == 0 {
 		res.FailedRows = nil

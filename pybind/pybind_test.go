@@ -517,3 +517,30 @@ func BenchmarkSendBatch(b *testing.B) {
 		rec.Release()
 	}
 }
+
+func TestNewResultSplitsByState(t *testing.T) {
+	lost := fmt.Errorf("wrapped: %w", &core.ConnectionError{})
+	in := []*core.TransmissionResult{{
+		TotalRows: 5, SuccessfulCount: 1, FailedCount: 4, NotWrittenCount: 2, UnknownCount: 2, Err: lost,
+		FailedRows: []core.FailedRow{
+			{Index: 0, Err: lost, State: core.RowUnknown}, {Index: 1, Err: lost, State: core.RowUnknown},
+			{Index: 3, Err: lost, State: core.RowNotWritten}, {Index: 4, Err: lost, State: core.RowNotWritten},
+		},
+	}}
+	got := newResult(in, 0)
+	type group struct {
+		State  string
+		Ranges [][2]int64
+	}
+	var groups []group
+	for _, g := range got.Failed {
+		groups = append(groups, group{g.State, g.Ranges})
+	}
+	want := []group{{"unknown", [][2]int64{{0, 2}}}, {"not_written", [][2]int64{{3, 5}}}}
+	if diff := cmp.Diff(want, groups); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	if got.NotWrittenCount != 2 || got.UnknownCount != 2 || got.FailedCount != 4 {
+		t.Errorf("counts: not written %d, unknown %d, failed %d; want 2, 2, 4", got.NotWrittenCount, got.UnknownCount, got.FailedCount)
+	}
+}

@@ -184,21 +184,33 @@ type result struct {
 	LatencyMs float64 `json:"latency_ms"`
 	// BatchSizeBytes is the encoded size of the rows that converted.
 	BatchSizeBytes int `json:"batch_size_bytes"`
-	// TotalRows, SuccessfulCount and FailedCount count rows.
+	// TotalRows, SuccessfulCount and FailedCount count rows; FailedCount =
+	// NotWrittenCount + UnknownCount (core.RowState).
 	TotalRows       int `json:"total_rows"`
 	SuccessfulCount int `json:"successful_count"`
 	FailedCount     int `json:"failed_count"`
+	NotWrittenCount int `json:"not_written_count"`
+	UnknownCount    int `json:"unknown_count"`
 	// WriterDisabled is true when nothing was sent (writer-disabled mode).
 	WriterDisabled bool `json:"writer_disabled"`
-	// Failed lists failed rows grouped by error, each group with half-open
-	// row ranges [lo, hi) in ascending order; empty when none failed.
+	// Failed lists failed rows grouped by error and state, each group with
+	// half-open row ranges [lo, hi) in ascending order; empty when none
+	// failed.
 	Failed []*failedGroup `json:"failed"`
 }
 
 type failedGroup struct {
-	Kind    string     `json:"kind"`
-	Message string     `json:"message"`
-	Ranges  [][2]int64 `json:"ranges"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	// State is core.RowState's String: "not_written" or "unknown".
+	State  string     `json:"state"`
+	Ranges [][2]int64 `json:"ranges"`
+}
+
+// groupKey identifies a group: an error (by identity) and a row state.
+type groupKey struct {
+	err   error
+	state core.RowState
 }
 
 // sameErr compares errors by identity without panicking on uncomparable
@@ -219,7 +231,7 @@ func sameErr(a, b error) bool {
 func newResult(results []*core.TransmissionResult, latency time.Duration) *result {
 	out := &result{Success: true, LatencyMs: float64(latency) / float64(time.Millisecond)}
 	var groups []*failedGroup
-	byErr := map[error]*failedGroup{}
+	byErr := map[groupKey]*failedGroup{}
 	byMsg := map[string]*failedGroup{}
 	var firstErr error
 	wholeBatch := true
@@ -239,15 +251,18 @@ func newResult(results []*core.TransmissionResult, latency time.Duration) *resul
 		out.TotalRows += r.TotalRows
 		out.SuccessfulCount += r.SuccessfulCount
 		out.FailedCount += r.FailedCount
+		out.NotWrittenCount += r.NotWrittenCount
+		out.UnknownCount += r.UnknownCount
 		out.WriterDisabled = out.WriterDisabled || r.WriterDisabled
 		if r.SuccessfulCount > 0 {
 			wholeBatch = false
 		}
 		var g *failedGroup
 		var gErr error
+		var gState core.RowState
 		for _, f := range r.FailedRows {
-			if g == nil || !sameErr(f.Err, gErr) {
-				g, gErr = groupFor(f.Err, byErr, byMsg, &groups), f.Err
+			if g == nil || !sameErr(f.Err, gErr) || f.State != gState {
+				g, gErr, gState = groupFor(f.Err, f.State, byErr, byMsg, &groups), f.Err, f.State
 			}
 			if !sameErr(f.Err, r.Err) {
 				wholeBatch = false
@@ -273,12 +288,13 @@ func newResult(results []*core.TransmissionResult, latency time.Duration) *resul
 	return out
 }
 
-// groupFor finds or creates the group of err: identical errors, or errors
-// with the same kind and message, share a group.
-func groupFor(err error, byErr map[error]*failedGroup, byMsg map[string]*failedGroup, groups *[]*failedGroup) *failedGroup {
+// groupFor finds or creates the group of err and state: rows in the same
+// state with identical errors, or errors with the same kind and message,
+// share a group.
+func groupFor(err error, state core.RowState, byErr map[groupKey]*failedGroup, byMsg map[string]*failedGroup, groups *[]*failedGroup) *failedGroup {
 	comparable := err != nil && reflect.TypeOf(err).Comparable()
 	if comparable {
-		if g, ok := byErr[err]; ok {
+		if g, ok := byErr[groupKey{err, state}]; ok {
 			return g
 		}
 	}
@@ -286,15 +302,15 @@ func groupFor(err error, byErr map[error]*failedGroup, byMsg map[string]*failedG
 	if err != nil {
 		msg = err.Error()
 	}
-	key := kind + "\x00" + msg
+	key := kind + "\x00" + msg + "\x00" + state.String()
 	g, ok := byMsg[key]
 	if !ok {
-		g = &failedGroup{Kind: kind, Message: msg}
+		g = &failedGroup{Kind: kind, Message: msg, State: state.String()}
 		byMsg[key] = g
 		*groups = append(*groups, g)
 	}
 	if comparable {
-		byErr[err] = g
+		byErr[groupKey{err, state}] = g
 	}
 	return g
 }

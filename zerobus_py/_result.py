@@ -12,12 +12,20 @@ from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_
 __all__ = ["TransmissionResult"]
 
 
+#: Row states of failed rows (Go ``core.RowState``): certainly not stored, or
+#: sent without an acknowledgement (the server may have stored it).
+NOT_WRITTEN = "not_written"
+UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class _FailedGroup:
-    """Rows that failed with one error, as half-open ranges ``[lo, hi)``."""
+    """Rows that failed with one error in one state (``"not_written"`` or
+    ``"unknown"``), as half-open ranges ``[lo, hi)``."""
 
     error: ZerobusError
     ranges: tuple[tuple[int, int], ...]
+    state: str = UNKNOWN
 
     def indices(self) -> Iterable[int]:
         for lo, hi in self.ranges:
@@ -27,7 +35,7 @@ class _FailedGroup:
         return sum(hi - lo for lo, hi in self.ranges)
 
     def shifted(self, offset: int) -> _FailedGroup:
-        return _FailedGroup(self.error, tuple((lo + offset, hi + offset) for lo, hi in self.ranges))
+        return _FailedGroup(self.error, tuple((lo + offset, hi + offset) for lo, hi in self.ranges), self.state)
 
 
 def _type_name(error: ZerobusError) -> str:
@@ -37,12 +45,32 @@ def _type_name(error: ZerobusError) -> str:
 class TransmissionResult:
     """Which rows of a batch were durably acknowledged and which failed, and why.
 
-    ``send_batch`` returns these. Results are immutable and safe to share
-    between threads. For a result from ``send_batch``,
-    ``total_rows == successful_count + failed_count``, and when the whole
-    batch fails every row is listed as failed, so
-    :meth:`extract_failed_batch` always yields what must be quarantined or
-    replayed.
+    Every row has exactly one of three outcomes:
+
+    * **durable** (:attr:`successful_rows`): the server acknowledged it; it is
+      stored.
+    * **not written** (:meth:`get_not_written_row_indices`): certainly not
+      stored -- it failed conversion, was rejected before it was sent, or was
+      never sent (the stream could not be opened, the call was cancelled
+      while it waited). Safe to send again.
+    * **unknown** (:meth:`get_unknown_row_indices`): sent, but no
+      acknowledgement came before the send gave up (retries exhausted, a
+      timeout, cancellation, a connection lost after the request left). The
+      server may have stored it.
+
+    Delivery is at-least-once: a row is never reported durable without being
+    stored, but a row can be stored twice when an acknowledgement is lost
+    and its request is re-sent, and re-sending an unknown row can store it
+    twice. Re-send :meth:`extract_not_written_batch` freely; re-send
+    :meth:`extract_unknown_batch` only into a table that removes duplicates
+    (give each row an id and ``MERGE`` on it, or rely on the table's keys).
+
+    Invariants: ``total_rows == successful_count + failed_count`` and
+    ``failed_count == not_written_count + unknown_count``. When the whole
+    batch fails, every row is listed as failed, so
+    :meth:`extract_failed_batch` (not written and unknown rows together)
+    always yields what must be quarantined. Results are immutable and safe
+    to share between threads.
 
     It can also be built directly, with the original Python API's signature,
     e.g. for unit tests and mocks of code that handles results::
@@ -77,7 +105,8 @@ class TransmissionResult:
             (1 = sent once, 0 = nothing sent).
         latency_ms: wall time of the send in milliseconds.
         batch_size_bytes: encoded (protobuf) size of the rows that converted.
-        total_rows, successful_count, failed_count: row counts.
+        total_rows, successful_count, failed_count: row counts
+            (``failed_count`` = ``not_written_count`` + ``unknown_count``).
         writer_disabled: nothing was sent (``zerobus_writer_disabled``):
             "successful" rows were converted only.
     """
@@ -200,7 +229,11 @@ class TransmissionResult:
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> TransmissionResult:
         groups = [
-            _FailedGroup(error_for(g["kind"], g["message"]), tuple((int(lo), int(hi)) for lo, hi in g["ranges"]))
+            _FailedGroup(
+                error_for(g["kind"], g["message"]),
+                tuple((int(lo), int(hi)) for lo, hi in g["ranges"]),
+                str(g.get("state") or UNKNOWN),
+            )
             for g in d.get("failed") or ()
         ]
         err: ZerobusError | None = None
@@ -281,6 +314,27 @@ class TransmissionResult:
             return list(self._groups[0].indices())
         return sorted(i for g in self._groups for i in g.indices())
 
+    @property
+    def not_written_count(self) -> int:
+        """Failed rows certainly not stored (safe to send again)."""
+        return sum(g.count() for g in self._groups if g.state == NOT_WRITTEN)
+
+    @property
+    def unknown_count(self) -> int:
+        """Failed rows sent without an acknowledgement: the server may have stored them."""
+        return sum(g.count() for g in self._groups if g.state != NOT_WRITTEN)
+
+    def get_not_written_row_indices(self) -> list[int]:
+        """Indices of the rows certainly not stored, in row order: re-sending
+        them cannot create duplicates."""
+        return sorted(i for g in self._groups if g.state == NOT_WRITTEN for i in g.indices())
+
+    def get_unknown_row_indices(self) -> list[int]:
+        """Indices of the rows sent without an acknowledgement, in row order:
+        the server may have stored them, so re-send them only where
+        duplicates are removed (an id column and ``MERGE``, or table keys)."""
+        return sorted(i for g in self._groups if g.state != NOT_WRITTEN for i in g.indices())
+
     def get_successful_row_indices(self) -> list[int]:
         """Indices of the acknowledged rows, in row order."""
         return self.successful_rows
@@ -306,7 +360,8 @@ class TransmissionResult:
     def get_error_statistics(self) -> dict[str, Any]:
         """Counts: ``total_rows``, ``successful_count``, ``failed_count``,
         ``success_rate``, ``failure_rate`` (1.0 / 0.0 for an empty batch) and
-        ``error_type_counts`` (failed rows per error class name)."""
+        ``error_type_counts`` (failed rows per error class name). The failed
+        rows split into :attr:`not_written_count` and :attr:`unknown_count`."""
         total = self.total_rows
         return {
             "total_rows": total,
@@ -345,8 +400,24 @@ class TransmissionResult:
         in row order, as the same kind of object: a pyarrow RecordBatch or
         Table, a pandas or polars DataFrame; other Arrow objects come back as
         a pyarrow Table. Raises ``ValueError`` if ``batch`` has a different
-        number of rows than this result describes."""
+        number of rows than this result describes.
+
+        These are all rows not acknowledged, not written and unknown alike:
+        right for quarantine, but re-sending them can duplicate the unknown
+        ones (see :meth:`extract_not_written_batch` and
+        :meth:`extract_unknown_batch`)."""
         return self._take(batch, self.get_failed_row_indices())
+
+    def extract_not_written_batch(self, batch: Any) -> Any:
+        """Return only the rows of ``batch`` certainly not stored, as
+        :meth:`extract_failed_batch` does: safe to send again."""
+        return self._take(batch, self.get_not_written_row_indices())
+
+    def extract_unknown_batch(self, batch: Any) -> Any:
+        """Return only the rows of ``batch`` sent without an acknowledgement,
+        as :meth:`extract_failed_batch` does. The server may have stored
+        them: send them again only into a table that removes duplicates."""
+        return self._take(batch, self.get_unknown_row_indices())
 
     def extract_successful_batch(self, batch: Any) -> Any:
         """Return only the acknowledged rows of ``batch``, as
@@ -372,7 +443,10 @@ class TransmissionResult:
         s = f"{self.successful_count}/{self.total_rows} rows {verb}"
         if self.failed_count:
             kinds = ", ".join(f"{k}={len(v)}" for k, v in sorted(self.group_errors_by_type().items()))
-            s += f" ({self.failed_count} failed: {kinds})"
+            s += f" ({self.failed_count} failed: {kinds}"
+            if unknown := self.unknown_count:
+                s += f"; {unknown} unknown (may be stored)"
+            s += ")"
         return s
 
     def __repr__(self) -> str:

@@ -16,6 +16,10 @@ import (
 // ErrClosed is returned by Send, SendJSON, Flush and OpenStream after Close.
 var ErrClosed = errors.New("zerobus: stream closed")
 
+// ErrWithdrawn resolves a request removed from the queue by Stream.Withdraw
+// before any RPC carried it.
+var ErrWithdrawn = errors.New("zerobus: request withdrawn before it was sent")
+
 // errClientClosed is returned by OpenStream after Client.Close.
 var errClientClosed = fmt.Errorf("zerobus: client closed: %w", ErrClosed)
 

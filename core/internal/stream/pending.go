@@ -57,5 +57,24 @@ func (p *Pending) Wait(ctx context.Context) error {
 // it was never written. It does not block.
 func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
 
+// NeverSent reports whether the request is resolved and no RPC ever carried
+// it: then it failed (or was withdrawn, see Stream.Withdraw) without its
+// bytes reaching the network, so the server certainly did not store it. It
+// is false while the request is unresolved (a queued request may still be
+// sent) and for a request written at least once, acknowledged or not: that
+// one may have been stored. This is the one rule for "was it sent"; it does
+// not block.
+func (p *Pending) NeverSent() bool {
+	select {
+	case <-p.done:
+		// Attempts is final once resolved: requests are resolved only when
+		// no sender goroutine can write them any more (ack, finish after
+		// the RPCs stopped, Withdraw of a request no RPC has taken).
+		return p.attempts.Load() == 0
+	default:
+		return false
+	}
+}
+
 // Records returns how many records the request holds.
 func (p *Pending) Records() int { return p.records }

@@ -64,7 +64,7 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
 		}
-		delay, terr := s.onFailure(ctx, st, err, cred)
+		delay, terr := s.onFailure(ctx, st, err, cred, false)
 		if terr != nil {
 			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
 			return nil, terr
@@ -80,13 +80,26 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 }
 
 // onFailure applies the retry rules to err. It returns the delay before the
-// next attempt, or a terminal error. ctx is only used for logging.
-func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string) (time.Duration, error) {
+// next attempt, or a terminal error. accepted reports that the server had
+// accepted cred (an RPC opened with it failed later). ctx is only used for
+// logging.
+func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return 0, err
 	}
 	if code := codeOf(err); isAuthCode(code) {
+		if accepted && st.authRetried {
+			// The refreshed credential opened an RPC and is rejected
+			// now: it expired in turn, which is not a refused refresh.
+			// Refresh again, within the retry budget, so a server that
+			// keeps doing this is still bounded.
+			st.fails++
+			if st.fails > s.c.retry.MaxAttempts {
+				return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
+			}
+			st.authRetried = false
+		}
 		if !st.authRetried {
 			st.authRetried = true
 			s.c.auth.invalidate(cred)
@@ -229,6 +242,7 @@ func (s *Stream) install(r *rpc) {
 	s.sent = 0
 	s.nextOffset = 0
 	s.draining = false
+	s.leaving = false
 	s.progress = false
 	s.halfClosed = false
 	s.id = r.id
@@ -253,6 +267,7 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	s.sent = 0
 	s.nextOffset = 0
 	s.draining = false
+	s.leaving = false
 	return s.progress, len(s.q)
 }
 
@@ -326,7 +341,7 @@ func (s *Stream) supervise(st retryState) {
 				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
 			}
 			if ev == evFail || !progress {
-				delay, terr := s.onFailure(lctx, &st, err, r.cred)
+				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == evFail)
 				if terr != nil {
 					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
 					s.finish(terr)
@@ -407,7 +422,19 @@ const (
 	evAbort
 )
 
+// leaveGrace bounds how long watch keeps reading an RPC it is leaving after
+// a CloseStreamSignal (at most AckTimeout).
+const leaveGrace = 2 * time.Second
+
 // watch blocks until something ends the current RPC r.
+//
+// After a CloseStreamSignal it waits until nothing is in flight or the
+// announced duration is over. Then, with requests still in flight, it does
+// not cancel r at once: acknowledgements the server sent just before it
+// ended the RPC may still be in the client's buffers, and a cancel would
+// drop them, so the requests they acknowledge would be re-sent and stored
+// twice. It half-closes r instead and keeps reading until the server ends
+// r, nothing is in flight, or leaveGrace passes; only then is r left.
 func (s *Stream) watch(r *rpc) (event, error) {
 	ackTimeout := s.c.cfg.AckTimeout
 	var timer *time.Timer
@@ -425,10 +452,17 @@ func (s *Stream) watch(r *rpc) (event, error) {
 			r.kick()
 		}
 		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			s.mu.Unlock()
-			return evRotate, nil
-		}
-		if s.sent > 0 {
+			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
+				s.mu.Unlock()
+				return evRotate, nil
+			}
+			if !s.leaving {
+				s.leaving = true
+				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
+				r.kick() // the sender half-closes r
+			}
+			next = s.leaveBy
+		} else if s.sent > 0 {
 			deadline := s.lastRecv.Add(ackTimeout)
 			if !now.Before(deadline) {
 				inflight := s.sent
@@ -437,7 +471,7 @@ func (s *Stream) watch(r *rpc) (event, error) {
 			}
 			next = deadline
 		}
-		if s.draining && (next.IsZero() || s.drainUntil.Before(next)) {
+		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
 			next = s.drainUntil
 		}
 		s.mu.Unlock()
@@ -455,6 +489,14 @@ func (s *Stream) watch(r *rpc) (event, error) {
 		case err := <-r.errc:
 			if err == nil {
 				return evClean, nil
+			}
+			s.mu.Lock()
+			leaving := s.leaving
+			s.mu.Unlock()
+			if leaving {
+				// The server ended the RPC we are leaving: every ack
+				// it sent has been read.
+				return evRotate, nil
 			}
 			return evFail, err
 		case <-s.wake:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -118,6 +119,35 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	return req.p, nil
 }
 
+// Withdraw removes the request of p from the queue if no RPC has carried it
+// yet, resolving p with ErrWithdrawn and freeing its share of the window, and
+// reports whether it did. A request that was written (on the current RPC or
+// an earlier one) stays: it may have been stored, and only the server's
+// acknowledgement or the stream's end resolves it. Callers that give up
+// waiting (ctx ended) withdraw what they can so that it is certainly not
+// written. Safe for concurrent use.
+func (s *Stream) Withdraw(p *Pending) bool {
+	s.mu.Lock()
+	for i := s.sent; i < len(s.q); i++ {
+		req := s.q[i]
+		if req.p != p {
+			continue
+		}
+		if p.attempts.Load() > 0 {
+			break // written on an earlier RPC, queued for a re-send
+		}
+		copy(s.q[i:], s.q[i+1:])
+		s.q[len(s.q)-1] = nil
+		s.q = s.q[:len(s.q)-1]
+		s.mu.Unlock()
+		s.resolve([]*request{req}, ErrWithdrawn, time.Now())
+		s.kick() // a Close waiting for an empty queue may proceed
+		return true
+	}
+	s.mu.Unlock()
+	return false
+}
+
 // sendErr is the error Send returns now, or nil if sending is possible.
 func (s *Stream) sendErr() error {
 	s.mu.Lock()
@@ -141,29 +171,34 @@ func (s *Stream) Flush(ctx context.Context) error {
 }
 
 func (s *Stream) flush(ctx context.Context) error {
-	s.mu.Lock()
-	if s.finished {
-		err := s.failed
-		s.mu.Unlock()
-		if err == nil {
-			err = ErrClosed
-		}
-		return err
-	}
-	if len(s.q) == 0 {
-		s.mu.Unlock()
-		return nil
-	}
-	last := s.q[len(s.q)-1].p
-	s.mu.Unlock()
-	select {
-	case <-last.Done():
-		return last.Err()
-	case <-ctx.Done():
+	for {
 		s.mu.Lock()
-		n := len(s.q)
+		if s.finished {
+			err := s.failed
+			s.mu.Unlock()
+			if err == nil {
+				err = ErrClosed
+			}
+			return err
+		}
+		if len(s.q) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		last := s.q[len(s.q)-1].p
 		s.mu.Unlock()
-		return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, ctx.Err())
+		select {
+		case <-last.Done():
+			if err := last.Err(); !errors.Is(err, ErrWithdrawn) {
+				return err
+			}
+			// Withdrawn by its sender: wait for what is still queued.
+		case <-ctx.Done():
+			s.mu.Lock()
+			n := len(s.q)
+			s.mu.Unlock()
+			return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, ctx.Err())
+		}
 	}
 }
 

@@ -46,7 +46,9 @@ type Stream struct {
 	lastRecv   time.Time  // last response, or when requests went in flight
 	draining   bool       // CloseStreamSignal received on cur
 	drainUntil time.Time
-	progress   bool // an acknowledgement arrived on cur
+	leaving    bool      // cur is half-closed to move to a new RPC (see watch)
+	leaveBy    time.Time // when leaving gives up reading cur's last acks
+	progress   bool      // an acknowledgement arrived on cur
 	id         string
 
 	closing    bool // Close started: Send returns ErrClosed
@@ -151,7 +153,7 @@ func (s *Stream) sender(r *rpc) {
 			return
 		}
 		if s.draining || s.sent == len(s.q) {
-			half := s.halfClosed && s.sent == len(s.q)
+			half := s.halfClosed && s.sent == len(s.q) || s.leaving
 			s.mu.Unlock()
 			if half {
 				if err := r.cs.CloseSend(); err != nil {
