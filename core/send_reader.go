@@ -22,8 +22,10 @@ const (
 	// (a reader of many one-row batches).
 	maxPartsInFlight = 16
 	// progressParts is how finely a known total is cut into parts when a
-	// progress callback is set: at least one call per 1/progressParts.
-	progressParts = 16
+	// progress callback is set: at least one call per 1/progressParts, with
+	// parts of at least minProgressRows rows.
+	progressParts   = 16
+	minProgressRows = 128
 )
 
 // Progress is how far a SendReader call has got, passed to the callback of
@@ -50,7 +52,8 @@ type sendOptions struct {
 
 // WithProgress calls fn each time a part of the input is resolved
 // (acknowledged or failed): at least once per batch of the reader, and, when
-// the total is known, at least once per 1/16 of it. Calls are made one at a
+// the total is known, at least once per 1/16 of it (in parts of at least 128
+// rows). Calls are made one at a
 // time, from the goroutines of the send, with Rows increasing; fn must
 // return quickly and must not call the Wrapper.
 func WithProgress(fn func(Progress)) SendOption {
@@ -217,7 +220,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 func (s *readerSend) readAll(rdr array.RecordReader) error {
 	maxRows := max(1, s.o.windowRows/4)
 	if s.o.progress != nil && s.o.total > 0 {
-		maxRows = min(maxRows, max(1, (s.o.total+progressParts-1)/progressParts))
+		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
 	for {

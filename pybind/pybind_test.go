@@ -2,16 +2,18 @@ package pybind
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
@@ -43,223 +45,203 @@ func testBatch(mem memory.Allocator, start, n int) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// segmentsOf describes Go byte slices as SendBatch's memory segments. The
-// caller keeps them alive (runtime.KeepAlive) while the segments are used.
-func segmentsOf(bs ...[]byte) string {
-	var parts []string
-	for _, b := range bs {
-		if len(b) > 0 {
-			parts = append(parts, fmt.Sprintf("%d:%d", uintptr(unsafe.Pointer(&b[0])), len(b)))
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-func TestGather(t *testing.T) {
-	a, b := []byte("hello "), []byte("world")
-	got, err := gather(segmentsOf(a, b))
-	if err != nil || string(got) != "hello world" {
-		t.Errorf("gather = %q, %v; want \"hello world\"", got, err)
-	}
-	a[0] = 'j'
-	if string(got) != "hello world" {
-		t.Errorf("gather aliases its input: %q", got)
-	}
-	runtime.KeepAlive(a)
-	runtime.KeepAlive(b)
-	for _, bad := range []string{"12", "x:1", "1:y", "0:5", "5:-1"} {
-		if _, err := gather(bad); err == nil {
-			t.Errorf("gather(%q) succeeded, want an error", bad)
-		}
-	}
-	if got, err := gather(""); err != nil || len(got) != 0 {
-		t.Errorf("gather(\"\") = %q, %v; want empty", got, err)
-	}
-}
-
-func TestReadIPCRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	in := []arrow.RecordBatch{testBatch(mem, 0, 7), testBatch(mem, 7, 0), testBatch(mem, 7, 3)}
-	defer releaseAll(in)
-	data, err := writeIPC(testSchema, in...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := gather(segmentsOf(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := readIPC(own)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer releaseAll(got)
-	// the decoded batches must not alias the caller's buffer
-	for i := range data {
-		data[i] = 0xAB
-	}
-	if len(got) != len(in) {
-		t.Fatalf("got %d batches, want %d", len(got), len(in))
-	}
-	for i := range in {
-		if !array.RecordEqual(got[i], in[i]) {
-			t.Errorf("batch %d: got %v, want %v", i, got[i], in[i])
-		}
-	}
-}
-
-// splitMessages cuts an IPC stream into its encapsulated messages, as
-// Python hands them over (schema.serialize(), batch.serialize(), ...).
-func splitMessages(t *testing.T, data []byte) [][]byte {
+// exportStream exports recs as an Arrow C stream in Go memory, as Python's
+// __arrow_c_stream__ would, and returns it with its address.
+func exportStream(t testing.TB, recs ...arrow.RecordBatch) (*cdata.CArrowArrayStream, int64) {
 	t.Helper()
-	var out [][]byte
-	for len(data) >= 8 {
-		n := int(binary.LittleEndian.Uint32(data[4:8]))
-		if n == 0 {
-			break
-		}
-		body := ipc.NewMessage(memory.NewBufferBytes(data[8:8+n]), memory.NewBufferBytes(nil)).BodyLen()
-		end := 8 + n + int(body)
-		out = append(out, data[:end:end])
-		data = data[end:]
-	}
-	return out
-}
-
-func TestReadSegmentsBorrowAndCopy(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	in := []arrow.RecordBatch{testBatch(mem, 0, 5), testBatch(mem, 5, 3)}
-	defer releaseAll(in)
-	data, err := writeIPC(testSchema, in...)
+	rdr, err := array.NewRecordReader(testSchema, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := splitMessages(t, data)
-	if len(msgs) != 3 {
-		t.Fatalf("stream has %d messages, want schema + 2 batches", len(msgs))
+	defer rdr.Release()
+	cs := new(cdata.CArrowArrayStream)
+	cdata.ExportRecordReader(rdr, cs)
+	return cs, int64(uintptr(unsafe.Pointer(cs)))
+}
+
+// outcome is Pending.Wait's JSON.
+type outcome struct {
+	Progress [][2]int64 `json:"progress"`
+	Result   *result    `json:"result"`
+}
+
+// waitAll calls Wait until the result comes, collecting progress.
+func waitAll(t *testing.T, p *Pending) (*result, [][2]int64) {
+	t.Helper()
+	var progress [][2]int64
+	for {
+		var o outcome
+		if err := json.Unmarshal([]byte(p.Wait(50)), &o); err != nil {
+			t.Fatal(err)
+		}
+		progress = append(progress, o.Progress...)
+		if o.Result != nil {
+			return o.Result, progress
+		}
 	}
-	idBytes := func(rec arrow.RecordBatch) []byte {
-		return rec.Column(0).Data().Buffers()[1].Bytes()
+}
+
+func TestSendStreamAgainstLocalServer(t *testing.T) {
+	s := startLocal(t)
+	w, err := NewWrapper(localConfig(s, "main.pybind.send"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name     string
-		segs     [][]byte
-		borrow   bool
-		inPlace  bool
-		wantRecs int
-	}{
-		{"one segment per message, borrowed", msgs, true, true, 2},
-		{"whole stream, borrowed", [][]byte{data}, true, true, 2},
-		{"one segment per message, copied", msgs, false, false, 2},
-		{"messages straddling segments are copied", [][]byte{data[:13], data[13:]}, true, false, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := readSegments(segmentsOf(tc.segs...), tc.borrow)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer releaseAll(got)
-			if len(got) != tc.wantRecs {
-				t.Fatalf("got %d batches, want %d", len(got), tc.wantRecs)
-			}
-			for i := range in {
-				if !array.RecordEqual(got[i], in[i]) {
-					t.Errorf("batch %d: got %v, want %v", i, got[i], in[i])
+	defer func() { _ = w.Close(0) }()
+	b1, b2 := testBatch(memory.DefaultAllocator, 0, 10), testBatch(memory.DefaultAllocator, 10, 5)
+	defer b1.Release()
+	defer b2.Release()
+	cs, addr := exportStream(t, b1, b2)
+	p, err := w.SendStream(addr, 15, true, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SendStream(addr, 15, false, 0, 0, 0); err == nil || !strings.Contains(err.Error(), "already released") {
+		t.Errorf("second SendStream of a moved stream = %v, want an error", err)
+	}
+	runtime.KeepAlive(cs)
+	res, progress := waitAll(t, p)
+	if !res.Success || res.TotalRows != 15 || res.SuccessfulCount != 15 || len(res.Failed) != 0 || res.Raised {
+		t.Errorf("result = %+v, want 15 rows sent", res)
+	}
+	if len(progress) < 2 || progress[len(progress)-1] != [2]int64{15, 15} {
+		t.Errorf("progress = %v, want one event per batch ending at [15 15]", progress)
+	}
+	ipcData, err := s.TableIPC("main.pybind.send")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := ipc.NewReader(bytes.NewReader(ipcData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stored.Release()
+	var ids []int64
+	for stored.Next() {
+		ids = append(ids, stored.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+	}
+	slices.Sort(ids)
+	if len(ids) != 15 || ids[0] != 0 || ids[14] != 14 {
+		t.Errorf("stored ids = %v, want 0..14", ids)
+	}
+	if err := w.Close(0); err != nil {
+		t.Fatal(err)
+	}
+	cs, addr = exportStream(t, b1)
+	p, err = w.SendStream(addr, -1, false, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(cs)
+	if res, _ := waitAll(t, p); !res.Raised || res.ErrorKind != "closed" {
+		t.Errorf("send after Close = %+v, want a raised closed error", res)
+	}
+}
+
+func TestSendStreamCancel(t *testing.T) {
+	s := startLocal(t)
+	const table = "main.pybind.cancel"
+	w, err := NewWrapper(localConfig(s, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(2000) }()
+	if err := s.InjectFault(table, `{"kind": "stall_acks", "persistent": true}`); err != nil {
+		t.Fatal(err)
+	}
+	rec := testBatch(memory.DefaultAllocator, 0, 100)
+	defer rec.Release()
+	cs, addr := exportStream(t, rec)
+	p, err := w.SendStream(addr, 100, true, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(cs)
+	if got := p.Wait(200); got != `{"progress":[],"result":null}` {
+		t.Fatalf("Wait with stalled acks = %s, want nothing yet", got)
+	}
+	start := time.Now()
+	p.Cancel()
+	res, _ := waitAll(t, p)
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("the outcome came %v after Cancel, want promptly", took)
+	}
+	if res.Success || res.ErrorKind != "canceled" || res.FailedCount != 100 || len(res.Failed) != 1 || res.Failed[0].Ranges[0] != [2]int{0, 100} {
+		t.Errorf("result = %+v, want 100 rows failed as canceled", res)
+	}
+}
+
+func TestImportStreamErrors(t *testing.T) {
+	if _, err := importStream(0); err == nil || !strings.HasPrefix(err.Error(), "[zerobus:") {
+		t.Errorf("importStream(0) = %v, want a kinded error", err)
+	}
+	cs := new(cdata.CArrowArrayStream) // released: all zero
+	if _, err := importStream(int64(uintptr(unsafe.Pointer(cs)))); err == nil {
+		t.Error("importStream of a released stream succeeded")
+	}
+	runtime.KeepAlive(cs)
+}
+
+func TestEncodeResultFromCore(t *testing.T) {
+	errA := &core.ConversionError{Row: 1, Reason: "bad a"}
+	retry := &core.RetryExhaustedError{Attempts: 2, Last: &core.ConnectionError{}}
+	var got result
+	in := &core.TransmissionResult{TotalRows: 4, SuccessfulCount: 2, FailedCount: 2, Err: errA,
+		FailedRows: []core.FailedRow{{Index: 1, Err: errA}, {Index: 2, Err: errA}}, Latency: 3 * time.Millisecond}
+	if err := json.Unmarshal(encodeResult(in), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := result{ErrorKind: "conversion", ErrorMessage: errA.Error(), LatencyMs: 3, TotalRows: 4, SuccessfulCount: 2, FailedCount: 2,
+		Failed: []failedGroup{{Kind: "conversion", Message: errA.Error(), Ranges: [][2]int{{1, 3}}}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("encoded (-want +got):\n%s", diff)
+	}
+	whole := &core.TransmissionResult{TotalRows: 1, FailedCount: 1, Err: retry, FailedRows: []core.FailedRow{{Index: 0, Err: retry}}}
+	if err := json.Unmarshal(encodeResult(whole), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Raised || got.ErrorKind != "retry_exhausted:connection" || got.Failed[0].Kind != "retry_exhausted:connection" {
+		t.Errorf("whole failure encoded as %+v", got)
+	}
+}
+
+// BenchmarkSendStream compares a send through the facade (C stream in, JSON
+// out) with core.Wrapper.SendBatch on the same batch, against the local
+// server: the facade's own per-call cost.
+func BenchmarkSendStream(b *testing.B) {
+	s, err := StartLocalServer(`{}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	w, err := NewWrapper(localConfig(s, "main.pybind.bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = w.Close(0) }()
+	for _, rows := range []int{1, 10_000} {
+		rec := testBatch(memory.DefaultAllocator, 0, rows)
+		b.Run(fmt.Sprintf("rows=%d/facade", rows), func(b *testing.B) {
+			for b.Loop() {
+				cs, addr := exportStream(b, rec)
+				p, err := w.SendStream(addr, -1, false, 0, 0, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.KeepAlive(cs)
+				if out := p.Wait(0); !strings.Contains(out, `"success":true`) {
+					b.Fatal(out)
 				}
 			}
-			// In place means the id column's values are the caller's bytes.
-			ids := idBytes(got[0])
-			inside := false
-			for _, s := range tc.segs {
-				lo := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-				p := uintptr(unsafe.Pointer(unsafe.SliceData(ids)))
-				inside = inside || (p >= lo && p < lo+uintptr(len(s)))
-			}
-			if inside != tc.inPlace {
-				t.Errorf("batch reads the caller's memory = %v, want %v", inside, tc.inPlace)
+		})
+		b.Run(fmt.Sprintf("rows=%d/core", rows), func(b *testing.B) {
+			for b.Loop() {
+				if res, _ := w.w.SendBatch(b.Context(), rec); !res.Success {
+					b.Fatal(res.Err)
+				}
 			}
 		})
-	}
-	runtime.KeepAlive(data)
-}
-
-func TestReadSegmentsCopiesDictionaries(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
-	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "d", Type: dt})}}, nil)
-	if !hasDictionary(schema) || hasDictionary(testSchema) {
-		t.Fatal("hasDictionary misses a nested dictionary or sees one that is not there")
-	}
-	b := array.NewRecordBuilder(mem, schema)
-	sb := b.Field(0).(*array.StructBuilder)
-	for _, v := range []string{"a", "b", "a"} {
-		sb.Append(true)
-		if err := sb.FieldBuilder(0).(*array.BinaryDictionaryBuilder).AppendString(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec := b.NewRecordBatch()
-	b.Release()
-	defer rec.Release()
-	data, err := writeIPC(schema, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := readSegments(segmentsOf(data), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer releaseAll(got)
-	for i := range data {
-		data[i] = 0xEE // the caller frees or reuses its buffer
-	}
-	if len(got) != 1 || !array.RecordEqual(got[0], rec) {
-		t.Errorf("dictionary batch changed with the caller's buffer: got %v, want %v", got, rec)
-	}
-}
-
-func TestReadIPCErrors(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	rec := testBatch(mem, 0, 4)
-	defer rec.Release()
-	full, err := writeIPC(testSchema, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemaOnly, err := writeIPC(testSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("schema only is one empty batch", func(t *testing.T) {
-		got, err := readIPC(schemaOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer releaseAll(got)
-		if len(got) != 1 || got[0].NumRows() != 0 || !got[0].Schema().Equal(testSchema) {
-			t.Errorf("got %v, want one empty batch of the schema", got)
-		}
-	})
-	for _, tc := range []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"empty", nil, "not an Arrow IPC stream"},
-		{"garbage", []byte("definitely not arrow data"), "[zerobus:conversion]"},
-		{"truncated body", full[:len(full)-40], "truncated Arrow IPC stream"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := readIPC(tc.data)
-			releaseAll(got)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("readIPC error = %v, want one containing %q", err, tc.want)
-			}
-		})
+		rec.Release()
 	}
 }
 
@@ -340,180 +322,4 @@ func localConfig(s *LocalServer, table string) string {
 		"client_id": s.ClientID(), "client_secret": s.ClientSecret(),
 	})
 	return string(b)
-}
-
-func TestSendBatchAgainstLocalServer(t *testing.T) {
-	s := startLocal(t)
-	w, err := NewWrapper(localConfig(s, "main.pybind.send"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close(0) }()
-	b1, b2 := testBatch(memory.DefaultAllocator, 0, 10), testBatch(memory.DefaultAllocator, 10, 5)
-	defer b1.Release()
-	defer b2.Release()
-	data, err := writeIPC(testSchema, b1, b2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	segs := segmentsOf(data)
-	text, err := w.SendBatch(segs, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res result
-	if err := json.Unmarshal([]byte(text), &res); err != nil {
-		t.Fatal(err)
-	}
-	if !res.Success || res.TotalRows != 15 || res.SuccessfulCount != 15 || len(res.Failed) != 0 || res.Raised {
-		t.Errorf("result = %s, want 15 rows sent", text)
-	}
-	if got := s.RecordCount("main.pybind.send"); got != 15 {
-		t.Errorf("server stored %d rows, want 15", got)
-	}
-	ipcData, err := s.TableIPC("main.pybind.send")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := ipc.NewReader(bytes.NewReader(ipcData))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stored.Release()
-	rows := int64(0)
-	for stored.Next() {
-		rows += stored.RecordBatch().NumRows()
-	}
-	if rows != 15 {
-		t.Errorf("TableIPC holds %d rows, want 15", rows)
-	}
-	if err := w.Close(0); err != nil {
-		t.Fatal(err)
-	}
-	text, err = w.SendBatch(segs, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(text, `"raised":true`) || !strings.Contains(text, `"error_kind":"closed"`) {
-		t.Errorf("send after Close = %s, want a raised closed error", text)
-	}
-	runtime.KeepAlive(data) // addr points into it (Python keeps its buffer alive the same way)
-}
-
-func TestNewResultGroupsAndOffsets(t *testing.T) {
-	errA := &core.ConversionError{Row: 1, Reason: "bad a"}
-	errB := &core.ConversionError{Row: 0, Reason: "bad b"}
-	whole := fmt.Errorf("wrapped: %w", &core.ConnectionError{})
-	for _, tc := range []struct {
-		name    string
-		in      []*core.TransmissionResult
-		want    [][][2]int64
-		raised  bool
-		success bool
-	}{
-		{"success", []*core.TransmissionResult{{Success: true, TotalRows: 3, SuccessfulCount: 3}}, nil, false, true},
-		{
-			"row errors across batches",
-			[]*core.TransmissionResult{
-				{TotalRows: 3, SuccessfulCount: 2, FailedCount: 1, Err: errA, FailedRows: []core.FailedRow{{Index: 1, Err: errA}}},
-				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errB, FailedRows: []core.FailedRow{{Index: 0, Err: errB}}},
-			},
-			[][][2]int64{{{1, 2}}, {{3, 4}}}, false, false,
-		},
-		{
-			"whole batch",
-			[]*core.TransmissionResult{{TotalRows: 3, FailedCount: 3, Err: whole, FailedRows: []core.FailedRow{{Index: 0, Err: whole}, {Index: 1, Err: whole}, {Index: 2, Err: whole}}}},
-			[][][2]int64{{{0, 3}}}, true, false,
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := newResult(tc.in, 0)
-			var ranges [][][2]int64
-			for _, g := range got.Failed {
-				ranges = append(ranges, g.Ranges)
-			}
-			if diff := cmp.Diff(tc.want, ranges); diff != "" {
-				t.Errorf("ranges (-want +got):\n%s", diff)
-			}
-			if got.Raised != tc.raised || got.Success != tc.success {
-				t.Errorf("raised, success = %v, %v; want %v, %v", got.Raised, got.Success, tc.raised, tc.success)
-			}
-			if got.TotalRows != got.SuccessfulCount+got.FailedCount {
-				t.Errorf("total %d != %d + %d", got.TotalRows, got.SuccessfulCount, got.FailedCount)
-			}
-		})
-	}
-}
-
-func BenchmarkReadIPC(b *testing.B) {
-	rec := testBatch(memory.DefaultAllocator, 0, 100_000)
-	defer rec.Release()
-	data, err := writeIPC(testSchema, rec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("copy+in-place", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		for b.Loop() {
-			recs, err := readIPC(data)
-			if err != nil {
-				b.Fatal(err)
-			}
-			releaseAll(recs)
-		}
-	})
-	b.Run("ipc.NewReader", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		for b.Loop() {
-			r, err := ipc.NewReader(bytes.NewReader(data))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for r.Next() {
-			}
-			r.Release()
-		}
-	})
-}
-
-// BenchmarkSendBatch compares a send through the facade (IPC segments in,
-// JSON out) with core.Wrapper.SendBatch on the decoded batch, against the
-// local server: the facade's own per-call cost.
-func BenchmarkSendBatch(b *testing.B) {
-	s, err := StartLocalServer(`{}`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = s.Close() }()
-	w, err := NewWrapper(localConfig(s, "main.pybind.bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = w.Close(0) }()
-	for _, rows := range []int{1, 10_000} {
-		rec := testBatch(memory.DefaultAllocator, 0, rows)
-		data, err := writeIPC(testSchema, rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		segs := segmentsOf(data)
-		b.Run(fmt.Sprintf("rows=%d/facade", rows), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := w.SendBatch(segs, 0); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(fmt.Sprintf("rows=%d/core", rows), func(b *testing.B) {
-			for b.Loop() {
-				if res, _ := w.w.SendBatch(b.Context(), rec); !res.Success {
-					b.Fatal(res.Err)
-				}
-			}
-		})
-		runtime.KeepAlive(data)
-		rec.Release()
-	}
 }
