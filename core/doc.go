@@ -31,6 +31,15 @@
 // closes every stream and the debug files; it is idempotent, and every call
 // after it returns ErrClosed.
 //
+// SendReader (and SendReaderAsync) sends an array.RecordReader of any length
+// as one logical batch: it reads as a bounded window of rows and bytes allows
+// (WithSendWindow), sends parts concurrently, reports progress per resolved
+// part (WithProgress, WithTotalRows), stops promptly when ctx ends, and
+// returns one result whose row indices count across the reader. Its parts
+// may be written in any order. FailedGroups gives a result's failed rows as
+// ranges per error; FailedAsWhole tells a whole-batch failure from row-level
+// ones.
+//
 // # What "sent" means
 //
 // A row counts as successful only when the server has durably acknowledged

@@ -21,8 +21,8 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
-// idBatch builds a batch of one int64 column "id" holding ids.
-func idBatch(ids ...int64) arrow.RecordBatch {
+// exampleIDs builds a batch of one int64 column "id" holding ids.
+func exampleIDs(ids ...int64) arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -45,7 +45,7 @@ func ExampleWrapper_SendBatchAsync() {
 
 	var futures []*core.SendFuture
 	for b := int64(0); b < 3; b++ {
-		rec := idBatch(10*b+1, 10*b+2)
+		rec := exampleIDs(10*b+1, 10*b+2)
 		futures = append(futures, w.SendBatchAsync(ctx, rec))
 		rec.Release() // the Wrapper holds its own reference until the send is resolved
 	}
@@ -263,7 +263,7 @@ func ExampleSetupTelemetry() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rec := idBatch(1, 2, 3)
+	rec := exampleIDs(1, 2, 3)
 	defer rec.Release()
 	if _, err := w.SendBatch(ctx, rec); err != nil {
 		log.Fatal(err)

@@ -5,10 +5,11 @@
 //
 // Every signature is gopy-legal: no context, channels, variadics or maps, at
 // most one result plus an error. Settings and structured results cross as
-// JSON strings; Arrow data crosses as Arrow IPC streams, read from Python
-// memory given as addresses and lengths (in place during a synchronous send,
-// copied once into Go memory when Go keeps it, see readSegments) and
-// returned as []byte.
+// JSON strings. Arrow data from Python crosses once, in place, through the
+// Arrow C stream interface: Python passes the address of an ArrowArrayStream
+// exported from the caller's object and Go imports it with arrow-go's cdata
+// package (see cStream; the only cgo in the project). Arrow data to Python
+// (stored tables, debug files) is returned as Arrow IPC []byte.
 //
 // gopy turns every Go error into a plain Python RuntimeError carrying only
 // the message, so every error returned here starts with "[zerobus:<kind>] ",
@@ -22,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -76,25 +76,6 @@ type kindError struct {
 
 func (e kindError) Error() string { return kindPrefix + e.kind + "] " + e.err.Error() }
 func (e kindError) Unwrap() error { return e.err }
-
-// pyMemory views size bytes of foreign (Python-owned) memory at addr. The
-// view is only valid during the call that received addr: the Python caller
-// keeps the buffer alive until the call returns, and nothing may retain the
-// view.
-func pyMemory(addr, size int64) ([]byte, error) {
-	switch {
-	case size < 0:
-		return nil, errorOf(core.KindUnknown, "zerobus: negative buffer size %d", size)
-	case size == 0:
-		return nil, nil
-	case addr == 0:
-		return nil, errorOf(core.KindUnknown, "zerobus: null buffer address")
-	}
-	// addr is not a Go pointer; the double indirection keeps vet's unsafeptr
-	// check quiet about the uintptr-to-pointer conversion.
-	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
-	return unsafe.Slice((*byte)(p), int(size)), nil
-}
 
 func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {

@@ -1,8 +1,8 @@
-"""Go reads a synchronous send in place from Python memory (pybind readSegments):
-nothing of a batch may outlive the call. These tests free and overwrite the
-Python buffers after each send and check what Go kept: the stored rows and the
-debug file's batches (whose IPC writer remembers dictionaries, so dictionary
-batches are copied)."""
+"""Go reads a send in place from Python memory (an Arrow C stream, pybind
+cStream): what Go keeps after the call (the debug file's IPC writer remembers
+dictionaries) holds the exporter's buffers by reference count. These tests
+free and overwrite the Python buffers after each send and check what Go kept:
+the stored rows and the debug file's batches."""
 
 from __future__ import annotations
 

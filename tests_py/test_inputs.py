@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import ZerobusWrapper, _arrow
+from zerobus_py import ZerobusWrapper, _wrapper
 from zerobus_py.local import LocalServer
 
 
@@ -42,8 +42,8 @@ def test_empty_inputs(wrapper: ZerobusWrapper, server: LocalServer, table_name: 
 def test_reader_is_streamed_not_materialised(
     monkeypatch: pytest.MonkeyPatch, wrapper: ZerobusWrapper, server: LocalServer, table_name: str
 ) -> None:
-    # One payload per batch, so each batch is handed to Go separately.
-    monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 1)
+    # Go's window holds 3 batches: it reads the next only when one is resolved.
+    monkeypatch.setattr(_wrapper, "_SEND_WINDOW", (300, 0))
     seen_stored: list[int] = []
 
     def gen() -> Iterator[pa.RecordBatch]:
@@ -61,13 +61,14 @@ def test_reader_is_streamed_not_materialised(
     assert seen_stored[-1] >= 600, seen_stored
 
 
-def test_large_batch_split_into_payloads(
+def test_large_batch_split_into_parts(
     monkeypatch: pytest.MonkeyPatch, wrapper: ZerobusWrapper, server: LocalServer, table_name: str
 ) -> None:
-    monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 16 << 10)
+    monkeypatch.setattr(_wrapper, "_SEND_WINDOW", (1000, 0))  # parts of 250 rows
     batch = id_batch(0, 5000)
-    assert len(list(_arrow.payloads(_arrow.normalize(batch), 16 << 10))) > 3
-    res = wrapper.send_batch(batch)
+    parts: list[int] = []
+    res = wrapper.send_batch(batch, progress=lambda done, total: parts.append(done))
+    assert len(parts) >= 20, parts
     assert res.success and res.total_rows == 5000 and res.successful_count == 5000
     assert stored_ids(server, table_name) == list(range(5000))
 
@@ -155,3 +156,42 @@ def test_pycapsule_array(wrapper: ZerobusWrapper, server: LocalServer, table_nam
 def test_unsupported_input_is_type_error(wrapper: ZerobusWrapper, bad: object) -> None:
     with pytest.raises(TypeError, match="pyarrow RecordBatch"):
         wrapper.send_batch(bad)
+
+
+@pytest.mark.parametrize(
+    "column", [pa.array([1, 2, 3]), pa.chunked_array([[1, 2], [3]])], ids=["Array", "ChunkedArray"]
+)
+def test_lone_column_is_type_error(wrapper: ZerobusWrapper, column: Any) -> None:
+    # pyarrow would raise ArrowInvalid deep inside; say what to pass instead
+    with pytest.raises(TypeError, match=r"one column, not a table.*pyarrow\.table"):
+        wrapper.send_batch(column)
+
+
+def test_pandas_named_index_is_a_column(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    df = pd.DataFrame({"id": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="key"))
+    res = wrapper.send_batch(df)
+    assert res.success and res.total_rows == 3
+    got = server.table(table_name).sort_by("id")
+    assert got.column_names == ["id", "key"]
+    assert got.column("key").to_pylist() == ["a", "b", "c"]
+
+
+def test_parquet_file_and_dataset(tmp_path: Any, wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.Table.from_batches([id_batch(0, 3000)]), path, row_group_size=500)
+    calls: list[tuple[int, int | None]] = []
+    res = wrapper.send_batch(pq.ParquetFile(path), progress=lambda d, t: calls.append((d, t)))
+    assert res.success and res.total_rows == 3000
+    assert len(calls) >= 6 and {t for _, t in calls} == {3000} and calls[-1][0] == 3000
+    dataset = ds.dataset(path)
+    calls.clear()
+    res = wrapper.send_batch(dataset, progress=lambda d, t: calls.append((d, t)))
+    assert res.success and res.total_rows == 3000 and calls[-1] == (3000, 3000)
+    calls.clear()
+    scanner = dataset.scanner(filter=ds.field("id") < 1000)
+    res = wrapper.send_batch(scanner, progress=lambda d, t: calls.append((d, t)))
+    assert res.success and res.total_rows == 1000 and calls[-1] == (1000, 1000)
+    assert stored_ids(server, table_name) == sorted([*range(3000), *range(3000), *range(1000)])

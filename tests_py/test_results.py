@@ -112,9 +112,9 @@ def test_success_result(wrapper: ZerobusWrapper) -> None:
 
 
 def test_partial_failure_across_payloads(monkeypatch: pytest.MonkeyPatch, server: LocalServer, table_name: str) -> None:
-    from zerobus_py import _arrow
+    from zerobus_py import _wrapper
 
-    monkeypatch.setattr(_arrow, "MAX_PAYLOAD_BYTES", 1)  # one payload per chunk
+    monkeypatch.setattr(_wrapper, "_SEND_WINDOW", (12, 0))  # parts of 3 rows
     table = pa.Table.from_batches([_mixed_batch().slice(0, 6), _mixed_batch().slice(6)])
     with ZerobusWrapper(server.config(table_name)) as w:
         res = w.send_batch(table)

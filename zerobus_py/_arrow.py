@@ -1,28 +1,42 @@
-"""Input normalisation: every supported kind of tabular data becomes a schema
-and a stream of pyarrow RecordBatches, serialised to Arrow IPC for the Go core.
+"""Input normalisation: every supported kind of tabular data becomes an Arrow C
+stream (``ArrowArrayStream``) that the Go core imports and reads in place.
 
-Accepted inputs:
+Nothing is serialised or copied on the Python side: the caller's object is
+exported through the Arrow PyCapsule interface and Go takes the stream over
+(pybind ``SendStream``). Accepted inputs:
 
-* ``pyarrow.RecordBatch`` and ``pyarrow.Table`` (zero-copy views of its chunks);
-* ``pyarrow.RecordBatchReader``: consumed batch by batch, never materialised;
-* ``pandas.DataFrame`` (the index is dropped) and ``polars.DataFrame``;
+* ``pyarrow.RecordBatch``, ``pyarrow.Table`` (length known);
+* ``pyarrow.RecordBatchReader``: consumed as Go reads it, never materialised;
+* ``pyarrow.parquet.ParquetFile`` (read batch by batch; length from the file's
+  metadata) and ``pyarrow.dataset.Dataset`` / ``Scanner`` (scanned as Go reads;
+  length counted only when a progress callback wants it);
+* ``pandas.DataFrame`` (through ``pyarrow.Table.from_pandas``: a named index
+  is kept as a column, named as the index; an unnamed index is not sent) and
+  ``polars.DataFrame``;
 * any object implementing the Arrow PyCapsule interface: ``__arrow_c_stream__``
-  (streamed like a reader) or ``__arrow_c_array__`` (one struct array = one batch).
+  (streamed, length unknown) or ``__arrow_c_array__`` (one struct array = one
+  batch).
+
+Lifetime: the exported stream holds its own references to the data (pyarrow's
+C++ objects, or the Python reader it pulls from), so the caller may drop the
+object once the send has started. Data is read in place: a pandas/NumPy
+buffer modified in place while a send is in flight is read as modified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import ctypes
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["Payload", "normalize", "payloads", "take_rows"]
+__all__ = ["Exported", "export", "take_rows"]
 
-#: Upper bound of one IPC payload handed to Go. Bigger inputs are split into
-#: several payloads (zero-copy slices), so memory stays bounded.
-MAX_PAYLOAD_BYTES = 64 << 20
+_get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_get_pointer.restype = ctypes.c_void_p
+_get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 
 def _module_name(obj: object) -> str:
@@ -38,138 +52,84 @@ def _is_polars(obj: object) -> bool:
 
 
 @dataclass
-class Normalized:
-    """A schema and the batches of one logical batch (an iterator for streams)."""
+class Exported:
+    """An ``ArrowArrayStream`` PyCapsule ready for Go, with the input's length
+    (``None`` when unknown).
 
-    schema: pa.Schema
-    batches: Iterable[pa.RecordBatch]
-    streamed: bool
-
-
-def normalize(data: Any) -> Normalized:
-    """Turn supported input into a :class:`Normalized` batch stream.
-
-    Raises ``TypeError`` naming the accepted kinds for anything else.
+    ``address`` is valid while ``capsule`` is referenced; Go moves the stream
+    out of it during ``SendStream``, after which the capsule holds a released
+    stream and frees nothing.
     """
-    if isinstance(data, pa.RecordBatch):
-        return Normalized(data.schema, (data,), False)
+
+    capsule: Any
+    total: int | None
+
+    @property
+    def address(self) -> int:
+        addr = _get_pointer(self.capsule, b"arrow_array_stream")
+        if not addr:  # pragma: no cover - PyCapsule_GetPointer raised already
+            raise ValueError("not an arrow_array_stream capsule")
+        return int(addr)
+
+
+_ACCEPTED = (
+    "pass a pyarrow RecordBatch, Table or RecordBatchReader, a pyarrow.parquet.ParquetFile, a "
+    "pyarrow.dataset.Dataset or Scanner, a pandas or polars DataFrame, or an object with "
+    "__arrow_c_stream__ / __arrow_c_array__"
+)
+
+
+def export(data: Any, want_total: bool = False) -> Exported:
+    """Export supported input as an Arrow C stream.
+
+    ``want_total`` asks for the length of inputs whose length costs a count
+    (a dataset or scanner); tables and Parquet files always report theirs.
+
+    Raises ``TypeError`` naming the accepted kinds for anything else
+    (including a lone ``pyarrow.Array`` / ``ChunkedArray``: a column, not a
+    table).
+    """
     if isinstance(data, pa.Table):
-        return Normalized(data.schema, data.to_batches(), False)
+        return Exported(data.__arrow_c_stream__(), data.num_rows)
+    if isinstance(data, pa.RecordBatch):
+        return Exported(pa.Table.from_batches([data]).__arrow_c_stream__(), data.num_rows)
     if isinstance(data, pa.RecordBatchReader):
-        return Normalized(data.schema, _iter_reader(data), True)
+        return Exported(data.__arrow_c_stream__(), None)
+    if isinstance(data, (pa.Array, pa.ChunkedArray)):
+        raise TypeError(
+            f"cannot send a {type(data).__qualname__}: it is one column, not a table; "
+            f"wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
+        )
     if _is_pandas(data):
-        table = pa.Table.from_pandas(data, preserve_index=False)
-        return Normalized(table.schema, table.to_batches(), False)
+        # A named index is data (kept as a column, as pyarrow does); an
+        # unnamed one (a RangeIndex, or what filtering left) is not sent.
+        named = any(name is not None for name in data.index.names)
+        table = pa.Table.from_pandas(data, preserve_index=named)
+        return Exported(table.__arrow_c_stream__(), table.num_rows)
     if _is_polars(data):
         table = data.to_arrow()
-        return Normalized(table.schema, table.to_batches(), False)
+        return Exported(table.__arrow_c_stream__(), table.num_rows)
+    if "pyarrow.parquet" in sys.modules:
+        import pyarrow.parquet as pq
+
+        if isinstance(data, pq.ParquetFile):
+            reader = pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
+            return Exported(reader.__arrow_c_stream__(), int(data.metadata.num_rows))
+    if "pyarrow.dataset" in sys.modules:
+        import pyarrow.dataset as ds
+
+        if isinstance(data, ds.Dataset):
+            total = int(data.count_rows()) if want_total else None
+            return Exported(data.scanner().to_reader().__arrow_c_stream__(), total)
+        if isinstance(data, ds.Scanner):
+            total = int(data.count_rows()) if want_total else None
+            return Exported(data.to_reader().__arrow_c_stream__(), total)
     if hasattr(data, "__arrow_c_stream__"):
-        reader = pa.RecordBatchReader.from_stream(data)
-        return Normalized(reader.schema, _iter_reader(reader), True)
+        return Exported(data.__arrow_c_stream__(), None)
     if hasattr(data, "__arrow_c_array__"):
         batch = pa.record_batch(data)
-        return Normalized(batch.schema, (batch,), False)
-    raise TypeError(
-        f"cannot send {type(data).__module__}.{type(data).__qualname__}: pass a pyarrow RecordBatch, Table or "
-        "RecordBatchReader, a pandas or polars DataFrame, or an object with __arrow_c_stream__ / __arrow_c_array__"
-    )
-
-
-def _iter_reader(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        yield batch
-
-
-@dataclass
-class Payload:
-    """One Arrow IPC stream handed to Go, as memory segments, with its row count.
-
-    ``segments`` is ``"addr:size,..."`` over ``buffers``, which must stay
-    referenced until the native call that reads them returns.
-    """
-
-    buffers: list[pa.Buffer]
-    rows: int
-
-    @property
-    def segments(self) -> str:
-        return ",".join(f"{b.address}:{b.size}" for b in self.buffers)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(b.size for b in self.buffers)
-
-
-#: The last schema encoded, whether it has dictionaries, and its IPC message
-#: (most callers send one schema over and over; a tuple swap is thread-safe).
-_last_schema: tuple[pa.Schema, bool, pa.Buffer] | None = None
-
-
-def _schema_message(schema: pa.Schema) -> tuple[bool, pa.Buffer]:
-    global _last_schema
-    last = _last_schema
-    if last is not None and (last[0] is schema or last[0].equals(schema, check_metadata=True)):
-        return last[1], last[2]
-    # str(schema) spells every dictionary type "dictionary<...>" (a field
-    # named so only costs the slower path); 3x cheaper than walking the types.
-    has_dict = "dictionary<" in str(schema)
-    message = schema.serialize()
-    _last_schema = (schema, has_dict, message)
-    return has_dict, message
-
-
-def _encode(schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> list[pa.Buffer]:
-    """Encode as the encapsulated IPC messages of a stream: the schema, then
-    each batch (one copy of the data, no concatenation; Go reads them in
-    place during a synchronous send)."""
-    has_dict, message = _schema_message(schema)
-    if has_dict:
-        # Dictionaries need dictionary messages: use the stream writer.
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, schema) as w:
-            for b in batches:
-                w.write_batch(b)
-        return [sink.getvalue()]
-    return [message, *(b.serialize() for b in batches)]
-
-
-def payloads(norm: Normalized, max_bytes: int | None = None) -> Iterator[Payload]:
-    """Group the batches into IPC payloads of at most about ``max_bytes``
-    (default :data:`MAX_PAYLOAD_BYTES`; a larger single batch is split into
-    row slices). Always yields at least one payload (an empty input gives a
-    payload with the schema and no rows)."""
-    if max_bytes is None:
-        max_bytes = MAX_PAYLOAD_BYTES
-    group: list[pa.RecordBatch] = []
-    size = rows = 0
-    emitted = False
-    for batch in norm.batches:
-        for piece in _split(batch, max_bytes):
-            n = piece.get_total_buffer_size()
-            if group and size + n > max_bytes:
-                yield Payload(_encode(norm.schema, group), rows)
-                emitted = True
-                group, size, rows = [], 0, 0
-            group.append(piece)
-            size += n
-            rows += piece.num_rows
-    if group or not emitted:
-        yield Payload(_encode(norm.schema, group), rows)
-
-
-def _split(batch: pa.RecordBatch, max_bytes: int) -> Iterator[pa.RecordBatch]:
-    size = batch.get_total_buffer_size()
-    if size <= max_bytes or batch.num_rows <= 1:
-        yield batch
-        return
-    pieces = -(-size // max_bytes)
-    step = max(1, -(-batch.num_rows // pieces))
-    for start in range(0, batch.num_rows, step):
-        yield batch.slice(start, step)
+        return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
+    raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_ACCEPTED}")
 
 
 def take_rows(data: Any, indices: list[int], total_rows: int) -> Any:

@@ -34,9 +34,6 @@ class _FailedGroup:
     def count(self) -> int:
         return sum(hi - lo for lo, hi in self.ranges)
 
-    def shifted(self, offset: int) -> _FailedGroup:
-        return _FailedGroup(self.error, tuple((lo + offset, hi + offset) for lo, hi in self.ranges), self.state)
-
 
 def _type_name(error: ZerobusError) -> str:
     return ERROR_TYPE_NAMES.get(error.kind, type(error).__name__)
@@ -260,32 +257,6 @@ class TransmissionResult:
         if err is not None:
             err.result = res
         return res
-
-    @classmethod
-    def _merge(cls, parts: Sequence[TransmissionResult], latency_ms: float) -> TransmissionResult:
-        """Combine the results of consecutive pieces of one logical batch."""
-        if len(parts) == 1:
-            return parts[0]
-        groups: list[_FailedGroup] = []
-        offset = 0
-        error: ZerobusError | None = None
-        for p in parts:
-            groups.extend(g.shifted(offset) for g in p._groups)
-            offset += p.total_rows
-            if error is None and p.error is not None:
-                error = p.error
-        return cls._create(
-            success=all(p.success for p in parts),
-            error=error,
-            attempts=max((p.attempts for p in parts), default=0),
-            latency_ms=latency_ms,
-            batch_size_bytes=sum(p.batch_size_bytes for p in parts),
-            total_rows=offset,
-            successful_count=sum(p.successful_count for p in parts),
-            failed_count=sum(p.failed_count for p in parts),
-            writer_disabled=any(p.writer_disabled for p in parts),
-            groups=groups,
-        )
 
     # -- rows --------------------------------------------------------------
 

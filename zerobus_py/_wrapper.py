@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import threading
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable
-from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _bridge
-from ._arrow import normalize, payloads
+from ._arrow import export
 from ._config import WrapperConfiguration
-from ._errors import ConfigurationError, WrapperClosedError
+from ._errors import ConfigurationError, WrapperClosedError, ZerobusError
 from ._result import TransmissionResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,20 +30,107 @@ __all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
 #: ``total_rows`` is ``None`` when the input is a stream of unknown length.
 ProgressCallback = Callable[[int, "int | None"], None]
 
-#: Payloads (IPC chunks of one logical batch) in flight at once when a large
-#: table or a reader is streamed.
-_MAX_PENDING = 2
+#: Longest single wait on Go (seconds) of a blocking send: Ctrl-C / a
+#: Jupyter interrupt is seen within about this long.
+_WAIT_SLICE = 0.05
+#: The in-flight window of a send, (rows, bytes) of Arrow data read from the
+#: input and not yet resolved; 0 keeps the Go core's default (1 Mi rows,
+#: 64 MiB). Parts of at most a quarter of it are sent concurrently.
+_SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
-def _timeout_ms(deadline: float | None) -> int:
-    if deadline is None:
+def _timeout_ms(timeout: float | None) -> int:
+    if timeout is None:
         return 0
-    return max(1, int((deadline - time.monotonic()) * 1000))
+    return max(1, int(timeout * 1000))
 
 
-def _parse(text: str) -> tuple[TransmissionResult, bool]:
-    d = json.loads(text)
-    return TransmissionResult._from_native(d), bool(d.get("raised"))
+class _Send:
+    """One send in Go (a ``pybind.Pending``) and the Python side of waiting
+    for it: progress calls, interruption, the outcome."""
+
+    def __init__(self, native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None):
+        exported = export(batch, want_total=progress is not None)
+        total = -1 if exported.total is None else exported.total
+        rows, nbytes = _SEND_WINDOW
+        self._progress = progress
+        self._pending: pybind.Pending = _bridge.call(
+            native.SendStream, exported.address, total, progress is not None, _timeout_ms(timeout), rows, nbytes
+        )
+        del exported  # Go moved the stream out of the capsule
+        with _live_lock:
+            _live.add(self)
+
+    def step(self, wait: float) -> dict[str, Any] | None:
+        """Wait up to ``wait`` seconds; report progress; the outcome once resolved."""
+        d = json.loads(self._pending.Wait(max(1, int(wait * 1000))))
+        if self._progress is not None:
+            for done, total in d["progress"]:
+                self._progress(done, None if total < 0 else total)
+        out: dict[str, Any] | None = d["result"]
+        if out is not None:
+            with _live_lock:
+                _live.discard(self)
+        return out
+
+    def cancel(self) -> TransmissionResult:
+        """Cancel the Go side and wait (uninterruptibly: it is prompt) for the
+        partial outcome."""
+        self._pending.Cancel()
+        self._progress = None
+        while True:
+            d = self.step(_WAIT_SLICE)
+            if d is not None:
+                return TransmissionResult._from_native(d)
+
+    def wait(self) -> TransmissionResult:
+        """Block until resolved; raise the batch's error for a whole failure.
+
+        KeyboardInterrupt (or an exception from the progress callback) cancels
+        the send and propagates with the partial result as ``.result``.
+        """
+        try:
+            while (d := self.step(_WAIT_SLICE)) is None:
+                pass
+        except BaseException as exc:
+            exc.result = self.cancel()  # type: ignore[attr-defined]
+            raise
+        return _outcome(d)
+
+
+def _outcome(d: dict[str, Any]) -> TransmissionResult:
+    result = TransmissionResult._from_native(d)
+    if d.get("raised") and result.error is not None:
+        raise result.error
+    return result
+
+
+def _interrupted(exc_type: type[BaseException] | None) -> bool:
+    """Whether a ``with`` block is left by an interrupt (Ctrl-C, a cancelled
+    task): it then shuts down with a short grace (_INTERRUPT_GRACE) instead of
+    waiting up to the flush timeout for acknowledgements that may not come."""
+    return exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, asyncio.CancelledError))
+
+
+#: Seconds a ``with`` block left by an interrupt waits for acknowledgements.
+_INTERRUPT_GRACE = 0.2
+
+_live: set[_Send] = set()
+_live_lock = threading.Lock()
+
+
+@atexit.register
+def _cancel_live_sends() -> None:
+    """At interpreter exit, cancel sends still running in other threads and
+    wait for Go to release the callers' data while Python can still run."""
+    with _live_lock:
+        live = list(_live)
+    deadline = time.monotonic() + 5
+    for send in live:
+        send._pending.Cancel()
+    for send in live:
+        while time.monotonic() < deadline and not send._pending.Ready():
+            send._pending.Wait(100)
 
 
 class ZerobusWrapper:
@@ -97,20 +183,35 @@ class ZerobusWrapper:
     ) -> TransmissionResult:
         """Send one logical batch and wait until every row is acknowledged or has failed.
 
+        The data crosses into Go once, in place, as an Arrow C stream
+        (nothing is serialised); Go reads it as its in-flight window allows
+        (at most 64 MiB / 1 Mi rows read and not yet acknowledged), so a
+        reader or file of any size is sent in bounded memory.
+
         Args:
-            batch: a pyarrow RecordBatch, Table or RecordBatchReader (streamed
-                chunk by chunk), a pandas or polars DataFrame, or any object
-                with ``__arrow_c_stream__`` / ``__arrow_c_array__``.
+            batch: a pyarrow RecordBatch, Table or RecordBatchReader (streamed),
+                a ``pyarrow.parquet.ParquetFile`` or ``pyarrow.dataset``
+                Dataset / Scanner (streamed), a pandas or polars DataFrame (a
+                named pandas index is sent as a column), or any object with
+                ``__arrow_c_stream__`` / ``__arrow_c_array__``. The caller may
+                drop it once the call has started (e.g. from another thread).
             timeout: seconds to wait at most; rows not acknowledged by then
                 fail with :class:`~zerobus_py.CancelledError` (the server may
                 still store them: delivery is at-least-once). Default: no limit.
             progress: called as ``progress(rows_done, total_rows)`` each time
-                a part of the batch is resolved (acknowledged or failed), in
-                the sending thread; ``total_rows`` is ``None`` for streams
-                (readers, ``__arrow_c_stream__``). Large inputs go out in
-                parts of at most 64 MiB; a small batch reports once, at the
-                end. If it raises, the parts in flight are still waited for
-                (nothing is left running) and the exception propagates.
+                a part of the input is resolved (acknowledged or failed), in
+                the calling thread: at least once per batch of a stream and
+                per 1/16 of an input of known length. ``total_rows`` is known
+                for tables, DataFrames, Parquet files and datasets (counted),
+                ``None`` for readers and ``__arrow_c_stream__`` objects. If it
+                raises, the send is cancelled and the exception propagates
+                with the partial result as its ``result`` attribute.
+
+        KeyboardInterrupt (Ctrl-C, a Jupyter interrupt) during the call is
+        raised within about 0.05 s: the Go side is cancelled (rows already
+        acknowledged stay stored; the others fail with ``CancelledError`` and
+        may still be stored) and the partial result is attached to the
+        ``KeyboardInterrupt`` as ``result``.
 
         Returns:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
@@ -122,66 +223,21 @@ class ZerobusWrapper:
                 failed as a whole (authentication, connection, retries
                 exhausted, schema not convertible, wrapper shut down, ...);
                 the exception's ``result`` lists every row as failed.
-            TypeError: ``batch`` is not a supported kind of data.
+            TypeError: ``batch`` is not a supported kind of data (a lone
+                ``pyarrow.Array`` / ``ChunkedArray`` included: wrap it in a
+                table).
         """
-        native = self._handle()
-        norm = normalize(batch)
-        # only with a callback: the common path does no extra work
-        total = None if progress is None or norm.streamed else sum(b.num_rows for b in norm.batches)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        started = time.perf_counter()
-        it = payloads(norm)
-        first = next(it)
-        second = next(it, None)
-        if second is None:
-            text = _bridge.call(native.SendBatch, first.segments, _timeout_ms(deadline))
-            result, raised = _parse(text)
-            if progress is not None:
-                progress(result.total_rows, total)
-        else:
-            parts: list[TransmissionResult] = []
-            raised_all = True
-            done = 0
-            pending: deque[pybind.Pending] = deque()
-
-            def wait_one() -> None:
-                nonlocal raised_all, done
-                part, part_raised = _parse(_bridge.call(pending.popleft().Wait))
-                parts.append(part)
-                raised_all = raised_all and part_raised
-                done += part.total_rows
-                if progress is not None:
-                    progress(done, total)
-
-            try:
-                for p in chain((first, second), it):
-                    pending.append(_bridge.call(native.SendBatchAsync, p.segments, _timeout_ms(deadline)))
-                    del p  # Go copied it; free the Python buffers early
-                    while len(pending) > _MAX_PENDING:
-                        wait_one()
-                while pending:
-                    wait_one()
-            except BaseException:
-                # A failing progress callback, an unreadable stream or Ctrl-C:
-                # let the parts in flight finish so no send is left running.
-                while pending:
-                    with contextlib.suppress(Exception):  # the first error is the one to report
-                        _bridge.call(pending.popleft().Wait)
-                raise
-            result = TransmissionResult._merge(parts, (time.perf_counter() - started) * 1000)
-            raised = raised_all and not result.success
-        if raised and result.error is not None:
-            result.error.result = result
-            raise result.error
-        return result
+        return _Send(self._handle(), batch, timeout, progress).wait()
 
     async def send_batch_async(
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
-        """:meth:`send_batch` for asyncio: runs in a worker thread, so the
-        event loop is never blocked. Same arguments, result and exceptions
-        (``progress`` is called in that worker thread)."""
-        return await asyncio.to_thread(self.send_batch, batch, timeout=timeout, progress=progress)
+        """:meth:`send_batch` for asyncio: Go is waited for in short worker-thread
+        slices, so the event loop is never blocked. Same arguments, result and
+        exceptions (``progress`` is called in a worker thread). Cancelling the
+        task cancels the send; the CancelledError carries the partial result
+        as ``result``."""
+        return await _send_async(self._handle(), batch, timeout, progress)
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
@@ -214,7 +270,12 @@ class ZerobusWrapper:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.shutdown()
+        if not _interrupted(exc_type):
+            self.shutdown()
+            return
+        # leave promptly, and let the interrupt (not a flush timeout) propagate
+        with contextlib.suppress(ZerobusError):
+            self.shutdown(timeout=_INTERRUPT_GRACE)
 
     async def __aenter__(self) -> Self:
         return self
@@ -237,6 +298,23 @@ class ZerobusWrapper:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<ZerobusWrapper table={self._config.table_name!r} endpoint={self._config.endpoint!r} {state}>"
+
+
+async def _send_async(
+    native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
+) -> TransmissionResult:
+    """A send awaited in slices of worker-thread waits: the event loop never
+    blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
+    the Go side, the partial result on the CancelledError as ``.result``."""
+    send = await asyncio.to_thread(_Send, native, batch, timeout, progress)
+    del batch  # Go holds what it needs: the caller may drop the data
+    try:
+        while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
+            pass
+    except BaseException as exc:
+        exc.result = await asyncio.to_thread(send.cancel)  # type: ignore[attr-defined]
+        raise
+    return _outcome(d)
 
 
 class AsyncZerobusWrapper:
@@ -270,7 +348,7 @@ class AsyncZerobusWrapper:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
         ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
-        return await asyncio.to_thread(self._sync.send_batch, batch, timeout=timeout, progress=progress)
+        return await _send_async(self._sync._handle(), batch, timeout, progress)
 
     async def flush(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.flush`."""
@@ -286,7 +364,11 @@ class AsyncZerobusWrapper:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.shutdown()
+        if not _interrupted(exc_type):
+            await self.shutdown()
+            return
+        with contextlib.suppress(ZerobusError):
+            await self.shutdown(timeout=_INTERRUPT_GRACE)
 
     def __repr__(self) -> str:
         return "<Async" + repr(self._sync)[1:]

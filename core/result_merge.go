@@ -1,0 +1,171 @@
+package core
+
+import (
+	"fmt"
+	"reflect"
+)
+
+// FailedGroup is the rows of a result that failed with one error and have one
+// outcome, as ascending half-open row ranges [lo, hi). See
+// TransmissionResult.FailedGroups.
+type FailedGroup struct {
+	// Err is the error of the group's first row; every row of the group
+	// failed with this error or one of the same kind and message.
+	Err error
+	// State is the outcome every row of the group has: not written or unknown.
+	State RowState
+	// Ranges are the group's rows as ascending half-open ranges [lo, hi).
+	Ranges [][2]int
+}
+
+// Rows is the number of rows in the group.
+func (g FailedGroup) Rows() int {
+	n := 0
+	for _, r := range g.Ranges {
+		n += r[1] - r[0]
+	}
+	return n
+}
+
+// groupKey is what makes two failed rows share a FailedGroup: errors of the
+// same kind and message, and the same row state (the rule lives here only).
+func groupKey(f FailedRow) string {
+	return errKey(f.Err) + "\x00" + f.State.String()
+}
+
+// errKey identifies an error by kind and message.
+func errKey(err error) string {
+	msg := "unknown error"
+	if err != nil {
+		msg = err.Error()
+	}
+	return string(KindOf(err)) + "\x00" + msg
+}
+
+// sameErr compares errors by identity without panicking on uncomparable
+// dynamic types.
+func sameErr(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb || !ta.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// FailedGroups returns the failed rows grouped by error (same kind and
+// message) and row state, groups in the order of their first row, each with its rows as
+// half-open ranges: a compact form for results of millions of rows.
+func (r *TransmissionResult) FailedGroups() []FailedGroup {
+	var groups []FailedGroup
+	byKey := map[string]int{}
+	last, lastGroup := FailedRow{}, -1
+	for _, f := range r.FailedRows {
+		g := lastGroup
+		if g < 0 || !sameErr(f.Err, last.Err) || f.State != last.State {
+			key := groupKey(f)
+			var ok bool
+			if g, ok = byKey[key]; !ok {
+				g = len(groups)
+				byKey[key] = g
+				groups = append(groups, FailedGroup{Err: f.Err, State: f.State})
+			}
+		}
+		last, lastGroup = f, g
+		rs := groups[g].Ranges
+		if n := len(rs); n > 0 && rs[n-1][1] == f.Index {
+			rs[n-1][1]++
+		} else {
+			groups[g].Ranges = append(rs, [2]int{f.Index, f.Index + 1})
+		}
+	}
+	return groups
+}
+
+// FailedAsWhole reports whether the batch failed as a whole: nothing
+// succeeded and every row failed with the batch's error (authentication,
+// connection, closed wrapper, an unconvertible schema, …), as opposed to
+// row-level or partial failures. APIs that raise exceptions (Python) raise
+// Err for such a result and return it otherwise; this is the one place that
+// decides.
+func (r *TransmissionResult) FailedAsWhole() bool {
+	if r.Err == nil || r.Success || r.SuccessfulCount > 0 || r.FailedCount != r.TotalRows {
+		return false
+	}
+	want := errKey(r.Err)
+	for _, f := range r.FailedRows {
+		if !sameErr(f.Err, r.Err) && errKey(f.Err) != want {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeResults combines the results of consecutive parts of one logical
+// batch: row indices are offset by the rows of the parts before, failed rows
+// are copied whole, counts are summed. Latency is left to the caller.
+func mergeResults(parts []*TransmissionResult, writerDisabled bool) *TransmissionResult {
+	if len(parts) == 1 {
+		res := *parts[0]
+		return &res
+	}
+	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled}
+	whole := true // every part failed as a whole
+	var firstWhole error
+	for _, p := range parts {
+		out.Success = out.Success && p.Success
+		out.Attempts = max(out.Attempts, p.Attempts)
+		out.BatchSizeBytes += p.BatchSizeBytes
+		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
+		for _, f := range p.FailedRows {
+			f.Index += out.TotalRows
+			out.FailedRows = append(out.FailedRows, f)
+		}
+		for _, i := range p.SuccessfulRows {
+			out.SuccessfulRows = append(out.SuccessfulRows, out.TotalRows+i)
+		}
+		sumCounts(out, p)
+		if p.FailedAsWhole() {
+			if firstWhole == nil {
+				firstWhole = p.Err
+			}
+		} else if p.TotalRows > 0 || p.Err != nil {
+			whole = false
+		}
+	}
+	switch {
+	case out.Success:
+	case whole && firstWhole != nil:
+		out.Err = firstWhole
+	case len(out.FailedRows) > 0:
+		f := out.FailedRows[0]
+		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.Index, f.Err)
+	default:
+		for _, p := range parts {
+			if p.Err != nil {
+				out.Err = p.Err
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sumCounts adds every int field of p whose name ends in "Count" (and
+// TotalRows) to out, so count fields added to TransmissionResult are merged
+// without being listed here.
+func sumCounts(out, p *TransmissionResult) {
+	ov, pv := reflect.ValueOf(out).Elem(), reflect.ValueOf(p).Elem()
+	t := ov.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Kind() != reflect.Int || !f.IsExported() {
+			continue
+		}
+		if name := f.Name; name == "TotalRows" || (len(name) > 5 && name[len(name)-5:] == "Count") {
+			ov.Field(i).SetInt(ov.Field(i).Int() + pv.Field(i).Int())
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMergeResultsGroupsAndOffsets(t *testing.T) {
+	errA := &ConversionError{Row: 1, Reason: "bad a"}
+	errB := &ConversionError{Row: 0, Reason: "bad b"}
+	whole := fmt.Errorf("wrapped: %w", &ConnectionError{})
+	whole2 := fmt.Errorf("wrapped: %w", &ConnectionError{}) // same kind and message, another value
+	for _, tc := range []struct {
+		name    string
+		in      []*TransmissionResult
+		want    [][][2]int
+		whole   bool
+		success bool
+	}{
+		{"success", []*TransmissionResult{{Success: true, TotalRows: 3, SuccessfulCount: 3, SuccessfulRows: []int{0, 1, 2}}}, nil, false, true},
+		{
+			"row errors across parts",
+			[]*TransmissionResult{
+				{TotalRows: 3, SuccessfulCount: 2, FailedCount: 1, Err: errA, FailedRows: []FailedRow{{Index: 1, Err: errA}}, SuccessfulRows: []int{0, 2}},
+				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errB, FailedRows: []FailedRow{{Index: 0, Err: errB}}, SuccessfulRows: []int{1}},
+			},
+			[][][2]int{{{1, 2}}, {{3, 4}}}, false, false,
+		},
+		{
+			"same error in two parts is one group",
+			[]*TransmissionResult{
+				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errA, FailedRows: []FailedRow{{Index: 1, Err: errA}}, SuccessfulRows: []int{0}},
+				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errA, FailedRows: []FailedRow{{Index: 0, Err: errA}}, SuccessfulRows: []int{1}},
+			},
+			[][][2]int{{{1, 3}}}, false, false,
+		},
+		{
+			"whole batch",
+			[]*TransmissionResult{{TotalRows: 3, FailedCount: 3, Err: whole, FailedRows: []FailedRow{{Index: 0, Err: whole}, {Index: 1, Err: whole}, {Index: 2, Err: whole}}}},
+			[][][2]int{{{0, 3}}}, true, false,
+		},
+		{
+			"whole in every part",
+			[]*TransmissionResult{
+				{TotalRows: 1, FailedCount: 1, Err: whole, FailedRows: []FailedRow{{Index: 0, Err: whole}}},
+				{TotalRows: 2, FailedCount: 2, Err: whole2, FailedRows: []FailedRow{{Index: 0, Err: whole2}, {Index: 1, Err: whole2}}},
+			},
+			[][][2]int{{{0, 3}}}, true, false,
+		},
+		{
+			"whole failure after a success is partial",
+			[]*TransmissionResult{
+				{Success: true, TotalRows: 1, SuccessfulCount: 1, SuccessfulRows: []int{0}},
+				{TotalRows: 1, FailedCount: 1, Err: whole, FailedRows: []FailedRow{{Index: 0, Err: whole}}},
+			},
+			[][][2]int{{{1, 2}}}, false, false,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mergeResults(tc.in, false)
+			var ranges [][][2]int
+			for _, g := range got.FailedGroups() {
+				ranges = append(ranges, g.Ranges)
+			}
+			if diff := cmp.Diff(tc.want, ranges); diff != "" {
+				t.Errorf("ranges (-want +got):\n%s", diff)
+			}
+			if got.FailedAsWhole() != tc.whole || got.Success != tc.success {
+				t.Errorf("whole, success = %v, %v; want %v, %v", got.FailedAsWhole(), got.Success, tc.whole, tc.success)
+			}
+			if got.TotalRows != got.SuccessfulCount+got.FailedCount || len(got.SuccessfulRows) != got.SuccessfulCount || len(got.FailedRows) != got.FailedCount {
+				t.Errorf("row accounting broken: %+v", got)
+			}
+			if !tc.success && got.Err == nil {
+				t.Error("failed result without Err")
+			}
+			if tc.whole && got.Err != tc.in[0].Err {
+				t.Errorf("Err = %v, want the first part's error itself", got.Err)
+			}
+			if !tc.whole && !tc.success && !errors.Is(got.Err, got.FailedRows[0].Err) {
+				t.Errorf("Err = %v does not wrap the first failed row's error", got.Err)
+			}
+		})
+	}
+}
+
+// TestMergeSumsEveryCount guards merging against new count fields: every
+// exported int field named *Count (and TotalRows) is summed, and failed
+// rows keep every field but Index.
+func TestMergeSumsEveryCount(t *testing.T) {
+	a, b := &TransmissionResult{}, &TransmissionResult{}
+	v := reflect.ValueOf(a).Elem()
+	var counts []string
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if f.Type.Kind() == reflect.Int && (strings.HasSuffix(f.Name, "Count") || f.Name == "TotalRows") {
+			v.Field(i).SetInt(int64(i + 1))
+			reflect.ValueOf(b).Elem().Field(i).SetInt(100)
+			counts = append(counts, f.Name)
+		}
+	}
+	if len(counts) < 3 {
+		t.Fatalf("found count fields %v", counts)
+	}
+	got := reflect.ValueOf(mergeResults([]*TransmissionResult{a, b}, false)).Elem()
+	for i := 0; i < got.NumField(); i++ {
+		name := got.Type().Field(i).Name
+		for _, c := range counts {
+			if c == name && got.Field(i).Int() != int64(i+1)+100 {
+				t.Errorf("%s = %d, want the sum %d", name, got.Field(i).Int(), i+101)
+			}
+		}
+	}
+	failed := FailedRow{Index: 1, Err: errors.New("x")}
+	parts := []*TransmissionResult{
+		{TotalRows: 4, SuccessfulCount: 4},
+		{TotalRows: 2, FailedCount: 1, SuccessfulCount: 1, FailedRows: []FailedRow{failed}, Err: failed.Err},
+	}
+	m := mergeResults(parts, false)
+	want := failed
+	want.Index = 5
+	if !reflect.DeepEqual(m.FailedRows, []FailedRow{want}) {
+		t.Errorf("failed rows = %+v, want %+v (copied whole, Index offset)", m.FailedRows, want)
+	}
+}

@@ -1,0 +1,329 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Default in-flight window of SendReader: the Arrow rows and bytes read from
+// the reader and not yet resolved. A part (the unit sent concurrently) holds
+// at most a quarter of the window.
+const (
+	DefaultSendWindowRows  = 1 << 20
+	DefaultSendWindowBytes = 64 << 20
+	// maxPartsInFlight bounds the parts sent at once, whatever their size
+	// (a reader of many one-row batches).
+	maxPartsInFlight = 16
+	// progressParts is how finely a known total is cut into parts when a
+	// progress callback is set: at least one call per 1/progressParts, with
+	// parts of at least minProgressRows rows.
+	progressParts   = 16
+	minProgressRows = 128
+)
+
+// Progress is how far a SendReader call has got, passed to the callback of
+// WithProgress each time a part of the input is resolved.
+type Progress struct {
+	// Rows is the number of rows resolved so far (acknowledged or failed).
+	Rows int64
+	// Failed is how many of them failed.
+	Failed int64
+	// TotalRows is the number of rows of the whole input when known
+	// (WithTotalRows), else -1.
+	TotalRows int64
+}
+
+// SendOption configures one SendReader call.
+type SendOption func(*sendOptions)
+
+type sendOptions struct {
+	progress    func(Progress)
+	total       int64
+	windowRows  int64
+	windowBytes int64
+}
+
+// WithProgress calls fn each time a part of the input is resolved
+// (acknowledged or failed): at least once per batch of the reader, and, when
+// the total is known, at least once per 1/16 of it (in parts of at least 128
+// rows). Calls are made one at a
+// time, from the goroutines of the send, with Rows increasing; fn must
+// return quickly and must not call the Wrapper.
+func WithProgress(fn func(Progress)) SendOption {
+	return func(o *sendOptions) { o.progress = fn }
+}
+
+// WithTotalRows tells SendReader how many rows the reader holds (a table's
+// length, a Parquet file's metadata), for Progress.TotalRows.
+func WithTotalRows(n int64) SendOption {
+	return func(o *sendOptions) { o.total = n }
+}
+
+// WithSendWindow bounds the Arrow rows and bytes that SendReader has read
+// from the reader and not yet resolved (defaults DefaultSendWindowRows,
+// DefaultSendWindowBytes); memory held from the input is bounded by it, not
+// by the input's length. Values <= 0 keep the default.
+func WithSendWindow(rows, bytes int64) SendOption {
+	return func(o *sendOptions) {
+		if rows > 0 {
+			o.windowRows = rows
+		}
+		if bytes > 0 {
+			o.windowBytes = bytes
+		}
+	}
+}
+
+// SendReader sends every batch of rdr as one logical batch and blocks until
+// each row is durably acknowledged or has failed, or ctx ends. The reader is
+// read as the in-flight window (WithSendWindow) allows; batches (cut into
+// parts when large) are sent concurrently over the table's streams. The
+// result is one TransmissionResult whose row indices count across the
+// reader's batches in order (row i of the second batch is row
+// len(first)+i); TotalRows is the number of rows read. Rows that cannot be
+// converted fail individually; see FailedAsWhole for whole failures.
+//
+// If ctx ends, SendReader stops reading, rows not yet acknowledged fail with
+// ctx's error (the server may still store them: at-least-once) and it
+// returns promptly; rows never read are not in the result. If the reader
+// fails, the rows read before are still sent and the result's Err names the
+// read error. SendReader does not Release rdr; it Retains the batches it
+// keeps. The error is nil exactly when the result's Success is true.
+func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
+	start := w.now()
+	if rdr == nil {
+		res := &TransmissionResult{Err: ErrNilBatch}
+		return res, res.Err
+	}
+	if !w.enter() {
+		res := allFailed(0, ErrClosed)
+		return res, res.Err
+	}
+	defer w.active.Done()
+	res := w.sendReader(ctx, rdr, opts, start)
+	return res, res.Err
+}
+
+// SendReaderAsync is SendReader that returns at once; the future resolves
+// with SendReader's outcome. It Retains rdr until then (the caller may
+// Release its reference but must not read from it). Flush and Close wait
+// for the future.
+func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, opts ...SendOption) *SendFuture {
+	f := &SendFuture{done: make(chan struct{})}
+	start := w.now()
+	if rdr == nil {
+		f.res, f.err = &TransmissionResult{Err: ErrNilBatch}, ErrNilBatch
+		close(f.done)
+		return f
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		f.res, f.err = allFailed(0, ErrClosed), ErrClosed
+		close(f.done)
+		return f
+	}
+	w.active.Add(1)
+	w.futures[f] = struct{}{}
+	w.mu.Unlock()
+	rdr.Retain()
+	go func() {
+		defer w.active.Done()
+		res := w.sendReader(ctx, rdr, opts, start)
+		rdr.Release()
+		f.res, f.err = res, res.Err
+		w.mu.Lock()
+		delete(w.futures, f)
+		w.mu.Unlock()
+		close(f.done)
+	}()
+	return f
+}
+
+// readerPart is one part of a SendReader input in flight.
+type readerPart struct {
+	rows  int64
+	bytes int64
+	res   *TransmissionResult
+}
+
+// readerSend is the state of one SendReader call.
+type readerSend struct {
+	w   *Wrapper
+	ctx context.Context
+	o   sendOptions
+
+	mu       sync.Mutex
+	room     *sync.Cond // signalled when a part resolves
+	parts    []*readerPart
+	inRows   int64 // rows of unresolved parts
+	inBytes  int64
+	inParts  int
+	resolved int64
+	failed   int64
+	stopped  bool // ctx ended before the reader did
+	wg       sync.WaitGroup
+}
+
+func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts []SendOption, start time.Time) *TransmissionResult {
+	o := sendOptions{total: -1, windowRows: DefaultSendWindowRows, windowBytes: DefaultSendWindowBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &readerSend{w: w, ctx: ctx, o: o}
+	s.room = sync.NewCond(&s.mu)
+	readErr := s.readAll(rdr)
+	s.wg.Wait()
+
+	results := make([]*TransmissionResult, len(s.parts))
+	for i, p := range s.parts {
+		results[i] = p.res
+	}
+	if len(results) == 0 && readErr == nil {
+		// No rows: send an empty batch of the schema so that an unusable
+		// schema is reported as it is for SendBatch.
+		empty := emptyBatch(rdr.Schema())
+		results = append(results, w.send(ctx, empty, w.now()))
+		empty.Release()
+	}
+	var res *TransmissionResult
+	if len(results) == 0 {
+		res = &TransmissionResult{Success: true, WriterDisabled: w.cfg.WriterDisabled}
+	} else {
+		res = mergeResults(results, w.cfg.WriterDisabled)
+	}
+	switch {
+	case readErr != nil:
+		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %v", res.TotalRows, readErr), Err: readErr}
+	case s.stopped:
+		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, context.Cause(ctx))
+	}
+	if readErr != nil {
+		res.Success = false
+		if res.Err == nil {
+			res.Err = readErr
+		}
+	}
+	res.Latency = w.now().Sub(start)
+	return res
+}
+
+// readAll reads rdr and starts a part for every piece of it the window
+// admits; it returns the reader's error, if any.
+func (s *readerSend) readAll(rdr array.RecordReader) error {
+	maxRows := max(1, s.o.windowRows/4)
+	if s.o.progress != nil && s.o.total > 0 {
+		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
+	}
+	maxBytes := max(1, s.o.windowBytes/4)
+	for {
+		if s.ctx.Err() != nil {
+			s.stopped = true
+			break
+		}
+		if !rdr.Next() {
+			break
+		}
+		rec := rdr.RecordBatch()
+		n := rec.NumRows()
+		if n == 0 {
+			continue
+		}
+		perRow := max(1, recordBytes(rec)/n)
+		step := max(1, min(maxRows, maxBytes/perRow))
+		for lo := int64(0); lo < n && s.ctx.Err() == nil; lo += step {
+			hi := min(n, lo+step)
+			s.admit(hi-lo, (hi-lo)*perRow)
+			part := rec
+			if lo > 0 || hi < n {
+				part = rec.NewSlice(lo, hi)
+			} else {
+				part.Retain()
+			}
+			s.start(part, (hi-lo)*perRow)
+		}
+	}
+	if err := rdr.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// admit waits until a part of rows and bytes fits the window (a part always
+// fits an empty window).
+func (s *readerSend) admit(rows, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.inParts > 0 && (s.inParts >= maxPartsInFlight || s.inRows+rows > s.o.windowRows || s.inBytes+bytes > s.o.windowBytes) {
+		s.room.Wait()
+	}
+	s.inRows += rows
+	s.inBytes += bytes
+	s.inParts++
+}
+
+// start sends rec (already retained) as the next part.
+func (s *readerSend) start(rec arrow.RecordBatch, bytes int64) {
+	p := &readerPart{rows: rec.NumRows(), bytes: bytes}
+	s.mu.Lock()
+	s.parts = append(s.parts, p)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		res := s.w.send(s.ctx, rec, s.w.now())
+		rec.Release()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		p.res = res
+		s.inRows -= p.rows
+		s.inBytes -= p.bytes
+		s.inParts--
+		s.resolved += int64(res.TotalRows)
+		s.failed += int64(res.FailedCount)
+		if s.o.progress != nil {
+			s.o.progress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
+		}
+		s.room.Broadcast()
+	}()
+}
+
+// emptyBatch is a zero-row batch of schema.
+func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	return b.NewRecordBatch()
+}
+
+// recordBytes is the size of rec's buffers (whole buffers, also for slices:
+// an upper bound of what the batch holds in memory).
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	var walk func(d arrow.ArrayData)
+	walk = func(d arrow.ArrayData) {
+		for _, b := range d.Buffers() {
+			if b != nil {
+				n += int64(b.Len())
+			}
+		}
+		for _, c := range d.Children() {
+			walk(c)
+		}
+		if d.DataType().ID() == arrow.DICTIONARY {
+			if dict := d.Dictionary(); dict != nil {
+				walk(dict)
+			}
+		}
+	}
+	for _, c := range rec.Columns() {
+		walk(c.Data())
+	}
+	return n
+}

@@ -1,0 +1,190 @@
+//go:build cgo
+
+package pybind
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The Arrow C data and stream interface (ABI-stable; see
+// https://arrow.apache.org/docs/format/CDataInterface.html).
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+// zb_stream_move moves the stream at src into a new malloc'd struct and
+// marks src released, as the C stream interface's move does.
+static struct ArrowArrayStream* zb_stream_move(uintptr_t src) {
+  struct ArrowArrayStream* s = (struct ArrowArrayStream*)src;
+  if (s == NULL || s->release == NULL) return NULL;
+  struct ArrowArrayStream* out = malloc(sizeof(*out));
+  if (out == NULL) return NULL;
+  memcpy(out, s, sizeof(*out));
+  s->release = NULL;
+  return out;
+}
+
+static int zb_get_schema(struct ArrowArrayStream* s, struct ArrowSchema* out) { return s->get_schema(s, out); }
+static int zb_get_next(struct ArrowArrayStream* s, struct ArrowArray* out) { return s->get_next(s, out); }
+static const char* zb_last_error(struct ArrowArrayStream* s) {
+  return s->get_last_error == NULL ? NULL : s->get_last_error(s);
+}
+static int zb_array_released(struct ArrowArray* a) { return a->release == NULL; }
+static void zb_release_schema(struct ArrowSchema* s) { if (s->release != NULL) s->release(s); }
+static void zb_release_stream(struct ArrowArrayStream* s) {
+  if (s->release != NULL) s->release(s);
+  free(s);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/cdata"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// cStream is an array.RecordReader over an Arrow C stream (ArrowArrayStream)
+// that Python exported from the caller's object: batches are imported with
+// arrow-go's cdata package and read in place, their buffers released back to
+// the producer when the last Go reference goes. The stream itself is released
+// by the last Release (not by a finalizer), so the producer's objects are freed
+// as soon as the send is done.
+type cStream struct {
+	stream *C.struct_ArrowArrayStream
+	arr    *C.struct_ArrowArray // reused for each get_next; moved out on import
+	schema *arrow.Schema
+	cur    arrow.RecordBatch
+	err    error
+	refs   atomic.Int64
+	once   sync.Once
+}
+
+// importStream takes over the ArrowArrayStream at addr (the caller's struct
+// is left released, as after ArrowArrayStreamMove) and reads its schema.
+func importStream(addr int64) (*cStream, error) {
+	if addr == 0 {
+		return nil, errorOf(core.KindUnknown, "zerobus: null ArrowArrayStream address")
+	}
+	st := C.zb_stream_move(C.uintptr_t(addr))
+	if st == nil {
+		return nil, errorOf(core.KindUnknown, "zerobus: the ArrowArrayStream is already released (consumed)")
+	}
+	s := &cStream{stream: st}
+	s.refs.Store(1)
+	var sc C.struct_ArrowSchema
+	if rc := C.zb_get_schema(st, &sc); rc != 0 {
+		err := s.lastError("reading the stream's schema", rc)
+		s.Release()
+		return nil, err
+	}
+	schema, err := cdata.ImportCArrowSchema((*cdata.CArrowSchema)(unsafe.Pointer(&sc)))
+	C.zb_release_schema(&sc)
+	if err != nil {
+		s.Release()
+		return nil, errorOf(core.KindConversion, "zerobus: importing the Arrow schema: %v", err)
+	}
+	s.schema = schema
+	s.arr = (*C.struct_ArrowArray)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_ArrowArray{}))))
+	return s, nil
+}
+
+func (s *cStream) lastError(what string, rc C.int) error {
+	msg := "error code " + fmt.Sprint(int(rc))
+	if p := C.zb_last_error(s.stream); p != nil {
+		msg = C.GoString(p)
+	}
+	return errorOf(core.KindConversion, "zerobus: %s: %s", what, msg)
+}
+
+func (s *cStream) Schema() *arrow.Schema          { return s.schema }
+func (s *cStream) RecordBatch() arrow.RecordBatch { return s.cur }
+func (s *cStream) Err() error                     { return s.err }
+
+// Record is RecordBatch (array.RecordReader still names it).
+func (s *cStream) Record() arrow.RecordBatch { return s.cur } //nolint:staticcheck
+
+// Next imports the next batch; false at the end of the stream or on error.
+func (s *cStream) Next() bool {
+	if s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+	if s.err != nil || s.arr == nil {
+		return false
+	}
+	if rc := C.zb_get_next(s.stream, s.arr); rc != 0 {
+		s.err = s.lastError("reading the next batch", rc)
+		return false
+	}
+	if C.zb_array_released(s.arr) != 0 {
+		s.err = nil
+		return false
+	}
+	rec, err := cdata.ImportCRecordBatchWithSchema((*cdata.CArrowArray)(unsafe.Pointer(s.arr)), s.schema)
+	if err != nil {
+		s.err = errorOf(core.KindConversion, "zerobus: importing an Arrow batch: %v", err)
+		return false
+	}
+	s.cur = rec
+	return true
+}
+
+// Retain adds a reference.
+func (s *cStream) Retain() { s.refs.Add(1) }
+
+// Release drops a reference; the last one releases the current batch and
+// the C stream.
+func (s *cStream) Release() {
+	if s.refs.Add(-1) > 0 {
+		return
+	}
+	s.once.Do(func() {
+		if s.cur != nil {
+			s.cur.Release()
+			s.cur = nil
+		}
+		if s.arr != nil {
+			C.free(unsafe.Pointer(s.arr))
+			s.arr = nil
+		}
+		C.zb_release_stream(s.stream)
+		s.stream = nil
+	})
+}
