@@ -170,7 +170,7 @@ func TestEncodeResultFromCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := result{ErrorKind: "conversion", ErrorMessage: errA.Error(), LatencyMs: 3, TotalRows: 4, SuccessfulCount: 2, FailedCount: 2,
-		Failed: []failedGroup{{Kind: "conversion", Message: errA.Error(), Ranges: [][2]int{{1, 3}}}}}
+		Failed: []failedGroup{{Kind: "conversion", Message: errA.Error(), State: "unknown", Ranges: [][2]int{{1, 3}}}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("encoded (-want +got):\n%s", diff)
 	}

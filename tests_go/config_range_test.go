@@ -58,7 +58,9 @@ func TestDurationSettingsOutOfRange(t *testing.T) {
 // an explicit max_record_bytes over max_message_bytes is refused with a
 // message saying what to set.
 func TestMaxMessageBytesLowersDefaultRecordLimit(t *testing.T) {
-	cfg, err := core.ParseConfigYAML([]byte("table_name: main.default.t\nzerobus_writer_disabled: true\nmax_message_bytes: 1MiB\n"))
+	yaml := "table_name: main.default.t\nzerobus_writer_disabled: true\nmax_message_bytes: 1MiB\n" +
+		"debug_arrow_enabled: true\ndebug_output_dir: " + t.TempDir() + "\n"
+	cfg, err := core.ParseConfigYAML([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestMaxMessageBytesLowersDefaultRecordLimit(t *testing.T) {
 		t.Errorf("result %v, want row 1 failed over the lowered limit and row 0 converted", res)
 	}
 
-	cfg, err = core.ParseConfigYAML([]byte("table_name: main.default.t\nzerobus_writer_disabled: true\nmax_message_bytes: 1MiB\nmax_record_bytes: 2MiB\n"))
+	cfg, err = core.ParseConfigYAML([]byte("table_name: main.default.t\nendpoint: http://127.0.0.1:1\nmax_message_bytes: 1MiB\nmax_record_bytes: 2MiB\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
