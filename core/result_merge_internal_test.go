@@ -128,3 +128,34 @@ func TestMergeSumsEveryCount(t *testing.T) {
 		t.Errorf("failed rows = %+v, want %+v (copied whole, Index offset)", m.FailedRows, want)
 	}
 }
+
+// TestMergeResultsKeepsRowStates: merged results keep each failed row's state
+// and counts, and FailedGroups splits one error's rows by state, so a row
+// that is not written is never reported in a group of unknown ones.
+func TestMergeResultsKeepsRowStates(t *testing.T) {
+	lost := &ConnectionError{}
+	part := func() *TransmissionResult {
+		return &TransmissionResult{TotalRows: 4, FailedCount: 4, NotWrittenCount: 2, UnknownCount: 2, Err: lost,
+			FailedRows: []FailedRow{{Index: 0, Err: lost, State: RowUnknown}, {Index: 1, Err: lost, State: RowUnknown},
+				{Index: 2, Err: lost, State: RowNotWritten}, {Index: 3, Err: lost, State: RowNotWritten}}}
+	}
+	got := mergeResults([]*TransmissionResult{part(), part()}, false)
+	if got.NotWrittenCount != 4 || got.UnknownCount != 4 || got.FailedCount != 8 || got.TotalRows != 8 {
+		t.Fatalf("counts: not written %d, unknown %d, failed %d, total %d", got.NotWrittenCount, got.UnknownCount, got.FailedCount, got.TotalRows)
+	}
+	var states []string
+	var ranges [][][2]int
+	for _, g := range got.FailedGroups() {
+		states = append(states, g.State.String())
+		ranges = append(ranges, g.Ranges)
+	}
+	if diff := cmp.Diff([]string{"unknown", "not_written"}, states); diff != "" {
+		t.Errorf("group states (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][][2]int{{{0, 2}, {4, 6}}, {{2, 4}, {6, 8}}}, ranges); diff != "" {
+		t.Errorf("group ranges (-want +got):\n%s", diff)
+	}
+	if !got.FailedAsWhole() {
+		t.Error("one error on every row in two states is still a whole-batch failure")
+	}
+}

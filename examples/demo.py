@@ -89,7 +89,7 @@ def main() -> None:
                 print(f"batch {n}: {summary(result)}")
                 if result.has_failed_rows():
                     quarantine = result.extract_failed_batch(batch)
-                    for index, error in result.failed_rows:
+                    for index, error in result.failed_row_errors:
                         print(f"  failed row {index}: {error_text(error)}")
                     print(f"  quarantined rows (ids): {quarantine.column('id').to_pylist()}")
 

@@ -155,8 +155,15 @@ def test_constructed_partial_result_and_every_helper() -> None:
     assert (result.total_rows, result.successful_count, result.failed_count) == (10, 6, 4)
     assert (result.attempts, result.latency_ms, result.batch_size_bytes) == (2, 12.0, 345)
     assert result.error is None
-    # failed_rows: (index, error) in row order; the prefix chose the class
-    rows = result.failed_rows
+    # failed_rows: (index, "Error type: message") in row order, as the original gives them
+    assert result.failed_rows == [
+        (1, "Conversion error: Field 'name' type mismatch"),
+        (3, "Transmission error: Network timeout"),
+        (7, "Conversion error: Field 'name' type mismatch"),
+        (8, "Connection error: reset by peer"),
+    ]
+    # failed_row_errors: the exceptions; the prefix chose the class
+    rows = result.failed_row_errors
     assert [i for i, _ in rows] == [1, 3, 7, 8]
     assert [type(e) for _, e in rows] == [ConversionError, TransmissionError, ConversionError, ConnectionError]
     assert [str(e) for _, e in rows] == [
@@ -186,7 +193,7 @@ def test_constructed_partial_result_and_every_helper() -> None:
         "failure_rate": 0.4,
         "error_type_counts": {"ConversionError": 2, "TransmissionError": 1, "ConnectionError": 1},
     }
-    assert result.get_error_messages() == ["Field 'name' type mismatch", "Network timeout", "reset by peer"]
+    assert result.get_error_messages() == [m for _, m in result.failed_rows]
     assert result.is_partial_success() and result.has_failed_rows() and result.has_successful_rows()
 
     failed = result.extract_failed_batch(batch)
@@ -215,7 +222,7 @@ def test_error_strings_follow_the_original_parsing() -> None:
         ],
     )
     assert isinstance(result.error, AuthenticationError) and str(result.error) == "token rejected"
-    errors = dict(result.failed_rows)
+    errors = dict(result.failed_row_errors)
     assert type(errors[0]) is ConversionError and str(errors[0]) == "Error 1"
     assert type(errors[1]) is ConversionError and str(errors[1]) == "the original's display form"
     assert isinstance(errors[2], RetryExhausted) and str(errors[2]) == "gave up"
@@ -226,7 +233,8 @@ def test_error_strings_follow_the_original_parsing() -> None:
     # an exception object is accepted as is
     boom = TransmissionError("boom")
     again = TransmissionResult(False, error=boom, failed_rows=[(0, boom)], total_rows=1, failed_count=1)
-    assert again.error is boom and again.failed_rows == [(0, boom)]
+    assert again.error is boom and again.failed_row_errors == [(0, boom)]
+    assert again.failed_rows == [(0, "Transmission error: boom")]
 
 
 def test_counts_are_derived_only_when_not_given() -> None:
@@ -256,7 +264,7 @@ def test_counts_are_derived_only_when_not_given() -> None:
     assert empty.failed_rows == [] and empty.successful_rows == []
     assert empty.get_error_messages() == [] and empty.group_errors_by_type() == {}
     assert not empty.is_partial_success() and not empty.has_failed_rows() and not empty.has_successful_rows()
-    assert empty.extract_failed_batch(ten_rows().slice(0, 0)).num_rows == 0
+    assert empty.extract_failed_batch(ten_rows().slice(0, 0)) is None  # no rows: None, as the original
     # the lists decide has_*_rows, as in the original
     counts_only = TransmissionResult(True, total_rows=3, successful_count=3)
     assert not counts_only.has_successful_rows() and counts_only.get_successful_row_indices() == []
@@ -268,12 +276,12 @@ def test_all_failed_and_all_successful_results() -> None:
         False, failed_rows=[(i, f"Error {i}") for i in range(10)], total_rows=10, failed_count=10
     )
     assert all_failed.extract_failed_batch(batch).equals(batch)
-    assert all_failed.extract_successful_batch(batch).num_rows == 0  # the original returns None here
+    assert all_failed.extract_successful_batch(batch) is None  # as the original
     assert all_failed.get_error_statistics()["failure_rate"] == 1.0
     assert len(all_failed.get_error_messages()) == 10
     all_ok = TransmissionResult(True, successful_rows=list(range(10)), total_rows=10, successful_count=10)
     assert all_ok.extract_successful_batch(batch).equals(batch)
-    assert all_ok.extract_failed_batch(batch).num_rows == 0  # the original returns None here
+    assert all_ok.extract_failed_batch(batch) is None  # as the original
     assert all_ok.get_error_statistics()["success_rate"] == 1.0
 
 

@@ -204,7 +204,7 @@ def stalled(server: LocalServer, table_name: str) -> Iterator[LocalServer]:
 
 def _check_partial(result: Any, rows: int) -> None:
     assert result is not None and result.total_rows == rows and result.successful_count == 0
-    assert all(isinstance(e, CancelledError) for _, e in result.failed_rows)
+    assert all(isinstance(e, CancelledError) for _, e in result.failed_row_errors)
 
 
 @pytestmark_posix

@@ -94,7 +94,7 @@ def test_pandas_dataframe(wrapper: ZerobusWrapper, server: LocalServer, table_na
     assert got.column("cat").to_pylist() == ["y", "x", "x"]
     # extract returns pandas rows by position
     assert res.extract_successful_batch(df).equals(df)
-    assert res.extract_failed_batch(df).empty
+    assert res.extract_failed_batch(df) is None  # no failed rows: None, as the original API
 
 
 def test_polars_dataframe(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:

@@ -57,7 +57,7 @@ def test_html_reprs_show_effective_settings_and_no_secrets(server: LocalServer) 
     assert "<th style='text-align:left'>debug files</th><td><code>Arrow IPC + protobuf</code>" in html
     assert "debug_enabled" not in html and "debug_arrow_enabled" not in html  # one row says what is on
     assert "/tmp/dbg" in html
-    arrow_only = server.config("main.pytest.html", debug_arrow_enabled=True)._repr_html_()
+    arrow_only = server.config("main.pytest.html", debug_arrow_enabled=True, debug_output_dir="/tmp/dbg")._repr_html_()
     assert "<code>Arrow IPC</code>" in arrow_only
     off = server.config("main.pytest.html")._repr_html_()
     assert "<code>off</code>" in off and "debug_flush_interval_secs" not in off

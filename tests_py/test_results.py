@@ -39,7 +39,7 @@ def test_partial_failure_counts(partial: tuple[TransmissionResult, pa.RecordBatc
     assert res.get_successful_row_indices() == [i for i in range(12) if i not in BAD]
     assert res.successful_rows == res.get_successful_row_indices()
     assert [i for i, _ in res.failed_rows] == BAD
-    for i, err in res.failed_rows:
+    for i, err in res.failed_row_errors:
         assert isinstance(err, ConversionError) and isinstance(err, ValueError)
         assert f"row {i}" in str(err) and '"big"' in str(err)
     assert isinstance(res.error, ConversionError)
@@ -107,7 +107,7 @@ def test_success_result(wrapper: ZerobusWrapper) -> None:
     assert res.failed_rows == [] and res.successful_rows == [0]
     assert res.group_errors_by_type() == {} and res.get_error_messages() == []
     assert res.get_error_statistics()["success_rate"] == 1.0
-    assert res.extract_failed_batch(batch.slice(2, 1)).num_rows == 0
+    assert res.extract_failed_batch(batch.slice(2, 1)) is None
     assert "success=True" in repr(res)
 
 
@@ -130,5 +130,5 @@ def test_oversized_rows_fail_individually(server: LocalServer, table_name: str) 
     with ZerobusWrapper(server.config(table_name, max_record_bytes=1024)) as w:
         res = w.send_batch(batch)
     assert res.get_failed_row_indices() == [1, 3]
-    assert all(isinstance(e, ConversionError) for _, e in res.failed_rows)
+    assert all(isinstance(e, ConversionError) for _, e in res.failed_row_errors)
     assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 2]

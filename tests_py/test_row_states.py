@@ -21,8 +21,8 @@ def test_conversion_failures_are_not_written(server: LocalServer, table_name: st
     assert res.get_not_written_row_indices() == BAD == res.get_failed_row_indices()
     assert res.get_unknown_row_indices() == []
     assert res.extract_not_written_batch(batch).column("id").to_pylist() == BAD
-    assert res.extract_unknown_batch(batch).num_rows == 0
-    assert all(isinstance(err, ConversionError) for _, err in res.failed_rows)
+    assert res.extract_unknown_batch(batch) is None
+    assert all(isinstance(err, ConversionError) for _, err in res.failed_row_errors)
     # not written means not stored
     assert stored_ids(server, table_name) == [i for i in range(8) if i not in BAD]
 
@@ -45,7 +45,7 @@ def test_sent_without_ack_is_unknown_and_may_be_stored(server: LocalServer, tabl
     assert set(stored_ids(server, table_name)) == set(range(6))
 
 
-def test_states_from_native_json_and_merge() -> None:
+def test_states_from_native_json() -> None:
     native = {
         "success": False,
         "attempts": 2,
@@ -66,7 +66,3 @@ def test_states_from_native_json_and_merge() -> None:
     res = TransmissionResult._from_native(native)
     assert (res.not_written_count, res.unknown_count) == (2, 3)
     assert res.get_unknown_row_indices() == [0, 1, 2] and res.get_not_written_row_indices() == [4, 5]
-    merged = TransmissionResult._merge([res, res], 2.0)
-    assert merged.get_not_written_row_indices() == [4, 5, 10, 11]
-    assert merged.get_unknown_row_indices() == [0, 1, 2, 6, 7, 8]
-    assert merged.not_written_count + merged.unknown_count == merged.failed_count == 10

@@ -47,7 +47,7 @@ def test_errors_never_contain_the_secret(server: LocalServer, table_name: str) -
     err = ei.value
     texts = [str(err), repr(err), repr(err.result), str(pickle.loads(pickle.dumps(err)))]
     assert err.result is not None
-    texts += [str(e) for _, e in err.result.failed_rows] + err.result.get_error_messages()
+    texts += [str(e) for _, e in err.result.failed_row_errors] + err.result.get_error_messages()
     for t in texts:
         assert SECRET not in t
     # invalid configuration with a secret set

@@ -577,7 +577,7 @@ class _Sender:
         for name, n in counts.items():
             s.failed_by_type[name] = s.failed_by_type.get(name, 0) + n
         described: dict[int, tuple[str, str]] = {}  # rows failing with one error share its instance
-        for index, err in result.failed_rows:
+        for index, err in result.failed_row_errors:
             d = described.get(id(err))
             if d is None:
                 d = described[id(err)] = (

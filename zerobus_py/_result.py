@@ -261,8 +261,17 @@ class TransmissionResult:
     # -- rows --------------------------------------------------------------
 
     @property
-    def failed_rows(self) -> list[tuple[int, ZerobusError]]:
-        """``(row_index, error)`` for every failed row, in row order (a new list)."""
+    def failed_rows(self) -> list[tuple[int, str]]:
+        """``(row_index, "Error type: message")`` for every failed row, in row
+        order (a new list), as the original API gives them: the prefix is the
+        error type's display form (``"Conversion error"``, ``"Transmission
+        error"``, ...). :attr:`failed_row_errors` gives the exceptions."""
+        return [(i, _display(err)) for i, err in self.failed_row_errors]
+
+    @property
+    def failed_row_errors(self) -> list[tuple[int, ZerobusError]]:
+        """``(row_index, error)`` for every failed row, in row order (a new
+        list); rows that failed with one error share its instance."""
         if self._failed_rows is None:
             rows = [(i, g.error) for g in self._groups for i in g.indices()]
             rows.sort(key=lambda r: r[0])
@@ -344,11 +353,9 @@ class TransmissionResult:
         }
 
     def get_error_messages(self) -> list[str]:
-        """The distinct error messages of failed rows, in order of first occurrence."""
-        seen: dict[str, None] = {}
-        for g in sorted(self._groups, key=lambda g: g.ranges[0][0] if g.ranges else 0):
-            seen.setdefault(g.error.message, None)
-        return list(seen)
+        """One ``"Error type: message"`` string per failed row, in row order,
+        as the original API gives them (the messages of :attr:`failed_rows`)."""
+        return [m for _, m in self.failed_rows]
 
     def is_partial_success(self) -> bool:
         """Some but not all rows succeeded."""
@@ -370,8 +377,9 @@ class TransmissionResult:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
         Table, a pandas or polars DataFrame; other Arrow objects come back as
-        a pyarrow Table. Raises ``ValueError`` if ``batch`` has a different
-        number of rows than this result describes.
+        a pyarrow Table; ``None`` when no row failed (as the original API).
+        Raises ``ValueError`` if ``batch`` has a different number of rows
+        than this result describes.
 
         These are all rows not acknowledged, not written and unknown alike:
         right for quarantine, but re-sending them can duplicate the unknown
@@ -396,16 +404,23 @@ class TransmissionResult:
         return self._take(batch, self.successful_rows)
 
     def _take(self, batch: Any, indices: list[int]) -> Any:
+        """The rows ``indices`` of ``batch``, or None when there are none (as
+        the original API returns)."""
         from ._arrow import _num_rows, take_rows
 
-        if self._row_count_known:
-            return take_rows(batch, indices, self.total_rows)
-        n = _num_rows(batch)  # built without total_rows: the listed rows must exist
-        if indices and indices[-1] >= n:
+        if not self._row_count_known:  # built without total_rows: the listed rows must exist
+            n = _num_rows(batch)
+            if indices and indices[-1] >= n:
+                raise ValueError(
+                    f"the batch has {n} rows but this result lists row {indices[-1]}: pass the batch that was sent"
+                )
+        elif not indices and (n := _num_rows(batch)) != self.total_rows:
             raise ValueError(
-                f"the batch has {n} rows but this result lists row {indices[-1]}: pass the batch that was sent"
+                f"the batch has {n} rows but this result describes {self.total_rows}: pass the batch that was sent"
             )
-        return take_rows(batch, indices, n)
+        if not indices:
+            return None
+        return take_rows(batch, indices, self.total_rows if self._row_count_known else _num_rows(batch))
 
     # -- display -----------------------------------------------------------
 
@@ -447,12 +462,17 @@ class TransmissionResult:
         for name, idx in sorted(self.group_errors_by_type().items()):
             shown = ", ".join(map(str, idx[:10])) + (" …" if len(idx) > 10 else "")
             rows.append((name, f"{len(idx)} rows: {shown}"))
-        for msg in self.get_error_messages()[:5]:
+        for msg in list(dict.fromkeys(self.get_error_messages()))[:5]:  # distinct
             rows.append(("error", _short(msg, 300)))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
         return f"<table><caption>TransmissionResult</caption>{body}</table>"
+
+
+def _display(err: ZerobusError) -> str:
+    """``"Error type: message"``: the original API's text of a row error."""
+    return f"{_DISPLAY_NAMES.get(err.kind.partition(':')[0], type(err).__name__)}: {err.message}"
 
 
 def _short(s: str, n: int = 120) -> str:
@@ -489,6 +509,15 @@ _PREFIX_KINDS: dict[str, str] = {
     "Token refresh error": "token_refresh",
     "ZerobusConnectionError": "connection",
     **{name: kind for kind, name in ERROR_TYPE_NAMES.items()},
+}
+
+
+#: The original API's display form of each kind (the reverse of the first
+#: _PREFIX_KINDS entries), and of the kinds it did not have.
+_DISPLAY_NAMES: dict[str, str] = {
+    **{kind: prefix for prefix, kind in list(_PREFIX_KINDS.items())[:7]},
+    "closed": "Wrapper closed",
+    "canceled": "Cancelled",
 }
 
 
