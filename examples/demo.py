@@ -109,7 +109,7 @@ def main() -> None:
         for path in sorted(debug_dir.rglob("*")):
             if path.is_file() and path.suffix in (".arrow", ".proto"):
                 table = read_file(str(path))
-                print(f"{path.relative_to(debug_dir)}: {table.num_rows} rows")
+                print(f"{path.relative_to(debug_dir).as_posix()}: {table.num_rows} rows")
     print(f"\npython demo done in {time.perf_counter() - t0:.2f}s")
 
 
