@@ -424,7 +424,12 @@ class WrapperConfiguration:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
-        parts = [f"{k}={v!r}" for k, v in items]
+        shown = dict(items)
+        if shown.get("debug_enabled"):  # both kinds are written: the per-kind switches say nothing more
+            for key in ("debug_arrow_enabled", "debug_protobuf_enabled"):
+                if not shown.get(key):
+                    shown.pop(key, None)
+        parts = [f"{k}={v!r}" for k, v in shown.items()]
         return f"WrapperConfiguration({', '.join(parts)})"
 
     def _repr_html_(self) -> str:
