@@ -242,3 +242,12 @@ def test_debug_arrow_compression_round_trips(tmp_path: Path, monkeypatch: pytest
     assert '"gzip"' in msg and '"zstd"' in msg and '"lz4"' in msg
     with pytest.raises(ConfigurationError, match="debug_arrow_compression"):
         WrapperConfiguration(None, "a.b.c", debug_arrow_compression=1).validate()  # type: ignore[arg-type]
+
+
+def test_repr_shows_debug_switches_without_contradiction(tmp_path: Path) -> None:
+    on = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_enabled=True, debug_output_dir=str(tmp_path))
+    assert "debug_enabled=True" in repr(on) and "debug_arrow_enabled" not in repr(on)
+    arrow = WrapperConfiguration(
+        "http://127.0.0.1:1", "main.a.b", debug_arrow_enabled=True, debug_output_dir=str(tmp_path)
+    )
+    assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled=False" in repr(arrow)
