@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // ErrorKind classifies every error this package returns. The values are stable
@@ -96,7 +98,7 @@ func IsRetryable(err error) bool {
 		return tre.Retryable
 	}
 	var ce *ConnectionError
-	return errors.As(err, &ce)
+	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError))
 }
 
 // retryableCode is the protocol's retry rule (protocol §6).
@@ -202,7 +204,9 @@ func (e *AuthenticationError) Error() string {
 }
 
 // ConnectionError means the endpoint could not be reached or the transport
-// broke. Retryable. Kind: KindConnection.
+// broke. Retryable, except when a host name does not resolve in DNS (the
+// endpoint's or the Unity Catalog URL's; the message names the host and the
+// setting). Kind: KindConnection.
 type ConnectionError struct {
 	Endpoint string
 	Err      error
@@ -215,6 +219,11 @@ func (e *ConnectionError) Kind() ErrorKind { return KindConnection }
 func (e *ConnectionError) Unwrap() error { return e.Err }
 
 func (e *ConnectionError) Error() string {
+	var hn *stream.HostNotFoundError
+	if errors.As(e.Err, &hn) {
+		key := map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[hn.Setting]
+		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint

@@ -149,6 +149,9 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		return false, ctx.Err()
 	}
 	if err != nil {
+		if hostNotFound(err, "", "") != nil {
+			return false, nil // a name that does not exist will not appear on retry
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	return resp.StatusCode >= 500 || resp.StatusCode == 0, nil
@@ -162,8 +165,8 @@ func (a *auth) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	switch {
 	case err != nil && retry:
 		log.DebugContext(ctx, "zerobus: token http: request failed; retrying", "url", a.tokenURL, "error", a.red.clean(err.Error()))
-	case err != nil:
-		log.WarnContext(ctx, "zerobus: token http: request failed", "url", a.tokenURL, "error", a.red.clean(err.Error()))
+	case err != nil: // not retried: the error goes back to the caller, who reports it
+		log.DebugContext(ctx, "zerobus: token http: request failed", "url", a.tokenURL, "error", a.red.clean(err.Error()))
 	case retry && resp != nil:
 		log.DebugContext(ctx, "zerobus: token http: retrying", "url", a.tokenURL, "status", resp.StatusCode)
 	}
@@ -341,6 +344,12 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)
 		return te
 	default:
+		if u, perr := url.Parse(a.tokenURL); perr == nil {
+			if hn := hostNotFound(err, u.Hostname(), "WorkspaceURL"); hn != nil {
+				hn.Err = a.red.cleanErr(err)
+				return hn
+			}
+		}
 		te.Err = a.red.cleanErr(err)
 		var ue *url.Error
 		// A transport failure is worth retrying; anything else (a response

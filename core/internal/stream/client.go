@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -275,6 +277,8 @@ type Client struct {
 	tel   *telemetry.Telemetry
 	retry RetryPolicy
 
+	hostOK atomic.Bool // the endpoint's host name has resolved once (checkHost)
+
 	mu      sync.Mutex
 	closed  bool
 	streams map[*Stream]struct{}
@@ -371,6 +375,9 @@ func (c *Client) OpenStream(ctx context.Context, desc *descriptorpb.DescriptorPr
 	default:
 		return nil, fmt.Errorf("zerobus: OpenStream: record type %v is not supported (use PROTO or JSON)", rt)
 	}
+	if err := c.checkHost(ctx); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -384,6 +391,47 @@ func (c *Client) OpenStream(ctx context.Context, desc *descriptorpb.DescriptorPr
 		return nil, err
 	}
 	return s, nil
+}
+
+// hostCheckTimeout bounds the DNS lookup of checkHost.
+const hostCheckTimeout = 5 * time.Second
+
+// lookupHost resolves a host name (net.DefaultResolver; tests replace it).
+var lookupHost = net.DefaultResolver.LookupHost
+
+// checkHost returns a *HostNotFoundError when the endpoint's host name does
+// not exist in DNS, so that OpenStream fails at once instead of retrying an
+// RPC whose gRPC status (UNAVAILABLE) no longer says why. Until a lookup has
+// succeeded once, every OpenStream checks; any other outcome (an IP
+// address, a proxy that resolves names itself, a lookup that fails for
+// another reason) leaves the connection attempt to report it.
+func (c *Client) checkHost(ctx context.Context) error {
+	if c.hostOK.Load() || net.ParseIP(c.ep.host) != nil || c.cfg.Proxy != nil || envProxyFor(c.ep) {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, hostCheckTimeout)
+	defer cancel()
+	_, err := lookupHost(lctx, c.ep.host)
+	if err == nil {
+		c.hostOK.Store(true)
+		return nil
+	}
+	if hn := hostNotFound(err, c.ep.host, "Endpoint"); hn != nil {
+		return hn
+	}
+	return nil
+}
+
+// envProxyFor reports whether the environment (HTTPS_PROXY, NO_PROXY...)
+// sends connections to ep through a proxy, which then resolves the name.
+func envProxyFor(ep endpoint) bool {
+	scheme := "https"
+	if !ep.tls {
+		scheme = "http"
+	}
+	req := &http.Request{URL: &url.URL{Scheme: scheme, Host: ep.target}}
+	u, err := http.ProxyFromEnvironment(req)
+	return err != nil || u != nil
 }
 
 // forget removes a finished stream from the client.

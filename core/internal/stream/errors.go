@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -160,6 +161,40 @@ func (e *ConnectionError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// HostNotFoundError reports that the host of the Endpoint or of the
+// WorkspaceURL does not exist in DNS ("no such host"). It is not retryable:
+// the name is wrong (a typo, a missing workspace id) far more often than
+// the DNS is briefly out of date. Temporary DNS failures (timeouts, a
+// resolver that cannot be reached) stay retryable *ConnectionError or
+// *TokenError.
+type HostNotFoundError struct {
+	// Host is the name that did not resolve.
+	Host string
+	// Setting is the Config field the name came from: "Endpoint" or
+	// "WorkspaceURL".
+	Setting string
+	// Err is the resolver's error.
+	Err error
+}
+
+// Error implements error.
+func (e *HostNotFoundError) Error() string {
+	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, e.Setting, e.Setting)
+}
+
+// Unwrap returns the resolver's error.
+func (e *HostNotFoundError) Unwrap() error { return e.Err }
+
+// hostNotFound returns a *HostNotFoundError for host when err is a DNS
+// "no such host" answer, else nil.
+func hostNotFound(err error, host, setting string) *HostNotFoundError {
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return &HostNotFoundError{Host: host, Setting: setting, Err: err}
+	}
+	return nil
+}
 
 // MessageTooLargeError is returned by Send when one request would exceed
 // Config.MaxMessageBytes. Split the records over several requests.
