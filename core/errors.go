@@ -200,7 +200,7 @@ func (e *AuthenticationError) Error() string {
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
 	}
-	return msg + " (check client_id, client_secret and the principal's privileges on the table)"
+	return msg // Reason says which credential, privilege or proxy to check
 }
 
 // ConnectionError means the endpoint could not be reached or the transport
@@ -297,7 +297,10 @@ func (e *TransmissionError) Error() string {
 	}
 	switch e.Code {
 	case codes.InvalidArgument:
-		msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+		var se *stream.ServerError
+		if len(e.Causes) > 0 || errors.As(e.Err, &se) && se.Reason == "SCHEMA_VALIDATION_FAILED" {
+			msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+		}
 	case codes.NotFound:
 		msg += " (check table_name: the table must exist)"
 	case codes.ResourceExhausted:
@@ -359,6 +362,21 @@ func (e *TokenRefreshError) Error() string {
 	}
 	return msg
 }
+
+// wrapf returns an error whose message is the formatted prefix followed by
+// err's message without its own "zerobus: " (one prefix per message), and
+// which unwraps to err.
+func wrapf(err error, format string, args ...any) error {
+	return &prefixedError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg + causeText(e.err) }
+func (e *prefixedError) Unwrap() error { return e.err }
 
 // causeText is err's message without the "zerobus: " prefix, for embedding
 // a cause in another message of this package.

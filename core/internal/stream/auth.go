@@ -213,8 +213,13 @@ func (a *auth) metadata(ctx context.Context) (metadata.MD, string, error) {
 			a.red.add(v)
 			a.red.add(strings.TrimPrefix(v, "Bearer "))
 		}
-		if len(md.Get(headerTableName)) == 0 {
+		switch got := md.Get(headerTableName); {
+		case len(got) == 0:
 			md.Set(headerTableName, a.table)
+		case len(got) > 1 || got[0] != a.table:
+			return nil, "", &AuthError{What: fmt.Sprintf(
+				"HeadersProvider returned %s %q, but the stream writes to table %q (return the same table name, or leave the header out and it is added)",
+				headerTableName, strings.Join(got, ","), a.table)}
 		}
 		cred := strings.Join(auth, ",")
 		return md, cred, nil
@@ -319,6 +324,9 @@ func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err erro
 	return tok.AccessToken, nil
 }
 
+// credentialsRejected explains a token request refused for its credentials.
+const credentialsRejected = "ClientID/ClientSecret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that WorkspaceURL is its workspace)"
+
 // tokenError classifies an oauth2 failure into *TokenError (retryable) or
 // *AuthError (bad credentials), sanitizing every text it carries.
 func (a *auth) tokenError(ctx context.Context, err error) error {
@@ -363,16 +371,24 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	switch te.StatusCode {
 	case 0:
 		what = "the token endpoint returned an unusable response (check WorkspaceURL)"
-	case http.StatusBadRequest, http.StatusUnauthorized:
-		what = "ClientID/ClientSecret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that WorkspaceURL is its workspace)"
+	case http.StatusBadRequest:
+		// RFC 6749 §5.2: a 400 is a malformed or unacceptable request; only
+		// its invalid_client (or unauthorized_client) error is about the
+		// credentials.
+		what = "the token endpoint answered 400 Bad Request: it refused the request (its error and description follow; check WorkspaceURL, the table name, and that a proxy passes the request unchanged)"
+		if te.ErrorCode == "invalid_client" || te.ErrorCode == "unauthorized_client" {
+			what = credentialsRejected
+		}
+	case http.StatusUnauthorized:
+		what = credentialsRejected
 	case http.StatusForbidden:
 		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at WorkspaceURL (check WorkspaceURL)"
 	case http.StatusProxyAuthRequired:
-		what = "the HTTP proxy from the environment requires authentication"
+		what = "proxy authentication failed: the HTTP proxy from the environment (HTTPS_PROXY) answered 407 Proxy Authentication Required"
 		if a.proxy != "" {
-			what = "the HTTP proxy " + a.proxy + " rejected the request with 407 (check the user:password in the proxy URL)"
+			what = "proxy authentication failed: the HTTP proxy " + a.proxy + " answered 407 Proxy Authentication Required (check the user:password in the proxy URL)"
 		}
 	}
 	return &AuthError{What: what, Err: te}

@@ -17,6 +17,15 @@ import (
 // ErrClosed is returned by Send, SendJSON, Flush and OpenStream after Close.
 var ErrClosed = errors.New("zerobus: stream closed")
 
+// causeText is err's message without the "zerobus: " prefix, for a cause
+// embedded in another message of this package (one prefix per message).
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.TrimPrefix(err.Error(), "zerobus: ")
+}
+
 // errClientClosed is returned by OpenStream after Client.Close.
 var errClientClosed = fmt.Errorf("zerobus: client closed: %w", ErrClosed)
 
@@ -78,7 +87,7 @@ func (e *AuthError) Error() string {
 	if e.Err == nil {
 		return "zerobus: authentication failed: " + e.What
 	}
-	return "zerobus: authentication failed: " + e.What + ": " + e.Err.Error()
+	return "zerobus: authentication failed: " + e.What + ": " + causeText(e.Err)
 }
 
 // Unwrap returns the cause.
@@ -138,7 +147,7 @@ type RetryExhaustedError struct {
 
 // Error implements error.
 func (e *RetryExhaustedError) Error() string {
-	return fmt.Sprintf("zerobus: gave up after %d attempts: %v", e.Attempts, e.Last)
+	return fmt.Sprintf("zerobus: gave up after %d attempts: %s", e.Attempts, causeText(e.Last))
 }
 
 // Unwrap returns Last.
@@ -156,7 +165,7 @@ type ConnectionError struct {
 
 // Error implements error.
 func (e *ConnectionError) Error() string {
-	return "zerobus: connection failed (" + e.Op + "): " + e.Err.Error()
+	return "zerobus: connection failed (" + e.Op + "): " + causeText(e.Err)
 }
 
 // Unwrap returns the cause.
@@ -288,6 +297,13 @@ func (r *redactor) clean(s string) string {
 func (r *redactor) cleanErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	var (
+		ae *AuthError
+		hn *HostNotFoundError
+	)
+	if errors.As(err, &ae) || errors.As(err, &hn) {
+		return err // built by this package from redacted parts; keep the type (not retryable)
 	}
 	msg := r.clean(err.Error())
 	switch {
