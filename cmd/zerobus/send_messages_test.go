@@ -58,3 +58,30 @@ func TestSendUnknownHost(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorLineOnePrefix: the command's error line does not repeat the
+// library's prefix ("zerobus send: zerobus: invalid configuration").
+func TestErrorLineOnePrefix(t *testing.T) {
+	r := sendCLI(t, "-table", "main.default.t", filepath.Join(t.TempDir(), "x.arrow"))
+	if r.err == nil {
+		t.Fatal("no error")
+	}
+	cfgErr := sendCLI(t, "-endpoint", "ftp://x", "-table", "a.b.c", "-client-id", "i", "-client-secret", "s", "-workspace-url", "https://w", writeOneRowArrow(t))
+	for _, err := range []error{r.err, cfgErr.err} {
+		if err == nil {
+			t.Fatal("no error")
+		}
+		line := errorLine("send", err)
+		if strings.Count(line, "zerobus") != 1 || !strings.HasPrefix(line, "zerobus send: ") {
+			t.Errorf("error line %q: want one \"zerobus\" prefix", line)
+		}
+	}
+}
+
+func writeOneRowArrow(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "one.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 1)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	return path
+}
