@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // ErrorKind classifies every error this package returns. The values are stable
@@ -96,7 +98,7 @@ func IsRetryable(err error) bool {
 		return tre.Retryable
 	}
 	var ce *ConnectionError
-	return errors.As(err, &ce)
+	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError))
 }
 
 // retryableCode is the protocol's retry rule (protocol §6).
@@ -198,11 +200,13 @@ func (e *AuthenticationError) Error() string {
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
 	}
-	return msg + " (check client_id, client_secret and the principal's privileges on the table)"
+	return msg // Reason says which credential, privilege or proxy to check
 }
 
 // ConnectionError means the endpoint could not be reached or the transport
-// broke. Retryable. Kind: KindConnection.
+// broke. Retryable, except when a host name does not resolve in DNS (the
+// endpoint's or the Unity Catalog URL's; the message names the host and the
+// setting). Kind: KindConnection.
 type ConnectionError struct {
 	Endpoint string
 	Err      error
@@ -215,6 +219,11 @@ func (e *ConnectionError) Kind() ErrorKind { return KindConnection }
 func (e *ConnectionError) Unwrap() error { return e.Err }
 
 func (e *ConnectionError) Error() string {
+	var hn *stream.HostNotFoundError
+	if errors.As(e.Err, &hn) {
+		key := map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[hn.Setting]
+		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint
@@ -288,7 +297,10 @@ func (e *TransmissionError) Error() string {
 	}
 	switch e.Code {
 	case codes.InvalidArgument:
-		msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+		var se *stream.ServerError
+		if len(e.Causes) > 0 || errors.As(e.Err, &se) && se.Reason == "SCHEMA_VALIDATION_FAILED" {
+			msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+		}
 	case codes.NotFound:
 		msg += " (check table_name: the table must exist)"
 	case codes.ResourceExhausted:
@@ -350,6 +362,21 @@ func (e *TokenRefreshError) Error() string {
 	}
 	return msg
 }
+
+// wrapf returns an error whose message is the formatted prefix followed by
+// err's message without its own "zerobus: " (one prefix per message), and
+// which unwraps to err.
+func wrapf(err error, format string, args ...any) error {
+	return &prefixedError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg + causeText(e.err) }
+func (e *prefixedError) Unwrap() error { return e.err }
 
 // causeText is err's message without the "zerobus: " prefix, for embedding
 // a cause in another message of this package.

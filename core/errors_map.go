@@ -24,6 +24,7 @@ func fromStream(err error, table, endpoint string) error {
 		ce  *stream.ConnectionError
 		se  *stream.ServerError
 		mte *stream.MessageTooLargeError
+		hn  *stream.HostNotFoundError
 	)
 	switch {
 	case errors.As(err, &re):
@@ -32,6 +33,8 @@ func fromStream(err error, table, endpoint string) error {
 		return &AuthenticationError{Table: table, Reason: ae.What, Err: ae.Err}
 	case errors.As(err, &te):
 		return &TokenRefreshError{URL: te.URL, StatusCode: te.StatusCode, Retryable: te.Retryable, Err: te}
+	case errors.As(err, &hn):
+		return &ConnectionError{Endpoint: endpoint, Err: hn}
 	case errors.As(err, &ce):
 		return &ConnectionError{Endpoint: endpoint, Err: ce}
 	case errors.As(err, &se):

@@ -383,7 +383,7 @@ func (b *batchSend) result() *TransmissionResult {
 	if same && res.FailedCount == res.TotalRows {
 		res.Err = first
 	} else {
-		res.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", res.FailedCount, res.TotalRows, b.failed[0].Index, first)
+		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, b.failed[0].Index)
 	}
 	return res
 }

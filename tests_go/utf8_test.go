@@ -37,6 +37,7 @@ func TestSendInvalidUTF8(t *testing.T) {
 		t.Fatalf("SendBatch = %v, %v; want a result and an error for the 2 failed rows", res, err)
 	}
 	checkInvariant(t, res, len(names))
+	checkOnePrefix(t, err.Error())
 	if res.SuccessfulCount != 3 || res.FailedCount != 2 {
 		t.Fatalf("%d sent, %d failed; want 3 and 2", res.SuccessfulCount, res.FailedCount)
 	}

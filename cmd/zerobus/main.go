@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -45,10 +46,16 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := c.run(ctx, args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "zerobus %s: %v\n", c.name, err)
+		fmt.Fprintln(os.Stderr, errorLine(c.name, err))
 		return 1
 	}
 	return 0
+}
+
+// errorLine is the last line the command prints for err: "zerobus send: …",
+// without the library's own "zerobus: " prefix after it.
+func errorLine(command string, err error) string {
+	return fmt.Sprintf("zerobus %s: %s", command, strings.TrimPrefix(err.Error(), "zerobus: "))
 }
 
 func usage() {

@@ -476,9 +476,7 @@ func (s *sender) accountOldest() error {
 	}
 	for _, fr := range res.FailedRows {
 		s.byKind[core.KindOf(fr.Err)]++
-		if len(s.samples) < maxFailureSamples {
-			s.samples = append(s.samples, failureSample{file: p.file, row: p.startRow + int64(fr.Index), err: fr.Err})
-		}
+		s.samples = addFailure(s.samples, p.file, p.startRow+int64(fr.Index), fr.Err)
 	}
 	if s.q != nil {
 		failed, err := res.ExtractFailedBatchWith(s.mem, p.rec)
@@ -495,10 +493,17 @@ func (s *sender) accountOldest() error {
 		if s.sum.stopped == nil {
 			s.sum.stopped = res.Err
 		}
-		return fmt.Errorf("stopped: %w", res.Err)
+		return &stoppedError{err: res.Err}
 	}
 	return nil
 }
+
+// stoppedError is the error of a run stopped by a failure that would repeat
+// for every batch.
+type stoppedError struct{ err error }
+
+func (e *stoppedError) Error() string { return "stopped: " + trimPrefix(e.err) }
+func (e *stoppedError) Unwrap() error { return e.err }
 
 // isFatal reports whether an error kind would fail every later batch too, so
 // reading stops instead of retrying batch after batch.

@@ -307,7 +307,9 @@ func openArrow(in *input, o inputOptions) error {
 		in.detail = "Arrow IPC file"
 		in.schema = fr.Schema()
 		in.total = int64(fr.NumRecords())
-		src = &ipcFileBatches{fr: fr, done: &in.done}
+		fb := &ipcFileBatches{fr: fr, done: &in.done}
+		in.closer = append(in.closer, func() error { fb.release(); return nil })
+		src = fb
 	} else {
 		st, err := f.Stat()
 		if err != nil {
@@ -355,6 +357,14 @@ func (r *ipcFileBatches) Next() bool {
 	r.done.Store(int64(r.i))
 	r.cur = rec
 	return true
+}
+
+// release drops the current batch (reading stopped before the end).
+func (r *ipcFileBatches) release() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
 }
 
 func (r *ipcFileBatches) RecordBatch() arrow.RecordBatch { return r.cur }

@@ -164,14 +164,33 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
 }
 
-// failureSample is one failed row shown in the summary.
+// failureSample is a run of consecutive failed rows of one file that failed
+// with the same reason, shown in the summary on one line.
 type failureSample struct {
-	file string
-	row  int64 // 0-based row in the file
-	err  error
+	file      string
+	row, last int64 // 0-based rows in the file, first and last
+	err       error
+	reason    string // describeRowError(err)
 }
 
-// maxFailureSamples bounds the failed rows listed in the summary.
+// addFailure records a failed row: it extends the last sample when the row
+// follows it with the same reason, else starts a new one (up to
+// maxFailureSamples).
+func addFailure(samples []failureSample, file string, row int64, err error) []failureSample {
+	reason := describeRowError(err)
+	if n := len(samples); n > 0 {
+		if l := &samples[n-1]; l.file == file && l.last+1 == row && l.reason == reason {
+			l.last = row
+			return samples
+		}
+	}
+	if len(samples) >= maxFailureSamples {
+		return samples
+	}
+	return append(samples, failureSample{file: file, row: row, last: row, err: err, reason: reason})
+}
+
+// maxFailureSamples bounds the lines of failed rows listed in the summary.
 const maxFailureSamples = 10
 
 // summary is everything the end summary reports.
@@ -232,15 +251,35 @@ func (s *summary) write(w io.Writer) {
 	case s.rowsFailed > 0:
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
 	}
+	stopped := ""
 	if s.stopped != nil {
-		fmt.Fprintf(w, "  stopped early: %v\n", s.stopped)
+		stopped = trimPrefix(s.stopped)
+		fmt.Fprintf(w, "  stopped early: %s\n", stopped)
 	}
 	if len(s.samples) > 0 {
-		fmt.Fprintf(w, "  failed rows (first %d):\n", len(s.samples))
+		n := int64(0)
 		for _, f := range s.samples {
-			fmt.Fprintf(w, "    %s row %d: %s\n", filepath.Base(f.file), f.row, describeRowError(f.err))
+			n += f.last - f.row + 1
+		}
+		fmt.Fprintf(w, "  failed rows (first %d):\n", n)
+		for _, f := range s.samples {
+			rows := fmt.Sprintf("row %d", f.row)
+			if f.last > f.row {
+				rows = fmt.Sprintf("rows %d..%d", f.row, f.last)
+			}
+			reason := f.reason
+			if stopped != "" && trimPrefix(f.err) == stopped {
+				reason = fmt.Sprintf("[%s] the error that stopped the run (above)", core.KindOf(f.err))
+			}
+			fmt.Fprintf(w, "    %s %s: %s\n", filepath.Base(f.file), rows, reason)
 		}
 	}
+}
+
+// trimPrefix is err's message without the library's "zerobus: " prefix,
+// which the command's own messages do not repeat.
+func trimPrefix(err error) string {
+	return strings.TrimPrefix(err.Error(), "zerobus: ")
 }
 
 // describeRowError is the reason of a failed row without the batch-relative
@@ -253,7 +292,7 @@ func describeRowError(err error) string {
 		}
 		return fmt.Sprintf("[%s] %s", core.KindConversion, ce.Reason)
 	}
-	return fmt.Sprintf("[%s] %v", core.KindOf(err), err)
+	return fmt.Sprintf("[%s] %s", core.KindOf(err), trimPrefix(err))
 }
 
 // thousands formats n with comma separators: 1234567 -> "1,234,567".

@@ -149,6 +149,9 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		return false, ctx.Err()
 	}
 	if err != nil {
+		if hostNotFound(err, "", "") != nil {
+			return false, nil // a name that does not exist will not appear on retry
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	return resp.StatusCode >= 500 || resp.StatusCode == 0, nil
@@ -162,8 +165,8 @@ func (a *auth) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	switch {
 	case err != nil && retry:
 		log.DebugContext(ctx, "zerobus: token http: request failed; retrying", "url", a.tokenURL, "error", a.red.clean(err.Error()))
-	case err != nil:
-		log.WarnContext(ctx, "zerobus: token http: request failed", "url", a.tokenURL, "error", a.red.clean(err.Error()))
+	case err != nil: // not retried: the error goes back to the caller, who reports it
+		log.DebugContext(ctx, "zerobus: token http: request failed", "url", a.tokenURL, "error", a.red.clean(err.Error()))
 	case retry && resp != nil:
 		log.DebugContext(ctx, "zerobus: token http: retrying", "url", a.tokenURL, "status", resp.StatusCode)
 	}
@@ -210,8 +213,13 @@ func (a *auth) metadata(ctx context.Context) (metadata.MD, string, error) {
 			a.red.add(v)
 			a.red.add(strings.TrimPrefix(v, "Bearer "))
 		}
-		if len(md.Get(headerTableName)) == 0 {
+		switch got := md.Get(headerTableName); {
+		case len(got) == 0:
 			md.Set(headerTableName, a.table)
+		case len(got) > 1 || got[0] != a.table:
+			return nil, "", &AuthError{What: fmt.Sprintf(
+				"HeadersProvider returned %s %q, but the stream writes to table %q (return the same table name, or leave the header out and it is added)",
+				headerTableName, strings.Join(got, ","), a.table)}
 		}
 		cred := strings.Join(auth, ",")
 		return md, cred, nil
@@ -316,6 +324,9 @@ func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err erro
 	return tok.AccessToken, nil
 }
 
+// credentialsRejected explains a token request refused for its credentials.
+const credentialsRejected = "ClientID/ClientSecret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that WorkspaceURL is its workspace)"
+
 // tokenError classifies an oauth2 failure into *TokenError (retryable) or
 // *AuthError (bad credentials), sanitizing every text it carries.
 func (a *auth) tokenError(ctx context.Context, err error) error {
@@ -341,6 +352,12 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)
 		return te
 	default:
+		if u, perr := url.Parse(a.tokenURL); perr == nil {
+			if hn := hostNotFound(err, u.Hostname(), "WorkspaceURL"); hn != nil {
+				hn.Err = a.red.cleanErr(err)
+				return hn
+			}
+		}
 		te.Err = a.red.cleanErr(err)
 		var ue *url.Error
 		// A transport failure is worth retrying; anything else (a response
@@ -354,16 +371,24 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	switch te.StatusCode {
 	case 0:
 		what = "the token endpoint returned an unusable response (check WorkspaceURL)"
-	case http.StatusBadRequest, http.StatusUnauthorized:
-		what = "ClientID/ClientSecret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that WorkspaceURL is its workspace)"
+	case http.StatusBadRequest:
+		// RFC 6749 §5.2: a 400 is a malformed or unacceptable request; only
+		// its invalid_client (or unauthorized_client) error is about the
+		// credentials.
+		what = "the token endpoint answered 400 Bad Request: it refused the request (its error and description follow; check WorkspaceURL, the table name, and that a proxy passes the request unchanged)"
+		if te.ErrorCode == "invalid_client" || te.ErrorCode == "unauthorized_client" {
+			what = credentialsRejected
+		}
+	case http.StatusUnauthorized:
+		what = credentialsRejected
 	case http.StatusForbidden:
 		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at WorkspaceURL (check WorkspaceURL)"
 	case http.StatusProxyAuthRequired:
-		what = "the HTTP proxy from the environment requires authentication"
+		what = "proxy authentication failed: the HTTP proxy from the environment (HTTPS_PROXY) answered 407 Proxy Authentication Required"
 		if a.proxy != "" {
-			what = "the HTTP proxy " + a.proxy + " rejected the request with 407 (check the user:password in the proxy URL)"
+			what = "proxy authentication failed: the HTTP proxy " + a.proxy + " answered 407 Proxy Authentication Required (check the user:password in the proxy URL)"
 		}
 	}
 	return &AuthError{What: what, Err: te}

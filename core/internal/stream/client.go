@@ -7,17 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -275,6 +279,8 @@ type Client struct {
 	tel   *telemetry.Telemetry
 	retry RetryPolicy
 
+	routeOK atomic.Bool // checkRoute has passed once
+
 	mu      sync.Mutex
 	closed  bool
 	streams map[*Stream]struct{}
@@ -306,6 +312,8 @@ func NewClient(cfg Config) (*Client, error) {
 		creds = insecure.NewCredentials()
 	}
 	target := ep.target
+	var dial func(context.Context, string) (net.Conn, error) // the proxy's, if any
+	dials := &dialState{}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUserAgent(cfg.UserAgent),
@@ -318,7 +326,13 @@ func NewClient(cfg Config) (*Client, error) {
 		// passthrough: the proxy resolves the endpoint's name, as it would
 		// for grpc-go's own proxy support.
 		target = "passthrough:///" + ep.target
-		opts = append(opts, grpc.WithNoProxy(), grpc.WithContextDialer(proxyDialer(cfg.Proxy, cfg.ProxyRootCAs)))
+		pd := proxyDialer(cfg.Proxy, cfg.ProxyRootCAs)
+		dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			conn, err := pd(ctx, addr)
+			dials.note(err)
+			return conn, err
+		}
+		opts = append(opts, grpc.WithNoProxy(), grpc.WithContextDialer(dial))
 	}
 	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
@@ -328,7 +342,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg:     &cfg,
 		ep:      ep,
 		conn:    conn,
-		rpc:     zerobuspb.NewZerobusClient(conn),
+		rpc:     &dialAwareClient{ZerobusClient: zerobuspb.NewZerobusClient(conn), dials: dials, proxy: cfg.proxyShown()},
 		auth:    a,
 		red:     red,
 		tel:     cfg.Telemetry,
@@ -371,6 +385,9 @@ func (c *Client) OpenStream(ctx context.Context, desc *descriptorpb.DescriptorPr
 	default:
 		return nil, fmt.Errorf("zerobus: OpenStream: record type %v is not supported (use PROTO or JSON)", rt)
 	}
+	if err := c.checkRoute(ctx); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -384,6 +401,89 @@ func (c *Client) OpenStream(ctx context.Context, desc *descriptorpb.DescriptorPr
 		return nil, err
 	}
 	return s, nil
+}
+
+// routeCheckTimeout bounds the DNS lookup of checkRoute.
+const routeCheckTimeout = 5 * time.Second
+
+// lookupHost resolves a host name (net.DefaultResolver; tests replace it).
+var lookupHost = net.DefaultResolver.LookupHost
+
+// checkRoute fails OpenStream at once with a *HostNotFoundError when the
+// endpoint's host name does not exist in DNS: once a stream RPC fails, gRPC
+// reports only UNAVAILABLE, which is retried. Until a lookup has succeeded
+// once, every OpenStream checks; any other outcome (an IP address, a proxy,
+// which resolves names itself, a lookup that fails for another reason)
+// leaves the connection attempt to report it.
+func (c *Client) checkRoute(ctx context.Context) error {
+	if c.routeOK.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, routeCheckTimeout)
+	defer cancel()
+	if c.cfg.Proxy != nil {
+		return nil // the proxy resolves the name
+	}
+	if net.ParseIP(c.ep.host) != nil || envProxyFor(c.ep) {
+		c.routeOK.Store(true)
+		return nil
+	}
+	_, err := lookupHost(ctx, c.ep.host)
+	if err == nil {
+		c.routeOK.Store(true)
+		return nil
+	}
+	if hn := hostNotFound(err, c.ep.host, "Endpoint"); hn != nil {
+		return hn
+	}
+	return nil
+}
+
+// dialState remembers whether the last connection attempt through
+// Config.Proxy was refused with 407, which gRPC reports to the RPC only as
+// UNAVAILABLE (retried) with the reason in its message text.
+type dialState struct {
+	refused atomic.Pointer[proxyStatusError]
+}
+
+func (d *dialState) note(err error) {
+	var pe *proxyStatusError
+	if errors.As(err, &pe) && pe.code == http.StatusProxyAuthRequired {
+		d.refused.Store(pe)
+	} else {
+		d.refused.Store(nil)
+	}
+}
+
+// dialAwareClient replaces the UNAVAILABLE error of an RPC that could not
+// start because the proxy refused the tunnel with 407 by an *AuthError
+// saying so, which is not retried.
+type dialAwareClient struct {
+	zerobuspb.ZerobusClient
+	dials *dialState
+	proxy string // Config.Proxy for messages
+}
+
+func (c *dialAwareClient) EphemeralStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[zerobuspb.EphemeralStreamRequest, zerobuspb.EphemeralStreamResponse], error) {
+	cs, err := c.ZerobusClient.EphemeralStream(ctx, opts...)
+	if err != nil && status.Code(err) == codes.Unavailable {
+		if pe := c.dials.refused.Load(); pe != nil {
+			return nil, &AuthError{What: "the HTTP proxy " + c.proxy + " refused the CONNECT tunnel to the Zerobus endpoint", Err: pe}
+		}
+	}
+	return cs, err
+}
+
+// envProxyFor reports whether the environment (HTTPS_PROXY, NO_PROXY...)
+// sends connections to ep through a proxy, which then resolves the name.
+func envProxyFor(ep endpoint) bool {
+	scheme := "https"
+	if !ep.tls {
+		scheme = "http"
+	}
+	req := &http.Request{URL: &url.URL{Scheme: scheme, Host: ep.target}}
+	u, err := http.ProxyFromEnvironment(req)
+	return err != nil || u != nil
 }
 
 // forget removes a finished stream from the client.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,15 @@ var ErrClosed = errors.New("zerobus: stream closed")
 // ErrWithdrawn resolves a request removed from the queue by Stream.Withdraw
 // before any RPC carried it.
 var ErrWithdrawn = errors.New("zerobus: request withdrawn before it was sent")
+
+// causeText is err's message without the "zerobus: " prefix, for a cause
+// embedded in another message of this package (one prefix per message).
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.TrimPrefix(err.Error(), "zerobus: ")
+}
 
 // errClientClosed is returned by OpenStream after Client.Close.
 var errClientClosed = fmt.Errorf("zerobus: client closed: %w", ErrClosed)
@@ -81,7 +91,7 @@ func (e *AuthError) Error() string {
 	if e.Err == nil {
 		return "zerobus: authentication failed: " + e.What
 	}
-	return "zerobus: authentication failed: " + e.What + ": " + e.Err.Error()
+	return "zerobus: authentication failed: " + e.What + ": " + causeText(e.Err)
 }
 
 // Unwrap returns the cause.
@@ -141,7 +151,7 @@ type RetryExhaustedError struct {
 
 // Error implements error.
 func (e *RetryExhaustedError) Error() string {
-	return fmt.Sprintf("zerobus: gave up after %d attempts: %v", e.Attempts, e.Last)
+	return fmt.Sprintf("zerobus: gave up after %d attempts: %s", e.Attempts, causeText(e.Last))
 }
 
 // Unwrap returns Last.
@@ -159,11 +169,45 @@ type ConnectionError struct {
 
 // Error implements error.
 func (e *ConnectionError) Error() string {
-	return "zerobus: connection failed (" + e.Op + "): " + e.Err.Error()
+	return "zerobus: connection failed (" + e.Op + "): " + causeText(e.Err)
 }
 
 // Unwrap returns the cause.
 func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// HostNotFoundError reports that the host of the Endpoint or of the
+// WorkspaceURL does not exist in DNS ("no such host"). It is not retryable:
+// the name is wrong (a typo, a missing workspace id) far more often than
+// the DNS is briefly out of date. Temporary DNS failures (timeouts, a
+// resolver that cannot be reached) stay retryable *ConnectionError or
+// *TokenError.
+type HostNotFoundError struct {
+	// Host is the name that did not resolve.
+	Host string
+	// Setting is the Config field the name came from: "Endpoint" or
+	// "WorkspaceURL".
+	Setting string
+	// Err is the resolver's error.
+	Err error
+}
+
+// Error implements error.
+func (e *HostNotFoundError) Error() string {
+	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, e.Setting, e.Setting)
+}
+
+// Unwrap returns the resolver's error.
+func (e *HostNotFoundError) Unwrap() error { return e.Err }
+
+// hostNotFound returns a *HostNotFoundError for host when err is a DNS
+// "no such host" answer, else nil.
+func hostNotFound(err error, host, setting string) *HostNotFoundError {
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return &HostNotFoundError{Host: host, Setting: setting, Err: err}
+	}
+	return nil
+}
 
 // MessageTooLargeError is returned by Send when one request would exceed
 // Config.MaxMessageBytes. Split the records over several requests.
@@ -257,6 +301,13 @@ func (r *redactor) clean(s string) string {
 func (r *redactor) cleanErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	var (
+		ae *AuthError
+		hn *HostNotFoundError
+	)
+	if errors.As(err, &ae) || errors.As(err, &hn) {
+		return err // built by this package from redacted parts; keep the type (not retryable)
 	}
 	msg := r.clean(err.Error())
 	switch {

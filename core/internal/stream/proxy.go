@@ -103,6 +103,19 @@ func proxyDialer(proxy *url.URL, rootCAs *x509.CertPool) func(context.Context, s
 	}
 }
 
+// proxyStatusError is a CONNECT refused by the proxy.
+type proxyStatusError struct {
+	code   int
+	status string // e.g. "407 Proxy Authentication Required"
+}
+
+func (e *proxyStatusError) Error() string {
+	if e.code == http.StatusProxyAuthRequired {
+		return "proxy authentication failed: the proxy answered " + e.status + " (check the user:password in the proxy URL)"
+	}
+	return "proxy answered " + e.status
+}
+
 // dialTunnel connects to the proxy, sends CONNECT addr and returns the
 // tunnel once the proxy answers 200.
 func dialTunnel(ctx context.Context, useTLS bool, proxyAddr, proxyHost string, rootCAs *x509.CertPool, authz, addr string) (_ net.Conn, err error) {
@@ -154,11 +167,7 @@ func dialTunnel(ctx context.Context, useTLS bool, proxyAddr, proxyHost string, r
 		return nil, fmt.Errorf("reading the proxy's response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		msg := "proxy answered " + resp.Status
-		if resp.StatusCode == http.StatusProxyAuthRequired {
-			msg += " (check the user:password in the proxy URL)"
-		}
-		return nil, errors.New(msg)
+		return nil, &proxyStatusError{code: resp.StatusCode, status: resp.Status}
 	}
 	_ = raw.SetDeadline(time.Time{})
 	// Bytes the server sent right behind the proxy's answer are already in

@@ -110,7 +110,8 @@ func expCap(attempt int, base, max time.Duration) time.Duration {
 // RPC) may fix: transport errors, a missing acknowledgement, and every gRPC
 // status except INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
 // OUT_OF_RANGE, UNIMPLEMENTED and NOT_FOUND. Authentication errors, exhausted
-// retries, oversize requests, ErrClosed and context errors are not retryable.
+// retries, oversize requests, a host name that does not resolve, ErrClosed
+// and context errors are not retryable.
 // A *TokenError is retryable when its Retryable field says so.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, ErrClosed) {
@@ -123,9 +124,10 @@ func IsRetryable(err error) bool {
 		me *MessageTooLargeError
 		ce *ConnectionError
 		se *ServerError
+		hn *HostNotFoundError
 	)
 	switch {
-	case errors.As(err, &ae), errors.As(err, &re), errors.As(err, &me):
+	case errors.As(err, &ae), errors.As(err, &re), errors.As(err, &me), errors.As(err, &hn):
 		return false
 	case errors.As(err, &te):
 		return te.Retryable
@@ -191,6 +193,8 @@ func errorKind(err error) string {
 		return ""
 	case errors.As(err, &ae):
 		return "auth"
+	case errors.As(err, new(*HostNotFoundError)):
+		return "host_not_found"
 	case errors.As(err, &te):
 		return "token"
 	case errors.As(err, &ce):

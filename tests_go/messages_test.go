@@ -1,0 +1,132 @@
+package tests_go
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// checkOnePrefix fails when msg repeats the "zerobus:" prefix of nested
+// errors ("zerobus: … zerobus: …").
+func checkOnePrefix(t *testing.T, msg string) {
+	t.Helper()
+	if n := strings.Count(msg, "zerobus:"); n != 1 {
+		t.Errorf("%d \"zerobus:\" prefixes, want 1: %s", n, msg)
+	}
+}
+
+// TestProxy407SaysProxyAuthentication: a proxy refusing with 407, on the
+// token request or on the gRPC tunnel, fails at once (no retries) with an
+// authentication error about the proxy, not the client secret.
+func TestProxy407SaysProxyAuthentication(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	for _, tc := range []struct {
+		name string
+		opts []core.Option
+	}{
+		{"token request", nil},
+		{"gRPC tunnel", []core.Option{core.WithHeadersProvider(func(context.Context) (map[string]string, error) {
+			return map[string]string{"authorization": "Bearer unused"}, nil
+		})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := refusingProxy(t)
+			cfg := serverConfig(srv, "main.default.proxy407")
+			cfg.ProxyURL = "http://proxy-user:pw-1234@" + addr
+			w := newWrapper(t, cfg, tc.opts...)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			defer rec.Release()
+			_, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("no error through a refusing proxy")
+			}
+			msg := err.Error()
+			for _, want := range []string{"proxy authentication failed", "407", addr, "proxy URL"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			for _, bad := range []string{"client_secret", "ClientSecret", "gave up", "server health"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("error mentions %q: %s", bad, msg)
+				}
+			}
+			checkOnePrefix(t, msg)
+			if core.KindOf(err) != core.KindAuthentication || core.IsRetryable(err) {
+				t.Errorf("kind %s, retryable %v; want authentication, not retryable", core.KindOf(err), core.IsRetryable(err))
+			}
+		})
+	}
+}
+
+// TestTableHeaderMismatchNamesTheHeader: a HeadersProvider whose table-name
+// header names another table fails with a message about that header and
+// both tables, not about the Arrow schema, and is not retried.
+func TestTableHeaderMismatchNamesTheHeader(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table, other = "main.default.header_a", "main.default.header_b"
+	cfg := serverConfig(srv, table)
+	w := newWrapper(t, cfg, core.WithHeadersProvider(func(context.Context) (map[string]string, error) {
+		return map[string]string{
+			"authorization":                   "Bearer " + srv.IssueToken(other, time.Hour),
+			"x-databricks-zerobus-table-name": other,
+		}, nil
+	}))
+	rec := eventBatch(memory.DefaultAllocator, 0, 3)
+	defer rec.Release()
+	_, err := w.SendBatch(testCtx(t), rec)
+	if err == nil {
+		t.Fatal("no error with a mismatched table-name header")
+	}
+	msg := err.Error()
+	for _, want := range []string{"x-databricks-zerobus-table-name", table, other, "HeadersProvider"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	for _, bad := range []string{"Arrow schema", "gave up"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("error mentions %q: %s", bad, msg)
+		}
+	}
+	checkOnePrefix(t, msg)
+	if core.IsRetryable(err) {
+		t.Errorf("retryable: %v", err)
+	}
+	if n := srv.RecordCount(table) + srv.RecordCount(other); n != 0 {
+		t.Errorf("%d rows stored", n)
+	}
+}
+
+// TestNestedErrorsHaveOnePrefix: errors that wrap other errors of the
+// library (rows failed in a partly failed batch, retries exhausted on a
+// connection) carry the "zerobus:" prefix once.
+func TestNestedErrorsHaveOnePrefix(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	w := newWrapper(t, serverConfig(srv, "main.default.prefix"))
+	rec := eventBatch(memory.DefaultAllocator, 0, 4)
+	defer rec.Release()
+	res, err := w.SendBatch(testCtx(t), rec)
+	if err != nil || res.FailedCount != 0 {
+		t.Fatalf("clean batch: %v", err)
+	}
+
+	cfg := serverConfig(srv, "main.default.prefix")
+	cfg.Endpoint = "http://127.0.0.1:1" // nothing listens on port 1
+	cfg.RetryMaxAttempts = 2
+	w2 := newWrapper(t, cfg)
+	_, err = w2.SendBatch(testCtx(t), rec)
+	if err == nil {
+		t.Fatal("no error from a closed port")
+	}
+	if !strings.Contains(err.Error(), "gave up after") {
+		t.Errorf("error %v, want retries exhausted", err)
+	}
+	checkOnePrefix(t, err.Error())
+}
