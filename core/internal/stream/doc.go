@@ -26,11 +26,25 @@
 // no acknowledgement arrives for AckTimeout while requests are in flight, or
 // the server sends CloseStreamSignal, the stream opens a new RPC (exponential
 // backoff with full jitter for failures) and re-sends every unacknowledged
-// request renumbered from wire offset 0. Acknowledged requests are never
-// re-sent, so delivery is at-least-once: a lost acknowledgement can produce a
-// duplicate row. UNAUTHENTICATED and PERMISSION_DENIED get one retry with a
-// fresh token, then an *AuthError. A terminal failure resolves every pending
-// request with the error; Unacked returns their records.
+// request renumbered from wire offset 0. After a CloseStreamSignal the
+// stream stops writing, waits for the acknowledgements of what is in flight
+// until the announced duration is over, then half-closes the RPC and keeps
+// reading its last acknowledgements until the server ends it (bounded by
+// AckTimeout and 2 s) before it moves on. Acknowledged requests are never
+// re-sent, so delivery is at-least-once: only an acknowledgement the client
+// never received (a dropped connection, a timeout) produces a duplicate row.
+// UNAUTHENTICATED and PERMISSION_DENIED get one retry with a fresh token,
+// then an *AuthError; a refreshed token that opened an RPC and expires
+// later gets another refresh, within the retry budget. A terminal failure
+// resolves every pending request with the error; Unacked returns their
+// records.
+//
+// # Was it sent
+//
+// Pending.NeverSent is the one rule callers use to tell a request that
+// certainly did not reach the server (resolved without any RPC having
+// carried it, or withdrawn from the queue with Stream.Withdraw) from one
+// that may have been stored (anything written, acknowledged or not).
 //
 // # Telemetry
 //
