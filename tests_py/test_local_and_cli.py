@@ -340,5 +340,6 @@ def test_cli_send_interrupt(tmp_path: Path) -> None:
     assert proc.returncode == 130, (seen + err).decode()
     summary = json.loads(out)
     assert summary["interrupted"] and not summary["success"]
-    assert 0 < summary["rows_sent"] == summary["rows_read"] == summary["stored_rows"] < 1_000_000
+    # (all of them when the Ctrl-C came while the last batches were in flight, on a slow machine)
+    assert 0 < summary["rows_sent"] == summary["rows_read"] == summary["stored_rows"] <= 1_000_000
     assert b"interrupted: finishing the batches in flight" in seen + err

@@ -753,27 +753,30 @@ def _run_send(
     )
     bar = ProgressBar(sys.stderr, stats).start() if show_progress else None
     stop = threading.Event()
-    try:
-        with _InterruptHandler(stop):
+    # The handler stays until the summary is out: a Ctrl-C that comes late
+    # (the last batches in flight, the flush) still ends with a summary.
+    with _InterruptHandler(stop):
+        try:
             _Sender(wrapper, stats, quarantine, stop).run(files, args.format, args.batch_rows)
             try:
                 wrapper.shutdown()  # flush: everything acknowledged counts as stored
             except ZerobusError as exc:
                 stats.errors.append(f"closing the stream: {exc}")
-    finally:
-        if bar is not None:
-            bar.stop()
-        if quarantine is not None:
-            stats.quarantine = quarantine.close()
-    stats.elapsed = time.monotonic() - stats.start
-    if server is not None:
-        stats.stored_rows = server.record_count(stats.table)
-    if not args.quiet:
-        if args.json:
-            print(json.dumps(stats.to_json()), flush=True)
-        else:
-            stats.write_text(sys.stdout, quarantine is not None)
-            sys.stdout.flush()
+        finally:
+            if bar is not None:
+                bar.stop()
+            if quarantine is not None:
+                stats.quarantine = quarantine.close()
+        stats.interrupted = stats.interrupted or stop.is_set()
+        stats.elapsed = time.monotonic() - stats.start
+        if server is not None:
+            stats.stored_rows = server.record_count(stats.table)
+        if not args.quiet:
+            if args.json:
+                print(json.dumps(stats.to_json()), flush=True)
+            else:
+                stats.write_text(sys.stdout, quarantine is not None)
+                sys.stdout.flush()
     for err in stats.errors:
         print(f"error: {err}", file=sys.stderr)
     if stats.interrupted:
