@@ -39,6 +39,8 @@ _FAULT_KINDS = (
     "expire_token",
     "token_error",
     "token_latency",
+    "create_delay",
+    "partial_ack",
 )
 
 
@@ -57,7 +59,10 @@ class LocalServer:
             (default True).
         ack_every, ack_interval_ms, ack_delay_ms, ack_jitter_ms: ack policy
             (default: acknowledge every message immediately).
-        max_message_bytes: largest request accepted (default 10 MiB).
+        max_message_bytes: cap on the record bytes of one request (default
+            10 MiB, as the service); a bigger request fails with
+            INVALID_ARGUMENT "Batch size exceeds maximum allowed size", which
+            clients do not retry.
         tls: serve gRPC over TLS with a generated CA (see :attr:`ca_cert_pem`).
         data_dir: on close, write each table there as ``<table>.arrow``.
         port, http_port: fixed loopback ports (default: free ports).
@@ -158,7 +163,9 @@ class LocalServer:
         """Arm a fault for ``table`` ("" = every table).
 
         ``kind`` is one of error, end_stream, drop_connection, stall_acks,
-        close_signal, expire_token, token_error, token_latency. Options:
+        close_signal, expire_token, token_error, token_latency, create_delay
+        (holds the create response back by ``latency_ms``), partial_ack
+        (Arrow Flight streams only). Options:
         ``after_messages``, ``after_ms``, ``code`` (gRPC code name such as
         ``"UNAVAILABLE"``), ``message``, ``persistent``, ``close_after_ms``,
         ``http_status``, ``latency_ms``.

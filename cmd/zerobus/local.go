@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -67,6 +68,9 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
 	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")
+	var allowHosts hostList
+	fs.Var(&allowHosts, "allow-host", "extra Host name the HTTP API answers besides loopback ones (repeatable or comma separated; e.g. a container name)")
+	inspectToken := fs.String("inspect-token", os.Getenv("ZEROBUS_LOCAL_INSPECT_TOKEN"), "require \"Authorization: Bearer TOKEN\" on the inspection API (default $ZEROBUS_LOCAL_INSPECT_TOKEN; empty: open to local processes)")
 	verbose := fs.Bool("v", false, "log streams and faults to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -102,6 +106,8 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 		MaxMessageBytes:   *maxMessageBytes,
 		StreamLifetime:    *streamLifetime,
 		StreamCloseGrace:  *streamGrace,
+		AllowedHosts:      allowHosts,
+		InspectToken:      *inspectToken,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	return &localArgs{opts: opts, tableName: *tableName, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
@@ -156,4 +162,20 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	<-ctx.Done()
 	return s.Close()
+}
+
+// hostList is a repeatable, comma-separated flag of host names.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+func (h *hostList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.ContainsAny(p, "/:@ ") {
+			return fmt.Errorf("-allow-host %q: want a host name without scheme or port", p)
+		}
+		*h = append(*h, p)
+	}
+	return nil
 }

@@ -98,7 +98,7 @@ func TestLocalText(t *testing.T) {
 }
 
 func TestLocalFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}} {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}, {"-allow-host", "http://x:1"}} {
 		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
@@ -154,9 +154,13 @@ func TestLocalMaxRows(t *testing.T) {
 // TestLocalFidelityFlags checks that the service-fidelity flags reach the
 // server's options (their behaviour is tested in core/zerobuslocal).
 func TestLocalFidelityFlags(t *testing.T) {
-	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms"}, io.Discard)
+	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms",
+		"-allow-host", "a.test,b.test", "-allow-host", "c.test", "-inspect-token", "tok"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Join(la.opts.AllowedHosts, " ") != "a.test b.test c.test" || la.opts.InspectToken != "tok" {
+		t.Errorf("hardening options: hosts %q token set %v", la.opts.AllowedHosts, la.opts.InspectToken != "")
 	}
 	if la.opts.MaxMessageBytes != 2048 || la.opts.StreamLifetime != 400*time.Millisecond || la.opts.StreamCloseGrace != 50*time.Millisecond {
 		t.Errorf("options: got max %d lifetime %v grace %v", la.opts.MaxMessageBytes, la.opts.StreamLifetime, la.opts.StreamCloseGrace)
