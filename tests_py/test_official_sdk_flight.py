@@ -92,6 +92,21 @@ def test_flight_sync(server: LocalServer) -> None:
     assert len({r["stream_id"] for r in rows}) == 1
 
 
+@pytest.mark.parametrize("codec", ["ZSTD", "LZ4_FRAME"])
+def test_flight_compressed_ipc(server: LocalServer, codec: str) -> None:
+    table = f"main.flight.compressed_{codec.lower()}"
+    server.create_table(table, DDL)
+    compression = getattr(zcore.arrow.IPCCompression, codec)
+    stream = sdk(server).create_arrow_stream(
+        table, SCHEMA, server.client_id, server.client_secret, arrow_options(ipc_compression=compression)
+    )
+    for i in range(3):
+        stream.ingest_batch(rows_batch(i * 100, 100))
+    stream.flush()
+    stream.close()
+    assert [r["record"] for r in server.rows(table)] == [expected_record(i) for i in range(300)]
+
+
 def test_flight_async(server: LocalServer) -> None:
     table = "main.flight.async"
     server.create_table(table, DDL)

@@ -54,9 +54,9 @@ func (f *flightStream) sendSchema(schema *arrow.Schema) {
 	}
 }
 
-func (f *flightStream) sendBatch(rec arrow.RecordBatch, meta string) error {
+func (f *flightStream) sendBatch(rec arrow.RecordBatch, meta string, opts ...ipc.Option) error {
 	f.t.Helper()
-	p, err := ipc.GetRecordBatchPayload(rec)
+	p, err := ipc.GetRecordBatchPayload(rec, opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -496,4 +496,33 @@ func TestFlightFaults(t *testing.T) {
 			t.Fatalf("end: %v", err)
 		}
 	})
+}
+
+// Clients may compress the IPC buffers (zstd or lz4).
+func TestFlightCompressedBuffers(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, flightDDL)); err != nil {
+		t.Fatal(err)
+	}
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
+	r1, r2 := flightRows(t, 0, 50), flightRows(t, 50, 50)
+	defer r1.Release()
+	defer r2.Release()
+	if err := f.sendBatch(r1, `{"offset_id": 0}`, ipc.WithZstd()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sendBatch(r2, `{"offset_id": 1}`, ipc.WithLZ4()); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(0, 50)
+	f.expect(1, 100)
+	_ = f.c.CloseSend()
+	if err := f.drain(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(seq(0, 100), storedIDs(t, s, testTable)); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
 }
