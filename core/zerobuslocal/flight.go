@@ -292,7 +292,7 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 		fb.rec = fb.rec.NewSlice(0, int64(keep)) // released by the defer
 		n = keep
 	}
-	msgs, err := arrowToMessages(fb.rec, r.table.md)
+	msgs, err := arrowToMessages(fb.rec, r.table.md, r.table.arrow)
 	if err != nil {
 		return invalid("batch at offset %d: %v (the whole batch is rejected)", offset, err)
 	}

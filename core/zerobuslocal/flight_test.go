@@ -526,3 +526,40 @@ func TestFlightCompressedBuffers(t *testing.T) {
 		t.Errorf("stored ids (-want +got):\n%s", diff)
 	}
 }
+
+// NOT NULL struct fields of the table reject nulls even when the client's
+// Arrow field is nullable (nullability is not part of the schema check).
+func TestFlightNotNullStructField(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, "id BIGINT NOT NULL, loc STRUCT<lat:DOUBLE NOT NULL>")); err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "loc", Type: arrow.StructOf(arrow.Field{Name: "lat", Type: arrow.PrimitiveTypes.Float64, Nullable: true}), Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
+	sb := b.Field(1).(*array.StructBuilder)
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.Float64Builder).Append(1.5)
+	sb.AppendNull() // a null struct is fine
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.Float64Builder).AppendNull() // a null NOT NULL field is not
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(schema)
+	f.expect(-1, 0)
+	head := rec.NewSlice(0, 2)
+	defer head.Release()
+	f.send(head, 0)
+	f.expect(0, 2)
+	f.send(rec, 1)
+	wantStatus(t, f.drain(), codes.InvalidArgument, `batch at offset 1: row 2, column "loc": field "lat": null in a NOT NULL field`)
+	if diff := cmp.Diff([]int64{1, 2}, storedIDs(t, s, testTable)); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
+}
