@@ -289,7 +289,9 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 		if keep <= 0 || keep >= n {
 			keep = n / 2
 		}
-		fb.rec = fb.rec.NewSlice(0, int64(keep)) // released by the defer
+		prefix := fb.rec.NewSlice(0, int64(keep))
+		defer prefix.Release()
+		fb.rec = prefix // the deferred Release above still releases the whole batch
 		n = keep
 	}
 	msgs, err := arrowToMessages(fb.rec, r.table.md, r.table.arrow)
