@@ -63,3 +63,41 @@ def test_flight_into_in_process_server(server: LocalServer) -> None:
     assert got.column("id").to_pylist() == [1, 2, 3]
     assert got.column("name").to_pylist() == ["a", None, "c"]
     assert got.column("ok").to_pylist() == [True, False, None]
+
+
+def test_create_table_from_ddl(server: LocalServer) -> None:
+    """LocalServer.create_table: a table in Unity Catalog types, which the
+    official SDK's Arrow stream must match and the tables endpoint serves."""
+    table = "main.local.ddl"
+    server.create_table(table, "id BIGINT NOT NULL, at TIMESTAMP, tags ARRAY<STRING>")
+    assert [(c["name"], c["type_text"], c["nullable"]) for c in server.columns(table)] == [
+        ("id", "bigint", False),
+        ("at", "timestamp", True),
+        ("tags", "array<string>", True),
+    ]
+    schema = pa.schema(
+        [
+            pa.field("id", pa.int64(), nullable=False),
+            ("at", pa.timestamp("us", tz="UTC")),
+            ("tags", pa.list_(pa.large_utf8())),
+        ]
+    )
+    sdk = ZerobusSdk(server.endpoint, server.workspace_url)
+    stream = sdk.create_arrow_stream(
+        table, schema, server.client_id, server.client_secret, ArrowStreamConfigurationOptions(recovery=False)
+    )
+    stream.ingest_batch(
+        pa.record_batch({"id": [7], "at": [1_700_000_000_000_000], "tags": [["x", "y"]]}, schema=schema)
+    )
+    stream.flush()
+    stream.close()
+    got = server.table(table)
+    assert got.to_pylist() == [{"id": 7, "at": 1_700_000_000_000_000, "tags": ["x", "y"]}]
+
+    with pytest.raises(ValueError, match="already exists"):
+        server.create_table(table, "id BIGINT")
+    with pytest.raises(ValueError, match="unknown type"):
+        server.create_table("main.local.bad", "id WHATEVER")
+    with pytest.raises(ValueError, match="invalid table name"):
+        server.create_table("nodots", "id INT")
+    assert server.columns("main.local.none") == []

@@ -15,6 +15,9 @@ back as a pyarrow Table::
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +150,56 @@ class LocalServer:
     def record_count(self, name: str) -> int:
         """Number of rows stored in table ``name`` (0 if it does not exist)."""
         return int(self._server().RecordCount(name))
+
+    def create_table(self, name: str, columns: str) -> None:
+        """Create table ``name`` with columns in Unity Catalog types, written
+        as SQL DDL: ``"id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>,
+        loc STRUCT<lat:DOUBLE,lon:DOUBLE>, price DECIMAL(10,2)"``.
+
+        Streams must then match the table (protobuf descriptor, Arrow schema
+        or Avro schema derived from it), and the Unity Catalog tables
+        endpoint serves these columns. Raises ``ValueError`` naming the
+        problem for a bad name or column list, or a table that exists.
+        """
+        self._server()  # raises when closed
+        self._inspect("POST", f"/tables/{urllib.parse.quote(name)}", {"columns": columns})
+
+    def columns(self, name: str) -> list[dict[str, Any]]:
+        """The columns of table ``name`` as the Unity Catalog tables endpoint
+        serves them (``name``, ``type_name``, ``type_text``, ``type_json``,
+        ``nullable``, ``position``); ``[]`` for a table without schema or one
+        that does not exist."""
+        self._server()
+        try:
+            info = self._inspect("GET", f"/tables/{urllib.parse.quote(name)}", None)
+        except LookupError:
+            return []
+        cols: list[dict[str, Any]] = info.get("columns") or []
+        return cols
+
+    def _inspect(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """One request to the server's inspection API (JSON in and out)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.workspace_url + "/zerobus-local/v1" + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+        try:
+            with opener.open(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as e:
+            try:
+                msg = json.loads(e.read()).get("error", "")
+            except ValueError:
+                msg = ""
+            if e.code == 404:
+                raise LookupError(f"zerobus: local server: {msg or 'not found'}") from None
+            raise ValueError(f"zerobus: local server: {msg or f'HTTP {e.code}'}") from None
+        out: dict[str, Any] = json.loads(raw) if raw else {}
+        return out
 
     def tables(self) -> list[str]:
         """Names of the tables the server knows."""
