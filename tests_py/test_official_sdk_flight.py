@@ -186,6 +186,7 @@ def test_flight_async_partial_ack_and_rotation(server: LocalServer) -> None:
         ("error", {"code": "INTERNAL"}),  # at create: the SDK retries the create
         ("stall_acks", {"after_messages": 1}),  # the SDK's lack-of-ack timeout fires
         ("create_delay", {"latency": "3s"}),  # READY later than connection_timeout_ms
+        ("token_error", {"http_status": 503}),  # a 5xx from the token endpoint is retried
     ],
 )
 def test_flight_recovery_on_faults(server: LocalServer, kind: str, opts: dict[str, Any]) -> None:
