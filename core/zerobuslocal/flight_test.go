@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -562,4 +563,64 @@ func TestFlightNotNullStructField(t *testing.T) {
 	if diff := cmp.Diff([]int64{1, 2}, storedIDs(t, s, testTable)); diff != "" {
 		t.Errorf("stored ids (-want +got):\n%s", diff)
 	}
+}
+
+// A FlightData that is not an IPC record batch ends the DoPut with
+// INVALID_ARGUMENT, not UNKNOWN.
+func TestFlightGarbageMessage(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
+	if err := f.c.Send(&flight.FlightData{DataHeader: []byte("not a flatbuffer"), AppMetadata: []byte(`{"offset_id": 0}`)}); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.drain(), codes.InvalidArgument, "malformed Arrow IPC message header")
+}
+
+// Random bytes as IPC messages never take the server down.
+func TestFlightRandomMessages(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	tok := token(t, s, testTable)
+	rng := rand.New(rand.NewPCG(1, 2))
+	valid := func() []byte {
+		p := ipc.GetSchemaPayload(flightSchema, memory.DefaultAllocator)
+		defer p.Release()
+		return bytes.Clone(p.Meta().Bytes())
+	}()
+	rec := flightRows(t, 0, 3)
+	defer rec.Release()
+	bp, err := ipc.GetRecordBatchPayload(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bp.Release()
+	var body bytes.Buffer
+	if err := bp.SerializeBody(&body); err != nil {
+		t.Fatal(err)
+	}
+	batchHdr := bytes.Clone(bp.Meta().Bytes())
+	for i := 0; i < 300; i++ {
+		f := openFlight(t, s, tok, testTable)
+		flip := func(b []byte) []byte {
+			b = bytes.Clone(b)
+			for j := 0; j < 1+rng.IntN(8); j++ {
+				b[rng.IntN(len(b))] = byte(rng.IntN(256))
+			}
+			return b
+		}
+		if i%2 == 0 { // a corrupt schema message
+			if err := f.c.Send(&flight.FlightData{DataHeader: flip(valid)}); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+		} else { // a good schema, then a corrupt batch
+			f.sendSchema(flightSchema)
+			_ = f.c.Send(&flight.FlightData{DataHeader: flip(batchHdr), DataBody: body.Bytes(), AppMetadata: []byte(`{"offset_id": 0}`)})
+		}
+		_ = f.c.CloseSend()
+		_ = f.drain() // any status, but the server must stay up
+	}
+	f := openFlight(t, s, tok, testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
 }
