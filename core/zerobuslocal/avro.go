@@ -20,6 +20,19 @@ import (
 // the records, and here into the server's table model so that it can be
 // checked against the table's columns (or create the table).
 
+// maxAvroBlockCount bounds the item count of one Avro array or map block.
+// goavro sizes its slice from the count before reading the items, and its
+// default bound (MaxInt32) lets a corrupt record ask for tens of gigabytes;
+// real records hold at most MaxMessageBytes of items. The bound is goavro's
+// process-wide setting, only ever tightened here.
+const maxAvroBlockCount = 1 << 24
+
+func init() {
+	if goavro.MaxBlockCount > maxAvroBlockCount {
+		goavro.MaxBlockCount = maxAvroBlockCount
+	}
+}
+
 // avroNode is the part of an Avro schema the table model needs.
 type avroNode struct {
 	typ      string // boolean int long float double string bytes fixed enum array map record

@@ -1,7 +1,9 @@
 package zerobuslocal_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/big"
 	"testing"
 	"time"
@@ -189,4 +191,21 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 func jsonMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A corrupt Avro record announcing a huge array is a per-record error, not
+// an out-of-memory crash.
+func TestAvroHugeBlockCount(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	st := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	// id 0, name null, then tags: an array block of 2^31-1 items (zigzag varint).
+	rec := []byte{0x00, 0x00}
+	rec = binary.AppendUvarint(rec, uint64(math.MaxInt32)<<1)
+	st.send(avroRecordReq(0, rec))
+	wantStatus(t, st.finish(), codes.InvalidArgument, "record 0 of 1: not Avro binary")
 }
