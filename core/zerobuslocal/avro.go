@@ -347,6 +347,13 @@ func avroTypeFits(want, got ColumnType) bool {
 
 // decodeAvro decodes one record into a message of the table's descriptor.
 func (a *avroSchema) decode(rec []byte, md protoreflect.MessageDescriptor) (_ *dynamicpb.Message, err error) {
+	defer func() {
+		// Corrupt input must not take the server down, whichever decoder
+		// trips over it.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("not Avro binary of the stream's schema (decoder failed: %v)", p)
+		}
+	}()
 	native, rest, err := a.codec.NativeFromBinary(rec)
 	if err != nil {
 		return nil, fmt.Errorf("not Avro binary of the stream's schema: %v", err)
@@ -354,11 +361,6 @@ func (a *avroSchema) decode(rec []byte, md protoreflect.MessageDescriptor) (_ *d
 	if len(rest) > 0 {
 		return nil, fmt.Errorf("%d bytes left after the record", len(rest))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("zerobuslocal: internal error converting the Avro record: %v", p)
-		}
-	}()
 	m := dynamicpb.NewMessage(md)
 	if err := setAvroRecord(m, a.root, native); err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package zerobuslocal_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -208,4 +210,39 @@ func TestAvroHugeBlockCount(t *testing.T) {
 	rec = binary.AppendUvarint(rec, uint64(math.MaxInt32)<<1)
 	st.send(avroRecordReq(0, rec))
 	wantStatus(t, st.finish(), codes.InvalidArgument, "record 0 of 1: not Avro binary")
+}
+
+// Corrupted Avro records are rejected per request; the server stays up and
+// stores only valid rows.
+func TestAvroRandomCorruption(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	codec, _ := goavro.NewCodec(avroSchema)
+	cc := dial(t, s)
+	tok := token(t, s, testTable)
+	rng := rand.New(rand.NewPCG(3, 4))
+	good := avroEvent(t, codec, 5, "five")
+	for i := 0; i < 200; i++ {
+		bad := bytes.Clone(good)
+		for j := 0; j < 1+rng.IntN(4); j++ {
+			bad[rng.IntN(len(bad))] = byte(rng.IntN(256))
+		}
+		st := openStream(t, cc, tok, testTable)
+		st.send(avroCreateReq(testTable, avroSchema))
+		st.recv()
+		st.send(avroRecordReq(0, bad))
+		_ = st.finish() // stored or rejected, never a crash
+	}
+	for _, r := range s.Rows(testTable) {
+		if _, err := proto.Marshal(r.Message); err != nil {
+			t.Fatalf("stored row %d does not marshal: %v", r.Seq, err)
+		}
+	}
+	st := openStream(t, cc, tok, testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	st.send(avroRecordReq(0, good))
+	st.expectAck(0)
 }
