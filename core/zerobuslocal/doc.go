@@ -130,7 +130,9 @@
 //     n = 0, 1, 2 ... per DoPut. A gap or repeat is INVALID_ARGUMENT
 //     "Non-incremental offset: expected X, actual Y"; missing or non-JSON
 //     app_metadata is INVALID_ARGUMENT. Dictionary batches are not expected
-//     (clients hydrate). IPC buffer compression (zstd, lz4) is accepted.
+//     (clients hydrate). IPC buffer compression (zstd, lz4) is accepted. A
+//     malformed IPC message is INVALID_ARGUMENT: flatbuffer headers are
+//     bounds-checked before arrow-go reads them.
 //  6. Rows are checked (a null in a NOT NULL column or inside a list or map
 //     value, a string that is not UTF-8: INVALID_ARGUMENT naming row and
 //     column, the whole batch rejected) and stored in the table's protobuf
