@@ -92,6 +92,21 @@ def test_flight_sync(server: LocalServer) -> None:
     assert len({r["stream_id"] for r in rows}) == 1
 
 
+@pytest.mark.parametrize("codec", ["ZSTD", "LZ4_FRAME"])
+def test_flight_compressed_ipc(server: LocalServer, codec: str) -> None:
+    table = f"main.flight.compressed_{codec.lower()}"
+    server.create_table(table, DDL)
+    compression = getattr(zcore.arrow.IPCCompression, codec)
+    stream = sdk(server).create_arrow_stream(
+        table, SCHEMA, server.client_id, server.client_secret, arrow_options(ipc_compression=compression)
+    )
+    for i in range(3):
+        stream.ingest_batch(rows_batch(i * 100, 100))
+    stream.flush()
+    stream.close()
+    assert [r["record"] for r in server.rows(table)] == [expected_record(i) for i in range(300)]
+
+
 def test_flight_async(server: LocalServer) -> None:
     table = "main.flight.async"
     server.create_table(table, DDL)
@@ -139,6 +154,28 @@ def test_flight_partial_ack_and_rotation(server: LocalServer) -> None:
     assert after["close_signals"] > before["close_signals"]
 
 
+def test_flight_async_partial_ack_and_rotation(server: LocalServer) -> None:
+    """The same partial acknowledgement through the asyncio client."""
+    table = "main.flight.partial_async"
+    server.create_table(table, DDL)
+    server.fault(table, "partial_ack", after_messages=1, records=1, close_after="200ms")
+
+    async def run() -> None:
+        client = AsyncSdk(server.endpoint, server.workspace_url)
+        opts = arrow_options(recovery=True, recovery_backoff_ms=50, recovery_retries=5, recovery_timeout_ms=5000)
+        stream = await client.create_arrow_stream(table, SCHEMA, server.client_id, server.client_secret, opts)
+        await stream.wait_for_offset(await stream.ingest_batch(rows_batch(0, 2)))
+        for i in range(1, 4):
+            await stream.ingest_batch(rows_batch(i * 4 - 2, 4))
+        await stream.flush()
+        await stream.close()
+
+    asyncio.run(run())
+    rows = server.rows(table)
+    assert [int(r["record"]["id"]) for r in rows] == list(range(14))
+    assert len({r["stream_id"] for r in rows}) >= 2
+
+
 @pytest.mark.parametrize(
     "kind,opts",
     [
@@ -147,6 +184,9 @@ def test_flight_partial_ack_and_rotation(server: LocalServer) -> None:
         ("drop_connection", {"after_messages": 1}),
         ("close_signal", {"after_messages": 1, "close_after": "200ms"}),
         ("error", {"code": "INTERNAL"}),  # at create: the SDK retries the create
+        ("stall_acks", {"after_messages": 1}),  # the SDK's lack-of-ack timeout fires
+        ("create_delay", {"latency": "3s"}),  # READY later than connection_timeout_ms
+        ("token_error", {"http_status": 503}),  # a 5xx from the token endpoint is retried
     ],
 )
 def test_flight_recovery_on_faults(server: LocalServer, kind: str, opts: dict[str, Any]) -> None:
@@ -159,7 +199,14 @@ def test_flight_recovery_on_faults(server: LocalServer, kind: str, opts: dict[st
         SCHEMA,
         server.client_id,
         server.client_secret,
-        arrow_options(recovery=True, recovery_backoff_ms=50, recovery_retries=5, recovery_timeout_ms=5000),
+        arrow_options(
+            recovery=True,
+            recovery_backoff_ms=50,
+            recovery_retries=5,
+            recovery_timeout_ms=5000,
+            server_lack_of_ack_timeout_ms=1000,
+            connection_timeout_ms=1000,
+        ),
     )
     for i in range(4):
         stream.ingest_batch(rows_batch(i * 3, 3))
@@ -169,6 +216,28 @@ def test_flight_recovery_on_faults(server: LocalServer, kind: str, opts: dict[st
     assert server.stats()["faults_fired"] == before + 1
     # At least once: every row, duplicates only of batches resent after a lost ack.
     assert set(ids(server, table)) == set(range(12))
+
+
+def test_flight_expired_token_is_not_retried(server: LocalServer) -> None:
+    """UNAUTHENTICATED mid-stream (the expire_token fault) ends an Arrow
+    stream for good in the official client: no retry, the first batch stays
+    stored and acknowledged."""
+    table = "main.flight.expired"
+    server.create_table(table, DDL)
+    server.fault(table, "expire_token", after_messages=1)
+    before = server.stats()
+    stream = sdk(server).create_arrow_stream(
+        table, SCHEMA, server.client_id, server.client_secret, arrow_options(recovery=True, recovery_backoff_ms=50)
+    )
+    stream.wait_for_offset(stream.ingest_batch(rows_batch(0, 3)))
+    with pytest.raises(zcore.ZerobusException) as exc:
+        for i in range(1, 4):
+            stream.ingest_batch(rows_batch(i * 3, 3))
+            time.sleep(0.05)
+        stream.flush()
+    assert "access token expired" in str(exc.value) or "closed" in str(exc.value)
+    assert ids(server, table) == [0, 1, 2]
+    assert server.stats()["streams_created"] - before["streams_created"] == 1
 
 
 def test_flight_schema_mismatch_is_typed(server: LocalServer) -> None:

@@ -15,6 +15,9 @@ back as a pyarrow Table::
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,8 @@ _FAULT_KINDS = (
     "expire_token",
     "token_error",
     "token_latency",
+    "create_delay",
+    "partial_ack",
 )
 
 
@@ -57,7 +62,10 @@ class LocalServer:
             (default True).
         ack_every, ack_interval_ms, ack_delay_ms, ack_jitter_ms: ack policy
             (default: acknowledge every message immediately).
-        max_message_bytes: largest request accepted (default 10 MiB).
+        max_message_bytes: cap on the record bytes of one request (default
+            10 MiB, as the service); a bigger request fails with
+            INVALID_ARGUMENT "Batch size exceeds maximum allowed size", which
+            clients do not retry.
         tls: serve gRPC over TLS with a generated CA (see :attr:`ca_cert_pem`).
         data_dir: on close, write each table there as ``<table>.arrow``.
         port, http_port: fixed loopback ports (default: free ports).
@@ -143,6 +151,56 @@ class LocalServer:
         """Number of rows stored in table ``name`` (0 if it does not exist)."""
         return int(self._server().RecordCount(name))
 
+    def create_table(self, name: str, columns: str) -> None:
+        """Create table ``name`` with columns in Unity Catalog types, written
+        as SQL DDL: ``"id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>,
+        loc STRUCT<lat:DOUBLE,lon:DOUBLE>, price DECIMAL(10,2)"``.
+
+        Streams must then match the table (protobuf descriptor, Arrow schema
+        or Avro schema derived from it), and the Unity Catalog tables
+        endpoint serves these columns. Raises ``ValueError`` naming the
+        problem for a bad name or column list, or a table that exists.
+        """
+        self._server()  # raises when closed
+        self._inspect("POST", f"/tables/{urllib.parse.quote(name)}", {"columns": columns})
+
+    def columns(self, name: str) -> list[dict[str, Any]]:
+        """The columns of table ``name`` as the Unity Catalog tables endpoint
+        serves them (``name``, ``type_name``, ``type_text``, ``type_json``,
+        ``nullable``, ``position``); ``[]`` for a table without schema or one
+        that does not exist."""
+        self._server()
+        try:
+            info = self._inspect("GET", f"/tables/{urllib.parse.quote(name)}", None)
+        except LookupError:
+            return []
+        cols: list[dict[str, Any]] = info.get("columns") or []
+        return cols
+
+    def _inspect(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """One request to the server's inspection API (JSON in and out)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.workspace_url + "/zerobus-local/v1" + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+        try:
+            with opener.open(req, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as e:
+            try:
+                msg = json.loads(e.read()).get("error", "")
+            except ValueError:
+                msg = ""
+            if e.code == 404:
+                raise LookupError(f"zerobus: local server: {msg or 'not found'}") from None
+            raise ValueError(f"zerobus: local server: {msg or f'HTTP {e.code}'}") from None
+        out: dict[str, Any] = json.loads(raw) if raw else {}
+        return out
+
     def tables(self) -> list[str]:
         """Names of the tables the server knows."""
         names: list[str] = json.loads(self._server().TablesJSON())
@@ -158,7 +216,9 @@ class LocalServer:
         """Arm a fault for ``table`` ("" = every table).
 
         ``kind`` is one of error, end_stream, drop_connection, stall_acks,
-        close_signal, expire_token, token_error, token_latency. Options:
+        close_signal, expire_token, token_error, token_latency, create_delay
+        (holds the create response back by ``latency_ms``), partial_ack
+        (Arrow Flight streams only). Options:
         ``after_messages``, ``after_ms``, ``code`` (gRPC code name such as
         ``"UNAVAILABLE"``), ``message``, ``persistent``, ``close_after_ms``,
         ``http_status``, ``latency_ms``.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -39,6 +40,7 @@ func runLocal(ctx context.Context, args []string) error {
 type localArgs struct {
 	opts      zerobuslocal.Options
 	tableName string
+	columns   []zerobuslocal.Column // create tableName with these at start (nil: on first use)
 	useTLS    bool
 	caFile    string
 	dataDir   string
@@ -51,6 +53,8 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	port := fs.Int("port", 0, "gRPC port on 127.0.0.1 (0: a free port)")
 	httpPort := fs.Int("http-port", 0, "port of the OAuth token endpoint and inspection API on 127.0.0.1 (0: a free port)")
 	tableName := fs.String("table", "main.default.zerobus_local", "table name to print for clients (tables are created on first use)")
+	columns := fs.String("columns", "", "create -table at start with these columns, e.g. \"id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>\" (Unity Catalog types)")
+	noTokenExchange := fs.Bool("no-token-exchange", false, "refuse the token-exchange grant (federated identity); only client credentials")
 	useTLS := fs.Bool("tls", false, "serve gRPC over TLS with a generated CA (written to -ca-file)")
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
 	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow or <table>.jsonl)")
@@ -67,12 +71,22 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
 	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")
+	var allowHosts hostList
+	fs.Var(&allowHosts, "allow-host", "extra Host name the HTTP API answers besides loopback ones (repeatable or comma separated; e.g. a container name)")
+	inspectToken := fs.String("inspect-token", os.Getenv("ZEROBUS_LOCAL_INSPECT_TOKEN"), "require \"Authorization: Bearer TOKEN\" on the inspection API (default $ZEROBUS_LOCAL_INSPECT_TOKEN; empty: open to local processes)")
 	verbose := fs.Bool("v", false, "log streams and faults to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var cols []zerobuslocal.Column
+	if *columns != "" {
+		var err error
+		if cols, err = zerobuslocal.ParseColumns(*columns); err != nil {
+			return nil, fmt.Errorf("-columns: %w", err)
+		}
 	}
 	if *maxMessageBytes <= 0 {
 		return nil, fmt.Errorf("-max-message-bytes must be positive, not %d", *maxMessageBytes)
@@ -88,23 +102,26 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 		level = slog.LevelDebug
 	}
 	opts := zerobuslocal.Options{
-		Addr:              net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
-		HTTPAddr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(*httpPort)),
-		ClientID:          *clientID,
-		ClientSecret:      *clientSecret,
-		TokenLifetime:     *tokenLifetime,
-		AllowAnyToken:     *anyToken,
-		DisableAutoCreate: *noAutoCreate,
-		AckPolicy:         zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay},
-		TLS:               *useTLS,
-		DataDir:           *dataDir,
-		MaxStoredRows:     *maxRows,
-		MaxMessageBytes:   *maxMessageBytes,
-		StreamLifetime:    *streamLifetime,
-		StreamCloseGrace:  *streamGrace,
-		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Addr:                 net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
+		HTTPAddr:             net.JoinHostPort("127.0.0.1", strconv.Itoa(*httpPort)),
+		ClientID:             *clientID,
+		ClientSecret:         *clientSecret,
+		TokenLifetime:        *tokenLifetime,
+		AllowAnyToken:        *anyToken,
+		DisableAutoCreate:    *noAutoCreate,
+		AckPolicy:            zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay},
+		TLS:                  *useTLS,
+		DataDir:              *dataDir,
+		MaxStoredRows:        *maxRows,
+		MaxMessageBytes:      *maxMessageBytes,
+		StreamLifetime:       *streamLifetime,
+		StreamCloseGrace:     *streamGrace,
+		AllowedHosts:         allowHosts,
+		InspectToken:         *inspectToken,
+		DisableTokenExchange: *noTokenExchange,
+		Logger:               slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
-	return &localArgs{opts: opts, tableName: *tableName, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
+	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
 }
 
 func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -117,6 +134,12 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	s, err := zerobuslocal.Start(ctx, opts)
 	if err != nil {
 		return err
+	}
+	if la.columns != nil {
+		if err := s.CreateTableColumns(la.tableName, la.columns); err != nil {
+			s.Close()
+			return fmt.Errorf("-columns: %w", err)
+		}
 	}
 	info := localInfo{
 		Endpoint:     s.Endpoint(),
@@ -156,4 +179,20 @@ func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	<-ctx.Done()
 	return s.Close()
+}
+
+// hostList is a repeatable, comma-separated flag of host names.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+func (h *hostList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.ContainsAny(p, "/:@ ") {
+			return fmt.Errorf("-allow-host %q: want a host name without scheme or port", p)
+		}
+		*h = append(*h, p)
+	}
+	return nil
 }

@@ -98,7 +98,7 @@ func TestLocalText(t *testing.T) {
 }
 
 func TestLocalFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}} {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}, {"-allow-host", "http://x:1"}, {"-columns", "id FOO"}, {"-table", "bad", "-columns", "id INT"}} {
 		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
@@ -154,9 +154,13 @@ func TestLocalMaxRows(t *testing.T) {
 // TestLocalFidelityFlags checks that the service-fidelity flags reach the
 // server's options (their behaviour is tested in core/zerobuslocal).
 func TestLocalFidelityFlags(t *testing.T) {
-	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms"}, io.Discard)
+	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms",
+		"-allow-host", "a.test,b.test", "-allow-host", "c.test", "-inspect-token", "tok"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Join(la.opts.AllowedHosts, " ") != "a.test b.test c.test" || la.opts.InspectToken != "tok" {
+		t.Errorf("hardening options: hosts %q token set %v", la.opts.AllowedHosts, la.opts.InspectToken != "")
 	}
 	if la.opts.MaxMessageBytes != 2048 || la.opts.StreamLifetime != 400*time.Millisecond || la.opts.StreamCloseGrace != 50*time.Millisecond {
 		t.Errorf("options: got max %d lifetime %v grace %v", la.opts.MaxMessageBytes, la.opts.StreamLifetime, la.opts.StreamCloseGrace)
@@ -168,4 +172,57 @@ func TestLocalFidelityFlags(t *testing.T) {
 	if la.opts.MaxMessageBytes != 10<<20 || la.opts.StreamLifetime != 15*time.Minute {
 		t.Errorf("defaults: got max %d lifetime %v, want 10 MiB and 15m as the service", la.opts.MaxMessageBytes, la.opts.StreamLifetime)
 	}
+}
+
+// TestLocalColumns pre-creates the printed table with -columns and reads it
+// back from the Unity Catalog tables endpoint with a workspace token.
+func TestLocalColumns(t *testing.T) {
+	line, stop := runLocalCLI(t, "-json", "-table", "main.default.cols", "-columns", "id BIGINT NOT NULL, tags ARRAY<STRING>", "-no-token-exchange")
+	var info localInfo
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("-json output %q: %v", line, err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, info.WorkspaceURL+"/oidc/v1/token", strings.NewReader("grant_type=client_credentials&scope=all-apis"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(info.ClientID, info.ClientSecret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&tr)
+	res.Body.Close()
+	req, _ = http.NewRequest(http.MethodGet, info.WorkspaceURL+"/api/2.1/unity-catalog/tables/main.default.cols", nil)
+	req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		Columns []struct {
+			Name     string `json:"name"`
+			TypeText string `json:"type_text"`
+		} `json:"columns"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&table)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || len(table.Columns) != 2 || table.Columns[1].TypeText != "array<string>" {
+		t.Errorf("tables endpoint: HTTP %d %+v", res.StatusCode, table)
+	}
+	// -no-token-exchange: the grant is refused.
+	form := "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&scope=all-apis&subject_token_type=urn:ietf:params:oauth:token-type:jwt&subject_token=eyJhbGciOiJub25lIn0.e30.x"
+	res, err = http.Post(info.WorkspaceURL+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("token exchange with -no-token-exchange: HTTP %d, want 400", res.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
 }

@@ -19,7 +19,7 @@ import (
 // arrive as text. A null in a NOT NULL column, a null list element or map
 // value, or a string that is not UTF-8 fails the batch, naming row and
 // column.
-func arrowToMessages(rec arrow.RecordBatch, md protoreflect.MessageDescriptor) (_ []*dynamicpb.Message, err error) {
+func arrowToMessages(rec arrow.RecordBatch, md protoreflect.MessageDescriptor, want *arrow.Schema) (_ []*dynamicpb.Message, err error) {
 	defer func() {
 		// A kind mismatch inside dynamicpb is a server bug; report it
 		// as an error rather than take the process down.
@@ -36,8 +36,9 @@ func arrowToMessages(rec arrow.RecordBatch, md protoreflect.MessageDescriptor) (
 	for c := 0; c < int(rec.NumCols()); c++ {
 		fd := fds.Get(c)
 		col := rec.Column(c)
+		wt := want.Field(c).Type
 		for i := 0; i < n; i++ {
-			if err := setField(msgs[i], fd, col, i); err != nil {
+			if err := setField(msgs[i], fd, wt, col, i); err != nil {
 				return nil, fmt.Errorf("row %d, column %q: %w", i, rec.ColumnName(c), err)
 			}
 		}
@@ -49,7 +50,9 @@ func marshalRecord(m *dynamicpb.Message) ([]byte, error) {
 	return proto.MarshalOptions{}.Marshal(m)
 }
 
-func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, arr arrow.Array, i int) error {
+// setField sets fd of m from element i of arr; want is the column's type in
+// the table's Arrow schema (its struct fields say which are NOT NULL).
+func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, want arrow.DataType, arr arrow.Array, i int) error {
 	if arr.IsNull(i) {
 		if fd.Cardinality() == protoreflect.Required {
 			return fmt.Errorf("null in a NOT NULL column")
@@ -73,7 +76,7 @@ func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, arr arrow
 			var vv protoreflect.Value
 			if fd.MapValue().Message() != nil {
 				vv = mp.NewValue()
-				if err := setStruct(vv.Message(), items, j); err != nil {
+				if err := setStruct(vv.Message(), want.(*arrow.MapType).ItemType().(*arrow.StructType), items, j); err != nil {
 					return fmt.Errorf("value of key %v: %w", kv.Interface(), err)
 				}
 			} else if vv, err = scalar(fd.MapValue(), items, j); err != nil {
@@ -93,7 +96,7 @@ func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, arr arrow
 			}
 			if fd.Message() != nil {
 				ev := l.NewElement()
-				if err := setStruct(ev.Message(), elems, j); err != nil {
+				if err := setStruct(ev.Message(), want.(*arrow.ListType).Elem().(*arrow.StructType), elems, j); err != nil {
 					return fmt.Errorf("element %d: %w", j-int(start), err)
 				}
 				l.Append(ev)
@@ -107,7 +110,7 @@ func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, arr arrow
 		}
 		return nil
 	case fd.Message() != nil:
-		return setStruct(m.Mutable(fd).Message(), arr, i)
+		return setStruct(m.Mutable(fd).Message(), want.(*arrow.StructType), arr, i)
 	default:
 		v, err := scalar(fd, arr, i)
 		if err != nil {
@@ -118,18 +121,20 @@ func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, arr arrow
 	}
 }
 
-func setStruct(m protoreflect.Message, arr arrow.Array, i int) error {
+// setStruct fills m from row i of a struct array; want is the table's
+// struct type, whose non-nullable fields must not be null.
+func setStruct(m protoreflect.Message, want *arrow.StructType, arr arrow.Array, i int) error {
 	sa := arr.(*array.Struct)
-	st := sa.DataType().(*arrow.StructType)
 	fds := m.Descriptor().Fields()
 	for k := 0; k < sa.NumField(); k++ {
 		fd := fds.Get(k)
 		child := sa.Field(k)
-		if child.IsNull(i) && !st.Field(k).Nullable {
-			return fmt.Errorf("field %q: null in a NOT NULL field", st.Field(k).Name)
+		wf := want.Field(k)
+		if child.IsNull(i) && !wf.Nullable {
+			return fmt.Errorf("field %q: null in a NOT NULL field", wf.Name)
 		}
-		if err := setField(m, fd, child, i); err != nil {
-			return fmt.Errorf("field %q: %w", st.Field(k).Name, err)
+		if err := setField(m, fd, wf.Type, child, i); err != nil {
+			return fmt.Errorf("field %q: %w", wf.Name, err)
 		}
 	}
 	return nil

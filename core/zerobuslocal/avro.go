@@ -20,6 +20,19 @@ import (
 // the records, and here into the server's table model so that it can be
 // checked against the table's columns (or create the table).
 
+// maxAvroBlockCount bounds the item count of one Avro array or map block.
+// goavro sizes its slice from the count before reading the items, and its
+// default bound (MaxInt32) lets a corrupt record ask for tens of gigabytes;
+// real records hold at most MaxMessageBytes of items. The bound is goavro's
+// process-wide setting, only ever tightened here.
+const maxAvroBlockCount = 1 << 24
+
+func init() {
+	if goavro.MaxBlockCount > maxAvroBlockCount {
+		goavro.MaxBlockCount = maxAvroBlockCount
+	}
+}
+
 // avroNode is the part of an Avro schema the table model needs.
 type avroNode struct {
 	typ      string // boolean int long float double string bytes fixed enum array map record
@@ -334,6 +347,13 @@ func avroTypeFits(want, got ColumnType) bool {
 
 // decodeAvro decodes one record into a message of the table's descriptor.
 func (a *avroSchema) decode(rec []byte, md protoreflect.MessageDescriptor) (_ *dynamicpb.Message, err error) {
+	defer func() {
+		// Corrupt input must not take the server down, whichever decoder
+		// trips over it.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("not Avro binary of the stream's schema (decoder failed: %v)", p)
+		}
+	}()
 	native, rest, err := a.codec.NativeFromBinary(rec)
 	if err != nil {
 		return nil, fmt.Errorf("not Avro binary of the stream's schema: %v", err)
@@ -341,11 +361,6 @@ func (a *avroSchema) decode(rec []byte, md protoreflect.MessageDescriptor) (_ *d
 	if len(rest) > 0 {
 		return nil, fmt.Errorf("%d bytes left after the record", len(rest))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("zerobuslocal: internal error converting the Avro record: %v", p)
-		}
-	}()
 	m := dynamicpb.NewMessage(md)
 	if err := setAvroRecord(m, a.root, native); err != nil {
 		return nil, err

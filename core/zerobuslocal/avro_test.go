@@ -1,8 +1,12 @@
 package zerobuslocal_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -189,4 +193,56 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 func jsonMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A corrupt Avro record announcing a huge array is a per-record error, not
+// an out-of-memory crash.
+func TestAvroHugeBlockCount(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	st := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	// id 0, name null, then tags: an array block of 2^31-1 items (zigzag varint).
+	rec := []byte{0x00, 0x00}
+	rec = binary.AppendUvarint(rec, uint64(math.MaxInt32)<<1)
+	st.send(avroRecordReq(0, rec))
+	wantStatus(t, st.finish(), codes.InvalidArgument, "record 0 of 1: not Avro binary")
+}
+
+// Corrupted Avro records are rejected per request; the server stays up and
+// stores only valid rows.
+func TestAvroRandomCorruption(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, avroDDL)); err != nil {
+		t.Fatal(err)
+	}
+	codec, _ := goavro.NewCodec(avroSchema)
+	cc := dial(t, s)
+	tok := token(t, s, testTable)
+	rng := rand.New(rand.NewPCG(3, 4))
+	good := avroEvent(t, codec, 5, "five")
+	for i := 0; i < 200; i++ {
+		bad := bytes.Clone(good)
+		for j := 0; j < 1+rng.IntN(4); j++ {
+			bad[rng.IntN(len(bad))] = byte(rng.IntN(256))
+		}
+		st := openStream(t, cc, tok, testTable)
+		st.send(avroCreateReq(testTable, avroSchema))
+		st.recv()
+		st.send(avroRecordReq(0, bad))
+		_ = st.finish() // stored or rejected, never a crash
+	}
+	for _, r := range s.Rows(testTable) {
+		if _, err := proto.Marshal(r.Message); err != nil {
+			t.Fatalf("stored row %d does not marshal: %v", r.Seq, err)
+		}
+	}
+	st := openStream(t, cc, tok, testTable)
+	st.send(avroCreateReq(testTable, avroSchema))
+	st.recv()
+	st.send(avroRecordReq(0, good))
+	st.expectAck(0)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -75,6 +76,11 @@ func (r *recordingStream) Recv() (*flight.FlightData, error) {
 	fd, err := r.FlightService_DoPutServer.Recv()
 	if fd != nil {
 		r.lastBody = len(fd.DataBody)
+		if len(fd.DataHeader) > 0 {
+			if herr := checkIPCHeader(fd.DataHeader); herr != nil {
+				return nil, invalid("FlightData: %v", herr)
+			}
+		}
 	}
 	return fd, err
 }
@@ -113,7 +119,9 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 		defer reader.Release() // the reader is this goroutine's
 		for {
 			var res recvResult
-			if reader.Next() {
+			if next, perr := safeNext(reader); perr != nil {
+				res.err = perr
+			} else if next {
 				rec := reader.RecordBatch()
 				rec.Retain()
 				res.fb = &flightBatch{rec: rec, meta: bytes.Clone(reader.LatestAppMetadata()), bodyBytes: rs.lastBody}
@@ -121,6 +129,10 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 				res.err = reader.Err()
 				if res.err == nil {
 					res.err = io.EOF
+				} else if _, isStatus := status.FromError(res.err); !isStatus {
+					// Not a transport error: the client sent something
+					// that is not an Arrow IPC record batch stream.
+					res.err = invalid("reading the Flight stream: %v", res.err)
 				}
 			}
 			select {
@@ -187,7 +199,7 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 		return nil, nil, err
 	}
 
-	reader, err := flight.NewRecordReader(rs, ipc.WithAllocator(memory.DefaultAllocator))
+	reader, err := safeNewReader(rs)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil, invalid("the Flight stream ended before its schema message")
@@ -241,6 +253,28 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 	return reader, closeSignal, nil
 }
 
+// safeNewReader reads the schema message; a malformed message that makes
+// the IPC decoder panic is an INVALID_ARGUMENT, not a crash.
+func safeNewReader(rs *recordingStream) (reader *flight.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			reader, err = nil, fmt.Errorf("malformed IPC schema message (%v)", p)
+		}
+	}()
+	return flight.NewRecordReader(rs, ipc.WithAllocator(memory.DefaultAllocator))
+}
+
+// safeNext is reader.Next with a panic of the IPC decoder (malformed
+// input) turned into INVALID_ARGUMENT.
+func safeNext(reader *flight.Reader) (next bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			next, err = false, invalid("reading the Flight stream: malformed IPC message (%v)", p)
+		}
+	}()
+	return reader.Next(), nil
+}
+
 func hasVariant(t ColumnType) bool {
 	switch t.Name {
 	case TypeVariant:
@@ -289,10 +323,12 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 		if keep <= 0 || keep >= n {
 			keep = n / 2
 		}
-		fb.rec = fb.rec.NewSlice(0, int64(keep)) // released by the defer
+		prefix := fb.rec.NewSlice(0, int64(keep))
+		defer prefix.Release()
+		fb.rec = prefix // the deferred Release above still releases the whole batch
 		n = keep
 	}
-	msgs, err := arrowToMessages(fb.rec, r.table.md)
+	msgs, err := arrowToMessages(fb.rec, r.table.md, r.table.arrow)
 	if err != nil {
 		return invalid("batch at offset %d: %v (the whole batch is rejected)", offset, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -54,9 +55,9 @@ func (f *flightStream) sendSchema(schema *arrow.Schema) {
 	}
 }
 
-func (f *flightStream) sendBatch(rec arrow.RecordBatch, meta string) error {
+func (f *flightStream) sendBatch(rec arrow.RecordBatch, meta string, opts ...ipc.Option) error {
 	f.t.Helper()
-	p, err := ipc.GetRecordBatchPayload(rec)
+	p, err := ipc.GetRecordBatchPayload(rec, opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -496,4 +497,130 @@ func TestFlightFaults(t *testing.T) {
 			t.Fatalf("end: %v", err)
 		}
 	})
+}
+
+// Clients may compress the IPC buffers (zstd or lz4).
+func TestFlightCompressedBuffers(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, flightDDL)); err != nil {
+		t.Fatal(err)
+	}
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
+	r1, r2 := flightRows(t, 0, 50), flightRows(t, 50, 50)
+	defer r1.Release()
+	defer r2.Release()
+	if err := f.sendBatch(r1, `{"offset_id": 0}`, ipc.WithZstd()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sendBatch(r2, `{"offset_id": 1}`, ipc.WithLZ4()); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(0, 50)
+	f.expect(1, 100)
+	_ = f.c.CloseSend()
+	if err := f.drain(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(seq(0, 100), storedIDs(t, s, testTable)); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
+}
+
+// NOT NULL struct fields of the table reject nulls even when the client's
+// Arrow field is nullable (nullability is not part of the schema check).
+func TestFlightNotNullStructField(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, "id BIGINT NOT NULL, loc STRUCT<lat:DOUBLE NOT NULL>")); err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "loc", Type: arrow.StructOf(arrow.Field{Name: "lat", Type: arrow.PrimitiveTypes.Float64, Nullable: true}), Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
+	sb := b.Field(1).(*array.StructBuilder)
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.Float64Builder).Append(1.5)
+	sb.AppendNull() // a null struct is fine
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.Float64Builder).AppendNull() // a null NOT NULL field is not
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(schema)
+	f.expect(-1, 0)
+	head := rec.NewSlice(0, 2)
+	defer head.Release()
+	f.send(head, 0)
+	f.expect(0, 2)
+	f.send(rec, 1)
+	wantStatus(t, f.drain(), codes.InvalidArgument, `batch at offset 1: row 2, column "loc": field "lat": null in a NOT NULL field`)
+	if diff := cmp.Diff([]int64{1, 2}, storedIDs(t, s, testTable)); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
+}
+
+// A FlightData that is not an IPC record batch ends the DoPut with
+// INVALID_ARGUMENT, not UNKNOWN.
+func TestFlightGarbageMessage(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	f := openFlight(t, s, token(t, s, testTable), testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
+	if err := f.c.Send(&flight.FlightData{DataHeader: []byte("not a flatbuffer"), AppMetadata: []byte(`{"offset_id": 0}`)}); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.drain(), codes.InvalidArgument, "malformed Arrow IPC message header")
+}
+
+// Random bytes as IPC messages never take the server down.
+func TestFlightRandomMessages(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	tok := token(t, s, testTable)
+	rng := rand.New(rand.NewPCG(1, 2))
+	valid := func() []byte {
+		p := ipc.GetSchemaPayload(flightSchema, memory.DefaultAllocator)
+		defer p.Release()
+		return bytes.Clone(p.Meta().Bytes())
+	}()
+	rec := flightRows(t, 0, 3)
+	defer rec.Release()
+	bp, err := ipc.GetRecordBatchPayload(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bp.Release()
+	var body bytes.Buffer
+	if err := bp.SerializeBody(&body); err != nil {
+		t.Fatal(err)
+	}
+	batchHdr := bytes.Clone(bp.Meta().Bytes())
+	for i := 0; i < 300; i++ {
+		f := openFlight(t, s, tok, testTable)
+		flip := func(b []byte) []byte {
+			b = bytes.Clone(b)
+			for j := 0; j < 1+rng.IntN(8); j++ {
+				b[rng.IntN(len(b))] = byte(rng.IntN(256))
+			}
+			return b
+		}
+		if i%2 == 0 { // a corrupt schema message
+			if err := f.c.Send(&flight.FlightData{DataHeader: flip(valid)}); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+		} else { // a good schema, then a corrupt batch
+			f.sendSchema(flightSchema)
+			_ = f.c.Send(&flight.FlightData{DataHeader: flip(batchHdr), DataBody: body.Bytes(), AppMetadata: []byte(`{"offset_id": 0}`)})
+		}
+		_ = f.c.CloseSend()
+		_ = f.drain() // any status, but the server must stay up
+	}
+	f := openFlight(t, s, tok, testTable)
+	f.sendSchema(flightSchema)
+	f.expect(-1, 0)
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -98,6 +99,7 @@ type rpc struct {
 	recordType zerobuspb.RecordType
 	encodedMD  protoreflect.MessageDescriptor // what PROTO records are encoded with
 	avro       *avroSchema                    // the writer schema of an AVRO stream
+	utf8       *utf8Plan                      // string fields of encodedMD (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -309,6 +311,7 @@ func (r *rpc) create() error {
 			r.validator = protoarrow.NewValidator(r.encodedMD)
 		}
 		r.src.v = r.validator
+		r.utf8 = newUTF8Plan(r.encodedMD)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
@@ -719,6 +722,9 @@ func (r *rpc) handle(in *inbound) error {
 			msgs = make([]*dynamicpb.Message, len(records))
 		}
 		for i, rec := range records {
+			if !utf8.Valid(rec) {
+				return invalid("%s at offset %d, record %d of %d: the JSON text is not valid UTF-8 (the whole request is rejected)", payloadName(m0), offset, i, len(records))
+			}
 			m, err := r.decodeJSON(rec)
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
@@ -729,7 +735,11 @@ func (r *rpc) handle(in *inbound) error {
 		}
 	} else {
 		for i, rec := range records {
-			if err := r.validator.Validate(rec); err != nil {
+			err := r.validator.Validate(rec)
+			if err == nil && r.utf8 != nil {
+				err = r.utf8.check(rec, 0)
+			}
+			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 			}
 		}

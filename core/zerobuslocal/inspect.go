@@ -1,11 +1,15 @@
 package zerobuslocal
 
 import (
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -71,7 +75,65 @@ type FaultJSON struct {
 	Records       int             `json:"records"`
 }
 
+// httpHandler serves the workspace URL. Every request must name a loopback
+// host (or one of Options.AllowedHosts) in its Host header, which defeats
+// DNS rebinding (a web page whose name resolves to 127.0.0.1 still sends its
+// own name). Mutating inspection requests must be application/json, which a
+// cross-site form or "simple" fetch cannot send without a CORS preflight
+// (that this server never grants); with Options.InspectToken the inspection
+// API also needs "Authorization: Bearer <token>".
 func (s *Server) httpHandler() http.Handler {
+	mux := s.routes()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			httpError(w, http.StatusForbidden, "host %q is not served here: use 127.0.0.1, localhost or a name in Options.AllowedHosts (zerobus local -allow-host)", r.Host)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, InspectPrefix+"/") || r.URL.Path == InspectPrefix {
+			if s.opts.InspectToken != "" {
+				tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.InspectToken)) != 1 {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="zerobus-local inspection"`)
+					httpError(w, http.StatusUnauthorized, "the inspection API needs \"Authorization: Bearer <inspect token>\"")
+					return
+				}
+			}
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+			default:
+				if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+					httpError(w, http.StatusUnsupportedMediaType, "%s %s needs Content-Type: application/json", r.Method, r.URL.Path)
+					return
+				}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether a request's Host names this server: a
+// loopback IP, localhost (or a *.localhost name) or Options.AllowedHosts.
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	for _, a := range s.opts.AllowedHosts {
+		if strings.EqualFold(strings.TrimSuffix(a, "."), host) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc("GET "+UnityCatalogTablesPath+"{name}", s.handleUCTable)

@@ -35,6 +35,9 @@ func httpDo(t *testing.T, client *http.Client, method, url string, body any) (in
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method != http.MethodGet {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -301,5 +304,89 @@ func TestStartOptions(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.Endpoint(), "http://127.0.0.1:") || s.Endpoint() != "http://"+s.Addr() {
 		t.Errorf("Endpoint %q / Addr %q", s.Endpoint(), s.Addr())
+	}
+}
+
+// rawHTTP sends one request with full control of Host and headers.
+func rawHTTP(t *testing.T, method, url, host, contentType, auth, body string) (int, string) {
+	t.Helper()
+	r, err := http.NewRequestWithContext(ctxT(t), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		r.Host = host
+	}
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	if auth != "" {
+		r.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// The HTTP listener resists DNS rebinding and cross-site requests: a
+// foreign Host is refused, mutating inspection requests need a JSON content
+// type (which a cross-site form or simple fetch cannot send), and an
+// optional bearer token guards the inspection API.
+func TestHTTPHardening(t *testing.T) {
+	s := start(t, zerobuslocal.Options{AllowedHosts: []string{"zerobus.internal"}})
+	base := s.WorkspaceURL() + zerobuslocal.InspectPrefix
+	port := s.WorkspaceURL()[strings.LastIndexByte(s.WorkspaceURL(), ':'):]
+	fault := `{"table": "main.default.x", "kind": "error"}`
+	for _, tc := range []struct {
+		name, method, path, host, ctype, body string
+		want                                  int
+	}{
+		{"rebinding read", "GET", "/tables", "evil.example" + port, "", "", http.StatusForbidden},
+		{"rebinding write", "POST", "/faults", "evil.example" + port, "application/json", fault, http.StatusForbidden},
+		{"rebinding token", "POST", "/../../oidc/v1/token", "attacker.test", "application/x-www-form-urlencoded", "", http.StatusForbidden},
+		{"text/plain POST", "POST", "/faults", "", "text/plain", fault, http.StatusUnsupportedMediaType},
+		{"form POST", "POST", "/tables/main.default.x", "", "application/x-www-form-urlencoded", `columns=id+INT`, http.StatusUnsupportedMediaType},
+		{"no content type DELETE", "DELETE", "/faults", "", "", "", http.StatusUnsupportedMediaType},
+		{"text/plain DELETE", "DELETE", "/tables/main.default.x", "", "text/plain", "", http.StatusUnsupportedMediaType},
+		{"localhost", "GET", "/tables", "localhost" + port, "", "", http.StatusOK},
+		{"ipv6 loopback", "GET", "/stats", "[::1]" + port, "", "", http.StatusOK},
+		{"allowed host", "GET", "/stats", "zerobus.internal" + port, "", "", http.StatusOK},
+		{"json POST", "POST", "/faults", "", "application/json; charset=utf-8", fault, http.StatusNoContent},
+		{"json DELETE", "DELETE", "/faults", "", "application/json", "", http.StatusNoContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := rawHTTP(t, tc.method, base+tc.path, tc.host, tc.ctype, "", tc.body)
+			if code != tc.want {
+				t.Errorf("%s %s Host %q: HTTP %d %s, want %d", tc.method, tc.path, tc.host, code, body, tc.want)
+			}
+		})
+	}
+	// A foreign Host is refused on the token endpoint too.
+	if code, _ := rawHTTP(t, "POST", s.WorkspaceURL()+"/oidc/v1/token", "evil.example", "application/x-www-form-urlencoded", "", "grant_type=client_credentials"); code != http.StatusForbidden {
+		t.Errorf("token endpoint with a foreign Host: HTTP %d, want 403", code)
+	}
+
+	// With an inspect token.
+	s2 := start(t, zerobuslocal.Options{InspectToken: "inspect-s3cret"})
+	base2 := s2.WorkspaceURL() + zerobuslocal.InspectPrefix
+	if code, body := rawHTTP(t, "GET", base2+"/tables", "", "", "", ""); code != http.StatusUnauthorized || strings.Contains(body, "inspect-s3cret") {
+		t.Errorf("no token: HTTP %d %s, want 401", code, body)
+	}
+	if code, _ := rawHTTP(t, "GET", base2+"/tables", "", "", "Bearer wrong", ""); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: HTTP %d, want 401", code)
+	}
+	if code, _ := rawHTTP(t, "GET", base2+"/tables", "", "", "Bearer inspect-s3cret", ""); code != http.StatusOK {
+		t.Errorf("right token: HTTP %d, want 200", code)
+	}
+	if code, _ := rawHTTP(t, "POST", base2+"/faults", "", "application/json", "Bearer inspect-s3cret", fault); code != http.StatusNoContent {
+		t.Errorf("right token POST: HTTP %d, want 204", code)
+	}
+	// The token endpoint is not behind the inspect token.
+	if code, _ := postToken(t, s2, nil, s2.ClientID(), s2.ClientSecret(), tokenForm(testTable)); code != http.StatusOK {
+		t.Errorf("token endpoint with an inspect token set: HTTP %d", code)
 	}
 }

@@ -43,6 +43,17 @@ type Options struct {
 	// tokens issued by this server, unexpired and bound to the table, pass.
 	AllowAnyToken bool
 
+	// AllowedHosts are extra host names (without port) the HTTP listener
+	// answers in the Host header, for example a container name when the port
+	// is forwarded. Loopback IPs, localhost and *.localhost are always
+	// allowed; any other Host gets 403, which defeats DNS rebinding.
+	AllowedHosts []string
+	// InspectToken, when set, is required as "Authorization: Bearer
+	// <InspectToken>" by the inspection API (InspectPrefix). Default "": the
+	// inspection API is open to local processes (mutating requests still
+	// need Content-Type: application/json).
+	InspectToken string
+
 	// DisableTokenExchange refuses the RFC 8693 token exchange grant
 	// (federated identity: an IdP JWT as subject_token, no client secret).
 	// Default false: any JWT-shaped subject token is accepted.

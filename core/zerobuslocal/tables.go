@@ -37,7 +37,8 @@ type Row struct {
 	// Message is the record decoded with the table's descriptor; nil for a
 	// table without a schema (raw JSON).
 	Message *dynamicpb.Message
-	// Raw is the record as received: protobuf bytes, or the JSON text.
+	// Raw is the record as received: protobuf bytes, or the JSON text; for
+	// Avro and Arrow Flight rows, the record in the table's protobuf form.
 	Raw []byte
 	// JSON reports whether the record came on a JSON stream.
 	JSON bool
