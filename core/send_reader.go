@@ -223,6 +223,11 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
+	// The newest part is held back until the next is ready (the next batch
+	// read, or the next piece cut), and the last one runs on this goroutine:
+	// an input of one part is sent without a goroutine hand-off.
+	var held arrow.RecordBatch
+	var heldBytes int64
 	for {
 		if s.ctx.Err() != nil {
 			s.stopped = true
@@ -240,6 +245,10 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		step := max(1, min(maxRows, maxBytes/perRow))
 		for lo := int64(0); lo < n && s.ctx.Err() == nil; lo += step {
 			hi := min(n, lo+step)
+			if held != nil {
+				s.start(held, heldBytes, false)
+				held = nil
+			}
 			s.admit(hi-lo, (hi-lo)*perRow)
 			part := rec
 			if lo > 0 || hi < n {
@@ -247,8 +256,11 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 			} else {
 				part.Retain()
 			}
-			s.start(part, (hi-lo)*perRow)
+			held, heldBytes = part, (hi-lo)*perRow
 		}
+	}
+	if held != nil {
+		s.start(held, heldBytes, true)
 	}
 	if err := rdr.Err(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -269,14 +281,15 @@ func (s *readerSend) admit(rows, bytes int64) {
 	s.inParts++
 }
 
-// start sends rec (already retained) as the next part.
-func (s *readerSend) start(rec arrow.RecordBatch, bytes int64) {
+// start sends rec (already retained) as the next part, on a goroutine of its
+// own or, inline, on this one.
+func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	p := &readerPart{rows: rec.NumRows(), bytes: bytes}
 	s.mu.Lock()
 	s.parts = append(s.parts, p)
 	s.mu.Unlock()
 	s.wg.Add(1)
-	go func() {
+	run := func() {
 		defer s.wg.Done()
 		res := s.w.send(s.ctx, rec, s.w.now())
 		rec.Release()
@@ -292,7 +305,12 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64) {
 			s.o.progress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
 		s.room.Broadcast()
-	}()
+	}
+	if inline {
+		run()
+	} else {
+		go run()
+	}
 }
 
 // emptyBatch is a zero-row batch of schema.
