@@ -17,10 +17,10 @@ import (
 // at most a quarter of the window.
 const (
 	DefaultSendWindowRows  = 1 << 20
-	DefaultSendWindowBytes = 64 << 20
+	DefaultSendWindowBytes = 32 << 20
 	// maxPartsInFlight bounds the parts sent at once, whatever their size
 	// (a reader of many one-row batches).
-	maxPartsInFlight = 16
+	maxPartsInFlight = 8
 	// progressParts is how finely a known total is cut into parts when a
 	// progress callback is set: at least one call per 1/progressParts, with
 	// parts of at least minProgressRows rows.
@@ -293,6 +293,11 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		defer s.wg.Done()
 		res := s.w.send(s.ctx, rec, s.w.now())
 		rec.Release()
+		// One index per row is kept once, in the merged result: drop the
+		// part's (mergeResults rebuilds them from the failed rows).
+		if len(res.SuccessfulRows) == res.SuccessfulCount && res.SuccessfulCount+res.FailedCount == res.TotalRows {
+			res.SuccessfulRows = nil
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		p.res = res

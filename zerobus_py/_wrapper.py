@@ -35,7 +35,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 _WAIT_SLICE = 0.05
 #: The in-flight window of a send, (rows, bytes) of Arrow data read from the
 #: input and not yet resolved; 0 keeps the Go core's default (1 Mi rows,
-#: 64 MiB). Parts of at most a quarter of it are sent concurrently.
+#: 32 MiB). Parts of at most a quarter of it are sent concurrently.
 _SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
@@ -185,7 +185,7 @@ class ZerobusWrapper:
 
         The data crosses into Go once, in place, as an Arrow C stream
         (nothing is serialised); Go reads it as its in-flight window allows
-        (at most 64 MiB / 1 Mi rows read and not yet acknowledged), so a
+        (at most 32 MiB / 1 Mi rows read and not yet acknowledged), so a
         reader or file of any size is sent in bounded memory.
 
         Args:
