@@ -158,10 +158,10 @@ def main() -> None:
         server.terminate()
         server.wait()
     base = {pb: next(r[1] for r in rows if r[0] == f"iterate (pre_buffer={pb})") for pb in ("1", "0")}
-    print(f"{'what':40} {'peak RSS':>10} {'x iterate':>9} {'seconds':>8}  output")
+    print(f"{'what':40} {'peak RSS':>10} {'/ iterate pre_buffer=1, =0':>27} {'seconds':>8}  output")
     for name, rss, secs, out in rows:
-        ratio = rss / base["1" if "pre_buffer=1" in name else "0"]
-        print(f"{name:40} {rss:6.0f} MiB {ratio:8.2f}x {secs:8.1f}  {out.splitlines()[-1] if out else ''}")
+        ratios = f"{rss / base['1']:8.2f}x {rss / base['0']:8.2f}x"
+        print(f"{name:40} {rss:6.0f} MiB {ratios:>27} {secs:8.1f}  {out.splitlines()[-1] if out else ''}")
 
 
 if __name__ == "__main__":
