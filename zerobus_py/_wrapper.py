@@ -93,7 +93,9 @@ class _Send:
             while (d := self.step(_WAIT_SLICE)) is None:
                 pass
         except BaseException as exc:
-            exc.result = self.cancel()  # type: ignore[attr-defined]
+            result = self.cancel()
+            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                exc.result = result  # type: ignore[attr-defined]
             raise
         return _outcome(d)
 
@@ -312,7 +314,9 @@ async def _send_async(
         while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
             pass
     except BaseException as exc:
-        exc.result = await asyncio.to_thread(send.cancel)  # type: ignore[attr-defined]
+        result = await asyncio.to_thread(send.cancel)
+        with contextlib.suppress(AttributeError):
+            exc.result = result  # type: ignore[attr-defined]
         raise
     return _outcome(d)
 
