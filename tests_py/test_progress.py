@@ -77,7 +77,8 @@ def test_failing_callback_cancels_the_send(table_name: str) -> None:
         assert res.get_failed_row_indices_by_error_type("CancelledError") == list(range(100, 600))
         # the cancelled requests are still acknowledged later (at-least-once)
         w.flush(timeout=10)
-        stored = stored_ids(server, table_name)
+        # the cancelled rows may or may not have reached the server (none may have)
+        stored = stored_ids(server, table_name) if table_name in server.tables() else []
         assert set(stored) <= set(range(100, 600))
 
 
