@@ -223,11 +223,13 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
-	// The newest part is held back until the next is ready (the next batch
-	// read, or the next piece cut), and the last one runs on this goroutine:
-	// an input of one part is sent without a goroutine hand-off.
+	// The newest piece of a batch is held back until the next piece is cut;
+	// the last piece of the input, when the total is known (WithTotalRows)
+	// and reached, runs on this goroutine: an input of one part is sent
+	// without a goroutine hand-off. Otherwise nothing waits for the next
+	// batch to be read (a reader may block between batches).
 	var held arrow.RecordBatch
-	var heldBytes int64
+	var heldBytes, read int64
 	for {
 		if s.ctx.Err() != nil {
 			s.stopped = true
@@ -257,6 +259,10 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 				part.Retain()
 			}
 			held, heldBytes = part, (hi-lo)*perRow
+		}
+		if read += n; held != nil && (s.o.total < 0 || read < s.o.total) {
+			s.start(held, heldBytes, false)
+			held = nil
 		}
 	}
 	if held != nil {
