@@ -106,12 +106,22 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 // mergeResults combines the results of consecutive parts of one logical
 // batch: row indices are offset by the rows of the parts before, failed rows
 // are copied whole, counts are summed. Latency is left to the caller.
+//
+// A part whose SuccessfulRows were dropped (nil with SuccessfulCount > 0, to
+// keep one index per row only once in memory) has them rebuilt as the rows it
+// does not list as failed (TotalRows = SuccessfulCount + FailedCount).
 func mergeResults(parts []*TransmissionResult, writerDisabled bool) *TransmissionResult {
 	if len(parts) == 1 {
 		res := *parts[0]
+		res.SuccessfulRows = successfulRows(parts[0], 0, nil)
 		return &res
 	}
 	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled}
+	ok := 0
+	for _, p := range parts {
+		ok += p.SuccessfulCount
+	}
+	out.SuccessfulRows = make([]int, 0, ok)
 	whole := true // every part failed as a whole
 	var firstWhole error
 	for _, p := range parts {
@@ -123,9 +133,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled bool) *Transmissio
 			f.Index += out.TotalRows
 			out.FailedRows = append(out.FailedRows, f)
 		}
-		for _, i := range p.SuccessfulRows {
-			out.SuccessfulRows = append(out.SuccessfulRows, out.TotalRows+i)
-		}
+		out.SuccessfulRows = successfulRows(p, out.TotalRows, out.SuccessfulRows)
 		sumCounts(out, p)
 		if p.FailedAsWhole() {
 			if firstWhole == nil {
@@ -168,4 +176,25 @@ func sumCounts(out, p *TransmissionResult) {
 			ov.Field(i).SetInt(ov.Field(i).Int() + pv.Field(i).Int())
 		}
 	}
+}
+
+// successfulRows appends p's successful row indices plus offset to dst.
+func successfulRows(p *TransmissionResult, offset int, dst []int) []int {
+	if p.SuccessfulRows != nil || p.SuccessfulCount == 0 {
+		for _, i := range p.SuccessfulRows {
+			dst = append(dst, offset+i)
+		}
+		return dst
+	}
+	next := 0
+	for _, f := range p.FailedRows {
+		for ; next < f.Index; next++ {
+			dst = append(dst, offset+next)
+		}
+		next = f.Index + 1
+	}
+	for ; next < p.TotalRows; next++ {
+		dst = append(dst, offset+next)
+	}
+	return dst
 }

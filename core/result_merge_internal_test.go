@@ -159,3 +159,20 @@ func TestMergeResultsKeepsRowStates(t *testing.T) {
 		t.Error("one error on every row in two states is still a whole-batch failure")
 	}
 }
+
+func TestMergeRebuildsDroppedSuccessfulRows(t *testing.T) {
+	errA := errors.New("a")
+	parts := []*TransmissionResult{
+		{TotalRows: 3, SuccessfulCount: 3},
+		{TotalRows: 5, SuccessfulCount: 3, FailedCount: 2, Err: errA, FailedRows: []FailedRow{{Index: 0, Err: errA}, {Index: 3, Err: errA}}},
+		{TotalRows: 2, SuccessfulCount: 2, SuccessfulRows: []int{0, 1}},
+	}
+	got := mergeResults(parts, false)
+	if want := []int{0, 1, 2, 4, 5, 7, 8, 9}; !reflect.DeepEqual(got.SuccessfulRows, want) {
+		t.Errorf("SuccessfulRows = %v, want %v", got.SuccessfulRows, want)
+	}
+	one := mergeResults(parts[1:2], false)
+	if want := []int{1, 2, 4}; !reflect.DeepEqual(one.SuccessfulRows, want) {
+		t.Errorf("one part: SuccessfulRows = %v, want %v", one.SuccessfulRows, want)
+	}
+}

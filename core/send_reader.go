@@ -17,10 +17,10 @@ import (
 // at most a quarter of the window.
 const (
 	DefaultSendWindowRows  = 1 << 20
-	DefaultSendWindowBytes = 64 << 20
+	DefaultSendWindowBytes = 32 << 20
 	// maxPartsInFlight bounds the parts sent at once, whatever their size
 	// (a reader of many one-row batches).
-	maxPartsInFlight = 16
+	maxPartsInFlight = 8
 	// progressParts is how finely a known total is cut into parts when a
 	// progress callback is set: at least one call per 1/progressParts, with
 	// parts of at least minProgressRows rows.
@@ -223,6 +223,13 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
+	// The newest piece of a batch is held back until the next piece is cut;
+	// the last piece of the input, when the total is known (WithTotalRows)
+	// and reached, runs on this goroutine: an input of one part is sent
+	// without a goroutine hand-off. Otherwise nothing waits for the next
+	// batch to be read (a reader may block between batches).
+	var held arrow.RecordBatch
+	var heldBytes, read int64
 	for {
 		if s.ctx.Err() != nil {
 			s.stopped = true
@@ -240,6 +247,10 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		step := max(1, min(maxRows, maxBytes/perRow))
 		for lo := int64(0); lo < n && s.ctx.Err() == nil; lo += step {
 			hi := min(n, lo+step)
+			if held != nil {
+				s.start(held, heldBytes, false)
+				held = nil
+			}
 			s.admit(hi-lo, (hi-lo)*perRow)
 			part := rec
 			if lo > 0 || hi < n {
@@ -247,8 +258,15 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 			} else {
 				part.Retain()
 			}
-			s.start(part, (hi-lo)*perRow)
+			held, heldBytes = part, (hi-lo)*perRow
 		}
+		if read += n; held != nil && (s.o.total < 0 || read < s.o.total) {
+			s.start(held, heldBytes, false)
+			held = nil
+		}
+	}
+	if held != nil {
+		s.start(held, heldBytes, true)
 	}
 	if err := rdr.Err(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -269,17 +287,23 @@ func (s *readerSend) admit(rows, bytes int64) {
 	s.inParts++
 }
 
-// start sends rec (already retained) as the next part.
-func (s *readerSend) start(rec arrow.RecordBatch, bytes int64) {
+// start sends rec (already retained) as the next part, on a goroutine of its
+// own or, inline, on this one.
+func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	p := &readerPart{rows: rec.NumRows(), bytes: bytes}
 	s.mu.Lock()
 	s.parts = append(s.parts, p)
 	s.mu.Unlock()
 	s.wg.Add(1)
-	go func() {
+	run := func() {
 		defer s.wg.Done()
 		res := s.w.send(s.ctx, rec, s.w.now())
 		rec.Release()
+		// One index per row is kept once, in the merged result: drop the
+		// part's (mergeResults rebuilds them from the failed rows).
+		if len(res.SuccessfulRows) == res.SuccessfulCount && res.SuccessfulCount+res.FailedCount == res.TotalRows {
+			res.SuccessfulRows = nil
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		p.res = res
@@ -292,7 +316,12 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64) {
 			s.o.progress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
 		s.room.Broadcast()
-	}()
+	}
+	if inline {
+		run()
+	} else {
+		go run()
+	}
 }
 
 // emptyBatch is a zero-row batch of schema.

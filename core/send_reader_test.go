@@ -263,3 +263,37 @@ func TestSendReaderEdges(t *testing.T) {
 		}
 	})
 }
+
+// TestSendReaderDoesNotHoldABatchWhileReading: a reader that blocks between
+// batches (a live source) must not delay the batch already read.
+func TestSendReaderDoesNotHoldABatchWhileReading(t *testing.T) {
+	const table = "main.default.live"
+	srv := localServer(t)
+	w, err := core.New(context.Background(), localConfig(srv, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeWrapper(t, w)
+	resolved := make(chan struct{})
+	var once sync.Once
+	var waited time.Duration
+	rdr := &genReader{size: 100, count: 2}
+	rdr.onNext = func(read int64) {
+		if read == 100 { // the second batch is produced only once the first is stored
+			start := time.Now()
+			select {
+			case <-resolved:
+			case <-time.After(5 * time.Second):
+			}
+			waited = time.Since(start)
+		}
+	}
+	res, err := w.SendReader(context.Background(), rdr,
+		core.WithProgress(func(p core.Progress) { once.Do(func() { close(resolved) }) }))
+	if err != nil || res.SuccessfulCount != 200 {
+		t.Fatalf("SendReader = %v, %v", res, err)
+	}
+	if waited >= 5*time.Second {
+		t.Error("the first batch was not sent while the reader waited for the second")
+	}
+}

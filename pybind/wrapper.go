@@ -68,11 +68,6 @@ func (w *Wrapper) SendStream(streamAddr, totalRows int64, progress bool, timeout
 		opts = append(opts, core.WithProgress(p.progress))
 	}
 	p.fut = w.w.SendReaderAsync(ctx, rdr, opts...)
-	go func() {
-		<-p.fut.Ready()
-		cancel()
-		p.signal()
-	}()
 	return p, nil
 }
 
@@ -96,9 +91,9 @@ func (w *Wrapper) Close(timeoutMs int64) error {
 // slices (Wait) so that it stays interruptible, and cancels it (Cancel) on
 // KeyboardInterrupt.
 type Pending struct {
-	cancel context.CancelFunc
+	cancel context.CancelFunc // also called by Wait once the send is resolved
 	fut    *core.SendFuture
-	wake   chan struct{} // a progress event or the end
+	wake   chan struct{} // a progress event
 
 	mu     sync.Mutex
 	events [][2]int64 // progress not yet returned by Wait: (rows, total)
@@ -156,6 +151,7 @@ func (p *Pending) Wait(timeoutMs int64) string {
 		}
 		select {
 		case <-p.wake:
+		case <-p.fut.Ready():
 		case <-timer:
 			return `{"progress":[],"result":null}`
 		}
@@ -169,6 +165,7 @@ func (p *Pending) Wait(timeoutMs int64) string {
 	p.mu.Unlock()
 	if p.Ready() {
 		p.once.Do(func() {
+			p.cancel()
 			res, _ := p.fut.Wait(context.Background())
 			p.res = encodeResult(res)
 		})

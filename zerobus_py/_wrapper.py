@@ -35,7 +35,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 _WAIT_SLICE = 0.05
 #: The in-flight window of a send, (rows, bytes) of Arrow data read from the
 #: input and not yet resolved; 0 keeps the Go core's default (1 Mi rows,
-#: 64 MiB). Parts of at most a quarter of it are sent concurrently.
+#: 32 MiB). Parts of at most a quarter of it are sent concurrently.
 _SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
@@ -93,7 +93,9 @@ class _Send:
             while (d := self.step(_WAIT_SLICE)) is None:
                 pass
         except BaseException as exc:
-            exc.result = self.cancel()  # type: ignore[attr-defined]
+            result = self.cancel()
+            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                exc.result = result  # type: ignore[attr-defined]
             raise
         return _outcome(d)
 
@@ -185,7 +187,7 @@ class ZerobusWrapper:
 
         The data crosses into Go once, in place, as an Arrow C stream
         (nothing is serialised); Go reads it as its in-flight window allows
-        (at most 64 MiB / 1 Mi rows read and not yet acknowledged), so a
+        (at most 32 MiB / 1 Mi rows read and not yet acknowledged), so a
         reader or file of any size is sent in bounded memory.
 
         Args:
@@ -312,7 +314,9 @@ async def _send_async(
         while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
             pass
     except BaseException as exc:
-        exc.result = await asyncio.to_thread(send.cancel)  # type: ignore[attr-defined]
+        result = await asyncio.to_thread(send.cancel)
+        with contextlib.suppress(AttributeError):
+            exc.result = result  # type: ignore[attr-defined]
         raise
     return _outcome(d)
 

@@ -1,0 +1,168 @@
+"""Peak memory of sending a large Parquet file vs just reading it with pyarrow.
+
+Generates (once) a Parquet file of at least ``--gb`` GB in /tmp, starts the Go
+local server in its own process (``zerobus local -max-rows``, so the server's
+memory is not counted) and runs, each in a fresh Python process whose peak RSS
+is taken from ``wait4``:
+
+* ``iterate``: ``pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches())``
+  read to the end (the baseline), with pyarrow's default ``pre_buffer=True`` and
+  with ``pre_buffer=False`` (which reads ahead much less);
+* ``send_batch``: ``ZerobusWrapper.send_batch(pq.ParquetFile(path, pre_buffer=...), progress=...)``;
+* ``cli``: ``python -m zerobus_py send FILE`` (the Python CLI);
+* ``go cli``: ``zerobus send FILE`` (the Go CLI).
+
+Run: ``make py-bench-rss`` (not part of ``make test``: generating the file takes
+about a minute and each send several). Numbers go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TABLE = "main.bench.rss"
+ROWS_PER_GROUP = 512 << 10
+
+
+def generate(path: Path, gb: float) -> None:
+    """Rows of about 190 bytes (a 128-byte random payload, incompressible), in
+    row groups of 512 Ki rows, until the file is ``gb`` GB."""
+    rng = np.random.default_rng(7)
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("name", pa.string()),
+            ("x", pa.float64()),
+            ("payload", pa.binary()),
+        ]
+    )
+    tmp = path.with_suffix(".tmp")
+    start = 0
+    with pq.ParquetWriter(tmp, schema) as w:
+        while not tmp.exists() or tmp.stat().st_size < gb * 1e9:
+            n = ROWS_PER_GROUP
+            i = np.arange(start, start + n, dtype=np.int64)
+            payload = rng.integers(0, 256, size=n * 128, dtype=np.uint8).tobytes()
+            offsets = pa.array(np.arange(n + 1, dtype=np.int32) * 128).buffers()[1]
+            payloads = pa.BinaryArray.from_buffers(pa.binary(), n, [None, offsets, pa.py_buffer(payload)])
+            table = pa.table(
+                {
+                    "id": i,
+                    "ts": pa.array(1_700_000_000_000_000 + i * 1000, pa.timestamp("us", tz="UTC")),
+                    "name": pa.array([f"user-{k:010d}@example.com" for k in range(start, start + n)]),
+                    "x": i * 0.5,
+                    "payload": payloads,
+                },
+                schema=schema,
+            )
+            w.write_table(table, row_group_size=n)
+            start += n
+    tmp.rename(path)
+
+
+CHILD_ITERATE = """
+import sys, pyarrow as pa, pyarrow.parquet as pq
+pf = pq.ParquetFile(sys.argv[1], pre_buffer=sys.argv[2] == "1")
+reader = pa.RecordBatchReader.from_batches(pf.schema_arrow, pf.iter_batches())
+rows = 0
+for b in reader:
+    rows += b.num_rows
+print(rows)
+"""
+
+CHILD_SEND = """
+import sys, pyarrow.parquet as pq
+from zerobus_py import WrapperConfiguration, ZerobusWrapper
+path, pre_buffer, endpoint, workspace, cid, secret, table = sys.argv[1:8]
+calls = []
+cfg = WrapperConfiguration(endpoint, table, client_id=cid, client_secret=secret, unity_catalog_url=workspace)
+with ZerobusWrapper(cfg) as w:
+    pf = pq.ParquetFile(path, pre_buffer=pre_buffer == "1")
+    res = w.send_batch(pf, progress=lambda d, t: calls.append(d))
+assert res.success, res
+print(res.successful_count, len(calls))
+"""
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run cmd; return (its peak RSS in MiB, seconds, stdout), the RSS from wait4."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        secs = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err.read()[-3000:]}")
+        return usage.ru_maxrss / 1024, secs, out.read().strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--path", default="/tmp/zerobus-bench-rss.parquet")
+    ap.add_argument("--gb", type=float, default=1.05)
+    ap.add_argument("--zerobus", default="/tmp/zerobus-bench-bin", help="the Go CLI binary (built if missing)")
+    args = ap.parse_args()
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"generating {path} ({args.gb} GB) ...", flush=True)
+        generate(path, args.gb)
+    meta = pq.ParquetFile(path).metadata
+    print(f"{path}: {path.stat().st_size / 1e9:.2f} GB, {meta.num_rows:,} rows, {meta.num_row_groups} row groups")
+    if not Path(args.zerobus).exists():
+        subprocess.run(["go", "build", "-o", args.zerobus, "./cmd/zerobus"], check=True)
+
+    server = subprocess.Popen([args.zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        conn = [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
+        env = dict(
+            os.environ,
+            ZEROBUS_ENDPOINT=info["endpoint"],
+            UNITY_CATALOG_URL=info["workspace_url"],
+            ZEROBUS_CLIENT_ID=info["client_id"],
+            ZEROBUS_CLIENT_SECRET=info["client_secret"],
+            ZEROBUS_TABLE_NAME=TABLE,
+        )
+        py = [sys.executable, "-I"]
+        # each measured in a process of its own, the baseline first and last
+        # pyarrow's default (pre_buffer=True) reads ahead a lot; pre_buffer=False is the
+        # leaner baseline. The CLIs open files their own way: compared with the leaner one.
+        rows = []
+        for pb in ("1", "0"):
+            rows += [
+                (f"iterate (pre_buffer={pb})", *run([*py, "-c", CHILD_ITERATE, str(path), pb])),
+                (f"send_batch(ParquetFile, pre_buffer={pb})", *run([*py, "-c", CHILD_SEND, str(path), pb, *conn])),
+            ]
+        rows += [
+            ("python -m zerobus_py send", *run([*py, "-m", "zerobus_py", "send", "--quiet", str(path)], env)),
+            ("zerobus send (Go CLI)", *run([args.zerobus, "send", str(path)], env)),
+        ]
+    finally:
+        server.terminate()
+        server.wait()
+    base = {pb: next(r[1] for r in rows if r[0] == f"iterate (pre_buffer={pb})") for pb in ("1", "0")}
+    print(f"{'what':40} {'peak RSS':>10} {'/ iterate pre_buffer=1, =0':>27} {'seconds':>8}  output")
+    for name, rss, secs, out in rows:
+        ratios = f"{rss / base['1']:8.2f}x {rss / base['0']:8.2f}x"
+        print(f"{name:40} {rss:6.0f} MiB {ratios:>27} {secs:8.1f}  {out.splitlines()[-1] if out else ''}")
+
+
+if __name__ == "__main__":
+    main()
