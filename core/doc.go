@@ -233,6 +233,8 @@
 //	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS
 //	LogLevel                log_level                      ZEROBUS_LOG_LEVEL
 //	WriterDisabled          zerobus_writer_disabled        ZEROBUS_WRITER_DISABLED
+//	Transport               transport                      ZEROBUS_TRANSPORT
+//	ArrowFlightCompression  arrow_flight_compression       ZEROBUS_ARROW_FLIGHT_COMPRESSION
 //
 // Durations given as *_ms / *_secs are whole numbers of that unit (a Go
 // duration such as "1.5s" is accepted too); byte sizes accept KiB/MiB/GiB

@@ -28,6 +28,7 @@ type Pending struct {
 	done     chan struct{}
 	err      error
 	rows     int
+	bytes    int
 	durable  atomic.Int64
 	attempts atomic.Int32
 }
@@ -59,6 +60,9 @@ func (p *Pending) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// Bytes is the size of the batch's IPC body.
+func (p *Pending) Bytes() int { return p.bytes }
 
 // Rows is the number of rows of the batch.
 func (p *Pending) Rows() int { return p.rows }
@@ -208,7 +212,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 		}
 		return nil, err
 	}
-	b.p = &Pending{done: make(chan struct{}), rows: int(rec.NumRows())}
+	b.p = &Pending{done: make(chan struct{}), rows: int(rec.NumRows()), bytes: len(body)}
 	rec.Retain()
 	s.mu.Lock()
 	if s.closing || s.finished {
