@@ -195,6 +195,7 @@ func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) 
 	header = bytes.Clone(m.Bytes())
 	m.Release()
 	var buf bytes.Buffer
+	buf.Grow(int(bodyEstimate(rec)))
 	if err := p.SerializeBody(&buf); err != nil {
 		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
@@ -208,4 +209,32 @@ func schemaHeader(schema *arrow.Schema) []byte {
 	m := p.Meta()
 	defer m.Release()
 	return bytes.Clone(m.Bytes())
+}
+
+// bodyEstimate estimates the IPC body of rec (its buffers, scaled down for
+// a slice), so the body is mostly written without regrowing.
+func bodyEstimate(rec arrow.RecordBatch) int64 {
+	var total float64
+	var walk func(d arrow.ArrayData) int64
+	walk = func(d arrow.ArrayData) int64 {
+		var n int64
+		for _, b := range d.Buffers() {
+			if b != nil {
+				n += int64(b.Len()) + 8
+			}
+		}
+		for _, c := range d.Children() {
+			n += walk(c)
+		}
+		return n
+	}
+	for _, c := range rec.Columns() {
+		d := c.Data()
+		n := float64(walk(d))
+		if seen := d.Offset() + d.Len(); seen > 0 {
+			n = n * float64(d.Len()) / float64(seen)
+		}
+		total += n
+	}
+	return int64(total) + 1024
 }
