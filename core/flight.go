@@ -56,7 +56,7 @@ func (e *SchemaMismatchError) Kind() ErrorKind { return KindConversion }
 // flightSchema is the Flight state of one caller schema: its cast to the
 // table schema and its stream slots.
 type flightSchema struct {
-	once   sync.Once
+	mu     sync.Mutex
 	caster *flightstream.Caster
 	err    error
 	slots  []*fslot
@@ -136,38 +136,44 @@ func newFlightSchema(n int) *flightSchema {
 	return fs
 }
 
-// flightPlan returns (once per schema) the cast of ss's schema to the
-// table's, or the column-by-column mismatch.
+// flightPlan returns the cast of ss's schema to the table's (computed once
+// per schema), or the column-by-column mismatch (also kept). A failure to
+// learn the table's schema (the catalog unreachable, ctx ended) is returned
+// without being kept, so a later batch tries again.
 func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchema, error) {
 	fs := ss.fl
-	fs.once.Do(func() {
-		target, err := w.targetSchema(ctx, ss.schema)
-		if err != nil {
-			var ke kinded
-			if !errors.As(err, &ke) {
-				err = &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
-			}
-			fs.err = err
-			return
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.caster != nil || fs.err != nil {
+		return fs, fs.err
+	}
+	target, err := w.targetSchema(ctx, ss.schema)
+	if err != nil {
+		var ke kinded
+		if errors.As(err, &ke) || ctx.Err() != nil {
+			return fs, err // transient: not kept
 		}
-		fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
-		if err != nil {
-			var me *flightstream.MismatchError
-			if errors.As(err, &me) {
-				sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
-				for _, c := range me.Columns {
-					sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
-				}
-				ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
-				if len(me.Columns) == 1 {
-					ce.Column = me.Columns[0].Column
-				}
-				fs.err = ce
-				return
-			}
-			fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
-		}
-	})
+		fs.err = &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		return fs, fs.err
+	}
+	fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
+	if err == nil {
+		return fs, nil
+	}
+	var me *flightstream.MismatchError
+	if !errors.As(err, &me) {
+		fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+		return fs, fs.err
+	}
+	sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
+	for _, c := range me.Columns {
+		sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
+	}
+	ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
+	if len(me.Columns) == 1 {
+		ce.Column = me.Columns[0].Column
+	}
+	fs.err = ce
 	return fs, fs.err
 }
 

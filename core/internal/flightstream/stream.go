@@ -192,7 +192,7 @@ func (s *Stream) Schema() *arrow.Schema { return s.schema }
 // client's MaxMessageBytes is rejected with *stream.MessageTooLargeError
 // (send smaller slices).
 func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, error) {
-	if !rec.Schema().Equal(s.schema) {
+	if !sameTypes(rec.Schema(), s.schema) {
 		return nil, fmt.Errorf("zerobus: flight Send: the batch's schema %s differs from the stream's %s", rec.Schema(), s.schema)
 	}
 	if err := s.sendErr(); err != nil {
@@ -606,4 +606,22 @@ func (s *Stream) pendingCtx() context.Context {
 		return s.ctx
 	}
 	return trace.ContextWithSpanContext(s.ctx, sc)
+}
+
+// sameTypes reports whether a and b have the same field names and types
+// (metadata and nullability aside: the IPC message carries no schema).
+func sameTypes(a, b *arrow.Schema) bool {
+	if a == b {
+		return true
+	}
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i, f := range a.Fields() {
+		g := b.Field(i)
+		if f.Name != g.Name || !arrow.TypeEqual(f.Type, g.Type) {
+			return false
+		}
+	}
+	return true
 }
