@@ -2,8 +2,14 @@ package tests_go
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -305,5 +311,108 @@ func TestTransportSettingIsValidated(t *testing.T) {
 	}
 	if core.DefaultConfig().Transport != core.TransportProtobuf {
 		t.Fatalf("default transport %q", core.DefaultConfig().Transport)
+	}
+}
+
+// forwardingProxy is an HTTP proxy on 127.0.0.1 that serves CONNECT tunnels
+// and forwards plain HTTP requests, recording "METHOD request-target".
+func forwardingProxy(t *testing.T) (addr string, seen func() []string) {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		reqs []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reqs = append(reqs, r.Method+" "+r.RequestURI)
+		mu.Unlock()
+		if r.Method == http.MethodConnect {
+			up, err := net.Dial("tcp", r.Host)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				up.Close()
+				return
+			}
+			_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+			go func() { _, _ = io.Copy(up, buf); up.Close() }()
+			_, _ = io.Copy(conn, up)
+			conn.Close()
+			return
+		}
+		out := r.Clone(r.Context())
+		out.RequestURI = ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(reqs)
+	}
+}
+
+// TestFlightThroughProxy: with transport arrow_flight the token request,
+// the Unity Catalog lookup and the Flight RPC all go through ProxyURL.
+func TestFlightThroughProxy(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_proxied"
+	addr, seen := forwardingProxy(t)
+	cfg := flightConfig(srv, table)
+	cfg.ProxyURL = "http://" + addr
+	w := newWrapper(t, cfg)
+	rec := eventBatch(memory.DefaultAllocator, 0, 20)
+	defer rec.Release()
+	if res, err := w.SendBatch(testCtx(t), rec); err != nil || res.SuccessfulCount != 20 {
+		t.Fatalf("SendBatch through the proxy: %v %v", res, err)
+	}
+	got := seen()
+	for _, want := range []string{
+		"POST " + srv.WorkspaceURL() + "/oidc/v1/token",
+		"GET " + srv.WorkspaceURL() + zerobuslocal.UnityCatalogTablesPath + table,
+		"CONNECT " + srv.Addr(),
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("proxy saw %q, want %q among them", got, want)
+		}
+	}
+	if n := len(storedIDs(t, srv, table)); n != 20 {
+		t.Fatalf("stored %d rows", n)
+	}
+}
+
+// TestFlightOverTLS: the Flight RPC uses the Wrapper's TLS settings (the
+// local server's generated CA via WithRootCAs).
+func TestFlightOverTLS(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{TLS: true})
+	const table = "main.default.flight_tls"
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.CACertPEM()) {
+		t.Fatal("no CA certificate")
+	}
+	if !strings.HasPrefix(srv.Endpoint(), "https://") {
+		t.Fatalf("endpoint %s is not TLS", srv.Endpoint())
+	}
+	w := newWrapper(t, flightConfig(srv, table), core.WithRootCAs(pool))
+	rec := eventBatch(memory.DefaultAllocator, 0, 30)
+	defer rec.Release()
+	if res, err := w.SendBatch(testCtx(t), rec); err != nil || res.SuccessfulCount != 30 {
+		t.Fatalf("SendBatch over TLS: %v %v", res, err)
+	}
+	if f, _ := streamsByTransport(srv); f != 1 || len(storedIDs(t, srv, table)) != 30 {
+		t.Fatalf("flight streams %d, stored %d", f, len(storedIDs(t, srv, table)))
 	}
 }
