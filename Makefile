@@ -105,6 +105,13 @@ py-test: py-build py-lint
 py-bench: py-build
 	$(VENV_BIN)/python bench/bench_python.py
 
+## bench-transports: the 100k-row reference batch over protobuf vs arrow_flight, from Go (local and null
+## servers) and from Python (with the official SDK's create_arrow_stream), each side by side in one run.
+.PHONY: bench-transports
+bench-transports: py-build
+	go test -run '^$$' -bench BenchmarkTransports -benchtime 5x ./core/
+	cd bench && ../$(VENV_BIN)/python bench_transports.py
+
 ## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist);
 ## on Linux auditwheel gives the wheel its manylinux tag (the oldest glibc its symbols allow).
 py-dist: py-venv

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
@@ -187,7 +188,24 @@ type Config struct {
 	// nothing and needs no network or credentials; results report what would
 	// have been sent. Default false. YAML zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED.
 	WriterDisabled bool
+
+	// Transport selects how batches travel: "protobuf" (default: every row
+	// encoded as a protobuf record over the Zerobus gRPC stream) or
+	// "arrow_flight" (the batches themselves, cast to the table's Arrow
+	// types, over Arrow Flight DoPut with record-level acknowledgements).
+	// YAML transport, env ZEROBUS_TRANSPORT.
+	Transport string
+	// ArrowFlightCompression compresses the Arrow IPC buffers sent with
+	// transport arrow_flight: "zstd", "lz4", or "" / "none" (default).
+	// YAML arrow_flight_compression, env ZEROBUS_ARROW_FLIGHT_COMPRESSION.
+	ArrowFlightCompression string
 }
+
+// The values of Config.Transport.
+const (
+	TransportProtobuf    = "protobuf"
+	TransportArrowFlight = "arrow_flight"
+)
 
 // DefaultConfig returns a Config with every default set and the required
 // fields (endpoint, table, credentials) empty.
@@ -210,6 +228,7 @@ func DefaultConfig() Config {
 		ObservabilityInterval: DefaultObservabilityInterval,
 		OTLPProtocol:          DefaultOTLPProtocol,
 		LogLevel:              DefaultLogLevel,
+		Transport:             TransportProtobuf,
 	}
 }
 
@@ -236,6 +255,7 @@ func (c Config) withDefaults() Config {
 	setZero(&c.ObservabilityInterval, d.ObservabilityInterval)
 	setZero(&c.OTLPProtocol, d.OTLPProtocol)
 	setZero(&c.LogLevel, d.LogLevel)
+	setZero(&c.Transport, d.Transport)
 	return c
 }
 
@@ -380,6 +400,15 @@ func (c Config) validate(ck checks) error {
 	}
 	if _, err := debugfile.ParseCompression(c.DebugArrowCompression); err != nil {
 		add("DebugArrowCompression", "is %q; must be \"none\" (or empty, the default), \"zstd\" or \"lz4\"", c.DebugArrowCompression)
+	}
+
+	switch c.Transport {
+	case TransportProtobuf, TransportArrowFlight:
+	default:
+		add("Transport", "is %q; must be %q (the default) or %q", c.Transport, TransportProtobuf, TransportArrowFlight)
+	}
+	if _, err := flightstream.ParseCompression(c.ArrowFlightCompression); err != nil {
+		add("ArrowFlightCompression", "is %q; must be \"none\" (or empty, the default), \"zstd\" or \"lz4\"", c.ArrowFlightCompression)
 	}
 
 	switch c.OTLPProtocol {
@@ -607,5 +636,7 @@ func (c Config) fields() []keyVal {
 		{"observability_interval", c.ObservabilityInterval},
 		{"log_level", c.LogLevel},
 		{"zerobus_writer_disabled", c.WriterDisabled},
+		{"transport", c.Transport},
+		{"arrow_flight_compression", c.ArrowFlightCompression},
 	}
 }

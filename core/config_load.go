@@ -58,6 +58,8 @@ var settings = []setting{
 	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval })},
 	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel })},
 	{"WriterDisabled", "zerobus_writer_disabled", []string{"ZEROBUS_WRITER_DISABLED"}, boolean(func(c *Config) *bool { return &c.WriterDisabled })},
+	{"Transport", "transport", []string{"ZEROBUS_TRANSPORT"}, str(func(c *Config) *string { return &c.Transport })},
+	{"ArrowFlightCompression", "arrow_flight_compression", []string{"ZEROBUS_ARROW_FLIGHT_COMPRESSION"}, str(func(c *Config) *string { return &c.ArrowFlightCompression })},
 }
 
 // problemFor builds a ConfigProblem for a field, filling in its YAML key and

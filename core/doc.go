@@ -177,6 +177,39 @@
 // A debug write failure never fails or slows transmission. Read the files
 // with `zerobus debug read FILE`.
 //
+// # Arrow Flight transport
+//
+// With Config.Transport "arrow_flight" (YAML transport, env
+// ZEROBUS_TRANSPORT) batches are not encoded row by row: each batch is cast
+// to the table's Arrow types and sent as Arrow IPC over the Flight DoPut RPC
+// on the same endpoint, with the same credentials, proxy and TLS settings,
+// retries and window. The table's Arrow schema comes from Unity Catalog (GET
+// /api/2.1/unity-catalog/tables/{name}, once per Wrapper) or, when the
+// catalog may not be read or has no such table yet, from the canonical
+// mapping of the batch's schema (protocol §9: STRING and DECIMAL as
+// large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).
+// Columns are matched by name; safe casts are applied (integer widening,
+// uint64 to BIGINT with an overflow check, float widening, string and binary
+// to their large forms, decimals to their exact text, date64 to date32,
+// timestamp units to microseconds with overflow checks, dictionaries
+// decoded, lists, structs and maps element-wise); a missing nullable column
+// is sent as nulls. Anything else fails the whole batch before any row is
+// sent with a *ConversionError (Row -1) whose Err is a *SchemaMismatchError
+// listing every column with the batch's and the table's types. A row with a
+// null in a NOT NULL column fails alone (*ConversionError, RowNotWritten);
+// the other rows are sent.
+//
+// The server acknowledges durable records, not messages, so a partially
+// acknowledged batch is split exactly: its acknowledged prefix is durable
+// and, after the stream moves to a new RPC, only the rest is re-sent. Per-row
+// results, errors and Attempts mean what they mean on the protobuf path;
+// BatchSizeBytes counts Arrow IPC bytes. ArrowFlightCompression compresses
+// the IPC buffers (zstd or lz4). Telemetry uses the same instruments and
+// spans, with zerobus.transport="arrow_flight". Arrow debug files hold the
+// batches as passed to SendBatch (before the cast); protobuf debug files
+// are not written on this path, since no protobuf is encoded.
+// WriterDisabled applies the cast and the NOT NULL check and sends nothing.
+//
 // # Telemetry
 //
 // Metrics and spans go to the MeterProvider and TracerProvider given with
@@ -233,6 +266,8 @@
 //	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS
 //	LogLevel                log_level                      ZEROBUS_LOG_LEVEL
 //	WriterDisabled          zerobus_writer_disabled        ZEROBUS_WRITER_DISABLED
+//	Transport               transport                      ZEROBUS_TRANSPORT
+//	ArrowFlightCompression  arrow_flight_compression       ZEROBUS_ARROW_FLIGHT_COMPRESSION
 //
 // Durations given as *_ms / *_secs are whole numbers of that unit (a Go
 // duration such as "1.5s" is accepted too); byte sizes accept KiB/MiB/GiB

@@ -58,7 +58,7 @@ type pendingReq struct {
 
 func (w *Wrapper) send(ctx context.Context, rec arrow.RecordBatch, start time.Time) *TransmissionResult {
 	total := int(rec.NumRows())
-	ctx, span := w.tel.Start(ctx, "zerobus.SendBatch", w.tableAttr,
+	ctx, span := w.tel.Start(ctx, "zerobus.SendBatch", w.tableAttr, w.transportAttr,
 		attribute.Int("zerobus.rows", total), attribute.Bool("zerobus.writer_disabled", w.cfg.WriterDisabled))
 	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total}
 	b.run()
@@ -75,6 +75,10 @@ func (b *batchSend) run() {
 	if n := int(rec.NumCols()); n > MaxColumns {
 		b.failFrom(0, &ConversionError{Row: -1, Reason: fmt.Sprintf(
 			"the batch has %d columns; Zerobus accepts at most %d: split the table or drop columns", n, MaxColumns)})
+		return
+	}
+	if w.flight != nil || w.cfg.WriterDisabled && w.cfg.Transport == TransportArrowFlight {
+		b.runFlight() // flight.go
 		return
 	}
 	ss := w.schemaFor(b.ctx, rec.Schema())
@@ -397,7 +401,7 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 	case res.FailedCount > 0 || res.Err != nil:
 		outcome = "failure"
 	}
-	attrs := metric.WithAttributes(w.tableAttr, telemetry.KeyOutcome.String(outcome))
+	attrs := metric.WithAttributes(w.tableAttr, w.transportAttr, telemetry.KeyOutcome.String(outcome))
 	w.tel.BatchesSent.Add(ctx, 1, attrs)
 	w.tel.SendDuration.Record(ctx, res.Latency.Seconds(), attrs)
 	if res.SuccessfulCount > 0 && !res.WriterDisabled {

@@ -34,6 +34,7 @@ type schemaState struct {
 	planErr  error
 
 	slots []*slot
+	fl    *flightSchema // transport arrow_flight (flight.go)
 
 	// guarded by Wrapper.mu
 	users    int
@@ -72,7 +73,7 @@ func (w *Wrapper) schemaFor(ctx context.Context, schema *arrow.Schema) *schemaSt
 		key := schemaKey(schema)
 		ss = w.schemas[key]
 		if ss == nil {
-			ss = &schemaState{key: key, schema: schema, slots: make([]*slot, w.cfg.StreamsPerSchema)}
+			ss = &schemaState{key: key, schema: schema, slots: make([]*slot, w.cfg.StreamsPerSchema), fl: newFlightSchema(w.cfg.StreamsPerSchema)}
 			for i := range ss.slots {
 				ss.slots[i] = &slot{}
 			}
@@ -143,6 +144,7 @@ func (w *Wrapper) evictLocked(ctx context.Context) {
 // closeSlotsAsync flushes and closes the open streams of ss in the
 // background (bounded by FlushTimeout).
 func (w *Wrapper) closeSlotsAsync(ss *schemaState) {
+	w.closeFlightAsync(ss)
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()

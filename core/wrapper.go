@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
@@ -33,11 +34,15 @@ type Wrapper struct {
 	tel       *telemetry.Telemetry
 	log       *slog.Logger
 	tableAttr attribute.KeyValue
-	now       func() time.Time
+	// transportAttr is zerobus.transport on batch metrics and spans.
+	transportAttr attribute.KeyValue
+	now           func() time.Time
 
-	client  *stream.Client    // nil when WriterDisabled
-	ownHTTP *http.Client      // token HTTP client created by New (nil if the caller gave one)
-	debug   *debugfile.Writer // nil when debug output is off
+	client  *stream.Client       // nil when WriterDisabled
+	flight  *flightstream.Client // transport arrow_flight (flight.go); nil otherwise or when WriterDisabled
+	target  tableTarget          // the table's Arrow schema (transport arrow_flight)
+	ownHTTP *http.Client         // token HTTP client created by New (nil if the caller gave one)
+	debug   *debugfile.Writer    // nil when debug output is off
 
 	mu      sync.Mutex
 	closed  bool
@@ -77,13 +82,14 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	}
 	cfg = cfg.withDefaults()
 	w := &Wrapper{
-		cfg:       &cfg,
-		opts:      o,
-		tel:       telemetry.New(o.meterProvider, o.tracerProvider, o.logger),
-		tableAttr: telemetry.KeyTable.String(cfg.TableName),
-		now:       o.now,
-		schemas:   map[string]*schemaState{},
-		futures:   map[*SendFuture]struct{}{},
+		cfg:           &cfg,
+		opts:          o,
+		tel:           telemetry.New(o.meterProvider, o.tracerProvider, o.logger),
+		tableAttr:     telemetry.KeyTable.String(cfg.TableName),
+		transportAttr: telemetry.KeyTransport.String(transportName(cfg.Transport)),
+		now:           o.now,
+		schemas:       map[string]*schemaState{},
+		futures:       map[*SendFuture]struct{}{},
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {
@@ -152,6 +158,15 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 			return nil, &ConfigurationError{Err: err}
 		}
 		w.client = client
+		if cfg.Transport == TransportArrowFlight {
+			if w.flight, err = newFlightClient(&cfg, client); err != nil {
+				_ = client.Close()
+				if w.debug != nil {
+					_ = w.debug.Close()
+				}
+				return nil, &ConfigurationError{Err: err}
+			}
+		}
 	}
 	w.log.DebugContext(ctx, "zerobus wrapper created", "config", cfg)
 	return w, nil
@@ -270,6 +285,7 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 	for _, err := range w.eachStream(states, func(st *stream.Stream) error { return st.Flush(ctx) }) {
 		errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 	}
+	errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Flush(ctx) })...)
 	if w.debug != nil {
 		if err := w.debug.Flush(); err != nil {
 			w.log.WarnContext(ctx, "zerobus: flushing debug files failed", "error", err)
@@ -310,11 +326,15 @@ func (w *Wrapper) close(ctx context.Context) error {
 					errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 				}
 			}
+			errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Close(ctx) })...)
 		} else {
 			errs = append(errs, fmt.Errorf("zerobus: close: %w; aborted the streams with unacknowledged requests", ctx.Err()))
 		}
 		// Client.Close aborts whatever is still open, which also unblocks
 		// calls in progress after a timeout.
+		if w.flight != nil {
+			w.flight.Close()
+		}
 		if err := w.client.Close(); err != nil {
 			errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 		}

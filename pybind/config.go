@@ -161,6 +161,8 @@ func configJSON(c core.Config) (string, error) {
 		"observability_interval_secs":  secs(c.ObservabilityInterval),
 		"log_level":                    c.LogLevel,
 		"zerobus_writer_disabled":      c.WriterDisabled,
+		"transport":                    c.Transport,
+		"arrow_flight_compression":     c.ArrowFlightCompression,
 	}
 	// Empty strings mean "not set": leave them out so Python sees None.
 	for k, v := range m {

@@ -43,6 +43,8 @@ type faultCase struct {
 	ackLossOK bool
 	// cancelAfter cancels every sender's ctx this long after the start.
 	cancelAfter time.Duration
+	// transport is Config.Transport ("" means the default, protobuf).
+	transport string
 }
 
 // faultCases lists every kind in core/zerobuslocal/faults.go (and the
@@ -146,6 +148,9 @@ func runCell(t testing.TB, fc faultCase, senders, rows, batchRows int) cellStats
 	cfg.CreateTimeout = 5 * time.Second
 	if fc.cfg != nil {
 		fc.cfg(&cfg)
+	}
+	if fc.transport != "" {
+		cfg.Transport = fc.transport
 	}
 	w, err := core.New(context.Background(), cfg, core.WithRetryBackoff(noWait))
 	if err != nil {
@@ -313,8 +318,10 @@ func TestFaultMatrix(t *testing.T) {
 	batchRows := max(10, rows/100)
 	var lines []string
 	for _, fc := range faultCases(8) {
-		for _, senders := range []int{1, 16} {
-			t.Run(fmt.Sprintf("%s/senders=%d", strings.ReplaceAll(fc.name, " ", "_"), senders), func(t *testing.T) {
+		for _, cell := range matrixCells() {
+			fc, senders := fc, cell.senders
+			fc.transport = cell.transport
+			t.Run(fmt.Sprintf("%s/%s/senders=%d", cell.transport, strings.ReplaceAll(fc.name, " ", "_"), senders), func(t *testing.T) {
 				base := runtime.NumGoroutine()
 				st := runCell(t, fc, senders, rows, batchRows)
 				for i, v := range st.violations {
@@ -330,12 +337,33 @@ func TestFaultMatrix(t *testing.T) {
 				if fc.name == "none" && st.durable != rows {
 					t.Errorf("durable rows without faults: got %d, want %d", st.durable, rows)
 				}
-				lines = append(lines, matrixLine(fc.name, senders, st))
+				lines = append(lines, matrixLine(fc.transport+": "+fc.name, senders, st))
 				checkGoroutines(t, base)
 			})
 		}
 	}
 	t.Logf("fault matrix, %d rows per cell, %d-row batches:\n%s\n%s", rows, batchRows, matrixHeader, strings.Join(lines, "\n"))
+}
+
+// matrixCells are the transports and sender counts of every fault: the
+// Arrow Flight transport must hold the same invariants as protobuf.
+func matrixCells() []struct {
+	transport string
+	senders   int
+} {
+	var out []struct {
+		transport string
+		senders   int
+	}
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		for _, n := range []int{1, 16} {
+			out = append(out, struct {
+				transport string
+				senders   int
+			}{tr, n})
+		}
+	}
+	return out
 }
 
 // TestFaultSoak runs random cells (a random fault, 1 to 16 senders, random

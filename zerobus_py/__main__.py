@@ -654,6 +654,8 @@ def _send_config(args: argparse.Namespace) -> WrapperConfiguration:
     if args.local:
         cfg = WrapperConfiguration.from_yaml(args.config) if args.config else WrapperConfiguration()
         cfg.table_name = args.table or LOCAL_TABLE
+        if args.transport is not None:
+            cfg.transport = args.transport
         return cfg
     cfg = WrapperConfiguration.from_yaml(args.config) if args.config else WrapperConfiguration.from_env()
     for attr, value in (
@@ -662,6 +664,7 @@ def _send_config(args: argparse.Namespace) -> WrapperConfiguration:
         ("unity_catalog_url", args.workspace_url),
         ("client_id", args.client_id),
         ("client_secret", args.client_secret),
+        ("transport", args.transport),
     ):
         if value is not None:
             setattr(cfg, attr, value)
@@ -904,6 +907,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--workspace-url", help="workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
     sp.add_argument("--client-id", help="service principal client id")
     sp.add_argument("--client-secret", help="service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+    sp.add_argument(
+        "--transport",
+        help="how batches travel: protobuf (the default) or arrow_flight (Arrow over Flight DoPut); "
+        "overrides transport / ZEROBUS_TRANSPORT",
+    )
     sp.add_argument("--format", choices=_FORMATS, default="auto", help="input format (default: auto)")
     sp.add_argument(
         "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help=f"rows per batch sent (default {DEFAULT_BATCH_ROWS})"

@@ -129,6 +129,8 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("flush_timeout_ms", "flush_timeout_ms", int),
     ("streams_per_schema", "streams_per_schema", int),
     ("all_fields_optional", "all_fields_optional", bool),
+    ("transport", "transport", str),
+    ("arrow_flight_compression", "arrow_flight_compression", str),
 )
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
@@ -198,6 +200,15 @@ class WrapperConfiguration:
         zerobus_writer_disabled: convert (and write debug files) but send
             nothing; no network or credentials needed (default False).
             :meth:`validate` requires a debug output with it.
+        transport: how batches travel: ``"protobuf"`` (``None``, the
+            default: every row encoded as a protobuf record) or
+            ``"arrow_flight"`` (the Arrow batches themselves, cast to the
+            table's Arrow types, over Arrow Flight with record-level
+            acknowledgements) (YAML ``transport``, env ``ZEROBUS_TRANSPORT``).
+        arrow_flight_compression: with ``transport="arrow_flight"``,
+            compress the Arrow IPC buffers sent: ``"zstd"``, ``"lz4"`` or
+            ``"none"``; ``None`` (default) means none (YAML
+            ``arrow_flight_compression``, env ``ZEROBUS_ARROW_FLIGHT_COMPRESSION``).
         debug_rotation_interval_secs, max_inflight_requests, max_inflight_bytes,
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
         flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
@@ -238,6 +249,8 @@ class WrapperConfiguration:
         flush_timeout_ms: int | None = None,
         streams_per_schema: int | None = None,
         all_fields_optional: bool | None = None,
+        transport: str | None = None,
+        arrow_flight_compression: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.table_name = table_name
@@ -269,6 +282,8 @@ class WrapperConfiguration:
         self.flush_timeout_ms = flush_timeout_ms
         self.streams_per_schema = streams_per_schema
         self.all_fields_optional = all_fields_optional
+        self.transport = transport
+        self.arrow_flight_compression = arrow_flight_compression
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
             # The original raises here; the Go rules report it with every other problem.
             self.validate()

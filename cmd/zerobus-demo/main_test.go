@@ -29,7 +29,7 @@ func TestDemo(t *testing.T) {
 			"read back: the protobuf file holds 11 records",
 			"zerobus.rows.sent = 11\n",
 			"zerobus.rows.failed{error.kind=conversion} = 1\n",
-			"zerobus.batches.sent{outcome=partial} = 1\n",
+			"zerobus.batches.sent{outcome=partial,transport=protobuf} = 1\n",
 		} {
 			if !strings.Contains(got, want) {
 				t.Errorf("run %d: output lacks %q:\n%s", n, want, got)

@@ -68,6 +68,7 @@ func runSend(ctx context.Context, args []string) error {
 // sendFlags are the parsed flags of `zerobus send`.
 type sendFlags struct {
 	configFile, table, endpoint, workspaceURL, clientID, clientSecret string
+	transport                                                         string
 
 	format         string
 	batchRows      int64
@@ -125,6 +126,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.StringVar(&f.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
 	fs.StringVar(&f.clientID, "client-id", "", "service principal client id")
 	fs.StringVar(&f.clientSecret, "client-secret", "", "service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+	fs.StringVar(&f.transport, "transport", "", "how batches travel: protobuf (the default) or arrow_flight (Arrow over Flight DoPut); overrides transport / ZEROBUS_TRANSPORT")
 	fs.StringVar(&f.format, "format", formatAuto, "input format: auto, arrow, parquet or csv")
 	fs.Int64Var(&f.batchRows, "batch-rows", defaultBatchRows, "rows per batch sent")
 	fs.IntVar(&f.csvInferRows, "csv-infer-rows", 1000, "CSV: data rows sampled to infer column types")
@@ -195,6 +197,7 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		{"workspace-url", &cfg.UnityCatalogURL, f.workspaceURL},
 		{"client-id", &cfg.ClientID, f.clientID},
 		{"client-secret", &cfg.ClientSecret, f.clientSecret},
+		{"transport", &cfg.Transport, f.transport},
 	} {
 		if f.set[o.flag] {
 			*o.dst = o.val

@@ -552,6 +552,26 @@ func TestSendLocal(t *testing.T) {
 	}
 }
 
+func TestSendLocalArrowFlight(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 12)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	r := sendCLI(t, "-local", "-transport", "arrow_flight", path)
+	if r.err != nil {
+		t.Fatalf("send -local -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"local server: table " + defaultLocalTable + " holds 12 rows\n", `name:"name-0"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = sendCLI(t, "-local", "-transport", "pigeon", path)
+	if r.err == nil || !strings.Contains(r.stderr+r.err.Error(), "pigeon") {
+		t.Fatalf("bad -transport: %v\n%s", r.err, r.stderr)
+	}
+}
+
 func TestSendDryRun(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.arrow")
 	rec := mixedBatch(memory.DefaultAllocator, 0, 9)

@@ -84,6 +84,12 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 // accepted cred (an RPC opened with it failed later). ctx is only used for
 // logging.
 func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
+	return s.c.onFailure(ctx, st, err, cred, accepted)
+}
+
+// onFailure is the retry rule shared by every transport of the client (see
+// Stream.onFailure and Retrier).
+func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return 0, err
@@ -95,42 +101,42 @@ func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred 
 			// Refresh again, within the retry budget, so a server that
 			// keeps doing this is still bounded.
 			st.fails++
-			if st.fails > s.c.retry.MaxAttempts {
+			if st.fails > c.retry.MaxAttempts {
 				return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
 			}
 			st.authRetried = false
 		}
 		if !st.authRetried {
 			st.authRetried = true
-			s.c.auth.invalidate(cred)
-			s.tel.Logger().InfoContext(ctx, "zerobus: server rejected the credentials; retrying once with fresh ones",
-				"table", s.c.cfg.TableName, "code", code.String())
+			c.auth.invalidate(cred)
+			c.tel.Logger().InfoContext(ctx, "zerobus: server rejected the credentials; retrying once with fresh ones",
+				"table", c.cfg.TableName, "code", code.String())
 			return 0, nil
 		}
-		return 0, &AuthError{What: s.authWhat(code), Err: err}
+		return 0, &AuthError{What: c.authWhat(code), Err: err}
 	}
 	if !IsRetryable(err) {
 		return 0, err
 	}
 	st.fails++
-	if st.fails > s.c.retry.MaxAttempts {
+	if st.fails > c.retry.MaxAttempts {
 		return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
 	}
-	return s.c.retry.delay(st.fails, isPipelineBlocked(err)), nil
+	return c.retry.delay(st.fails, isPipelineBlocked(err)), nil
 }
 
 // authWhat explains a server-side auth rejection.
-func (s *Stream) authWhat(code codes.Code) string {
-	custom := s.c.auth.provider != nil
+func (c *Client) authWhat(code codes.Code) string {
+	custom := c.auth.provider != nil
 	switch {
 	case code == codes.PermissionDenied && custom:
-		return fmt.Sprintf("the identity behind HeadersProvider lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", s.c.cfg.TableName)
+		return fmt.Sprintf("the identity behind HeadersProvider lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", c.cfg.TableName)
 	case code == codes.PermissionDenied:
-		return fmt.Sprintf("service principal %q lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", s.c.cfg.ClientID, s.c.cfg.TableName)
+		return fmt.Sprintf("service principal %q lacks privileges on table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", c.cfg.ClientID, c.cfg.TableName)
 	case custom:
 		return "the Zerobus server rejected the authorization from HeadersProvider"
 	default:
-		return fmt.Sprintf("the Zerobus server rejected the OAuth token of client %q even after a refresh (check that the token is for this workspace and endpoint)", s.c.cfg.ClientID)
+		return fmt.Sprintf("the Zerobus server rejected the OAuth token of client %q even after a refresh (check that the token is for this workspace and endpoint)", c.cfg.ClientID)
 	}
 }
 
@@ -222,17 +228,22 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 }
 
 // classify turns an RPC error into our error types.
-func (s *Stream) classify(err error, op string) error {
+func (s *Stream) classify(err error, op string) error { return s.c.Classify(err, op) }
+
+// Classify turns an RPC error of op ("create", "send", "recv") into this
+// package's error types (*ServerError, *ConnectionError), scrubbed of
+// secrets. Transports built on the client (flightstream) use it too.
+func (c *Client) Classify(err error, op string) error {
 	if errors.Is(err, io.EOF) {
 		return &ConnectionError{Op: op, Err: errServerEOF}
 	}
-	if se := s.c.red.serverError(err); se != nil {
+	if se := c.red.serverError(err); se != nil {
 		if se.Code == codes.Unavailable {
 			return &ConnectionError{Op: op, Err: se}
 		}
 		return se
 	}
-	return &ConnectionError{Op: op, Err: s.c.red.cleanErr(err)}
+	return &ConnectionError{Op: op, Err: c.red.cleanErr(err)}
 }
 
 // install makes r the current RPC and starts its sender and receiver.

@@ -27,6 +27,7 @@ const (
 	KeyErrorKind = attribute.Key("zerobus.error.kind")
 	KeyRefresh   = attribute.Key("zerobus.token.refresh")
 	KeyKind      = attribute.Key("zerobus.debug.kind") // "arrow" or "proto"
+	KeyTransport = attribute.Key("zerobus.transport")  // "protobuf" or "arrow_flight"
 )
 
 // Telemetry holds the instruments. A nil *Telemetry is not valid; use Nop.

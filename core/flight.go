@@ -1,0 +1,481 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// The Arrow Flight transport (Config.Transport "arrow_flight"): batches are
+// cast to the table's Arrow types and sent as Arrow IPC over Flight DoPut
+// (core/internal/flightstream); everything above the transport (per-row
+// results, typed errors, telemetry, debug files, writer-disabled mode) is
+// the protobuf path's.
+
+// flightChunkBytes is the target IPC size of one physical batch: large
+// enough to amortise a message, small enough to pipeline several in the
+// window and to stay under MaxMessageBytes.
+const flightChunkBytes = 4 << 20
+
+// ColumnMismatch is one column of a batch that cannot be sent as the
+// table's column (transport arrow_flight): BatchType is "" when the batch
+// lacks the column, TableType is "" when the table lacks it.
+type ColumnMismatch struct {
+	Column    string
+	BatchType string
+	TableType string
+	Reason    string
+}
+
+// SchemaMismatchError lists every column of a batch that does not fit the
+// table's Arrow schema (transport arrow_flight). It is found before any row
+// is sent and is the Err of the *ConversionError (Row -1) every row fails
+// with.
+type SchemaMismatchError struct {
+	Table   string
+	Columns []ColumnMismatch
+	msg     string
+}
+
+func (e *SchemaMismatchError) Error() string { return "zerobus: " + e.msg }
+
+// Kind returns KindConversion.
+func (e *SchemaMismatchError) Kind() ErrorKind { return KindConversion }
+
+// flightSchema is the Flight state of one caller schema: its cast to the
+// table schema and its stream slots.
+type flightSchema struct {
+	mu     sync.Mutex
+	caster *flightstream.Caster
+	err    error
+	slots  []*fslot
+}
+
+// fslot holds at most one open Flight stream (see slot).
+type fslot struct {
+	load atomic.Int32
+	mu   sync.Mutex
+	st   *flightstream.Stream
+	open *fopening
+}
+
+type fopening struct {
+	done chan struct{}
+	st   *flightstream.Stream
+	err  error
+}
+
+// tableTarget caches the table's Arrow schema from Unity Catalog.
+type tableTarget struct {
+	mu        sync.Mutex
+	schema    *arrow.Schema
+	canonical bool // the catalog may not be read: use the canonical mapping
+}
+
+// newFlightClient builds the Flight client on the stream client.
+func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, error) {
+	return flightstream.NewClient(sc, flightstream.Config{
+		Compression:        cfg.ArrowFlightCompression,
+		MaxInflightBatches: cfg.MaxInflightRequests,
+		MaxInflightBytes:   cfg.MaxInflightBytes,
+	})
+}
+
+// targetSchema returns the table's Arrow schema: from Unity Catalog (cached
+// per Wrapper, i.e. per table), or the canonical mapping of caller when the
+// catalog may not be read (no workspace URL, 401/403) or has no such table
+// yet (404: the first stream creates it), or when nothing is sent.
+func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arrow.Schema, error) {
+	if w.client == nil {
+		return flightstream.CanonicalSchema(caller)
+	}
+	t := &w.target
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.schema != nil {
+		return t.schema, nil
+	}
+	if !t.canonical {
+		s, err := flightstream.FetchTableSchema(ctx, w.client)
+		var ce *flightstream.CatalogError
+		switch {
+		case err == nil:
+			t.schema = s
+			return s, nil
+		case errors.As(err, &ce) && ce.NotAllowed():
+			if ce.Status != 404 {
+				t.canonical = true
+			}
+			w.log.DebugContext(ctx, "zerobus: using the canonical Arrow mapping of the batch's schema", "table", w.cfg.TableName, "reason", err)
+		case errors.As(err, &ce):
+			return nil, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
+		default:
+			return nil, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
+		}
+	}
+	return flightstream.CanonicalSchema(caller)
+}
+
+// newFlightSchema returns the Flight state of a new schema (its slots).
+func newFlightSchema(n int) *flightSchema {
+	fs := &flightSchema{slots: make([]*fslot, n)}
+	for i := range fs.slots {
+		fs.slots[i] = &fslot{}
+	}
+	return fs
+}
+
+// flightPlan returns the cast of ss's schema to the table's (computed once
+// per schema), or the column-by-column mismatch (also kept). A failure to
+// learn the table's schema (the catalog unreachable, ctx ended) is returned
+// without being kept, so a later batch tries again.
+func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchema, error) {
+	fs := ss.fl
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.caster != nil || fs.err != nil {
+		return fs, fs.err
+	}
+	target, err := w.targetSchema(ctx, ss.schema)
+	if err != nil {
+		var ke kinded
+		if errors.As(err, &ke) || ctx.Err() != nil {
+			return fs, err // transient: not kept
+		}
+		fs.err = &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		return fs, fs.err
+	}
+	fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
+	if err == nil {
+		return fs, nil
+	}
+	var me *flightstream.MismatchError
+	if !errors.As(err, &me) {
+		fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+		return fs, fs.err
+	}
+	sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
+	for _, c := range me.Columns {
+		sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
+	}
+	ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
+	if len(me.Columns) == 1 {
+		ce.Column = me.Columns[0].Column
+	}
+	fs.err = ce
+	return fs, fs.err
+}
+
+// runFlight is batchSend.run for transport arrow_flight.
+func (b *batchSend) runFlight() {
+	w := b.w
+	ss := w.schemaFor(b.ctx, b.rec.Schema())
+	defer w.release(ss)
+	fs, err := w.flightPlan(b.ctx, ss)
+	if err != nil {
+		b.failFrom(0, err)
+		return
+	}
+	if w.debug != nil && w.cfg.debugArrow() {
+		_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
+		w.debug.WriteArrow(b.rec)
+		dspan.End()
+	}
+	if b.total == 0 {
+		return
+	}
+	_, cspan := w.tel.Start(b.ctx, "zerobus.convert", attribute.Int("zerobus.rows", b.total), w.transportAttr)
+	t0 := time.Now()
+	out, nulls, keep, err := fs.caster.Apply(b.ctx, b.rec)
+	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
+	if err != nil {
+		var ce *flightstream.CastError
+		cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+		if errors.As(err, &ce) {
+			cerr.Column = ce.Column
+		}
+		telemetry.End(cspan, cerr)
+		b.failFrom(0, cerr)
+		return
+	}
+	cspan.End()
+	defer out.Release()
+	for _, nr := range nulls {
+		b.failed = append(b.failed, FailedRow{Index: nr.Row, State: RowNotWritten, Err: &ConversionError{Row: nr.Row, Column: nr.Column,
+			Reason: "null in a NOT NULL column of the table"}})
+	}
+	row := func(i int) int {
+		if keep == nil {
+			return i
+		}
+		return keep[i]
+	}
+	n := int(out.NumRows())
+	if w.cfg.WriterDisabled || n == 0 {
+		for i := range n {
+			b.ok = append(b.ok, row(i))
+		}
+		if n > 0 {
+			b.bytes += int(recordBytes(out))
+		}
+		return
+	}
+
+	sl := fs.pick()
+	defer sl.load.Add(-1)
+	st, op := w.startFlight(b.ctx, fs, fs.caster.Target(), sl)
+	if st == nil {
+		select {
+		case <-op.done:
+			if op.err != nil {
+				err := fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+				for i := range n {
+					b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: RowNotWritten})
+				}
+				return
+			}
+			st = op.st
+		case <-b.ctx.Done():
+			for i := range n {
+				b.failed = append(b.failed, FailedRow{Index: row(i), Err: b.ctx.Err(), State: RowNotWritten})
+			}
+			return
+		}
+	}
+
+	type part struct {
+		p      *flightstream.Pending
+		lo, hi int
+	}
+	var parts []part
+	_, tspan := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", n), w.transportAttr)
+	size := max(recordBytes(out), 1)
+	limit := min(int64(flightChunkBytes), int64(w.cfg.MaxMessageBytes)*3/4)
+	per := max(1, int(int64(n)*limit/size))
+	var sendErr error
+	for lo := 0; lo < n; {
+		hi := min(n, lo+per)
+		chunk := out.NewSlice(int64(lo), int64(hi))
+		p, err := st.Send(b.ctx, chunk)
+		chunk.Release()
+		var mte *stream.MessageTooLargeError
+		if errors.As(err, &mte) && hi-lo > 1 {
+			per = max(1, (hi-lo)/2)
+			continue
+		}
+		if err != nil {
+			sendErr = w.mapSendErr(b.ctx, err)
+			for i := lo; i < n; i++ {
+				b.failed = append(b.failed, FailedRow{Index: row(i), Err: sendErr, State: RowNotWritten})
+			}
+			if isTerminal(sendErr) {
+				w.invalidateFlight(sl, st)
+			}
+			break
+		}
+		parts = append(parts, part{p: p, lo: lo, hi: hi})
+		lo = hi
+	}
+	telemetry.End(tspan, sendErr)
+
+	_, wspan := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(parts)), w.transportAttr)
+	var firstErr error
+	for _, pt := range parts {
+		err := pt.p.Wait(b.ctx)
+		if err != nil && !isFlightDone(pt.p) {
+			// The caller gave up: take back what no RPC has carried yet.
+			if !st.Withdraw(pt.p) && isFlightDone(pt.p) {
+				err = pt.p.Err()
+			}
+		}
+		if a := pt.p.Attempts(); a > b.attempts {
+			b.attempts = a
+		}
+		d := pt.p.Durable()
+		if err == nil {
+			d = pt.hi - pt.lo
+		}
+		for i := pt.lo; i < pt.lo+d; i++ {
+			b.ok = append(b.ok, row(i))
+		}
+		b.bytes += int(int64(pt.p.Bytes()) * int64(d) / int64(max(1, pt.hi-pt.lo)))
+		if err == nil {
+			continue
+		}
+		err = w.mapSendErr(b.ctx, err)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if isTerminal(err) {
+			w.invalidateFlight(sl, st)
+		}
+		state := RowUnknown
+		if pt.p.NeverSent() {
+			state = RowNotWritten
+		}
+		for i := pt.lo + d; i < pt.hi; i++ {
+			b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: state})
+		}
+	}
+	telemetry.End(wspan, firstErr)
+}
+
+func isFlightDone(p *flightstream.Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// pick returns the least loaded Flight slot and counts the caller in.
+func (fs *flightSchema) pick() *fslot {
+	best := fs.slots[0]
+	bl := best.load.Load()
+	for _, sl := range fs.slots[1:] {
+		if l := sl.load.Load(); l < bl {
+			best, bl = sl, l
+		}
+	}
+	best.load.Add(1)
+	return best
+}
+
+// startFlight returns the open stream of sl or the opening in progress (see
+// Wrapper.start: the same rules).
+func (w *Wrapper) startFlight(ctx context.Context, fs *flightSchema, target *arrow.Schema, sl *fslot) (*flightstream.Stream, *fopening) {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.st != nil {
+		select {
+		case <-sl.st.Done():
+			sl.st = nil
+		default:
+			return sl.st, nil
+		}
+	}
+	if sl.open != nil {
+		return nil, sl.open
+	}
+	op := &fopening{done: make(chan struct{})}
+	sl.open = op
+	octx := context.WithoutCancel(ctx)
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		st, err := w.flight.OpenStream(octx, target)
+		sl.mu.Lock()
+		sl.open = nil
+		if err == nil {
+			sl.st = st
+		}
+		op.st, op.err = st, err
+		sl.mu.Unlock()
+		close(op.done)
+	}()
+	return nil, op
+}
+
+// invalidateFlight drops st from sl after a terminal failure.
+func (w *Wrapper) invalidateFlight(sl *fslot, st *flightstream.Stream) {
+	sl.mu.Lock()
+	if sl.st != st {
+		sl.mu.Unlock()
+		return
+	}
+	sl.st = nil
+	sl.mu.Unlock()
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Close(ctx)
+	}()
+}
+
+// flightStreams returns the open Flight streams of states.
+func flightStreams(states []*schemaState) []*flightstream.Stream {
+	var out []*flightstream.Stream
+	for _, ss := range states {
+		for _, sl := range ss.fl.slots {
+			sl.mu.Lock()
+			if sl.st != nil {
+				out = append(out, sl.st)
+			}
+			sl.mu.Unlock()
+		}
+	}
+	return out
+}
+
+// eachFlight runs f concurrently on every open Flight stream of states and
+// returns the errors, mapped.
+func (w *Wrapper) eachFlight(states []*schemaState, f func(*flightstream.Stream) error) []error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, st := range flightStreams(states) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(st); err != nil && !errors.Is(err, stream.ErrClosed) {
+				mu.Lock()
+				errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// closeFlightAsync closes the Flight streams of an evicted schema.
+func (w *Wrapper) closeFlightAsync(ss *schemaState) {
+	if w.flight == nil {
+		return
+	}
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+		defer cancel()
+		for _, sl := range ss.fl.slots {
+			sl.mu.Lock()
+			op := sl.open
+			sl.mu.Unlock()
+			if op != nil {
+				<-op.done
+			}
+			sl.mu.Lock()
+			st := sl.st
+			sl.st = nil
+			sl.mu.Unlock()
+			if st != nil {
+				_ = st.Close(ctx)
+			}
+		}
+	}()
+}
+
+// transportName is the zerobus.transport attribute value.
+func transportName(t string) string {
+	if strings.EqualFold(t, TransportArrowFlight) {
+		return TransportArrowFlight
+	}
+	return TransportProtobuf
+}

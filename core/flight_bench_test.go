@@ -1,0 +1,120 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// BenchmarkTransports sends the 100k-row reference batch end to end (until
+// durably acknowledged) to the local server over each transport, side by
+// side in one run: protobuf (every row encoded as a protobuf record) and
+// arrow_flight (the batch as Arrow IPC over Flight DoPut), the latter also
+// with zstd IPC compression. Run: make bench-transports.
+func BenchmarkTransports(b *testing.B) {
+	for _, server := range []string{"local_server", "null_server"} {
+		for _, tc := range []struct{ name, transport, compression string }{
+			{"protobuf", core.TransportProtobuf, ""},
+			{"arrow_flight", core.TransportArrowFlight, ""},
+			{"arrow_flight_zstd", core.TransportArrowFlight, "zstd"},
+		} {
+			b.Run(fmt.Sprintf("%s/%s/rows=100000", server, tc.name), func(b *testing.B) {
+				mutate := func(c *core.Config) {
+					c.Transport = tc.transport
+					c.ArrowFlightCompression = tc.compression
+				}
+				var w *core.Wrapper
+				switch {
+				case server == "local_server":
+					w, _ = benchWrapper(b, zerobuslocal.Options{MaxStoredRows: 200_000}, mutate)
+				case tc.transport == core.TransportProtobuf:
+					w, _ = nullWrapper(b, 0, mutate)
+				default:
+					w = nullFlightWrapper(b, mutate)
+				}
+				rec := convert.ReferenceBatch(memory.DefaultAllocator, 100_000)
+				defer rec.Release()
+				ctx := context.Background()
+				if _, err := w.SendBatch(ctx, rec); err != nil { // warm up: plan, stream
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				start, cpu := time.Now(), processCPU()
+				for i := 0; i < b.N; i++ {
+					if _, err := w.SendBatch(ctx, rec); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(100_000*b.N)/time.Since(start).Seconds(), "rows/s")
+				// CPU time of the whole process (client and in-process
+				// server) per batch: steadier than wall time on a busy
+				// machine.
+				if used := processCPU() - cpu; used > 0 {
+					b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "cpu-ms/op")
+				}
+			})
+		}
+	}
+}
+
+// nullFlight is a Flight DoPut peer that reads each batch (Arrow IPC, no
+// per-row work) and acknowledges its records at once: the Flight
+// counterpart of nullServer, to measure the client path alone.
+type nullFlight struct {
+	flight.BaseFlightServer
+}
+
+func (*nullFlight) DoPut(st flight.FlightService_DoPutServer) error {
+	rdr, err := flight.NewRecordReader(st)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	if err := st.Send(&flight.PutResult{AppMetadata: []byte(`{"ack_up_to_offset":-1,"ack_up_to_records":0}`)}); err != nil {
+		return err
+	}
+	var off, recs int64
+	for rdr.Next() {
+		recs += rdr.RecordBatch().NumRows()
+		if err := st.Send(&flight.PutResult{AppMetadata: fmt.Appendf(nil, `{"ack_up_to_offset":%d,"ack_up_to_records":%d}`, off, recs)}); err != nil {
+			return err
+		}
+		off++
+	}
+	return nil
+}
+
+// nullFlightWrapper is a Wrapper (transport arrow_flight) for a nullFlight
+// server.
+func nullFlightWrapper(b *testing.B, mutate func(*core.Config)) *core.Wrapper {
+	b.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
+	flight.RegisterFlightServiceServer(gs, &nullFlight{})
+	go func() { _ = gs.Serve(lis) }()
+	b.Cleanup(gs.Stop)
+	cfg := core.DefaultConfig()
+	cfg.Endpoint = "http://" + lis.Addr().String()
+	cfg.TableName = "main.default.bench"
+	mutate(&cfg)
+	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = w.Close(context.Background()) })
+	return w
+}

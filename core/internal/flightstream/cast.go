@@ -1,0 +1,378 @@
+package flightstream
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+)
+
+// ColumnMismatch is one column whose caller type cannot be sent as the
+// table's type.
+type ColumnMismatch struct {
+	Column     string // top-level column name
+	CallerType string // "" when the caller's batch lacks the column
+	TableType  string // "" when the table lacks the column
+	Reason     string
+}
+
+// MismatchError lists every column of a caller schema that does not fit
+// the table; nothing of such a batch is sent.
+type MismatchError struct {
+	Table   string
+	Columns []ColumnMismatch
+}
+
+func (e *MismatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the Arrow schema does not match table %s (%d column", e.Table, len(e.Columns))
+	if len(e.Columns) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("): ")
+	for i, c := range e.Columns {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "column %q", c.Column)
+		switch {
+		case c.CallerType != "" && c.TableType != "":
+			fmt.Fprintf(&b, " is %s in the batch and %s in the table", c.CallerType, c.TableType)
+		case c.TableType != "":
+			fmt.Fprintf(&b, " (%s in the table) is missing from the batch", c.TableType)
+		default:
+			fmt.Fprintf(&b, " (%s in the batch) is not in the table", c.CallerType)
+		}
+		if c.Reason != "" {
+			b.WriteString(": ")
+			b.WriteString(c.Reason)
+		}
+	}
+	return b.String()
+}
+
+// CastError is a cast of one column that failed on the batch's values
+// (an integer or timestamp overflow); nothing of the batch is sent.
+type CastError struct {
+	Column   string
+	From, To arrow.DataType
+	Err      error
+}
+
+func (e *CastError) Error() string {
+	return fmt.Sprintf("column %q: cannot cast %s to the table's %s: %v", e.Column, e.From, e.To, e.Err)
+}
+
+func (e *CastError) Unwrap() error { return e.Err }
+
+// NullRow is a row with a null in a NOT NULL column of the table; it is
+// left out of the batch sent.
+type NullRow struct {
+	Row    int
+	Column string
+}
+
+// Caster turns caller batches of one schema into batches of the table's
+// Arrow schema: columns matched by name and put in the table's order,
+// missing nullable columns filled with nulls, types cast where safe.
+type Caster struct {
+	target  *arrow.Schema
+	cols    []colPlan
+	notNull []int // target columns that are NOT NULL
+	same    bool  // the caller's batches are already in the table's schema
+}
+
+type colPlan struct {
+	src  int // caller column, -1: fill with nulls
+	cast bool
+	opts *compute.CastOptions
+}
+
+// PlanCast checks from against the table schema to, column by column, and
+// returns the Caster or a *MismatchError naming every column that does not
+// fit (caller type and table type).
+func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
+	c := &Caster{target: to, cols: make([]colPlan, to.NumFields())}
+	var bad []ColumnMismatch
+	used := make([]bool, from.NumFields())
+	for i, tf := range to.Fields() {
+		idx := from.FieldIndices(tf.Name)
+		if len(idx) == 0 {
+			if !tf.Nullable {
+				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), Reason: "the column is NOT NULL"})
+				continue
+			}
+			c.cols[i] = colPlan{src: -1}
+			continue
+		}
+		j := idx[0]
+		used[j] = true
+		ff := from.Field(j)
+		if !tf.Nullable {
+			c.notNull = append(c.notNull, i)
+		}
+		if arrow.TypeEqual(ff.Type, tf.Type) {
+			c.cols[i] = colPlan{src: j}
+			continue
+		}
+		if why := castable(ff.Type, tf.Type); why != "" {
+			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tf.Type.String(), Reason: why})
+			continue
+		}
+		opts := compute.SafeCastOptions(tf.Type)
+		// Finer timestamp units are truncated to microseconds, as the
+		// protobuf path does; coarser ones are checked for overflow.
+		opts.AllowTimeTruncate = true
+		c.cols[i] = colPlan{src: j, cast: true, opts: opts}
+	}
+	for j, f := range from.Fields() {
+		if !used[j] {
+			bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String()})
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &MismatchError{Table: table, Columns: bad}
+	}
+	c.same = from.NumFields() == to.NumFields()
+	for i, p := range c.cols {
+		if p.src != i || p.cast || from.Field(i).Nullable != to.Field(i).Nullable {
+			c.same = false
+		}
+	}
+	return c, nil
+}
+
+// Target is the table's schema.
+func (c *Caster) Target() *arrow.Schema { return c.target }
+
+// castable returns "" when from can be cast safely to the table type to,
+// else why not.
+func castable(from, to arrow.DataType) string {
+	if arrow.TypeEqual(from, to) {
+		return ""
+	}
+	if d, ok := from.(*arrow.DictionaryType); ok {
+		return castable(d.ValueType, to)
+	}
+	switch t := to.(type) {
+	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
+		tb := t.(arrow.FixedWidthDataType).BitWidth()
+		switch f := from.(type) {
+		case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
+			if f.(arrow.FixedWidthDataType).BitWidth() <= tb {
+				return ""
+			}
+			return "narrowing an integer could overflow"
+		case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type:
+			if f.(arrow.FixedWidthDataType).BitWidth() < tb {
+				return ""
+			}
+			return "narrowing an integer could overflow"
+		case *arrow.Uint64Type:
+			if tb == 64 {
+				return "" // checked for overflow per batch
+			}
+			return "narrowing an integer could overflow"
+		}
+	case *arrow.Float32Type:
+		switch from.(type) {
+		case *arrow.Float16Type:
+			return ""
+		}
+	case *arrow.Float64Type:
+		switch from.(type) {
+		case *arrow.Float16Type, *arrow.Float32Type:
+			return ""
+		}
+	case *arrow.LargeStringType:
+		switch from.(type) {
+		case *arrow.StringType, *arrow.StringViewType, *arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.Decimal32Type, *arrow.Decimal64Type:
+			return ""
+		}
+	case *arrow.LargeBinaryType:
+		switch from.(type) {
+		case *arrow.BinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:
+			return ""
+		}
+	case *arrow.Date32Type:
+		if _, ok := from.(*arrow.Date64Type); ok {
+			return ""
+		}
+	case *arrow.TimestampType:
+		if f, ok := from.(*arrow.TimestampType); ok {
+			if f.TimeZone != "" && t.TimeZone == "" {
+				return "a timestamp with a time zone cannot go to a TIMESTAMP_NTZ column"
+			}
+			return ""
+		}
+	case *arrow.ListType:
+		var elem arrow.DataType
+		switch f := from.(type) {
+		case *arrow.ListType:
+			elem = f.Elem()
+		case *arrow.LargeListType:
+			elem = f.Elem()
+		}
+		if elem != nil {
+			if why := castable(elem, t.Elem()); why != "" {
+				return "element: " + why
+			}
+			return ""
+		}
+	case *arrow.StructType:
+		if f, ok := from.(*arrow.StructType); ok {
+			if f.NumFields() != t.NumFields() {
+				return fmt.Sprintf("the struct has %d fields, the table's %d", f.NumFields(), t.NumFields())
+			}
+			for i, tf := range t.Fields() {
+				ff := f.Field(i)
+				if ff.Name != tf.Name {
+					return fmt.Sprintf("struct field %d is %q, the table's %q", i, ff.Name, tf.Name)
+				}
+				if why := castable(ff.Type, tf.Type); why != "" {
+					return fmt.Sprintf("field %q: %s", ff.Name, why)
+				}
+			}
+			return ""
+		}
+	case *arrow.MapType:
+		if f, ok := from.(*arrow.MapType); ok {
+			if why := castable(f.KeyType(), t.KeyType()); why != "" {
+				return "key: " + why
+			}
+			if why := castable(f.ItemType(), t.ItemType()); why != "" {
+				return "value: " + why
+			}
+			return ""
+		}
+	}
+	return "no safe cast"
+}
+
+// Apply returns rec in the table's schema (the caller releases it). Rows
+// with a null in a NOT NULL column are left out and listed; keep maps the
+// result's rows to rec's (nil when every row is kept).
+func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
+	n := rec.NumRows()
+	if c.same && len(c.notNull) == 0 {
+		rec.Retain()
+		return rec, nil, nil, nil
+	}
+	cols := make([]arrow.Array, len(c.cols))
+	defer func() {
+		for _, a := range cols {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	mem := memory.DefaultAllocator
+	for i, p := range c.cols {
+		tf := c.target.Field(i)
+		switch {
+		case p.src < 0:
+			cols[i] = array.MakeArrayOfNull(mem, tf.Type, int(n))
+		case !p.cast:
+			a := rec.Column(p.src)
+			a.Retain()
+			cols[i] = a
+		default:
+			a := rec.Column(p.src)
+			if d, ok := a.(*array.Dictionary); ok {
+				dense, err := compute.TakeArray(ctx, d.Dictionary(), d.Indices())
+				if err != nil {
+					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
+				}
+				defer dense.Release()
+				a = dense
+			}
+			if arrow.TypeEqual(a.DataType(), tf.Type) {
+				a.Retain()
+				cols[i] = a
+				continue
+			}
+			if isDecimal(a.DataType()) {
+				// No decimal → string kernel: format each value with its
+				// scale, as Delta shows DECIMAL text.
+				cols[i] = decimalStrings(mem, a)
+				continue
+			}
+			cast, err := compute.CastArray(ctx, a, p.opts)
+			if err != nil {
+				return nil, nil, nil, &CastError{Column: tf.Name, From: rec.Schema().Field(p.src).Type, To: tf.Type, Err: err}
+			}
+			cols[i] = cast
+		}
+	}
+	// Rows with nulls in NOT NULL columns.
+	var bad []bool
+	for _, i := range c.notNull {
+		a := cols[i]
+		if a.NullN() == 0 {
+			continue
+		}
+		if bad == nil {
+			bad = make([]bool, n)
+		}
+		for r := 0; r < a.Len(); r++ {
+			if a.IsNull(r) {
+				if !bad[r] {
+					nulls = append(nulls, NullRow{Row: r, Column: c.target.Field(i).Name})
+				}
+				bad[r] = true
+			}
+		}
+	}
+	res := array.NewRecordBatch(c.target, cols, n)
+	if bad == nil {
+		return res, nil, nil, nil
+	}
+	defer res.Release()
+	mb := array.NewBooleanBuilder(mem)
+	defer mb.Release()
+	keep = make([]int, 0, int(n)-len(nulls))
+	for r, b := range bad {
+		mb.Append(!b)
+		if !b {
+			keep = append(keep, r)
+		}
+	}
+	mask := mb.NewBooleanArray()
+	defer mask.Release()
+	filtered, err := compute.FilterRecordBatch(ctx, res, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("zerobus: leaving out rows with nulls in NOT NULL columns: %w", err)
+	}
+	return filtered, nulls, keep, nil
+}
+
+func isDecimal(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
+		return true
+	}
+	return false
+}
+
+// decimalStrings formats a decimal array as large_utf8 ("123.45").
+func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
+	b := array.NewLargeStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(a.Len())
+	var buf []byte
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		buf, _ = convert.AppendDecimalText(buf[:0], a, i)
+		b.BinaryBuilder.Append(buf)
+	}
+	return b.NewArray()
+}

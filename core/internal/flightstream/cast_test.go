@@ -1,0 +1,238 @@
+package flightstream
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// batchOf builds a one-column-per-array batch.
+func batchOf(t *testing.T, fields []arrow.Field, cols ...arrow.Array) arrow.RecordBatch {
+	t.Helper()
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(cols[0].Len()))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+func TestCastsToTableTypes(t *testing.T) {
+	mem := memory.DefaultAllocator
+	i8 := array.NewInt8Builder(mem)
+	i8.AppendValues([]int8{-1, 2, 127}, nil)
+	u64 := array.NewUint64Builder(mem)
+	u64.AppendValues([]uint64{0, 7, math.MaxInt64}, nil)
+	str := array.NewStringBuilder(mem)
+	str.AppendValues([]string{"a", "", "ü"}, []bool{true, false, true})
+	tsS := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Second, TimeZone: "Europe/Paris"})
+	tsS.AppendValues([]arrow.Timestamp{0, 1, 1_700_000_000}, nil)
+	tsNs := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Nanosecond})
+	tsNs.AppendValues([]arrow.Timestamp{1_999, 2_000, 3_000_001}, nil)
+	dec := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 10, Scale: 2})
+	dec.AppendValues([]decimal128.Num{decimal128.FromI64(12345), decimal128.FromI64(-1), decimal128.FromI64(0)}, nil)
+	dict := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}).(*array.BinaryDictionaryBuilder)
+	for _, s := range []string{"x", "y", "x"} {
+		_ = dict.AppendString(s)
+	}
+	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+	for i := range 3 {
+		lb.Append(true)
+		lb.ValueBuilder().(*array.Int32Builder).AppendValues([]int32{int32(i), int32(i * 10)}, nil)
+	}
+	fields := []arrow.Field{
+		{Name: "tiny", Type: arrow.PrimitiveTypes.Int8},
+		{Name: "big", Type: arrow.PrimitiveTypes.Uint64},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "ts", Type: tsS.Type()},
+		{Name: "ntz", Type: tsNs.Type()},
+		{Name: "price", Type: dec.Type()},
+		{Name: "tag", Type: dict.Type()},
+		{Name: "xs", Type: lb.Type()},
+	}
+	rec := batchOf(t, fields, i8.NewArray(), u64.NewArray(), str.NewArray(), tsS.NewArray(), tsNs.NewArray(), dec.NewArray(), dict.NewArray(), lb.NewArray())
+	defer rec.Release()
+	for _, b := range []array.Builder{i8, u64, str, tsS, tsNs, dec, dict, lb} {
+		b.Release()
+	}
+
+	target := arrow.NewSchema([]arrow.Field{
+		{Name: "tiny", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "big", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+		{Name: "ts", Type: tsUTC},
+		{Name: "ntz", Type: tsNTZ},
+		{Name: "price", Type: arrow.BinaryTypes.LargeString},
+		{Name: "tag", Type: arrow.BinaryTypes.LargeString},
+		{Name: "xs", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+		{Name: "extra", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, // missing: filled with nulls
+	}, nil)
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, nulls, keep, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if len(nulls) != 0 || keep != nil {
+		t.Fatalf("nulls %v keep %v", nulls, keep)
+	}
+	if !out.Schema().Equal(target) {
+		t.Fatalf("schema %s, want %s", out.Schema(), target)
+	}
+	check := func(col int, want string) {
+		t.Helper()
+		if got := out.Column(col).String(); got != want {
+			t.Errorf("column %s = %s, want %s", target.Field(col).Name, got, want)
+		}
+	}
+	check(0, "[-1 2 127]")
+	check(1, "[0 7 9223372036854775807]")
+	check(2, `["a" (null) "ü"]`)
+	if got := out.Column(3).(*array.Timestamp).Values(); got[2] != 1_700_000_000_000_000 {
+		t.Errorf("seconds → µs: %v", got)
+	}
+	if got := out.Column(4).(*array.Timestamp).Values(); got[0] != 1 || got[1] != 2 || got[2] != 3000 {
+		t.Errorf("ns → µs (truncated): %v", got)
+	}
+	check(5, `["123.45" "-0.01" "0.00"]`)
+	check(6, `["x" "y" "x"]`)
+	check(7, "[[0 0] [1 10] [2 20]]")
+	check(8, "[(null) (null) (null)]")
+}
+
+func TestCastOverflowAndMismatch(t *testing.T) {
+	mem := memory.DefaultAllocator
+	u64 := array.NewUint64Builder(mem)
+	u64.AppendValues([]uint64{1, math.MaxUint64}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "big", Type: arrow.PrimitiveTypes.Uint64}}, u64.NewArray())
+	u64.Release()
+	defer rec.Release()
+	c, err := PlanCast("t", rec.Schema(), arrow.NewSchema([]arrow.Field{{Name: "big", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = c.Apply(context.Background(), rec)
+	var ce *CastError
+	if !errors.As(err, &ce) || ce.Column != "big" {
+		t.Fatalf("overflow: %v, want *CastError naming column big", err)
+	}
+
+	caller := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "when", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
+		{Name: "stray", Type: arrow.FixedWidthTypes.Boolean},
+	}, nil)
+	table := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "when", Type: tsNTZ},
+		{Name: "required", Type: arrow.BinaryTypes.LargeString},
+	}, nil)
+	_, err = PlanCast("main.default.t", caller, table)
+	var me *MismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("PlanCast: %v, want *MismatchError", err)
+	}
+	want := []ColumnMismatch{
+		{Column: "id", CallerType: "int64", TableType: "int32", Reason: "narrowing an integer could overflow"},
+		{Column: "when", CallerType: "timestamp[us, tz=UTC]", TableType: "timestamp[us]", Reason: "a timestamp with a time zone cannot go to a TIMESTAMP_NTZ column"},
+		{Column: "required", TableType: "large_utf8", Reason: "the column is NOT NULL"},
+		{Column: "stray", CallerType: "bool"},
+	}
+	if len(me.Columns) != len(want) {
+		t.Fatalf("mismatches %+v, want %+v", me.Columns, want)
+	}
+	for i := range want {
+		if me.Columns[i] != want[i] {
+			t.Errorf("mismatch %d: %+v, want %+v", i, me.Columns[i], want[i])
+		}
+	}
+	for _, s := range []string{`column "id" is int64 in the batch and int32 in the table`, `"stray" (bool in the batch) is not in the table`, "main.default.t"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q lacks %q", err, s)
+		}
+	}
+}
+
+func TestNullsInNotNullColumnsAreLeftOut(t *testing.T) {
+	mem := memory.DefaultAllocator
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{0, 1, 2, 3}, []bool{true, false, true, false})
+	sb := array.NewLargeStringBuilder(mem)
+	sb.AppendValues([]string{"a", "b", "c", "d"}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "s", Type: arrow.BinaryTypes.LargeString}}, ib.NewArray(), sb.NewArray())
+	ib.Release()
+	sb.Release()
+	defer rec.Release()
+	c, err := PlanCast("t", rec.Schema(), testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, nulls, keep, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if len(nulls) != 2 || nulls[0] != (NullRow{Row: 1, Column: "id"}) || nulls[1] != (NullRow{Row: 3, Column: "id"}) {
+		t.Fatalf("nulls %v", nulls)
+	}
+	if len(keep) != 2 || keep[0] != 0 || keep[1] != 2 || out.NumRows() != 2 || out.Column(1).String() != `["a" "c"]` {
+		t.Fatalf("keep %v, out %v", keep, out)
+	}
+}
+
+func TestCanonicalSchemaAndCatalog(t *testing.T) {
+	caller := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Uint32},
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}},
+		{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+	}, nil)
+	canon, err := CanonicalSchema(caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "int64 large_utf8 timestamp[us, tz=UTC] list<element: large_utf8, nullable>"
+	var got []string
+	for _, f := range canon.Fields() {
+		got = append(got, f.Type.String())
+	}
+	if strings.Join(got, " ") != want {
+		t.Fatalf("canonical types %q, want %q", strings.Join(got, " "), want)
+	}
+
+	// The local server's Unity Catalog endpoint describes a table made from
+	// the caller's schema with the same Arrow types.
+	e := newEnv(t, nil)
+	if err := e.srv.CreateTableFromArrow(testTable, caller); err != nil {
+		t.Fatal(err)
+	}
+	uc, err := FetchTableSchema(context.Background(), e.sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range uc.Fields() {
+		if !arrow.TypeEqual(f.Type, canon.Field(i).Type) || f.Name != canon.Field(i).Name {
+			t.Errorf("catalog field %d %s, canonical %s", i, f, canon.Field(i))
+		}
+	}
+	_ = e.srv.DropTable(testTable)
+	_, err = FetchTableSchema(context.Background(), e.sc)
+	var ce *CatalogError
+	if !errors.As(err, &ce) || !ce.NotAllowed() || ce.Status != 404 {
+		t.Fatalf("unknown table: %v", err)
+	}
+	_ = zerobuslocal.UnityCatalogTablesPath
+}

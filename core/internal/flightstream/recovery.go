@@ -1,0 +1,388 @@
+package flightstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// open creates the first RPC and starts the supervisor.
+func (s *Stream) open(ctx context.Context) (err error) {
+	ctx, span := s.c.tel.Start(ctx, "zerobus.stream.create", s.c.attrs...)
+	defer func() { telemetry.End(span, err) }()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	rt := s.c.sc.NewRetrier()
+	r, err := s.connect(cctx, rt)
+	if err != nil {
+		if s.ctx.Err() != nil && ctx.Err() == nil {
+			err = errClientClosed
+		}
+		s.finish(err)
+		return err
+	}
+	s.install(r)
+	go s.supervise(rt)
+	return nil
+}
+
+// connect creates an RPC, retrying per the client's rule; ctx bounds it.
+func (s *Stream) connect(ctx context.Context, rt *stream.Retrier) (*rpc, error) {
+	log := s.c.tel.Logger()
+	table := s.c.scfg.TableName
+	for {
+		r, cred, err := s.createOnce(ctx)
+		outcome := "success"
+		if err != nil {
+			outcome = "failure"
+		}
+		s.c.tel.StreamCreations.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyOutcome.String(outcome)))
+		if err == nil {
+			log.DebugContext(ctx, "zerobus: flight stream created", "table", table)
+			return r, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
+		}
+		delay, terr := rt.OnFailure(ctx, err, cred, false)
+		if terr != nil {
+			log.WarnContext(ctx, "zerobus: flight stream creation failed", "table", table, "error", terr)
+			return nil, terr
+		}
+		s.c.tel.Retries.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
+		log.WarnContext(ctx, "zerobus: flight stream creation failed; retrying", "table", table,
+			"attempt", rt.Fails(), "delay", delay, "error", err)
+		if serr := stream.Sleep(ctx, delay); serr != nil {
+			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", serr, err)
+		}
+	}
+}
+
+// createOnce opens one DoPut, sends the schema (no FlightDescriptor) and
+// waits for READY, bounded by CreateTimeout and ctx. The RPC outlives ctx
+// (it keeps only ctx's span context).
+func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
+	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
+	rctx, cancelRPC := context.WithCancelCause(base)
+	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
+	cancel := func(cause error) {
+		unlink()
+		cancelRPC(cause)
+	}
+	timeout := s.c.scfg.CreateTimeout
+	errTimeout := &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)}
+	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
+	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	defer func() {
+		timer.Stop()
+		stop()
+		if err != nil {
+			cancel(err)
+		}
+	}()
+	classify := func(err error) error {
+		if cause := context.Cause(rctx); cause != nil {
+			return cause
+		}
+		return s.c.sc.Classify(err, "create")
+	}
+	md, cred, err := s.c.sc.Metadata(rctx)
+	if err != nil {
+		if cause := context.Cause(rctx); cause == errTimeout {
+			return nil, cred, errTimeout
+		}
+		return nil, cred, err
+	}
+	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(rctx, md))
+	if err != nil {
+		return nil, cred, classify(err)
+	}
+	if err := cs.Send(&flight.FlightData{DataHeader: s.header}); err != nil {
+		if errors.Is(err, io.EOF) {
+			_, err = cs.Recv() // the status
+		}
+		return nil, cred, classify(err)
+	}
+	pr, err := cs.Recv()
+	if err != nil {
+		return nil, cred, classify(err)
+	}
+	a, err := parsePutResult(pr)
+	if err != nil {
+		return nil, cred, err
+	}
+	if *a.AckUpToOffset != -1 || *a.AckUpToRecords != 0 {
+		return nil, cred, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
+			"protocol error: the first PutResult is not READY (ack_up_to_offset %d, ack_up_to_records %d)", *a.AckUpToOffset, *a.AckUpToRecords)}
+	}
+	if !timer.Stop() {
+		return nil, cred, errTimeout
+	}
+	if !stop() {
+		return nil, cred, context.Cause(ctx)
+	}
+	return &rpc{cs: cs, ctx: rctx, cancel: cancel, cred: cred, sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}, cred, nil
+}
+
+// install makes r current; every unresolved batch is (re)sent on it from
+// its durable prefix on.
+func (s *Stream) install(r *rpc) {
+	s.mu.Lock()
+	s.cur = r
+	s.sent = 0
+	s.nextOffset = 0
+	s.connRecords = 0
+	s.ackedRecs = 0
+	s.draining = false
+	s.leaving = false
+	s.progress = false
+	s.halfClosed = false
+	s.lastRecv = time.Now()
+	s.mu.Unlock()
+	r.wg.Add(2)
+	go s.sender(r)
+	go s.receiver(r)
+}
+
+// detach stops r and waits for its goroutines.
+func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
+	r.cancel(cause)
+	r.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == r {
+		s.cur = nil
+	}
+	s.sent = 0
+	s.nextOffset = 0
+	s.connRecords = 0
+	s.ackedRecs = 0
+	s.draining = false
+	s.leaving = false
+	return s.progress, len(s.q)
+}
+
+var errRotate = errors.New("zerobus: moving to a new flight RPC after close_stream_duration_ms")
+
+type event int
+
+const (
+	evFail event = iota
+	evRotate
+	evClean
+	evAbort
+)
+
+// leaveGrace bounds how long an RPC being left is still read for acks.
+const leaveGrace = 2 * time.Second
+
+// supervise runs until the stream ends (see stream.Stream's supervisor:
+// the same rules, with record-level acknowledgements).
+func (s *Stream) supervise(rt *stream.Retrier) {
+	log := s.c.tel.Logger()
+	table := s.c.scfg.TableName
+	s.mu.Lock()
+	r := s.cur
+	s.mu.Unlock()
+	var reason string
+	for {
+		if r == nil {
+			if err := s.idle(); err != nil || s.isCleanDone() {
+				s.finish(err)
+				return
+			}
+		} else {
+			ev, err := s.watch(r)
+			if ev != evClean && s.ctx.Err() != nil {
+				ev = evAbort
+			}
+			switch ev {
+			case evAbort:
+				s.detach(r, s.abortCause())
+				s.finish(s.abortCause())
+				return
+			case evClean:
+				s.detach(r, nil)
+				s.finish(nil)
+				return
+			}
+			cause := err
+			reason = stream.ErrorKind(err)
+			if ev == evRotate {
+				cause = errRotate
+				reason = "close_signal"
+			}
+			progress, pending := s.detach(r, cause)
+			if progress {
+				rt.Progress()
+			}
+			lctx := s.pendingCtx()
+			if ev == evRotate {
+				log.InfoContext(lctx, "zerobus: server closed the flight stream; moving to a new RPC", "table", table, "pending", pending)
+			}
+			if pending == 0 {
+				if ev == evFail && !stream.IsRetryable(err) && !isAuth(err) {
+					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", err)
+					s.finish(err)
+					return
+				}
+				r = nil
+				continue
+			}
+			if ev == evRotate && !progress {
+				err = &stream.ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending record")}
+			}
+			if ev == evFail || !progress {
+				delay, terr := rt.OnFailure(lctx, err, r.cred, ev == evFail)
+				if terr != nil {
+					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", terr)
+					s.finish(terr)
+					return
+				}
+				s.c.tel.Retries.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
+				log.WarnContext(lctx, "zerobus: flight RPC failed; recovering", "table", table,
+					"pending", pending, "attempt", rt.Fails(), "delay", delay, "error", err)
+				if serr := stream.Sleep(s.ctx, delay); serr != nil {
+					s.finish(s.abortCause())
+					return
+				}
+			}
+		}
+		nr, err := s.reconnect(rt, reason)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				err = s.abortCause()
+			}
+			s.finish(err)
+			return
+		}
+		s.install(nr)
+		r = nr
+	}
+}
+
+// isAuth reports an UNAUTHENTICATED / PERMISSION_DENIED server error.
+func isAuth(err error) bool {
+	var se *stream.ServerError
+	return errors.As(err, &se) && (se.Code == codes.Unauthenticated || se.Code == codes.PermissionDenied)
+}
+
+// reconnect opens the next RPC under a "zerobus.stream.recover" span.
+func (s *Stream) reconnect(rt *stream.Retrier, reason string) (_ *rpc, err error) {
+	ctx, span := s.c.tel.Start(s.pendingCtx(), "zerobus.stream.recover", append(s.c.attrs, telemetry.KeyErrorKind.String(reason))...)
+	defer func() { telemetry.End(span, err) }()
+	r, err := s.connect(ctx, rt)
+	if err == nil {
+		s.c.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, s.c.metricAttrs(
+			telemetry.KeyOutcome.String("success"), telemetry.KeyErrorKind.String(reason)))
+	}
+	return r, err
+}
+
+// idle waits for queued batches, a clean close or an abort.
+func (s *Stream) idle() error {
+	for {
+		s.mu.Lock()
+		n, closeReq := len(s.q), s.closeReq
+		s.mu.Unlock()
+		if n > 0 || closeReq {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-s.ctx.Done():
+			return s.abortCause()
+		}
+	}
+}
+
+func (s *Stream) isCleanDone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeReq && len(s.q) == 0
+}
+
+// watch blocks until something ends r: a failure, the ack timeout, the
+// end of an announced close (after reading the last acks, as stream.watch
+// does), a clean close, or an abort.
+func (s *Stream) watch(r *rpc) (event, error) {
+	ackTimeout := s.c.scfg.AckTimeout
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		now := time.Now()
+		var next time.Time
+		s.mu.Lock()
+		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
+			s.halfClosed = true
+			r.kick()
+		}
+		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
+			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
+				s.mu.Unlock()
+				return evRotate, nil
+			}
+			if !s.leaving {
+				s.leaving = true
+				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
+				r.kick()
+			}
+			next = s.leaveBy
+		} else if s.sent > 0 {
+			deadline := s.lastRecv.Add(ackTimeout)
+			if !now.Before(deadline) {
+				inflight := s.sent
+				s.mu.Unlock()
+				return evFail, stream.AckTimeoutError(ackTimeout, inflight)
+			}
+			next = deadline
+		}
+		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
+			next = s.drainUntil
+		}
+		s.mu.Unlock()
+
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			if timer == nil {
+				timer = time.NewTimer(next.Sub(now))
+			} else {
+				timer.Reset(next.Sub(now))
+			}
+			tc = timer.C
+		}
+		select {
+		case err := <-r.errc:
+			if err == nil {
+				return evClean, nil
+			}
+			s.mu.Lock()
+			leaving := s.leaving
+			s.mu.Unlock()
+			if leaving {
+				return evRotate, nil
+			}
+			return evFail, err
+		case <-s.wake:
+		case <-tc:
+		case <-s.ctx.Done():
+			return evAbort, nil
+		}
+	}
+}

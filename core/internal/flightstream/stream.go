@@ -1,0 +1,627 @@
+package flightstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+)
+
+// Pending is the future of one batch handed to Send. It resolves when the
+// server has acknowledged every record of the batch (Err nil) or when the
+// stream fails terminally or is aborted (Err is the cause); Durable then
+// says how many leading rows were acknowledged before the failure. Safe for
+// concurrent use.
+type Pending struct {
+	done     chan struct{}
+	err      error
+	rows     int
+	bytes    int
+	durable  atomic.Int64
+	attempts atomic.Int32
+}
+
+func (p *Pending) resolve(err error) {
+	p.err = err
+	close(p.done)
+}
+
+// Done is closed when the batch is resolved.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// Err returns the outcome once Done is closed (nil before).
+func (p *Pending) Err() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// Wait blocks until the batch is resolved or ctx ends.
+func (p *Pending) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Bytes is the size of the batch's IPC body.
+func (p *Pending) Bytes() int { return p.bytes }
+
+// Rows is the number of rows of the batch.
+func (p *Pending) Rows() int { return p.rows }
+
+// Durable is the number of leading rows of the batch the server has
+// acknowledged as durable so far (all of them once Err is nil).
+func (p *Pending) Durable() int { return int(p.durable.Load()) }
+
+// Attempts is how many RPCs carried (part of) the batch.
+func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
+
+// NeverSent reports whether the batch is resolved and no RPC ever carried
+// any of it (so the server certainly stored none of it); the same rule as
+// stream.Pending.NeverSent.
+func (p *Pending) NeverSent() bool {
+	select {
+	case <-p.done:
+		return p.attempts.Load() == 0
+	default:
+		return false
+	}
+}
+
+// batch is one physical batch in the queue.
+type batch struct {
+	rec          arrow.RecordBatch // retained until resolved
+	header, body []byte            // the whole batch, encoded
+	size         int64             // window bytes (len(body))
+	p            *Pending
+	connStart    int64 // records on the current RPC before this batch's part
+	sentFrom     int64 // first row of the part written on the current RPC
+	sentAt       time.Time
+	sc           trace.SpanContext
+}
+
+// Stream is one logical Flight ingest stream for one Arrow schema, over a
+// sequence of DoPut RPCs (see the package documentation).
+type Stream struct {
+	c      *Client
+	schema *arrow.Schema
+	header []byte // IPC schema message
+	win    *stream.Window
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	wake   chan struct{}
+
+	mu          sync.Mutex
+	q           []*batch // unresolved, in order
+	sent        int      // q[:sent] are written on cur
+	cur         *rpc
+	nextOffset  int64
+	connRecords int64 // records written on cur
+	ackedRecs   int64 // ack_up_to_records on cur
+	lastRecv    time.Time
+	draining    bool
+	drainUntil  time.Time
+	leaving     bool
+	leaveBy     time.Time
+	progress    bool
+	closing     bool
+	closeReq    bool
+	halfClosed  bool
+	abortErr    error
+	finished    bool
+	failed      error
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	closeErr  error
+}
+
+// rpc is one DoPut call.
+type rpc struct {
+	cs       flight.FlightService_DoPutClient
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	cred     string
+	sendWake chan struct{}
+	errc     chan error
+	wg       sync.WaitGroup
+}
+
+func (r *rpc) fail(err error) {
+	select {
+	case r.errc <- err:
+	default:
+	}
+}
+
+func (r *rpc) kick() {
+	select {
+	case r.sendWake <- struct{}{}:
+	default:
+	}
+}
+
+func newStream(c *Client, schema *arrow.Schema) *Stream {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Stream{
+		c:      c,
+		schema: schema,
+		header: schemaHeader(schema),
+		win:    stream.NewWindow(c.maxReqs, c.maxByte),
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+func (s *Stream) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Schema is the stream's Arrow schema.
+func (s *Stream) Schema() *arrow.Schema { return s.schema }
+
+// Send encodes rec (whose schema must equal the stream's) as one IPC
+// message and queues it; it blocks while the window is full. rec is
+// retained until the batch resolves. A batch whose IPC body exceeds the
+// client's MaxMessageBytes is rejected with *stream.MessageTooLargeError
+// (send smaller slices).
+func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, error) {
+	if !sameTypes(rec.Schema(), s.schema) {
+		return nil, fmt.Errorf("zerobus: flight Send: the batch's schema %s differs from the stream's %s", rec.Schema(), s.schema)
+	}
+	if err := s.sendErr(); err != nil {
+		return nil, err
+	}
+	header, body, err := s.c.encode(rec)
+	if err != nil {
+		return nil, err
+	}
+	if limit := s.c.scfg.MaxMessageBytes; len(body) > limit {
+		return nil, &stream.MessageTooLargeError{Size: len(body), Limit: limit, Records: int(rec.NumRows())}
+	}
+	b := &batch{rec: rec, header: header, body: body, size: int64(len(body)), sc: trace.SpanContextFromContext(ctx)}
+	if err := s.win.Acquire(ctx, b.size, s.done); err != nil {
+		if serr := s.sendErr(); serr != nil {
+			return nil, serr
+		}
+		return nil, err
+	}
+	b.p = &Pending{done: make(chan struct{}), rows: int(rec.NumRows()), bytes: len(body)}
+	rec.Retain()
+	s.mu.Lock()
+	if s.closing || s.finished {
+		s.mu.Unlock()
+		rec.Release()
+		s.win.Release(b.size)
+		if err := s.sendErr(); err != nil {
+			return nil, err
+		}
+		return nil, stream.ErrClosed
+	}
+	s.q = append(s.q, b)
+	r := s.cur
+	s.mu.Unlock()
+	s.c.tel.InflightRequests.Add(context.Background(), 1, s.c.metricAttrs())
+	s.c.tel.InflightBytes.Add(context.Background(), b.size, s.c.metricAttrs())
+	if r != nil {
+		r.kick()
+	} else {
+		s.kick()
+	}
+	return b.p, nil
+}
+
+// sendErr is the error Send returns now, or nil.
+func (s *Stream) sendErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.finished && s.failed != nil:
+		return s.failed
+	case s.closing || s.finished:
+		return stream.ErrClosed
+	}
+	return nil
+}
+
+// Withdraw removes p's batch from the queue if no RPC has carried it yet
+// (resolving it with stream.ErrWithdrawn) and reports whether it did.
+func (s *Stream) Withdraw(p *Pending) bool {
+	s.mu.Lock()
+	for i := s.sent; i < len(s.q); i++ {
+		b := s.q[i]
+		if b.p != p {
+			continue
+		}
+		if p.attempts.Load() > 0 {
+			break
+		}
+		copy(s.q[i:], s.q[i+1:])
+		s.q[len(s.q)-1] = nil
+		s.q = s.q[:len(s.q)-1]
+		s.mu.Unlock()
+		s.resolve([]*batch{b}, stream.ErrWithdrawn, time.Now())
+		s.kick()
+		return true
+	}
+	s.mu.Unlock()
+	return false
+}
+
+// Flush waits until every batch sent so far is resolved (bounded by ctx and
+// FlushTimeout); it returns the stream's terminal error, if any.
+func (s *Stream) Flush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
+	defer cancel()
+	for {
+		s.mu.Lock()
+		if len(s.q) == 0 || s.finished {
+			s.mu.Unlock()
+			return s.Err()
+		}
+		p := s.q[len(s.q)-1].p
+		s.mu.Unlock()
+		select {
+		case <-p.done:
+		case <-s.done:
+		case <-ctx.Done():
+			return fmt.Errorf("zerobus: flight flush: %w", ctx.Err())
+		}
+	}
+}
+
+// Close flushes, half-closes the RPC, waits for the server to end it and
+// releases everything. If ctx ends first the stream is aborted. Idempotent.
+func (s *Stream) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.close(ctx)
+		close(s.closed)
+	})
+	<-s.closed
+	return s.closeErr
+}
+
+func (s *Stream) close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	if err := s.Flush(ctx); err != nil {
+		s.abort(err)
+		return err
+	}
+	s.mu.Lock()
+	s.closeReq = true
+	s.mu.Unlock()
+	s.kick()
+	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
+	defer cancel()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abort(fmt.Errorf("zerobus: flight close: %w", ctx.Err()))
+	}
+	return s.Err()
+}
+
+// Err is the terminal error once the stream has ended (nil after a clean
+// close or while it runs).
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
+// Done is closed when the stream has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// String describes the stream.
+func (s *Stream) String() string {
+	return fmt.Sprintf("flightstream.Stream{table=%s}", s.c.scfg.TableName)
+}
+
+// abort stops the stream at once: unresolved batches fail with err.
+func (s *Stream) abort(err error) {
+	s.mu.Lock()
+	if s.abortErr == nil {
+		s.abortErr = err
+	}
+	s.mu.Unlock()
+	s.cancel()
+	<-s.done
+}
+
+func (s *Stream) abortCause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abortErr != nil {
+		return s.abortErr
+	}
+	return stream.ErrClosed
+}
+
+// resolve completes batches and frees their window share.
+func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
+	if len(bs) == 0 {
+		return
+	}
+	var n int64
+	ctx := context.Background()
+	for _, b := range bs {
+		n += b.size
+		s.win.Release(b.size)
+		if err == nil && !b.sentAt.IsZero() {
+			s.c.tel.AckDuration.Record(ctx, now.Sub(b.sentAt).Seconds(), s.c.metricAttrs())
+		}
+		b.rec.Release()
+		b.rec = nil
+		b.p.resolve(err)
+	}
+	s.c.tel.InflightRequests.Add(ctx, -int64(len(bs)), s.c.metricAttrs())
+	s.c.tel.InflightBytes.Add(ctx, -n, s.c.metricAttrs())
+}
+
+// finish ends the stream once; unresolved batches fail with err (ErrClosed
+// if nil), keeping their durable prefix count.
+func (s *Stream) finish(err error) {
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		return
+	}
+	s.finished = true
+	s.failed = err
+	bs := s.q
+	s.q = nil
+	s.sent = 0
+	s.cur = nil
+	s.mu.Unlock()
+	if err == nil {
+		err = stream.ErrClosed
+	}
+	s.resolve(bs, err, time.Now())
+	s.cancel()
+	s.c.forget(s)
+	close(s.done)
+}
+
+// sender writes queued batches to r in order, one offset_id each.
+func (s *Stream) sender(r *rpc) {
+	defer r.wg.Done()
+	for {
+		s.mu.Lock()
+		if s.cur != r {
+			s.mu.Unlock()
+			return
+		}
+		if s.draining || s.sent == len(s.q) {
+			half := s.halfClosed && s.sent == len(s.q) || s.leaving
+			s.mu.Unlock()
+			if half {
+				if err := r.cs.CloseSend(); err != nil {
+					r.fail(s.c.sc.Classify(err, "send"))
+				}
+				return
+			}
+			select {
+			case <-r.sendWake:
+			case <-r.ctx.Done():
+				return
+			}
+			continue
+		}
+		b := s.q[s.sent]
+		armTimer := s.sent == 0
+		now := time.Now()
+		if armTimer {
+			s.lastRecv = now
+		}
+		s.sent++
+		off := s.nextOffset
+		s.nextOffset++
+		from := b.p.durable.Load()
+		b.sentFrom = from
+		b.connStart = s.connRecords
+		s.connRecords += int64(b.p.rows) - from
+		b.sentAt = now
+		header, body := b.header, b.body
+		var part arrow.RecordBatch
+		if from > 0 {
+			// Replay of a partially acknowledged batch: only its suffix.
+			part = b.rec.NewSlice(from, int64(b.p.rows))
+		}
+		s.mu.Unlock()
+		if armTimer {
+			s.kick()
+		}
+		if part != nil {
+			var err error
+			header, body, err = s.c.encode(part)
+			part.Release()
+			if err != nil {
+				r.fail(err)
+				return
+			}
+		}
+		b.p.attempts.Add(1)
+		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
+		if err := r.cs.Send(&flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}); err != nil {
+			if errors.Is(err, io.EOF) {
+				return // the receiver reports the status
+			}
+			r.fail(s.c.sc.Classify(err, "send"))
+			return
+		}
+	}
+}
+
+// putResult is the JSON app_metadata of a PutResult.
+type putResult struct {
+	AckUpToOffset         *int64 `json:"ack_up_to_offset"`
+	AckUpToRecords        *int64 `json:"ack_up_to_records"`
+	CloseStreamDurationMs *int64 `json:"close_stream_duration_ms"`
+}
+
+func parsePutResult(pr *flight.PutResult) (putResult, error) {
+	var a putResult
+	if err := json.Unmarshal(pr.GetAppMetadata(), &a); err != nil || a.AckUpToRecords == nil || a.AckUpToOffset == nil {
+		return a, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
+			"protocol error: PutResult app_metadata %.200q is not JSON {\"ack_up_to_offset\": k, \"ack_up_to_records\": r}", pr.GetAppMetadata())}
+	}
+	return a, nil
+}
+
+// receiver reads acknowledgements from r.
+func (s *Stream) receiver(r *rpc) {
+	defer r.wg.Done()
+	for {
+		pr, err := r.cs.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				s.mu.Lock()
+				clean := s.cur == r && s.halfClosed && len(s.q) == 0
+				s.mu.Unlock()
+				if clean {
+					r.fail(nil)
+					return
+				}
+			}
+			if r.ctx.Err() != nil {
+				r.fail(context.Cause(r.ctx))
+				return
+			}
+			r.fail(s.c.sc.Classify(err, "recv"))
+			return
+		}
+		a, err := parsePutResult(pr)
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		if err := s.ack(r, *a.AckUpToRecords); err != nil {
+			r.fail(err)
+			return
+		}
+		if a.CloseStreamDurationMs != nil {
+			d := time.Duration(*a.CloseStreamDurationMs) * time.Millisecond
+			s.mu.Lock()
+			if s.cur == r {
+				s.draining = true
+				s.drainUntil = time.Now().Add(d)
+				s.lastRecv = time.Now()
+			}
+			s.mu.Unlock()
+			s.c.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server announced the end of the flight stream",
+				"table", s.c.scfg.TableName, "close_stream_duration", d)
+			s.kick()
+		}
+	}
+}
+
+// ack applies ack_up_to_records = recs on r: batches wholly covered
+// resolve; a batch covered in part records its durable prefix.
+func (s *Stream) ack(r *rpc, recs int64) error {
+	now := time.Now()
+	s.mu.Lock()
+	if s.cur != r {
+		s.mu.Unlock()
+		return nil
+	}
+	s.lastRecv = now
+	if recs > s.connRecords {
+		sent := s.connRecords
+		s.mu.Unlock()
+		return &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
+			"protocol error: acknowledgement up to %d records, but only %d were sent on this stream", recs, sent)}
+	}
+	if recs <= s.ackedRecs {
+		s.mu.Unlock()
+		return nil
+	}
+	s.ackedRecs = recs
+	s.progress = true
+	n := 0
+	for n < s.sent {
+		b := s.q[n]
+		end := b.connStart + int64(b.p.rows) - b.sentFrom
+		if recs >= end {
+			b.p.durable.Store(int64(b.p.rows))
+			n++
+			continue
+		}
+		if recs > b.connStart {
+			b.p.durable.Store(b.sentFrom + recs - b.connStart)
+		}
+		break
+	}
+	acked := make([]*batch, n)
+	copy(acked, s.q[:n])
+	clear(s.q[:n])
+	s.q = s.q[n:]
+	s.sent -= n
+	wake := s.closeReq || s.draining
+	s.mu.Unlock()
+	if wake {
+		s.kick()
+	}
+	s.resolve(acked, nil, now)
+	return nil
+}
+
+// pendingCtx is the stream's context with the span context of the oldest
+// unresolved batch's sender (for logs and spans of recovery).
+func (s *Stream) pendingCtx() context.Context {
+	s.mu.Lock()
+	var sc trace.SpanContext
+	if len(s.q) > 0 {
+		sc = s.q[0].sc
+	}
+	s.mu.Unlock()
+	if !sc.IsValid() {
+		return s.ctx
+	}
+	return trace.ContextWithSpanContext(s.ctx, sc)
+}
+
+// sameTypes reports whether a and b have the same field names and types
+// (metadata and nullability aside: the IPC message carries no schema).
+func sameTypes(a, b *arrow.Schema) bool {
+	if a == b {
+		return true
+	}
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i, f := range a.Fields() {
+		g := b.Field(i)
+		if f.Name != g.Name || !arrow.TypeEqual(f.Type, g.Type) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,418 @@
+package tests_go
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// flightConfig is serverConfig with transport arrow_flight.
+func flightConfig(srv *zerobuslocal.Server, table string) core.Config {
+	cfg := serverConfig(srv, table)
+	cfg.Transport = core.TransportArrowFlight
+	return cfg
+}
+
+// flightStreamsCreated counts the streams the server created over Flight
+// (their ids start with "flight-") and over the protobuf service.
+func streamsByTransport(srv *zerobuslocal.Server) (flight, proto int) {
+	for _, ev := range srv.Events() {
+		if ev.Kind == zerobuslocal.EventStreamCreated {
+			if strings.HasPrefix(ev.StreamID, "flight-") {
+				flight++
+			} else {
+				proto++
+			}
+		}
+	}
+	return flight, proto
+}
+
+func TestFlightTransportSendsArrowAndReadsBack(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_basic"
+	reader := sdkmetric.NewManualReader()
+	w := newWrapper(t, flightConfig(srv, table), core.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	rec := eventBatch(memory.DefaultAllocator, 0, 1000)
+	defer rec.Release()
+	res, err := w.SendBatch(testCtx(t), rec)
+	if err != nil {
+		t.Fatalf("SendBatch: %v", err)
+	}
+	checkInvariant(t, res, 1000)
+	if res.SuccessfulCount != 1000 || res.Attempts != 1 || res.BatchSizeBytes <= 0 {
+		t.Fatalf("result %v", res)
+	}
+	if err := w.Flush(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if f, p := streamsByTransport(srv); f < 1 || p != 0 {
+		t.Fatalf("streams: %d over Flight, %d over protobuf; want Flight only", f, p)
+	}
+	rows := srv.Rows(table)
+	if len(rows) != 1000 {
+		t.Fatalf("stored %d rows", len(rows))
+	}
+	for i, r := range rows {
+		id, _ := field(r.Message, "id")
+		name, hasName := field(r.Message, "name")
+		score, _ := field(r.Message, "score")
+		if id.Int() != int64(i) || score.Float() != float64(i)/2 {
+			t.Fatalf("row %d: id %v score %v", i, id, score)
+		}
+		if want := fmt.Sprintf("event-%d", i); (i%7 == 0) == hasName || hasName && name.String() != want {
+			t.Fatalf("row %d: name %v (set %t)", i, name, hasName)
+		}
+	}
+	// Same instruments, with the transport attribute.
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	if !hasAttr(rm, "zerobus.batches.sent", attribute.String("zerobus.transport", "arrow_flight")) ||
+		!hasAttr(rm, "zerobus.stream.creations", attribute.String("zerobus.transport", "arrow_flight")) {
+		t.Fatalf("no zerobus.transport=arrow_flight on zerobus.batches.sent / zerobus.stream.creations")
+	}
+}
+
+// hasAttr reports whether metric name has a data point with kv.
+func hasAttr(rm metricdata.ResourceMetrics, name string, kv attribute.KeyValue) bool {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != name {
+				continue
+			}
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range s.DataPoints {
+					if v, ok := dp.Attributes.Value(kv.Key); ok && v == kv.Value {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func TestFlightSchemaMismatchNamesColumnsBeforeSending(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_mismatch"
+	cols, err := zerobuslocal.ParseColumns("id INT NOT NULL, name STRING, score DOUBLE, region STRING NOT NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.CreateTableColumns(table, cols); err != nil {
+		t.Fatal(err)
+	}
+	w := newWrapper(t, flightConfig(srv, table))
+	rec := eventBatch(memory.DefaultAllocator, 0, 10)
+	defer rec.Release()
+	res, err := w.SendBatch(testCtx(t), rec)
+	checkInvariant(t, res, 10)
+	var ce *core.ConversionError
+	var sm *core.SchemaMismatchError
+	if !errors.As(err, &ce) || !errors.As(err, &sm) || core.KindOf(err) != core.KindConversion {
+		t.Fatalf("SendBatch: %v, want a *ConversionError with a *SchemaMismatchError", err)
+	}
+	want := []core.ColumnMismatch{
+		{Column: "id", BatchType: "int64", TableType: "int32", Reason: "narrowing an integer could overflow"},
+		{Column: "region", TableType: "large_utf8", Reason: "the column is NOT NULL"},
+	}
+	if fmt.Sprint(sm.Columns) != fmt.Sprint(want) {
+		t.Fatalf("mismatches %+v, want %+v", sm.Columns, want)
+	}
+	for _, s := range []string{`"id" is int64 in the batch and int32 in the table`, `"region"`} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q lacks %q", err, s)
+		}
+	}
+	if res.NotWrittenCount != 10 {
+		t.Fatalf("not written %d, want 10", res.NotWrittenCount)
+	}
+	if st := srv.Stats(); st.StreamsCreated != 0 || st.MessagesReceived != 0 {
+		t.Fatalf("something was sent: %+v", st)
+	}
+}
+
+func TestFlightCastsToTableTypesAndNullRows(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_casts"
+	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, small INT, name STRING, at TIMESTAMP, price DECIMAL(10,2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.CreateTableColumns(table, cols); err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.DefaultAllocator
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{Name: "small", Type: arrow.PrimitiveTypes.Int8},
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}},
+		{Name: "price", Type: &arrow.Decimal128Type{Precision: 10, Scale: 2}},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int32Builder).AppendValues([]int32{1, 0, 3}, []bool{true, false, true})
+	b.Field(1).(*array.Int8Builder).AppendValues([]int8{-5, 6, 7}, nil)
+	b.Field(2).(*array.StringBuilder).AppendValues([]string{"a", "b", ""}, []bool{true, true, false})
+	b.Field(3).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{1_700_000_000_123, 0, 1}, nil)
+	pb := b.Field(4).(*array.Decimal128Builder)
+	for _, s := range []string{"12.50", "0.01", "-3.00"} {
+		if err := pb.AppendValueFromString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	w := newWrapper(t, flightConfig(srv, table))
+	res, err := w.SendBatch(testCtx(t), rec)
+	checkInvariant(t, res, 3)
+	if res.SuccessfulCount != 2 || len(res.FailedRows) != 1 || res.FailedRows[0].Index != 1 || res.FailedRows[0].State != core.RowNotWritten {
+		t.Fatalf("result %v (err %v), want row 1 not written", res, err)
+	}
+	var ce *core.ConversionError
+	if !errors.As(res.FailedRows[0].Err, &ce) || ce.Row != 1 || ce.Column != "id" {
+		t.Fatalf("row 1 error %v, want a *ConversionError at row 1, column id", res.FailedRows[0].Err)
+	}
+	rows := srv.Rows(table)
+	if len(rows) != 2 {
+		t.Fatalf("stored %d rows", len(rows))
+	}
+	got := []string{}
+	for _, r := range rows {
+		var parts []string
+		for _, f := range []string{"id", "small", "name", "at", "price"} {
+			v, ok := field(r.Message, f)
+			if !ok {
+				parts = append(parts, "null")
+				continue
+			}
+			parts = append(parts, fmt.Sprint(v.Interface()))
+		}
+		got = append(got, strings.Join(parts, ","))
+	}
+	want := []string{"1,-5,a,1700000000123000,12.50", "3,7,null,1000,-3.00"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stored %q, want %q", got, want)
+	}
+}
+
+func TestFlightPartialAckIsExact(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_partial"
+	// The second batch is acknowledged for its first 123 rows only, then the
+	// server ends the stream: the client replays rows 123… on a new one.
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 1, Records: 123, CloseAfter: 20 * time.Millisecond})
+	w := newWrapper(t, flightConfig(srv, table))
+	for i := range 2 {
+		rec := eventBatch(memory.DefaultAllocator, int64(i*500), 500)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err != nil {
+			t.Fatalf("SendBatch %d: %v", i, err)
+		}
+		checkInvariant(t, res, 500)
+		if want := i + 1; res.Attempts != want {
+			t.Fatalf("batch %d: attempts %d, want %d", i, res.Attempts, want)
+		}
+	}
+	ids := storedIDs(t, srv, table)
+	for i := range 1000 {
+		if ids[int64(i)] != 1 {
+			t.Fatalf("row %d stored %d times, want exactly once (the acknowledged prefix is not re-sent)", i, ids[int64(i)])
+		}
+	}
+	if srv.Stats().FaultsFired != 1 {
+		t.Fatalf("faults fired %d: the partial ack did not happen", srv.Stats().FaultsFired)
+	}
+}
+
+func TestFlightConcurrentSendersAndWriterDisabled(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_concurrent"
+	w := newWrapper(t, flightConfig(srv, table))
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := eventBatch(memory.DefaultAllocator, int64(g*100), 100)
+			defer rec.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			if err != nil || res.SuccessfulCount != 100 {
+				t.Errorf("sender %d: %v %v", g, res, err)
+			}
+		}()
+	}
+	wg.Wait()
+	ids := storedIDs(t, srv, table)
+	if len(ids) != 1600 {
+		t.Fatalf("stored %d distinct ids, want 1600", len(ids))
+	}
+
+	cfg := core.DefaultConfig()
+	cfg.TableName = table
+	cfg.WriterDisabled = true
+	cfg.Transport = core.TransportArrowFlight
+	wd := newWrapper(t, cfg)
+	rec := eventBatch(memory.DefaultAllocator, 0, 50)
+	defer rec.Release()
+	res, err := wd.SendBatch(testCtx(t), rec)
+	if err != nil || res.SuccessfulCount != 50 || !res.WriterDisabled {
+		t.Fatalf("writer disabled: %v %v", res, err)
+	}
+}
+
+func TestTransportSettingIsValidated(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName = "main.default.t"
+	cfg.Endpoint = "http://127.0.0.1:1"
+	cfg.Transport = "carrier_pigeon"
+	cfg.ArrowFlightCompression = "gzip"
+	err := cfg.Validate()
+	for _, s := range []string{"Transport", "transport", "ZEROBUS_TRANSPORT", "carrier_pigeon", "ArrowFlightCompression", "gzip"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Fatalf("Validate: %v, want it to name %q", err, s)
+		}
+	}
+	env := map[string]string{"ZEROBUS_TRANSPORT": "arrow_flight", "ZEROBUS_ARROW_FLIGHT_COMPRESSION": "zstd"}
+	c := core.DefaultConfig()
+	if err := c.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Transport != "arrow_flight" || c.ArrowFlightCompression != "zstd" {
+		t.Fatalf("from env: %q %q", c.Transport, c.ArrowFlightCompression)
+	}
+	y, err := core.ParseConfigYAML([]byte("table_name: main.default.t\ntransport: arrow_flight\n"))
+	if err != nil || y.Transport != core.TransportArrowFlight {
+		t.Fatalf("from YAML: %q %v", y.Transport, err)
+	}
+	if core.DefaultConfig().Transport != core.TransportProtobuf {
+		t.Fatalf("default transport %q", core.DefaultConfig().Transport)
+	}
+}
+
+// forwardingProxy is an HTTP proxy on 127.0.0.1 that serves CONNECT tunnels
+// and forwards plain HTTP requests, recording "METHOD request-target".
+func forwardingProxy(t *testing.T) (addr string, seen func() []string) {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		reqs []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reqs = append(reqs, r.Method+" "+r.RequestURI)
+		mu.Unlock()
+		if r.Method == http.MethodConnect {
+			up, err := net.Dial("tcp", r.Host)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				up.Close()
+				return
+			}
+			_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+			go func() { _, _ = io.Copy(up, buf); up.Close() }()
+			_, _ = io.Copy(conn, up)
+			conn.Close()
+			return
+		}
+		out := r.Clone(r.Context())
+		out.RequestURI = ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(reqs)
+	}
+}
+
+// TestFlightThroughProxy: with transport arrow_flight the token request,
+// the Unity Catalog lookup and the Flight RPC all go through ProxyURL.
+func TestFlightThroughProxy(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_proxied"
+	addr, seen := forwardingProxy(t)
+	cfg := flightConfig(srv, table)
+	cfg.ProxyURL = "http://" + addr
+	w := newWrapper(t, cfg)
+	rec := eventBatch(memory.DefaultAllocator, 0, 20)
+	defer rec.Release()
+	if res, err := w.SendBatch(testCtx(t), rec); err != nil || res.SuccessfulCount != 20 {
+		t.Fatalf("SendBatch through the proxy: %v %v", res, err)
+	}
+	got := seen()
+	for _, want := range []string{
+		"POST " + srv.WorkspaceURL() + "/oidc/v1/token",
+		"GET " + srv.WorkspaceURL() + zerobuslocal.UnityCatalogTablesPath + table,
+		"CONNECT " + srv.Addr(),
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("proxy saw %q, want %q among them", got, want)
+		}
+	}
+	if n := len(storedIDs(t, srv, table)); n != 20 {
+		t.Fatalf("stored %d rows", n)
+	}
+}
+
+// TestFlightOverTLS: the Flight RPC uses the Wrapper's TLS settings (the
+// local server's generated CA via WithRootCAs).
+func TestFlightOverTLS(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{TLS: true})
+	const table = "main.default.flight_tls"
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.CACertPEM()) {
+		t.Fatal("no CA certificate")
+	}
+	if !strings.HasPrefix(srv.Endpoint(), "https://") {
+		t.Fatalf("endpoint %s is not TLS", srv.Endpoint())
+	}
+	w := newWrapper(t, flightConfig(srv, table), core.WithRootCAs(pool))
+	rec := eventBatch(memory.DefaultAllocator, 0, 30)
+	defer rec.Release()
+	if res, err := w.SendBatch(testCtx(t), rec); err != nil || res.SuccessfulCount != 30 {
+		t.Fatalf("SendBatch over TLS: %v %v", res, err)
+	}
+	if f, _ := streamsByTransport(srv); f != 1 || len(storedIDs(t, srv, table)) != 30 {
+		t.Fatalf("flight streams %d, stored %d", f, len(storedIDs(t, srv, table)))
+	}
+}
