@@ -42,6 +42,7 @@ on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when dup
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -94,9 +95,10 @@ logger = logging.getLogger("zerobus_py.spark")
 
 #: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``.
 _SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
-#: A partition is sent in parts of at most this many rows / Arrow bytes (the Go engine's in-flight window).
-_PART_ROWS: Final = 1 << 20
-_PART_BYTES: Final = 64 << 20
+#: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
+#: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
+_PART_ROWS: Final = 1 << 18
+_PART_BYTES: Final = 32 << 20
 #: Rows per Arrow batch when PySpark hands over rows (PySpark 4.0 streaming).
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
@@ -282,6 +284,15 @@ class _Task:
         return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
 
 
+def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchReader | None:
+    """The partition as one Arrow stream that Go reads while Spark produces it (None when empty)."""
+    batches = _as_arrow(items, arrow_schema)
+    first = next(batches, None)
+    if first is None:
+        return None
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
+
+
 def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table]:
     """Group the partition's Arrow batches (or rows) into tables of at most _PART_ROWS rows / _PART_BYTES bytes."""
     held: list[pa.RecordBatch] = []
@@ -376,8 +387,13 @@ class _Job:
         start = time.monotonic()
         try:
             with ZerobusWrapper(self.config) as wrapper:
-                for part in _parts(items, self.arrow_schema):
-                    self._send(wrapper, part, task, msg, quarantine)
+                if quarantine is None:
+                    reader = _reader(items, self.arrow_schema)
+                    if reader is not None:
+                        self._send(wrapper, reader, task, msg, None)
+                else:
+                    for part in _parts(items, self.arrow_schema):
+                        self._send(wrapper, part, task, msg, quarantine)
         except BaseException as exc:
             msg.failed = True
             msg.error = f"{type(exc).__name__}: {exc}"
@@ -397,7 +413,12 @@ class _Job:
         return msg
 
     def _send(
-        self, wrapper: ZerobusWrapper, part: pa.Table, task: _Task, msg: TaskCommitMessage, q: _Quarantine | None
+        self,
+        wrapper: ZerobusWrapper,
+        part: pa.Table | pa.RecordBatchReader,
+        task: _Task,
+        msg: TaskCommitMessage,
+        q: _Quarantine | None,
     ) -> None:
         try:
             result = wrapper.send_batch(part)
@@ -416,6 +437,7 @@ class _Job:
                 self._failure_text(task, msg)
                 + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
             )
+        assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
         q.write(result, part)
 
     def _failure_text(self, task: _Task, msg: TaskCommitMessage) -> str:
