@@ -286,3 +286,22 @@ def test_config_error_class_for_direct_use() -> None:
         _config_from_options({"table_name": "a.b.c", "max_inflight_requests": "lots"})
     cfg = _config_from_options({"table_name": "a.b.c", "retry_max_attempts": "7", "path": "ignored"})
     assert cfg.retry_max_attempts == 7 and cfg.table_name == "a.b.c"
+
+
+def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
+    """The row writers' path (PySpark 4.0 streaming hands rows over): rows become Arrow batches for Go."""
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType([StructField("id", LongType(), False), StructField("name", StringType(), True)])
+    job = _Job({**options(server, "main.spark.rows"), "client_secret": SECRET}, schema)
+    rows = (Row(id=i, name=None if i % 7 == 0 else f"n{i}") for i in range(25_000))
+    msg = job.write(rows)
+    assert (msg.total_rows, msg.durable_rows, msg.partition, msg.failed) == (25_000, 25_000, 0, False)
+    got = server.table("main.spark.rows").sort_by("id")
+    assert got.column("id").to_pylist() == list(range(25_000))
+    assert got.column("name")[7].as_py() is None and got.column("name")[8].as_py() == "n8"
+    assert job.write(iter([])).total_rows == 0  # an empty partition sends nothing
+    assert SECRET not in repr(job) and SECRET not in repr(msg)

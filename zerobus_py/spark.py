@@ -46,6 +46,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -246,9 +247,9 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
         try:
             from_options = WrapperConfiguration.from_yaml(path)
         except ConfigurationError as err:
-            raise ConfigurationError(
-                str(err).replace(path, "the zerobus data source options").replace("line ", "option line ")
-            ) from None
+            # the file is ours, not the user's: name the options instead, without line numbers
+            text = re.sub(r"line \d+: ", "", str(err).replace(path, "the zerobus data source options"))
+            raise ConfigurationError(text) from None
     merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
     opts = from_options.to_settings(include_secret=True)
     merged.update({k: v for k, v in opts.items() if k in given})
