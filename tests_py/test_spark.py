@@ -246,6 +246,9 @@ def test_only_append(spark: SparkSession, server: LocalServer) -> None:
     df = spark.range(3)
     with pytest.raises(Exception, match="only appends"):
         df.write.format("zerobus").mode("overwrite").options(**options(server, "main.spark.modes")).save()
+    for mode in ("error", "ignore"):  # Spark itself refuses the other modes for this kind of source
+        with pytest.raises(Exception, match=r"(?i)append"):
+            df.write.format("zerobus").mode(mode).options(**options(server, "main.spark.modes")).save()
     assert server.record_count("main.spark.modes") == 0
 
 
