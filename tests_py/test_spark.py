@@ -282,13 +282,31 @@ def test_missing_setting_is_reported_on_the_driver(spark: SparkSession) -> None:
     assert "endpoint" in str(info.value)
 
 
-def test_config_error_class_for_direct_use() -> None:
+def test_options_parsed_by_the_config_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zerobus_py import WrapperConfiguration
     from zerobus_py.spark import _config_from_options
 
-    with pytest.raises(ConfigurationError, match="max_inflight_requests"):
-        _config_from_options({"table_name": "a.b.c", "max_inflight_requests": "lots"})
+    with pytest.raises(ConfigurationError, match="max_inflight_requests") as info:
+        _config_from_options({"table_name": "a.b.c", "max_inflight_requests": "lots", "client_secret": SECRET})
+    assert "line" not in str(info.value) and "data source options" in str(info.value)
+    assert SECRET not in str(info.value)
     cfg = _config_from_options({"table_name": "a.b.c", "retry_max_attempts": "7", "path": "ignored"})
     assert cfg.retry_max_attempts == 7 and cfg.table_name == "a.b.c"
+
+    # the secret reaches the configuration but never the options file; ${VAR} references are expanded
+    files: list[str] = []
+    load = WrapperConfiguration.from_yaml
+    monkeypatch.setattr(
+        WrapperConfiguration, "from_yaml", lambda path: files.append(Path(path).read_text()) or load(path)
+    )
+    monkeypatch.setenv("MY_CLIENT_ID", "id-from-env")
+    cfg = _config_from_options({"table_name": "a.b.c", "client_secret": SECRET, "client_id": "${MY_CLIENT_ID}"})
+    assert cfg._client_secret == SECRET and cfg.client_id == "id-from-env"
+    assert SECRET not in files[0] and "${ZEROBUS_SPARK_CLIENT_SECRET_" in files[0]
+    assert not [k for k in os.environ if k.startswith("ZEROBUS_SPARK_")]
+    # a key not given comes from the environment
+    monkeypatch.setenv("ZEROBUS_CLIENT_SECRET", "env-" + SECRET)
+    assert _config_from_options({"table_name": "a.b.c"})._client_secret == "env-" + SECRET
 
 
 def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:

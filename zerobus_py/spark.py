@@ -59,7 +59,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ._config import WrapperConfiguration
+from ._config import _SECRETS, WrapperConfiguration
 from ._errors import ConfigurationError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
@@ -237,20 +237,41 @@ def summarize(
 
 
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
-    """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment."""
+    """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment.
+
+    The options go to the loader as a YAML file in a private temporary directory. Secret values never touch the
+    disk: the file references each as ``${VAR}``, a variable set only while the loader reads the file (a value that
+    already references a variable is kept as it is).
+    """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
+    hidden: dict[str, str] = {}
+    text: dict[str, str] = {}
+    for key, value in given.items():
+        if key in _SECRETS and "${" not in value:
+            name = f"ZEROBUS_SPARK_{key.upper()}_{uuid.uuid4().hex}"
+            hidden[name], value = value, "${" + name + "}"
+        text[key] = value
+    error: ConfigurationError | None = None
     with tempfile.TemporaryDirectory(prefix="zerobus-spark-") as tmp:
         path = os.path.join(tmp, "options")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump(given, f, indent=0)  # JSON is YAML: one key per line, values as text
+            json.dump(text, f, indent=0)  # JSON is YAML: one key per line, values as text
+        os.environ.update(hidden)
         try:
             from_options = WrapperConfiguration.from_yaml(path)
         except ConfigurationError as err:
             # the file is ours, not the user's: name the options instead, without line numbers
-            text = re.sub(r"line \d+: ", "", str(err).replace(path, "the zerobus data source options"))
-            raise ConfigurationError(text) from None
-    merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
+            shown = str(err).replace(path, "the zerobus data source options")
+            error = ConfigurationError(re.sub(r"line \d+: ", "", shown))
+        finally:
+            for name in hidden:
+                del os.environ[name]
+            # also brings the Go runtime's copy of the environment back to os.environ, without those variables
+            from_env = WrapperConfiguration.from_env()
+    if error is not None:
+        raise error
+    merged = from_env.to_settings(include_secret=True)
     opts = from_options.to_settings(include_secret=True)
     merged.update({k: v for k, v in opts.items() if k in given})
     return WrapperConfiguration._from_settings(merged)
