@@ -326,3 +326,6 @@ def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
     assert got.column("name")[7].as_py() is None and got.column("name")[8].as_py() == "n8"
     assert job.write(iter([])).total_rows == 0  # an empty partition sends nothing
     assert SECRET not in repr(job) and SECRET not in repr(msg)
+    clash = StructType([StructField("_zerobus_error", StringType())])
+    with pytest.raises(ConfigurationError, match="_zerobus_error"):
+        _Job({**options(server, "main.spark.rows"), "client_secret": SECRET, "quarantine_path": "q"}, clash)

@@ -104,6 +104,8 @@ _PART_BYTES: Final = 32 << 20
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
+_QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
 
 class TaskWriteError(RuntimeError):
@@ -367,8 +369,9 @@ class _Quarantine:
         ):
             if not indices:
                 continue
-            out = rows.append_column("_zerobus_outcome", pa.array([outcome] * len(indices), pa.string()))
-            out = out.append_column("_zerobus_error", pa.array([messages.get(i) for i in indices], pa.string()))
+            outcome_col, error_col = _QUARANTINE_COLUMNS
+            out = rows.append_column(outcome_col, pa.array([outcome] * len(indices), pa.string()))
+            out = out.append_column(error_col, pa.array([messages.get(i) for i in indices], pa.string()))
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
                 path = f"{self._dir.rstrip('/')}/{self.name.rsplit('/', 1)[1]}"
@@ -396,6 +399,12 @@ class _Job:
         lowered = {k.lower(): v for k, v in options.items()}
         self.quarantine_path: str | None = lowered.get("quarantine_path") or None
         self.report_path: str | None = lowered.get("report_path") or None
+        clash = sorted(set(_QUARANTINE_COLUMNS) & set(schema.fieldNames()))
+        if self.quarantine_path and clash:
+            raise ConfigurationError(
+                f"zerobus: quarantine_path adds the columns {', '.join(_QUARANTINE_COLUMNS)} to the quarantined rows, "
+                f"and the DataFrame already has {', '.join(clash)}: rename them"
+            )
 
     def __repr__(self) -> str:
         return f"<zerobus write {self.job_id} table={self.config.table_name!r}>"
