@@ -98,7 +98,7 @@ py-lint: py-venv
 	$(VENV_BIN)/mypy --strict zerobus_py arrow_zerobus_sdk_wrapper
 
 ## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).
-py-test: py-build py-lint
+py-test: py-build py-lint java-runtime
 	$(VENV_BIN)/pytest tests_py $(PYTEST_ARGS)
 
 ## py-bench: the reference batch sent from Python and from Go against the local server.
@@ -137,3 +137,26 @@ SOAK ?= 10m
 fault-matrix:
 	$(GO) test -count=1 -timeout 90m -run '^(TestFaultMatrix|TestFaultSoak)$$' -v ./tests_go \
 	  -args -matrix.rows=$(FAULT_MATRIX_ROWS) -soak=$(SOAK) | grep --line-buffered -v '^=== RUN'
+
+## ---- Spark data source (issue 19) ----
+.PHONY: java-runtime spark-bench
+
+## java-runtime: PySpark (tests_py/test_spark.py) needs a Java 17+ runtime; on Debian/Ubuntu a missing or older
+## one is installed with apt-get (sudo when not root), elsewhere the message says what to install.
+java-runtime:
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	if [ -z "$$v" ] || [ "$$v" -lt 17 ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "installing openjdk-17-jre-headless (PySpark needs Java 17+; found: $${v:-none})"; \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; \
+	  else \
+	    echo "the Spark data source tests need a Java 17+ runtime (found: $${v:-none}): install one"; exit 1; \
+	  fi; \
+	fi
+
+## spark-bench: rows/s of a Spark write (local[1], local[2]) vs one Python send of the same rows, against the
+## local server (BENCH_ROWS, default 2,000,000); not part of `make test`.
+BENCH_ROWS ?= 2000000
+spark-bench: py-build java-runtime
+	$(VENV_BIN)/python bench/bench_spark.py --rows $(BENCH_ROWS)

@@ -1,0 +1,331 @@
+"""The `zerobus` PySpark data source in local Spark against the in-process local server.
+
+One SparkSession for the module (local[2,4]: two cores, a task may fail 3 times and be retried). The JVM and the
+Python workers it starts write their output to a log file that the tests read (the commit's summary line, and
+the secret's absence).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.datasource import DataSourceArrowWriter
+
+from zerobus_py import ConfigurationError
+from zerobus_py.local import LocalServer
+from zerobus_py.spark import (
+    STREAM_ARROW,
+    TaskCommitMessage,
+    ZerobusDataSource,
+    ZerobusStreamWriter,
+    ZerobusWriter,
+    summarize,
+)
+
+SECRET = "spark-secret-" + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(client_secret=SECRET) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def jvm_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark") / "jvm.log"
+
+
+@pytest.fixture(scope="module")
+def spark(server: LocalServer, jvm_log: Path) -> Iterator[SparkSession]:
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # The JVM inherits file descriptors 1 and 2 when it starts: point them at the log file meanwhile. It also
+    # inherits the working directory, where its Python workers would import the source tree's zerobus_py
+    # (python -m puts it first on sys.path) instead of the installed one: start it elsewhere.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(jvm_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    saved = os.dup(1), os.dup(2)
+    cwd = os.getcwd()
+    os.chdir(jvm_log.parent)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        session = (
+            SparkSession.builder.master("local[2,4]")
+            .appName("zerobus-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.executorEnv.ZEROBUS_CLIENT_SECRET", SECRET)
+            .getOrCreate()
+        )
+    finally:
+        os.chdir(cwd)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)
+    session.sparkContext.setLogLevel("WARN")
+    session.dataSource.register(ZerobusDataSource)
+    yield session
+    session.stop()
+
+
+def options(server: LocalServer, table: str, **extra: Any) -> dict[str, str]:
+    """The local server's settings; the secret comes from the environment (spark.executorEnv)."""
+    o = {
+        "endpoint": server.endpoint,
+        "table_name": table,
+        "unity_catalog_url": server.workspace_url,
+        "client_id": server.client_id,
+    }
+    o.update({k: str(v) for k, v in extra.items()})
+    return o
+
+
+def summaries(report_path: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(Path(p).read_text()) for p in sorted(glob.glob(f"{report_path}/**/summary.json", recursive=True))
+    ]
+
+
+def stored_ids(server: LocalServer, table: str) -> np.ndarray:
+    return np.sort(server.table(table).column("id").to_numpy())
+
+
+def test_uses_the_arrow_writers() -> None:
+    assert issubclass(ZerobusWriter, DataSourceArrowWriter)
+    assert STREAM_ARROW  # PySpark >= 4.1: micro-batches reach Go as Arrow too
+    from pyspark.sql.datasource import DataSourceStreamArrowWriter
+
+    assert issubclass(ZerobusStreamWriter, DataSourceStreamArrowWriter)
+
+
+def test_summarize_counts_missing_messages_and_failed_attempts() -> None:
+    ok = TaskCommitMessage(partition=0, total_rows=10, durable_rows=8, not_written_rows=2, bytes=100, latency_ms=5)
+    failed = TaskCommitMessage(partition=1, attempt=0, total_rows=10, durable_rows=4, unknown_rows=6, failed=True)
+    s = summarize("j", [ok, None], aborted=True, failed_reports=[failed])
+    assert (s.tasks, s.tasks_without_message, s.total_rows, s.durable_rows, s.not_written_rows) == (1, 1, 10, 8, 2)
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.failed_attempt_unknown_rows) == (1, 4, 6)
+    assert "aborted" in s.line() and "4 rows durable" in s.line()
+
+
+def test_million_rows_from_eight_partitions(
+    spark: SparkSession, server: LocalServer, tmp_path: Path, jvm_log: Path
+) -> None:
+    table = "main.spark.million"
+    n = 1_000_000
+    df = spark.range(0, n, numPartitions=8).select("id", F.concat(F.lit("name-"), F.col("id")).alias("name"))
+    df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
+
+    ids = stored_ids(server, table)
+    assert len(ids) == n
+    np.testing.assert_array_equal(ids, np.arange(n))
+    assert server.table(table).slice(0, 1).column("name")[0].as_py().startswith("name-")
+    [s] = summaries(tmp_path)
+    assert (s["tasks"], s["total_rows"], s["durable_rows"], s["not_written_rows"], s["unknown_rows"]) == (8, n, n, 0, 0)
+    assert s["bytes"] > n * 10 and s["failed_attempts"] == 0 and not s["aborted"]
+    assert len(glob.glob(f"{tmp_path}/*/task-*.json")) == 8
+    log = jvm_log.read_text(errors="replace")
+    assert f"zerobus: job {s['job_id']} committed: 8 tasks, 1,000,000 of 1,000,000 rows durable" in log
+
+
+def test_streaming_micro_batches(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
+    table = "main.spark.stream"
+    src = tmp_path / "in"
+    src.mkdir()
+    files, per_file = 4, 5_000
+    for i in range(files):
+        ids = pa.array(np.arange(i * per_file, (i + 1) * per_file, dtype=np.int64))
+        pq.write_table(pa.table({"id": ids, "v": pa.compute.multiply(ids, 2)}), src / f"part-{i}.parquet")
+    stream = spark.readStream.schema("id bigint, v bigint").option("maxFilesPerTrigger", 1).parquet(str(src))
+    reports = tmp_path / "reports"
+    query = (
+        stream.writeStream.format("zerobus")
+        .options(**options(server, table, report_path=reports))
+        .option("checkpointLocation", str(tmp_path / "chk"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination(60)
+    assert query.exception() is None
+    plan = query._jsq.explainInternal(True)
+
+    got = server.table(table)
+    np.testing.assert_array_equal(np.sort(got.column("id").to_numpy()), np.arange(files * per_file))
+    assert got.column("v").to_pylist() == [2 * i for i in got.column("id").to_pylist()]
+    done = summaries(reports)
+    assert sorted(s["batch_id"] for s in done) == list(range(files))
+    assert all(s["durable_rows"] == per_file and not s["aborted"] for s in done)
+    assert sorted(int(p.name) for p in (tmp_path / "chk" / "commits").iterdir() if p.name.isdigit()) == list(
+        range(files)
+    )
+    assert SECRET not in plan
+
+
+def test_fault_mid_job_task_retried_every_row_present(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
+    table = "main.spark.retry"
+    n = 200_000
+    df = spark.range(0, n, numPartitions=4).select("id", F.concat(F.lit("row-"), F.col("id")).alias("name"))
+    # Small requests so that each partition takes many messages; the 5th message of the first stream to get
+    # there fails with a code that is not retried: that task attempt fails and Spark runs it again.
+    server.inject_fault(table, "error", after_messages=5, code="INVALID_ARGUMENT", message="injected")
+    o = options(server, table, report_path=tmp_path, max_message_bytes=100_000)
+    df.write.format("zerobus").mode("append").options(**o).save()
+
+    ids = stored_ids(server, table)
+    assert set(np.unique(ids)) == set(range(n)), "every row is present"
+    duplicates = len(ids) - n
+    [s] = summaries(tmp_path)
+    assert s["durable_rows"] == n and s["tasks"] == 4
+    assert s["failed_attempts"] == 1, s
+    # What the failed attempt made durable is stored twice; its unknown rows may be too.
+    assert s["failed_attempt_durable_rows"] > 0
+    assert (
+        s["failed_attempt_durable_rows"]
+        <= duplicates
+        <= s["failed_attempt_durable_rows"] + s["failed_attempt_unknown_rows"]
+    )
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json") if '"failed": true' in p.read_text()]
+    assert report["attempt"] == 0 and "injected" in report["error"]
+
+
+def bad_rows_frame(spark: SparkSession, n: int, partitions: int) -> DataFrame:
+    """tags holds a null element (protobuf cannot carry it) on every row whose id ends in 7."""
+    tag = F.when(F.col("id") % 10 == 7, F.lit(None).cast("long")).otherwise(F.col("id"))
+    return spark.range(0, n, numPartitions=partitions).select("id", F.array(F.lit(1).cast("long"), tag).alias("tags"))
+
+
+def test_conversion_failures_land_in_quarantine(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
+    table = "main.spark.quarantine"
+    n = 10_000
+    quarantine = tmp_path / "quarantine"
+    o = options(server, table, quarantine_path=quarantine, report_path=tmp_path / "reports")
+    bad_rows_frame(spark, n, 2).write.format("zerobus").mode("append").options(**o).save()
+
+    bad = {i for i in range(n) if i % 10 == 7}
+    assert set(stored_ids(server, table).tolist()) == set(range(n)) - bad
+    files = sorted(quarantine.glob("*.parquet"))
+    assert len(files) == 2, "one file per task attempt"
+    q = pq.read_table(quarantine)
+    assert sorted(q.column("id").to_pylist()) == sorted(bad)
+    assert set(q.column("_zerobus_outcome").to_pylist()) == {"not_written"}
+    assert all("tags" in e for e in q.column("_zerobus_error").to_pylist())
+    assert q.column("tags")[0].as_py()[1] is None
+    [s] = summaries(tmp_path / "reports")
+    assert (s["durable_rows"], s["not_written_rows"], s["quarantined_rows"]) == (n - len(bad), len(bad), len(bad))
+    assert sorted(Path(f).name for f in s["quarantine_files"]) == [f.name for f in files]
+
+
+def test_failed_rows_without_quarantine_fail_the_job(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
+    o = options(server, "main.spark.noquarantine", report_path=tmp_path)
+    with pytest.raises(Exception) as info:
+        bad_rows_frame(spark, 100, 1).write.format("zerobus").mode("append").options(**o).save()
+    text = str(info.value)
+    assert "10 not written" in text and "quarantine_path" in text and "partition 0" in text
+    [s] = summaries(tmp_path)
+    assert s["aborted"] and s["failed_attempts"] == 4 and s["tasks_without_message"] == 1
+    assert s["failed_attempt_durable_rows"] == 4 * 90  # each attempt stored the good rows again
+
+
+def test_only_append(spark: SparkSession, server: LocalServer) -> None:
+    df = spark.range(3)
+    with pytest.raises(Exception, match="only appends"):
+        df.write.format("zerobus").mode("overwrite").options(**options(server, "main.spark.modes")).save()
+    for mode in ("error", "ignore"):  # Spark itself refuses the other modes for this kind of source
+        with pytest.raises(Exception, match=r"(?i)append"):
+            df.write.format("zerobus").mode(mode).options(**options(server, "main.spark.modes")).save()
+    assert server.record_count("main.spark.modes") == 0
+
+
+def test_bad_options_named_and_secret_never_shown(
+    spark: SparkSession, server: LocalServer, tmp_path: Path, jvm_log: Path
+) -> None:
+    df = spark.range(3)
+    o = options(server, "main.spark.secret", client_secret=SECRET, retry_max_attemps="3")
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**o).save()
+    assert "retry_max_attemps" in str(info.value) and "retry_max_attempts" in str(info.value)
+    assert SECRET not in str(info.value)
+    # a secret given as an option works, and is in no report, summary or log line
+    o = options(server, "main.spark.secret", client_secret=SECRET, report_path=tmp_path)
+    df.write.format("zerobus").mode("append").options(**o).save()
+    assert server.record_count("main.spark.secret") == 3
+    for p in tmp_path.rglob("*.json"):
+        assert SECRET not in p.read_text()
+    assert SECRET not in jvm_log.read_text(errors="replace")
+    # a wrong secret fails with an authentication error that does not echo it
+    wrong = "wrong-" + SECRET
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**options(server, "main.spark.x", client_secret=wrong)).save()
+    assert wrong not in str(info.value) and "uthenticat" in str(info.value)
+    assert wrong not in jvm_log.read_text(errors="replace")
+
+
+def test_missing_setting_is_reported_on_the_driver(spark: SparkSession) -> None:
+    with pytest.raises(Exception) as info:
+        spark.range(1).write.format("zerobus").mode("append").option("table_name", "main.spark.y").save()
+    assert "endpoint" in str(info.value)
+
+
+def test_options_parsed_by_the_config_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zerobus_py import WrapperConfiguration
+    from zerobus_py.spark import _config_from_options
+
+    with pytest.raises(ConfigurationError, match="max_inflight_requests") as info:
+        _config_from_options({"table_name": "a.b.c", "max_inflight_requests": "lots", "client_secret": SECRET})
+    assert "line" not in str(info.value) and "data source options" in str(info.value)
+    assert SECRET not in str(info.value)
+    cfg = _config_from_options({"table_name": "a.b.c", "retry_max_attempts": "7", "path": "ignored"})
+    assert cfg.retry_max_attempts == 7 and cfg.table_name == "a.b.c"
+
+    # the secret reaches the configuration but never the options file; ${VAR} references are expanded
+    files: list[str] = []
+    load = WrapperConfiguration.from_yaml
+    monkeypatch.setattr(
+        WrapperConfiguration, "from_yaml", lambda path: files.append(Path(path).read_text()) or load(path)
+    )
+    monkeypatch.setenv("MY_CLIENT_ID", "id-from-env")
+    cfg = _config_from_options({"table_name": "a.b.c", "client_secret": SECRET, "client_id": "${MY_CLIENT_ID}"})
+    assert cfg._client_secret == SECRET and cfg.client_id == "id-from-env"
+    assert SECRET not in files[0] and "${ZEROBUS_SPARK_CLIENT_SECRET_" in files[0]
+    assert not [k for k in os.environ if k.startswith("ZEROBUS_SPARK_")]
+    # a key not given comes from the environment
+    monkeypatch.setenv("ZEROBUS_CLIENT_SECRET", "env-" + SECRET)
+    assert _config_from_options({"table_name": "a.b.c"})._client_secret == "env-" + SECRET
+
+
+def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
+    """The row writers' path (PySpark 4.0 streaming hands rows over): rows become Arrow batches for Go."""
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType([StructField("id", LongType(), False), StructField("name", StringType(), True)])
+    job = _Job({**options(server, "main.spark.rows"), "client_secret": SECRET}, schema)
+    rows = (Row(id=i, name=None if i % 7 == 0 else f"n{i}") for i in range(25_000))
+    msg = job.write(rows)
+    assert (msg.total_rows, msg.durable_rows, msg.partition, msg.failed) == (25_000, 25_000, 0, False)
+    got = server.table("main.spark.rows").sort_by("id")
+    assert got.column("id").to_pylist() == list(range(25_000))
+    assert got.column("name")[7].as_py() is None and got.column("name")[8].as_py() == "n8"
+    assert job.write(iter([])).total_rows == 0  # an empty partition sends nothing
+    assert SECRET not in repr(job) and SECRET not in repr(msg)
+    clash = StructType([StructField("_zerobus_error", StringType())])
+    with pytest.raises(ConfigurationError, match="_zerobus_error"):
+        _Job({**options(server, "main.spark.rows"), "client_secret": SECRET, "quarantine_path": "q"}, clash)

@@ -1,0 +1,625 @@
+"""A PySpark data source named ``zerobus``: every Spark partition streamed into Zerobus by the Go engine.
+
+Needs PySpark >= 4.0 (``pip install "zerobus-wrapper[spark]"``) and a Java 17+ runtime. Register it once per
+session, then write any DataFrame, in batch or streaming::
+
+    from zerobus_py.spark import ZerobusDataSource
+    spark.dataSource.register(ZerobusDataSource)
+
+    (df.write.format("zerobus").mode("append")
+       .option("table_name", "main.default.events")
+       .option("endpoint", "https://1234567890.zerobus.us-west-2.cloud.databricks.com")
+       .option("unity_catalog_url", "https://my-workspace.cloud.databricks.com")
+       .option("client_id", client_id)
+       .option("client_secret", "${ZEROBUS_CLIENT_SECRET}")   # from the environment
+       .save())
+
+    (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
+       .option("table_name", "main.default.events")...start())
+
+Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
+keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
+the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
+reads them) of the process that plans the write; Spark conf ``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
+variable there. An option value may also reference a variable as ``${NAME}``. Secrets never appear in logs,
+commit messages, reports or errors. Options of the data source itself:
+
+``quarantine_path``
+    A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
+    durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
+    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails.
+``report_path``
+    A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
+    driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that failed task
+    attempts had made durable before Spark retried them (duplicates).
+
+Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
+whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
+them). A streaming micro-batch re-run after a restart does the same. Give every row a unique key and deduplicate
+on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from ._config import _SECRETS, WrapperConfiguration
+from ._errors import ConfigurationError, ZerobusError
+from ._result import TransmissionResult
+from ._wrapper import ZerobusWrapper
+
+try:
+    from pyspark import TaskContext
+    from pyspark.sql import Row
+    from pyspark.sql.datasource import (
+        DataSource,
+        DataSourceArrowWriter,
+        DataSourceStreamWriter,
+        DataSourceWriter,
+        WriterCommitMessage,
+    )
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import StructType
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "zerobus_py.spark needs PySpark >= 4.0: pip install 'zerobus-wrapper[spark]'" + f" ({exc})"
+    ) from exc
+
+try:  # PySpark >= 4.1: micro-batches arrive as Arrow too
+    from pyspark.sql.datasource import DataSourceStreamArrowWriter as _StreamWriterBase
+
+    STREAM_ARROW: Final = True
+except ImportError:  # pragma: no cover - PySpark 4.0: rows, batched into Arrow here
+    from pyspark.sql.datasource import DataSourceStreamWriter as _StreamWriterBase  # type: ignore[assignment]
+
+    STREAM_ARROW = False  # type: ignore[misc]
+
+__all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSource", "summarize"]
+
+logger = logging.getLogger("zerobus_py.spark")
+
+#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``.
+_SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
+#: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
+#: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
+_PART_ROWS: Final = 1 << 18
+_PART_BYTES: Final = 32 << 20
+#: Rows per Arrow batch when PySpark hands over rows (PySpark 4.0 streaming).
+_ROWS_PER_BATCH: Final = 10_000
+#: Spark's local property holding the micro-batch id of a streaming task.
+_BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
+_QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
+
+
+class TaskWriteError(RuntimeError):
+    """A task attempt could not make every row of its partition durable; the message says how many it did.
+
+    Spark retries the task (``spark.task.maxFailures``): the new attempt re-sends the whole partition.
+    """
+
+
+@dataclass
+class TaskCommitMessage(WriterCommitMessage):
+    """What one task attempt did, returned to the driver's ``commit``.
+
+    Attributes:
+        partition, attempt, task_attempt_id: the Spark task.
+        batch_id: the streaming micro-batch (None in batch mode).
+        total_rows: rows of the partition; ``durable_rows`` were acknowledged by the server,
+            ``not_written_rows`` certainly not stored, ``unknown_rows`` sent without an acknowledgement.
+        bytes: encoded protobuf bytes of the rows that converted.
+        latency_ms: wall time of the task's sends.
+        quarantined_rows, quarantine_file: rows written to the quarantine Parquet file (one per attempt).
+        failed: the attempt failed (only in reports: Spark gives ``commit`` no message for a failed task).
+        error: for a failed attempt, the error's class and message (never a secret).
+    """
+
+    partition: int = 0
+    attempt: int = 0
+    task_attempt_id: int = 0
+    batch_id: int | None = None
+    total_rows: int = 0
+    durable_rows: int = 0
+    not_written_rows: int = 0
+    unknown_rows: int = 0
+    bytes: int = 0
+    latency_ms: float = 0.0
+    quarantined_rows: int = 0
+    quarantine_file: str | None = None
+    failed: bool = False
+    error: str | None = None
+
+    def add(self, result: TransmissionResult) -> None:
+        """Count one send's result."""
+        self.total_rows += result.total_rows
+        self.durable_rows += result.successful_count
+        self.not_written_rows += result.not_written_count
+        self.unknown_rows += result.unknown_count
+        self.bytes += result.batch_size_bytes
+
+
+@dataclass
+class WriteSummary:
+    """The driver's totals over a job (or a micro-batch), as ``commit`` / ``abort`` log and report them.
+
+    ``failed_attempts`` / ``failed_attempt_durable_rows`` / ``failed_attempt_unknown_rows`` come from the task
+    reports of ``report_path`` (Spark hands the driver nothing from a failed task): rows those attempts made
+    durable are stored; when Spark retried the task, they were sent again (duplicates; up to the unknown rows
+    more may be stored twice).
+    """
+
+    job_id: str
+    batch_id: int | None
+    aborted: bool
+    tasks: int = 0
+    tasks_without_message: int = 0
+    total_rows: int = 0
+    durable_rows: int = 0
+    not_written_rows: int = 0
+    unknown_rows: int = 0
+    bytes: int = 0
+    max_task_latency_ms: float = 0.0
+    quarantined_rows: int = 0
+    quarantine_files: list[str] = field(default_factory=list)
+    failed_attempts: int = 0
+    failed_attempt_durable_rows: int = 0
+    failed_attempt_unknown_rows: int = 0
+
+    def line(self) -> str:
+        """One log line."""
+        what = f"micro-batch {self.batch_id}" if self.batch_id is not None else "job"
+        verb = "aborted" if self.aborted else "committed"
+        text = (
+            f"zerobus: {what} {self.job_id} {verb}: {self.tasks} tasks, {self.durable_rows:,} of "
+            f"{self.total_rows:,} rows durable, {self.not_written_rows:,} not written, {self.unknown_rows:,} unknown, "
+            f"{self.bytes:,} bytes, slowest task {self.max_task_latency_ms:.0f} ms"
+        )
+        if self.quarantined_rows:
+            text += f"; {self.quarantined_rows:,} rows quarantined in {len(self.quarantine_files)} files"
+        if self.tasks_without_message:
+            text += f"; {self.tasks_without_message} tasks failed"
+        if self.failed_attempts:
+            text += (
+                f"; {self.failed_attempts} failed task attempts had made {self.failed_attempt_durable_rows:,} rows "
+                f"durable (+{self.failed_attempt_unknown_rows:,} unknown) before failing: stored, and sent again "
+                "by the retried task (duplicates)"
+            )
+        return text
+
+
+def summarize(
+    job_id: str,
+    messages: Iterable[WriterCommitMessage | None],
+    *,
+    batch_id: int | None = None,
+    aborted: bool = False,
+    failed_reports: Iterable[TaskCommitMessage] = (),
+) -> WriteSummary:
+    """Aggregate the tasks' commit messages (``None`` for a failed task) and failed-attempt reports."""
+    s = WriteSummary(job_id=job_id, batch_id=batch_id, aborted=aborted)
+    for m in messages:
+        if not isinstance(m, TaskCommitMessage):
+            s.tasks_without_message += 1
+            continue
+        s.tasks += 1
+        s.total_rows += m.total_rows
+        s.durable_rows += m.durable_rows
+        s.not_written_rows += m.not_written_rows
+        s.unknown_rows += m.unknown_rows
+        s.bytes += m.bytes
+        s.max_task_latency_ms = max(s.max_task_latency_ms, m.latency_ms)
+        s.quarantined_rows += m.quarantined_rows
+        if m.quarantine_file:
+            s.quarantine_files.append(m.quarantine_file)
+    for r in failed_reports:
+        s.failed_attempts += 1
+        s.failed_attempt_durable_rows += r.durable_rows
+        s.failed_attempt_unknown_rows += r.unknown_rows
+    return s
+
+
+# -- options -----------------------------------------------------------------
+
+
+def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
+    """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment.
+
+    The options go to the loader as a YAML file in a private temporary directory. Secret values never touch the
+    disk: the file references each as ``${VAR}``, a variable set only while the loader reads the file (a value that
+    already references a variable is kept as it is).
+    """
+    given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
+    hidden: dict[str, str] = {}
+    text: dict[str, str] = {}
+    for key, value in given.items():
+        if key in _SECRETS and "${" not in value:
+            name = f"ZEROBUS_SPARK_{key.upper()}_{uuid.uuid4().hex}"
+            hidden[name], value = value, "${" + name + "}"
+        text[key] = value
+    error: ConfigurationError | None = None
+    with tempfile.TemporaryDirectory(prefix="zerobus-spark-") as tmp:
+        path = os.path.join(tmp, "options")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(text, f, indent=0)  # JSON is YAML: one key per line, values as text
+        os.environ.update(hidden)
+        try:
+            from_options = WrapperConfiguration.from_yaml(path)
+        except ConfigurationError as err:
+            # the file is ours, not the user's: name the options instead, without line numbers
+            shown = str(err).replace(path, "the zerobus data source options")
+            error = ConfigurationError(re.sub(r"line \d+: ", "", shown))
+        finally:
+            for name in hidden:
+                del os.environ[name]
+            # also brings the Go runtime's copy of the environment back to os.environ, without those variables
+            from_env = WrapperConfiguration.from_env()
+    if error is not None:
+        raise error
+    merged = from_env.to_settings(include_secret=True)
+    opts = from_options.to_settings(include_secret=True)
+    merged.update({k: v for k, v in opts.items() if k in given})
+    return WrapperConfiguration._from_settings(merged)
+
+
+def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
+    if "://" in path:
+        fs, p = pafs.FileSystem.from_uri(path)
+        return fs, p
+    return pafs.LocalFileSystem(), os.path.abspath(path)
+
+
+# -- tasks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    partition: int
+    attempt: int
+    task_attempt_id: int
+    batch_id: int | None
+
+    @classmethod
+    def current(cls) -> _Task:
+        ctx = TaskContext.get()
+        if ctx is None:  # called outside a Spark task (unit tests)
+            return cls(0, 0, 0, None)
+        bid = ctx.getLocalProperty(_BATCH_ID_PROPERTY)
+        return cls(ctx.partitionId(), ctx.attemptNumber(), ctx.taskAttemptId(), None if bid is None else int(bid))
+
+    def name(self) -> str:
+        return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
+
+
+def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchReader | None:
+    """The partition as one Arrow stream that Go reads while Spark produces it (None when empty)."""
+    batches = _as_arrow(items, arrow_schema)
+    first = next(batches, None)
+    if first is None:
+        return None
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
+
+
+def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table]:
+    """Group the partition's Arrow batches (or rows) into tables of at most _PART_ROWS rows / _PART_BYTES bytes."""
+    held: list[pa.RecordBatch] = []
+    rows = nbytes = 0
+    for b in _as_arrow(batches, arrow_schema):
+        if b.num_rows == 0:
+            continue
+        held.append(b)
+        rows += b.num_rows
+        nbytes += b.nbytes
+        if rows >= _PART_ROWS or nbytes >= _PART_BYTES:
+            yield pa.Table.from_batches(held)
+            held, rows, nbytes = [], 0, 0
+    if held:
+        yield pa.Table.from_batches(held)
+
+
+def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow."""
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, pa.RecordBatch):
+            yield item
+            continue
+        if not isinstance(item, Row):
+            raise TypeError(f"zerobus: the writer got a {type(item).__name__}, not a pyarrow RecordBatch or Row")
+        rows.append(item.asDict(recursive=True))
+        if len(rows) >= _ROWS_PER_BATCH:
+            yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
+            rows = []
+    if rows:
+        yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
+
+
+class _Quarantine:
+    """One Parquet file per task attempt, opened at the first failed row."""
+
+    def __init__(self, base: str, job_id: str, task: _Task) -> None:
+        suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
+        self.name = f"{base.rstrip('/')}/part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+        self._fs, self._dir = _path_fs(base)
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, result: TransmissionResult, part: pa.Table) -> None:
+        messages = {i: f"{type(e).__name__}: {e}" for i, e in result.failed_rows}
+        for outcome, indices, rows in (
+            ("not_written", result.get_not_written_row_indices(), result.extract_not_written_batch(part)),
+            ("unknown", result.get_unknown_row_indices(), result.extract_unknown_batch(part)),
+        ):
+            if not indices:
+                continue
+            outcome_col, error_col = _QUARANTINE_COLUMNS
+            out = rows.append_column(outcome_col, pa.array([outcome] * len(indices), pa.string()))
+            out = out.append_column(error_col, pa.array([messages.get(i) for i in indices], pa.string()))
+            if self._writer is None:
+                self._fs.create_dir(self._dir, recursive=True)
+                path = f"{self._dir.rstrip('/')}/{self.name.rsplit('/', 1)[1]}"
+                self._writer = pq.ParquetWriter(path, out.schema, filesystem=self._fs)
+            self._writer.write_table(out)
+            self.rows += len(indices)
+
+    def close(self) -> str | None:
+        if self._writer is None:
+            return None
+        self._writer.close()
+        return self.name
+
+
+class _Job:
+    """The state a write shares between the driver and its tasks (pickled to the executors)."""
+
+    def __init__(self, options: Mapping[str, str], schema: StructType) -> None:
+        self.config = _config_from_options(options)
+        with ZerobusWrapper(self.config):  # reports every configuration problem now, on the driver; no network
+            pass
+        self.job_id = uuid.uuid4().hex
+        self.schema = schema
+        self.arrow_schema = to_arrow_schema(schema)
+        lowered = {k.lower(): v for k, v in options.items()}
+        self.quarantine_path: str | None = lowered.get("quarantine_path") or None
+        self.report_path: str | None = lowered.get("report_path") or None
+        clash = sorted(set(_QUARANTINE_COLUMNS) & set(schema.fieldNames()))
+        if self.quarantine_path and clash:
+            raise ConfigurationError(
+                f"zerobus: quarantine_path adds the columns {', '.join(_QUARANTINE_COLUMNS)} to the quarantined rows, "
+                f"and the DataFrame already has {', '.join(clash)}: rename them"
+            )
+
+    def __repr__(self) -> str:
+        return f"<zerobus write {self.job_id} table={self.config.table_name!r}>"
+
+    # -- executors --
+
+    def write(self, items: Iterator[Any]) -> TaskCommitMessage:
+        task = _Task.current()
+        msg = TaskCommitMessage(task.partition, task.attempt, task.task_attempt_id, task.batch_id)
+        quarantine = _Quarantine(self.quarantine_path, self.job_id, task) if self.quarantine_path else None
+        start = time.monotonic()
+        try:
+            with ZerobusWrapper(self.config) as wrapper:
+                if quarantine is None:
+                    reader = _reader(items, self.arrow_schema)
+                    if reader is not None:
+                        self._send(wrapper, reader, task, msg, None)
+                else:
+                    for part in _parts(items, self.arrow_schema):
+                        self._send(wrapper, part, task, msg, quarantine)
+        except BaseException as exc:
+            msg.failed = True
+            msg.error = f"{type(exc).__name__}: {exc}"
+            msg.latency_ms = (time.monotonic() - start) * 1000
+            if quarantine is not None:
+                with contextlib.suppress(Exception):
+                    quarantine.close()
+            self._report(task, msg)
+            if isinstance(exc, TaskWriteError):
+                raise
+            raise TaskWriteError(self._failure_text(task, msg)) from exc
+        msg.latency_ms = (time.monotonic() - start) * 1000
+        if quarantine is not None:
+            msg.quarantine_file = quarantine.close()
+            msg.quarantined_rows = quarantine.rows
+        self._report(task, msg)
+        return msg
+
+    def _send(
+        self,
+        wrapper: ZerobusWrapper,
+        part: pa.Table | pa.RecordBatchReader,
+        task: _Task,
+        msg: TaskCommitMessage,
+        q: _Quarantine | None,
+    ) -> None:
+        try:
+            result = wrapper.send_batch(part)
+        except ZerobusError as err:
+            if err.result is not None:
+                msg.add(err.result)
+            raise
+        msg.add(result)
+        if not result.failed_count:
+            return
+        if q is None:
+            first = result.failed_rows[0][1]
+            msg.failed = True
+            msg.error = f"{type(first).__name__}: {first}"
+            raise TaskWriteError(
+                self._failure_text(task, msg)
+                + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
+            )
+        assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
+        q.write(result, part)
+
+    def _failure_text(self, task: _Task, msg: TaskCommitMessage) -> str:
+        where = f"partition {task.partition} (attempt {task.attempt}" + (
+            f", micro-batch {task.batch_id})" if task.batch_id is not None else ")"
+        )
+        return (
+            f"zerobus: {where} into {self.config.table_name}: {msg.durable_rows:,} rows durable, "
+            f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
+            "a retry re-sends the whole partition"
+        )
+
+    # -- reports --
+
+    def _report_dir(self, batch_id: int | None) -> str | None:
+        if self.report_path is None:
+            return None
+        d = f"{self.report_path.rstrip('/')}/{self.job_id}"
+        return d if batch_id is None else f"{d}/batch-{batch_id}"
+
+    def _report(self, task: _Task, msg: TaskCommitMessage) -> None:
+        d = self._report_dir(task.batch_id)
+        if d is None:
+            return
+        try:
+            _write_json(d, f"{task.name()}.json", asdict(msg))
+        except Exception as err:  # a report must not fail the write
+            logger.warning("zerobus: cannot write the task report in %s: %s", d, err)
+
+    def failed_reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
+        """The reports of the task attempts of this job (micro-batch) that failed."""
+        d = self._report_dir(batch_id)
+        if d is None:
+            return []
+        fs, p = _path_fs(d)
+        out = []
+        for info in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True)):
+            if not info.base_name.startswith("task-") or not info.base_name.endswith(".json"):
+                continue
+            with fs.open_input_stream(info.path) as f:
+                data = json.loads(f.read())
+            if data.get("failed"):
+                out.append(TaskCommitMessage(**data))
+        return out
+
+    # -- driver --
+
+    def finish(self, messages: list[WriterCommitMessage | None], batch_id: int | None, aborted: bool) -> WriteSummary:
+        _ensure_log_handler()
+        try:
+            failed = self.failed_reports(batch_id)
+        except Exception as err:
+            logger.warning("zerobus: cannot read the task reports of %s: %s", self.job_id, err)
+            failed = []
+        s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
+        bad = aborted or s.not_written_rows or s.unknown_rows or s.failed_attempts
+        logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
+        d = self._report_dir(batch_id)
+        if d is not None:
+            try:
+                _write_json(d, "summary.json", {**asdict(s), "table_name": self.config.table_name})
+            except Exception as err:
+                logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
+        return s
+
+
+def _write_json(directory: str, name: str, data: Mapping[str, Any]) -> None:
+    fs, p = _path_fs(directory)
+    fs.create_dir(p, recursive=True)
+    with fs.open_output_stream(f"{p.rstrip('/')}/{name}") as f:
+        f.write(json.dumps(data, indent=1, sort_keys=True).encode())
+
+
+def _ensure_log_handler() -> None:
+    """Spark's Python workers configure no logging: show this module's INFO lines on stderr there."""
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    h = logging.StreamHandler(sys.stderr)
+    h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(h)
+    logger.setLevel(logging.INFO)
+
+
+# -- the Spark classes ---------------------------------------------------------
+
+
+class ZerobusWriter(DataSourceArrowWriter):
+    """The batch writer: each task streams its partition (Arrow batches) through one wrapper."""
+
+    def __init__(self, job: _Job) -> None:
+        self.job = job
+
+    def write(self, iterator: Iterator[Any]) -> WriterCommitMessage:
+        """Send the partition; return what was made durable (see :class:`TaskCommitMessage`)."""
+        return self.job.write(iterator)
+
+    def commit(self, messages: list[WriterCommitMessage | None]) -> None:
+        """Aggregate and log the tasks' outcomes (and write ``summary.json`` under ``report_path``)."""
+        self.job.finish(messages, None, aborted=False)
+
+    def abort(self, messages: list[WriterCommitMessage | None]) -> None:
+        """Log (and report) what the committed and the failed task attempts had made durable."""
+        self.job.finish(messages, None, aborted=True)
+
+    def __repr__(self) -> str:
+        return f"ZerobusWriter({self.job!r})"
+
+
+class ZerobusStreamWriter(_StreamWriterBase):
+    """The streaming writer: each micro-batch's tasks stream their partitions; commit logs per micro-batch."""
+
+    def __init__(self, job: _Job) -> None:
+        self.job = job
+
+    def write(self, iterator: Iterator[Any]) -> WriterCommitMessage:
+        """Send the partition of this micro-batch."""
+        return self.job.write(iterator)
+
+    def commit(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:
+        """Aggregate and log the micro-batch's outcome."""
+        self.job.finish(messages, batchId, aborted=False)
+
+    def abort(self, messages: list[WriterCommitMessage | None], batchId: int) -> None:
+        """Log (and report) what the micro-batch's tasks had made durable."""
+        self.job.finish(messages, batchId, aborted=True)
+
+    def __repr__(self) -> str:
+        return f"ZerobusStreamWriter({self.job!r})"
+
+
+class ZerobusDataSource(DataSource):
+    """The ``zerobus`` data source (write only): ``spark.dataSource.register(ZerobusDataSource)``."""
+
+    @classmethod
+    def name(cls) -> str:
+        """``"zerobus"``, the name for ``format(...)``."""
+        return "zerobus"
+
+    def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
+        """The batch writer; only ``mode("append")`` is supported."""
+        if overwrite:
+            raise ConfigurationError(
+                "zerobus: the zerobus data source only appends (mode 'append'); Zerobus cannot replace or "
+                "truncate a table, so mode 'overwrite' is refused"
+            )
+        return ZerobusWriter(_Job(self.options, schema))
+
+    def streamWriter(self, schema: StructType, overwrite: bool) -> DataSourceStreamWriter:
+        """The streaming writer; output mode ``append`` only."""
+        if overwrite:
+            raise ConfigurationError(
+                "zerobus: the zerobus data source only appends (output mode 'append'); 'complete' is refused"
+            )
+        return ZerobusStreamWriter(_Job(self.options, schema))
