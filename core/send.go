@@ -110,6 +110,7 @@ func (b *batchSend) run() {
 		st, op = w.start(b.ctx, ss, plan, sl)
 	}
 
+	transmitted := false
 	chunkRows := firstChunkRows
 	targetBytes := int(min(int64(maxChunkBytes), max(w.cfg.MaxInflightBytes/4, 1<<20)))
 	for lo := 0; lo < b.total; {
@@ -144,6 +145,7 @@ func (b *batchSend) run() {
 				break
 			}
 		}
+		transmitted = true
 		if err := b.transmit(st, lo, cb); err != nil {
 			b.failFrom(hi, err)
 			if isTerminal(err) {
@@ -153,7 +155,9 @@ func (b *batchSend) run() {
 		}
 		lo = hi
 	}
-	if len(b.pending) > 0 {
+	// Every batch that sent records has its wait_acks span, even when the
+	// acks all came while it was still sending (then the span is short).
+	if len(b.pending) > 0 || transmitted {
 		b.waitAcks(sl, st)
 	}
 }
