@@ -433,7 +433,7 @@ class _Job:
                 with contextlib.suppress(Exception):
                     quarantine.close()
             self._report(task, msg)
-            if isinstance(exc, TaskWriteError):
+            if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
             raise TaskWriteError(self._failure_text(task, msg)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
