@@ -476,7 +476,12 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	if err != nil {
 		return err
 	}
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(o.mem)))
+	// Pages are streamed through a small buffer instead of reading each
+	// column chunk whole: memory follows -batch-rows, not the row group size.
+	props := parquet.NewReaderProperties(o.mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("not a readable Parquet file: %w", err)
