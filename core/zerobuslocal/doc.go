@@ -136,7 +136,9 @@
 //  6. Rows are checked (a null in a NOT NULL column or inside a list or map
 //     value, a string that is not UTF-8: INVALID_ARGUMENT naming row and
 //     column, the whole batch rejected) and stored in the table's protobuf
-//     form.
+//     form, written column-wise straight from the Arrow arrays into the
+//     wire format (no message per row), so Flight ingest costs about what
+//     PROTO ingest does.
 //  7. Acks: PutResult app_metadata {"ack_up_to_offset": k,
 //     "ack_up_to_records": r}, cumulative per DoPut: r counts the durable
 //     records of the DoPut and is authoritative; k is the last batch fully
