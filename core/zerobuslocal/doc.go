@@ -182,8 +182,9 @@
 // are decoded into dynamic messages only when first read (Rows, ArrowBatch,
 // the HTTP API, Persist) and the result is cached, so ingest costs about a
 // memory copy per byte. The gRPC listener uses 16 MiB HTTP/2 windows.
-// Options.MaxStoredRows bounds the rows kept per table (oldest dropped) for
-// a long-running server.
+// Options.MaxStoredRows bounds the rows kept across all tables together
+// (the oldest rows of the server dropped first, counted per table) for a
+// long-running server.
 //
 // Stored rows are readable with Rows, RecordCount and ArrowBatch, over HTTP,
 // and, with Options.DataDir, as Arrow IPC and Parquet files (JSON lines for
