@@ -397,4 +397,3 @@ func mustMarshal(m proto.Message) []byte {
 	}
 	return b
 }
-
