@@ -160,3 +160,13 @@ java-runtime:
 BENCH_ROWS ?= 2000000
 spark-bench: py-build java-runtime
 	$(VENV_BIN)/python bench/bench_spark.py --rows $(BENCH_ROWS)
+
+## ---- local server memory (issue 22) ----
+.PHONY: local-rss
+LOCAL_RSS_MB ?= 1024
+
+## local-rss: ~1 GB (LOCAL_RSS_MB) through a `zerobus local -max-rows 200000` process over 40 tables (half
+## Arrow Flight, half PROTO, Arrow reads meanwhile); prints its peak RSS and fails above 500 MB. Not in `make test`.
+local-rss:
+	$(GO) build -o .bin/zerobus-rss ./cmd/zerobus
+	$(GO) run ./core/zerobuslocal/internal/rssload -server .bin/zerobus-rss -mb $(LOCAL_RSS_MB) -max-rows 200000 -max-rss-mb 500

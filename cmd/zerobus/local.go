@@ -67,7 +67,7 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
-	maxRows := fs.Int("max-rows", 0, "keep at most this many rows per table, dropping the oldest (0: keep all; for long-running use)")
+	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
 	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")

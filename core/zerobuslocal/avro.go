@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/linkedin/goavro/v2"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
@@ -515,4 +516,9 @@ func avroScalar(fd protoreflect.FieldDescriptor, n *avroNode, v any) (protorefle
 	default:
 		return protoreflect.Value{}, fmt.Errorf("Avro value of type %T has no column type", v)
 	}
+}
+
+// marshalRecord encodes a decoded record in the table's protobuf form.
+func marshalRecord(m *dynamicpb.Message) ([]byte, error) {
+	return proto.MarshalOptions{}.Marshal(m)
 }

@@ -136,7 +136,9 @@
 //  6. Rows are checked (a null in a NOT NULL column or inside a list or map
 //     value, a string that is not UTF-8: INVALID_ARGUMENT naming row and
 //     column, the whole batch rejected) and stored in the table's protobuf
-//     form.
+//     form, written column-wise straight from the Arrow arrays into the
+//     wire format (no message per row), so Flight ingest costs about what
+//     PROTO ingest does.
 //  7. Acks: PutResult app_metadata {"ack_up_to_offset": k,
 //     "ack_up_to_records": r}, cumulative per DoPut: r counts the durable
 //     records of the DoPut and is authoritative; k is the last batch fully
@@ -180,8 +182,9 @@
 // are decoded into dynamic messages only when first read (Rows, ArrowBatch,
 // the HTTP API, Persist) and the result is cached, so ingest costs about a
 // memory copy per byte. The gRPC listener uses 16 MiB HTTP/2 windows.
-// Options.MaxStoredRows bounds the rows kept per table (oldest dropped) for
-// a long-running server.
+// Options.MaxStoredRows bounds the rows kept across all tables together
+// (the oldest rows of the server dropped first, counted per table) for a
+// long-running server.
 //
 // Stored rows are readable with Rows, RecordCount and ArrowBatch, over HTTP,
 // and, with Options.DataDir, as Arrow IPC and Parquet files (JSON lines for

@@ -328,20 +328,12 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 		fb.rec = prefix // the deferred Release above still releases the whole batch
 		n = keep
 	}
-	msgs, err := arrowToMessages(fb.rec, r.table.md, r.table.arrow)
+	buf, spans, err := encodeArrowRows(fb.rec, r.table.md, r.table.arrow, fb.bodyBytes+8*n)
 	if err != nil {
 		return invalid("batch at offset %d: %v (the whole batch is rejected)", offset, err)
 	}
 	if n > 0 {
-		records := make([][]byte, len(msgs))
-		for i, m := range msgs {
-			if records[i], err = marshalRecord(m); err != nil {
-				return status.Errorf(codes.Internal, "batch at offset %d, record %d: %v", offset, i, err)
-			}
-		}
-		b := &block{src: r.src, offset: offset, msgs: msgs}
-		b.buf, b.spans = r.arena.copyRecords(records)
-		r.s.store(r.table, b)
+		r.s.store(r.table, &block{src: r.src, offset: offset, buf: buf, spans: spans})
 	}
 	r.s.events.add(Event{Kind: EventMessageStored, Table: r.tableName, StreamID: r.streamID, Offset: offset, Records: n})
 	if r.partial == nil {

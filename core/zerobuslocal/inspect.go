@@ -39,6 +39,7 @@ const InspectPrefix = "/zerobus-local/v1"
 type TableInfo struct {
 	Name        string          `json:"name"`
 	RecordCount int             `json:"record_count"`
+	RowsEvicted int64           `json:"rows_evicted"` // dropped by MaxStoredRows (oldest rows across all tables)
 	HasSchema   bool            `json:"has_schema"`
 	Descriptor  json.RawMessage `json:"descriptor,omitempty"` // protojson of the DescriptorProto
 	Columns     []ColumnJSON    `json:"columns,omitempty"`    // the table model, as the Unity Catalog API serves it
@@ -307,7 +308,7 @@ func (s *Server) tableInfo(name string) (TableInfo, bool) {
 	if !ok {
 		return TableInfo{}, false
 	}
-	ti := TableInfo{Name: name, RecordCount: s.RecordCount(name), HasSchema: desc != nil}
+	ti := TableInfo{Name: name, RecordCount: s.RecordCount(name), RowsEvicted: s.EvictedCount(name), HasSchema: desc != nil}
 	if cols, _ := s.TableColumns(name); cols != nil {
 		ti.Columns = columnsJSON(cols)
 	}

@@ -100,10 +100,13 @@ type Options struct {
 	// schema, <table>.jsonl for raw JSON tables. Default "": memory only.
 	DataDir string
 
-	// MaxStoredRows bounds the rows kept per table: when a stored request
-	// message takes a table over the bound, its oldest rows are dropped
-	// (counted in Stats.RowsDropped). Meant for a long-running `zerobus
-	// local`. Default 0: unlimited.
+	// MaxStoredRows bounds the rows kept across all tables together: when
+	// a stored request message takes the server over the bound, the oldest
+	// rows of the server are dropped first, whatever their table (a quiet
+	// table may be emptied by busy ones), and counted in Stats.RowsDropped
+	// and per table (EvictedCount, the inspection API's rows_evicted). So
+	// memory stays bounded however many tables a long-running `zerobus
+	// local` serves. Default 0: unlimited.
 	MaxStoredRows int
 
 	// Logger receives server logs. Default: discard.

@@ -57,7 +57,8 @@ type Server struct {
 	tables      map[string]*table
 	ackPolicies map[string]AckPolicy
 	tokens      map[string]tokenInfo
-	seq         int64 // arrival order across all tables
+	seq         int64     // arrival order across all tables
+	retained    retention // MaxStoredRows across all tables
 
 	closing   chan struct{}
 	closeOnce sync.Once

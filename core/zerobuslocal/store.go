@@ -175,36 +175,78 @@ func (br blockRange) each(fn func(b *block, i int)) {
 	}
 }
 
-// appendBlock adds b to t (s.mu held) and drops the oldest rows over the
-// server's MaxStoredRows.
+// Retention (Options.MaxStoredRows) is global: the server keeps every
+// stored block in one arrival-order queue (retained) and, when the rows of
+// all tables together exceed the bound, drops the oldest rows first,
+// whatever their table, so memory is bounded however many tables there are.
+// A quiet table may be emptied by busy ones; its evicted rows are counted
+// (table.evicted, Stats.RowsDropped).
+
+// retainedBlock is one stored block in arrival order.
+type retainedBlock struct {
+	t *table
+	b *block
+}
+
+// retention is the server's arrival-order queue of stored blocks (s.mu).
+type retention struct {
+	queue []retainedBlock
+	head  int // queue[:head] are gone
+	rows  int // rows stored in all tables (while MaxStoredRows > 0)
+}
+
+// appendBlock adds b to t (s.mu held) and, over the server's
+// MaxStoredRows, drops the oldest rows of the server.
 func (s *Server) appendBlock(t *table, b *block) {
 	b.firstSeq = s.seq + 1
 	s.seq += int64(b.len())
 	t.blocks = append(t.blocks, b)
 	t.count += b.len()
 	limit := s.opts.MaxStoredRows
-	if limit <= 0 || t.count <= limit {
+	if limit <= 0 {
 		return
 	}
-	drop := t.count - limit
-	t.count = limit
-	s.stats.rowsDropped.Add(int64(drop))
-	n := 0 // whole blocks dropped
-	for n < len(t.blocks) && drop > 0 {
-		left := t.blocks[n].len() - t.skip
+	rt := &s.retained
+	rt.queue = append(rt.queue, retainedBlock{t, b})
+	rt.rows += b.len()
+	for rt.rows > limit && rt.head < len(rt.queue) {
+		e := rt.queue[rt.head]
+		if len(e.t.blocks) == 0 || e.t.blocks[0] != e.b {
+			// Its table was dropped (DropTable took its rows off).
+			rt.queue[rt.head] = retainedBlock{}
+			rt.head++
+			continue
+		}
+		left := e.b.len() - e.t.skip
+		drop := min(left, rt.rows-limit)
+		rt.rows -= drop
+		e.t.count -= drop
+		e.t.evicted += int64(drop)
+		s.stats.rowsDropped.Add(int64(drop))
 		if drop < left {
-			t.skip += drop
+			e.t.skip += drop
 			break
 		}
-		drop -= left
-		t.skip = 0
-		n++
-	}
-	if n > 0 {
-		clear(t.blocks[:n])
-		t.blocks = t.blocks[n:]
-		if cap(t.blocks) > 64 && len(t.blocks) < cap(t.blocks)/4 {
-			t.blocks = append([]*block(nil), t.blocks...)
+		e.t.skip = 0
+		e.t.blocks[0] = nil
+		e.t.blocks = e.t.blocks[1:]
+		if cap(e.t.blocks) > 64 && len(e.t.blocks) < cap(e.t.blocks)/4 {
+			e.t.blocks = append([]*block(nil), e.t.blocks...)
 		}
+		rt.queue[rt.head] = retainedBlock{}
+		rt.head++
 	}
+	if rt.head > 1024 && rt.head > len(rt.queue)/2 {
+		rt.queue = append([]retainedBlock(nil), rt.queue[rt.head:]...)
+		rt.head = 0
+	}
+}
+
+// forget takes the rows of a dropped table off the retention count (s.mu
+// held); its queue entries are skipped when they come up.
+func (s *Server) forget(t *table) {
+	if s.opts.MaxStoredRows > 0 {
+		s.retained.rows -= t.count
+	}
+	t.blocks, t.skip, t.count = nil, 0, 0
 }

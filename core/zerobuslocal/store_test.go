@@ -2,6 +2,9 @@ package zerobuslocal_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -195,4 +198,122 @@ func ackUpTo(t *testing.T, st *stream, want int64) {
 		}
 	}
 	t.Fatalf("no ack up to %d", want)
+}
+
+// TestMaxStoredRowsAcrossTables: the bound holds for all tables together,
+// the oldest rows of the server go first whatever their table (including a
+// Flight table), evictions are counted per table (RecordCount + evicted =
+// received, also in the inspection API), and a dropped table's rows leave
+// the count.
+func TestMaxStoredRowsAcrossTables(t *testing.T) {
+	const limit, tables, rounds = 100, 12, 5
+	s := start(t, zerobuslocal.Options{MaxStoredRows: limit})
+	cc := dial(t, s)
+	name := func(k int) string { return fmt.Sprintf("main.default.t%02d", k) }
+	streams := make([]*stream, tables)
+	for k := range tables {
+		streams[k] = openStream(t, cc, token(t, s, name(k)), name(k))
+		streams[k].create(name(k), eventsDesc(), zerobuspb.RecordType_PROTO)
+	}
+	// A Flight table takes part too.
+	const flightTable = "main.default.flight"
+	if err := s.CreateTableColumns(flightTable, mustColumns(t, flightDDL)); err != nil {
+		t.Fatal(err)
+	}
+	fs := openFlight(t, s, token(t, s, flightTable), flightTable)
+	fs.sendSchema(flightSchema)
+	fs.expect(-1, 0)
+
+	received := map[string]int{}
+	id := int64(0)
+	for round := range rounds {
+		for k := range tables {
+			// Uneven sizes: 1..7 rows per message.
+			n := 1 + (k+round)%7
+			var recs [][]byte
+			for range n {
+				recs = append(recs, encode(t, event(t, id, "x")))
+				id++
+			}
+			streams[k].send(batchReq(int64(round), recs...))
+			ackUpTo(t, streams[k], int64(round))
+			received[name(k)] += n
+			checkTotal(t, s, limit)
+		}
+		rec := flightRows(t, round*10, 10)
+		fs.send(rec, round)
+		rec.Release()
+		fs.expect(int64(round), int64(10*(round+1)))
+		received[flightTable] += 10
+		checkTotal(t, s, limit)
+	}
+
+	// Exactly the newest `limit` rows of the server are kept.
+	var seqs []int64
+	total := 0
+	for tbl, n := range received {
+		rows := s.Rows(tbl)
+		for _, r := range rows {
+			seqs = append(seqs, r.Seq)
+		}
+		stored, evicted := s.RecordCount(tbl), s.EvictedCount(tbl)
+		if stored != len(rows) || stored+int(evicted) != n {
+			t.Errorf("%s: RecordCount %d (%d rows) + EvictedCount %d, want %d received", tbl, stored, len(rows), evicted, n)
+		}
+		total += n
+	}
+	slices.Sort(seqs)
+	if len(seqs) != limit || seqs[0] != int64(total-limit+1) || seqs[limit-1] != int64(total) {
+		t.Errorf("kept %d rows, Seq %d..%d; want the newest %d of %d", len(seqs), seqs[0], seqs[len(seqs)-1], limit, total)
+	}
+	if got := s.Stats().RowsDropped; got != int64(total-limit) {
+		t.Errorf("Stats.RowsDropped: got %d, want %d", got, total-limit)
+	}
+	// The oldest tables lost everything; the inspection API says so.
+	code, body := httpDo(t, nil, "GET", s.WorkspaceURL()+zerobuslocal.InspectPrefix+"/tables/"+name(0), nil)
+	var ti zerobuslocal.TableInfo
+	if err := json.Unmarshal(body, &ti); code != 200 || err != nil {
+		t.Fatalf("GET table: %d %v %s", code, err, body)
+	}
+	if ti.RecordCount+int(ti.RowsEvicted) != received[name(0)] || ti.RowsEvicted != s.EvictedCount(name(0)) || ti.RowsEvicted == 0 {
+		t.Errorf("table info %+v: want record_count + rows_evicted = %d, rows_evicted %d", ti, received[name(0)], s.EvictedCount(name(0)))
+	}
+
+	// Dropping a table frees its share: the next rows evict nothing.
+	flightRowsKept := s.RecordCount(flightTable)
+	if flightRowsKept == 0 || !s.DropTable(flightTable) {
+		t.Fatalf("flight table: %d rows kept", flightRowsKept)
+	}
+	dropped := s.Stats().RowsDropped
+	var recs [][]byte
+	for range flightRowsKept {
+		recs = append(recs, encode(t, event(t, id, "y")))
+		id++
+	}
+	streams[0].send(batchReq(rounds, recs...))
+	ackUpTo(t, streams[0], rounds)
+	if got := s.Stats().RowsDropped; got != dropped {
+		t.Errorf("after DropTable, %d more rows dropped, want 0", got-dropped)
+	}
+	checkTotal(t, s, limit)
+	if err := fs.c.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range streams {
+		if err := st.finish(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkTotal checks the rows of all tables together are within limit.
+func checkTotal(t *testing.T, s *zerobuslocal.Server, limit int) {
+	t.Helper()
+	total := 0
+	for _, tbl := range s.Tables() {
+		total += s.RecordCount(tbl)
+	}
+	if total > limit {
+		t.Fatalf("%d rows stored across tables, over MaxStoredRows %d", total, limit)
+	}
 }

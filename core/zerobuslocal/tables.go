@@ -52,9 +52,10 @@ type table struct {
 	md        protoreflect.MessageDescriptor
 	validator *protoarrow.Validator // for records encoded with md
 
-	blocks []*block // stored request messages, oldest first
-	skip   int      // rows of blocks[0] dropped by MaxStoredRows
-	count  int      // rows stored
+	blocks  []*block // stored request messages, oldest first
+	skip    int      // rows of blocks[0] dropped by MaxStoredRows
+	count   int      // rows stored
+	evicted int64    // rows dropped by MaxStoredRows
 }
 
 // newTable builds a table from its columns and/or descriptor: with cols
@@ -167,11 +168,16 @@ func (s *Server) TableColumns(name string) ([]Column, bool) {
 }
 
 // DropTable removes table name and its rows. It reports whether the table
-// existed. Streams already open to it keep writing to the dropped table.
+// existed. Streams already open to it keep writing to the dropped table,
+// which nothing can read (its rows still count against MaxStoredRows until
+// evicted).
 func (s *Server) DropTable(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.tables[name]
+	t, ok := s.tables[name]
+	if ok {
+		s.forget(t)
+	}
 	delete(s.tables, name)
 	return ok
 }
@@ -231,6 +237,18 @@ func (s *Server) Rows(table string) []Row {
 		rows = append(rows, row)
 	})
 	return rows
+}
+
+// EvictedCount returns the number of rows of table dropped so far to honour
+// Options.MaxStoredRows (0 if unknown); RecordCount + EvictedCount is every
+// row the table received.
+func (s *Server) EvictedCount(table string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tables[table]; ok {
+		return t.evicted
+	}
+	return 0
 }
 
 // RecordCount returns the number of rows stored in table (0 if unknown).

@@ -7,7 +7,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
@@ -44,10 +43,6 @@ func arrowToMessages(rec arrow.RecordBatch, md protoreflect.MessageDescriptor, w
 		}
 	}
 	return msgs, nil
-}
-
-func marshalRecord(m *dynamicpb.Message) ([]byte, error) {
-	return proto.MarshalOptions{}.Marshal(m)
 }
 
 // setField sets fd of m from element i of arr; want is the column's type in
