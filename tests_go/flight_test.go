@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -414,5 +415,51 @@ func TestFlightOverTLS(t *testing.T) {
 	}
 	if f, _ := streamsByTransport(srv); f != 1 || len(storedIDs(t, srv, table)) != 30 {
 		t.Fatalf("flight streams %d, stored %d", f, len(storedIDs(t, srv, table)))
+	}
+}
+
+// TestFlightDebugFiles: on the Flight path the Arrow debug file holds the
+// batches as passed (before the cast); no protobuf debug file is written.
+func TestFlightDebugFiles(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_debug"
+	dir := t.TempDir()
+	cfg := flightConfig(srv, table)
+	cfg.DebugEnabled = true
+	cfg.DebugOutputDir = dir
+	w, err := core.New(context.Background(), cfg, core.WithRetryBackoff(noWait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		rec := eventBatch(memory.DefaultAllocator, int64(i*10), 10)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != 10 {
+			t.Fatalf("SendBatch: %v %v", res, err)
+		}
+	}
+	if err := w.Close(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	batches, err := core.ReadDebugArrowFile(filepath.Join(dir, "zerobus", "arrow", table+".arrow"), memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, b := range batches {
+		if !b.Schema().Equal(eventSchema) {
+			t.Errorf("debug batch schema %s, want the caller's %s", b.Schema(), eventSchema)
+		}
+		rows += int(b.NumRows())
+		b.Release()
+	}
+	if rows != 20 {
+		t.Fatalf("debug file holds %d rows, want 20", rows)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(dir, "zerobus", "proto", "*.proto")); len(matches) != 0 {
+		if _, recs, err := core.ReadDebugProtoFile(matches[0]); err != nil || len(recs) != 0 {
+			t.Fatalf("protobuf debug file %s written on the Flight path: %d records (%v)", matches[0], len(recs), err)
+		}
 	}
 }
