@@ -3,6 +3,7 @@ package flightstream
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -179,6 +180,11 @@ func castable(from, to arrow.DataType) string {
 				return "" // checked for overflow per batch
 			}
 			return "narrowing an integer could overflow"
+		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+			if tb == 64 {
+				return "" // microseconds, checked for overflow per batch
+			}
+			return "TIME and DURATION values go to BIGINT columns (microseconds)"
 		}
 	case *arrow.Float32Type:
 		switch from.(type) {
@@ -297,6 +303,13 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				cols[i] = a
 				continue
 			}
+			if us, ok, err := micros(mem, a); ok {
+				if err != nil {
+					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
+				}
+				cols[i] = us
+				continue
+			}
 			if isDecimal(a.DataType()) {
 				// No decimal → string kernel: format each value with its
 				// scale, as Delta shows DECIMAL text.
@@ -375,4 +388,46 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 		b.BinaryBuilder.Append(buf)
 	}
 	return b.NewArray()
+}
+
+// micros converts a time32, time64 or duration array to int64 microseconds
+// (what the protobuf path sends for them), truncating finer units; ok is
+// false for other arrays.
+func micros(mem memory.Allocator, a arrow.Array) (out arrow.Array, ok bool, err error) {
+	var unit arrow.TimeUnit
+	var at func(i int) int64
+	switch t := a.(type) {
+	case *array.Time32:
+		unit, at = t.DataType().(*arrow.Time32Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Time64:
+		unit, at = t.DataType().(*arrow.Time64Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Duration:
+		unit, at = t.DataType().(*arrow.DurationType).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	default:
+		return nil, false, nil
+	}
+	var mul, div int64 = 1, 1
+	switch unit {
+	case arrow.Second:
+		mul = 1_000_000
+	case arrow.Millisecond:
+		mul = 1_000
+	case arrow.Nanosecond:
+		div = 1_000
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := at(i)
+		if mul != 1 && (v > math.MaxInt64/mul || v < math.MinInt64/mul) {
+			return nil, true, fmt.Errorf("row %d: %d %s overflows int64 microseconds", i, v, unit)
+		}
+		b.UnsafeAppend(v * mul / div)
+	}
+	return b.NewArray(), true, nil
 }

@@ -236,3 +236,44 @@ func TestCanonicalSchemaAndCatalog(t *testing.T) {
 	}
 	_ = zerobuslocal.UnityCatalogTablesPath
 }
+
+func TestTimeAndDurationToMicros(t *testing.T) {
+	mem := memory.DefaultAllocator
+	t32 := array.NewTime32Builder(mem, &arrow.Time32Type{Unit: arrow.Millisecond})
+	t32.AppendValues([]arrow.Time32{1, 86_399_999}, nil)
+	d := array.NewDurationBuilder(mem, &arrow.DurationType{Unit: arrow.Nanosecond})
+	d.AppendValues([]arrow.Duration{1_999, -5_000}, nil)
+	ds := array.NewDurationBuilder(mem, &arrow.DurationType{Unit: arrow.Second})
+	ds.AppendValues([]arrow.Duration{1, math.MaxInt64 / 10}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "t", Type: t32.Type()}, {Name: "d", Type: d.Type()}}, t32.NewArray(), d.NewArray())
+	defer rec.Release()
+	t32.Release()
+	d.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := out.Column(0).String() + " " + out.Column(1).String(); got != "[1000 86399999000] [1 -5]" {
+		t.Fatalf("micros: %s", got)
+	}
+	big := batchOf(t, []arrow.Field{{Name: "d", Type: ds.Type()}}, ds.NewArray())
+	defer big.Release()
+	ds.Release()
+	c, err = PlanCast("t", big.Schema(), arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *CastError
+	if _, _, _, err := c.Apply(context.Background(), big); !errors.As(err, &ce) || ce.Column != "d" || !strings.Contains(err.Error(), "row 1") {
+		t.Fatalf("overflow: %v", err)
+	}
+}
