@@ -310,6 +310,11 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				cols[i] = us
 				continue
 			}
+			if v, ok := views(mem, a); ok {
+				// No view → large kernel in arrow-go: copy the values.
+				cols[i] = v
+				continue
+			}
 			if isDecimal(a.DataType()) {
 				// No decimal → string kernel: format each value with its
 				// scale, as Delta shows DECIMAL text.
@@ -430,4 +435,36 @@ func micros(mem memory.Allocator, a arrow.Array) (out arrow.Array, ok bool, err 
 		b.UnsafeAppend(v * mul / div)
 	}
 	return b.NewArray(), true, nil
+}
+
+// views copies a string_view or binary_view array into large_utf8 or
+// large_binary; ok is false for other arrays.
+func views(mem memory.Allocator, a arrow.Array) (arrow.Array, bool) {
+	switch v := a.(type) {
+	case *array.StringView:
+		b := array.NewLargeStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := 0; i < v.Len(); i++ {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray(), true
+	case *array.BinaryView:
+		b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.LargeBinary)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := 0; i < v.Len(); i++ {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray(), true
+	}
+	return nil, false
 }

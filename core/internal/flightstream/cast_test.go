@@ -277,3 +277,36 @@ func TestTimeAndDurationToMicros(t *testing.T) {
 		t.Fatalf("overflow: %v", err)
 	}
 }
+
+func TestViewsToLargeTypes(t *testing.T) {
+	mem := memory.DefaultAllocator
+	sv := array.NewStringViewBuilder(mem)
+	sv.Append("short")
+	sv.AppendNull()
+	sv.Append("a string longer than twelve bytes")
+	bv := array.NewBinaryViewBuilder(mem)
+	bv.Append([]byte{1, 2})
+	bv.Append(nil)
+	bv.AppendNull()
+	rec := batchOf(t, []arrow.Field{{Name: "s", Type: sv.Type(), Nullable: true}, {Name: "b", Type: bv.Type(), Nullable: true}}, sv.NewArray(), bv.NewArray())
+	defer rec.Release()
+	sv.Release()
+	bv.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if !out.Schema().Equal(target) || out.Column(0).String() != `["short" (null) "a string longer than twelve bytes"]` ||
+		out.Column(1).String() != `["\x01\x02" "" (null)]` {
+		t.Fatalf("views: %s %s %s", out.Schema(), out.Column(0), out.Column(1))
+	}
+}
