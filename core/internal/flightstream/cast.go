@@ -224,6 +224,8 @@ func castable(from, to arrow.DataType) string {
 			elem = f.Elem()
 		case *arrow.LargeListType:
 			elem = f.Elem()
+		case *arrow.FixedSizeListType:
+			elem = f.Elem()
 		}
 		if elem != nil {
 			if why := castable(elem, t.Elem()); why != "" {
@@ -297,6 +299,12 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				}
 				defer dense.Release()
 				a = dense
+			}
+			if fsl, ok := a.(*array.FixedSizeList); ok {
+				// No fixed-size → variable list kernel: same values, new offsets.
+				l := fixedToList(fsl)
+				defer l.Release()
+				a = l
 			}
 			if arrow.TypeEqual(a.DataType(), tf.Type) {
 				a.Retain()
@@ -467,4 +475,22 @@ func views(mem memory.Allocator, a arrow.Array) (arrow.Array, bool) {
 		return b.NewArray(), true
 	}
 	return nil, false
+}
+
+// fixedToList views a fixed_size_list array as a list array over the same
+// child values (zero copy; only the offsets are new).
+func fixedToList(a *array.FixedSizeList) arrow.Array {
+	t := a.DataType().(*arrow.FixedSizeListType)
+	k := t.Len()
+	d := a.Data()
+	off := d.Offset()
+	offsets := make([]int32, off+d.Len()+1)
+	for j := range offsets {
+		offsets[j] = int32(j) * k
+	}
+	buf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))
+	ld := array.NewData(arrow.ListOfField(t.ElemField()), d.Len(), []*memory.Buffer{d.Buffers()[0], buf},
+		[]arrow.ArrayData{d.Children()[0]}, d.NullN(), off)
+	defer ld.Release()
+	return array.MakeFromData(ld)
 }

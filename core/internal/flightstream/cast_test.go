@@ -310,3 +310,43 @@ func TestViewsToLargeTypes(t *testing.T) {
 		t.Fatalf("views: %s %s %s", out.Schema(), out.Column(0), out.Column(1))
 	}
 }
+
+func TestFixedSizeListToList(t *testing.T) {
+	mem := memory.DefaultAllocator
+	fb := array.NewFixedSizeListBuilder(mem, 2, arrow.PrimitiveTypes.Int32)
+	vb := fb.ValueBuilder().(*array.Int32Builder)
+	fb.Append(true)
+	vb.AppendValues([]int32{1, 2}, nil)
+	fb.AppendNull() // the builder pads the child values itself
+	fb.Append(true)
+	vb.AppendValues([]int32{5, 6}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "xy", Type: fb.Type(), Nullable: true}}, fb.NewArray())
+	defer rec.Release()
+	fb.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := out.Column(0).String(); !out.Schema().Equal(target) || got != "[[1 2] (null) [5 6]]" {
+		t.Fatalf("fixed-size list: %s %s", out.Schema(), got)
+	}
+	part := rec.NewSlice(1, 3)
+	defer part.Release()
+	out2, _, _, err := c.Apply(context.Background(), part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out2.Release()
+	if got := out2.Column(0).String(); got != "[(null) [5 6]]" {
+		t.Fatalf("sliced fixed-size list: %s", got)
+	}
+}

@@ -258,6 +258,12 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 			return nil, err
 		}
 		return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t.ElemField().Nullable}), nil
+	case *arrow.FixedSizeListType:
+		et, err := canonicalType(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t.ElemField().Nullable}), nil
 	case *arrow.LargeListType:
 		et, err := canonicalType(t.Elem())
 		if err != nil {
