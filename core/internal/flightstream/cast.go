@@ -152,6 +152,19 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 // Target is the table's schema.
 func (c *Caster) Target() *arrow.Schema { return c.target }
 
+// castableNested is castable for a struct field, list element or map
+// key/value, where the hand-written conversions of top-level columns
+// (views, fixed-size lists) do not apply.
+func castableNested(from, to arrow.DataType) string {
+	if !arrow.TypeEqual(from, to) {
+		switch from.(type) {
+		case *arrow.StringViewType, *arrow.BinaryViewType, *arrow.FixedSizeListType:
+			return fmt.Sprintf("%s inside a nested column cannot be cast; cast the column to a %s first", from, to)
+		}
+	}
+	return castable(from, to)
+}
+
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
@@ -228,7 +241,7 @@ func castable(from, to arrow.DataType) string {
 			elem = f.Elem()
 		}
 		if elem != nil {
-			if why := castable(elem, t.Elem()); why != "" {
+			if why := castableNested(elem, t.Elem()); why != "" {
 				return "element: " + why
 			}
 			return ""
@@ -243,7 +256,7 @@ func castable(from, to arrow.DataType) string {
 				if ff.Name != tf.Name {
 					return fmt.Sprintf("struct field %d is %q, the table's %q", i, ff.Name, tf.Name)
 				}
-				if why := castable(ff.Type, tf.Type); why != "" {
+				if why := castableNested(ff.Type, tf.Type); why != "" {
 					return fmt.Sprintf("field %q: %s", ff.Name, why)
 				}
 			}
@@ -251,10 +264,10 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
-			if why := castable(f.KeyType(), t.KeyType()); why != "" {
+			if why := castableNested(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
-			if why := castable(f.ItemType(), t.ItemType()); why != "" {
+			if why := castableNested(f.ItemType(), t.ItemType()); why != "" {
 				return "value: " + why
 			}
 			return ""
