@@ -191,7 +191,8 @@
 // Columns are matched by name; safe casts are applied (integer widening,
 // uint64 to BIGINT with an overflow check, float widening, string and binary
 // to their large forms, decimals to their exact text, date64 to date32,
-// timestamp units to microseconds with overflow checks, dictionaries
+// timestamp units to microseconds with overflow checks, TIME and DURATION
+// to BIGINT microseconds (as the protobuf path sends them), dictionaries
 // decoded, lists, structs and maps element-wise); a missing nullable column
 // is sent as nulls. Anything else fails the whole batch before any row is
 // sent with a *ConversionError (Row -1) whose Err is a *SchemaMismatchError

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -414,5 +415,127 @@ func TestFlightOverTLS(t *testing.T) {
 	}
 	if f, _ := streamsByTransport(srv); f != 1 || len(storedIDs(t, srv, table)) != 30 {
 		t.Fatalf("flight streams %d, stored %d", f, len(storedIDs(t, srv, table)))
+	}
+}
+
+// TestFlightDebugFiles: on the Flight path the Arrow debug file holds the
+// batches as passed (before the cast); no protobuf debug file is written.
+func TestFlightDebugFiles(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_debug"
+	dir := t.TempDir()
+	cfg := flightConfig(srv, table)
+	cfg.DebugEnabled = true
+	cfg.DebugOutputDir = dir
+	w, err := core.New(context.Background(), cfg, core.WithRetryBackoff(noWait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		rec := eventBatch(memory.DefaultAllocator, int64(i*10), 10)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != 10 {
+			t.Fatalf("SendBatch: %v %v", res, err)
+		}
+	}
+	if err := w.Close(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	batches, err := core.ReadDebugArrowFile(filepath.Join(dir, "zerobus", "arrow", table+".arrow"), memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, b := range batches {
+		if !b.Schema().Equal(eventSchema) {
+			t.Errorf("debug batch schema %s, want the caller's %s", b.Schema(), eventSchema)
+		}
+		rows += int(b.NumRows())
+		b.Release()
+	}
+	if rows != 20 {
+		t.Fatalf("debug file holds %d rows, want 20", rows)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(dir, "zerobus", "proto", "*.proto")); len(matches) != 0 {
+		if _, recs, err := core.ReadDebugProtoFile(matches[0]); err != nil || len(recs) != 0 {
+			t.Fatalf("protobuf debug file %s written on the Flight path: %d records (%v)", matches[0], len(recs), err)
+		}
+	}
+}
+
+// TestFlightIdleSchemasAreEvicted: every distinct caller schema has its own
+// Flight streams (cast to the same table); past 16 schemas the least
+// recently used idle one is closed, as on the protobuf path.
+func TestFlightIdleSchemasAreEvicted(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_schemas"
+	cols, err := zerobuslocal.ParseColumns("id BIGINT, name STRING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.CreateTableColumns(table, cols); err != nil {
+		t.Fatal(err)
+	}
+	w := newWrapper(t, flightConfig(srv, table))
+	ids := []arrow.DataType{arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64,
+		arrow.PrimitiveTypes.Uint8, arrow.PrimitiveTypes.Uint16, arrow.PrimitiveTypes.Uint32}
+	names := []arrow.DataType{arrow.BinaryTypes.LargeString, arrow.BinaryTypes.String, arrow.BinaryTypes.StringView}
+	n := 0
+	for _, nt := range names {
+		for _, it := range ids {
+			schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: it}, {Name: "name", Type: nt, Nullable: true}}, nil)
+			b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+			for i := range 3 {
+				v := int64(n*3 + i)
+				switch ib := b.Field(0).(type) {
+				case *array.Int8Builder:
+					ib.Append(int8(v))
+				case *array.Int16Builder:
+					ib.Append(int16(v))
+				case *array.Int32Builder:
+					ib.Append(int32(v))
+				case *array.Int64Builder:
+					ib.Append(v)
+				case *array.Uint8Builder:
+					ib.Append(uint8(v))
+				case *array.Uint16Builder:
+					ib.Append(uint16(v))
+				case *array.Uint32Builder:
+					ib.Append(uint32(v))
+				}
+				switch nb := b.Field(1).(type) {
+				case *array.StringBuilder:
+					nb.Append(fmt.Sprint(v))
+				case *array.LargeStringBuilder:
+					nb.Append(fmt.Sprint(v))
+				case *array.StringViewBuilder:
+					nb.Append(fmt.Sprint(v))
+				}
+			}
+			rec := b.NewRecordBatch()
+			b.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			rec.Release()
+			if err != nil || res.SuccessfulCount != 3 {
+				t.Fatalf("schema %d (%s): %v %v", n, schema, res, err)
+			}
+			n++
+		}
+	}
+	if err := w.Flush(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	// 21 schemas, at most 16 kept: the evicted ones' streams were closed.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Stats().StreamsEnded < int64(n-16) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := srv.Stats(); st.StreamsCreated != int64(n) || st.StreamsEnded < int64(n-16) {
+		t.Fatalf("streams created %d, ended %d: want %d created and at least %d closed by eviction", st.StreamsCreated, st.StreamsEnded, n, n-16)
+	}
+	got := storedIDs(t, srv, table)
+	if len(got) != 3*n {
+		t.Fatalf("stored %d distinct ids, want %d", len(got), 3*n)
 	}
 }

@@ -3,6 +3,7 @@ package flightstream
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -151,6 +152,19 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 // Target is the table's schema.
 func (c *Caster) Target() *arrow.Schema { return c.target }
 
+// castableNested is castable for a struct field, list element or map
+// key/value, where the hand-written conversions of top-level columns
+// (views, fixed-size lists) do not apply.
+func castableNested(from, to arrow.DataType) string {
+	if !arrow.TypeEqual(from, to) {
+		switch from.(type) {
+		case *arrow.StringViewType, *arrow.BinaryViewType, *arrow.FixedSizeListType:
+			return fmt.Sprintf("%s inside a nested column cannot be cast; cast the column to a %s first", from, to)
+		}
+	}
+	return castable(from, to)
+}
+
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
@@ -179,6 +193,11 @@ func castable(from, to arrow.DataType) string {
 				return "" // checked for overflow per batch
 			}
 			return "narrowing an integer could overflow"
+		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+			if tb == 64 {
+				return "" // microseconds, checked for overflow per batch
+			}
+			return "TIME and DURATION values go to BIGINT columns (microseconds)"
 		}
 	case *arrow.Float32Type:
 		switch from.(type) {
@@ -218,9 +237,11 @@ func castable(from, to arrow.DataType) string {
 			elem = f.Elem()
 		case *arrow.LargeListType:
 			elem = f.Elem()
+		case *arrow.FixedSizeListType:
+			elem = f.Elem()
 		}
 		if elem != nil {
-			if why := castable(elem, t.Elem()); why != "" {
+			if why := castableNested(elem, t.Elem()); why != "" {
 				return "element: " + why
 			}
 			return ""
@@ -235,7 +256,7 @@ func castable(from, to arrow.DataType) string {
 				if ff.Name != tf.Name {
 					return fmt.Sprintf("struct field %d is %q, the table's %q", i, ff.Name, tf.Name)
 				}
-				if why := castable(ff.Type, tf.Type); why != "" {
+				if why := castableNested(ff.Type, tf.Type); why != "" {
 					return fmt.Sprintf("field %q: %s", ff.Name, why)
 				}
 			}
@@ -243,10 +264,10 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
-			if why := castable(f.KeyType(), t.KeyType()); why != "" {
+			if why := castableNested(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
-			if why := castable(f.ItemType(), t.ItemType()); why != "" {
+			if why := castableNested(f.ItemType(), t.ItemType()); why != "" {
 				return "value: " + why
 			}
 			return ""
@@ -292,9 +313,27 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				defer dense.Release()
 				a = dense
 			}
+			if fsl, ok := a.(*array.FixedSizeList); ok {
+				// No fixed-size → variable list kernel: same values, new offsets.
+				l := fixedToList(fsl)
+				defer l.Release()
+				a = l
+			}
 			if arrow.TypeEqual(a.DataType(), tf.Type) {
 				a.Retain()
 				cols[i] = a
+				continue
+			}
+			if us, ok, err := micros(mem, a); ok {
+				if err != nil {
+					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
+				}
+				cols[i] = us
+				continue
+			}
+			if v, ok := views(mem, a); ok {
+				// No view → large kernel in arrow-go: copy the values.
+				cols[i] = v
 				continue
 			}
 			if isDecimal(a.DataType()) {
@@ -375,4 +414,96 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 		b.BinaryBuilder.Append(buf)
 	}
 	return b.NewArray()
+}
+
+// micros converts a time32, time64 or duration array to int64 microseconds
+// (what the protobuf path sends for them), truncating finer units; ok is
+// false for other arrays.
+func micros(mem memory.Allocator, a arrow.Array) (out arrow.Array, ok bool, err error) {
+	var unit arrow.TimeUnit
+	var at func(i int) int64
+	switch t := a.(type) {
+	case *array.Time32:
+		unit, at = t.DataType().(*arrow.Time32Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Time64:
+		unit, at = t.DataType().(*arrow.Time64Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Duration:
+		unit, at = t.DataType().(*arrow.DurationType).Unit, func(i int) int64 { return int64(t.Value(i)) }
+	default:
+		return nil, false, nil
+	}
+	var mul, div int64 = 1, 1
+	switch unit {
+	case arrow.Second:
+		mul = 1_000_000
+	case arrow.Millisecond:
+		mul = 1_000
+	case arrow.Nanosecond:
+		div = 1_000
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := at(i)
+		if mul != 1 && (v > math.MaxInt64/mul || v < math.MinInt64/mul) {
+			return nil, true, fmt.Errorf("row %d: %d %s overflows int64 microseconds", i, v, unit)
+		}
+		b.UnsafeAppend(v * mul / div)
+	}
+	return b.NewArray(), true, nil
+}
+
+// views copies a string_view or binary_view array into large_utf8 or
+// large_binary; ok is false for other arrays.
+func views(mem memory.Allocator, a arrow.Array) (arrow.Array, bool) {
+	switch v := a.(type) {
+	case *array.StringView:
+		b := array.NewLargeStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := 0; i < v.Len(); i++ {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray(), true
+	case *array.BinaryView:
+		b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.LargeBinary)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := 0; i < v.Len(); i++ {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray(), true
+	}
+	return nil, false
+}
+
+// fixedToList views a fixed_size_list array as a list array over the same
+// child values (zero copy; only the offsets are new).
+func fixedToList(a *array.FixedSizeList) arrow.Array {
+	t := a.DataType().(*arrow.FixedSizeListType)
+	k := t.Len()
+	d := a.Data()
+	off := d.Offset()
+	offsets := make([]int32, off+d.Len()+1)
+	for j := range offsets {
+		offsets[j] = int32(j) * k
+	}
+	buf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))
+	ld := array.NewData(arrow.ListOfField(t.ElemField()), d.Len(), []*memory.Buffer{d.Buffers()[0], buf},
+		[]arrow.ArrayData{d.Children()[0]}, d.NullN(), off)
+	defer ld.Release()
+	return array.MakeFromData(ld)
 }

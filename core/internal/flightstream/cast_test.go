@@ -236,3 +236,127 @@ func TestCanonicalSchemaAndCatalog(t *testing.T) {
 	}
 	_ = zerobuslocal.UnityCatalogTablesPath
 }
+
+func TestTimeAndDurationToMicros(t *testing.T) {
+	mem := memory.DefaultAllocator
+	t32 := array.NewTime32Builder(mem, &arrow.Time32Type{Unit: arrow.Millisecond})
+	t32.AppendValues([]arrow.Time32{1, 86_399_999}, nil)
+	d := array.NewDurationBuilder(mem, &arrow.DurationType{Unit: arrow.Nanosecond})
+	d.AppendValues([]arrow.Duration{1_999, -5_000}, nil)
+	ds := array.NewDurationBuilder(mem, &arrow.DurationType{Unit: arrow.Second})
+	ds.AppendValues([]arrow.Duration{1, math.MaxInt64 / 10}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "t", Type: t32.Type()}, {Name: "d", Type: d.Type()}}, t32.NewArray(), d.NewArray())
+	defer rec.Release()
+	t32.Release()
+	d.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := out.Column(0).String() + " " + out.Column(1).String(); got != "[1000 86399999000] [1 -5]" {
+		t.Fatalf("micros: %s", got)
+	}
+	big := batchOf(t, []arrow.Field{{Name: "d", Type: ds.Type()}}, ds.NewArray())
+	defer big.Release()
+	ds.Release()
+	c, err = PlanCast("t", big.Schema(), arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *CastError
+	if _, _, _, err := c.Apply(context.Background(), big); !errors.As(err, &ce) || ce.Column != "d" || !strings.Contains(err.Error(), "row 1") {
+		t.Fatalf("overflow: %v", err)
+	}
+}
+
+func TestViewsToLargeTypes(t *testing.T) {
+	mem := memory.DefaultAllocator
+	sv := array.NewStringViewBuilder(mem)
+	sv.Append("short")
+	sv.AppendNull()
+	sv.Append("a string longer than twelve bytes")
+	bv := array.NewBinaryViewBuilder(mem)
+	bv.Append([]byte{1, 2})
+	bv.Append(nil)
+	bv.AppendNull()
+	rec := batchOf(t, []arrow.Field{{Name: "s", Type: sv.Type(), Nullable: true}, {Name: "b", Type: bv.Type(), Nullable: true}}, sv.NewArray(), bv.NewArray())
+	defer rec.Release()
+	sv.Release()
+	bv.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if !out.Schema().Equal(target) || out.Column(0).String() != `["short" (null) "a string longer than twelve bytes"]` ||
+		out.Column(1).String() != `["\x01\x02" "" (null)]` {
+		t.Fatalf("views: %s %s %s", out.Schema(), out.Column(0), out.Column(1))
+	}
+}
+
+func TestFixedSizeListToList(t *testing.T) {
+	mem := memory.DefaultAllocator
+	fb := array.NewFixedSizeListBuilder(mem, 2, arrow.PrimitiveTypes.Int32)
+	vb := fb.ValueBuilder().(*array.Int32Builder)
+	fb.Append(true)
+	vb.AppendValues([]int32{1, 2}, nil)
+	fb.AppendNull() // the builder pads the child values itself
+	fb.Append(true)
+	vb.AppendValues([]int32{5, 6}, nil)
+	rec := batchOf(t, []arrow.Field{{Name: "xy", Type: fb.Type(), Nullable: true}}, fb.NewArray())
+	defer rec.Release()
+	fb.Release()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := out.Column(0).String(); !out.Schema().Equal(target) || got != "[[1 2] (null) [5 6]]" {
+		t.Fatalf("fixed-size list: %s %s", out.Schema(), got)
+	}
+	part := rec.NewSlice(1, 3)
+	defer part.Release()
+	out2, _, _, err := c.Apply(context.Background(), part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out2.Release()
+	if got := out2.Column(0).String(); got != "[(null) [5 6]]" {
+		t.Fatalf("sliced fixed-size list: %s", got)
+	}
+}
+
+func TestNestedViewsAreRefusedUpFront(t *testing.T) {
+	caller := arrow.NewSchema([]arrow.Field{{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.StringView)}}, nil)
+	table := arrow.NewSchema([]arrow.Field{{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.LargeString)}}, nil)
+	_, err := PlanCast("t", caller, table)
+	var me *MismatchError
+	if !errors.As(err, &me) || len(me.Columns) != 1 || me.Columns[0].Column != "tags" || !strings.Contains(me.Columns[0].Reason, "string_view inside a nested column") {
+		t.Fatalf("PlanCast: %v", err)
+	}
+}

@@ -194,9 +194,12 @@ func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) 
 	m := p.Meta()
 	header = bytes.Clone(m.Bytes())
 	m.Release()
-	var buf bytes.Buffer
-	buf.Grow(int(bodyEstimate(rec)))
-	if err := p.SerializeBody(&buf); err != nil {
+	var size countWriter // a first pass only counts, so the body is copied once
+	if err := p.SerializeBody(&size); err != nil {
+		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, int(size)))
+	if err := p.SerializeBody(buf); err != nil {
 		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
 	return header, buf.Bytes(), nil
@@ -211,30 +214,10 @@ func schemaHeader(schema *arrow.Schema) []byte {
 	return bytes.Clone(m.Bytes())
 }
 
-// bodyEstimate estimates the IPC body of rec (its buffers, scaled down for
-// a slice), so the body is mostly written without regrowing.
-func bodyEstimate(rec arrow.RecordBatch) int64 {
-	var total float64
-	var walk func(d arrow.ArrayData) int64
-	walk = func(d arrow.ArrayData) int64 {
-		var n int64
-		for _, b := range d.Buffers() {
-			if b != nil {
-				n += int64(b.Len()) + 8
-			}
-		}
-		for _, c := range d.Children() {
-			n += walk(c)
-		}
-		return n
-	}
-	for _, c := range rec.Columns() {
-		d := c.Data()
-		n := float64(walk(d))
-		if seen := d.Offset() + d.Len(); seen > 0 {
-			n = n * float64(d.Len()) / float64(seen)
-		}
-		total += n
-	}
-	return int64(total) + 1024
+// countWriter counts the bytes written to it.
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
 }

@@ -229,7 +229,8 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 		return arrow.PrimitiveTypes.Int16, nil
 	case *arrow.Int32Type, *arrow.Uint16Type:
 		return arrow.PrimitiveTypes.Int32, nil
-	case *arrow.Int64Type, *arrow.Uint32Type, *arrow.Uint64Type:
+	case *arrow.Int64Type, *arrow.Uint32Type, *arrow.Uint64Type, *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+		// TIME and DURATION are BIGINT microseconds, as on the protobuf path.
 		return arrow.PrimitiveTypes.Int64, nil
 	case *arrow.Float16Type, *arrow.Float32Type:
 		return arrow.PrimitiveTypes.Float32, nil
@@ -252,6 +253,12 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 	case *arrow.DictionaryType:
 		return canonicalType(t.ValueType)
 	case *arrow.ListType:
+		et, err := canonicalType(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t.ElemField().Nullable}), nil
+	case *arrow.FixedSizeListType:
 		et, err := canonicalType(t.Elem())
 		if err != nil {
 			return nil, err
