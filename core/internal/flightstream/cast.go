@@ -342,7 +342,7 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				cols[i] = decimalStrings(mem, a)
 				continue
 			}
-			cast, err := compute.CastArray(ctx, a, p.opts)
+			cast, err := castArray(ctx, mem, a, p.opts)
 			if err != nil {
 				return nil, nil, nil, &CastError{Column: tf.Name, From: rec.Schema().Field(p.src).Type, To: tf.Type, Err: err}
 			}
@@ -506,4 +506,32 @@ func fixedToList(a *array.FixedSizeList) arrow.Array {
 		[]arrow.ArrayData{d.Children()[0]}, d.NullN(), off)
 	defer ld.Release()
 	return array.MakeFromData(ld)
+}
+
+// castArray is compute.CastArray made safe for sliced nested arrays:
+// arrow-go's struct kernel slices the children with the wrong end index when
+// the struct has an offset (it panics with "index out of range" once the
+// offset passes the length), so a nested array with an offset is first
+// compacted to offset 0. Any other panic of a kernel becomes an error.
+func castArray(ctx context.Context, mem memory.Allocator, a arrow.Array, opts *compute.CastOptions) (out arrow.Array, err error) {
+	if a.Data().Offset() != 0 && isNested(a.DataType()) {
+		compact, err := array.Concatenate([]arrow.Array{a}, mem)
+		if err != nil {
+			return nil, err
+		}
+		defer compact.Release()
+		a = compact
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("the Arrow cast kernel failed: %v", r)
+		}
+	}()
+	return compute.CastArray(ctx, a, opts)
+}
+
+// isNested reports whether t has child arrays (struct, list, map, …).
+func isNested(t arrow.DataType) bool {
+	_, ok := t.(arrow.NestedType)
+	return ok
 }
