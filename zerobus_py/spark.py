@@ -362,7 +362,7 @@ class _Quarantine:
         self.rows = 0
 
     def write(self, result: TransmissionResult, part: pa.Table) -> None:
-        messages = {i: f"{type(e).__name__}: {e}" for i, e in result.failed_rows}
+        messages = {i: f"{type(e).__name__}: {e}" for i, e in result.failed_row_errors}
         for outcome, indices, rows in (
             ("not_written", result.get_not_written_row_indices(), result.extract_not_written_batch(part)),
             ("unknown", result.get_unknown_row_indices(), result.extract_unknown_batch(part)),
@@ -461,7 +461,7 @@ class _Job:
         if not result.failed_count:
             return
         if q is None:
-            first = result.failed_rows[0][1]
+            first = result.failed_row_errors[0][1]
             msg.failed = True
             msg.error = f"{type(first).__name__}: {first}"
             raise TaskWriteError(
