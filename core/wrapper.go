@@ -219,7 +219,10 @@ func (w *Wrapper) enter() bool {
 	return true
 }
 
-// SendBatch converts rec to protobuf records and streams them to the table.
+// SendBatch converts rec to protobuf records and streams them to the table
+// (with Config.Transport "arrow_flight" it casts rec to the table's Arrow
+// types and sends it as Arrow instead; see "Arrow Flight transport" in the
+// package documentation).
 // It blocks until every row is durably acknowledged by the server or has
 // failed, or ctx ends. The result is never nil and accounts for every row
 // (TotalRows = SuccessfulCount + FailedCount); the error is nil exactly when

@@ -381,11 +381,14 @@ func TestFaultSoak(t *testing.T) {
 	lastLog := time.Now()
 	for cells == 0 || time.Now().Before(deadline) {
 		fc := cases[rng.IntN(len(cases))]
+		if rng.IntN(2) == 1 {
+			fc.transport = core.TransportArrowFlight
+		}
 		senders := 1 + rng.IntN(16)
 		rows := 500 + rng.IntN(max(1, *matrixRows))
 		st := runCell(t, fc, senders, rows, 10+rng.IntN(400))
 		for _, v := range st.violations {
-			t.Errorf("%s, %d senders: %s", fc.name, senders, v)
+			t.Errorf("%s (%s), %d senders: %s", fc.name, fc.transport, senders, v)
 		}
 		total.add(st)
 		cells++
