@@ -69,6 +69,7 @@ func BenchmarkSendBatch(b *testing.B) {
 	}{
 		{"writer_disabled", 1_000}, {"writer_disabled", 100_000},
 		{"null_server", 1_000}, {"null_server", 100_000},
+		{"null_server_debug", 100_000},
 		{"local_server", 1_000}, {"local_server", 10_000},
 	}
 	for _, tc := range cases {
@@ -79,6 +80,9 @@ func BenchmarkSendBatch(b *testing.B) {
 				w, _ = nullWrapper(b, 0, func(c *core.Config) { c.WriterDisabled = true })
 			case "null_server":
 				w, _ = nullWrapper(b, 0, nil)
+			case "null_server_debug": // Arrow and protobuf debug files on
+				dir := b.TempDir()
+				w, _ = nullWrapper(b, 0, func(c *core.Config) { c.DebugEnabled, c.DebugOutputDir = true, dir })
 			default:
 				w, _ = benchWrapper(b, zerobuslocal.Options{}, nil)
 			}
