@@ -116,6 +116,19 @@
 // *AuthenticationError, *ConnectionError, *ConversionError (with Row and
 // Column), *TransmissionError (with the gRPC Code), *RetryExhaustedError and
 // *TokenRefreshError, usable with errors.As; ErrClosed with errors.Is.
+// ErrorKinds lists the kinds with two flags: Retryable (IsRetryable may
+// accept errors of the kind) and Fatal (a batch failing as a whole with it
+// means later batches would fail too, so a feeding loop should stop; the
+// zerobus CLI does).
+//
+// There is one retry rule, used by the stream's own reconnects and by
+// IsRetryable alike. A gRPC status from the server is retryable unless it is
+// OK, INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, OUT_OF_RANGE,
+// UNIMPLEMENTED or NOT_FOUND. CANCELED from the server is retryable: the
+// server or a proxy dropped the RPC, and a new one can succeed. The caller's
+// own context being canceled or passing its deadline is different: the error
+// holds context.Canceled or context.DeadlineExceeded (KindCanceled), is never
+// retried and is never retryable, whatever status is also in its chain.
 // Secrets (the client secret, tokens, the password in ProxyURL) never appear
 // in errors, logs or the printed Config.
 //
