@@ -240,8 +240,12 @@
 //
 // # Configuration keys
 //
-// Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML) and
-// from the environment (ConfigFromEnv, Config.ApplyEnv). YAML keys and
+// Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML), from
+// the environment (ConfigFromEnv, Config.ApplyEnv) and from a map of keys to
+// values (ConfigFromSettings, the inverse of SettingsOf; language bindings
+// pass settings this way, and ByKeyError names problems by key). All of them
+// read one table, Settings: each key with its Config field, type, unit,
+// default, secret flag, environment variables and a doc line. YAML keys and
 // environment variables:
 //
 //	Field                   YAML key                       Environment
