@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 )
 
 // ConfigFromSettings returns DefaultConfig overridden by settings, a map of
@@ -148,3 +151,26 @@ type byKeyWrap struct {
 
 func (e *byKeyWrap) Error() string { return e.ce.Error() }
 func (e *byKeyWrap) Unwrap() error { return e.ce }
+
+// fieldNames matches any Config field name of the settings table as a whole
+// word, for fieldsToKeys.
+var fieldNames = sync.OnceValue(func() *regexp.Regexp {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = regexp.QuoteMeta(s.field)
+	}
+	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
+})
+
+// fieldsToKeys replaces Config field names in a problem message (e.g.
+// "below RetryBaseDelay") with their keys ("below retry_base_delay_ms").
+func fieldsToKeys(msg string) string {
+	return fieldNames().ReplaceAllStringFunc(msg, func(f string) string {
+		for _, s := range settings {
+			if s.field == f {
+				return s.key
+			}
+		}
+		return f
+	})
+}

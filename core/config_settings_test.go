@@ -110,4 +110,17 @@ func TestByKeyError(t *testing.T) {
 	if core.KindOf(err) != core.KindConfiguration {
 		t.Errorf("kind = %s", core.KindOf(err))
 	}
+	// field names inside a message are named by key too
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.Endpoint, cfg.RetryBaseDelay, cfg.RetryMaxDelay = "a.b.c", "http://127.0.0.1:1", time.Second, time.Millisecond
+	cfg.WriterDisabled = true
+	msg := core.ByKeyError(cfg.Validate()).Error()
+	if !strings.Contains(msg, "retry_max_delay_ms (env RETRY_MAX_DELAY_MS): is 1ms, below retry_base_delay_ms 1s") ||
+		strings.Contains(msg, "RetryBaseDelay") {
+		t.Errorf("ByKeyError message:\n%s", msg)
+	}
+	// without ByKey the Go names stay
+	if msg := cfg.Validate().Error(); !strings.Contains(msg, "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS): is 1ms, below RetryBaseDelay 1s") {
+		t.Errorf("Validate message:\n%s", msg)
+	}
 }

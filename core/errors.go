@@ -168,7 +168,7 @@ func (p ConfigProblem) format(byKey bool) string {
 			fmt.Fprintf(&b, " (env %s)", p.EnvVar)
 		}
 		b.WriteString(": ")
-		b.WriteString(p.Message)
+		b.WriteString(fieldsToKeys(p.Message))
 		return b.String()
 	}
 	b.WriteString(p.Field)
