@@ -391,22 +391,12 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // ApplyEnv overrides fields of c from environment variables read through
-// lookup (os.LookupEnv in production, a map in tests). The accepted names are
-// ZEROBUS_ENDPOINT, ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL (fallback
-// DATABRICKS_HOST), ZEROBUS_CLIENT_ID (fallback DATABRICKS_CLIENT_ID),
-// ZEROBUS_CLIENT_SECRET (fallback DATABRICKS_CLIENT_SECRET),
-// ZEROBUS_PROXY_URL, RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, DEBUG_ENABLED,
-// DEBUG_ARROW_ENABLED, DEBUG_PROTOBUF_ENABLED, DEBUG_OUTPUT_DIR,
-// DEBUG_FLUSH_INTERVAL_SECS, DEBUG_MAX_FILE_SIZE, DEBUG_ROTATION_INTERVAL_SECS,
-// DEBUG_MAX_FILES_RETAINED, DEBUG_ARROW_COMPRESSION, OTLP_ENABLED, OTLP_ENDPOINT, OTLP_PROTOCOL,
-// OTLP_OUTPUT_DIR, OTLP_INTERVAL_SECS, ZEROBUS_LOG_LEVEL,
-// ZEROBUS_WRITER_DISABLED and ZEROBUS_MAX_INFLIGHT_REQUESTS,
-// ZEROBUS_MAX_INFLIGHT_BYTES, ZEROBUS_MAX_MESSAGE_BYTES,
-// ZEROBUS_MAX_RECORD_BYTES, ZEROBUS_CREATE_TIMEOUT_MS, ZEROBUS_ACK_TIMEOUT_MS,
-// ZEROBUS_FLUSH_TIMEOUT_MS, ZEROBUS_STREAMS_PER_SCHEMA,
-// ZEROBUS_ALL_FIELDS_OPTIONAL. Unset and empty variables leave the field
-// alone. Bad values are reported together as a *ConfigurationError naming
-// each variable; c is then unchanged.
+// lookup (os.LookupEnv in production, a map in tests). The accepted names
+// are the Env lists of Settings (the package documentation shows them), the
+// first set one of a list winning (e.g. UNITY_CATALOG_URL before
+// DATABRICKS_HOST). Unset and empty variables leave the field alone. Bad
+// values are reported together as a *ConfigurationError naming each
+// variable; c is then unchanged.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	next := *c
 	var ps []ConfigProblem

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,34 @@ func TestByKeyError(t *testing.T) {
 	// without ByKey the Go names stay
 	if msg := cfg.Validate().Error(); !strings.Contains(msg, "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS): is 1ms, below RetryBaseDelay 1s") {
 		t.Errorf("Validate message:\n%s", msg)
+	}
+}
+
+// TestDocTableMatchesSettings checks the key table in the package
+// documentation (doc.go) against Settings, so the doc cannot drift.
+func TestDocTableMatchesSettings(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []string
+	in := false
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(line, "//\tEndpoint ") {
+			in = true
+		}
+		if in && !strings.HasPrefix(line, "//\t") {
+			break
+		}
+		if in {
+			doc = append(doc, strings.Join(strings.Fields(strings.TrimPrefix(line, "//\t")), " "))
+		}
+	}
+	var want []string
+	for _, s := range core.Settings() {
+		want = append(want, s.Field+" "+s.Key+" "+strings.Join(s.Env, ", "))
+	}
+	if strings.Join(doc, "\n") != strings.Join(want, "\n") {
+		t.Errorf("doc.go key table differs from Settings():\ndoc:\n%s\nwant:\n%s", strings.Join(doc, "\n"), strings.Join(want, "\n"))
 	}
 }
