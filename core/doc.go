@@ -128,7 +128,9 @@
 // server or a proxy dropped the RPC, and a new one can succeed. The caller's
 // own context being canceled or passing its deadline is different: the error
 // holds context.Canceled or context.DeadlineExceeded (KindCanceled), is never
-// retried and is never retryable, whatever status is also in its chain.
+// retried and is never retryable, whatever connection error or status is
+// also in its chain (a *TokenRefreshError keeps its own Retryable flag: a
+// token request that timed out may be retried).
 // Secrets (the client secret, tokens, the password in ProxyURL) never appear
 // in errors, logs or the printed Config.
 //

@@ -128,22 +128,27 @@ func KindOf(err error) ErrorKind {
 // The per-code rule is the stream layer's (one rule in the tree): a CANCELED
 // status from the server is retryable, while the caller's own context being
 // canceled or timing out (context.Canceled / context.DeadlineExceeded in the
-// chain, KindCanceled) never is, whatever else the chain holds.
+// chain, KindCanceled) never is, whatever connection error or status the
+// chain also holds. A *TokenRefreshError keeps the token client's decision
+// (Retryable), which counts a token request's timeout as retryable.
 func IsRetryable(err error) bool {
-	if err == nil || stream.ContextEnded(err) {
+	if err == nil {
 		return false
 	}
 	var re *RetryExhaustedError
 	if errors.As(err, &re) {
 		return re.Last == nil || IsRetryable(re.Last)
 	}
+	var tre *TokenRefreshError
+	if errors.As(err, &tre) {
+		return tre.Retryable // the token client's decision, as in the stream layer
+	}
+	if stream.ContextEnded(err) {
+		return false
+	}
 	var te *TransmissionError
 	if errors.As(err, &te) {
 		return stream.RetryableCode(te.Code)
-	}
-	var tre *TokenRefreshError
-	if errors.As(err, &tre) {
-		return tre.Retryable
 	}
 	var ce *ConnectionError
 	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError))

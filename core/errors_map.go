@@ -31,12 +31,12 @@ func fromStream(err error, table, endpoint string) error {
 	switch {
 	case errors.As(err, &re):
 		return &RetryExhaustedError{Attempts: re.Attempts, Last: fromStream(re.Last, table, endpoint)}
-	case stream.ContextEnded(err): // the caller's context wins over any status in the chain
-		return err
 	case errors.As(err, &ae):
 		return &AuthenticationError{Table: table, Reason: ae.What, Err: ae.Err}
 	case errors.As(err, &te):
 		return &TokenRefreshError{URL: te.URL, StatusCode: te.StatusCode, Retryable: te.Retryable, Err: te}
+	case stream.ContextEnded(err): // the caller's context wins over any connection error or status in the chain
+		return err
 	case errors.As(err, &hn):
 		return &ConnectionError{Endpoint: endpoint, Err: hn}
 	case errors.As(err, &ce):

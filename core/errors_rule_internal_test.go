@@ -72,6 +72,13 @@ func TestRetryRuleOneForBothLayers(t *testing.T) {
 			t.Errorf("stream.ContextEnded(%s) = false", name)
 		}
 	}
+	// A token request's timeout stays the token client's decision in both layers.
+	for _, retryable := range []bool{true, false} {
+		te := &stream.TokenError{URL: "u", Retryable: retryable, Err: context.DeadlineExceeded}
+		if stream.IsRetryable(te) != retryable || IsRetryable(fromStream(te, "t", "e")) != retryable {
+			t.Errorf("token timeout with Retryable=%v: stream %v, core %v", retryable, stream.IsRetryable(te), IsRetryable(fromStream(te, "t", "e")))
+		}
+	}
 	for _, err := range []error{context.Canceled, context.DeadlineExceeded, fmt.Errorf("x: %w", context.Canceled)} {
 		if k := KindOf(fromStream(err, "t", "e")); k != KindCanceled {
 			t.Errorf("KindOf(%v) = %s, want canceled", err, k)

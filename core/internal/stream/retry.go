@@ -111,10 +111,12 @@ func expCap(attempt int, base, max time.Duration) time.Duration {
 // status RetryableCode accepts. Authentication errors, exhausted retries,
 // oversize requests, a host name that does not resolve, ErrClosed and a
 // context that ended (ContextEnded) are not retryable; a context error wins
-// over any status code in the same chain.
-// A *TokenError is retryable when its Retryable field says so.
+// over any connection error or status code in the same chain.
+// A *TokenError is retryable when its Retryable field says so (the token
+// client's own decision, which counts a token request's timeout as
+// retryable).
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, ErrClosed) || ContextEnded(err) {
+	if err == nil || errors.Is(err, ErrClosed) {
 		return false
 	}
 	var (
@@ -131,6 +133,8 @@ func IsRetryable(err error) bool {
 		return false
 	case errors.As(err, &te):
 		return te.Retryable
+	case ContextEnded(err):
+		return false
 	case errors.As(err, &ce):
 		return true
 	case errors.As(err, &se):
