@@ -8,31 +8,35 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
 
 // Default values of Config, as set by DefaultConfig. A zero numeric or
-// duration field in a Config passed to New also means "the default".
+// duration field in a Config passed to New also means "the default". Each is
+// defined once, by the package that applies it (stream, convert, debugfile,
+// telemetry), and re-exported here; Settings lists them by key.
 const (
-	DefaultRetryMaxAttempts      = 5
-	DefaultRetryBaseDelay        = 100 * time.Millisecond
-	DefaultRetryMaxDelay         = 30 * time.Second
-	DefaultMaxInflightRequests   = 1000
-	DefaultMaxInflightBytes      = 64 << 20
-	DefaultMaxMessageBytes       = 10<<20 - 64<<10
-	DefaultMaxRecordBytes        = 4<<20 - 19
-	DefaultCreateTimeout         = 15 * time.Second
-	DefaultAckTimeout            = 60 * time.Second
-	DefaultFlushTimeout          = 300 * time.Second
+	DefaultRetryMaxAttempts      = stream.DefaultMaxAttempts
+	DefaultRetryBaseDelay        = stream.DefaultBaseDelay
+	DefaultRetryMaxDelay         = stream.DefaultMaxDelay
+	DefaultMaxInflightRequests   = stream.DefaultMaxInflightRequests
+	DefaultMaxInflightBytes      = stream.DefaultMaxInflightBytes
+	DefaultMaxMessageBytes       = stream.DefaultMaxMessageBytes
+	DefaultMaxRecordBytes        = convert.DefaultMaxRecordBytes
+	DefaultCreateTimeout         = stream.DefaultCreateTimeout
+	DefaultAckTimeout            = stream.DefaultAckTimeout
+	DefaultFlushTimeout          = stream.DefaultFlushTimeout
 	DefaultStreamsPerSchema      = 2
-	DefaultDebugFlushInterval    = 5 * time.Second
-	DefaultDebugMaxFileSize      = 128 << 20
-	DefaultDebugMaxFilesRetained = 10
-	DefaultObservabilityInterval = 10 * time.Second
-	DefaultOTLPProtocol          = "grpc"
-	DefaultLogLevel              = "info"
+	DefaultDebugFlushInterval    = debugfile.DefaultFlushInterval
+	DefaultDebugMaxFileSize      = debugfile.DefaultMaxFileSize
+	DefaultDebugMaxFilesRetained = debugfile.DefaultMaxFilesRetained
+	DefaultObservabilityInterval = telemetry.DefaultExportInterval
+	DefaultOTLPProtocol          = telemetry.DefaultProtocol
+	DefaultLogLevel              = telemetry.DefaultLogLevel
 )
 
 // Zerobus limits checked before anything is sent (protocol §6).

@@ -12,54 +12,90 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// setting maps one Config field to its YAML key and environment variables;
-// YAML and environment loading share the parsers so both accept the same
-// value forms.
+// setting maps one Config field to its key and environment variables; YAML,
+// environment and settings-map loading share the parsers so all accept the
+// same value forms.
 type setting struct {
-	field string   // Go field name
-	key   string   // YAML key
-	env   []string // environment variables, highest precedence first
-	set   func(c *Config, v string) error
+	field  string   // Go field name
+	key    string   // YAML key (and Python keyword)
+	env    []string // environment variables, highest precedence first
+	acc    access   // type, unit, parse and read
+	secret bool     // never echoed in errors or printed
+	doc    string   // one line
+}
+
+// access parses a textual value into a Config field and reads it back in
+// the key's unit.
+type access struct {
+	typ  string // "string", "int", "bool", "duration", "size"
+	unit string // "ms", "s", "bytes" or ""
+	set  func(c *Config, v string) error
+	get  func(c *Config) any // string, int64 or bool
+}
+
+// Setting describes one configuration key: the exported form of the table
+// YAML files, environment variables and SettingsMap/ConfigFromSettings all
+// read. Language bindings check their keyword lists against it.
+type Setting struct {
+	Key     string   `json:"key"`     // YAML key and Python keyword, e.g. "retry_base_delay_ms"
+	Field   string   `json:"field"`   // Config field, e.g. "RetryBaseDelay"
+	Type    string   `json:"type"`    // "string", "int", "bool", "duration" (a whole number of Unit) or "size" (bytes)
+	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""
+	Default any      `json:"default"` // DefaultConfig's value in Unit: string, int64 or bool ("" = unset)
+	Secret  bool     `json:"secret"`  // the value is never printed or echoed in errors
+	Env     []string `json:"env"`     // environment variables, highest precedence first
+	Doc     string   `json:"doc"`     // one line
+}
+
+// Settings returns every configuration key in a stable order (a fresh copy).
+func Settings() []Setting {
+	d := DefaultConfig()
+	out := make([]Setting, len(settings))
+	for i, s := range settings {
+		out[i] = Setting{Key: s.key, Field: s.field, Type: s.acc.typ, Unit: s.acc.unit, Default: s.acc.get(&d),
+			Secret: s.secret, Env: append([]string(nil), s.env...), Doc: s.doc}
+	}
+	return out
 }
 
 // settings is the single table of every loadable Config field.
 var settings = []setting{
-	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, str(func(c *Config) *string { return &c.Endpoint })},
-	{"TableName", "table_name", []string{"ZEROBUS_TABLE_NAME"}, str(func(c *Config) *string { return &c.TableName })},
-	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL })},
-	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID })},
-	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret })},
-	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL })},
-	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts })},
-	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay })},
-	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay })},
-	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests })},
-	{"MaxInflightBytes", "max_inflight_bytes", []string{"ZEROBUS_MAX_INFLIGHT_BYTES"}, size64(func(c *Config) *int64 { return &c.MaxInflightBytes })},
-	{"MaxMessageBytes", "max_message_bytes", []string{"ZEROBUS_MAX_MESSAGE_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxMessageBytes })},
-	{"MaxRecordBytes", "max_record_bytes", []string{"ZEROBUS_MAX_RECORD_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxRecordBytes })},
-	{"CreateTimeout", "create_timeout_ms", []string{"ZEROBUS_CREATE_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.CreateTimeout })},
-	{"AckTimeout", "ack_timeout_ms", []string{"ZEROBUS_ACK_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.AckTimeout })},
-	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout })},
-	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema })},
-	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional })},
-	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled })},
-	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugArrowEnabled })},
-	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugProtobufEnabled })},
-	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir })},
-	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval })},
-	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize })},
-	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval })},
-	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained })},
-	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression })},
-	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled })},
-	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, str(func(c *Config) *string { return &c.OTLPEndpoint })},
-	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol })},
-	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir })},
-	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval })},
-	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel })},
-	{"WriterDisabled", "zerobus_writer_disabled", []string{"ZEROBUS_WRITER_DISABLED"}, boolean(func(c *Config) *bool { return &c.WriterDisabled })},
-	{"Transport", "transport", []string{"ZEROBUS_TRANSPORT"}, str(func(c *Config) *string { return &c.Transport })},
-	{"ArrowFlightCompression", "arrow_flight_compression", []string{"ZEROBUS_ARROW_FLIGHT_COMPRESSION"}, str(func(c *Config) *string { return &c.ArrowFlightCompression })},
+	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, str(func(c *Config) *string { return &c.Endpoint }), false, "Zerobus gRPC endpoint URL (https://<workspace-id>.zerobus.<region>.cloud.databricks.com)"},
+	{"TableName", "table_name", []string{"ZEROBUS_TABLE_NAME"}, str(func(c *Config) *string { return &c.TableName }), false, "target table, catalog.schema.table"},
+	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL }), false, "workspace URL serving /oidc/v1/token"},
+	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID }), false, "service principal client id (OAuth)"},
+	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
+	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
+	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "retries of stream creation/recovery in a row; negative disables retries"},
+	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay }), false, "first backoff step"},
+	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay }), false, "backoff cap"},
+	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests }), false, "unacknowledged requests per stream"},
+	{"MaxInflightBytes", "max_inflight_bytes", []string{"ZEROBUS_MAX_INFLIGHT_BYTES"}, size64(func(c *Config) *int64 { return &c.MaxInflightBytes }), false, "unacknowledged bytes per stream"},
+	{"MaxMessageBytes", "max_message_bytes", []string{"ZEROBUS_MAX_MESSAGE_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxMessageBytes }), false, "largest request sent"},
+	{"MaxRecordBytes", "max_record_bytes", []string{"ZEROBUS_MAX_RECORD_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxRecordBytes }), false, "largest single record"},
+	{"CreateTimeout", "create_timeout_ms", []string{"ZEROBUS_CREATE_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.CreateTimeout }), false, "timeout for creating a stream"},
+	{"AckTimeout", "ack_timeout_ms", []string{"ZEROBUS_ACK_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.AckTimeout }), false, "time without an acknowledgement before the stream is recovered"},
+	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout }), false, "timeout for Flush and Close"},
+	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema }), false, "parallel streams per Arrow schema"},
+	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional }), false, "treat every column as optional (proto2 optional)"},
+	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files"},
+	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugArrowEnabled }), false, "write Arrow IPC debug files"},
+	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files"},
+	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir }), false, "directory for debug files (required when a debug output is on)"},
+	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval }), false, "flush debug files at least this often"},
+	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize }), false, "rotate a debug file after this many bytes"},
+	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval }), false, "rotate debug files at least this often; 0 never"},
+	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained }), false, "rotated debug files kept per kind; negative keeps all"},
+	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression }), false, "Arrow debug file compression: zstd, lz4 or none"},
+	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled }), false, "export OpenTelemetry metrics and spans"},
+	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, str(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
+	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol }), false, "OTLP protocol: grpc or http"},
+	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir }), false, "write OTLP JSON files to this directory"},
+	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval }), false, "metric export interval"},
+	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel }), false, "log level: debug, info, warn or error"},
+	{"WriterDisabled", "zerobus_writer_disabled", []string{"ZEROBUS_WRITER_DISABLED"}, boolean(func(c *Config) *bool { return &c.WriterDisabled }), false, "convert (and write debug files) but send nothing"},
+	{"Transport", "transport", []string{"ZEROBUS_TRANSPORT"}, str(func(c *Config) *string { return &c.Transport }), false, "how batches travel: protobuf or arrow_flight"},
+	{"ArrowFlightCompression", "arrow_flight_compression", []string{"ZEROBUS_ARROW_FLIGHT_COMPRESSION"}, str(func(c *Config) *string { return &c.ArrowFlightCompression }), false, "with transport arrow_flight, IPC buffer compression: zstd, lz4 or none"},
 }
 
 // problemFor builds a ConfigProblem for a field, filling in its YAML key and
@@ -76,59 +112,67 @@ func problemFor(field, msg string) ConfigProblem {
 	return p
 }
 
-func str(f func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *f(c) = v; return nil }
+func str(f func(*Config) *string) access {
+	return access{typ: "string",
+		set: func(c *Config, v string) error { *f(c) = v; return nil },
+		get: func(c *Config) any { return *f(c) }}
 }
 
-func integer(f func(*Config) *int) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("%q is not an integer", v)
-		}
-		*f(c) = n
-		return nil
-	}
+func integer(f func(*Config) *int) access {
+	return access{typ: "int",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			*f(c) = n
+			return nil
+		},
+		get: func(c *Config) any { return int64(*f(c)) }}
 }
 
-func boolean(f func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "1", "t", "true", "yes", "y", "on":
-			*f(c) = true
-		case "0", "f", "false", "no", "n", "off":
-			*f(c) = false
-		default:
-			return fmt.Errorf("%q is not a boolean; use true or false", v)
-		}
-		return nil
-	}
+func boolean(f func(*Config) *bool) access {
+	return access{typ: "bool",
+		set: func(c *Config, v string) error {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "1", "t", "true", "yes", "y", "on":
+				*f(c) = true
+			case "0", "f", "false", "no", "n", "off":
+				*f(c) = false
+			default:
+				return fmt.Errorf("%q is not a boolean; use true or false", v)
+			}
+			return nil
+		},
+		get: func(c *Config) any { return *f(c) }}
 }
 
 // dur parses a whole number of units (e.g. milliseconds for *_ms keys); a
 // Go duration string with a unit ("1.5s") is accepted too.
-func dur(unit time.Duration, f func(*Config) *time.Duration) func(*Config, string) error {
-	u := "milliseconds"
+func dur(unit time.Duration, f func(*Config) *time.Duration) access {
+	u, short := "milliseconds", "ms"
 	if unit == time.Second {
-		u = "seconds"
+		u, short = "seconds", "s"
 	}
 	limit := int64(math.MaxInt64 / unit) // the most units a time.Duration holds (about 292 years)
-	return func(c *Config, v string) error {
-		s := strings.TrimSpace(v)
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err == nil && n >= -limit && n <= limit {
-			*f(c) = time.Duration(n) * unit
-			return nil
-		}
-		if err == nil || errors.Is(err, strconv.ErrRange) {
-			return fmt.Errorf("%s is out of range: at most %d %s (about 292 years)", s, limit, u)
-		}
-		if d, err := time.ParseDuration(s); err == nil {
-			*f(c) = d
-			return nil
-		}
-		return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
-	}
+	return access{typ: "duration", unit: short,
+		set: func(c *Config, v string) error {
+			s := strings.TrimSpace(v)
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err == nil && n >= -limit && n <= limit {
+				*f(c) = time.Duration(n) * unit
+				return nil
+			}
+			if err == nil || errors.Is(err, strconv.ErrRange) {
+				return fmt.Errorf("%s is out of range: at most %d %s (about 292 years)", s, limit, u)
+			}
+			if d, err := time.ParseDuration(s); err == nil {
+				*f(c) = d
+				return nil
+			}
+			return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
+		},
+		get: func(c *Config) any { return int64(*f(c) / unit) }}
 }
 
 // parseSize parses a byte count: a plain integer or one with a KB/MB/GB
@@ -152,40 +196,40 @@ func parseSize(v string) (int64, error) {
 	return n * mult, nil
 }
 
-func size64(f func(*Config) *int64) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := parseSize(v)
-		if err != nil {
-			return err
-		}
-		*f(c) = n
-		return nil
-	}
+func size64(f func(*Config) *int64) access {
+	return access{typ: "size", unit: "bytes",
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			*f(c) = n
+			return nil
+		},
+		get: func(c *Config) any { return *f(c) }}
 }
 
-func sizeInt(f func(*Config) *int) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := parseSize(v)
-		if err != nil {
-			return err
-		}
-		if n > 1<<31-1 {
-			return fmt.Errorf("%q is too large", v)
-		}
-		*f(c) = int(n)
-		return nil
-	}
+func sizeInt(f func(*Config) *int) access {
+	return access{typ: "size", unit: "bytes",
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			if n > 1<<31-1 {
+				return fmt.Errorf("%q is too large", v)
+			}
+			*f(c) = int(n)
+			return nil
+		},
+		get: func(c *Config) any { return int64(*f(c)) }}
 }
 
 // LoadConfigYAML reads a YAML config file: DefaultConfig overridden by the
 // file's keys (see ParseConfigYAML). Errors are *ConfigurationError naming the
 // file, and the key and line of each problem.
 func LoadConfigYAML(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, &ConfigurationError{Source: path, Err: fmt.Errorf("cannot read config file: %w", err)}
-	}
-	return parseYAML(data, path, os.LookupEnv)
+	return LoadConfigYAMLEnv(path, os.LookupEnv)
 }
 
 // ParseConfigYAML parses YAML config bytes: a flat mapping whose keys mirror
@@ -247,11 +291,11 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 		}
 		val, err := expandEnv(v.Value, lookup)
 		if err == nil {
-			err = s.set(&cfg, val)
+			err = s.acc.set(&cfg, val)
 		}
 		if err != nil {
 			msg := err.Error()
-			if s.field == "ClientSecret" { // never echo a secret back
+			if s.secret { // never echo a secret back
 				msg = "invalid value"
 				if strings.Contains(err.Error(), "${") {
 					msg = err.Error()
@@ -347,22 +391,12 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // ApplyEnv overrides fields of c from environment variables read through
-// lookup (os.LookupEnv in production, a map in tests). The accepted names are
-// ZEROBUS_ENDPOINT, ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL (fallback
-// DATABRICKS_HOST), ZEROBUS_CLIENT_ID (fallback DATABRICKS_CLIENT_ID),
-// ZEROBUS_CLIENT_SECRET (fallback DATABRICKS_CLIENT_SECRET),
-// ZEROBUS_PROXY_URL, RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS, DEBUG_ENABLED,
-// DEBUG_ARROW_ENABLED, DEBUG_PROTOBUF_ENABLED, DEBUG_OUTPUT_DIR,
-// DEBUG_FLUSH_INTERVAL_SECS, DEBUG_MAX_FILE_SIZE, DEBUG_ROTATION_INTERVAL_SECS,
-// DEBUG_MAX_FILES_RETAINED, DEBUG_ARROW_COMPRESSION, OTLP_ENABLED, OTLP_ENDPOINT, OTLP_PROTOCOL,
-// OTLP_OUTPUT_DIR, OTLP_INTERVAL_SECS, ZEROBUS_LOG_LEVEL,
-// ZEROBUS_WRITER_DISABLED and ZEROBUS_MAX_INFLIGHT_REQUESTS,
-// ZEROBUS_MAX_INFLIGHT_BYTES, ZEROBUS_MAX_MESSAGE_BYTES,
-// ZEROBUS_MAX_RECORD_BYTES, ZEROBUS_CREATE_TIMEOUT_MS, ZEROBUS_ACK_TIMEOUT_MS,
-// ZEROBUS_FLUSH_TIMEOUT_MS, ZEROBUS_STREAMS_PER_SCHEMA,
-// ZEROBUS_ALL_FIELDS_OPTIONAL. Unset and empty variables leave the field
-// alone. Bad values are reported together as a *ConfigurationError naming
-// each variable; c is then unchanged.
+// lookup (os.LookupEnv in production, a map in tests). The accepted names
+// are the Env lists of Settings (the package documentation shows them), the
+// first set one of a list winning (e.g. UNITY_CATALOG_URL before
+// DATABRICKS_HOST). Unset and empty variables leave the field alone. Bad
+// values are reported together as a *ConfigurationError naming each
+// variable; c is then unchanged.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	next := *c
 	var ps []ConfigProblem
@@ -372,9 +406,9 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 			if !ok || v == "" {
 				continue
 			}
-			if err := s.set(&next, v); err != nil {
+			if err := s.acc.set(&next, v); err != nil {
 				msg := err.Error()
-				if s.field == "ClientSecret" {
+				if s.secret {
 					msg = "invalid value"
 				}
 				ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})

@@ -116,6 +116,21 @@
 // *AuthenticationError, *ConnectionError, *ConversionError (with Row and
 // Column), *TransmissionError (with the gRPC Code), *RetryExhaustedError and
 // *TokenRefreshError, usable with errors.As; ErrClosed with errors.Is.
+// ErrorKinds lists the kinds with two flags: Retryable (IsRetryable may
+// accept errors of the kind) and Fatal (a batch failing as a whole with it
+// means later batches would fail too, so a feeding loop should stop; the
+// zerobus CLI does).
+//
+// There is one retry rule, used by the stream's own reconnects and by
+// IsRetryable alike. A gRPC status from the server is retryable unless it is
+// OK, INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, OUT_OF_RANGE,
+// UNIMPLEMENTED or NOT_FOUND. CANCELED from the server is retryable: the
+// server or a proxy dropped the RPC, and a new one can succeed. The caller's
+// own context being canceled or passing its deadline is different: the error
+// holds context.Canceled or context.DeadlineExceeded (KindCanceled), is never
+// retried and is never retryable, whatever connection error or status is
+// also in its chain (a *TokenRefreshError keeps its own Retryable flag: a
+// token request that timed out may be retried).
 // Secrets (the client secret, tokens, the password in ProxyURL) never appear
 // in errors, logs or the printed Config.
 //
@@ -228,8 +243,12 @@
 //
 // # Configuration keys
 //
-// Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML) and
-// from the environment (ConfigFromEnv, Config.ApplyEnv). YAML keys and
+// Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML), from
+// the environment (ConfigFromEnv, Config.ApplyEnv) and from a map of keys to
+// values (ConfigFromSettings, the inverse of SettingsOf; language bindings
+// pass settings this way, and ByKeyError names problems by key). All of them
+// read one table, Settings: each key with its Config field, type, unit,
+// default, secret flag, environment variables and a doc line. YAML keys and
 // environment variables:
 //
 //	Field                   YAML key                       Environment

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +45,50 @@ const (
 	KindUnknown ErrorKind = "unknown"
 )
 
+// ErrorKindInfo describes one ErrorKind for callers that decide by kind (the
+// CLIs, language bindings).
+type ErrorKindInfo struct {
+	Kind ErrorKind `json:"kind"`
+	// Retryable: some errors of this kind are retryable (IsRetryable decides
+	// for one error; e.g. a TransmissionError depends on its gRPC code).
+	Retryable bool `json:"retryable"`
+	// Fatal: a batch that failed as a whole with this kind means later
+	// batches on the same Wrapper would fail the same way (bad credentials or
+	// settings, an unreachable endpoint, retries already exhausted, a closed
+	// Wrapper, a canceled context), so a loop feeding batches should stop
+	// instead of trying the next one.
+	Fatal bool `json:"fatal"`
+}
+
+// errorKinds is the one table of kinds and their flags.
+var errorKinds = []ErrorKindInfo{
+	{Kind: KindConfiguration, Fatal: true},
+	{Kind: KindAuthentication, Fatal: true},
+	{Kind: KindConnection, Retryable: true, Fatal: true},
+	{Kind: KindConversion},
+	{Kind: KindTransmission, Retryable: true},
+	{Kind: KindRetryExhausted, Retryable: true, Fatal: true},
+	{Kind: KindTokenRefresh, Retryable: true, Fatal: true},
+	{Kind: KindClosed, Fatal: true},
+	{Kind: KindCanceled, Fatal: true},
+	{Kind: KindUnknown},
+}
+
+// ErrorKinds returns every ErrorKind with its flags, in a stable order (a
+// fresh copy).
+func ErrorKinds() []ErrorKindInfo { return append([]ErrorKindInfo(nil), errorKinds...) }
+
+// Fatal reports whether a whole-batch failure of kind k would repeat for
+// every later batch (see ErrorKindInfo.Fatal). Unknown kinds are not fatal.
+func (k ErrorKind) Fatal() bool {
+	for _, i := range errorKinds {
+		if i.Kind == k {
+			return i.Fatal
+		}
+	}
+	return false
+}
+
 // Sentinel errors, usable with errors.Is.
 var (
 	// ErrClosed is returned by every call on a Wrapper after Close.
@@ -71,7 +114,7 @@ func KindOf(err error) ErrorKind {
 	switch {
 	case errors.Is(err, ErrClosed):
 		return KindClosed
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case stream.ContextEnded(err):
 		return KindCanceled
 	}
 	return KindUnknown
@@ -81,6 +124,13 @@ func KindOf(err error) ErrorKind {
 // connection failures, retryable gRPC statuses, token endpoint 5xx/network
 // failures, and exhausted retries whose last cause was retryable. Conversion,
 // configuration and authentication errors, ErrClosed and cancellation are not.
+//
+// The per-code rule is the stream layer's (one rule in the tree): a CANCELED
+// status from the server is retryable, while the caller's own context being
+// canceled or timing out (context.Canceled / context.DeadlineExceeded in the
+// chain, KindCanceled) never is, whatever connection error or status the
+// chain also holds. A *TokenRefreshError keeps the token client's decision
+// (Retryable), which counts a token request's timeout as retryable.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
@@ -89,26 +139,19 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &re) {
 		return re.Last == nil || IsRetryable(re.Last)
 	}
-	var te *TransmissionError
-	if errors.As(err, &te) {
-		return retryableCode(te.Code)
-	}
 	var tre *TokenRefreshError
 	if errors.As(err, &tre) {
-		return tre.Retryable
+		return tre.Retryable // the token client's decision, as in the stream layer
+	}
+	if stream.ContextEnded(err) {
+		return false
+	}
+	var te *TransmissionError
+	if errors.As(err, &te) {
+		return stream.RetryableCode(te.Code)
 	}
 	var ce *ConnectionError
 	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError))
-}
-
-// retryableCode is the protocol's retry rule (protocol §6).
-func retryableCode(c codes.Code) bool {
-	switch c {
-	case codes.OK, codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied,
-		codes.OutOfRange, codes.Unimplemented, codes.NotFound, codes.Canceled:
-		return false
-	}
-	return true
 }
 
 // ConfigProblem is one invalid setting found by Config.Validate or New.
@@ -119,8 +162,20 @@ type ConfigProblem struct {
 	Message string // what is wrong and what would be valid
 }
 
-func (p ConfigProblem) String() string {
+func (p ConfigProblem) String() string { return p.format(false) }
+
+// format renders p named by Field, or by YAMLKey when byKey and it has one.
+func (p ConfigProblem) format(byKey bool) string {
 	var b strings.Builder
+	if byKey && p.YAMLKey != "" {
+		b.WriteString(p.YAMLKey)
+		if p.EnvVar != "" {
+			fmt.Fprintf(&b, " (env %s)", p.EnvVar)
+		}
+		b.WriteString(": ")
+		b.WriteString(fieldsToKeys(p.Message))
+		return b.String()
+	}
 	b.WriteString(p.Field)
 	switch {
 	case p.YAMLKey != "" && p.EnvVar != "":
@@ -141,6 +196,10 @@ type ConfigurationError struct {
 	Source   string // where the settings came from: "", a file path, or "environment"
 	Problems []ConfigProblem
 	Err      error // optional underlying cause (e.g. a YAML syntax error)
+	// ByKey names each problem by its key (table_name) rather than its
+	// Config field (TableName): set for settings given by key (ConfigFromSettings,
+	// ByKeyError).
+	ByKey bool
 }
 
 // Kind returns KindConfiguration.
@@ -162,12 +221,12 @@ func (e *ConfigurationError) Error() string {
 	case 0:
 	case 1:
 		b.WriteString(": ")
-		b.WriteString(e.Problems[0].String())
+		b.WriteString(e.Problems[0].format(e.ByKey))
 	default:
 		fmt.Fprintf(&b, " (%d problems):", len(e.Problems))
 		for _, p := range e.Problems {
 			b.WriteString("\n  - ")
-			b.WriteString(p.String())
+			b.WriteString(p.format(e.ByKey))
 		}
 	}
 	return b.String()

@@ -1,10 +1,12 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
@@ -33,6 +35,8 @@ func fromStream(err error, table, endpoint string) error {
 		return &AuthenticationError{Table: table, Reason: ae.What, Err: ae.Err}
 	case errors.As(err, &te):
 		return &TokenRefreshError{URL: te.URL, StatusCode: te.StatusCode, Retryable: te.Retryable, Err: te}
+	case stream.ContextEnded(err): // the caller's context wins over any connection error or status in the chain
+		return err
 	case errors.As(err, &hn):
 		return &ConnectionError{Endpoint: endpoint, Err: hn}
 	case errors.As(err, &ce):
@@ -43,10 +47,12 @@ func fromStream(err error, table, endpoint string) error {
 		return &ConversionError{Row: -1, Reason: mte.Error(), Err: mte}
 	case errors.Is(err, stream.ErrClosed):
 		return fmt.Errorf("%w (%s)", ErrClosed, causeText(err))
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
 	}
-	return &TransmissionError{Message: causeText(err), Err: err}
+	code := codes.OK // not a gRPC status: IsRetryable says no
+	if st, ok := status.FromError(err); ok {
+		code = st.Code()
+	}
+	return &TransmissionError{Code: code, Message: causeText(err), Err: err}
 }
 
 // fromSchemaError converts a plan build failure into a *ConversionError for

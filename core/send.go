@@ -321,7 +321,7 @@ func (w *Wrapper) mapSendErr(ctx context.Context, err error) error {
 	if _, ok := err.(kinded); ok || errors.Is(err, ErrClosed) {
 		return err
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+	if ctx.Err() != nil && stream.ContextEnded(err) {
 		return err
 	}
 	w.mu.Lock()
@@ -335,7 +335,7 @@ func (w *Wrapper) mapSendErr(ctx context.Context, err error) error {
 
 // isTerminal reports whether err means the stream can no longer be used.
 func isTerminal(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || stream.ContextEnded(err) {
 		return false
 	}
 	var ce *ConversionError

@@ -3,6 +3,8 @@ package pybind
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,7 +63,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	want.DebugRotationInterval = 0
 	want.DebugArrowCompression = "zstd"
 	want.ProxyURL = "http://user:proxy-pw@127.0.0.1:3128"
-	text, err := configJSON(want)
+	text, err := toJSON(core.SettingsOf(want))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +117,42 @@ func localConfig(s *LocalServer, table string) string {
 		"client_id": s.ClientID(), "client_secret": s.ClientSecret(),
 	})
 	return string(b)
+}
+
+// TestEnvIsDataNotProcessEnv checks that ConfigFromEnv and LoadConfigYAML
+// read the environment given as JSON and leave the process environment alone.
+func TestEnvIsDataNotProcessEnv(t *testing.T) {
+	t.Setenv("ZEROBUS_TABLE_NAME", "from.process.env")
+	text, err := ConfigFromEnv(`{"ZEROBUS_TABLE_NAME": "from.json.env", "RETRY_MAX_ATTEMPTS": "9"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, `"table_name":"from.json.env"`) || !strings.Contains(text, `"retry_max_attempts":9`) {
+		t.Errorf("ConfigFromEnv = %s", text)
+	}
+	if _, set := os.LookupEnv("RETRY_MAX_ATTEMPTS"); set || os.Getenv("ZEROBUS_TABLE_NAME") != "from.process.env" {
+		t.Error("the process environment changed")
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("table_name: ${TBL}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err = LoadConfigYAML(path, `{"TBL": "a.b.c"}`)
+	if err != nil || !strings.Contains(text, `"table_name":"a.b.c"`) {
+		t.Errorf("LoadConfigYAML = %s, %v", text, err)
+	}
+	if _, set := os.LookupEnv("TBL"); set {
+		t.Error("TBL leaked into the process environment")
+	}
+	if _, err := LoadConfigYAML(path, `{}`); err == nil || !strings.Contains(err.Error(), "${TBL}") {
+		t.Errorf("unset variable: %v", err)
+	}
+	tab, err := SettingsTable()
+	if err != nil || !strings.Contains(tab, `"key":"client_secret"`) || !strings.Contains(tab, `"secret":true`) {
+		t.Errorf("SettingsTable = %.200s, %v", tab, err)
+	}
+	kinds, err := ErrorKinds()
+	if err != nil || !strings.Contains(kinds, `{"kind":"canceled","retryable":false,"fatal":true}`) {
+		t.Errorf("ErrorKinds = %s, %v", kinds, err)
+	}
 }

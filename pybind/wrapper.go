@@ -29,7 +29,7 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 	}
 	w, err := core.New(context.Background(), cfg)
 	if err != nil {
-		return nil, wrapErr(err)
+		return nil, wrapErr(core.ByKeyError(err))
 	}
 	return &Wrapper{w: w}, nil
 }

@@ -35,9 +35,11 @@ def test_validate_reports_every_problem() -> None:
         )
     msg = str(ei.value)
     assert "3 problems" in msg
-    assert "TableName (yaml table_name, env ZEROBUS_TABLE_NAME)" in msg
-    assert "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS)" in msg
-    assert "DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR)" in msg
+    # each problem is named by its Python keyword (= YAML key) and env variable, never the Go field
+    assert "table_name (env ZEROBUS_TABLE_NAME)" in msg
+    assert "retry_max_delay_ms (env RETRY_MAX_DELAY_MS)" in msg
+    assert "debug_output_dir (env DEBUG_OUTPUT_DIR)" in msg
+    assert "TableName" not in msg and "DebugOutputDir" not in msg
 
 
 def test_valid_config_passes(server: LocalServer) -> None:
@@ -203,7 +205,7 @@ def test_proxy_url_errors_name_the_setting_not_the_password() -> None:
     with pytest.raises(ConfigurationError) as ei:
         bad.validate()
     msg = str(ei.value)
-    assert "ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)" in msg and "http:// or https://" in msg
+    assert "proxy_url (env ZEROBUS_PROXY_URL)" in msg and "http:// or https://" in msg
     assert PROXY_PASSWORD not in msg and PROXY_PASSWORD not in repr(bad)
     # a value of the wrong type is named but not echoed
     odd = WrapperConfiguration(None, "a.b.c", proxy_url=f"http://u:{PROXY_PASSWORD}@h".encode())  # type: ignore[arg-type]
@@ -238,7 +240,7 @@ def test_debug_arrow_compression_round_trips(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(ConfigurationError) as ei:
         given.copy(debug_arrow_compression="gzip").validate()
     msg = str(ei.value)
-    assert "DebugArrowCompression (yaml debug_arrow_compression, env DEBUG_ARROW_COMPRESSION)" in msg
+    assert "debug_arrow_compression (env DEBUG_ARROW_COMPRESSION)" in msg
     assert '"gzip"' in msg and '"zstd"' in msg and '"lz4"' in msg
     with pytest.raises(ConfigurationError, match="debug_arrow_compression"):
         WrapperConfiguration(None, "a.b.c", debug_arrow_compression=1).validate()  # type: ignore[arg-type]

@@ -344,7 +344,7 @@ def test_validate_accepts_one_two_and_three_part_table_names() -> None:
         ("main..events", "empty schema part"),
         ("main.default.évents", "in the table part"),
     ):
-        with pytest.raises(ConfigurationError, match="TableName") as ei:
+        with pytest.raises(ConfigurationError, match="table_name") as ei:
             WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", name).validate()
         assert fragment in str(ei.value), (name, str(ei.value))
 
@@ -356,9 +356,9 @@ def test_validate_checks_formats_and_combinations_all_at_once() -> None:
     with pytest.raises(ConfigurationError) as ei:
         cfg.validate()
     msg = str(ei.value)
-    for fragment in ("Endpoint", "https://", "TableName", "RetryMaxDelay"):
+    for fragment in ("endpoint", "https://", "table_name", "retry_max_delay_ms"):
         assert fragment in msg, fragment
-    assert "ClientID" not in msg and "ClientSecret" not in msg  # credentials: checked when a writer is created
+    assert "client_id" not in msg and "client_secret" not in msg  # credentials: checked when a writer is created
     # the endpoint needs a scheme (a schemeless name with a domain or port is taken as https)
     with pytest.raises(ConfigurationError, match="has no scheme"):
         WrapperConfiguration("invalid-endpoint", "test_table").validate()
@@ -366,7 +366,7 @@ def test_validate_checks_formats_and_combinations_all_at_once() -> None:
 
 
 def test_writer_disabled_requires_a_debug_output(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match=r"WriterDisabled .*no debug output") as ei:
+    with pytest.raises(ConfigurationError, match=r"zerobus_writer_disabled .*no debug output") as ei:
         WrapperConfiguration(
             "https://1.zerobus.x.cloud.databricks.com", "events", zerobus_writer_disabled=True
         ).validate()
@@ -383,12 +383,12 @@ def test_writer_disabled_requires_a_debug_output(tmp_path: Path) -> None:
 
 def test_debug_without_output_dir_raises_at_construction() -> None:
     for flag in ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled"):
-        with pytest.raises(ConfigurationError, match=r"DebugOutputDir .*is required when debug output is enabled"):
+        with pytest.raises(ConfigurationError, match=r"debug_output_dir .*is required when debug output is enabled"):
             WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c", **{flag: True})
     # every problem at once, even at construction
     with pytest.raises(ConfigurationError) as ei:
         WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c.d", debug_enabled=True)
-    assert "DebugOutputDir" in str(ei.value) and "TableName" in str(ei.value)
+    assert "debug_output_dir" in str(ei.value) and "table_name" in str(ei.value)
 
 
 def test_original_keyword_values() -> None:
@@ -413,7 +413,7 @@ def test_credentials_are_checked_when_a_writing_wrapper_is_created(server: Local
         ZerobusWrapper(cfg)
     msg = str(ei.value)
     assert "3 problems" in msg
-    for fragment in ("UnityCatalogURL", "ClientID (yaml client_id, env ZEROBUS_CLIENT_ID)", "ClientSecret"):
+    for fragment in ("unity_catalog_url", "client_id (env ZEROBUS_CLIENT_ID)", "client_secret"):
         assert fragment in msg, fragment
 
 

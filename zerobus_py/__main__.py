@@ -12,6 +12,7 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -29,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 
-from . import __version__, native_version
+from . import __version__, _bridge, native_version
 from ._config import WrapperConfiguration
 from ._errors import ERROR_TYPE_NAMES, ZerobusError
 
@@ -70,10 +71,16 @@ _SUFFIXES: Final = {
     ".feather": "arrow",
 }
 _BAR_WIDTH: Final = 24
-#: Error kinds that would fail every later batch too: reading stops.
-_FATAL_KINDS: Final = frozenset(
-    {"authentication", "configuration", "token_refresh", "connection", "retry_exhausted", "closed", "canceled"}
-)
+
+
+@functools.cache
+def _fatal_kinds() -> frozenset[str]:
+    """Error kinds that would fail every later batch too, from the Go core's
+    table (``core.ErrorKinds``): reading stops."""
+    kinds: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ErrorKinds))
+    return frozenset(k["kind"] for k in kinds if k["fatal"])
+
+
 #: The batch-relative row number in a conversion error message.
 _BATCH_ROW = re.compile(r" at row \d+(,)?")
 
@@ -588,7 +595,12 @@ class _Sender:
         if self.quarantine is not None:
             self.quarantine.write(result.extract_failed_batch(p.table))
         batch_err = result.error
-        if batch_err is not None and result.successful_count == 0 and batch_err.kind in _FATAL_KINDS and not s.stopped:
+        if (
+            batch_err is not None
+            and result.successful_count == 0
+            and batch_err.kind in _fatal_kinds()
+            and not s.stopped
+        ):
             s.stopped = f"{type(batch_err).__name__}: {batch_err.message}"
 
     def _sample(self, name: str, file: str, row: int, message: str) -> None:

@@ -98,7 +98,17 @@ class ObservabilityConfig:
         return cls(**kw)
 
 
-# (python attribute, YAML key of the Go core, expected python type)
+def go_settings() -> list[dict[str, Any]]:
+    """The Go core's one settings table (``core.Settings``): one dict per key
+    with ``key``, ``field``, ``type``, ``unit``, ``default``, ``secret``,
+    ``env`` and ``doc``. ``tests_py/test_settings_table.py`` checks the
+    keywords, types, defaults and secret flags of this module against it."""
+    table: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.SettingsTable))
+    return table
+
+
+# (python attribute, key of the Go core's settings table, expected python
+# type); checked against go_settings() by tests_py/test_settings_table.py.
 _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("endpoint", "endpoint", str),
     ("table_name", "table_name", str),

@@ -492,7 +492,7 @@ func (s *sender) accountOldest() error {
 			return err
 		}
 	}
-	if res.Err != nil && isFatal(core.KindOf(res.Err)) && res.SuccessfulCount == 0 {
+	if res.Err != nil && core.KindOf(res.Err).Fatal() && res.SuccessfulCount == 0 {
 		if s.sum.stopped == nil {
 			s.sum.stopped = res.Err
 		}
@@ -507,17 +507,6 @@ type stoppedError struct{ err error }
 
 func (e *stoppedError) Error() string { return "stopped: " + trimPrefix(e.err) }
 func (e *stoppedError) Unwrap() error { return e.err }
-
-// isFatal reports whether an error kind would fail every later batch too, so
-// reading stops instead of retrying batch after batch.
-func isFatal(k core.ErrorKind) bool {
-	switch k {
-	case core.KindAuthentication, core.KindConfiguration, core.KindTokenRefresh, core.KindConnection,
-		core.KindRetryExhausted, core.KindClosed, core.KindCanceled:
-		return true
-	}
-	return false
-}
 
 func (s *sender) fillSummary(now time.Time) {
 	s.sum.rowsRead = s.c.rowsRead.Load()

@@ -108,11 +108,13 @@ func expCap(attempt int, base, max time.Duration) time.Duration {
 
 // IsRetryable reports whether err is a failure that another attempt (a new
 // RPC) may fix: transport errors, a missing acknowledgement, and every gRPC
-// status except INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
-// OUT_OF_RANGE, UNIMPLEMENTED and NOT_FOUND. Authentication errors, exhausted
-// retries, oversize requests, a host name that does not resolve, ErrClosed
-// and context errors are not retryable.
-// A *TokenError is retryable when its Retryable field says so.
+// status RetryableCode accepts. Authentication errors, exhausted retries,
+// oversize requests, a host name that does not resolve, ErrClosed and a
+// context that ended (ContextEnded) are not retryable; a context error wins
+// over any connection error or status code in the same chain.
+// A *TokenError is retryable when its Retryable field says so (the token
+// client's own decision, which counts a token request's timeout as
+// retryable).
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, ErrClosed) {
 		return false
@@ -131,27 +133,45 @@ func IsRetryable(err error) bool {
 		return false
 	case errors.As(err, &te):
 		return te.Retryable
+	case ContextEnded(err):
+		return false
 	case errors.As(err, &ce):
 		return true
 	case errors.As(err, &se):
-		return retryableCode(se.Code)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return false
+		return RetryableCode(se.Code)
 	}
 	if st, ok := status.FromError(err); ok {
-		return retryableCode(st.Code())
+		return RetryableCode(st.Code())
 	}
 	return false
 }
 
-// retryableCode is the per-code rule of the protocol (§6).
-func retryableCode(c codes.Code) bool {
+// RetryableCode is the retry rule for a gRPC status code the server (or a
+// proxy in between) ended an RPC with (protocol §6): every code except OK,
+// INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, OUT_OF_RANGE,
+// UNIMPLEMENTED and NOT_FOUND is retryable.
+//
+// CANCELED is retryable on purpose: a CANCELED status that arrives from the
+// other side means the server or a proxy dropped the RPC (shutdown, drain,
+// load balancer), which a new RPC can get past. The caller's own
+// cancellation is a different thing: it reaches the retry decision as a Go
+// context error (see ContextEnded) and is never retried. Every layer (this
+// package, core.IsRetryable, the CLIs) uses this one function.
+func RetryableCode(c codes.Code) bool {
 	switch c {
 	case codes.OK, codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied,
 		codes.OutOfRange, codes.Unimplemented, codes.NotFound:
 		return false
 	}
 	return true
+}
+
+// ContextEnded reports whether err's chain holds context.Canceled or
+// context.DeadlineExceeded: a context (the caller's, or a timeout derived
+// from it) ended the operation. Such an error is final: it is never retried,
+// whatever gRPC status may also be in the chain.
+func ContextEnded(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // isAuthCode reports whether c calls for one retry with a fresh token.

@@ -1,0 +1,176 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ConfigFromSettings returns DefaultConfig overridden by settings, a map of
+// configuration keys (Settings; the YAML keys, which are also the Python
+// keywords) to values: strings, bools, or numbers (int, int64, float64 with
+// no fraction, json.Number) in the key's unit. A nil value keeps the
+// default. Strings are taken literally ("${" is not expanded as in YAML
+// files) and parsed as YAML and environment values are. Unknown keys, wrong
+// types and bad values are reported together as a *ConfigurationError whose
+// problems are named by key (ByKey). The result is not validated: call
+// Validate or let New do it.
+func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
+	cfg := DefaultConfig()
+	byKey := make(map[string]*setting, len(settings))
+	for i := range settings {
+		byKey[settings[i].key] = &settings[i]
+	}
+	keys := make([]string, 0, len(settingsMap))
+	for k := range settingsMap {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var ps []ConfigProblem
+	for _, k := range keys {
+		v := settingsMap[k]
+		s, ok := byKey[k]
+		if !ok {
+			ps = append(ps, ConfigProblem{Field: k, YAMLKey: k, Message: "unknown setting" + suggest(k)})
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		text, err := settingText(s, v)
+		if err == nil {
+			err = s.acc.set(&cfg, text)
+		}
+		if err != nil {
+			msg := err.Error()
+			if s.secret {
+				msg = "invalid value"
+			}
+			ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: s.env[0], Message: msg})
+		}
+	}
+	if len(ps) > 0 {
+		return Config{}, &ConfigurationError{Problems: ps, ByKey: true}
+	}
+	return cfg, nil
+}
+
+// settingText turns one settings-map value into the text the table's
+// parsers read, checking its type against the setting's.
+func settingText(s *setting, v any) (string, error) {
+	want := map[string]string{"string": "a string", "bool": "a boolean"}[s.acc.typ]
+	if want == "" {
+		want = "an integer"
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case bool:
+		if s.acc.typ == "bool" {
+			return strconv.FormatBool(x), nil
+		}
+	case int:
+		if s.acc.typ != "string" && s.acc.typ != "bool" {
+			return strconv.Itoa(x), nil
+		}
+	case int64:
+		if s.acc.typ != "string" && s.acc.typ != "bool" {
+			return strconv.FormatInt(x, 10), nil
+		}
+	case float64:
+		if s.acc.typ != "string" && s.acc.typ != "bool" && x == math.Trunc(x) && math.Abs(x) < 1<<62 {
+			return strconv.FormatInt(int64(x), 10), nil
+		}
+	case json.Number:
+		if s.acc.typ != "string" && s.acc.typ != "bool" {
+			return x.String(), nil
+		}
+	}
+	if s.secret {
+		return "", fmt.Errorf("expected %s, got a %T", want, v)
+	}
+	return "", fmt.Errorf("expected %s, got %v (%T)", want, v, v)
+}
+
+// SettingsOf returns c as a map of configuration keys to values in each
+// key's unit (string, int64 or bool), the inverse of ConfigFromSettings.
+// String settings that are empty (unset) are left out. Secrets are included:
+// the caller must not print them.
+func SettingsOf(c Config) map[string]any {
+	m := make(map[string]any, len(settings))
+	for _, s := range settings {
+		v := s.acc.get(&c)
+		if str, ok := v.(string); ok && str == "" {
+			continue
+		}
+		m[s.key] = v
+	}
+	return m
+}
+
+// LoadConfigYAMLEnv is LoadConfigYAML with "${NAME}" references resolved
+// through lookup instead of the process environment (a language binding
+// passes its own environment as data).
+func LoadConfigYAMLEnv(path string, lookup func(string) (string, bool)) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, &ConfigurationError{Source: path, Err: fmt.Errorf("cannot read config file: %w", err)}
+	}
+	return parseYAML(data, path, lookup)
+}
+
+// ByKeyError returns err with its configuration problems named by key
+// (table_name) instead of by Config field (TableName), for callers that set
+// options by key (the Python package). Errors other than a
+// *ConfigurationError are returned as they are.
+func ByKeyError(err error) error {
+	var ce *ConfigurationError
+	if !errors.As(err, &ce) || ce.ByKey {
+		return err
+	}
+	cp := *ce
+	cp.ByKey = true
+	if ce == err { //nolint:errorlint // the outermost error itself: replace it
+		return &cp
+	}
+	return &byKeyWrap{err: err, ce: &cp}
+}
+
+// byKeyWrap shows a wrapped *ConfigurationError named by key.
+type byKeyWrap struct {
+	err error
+	ce  *ConfigurationError
+}
+
+func (e *byKeyWrap) Error() string { return e.ce.Error() }
+func (e *byKeyWrap) Unwrap() error { return e.ce }
+
+// fieldNames matches any Config field name of the settings table as a whole
+// word, for fieldsToKeys.
+var fieldNames = sync.OnceValue(func() *regexp.Regexp {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = regexp.QuoteMeta(s.field)
+	}
+	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
+})
+
+// fieldsToKeys replaces Config field names in a problem message (e.g.
+// "below RetryBaseDelay") with their keys ("below retry_base_delay_ms").
+func fieldsToKeys(msg string) string {
+	return fieldNames().ReplaceAllStringFunc(msg, func(f string) string {
+		for _, s := range settings {
+			if s.field == f {
+				return s.key
+			}
+		}
+		return f
+	})
+}
