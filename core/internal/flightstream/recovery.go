@@ -145,11 +145,7 @@ func (s *Stream) install(r *rpc) {
 	s.nextOffset = 0
 	s.connRecords = 0
 	s.ackedRecs = 0
-	s.draining = false
-	s.leaving = false
-	s.progress = false
-	s.halfClosed = false
-	s.lastRecv = time.Now()
+	s.st.Install(time.Now())
 	s.mu.Unlock()
 	r.wg.Add(2)
 	go s.sender(r)
@@ -169,24 +165,10 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	s.nextOffset = 0
 	s.connRecords = 0
 	s.ackedRecs = 0
-	s.draining = false
-	s.leaving = false
-	return s.progress, len(s.q)
+	return s.st.Detach(), len(s.q)
 }
 
 var errRotate = errors.New("zerobus: moving to a new flight RPC after close_stream_duration_ms")
-
-type event int
-
-const (
-	evFail event = iota
-	evRotate
-	evClean
-	evAbort
-)
-
-// leaveGrace bounds how long an RPC being left is still read for acks.
-const leaveGrace = 2 * time.Second
 
 // supervise runs until the stream ends (see stream.Stream's supervisor:
 // the same rules, with record-level acknowledgements).
@@ -205,22 +187,22 @@ func (s *Stream) supervise(rt *stream.Retrier) {
 			}
 		} else {
 			ev, err := s.watch(r)
-			if ev != evClean && s.ctx.Err() != nil {
-				ev = evAbort
+			if ev != stream.EventClean && s.ctx.Err() != nil {
+				ev = stream.EventAbort
 			}
 			switch ev {
-			case evAbort:
+			case stream.EventAbort:
 				s.detach(r, s.abortCause())
 				s.finish(s.abortCause())
 				return
-			case evClean:
+			case stream.EventClean:
 				s.detach(r, nil)
 				s.finish(nil)
 				return
 			}
 			cause := err
 			reason = stream.ErrorKind(err)
-			if ev == evRotate {
+			if ev == stream.EventRotate {
 				cause = errRotate
 				reason = "close_signal"
 			}
@@ -229,11 +211,11 @@ func (s *Stream) supervise(rt *stream.Retrier) {
 				rt.Progress()
 			}
 			lctx := s.pendingCtx()
-			if ev == evRotate {
+			if ev == stream.EventRotate {
 				log.InfoContext(lctx, "zerobus: server closed the flight stream; moving to a new RPC", "table", table, "pending", pending)
 			}
 			if pending == 0 {
-				if ev == evFail && !stream.IsRetryable(err) && !isAuth(err) {
+				if ev == stream.EventFail && !stream.IsRetryable(err) && !isAuth(err) {
 					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", err)
 					s.finish(err)
 					return
@@ -241,11 +223,11 @@ func (s *Stream) supervise(rt *stream.Retrier) {
 				r = nil
 				continue
 			}
-			if ev == evRotate && !progress {
+			if ev == stream.EventRotate && !progress {
 				err = &stream.ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending record")}
 			}
-			if ev == evFail || !progress {
-				delay, terr := rt.OnFailure(lctx, err, r.cred, ev == evFail)
+			if ev == stream.EventFail || !progress {
+				delay, terr := rt.OnFailure(lctx, err, r.cred, ev == stream.EventFail)
 				if terr != nil {
 					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", terr)
 					s.finish(terr)
@@ -295,7 +277,7 @@ func (s *Stream) reconnect(rt *stream.Retrier, reason string) (_ *rpc, err error
 func (s *Stream) idle() error {
 	for {
 		s.mu.Lock()
-		n, closeReq := len(s.q), s.closeReq
+		n, closeReq := len(s.q), s.st.CloseRequested()
 		s.mu.Unlock()
 		if n > 0 || closeReq {
 			return nil
@@ -311,78 +293,10 @@ func (s *Stream) idle() error {
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closeReq && len(s.q) == 0
+	return s.st.CloseRequested() && len(s.q) == 0
 }
 
-// watch blocks until something ends r: a failure, the ack timeout, the
-// end of an announced close (after reading the last acks, as stream.watch
-// does), a clean close, or an abort.
-func (s *Stream) watch(r *rpc) (event, error) {
-	ackTimeout := s.c.scfg.AckTimeout
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		now := time.Now()
-		var next time.Time
-		s.mu.Lock()
-		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
-			s.halfClosed = true
-			r.kick()
-		}
-		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
-				s.mu.Unlock()
-				return evRotate, nil
-			}
-			if !s.leaving {
-				s.leaving = true
-				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
-				r.kick()
-			}
-			next = s.leaveBy
-		} else if s.sent > 0 {
-			deadline := s.lastRecv.Add(ackTimeout)
-			if !now.Before(deadline) {
-				inflight := s.sent
-				s.mu.Unlock()
-				return evFail, stream.AckTimeoutError(ackTimeout, inflight)
-			}
-			next = deadline
-		}
-		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
-			next = s.drainUntil
-		}
-		s.mu.Unlock()
-
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(next.Sub(now))
-			} else {
-				timer.Reset(next.Sub(now))
-			}
-			tc = timer.C
-		}
-		select {
-		case err := <-r.errc:
-			if err == nil {
-				return evClean, nil
-			}
-			s.mu.Lock()
-			leaving := s.leaving
-			s.mu.Unlock()
-			if leaving {
-				return evRotate, nil
-			}
-			return evFail, err
-		case <-s.wake:
-		case <-tc:
-		case <-s.ctx.Done():
-			return evAbort, nil
-		}
-	}
+// watch blocks until something ends r (see stream.RPCState.Watch).
+func (s *Stream) watch(r *rpc) (stream.Event, error) {
+	return s.st.Watch(s.ctx, &s.mu, s.c.scfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.kick, s.wake, r.errc)
 }

@@ -116,17 +116,10 @@ type Stream struct {
 	sent        int      // q[:sent] are written on cur
 	cur         *rpc
 	nextOffset  int64
-	connRecords int64 // records written on cur
-	ackedRecs   int64 // ack_up_to_records on cur
-	lastRecv    time.Time
-	draining    bool
-	drainUntil  time.Time
-	leaving     bool
-	leaveBy     time.Time
-	progress    bool
+	connRecords int64           // records written on cur
+	ackedRecs   int64           // ack_up_to_records on cur
+	st          stream.RPCState // cur's recovery state (announced end, ack timeout, clean close)
 	closing     bool
-	closeReq    bool
-	halfClosed  bool
 	abortErr    error
 	finished    bool
 	failed      error
@@ -316,7 +309,7 @@ func (s *Stream) close(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.closeReq = true
+	s.st.RequestClose()
 	s.mu.Unlock()
 	s.kick()
 	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
@@ -419,8 +412,7 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			return
 		}
-		if s.draining || s.sent == len(s.q) {
-			half := s.halfClosed && s.sent == len(s.q) || s.leaving
+		if wait, half := s.st.SenderWaits(s.sent, len(s.q)); wait {
 			s.mu.Unlock()
 			if half {
 				if err := r.cs.CloseSend(); err != nil {
@@ -439,7 +431,7 @@ func (s *Stream) sender(r *rpc) {
 		armTimer := s.sent == 0
 		now := time.Now()
 		if armTimer {
-			s.lastRecv = now
+			s.st.Heard(now)
 		}
 		s.sent++
 		off := s.nextOffset
@@ -504,7 +496,7 @@ func (s *Stream) receiver(r *rpc) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				s.mu.Lock()
-				clean := s.cur == r && s.halfClosed && len(s.q) == 0
+				clean := s.cur == r && s.st.CleanEnd(len(s.q))
 				s.mu.Unlock()
 				if clean {
 					r.fail(nil)
@@ -531,9 +523,7 @@ func (s *Stream) receiver(r *rpc) {
 			d := time.Duration(*a.CloseStreamDurationMs) * time.Millisecond
 			s.mu.Lock()
 			if s.cur == r {
-				s.draining = true
-				s.drainUntil = time.Now().Add(d)
-				s.lastRecv = time.Now()
+				s.st.Drain(d)
 			}
 			s.mu.Unlock()
 			s.c.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server announced the end of the flight stream",
@@ -552,7 +542,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.lastRecv = now
+	s.st.Heard(now)
 	if recs > s.connRecords {
 		sent := s.connRecords
 		s.mu.Unlock()
@@ -564,7 +554,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 		return nil
 	}
 	s.ackedRecs = recs
-	s.progress = true
+	s.st.Progressed()
 	n := 0
 	for n < s.sent {
 		b := s.q[n]
@@ -584,7 +574,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 	clear(s.q[:n])
 	s.q = s.q[n:]
 	s.sent -= n
-	wake := s.closeReq || s.draining
+	wake := s.st.WakeOnAck()
 	s.mu.Unlock()
 	if wake {
 		s.kick()

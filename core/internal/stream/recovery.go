@@ -252,12 +252,8 @@ func (s *Stream) install(r *rpc) {
 	s.cur = r
 	s.sent = 0
 	s.nextOffset = 0
-	s.draining = false
-	s.leaving = false
-	s.progress = false
-	s.halfClosed = false
 	s.id = r.id
-	s.lastRecv = time.Now()
+	s.st.Install(time.Now())
 	s.mu.Unlock()
 	r.wg.Add(2)
 	go s.sender(r)
@@ -277,9 +273,7 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	}
 	s.sent = 0
 	s.nextOffset = 0
-	s.draining = false
-	s.leaving = false
-	return s.progress, len(s.q)
+	return s.st.Detach(), len(s.q)
 }
 
 // errRotate is the cancel cause of an RPC left after CloseStreamSignal.
@@ -305,22 +299,22 @@ func (s *Stream) supervise(st retryState) {
 			}
 		} else {
 			ev, err := s.watch(r)
-			if ev != evClean && s.ctx.Err() != nil {
-				ev = evAbort
+			if ev != EventClean && s.ctx.Err() != nil {
+				ev = EventAbort
 			}
 			switch ev {
-			case evAbort:
+			case EventAbort:
 				s.detach(r, s.abortCause())
 				s.finish(s.abortCause())
 				return
-			case evClean:
+			case EventClean:
 				s.detach(r, nil)
 				s.finish(nil)
 				return
 			}
 			cause := err
 			reason = errorKind(err)
-			if ev == evRotate {
+			if ev == EventRotate {
 				cause = errRotate
 				reason = "close_signal"
 			}
@@ -329,14 +323,14 @@ func (s *Stream) supervise(st retryState) {
 				st = retryState{}
 			}
 			lctx := s.pendingCtx()
-			if ev == evRotate {
+			if ev == EventRotate {
 				// Counted in zerobus.stream.recoveries once the new RPC is up.
 				log.InfoContext(lctx, "zerobus: server asked to close the stream; moving to a new RPC", "table", s.c.cfg.TableName,
 					"stream_id", r.id, "pending", pending)
 			}
 			if pending == 0 {
 				// Nothing to re-send: reconnect lazily on the next Send.
-				if ev == evFail && terminalWhenIdle(err) {
+				if ev == EventFail && terminalWhenIdle(err) {
 					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
 					s.finish(err)
 					return
@@ -346,13 +340,13 @@ func (s *Stream) supervise(st retryState) {
 				r = nil
 				continue
 			}
-			if ev == evRotate && !progress {
+			if ev == EventRotate && !progress {
 				// A close signal before anything was acknowledged counts
 				// as a failure, so a server that keeps doing it is bounded.
 				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
 			}
-			if ev == evFail || !progress {
-				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == evFail)
+			if ev == EventFail || !progress {
+				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == EventFail)
 				if terr != nil {
 					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
 					s.finish(terr)
@@ -404,7 +398,7 @@ func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
 func (s *Stream) idle() error {
 	for {
 		s.mu.Lock()
-		n, closeReq := len(s.q), s.closeReq
+		n, closeReq := len(s.q), s.st.CloseRequested()
 		s.mu.Unlock()
 		if n > 0 || closeReq {
 			return nil
@@ -421,101 +415,12 @@ func (s *Stream) idle() error {
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closeReq && len(s.q) == 0
+	return s.st.CloseRequested() && len(s.q) == 0
 }
 
-type event int
-
-const (
-	evFail event = iota
-	evRotate
-	evClean
-	evAbort
-)
-
-// leaveGrace bounds how long watch keeps reading an RPC it is leaving after
-// a CloseStreamSignal (at most AckTimeout).
-const leaveGrace = 2 * time.Second
-
-// watch blocks until something ends the current RPC r.
-//
-// After a CloseStreamSignal it waits until nothing is in flight or the
-// announced duration is over. Then, with requests still in flight, it does
-// not cancel r at once: acknowledgements the server sent just before it
-// ended the RPC may still be in the client's buffers, and a cancel would
-// drop them, so the requests they acknowledge would be re-sent and stored
-// twice. It half-closes r instead and keeps reading until the server ends
-// r, nothing is in flight, or leaveGrace passes; only then is r left.
-func (s *Stream) watch(r *rpc) (event, error) {
-	ackTimeout := s.c.cfg.AckTimeout
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		now := time.Now()
-		var next time.Time
-		s.mu.Lock()
-		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
-			s.halfClosed = true
-			r.kick()
-		}
-		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
-				s.mu.Unlock()
-				return evRotate, nil
-			}
-			if !s.leaving {
-				s.leaving = true
-				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
-				r.kick() // the sender half-closes r
-			}
-			next = s.leaveBy
-		} else if s.sent > 0 {
-			deadline := s.lastRecv.Add(ackTimeout)
-			if !now.Before(deadline) {
-				inflight := s.sent
-				s.mu.Unlock()
-				return evFail, &ConnectionError{Op: "ack-timeout", Err: &ackTimeoutError{after: ackTimeout, inflight: inflight}}
-			}
-			next = deadline
-		}
-		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
-			next = s.drainUntil
-		}
-		s.mu.Unlock()
-
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(next.Sub(now))
-			} else {
-				timer.Reset(next.Sub(now))
-			}
-			tc = timer.C
-		}
-		select {
-		case err := <-r.errc:
-			if err == nil {
-				return evClean, nil
-			}
-			s.mu.Lock()
-			leaving := s.leaving
-			s.mu.Unlock()
-			if leaving {
-				// The server ended the RPC we are leaving: every ack
-				// it sent has been read.
-				return evRotate, nil
-			}
-			return evFail, err
-		case <-s.wake:
-		case <-tc:
-		case <-s.ctx.Done():
-			return evAbort, nil
-		}
-	}
+// watch blocks until something ends the current RPC r (see RPCState.Watch).
+func (s *Stream) watch(r *rpc) (Event, error) {
+	return s.st.Watch(s.ctx, &s.mu, s.c.cfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.kick, s.wake, r.errc)
 }
 
 // terminalWhenIdle reports whether a failure of an RPC with nothing pending

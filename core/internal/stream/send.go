@@ -227,7 +227,7 @@ func (s *Stream) Close(ctx context.Context) error {
 	ferr := s.Flush(ctx)
 	if ferr == nil {
 		s.mu.Lock()
-		s.closeReq = true
+		s.st.RequestClose()
 		s.mu.Unlock()
 		s.kick()
 		select {

@@ -43,17 +43,10 @@ type Stream struct {
 	sent       int        // q[:sent] are written on the current RPC
 	cur        *rpc       // current RPC, nil between RPCs
 	nextOffset int64      // next wire offset on cur
-	lastRecv   time.Time  // last response, or when requests went in flight
-	draining   bool       // CloseStreamSignal received on cur
-	drainUntil time.Time
-	leaving    bool      // cur is half-closed to move to a new RPC (see watch)
-	leaveBy    time.Time // when leaving gives up reading cur's last acks
-	progress   bool      // an acknowledgement arrived on cur
+	st         RPCState   // cur's recovery state (CloseStreamSignal, ack timeout, clean close)
 	id         string
 
 	closing    bool // Close started: Send returns ErrClosed
-	closeReq   bool // flush done: half-close once the queue is empty
-	halfClosed bool // the sender was told to half-close cur
 	abortErr   error
 	finished   bool
 	failed     error // terminal error (nil after a clean close)
@@ -152,8 +145,7 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			return
 		}
-		if s.draining || s.sent == len(s.q) {
-			half := s.halfClosed && s.sent == len(s.q) || s.leaving
+		if wait, half := s.st.SenderWaits(s.sent, len(s.q)); wait {
 			s.mu.Unlock()
 			if half {
 				if err := r.cs.CloseSend(); err != nil {
@@ -172,7 +164,7 @@ func (s *Stream) sender(r *rpc) {
 		armTimer := s.sent == 0
 		if armTimer {
 			// Requests go in flight: the ack timeout starts now.
-			s.lastRecv = time.Now()
+			s.st.Heard(time.Now())
 		}
 		s.sent++
 		off := s.nextOffset
@@ -222,7 +214,7 @@ func (s *Stream) receiver(r *rpc) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				s.mu.Lock()
-				clean := s.cur == r && s.halfClosed && len(s.q) == 0
+				clean := s.cur == r && s.st.CleanEnd(len(s.q))
 				s.mu.Unlock()
 				if clean {
 					r.fail(nil)
@@ -246,9 +238,7 @@ func (s *Stream) receiver(r *rpc) {
 			d := p.CloseStreamSignal.GetDuration().AsDuration()
 			s.mu.Lock()
 			if s.cur == r {
-				s.draining = true
-				s.drainUntil = time.Now().Add(d)
-				s.lastRecv = time.Now()
+				s.st.Drain(d)
 			}
 			s.mu.Unlock()
 			s.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server sent CloseStreamSignal", "table", s.c.cfg.TableName, "stream_id", r.id, "duration", d)
@@ -267,7 +257,7 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.lastRecv = now
+	s.st.Heard(now)
 	if upTo >= s.nextOffset {
 		next := s.nextOffset
 		s.mu.Unlock()
@@ -286,8 +276,8 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 	clear(s.q[:n])
 	s.q = s.q[n:]
 	s.sent -= n
-	s.progress = true
-	wakeSup := s.closeReq || s.draining
+	s.st.Progressed()
+	wakeSup := s.st.WakeOnAck()
 	s.mu.Unlock()
 	if wakeSup {
 		s.kick()
