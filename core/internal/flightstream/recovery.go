@@ -275,25 +275,16 @@ func (s *Stream) reconnect(rt *stream.Retrier, reason string) (_ *rpc, err error
 
 // idle waits for queued batches, a clean close or an abort.
 func (s *Stream) idle() error {
-	for {
-		s.mu.Lock()
-		n, closeReq := len(s.q), s.st.CloseRequested()
-		s.mu.Unlock()
-		if n > 0 || closeReq {
-			return nil
-		}
-		select {
-		case <-s.wake:
-		case <-s.ctx.Done():
-			return s.abortCause()
-		}
+	if !s.st.Idle(s.ctx, &s.mu, func() int { return len(s.q) }, s.wake) {
+		return s.abortCause()
 	}
+	return nil
 }
 
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.CloseRequested() && len(s.q) == 0
+	return s.st.CleanDone(len(s.q))
 }
 
 // watch blocks until something ends r (see stream.RPCState.Watch).

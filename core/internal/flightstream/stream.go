@@ -494,20 +494,11 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		pr, err := r.cs.Recv()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			r.fail(stream.RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
-				clean := s.cur == r && s.st.CleanEnd(len(s.q))
-				s.mu.Unlock()
-				if clean {
-					r.fail(nil)
-					return
-				}
-			}
-			if r.ctx.Err() != nil {
-				r.fail(context.Cause(r.ctx))
-				return
-			}
-			r.fail(s.c.sc.Classify(err, "recv"))
+				defer s.mu.Unlock()
+				return s.cur == r && s.st.CleanEnd(len(s.q))
+			}, s.c.sc.Classify))
 			return
 		}
 		a, err := parsePutResult(pr)

@@ -396,26 +396,17 @@ func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
 // with nothing pending (returns nil; isCleanDone reports true) or aborted
 // (returns the cause).
 func (s *Stream) idle() error {
-	for {
-		s.mu.Lock()
-		n, closeReq := len(s.q), s.st.CloseRequested()
-		s.mu.Unlock()
-		if n > 0 || closeReq {
-			return nil
-		}
-		select {
-		case <-s.wake:
-		case <-s.ctx.Done():
-			return s.abortCause()
-		}
+	if !s.st.Idle(s.ctx, &s.mu, func() int { return len(s.q) }, s.wake) {
+		return s.abortCause()
 	}
+	return nil
 }
 
 // isCleanDone reports whether Close asked to end and nothing is pending.
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.CloseRequested() && len(s.q) == 0
+	return s.st.CleanDone(len(s.q))
 }
 
 // watch blocks until something ends the current RPC r (see RPCState.Watch).

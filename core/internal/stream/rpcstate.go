@@ -2,6 +2,8 @@ package stream
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
 	"time"
 )
@@ -60,9 +62,6 @@ func (st *RPCState) Drain(d time.Duration) {
 // RequestClose records that Close has flushed: the RPC is half-closed once
 // the queue is empty.
 func (st *RPCState) RequestClose() { st.closeReq = true }
-
-// CloseRequested reports whether RequestClose was called.
-func (st *RPCState) CloseRequested() bool { return st.closeReq }
 
 // WakeOnAck reports whether an acknowledgement must wake the supervisor (a
 // close or an announced end waits for the queue to empty).
@@ -184,4 +183,43 @@ func (st *RPCState) Watch(ctx context.Context, mu *sync.Mutex, ackTimeout time.D
 			return EventAbort, nil
 		}
 	}
+}
+
+// Idle blocks between RPCs until requests are queued or Close has flushed
+// (it returns true) or ctx, the stream's context, ends (false). mu guards
+// st; queued, called with mu held, is the number of unresolved requests;
+// wake kicks it to look again.
+func (st *RPCState) Idle(ctx context.Context, mu *sync.Mutex, queued func() int, wake <-chan struct{}) bool {
+	for {
+		mu.Lock()
+		n, closeReq := queued(), st.closeReq
+		mu.Unlock()
+		if n > 0 || closeReq {
+			return true
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// CleanDone reports whether Close has flushed and none of the queued
+// requests is left.
+func (st *RPCState) CleanDone(queued int) bool { return st.closeReq && queued == 0 }
+
+// RecvEnd is what an RPC's receiver reports (rpc.fail) once Recv returned
+// err: nil for the clean close (the server ended the RPC and clean, asked
+// only then, reports that the sender half-closed the current RPC with
+// nothing queued, see CleanEnd), the cancel cause once rctx, the RPC's
+// context, has ended, else classify(err, "recv").
+func RecvEnd(err error, rctx context.Context, clean func() bool, classify func(error, string) error) error {
+	if errors.Is(err, io.EOF) && clean() {
+		return nil
+	}
+	if rctx.Err() != nil {
+		return context.Cause(rctx)
+	}
+	return classify(err, "recv")
 }

@@ -212,20 +212,11 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		resp, err := r.cs.Recv()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			r.fail(RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
-				clean := s.cur == r && s.st.CleanEnd(len(s.q))
-				s.mu.Unlock()
-				if clean {
-					r.fail(nil)
-					return
-				}
-			}
-			if r.ctx.Err() != nil {
-				r.fail(context.Cause(r.ctx))
-				return
-			}
-			r.fail(s.classify(err, "recv"))
+				defer s.mu.Unlock()
+				return s.cur == r && s.st.CleanEnd(len(s.q))
+			}, s.classify))
 			return
 		}
 		switch p := resp.GetPayload().(type) {
