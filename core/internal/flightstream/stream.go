@@ -25,40 +25,10 @@ import (
 // says how many leading rows were acknowledged before the failure. Safe for
 // concurrent use.
 type Pending struct {
-	done     chan struct{}
-	err      error
-	rows     int
-	bytes    int
-	durable  atomic.Int64
-	attempts atomic.Int32
-}
-
-func (p *Pending) resolve(err error) {
-	p.err = err
-	close(p.done)
-}
-
-// Done is closed when the batch is resolved.
-func (p *Pending) Done() <-chan struct{} { return p.done }
-
-// Err returns the outcome once Done is closed (nil before).
-func (p *Pending) Err() error {
-	select {
-	case <-p.done:
-		return p.err
-	default:
-		return nil
-	}
-}
-
-// Wait blocks until the batch is resolved or ctx ends.
-func (p *Pending) Wait(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	stream.Future
+	rows    int
+	bytes   int
+	durable atomic.Int64
 }
 
 // Bytes is the size of the batch's IPC body.
@@ -70,21 +40,6 @@ func (p *Pending) Rows() int { return p.rows }
 // Durable is the number of leading rows of the batch the server has
 // acknowledged as durable so far (all of them once Err is nil).
 func (p *Pending) Durable() int { return int(p.durable.Load()) }
-
-// Attempts is how many RPCs carried (part of) the batch.
-func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
-
-// NeverSent reports whether the batch is resolved and no RPC ever carried
-// any of it (so the server certainly stored none of it); the same rule as
-// stream.Pending.NeverSent.
-func (p *Pending) NeverSent() bool {
-	select {
-	case <-p.done:
-		return p.attempts.Load() == 0
-	default:
-		return false
-	}
-}
 
 // batch is one physical batch in the queue.
 type batch struct {
@@ -205,7 +160,8 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 		}
 		return nil, err
 	}
-	b.p = &Pending{done: make(chan struct{}), rows: int(rec.NumRows()), bytes: len(body)}
+	b.p = &Pending{rows: int(rec.NumRows()), bytes: len(body)}
+	b.p.Init()
 	rec.Retain()
 	s.mu.Lock()
 	if s.closing || s.finished {
@@ -252,7 +208,7 @@ func (s *Stream) Withdraw(p *Pending) bool {
 		if b.p != p {
 			continue
 		}
-		if p.attempts.Load() > 0 {
+		if p.Attempts() > 0 {
 			break
 		}
 		copy(s.q[i:], s.q[i+1:])
@@ -281,7 +237,7 @@ func (s *Stream) Flush(ctx context.Context) error {
 		p := s.q[len(s.q)-1].p
 		s.mu.Unlock()
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-s.done:
 		case <-ctx.Done():
 			return fmt.Errorf("zerobus: flight flush: %w", ctx.Err())
@@ -373,7 +329,7 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 		}
 		b.rec.Release()
 		b.rec = nil
-		b.p.resolve(err)
+		b.p.Resolve(err)
 	}
 	s.c.tel.InflightRequests.Add(ctx, -int64(len(bs)), s.c.metricAttrs())
 	s.c.tel.InflightBytes.Add(ctx, -n, s.c.metricAttrs())
@@ -460,7 +416,7 @@ func (s *Stream) sender(r *rpc) {
 				return
 			}
 		}
-		b.p.attempts.Add(1)
+		b.p.Attempt()
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
 		if err := r.cs.Send(&flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}); err != nil {
 			if errors.Is(err, io.EOF) {

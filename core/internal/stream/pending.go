@@ -10,71 +10,89 @@ import (
 // stream fails terminally or is aborted (Err returns the cause). Its methods
 // are safe for concurrent use.
 type Pending struct {
-	done     chan struct{}
-	err      error // written once before done is closed
-	attempts atomic.Int32
-	records  int
+	Future
+	records int
 }
 
 func newPending(records int) *Pending {
-	return &Pending{done: make(chan struct{}), records: records}
+	p := &Pending{records: records}
+	p.Init()
+	return p
 }
 
-// resolve sets the outcome; called exactly once.
-func (p *Pending) resolve(err error) {
-	p.err = err
-	close(p.done)
+// Records returns how many records the request holds.
+func (p *Pending) Records() int { return p.records }
+
+// Future is the outcome of one unit handed to a transport's Send (a
+// request here, a batch in flightstream) and how many RPCs carried it: the
+// part of every transport's pending handle that is alike (Pending,
+// flightstream.Pending embed it). Init it before use; the transport calls
+// Attempt each time an RPC carries the unit and Resolve exactly once. Its
+// methods are safe for concurrent use.
+type Future struct {
+	done     chan struct{}
+	err      error // written once before done is closed
+	attempts atomic.Int32
 }
 
-// Done is closed when the request is resolved.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+// Init prepares f; called once, before f is shared.
+func (f *Future) Init() { f.done = make(chan struct{}) }
 
-// Err returns the outcome once Done is closed: nil if the request was
+// Resolve sets the outcome; called exactly once.
+func (f *Future) Resolve(err error) {
+	f.err = err
+	close(f.done)
+}
+
+// Attempt counts one more RPC carrying the unit.
+func (f *Future) Attempt() { f.attempts.Add(1) }
+
+// Done is closed when the unit is resolved.
+func (f *Future) Done() <-chan struct{} { return f.done }
+
+// Err returns the outcome once Done is closed: nil if the unit was
 // acknowledged, else the stream's terminal error. Before that it returns nil,
 // so check Done (or use Wait) first. It does not block.
-func (p *Pending) Err() error {
+func (f *Future) Err() error {
 	select {
-	case <-p.done:
-		return p.err
+	case <-f.done:
+		return f.err
 	default:
 		return nil
 	}
 }
 
-// Wait blocks until the request is resolved or ctx ends, and returns the
-// outcome (or ctx's error; the request stays in flight).
-func (p *Pending) Wait(ctx context.Context) error {
+// Wait blocks until the unit is resolved or ctx ends, and returns the
+// outcome (or ctx's error; the unit stays in flight).
+func (f *Future) Wait(ctx context.Context) error {
 	select {
-	case <-p.done:
-		return p.err
+	case <-f.done:
+		return f.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// Attempts returns how many RPCs carried the request so far: 1 if it was
-// sent once, more if it was re-sent after a recovery or a close signal, 0 if
-// it was never written. It does not block.
-func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
+// Attempts returns how many RPCs carried the unit so far: 1 if it was sent
+// once, more if it was re-sent after a recovery or a close signal, 0 if it
+// was never written. It does not block.
+func (f *Future) Attempts() int { return int(f.attempts.Load()) }
 
-// NeverSent reports whether the request is resolved and no RPC ever carried
+// NeverSent reports whether the unit is resolved and no RPC ever carried
 // it: then it failed (or was withdrawn, see Stream.Withdraw) without its
 // bytes reaching the network, so the server certainly did not store it. It
-// is false while the request is unresolved (a queued request may still be
-// sent) and for a request written at least once, acknowledged or not: that
-// one may have been stored. This is the one rule for "was it sent"; it does
-// not block.
-func (p *Pending) NeverSent() bool {
+// is false while the unit is unresolved (a queued unit may still be sent)
+// and for a unit written at least once, acknowledged or not: that one may
+// have been stored. This is the one rule for "was it sent"; it does not
+// block.
+func (f *Future) NeverSent() bool {
 	select {
-	case <-p.done:
-		// Attempts is final once resolved: requests are resolved only when
+	case <-f.done:
+		// Attempts is final once resolved: units are resolved only when
 		// no sender goroutine can write them any more (ack, finish after
-		// the RPCs stopped, Withdraw of a request no RPC has taken).
-		return p.attempts.Load() == 0
+		// the RPCs stopped, Withdraw of a unit no RPC has taken).
+		return f.attempts.Load() == 0
 	default:
 		return false
 	}
 }
-
-// Records returns how many records the request holds.
-func (p *Pending) Records() int { return p.records }

@@ -133,7 +133,7 @@ func (s *Stream) Withdraw(p *Pending) bool {
 		if req.p != p {
 			continue
 		}
-		if p.attempts.Load() > 0 {
+		if p.Attempts() > 0 {
 			break // written on an earlier RPC, queued for a re-send
 		}
 		copy(s.q[i:], s.q[i+1:])

@@ -175,7 +175,7 @@ func (s *Stream) sender(r *rpc) {
 		if armTimer {
 			s.kick()
 		}
-		req.p.attempts.Add(1)
+		req.p.Attempt()
 
 		if err := r.cs.Send(s.message(req, off)); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -291,7 +291,7 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 		if err == nil && !req.sentAt.IsZero() {
 			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
 		}
-		req.p.resolve(err)
+		req.p.Resolve(err)
 	}
 	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table))
 	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table))
