@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -170,95 +171,40 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 
 var errRotate = errors.New("zerobus: moving to a new flight RPC after close_stream_duration_ms")
 
-// supervise runs until the stream ends (see stream.Stream's supervisor:
-// the same rules, with record-level acknowledgements).
+// supervise runs until the stream ends (stream.Supervise: the same rules
+// as the protobuf transport, with record-level acknowledgements).
 func (s *Stream) supervise(rt *stream.Retrier) {
-	log := s.c.tel.Logger()
-	table := s.c.scfg.TableName
 	s.mu.Lock()
 	r := s.cur
 	s.mu.Unlock()
-	var reason string
-	for {
-		if r == nil {
-			if err := s.idle(); err != nil || s.isCleanDone() {
-				s.finish(err)
-				return
-			}
-		} else {
-			ev, err := s.watch(r)
-			if ev != stream.EventClean && s.ctx.Err() != nil {
-				ev = stream.EventAbort
-			}
-			switch ev {
-			case stream.EventAbort:
-				s.detach(r, s.abortCause())
-				s.finish(s.abortCause())
-				return
-			case stream.EventClean:
-				s.detach(r, nil)
-				s.finish(nil)
-				return
-			}
-			cause := err
-			reason = stream.ErrorKind(err)
-			if ev == stream.EventRotate {
-				cause = errRotate
-				reason = "close_signal"
-			}
-			progress, pending := s.detach(r, cause)
-			if progress {
-				rt.Progress()
-			}
-			lctx := s.pendingCtx()
-			if ev == stream.EventRotate {
-				log.InfoContext(lctx, "zerobus: server closed the flight stream; moving to a new RPC", "table", table, "pending", pending)
-			}
-			if pending == 0 {
-				if ev == stream.EventFail && !stream.IsRetryable(err) && !isAuth(err) {
-					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", err)
-					s.finish(err)
-					return
-				}
-				r = nil
-				continue
-			}
-			if ev == stream.EventRotate && !progress {
-				err = &stream.ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending record")}
-			}
-			if ev == stream.EventFail || !progress {
-				delay, terr := rt.OnFailure(lctx, err, r.cred, ev == stream.EventFail)
-				if terr != nil {
-					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", terr)
-					s.finish(terr)
-					return
-				}
-				s.c.tel.Retries.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
-				log.WarnContext(lctx, "zerobus: flight RPC failed; recovering", "table", table,
-					"pending", pending, "attempt", rt.Fails(), "delay", delay, "error", err)
-				if serr := stream.Sleep(s.ctx, delay); serr != nil {
-					s.finish(s.abortCause())
-					return
-				}
-			}
-		}
-		nr, err := s.reconnect(rt, reason)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				err = s.abortCause()
-			}
-			s.finish(err)
-			return
-		}
-		s.install(nr)
-		r = nr
-	}
+	stream.Supervise[*rpc](supervised{s}, r, rt, errRotate, stream.SuperviseText{
+		Rotating:   "zerobus: server closed the flight stream; moving to a new RPC",
+		Failed:     "zerobus: flight stream failed",
+		Recovering: "zerobus: flight RPC failed; recovering",
+		Unit:       "record",
+	})
 }
 
-// isAuth reports an UNAUTHENTICATED / PERMISSION_DENIED server error.
-func isAuth(err error) bool {
-	var se *stream.ServerError
-	return errors.As(err, &se) && (se.Code == codes.Unauthenticated || se.Code == codes.PermissionDenied)
+// supervised is Stream as stream.Supervise drives it.
+type supervised struct{ s *Stream }
+
+func (a supervised) Context() context.Context               { return a.s.ctx }
+func (a supervised) PendingCtx() context.Context            { return a.s.pendingCtx() }
+func (a supervised) Logger() *slog.Logger                   { return a.s.c.tel.Logger() }
+func (a supervised) Watch(r *rpc) (stream.Event, error)     { return a.s.watch(r) }
+func (a supervised) Detach(r *rpc, cause error) (bool, int) { return a.s.detach(r, cause) }
+func (a supervised) Install(r *rpc)                         { a.s.install(r) }
+func (a supervised) Idle() error                            { return a.s.idle() }
+func (a supervised) CleanDone() bool                        { return a.s.isCleanDone() }
+func (a supervised) Finish(err error)                       { a.s.finish(err) }
+func (a supervised) AbortCause() error                      { return a.s.abortCause() }
+func (a supervised) Cred(r *rpc) string                     { return r.cred }
+func (a supervised) LogAttrs(*rpc) []any                    { return []any{"table", a.s.c.scfg.TableName} }
+func (a supervised) Reconnect(rt *stream.Retrier, reason string) (*rpc, error) {
+	return a.s.reconnect(rt, reason)
+}
+func (a supervised) CountRetry(err error) {
+	a.s.c.tel.Retries.Add(context.Background(), 1, a.s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
 }
 
 // reconnect opens the next RPC under a "zerobus.stream.recover" span.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -31,8 +32,8 @@ func (s *Stream) open(ctx context.Context) (err error) {
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	var st retryState
-	r, err := s.connect(cctx, &st)
+	rt := s.c.NewRetrier()
+	r, err := s.connect(cctx, rt)
 	if err != nil {
 		if s.ctx.Err() != nil && ctx.Err() == nil {
 			err = errClientClosed
@@ -41,13 +42,13 @@ func (s *Stream) open(ctx context.Context) (err error) {
 		return err
 	}
 	s.install(r)
-	go s.supervise(st)
+	go s.supervise(rt)
 	return nil
 }
 
 // connect creates an RPC, retrying per the policy. ctx bounds the whole
 // sequence.
-func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
+func (s *Stream) connect(ctx context.Context, rt *Retrier) (*rpc, error) {
 	log := s.tel.Logger()
 	for {
 		r, cred, err := s.createOnce(ctx)
@@ -64,7 +65,7 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
 		}
-		delay, terr := s.onFailure(ctx, st, err, cred, false)
+		delay, terr := rt.OnFailure(ctx, err, cred, false)
 		if terr != nil {
 			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
 			return nil, terr
@@ -72,23 +73,15 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		s.tel.Retries.Add(context.Background(), 1, metricAttrs(
 			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
 		log.WarnContext(ctx, "zerobus: stream creation failed; retrying", "table", s.c.cfg.TableName,
-			"attempt", st.fails, "delay", delay, "error", err)
+			"attempt", rt.Fails(), "delay", delay, "error", err)
 		if serr := sleepCtx(ctx, delay); serr != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", serr, err)
 		}
 	}
 }
 
-// onFailure applies the retry rules to err. It returns the delay before the
-// next attempt, or a terminal error. accepted reports that the server had
-// accepted cred (an RPC opened with it failed later). ctx is only used for
-// logging.
-func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
-	return s.c.onFailure(ctx, st, err, cred, accepted)
-}
-
 // onFailure is the retry rule shared by every transport of the client (see
-// Stream.onFailure and Retrier).
+// Retrier).
 func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
@@ -280,98 +273,44 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 var errRotate = errors.New("zerobus: moving to a new RPC after CloseStreamSignal")
 
 // supervise runs until the stream ends: it watches the current RPC, moves to
-// a new one on close signals and retryable failures, and finishes the stream.
-func (s *Stream) supervise(st retryState) {
-	log := s.tel.Logger()
-	table := telemetry.KeyTable.String(s.c.cfg.TableName)
+// a new one on close signals and retryable failures, and finishes the stream
+// (see Supervise).
+func (s *Stream) supervise(rt *Retrier) {
 	s.mu.Lock()
 	r := s.cur
 	s.mu.Unlock()
-	// reason is why the stream is moving to a new RPC: "close_signal" or
-	// the error kind of the failure that ended the last one.
-	var reason string
-	for {
-		if r == nil {
-			// Idle: nothing was pending when the last RPC ended.
-			if err := s.idle(); err != nil || s.isCleanDone() {
-				s.finish(err)
-				return
-			}
-		} else {
-			ev, err := s.watch(r)
-			if ev != EventClean && s.ctx.Err() != nil {
-				ev = EventAbort
-			}
-			switch ev {
-			case EventAbort:
-				s.detach(r, s.abortCause())
-				s.finish(s.abortCause())
-				return
-			case EventClean:
-				s.detach(r, nil)
-				s.finish(nil)
-				return
-			}
-			cause := err
-			reason = errorKind(err)
-			if ev == EventRotate {
-				cause = errRotate
-				reason = "close_signal"
-			}
-			progress, pending := s.detach(r, cause)
-			if progress {
-				st = retryState{}
-			}
-			lctx := s.pendingCtx()
-			if ev == EventRotate {
-				// Counted in zerobus.stream.recoveries once the new RPC is up.
-				log.InfoContext(lctx, "zerobus: server asked to close the stream; moving to a new RPC", "table", s.c.cfg.TableName,
-					"stream_id", r.id, "pending", pending)
-			}
-			if pending == 0 {
-				// Nothing to re-send: reconnect lazily on the next Send.
-				if ev == EventFail && terminalWhenIdle(err) {
-					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
-					s.finish(err)
-					return
-				}
-				log.DebugContext(lctx, "zerobus: idle RPC ended", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
-				st.fails = 0
-				r = nil
-				continue
-			}
-			if ev == EventRotate && !progress {
-				// A close signal before anything was acknowledged counts
-				// as a failure, so a server that keeps doing it is bounded.
-				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
-			}
-			if ev == EventFail || !progress {
-				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == EventFail)
-				if terr != nil {
-					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
-					s.finish(terr)
-					return
-				}
-				s.tel.Retries.Add(context.Background(), 1, metricAttrs(table, telemetry.KeyErrorKind.String(errorKind(err))))
-				log.WarnContext(lctx, "zerobus: stream RPC failed; recovering", "table", s.c.cfg.TableName, "stream_id", r.id,
-					"pending", pending, "attempt", st.fails, "delay", delay, "error", err)
-				if serr := sleepCtx(s.ctx, delay); serr != nil {
-					s.finish(s.abortCause())
-					return
-				}
-			}
-		}
-		nr, err := s.reconnect(&st, reason)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				err = s.abortCause()
-			}
-			s.finish(err)
-			return
-		}
-		s.install(nr)
-		r = nr
-	}
+	Supervise[*rpc](supervised{s}, r, rt, errRotate, SuperviseText{
+		Rotating:   "zerobus: server asked to close the stream; moving to a new RPC",
+		Failed:     "zerobus: stream failed",
+		Recovering: "zerobus: stream RPC failed; recovering",
+		Unit:       "request",
+		IdleEnd:    "zerobus: idle RPC ended",
+	})
+}
+
+// supervised is Stream as Supervise drives it.
+type supervised struct{ s *Stream }
+
+func (a supervised) Context() context.Context               { return a.s.ctx }
+func (a supervised) PendingCtx() context.Context            { return a.s.pendingCtx() }
+func (a supervised) Logger() *slog.Logger                   { return a.s.tel.Logger() }
+func (a supervised) Watch(r *rpc) (Event, error)            { return a.s.watch(r) }
+func (a supervised) Detach(r *rpc, cause error) (bool, int) { return a.s.detach(r, cause) }
+func (a supervised) Install(r *rpc)                         { a.s.install(r) }
+func (a supervised) Reconnect(rt *Retrier, reason string) (*rpc, error) {
+	return a.s.reconnect(rt, reason)
+}
+func (a supervised) Idle() error        { return a.s.idle() }
+func (a supervised) CleanDone() bool    { return a.s.isCleanDone() }
+func (a supervised) Finish(err error)   { a.s.finish(err) }
+func (a supervised) AbortCause() error  { return a.s.abortCause() }
+func (a supervised) Cred(r *rpc) string { return r.cred }
+func (a supervised) LogAttrs(r *rpc) []any {
+	return []any{"table", a.s.c.cfg.TableName, "stream_id", r.id}
+}
+func (a supervised) CountRetry(err error) {
+	a.s.tel.Retries.Add(context.Background(), 1, metricAttrs(
+		telemetry.KeyTable.String(a.s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
 }
 
 // reconnect opens the next RPC under a "zerobus.stream.recover" span, a
@@ -380,11 +319,11 @@ func (s *Stream) supervise(st retryState) {
 // the previous RPC was left: "close_signal" or an error kind); each move to
 // a new RPC is counted exactly once, whether it happens at once (requests
 // pending) or lazily on the next Send.
-func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
+func (s *Stream) reconnect(rt *Retrier, reason string) (_ *rpc, err error) {
 	ctx, span := s.tel.Start(s.pendingCtx(), "zerobus.stream.recover", telemetry.KeyTable.String(s.c.cfg.TableName),
 		telemetry.KeyErrorKind.String(reason))
 	defer func() { telemetry.End(span, err) }()
-	r, err := s.connect(ctx, st)
+	r, err := s.connect(ctx, rt)
 	if err == nil {
 		s.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, metricAttrs(telemetry.KeyTable.String(s.c.cfg.TableName),
 			telemetry.KeyOutcome.String("success"), telemetry.KeyErrorKind.String(reason)))
@@ -412,10 +351,4 @@ func (s *Stream) isCleanDone() bool {
 // watch blocks until something ends the current RPC r (see RPCState.Watch).
 func (s *Stream) watch(r *rpc) (Event, error) {
 	return s.st.Watch(s.ctx, &s.mu, s.c.cfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.kick, s.wake, r.errc)
-}
-
-// terminalWhenIdle reports whether a failure of an RPC with nothing pending
-// ends the stream (a permanent error); anything else reconnects lazily.
-func terminalWhenIdle(err error) bool {
-	return !IsRetryable(err) && !isAuthCode(codeOf(err))
 }
