@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
@@ -75,38 +74,17 @@ func (s *Stream) connect(ctx context.Context, rt *stream.Retrier) (*rpc, error) 
 // waits for READY, bounded by CreateTimeout and ctx. The RPC outlives ctx
 // (it keeps only ctx's span context).
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
-	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
-	rctx, cancelRPC := context.WithCancelCause(base)
-	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
-	cancel := func(cause error) {
-		unlink()
-		cancelRPC(cause)
-	}
 	timeout := s.c.scfg.CreateTimeout
-	errTimeout := &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)}
-	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	defer func() {
-		timer.Stop()
-		stop()
-		if err != nil {
-			cancel(err)
-		}
-	}()
+	o := stream.OpenRPC(ctx, s.ctx, timeout, &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)})
+	defer func() { o.End(err) }()
 	classify := func(err error) error {
-		if cause := context.Cause(rctx); cause != nil {
-			return cause
-		}
-		return s.c.sc.Classify(err, "create")
+		return o.Classify(err, func(err error) error { return s.c.sc.Classify(err, "create") })
 	}
-	md, cred, err := s.c.sc.Metadata(rctx)
+	md, cred, err := s.c.sc.Metadata(o.Ctx)
 	if err != nil {
-		if cause := context.Cause(rctx); cause == errTimeout {
-			return nil, cred, errTimeout
-		}
-		return nil, cred, err
+		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(rctx, md))
+	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(o.Ctx, md))
 	if err != nil {
 		return nil, cred, classify(err)
 	}
@@ -128,13 +106,10 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 		return nil, cred, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
 			"protocol error: the first PutResult is not READY (ack_up_to_offset %d, ack_up_to_records %d)", *a.AckUpToOffset, *a.AckUpToRecords)}
 	}
-	if !timer.Stop() {
-		return nil, cred, errTimeout
+	if err := o.Opened(); err != nil {
+		return nil, cred, err
 	}
-	if !stop() {
-		return nil, cred, context.Cause(ctx)
-	}
-	return &rpc{cs: cs, ctx: rctx, cancel: cancel, cred: cred, sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}, cred, nil
+	return &rpc{cs: cs, ctx: o.Ctx, cancel: o.Cancel, cred: cred, sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}, cred, nil
 }
 
 // install makes r current; every unresolved batch is (re)sent on it from

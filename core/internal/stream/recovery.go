@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -142,43 +141,19 @@ func (c *Client) authWhat(code codes.Code) string {
 // handshake is done. It carries ctx's span context, so the token fetch and
 // the RPC's logs join the caller's trace, but no other value of ctx.
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
-	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
-	rctx, cancelRPC := context.WithCancelCause(base)
-	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
-	cancel := func(cause error) {
-		unlink()
-		cancelRPC(cause)
-	}
 	timeout := s.c.cfg.CreateTimeout
-	errTimeout := &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)}
-	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	defer func() {
-		timer.Stop()
-		stop()
-		if err != nil {
-			cancel(err)
-		}
-	}()
-	// Map an error seen while rctx was canceled to the real cause.
+	o := OpenRPC(ctx, s.ctx, timeout, &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)})
+	defer func() { o.End(err) }()
+	// Map an error seen while the RPC's context was canceled to the real cause.
 	classify := func(err error, op string) error {
-		if cause := context.Cause(rctx); cause != nil {
-			if cause == errTimeout {
-				return errTimeout
-			}
-			return cause
-		}
-		return s.classify(err, op)
+		return o.Classify(err, func(err error) error { return s.classify(err, op) })
 	}
 
-	md, cred, err := s.c.auth.metadata(rctx)
+	md, cred, err := s.c.auth.metadata(o.Ctx)
 	if err != nil {
-		if cause := context.Cause(rctx); cause == errTimeout {
-			return nil, cred, errTimeout
-		}
-		return nil, cred, err
+		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(rctx, md))
+	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(o.Ctx, md))
 	if err != nil {
 		return nil, cred, classify(err, "create")
 	}
@@ -203,16 +178,13 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	if cr == nil {
 		return nil, cred, &ServerError{Code: codes.Internal, Message: fmt.Sprintf("protocol error: first response is %T, want create_stream_response", resp.GetPayload())}
 	}
-	if !timer.Stop() {
-		return nil, cred, errTimeout
-	}
-	if !stop() {
-		return nil, cred, context.Cause(ctx)
+	if err := o.Opened(); err != nil {
+		return nil, cred, err
 	}
 	return &rpc{
 		cs:       cs,
-		ctx:      rctx,
-		cancel:   cancel,
+		ctx:      o.Ctx,
+		cancel:   o.Cancel,
 		cred:     cred,
 		id:       cr.GetStreamId(),
 		sendWake: make(chan struct{}, 1),
