@@ -109,7 +109,7 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	if err := o.Opened(); err != nil {
 		return nil, cred, err
 	}
-	return &rpc{cs: cs, ctx: o.Ctx, cancel: o.Cancel, cred: cred, sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}, cred, nil
+	return &rpc{cs: cs, ctx: o.Ctx, cancel: o.Cancel, cred: cred, RPCSignals: stream.NewRPCSignals()}, cred, nil
 }
 
 // install makes r current; every unresolved batch is (re)sent on it from
@@ -210,5 +210,5 @@ func (s *Stream) isCleanDone() bool {
 
 // watch blocks until something ends r (see stream.RPCState.Watch).
 func (s *Stream) watch(r *rpc) (stream.Event, error) {
-	return s.st.Watch(s.ctx, &s.mu, s.c.scfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.kick, s.wake, r.errc)
+	return s.st.Watch(s.ctx, &s.mu, s.c.scfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.Kick, s.wake, r.Ended())
 }

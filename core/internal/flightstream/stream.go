@@ -86,27 +86,12 @@ type Stream struct {
 
 // rpc is one DoPut call.
 type rpc struct {
-	cs       flight.FlightService_DoPutClient
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	cred     string
-	sendWake chan struct{}
-	errc     chan error
-	wg       sync.WaitGroup
-}
-
-func (r *rpc) fail(err error) {
-	select {
-	case r.errc <- err:
-	default:
-	}
-}
-
-func (r *rpc) kick() {
-	select {
-	case r.sendWake <- struct{}{}:
-	default:
-	}
+	cs     flight.FlightService_DoPutClient
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	cred   string
+	stream.RPCSignals
+	wg sync.WaitGroup
 }
 
 func newStream(c *Client, schema *arrow.Schema) *Stream {
@@ -124,12 +109,7 @@ func newStream(c *Client, schema *arrow.Schema) *Stream {
 	}
 }
 
-func (s *Stream) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Stream) kick() { stream.Kick(s.wake) }
 
 // Schema is the stream's Arrow schema.
 func (s *Stream) Schema() *arrow.Schema { return s.schema }
@@ -179,7 +159,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 	s.c.tel.InflightRequests.Add(context.Background(), 1, s.c.metricAttrs())
 	s.c.tel.InflightBytes.Add(context.Background(), b.size, s.c.metricAttrs())
 	if r != nil {
-		r.kick()
+		r.Kick()
 	} else {
 		s.kick()
 	}
@@ -372,12 +352,12 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			if half {
 				if err := r.cs.CloseSend(); err != nil {
-					r.fail(s.c.sc.Classify(err, "send"))
+					r.Fail(s.c.sc.Classify(err, "send"))
 				}
 				return
 			}
 			select {
-			case <-r.sendWake:
+			case <-r.Kicked():
 			case <-r.ctx.Done():
 				return
 			}
@@ -412,7 +392,7 @@ func (s *Stream) sender(r *rpc) {
 			header, body, err = s.c.encode(part)
 			part.Release()
 			if err != nil {
-				r.fail(err)
+				r.Fail(err)
 				return
 			}
 		}
@@ -422,7 +402,7 @@ func (s *Stream) sender(r *rpc) {
 			if errors.Is(err, io.EOF) {
 				return // the receiver reports the status
 			}
-			r.fail(s.c.sc.Classify(err, "send"))
+			r.Fail(s.c.sc.Classify(err, "send"))
 			return
 		}
 	}
@@ -450,7 +430,7 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		pr, err := r.cs.Recv()
 		if err != nil {
-			r.fail(stream.RecvEnd(err, r.ctx, func() bool {
+			r.Fail(stream.RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
 				defer s.mu.Unlock()
 				return s.cur == r && s.st.CleanEnd(len(s.q))
@@ -459,11 +439,11 @@ func (s *Stream) receiver(r *rpc) {
 		}
 		a, err := parsePutResult(pr)
 		if err != nil {
-			r.fail(err)
+			r.Fail(err)
 			return
 		}
 		if err := s.ack(r, *a.AckUpToRecords); err != nil {
-			r.fail(err)
+			r.Fail(err)
 			return
 		}
 		if a.CloseStreamDurationMs != nil {

@@ -182,13 +182,12 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 		return nil, cred, err
 	}
 	return &rpc{
-		cs:       cs,
-		ctx:      o.Ctx,
-		cancel:   o.Cancel,
-		cred:     cred,
-		id:       cr.GetStreamId(),
-		sendWake: make(chan struct{}, 1),
-		errc:     make(chan error, 2),
+		cs:         cs,
+		ctx:        o.Ctx,
+		cancel:     o.Cancel,
+		cred:       cred,
+		id:         cr.GetStreamId(),
+		RPCSignals: NewRPCSignals(),
 	}, cred, nil
 }
 
@@ -322,5 +321,5 @@ func (s *Stream) isCleanDone() bool {
 
 // watch blocks until something ends the current RPC r (see RPCState.Watch).
 func (s *Stream) watch(r *rpc) (Event, error) {
-	return s.st.Watch(s.ctx, &s.mu, s.c.cfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.kick, s.wake, r.errc)
+	return s.st.Watch(s.ctx, &s.mu, s.c.cfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.Kick, s.wake, r.Ended())
 }

@@ -223,3 +223,43 @@ func RecvEnd(err error, rctx context.Context, clean func() bool, classify func(e
 	}
 	return classify(err, "recv")
 }
+
+// RPCSignals are one RPC's channels to its stream's goroutines, the same
+// for every transport: a kick for its sender and its first end (error, or
+// nil for a clean end) for the supervisor. Transports embed it in their
+// RPC handle.
+type RPCSignals struct {
+	sendWake chan struct{}
+	errc     chan error // first error (nil = clean end) from sender/receiver
+}
+
+// NewRPCSignals returns the signals of a new RPC.
+func NewRPCSignals() RPCSignals {
+	return RPCSignals{sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}
+}
+
+// Fail reports the end of the RPC to the supervisor (first report wins).
+func (g *RPCSignals) Fail(err error) {
+	select {
+	case g.errc <- err:
+	default:
+	}
+}
+
+// Kick tells the RPC's sender to look again.
+func (g *RPCSignals) Kick() { Kick(g.sendWake) }
+
+// Kicked delivers the sender's kicks.
+func (g *RPCSignals) Kicked() <-chan struct{} { return g.sendWake }
+
+// Ended delivers the RPC's end reported by Fail.
+func (g *RPCSignals) Ended() <-chan error { return g.errc }
+
+// Kick wakes the reader of the 1-slot channel wake without blocking (a
+// kick already pending is enough).
+func Kick(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}

@@ -112,7 +112,7 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	s.tel.InflightRequests.Add(context.Background(), 1, metricAttrs(table))
 	s.tel.InflightBytes.Add(context.Background(), req.size, metricAttrs(table))
 	if r != nil {
-		r.kick()
+		r.Kick()
 	} else {
 		s.kick()
 	}

@@ -69,29 +69,13 @@ type request struct {
 
 // rpc is one EphemeralStream call.
 type rpc struct {
-	cs       zerobuspb.Zerobus_EphemeralStreamClient
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	cred     string // the credential it was opened with
-	id       string // server stream id
-	sendWake chan struct{}
-	errc     chan error // first error (nil = clean end) from sender/receiver
-	wg       sync.WaitGroup
-}
-
-// fail reports the end of the RPC to the supervisor (first report wins).
-func (r *rpc) fail(err error) {
-	select {
-	case r.errc <- err:
-	default:
-	}
-}
-
-func (r *rpc) kick() {
-	select {
-	case r.sendWake <- struct{}{}:
-	default:
-	}
+	cs     zerobuspb.Zerobus_EphemeralStreamClient
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	cred   string // the credential it was opened with
+	id     string // server stream id
+	RPCSignals
+	wg sync.WaitGroup
 }
 
 func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
@@ -129,12 +113,7 @@ func (s *Stream) pendingCtx() context.Context {
 	return trace.ContextWithSpanContext(s.ctx, sc)
 }
 
-func (s *Stream) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Stream) kick() { Kick(s.wake) }
 
 // sender writes queued requests to r in order, assigning wire offsets.
 func (s *Stream) sender(r *rpc) {
@@ -149,12 +128,12 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			if half {
 				if err := r.cs.CloseSend(); err != nil {
-					r.fail(s.classify(err, "send"))
+					r.Fail(s.classify(err, "send"))
 				}
 				return
 			}
 			select {
-			case <-r.sendWake:
+			case <-r.Kicked():
 			case <-r.ctx.Done():
 				return
 			}
@@ -182,7 +161,7 @@ func (s *Stream) sender(r *rpc) {
 				// The RPC ended; the receiver reports its status.
 				return
 			}
-			r.fail(s.classify(err, "send"))
+			r.Fail(s.classify(err, "send"))
 			return
 		}
 	}
@@ -212,7 +191,7 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		resp, err := r.cs.Recv()
 		if err != nil {
-			r.fail(RecvEnd(err, r.ctx, func() bool {
+			r.Fail(RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
 				defer s.mu.Unlock()
 				return s.cur == r && s.st.CleanEnd(len(s.q))
@@ -222,7 +201,7 @@ func (s *Stream) receiver(r *rpc) {
 		switch p := resp.GetPayload().(type) {
 		case *zerobuspb.EphemeralStreamResponse_IngestRecordResponse:
 			if err := s.ack(r, p.IngestRecordResponse.GetDurabilityAckUpToOffset()); err != nil {
-				r.fail(err)
+				r.Fail(err)
 				return
 			}
 		case *zerobuspb.EphemeralStreamResponse_CloseStreamSignal:
