@@ -183,24 +183,15 @@ func (s *Stream) sendErr() error {
 // (resolving it with stream.ErrWithdrawn) and reports whether it did.
 func (s *Stream) Withdraw(p *Pending) bool {
 	s.mu.Lock()
-	for i := s.sent; i < len(s.q); i++ {
-		b := s.q[i]
-		if b.p != p {
-			continue
-		}
-		if p.Attempts() > 0 {
-			break
-		}
-		copy(s.q[i:], s.q[i+1:])
-		s.q[len(s.q)-1] = nil
-		s.q = s.q[:len(s.q)-1]
-		s.mu.Unlock()
+	var b *batch
+	var ok bool
+	s.q, b, ok = stream.Withdraw(s.q, s.sent, &p.Future, func(b *batch) *stream.Future { return &b.p.Future })
+	s.mu.Unlock()
+	if ok {
 		s.resolve([]*batch{b}, stream.ErrWithdrawn, time.Now())
 		s.kick()
-		return true
 	}
-	s.mu.Unlock()
-	return false
+	return ok
 }
 
 // Flush waits until every batch sent so far is resolved (bounded by ctx and

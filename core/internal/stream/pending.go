@@ -96,3 +96,26 @@ func (f *Future) NeverSent() bool {
 		return false
 	}
 }
+
+// Withdraw removes from q the unit whose future is f if it is queued
+// (among q[sent:], the part not written on the current RPC) and no RPC has
+// carried it yet (a unit written on an earlier RPC and queued for a re-send
+// stays: it may have been stored). It returns the new queue and the unit
+// removed, if any; the caller resolves it with ErrWithdrawn. future gives a
+// unit's future. The caller holds the lock of q.
+func Withdraw[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T, removed T, ok bool) {
+	for i := sent; i < len(q); i++ {
+		u := q[i]
+		if future(u) != f {
+			continue
+		}
+		if f.Attempts() > 0 {
+			break // written on an earlier RPC, queued for a re-send
+		}
+		var none T
+		copy(q[i:], q[i+1:])
+		q[len(q)-1] = none
+		return q[:len(q)-1], u, true
+	}
+	return q, removed, false
+}

@@ -128,24 +128,15 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 // written. Safe for concurrent use.
 func (s *Stream) Withdraw(p *Pending) bool {
 	s.mu.Lock()
-	for i := s.sent; i < len(s.q); i++ {
-		req := s.q[i]
-		if req.p != p {
-			continue
-		}
-		if p.Attempts() > 0 {
-			break // written on an earlier RPC, queued for a re-send
-		}
-		copy(s.q[i:], s.q[i+1:])
-		s.q[len(s.q)-1] = nil
-		s.q = s.q[:len(s.q)-1]
-		s.mu.Unlock()
+	var req *request
+	var ok bool
+	s.q, req, ok = Withdraw(s.q, s.sent, &p.Future, func(req *request) *Future { return &req.p.Future })
+	s.mu.Unlock()
+	if ok {
 		s.resolve([]*request{req}, ErrWithdrawn, time.Now())
 		s.kick() // a Close waiting for an empty queue may proceed
-		return true
 	}
-	s.mu.Unlock()
-	return false
+	return ok
 }
 
 // sendErr is the error Send returns now, or nil if sending is possible.
