@@ -74,10 +74,7 @@ type Stream struct {
 	connRecords int64           // records written on cur
 	ackedRecs   int64           // ack_up_to_records on cur
 	st          stream.RPCState // cur's recovery state (announced end, ack timeout, clean close)
-	closing     bool
-	abortErr    error
-	finished    bool
-	failed      error
+	end         stream.Ending   // how the stream ends (Close, terminal error, abort cause)
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -144,7 +141,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 	b.p.Init()
 	rec.Retain()
 	s.mu.Lock()
-	if s.closing || s.finished {
+	if s.end.Refuses() {
 		s.mu.Unlock()
 		rec.Release()
 		s.win.Release(b.size)
@@ -170,13 +167,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 func (s *Stream) sendErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.finished && s.failed != nil:
-		return s.failed
-	case s.closing || s.finished:
-		return stream.ErrClosed
-	}
-	return nil
+	return s.end.SendErr()
 }
 
 // Withdraw removes p's batch from the queue if no RPC has carried it yet
@@ -201,7 +192,7 @@ func (s *Stream) Flush(ctx context.Context) error {
 	defer cancel()
 	for {
 		s.mu.Lock()
-		if len(s.q) == 0 || s.finished {
+		if len(s.q) == 0 || s.end.Finished() {
 			s.mu.Unlock()
 			return s.Err()
 		}
@@ -229,7 +220,7 @@ func (s *Stream) Close(ctx context.Context) error {
 
 func (s *Stream) close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closing = true
+	s.end.StartClose()
 	s.mu.Unlock()
 	if err := s.Flush(ctx); err != nil {
 		s.abort(err)
@@ -254,7 +245,7 @@ func (s *Stream) close(ctx context.Context) error {
 func (s *Stream) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.failed
+	return s.end.Failed()
 }
 
 // Done is closed when the stream has ended.
@@ -268,9 +259,7 @@ func (s *Stream) String() string {
 // abort stops the stream at once: unresolved batches fail with err.
 func (s *Stream) abort(err error) {
 	s.mu.Lock()
-	if s.abortErr == nil {
-		s.abortErr = err
-	}
+	s.end.SetAbort(err)
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done
@@ -279,10 +268,7 @@ func (s *Stream) abort(err error) {
 func (s *Stream) abortCause() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.abortErr != nil {
-		return s.abortErr
-	}
-	return stream.ErrClosed
+	return s.end.AbortCause()
 }
 
 // resolve completes batches and frees their window share.
@@ -310,12 +296,10 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 // if nil), keeping their durable prefix count.
 func (s *Stream) finish(err error) {
 	s.mu.Lock()
-	if s.finished {
+	if !s.end.Finish(err) {
 		s.mu.Unlock()
 		return
 	}
-	s.finished = true
-	s.failed = err
 	bs := s.q
 	s.q = nil
 	s.sent = 0

@@ -97,7 +97,7 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	// re-sends it) join the sender's trace.
 	req.sc = trace.SpanContextFromContext(ctx)
 	s.mu.Lock()
-	if s.closing || s.finished {
+	if s.end.Refuses() {
 		s.mu.Unlock()
 		s.win.release(req.size)
 		if err := s.sendErr(); err != nil {
@@ -143,13 +143,7 @@ func (s *Stream) Withdraw(p *Pending) bool {
 func (s *Stream) sendErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.finished && s.failed != nil:
-		return s.failed
-	case s.closing || s.finished:
-		return ErrClosed
-	}
-	return nil
+	return s.end.SendErr()
 }
 
 // Flush blocks until every request sent before the call is resolved, ctx
@@ -164,8 +158,8 @@ func (s *Stream) Flush(ctx context.Context) error {
 func (s *Stream) flush(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		if s.finished {
-			err := s.failed
+		if s.end.Finished() {
+			err := s.end.Failed()
 			s.mu.Unlock()
 			if err == nil {
 				err = ErrClosed
@@ -213,7 +207,7 @@ func (s *Stream) Close(ctx context.Context) error {
 	}
 	defer close(s.closed)
 	s.mu.Lock()
-	s.closing = true
+	s.end.StartClose()
 	s.mu.Unlock()
 	ferr := s.Flush(ctx)
 	if ferr == nil {
@@ -234,8 +228,8 @@ func (s *Stream) Close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case s.failed != nil && !errors.Is(s.failed, ErrClosed) && ferr == nil:
-		s.closeErr = s.failed
+	case s.end.Failed() != nil && !errors.Is(s.end.Failed(), ErrClosed) && ferr == nil:
+		s.closeErr = s.end.Failed()
 	case ferr != nil:
 		s.closeErr = ferr
 	}
@@ -249,7 +243,7 @@ func (s *Stream) Close(ctx context.Context) error {
 func (s *Stream) Unacked() [][][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.finished {
+	if !s.end.Finished() {
 		return nil
 	}
 	return s.unackedSet
@@ -266,8 +260,8 @@ func (s *Stream) ID() string {
 func (s *Stream) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.finished && s.failed != nil && !errors.Is(s.failed, ErrClosed) {
-		return s.failed
+	if s.end.Finished() && s.end.Failed() != nil && !errors.Is(s.end.Failed(), ErrClosed) {
+		return s.end.Failed()
 	}
 	return nil
 }

@@ -46,10 +46,7 @@ type Stream struct {
 	st         RPCState   // cur's recovery state (CloseStreamSignal, ack timeout, clean close)
 	id         string
 
-	closing    bool // Close started: Send returns ErrClosed
-	abortErr   error
-	finished   bool
-	failed     error // terminal error (nil after a clean close)
+	end        Ending // how the stream ends (Close, terminal error, abort cause)
 	unackedSet [][][]byte
 	closeOnce  sync.Once
 	closed     chan struct{} // closed when the first Close has its result
@@ -280,18 +277,13 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 func (s *Stream) abortCause() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.abortErr != nil {
-		return s.abortErr
-	}
-	return ErrClosed
+	return s.end.AbortCause()
 }
 
 // abort stops the stream at once: unresolved requests fail with err.
 func (s *Stream) abort(err error) {
 	s.mu.Lock()
-	if s.abortErr == nil {
-		s.abortErr = err
-	}
+	s.end.SetAbort(err)
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done
@@ -301,12 +293,10 @@ func (s *Stream) abort(err error) {
 // if nil), their records are kept for Unacked.
 func (s *Stream) finish(err error) {
 	s.mu.Lock()
-	if s.finished {
+	if !s.end.Finish(err) {
 		s.mu.Unlock()
 		return
 	}
-	s.finished = true
-	s.failed = err
 	reqs := s.q
 	s.q = nil
 	s.sent = 0
