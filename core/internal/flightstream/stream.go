@@ -488,16 +488,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 // pendingCtx is the stream's context with the span context of the oldest
 // unresolved batch's sender (for logs and spans of recovery).
 func (s *Stream) pendingCtx() context.Context {
-	s.mu.Lock()
-	var sc trace.SpanContext
-	if len(s.q) > 0 {
-		sc = s.q[0].sc
-	}
-	s.mu.Unlock()
-	if !sc.IsValid() {
-		return s.ctx
-	}
-	return trace.ContextWithSpanContext(s.ctx, sc)
+	return stream.PendingCtx(s.ctx, &s.mu, &s.q, func(u *batch) trace.SpanContext { return u.sc })
 }
 
 // sameTypes reports whether a and b have the same field names and types

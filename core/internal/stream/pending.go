@@ -2,7 +2,10 @@ package stream
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Pending is the future of one request handed to Send: it resolves when the
@@ -118,4 +121,21 @@ func Withdraw[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T,
 		return q[:len(q)-1], u, true
 	}
 	return q, removed, false
+}
+
+// PendingCtx is ctx carrying the span context of the oldest unit of *q (sc
+// gives a unit's), or ctx itself without units or spans: the context of a
+// stream's logs and spans about its pending work (see Stream.pendingCtx).
+// mu guards *q and must not be held.
+func PendingCtx[T any](ctx context.Context, mu *sync.Mutex, q *[]T, sc func(T) trace.SpanContext) context.Context {
+	mu.Lock()
+	var c trace.SpanContext
+	if len(*q) > 0 {
+		c = sc((*q)[0])
+	}
+	mu.Unlock()
+	if !c.IsValid() {
+		return ctx
+	}
+	return trace.ContextWithSpanContext(ctx, c)
 }

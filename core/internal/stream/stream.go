@@ -98,16 +98,7 @@ func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
 // affect. Without pending requests (or spans) it is the stream's context.
 // It must not be called with s.mu held.
 func (s *Stream) pendingCtx() context.Context {
-	s.mu.Lock()
-	var sc trace.SpanContext
-	if len(s.q) > 0 {
-		sc = s.q[0].sc
-	}
-	s.mu.Unlock()
-	if !sc.IsValid() {
-		return s.ctx
-	}
-	return trace.ContextWithSpanContext(s.ctx, sc)
+	return PendingCtx(s.ctx, &s.mu, &s.q, func(u *request) trace.SpanContext { return u.sc })
 }
 
 func (s *Stream) kick() { Kick(s.wake) }
