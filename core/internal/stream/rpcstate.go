@@ -263,3 +263,23 @@ func Kick(wake chan<- struct{}) {
 	default:
 	}
 }
+
+// SenderIdle is an RPC sender's turn with nothing to write (SenderWaits
+// said wait), called without the stream's lock: with halfClose it
+// half-closes the RPC (closeSend; a failure, classified by classify, is
+// reported through g) and the sender stops (false); else it waits for a
+// kick (true: look again) or the end of rctx, the RPC's context (false).
+func SenderIdle(rctx context.Context, g *RPCSignals, halfClose bool, closeSend func() error, classify func(error, string) error) bool {
+	if halfClose {
+		if err := closeSend(); err != nil {
+			g.Fail(classify(err, "send"))
+		}
+		return false
+	}
+	select {
+	case <-g.Kicked():
+		return true
+	case <-rctx.Done():
+		return false
+	}
+}

@@ -114,15 +114,7 @@ func (s *Stream) sender(r *rpc) {
 		}
 		if wait, half := s.st.SenderWaits(s.sent, len(s.q)); wait {
 			s.mu.Unlock()
-			if half {
-				if err := r.cs.CloseSend(); err != nil {
-					r.Fail(s.classify(err, "send"))
-				}
-				return
-			}
-			select {
-			case <-r.Kicked():
-			case <-r.ctx.Done():
+			if !SenderIdle(r.ctx, &r.RPCSignals, half, r.cs.CloseSend, s.classify) {
 				return
 			}
 			continue
