@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -62,19 +61,11 @@ type flightSchema struct {
 	slots  []*fslot
 }
 
-// fslot holds at most one open Flight stream (see slot).
-type fslot struct {
-	load atomic.Int32
-	mu   sync.Mutex
-	st   *flightstream.Stream
-	open *fopening
-}
-
-type fopening struct {
-	done chan struct{}
-	st   *flightstream.Stream
-	err  error
-}
+// fslot and fopening are the Flight transport's slot and opening.
+type (
+	fslot    = slotOf[*flightstream.Stream]
+	fopening = openingOf[*flightstream.Stream]
+)
 
 // tableTarget caches the table's Arrow schema from Unity Catalog.
 type tableTarget struct {
@@ -341,135 +332,32 @@ func isFlightDone(p *flightstream.Pending) bool {
 }
 
 // pick returns the least loaded Flight slot and counts the caller in.
-func (fs *flightSchema) pick() *fslot {
-	best := fs.slots[0]
-	bl := best.load.Load()
-	for _, sl := range fs.slots[1:] {
-		if l := sl.load.Load(); l < bl {
-			best, bl = sl, l
-		}
-	}
-	best.load.Add(1)
-	return best
-}
+func (fs *flightSchema) pick() *fslot { return pickSlot(fs.slots) }
 
 // startFlight returns the open stream of sl or the opening in progress (see
 // Wrapper.start: the same rules).
 func (w *Wrapper) startFlight(ctx context.Context, fs *flightSchema, target *arrow.Schema, sl *fslot) (*flightstream.Stream, *fopening) {
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	if sl.st != nil {
-		select {
-		case <-sl.st.Done():
-			sl.st = nil
-		default:
-			return sl.st, nil
-		}
-	}
-	if sl.open != nil {
-		return nil, sl.open
-	}
-	op := &fopening{done: make(chan struct{})}
-	sl.open = op
-	octx := context.WithoutCancel(ctx)
-	w.bg.Add(1)
-	go func() {
-		defer w.bg.Done()
-		st, err := w.flight.OpenStream(octx, target)
-		sl.mu.Lock()
-		sl.open = nil
-		if err == nil {
-			sl.st = st
-		}
-		op.st, op.err = st, err
-		sl.mu.Unlock()
-		close(op.done)
-	}()
-	return nil, op
+	return startSlot(w, ctx, sl, func(octx context.Context) (*flightstream.Stream, error) {
+		return w.flight.OpenStream(octx, target)
+	})
 }
 
 // invalidateFlight drops st from sl after a terminal failure.
-func (w *Wrapper) invalidateFlight(sl *fslot, st *flightstream.Stream) {
-	sl.mu.Lock()
-	if sl.st != st {
-		sl.mu.Unlock()
-		return
-	}
-	sl.st = nil
-	sl.mu.Unlock()
-	w.bg.Add(1)
-	go func() {
-		defer w.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = st.Close(ctx)
-	}()
-}
-
-// flightStreams returns the open Flight streams of states.
-func flightStreams(states []*schemaState) []*flightstream.Stream {
-	var out []*flightstream.Stream
-	for _, ss := range states {
-		for _, sl := range ss.fl.slots {
-			sl.mu.Lock()
-			if sl.st != nil {
-				out = append(out, sl.st)
-			}
-			sl.mu.Unlock()
-		}
-	}
-	return out
-}
+func (w *Wrapper) invalidateFlight(sl *fslot, st *flightstream.Stream) { invalidateSlot(w, sl, st) }
 
 // eachFlight runs f concurrently on every open Flight stream of states and
 // returns the errors, mapped.
 func (w *Wrapper) eachFlight(states []*schemaState, f func(*flightstream.Stream) error) []error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, st := range flightStreams(states) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(st); err != nil && !errors.Is(err, stream.ErrClosed) {
-				mu.Lock()
-				errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
-				mu.Unlock()
-			}
-		}()
+	var open []*flightstream.Stream
+	for _, ss := range states {
+		open = openStreams(open, ss.fl.slots)
 	}
-	wg.Wait()
-	return errs
-}
-
-// closeFlightAsync closes the Flight streams of an evicted schema.
-func (w *Wrapper) closeFlightAsync(ss *schemaState) {
-	if w.flight == nil {
-		return
-	}
-	w.bg.Add(1)
-	go func() {
-		defer w.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
-		defer cancel()
-		for _, sl := range ss.fl.slots {
-			sl.mu.Lock()
-			op := sl.open
-			sl.mu.Unlock()
-			if op != nil {
-				<-op.done
-			}
-			sl.mu.Lock()
-			st := sl.st
-			sl.st = nil
-			sl.mu.Unlock()
-			if st != nil {
-				_ = st.Close(ctx)
-			}
+	return runEach(open, func(st *flightstream.Stream) error {
+		if err := f(st); err != nil && !errors.Is(err, stream.ErrClosed) {
+			return fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 		}
-	}()
+		return nil
+	})
 }
 
 // transportName is the zerobus.transport attribute value.

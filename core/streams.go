@@ -42,23 +42,38 @@ type schemaState struct {
 	evicted  bool
 }
 
-// slot holds at most one open stream. Opening happens in a background
+// transportStream is what a slot needs of a stream of either transport
+// (*stream.Stream, *flightstream.Stream).
+type transportStream interface {
+	comparable
+	Done() <-chan struct{}
+	Close(ctx context.Context) error
+}
+
+// slotOf holds at most one open stream. Opening happens in a background
 // goroutine so that callers waiting for it can give up with their own ctx
 // without abandoning the open for everyone else.
-type slot struct {
+type slotOf[S transportStream] struct {
 	load atomic.Int32 // batches currently using this slot
 
 	mu   sync.Mutex
-	st   *stream.Stream
-	open *opening
+	st   S
+	open *openingOf[S]
 }
 
-// opening is one stream creation in progress.
-type opening struct {
+// openingOf is one stream creation in progress.
+type openingOf[S transportStream] struct {
 	done chan struct{}
-	st   *stream.Stream
+	st   S
 	err  error
 }
+
+// slot and opening are those of the protobuf transport (see fslot for
+// arrow_flight).
+type (
+	slot    = slotOf[*stream.Stream]
+	opening = openingOf[*stream.Stream]
+)
 
 // schemaFor returns the state for rec's schema, creating it (and evicting
 // idle old schemas) on first use, and marks it in use; the caller must call
@@ -144,13 +159,22 @@ func (w *Wrapper) evictLocked(ctx context.Context) {
 // closeSlotsAsync flushes and closes the open streams of ss in the
 // background (bounded by FlushTimeout).
 func (w *Wrapper) closeSlotsAsync(ss *schemaState) {
-	w.closeFlightAsync(ss)
+	if w.flight != nil {
+		closeSlotsAsync(w, ss.fl.slots)
+	}
+	closeSlotsAsync(w, ss.slots)
+}
+
+// closeSlotsAsync closes the open streams of slots in the background
+// (bounded by FlushTimeout), waiting for opens in progress.
+func closeSlotsAsync[S transportStream](w *Wrapper, slots []*slotOf[S]) {
+	var none S
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
 		defer cancel()
-		for _, sl := range ss.slots {
+		for _, sl := range slots {
 			// Wait for an open in progress so its stream is closed too.
 			sl.mu.Lock()
 			op := sl.open
@@ -160,9 +184,9 @@ func (w *Wrapper) closeSlotsAsync(ss *schemaState) {
 			}
 			sl.mu.Lock()
 			st := sl.st
-			sl.st = nil
+			sl.st = none
 			sl.mu.Unlock()
-			if st != nil {
+			if st != none {
 				_ = st.Close(ctx)
 			}
 		}
@@ -202,10 +226,14 @@ func messageName(table string) string {
 
 // pick returns the least loaded slot of ss and counts the caller in; the
 // caller must call sl.load.Add(-1).
-func (ss *schemaState) pick() *slot {
-	best := ss.slots[0]
+func (ss *schemaState) pick() *slot { return pickSlot(ss.slots) }
+
+// pickSlot returns the least loaded of slots and counts the caller in; the
+// caller must call sl.load.Add(-1).
+func pickSlot[S transportStream](slots []*slotOf[S]) *slotOf[S] {
+	best := slots[0]
 	bl := best.load.Load()
-	for _, sl := range ss.slots[1:] {
+	for _, sl := range slots[1:] {
 		if l := sl.load.Load(); l < bl {
 			best, bl = sl, l
 		}
@@ -219,20 +247,29 @@ func (ss *schemaState) pick() *slot {
 // "zerobus.stream.create" span is a child of the caller's span) but not its
 // cancellation.
 func (w *Wrapper) start(ctx context.Context, ss *schemaState, plan *convert.Plan, sl *slot) (*stream.Stream, *opening) {
+	return startSlot(w, ctx, sl, func(octx context.Context) (*stream.Stream, error) {
+		return w.client.OpenStream(octx, plan.Descriptor(), zerobuspb.RecordType_PROTO)
+	})
+}
+
+// startSlot returns the open stream of sl, or the opening in progress,
+// starting one with open if needed (see Wrapper.start).
+func startSlot[S transportStream](w *Wrapper, ctx context.Context, sl *slotOf[S], open func(context.Context) (S, error)) (S, *openingOf[S]) {
+	var none S
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
-	if sl.st != nil {
+	if sl.st != none {
 		select {
 		case <-sl.st.Done(): // failed or aborted: replace it
-			sl.st = nil
+			sl.st = none
 		default:
 			return sl.st, nil
 		}
 	}
 	if sl.open != nil {
-		return nil, sl.open
+		return none, sl.open
 	}
-	op := &opening{done: make(chan struct{})}
+	op := &openingOf[S]{done: make(chan struct{})}
 	sl.open = op
 	// The stream outlives the batch that triggered it: it is opened with a
 	// context that no caller can cancel (Client.Close aborts it), yet keeps
@@ -241,7 +278,7 @@ func (w *Wrapper) start(ctx context.Context, ss *schemaState, plan *convert.Plan
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
-		st, err := w.client.OpenStream(octx, plan.Descriptor(), zerobuspb.RecordType_PROTO)
+		st, err := open(octx)
 		sl.mu.Lock()
 		sl.open = nil
 		if err == nil {
@@ -251,18 +288,22 @@ func (w *Wrapper) start(ctx context.Context, ss *schemaState, plan *convert.Plan
 		sl.mu.Unlock()
 		close(op.done)
 	}()
-	return nil, op
+	return none, op
 }
 
 // invalidate drops st from sl after a terminal failure so that the next
 // batch opens a fresh stream; st is closed in the background.
-func (w *Wrapper) invalidate(sl *slot, st *stream.Stream) {
+func (w *Wrapper) invalidate(sl *slot, st *stream.Stream) { invalidateSlot(w, sl, st) }
+
+// invalidateSlot is Wrapper.invalidate for a slot of either transport.
+func invalidateSlot[S transportStream](w *Wrapper, sl *slotOf[S], st S) {
+	var none S
 	sl.mu.Lock()
 	if sl.st != st {
 		sl.mu.Unlock()
 		return
 	}
-	sl.st = nil
+	sl.st = none
 	sl.mu.Unlock()
 	w.bg.Add(1)
 	go func() {
@@ -285,29 +326,44 @@ func (w *Wrapper) schemaList() []*schemaState {
 // eachStream runs f concurrently on every open stream of states and returns
 // the non-nil errors.
 func (w *Wrapper) eachStream(states []*schemaState, f func(*stream.Stream) error) []error {
+	var open []*stream.Stream
+	for _, ss := range states {
+		open = openStreams(open, ss.slots)
+	}
+	return runEach(open, f)
+}
+
+// openStreams appends the open streams of slots to out.
+func openStreams[S transportStream](out []S, slots []*slotOf[S]) []S {
+	var none S
+	for _, sl := range slots {
+		sl.mu.Lock()
+		if sl.st != none {
+			out = append(out, sl.st)
+		}
+		sl.mu.Unlock()
+	}
+	return out
+}
+
+// runEach runs f concurrently on every stream of sts and returns the
+// non-nil errors.
+func runEach[S transportStream](sts []S, f func(S) error) []error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, ss := range states {
-		for _, sl := range ss.slots {
-			sl.mu.Lock()
-			st := sl.st
-			sl.mu.Unlock()
-			if st == nil {
-				continue
+	for _, st := range sts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(st); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := f(st); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}()
-		}
+		}()
 	}
 	wg.Wait()
 	return errs

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
@@ -74,38 +74,17 @@ func (s *Stream) connect(ctx context.Context, rt *stream.Retrier) (*rpc, error) 
 // waits for READY, bounded by CreateTimeout and ctx. The RPC outlives ctx
 // (it keeps only ctx's span context).
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
-	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
-	rctx, cancelRPC := context.WithCancelCause(base)
-	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
-	cancel := func(cause error) {
-		unlink()
-		cancelRPC(cause)
-	}
 	timeout := s.c.scfg.CreateTimeout
-	errTimeout := &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)}
-	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	defer func() {
-		timer.Stop()
-		stop()
-		if err != nil {
-			cancel(err)
-		}
-	}()
+	o := stream.OpenRPC(ctx, s.ctx, timeout, &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)})
+	defer func() { o.End(err) }()
 	classify := func(err error) error {
-		if cause := context.Cause(rctx); cause != nil {
-			return cause
-		}
-		return s.c.sc.Classify(err, "create")
+		return o.Classify(err, func(err error) error { return s.c.sc.Classify(err, "create") })
 	}
-	md, cred, err := s.c.sc.Metadata(rctx)
+	md, cred, err := s.c.sc.Metadata(o.Ctx)
 	if err != nil {
-		if cause := context.Cause(rctx); cause == errTimeout {
-			return nil, cred, errTimeout
-		}
-		return nil, cred, err
+		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(rctx, md))
+	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(o.Ctx, md))
 	if err != nil {
 		return nil, cred, classify(err)
 	}
@@ -127,13 +106,10 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 		return nil, cred, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
 			"protocol error: the first PutResult is not READY (ack_up_to_offset %d, ack_up_to_records %d)", *a.AckUpToOffset, *a.AckUpToRecords)}
 	}
-	if !timer.Stop() {
-		return nil, cred, errTimeout
+	if err := o.Opened(); err != nil {
+		return nil, cred, err
 	}
-	if !stop() {
-		return nil, cred, context.Cause(ctx)
-	}
-	return &rpc{cs: cs, ctx: rctx, cancel: cancel, cred: cred, sendWake: make(chan struct{}, 1), errc: make(chan error, 2)}, cred, nil
+	return &rpc{cs: cs, ctx: o.Ctx, cancel: o.Cancel, cred: cred, RPCSignals: stream.NewRPCSignals()}, cred, nil
 }
 
 // install makes r current; every unresolved batch is (re)sent on it from
@@ -145,11 +121,7 @@ func (s *Stream) install(r *rpc) {
 	s.nextOffset = 0
 	s.connRecords = 0
 	s.ackedRecs = 0
-	s.draining = false
-	s.leaving = false
-	s.progress = false
-	s.halfClosed = false
-	s.lastRecv = time.Now()
+	s.st.Install(time.Now())
 	s.mu.Unlock()
 	r.wg.Add(2)
 	go s.sender(r)
@@ -169,114 +141,45 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	s.nextOffset = 0
 	s.connRecords = 0
 	s.ackedRecs = 0
-	s.draining = false
-	s.leaving = false
-	return s.progress, len(s.q)
+	return s.st.Detach(), len(s.q)
 }
 
 var errRotate = errors.New("zerobus: moving to a new flight RPC after close_stream_duration_ms")
 
-type event int
-
-const (
-	evFail event = iota
-	evRotate
-	evClean
-	evAbort
-)
-
-// leaveGrace bounds how long an RPC being left is still read for acks.
-const leaveGrace = 2 * time.Second
-
-// supervise runs until the stream ends (see stream.Stream's supervisor:
-// the same rules, with record-level acknowledgements).
+// supervise runs until the stream ends (stream.Supervise: the same rules
+// as the protobuf transport, with record-level acknowledgements).
 func (s *Stream) supervise(rt *stream.Retrier) {
-	log := s.c.tel.Logger()
-	table := s.c.scfg.TableName
 	s.mu.Lock()
 	r := s.cur
 	s.mu.Unlock()
-	var reason string
-	for {
-		if r == nil {
-			if err := s.idle(); err != nil || s.isCleanDone() {
-				s.finish(err)
-				return
-			}
-		} else {
-			ev, err := s.watch(r)
-			if ev != evClean && s.ctx.Err() != nil {
-				ev = evAbort
-			}
-			switch ev {
-			case evAbort:
-				s.detach(r, s.abortCause())
-				s.finish(s.abortCause())
-				return
-			case evClean:
-				s.detach(r, nil)
-				s.finish(nil)
-				return
-			}
-			cause := err
-			reason = stream.ErrorKind(err)
-			if ev == evRotate {
-				cause = errRotate
-				reason = "close_signal"
-			}
-			progress, pending := s.detach(r, cause)
-			if progress {
-				rt.Progress()
-			}
-			lctx := s.pendingCtx()
-			if ev == evRotate {
-				log.InfoContext(lctx, "zerobus: server closed the flight stream; moving to a new RPC", "table", table, "pending", pending)
-			}
-			if pending == 0 {
-				if ev == evFail && !stream.IsRetryable(err) && !isAuth(err) {
-					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", err)
-					s.finish(err)
-					return
-				}
-				r = nil
-				continue
-			}
-			if ev == evRotate && !progress {
-				err = &stream.ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending record")}
-			}
-			if ev == evFail || !progress {
-				delay, terr := rt.OnFailure(lctx, err, r.cred, ev == evFail)
-				if terr != nil {
-					log.WarnContext(lctx, "zerobus: flight stream failed", "table", table, "error", terr)
-					s.finish(terr)
-					return
-				}
-				s.c.tel.Retries.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
-				log.WarnContext(lctx, "zerobus: flight RPC failed; recovering", "table", table,
-					"pending", pending, "attempt", rt.Fails(), "delay", delay, "error", err)
-				if serr := stream.Sleep(s.ctx, delay); serr != nil {
-					s.finish(s.abortCause())
-					return
-				}
-			}
-		}
-		nr, err := s.reconnect(rt, reason)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				err = s.abortCause()
-			}
-			s.finish(err)
-			return
-		}
-		s.install(nr)
-		r = nr
-	}
+	stream.Supervise[*rpc](supervised{s}, r, rt, errRotate, stream.SuperviseText{
+		Rotating:   "zerobus: server closed the flight stream; moving to a new RPC",
+		Failed:     "zerobus: flight stream failed",
+		Recovering: "zerobus: flight RPC failed; recovering",
+		Unit:       "record",
+	})
 }
 
-// isAuth reports an UNAUTHENTICATED / PERMISSION_DENIED server error.
-func isAuth(err error) bool {
-	var se *stream.ServerError
-	return errors.As(err, &se) && (se.Code == codes.Unauthenticated || se.Code == codes.PermissionDenied)
+// supervised is Stream as stream.Supervise drives it.
+type supervised struct{ s *Stream }
+
+func (a supervised) Context() context.Context               { return a.s.ctx }
+func (a supervised) PendingCtx() context.Context            { return a.s.pendingCtx() }
+func (a supervised) Logger() *slog.Logger                   { return a.s.c.tel.Logger() }
+func (a supervised) Watch(r *rpc) (stream.Event, error)     { return a.s.watch(r) }
+func (a supervised) Detach(r *rpc, cause error) (bool, int) { return a.s.detach(r, cause) }
+func (a supervised) Install(r *rpc)                         { a.s.install(r) }
+func (a supervised) Idle() error                            { return a.s.idle() }
+func (a supervised) CleanDone() bool                        { return a.s.isCleanDone() }
+func (a supervised) Finish(err error)                       { a.s.finish(err) }
+func (a supervised) AbortCause() error                      { return a.s.abortCause() }
+func (a supervised) Cred(r *rpc) string                     { return r.cred }
+func (a supervised) LogAttrs(*rpc) []any                    { return []any{"table", a.s.c.scfg.TableName} }
+func (a supervised) Reconnect(rt *stream.Retrier, reason string) (*rpc, error) {
+	return a.s.reconnect(rt, reason)
+}
+func (a supervised) CountRetry(err error) {
+	a.s.c.tel.Retries.Add(context.Background(), 1, a.s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))
 }
 
 // reconnect opens the next RPC under a "zerobus.stream.recover" span.
@@ -293,96 +196,19 @@ func (s *Stream) reconnect(rt *stream.Retrier, reason string) (_ *rpc, err error
 
 // idle waits for queued batches, a clean close or an abort.
 func (s *Stream) idle() error {
-	for {
-		s.mu.Lock()
-		n, closeReq := len(s.q), s.closeReq
-		s.mu.Unlock()
-		if n > 0 || closeReq {
-			return nil
-		}
-		select {
-		case <-s.wake:
-		case <-s.ctx.Done():
-			return s.abortCause()
-		}
+	if !s.st.Idle(s.ctx, &s.mu, func() int { return len(s.q) }, s.wake) {
+		return s.abortCause()
 	}
+	return nil
 }
 
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closeReq && len(s.q) == 0
+	return s.st.CleanDone(len(s.q))
 }
 
-// watch blocks until something ends r: a failure, the ack timeout, the
-// end of an announced close (after reading the last acks, as stream.watch
-// does), a clean close, or an abort.
-func (s *Stream) watch(r *rpc) (event, error) {
-	ackTimeout := s.c.scfg.AckTimeout
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		now := time.Now()
-		var next time.Time
-		s.mu.Lock()
-		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
-			s.halfClosed = true
-			r.kick()
-		}
-		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
-				s.mu.Unlock()
-				return evRotate, nil
-			}
-			if !s.leaving {
-				s.leaving = true
-				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
-				r.kick()
-			}
-			next = s.leaveBy
-		} else if s.sent > 0 {
-			deadline := s.lastRecv.Add(ackTimeout)
-			if !now.Before(deadline) {
-				inflight := s.sent
-				s.mu.Unlock()
-				return evFail, stream.AckTimeoutError(ackTimeout, inflight)
-			}
-			next = deadline
-		}
-		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
-			next = s.drainUntil
-		}
-		s.mu.Unlock()
-
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(next.Sub(now))
-			} else {
-				timer.Reset(next.Sub(now))
-			}
-			tc = timer.C
-		}
-		select {
-		case err := <-r.errc:
-			if err == nil {
-				return evClean, nil
-			}
-			s.mu.Lock()
-			leaving := s.leaving
-			s.mu.Unlock()
-			if leaving {
-				return evRotate, nil
-			}
-			return evFail, err
-		case <-s.wake:
-		case <-tc:
-		case <-s.ctx.Done():
-			return evAbort, nil
-		}
-	}
+// watch blocks until something ends r (see stream.RPCState.Watch).
+func (s *Stream) watch(r *rpc) (stream.Event, error) {
+	return s.st.Watch(s.ctx, &s.mu, s.c.scfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.Kick, s.wake, r.Ended())
 }

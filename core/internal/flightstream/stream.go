@@ -25,40 +25,10 @@ import (
 // says how many leading rows were acknowledged before the failure. Safe for
 // concurrent use.
 type Pending struct {
-	done     chan struct{}
-	err      error
-	rows     int
-	bytes    int
-	durable  atomic.Int64
-	attempts atomic.Int32
-}
-
-func (p *Pending) resolve(err error) {
-	p.err = err
-	close(p.done)
-}
-
-// Done is closed when the batch is resolved.
-func (p *Pending) Done() <-chan struct{} { return p.done }
-
-// Err returns the outcome once Done is closed (nil before).
-func (p *Pending) Err() error {
-	select {
-	case <-p.done:
-		return p.err
-	default:
-		return nil
-	}
-}
-
-// Wait blocks until the batch is resolved or ctx ends.
-func (p *Pending) Wait(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	stream.Future
+	rows    int
+	bytes   int
+	durable atomic.Int64
 }
 
 // Bytes is the size of the batch's IPC body.
@@ -70,21 +40,6 @@ func (p *Pending) Rows() int { return p.rows }
 // Durable is the number of leading rows of the batch the server has
 // acknowledged as durable so far (all of them once Err is nil).
 func (p *Pending) Durable() int { return int(p.durable.Load()) }
-
-// Attempts is how many RPCs carried (part of) the batch.
-func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
-
-// NeverSent reports whether the batch is resolved and no RPC ever carried
-// any of it (so the server certainly stored none of it); the same rule as
-// stream.Pending.NeverSent.
-func (p *Pending) NeverSent() bool {
-	select {
-	case <-p.done:
-		return p.attempts.Load() == 0
-	default:
-		return false
-	}
-}
 
 // batch is one physical batch in the queue.
 type batch struct {
@@ -116,20 +71,10 @@ type Stream struct {
 	sent        int      // q[:sent] are written on cur
 	cur         *rpc
 	nextOffset  int64
-	connRecords int64 // records written on cur
-	ackedRecs   int64 // ack_up_to_records on cur
-	lastRecv    time.Time
-	draining    bool
-	drainUntil  time.Time
-	leaving     bool
-	leaveBy     time.Time
-	progress    bool
-	closing     bool
-	closeReq    bool
-	halfClosed  bool
-	abortErr    error
-	finished    bool
-	failed      error
+	connRecords int64           // records written on cur
+	ackedRecs   int64           // ack_up_to_records on cur
+	st          stream.RPCState // cur's recovery state (announced end, ack timeout, clean close)
+	end         stream.Ending   // how the stream ends (Close, terminal error, abort cause)
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -138,27 +83,12 @@ type Stream struct {
 
 // rpc is one DoPut call.
 type rpc struct {
-	cs       flight.FlightService_DoPutClient
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	cred     string
-	sendWake chan struct{}
-	errc     chan error
-	wg       sync.WaitGroup
-}
-
-func (r *rpc) fail(err error) {
-	select {
-	case r.errc <- err:
-	default:
-	}
-}
-
-func (r *rpc) kick() {
-	select {
-	case r.sendWake <- struct{}{}:
-	default:
-	}
+	cs     flight.FlightService_DoPutClient
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	cred   string
+	stream.RPCSignals
+	wg sync.WaitGroup
 }
 
 func newStream(c *Client, schema *arrow.Schema) *Stream {
@@ -176,12 +106,7 @@ func newStream(c *Client, schema *arrow.Schema) *Stream {
 	}
 }
 
-func (s *Stream) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Stream) kick() { stream.Kick(s.wake) }
 
 // Schema is the stream's Arrow schema.
 func (s *Stream) Schema() *arrow.Schema { return s.schema }
@@ -212,10 +137,11 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 		}
 		return nil, err
 	}
-	b.p = &Pending{done: make(chan struct{}), rows: int(rec.NumRows()), bytes: len(body)}
+	b.p = &Pending{rows: int(rec.NumRows()), bytes: len(body)}
+	b.p.Init()
 	rec.Retain()
 	s.mu.Lock()
-	if s.closing || s.finished {
+	if s.end.Refuses() {
 		s.mu.Unlock()
 		rec.Release()
 		s.win.Release(b.size)
@@ -230,7 +156,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 	s.c.tel.InflightRequests.Add(context.Background(), 1, s.c.metricAttrs())
 	s.c.tel.InflightBytes.Add(context.Background(), b.size, s.c.metricAttrs())
 	if r != nil {
-		r.kick()
+		r.Kick()
 	} else {
 		s.kick()
 	}
@@ -241,37 +167,22 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 func (s *Stream) sendErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.finished && s.failed != nil:
-		return s.failed
-	case s.closing || s.finished:
-		return stream.ErrClosed
-	}
-	return nil
+	return s.end.SendErr()
 }
 
 // Withdraw removes p's batch from the queue if no RPC has carried it yet
 // (resolving it with stream.ErrWithdrawn) and reports whether it did.
 func (s *Stream) Withdraw(p *Pending) bool {
 	s.mu.Lock()
-	for i := s.sent; i < len(s.q); i++ {
-		b := s.q[i]
-		if b.p != p {
-			continue
-		}
-		if p.attempts.Load() > 0 {
-			break
-		}
-		copy(s.q[i:], s.q[i+1:])
-		s.q[len(s.q)-1] = nil
-		s.q = s.q[:len(s.q)-1]
-		s.mu.Unlock()
+	var b *batch
+	var ok bool
+	s.q, b, ok = stream.Withdraw(s.q, s.sent, &p.Future, func(b *batch) *stream.Future { return &b.p.Future })
+	s.mu.Unlock()
+	if ok {
 		s.resolve([]*batch{b}, stream.ErrWithdrawn, time.Now())
 		s.kick()
-		return true
 	}
-	s.mu.Unlock()
-	return false
+	return ok
 }
 
 // Flush waits until every batch sent so far is resolved (bounded by ctx and
@@ -281,14 +192,14 @@ func (s *Stream) Flush(ctx context.Context) error {
 	defer cancel()
 	for {
 		s.mu.Lock()
-		if len(s.q) == 0 || s.finished {
+		if len(s.q) == 0 || s.end.Finished() {
 			s.mu.Unlock()
 			return s.Err()
 		}
 		p := s.q[len(s.q)-1].p
 		s.mu.Unlock()
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-s.done:
 		case <-ctx.Done():
 			return fmt.Errorf("zerobus: flight flush: %w", ctx.Err())
@@ -309,14 +220,14 @@ func (s *Stream) Close(ctx context.Context) error {
 
 func (s *Stream) close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closing = true
+	s.end.StartClose()
 	s.mu.Unlock()
 	if err := s.Flush(ctx); err != nil {
 		s.abort(err)
 		return err
 	}
 	s.mu.Lock()
-	s.closeReq = true
+	s.st.RequestClose()
 	s.mu.Unlock()
 	s.kick()
 	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
@@ -334,7 +245,7 @@ func (s *Stream) close(ctx context.Context) error {
 func (s *Stream) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.failed
+	return s.end.Failed()
 }
 
 // Done is closed when the stream has ended.
@@ -348,9 +259,7 @@ func (s *Stream) String() string {
 // abort stops the stream at once: unresolved batches fail with err.
 func (s *Stream) abort(err error) {
 	s.mu.Lock()
-	if s.abortErr == nil {
-		s.abortErr = err
-	}
+	s.end.SetAbort(err)
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done
@@ -359,10 +268,7 @@ func (s *Stream) abort(err error) {
 func (s *Stream) abortCause() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.abortErr != nil {
-		return s.abortErr
-	}
-	return stream.ErrClosed
+	return s.end.AbortCause()
 }
 
 // resolve completes batches and frees their window share.
@@ -380,7 +286,7 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 		}
 		b.rec.Release()
 		b.rec = nil
-		b.p.resolve(err)
+		b.p.Resolve(err)
 	}
 	s.c.tel.InflightRequests.Add(ctx, -int64(len(bs)), s.c.metricAttrs())
 	s.c.tel.InflightBytes.Add(ctx, -n, s.c.metricAttrs())
@@ -390,12 +296,10 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 // if nil), keeping their durable prefix count.
 func (s *Stream) finish(err error) {
 	s.mu.Lock()
-	if s.finished {
+	if !s.end.Finish(err) {
 		s.mu.Unlock()
 		return
 	}
-	s.finished = true
-	s.failed = err
 	bs := s.q
 	s.q = nil
 	s.sent = 0
@@ -419,18 +323,9 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			return
 		}
-		if s.draining || s.sent == len(s.q) {
-			half := s.halfClosed && s.sent == len(s.q) || s.leaving
+		if wait, half := s.st.SenderWaits(s.sent, len(s.q)); wait {
 			s.mu.Unlock()
-			if half {
-				if err := r.cs.CloseSend(); err != nil {
-					r.fail(s.c.sc.Classify(err, "send"))
-				}
-				return
-			}
-			select {
-			case <-r.sendWake:
-			case <-r.ctx.Done():
+			if !stream.SenderIdle(r.ctx, &r.RPCSignals, half, r.cs.CloseSend, s.c.sc.Classify) {
 				return
 			}
 			continue
@@ -439,7 +334,7 @@ func (s *Stream) sender(r *rpc) {
 		armTimer := s.sent == 0
 		now := time.Now()
 		if armTimer {
-			s.lastRecv = now
+			s.st.Heard(now)
 		}
 		s.sent++
 		off := s.nextOffset
@@ -464,17 +359,17 @@ func (s *Stream) sender(r *rpc) {
 			header, body, err = s.c.encode(part)
 			part.Release()
 			if err != nil {
-				r.fail(err)
+				r.Fail(err)
 				return
 			}
 		}
-		b.p.attempts.Add(1)
+		b.p.Attempt()
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
 		if err := r.cs.Send(&flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}); err != nil {
 			if errors.Is(err, io.EOF) {
 				return // the receiver reports the status
 			}
-			r.fail(s.c.sc.Classify(err, "send"))
+			r.Fail(s.c.sc.Classify(err, "send"))
 			return
 		}
 	}
@@ -502,38 +397,27 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		pr, err := r.cs.Recv()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			r.Fail(stream.RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
-				clean := s.cur == r && s.halfClosed && len(s.q) == 0
-				s.mu.Unlock()
-				if clean {
-					r.fail(nil)
-					return
-				}
-			}
-			if r.ctx.Err() != nil {
-				r.fail(context.Cause(r.ctx))
-				return
-			}
-			r.fail(s.c.sc.Classify(err, "recv"))
+				defer s.mu.Unlock()
+				return s.cur == r && s.st.CleanEnd(len(s.q))
+			}, s.c.sc.Classify))
 			return
 		}
 		a, err := parsePutResult(pr)
 		if err != nil {
-			r.fail(err)
+			r.Fail(err)
 			return
 		}
 		if err := s.ack(r, *a.AckUpToRecords); err != nil {
-			r.fail(err)
+			r.Fail(err)
 			return
 		}
 		if a.CloseStreamDurationMs != nil {
 			d := time.Duration(*a.CloseStreamDurationMs) * time.Millisecond
 			s.mu.Lock()
 			if s.cur == r {
-				s.draining = true
-				s.drainUntil = time.Now().Add(d)
-				s.lastRecv = time.Now()
+				s.st.Drain(d)
 			}
 			s.mu.Unlock()
 			s.c.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server announced the end of the flight stream",
@@ -552,7 +436,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.lastRecv = now
+	s.st.Heard(now)
 	if recs > s.connRecords {
 		sent := s.connRecords
 		s.mu.Unlock()
@@ -564,7 +448,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 		return nil
 	}
 	s.ackedRecs = recs
-	s.progress = true
+	s.st.Progressed()
 	n := 0
 	for n < s.sent {
 		b := s.q[n]
@@ -584,7 +468,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 	clear(s.q[:n])
 	s.q = s.q[n:]
 	s.sent -= n
-	wake := s.closeReq || s.draining
+	wake := s.st.WakeOnAck()
 	s.mu.Unlock()
 	if wake {
 		s.kick()
@@ -596,16 +480,7 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 // pendingCtx is the stream's context with the span context of the oldest
 // unresolved batch's sender (for logs and spans of recovery).
 func (s *Stream) pendingCtx() context.Context {
-	s.mu.Lock()
-	var sc trace.SpanContext
-	if len(s.q) > 0 {
-		sc = s.q[0].sc
-	}
-	s.mu.Unlock()
-	if !sc.IsValid() {
-		return s.ctx
-	}
-	return trace.ContextWithSpanContext(s.ctx, sc)
+	return stream.PendingCtx(s.ctx, &s.mu, &s.q, func(u *batch) trace.SpanContext { return u.sc })
 }
 
 // sameTypes reports whether a and b have the same field names and types

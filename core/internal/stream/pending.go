@@ -2,7 +2,10 @@ package stream
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Pending is the future of one request handed to Send: it resolves when the
@@ -10,71 +13,129 @@ import (
 // stream fails terminally or is aborted (Err returns the cause). Its methods
 // are safe for concurrent use.
 type Pending struct {
-	done     chan struct{}
-	err      error // written once before done is closed
-	attempts atomic.Int32
-	records  int
+	Future
+	records int
 }
 
 func newPending(records int) *Pending {
-	return &Pending{done: make(chan struct{}), records: records}
+	p := &Pending{records: records}
+	p.Init()
+	return p
 }
 
-// resolve sets the outcome; called exactly once.
-func (p *Pending) resolve(err error) {
-	p.err = err
-	close(p.done)
+// Records returns how many records the request holds.
+func (p *Pending) Records() int { return p.records }
+
+// Future is the outcome of one unit handed to a transport's Send (a
+// request here, a batch in flightstream) and how many RPCs carried it: the
+// part of every transport's pending handle that is alike (Pending,
+// flightstream.Pending embed it). Init it before use; the transport calls
+// Attempt each time an RPC carries the unit and Resolve exactly once. Its
+// methods are safe for concurrent use.
+type Future struct {
+	done     chan struct{}
+	err      error // written once before done is closed
+	attempts atomic.Int32
 }
 
-// Done is closed when the request is resolved.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+// Init prepares f; called once, before f is shared.
+func (f *Future) Init() { f.done = make(chan struct{}) }
 
-// Err returns the outcome once Done is closed: nil if the request was
+// Resolve sets the outcome; called exactly once.
+func (f *Future) Resolve(err error) {
+	f.err = err
+	close(f.done)
+}
+
+// Attempt counts one more RPC carrying the unit.
+func (f *Future) Attempt() { f.attempts.Add(1) }
+
+// Done is closed when the unit is resolved.
+func (f *Future) Done() <-chan struct{} { return f.done }
+
+// Err returns the outcome once Done is closed: nil if the unit was
 // acknowledged, else the stream's terminal error. Before that it returns nil,
 // so check Done (or use Wait) first. It does not block.
-func (p *Pending) Err() error {
+func (f *Future) Err() error {
 	select {
-	case <-p.done:
-		return p.err
+	case <-f.done:
+		return f.err
 	default:
 		return nil
 	}
 }
 
-// Wait blocks until the request is resolved or ctx ends, and returns the
-// outcome (or ctx's error; the request stays in flight).
-func (p *Pending) Wait(ctx context.Context) error {
+// Wait blocks until the unit is resolved or ctx ends, and returns the
+// outcome (or ctx's error; the unit stays in flight).
+func (f *Future) Wait(ctx context.Context) error {
 	select {
-	case <-p.done:
-		return p.err
+	case <-f.done:
+		return f.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// Attempts returns how many RPCs carried the request so far: 1 if it was
-// sent once, more if it was re-sent after a recovery or a close signal, 0 if
-// it was never written. It does not block.
-func (p *Pending) Attempts() int { return int(p.attempts.Load()) }
+// Attempts returns how many RPCs carried the unit so far: 1 if it was sent
+// once, more if it was re-sent after a recovery or a close signal, 0 if it
+// was never written. It does not block.
+func (f *Future) Attempts() int { return int(f.attempts.Load()) }
 
-// NeverSent reports whether the request is resolved and no RPC ever carried
+// NeverSent reports whether the unit is resolved and no RPC ever carried
 // it: then it failed (or was withdrawn, see Stream.Withdraw) without its
 // bytes reaching the network, so the server certainly did not store it. It
-// is false while the request is unresolved (a queued request may still be
-// sent) and for a request written at least once, acknowledged or not: that
-// one may have been stored. This is the one rule for "was it sent"; it does
-// not block.
-func (p *Pending) NeverSent() bool {
+// is false while the unit is unresolved (a queued unit may still be sent)
+// and for a unit written at least once, acknowledged or not: that one may
+// have been stored. This is the one rule for "was it sent"; it does not
+// block.
+func (f *Future) NeverSent() bool {
 	select {
-	case <-p.done:
-		// Attempts is final once resolved: requests are resolved only when
+	case <-f.done:
+		// Attempts is final once resolved: units are resolved only when
 		// no sender goroutine can write them any more (ack, finish after
-		// the RPCs stopped, Withdraw of a request no RPC has taken).
-		return p.attempts.Load() == 0
+		// the RPCs stopped, Withdraw of a unit no RPC has taken).
+		return f.attempts.Load() == 0
 	default:
 		return false
 	}
 }
 
-// Records returns how many records the request holds.
-func (p *Pending) Records() int { return p.records }
+// Withdraw removes from q the unit whose future is f if it is queued
+// (among q[sent:], the part not written on the current RPC) and no RPC has
+// carried it yet (a unit written on an earlier RPC and queued for a re-send
+// stays: it may have been stored). It returns the new queue and the unit
+// removed, if any; the caller resolves it with ErrWithdrawn. future gives a
+// unit's future. The caller holds the lock of q.
+func Withdraw[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T, removed T, ok bool) {
+	for i := sent; i < len(q); i++ {
+		u := q[i]
+		if future(u) != f {
+			continue
+		}
+		if f.Attempts() > 0 {
+			break // written on an earlier RPC, queued for a re-send
+		}
+		var none T
+		copy(q[i:], q[i+1:])
+		q[len(q)-1] = none
+		return q[:len(q)-1], u, true
+	}
+	return q, removed, false
+}
+
+// PendingCtx is ctx carrying the span context of the oldest unit of *q (sc
+// gives a unit's), or ctx itself without units or spans: the context of a
+// stream's logs and spans about its pending work (see Stream.pendingCtx).
+// mu guards *q and must not be held.
+func PendingCtx[T any](ctx context.Context, mu *sync.Mutex, q *[]T, sc func(T) trace.SpanContext) context.Context {
+	mu.Lock()
+	var c trace.SpanContext
+	if len(*q) > 0 {
+		c = sc((*q)[0])
+	}
+	mu.Unlock()
+	if !c.IsValid() {
+		return ctx
+	}
+	return trace.ContextWithSpanContext(ctx, c)
+}

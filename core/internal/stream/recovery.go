@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -31,8 +31,8 @@ func (s *Stream) open(ctx context.Context) (err error) {
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	var st retryState
-	r, err := s.connect(cctx, &st)
+	rt := s.c.NewRetrier()
+	r, err := s.connect(cctx, rt)
 	if err != nil {
 		if s.ctx.Err() != nil && ctx.Err() == nil {
 			err = errClientClosed
@@ -41,13 +41,13 @@ func (s *Stream) open(ctx context.Context) (err error) {
 		return err
 	}
 	s.install(r)
-	go s.supervise(st)
+	go s.supervise(rt)
 	return nil
 }
 
 // connect creates an RPC, retrying per the policy. ctx bounds the whole
 // sequence.
-func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
+func (s *Stream) connect(ctx context.Context, rt *Retrier) (*rpc, error) {
 	log := s.tel.Logger()
 	for {
 		r, cred, err := s.createOnce(ctx)
@@ -64,7 +64,7 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", ctx.Err(), err)
 		}
-		delay, terr := s.onFailure(ctx, st, err, cred, false)
+		delay, terr := rt.OnFailure(ctx, err, cred, false)
 		if terr != nil {
 			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
 			return nil, terr
@@ -72,23 +72,15 @@ func (s *Stream) connect(ctx context.Context, st *retryState) (*rpc, error) {
 		s.tel.Retries.Add(context.Background(), 1, metricAttrs(
 			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
 		log.WarnContext(ctx, "zerobus: stream creation failed; retrying", "table", s.c.cfg.TableName,
-			"attempt", st.fails, "delay", delay, "error", err)
+			"attempt", rt.Fails(), "delay", delay, "error", err)
 		if serr := sleepCtx(ctx, delay); serr != nil {
 			return nil, fmt.Errorf("zerobus: stream creation stopped: %w (last error: %v)", serr, err)
 		}
 	}
 }
 
-// onFailure applies the retry rules to err. It returns the delay before the
-// next attempt, or a terminal error. accepted reports that the server had
-// accepted cred (an RPC opened with it failed later). ctx is only used for
-// logging.
-func (s *Stream) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
-	return s.c.onFailure(ctx, st, err, cred, accepted)
-}
-
 // onFailure is the retry rule shared by every transport of the client (see
-// Stream.onFailure and Retrier).
+// Retrier).
 func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred string, accepted bool) (time.Duration, error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
@@ -149,43 +141,19 @@ func (c *Client) authWhat(code codes.Code) string {
 // handshake is done. It carries ctx's span context, so the token fetch and
 // the RPC's logs join the caller's trace, but no other value of ctx.
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
-	base := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
-	rctx, cancelRPC := context.WithCancelCause(base)
-	unlink := context.AfterFunc(s.ctx, func() { cancelRPC(context.Canceled) })
-	cancel := func(cause error) {
-		unlink()
-		cancelRPC(cause)
-	}
 	timeout := s.c.cfg.CreateTimeout
-	errTimeout := &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)}
-	timer := time.AfterFunc(timeout, func() { cancel(errTimeout) })
-	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	defer func() {
-		timer.Stop()
-		stop()
-		if err != nil {
-			cancel(err)
-		}
-	}()
-	// Map an error seen while rctx was canceled to the real cause.
+	o := OpenRPC(ctx, s.ctx, timeout, &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)})
+	defer func() { o.End(err) }()
+	// Map an error seen while the RPC's context was canceled to the real cause.
 	classify := func(err error, op string) error {
-		if cause := context.Cause(rctx); cause != nil {
-			if cause == errTimeout {
-				return errTimeout
-			}
-			return cause
-		}
-		return s.classify(err, op)
+		return o.Classify(err, func(err error) error { return s.classify(err, op) })
 	}
 
-	md, cred, err := s.c.auth.metadata(rctx)
+	md, cred, err := s.c.auth.metadata(o.Ctx)
 	if err != nil {
-		if cause := context.Cause(rctx); cause == errTimeout {
-			return nil, cred, errTimeout
-		}
-		return nil, cred, err
+		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(rctx, md))
+	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(o.Ctx, md))
 	if err != nil {
 		return nil, cred, classify(err, "create")
 	}
@@ -210,20 +178,16 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	if cr == nil {
 		return nil, cred, &ServerError{Code: codes.Internal, Message: fmt.Sprintf("protocol error: first response is %T, want create_stream_response", resp.GetPayload())}
 	}
-	if !timer.Stop() {
-		return nil, cred, errTimeout
-	}
-	if !stop() {
-		return nil, cred, context.Cause(ctx)
+	if err := o.Opened(); err != nil {
+		return nil, cred, err
 	}
 	return &rpc{
-		cs:       cs,
-		ctx:      rctx,
-		cancel:   cancel,
-		cred:     cred,
-		id:       cr.GetStreamId(),
-		sendWake: make(chan struct{}, 1),
-		errc:     make(chan error, 2),
+		cs:         cs,
+		ctx:        o.Ctx,
+		cancel:     o.Cancel,
+		cred:       cred,
+		id:         cr.GetStreamId(),
+		RPCSignals: NewRPCSignals(),
 	}, cred, nil
 }
 
@@ -252,12 +216,8 @@ func (s *Stream) install(r *rpc) {
 	s.cur = r
 	s.sent = 0
 	s.nextOffset = 0
-	s.draining = false
-	s.leaving = false
-	s.progress = false
-	s.halfClosed = false
 	s.id = r.id
-	s.lastRecv = time.Now()
+	s.st.Install(time.Now())
 	s.mu.Unlock()
 	r.wg.Add(2)
 	go s.sender(r)
@@ -277,107 +237,51 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	}
 	s.sent = 0
 	s.nextOffset = 0
-	s.draining = false
-	s.leaving = false
-	return s.progress, len(s.q)
+	return s.st.Detach(), len(s.q)
 }
 
 // errRotate is the cancel cause of an RPC left after CloseStreamSignal.
 var errRotate = errors.New("zerobus: moving to a new RPC after CloseStreamSignal")
 
 // supervise runs until the stream ends: it watches the current RPC, moves to
-// a new one on close signals and retryable failures, and finishes the stream.
-func (s *Stream) supervise(st retryState) {
-	log := s.tel.Logger()
-	table := telemetry.KeyTable.String(s.c.cfg.TableName)
+// a new one on close signals and retryable failures, and finishes the stream
+// (see Supervise).
+func (s *Stream) supervise(rt *Retrier) {
 	s.mu.Lock()
 	r := s.cur
 	s.mu.Unlock()
-	// reason is why the stream is moving to a new RPC: "close_signal" or
-	// the error kind of the failure that ended the last one.
-	var reason string
-	for {
-		if r == nil {
-			// Idle: nothing was pending when the last RPC ended.
-			if err := s.idle(); err != nil || s.isCleanDone() {
-				s.finish(err)
-				return
-			}
-		} else {
-			ev, err := s.watch(r)
-			if ev != evClean && s.ctx.Err() != nil {
-				ev = evAbort
-			}
-			switch ev {
-			case evAbort:
-				s.detach(r, s.abortCause())
-				s.finish(s.abortCause())
-				return
-			case evClean:
-				s.detach(r, nil)
-				s.finish(nil)
-				return
-			}
-			cause := err
-			reason = errorKind(err)
-			if ev == evRotate {
-				cause = errRotate
-				reason = "close_signal"
-			}
-			progress, pending := s.detach(r, cause)
-			if progress {
-				st = retryState{}
-			}
-			lctx := s.pendingCtx()
-			if ev == evRotate {
-				// Counted in zerobus.stream.recoveries once the new RPC is up.
-				log.InfoContext(lctx, "zerobus: server asked to close the stream; moving to a new RPC", "table", s.c.cfg.TableName,
-					"stream_id", r.id, "pending", pending)
-			}
-			if pending == 0 {
-				// Nothing to re-send: reconnect lazily on the next Send.
-				if ev == evFail && terminalWhenIdle(err) {
-					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
-					s.finish(err)
-					return
-				}
-				log.DebugContext(lctx, "zerobus: idle RPC ended", "table", s.c.cfg.TableName, "stream_id", r.id, "error", err)
-				st.fails = 0
-				r = nil
-				continue
-			}
-			if ev == evRotate && !progress {
-				// A close signal before anything was acknowledged counts
-				// as a failure, so a server that keeps doing it is bounded.
-				err = &ConnectionError{Op: "close-signal", Err: errors.New("server closed the stream before acknowledging any pending request")}
-			}
-			if ev == evFail || !progress {
-				delay, terr := s.onFailure(lctx, &st, err, r.cred, ev == evFail)
-				if terr != nil {
-					log.WarnContext(lctx, "zerobus: stream failed", "table", s.c.cfg.TableName, "stream_id", r.id, "error", terr)
-					s.finish(terr)
-					return
-				}
-				s.tel.Retries.Add(context.Background(), 1, metricAttrs(table, telemetry.KeyErrorKind.String(errorKind(err))))
-				log.WarnContext(lctx, "zerobus: stream RPC failed; recovering", "table", s.c.cfg.TableName, "stream_id", r.id,
-					"pending", pending, "attempt", st.fails, "delay", delay, "error", err)
-				if serr := sleepCtx(s.ctx, delay); serr != nil {
-					s.finish(s.abortCause())
-					return
-				}
-			}
-		}
-		nr, err := s.reconnect(&st, reason)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				err = s.abortCause()
-			}
-			s.finish(err)
-			return
-		}
-		s.install(nr)
-		r = nr
-	}
+	Supervise[*rpc](supervised{s}, r, rt, errRotate, SuperviseText{
+		Rotating:   "zerobus: server asked to close the stream; moving to a new RPC",
+		Failed:     "zerobus: stream failed",
+		Recovering: "zerobus: stream RPC failed; recovering",
+		Unit:       "request",
+		IdleEnd:    "zerobus: idle RPC ended",
+	})
+}
+
+// supervised is Stream as Supervise drives it.
+type supervised struct{ s *Stream }
+
+func (a supervised) Context() context.Context               { return a.s.ctx }
+func (a supervised) PendingCtx() context.Context            { return a.s.pendingCtx() }
+func (a supervised) Logger() *slog.Logger                   { return a.s.tel.Logger() }
+func (a supervised) Watch(r *rpc) (Event, error)            { return a.s.watch(r) }
+func (a supervised) Detach(r *rpc, cause error) (bool, int) { return a.s.detach(r, cause) }
+func (a supervised) Install(r *rpc)                         { a.s.install(r) }
+func (a supervised) Reconnect(rt *Retrier, reason string) (*rpc, error) {
+	return a.s.reconnect(rt, reason)
+}
+func (a supervised) Idle() error        { return a.s.idle() }
+func (a supervised) CleanDone() bool    { return a.s.isCleanDone() }
+func (a supervised) Finish(err error)   { a.s.finish(err) }
+func (a supervised) AbortCause() error  { return a.s.abortCause() }
+func (a supervised) Cred(r *rpc) string { return r.cred }
+func (a supervised) LogAttrs(r *rpc) []any {
+	return []any{"table", a.s.c.cfg.TableName, "stream_id", r.id}
+}
+func (a supervised) CountRetry(err error) {
+	a.s.tel.Retries.Add(context.Background(), 1, metricAttrs(
+		telemetry.KeyTable.String(a.s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
 }
 
 // reconnect opens the next RPC under a "zerobus.stream.recover" span, a
@@ -386,11 +290,11 @@ func (s *Stream) supervise(st retryState) {
 // the previous RPC was left: "close_signal" or an error kind); each move to
 // a new RPC is counted exactly once, whether it happens at once (requests
 // pending) or lazily on the next Send.
-func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
+func (s *Stream) reconnect(rt *Retrier, reason string) (_ *rpc, err error) {
 	ctx, span := s.tel.Start(s.pendingCtx(), "zerobus.stream.recover", telemetry.KeyTable.String(s.c.cfg.TableName),
 		telemetry.KeyErrorKind.String(reason))
 	defer func() { telemetry.End(span, err) }()
-	r, err := s.connect(ctx, st)
+	r, err := s.connect(ctx, rt)
 	if err == nil {
 		s.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, metricAttrs(telemetry.KeyTable.String(s.c.cfg.TableName),
 			telemetry.KeyOutcome.String("success"), telemetry.KeyErrorKind.String(reason)))
@@ -402,124 +306,20 @@ func (s *Stream) reconnect(st *retryState, reason string) (_ *rpc, err error) {
 // with nothing pending (returns nil; isCleanDone reports true) or aborted
 // (returns the cause).
 func (s *Stream) idle() error {
-	for {
-		s.mu.Lock()
-		n, closeReq := len(s.q), s.closeReq
-		s.mu.Unlock()
-		if n > 0 || closeReq {
-			return nil
-		}
-		select {
-		case <-s.wake:
-		case <-s.ctx.Done():
-			return s.abortCause()
-		}
+	if !s.st.Idle(s.ctx, &s.mu, func() int { return len(s.q) }, s.wake) {
+		return s.abortCause()
 	}
+	return nil
 }
 
 // isCleanDone reports whether Close asked to end and nothing is pending.
 func (s *Stream) isCleanDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.closeReq && len(s.q) == 0
+	return s.st.CleanDone(len(s.q))
 }
 
-type event int
-
-const (
-	evFail event = iota
-	evRotate
-	evClean
-	evAbort
-)
-
-// leaveGrace bounds how long watch keeps reading an RPC it is leaving after
-// a CloseStreamSignal (at most AckTimeout).
-const leaveGrace = 2 * time.Second
-
-// watch blocks until something ends the current RPC r.
-//
-// After a CloseStreamSignal it waits until nothing is in flight or the
-// announced duration is over. Then, with requests still in flight, it does
-// not cancel r at once: acknowledgements the server sent just before it
-// ended the RPC may still be in the client's buffers, and a cancel would
-// drop them, so the requests they acknowledge would be re-sent and stored
-// twice. It half-closes r instead and keeps reading until the server ends
-// r, nothing is in flight, or leaveGrace passes; only then is r left.
-func (s *Stream) watch(r *rpc) (event, error) {
-	ackTimeout := s.c.cfg.AckTimeout
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		now := time.Now()
-		var next time.Time
-		s.mu.Lock()
-		if s.closeReq && len(s.q) == 0 && !s.halfClosed {
-			s.halfClosed = true
-			r.kick()
-		}
-		if s.draining && (s.sent == 0 || !now.Before(s.drainUntil)) {
-			if s.sent == 0 || s.leaving && !now.Before(s.leaveBy) {
-				s.mu.Unlock()
-				return evRotate, nil
-			}
-			if !s.leaving {
-				s.leaving = true
-				s.leaveBy = now.Add(min(leaveGrace, ackTimeout))
-				r.kick() // the sender half-closes r
-			}
-			next = s.leaveBy
-		} else if s.sent > 0 {
-			deadline := s.lastRecv.Add(ackTimeout)
-			if !now.Before(deadline) {
-				inflight := s.sent
-				s.mu.Unlock()
-				return evFail, &ConnectionError{Op: "ack-timeout", Err: &ackTimeoutError{after: ackTimeout, inflight: inflight}}
-			}
-			next = deadline
-		}
-		if s.draining && !s.leaving && (next.IsZero() || s.drainUntil.Before(next)) {
-			next = s.drainUntil
-		}
-		s.mu.Unlock()
-
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(next.Sub(now))
-			} else {
-				timer.Reset(next.Sub(now))
-			}
-			tc = timer.C
-		}
-		select {
-		case err := <-r.errc:
-			if err == nil {
-				return evClean, nil
-			}
-			s.mu.Lock()
-			leaving := s.leaving
-			s.mu.Unlock()
-			if leaving {
-				// The server ended the RPC we are leaving: every ack
-				// it sent has been read.
-				return evRotate, nil
-			}
-			return evFail, err
-		case <-s.wake:
-		case <-tc:
-		case <-s.ctx.Done():
-			return evAbort, nil
-		}
-	}
-}
-
-// terminalWhenIdle reports whether a failure of an RPC with nothing pending
-// ends the stream (a permanent error); anything else reconnects lazily.
-func terminalWhenIdle(err error) bool {
-	return !IsRetryable(err) && !isAuthCode(codeOf(err))
+// watch blocks until something ends the current RPC r (see RPCState.Watch).
+func (s *Stream) watch(r *rpc) (Event, error) {
+	return s.st.Watch(s.ctx, &s.mu, s.c.cfg.AckTimeout, func() (int, int) { return s.sent, len(s.q) }, r.Kick, s.wake, r.Ended())
 }

@@ -97,7 +97,7 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	// re-sends it) join the sender's trace.
 	req.sc = trace.SpanContextFromContext(ctx)
 	s.mu.Lock()
-	if s.closing || s.finished {
+	if s.end.Refuses() {
 		s.mu.Unlock()
 		s.win.release(req.size)
 		if err := s.sendErr(); err != nil {
@@ -112,7 +112,7 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	s.tel.InflightRequests.Add(context.Background(), 1, metricAttrs(table))
 	s.tel.InflightBytes.Add(context.Background(), req.size, metricAttrs(table))
 	if r != nil {
-		r.kick()
+		r.Kick()
 	} else {
 		s.kick()
 	}
@@ -128,37 +128,22 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 // written. Safe for concurrent use.
 func (s *Stream) Withdraw(p *Pending) bool {
 	s.mu.Lock()
-	for i := s.sent; i < len(s.q); i++ {
-		req := s.q[i]
-		if req.p != p {
-			continue
-		}
-		if p.attempts.Load() > 0 {
-			break // written on an earlier RPC, queued for a re-send
-		}
-		copy(s.q[i:], s.q[i+1:])
-		s.q[len(s.q)-1] = nil
-		s.q = s.q[:len(s.q)-1]
-		s.mu.Unlock()
+	var req *request
+	var ok bool
+	s.q, req, ok = Withdraw(s.q, s.sent, &p.Future, func(req *request) *Future { return &req.p.Future })
+	s.mu.Unlock()
+	if ok {
 		s.resolve([]*request{req}, ErrWithdrawn, time.Now())
 		s.kick() // a Close waiting for an empty queue may proceed
-		return true
 	}
-	s.mu.Unlock()
-	return false
+	return ok
 }
 
 // sendErr is the error Send returns now, or nil if sending is possible.
 func (s *Stream) sendErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.finished && s.failed != nil:
-		return s.failed
-	case s.closing || s.finished:
-		return ErrClosed
-	}
-	return nil
+	return s.end.SendErr()
 }
 
 // Flush blocks until every request sent before the call is resolved, ctx
@@ -173,8 +158,8 @@ func (s *Stream) Flush(ctx context.Context) error {
 func (s *Stream) flush(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		if s.finished {
-			err := s.failed
+		if s.end.Finished() {
+			err := s.end.Failed()
 			s.mu.Unlock()
 			if err == nil {
 				err = ErrClosed
@@ -222,12 +207,12 @@ func (s *Stream) Close(ctx context.Context) error {
 	}
 	defer close(s.closed)
 	s.mu.Lock()
-	s.closing = true
+	s.end.StartClose()
 	s.mu.Unlock()
 	ferr := s.Flush(ctx)
 	if ferr == nil {
 		s.mu.Lock()
-		s.closeReq = true
+		s.st.RequestClose()
 		s.mu.Unlock()
 		s.kick()
 		select {
@@ -243,8 +228,8 @@ func (s *Stream) Close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case s.failed != nil && !errors.Is(s.failed, ErrClosed) && ferr == nil:
-		s.closeErr = s.failed
+	case s.end.Failed() != nil && !errors.Is(s.end.Failed(), ErrClosed) && ferr == nil:
+		s.closeErr = s.end.Failed()
 	case ferr != nil:
 		s.closeErr = ferr
 	}
@@ -258,7 +243,7 @@ func (s *Stream) Close(ctx context.Context) error {
 func (s *Stream) Unacked() [][][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.finished {
+	if !s.end.Finished() {
 		return nil
 	}
 	return s.unackedSet
@@ -275,8 +260,8 @@ func (s *Stream) ID() string {
 func (s *Stream) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.finished && s.failed != nil && !errors.Is(s.failed, ErrClosed) {
-		return s.failed
+	if s.end.Finished() && s.end.Failed() != nil && !errors.Is(s.end.Failed(), ErrClosed) {
+		return s.end.Failed()
 	}
 	return nil
 }

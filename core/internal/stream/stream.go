@@ -43,20 +43,10 @@ type Stream struct {
 	sent       int        // q[:sent] are written on the current RPC
 	cur        *rpc       // current RPC, nil between RPCs
 	nextOffset int64      // next wire offset on cur
-	lastRecv   time.Time  // last response, or when requests went in flight
-	draining   bool       // CloseStreamSignal received on cur
-	drainUntil time.Time
-	leaving    bool      // cur is half-closed to move to a new RPC (see watch)
-	leaveBy    time.Time // when leaving gives up reading cur's last acks
-	progress   bool      // an acknowledgement arrived on cur
+	st         RPCState   // cur's recovery state (CloseStreamSignal, ack timeout, clean close)
 	id         string
 
-	closing    bool // Close started: Send returns ErrClosed
-	closeReq   bool // flush done: half-close once the queue is empty
-	halfClosed bool // the sender was told to half-close cur
-	abortErr   error
-	finished   bool
-	failed     error // terminal error (nil after a clean close)
+	end        Ending // how the stream ends (Close, terminal error, abort cause)
 	unackedSet [][][]byte
 	closeOnce  sync.Once
 	closed     chan struct{} // closed when the first Close has its result
@@ -76,29 +66,13 @@ type request struct {
 
 // rpc is one EphemeralStream call.
 type rpc struct {
-	cs       zerobuspb.Zerobus_EphemeralStreamClient
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	cred     string // the credential it was opened with
-	id       string // server stream id
-	sendWake chan struct{}
-	errc     chan error // first error (nil = clean end) from sender/receiver
-	wg       sync.WaitGroup
-}
-
-// fail reports the end of the RPC to the supervisor (first report wins).
-func (r *rpc) fail(err error) {
-	select {
-	case r.errc <- err:
-	default:
-	}
-}
-
-func (r *rpc) kick() {
-	select {
-	case r.sendWake <- struct{}{}:
-	default:
-	}
+	cs     zerobuspb.Zerobus_EphemeralStreamClient
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	cred   string // the credential it was opened with
+	id     string // server stream id
+	RPCSignals
+	wg sync.WaitGroup
 }
 
 func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
@@ -124,24 +98,10 @@ func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
 // affect. Without pending requests (or spans) it is the stream's context.
 // It must not be called with s.mu held.
 func (s *Stream) pendingCtx() context.Context {
-	s.mu.Lock()
-	var sc trace.SpanContext
-	if len(s.q) > 0 {
-		sc = s.q[0].sc
-	}
-	s.mu.Unlock()
-	if !sc.IsValid() {
-		return s.ctx
-	}
-	return trace.ContextWithSpanContext(s.ctx, sc)
+	return PendingCtx(s.ctx, &s.mu, &s.q, func(u *request) trace.SpanContext { return u.sc })
 }
 
-func (s *Stream) kick() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Stream) kick() { Kick(s.wake) }
 
 // sender writes queued requests to r in order, assigning wire offsets.
 func (s *Stream) sender(r *rpc) {
@@ -152,18 +112,9 @@ func (s *Stream) sender(r *rpc) {
 			s.mu.Unlock()
 			return
 		}
-		if s.draining || s.sent == len(s.q) {
-			half := s.halfClosed && s.sent == len(s.q) || s.leaving
+		if wait, half := s.st.SenderWaits(s.sent, len(s.q)); wait {
 			s.mu.Unlock()
-			if half {
-				if err := r.cs.CloseSend(); err != nil {
-					r.fail(s.classify(err, "send"))
-				}
-				return
-			}
-			select {
-			case <-r.sendWake:
-			case <-r.ctx.Done():
+			if !SenderIdle(r.ctx, &r.RPCSignals, half, r.cs.CloseSend, s.classify) {
 				return
 			}
 			continue
@@ -172,7 +123,7 @@ func (s *Stream) sender(r *rpc) {
 		armTimer := s.sent == 0
 		if armTimer {
 			// Requests go in flight: the ack timeout starts now.
-			s.lastRecv = time.Now()
+			s.st.Heard(time.Now())
 		}
 		s.sent++
 		off := s.nextOffset
@@ -183,14 +134,14 @@ func (s *Stream) sender(r *rpc) {
 		if armTimer {
 			s.kick()
 		}
-		req.p.attempts.Add(1)
+		req.p.Attempt()
 
 		if err := r.cs.Send(s.message(req, off)); err != nil {
 			if errors.Is(err, io.EOF) {
 				// The RPC ended; the receiver reports its status.
 				return
 			}
-			r.fail(s.classify(err, "send"))
+			r.Fail(s.classify(err, "send"))
 			return
 		}
 	}
@@ -220,35 +171,24 @@ func (s *Stream) receiver(r *rpc) {
 	for {
 		resp, err := r.cs.Recv()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			r.Fail(RecvEnd(err, r.ctx, func() bool {
 				s.mu.Lock()
-				clean := s.cur == r && s.halfClosed && len(s.q) == 0
-				s.mu.Unlock()
-				if clean {
-					r.fail(nil)
-					return
-				}
-			}
-			if r.ctx.Err() != nil {
-				r.fail(context.Cause(r.ctx))
-				return
-			}
-			r.fail(s.classify(err, "recv"))
+				defer s.mu.Unlock()
+				return s.cur == r && s.st.CleanEnd(len(s.q))
+			}, s.classify))
 			return
 		}
 		switch p := resp.GetPayload().(type) {
 		case *zerobuspb.EphemeralStreamResponse_IngestRecordResponse:
 			if err := s.ack(r, p.IngestRecordResponse.GetDurabilityAckUpToOffset()); err != nil {
-				r.fail(err)
+				r.Fail(err)
 				return
 			}
 		case *zerobuspb.EphemeralStreamResponse_CloseStreamSignal:
 			d := p.CloseStreamSignal.GetDuration().AsDuration()
 			s.mu.Lock()
 			if s.cur == r {
-				s.draining = true
-				s.drainUntil = time.Now().Add(d)
-				s.lastRecv = time.Now()
+				s.st.Drain(d)
 			}
 			s.mu.Unlock()
 			s.tel.Logger().InfoContext(s.pendingCtx(), "zerobus: server sent CloseStreamSignal", "table", s.c.cfg.TableName, "stream_id", r.id, "duration", d)
@@ -267,7 +207,7 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.lastRecv = now
+	s.st.Heard(now)
 	if upTo >= s.nextOffset {
 		next := s.nextOffset
 		s.mu.Unlock()
@@ -286,8 +226,8 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 	clear(s.q[:n])
 	s.q = s.q[n:]
 	s.sent -= n
-	s.progress = true
-	wakeSup := s.closeReq || s.draining
+	s.st.Progressed()
+	wakeSup := s.st.WakeOnAck()
 	s.mu.Unlock()
 	if wakeSup {
 		s.kick()
@@ -310,7 +250,7 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 		if err == nil && !req.sentAt.IsZero() {
 			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
 		}
-		req.p.resolve(err)
+		req.p.Resolve(err)
 	}
 	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table))
 	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table))
@@ -320,18 +260,13 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 func (s *Stream) abortCause() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.abortErr != nil {
-		return s.abortErr
-	}
-	return ErrClosed
+	return s.end.AbortCause()
 }
 
 // abort stops the stream at once: unresolved requests fail with err.
 func (s *Stream) abort(err error) {
 	s.mu.Lock()
-	if s.abortErr == nil {
-		s.abortErr = err
-	}
+	s.end.SetAbort(err)
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done
@@ -341,12 +276,10 @@ func (s *Stream) abort(err error) {
 // if nil), their records are kept for Unacked.
 func (s *Stream) finish(err error) {
 	s.mu.Lock()
-	if s.finished {
+	if !s.end.Finish(err) {
 		s.mu.Unlock()
 		return
 	}
-	s.finished = true
-	s.failed = err
 	reqs := s.q
 	s.q = nil
 	s.sent = 0

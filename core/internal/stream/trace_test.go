@@ -241,7 +241,7 @@ func TestCloseSignalRecoveryCountedOnce(t *testing.T) {
 	// acknowledged (then the move is lazy: still exactly one recovery).
 	for {
 		s.mu.Lock()
-		draining := s.draining
+		draining := s.st.draining
 		s.mu.Unlock()
 		if draining {
 			break
