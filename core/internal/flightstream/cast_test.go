@@ -25,6 +25,25 @@ func batchOf(t *testing.T, fields []arrow.Field, cols ...arrow.Array) arrow.Reco
 	return rec
 }
 
+// castCanonical casts rec to the canonical table schema of its own schema
+// and returns the caster, that schema and the cast batch (to release).
+func castCanonical(t *testing.T, rec arrow.RecordBatch) (*Caster, *arrow.Schema, arrow.RecordBatch) {
+	t.Helper()
+	target, err := CanonicalSchema(rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, target, out
+}
+
 func TestCastsToTableTypes(t *testing.T) {
 	mem := memory.DefaultAllocator
 	i8 := array.NewInt8Builder(mem)
@@ -249,18 +268,7 @@ func TestTimeAndDurationToMicros(t *testing.T) {
 	defer rec.Release()
 	t32.Release()
 	d.Release()
-	target, err := CanonicalSchema(rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _, _, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, out := castCanonical(t, rec)
 	defer out.Release()
 	if got := out.Column(0).String() + " " + out.Column(1).String(); got != "[1000 86399999000] [1 -5]" {
 		t.Fatalf("micros: %s", got)
@@ -268,7 +276,7 @@ func TestTimeAndDurationToMicros(t *testing.T) {
 	big := batchOf(t, []arrow.Field{{Name: "d", Type: ds.Type()}}, ds.NewArray())
 	defer big.Release()
 	ds.Release()
-	c, err = PlanCast("t", big.Schema(), arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	c, err := PlanCast("t", big.Schema(), arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,18 +300,7 @@ func TestViewsToLargeTypes(t *testing.T) {
 	defer rec.Release()
 	sv.Release()
 	bv.Release()
-	target, err := CanonicalSchema(rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _, _, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, target, out := castCanonical(t, rec)
 	defer out.Release()
 	if !out.Schema().Equal(target) || out.Column(0).String() != `["short" (null) "a string longer than twelve bytes"]` ||
 		out.Column(1).String() != `["\x01\x02" "" (null)]` {
@@ -323,18 +320,7 @@ func TestFixedSizeListToList(t *testing.T) {
 	rec := batchOf(t, []arrow.Field{{Name: "xy", Type: fb.Type(), Nullable: true}}, fb.NewArray())
 	defer rec.Release()
 	fb.Release()
-	target, err := CanonicalSchema(rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _, _, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, target, out := castCanonical(t, rec)
 	defer out.Release()
 	if got := out.Column(0).String(); !out.Schema().Equal(target) || got != "[[1 2] (null) [5 6]]" {
 		t.Fatalf("fixed-size list: %s %s", out.Schema(), got)
