@@ -36,29 +36,42 @@ func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
 // resolves at once with ErrClosed. Flush and Close wait for outstanding
 // futures.
 func (w *Wrapper) SendBatchAsync(ctx context.Context, rec arrow.RecordBatch) *SendFuture {
-	f := &SendFuture{done: make(chan struct{})}
 	start := w.now()
 	if rec == nil {
-		f.res, f.err = &TransmissionResult{Err: ErrNilBatch}, ErrNilBatch
-		close(f.done)
-		return f
+		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
+	return w.goAsync(rec, int(rec.NumRows()), func() *TransmissionResult { return w.send(ctx, rec, start) })
+}
+
+// resolvedFuture is a future that is already resolved.
+func resolvedFuture(res *TransmissionResult, err error) *SendFuture {
+	f := &SendFuture{done: make(chan struct{}), res: res, err: err}
+	close(f.done)
+	return f
+}
+
+// goAsync runs send on a goroutine behind a future that Flush and Close wait
+// for, holding a reference to in (a batch or a reader) until send returns.
+// After Close the future resolves at once with ErrClosed, its rows (the
+// count known up front) not written.
+func (w *Wrapper) goAsync(in interface {
+	Retain()
+	Release()
+}, rows int, send func() *TransmissionResult) *SendFuture {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		f.res = allFailed(int(rec.NumRows()), ErrClosed)
-		f.err = ErrClosed
-		close(f.done)
-		return f
+		return resolvedFuture(allFailed(rows, ErrClosed), ErrClosed)
 	}
+	f := &SendFuture{done: make(chan struct{})}
 	w.active.Add(1)
 	w.futures[f] = struct{}{}
 	w.mu.Unlock()
-	rec.Retain()
+	in.Retain()
 	go func() {
 		defer w.active.Done()
-		res := w.send(ctx, rec, start)
-		rec.Release()
+		res := send()
+		in.Release()
 		f.res, f.err = res, res.Err
 		w.mu.Lock()
 		delete(w.futures, f)

@@ -116,35 +116,11 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 // Release its reference but must not read from it). Flush and Close wait
 // for the future.
 func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, opts ...SendOption) *SendFuture {
-	f := &SendFuture{done: make(chan struct{})}
 	start := w.now()
 	if rdr == nil {
-		f.res, f.err = &TransmissionResult{Err: ErrNilBatch}, ErrNilBatch
-		close(f.done)
-		return f
+		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		f.res, f.err = allFailed(0, ErrClosed), ErrClosed
-		close(f.done)
-		return f
-	}
-	w.active.Add(1)
-	w.futures[f] = struct{}{}
-	w.mu.Unlock()
-	rdr.Retain()
-	go func() {
-		defer w.active.Done()
-		res := w.sendReader(ctx, rdr, opts, start)
-		rdr.Release()
-		f.res, f.err = res, res.Err
-		w.mu.Lock()
-		delete(w.futures, f)
-		w.mu.Unlock()
-		close(f.done)
-	}()
-	return f
+	return w.goAsync(rdr, 0, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
 }
 
 // readerPart is one part of a SendReader input in flight.
