@@ -50,14 +50,18 @@ func resolvedFuture(res *TransmissionResult, err error) *SendFuture {
 	return f
 }
 
+// retainer is a reference-counted input: an arrow.RecordBatch or an
+// array.RecordReader.
+type retainer interface {
+	Retain()
+	Release()
+}
+
 // goAsync runs send on a goroutine behind a future that Flush and Close wait
 // for, holding a reference to in (a batch or a reader) until send returns.
 // After Close the future resolves at once with ErrClosed, its rows (the
 // count known up front) not written.
-func (w *Wrapper) goAsync(in interface {
-	Retain()
-	Release()
-}, rows int, send func() *TransmissionResult) *SendFuture {
+func (w *Wrapper) goAsync(in retainer, rows int, send func() *TransmissionResult) *SendFuture {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
