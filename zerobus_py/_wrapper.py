@@ -63,7 +63,9 @@ class _Send:
 
     def step(self, wait: float) -> dict[str, Any] | None:
         """Wait up to ``wait`` seconds; report progress; the outcome once resolved."""
-        d = json.loads(self._pending.Wait(max(1, int(wait * 1000))))
+        raw = self._pending.Wait(max(1, int(wait * 1000)))
+        _park_if_exiting()
+        d = json.loads(raw)
         if self._progress is not None:
             for done, total in d["progress"]:
                 self._progress(done, None if total < 0 else total)
@@ -119,12 +121,26 @@ _INTERRUPT_GRACE = 0.2
 
 _live: set[_Send] = set()
 _live_lock = threading.Lock()
+#: Set when the interpreter exits (_cancel_live_sends).
+_exiting = threading.Event()
+
+
+def _park_if_exiting() -> None:
+    """At interpreter exit only daemon threads can still be in a send (the
+    others were joined before atexit handlers run). Once their send is
+    cancelled they must run no more Python: a traceback printed while the
+    interpreter finalizes aborts the process ("could not acquire lock for
+    <stderr> at interpreter shutdown"). They sleep until the process ends."""
+    if _exiting.is_set() and threading.current_thread() is not threading.main_thread():
+        while True:
+            time.sleep(3600)
 
 
 @atexit.register
 def _cancel_live_sends() -> None:
     """At interpreter exit, cancel sends still running in other threads and
     wait for Go to release the callers' data while Python can still run."""
+    _exiting.set()
     with _live_lock:
         live = list(_live)
     deadline = time.monotonic() + 5
