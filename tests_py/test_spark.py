@@ -181,10 +181,12 @@ def test_fault_mid_job_task_retried_every_row_present(spark: SparkSession, serve
     table = "main.spark.retry"
     n = 200_000
     df = spark.range(0, n, numPartitions=4).select("id", F.concat(F.lit("row-"), F.col("id")).alias("name"))
-    # Small requests so that each partition takes many messages; the 5th message of the first stream to get
-    # there fails with a code that is not retried: that task attempt fails and Spark runs it again.
+    # Small requests (20 kB), so that every part of a partition takes many messages whichever stream it goes
+    # to (with 100 kB a part could take fewer than 5 and the fault sometimes never fired). The 5th message of
+    # the first stream to get there fails with a code that is not retried: that task attempt fails and Spark
+    # runs it again.
     server.inject_fault(table, "error", after_messages=5, code="INVALID_ARGUMENT", message="injected")
-    o = options(server, table, report_path=tmp_path, max_message_bytes=100_000)
+    o = options(server, table, report_path=tmp_path, max_message_bytes=20_000)
     df.write.format("zerobus").mode("append").options(**o).save()
 
     ids = stored_ids(server, table)
