@@ -2,7 +2,6 @@ package zerobuslocal
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -196,36 +195,16 @@ func compareArrowFields(path string, want, got []arrow.Field, out *[]schemaProbl
 	add := func(cause, format string, args ...any) {
 		*out = append(*out, schemaProblem{cause, fmt.Sprintf(format, args...)})
 	}
-	if len(want) != len(got) {
-		where := "the table"
-		if path != "" {
-			where = "struct column " + strings.TrimSuffix(path, ".")
-		}
-		add(CauseFieldCountMismatch, "%s has %d columns, the Arrow schema has %d", where, len(want), len(got))
+	compareFieldNames(path, "Arrow", arrowFieldNames(want), func(i int) bool { return !want[i].Nullable }, arrowFieldNames(got), add,
+		func(name string, wi, gi int) { compareArrowType(name, want[wi].Type, got[gi].Type, out) })
+}
+
+func arrowFieldNames(fs []arrow.Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
 	}
-	byName := map[string]int{}
-	for i, f := range want {
-		byName[f.Name] = i
-	}
-	seen := map[string]bool{}
-	for i, g := range got {
-		name := path + g.Name
-		wi, ok := byName[g.Name]
-		if !ok {
-			add(CauseFieldNotInTable, "field %q is not a column of the table", name)
-			continue
-		}
-		seen[g.Name] = true
-		if wi != i && len(want) == len(got) {
-			add(CauseFieldOutOfOrder, "field %q is at position %d, the table has it at %d", name, i+1, wi+1)
-		}
-		compareArrowType(name, want[wi].Type, g.Type, out)
-	}
-	for _, w := range want {
-		if !seen[w.Name] && !w.Nullable {
-			add(CauseMissingRequiredColumn, "NOT NULL column %q has no field in the Arrow schema", path+w.Name)
-		}
-	}
+	return out
 }
 
 func compareArrowType(name string, want, got arrow.DataType, out *[]schemaProblem) {

@@ -285,43 +285,25 @@ func compareColumns(path string, want, got []Column) []schemaProblem {
 	add := func(cause, format string, args ...any) {
 		out = append(out, schemaProblem{cause, fmt.Sprintf(format, args...)})
 	}
-	if len(want) != len(got) {
-		where := "the table"
-		if path != "" {
-			where = "struct column " + strings.TrimSuffix(path, ".")
-		}
-		add(CauseFieldCountMismatch, "%s has %d columns, the Avro schema has %d", where, len(want), len(got))
-	}
-	idx := map[string]int{}
-	for i, c := range want {
-		idx[c.Name] = i
-	}
-	seen := map[string]bool{}
-	for i, g := range got {
-		name := path + g.Name
-		wi, ok := idx[g.Name]
-		if !ok {
-			add(CauseFieldNotInTable, "field %q is not a column of the table", name)
-			continue
-		}
-		seen[g.Name] = true
-		w := want[wi]
-		if wi != i && len(want) == len(got) {
-			add(CauseFieldOutOfOrder, "field %q is at position %d, the table has it at %d", name, i+1, wi+1)
-		}
-		if !w.Nullable && g.Nullable {
-			add(CauseTypeIncompatible, "field %q is nullable, the table column is NOT NULL", name)
-		}
-		if w.Type.Name == TypeStruct && g.Type.Name == TypeStruct {
-			out = append(out, compareColumns(name+".", w.Type.Fields, g.Type.Fields)...)
-		} else if !avroTypeFits(w.Type, g.Type) {
-			add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, g.Type, w.Type)
-		}
-	}
-	for _, w := range want {
-		if !seen[w.Name] && !w.Nullable {
-			add(CauseMissingRequiredColumn, "NOT NULL column %q has no field in the Avro schema", path+w.Name)
-		}
+	compareFieldNames(path, "Avro", columnNames(want), func(i int) bool { return !want[i].Nullable }, columnNames(got), add,
+		func(name string, wi, gi int) {
+			w, g := want[wi], got[gi]
+			if !w.Nullable && g.Nullable {
+				add(CauseTypeIncompatible, "field %q is nullable, the table column is NOT NULL", name)
+			}
+			if w.Type.Name == TypeStruct && g.Type.Name == TypeStruct {
+				out = append(out, compareColumns(name+".", w.Type.Fields, g.Type.Fields)...)
+			} else if !avroTypeFits(w.Type, g.Type) {
+				add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, g.Type, w.Type)
+			}
+		})
+	return out
+}
+
+func columnNames(cs []Column) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
 	}
 	return out
 }

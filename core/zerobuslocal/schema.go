@@ -33,6 +33,47 @@ type schemaProblem struct {
 	cause, detail string
 }
 
+// compareFieldNames is the part of a schema check shared by the Arrow
+// (Flight) and Avro streams: the field count, fields that are no column of
+// the table, fields out of the table's order, and NOT NULL columns with no
+// field. kind names the stream's schema ("Arrow", "Avro") in the messages;
+// path prefixes nested names ("addr."). match is called for each field that
+// names a column, with its qualified name and both positions, to compare
+// the types.
+func compareFieldNames(path, kind string, want []string, wantNotNull func(i int) bool, got []string,
+	add func(cause, format string, args ...any), match func(name string, wi, gi int)) {
+	if len(want) != len(got) {
+		where := "the table"
+		if path != "" {
+			where = "struct column " + strings.TrimSuffix(path, ".")
+		}
+		add(CauseFieldCountMismatch, "%s has %d columns, the %s schema has %d", where, len(want), kind, len(got))
+	}
+	idx := make(map[string]int, len(want))
+	for i, n := range want {
+		idx[n] = i
+	}
+	seen := make(map[string]bool, len(got))
+	for gi, g := range got {
+		name := path + g
+		wi, ok := idx[g]
+		if !ok {
+			add(CauseFieldNotInTable, "field %q is not a column of the table", name)
+			continue
+		}
+		seen[g] = true
+		if wi != gi && len(want) == len(got) {
+			add(CauseFieldOutOfOrder, "field %q is at position %d, the table has it at %d", name, gi+1, wi+1)
+		}
+		match(name, wi, gi)
+	}
+	for i, n := range want {
+		if !seen[n] && wantNotNull(i) {
+			add(CauseMissingRequiredColumn, "NOT NULL column %q has no field in the %s schema", path+n, kind)
+		}
+	}
+}
+
 // compareSchemas checks the stream's descriptor against the table's: same
 // field names in the same order, same count, compatible types and the same
 // optionality, recursively for nested messages. Field numbers may differ
