@@ -409,18 +409,21 @@ class TransmissionResult:
         from ._arrow import _num_rows, take_rows
 
         if not self._row_count_known:  # built without total_rows: the listed rows must exist
-            n = _num_rows(batch)
-            if indices and indices[-1] >= n:
+            expected = _num_rows(batch)
+            if indices and indices[-1] >= expected:
                 raise ValueError(
-                    f"the batch has {n} rows but this result lists row {indices[-1]}: pass the batch that was sent"
+                    f"the batch has {expected} rows but this result lists row {indices[-1]}: "
+                    "pass the batch that was sent"
                 )
-        elif not indices and (n := _num_rows(batch)) != self.total_rows:
-            raise ValueError(
-                f"the batch has {n} rows but this result describes {self.total_rows}: pass the batch that was sent"
-            )
+        else:
+            expected = self.total_rows
+            if not indices and (n := _num_rows(batch)) != expected:
+                raise ValueError(
+                    f"the batch has {n} rows but this result describes {expected}: pass the batch that was sent"
+                )
         if not indices:
             return None
-        return take_rows(batch, indices, self.total_rows if self._row_count_known else _num_rows(batch))
+        return take_rows(batch, indices, expected)
 
     # -- display -----------------------------------------------------------
 
