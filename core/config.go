@@ -86,6 +86,15 @@ type Config struct {
 	// NO_PROXY). Printed with user:password redacted.
 	// YAML proxy_url, env ZEROBUS_PROXY_URL.
 	ProxyURL string
+	// TLSCAFile is a PEM file of CA certificates to trust for TLS instead of
+	// the system roots: the Zerobus endpoint (gRPC and Arrow Flight), the
+	// workspace (OAuth token and Unity Catalog requests) and an https://
+	// ProxyURL. New reads it once; a missing or unreadable file, or one
+	// without a valid certificate, is a *ConfigurationError naming it. With
+	// WithRootCAs as well, both are trusted. A client given with
+	// WithHTTPClient is used as is (set its TLS roots yourself). Default "":
+	// the system roots. YAML tls_ca_file, env ZEROBUS_TLS_CA_FILE.
+	TLSCAFile string
 
 	// RetryMaxAttempts is how many times a failed stream creation or recovery
 	// is attempted before the batch fails with *RetryExhaustedError. Default 5;
@@ -612,6 +621,7 @@ func (c Config) fields() []keyVal {
 		{"client_id", c.ClientID},
 		{"client_secret", c.secretShown()},
 		{"proxy_url", redactURL(c.ProxyURL)},
+		{"tls_ca_file", c.TLSCAFile},
 		{"retry_max_attempts", c.RetryMaxAttempts},
 		{"retry_base_delay", c.RetryBaseDelay},
 		{"retry_max_delay", c.RetryMaxDelay},

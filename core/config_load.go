@@ -66,6 +66,7 @@ var settings = []setting{
 	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID }), false, "service principal client id (OAuth)"},
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
 	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
+	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
 	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "retries of stream creation/recovery in a row; negative disables retries"},
 	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay }), false, "first backoff step"},
 	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay }), false, "backoff cap"},

@@ -258,6 +258,7 @@
 //	ClientID                client_id                      ZEROBUS_CLIENT_ID, DATABRICKS_CLIENT_ID
 //	ClientSecret            client_secret                  ZEROBUS_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET
 //	ProxyURL                proxy_url                      ZEROBUS_PROXY_URL
+//	TLSCAFile               tls_ca_file                    ZEROBUS_TLS_CA_FILE
 //	RetryMaxAttempts        retry_max_attempts             RETRY_MAX_ATTEMPTS
 //	RetryBaseDelay          retry_base_delay_ms            RETRY_BASE_DELAY_MS
 //	RetryMaxDelay           retry_max_delay_ms             RETRY_MAX_DELAY_MS
@@ -299,4 +300,13 @@
 // gRPC as HTTP CONNECT tunnels, token requests as proxied HTTP requests.
 // Empty (the default) leaves proxying to the environment (HTTPS_PROXY,
 // NO_PROXY).
+//
+// TLSCAFile (a PEM file) replaces the system roots for every TLS connection
+// the Wrapper makes: the endpoint (gRPC and Arrow Flight), the workspace's
+// token and Unity Catalog requests, and an https:// proxy. New loads it once
+// and fails with a *ConfigurationError naming the key and the file when it
+// cannot be read or holds no valid certificate. Given together with the
+// WithRootCAs option, the certificates of both are trusted (neither replaces
+// the other). OpenTelemetry exporters are not affected (they read
+// OTEL_EXPORTER_OTLP_CERTIFICATE).
 package core

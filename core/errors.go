@@ -291,6 +291,9 @@ func (e *ConnectionError) Error() string {
 	}
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
+		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+			return msg + hint
+		}
 	}
 	return msg + " (check the endpoint URL, network and TLS settings)"
 }
@@ -385,6 +388,9 @@ func (e *RetryExhaustedError) Error() string {
 	msg := fmt.Sprintf("zerobus: gave up after %d attempts", e.Attempts)
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
+		if untrustedCertHint("", msg) != "" {
+			return msg // retrying does not make a certificate trusted; the hint is in Last
+		}
 	}
 	return msg + " (raise retry_max_attempts or check server health)"
 }
@@ -415,6 +421,9 @@ func (e *TokenRefreshError) Error() string {
 	}
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
+		if hint := untrustedCertHint(e.URL, msg); hint != "" {
+			return msg + hint
+		}
 	}
 	if !e.Retryable {
 		msg += " (check unity_catalog_url, client_id and client_secret)"

@@ -73,8 +73,11 @@ func WithHeadersProvider(f func(ctx context.Context) (map[string]string, error))
 	return func(o *options) { o.headersProvider = f }
 }
 
-// WithRootCAs trusts pool for the endpoint's TLS certificate instead of the
-// system roots (for private CAs and the TLS mode of the local server).
+// WithRootCAs trusts pool instead of the system roots for every TLS
+// connection: the endpoint, the default token/Unity Catalog HTTP client and
+// an https:// proxy (for private CAs and the TLS mode of the local server).
+// Config.TLSCAFile does the same from a PEM file; given both, the
+// certificates of both are trusted.
 func WithRootCAs(pool *x509.CertPool) Option { return func(o *options) { o.rootCAs = pool } }
 
 // WithRetryBackoff replaces the backoff (default: exponential with full

@@ -116,6 +116,13 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 	}
 
 	if !cfg.WriterDisabled {
+		roots, err := rootCAs(o.rootCAs, cfg.TLSCAFile)
+		if err != nil {
+			if w.debug != nil {
+				_ = w.debug.Close()
+			}
+			return nil, &ConfigurationError{Problems: []ConfigProblem{problemFor("TLSCAFile", err.Error())}}
+		}
 		var proxy *url.URL
 		if cfg.ProxyURL != "" {
 			proxy, _ = url.Parse(cfg.ProxyURL) // validated above
@@ -126,7 +133,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 			TableName:           cfg.TableName,
 			ClientID:            cfg.ClientID,
 			ClientSecret:        cfg.ClientSecret,
-			RootCAs:             o.rootCAs,
+			RootCAs:             roots,
+			ProxyRootCAs:        roots,
 			HeadersProvider:     o.headersProvider,
 			HTTPClient:          o.httpClient,
 			Proxy:               proxy,
@@ -147,7 +155,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
 		}
 		if scfg.HTTPClient == nil {
 			// Our own transport, so Close can drop its idle connections.
-			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: stream.TokenTransport(proxy)}
+			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: withRootCAs(stream.TokenTransport(proxy), roots)}
 			scfg.HTTPClient = w.ownHTTP
 		}
 		client, err := stream.NewClient(scfg)

@@ -116,6 +116,7 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("client_id", "client_id", str),
     ("client_secret", "client_secret", str),
     ("proxy_url", "proxy_url", str),
+    ("tls_ca_file", "tls_ca_file", (str, os.PathLike)),
     ("retry_max_attempts", "retry_max_attempts", int),
     ("retry_base_delay_ms", "retry_base_delay_ms", int),
     ("retry_max_delay_ms", "retry_max_delay_ms", int),
@@ -183,6 +184,15 @@ class WrapperConfiguration:
             ``None`` (default) uses the environment (``HTTPS_PROXY``,
             ``NO_PROXY``). The ``proxy_url`` getter, ``repr`` and errors show
             it with ``user:password`` redacted.
+        tls_ca_file: PEM file of CA certificates trusted instead of the
+            system roots for every TLS connection: the endpoint (gRPC and
+            Arrow Flight), the token and Unity Catalog requests to
+            ``unity_catalog_url``, an ``https://`` proxy (YAML
+            ``tls_ca_file``, env ``ZEROBUS_TLS_CA_FILE``). For private CAs
+            and ``LocalServer(tls=True)`` (its :attr:`~zerobus_py.local.LocalServer.ca_file`).
+            Read when the wrapper is created: a missing file, or one without
+            a valid certificate, raises :class:`ConfigurationError` naming
+            it. ``None`` (default): the system roots.
         observability_enabled: export OpenTelemetry data (default False).
         observability_config: :class:`ObservabilityConfig` or a dict of its
             fields.
@@ -235,6 +245,7 @@ class WrapperConfiguration:
         client_secret: str | None = None,
         unity_catalog_url: str | None = None,
         proxy_url: str | None = None,
+        tls_ca_file: str | os.PathLike[str] | None = None,
         observability_enabled: bool = False,
         observability_config: ObservabilityConfig | Mapping[str, Any] | None = None,
         debug_enabled: bool = False,
@@ -268,6 +279,7 @@ class WrapperConfiguration:
         self._client_secret = client_secret
         self.unity_catalog_url = unity_catalog_url
         self._proxy_url = proxy_url
+        self.tls_ca_file = tls_ca_file
         self.observability_enabled = observability_enabled
         self.observability_config = observability_config
         self.debug_enabled = debug_enabled

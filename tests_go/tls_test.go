@@ -1,0 +1,197 @@
+package tests_go
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// tlsServer starts a local server with TLS on gRPC and on the HTTP side
+// (token endpoint, Unity Catalog, inspection), and writes its CA to a file.
+func tlsServer(t *testing.T) (*zerobuslocal.Server, string) {
+	t.Helper()
+	srv := startServer(t, zerobuslocal.Options{TLS: true, HTTPTLS: true})
+	if !strings.HasPrefix(srv.Endpoint(), "https://") || !strings.HasPrefix(srv.WorkspaceURL(), "https://") {
+		t.Fatalf("endpoint %s / workspace %s are not TLS", srv.Endpoint(), srv.WorkspaceURL())
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv, ca
+}
+
+// TestTLSCAFileYAMLAndEnv: tls_ca_file from YAML and from
+// ZEROBUS_TLS_CA_FILE makes the Wrapper trust the local server's CA for the
+// token request, the gRPC stream, the Unity Catalog request and the Flight
+// RPC (both transports), and every row lands.
+func TestTLSCAFileYAMLAndEnv(t *testing.T) {
+	srv, ca := tlsServer(t)
+	for i, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		table := "main.default.tls_" + transport
+		yaml := fmt.Sprintf("endpoint: %s\nunity_catalog_url: %s\ntable_name: %s\nclient_id: %s\nclient_secret: ${SECRET}\ntransport: %s\nretry_max_attempts: 1\n",
+			srv.Endpoint(), srv.WorkspaceURL(), table, srv.ClientID(), transport)
+		env := map[string]string{"SECRET": srv.ClientSecret()}
+		if i == 0 {
+			yaml += "tls_ca_file: " + ca + "\n"
+		} else {
+			env["ZEROBUS_TLS_CA_FILE"] = ca
+		}
+		path := filepath.Join(t.TempDir(), "zerobus.yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		cfg, err := core.LoadConfigYAMLEnv(path, lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.ApplyEnv(lookup); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.TLSCAFile != ca {
+			t.Fatalf("%s: TLSCAFile = %q, want %q", transport, cfg.TLSCAFile, ca)
+		}
+		w := newWrapper(t, cfg)
+		rec := eventBatch(memory.DefaultAllocator, 0, 25)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != 25 {
+			t.Fatalf("%s: SendBatch over TLS: %v %v", transport, res, err)
+		}
+		ids := storedIDs(t, srv, table)
+		for id := range int64(25) {
+			if ids[id] != 1 {
+				t.Fatalf("%s: id %d stored %d times (%d ids)", transport, id, ids[id], len(ids))
+			}
+		}
+	}
+	if f, p := streamsByTransport(srv); f != 1 || p != 1 {
+		t.Fatalf("flight streams %d, protobuf streams %d; want 1 and 1", f, p)
+	}
+}
+
+// TestTLSCAFileWithRootCAs: the option and the setting are combined; the
+// server is trusted when either of them holds its CA.
+func TestTLSCAFileWithRootCAs(t *testing.T) {
+	srv, ca := tlsServer(t)
+	other := startServer(t, zerobuslocal.Options{TLS: true}) // a different generated CA
+	otherFile := filepath.Join(t.TempDir(), "other.pem")
+	if err := os.WriteFile(otherFile, other.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool := func(pem []byte) *x509.CertPool {
+		p := x509.NewCertPool()
+		if !p.AppendCertsFromPEM(pem) {
+			t.Fatal("no CA certificate")
+		}
+		return p
+	}
+	for name, c := range map[string]struct {
+		opt  *x509.CertPool
+		file string
+	}{
+		"right file, other option": {pool(other.CACertPEM()), ca},
+		"right option, other file": {pool(srv.CACertPEM()), otherFile},
+	} {
+		table := "main.default.tls_" + strings.ReplaceAll(strings.ReplaceAll(name, " ", "_"), ",", "")
+		cfg := serverConfig(srv, table)
+		cfg.TLSCAFile = c.file
+		w := newWrapper(t, cfg, core.WithRootCAs(c.opt))
+		rec := eventBatch(memory.DefaultAllocator, 0, 5)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != 5 || len(storedIDs(t, srv, table)) != 5 {
+			t.Fatalf("%s: %v %v", name, res, err)
+		}
+	}
+}
+
+// TestTLSCAFileErrors: New refuses a CA file it cannot use, naming the key
+// and the file.
+func TestTLSCAFileErrors(t *testing.T) {
+	srv, _ := tlsServer(t)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := map[string]struct{ path, want string }{
+		"missing":   {filepath.Join(dir, "nope.pem"), "cannot read the CA file"},
+		"directory": {dir, "is a directory"},
+		"not PEM":   {write("text.pem", "hello\n"), "holds no PEM certificate"},
+		"key only":  {write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "holds no PEM certificate"},
+		"bad cert":  {write("bad.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), "certificate 1 in the CA file"},
+	}
+	for name, c := range cases {
+		cfg := serverConfig(srv, "main.default.t")
+		cfg.TLSCAFile = c.path
+		_, err := core.New(context.Background(), cfg)
+		var ce *core.ConfigurationError
+		if !errors.As(err, &ce) {
+			t.Fatalf("%s: err = %v, want *ConfigurationError", name, err)
+		}
+		msg := err.Error()
+		for _, want := range []string{"TLSCAFile", "tls_ca_file", "ZEROBUS_TLS_CA_FILE", c.path, c.want} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: %q does not mention %q", name, msg, want)
+			}
+		}
+		if byKey := core.ByKeyError(err).Error(); !strings.Contains(byKey, "tls_ca_file (env ZEROBUS_TLS_CA_FILE)") {
+			t.Errorf("%s: by key: %q", name, byKey)
+		}
+	}
+	// Writer disabled: nothing is sent, so the file is not read.
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.WriterDisabled, cfg.TLSCAFile = "main.default.t", true, filepath.Join(dir, "nope.pem")
+	w, err := core.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("writer disabled: %v", err)
+	}
+	_ = w.Close(context.Background())
+}
+
+// TestTLSWithoutCA: without the CA the send fails quickly with a message
+// naming the host and the setting, whether the token request (HTTPS
+// workspace) or the gRPC stream meets the certificate first.
+func TestTLSWithoutCA(t *testing.T) {
+	for _, httpTLS := range []bool{false, true} {
+		srv := startServer(t, zerobuslocal.Options{TLS: true, HTTPTLS: httpTLS})
+		cfg := serverConfig(srv, "main.default.tls_no_ca")
+		w := newWrapper(t, cfg)
+		rec := eventBatch(memory.DefaultAllocator, 0, 3)
+		start := time.Now()
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		if err == nil {
+			t.Fatalf("http tls %v: SendBatch without the CA succeeded: %v", httpTLS, res)
+		}
+		msg := err.Error()
+		t.Logf("http tls %v: error after %v: %s", httpTLS, time.Since(start), msg)
+		for _, want := range []string{"127.0.0.1 is signed by a CA this client does not trust", "set tls_ca_file, env ZEROBUS_TLS_CA_FILE"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("http tls %v: error %q does not mention %q", httpTLS, msg, want)
+			}
+		}
+		if strings.Contains(msg, "raise retry_max_attempts") {
+			t.Errorf("http tls %v: error %q suggests retrying", httpTLS, msg)
+		}
+		if n := srv.RecordCount("main.default.tls_no_ca"); n != 0 {
+			t.Errorf("http tls %v: %d rows stored", httpTLS, n)
+		}
+	}
+}
