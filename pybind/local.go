@@ -3,12 +3,9 @@ package pybind
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -18,24 +15,6 @@ import (
 // demos. Safe for concurrent use.
 type LocalServer struct {
 	s *zerobuslocal.Server
-}
-
-// localOptions are the JSON keys StartLocalServer accepts.
-type localOptions struct {
-	Addr            string `json:"addr"`
-	HTTPAddr        string `json:"http_addr"`
-	ClientID        string `json:"client_id"`
-	ClientSecret    string `json:"client_secret"`
-	TokenLifetimeMs int64  `json:"token_lifetime_ms"`
-	AllowAnyToken   bool   `json:"allow_any_token"`
-	AutoCreate      *bool  `json:"auto_create_tables"`
-	AckEvery        int    `json:"ack_every"`
-	AckIntervalMs   int64  `json:"ack_interval_ms"`
-	AckDelayMs      int64  `json:"ack_delay_ms"`
-	AckJitterMs     int64  `json:"ack_jitter_ms"`
-	MaxMessageBytes int    `json:"max_message_bytes"`
-	TLS             bool   `json:"tls"`
-	DataDir         string `json:"data_dir"`
 }
 
 func decodeStrict(what, text string, v any) error {
@@ -51,32 +30,12 @@ func decodeStrict(what, text string, v any) error {
 }
 
 // StartLocalServer starts a local Zerobus-compatible server on loopback
-// ports. optionsJSON is an object with any of: addr, http_addr, client_id,
-// client_secret, token_lifetime_ms, allow_any_token, auto_create_tables
-// (default true), ack_every, ack_interval_ms, ack_delay_ms, ack_jitter_ms,
-// max_message_bytes, tls, data_dir. Unknown keys are errors.
+// ports. optionsJSON is a zerobuslocal.Options in its JSON form (see there:
+// snake_case keys, durations in nanoseconds). Unknown keys are errors.
 func StartLocalServer(optionsJSON string) (*LocalServer, error) {
-	var o localOptions
-	if err := decodeStrict("local server options", optionsJSON, &o); err != nil {
+	var opts zerobuslocal.Options
+	if err := decodeStrict("local server options", optionsJSON, &opts); err != nil {
 		return nil, err
-	}
-	opts := zerobuslocal.Options{
-		Addr:              o.Addr,
-		HTTPAddr:          o.HTTPAddr,
-		ClientID:          o.ClientID,
-		ClientSecret:      o.ClientSecret,
-		TokenLifetime:     time.Duration(o.TokenLifetimeMs) * time.Millisecond,
-		AllowAnyToken:     o.AllowAnyToken,
-		DisableAutoCreate: o.AutoCreate != nil && !*o.AutoCreate,
-		AckPolicy: zerobuslocal.AckPolicy{
-			Every:    o.AckEvery,
-			Interval: time.Duration(o.AckIntervalMs) * time.Millisecond,
-			Delay:    time.Duration(o.AckDelayMs) * time.Millisecond,
-			Jitter:   time.Duration(o.AckJitterMs) * time.Millisecond,
-		},
-		MaxMessageBytes: o.MaxMessageBytes,
-		TLS:             o.TLS,
-		DataDir:         o.DataDir,
 	}
 	s, err := zerobuslocal.Start(context.Background(), opts)
 	if err != nil {
@@ -128,47 +87,16 @@ func (l *LocalServer) StatsJSON() string {
 	return string(b)
 }
 
-// faultSpec is the JSON form of zerobuslocal.Fault.
-type faultSpec struct {
-	Kind          string `json:"kind"`
-	AfterMessages int    `json:"after_messages"`
-	AfterMs       int64  `json:"after_ms"`
-	Code          string `json:"code"`
-	Message       string `json:"message"`
-	Persistent    bool   `json:"persistent"`
-	CloseAfterMs  int64  `json:"close_after_ms"`
-	HTTPStatus    int    `json:"http_status"`
-	LatencyMs     int64  `json:"latency_ms"`
-}
-
-// InjectFault arms a fault for table ("" = every table). faultJSON has
-// kind (error, end_stream, drop_connection, stall_acks, close_signal,
-// expire_token, token_error, token_latency) and optionally after_messages,
-// after_ms, code (a gRPC code name such as "UNAVAILABLE"), message,
-// persistent, close_after_ms, http_status, latency_ms.
+// InjectFault arms a fault for table ("" = every table). faultJSON is a
+// zerobuslocal.Fault in its JSON form (kind, after_messages, after_ns, code
+// as a gRPC code name, message, persistent, close_after_ns, http_status,
+// latency_ns, records). Unknown keys are errors.
 func (l *LocalServer) InjectFault(table, faultJSON string) error {
-	var f faultSpec
+	var f zerobuslocal.Fault
 	if err := decodeStrict("fault", faultJSON, &f); err != nil {
 		return err
 	}
-	fault := zerobuslocal.Fault{
-		Kind:          zerobuslocal.FaultKind(f.Kind),
-		AfterMessages: f.AfterMessages,
-		After:         time.Duration(f.AfterMs) * time.Millisecond,
-		Message:       f.Message,
-		Persistent:    f.Persistent,
-		CloseAfter:    time.Duration(f.CloseAfterMs) * time.Millisecond,
-		HTTPStatus:    f.HTTPStatus,
-		Latency:       time.Duration(f.LatencyMs) * time.Millisecond,
-	}
-	if f.Code != "" {
-		var c codes.Code
-		if err := c.UnmarshalJSON([]byte(fmt.Sprintf("%q", strings.ToUpper(f.Code)))); err != nil {
-			return errorOf(core.KindConfiguration, "zerobus: fault code %q is not a gRPC code name (e.g. UNAVAILABLE)", f.Code)
-		}
-		fault.Code = c
-	}
-	l.s.InjectFault(table, fault)
+	l.s.InjectFault(table, f)
 	return nil
 }
 

@@ -14,10 +14,15 @@ back as a pyarrow Table::
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import ssl
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +52,13 @@ _FAULT_KINDS = (
 )
 
 
+def _ns(value: float, per_unit: int) -> int:
+    """A duration in some unit as whole nanoseconds (the Go server's JSON form)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return int(value * per_unit)
+
+
 class LocalServer:
     """A local Zerobus server running inside this process (Go, on 127.0.0.1).
 
@@ -66,7 +78,24 @@ class LocalServer:
             10 MiB, as the service); a bigger request fails with
             INVALID_ARGUMENT "Batch size exceeds maximum allowed size", which
             clients do not retry.
-        tls: serve gRPC over TLS with a generated CA (see :attr:`ca_cert_pem`).
+        stream_lifetime_ms: how long the server keeps a stream, as the
+            service does after about 15 minutes (the default): shortly
+            before the end it sends a close signal, then it ends the stream
+            cleanly and clients open a new one. A negative value: never.
+        stream_close_grace_ms: the duration that close signal announces
+            (default a quarter of the lifetime, at most one minute).
+        allowed_hosts: extra host names (without port) the HTTP side
+            answers in the ``Host`` header, e.g. a container name; loopback
+            names and IPs are always allowed, any other host gets 403.
+        inspect_token: require ``Authorization: Bearer <inspect_token>`` on
+            the HTTP inspection API (:meth:`create_table` and :meth:`columns`
+            send it); never shown by ``repr``. Default: open to local
+            processes.
+        tls: serve gRPC over TLS with a generated CA (see :attr:`ca_file`
+            and :attr:`ca_cert_pem`).
+        http_tls: also serve the token endpoint, Unity Catalog API and
+            inspection API over TLS with that CA (``workspace_url`` becomes
+            ``https://``); implies ``tls``.
         data_dir: on close, write each table there as ``<table>.arrow``.
         port, http_port: fixed loopback ports (default: free ports).
     """
@@ -83,30 +112,43 @@ class LocalServer:
         ack_delay_ms: int | None = None,
         ack_jitter_ms: int | None = None,
         max_message_bytes: int | None = None,
+        stream_lifetime_ms: int | None = None,
+        stream_close_grace_ms: int | None = None,
+        allowed_hosts: Sequence[str] | None = None,
+        inspect_token: str | None = None,
         tls: bool = False,
-        data_dir: str | None = None,
+        http_tls: bool = False,
+        data_dir: str | os.PathLike[str] | None = None,
         port: int | None = None,
         http_port: int | None = None,
     ) -> None:
-        opts: dict[str, Any] = {"auto_create_tables": auto_create_tables, "tls": tls}
-        for key, value in (
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("ack_every", ack_every),
-            ("ack_interval_ms", ack_interval_ms),
-            ("ack_delay_ms", ack_delay_ms),
-            ("ack_jitter_ms", ack_jitter_ms),
-            ("max_message_bytes", max_message_bytes),
-            ("data_dir", data_dir),
-        ):
-            if value is not None:
-                opts[key] = value
-        if token_lifetime_secs is not None:
-            opts["token_lifetime_ms"] = int(token_lifetime_secs * 1000)
-        if port is not None:
-            opts["addr"] = f"127.0.0.1:{port}"
-        if http_port is not None:
-            opts["http_addr"] = f"127.0.0.1:{http_port}"
+        if isinstance(allowed_hosts, str):
+            raise TypeError("allowed_hosts must be a list of host names, not a str")
+        ack: dict[str, Any] = {"every": ack_every} if ack_every is not None else {}
+        for key, ms in (("interval", ack_interval_ms), ("delay", ack_delay_ms), ("jitter", ack_jitter_ms)):
+            if ms is not None:
+                ack[key + "_ns"] = _ns(ms, 1_000_000)
+        # The JSON form of the Go server's Options (zerobuslocal.Options): snake_case keys, durations in ns.
+        opts: dict[str, Any] = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "token_lifetime_ns": None if token_lifetime_secs is None else _ns(token_lifetime_secs, 1_000_000_000),
+            "disable_auto_create": not auto_create_tables,
+            "ack_policy": ack or None,
+            "max_message_bytes": max_message_bytes,
+            "stream_lifetime_ns": None if stream_lifetime_ms is None else _ns(stream_lifetime_ms, 1_000_000),
+            "stream_close_grace_ns": None if stream_close_grace_ms is None else _ns(stream_close_grace_ms, 1_000_000),
+            "allowed_hosts": None if allowed_hosts is None else list(allowed_hosts),
+            "inspect_token": inspect_token,
+            "tls": tls,
+            "http_tls": http_tls,
+            "data_dir": None if data_dir is None else os.fspath(data_dir),
+            "addr": None if port is None else f"127.0.0.1:{port}",
+            "http_addr": None if http_port is None else f"127.0.0.1:{http_port}",
+        }
+        opts = {k: v for k, v in opts.items() if v is not None}
+        self._inspect_token = inspect_token or ""
+        self._ca_file: str | None = None
         self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, json.dumps(opts))
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
@@ -114,6 +156,12 @@ class LocalServer:
         """The token endpoint's base URL: use it as ``unity_catalog_url``."""
         self.client_id: str = self._server().ClientID()
         """The client id the token endpoint accepts."""
+        pem = self._server().CACertPEM()
+        if pem:
+            fd, path = tempfile.mkstemp(prefix="zerobus-local-ca-", suffix=".pem")
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(pem)
+            self._ca_file = path
 
     def _server(self) -> pybind.LocalServer:
         if self._native is None:
@@ -129,6 +177,13 @@ class LocalServer:
     def ca_cert_pem(self) -> str:
         """PEM of the CA that signed the TLS certificate ("" without TLS)."""
         return self._server().CACertPEM()
+
+    @property
+    def ca_file(self) -> str | None:
+        """Path of a PEM file holding :attr:`ca_cert_pem` (``None`` without
+        TLS): pass it as ``tls_ca_file``. Written at start, removed by
+        :meth:`close`."""
+        return self._ca_file
 
     def config(self, table_name: str, **settings: Any) -> WrapperConfiguration:
         """A :class:`~zerobus_py.WrapperConfiguration` pointing at this server,
@@ -186,7 +241,12 @@ class LocalServer:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+        if self._inspect_token:
+            req.add_header("Authorization", "Bearer " + self._inspect_token)
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]  # loopback: never a proxy
+        if self._ca_file is not None and self.workspace_url.startswith("https://"):
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=self._ca_file)))
+        opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(req, timeout=30) as resp:
                 raw = resp.read()
@@ -218,22 +278,38 @@ class LocalServer:
         ``kind`` is one of error, end_stream, drop_connection, stall_acks,
         close_signal, expire_token, token_error, token_latency, create_delay
         (holds the create response back by ``latency_ms``), partial_ack
-        (Arrow Flight streams only). Options:
-        ``after_messages``, ``after_ms``, ``code`` (gRPC code name such as
-        ``"UNAVAILABLE"``), ``message``, ``persistent``, ``close_after_ms``,
-        ``http_status``, ``latency_ms``.
+        (Arrow Flight streams only: the batch after ``after_messages``
+        batches is acknowledged up to its first ``records`` records, default
+        half of it, the stream then ends and the client re-sends the rest).
+        Options: ``after_messages``, ``after_ms``, ``code`` (gRPC code name
+        such as ``"UNAVAILABLE"``), ``message``, ``persistent``,
+        ``close_after_ms``, ``http_status``, ``latency_ms``, ``records``.
+        Raises ``ValueError`` (:class:`~zerobus_py.ConfigurationError` from
+        the server) for an unknown kind or option.
         """
         if kind not in _FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(_FAULT_KINDS)}")
-        _bridge.call(self._server().InjectFault, table, json.dumps({"kind": kind, **options}))
+        fault: dict[str, Any] = {"kind": kind}
+        for key, value in options.items():
+            if key.endswith("_ms") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
+            elif key == "code" and isinstance(value, str):
+                fault[key] = value.upper()
+            else:
+                fault[key] = value
+        _bridge.call(self._server().InjectFault, table, json.dumps(fault))
 
     def clear_faults(self, table: str = "") -> None:
         """Remove the armed faults of ``table`` ("" = all tables)."""
         self._server().ClearFaults(table)
 
     def close(self) -> None:
-        """Stop the server (idempotent)."""
+        """Stop the server and remove :attr:`ca_file` (idempotent)."""
         native, self._native = self._native, None
+        ca, self._ca_file = self._ca_file, None
+        if ca is not None:
+            with contextlib.suppress(OSError):
+                os.remove(ca)
         if native is not None:
             _bridge.call(native.Close)
 
@@ -249,7 +325,9 @@ class LocalServer:
         state = "closed" if self._native is None else "running"
         return (
             f"<LocalServer {state} endpoint={self.endpoint!r} workspace_url={self.workspace_url!r} "
-            f"client_id={self.client_id!r} client_secret='<redacted>'>"
+            f"client_id={self.client_id!r} client_secret='<redacted>'"
+            + (" inspect_token='<redacted>'" if self._inspect_token else "")
+            + ">"
         )
 
     def _repr_html_(self) -> str:
@@ -263,6 +341,8 @@ class LocalServer:
             ("client_id", self.client_id),
             ("client_secret", "<redacted>"),
         ]
+        if self._inspect_token:
+            rows.append(("inspect_token", "<redacted>"))
         if self._native is not None:
             rows += [(f"table {name}", f"{self.record_count(name):,} rows") for name in sorted(self.tables())]
         return table("LocalServer", rows)

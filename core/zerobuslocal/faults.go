@@ -64,35 +64,38 @@ const PipelineBlockedMessage = "error 6006: pipeline creation is temporarily blo
 // fires once, on the first stream (or token request) that reaches its
 // trigger, and is then removed; a persistent fault fires on every one until
 // ClearFaults.
+//
+// Fault decodes from JSON as Options does (snake_case keys, durations in
+// nanoseconds); Code as a gRPC code name such as "UNAVAILABLE" or a number.
 type Fault struct {
-	Kind FaultKind
+	Kind FaultKind `json:"kind"`
 	// AfterMessages triggers a stream fault once this many ingest messages
 	// have been stored on the RPC (and, with immediate acks, acked). 0 means
 	// no count trigger.
-	AfterMessages int
+	AfterMessages int `json:"after_messages"`
 	// After triggers a stream fault this long after the stream was created.
 	// 0 means no time trigger. With neither trigger the fault fires at create.
-	After time.Duration
+	After time.Duration `json:"after_ns"`
 	// Code is the gRPC status of FaultError (default UNAVAILABLE) and of the
 	// forced close of FaultCloseSignal (default OK).
-	Code codes.Code
+	Code codes.Code `json:"code"`
 	// Message is the status message (FaultError) or the token error
 	// description (FaultTokenError). A default naming the fault is used when
 	// empty.
-	Message string
+	Message string `json:"message"`
 	// Persistent makes the fault fire on every stream / token request.
-	Persistent bool
+	Persistent bool `json:"persistent"`
 	// CloseAfter is FaultCloseSignal's announced duration and the time until
 	// the forced close. Default 1s.
-	CloseAfter time.Duration
+	CloseAfter time.Duration `json:"close_after_ns"`
 	// HTTPStatus is FaultTokenError's status. Default 500.
-	HTTPStatus int
+	HTTPStatus int `json:"http_status"`
 	// Latency is FaultTokenLatency's delay.
-	Latency time.Duration
+	Latency time.Duration `json:"latency_ns"`
 	// Records is how many records of the batch FaultPartialAck acknowledges
 	// (0: half of the batch, at least one record is always dropped when the
 	// batch has two or more).
-	Records int
+	Records int `json:"records"`
 }
 
 // PipelineBlockedFault returns a persistent FaultError at create with

@@ -17,56 +17,62 @@ const (
 // Options configures Start. The zero value is a usable configuration: both
 // listeners on random loopback ports, plaintext, tables created on demand,
 // immediate acks, memory-only storage.
+//
+// Options (with AckPolicy) also decodes from JSON, keyed by the snake_case
+// names in the field tags, durations in nanoseconds (encoding/json's form of
+// a time.Duration, hence the _ns suffix); language bindings pass options
+// this way. Encoding Options shows ClientSecret and InspectToken.
 type Options struct {
 	// Addr is the gRPC listen address. Default "127.0.0.1:0" (a free port).
 	// It must be a loopback address.
-	Addr string
+	Addr string `json:"addr"`
 	// HTTPAddr is the listen address of the OAuth token endpoint and the
 	// inspection API (the "workspace URL"). Default "127.0.0.1:0".
-	HTTPAddr string
+	HTTPAddr string `json:"http_addr"`
 
 	// ClientID and ClientSecret are the only credentials the token endpoint
 	// accepts. Defaults "local-client" and a random secret (see
 	// Server.ClientSecret).
-	ClientID, ClientSecret string
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
 	// TokenLifetime is how long an issued token is valid (expires_in is
 	// rounded up to whole seconds). Default 1h. Server.SetTokenLifetime
 	// changes it at run time.
-	TokenLifetime time.Duration
+	TokenLifetime time.Duration `json:"token_lifetime_ns"`
 	// WorkspaceID is an extra workspace id accepted in the token request's
 	// resource (api://databricks/workspaces/<id>/zerobusDirectWriteApi). The
 	// first DNS label of the endpoint host ("127" for 127.0.0.1) and
 	// "localhost" are always accepted.
-	WorkspaceID string
+	WorkspaceID string `json:"workspace_id"`
 	// AllowAnyToken makes the gRPC service accept any non-empty bearer token
 	// (for clients with a custom headers provider). Default false: only
 	// tokens issued by this server, unexpired and bound to the table, pass.
-	AllowAnyToken bool
+	AllowAnyToken bool `json:"allow_any_token"`
 
 	// AllowedHosts are extra host names (without port) the HTTP listener
 	// answers in the Host header, for example a container name when the port
 	// is forwarded. Loopback IPs, localhost and *.localhost are always
 	// allowed; any other Host gets 403, which defeats DNS rebinding.
-	AllowedHosts []string
+	AllowedHosts []string `json:"allowed_hosts"`
 	// InspectToken, when set, is required as "Authorization: Bearer
 	// <InspectToken>" by the inspection API (InspectPrefix). Default "": the
 	// inspection API is open to local processes (mutating requests still
 	// need Content-Type: application/json).
-	InspectToken string
+	InspectToken string `json:"inspect_token"`
 
 	// DisableTokenExchange refuses the RFC 8693 token exchange grant
 	// (federated identity: an IdP JWT as subject_token, no client secret).
 	// Default false: any JWT-shaped subject token is accepted.
-	DisableTokenExchange bool
+	DisableTokenExchange bool `json:"disable_token_exchange"`
 
 	// DisableAutoCreate turns off creating a table from the first stream's
 	// descriptor (PROTO) or as a raw JSON table (JSON). When set, streams to
 	// unknown tables fail with NOT_FOUND. Default false (auto-create on).
-	DisableAutoCreate bool
+	DisableAutoCreate bool `json:"disable_auto_create"`
 
 	// AckPolicy is the default ack policy of every table (see
 	// Server.SetAckPolicy for per-table overrides). Default: immediate.
-	AckPolicy AckPolicy
+	AckPolicy AckPolicy `json:"ack_policy"`
 
 	// MaxMessageBytes caps the record bytes of one request (the records of
 	// an ingest message, the IPC body of a Flight batch; framing is not
@@ -74,31 +80,31 @@ type Options struct {
 	// INVALID_ARGUMENT "Batch size exceeds maximum allowed size", which
 	// clients do not retry. gRPC's own receive limit is set well above it
 	// (2 × MaxMessageBytes + 1 MiB). Default 10 MiB.
-	MaxMessageBytes int
+	MaxMessageBytes int `json:"max_message_bytes"`
 
 	// StreamLifetime is how long the server keeps a stream before ending
 	// it, as the service does after about 15 minutes: StreamCloseGrace
 	// before the end it sends CloseStreamSignal{duration: grace} (Flight:
 	// a PutResult with close_stream_duration_ms), keeps acknowledging, and
 	// at the end closes the RPC cleanly. Default 15m; negative: never.
-	StreamLifetime time.Duration
+	StreamLifetime time.Duration `json:"stream_lifetime_ns"`
 	// StreamCloseGrace is the announced duration of that signal. Default
 	// (and upper bound) a quarter of StreamLifetime, at most 1m.
-	StreamCloseGrace time.Duration
+	StreamCloseGrace time.Duration `json:"stream_close_grace_ns"`
 
 	// TLS serves gRPC over TLS with a freshly generated CA and a leaf
 	// certificate for 127.0.0.1, ::1 and localhost; trust Server.CACertPEM.
 	// Default false: plaintext HTTP/2 (h2c), Endpoint is http://.
-	TLS bool
+	TLS bool `json:"tls"`
 	// HTTPTLS also serves the token endpoint and inspection API over TLS with
 	// the same certificate (WorkspaceURL becomes https://). It implies TLS.
 	// Default false.
-	HTTPTLS bool
+	HTTPTLS bool `json:"http_tls"`
 
 	// DataDir, if set, receives the tables when Close (or Persist) runs:
 	// <table>.arrow (Arrow IPC file) and <table>.parquet for tables with a
 	// schema, <table>.jsonl for raw JSON tables. Default "": memory only.
-	DataDir string
+	DataDir string `json:"data_dir"`
 
 	// MaxStoredRows bounds the rows kept across all tables together: when
 	// a stored request message takes the server over the bound, the oldest
@@ -107,10 +113,10 @@ type Options struct {
 	// and per table (EvictedCount, the inspection API's rows_evicted). So
 	// memory stays bounded however many tables a long-running `zerobus
 	// local` serves. Default 0: unlimited.
-	MaxStoredRows int
+	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 }
 
 // AckPolicy decides when the server acknowledges received request messages.
@@ -123,14 +129,14 @@ type AckPolicy struct {
 	// Every coalesces acks: one ack per Every received messages. 0 or 1 means
 	// every message. If Every > 1 and Interval is 0, Interval defaults to
 	// 10ms so the tail of a stream is still acknowledged.
-	Every int
+	Every int `json:"every"`
 	// Interval acks whatever is pending at most this long after the oldest
 	// unacknowledged message arrived. 0 means no time-based coalescing.
-	Interval time.Duration
+	Interval time.Duration `json:"interval_ns"`
 	// Delay holds each ack back by a fixed latency.
-	Delay time.Duration
+	Delay time.Duration `json:"delay_ns"`
 	// Jitter adds a uniformly random extra latency in [0, Jitter).
-	Jitter time.Duration
+	Jitter time.Duration `json:"jitter_ns"`
 }
 
 // ImmediateAcks acknowledges every message as soon as it is stored.
