@@ -156,3 +156,26 @@ func TestEnvIsDataNotProcessEnv(t *testing.T) {
 		t.Errorf("ErrorKinds = %s, %v", kinds, err)
 	}
 }
+
+// TestLocalOptionsAreServerOptions: the options JSON is zerobuslocal.Options'
+// own form (no key table here); unknown keys and bad fault codes are errors
+// naming them.
+func TestLocalOptionsAreServerOptions(t *testing.T) {
+	s, err := StartLocalServer(`{"client_id": "me", "tls": true, "allowed_hosts": ["box"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.ClientID() != "me" || !strings.HasPrefix(s.Endpoint(), "https://") || s.CACertPEM() == "" {
+		t.Errorf("options not applied: %s %s", s.ClientID(), s.Endpoint())
+	}
+	if _, err := StartLocalServer(`{"stream_lifetime_ms": 5}`); err == nil || !strings.Contains(err.Error(), `unknown field "stream_lifetime_ms"`) {
+		t.Errorf("unknown key: %v", err)
+	}
+	if err := s.InjectFault("", `{"kind": "error", "code": "NOPE"}`); err == nil || !strings.Contains(err.Error(), "NOPE") {
+		t.Errorf("bad code: %v", err)
+	}
+	if err := s.InjectFault("", `{"kind": "partial_ack", "records": 2, "close_after_ns": 1000000}`); err != nil {
+		t.Errorf("partial_ack: %v", err)
+	}
+}

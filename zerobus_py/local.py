@@ -91,8 +91,11 @@ class LocalServer:
             the HTTP inspection API (:meth:`create_table` and :meth:`columns`
             send it); never shown by ``repr``. Default: open to local
             processes.
-        tls: serve gRPC over TLS with a generated CA (see :attr:`ca_file`
-            and :attr:`ca_cert_pem`).
+        max_stored_rows: keep at most this many rows across all tables
+            together, dropping the oldest rows of the server first (bounds
+            memory for a long-running server). Default: keep all.
+        tls: serve gRPC over TLS with a generated CA, written to
+            :attr:`ca_file` (:meth:`config` sets ``tls_ca_file`` to it).
         http_tls: also serve the token endpoint, Unity Catalog API and
             inspection API over TLS with that CA (``workspace_url`` becomes
             ``https://``); implies ``tls``.
@@ -116,6 +119,7 @@ class LocalServer:
         stream_close_grace_ms: int | None = None,
         allowed_hosts: Sequence[str] | None = None,
         inspect_token: str | None = None,
+        max_stored_rows: int | None = None,
         tls: bool = False,
         http_tls: bool = False,
         data_dir: str | os.PathLike[str] | None = None,
@@ -140,6 +144,7 @@ class LocalServer:
             "stream_close_grace_ns": None if stream_close_grace_ms is None else _ns(stream_close_grace_ms, 1_000_000),
             "allowed_hosts": None if allowed_hosts is None else list(allowed_hosts),
             "inspect_token": inspect_token,
+            "max_stored_rows": max_stored_rows,
             "tls": tls,
             "http_tls": http_tls,
             "data_dir": None if data_dir is None else os.fspath(data_dir),
@@ -187,12 +192,15 @@ class LocalServer:
 
     def config(self, table_name: str, **settings: Any) -> WrapperConfiguration:
         """A :class:`~zerobus_py.WrapperConfiguration` pointing at this server,
-        with its credentials; extra keywords are passed through."""
+        with its credentials and, with TLS, ``tls_ca_file`` set to
+        :attr:`ca_file`; extra keywords are passed through (and win)."""
         kw: dict[str, Any] = {
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "unity_catalog_url": self.workspace_url,
         }
+        if self._ca_file is not None:
+            kw["tls_ca_file"] = self._ca_file
         kw.update(settings)
         return WrapperConfiguration(self.endpoint, table_name, **kw)
 
