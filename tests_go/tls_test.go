@@ -3,11 +3,17 @@ package tests_go
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,6 +198,54 @@ func TestTLSWithoutCA(t *testing.T) {
 		}
 		if n := srv.RecordCount("main.default.tls_no_ca"); n != 0 {
 			t.Errorf("http tls %v: %d rows stored", httpTLS, n)
+		}
+	}
+}
+
+// TestTLSCAFileTrustsHTTPSProxy: an https:// proxy is verified with
+// tls_ca_file on both paths (the token client and the gRPC CONNECT dialer).
+// The proxy refuses with 407: reaching that answer proves the TLS handshake
+// with the proxy succeeded; without the file the handshake fails instead.
+func TestTLSCAFileTrustsHTTPSProxy(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	var seen atomic.Int32
+	proxy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
+	}))
+	proxy.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted cases' handshake failures
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+	caFile := filepath.Join(t.TempDir(), "proxy-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: proxy.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	headers := core.WithHeadersProvider(func(context.Context) (map[string]string, error) {
+		return map[string]string{"authorization": "Bearer unused"}, nil
+	})
+	for _, path := range []struct {
+		name string
+		opts []core.Option
+	}{{"token request", nil}, {"gRPC connection", []core.Option{headers}}} {
+		for _, trusted := range []bool{true, false} {
+			cfg := serverConfig(srv, "main.default.https_proxy")
+			cfg.ProxyURL = "https://" + proxy.Listener.Addr().String()
+			cfg.RetryMaxAttempts = 1
+			if trusted {
+				cfg.TLSCAFile = caFile
+			}
+			before := seen.Load()
+			w := newWrapper(t, cfg, path.opts...)
+			rec := eventBatch(memory.DefaultAllocator, 0, 2)
+			_, err := w.SendBatch(testCtx(t), rec)
+			rec.Release()
+			if err == nil {
+				t.Fatalf("%s, trusted %v: SendBatch through a refusing proxy succeeded", path.name, trusted)
+			}
+			reached := seen.Load() > before
+			if reached != trusted || strings.Contains(err.Error(), "407") != trusted {
+				t.Errorf("%s, trusted %v: proxy reached %v, error %v", path.name, trusted, reached, err)
+			}
 		}
 	}
 }
