@@ -53,6 +53,8 @@ def test_send_over_tls_with_ca_file(table_name: str, transport: str) -> None:
             res = w.send_batch(pa.Table.from_batches([id_batch(0, 40), id_batch(40, 35)]))
             assert res.success and res.successful_count == 75
         assert stored_ids(s, table_name) == list(range(75))
+        # The inspection API over https trusts the same CA.
+        assert [c["name"] for c in s.columns(table_name)] == ["id", "name", "score"]
         assert sorted(s.table(table_name).column("name").to_pylist()) == sorted(f"x-{i}" for i in range(75))
     assert not os.path.exists(ca_file), "close() leaves the CA file behind"
     assert s.ca_file is None

@@ -22,6 +22,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,11 @@ _FAULT_KINDS = (
     "create_delay",
     "partial_ack",
 )
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def _ns(value: float, per_unit: int) -> int:
@@ -154,6 +160,7 @@ class LocalServer:
         opts = {k: v for k, v in opts.items() if v is not None}
         self._inspect_token = inspect_token or ""
         self._ca_file: str | None = None
+        self._ca_cleanup: weakref.finalize[[str], LocalServer] | None = None
         self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, json.dumps(opts))
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
@@ -167,6 +174,8 @@ class LocalServer:
             with os.fdopen(fd, "w", encoding="ascii") as f:
                 f.write(pem)
             self._ca_file = path
+            # Removed by close(), or when the server is garbage collected or the interpreter exits.
+            self._ca_cleanup = weakref.finalize(self, _remove_quietly, path)
 
     def _server(self) -> pybind.LocalServer:
         if self._native is None:
@@ -314,10 +323,9 @@ class LocalServer:
     def close(self) -> None:
         """Stop the server and remove :attr:`ca_file` (idempotent)."""
         native, self._native = self._native, None
-        ca, self._ca_file = self._ca_file, None
-        if ca is not None:
-            with contextlib.suppress(OSError):
-                os.remove(ca)
+        self._ca_file = None
+        if self._ca_cleanup is not None:
+            self._ca_cleanup()
         if native is not None:
             _bridge.call(native.Close)
 
