@@ -280,7 +280,7 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 func (e *ConnectionError) Error() string {
 	var hn *stream.HostNotFoundError
 	if errors.As(e.Err, &hn) {
-		key := map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[hn.Setting]
+		key := hostSettingKey(hn.Setting)
 		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
 	}
 	msg := "zerobus: cannot reach"
@@ -293,6 +293,12 @@ func (e *ConnectionError) Error() string {
 		msg += ": " + causeText(e.Err)
 	}
 	return msg + " (check the endpoint URL, network and TLS settings)"
+}
+
+// hostSettingKey is the key of the setting a *stream.HostNotFoundError's
+// Setting names ("Endpoint" -> "endpoint").
+func hostSettingKey(setting string) string {
+	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[setting]
 }
 
 // ConversionError means a column cannot be represented in protobuf (Row is
