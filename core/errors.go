@@ -160,6 +160,9 @@ type ConfigProblem struct {
 	YAMLKey string // YAML key, e.g. "table_name" ("" for options)
 	EnvVar  string // primary environment variable, e.g. "ZEROBUS_TABLE_NAME" ("" if none)
 	Message string // what is wrong and what would be valid
+	// keyMessage is Message with durations in the key's unit (retry_base_delay_ms:
+	// "is -1" rather than "is -1ms"), for problems named by key; "" = Message.
+	keyMessage string
 }
 
 func (p ConfigProblem) String() string { return p.format(false) }
@@ -173,7 +176,11 @@ func (p ConfigProblem) format(byKey bool) string {
 			fmt.Fprintf(&b, " (env %s)", p.EnvVar)
 		}
 		b.WriteString(": ")
-		b.WriteString(fieldsToKeys(p.Message))
+		msg := p.Message
+		if p.keyMessage != "" {
+			msg = p.keyMessage
+		}
+		b.WriteString(fieldsToKeys(msg))
 		return b.String()
 	}
 	b.WriteString(p.Field)
