@@ -185,9 +185,11 @@ type result struct {
 	// Raised is core's FailedAsWhole: Python raises ErrorKind's exception,
 	// with the result attached, instead of returning it.
 	Raised bool `json:"raised"`
-	// ErrorKind and ErrorMessage describe the batch's error ("" on success).
-	ErrorKind    string `json:"error_kind"`
-	ErrorMessage string `json:"error_message"`
+	// ErrorKind and ErrorMessage describe the batch's error ("" on success);
+	// Error is its core.ErrorDetails (null on success).
+	ErrorKind    string          `json:"error_kind"`
+	ErrorMessage string          `json:"error_message"`
+	Error        json.RawMessage `json:"error"`
 	// Attempts is the highest number of RPCs any request needed.
 	Attempts int `json:"attempts"`
 	// LatencyMs is the wall time of the send in milliseconds.
@@ -213,6 +215,9 @@ type failedGroup struct {
 	// State is core.RowState's String: "not_written" or "unknown".
 	State  string   `json:"state"`
 	Ranges [][2]int `json:"ranges"`
+	// Details is the group error's core.ErrorDetails (its message is
+	// Message, left out here).
+	Details json.RawMessage `json:"details"`
 }
 
 // encodeResult encodes a core result for Python (a field-by-field copy).
@@ -223,13 +228,17 @@ func encodeResult(r *core.TransmissionResult) json.RawMessage {
 		BatchSizeBytes: r.BatchSizeBytes, TotalRows: r.TotalRows,
 		SuccessfulCount: r.SuccessfulCount, FailedCount: r.FailedCount,
 		NotWrittenCount: r.NotWrittenCount, UnknownCount: r.UnknownCount,
-		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{},
+		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{}, Error: json.RawMessage("null"),
 	}
 	if r.Err != nil {
-		out.ErrorKind, out.ErrorMessage = kindOf(r.Err), r.Err.Error()
+		out.ErrorKind, out.ErrorMessage = string(core.KindOf(r.Err)), r.Err.Error()
+		out.Error = errorJSON("", r.Err)
 	}
 	for _, g := range r.FailedGroups() {
-		out.Failed = append(out.Failed, failedGroup{Kind: kindOf(g.Err), Message: errText(g.Err), State: g.State.String(), Ranges: g.Ranges})
+		d := errorDetails("", g.Err)
+		d.Message = ""
+		details, _ := json.Marshal(d)
+		out.Failed = append(out.Failed, failedGroup{Kind: string(core.KindOf(g.Err)), Message: errText(g.Err), State: g.State.String(), Ranges: g.Ranges, Details: details})
 	}
 	b, err := json.Marshal(out)
 	if err != nil { // cannot happen for these types
