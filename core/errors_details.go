@@ -1,7 +1,6 @@
 package core
 
 import (
-	"errors"
 	"strings"
 	"unicode"
 
@@ -83,42 +82,114 @@ func detailsOf(err error, depth int) ErrorDetails {
 	d.Message = err.Error()
 	d.Retryable = IsRetryable(err)
 	d.Fatal = d.Kind.Fatal()
-	d.GRPCCode = grpcCodeOf(err)
 
+	// One walk over the chain, in the order errors.As searches, keeping the
+	// first error of each type: a result with many failed rows describes
+	// one error per row, so this stays cheap.
 	var (
+		te  *TransmissionError
 		se  *stream.ServerError
+		gs  interface{ GRPCStatus() *status.Status }
 		tke *stream.TokenError
 		tre *TokenRefreshError
 		re  *RetryExhaustedError
 		sre *stream.RetryExhaustedError
 		cfg *ConfigurationError
 		hn  *stream.HostNotFoundError
+		ce  *ConversionError
+		rwe *convert.RowError
+		sm  *SchemaMismatchError
+		sce *convert.SchemaError
 	)
-	if errors.As(err, &se) {
+	walkChain(err, func(e error) {
+		switch x := e.(type) { //nolint:errorlint // e is one element of the chain
+		case *TransmissionError:
+			te = first(te, x)
+		case *stream.ServerError:
+			se = first(se, x)
+		case *stream.TokenError:
+			tke = first(tke, x)
+		case *TokenRefreshError:
+			tre = first(tre, x)
+		case *RetryExhaustedError:
+			re = first(re, x)
+		case *stream.RetryExhaustedError:
+			sre = first(sre, x)
+		case *ConfigurationError:
+			cfg = first(cfg, x)
+		case *stream.HostNotFoundError:
+			hn = first(hn, x)
+		case *ConversionError:
+			ce = first(ce, x)
+		case *convert.RowError:
+			rwe = first(rwe, x)
+		case *SchemaMismatchError:
+			sm = first(sm, x)
+		case *convert.SchemaError:
+			sce = first(sce, x)
+		}
+		if g, ok := e.(interface{ GRPCStatus() *status.Status }); ok && gs == nil { //nolint:errorlint // one element
+			gs = g
+		}
+	})
+
+	switch {
+	case te != nil && te.Code != codes.OK:
+		d.GRPCCode = CodeName(te.Code)
+	case se != nil:
+		d.GRPCCode = CodeName(se.Code)
+	case gs != nil:
+		if st := gs.GRPCStatus(); st != nil && st.Code() != codes.OK {
+			d.GRPCCode = CodeName(st.Code())
+		}
+	}
+	if se != nil {
 		d.Reason = se.Reason
 		d.ServerCauses = append([]string(nil), se.Causes...)
-	} else if errors.As(err, &tke) {
+	} else if tke != nil {
 		d.Reason = tke.ErrorCode
 	}
-	if errors.As(err, &tre) {
+	switch {
+	case tre != nil:
 		d.HTTPStatus = tre.StatusCode
-	} else if tke != nil {
+	case tke != nil:
 		d.HTTPStatus = tke.StatusCode
 	}
 	switch {
-	case errors.As(err, &re):
+	case re != nil:
 		d.Attempts = re.Attempts
-	case errors.As(err, &sre):
+	case sre != nil:
 		d.Attempts = sre.Attempts
 	}
-	rowAndColumns(err, &d)
-	if errors.As(err, &cfg) {
+	switch {
+	case ce != nil:
+		d.Row, d.Column = ce.Row, ce.Column
+	case rwe != nil:
+		d.Row, d.Column = rwe.Row, rwe.Column
+	}
+	switch {
+	case sm != nil:
+		for _, c := range sm.Columns {
+			d.Columns = append(d.Columns, c.Column)
+		}
+	case sce != nil:
+		for _, p := range sce.Problems {
+			if p.Column != "" {
+				d.Columns = append(d.Columns, p.Column)
+			}
+		}
+	}
+	if d.Column == "" && len(d.Columns) == 1 {
+		d.Column = d.Columns[0]
+	}
+	switch {
+	case cfg != nil:
 		d.Keys = configKeys(cfg)
-	} else if errors.As(err, &hn) {
+	case hn != nil:
 		d.Keys = []string{hostSettingKey(hn.Setting)}
 	}
 	if depth > 1 {
-		causes := causesOf(err)
+		causes := causesOf(err, re)
 		if len(causes) > MaxErrorCauses {
 			d.CausesOmitted = len(causes) - MaxErrorCauses
 			causes = causes[:MaxErrorCauses]
@@ -130,34 +201,31 @@ func detailsOf(err error, depth int) ErrorDetails {
 	return d
 }
 
-// rowAndColumns fills Row, Column and Columns from the conversion errors in
-// err's chain.
-func rowAndColumns(err error, d *ErrorDetails) {
-	var (
-		ce  *ConversionError
-		rwe *convert.RowError
-		sm  *SchemaMismatchError
-		sce *convert.SchemaError
-	)
-	if errors.As(err, &ce) {
-		d.Row, d.Column = ce.Row, ce.Column
-	} else if errors.As(err, &rwe) {
-		d.Row, d.Column = rwe.Row, rwe.Column
+// first returns cur, or x when cur is nil.
+func first[T comparable](cur, x T) T {
+	var zero T
+	if cur == zero {
+		return x
 	}
-	switch {
-	case errors.As(err, &sm):
-		for _, c := range sm.Columns {
-			d.Columns = append(d.Columns, c.Column)
-		}
-	case errors.As(err, &sce):
-		for _, p := range sce.Problems {
-			if p.Column != "" {
-				d.Columns = append(d.Columns, p.Column)
+	return cur
+}
+
+// walkChain calls f for err and every error it wraps, depth first (the
+// order errors.As searches).
+func walkChain(err error, f func(error)) {
+	for err != nil {
+		f(err)
+		switch u := err.(type) { //nolint:errorlint // walking the chain by hand
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walkChain(e, f)
 			}
+			return
+		default:
+			return
 		}
-	}
-	if d.Column == "" && len(d.Columns) == 1 {
-		d.Column = d.Columns[0]
 	}
 }
 
@@ -179,13 +247,12 @@ func configKeys(ce *ConfigurationError) []string {
 	return keys
 }
 
-// causesOf returns the errors that led to err: the members of the first
-// errors.Join in the chain, the last failure of exhausted retries, or the
-// next error of this package (or context error) wrapped below the outermost
-// one.
-func causesOf(err error) []error {
-	var re *RetryExhaustedError
-	if errors.As(err, &re) {
+// causesOf returns the errors that led to err: the last failure of
+// exhausted retries (re: the first in err's chain, or nil), else the
+// members of the first errors.Join in the chain or the next error of this
+// package wrapped below the outermost one.
+func causesOf(err error, re *RetryExhaustedError) []error {
+	if re != nil {
 		if re.Last == nil {
 			return nil
 		}
@@ -212,25 +279,6 @@ func causesOf(err error) []error {
 		e = u.Unwrap()
 	}
 	return nil
-}
-
-// grpcCodeOf is the name of the gRPC status code in err's chain ("" if
-// none).
-func grpcCodeOf(err error) string {
-	var (
-		te *TransmissionError
-		se *stream.ServerError
-	)
-	switch {
-	case errors.As(err, &te) && te.Code != codes.OK:
-		return CodeName(te.Code)
-	case errors.As(err, &se):
-		return CodeName(se.Code)
-	}
-	if st, ok := status.FromError(err); ok && st != nil && st.Code() != codes.OK {
-		return CodeName(st.Code())
-	}
-	return ""
 }
 
 // CodeName returns the canonical name of a gRPC code as the protocol spells

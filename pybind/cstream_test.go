@@ -169,10 +169,7 @@ func TestEncodeResultFromCore(t *testing.T) {
 	if err := json.Unmarshal(encodeResult(in), &got); err != nil {
 		t.Fatal(err)
 	}
-	var errD, groupD core.ErrorDetails
-	if json.Unmarshal(got.Error, &errD) != nil || json.Unmarshal(got.Failed[0].Details, &groupD) != nil {
-		t.Fatalf("details not JSON: %s / %s", got.Error, got.Failed[0].Details)
-	}
+	errD, groupD := *got.Error, *got.Failed[0].Details
 	if errD.Kind != core.KindConversion || errD.Row != 1 || errD.Message != errA.Error() || groupD.Row != 1 || groupD.Message != "" {
 		t.Errorf("details: batch %+v, group %+v", errD, groupD)
 	}
@@ -186,9 +183,7 @@ func TestEncodeResultFromCore(t *testing.T) {
 	if err := json.Unmarshal(encodeResult(whole), &got); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(got.Failed[0].Details, &groupD); err != nil {
-		t.Fatal(err)
-	}
+	groupD = *got.Failed[0].Details
 	if !got.Raised || got.ErrorKind != "retry_exhausted" || groupD.Attempts != 2 || len(groupD.Causes) != 1 || groupD.Causes[0].Kind != core.KindConnection {
 		t.Errorf("whole failure encoded as %+v, details %+v", got, groupD)
 	}

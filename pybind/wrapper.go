@@ -187,9 +187,9 @@ type result struct {
 	Raised bool `json:"raised"`
 	// ErrorKind and ErrorMessage describe the batch's error ("" on success);
 	// Error is its core.ErrorDetails (null on success).
-	ErrorKind    string          `json:"error_kind"`
-	ErrorMessage string          `json:"error_message"`
-	Error        json.RawMessage `json:"error"`
+	ErrorKind    string             `json:"error_kind"`
+	ErrorMessage string             `json:"error_message"`
+	Error        *core.ErrorDetails `json:"error"`
 	// Attempts is the highest number of RPCs any request needed.
 	Attempts int `json:"attempts"`
 	// LatencyMs is the wall time of the send in milliseconds.
@@ -217,7 +217,7 @@ type failedGroup struct {
 	Ranges [][2]int `json:"ranges"`
 	// Details is the group error's core.ErrorDetails (its message is
 	// Message, left out here).
-	Details json.RawMessage `json:"details"`
+	Details *core.ErrorDetails `json:"details"`
 }
 
 // encodeResult encodes a core result for Python (a field-by-field copy).
@@ -228,30 +228,26 @@ func encodeResult(r *core.TransmissionResult) json.RawMessage {
 		BatchSizeBytes: r.BatchSizeBytes, TotalRows: r.TotalRows,
 		SuccessfulCount: r.SuccessfulCount, FailedCount: r.FailedCount,
 		NotWrittenCount: r.NotWrittenCount, UnknownCount: r.UnknownCount,
-		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{}, Error: json.RawMessage("null"),
+		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{},
 	}
 	if r.Err != nil {
-		out.ErrorKind, out.ErrorMessage = string(core.KindOf(r.Err)), r.Err.Error()
-		out.Error = errorJSON("", r.Err)
+		d := errorDetails("", r.Err)
+		out.ErrorKind, out.ErrorMessage, out.Error = string(d.Kind), d.Message, &d
 	}
 	for _, g := range r.FailedGroups() {
 		d := errorDetails("", g.Err)
+		msg := d.Message
+		if g.Err == nil {
+			msg = "unknown error"
+		}
 		d.Message = ""
-		details, _ := json.Marshal(d)
-		out.Failed = append(out.Failed, failedGroup{Kind: string(core.KindOf(g.Err)), Message: errText(g.Err), State: g.State.String(), Ranges: g.Ranges, Details: details})
+		out.Failed = append(out.Failed, failedGroup{Kind: string(d.Kind), Message: msg, State: g.State.String(), Ranges: g.Ranges, Details: &d})
 	}
 	b, err := json.Marshal(out)
 	if err != nil { // cannot happen for these types
 		return json.RawMessage(`{"success":false,"raised":true,"error_kind":"unknown","error_message":"zerobus: encoding the result failed"}`)
 	}
 	return b
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
 }
 
 // SendRepeated reads the Arrow C stream at streamAddr once (into Go

@@ -157,3 +157,16 @@ def test_unknown_native_text_is_a_plain_error() -> None:
     for text in ("plain", "{not json", '{"no": "kind"}'):
         err = from_native(RuntimeError(text))
         assert type(err) is ZerobusError and err.message == text and err.row is None
+
+
+def test_result_built_in_python_pickles() -> None:
+    from zerobus_py import TransmissionResult
+
+    res = TransmissionResult(False, failed_rows=[(1, "ConversionError: bad value")], successful_rows=[0, 2])
+    back = pickle.loads(pickle.dumps(res))
+    assert back.successful_rows == [0, 2] and back.failed_rows == res.failed_rows
+    assert (back.total_rows, back.failed_count) == (3, 1)
+    [(_, err)] = back.failed_row_errors
+    assert isinstance(err, ConversionError) and err.message == "bad value"
+    # still built without total_rows: a longer batch holding the listed rows is accepted
+    assert back.extract_failed_batch(pa.record_batch({"id": [0, 1, 2, 3]})).column("id").to_pylist() == [1]

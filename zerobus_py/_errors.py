@@ -106,28 +106,84 @@ class ZerobusError(Exception):
         keys: Iterable[str] = (),
     ) -> None:
         super().__init__(message)
-        d: Mapping[str, Any] = details or {}
         self.message: str = message
         self.result: TransmissionResult | None = result
-        self.details: dict[str, Any] = dict(d)
-        self.retryable: bool = bool(d.get("retryable", False))
-        self.fatal: bool = bool(d["fatal"]) if "fatal" in d else self.kind in _fatal_kinds()
-        self.grpc_code: str | None = d.get("grpc_code") or None
-        self.reason: str | None = d.get("reason") or None
-        self.server_causes: list[str] = [str(c) for c in d.get("server_causes") or ()]
-        self.http_status: int | None = int(d["http_status"]) if d.get("http_status") else None
-        row = d.get("row")
-        self.row: int | None = int(row) if isinstance(row, int) and row >= 0 else None
-        self.column: str | None = d.get("column") or None
-        self.columns: list[str] = [str(c) for c in d.get("columns") or ()]
-        self.attempts: int | None = int(d["attempts"]) if d.get("attempts") else None
-        self.keys: list[str] = [str(k) for k in d.get("keys") or keys]
-        self.causes: list[ZerobusError] = [from_details(c) for c in d.get("causes") or ()]
+        # The attributes below read this dict (errors of rows are built by
+        # the thousand: nothing is computed until asked for).
+        self.details: dict[str, Any] = details if isinstance(details, dict) else dict(details or {})
+        if keys:
+            self.details["keys"] = list(keys)
+
+    @property
+    def retryable(self) -> bool:
+        """Sending the same data again later may succeed."""
+        return bool(self.details.get("retryable", False))
+
+    @property
+    def fatal(self) -> bool:
+        """A whole batch failing this way means later batches would fail too."""
+        if "fatal" in self.details:
+            return bool(self.details["fatal"])
+        return self.kind in _fatal_kinds()
+
+    @property
+    def grpc_code(self) -> str | None:
+        """The gRPC status code's name (``"UNAVAILABLE"``), or ``None``."""
+        return self.details.get("grpc_code") or None
+
+    @property
+    def reason(self) -> str | None:
+        """The server's machine-readable reason, or ``None``."""
+        return self.details.get("reason") or None
+
+    @property
+    def server_causes(self) -> list[str]:
+        """The causes the server attached (``FIELD_NOT_IN_TABLE``, ...)."""
+        return [str(c) for c in self.details.get("server_causes") or ()]
+
+    @property
+    def http_status(self) -> int | None:
+        """The token endpoint's HTTP status, or ``None``."""
+        status = self.details.get("http_status")
+        return int(status) if status else None
+
+    @property
+    def row(self) -> int | None:
+        """Index of the row at fault in the batch sent, or ``None``."""
+        row = self.details.get("row")
+        return row if isinstance(row, int) and row >= 0 else None
+
+    @property
+    def column(self) -> str | None:
+        """Dotted path of the column at fault, or ``None``."""
+        return self.details.get("column") or None
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a schema problem names."""
+        return [str(c) for c in self.details.get("columns") or ()]
+
+    @property
+    def attempts(self) -> int | None:
+        """Attempts made before retries were exhausted, or ``None``."""
+        attempts = self.details.get("attempts")
+        return int(attempts) if attempts else None
+
+    @property
+    def keys(self) -> list[str]:
+        """The settings at fault, by keyword (``"table_name"``)."""
+        return [str(k) for k in self.details.get("keys") or ()]
 
     @property
     def key(self) -> str | None:
         """The (first) setting at fault, by keyword, or ``None``."""
-        return self.keys[0] if self.keys else None
+        keys = self.keys
+        return keys[0] if keys else None
+
+    @property
+    def causes(self) -> list[ZerobusError]:
+        """The errors that led to this one, as exceptions (a new list)."""
+        return [from_details(c) for c in self.details.get("causes") or () if isinstance(c, Mapping)]
 
     def __str__(self) -> str:
         return self.message
