@@ -142,6 +142,33 @@ func TestDetailsOfRealErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "Arrow Flight schema mismatch names every column",
+			err: func(t *testing.T) error {
+				cfg, srv := detailsServer(t, table)
+				if err := srv.CreateTableFromArrow(table, arrow.NewSchema([]arrow.Field{
+					{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+					{Name: "name", Type: arrow.PrimitiveTypes.Int32},
+					{Name: "must", Type: arrow.PrimitiveTypes.Int64},
+				}, nil)); err != nil {
+					t.Fatal(err)
+				}
+				cfg.Transport = core.TransportArrowFlight
+				rec := invalidUTF8Batch() // name is a string, must is missing
+				defer rec.Release()
+				res, err := sendErr(t, cfg, rec)
+				if !res.FailedAsWhole() {
+					t.Errorf("not failed as a whole: %+v", res)
+				}
+				return err
+			},
+			kind: core.KindConversion,
+			check: func(t *testing.T, d core.ErrorDetails) {
+				if strings.Join(d.Columns, ",") != "name,must" || d.Column != "" || d.Row != -1 {
+					t.Errorf("columns %v column %q row %d; want [name must], \"\", -1", d.Columns, d.Column, d.Row)
+				}
+			},
+		},
+		{
 			name: "configuration error names the keys",
 			err: func(t *testing.T) error {
 				cfg := core.DefaultConfig()
