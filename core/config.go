@@ -319,7 +319,9 @@ func (c Config) validate(ck checks) error {
 	c = c.withDefaults()
 	var ps []ConfigProblem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, problemFor(field, fmt.Sprintf(format, args...)))
+		p := problemFor(field, fmt.Sprintf(format, args...))
+		p.keyMessage = inKeyUnits(field, format, args)
+		ps = append(ps, p)
 	}
 	sending := ck.sending && !c.WriterDisabled
 

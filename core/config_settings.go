@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ConfigFromSettings returns DefaultConfig overridden by settings, a map of
@@ -173,4 +174,37 @@ func fieldsToKeys(msg string) string {
 		}
 		return f
 	})
+}
+
+// inKeyUnits formats a problem message of field for naming by key: every
+// time.Duration argument is written as a number in the unit of field's key
+// (retry_base_delay_ms: 1500µs -> "1.5"), so the message speaks the key's
+// unit. It returns "" when there is no duration argument or field has no
+// duration key.
+func inKeyUnits(field, format string, args []any) string {
+	unit := time.Duration(0)
+	for _, s := range settings {
+		if s.field == field && s.acc.typ == "duration" {
+			unit = time.Millisecond
+			if s.acc.unit == "s" {
+				unit = time.Second
+			}
+		}
+	}
+	if unit == 0 {
+		return ""
+	}
+	conv := make([]any, len(args))
+	found := false
+	for i, a := range args {
+		conv[i] = a
+		if d, ok := a.(time.Duration); ok {
+			conv[i] = strconv.FormatFloat(float64(d)/float64(unit), 'f', -1, 64)
+			found = true
+		}
+	}
+	if !found {
+		return ""
+	}
+	return fmt.Sprintf(format, conv...)
 }

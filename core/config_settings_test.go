@@ -116,10 +116,20 @@ func TestByKeyError(t *testing.T) {
 	cfg.TableName, cfg.Endpoint, cfg.RetryBaseDelay, cfg.RetryMaxDelay = "a.b.c", "http://127.0.0.1:1", time.Second, time.Millisecond
 	cfg.WriterDisabled = true
 	msg := core.ByKeyError(cfg.Validate()).Error()
-	if !strings.Contains(msg, "retry_max_delay_ms (env RETRY_MAX_DELAY_MS): is 1ms, below retry_base_delay_ms 1s") ||
+	// and durations are in the key's unit (milliseconds here), not Go's "1ms"
+	if !strings.Contains(msg, "retry_max_delay_ms (env RETRY_MAX_DELAY_MS): is 1, below retry_base_delay_ms 1000;") ||
 		strings.Contains(msg, "RetryBaseDelay") {
 		t.Errorf("ByKeyError message:\n%s", msg)
 	}
+	cfg.RetryMaxDelay, cfg.ObservabilityInterval, cfg.AckTimeout = cfg.RetryBaseDelay, -1500*time.Millisecond, -1500*time.Microsecond
+	msg = core.ByKeyError(cfg.Validate()).Error()
+	for _, want := range []string{"observability_interval_secs (env OTLP_INTERVAL_SECS): is -1.5; must be positive",
+		"ack_timeout_ms (env ZEROBUS_ACK_TIMEOUT_MS): is -1.5; must be positive"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("ByKeyError message lacks %q:\n%s", want, msg)
+		}
+	}
+	cfg.RetryMaxDelay, cfg.ObservabilityInterval, cfg.AckTimeout = time.Millisecond, 0, 0
 	// without ByKey the Go names stay
 	if msg := cfg.Validate().Error(); !strings.Contains(msg, "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS): is 1ms, below RetryBaseDelay 1s") {
 		t.Errorf("Validate message:\n%s", msg)

@@ -134,6 +134,12 @@
 // Secrets (the client secret, tokens, the password in ProxyURL) never appear
 // in errors, logs or the printed Config.
 //
+// DetailsOf describes any error as data (ErrorDetails, with JSON tags): kind,
+// message, retryable, fatal, the gRPC code's name, the server's reason, the
+// row and column at fault, the attempts of exhausted retries, the setting
+// keys at fault and the nested causes. The Python package receives errors in
+// this form.
+//
 // # Conversion and limits
 //
 // Rows are converted in chunks (about 16 MiB of records each) and split into

@@ -160,6 +160,9 @@ type ConfigProblem struct {
 	YAMLKey string // YAML key, e.g. "table_name" ("" for options)
 	EnvVar  string // primary environment variable, e.g. "ZEROBUS_TABLE_NAME" ("" if none)
 	Message string // what is wrong and what would be valid
+	// keyMessage is Message with durations in the key's unit (retry_base_delay_ms:
+	// "is -1" rather than "is -1ms"), for problems named by key; "" = Message.
+	keyMessage string
 }
 
 func (p ConfigProblem) String() string { return p.format(false) }
@@ -173,7 +176,11 @@ func (p ConfigProblem) format(byKey bool) string {
 			fmt.Fprintf(&b, " (env %s)", p.EnvVar)
 		}
 		b.WriteString(": ")
-		b.WriteString(fieldsToKeys(p.Message))
+		msg := p.Message
+		if p.keyMessage != "" {
+			msg = p.keyMessage
+		}
+		b.WriteString(fieldsToKeys(msg))
 		return b.String()
 	}
 	b.WriteString(p.Field)
@@ -280,7 +287,7 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 func (e *ConnectionError) Error() string {
 	var hn *stream.HostNotFoundError
 	if errors.As(e.Err, &hn) {
-		key := map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[hn.Setting]
+		key := hostSettingKey(hn.Setting)
 		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
 	}
 	msg := "zerobus: cannot reach"
@@ -296,6 +303,12 @@ func (e *ConnectionError) Error() string {
 		}
 	}
 	return msg + " (check the endpoint URL, network and TLS settings)"
+}
+
+// hostSettingKey is the key of the setting a *stream.HostNotFoundError's
+// Setting names ("Endpoint" -> "endpoint").
+func hostSettingKey(setting string) string {
+	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[setting]
 }
 
 // ConversionError means a column cannot be represented in protobuf (Row is

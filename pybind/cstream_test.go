@@ -150,7 +150,7 @@ func TestSendStreamCancel(t *testing.T) {
 }
 
 func TestImportStreamErrors(t *testing.T) {
-	if _, err := importStream(0); err == nil || !strings.HasPrefix(err.Error(), "[zerobus:") {
+	if _, err := importStream(0); err == nil || !strings.HasPrefix(err.Error(), `{"kind":"unknown",`) {
 		t.Errorf("importStream(0) = %v, want a kinded error", err)
 	}
 	cs := new(cdata.CArrowArrayStream) // released: all zero
@@ -169,6 +169,11 @@ func TestEncodeResultFromCore(t *testing.T) {
 	if err := json.Unmarshal(encodeResult(in), &got); err != nil {
 		t.Fatal(err)
 	}
+	errD, groupD := *got.Error, *got.Failed[0].Details
+	if errD.Kind != core.KindConversion || errD.Row != 1 || errD.Message != errA.Error() || groupD.Row != 1 || groupD.Message != "" {
+		t.Errorf("details: batch %+v, group %+v", errD, groupD)
+	}
+	got.Error, got.Failed[0].Details = nil, nil
 	want := result{ErrorKind: "conversion", ErrorMessage: errA.Error(), LatencyMs: 3, TotalRows: 4, SuccessfulCount: 2, FailedCount: 2,
 		Failed: []failedGroup{{Kind: "conversion", Message: errA.Error(), State: "unknown", Ranges: [][2]int{{1, 3}}}}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -178,8 +183,13 @@ func TestEncodeResultFromCore(t *testing.T) {
 	if err := json.Unmarshal(encodeResult(whole), &got); err != nil {
 		t.Fatal(err)
 	}
-	if !got.Raised || got.ErrorKind != "retry_exhausted:connection" || got.Failed[0].Kind != "retry_exhausted:connection" {
-		t.Errorf("whole failure encoded as %+v", got)
+	groupD = *got.Failed[0].Details
+	if !got.Raised || got.ErrorKind != "retry_exhausted" || groupD.Attempts != 2 || len(groupD.Causes) != 1 || groupD.Causes[0].Kind != core.KindConnection {
+		t.Errorf("whole failure encoded as %+v, details %+v", got, groupD)
+	}
+	ok := &core.TransmissionResult{TotalRows: 1, SuccessfulCount: 1, Success: true}
+	if out := string(encodeResult(ok)); !strings.Contains(out, `"error":null`) || !strings.Contains(out, `"failed":[]`) {
+		t.Errorf("success encoded as %s", out)
 	}
 }
 

@@ -12,14 +12,15 @@
 // (stored tables, debug files) is returned as Arrow IPC []byte.
 //
 // gopy turns every Go error into a plain Python RuntimeError carrying only
-// the message, so every error returned here starts with "[zerobus:<kind>] ",
-// where kind is core.KindOf's stable string (or "unknown"), followed by
-// ":<kind of the last failure>" for exhausted retries; zerobus_py maps it to
-// its exception classes.
+// the message, so the message of every error returned here is data: the JSON
+// object of core.DetailsOf (kind, message, retryable, fatal, grpc_code, row,
+// column, attempts, keys, causes, ...; see errorJSON). zerobus_py decodes it
+// and raises the matching exception class with those fields as attributes.
 package pybind
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -35,47 +36,55 @@ import (
 // the project's one version source (setup.py gives it to the Python package).
 func Version() string { return core.Version }
 
-// kindPrefix is the start of every error message this package returns.
-const kindPrefix = "[zerobus:"
-
-// wrapErr prefixes err's message with its kind (see kindOf). Nil stays nil.
+// wrapErr returns err as an error whose message is its details as JSON (see
+// errorJSON). Nil stays nil.
 func wrapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	return kindError{kind: kindOf(err), err: err}
+	return kindError{err: err}
 }
 
-// kindOf is core.KindOf(err) as a string, extended for exhausted retries
-// with the kind of the last failure: "retry_exhausted:connection" lets
-// Python raise an exception that is both RetryExhausted and
-// ZerobusConnectionError.
-func kindOf(err error) string {
-	k := core.KindOf(err)
-	if k == core.KindRetryExhausted {
-		var re *core.RetryExhaustedError
-		if errors.As(err, &re) && re.Last != nil {
-			if c := core.KindOf(re.Last); c != core.KindUnknown && c != core.KindRetryExhausted {
-				return string(k) + ":" + string(c)
-			}
-		}
-	}
-	return string(k)
-}
-
-// errorOf returns an error of an explicit kind.
+// errorOf returns an error of an explicit kind (for failures of this
+// facade that core did not classify).
 func errorOf(kind core.ErrorKind, format string, args ...any) error {
-	return kindError{kind: string(kind), err: fmt.Errorf(format, args...)}
+	return kindError{kind: kind, err: fmt.Errorf(format, args...)}
 }
 
-// kindError carries the kind in its message for the Python side.
+// kindError carries err to Python as data: its message is errorJSON.
 type kindError struct {
-	kind string
+	kind core.ErrorKind // "" = core.KindOf's
 	err  error
 }
 
-func (e kindError) Error() string { return kindPrefix + e.kind + "] " + e.err.Error() }
+func (e kindError) Error() string { return string(errorJSON(e.kind, e.err)) }
 func (e kindError) Unwrap() error { return e.err }
+
+// errorDetails is core.DetailsOf(err), with the kind overridden when kind
+// is not "".
+func errorDetails(kind core.ErrorKind, err error) core.ErrorDetails {
+	var ke kindError
+	if errors.As(err, &ke) && kind == "" {
+		kind, err = ke.kind, ke.err
+	}
+	d := core.DetailsOf(err)
+	if kind == "" && d.Kind == "" { // a nil error
+		kind = core.KindUnknown
+	}
+	if kind != "" && kind != d.Kind {
+		d.Kind, d.Fatal = kind, kind.Fatal()
+	}
+	return d
+}
+
+// errorJSON is errorDetails as a JSON object.
+func errorJSON(kind core.ErrorKind, err error) json.RawMessage {
+	b, jerr := json.Marshal(errorDetails(kind, err))
+	if jerr != nil { // cannot happen for these types
+		b, _ = json.Marshal(core.ErrorDetails{Kind: core.KindUnknown, Message: err.Error(), Row: -1})
+	}
+	return b
+}
 
 func releaseAll(recs []arrow.RecordBatch) {
 	for _, r := range recs {

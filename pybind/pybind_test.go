@@ -82,20 +82,37 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestErrorsCarryKind(t *testing.T) {
+func TestErrorsCarryDetails(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		err  error
-		want string
+		name    string
+		err     error
+		kind    core.ErrorKind
+		message string
+		check   func(d core.ErrorDetails) bool
 	}{
-		{"configuration", ValidateConfig(`{"table_name": "bad"}`), "[zerobus:configuration] zerobus: invalid configuration"},
-		{"not json", ValidateConfig(`[1]`), "[zerobus:configuration] "},
-		{"retry exhausted with cause", wrapErr(&core.RetryExhaustedError{Attempts: 2, Last: &core.ConnectionError{}}), "[zerobus:retry_exhausted:connection] "},
-		{"unknown", wrapErr(fmt.Errorf("plain")), "[zerobus:unknown] plain"},
+		{"configuration", ValidateConfig(`{"table_name": "bad", "retry_base_delay_ms": -5}`), core.KindConfiguration, "zerobus: invalid configuration",
+			func(d core.ErrorDetails) bool {
+				return d.Fatal && strings.Join(d.Keys, ",") == "endpoint,retry_base_delay_ms" && strings.Contains(d.Message, "is -5;")
+			}},
+		{"not json", ValidateConfig(`[1]`), core.KindConfiguration, "zerobus: ", nil},
+		{"retry exhausted with cause", wrapErr(&core.RetryExhaustedError{Attempts: 2, Last: &core.ConnectionError{}}), core.KindRetryExhausted, "zerobus: gave up after 2 attempts",
+			func(d core.ErrorDetails) bool {
+				return d.Attempts == 2 && len(d.Causes) == 1 && d.Causes[0].Kind == core.KindConnection && d.Retryable
+			}},
+		{"explicit kind", errorOf(core.KindConversion, "zerobus: bad %s", "stream"), core.KindConversion, "zerobus: bad stream",
+			func(d core.ErrorDetails) bool { return !d.Fatal && d.Row == -1 }},
+		{"unknown", wrapErr(fmt.Errorf("plain")), core.KindUnknown, "plain", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.err == nil || !strings.HasPrefix(tc.err.Error(), tc.want) {
-				t.Errorf("error = %v, want prefix %q", tc.err, tc.want)
+			if tc.err == nil {
+				t.Fatal("no error")
+			}
+			var d core.ErrorDetails
+			if err := json.Unmarshal([]byte(tc.err.Error()), &d); err != nil {
+				t.Fatalf("the message is not JSON details: %v: %s", err, tc.err)
+			}
+			if d.Kind != tc.kind || !strings.HasPrefix(d.Message, tc.message) || (tc.check != nil && !tc.check(d)) {
+				t.Errorf("details = %+v, want kind %s, message %q...", d, tc.kind, tc.message)
 			}
 		})
 	}

@@ -185,9 +185,11 @@ type result struct {
 	// Raised is core's FailedAsWhole: Python raises ErrorKind's exception,
 	// with the result attached, instead of returning it.
 	Raised bool `json:"raised"`
-	// ErrorKind and ErrorMessage describe the batch's error ("" on success).
-	ErrorKind    string `json:"error_kind"`
-	ErrorMessage string `json:"error_message"`
+	// ErrorKind and ErrorMessage describe the batch's error ("" on success);
+	// Error is its core.ErrorDetails (null on success).
+	ErrorKind    string             `json:"error_kind"`
+	ErrorMessage string             `json:"error_message"`
+	Error        *core.ErrorDetails `json:"error"`
 	// Attempts is the highest number of RPCs any request needed.
 	Attempts int `json:"attempts"`
 	// LatencyMs is the wall time of the send in milliseconds.
@@ -213,6 +215,9 @@ type failedGroup struct {
 	// State is core.RowState's String: "not_written" or "unknown".
 	State  string   `json:"state"`
 	Ranges [][2]int `json:"ranges"`
+	// Details is the group error's core.ErrorDetails (its message is
+	// Message, left out here).
+	Details *core.ErrorDetails `json:"details"`
 }
 
 // encodeResult encodes a core result for Python (a field-by-field copy).
@@ -226,23 +231,23 @@ func encodeResult(r *core.TransmissionResult) json.RawMessage {
 		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{},
 	}
 	if r.Err != nil {
-		out.ErrorKind, out.ErrorMessage = kindOf(r.Err), r.Err.Error()
+		d := errorDetails("", r.Err)
+		out.ErrorKind, out.ErrorMessage, out.Error = string(d.Kind), d.Message, &d
 	}
 	for _, g := range r.FailedGroups() {
-		out.Failed = append(out.Failed, failedGroup{Kind: kindOf(g.Err), Message: errText(g.Err), State: g.State.String(), Ranges: g.Ranges})
+		d := errorDetails("", g.Err)
+		msg := d.Message
+		if g.Err == nil {
+			msg = "unknown error"
+		}
+		d.Message = ""
+		out.Failed = append(out.Failed, failedGroup{Kind: string(d.Kind), Message: msg, State: g.State.String(), Ranges: g.Ranges, Details: &d})
 	}
 	b, err := json.Marshal(out)
 	if err != nil { // cannot happen for these types
 		return json.RawMessage(`{"success":false,"raised":true,"error_kind":"unknown","error_message":"zerobus: encoding the result failed"}`)
 	}
 	return b
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
 }
 
 // SendRepeated reads the Arrow C stream at streamAddr once (into Go

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 
 import pyarrow as pa
 import pytest
@@ -166,7 +167,8 @@ def test_native_messages_map_to_classes() -> None:
         "canceled": CancelledError,
     }
     for kind, cls in cases.items():
-        err = from_native(RuntimeError(f"[zerobus:{kind}] zerobus: something about {kind}"))
+        details = {"kind": kind, "message": f"zerobus: something about {kind}", "row": -1}
+        err = from_native(RuntimeError(json.dumps(details)))
         assert type(err) is cls, kind
         assert str(err) == f"zerobus: something about {kind}"
     assert type(from_native(RuntimeError("plain"))) is ZerobusError

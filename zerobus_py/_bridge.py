@@ -64,7 +64,7 @@ def num_handles() -> int:
 
 def call(fn: Callable[..., _T], *args: object) -> _T:
     """Call a native function, translating gopy's ``RuntimeError`` (whose
-    message starts with ``[zerobus:<kind>] ``) into the matching
+    message is the Go error's details as JSON) into the matching
     :class:`~zerobus_py.ZerobusError` subclass.
 
     The extension releases the GIL for the duration of the Go call.

@@ -92,7 +92,8 @@ class ObservabilityConfig:
         for k, v in m.items():
             if k not in aliases:
                 raise ConfigurationError(
-                    f"observability_config: unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases)))
+                    f"observability_config: unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases))),
+                    keys=["observability_config"],
                 )
             kw[aliases[k]] = v
         return cls(**kw)
@@ -352,7 +353,8 @@ class WrapperConfiguration:
         if isinstance(oc, Mapping):
             return ObservabilityConfig.from_mapping(oc)
         raise ConfigurationError(
-            f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}"
+            f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}",
+            keys=["observability_config"],
         )
 
     def to_settings(self, *, include_secret: bool = False) -> dict[str, Any]:
@@ -370,9 +372,8 @@ class WrapperConfiguration:
                 continue
             if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
                 want = typ.__name__ if isinstance(typ, type) else "str or path"
-                raise ConfigurationError(
-                    f"{attr}: expected {want}, got {type(value).__name__}" + ("" if attr in _SECRETS else f" {value!r}")
-                )
+                shown = "" if attr in _SECRETS else f" {value!r}"
+                raise ConfigurationError(f"{attr}: expected {want}, got {type(value).__name__}{shown}", keys=[attr])
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
             if attr == "proxy_url" and not include_secret and isinstance(value, str):

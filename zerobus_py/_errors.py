@@ -24,16 +24,22 @@ the builtin ``ConnectionError``) catch too; a token endpoint that kept failing
 (HTTP 4xx from the token endpoint, UNAUTHENTICATED / PERMISSION_DENIED from
 the server) are never retried and raise :class:`AuthenticationError`.
 
-The Go core classifies every error with a stable *kind* string; the native
-facade prefixes each message with ``[zerobus:<kind>] `` (``<kind>:<cause>`` for
-exhausted retries) and :func:`from_native` turns that into the matching class,
-keeping the message (secrets are never part of it).
+The Go core classifies every error with a stable *kind* string and
+describes it as data (``core.DetailsOf``): the native facade passes that JSON
+object as the message of the error gopy raises, and :func:`from_native`
+turns it into the matching class with the fields as attributes (``kind``,
+``grpc_code``, ``reason``, ``row``, ``column``, ``attempts``, ``key``,
+``causes``, ``retryable``, ``fatal``, ...). Messages never contain secrets.
+Exceptions survive ``pickle`` and ``copy`` with their attributes and their
+``result``.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,16 +70,120 @@ class ZerobusError(Exception):
             :class:`~zerobus_py.TransmissionResult` listing every row as
             failed (so quarantine with ``extract_failed_batch`` still works);
             otherwise ``None``.
+        retryable: sending the same data again later may succeed.
+        fatal: a whole batch failing this way means later batches on the
+            same wrapper would fail too (bad settings or credentials, an
+            unreachable endpoint, exhausted retries, a closed wrapper).
+        grpc_code: the gRPC status code's name (``"UNAVAILABLE"``,
+            ``"INVALID_ARGUMENT"``), or ``None``.
+        reason: the server's machine-readable reason (the ErrorInfo reason
+            such as ``"SCHEMA_VALIDATION_FAILED"``, or the OAuth error code
+            such as ``"invalid_client"``), or ``None``.
+        server_causes: the causes the server attached (``FIELD_NOT_IN_TABLE``, ...).
+        http_status: the token endpoint's HTTP status, or ``None``.
+        row: index of the row at fault in the batch sent, or ``None``.
+        column: dotted path of the column at fault (``"address.zip"``), or ``None``.
+        columns: every column a schema problem names.
+        attempts: attempts made before retries were exhausted, or ``None``.
+        keys: the settings at fault, by keyword (``"table_name"``); ``key``
+            is the first of them, or ``None``.
+        causes: the errors that led to this one (the last failure of
+            exhausted retries, each error of several), as exceptions.
+        details: the Go core's description as a dict (the JSON the
+            attributes come from; ``{}`` for errors raised in Python).
     """
 
     kind: str = "unknown"
     #: For RetryExhausted: the kind of the last failure ("connection", ...), else None.
     cause_kind: str | None = None
 
-    def __init__(self, message: str, *, result: TransmissionResult | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        result: TransmissionResult | None = None,
+        details: Mapping[str, Any] | None = None,
+        keys: Iterable[str] = (),
+    ) -> None:
         super().__init__(message)
         self.message: str = message
         self.result: TransmissionResult | None = result
+        # The attributes below read this dict (errors of rows are built by
+        # the thousand: nothing is computed until asked for).
+        self.details: dict[str, Any] = details if isinstance(details, dict) else dict(details or {})
+        if keys:
+            self.details["keys"] = list(keys)
+
+    @property
+    def retryable(self) -> bool:
+        """Sending the same data again later may succeed."""
+        return bool(self.details.get("retryable", False))
+
+    @property
+    def fatal(self) -> bool:
+        """A whole batch failing this way means later batches would fail too."""
+        if "fatal" in self.details:
+            return bool(self.details["fatal"])
+        return self.kind in _fatal_kinds()
+
+    @property
+    def grpc_code(self) -> str | None:
+        """The gRPC status code's name (``"UNAVAILABLE"``), or ``None``."""
+        return self.details.get("grpc_code") or None
+
+    @property
+    def reason(self) -> str | None:
+        """The server's machine-readable reason, or ``None``."""
+        return self.details.get("reason") or None
+
+    @property
+    def server_causes(self) -> list[str]:
+        """The causes the server attached (``FIELD_NOT_IN_TABLE``, ...)."""
+        return [str(c) for c in self.details.get("server_causes") or ()]
+
+    @property
+    def http_status(self) -> int | None:
+        """The token endpoint's HTTP status, or ``None``."""
+        status = self.details.get("http_status")
+        return int(status) if status else None
+
+    @property
+    def row(self) -> int | None:
+        """Index of the row at fault in the batch sent, or ``None``."""
+        row = self.details.get("row")
+        return row if isinstance(row, int) and row >= 0 else None
+
+    @property
+    def column(self) -> str | None:
+        """Dotted path of the column at fault, or ``None``."""
+        return self.details.get("column") or None
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a schema problem names."""
+        return [str(c) for c in self.details.get("columns") or ()]
+
+    @property
+    def attempts(self) -> int | None:
+        """Attempts made before retries were exhausted, or ``None``."""
+        attempts = self.details.get("attempts")
+        return int(attempts) if attempts else None
+
+    @property
+    def keys(self) -> list[str]:
+        """The settings at fault, by keyword (``"table_name"``)."""
+        return [str(k) for k in self.details.get("keys") or ()]
+
+    @property
+    def key(self) -> str | None:
+        """The (first) setting at fault, by keyword, or ``None``."""
+        keys = self.keys
+        return keys[0] if keys else None
+
+    @property
+    def causes(self) -> list[ZerobusError]:
+        """The errors that led to this one, as exceptions (a new list)."""
+        return [from_details(c) for c in self.details.get("causes") or () if isinstance(c, Mapping)]
 
     def __str__(self) -> str:
         return self.message
@@ -81,9 +191,13 @@ class ZerobusError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[str, str], dict[str, Any]]:
+        # The class may be a combined RetryExhausted[...] class made at run
+        # time: rebuild it by kind. The state (attributes, result) is set
+        # after the instance exists, so the result's reference back to this
+        # error pickles as a reference.
         kind = self.kind if self.cause_kind is None else f"{self.kind}:{self.cause_kind}"
-        return (error_for, (kind, self.message))
+        return (error_for, (kind, self.message), dict(self.__dict__))
 
 
 class ConfigurationError(ZerobusError, ValueError):
@@ -175,7 +289,6 @@ _BY_KIND: Final[dict[str, type[ZerobusError]]] = {
 #: Python class names by Go kind, used for ``TransmissionResult`` error types.
 ERROR_TYPE_NAMES: Final[dict[str, str]] = {k: c.__name__ for k, c in _BY_KIND.items()}
 
-_PREFIX = re.compile(r"^\[zerobus:([a-z_]+(?::[a-z_]+)?)\] ", re.DOTALL)
 _COMBINED: dict[str, type[ZerobusError]] = {}
 
 
@@ -206,25 +319,50 @@ def class_for_kind(kind: str) -> type[ZerobusError]:
     return combined
 
 
-def split_native_message(text: str) -> tuple[str, str]:
-    """Split ``"[zerobus:<kind>] message"`` into ``(kind, message)``.
-
-    Text without the prefix is kind ``"unknown"``.
-    """
-    m = _PREFIX.match(text)
-    if m is None:
-        return "unknown", text
-    return m.group(1), text[m.end() :]
+def from_details(d: Mapping[str, Any], message: str | None = None) -> ZerobusError:
+    """Build the exception the Go core's error details describe (see
+    ``core.ErrorDetails``): the class of its kind (for exhausted retries,
+    also the class of the last failure) with the fields as attributes.
+    ``message`` replaces the details' message when given."""
+    kind = str(d.get("kind") or "unknown")
+    causes = d.get("causes") or ()
+    if kind == RetryExhausted.kind and causes and isinstance(causes[0], Mapping):
+        kind = f"{kind}:{causes[0].get('kind', 'unknown')}"
+    text = str(d.get("message") or "") if message is None else message
+    return class_for_kind(kind)(text, details=d)
 
 
 def from_native(exc: BaseException) -> ZerobusError:
     """Convert an exception raised by the native module (gopy raises a plain
-    ``RuntimeError`` whose message is the Go error) into the matching
-    :class:`ZerobusError` subclass."""
-    kind, message = split_native_message(str(exc))
-    return class_for_kind(kind)(message)
+    ``RuntimeError`` whose message is the Go error's details as JSON) into
+    the matching :class:`ZerobusError` subclass. Text that is not such JSON
+    becomes a plain ZerobusError with that message."""
+    text = str(exc)
+    if text.startswith("{"):
+        try:
+            d = json.loads(text)
+        except ValueError:
+            d = None
+        if isinstance(d, dict) and isinstance(d.get("kind"), str) and isinstance(d.get("message"), str):
+            return from_details(d)
+    return ZerobusError(text)
 
 
 def error_for(kind: str, message: str) -> ZerobusError:
-    """Build the exception for a kind and message (used for per-row errors)."""
+    """Build the exception for a kind and message (used for per-row errors
+    given in Python, and to rebuild pickled exceptions)."""
     return class_for_kind(kind)(message)
+
+
+@cache
+def _fatal_kinds() -> frozenset[str]:
+    """Kinds whose whole-batch failures are fatal, from the Go core's table
+    (``core.ErrorKinds``), for exceptions raised in Python; empty when the
+    native extension is not available."""
+    try:
+        from . import _bridge
+
+        kinds: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ErrorKinds))
+    except ImportError:
+        return frozenset()
+    return frozenset(k["kind"] for k in kinds if k["fatal"])

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for
+from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
 
 __all__ = ["TransmissionResult"]
 
@@ -227,7 +227,7 @@ class TransmissionResult:
     def _from_native(cls, d: Mapping[str, Any]) -> TransmissionResult:
         groups = [
             _FailedGroup(
-                error_for(g["kind"], g["message"]),
+                from_details(g.get("details") or {"kind": g["kind"]}, g["message"]),
                 tuple((int(lo), int(hi)) for lo, hi in g["ranges"]),
                 str(g.get("state") or UNKNOWN),
             )
@@ -235,7 +235,7 @@ class TransmissionResult:
         ]
         err: ZerobusError | None = None
         if d.get("error_kind"):
-            err = error_for(d["error_kind"], d["error_message"])
+            err = from_details(d.get("error") or {"kind": d["error_kind"]}, d["error_message"])
             # Share the instance with the group of the same message, so
             # result.error is failed_rows[i][1] for whole-batch failures.
             for g in groups:
@@ -257,6 +257,17 @@ class TransmissionResult:
         if err is not None:
             err.result = res
         return res
+
+    # -- pickle ------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        # every slot but the failed-row cache (rebuilt on demand)
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_failed_rows"}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self._failed_rows = None
 
     # -- rows --------------------------------------------------------------
 

@@ -265,7 +265,7 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
         except ConfigurationError as err:
             # the file is ours, not the user's: name the options instead, without line numbers
             shown = str(err).replace(path, "the zerobus data source options")
-            error = ConfigurationError(re.sub(r"line \d+: ", "", shown))
+            error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
         finally:
             for name in hidden:
                 del os.environ[name]

@@ -1,5 +1,6 @@
 # Type stubs for the gopy-generated module (Go package pybind). Keep in step
-# with pybind/*.go. Every function may raise RuntimeError("[zerobus:<kind>] ...").
+# with pybind/*.go. Every function may raise RuntimeError('{"kind": ..., "message": ...}')
+# whose message is core.DetailsOf's JSON (zerobus_py._errors.from_native decodes it).
 from . import go
 
 def Version() -> str: ...

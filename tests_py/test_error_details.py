@@ -1,0 +1,172 @@
+"""Errors cross from Go as data: exceptions expose kind, gRPC code, reason,
+row, column, attempts, keys and causes as attributes, per-row errors of a
+result carry them too, and exceptions survive pickle and copy with their
+result."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pyarrow as pa
+import pytest
+from conftest import id_batch, stored_ids
+
+from zerobus_py import (
+    AuthenticationError,
+    ConfigurationError,
+    ConversionError,
+    RetryExhausted,
+    TransmissionError,
+    WrapperConfiguration,
+    ZerobusConnectionError,
+    ZerobusError,
+    ZerobusWrapper,
+)
+from zerobus_py.local import LocalServer
+
+FAST = {"retry_base_delay_ms": 1, "retry_max_delay_ms": 5}
+
+
+def _bad_utf8_batch() -> pa.RecordBatch:
+    """Three rows; the name of row 1 is not valid UTF-8."""
+    names = pa.array([b"ok", b"bad\xff", b"fine"], pa.binary()).view(pa.string())
+    return pa.record_batch({"id": pa.array([10, 11, 12], pa.int64()), "name": names})
+
+
+def _raised(cfg: WrapperConfiguration, batch: pa.RecordBatch) -> ZerobusError:
+    w = ZerobusWrapper(cfg)
+    try:
+        with pytest.raises(ZerobusError) as ei:
+            w.send_batch(batch)
+    finally:
+        w.shutdown(timeout=2)
+    return ei.value
+
+
+def test_conversion_error_of_one_row_names_row_and_column(server: LocalServer, table_name: str) -> None:
+    batch = _bad_utf8_batch()
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(batch)
+    assert (res.successful_count, res.failed_count) == (2, 1)
+    assert stored_ids(server, table_name) == [10, 12]
+    [(index, err)] = res.failed_row_errors
+    assert index == 1 and isinstance(err, ConversionError)
+    assert (err.kind, err.row, err.column, err.retryable, err.fatal) == ("conversion", 1, "name", False, False)
+    assert err.grpc_code is None and err.attempts is None and err.key is None
+    assert "UTF-8" in err.message and err.message.startswith("zerobus: conversion failed at row 1")
+    # the batch's error (a summary naming the first failed row) is structured too
+    assert res.error is not None and "1 of 3 rows failed" in res.error.message
+    assert (res.error.kind, res.error.row, res.error.column) == ("conversion", 1, "name")
+
+
+def test_schema_conversion_error_names_the_column(server: LocalServer, table_name: str) -> None:
+    batch = pa.record_batch({"id": pa.array([1, 2]), "bool": pa.array([True, False])})  # a protobuf keyword
+    with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ConversionError) as ei:
+        w.send_batch(batch)
+    err = ei.value
+    assert err.column == "bool" and err.columns == ["bool"] and err.row is None
+    assert err.result is not None and err.result.failed_count == 2
+
+
+def test_retry_exhausted_carries_attempts_code_and_cause(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "error", code="UNAVAILABLE", message="down for x7", persistent=True)
+    err = _raised(server.config(table_name, retry_max_attempts=3, **FAST), id_batch(0, 4))
+    assert isinstance(err, RetryExhausted) and isinstance(err, ZerobusConnectionError)
+    assert (err.kind, err.cause_kind) == ("retry_exhausted", "connection")
+    assert (err.attempts, err.grpc_code) == (3, "UNAVAILABLE")
+    assert err.retryable and err.fatal and err.row is None
+    [cause] = err.causes
+    assert isinstance(cause, ZerobusConnectionError) and not isinstance(cause, RetryExhausted)
+    assert cause.grpc_code == "UNAVAILABLE" and "down for x7" in cause.message
+    assert err.result is not None and err.result.failed_count == 4
+
+
+def test_server_schema_rejection_carries_reason_and_server_causes(server: LocalServer, table_name: str) -> None:
+    server.create_table(table_name, "id BIGINT")
+    err = _raised(server.config(table_name, retry_max_attempts=1, **FAST), id_batch(0, 2))
+    assert isinstance(err, TransmissionError)
+    assert (err.grpc_code, err.reason, err.retryable) == ("INVALID_ARGUMENT", "SCHEMA_VALIDATION_FAILED", False)
+    assert "FIELD_NOT_IN_TABLE" in err.server_causes
+
+
+def test_rejected_credentials_carry_http_status(server: LocalServer, table_name: str) -> None:
+    err = _raised(server.config(table_name, client_secret="wrong-secret-d1", retry_max_attempts=1), id_batch(0, 1))
+    assert isinstance(err, AuthenticationError)
+    assert err.http_status == 401 and err.reason and not err.retryable and err.fatal
+    assert "wrong-secret-d1" not in repr(err.details) and server.client_secret not in repr(err.details)
+
+
+def test_go_config_error_names_python_keywords_and_units(server: LocalServer) -> None:
+    cfg = WrapperConfiguration(server.endpoint, "a.b.c", retry_base_delay_ms=-1, retry_max_attempts=-1)
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    err = ei.value
+    assert err.keys == ["retry_max_attempts", "retry_base_delay_ms"] and err.key == "retry_max_attempts"
+    assert err.fatal and not err.retryable
+    # durations in the key's unit (milliseconds), not Go's "-1ms"
+    assert "retry_base_delay_ms (env RETRY_BASE_DELAY_MS): is -1; must not be negative" in err.message
+
+
+def test_python_config_error_names_the_keyword() -> None:
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    assert ei.value.key == "retry_max_attempts" and ei.value.keys == ["retry_max_attempts"]
+    assert ei.value.fatal and ei.value.kind == "configuration"
+
+
+def test_pickle_and_copy_keep_result_and_attributes(server: LocalServer, table_name: str) -> None:
+    server.inject_fault(table_name, "error", code="UNAVAILABLE", persistent=True)
+    batch = id_batch(0, 5)
+    err = _raised(server.config(table_name, retry_max_attempts=2, **FAST), batch)
+    assert isinstance(err, RetryExhausted)
+    copies = {"pickle": pickle.loads(pickle.dumps(err)), "copy": copy.copy(err), "deepcopy": copy.deepcopy(err)}
+    for how, back in copies.items():
+        assert type(back) is type(err) and isinstance(back, ZerobusConnectionError)
+        assert str(back) == str(err) and repr(back) == repr(err)
+        attrs = ("kind", "cause_kind", "attempts", "grpc_code", "retryable", "fatal", "row", "column", "keys")
+        for attr in (*attrs, "details"):
+            assert getattr(back, attr) == getattr(err, attr), attr
+        assert [c.message for c in back.causes] == [c.message for c in err.causes]
+        assert back.result is not None and err.result is not None
+        assert (back.result.total_rows, back.result.failed_count, back.result.successful_count) == (5, 5, 0)
+        assert back.result.get_failed_row_indices() == list(range(5))
+        if how == "copy":  # shallow: the same result
+            assert back.result is err.result
+        else:  # the cycle result.error -> error is kept
+            assert back.result.error is back and back.result is not err.result
+        assert back.result.extract_failed_batch(batch).equals(batch)
+
+
+def test_partial_result_pickles_with_row_errors(server: LocalServer, table_name: str) -> None:
+    batch = _bad_utf8_batch()
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(batch)
+    back = pickle.loads(pickle.dumps(res))
+    assert (back.total_rows, back.successful_count, back.failed_count) == (3, 2, 1)
+    assert back.successful_rows == [0, 2] and back.failed_rows == res.failed_rows
+    [(index, err)] = back.failed_row_errors
+    assert (index, err.row, err.column, type(err)) == (1, 1, "name", ConversionError)
+    assert back.extract_failed_batch(batch).column("id").to_pylist() == [11]
+
+
+def test_unknown_native_text_is_a_plain_error() -> None:
+    from zerobus_py._errors import from_native
+
+    for text in ("plain", "{not json", '{"no": "kind"}'):
+        err = from_native(RuntimeError(text))
+        assert type(err) is ZerobusError and err.message == text and err.row is None
+
+
+def test_result_built_in_python_pickles() -> None:
+    from zerobus_py import TransmissionResult
+
+    res = TransmissionResult(False, failed_rows=[(1, "ConversionError: bad value")], successful_rows=[0, 2])
+    back = pickle.loads(pickle.dumps(res))
+    assert back.successful_rows == [0, 2] and back.failed_rows == res.failed_rows
+    assert (back.total_rows, back.failed_count) == (3, 1)
+    [(_, err)] = back.failed_row_errors
+    assert isinstance(err, ConversionError) and err.message == "bad value"
+    # still built without total_rows: a longer batch holding the listed rows is accepted
+    assert back.extract_failed_batch(pa.record_batch({"id": [0, 1, 2, 3]})).column("id").to_pylist() == [1]
