@@ -186,7 +186,7 @@ func TestLocalOptionsAreServerOptions(t *testing.T) {
 	if s.ClientID() != "me" || !strings.HasPrefix(s.Endpoint(), "https://") || s.CACertPEM() == "" {
 		t.Errorf("options not applied: %s %s", s.ClientID(), s.Endpoint())
 	}
-	if _, err := StartLocalServer(`{"stream_lifetime_ms": 5}`); err == nil || !strings.Contains(err.Error(), `unknown field "stream_lifetime_ms"`) {
+	if _, err := StartLocalServer(`{"stream_lifetime_ms": 5}`); err == nil || !strings.Contains(err.Error(), `unknown field \"stream_lifetime_ms\"`) {
 		t.Errorf("unknown key: %v", err)
 	}
 	if err := s.InjectFault("", `{"kind": "error", "code": "NOPE"}`); err == nil || !strings.Contains(err.Error(), "NOPE") {
