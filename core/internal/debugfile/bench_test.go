@@ -71,7 +71,7 @@ func BenchmarkWrite(b *testing.B) {
 					w.WriteArrow(rec)
 				}
 				if bc.proto {
-					w.WriteProto(desc, records)
+					w.WriteProto(desc, records, nil)
 				}
 				if bc.flushEvery > 0 && i%bc.flushEvery == bc.flushEvery-1 {
 					if err := w.flush(false); err != nil {
@@ -128,7 +128,7 @@ func BenchmarkDisabled(b *testing.B) {
 		b.Run(bc.name+"/WriteProto", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				bc.w.WriteProto(desc, records)
+				bc.w.WriteProto(desc, records, nil)
 			}
 		})
 	}
