@@ -112,7 +112,7 @@ type sink struct {
 	dir   string
 	base  string // SafeName of the table
 	ext   string // ".arrow" or ".proto"
-	attrs metric.MeasurementOption
+	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
 
 	mu       sync.Mutex
 	closed   bool
@@ -155,7 +155,7 @@ func newSink(w *Writer, kind, ext string) *sink {
 		dir:   filepath.Join(w.cfg.OutputDir, "zerobus", kind),
 		base:  w.base,
 		ext:   ext,
-		attrs: metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table)),
+		attrs: []metric.AddOption{metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table))},
 	}
 	s.bw.s = s
 	return s
@@ -224,7 +224,7 @@ func (s *sink) enqueue(e entry) {
 	s.mu.Unlock()
 	s.writes.Add(1)
 	s.rows.Add(e.rows)
-	s.w.tel.DebugWrites.Add(context.Background(), 1, s.attrs)
+	s.w.tel.DebugWrites.Add(context.Background(), 1, s.attrs...)
 	if kick {
 		s.w.wake()
 	}
@@ -234,7 +234,7 @@ func (s *sink) countDrop(rows, bytes int64) {
 	s.droppedW.Add(1)
 	s.droppedR.Add(rows)
 	s.droppedB.Add(bytes)
-	s.w.tel.DebugDropped.Add(context.Background(), 1, s.attrs)
+	s.w.tel.DebugDropped.Add(context.Background(), 1, s.attrs...)
 }
 
 // closeQueue refuses further writes; drops not yet followed by a write are
@@ -333,7 +333,7 @@ func (s *sink) writeArrow(e *entry) {
 			return
 		}
 		s.failures.Add(1)
-		s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+		s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 		s.w.tel.Logger().Warn("zerobus debug file: cannot encode batch as Arrow IPC; batch skipped",
 			"file", s.activePath(), "rows", e.rows, "error", err)
 		return
@@ -526,7 +526,7 @@ func (s *sink) endFile(rotate bool, at time.Time) {
 	s.bw.reset()
 	s.open, s.broken = false, false
 	if rotate {
-		s.w.tel.DebugRotations.Add(context.Background(), 1, s.attrs)
+		s.w.tel.DebugRotations.Add(context.Background(), 1, s.attrs...)
 		if err := s.moveAside(at); err != nil {
 			s.record("rotating", s.activePath(), err)
 			return
@@ -559,7 +559,7 @@ func (s *sink) fail(what, path string, err error) {
 		s.droppedW.Add(g.DroppedWrites)
 		s.droppedR.Add(g.DroppedRows)
 		s.droppedB.Add(g.DroppedBytes)
-		s.w.tel.DebugDropped.Add(context.Background(), g.DroppedWrites, s.attrs)
+		s.w.tel.DebugDropped.Add(context.Background(), g.DroppedWrites, s.attrs...)
 	}
 	if s.ipcw != nil {
 		s.bw.err = errAbandoned // the end-of-stream marker goes nowhere
@@ -580,7 +580,7 @@ var errAbandoned = errors.New("debugfile: file abandoned after a failure")
 func (s *sink) record(what, path string, err error) {
 	err = fmt.Errorf("debugfile: %s %s: %w", what, path, err)
 	s.failures.Add(1)
-	s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+	s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 	s.w.tel.Logger().Warn("zerobus debug file: I/O failed; data transmission is not affected",
 		"kind", s.kind, "file", path, "error", err)
 	if len(s.errs) < maxErrs {
@@ -657,7 +657,7 @@ func (b *bufWriter) out(p []byte) {
 	n, err := f.Write(p)
 	if n > 0 {
 		b.s.written.Add(int64(n))
-		b.s.w.tel.DebugBytes.Add(context.Background(), int64(n), b.s.attrs)
+		b.s.w.tel.DebugBytes.Add(context.Background(), int64(n), b.s.attrs...)
 	}
 	if err != nil {
 		b.err = err

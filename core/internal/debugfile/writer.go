@@ -214,7 +214,7 @@ func (w *Writer) writeProto(desc *descriptorpb.DescriptorProto, records [][]byte
 	s := w.proto
 	if desc == nil {
 		s.failures.Add(1)
-		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 		w.tel.Logger().Warn("zerobus debug file: WriteProto called without a descriptor; records skipped",
 			"file", s.activePath(), "records", len(records))
 		if release != nil {
@@ -368,19 +368,22 @@ func (w *Writer) takeErrs() error {
 type Stats struct {
 	// Writes is the number of WriteArrow (or WriteProto) calls accepted
 	// into the queue; Rows the rows (or records) they carried.
-	Writes, Rows int64
+	Writes int64 `json:"writes"`
+	Rows   int64 `json:"rows"`
 	// DroppedWrites, DroppedRows and DroppedBytes count what was not
 	// written because the queue was full or the file had failed; each gap
 	// is also recorded in the file's drops sidecar (ReadDrops).
-	DroppedWrites, DroppedRows, DroppedBytes int64
+	DroppedWrites int64 `json:"dropped_writes"`
+	DroppedRows   int64 `json:"dropped_rows"`
+	DroppedBytes  int64 `json:"dropped_bytes"`
 	// BytesWritten is what reached the files.
-	BytesWritten int64
+	BytesWritten int64 `json:"bytes_written"`
 	// Failures counts I/O failures (and WriteProto calls without a
 	// descriptor).
-	Failures int64
+	Failures int64 `json:"failures"`
 	// QueuedBytes and QueuedWrites are what waits for the disk now.
-	QueuedBytes  int64
-	QueuedWrites int64
+	QueuedBytes  int64 `json:"queued_bytes"`
+	QueuedWrites int64 `json:"queued_writes"`
 }
 
 // Stats returns the counters of the Arrow and protobuf outputs (zero for an
