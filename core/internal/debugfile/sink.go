@@ -110,8 +110,8 @@ type sink struct {
 	w     *Writer
 	kind  string
 	dir   string
-	base  string // SafeName of the table
-	ext   string // ".arrow" or ".proto"
+	base  string             // SafeName of the table
+	ext   string             // ".arrow" or ".proto"
 	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
 
 	mu       sync.Mutex
