@@ -85,7 +85,8 @@ def main() -> None:
     print(f"  on/off   : wall x{ratio(wall[2], wall[0]):.3f}, CPU x{ratio(cpu[2], cpu[0]):.3f}  (target <= 1.10)")
     print(f"  off2/off : wall x{ratio(wall[1], wall[0]):.3f}, CPU x{ratio(cpu[1], cpu[0]):.3f}  (noise floor)")
     dropped = st["arrow"]["dropped_writes"] + st["protobuf"]["dropped_writes"]
-    print(f"  debug writes dropped: {dropped}; bytes written: {st['arrow']['bytes_written'] + st['protobuf']['bytes_written']:,}")
+    written = st["arrow"]["bytes_written"] + st["protobuf"]["bytes_written"]
+    print(f"  debug writes dropped: {dropped}; bytes written: {written:,}")
 
 
 if __name__ == "__main__":
