@@ -201,16 +201,17 @@ func (w *Writer) writeArrow(rec arrow.RecordBatch) {
 // full queue drops the records and counts them (see the package doc). A
 // no-op when protobuf output is off or after Close.
 func (w *Writer) WriteProto(desc *descriptorpb.DescriptorProto, records [][]byte, release func()) {
-	if w == nil || w.proto == nil {
-		if release != nil {
-			release()
-		}
-		return
+	if (w == nil || w.proto == nil) && release == nil {
+		return // small enough to inline: off costs a nil check
 	}
 	w.writeProto(desc, records, release)
 }
 
 func (w *Writer) writeProto(desc *descriptorpb.DescriptorProto, records [][]byte, release func()) {
+	if w == nil || w.proto == nil {
+		release() // off, with something to release (WriteProto returned early otherwise)
+		return
+	}
 	s := w.proto
 	if desc == nil {
 		s.failures.Add(1)
