@@ -1,13 +1,17 @@
 package debugfile
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
 // TestDropsAreRecordedInTheFiles stalls the disk so the queue fills and
@@ -247,5 +251,36 @@ func TestCallerPathDoesNotCopy(t *testing.T) {
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQueuedSizeOfSlices: the queue bound counts what a batch's IPC message
+// holds, and a slice of a big batch (SendReader's windows) only its own
+// rows; counting the parent's whole buffers would drop windows of one large
+// batch although the disk keeps up.
+func TestQueuedSizeOfSlices(t *testing.T) {
+	rec := convert.ReferenceBatch(memory.DefaultAllocator, 20_000)
+	defer rec.Release()
+	full := recordSize(rec)
+	var ipcBuf bytes.Buffer
+	iw := ipc.NewWriter(&ipcBuf, ipc.WithSchema(rec.Schema()))
+	if err := iw.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := float64(full) / float64(ipcBuf.Len()); got < 0.8 || got > 1.2 {
+		t.Errorf("size estimate %d is %.2fx the IPC message (%d bytes)", full, got, ipcBuf.Len())
+	}
+	var sum int64
+	for i := int64(0); i < 10; i++ {
+		part := rec.NewSlice(i*2000, (i+1)*2000)
+		n := recordSize(part)
+		part.Release()
+		if r := float64(n) / float64(full/10); r < 0.9 || r > 1.1 {
+			t.Errorf("slice %d: size %d, %.2fx a tenth of the batch's %d", i, n, r, full)
+		}
+		sum += n
+	}
+	if r := float64(sum) / float64(full); r < 0.98 || r > 1.02 {
+		t.Errorf("slices add up to %d bytes, the batch has %d", sum, full)
 	}
 }

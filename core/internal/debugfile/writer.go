@@ -230,15 +230,89 @@ func (w *Writer) writeProto(desc *descriptorpb.DescriptorProto, records [][]byte
 	s.enqueue(entry{desc: desc, records: records, release: release, rows: int64(len(records)), bytes: n})
 }
 
-// recordSize is the memory rec holds: the sum of its buffers' lengths.
+// recordSize estimates the bytes rec adds to the queue: what its IPC
+// message will hold. A slice of a larger batch (SendReader cuts big batches
+// into windows) counts only its rows, not its parent's whole buffers.
 func recordSize(rec arrow.RecordBatch) int64 {
 	var n int64
 	for _, c := range rec.Columns() {
-		n += dataSize(c.Data())
+		d := c.Data()
+		n += sizeOf(d, d.Offset(), d.Len())
 	}
 	return n
 }
 
+// sizeOf estimates the bytes of elements [off, off+n) of d (off counts from
+// the start of d's buffers, i.e. includes d.Offset()). Layouts it does not
+// know count their whole buffers.
+func sizeOf(d arrow.ArrayData, off, n int) int64 {
+	bufs := d.Buffers()
+	var size int64
+	if len(bufs) > 0 && bufs[0] != nil {
+		size += int64(n+7) / 8 // validity
+	}
+	switch dt := d.DataType().(type) {
+	case *arrow.StringType, *arrow.BinaryType:
+		if lo, hi, ok := offsets32(bufs, off, n); ok {
+			return size + int64(n+1)*4 + hi - lo
+		}
+	case *arrow.LargeStringType, *arrow.LargeBinaryType:
+		if lo, hi, ok := offsets64(bufs, off, n); ok {
+			return size + int64(n+1)*8 + hi - lo
+		}
+	case *arrow.ListType, *arrow.MapType:
+		if lo, hi, ok := offsets32(bufs, off, n); ok && len(d.Children()) == 1 {
+			c := d.Children()[0]
+			return size + int64(n+1)*4 + sizeOf(c, c.Offset()+int(lo), int(hi-lo))
+		}
+	case *arrow.LargeListType:
+		if lo, hi, ok := offsets64(bufs, off, n); ok && len(d.Children()) == 1 {
+			c := d.Children()[0]
+			return size + int64(n+1)*8 + sizeOf(c, c.Offset()+int(lo), int(hi-lo))
+		}
+	case *arrow.FixedSizeListType:
+		if len(d.Children()) == 1 {
+			c, k := d.Children()[0], int(dt.Len())
+			return size + sizeOf(c, c.Offset()+off*k, n*k)
+		}
+	case *arrow.StructType:
+		for _, c := range d.Children() {
+			size += sizeOf(c, c.Offset()+off, n)
+		}
+		return size
+	case *arrow.DictionaryType:
+		if iw, ok := dt.IndexType.(arrow.FixedWidthDataType); ok {
+			size += int64(n) * int64(iw.BitWidth()) / 8
+			if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+				size += sizeOf(dict, dict.Offset(), dict.Len())
+			}
+			return size
+		}
+	case arrow.FixedWidthDataType:
+		return size + (int64(n)*int64(dt.BitWidth())+7)/8
+	}
+	return dataSize(d)
+}
+
+// offsets32 returns the value range [lo, hi) of elements [off, off+n) of
+// an array with int32 offsets in bufs[1].
+func offsets32(bufs []*memory.Buffer, off, n int) (lo, hi int64, ok bool) {
+	if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() < (off+n+1)*4 {
+		return 0, 0, false
+	}
+	o := arrow.Int32Traits.CastFromBytes(bufs[1].Bytes())
+	return int64(o[off]), int64(o[off+n]), o[off] <= o[off+n]
+}
+
+func offsets64(bufs []*memory.Buffer, off, n int) (lo, hi int64, ok bool) {
+	if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() < (off+n+1)*8 {
+		return 0, 0, false
+	}
+	o := arrow.Int64Traits.CastFromBytes(bufs[1].Bytes())
+	return o[off], o[off+n], o[off] <= o[off+n]
+}
+
+// dataSize is the length of all of d's buffers.
 func dataSize(d arrow.ArrayData) int64 {
 	var n int64
 	for _, b := range d.Buffers() {
