@@ -93,8 +93,9 @@
 // in the file (before which batch or WriteProto call, and which row or
 // record) the missing writes belong. ReadDrops reads it; no sidecar means
 // nothing is missing. The sidecar moves and is deleted with its file.
-// Drops after the last file was closed (only possible when Close finds no
-// open file) are in the counters and the log only.
+// Drops that no later write follows are recorded at Close in the active
+// file's sidecar; if Close finds no open file (or only a failed one) they
+// are in the counters and the log only.
 //
 // The bound also caps the memory the debug output holds: at most about
 // 64 MiB per kind beyond what the caller already holds, plus one write
