@@ -8,6 +8,8 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +33,9 @@ const (
 
 // Why writes were dropped (Gap.Reason).
 const (
-	reasonQueueFull  = "queue full"
-	reasonFileFailed = "file failed"
+	reasonQueueFull    = "queue full"
+	reasonFileFailed   = "file failed"
+	reasonEncodeFailed = "encode failed"
 )
 
 // maxErrs bounds the failures remembered for the next Flush.
@@ -80,8 +83,9 @@ type Gap struct {
 	DroppedWrites int64 `json:"dropped_writes"`
 	DroppedRows   int64 `json:"dropped_rows"`
 	DroppedBytes  int64 `json:"dropped_bytes"`
-	// Reason is "queue full" (the disk did not keep up) and/or "file
-	// failed" (an I/O error abandoned the previous file).
+	// Reason is "queue full" (the disk did not keep up), "file failed"
+	// (an I/O error abandoned the file) or "encode failed" (a batch the
+	// Arrow IPC writer refused), or several of them joined by "; ".
 	Reason string `json:"reason"`
 }
 
@@ -95,8 +99,8 @@ func (g *Gap) add(writes, rows, bytes int64, reason string) {
 	switch {
 	case g.Reason == "":
 		g.Reason = reason
-	case g.Reason != reason && g.Reason != reasonQueueFull+"; "+reasonFileFailed:
-		g.Reason = reasonQueueFull + "; " + reasonFileFailed
+	case reason != "" && !slices.Contains(strings.Split(g.Reason, "; "), reason):
+		g.Reason += "; " + reason
 	}
 }
 
@@ -299,28 +303,36 @@ func (s *sink) write(e *entry) {
 		s.countDrop(e.rows, e.bytes)
 		return
 	}
+	var written bool
 	if e.rec != nil {
-		s.writeArrow(e)
+		written = s.writeArrow(e)
 	} else {
-		s.writeProto(e)
+		written = s.writeProto(e)
 	}
-	if s.open && !s.broken {
-		s.unflushed.add(1, e.rows, e.bytes, reasonFileFailed)
+	if !written { // missing from the file: a gap before the next write
+		reason := reasonFileFailed
+		if !s.broken {
+			reason = reasonEncodeFailed
+		}
+		s.ioGap.add(1, e.rows, e.bytes, reason)
+		s.countDrop(e.rows, e.bytes)
+		return
 	}
+	s.unflushed.add(1, e.rows, e.bytes, reasonFileFailed)
 	if s.open && !s.broken && s.fileBytes >= s.w.cfg.MaxFileSize {
 		s.endFile(true, s.w.clock.Now())
 	}
 }
 
-func (s *sink) writeArrow(e *entry) {
+// writeArrow and writeProto report whether e is (buffered) in the file.
+func (s *sink) writeArrow(e *entry) bool {
 	sc := e.rec.Schema()
 	if s.open && sc != s.schema && !sc.Equal(s.schema) {
 		s.endFile(true, s.w.clock.Now())
 	}
 	if !s.open {
 		if !s.openFile(nil, nil) {
-			s.dropFailed(e)
-			return
+			return false
 		}
 		s.schema = sc
 		opts := append([]ipc.Option{ipc.WithSchema(sc), ipc.WithAllocator(s.w.mem)}, s.w.cfg.ArrowCompression.ipcOptions()...)
@@ -330,19 +342,20 @@ func (s *sink) writeArrow(e *entry) {
 	if err := s.ipcw.Write(e.rec); err != nil {
 		if s.bw.err != nil {
 			s.fail("writing", s.activePath(), s.bw.err)
-			return
+			return false
 		}
 		s.failures.Add(1)
 		s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 		s.w.tel.Logger().Warn("zerobus debug file: cannot encode batch as Arrow IPC; batch skipped",
 			"file", s.activePath(), "rows", e.rows, "error", err)
-		return
+		return false
 	}
 	s.fileWrites++
 	s.fileRows += e.rows
+	return true
 }
 
-func (s *sink) writeProto(e *entry) {
+func (s *sink) writeProto(e *entry) bool {
 	var b []byte
 	if s.open && e.desc != s.desc {
 		b = marshalDescriptor(e.desc)
@@ -358,8 +371,7 @@ func (s *sink) writeProto(e *entry) {
 		}
 		text, _ := prototext.MarshalOptions{Multiline: true}.Marshal(e.desc)
 		if !s.openFile(b, text) {
-			s.dropFailed(e)
-			return
+			return false
 		}
 		s.desc, s.descBytes = e.desc, b
 	}
@@ -390,21 +402,16 @@ func (s *sink) writeProto(e *entry) {
 	s.fileBytes += n
 	if bw.err != nil {
 		s.fail("writing", s.activePath(), bw.err)
-		return
+		return false
 	}
 	s.fileWrites++
 	s.fileRows += e.rows
+	return true
 }
 
 func marshalDescriptor(desc *descriptorpb.DescriptorProto) []byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(desc) // cannot fail: no required fields
 	return b
-}
-
-// dropFailed counts e as dropped because its file could not be opened.
-func (s *sink) dropFailed(e *entry) {
-	s.ioGap.add(1, e.rows, e.bytes, reasonFileFailed)
-	s.countDrop(e.rows, e.bytes)
 }
 
 // recordGap appends the pending gap, if any, to the active file's drops
