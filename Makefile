@@ -112,6 +112,14 @@ bench-transports: py-build
 	go test -run '^$$' -bench BenchmarkTransports -benchtime 5x ./core/
 	cd bench && ../$(VENV_BIN)/python bench_transports.py
 
+## bench-debug: debug files on vs off (and off vs off: the noise floor), the 100k-row reference batch, interleaved
+## in one run: Go SendBatch (null and local servers; wall and CPU ratios) and Python send_batch (local server).
+.PHONY: bench-debug
+bench-debug: py-build
+	go test -run '^$$' -bench BenchmarkDebugOverhead -benchtime 8x ./core/
+	go test -run '^$$' -bench 'BenchmarkDisabled' ./core/internal/debugfile/
+	cd bench && ../$(VENV_BIN)/python bench_debug.py
+
 ## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist);
 ## on Linux auditwheel gives the wheel its manylinux tag (the oldest glibc its symbols allow).
 py-dist: py-venv

@@ -195,8 +195,12 @@
 // DebugArrowCompression ("zstd" or "lz4"; default none) compresses the Arrow
 // files with IPC buffer compression, which every Arrow IPC reader (this
 // package's ReadDebugArrowFile included) decompresses transparently.
-// A debug write failure never fails or slows transmission. Read the files
-// with `zerobus debug read FILE`.
+// A debug write failure never fails or slows transmission: SendBatch hands
+// the debug writer references (the batch, the encoded records) and a
+// background goroutine writes them; when the disk falls behind (64 MiB or
+// 8192 writes queued per kind) writes are dropped, counted (DebugStats,
+// zerobus.debug.dropped) and recorded beside the file they are missing from
+// (ReadDebugDrops). Read the files with `zerobus debug read FILE`.
 //
 // # Arrow Flight transport
 //

@@ -126,7 +126,7 @@ func (b *batchSend) run() {
 		}
 		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
 			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("proto"))
-			w.debug.WriteProto(plan.Descriptor(), cb.Records)
+			w.debug.WriteProto(plan.Descriptor(), cb.Records, nil) // cb.Records are never reused: nothing to release
 			dspan.End()
 		}
 		if w.cfg.WriterDisabled {

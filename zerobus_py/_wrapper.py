@@ -263,6 +263,17 @@ class ZerobusWrapper:
         native = self._handle()
         _bridge.call(native.Flush, 0 if timeout is None else max(1, int(timeout * 1000)))
 
+    def debug_stats(self) -> dict[str, dict[str, int]]:
+        """Counters of the debug files since the wrapper was created:
+        ``{"arrow": {...}, "protobuf": {...}}``, each with ``writes``, ``rows``,
+        ``dropped_writes``, ``dropped_rows``, ``dropped_bytes``, ``bytes_written``,
+        ``failures``, ``queued_bytes`` and ``queued_writes`` (zeros for an output
+        that is off). When the disk falls behind, debug writes are dropped, never
+        waited for; each drop is also recorded beside the file it is missing from
+        (:func:`zerobus_py.debug.read_drops`)."""
+        stats: dict[str, dict[str, int]] = json.loads(_bridge.call(self._handle().DebugStats))
+        return stats
+
     def shutdown(self, *, timeout: float | None = None) -> None:
         """Flush, close every stream and release the Go wrapper.
 

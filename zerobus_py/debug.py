@@ -4,19 +4,22 @@
 Arrow debug files (``*.arrow``) are Arrow IPC streams of the batches as they
 were passed to ``send_batch``; protobuf debug files (``*.proto``, with a
 ``*.descriptor.pb`` sidecar) hold the encoded records exactly as sent.
+Writes dropped because the disk fell behind are listed by :func:`read_drops`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from . import _bridge
 from ._errors import ZerobusError
 
-__all__ = ["list_files", "read_file"]
+__all__ = ["list_files", "read_drops", "read_file"]
 
 
 def read_file(path: str | os.PathLike[str]) -> pa.Table:
@@ -61,3 +64,19 @@ def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:
     ``debug_output_dir``, sorted by path."""
     root = Path(debug_output_dir)
     return sorted(p for p in root.rglob("*") if p.suffix in (".arrow", ".proto") and p.is_file())
+
+
+def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The gaps recorded for debug file ``path`` (``.arrow`` or ``.proto``):
+    one dict per point where writes were dropped because the disk fell behind
+    (or a file failed), with ``before_write`` and ``before_row`` (where in the
+    file), ``dropped_writes``, ``dropped_rows``, ``dropped_bytes`` and
+    ``reason``. Read from the sidecar ``<stem>.drops.jsonl``; an empty list
+    when nothing is missing from the file."""
+    p = Path(path)
+    side = p.with_name(p.stem + ".drops.jsonl")
+    try:
+        text = side.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

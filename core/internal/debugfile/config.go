@@ -20,13 +20,16 @@ const (
 	DefaultMaxFileSize int64 = 128 << 20
 	// DefaultMaxFilesRetained is how many rotated files are kept per table and kind.
 	DefaultMaxFilesRetained = 10
-	// DefaultMaxBuffered bounds the encoded bytes waiting for the disk.
+	// DefaultMaxBuffered bounds the bytes per kind queued for the disk
+	// (batches and records held by reference until written).
 	DefaultMaxBuffered int64 = 64 << 20
+	// DefaultMaxQueuedWrites bounds the writes per kind queued for the disk.
+	DefaultMaxQueuedWrites = 8192
 )
 
-// kickBytes is how much buffered data makes the background goroutine write
+// kickBytes is how much queued data makes the background goroutine write
 // before the next flush tick (or a quarter of the WithMaxBuffered limit if
-// that is smaller).
+// that is smaller); an eighth of WithMaxQueuedWrites does too.
 const kickBytes = 1 << 20
 
 // ErrClosed is returned by Flush after Close.
@@ -153,6 +156,7 @@ type options struct {
 	fs          FS
 	mem         memory.Allocator
 	maxBuffered int64
+	maxEntries  int
 }
 
 // WithClock replaces the wall clock (used for rotation names and the flush
@@ -171,8 +175,14 @@ func WithFileSystem(fs FS) Option { return func(o *options) { o.fs = fs } }
 // buffers. Default: memory.DefaultAllocator.
 func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.mem = mem } }
 
-// WithMaxBuffered bounds the encoded bytes per kind held in memory while the
-// disk catches up; writes arriving beyond it are dropped and counted as
-// failures instead of blocking the caller. Default 64 MiB; n <= 0 means the
-// default.
+// WithMaxBuffered bounds the bytes per kind queued for the disk (Arrow: the
+// buffers of the retained batches; protobuf: the referenced records). A
+// write arriving while the queue holds n bytes or more is dropped and
+// counted instead of blocking the caller; one write larger than n is still
+// accepted into an emptier queue. Default 64 MiB; n <= 0 means the default.
 func WithMaxBuffered(n int64) Option { return func(o *options) { o.maxBuffered = n } }
+
+// WithMaxQueuedWrites bounds the writes per kind queued for the disk, like
+// WithMaxBuffered bounds their bytes. Default DefaultMaxQueuedWrites; n <= 0
+// means the default.
+func WithMaxQueuedWrites(n int) Option { return func(o *options) { o.maxEntries = n } }

@@ -12,6 +12,7 @@
 //	D/zerobus/proto/T.descriptor.pb             its serialized google.protobuf.DescriptorProto
 //	D/zerobus/proto/T.descriptor.textproto      the same descriptor as text, for humans
 //	D/zerobus/proto/T-<stamp>-<seq>.proto       rotated records (+ .descriptor.pb, .descriptor.textproto)
+//	D/zerobus/{arrow,proto}/<stem>.drops.jsonl  writes dropped from <stem>.arrow/.proto, if any
 //
 // <stamp> is the UTC rotation time as 20060102T150405.000Z and <seq> a
 // four-digit counter, so rotated names sort chronologically and two rotations
@@ -64,17 +65,46 @@
 //
 // # Concurrency and cost
 //
-// A Writer is safe for concurrent use. WriteArrow and WriteProto encode into
-// an in-memory buffer under a per-kind mutex and return; one background
-// goroutine per Writer does all file I/O. Encoding is the only work on the
-// caller's path: a slow or failing disk never blocks it. Buffered data is
-// bounded (WithMaxBuffered, default 64 MiB per kind); writes beyond it are
-// dropped and counted rather than waited for. Concurrent writers of one kind
-// serialize on the encoding only. A disabled Writer (nil, zero, or from New
-// with nothing enabled) costs an inlined nil check: about 1-2 ns. Buffered data reaches the file at
-// least every Config.FlushInterval even when no new batch arrives, when
-// 1 MiB has accumulated, on rotation, and on Flush and Close (which also
-// fsync).
+// A Writer is safe for concurrent use. WriteArrow and WriteProto copy and
+// encode nothing on the caller's goroutine: WriteArrow retains the batch,
+// WriteProto references the already encoded records (and calls the
+// caller's release function once it no longer needs them), and both append
+// one entry to a per-kind queue under a mutex and return, without
+// allocating. One background goroutine per Writer does the rest: it writes
+// each batch as an Arrow IPC message (the batch's own buffers, plus a small
+// header) and each record after its varint length, through one reused
+// 1 MiB buffer; buffers of 256 KiB or more (large columns, large records)
+// go to the file directly, so writes are large and few, and the caller's
+// memory is read once, in place. A slow or failing disk never blocks the
+// caller.
+//
+// # When the disk falls behind
+//
+// The queue of each kind is bounded by bytes (WithMaxBuffered, default
+// 64 MiB: the buffers of the queued batches, or the queued records) and by
+// writes (WithMaxQueuedWrites, default 8192), counting what is being written.
+// A write that finds the queue at either bound is dropped, not waited for:
+// debug output never slows or fails transmission. Drops are counted
+// (Stats: DroppedWrites, DroppedRows, DroppedBytes; the telemetry counter
+// zerobus.debug.dropped), logged once per episode, and recorded in the
+// file they are missing from: the sidecar <stem>.drops.jsonl (T.arrow ->
+// T.drops.jsonl) gets one JSON line per gap, {"before_write", "before_row",
+// "dropped_writes", "dropped_rows", "dropped_bytes", "reason"}, saying where
+// in the file (before which batch or WriteProto call, and which row or
+// record) the missing writes belong. ReadDrops reads it; no sidecar means
+// nothing is missing. The sidecar moves and is deleted with its file.
+// Drops that no later write follows are recorded at Close in the active
+// file's sidecar; if Close finds no open file (or only a failed one) they
+// are in the counters and the log only.
+//
+// The bound also caps the memory the debug output holds: at most about
+// 64 MiB per kind beyond what the caller already holds, plus one write
+// larger than that. A disabled Writer (nil, zero, or from New with nothing
+// enabled) costs an inlined nil check: about 1-2 ns, no allocation.
+// Queued data reaches the file at least every Config.FlushInterval even when
+// no new batch arrives, as soon as 1 MiB or 1024 writes are queued, on
+// rotation, and on Flush and Close (which also fsync). After each round of
+// writing the file ends at a message boundary.
 //
 // # Failures
 //
@@ -82,7 +112,9 @@
 // New that names it. Later failures (disk full, I/O errors) never reach the
 // caller of WriteArrow or WriteProto: they are logged through the telemetry
 // logger, counted in zerobus.debug.failures, returned by the next Flush, and
-// the broken file is abandoned: data for it is dropped (and counted), and
-// at the next flush tick it is rotated aside, keeping what reached it (it may
-// end in a partial message), and a fresh file is opened for new data.
+// the broken file is abandoned: writes not completely in it are dropped,
+// counted and recorded as a gap ("reason": "file failed") in the next
+// file's drops sidecar; at the next flush tick the broken file is rotated
+// aside, keeping what reached it (it may end in a partial message), and a
+// fresh file is opened for new data.
 package debugfile

@@ -20,6 +20,8 @@ const maxBaseLen = 160
 const (
 	descriptorSuffix = ".descriptor.pb"
 	textprotoSuffix  = ".descriptor.textproto"
+	// dropsSuffix names the sidecar recording dropped writes (any kind).
+	dropsSuffix = ".drops.jsonl"
 )
 
 // SafeName returns the file-name form of a table name: ASCII letters,

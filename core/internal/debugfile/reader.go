@@ -1,7 +1,11 @@
 package debugfile
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,4 +141,37 @@ func ReadArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, erro
 		return recs, fmt.Errorf("debugfile: %q: batch %d: %w", path, len(recs), err)
 	}
 	return recs, nil
+}
+
+// DropsPath returns the path of the drops sidecar of debug file path
+// (T.arrow -> T.drops.jsonl, T-<stamp>-<seq>.proto -> T-<stamp>-<seq>.drops.jsonl).
+// It exists only when writes meant for that file were dropped.
+func DropsPath(path string) string { return dropsPath(path) }
+
+// ReadDrops returns the gaps recorded for debug file path (an Arrow or
+// protobuf data file): each says how many writes, rows and bytes were
+// dropped just before the file's write number BeforeWrite (row
+// BeforeRow). No sidecar means nothing was dropped: nil, nil. The sidecar
+// holds one JSON object per line, so other tools read it too.
+func ReadDrops(path string) ([]Gap, error) {
+	side := dropsPath(path)
+	data, err := os.ReadFile(side)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("debugfile: reading the drops record of %q: %w", path, err)
+	}
+	var gaps []Gap
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var g Gap
+		if err := json.Unmarshal(line, &g); err != nil {
+			return gaps, fmt.Errorf("debugfile: %q line %d: %w", side, i+1, err)
+		}
+		gaps = append(gaps, g)
+	}
+	return gaps, nil
 }

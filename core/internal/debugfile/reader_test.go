@@ -22,7 +22,7 @@ func writeProtoFile(t *testing.T, records [][]byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.WriteProto(testDesc("Row"), records)
+	w.WriteProto(testDesc("Row"), records, nil)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,19 +2,24 @@ package debugfile
 
 import (
 	"context"
-	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
@@ -26,74 +31,121 @@ const (
 	kindProto = "proto"
 )
 
-// opKind is one step for the background goroutine.
-type opKind uint8
-
+// Why writes were dropped (Gap.Reason).
 const (
-	opOpen opKind = iota // open a fresh active file (proto: data and text are the sidecars)
-	opData               // append data to the active file
-	opEnd                // close the active file; move it aside when rotate
+	reasonQueueFull    = "queue full"
+	reasonFileFailed   = "file failed"
+	reasonEncodeFailed = "encode failed"
 )
-
-type op struct {
-	kind   opKind
-	seg    uint64   // opOpen: the segment the file holds
-	blocks [][]byte // opData: the bytes, in blockSize pieces
-	data   []byte   // opOpen (proto): the descriptor sidecar
-	text   []byte   // opOpen (proto): the textproto sidecar
-	rotate bool
-	at     time.Time // opEnd: rotation time, names the rotated file
-}
 
 // maxErrs bounds the failures remembered for the next Flush.
 const maxErrs = 16
 
-// Encoded data is buffered in fixed-size blocks, so a fast producer never
-// pays for growing and copying one big buffer; up to maxFreeBlocks written
-// blocks per sink are kept for reuse.
+// File output is buffered in bufSize bytes; a single write of directWrite
+// bytes or more (an Arrow column buffer, a large record) goes to the file
+// directly, without a copy.
 const (
-	blockSize     = 256 << 10
-	maxFreeBlocks = 8
+	bufSize     = 1 << 20
+	directWrite = 256 << 10
 )
 
+// entry is one queued write: a retained Arrow batch, or protobuf records
+// referenced (not copied) until release. An entry with neither only
+// carries a gap (drops before Close).
+type entry struct {
+	rec     arrow.RecordBatch
+	desc    *descriptorpb.DescriptorProto
+	records [][]byte
+	release func()
+	rows    int64
+	bytes   int64
+	gap     Gap // dropped just before this entry
+}
+
+func (e *entry) done() {
+	if e.rec != nil {
+		e.rec.Release()
+	}
+	if e.release != nil {
+		e.release()
+	}
+	*e = entry{}
+}
+
+// Gap describes writes that were dropped at one point of a debug file: the
+// drops sidecar of the file (ReadDrops) holds one line per gap.
+type Gap struct {
+	// BeforeWrite is the number of writes (Arrow batches, WriteProto calls)
+	// in the file before the gap; BeforeRow the rows (protobuf: records).
+	BeforeWrite int64 `json:"before_write"`
+	BeforeRow   int64 `json:"before_row"`
+	// DroppedWrites, DroppedRows and DroppedBytes are what is missing.
+	DroppedWrites int64 `json:"dropped_writes"`
+	DroppedRows   int64 `json:"dropped_rows"`
+	DroppedBytes  int64 `json:"dropped_bytes"`
+	// Reason is "queue full" (the disk did not keep up), "file failed"
+	// (an I/O error abandoned the file) or "encode failed" (a batch the
+	// Arrow IPC writer refused), or several of them joined by "; ".
+	Reason string `json:"reason"`
+}
+
+func (g *Gap) add(writes, rows, bytes int64, reason string) {
+	if writes == 0 {
+		return
+	}
+	g.DroppedWrites += writes
+	g.DroppedRows += rows
+	g.DroppedBytes += bytes
+	switch {
+	case g.Reason == "":
+		g.Reason = reason
+	case reason != "" && !slices.Contains(strings.Split(g.Reason, "; "), reason):
+		g.Reason += "; " + reason
+	}
+}
+
+func (g *Gap) merge(o Gap) { g.add(o.DroppedWrites, o.DroppedRows, o.DroppedBytes, o.Reason) }
+
 // sink is one kind of debug output (Arrow or protobuf) of one table. The
-// write side (fields under mu) encodes into cur and queues ops; the I/O side
-// (fields after "I/O side") is used only by the Writer's background
-// goroutine, or by New before that goroutine starts.
-//
-// A segment is the content of one file: it begins with an opOpen, is encoded
-// into cur and handed over as opData, and ends with an opEnd.
+// write side (fields under mu) queues entries; the I/O side (fields after
+// "I/O side") is used only by the Writer's background goroutine, or by New
+// before that goroutine starts.
 type sink struct {
 	w     *Writer
 	kind  string
 	dir   string
-	base  string // SafeName of the table
-	ext   string // ".arrow" or ".proto"
-	attrs metric.MeasurementOption
+	base  string             // SafeName of the table
+	ext   string             // ".arrow" or ".proto"
+	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
 
-	mu        sync.Mutex
-	closed    bool
-	seg       uint64 // current segment; 0 when none is open
-	lastSeg   uint64
-	brokenSeg uint64   // segment whose file failed: its writes are dropped
-	segBytes  int64    // bytes encoded into the current segment
-	cur       [][]byte // encoded, not yet handed to the I/O side
-	curLen    int      // bytes in cur
-	queue     []op
-	buffered  int64 // bytes in cur, queue and being written
-	free      [][]byte
-	dropping  bool // a drop was logged and no write was accepted since
+	mu       sync.Mutex
+	closed   bool
+	queue    []entry
+	spare    []entry // the previous queue slice, reused
+	queued   int64   // bytes in queue and being written
+	entries  int     // entries in queue and being written
+	gap      Gap     // dropped since the last accepted write
+	dropping bool    // a drop was logged and no write was accepted since
 
-	ipcw   *ipc.Writer   // Arrow encoder of the current segment
-	schema *arrow.Schema // its schema
-
-	desc      *descriptorpb.DescriptorProto // descriptor of the current segment
-	descBytes []byte                        // its deterministic encoding
+	writes, rows, droppedW, droppedR, droppedB, written, failures atomic.Int64
 
 	// I/O side.
-	file      File
-	fileSeg   uint64
-	ioBroken  bool
+	file       File // nil when no file is open or it failed
+	bw         bufWriter
+	open       bool // a file is active (possibly broken)
+	broken     bool // the active file failed: entries are dropped until the next flush tick
+	fileBytes  int64
+	fileWrites int64
+	fileRows   int64
+	ioGap      Gap // dropped, to be recorded before the next write
+	unflushed  Gap // entries written into bw since its last complete flush
+
+	ipcw   *ipc.Writer   // Arrow encoder of the active file
+	schema *arrow.Schema // its schema
+
+	desc      *descriptorpb.DescriptorProto // descriptor of the active file
+	descBytes []byte                        // its deterministic encoding
+
 	lastStamp string
 	lastSeq   int
 	errs      []error
@@ -101,14 +153,16 @@ type sink struct {
 }
 
 func newSink(w *Writer, kind, ext string) *sink {
-	return &sink{
+	s := &sink{
 		w:     w,
 		kind:  kind,
 		dir:   filepath.Join(w.cfg.OutputDir, "zerobus", kind),
 		base:  w.base,
 		ext:   ext,
-		attrs: metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table)),
+		attrs: []metric.AddOption{metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table))},
 	}
+	s.bw.s = s
+	return s
 }
 
 func (s *sink) activePath() string { return filepath.Join(s.dir, s.base+s.ext) }
@@ -119,215 +173,421 @@ func sidecars(path string) (pb, text string) {
 	return stem + descriptorSuffix, stem + textprotoSuffix
 }
 
-// ---- write side (callers hold s.mu) ----
-
-// segWriter lets the Arrow IPC encoder append to the current segment.
-type segWriter struct{ s *sink }
-
-func (sw segWriter) Write(p []byte) (int, error) {
-	sw.s.appendLocked(p)
-	return len(p), nil
+// dropsPath returns the drops sidecar of data file path.
+func dropsPath(path string) string {
+	return path[:len(path)-len(filepath.Ext(path))] + dropsSuffix
 }
 
-// appendLocked adds p to the current segment.
-func (s *sink) appendLocked(p []byte) {
-	n := len(p)
-	s.curLen += n
-	s.segBytes += int64(n)
-	s.buffered += int64(n)
-	if k := len(s.cur); k > 0 && cap(s.cur[k-1])-len(s.cur[k-1]) >= n {
-		s.cur[k-1] = append(s.cur[k-1], p...) // fits: no new block
-		return
+// sidecarSuffixes are the files that accompany a data file of s's kind.
+func (s *sink) sidecarSuffixes() []string {
+	if s.kind == kindProto {
+		return []string{descriptorSuffix, textprotoSuffix, dropsSuffix}
 	}
-	for len(p) > 0 {
-		k := len(s.cur)
-		if k == 0 || len(s.cur[k-1]) == cap(s.cur[k-1]) {
-			s.cur = append(s.cur, s.newBlockLocked())
-			k++
-		}
-		b := s.cur[k-1]
-		c := copy(b[len(b):cap(b)], p)
-		s.cur[k-1] = b[:len(b)+c]
-		p = p[c:]
-	}
+	return []string{dropsSuffix}
 }
 
-// appendDelimitedLocked adds records, each prefixed by its varint length.
-// A record never straddles two blocks unless it is larger than a block.
-func (s *sink) appendDelimitedLocked(records [][]byte) {
-	var b []byte // the last block, stored back into s.cur when done
-	k := len(s.cur)
-	if k > 0 {
-		b = s.cur[k-1]
-	}
-	added := 0
-	for _, r := range records {
-		need := protowire.SizeVarint(uint64(len(r))) + len(r)
-		if k == 0 || cap(b)-len(b) < need {
-			if k > 0 {
-				s.cur[k-1] = b
-			}
-			if need > blockSize { // rare: let appendLocked split it
-				var prefix [binary.MaxVarintLen64]byte
-				s.appendLocked(protowire.AppendVarint(prefix[:0], uint64(len(r))))
-				s.appendLocked(r)
-				k = len(s.cur)
-				b = s.cur[k-1]
-				continue
-			}
-			b = s.newBlockLocked()
-			s.cur = append(s.cur, b)
-			k = len(s.cur)
-		}
-		b = protowire.AppendVarint(b, uint64(len(r)))
-		b = append(b, r...)
-		added += need
-	}
-	if k > 0 {
-		s.cur[k-1] = b
-	}
-	s.curLen += added
-	s.segBytes += int64(added)
-	s.buffered += int64(added)
-}
+// ---- write side ----
 
-func (s *sink) newBlockLocked() []byte {
-	if n := len(s.free); n > 0 {
-		b := s.free[n-1]
-		s.free = s.free[:n-1]
-		return b[:0]
-	}
-	return make([]byte, 0, blockSize)
-}
-
-// acceptLocked reports whether a write may be encoded now; if not, it counts
-// (and logs once per episode) the dropped write.
-func (s *sink) acceptLocked() bool {
+// enqueue queues e, or drops and counts it when the queue is full.
+func (s *sink) enqueue(e entry) {
+	s.mu.Lock()
 	if s.closed {
-		return false
-	}
-	var reason string
-	switch {
-	case s.seg != 0 && s.seg == s.brokenSeg:
-		reason = "the current debug file failed; a new one is opened at the next flush interval"
-	case s.buffered >= s.w.maxBuffered:
-		reason = fmt.Sprintf("%d bytes are waiting for the disk (limit %d)", s.buffered, s.w.maxBuffered)
-	default:
-		s.dropping = false
-		return true
-	}
-	s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
-	if !s.dropping {
-		s.dropping = true
-		s.w.tel.Logger().Warn("zerobus debug file: dropping debug output; data transmission is not affected",
-			"kind", s.kind, "file", s.activePath(), "reason", reason)
-	}
-	return false
-}
-
-// beginLocked opens a new segment; pb and text are the proto sidecars.
-func (s *sink) beginLocked(pb, text []byte) {
-	s.lastSeg++
-	s.seg = s.lastSeg
-	s.segBytes = 0
-	s.queue = append(s.queue, op{kind: opOpen, seg: s.seg, data: pb, text: text})
-}
-
-// cutLocked ends the current segment (Arrow: writes the end-of-stream
-// marker); with rotate the file is moved aside, named after at.
-func (s *sink) cutLocked(rotate bool, at time.Time) {
-	if s.seg == 0 {
-		return
-	}
-	if s.ipcw != nil {
-		if err := s.ipcw.Close(); err != nil { // only writes to cur, which cannot fail
-			s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+		s.mu.Unlock()
+		if e.release != nil {
+			e.release()
 		}
-		s.ipcw, s.schema = nil, nil
-	}
-	s.desc, s.descBytes = nil, nil
-	s.handoffLocked()
-	s.queue = append(s.queue, op{kind: opEnd, rotate: rotate, at: at})
-	s.seg = 0
-	if rotate {
-		s.w.tel.DebugRotations.Add(context.Background(), 1, s.attrs)
-	}
-}
-
-// handoffLocked queues cur for writing.
-func (s *sink) handoffLocked() {
-	if s.curLen == 0 {
 		return
 	}
-	s.queue = append(s.queue, op{kind: opData, blocks: s.cur})
-	s.cur, s.curLen = nil, 0
+	if s.queued >= s.w.maxQueued || s.entries >= s.w.maxEntries {
+		s.gap.add(1, e.rows, e.bytes, reasonQueueFull)
+		logIt := !s.dropping
+		s.dropping = true
+		queued, entries := s.queued, s.entries
+		s.mu.Unlock()
+		s.countDrop(e.rows, e.bytes)
+		if logIt {
+			s.w.tel.Logger().Warn("zerobus debug file: dropping debug output; data transmission is not affected",
+				"kind", s.kind, "file", s.activePath(), "reason", fmt.Sprintf(
+					"%d bytes in %d writes are waiting for the disk (limits %d bytes, %d writes)",
+					queued, entries, s.w.maxQueued, s.w.maxEntries))
+		}
+		if e.release != nil {
+			e.release()
+		}
+		return
+	}
+	s.dropping = false
+	if e.rec != nil {
+		e.rec.Retain()
+	}
+	e.gap, s.gap = s.gap, Gap{}
+	s.queue = append(s.queue, e)
+	s.queued += e.bytes
+	s.entries++
+	kick := s.queued >= s.w.kickBytes || s.entries >= s.w.kickCount
+	s.mu.Unlock()
+	s.writes.Add(1)
+	s.rows.Add(e.rows)
+	s.w.tel.DebugWrites.Add(context.Background(), 1, s.attrs...)
+	if kick {
+		s.w.wake()
+	}
 }
 
-// needsKickLocked reports whether the background goroutine should write now
-// rather than at the next flush tick.
-func (s *sink) needsKickLocked(cut bool) bool { return cut || s.curLen >= s.w.kickAt }
+func (s *sink) countDrop(rows, bytes int64) {
+	s.droppedW.Add(1)
+	s.droppedR.Add(rows)
+	s.droppedB.Add(bytes)
+	s.w.tel.DebugDropped.Add(context.Background(), 1, s.attrs...)
+}
+
+// closeQueue refuses further writes; drops not yet followed by a write are
+// queued as a gap-only entry so the file records them.
+func (s *sink) closeQueue() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.gap.DroppedWrites > 0 {
+		s.queue = append(s.queue, entry{gap: s.gap})
+		s.gap = Gap{}
+	}
+}
+
+func (s *sink) stats() Stats {
+	s.mu.Lock()
+	qb, qw := s.queued, s.entries
+	s.mu.Unlock()
+	return Stats{
+		Writes: s.writes.Load(), Rows: s.rows.Load(),
+		DroppedWrites: s.droppedW.Load(), DroppedRows: s.droppedR.Load(), DroppedBytes: s.droppedB.Load(),
+		BytesWritten: s.written.Load(), Failures: s.failures.Load(),
+		QueuedBytes: qb, QueuedWrites: int64(qw),
+	}
+}
 
 // ---- I/O side ----
 
-// drain writes everything queued so far; with sync it also fsyncs the open
-// file. It runs on the background goroutine.
-func (s *sink) drain(sync bool) {
+// drain writes every queued entry, then empties the output buffer so the
+// file ends at a message boundary.
+func (s *sink) drain() {
 	s.mu.Lock()
-	s.handoffLocked()
-	ops := s.queue
-	s.queue = nil
+	q := s.queue
+	s.queue, s.spare = s.spare, nil
 	s.mu.Unlock()
+	var bytes int64
+	for i := range q {
+		bytes += q[i].bytes
+		s.write(&q[i])
+		q[i].done()
+	}
+	if len(q) > 0 {
+		s.flushBuf()
+	}
+	s.mu.Lock()
+	s.queued -= bytes
+	s.entries -= len(q)
+	s.spare = q[:0]
+	s.mu.Unlock()
+}
 
-	var done int64
-	for _, o := range ops {
-		switch o.kind {
-		case opOpen:
-			s.ioOpen(o)
-		case opData:
-			for _, b := range o.blocks {
-				s.ioWrite(b)
-				done += int64(len(b))
-			}
-		case opEnd:
-			s.ioEnd(o)
+func (s *sink) write(e *entry) {
+	s.ioGap.merge(e.gap)
+	if e.rec == nil && e.desc == nil {
+		if s.open && !s.broken {
+			s.recordGap()
+		}
+		return
+	}
+	if s.broken {
+		s.ioGap.add(1, e.rows, e.bytes, reasonFileFailed)
+		s.countDrop(e.rows, e.bytes)
+		return
+	}
+	var written bool
+	if e.rec != nil {
+		written = s.writeArrow(e)
+	} else {
+		written = s.writeProto(e)
+	}
+	if !written { // missing from the file: a gap before the next write
+		reason := reasonFileFailed
+		if !s.broken {
+			reason = reasonEncodeFailed
+		}
+		s.ioGap.add(1, e.rows, e.bytes, reason)
+		s.countDrop(e.rows, e.bytes)
+		return
+	}
+	s.unflushed.add(1, e.rows, e.bytes, reasonFileFailed)
+	if s.open && !s.broken && s.fileBytes >= s.w.cfg.MaxFileSize {
+		s.endFile(true, s.w.clock.Now())
+	}
+}
+
+// writeArrow and writeProto report whether e is (buffered) in the file.
+func (s *sink) writeArrow(e *entry) bool {
+	sc := e.rec.Schema()
+	if s.open && sc != s.schema && !sc.Equal(s.schema) {
+		s.endFile(true, s.w.clock.Now())
+	}
+	if !s.open {
+		if !s.openFile(nil, nil) {
+			return false
+		}
+		s.schema = sc
+		opts := append([]ipc.Option{ipc.WithSchema(sc), ipc.WithAllocator(s.w.mem)}, s.w.cfg.ArrowCompression.ipcOptions()...)
+		s.ipcw = ipc.NewWriter(&s.bw, opts...)
+	}
+	s.recordGap()
+	if err := s.ipcw.Write(e.rec); err != nil {
+		if s.bw.err != nil {
+			s.fail("writing", s.activePath(), s.bw.err)
+			return false
+		}
+		s.failures.Add(1)
+		s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
+		s.w.tel.Logger().Warn("zerobus debug file: cannot encode batch as Arrow IPC; batch skipped",
+			"file", s.activePath(), "rows", e.rows, "error", err)
+		return false
+	}
+	s.fileWrites++
+	s.fileRows += e.rows
+	return true
+}
+
+func (s *sink) writeProto(e *entry) bool {
+	var b []byte
+	if s.open && e.desc != s.desc {
+		b = marshalDescriptor(e.desc)
+		if string(b) != string(s.descBytes) {
+			s.endFile(true, s.w.clock.Now())
+		} else {
+			s.desc = e.desc // same content: later entries with this pointer skip the comparison
 		}
 	}
-	if sync && s.file != nil {
+	if !s.open {
+		if b == nil {
+			b = marshalDescriptor(e.desc)
+		}
+		text, _ := prototext.MarshalOptions{Multiline: true}.Marshal(e.desc)
+		if !s.openFile(b, text) {
+			return false
+		}
+		s.desc, s.descBytes = e.desc, b
+	}
+	s.recordGap()
+	bw := &s.bw
+	bw.alloc()
+	buf := bw.buf
+	var n int64
+	for _, r := range e.records {
+		need := protowire.SizeVarint(uint64(len(r))) + len(r)
+		n += int64(need)
+		if cap(buf)-len(buf) < need {
+			bw.buf = buf
+			if len(r) >= directWrite {
+				bw.buf = protowire.AppendVarint(bw.buf, uint64(len(r)))
+				bw.flush()
+				bw.out(r)
+				buf = bw.buf
+				continue
+			}
+			bw.flush()
+			buf = bw.buf
+		}
+		buf = protowire.AppendVarint(buf, uint64(len(r)))
+		buf = append(buf, r...)
+	}
+	bw.buf = buf
+	s.fileBytes += n
+	if bw.err != nil {
+		s.fail("writing", s.activePath(), bw.err)
+		return false
+	}
+	s.fileWrites++
+	s.fileRows += e.rows
+	return true
+}
+
+func marshalDescriptor(desc *descriptorpb.DescriptorProto) []byte {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(desc) // cannot fail: no required fields
+	return b
+}
+
+// recordGap appends the pending gap, if any, to the active file's drops
+// sidecar, positioned before the next write.
+func (s *sink) recordGap() {
+	if s.ioGap.DroppedWrites == 0 {
+		return
+	}
+	g := s.ioGap
+	s.ioGap = Gap{}
+	g.BeforeWrite, g.BeforeRow = s.fileWrites, s.fileRows
+	line, _ := json.Marshal(g)
+	path := dropsPath(s.activePath())
+	f, err := s.w.fs.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = f.Write(append(line, '\n'))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		s.record("writing the drops record", path, err)
+	}
+}
+
+// openFile opens a fresh active file (proto: after writing its descriptor
+// sidecars pb and text). On failure the file is broken until the next
+// flush tick.
+func (s *sink) openFile(pb, text []byte) bool {
+	s.open = true
+	s.fileBytes, s.fileWrites, s.fileRows = 0, 0, 0
+	active := s.activePath()
+	// A leftover active file (a failed rotation) is moved aside, never truncated.
+	if err := s.moveAside(s.w.clock.Now()); err != nil {
+		s.fail("moving aside", active, err)
+		return false
+	}
+	if s.kind == kindProto {
+		pbPath, textPath := sidecars(active)
+		if err := s.writeWhole(pbPath, pb); err != nil {
+			s.fail("writing descriptor", pbPath, err)
+			return false
+		}
+		if err := s.writeWhole(textPath, text); err != nil {
+			s.fail("writing descriptor", textPath, err)
+			return false
+		}
+	}
+	f, err := s.w.fs.OpenFile(active, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		s.fail("creating", active, err)
+		return false
+	}
+	s.file = f
+	s.bw.reset()
+	return true
+}
+
+func (s *sink) writeWhole(path string, data []byte) error {
+	f, err := s.w.fs.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// flushBuf writes the output buffer to the file.
+func (s *sink) flushBuf() {
+	if !s.open || s.broken {
+		return
+	}
+	s.bw.flush()
+	if s.bw.err != nil {
+		s.fail("writing", s.activePath(), s.bw.err)
+	}
+}
+
+// sync writes the output buffer and fsyncs the active file.
+func (s *sink) sync() {
+	s.flushBuf()
+	if s.file != nil && !s.broken {
 		if err := s.file.Sync(); err != nil {
 			s.fail("syncing", s.activePath(), err)
 		}
 	}
+}
 
-	s.mu.Lock()
-	s.buffered -= done
-	for _, o := range ops {
-		for _, b := range o.blocks {
-			if len(s.free) < maxFreeBlocks {
-				s.free = append(s.free, b)
+// endFile ends the active file (Arrow: writes the end-of-stream marker),
+// closes it (fsyncing it first unless rotate) and with rotate moves it
+// aside, named after at.
+func (s *sink) endFile(rotate bool, at time.Time) {
+	if !s.open {
+		return
+	}
+	if s.ipcw != nil {
+		if err := s.ipcw.Close(); err != nil && !s.broken && s.bw.err == nil {
+			s.record("ending", s.activePath(), err)
+		}
+		s.ipcw, s.schema = nil, nil
+	}
+	s.desc, s.descBytes = nil, nil
+	s.flushBuf()
+	if s.file != nil {
+		f := s.file
+		s.file = nil
+		if !rotate { // Close: the data must be on disk when Close returns
+			if err := f.Sync(); err != nil {
+				s.record("syncing", s.activePath(), err)
 			}
 		}
+		if err := f.Close(); err != nil {
+			s.record("closing", s.activePath(), err)
+		}
 	}
-	if s.ioBroken {
-		s.brokenSeg = s.fileSeg
+	s.bw.reset()
+	s.open, s.broken = false, false
+	if rotate {
+		s.w.tel.DebugRotations.Add(context.Background(), 1, s.attrs...)
+		if err := s.moveAside(at); err != nil {
+			s.record("rotating", s.activePath(), err)
+			return
+		}
+		s.retain()
 	}
-	s.mu.Unlock()
+}
+
+// retryBroken rotates a failed file aside, so new data goes to a fresh file.
+func (s *sink) retryBroken() {
+	if s.open && s.broken {
+		s.endFile(true, s.w.clock.Now())
+	}
+}
+
+// rotateIfData rotates the active file if it holds data (RotationInterval).
+func (s *sink) rotateIfData() {
+	if s.open && !s.broken && s.fileBytes > 0 {
+		s.endFile(true, s.w.clock.Now())
+	}
 }
 
 // fail records an I/O failure of the active file and abandons that file
-// until the next rotation.
+// until the next flush tick; what was buffered for it is discarded.
 func (s *sink) fail(what, path string, err error) {
-	s.ioBroken = true
+	s.broken = true
+	if g := s.unflushed; g.DroppedWrites > 0 { // lost with the buffer, or partly written
+		s.unflushed = Gap{}
+		s.ioGap.merge(g)
+		s.droppedW.Add(g.DroppedWrites)
+		s.droppedR.Add(g.DroppedRows)
+		s.droppedB.Add(g.DroppedBytes)
+		s.w.tel.DebugDropped.Add(context.Background(), g.DroppedWrites, s.attrs...)
+	}
+	if s.ipcw != nil {
+		s.bw.err = errAbandoned // the end-of-stream marker goes nowhere
+		_ = s.ipcw.Close()      // releases the dictionary memo
+		s.ipcw, s.schema = nil, nil
+	}
 	if s.file != nil {
 		_ = s.file.Close()
 		s.file = nil
 	}
+	s.bw.reset()
 	s.record(what, path, err)
 }
+
+var errAbandoned = errors.New("debugfile: file abandoned after a failure")
 
 // record counts, logs and keeps (for Flush) a failure.
 func (s *sink) record(what, path string, err error) {
 	err = fmt.Errorf("debugfile: %s %s: %w", what, path, err)
-	s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+	s.failures.Add(1)
+	s.w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 	s.w.tel.Logger().Warn("zerobus debug file: I/O failed; data transmission is not affected",
 		"kind", s.kind, "file", path, "error", err)
 	if len(s.errs) < maxErrs {
@@ -347,84 +607,77 @@ func (s *sink) takeErrs() []error {
 	return errs
 }
 
-func (s *sink) ioOpen(o op) {
-	if s.file != nil { // an opEnd always comes first; be safe anyway
-		_ = s.file.Close()
-		s.file = nil
-	}
-	s.ioBroken = false
-	s.fileSeg = o.seg
-	active := s.activePath()
-	// A leftover active file (a failed rotation) is moved aside, never truncated.
-	if err := s.moveAside(s.w.clock.Now()); err != nil {
-		s.fail("moving aside", active, err)
-		return
-	}
-	if s.kind == kindProto {
-		pb, text := sidecars(active)
-		if err := s.writeWhole(pb, o.data); err != nil {
-			s.fail("writing descriptor", pb, err)
-			return
-		}
-		if err := s.writeWhole(text, o.text); err != nil {
-			s.fail("writing descriptor", text, err)
-			return
-		}
-	}
-	f, err := s.w.fs.OpenFile(active, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		s.fail("creating", active, err)
-		return
-	}
-	s.file = f
+// bufWriter buffers small writes to the active file in one reused buffer;
+// writes of directWrite bytes or more go straight to the file. Errors are
+// sticky until reset.
+type bufWriter struct {
+	s   *sink
+	buf []byte
+	err error
 }
 
-func (s *sink) writeWhole(path string, data []byte) error {
-	f, err := s.w.fs.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
+func (b *bufWriter) alloc() {
+	if b.buf == nil {
+		b.buf = make([]byte, 0, bufSize)
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
-func (s *sink) ioWrite(data []byte) {
-	if s.file == nil || s.ioBroken {
-		return // abandoned until the next rotation; the drop was counted at the failure
+// Write implements io.Writer for the Arrow IPC encoder.
+func (b *bufWriter) Write(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
 	}
-	n, err := s.file.Write(data)
+	b.s.fileBytes += int64(len(p))
+	if len(p) >= directWrite {
+		b.flush()
+		b.out(p)
+		return len(p), b.err
+	}
+	b.alloc()
+	if cap(b.buf)-len(b.buf) < len(p) {
+		b.flush()
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), b.err
+}
+
+func (b *bufWriter) flush() {
+	if len(b.buf) > 0 {
+		b.out(b.buf)
+		b.buf = b.buf[:0]
+	}
+	if b.err == nil {
+		b.s.unflushed = Gap{} // every completed entry is in the file
+	}
+}
+
+// out writes p to the file.
+func (b *bufWriter) out(p []byte) {
+	if b.err != nil {
+		return
+	}
+	f := b.s.file
+	if f == nil {
+		b.err = errAbandoned
+		return
+	}
+	n, err := f.Write(p)
 	if n > 0 {
-		s.w.tel.DebugBytes.Add(context.Background(), int64(n), s.attrs)
+		b.s.written.Add(int64(n))
+		b.s.w.tel.DebugBytes.Add(context.Background(), int64(n), b.s.attrs...)
 	}
 	if err != nil {
-		s.fail("writing", s.activePath(), err)
+		b.err = err
 	}
 }
 
-func (s *sink) ioEnd(o op) {
-	if s.file != nil {
-		f := s.file
-		s.file = nil
-		if !o.rotate { // Close: the data must be on disk when Close returns
-			if err := f.Sync(); err != nil {
-				s.fail("syncing", s.activePath(), err)
-			}
-		}
-		if err := f.Close(); err != nil {
-			s.fail("closing", s.activePath(), err)
-		}
-	}
-	if o.rotate {
-		if err := s.moveAside(o.at); err != nil {
-			s.fail("rotating", s.activePath(), err)
-			return
-		}
-		s.retain()
-	}
+func (b *bufWriter) reset() {
+	b.buf = b.buf[:0]
+	b.err = nil
 }
+
+// release drops the buffer (Close).
+func (b *bufWriter) release() { b.buf, b.err = nil, nil }
 
 // moveAside renames the active file (and its sidecars) to a fresh rotated
 // name for time at. No active file is not an error.
@@ -440,12 +693,10 @@ func (s *sink) moveAside(at time.Time) error {
 	if err := s.w.fs.Rename(active, stem+s.ext); err != nil {
 		return err
 	}
-	if s.kind == kindProto {
-		pb, text := sidecars(active)
-		for _, p := range [][2]string{{pb, stem + descriptorSuffix}, {text, stem + textprotoSuffix}} {
-			if err := s.w.fs.Rename(p[0], p[1]); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-				return err
-			}
+	activeStem := active[:len(active)-len(s.ext)]
+	for _, suf := range s.sidecarSuffixes() {
+		if err := s.w.fs.Rename(activeStem+suf, stem+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
 		}
 	}
 	return nil
@@ -495,8 +746,8 @@ func (s *sink) retain() {
 	sortRotated(stems)
 	for _, stem := range stems[:len(stems)-keep] {
 		names := []string{stem + s.ext}
-		if s.kind == kindProto {
-			names = append(names, stem+descriptorSuffix, stem+textprotoSuffix)
+		for _, suf := range s.sidecarSuffixes() {
+			names = append(names, stem+suf)
 		}
 		for _, n := range names {
 			p := filepath.Join(s.dir, n)

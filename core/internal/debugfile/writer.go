@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
@@ -26,15 +24,17 @@ import (
 // debug output off costs one nil check. All methods are safe for concurrent
 // use.
 type Writer struct {
-	cfg         Config
-	table       string
-	base        string
-	clock       Clock
-	tel         *telemetry.Telemetry
-	fs          FS
-	mem         memory.Allocator
-	maxBuffered int64
-	kickAt      int // buffered bytes that wake the background goroutine early
+	cfg        Config
+	table      string
+	base       string
+	clock      Clock
+	tel        *telemetry.Telemetry
+	fs         FS
+	mem        memory.Allocator
+	maxQueued  int64 // queued bytes per kind beyond which writes are dropped
+	maxEntries int   // queued writes per kind beyond which writes are dropped
+	kickBytes  int64 // queued bytes that wake the background goroutine early
+	kickCount  int   // queued writes that wake it early
 
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
@@ -82,20 +82,25 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 	if o.maxBuffered <= 0 {
 		o.maxBuffered = DefaultMaxBuffered
 	}
+	if o.maxEntries <= 0 {
+		o.maxEntries = DefaultMaxQueuedWrites
+	}
 	w := &Writer{
-		cfg:         cfg.withDefaults(),
-		table:       table,
-		base:        SafeName(table),
-		clock:       o.clock,
-		tel:         o.tel,
-		fs:          o.fs,
-		mem:         o.mem,
-		maxBuffered: o.maxBuffered,
-		kickAt:      int(min(kickBytes, o.maxBuffered/4)),
-		kick:        make(chan struct{}, 1),
-		flushReq:    make(chan flushReq),
-		stop:        make(chan struct{}),
-		finished:    make(chan struct{}),
+		cfg:        cfg.withDefaults(),
+		table:      table,
+		base:       SafeName(table),
+		clock:      o.clock,
+		tel:        o.tel,
+		fs:         o.fs,
+		mem:        o.mem,
+		maxQueued:  o.maxBuffered,
+		maxEntries: o.maxEntries,
+		kickBytes:  min(kickBytes, o.maxBuffered/4),
+		kickCount:  max(1, o.maxEntries/8),
+		kick:       make(chan struct{}, 1),
+		flushReq:   make(chan flushReq),
+		stop:       make(chan struct{}),
+		finished:   make(chan struct{}),
 	}
 	if cfg.Arrow {
 		w.arrow = newSink(w, kindArrow, ".arrow")
@@ -164,13 +169,15 @@ func (w *Writer) Paths() (arrowPath, protoPath string) {
 	return arrowPath, protoPath
 }
 
-// WriteArrow appends rec to the table's Arrow IPC stream file. A schema
-// different from the current file's starts a new file. It encodes rec into
-// memory and returns: it never blocks on the disk and never fails (failures
-// are counted and logged; see the package doc). rec is not retained after
-// WriteArrow returns, except that dictionary arrays of dictionary-encoded
-// columns stay retained by the stream encoder until the file rotates or the
-// Writer closes. A no-op when Arrow output is off or after Close.
+// WriteArrow queues rec to be appended to the table's Arrow IPC stream file
+// and returns: the caller's only costs are rec.Retain and a queue append;
+// the background goroutine writes rec's buffers to the file (Arrow IPC) and
+// then releases it. A schema different from the current file's starts a new
+// file. It never blocks on the disk and never fails: when the queue is full
+// (WithMaxBuffered, WithMaxQueuedWrites) rec is dropped and counted (see the
+// package doc); file failures are counted and logged. rec's buffers must not
+// be modified until it is released (Arrow data is immutable). A no-op when
+// Arrow output is off or after Close.
 func (w *Writer) WriteArrow(rec arrow.RecordBatch) {
 	if w == nil || w.arrow == nil || rec == nil {
 		return // small enough to inline: off costs a nil check
@@ -179,99 +186,147 @@ func (w *Writer) WriteArrow(rec arrow.RecordBatch) {
 }
 
 func (w *Writer) writeArrow(rec arrow.RecordBatch) {
-	s := w.arrow
-	w.tel.DebugWrites.Add(context.Background(), 1, s.attrs)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.acceptLocked() {
-		return
-	}
-	cut := false
-	sc := rec.Schema()
-	if s.seg != 0 && sc != s.schema && !sc.Equal(s.schema) {
-		s.cutLocked(true, w.clock.Now())
-		cut = true
-	}
-	if s.seg == 0 {
-		s.beginLocked(nil, nil)
-		s.schema = sc
-		opts := append([]ipc.Option{ipc.WithSchema(sc), ipc.WithAllocator(w.mem)}, w.cfg.ArrowCompression.ipcOptions()...)
-		s.ipcw = ipc.NewWriter(segWriter{s}, opts...)
-	}
-	if err := s.ipcw.Write(rec); err != nil {
-		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
-		w.tel.Logger().Warn("zerobus debug file: cannot encode batch as Arrow IPC; batch skipped",
-			"file", s.activePath(), "rows", rec.NumRows(), "error", err)
-	}
-	if s.segBytes >= w.cfg.MaxFileSize {
-		s.cutLocked(true, w.clock.Now())
-		cut = true
-	}
-	if s.needsKickLocked(cut) {
-		w.wake()
-	}
+	w.arrow.enqueue(entry{rec: rec, rows: rec.NumRows(), bytes: recordSize(rec)})
 }
 
-// WriteProto appends records (each one protobuf message encoded with desc)
-// to the table's protobuf file, each prefixed by its varint length. desc
-// must not be modified after the call; a descriptor that differs from the
-// current file's starts a new file with its own sidecar. It copies the
-// records into memory and returns: it never blocks on the disk and never
-// fails (failures are counted and logged). Neither desc nor records are
-// retained. A no-op when protobuf output is off or after Close.
-func (w *Writer) WriteProto(desc *descriptorpb.DescriptorProto, records [][]byte) {
-	if w == nil || w.proto == nil {
+// WriteProto queues records (each one protobuf message encoded with desc)
+// to be appended to the table's protobuf file, each prefixed by its varint
+// length, and returns: the records are referenced, not copied, and written
+// by the background goroutine. A descriptor that differs from the current
+// file's starts a new file with its own sidecar. desc and the records must
+// not be modified until release is called: release (if not nil) is called
+// exactly once, when the writer no longer uses them (written, dropped, or
+// WriteProto was a no-op), possibly before WriteProto returns and possibly
+// from another goroutine. It never blocks on the disk and never fails: a
+// full queue drops the records and counts them (see the package doc). A
+// no-op when protobuf output is off or after Close.
+func (w *Writer) WriteProto(desc *descriptorpb.DescriptorProto, records [][]byte, release func()) {
+	if (w == nil || w.proto == nil) && release == nil {
 		return // small enough to inline: off costs a nil check
 	}
-	w.writeProto(desc, records)
+	w.writeProto(desc, records, release)
 }
 
-func (w *Writer) writeProto(desc *descriptorpb.DescriptorProto, records [][]byte) {
+func (w *Writer) writeProto(desc *descriptorpb.DescriptorProto, records [][]byte, release func()) {
+	if w == nil || w.proto == nil {
+		release() // off, with something to release (WriteProto returned early otherwise)
+		return
+	}
 	s := w.proto
-	w.tel.DebugWrites.Add(context.Background(), 1, s.attrs)
 	if desc == nil {
-		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs)
+		s.failures.Add(1)
+		w.tel.DebugFailures.Add(context.Background(), 1, s.attrs...)
 		w.tel.Logger().Warn("zerobus debug file: WriteProto called without a descriptor; records skipped",
 			"file", s.activePath(), "records", len(records))
+		if release != nil {
+			release()
+		}
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.acceptLocked() {
-		return
+	var n int64
+	for _, r := range records {
+		n += int64(len(r)) + 1 // + the varint (usually 1-2 bytes): close enough for the bound
 	}
-	cut := false
-	var b []byte
-	if s.seg != 0 && desc != s.desc {
-		b = marshalDescriptor(desc)
-		if string(b) != string(s.descBytes) {
-			s.cutLocked(true, w.clock.Now())
-			cut = true
-		} else {
-			s.desc = desc // same content: later calls with this pointer skip the comparison
-		}
-	}
-	if s.seg == 0 {
-		if b == nil {
-			b = marshalDescriptor(desc)
-		}
-		text, _ := prototext.MarshalOptions{Multiline: true}.Marshal(desc)
-		s.beginLocked(b, text)
-		s.desc, s.descBytes = desc, b
-	}
-	s.appendDelimitedLocked(records)
-	if s.segBytes >= w.cfg.MaxFileSize {
-		s.cutLocked(true, w.clock.Now())
-		cut = true
-	}
-	if s.needsKickLocked(cut) {
-		w.wake()
-	}
+	s.enqueue(entry{desc: desc, records: records, release: release, rows: int64(len(records)), bytes: n})
 }
 
-func marshalDescriptor(desc *descriptorpb.DescriptorProto) []byte {
-	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(desc) // cannot fail: no required fields
-	return b
+// recordSize estimates the bytes rec adds to the queue: what its IPC
+// message will hold. A slice of a larger batch (SendReader cuts big batches
+// into windows) counts only its rows, not its parent's whole buffers.
+func recordSize(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		d := c.Data()
+		n += sizeOf(d, d.Offset(), d.Len())
+	}
+	return n
+}
+
+// sizeOf estimates the bytes of elements [off, off+n) of d (off counts from
+// the start of d's buffers, i.e. includes d.Offset()). Layouts it does not
+// know count their whole buffers.
+func sizeOf(d arrow.ArrayData, off, n int) int64 {
+	bufs := d.Buffers()
+	var size int64
+	if len(bufs) > 0 && bufs[0] != nil {
+		size += int64(n+7) / 8 // validity
+	}
+	switch dt := d.DataType().(type) {
+	case *arrow.StringType, *arrow.BinaryType:
+		if lo, hi, ok := offsets32(bufs, off, n); ok {
+			return size + int64(n+1)*4 + hi - lo
+		}
+	case *arrow.LargeStringType, *arrow.LargeBinaryType:
+		if lo, hi, ok := offsets64(bufs, off, n); ok {
+			return size + int64(n+1)*8 + hi - lo
+		}
+	case *arrow.ListType, *arrow.MapType:
+		if lo, hi, ok := offsets32(bufs, off, n); ok && len(d.Children()) == 1 {
+			c := d.Children()[0]
+			return size + int64(n+1)*4 + sizeOf(c, c.Offset()+int(lo), int(hi-lo))
+		}
+	case *arrow.LargeListType:
+		if lo, hi, ok := offsets64(bufs, off, n); ok && len(d.Children()) == 1 {
+			c := d.Children()[0]
+			return size + int64(n+1)*8 + sizeOf(c, c.Offset()+int(lo), int(hi-lo))
+		}
+	case *arrow.FixedSizeListType:
+		if len(d.Children()) == 1 {
+			c, k := d.Children()[0], int(dt.Len())
+			return size + sizeOf(c, c.Offset()+off*k, n*k)
+		}
+	case *arrow.StructType:
+		for _, c := range d.Children() {
+			size += sizeOf(c, c.Offset()+off, n)
+		}
+		return size
+	case *arrow.DictionaryType:
+		if iw, ok := dt.IndexType.(arrow.FixedWidthDataType); ok {
+			size += int64(n) * int64(iw.BitWidth()) / 8
+			if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+				size += sizeOf(dict, dict.Offset(), dict.Len())
+			}
+			return size
+		}
+	case arrow.FixedWidthDataType:
+		return size + (int64(n)*int64(dt.BitWidth())+7)/8
+	}
+	return dataSize(d)
+}
+
+// offsets32 returns the value range [lo, hi) of elements [off, off+n) of
+// an array with int32 offsets in bufs[1].
+func offsets32(bufs []*memory.Buffer, off, n int) (lo, hi int64, ok bool) {
+	if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() < (off+n+1)*4 {
+		return 0, 0, false
+	}
+	o := arrow.Int32Traits.CastFromBytes(bufs[1].Bytes())
+	return int64(o[off]), int64(o[off+n]), o[off] <= o[off+n]
+}
+
+func offsets64(bufs []*memory.Buffer, off, n int) (lo, hi int64, ok bool) {
+	if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() < (off+n+1)*8 {
+		return 0, 0, false
+	}
+	o := arrow.Int64Traits.CastFromBytes(bufs[1].Bytes())
+	return o[off], o[off+n], o[off] <= o[off+n]
+}
+
+// dataSize is the length of all of d's buffers.
+func dataSize(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
+	}
+	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+		n += dataSize(dict)
+	}
+	return n
 }
 
 // wake asks the background goroutine to write now.
@@ -289,7 +344,7 @@ func (w *Writer) wake() {
 // Nil for a disabled Writer; ErrClosed after Close.
 func (w *Writer) Flush() error { return w.flush(true) }
 
-// flushReq asks the background goroutine to write everything buffered.
+// flushReq asks the background goroutine to write everything queued.
 type flushReq struct {
 	fsync bool
 	done  chan error
@@ -308,22 +363,19 @@ func (w *Writer) flush(fsync bool) error {
 	}
 }
 
-// Close ends every file (Arrow streams get their end-of-stream marker),
-// writes and fsyncs them, stops the background goroutine and returns the
-// file failures not yet returned by Flush. The active files keep their names
-// (the next run moves them aside). Idempotent; later calls return the same
-// result. Writes after Close are ignored.
+// Close writes everything queued, ends every file (Arrow streams get their
+// end-of-stream marker), fsyncs and closes them, stops the background
+// goroutine and returns the file failures not yet returned by Flush. The
+// active files keep their names (the next run moves them aside).
+// Idempotent; later calls return the same result. Writes after Close are
+// ignored.
 func (w *Writer) Close() error {
 	if w == nil || w.finished == nil {
 		return nil
 	}
 	w.closeOnce.Do(func() {
-		now := w.clock.Now()
 		for _, s := range w.sinks() {
-			s.mu.Lock()
-			s.closed = true
-			s.cutLocked(false, now)
-			s.mu.Unlock()
+			s.closeQueue()
 		}
 		close(w.stop)
 		<-w.finished
@@ -344,48 +396,36 @@ func (w *Writer) run() {
 	for {
 		select {
 		case <-w.stop:
-			w.drainAll(true)
+			now := w.clock.Now()
+			for _, s := range w.sinks() {
+				s.drain()
+				s.endFile(false, now)
+				s.bw.release()
+			}
 			return
 		case req := <-w.flushReq:
-			w.drainAll(req.fsync)
+			for _, s := range w.sinks() {
+				s.drain()
+				if req.fsync {
+					s.sync()
+				}
+			}
 			req.done <- w.takeErrs()
 		case <-w.flushT.C():
-			w.retryBroken()
-			w.drainAll(false)
+			for _, s := range w.sinks() {
+				s.retryBroken()
+				s.drain()
+			}
 		case <-rot:
-			w.rotateAll()
-			w.drainAll(false)
+			for _, s := range w.sinks() {
+				s.drain()
+				s.rotateIfData()
+			}
 		case <-w.kick:
-			w.drainAll(false)
+			for _, s := range w.sinks() {
+				s.drain()
+			}
 		}
-	}
-}
-
-func (w *Writer) drainAll(sync bool) {
-	for _, s := range w.sinks() {
-		s.drain(sync)
-	}
-}
-
-// retryBroken rotates files that failed, so new data goes to a fresh file.
-func (w *Writer) retryBroken() {
-	for _, s := range w.sinks() {
-		s.mu.Lock()
-		if s.seg != 0 && s.seg == s.brokenSeg {
-			s.cutLocked(true, w.clock.Now())
-		}
-		s.mu.Unlock()
-	}
-}
-
-// rotateAll rotates every file that holds data (RotationInterval).
-func (w *Writer) rotateAll() {
-	for _, s := range w.sinks() {
-		s.mu.Lock()
-		if s.seg != 0 && s.segBytes > 0 {
-			s.cutLocked(true, w.clock.Now())
-		}
-		s.mu.Unlock()
 	}
 }
 
@@ -397,4 +437,41 @@ func (w *Writer) takeErrs() error {
 		errs = append(errs, s.takeErrs()...)
 	}
 	return errors.Join(errs...)
+}
+
+// Stats are the counters of one kind of debug output since New.
+type Stats struct {
+	// Writes is the number of WriteArrow (or WriteProto) calls accepted
+	// into the queue; Rows the rows (or records) they carried.
+	Writes int64 `json:"writes"`
+	Rows   int64 `json:"rows"`
+	// DroppedWrites, DroppedRows and DroppedBytes count what was not
+	// written because the queue was full or the file had failed; each gap
+	// is also recorded in the file's drops sidecar (ReadDrops).
+	DroppedWrites int64 `json:"dropped_writes"`
+	DroppedRows   int64 `json:"dropped_rows"`
+	DroppedBytes  int64 `json:"dropped_bytes"`
+	// BytesWritten is what reached the files.
+	BytesWritten int64 `json:"bytes_written"`
+	// Failures counts I/O failures (and WriteProto calls without a
+	// descriptor).
+	Failures int64 `json:"failures"`
+	// QueuedBytes and QueuedWrites are what waits for the disk now.
+	QueuedBytes  int64 `json:"queued_bytes"`
+	QueuedWrites int64 `json:"queued_writes"`
+}
+
+// Stats returns the counters of the Arrow and protobuf outputs (zero for an
+// output that is off, and for a disabled Writer).
+func (w *Writer) Stats() (arrowStats, protoStats Stats) {
+	if w == nil {
+		return Stats{}, Stats{}
+	}
+	if w.arrow != nil {
+		arrowStats = w.arrow.stats()
+	}
+	if w.proto != nil {
+		protoStats = w.proto.stats()
+	}
+	return arrowStats, protoStats
 }

@@ -32,6 +32,7 @@ var allMetricNames = []string{
 	"zerobus.bytes.sent",
 	"zerobus.conversion.duration",
 	"zerobus.debug.bytes",
+	"zerobus.debug.dropped",
 	"zerobus.debug.failures",
 	"zerobus.debug.rotations",
 	"zerobus.debug.writes",
@@ -69,6 +70,7 @@ func recordAll(ctx context.Context, tel *Telemetry) trace.SpanContext {
 	tel.DebugBytes.Add(ctx, 64, metric.WithAttributes(KeyKind.String("arrow")))
 	tel.DebugRotations.Add(ctx, 1, metric.WithAttributes(KeyKind.String("proto")))
 	tel.DebugFailures.Add(ctx, 1, metric.WithAttributes(KeyKind.String("proto")))
+	tel.DebugDropped.Add(ctx, 1, metric.WithAttributes(KeyKind.String("proto")))
 
 	ctx, parent := tel.Start(ctx, "zerobus.SendBatch", KeyTable.String("main.default.t"))
 	cctx, child := tel.Start(ctx, "zerobus.convert")

@@ -53,6 +53,7 @@ type Telemetry struct {
 	DebugBytes       metric.Int64Counter       // zerobus.debug.bytes By: kind
 	DebugRotations   metric.Int64Counter       // zerobus.debug.rotations {rotation}: kind
 	DebugFailures    metric.Int64Counter       // zerobus.debug.failures {failure}: kind
+	DebugDropped     metric.Int64Counter       // zerobus.debug.dropped {write}: kind
 }
 
 // New builds the instruments from the given providers; nil providers mean
@@ -92,6 +93,7 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	t.DebugBytes, _ = m.Int64Counter("zerobus.debug.bytes", metric.WithUnit("By"), metric.WithDescription("Bytes written to debug files, by kind."))
 	t.DebugRotations, _ = m.Int64Counter("zerobus.debug.rotations", metric.WithUnit("{rotation}"), metric.WithDescription("Debug file rotations, by kind."))
 	t.DebugFailures, _ = m.Int64Counter("zerobus.debug.failures", metric.WithUnit("{failure}"), metric.WithDescription("Debug file write failures, by kind."))
+	t.DebugDropped, _ = m.Int64Counter("zerobus.debug.dropped", metric.WithUnit("{write}"), metric.WithDescription("Debug writes dropped (queue full or file failed), by kind."))
 	return t
 }
 

@@ -1,0 +1,130 @@
+package core_test
+
+import (
+	"context"
+
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// BenchmarkDebugOverhead measures what debug files (Arrow and protobuf, both
+// on) cost SendBatch of the 100k-row reference batch, side by side in one
+// run: three Wrappers (debug off twice, "off" and "off2", to show the noise
+// floor, and debug on) each send a block of debugBlock batches in turn,
+// b.N rounds, the order rotating every round. A debug block ends when the
+// debug writer's queue is empty, so the background writing is charged to
+// the block that caused it. Reported per server: wall and process CPU
+// milliseconds per batch of each mode, and the ratios on/off (median over
+// rounds of the per-round ratio) and off2/off. Run: make bench-debug.
+func BenchmarkDebugOverhead(b *testing.B) {
+	const rows, debugBlock = 100_000, 4
+	for _, server := range []string{"null_server", "local_server"} {
+		b.Run(server+"/rows=100000", func(b *testing.B) {
+			dir := b.TempDir()
+			modes := []string{"off", "off2", "on"}
+			ws := make([]*core.Wrapper, len(modes))
+			for i, m := range modes {
+				mutate := func(c *core.Config) {
+					if m == "on" {
+						c.DebugEnabled, c.DebugOutputDir, c.DebugMaxFilesRetained = true, dir, 2
+					}
+				}
+				if server == "null_server" {
+					ws[i], _ = nullWrapper(b, 0, mutate)
+				} else {
+					ws[i], _ = benchWrapper(b, zerobuslocal.Options{MaxStoredRows: 200_000}, mutate)
+				}
+			}
+			rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
+			defer rec.Release()
+			ctx := context.Background()
+			for _, w := range ws { // warm up: plan, stream, files
+				if _, err := w.SendBatch(ctx, rec); err != nil {
+					b.Fatal(err)
+				}
+				waitDebugQueue(b, w)
+			}
+			wall := make([][]float64, len(modes)) // ms per batch, per round
+			cpu := make([][]float64, len(modes))
+			b.ResetTimer()
+			for r := 0; r < b.N; r++ {
+				for k := range modes {
+					i := (r + k) % len(modes)
+					w := ws[i]
+					start, c0 := time.Now(), processCPU()
+					for j := 0; j < debugBlock; j++ {
+						res, err := w.SendBatch(ctx, rec)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if res.SuccessfulCount != rows {
+							b.Fatalf("%s: %d rows succeeded, want %d", modes[i], res.SuccessfulCount, rows)
+						}
+					}
+					waitDebugQueue(b, w)
+					wall[i] = append(wall[i], float64(time.Since(start).Microseconds())/1000/debugBlock)
+					cpu[i] = append(cpu[i], float64((processCPU()-c0).Microseconds())/1000/debugBlock)
+				}
+			}
+			b.StopTimer()
+			for i, m := range modes {
+				b.ReportMetric(median(wall[i]), m+"-ms/batch")
+				b.ReportMetric(median(cpu[i]), m+"-cpu-ms/batch")
+			}
+			b.ReportMetric(medianRatio(wall[2], wall[0]), "on/off-wall")
+			b.ReportMetric(medianRatio(cpu[2], cpu[0]), "on/off-cpu")
+			b.ReportMetric(medianRatio(wall[1], wall[0]), "off2/off-wall")
+			b.ReportMetric(medianRatio(cpu[1], cpu[0]), "off2/off-cpu")
+			st := ws[2].DebugStats()
+			b.ReportMetric(float64(st.Arrow.DroppedWrites+st.Protobuf.DroppedWrites), "debug-drops")
+			if st.Arrow.Writes == 0 || st.Protobuf.Writes == 0 {
+				b.Fatalf("debug on wrote nothing: %+v", st)
+			}
+		})
+	}
+}
+
+// waitDebugQueue waits until w's debug writer has written everything queued.
+func waitDebugQueue(tb testing.TB, w *core.Wrapper) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st := w.DebugStats()
+		if st.Arrow.QueuedWrites == 0 && st.Protobuf.QueuedWrites == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("debug queue not empty after a minute: %+v", st)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianRatio is the median of a[i]/b[i] (same round).
+func medianRatio(a, b []float64) float64 {
+	r := make([]float64, 0, len(a))
+	for i := range a {
+		if b[i] > 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	return median(r)
+}
