@@ -61,9 +61,7 @@ def _emit(rec: dict[str, Any]) -> None:
     msg = str(rec.get("msg", ""))
     if attrs:
         msg += " " + " ".join(f"{k}={_format(v)}" for k, v in attrs.items())
-    record = _logger.makeRecord(
-        LOGGER_NAME, level, "(go)", 0, msg, (), None, extra={"zerobus_attrs": attrs}
-    )
+    record = _logger.makeRecord(LOGGER_NAME, level, "(go)", 0, msg, (), None, extra={"zerobus_attrs": attrs})
     created = float(rec.get("time", record.created))
     record.created = created
     record.msecs = (created - int(created)) * 1000
@@ -80,7 +78,7 @@ def drain() -> None:
                 _emit(rec)
             if d["dropped"]:
                 _logger.warning(
-                    "zerobus_py: %d Go log records were dropped: the queue was full (Python did not drain it fast enough)",
+                    "zerobus_py: %d Go log records were dropped: the queue was full (Python drained it too slowly)",
                     d["dropped"],
                 )
             if len(records) < _TAKE:
@@ -92,7 +90,7 @@ def _run() -> None:
         try:
             if _bridge.native.WaitLogs(_WAIT_MS) and not _exiting.is_set():
                 drain()
-        except Exception:  # never let a handler's error end the thread  # noqa: S112
+        except Exception:  # never let a handler's error end the thread
             continue
 
 
