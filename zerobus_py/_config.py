@@ -220,9 +220,12 @@ class WrapperConfiguration:
             ``None`` (default) uses the environment (``HTTPS_PROXY``,
             ``NO_PROXY``). The ``proxy_url`` getter, ``repr`` and errors show
             it with ``user:password`` redacted.
-        observability_enabled: export OpenTelemetry data (default False).
+        observability_enabled: export OpenTelemetry metrics and spans as
+            ``observability_config`` says (default False).
         observability_config: :class:`ObservabilityConfig` or a dict of its
-            fields.
+            fields: the OTLP endpoint / output directory, and the log level
+            and log file of the Go records sent to the ``zerobus_py`` logger
+            (those apply even when ``observability_enabled`` is False).
         debug_enabled: write Arrow and protobuf debug files (default False).
         debug_arrow_enabled: write Arrow IPC debug files only.
         debug_protobuf_enabled: write protobuf debug files only.

@@ -38,7 +38,10 @@ _TAKE: Final = 1000
 #: Longest wait of the drain thread in Go (ms); it rechecks its state after.
 _WAIT_MS: Final = 500
 
-_lock = threading.Lock()  # one drainer at a time: records stay in order
+# One drainer at a time, so records stay in order; re-entrant because a
+# logging handler may itself shut a wrapper down (which drains).
+_lock = threading.RLock()
+_start_lock = threading.Lock()
 _started_pid = 0
 _exiting = threading.Event()
 
@@ -109,7 +112,7 @@ def _drain_at_exit() -> None:
 def start() -> None:
     """Start the drain thread once per process (again in a forked child)."""
     global _started_pid
-    with _lock:
+    with _start_lock:
         if _started_pid == os.getpid():
             return
         _started_pid = os.getpid()
