@@ -3,7 +3,8 @@
 The Go core logs with ``slog`` (retries, reconnects, stream recovery and
 rotation, token fetches, ...). Records at the configured ``log_level`` (the
 ``ObservabilityConfig.log_level`` setting, default ``info``) go into a
-bounded queue in Go; this module moves them into the ``zerobus_py`` logger:
+bounded queue in Go; this module moves them into the ``zerobus_py`` logger
+(which has a ``NullHandler``: configure logging to see them):
 
 * a daemon thread waits in Go (the GIL released) for records and emits them;
 * closing a wrapper drains the queue in the closing thread, so every record
@@ -32,6 +33,10 @@ __all__ = ["LOGGER_NAME", "drain", "start"]
 #: The logger Go's records are emitted on.
 LOGGER_NAME: Final = "zerobus_py"
 _logger = logging.getLogger(LOGGER_NAME)
+# A library's custom: nothing is printed unless the application configures
+# logging (e.g. logging.basicConfig()), rather than logging's last-resort
+# stderr output of warnings.
+_logger.addHandler(logging.NullHandler())
 
 #: Records taken from Go per call.
 _TAKE: Final = 1000
