@@ -242,3 +242,37 @@ def test_no_goroutine_leak_after_close(server: LocalServer, table_name: str, tmp
     assert _bridge.native.Goroutines() <= base
     rows = sum(_int_sum(m) for m in _metrics(_lines(tmp_path / "metrics.jsonl")) if m["name"] == "zerobus.rows.sent")
     assert rows == 4 * 20  # each wrapper's final export holds its own 20 rows
+
+
+def test_token_retry_warning_reaches_logging(
+    server: LocalServer, table_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.inject_fault(table_name, "token_error", http_status=503)  # the first token request fails once
+    config = server.config(table_name, retry_base_delay_ms=5, retry_max_delay_ms=50)
+    with caplog.at_level(logging.WARNING, logger="zerobus_py"), ZerobusWrapper(config) as w:
+        assert w.send_batch(id_batch(0, 3)).success
+    retries = [r for r in caplog.records if r.getMessage().startswith("zerobus: token http: retrying")]
+    assert len(retries) == 1, [r.getMessage() for r in caplog.records]
+    assert retries[0].levelno == logging.WARNING
+    assert retries[0].zerobus_attrs["status"] == 503  # type: ignore[attr-defined]
+    assert server.client_secret not in caplog.text
+
+
+def test_dropped_records_are_counted(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # What Go's queue reports when Python fell behind by a full queue.
+    from zerobus_py import _logs
+
+    replies = iter(
+        [json.dumps({"records": [{"time": time.time(), "level": 4, "msg": "kept", "attrs": {"n": 1}}], "dropped": 7})]
+    )
+    monkeypatch.setattr(_logs._bridge, "call", lambda fn, *args: next(replies))
+    with caplog.at_level(logging.DEBUG, logger="zerobus_py"):
+        _logs.drain()
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "kept n=1"),
+        (logging.WARNING, _logs_dropped_message(7)),
+    ]
+
+
+def _logs_dropped_message(n: int) -> str:
+    return f"zerobus_py: {n} Go log records were dropped: the queue was full (Python drained it too slowly)"
