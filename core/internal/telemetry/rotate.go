@@ -25,7 +25,8 @@ const (
 // two writers of one path (two Wrappers with the same output directory)
 // must share one rotation state, or they would rename the file under each
 // other; and lumberjack.Logger starts a goroutine on its first write that
-// it never stops (Close closes only the file), so a Logger per Setup would
+// it never stops (Close closes only the file; natefinch/lumberjack issues
+// #56 and #205, open for v2.2.1), so a Logger per Setup would
 // leak one goroutine per file per Setup. With one Logger per path the
 // process holds at most one such goroutine per distinct path ever written.
 var (
