@@ -75,7 +75,7 @@ def test_observability_writes_otlp_files(server: LocalServer, table_name: str, t
     config = server.config(
         table_name,
         observability_enabled=True,
-        observability_config=ObservabilityConfig(output_dir=str(out), interval_secs=3600, log_level="debug"),
+        observability_config=ObservabilityConfig(output_dir=out, interval_secs=3600, log_level="debug"),  # a Path
     )
     sent = [id_batch(0, 120), id_batch(120, 80)]
     with ZerobusWrapper(config) as w:

@@ -68,10 +68,10 @@ class ObservabilityConfig:
 
     endpoint: str | None = None
     protocol: str | None = None
-    output_dir: str | None = None
+    output_dir: str | os.PathLike[str] | None = None
     interval_secs: int | None = None
     log_level: str | None = None
-    log_file: str | None = None
+    log_file: str | os.PathLike[str] | None = None
     max_file_mb: int | None = None
     max_backups: int | None = None
 
@@ -89,7 +89,7 @@ class ObservabilityConfig:
             ("observability_max_backups", self.max_backups),
         ):
             if value is not None:
-                out[key] = value
+                out[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
         return out
 
     @classmethod
