@@ -220,8 +220,7 @@ class WrapperConfiguration:
             ``None`` (default) uses the environment (``HTTPS_PROXY``,
             ``NO_PROXY``). The ``proxy_url`` getter, ``repr`` and errors show
             it with ``user:password`` redacted.
-        observability_enabled: export OpenTelemetry metrics and spans as
-            ``observability_config`` says (default False).
+        observability_enabled: export OpenTelemetry data (default False).
         observability_config: :class:`ObservabilityConfig` or a dict of its
             fields: the OTLP endpoint / output directory, and the log level
             and log file of the Go records sent to the ``zerobus_py`` logger
