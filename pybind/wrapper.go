@@ -27,9 +27,9 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 	if err != nil {
 		return nil, wrapErr(err)
 	}
-	// Invalid settings are reported by core.New below, all together.
 	tel, err := telemetryFor(cfg)
 	if err != nil {
+		// Report every invalid setting at once, not only the telemetry ones.
 		if cerr := cfg.Validate(); cerr != nil {
 			err = cerr
 		}
