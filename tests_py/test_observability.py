@@ -224,7 +224,7 @@ def test_no_goroutine_leak_after_close(server: LocalServer, table_name: str, tmp
         config = server.config(
             table_name,
             observability_enabled=True,
-            observability_config={"output_dir": str(tmp_path), "log_file": str(tmp_path / "z.log")},
+            observability_config={"output_dir": tmp_path, "log_file": tmp_path / "z.log", "interval_secs": 3600},
         )
         with ZerobusWrapper(config) as w:
             assert w.send_batch(id_batch(0, 20)).success
