@@ -196,6 +196,18 @@ type Config struct {
 	// LogLevel is debug, info (default), warn or error.
 	// YAML log_level, env ZEROBUS_LOG_LEVEL.
 	LogLevel string
+	// LogFile, when set, is a file SetupTelemetry's logger appends JSON
+	// lines to (whether or not ObservabilityEnabled), rotated like the
+	// telemetry files. YAML log_file, env ZEROBUS_LOG_FILE.
+	LogFile string
+	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
+	// file is rotated (lumberjack: renamed name-<time>.ext, started afresh).
+	// Default 100. YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
+	TelemetryMaxFileMB int
+	// TelemetryMaxBackups is how many rotated copies of each telemetry or
+	// log file are kept. Default 5. YAML observability_max_backups, env
+	// OTLP_MAX_BACKUPS.
+	TelemetryMaxBackups int
 
 	// WriterDisabled converts batches (and writes debug files) but sends
 	// nothing and needs no network or credentials; results report what would
@@ -241,6 +253,8 @@ func DefaultConfig() Config {
 		ObservabilityInterval: DefaultObservabilityInterval,
 		OTLPProtocol:          DefaultOTLPProtocol,
 		LogLevel:              DefaultLogLevel,
+		TelemetryMaxFileMB:    DefaultTelemetryMaxFileMB,
+		TelemetryMaxBackups:   DefaultTelemetryMaxBackups,
 		Transport:             TransportProtobuf,
 	}
 }
@@ -268,6 +282,8 @@ func (c Config) withDefaults() Config {
 	setZero(&c.ObservabilityInterval, d.ObservabilityInterval)
 	setZero(&c.OTLPProtocol, d.OTLPProtocol)
 	setZero(&c.LogLevel, d.LogLevel)
+	setZero(&c.TelemetryMaxFileMB, d.TelemetryMaxFileMB)
+	setZero(&c.TelemetryMaxBackups, d.TelemetryMaxBackups)
 	setZero(&c.Transport, d.Transport)
 	return c
 }
@@ -443,6 +459,12 @@ func (c Config) validate(ck checks) error {
 	case "debug", "info", "warn", "warning", "error":
 	default:
 		add("LogLevel", "is %q; must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.TelemetryMaxFileMB < 0 {
+		add("TelemetryMaxFileMB", "is %d; must be positive", c.TelemetryMaxFileMB)
+	}
+	if c.TelemetryMaxBackups < 0 {
+		add("TelemetryMaxBackups", "is %d; must be positive", c.TelemetryMaxBackups)
 	}
 
 	if len(ps) == 0 {
@@ -651,6 +673,9 @@ func (c Config) fields() []keyVal {
 		{"observability_output_dir", c.ObservabilityOutputDir},
 		{"observability_interval", c.ObservabilityInterval},
 		{"log_level", c.LogLevel},
+		{"log_file", c.LogFile},
+		{"observability_max_file_mb", c.TelemetryMaxFileMB},
+		{"observability_max_backups", c.TelemetryMaxBackups},
 		{"zerobus_writer_disabled", c.WriterDisabled},
 		{"transport", c.Transport},
 		{"arrow_flight_compression", c.ArrowFlightCompression},

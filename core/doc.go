@@ -251,6 +251,14 @@
 // (by error kind), zerobus.bytes.sent, zerobus.send.duration and
 // zerobus.conversion.duration.
 //
+// Applications without an OpenTelemetry SDK of their own build the
+// providers and a JSON logger from Config's observability keys with
+// SetupTelemetry (OTLP gRPC/HTTP, OTLP JSON files, Config.LogFile; every file
+// rotated with lumberjack at TelemetryMaxFileMB). WithTelemetry hands the
+// result to one Wrapper, whose Close then flushes and shuts it down; the
+// Python binding takes this path, with a LogQueue (TelemetryLogHandler)
+// carrying the records to Python's logging.
+//
 // # Configuration keys
 //
 // Config loads from code, from YAML (LoadConfigYAML, ParseConfigYAML), from
@@ -296,6 +304,9 @@
 //	ObservabilityOutputDir  observability_output_dir       OTLP_OUTPUT_DIR
 //	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS
 //	LogLevel                log_level                      ZEROBUS_LOG_LEVEL
+//	LogFile                 log_file                       ZEROBUS_LOG_FILE
+//	TelemetryMaxFileMB      observability_max_file_mb      OTLP_MAX_FILE_MB
+//	TelemetryMaxBackups     observability_max_backups      OTLP_MAX_BACKUPS
 //	WriterDisabled          zerobus_writer_disabled        ZEROBUS_WRITER_DISABLED
 //	Transport               transport                      ZEROBUS_TRANSPORT
 //	ArrowFlightCompression  arrow_flight_compression       ZEROBUS_ARROW_FLIGHT_COMPRESSION

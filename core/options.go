@@ -28,6 +28,7 @@ type options struct {
 	rootCAs         *x509.CertPool
 	backoff         func(attempt int, base, max time.Duration) time.Duration
 	now             func() time.Time
+	ownTelemetry    *Telemetry // WithTelemetry: shut down by Close
 }
 
 // WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to

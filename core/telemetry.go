@@ -6,11 +6,19 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+)
+
+// Defaults of the telemetry file rotation (Config.TelemetryMaxFileMB and
+// TelemetryMaxBackups).
+const (
+	DefaultTelemetryMaxFileMB  = telemetry.DefaultMaxFileMB
+	DefaultTelemetryMaxBackups = telemetry.DefaultMaxBackups
 )
 
 // Telemetry is OpenTelemetry export built by SetupTelemetry for applications
@@ -25,9 +33,10 @@ type Telemetry struct {
 	MeterProvider metric.MeterProvider
 	// TracerProvider exports spans in batches in the background.
 	TracerProvider trace.TracerProvider
-	// Logger writes JSON at Config.LogLevel to stderr (or to
-	// ObservabilityOutputDir/logs.jsonl in file mode); records logged with a
-	// span's context carry trace_id and span_id.
+	// Logger writes JSON at Config.LogLevel to ObservabilityOutputDir/
+	// logs.jsonl in file mode, to Config.LogFile if set and to the handler
+	// of TelemetryLogHandler if given; to stderr when none of these is.
+	// Records logged with a span's context carry trace_id and span_id.
 	Logger *slog.Logger
 
 	p *telemetry.Providers
@@ -42,25 +51,45 @@ var telemetryFields = map[string]string{
 	"ObservabilityOutputDir": "OutputDir",
 	"ObservabilityInterval":  "Interval",
 	"LogLevel":               "LogLevel",
+	"LogFile":                "LogFile",
+	"TelemetryMaxFileMB":     "MaxFileMB",
+	"TelemetryMaxBackups":    "MaxBackups",
+}
+
+// TelemetryOption changes what SetupTelemetry builds beyond Config.
+type TelemetryOption func(*telemetry.ExportConfig)
+
+// TelemetryLogHandler also passes every record at Config.LogLevel or above
+// to h (besides the files), and stops the logger writing to stderr. The
+// Python binding uses it to queue records for Python's logging.
+func TelemetryLogHandler(h slog.Handler) TelemetryOption {
+	return func(c *telemetry.ExportConfig) { c.LogHandler = h }
 }
 
 // SetupTelemetry builds OpenTelemetry providers and a logger from cfg's
 // observability fields (ObservabilityEnabled, OTLPEndpoint, OTLPProtocol,
-// ObservabilityOutputDir, ObservabilityInterval, LogLevel; the others are
-// ignored):
+// ObservabilityOutputDir, ObservabilityInterval, LogLevel, LogFile,
+// TelemetryMaxFileMB, TelemetryMaxBackups; the others are ignored):
 //
 //   - OTLPEndpoint set: metrics and spans go over OTLP/gRPC (default) or
 //     OTLP/HTTP to that collector ("http://" is plaintext, "https://" TLS).
 //   - ObservabilityOutputDir set: they are also written as OTLP JSON lines
 //     to metrics.jsonl and traces.jsonl there, and logs to logs.jsonl.
-//   - ObservabilityEnabled false: no-op providers and the stderr logger only.
+//   - ObservabilityEnabled false: no-op providers and the logger only.
+//   - LogFile set: the logger also appends JSON lines there.
+//
+// Every file is rotated with lumberjack at TelemetryMaxFileMB, keeping
+// TelemetryMaxBackups old copies. A file path is shared by the whole
+// process (two Telemetry writing one directory share its rotation), and the
+// first use of a path starts one goroutine that lives as long as the
+// process (lumberjack never stops it).
 //
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The
 // providers are not registered as the otel globals. Invalid fields are
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
-func SetupTelemetry(ctx context.Context, cfg Config) (*Telemetry, error) {
+func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
 	if err := cfg.validate(checks{}); err != nil {
 		var ce *ConfigurationError
 		if errors.As(err, &ce) {
@@ -74,14 +103,23 @@ func SetupTelemetry(ctx context.Context, cfg Config) (*Telemetry, error) {
 		}
 	}
 	cfg = cfg.withDefaults()
-	p, err := telemetry.Setup(ctx, telemetry.ExportConfig{
-		Enabled:   cfg.ObservabilityEnabled,
-		Endpoint:  cfg.OTLPEndpoint,
-		Protocol:  cfg.OTLPProtocol,
-		OutputDir: cfg.ObservabilityOutputDir,
-		Interval:  cfg.ObservabilityInterval,
-		LogLevel:  cfg.LogLevel,
-	})
+	ec := telemetry.ExportConfig{
+		Enabled:    cfg.ObservabilityEnabled,
+		Endpoint:   cfg.OTLPEndpoint,
+		Protocol:   cfg.OTLPProtocol,
+		OutputDir:  cfg.ObservabilityOutputDir,
+		Interval:   cfg.ObservabilityInterval,
+		LogLevel:   cfg.LogLevel,
+		LogFile:    cfg.LogFile,
+		MaxFileMB:  cfg.TelemetryMaxFileMB,
+		MaxBackups: cfg.TelemetryMaxBackups,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&ec)
+		}
+	}
+	p, err := telemetry.Setup(ctx, ec)
 	if err != nil {
 		return nil, telemetrySetupError(err)
 	}
@@ -113,7 +151,8 @@ func telemetrySetupError(err error) error {
 }
 
 // Options returns the options that make New record into t: WithMeterProvider,
-// WithTracerProvider and WithLogger.
+// WithTracerProvider and WithLogger. The caller shuts t down; WithTelemetry
+// hands that to the Wrapper instead.
 func (t *Telemetry) Options() []Option {
 	return []Option{WithMeterProvider(t.MeterProvider), WithTracerProvider(t.TracerProvider), WithLogger(t.Logger)}
 }
@@ -126,3 +165,34 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlus
 // until ctx ends or, if ctx has no deadline, for at most 30s; whatever is not
 // exported by then is dropped. Idempotent. Close the Wrappers using t first.
 func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }
+
+// telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
+// Wrapper (WithTelemetry) at the end of Close: files are written at once, a
+// collector that is down is given up on after this long.
+const telemetryCloseTimeout = 10 * time.Second
+
+// WithTelemetry makes New record into t (t.Options()) and hands t to the
+// Wrapper: Close shuts t down once the streams are closed, so the spans and
+// metrics of the last batches are exported and the files closed before
+// Close returns (bounded by 10s even when Close's ctx has ended). If New
+// fails, t is shut down too. Use it when t serves one Wrapper; share a
+// Telemetry between Wrappers with Options and shut it down yourself.
+func WithTelemetry(t *Telemetry) Option {
+	return func(o *options) {
+		if t == nil {
+			return
+		}
+		o.meterProvider, o.tracerProvider, o.logger = t.MeterProvider, t.TracerProvider, t.Logger
+		o.ownTelemetry = t
+	}
+}
+
+// shutdownOwned shuts down the Telemetry given with WithTelemetry, if any.
+func (o *options) shutdownOwned(ctx context.Context) error {
+	if o.ownTelemetry == nil {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryCloseTimeout)
+	defer cancel()
+	return o.ownTelemetry.Shutdown(sctx)
+}

@@ -61,13 +61,18 @@ type Wrapper struct {
 // cfg.WriterDisabled it needs neither network nor credentials. Errors are
 // *ConfigurationError listing every problem. ctx is only used for logging
 // and is not retained.
-func New(ctx context.Context, cfg Config, opts ...Option) (*Wrapper, error) {
+func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error) {
 	var o options
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
 	}
+	defer func() {
+		if err != nil {
+			_ = o.shutdownOwned(ctx)
+		}
+	}()
 	var optProblems []ConfigProblem
 	if o.descriptor != nil && o.message != nil {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "both were given; use one"})
@@ -359,6 +364,13 @@ func (w *Wrapper) close(ctx context.Context) error {
 		if err := w.debug.Close(); err != nil {
 			w.log.WarnContext(ctx, "zerobus: closing debug files failed", "error", err)
 		}
+	}
+	// Last: what the streams and debug files recorded and logged above is
+	// exported and written before Close returns. Telemetry never fails data
+	// transmission, so an export that fails (a collector that is down) is
+	// only logged (to the handlers still open, e.g. Python's queue).
+	if err := w.opts.shutdownOwned(ctx); err != nil {
+		w.log.WarnContext(ctx, "zerobus: telemetry export at close failed", "error", err)
 	}
 	return errors.Join(errs...)
 }

@@ -27,7 +27,16 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 	if err != nil {
 		return nil, wrapErr(err)
 	}
-	w, err := core.New(context.Background(), cfg)
+	tel, err := telemetryFor(cfg)
+	if err != nil {
+		// Report every invalid setting at once, not only the telemetry ones.
+		if cerr := cfg.Validate(); cerr != nil {
+			err = cerr
+		}
+		return nil, wrapErr(core.ByKeyError(err))
+	}
+	// The Wrapper owns tel: Close (or a failing New) shuts it down.
+	w, err := core.New(context.Background(), cfg, core.WithTelemetry(tel))
 	if err != nil {
 		return nil, wrapErr(core.ByKeyError(err))
 	}

@@ -26,6 +26,9 @@ _OBS_PARAMS = {
     "output_dir": "observability_output_dir",
     "interval_secs": "observability_interval_secs",
     "log_level": "log_level",
+    "log_file": "log_file",
+    "max_file_mb": "observability_max_file_mb",
+    "max_backups": "observability_max_backups",
 }
 _PY_TYPE = {"string": str, "bool": bool, "int": int, "duration": int, "size": int}
 

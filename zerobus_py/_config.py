@@ -35,7 +35,17 @@ def _redact_url(url: str) -> str:
 
 @dataclass
 class ObservabilityConfig:
-    """OpenTelemetry export settings, used when ``observability_enabled`` is true.
+    """OpenTelemetry export and logging settings.
+
+    With ``observability_enabled=True`` the Go core sets up OpenTelemetry
+    exactly as the Go API's ``SetupTelemetry`` does: metrics and spans go to
+    ``endpoint`` over OTLP and/or, with ``output_dir``, to OTLP JSON files
+    there (``metrics.jsonl``, ``traces.jsonl``, ``logs.jsonl``); they are
+    flushed when the wrapper is shut down. Whatever ``observability_enabled``
+    says, Go's log records at ``log_level`` reach the ``zerobus_py`` logger
+    of Python's :mod:`logging`, and ``log_file`` (if set) gets them as JSON
+    lines. Every file is rotated at ``max_file_mb`` MiB, keeping
+    ``max_backups`` old copies.
 
     Attributes:
         endpoint: OTLP collector, e.g. ``"http://127.0.0.1:4317"`` (YAML
@@ -46,14 +56,24 @@ class ObservabilityConfig:
         interval_secs: metric export interval; default 10 (YAML
             ``observability_interval_secs``).
         log_level: ``debug``, ``info`` (default), ``warn`` or ``error`` (YAML
-            ``log_level``).
+            ``log_level``): the least severe Go record passed to Python logging
+            and the files.
+        log_file: also append Go's log records to this file as JSON lines
+            (YAML ``log_file``).
+        max_file_mb: rotate each telemetry or log file at this size in MiB;
+            default 100 (YAML ``observability_max_file_mb``).
+        max_backups: rotated copies of each file kept; default 5 (YAML
+            ``observability_max_backups``).
     """
 
     endpoint: str | None = None
     protocol: str | None = None
-    output_dir: str | None = None
+    output_dir: str | os.PathLike[str] | None = None
     interval_secs: int | None = None
     log_level: str | None = None
+    log_file: str | os.PathLike[str] | None = None
+    max_file_mb: int | None = None
+    max_backups: int | None = None
 
     def to_settings(self) -> dict[str, Any]:
         """Return the Go core's YAML keys for the fields that are set."""
@@ -64,9 +84,12 @@ class ObservabilityConfig:
             ("observability_output_dir", self.output_dir),
             ("observability_interval_secs", self.interval_secs),
             ("log_level", self.log_level),
+            ("log_file", self.log_file),
+            ("observability_max_file_mb", self.max_file_mb),
+            ("observability_max_backups", self.max_backups),
         ):
             if value is not None:
-                out[key] = value
+                out[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
         return out
 
     @classmethod
@@ -87,6 +110,11 @@ class ObservabilityConfig:
             "write_interval_secs": "interval_secs",
             "observability_interval_secs": "interval_secs",
             "log_level": "log_level",
+            "log_file": "log_file",
+            "max_file_mb": "max_file_mb",
+            "observability_max_file_mb": "max_file_mb",
+            "max_backups": "max_backups",
+            "observability_max_backups": "max_backups",
         }
         kw: dict[str, Any] = {}
         for k, v in m.items():
@@ -149,7 +177,16 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
 
 _OBS_KEYS: Final = frozenset(
-    {"otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs", "log_level"}
+    {
+        "otlp_endpoint",
+        "otlp_protocol",
+        "observability_output_dir",
+        "observability_interval_secs",
+        "log_level",
+        "log_file",
+        "observability_max_file_mb",
+        "observability_max_backups",
+    }
 )
 
 
@@ -196,7 +233,9 @@ class WrapperConfiguration:
             it. ``None`` (default): the system roots.
         observability_enabled: export OpenTelemetry data (default False).
         observability_config: :class:`ObservabilityConfig` or a dict of its
-            fields.
+            fields: the OTLP endpoint / output directory, and the log level
+            and log file of the Go records sent to the ``zerobus_py`` logger
+            (those apply even when ``observability_enabled`` is False).
         debug_enabled: write Arrow and protobuf debug files (default False).
         debug_arrow_enabled: write Arrow IPC debug files only.
         debug_protobuf_enabled: write protobuf debug files only.

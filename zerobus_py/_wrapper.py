@@ -13,7 +13,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _bridge
+from . import _bridge, _logs
 from ._arrow import export
 from ._config import WrapperConfiguration
 from ._errors import ConfigurationError, WrapperClosedError, ZerobusError
@@ -174,6 +174,7 @@ class ZerobusWrapper:
         self._lock = threading.Lock()
         self._closed = False
         self._native: pybind.Wrapper | None = None
+        _logs.start()  # Go's log records to the "zerobus_py" logger
         self._native = _bridge.call(_bridge.native.NewWrapper, config._native_json())
 
     # -- properties --------------------------------------------------------
@@ -279,7 +280,10 @@ class ZerobusWrapper:
 
         Idempotent: later calls do nothing. Sends still in progress in other
         threads finish first; sends started afterwards raise
-        :class:`~zerobus_py.WrapperClosedError`.
+        :class:`~zerobus_py.WrapperClosedError`. With observability on, the
+        last metrics and spans are exported (or written to
+        ``observability_output_dir``) and every Go log record is emitted on
+        the ``zerobus_py`` logger before this returns.
         """
         with self._lock:
             if self._closed:
@@ -287,7 +291,10 @@ class ZerobusWrapper:
             self._closed = True
             native, self._native = self._native, None
         if native is not None:
-            _bridge.call(native.Close, 0 if timeout is None else max(1, int(timeout * 1000)))
+            try:
+                _bridge.call(native.Close, 0 if timeout is None else max(1, int(timeout * 1000)))
+            finally:
+                _logs.drain()  # every record logged up to the close, before returning
 
     def close(self) -> None:
         """Alias of :meth:`shutdown`."""

@@ -158,17 +158,18 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 }
 
 // checkRetry is tokenCheckRetry plus logging of failed attempts with the
-// request's context (so the records carry the token fetch's trace).
+// request's context (so the records carry the token fetch's trace): a retry
+// is a warning, like every retry of the library.
 func (a *auth) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	retry, cerr := tokenCheckRetry(ctx, resp, err)
 	log := a.tel.Logger()
 	switch {
 	case err != nil && retry:
-		log.DebugContext(ctx, "zerobus: token http: request failed; retrying", "url", a.tokenURL, "error", a.red.clean(err.Error()))
+		log.WarnContext(ctx, "zerobus: token http: request failed; retrying", "url", a.tokenURL, "error", a.red.clean(err.Error()))
 	case err != nil: // not retried: the error goes back to the caller, who reports it
 		log.DebugContext(ctx, "zerobus: token http: request failed", "url", a.tokenURL, "error", a.red.clean(err.Error()))
 	case retry && resp != nil:
-		log.DebugContext(ctx, "zerobus: token http: retrying", "url", a.tokenURL, "status", resp.StatusCode)
+		log.WarnContext(ctx, "zerobus: token http: retrying", "url", a.tokenURL, "status", resp.StatusCode)
 	}
 	return retry, cerr
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,8 +94,29 @@ type ExportConfig struct {
 
 	// LogLevel is the minimum level of Providers.Logger: "debug", "info",
 	// "warn" or "error" (case-insensitive). Default "info". The logger writes
-	// JSON to stderr, or to OutputDir/logs.jsonl in file mode.
+	// JSON to OutputDir/logs.jsonl in file mode, to LogFile if set, and to
+	// LogHandler if set; to stderr when none of these is.
 	LogLevel string `yaml:"log_level" json:"log_level"`
+
+	// LogFile, when set, is a file the logger appends JSON lines to, rotated
+	// like the files in OutputDir. It is written whether or not Enabled is
+	// true. Default "": none.
+	LogFile string `yaml:"log_file" json:"log_file"`
+
+	// MaxFileMB is the size in MiB at which each file written (metrics.jsonl,
+	// traces.jsonl, logs.jsonl, LogFile) is rotated: renamed with a
+	// timestamp (name-2006-01-02T15-04-05.000.ext) and started afresh.
+	// Default DefaultMaxFileMB.
+	MaxFileMB int `yaml:"max_file_mb" json:"max_file_mb"`
+
+	// MaxBackups is how many rotated copies of each file are kept; older
+	// ones are deleted. Default DefaultMaxBackups.
+	MaxBackups int `yaml:"max_backups" json:"max_backups"`
+
+	// LogHandler, when set, also receives every record at LogLevel or above
+	// (the Python binding queues them for Python logging); stderr is then
+	// not written.
+	LogHandler slog.Handler `yaml:"-" json:"-"`
 }
 
 // FieldError is one invalid ExportConfig field, as reported by Validate and
@@ -128,6 +150,12 @@ func (c ExportConfig) Validate() error {
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	if c.MaxFileMB < 0 {
+		errs = append(errs, &FieldError{"MaxFileMB", fmt.Sprintf("is %d; use 0 for the default %d or a positive number of MiB", c.MaxFileMB, DefaultMaxFileMB)})
+	}
+	if c.MaxBackups < 0 {
+		errs = append(errs, &FieldError{"MaxBackups", fmt.Sprintf("is %d; use 0 for the default %d or a positive count", c.MaxBackups, DefaultMaxBackups)})
+	}
 	return errors.Join(errs...)
 }
 
@@ -139,6 +167,18 @@ func (c ExportConfig) protocol() (string, error) {
 		return "http", nil
 	}
 	return "", &FieldError{"Protocol", fmt.Sprintf("is %q; use \"grpc\" or \"http\"", c.Protocol)}
+}
+
+// rotation returns MaxFileMB and MaxBackups with defaults applied.
+func (c ExportConfig) rotation() (maxMB, maxBackups int) {
+	maxMB, maxBackups = c.MaxFileMB, c.MaxBackups
+	if maxMB <= 0 {
+		maxMB = DefaultMaxFileMB
+	}
+	if maxBackups <= 0 {
+		maxBackups = DefaultMaxBackups
+	}
+	return maxMB, maxBackups
 }
 
 func (c ExportConfig) interval() time.Duration {
@@ -212,7 +252,7 @@ type Providers struct {
 
 	flushers  []func(context.Context) error // ForceFlush of the SDK providers
 	shutdowns []func(context.Context) error // run concurrently by Shutdown
-	closeFile func() error                  // then this, if in file mode
+	closers   []func() error                // then these: the files
 
 	once        sync.Once
 	shutdownErr error
@@ -252,9 +292,9 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
-		if p.closeFile != nil {
-			// After the final exports have been written into the files.
-			errs = append(errs, p.closeFile())
+		// After the final exports have been written into the files.
+		for _, c := range p.closers {
+			errs = append(errs, c())
 		}
 		p.shutdownErr = errors.Join(errs...)
 	})
@@ -279,14 +319,52 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		return nil, err
 	}
 	level, _ := ParseLogLevel(cfg.LogLevel) // validated above
-	newLogger := func(w io.Writer) *slog.Logger {
-		return slog.New(CorrelatingHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
+	maxMB, maxBackups := cfg.rotation()
+
+	// cleanup releases, in reverse order, what was built if Setup fails.
+	var cleanup []func(context.Context) error
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				_ = cleanup[i](context.Background())
+			}
+		}
+	}()
+
+	// The logger's destinations: JSON lines to logs.jsonl (file mode) and
+	// LogFile, records to LogHandler; stderr if none.
+	var (
+		logHandlers []slog.Handler
+		closers     []func() error
+	)
+	jsonTo := func(w io.Writer) slog.Handler {
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	}
+	if cfg.LogFile != "" {
+		lf, err := openRotating(cfg.LogFile, maxMB, maxBackups, "LogFile")
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, func(context.Context) error { return lf.Close() })
+		closers = append(closers, lf.Close)
+		logHandlers = append(logHandlers, jsonTo(lf))
+	}
+	if cfg.LogHandler != nil {
+		logHandlers = append(logHandlers, cfg.LogHandler)
+	}
+	newLogger := func(extra ...slog.Handler) *slog.Logger {
+		hs := append(slices.Clone(logHandlers), extra...)
+		if len(hs) == 0 {
+			hs = []slog.Handler{jsonTo(os.Stderr)}
+		}
+		return slog.New(CorrelatingHandler(fanout(level, hs)))
 	}
 	if !cfg.Enabled {
 		return &Providers{
 			MeterProvider:  metricnoop.NewMeterProvider(),
 			TracerProvider: tracenoop.NewTracerProvider(),
-			Logger:         newLogger(os.Stderr),
+			Logger:         newLogger(),
+			closers:        closers,
 		}, nil
 	}
 
@@ -301,28 +379,18 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	// A partial error (e.g. a malformed OTEL_RESOURCE_ATTRIBUTES entry)
 	// still yields a usable resource; keep it.
 
-	// cleanup releases, in reverse order, what was built if Setup fails.
-	var cleanup []func(context.Context) error
-	defer func() {
-		if err != nil {
-			for i := len(cleanup) - 1; i >= 0; i-- {
-				_ = cleanup[i](context.Background())
-			}
-		}
-	}()
-
 	var (
-		logOut io.Writer = os.Stderr
-		sink   *fileSink
-		mexps  []sdkmetric.Exporter
-		texps  []sdktrace.SpanExporter
+		logExtra []slog.Handler
+		sink     *fileSink
+		mexps    []sdkmetric.Exporter
+		texps    []sdktrace.SpanExporter
 	)
 	if cfg.OutputDir != "" {
-		if sink, err = newFileSink(cfg.OutputDir); err != nil {
+		if sink, err = newFileSink(cfg.OutputDir, maxMB, maxBackups); err != nil {
 			return nil, err
 		}
 		cleanup = append(cleanup, func(context.Context) error { return sink.Close() })
-		logOut = sink.logs
+		logExtra = append(logExtra, jsonTo(sink.logs))
 		me, te, err := fileExporters(ctx, sink)
 		if err != nil {
 			return nil, err
@@ -358,7 +426,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	p := &Providers{
 		MeterProvider:  mp,
 		TracerProvider: tp,
-		Logger:         newLogger(logOut),
+		Logger:         newLogger(logExtra...),
 		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
 		shutdowns: []func(context.Context) error{
 			mp.Shutdown, // also aborts an in-flight periodic export
@@ -377,8 +445,9 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		},
 	}
 	if sink != nil {
-		p.closeFile = sink.Close
+		p.closers = append(p.closers, sink.Close)
 	}
+	p.closers = append(p.closers, closers...)
 	return p, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,36 +36,35 @@ const fileSinkHost = "otlp-file-sink.invalid"
 
 type fileSink struct {
 	mu      sync.Mutex // serialises lines and guards closed
-	metrics *os.File
-	traces  *os.File
-	logs    *os.File // written by slog's JSON handler, which serialises itself
+	metrics *rotHandle
+	traces  *rotHandle
+	logs    *rotHandle // written by slog's JSON handler, which serialises itself
 	closed  bool
 }
 
-func newFileSink(dir string) (_ *fileSink, err error) {
+// newFileSink opens metrics.jsonl, traces.jsonl and logs.jsonl in dir
+// (created if missing), each rotated at maxMB MiB keeping maxBackups old
+// files (see openRotating).
+func newFileSink(dir string, maxMB, maxBackups int) (_ *fileSink, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, &FieldError{"OutputDir", fmt.Sprintf("%q cannot be created: %v", dir, err)}
 	}
-	var opened []*os.File
-	open := func(name string) *os.File {
+	var opened []*rotHandle
+	open := func(name string) *rotHandle {
 		if err != nil {
 			return nil
 		}
-		var f *os.File
-		path := filepath.Join(dir, name)
-		f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		var h *rotHandle
+		h, err = openRotating(filepath.Join(dir, name), maxMB, maxBackups, "OutputDir")
 		if err != nil {
-			err = &FieldError{"OutputDir", fmt.Sprintf("file %q cannot be opened for writing: %v", path, err)}
 			return nil
 		}
-		opened = append(opened, f)
-		return f
+		opened = append(opened, h)
+		return h
 	}
 	s := &fileSink{metrics: open(MetricsFileName), traces: open(TracesFileName), logs: open(LogsFileName)}
 	if err != nil {
-		for _, f := range opened {
-			_ = f.Close()
-		}
+		_ = closeAll(opened...)
 		return nil, err
 	}
 	return s, nil
@@ -80,7 +78,7 @@ func (s *fileSink) Close() error {
 		return nil
 	}
 	s.closed = true
-	return errors.Join(s.metrics.Close(), s.traces.Close(), s.logs.Close())
+	return closeAll(s.metrics, s.traces, s.logs)
 }
 
 // RoundTrip implements http.RoundTripper for the OTLP/HTTP exporters.
@@ -91,7 +89,7 @@ func (s *fileSink) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var (
 		msg, reply proto.Message
-		out        *os.File
+		out        *rotHandle
 	)
 	switch req.URL.Path {
 	case "/v1/metrics":
@@ -115,7 +113,7 @@ func (s *fileSink) RoundTrip(req *http.Request) (*http.Response, error) {
 	return respond(req, http.StatusOK, rb), nil
 }
 
-func (s *fileSink) writeLine(f *os.File, line []byte) error {
+func (s *fileSink) writeLine(f *rotHandle, line []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"go.opentelemetry.io/otel/trace"
@@ -66,4 +67,55 @@ func (h correlatingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h correlatingHandler) WithGroup(name string) slog.Handler {
 	return correlatingHandler{inner: h.inner.WithGroup(name)}
+}
+
+// fanout returns a handler that passes each record at level or above to
+// every handler in hs that is enabled for it (one handler: that handler,
+// behind the level check).
+func fanout(level slog.Level, hs []slog.Handler) slog.Handler {
+	return fanoutHandler{level: level, hs: hs}
+}
+
+type fanoutHandler struct {
+	level slog.Level
+	hs    []slog.Handler
+}
+
+func (h fanoutHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	if level < h.level {
+		return false
+	}
+	for _, inner := range h.hs {
+		if inner.Enabled(ctx, level) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h fanoutHandler) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	for _, inner := range h.hs {
+		if inner.Enabled(ctx, r.Level) {
+			// Each handler gets its own copy: handlers may add attributes.
+			errs = append(errs, inner.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h fanoutHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	hs := make([]slog.Handler, len(h.hs))
+	for i, inner := range h.hs {
+		hs[i] = inner.WithAttrs(attrs)
+	}
+	return fanoutHandler{level: h.level, hs: hs}
+}
+
+func (h fanoutHandler) WithGroup(name string) slog.Handler {
+	hs := make([]slog.Handler, len(h.hs))
+	for i, inner := range h.hs {
+		hs[i] = inner.WithGroup(name)
+	}
+	return fanoutHandler{level: h.level, hs: hs}
 }
