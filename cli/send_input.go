@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Input files of `zerobus send`: format detection and streaming readers for
 // Arrow IPC (file and stream formats), Parquet and CSV. Every reader yields
