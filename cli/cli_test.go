@@ -3,10 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // runCLI runs the command line in-process with an empty environment and
@@ -135,5 +140,47 @@ func TestNearest(t *testing.T) {
 		if got := nearest(in, names); got != want {
 			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSendInterrupt: cancelling the context (Ctrl-C) stops reading; the
+// batches in flight finish, so every row read is stored; the summary says
+// interrupted and the exit status is 130.
+func TestSendInterrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.parquet")
+	writeParquet(t, path, mixedSchema, 50_000, func(yield func(arrow.RecordBatch) bool) {
+		for i := 0; i < 20; i++ {
+			if !yield(mixedBatch(memory.DefaultAllocator, i*10_000, 10_000)) {
+				return
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	timer := time.AfterFunc(300*time.Millisecond, cancel)
+	defer timer.Stop()
+	code, out, errOut := runCLICtx(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d (did the send finish within 300 ms?); stderr:\n%s", code, ExitInterrupted, errOut)
+	}
+	var sum summaryJSON
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	if !sum.Interrupted || sum.Success || sum.RowsRead == 0 || sum.RowsSent != sum.RowsRead || sum.RowsFailed != 0 ||
+		sum.StoredRows == nil || *sum.StoredRows != sum.RowsRead {
+		t.Errorf("summary after an interrupt: %+v (stored %v)", sum, sum.StoredRows)
+	}
+	for _, want := range []string{"interrupted: finishing the batches in flight", "zerobus send: interrupted: reading stopped after 0 of 1 files"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	// Interrupted before the first file: nothing read, still 130 and a summary.
+	cancelled, cancel2 := context.WithCancel(t.Context())
+	cancel2()
+	code, out, _ = runCLICtx(cancelled, "send", "-dry-run", "-json", path)
+	if code != ExitInterrupted || !strings.Contains(out, `"interrupted":true`) || !strings.Contains(out, `"rows_read":0`) {
+		t.Errorf("send with an ended context: exit %d, stdout %s", code, out)
 	}
 }

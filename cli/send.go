@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -290,7 +291,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	// Check every file before anything is sent.
 	totalRows := int64(0)
 	for _, path := range f.files {
-		n, err := probeInput(path, f.format)
+		n, err := probeInput(sendCtx, path, inputOptions{format: f.format, batchRows: f.batchRows,
+			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
 		if err != nil {
 			return err
 		}
@@ -305,7 +307,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	if err != nil {
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
-				"the ZEROBUS_* environment variables or -config FILE, or try -local", err)
+				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
 		}
 		return err
 	}
@@ -328,10 +330,18 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
 	}
+	// The interrupt notice and the progress bar share stderr.
+	env.stderr = &lockedWriter{w: env.stderr}
+	printed := make(chan struct{})
 	stopWatch := context.AfterFunc(ctx, func() {
+		defer close(printed)
 		fmt.Fprintln(env.stderr, "\ninterrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
 	})
-	defer stopWatch()
+	defer func() {
+		if !stopWatch() {
+			<-printed
+		}
+	}()
 	var bar *progressBar
 	if !f.quiet && (f.progress == "always" || f.progress == "auto" && env.terminal) {
 		bar = startProgress(env.stderr, s.c, env.now)
@@ -387,9 +397,23 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	return nil
 }
 
-// probeInput checks that path can be read and returns its row count when
-// the format records it (Parquet), else -1.
-func probeInput(path, format string) (n int64, err error) {
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// probeInput checks that path can be read (opening it as its format: the
+// Parquet footer, the Arrow IPC schema, the CSV header and type sample)
+// and returns its row count when the format records it (Parquet), else -1.
+func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err error) {
+	format := o.format
 	defer recoverDecode(&err, path)
 	st, err := os.Stat(path)
 	if err != nil {
@@ -406,7 +430,11 @@ func probeInput(path, format string) (n int64, err error) {
 		return 0, err
 	}
 	if fm != formatParquet {
-		return -1, nil
+		in, err := openInput(ctx, path, o)
+		if err != nil {
+			return 0, err
+		}
+		return -1, in.Close()
 	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {

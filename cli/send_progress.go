@@ -343,7 +343,9 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		out.FailedByKind[string(k)] = n
 	}
 	for _, f := range s.samples {
-		out.FailedRows = append(out.FailedRows, failedRunJSON{File: f.file, FirstRow: f.row, LastRow: f.last, Kind: string(core.KindOf(f.err)), Reason: f.reason})
+		kind := string(core.KindOf(f.err))
+		out.FailedRows = append(out.FailedRows, failedRunJSON{File: f.file, FirstRow: f.row, LastRow: f.last, Kind: kind,
+			Reason: strings.TrimPrefix(f.reason, "["+kind+"] ")})
 	}
 	for _, q := range s.quarantine {
 		out.Quarantine = append(out.Quarantine, quarantineJSON{Path: q.path, Rows: q.rows})
