@@ -11,8 +11,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,3 +171,48 @@ def test_debug_read_and_version(both: Both) -> None:
 
     r = both.run("version")
     assert r.code == 0 and r.out.startswith("zerobus-wrapper ") and r.err == ""
+
+
+def _read_until(proc: subprocess.Popen[bytes], seen: bytes, text: bytes) -> bytes:
+    """stderr read so far (non-blocking) until it holds text; fails after 60 s."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while text not in seen and time.monotonic() < deadline:
+        seen += proc.stderr.read() or b""
+        time.sleep(0.02)
+    assert text in seen, (proc.args, seen)
+    return seen
+
+
+def _interrupt_twice(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stderr is not None
+        os.set_blocking(proc.stderr.fileno(), False)
+        seen = _read_until(proc, b"", b"rows")  # the progress bar: sending has started
+        proc.send_signal(signal.SIGINT)
+        seen = _read_until(proc, seen, b"interrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
+        time.sleep(0.3)
+        assert proc.poll() is None, (argv, seen)  # still waiting for the acknowledgements
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130, (argv, seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT: POSIX only")
+def test_second_interrupt_quits_at_once(both: Both) -> None:
+    # A server that never acknowledges in time: the first Ctrl-C waits for the batches in flight, the second quits.
+    from zerobus_py.local import LocalServer
+
+    with LocalServer(ack_delay_ms=600_000) as server:
+        cfg = both.cwd / "stalled.yaml"
+        cfg.write_text(
+            f"endpoint: {server.endpoint}\nunity_catalog_url: {server.workspace_url}\n"
+            f"client_id: {server.client_id}\nclient_secret: {server.client_secret}\n"
+        )
+        args = ["send", "-config", str(cfg), "-table", "main.parity.stalled", "-progress", "always", "events.csv"]
+        _interrupt_twice([sys.executable, "-m", "zerobus_py", *args], both.cwd, both.env)
+        _interrupt_twice([str(both.go_cli), *args], both.cwd, both.env)
