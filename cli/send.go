@@ -96,7 +96,7 @@ documentation) or, without -config, from the environment (ZEROBUS_ENDPOINT,
 ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL or DATABRICKS_HOST, ZEROBUS_CLIENT_ID,
 ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible
-to other users of the machine. -local needs none of them.
+to other users of the machine. -local and -dry-run need none of them.
 
 The format is taken from the extension (.arrow .arrows .ipc .feather,
 .parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
