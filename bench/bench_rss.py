@@ -9,7 +9,7 @@ is taken from ``wait4``:
   read to the end (the baseline), with pyarrow's default ``pre_buffer=True`` and
   with ``pre_buffer=False`` (which reads ahead much less);
 * ``send_batch``: ``ZerobusWrapper.send_batch(pq.ParquetFile(path, pre_buffer=...), progress=...)``;
-* ``cli``: ``python -m zerobus_py send FILE`` (the Python CLI);
+* ``cli``: ``python -m zerobus_py send FILE`` (the Go CLI run in-process through the extension);
 * ``go cli``: ``zerobus send FILE`` (the Go CLI).
 
 Run: ``make py-bench-rss`` (not part of ``make test``: generating the file takes

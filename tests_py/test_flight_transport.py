@@ -11,7 +11,7 @@ import pytest
 from conftest import id_batch, stored_ids
 
 from zerobus_py import ConfigurationError, ConversionError, WrapperConfiguration, ZerobusWrapper
-from zerobus_py.__main__ import main
+from zerobus_py._cli import main
 from zerobus_py.local import LocalServer
 
 
@@ -48,12 +48,12 @@ def test_transport_is_validated_and_round_trips(tmp_path: Path) -> None:
     assert WrapperConfiguration.from_yaml(yml).transport == "arrow_flight"
 
 
-def test_cli_send_local_over_flight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_send_local_over_flight(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "d.arrow"
     with ipc.new_file(str(data), id_batch(0, 1).schema) as f:
         f.write_batch(id_batch(0, 40))
     status = main(["send", str(data), "--local", "--transport", "arrow_flight", "--json"])
-    out = capsys.readouterr().out.strip().splitlines()
+    out = capfd.readouterr().out.strip().splitlines()  # the Go CLI writes to fd 1
     assert status == 0, out
     summary = json.loads(out[0])
     assert summary["rows_sent"] == 40, summary

@@ -17,7 +17,6 @@ import pytest
 from zerobus_py import WrapperConfiguration, _bridge
 from zerobus_py import _config as config_mod
 from zerobus_py import _errors as errors_mod
-from zerobus_py.__main__ import _fatal_kinds
 
 # The ObservabilityConfig fields and the Go keys they set.
 _OBS_PARAMS = {
@@ -127,8 +126,7 @@ def test_error_kinds_match_go() -> None:
     kinds = json.loads(_bridge.call(_bridge.native.ErrorKinds))
     go = {k["kind"] for k in kinds}
     assert go - {"unknown"} == set(errors_mod._BY_KIND)
-    assert _fatal_kinds() == {k["kind"] for k in kinds if k["fatal"]}
-    assert _fatal_kinds() == {
+    assert {k["kind"] for k in kinds if k["fatal"]} == {
         "authentication",
         "configuration",
         "token_refresh",

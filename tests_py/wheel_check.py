@@ -5,7 +5,10 @@ cibuildwheel's test step (pyproject.toml [tool.cibuildwheel])."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -28,6 +31,12 @@ def main() -> None:
         assert res.success and res.successful_count == 3, res
         stored = server.table(table)
         assert sorted(stored.column("id").to_pylist()) == [1, 2, 3], stored
+    # the command line: the `zerobus` console script and `python -m zerobus_py` run the Go CLI in-process
+    script = shutil.which("zerobus", path=sysconfig.get_path("scripts"))
+    assert script is not None, f"no zerobus script in {sysconfig.get_path('scripts')}"
+    for argv in ([script, "version"], [sys.executable, "-m", "zerobus_py", "version"]):
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
+        assert out.returncode == 0 and out.stdout.startswith(f"zerobus-wrapper {zerobus_py.native_version()} (go"), out
     print("wheel OK:", zerobus_py.__file__, "native", zerobus_py.native_version())
 
 

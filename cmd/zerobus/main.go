@@ -1,72 +1,30 @@
-// Command zerobus is the zerobus-wrapper command line: run the local Zerobus
-// server, send Arrow IPC / Parquet / CSV files to a table, and read debug files.
+// Command zerobus is the zerobus-wrapper command line (package cli): run the
+// local Zerobus server, send Arrow IPC / Parquet / CSV files to a table, and
+// read debug files. Run `zerobus help` for the list of commands.
 //
-//	zerobus <command> [flags]
-//
-// Run `zerobus help` for the list of commands.
+// The first Ctrl-C (or SIGTERM) cancels the command's context (send stops
+// reading and prints its summary, local shuts down); a second one exits at
+// once with status 130.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
-	"sort"
-	"strings"
 	"syscall"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/cli"
 )
 
-// command is one subcommand; each lives in its own file and adds itself to
-// commands from an init function of that file.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, args []string) error
-}
-
-var commands = map[string]command{}
-
-func register(c command) { commands[c.name] = c }
-
 func main() {
-	os.Exit(run(os.Args[1:]))
-}
-
-func run(args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage()
-		return 0
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "zerobus: unknown command %q\n\n", args[0])
-		usage()
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := c.run(ctx, args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, errorLine(c.name, err))
-		return 1
-	}
-	return 0
-}
-
-// errorLine is the last line the command prints for err: "zerobus send: …",
-// without the library's own "zerobus: " prefix after it.
-func errorLine(command string, err error) string {
-	return fmt.Sprintf("zerobus %s: %s", command, strings.TrimPrefix(err.Error(), "zerobus: "))
-}
-
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: zerobus <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(os.Stderr, "\nRun `zerobus <command> -h` for a command's flags.")
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cancel()
+		<-sig
+		os.Exit(cli.ExitInterrupted)
+	}()
+	os.Exit(cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

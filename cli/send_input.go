@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Input files of `zerobus send`: format detection and streaming readers for
 // Arrow IPC (file and stream formats), Parquet and CSV. Every reader yields
@@ -610,6 +610,11 @@ func (c *csvBatches) Next() bool {
 	}
 	ok := c.r.Next()
 	if err := c.r.Err(); err != nil {
+		var pe *encsv.ParseError
+		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote
+			c.err = fmt.Errorf("reading CSV data row %d: %w", max(1, pe.StartLine-1), err)
+			return false
+		}
 		c.err = fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings)",
 			c.rows+1, c.rows+c.chunkRows(), err)
 		return false

@@ -1,8 +1,9 @@
-package main
+package cli
 
 // The progress bar and the end summary of `zerobus send`.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -155,13 +156,14 @@ func (p *progressBar) Stop() {
 
 // isTerminal reports whether w is a character device (a terminal), which is
 // when -progress=auto draws the bar.
-func isTerminal(w io.Writer) bool {
+func isTerminal(w io.Writer, lookupEnv func(string) (string, bool)) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+	term, _ := lookupEnv("TERM")
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && term != "dumb"
 }
 
 // failureSample is a run of consecutive failed rows of one file that failed
@@ -208,6 +210,11 @@ type summary struct {
 	samples    []failureSample
 	quarantine []quarantineFile // files written, with their row counts
 	stopped    error            // why reading stopped early, if it did
+	filesDone  int64
+	// interrupted: reading stopped at an interrupt (the batches in flight
+	// finished).
+	interrupted bool
+	storedRows  *int64 // rows the -local server holds
 }
 
 // write prints the summary, e.g.
@@ -251,6 +258,9 @@ func (s *summary) write(w io.Writer) {
 	case s.rowsFailed > 0:
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
 	}
+	if s.interrupted {
+		fmt.Fprintf(w, "  interrupted:  reading stopped after %d of %d files; the batches in flight finished\n", s.filesDone, len(s.files))
+	}
 	stopped := ""
 	if s.stopped != nil {
 		stopped = trimPrefix(s.stopped)
@@ -274,6 +284,88 @@ func (s *summary) write(w io.Writer) {
 			fmt.Fprintf(w, "    %s %s: %s\n", filepath.Base(f.file), rows, reason)
 		}
 	}
+}
+
+// summaryJSON is the summary as `send -json` prints it (one object, one
+// line). Keys are stable; counts are numbers, duration_s is in seconds.
+type summaryJSON struct {
+	Success      bool             `json:"success"`
+	Table        string           `json:"table"`
+	DryRun       bool             `json:"dry_run"`
+	Files        []string         `json:"files"`
+	FilesDone    int64            `json:"files_done"`
+	RowsRead     int64            `json:"rows_read"`
+	RowsSent     int64            `json:"rows_sent"`
+	RowsFailed   int64            `json:"rows_failed"`
+	FailedByKind map[string]int64 `json:"failed_by_kind"`
+	Bytes        int64            `json:"bytes"`
+	Batches      int64            `json:"batches"`
+	DurationS    float64          `json:"duration_s"`
+	RowsPerS     float64          `json:"rows_per_s"`
+	FailedRows   []failedRunJSON  `json:"failed_rows"`
+	Quarantine   []quarantineJSON `json:"quarantine"`
+	Stopped      string           `json:"stopped,omitempty"`
+	Error        string           `json:"error,omitempty"`
+	Interrupted  bool             `json:"interrupted"`
+	StoredRows   *int64           `json:"stored_rows,omitempty"`
+}
+
+// failedRunJSON is one line of "failed rows" (a run of rows of one file
+// that failed for the same reason).
+type failedRunJSON struct {
+	File     string `json:"file"`
+	FirstRow int64  `json:"first_row"`
+	LastRow  int64  `json:"last_row"`
+	Kind     string `json:"kind"`
+	Reason   string `json:"reason"`
+}
+
+type quarantineJSON struct {
+	Path string `json:"path"`
+	Rows int64  `json:"rows"`
+}
+
+// writeJSON prints the summary as one JSON line; runErr and closeErr are
+// the errors that ended the run, if any (the command prints them on stderr
+// as well).
+func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
+	out := summaryJSON{
+		Table: s.table, DryRun: s.dryRun, Files: s.files, FilesDone: s.filesDone,
+		RowsRead: s.rowsRead, RowsSent: s.rowsSent, RowsFailed: s.rowsFailed,
+		FailedByKind: map[string]int64{}, Bytes: s.bytes, Batches: s.batches,
+		DurationS: s.elapsed.Seconds(), FailedRows: []failedRunJSON{}, Quarantine: []quarantineJSON{},
+		Interrupted: s.interrupted, StoredRows: s.storedRows,
+	}
+	if secs := s.elapsed.Seconds(); secs > 0 {
+		out.RowsPerS = float64(s.rowsSent+s.rowsFailed) / secs
+	}
+	for k, n := range s.byKind {
+		out.FailedByKind[string(k)] = n
+	}
+	for _, f := range s.samples {
+		kind := string(core.KindOf(f.err))
+		out.FailedRows = append(out.FailedRows, failedRunJSON{File: f.file, FirstRow: f.row, LastRow: f.last, Kind: kind,
+			Reason: strings.TrimPrefix(f.reason, "["+kind+"] ")})
+	}
+	for _, q := range s.quarantine {
+		out.Quarantine = append(out.Quarantine, quarantineJSON{Path: q.path, Rows: q.rows})
+	}
+	if s.stopped != nil {
+		out.Stopped = trimPrefix(s.stopped)
+	}
+	switch {
+	case runErr != nil:
+		out.Error = trimPrefix(runErr)
+	case closeErr != nil:
+		out.Error = "closing the stream: " + trimPrefix(closeErr)
+	}
+	out.Success = s.rowsFailed == 0 && out.Error == "" && out.Stopped == "" && !s.interrupted
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // trimPrefix is err's message without the library's "zerobus: " prefix,

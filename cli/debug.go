@@ -1,11 +1,10 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,57 +41,49 @@ Formats:
          .arrow files only for now
 `
 
-func runDebug(ctx context.Context, args []string) error {
-	return debugMain(ctx, args, os.Stdout, os.Stderr)
+func runDebug(ctx context.Context, args []string, env Env) error {
+	return debugMain(ctx, args, env.Stdout, env.Stderr)
 }
 
 func debugMain(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, debugUsage)
-		if len(args) == 0 {
-			return errors.New("missing subcommand: read")
-		}
-		return nil
+	if len(args) == 0 {
+		return usageErrorf("debug", "missing subcommand: read")
 	}
 	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, debugUsage)
+		return nil
 	case "read":
 		return debugRead(args[1:], stdout, stderr)
 	default:
-		fmt.Fprint(stderr, debugUsage)
-		return fmt.Errorf("unknown subcommand %q; the only one is read", args[0])
+		msg := fmt.Sprintf("unknown subcommand %q; the only one is read", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			msg = fmt.Sprintf("%s before the subcommand; flags follow it: zerobus debug read FILE %s", args[0], args[0])
+		}
+		return usageErrorf("debug", "%s", msg)
 	}
 }
 
 func debugRead(args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("zerobus debug read", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, debugUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	fs := newFlagSet("debug read", debugUsage)
 	format := fs.String("format", "json", "output format: json, table or arrow")
 	limit := fs.Int("limit", 0, "print at most N rows (0: all)")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
 	// Flags may come before or after FILE.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := fs.parse(args, stdout)
+	if err != nil {
+		return err
 	}
 	if len(files) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want exactly one FILE, got %d", len(files))
+		return usageErrorf("debug read", "want exactly one FILE, got %d", len(files))
 	}
 	switch *format {
 	case "json", "table", "arrow":
 	default:
-		return fmt.Errorf("-format %q: must be json, table or arrow", *format)
+		return usageErrorf("debug read", "-format %q: must be json, table or arrow", *format)
 	}
 	if *limit < 0 {
-		return fmt.Errorf("-limit %d: must be 0 (all rows) or positive", *limit)
+		return usageErrorf("debug read", "-limit %d: must be 0 (all rows) or positive", *limit)
 	}
 	path := files[0]
 

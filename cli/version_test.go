@@ -1,7 +1,6 @@
-package main
+package cli
 
 import (
-	"bytes"
 	"os"
 	"regexp"
 	"runtime"
@@ -9,12 +8,12 @@ import (
 )
 
 func TestVersion(t *testing.T) {
-	var out bytes.Buffer
-	if err := versionMain(nil, &out); err != nil {
-		t.Fatal(err)
+	code, out, errOut := runCLI(t, "version")
+	if code != ExitOK || errOut != "" {
+		t.Fatalf("zerobus version: exit %d, stderr %q", code, errOut)
 	}
 	// The same version setup.py reads for the Python package.
-	src, err := os.ReadFile("../../core/version.go")
+	src, err := os.ReadFile("../core/version.go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,10 +22,10 @@ func TestVersion(t *testing.T) {
 		t.Fatal("core/version.go has no Version constant")
 	}
 	want := "zerobus-wrapper " + string(m[1]) + " (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
-	if out.String() != want {
-		t.Errorf("version printed %q, want %q", out.String(), want)
+	if out != want {
+		t.Errorf("version printed %q, want %q", out, want)
 	}
-	if err := versionMain([]string{"extra"}, &out); err == nil {
-		t.Error("zerobus version extra: no error")
+	if code, _, errOut := runCLI(t, "version", "extra"); code != ExitUsage || errOut == "" {
+		t.Errorf("zerobus version extra: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -1,12 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,9 +29,17 @@ type localInfo struct {
 	DataDir      string `json:"data_dir,omitempty"`
 }
 
-func runLocal(ctx context.Context, args []string) error {
-	return localMain(ctx, args, os.Stdout, os.Stderr)
+func runLocal(ctx context.Context, args []string, env Env) error {
+	return localMain(ctx, args, env)
 }
+
+const localUsage = `usage: zerobus local [flags]
+
+Runs a local Zerobus-compatible server on 127.0.0.1 (gRPC, the OAuth token
+endpoint and an inspection API) and prints how to reach it, until Ctrl-C or
+SIGTERM (exit status 0). Tables are created on first use and kept in memory
+(-data-dir writes them out at exit).
+`
 
 // localArgs are the parsed flags of `zerobus local`.
 type localArgs struct {
@@ -47,9 +52,8 @@ type localArgs struct {
 	asJSON    bool
 }
 
-func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
-	fs := flag.NewFlagSet("zerobus local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func parseLocalArgs(args []string, env Env) (*localArgs, error) {
+	fs := newFlagSet("local", localUsage)
 	port := fs.Int("port", 0, "gRPC port on 127.0.0.1 (0: a free port)")
 	httpPort := fs.Int("http-port", 0, "port of the OAuth token endpoint and inspection API on 127.0.0.1 (0: a free port)")
 	tableName := fs.String("table", "main.default.zerobus_local", "table name to print for clients (tables are created on first use)")
@@ -73,33 +77,30 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")
 	var allowHosts hostList
 	fs.Var(&allowHosts, "allow-host", "extra Host name the HTTP API answers besides loopback ones (repeatable or comma separated; e.g. a container name)")
-	inspectToken := fs.String("inspect-token", os.Getenv("ZEROBUS_LOCAL_INSPECT_TOKEN"), "require \"Authorization: Bearer TOKEN\" on the inspection API (default $ZEROBUS_LOCAL_INSPECT_TOKEN; empty: open to local processes)")
-	verbose := fs.Bool("v", false, "log streams and faults to stderr")
-	if err := fs.Parse(args); err != nil {
+	envToken, _ := env.LookupEnv("ZEROBUS_LOCAL_INSPECT_TOKEN")
+	inspectToken := fs.String("inspect-token", envToken, "require \"Authorization: Bearer TOKEN\" on the inspection API (default $ZEROBUS_LOCAL_INSPECT_TOKEN; empty: open to local processes)")
+	rest, err := fs.parse(args, env.Stdout)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if len(rest) > 0 {
+		return nil, usageErrorf("local", "unexpected arguments %q", rest)
 	}
 	var cols []zerobuslocal.Column
 	if *columns != "" {
 		var err error
 		if cols, err = zerobuslocal.ParseColumns(*columns); err != nil {
-			return nil, fmt.Errorf("-columns: %w", err)
+			return nil, &usageError{command: "local", err: fmt.Errorf("-columns: %w", err)}
 		}
 	}
 	if *maxMessageBytes <= 0 {
-		return nil, fmt.Errorf("-max-message-bytes must be positive, not %d", *maxMessageBytes)
+		return nil, usageErrorf("local", "-max-message-bytes must be positive, not %d", *maxMessageBytes)
 	}
 	if *streamLifetime == 0 {
-		return nil, fmt.Errorf("-stream-lifetime must not be 0 (negative: streams never end by themselves)")
+		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
 	}
 	if *maxRows < 0 {
-		return nil, fmt.Errorf("-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
-	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelDebug
+		return nil, usageErrorf("local", "-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
 	}
 	opts := zerobuslocal.Options{
 		Addr:                 net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
@@ -119,19 +120,21 @@ func parseLocalArgs(args []string, stderr io.Writer) (*localArgs, error) {
 		AllowedHosts:         allowHosts,
 		InspectToken:         *inspectToken,
 		DisableTokenExchange: *noTokenExchange,
-		Logger:               slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Logger:               fs.logger(env.Stderr),
 	}
 	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
 }
 
-func localMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	la, err := parseLocalArgs(args, stderr)
+func localMain(ctx context.Context, args []string, env Env) error {
+	stdout := env.Stdout
+	la, err := parseLocalArgs(args, env)
 	if err != nil {
 		return err
 	}
 	opts := la.opts
 	tableName, useTLS, caFile, dataDir, asJSON := &la.tableName, &la.useTLS, &la.caFile, &la.dataDir, &la.asJSON
-	s, err := zerobuslocal.Start(ctx, opts)
+	// The server lives until ctx ends (Ctrl-C), even when it already has.
+	s, err := zerobuslocal.Start(context.WithoutCancel(ctx), opts)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // `zerobus send`: stream Arrow IPC, Parquet and CSV files into a Zerobus
 // table through core.Wrapper, with a progress bar, a summary and an optional
@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,7 +34,8 @@ func init() {
 const (
 	// defaultBatchRows is the default of -batch-rows.
 	defaultBatchRows = 64 << 10
-	// defaultLocalTable is the table -local sends to when -table is not set.
+	// defaultLocalTable is the table -local and -dry-run send to when no
+	// table is configured.
 	defaultLocalTable = "main.default.zerobus_send"
 	// sendWindow is how many batches are in flight at once (read ahead of
 	// their acknowledgement); it bounds memory to about sendWindow+1 batches.
@@ -55,12 +57,12 @@ type sendEnv struct {
 	mem            memory.Allocator // for the batches read; nil: the Go allocator
 }
 
-func runSend(ctx context.Context, args []string) error {
+func runSend(ctx context.Context, args []string, env Env) error {
 	return sendMain(ctx, args, sendEnv{
-		stdout:    os.Stdout,
-		stderr:    os.Stderr,
-		lookupEnv: os.LookupEnv,
-		terminal:  isTerminal(os.Stderr),
+		stdout:    env.Stdout,
+		stderr:    env.Stderr,
+		lookupEnv: env.LookupEnv,
+		terminal:  isTerminal(env.Stderr, env.LookupEnv),
 		now:       time.Now,
 	})
 }
@@ -77,6 +79,7 @@ type sendFlags struct {
 	local          bool
 	quarantine     string
 	quiet, verbose bool
+	asJSON         bool
 	progress       string
 	dryRun         bool
 	files          []string
@@ -93,35 +96,40 @@ documentation) or, without -config, from the environment (ZEROBUS_ENDPOINT,
 ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL or DATABRICKS_HOST, ZEROBUS_CLIENT_ID,
 ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible
-to other users of the machine. -local needs none of them.
+to other users of the machine. -local and -dry-run need none of them.
 
 The format is taken from the extension (.arrow .arrows .ipc .feather,
 .parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
 inferred from the first -csv-infer-rows rows; "", NULL, null, NA and N/A are
-nulls in non-string columns. Rows are numbered from 0 within each file.
+nulls in non-string columns; a row whose number of cells differs from the
+header is an error naming the line. Rows are numbered from 0 within each file.
 
 Up to 4 batches are in flight at once, so rows of different batches may
 land in another order than the file's (Zerobus orders rows per stream only).
 
-Exit status: 0 when every row was sent; 1 when any row failed (the summary
-lists why, and -quarantine keeps them), when reading a file failed, or on
-bad flags or configuration.
+Output: a progress bar on stderr (-progress), the summary on stdout (text,
+or one JSON object with -json); -quiet prints neither. Flags may come
+before or after the files.
+
+Ctrl-C stops reading; the batches in flight finish and the summary is
+printed (a second Ctrl-C quits at once).
+
+Exit status: 0 every row was sent; 1 some rows failed (the summary lists
+why, and -quarantine keeps them), a file could not be read or the stream
+failed; 2 bad flags, arguments (a missing file) or configuration, nothing
+sent; 130 interrupted.
 
 flags:
 `
 
-// parseSendFlags parses args; flag.ErrHelp for -h.
-func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
+// parseSendFlags parses args; flag.ErrHelp for -h (the help is printed on
+// stdout), a *usageError for bad flags.
+func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	f := &sendFlags{set: map[string]bool{}}
-	fs := flag.NewFlagSet("zerobus send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, sendUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("send", sendUsage)
 	fs.StringVar(&f.configFile, "config", "", "YAML config file (core.LoadConfigYAML); default: the environment")
-	fs.StringVar(&f.table, "table", "", "target table catalog.schema.table (default with -local: "+defaultLocalTable+")")
+	fs.StringVar(&f.table, "table", "", "target table catalog.schema.table (default with -local or -dry-run: "+defaultLocalTable+")")
 	fs.StringVar(&f.endpoint, "endpoint", "", "Zerobus endpoint, e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com")
 	fs.StringVar(&f.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
 	fs.StringVar(&f.clientID, "client-id", "", "service principal client id")
@@ -134,14 +142,16 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.local, "local", false, "start an embedded local Zerobus server, send to it and print what landed")
 	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to this Arrow IPC stream file (more files, FILE-2..., if schemas differ)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print neither the progress bar nor the summary (errors still go to stderr)")
-	fs.BoolVar(&f.verbose, "v", false, "log the library's debug messages to stderr")
+	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "convert only (zerobus_writer_disabled): check the files without sending or credentials")
-	if err := fs.Parse(args); err != nil {
+	files, err := fs.parse(args, stdout)
+	if err != nil {
 		return nil, err
 	}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	f.files = fs.Args()
+	f.files = files
+	f.verbose = *fs.verbose
 	var problems []string
 	if len(f.files) == 0 {
 		problems = append(problems, "no input files: give one or more Arrow, Parquet or CSV files")
@@ -166,7 +176,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 		problems = append(problems, "-local and -dry-run: choose one")
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s (see zerobus send -h)", strings.Join(problems, "; "))
+		return nil, usageErrorf("send", "%s", strings.Join(problems, "; "))
 	}
 	return f, nil
 }
@@ -206,7 +216,7 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 	if f.dryRun {
 		cfg.WriterDisabled = true
 	}
-	if f.local && cfg.TableName == "" {
+	if (f.local || f.dryRun) && cfg.TableName == "" {
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
@@ -233,13 +243,13 @@ func (e *rowsFailedError) Error() string {
 func (e *rowsFailedError) Is(target error) bool { return target == errRowsFailed }
 
 func sendMain(ctx context.Context, args []string, env sendEnv) error {
-	f, err := parseSendFlags(args, env.stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	f, err := parseSendFlags(args, env.stdout)
 	if err != nil {
 		return err
 	}
+	// An interrupt (ctx) stops reading; the batches in flight, the local
+	// server and the final flush run on under sendCtx.
+	sendCtx := context.WithoutCancel(ctx)
 	cfg, err := sendConfig(f, env.lookupEnv)
 	if err != nil {
 		return err
@@ -247,7 +257,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 
 	var srv *zerobuslocal.Server
 	if f.local {
-		srv, err = zerobuslocal.Start(ctx, zerobuslocal.Options{})
+		srv, err = zerobuslocal.Start(sendCtx, zerobuslocal.Options{})
 		if err != nil {
 			return fmt.Errorf("-local: starting the local server: %w", err)
 		}
@@ -263,12 +273,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	logger := core.WithLogger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level})))
 	opts := []core.Option{logger}
 	if cfg.ObservabilityEnabled {
-		tel, err := core.SetupTelemetry(ctx, cfg)
+		tel, err := core.SetupTelemetry(sendCtx, cfg)
 		if err != nil {
 			return err
 		}
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			sctx, cancel := context.WithTimeout(sendCtx, 10*time.Second)
 			defer cancel()
 			_ = tel.Shutdown(sctx)
 		}()
@@ -281,7 +291,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	// Check every file before anything is sent.
 	totalRows := int64(0)
 	for _, path := range f.files {
-		n, err := probeInput(path, f.format)
+		n, err := probeInput(sendCtx, path, inputOptions{format: f.format, batchRows: f.batchRows,
+			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
 		if err != nil {
 			return err
 		}
@@ -292,11 +303,11 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 
-	w, err := core.New(ctx, cfg, opts...)
+	w, err := core.New(sendCtx, cfg, opts...)
 	if err != nil {
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
-				"the ZEROBUS_* environment variables or -config FILE, or try -local", err)
+				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
 		}
 		return err
 	}
@@ -307,7 +318,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	var q *quarantine
 	if f.quarantine != "" {
 		if q, err = openQuarantine(f.quarantine); err != nil {
-			w.Close(ctx)
+			w.Close(sendCtx)
 			return err
 		}
 	}
@@ -319,17 +330,29 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
 	}
+	// The interrupt notice and the progress bar share stderr.
+	env.stderr = &lockedWriter{w: env.stderr}
+	printed := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
+		defer close(printed)
+		fmt.Fprintln(env.stderr, "\ninterrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
+	})
+	defer func() {
+		if !stopWatch() {
+			<-printed
+		}
+	}()
 	var bar *progressBar
 	if !f.quiet && (f.progress == "always" || f.progress == "auto" && env.terminal) {
 		bar = startProgress(env.stderr, s.c, env.now)
 	}
 
-	runErr := s.run(ctx, f)
+	runErr := s.run(ctx, sendCtx, f)
 
-	cctx := ctx
+	cctx := sendCtx
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		cctx, cancel = context.WithTimeout(sendCtx, closeTimeout)
 		defer cancel()
 	}
 	closeErr := w.Close(cctx)
@@ -344,13 +367,26 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 	s.fillSummary(env.now())
-	if !f.quiet {
+	if srv != nil {
+		n := int64(srv.RecordCount(cfg.TableName))
+		s.sum.storedRows = &n
+	}
+	switch {
+	case f.quiet:
+	case f.asJSON:
+		if err := s.sum.writeJSON(env.stdout, runErr, closeErr); err != nil && runErr == nil {
+			runErr = err
+		}
+	default:
 		s.sum.write(env.stdout)
 	}
-	if srv != nil {
+	if srv != nil && !f.asJSON {
 		printLanded(env.stdout, srv, cfg.TableName)
 	}
 	switch {
+	case s.sum.interrupted:
+		return fmt.Errorf("%w: reading stopped after %s of %s files; %s rows were read and resolved (see the summary)",
+			errInterrupted, thousands(s.sum.filesDone), thousands(int64(len(f.files))), thousands(s.sum.rowsRead))
 	case runErr != nil:
 		return runErr
 	case closeErr != nil && s.sum.rowsFailed == 0:
@@ -361,23 +397,44 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	return nil
 }
 
-// probeInput checks that path can be read and returns its row count when
-// the format records it (Parquet), else -1.
-func probeInput(path, format string) (n int64, err error) {
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// probeInput checks that path can be read (opening it as its format: the
+// Parquet footer, the Arrow IPC schema, the CSV header and type sample)
+// and returns its row count when the format records it (Parquet), else -1.
+func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err error) {
+	format := o.format
 	defer recoverDecode(&err, path)
 	st, err := os.Stat(path)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, usageErrorf("send", "%s: no such file", path)
+		}
 		return 0, err
 	}
 	if st.IsDir() {
-		return 0, fmt.Errorf("%s is a directory; give files", path)
+		return 0, usageErrorf("send", "%s is a directory; give files", path)
 	}
 	fm, err := detectFormat(path, format)
 	if err != nil {
 		return 0, err
 	}
 	if fm != formatParquet {
-		return -1, nil
+		in, err := openInput(ctx, path, o)
+		if err != nil {
+			return 0, err
+		}
+		return -1, in.Close()
 	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -411,7 +468,11 @@ type sender struct {
 // run reads every file and sends its batches, sendWindow at a time. It
 // returns the first error that stopped it (reading a file, a failure that
 // would repeat for every batch, an interrupt).
-func (s *sender) run(ctx context.Context, f *sendFlags) (err error) {
+//
+// ctx is the interrupt: when it ends, reading stops before the next batch
+// and run returns nil with s.sum.interrupted set. Batches are sent under
+// sendCtx, so those in flight finish.
+func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 	s.byKind = map[core.ErrorKind]int64{}
 	defer func() {
 		for len(s.pending) > 0 {
@@ -422,16 +483,23 @@ func (s *sender) run(ctx context.Context, f *sendFlags) (err error) {
 	}()
 	o := inputOptions{format: f.format, batchRows: f.batchRows, csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: s.mem}
 	for _, path := range f.files {
-		if err := s.sendFile(ctx, path, o); err != nil {
+		if err := s.sendFile(ctx, sendCtx, path, o); err != nil {
 			return err
+		}
+		if s.sum.interrupted {
+			return nil
 		}
 		s.c.filesDone.Add(1)
 	}
 	return nil
 }
 
-func (s *sender) sendFile(ctx context.Context, path string, o inputOptions) error {
-	in, err := openInput(ctx, path, o)
+func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOptions) error {
+	if ctx.Err() != nil {
+		s.sum.interrupted = true
+		return nil
+	}
+	in, err := openInput(sendCtx, path, o)
 	if err != nil {
 		return err
 	}
@@ -439,14 +507,14 @@ func (s *sender) sendFile(ctx context.Context, path string, o inputOptions) erro
 	s.c.current.Store(in)
 	var row int64
 	for in.reader.Next() {
-		if err := ctx.Err(); err != nil {
-			s.sum.stopped = err
-			return fmt.Errorf("interrupted while sending %s: %w", path, err)
+		if ctx.Err() != nil {
+			s.sum.interrupted = true
+			return nil
 		}
 		rec := in.reader.RecordBatch()
 		rec.Retain()
 		s.c.rowsRead.Add(rec.NumRows())
-		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(ctx, rec), rec: rec, file: path, startRow: row})
+		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(sendCtx, rec), rec: rec, file: path, startRow: row})
 		row += rec.NumRows()
 		for len(s.pending) >= sendWindow {
 			if err := s.accountOldest(); err != nil {
@@ -468,7 +536,7 @@ func (s *sender) accountOldest() error {
 	p := s.pending[0]
 	s.pending = s.pending[1:]
 	defer p.rec.Release()
-	<-p.fut.Ready() // the send runs under the command's context, so it ends on interrupt too
+	<-p.fut.Ready()
 	res, _ := p.fut.Wait(context.Background())
 	s.c.rowsSent.Add(int64(res.SuccessfulCount))
 	s.c.rowsFailed.Add(int64(res.FailedCount))
@@ -515,6 +583,7 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.bytes = s.c.bytes.Load()
 	s.sum.batches = s.c.batches.Load()
 	s.sum.elapsed = now.Sub(s.c.start)
+	s.sum.filesDone = s.c.filesDone.Load()
 	s.sum.byKind = s.byKind
 	s.sum.samples = s.samples
 }
@@ -564,7 +633,7 @@ type quarantine struct {
 func openQuarantine(path string) (*quarantine, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("-quarantine: %w", err)
+		return nil, usageErrorf("send", "-quarantine: %w", err)
 	}
 	return &quarantine{base: path, files: []*quarantineFile{{path: path, f: f}}}, nil
 }

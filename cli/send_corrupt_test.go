@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -170,7 +170,7 @@ func TestReadCorruptInputsNeverPanic(t *testing.T) {
 
 // readWholeInput probes, opens and reads path as `zerobus send` does.
 func readWholeInput(path string) (err error) {
-	if _, err := probeInput(path, formatAuto); err != nil {
+	if _, err := probeInput(context.Background(), path, inputOptions{format: formatAuto, batchRows: 1024, csvInferRows: 10, mem: memory.DefaultAllocator}); err != nil {
 		return err
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

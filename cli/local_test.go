@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -21,7 +21,7 @@ func runLocalCLI(t *testing.T, args ...string) (string, func() error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := localMain(ctx, args, pw, io.Discard)
+		err := localMain(ctx, args, Env{Stdout: pw, Stderr: io.Discard}.withDefaults())
 		pw.Close()
 		done <- err
 	}()
@@ -99,7 +99,7 @@ func TestLocalText(t *testing.T) {
 
 func TestLocalFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}, {"-allow-host", "http://x:1"}, {"-columns", "id FOO"}, {"-table", "bad", "-columns", "id INT"}} {
-		if err := localMain(t.Context(), args, io.Discard, io.Discard); err == nil {
+		if err := localMain(t.Context(), args, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults()); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
 	}
@@ -155,7 +155,7 @@ func TestLocalMaxRows(t *testing.T) {
 // server's options (their behaviour is tested in core/zerobuslocal).
 func TestLocalFidelityFlags(t *testing.T) {
 	la, err := parseLocalArgs([]string{"-max-message-bytes", "2048", "-stream-lifetime", "400ms", "-stream-close-grace", "50ms",
-		"-allow-host", "a.test,b.test", "-allow-host", "c.test", "-inspect-token", "tok"}, io.Discard)
+		"-allow-host", "a.test,b.test", "-allow-host", "c.test", "-inspect-token", "tok"}, Env{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestLocalFidelityFlags(t *testing.T) {
 	if la.opts.MaxMessageBytes != 2048 || la.opts.StreamLifetime != 400*time.Millisecond || la.opts.StreamCloseGrace != 50*time.Millisecond {
 		t.Errorf("options: got max %d lifetime %v grace %v", la.opts.MaxMessageBytes, la.opts.StreamLifetime, la.opts.StreamCloseGrace)
 	}
-	la, err = parseLocalArgs(nil, io.Discard)
+	la, err = parseLocalArgs(nil, Env{}.withDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}

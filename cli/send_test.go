@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -651,11 +652,11 @@ func TestSendErrors(t *testing.T) {
 
 func TestSendHelp(t *testing.T) {
 	r := sendCLI(t, "-h")
-	if r.err != nil {
-		t.Fatalf("-h: %v", r.err)
+	if !errors.Is(r.err, flag.ErrHelp) || r.stderr != "" {
+		t.Fatalf("-h: %v, stderr %q", r.err, r.stderr)
 	}
-	for _, want := range []string{"usage: zerobus send", "Exit status", "-quarantine", "-batch-rows"} {
-		if !strings.Contains(r.stderr, want) {
+	for _, want := range []string{"usage: zerobus send", "Exit status", "-quarantine", "-batch-rows", "-json", "-v"} {
+		if !strings.Contains(r.stdout, want) {
 			t.Errorf("help lacks %q", want)
 		}
 	}

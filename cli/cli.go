@@ -1,0 +1,307 @@
+// Package cli is the zerobus-wrapper command line: run the local Zerobus
+// server, send Arrow IPC / Parquet / CSV files to a table, and read debug
+// files. It is the one implementation behind both the Go binary
+// (cmd/zerobus) and the Python package (`python -m zerobus_py` and the
+// `zerobus` console script run it in-process through the extension).
+//
+//	zerobus <command> [flags]
+//
+// It is an adapter layer: it imports core and core/zerobuslocal; nothing in
+// core imports it.
+//
+// # Exit status
+//
+// Every command uses the same codes:
+//
+//	0    success; also -h / --help / help, and `local` stopped by Ctrl-C or SIGTERM
+//	1    a runtime failure: rows failed, a file could not be read, the stream failed
+//	2    a usage or configuration error (bad flag or argument, missing file, bad
+//	     settings); nothing was sent
+//	130  interrupted (Ctrl-C) before the work was done
+//
+// A usage error prints one line naming the problem and one line pointing at
+// the command's -h; -h prints the full help on standard output.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// Exit codes of Run (see the package documentation).
+const (
+	ExitOK          = 0
+	ExitFailed      = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// Env is the outside world of a run: standard streams and the environment.
+// Nil fields mean the process's own (os.Stdin, os.Stdout, os.Stderr,
+// os.LookupEnv).
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// LookupEnv reads settings (ZEROBUS_*, DEBUG_*, ...); an embedding
+	// process whose environment the Go runtime cannot see passes its own.
+	LookupEnv func(string) (string, bool)
+}
+
+func (e Env) withDefaults() Env {
+	if e.Stdin == nil {
+		e.Stdin = os.Stdin
+	}
+	if e.Stdout == nil {
+		e.Stdout = os.Stdout
+	}
+	if e.Stderr == nil {
+		e.Stderr = os.Stderr
+	}
+	if e.LookupEnv == nil {
+		e.LookupEnv = os.LookupEnv
+	}
+	return e
+}
+
+// command is one subcommand; each lives in its own file and adds itself to
+// commands from an init function of that file.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, env Env) error
+}
+
+var commands = map[string]command{}
+
+func register(c command) { commands[c.name] = c }
+
+// Run runs the command line args (without the program name) and returns the
+// exit status. Cancelling ctx is the interrupt (Ctrl-C): `send` stops
+// reading, lets the batches in flight finish, prints its summary and
+// returns ExitInterrupted; `local` shuts down and returns ExitOK. Run
+// installs no signal handler; the caller turns signals into ctx.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return RunEnv(ctx, args, Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
+
+// RunEnv is Run with an explicit environment lookup.
+func RunEnv(ctx context.Context, args []string, env Env) int {
+	env = env.withDefaults()
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			if c, ok := commands[args[1]]; ok {
+				return finish(ctx, c.name, c.run(ctx, []string{"-h"}, env), env.Stderr)
+			}
+		}
+		usage(env.Stdout)
+		return ExitOK
+	case "-version", "--version":
+		args = []string{"version"}
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		msg := fmt.Sprintf("zerobus: unknown command %q", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			msg = fmt.Sprintf("zerobus: flag %s before the command; flags follow it (zerobus send -h)", args[0])
+		} else if s := nearest(args[0], commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean '%s'?", s)
+		}
+		fmt.Fprintln(env.Stderr, msg)
+		fmt.Fprintln(env.Stderr, "run 'zerobus help' for the list of commands")
+		return ExitUsage
+	}
+	return finish(ctx, c.name, c.run(ctx, args[1:], env), env.Stderr)
+}
+
+// finish prints err (if any) as the command's last line and returns the
+// exit status for it.
+func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		name = ue.command
+	}
+	fmt.Fprintln(stderr, errorLine(name, err))
+	switch {
+	case ue != nil:
+		fmt.Fprintf(stderr, "run 'zerobus %s -h' for usage\n", ue.command)
+		return ExitUsage
+	case errors.Is(err, errInterrupted) || (ctx.Err() != nil && errors.Is(err, context.Canceled)):
+		return ExitInterrupted
+	case isConfigError(err):
+		return ExitUsage
+	}
+	return ExitFailed
+}
+
+// isConfigError reports a bad configuration: a *core.ConfigurationError
+// anywhere in err's chain.
+func isConfigError(err error) bool {
+	var ce *core.ConfigurationError
+	return errors.As(err, &ce)
+}
+
+// errInterrupted matches (errors.Is) the error of a command stopped by an
+// interrupt; the exit status is then ExitInterrupted.
+var errInterrupted = errors.New("interrupted")
+
+// usageError is a bad flag or argument of a command; the exit status is
+// ExitUsage and a hint to the command's -h follows the message.
+type usageError struct {
+	command string // e.g. "send", "debug read"
+	err     error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(command, format string, a ...any) error {
+	return &usageError{command: command, err: fmt.Errorf(format, a...)}
+}
+
+// errorLine is the last line the command prints for err: "zerobus send: …",
+// without the library's own "zerobus: " prefix after it.
+func errorLine(command string, err error) string {
+	return fmt.Sprintf("zerobus %s: %s", command, strings.TrimPrefix(err.Error(), "zerobus: "))
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: zerobus <command> [flags]\n\ncommands:")
+	for _, n := range commandNames() {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun `zerobus <command> -h` for a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 failure (rows failed, unreadable file), 2 usage or configuration error, 130 interrupted.")
+}
+
+// flagSet is a command's flags with its help text.
+type flagSet struct {
+	*flag.FlagSet
+	command string // "send", "debug read", ...
+	header  string // printed before the flags by -h
+	verbose *bool
+}
+
+// newFlagSet makes the flags of command, with -v (debug logging) defined.
+func newFlagSet(command, header string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet("zerobus "+command, flag.ContinueOnError), command: command, header: header}
+	fs.SetOutput(io.Discard) // parse errors are returned, printed once by finish
+	fs.Usage = func() {}
+	fs.verbose = fs.Bool("v", false, "verbose: log debug messages to stderr")
+	return fs
+}
+
+// parse parses args, flags anywhere among the positional arguments (up to
+// a "--"), and returns the positional ones. -h prints the help to stdout
+// and returns flag.ErrHelp; a bad flag returns a *usageError.
+func (fs *flagSet) parse(args []string, stdout io.Writer) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.printHelp(stdout)
+				return nil, err
+			}
+			return nil, &usageError{command: fs.command, err: err}
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (fs *flagSet) printHelp(w io.Writer) {
+	fmt.Fprint(w, fs.header)
+	if !strings.HasSuffix(fs.header, "flags:\n") {
+		fmt.Fprintln(w, "\nflags:")
+	}
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// logger is the command's slog logger on stderr: debug level with -v, else
+// warnings and errors only.
+func (fs *flagSet) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if fs.verbose != nil && *fs.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// nearest is the candidate closest to s by edit distance, or "" when none is
+// close (more than a third of the longer word differs).
+func nearest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), c)
+		if strings.HasPrefix(c, strings.ToLower(s)) && len(s) >= 2 {
+			d = min(d, 1)
+		}
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(1, max(len(s), len(best))/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (byte-wise), with a
+// swap of two adjacent letters counting as one edit.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

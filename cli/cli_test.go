@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// runCLI runs the command line in-process with an empty environment and
+// returns the exit status, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return runCLICtx(t.Context(), args...)
+}
+
+func runCLICtx(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := RunEnv(ctx, args, Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	return code, out.String(), errOut.String()
+}
+
+// TestHelpExitsZero: -h, --help and help print the help on stdout and exit 0
+// for every command.
+func TestHelpExitsZero(t *testing.T) {
+	cases := [][]string{{"-h"}, {"--help"}, {"help"}, {"help", "send"}, {"debug", "-h"}, {"debug", "help"}, {"debug", "read", "-h"}}
+	for _, name := range commandNames() {
+		cases = append(cases, []string{name, "-h"}, []string{name, "--help"}, []string{name, "-help"})
+	}
+	for _, args := range cases {
+		code, out, errOut := runCLI(t, args...)
+		if code != ExitOK || errOut != "" || !strings.Contains(out, "usage: zerobus") {
+			t.Errorf("zerobus %s: exit %d, stderr %q, stdout %.80q", strings.Join(args, " "), code, errOut, out)
+		}
+	}
+	if _, out, _ := runCLI(t, "local", "-h"); !strings.Contains(out, "-max-rows") || !strings.Contains(out, "-v\t") && !strings.Contains(out, "-v ") {
+		t.Errorf("local -h lacks its flags:\n%s", out)
+	}
+}
+
+// TestUnknownFlagOneLine: a mistyped flag prints the error and a usage hint,
+// nothing else, and exits 2.
+func TestUnknownFlagOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		cmd, flag string
+	}{
+		{[]string{"send", "-nope", "x.csv"}, "send", "-nope"},
+		{[]string{"local", "--tsl"}, "local", "-tsl"},
+		{[]string{"debug", "read", "-fromat", "json", "f.proto"}, "debug read", "-fromat"},
+		{[]string{"version", "-x"}, "version", "-x"},
+	} {
+		code, out, errOut := runCLI(t, tc.args...)
+		want := "zerobus " + tc.cmd + ": flag provided but not defined: " + tc.flag + "\n" +
+			"run 'zerobus " + tc.cmd + " -h' for usage\n"
+		if code != ExitUsage || out != "" || errOut != want {
+			t.Errorf("zerobus %q: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errOut, want)
+		}
+	}
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
+	for in, want := range map[string]string{"sned": "send", "sen": "send", "lcoal": "local", "debgu": "debug", "versoin": "version", "Send": "send"} {
+		code, _, errOut := runCLI(t, in)
+		if code != ExitUsage || !strings.Contains(errOut, "did you mean '"+want+"'?") {
+			t.Errorf("zerobus %s: exit %d, stderr %q; want a suggestion of %s", in, code, errOut, want)
+		}
+	}
+	code, _, errOut := runCLI(t, "frobnicate")
+	if code != ExitUsage || strings.Contains(errOut, "did you mean") || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("zerobus frobnicate: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t); code != ExitUsage || !strings.Contains(errOut, "commands:") {
+		t.Errorf("zerobus (no command): exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestExitCodes: usage and configuration errors 2, runtime failures 1.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := writeOneRowArrow(t)
+	garbage := filepath.Join(dir, "g.parquet")
+	if err := os.WriteFile(garbage, bytes.Repeat([]byte{7}, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badYAML := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badYAML, []byte("max_inflight_records: -5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"send", "-dry-run", good}, ExitOK},
+		{[]string{"send", good}, ExitUsage},                                       // no connection settings
+		{[]string{"send", "-config", badYAML, "-dry-run", good}, ExitUsage},       // bad configuration
+		{[]string{"send", "-dry-run", filepath.Join(dir, "none.csv")}, ExitUsage}, // missing file
+		{[]string{"send", "-dry-run", dir}, ExitUsage},                            // a directory
+		{[]string{"send", "-dry-run"}, ExitUsage},                                 // no file
+		{[]string{"send", "-dry-run", "-local", good}, ExitUsage},
+		{[]string{"send", "-local", "-quarantine", filepath.Join(dir, "no", "q.arrow"), good}, ExitUsage},
+		{[]string{"send", "-dry-run", garbage}, ExitFailed}, // unreadable content
+		{[]string{"debug"}, ExitUsage},
+		{[]string{"debug", "write"}, ExitUsage},
+		{[]string{"debug", "read", filepath.Join(dir, "x.proto")}, ExitFailed},
+		{[]string{"local", "-max-rows", "-1"}, ExitUsage},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != tc.want {
+			t.Errorf("zerobus %q: exit %d, want %d; stderr:\n%s", tc.args, code, tc.want, errOut)
+		}
+		if code != ExitOK && !strings.HasPrefix(errOut, "zerobus ") {
+			t.Errorf("zerobus %q: stderr does not start with the error line:\n%s", tc.args, errOut)
+		}
+	}
+}
+
+// TestLocalInterruptExitsZero: `local` stopped by its context (Ctrl-C) exits 0.
+func TestLocalInterruptExitsZero(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if code, out, errOut := runCLICtx(ctx, "local", "-json"); code != ExitOK || !strings.Contains(out, `"endpoint"`) {
+		t.Errorf("local: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestNearest(t *testing.T) {
+	names := []string{"debug", "local", "send", "version"}
+	for in, want := range map[string]string{"send": "send", "snd": "send", "sendd": "send", "ver": "version", "x": "", "deploy": "", "lo": "local"} {
+		if got := nearest(in, names); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSendInterrupt: cancelling the context (Ctrl-C) stops reading; the
+// batches in flight finish, so every row read is stored; the summary says
+// interrupted and the exit status is 130.
+func TestSendInterrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.parquet")
+	writeParquet(t, path, mixedSchema, 50_000, func(yield func(arrow.RecordBatch) bool) {
+		for i := 0; i < 20; i++ {
+			if !yield(mixedBatch(memory.DefaultAllocator, i*10_000, 10_000)) {
+				return
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	timer := time.AfterFunc(300*time.Millisecond, cancel)
+	defer timer.Stop()
+	code, out, errOut := runCLICtx(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d (did the send finish within 300 ms?); stderr:\n%s", code, ExitInterrupted, errOut)
+	}
+	var sum summaryJSON
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	if !sum.Interrupted || sum.Success || sum.RowsRead == 0 || sum.RowsSent != sum.RowsRead || sum.RowsFailed != 0 ||
+		sum.StoredRows == nil || *sum.StoredRows != sum.RowsRead {
+		t.Errorf("summary after an interrupt: %+v (stored %v)", sum, sum.StoredRows)
+	}
+	for _, want := range []string{"interrupted: finishing the batches in flight", "zerobus send: interrupted: reading stopped after 0 of 1 files"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	// Interrupted before the first file: nothing read, still 130 and a summary.
+	cancelled, cancel2 := context.WithCancel(t.Context())
+	cancel2()
+	code, out, _ = runCLICtx(cancelled, "send", "-dry-run", "-json", path)
+	if code != ExitInterrupted || !strings.Contains(out, `"interrupted":true`) || !strings.Contains(out, `"rows_read":0`) {
+		t.Errorf("send with an ended context: exit %d, stdout %s", code, out)
+	}
+}

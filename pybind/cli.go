@@ -1,0 +1,63 @@
+package pybind
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/cli"
+)
+
+// cliRuns holds the cancel functions of the RunCLI calls in progress.
+var cliRuns = struct {
+	sync.Mutex
+	cancel map[int]context.CancelFunc
+	next   int
+}{cancel: map[int]context.CancelFunc{}}
+
+// RunCLI runs the zerobus command line (package cli, the same code as the
+// Go binary) in this process and returns its exit status. argsJSON is the
+// argument list without the program name, envJSON the caller's environment
+// (a JSON object; the Go runtime does not see changes Python made to it).
+// Output goes straight to file descriptors 1 and 2 and input comes from 0:
+// the caller flushes its own buffers first. CancelCLI is the interrupt.
+func RunCLI(argsJSON, envJSON string) int {
+	var args []string
+	var env map[string]string
+	if err := json.Unmarshal([]byte(argsJSON), &args); err != nil {
+		fmt.Fprintf(os.Stderr, "zerobus: bad argument list from Python: %v\n", err)
+		return cli.ExitUsage
+	}
+	if err := json.Unmarshal([]byte(envJSON), &env); err != nil {
+		fmt.Fprintf(os.Stderr, "zerobus: bad environment from Python: %v\n", err)
+		return cli.ExitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cliRuns.Lock()
+	id := cliRuns.next
+	cliRuns.next++
+	cliRuns.cancel[id] = cancel
+	cliRuns.Unlock()
+	defer func() {
+		cliRuns.Lock()
+		delete(cliRuns.cancel, id)
+		cliRuns.Unlock()
+		cancel()
+	}()
+	return cli.RunEnv(ctx, args, cli.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+}
+
+// CancelCLI interrupts every RunCLI in progress, as Ctrl-C does the Go
+// binary: send stops reading and prints its summary, local shuts down.
+func CancelCLI() {
+	cliRuns.Lock()
+	defer cliRuns.Unlock()
+	for _, cancel := range cliRuns.cancel {
+		cancel()
+	}
+}
