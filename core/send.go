@@ -33,6 +33,20 @@ const (
 	maxChunkBytes  = 16 << 20
 )
 
+// chunkTarget is the record bytes a chunk is sized for: a quarter of the
+// in-flight byte window, between 1 MiB and maxChunkBytes.
+func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(window/4, 1<<20)) }
+
+// encodeBudget is how many record bytes the SendBatch calls of a Wrapper
+// may hold converted and not yet admitted to the in-flight window: half the
+// window (two chunks at the default 64 MiB), at least one chunk. Each chunk
+// takes chunkTarget of it before it is converted and gives it back once its
+// requests are in the window (or failed), so that many goroutines sending
+// large batches at once hold at most the window plus this budget of
+// encoded records, not one chunk each; a chunk larger than the budget (rows
+// wider than expected) is converted alone.
+func encodeBudget(window int64) int64 { return max(chunkTarget(window), window/2) }
+
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
 	w     *Wrapper
@@ -112,8 +126,19 @@ func (b *batchSend) run() {
 
 	transmitted := false
 	chunkRows := firstChunkRows
-	targetBytes := int(min(int64(maxChunkBytes), max(w.cfg.MaxInflightBytes/4, 1<<20)))
+	target := chunkTarget(w.cfg.MaxInflightBytes)
+	targetBytes := int(target)
+	held := false // a chunk's share of the encoding budget
 	for lo := 0; lo < b.total; {
+		if held {
+			w.encoding.Release(target)
+			held = false
+		}
+		if err := w.encoding.Acquire(b.ctx, target, nil); err != nil {
+			b.failFrom(lo, err)
+			break
+		}
+		held = true
 		hi := min(b.total, lo+chunkRows)
 		cb, err := b.convert(plan, lo, hi)
 		if err != nil {
@@ -154,6 +179,9 @@ func (b *batchSend) run() {
 			break
 		}
 		lo = hi
+	}
+	if held {
+		w.encoding.Release(target)
 	}
 	// Every batch that sent records has its wait_acks span, even when the
 	// acks all came while it was still sending (then the span is short).
