@@ -1,11 +1,11 @@
 package core
 
 import (
-	"math"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
