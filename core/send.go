@@ -38,14 +38,15 @@ const (
 func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(window/4, 1<<20)) }
 
 // encodeBudget is how many record bytes the SendBatch calls of a Wrapper
-// may hold converted and not yet admitted to the in-flight window: half the
-// window (two chunks at the default 64 MiB), at least one chunk. Each chunk
-// takes chunkTarget of it before it is converted and gives it back once its
-// requests are in the window (or failed), so that many goroutines sending
-// large batches at once hold at most the window plus this budget of
-// encoded records, not one chunk each; a chunk larger than the budget (rows
-// wider than expected) is converted alone.
-func encodeBudget(window int64) int64 { return max(chunkTarget(window), window/2) }
+// may hold converted and not yet admitted to the in-flight window: one chunk
+// (a quarter of the window, at most 16 MiB). Each chunk takes chunkTarget
+// of it before it is converted and gives it back once its requests are in
+// the window (or failed), so that many goroutines sending large batches at
+// once hold the window plus one chunk of encoded records, not one chunk
+// each. Conversion itself runs on all cores (convert.Options.Parallelism),
+// so serialising chunks costs little; a chunk converts while the requests
+// of the one before it travel.
+func encodeBudget(window int64) int64 { return chunkTarget(window) }
 
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
