@@ -215,7 +215,7 @@ func (b *batchSend) runFlight() {
 	n := int(out.NumRows())
 	if w.cfg.WriterDisabled || n == 0 {
 		for i := range n {
-			b.ok = append(b.ok, row(i))
+			b.ok = appendRow(b.ok, row(i))
 		}
 		if n > 0 {
 			b.bytes += int(recordBytes(out))
@@ -298,7 +298,7 @@ func (b *batchSend) runFlight() {
 			d = pt.hi - pt.lo
 		}
 		for i := pt.lo; i < pt.lo+d; i++ {
-			b.ok = append(b.ok, row(i))
+			b.ok = appendRow(b.ok, row(i))
 		}
 		b.bytes += int(int64(pt.p.Bytes()) * int64(d) / int64(max(1, pt.hi-pt.lo)))
 		if err == nil {

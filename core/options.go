@@ -28,7 +28,15 @@ type options struct {
 	rootCAs         *x509.CertPool
 	backoff         func(attempt int, base, max time.Duration) time.Duration
 	now             func() time.Time
+	rowRangesOnly   bool
 }
+
+// WithRowRangesOnly makes results carry their successful rows as ranges
+// only (TransmissionResult.SuccessfulRanges): SuccessfulRows stays nil, so a
+// result of millions of rows costs a few ranges instead of 8 bytes per row.
+// Every method (SuccessfulRowIndices, ExtractSuccessfulBatch, …) returns the
+// same values as without it. Default: SuccessfulRows is filled too.
+func WithRowRangesOnly() Option { return func(o *options) { o.rowRangesOnly = true } }
 
 // WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to
 // l. Default: silent. Records are logged with the context of the work they

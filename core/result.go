@@ -56,7 +56,8 @@ type FailedRow struct {
 // NotWrittenRowIndices) or unknown (sent without an acknowledgement;
 // UnknownRowIndices). Invariants on every path: TotalRows ==
 // SuccessfulCount + NotWrittenCount + UnknownCount, FailedCount ==
-// NotWrittenCount + UnknownCount, len(SuccessfulRows) == SuccessfulCount and
+// NotWrittenCount + UnknownCount, the rows of SuccessfulRanges (and
+// len(SuccessfulRows), unless WithRowRangesOnly) == SuccessfulCount and
 // len(FailedRows) == FailedCount; when the whole batch fails, every row is
 // listed in FailedRows (so quarantine with ExtractFailedBatch always works).
 // A result is immutable once returned and safe to read from many
@@ -92,8 +93,16 @@ type TransmissionResult struct {
 	// FailedRows lists every row not acknowledged (both states) in row
 	// order.
 	FailedRows []FailedRow
-	// SuccessfulRows lists acknowledged row indices in row order.
+	// SuccessfulRows lists acknowledged row indices in row order: 8 bytes
+	// per row. It is nil when the Wrapper was created WithRowRangesOnly;
+	// SuccessfulRanges (compact) and SuccessfulRowIndices always hold the
+	// same rows. Kept for compatibility; prefer those two.
 	SuccessfulRows []int
+	// SuccessfulRanges holds the acknowledged rows as ascending half-open
+	// ranges [lo, hi) (the form of FailedGroup.Ranges): a few ranges even
+	// for millions of rows. Set on every result a send returns (nil or empty
+	// when no row succeeded).
+	SuccessfulRanges [][2]int
 	// WriterDisabled is true when the Wrapper sends nothing
 	// (Config.WriterDisabled): "successful" rows were converted, not sent.
 	WriterDisabled bool
@@ -154,7 +163,13 @@ func (r *TransmissionResult) indicesIn(state RowState) []int {
 // SuccessfulRowIndices returns the acknowledged row indices in row order (a
 // new slice).
 func (r *TransmissionResult) SuccessfulRowIndices() []int {
-	return append([]int(nil), r.SuccessfulRows...)
+	if r.SuccessfulRanges == nil && r.SuccessfulRows != nil {
+		return append([]int(nil), r.SuccessfulRows...)
+	}
+	if len(r.SuccessfulRanges) == 0 {
+		return nil
+	}
+	return expandRanges(r.SuccessfulRanges)
 }
 
 // FailedRowIndicesByErrorType returns the indices of rows that failed with an
@@ -311,36 +326,50 @@ func (r *TransmissionResult) ExtractFailedBatchWith(mem memory.Allocator, rec ar
 
 // ExtractSuccessfulBatchWith is ExtractSuccessfulBatch allocating from mem.
 func (r *TransmissionResult) ExtractSuccessfulBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	return r.extract(mem, rec, r.SuccessfulRows)
+	if rec == nil {
+		return nil, ErrNilBatch
+	}
+	if err := r.checkRows(rec); err != nil {
+		return nil, err
+	}
+	return takeRanges(mem, rec, r.successRanges())
 }
 
 func (r *TransmissionResult) extract(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
 	if rec == nil {
 		return nil, ErrNilBatch
 	}
-	if int(rec.NumRows()) != r.TotalRows {
-		return nil, fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
+	if err := r.checkRows(rec); err != nil {
+		return nil, err
 	}
 	return takeRows(mem, rec, rows)
+}
+
+// checkRows checks that rec is the batch the result describes.
+func (r *TransmissionResult) checkRows(rec arrow.RecordBatch) error {
+	if int(rec.NumRows()) != r.TotalRows {
+		return fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
+	}
+	return nil
 }
 
 // takeRows builds a batch of rec's rows at the given ascending indices:
 // contiguous runs become zero-copy slices, concatenated per column.
 func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
-	type run struct{ lo, hi int64 }
-	var runs []run
+	var runs [][2]int
 	for _, i := range rows {
-		if n := len(runs); n > 0 && runs[n-1].hi == int64(i) {
-			runs[n-1].hi++
-		} else {
-			runs = append(runs, run{int64(i), int64(i) + 1})
-		}
+		runs = appendRow(runs, i)
 	}
+	return takeRanges(mem, rec, runs)
+}
+
+// takeRanges builds a batch of rec's rows in the ascending ranges runs.
+func takeRanges(mem memory.Allocator, rec arrow.RecordBatch, runs [][2]int) (arrow.RecordBatch, error) {
 	switch len(runs) {
 	case 0:
 		return rec.NewSlice(0, 0), nil
 	case 1:
-		return rec.NewSlice(runs[0].lo, runs[0].hi), nil
+		return rec.NewSlice(int64(runs[0][0]), int64(runs[0][1])), nil
 	}
 	cols := make([]arrow.Array, rec.NumCols())
 	release := func() {
@@ -354,7 +383,7 @@ func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.Re
 	for c := range cols {
 		col := rec.Column(c)
 		for i, rn := range runs {
-			parts[i] = array.NewSlice(col, rn.lo, rn.hi)
+			parts[i] = array.NewSlice(col, int64(rn[0]), int64(rn[1]))
 		}
 		out, err := array.Concatenate(parts, mem)
 		for _, p := range parts {
@@ -366,7 +395,7 @@ func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.Re
 		}
 		cols[c] = out
 	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(rangeRows(runs)))
 	release()
 	return out, nil
 }

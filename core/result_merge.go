@@ -105,23 +105,20 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 
 // mergeResults combines the results of consecutive parts of one logical
 // batch: row indices are offset by the rows of the parts before, failed rows
-// are copied whole, counts are summed. Latency is left to the caller.
-//
-// A part whose SuccessfulRows were dropped (nil with SuccessfulCount > 0, to
-// keep one index per row only once in memory) has them rebuilt as the rows it
-// does not list as failed (TotalRows = SuccessfulCount + FailedCount).
-func mergeResults(parts []*TransmissionResult, writerDisabled bool) *TransmissionResult {
+// are copied whole, successful ranges joined, counts summed; lists says
+// whether the merged result also lists SuccessfulRows. Latency is left to
+// the caller.
+func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *TransmissionResult {
 	if len(parts) == 1 {
 		res := *parts[0]
-		res.SuccessfulRows = successfulRows(parts[0], 0, nil)
+		res.SuccessfulRanges = successfulRanges(parts[0], 0, [][2]int{})
+		res.SuccessfulRows = nil
+		if lists && len(res.SuccessfulRanges) > 0 {
+			res.SuccessfulRows = expandRanges(res.SuccessfulRanges)
+		}
 		return &res
 	}
-	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled}
-	ok := 0
-	for _, p := range parts {
-		ok += p.SuccessfulCount
-	}
-	out.SuccessfulRows = make([]int, 0, ok)
+	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled, SuccessfulRanges: [][2]int{}}
 	whole := true // every part failed as a whole
 	var firstWhole error
 	for _, p := range parts {
@@ -133,7 +130,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled bool) *Transmissio
 			f.Index += out.TotalRows
 			out.FailedRows = append(out.FailedRows, f)
 		}
-		out.SuccessfulRows = successfulRows(p, out.TotalRows, out.SuccessfulRows)
+		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)
 		if p.FailedAsWhole() {
 			if firstWhole == nil {
@@ -142,6 +139,9 @@ func mergeResults(parts []*TransmissionResult, writerDisabled bool) *Transmissio
 		} else if p.TotalRows > 0 || p.Err != nil {
 			whole = false
 		}
+	}
+	if lists && len(out.SuccessfulRanges) > 0 {
+		out.SuccessfulRows = expandRanges(out.SuccessfulRanges)
 	}
 	switch {
 	case out.Success:
@@ -178,23 +178,21 @@ func sumCounts(out, p *TransmissionResult) {
 	}
 }
 
-// successfulRows appends p's successful row indices plus offset to dst.
-func successfulRows(p *TransmissionResult, offset int, dst []int) []int {
-	if p.SuccessfulRows != nil || p.SuccessfulCount == 0 {
-		for _, i := range p.SuccessfulRows {
-			dst = append(dst, offset+i)
+// successfulRanges appends p's successful rows plus offset to dst as
+// ranges: p's own (SuccessfulRanges, or built from SuccessfulRows), or, for
+// a part that carries neither (SuccessfulCount > 0), every row it does not
+// list as failed (TotalRows = SuccessfulCount + FailedCount).
+func successfulRanges(p *TransmissionResult, offset int, dst [][2]int) [][2]int {
+	if rs := p.successRanges(); rs != nil || p.SuccessfulCount == 0 {
+		for _, r := range rs {
+			dst = appendRange(dst, offset+r[0], offset+r[1])
 		}
 		return dst
 	}
 	next := 0
 	for _, f := range p.FailedRows {
-		for ; next < f.Index; next++ {
-			dst = append(dst, offset+next)
-		}
+		dst = appendRange(dst, offset+next, offset+f.Index)
 		next = f.Index + 1
 	}
-	for ; next < p.TotalRows; next++ {
-		dst = append(dst, offset+next)
-	}
-	return dst
+	return appendRange(dst, offset+next, offset+p.TotalRows)
 }

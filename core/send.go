@@ -56,7 +56,8 @@ type batchSend struct {
 	total int
 
 	failed   []FailedRow
-	ok       []int
+	ok       [][2]int // successful rows as ranges (result_ranges.go)
+	lists    bool     // the result also lists SuccessfulRows
 	bytes    int
 	attempts int
 
@@ -72,10 +73,16 @@ type pendingReq struct {
 }
 
 func (w *Wrapper) send(ctx context.Context, rec arrow.RecordBatch, start time.Time) *TransmissionResult {
+	return w.sendRows(ctx, rec, start, !w.opts.rowRangesOnly)
+}
+
+// sendRows is send; lists says whether the result lists SuccessfulRows
+// (the parts of a SendReader call do not: their merged result does).
+func (w *Wrapper) sendRows(ctx context.Context, rec arrow.RecordBatch, start time.Time, lists bool) *TransmissionResult {
 	total := int(rec.NumRows())
 	ctx, span := w.tel.Start(ctx, "zerobus.SendBatch", w.tableAttr, w.transportAttr,
 		attribute.Int("zerobus.rows", total), attribute.Bool("zerobus.writer_disabled", w.cfg.WriterDisabled))
-	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total}
+	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total, lists: lists}
 	b.run()
 	res := b.result()
 	res.Latency = w.now().Sub(start)
@@ -157,7 +164,7 @@ func (b *batchSend) run() {
 		}
 		if w.cfg.WriterDisabled {
 			for _, r := range cb.Rows {
-				b.ok = append(b.ok, lo+r)
+				b.ok = appendRow(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
 			lo = hi
@@ -317,7 +324,7 @@ func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 		return
 	}
 	for _, r := range pr.rows {
-		b.ok = append(b.ok, pr.base+r)
+		b.ok = appendRow(b.ok, pr.base+r)
 	}
 	b.bytes += pr.bytes
 }
@@ -389,15 +396,22 @@ func (b *batchSend) failFrom(lo int, err error) {
 // result assembles the TransmissionResult, upholding total = ok + failed.
 func (b *batchSend) result() *TransmissionResult {
 	sort.Slice(b.failed, func(i, j int) bool { return b.failed[i].Index < b.failed[j].Index })
+	ok := normalizeRanges(b.ok)
+	if ok == nil {
+		ok = [][2]int{}
+	}
 	res := &TransmissionResult{
-		Attempts:        b.attempts,
-		BatchSizeBytes:  b.bytes,
-		TotalRows:       b.total,
-		SuccessfulCount: len(b.ok),
-		FailedCount:     len(b.failed),
-		FailedRows:      b.failed,
-		SuccessfulRows:  b.ok,
-		WriterDisabled:  b.w.cfg.WriterDisabled,
+		Attempts:         b.attempts,
+		BatchSizeBytes:   b.bytes,
+		TotalRows:        b.total,
+		SuccessfulCount:  rangeRows(ok),
+		FailedCount:      len(b.failed),
+		FailedRows:       b.failed,
+		SuccessfulRanges: ok,
+		WriterDisabled:   b.w.cfg.WriterDisabled,
+	}
+	if b.lists && len(ok) > 0 {
+		res.SuccessfulRows = expandRanges(ok)
 	}
 	res.countStates()
 	if res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != res.TotalRows {

@@ -27,7 +27,8 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 	if err != nil {
 		return nil, wrapErr(err)
 	}
-	w, err := core.New(context.Background(), cfg)
+	// Python builds row lists from ranges when asked (TransmissionResult).
+	w, err := core.New(context.Background(), cfg, core.WithRowRangesOnly())
 	if err != nil {
 		return nil, wrapErr(core.ByKeyError(err))
 	}
