@@ -485,10 +485,7 @@ class TransmissionResult:
         for name, n in sorted(self._counts_by_type().items()):
             # the first rows of the type, from the ranges (no list of every row)
             first = sorted(
-                i
-                for g in self._groups
-                if _type_name(g.error) == name
-                for i in itertools.islice(g.indices(), 10)
+                i for g in self._groups if _type_name(g.error) == name for i in itertools.islice(g.indices(), 10)
             )[:10]
             shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
             rows.append((name, f"{n} rows: {shown}"))
