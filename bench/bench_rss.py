@@ -154,7 +154,7 @@ def growth(args: argparse.Namespace) -> None:
         conn = [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
         py, env = [sys.executable, "-I"], None
         if args.pythonpath:  # another build of zerobus_py (pip install --target DIR), e.g. the base of a change
-            py, env = [sys.executable], dict(os.environ, PYTHONPATH=args.pythonpath)
+            py, env = [sys.executable, "-P", "-s"], dict(os.environ, PYTHONPATH=args.pythonpath)
         _, secs, out = run([*py, "-c", CHILD_GROWTH, *conn, str(args.growth_gb)], env)
     finally:
         server.terminate()

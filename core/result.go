@@ -255,10 +255,10 @@ func (r *TransmissionResult) String() string {
 	}
 	fmt.Fprintf(&b, "zerobus: %d/%d rows %s", r.SuccessfulCount, r.TotalRows, verb)
 	if r.FailedCount > 0 {
-		byKind := r.GroupErrorsByType()
+		byKind := r.ErrorStatistics().ByKind
 		kinds := make([]string, 0, len(byKind))
-		for k, rows := range byKind {
-			kinds = append(kinds, fmt.Sprintf("%s=%d", k, len(rows)))
+		for k, n := range byKind {
+			kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
 		}
 		sort.Strings(kinds)
 		fmt.Fprintf(&b, " (%d failed: %s", r.FailedCount, strings.Join(kinds, ", "))

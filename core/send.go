@@ -456,8 +456,8 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr))
 	}
 	if res.FailedCount > 0 {
-		for kind, rows := range res.GroupErrorsByType() {
-			w.tel.RowsFailed.Add(ctx, int64(len(rows)), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
+		for kind, n := range res.ErrorStatistics().ByKind { // counts, no per-row lists
+			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
 		}
 	}
 }
