@@ -257,9 +257,16 @@ func (b *batchSend) runFlight() {
 	var sendErr error
 	for lo := 0; lo < n; {
 		hi := min(n, lo+per)
-		chunk := out.NewSlice(int64(lo), int64(hi))
-		p, err := st.Send(b.ctx, chunk)
-		chunk.Release()
+		// The IPC encoding of the chunk waits for the window inside Send:
+		// concurrent calls hold one such chunk at a time (encodeBudget).
+		err := w.encoding.Acquire(b.ctx, limit, nil)
+		var p *flightstream.Pending
+		if err == nil {
+			chunk := out.NewSlice(int64(lo), int64(hi))
+			p, err = st.Send(b.ctx, chunk)
+			chunk.Release()
+			w.encoding.Release(limit)
+		}
 		var mte *stream.MessageTooLargeError
 		if errors.As(err, &mte) && hi-lo > 1 {
 			per = max(1, (hi-lo)/2)
