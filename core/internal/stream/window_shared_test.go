@@ -33,6 +33,7 @@ func TestSharedWindowFaultsAndClose(t *testing.T) {
 		wg  sync.WaitGroup
 	)
 	cancelled, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for g, s := range streams {
 		ctx := context.Background()
 		if g == 2 {
