@@ -259,13 +259,14 @@ func (b *batchSend) runFlight() {
 		hi := min(n, lo+per)
 		// The IPC encoding of the chunk waits for the window inside Send:
 		// concurrent calls hold one such chunk at a time (encodeBudget).
-		err := w.encoding.Acquire(b.ctx, limit, nil)
+		need := min(limit, max(1, size*int64(hi-lo)/int64(n)))
+		err := w.encoding.Acquire(b.ctx, need, nil)
 		var p *flightstream.Pending
 		if err == nil {
 			chunk := out.NewSlice(int64(lo), int64(hi))
 			p, err = st.Send(b.ctx, chunk)
 			chunk.Release()
-			w.encoding.Release(limit)
+			w.encoding.Release(need)
 		}
 		var mte *stream.MessageTooLargeError
 		if errors.As(err, &mte) && hi-lo > 1 {

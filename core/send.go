@@ -39,8 +39,8 @@ func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(wind
 
 // encodeBudget is how many record bytes the SendBatch calls of a Wrapper
 // may hold converted and not yet admitted to the in-flight window: one chunk
-// (a quarter of the window, at most 16 MiB). Each chunk takes chunkTarget
-// of it before it is converted and gives it back once its requests are in
+// (a quarter of the window, at most 16 MiB). Each chunk takes its estimated
+// size (at most chunkTarget) of it before it is converted and gives it back once its requests are in
 // the window (or failed), so that many goroutines sending large batches at
 // once hold the window plus one chunk of encoded records, not one chunk
 // each. Conversion itself runs on all cores (convert.Options.Parallelism),
@@ -136,26 +136,32 @@ func (b *batchSend) run() {
 	chunkRows := firstChunkRows
 	target := chunkTarget(w.cfg.MaxInflightBytes)
 	targetBytes := int(target)
-	held := false // a chunk's share of the encoding budget
+	// Bytes per row, to size a chunk's share of the encoding budget: the
+	// batch's Arrow size at first (an upper bound for a slice), then what
+	// the chunks encoded to. Small batches take a small share, so many of
+	// them convert at once.
+	perRow := max(1, recordBytes(rec)/int64(b.total))
+	var held int64 // this chunk's share of the encoding budget
 	for lo := 0; lo < b.total; {
-		if held {
-			w.encoding.Release(target)
-			held = false
+		if held > 0 {
+			w.encoding.Release(held)
+			held = 0
 		}
-		if err := w.encoding.Acquire(b.ctx, target, nil); err != nil {
+		hi := min(b.total, lo+chunkRows)
+		need := min(target, max(1, int64(hi-lo)*perRow))
+		if err := w.encoding.Acquire(b.ctx, need, nil); err != nil {
 			b.failFrom(lo, err)
 			break
 		}
-		held = true
-		hi := min(b.total, lo+chunkRows)
+		held = need
 		cb, err := b.convert(plan, lo, hi)
 		if err != nil {
 			b.failFrom(lo, err)
 			break
 		}
 		if n := len(cb.Rows) + len(cb.Errors); n > 0 && cb.Bytes > 0 && len(cb.Rows) > 0 {
-			perRow := max(1, cb.Bytes/len(cb.Rows))
-			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/perRow))
+			perRow = int64(max(1, cb.Bytes/len(cb.Rows)))
+			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
 		}
 		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
 			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("proto"))
@@ -188,8 +194,8 @@ func (b *batchSend) run() {
 		}
 		lo = hi
 	}
-	if held {
-		w.encoding.Release(target)
+	if held > 0 {
+		w.encoding.Release(held)
 	}
 	// Every batch that sent records has its wait_acks span, even when the
 	// acks all came while it was still sending (then the span is short).
