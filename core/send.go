@@ -136,10 +136,11 @@ func (b *batchSend) run() {
 	chunkRows := firstChunkRows
 	target := chunkTarget(w.cfg.MaxInflightBytes)
 	targetBytes := int(target)
-	// Bytes per row, to size a chunk's share of the encoding budget: the
+	// A chunk's share of the encoding budget is what is left of the batch,
+	// at most one chunk (chunks grow to that size): small batches take a
+	// small share, so many of them convert at once. Bytes per row: the
 	// batch's Arrow size at first (an upper bound for a slice), then what
-	// the chunks encoded to. Small batches take a small share, so many of
-	// them convert at once.
+	// the chunks encoded to.
 	perRow := max(1, recordBytes(rec)/int64(b.total))
 	var held int64 // this chunk's share of the encoding budget
 	for lo := 0; lo < b.total; {
@@ -148,7 +149,7 @@ func (b *batchSend) run() {
 			held = 0
 		}
 		hi := min(b.total, lo+chunkRows)
-		need := min(target, max(1, int64(hi-lo)*perRow))
+		need := min(target, max(1, int64(b.total-lo)*perRow))
 		if err := w.encoding.Acquire(b.ctx, need, nil); err != nil {
 			b.failFrom(lo, err)
 			break
