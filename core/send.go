@@ -40,12 +40,12 @@ func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(wind
 // encodeBudget is how many record bytes the SendBatch calls of a Wrapper
 // may hold converted and not yet admitted to the in-flight window: one chunk
 // (a quarter of the window, at most 16 MiB). Each chunk takes its estimated
-// size (at most chunkTarget) of it before it is converted and gives it back once its requests are in
-// the window (or failed), so that many goroutines sending large batches at
-// once hold the window plus one chunk of encoded records, not one chunk
-// each. Conversion itself runs on all cores (convert.Options.Parallelism),
-// so serialising chunks costs little; a chunk converts while the requests
-// of the one before it travel.
+// size (at most chunkTarget) of it before it is converted and gives it back
+// once its requests are in the window (or failed), so that many goroutines
+// sending large batches at once hold the window plus one chunk of encoded
+// records, not one chunk each. Conversion itself runs on all cores
+// (convert.Options.Parallelism), so serialising chunks costs little; a chunk
+// converts while the requests of the one before it travel.
 func encodeBudget(window int64) int64 { return chunkTarget(window) }
 
 // batchSend is the state of one SendBatch call.
