@@ -73,7 +73,7 @@ func AckTimeoutError(after time.Duration, inflight int) error {
 // a status while acknowledgements were still expected (retryable).
 func ServerEOFError(op string) error { return &ConnectionError{Op: op, Err: errServerEOF} }
 
-// Window is the in-flight flow control of one stream: at most a number of
+// Window is the in-flight flow control of a client's streams: at most a number of
 // requests and of bytes between admission and resolution; see window.
 type Window struct{ w *window }
 

@@ -9,7 +9,8 @@ import (
 // errWindowAborted is returned by acquire when the abort channel closes.
 var errWindowAborted = errors.New("window aborted")
 
-// window is the in-flight flow control of one stream: at most maxReqs
+// window is the in-flight flow control of a Client's streams (shared by
+// them; also a byte budget elsewhere): at most maxReqs
 // requests and maxBytes payload bytes between Send and their resolution
 // (acknowledged or failed). Waiters are served in FIFO order so a large
 // request is not starved by small ones. A request larger than maxBytes is
