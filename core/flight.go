@@ -203,8 +203,8 @@ func (b *batchSend) runFlight() {
 	cspan.End()
 	defer out.Release()
 	for _, nr := range nulls {
-		b.failed = append(b.failed, FailedRow{Index: nr.Row, State: RowNotWritten, Err: &ConversionError{Row: nr.Row, Column: nr.Column,
-			Reason: "null in a NOT NULL column of the table"}})
+		b.failed = appendFailed(b.failed, nr.Row, nr.Row+1, &ConversionError{Row: nr.Row, Column: nr.Column,
+			Reason: "null in a NOT NULL column of the table"}, RowNotWritten)
 	}
 	row := func(i int) int {
 		if keep == nil {
@@ -232,14 +232,14 @@ func (b *batchSend) runFlight() {
 			if op.err != nil {
 				err := fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
 				for i := range n {
-					b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: RowNotWritten})
+					b.failed = appendFailed(b.failed, row(i), row(i)+1, err, RowNotWritten)
 				}
 				return
 			}
 			st = op.st
 		case <-b.ctx.Done():
 			for i := range n {
-				b.failed = append(b.failed, FailedRow{Index: row(i), Err: b.ctx.Err(), State: RowNotWritten})
+				b.failed = appendFailed(b.failed, row(i), row(i)+1, b.ctx.Err(), RowNotWritten)
 			}
 			return
 		}
@@ -276,7 +276,7 @@ func (b *batchSend) runFlight() {
 		if err != nil {
 			sendErr = w.mapSendErr(b.ctx, err)
 			for i := lo; i < n; i++ {
-				b.failed = append(b.failed, FailedRow{Index: row(i), Err: sendErr, State: RowNotWritten})
+				b.failed = appendFailed(b.failed, row(i), row(i)+1, sendErr, RowNotWritten)
 			}
 			if isTerminal(sendErr) {
 				w.invalidateFlight(sl, st)
@@ -324,7 +324,7 @@ func (b *batchSend) runFlight() {
 			state = RowNotWritten
 		}
 		for i := pt.lo + d; i < pt.hi; i++ {
-			b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: state})
+			b.failed = appendFailed(b.failed, row(i), row(i)+1, err, state)
 		}
 	}
 	telemetry.End(wspan, firstErr)

@@ -31,11 +31,13 @@ type options struct {
 	rowRangesOnly   bool
 }
 
-// WithRowRangesOnly makes results carry their successful rows as ranges
-// only (TransmissionResult.SuccessfulRanges): SuccessfulRows stays nil, so a
-// result of millions of rows costs a few ranges instead of 8 bytes per row.
-// Every method (SuccessfulRowIndices, ExtractSuccessfulBatch, …) returns the
-// same values as without it. Default: SuccessfulRows is filled too.
+// WithRowRangesOnly makes results keep their rows as ranges only:
+// successful rows in TransmissionResult.SuccessfulRanges, failed rows as
+// runs of one error (FailedGroups); SuccessfulRows and FailedRows stay nil,
+// so a result of millions of rows costs a few ranges instead of 8 and 40
+// bytes per row. Every method (SuccessfulRowIndices, FailedRowIndices,
+// FailedGroups, ErrorStatistics, Extract*Batch, …) returns the same values
+// as without it. Default: both lists are filled too.
 func WithRowRangesOnly() Option { return func(o *options) { o.rowRangesOnly = true } }
 
 // WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to

@@ -58,8 +58,9 @@ type FailedRow struct {
 // SuccessfulCount + NotWrittenCount + UnknownCount, FailedCount ==
 // NotWrittenCount + UnknownCount, the rows of SuccessfulRanges (and
 // len(SuccessfulRows), unless WithRowRangesOnly) == SuccessfulCount and
-// len(FailedRows) == FailedCount; when the whole batch fails, every row is
-// listed in FailedRows (so quarantine with ExtractFailedBatch always works).
+// the rows of FailedGroups (and len(FailedRows), unless WithRowRangesOnly)
+// == FailedCount; when the whole batch fails, every row is
+// listed as failed (so quarantine with ExtractFailedBatch always works).
 // A result is immutable once returned and safe to read from many
 // goroutines.
 type TransmissionResult struct {
@@ -91,7 +92,9 @@ type TransmissionResult struct {
 	// acknowledged (State RowUnknown): the server may have stored them.
 	UnknownCount int
 	// FailedRows lists every row not acknowledged (both states) in row
-	// order.
+	// order. It is nil when the Wrapper was created WithRowRangesOnly: then
+	// FailedGroups (ranges), FailedRowIndices and the other methods give the
+	// same rows.
 	FailedRows []FailedRow
 	// SuccessfulRows lists acknowledged row indices in row order: 8 bytes
 	// per row. It is nil when the Wrapper was created WithRowRangesOnly;
@@ -103,19 +106,22 @@ type TransmissionResult struct {
 	// for millions of rows. Set on every result a send returns (nil or empty
 	// when no row succeeded).
 	SuccessfulRanges [][2]int
+	// failedRuns holds the failed rows instead of FailedRows with
+	// WithRowRangesOnly (see runs).
+	failedRuns []failedRun
 	// WriterDisabled is true when the Wrapper sends nothing
 	// (Config.WriterDisabled): "successful" rows were converted, not sent.
 	WriterDisabled bool
 }
 
-// countStates sets NotWrittenCount and UnknownCount from FailedRows.
+// countStates sets NotWrittenCount and UnknownCount from the failed rows.
 func (r *TransmissionResult) countStates() {
 	r.NotWrittenCount, r.UnknownCount = 0, 0
-	for _, f := range r.FailedRows {
-		if f.State == RowNotWritten {
-			r.NotWrittenCount++
+	for _, f := range r.runs() {
+		if f.state == RowNotWritten {
+			r.NotWrittenCount += f.hi - f.lo
 		} else {
-			r.UnknownCount++
+			r.UnknownCount += f.hi - f.lo
 		}
 	}
 }
@@ -133,9 +139,19 @@ func (r *TransmissionResult) HasSuccessfulRows() bool { return r.SuccessfulCount
 
 // FailedRowIndices returns the failed row indices in row order (a new slice).
 func (r *TransmissionResult) FailedRowIndices() []int {
-	out := make([]int, len(r.FailedRows))
-	for i, f := range r.FailedRows {
-		out[i] = f.Index
+	return r.failedIndices(func(failedRun) bool { return true })
+}
+
+// failedIndices lists the failed rows of the runs keep accepts, in order
+// (a new slice, never nil).
+func (r *TransmissionResult) failedIndices(keep func(failedRun) bool) []int {
+	out := []int{}
+	for _, f := range r.runs() {
+		if keep(f) {
+			for i := f.lo; i < f.hi; i++ {
+				out = append(out, i)
+			}
+		}
 	}
 	return out
 }
@@ -151,13 +167,7 @@ func (r *TransmissionResult) NotWrittenRowIndices() []int { return r.indicesIn(R
 func (r *TransmissionResult) UnknownRowIndices() []int { return r.indicesIn(RowUnknown) }
 
 func (r *TransmissionResult) indicesIn(state RowState) []int {
-	out := []int{}
-	for _, f := range r.FailedRows {
-		if f.State == state {
-			out = append(out, f.Index)
-		}
-	}
-	return out
+	return r.failedIndices(func(f failedRun) bool { return f.state == state })
 }
 
 // SuccessfulRowIndices returns the acknowledged row indices in row order (a
@@ -175,11 +185,9 @@ func (r *TransmissionResult) SuccessfulRowIndices() []int {
 // FailedRowIndicesByErrorType returns the indices of rows that failed with an
 // error of the given kind, in row order.
 func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
-	var out []int
-	for _, f := range r.FailedRows {
-		if KindOf(f.Err) == kind {
-			out = append(out, f.Index)
-		}
+	out := r.failedIndices(func(f failedRun) bool { return KindOf(f.err) == kind })
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -187,9 +195,11 @@ func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
 // GroupErrorsByType returns the failed row indices grouped by error kind.
 func (r *TransmissionResult) GroupErrorsByType() map[ErrorKind][]int {
 	out := map[ErrorKind][]int{}
-	for _, f := range r.FailedRows {
-		k := KindOf(f.Err)
-		out[k] = append(out[k], f.Index)
+	for _, f := range r.runs() {
+		k := KindOf(f.err)
+		for i := f.lo; i < f.hi; i++ {
+			out[k] = append(out[k], i)
+		}
 	}
 	return out
 }
@@ -216,8 +226,8 @@ func (r *TransmissionResult) ErrorStatistics() ErrorStats {
 		s.SuccessRate = float64(r.SuccessfulCount) / float64(r.TotalRows)
 		s.FailureRate = float64(r.FailedCount) / float64(r.TotalRows)
 	}
-	for _, f := range r.FailedRows {
-		s.ByKind[KindOf(f.Err)]++
+	for _, f := range r.runs() {
+		s.ByKind[KindOf(f.err)] += f.hi - f.lo
 	}
 	return s
 }
@@ -227,11 +237,11 @@ func (r *TransmissionResult) ErrorStatistics() ErrorStats {
 func (r *TransmissionResult) ErrorMessages() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, f := range r.FailedRows {
-		if f.Err == nil {
+	for _, f := range r.runs() {
+		if f.err == nil {
 			continue
 		}
-		m := f.Err.Error()
+		m := f.err.Error()
 		if !seen[m] {
 			seen[m] = true
 			out = append(out, m)

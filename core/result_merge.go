@@ -61,25 +61,20 @@ func sameErr(a, b error) bool {
 func (r *TransmissionResult) FailedGroups() []FailedGroup {
 	var groups []FailedGroup
 	byKey := map[string]int{}
-	last, lastGroup := FailedRow{}, -1
-	for _, f := range r.FailedRows {
+	last, lastGroup := failedRun{}, -1
+	for _, f := range r.runs() {
 		g := lastGroup
-		if g < 0 || !sameErr(f.Err, last.Err) || f.State != last.State {
-			key := groupKey(f)
+		if g < 0 || !sameErr(f.err, last.err) || f.state != last.state {
+			key := groupKey(FailedRow{Err: f.err, State: f.state})
 			var ok bool
 			if g, ok = byKey[key]; !ok {
 				g = len(groups)
 				byKey[key] = g
-				groups = append(groups, FailedGroup{Err: f.Err, State: f.State})
+				groups = append(groups, FailedGroup{Err: f.err, State: f.state})
 			}
 		}
 		last, lastGroup = f, g
-		rs := groups[g].Ranges
-		if n := len(rs); n > 0 && rs[n-1][1] == f.Index {
-			rs[n-1][1]++
-		} else {
-			groups[g].Ranges = append(rs, [2]int{f.Index, f.Index + 1})
-		}
+		groups[g].Ranges = appendRange(groups[g].Ranges, f.lo, f.hi)
 	}
 	return groups
 }
@@ -95,8 +90,8 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 		return false
 	}
 	want := errKey(r.Err)
-	for _, f := range r.FailedRows {
-		if !sameErr(f.Err, r.Err) && errKey(f.Err) != want {
+	for _, f := range r.runs() {
+		if !sameErr(f.err, r.Err) && errKey(f.err) != want {
 			return false
 		}
 	}
@@ -111,6 +106,7 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *TransmissionResult {
 	if len(parts) == 1 {
 		res := *parts[0]
+		res.setFailed(parts[0].runs(), lists)
 		res.SuccessfulRanges = successfulRanges(parts[0], 0, [][2]int{})
 		res.SuccessfulRows = nil
 		if lists && len(res.SuccessfulRanges) > 0 {
@@ -121,14 +117,14 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled, SuccessfulRanges: [][2]int{}}
 	whole := true // every part failed as a whole
 	var firstWhole error
+	var failed []failedRun
 	for _, p := range parts {
 		out.Success = out.Success && p.Success
 		out.Attempts = max(out.Attempts, p.Attempts)
 		out.BatchSizeBytes += p.BatchSizeBytes
 		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
-		for _, f := range p.FailedRows {
-			f.Index += out.TotalRows
-			out.FailedRows = append(out.FailedRows, f)
+		for _, f := range p.runs() {
+			failed = appendFailed(failed, out.TotalRows+f.lo, out.TotalRows+f.hi, f.err, f.state)
 		}
 		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)
@@ -143,13 +139,14 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 	if lists && len(out.SuccessfulRanges) > 0 {
 		out.SuccessfulRows = expandRanges(out.SuccessfulRanges)
 	}
+	out.setFailed(failed, lists)
 	switch {
 	case out.Success:
 	case whole && firstWhole != nil:
 		out.Err = firstWhole
-	case len(out.FailedRows) > 0:
-		f := out.FailedRows[0]
-		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.Index, f.Err)
+	case len(failed) > 0:
+		f := failed[0]
+		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.lo, f.err)
 	default:
 		for _, p := range parts {
 			if p.Err != nil {
@@ -159,6 +156,19 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		}
 	}
 	return out
+}
+
+// setFailed stores the failed rows runs (in row order): listed one by one in
+// FailedRows when lists, else kept as runs (WithRowRangesOnly).
+func (r *TransmissionResult) setFailed(runs []failedRun, lists bool) {
+	r.FailedRows, r.failedRuns = nil, nil
+	switch {
+	case len(runs) == 0:
+	case lists:
+		r.FailedRows = expandRuns(runs)
+	default:
+		r.failedRuns = runs
+	}
 }
 
 // sumCounts adds every int field of p whose name ends in "Count" (and
@@ -190,9 +200,9 @@ func successfulRanges(p *TransmissionResult, offset int, dst [][2]int) [][2]int 
 		return dst
 	}
 	next := 0
-	for _, f := range p.FailedRows {
-		dst = appendRange(dst, offset+next, offset+f.Index)
-		next = f.Index + 1
+	for _, f := range p.runs() {
+		dst = appendRange(dst, offset+next, offset+f.lo)
+		next = f.hi
 	}
 	return appendRange(dst, offset+next, offset+p.TotalRows)
 }

@@ -95,3 +95,68 @@ func (r *TransmissionResult) successRanges() [][2]int {
 	}
 	return rangesOf(r.SuccessfulRows)
 }
+
+// failedRun is rows [lo, hi) that failed with one error in one state: the
+// compact form of consecutive FailedRows.
+type failedRun struct {
+	lo, hi int
+	err    error
+	state  RowState
+}
+
+// appendFailed adds rows [lo, hi) failed with err in state to runs,
+// extending the last run when it is the same error and state and ends at lo.
+func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []failedRun {
+	if lo >= hi {
+		return runs
+	}
+	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state && sameErr(runs[n-1].err, err) {
+		runs[n-1].hi = hi
+		return runs
+	}
+	return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
+}
+
+// sortRuns orders runs by first row (they are disjoint) and joins neighbours
+// of the same error and state, in place.
+func sortRuns(runs []failedRun) []failedRun {
+	sort.Slice(runs, func(i, j int) bool { return runs[i].lo < runs[j].lo })
+	var out []failedRun
+	for _, r := range runs {
+		out = appendFailed(out, r.lo, r.hi, r.err, r.state)
+	}
+	return out
+}
+
+// runRows is the number of rows in runs.
+func runRows(runs []failedRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.hi - r.lo
+	}
+	return n
+}
+
+// expandRuns lists the rows of runs as FailedRows, in row order.
+func expandRuns(runs []failedRun) []FailedRow {
+	out := make([]FailedRow, 0, runRows(runs))
+	for _, r := range runs {
+		for i := r.lo; i < r.hi; i++ {
+			out = append(out, FailedRow{Index: i, Err: r.err, State: r.state})
+		}
+	}
+	return out
+}
+
+// runs returns the result's failed rows as runs: its compact form when the
+// Wrapper was created WithRowRangesOnly, else built from FailedRows.
+func (r *TransmissionResult) runs() []failedRun {
+	if r.failedRuns != nil || r.FailedRows == nil {
+		return r.failedRuns
+	}
+	var runs []failedRun
+	for _, f := range r.FailedRows {
+		runs = appendFailed(runs, f.Index, f.Index+1, f.Err, f.State)
+	}
+	return runs
+}

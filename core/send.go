@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -55,9 +54,9 @@ type batchSend struct {
 	rec   arrow.RecordBatch
 	total int
 
-	failed   []FailedRow
-	ok       [][2]int // successful rows as ranges (result_ranges.go)
-	lists    bool     // the result also lists SuccessfulRows
+	failed   []failedRun // failed rows as runs, in any order (result sorts them)
+	ok       [][2]int    // successful rows as ranges (result_ranges.go)
+	lists    bool        // the result also lists SuccessfulRows and FailedRows
 	bytes    int
 	attempts int
 
@@ -234,7 +233,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 		return nil, err
 	}
 	for _, re := range cb.Errors {
-		b.failed = append(b.failed, FailedRow{Index: lo + re.Row, Err: fromRowError(re, lo), State: RowNotWritten})
+		b.failed = appendFailed(b.failed, lo+re.Row, lo+re.Row+1, fromRowError(re, lo), RowNotWritten)
 	}
 	span.SetAttributes(attribute.Int("zerobus.rows.failed", len(cb.Errors)), attribute.Int("zerobus.bytes", cb.Bytes))
 	span.End()
@@ -388,21 +387,19 @@ func isTerminal(err error) bool {
 // failRows marks chunk-relative rows failed with state.
 func (b *batchSend) failRows(base int, rows []int, err error, state RowState) {
 	for _, r := range rows {
-		b.failed = append(b.failed, FailedRow{Index: base + r, Err: err, State: state})
+		b.failed = appendFailed(b.failed, base+r, base+r+1, err, state)
 	}
 }
 
 // failFrom marks every row from lo to the end failed and not written: they
 // were never handed to a stream.
 func (b *batchSend) failFrom(lo int, err error) {
-	for r := lo; r < b.total; r++ {
-		b.failed = append(b.failed, FailedRow{Index: r, Err: err, State: RowNotWritten})
-	}
+	b.failed = appendFailed(b.failed, lo, b.total, err, RowNotWritten)
 }
 
 // result assembles the TransmissionResult, upholding total = ok + failed.
 func (b *batchSend) result() *TransmissionResult {
-	sort.Slice(b.failed, func(i, j int) bool { return b.failed[i].Index < b.failed[j].Index })
+	failed := sortRuns(b.failed)
 	ok := normalizeRanges(b.ok)
 	if ok == nil {
 		ok = [][2]int{}
@@ -412,14 +409,14 @@ func (b *batchSend) result() *TransmissionResult {
 		BatchSizeBytes:   b.bytes,
 		TotalRows:        b.total,
 		SuccessfulCount:  rangeRows(ok),
-		FailedCount:      len(b.failed),
-		FailedRows:       b.failed,
+		FailedCount:      runRows(failed),
 		SuccessfulRanges: ok,
 		WriterDisabled:   b.w.cfg.WriterDisabled,
 	}
 	if b.lists && len(ok) > 0 {
 		res.SuccessfulRows = expandRanges(ok)
 	}
+	res.setFailed(failed, b.lists)
 	res.countStates()
 	if res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != res.TotalRows {
 		// Defensive: this is a bug; make it loud without crashing the caller.
@@ -430,10 +427,10 @@ func (b *batchSend) result() *TransmissionResult {
 		res.Success = true
 		return res
 	}
-	first := b.failed[0].Err
+	first := failed[0].err
 	same := true
-	for _, f := range b.failed[1:] {
-		if f.Err != first {
+	for _, f := range failed[1:] {
+		if f.err != first {
 			same = false
 			break
 		}
@@ -441,7 +438,7 @@ func (b *batchSend) result() *TransmissionResult {
 	if same && res.FailedCount == res.TotalRows {
 		res.Err = first
 	} else {
-		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, b.failed[0].Index)
+		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, failed[0].lo)
 	}
 	return res
 }

@@ -134,15 +134,29 @@ func checkInvariant(t testing.TB, res *core.TransmissionResult, rows int) {
 	if res.SuccessfulCount+res.FailedCount != res.TotalRows {
 		t.Errorf("successful %d + failed %d != total %d", res.SuccessfulCount, res.FailedCount, res.TotalRows)
 	}
-	if (res.SuccessfulRows != nil && len(res.SuccessfulRows) != res.SuccessfulCount) || len(res.FailedRows) != res.FailedCount {
-		t.Errorf("list lengths %d/%d do not match counts %d/%d", len(res.SuccessfulRows), len(res.FailedRows), res.SuccessfulCount, res.FailedCount)
+	failed := res.FailedRows
+	if failed == nil { // WithRowRangesOnly: the rows of FailedGroups
+		for _, g := range res.FailedGroups() {
+			for _, r := range g.Ranges {
+				for i := r[0]; i < r[1]; i++ {
+					failed = append(failed, core.FailedRow{Index: i, Err: g.Err, State: g.State})
+				}
+			}
+		}
+		slices.SortFunc(failed, func(a, b core.FailedRow) int { return a.Index - b.Index })
+	}
+	if (res.SuccessfulRows != nil && len(res.SuccessfulRows) != res.SuccessfulCount) || len(failed) != res.FailedCount {
+		t.Errorf("list lengths %d/%d do not match counts %d/%d", len(res.SuccessfulRows), len(failed), res.SuccessfulCount, res.FailedCount)
+	}
+	if got := res.FailedRowIndices(); len(got) != res.FailedCount || (len(got) > 0 && got[len(got)-1] != failed[len(failed)-1].Index) {
+		t.Errorf("FailedRowIndices %v do not match the failed rows", got)
 	}
 	checkRanges(t, res)
 	seen := make(map[int]bool, rows)
 	for _, i := range res.SuccessfulRowIndices() {
 		seen[i] = true
 	}
-	for _, f := range res.FailedRows {
+	for _, f := range failed {
 		if seen[f.Index] {
 			t.Errorf("row %d is both successful and failed", f.Index)
 		}

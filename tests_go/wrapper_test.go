@@ -82,8 +82,15 @@ func TestPartialFailure(t *testing.T) {
 	t.Run("row lists", func(t *testing.T) { testPartialFailure(t, "main.default.partial") })
 	t.Run("ranges only", func(t *testing.T) {
 		res := testPartialFailure(t, "main.default.partial_ranges", core.WithRowRangesOnly())
-		if res.SuccessfulRows != nil {
-			t.Errorf("SuccessfulRows = %v, want nil with WithRowRangesOnly", res.SuccessfulRows)
+		if res.SuccessfulRows != nil || res.FailedRows != nil {
+			t.Errorf("SuccessfulRows = %v, FailedRows = %v, want nil with WithRowRangesOnly", res.SuccessfulRows, res.FailedRows)
+		}
+		var ranges [][2]int
+		for _, g := range res.FailedGroups() {
+			ranges = append(ranges, g.Ranges...)
+		}
+		if want := [][2]int{{3, 4}, {8, 9}, {15, 16}}; !cmp.Equal(ranges, want) {
+			t.Errorf("FailedGroups ranges = %v, want %v", ranges, want)
 		}
 		if want := [][2]int{{0, 3}, {4, 8}, {9, 15}, {16, 20}}; !cmp.Equal(res.SuccessfulRanges, want) {
 			t.Errorf("SuccessfulRanges = %v, want %v", res.SuccessfulRanges, want)
