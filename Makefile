@@ -178,3 +178,19 @@ LOCAL_RSS_MB ?= 1024
 local-rss:
 	$(GO) build -o .bin/zerobus-rss ./cmd/zerobus
 	$(GO) run ./core/zerobuslocal/internal/rssload -server .bin/zerobus-rss -mb $(LOCAL_RSS_MB) -max-rows 200000 -max-rss-mb 500
+
+## ---- client memory bounded by the window (issue 22, area mem) ----
+.PHONY: go-rss py-rss-growth
+RSS_MAX_WINDOWS ?= 0
+
+## go-rss: peak RSS growth (over the idle process) of 16 goroutines sending ~1.5 GB through one Wrapper to a
+## null server in another process (10 ms acks); prints it in windows (64 MiB). Not in `make test`.
+## RSS_MAX_WINDOWS=N fails above N windows (0: report only).
+go-rss:
+	ZEROBUS_RSS_GO=1 ZEROBUS_RSS_MAX=$(if $(filter 0,$(RSS_MAX_WINDOWS)),1000,$(RSS_MAX_WINDOWS)) \
+	  $(GO) test -run '^TestPeakRSSManySenders$$' -v -count=1 ./core/
+
+## py-rss-growth: the same for Python send_batch(reader) of 1.05 GB (the same in-memory batch repeated) to a
+## `zerobus local` process. Not in `make test`.
+py-rss-growth: py-build
+	$(VENV_BIN)/python bench/bench_rss.py --growth --max-windows $(RSS_MAX_WINDOWS)

@@ -96,6 +96,80 @@ print(res.successful_count, len(calls))
 """
 
 
+# Peak RSS growth of send_batch(reader) over the idle process: the same
+# in-memory batch (64 Ki rows of about 190 bytes, the rows of ``generate``)
+# yielded by a RecordBatchReader until ``gb`` GB of Arrow data went through,
+# so the input costs nothing and only the send's own memory counts. "idle" is
+# VmRSS after a warm-up send and gc; the peak is VmHWM after resetting it
+# (/proc/self/clear_refs), Linux only.
+CHILD_GROWTH = """
+import gc, json, sys
+import numpy as np, pyarrow as pa
+from zerobus_py import WrapperConfiguration, ZerobusWrapper
+endpoint, workspace, cid, secret, table, gb = sys.argv[1:7]
+
+def status_mib(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+
+n = 64 << 10
+i = np.arange(n, dtype=np.int64)
+payload = np.random.default_rng(7).integers(0, 256, size=n * 128, dtype=np.uint8).tobytes()
+offsets = pa.array(np.arange(n + 1, dtype=np.int32) * 128).buffers()[1]
+batch = pa.record_batch({
+    "id": i,
+    "ts": pa.array(1_700_000_000_000_000 + i * 1000, pa.timestamp("us", tz="UTC")),
+    "name": pa.array([f"user-{k:010d}@example.com" for k in range(n)]),
+    "x": i * 0.5,
+    "payload": pa.BinaryArray.from_buffers(pa.binary(), n, [None, offsets, pa.py_buffer(payload)]),
+})
+count = int(float(gb) * 1e9 / batch.nbytes) + 1
+cfg = WrapperConfiguration(endpoint, table, client_id=cid, client_secret=secret, unity_catalog_url=workspace)
+with ZerobusWrapper(cfg) as w:
+    assert w.send_batch(batch).success
+    gc.collect()
+    idle = status_mib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    reader = pa.RecordBatchReader.from_batches(batch.schema, (batch for _ in range(count)))
+    res = w.send_batch(reader)
+    peak = status_mib("VmHWM")
+assert res.success and res.successful_count == count * n, res
+print(json.dumps({"idle_mib": idle, "peak_mib": peak, "growth_mib": peak - idle, "rows": res.successful_count,
+                  "arrow_gb": count * batch.nbytes / 1e9, "encoded_gb": res.batch_size_bytes / 1e9}))
+"""
+
+
+def growth(args: argparse.Namespace) -> None:
+    """send_batch(reader) of ``--growth-gb`` GB: peak RSS growth over the idle
+    process, against ``--max-windows`` times the 64 MiB in-flight window."""
+    if not Path(args.zerobus).exists():
+        subprocess.run(["go", "build", "-o", args.zerobus, "./cmd/zerobus"], check=True)
+    server = subprocess.Popen([args.zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        conn = [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
+        py, env = [sys.executable, "-I"], None
+        if args.pythonpath:  # another build of zerobus_py (pip install --target DIR), e.g. the base of a change
+            py, env = [sys.executable, "-P", "-s"], dict(os.environ, PYTHONPATH=args.pythonpath)
+        _, secs, out = run([*py, "-c", CHILD_GROWTH, *conn, str(args.growth_gb)], env)
+    finally:
+        server.terminate()
+        server.wait()
+    r = json.loads(out.splitlines()[-1])
+    window = 64.0
+    print(
+        f"send_batch(reader): {r['rows']:,} rows, {r['arrow_gb']:.2f} GB Arrow, {r['encoded_gb']:.2f} GB encoded "
+        f"in {secs:.1f} s; RSS idle {r['idle_mib']:.0f} MiB, peak {r['peak_mib']:.0f} MiB: "
+        f"growth {r['growth_mib']:.0f} MiB = {r['growth_mib'] / window:.2f}x the {window:.0f} MiB window"
+    )
+    if args.max_windows and r["growth_mib"] > args.max_windows * window:
+        raise SystemExit(f"peak RSS growth {r['growth_mib']:.0f} MiB exceeds {args.max_windows}x the window")
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Run cmd; return (its peak RSS in MiB, seconds, stdout), the RSS from wait4."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -116,7 +190,14 @@ def main() -> None:
     ap.add_argument("--path", default="/tmp/zerobus-bench-rss.parquet")
     ap.add_argument("--gb", type=float, default=1.05)
     ap.add_argument("--zerobus", default="/tmp/zerobus-bench-bin", help="the Go CLI binary (built if missing)")
+    ap.add_argument("--growth", action="store_true", help="only the send_batch(reader) RSS growth check")
+    ap.add_argument("--growth-gb", type=float, default=1.05)
+    ap.add_argument("--pythonpath", default="", help="with --growth: import zerobus_py from this directory")
+    ap.add_argument("--max-windows", type=float, default=0, help="fail if the growth exceeds this many windows")
     args = ap.parse_args()
+    if args.growth:
+        growth(args)
+        return
 
     path = Path(args.path)
     if not path.exists():

@@ -107,12 +107,15 @@ type Config struct {
 	// YAML retry_max_delay_ms, env RETRY_MAX_DELAY_MS.
 	RetryMaxDelay time.Duration
 
-	// MaxInflightRequests bounds unacknowledged requests per stream; sends
-	// block while it is reached. Default 1000.
+	// MaxInflightRequests bounds unacknowledged requests across all streams
+	// of the Wrapper (one window they share); sends block while it is
+	// reached. Default 1000.
 	// YAML max_inflight_requests, env ZEROBUS_MAX_INFLIGHT_REQUESTS.
 	MaxInflightRequests int
-	// MaxInflightBytes bounds unacknowledged record bytes per stream. Default
-	// 64 MiB. YAML max_inflight_bytes, env ZEROBUS_MAX_INFLIGHT_BYTES.
+	// MaxInflightBytes bounds unacknowledged record bytes across all streams
+	// of the Wrapper, so memory does not grow with the number of sending
+	// goroutines or streams (a single larger request is admitted alone).
+	// Default 64 MiB. YAML max_inflight_bytes, env ZEROBUS_MAX_INFLIGHT_BYTES.
 	MaxInflightBytes int64
 	// MaxMessageBytes caps the record payload of one request; batches are
 	// split to fit. Default 10 MiB − 64 KiB; at most 10 MiB.

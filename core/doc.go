@@ -56,7 +56,8 @@
 // result says which (durable + not written + unknown = total, on every
 // path):
 //
-//   - Durable (SuccessfulRows): the server acknowledged the request that
+//   - Durable (SuccessfulRanges, SuccessfulRowIndices, SuccessfulRows
+//     unless WithRowRangesOnly): the server acknowledged the request that
 //     carried it. The row is stored; no row is reported durable without.
 //   - Not written (FailedRow.State == RowNotWritten, NotWrittenRowIndices,
 //     ExtractNotWrittenBatch): the row is certainly not stored. It failed
@@ -145,7 +146,11 @@
 // Rows are converted in chunks (about 16 MiB of records each) and split into
 // requests under MaxMessageBytes, streamed within the in-flight window
 // (MaxInflightRequests, MaxInflightBytes); a batch of any size is accepted
-// and memory stays bounded by the window plus one chunk. Zerobus limits are
+// and memory stays bounded by the window plus one chunk. The window is the
+// Wrapper's: all its streams (and all goroutines sending) share one
+// MaxInflightRequests / MaxInflightBytes budget, and concurrent calls convert
+// one chunk at a time beyond it, so memory does not grow with the number of
+// senders. A request larger than the byte window is admitted alone. Zerobus limits are
 // checked before sending: at most 2000 columns, ASCII names, records up to
 // MaxRecordBytes (4 MiB − 19 bytes by default), table names of the form
 // catalog.schema.table. A row that cannot be encoded (a null in a

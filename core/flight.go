@@ -203,8 +203,8 @@ func (b *batchSend) runFlight() {
 	cspan.End()
 	defer out.Release()
 	for _, nr := range nulls {
-		b.failed = append(b.failed, FailedRow{Index: nr.Row, State: RowNotWritten, Err: &ConversionError{Row: nr.Row, Column: nr.Column,
-			Reason: "null in a NOT NULL column of the table"}})
+		b.failed = appendFailed(b.failed, nr.Row, nr.Row+1, &ConversionError{Row: nr.Row, Column: nr.Column,
+			Reason: "null in a NOT NULL column of the table"}, RowNotWritten)
 	}
 	row := func(i int) int {
 		if keep == nil {
@@ -215,7 +215,7 @@ func (b *batchSend) runFlight() {
 	n := int(out.NumRows())
 	if w.cfg.WriterDisabled || n == 0 {
 		for i := range n {
-			b.ok = append(b.ok, row(i))
+			b.ok = appendRow(b.ok, row(i))
 		}
 		if n > 0 {
 			b.bytes += int(recordBytes(out))
@@ -232,14 +232,14 @@ func (b *batchSend) runFlight() {
 			if op.err != nil {
 				err := fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
 				for i := range n {
-					b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: RowNotWritten})
+					b.failed = appendFailed(b.failed, row(i), row(i)+1, err, RowNotWritten)
 				}
 				return
 			}
 			st = op.st
 		case <-b.ctx.Done():
 			for i := range n {
-				b.failed = append(b.failed, FailedRow{Index: row(i), Err: b.ctx.Err(), State: RowNotWritten})
+				b.failed = appendFailed(b.failed, row(i), row(i)+1, b.ctx.Err(), RowNotWritten)
 			}
 			return
 		}
@@ -257,9 +257,17 @@ func (b *batchSend) runFlight() {
 	var sendErr error
 	for lo := 0; lo < n; {
 		hi := min(n, lo+per)
-		chunk := out.NewSlice(int64(lo), int64(hi))
-		p, err := st.Send(b.ctx, chunk)
-		chunk.Release()
+		// The IPC encoding of the chunk waits for the window inside Send:
+		// concurrent calls hold one such chunk at a time (encodeBudget).
+		need := min(limit, max(1, size*int64(hi-lo)/int64(n)))
+		err := w.encoding.Acquire(b.ctx, need, nil)
+		var p *flightstream.Pending
+		if err == nil {
+			chunk := out.NewSlice(int64(lo), int64(hi))
+			p, err = st.Send(b.ctx, chunk)
+			chunk.Release()
+			w.encoding.Release(need)
+		}
 		var mte *stream.MessageTooLargeError
 		if errors.As(err, &mte) && hi-lo > 1 {
 			per = max(1, (hi-lo)/2)
@@ -268,7 +276,7 @@ func (b *batchSend) runFlight() {
 		if err != nil {
 			sendErr = w.mapSendErr(b.ctx, err)
 			for i := lo; i < n; i++ {
-				b.failed = append(b.failed, FailedRow{Index: row(i), Err: sendErr, State: RowNotWritten})
+				b.failed = appendFailed(b.failed, row(i), row(i)+1, sendErr, RowNotWritten)
 			}
 			if isTerminal(sendErr) {
 				w.invalidateFlight(sl, st)
@@ -298,7 +306,7 @@ func (b *batchSend) runFlight() {
 			d = pt.hi - pt.lo
 		}
 		for i := pt.lo; i < pt.lo+d; i++ {
-			b.ok = append(b.ok, row(i))
+			b.ok = appendRow(b.ok, row(i))
 		}
 		b.bytes += int(int64(pt.p.Bytes()) * int64(d) / int64(max(1, pt.hi-pt.lo)))
 		if err == nil {
@@ -316,7 +324,7 @@ func (b *batchSend) runFlight() {
 			state = RowNotWritten
 		}
 		for i := pt.lo + d; i < pt.hi; i++ {
-			b.failed = append(b.failed, FailedRow{Index: row(i), Err: err, State: state})
+			b.failed = appendFailed(b.failed, row(i), row(i)+1, err, state)
 		}
 	}
 	telemetry.End(wspan, firstErr)

@@ -56,9 +56,11 @@ type FailedRow struct {
 // NotWrittenRowIndices) or unknown (sent without an acknowledgement;
 // UnknownRowIndices). Invariants on every path: TotalRows ==
 // SuccessfulCount + NotWrittenCount + UnknownCount, FailedCount ==
-// NotWrittenCount + UnknownCount, len(SuccessfulRows) == SuccessfulCount and
-// len(FailedRows) == FailedCount; when the whole batch fails, every row is
-// listed in FailedRows (so quarantine with ExtractFailedBatch always works).
+// NotWrittenCount + UnknownCount, the rows of SuccessfulRanges (and
+// len(SuccessfulRows), unless WithRowRangesOnly) == SuccessfulCount and
+// the rows of FailedGroups (and len(FailedRows), unless WithRowRangesOnly)
+// == FailedCount; when the whole batch fails, every row is
+// listed as failed (so quarantine with ExtractFailedBatch always works).
 // A result is immutable once returned and safe to read from many
 // goroutines.
 type TransmissionResult struct {
@@ -90,23 +92,36 @@ type TransmissionResult struct {
 	// acknowledged (State RowUnknown): the server may have stored them.
 	UnknownCount int
 	// FailedRows lists every row not acknowledged (both states) in row
-	// order.
+	// order. It is nil when the Wrapper was created WithRowRangesOnly: then
+	// FailedGroups (ranges), FailedRowIndices and the other methods give the
+	// same rows.
 	FailedRows []FailedRow
-	// SuccessfulRows lists acknowledged row indices in row order.
+	// SuccessfulRows lists acknowledged row indices in row order: 8 bytes
+	// per row. It is nil when the Wrapper was created WithRowRangesOnly;
+	// SuccessfulRanges (compact) and SuccessfulRowIndices always hold the
+	// same rows. Kept for compatibility; prefer those two.
 	SuccessfulRows []int
+	// SuccessfulRanges holds the acknowledged rows as ascending half-open
+	// ranges [lo, hi) (the form of FailedGroup.Ranges): a few ranges even
+	// for millions of rows. Set on every result a send returns (nil or empty
+	// when no row succeeded).
+	SuccessfulRanges [][2]int
+	// failedRuns holds the failed rows instead of FailedRows with
+	// WithRowRangesOnly (see runs).
+	failedRuns []failedRun
 	// WriterDisabled is true when the Wrapper sends nothing
 	// (Config.WriterDisabled): "successful" rows were converted, not sent.
 	WriterDisabled bool
 }
 
-// countStates sets NotWrittenCount and UnknownCount from FailedRows.
+// countStates sets NotWrittenCount and UnknownCount from the failed rows.
 func (r *TransmissionResult) countStates() {
 	r.NotWrittenCount, r.UnknownCount = 0, 0
-	for _, f := range r.FailedRows {
-		if f.State == RowNotWritten {
-			r.NotWrittenCount++
+	for _, f := range r.runs() {
+		if f.state == RowNotWritten {
+			r.NotWrittenCount += f.hi - f.lo
 		} else {
-			r.UnknownCount++
+			r.UnknownCount += f.hi - f.lo
 		}
 	}
 }
@@ -124,9 +139,19 @@ func (r *TransmissionResult) HasSuccessfulRows() bool { return r.SuccessfulCount
 
 // FailedRowIndices returns the failed row indices in row order (a new slice).
 func (r *TransmissionResult) FailedRowIndices() []int {
-	out := make([]int, len(r.FailedRows))
-	for i, f := range r.FailedRows {
-		out[i] = f.Index
+	return r.failedIndices(func(failedRun) bool { return true })
+}
+
+// failedIndices lists the failed rows of the runs keep accepts, in order
+// (a new slice, never nil).
+func (r *TransmissionResult) failedIndices(keep func(failedRun) bool) []int {
+	out := []int{}
+	for _, f := range r.runs() {
+		if keep(f) {
+			for i := f.lo; i < f.hi; i++ {
+				out = append(out, i)
+			}
+		}
 	}
 	return out
 }
@@ -142,29 +167,27 @@ func (r *TransmissionResult) NotWrittenRowIndices() []int { return r.indicesIn(R
 func (r *TransmissionResult) UnknownRowIndices() []int { return r.indicesIn(RowUnknown) }
 
 func (r *TransmissionResult) indicesIn(state RowState) []int {
-	out := []int{}
-	for _, f := range r.FailedRows {
-		if f.State == state {
-			out = append(out, f.Index)
-		}
-	}
-	return out
+	return r.failedIndices(func(f failedRun) bool { return f.state == state })
 }
 
 // SuccessfulRowIndices returns the acknowledged row indices in row order (a
 // new slice).
 func (r *TransmissionResult) SuccessfulRowIndices() []int {
-	return append([]int(nil), r.SuccessfulRows...)
+	if r.SuccessfulRanges == nil && r.SuccessfulRows != nil {
+		return append([]int(nil), r.SuccessfulRows...)
+	}
+	if len(r.SuccessfulRanges) == 0 {
+		return nil
+	}
+	return expandRanges(r.SuccessfulRanges)
 }
 
 // FailedRowIndicesByErrorType returns the indices of rows that failed with an
 // error of the given kind, in row order.
 func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
-	var out []int
-	for _, f := range r.FailedRows {
-		if KindOf(f.Err) == kind {
-			out = append(out, f.Index)
-		}
+	out := r.failedIndices(func(f failedRun) bool { return KindOf(f.err) == kind })
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -172,9 +195,11 @@ func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
 // GroupErrorsByType returns the failed row indices grouped by error kind.
 func (r *TransmissionResult) GroupErrorsByType() map[ErrorKind][]int {
 	out := map[ErrorKind][]int{}
-	for _, f := range r.FailedRows {
-		k := KindOf(f.Err)
-		out[k] = append(out[k], f.Index)
+	for _, f := range r.runs() {
+		k := KindOf(f.err)
+		for i := f.lo; i < f.hi; i++ {
+			out[k] = append(out[k], i)
+		}
 	}
 	return out
 }
@@ -201,8 +226,8 @@ func (r *TransmissionResult) ErrorStatistics() ErrorStats {
 		s.SuccessRate = float64(r.SuccessfulCount) / float64(r.TotalRows)
 		s.FailureRate = float64(r.FailedCount) / float64(r.TotalRows)
 	}
-	for _, f := range r.FailedRows {
-		s.ByKind[KindOf(f.Err)]++
+	for _, f := range r.runs() {
+		s.ByKind[KindOf(f.err)] += f.hi - f.lo
 	}
 	return s
 }
@@ -212,11 +237,11 @@ func (r *TransmissionResult) ErrorStatistics() ErrorStats {
 func (r *TransmissionResult) ErrorMessages() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, f := range r.FailedRows {
-		if f.Err == nil {
+	for _, f := range r.runs() {
+		if f.err == nil {
 			continue
 		}
-		m := f.Err.Error()
+		m := f.err.Error()
 		if !seen[m] {
 			seen[m] = true
 			out = append(out, m)
@@ -240,10 +265,10 @@ func (r *TransmissionResult) String() string {
 	}
 	fmt.Fprintf(&b, "zerobus: %d/%d rows %s", r.SuccessfulCount, r.TotalRows, verb)
 	if r.FailedCount > 0 {
-		byKind := r.GroupErrorsByType()
+		byKind := r.ErrorStatistics().ByKind
 		kinds := make([]string, 0, len(byKind))
-		for k, rows := range byKind {
-			kinds = append(kinds, fmt.Sprintf("%s=%d", k, len(rows)))
+		for k, n := range byKind {
+			kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
 		}
 		sort.Strings(kinds)
 		fmt.Fprintf(&b, " (%d failed: %s", r.FailedCount, strings.Join(kinds, ", "))
@@ -311,36 +336,50 @@ func (r *TransmissionResult) ExtractFailedBatchWith(mem memory.Allocator, rec ar
 
 // ExtractSuccessfulBatchWith is ExtractSuccessfulBatch allocating from mem.
 func (r *TransmissionResult) ExtractSuccessfulBatchWith(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	return r.extract(mem, rec, r.SuccessfulRows)
+	if rec == nil {
+		return nil, ErrNilBatch
+	}
+	if err := r.checkRows(rec); err != nil {
+		return nil, err
+	}
+	return takeRanges(mem, rec, r.successRanges())
 }
 
 func (r *TransmissionResult) extract(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
 	if rec == nil {
 		return nil, ErrNilBatch
 	}
-	if int(rec.NumRows()) != r.TotalRows {
-		return nil, fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
+	if err := r.checkRows(rec); err != nil {
+		return nil, err
 	}
 	return takeRows(mem, rec, rows)
+}
+
+// checkRows checks that rec is the batch the result describes.
+func (r *TransmissionResult) checkRows(rec arrow.RecordBatch) error {
+	if int(rec.NumRows()) != r.TotalRows {
+		return fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
+	}
+	return nil
 }
 
 // takeRows builds a batch of rec's rows at the given ascending indices:
 // contiguous runs become zero-copy slices, concatenated per column.
 func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
-	type run struct{ lo, hi int64 }
-	var runs []run
+	var runs [][2]int
 	for _, i := range rows {
-		if n := len(runs); n > 0 && runs[n-1].hi == int64(i) {
-			runs[n-1].hi++
-		} else {
-			runs = append(runs, run{int64(i), int64(i) + 1})
-		}
+		runs = appendRow(runs, i)
 	}
+	return takeRanges(mem, rec, runs)
+}
+
+// takeRanges builds a batch of rec's rows in the ascending ranges runs.
+func takeRanges(mem memory.Allocator, rec arrow.RecordBatch, runs [][2]int) (arrow.RecordBatch, error) {
 	switch len(runs) {
 	case 0:
 		return rec.NewSlice(0, 0), nil
 	case 1:
-		return rec.NewSlice(runs[0].lo, runs[0].hi), nil
+		return rec.NewSlice(int64(runs[0][0]), int64(runs[0][1])), nil
 	}
 	cols := make([]arrow.Array, rec.NumCols())
 	release := func() {
@@ -354,7 +393,7 @@ func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.Re
 	for c := range cols {
 		col := rec.Column(c)
 		for i, rn := range runs {
-			parts[i] = array.NewSlice(col, rn.lo, rn.hi)
+			parts[i] = array.NewSlice(col, int64(rn[0]), int64(rn[1]))
 		}
 		out, err := array.Concatenate(parts, mem)
 		for _, p := range parts {
@@ -366,7 +405,7 @@ func takeRows(mem memory.Allocator, rec arrow.RecordBatch, rows []int) (arrow.Re
 		}
 		cols[c] = out
 	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(rangeRows(runs)))
 	release()
 	return out, nil
 }

@@ -61,25 +61,20 @@ func sameErr(a, b error) bool {
 func (r *TransmissionResult) FailedGroups() []FailedGroup {
 	var groups []FailedGroup
 	byKey := map[string]int{}
-	last, lastGroup := FailedRow{}, -1
-	for _, f := range r.FailedRows {
+	last, lastGroup := failedRun{}, -1
+	for _, f := range r.runs() {
 		g := lastGroup
-		if g < 0 || !sameErr(f.Err, last.Err) || f.State != last.State {
-			key := groupKey(f)
+		if g < 0 || !sameErr(f.err, last.err) || f.state != last.state {
+			key := groupKey(FailedRow{Err: f.err, State: f.state})
 			var ok bool
 			if g, ok = byKey[key]; !ok {
 				g = len(groups)
 				byKey[key] = g
-				groups = append(groups, FailedGroup{Err: f.Err, State: f.State})
+				groups = append(groups, FailedGroup{Err: f.err, State: f.state})
 			}
 		}
 		last, lastGroup = f, g
-		rs := groups[g].Ranges
-		if n := len(rs); n > 0 && rs[n-1][1] == f.Index {
-			rs[n-1][1]++
-		} else {
-			groups[g].Ranges = append(rs, [2]int{f.Index, f.Index + 1})
-		}
+		groups[g].Ranges = appendRange(groups[g].Ranges, f.lo, f.hi)
 	}
 	return groups
 }
@@ -95,8 +90,8 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 		return false
 	}
 	want := errKey(r.Err)
-	for _, f := range r.FailedRows {
-		if !sameErr(f.Err, r.Err) && errKey(f.Err) != want {
+	for _, f := range r.runs() {
+		if !sameErr(f.err, r.Err) && errKey(f.err) != want {
 			return false
 		}
 	}
@@ -105,35 +100,33 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 
 // mergeResults combines the results of consecutive parts of one logical
 // batch: row indices are offset by the rows of the parts before, failed rows
-// are copied whole, counts are summed. Latency is left to the caller.
-//
-// A part whose SuccessfulRows were dropped (nil with SuccessfulCount > 0, to
-// keep one index per row only once in memory) has them rebuilt as the rows it
-// does not list as failed (TotalRows = SuccessfulCount + FailedCount).
-func mergeResults(parts []*TransmissionResult, writerDisabled bool) *TransmissionResult {
+// are copied whole, successful ranges joined, counts summed; lists says
+// whether the merged result also lists SuccessfulRows. Latency is left to
+// the caller.
+func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *TransmissionResult {
 	if len(parts) == 1 {
 		res := *parts[0]
-		res.SuccessfulRows = successfulRows(parts[0], 0, nil)
+		res.setFailed(parts[0].runs(), lists)
+		res.SuccessfulRanges = successfulRanges(parts[0], 0, [][2]int{})
+		res.SuccessfulRows = nil
+		if lists && len(res.SuccessfulRanges) > 0 {
+			res.SuccessfulRows = expandRanges(res.SuccessfulRanges)
+		}
 		return &res
 	}
-	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled}
-	ok := 0
-	for _, p := range parts {
-		ok += p.SuccessfulCount
-	}
-	out.SuccessfulRows = make([]int, 0, ok)
+	out := &TransmissionResult{Success: true, WriterDisabled: writerDisabled, SuccessfulRanges: [][2]int{}}
 	whole := true // every part failed as a whole
 	var firstWhole error
+	var failed []failedRun
 	for _, p := range parts {
 		out.Success = out.Success && p.Success
 		out.Attempts = max(out.Attempts, p.Attempts)
 		out.BatchSizeBytes += p.BatchSizeBytes
 		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
-		for _, f := range p.FailedRows {
-			f.Index += out.TotalRows
-			out.FailedRows = append(out.FailedRows, f)
+		for _, f := range p.runs() {
+			failed = appendFailed(failed, out.TotalRows+f.lo, out.TotalRows+f.hi, f.err, f.state)
 		}
-		out.SuccessfulRows = successfulRows(p, out.TotalRows, out.SuccessfulRows)
+		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)
 		if p.FailedAsWhole() {
 			if firstWhole == nil {
@@ -143,13 +136,17 @@ func mergeResults(parts []*TransmissionResult, writerDisabled bool) *Transmissio
 			whole = false
 		}
 	}
+	if lists && len(out.SuccessfulRanges) > 0 {
+		out.SuccessfulRows = expandRanges(out.SuccessfulRanges)
+	}
+	out.setFailed(failed, lists)
 	switch {
 	case out.Success:
 	case whole && firstWhole != nil:
 		out.Err = firstWhole
-	case len(out.FailedRows) > 0:
-		f := out.FailedRows[0]
-		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.Index, f.Err)
+	case len(failed) > 0:
+		f := failed[0]
+		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.lo, f.err)
 	default:
 		for _, p := range parts {
 			if p.Err != nil {
@@ -159,6 +156,19 @@ func mergeResults(parts []*TransmissionResult, writerDisabled bool) *Transmissio
 		}
 	}
 	return out
+}
+
+// setFailed stores the failed rows runs (in row order): listed one by one in
+// FailedRows when lists, else kept as runs (WithRowRangesOnly).
+func (r *TransmissionResult) setFailed(runs []failedRun, lists bool) {
+	r.FailedRows, r.failedRuns = nil, nil
+	switch {
+	case len(runs) == 0:
+	case lists:
+		r.FailedRows = expandRuns(runs)
+	default:
+		r.failedRuns = runs
+	}
 }
 
 // sumCounts adds every int field of p whose name ends in "Count" (and
@@ -178,23 +188,21 @@ func sumCounts(out, p *TransmissionResult) {
 	}
 }
 
-// successfulRows appends p's successful row indices plus offset to dst.
-func successfulRows(p *TransmissionResult, offset int, dst []int) []int {
-	if p.SuccessfulRows != nil || p.SuccessfulCount == 0 {
-		for _, i := range p.SuccessfulRows {
-			dst = append(dst, offset+i)
+// successfulRanges appends p's successful rows plus offset to dst as
+// ranges: p's own (SuccessfulRanges, or built from SuccessfulRows), or, for
+// a part that carries neither (SuccessfulCount > 0), every row it does not
+// list as failed (TotalRows = SuccessfulCount + FailedCount).
+func successfulRanges(p *TransmissionResult, offset int, dst [][2]int) [][2]int {
+	if rs := p.successRanges(); rs != nil || p.SuccessfulCount == 0 {
+		for _, r := range rs {
+			dst = appendRange(dst, offset+r[0], offset+r[1])
 		}
 		return dst
 	}
 	next := 0
-	for _, f := range p.FailedRows {
-		for ; next < f.Index; next++ {
-			dst = append(dst, offset+next)
-		}
-		next = f.Index + 1
+	for _, f := range p.runs() {
+		dst = appendRange(dst, offset+next, offset+f.lo)
+		next = f.hi
 	}
-	for ; next < p.TotalRows; next++ {
-		dst = append(dst, offset+next)
-	}
-	return dst
+	return appendRange(dst, offset+next, offset+p.TotalRows)
 }

@@ -62,7 +62,7 @@ func TestMergeResultsGroupsAndOffsets(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := mergeResults(tc.in, false)
+			got := mergeResults(tc.in, false, true)
 			var ranges [][][2]int
 			for _, g := range got.FailedGroups() {
 				ranges = append(ranges, g.Ranges)
@@ -107,7 +107,7 @@ func TestMergeSumsEveryCount(t *testing.T) {
 	if len(counts) < 3 {
 		t.Fatalf("found count fields %v", counts)
 	}
-	got := reflect.ValueOf(mergeResults([]*TransmissionResult{a, b}, false)).Elem()
+	got := reflect.ValueOf(mergeResults([]*TransmissionResult{a, b}, false, true)).Elem()
 	for i := 0; i < got.NumField(); i++ {
 		name := got.Type().Field(i).Name
 		for _, c := range counts {
@@ -121,7 +121,7 @@ func TestMergeSumsEveryCount(t *testing.T) {
 		{TotalRows: 4, SuccessfulCount: 4},
 		{TotalRows: 2, FailedCount: 1, SuccessfulCount: 1, FailedRows: []FailedRow{failed}, Err: failed.Err},
 	}
-	m := mergeResults(parts, false)
+	m := mergeResults(parts, false, true)
 	want := failed
 	want.Index = 5
 	if !reflect.DeepEqual(m.FailedRows, []FailedRow{want}) {
@@ -139,7 +139,7 @@ func TestMergeResultsKeepsRowStates(t *testing.T) {
 			FailedRows: []FailedRow{{Index: 0, Err: lost, State: RowUnknown}, {Index: 1, Err: lost, State: RowUnknown},
 				{Index: 2, Err: lost, State: RowNotWritten}, {Index: 3, Err: lost, State: RowNotWritten}}}
 	}
-	got := mergeResults([]*TransmissionResult{part(), part()}, false)
+	got := mergeResults([]*TransmissionResult{part(), part()}, false, true)
 	if got.NotWrittenCount != 4 || got.UnknownCount != 4 || got.FailedCount != 8 || got.TotalRows != 8 {
 		t.Fatalf("counts: not written %d, unknown %d, failed %d, total %d", got.NotWrittenCount, got.UnknownCount, got.FailedCount, got.TotalRows)
 	}
@@ -167,11 +167,11 @@ func TestMergeRebuildsDroppedSuccessfulRows(t *testing.T) {
 		{TotalRows: 5, SuccessfulCount: 3, FailedCount: 2, Err: errA, FailedRows: []FailedRow{{Index: 0, Err: errA}, {Index: 3, Err: errA}}},
 		{TotalRows: 2, SuccessfulCount: 2, SuccessfulRows: []int{0, 1}},
 	}
-	got := mergeResults(parts, false)
+	got := mergeResults(parts, false, true)
 	if want := []int{0, 1, 2, 4, 5, 7, 8, 9}; !reflect.DeepEqual(got.SuccessfulRows, want) {
 		t.Errorf("SuccessfulRows = %v, want %v", got.SuccessfulRows, want)
 	}
-	one := mergeResults(parts[1:2], false)
+	one := mergeResults(parts[1:2], false, true)
 	if want := []int{1, 2, 4}; !reflect.DeepEqual(one.SuccessfulRows, want) {
 		t.Errorf("one part: SuccessfulRows = %v, want %v", one.SuccessfulRows, want)
 	}

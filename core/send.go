@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,6 +32,21 @@ const (
 	maxChunkBytes  = 16 << 20
 )
 
+// chunkTarget is the record bytes a chunk is sized for: a quarter of the
+// in-flight byte window, between 1 MiB and maxChunkBytes.
+func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(window/4, 1<<20)) }
+
+// encodeBudget is how many record bytes the SendBatch calls of a Wrapper
+// may hold converted and not yet admitted to the in-flight window: one chunk
+// (a quarter of the window, at most 16 MiB). Each chunk takes its estimated
+// size (at most chunkTarget) of it before it is converted and gives it back
+// once its requests are in the window (or failed), so that many goroutines
+// sending large batches at once hold the window plus one chunk of encoded
+// records, not one chunk each. Conversion itself runs on all cores
+// (convert.Options.Parallelism), so serialising chunks costs little; a chunk
+// converts while the requests of the one before it travel.
+func encodeBudget(window int64) int64 { return chunkTarget(window) }
+
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
 	w     *Wrapper
@@ -40,8 +54,9 @@ type batchSend struct {
 	rec   arrow.RecordBatch
 	total int
 
-	failed   []FailedRow
-	ok       []int
+	failed   []failedRun // failed rows as runs, in any order (result sorts them)
+	ok       [][2]int    // successful rows as ranges (result_ranges.go)
+	lists    bool        // the result also lists SuccessfulRows and FailedRows
 	bytes    int
 	attempts int
 
@@ -57,10 +72,16 @@ type pendingReq struct {
 }
 
 func (w *Wrapper) send(ctx context.Context, rec arrow.RecordBatch, start time.Time) *TransmissionResult {
+	return w.sendRows(ctx, rec, start, !w.opts.rowRangesOnly)
+}
+
+// sendRows is send; lists says whether the result lists SuccessfulRows
+// (the parts of a SendReader call do not: their merged result does).
+func (w *Wrapper) sendRows(ctx context.Context, rec arrow.RecordBatch, start time.Time, lists bool) *TransmissionResult {
 	total := int(rec.NumRows())
 	ctx, span := w.tel.Start(ctx, "zerobus.SendBatch", w.tableAttr, w.transportAttr,
 		attribute.Int("zerobus.rows", total), attribute.Bool("zerobus.writer_disabled", w.cfg.WriterDisabled))
-	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total}
+	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total, lists: lists}
 	b.run()
 	res := b.result()
 	res.Latency = w.now().Sub(start)
@@ -112,17 +133,35 @@ func (b *batchSend) run() {
 
 	transmitted := false
 	chunkRows := firstChunkRows
-	targetBytes := int(min(int64(maxChunkBytes), max(w.cfg.MaxInflightBytes/4, 1<<20)))
+	target := chunkTarget(w.cfg.MaxInflightBytes)
+	targetBytes := int(target)
+	// A chunk's share of the encoding budget is what is left of the batch,
+	// at most one chunk (chunks grow to that size): small batches take a
+	// small share, so many of them convert at once. Bytes per row: the
+	// batch's Arrow size at first (an upper bound for a slice), then what
+	// the chunks encoded to.
+	perRow := max(1, recordBytes(rec)/int64(b.total))
+	var held int64 // this chunk's share of the encoding budget
 	for lo := 0; lo < b.total; {
+		if held > 0 {
+			w.encoding.Release(held)
+			held = 0
+		}
 		hi := min(b.total, lo+chunkRows)
+		need := min(target, max(1, int64(b.total-lo)*perRow))
+		if err := w.encoding.Acquire(b.ctx, need, nil); err != nil {
+			b.failFrom(lo, err)
+			break
+		}
+		held = need
 		cb, err := b.convert(plan, lo, hi)
 		if err != nil {
 			b.failFrom(lo, err)
 			break
 		}
 		if n := len(cb.Rows) + len(cb.Errors); n > 0 && cb.Bytes > 0 && len(cb.Rows) > 0 {
-			perRow := max(1, cb.Bytes/len(cb.Rows))
-			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/perRow))
+			perRow = int64(max(1, cb.Bytes/len(cb.Rows)))
+			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
 		}
 		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
 			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("proto"))
@@ -131,7 +170,7 @@ func (b *batchSend) run() {
 		}
 		if w.cfg.WriterDisabled {
 			for _, r := range cb.Rows {
-				b.ok = append(b.ok, lo+r)
+				b.ok = appendRow(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
 			lo = hi
@@ -154,6 +193,9 @@ func (b *batchSend) run() {
 			break
 		}
 		lo = hi
+	}
+	if held > 0 {
+		w.encoding.Release(held)
 	}
 	// Every batch that sent records has its wait_acks span, even when the
 	// acks all came while it was still sending (then the span is short).
@@ -191,7 +233,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 		return nil, err
 	}
 	for _, re := range cb.Errors {
-		b.failed = append(b.failed, FailedRow{Index: lo + re.Row, Err: fromRowError(re, lo), State: RowNotWritten})
+		b.failed = appendFailed(b.failed, lo+re.Row, lo+re.Row+1, fromRowError(re, lo), RowNotWritten)
 	}
 	span.SetAttributes(attribute.Int("zerobus.rows.failed", len(cb.Errors)), attribute.Int("zerobus.bytes", cb.Bytes))
 	span.End()
@@ -288,7 +330,7 @@ func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 		return
 	}
 	for _, r := range pr.rows {
-		b.ok = append(b.ok, pr.base+r)
+		b.ok = appendRow(b.ok, pr.base+r)
 	}
 	b.bytes += pr.bytes
 }
@@ -345,31 +387,36 @@ func isTerminal(err error) bool {
 // failRows marks chunk-relative rows failed with state.
 func (b *batchSend) failRows(base int, rows []int, err error, state RowState) {
 	for _, r := range rows {
-		b.failed = append(b.failed, FailedRow{Index: base + r, Err: err, State: state})
+		b.failed = appendFailed(b.failed, base+r, base+r+1, err, state)
 	}
 }
 
 // failFrom marks every row from lo to the end failed and not written: they
 // were never handed to a stream.
 func (b *batchSend) failFrom(lo int, err error) {
-	for r := lo; r < b.total; r++ {
-		b.failed = append(b.failed, FailedRow{Index: r, Err: err, State: RowNotWritten})
-	}
+	b.failed = appendFailed(b.failed, lo, b.total, err, RowNotWritten)
 }
 
 // result assembles the TransmissionResult, upholding total = ok + failed.
 func (b *batchSend) result() *TransmissionResult {
-	sort.Slice(b.failed, func(i, j int) bool { return b.failed[i].Index < b.failed[j].Index })
-	res := &TransmissionResult{
-		Attempts:        b.attempts,
-		BatchSizeBytes:  b.bytes,
-		TotalRows:       b.total,
-		SuccessfulCount: len(b.ok),
-		FailedCount:     len(b.failed),
-		FailedRows:      b.failed,
-		SuccessfulRows:  b.ok,
-		WriterDisabled:  b.w.cfg.WriterDisabled,
+	failed := sortRuns(b.failed)
+	ok := normalizeRanges(b.ok)
+	if ok == nil {
+		ok = [][2]int{}
 	}
+	res := &TransmissionResult{
+		Attempts:         b.attempts,
+		BatchSizeBytes:   b.bytes,
+		TotalRows:        b.total,
+		SuccessfulCount:  rangeRows(ok),
+		FailedCount:      runRows(failed),
+		SuccessfulRanges: ok,
+		WriterDisabled:   b.w.cfg.WriterDisabled,
+	}
+	if b.lists && len(ok) > 0 {
+		res.SuccessfulRows = expandRanges(ok)
+	}
+	res.setFailed(failed, b.lists)
 	res.countStates()
 	if res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != res.TotalRows {
 		// Defensive: this is a bug; make it loud without crashing the caller.
@@ -380,10 +427,10 @@ func (b *batchSend) result() *TransmissionResult {
 		res.Success = true
 		return res
 	}
-	first := b.failed[0].Err
+	first := failed[0].err
 	same := true
-	for _, f := range b.failed[1:] {
-		if f.Err != first {
+	for _, f := range failed[1:] {
+		if f.err != first {
 			same = false
 			break
 		}
@@ -391,7 +438,7 @@ func (b *batchSend) result() *TransmissionResult {
 	if same && res.FailedCount == res.TotalRows {
 		res.Err = first
 	} else {
-		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, b.failed[0].Index)
+		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, failed[0].lo)
 	}
 	return res
 }
@@ -413,8 +460,8 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr))
 	}
 	if res.FailedCount > 0 {
-		for kind, rows := range res.GroupErrorsByType() {
-			w.tel.RowsFailed.Add(ctx, int64(len(rows)), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
+		for kind, n := range res.ErrorStatistics().ByKind { // counts, no per-row lists
+			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
 		}
 	}
 }

@@ -171,9 +171,9 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	}
 	var res *TransmissionResult
 	if len(results) == 0 {
-		res = &TransmissionResult{Success: true, WriterDisabled: w.cfg.WriterDisabled}
+		res = &TransmissionResult{Success: true, WriterDisabled: w.cfg.WriterDisabled, SuccessfulRanges: [][2]int{}}
 	} else {
-		res = mergeResults(results, w.cfg.WriterDisabled)
+		res = mergeResults(results, w.cfg.WriterDisabled, !w.opts.rowRangesOnly)
 	}
 	switch {
 	case readErr != nil:
@@ -273,13 +273,10 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	s.wg.Add(1)
 	run := func() {
 		defer s.wg.Done()
-		res := s.w.send(s.ctx, rec, s.w.now())
+		// A part keeps its successful rows as ranges only; the merged
+		// result lists them if the Wrapper does.
+		res := s.w.sendRows(s.ctx, rec, s.w.now(), false)
 		rec.Release()
-		// One index per row is kept once, in the merged result: drop the
-		// part's (mergeResults rebuilds them from the failed rows).
-		if len(res.SuccessfulRows) == res.SuccessfulCount && res.SuccessfulCount+res.FailedCount == res.TotalRows {
-			res.SuccessfulRows = nil
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		p.res = res

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,6 +44,9 @@ type Wrapper struct {
 	target  tableTarget          // the table's Arrow schema (transport arrow_flight)
 	ownHTTP *http.Client         // token HTTP client created by New (nil if the caller gave one)
 	debug   *debugfile.Writer    // nil when debug output is off
+	// encoding bounds the records converted and not yet admitted to the
+	// in-flight window, across all SendBatch calls (see encodeBudget).
+	encoding *stream.Window
 
 	mu      sync.Mutex
 	closed  bool
@@ -95,6 +99,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		now:           o.now,
 		schemas:       map[string]*schemaState{},
 		futures:       map[*SendFuture]struct{}{},
+		encoding:      stream.NewWindow(math.MaxInt, encodeBudget(cfg.MaxInflightBytes)),
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {

@@ -35,8 +35,9 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 		}
 		return nil, wrapErr(core.ByKeyError(err))
 	}
-	// The Wrapper owns tel: Close (or a failing New) shuts it down.
-	w, err := core.New(context.Background(), cfg, core.WithTelemetry(tel))
+	// The Wrapper owns tel: Close (or a failing New) shuts it down. Python builds
+	// row lists from ranges when asked (TransmissionResult).
+	w, err := core.New(context.Background(), cfg, core.WithTelemetry(tel), core.WithRowRangesOnly())
 	if err != nil {
 		return nil, wrapErr(core.ByKeyError(err))
 	}

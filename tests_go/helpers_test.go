@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,14 +134,29 @@ func checkInvariant(t testing.TB, res *core.TransmissionResult, rows int) {
 	if res.SuccessfulCount+res.FailedCount != res.TotalRows {
 		t.Errorf("successful %d + failed %d != total %d", res.SuccessfulCount, res.FailedCount, res.TotalRows)
 	}
-	if len(res.SuccessfulRows) != res.SuccessfulCount || len(res.FailedRows) != res.FailedCount {
-		t.Errorf("list lengths %d/%d do not match counts %d/%d", len(res.SuccessfulRows), len(res.FailedRows), res.SuccessfulCount, res.FailedCount)
+	failed := res.FailedRows
+	if failed == nil { // WithRowRangesOnly: the rows of FailedGroups
+		for _, g := range res.FailedGroups() {
+			for _, r := range g.Ranges {
+				for i := r[0]; i < r[1]; i++ {
+					failed = append(failed, core.FailedRow{Index: i, Err: g.Err, State: g.State})
+				}
+			}
+		}
+		slices.SortFunc(failed, func(a, b core.FailedRow) int { return a.Index - b.Index })
 	}
+	if (res.SuccessfulRows != nil && len(res.SuccessfulRows) != res.SuccessfulCount) || len(failed) != res.FailedCount {
+		t.Errorf("list lengths %d/%d do not match counts %d/%d", len(res.SuccessfulRows), len(failed), res.SuccessfulCount, res.FailedCount)
+	}
+	if got := res.FailedRowIndices(); len(got) != res.FailedCount || (len(got) > 0 && got[len(got)-1] != failed[len(failed)-1].Index) {
+		t.Errorf("FailedRowIndices %v do not match the failed rows", got)
+	}
+	checkRanges(t, res)
 	seen := make(map[int]bool, rows)
-	for _, i := range res.SuccessfulRows {
+	for _, i := range res.SuccessfulRowIndices() {
 		seen[i] = true
 	}
-	for _, f := range res.FailedRows {
+	for _, f := range failed {
 		if seen[f.Index] {
 			t.Errorf("row %d is both successful and failed", f.Index)
 		}
@@ -154,6 +170,31 @@ func checkInvariant(t testing.TB, res *core.TransmissionResult, rows int) {
 	}
 	if res.Success != (res.FailedCount == 0) {
 		t.Errorf("Success = %v with %d failed rows", res.Success, res.FailedCount)
+	}
+}
+
+// checkRanges checks SuccessfulRanges: ascending, non-empty, non-adjacent
+// half-open ranges holding SuccessfulCount rows, the same rows as
+// SuccessfulRowIndices and (when listed) SuccessfulRows.
+func checkRanges(t testing.TB, res *core.TransmissionResult) {
+	t.Helper()
+	var rows []int
+	for k, r := range res.SuccessfulRanges {
+		if r[0] >= r[1] || (k > 0 && r[0] <= res.SuccessfulRanges[k-1][1]) {
+			t.Errorf("SuccessfulRanges %v: range %d is empty, out of order or adjacent to the one before", res.SuccessfulRanges, k)
+		}
+		for i := r[0]; i < r[1]; i++ {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) != res.SuccessfulCount {
+		t.Errorf("SuccessfulRanges hold %d rows, SuccessfulCount is %d", len(rows), res.SuccessfulCount)
+	}
+	if got := res.SuccessfulRowIndices(); !slices.Equal(got, rows) {
+		t.Errorf("SuccessfulRowIndices %v != rows of SuccessfulRanges %v", got, rows)
+	}
+	if res.SuccessfulRows != nil && !slices.Equal(res.SuccessfulRows, rows) {
+		t.Errorf("SuccessfulRows %v != rows of SuccessfulRanges %v", res.SuccessfulRows, rows)
 	}
 }
 

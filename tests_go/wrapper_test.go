@@ -76,14 +76,35 @@ func TestSendBatchSizes(t *testing.T) {
 // TestPartialFailure sends rows of which some cannot be converted (a null in
 // a non-nullable column, a uint64 over int64 range, an oversize record): the
 // others are stored, and the quarantine batches hold exactly the right rows.
+// With WithRowRangesOnly the result holds the successful rows as ranges
+// only (SuccessfulRows nil) and every method returns the same values.
 func TestPartialFailure(t *testing.T) {
+	t.Run("row lists", func(t *testing.T) { testPartialFailure(t, "main.default.partial") })
+	t.Run("ranges only", func(t *testing.T) {
+		res := testPartialFailure(t, "main.default.partial_ranges", core.WithRowRangesOnly())
+		if res.SuccessfulRows != nil || res.FailedRows != nil {
+			t.Errorf("SuccessfulRows = %v, FailedRows = %v, want nil with WithRowRangesOnly", res.SuccessfulRows, res.FailedRows)
+		}
+		var ranges [][2]int
+		for _, g := range res.FailedGroups() {
+			ranges = append(ranges, g.Ranges...)
+		}
+		if want := [][2]int{{3, 4}, {8, 9}, {15, 16}}; !cmp.Equal(ranges, want) {
+			t.Errorf("FailedGroups ranges = %v, want %v", ranges, want)
+		}
+		if want := [][2]int{{0, 3}, {4, 8}, {9, 15}, {16, 20}}; !cmp.Equal(res.SuccessfulRanges, want) {
+			t.Errorf("SuccessfulRanges = %v, want %v", res.SuccessfulRanges, want)
+		}
+	})
+}
+
+func testPartialFailure(t *testing.T, table string, opts ...core.Option) *core.TransmissionResult {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	srv := startServer(t, zerobuslocal.Options{})
-	const table = "main.default.partial"
 	cfg := serverConfig(srv, table)
 	cfg.MaxRecordBytes = 1000
-	w := newWrapper(t, cfg)
+	w := newWrapper(t, cfg, opts...)
 
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
@@ -212,6 +233,13 @@ func TestPartialFailure(t *testing.T) {
 	if _, err := res.ExtractFailedBatch(other); err == nil {
 		t.Error("ExtractFailedBatch with a batch of another size: nil error")
 	}
+	if _, err := res.ExtractSuccessfulBatch(other); err == nil {
+		t.Error("ExtractSuccessfulBatch with a batch of another size: nil error")
+	}
+	if got := res.SuccessfulRowIndices(); !cmp.Equal(got, []int{0, 1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19}) {
+		t.Errorf("SuccessfulRowIndices = %v", got)
+	}
+	return res
 }
 
 func int64Column(rec arrow.RecordBatch, col int) []int64 {

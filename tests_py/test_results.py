@@ -132,3 +132,34 @@ def test_oversized_rows_fail_individually(server: LocalServer, table_name: str) 
     assert res.get_failed_row_indices() == [1, 3]
     assert all(isinstance(e, ConversionError) for _, e in res.failed_row_errors)
     assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 2]
+
+
+def test_large_result_keeps_ranges_not_rows() -> None:
+    """A result of a million rows holds ranges: building it (the native JSON,
+    the result object) allocates no per-row Python objects; lists are built
+    only when asked for, with the same values as before."""
+    import tracemalloc
+
+    from zerobus_py import WrapperConfiguration
+
+    n = 1_000_000
+    bad = {7, 500_000, 999_999}
+    vals = pa.array([2**63 if i in bad else i for i in range(n)], pa.uint64())
+    batch = pa.record_batch({"id": pa.array(range(n), pa.int64()), "big": vals})
+    cfg = WrapperConfiguration(None, "main.pytest.ranges", zerobus_writer_disabled=True)
+    with ZerobusWrapper(cfg) as w:
+        reader = pa.RecordBatchReader.from_batches(batch.schema, [batch.slice(0, n // 2), batch.slice(n // 2)])
+        tracemalloc.start()
+        try:
+            res = w.send_batch(reader)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 1 << 20, f"building the result allocated {peak} bytes of Python objects"  # a row list: ~36 MB
+    assert res.total_rows == n and res.successful_count == n - 3 and res.failed_count == 3
+    assert res.get_error_statistics()["error_type_counts"] == {"ConversionError": 3}
+    assert "999997/1000000 rows converted" in repr(res)
+    assert res.get_failed_row_indices() == sorted(bad)
+    ok = res.get_successful_row_indices()
+    assert len(ok) == n - 3 and ok[:8] == [0, 1, 2, 3, 4, 5, 6, 8] and ok[-1] == 999_998
+    assert ok == [i for i in range(n) if i not in bad]

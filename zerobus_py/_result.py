@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -294,10 +295,21 @@ class TransmissionResult:
         """Indices of the acknowledged rows, in row order (a new list)."""
         if self._successful is not None:
             return list(self._successful)
-        if not self._groups:
-            return list(range(self.total_rows))
-        failed = set(self.get_failed_row_indices())
-        return [i for i in range(self.total_rows) if i not in failed]
+        return [i for lo, hi in self._successful_ranges() for i in range(lo, hi)]
+
+    def _successful_ranges(self) -> list[tuple[int, int]]:
+        """The acknowledged rows of a send's result as ascending half-open
+        ranges: every row of ``[0, total_rows)`` not in a failed group."""
+        failed = sorted(r for g in self._groups for r in g.ranges)
+        out: list[tuple[int, int]] = []
+        nxt = 0
+        for lo, hi in failed:
+            if lo > nxt:
+                out.append((nxt, lo))
+            nxt = max(nxt, hi)
+        if nxt < self.total_rows:
+            out.append((nxt, self.total_rows))
+        return out
 
     def get_failed_row_indices(self) -> list[int]:
         """Indices of the failed rows, in row order."""
@@ -360,8 +372,16 @@ class TransmissionResult:
             "failed_count": self.failed_count,
             "success_rate": self.successful_count / total if total else 1.0,
             "failure_rate": self.failed_count / total if total else 0.0,
-            "error_type_counts": {k: len(v) for k, v in self.group_errors_by_type().items()},
+            "error_type_counts": self._counts_by_type(),
         }
+
+    def _counts_by_type(self) -> dict[str, int]:
+        """Failed rows per error class name, counted from the ranges."""
+        out: dict[str, int] = {}
+        for g in self._groups:
+            name = _type_name(g.error)
+            out[name] = out.get(name, 0) + g.count()
+        return out
 
     def get_error_messages(self) -> list[str]:
         """One ``"Error type: message"`` string per failed row, in row order,
@@ -442,7 +462,7 @@ class TransmissionResult:
         verb = "converted (writer disabled)" if self.writer_disabled else "sent"
         s = f"{self.successful_count}/{self.total_rows} rows {verb}"
         if self.failed_count:
-            kinds = ", ".join(f"{k}={len(v)}" for k, v in sorted(self.group_errors_by_type().items()))
+            kinds = ", ".join(f"{k}={n}" for k, n in sorted(self._counts_by_type().items()))
             s += f" ({self.failed_count} failed: {kinds}"
             if unknown := self.unknown_count:
                 s += f"; {unknown} unknown (may be stored)"
@@ -473,10 +493,15 @@ class TransmissionResult:
             ("latency", f"{self.latency_ms:.1f} ms"),
             ("encoded size", f"{self.batch_size_bytes:,} bytes"),
         ]
-        for name, idx in sorted(self.group_errors_by_type().items()):
-            shown = ", ".join(map(str, idx[:10])) + (" …" if len(idx) > 10 else "")
-            rows.append((name, f"{len(idx)} rows: {shown}"))
-        for msg in list(dict.fromkeys(self.get_error_messages()))[:5]:  # distinct
+        for name, n in sorted(self._counts_by_type().items()):
+            # the first rows of the type, from the ranges (no list of every row)
+            first = sorted(
+                i for g in self._groups if _type_name(g.error) == name for i in itertools.islice(g.indices(), 10)
+            )[:10]
+            shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
+            rows.append((name, f"{n} rows: {shown}"))
+        by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
+        for msg in list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]:  # distinct
             rows.append(("error", _short(msg, 300)))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows

@@ -29,8 +29,9 @@ type Config struct {
 	// or "" / "none" (default).
 	Compression string
 	// MaxInflightBatches bounds the batches sent and not yet fully
-	// acknowledged on a stream. Default: the stream.Client's
-	// MaxInflightRequests.
+	// acknowledged across all streams of the Client (one window they
+	// share). Default: the stream.Client's MaxInflightRequests; when both
+	// limits are the stream.Client's, its window is shared with it.
 	MaxInflightBatches int
 	// MaxInflightBytes bounds their IPC body bytes. Default: the
 	// stream.Client's MaxInflightBytes.
@@ -59,8 +60,7 @@ type Client struct {
 	fc      flight.FlightServiceClient
 	tel     *telemetry.Telemetry
 	ipcOpts []ipc.Option
-	maxReqs int
-	maxByte int64
+	win     *stream.Window // shared by the client's streams
 	attrs   []attribute.KeyValue
 
 	mu      sync.Mutex
@@ -84,8 +84,6 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 		scfg:    scfg,
 		fc:      flight.NewFlightServiceClient(sc.Conn()),
 		tel:     sc.Telemetry(),
-		maxReqs: cfg.MaxInflightBatches,
-		maxByte: cfg.MaxInflightBytes,
 		attrs:   []attribute.KeyValue{telemetry.KeyTable.String(scfg.TableName), telemetry.KeyTransport.String(TransportName)},
 		streams: map[*Stream]struct{}{},
 	}
@@ -93,11 +91,17 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	if opt != nil {
 		c.ipcOpts = append(c.ipcOpts, opt)
 	}
-	if c.maxReqs <= 0 {
-		c.maxReqs = scfg.MaxInflightRequests
+	maxReqs, maxBytes := cfg.MaxInflightBatches, cfg.MaxInflightBytes
+	if maxReqs <= 0 {
+		maxReqs = scfg.MaxInflightRequests
 	}
-	if c.maxByte <= 0 {
-		c.maxByte = scfg.MaxInflightBytes
+	if maxBytes <= 0 {
+		maxBytes = scfg.MaxInflightBytes
+	}
+	if maxReqs == scfg.MaxInflightRequests && maxBytes == scfg.MaxInflightBytes {
+		c.win = sc.Window()
+	} else {
+		c.win = stream.NewWindow(maxReqs, maxBytes)
 	}
 	return c, nil
 }

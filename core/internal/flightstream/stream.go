@@ -97,7 +97,7 @@ func newStream(c *Client, schema *arrow.Schema) *Stream {
 		c:      c,
 		schema: schema,
 		header: schemaHeader(schema),
-		win:    stream.NewWindow(c.maxReqs, c.maxByte),
+		win:    c.win,
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),

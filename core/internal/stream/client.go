@@ -88,11 +88,13 @@ type Config struct {
 	// ProxyRootCAs verifies an https:// Proxy. Nil means the system roots.
 	ProxyRootCAs *x509.CertPool
 	// MaxInflightRequests bounds the requests sent and not yet acknowledged
-	// on a stream; Send blocks while it is reached. Default 1000.
+	// across all streams of the Client (one window they share); Send blocks
+	// while it is reached. Default 1000.
 	MaxInflightRequests int
 	// MaxInflightBytes bounds the record bytes sent and not yet
-	// acknowledged on a stream; Send blocks while it is reached (a single
-	// request larger than this is admitted alone). Default 64 MiB.
+	// acknowledged across all streams of the Client; Send blocks while it
+	// is reached (a single request larger than this is admitted alone when
+	// nothing else is in flight). Default 64 MiB.
 	MaxInflightBytes int64
 	// MaxMessageBytes caps one encoded request; Send rejects larger ones
 	// with *MessageTooLargeError. Default 10 MiB - 64 KiB.
@@ -280,6 +282,7 @@ type Client struct {
 	retry RetryPolicy
 
 	routeOK atomic.Bool // checkRoute has passed once
+	win     *window     // the in-flight window shared by every stream of the client
 
 	mu      sync.Mutex
 	closed  bool
@@ -347,6 +350,7 @@ func NewClient(cfg Config) (*Client, error) {
 		red:     red,
 		tel:     cfg.Telemetry,
 		retry:   cfg.Retry,
+		win:     newWindow(cfg.MaxInflightRequests, cfg.MaxInflightBytes),
 		streams: map[*Stream]struct{}{},
 	}, nil
 }

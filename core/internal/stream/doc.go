@@ -14,9 +14,14 @@
 //
 // # Flow control
 //
-// Each stream admits at most MaxInflightRequests requests and
-// MaxInflightBytes record bytes between Send and resolution; Send blocks
-// (honouring its ctx) while the window is full. Requests are written in
+// The streams of a Client share one window: together they admit at most
+// MaxInflightRequests requests and MaxInflightBytes record bytes between
+// Send and resolution (acknowledgement, failure, Withdraw or abort), so the
+// memory held by in-flight requests is bounded however many streams and
+// goroutines send; Send blocks (honouring its ctx) while the window is full.
+// Waiters are served in FIFO order across streams; a request larger than the
+// byte window is admitted alone. A stream in recovery keeps the share of the
+// requests it will re-send. Requests are written in
 // Send order, each with the next wire offset of the current RPC; cumulative
 // acknowledgements resolve them in order.
 //

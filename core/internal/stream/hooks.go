@@ -73,7 +73,7 @@ func AckTimeoutError(after time.Duration, inflight int) error {
 // a status while acknowledgements were still expected (retryable).
 func ServerEOFError(op string) error { return &ConnectionError{Op: op, Err: errServerEOF} }
 
-// Window is the in-flight flow control of one stream: at most a number of
+// Window is the in-flight flow control of a client's streams: at most a number of
 // requests and of bytes between admission and resolution; see window.
 type Window struct{ w *window }
 
@@ -94,3 +94,10 @@ func (w *Window) Acquire(ctx context.Context, n int64, abort <-chan struct{}) er
 
 // Release returns one slot and n bytes.
 func (w *Window) Release(n int64) { w.w.release(n) }
+
+// Window returns the client's in-flight window, shared by all its streams
+// (other transports on the client share it too when they keep its limits).
+func (c *Client) Window() *Window { return &Window{w: c.win} }
+
+// Usage returns the requests and bytes currently held in w.
+func (w *Window) Usage() (int, int64) { return w.w.usage() }

@@ -82,7 +82,7 @@ func newStream(c *Client, desc []byte, rt zerobuspb.RecordType) *Stream {
 		desc:   desc,
 		rt:     rt,
 		tel:    c.tel,
-		win:    newWindow(c.cfg.MaxInflightRequests, c.cfg.MaxInflightBytes),
+		win:    c.win,
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),

@@ -9,7 +9,8 @@ import (
 // errWindowAborted is returned by acquire when the abort channel closes.
 var errWindowAborted = errors.New("window aborted")
 
-// window is the in-flight flow control of one stream: at most maxReqs
+// window is the in-flight flow control of a Client's streams (shared by
+// them; also a byte budget elsewhere): at most maxReqs
 // requests and maxBytes payload bytes between Send and their resolution
 // (acknowledged or failed). Waiters are served in FIFO order so a large
 // request is not starved by small ones. A request larger than maxBytes is
@@ -21,6 +22,9 @@ type window struct {
 	reqs     int
 	bytes    int64
 	waiters  []*waiter
+
+	peakReqs  int // the most ever held at once (tests check the bound)
+	peakBytes int64
 }
 
 type waiter struct {
@@ -46,8 +50,7 @@ func (w *window) fits(n int64) bool {
 func (w *window) acquire(ctx context.Context, n int64, abort <-chan struct{}) error {
 	w.mu.Lock()
 	if len(w.waiters) == 0 && w.fits(n) {
-		w.reqs++
-		w.bytes += n
+		w.take(n)
 		w.mu.Unlock()
 		return nil
 	}
@@ -104,10 +107,24 @@ func (w *window) grantLocked() {
 		wt := w.waiters[0]
 		w.waiters[0] = nil
 		w.waiters = w.waiters[1:]
-		w.reqs++
-		w.bytes += wt.n
+		w.take(wt.n)
 		close(wt.ready)
 	}
+}
+
+// take holds one request slot and n bytes. Caller holds mu.
+func (w *window) take(n int64) {
+	w.reqs++
+	w.bytes += n
+	w.peakReqs = max(w.peakReqs, w.reqs)
+	w.peakBytes = max(w.peakBytes, w.bytes)
+}
+
+// peak returns the most requests and bytes ever held at once.
+func (w *window) peak() (int, int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.peakReqs, w.peakBytes
 }
 
 // usage returns the requests and bytes currently held.

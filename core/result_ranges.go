@@ -1,0 +1,162 @@
+package core
+
+import "sort"
+
+// Row sets as ranges: a result keeps its successful rows as ascending,
+// non-adjacent half-open ranges [lo, hi) (TransmissionResult.SuccessfulRanges),
+// the same form as FailedGroup.Ranges, so a result of millions of rows costs
+// a few ranges instead of 8 bytes per row. Lists of indices are built only
+// when asked for (SuccessfulRowIndices, or SuccessfulRows unless the Wrapper
+// was created WithRowRangesOnly).
+
+// appendRow adds row i to the ranges rs: extends the last range when i
+// follows it, else starts a new one (normalizeRanges fixes any disorder).
+func appendRow(rs [][2]int, i int) [][2]int {
+	if n := len(rs); n > 0 && rs[n-1][1] == i {
+		rs[n-1][1]++
+		return rs
+	}
+	return append(rs, [2]int{i, i + 1})
+}
+
+// appendRange adds [lo, hi) to rs like appendRow.
+func appendRange(rs [][2]int, lo, hi int) [][2]int {
+	if lo >= hi {
+		return rs
+	}
+	if n := len(rs); n > 0 && rs[n-1][1] == lo {
+		rs[n-1][1] = hi
+		return rs
+	}
+	return append(rs, [2]int{lo, hi})
+}
+
+// normalizeRanges sorts rs and merges overlapping or adjacent ranges, in
+// place; ranges appended in ascending row order are returned as they are.
+func normalizeRanges(rs [][2]int) [][2]int {
+	sorted := true
+	for i := 1; i < len(rs); i++ {
+		if rs[i][0] <= rs[i-1][1] {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return rs
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i][0] < rs[j][0] })
+	out := rs[:1]
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if r[0] <= last[1] {
+			last[1] = max(last[1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// rangesOf is the ranges of ascending (or any) row indices.
+func rangesOf(rows []int) [][2]int {
+	var rs [][2]int
+	for _, i := range rows {
+		rs = appendRow(rs, i)
+	}
+	return normalizeRanges(rs)
+}
+
+// rangeRows is the number of rows in rs.
+func rangeRows(rs [][2]int) int {
+	n := 0
+	for _, r := range rs {
+		n += r[1] - r[0]
+	}
+	return n
+}
+
+// expandRanges lists the rows of rs in order (a new slice, never nil).
+func expandRanges(rs [][2]int) []int {
+	out := make([]int, 0, rangeRows(rs))
+	for _, r := range rs {
+		for i := r[0]; i < r[1]; i++ {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// successRanges returns the result's successful rows as ranges:
+// SuccessfulRanges when set, else built from SuccessfulRows (a result made
+// by hand with the list only).
+func (r *TransmissionResult) successRanges() [][2]int {
+	if r.SuccessfulRanges != nil || r.SuccessfulRows == nil {
+		return r.SuccessfulRanges
+	}
+	return rangesOf(r.SuccessfulRows)
+}
+
+// failedRun is rows [lo, hi) that failed with one error in one state: the
+// compact form of consecutive FailedRows.
+type failedRun struct {
+	lo, hi int
+	err    error
+	state  RowState
+}
+
+// appendFailed adds rows [lo, hi) failed with err in state to runs,
+// extending the last run when it is the same error and state and ends at lo.
+func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []failedRun {
+	if lo >= hi {
+		return runs
+	}
+	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state && sameErr(runs[n-1].err, err) {
+		runs[n-1].hi = hi
+		return runs
+	}
+	return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
+}
+
+// sortRuns orders runs by first row (they are disjoint) and joins neighbours
+// of the same error and state, in place.
+func sortRuns(runs []failedRun) []failedRun {
+	sort.Slice(runs, func(i, j int) bool { return runs[i].lo < runs[j].lo })
+	var out []failedRun
+	for _, r := range runs {
+		out = appendFailed(out, r.lo, r.hi, r.err, r.state)
+	}
+	return out
+}
+
+// runRows is the number of rows in runs.
+func runRows(runs []failedRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.hi - r.lo
+	}
+	return n
+}
+
+// expandRuns lists the rows of runs as FailedRows, in row order.
+func expandRuns(runs []failedRun) []FailedRow {
+	out := make([]FailedRow, 0, runRows(runs))
+	for _, r := range runs {
+		for i := r.lo; i < r.hi; i++ {
+			out = append(out, FailedRow{Index: i, Err: r.err, State: r.state})
+		}
+	}
+	return out
+}
+
+// runs returns the result's failed rows as runs: its compact form when the
+// Wrapper was created WithRowRangesOnly, else built from FailedRows.
+func (r *TransmissionResult) runs() []failedRun {
+	if r.failedRuns != nil || r.FailedRows == nil {
+		return r.failedRuns
+	}
+	var runs []failedRun
+	for _, f := range r.FailedRows {
+		runs = appendFailed(runs, f.Index, f.Index+1, f.Err, f.State)
+	}
+	return runs
+}

@@ -1,0 +1,174 @@
+package core_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+)
+
+// The peak-RSS check of many senders sharing one Wrapper (`make go-rss`, not
+// part of `make test`): ZEROBUS_RSS_GO=1 enables it. The null server runs
+// in a process of its own (this test binary re-run as
+// TestNullServerProcess) so that only the client's memory is measured.
+//
+//	ZEROBUS_RSS_GO=1 go test -run TestPeakRSSManySenders -v -count=1 ./core/
+//
+// Knobs: ZEROBUS_RSS_SENDERS (16), ZEROBUS_RSS_MB (1100: encoded MB sent in
+// all), ZEROBUS_RSS_ROWS (200000 reference rows per batch, about 30 MB
+// encoded), ZEROBUS_RSS_LATENCY_MS (10: the server's ack latency),
+// ZEROBUS_RSS_MAX (2: the bound, in windows, on peak RSS growth).
+
+// TestNullServerProcess is the null server's process for TestPeakRSSManySenders:
+// it prints the endpoint and serves until its stdin closes.
+func TestNullServerProcess(t *testing.T) {
+	if os.Getenv("ZEROBUS_NULLSERVER_PROCESS") != "1" {
+		t.Skip("helper process of TestPeakRSSManySenders")
+	}
+	lat, _ := strconv.Atoi(os.Getenv("ZEROBUS_RSS_LATENCY_MS"))
+	_, ep := startNullServer(t, time.Duration(lat)*time.Millisecond)
+	fmt.Printf("ENDPOINT %s\n", ep)
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// procStatusKB reads a "VmRSS"/"VmHWM" line of /proc/self/status in KiB.
+func procStatusKB(t *testing.T, key string) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("%s not in /proc/self/status", key)
+	return 0
+}
+
+func TestPeakRSSManySenders(t *testing.T) {
+	if os.Getenv("ZEROBUS_RSS_GO") != "1" {
+		t.Skip("set ZEROBUS_RSS_GO=1 (make go-rss)")
+	}
+	senders := envInt("ZEROBUS_RSS_SENDERS", 16)
+	totalMB := envInt("ZEROBUS_RSS_MB", 1100)
+	rows := envInt("ZEROBUS_RSS_ROWS", 200_000)
+	latency := envInt("ZEROBUS_RSS_LATENCY_MS", 10)
+	bound := envInt("ZEROBUS_RSS_MAX", 2)
+
+	srv := exec.Command(os.Args[0], "-test.run", "^TestNullServerProcess$")
+	srv.Env = append(os.Environ(), "ZEROBUS_NULLSERVER_PROCESS=1", fmt.Sprintf("ZEROBUS_RSS_LATENCY_MS=%d", latency))
+	stdin, _ := srv.StdinPipe()
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = srv.Wait() }()
+	var ep string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "ENDPOINT "); ok {
+			ep = rest
+			break
+		}
+	}
+	if ep == "" {
+		t.Fatal("the null server process printed no endpoint")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+
+	cfg := core.DefaultConfig()
+	cfg.Endpoint = ep
+	cfg.TableName = "main.default.bench"
+	ctx := context.Background()
+	w, err := core.New(ctx, cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(ctx) }()
+	rec := convert.ReferenceBatch(memory.DefaultAllocator, rows) // the input, shared by every sender
+	defer rec.Release()
+	// Warm up: plan, both streams, a first batch through.
+	for range 2 {
+		if _, err := w.SendBatch(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	idle := procStatusKB(t, "VmRSS")
+	// Reset the peak (VmHWM) to the current RSS.
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("cannot reset the peak RSS: %v", err)
+	}
+	var sent atomic.Int64
+	var batches atomic.Int64
+	limit := int64(totalMB) << 20
+	cpu0 := processCPU()
+	start := time.Now()
+	if path := os.Getenv("ZEROBUS_RSS_HEAPPROFILE"); path != "" {
+		// A heap profile in the middle of the run (go tool pprof -sample_index=inuse_space).
+		time.AfterFunc(time.Duration(envInt("ZEROBUS_RSS_HEAPPROFILE_S", 2))*time.Second, func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		})
+	}
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sent.Load() < limit {
+				res, err := w.SendBatch(ctx, rec)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sent.Add(int64(res.BatchSizeBytes))
+				batches.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	peak := procStatusKB(t, "VmHWM")
+	growth := float64(peak-idle) / 1024
+	window := float64(cfg.MaxInflightBytes) / (1 << 20)
+	t.Logf("senders=%d batches=%d sent=%.0f MiB encoded rows/batch=%d ack_latency=%dms in %s (cpu %s)",
+		senders, batches.Load(), float64(sent.Load())/(1<<20), rows, latency, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond))
+	t.Logf("RSS idle %.0f MiB, peak %.0f MiB: growth %.0f MiB = %.2f x the %.0f MiB window",
+		float64(idle)/1024, float64(peak)/1024, growth, growth/window, window)
+	if growth > float64(bound)*window {
+		t.Errorf("peak RSS growth %.0f MiB exceeds %d x the window (%.0f MiB)", growth, bound, float64(bound)*window)
+	}
+}
