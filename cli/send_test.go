@@ -1026,4 +1026,18 @@ func TestSendLogFile(t *testing.T) {
 			t.Errorf("-v does not set log_level debug for log_file")
 		}
 	})
+	t.Run("observability files", func(t *testing.T) {
+		otel := filepath.Join(dir, "otel")
+		r := sendCLIEnv(t, map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": otel}, "-local", "-progress", "never", path)
+		if r.err != nil {
+			t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+		}
+		// The Wrapper owns the telemetry: its Close flushed the files.
+		for _, name := range []string{"traces.jsonl", "metrics.jsonl"} {
+			b, err := os.ReadFile(filepath.Join(otel, name))
+			if err != nil || !bytes.Contains(b, []byte("zerobus.")) {
+				t.Errorf("%s: %v, %d bytes", name, err, len(b))
+			}
+		}
+	})
 }
