@@ -212,7 +212,7 @@ func newFlagSet(command, header string) *flagSet {
 	fs := &flagSet{FlagSet: flag.NewFlagSet("zerobus "+command, flag.ContinueOnError), command: command, header: header}
 	fs.SetOutput(io.Discard) // parse errors are returned, printed once by finish
 	fs.Usage = func() {}
-	fs.verbose = fs.Bool("v", false, "verbose: log debug messages to stderr")
+	fs.verbose = fs.Bool("v", false, "verbose: log debug messages to stderr (log_level debug)")
 	return fs
 }
 
@@ -254,11 +254,29 @@ func (fs *flagSet) printHelp(w io.Writer) {
 // logger is the command's slog logger on stderr: debug level with -v, else
 // warnings and errors only.
 func (fs *flagSet) logger(stderr io.Writer) *slog.Logger {
+	return slog.New(stderrLogHandler(stderr, fs.verbose != nil && *fs.verbose))
+}
+
+// stderrLogHandler writes log records to stderr as text: debug and above
+// with -v, else warnings and errors only.
+func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {
 	level := slog.LevelWarn
-	if fs.verbose != nil && *fs.verbose {
+	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+}
+
+// cliTelemetry sets up a command's telemetry and logger from cfg with
+// core.SetupTelemetry, as every binding does: OTLP export when
+// observability is on, JSON log lines to log_file (rotated) at log_level.
+// -v sets log_level to debug; stderr gets the records as text (warnings and
+// errors, everything with -v).
+func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.Writer) (*core.Telemetry, error) {
+	if verbose {
+		cfg.LogLevel = "debug"
+	}
+	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(stderrLogHandler(stderr, verbose)))
 }
 
 // nearest is the candidate closest to s by edit distance, or "" when none is

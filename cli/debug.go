@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -33,6 +34,11 @@ Reads a debug file written with debug output on:
   {dir}/zerobus/proto/<table>[-<stamp>-<seq>].proto   length-delimited protobuf records;
       the descriptor is read from the .descriptor.pb file beside it.
 A file still being written can be read; it shows what has been flushed so far.
+
+Rows the writer had to drop (the disk did not keep up) are recorded in the
+sidecar <stem>.drops.jsonl; debug read shows each gap where it happened: a
+{"zerobus_gap": {...}} line in json, a "-- gap: ..." line in table (arrow: on
+stderr only), and one note on stderr with the total.
 
 Formats:
   json   one JSON object per row (default; protobuf records via protojson)
@@ -101,6 +107,16 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		out = f
 	}
 
+	var gaps *gapMarks
+	if ext := filepath.Ext(path); ext == ".arrow" || ext == ".proto" {
+		g, err := core.ReadDebugDrops(path)
+		if err != nil {
+			return err
+		}
+		gaps = &gapMarks{gaps: g, limit: int64(*limit)}
+		defer gaps.note(stderr, path)
+	}
+
 	switch ext := filepath.Ext(path); {
 	case ext == ".arrow":
 		recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
@@ -112,7 +128,7 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		if len(recs) == 0 && readErr != nil {
 			return readErr
 		}
-		if err := printBatches(out, *format, recs, *limit); err != nil {
+		if err := printBatches(out, *format, recs, *limit, gaps); err != nil {
 			return err
 		}
 		return readErr // rows before a damaged part were printed
@@ -123,9 +139,9 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 				return err
 			}
 			defer rec.Release()
-			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit)
+			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps)
 		}
-		return printProto(out, *format, path, *limit)
+		return printProto(out, *format, path, *limit, gaps)
 	case strings.HasSuffix(path, ".descriptor.pb") || strings.HasSuffix(path, ".descriptor.textproto"):
 		return fmt.Errorf("%s is a descriptor sidecar; pass the .proto file beside it", path)
 	default:
@@ -135,10 +151,13 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 // printProto prints each record as one protojson line (field names as in
 // the descriptor) or as a table row.
-func printProto(out io.Writer, format, path string, limit int) error {
+func printProto(out io.Writer, format, path string, limit int, gaps *gapMarks) error {
 	desc, records, readErr := core.ReadDebugProtoFile(path)
 	if desc == nil || (len(records) == 0 && readErr != nil) {
 		return readErr
+	}
+	if gaps != nil {
+		gaps.rows = int64(len(records))
 	}
 	if limit > 0 && len(records) > limit {
 		records = records[:limit]
@@ -148,13 +167,16 @@ func printProto(out io.Writer, format, path string, limit int) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if format == "table" {
-		if err := printProtoTable(out, msgs); err != nil {
+		if err := printProtoTable(out, msgs, gaps); err != nil {
 			return err
 		}
 		return readErr
 	}
 	opts := protojson.MarshalOptions{UseProtoNames: true}
-	for _, m := range msgs {
+	for i, m := range msgs {
+		if err := gaps.jsonBefore(out, int64(i)); err != nil {
+			return err
+		}
 		b, err := opts.Marshal(m)
 		if err != nil {
 			return err
@@ -169,11 +191,14 @@ func printProto(out io.Writer, format, path string, limit int) error {
 			return err
 		}
 	}
+	if err := gaps.jsonBefore(out, -1); err != nil {
+		return err
+	}
 	return readErr
 }
 
 // printBatches writes up to limit rows (0: all) of recs in format.
-func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit int) error {
+func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit int, gaps *gapMarks) error {
 	// Apply the limit by slicing.
 	var sliced []arrow.RecordBatch
 	defer func() {
@@ -183,6 +208,9 @@ func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit 
 	}()
 	left := int64(limit)
 	for _, r := range recs {
+		if gaps != nil {
+			gaps.rows += r.NumRows()
+		}
 		if limit > 0 {
 			if left == 0 {
 				break
@@ -209,18 +237,23 @@ func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit 
 		}
 		return w.Close()
 	case "table":
-		return printTable(out, sliced)
+		return printTable(out, sliced, gaps)
 	default:
-		return printArrowJSON(out, sliced)
+		return printArrowJSON(out, sliced, gaps)
 	}
 }
 
 // printArrowJSON prints one JSON object per row, keys in column order.
-func printArrowJSON(out io.Writer, recs []arrow.RecordBatch) error {
+func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 	var buf bytes.Buffer
+	row := int64(0)
 	for _, r := range recs {
 		fields := r.Schema().Fields()
 		for i := 0; i < int(r.NumRows()); i++ {
+			if err := gaps.jsonBefore(out, row); err != nil {
+				return err
+			}
+			row++
 			buf.Reset()
 			buf.WriteByte('{')
 			for j, col := range r.Columns() {
@@ -242,14 +275,15 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch) error {
 			}
 		}
 	}
-	return nil
+	return gaps.jsonBefore(out, -1)
 }
 
 // printTable prints aligned columns; a schema change starts a new header.
-func printTable(out io.Writer, recs []arrow.RecordBatch) error {
+func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 	const maxCell = 60
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&gapLineWriter{w: out}, 0, 4, 2, ' ', 0)
 	var last *arrow.Schema
+	row := int64(0)
 	for _, r := range recs {
 		if last == nil || !last.Equal(r.Schema()) {
 			if last != nil {
@@ -263,6 +297,8 @@ func printTable(out io.Writer, recs []arrow.RecordBatch) error {
 			last = r.Schema()
 		}
 		for i := 0; i < int(r.NumRows()); i++ {
+			gaps.textBefore(tw, row, int(r.NumCols()))
+			row++
 			cells := make([]string, r.NumCols())
 			for j, col := range r.Columns() {
 				c := "null"
@@ -274,30 +310,38 @@ func printTable(out io.Writer, recs []arrow.RecordBatch) error {
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 	}
+	ncols := 0
+	if last != nil {
+		ncols = len(last.Fields())
+	}
+	gaps.textBefore(tw, -1, ncols)
 	return tw.Flush()
 }
 
 // printProtoTable prints one column per top-level field (nested values as
 // compact text format).
-func printProtoTable(out io.Writer, msgs []proto.Message) error {
+func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error {
 	if len(msgs) == 0 {
+		gaps.textBefore(out, -1, 0)
 		return nil
 	}
 	const maxCell = 60
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&gapLineWriter{w: out}, 0, 4, 2, ' ', 0)
 	fds := msgs[0].ProtoReflect().Descriptor().Fields()
 	names := make([]string, fds.Len())
 	for j := range names {
 		names[j] = string(fds.Get(j).Name())
 	}
 	fmt.Fprintln(tw, strings.Join(names, "\t"))
-	for _, m := range msgs {
+	for i, m := range msgs {
+		gaps.textBefore(tw, int64(i), fds.Len())
 		cells := make([]string, fds.Len())
 		for j := range cells {
 			cells[j] = cell(protoValueText(m.ProtoReflect(), fds.Get(j)), maxCell)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
+	gaps.textBefore(tw, -1, fds.Len())
 	return tw.Flush()
 }
 
@@ -326,9 +370,121 @@ func protoValueText(m protoreflect.Message, fd protoreflect.FieldDescriptor) str
 }
 
 func cell(c string, maxLen int) string {
-	c = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(c)
+	c = strings.NewReplacer("\t", `\t`, "\n", `\n`, "\x00", `\x00`).Replace(c)
 	if len(c) > maxLen {
 		c = c[:maxLen-3] + "..."
 	}
 	return c
+}
+
+// gapMarks shows the gaps recorded in a debug file's drops sidecar where
+// they happened: before the row printed next (BeforeRow), or after the last
+// one. A nil *gapMarks shows nothing.
+type gapMarks struct {
+	gaps  []core.DebugGap
+	next  int   // gaps[:next] are shown
+	limit int64 // -limit (0: all rows)
+	rows  int64 // rows read from the file
+}
+
+// due returns the gaps to show before row (-1: after the last printed row;
+// trailing gaps are shown only when every row read was printed).
+func (g *gapMarks) due(row int64) []core.DebugGap {
+	if g == nil {
+		return nil
+	}
+	from := g.next
+	for g.next < len(g.gaps) {
+		b := g.gaps[g.next].BeforeRow
+		if row >= 0 && b > row || row < 0 && g.limit > 0 && g.limit < g.rows && b >= g.limit {
+			break
+		}
+		g.next++
+	}
+	return g.gaps[from:g.next]
+}
+
+// jsonBefore writes {"zerobus_gap": {...}} lines for the gaps due before row.
+func (g *gapMarks) jsonBefore(out io.Writer, row int64) error {
+	for _, gap := range g.due(row) {
+		b, err := json.Marshal(map[string]core.DebugGap{"zerobus_gap": gap})
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// textBefore writes one "-- gap: ..." line for each gap due before row.
+// In a table of ncols columns (0: plain text) the line is written as the
+// trailing cell of a row of empty cells, marked with a NUL (cells never hold
+// one: cell escapes it), so the columns around it stay aligned;
+// gapLineWriter prints the text alone.
+func (g *gapMarks) textBefore(out io.Writer, row int64, ncols int) {
+	prefix := ""
+	if ncols > 0 {
+		prefix = strings.Repeat("\t", ncols-1) + "\x00"
+	}
+	for _, gap := range g.due(row) {
+		fmt.Fprintf(out, "%s-- gap: %s rows dropped here (%s writes, %s bytes; %s) --\n", prefix,
+			thousands(gap.DroppedRows), thousands(gap.DroppedWrites), thousands(gap.DroppedBytes), gap.Reason)
+	}
+}
+
+// gapLineWriter passes a tabwriter's output on, replacing each line that
+// holds a NUL by the text after it (the gap lines of textBefore).
+type gapLineWriter struct {
+	w       io.Writer
+	partial []byte
+}
+
+func (g *gapLineWriter) Write(p []byte) (int, error) {
+	g.partial = append(g.partial, p...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(g.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := g.partial[:i+1]
+		if j := bytes.IndexByte(line, 0); j >= 0 {
+			line = line[j+1:]
+		}
+		out = append(out, line...)
+		g.partial = g.partial[i+1:]
+	}
+	if len(g.partial) == 0 {
+		g.partial = nil
+	}
+	if _, err := g.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// note prints one line on stderr when rows are missing from the file.
+func (g *gapMarks) note(stderr io.Writer, path string) {
+	if g == nil || len(g.gaps) == 0 {
+		return
+	}
+	var rows int64
+	var reasons []string
+	for _, gap := range g.gaps {
+		rows += gap.DroppedRows
+		for _, r := range strings.Split(gap.Reason, "; ") {
+			if r != "" && !slices.Contains(reasons, r) {
+				reasons = append(reasons, r)
+			}
+		}
+	}
+	gapWord := "gaps"
+	if len(g.gaps) == 1 {
+		gapWord = "gap"
+	}
+	stem := strings.TrimSuffix(path, filepath.Ext(path))
+	fmt.Fprintf(stderr, "note: %s rows are missing from %s (%d %s: %s; the writer dropped them, see %s.drops.jsonl)\n",
+		thousands(rows), path, len(g.gaps), gapWord, strings.Join(reasons, ", "), stem)
 }

@@ -293,3 +293,102 @@ func TestDebugReadProtoAsArrow(t *testing.T) {
 		t.Errorf("names = %v, want [row null rowyy]", names)
 	}
 }
+
+// writeDrops writes the drops sidecar of debug file p.
+func writeDrops(t *testing.T, p string, lines ...string) {
+	t.Helper()
+	side := strings.TrimSuffix(p, filepath.Ext(p)) + ".drops.jsonl"
+	if err := os.WriteFile(side, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDebugReadGaps: rows the writer dropped (the drops sidecar) show where
+// they happened, in json and table, with a note on stderr.
+func TestDebugReadGaps(t *testing.T) {
+	dir := t.TempDir()
+	p := writeArrowFixture(t, dir, 3, 4) // ids 0..11 in batches of 4
+	writeDrops(t, p,
+		`{"before_write":1,"before_row":4,"dropped_writes":2,"dropped_rows":8,"dropped_bytes":1500,"reason":"queue full"}`,
+		`{"before_write":3,"before_row":12,"dropped_writes":1,"dropped_rows":4,"dropped_bytes":700,"reason":"file failed"}`)
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := debugMain(context.Background(), append([]string{"read", p}, args...), &out, &errOut); err != nil {
+			t.Fatalf("debug read %v: %v", args, err)
+		}
+		return out.String(), errOut.String()
+	}
+	wantNote := "note: 12 rows are missing from " + p + " (2 gaps: queue full, file failed; the writer dropped them, see " +
+		strings.TrimSuffix(p, ".arrow") + ".drops.jsonl)\n"
+
+	out, errOut := run()
+	if errOut != wantNote {
+		t.Errorf("stderr:\n%q\nwant\n%q", errOut, wantNote)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 14 {
+		t.Fatalf("json: %d lines, want 12 rows + 2 gaps:\n%s", len(lines), out)
+	}
+	for i, want := range map[int]string{
+		4:  `{"zerobus_gap":{"before_write":1,"before_row":4,"dropped_writes":2,"dropped_rows":8,"dropped_bytes":1500,"reason":"queue full"}}`,
+		13: `{"zerobus_gap":{"before_write":3,"before_row":12,"dropped_writes":1,"dropped_rows":4,"dropped_bytes":700,"reason":"file failed"}}`,
+	} {
+		if lines[i] != want {
+			t.Errorf("json line %d = %s, want %s", i, lines[i], want)
+		}
+	}
+	if !strings.HasPrefix(lines[3], `{"id":3,`) || !strings.HasPrefix(lines[5], `{"id":4,`) {
+		t.Errorf("the first gap is not between ids 3 and 4:\n%s", out)
+	}
+
+	out, _ = run("-format", "table")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 15 || lines[5] != "-- gap: 8 rows dropped here (2 writes, 1,500 bytes; queue full) --" ||
+		lines[14] != "-- gap: 4 rows dropped here (1 writes, 700 bytes; file failed) --" ||
+		!strings.HasPrefix(lines[4], "3 ") || !strings.HasPrefix(lines[6], "4 ") {
+		t.Errorf("table:\n%s", out)
+	}
+	if a, b := strings.Index(lines[4], `n\t`), strings.Index(lines[6], `n\t`); a != b {
+		t.Errorf("table: the columns before and after the gap are not aligned (%d, %d):\n%s", a, b, out)
+	}
+
+	// -limit 5 shows the gap before row 4, not the trailing one; with
+	// -limit 4 both lie after the cut. The note always counts both.
+	out, errOut = run("-limit", "5")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 6 || !strings.HasPrefix(lines[4], `{"zerobus_gap"`) {
+		t.Errorf("-limit 5:\n%s", out)
+	}
+	if errOut != wantNote {
+		t.Errorf("-limit: stderr %q", errOut)
+	}
+	out, _ = run("-limit", "4")
+	if strings.Contains(out, "zerobus_gap") {
+		t.Errorf("-limit 4 shows a gap after the last row printed:\n%s", out)
+	}
+
+	// -format arrow keeps the stream clean: the gaps are only in the note.
+	out, errOut = run("-format", "arrow")
+	if strings.Contains(out, "gap") || errOut != wantNote {
+		t.Errorf("arrow: stderr %q", errOut)
+	}
+
+	// Protobuf files: records count as rows.
+	pp := writeProtoFixture(t, t.TempDir(), 3)
+	writeDrops(t, pp, `{"before_write":1,"before_row":2,"dropped_writes":1,"dropped_rows":5,"dropped_bytes":90,"reason":"queue full"}`)
+	var pout, perr bytes.Buffer
+	if err := debugMain(context.Background(), []string{"read", pp}, &pout, &perr); err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSpace(pout.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], `{"zerobus_gap":{"before_write":1,"before_row":2,`) ||
+		!strings.Contains(perr.String(), "5 rows are missing") {
+		t.Errorf("proto:\n%s\nstderr %q", pout.String(), perr.String())
+	}
+
+	// A bad sidecar is an error naming it.
+	writeDrops(t, p, `{not json`)
+	if _, err := runDebugCmd(t, "read", p); err == nil || !strings.Contains(err.Error(), "drops.jsonl") {
+		t.Errorf("bad sidecar: %v", err)
+	}
+}

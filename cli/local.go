@@ -155,7 +155,9 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	if *useTLS {
 		path := *caFile
 		if path == "" {
+			// A CA made for this run only: removed when the server stops.
 			path = filepath.Join(os.TempDir(), fmt.Sprintf("zerobus-local-ca-%d.pem", os.Getpid()))
+			defer os.Remove(path)
 		}
 		if err := os.WriteFile(path, s.CACertPEM(), 0o644); err != nil {
 			s.Close()
@@ -177,6 +179,8 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(stdout, "  table:         %s\n", info.Table)
 		if info.CACertFile != "" {
 			fmt.Fprintf(stdout, "  CA cert:       %s\n", info.CACertFile)
+			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")
+			fmt.Fprintf(stdout, "    export ZEROBUS_TLS_CA_FILE=%s\n", shellQuote(info.CACertFile))
 		}
 		fmt.Fprintf(stdout, "  inspect:       %s%s/tables\n", info.WorkspaceURL, zerobuslocal.InspectPrefix)
 	}
@@ -198,4 +202,13 @@ func (h *hostList) Set(v string) error {
 		*h = append(*h, p)
 	}
 	return nil
+}
+
+// shellQuote returns s as one POSIX shell word: as is when it holds only
+// safe characters, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:+,=@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -226,3 +226,83 @@ func TestLocalColumns(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestLocalTLSCAFile: `local -tls` prints the CA file and a ready-to-copy
+// ZEROBUS_TLS_CA_FILE line; a send given that variable trusts the server;
+// the temp CA file is removed when the server stops.
+func TestLocalTLSCAFile(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := localMain(ctx, []string{"-tls", "-table", "main.default.tls"}, Env{Stdout: pw, Stderr: io.Discard}.withDefaults())
+		pw.Close()
+		done <- err
+	}()
+	banner := map[string]string{}
+	var exportLine string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ": "); ok {
+			banner[k] = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "export ") {
+			exportLine = strings.TrimSpace(line)
+		}
+		if strings.Contains(line, "inspect:") {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ca := banner["CA cert"]
+	if ca == "" || !filepath.IsAbs(ca) {
+		t.Fatalf("no CA cert line in the banner: %v", banner)
+	}
+	if want := "export ZEROBUS_TLS_CA_FILE=" + ca; exportLine != want {
+		t.Fatalf("export line %q, want %q", exportLine, want)
+	}
+	if b, err := os.ReadFile(ca); err != nil || !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+		t.Fatalf("CA file: %v %q", err, b)
+	}
+
+	dir := t.TempDir()
+	data := writeArrowFixture(t, dir, 1, 3)
+	name, value, _ := strings.Cut(strings.TrimPrefix(exportLine, "export "), "=")
+	args := []string{"-endpoint", banner["endpoint"], "-workspace-url", banner["workspace URL"], "-client-id", banner["client id"],
+		"-client-secret", banner["client secret"], "-table", "main.default.tls", "-progress", "never", "-json", data}
+	r := sendCLIEnv(t, map[string]string{name: value, "RETRY_MAX_ATTEMPTS": "1"}, args...)
+	if r.err != nil || !strings.Contains(r.stdout, `"rows_sent":3`) {
+		t.Errorf("send trusting the printed CA file: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	// Without it the server's certificate is not trusted.
+	r = sendCLIEnv(t, map[string]string{"RETRY_MAX_ATTEMPTS": "1"}, args...)
+	if r.err == nil || !strings.Contains(r.stdout+r.stderr+r.err.Error(), "ZEROBUS_TLS_CA_FILE") {
+		t.Errorf("send without the CA file: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("zerobus local after cancel: %v", err)
+	}
+	if _, err := os.Stat(ca); !os.IsNotExist(err) {
+		t.Errorf("the temp CA file outlives the server: %v", err)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/tmp/zerobus-local-ca-1.pem": "/tmp/zerobus-local-ca-1.pem",
+		"/tmp/my dir/ca.pem":          "'/tmp/my dir/ca.pem'",
+		"/tmp/it's.pem":               `'/tmp/it'\''s.pem'`,
+		"":                            "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,28 +265,6 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	}
 
-	level := slog.LevelWarn
-	if f.verbose {
-		level = slog.LevelDebug
-	}
-	logger := core.WithLogger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level})))
-	opts := []core.Option{logger}
-	if cfg.ObservabilityEnabled {
-		tel, err := core.SetupTelemetry(sendCtx, cfg)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(sendCtx, 10*time.Second)
-			defer cancel()
-			_ = tel.Shutdown(sctx)
-		}()
-		opts = append(opts, tel.Options()...)
-		if f.verbose {
-			opts = append(opts, logger) // -v wins over the telemetry logger
-		}
-	}
-
 	// Check every file before anything is sent.
 	totalRows := int64(0)
 	for _, path := range f.files {
@@ -303,7 +280,17 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 
-	w, err := core.New(sendCtx, cfg, opts...)
+	// Logs take the core path (as in Python): log_level and log_file from
+	// the settings, -v meaning log_level debug; warnings (debug with -v)
+	// also go to stderr as text. The Wrapper owns tel: Close (or a failing
+	// New) shuts it down. The logger, the interrupt notice and the progress
+	// bar share stderr.
+	env.stderr = &lockedWriter{w: env.stderr}
+	tel, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
+	if err != nil {
+		return err
+	}
+	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
@@ -330,8 +317,6 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
 	}
-	// The interrupt notice and the progress bar share stderr.
-	env.stderr = &lockedWriter{w: env.stderr}
 	printed := make(chan struct{})
 	stopWatch := context.AfterFunc(ctx, func() {
 		defer close(printed)

@@ -115,8 +115,7 @@ func TestSendCorruptParquet(t *testing.T) {
 // file, and truncates Parquet and Arrow IPC files at every 64th byte, and
 // reads them the way `zerobus send` does: every outcome is the rows or an
 // error naming the file, never a panic, and nothing leaks. (Random flips in
-// Arrow IPC metadata are left out: arrow-go trusts the flatbuffer lengths
-// there and can exhaust memory, which no recover catches.)
+// Arrow IPC metadata: TestCorruptIPCMetadata.)
 func TestReadCorruptInputsNeverPanic(t *testing.T) {
 	dir := t.TempDir()
 	pq := filepath.Join(dir, "clean.parquet")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -934,4 +935,109 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// sendCLIEnv is sendCLI with environment variables.
+func sendCLIEnv(t *testing.T, vars map[string]string, args ...string) sendRun {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := sendMain(t.Context(), args, sendEnv{
+		stdout: &out,
+		stderr: &errOut,
+		lookupEnv: func(k string) (string, bool) {
+			v, ok := vars[k]
+			return v, ok
+		},
+		now: time.Now,
+		mem: memory.DefaultAllocator,
+	})
+	return sendRun{out.String(), errOut.String(), err}
+}
+
+// TestSendLogFile: log_file (ZEROBUS_LOG_FILE) works from the CLI without
+// observability, at log_level; -v means log_level debug and shows the
+// debug records on stderr as text.
+func TestSendLogFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 5)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+
+	readLog := func(t *testing.T, p string) []map[string]any {
+		t.Helper()
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("log file: %v", err)
+		}
+		var recs []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			recs = append(recs, m)
+		}
+		return recs
+	}
+	hasMsg := func(recs []map[string]any, msg string) bool {
+		for _, r := range recs {
+			if r["msg"] == msg && r["level"] == "DEBUG" {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("log_level debug from the environment", func(t *testing.T) {
+		logFile := filepath.Join(dir, "zb.log")
+		srv := startServer(t)
+		args := append(connFlags(srv, "main.default.logs"), "-progress", "never", path)
+		r := sendCLIEnv(t, map[string]string{"ZEROBUS_LOG_FILE": logFile, "ZEROBUS_LOG_LEVEL": "debug"}, args...)
+		if r.err != nil {
+			t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+		}
+		recs := readLog(t, logFile)
+		for _, msg := range []string{"zerobus wrapper created", "zerobus: stream created"} {
+			if !hasMsg(recs, msg) {
+				t.Errorf("log file lacks a DEBUG %q record: %v", msg, recs)
+			}
+		}
+		if strings.Contains(r.stderr, "level=DEBUG") {
+			t.Errorf("stderr shows debug records without -v:\n%s", r.stderr)
+		}
+		if b, _ := os.ReadFile(logFile); bytes.Contains(b, []byte(srv.ClientSecret())) {
+			t.Errorf("the log file holds the client secret:\n%s", b)
+		}
+		if n := srv.RecordCount("main.default.logs"); n != 5 {
+			t.Errorf("server holds %d rows, want 5", n)
+		}
+	})
+	t.Run("-v", func(t *testing.T) {
+		logFile := filepath.Join(dir, "v.log")
+		r := sendCLIEnv(t, map[string]string{"ZEROBUS_LOG_FILE": logFile}, "-local", "-v", "-progress", "never", path)
+		if r.err != nil {
+			t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+		}
+		if !strings.Contains(r.stderr, `level=DEBUG msg="zerobus wrapper created"`) {
+			t.Errorf("-v: stderr lacks the debug record:\n%s", r.stderr)
+		}
+		if !hasMsg(readLog(t, logFile), "zerobus: stream created") {
+			t.Errorf("-v does not set log_level debug for log_file")
+		}
+	})
+	t.Run("observability files", func(t *testing.T) {
+		otel := filepath.Join(dir, "otel")
+		r := sendCLIEnv(t, map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": otel}, "-local", "-progress", "never", path)
+		if r.err != nil {
+			t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+		}
+		// The Wrapper owns the telemetry: its Close flushed the files.
+		for _, name := range []string{"traces.jsonl", "metrics.jsonl"} {
+			b, err := os.ReadFile(filepath.Join(otel, name))
+			if err != nil || !bytes.Contains(b, []byte("zerobus.")) {
+				t.Errorf("%s: %v, %d bytes", name, err, len(b))
+			}
+		}
+	})
 }
