@@ -51,8 +51,9 @@ type batchSend struct {
 // pendingReq is one request in flight and the caller's rows it carries.
 type pendingReq struct {
 	p     *stream.Pending
-	base  int   // row offset of the chunk in the caller's batch
-	rows  []int // chunk-relative row indices, ascending
+	cb    *convert.Batch // holds rows (and the records) until resolved
+	base  int            // row offset of the chunk in the caller's batch
+	rows  []int          // chunk-relative row indices, ascending
 	bytes int
 }
 
@@ -125,6 +126,8 @@ func (b *batchSend) run() {
 			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/perRow))
 		}
 		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
+			// The debug writer may keep the records: never recycle them.
+			cb.Retain()
 			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("proto"))
 			w.debug.WriteProto(plan.Descriptor(), cb.Records)
 			dspan.End()
@@ -134,6 +137,7 @@ func (b *batchSend) run() {
 				b.ok = append(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
+			cb.Release()
 			lo = hi
 			continue
 		}
@@ -141,12 +145,15 @@ func (b *batchSend) run() {
 			st, err = b.await(op)
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
+				cb.Release()
 				b.failFrom(hi, err)
 				break
 			}
 		}
 		transmitted = true
-		if err := b.transmit(st, lo, cb); err != nil {
+		err = b.transmit(st, lo, cb)
+		cb.Release() // the requests in flight hold their own references
+		if err != nil {
 			b.failFrom(hi, err)
 			if isTerminal(err) {
 				w.invalidate(sl, st)
@@ -217,14 +224,17 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 			bytes += n
 			j++
 		}
-		p, err := st.Send(b.ctx, cb.Records[i:j])
+		// The request goes out by reference to the encoder's buffers (no
+		// copy); the stream holds cb until it is done with them.
+		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: cb})
 		if err != nil {
 			// Send did not queue the request: nothing of it left.
 			sendErr = b.w.mapSendErr(b.ctx, err)
 			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)
 			break
 		}
-		b.pending = append(b.pending, pendingReq{p: p, base: base, rows: cb.Rows[i:j], bytes: bytes})
+		cb.Retain() // released by resolve, after the rows are counted
+		b.pending = append(b.pending, pendingReq{p: p, cb: cb, base: base, rows: cb.Rows[i:j], bytes: bytes})
 		i = j
 		b.reap(st)
 	}
@@ -275,6 +285,7 @@ func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 // resolve records the outcome of one request: acknowledged (err nil) or
 // failed, its rows not written or unknown by rowStateOf.
 func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
+	defer pr.cb.Release()
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
