@@ -61,7 +61,7 @@ func (w *Wrapper) send(ctx context.Context, rec arrow.RecordBatch, start time.Ti
 	total := int(rec.NumRows())
 	ctx, span := w.tel.Start(ctx, "zerobus.SendBatch", w.tableAttr, w.transportAttr,
 		attribute.Int("zerobus.rows", total), attribute.Bool("zerobus.writer_disabled", w.cfg.WriterDisabled))
-	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total}
+	b := &batchSend{w: w, ctx: ctx, rec: rec, total: total, ok: make([]int, 0, total)} // ok sized once: no regrowth copies
 	b.run()
 	res := b.result()
 	res.Latency = w.now().Sub(start)
