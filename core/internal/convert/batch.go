@@ -83,10 +83,13 @@ func newBatch(ws []worker, rows int) *Batch {
 }
 
 // framing returns the length of the tag and length that start a framed
-// record.
+// record (the varint's last byte is the first below 0x80).
 func framing(frame []byte) int {
-	_, n := protowire.ConsumeVarint(frame[1:])
-	return 1 + n
+	k := 2
+	for frame[k-1] >= 0x80 {
+		k++
+	}
+	return k
 }
 
 // Frames returns Records[i:j] as the body of one ProtoEncodedRecordBatch

@@ -218,7 +218,10 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		// request body as it is (see Batch.Frames). The length's room is
 		// guessed from the previous record; a wrong guess moves the record.
 		start := len(buf)
-		buf = slices.Grow(buf, 1+lenBytes)[:start+1+lenBytes]
+		if cap(buf)-start < 1+lenBytes {
+			buf = slices.Grow(buf, 1+lenBytes)
+		}
+		buf = buf[:start+1+lenBytes]
 		body := len(buf)
 		var f *fail
 		for _, e := range encs {
