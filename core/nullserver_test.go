@@ -18,6 +18,10 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
@@ -202,16 +206,20 @@ func (c nullCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // scanner reads varints and skips bytes across the buffers of a message.
 type scanner struct {
 	bufs mem.BufferSlice
-	i    int // current buffer
-	off  int // offset in it
+	i    int    // next buffer
+	cur  []byte // rest of the current buffer
 	bad  bool
 }
 
 func (s *scanner) done() bool {
-	for s.i < len(s.bufs) && s.off >= s.bufs[s.i].Len() {
-		s.i, s.off = s.i+1, 0
+	for len(s.cur) == 0 {
+		if s.i >= len(s.bufs) {
+			return true
+		}
+		s.cur = s.bufs[s.i].ReadOnlyData()
+		s.i++
 	}
-	return s.i >= len(s.bufs)
+	return false
 }
 
 func (s *scanner) byte() byte {
@@ -219,12 +227,17 @@ func (s *scanner) byte() byte {
 		s.bad = true
 		return 0
 	}
-	b := s.bufs[s.i].ReadOnlyData()[s.off]
-	s.off++
+	b := s.cur[0]
+	s.cur = s.cur[1:]
 	return b
 }
 
 func (s *scanner) varint() uint64 {
+	if len(s.cur) > 0 && s.cur[0] < 0x80 {
+		v := s.cur[0]
+		s.cur = s.cur[1:]
+		return uint64(v)
+	}
 	var v uint64
 	for shift := 0; shift < 64; shift += 7 {
 		b := s.byte()
@@ -244,11 +257,35 @@ func (s *scanner) tag() (protowire.Number, protowire.Type) {
 
 func (s *scanner) skip(n int) {
 	for n > 0 && !s.done() {
-		k := min(n, s.bufs[s.i].Len()-s.off)
-		s.off += k
+		k := min(n, len(s.cur))
+		s.cur = s.cur[k:]
 		n -= k
 	}
 	if n > 0 {
 		s.bad = true
+	}
+}
+
+// TestNullServerCountsRecords: the null server's scan (it does not decode)
+// counts single-record and batch requests alike.
+func TestNullServerCountsRecords(t *testing.T) {
+	ns, ep := startNullServer(t, 0)
+	cfg := core.DefaultConfig()
+	cfg.Endpoint, cfg.TableName = ep, "main.default.bench"
+	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	for _, rows := range []int{1, 1000, 70_000} {
+		rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
+		res, err := w.SendBatch(context.Background(), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != rows {
+			t.Fatalf("%d rows: %v, %d successful", rows, err, res.SuccessfulCount)
+		}
+	}
+	if got := ns.records.Load(); got != 71_001 {
+		t.Fatalf("null server counted %d records, want 71001", got)
 	}
 }
