@@ -140,15 +140,22 @@ func TestFramedCodecMatchesProtoMarshal(t *testing.T) {
 // stored as sent, each buffer is released exactly when nothing refers to it
 // any more, and none is touched after that.
 func TestFramedReplayAfterRelease(t *testing.T) {
+	stall := func(c *Config) { c.AckTimeout = 200 * time.Millisecond }
 	faults := []struct {
-		name   string
-		faults []zerobuslocal.Fault
-		cfg    func(*Config)
+		name       string
+		faults     []zerobuslocal.Fault
+		cfg        func(*Config)
+		wantResend bool // the fault certainly leaves written requests unacknowledged
 	}{
-		{"unavailable mid-stream", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultError, AfterMessages: 5}}, nil},
-		{"two faults", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultError, AfterMessages: 3}, {Kind: zerobuslocal.FaultError, Code: codes.Internal, AfterMessages: 4}}, nil},
-		{"dropped connection", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultDropConnection, AfterMessages: 5}}, nil},
-		{"stalled acks", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 5}}, func(c *Config) { c.AckTimeout = 200 * time.Millisecond }},
+		{"no fault", nil, nil, false},
+		{"unavailable mid-stream", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultError, AfterMessages: 5}}, nil, false},
+		{"two faults", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultError, AfterMessages: 3}, {Kind: zerobuslocal.FaultError, Code: codes.Internal, AfterMessages: 4}}, nil, false},
+		{"dropped connection", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultDropConnection, AfterMessages: 5}}, nil, false},
+		{"stalled acks", []zerobuslocal.Fault{{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 5}}, stall, true},
+		{"stalled acks then unavailable", []zerobuslocal.Fault{
+			{Kind: zerobuslocal.FaultStallAcks},
+			{Kind: zerobuslocal.FaultError, Code: codes.Unavailable, AfterMessages: 4},
+		}, stall, true},
 	}
 	for _, tc := range faults {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,7 +202,7 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 					resent++
 				}
 			}
-			if resent == 0 {
+			if tc.wantResend && resent == 0 {
 				t.Error("no request was re-sent: the fault did not exercise a replay")
 			}
 			// Every stored row is exactly what was sent (a poisoned buffer
@@ -206,16 +213,22 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 					t.Fatalf("row %d stored as %x", id, r.Raw[:min(len(r.Raw), 32)])
 				}
 			}
-			waitReleased(t, holds)
+			// Without a fault every reference comes back; after one, gRPC
+			// may drop the bytes of a dead RPC without freeing them: those
+			// buffers are left to the garbage collector, never reused.
+			waitReleased(t, holds, tc.faults == nil)
 		})
 	}
 }
 
-// waitReleased waits until gRPC has let go of every request's buffers and
-// checks that none was released twice or used after its release.
-func waitReleased(t *testing.T, holds []*poisonHold) {
+// waitReleased checks that no request's buffer was released twice or
+// used after its release, and with all, waits until every one is released.
+func waitReleased(t *testing.T, holds []*poisonHold, all bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
+	if !all {
+		deadline = time.Now().Add(200 * time.Millisecond)
+	}
 	for i, h := range holds {
 		for {
 			refs, misuse := h.state()
@@ -226,7 +239,10 @@ func waitReleased(t *testing.T, holds []*poisonHold) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("request %d: still %d references after Close", i, refs)
+				if all {
+					t.Fatalf("request %d: still %d references after Close", i, refs)
+				}
+				break
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
