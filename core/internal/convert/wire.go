@@ -128,9 +128,9 @@ func (o intOut) put(b []byte, v int64) []byte {
 	switch o {
 	case outInt64, outInt32, outUint32, outUint64:
 		// int32 negatives are sign-extended to 10 bytes, as protobuf requires.
-		return protowire.AppendVarint(b, uint64(v))
+		return appendVarint(b, uint64(v))
 	case outSint32, outSint64:
-		return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+		return appendVarint(b, protowire.EncodeZigZag(v))
 	case outFixed32, outSfixed32:
 		return protowire.AppendFixed32(b, uint32(v))
 	default:
