@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,6 +96,7 @@ func BenchmarkSendBatch(b *testing.B) {
 			}
 			b.SetBytes(int64(res.BatchSizeBytes))
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
@@ -103,6 +105,9 @@ func BenchmarkSendBatch(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(tc.rows*b.N)/time.Since(start).Seconds(), "rows/s")
+			// CPU of the process (client and in-process server) is steadier
+			// than wall time on a shared machine.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -151,5 +156,53 @@ func BenchmarkConcurrentSends(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkSendBatch10MB sends a ~10 MB batch (70k reference rows) at a
+// time through the Wrapper until acknowledged and reports the latency of
+// one SendBatch call, p50 and p95, and the process CPU per call, against
+// the null server (the client's own cost) and the local server.
+//
+//	go test -run '^$' -bench SendBatch10MB -benchtime 40x ./core/
+func BenchmarkSendBatch10MB(b *testing.B) {
+	const rows = 70_000
+	for _, server := range []string{"null", "local"} {
+		b.Run("server="+server, func(b *testing.B) {
+			var w *core.Wrapper
+			if server == "null" {
+				w, _ = nullWrapper(b, 0, nil)
+			} else {
+				w, _ = benchWrapper(b, zerobuslocal.Options{MaxStoredRows: 200_000}, nil)
+			}
+			rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
+			defer rec.Release()
+			ctx := context.Background()
+			res, err := w.SendBatch(ctx, rec) // warm up: plan, stream
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(res.BatchSizeBytes))
+			b.ReportAllocs()
+			lat := make([]time.Duration, 0, b.N)
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if _, err := w.SendBatch(ctx, rec); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			cpu := processCPU() - cpu0
+			slices.Sort(lat)
+			pct := func(q float64) float64 {
+				return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(pct(0.50), "p50-ms")
+			b.ReportMetric(pct(0.95), "p95-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }

@@ -11,9 +11,17 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	_ "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
@@ -46,7 +54,7 @@ func startNullServer(tb testing.TB, latency time.Duration) (*nullServer, string)
 		tb.Fatal(err)
 	}
 	ns := &nullServer{latency: latency}
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16<<20), grpc.ForceServerCodecV2(nullCodec{encoding.GetCodecV2("proto")}))
 	zerobuspb.RegisterZerobusServer(gs, ns)
 	go func() { _ = gs.Serve(lis) }()
 	tb.Cleanup(gs.Stop)
@@ -138,5 +146,146 @@ func (ns *nullServer) EphemeralStream(st zerobuspb.Zerobus_EphemeralStreamServer
 func staticHeaders(table string) func(context.Context) (map[string]string, error) {
 	return func(context.Context) (map[string]string, error) {
 		return map[string]string{"authorization": "Bearer bench", "x-databricks-zerobus-table-name": table}, nil
+	}
+}
+
+// nullCodec is the null server's codec: an ingest request is scanned for
+// its offset and record count without copying or decoding the records
+// (so that a profile of a benchmark shows the client's costs); everything
+// else goes through the proto codec.
+type nullCodec struct{ proto encoding.CodecV2 }
+
+func (nullCodec) Name() string                             { return "proto" }
+func (c nullCodec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
+
+// noRecords backs the Records of scanned requests: only its length is read.
+var noRecords = make([][]byte, 1<<21)
+
+func (c nullCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(*zerobuspb.EphemeralStreamRequest)
+	if !ok {
+		return c.proto.Unmarshal(data, v)
+	}
+	sc := scanner{bufs: data}
+	num, _ := sc.tag()
+	if num != 2 && num != 3 {
+		return c.proto.Unmarshal(data, v) // create_stream
+	}
+	end := sc.varint() // message length
+	_ = end
+	var off int64
+	n := 0
+	for !sc.done() && !sc.bad {
+		f, typ := sc.tag()
+		switch {
+		case f == 1 && typ == protowire.VarintType:
+			off = int64(sc.varint())
+		case num == 2 && f == 2: // ingest_record.proto_encoded_record
+			sc.skip(int(sc.varint()))
+			n = 1
+		case num == 3 && f == 2: // ingest_record_batch.proto_encoded_batch
+			sc.varint()
+			for !sc.done() && !sc.bad {
+				sc.tag()
+				sc.skip(int(sc.varint()))
+				n++
+			}
+		default:
+			return fmt.Errorf("null server: unexpected field %d in request", f)
+		}
+	}
+	if sc.bad || n > len(noRecords) {
+		return fmt.Errorf("null server: malformed request")
+	}
+	m.Payload = &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
+		OffsetId: proto.Int64(off),
+		Batch:    &zerobuspb.IngestRecordBatchRequest_ProtoEncodedBatch{ProtoEncodedBatch: &zerobuspb.ProtoEncodedRecordBatch{Records: noRecords[:n]}}}}
+	return nil
+}
+
+// scanner reads varints and skips bytes across the buffers of a message.
+type scanner struct {
+	bufs mem.BufferSlice
+	i    int    // next buffer
+	cur  []byte // rest of the current buffer
+	bad  bool
+}
+
+func (s *scanner) done() bool {
+	for len(s.cur) == 0 {
+		if s.i >= len(s.bufs) {
+			return true
+		}
+		s.cur = s.bufs[s.i].ReadOnlyData()
+		s.i++
+	}
+	return false
+}
+
+func (s *scanner) byte() byte {
+	if s.done() {
+		s.bad = true
+		return 0
+	}
+	b := s.cur[0]
+	s.cur = s.cur[1:]
+	return b
+}
+
+func (s *scanner) varint() uint64 {
+	if len(s.cur) > 0 && s.cur[0] < 0x80 {
+		v := s.cur[0]
+		s.cur = s.cur[1:]
+		return uint64(v)
+	}
+	var v uint64
+	for shift := 0; shift < 64; shift += 7 {
+		b := s.byte()
+		v |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return v
+		}
+	}
+	s.bad = true
+	return 0
+}
+
+func (s *scanner) tag() (protowire.Number, protowire.Type) {
+	num, typ := protowire.DecodeTag(s.varint())
+	return num, typ
+}
+
+func (s *scanner) skip(n int) {
+	for n > 0 && !s.done() {
+		k := min(n, len(s.cur))
+		s.cur = s.cur[k:]
+		n -= k
+	}
+	if n > 0 {
+		s.bad = true
+	}
+}
+
+// TestNullServerCountsRecords: the null server's scan (it does not decode)
+// counts single-record and batch requests alike.
+func TestNullServerCountsRecords(t *testing.T) {
+	ns, ep := startNullServer(t, 0)
+	cfg := core.DefaultConfig()
+	cfg.Endpoint, cfg.TableName = ep, "main.default.bench"
+	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	for _, rows := range []int{1, 1000, 70_000} {
+		rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
+		res, err := w.SendBatch(context.Background(), rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != rows {
+			t.Fatalf("%d rows: %v, %d successful", rows, err, res.SuccessfulCount)
+		}
+	}
+	if got := ns.records.Load(); got != 71_001 {
+		t.Fatalf("null server counted %d records, want 71001", got)
 	}
 }

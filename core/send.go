@@ -23,13 +23,16 @@ const requestOverhead = 64
 
 // Conversion chunking: the first chunk of a batch has firstChunkRows rows;
 // later chunks are sized from the observed bytes per row to encode about
-// chunkBytes (bounded by the in-flight byte window), within
-// [minChunkRows, maxChunkRows].
+// maxChunkBytes (bounded by the in-flight byte window), within
+// [minChunkRows, maxChunkRows]. Chunks of a few MB let the encoder reuse
+// the buffers of acknowledged chunks within one call (a fresh process's
+// first 100k-row batch then costs 1.2x a warm one, not 1.7x as with 16 MB
+// chunks) and overlap encoding with sending, for the same CPU per row.
 const (
 	firstChunkRows = 4096
 	minChunkRows   = 1024
 	maxChunkRows   = 1 << 20
-	maxChunkBytes  = 16 << 20
+	maxChunkBytes  = 2 << 20
 )
 
 // chunkTarget is the record bytes a chunk is sized for: a quarter of the
@@ -37,15 +40,16 @@ const (
 func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(window/4, 1<<20)) }
 
 // encodeBudget is how many record bytes the SendBatch calls of a Wrapper
-// may hold converted and not yet admitted to the in-flight window: one chunk
-// (a quarter of the window, at most 16 MiB). Each chunk takes its estimated
+// may hold converted and not yet admitted to the in-flight window: a quarter
+// of the window, between 1 MiB and 16 MiB (several chunks of at most
+// maxChunkBytes). Each chunk takes its estimated
 // size (at most chunkTarget) of it before it is converted and gives it back
 // once its requests are in the window (or failed), so that many goroutines
 // sending large batches at once hold the window plus one chunk of encoded
 // records, not one chunk each. Conversion itself runs on all cores
 // (convert.Options.Parallelism), so serialising chunks costs little; a chunk
 // converts while the requests of the one before it travel.
-func encodeBudget(window int64) int64 { return chunkTarget(window) }
+func encodeBudget(window int64) int64 { return min(16<<20, max(window/4, 1<<20)) }
 
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
@@ -66,8 +70,9 @@ type batchSend struct {
 // pendingReq is one request in flight and the caller's rows it carries.
 type pendingReq struct {
 	p     *stream.Pending
-	base  int   // row offset of the chunk in the caller's batch
-	rows  []int // chunk-relative row indices, ascending
+	cb    *convert.Batch // holds rows (and the records) until resolved
+	base  int            // row offset of the chunk in the caller's batch
+	rows  []int          // chunk-relative row indices, ascending
 	bytes int
 }
 
@@ -164,8 +169,11 @@ func (b *batchSend) run() {
 			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
 		}
 		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
+			// The debug writer references the records until it calls
+			// release: the chunk's buffers are not reused before that.
+			cb.Retain()
 			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("proto"))
-			w.debug.WriteProto(plan.Descriptor(), cb.Records, nil) // cb.Records are never reused: nothing to release
+			w.debug.WriteProto(plan.Descriptor(), cb.Records, cb.Release)
 			dspan.End()
 		}
 		if w.cfg.WriterDisabled {
@@ -173,6 +181,7 @@ func (b *batchSend) run() {
 				b.ok = appendRow(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
+			cb.Release()
 			lo = hi
 			continue
 		}
@@ -180,12 +189,15 @@ func (b *batchSend) run() {
 			st, err = b.await(op)
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
+				cb.Release()
 				b.failFrom(hi, err)
 				break
 			}
 		}
 		transmitted = true
-		if err := b.transmit(st, lo, cb); err != nil {
+		err = b.transmit(st, lo, cb)
+		cb.Release() // the requests in flight hold their own references
+		if err != nil {
 			b.failFrom(hi, err)
 			if isTerminal(err) {
 				w.invalidate(sl, st)
@@ -259,14 +271,17 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 			bytes += n
 			j++
 		}
-		p, err := st.Send(b.ctx, cb.Records[i:j])
+		// The request goes out by reference to the encoder's buffers (no
+		// copy); the stream holds cb until it is done with them.
+		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: cb})
 		if err != nil {
 			// Send did not queue the request: nothing of it left.
 			sendErr = b.w.mapSendErr(b.ctx, err)
 			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)
 			break
 		}
-		b.pending = append(b.pending, pendingReq{p: p, base: base, rows: cb.Rows[i:j], bytes: bytes})
+		cb.Retain() // released by resolve, after the rows are counted
+		b.pending = append(b.pending, pendingReq{p: p, cb: cb, base: base, rows: cb.Rows[i:j], bytes: bytes})
 		i = j
 		b.reap(st)
 	}
@@ -317,6 +332,7 @@ func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 // resolve records the outcome of one request: acknowledged (err nil) or
 // failed, its rows not written or unknown by rowStateOf.
 func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
+	defer pr.cb.Release()
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}

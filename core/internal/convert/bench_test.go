@@ -60,9 +60,12 @@ func BenchmarkEncode(b *testing.B) {
 			pp := *p
 			pp.opts.Parallelism = par
 			run(b, func() {
-				if _, err := pp.Encode(rec); err != nil {
+				out, err := pp.Encode(rec)
+				if err != nil {
 					b.Fatal(err)
 				}
+				out.Release() // as the sender does once the records are acknowledged
+
 			})
 		})
 	}

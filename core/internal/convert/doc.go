@@ -96,8 +96,10 @@
 // Encode writes the wire format directly from the Arrow buffers with a
 // per-schema plan of encoders (protowire, no reflection). Each record is
 // written once; nested message lengths are patched in place. Large batches
-// are split into chunks encoded in parallel. The records of a batch are
-// sub-slices of one exactly sized buffer. A row that cannot be encoded (a
+// are split into chunks encoded in parallel, each into its own pooled
+// buffer. Every record is written after its ProtoEncodedRecordBatch framing
+// (field tag and length), so Batch.Frames hands any run of records to the
+// network as a request body without copying them. A row that cannot be encoded (a
 // null where none is allowed, a value out of range, a record over
 // Options.MaxRecordBytes) is reported as a *RowError with its row index,
 // column path and reason; the other rows still encode.
@@ -105,5 +107,8 @@
 // # Ownership
 //
 // Encode reads the record batch only during the call; it neither retains
-// nor releases it. The returned Batch holds no Arrow memory.
+// nor releases it. The returned Batch holds no Arrow memory. Its buffers
+// are reference counted (Batch.Retain, Batch.Release): the last Release
+// returns them to the pool for later Encode calls; a Batch never released
+// is left to the garbage collector.
 package convert

@@ -120,7 +120,7 @@ func (e *int64Enc) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b)
 	}
-	return protowire.AppendVarint(appendVarint(b, e.tag), uint64(e.vals[i])), nil
+	return appendVarint(appendVarint(b, e.tag), uint64(e.vals[i])), nil
 }
 
 // int32Enc is the fast path for int32 and date32 columns written as
@@ -134,7 +134,7 @@ func (e *int32Enc) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b)
 	}
-	return protowire.AppendVarint(appendVarint(b, e.tag), uint64(int64(e.vals[i]))), nil
+	return appendVarint(appendVarint(b, e.tag), uint64(int64(e.vals[i]))), nil
 }
 
 // floatEnc writes float32/float64 values as protobuf float or double.

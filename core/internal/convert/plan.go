@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -74,22 +73,6 @@ func (p *Plan) Descriptor() *descriptorpb.DescriptorProto { return p.desc }
 // proto2 file without a package, ready for dynamicpb.
 func (p *Plan) MessageDescriptor() protoreflect.MessageDescriptor { return p.md }
 
-// Batch is the result of encoding one record batch.
-type Batch struct {
-	// Records are the encoded records of the rows that succeeded, in row
-	// order. They are sub-slices (with capped capacity) of one buffer
-	// allocated for this batch and stay valid as long as the caller keeps
-	// them; nothing else writes to that buffer.
-	Records [][]byte
-	// Rows[i] is the index, in the batch given to Encode, of the row encoded
-	// as Records[i].
-	Rows []int
-	// Errors are the rows that could not be encoded, in row order.
-	Errors []*RowError
-	// Bytes is the sum of len(Records[i]).
-	Bytes int
-}
-
 // Encode converts every row of rec into one protobuf record. Rows that
 // cannot be encoded are reported in Batch.Errors and do not stop the others.
 // The error is non-nil only when rec's schema does not match the plan's
@@ -98,7 +81,8 @@ type Batch struct {
 // (ErrInvalidData).
 //
 // Encode reads rec only during the call and does not retain or release it:
-// the caller keeps ownership. Large batches (at least 2*4096 rows) are split
+// the caller keeps ownership. The Batch's buffers come from a pool; the
+// caller may hand them back with Batch.Release once nothing uses them. Large batches (at least 2*4096 rows) are split
 // into chunks encoded on up to Options.Parallelism goroutines; Encode
 // returns only after all of them finish. Safe for concurrent use.
 func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
@@ -110,7 +94,9 @@ func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
 	}
 	rows := int(rec.NumRows())
 	if rows == 0 {
-		return &Batch{}, nil
+		b := &Batch{}
+		b.refs.Store(1)
+		return b, nil
 	}
 	n := chunkCount(rows, p.opts.parallelism())
 	if n > 1 {
@@ -134,49 +120,15 @@ func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
 		}()
 	}
 	wg.Wait()
-	defer func() {
-		for k := range ws {
-			ws[k].sc.put()
-		}
-	}()
-	total, nerr := 0, 0
 	for k := range ws {
-		if ws[k].err != nil {
-			return nil, ws[k].err
-		}
-		total += len(ws[k].sc.buf)
-		nerr += len(ws[k].errs)
-	}
-	out := &Batch{Bytes: total}
-	// One exactly sized buffer for the whole batch. bytes.Join allocates it
-	// without zeroing, so it costs one copy of the output.
-	parts := make([][]byte, len(ws))
-	for k := range ws {
-		parts[k] = ws[k].sc.buf
-	}
-	buf := bytes.Join(parts, nil)
-	out.Records = make([][]byte, 0, rows-nerr)
-	out.Rows = make([]int, 0, rows-nerr)
-	if nerr > 0 {
-		out.Errors = make([]*RowError, 0, nerr)
-	}
-	pos := 0
-	for k := range ws {
-		w := &ws[k]
-		prev := 0
-		for r := w.lo; r < w.hi; r++ {
-			end := w.sc.ends[r-w.lo]
-			if end < 0 {
-				continue
+		if err := ws[k].err; err != nil {
+			for i := range ws {
+				ws[i].sc.put()
 			}
-			out.Records = append(out.Records, buf[pos+prev:pos+end:pos+end])
-			out.Rows = append(out.Rows, r)
-			prev = end
+			return nil, err
 		}
-		pos += len(w.sc.buf)
-		out.Errors = append(out.Errors, w.errs...)
 	}
-	return out, nil
+	return newBatch(ws, rows), nil
 }
 
 // chunkCount returns how many chunks to split rows into.
@@ -211,6 +163,7 @@ func (p *Plan) checkSchema(s *arrow.Schema) error {
 type worker struct {
 	lo, hi int
 	sc     *scratch
+	bytes  int // record bytes, without framing
 	errs   []*RowError
 	err    error // bind failure or recovered panic (malformed data)
 }
@@ -258,16 +211,26 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 	buf := w.sc.buf[:0]
 	limit := p.opts.MaxRecordBytes
 	const sample = 64
+	lenBytes := 1 // varint bytes guessed for the next record's length
 	for r := w.lo; r < w.hi; r++ {
+		// Each record is written framed as a ProtoEncodedRecordBatch.records
+		// element (tag, length, record), so that any run of records is a
+		// request body as it is (see Batch.Frames). The length's room is
+		// guessed from the previous record; a wrong guess moves the record.
 		start := len(buf)
+		if cap(buf)-start < 1+lenBytes {
+			buf = slices.Grow(buf, 1+lenBytes)
+		}
+		buf = buf[:start+1+lenBytes]
+		body := len(buf)
 		var f *fail
 		for _, e := range encs {
 			if buf, f = e.enc(buf, r); f != nil {
 				break
 			}
 		}
-		if f == nil && len(buf)-start > limit {
-			f = p.tooLarge(encs, r, len(buf)-start)
+		if f == nil && len(buf)-body > limit {
+			f = p.tooLarge(encs, r, len(buf)-body)
 		}
 		if f != nil {
 			buf = buf[:start]
@@ -275,6 +238,14 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 			w.errs = append(w.errs, &RowError{Row: r, Column: f.path, Reason: f.reason, Err: f.err})
 			continue
 		}
+		n := len(buf) - body
+		if k := protowire.SizeVarint(uint64(n)); k != lenBytes {
+			buf = moveRecord(buf, body, k-lenBytes)
+			lenBytes = k
+		}
+		buf[start] = recordTag
+		protowire.AppendVarint(buf[start+1:start+1], uint64(n))
+		w.bytes += n
 		ends[r-w.lo] = len(buf)
 		if r-w.lo == sample-1 && rows > sample {
 			// Reserve room for the whole chunk from the first rows' average,
@@ -285,6 +256,22 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		}
 	}
 	w.sc.buf, w.sc.ends = buf, ends
+}
+
+// recordTag is the tag of ProtoEncodedRecordBatch.records (field 1, bytes).
+var recordTag = byte(protowire.EncodeTag(1, protowire.BytesType))
+
+// moveRecord moves the record that starts at body (and ends at len(b)) by
+// d bytes, to make its length prefix d bytes longer (d < 0: shorter).
+func moveRecord(b []byte, body, d int) []byte {
+	end := len(b)
+	if d > 0 {
+		b = slices.Grow(b, d)[:end+d]
+		copy(b[body+d:], b[body:end])
+		return b
+	}
+	copy(b[body+d:], b[body:end])
+	return b[:end+d]
 }
 
 // tooLarge builds the failure for an oversize record, naming the column

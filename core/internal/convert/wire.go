@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"encoding/binary"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -33,7 +35,25 @@ func appendVarint(b []byte, v uint64) []byte {
 	if v < 0x80 {
 		return append(b, byte(v))
 	}
-	return protowire.AppendVarint(b, v)
+	return appendVarintLong(b, v)
+}
+
+// appendVarintLong appends a varint of two bytes or more with one capacity
+// check (protowire's append of each length is a call the hot loops pay for
+// every value).
+func appendVarintLong(b []byte, v uint64) []byte {
+	n := len(b)
+	if cap(b)-n < binary.MaxVarintLen64 {
+		b = slices.Grow(b, binary.MaxVarintLen64)
+	}
+	b = b[:n+binary.MaxVarintLen64]
+	for v >= 0x80 {
+		b[n] = byte(v) | 0x80
+		v >>= 7
+		n++
+	}
+	b[n] = byte(v)
+	return b[:n+1]
 }
 
 // appendBytesField appends tag, length and v.
@@ -108,9 +128,9 @@ func (o intOut) put(b []byte, v int64) []byte {
 	switch o {
 	case outInt64, outInt32, outUint32, outUint64:
 		// int32 negatives are sign-extended to 10 bytes, as protobuf requires.
-		return protowire.AppendVarint(b, uint64(v))
+		return appendVarint(b, uint64(v))
 	case outSint32, outSint64:
-		return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+		return appendVarint(b, protowire.EncodeZigZag(v))
 	case outFixed32, outSfixed32:
 		return protowire.AppendFixed32(b, uint32(v))
 	default:

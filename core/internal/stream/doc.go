@@ -62,6 +62,18 @@
 // counts each move to a new RPC once, when the new RPC is up, labelled with
 // why the old one was left (close_signal or an error kind).
 //
+// # Pre-encoded requests
+//
+// SendFramed takes records already framed as a request body (convert.Batch
+// writes them so) and writes the request by reference to them: every RPC
+// uses its own gRPC codec (grpc.ForceCodecV2; the global proto codec is not
+// changed) that adds only the message header. The caller's Holder is
+// retained while the request is queued or in flight and for every buffer
+// gRPC holds; it is released when the request is acknowledged, withdrawn or
+// failed and gRPC has written the bytes. A request re-sent after a recovery
+// is written again from the same bytes; the records of a stream that ended
+// are kept (never released) for Unacked.
+//
 // # Concurrency
 //
 // Client and Stream are safe for concurrent use. Per RPC one sender and one

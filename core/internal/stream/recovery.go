@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -153,7 +154,7 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	if err != nil {
 		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(o.Ctx, md))
+	cs, err := s.c.rpc.EphemeralStream(metadata.NewOutgoingContext(o.Ctx, md), grpc.ForceCodecV2(rpcCodec))
 	if err != nil {
 		return nil, cred, classify(err, "create")
 	}

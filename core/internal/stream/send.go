@@ -34,6 +34,32 @@ func (s *Stream) Send(ctx context.Context, records [][]byte) (*Pending, error) {
 	return s.enqueue(ctx, &request{records: records, size: payload}, len(records))
 }
 
+// SendFramed is Send for records already framed as a request body (see
+// Framed): the request is written by reference to f.Frames, without
+// copying the records. The stream retains f.Hold (if set) until the
+// request is resolved and gRPC has written its bytes; f.Records and
+// f.Frames must stay unmodified until then.
+func (s *Stream) SendFramed(ctx context.Context, f Framed) (*Pending, error) {
+	if s.rt != zerobuspb.RecordType_PROTO {
+		return nil, errors.New("zerobus: SendFramed needs a PROTO stream; use SendJSON on a JSON stream")
+	}
+	if len(f.Records) == 0 || len(f.Frames) == 0 {
+		return nil, errors.New("zerobus: SendFramed: no records")
+	}
+	payload, err := requestPayload(f.Records, s.c.cfg.MaxMessageBytes)
+	if err != nil {
+		return nil, err
+	}
+	if f.Hold != nil {
+		f.Hold.Retain()
+	}
+	p, err := s.enqueue(ctx, &request{records: f.Records, frames: f.Frames, hold: f.Hold, size: payload}, len(f.Records))
+	if err != nil && f.Hold != nil {
+		f.Hold.Release()
+	}
+	return p, err
+}
+
 // SendJSON is Send for JSON streams: each string is one JSON object.
 func (s *Stream) SendJSON(ctx context.Context, records []string) (*Pending, error) {
 	if s.rt != zerobuspb.RecordType_JSON {

@@ -56,12 +56,15 @@ type Stream struct {
 // request is one ingest message: a single record or a batch.
 type request struct {
 	records [][]byte // PROTO
+	frames  [][]byte // records pre-encoded (SendFramed), else nil
+	hold    Holder   // keeps records and frames alive (SendFramed), or nil
 	json    []string // JSON
 	size    int64    // payload bytes (window accounting)
 	p       *Pending
 	offset  int64             // wire offset on the RPC it was last written to
 	sentAt  time.Time         // when it was last written
 	sc      trace.SpanContext // the sender's span (invalid if none)
+	kept    bool              // records kept for Unacked: hold never released
 }
 
 // rpc is one EphemeralStream call.
@@ -136,7 +139,7 @@ func (s *Stream) sender(r *rpc) {
 		}
 		req.p.Attempt()
 
-		if err := r.cs.Send(s.message(req, off)); err != nil {
+		if err := r.cs.SendMsg(s.wireMsg(req, off)); err != nil {
 			if errors.Is(err, io.EOF) {
 				// The RPC ended; the receiver reports its status.
 				return
@@ -251,6 +254,9 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
 		}
 		req.p.Resolve(err)
+		if req.hold != nil && !req.kept {
+			req.hold.Release()
+		}
 	}
 	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table))
 	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table))
@@ -286,6 +292,7 @@ func (s *Stream) finish(err error) {
 	s.cur = nil
 	for _, req := range reqs {
 		s.unackedSet = append(s.unackedSet, req.recordBytes())
+		req.kept = true // Unacked returns the records: they stay alive
 	}
 	s.mu.Unlock()
 	if err == nil {

@@ -1,0 +1,159 @@
+package convert
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Batch is the result of encoding one record batch.
+//
+// # Buffers and their lifetime
+//
+// The records live in the encoder's chunk buffers, each record preceded by
+// its ProtoEncodedRecordBatch framing (tag and length), so that Frames can
+// hand any run of records to the network as a request body without copying
+// them. A Batch holds one reference when Encode returns it; Retain adds
+// one and Release drops one. When the last is dropped the buffers (and the
+// Records and Rows slices) go back to a pool that later Encode calls reuse,
+// so that nothing of the Batch may be used after that. A Batch that is never
+// released is simply left to the garbage collector: releasing is an
+// optimisation, never required.
+type Batch struct {
+	// Records are the encoded records of the rows that succeeded, in row
+	// order. Each is a sub-slice (with capped capacity) of a chunk buffer
+	// owned by the Batch; nothing else writes to it until the last Release.
+	Records [][]byte
+	// Rows[i] is the index, in the batch given to Encode, of the row encoded
+	// as Records[i].
+	Rows []int
+	// Errors are the rows that could not be encoded, in row order.
+	Errors []*RowError
+	// Bytes is the sum of len(Records[i]).
+	Bytes int
+
+	chunks []batchChunk
+	refs   atomic.Int32
+}
+
+// batchChunk is one worker's output: its buffer of framed records, the
+// first row it encoded and the index in Records of its first record.
+type batchChunk struct {
+	sc    *scratch
+	lo    int
+	first int
+}
+
+var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+
+// newBatch assembles the workers' outputs; the scratches move to the Batch.
+func newBatch(ws []worker, rows int) *Batch {
+	b := batchPool.Get().(*Batch)
+	b.refs.Store(1)
+	nerr := 0
+	for k := range ws {
+		nerr += len(ws[k].errs)
+		b.Bytes += ws[k].bytes
+	}
+	if cap(b.Records) < rows-nerr {
+		b.Records = make([][]byte, 0, rows-nerr)
+		b.Rows = make([]int, 0, rows-nerr)
+	}
+	if nerr > 0 {
+		b.Errors = make([]*RowError, 0, nerr)
+	}
+	for k := range ws {
+		w := &ws[k]
+		b.chunks = append(b.chunks, batchChunk{sc: w.sc, lo: w.lo, first: len(b.Records)})
+		buf, prev := w.sc.buf, 0
+		for r := w.lo; r < w.hi; r++ {
+			end := w.sc.ends[r-w.lo]
+			if end < 0 {
+				continue
+			}
+			body := prev + framing(buf[prev:end])
+			b.Records = append(b.Records, buf[body:end:end])
+			b.Rows = append(b.Rows, r)
+			prev = end
+		}
+		b.Errors = append(b.Errors, w.errs...)
+	}
+	return b
+}
+
+// framing returns the length of the tag and length that start a framed
+// record (the varint's last byte is the first below 0x80).
+func framing(frame []byte) int {
+	k := 2
+	for frame[k-1] >= 0x80 {
+		k++
+	}
+	return k
+}
+
+// Frames returns Records[i:j] as the body of one ProtoEncodedRecordBatch
+// (each record preceded by its field tag and length, back to back), in as
+// many byte slices as the records span chunk buffers (one, usually). The
+// slices alias the Batch's buffers: the same lifetime rules apply.
+func (b *Batch) Frames(i, j int) [][]byte {
+	var out [][]byte
+	for k, c := range b.chunks {
+		next := len(b.Records)
+		if k+1 < len(b.chunks) {
+			next = b.chunks[k+1].first
+		}
+		lo, hi := max(i, c.first), min(j, next)
+		if lo >= hi {
+			continue
+		}
+		start := b.frameEnd(c, lo) - framedSize(len(b.Records[lo]))
+		end := b.frameEnd(c, hi-1)
+		out = append(out, c.sc.buf[start:end:end])
+	}
+	return out
+}
+
+// frameEnd is the end offset of record i's frame in chunk c's buffer.
+func (b *Batch) frameEnd(c batchChunk, i int) int { return c.sc.ends[b.Rows[i]-c.lo] }
+
+// framedSize is the size of a record of n bytes with its framing.
+func framedSize(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
+
+// FramedSize returns the size of Frames(i, j) in bytes.
+func (b *Batch) FramedSize(i, j int) int {
+	n := 0
+	for _, r := range b.Records[i:j] {
+		n += framedSize(len(r))
+	}
+	return n
+}
+
+// Retain adds a reference to the Batch's buffers. Safe for concurrent use.
+func (b *Batch) Retain() { b.refs.Add(1) }
+
+// Release drops a reference; the last one returns the buffers to the pool
+// (see Batch). Releasing more often than retained (plus the one from
+// Encode) panics. Safe for concurrent use.
+func (b *Batch) Release() {
+	switch n := b.refs.Add(-1); {
+	case n > 0:
+		return
+	case n < 0:
+		panic("convert: Batch released more often than retained")
+	}
+	for _, c := range b.chunks {
+		c.sc.put()
+	}
+	clear(b.chunks)
+	clear(b.Records) // drop the references into the buffers
+	clear(b.Errors)
+	*b = Batch{Records: b.Records[:0], Rows: b.Rows[:0], chunks: b.chunks[:0]}
+	if cap(b.Records) > maxPooledRecords {
+		return
+	}
+	batchPool.Put(b)
+}
+
+// maxPooledRecords keeps very large record lists out of the pool.
+const maxPooledRecords = 1 << 20

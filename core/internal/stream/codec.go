@@ -1,0 +1,133 @@
+package stream
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	// The proto codec registers itself; framedCodec delegates to it.
+	_ "google.golang.org/grpc/encoding/proto"
+)
+
+// Holder keeps the buffers of pre-encoded records alive: Retain adds a
+// reference and Release drops one (convert.Batch implements it). Both are
+// safe for concurrent use.
+type Holder interface {
+	Retain()
+	Release()
+}
+
+// Framed is one request's records, pre-encoded: Frames, concatenated, are
+// the body of a ProtoEncodedRecordBatch holding Records (each record after
+// its field tag and length), so that the request goes to the socket
+// without another copy of them.
+type Framed struct {
+	Records [][]byte
+	Frames  [][]byte
+	// Hold, if not nil, keeps Records and Frames alive: the stream retains
+	// it while the request is queued or written (until it is acknowledged,
+	// withdrawn or failed, and gRPC has let go of its bytes).
+	Hold Holder
+}
+
+// framedMsg is an EphemeralStreamRequest carrying pre-encoded records: a
+// single record (ingest_record) or a batch (ingest_record_batch) at wire
+// offset off. framedCodec writes it as proto.Marshal would write the
+// equivalent generated message.
+type framedMsg struct {
+	req *request
+	off int64
+}
+
+// framedCodec is the codec of an EphemeralStream RPC: framedMsg values are
+// written by reference to their records (the header is the only new
+// buffer); everything else goes through gRPC's proto codec. It is given to
+// the RPC only (grpc.ForceCodecV2), never registered globally.
+type framedCodec struct{ proto encoding.CodecV2 }
+
+// rpcCodec is the codec of every EphemeralStream RPC.
+var rpcCodec encoding.CodecV2 = framedCodec{proto: encoding.GetCodecV2("proto")}
+
+// Name is "proto": the bytes on the wire are the same.
+func (framedCodec) Name() string { return "proto" }
+
+func (c framedCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+
+func (c framedCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(*framedMsg)
+	if !ok {
+		return c.proto.Marshal(v)
+	}
+	req := m.req
+	if len(req.records) == 0 {
+		return nil, fmt.Errorf("zerobus: internal error: a framed request without records")
+	}
+	var hdr []byte
+	var body [][]byte
+	var bodyLen int
+	if len(req.records) == 1 {
+		// EphemeralStreamRequest.ingest_record = IngestRecordRequest{
+		// offset_id, proto_encoded_record }.
+		body, bodyLen = req.records, len(req.records[0])
+		inner := protowire.SizeTag(1) + protowire.SizeVarint(uint64(m.off)) + protowire.SizeTag(2) + protowire.SizeBytes(bodyLen)
+		hdr = make([]byte, 0, 32)
+		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
+		hdr = protowire.AppendVarint(hdr, uint64(inner))
+		hdr = protowire.AppendTag(hdr, 1, protowire.VarintType)
+		hdr = protowire.AppendVarint(hdr, uint64(m.off))
+		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
+		hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
+	} else {
+		// EphemeralStreamRequest.ingest_record_batch = IngestRecordBatchRequest{
+		// offset_id, proto_encoded_batch = ProtoEncodedRecordBatch{records} }.
+		body = req.frames
+		for _, f := range body {
+			bodyLen += len(f)
+		}
+		inner := protowire.SizeTag(1) + protowire.SizeVarint(uint64(m.off)) + protowire.SizeTag(2) + protowire.SizeBytes(bodyLen)
+		hdr = make([]byte, 0, 32)
+		hdr = protowire.AppendTag(hdr, 3, protowire.BytesType)
+		hdr = protowire.AppendVarint(hdr, uint64(inner))
+		hdr = protowire.AppendTag(hdr, 1, protowire.VarintType)
+		hdr = protowire.AppendVarint(hdr, uint64(m.off))
+		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
+		hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
+	}
+	out := make(mem.BufferSlice, 0, 1+len(body))
+	out = append(out, mem.SliceBuffer(hdr))
+	for _, b := range body {
+		out = append(out, req.bufferOf(b))
+	}
+	return out, nil
+}
+
+// bufferOf wraps b, part of req's records, for gRPC: a reference to the
+// request's holder that gRPC drops once it has written b. Small pieces
+// with a holder are copied (gRPC does not pool them, so it would never
+// drop the reference).
+func (req *request) bufferOf(b []byte) mem.Buffer {
+	switch {
+	case req.hold == nil:
+		return mem.SliceBuffer(b) // owned by the garbage collector
+	case mem.IsBelowBufferPoolingThreshold(len(b)):
+		return mem.SliceBuffer(append([]byte(nil), b...))
+	}
+	req.hold.Retain()
+	return mem.NewBuffer(&b, holdPool{req.hold})
+}
+
+// holdPool releases a holder when gRPC frees the buffer it was given.
+type holdPool struct{ h Holder }
+
+func (p holdPool) Get(int) *[]byte { panic("stream: holdPool only takes buffers back") }
+func (p holdPool) Put(*[]byte)     { p.h.Release() }
+
+// wireMsg is what the sender writes for req at wire offset off.
+func (s *Stream) wireMsg(req *request, off int64) any {
+	if req.frames != nil {
+		return &framedMsg{req: req, off: off}
+	}
+	return s.message(req, off)
+}
