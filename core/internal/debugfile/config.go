@@ -29,7 +29,8 @@ const (
 
 // kickBytes is how much queued data makes the background goroutine write
 // before the next flush tick (or a quarter of the WithMaxBuffered limit if
-// that is smaller); an eighth of WithMaxQueuedWrites does too.
+// that is smaller); an eighth of WithMaxQueuedWrites does too, and so does
+// any single write of 256 KiB or more.
 const kickBytes = 1 << 20
 
 // ErrClosed is returned by Flush after Close.

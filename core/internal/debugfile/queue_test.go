@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -284,5 +285,31 @@ func TestQueuedSizeOfSlices(t *testing.T) {
 	}
 	if r := float64(sum) / float64(full); r < 0.98 || r > 1.02 {
 		t.Errorf("slices add up to %d bytes, the batch has %d", sum, full)
+	}
+}
+
+// TestLargeWriteIsNotHeldForTheTick: a single write of 256 KiB or more is
+// written (and released) at once, below the 1 MiB kick and long before a
+// flush tick. The sender's pooled buffers come back without waiting the
+// flush interval (a batch's last chunk used to wait up to 5 s).
+func TestLargeWriteIsNotHeldForTheTick(t *testing.T) {
+	checkGoroutines(t)
+	w := mustNew(t, table, Config{OutputDir: t.TempDir(), Proto: true, MaxFilesRetained: -1},
+		WithClock(newFakeClock())) // the fake clock never ticks by itself
+	rec := make([]byte, 64<<10)
+	records := [][]byte{rec, rec, rec, rec, rec} // 320 KiB: above directWrite, below kickBytes
+	released := make(chan struct{})
+	w.WriteProto(testDesc("Row"), records, func() { close(released) })
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a 320 KiB write was still queued after 10 s: it waits for the flush tick")
+	}
+	eventually(t, "the queue to be empty", func() bool { _, ps := w.Stats(); return ps.QueuedWrites == 0 })
+	if _, ps := w.Stats(); ps.Writes != 1 || ps.Rows != 5 {
+		t.Errorf("stats %+v, want 1 write of 5 records", ps)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -224,7 +224,10 @@ func (s *sink) enqueue(e entry) {
 	s.queue = append(s.queue, e)
 	s.queued += e.bytes
 	s.entries++
-	kick := s.queued >= s.w.kickBytes || s.entries >= s.w.kickCount
+	// A write of directWrite bytes or more is worth a syscall of its own:
+	// waiting for the tick would only hold its buffers (often pooled ones
+	// the sender wants back) for nothing.
+	kick := s.queued >= s.w.kickBytes || s.entries >= s.w.kickCount || e.bytes >= directWrite
 	s.mu.Unlock()
 	s.writes.Add(1)
 	s.rows.Add(e.rows)
