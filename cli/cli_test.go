@@ -134,15 +134,6 @@ func TestLocalInterruptExitsZero(t *testing.T) {
 	}
 }
 
-func TestNearest(t *testing.T) {
-	names := []string{"debug", "local", "send", "version"}
-	for in, want := range map[string]string{"send": "send", "snd": "send", "sendd": "send", "ver": "version", "x": "", "deploy": "", "lo": "local"} {
-		if got := nearest(in, names); got != want {
-			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestSendInterrupt: cancelling the context (Ctrl-C) stops reading; the
 // batches in flight finish, so every row read is stored; the summary says
 // interrupted and the exit status is 130.

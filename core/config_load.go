@@ -317,36 +317,15 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 
 // suggest proposes a known key close to an unknown one.
 func suggest(key string) string {
-	best, bestD := "", 3
-	for _, s := range settings {
-		if d := editDistance(key, s.key); d < bestD {
-			best, bestD = s.key, d
-		}
+	keys := make([]string, len(settings))
+	for i, s := range settings {
+		keys[i] = s.key
 	}
+	best := Nearest(key, keys)
 	if best == "" {
 		return "; see the package documentation for the list of keys"
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // expandEnv replaces ${NAME} with the variable's value; "$${" is a literal
