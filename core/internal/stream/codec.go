@@ -67,34 +67,28 @@ func (c framedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	var hdr []byte
 	var body [][]byte
 	var bodyLen int
+	field := protowire.Number(3)
 	if len(req.records) == 1 {
-		// EphemeralStreamRequest.ingest_record = IngestRecordRequest{
+		// EphemeralStreamRequest.ingest_record (2) = IngestRecordRequest{
 		// offset_id, proto_encoded_record }.
-		body, bodyLen = req.records, len(req.records[0])
-		inner := protowire.SizeTag(1) + protowire.SizeVarint(uint64(m.off)) + protowire.SizeTag(2) + protowire.SizeBytes(bodyLen)
-		hdr = make([]byte, 0, 32)
-		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
-		hdr = protowire.AppendVarint(hdr, uint64(inner))
-		hdr = protowire.AppendTag(hdr, 1, protowire.VarintType)
-		hdr = protowire.AppendVarint(hdr, uint64(m.off))
-		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
-		hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
+		field, body, bodyLen = 2, req.records, len(req.records[0])
 	} else {
-		// EphemeralStreamRequest.ingest_record_batch = IngestRecordBatchRequest{
+		// EphemeralStreamRequest.ingest_record_batch (3) = IngestRecordBatchRequest{
 		// offset_id, proto_encoded_batch = ProtoEncodedRecordBatch{records} }.
 		body = req.frames
 		for _, f := range body {
 			bodyLen += len(f)
 		}
-		inner := protowire.SizeTag(1) + protowire.SizeVarint(uint64(m.off)) + protowire.SizeTag(2) + protowire.SizeBytes(bodyLen)
-		hdr = make([]byte, 0, 32)
-		hdr = protowire.AppendTag(hdr, 3, protowire.BytesType)
-		hdr = protowire.AppendVarint(hdr, uint64(inner))
-		hdr = protowire.AppendTag(hdr, 1, protowire.VarintType)
-		hdr = protowire.AppendVarint(hdr, uint64(m.off))
-		hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
-		hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
 	}
+	// Both inner messages are { 1: offset_id, 2: bytes }.
+	inner := protowire.SizeTag(1) + protowire.SizeVarint(uint64(m.off)) + protowire.SizeTag(2) + protowire.SizeBytes(bodyLen)
+	hdr = make([]byte, 0, 32)
+	hdr = protowire.AppendTag(hdr, field, protowire.BytesType)
+	hdr = protowire.AppendVarint(hdr, uint64(inner))
+	hdr = protowire.AppendTag(hdr, 1, protowire.VarintType)
+	hdr = protowire.AppendVarint(hdr, uint64(m.off))
+	hdr = protowire.AppendTag(hdr, 2, protowire.BytesType)
+	hdr = protowire.AppendVarint(hdr, uint64(bodyLen))
 	out := make(mem.BufferSlice, 0, 1+len(body))
 	out = append(out, mem.SliceBuffer(hdr))
 	for _, b := range body {
