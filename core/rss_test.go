@@ -108,7 +108,11 @@ func TestPeakRSSManySenders(t *testing.T) {
 	cfg.Endpoint = ep
 	cfg.TableName = "main.default.bench"
 	ctx := context.Background()
-	w, err := core.New(ctx, cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
+	opts := []core.Option{core.WithHeadersProvider(staticHeaders(cfg.TableName))}
+	if os.Getenv("ZEROBUS_RSS_RANGES") == "1" {
+		opts = append(opts, core.WithRowRangesOnly())
+	}
+	w, err := core.New(ctx, cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
