@@ -7,9 +7,11 @@ from __future__ import annotations
 import random
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from zerobus_py import TransmissionResult, WrapperConfiguration, ZerobusError, ZerobusWrapper
@@ -206,3 +208,31 @@ def test_hand_built_result_checks_the_rows_exist() -> None:
     with pytest.raises(ValueError, match="has 10 rows but this result lists row 12"):
         res.extract_failed_batch(pa.record_batch({"id": pa.array(range(10), pa.int64())}))
     assert res.extract_failed_batch(pa.record_batch({"id": pa.array(range(13), pa.int64())})).num_rows == 1
+
+
+def test_spark_quarantine_from_runs(tmp_path: Path) -> None:
+    """The Spark sink's quarantine file of a million failed rows (two
+    states, three errors) is built from the result's runs: the rows, their
+    outcome and their error as before, without a Python object per row."""
+    spark = pytest.importorskip("zerobus_py.spark", reason="pyspark is not installed")
+    total = N + 1000
+    groups = [
+        ("unknown", [(0, 300_000), (700_500, 900_000)]),
+        ("not_written", [(300_500, 700_500)]),
+        ("unknown", [(900_000, 1_000_500)]),
+    ]
+    res = TransmissionResult._from_native(_native(total, groups))
+    part = pa.table({"id": pa.array(range(total), pa.int64())})
+    q = spark._Quarantine(str(tmp_path / "q"), "0123456789abcdef", spark._Task(0, 0, 0, None))
+    _, peak = _traced(lambda: q.write(res, part))
+    name = q.close()
+    assert name is not None and q.rows == N
+    assert peak < 1 << 20, f"{peak} bytes of Python objects (per-row lists: > {_LIST_BYTES})"
+    got = pq.read_table(tmp_path / "q")
+    errors = {i: f"{type(e).__name__}: {e}" for i, e in res.failed_row_errors}
+    want_ids = res.get_not_written_row_indices() + res.get_unknown_row_indices()
+    assert got.column("id").to_pylist() == want_ids
+    outcome_col, error_col = spark._QUARANTINE_COLUMNS
+    assert got.column(outcome_col).to_pylist() == ["not_written"] * 400_000 + ["unknown"] * 600_000
+    assert got.column(error_col).to_pylist() == [errors[i] for i in want_ids]
+    assert got.column(error_col)[0].as_py() == "ConnectionError: lost 1"

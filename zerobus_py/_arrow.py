@@ -35,7 +35,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Exported", "export", "row_indices", "take_rows"]
+__all__ = ["Exported", "export", "repeat_runs", "row_indices", "take_rows"]
 
 _get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _get_pointer.restype = ctypes.c_void_p
@@ -158,6 +158,16 @@ def row_indices(ranges: Sequence[tuple[int, int]]) -> pa.Array:
     if any(lo < prev_hi for (_, prev_hi), (lo, _) in itertools.pairwise(runs)):
         out = out.take(pc.sort_indices(out))
     return out
+
+
+def repeat_runs(values: Sequence[Any], lengths: Sequence[int], dtype: pa.DataType) -> pa.Array:
+    """``values[k]`` repeated ``lengths[k]`` times, in order, built by Arrow
+    (run-end decoding): no Python object per row."""
+    runs = [(v, n) for v, n in zip(values, lengths, strict=True) if n > 0]
+    if not runs:
+        return pa.array([], type=dtype)
+    ends = pa.array(list(itertools.accumulate(n for _, n in runs)), type=pa.int64())
+    return pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array([v for v, _ in runs], type=dtype)))
 
 
 def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:

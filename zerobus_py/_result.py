@@ -440,6 +440,17 @@ class TransmissionResult:
         """The ranges of the failed groups ``keep`` selects, by first row."""
         return sorted(r for g in self._groups if keep(g) for r in g.ranges)
 
+    def _failed_runs(self, not_written: bool) -> list[tuple[int, int, ZerobusError]]:
+        """``(lo, hi, error)`` of the failed rows not written (or unknown),
+        by first row: the rows :meth:`extract_not_written_batch` (or
+        :meth:`extract_unknown_batch`) selects, in its order for a send's
+        result (whose ranges never overlap)."""
+        runs = [
+            (lo, hi, g.error) for g in self._groups if (g.state == NOT_WRITTEN) == not_written for lo, hi in g.ranges
+        ]
+        runs.sort(key=lambda r: r[0])
+        return runs
+
     def _take(self, batch: Any, ranges: Sequence[tuple[int, int]]) -> Any:
         """The rows of ``ranges`` (ascending by ``lo``) of ``batch``, or None
         when there are none (as the original API returns). The selection is
