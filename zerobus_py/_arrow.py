@@ -151,9 +151,8 @@ def row_indices(ranges: Sequence[tuple[int, int]]) -> pa.Array:
     if len(runs) == 1:
         return pc.add(count, runs[0][0] - 1)
     shifts = [lo - (end - (hi - lo)) - 1 for (lo, hi), end in zip(runs, ends, strict=True)]
-    shift = pc.run_end_decode(
-        pa.RunEndEncodedArray.from_arrays(pa.array(ends, type=pa.int64()), pa.array(shifts, type=pa.int64()))
-    )
+    # run ends as a list: pyarrow 16 rejects an int64 Array there
+    shift = pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array(shifts, type=pa.int64())))
     out = pc.add(count, shift)
     if any(lo < prev_hi for (_, prev_hi), (lo, _) in itertools.pairwise(runs)):
         out = out.take(pc.sort_indices(out))
@@ -166,7 +165,7 @@ def repeat_runs(values: Sequence[Any], lengths: Sequence[int], dtype: pa.DataTyp
     runs = [(v, n) for v, n in zip(values, lengths, strict=True) if n > 0]
     if not runs:
         return pa.array([], type=dtype)
-    ends = pa.array(list(itertools.accumulate(n for _, n in runs)), type=pa.int64())
+    ends = list(itertools.accumulate(n for _, n in runs))
     return pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array([v for v, _ in runs], type=dtype)))
 
 
