@@ -153,9 +153,16 @@ func TestWholeBatchFailureKeepsOneRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeWrapper(t, w)
+	// An open stream: a canceled call must still send nothing (it once
+	// sent its first chunk on it and reported the rest unknown).
+	first := idBatch(0, 10)
+	defer first.Release()
+	if res, err := w.SendBatch(context.Background(), first); err != nil || res.SuccessfulCount != 10 {
+		t.Fatalf("first SendBatch = %v, %v", res, err)
+	}
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	ids := idBatch(0, n)
+	ids := idBatch(100, n)
 	defer ids.Release()
 	nulls := nullBatch(n)
 	defer nulls.Release()
@@ -188,7 +195,13 @@ func TestWholeBatchFailureKeepsOneRun(t *testing.T) {
 			if b > 4<<20 {
 				t.Errorf("allocated %d bytes for %d failed rows; want < 4 MiB (not per row)", b, n)
 			}
+			if res.Attempts != 0 || res.SuccessfulCount != 0 {
+				t.Errorf("Attempts %d, SuccessfulCount %d; want nothing sent", res.Attempts, res.SuccessfulCount)
+			}
 			t.Logf("%s: %d bytes allocated", tc.name, b)
 		})
+	}
+	if ids := storedTelIDs(t, srv, "main.default.whole"); len(ids) != 10 {
+		t.Errorf("the server stored %d rows; want only the first call's 10", len(ids))
 	}
 }

@@ -252,7 +252,9 @@ func (w *Wrapper) enter() bool {
 // (*ConversionError) while the others are sent. If ctx ends first, rows not
 // yet acknowledged are reported failed with ctx's error: those whose request
 // no RPC had carried yet are withdrawn (State RowNotWritten), the others are
-// RowUnknown, since the server may still store them (at-least-once).
+// RowUnknown, since the server may still store them (at-least-once). A ctx
+// that has already ended when SendBatch is called sends nothing: every row
+// fails not written with ctx's error.
 //
 // SendBatch does not retain rec after it returns; the caller keeps
 // ownership. Safe for concurrent use: concurrent calls share the table's
