@@ -65,7 +65,7 @@ func (w *Wrapper) goAsync(in retainer, rows int, send func() *TransmissionResult
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return resolvedFuture(allFailed(rows, ErrClosed), ErrClosed)
+		return resolvedFuture(w.allFailed(rows, ErrClosed), ErrClosed)
 	}
 	f := &SendFuture{done: make(chan struct{})}
 	w.active.Add(1)

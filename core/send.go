@@ -98,6 +98,13 @@ func (w *Wrapper) sendRows(ctx context.Context, rec arrow.RecordBatch, start tim
 func (b *batchSend) run() {
 	w := b.w
 	rec := b.rec
+	if err := b.ctx.Err(); err != nil {
+		// Canceled before the send started: nothing is converted or sent
+		// (else a stream already open could carry a first chunk, and rows
+		// queued behind it would end unknown), every row not written.
+		b.failFrom(0, err)
+		return
+	}
 	if n := int(rec.NumCols()); n > MaxColumns {
 		b.failFrom(0, &ConversionError{Row: -1, Reason: fmt.Sprintf(
 			"the batch has %d columns; Zerobus accepts at most %d: split the table or drop columns", n, MaxColumns)})

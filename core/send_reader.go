@@ -103,7 +103,7 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 		return res, res.Err
 	}
 	if !w.enter() {
-		res := allFailed(0, ErrClosed)
+		res := w.allFailed(0, ErrClosed)
 		return res, res.Err
 	}
 	defer w.active.Done()

@@ -252,7 +252,9 @@ func (w *Wrapper) enter() bool {
 // (*ConversionError) while the others are sent. If ctx ends first, rows not
 // yet acknowledged are reported failed with ctx's error: those whose request
 // no RPC had carried yet are withdrawn (State RowNotWritten), the others are
-// RowUnknown, since the server may still store them (at-least-once).
+// RowUnknown, since the server may still store them (at-least-once). A ctx
+// that has already ended when SendBatch is called sends nothing: every row
+// fails not written with ctx's error.
 //
 // SendBatch does not retain rec after it returns; the caller keeps
 // ownership. Safe for concurrent use: concurrent calls share the table's
@@ -265,7 +267,7 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 		return res, res.Err
 	}
 	if !w.enter() {
-		res := allFailed(int(rec.NumRows()), ErrClosed)
+		res := w.allFailed(int(rec.NumRows()), ErrClosed)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -392,16 +394,14 @@ func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 	}
 }
 
-// allFailed is the result of a batch none of whose rows could be sent: all
-// of them not written.
-func allFailed(rows int, err error) *TransmissionResult {
-	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err}
-	res.FailedRows = make([]FailedRow, rows)
-	for i := range res.FailedRows {
-		res.FailedRows[i] = FailedRow{Index: i, Err: err, State: RowNotWritten}
-	}
-	if rows == 0 {
-		res.FailedRows = nil
-	}
+// allFailed is the result of a batch none of whose rows could be sent (a
+// call refused up front: the Wrapper is closed): all of them not written,
+// kept as one run (lists: also listed one by one in FailedRows, unless the
+// Wrapper was created WithRowRangesOnly, so a refused call of millions of
+// rows allocates nothing per row).
+func (w *Wrapper) allFailed(rows int, err error) *TransmissionResult {
+	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
+		SuccessfulRanges: [][2]int{}}
+	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), !w.opts.rowRangesOnly)
 	return res
 }

@@ -26,13 +26,16 @@ buffer modified in place while a send is in flight is read as modified.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["Exported", "export", "take_rows"]
+__all__ = ["Exported", "export", "repeat_runs", "row_indices", "take_rows"]
 
 _get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _get_pointer.restype = ctypes.c_void_p
@@ -132,10 +135,45 @@ def export(data: Any, want_total: bool = False) -> Exported:
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_ACCEPTED}")
 
 
-def take_rows(data: Any, indices: list[int], total_rows: int) -> Any:
-    """Select rows by index from the kind of object that was sent, returning
-    the same kind (pyarrow RecordBatch/Table, pandas/polars DataFrame) or a
-    pyarrow Table for other Arrow objects."""
+def row_indices(ranges: Sequence[tuple[int, int]]) -> pa.Array:
+    """The rows of the half-open ranges ``[lo, hi)``, in order (sorted when
+    ranges overlap), as an int64 array built by Arrow compute: memory in
+    Python objects grows with the number of ranges, not of rows.
+
+    Row ``j`` of the output is ``j + shift`` where ``shift`` is constant
+    along a range (its ``lo`` minus the output position it starts at): a
+    running count plus the run-end-decoded shifts."""
+    runs = [(lo, hi) for lo, hi in ranges if hi > lo]
+    if not runs:
+        return pa.array([], type=pa.int64())
+    ends = list(itertools.accumulate(hi - lo for lo, hi in runs))
+    count = pc.cumulative_sum(pa.repeat(pa.scalar(1, type=pa.int64()), ends[-1]))  # 1, 2, ..., rows
+    if len(runs) == 1:
+        return pc.add(count, runs[0][0] - 1)
+    shifts = [lo - (end - (hi - lo)) - 1 for (lo, hi), end in zip(runs, ends, strict=True)]
+    # run ends as a list: pyarrow 16 rejects an int64 Array there
+    shift = pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array(shifts, type=pa.int64())))
+    out = pc.add(count, shift)
+    if any(lo < prev_hi for (_, prev_hi), (lo, _) in itertools.pairwise(runs)):
+        out = out.take(pc.sort_indices(out))
+    return out
+
+
+def repeat_runs(values: Sequence[Any], lengths: Sequence[int], dtype: pa.DataType) -> pa.Array:
+    """``values[k]`` repeated ``lengths[k]`` times, in order, built by Arrow
+    (run-end decoding): no Python object per row."""
+    runs = [(v, n) for v, n in zip(values, lengths, strict=True) if n > 0]
+    if not runs:
+        return pa.array([], type=dtype)
+    ends = list(itertools.accumulate(n for _, n in runs))
+    return pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array([v for v, _ in runs], type=dtype)))
+
+
+def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
+    """Select rows by index (an int64 array, see :func:`row_indices`) from
+    the kind of object that was sent, returning the same kind (pyarrow
+    RecordBatch/Table, pandas/polars DataFrame) or a pyarrow Table for other
+    Arrow objects."""
     if isinstance(data, pa.RecordBatchReader):
         raise TypeError(
             "a RecordBatchReader is consumed by send_batch; pass the data it came from "
@@ -145,17 +183,17 @@ def take_rows(data: Any, indices: list[int], total_rows: int) -> Any:
     if n != total_rows:
         raise ValueError(f"the batch has {n} rows but the result describes {total_rows}; pass the batch that was sent")
     if isinstance(data, (pa.RecordBatch, pa.Table)):
-        return data.take(pa.array(indices, type=pa.int64()))
+        return data.take(indices)
     if _is_pandas(data):
-        return data.iloc[indices]
+        return data.iloc[indices.to_numpy()]
     if _is_polars(data):
         import polars as pl
 
-        return data[pl.Series(indices, dtype=pl.Int64)]
+        return data[pl.from_arrow(indices)]
     if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data).take(pa.array(indices, type=pa.int64()))
+        return pa.table(data).take(indices)
     if hasattr(data, "__arrow_c_array__"):
-        return pa.record_batch(data).take(pa.array(indices, type=pa.int64()))
+        return pa.record_batch(data).take(indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
 
 

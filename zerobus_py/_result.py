@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -416,45 +416,64 @@ class TransmissionResult:
         right for quarantine, but re-sending them can duplicate the unknown
         ones (see :meth:`extract_not_written_batch` and
         :meth:`extract_unknown_batch`)."""
-        return self._take(batch, self.get_failed_row_indices())
+        return self._take(batch, self._failed_ranges(lambda g: True))
 
     def extract_not_written_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` certainly not stored, as
         :meth:`extract_failed_batch` does: safe to send again."""
-        return self._take(batch, self.get_not_written_row_indices())
+        return self._take(batch, self._failed_ranges(lambda g: g.state == NOT_WRITTEN))
 
     def extract_unknown_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` sent without an acknowledgement,
         as :meth:`extract_failed_batch` does. The server may have stored
         them: send them again only into a table that removes duplicates."""
-        return self._take(batch, self.get_unknown_row_indices())
+        return self._take(batch, self._failed_ranges(lambda g: g.state != NOT_WRITTEN))
 
     def extract_successful_batch(self, batch: Any) -> Any:
         """Return only the acknowledged rows of ``batch``, as
         :meth:`extract_failed_batch` does for the failed ones."""
-        return self._take(batch, self.successful_rows)
+        if self._successful is not None:
+            return self._take(batch, _ranges(list(self._successful)))
+        return self._take(batch, self._successful_ranges())
 
-    def _take(self, batch: Any, indices: list[int]) -> Any:
-        """The rows ``indices`` of ``batch``, or None when there are none (as
-        the original API returns)."""
-        from ._arrow import _num_rows, take_rows
+    def _failed_ranges(self, keep: Callable[[_FailedGroup], bool]) -> list[tuple[int, int]]:
+        """The ranges of the failed groups ``keep`` selects, by first row."""
+        return sorted(r for g in self._groups if keep(g) for r in g.ranges)
 
+    def _failed_runs(self, not_written: bool) -> list[tuple[int, int, ZerobusError]]:
+        """``(lo, hi, error)`` of the failed rows not written (or unknown),
+        by first row: the rows :meth:`extract_not_written_batch` (or
+        :meth:`extract_unknown_batch`) selects, in its order for a send's
+        result (whose ranges never overlap)."""
+        runs = [
+            (lo, hi, g.error) for g in self._groups if (g.state == NOT_WRITTEN) == not_written for lo, hi in g.ranges
+        ]
+        runs.sort(key=lambda r: r[0])
+        return runs
+
+    def _take(self, batch: Any, ranges: Sequence[tuple[int, int]]) -> Any:
+        """The rows of ``ranges`` (ascending by ``lo``) of ``batch``, or None
+        when there are none (as the original API returns). The selection is
+        an Arrow index array built from the ranges: no Python int per row."""
+        from ._arrow import _num_rows, row_indices, take_rows
+
+        ranges = [(lo, hi) for lo, hi in ranges if hi > lo]
         if not self._row_count_known:  # built without total_rows: the listed rows must exist
             expected = _num_rows(batch)
-            if indices and indices[-1] >= expected:
+            last = max((hi - 1 for _, hi in ranges), default=-1)
+            if last >= expected:
                 raise ValueError(
-                    f"the batch has {expected} rows but this result lists row {indices[-1]}: "
-                    "pass the batch that was sent"
+                    f"the batch has {expected} rows but this result lists row {last}: pass the batch that was sent"
                 )
         else:
             expected = self.total_rows
-            if not indices and (n := _num_rows(batch)) != expected:
+            if not ranges and (n := _num_rows(batch)) != expected:
                 raise ValueError(
                     f"the batch has {n} rows but this result describes {expected}: pass the batch that was sent"
                 )
-        if not indices:
+        if not ranges:
             return None
-        return take_rows(batch, indices, expected)
+        return take_rows(batch, row_indices(ranges), expected)
 
     # -- display -----------------------------------------------------------
 

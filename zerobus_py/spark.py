@@ -59,6 +59,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
 from ._errors import ConfigurationError, ZerobusError
 from ._result import TransmissionResult
@@ -362,22 +363,26 @@ class _Quarantine:
         self.rows = 0
 
     def write(self, result: TransmissionResult, part: pa.Table) -> None:
-        messages = {i: f"{type(e).__name__}: {e}" for i, e in result.failed_row_errors}
-        for outcome, indices, rows in (
-            ("not_written", result.get_not_written_row_indices(), result.extract_not_written_batch(part)),
-            ("unknown", result.get_unknown_row_indices(), result.extract_unknown_batch(part)),
+        # Built from the result's runs (rows of one error): no Python object per row.
+        for outcome, rows in (
+            ("not_written", result.extract_not_written_batch(part)),
+            ("unknown", result.extract_unknown_batch(part)),
         ):
-            if not indices:
+            if rows is None:
                 continue
+            runs = result._failed_runs(outcome == "not_written")
+            messages = repeat_runs(
+                [f"{type(e).__name__}: {e}" for _, _, e in runs], [hi - lo for lo, hi, _ in runs], pa.string()
+            )
             outcome_col, error_col = _QUARANTINE_COLUMNS
-            out = rows.append_column(outcome_col, pa.array([outcome] * len(indices), pa.string()))
-            out = out.append_column(error_col, pa.array([messages.get(i) for i in indices], pa.string()))
+            out = rows.append_column(outcome_col, pa.repeat(pa.scalar(outcome, pa.string()), rows.num_rows))
+            out = out.append_column(error_col, messages)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
                 path = f"{self._dir.rstrip('/')}/{self.name.rsplit('/', 1)[1]}"
                 self._writer = pq.ParquetWriter(path, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
-            self.rows += len(indices)
+            self.rows += rows.num_rows
 
     def close(self) -> str | None:
         if self._writer is None:
