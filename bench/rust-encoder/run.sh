@@ -10,6 +10,9 @@
 set -eu
 ROUNDS=${ROUNDS:-8}
 ITERS=${ITERS:-20}
+# CPU=n pins both sides to core n (taskset), so Go's GC workers share the core.
+pin=
+if [ -n "${CPU:-}" ]; then pin="taskset -c $CPU"; fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/bench/rust-encoder/target/data
 mkdir -p "$out"
@@ -18,7 +21,7 @@ echo "== build (Rust release, Go test binary)"
 cargo build --release --quiet --manifest-path "$root/bench/rust-encoder/Cargo.toml"
 rust=$root/bench/rust-encoder/target/release/rust-encoder-bench
 (cd "$root" && ${GO:-go} test -tags rustbench -c -o "$out/convert.test" ./core/internal/convert/)
-gotest() { (cd "$root/core/internal/convert" && ZEROBUS_RUST_BENCH_DIR=$out "$out/convert.test" "$@"); }
+gotest() { (cd "$root/core/internal/convert" && ZEROBUS_RUST_BENCH_DIR=$out $pin "$out/convert.test" "$@"); }
 
 echo "== input: convert.ReferenceBatch(100000 rows) -> $out/reference.arrow"
 gotest -test.run '^TestRustBenchWriteInput$' >/dev/null
@@ -31,10 +34,10 @@ go_run() {
     awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ns/row") print $(i-1)}'
 }
 rust_run() {
-  "$rust" "$out/reference.arrow" --iters "$ITERS" | awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ns/row") print $(i+1)}'
+  $pin "$rust" "$out/reference.arrow" --iters "$ITERS" | awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ns/row") print $(i+1)}'
 }
 
-echo "== $ROUNDS rounds x $ITERS conversions of 100000 rows per side (process CPU ns per row)"
+echo "== $ROUNDS rounds x $ITERS conversions${pin:+ ($pin)} of 100000 rows per side (process CPU ns per row)"
 : >"$out/go.txt"
 : >"$out/rust.txt"
 r=1
