@@ -37,9 +37,20 @@ rust_run() {
   $pin "$rust" "$out/reference.arrow" --iters "$ITERS" | awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ns/row") print $(i+1)}'
 }
 
+# ORIGINAL=<checkout or git dir of the original>: also build the original's own
+# conversion code (verify-original.sh) and time it in every round.
+orig=
+if [ -n "${ORIGINAL:-}" ]; then
+  echo "== the original's own conversion code, from $ORIGINAL"
+  sh "$root/bench/rust-encoder/verify-original.sh" "$ORIGINAL" 0
+  orig=$root/bench/rust-encoder/target/release/verify-original
+fi
+orig_run() { $pin "$orig" "$out/reference.arrow" "$ITERS" | awk '{print $2}'; }
+
 echo "== $ROUNDS rounds x $ITERS conversions${pin:+ ($pin)} of 100000 rows per side (process CPU ns per row)"
 : >"$out/go.txt"
 : >"$out/rust.txt"
+: >"$out/orig.txt"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
   if [ $((r % 2)) -eq 1 ]; then
@@ -50,7 +61,13 @@ while [ "$r" -le "$ROUNDS" ]; do
   [ -n "$g" ] && [ -n "$s" ] || { echo "round $r: a side printed no cpu-ns/row" >&2; exit 1; }
   echo "$g" >>"$out/go.txt"
   echo "$s" >>"$out/rust.txt"
-  echo "round $r: go $g  rust-original $s  ratio $(echo "$s $g" | awk '{printf "%.2f", $1 / $2}')x"
+  line="round $r: go $g  rust-original $s  ratio $(echo "$s $g" | awk '{printf "%.2f", $1 / $2}')x"
+  if [ -n "$orig" ]; then
+    o=$(orig_run)
+    echo "$o" >>"$out/orig.txt"
+    line="$line  original's code $o  ratio $(echo "$o $g" | awk '{printf "%.2f", $1 / $2}')x"
+  fi
+  echo "$line"
   r=$((r + 1))
 done
 
@@ -61,3 +78,8 @@ echo "== result (CPU ns per row; median of $ROUNDS runs, minimum)"
 echo "go (this project):     median $gm  min $gmin"
 echo "rust (original 0.8.1): median $sm  min $smin"
 echo "$sm $gm $smin $gmin" | awk '{printf "ratio (original / ours): %.2fx at the median, %.2fx at the minimum\n", $1 / $2, $3 / $4}'
+if [ -n "$orig" ]; then
+  om=$(median "$out/orig.txt"); omin=$(sort -n "$out/orig.txt" | head -1)
+  echo "original's own code:   median $om  min $omin"
+  echo "$om $gm $omin $gmin" | awk '{printf "ratio (original code / ours): %.2fx at the median, %.2fx at the minimum\n", $1 / $2, $3 / $4}'
+fi

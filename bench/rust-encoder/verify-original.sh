@@ -8,6 +8,8 @@
 # reference batch that `make bench-rust-encoder` wrote.
 #
 # Usage: bench/rust-encoder/verify-original.sh <checkout or git dir of the original> [rounds]
+# (rounds 0: build and check only; `make bench-rust-encoder ORIGINAL=<dir>` does that and then times
+# the original's code in every round too.)
 set -eu
 src=${1:?usage: verify-original.sh <checkout or git dir of pixie79/arrow-zerobus-sdk-wrapper> [rounds]}
 rounds=${2:-8}
@@ -105,5 +107,6 @@ while [ "$i" -le "$rounds" ]; do
   echo "$o" >>"$data/v_orig.txt"; echo "$c" >>"$data/v_recr.txt"
   i=$((i + 1))
 done
+[ "$rounds" -gt 0 ] || exit 0
 median() { sort -n "$1" | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "median: original code $(median "$data/v_orig.txt")  re-creation $(median "$data/v_recr.txt")"
