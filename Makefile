@@ -194,3 +194,13 @@ go-rss:
 ## `zerobus local` process. Not in `make test`.
 py-rss-growth: py-build
 	$(VENV_BIN)/python bench/bench_rss.py --growth --max-windows $(RSS_MAX_WINDOWS)
+
+## ---- conversion vs the original Rust encoder (issue 22, area rust) ----
+## bench-rust-encoder: CPU ns per row of the Go converter (Encode/plan/parallelism=1) and of a re-creation of the
+## original arrow-zerobus-sdk-wrapper 0.8.1 Rust conversion (bench/rust-encoder, needs cargo + crates.io), the same
+## 100k-row reference batch, rounds alternating in one run; checks every Rust record against ours and prints the
+## ratio. ROUNDS=8 ITERS=20 by default; CPU=n pins both sides to core n; ORIGINAL=<checkout of the original> also
+## times its own conversion code (bench/rust-encoder/verify-original.sh). Not in `make test`.
+.PHONY: bench-rust-encoder
+bench-rust-encoder:
+	GO=$(GO) ROUNDS=$(or $(ROUNDS),8) ITERS=$(or $(ITERS),20) CPU=$(CPU) ORIGINAL=$(ORIGINAL) sh bench/rust-encoder/run.sh
