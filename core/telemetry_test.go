@@ -232,7 +232,7 @@ func TestTelemetryOperations(t *testing.T) {
 		rows     int
 		nullRows []int
 		config   func(t *testing.T, cfg *core.Config)
-		fault    *zerobuslocal.Fault
+		faults   []zerobuslocal.Fault
 		// wantOutcome is the zerobus.batches.sent outcome attribute.
 		wantOutcome string
 		// check makes the scenario's own assertions.
@@ -302,7 +302,7 @@ func TestTelemetryOperations(t *testing.T) {
 		},
 		{
 			name: "retry at creation", rows: 20, wantOutcome: "success",
-			fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: grpccodes.Unavailable},
+			faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultError, Code: grpccodes.Unavailable}},
 			check: func(t *testing.T, rm metricdata.ResourceMetrics, spans tracetest.SpanStubs, res *core.TransmissionResult, logs []string) {
 				wantCounts(t, rm, []counterWant{
 					{"zerobus.stream.creations", []attribute.KeyValue{tableAttr, failure}, 1},
@@ -322,7 +322,15 @@ func TestTelemetryOperations(t *testing.T) {
 		{
 			name: "recovery mid-batch", rows: 400, wantOutcome: "success",
 			config: func(t *testing.T, cfg *core.Config) { cfg.MaxMessageBytes, cfg.MaxRecordBytes = 1024, 1024 },
-			fault:  &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: grpccodes.Unavailable, AfterMessages: 2},
+			// The first RPC never acks and fails after two requests, so the
+			// batch's requests are pending at the failure and re-sent by a
+			// recovery. (With acks, the client may have had every sent
+			// request acknowledged and nothing queued yet when the RPC
+			// failed: a lazy reconnect, no retry, one attempt per request.)
+			faults: []zerobuslocal.Fault{
+				{Kind: zerobuslocal.FaultStallAcks},
+				{Kind: zerobuslocal.FaultError, Code: grpccodes.Unavailable, AfterMessages: 2},
+			},
 			check: func(t *testing.T, rm metricdata.ResourceMetrics, spans tracetest.SpanStubs, res *core.TransmissionResult, _ []string) {
 				recovers := spansNamed(spans, "zerobus.stream.recover")
 				if len(recovers) < 1 {
@@ -345,7 +353,7 @@ func TestTelemetryOperations(t *testing.T) {
 		},
 		{
 			name: "token failure", rows: 10, wantOutcome: "failure",
-			fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 401, Persistent: true},
+			faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 401, Persistent: true}},
 			check: func(t *testing.T, rm metricdata.ResourceMetrics, spans tracetest.SpanStubs, res *core.TransmissionResult, _ []string) {
 				if got := sumInt(rm, "zerobus.token.fetches", tableAttr, failure); got < 1 {
 					t.Errorf("zerobus.token.fetches{failure} = %d, want >= 1", got)
@@ -430,8 +438,8 @@ func TestTelemetryOperations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			srv := localServer(t)
-			if tt.fault != nil {
-				srv.InjectFault(table, *tt.fault)
+			for _, f := range tt.faults {
+				srv.InjectFault(table, f)
 			}
 			cfg := localConfig(srv, table)
 			if tt.config != nil {

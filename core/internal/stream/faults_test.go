@@ -136,9 +136,14 @@ func TestRecoverableFaults(t *testing.T) {
 					t.Errorf("close signals: got %d, want 1", got)
 				}
 			}},
+		// Acks stop after 3 requests and the signal comes with the 4th
+		// stored, so at least that one is in flight unacknowledged when the
+		// signal arrives and must be re-sent. (A signal at the 3rd could
+		// find a slow client with everything it had sent acknowledged:
+		// it then moves at once and re-sends nothing, as it should.)
 		{name: "close signal with stalled acks", faults: []zerobuslocal.Fault{
 			{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 3},
-			{Kind: zerobuslocal.FaultCloseSignal, AfterMessages: 3, CloseAfter: 100 * time.Millisecond},
+			{Kind: zerobuslocal.FaultCloseSignal, AfterMessages: 4, CloseAfter: 100 * time.Millisecond},
 		}, minStreams: 2, wantResends: true},
 		{name: "token expired mid-stream", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 5}}, minStreams: 2,
 			check: func(t *testing.T, e *env, _ []sent) {
