@@ -142,16 +142,22 @@ print(json.dumps({"idle_mib": idle, "peak_mib": peak, "growth_mib": peak - idle,
 """
 
 
+def start_server(zerobus: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start `zerobus local` in another process (building the binary if needed);
+    return it and the connection arguments of the child scripts."""
+    if not Path(zerobus).exists():
+        subprocess.run(["go", "build", "-o", zerobus, "./cmd/zerobus"], check=True)
+    server = subprocess.Popen([zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    info = json.loads(server.stdout.readline())
+    return server, [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
+
+
 def growth(args: argparse.Namespace) -> None:
     """send_batch(reader) of ``--growth-gb`` GB: peak RSS growth over the idle
     process, against ``--max-windows`` times the 64 MiB in-flight window."""
-    if not Path(args.zerobus).exists():
-        subprocess.run(["go", "build", "-o", args.zerobus, "./cmd/zerobus"], check=True)
-    server = subprocess.Popen([args.zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
+    server, conn = start_server(args.zerobus)
     try:
-        assert server.stdout is not None
-        info = json.loads(server.stdout.readline())
-        conn = [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
         py, env = [sys.executable, "-I"], None
         if args.pythonpath:  # another build of zerobus_py (pip install --target DIR), e.g. the base of a change
             py, env = [sys.executable, "-P", "-s"], dict(os.environ, PYTHONPATH=args.pythonpath)
@@ -205,20 +211,14 @@ def main() -> None:
         generate(path, args.gb)
     meta = pq.ParquetFile(path).metadata
     print(f"{path}: {path.stat().st_size / 1e9:.2f} GB, {meta.num_rows:,} rows, {meta.num_row_groups} row groups")
-    if not Path(args.zerobus).exists():
-        subprocess.run(["go", "build", "-o", args.zerobus, "./cmd/zerobus"], check=True)
-
-    server = subprocess.Popen([args.zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
+    server, conn = start_server(args.zerobus)
     try:
-        assert server.stdout is not None
-        info = json.loads(server.stdout.readline())
-        conn = [info["endpoint"], info["workspace_url"], info["client_id"], info["client_secret"], TABLE]
         env = dict(
             os.environ,
-            ZEROBUS_ENDPOINT=info["endpoint"],
-            UNITY_CATALOG_URL=info["workspace_url"],
-            ZEROBUS_CLIENT_ID=info["client_id"],
-            ZEROBUS_CLIENT_SECRET=info["client_secret"],
+            ZEROBUS_ENDPOINT=conn[0],
+            UNITY_CATALOG_URL=conn[1],
+            ZEROBUS_CLIENT_ID=conn[2],
+            ZEROBUS_CLIENT_SECRET=conn[3],
             ZEROBUS_TABLE_NAME=TABLE,
         )
         py = [sys.executable, "-I"]
