@@ -258,7 +258,7 @@ func (b *batchSend) runFlight() {
 	for lo := 0; lo < n; {
 		hi := min(n, lo+per)
 		// The IPC encoding of the chunk waits for the window inside Send:
-		// concurrent calls hold one such chunk at a time (encodeBudget).
+		// concurrent calls together hold at most encodeBudget of such chunks.
 		need := min(limit, max(1, size*int64(hi-lo)/int64(n)))
 		err := w.encoding.Acquire(b.ctx, need, nil)
 		var p *flightstream.Pending

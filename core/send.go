@@ -35,21 +35,28 @@ const (
 	maxChunkBytes  = 2 << 20
 )
 
-// chunkTarget is the record bytes a chunk is sized for: a quarter of the
-// in-flight byte window, between 1 MiB and maxChunkBytes.
-func chunkTarget(window int64) int64 { return min(int64(maxChunkBytes), max(window/4, 1<<20)) }
+// quarterWindow is a quarter of the in-flight byte window, at least 1 MiB:
+// what a chunk is sized for and what concurrent calls may hold converted
+// ahead of the window, each within its own cap below.
+func quarterWindow(window int64) int64 { return max(window/4, 1<<20) }
+
+// chunkTarget is the record bytes a chunk is sized for: quarterWindow, at
+// most maxChunkBytes.
+func chunkTarget(window int64) int64 { return min(maxChunkBytes, quarterWindow(window)) }
+
+// maxEncodeBudget caps encodeBudget: several chunks of maxChunkBytes.
+const maxEncodeBudget = 16 << 20
 
 // encodeBudget is how many record bytes the SendBatch calls of a Wrapper
-// may hold converted and not yet admitted to the in-flight window: a quarter
-// of the window, between 1 MiB and 16 MiB (several chunks of at most
-// maxChunkBytes). Each chunk takes its estimated
+// may hold converted and not yet admitted to the in-flight window:
+// quarterWindow, at most maxEncodeBudget. Each chunk takes its estimated
 // size (at most chunkTarget) of it before it is converted and gives it back
 // once its requests are in the window (or failed), so that many goroutines
-// sending large batches at once hold the window plus one chunk of encoded
-// records, not one chunk each. Conversion itself runs on all cores
+// sending large batches at once hold the window plus this budget of encoded
+// records, not a chunk or more each. Conversion itself runs on all cores
 // (convert.Options.Parallelism), so serialising chunks costs little; a chunk
 // converts while the requests of the one before it travel.
-func encodeBudget(window int64) int64 { return min(16<<20, max(window/4, 1<<20)) }
+func encodeBudget(window int64) int64 { return min(maxEncodeBudget, quarterWindow(window)) }
 
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
