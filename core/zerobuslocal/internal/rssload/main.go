@@ -255,38 +255,22 @@ func sendFlight(ctx context.Context, cc *grpc.ClientConn, table string, k int, b
 	if _, err := c.Recv(); err != nil { // READY
 		return err
 	}
-	var acked atomic.Int64
-	acked.Store(-1)
-	ackc := make(chan struct{}, 1)
-	recvErr := make(chan error, 1)
-	go func() {
-		for {
-			pr, err := c.Recv()
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			var a struct {
-				Offset int64 `json:"ack_up_to_offset"`
-			}
-			if err := json.Unmarshal(pr.AppMetadata, &a); err != nil {
-				recvErr <- err
-				return
-			}
-			acked.Store(a.Offset)
-			select {
-			case ackc <- struct{}{}:
-			default:
-			}
+	acks := trackAcks(func() (int64, bool, error) {
+		pr, err := c.Recv()
+		if err != nil {
+			return 0, false, err
 		}
-	}()
+		var a struct {
+			Offset int64 `json:"ack_up_to_offset"`
+		}
+		if err := json.Unmarshal(pr.AppMetadata, &a); err != nil {
+			return 0, false, err
+		}
+		return a.Offset, true, nil
+	})
 	for i := range batches {
-		for i-acked.Load() > window {
-			select {
-			case <-ackc:
-			case err := <-recvErr:
-				return err
-			}
+		if err := acks.waitUpTo(i - window); err != nil {
+			return err
 		}
 		meta := fmt.Appendf(nil, `{"offset_id": %d}`, i)
 		if err := c.Send(&flight.FlightData{DataHeader: p.Meta().Bytes(), DataBody: body.Bytes(), AppMetadata: meta}); err != nil {
@@ -298,11 +282,11 @@ func sendFlight(ctx context.Context, cc *grpc.ClientConn, table string, k int, b
 	if err := c.CloseSend(); err != nil {
 		return err
 	}
-	if err := <-recvErr; err != io.EOF {
+	if err := <-acks.err; err != io.EOF {
 		return err
 	}
-	if acked.Load() != batches-1 {
-		return fmt.Errorf("acknowledged up to %d of %d batches", acked.Load(), batches)
+	if n := acks.acked.Load(); n != batches-1 {
+		return fmt.Errorf("acknowledged up to %d of %d batches", n, batches)
 	}
 	return nil
 }
@@ -344,33 +328,17 @@ func sendProto(ctx context.Context, cc *grpc.ClientConn, table string, k int, ba
 	if _, err := st.Recv(); err != nil {
 		return err
 	}
-	var acked atomic.Int64
-	acked.Store(-1)
-	ackc := make(chan struct{}, 1)
-	recvErr := make(chan error, 1)
-	go func() {
-		for {
-			m, err := st.Recv()
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			if a := m.GetIngestRecordResponse(); a != nil {
-				acked.Store(a.GetDurabilityAckUpToOffset())
-				select {
-				case ackc <- struct{}{}:
-				default:
-				}
-			}
+	acks := trackAcks(func() (int64, bool, error) {
+		m, err := st.Recv()
+		if err != nil {
+			return 0, false, err
 		}
-	}()
+		a := m.GetIngestRecordResponse()
+		return a.GetDurabilityAckUpToOffset(), a != nil, nil
+	})
 	for i := range batches {
-		for i-acked.Load() > window {
-			select {
-			case <-ackc:
-			case err := <-recvErr:
-				return err
-			}
+		if err := acks.waitUpTo(i - window); err != nil {
+			return err
 		}
 		req := &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
 			OffsetId: proto.Int64(i), Batch: &zerobuspb.IngestRecordBatchRequest_ProtoEncodedBatch{ProtoEncodedBatch: &zerobuspb.ProtoEncodedRecordBatch{Records: recs}}}}}
@@ -380,14 +348,56 @@ func sendProto(ctx context.Context, cc *grpc.ClientConn, table string, k int, ba
 		rows.Add(int64(*batchRows))
 		bytesSent.Add(int64(size))
 	}
-	for acked.Load() < batches-1 {
+	if err := acks.waitUpTo(batches - 1); err != nil {
+		return err
+	}
+	return st.CloseSend()
+}
+
+// ackTracker follows a stream's cumulative acknowledgements, read on a
+// goroutine of its own.
+type ackTracker struct {
+	acked atomic.Int64  // highest offset acknowledged, -1 before any
+	ackc  chan struct{} // signalled after each acknowledgement
+	err   chan error    // the receive error that ended the stream (io.EOF at its end)
+}
+
+// trackAcks calls recv until it fails; recv returns an acknowledged offset
+// and true, or false for a message that acknowledges nothing.
+func trackAcks(recv func() (int64, bool, error)) *ackTracker {
+	t := &ackTracker{ackc: make(chan struct{}, 1), err: make(chan error, 1)}
+	t.acked.Store(-1)
+	go func() {
+		for {
+			off, ok, err := recv()
+			if err != nil {
+				t.err <- err
+				return
+			}
+			if !ok {
+				continue
+			}
+			t.acked.Store(off)
+			select {
+			case t.ackc <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return t
+}
+
+// waitUpTo waits until offset off is acknowledged, or returns the error
+// that ended the stream first.
+func (t *ackTracker) waitUpTo(off int64) error {
+	for t.acked.Load() < off {
 		select {
-		case <-ackc:
-		case err := <-recvErr:
+		case <-t.ackc:
+		case err := <-t.err:
 			return err
 		}
 	}
-	return st.CloseSend()
+	return nil
 }
 
 func mustMarshal(m proto.Message) []byte {
