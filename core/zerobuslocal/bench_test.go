@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -48,20 +49,7 @@ func BenchmarkIngest(b *testing.B) {
 			if _, err := st.Recv(); err != nil {
 				b.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() {
-				for {
-					m, err := st.Recv()
-					if err != nil {
-						done <- err
-						return
-					}
-					if m.GetIngestRecordResponse().GetDurabilityAckUpToOffset() == int64(b.N-1) {
-						done <- nil
-						return
-					}
-				}
-			}()
+			done := ackedUpTo(st, int64(b.N-1))
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -309,20 +297,7 @@ func BenchmarkIngestFlightVsProto(b *testing.B) {
 		if _, err := st.Recv(); err != nil {
 			b.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() {
-			for {
-				m, err := st.Recv()
-				if err != nil {
-					done <- err
-					return
-				}
-				if m.GetIngestRecordResponse().GetDurabilityAckUpToOffset() == int64(b.N-1) {
-					done <- nil
-					return
-				}
-			}
-		}()
+		done := ackedUpTo(st, int64(b.N-1))
 		b.SetBytes(size)
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -348,4 +323,25 @@ func descOf(tb testing.TB, s *zerobuslocal.Server, table string) *descriptorpb.D
 		tb.Fatalf("table %s has no descriptor", table)
 	}
 	return d
+}
+
+// ackedUpTo reads st's acknowledgements on a goroutine of its own; the
+// channel gets nil once offset off is acknowledged, or the error that ended
+// the stream first.
+func ackedUpTo(st grpc.BidiStreamingClient[req, resp], off int64) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for {
+			m, err := st.Recv()
+			if err != nil {
+				done <- err
+				return
+			}
+			if m.GetIngestRecordResponse().GetDurabilityAckUpToOffset() == off {
+				done <- nil
+				return
+			}
+		}
+	}()
+	return done
 }
