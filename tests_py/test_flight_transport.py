@@ -57,3 +57,18 @@ def test_cli_send_local_over_flight(tmp_path: Path, capfd: pytest.CaptureFixture
     assert status == 0, out
     summary = json.loads(out[0])
     assert summary["rows_sent"] == 40, summary
+
+
+def test_variant_json_text_over_flight(server: LocalServer, table_name: str) -> None:
+    server.create_table(table_name, "id BIGINT NOT NULL, doc VARIANT")
+    docs = ['{"a": [1, 2.5, null], "b": {"c": "x"}}', None, "not json", "[]"]
+    batch = pa.record_batch({"id": pa.array(range(4), pa.int64()), "doc": pa.array(docs, pa.string())})
+    with ZerobusWrapper(server.config(table_name, transport="arrow_flight")) as w:
+        res = w.send_batch(batch)
+    assert res.successful_count == 3 and res.failed_count == 1
+    ((row, err),) = res.failed_row_errors
+    assert row == 2 and isinstance(err, ConversionError), err
+    assert err.row == 2 and err.column == "doc" and "JSON" in str(err), err
+    stored = server.table(table_name).to_pydict()
+    got = {i: (json.loads(d) if d is not None else None) for i, d in zip(stored["id"], stored["doc"], strict=True)}
+    assert got == {0: {"a": [1, 2.5, None], "b": {"c": "x"}}, 1: None, 3: []}

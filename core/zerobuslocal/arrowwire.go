@@ -358,6 +358,11 @@ func bindText(fd protoreflect.FieldDescriptor, arr arrow.Array) (valueWriter, er
 		str = a.Value
 	case *array.String:
 		str = a.Value
+	case *array.Struct:
+		if fd.Kind() == protoreflect.StringKind && isVariantStruct(a.DataType().(*arrow.StructType)) {
+			return bindVariant(a)
+		}
+		return nil, fmt.Errorf("Arrow type %s is not readable into %v", arr.DataType(), fd.Kind())
 	default:
 		return nil, fmt.Errorf("Arrow type %s is not readable into %v", arr.DataType(), fd.Kind())
 	}
@@ -466,4 +471,36 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// bindVariant writes a VARIANT (struct{metadata, value} in the Parquet
+// Variant encoding) as the JSON text a PROTO stream sends for it.
+func bindVariant(a *array.Struct) (valueWriter, error) {
+	bin := func(c arrow.Array) (func(int) []byte, error) {
+		switch b := c.(type) {
+		case *array.Binary:
+			return b.Value, nil
+		case *array.LargeBinary:
+			return b.Value, nil
+		}
+		return nil, fmt.Errorf("VARIANT field of Arrow type %s is not a binary", c.DataType())
+	}
+	meta, err := bin(a.Field(0))
+	if err != nil {
+		return nil, err
+	}
+	value, err := bin(a.Field(1))
+	if err != nil {
+		return nil, err
+	}
+	return func(b []byte, i int) ([]byte, error) {
+		if a.Field(0).IsNull(i) || a.Field(1).IsNull(i) {
+			return b, fmt.Errorf("VARIANT value without metadata or value bytes")
+		}
+		text, err := variantJSON(meta(i), value(i))
+		if err != nil {
+			return b, err
+		}
+		return protowire.AppendBytes(b, text), nil
+	}, nil
 }

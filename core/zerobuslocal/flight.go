@@ -232,12 +232,6 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 	if problems := compareArrowSchema(t.arrow, schema); len(problems) > 0 {
 		return reader, nil, schemaError(r.tableName, problems)
 	}
-	for _, c := range t.cols {
-		if hasVariant(c.Type) {
-			return reader, nil, status.Errorf(codes.Unimplemented, "column %q: VARIANT columns over Arrow Flight are not supported by the local server", c.Name)
-		}
-	}
-
 	r.streamID = "flight-" + randomHex(12)
 	r.src = &source{streamID: r.streamID, md: t.md, tableMD: t.md, v: t.validator}
 	r.policy = s.ackPolicy(r.tableName).normalized()
@@ -273,24 +267,6 @@ func safeNext(reader *flight.Reader) (next bool, err error) {
 		}
 	}()
 	return reader.Next(), nil
-}
-
-func hasVariant(t ColumnType) bool {
-	switch t.Name {
-	case TypeVariant:
-		return true
-	case TypeArray:
-		return hasVariant(*t.Element)
-	case TypeMap:
-		return hasVariant(*t.Value)
-	case TypeStruct:
-		for _, f := range t.Fields {
-			if hasVariant(f.Type) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // BatchTooLargeMessage is the status message of a request whose record

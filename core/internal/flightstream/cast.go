@@ -1,9 +1,11 @@
 package flightstream
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -72,11 +74,13 @@ func (e *CastError) Error() string {
 
 func (e *CastError) Unwrap() error { return e.Err }
 
-// NullRow is a row with a null in a NOT NULL column of the table; it is
-// left out of the batch sent.
+// NullRow is a row left out of the batch sent: a null in a NOT NULL
+// column of the table, or (Reason set) a value Apply could not encode,
+// such as text that is not JSON for a VARIANT column.
 type NullRow struct {
 	Row    int
 	Column string
+	Reason string // "" for a null in a NOT NULL column
 }
 
 // Caster turns caller batches of one schema into batches of the table's
@@ -90,9 +94,10 @@ type Caster struct {
 }
 
 type colPlan struct {
-	src  int // caller column, -1: fill with nulls
-	cast bool
-	opts *compute.CastOptions
+	src     int // caller column, -1: fill with nulls
+	cast    bool
+	variant bool // JSON text encoded as VARIANT values
+	opts    *compute.CastOptions
 }
 
 // PlanCast checks from against the table schema to, column by column, and
@@ -120,6 +125,10 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		}
 		if arrow.TypeEqual(ff.Type, tf.Type) {
 			c.cols[i] = colPlan{src: j}
+			continue
+		}
+		if isVariant(tf.Type) && isJSONText(ff.Type) {
+			c.cols[i] = colPlan{src: j, cast: true, variant: true}
 			continue
 		}
 		if why := castable(ff.Type, tf.Type); why != "" {
@@ -156,6 +165,9 @@ func (c *Caster) Target() *arrow.Schema { return c.target }
 // key/value, where the hand-written conversions of top-level columns
 // (views, fixed-size lists) do not apply.
 func castableNested(from, to arrow.DataType) string {
+	if isVariant(to) && isJSONText(from) {
+		return "JSON text for a VARIANT inside a nested column cannot be encoded; give struct{metadata, value} binaries in the Variant encoding"
+	}
 	if !arrow.TypeEqual(from, to) {
 		switch from.(type) {
 		case *arrow.StringViewType, *arrow.BinaryViewType, *arrow.FixedSizeListType:
@@ -173,6 +185,9 @@ func castable(from, to arrow.DataType) string {
 	}
 	if d, ok := from.(*arrow.DictionaryType); ok {
 		return castable(d.ValueType, to)
+	}
+	if _, ok := from.(*arrow.StructType); !ok && isVariant(to) {
+		return "a VARIANT column takes JSON text (a string column) or struct{metadata, value} binaries in the Variant encoding"
 	}
 	switch t := to.(type) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
@@ -277,8 +292,10 @@ func castable(from, to arrow.DataType) string {
 }
 
 // Apply returns rec in the table's schema (the caller releases it). Rows
-// with a null in a NOT NULL column are left out and listed; keep maps the
-// result's rows to rec's (nil when every row is kept).
+// with a null in a NOT NULL column, or a value that cannot be encoded (JSON
+// text for a VARIANT column that does not parse), are left out and listed
+// in row order; keep maps the result's rows to rec's (nil when every row is
+// kept).
 func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
 	if c.same && len(c.notNull) == 0 {
@@ -294,6 +311,7 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 		}
 	}()
 	mem := memory.DefaultAllocator
+	var unencodable []NullRow // rows whose value could not be encoded
 	for i, p := range c.cols {
 		tf := c.target.Field(i)
 		switch {
@@ -318,6 +336,17 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				l := fixedToList(fsl)
 				defer l.Release()
 				a = l
+			}
+			if p.variant {
+				v, why, err := encodeVariants(mem, a, tf.Type)
+				if err != nil {
+					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
+				}
+				cols[i] = v
+				for r, reason := range why {
+					unencodable = append(unencodable, NullRow{Row: r, Column: tf.Name, Reason: reason})
+				}
+				continue
 			}
 			if arrow.TypeEqual(a.DataType(), tf.Type) {
 				a.Retain()
@@ -349,8 +378,19 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 			cols[i] = cast
 		}
 	}
-	// Rows with nulls in NOT NULL columns.
+	// Rows that could not be encoded, and rows with nulls in NOT NULL
+	// columns.
 	var bad []bool
+	if len(unencodable) > 0 {
+		bad = make([]bool, n)
+		slices.SortFunc(unencodable, func(a, b NullRow) int { return cmp.Compare(a.Row, b.Row) })
+		for _, u := range unencodable {
+			if !bad[u.Row] {
+				nulls = append(nulls, u)
+			}
+			bad[u.Row] = true
+		}
+	}
 	for _, i := range c.notNull {
 		a := cols[i]
 		if a.NullN() == 0 {
@@ -367,6 +407,9 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 				bad[r] = true
 			}
 		}
+	}
+	if len(unencodable) > 0 {
+		slices.SortStableFunc(nulls, func(a, b NullRow) int { return cmp.Compare(a.Row, b.Row) })
 	}
 	res := array.NewRecordBatch(c.target, cols, n)
 	if bad == nil {

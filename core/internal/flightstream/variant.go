@@ -1,0 +1,114 @@
+package flightstream
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/variant"
+)
+
+// VARIANT columns travel over Flight as struct{metadata, value} of
+// large_binary in the Parquet Variant encoding (protocol §9). Callers hold
+// them as JSON text, as the protobuf path sends them; Apply encodes each
+// value. A value that is not one JSON document, or an object with a key
+// given twice, leaves its row out with the reason, as a null in a NOT NULL
+// column does.
+
+// isVariant reports whether t is the table's VARIANT type: a struct of the
+// binaries "metadata" and "value".
+func isVariant(t arrow.DataType) bool {
+	st, ok := t.(*arrow.StructType)
+	if !ok || st.NumFields() != 2 {
+		return false
+	}
+	m, v := st.Field(0), st.Field(1)
+	return m.Name == "metadata" && v.Name == "value" &&
+		m.Type.ID() == arrow.LARGE_BINARY && v.Type.ID() == arrow.LARGE_BINARY
+}
+
+// jsonText returns the string accessor of a string, large_string or
+// string_view array; ok is false for other arrays.
+func jsonText(a arrow.Array) (value func(int) string, ok bool) {
+	switch s := a.(type) {
+	case *array.String:
+		return s.Value, true
+	case *array.LargeString:
+		return s.Value, true
+	case *array.StringView:
+		return s.Value, true
+	}
+	return nil, false
+}
+
+// isJSONText reports whether a column of type t can be given for a VARIANT
+// column.
+func isJSONText(t arrow.DataType) bool {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		t = d.ValueType
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	}
+	return false
+}
+
+// encodeVariants encodes the JSON text of a (see jsonText) as VARIANT
+// values of type to; bad[r] is why row r could not be encoded ("" for the
+// rows that could).
+func encodeVariants(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad map[int]string, err error) {
+	text, ok := jsonText(a)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s is not JSON text", a.DataType())
+	}
+	b := array.NewStructBuilder(mem, to.(*arrow.StructType))
+	defer b.Release()
+	meta := b.FieldBuilder(0).(*array.BinaryBuilder)
+	val := b.FieldBuilder(1).(*array.BinaryBuilder)
+	b.Reserve(a.Len())
+	for r := range a.Len() {
+		if a.IsNull(r) {
+			b.AppendNull()
+			continue
+		}
+		s := text(r)
+		v, perr := parseVariant(s)
+		if perr != nil {
+			if bad == nil {
+				bad = map[int]string{}
+			}
+			bad[r] = perr.Error()
+			b.AppendNull() // left out of the batch sent
+			continue
+		}
+		b.Append(true)
+		meta.Append(v.Metadata().Bytes())
+		val.Append(v.Bytes())
+	}
+	return b.NewArray(), bad, nil
+}
+
+// parseVariant parses one JSON document into a VARIANT value.
+func parseVariant(s string) (v variant.Value, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = variant.Value{}, fmt.Errorf("VARIANT value could not be encoded: %v", p)
+		}
+	}()
+	if !json.Valid([]byte(s)) {
+		var x any
+		err := json.Unmarshal([]byte(s), &x)
+		if err == nil {
+			err = fmt.Errorf("not one JSON document")
+		}
+		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", err)
+	}
+	v, err = variant.ParseJSON(s, false)
+	if err != nil {
+		return variant.Value{}, fmt.Errorf("VARIANT value: %v", err)
+	}
+	return v, nil
+}
