@@ -198,12 +198,17 @@ func (s *Stream) classify(err error, op string) error { return s.c.Classify(err,
 // Classify turns an RPC error of op ("create", "send", "recv") into this
 // package's error types (*ServerError, *ConnectionError), scrubbed of
 // secrets. Transports built on the client (flightstream) use it too.
+// UNAVAILABLE while the last TLS handshake failed on the certificate is
+// that *CertificateError (not retryable).
 func (c *Client) Classify(err error, op string) error {
 	if errors.Is(err, io.EOF) {
 		return &ConnectionError{Op: op, Err: errServerEOF}
 	}
 	if se := c.red.serverError(err); se != nil {
 		if se.Code == codes.Unavailable {
+			if ce := c.dials.cert.Load(); ce != nil {
+				return ce
+			}
 			return &ConnectionError{Op: op, Err: se}
 		}
 		return se
