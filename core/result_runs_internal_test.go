@@ -32,7 +32,7 @@ func TestFailedRunsMergeAcrossRequests(t *testing.T) {
 	cfg.RetryMaxAttempts = 1
 	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, 5*time.Millisecond
 	cfg.AckTimeout = 3 * time.Second // every request is out before it fires (one state for all rows)
-	cfg.MaxMessageBytes = 512 << 10 // about 20 requests
+	cfg.MaxMessageBytes = 512 << 10  // about 20 requests
 	w, err := New(context.Background(), cfg, WithRowRangesOnly())
 	if err != nil {
 		t.Fatal(err)
