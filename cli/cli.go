@@ -251,12 +251,6 @@ func (fs *flagSet) printHelp(w io.Writer) {
 	fs.SetOutput(io.Discard)
 }
 
-// logger is the command's slog logger on stderr: debug level with -v, else
-// warnings and errors only.
-func (fs *flagSet) logger(stderr io.Writer) *slog.Logger {
-	return slog.New(stderrLogHandler(stderr, fs.verbose != nil && *fs.verbose))
-}
-
 // stderrLogHandler writes log records to stderr as text: debug and above
 // with -v, else warnings and errors only.
 func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
@@ -38,7 +39,9 @@ const localUsage = `usage: zerobus local [flags]
 Runs a local Zerobus-compatible server on 127.0.0.1 (gRPC, the OAuth token
 endpoint and an inspection API) and prints how to reach it, until Ctrl-C or
 SIGTERM (exit status 0). Tables are created on first use and kept in memory
-(-data-dir writes them out at exit).
+(-data-dir writes them out at exit). It logs as send does: warnings on
+stderr (everything with -v), JSON lines to ZEROBUS_LOG_FILE at
+ZEROBUS_LOG_LEVEL.
 `
 
 // localArgs are the parsed flags of `zerobus local`.
@@ -50,6 +53,7 @@ type localArgs struct {
 	caFile    string
 	dataDir   string
 	asJSON    bool
+	verbose   bool
 }
 
 func parseLocalArgs(args []string, env Env) (*localArgs, error) {
@@ -120,9 +124,9 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		AllowedHosts:         allowHosts,
 		InspectToken:         *inspectToken,
 		DisableTokenExchange: *noTokenExchange,
-		Logger:               fs.logger(env.Stderr),
 	}
-	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON}, nil
+	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON,
+		verbose: *fs.verbose}, nil
 }
 
 func localMain(ctx context.Context, args []string, env Env) error {
@@ -133,6 +137,19 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	}
 	opts := la.opts
 	tableName, useTLS, caFile, dataDir, asJSON := &la.tableName, &la.useTLS, &la.caFile, &la.dataDir, &la.asJSON
+	// The server logs as send does: log_level / log_file (env ZEROBUS_LOG_LEVEL,
+	// ZEROBUS_LOG_FILE) and the observability settings through
+	// core.SetupTelemetry, stderr as text (warnings, everything with -v).
+	cfg, err := core.TelemetryConfigFromEnv(env.LookupEnv)
+	if err != nil {
+		return err
+	}
+	tel, err := cliTelemetry(ctx, cfg, la.verbose, &lockedWriter{w: env.Stderr})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+	opts.Logger = tel.Logger
 	// The server lives until ctx ends (Ctrl-C), even when it already has.
 	s, err := zerobuslocal.Start(context.WithoutCancel(ctx), opts)
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,11 +18,19 @@ import (
 // first stdout line, a stop function and the command's result channel.
 func runLocalCLI(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	return runLocalEnv(t, Env{Stderr: io.Discard}, args...)
+}
+
+// runLocalEnv is runLocalCLI with env's Stderr and LookupEnv.
+func runLocalEnv(t *testing.T, env Env, args ...string) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	env.Stdout = pw
+	env = env.withDefaults()
 	go func() {
-		err := localMain(ctx, args, Env{Stdout: pw, Stderr: io.Discard}.withDefaults())
+		err := localMain(ctx, args, env)
 		pw.Close()
 		done <- err
 	}()
@@ -304,5 +313,73 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestLocalLogs: `zerobus local` logs through the telemetry setup of send:
+// log_file and log_level from the environment (JSON lines, the secret never
+// in them), stderr as text with warnings only, debug records with -v; a bad
+// value of a logging variable is a configuration error, while the other
+// ZEROBUS_* variables are not read.
+func TestLocalLogs(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "local.log")
+	const secret = "local-Secret-4711"
+	vars := map[string]string{"ZEROBUS_LOG_FILE": logFile, "ZEROBUS_LOG_LEVEL": "debug", "ZEROBUS_MAX_INFLIGHT_REQUESTS": "not a number"}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	send := func(line string) {
+		t.Helper()
+		var info localInfo
+		if err := json.Unmarshal([]byte(line), &info); err != nil {
+			t.Fatalf("-json output %q: %v", line, err)
+		}
+		data := writeArrowFixture(t, t.TempDir(), 1, 3)
+		r := sendCLI(t, "-endpoint", info.Endpoint, "-workspace-url", info.WorkspaceURL, "-client-id", info.ClientID,
+			"-client-secret", info.ClientSecret, "-table", "main.default.logs", "-progress", "never", "-json", data)
+		if r.err != nil || !strings.Contains(r.stdout, `"rows_sent":3`) {
+			t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+		}
+	}
+
+	var stderr bytes.Buffer
+	line, stop := runLocalEnv(t, Env{Stderr: &stderr, LookupEnv: lookup}, "-json", "-client-secret", secret)
+	send(line)
+	if err := stop(); err != nil {
+		t.Fatalf("zerobus local: %v", err)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("log_file: %v", err)
+	}
+	text := string(b)
+	for _, want := range []string{`"level":"INFO","msg":"zerobuslocal: started"`, `"level":"DEBUG","msg":"zerobuslocal: stream created"`, `"msg":"zerobuslocal: closed"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("log_file lacks %s:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, secret) {
+		t.Errorf("log_file holds the client secret:\n%s", text)
+	}
+	if strings.Contains(stderr.String(), "level=DEBUG") || strings.Contains(stderr.String(), "level=INFO") {
+		t.Errorf("stderr without -v has records below warn:\n%s", stderr.String())
+	}
+
+	// -v: debug records on stderr as text.
+	stderr.Reset()
+	delete(vars, "ZEROBUS_LOG_FILE")
+	line, stop = runLocalEnv(t, Env{Stderr: &stderr, LookupEnv: lookup}, "-json", "-v")
+	send(line)
+	if err := stop(); err != nil {
+		t.Fatalf("zerobus local -v: %v", err)
+	}
+	if want := `level=DEBUG msg="zerobuslocal: stream created"`; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr with -v lacks %s:\n%s", want, stderr.String())
+	}
+
+	// A bad logging variable stops it before it starts, naming the variable.
+	vars["ZEROBUS_LOG_LEVEL"] = "loud"
+	err = localMain(t.Context(), []string{"-json"}, Env{Stdout: io.Discard, Stderr: io.Discard, LookupEnv: lookup}.withDefaults())
+	if !isConfigError(err) || !strings.Contains(err.Error(), "ZEROBUS_LOG_LEVEL") {
+		t.Errorf("ZEROBUS_LOG_LEVEL=loud: err = %v, want a configuration error naming it", err)
 	}
 }

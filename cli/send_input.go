@@ -255,7 +255,7 @@ func (g *guardedBatches) Err() error {
 
 // where names the part of the file being read after rowsRead rows were
 // returned: the Parquet row group, the Arrow IPC file's record batch, else
-// the row number.
+// the row number (rows count from 0, as everywhere in send's output).
 func (in *input) where(rowsRead int64) string {
 	switch {
 	case in.rowGroups != nil:
@@ -267,7 +267,7 @@ func (in *input) where(rowsRead int64) string {
 			first += n
 		}
 	case in.detail == "Arrow IPC file":
-		return fmt.Sprintf("record batch %d (after row %d)", in.done.Load(), rowsRead)
+		return fmt.Sprintf("record batch %d (from row %d)", in.done.Load(), rowsRead)
 	}
 	return fmt.Sprintf("reading from row %d", rowsRead)
 }
@@ -594,16 +594,22 @@ func openCSV(in *input, o inputOptions) error {
 	in.closer = append(in.closer, func() error { r.Release(); return nil })
 	in.detail = "CSV"
 	in.schema = arrow.NewSchema(fields, nil)
-	in.reader = &csvBatches{r: r, header: header}
+	in.reader = &csvBatches{r: r, header: header, path: in.path}
 	return nil
 }
 
 // csvBatches checks the arrow CSV reader's error after every chunk: that
 // reader returns a chunk holding a null in place of a cell it could not parse
 // and reports the error only afterwards, and such a chunk must not be sent.
+//
+// Its messages number rows as every output of send does (the summary,
+// -json, the per-row results): data rows from 0, the first line after the
+// header being row 0. They also give the file line (from 1, the header is
+// line 1), which differs from row+2 once a quoted cell spans lines.
 type csvBatches struct {
 	r      *csv.Reader
 	header []string
+	path   string
 	rows   int64 // data rows returned so far
 	err    error
 }
@@ -615,12 +621,19 @@ func (c *csvBatches) Next() bool {
 	ok := c.r.Next()
 	if err := c.r.Err(); err != nil {
 		var pe *encsv.ParseError
-		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote
-			c.err = fmt.Errorf("reading CSV data row %d: %w", max(1, pe.StartLine-1), err)
+		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
+			_, _, good := csvRowLines(c.path, -1, -1)
+			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
-		c.err = fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings)",
-			c.rows+1, c.rows+c.chunkRows(), err)
+		lo, hi := c.rows, c.rows+c.chunkRows()-1
+		first, last, _ := csvRowLines(c.path, lo, hi)
+		rows := fmt.Sprintf("rows %d..%d", lo, hi)
+		if lo == hi {
+			rows = fmt.Sprintf("row %d", lo)
+		}
+		c.err = fmt.Errorf("reading CSV %s%s: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings)",
+			rows, linesText(first, last), err)
 		return false
 	}
 	if ok {
@@ -714,7 +727,7 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading CSV data row %d: %w", row+1, err)
+			return nil, nil, fmt.Errorf("reading CSV row %d: %w", row, err) // 0-based, as csvBatches; err names the line
 		}
 		for i, v := range rec {
 			if isCSVNull(v) {
@@ -742,6 +755,51 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 		}
 	}
 	return header, types, nil
+}
+
+// csvRowLines re-reads the CSV file at path as the reader does (only after
+// a failure, so the cost is paid then) and returns the file lines on which
+// data rows lo and hi (0-based) start, 0 for a row it does not reach, and
+// the number of data rows before the first malformed record (all of them
+// when there is none).
+func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, 0
+	}
+	defer f.Close()
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil { // the header
+		return 0, 0, 0
+	}
+	for ; ; good++ {
+		if _, err := cr.Read(); err != nil {
+			return first, last, good
+		}
+		line, _ := cr.FieldPos(0)
+		if good == lo {
+			first = line
+		}
+		if good == hi {
+			last = line
+		}
+		if hi >= 0 && good >= hi {
+			return first, last, good + 1
+		}
+	}
+}
+
+// linesText is " (lines first..last)", " (line first)", or "" when the
+// lines are not known.
+func linesText(first, last int) string {
+	switch {
+	case first == 0 || last == 0:
+		return ""
+	case first == last:
+		return fmt.Sprintf(" (line %d)", first)
+	}
+	return fmt.Sprintf(" (lines %d..%d)", first, last)
 }
 
 // leadingZero reports whether s is a number written with a leading zero

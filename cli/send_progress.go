@@ -271,7 +271,7 @@ func (s *summary) write(w io.Writer) {
 		for _, f := range s.samples {
 			n += f.last - f.row + 1
 		}
-		fmt.Fprintf(w, "  failed rows (first %d):\n", n)
+		fmt.Fprintf(w, "  failed rows (first %d; rows count from 0 in each file):\n", n)
 		for _, f := range s.samples {
 			rows := fmt.Sprintf("row %d", f.row)
 			if f.last > f.row {

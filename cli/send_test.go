@@ -355,7 +355,7 @@ func TestSendCSVBadCellAfterSample(t *testing.T) {
 	}
 	const table = "main.default.csv_late"
 	r := sendCLI(t, append(connFlags(s, table), "-csv-infer-rows", "1", "-batch-rows", "2", path)...)
-	if r.err == nil || !strings.Contains(r.err.Error(), "rows 3..4") || !strings.Contains(r.err.Error(), "-csv-infer-rows") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "reading CSV rows 2..3 (lines 4..5): ") || !strings.Contains(r.err.Error(), "-csv-infer-rows") {
 		t.Fatalf("err = %v, want the CSV rows and the -csv-infer-rows hint", r.err)
 	}
 	if got := s.RecordCount(table); got != 2 {
@@ -440,7 +440,7 @@ func TestSendQuarantine(t *testing.T) {
 		"  rows failed:  3 (conversion=3)\n",
 		"  batches:      3\n",
 		"  quarantine:   3 failed rows written to " + qpath + " (Arrow IPC stream)\n",
-		"  failed rows (first 3):\n",
+		"  failed rows (first 3; rows count from 0 in each file):\n",
 		`    values.arrow row 3: [conversion] column "v": `,
 		`    values.arrow row 8: [conversion] column "v": `,
 	} {
@@ -751,7 +751,7 @@ func TestInferCSVTypes(t *testing.T) {
 		{"empty", "", "empty CSV file"},
 		{"duplicate column", "a,a\n1,2\n", `"a" appears twice`},
 		{"unnamed column", "a,\n1,2\n", "column 2 has no name"},
-		{"ragged row", "a,b\n1\n", "row 1"},
+		{"ragged row", "a,b\n1\n", "reading CSV row 0: record on line 2: wrong number of fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.csv")
@@ -1040,4 +1040,76 @@ func TestSendLogFile(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCSVRowNumbers: every row number send prints counts data rows from 0,
+// in the CSV reading errors as in the failed-row summary and -json, and
+// CSV errors also give the file line (a quoted cell spanning two lines
+// makes it differ from row+2). The row a message names is the row the
+// results and the quarantine file hold.
+func TestCSVRowNumbers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// row 0 spans lines 2-3; row 1 is line 4, row 2 line 5, row 3 line 6.
+	const head = "id,name\n0,\"two\nlines\"\n1,b\n"
+
+	// A malformed record, met by the type sample and by the reader after it: the same text.
+	ragged := write("ragged.csv", head+"2,c,extra\n3,d\n")
+	for _, args := range [][]string{{"-dry-run"}, {"-dry-run", "-csv-infer-rows", "1", "-batch-rows", "1"}} {
+		r := sendCLI(t, append(args, ragged)...)
+		if want := "reading CSV row 2: record on line 5: wrong number of fields"; r.err == nil || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("%v: err = %v, want %q", args, r.err, want)
+		}
+	}
+	// A cell that does not parse as the sampled type: the chunk's rows and lines.
+	late := write("late.csv", head+"two,c\n3,d\n")
+	r := sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "2", late)
+	if want := "reading CSV rows 2..3 (lines 5..6): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Errorf("late cell: err = %v, want %q", r.err, want)
+	}
+	// One cell per chunk: the single row and line.
+	r = sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "1", late)
+	if want := "reading CSV row 2 (line 5): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Errorf("late cell, one row per chunk: err = %v, want %q", r.err, want)
+	}
+
+	// A row that fails conversion (invalid UTF-8) is row 2 in the text
+	// summary, in -json, and in the quarantine file.
+	bad := write("bad.csv", head+"2,\xff\n3,d\n")
+	q := filepath.Join(dir, "q.arrow")
+	r = sendCLI(t, "-dry-run", "-quarantine", q, bad)
+	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    bad.csv row 2: [conversion]") {
+		t.Errorf("text summary:\n%s", r.stdout)
+	}
+	r = sendCLI(t, "-dry-run", "-json", bad)
+	var sum summaryJSON
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("-json: %v\n%s", err, r.stdout)
+	}
+	if len(sum.FailedRows) != 1 || sum.FailedRows[0].FirstRow != 2 || sum.FailedRows[0].LastRow != 2 {
+		t.Errorf("-json failed_rows = %+v, want rows 2..2", sum.FailedRows)
+	}
+	f, err := os.Open(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	qr, err := ipc.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qr.Release()
+	var ids []int64
+	for qr.Next() {
+		ids = append(ids, qr.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+	}
+	if diff := cmp.Diff([]int64{2}, ids); diff != "" {
+		t.Errorf("quarantined ids (-want +got):\n%s", diff)
+	}
 }

@@ -151,7 +151,7 @@ func IsRetryable(err error) bool {
 		return stream.RetryableCode(te.Code)
 	}
 	var ce *ConnectionError
-	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError))
+	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError)) && !errors.As(err, new(*stream.CertificateError))
 }
 
 // ConfigProblem is one invalid setting found by Config.Validate or New.
@@ -271,8 +271,10 @@ func (e *AuthenticationError) Error() string {
 
 // ConnectionError means the endpoint could not be reached or the transport
 // broke. Retryable, except when a host name does not resolve in DNS (the
-// endpoint's or the Unity Catalog URL's; the message names the host and the
-// setting). Kind: KindConnection.
+// endpoint's or the Unity Catalog URL's) or a server's TLS certificate fails
+// verification (*stream.CertificateError in the chain: the endpoint's, the
+// Unity Catalog URL's or an https proxy's); those messages name the host and
+// the setting. Kind: KindConnection.
 type ConnectionError struct {
 	Endpoint string
 	Err      error
@@ -290,6 +292,18 @@ func (e *ConnectionError) Error() string {
 		key := hostSettingKey(hn.Setting)
 		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
 	}
+	var cf *stream.CertificateError
+	if errors.As(e.Err, &cf) {
+		msg := "zerobus: TLS handshake with " + cf.Host
+		if !strings.HasPrefix(cf.Host, "the ") { // a proxy from the environment is named by a phrase
+			msg += " (" + hostSettingKey(cf.Setting) + ")"
+		}
+		msg += " failed: " + causeText(cf.Err)
+		if hint := untrustedCertHint(cf.Host, msg); hint != "" {
+			return msg + hint
+		}
+		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)"
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint
@@ -306,9 +320,9 @@ func (e *ConnectionError) Error() string {
 }
 
 // hostSettingKey is the key of the setting a *stream.HostNotFoundError's
-// Setting names ("Endpoint" -> "endpoint").
+// or *stream.CertificateError's Setting names ("Endpoint" -> "endpoint").
 func hostSettingKey(setting string) string {
-	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url"}[setting]
+	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url"}[setting]
 }
 
 // ConversionError means a column cannot be represented in protobuf (Row is

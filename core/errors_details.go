@@ -96,6 +96,7 @@ func detailsOf(err error, depth int) ErrorDetails {
 		sre *stream.RetryExhaustedError
 		cfg *ConfigurationError
 		hn  *stream.HostNotFoundError
+		cf  *stream.CertificateError
 		ce  *ConversionError
 		rwe *convert.RowError
 		sm  *SchemaMismatchError
@@ -119,6 +120,8 @@ func detailsOf(err error, depth int) ErrorDetails {
 			cfg = first(cfg, x)
 		case *stream.HostNotFoundError:
 			hn = first(hn, x)
+		case *stream.CertificateError:
+			cf = first(cf, x)
 		case *ConversionError:
 			ce = first(ce, x)
 		case *convert.RowError:
@@ -187,6 +190,8 @@ func detailsOf(err error, depth int) ErrorDetails {
 		d.Keys = configKeys(cfg)
 	case hn != nil:
 		d.Keys = []string{hostSettingKey(hn.Setting)}
+	case cf != nil:
+		d.Keys = []string{"tls_ca_file", hostSettingKey(cf.Setting)}
 	}
 	if depth > 1 {
 		causes := causesOf(err, re)

@@ -27,6 +27,7 @@ func fromStream(err error, table, endpoint string) error {
 		se  *stream.ServerError
 		mte *stream.MessageTooLargeError
 		hn  *stream.HostNotFoundError
+		cf  *stream.CertificateError
 	)
 	switch {
 	case errors.As(err, &re):
@@ -39,6 +40,8 @@ func fromStream(err error, table, endpoint string) error {
 		return err
 	case errors.As(err, &hn):
 		return &ConnectionError{Endpoint: endpoint, Err: hn}
+	case errors.As(err, &cf):
+		return &ConnectionError{Endpoint: endpoint, Err: cf}
 	case errors.As(err, &ce):
 		return &ConnectionError{Endpoint: endpoint, Err: ce}
 	case errors.As(err, &se):

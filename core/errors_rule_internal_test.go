@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -78,6 +80,29 @@ func TestRetryRuleOneForBothLayers(t *testing.T) {
 		if stream.IsRetryable(te) != retryable || IsRetryable(fromStream(te, "t", "e")) != retryable {
 			t.Errorf("token timeout with Retryable=%v: stream %v, core %v", retryable, stream.IsRetryable(te), IsRetryable(fromStream(te, "t", "e")))
 		}
+	}
+	// A certificate that fails verification is final in both layers, also
+	// when it reaches them as the cause of another stream error; core makes
+	// it a fatal *ConnectionError naming the host, the setting and tls_ca_file.
+	cert := &stream.CertificateError{Host: "h.example", Setting: "Endpoint", Err: x509.UnknownAuthorityError{}}
+	for name, err := range map[string]error{
+		"certificate":         cert,
+		"wrapped certificate": &stream.ConnectionError{Op: "create", Err: cert},
+		"exhausted on it":     &stream.RetryExhaustedError{Attempts: 1, Last: cert},
+	} {
+		ce := fromStream(err, "t", "https://h.example")
+		if stream.IsRetryable(err) || IsRetryable(ce) {
+			t.Errorf("%s: stream %v, core %v; want not retryable", name, stream.IsRetryable(err), IsRetryable(ce))
+		}
+		if name != "exhausted on it" && (KindOf(ce) != KindConnection || !KindOf(ce).Fatal()) {
+			t.Errorf("%s: kind %s", name, KindOf(ce))
+		}
+		if msg := ce.Error(); !strings.Contains(msg, "TLS handshake with h.example (endpoint) failed") || !strings.Contains(msg, "ZEROBUS_TLS_CA_FILE") {
+			t.Errorf("%s: message %q", name, msg)
+		}
+	}
+	if k := stream.ErrorKind(cert); k != "certificate" {
+		t.Errorf("telemetry kind %q", k)
 	}
 	for _, err := range []error{context.Canceled, context.DeadlineExceeded, fmt.Errorf("x: %w", context.Canceled)} {
 		if k := KindOf(fromStream(err, "t", "e")); k != KindCanceled {

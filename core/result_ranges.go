@@ -102,17 +102,30 @@ type failedRun struct {
 	lo, hi int
 	err    error
 	state  RowState
+	// same is the last other error value found to be the same failure as
+	// err (sameFailure), so the next rows that carry it join without
+	// comparing messages again.
+	same error
 }
 
 // appendFailed adds rows [lo, hi) failed with err in state to runs,
-// extending the last run when it is the same error and state and ends at lo.
+// extending the last run when it ends at lo with the same state and an
+// error of the same kind and message (each request of a failed stream has
+// its own error value; the run keeps the first).
 func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []failedRun {
 	if lo >= hi {
 		return runs
 	}
-	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state && sameErr(runs[n-1].err, err) {
-		runs[n-1].hi = hi
-		return runs
+	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state {
+		last := &runs[n-1]
+		if sameErr(last.err, err) || sameErr(last.same, err) {
+			last.hi = hi
+			return runs
+		}
+		if sameFailure(last.err, err) {
+			last.hi, last.same = hi, err
+			return runs
+		}
 	}
 	return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
 }
@@ -159,4 +172,11 @@ func (r *TransmissionResult) runs() []failedRun {
 		runs = appendFailed(runs, f.Index, f.Index+1, f.Err, f.State)
 	}
 	return runs
+}
+
+// sameFailure reports whether rows failed with a and b belong to one run:
+// the same error value (cheap, the common case within a request) or errors
+// of the same kind and message (errKey, the rule FailedGroups groups by).
+func sameFailure(a, b error) bool {
+	return sameErr(a, b) || a != nil && b != nil && errKey(a) == errKey(b)
 }

@@ -126,6 +126,30 @@ func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*
 	return &Telemetry{MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Logger: p.Logger, p: p}, nil
 }
 
+// TelemetryConfigFromEnv is DefaultConfig with the fields SetupTelemetry
+// reads (log_level, log_file, the observability settings) taken from the
+// environment through lookup, and no other: for a program that sends
+// nothing (zerobus local) but logs like one that does. Bad values of those
+// variables are reported as by ApplyEnv.
+func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
+	names := map[string]bool{}
+	for _, s := range settings {
+		if _, ok := telemetryFields[s.field]; ok {
+			for _, n := range s.env {
+				names[n] = true
+			}
+		}
+	}
+	cfg := DefaultConfig()
+	err := cfg.ApplyEnv(func(name string) (string, bool) {
+		if !names[name] {
+			return "", false
+		}
+		return lookup(name)
+	})
+	return cfg, err
+}
+
 // telemetrySetupError turns the internal package's field errors into a
 // *ConfigurationError naming Config fields.
 func telemetrySetupError(err error) error {

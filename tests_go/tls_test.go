@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -171,33 +172,93 @@ func TestTLSCAFileErrors(t *testing.T) {
 	_ = w.Close(context.Background())
 }
 
-// TestTLSWithoutCA: without the CA the send fails quickly with a message
-// naming the host and the setting, whether the token request (HTTPS
-// workspace) or the gRPC stream meets the certificate first.
+// TestTLSWithoutCA: without the CA the send fails at once, with default
+// retry settings, on both transports: a *ConnectionError that is not
+// retryable, naming the host and the setting, after one attempt, whether
+// the token request (HTTPS workspace), the Unity Catalog request (Flight
+// with a headers provider) or the gRPC stream meets the certificate first.
 func TestTLSWithoutCA(t *testing.T) {
-	for _, httpTLS := range []bool{false, true} {
-		srv := startServer(t, zerobuslocal.Options{TLS: true, HTTPTLS: httpTLS})
-		cfg := serverConfig(srv, "main.default.tls_no_ca")
-		w := newWrapper(t, cfg)
+	headers := core.WithHeadersProvider(func(context.Context) (map[string]string, error) {
+		return map[string]string{"authorization": "Bearer unused"}, nil
+	})
+	type tc struct {
+		name      string
+		transport string
+		httpTLS   bool
+		opts      []core.Option
+		setting   string // the key the message and ErrorDetails.Keys name
+		creations int    // "stream creation failed" records (0: the certificate is met before an RPC)
+	}
+	var cases []tc
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		tokenCreations := 1 // the token is fetched for the first stream
+		if tr == core.TransportArrowFlight {
+			tokenCreations = 0 // ... or for the catalog request before it
+		}
+		cases = append(cases,
+			tc{tr + " grpc", tr, false, nil, "endpoint", 1},
+			tc{tr + " token", tr, true, nil, "unity_catalog_url", tokenCreations},
+		)
+	}
+	cases = append(cases, tc{"arrow_flight unity catalog", core.TransportArrowFlight, true, []core.Option{headers}, "unity_catalog_url", 0})
+	for _, c := range cases {
+		srv := startServer(t, zerobuslocal.Options{TLS: true, HTTPTLS: c.httpTLS})
+		table := "main.default.tls_no_ca"
+		cfg := serverConfig(srv, table)
+		def := core.DefaultConfig()
+		cfg.RetryMaxAttempts, cfg.RetryBaseDelay, cfg.RetryMaxDelay = def.RetryMaxAttempts, def.RetryBaseDelay, def.RetryMaxDelay
+		cfg.Transport = c.transport
+		logs := &lockedBuffer{}
+		opts := append([]core.Option{core.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, c.opts...)
+		w, err := core.New(context.Background(), cfg, opts...) // default backoff: no WithRetryBackoff
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Close(context.Background()) })
 		rec := eventBatch(memory.DefaultAllocator, 0, 3)
 		start := time.Now()
 		res, err := w.SendBatch(testCtx(t), rec)
+		elapsed := time.Since(start)
 		rec.Release()
 		if err == nil {
-			t.Fatalf("http tls %v: SendBatch without the CA succeeded: %v", httpTLS, res)
+			t.Fatalf("%s: SendBatch without the CA succeeded: %v", c.name, res)
 		}
 		msg := err.Error()
-		t.Logf("http tls %v: error after %v: %s", httpTLS, time.Since(start), msg)
-		for _, want := range []string{"127.0.0.1 is signed by a CA this client does not trust", "set tls_ca_file, env ZEROBUS_TLS_CA_FILE"} {
+		t.Logf("%s: error after %v: %s", c.name, elapsed, msg)
+		for _, want := range []string{"TLS handshake with 127.0.0.1 (" + c.setting + ")", "127.0.0.1 is signed by a CA this client does not trust", "set tls_ca_file, env ZEROBUS_TLS_CA_FILE"} {
 			if !strings.Contains(msg, want) {
-				t.Errorf("http tls %v: error %q does not mention %q", httpTLS, msg, want)
+				t.Errorf("%s: error %q does not mention %q", c.name, msg, want)
 			}
 		}
-		if strings.Contains(msg, "raise retry_max_attempts") {
-			t.Errorf("http tls %v: error %q suggests retrying", httpTLS, msg)
+		if strings.Contains(msg, "raise retry_max_attempts") || strings.Contains(msg, "gave up after") {
+			t.Errorf("%s: error %q was retried", c.name, msg)
 		}
-		if n := srv.RecordCount("main.default.tls_no_ca"); n != 0 {
-			t.Errorf("http tls %v: %d rows stored", httpTLS, n)
+		var ce *core.ConnectionError
+		if !errors.As(err, &ce) || core.KindOf(err) != core.KindConnection || core.IsRetryable(err) || !core.KindOf(err).Fatal() {
+			t.Errorf("%s: error %T kind %s retryable %v; want a fatal, not retryable *ConnectionError", c.name, err, core.KindOf(err), core.IsRetryable(err))
+		}
+		d := core.DetailsOf(err)
+		if d.Retryable || d.Attempts != 0 || strings.Join(d.Keys, ",") != "tls_ca_file,"+c.setting {
+			t.Errorf("%s: details retryable %v attempts %d keys %v", c.name, d.Retryable, d.Attempts, d.Keys)
+		}
+		// One attempt: no retry was logged, one creation (or none, when the
+		// catalog request met the certificate first) and at most one token request.
+		text := logs.String()
+		if n := strings.Count(text, "retrying"); n != 0 {
+			t.Errorf("%s: %d retries logged:\n%s", c.name, n, text)
+		}
+		if n := strings.Count(text, "stream creation failed"); n != c.creations {
+			t.Errorf("%s: %d stream creations failed, want %d:\n%s", c.name, n, c.creations, text)
+		}
+		if n := strings.Count(text, "token http: performing request"); n > 1 {
+			t.Errorf("%s: %d token requests:\n%s", c.name, n, text)
+		}
+		// Default backoff (base 100ms, 5 retries) waited ~1.5s on average before.
+		if elapsed > time.Second {
+			t.Errorf("%s: failed after %v, want well under a second", c.name, elapsed)
+		}
+		if n := srv.RecordCount(table); n != 0 {
+			t.Errorf("%s: %d rows stored", c.name, n)
 		}
 	}
 }
@@ -245,6 +306,10 @@ func TestTLSCAFileTrustsHTTPSProxy(t *testing.T) {
 			reached := seen.Load() > before
 			if reached != trusted || strings.Contains(err.Error(), "407") != trusted {
 				t.Errorf("%s, trusted %v: proxy reached %v, error %v", path.name, trusted, reached, err)
+			}
+			// The proxy's certificate is named as the proxy's, and is final.
+			if want := "TLS handshake with 127.0.0.1 (proxy_url) failed"; !trusted && (!strings.Contains(err.Error(), want) || core.IsRetryable(err)) {
+				t.Errorf("%s: error %q (retryable %v) does not say %q", path.name, err, core.IsRetryable(err), want)
 			}
 		}
 	}

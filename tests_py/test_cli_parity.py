@@ -122,14 +122,14 @@ def test_malformed_inputs(both: Both) -> None:
     (both.cwd / "bad.csv").write_text("id,name\n1,a\n2,b,extra\n3,c\n")
     r = both.run("send", "-local", "bad.csv")
     assert r.code == 1
-    assert "bad.csv: reading CSV data row 2: record on line 3: wrong number of fields" in r.err, r.err
+    assert "bad.csv: reading CSV row 1: record on line 3: wrong number of fields" in r.err, r.err
     assert r.out == "", r.out  # rejected before anything is sent, not mangled into rows
     # a malformed row after the type sample: the batches before it are sent (one, so the rows `send -local` lists
     # land in one order), the run stops there
     (both.cwd / "late.csv").write_text("id,name\n" + "".join(f"{i},n{i}\n" for i in range(50)) + '50,"open\n')
     r = both.run("send", "-local", "-csv-infer-rows", "10", "-batch-rows", "40", "late.csv")
     assert r.code == 1
-    assert "zerobus send: late.csv: reading CSV data row 51: " in r.err, r.err
+    assert "zerobus send: late.csv: reading CSV row 50: " in r.err, r.err
     assert 'extraneous or missing " in quoted-field' in r.err, r.err
     assert "holds 40 rows" in r.out, r.out
 

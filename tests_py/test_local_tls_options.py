@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusError, ZerobusWrapper
+from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusConnectionError, ZerobusError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 
@@ -60,17 +60,29 @@ def test_send_over_tls_with_ca_file(table_name: str, transport: str) -> None:
     assert s.ca_file is None
 
 
-def test_tls_without_ca_fails_clearly(table_name: str) -> None:
-    with LocalServer(tls=True) as s:
-        cfg = s.config(table_name, tls_ca_file=None)  # default retries: it must still end quickly
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+@pytest.mark.parametrize("http_tls", [False, True])
+def test_tls_without_ca_fails_clearly(table_name: str, transport: str, http_tls: bool) -> None:
+    # An untrusted certificate (the gRPC endpoint's, or the workspace's for the token request) is
+    # final: one attempt with the default retry settings, a fatal ConnectionError that is not retryable.
+    with LocalServer(tls=True, http_tls=http_tls) as s:
+        cfg = s.config(table_name, tls_ca_file=None, transport=transport)
         start = time.monotonic()
         with ZerobusWrapper(cfg) as w, pytest.raises(ZerobusError) as info:
             w.send_batch(id_batch(0, 5), timeout=60)
         elapsed = time.monotonic() - start
-        msg = str(info.value)
+        err = info.value
+        msg = str(err)
+        setting = "unity_catalog_url" if http_tls else "endpoint"
+        assert f"TLS handshake with 127.0.0.1 ({setting}) failed" in msg, msg
         assert "TLS certificate of 127.0.0.1 is signed by a CA this client does not trust" in msg, msg
         assert "set tls_ca_file, env ZEROBUS_TLS_CA_FILE" in msg, msg
-        assert elapsed < 15, f"took {elapsed:.1f} s"
+        assert "gave up after" not in msg, msg
+        assert isinstance(err, ZerobusConnectionError), type(err)
+        assert err.kind == "connection" and err.retryable is False and err.fatal is True, err.details
+        assert err.attempts is None and err.keys == ["tls_ca_file", setting], err.details
+        # Retried with the default backoff (base 100 ms, 5 retries) this took ~1.5 s on average.
+        assert elapsed < 1, f"took {elapsed:.2f} s"
         assert s.record_count(table_name) == 0
 
 

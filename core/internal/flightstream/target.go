@@ -58,7 +58,8 @@ func (e *CatalogError) NotAllowed() bool {
 // FetchTableSchema reads the table's columns from Unity Catalog (GET
 // {workspace}/api/2.1/unity-catalog/tables/{name}) with the client's
 // credentials and HTTP client, and returns the Arrow schema the table
-// expects. Errors are *CatalogError (or the credential error).
+// expects. Errors are *CatalogError, *stream.CertificateError (or the
+// credential error).
 func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, error) {
 	cfg := sc.Settings()
 	table := cfg.TableName
@@ -84,6 +85,13 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 	}
 	resp, err := httpc.Do(req)
 	if err != nil {
+		proxyHost := ""
+		if cfg.Proxy != nil {
+			proxyHost = cfg.Proxy.Hostname()
+		}
+		if ce := stream.HTTPCertFailure(err, req.URL.Hostname(), proxyHost); ce != nil {
+			return nil, ce // not retryable, like the token request's
+		}
 		return nil, &CatalogError{Table: table, Msg: sc.Classify(err, "catalog").Error()}
 	}
 	defer resp.Body.Close()

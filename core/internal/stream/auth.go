@@ -39,15 +39,16 @@ const (
 // provider or from a cached OAuth2 client-credentials token. The cache is
 // per Client, i.e. per (client id, secret, table). Safe for concurrent use.
 type auth struct {
-	table    string
-	provider func(ctx context.Context) (map[string]string, error)
-	cc       *clientcredentials.Config // nil with a provider
-	http     *http.Client              // retryablehttp-wrapped, for cc
-	tokenURL string
-	proxy    string // Config.Proxy for messages, user information redacted ("" if none)
-	red      *redactor
-	tel      *telemetry.Telemetry
-	now      func() time.Time
+	table     string
+	provider  func(ctx context.Context) (map[string]string, error)
+	cc        *clientcredentials.Config // nil with a provider
+	http      *http.Client              // retryablehttp-wrapped, for cc
+	tokenURL  string
+	proxy     string // Config.Proxy for messages, user information redacted ("" if none)
+	proxyHost string // Config.Proxy's host name ("" if none)
+	red       *redactor
+	tel       *telemetry.Telemetry
+	now       func() time.Time
 
 	fetch     chan struct{} // 1-slot semaphore: one fetch at a time
 	closeIdle func()        // closes idle token connections we own (nil if the caller's)
@@ -102,6 +103,9 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	}
 	a.tokenURL = tu
 	a.proxy = cfg.proxyShown()
+	if cfg.Proxy != nil {
+		a.proxyHost = cfg.Proxy.Hostname()
+	}
 	a.cc = &clientcredentials.Config{
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
@@ -357,6 +361,9 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			if hn := hostNotFound(err, u.Hostname(), "WorkspaceURL"); hn != nil {
 				hn.Err = a.red.cleanErr(err)
 				return hn
+			}
+			if ce := HTTPCertFailure(err, u.Hostname(), a.proxyHost); ce != nil {
+				return ce
 			}
 		}
 		te.Err = a.red.cleanErr(err)

@@ -282,6 +282,7 @@ type Client struct {
 	retry RetryPolicy
 
 	routeOK atomic.Bool // checkRoute has passed once
+	dials   *dialState  // what the last connection attempt met (proxy 407, an untrusted certificate)
 	win     *window     // the in-flight window shared by every stream of the client
 
 	mu      sync.Mutex
@@ -308,15 +309,18 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zerobus: invalid stream config: %w", err)
 	}
+	dials := &dialState{}
 	var creds credentials.TransportCredentials
 	if ep.tls {
-		creds = credentials.NewTLS(&tls.Config{RootCAs: cfg.RootCAs, ServerName: ep.host, MinVersion: tls.VersionTLS12})
+		creds = &certNotingCreds{
+			TransportCredentials: credentials.NewTLS(&tls.Config{RootCAs: cfg.RootCAs, ServerName: ep.host, MinVersion: tls.VersionTLS12}),
+			dials:                dials, host: ep.host,
+		}
 	} else {
 		creds = insecure.NewCredentials()
 	}
 	target := ep.target
 	var dial func(context.Context, string) (net.Conn, error) // the proxy's, if any
-	dials := &dialState{}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUserAgent(cfg.UserAgent),
@@ -333,6 +337,11 @@ func NewClient(cfg Config) (*Client, error) {
 		dial = func(ctx context.Context, addr string) (net.Conn, error) {
 			conn, err := pd(ctx, addr)
 			dials.note(err)
+			ce := certFailure(err, cfg.Proxy.Hostname(), "Proxy")
+			if ce != nil {
+				ce.Err = err // the dial error names the proxy's address (never its password)
+			}
+			dials.noteCert(ce)
 			return conn, err
 		}
 		opts = append(opts, grpc.WithNoProxy(), grpc.WithContextDialer(dial))
@@ -348,6 +357,7 @@ func NewClient(cfg Config) (*Client, error) {
 		rpc:     &dialAwareClient{ZerobusClient: zerobuspb.NewZerobusClient(conn), dials: dials, proxy: cfg.proxyShown()},
 		auth:    a,
 		red:     red,
+		dials:   dials,
 		tel:     cfg.Telemetry,
 		retry:   cfg.Retry,
 		win:     newWindow(cfg.MaxInflightRequests, cfg.MaxInflightBytes),
@@ -443,11 +453,13 @@ func (c *Client) checkRoute(ctx context.Context) error {
 	return nil
 }
 
-// dialState remembers whether the last connection attempt through
-// Config.Proxy was refused with 407, which gRPC reports to the RPC only as
-// UNAVAILABLE (retried) with the reason in its message text.
+// dialState remembers what the last connection attempt met that gRPC
+// reports to the RPC only as UNAVAILABLE (retried) with the reason in its
+// message text: a 407 from Config.Proxy, or a certificate that failed
+// verification (the endpoint's, or an https proxy's).
 type dialState struct {
 	refused atomic.Pointer[proxyStatusError]
+	cert    atomic.Pointer[CertificateError]
 }
 
 func (d *dialState) note(err error) {
@@ -457,6 +469,29 @@ func (d *dialState) note(err error) {
 	} else {
 		d.refused.Store(nil)
 	}
+}
+
+// noteCert records the outcome of a TLS handshake: ce, or nil when the
+// handshake did not fail on the certificate.
+func (d *dialState) noteCert(ce *CertificateError) { d.cert.Store(ce) }
+
+// certNotingCreds is the endpoint's TLS credentials, recording in dials
+// whether each handshake failed on the server's certificate (the typed
+// error gRPC flattens to text).
+type certNotingCreds struct {
+	credentials.TransportCredentials
+	dials *dialState
+	host  string
+}
+
+func (c *certNotingCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+	c.dials.noteCert(certFailure(err, c.host, "Endpoint"))
+	return conn, info, err
+}
+
+func (c *certNotingCreds) Clone() credentials.TransportCredentials {
+	return &certNotingCreds{TransportCredentials: c.TransportCredentials.Clone(), dials: c.dials, host: c.host}
 }
 
 // dialAwareClient replaces the UNAVAILABLE error of an RPC that could not

@@ -2,6 +2,8 @@ package stream
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -209,6 +211,67 @@ func hostNotFound(err error, host, setting string) *HostNotFoundError {
 	return nil
 }
 
+// CertificateError reports that a server's TLS certificate failed
+// verification in the handshake: signed by a CA this client does not trust,
+// expired, or issued for another name. It is not retryable: the same
+// certificate fails the same way on every attempt. The gRPC connection, the
+// token request, the Unity Catalog request and an https proxy all report it.
+type CertificateError struct {
+	// Host is the name of the server that presented the certificate.
+	Host string
+	// Setting is the Config field the host came from: "Endpoint",
+	// "WorkspaceURL" or "Proxy".
+	Setting string
+	// Err is the crypto/tls or crypto/x509 verification error.
+	Err error
+}
+
+// Error implements error.
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, e.Setting, causeText(e.Err))
+}
+
+// Unwrap returns the verification error.
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// certFailure returns a *CertificateError for host when err's chain holds
+// a certificate verification failure, else nil.
+func certFailure(err error, host, setting string) *CertificateError {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		ci x509.CertificateInvalidError
+		hn x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &cv):
+		return &CertificateError{Host: host, Setting: setting, Err: cv}
+	case errors.As(err, &ua):
+		return &CertificateError{Host: host, Setting: setting, Err: ua}
+	case errors.As(err, &ci):
+		return &CertificateError{Host: host, Setting: setting, Err: ci}
+	case errors.As(err, &hn):
+		return &CertificateError{Host: host, Setting: setting, Err: hn}
+	}
+	return nil
+}
+
+// HTTPCertFailure is certFailure for an error of an HTTP request to the
+// workspace (WorkspaceURL's host): the certificate is the workspace's, or
+// the https proxy's when the failure was on the proxy connection
+// (proxyHost is Config.Proxy's host name, "" for a proxy from the
+// environment).
+func HTTPCertFailure(err error, host, proxyHost string) *CertificateError {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "proxyconnect" {
+		if proxyHost == "" {
+			proxyHost = "the HTTPS proxy from the environment (HTTPS_PROXY)"
+		}
+		return certFailure(err, proxyHost, "Proxy")
+	}
+	return certFailure(err, host, "WorkspaceURL")
+}
+
 // MessageTooLargeError is returned by Send when one request would exceed
 // Config.MaxMessageBytes. Split the records over several requests.
 type MessageTooLargeError struct {
@@ -305,8 +368,9 @@ func (r *redactor) cleanErr(err error) error {
 	var (
 		ae *AuthError
 		hn *HostNotFoundError
+		ce *CertificateError
 	)
-	if errors.As(err, &ae) || errors.As(err, &hn) {
+	if errors.As(err, &ae) || errors.As(err, &hn) || errors.As(err, &ce) {
 		return err // built by this package from redacted parts; keep the type (not retryable)
 	}
 	msg := r.clean(err.Error())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -198,12 +199,19 @@ func (s *Stream) classify(err error, op string) error { return s.c.Classify(err,
 // Classify turns an RPC error of op ("create", "send", "recv") into this
 // package's error types (*ServerError, *ConnectionError), scrubbed of
 // secrets. Transports built on the client (flightstream) use it too.
+// UNAVAILABLE for a failed handshake while the last TLS handshake failed on
+// the certificate is that *CertificateError (not retryable); the wording
+// check keeps a later failure that never reached a handshake (the server
+// gone) from being reported as the old certificate.
 func (c *Client) Classify(err error, op string) error {
 	if errors.Is(err, io.EOF) {
 		return &ConnectionError{Op: op, Err: errServerEOF}
 	}
 	if se := c.red.serverError(err); se != nil {
 		if se.Code == codes.Unavailable {
+			if ce := c.dials.cert.Load(); ce != nil && strings.Contains(se.Message, "handshake") {
+				return ce
+			}
 			return &ConnectionError{Op: op, Err: se}
 		}
 		return se

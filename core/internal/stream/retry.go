@@ -109,7 +109,8 @@ func expCap(attempt int, base, max time.Duration) time.Duration {
 // IsRetryable reports whether err is a failure that another attempt (a new
 // RPC) may fix: transport errors, a missing acknowledgement, and every gRPC
 // status RetryableCode accepts. Authentication errors, exhausted retries,
-// oversize requests, a host name that does not resolve, ErrClosed and a
+// oversize requests, a host name that does not resolve, a TLS certificate
+// that fails verification (*CertificateError), ErrClosed and a
 // context that ended (ContextEnded) are not retryable; a context error wins
 // over any connection error or status code in the same chain.
 // A *TokenError is retryable when its Retryable field says so (the token
@@ -127,9 +128,10 @@ func IsRetryable(err error) bool {
 		ce *ConnectionError
 		se *ServerError
 		hn *HostNotFoundError
+		cf *CertificateError
 	)
 	switch {
-	case errors.As(err, &ae), errors.As(err, &re), errors.As(err, &me), errors.As(err, &hn):
+	case errors.As(err, &ae), errors.As(err, &re), errors.As(err, &me), errors.As(err, &hn), errors.As(err, &cf):
 		return false
 	case errors.As(err, &te):
 		return te.Retryable
@@ -215,6 +217,8 @@ func errorKind(err error) string {
 		return "auth"
 	case errors.As(err, new(*HostNotFoundError)):
 		return "host_not_found"
+	case errors.As(err, new(*CertificateError)):
+		return "certificate"
 	case errors.As(err, &te):
 		return "token"
 	case errors.As(err, &ce):
