@@ -35,6 +35,7 @@ type Writer struct {
 	maxEntries int   // queued writes per kind beyond which writes are dropped
 	kickBytes  int64 // queued bytes that wake the background goroutine early
 	kickCount  int   // queued writes that wake it early
+	bufferedIO bool  // never use direct I/O (tests: the reference output)
 
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
@@ -97,6 +98,7 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 		maxEntries: o.maxEntries,
 		kickBytes:  min(kickBytes, o.maxBuffered/4),
 		kickCount:  max(1, o.maxEntries/8),
+		bufferedIO: o.bufferedIO,
 		kick:       make(chan struct{}, 1),
 		flushReq:   make(chan flushReq),
 		stop:       make(chan struct{}),
