@@ -17,12 +17,12 @@ import (
 // buffered and direct I/O mode, side by side: one Writer per mode (Arrow
 // and protobuf on, the reference batch's size: 100k rows, ~13 MB of Arrow
 // IPC and ~14 MB of records per write), b.N rounds, each writing `block`
-// batches through each mode in turn (the order alternating) and waiting
+// batch(es) through each mode in turn (the order alternating) and waiting
 // until they are written (no fsync). Reported per mode: process user and
 // system CPU seconds per GB written, MB/s, and the ratios direct/buffered.
 // Nothing else runs in the process, so its CPU is the writer's.
 func BenchmarkWriterIO(b *testing.B) {
-	const rows, block = 100_000, 4
+	const rows, block = 100_000, 1
 	bld := array.NewRecordBuilder(memory.DefaultAllocator, testSchema)
 	records := make([][]byte, rows)
 	pad := strings.Repeat("p", 140)

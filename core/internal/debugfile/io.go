@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -368,4 +369,43 @@ func (d *dio) writeAt(s *sink, p []byte, off int64, direct bool) (fellBack bool,
 		d.end = e
 	}
 	return fellBack, err
+}
+
+// ioLoad tells whether the background goroutine keeps up with direct I/O.
+// Direct writes are synchronous with the device: on a disk slower than the
+// page cache (or a busy one) they take longer, though they cost less CPU.
+// When the goroutine spends more than busyAbove of its time writing, the
+// writes go through the page cache (faster to accept, more CPU per byte)
+// until that falls below idleBelow. Measured over windows of loadWindow
+// of wall time; owned by the background goroutine.
+type ioLoad struct {
+	busy        bool // writing through the page cache for now
+	last        time.Time
+	spent, span time.Duration
+}
+
+const (
+	loadWindow = 100 * time.Millisecond
+	busyAbove  = 0.6
+	idleBelow  = 0.25
+)
+
+// observe records a round of writing that started at start and took d.
+func (l *ioLoad) observe(start time.Time, d time.Duration) {
+	if !l.last.IsZero() {
+		l.span += start.Sub(l.last)
+	}
+	l.last = start
+	l.spent += d
+	if l.span < loadWindow {
+		return
+	}
+	u := float64(l.spent) / float64(l.span+d)
+	switch {
+	case !l.busy && u > busyAbove:
+		l.busy = true
+	case l.busy && u < idleBelow:
+		l.busy = false
+	}
+	l.spent, l.span = 0, 0
 }

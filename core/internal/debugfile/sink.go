@@ -275,13 +275,18 @@ func (s *sink) stats() Stats {
 
 // ---- I/O side ----
 
-// drain writes every queued entry, then empties the output buffer so the
-// file ends at a message boundary.
-func (s *sink) drain() {
+// drain writes every queued entry. At a rest point (Flush, Close, the
+// flush and rotation ticks) it then empties the output buffer so the file
+// ends at a message boundary; so does a drain in buffered mode. In direct
+// mode a drain woken by new data leaves the last partial block (and what
+// does not fill a buffer) for the next drain or rest point: writing it
+// through the page cache costs a synchronous write-back when the next
+// direct write covers its block.
+func (s *sink) drain(rest bool) {
 	s.mu.Lock()
 	q := s.queue
 	s.queue, s.spare = s.spare, nil
-	s.bw.backlog = s.queued >= s.w.maxQueued/2
+	s.bw.backlog = s.queued >= s.w.maxQueued/2 || s.w.load.busy
 	s.mu.Unlock()
 	var bytes int64
 	for i := range q {
@@ -289,7 +294,7 @@ func (s *sink) drain() {
 		s.write(&q[i])
 		q[i].done()
 	}
-	if len(q) > 0 {
+	if rest || (len(q) > 0 && s.bw.d == nil) {
 		s.flushBuf()
 	}
 	s.mu.Lock()

@@ -36,6 +36,7 @@ type Writer struct {
 	kickBytes  int64 // queued bytes that wake the background goroutine early
 	kickCount  int   // queued writes that wake it early
 	bufferedIO bool  // never use direct I/O (tests: the reference output)
+	load       ioLoad
 
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
@@ -400,14 +401,14 @@ func (w *Writer) run() {
 		case <-w.stop:
 			now := w.clock.Now()
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				s.endFile(false, now)
 				s.bw.release()
 			}
 			return
 		case req := <-w.flushReq:
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				if req.fsync {
 					s.sync()
 				}
@@ -416,17 +417,19 @@ func (w *Writer) run() {
 		case <-w.flushT.C():
 			for _, s := range w.sinks() {
 				s.retryBroken()
-				s.drain()
+				s.drain(true)
 			}
 		case <-rot:
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				s.rotateIfData()
 			}
 		case <-w.kick:
+			t0 := time.Now()
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(false)
 			}
+			w.load.observe(t0, time.Since(t0))
 		}
 	}
 }
