@@ -228,3 +228,42 @@ func firstDiff(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestIOLoad: the page cache takes over when the background goroutine is
+// busy writing more than busyAbove of the time, direct I/O comes back when
+// it is busy less than idleBelow; judged per loadWindow.
+func TestIOLoad(t *testing.T) {
+	var l ioLoad
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := t0
+	// rounds of d every step, for a window and a bit.
+	run := func(d, step time.Duration) {
+		for end := at.Add(loadWindow + step); at.Before(end); at = at.Add(step) {
+			l.observe(at, d)
+		}
+	}
+	run(time.Millisecond, 10*time.Millisecond) // 10% busy
+	if l.busy {
+		t.Fatal("10% busy: left direct I/O")
+	}
+	run(8*time.Millisecond, 10*time.Millisecond) // 80%
+	if !l.busy {
+		t.Fatal("80% busy: still direct I/O")
+	}
+	run(4*time.Millisecond, 10*time.Millisecond) // 40%: between the thresholds, no change
+	if !l.busy {
+		t.Fatal("40% busy after 80%: back to direct I/O too early")
+	}
+	run(time.Millisecond, 10*time.Millisecond) // 10%
+	if l.busy {
+		t.Fatal("10% busy after 40%: still through the page cache")
+	}
+	run(4*time.Millisecond, 10*time.Millisecond) // 40%: no change
+	if l.busy {
+		t.Fatal("40% busy after 10%: left direct I/O")
+	}
+	l.observe(at.Add(time.Hour), 5*time.Millisecond) // after a pause: idle
+	if l.busy {
+		t.Fatal("after a pause: not direct I/O")
+	}
+}
