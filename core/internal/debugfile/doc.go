@@ -79,10 +79,11 @@
 //
 // On Linux the data files are written with direct I/O (O_DIRECT) where
 // the file system allows it: the kernel then neither copies the data into
-// the page cache nor writes dirty pages back later, which halves the CPU
-// the debug writer spends per byte (about 0.3 s/GB through the page
-// cache; about 0.15-0.2 s/GB direct, including the copy into the aligned
-// buffers). Two aligned 1 MiB buffers per kind take the output; a full
+// the page cache nor writes dirty pages back later: the debug writer
+// spends about a third less CPU per byte (BenchmarkWriterIO: about
+// 0.3 s/GB through the page cache, 0.2 s/GB direct including the copy
+// into the aligned buffers; the page cache's later write-back, done by
+// the kernel's threads, comes on top). Two aligned 1 MiB buffers per kind take the output; a full
 // buffer's whole 4 KiB blocks are written by a helper goroutine while the
 // other buffer fills. The unaligned end is written through the page cache
 // at rest points, so the file then ends at a message boundary: at every
