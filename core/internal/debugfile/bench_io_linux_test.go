@@ -14,12 +14,15 @@ import (
 )
 
 // BenchmarkWriterIO measures the background writer's CPU per byte in
-// buffered and direct I/O mode, side by side: one Writer per mode (Arrow
+// buffered mode, direct mode (pinned: even when busy) and the default
+// (adaptive: direct, the page cache while busy), side by side: one Writer
+// per mode (Arrow
 // and protobuf on, the reference batch's size: 100k rows, ~13 MB of Arrow
 // IPC and ~14 MB of records per write), b.N rounds, each writing `block`
 // batch(es) through each mode in turn (the order alternating) and waiting
 // until they are written (no fsync). Reported per mode: process user and
-// system CPU seconds per GB written, MB/s, and the ratios direct/buffered.
+// system CPU seconds per GB written, MB/s, the ratios to buffered (CPU and
+// wall per byte) and the share of bytes written with direct I/O.
 // Nothing else runs in the process, so its CPU is the writer's.
 func BenchmarkWriterIO(b *testing.B) {
 	const rows, block = 100_000, 1
@@ -38,12 +41,15 @@ func BenchmarkWriterIO(b *testing.B) {
 	bld.Release()
 	defer rec.Release()
 	desc := testDesc("Row")
-	modes := []string{"buffered", "direct"}
+	modes := []string{"buffered", "direct", "adaptive"}
 	ws := make([]*Writer, len(modes))
 	for i, m := range modes {
 		opts := []Option{}
-		if m == "buffered" {
+		switch m {
+		case "buffered":
 			opts = append(opts, WithBufferedIO())
+		case "direct":
+			opts = append(opts, func(o *options) { o.pinnedIO = true })
 		}
 		w, err := New(table, Config{OutputDir: b.TempDir(), Arrow: true, Proto: true, MaxFilesRetained: 2}, opts...)
 		if err != nil {
@@ -56,8 +62,8 @@ func BenchmarkWriterIO(b *testing.B) {
 		a, p := w.Stats()
 		return a.BytesWritten + p.BytesWritten
 	}
-	var user, sys, wall [2]time.Duration
-	var bytes [2]int64
+	var user, sys, wall [3]time.Duration
+	var bytes [3]int64
 	b.ResetTimer()
 	for r := 0; r < b.N; r++ {
 		for k := range modes {
@@ -85,14 +91,18 @@ func BenchmarkWriterIO(b *testing.B) {
 		b.ReportMetric(float64(bytes[i])/1e6/wall[i].Seconds(), m+"-MB/s")
 	}
 	cpu := func(i int) float64 { return (user[i] + sys[i]).Seconds() / float64(bytes[i]) }
-	b.ReportMetric(cpu(1)/cpu(0), "direct/buffered-cpu")
-	b.ReportMetric(wall[1].Seconds()/wall[0].Seconds(), "direct/buffered-wall")
+	for i := 1; i < len(modes); i++ {
+		b.ReportMetric(cpu(i)/cpu(0), modes[i]+"/buffered-cpu")
+		b.ReportMetric(wall[i].Seconds()/float64(bytes[i])/(wall[0].Seconds()/float64(bytes[0])), modes[i]+"/buffered-wall")
+		w := ws[i]
+		b.ReportMetric(float64(w.arrow.directBytes.Load()+w.proto.directBytes.Load())/float64(bytes[i]), modes[i]+"-direct-share")
+	}
 	for i, w := range ws {
 		a, p := w.Stats()
 		if a.DroppedWrites+p.DroppedWrites > 0 {
 			b.Errorf("%s: %d writes dropped", modes[i], a.DroppedWrites+p.DroppedWrites)
 		}
-		if got := w.arrow.directFiles.Load() + w.proto.directFiles.Load(); (modes[i] == "direct") != (got > 0) {
+		if got := w.arrow.directFiles.Load() + w.proto.directFiles.Load(); (modes[i] != "buffered") != (got > 0) {
 			b.Errorf("%s: %d files in direct mode", modes[i], got)
 		}
 	}

@@ -159,6 +159,7 @@ type options struct {
 	maxBuffered int64
 	maxEntries  int
 	bufferedIO  bool
+	pinnedIO    bool // benchmarks: no switch to the page cache under load
 }
 
 // WithClock replaces the wall clock (used for rotation names and the flush

@@ -364,6 +364,9 @@ func (d *dio) writeAt(s *sink, p []byte, off int64, direct bool) (fellBack bool,
 			n, err = d.f.WriteAt(p, off)
 		}
 	}
+	if direct && !fellBack {
+		s.directBytes.Add(int64(n))
+	}
 	if e := off + int64(n); e > d.end {
 		s.countWritten(e - d.end)
 		d.end = e

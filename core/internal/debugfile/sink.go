@@ -131,8 +131,9 @@ type sink struct {
 	writes, rows, droppedW, droppedR, droppedB, written, failures atomic.Int64
 
 	// Files opened in direct and in buffered I/O mode, and direct writes
-	// the OS refused (then written buffered); for tests.
-	directFiles, bufferedFiles, dioFallbacks atomic.Int64
+	// the OS refused (then written buffered), bytes written directly; for
+	// tests and benchmarks.
+	directFiles, bufferedFiles, dioFallbacks, directBytes atomic.Int64
 
 	// I/O side.
 	file       File // nil when no file is open or it failed
