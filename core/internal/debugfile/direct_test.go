@@ -25,10 +25,12 @@ import (
 // one. Modes: "buffered" (the reference, WithBufferedIO), "direct",
 // "refused" (the file system refuses O_DIRECT: buffered) and "einval" (it
 // accepts the flag but refuses the direct writes: each file falls back to
-// buffered writing on its first write, without losing it).
+// buffered writing on its first write, without losing it) and "switching"
+// (direct, then busy for a while: the page cache for the rest of the file
+// and for files opened meanwhile).
 func TestDirectIOFilesAreIdentical(t *testing.T) {
 	checkGoroutines(t)
-	modes := []string{"buffered", "direct", "refused", "einval"}
+	modes := []string{"buffered", "direct", "refused", "einval", "switching"}
 	type run struct {
 		dir string
 		clk *fakeClock
@@ -42,6 +44,8 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 		switch m {
 		case "buffered":
 			opts = append(opts, WithBufferedIO())
+		case "direct":
+			opts = append(opts, func(o *options) { o.pinnedIO = true })
 		case "refused":
 			r.ffs.refuseDirect.Store(true)
 		case "einval":
@@ -108,11 +112,15 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	})
 	flush("large writes, rotation by size", false)
 
+	switching := runs[len(runs)-1].w
+	switching.testBusy.Store(true) // busy: the page cache, from the next drain on
 	each(func(r *run) {
+		writeRows(t, r.w, memory.DefaultAllocator, 310_000, 50_000)
 		r.w.WriteProto(testDesc("Row2"), makeRecords(400_000, 100), nil) // a new descriptor: a new file
 		writeRows(t, r.w, memory.DefaultAllocator, 400_100, 100)
 	})
-	flush("descriptor change", false)
+	flush("busy, descriptor change", false)
+	switching.testBusy.Store(false)
 
 	rotated := func(r *run) int {
 		ra, _ := dataFiles(t, filepath.Join(r.dir, "zerobus", "arrow"), table, ".arrow")
@@ -190,6 +198,10 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	if _, _, fb := files(runs[1]); fb != 0 {
 		t.Errorf("direct: %d files fell back to buffered writing", fb)
 	}
+	d, b, _ = files(runs[4])
+	if left := switching.arrow.leftDirect.Load() + switching.proto.leftDirect.Load(); d == 0 || b == 0 || left == 0 {
+		t.Errorf("switching: %d direct files, %d buffered, %d left direct I/O when busy; want some of each", d, b, left)
+	}
 	// Files that only ever got a tail (written through the page cache at a
 	// rest point) never tried a direct write.
 	if d, _, fb := files(runs[3]); d == 0 || fb == 0 || fb > d {
@@ -229,41 +241,45 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-// TestIOLoad: the page cache takes over when the background goroutine is
-// busy writing more than busyAbove of the time, direct I/O comes back when
-// it is busy less than idleBelow; judged per loadWindow.
+// TestIOLoad: the page cache takes over when the background goroutine
+// spends more than busyAbove of its time writing, direct I/O comes back
+// below idleBelow (averaged over rounds of writing).
 func TestIOLoad(t *testing.T) {
 	var l ioLoad
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := t0
-	// rounds of d every step, for a window and a bit.
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// 20 rounds of d every step
 	run := func(d, step time.Duration) {
-		for end := at.Add(loadWindow + step); at.Before(end); at = at.Add(step) {
+		for i := 0; i < 20; i++ {
 			l.observe(at, d)
+			at = at.Add(step)
 		}
 	}
-	run(time.Millisecond, 10*time.Millisecond) // 10% busy
+	run(time.Millisecond, 50*time.Millisecond) // 2% busy
 	if l.busy {
-		t.Fatal("10% busy: left direct I/O")
+		t.Fatalf("2%% busy: left direct I/O (average %.2f)", l.avg)
 	}
 	run(8*time.Millisecond, 10*time.Millisecond) // 80%
 	if !l.busy {
-		t.Fatal("80% busy: still direct I/O")
+		t.Fatalf("80%% busy: still direct I/O (average %.2f)", l.avg)
 	}
-	run(4*time.Millisecond, 10*time.Millisecond) // 40%: between the thresholds, no change
+	run(time.Millisecond, 10*time.Millisecond) // 10%: between the thresholds, no change
 	if !l.busy {
-		t.Fatal("40% busy after 80%: back to direct I/O too early")
+		t.Fatalf("10%% busy after 80%%: back to direct I/O too early (average %.2f)", l.avg)
 	}
-	run(time.Millisecond, 10*time.Millisecond) // 10%
+	run(time.Millisecond, 50*time.Millisecond) // 2%
 	if l.busy {
-		t.Fatal("10% busy after 40%: still through the page cache")
+		t.Fatalf("2%% busy after 10%%: still through the page cache (average %.2f)", l.avg)
 	}
-	run(4*time.Millisecond, 10*time.Millisecond) // 40%: no change
+	run(time.Millisecond, 10*time.Millisecond) // 10%: no change
 	if l.busy {
-		t.Fatal("40% busy after 10%: left direct I/O")
+		t.Fatalf("10%% busy after 2%%: left direct I/O (average %.2f)", l.avg)
 	}
-	l.observe(at.Add(time.Hour), 5*time.Millisecond) // after a pause: idle
+	run(8*time.Millisecond, 10*time.Millisecond) // 80%
+	for i := 0; i < 8; i++ {                     // a pause before each round: idle again
+		at = at.Add(time.Second)
+		l.observe(at, 5*time.Millisecond)
+	}
 	if l.busy {
-		t.Fatal("after a pause: not direct I/O")
+		t.Fatalf("after pauses: not direct I/O (average %.2f)", l.avg)
 	}
 }

@@ -150,6 +150,10 @@ func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.File.(directFile).WriteAt(p, off)
 }
 
+func (f *faultFile) Seek(offset int64, whence int) (int64, error) {
+	return f.File.(directFile).Seek(offset, whence)
+}
+
 func (f *faultFile) SetDirect(on bool) error {
 	df, ok := f.File.(directFile)
 	if !ok {

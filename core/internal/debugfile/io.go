@@ -3,6 +3,8 @@ package debugfile
 import (
 	"context"
 	"errors"
+	"io"
+	"math"
 	"syscall"
 	"time"
 	"unsafe"
@@ -26,6 +28,8 @@ type directFile interface {
 	// SetDirect turns direct I/O on or off for the following writes. An
 	// error means the file system or the OS refuses it.
 	SetDirect(on bool) error
+	// Seek sets the offset of the next Write, like os.File.Seek.
+	Seek(offset int64, whence int) (int64, error)
 }
 
 // bufWriter is the active file's output: small writes are gathered in one
@@ -47,11 +51,9 @@ type bufWriter struct {
 	buf []byte
 	err error
 
-	d *dio // direct mode state; nil in buffered mode
-	// backlog: the queue is at least half full, the disk is behind: the
-	// page cache takes the writes (set by drain; direct mode only).
-	backlog bool
-	dbufs   [2][]byte // the aligned buffers (kept across files)
+	d     *dio      // direct mode state; nil in buffered mode
+	plain []byte    // buffered mode's buffer (kept across files)
+	dbufs [2][]byte // the aligned buffers (kept across files)
 }
 
 // attach starts writing file f (openFile): direct mode when f supports it
@@ -63,7 +65,7 @@ func (b *bufWriter) attach(f File) {
 		return
 	}
 	df, ok := f.(directFile)
-	if !ok || df.SetDirect(true) != nil {
+	if !ok || b.s.busy() || df.SetDirect(true) != nil {
 		b.s.bufferedFiles.Add(1)
 		return
 	}
@@ -101,8 +103,35 @@ func alignedBuf(n int) []byte {
 
 func (b *bufWriter) alloc() {
 	if b.buf == nil {
-		b.buf = make([]byte, 0, bufSize)
+		if b.plain == nil {
+			b.plain = make([]byte, 0, bufSize)
+		}
+		b.buf = b.plain[:0]
 	}
+}
+
+// leaveDirect writes everything buffered (a rest point) and goes on with the
+// active file in buffered mode (the writer is busy: see ioLoad). It reports
+// whether the file is still usable.
+func (b *bufWriter) leaveDirect() error {
+	d := b.d
+	b.rest()
+	b.waitAll()
+	close(d.req)
+	b.d = nil
+	b.buf = nil
+	if b.err != nil {
+		return b.err
+	}
+	if d.fdDirect {
+		if err := d.f.SetDirect(false); err != nil {
+			return err
+		}
+	}
+	// Buffered writes continue where the data ends (direct writes are
+	// positioned, the descriptor's offset never moved).
+	_, err := d.f.Seek(d.end, io.SeekStart)
+	return err
 }
 
 // Write implements io.Writer for the Arrow IPC encoder.
@@ -232,11 +261,12 @@ func (b *bufWriter) spill() {
 // submit queues b.buf[:n] (whole blocks) to be written at d.off.
 func (b *bufWriter) submit(n int) {
 	d := b.d
-	// The descriptor's flags change only with no write in flight.
-	if want := d.direct && !b.backlog; want != d.fdDirect && d.pending == 0 {
-		if err := d.f.SetDirect(want); err == nil {
-			d.fdDirect = want
-		} else if want {
+	// After a rest point the tail went through the page cache; the
+	// descriptor's flags change only with no write in flight.
+	if d.direct && !d.fdDirect && d.pending == 0 {
+		if err := d.f.SetDirect(true); err == nil {
+			d.fdDirect = true
+		} else {
 			d.direct = false // refused after all: buffered for the rest of the file
 		}
 	}
@@ -300,7 +330,7 @@ func (b *bufWriter) reset() {
 func (b *bufWriter) release() {
 	b.detach()
 	b.buf, b.err = nil, nil
-	b.dbufs = [2][]byte{}
+	b.dbufs, b.plain = [2][]byte{}, nil
 }
 
 func (s *sink) countWritten(n int64) {
@@ -376,39 +406,43 @@ func (d *dio) writeAt(s *sink, p []byte, off int64, direct bool) (fellBack bool,
 
 // ioLoad tells whether the background goroutine keeps up with direct I/O.
 // Direct writes are synchronous with the device: on a disk slower than the
-// page cache (or a busy one) they take longer, though they cost less CPU.
-// When the goroutine spends more than busyAbove of its time writing, the
-// writes go through the page cache (faster to accept, more CPU per byte)
-// until that falls below idleBelow. Measured over windows of loadWindow
-// of wall time; owned by the background goroutine.
+// page cache (most disks are, for bursts) they take longer, though they
+// cost less CPU. avg is the share of time spent writing, averaged over
+// about loadTime (each round of writing, a drain woken by new data, and
+// the idle time before it weigh by their length). Above busyAbove the
+// writes go through the page cache (accepted at memory speed, more CPU per
+// byte) until the share falls below idleBelow: direct I/O is for a writer
+// that is mostly idle, where it cannot slow anything down. Owned by the
+// background goroutine.
 type ioLoad struct {
-	busy        bool // writing through the page cache for now
-	last        time.Time
-	spent, span time.Duration
+	busy bool      // writing through the page cache for now
+	end  time.Time // end of the previous round
+	avg  float64   // average share of time spent writing
 }
 
 const (
-	loadWindow = 100 * time.Millisecond
-	busyAbove  = 0.6
-	idleBelow  = 0.25
+	loadTime  = 200 * time.Millisecond
+	busyAbove = 0.2
+	idleBelow = 0.05
 )
 
 // observe records a round of writing that started at start and took d.
 func (l *ioLoad) observe(start time.Time, d time.Duration) {
-	if !l.last.IsZero() {
-		l.span += start.Sub(l.last)
+	idle := loadTime // the first round: as if after a pause
+	if !l.end.IsZero() {
+		idle = max(0, start.Sub(l.end))
 	}
-	l.last = start
-	l.spent += d
-	if l.span < loadWindow {
+	l.end = start.Add(d)
+	span := d + idle
+	if span <= 0 {
 		return
 	}
-	u := float64(l.spent) / float64(l.span+d)
+	u := float64(d) / float64(span)
+	l.avg += (1 - math.Exp(-float64(span)/float64(loadTime))) * (u - l.avg)
 	switch {
-	case !l.busy && u > busyAbove:
+	case !l.busy && l.avg > busyAbove:
 		l.busy = true
-	case l.busy && u < idleBelow:
+	case l.busy && l.avg < idleBelow:
 		l.busy = false
 	}
-	l.spent, l.span = 0, 0
 }

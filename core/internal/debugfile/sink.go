@@ -133,7 +133,7 @@ type sink struct {
 	// Files opened in direct and in buffered I/O mode, and direct writes
 	// the OS refused (then written buffered), bytes written directly; for
 	// tests and benchmarks.
-	directFiles, bufferedFiles, dioFallbacks, directBytes atomic.Int64
+	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect atomic.Int64
 
 	// I/O side.
 	file       File // nil when no file is open or it failed
@@ -170,6 +170,10 @@ func newSink(w *Writer, kind, ext string) *sink {
 	s.bw.s = s
 	return s
 }
+
+// busy reports whether the writer should use the page cache for now
+// (background goroutine only).
+func (s *sink) busy() bool { return s.w.load.busy || s.w.testBusy.Load() }
 
 func (s *sink) activePath() string { return filepath.Join(s.dir, s.base+s.ext) }
 
@@ -287,8 +291,16 @@ func (s *sink) drain(rest bool) {
 	s.mu.Lock()
 	q := s.queue
 	s.queue, s.spare = s.spare, nil
-	s.bw.backlog = s.queued >= s.w.maxQueued/2 || s.w.load.busy
+	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
+	if s.bw.d != nil && (backlog || s.busy()) {
+		// The disk is behind, or the writer busy: the page cache accepts
+		// writes faster (see ioLoad).
+		if err := s.bw.leaveDirect(); err != nil {
+			s.fail("writing", s.activePath(), err)
+		}
+		s.leftDirect.Add(1)
+	}
 	var bytes int64
 	for i := range q {
 		bytes += q[i].bytes

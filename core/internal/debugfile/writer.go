@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,7 +38,8 @@ type Writer struct {
 	kickCount  int   // queued writes that wake it early
 	bufferedIO bool  // never use direct I/O (tests: the reference output)
 	load       ioLoad
-	pinnedIO   bool // direct I/O even when busy (benchmarks)
+	pinnedIO   bool        // direct I/O even when busy (benchmarks)
+	testBusy   atomic.Bool // tests: as if the writer were busy
 
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
