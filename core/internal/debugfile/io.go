@@ -40,12 +40,12 @@ type directFile interface {
 //
 // Direct mode (d != nil): everything is copied into two aligned buffers;
 // a full buffer's whole blocks are written with direct I/O by a helper
-// goroutine while the other buffer fills. At rest points (rest: the end of
-// each drain, rotation, Flush, Close) the unaligned tail is written through
-// the page cache, so the file then ends at a message boundary exactly as in
-// buffered mode; the tail stays in the buffer and its block is rewritten,
-// completed, by the next direct write. The bytes in the file are the same
-// in both modes.
+// goroutine while the other buffer fills. At rest points (rest: the flush
+// tick, rotation, Flush, Close) the unaligned tail is written through the
+// page cache, so the file then ends at a message boundary as in buffered
+// mode; the tail stays in the buffer and its block is rewritten, completed,
+// by the next direct write. leaveDirect switches the file to buffered mode
+// at a rest point. The bytes in the file are the same in both modes.
 type bufWriter struct {
 	s   *sink
 	buf []byte
@@ -111,8 +111,8 @@ func (b *bufWriter) alloc() {
 }
 
 // leaveDirect writes everything buffered (a rest point) and goes on with the
-// active file in buffered mode (the writer is busy: see ioLoad). It reports
-// whether the file is still usable.
+// active file in buffered mode (the writer is busy: see ioLoad). An error
+// means the file failed.
 func (b *bufWriter) leaveDirect() error {
 	d := b.d
 	b.rest()
