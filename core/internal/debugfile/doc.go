@@ -81,8 +81,8 @@
 // more slowly than the disk takes it) writes the data files with direct
 // I/O (O_DIRECT) where the file system allows it: the kernel then neither
 // copies the data into the page cache nor writes dirty pages back later,
-// and the debug writer spends about 30% less CPU per byte
-// (BenchmarkWriterIO: 0.2-0.3 s/GB through the page cache, 0.15-0.2 s/GB
+// and the debug writer spends 25-45% less CPU per byte
+// (BenchmarkWriterIO: about 0.35 s/GB through the page cache, 0.2-0.3 s/GB
 // direct including the copy into the aligned buffers; the page cache's
 // later write-back, done by the kernel's threads, comes on top of the
 // former), and fills no memory with dirty pages. Two aligned 1 MiB buffers
