@@ -118,6 +118,7 @@ bench-transports: py-build
 bench-debug: py-build
 	go test -run '^$$' -bench BenchmarkDebugOverhead -benchtime 8x ./core/
 	go test -run '^$$' -bench 'BenchmarkDisabled' ./core/internal/debugfile/
+	go test -run '^$$' -bench 'BenchmarkWriterIO' -benchtime 20x ./core/internal/debugfile/
 	cd bench && ../$(VENV_BIN)/python bench_debug.py
 
 ## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist);

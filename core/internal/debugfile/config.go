@@ -158,6 +158,8 @@ type options struct {
 	mem         memory.Allocator
 	maxBuffered int64
 	maxEntries  int
+	bufferedIO  bool
+	pinnedIO    bool // benchmarks: no switch to the page cache under load
 }
 
 // WithClock replaces the wall clock (used for rotation names and the flush
@@ -187,3 +189,8 @@ func WithMaxBuffered(n int64) Option { return func(o *options) { o.maxBuffered =
 // WithMaxBuffered bounds their bytes. Default DefaultMaxQueuedWrites; n <= 0
 // means the default.
 func WithMaxQueuedWrites(n int) Option { return func(o *options) { o.maxEntries = n } }
+
+// WithBufferedIO writes the data files through the page cache even where
+// direct I/O is available (see the package doc, "File I/O"). The bytes in
+// the files are the same either way.
+func WithBufferedIO() Option { return func(o *options) { o.bufferedIO = true } }

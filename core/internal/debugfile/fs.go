@@ -41,8 +41,13 @@ func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	if err != nil {
 		return nil, err // not a typed nil File
 	}
-	return f, nil
+	return osFile{f}, nil
 }
+
+// osFile is an os file that can switch to direct I/O (directFile).
+type osFile struct{ *os.File }
+
+func (f osFile) SetDirect(on bool) error                { return setDirect(f.File, on) }
 func (osFS) Rename(oldpath, newpath string) error       { return os.Rename(oldpath, newpath) }
 func (osFS) Remove(name string) error                   { return os.Remove(name) }
 func (osFS) Stat(name string) (os.FileInfo, error)      { return os.Stat(name) }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,7 +94,11 @@ type faultFS struct {
 	failCreate atomic.Bool   // OpenFile returns errDiskFull
 	block      chan struct{} // if non-nil, Write waits until it is closed
 	waiting    atomic.Int64  // Writes waiting on block
-	writes     atomic.Int64
+	// refuseDirect: SetDirect(true) fails with EINVAL (tmpfs before Linux
+	// 6.6); einvalDirect: direct writes fail with EINVAL (an alignment the
+	// file system does not accept).
+	refuseDirect, einvalDirect atomic.Bool
+	writes                     atomic.Int64
 }
 
 func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
@@ -109,7 +114,8 @@ func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 
 type faultFile struct {
 	File
-	fs *faultFS
+	fs     *faultFS
+	direct atomic.Bool
 }
 
 func (f *faultFile) Write(p []byte) (int, error) {
@@ -123,6 +129,44 @@ func (f *faultFile) Write(p []byte) (int, error) {
 		return 0, errDiskFull
 	}
 	return f.File.Write(p)
+}
+
+// WriteAt and SetDirect make faultFile a directFile when the file under it
+// is one (the OS file system's), with the same failures as Write, and
+// refuseDirect / einvalDirect to emulate file systems without direct I/O.
+func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
+	if f.fs.block != nil {
+		f.fs.waiting.Add(1)
+		<-f.fs.block
+		f.fs.waiting.Add(-1)
+	}
+	f.fs.writes.Add(1)
+	if f.fs.failWrites.Load() {
+		return 0, errDiskFull
+	}
+	if f.direct.Load() && f.fs.einvalDirect.Load() {
+		return 0, syscall.EINVAL
+	}
+	return f.File.(directFile).WriteAt(p, off)
+}
+
+func (f *faultFile) Seek(offset int64, whence int) (int64, error) {
+	return f.File.(directFile).Seek(offset, whence)
+}
+
+func (f *faultFile) SetDirect(on bool) error {
+	df, ok := f.File.(directFile)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	if on && f.fs.refuseDirect.Load() {
+		return syscall.EINVAL
+	}
+	if err := df.SetDirect(on); err != nil {
+		return err
+	}
+	f.direct.Store(on)
+	return nil
 }
 
 // ---- data ----

@@ -2,6 +2,7 @@ package debugfile
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,6 +130,11 @@ type sink struct {
 
 	writes, rows, droppedW, droppedR, droppedB, written, failures atomic.Int64
 
+	// Files opened in direct and in buffered I/O mode, and direct writes
+	// the OS refused (then written buffered), bytes written directly; for
+	// tests and benchmarks.
+	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect atomic.Int64
+
 	// I/O side.
 	file       File // nil when no file is open or it failed
 	bw         bufWriter
@@ -164,6 +170,10 @@ func newSink(w *Writer, kind, ext string) *sink {
 	s.bw.s = s
 	return s
 }
+
+// busy reports whether the writer should use the page cache for now
+// (background goroutine only).
+func (s *sink) busy() bool { return s.w.load.busy || s.w.testBusy.Load() }
 
 func (s *sink) activePath() string { return filepath.Join(s.dir, s.base+s.ext) }
 
@@ -270,20 +280,34 @@ func (s *sink) stats() Stats {
 
 // ---- I/O side ----
 
-// drain writes every queued entry, then empties the output buffer so the
-// file ends at a message boundary.
-func (s *sink) drain() {
+// drain writes every queued entry. At a rest point (Flush, Close, the
+// flush and rotation ticks) it then empties the output buffer so the file
+// ends at a message boundary; so does a drain in buffered mode. In direct
+// mode a drain woken by new data leaves the last partial block (and what
+// does not fill a buffer) for the next drain or rest point: writing it
+// through the page cache costs a synchronous write-back when the next
+// direct write covers its block.
+func (s *sink) drain(rest bool) {
 	s.mu.Lock()
 	q := s.queue
 	s.queue, s.spare = s.spare, nil
+	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
+	if s.bw.d != nil && (backlog || s.busy()) {
+		// The disk is behind, or the writer busy: the page cache accepts
+		// writes faster (see ioLoad).
+		if err := s.bw.leaveDirect(); err != nil {
+			s.fail("writing", s.activePath(), err)
+		}
+		s.leftDirect.Add(1)
+	}
 	var bytes int64
 	for i := range q {
 		bytes += q[i].bytes
 		s.write(&q[i])
 		q[i].done()
 	}
-	if len(q) > 0 {
+	if rest || (len(q) > 0 && s.bw.d == nil) {
 		s.flushBuf()
 	}
 	s.mu.Lock()
@@ -388,10 +412,14 @@ func (s *sink) writeProto(e *entry) bool {
 		n += int64(need)
 		if cap(buf)-len(buf) < need {
 			bw.buf = buf
-			if len(r) >= directWrite {
+			if len(r) >= directWrite || bw.d != nil {
+				// Buffered: a large record goes to the file directly.
+				// Direct: the buffer is filled to the last byte.
+				if cap(bw.buf)-len(bw.buf) < binary.MaxVarintLen64 {
+					bw.flush()
+				}
 				bw.buf = protowire.AppendVarint(bw.buf, uint64(len(r)))
-				bw.flush()
-				bw.out(r)
+				bw.put(r)
 				buf = bw.buf
 				continue
 			}
@@ -469,7 +497,7 @@ func (s *sink) openFile(pb, text []byte) bool {
 		return false
 	}
 	s.file = f
-	s.bw.reset()
+	s.bw.attach(f)
 	return true
 }
 
@@ -490,7 +518,7 @@ func (s *sink) flushBuf() {
 	if !s.open || s.broken {
 		return
 	}
-	s.bw.flush()
+	s.bw.rest()
 	if s.bw.err != nil {
 		s.fail("writing", s.activePath(), s.bw.err)
 	}
@@ -521,6 +549,7 @@ func (s *sink) endFile(rotate bool, at time.Time) {
 	}
 	s.desc, s.descBytes = nil, nil
 	s.flushBuf()
+	s.bw.detach()
 	if s.file != nil {
 		f := s.file
 		s.file = nil
@@ -576,6 +605,7 @@ func (s *sink) fail(what, path string, err error) {
 		_ = s.ipcw.Close()      // releases the dictionary memo
 		s.ipcw, s.schema = nil, nil
 	}
+	s.bw.detach()
 	if s.file != nil {
 		_ = s.file.Close()
 		s.file = nil
@@ -609,78 +639,6 @@ func (s *sink) takeErrs() []error {
 	s.errs, s.moreErrs = nil, 0
 	return errs
 }
-
-// bufWriter buffers small writes to the active file in one reused buffer;
-// writes of directWrite bytes or more go straight to the file. Errors are
-// sticky until reset.
-type bufWriter struct {
-	s   *sink
-	buf []byte
-	err error
-}
-
-func (b *bufWriter) alloc() {
-	if b.buf == nil {
-		b.buf = make([]byte, 0, bufSize)
-	}
-}
-
-// Write implements io.Writer for the Arrow IPC encoder.
-func (b *bufWriter) Write(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	b.s.fileBytes += int64(len(p))
-	if len(p) >= directWrite {
-		b.flush()
-		b.out(p)
-		return len(p), b.err
-	}
-	b.alloc()
-	if cap(b.buf)-len(b.buf) < len(p) {
-		b.flush()
-	}
-	b.buf = append(b.buf, p...)
-	return len(p), b.err
-}
-
-func (b *bufWriter) flush() {
-	if len(b.buf) > 0 {
-		b.out(b.buf)
-		b.buf = b.buf[:0]
-	}
-	if b.err == nil {
-		b.s.unflushed = Gap{} // every completed entry is in the file
-	}
-}
-
-// out writes p to the file.
-func (b *bufWriter) out(p []byte) {
-	if b.err != nil {
-		return
-	}
-	f := b.s.file
-	if f == nil {
-		b.err = errAbandoned
-		return
-	}
-	n, err := f.Write(p)
-	if n > 0 {
-		b.s.written.Add(int64(n))
-		b.s.w.tel.DebugBytes.Add(context.Background(), int64(n), b.s.attrs...)
-	}
-	if err != nil {
-		b.err = err
-	}
-}
-
-func (b *bufWriter) reset() {
-	b.buf = b.buf[:0]
-	b.err = nil
-}
-
-// release drops the buffer (Close).
-func (b *bufWriter) release() { b.buf, b.err = nil, nil }
 
 // moveAside renames the active file (and its sidecars) to a fresh rotated
 // name for time at. No active file is not an error.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,6 +36,10 @@ type Writer struct {
 	maxEntries int   // queued writes per kind beyond which writes are dropped
 	kickBytes  int64 // queued bytes that wake the background goroutine early
 	kickCount  int   // queued writes that wake it early
+	bufferedIO bool  // never use direct I/O (tests: the reference output)
+	load       ioLoad
+	pinnedIO   bool        // direct I/O even when busy (benchmarks)
+	testBusy   atomic.Bool // tests: as if the writer were busy
 
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
@@ -97,6 +102,8 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 		maxEntries: o.maxEntries,
 		kickBytes:  min(kickBytes, o.maxBuffered/4),
 		kickCount:  max(1, o.maxEntries/8),
+		bufferedIO: o.bufferedIO,
+		pinnedIO:   o.pinnedIO,
 		kick:       make(chan struct{}, 1),
 		flushReq:   make(chan flushReq),
 		stop:       make(chan struct{}),
@@ -398,14 +405,14 @@ func (w *Writer) run() {
 		case <-w.stop:
 			now := w.clock.Now()
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				s.endFile(false, now)
 				s.bw.release()
 			}
 			return
 		case req := <-w.flushReq:
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				if req.fsync {
 					s.sync()
 				}
@@ -414,16 +421,20 @@ func (w *Writer) run() {
 		case <-w.flushT.C():
 			for _, s := range w.sinks() {
 				s.retryBroken()
-				s.drain()
+				s.drain(true)
 			}
 		case <-rot:
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(true)
 				s.rotateIfData()
 			}
 		case <-w.kick:
+			t0 := time.Now()
 			for _, s := range w.sinks() {
-				s.drain()
+				s.drain(false)
+			}
+			if !w.pinnedIO {
+				w.load.observe(t0, time.Since(t0))
 			}
 		}
 	}
