@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -35,12 +36,17 @@ type Batch struct {
 
 	chunks []batchChunk
 	refs   atomic.Int32
+	// own holds the arena regions of chunks; it belongs to the Records
+	// array, whose cleanup returns them if the Batch is never released.
+	own *owned
 }
 
-// batchChunk is one worker's output: its buffer of framed records, the
-// first row it encoded and the index in Records of its first record.
+// batchChunk is one worker's output: its buffer of framed records and the
+// end of each row's frame, the first row it encoded and the index in
+// Records of its first record.
 type batchChunk struct {
-	sc    *scratch
+	buf   []byte
+	ends  []int
 	lo    int
 	first int
 }
@@ -56,16 +62,30 @@ func newBatch(ws []worker, rows int) *Batch {
 		nerr += len(ws[k].errs)
 		b.Bytes += ws[k].bytes
 	}
-	if cap(b.Records) < rows-nerr {
-		b.Records = make([][]byte, 0, rows-nerr)
-		b.Rows = make([]int, 0, rows-nerr)
-	}
 	if nerr > 0 {
 		b.Errors = make([]*RowError, 0, nerr)
 	}
+	if rows == nerr {
+		for k := range ws {
+			b.Errors = append(b.Errors, ws[k].errs...)
+			ws[k].sc.put()
+		}
+		return b
+	}
+	if cap(b.Records) < rows-nerr {
+		b.Records = make([][]byte, 0, rows-nerr)
+		b.Rows = make([]int, 0, rows-nerr)
+		// The regions are returned when the Records array is unreachable
+		// (neither the Batch nor a slice of Records is left) if no Release
+		// returned them before.
+		b.own = new(owned)
+		runtime.AddCleanup(&b.Records[:1][0], (*owned).release, b.own)
+	}
 	for k := range ws {
 		w := &ws[k]
-		b.chunks = append(b.chunks, batchChunk{sc: w.sc, lo: w.lo, first: len(b.Records)})
+		b.own.add(w.sc.bufR)
+		b.own.add(w.sc.endsR)
+		b.chunks = append(b.chunks, batchChunk{buf: w.sc.buf, ends: w.sc.ends, lo: w.lo, first: len(b.Records)})
 		buf, prev := w.sc.buf, 0
 		for r := w.lo; r < w.hi; r++ {
 			end := w.sc.ends[r-w.lo]
@@ -109,13 +129,13 @@ func (b *Batch) Frames(i, j int) [][]byte {
 		}
 		start := b.frameEnd(c, lo) - framedSize(len(b.Records[lo]))
 		end := b.frameEnd(c, hi-1)
-		out = append(out, c.sc.buf[start:end:end])
+		out = append(out, c.buf[start:end:end])
 	}
 	return out
 }
 
 // frameEnd is the end offset of record i's frame in chunk c's buffer.
-func (b *Batch) frameEnd(c batchChunk, i int) int { return c.sc.ends[b.Rows[i]-c.lo] }
+func (b *Batch) frameEnd(c batchChunk, i int) int { return c.ends[b.Rows[i]-c.lo] }
 
 // framedSize is the size of a record of n bytes with its framing.
 func framedSize(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
@@ -142,13 +162,13 @@ func (b *Batch) Release() {
 	case n < 0:
 		panic("convert: Batch released more often than retained")
 	}
-	for _, c := range b.chunks {
-		c.sc.put()
+	if b.own != nil {
+		b.own.release()
 	}
 	clear(b.chunks)
 	clear(b.Records) // drop the references into the buffers
 	clear(b.Errors)
-	*b = Batch{Records: b.Records[:0], Rows: b.Rows[:0], chunks: b.chunks[:0]}
+	*b = Batch{Records: b.Records[:0], Rows: b.Rows[:0], chunks: b.chunks[:0], own: b.own}
 	if cap(b.Records) > maxPooledRecords {
 		return
 	}

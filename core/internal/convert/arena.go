@@ -1,0 +1,221 @@
+package convert
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// The arena holds the encoder's output buffers (framed records and per-row
+// end offsets) outside the Go heap, in anonymous memory mappings on unix
+// (arena_unix.go; a Go-heap fallback elsewhere, arena_other.go). Bytes
+// there do not count toward the garbage collector's heap goal, so the
+// records in flight are not doubled by GC headroom, and regions of 4 MiB or
+// more are backed by transparent huge pages when the system allows it, so
+// that a fresh process touches its first output in a few 2 MiB faults
+// rather than thousands of 4 KiB ones.
+//
+// Regions come in size classes (64 KiB, then four per doubling) and go back
+// to a per-class free list when released, for the next Encode to reuse
+// (most recently released first: its pages are still resident). A region
+// that stays free for trimAfter has its pages given back to the system
+// (MADV_DONTNEED) but keeps its address range: a mapping is never removed,
+// so a stale slice into a released region reads zeros or a later batch's
+// bytes, never unmapped memory.
+//
+// Who returns a region: Batch.Release (the last reference), or, for a
+// Batch never released, a cleanup attached to its Records array
+// (runtime.AddCleanup) once neither the Batch nor any slice of its Records
+// is reachable.
+
+const (
+	minRegion = 64 << 10
+	hugePage  = 2 << 20
+	// hugeMin is the smallest region backed by huge pages: at most half a
+	// huge page is touched beyond what a region of this size needs.
+	hugeMin = 4 << 20
+	// trimAfter is how long a free region keeps its pages.
+	trimAfter = 2 * time.Second
+)
+
+// region is one mapping handed out by the arena.
+type region struct {
+	mem   []byte // the whole region (len = cap = class size)
+	class int
+	heap  bool      // Go-heap memory (fallback): dropped, not kept, when trimmed
+	warm  bool      // may hold resident pages
+	freed time.Time // when it was last released
+}
+
+// arena is the process's one arena.
+var arena = arenaState{free: map[int][]*region{}}
+
+type arenaState struct {
+	mu    sync.Mutex
+	free  map[int][]*region // by class, most recently released last
+	timer *time.Timer       // armed while warm free regions exist
+	// Byte counts: handed out and not yet returned; free with resident
+	// pages; free and trimmed (address space only).
+	inUse, warmFree, coldFree atomic.Int64
+	peak                      atomic.Int64 // highest inUse since ResetArenaPeak
+}
+
+// used adds n (negative: released) to the bytes in use.
+func (a *arenaState) used(n int64) {
+	v := a.inUse.Add(n)
+	for p := a.peak.Load(); v > p && !a.peak.CompareAndSwap(p, v); p = a.peak.Load() {
+	}
+}
+
+// classOf returns the size class of a request of n bytes and its size:
+// 64 KiB, then four classes per doubling (at most 25% over n), multiples of
+// 2 MiB from hugeMin on.
+func classOf(n int) (int, int) {
+	if n <= minRegion {
+		return 0, minRegion
+	}
+	e := bits.Len(uint(n - 1)) // 2^(e-1) < n <= 2^e
+	base := 1 << (e - 1)
+	q := base / 4
+	step := (n - base + q - 1) / q // 1..4
+	size := base + step*q
+	if size >= hugeMin {
+		size = (size + hugePage - 1) &^ (hugePage - 1)
+	}
+	return (e-1-16)*4 + step, size
+}
+
+// get returns a region of at least n bytes.
+func (a *arenaState) get(n int) *region {
+	class, size := classOf(n)
+	a.mu.Lock()
+	if l := a.free[class]; len(l) > 0 {
+		r := l[len(l)-1]
+		l[len(l)-1] = nil
+		a.free[class] = l[:len(l)-1]
+		if r.warm {
+			a.warmFree.Add(-int64(size))
+		} else {
+			a.coldFree.Add(-int64(size))
+		}
+		a.mu.Unlock()
+		r.warm = true
+		a.used(int64(size))
+		return r
+	}
+	a.mu.Unlock()
+	r := &region{class: class, warm: true}
+	if mem, ok := sysAlloc(size); ok {
+		r.mem = mem
+	} else {
+		r.mem, r.heap = make([]byte, size), true
+	}
+	a.used(int64(size))
+	return r
+}
+
+// put returns r to its free list. r's memory must not be used afterwards.
+func (a *arenaState) put(r *region) {
+	if r == nil {
+		return
+	}
+	size := int64(len(r.mem))
+	a.used(-size)
+	r.freed = time.Now()
+	a.mu.Lock()
+	a.free[r.class] = append(a.free[r.class], r)
+	a.warmFree.Add(size)
+	if a.timer == nil {
+		a.timer = time.AfterFunc(trimAfter, func() { a.trim(trimAfter) })
+	}
+	a.mu.Unlock()
+}
+
+// trim gives back the pages of every free region released at least idle
+// ago, and re-arms itself while warm free regions remain.
+func (a *arenaState) trim(idle time.Duration) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	warmLeft := false
+	for class, l := range a.free {
+		kept := l[:0]
+		for _, r := range l {
+			if r.warm && now.Sub(r.freed) >= idle {
+				r.warm = false
+				size := int64(len(r.mem))
+				a.warmFree.Add(-size)
+				if r.heap || !sysTrim(r.mem) {
+					r.mem = nil // Go memory: left to the collector
+					continue
+				}
+				a.coldFree.Add(size)
+			}
+			warmLeft = warmLeft || r.warm
+			kept = append(kept, r)
+		}
+		clear(l[len(kept):])
+		a.free[class] = kept
+	}
+	a.timer = nil
+	if warmLeft {
+		a.timer = time.AfterFunc(idle, func() { a.trim(idle) })
+	}
+}
+
+// ArenaStats are the encoder arena's byte counts (see doc.go, Memory).
+type ArenaStats struct {
+	// InUse is held by Batches (and Encode calls) not yet released.
+	InUse int64
+	// Peak is the highest InUse since the last ResetArenaPeak.
+	Peak int64
+	// Free is released and kept for reuse with its pages resident;
+	// Trimmed is released and given back to the system (address space
+	// only).
+	Free, Trimmed int64
+}
+
+// ResetArenaPeak starts a new ArenaStats.Peak at the current InUse.
+func ResetArenaPeak() { arena.peak.Store(arena.inUse.Load()) }
+
+// ReadArenaStats returns the arena's current byte counts.
+func ReadArenaStats() ArenaStats {
+	return ArenaStats{InUse: arena.inUse.Load(), Peak: arena.peak.Load(), Free: arena.warmFree.Load(), Trimmed: arena.coldFree.Load()}
+}
+
+// TrimArena gives back the pages of every free region now, as
+// debug.FreeOSMemory does for the Go heap.
+func TrimArena() { arena.trim(0) }
+
+// owned is the set of regions a Batch holds; the cleanup of its Records
+// array returns them if the Batch is never released.
+type owned struct {
+	mu      sync.Mutex
+	regions []*region
+}
+
+func (o *owned) add(r *region) {
+	o.mu.Lock()
+	o.regions = append(o.regions, r)
+	o.mu.Unlock()
+}
+
+// release returns every region of o to the arena.
+func (o *owned) release() {
+	o.mu.Lock()
+	rs := o.regions
+	o.regions = o.regions[:0]
+	o.mu.Unlock()
+	for i, r := range rs {
+		arena.put(r)
+		rs[i] = nil
+	}
+}
+
+// ints returns r's memory as n ints (r must hold n*8 bytes; mappings and
+// large heap allocations are 8-byte aligned).
+func ints(r *region, n int) []int {
+	return unsafe.Slice((*int)(unsafe.Pointer(unsafe.SliceData(r.mem))), n)
+}
