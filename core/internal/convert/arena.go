@@ -17,7 +17,7 @@ import (
 // that a fresh process touches its first output in a few 2 MiB faults
 // rather than thousands of 4 KiB ones.
 //
-// Regions come in size classes (64 KiB, then four per doubling) and go back
+// Regions come in size classes (64 KiB, then eight per doubling) and go back
 // to a per-class free list when released, for the next Encode to reuse
 // (most recently released first: its pages are still resident). A region
 // that stays free for trimAfter has its pages given back to the system
@@ -69,40 +69,54 @@ func (a *arenaState) used(n int64) {
 	}
 }
 
+// hugeClass is added to size/hugePage for the classes from hugeMin on.
+const hugeClass = 1 << 10
+
 // classOf returns the size class of a request of n bytes and its size:
-// 64 KiB, then four classes per doubling (at most 25% over n), multiples of
-// 2 MiB from hugeMin on.
+// 64 KiB, then eight classes per doubling (at most 12.5% over n), multiples
+// of 2 MiB from hugeMin on.
 func classOf(n int) (int, int) {
 	if n <= minRegion {
 		return 0, minRegion
 	}
 	e := bits.Len(uint(n - 1)) // 2^(e-1) < n <= 2^e
 	base := 1 << (e - 1)
-	q := base / 4
-	step := (n - base + q - 1) / q // 1..4
+	q := base / 8
+	step := (n - base + q - 1) / q // 1..8
 	size := base + step*q
 	if size >= hugeMin {
 		size = (size + hugePage - 1) &^ (hugePage - 1)
+		return hugeClass + size/hugePage, size
 	}
-	return (e-1-16)*4 + step, size
+	return (e-1-16)*8 + step, size
 }
 
-// get returns a region of at least n bytes.
+// get returns a region of at least n bytes: a free one of its class or
+// up to two classes larger (most recently released first), else a new one.
 func (a *arenaState) get(n int) *region {
 	class, size := classOf(n)
 	a.mu.Lock()
-	if l := a.free[class]; len(l) > 0 {
+	for c := class; c <= class+2; c++ {
+		l := a.free[c]
+		for len(l) > 0 && l[len(l)-1].mem == nil { // trimmed Go memory
+			l[len(l)-1] = nil
+			l = l[:len(l)-1]
+		}
+		a.free[c] = l
+		if len(l) == 0 {
+			continue
+		}
 		r := l[len(l)-1]
 		l[len(l)-1] = nil
-		a.free[class] = l[:len(l)-1]
+		a.free[c] = l[:len(l)-1]
 		if r.warm {
-			a.warmFree.Add(-int64(size))
+			a.warmFree.Add(-int64(len(r.mem)))
 		} else {
-			a.coldFree.Add(-int64(size))
+			a.coldFree.Add(-int64(len(r.mem)))
 		}
 		a.mu.Unlock()
 		r.warm = true
-		a.used(int64(size))
+		a.used(int64(len(r.mem)))
 		return r
 	}
 	a.mu.Unlock()
@@ -116,6 +130,12 @@ func (a *arenaState) get(n int) *region {
 	return r
 }
 
+// warmCap is how many bytes of free regions may keep their pages: an
+// eighth of what is in use, at least 4 MiB. Beyond it the longest-free
+// regions are trimmed at once, so that free regions of one size class do
+// not stay resident while another class grows.
+func (a *arenaState) warmCap() int64 { return max(4<<20, a.inUse.Load()/8) }
+
 // put returns r to its free list. r's memory must not be used afterwards.
 func (a *arenaState) put(r *region) {
 	if r == nil {
@@ -126,11 +146,46 @@ func (a *arenaState) put(r *region) {
 	r.freed = time.Now()
 	a.mu.Lock()
 	a.free[r.class] = append(a.free[r.class], r)
-	a.warmFree.Add(size)
+	if a.warmFree.Add(size) > a.warmCap() {
+		a.trimOldest(a.warmCap() / 2)
+	}
 	if a.timer == nil {
 		a.timer = time.AfterFunc(trimAfter, func() { a.trim(trimAfter) })
 	}
 	a.mu.Unlock()
+}
+
+// trimOldest trims free regions, longest free first, until at most keep
+// bytes of them are warm. a.mu is held.
+func (a *arenaState) trimOldest(keep int64) {
+	for a.warmFree.Load() > keep {
+		var oldest *region
+		for _, l := range a.free {
+			for _, r := range l {
+				if r.warm && (oldest == nil || r.freed.Before(oldest.freed)) {
+					oldest = r
+				}
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		a.trimRegion(oldest)
+	}
+}
+
+// trimRegion gives back the pages of the free region r. a.mu is held. A
+// Go-memory region is emptied (its list entry stays, mem nil, and is
+// dropped by the next trim or reuse).
+func (a *arenaState) trimRegion(r *region) {
+	r.warm = false
+	size := int64(len(r.mem))
+	a.warmFree.Add(-size)
+	if r.heap || !sysTrim(r.mem) {
+		r.heap, r.mem = true, nil
+		return
+	}
+	a.coldFree.Add(size)
 }
 
 // trim gives back the pages of every free region released at least idle
@@ -144,14 +199,10 @@ func (a *arenaState) trim(idle time.Duration) {
 		kept := l[:0]
 		for _, r := range l {
 			if r.warm && now.Sub(r.freed) >= idle {
-				r.warm = false
-				size := int64(len(r.mem))
-				a.warmFree.Add(-size)
-				if r.heap || !sysTrim(r.mem) {
-					r.mem = nil // Go memory: left to the collector
-					continue
-				}
-				a.coldFree.Add(size)
+				a.trimRegion(r)
+			}
+			if r.mem == nil {
+				continue // Go memory: left to the collector
 			}
 			warmLeft = warmLeft || r.warm
 			kept = append(kept, r)
