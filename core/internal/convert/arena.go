@@ -60,12 +60,15 @@ type arenaState struct {
 	// pages; free and trimmed (address space only).
 	inUse, warmFree, coldFree atomic.Int64
 	peak                      atomic.Int64 // highest inUse since ResetArenaPeak
+	recent                    atomic.Int64 // highest inUse since the last timed trim
 }
 
 // used adds n (negative: released) to the bytes in use.
 func (a *arenaState) used(n int64) {
 	v := a.inUse.Add(n)
 	for p := a.peak.Load(); v > p && !a.peak.CompareAndSwap(p, v); p = a.peak.Load() {
+	}
+	for p := a.recent.Load(); v > p && !a.recent.CompareAndSwap(p, v); p = a.recent.Load() {
 	}
 }
 
@@ -130,11 +133,16 @@ func (a *arenaState) get(n int) *region {
 	return r
 }
 
-// warmCap is how many bytes of free regions may keep their pages: an
-// eighth of what is in use, at least 4 MiB. Beyond it the longest-free
-// regions are trimmed at once, so that free regions of one size class do
-// not stay resident while another class grows.
-func (a *arenaState) warmCap() int64 { return max(4<<20, a.inUse.Load()/8) }
+// residentCap bounds the bytes of regions in use plus free regions that
+// keep their pages: the most in use lately (since the last timed trim)
+// plus an eighth, plus 4 MiB. A free region beyond it is trimmed at once,
+// longest free first, so that free regions of one size class do not stay
+// resident while another class grows; a process that encodes the same
+// sizes again and again keeps its regions warm.
+func (a *arenaState) residentCap() int64 {
+	r := a.recent.Load()
+	return r + r/8 + 4<<20
+}
 
 // put returns r to its free list. r's memory must not be used afterwards.
 func (a *arenaState) put(r *region) {
@@ -146,8 +154,8 @@ func (a *arenaState) put(r *region) {
 	r.freed = time.Now()
 	a.mu.Lock()
 	a.free[r.class] = append(a.free[r.class], r)
-	if a.warmFree.Add(size) > a.warmCap() {
-		a.trimOldest(a.warmCap() / 2)
+	if limit := a.residentCap(); a.warmFree.Add(size)+a.inUse.Load() > limit {
+		a.trimOldest(limit - limit/16 - a.inUse.Load())
 	}
 	if a.timer == nil {
 		a.timer = time.AfterFunc(trimAfter, func() { a.trim(trimAfter) })
@@ -210,6 +218,7 @@ func (a *arenaState) trim(idle time.Duration) {
 		clear(l[len(kept):])
 		a.free[class] = kept
 	}
+	a.recent.Store(a.inUse.Load())
 	a.timer = nil
 	if warmLeft {
 		a.timer = time.AfterFunc(idle, func() { a.trim(idle) })
