@@ -8,33 +8,35 @@ import (
 	"unsafe"
 )
 
-// The arena holds the encoder's output buffers (framed records and per-row
-// end offsets) outside the Go heap, in anonymous memory mappings on unix
-// (arena_unix.go; a Go-heap fallback elsewhere, arena_other.go). Bytes
+// The arena holds the encoder's output (framed records, per-row end
+// offsets, a Batch's Records and Rows) outside the Go heap, in anonymous
+// memory mappings on Linux (arena_linux.go; Go memory elsewhere,
+// arena_other.go). Bytes
 // there do not count toward the garbage collector's heap goal, so the
 // records in flight are not doubled by GC headroom, and regions of 4 MiB or
 // more are backed by transparent huge pages when the system allows it, so
 // that a fresh process touches its first output in a few 2 MiB faults
 // rather than thousands of 4 KiB ones.
 //
-// Regions come in size classes (64 KiB, then eight per doubling) and go back
-// to a per-class free list when released, for the next Encode to reuse
-// (most recently released first: its pages are still resident). A region
-// that stays free for trimAfter has its pages given back to the system
-// (MADV_DONTNEED) but keeps its address range: a mapping is never removed,
-// so a stale slice into a released region reads zeros or a later batch's
-// bytes, never unmapped memory.
+// Regions come in size classes (64 KiB, then eight per doubling) and go
+// back to a per-class free list when released, for the next Encode to reuse
+// (most recently released first: its pages are still resident; a region up
+// to two classes larger serves when its own class has none). The pages of a
+// region free for trimAfter, or beyond what was in use lately plus an
+// eighth (residentCap), are given back to the system (MADV_DONTNEED); the
+// region keeps its address range: a mapping is never removed, so a stale
+// slice into a released region reads zeros or a later batch's bytes, never
+// unmapped memory.
 //
-// Who returns a region: Batch.Release (the last reference), or, for a
-// Batch never released, a cleanup attached to its Records array
-// (runtime.AddCleanup) once neither the Batch nor any slice of its Records
-// is reachable.
+// Who returns a region: Batch.Release (the last reference), or, for a Batch
+// never released, a cleanup attached to it (runtime.AddCleanup) once it is
+// unreachable. The per-row end offsets go back when Encode returns.
 
 const (
 	minRegion = 64 << 10
 	hugePage  = 2 << 20
-	// hugeMin is the smallest region backed by huge pages: at most half a
-	// huge page is touched beyond what a region of this size needs.
+	// hugeMin is the smallest region backed by huge pages, so that the
+	// last, partly used huge page adds at most half to what it needs.
 	hugeMin = 4 << 20
 	// trimAfter is how long a free region keeps its pages.
 	trimAfter = 2 * time.Second
