@@ -197,3 +197,26 @@ func TestArenaOversizeRecord(t *testing.T) {
 		t.Fatalf("limit below the big record: %d records, errors %v", len(b2.Records), b2.Errors)
 	}
 }
+
+// TestEmptyBatchReleaseThenEncode: releasing the Batch of an empty record
+// batch (not from the pool) leaves later Encodes working.
+func TestEmptyBatchReleaseThenEncode(t *testing.T) {
+	rec := ReferenceBatch(memory.DefaultAllocator, 10)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := rec.NewSlice(0, 0)
+	defer empty.Release()
+	for range 4 {
+		encodeOK(t, p, empty).Release()
+	}
+	for range 4 {
+		b := encodeOK(t, p, rec)
+		if len(b.Records) != 10 {
+			t.Fatalf("%d records, want 10", len(b.Records))
+		}
+		b.Release()
+	}
+}

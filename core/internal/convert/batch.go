@@ -176,9 +176,10 @@ func (b *Batch) Release() {
 	case n < 0:
 		panic("convert: Batch released more often than retained")
 	}
-	if b.own != nil {
-		b.own.release()
+	if b.own == nil {
+		return // an empty batch's Batch, not from the pool
 	}
+	b.own.release()
 	clear(b.chunks)
 	clear(b.Errors)
 	*b = Batch{chunks: b.chunks[:0], own: b.own}
