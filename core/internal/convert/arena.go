@@ -13,7 +13,7 @@ import (
 // memory mappings on Linux (arena_linux.go; Go memory elsewhere,
 // arena_other.go). Bytes
 // there do not count toward the garbage collector's heap goal, so the
-// records in flight are not doubled by GC headroom, and regions of 4 MiB or
+// records in flight are not doubled by GC headroom, and regions of 3 MiB or
 // more are backed by transparent huge pages when the system allows it, so
 // that a fresh process touches its first output in a few 2 MiB faults
 // rather than thousands of 4 KiB ones.
@@ -35,9 +35,10 @@ import (
 const (
 	minRegion = 64 << 10
 	hugePage  = 2 << 20
-	// hugeMin is the smallest region backed by huge pages, so that the
-	// last, partly used huge page adds at most half to what it needs.
-	hugeMin = 4 << 20
+	// hugeMin is the smallest region backed by huge pages (rounding up to
+	// whole huge pages adds at most a third). Chunk buffers of a Wrapper
+	// (about 2 MiB of records, split among workers) stay below it.
+	hugeMin = 3 << 20
 	// trimAfter is how long a free region keeps its pages.
 	trimAfter = 2 * time.Second
 )

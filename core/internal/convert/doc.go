@@ -121,7 +121,7 @@
 // mappings (Linux; elsewhere the same arena hands out Go memory). The
 // records in flight therefore do not count toward the garbage collector's
 // heap goal, which would otherwise let the heap grow to twice them, and a
-// process's first encode writes into regions of 4 MiB or more backed by
+// process's first encode writes into regions of 3 MiB or more backed by
 // transparent huge pages where the system allows them (a few 2 MiB faults
 // rather than thousands of 4 KiB ones). No process-wide setting is
 // changed. Regions come in size classes and are reused from free lists;
