@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // The arena holds the encoder's output (framed records, per-row end
@@ -275,10 +274,4 @@ func (o *owned) release() {
 		arena.put(r)
 		rs[i] = nil
 	}
-}
-
-// ints returns r's memory as n ints (r must hold n*8 bytes; mappings and
-// large heap allocations are 8-byte aligned).
-func ints(r *region, n int) []int {
-	return unsafe.Slice((*int)(unsafe.Pointer(unsafe.SliceData(r.mem))), n)
 }

@@ -80,7 +80,7 @@ func newBatch(ws []worker, rows int) *Batch {
 		}
 		return b
 	}
-	// Records and Rows share one region; the end offsets are not needed
+	// Records and Rows share one region; the frame lengths are not needed
 	// once the records are found (a record's frame ends where its bytes do).
 	n := rows - nerr
 	meta := arena.get(n * int(unsafe.Sizeof([]byte(nil))+unsafe.Sizeof(int(0))))
@@ -95,10 +95,11 @@ func newBatch(ws []worker, rows int) *Batch {
 		buf, prev := w.sc.buf, 0
 		base := unsafe.Pointer(unsafe.SliceData(buf))
 		for r := w.lo; r < w.hi; r++ {
-			end := w.sc.ends[r-w.lo]
-			if end < 0 {
+			n := w.sc.lens[r-w.lo]
+			if n < 0 {
 				continue
 			}
+			end := prev + int(n)
 			body := prev + framing(buf[prev:end])
 			// unsafe.Slice keeps the record's address even when it is
 			// empty (buf[body:end:end] would not), for frameEnd.
@@ -107,7 +108,7 @@ func newBatch(ws []worker, rows int) *Batch {
 			prev = end
 		}
 		b.Errors = append(b.Errors, w.errs...)
-		arena.put(w.sc.endsR)
+		arena.put(w.sc.lensR)
 	}
 	return b
 }

@@ -170,18 +170,19 @@ type worker struct {
 }
 
 // scratch is a worker's output: framed records in an arena region, and
-// per-row end offsets (-1 for a failed row) in another.
+// each row's frame length (-1 for a failed row; a frame is below 2 GiB,
+// see maxRecordLimit) in another.
 type scratch struct {
 	buf   []byte
 	bufR  *region
-	ends  []int
-	endsR *region
+	lens  []int32
+	lensR *region
 }
 
 // put returns the scratch's regions to the arena.
 func (s *scratch) put() {
 	arena.put(s.bufR)
-	arena.put(s.endsR)
+	arena.put(s.lensR)
 	*s = scratch{}
 }
 
@@ -203,7 +204,7 @@ func (s *scratch) grow(buf []byte, size int) []byte {
 
 func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 	rows := w.hi - w.lo
-	w.sc.endsR = arena.get(rows * int(unsafe.Sizeof(int(0))))
+	w.sc.lensR = arena.get(rows * int(unsafe.Sizeof(int32(0))))
 	w.sc.bufR = arena.get(minRegion)
 	defer func() {
 		if r := recover(); r != nil {
@@ -221,7 +222,7 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		}
 		encs[c] = e
 	}
-	ends := ints(w.sc.endsR, rows)
+	lens := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(w.sc.lensR.mem))), rows)
 	buf := w.sc.bufR.mem[:0]
 	base := unsafe.SliceData(buf)
 	limit := p.opts.MaxRecordBytes
@@ -253,7 +254,7 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		}
 		if f != nil {
 			buf = buf[:start]
-			ends[r-w.lo] = -1
+			lens[r-w.lo] = -1
 			w.errs = append(w.errs, &RowError{Row: r, Column: f.path, Reason: f.reason, Err: f.err})
 			continue
 		}
@@ -265,7 +266,7 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		buf[start] = recordTag
 		protowire.AppendVarint(buf[start+1:start+1], uint64(n))
 		w.bytes += n
-		ends[r-w.lo] = len(buf)
+		lens[r-w.lo] = int32(len(buf) - start)
 		need = 64 + 2*(len(buf)-start)
 		if r-w.lo == sample-1 && rows > sample {
 			// Reserve room for the whole chunk from the first rows' average,
@@ -279,7 +280,7 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 	if unsafe.SliceData(buf) != base {
 		buf = w.sc.grow(buf, len(buf))
 	}
-	w.sc.buf, w.sc.ends = buf, ends
+	w.sc.buf, w.sc.lens = buf, lens
 }
 
 // recordTag is the tag of ProtoEncodedRecordBatch.records (field 1, bytes).
