@@ -167,7 +167,7 @@ func (b *Batch) FramedSize(i, j int) int {
 // Retain adds a reference to the Batch's buffers. Safe for concurrent use.
 func (b *Batch) Retain() { b.refs.Add(1) }
 
-// Release drops a reference; the last one returns the buffers to the pool
+// Release drops a reference; the last one returns the buffers to the arena
 // (see Batch). Releasing more often than retained (plus the one from
 // Encode) panics. Safe for concurrent use.
 func (b *Batch) Release() {

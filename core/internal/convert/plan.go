@@ -82,8 +82,9 @@ func (p *Plan) MessageDescriptor() protoreflect.MessageDescriptor { return p.md 
 // (ErrInvalidData).
 //
 // Encode reads rec only during the call and does not retain or release it:
-// the caller keeps ownership. The Batch's buffers come from a pool; the
-// caller may hand them back with Batch.Release once nothing uses them. Large batches (at least 2*4096 rows) are split
+// the caller keeps ownership. The Batch's buffers come from the encoder's
+// arena (see doc.go, Memory); the caller may hand them back with
+// Batch.Release once nothing uses them. Large batches (at least 2*4096 rows) are split
 // into chunks encoded on up to Options.Parallelism goroutines; Encode
 // returns only after all of them finish. Safe for concurrent use.
 func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
