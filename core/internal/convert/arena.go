@@ -62,7 +62,7 @@ type arenaState struct {
 	// pages; free and trimmed (address space only).
 	inUse, warmFree, coldFree atomic.Int64
 	peak                      atomic.Int64 // highest inUse since ResetArenaPeak
-	recent                    atomic.Int64 // highest inUse since the last timed trim
+	recent                    atomic.Int64 // highest inUse lately: decays by a quarter per timed trim
 }
 
 // used adds n (negative: released) to the bytes in use.
@@ -136,8 +136,8 @@ func (a *arenaState) get(n int) *region {
 }
 
 // residentCap bounds the bytes of regions in use plus free regions that
-// keep their pages: the most in use lately (since the last timed trim)
-// plus an eighth, plus 4 MiB. A free region beyond it is trimmed at once,
+// keep their pages: the most in use lately (the peak, losing a quarter
+// every trimAfter, never below what is in use) plus an eighth, plus 4 MiB. A free region beyond it is trimmed at once,
 // longest free first, so that free regions of one size class do not stay
 // resident while another class grows; a process that encodes the same
 // sizes again and again keeps its regions warm.
@@ -220,7 +220,7 @@ func (a *arenaState) trim(idle time.Duration) {
 		clear(l[len(kept):])
 		a.free[class] = kept
 	}
-	a.recent.Store(a.inUse.Load())
+	a.recent.Store(max(a.inUse.Load(), a.recent.Load()-a.recent.Load()/4))
 	a.timer = nil
 	if warmLeft {
 		a.timer = time.AfterFunc(idle, func() { a.trim(idle) })
