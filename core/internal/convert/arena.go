@@ -160,7 +160,7 @@ func (a *arenaState) put(r *region) {
 		a.trimOldest(limit - limit/16 - a.inUse.Load())
 	}
 	if a.timer == nil {
-		a.timer = time.AfterFunc(trimAfter, func() { a.trim(trimAfter) })
+		a.timer = time.AfterFunc(trimAfter, a.timedTrim)
 	}
 	a.mu.Unlock()
 }
@@ -199,11 +199,9 @@ func (a *arenaState) trimRegion(r *region) {
 }
 
 // trim gives back the pages of every free region released at least idle
-// ago, and re-arms itself while warm free regions remain.
-func (a *arenaState) trim(idle time.Duration) {
+// ago and reports whether warm free regions remain. a.mu is held.
+func (a *arenaState) trim(idle time.Duration) bool {
 	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	warmLeft := false
 	for class, l := range a.free {
 		kept := l[:0]
@@ -220,10 +218,20 @@ func (a *arenaState) trim(idle time.Duration) {
 		clear(l[len(kept):])
 		a.free[class] = kept
 	}
+	return warmLeft
+}
+
+// timedTrim is the timer's trim (one timer at a time, a.timer): regions
+// free for trimAfter, the recent peak's decay, and the next round while
+// warm free regions remain.
+func (a *arenaState) timedTrim() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	warmLeft := a.trim(trimAfter)
 	a.recent.Store(max(a.inUse.Load(), a.recent.Load()-a.recent.Load()/4))
 	a.timer = nil
 	if warmLeft {
-		a.timer = time.AfterFunc(idle, func() { a.trim(idle) })
+		a.timer = time.AfterFunc(trimAfter, a.timedTrim)
 	}
 }
 
@@ -249,7 +257,11 @@ func ReadArenaStats() ArenaStats {
 
 // TrimArena gives back the pages of every free region now, as
 // debug.FreeOSMemory does for the Go heap.
-func TrimArena() { arena.trim(0) }
+func TrimArena() {
+	arena.mu.Lock()
+	defer arena.mu.Unlock()
+	arena.trim(0)
+}
 
 // owned is the set of regions a Batch holds; the cleanup of its Records
 // array returns them if the Batch is never released.
