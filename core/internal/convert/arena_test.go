@@ -220,3 +220,29 @@ func TestEmptyBatchReleaseThenEncode(t *testing.T) {
 		b.Release()
 	}
 }
+
+// TestArenaIdleRegionsTrimmed: free regions give their pages back by
+// themselves once idle for trimAfter (a timer, no caller action).
+func TestArenaIdleRegionsTrimmed(t *testing.T) {
+	settleArena(t)
+	rec := ReferenceBatch(memory.DefaultAllocator, 20_000)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	encodeOK(t, p, rec).Release()
+	if ReadArenaStats().Free == 0 {
+		t.Fatal("arena: no warm free region after a Release")
+	}
+	deadline := time.Now().Add(trimAfter + 3*time.Second)
+	for ReadArenaStats().Free != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("arena: %+v %v after the last Release, want nothing warm", ReadArenaStats(), trimAfter+3*time.Second)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ReadArenaStats().Trimmed == 0 {
+		t.Fatal("arena: nothing trimmed")
+	}
+}
