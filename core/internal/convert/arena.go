@@ -74,6 +74,10 @@ func (a *arenaState) used(n int64) {
 	}
 }
 
+// allocRegion maps a new region (sysAlloc; tests replace it to exercise
+// the Go-memory fallback).
+var allocRegion = sysAlloc
+
 // hugeClass is added to size/hugePage for the classes from hugeMin on.
 const hugeClass = 1 << 10
 
@@ -126,7 +130,7 @@ func (a *arenaState) get(n int) *region {
 	}
 	a.mu.Unlock()
 	r := &region{class: class, warm: true}
-	if mem, ok := sysAlloc(size); ok {
+	if mem, ok := allocRegion(size); ok {
 		r.mem = mem
 	} else {
 		r.mem, r.heap = make([]byte, size), true

@@ -246,3 +246,71 @@ func TestArenaIdleRegionsTrimmed(t *testing.T) {
 		t.Fatal("arena: nothing trimmed")
 	}
 }
+
+// TestArenaGoMemoryFallback: where no mapping can be made (other systems,
+// or mmap failing) regions are Go memory; Batches encoded into them stay
+// intact across collections while held, and come back when released,
+// collected or trimmed.
+func TestArenaGoMemoryFallback(t *testing.T) {
+	settleArena(t)
+	TrimArena() // no mapped region left warm to reuse
+	saved := allocRegion
+	allocRegion = func(int) ([]byte, bool) { return nil, false }
+	defer func() { allocRegion = saved }()
+	// Drop the trimmed mapped regions from reuse: take them out and keep
+	// them aside while the test runs.
+	arena.mu.Lock()
+	aside := arena.free
+	arena.free = map[int][]*region{}
+	arena.mu.Unlock()
+	defer func() {
+		arena.mu.Lock()
+		for c, l := range aside {
+			arena.free[c] = append(arena.free[c], l...)
+		}
+		arena.mu.Unlock()
+	}()
+
+	rec := ReferenceBatch(memory.DefaultAllocator, 3*parallelMinRows)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := encodeOK(t, p, rec)
+	want := bytes.Join(ref.Frames(0, len(ref.Records)), nil)
+	held := []*Batch{ref}
+	for range 3 {
+		held = append(held, encodeOK(t, p, rec))
+		runtime.GC()
+	}
+	for i, b := range held {
+		for _, r := range b.own.regions {
+			if !r.heap {
+				t.Fatal("a mapped region was handed out while mapping fails")
+			}
+		}
+		if got := bytes.Join(b.Frames(0, len(b.Records)), nil); !bytes.Equal(got, want) {
+			t.Fatalf("batch %d changed across collections", i)
+		}
+		if i%2 == 0 {
+			b.Release()
+		}
+	}
+	held = nil
+	settleArena(t) // the unreleased ones come back through their cleanup
+	TrimArena()    // Go-memory regions are dropped
+	arena.mu.Lock()
+	for _, l := range arena.free {
+		for _, r := range l {
+			if r.heap {
+				arena.mu.Unlock()
+				t.Fatal("a trimmed Go-memory region is still on a free list")
+			}
+		}
+	}
+	arena.mu.Unlock()
+	if st := ReadArenaStats(); st.Free != 0 {
+		t.Fatalf("after TrimArena: %+v", st)
+	}
+}
