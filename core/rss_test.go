@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -127,6 +128,8 @@ func TestPeakRSSManySenders(t *testing.T) {
 	}
 	runtime.GC()
 	debug.FreeOSMemory()
+	convert.TrimArena() // the encoder arena's free regions too
+	convert.ResetArenaPeak()
 	idle := procStatusKB(t, "VmRSS")
 	// Reset the peak (VmHWM) to the current RSS.
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
@@ -146,6 +149,27 @@ func TestPeakRSSManySenders(t *testing.T) {
 			}
 		})
 	}
+	// Sample how much of the peak is the Go runtime's (heap, stacks,
+	// metadata: mapped and not released) and how much the encoder arena's.
+	var goPeak, arenaPeak int64
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	sampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(samples)
+			goPeak = max(goPeak, int64(samples[0].Value.Uint64()-samples[1].Value.Uint64()))
+			arenaPeak = max(arenaPeak, convert.ReadArenaStats().InUse)
+			select {
+			case <-sampling:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for range senders {
 		wg.Add(1)
@@ -163,6 +187,8 @@ func TestPeakRSSManySenders(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(sampling)
+	<-sampled
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
 	peak := procStatusKB(t, "VmHWM")
@@ -172,6 +198,9 @@ func TestPeakRSSManySenders(t *testing.T) {
 		senders, batches.Load(), float64(sent.Load())/(1<<20), rows, latency, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond))
 	t.Logf("RSS idle %.0f MiB, peak %.0f MiB: growth %.0f MiB = %.2f x the %.0f MiB window",
 		float64(idle)/1024, float64(peak)/1024, growth, growth/window, window)
+	st := convert.ReadArenaStats()
+	t.Logf("sampled every 10 ms: Go runtime memory (heap, stacks, metadata; not released) at most %.0f MiB, encoder arena regions in use at most %.0f MiB (peak %.0f MiB; regions, not all touched); after the run the arena has %.0f MiB in use, %.0f MiB free, %.0f MiB trimmed",
+		float64(goPeak)/(1<<20), float64(arenaPeak)/(1<<20), float64(st.Peak)/(1<<20), float64(st.InUse)/(1<<20), float64(st.Free)/(1<<20), float64(st.Trimmed)/(1<<20))
 	if growth > float64(bound)*window {
 		t.Errorf("peak RSS growth %.0f MiB exceeds %d x the window (%.0f MiB)", growth, bound, float64(bound)*window)
 	}

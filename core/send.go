@@ -76,10 +76,13 @@ type batchSend struct {
 
 // pendingReq is one request in flight and the caller's rows it carries.
 type pendingReq struct {
-	p     *stream.Pending
-	cb    *convert.Batch // holds rows (and the records) until resolved
-	base  int            // row offset of the chunk in the caller's batch
-	rows  []int          // chunk-relative row indices, ascending
+	p    *stream.Pending
+	base int // row offset of the chunk in the caller's batch
+	// rows are the chunk-relative rows, as ascending [lo, hi) runs: a copy,
+	// so that the chunk's buffers go back to the encoder as soon as the
+	// stream lets go of them, not when this call gets to resolve the
+	// request.
+	rows  [][2]int
 	bytes int
 }
 
@@ -294,8 +297,11 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)
 			break
 		}
-		cb.Retain() // released by resolve, after the rows are counted
-		b.pending = append(b.pending, pendingReq{p: p, cb: cb, base: base, rows: cb.Rows[i:j], bytes: bytes})
+		var runs [][2]int
+		for _, r := range cb.Rows[i:j] {
+			runs = appendRow(runs, r)
+		}
+		b.pending = append(b.pending, pendingReq{p: p, base: base, rows: runs, bytes: bytes})
 		i = j
 		b.reap(st)
 	}
@@ -346,7 +352,6 @@ func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 // resolve records the outcome of one request: acknowledged (err nil) or
 // failed, its rows not written or unknown by rowStateOf.
 func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
-	defer pr.cb.Release()
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
@@ -356,11 +361,14 @@ func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 		err = nil
 	}
 	if err != nil {
-		b.failRows(pr.base, pr.rows, b.w.mapSendErr(b.ctx, err), rowStateOf(pr.p))
+		err, state := b.w.mapSendErr(b.ctx, err), rowStateOf(pr.p)
+		for _, rg := range pr.rows {
+			b.failed = appendFailed(b.failed, pr.base+rg[0], pr.base+rg[1], err, state)
+		}
 		return
 	}
-	for _, r := range pr.rows {
-		b.ok = appendRow(b.ok, pr.base+r)
+	for _, rg := range pr.rows {
+		b.ok = appendRange(b.ok, pr.base+rg[0], pr.base+rg[1])
 	}
 	b.bytes += pr.bytes
 }

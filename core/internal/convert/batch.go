@@ -1,8 +1,10 @@
 package convert
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -14,16 +16,21 @@ import (
 // The records live in the encoder's chunk buffers, each record preceded by
 // its ProtoEncodedRecordBatch framing (tag and length), so that Frames can
 // hand any run of records to the network as a request body without copying
-// them. A Batch holds one reference when Encode returns it; Retain adds
-// one and Release drops one. When the last is dropped the buffers (and the
-// Records and Rows slices) go back to a pool that later Encode calls reuse,
-// so that nothing of the Batch may be used after that. A Batch that is never
-// released is simply left to the garbage collector: releasing is an
-// optimisation, never required.
+// them. The chunk buffers and the Records and Rows arrays are regions of
+// the encoder's arena, outside the Go heap (see arena.go). A Batch holds
+// one reference when Encode returns it; Retain adds one and Release drops
+// one. When the last is dropped the regions go back to the arena for later
+// Encode calls, so that nothing of the Batch may be used after that. A
+// Batch that is never released gives its regions back once the garbage
+// collector finds it unreachable (a cleanup): releasing is an optimisation,
+// never required. Because the regions are not Go memory, Records, Rows and
+// the records' bytes are valid only while the Batch itself is reachable:
+// keep the Batch (not only its slices) while using them, and copy what must
+// outlive it.
 type Batch struct {
 	// Records are the encoded records of the rows that succeeded, in row
-	// order. Each is a sub-slice (with capped capacity) of a chunk buffer
-	// owned by the Batch; nothing else writes to it until the last Release.
+	// order. Each is a slice (capacity = length) of a chunk buffer owned by
+	// the Batch; nothing else writes to it until the last Release.
 	Records [][]byte
 	// Rows[i] is the index, in the batch given to Encode, of the row encoded
 	// as Records[i].
@@ -35,17 +42,24 @@ type Batch struct {
 
 	chunks []batchChunk
 	refs   atomic.Int32
+	// own holds the arena regions of Records, Rows and the chunks; the
+	// Batch's cleanup returns them if it is never released.
+	own *owned
 }
 
-// batchChunk is one worker's output: its buffer of framed records, the
-// first row it encoded and the index in Records of its first record.
+// batchChunk is one worker's output: its buffer of framed records (back to
+// back) and the index in Records of its first record.
 type batchChunk struct {
-	sc    *scratch
-	lo    int
+	buf   []byte
 	first int
 }
 
-var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+var batchPool = sync.Pool{New: func() any {
+	b := &Batch{own: new(owned)}
+	// A Batch never released returns its regions once it is unreachable.
+	runtime.AddCleanup(b, (*owned).release, b.own)
+	return b
+}}
 
 // newBatch assembles the workers' outputs; the scratches move to the Batch.
 func newBatch(ws []worker, rows int) *Batch {
@@ -56,28 +70,45 @@ func newBatch(ws []worker, rows int) *Batch {
 		nerr += len(ws[k].errs)
 		b.Bytes += ws[k].bytes
 	}
-	if cap(b.Records) < rows-nerr {
-		b.Records = make([][]byte, 0, rows-nerr)
-		b.Rows = make([]int, 0, rows-nerr)
-	}
 	if nerr > 0 {
 		b.Errors = make([]*RowError, 0, nerr)
 	}
+	if rows == nerr {
+		for k := range ws {
+			b.Errors = append(b.Errors, ws[k].errs...)
+			ws[k].sc.put()
+		}
+		return b
+	}
+	// Records and Rows share one region; the frame lengths are not needed
+	// once the records are found (a record's frame ends where its bytes do).
+	n := rows - nerr
+	meta := arena.get(n * int(unsafe.Sizeof([]byte(nil))+unsafe.Sizeof(int(0))))
+	b.own.add(meta)
+	p := unsafe.Pointer(unsafe.SliceData(meta.mem))
+	b.Records = unsafe.Slice((*[]byte)(p), n)[:0]
+	b.Rows = unsafe.Slice((*int)(unsafe.Add(p, n*int(unsafe.Sizeof([]byte(nil))))), n)[:0]
 	for k := range ws {
 		w := &ws[k]
-		b.chunks = append(b.chunks, batchChunk{sc: w.sc, lo: w.lo, first: len(b.Records)})
+		b.own.add(w.sc.bufR)
+		b.chunks = append(b.chunks, batchChunk{buf: w.sc.buf, first: len(b.Records)})
 		buf, prev := w.sc.buf, 0
+		base := unsafe.Pointer(unsafe.SliceData(buf))
 		for r := w.lo; r < w.hi; r++ {
-			end := w.sc.ends[r-w.lo]
-			if end < 0 {
+			n := w.sc.lens[r-w.lo]
+			if n < 0 {
 				continue
 			}
+			end := prev + int(n)
 			body := prev + framing(buf[prev:end])
-			b.Records = append(b.Records, buf[body:end:end])
+			// unsafe.Slice keeps the record's address even when it is
+			// empty (buf[body:end:end] would not), for frameEnd.
+			b.Records = append(b.Records, unsafe.Slice((*byte)(unsafe.Add(base, body)), end-body))
 			b.Rows = append(b.Rows, r)
 			prev = end
 		}
 		b.Errors = append(b.Errors, w.errs...)
+		arena.put(w.sc.lensR)
 	}
 	return b
 }
@@ -109,13 +140,17 @@ func (b *Batch) Frames(i, j int) [][]byte {
 		}
 		start := b.frameEnd(c, lo) - framedSize(len(b.Records[lo]))
 		end := b.frameEnd(c, hi-1)
-		out = append(out, c.sc.buf[start:end:end])
+		out = append(out, c.buf[start:end:end])
 	}
 	return out
 }
 
-// frameEnd is the end offset of record i's frame in chunk c's buffer.
-func (b *Batch) frameEnd(c batchChunk, i int) int { return c.sc.ends[b.Rows[i]-c.lo] }
+// frameEnd is the end offset of record i's frame in chunk c's buffer: where
+// the record's bytes end.
+func (b *Batch) frameEnd(c batchChunk, i int) int {
+	r := b.Records[i]
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(r)))-uintptr(unsafe.Pointer(unsafe.SliceData(c.buf)))) + len(r)
+}
 
 // framedSize is the size of a record of n bytes with its framing.
 func framedSize(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
@@ -132,7 +167,7 @@ func (b *Batch) FramedSize(i, j int) int {
 // Retain adds a reference to the Batch's buffers. Safe for concurrent use.
 func (b *Batch) Retain() { b.refs.Add(1) }
 
-// Release drops a reference; the last one returns the buffers to the pool
+// Release drops a reference; the last one returns the buffers to the arena
 // (see Batch). Releasing more often than retained (plus the one from
 // Encode) panics. Safe for concurrent use.
 func (b *Batch) Release() {
@@ -142,18 +177,12 @@ func (b *Batch) Release() {
 	case n < 0:
 		panic("convert: Batch released more often than retained")
 	}
-	for _, c := range b.chunks {
-		c.sc.put()
+	if b.own == nil {
+		return // an empty batch's Batch, not from the pool
 	}
+	b.own.release()
 	clear(b.chunks)
-	clear(b.Records) // drop the references into the buffers
 	clear(b.Errors)
-	*b = Batch{Records: b.Records[:0], Rows: b.Rows[:0], chunks: b.chunks[:0]}
-	if cap(b.Records) > maxPooledRecords {
-		return
-	}
+	*b = Batch{chunks: b.chunks[:0], own: b.own}
 	batchPool.Put(b)
 }
-
-// maxPooledRecords keeps very large record lists out of the pool.
-const maxPooledRecords = 1 << 20

@@ -126,12 +126,12 @@ func TestReleasedBuffersAreReusedNotShared(t *testing.T) {
 	reused := false
 	for range 50 {
 		a := encodeOK(t, p, rec)
-		buf := a.chunks[0].sc.buf[:1]
+		buf := a.chunks[0].buf[:1]
 		a.Release()
 		var held []*Batch
 		for range 3 { // the pool hands out other free buffers first
 			b := encodeOK(t, p, other)
-			reused = reused || &b.chunks[0].sc.buf[:1][0] == &buf[0]
+			reused = reused || &b.chunks[0].buf[:1][0] == &buf[0]
 			held = append(held, b)
 		}
 		for _, b := range held {

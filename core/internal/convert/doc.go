@@ -96,8 +96,8 @@
 // Encode writes the wire format directly from the Arrow buffers with a
 // per-schema plan of encoders (protowire, no reflection). Each record is
 // written once; nested message lengths are patched in place. Large batches
-// are split into chunks encoded in parallel, each into its own pooled
-// buffer. Every record is written after its ProtoEncodedRecordBatch framing
+// are split into chunks encoded in parallel, each into its own buffer.
+// Every record is written after its ProtoEncodedRecordBatch framing
 // (field tag and length), so Batch.Frames hands any run of records to the
 // network as a request body without copying them. A row that cannot be encoded (a
 // null where none is allowed, a value out of range, a record over
@@ -109,6 +109,25 @@
 // Encode reads the record batch only during the call; it neither retains
 // nor releases it. The returned Batch holds no Arrow memory. Its buffers
 // are reference counted (Batch.Retain, Batch.Release): the last Release
-// returns them to the pool for later Encode calls; a Batch never released
-// is left to the garbage collector.
+// returns them for later Encode calls; a Batch never released gives them
+// back once the garbage collector finds it unreachable. Records, Rows and
+// the records' bytes are valid while the Batch is reachable and not
+// released: keep the Batch, not only its slices.
+//
+// # Memory
+//
+// The chunk buffers, the per-row end offsets and the Records and Rows
+// arrays live outside the Go heap, in an arena of anonymous memory
+// mappings (Linux; elsewhere the same arena hands out Go memory). The
+// records in flight therefore do not count toward the garbage collector's
+// heap goal, which would otherwise let the heap grow to twice them, and a
+// process's first encode writes into regions of 3 MiB or more backed by
+// transparent huge pages where the system allows them (a few 2 MiB faults
+// rather than thousands of 4 KiB ones). No process-wide setting is
+// changed. Regions come in size classes and are reused from free lists;
+// the pages of a region free for 2 s, or beyond what was in use lately
+// plus an eighth, go back to the system (MADV_DONTNEED); a mapping is
+// never removed, so a stale slice reads zeros or newer bytes, never
+// unmapped memory. ReadArenaStats reports the bytes in use, free and
+// trimmed; TrimArena gives every free region's pages back at once.
 package convert

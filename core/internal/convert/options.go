@@ -1,11 +1,18 @@
 package convert
 
-import "runtime"
+import (
+	"math"
+	"runtime"
+)
 
 // DefaultMaxRecordBytes is the default per-record size limit: 4 MiB minus the
 // 19 bytes of framing that older Zerobus servers reserve around one record.
 // Servers that accept 10 MiB requests allow a larger Options.MaxRecordBytes.
 const DefaultMaxRecordBytes = 4<<20 - 19
+
+// maxRecordLimit caps Options.MaxRecordBytes: a protobuf message is below
+// 2 GiB, and a framed record's length must fit an int32.
+const maxRecordLimit = math.MaxInt32 - 16
 
 // DefaultMessageName is the top-level message name used when
 // Options.MessageName is empty.
@@ -43,7 +50,8 @@ type Options struct {
 	AllOptional bool
 
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
-	// reported as row errors. Zero or negative means DefaultMaxRecordBytes.
+	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;
+	// values above maxRecordLimit mean maxRecordLimit.
 	MaxRecordBytes int
 
 	// Parallelism is the most goroutines one Encode call uses for a large
@@ -62,6 +70,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = DefaultMaxRecordBytes
 	}
+	o.MaxRecordBytes = min(o.MaxRecordBytes, maxRecordLimit)
 	return o
 }
 

@@ -46,7 +46,8 @@ type batchSummary struct {
 }
 
 func summarize(b *Batch) batchSummary {
-	s := batchSummary{Rows: b.Rows, Bytes: b.Bytes}
+	// Rows is copied: a Batch's slices are valid only while it is reachable.
+	s := batchSummary{Rows: slices.Clone(b.Rows), Bytes: b.Bytes}
 	for _, r := range b.Records {
 		s.Records = append(s.Records, string(r))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -81,8 +82,9 @@ func (p *Plan) MessageDescriptor() protoreflect.MessageDescriptor { return p.md 
 // (ErrInvalidData).
 //
 // Encode reads rec only during the call and does not retain or release it:
-// the caller keeps ownership. The Batch's buffers come from a pool; the
-// caller may hand them back with Batch.Release once nothing uses them. Large batches (at least 2*4096 rows) are split
+// the caller keeps ownership. The Batch's buffers come from the encoder's
+// arena (see doc.go, Memory); the caller may hand them back with
+// Batch.Release once nothing uses them. Large batches (at least 2*4096 rows) are split
 // into chunks encoded on up to Options.Parallelism goroutines; Encode
 // returns only after all of them finish. Safe for concurrent use.
 func (p *Plan) Encode(rec arrow.RecordBatch) (*Batch, error) {
@@ -162,34 +164,49 @@ func (p *Plan) checkSchema(s *arrow.Schema) error {
 // worker encodes rows [lo, hi) of a batch into its scratch buffer.
 type worker struct {
 	lo, hi int
-	sc     *scratch
+	sc     scratch
 	bytes  int // record bytes, without framing
 	errs   []*RowError
 	err    error // bind failure or recovered panic (malformed data)
 }
 
-// scratch is a reusable encode buffer plus per-row end offsets (-1 for a
-// failed row).
+// scratch is a worker's output: framed records in an arena region, and
+// each row's frame length (-1 for a failed row; a frame is below 2 GiB,
+// see maxRecordLimit) in another.
 type scratch struct {
-	buf  []byte
-	ends []int
+	buf   []byte
+	bufR  *region
+	lens  []int32
+	lensR *region
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
-
-// maxPooledBytes keeps very large buffers out of the pool.
-const maxPooledBytes = 64 << 20
-
+// put returns the scratch's regions to the arena.
 func (s *scratch) put() {
-	if s == nil || cap(s.buf) > maxPooledBytes {
-		return
+	arena.put(s.bufR)
+	arena.put(s.lensR)
+	*s = scratch{}
+}
+
+// grow moves buf (the records so far: in s.bufR, or in Go memory if an
+// encoder's append outgrew the region) into a region of at least size
+// bytes, doubling when buf is still in its region.
+func (s *scratch) grow(buf []byte, size int) []byte {
+	if unsafe.SliceData(buf) == unsafe.SliceData(s.bufR.mem) {
+		size = max(size, 2*cap(buf))
+	} else {
+		size = max(size, cap(buf))
 	}
-	s.buf, s.ends = s.buf[:0], s.ends[:0]
-	scratchPool.Put(s)
+	r := arena.get(size)
+	buf = append(r.mem[:0], buf...)
+	arena.put(s.bufR)
+	s.bufR = r
+	return buf
 }
 
 func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
-	w.sc = scratchPool.Get().(*scratch)
+	rows := w.hi - w.lo
+	w.sc.lensR = arena.get(rows * int(unsafe.Sizeof(int32(0))))
+	w.sc.bufR = arena.get(minRegion)
 	defer func() {
 		if r := recover(); r != nil {
 			w.err = fmt.Errorf("%w: %v", ErrInvalidData, r)
@@ -206,20 +223,24 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		}
 		encs[c] = e
 	}
-	rows := w.hi - w.lo
-	ends := slices.Grow(w.sc.ends[:0], rows)[:rows]
-	buf := w.sc.buf[:0]
+	lens := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(w.sc.lensR.mem))), rows)
+	buf := w.sc.bufR.mem[:0]
+	base := unsafe.SliceData(buf)
 	limit := p.opts.MaxRecordBytes
 	const sample = 64
 	lenBytes := 1 // varint bytes guessed for the next record's length
+	need := 64    // room kept free before a record: twice the last one's size
 	for r := w.lo; r < w.hi; r++ {
 		// Each record is written framed as a ProtoEncodedRecordBatch.records
 		// element (tag, length, record), so that any run of records is a
 		// request body as it is (see Batch.Frames). The length's room is
 		// guessed from the previous record; a wrong guess moves the record.
 		start := len(buf)
-		if cap(buf)-start < 1+lenBytes {
-			buf = slices.Grow(buf, 1+lenBytes)
+		if cap(buf)-start < need || unsafe.SliceData(buf) != base {
+			// Grow in the arena, and move back into it a buffer that an
+			// encoder's append moved to the Go heap.
+			buf = w.sc.grow(buf, start+need)
+			base = unsafe.SliceData(buf)
 		}
 		buf = buf[:start+1+lenBytes]
 		body := len(buf)
@@ -234,7 +255,7 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		}
 		if f != nil {
 			buf = buf[:start]
-			ends[r-w.lo] = -1
+			lens[r-w.lo] = -1
 			w.errs = append(w.errs, &RowError{Row: r, Column: f.path, Reason: f.reason, Err: f.err})
 			continue
 		}
@@ -246,16 +267,21 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 		buf[start] = recordTag
 		protowire.AppendVarint(buf[start+1:start+1], uint64(n))
 		w.bytes += n
-		ends[r-w.lo] = len(buf)
+		lens[r-w.lo] = int32(len(buf) - start)
+		need = 64 + 2*(len(buf)-start)
 		if r-w.lo == sample-1 && rows > sample {
 			// Reserve room for the whole chunk from the first rows' average,
 			// so that a cold buffer grows once rather than log(n) times.
 			if est := len(buf) / sample * rows * 9 / 8; est > cap(buf) {
-				buf = slices.Grow(buf, est-len(buf))
+				buf = w.sc.grow(buf, est)
+				base = unsafe.SliceData(buf)
 			}
 		}
 	}
-	w.sc.buf, w.sc.ends = buf, ends
+	if unsafe.SliceData(buf) != base {
+		buf = w.sc.grow(buf, len(buf))
+	}
+	w.sc.buf, w.sc.lens = buf, lens
 }
 
 // recordTag is the tag of ProtoEncodedRecordBatch.records (field 1, bytes).
