@@ -404,28 +404,15 @@ func TestSendQuarantine(t *testing.T) {
 		t.Errorf("stored ids (-want +got):\n%s", diff)
 	}
 
-	f, err := os.Open(qpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	qr, err := ipc.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer qr.Release()
-	if !qr.Schema().Equal(schema) {
-		t.Errorf("quarantine schema %v, want %v", qr.Schema(), schema)
+	qschema, qrecs := readStream(t, qpath)
+	if !qschema.Equal(schema) {
+		t.Errorf("quarantine schema %v, want %v", qschema, schema)
 	}
 	var gotIDs []int64
 	var gotV []uint64
-	for qr.Next() {
-		q := qr.RecordBatch()
+	for _, q := range qrecs {
 		gotIDs = append(gotIDs, q.Column(0).(*array.Int64).Int64Values()...)
 		gotV = append(gotV, q.Column(1).(*array.Uint64).Uint64Values()...)
-	}
-	if err := qr.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]int64{3, 7, 8}, gotIDs); diff != "" {
 		t.Errorf("quarantined ids (-want +got):\n%s", diff)
@@ -492,20 +479,11 @@ func TestSendQuarantineTwoSchemas(t *testing.T) {
 		path string
 		id   string
 	}{{qpath, "[1]"}, {filepath.Join(dir, "q-2.arrows"), "[12]"}} {
-		f, err := os.Open(q.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qr, err := ipc.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, qrecs := readStream(t, q.path)
 		var ids []string
-		for qr.Next() {
-			ids = append(ids, qr.RecordBatch().Column(0).String())
+		for _, rec := range qrecs {
+			ids = append(ids, rec.Column(0).String())
 		}
-		qr.Release()
-		f.Close()
 		if got := strings.Join(ids, ""); got != q.id {
 			t.Errorf("%s holds ids %s, want %s", q.path, got, q.id)
 		}
@@ -1095,21 +1073,39 @@ func TestCSVRowNumbers(t *testing.T) {
 	if len(sum.FailedRows) != 1 || sum.FailedRows[0].FirstRow != 2 || sum.FailedRows[0].LastRow != 2 {
 		t.Errorf("-json failed_rows = %+v, want rows 2..2", sum.FailedRows)
 	}
-	f, err := os.Open(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	qr, err := ipc.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer qr.Release()
+	_, qrecs := readStream(t, q)
 	var ids []int64
-	for qr.Next() {
-		ids = append(ids, qr.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+	for _, rec := range qrecs {
+		ids = append(ids, rec.Column(0).(*array.Int64).Int64Values()...)
 	}
 	if diff := cmp.Diff([]int64{2}, ids); diff != "" {
 		t.Errorf("quarantined ids (-want +got):\n%s", diff)
 	}
+}
+
+// readStream reads the Arrow IPC stream file at path (a quarantine file);
+// the batches are released when the test ends.
+func readStream(t *testing.T, path string) (*arrow.Schema, []arrow.RecordBatch) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := ipc.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var recs []arrow.RecordBatch
+	for r.Next() {
+		rec := r.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+		t.Cleanup(rec.Release)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r.Schema(), recs
 }

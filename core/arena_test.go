@@ -120,23 +120,7 @@ func TestStoredBytesWithArenaChurn(t *testing.T) {
 			}
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		churn := newWrapper(t, srv, "main.default.arena_churn", nil)
-		other := convert.ReferenceBatch(memory.DefaultAllocator, 7000)
-		defer other.Release()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := churn.SendBatch(context.Background(), other); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
+	go churnSends(t, srv, "main.default.arena_churn", 7000, stop, &wg)
 	got := sendAndRead(t, srv, "main.default.arena_stored", rec, func(c *core.Config) { c.MaxMessageBytes = 512 << 10 })
 	close(stop)
 	wg.Wait()

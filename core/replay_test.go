@@ -34,23 +34,7 @@ func TestReplayedRowsIntactUnderPoolReuse(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // churn the pools
-		defer wg.Done()
-		churn := newWrapper(t, srv, "main.default.churn", nil)
-		other := convert.ReferenceBatch(memory.DefaultAllocator, 9000)
-		defer other.Release()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := churn.SendBatch(context.Background(), other); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
+	go churnSends(t, srv, "main.default.churn", 9000, stop, &wg) // churn the pools
 	table := "main.default.replayed"
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 3})
 	got := sendAndRead(t, srv, table, rec, small)
@@ -108,4 +92,25 @@ func newWrapper(t *testing.T, srv *zerobuslocal.Server, table string, mutate fun
 	}
 	t.Cleanup(func() { closeWrapper(t, w) })
 	return w
+}
+
+// churnSends sends a reference batch of rows through a Wrapper of its own
+// to table until stop is closed, so that the encoder's buffers are handed
+// out and back the whole time; wg.Done when it returns.
+func churnSends(t *testing.T, srv *zerobuslocal.Server, table string, rows int, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	churn := newWrapper(t, srv, table, nil)
+	other := convert.ReferenceBatch(memory.DefaultAllocator, rows)
+	defer other.Release()
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if _, err := churn.SendBatch(context.Background(), other); err != nil {
+			t.Error(err)
+			return
+		}
+	}
 }

@@ -118,13 +118,7 @@ func hasAttr(rm metricdata.ResourceMetrics, name string, kv attribute.KeyValue) 
 func TestFlightSchemaMismatchNamesColumnsBeforeSending(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	const table = "main.default.flight_mismatch"
-	cols, err := zerobuslocal.ParseColumns("id INT NOT NULL, name STRING, score DOUBLE, region STRING NOT NULL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.CreateTableColumns(table, cols); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, srv, table, "id INT NOT NULL, name STRING, score DOUBLE, region STRING NOT NULL")
 	w := newWrapper(t, flightConfig(srv, table))
 	rec := eventBatch(memory.DefaultAllocator, 0, 10)
 	defer rec.Release()
@@ -158,13 +152,7 @@ func TestFlightSchemaMismatchNamesColumnsBeforeSending(t *testing.T) {
 func TestFlightCastsToTableTypesAndNullRows(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	const table = "main.default.flight_casts"
-	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, small INT, name STRING, at TIMESTAMP, price DECIMAL(10,2)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.CreateTableColumns(table, cols); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, srv, table, "id BIGINT NOT NULL, small INT, name STRING, at TIMESTAMP, price DECIMAL(10,2)")
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
@@ -470,13 +458,7 @@ func TestFlightDebugFiles(t *testing.T) {
 func TestFlightIdleSchemasAreEvicted(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	const table = "main.default.flight_schemas"
-	cols, err := zerobuslocal.ParseColumns("id BIGINT, name STRING")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.CreateTableColumns(table, cols); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, srv, table, "id BIGINT, name STRING")
 	w := newWrapper(t, flightConfig(srv, table))
 	ids := []arrow.DataType{arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64,
 		arrow.PrimitiveTypes.Uint8, arrow.PrimitiveTypes.Uint16, arrow.PrimitiveTypes.Uint32}

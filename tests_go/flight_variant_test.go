@@ -24,13 +24,7 @@ func TestFlightVariantFromJSONText(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			srv := startServer(t, zerobuslocal.Options{})
 			table := "main.default.variant_" + transport
-			cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, doc VARIANT")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.CreateTableColumns(table, cols); err != nil {
-				t.Fatal(err)
-			}
+			createTable(t, srv, table, "id BIGINT NOT NULL, doc VARIANT")
 			docs := []string{`{"a": 1, "b": [true, null, "x"], "c": {"d": 2.5}}`, "", `not json`, `42.5`, `"text"`, `{"k": 1} {"k": 2}`, `[]`}
 			valid := []bool{true, false, true, true, true, true, true}
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -114,13 +108,7 @@ func TestFlightVariantFromJSONText(t *testing.T) {
 func TestFlightVariantRejectsOtherTypes(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	const table = "main.default.variant_int"
-	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, doc VARIANT")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.CreateTableColumns(table, cols); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, srv, table, "id BIGINT NOT NULL, doc VARIANT")
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},

@@ -108,6 +108,19 @@ func field(m protoreflect.Message, name string) (protoreflect.Value, bool) {
 	return m.Get(fd), true
 }
 
+// createTable registers table on srv with the columns of a DDL list
+// ("id BIGINT NOT NULL, name STRING").
+func createTable(t testing.TB, srv *zerobuslocal.Server, table, ddl string) {
+	t.Helper()
+	cols, err := zerobuslocal.ParseColumns(ddl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.CreateTableColumns(table, cols); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // storedIDs counts stored rows of table by their int64 "id" field.
 func storedIDs(t testing.TB, srv *zerobuslocal.Server, table string) map[int64]int {
 	t.Helper()

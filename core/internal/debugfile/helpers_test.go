@@ -118,7 +118,9 @@ type faultFile struct {
 	direct atomic.Bool
 }
 
-func (f *faultFile) Write(p []byte) (int, error) {
+// begin counts a write after waiting while the file system is blocked;
+// errDiskFull while it fails writes.
+func (f *faultFile) begin() error {
 	if f.fs.block != nil {
 		f.fs.waiting.Add(1)
 		<-f.fs.block
@@ -126,7 +128,14 @@ func (f *faultFile) Write(p []byte) (int, error) {
 	}
 	f.fs.writes.Add(1)
 	if f.fs.failWrites.Load() {
-		return 0, errDiskFull
+		return errDiskFull
+	}
+	return nil
+}
+
+func (f *faultFile) Write(p []byte) (int, error) {
+	if err := f.begin(); err != nil {
+		return 0, err
 	}
 	return f.File.Write(p)
 }
@@ -135,14 +144,8 @@ func (f *faultFile) Write(p []byte) (int, error) {
 // is one (the OS file system's), with the same failures as Write, and
 // refuseDirect / einvalDirect to emulate file systems without direct I/O.
 func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
-	if f.fs.block != nil {
-		f.fs.waiting.Add(1)
-		<-f.fs.block
-		f.fs.waiting.Add(-1)
-	}
-	f.fs.writes.Add(1)
-	if f.fs.failWrites.Load() {
-		return 0, errDiskFull
+	if err := f.begin(); err != nil {
+		return 0, err
 	}
 	if f.direct.Load() && f.fs.einvalDirect.Load() {
 		return 0, syscall.EINVAL
