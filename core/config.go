@@ -223,8 +223,11 @@ type Config struct {
 	// types, over Arrow Flight DoPut with record-level acknowledgements).
 	// YAML transport, env ZEROBUS_TRANSPORT.
 	Transport string
-	// ArrowFlightCompression compresses the Arrow IPC buffers sent with
-	// transport arrow_flight: "zstd", "lz4", or "" / "none" (default).
+	// ArrowFlightCompression compresses what transport arrow_flight sends:
+	// the Arrow IPC buffers ("zstd", "lz4"), or each whole gRPC message
+	// with zstd ("grpc_zstd", as the official Rust client's GrpcZstd; it
+	// helps most on wide or sparse schemas), or nothing ("" / "none",
+	// default).
 	// YAML arrow_flight_compression, env ZEROBUS_ARROW_FLIGHT_COMPRESSION.
 	ArrowFlightCompression string
 }
@@ -441,8 +444,8 @@ func (c Config) validate(ck checks) error {
 	default:
 		add("Transport", "is %q; must be %q (the default) or %q", c.Transport, TransportProtobuf, TransportArrowFlight)
 	}
-	if _, err := flightstream.ParseCompression(c.ArrowFlightCompression); err != nil {
-		add("ArrowFlightCompression", "is %q; must be \"none\" (or empty, the default), \"zstd\" or \"lz4\"", c.ArrowFlightCompression)
+	if _, _, err := flightstream.ParseCompression(c.ArrowFlightCompression); err != nil {
+		add("ArrowFlightCompression", "is %q; must be \"none\" (or empty, the default), \"zstd\" or \"lz4\" (IPC buffers), or \"grpc_zstd\" (whole gRPC messages)", c.ArrowFlightCompression)
 	}
 
 	switch c.OTLPProtocol {

@@ -20,13 +20,15 @@ import (
 // durably acknowledged) to the local server over each transport, side by
 // side in one run: protobuf (every row encoded as a protobuf record) and
 // arrow_flight (the batch as Arrow IPC over Flight DoPut), the latter also
-// with zstd IPC compression. Run: make bench-transports.
+// with zstd IPC compression and with zstd gRPC message compression. Run:
+// make bench-transports.
 func BenchmarkTransports(b *testing.B) {
 	for _, server := range []string{"local_server", "null_server"} {
 		for _, tc := range []struct{ name, transport, compression string }{
 			{"protobuf", core.TransportProtobuf, ""},
 			{"arrow_flight", core.TransportArrowFlight, ""},
 			{"arrow_flight_zstd", core.TransportArrowFlight, "zstd"},
+			{"arrow_flight_grpc_zstd", core.TransportArrowFlight, "grpc_zstd"},
 		} {
 			b.Run(fmt.Sprintf("%s/%s/rows=100000", server, tc.name), func(b *testing.B) {
 				mutate := func(c *core.Config) {

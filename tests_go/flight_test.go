@@ -521,3 +521,49 @@ func TestFlightIdleSchemasAreEvicted(t *testing.T) {
 		t.Fatalf("stored %d distinct ids, want %d", len(got), 3*n)
 	}
 }
+
+// arrow_flight_compression grpc_zstd compresses each whole Flight message
+// (grpc-encoding zstd): the server reads fewer bytes off the wire than the
+// messages hold, the IPC buffers themselves are not compressed, and every
+// row is stored once. Without compression the two counts are equal.
+func TestFlightGRPCZstdCompression(t *testing.T) {
+	msgBytes := map[string]int64{}
+	for _, comp := range []string{"grpc_zstd", "none"} {
+		t.Run(comp, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := "main.default.flight_" + comp
+			cfg := flightConfig(srv, table)
+			cfg.ArrowFlightCompression = comp
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 5000)
+			defer rec.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariant(t, res, 5000)
+			ids := storedIDs(t, srv, table)
+			for i := range 5000 {
+				if ids[int64(i)] != 1 {
+					t.Fatalf("row %d stored %d times", i, ids[int64(i)])
+				}
+			}
+			st := srv.Stats()
+			if st.BytesReceived < int64(res.BatchSizeBytes) {
+				t.Fatalf("server received %d message bytes for a %d-byte batch", st.BytesReceived, res.BatchSizeBytes)
+			}
+			ratio := float64(st.WireBytesReceived) / float64(st.BytesReceived)
+			t.Logf("%s: %d message bytes, %d on the wire (%.2f)", comp, st.BytesReceived, st.WireBytesReceived, ratio)
+			if comp == "none" && st.WireBytesReceived != st.BytesReceived {
+				t.Fatalf("uncompressed: %d wire bytes for %d message bytes", st.WireBytesReceived, st.BytesReceived)
+			}
+			if comp == "grpc_zstd" && ratio > 0.8 {
+				t.Fatalf("grpc_zstd: %d wire bytes for %d message bytes (%.2f)", st.WireBytesReceived, st.BytesReceived, ratio)
+			}
+			msgBytes[comp] = st.BytesReceived
+		})
+	}
+	if msgBytes["grpc_zstd"] != msgBytes["none"] {
+		t.Fatalf("message bytes %v: grpc_zstd should leave the IPC buffers as they are", msgBytes)
+	}
+}

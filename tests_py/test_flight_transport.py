@@ -72,3 +72,18 @@ def test_variant_json_text_over_flight(server: LocalServer, table_name: str) -> 
     stored = server.table(table_name).to_pydict()
     got = {i: (json.loads(d) if d is not None else None) for i, d in zip(stored["id"], stored["doc"], strict=True)}
     assert got == {0: {"a": [1, 2.5, None], "b": {"c": "x"}}, 1: None, 3: []}
+
+
+def test_grpc_zstd_compresses_whole_messages(server: LocalServer, table_name: str) -> None:
+    before = server.stats()
+    cfg = server.config(table_name, transport="arrow_flight", arrow_flight_compression="grpc_zstd")
+    with ZerobusWrapper(cfg) as w:
+        res = w.send_batch(id_batch(0, 2000))
+    assert res.success and res.successful_count == 2000
+    assert stored_ids(server, table_name) == list(range(2000))
+    after = server.stats()
+    sent = after["bytes_received"] - before["bytes_received"]
+    wire = after["wire_bytes_received"] - before["wire_bytes_received"]
+    assert 0 < wire < sent * 0.8, (wire, sent)
+    with pytest.raises(ConfigurationError, match="grpc_zstd"):
+        WrapperConfiguration("http://127.0.0.1:1", "main.default.t", arrow_flight_compression="gzip").validate()

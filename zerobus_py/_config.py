@@ -266,8 +266,9 @@ class WrapperConfiguration:
             table's Arrow types, over Arrow Flight with record-level
             acknowledgements) (YAML ``transport``, env ``ZEROBUS_TRANSPORT``).
         arrow_flight_compression: with ``transport="arrow_flight"``,
-            compress the Arrow IPC buffers sent: ``"zstd"``, ``"lz4"`` or
-            ``"none"``; ``None`` (default) means none (YAML
+            compress the Arrow IPC buffers sent (``"zstd"``, ``"lz4"``), or
+            each whole gRPC message (``"grpc_zstd"``), or nothing
+            (``"none"``); ``None`` (default) means none (YAML
             ``arrow_flight_compression``, env ``ZEROBUS_ARROW_FLIGHT_COMPRESSION``).
         debug_rotation_interval_secs, max_inflight_requests, max_inflight_bytes,
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,

@@ -134,8 +134,9 @@
 //     app_metadata is INVALID_ARGUMENT. Dictionary batches are not expected
 //     (clients hydrate). IPC buffer compression (zstd, lz4) is accepted, and
 //     so is gRPC message compression (grpc-encoding zstd, registered with
-//     grpc-go when this package is imported unless the program registered
-//     its own "zstd"; the decoder's window is bounded at 64 MiB). A
+//     grpc-go by the zerobuspb package this one imports, unless the program
+//     registered its own "zstd"; the decoder's window is bounded at 64 MiB;
+//     Stats counts message bytes and wire bytes received). A
 //     malformed IPC message is INVALID_ARGUMENT: flatbuffer headers are
 //     bounds-checked before arrow-go reads them.
 //  6. Rows are checked (a null in a NOT NULL column or inside a list or map

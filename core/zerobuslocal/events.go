@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	grpcstats "google.golang.org/grpc/stats"
 )
 
 // EventKind names what happened in an Event.
@@ -162,6 +163,11 @@ type Stats struct {
 	CloseSignals     int64 `json:"close_signals"`     // CloseStreamSignal messages sent
 	FaultsFired      int64 `json:"faults_fired"`      // injected faults that fired
 	RowsDropped      int64 `json:"rows_dropped"`      // oldest rows dropped to honour Options.MaxStoredRows
+	// BytesReceived counts the request message bytes of every RPC after
+	// gRPC decompression; WireBytesReceived the same messages as they
+	// arrived (smaller when the client compressed them, grpc-encoding).
+	BytesReceived     int64 `json:"bytes_received"`
+	WireBytesReceived int64 `json:"wire_bytes_received"`
 }
 
 type stats struct {
@@ -169,7 +175,21 @@ type stats struct {
 	streamsCreated, streamsRejected, streamsEnded atomic.Int64
 	messagesReceived, recordsStored, acksSent     atomic.Int64
 	closeSignals, faultsFired, rowsDropped        atomic.Int64
+	bytesReceived, wireBytesReceived              atomic.Int64
 }
+
+// HandleRPC counts the bytes of each request message received (the
+// server's grpc stats.Handler).
+func (s *stats) HandleRPC(_ context.Context, st grpcstats.RPCStats) {
+	if in, ok := st.(*grpcstats.InPayload); ok {
+		s.bytesReceived.Add(int64(in.Length))
+		s.wireBytesReceived.Add(int64(in.CompressedLength))
+	}
+}
+
+func (*stats) TagRPC(ctx context.Context, _ *grpcstats.RPCTagInfo) context.Context   { return ctx }
+func (*stats) TagConn(ctx context.Context, _ *grpcstats.ConnTagInfo) context.Context { return ctx }
+func (*stats) HandleConn(context.Context, grpcstats.ConnStats)                       {}
 
 // Stats returns a snapshot of the counters. Safe for concurrent use.
 func (s *Server) Stats() Stats {
@@ -185,5 +205,8 @@ func (s *Server) Stats() Stats {
 		CloseSignals:     s.stats.closeSignals.Load(),
 		FaultsFired:      s.stats.faultsFired.Load(),
 		RowsDropped:      s.stats.rowsDropped.Load(),
+
+		BytesReceived:     s.stats.bytesReceived.Load(),
+		WireBytesReceived: s.stats.wireBytesReceived.Load(),
 	}
 }

@@ -555,7 +555,9 @@ func TestFlightGRPCZstdMessages(t *testing.T) {
 	if diff := cmp.Diff(seq(0, 300), storedIDs(t, s, testTable)); diff != "" {
 		t.Errorf("stored ids (-want +got):\n%s", diff)
 	}
-
+	if st := s.Stats(); st.WireBytesReceived*2 > st.BytesReceived {
+		t.Errorf("%d bytes on the wire for %d message bytes: the messages were not compressed", st.WireBytesReceived, st.BytesReceived)
+	}
 }
 
 // NOT NULL struct fields of the table reject nulls even when the client's

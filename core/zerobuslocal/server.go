@@ -185,6 +185,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		grpc.ReadBufferSize(grpcReadBuffer),
 		// Ingest messages are parsed without copying each record.
 		grpc.ForceServerCodecV2(newServerCodec()),
+		grpc.StatsHandler(&s.stats),
 	}
 	if tlsCfg != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsCfg)))

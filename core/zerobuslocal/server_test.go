@@ -72,7 +72,12 @@ func TestHappyPathProto(t *testing.T) {
 	}
 
 	stats := s.Stats()
-	wantStats := zerobuslocal.Stats{TokensIssued: 1, StreamsCreated: 1, StreamsEnded: 1, MessagesReceived: 4, RecordsStored: 5, AcksSent: 3}
+	// Uncompressed: as many bytes on the wire as in the messages.
+	if stats.BytesReceived <= 0 || stats.WireBytesReceived != stats.BytesReceived {
+		t.Errorf("bytes received %d, on the wire %d: want equal and positive", stats.BytesReceived, stats.WireBytesReceived)
+	}
+	wantStats := zerobuslocal.Stats{TokensIssued: 1, StreamsCreated: 1, StreamsEnded: 1, MessagesReceived: 4, RecordsStored: 5, AcksSent: 3,
+		BytesReceived: stats.BytesReceived, WireBytesReceived: stats.WireBytesReceived}
 	if diff := cmp.Diff(wantStats, stats); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}

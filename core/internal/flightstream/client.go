@@ -14,9 +14,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
 // TransportName is the value of the zerobus.transport telemetry attribute
@@ -25,8 +27,11 @@ const TransportName = "arrow_flight"
 
 // Config configures a Client. Zero fields mean the stream.Client's settings.
 type Config struct {
-	// Compression compresses the IPC buffers of every batch: "zstd", "lz4",
-	// or "" / "none" (default).
+	// Compression compresses the IPC buffers of every batch ("zstd",
+	// "lz4"), or each whole gRPC message with zstd ("grpc_zstd", the
+	// official Rust client's GrpcZstd: it helps most on wide or sparse
+	// schemas, whose messages are mostly metadata), or nothing ("" /
+	// "none", default).
 	Compression string
 	// MaxInflightBatches bounds the batches sent and not yet fully
 	// acknowledged across all streams of the Client (one window they
@@ -39,29 +44,32 @@ type Config struct {
 }
 
 // ParseCompression checks a Compression value and returns its IPC option
-// (nil for none).
-func ParseCompression(s string) (ipc.Option, error) {
+// (nil for none) and whether whole gRPC messages are compressed instead.
+func ParseCompression(s string) (opt ipc.Option, grpcZstd bool, err error) {
 	switch strings.ToLower(s) {
 	case "", "none":
-		return nil, nil
+		return nil, false, nil
 	case "zstd":
-		return ipc.WithZstd(), nil
+		return ipc.WithZstd(), false, nil
 	case "lz4", "lz4_frame":
-		return ipc.WithLZ4(), nil
+		return ipc.WithLZ4(), false, nil
+	case "grpc_zstd":
+		return nil, true, nil
 	}
-	return nil, fmt.Errorf("compression %q: must be \"none\", \"zstd\" or \"lz4\"", s)
+	return nil, false, fmt.Errorf("compression %q: must be \"none\", \"zstd\", \"lz4\" or \"grpc_zstd\"", s)
 }
 
 // Client opens Flight streams over a stream.Client's connection and
 // credentials. It is safe for concurrent use.
 type Client struct {
-	sc      *stream.Client
-	scfg    stream.Config
-	fc      flight.FlightServiceClient
-	tel     *telemetry.Telemetry
-	ipcOpts []ipc.Option
-	win     *stream.Window // shared by the client's streams
-	attrs   []attribute.KeyValue
+	sc       *stream.Client
+	scfg     stream.Config
+	fc       flight.FlightServiceClient
+	tel      *telemetry.Telemetry
+	ipcOpts  []ipc.Option
+	callOpts []grpc.CallOption // of every DoPut: the gRPC compressor, if any
+	win      *stream.Window    // shared by the client's streams
+	attrs    []attribute.KeyValue
 
 	mu      sync.Mutex
 	closed  bool
@@ -74,7 +82,7 @@ var errClientClosed = fmt.Errorf("zerobus: flight client closed: %w", stream.Err
 // NewClient returns a Flight client on sc. It does no network I/O. Closing
 // the Client aborts its streams; sc stays open (its owner closes it).
 func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
-	opt, err := ParseCompression(cfg.Compression)
+	opt, grpcZstd, err := ParseCompression(cfg.Compression)
 	if err != nil {
 		return nil, fmt.Errorf("zerobus: invalid flight config: %w", err)
 	}
@@ -90,6 +98,9 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	c.ipcOpts = []ipc.Option{ipc.WithAllocator(memory.DefaultAllocator)}
 	if opt != nil {
 		c.ipcOpts = append(c.ipcOpts, opt)
+	}
+	if grpcZstd {
+		c.callOpts = []grpc.CallOption{grpc.UseCompressor(zerobuspb.Zstd)}
 	}
 	maxReqs, maxBytes := cfg.MaxInflightBatches, cfg.MaxInflightBytes
 	if maxReqs <= 0 {

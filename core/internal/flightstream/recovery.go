@@ -84,7 +84,7 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	if err != nil {
 		return nil, cred, o.MetadataErr(err)
 	}
-	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(o.Ctx, md))
+	cs, err := s.c.fc.DoPut(metadata.NewOutgoingContext(o.Ctx, md), s.c.callOpts...)
 	if err != nil {
 		return nil, cred, classify(err)
 	}

@@ -415,7 +415,7 @@ func TestWithdrawAndCompression(t *testing.T) {
 			wantIDs(t, e.storedIDs(), 3000)
 		})
 	}
-	if _, err := ParseCompression("gzip"); err == nil || !strings.Contains(err.Error(), "gzip") {
+	if _, _, err := ParseCompression("gzip"); err == nil || !strings.Contains(err.Error(), "gzip") {
 		t.Fatalf("ParseCompression(gzip) = %v", err)
 	}
 }

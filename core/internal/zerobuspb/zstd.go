@@ -1,4 +1,4 @@
-package zerobuslocal
+package zerobuspb
 
 import (
 	"io"
@@ -8,30 +8,32 @@ import (
 	"google.golang.org/grpc/encoding"
 )
 
-// gRPC message compression "zstd" (grpc-encoding: zstd), which the
-// official clients may use for whole Flight messages (protocol §9; the
-// Rust crate's ArrowCompression::GrpcZstd). grpc-go keeps compressors in a
-// process-wide registry filled at init time; the server adds zstd there
-// unless the program registered its own. grpc-go bounds the decompressed
-// size by the server's maximum receive size; the decoder's window is
-// bounded here too, so a small frame cannot make it allocate gigabytes.
+// gRPC message compression "zstd" (grpc-encoding: zstd), which clients may
+// use for whole Flight messages (protocol §9; the official Rust crate's
+// ArrowCompression::GrpcZstd, this module's arrow_flight_compression
+// grpc_zstd) and the local server accepts. grpc-go keeps compressors in a
+// process-wide registry filled at init time; importing this package adds
+// zstd there unless the program registered its own. grpc-go bounds the
+// decompressed size by the receiver's maximum message size; the decoder's
+// window is bounded here too, so a small frame cannot make it allocate
+// gigabytes.
 
 func init() {
-	if encoding.GetCompressor(zstdName) == nil {
+	if encoding.GetCompressor(Zstd) == nil {
 		encoding.RegisterCompressor(&zstdCompressor{})
 	}
 }
 
-const (
-	zstdName      = "zstd"
-	zstdMaxWindow = 64 << 20
-)
+// Zstd is the name of the gRPC compressor (grpc.UseCompressor(Zstd)).
+const Zstd = "zstd"
+
+const zstdMaxWindow = 64 << 20
 
 type zstdCompressor struct {
 	encoders, decoders sync.Pool
 }
 
-func (*zstdCompressor) Name() string { return zstdName }
+func (*zstdCompressor) Name() string { return Zstd }
 
 func (c *zstdCompressor) Compress(w io.Writer) (io.WriteCloser, error) {
 	e, _ := c.encoders.Get().(*zstd.Encoder)

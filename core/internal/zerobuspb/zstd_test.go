@@ -1,4 +1,4 @@
-package zerobuslocal_test
+package zerobuspb_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/grpc/encoding"
 
-	_ "github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	_ "github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
 // The registered "zstd" compressor round-trips messages through its pools,
