@@ -34,9 +34,12 @@ func detailsServer(t *testing.T, table string) (core.Config, *zerobuslocal.Serve
 	return cfg, srv
 }
 
-// sendErr sends rec with cfg and returns the result's error.
-func sendErr(t *testing.T, cfg core.Config, rec arrow.RecordBatch) (*core.TransmissionResult, error) {
+// sendErr sends invalidUTF8Batch with cfg and returns the result and its
+// error (the send must fail).
+func sendErr(t *testing.T, cfg core.Config) (*core.TransmissionResult, error) {
 	t.Helper()
+	rec := invalidUTF8Batch()
+	defer rec.Release()
 	ctx := context.Background()
 	w, err := core.New(ctx, cfg)
 	if err != nil {
@@ -78,9 +81,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 			name: "conversion error names row and column",
 			err: func(t *testing.T) error {
 				cfg, _ := detailsServer(t, table)
-				rec := invalidUTF8Batch()
-				defer rec.Release()
-				res, err := sendErr(t, cfg, rec)
+				res, err := sendErr(t, cfg)
 				if res.FailedCount != 1 || res.SuccessfulCount != 2 {
 					t.Fatalf("failed %d, successful %d; want 1, 2", res.FailedCount, res.SuccessfulCount)
 				}
@@ -102,9 +103,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 				cfg, srv := detailsServer(t, table)
 				srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Unavailable, Message: "down for x7", Persistent: true})
 				cfg.RetryMaxAttempts = 3
-				rec := invalidUTF8Batch()
-				defer rec.Release()
-				_, err := sendErr(t, cfg, rec)
+				_, err := sendErr(t, cfg)
 				return err
 			},
 			kind: core.KindRetryExhausted,
@@ -126,9 +125,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.RetryMaxAttempts = 1
-				rec := invalidUTF8Batch() // "name" is not in the table
-				defer rec.Release()
-				_, err := sendErr(t, cfg, rec)
+				_, err := sendErr(t, cfg) // "name" is not in the table
 				return err
 			},
 			kind: core.KindTransmission, // the stream is refused at create, before any row
@@ -153,9 +150,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.Transport = core.TransportArrowFlight
-				rec := invalidUTF8Batch() // name is a string, must is missing
-				defer rec.Release()
-				res, err := sendErr(t, cfg, rec)
+				res, err := sendErr(t, cfg) // name is a string, must is missing
 				if !res.FailedAsWhole() {
 					t.Errorf("not failed as a whole: %+v", res)
 				}
@@ -219,9 +214,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 			err: func(t *testing.T) error {
 				cfg, _ := detailsServer(t, table)
 				cfg.ClientSecret = "wrong-s3cr3t-details"
-				rec := invalidUTF8Batch()
-				defer rec.Release()
-				_, err := sendErr(t, cfg, rec)
+				_, err := sendErr(t, cfg)
 				return err
 			},
 			kind: core.KindAuthentication,
@@ -238,9 +231,7 @@ func TestDetailsOfRealErrors(t *testing.T) {
 				cfg.ClientSecret = "s3cr3t-details"
 				srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 503, Message: "echo s3cr3t-details", Persistent: true})
 				cfg.RetryMaxAttempts = 2
-				rec := invalidUTF8Batch()
-				defer rec.Release()
-				_, err := sendErr(t, cfg, rec)
+				_, err := sendErr(t, cfg)
 				return err
 			},
 			kind: core.KindRetryExhausted,
