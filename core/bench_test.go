@@ -9,12 +9,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
+
+// warmReference returns the reference batch of rows (released when b
+// ends) after sending it once through w, so that the plan and the stream
+// exist before the timer starts; res is that first send's result.
+func warmReference(b *testing.B, w *core.Wrapper, rows int) (rec arrow.RecordBatch, res *core.TransmissionResult) {
+	b.Helper()
+	rec = convert.ReferenceBatch(memory.DefaultAllocator, rows)
+	b.Cleanup(rec.Release)
+	res, err := w.SendBatch(context.Background(), rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rec, res
+}
 
 // benchWrapper starts a local server (with opts) and a Wrapper for it.
 func benchWrapper(b *testing.B, opts zerobuslocal.Options, mutate func(*core.Config)) (*core.Wrapper, *zerobuslocal.Server) {
@@ -87,13 +102,8 @@ func BenchmarkSendBatch(b *testing.B) {
 			default:
 				w, _ = benchWrapper(b, zerobuslocal.Options{}, nil)
 			}
-			rec := convert.ReferenceBatch(memory.DefaultAllocator, tc.rows)
-			defer rec.Release()
+			rec, res := warmReference(b, w, tc.rows)
 			ctx := context.Background()
-			res, err := w.SendBatch(ctx, rec) // warm up: plan, stream
-			if err != nil {
-				b.Fatal(err)
-			}
 			b.SetBytes(int64(res.BatchSizeBytes))
 			b.ReportAllocs()
 			cpu0 := processCPU()
@@ -175,13 +185,8 @@ func BenchmarkSendBatch10MB(b *testing.B) {
 			} else {
 				w, _ = benchWrapper(b, zerobuslocal.Options{MaxStoredRows: 200_000}, nil)
 			}
-			rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
-			defer rec.Release()
+			rec, res := warmReference(b, w, rows)
 			ctx := context.Background()
-			res, err := w.SendBatch(ctx, rec) // warm up: plan, stream
-			if err != nil {
-				b.Fatal(err)
-			}
 			b.SetBytes(int64(res.BatchSizeBytes))
 			b.ReportAllocs()
 			lat := make([]time.Duration, 0, b.N)

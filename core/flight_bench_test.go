@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
-	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
@@ -44,12 +42,8 @@ func BenchmarkTransports(b *testing.B) {
 				default:
 					w = nullFlightWrapper(b, mutate)
 				}
-				rec := convert.ReferenceBatch(memory.DefaultAllocator, 100_000)
-				defer rec.Release()
+				rec, _ := warmReference(b, w, 100_000)
 				ctx := context.Background()
-				if _, err := w.SendBatch(ctx, rec); err != nil { // warm up: plan, stream
-					b.Fatal(err)
-				}
 				b.ReportAllocs()
 				b.ResetTimer()
 				start, cpu := time.Now(), processCPU()
