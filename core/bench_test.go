@@ -55,7 +55,7 @@ func benchWrapper(b *testing.B, opts zerobuslocal.Options, mutate func(*core.Con
 }
 
 // nullWrapper is a Wrapper for a null server with the given ack latency.
-func nullWrapper(b *testing.B, latency time.Duration, mutate func(*core.Config)) (*core.Wrapper, *nullServer) {
+func nullWrapper(b testing.TB, latency time.Duration, mutate func(*core.Config)) (*core.Wrapper, *nullServer) {
 	b.Helper()
 	ns, ep := startNullServer(b, latency)
 	cfg := core.DefaultConfig()

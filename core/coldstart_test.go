@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
@@ -57,15 +56,7 @@ func TestColdStartSendBatchChild(t *testing.T) {
 	if os.Getenv(coldStartEnv) == "" {
 		return // only meaningful as the first work of a fresh process
 	}
-	ns, ep := startNullServer(t, 0)
-	_ = ns
-	cfg := core.DefaultConfig()
-	cfg.Endpoint, cfg.TableName = ep, "main.default.bench"
-	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(context.Background())
+	w, _ := nullWrapper(t, 0, nil)
 	ctx := context.Background()
 	one := convert.ReferenceBatch(memory.DefaultAllocator, 1)
 	defer one.Release()

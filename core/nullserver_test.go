@@ -20,7 +20,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
@@ -271,14 +270,7 @@ func (s *scanner) skip(n int) {
 // TestNullServerCountsRecords: the null server's scan (it does not decode)
 // counts single-record and batch requests alike.
 func TestNullServerCountsRecords(t *testing.T) {
-	ns, ep := startNullServer(t, 0)
-	cfg := core.DefaultConfig()
-	cfg.Endpoint, cfg.TableName = ep, "main.default.bench"
-	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(context.Background())
+	w, ns := nullWrapper(t, 0, nil)
 	for _, rows := range []int{1, 1000, 70_000} {
 		rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
 		res, err := w.SendBatch(context.Background(), rec)
