@@ -77,17 +77,23 @@ def test_row_indices_from_ranges() -> None:
         assert row_indices(ranges).to_pylist() == [i for lo, hi in ranges for i in range(lo, hi)]
 
 
-def test_million_failed_rows_in_ranges_extract_without_python_ints() -> None:
-    """1 M failed rows in a few ranges, both states: each extraction selects
-    exactly the rows a list of indices selects, and allocates far less than
-    one Python int per row."""
+def _million_failed() -> tuple[int, TransmissionResult]:
+    """A result of N + 1000 rows, N of them failed in four ranges: two
+    states, three errors; the other 1000 were acknowledged."""
     total = N + 1000
     groups = [
         ("unknown", [(0, 300_000), (700_500, 900_000)]),
         ("not_written", [(300_500, 700_500)]),
         ("unknown", [(900_000, 1_000_500)]),
     ]
-    res = TransmissionResult._from_native(_native(total, groups))
+    return total, TransmissionResult._from_native(_native(total, groups))
+
+
+def test_million_failed_rows_in_ranges_extract_without_python_ints() -> None:
+    """1 M failed rows in a few ranges, both states: each extraction selects
+    exactly the rows a list of indices selects, and allocates far less than
+    one Python int per row."""
+    total, res = _million_failed()
     assert res.failed_count == N and res.successful_count == 1000
     batch = pa.record_batch({"id": pa.array(range(total), pa.int64())})
     table = pa.Table.from_batches([batch])
@@ -215,13 +221,7 @@ def test_spark_quarantine_from_runs(tmp_path: Path) -> None:
     states, three errors) is built from the result's runs: the rows, their
     outcome and their error as before, without a Python object per row."""
     spark = pytest.importorskip("zerobus_py.spark", reason="pyspark is not installed")
-    total = N + 1000
-    groups = [
-        ("unknown", [(0, 300_000), (700_500, 900_000)]),
-        ("not_written", [(300_500, 700_500)]),
-        ("unknown", [(900_000, 1_000_500)]),
-    ]
-    res = TransmissionResult._from_native(_native(total, groups))
+    total, res = _million_failed()
     part = pa.table({"id": pa.array(range(total), pa.int64())})
     q = spark._Quarantine(str(tmp_path / "q"), "0123456789abcdef", spark._Task(0, 0, 0, None))
     _, peak = _traced(lambda: q.write(res, part))
