@@ -82,3 +82,21 @@ def id_batch(start: int, n: int, *, tag: str = "x") -> pa.RecordBatch:
 def stored_ids(server: LocalServer, table: str) -> list[int]:
     """Sorted ids of the rows the server stored for table."""
     return sorted(server.table(table).column("id").to_pylist())
+
+
+# Retry settings that make a test's retries take milliseconds.
+FAST = {"retry_base_delay_ms": 1, "retry_max_delay_ms": 5}
+
+
+def send_raising(cfg: WrapperConfiguration, batch: pa.RecordBatch, exc: type[BaseException]) -> BaseException:
+    """Send batch with a new wrapper on cfg, which must raise exc; the
+    wrapper is shut down and the exception returned."""
+    from zerobus_py import ZerobusWrapper
+
+    w = ZerobusWrapper(cfg)
+    try:
+        with pytest.raises(exc) as ei:
+            w.send_batch(batch)
+    finally:
+        w.shutdown(timeout=2)
+    return ei.value

@@ -10,7 +10,7 @@ import pickle
 
 import pyarrow as pa
 import pytest
-from conftest import id_batch, stored_ids
+from conftest import FAST, id_batch, send_raising, stored_ids
 
 from zerobus_py import (
     AuthenticationError,
@@ -25,8 +25,6 @@ from zerobus_py import (
 )
 from zerobus_py.local import LocalServer
 
-FAST = {"retry_base_delay_ms": 1, "retry_max_delay_ms": 5}
-
 
 def _bad_utf8_batch() -> pa.RecordBatch:
     """Three rows; the name of row 1 is not valid UTF-8."""
@@ -35,13 +33,9 @@ def _bad_utf8_batch() -> pa.RecordBatch:
 
 
 def _raised(cfg: WrapperConfiguration, batch: pa.RecordBatch) -> ZerobusError:
-    w = ZerobusWrapper(cfg)
-    try:
-        with pytest.raises(ZerobusError) as ei:
-            w.send_batch(batch)
-    finally:
-        w.shutdown(timeout=2)
-    return ei.value
+    err = send_raising(cfg, batch, ZerobusError)
+    assert isinstance(err, ZerobusError)
+    return err
 
 
 def test_conversion_error_of_one_row_names_row_and_column(server: LocalServer, table_name: str) -> None:

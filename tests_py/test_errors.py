@@ -7,7 +7,7 @@ import json
 
 import pyarrow as pa
 import pytest
-from conftest import id_batch
+from conftest import FAST, id_batch, send_raising
 
 import zerobus_py
 from zerobus_py import (
@@ -26,18 +26,10 @@ from zerobus_py import (
 )
 from zerobus_py.local import LocalServer
 
-FAST = {"retry_base_delay_ms": 1, "retry_max_delay_ms": 5}
-
 
 def _send_expecting(cfg: WrapperConfiguration, exc: type[BaseException], rows: int = 3) -> ZerobusError:
     batch = id_batch(0, rows)
-    w = ZerobusWrapper(cfg)
-    try:
-        with pytest.raises(exc) as ei:
-            w.send_batch(batch)
-    finally:
-        w.shutdown(timeout=2)
-    err = ei.value
+    err = send_raising(cfg, batch, exc)
     assert isinstance(err, ZerobusError)
     # a whole-batch failure lists every row as failed, for quarantine
     assert err.result is not None
