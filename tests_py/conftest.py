@@ -7,7 +7,10 @@ table names, so faults injected by one test never reach another.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +28,17 @@ if TYPE_CHECKING:
     from zerobus_py.local import LocalServer
 
 SOURCE_TREE = Path(__file__).resolve().parent.parent / "zerobus_py"
+
+
+@pytest.fixture(scope="session")
+def zerobus_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Go command line (./cmd/zerobus), built once per test session."""
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail("this test builds ./cmd/zerobus and needs Go on PATH")
+    out = tmp_path_factory.mktemp("gocli") / ("zerobus.exe" if os.name == "nt" else "zerobus")
+    subprocess.run([go, "build", "-o", str(out), "./cmd/zerobus"], cwd=SOURCE_TREE.parent, check=True, timeout=600)
+    return out
 
 
 @pytest.fixture(scope="session")

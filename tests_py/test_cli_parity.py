@@ -30,16 +30,6 @@ TIMEOUT = 120
 _SETTING_PREFIXES = ("ZEROBUS_", "DATABRICKS_", "UNITY_CATALOG_", "DEBUG_", "OTLP_", "RETRY_", "OBSERVABILITY_")
 
 
-@pytest.fixture(scope="session")
-def go_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        pytest.fail("the CLI parity test builds ./cmd/zerobus and needs Go on PATH")
-    out = tmp_path_factory.mktemp("gocli") / ("zerobus.exe" if os.name == "nt" else "zerobus")
-    subprocess.run([go, "build", "-o", str(out), "./cmd/zerobus"], cwd=ROOT, check=True, timeout=600)
-    return out
-
-
 @dataclass
 class Ran:
     code: int
@@ -84,14 +74,14 @@ class Both:
 
 
 @pytest.fixture
-def both(go_cli: Path, tmp_path: Path) -> Both:
+def both(zerobus_cli: Path, tmp_path: Path) -> Both:
     # The sample data and an Arrow IPC copy of it, in a scratch directory (the cwd of both runs).
     for name in ("events.parquet", "events.csv"):
         shutil.copy(EVENTS / name, tmp_path / name)
     table = pq.read_table(tmp_path / "events.parquet")
     with pa.OSFile(str(tmp_path / "events.arrow"), "wb") as f, pa.ipc.new_file(f, table.schema) as w:
         w.write_table(table, max_chunksize=10)
-    return Both(go_cli, tmp_path)
+    return Both(zerobus_cli, tmp_path)
 
 
 INPUTS = ["events.parquet", "events.csv", "events.arrow"]

@@ -100,16 +100,6 @@ def test_readme_blocks_are_few_not_run_and_say_why() -> None:
         assert b.lang in SHELL_LANGS | {"python", "go", "yaml", "text", ""}, f"README.md:{b.line}: lang {b.lang!r}"
 
 
-@pytest.fixture(scope="module")
-def zerobus_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        pytest.fail("the README test builds ./cmd/zerobus and needs Go on PATH")
-    out = tmp_path_factory.mktemp("bin") / ("zerobus.exe" if os.name == "nt" else "zerobus")
-    subprocess.run([go, "build", "-o", str(out), "./cmd/zerobus"], cwd=ROOT, check=True, timeout=600)
-    return out
-
-
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A scratch repository root: the sample data, nothing the commands write lands in the checkout."""
@@ -117,7 +107,7 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def argv_of(command: str, zerobus_bin: Path) -> tuple[dict[str, str], list[str]]:
+def argv_of(command: str, zerobus_cli: Path) -> tuple[dict[str, str], list[str]]:
     """Split command into VAR=value assignments and the argv to run, mapped to this checkout."""
     lexer = shlex.shlex(command, posix=True, punctuation_chars="|&;<>")
     lexer.whitespace_split = True
@@ -131,7 +121,7 @@ def argv_of(command: str, zerobus_bin: Path) -> tuple[dict[str, str], list[str]]
         env[k] = v
     assert words, f"README command {command!r} runs nothing"
     if words[:3] == ["go", "run", "./cmd/zerobus"]:
-        return env, [str(zerobus_bin), *words[3:]]
+        return env, [str(zerobus_cli), *words[3:]]
     if words[0] in ("python", "python3"):
         return env, [sys.executable, *words[1:]]
     return env, words
@@ -244,16 +234,16 @@ def run_local_server(argv: list[str], env: dict[str, str], cwd: Path) -> Ran:
             proc.communicate()
 
 
-def test_readme_shell_commands_run(zerobus_bin: Path, workdir: Path) -> None:
+def test_readme_shell_commands_run(zerobus_cli: Path, workdir: Path) -> None:
     ran: list[Ran] = []
     for block in blocks():
         if block.lang not in SHELL_LANGS or block.not_run:
             continue
         for command in commands(block):
-            extra, argv = argv_of(command, zerobus_bin)
+            extra, argv = argv_of(command, zerobus_cli)
             env = dict(clean_env(), **extra)
             started = time.monotonic()
-            if argv[0] == str(zerobus_bin) and argv[1:2] == ["local"]:
+            if argv[0] == str(zerobus_cli) and argv[1:2] == ["local"]:
                 r = run_local_server(argv, env, workdir)
             else:
                 proc = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT)
