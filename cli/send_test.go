@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 // startServer starts a local Zerobus server closed at the end of the test.
@@ -512,14 +513,7 @@ func TestSendLocal(t *testing.T) {
 		t.Fatalf("send -local: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
 	// The command closes its server and Wrapper: no goroutine outlives it.
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Errorf("%d goroutines after send -local, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	leakcheck.Goroutines(t, before, 10*time.Second)
 	for _, want := range []string{
 		"sent " + path + " to " + defaultLocalTable,
 		"local server: table " + defaultLocalTable + " holds 7 rows\n",

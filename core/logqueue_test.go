@@ -18,6 +18,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry/otlptest"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 func TestLogQueueRecordsAndDrops(t *testing.T) {
@@ -106,14 +107,7 @@ func TestWithTelemetryFromConfig(t *testing.T) {
 	before := runtime.NumGoroutine()
 	run(1, true)
 	run(2, false)
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Errorf("goroutines after Close: %d, before %d\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	leakcheck.Goroutines(t, before, 5*time.Second)
 
 	recs, dropped := q.Take(0)
 	var warns []string

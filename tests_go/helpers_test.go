@@ -3,9 +3,7 @@ package tests_go
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 // testCtx returns a context bounded so that a hung test fails instead of
@@ -215,25 +214,7 @@ func checkRanges(t testing.TB, res *core.TransmissionResult) {
 // base, and fails with a dump if it does not.
 func checkGoroutines(t testing.TB, base int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("goroutines: %d, want <= %d\n%s", n, base, firstLines(string(buf), 200))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !leakcheck.Goroutines(t, base, 10*time.Second) {
+		t.FailNow()
 	}
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
 }

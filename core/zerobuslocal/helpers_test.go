@@ -26,6 +26,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 const testTable = "main.default.events"
@@ -40,19 +41,7 @@ type (
 func checkGoroutines(t *testing.T) {
 	t.Helper()
 	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		var n int
-		for i := 0; i < 200; i++ {
-			n = runtime.NumGoroutine()
-			if n <= base {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		t.Errorf("goroutines after Close: got %d, want <= %d\n%s", n, base, buf)
-	})
+	t.Cleanup(func() { leakcheck.Goroutines(t, base, 2*time.Second) })
 }
 
 // start runs a server for the test; Close happens at cleanup, after every

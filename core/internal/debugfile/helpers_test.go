@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 // ---- fake clock ----
@@ -370,17 +371,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func checkGoroutines(t *testing.T) {
 	t.Helper()
 	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Errorf("goroutines: got %d after Close, want <= %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	})
+	t.Cleanup(func() { leakcheck.Goroutines(t, before, 10*time.Second) })
 }
 
 // ---- telemetry ----

@@ -18,6 +18,7 @@ import (
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 const testTable = "main.default.events"
@@ -76,14 +77,7 @@ func newEnv(t *testing.T, mod func(*stream.Config)) *env {
 		fc.Close()
 		_ = sc.Close()
 		_ = srv.Close()
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before+2 {
-			buf := make([]byte, 1<<16)
-			t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
+		leakcheck.Goroutines(t, before+2, 5*time.Second)
 	})
 	return e
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 const testTable = "main.default.events"
@@ -326,20 +326,7 @@ func (e *env) cleanup() {
 // waitGoroutines waits (bounded) for the goroutine count to drop to before.
 func waitGoroutines(t *testing.T, before int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			var b bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-			t.Errorf("goroutines: got %d after Close, want <= %d (baseline)\n%s", n, before, b.String())
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leakcheck.Goroutines(t, before, 10*time.Second)
 }
 
 // waitAll waits for every pending and returns the errors (nil = acked).

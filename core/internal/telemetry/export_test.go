@@ -23,6 +23,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry/otlptest"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
 )
 
 // allMetricNames is every instrument New creates.
@@ -86,14 +87,7 @@ func recordAll(ctx context.Context, tel *Telemetry) trace.SpanContext {
 // to before, and fails with a dump if it does not.
 func checkNoGoroutineLeak(t *testing.T, before int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Errorf("goroutines: got %d, want <= %d after shutdown:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	leakcheck.Goroutines(t, before, 10*time.Second)
 }
 
 func TestValidate(t *testing.T) {
