@@ -159,15 +159,8 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 	}
 	for _, tc := range faults {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, zerobuslocal.Options{})
-			for _, f := range tc.faults {
-				e.srv.InjectFault(testTable, f)
-			}
-			cfg := e.config()
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			s := e.open(e.client(cfg))
+			e, c := faultedClient(t, tc.faults, tc.cfg)
+			s := e.open(c)
 			ctx := context.Background()
 			const n, per = 40, 6
 			var reqs []sent

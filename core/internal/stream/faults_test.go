@@ -167,15 +167,7 @@ func TestRecoverableFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, zerobuslocal.Options{})
-			for _, f := range tt.faults {
-				e.srv.InjectFault(testTable, f)
-			}
-			cfg := e.config()
-			if tt.cfg != nil {
-				tt.cfg(&cfg)
-			}
-			c := e.client(cfg)
+			e, c := faultedClient(t, tt.faults, tt.cfg)
 			s := e.open(c)
 			ctx := context.Background()
 			reqs, err := sendRequests(ctx, s, 40, 5)

@@ -186,6 +186,21 @@ func newEnv(t *testing.T, opts zerobuslocal.Options) *env {
 	return e
 }
 
+// faultedClient is a new env whose server has faults injected on
+// testTable, and a client on its config as mutate (may be nil) changes it.
+func faultedClient(t *testing.T, faults []zerobuslocal.Fault, mutate func(*Config)) (*env, *Client) {
+	t.Helper()
+	e := newEnv(t, zerobuslocal.Options{})
+	for _, f := range faults {
+		e.srv.InjectFault(testTable, f)
+	}
+	cfg := e.config()
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return e, e.client(cfg)
+}
+
 // config is a Config for the env's server with tiny backoffs.
 func (e *env) config() Config {
 	return Config{
