@@ -237,45 +237,58 @@ func (d *variantDecoder) primitive(out, b []byte, kind byte) ([]byte, int, error
 	return out, 0, fmt.Errorf("unknown primitive type %d", kind)
 }
 
-// container reads the element count and the offsets of an object or array:
-// the count (1 or 4 bytes), ids (idSize each, objects only), count+1
-// offsets; it returns them with where the values start.
-func container(b []byte, large bool, idSize, osz int) (n, ids, offs, data int, err error) {
+// layout is where the parts of an object or array lie in its bytes: the
+// element count, the field ids (objects), the count+1 offsets, the values
+// and their end (data+end is the container's size).
+type layout struct {
+	n, ids, offs, osz, data, end int
+}
+
+// container reads the layout of an object or array: the count (1 or 4
+// bytes), ids (idSize each, objects only), count+1 offsets of osz bytes,
+// then the values; every part must lie within b.
+func container(b []byte, large bool, idSize, osz int) (layout, error) {
 	cnt := 1
 	if large {
 		cnt = 4
 	}
 	n, ok := readUint(b, 1, cnt)
 	if !ok {
-		return 0, 0, 0, 0, fmt.Errorf("too short for its element count")
+		return layout{}, fmt.Errorf("too short for its element count")
 	}
-	ids = 1 + cnt
-	offs = ids + n*idSize
-	data = offs + (n+1)*osz
-	if n > len(b) || data > len(b) {
-		return 0, 0, 0, 0, fmt.Errorf("%d elements do not fit in %d bytes", n, len(b))
+	l := layout{n: n, ids: 1 + cnt, osz: osz}
+	l.offs = l.ids + n*idSize
+	l.data = l.offs + (n+1)*osz
+	if n > len(b) || l.data > len(b) {
+		return layout{}, fmt.Errorf("%d elements do not fit in %d bytes", n, len(b))
 	}
-	return n, ids, offs, data, nil
+	l.end, _ = readUint(b, l.offs+n*osz, osz)
+	if l.data+l.end > len(b) {
+		return layout{}, fmt.Errorf("values of %d bytes past the end", l.end)
+	}
+	return l, nil
+}
+
+// offset is element i's value offset (i == n: the end).
+func (l layout) offset(b []byte, i int) int {
+	o, _ := readUint(b, l.offs+i*l.osz, l.osz)
+	return o
 }
 
 func (d *variantDecoder) object(out, b []byte, hdr byte, depth int) ([]byte, int, error) {
-	osz, idSize, large := int(hdr&3)+1, int(hdr>>2&3)+1, hdr&0x10 != 0
-	n, ids, offs, data, err := container(b, large, idSize, osz)
+	idSize := int(hdr>>2&3) + 1
+	l, err := container(b, hdr&0x10 != 0, idSize, int(hdr&3)+1)
 	if err != nil {
 		return out, 0, fmt.Errorf("object: %w", err)
 	}
-	end, _ := readUint(b, offs+n*osz, osz)
-	if data+end > len(b) {
-		return out, 0, fmt.Errorf("object of %d bytes past the end", end)
-	}
 	out = append(out, '{')
-	for i := range n {
-		id, _ := readUint(b, ids+i*idSize, idSize)
+	for i := range l.n {
+		id, _ := readUint(b, l.ids+i*idSize, idSize)
 		if id >= len(d.keys) {
 			return out, 0, fmt.Errorf("object field %d names key %d, the dictionary has %d", i, id, len(d.keys))
 		}
-		o, _ := readUint(b, offs+i*osz, osz)
-		if o >= end {
+		o := l.offset(b, i)
+		if o >= l.end {
 			return out, 0, fmt.Errorf("object field %d starts past the object's end", i)
 		}
 		if i > 0 {
@@ -286,42 +299,36 @@ func (d *variantDecoder) object(out, b []byte, hdr byte, depth int) ([]byte, int
 			return out, 0, fmt.Errorf("key %d: %w", id, err)
 		}
 		out = append(out, ':')
-		if out, _, err = d.value(out, b[data+o:data+end], depth+1); err != nil {
+		if out, _, err = d.value(out, b[l.data+o:l.data+l.end], depth+1); err != nil {
 			return out, 0, err
 		}
 	}
-	return append(out, '}'), data + end, nil
+	return append(out, '}'), l.data + l.end, nil
 }
 
 func (d *variantDecoder) array(out, b []byte, hdr byte, depth int) ([]byte, int, error) {
-	osz, large := int(hdr&3)+1, hdr&0x04 != 0
-	n, _, offs, data, err := container(b, large, 0, osz)
+	l, err := container(b, hdr&0x04 != 0, 0, int(hdr&3)+1)
 	if err != nil {
 		return out, 0, fmt.Errorf("array: %w", err)
 	}
-	end, _ := readUint(b, offs+n*osz, osz)
-	if data+end > len(b) {
-		return out, 0, fmt.Errorf("array of %d bytes past the end", end)
-	}
 	out = append(out, '[')
-	for i := range n {
-		lo, _ := readUint(b, offs+i*osz, osz)
-		hi, _ := readUint(b, offs+(i+1)*osz, osz)
-		if lo > hi || hi > end {
-			return out, 0, fmt.Errorf("array element %d has offsets %d..%d outside 0..%d", i, lo, hi, end)
+	for i := range l.n {
+		lo, hi := l.offset(b, i), l.offset(b, i+1)
+		if lo > hi || hi > l.end {
+			return out, 0, fmt.Errorf("array element %d has offsets %d..%d outside 0..%d", i, lo, hi, l.end)
 		}
 		if i > 0 {
 			out = append(out, ',')
 		}
 		var used int
-		if out, used, err = d.value(out, b[data+lo:data+hi], depth+1); err != nil {
+		if out, used, err = d.value(out, b[l.data+lo:l.data+hi], depth+1); err != nil {
 			return out, 0, err
 		}
 		if used != hi-lo {
 			return out, 0, fmt.Errorf("array element %d is %d bytes, its offsets say %d", i, used, hi-lo)
 		}
 	}
-	return append(out, ']'), data + end, nil
+	return append(out, ']'), l.data + l.end, nil
 }
 
 // appendJSONString appends s quoted as JSON; s must be UTF-8.
