@@ -98,13 +98,12 @@ func parseVariant(s string) (v variant.Value, err error) {
 			v, err = variant.Value{}, fmt.Errorf("VARIANT value could not be encoded: %v", p)
 		}
 	}()
+	// variant.ParseJSON reads the first document and ignores what follows
+	// it, so the text is checked whole first; only a failure is parsed
+	// again, for encoding/json's description of what is wrong.
 	if !json.Valid([]byte(s)) {
 		var x any
-		err := json.Unmarshal([]byte(s), &x)
-		if err == nil {
-			err = fmt.Errorf("not one JSON document")
-		}
-		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", err)
+		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", json.Unmarshal([]byte(s), &x))
 	}
 	v, err = variant.ParseJSON(s, false)
 	if err != nil {
