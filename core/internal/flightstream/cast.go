@@ -378,12 +378,11 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 			cols[i] = cast
 		}
 	}
-	// Rows that could not be encoded, and rows with nulls in NOT NULL
-	// columns.
+	// Rows that could not be encoded (the first column wins), and rows with
+	// nulls in NOT NULL columns; put in row order below.
 	var bad []bool
 	if len(unencodable) > 0 {
 		bad = make([]bool, n)
-		slices.SortFunc(unencodable, func(a, b NullRow) int { return cmp.Compare(a.Row, b.Row) })
 		for _, u := range unencodable {
 			if !bad[u.Row] {
 				nulls = append(nulls, u)
