@@ -203,12 +203,8 @@ func (b *batchSend) runFlight() {
 	cspan.End()
 	defer out.Release()
 	for _, nr := range nulls {
-		reason := nr.Reason
-		if reason == "" {
-			reason = "null in a NOT NULL column of the table"
-		}
 		b.failed = appendFailed(b.failed, nr.Row, nr.Row+1, &ConversionError{Row: nr.Row, Column: nr.Column,
-			Reason: reason}, RowNotWritten)
+			Reason: nr.Reason}, RowNotWritten)
 	}
 	row := func(i int) int {
 		if keep == nil {

@@ -75,13 +75,17 @@ func (e *CastError) Error() string {
 func (e *CastError) Unwrap() error { return e.Err }
 
 // NullRow is a row left out of the batch sent: a null in a NOT NULL
-// column of the table, or (Reason set) a value Apply could not encode,
-// such as text that is not JSON for a VARIANT column.
+// column of the table (Reason NullInNotNull), or a value Apply could not
+// encode, such as text that is not JSON for a VARIANT column.
 type NullRow struct {
 	Row    int
 	Column string
-	Reason string // "" for a null in a NOT NULL column
+	Reason string
 }
+
+// NullInNotNull is the Reason of a row left out for a null in a NOT NULL
+// column.
+const NullInNotNull = "null in a NOT NULL column of the table"
 
 // Caster turns caller batches of one schema into batches of the table's
 // Arrow schema: columns matched by name and put in the table's order,
@@ -401,7 +405,7 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 		for r := 0; r < a.Len(); r++ {
 			if a.IsNull(r) {
 				if !bad[r] {
-					nulls = append(nulls, NullRow{Row: r, Column: c.target.Field(i).Name})
+					nulls = append(nulls, NullRow{Row: r, Column: c.target.Field(i).Name, Reason: NullInNotNull})
 				}
 				bad[r] = true
 			}

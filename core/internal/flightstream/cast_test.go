@@ -204,7 +204,7 @@ func TestNullsInNotNullColumnsAreLeftOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Release()
-	if len(nulls) != 2 || nulls[0] != (NullRow{Row: 1, Column: "id"}) || nulls[1] != (NullRow{Row: 3, Column: "id"}) {
+	if len(nulls) != 2 || nulls[0] != (NullRow{Row: 1, Column: "id", Reason: NullInNotNull}) || nulls[1] != (NullRow{Row: 3, Column: "id", Reason: NullInNotNull}) {
 		t.Fatalf("nulls %v", nulls)
 	}
 	if len(keep) != 2 || keep[0] != 0 || keep[1] != 2 || out.NumRows() != 2 || out.Column(1).String() != `["a" "c"]` {
