@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -128,5 +129,166 @@ func TestFlightVariantRejectsOtherTypes(t *testing.T) {
 	}
 	if n := len(srv.Rows(table)); n != 0 {
 		t.Fatalf("stored %d rows", n)
+	}
+}
+
+// nestedVariantRows is one batch for a table with VARIANTs inside a STRUCT,
+// an ARRAY and a MAP, given as JSON text: good values, nulls at every level,
+// text that is not JSON at each depth, and nulls protobuf cannot hold.
+func nestedVariantRows(t *testing.T, mem memory.Allocator) arrow.RecordBatch {
+	t.Helper()
+	item := arrow.StructOf(arrow.Field{Name: "v", Type: arrow.BinaryTypes.String, Nullable: true})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "payload", Type: arrow.StructOf(
+			arrow.Field{Name: "v", Type: arrow.BinaryTypes.String, Nullable: true},
+			arrow.Field{Name: "items", Type: arrow.ListOf(item), Nullable: true},
+		), Nullable: true},
+		{Name: "vs", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), Nullable: true},
+	}, nil)
+	rows := []string{
+		`{"id": 0, "payload": {"v": "{\"a\": [1, 2.5, \"é\"], \"b\": {\"c\": null}}", "items": [{"v": "1"}, {"v": "[true, false]"}]},
+		  "vs": ["{}", "-3", "\"s\""], "m": [{"key": "k1", "value": "{\"z\": 12345678901234567890}"}, {"key": "k2", "value": "null"}]}`,
+		`{"id": 1, "payload": null, "vs": null, "m": null}`,
+		`{"id": 2, "payload": {"v": null, "items": null}, "vs": [], "m": []}`,
+		`{"id": 3, "payload": {"v": "2", "items": [{"v": null}, {"v": "3"}]}, "vs": ["4"], "m": [{"key": "k", "value": "5"}]}`,
+		`{"id": 4, "payload": {"v": "6", "items": [{"v": "7"}, {"v": "not json"}]}, "vs": [], "m": []}`,
+		`{"id": 5, "payload": {"v": "8", "items": []}, "vs": ["{\"k\": 1, \"k\": 2}"], "m": []}`,
+		`{"id": 6, "payload": null, "vs": [], "m": [{"key": "a", "value": "9"}, {"key": "b", "value": "[1,"}]}`,
+		`{"id": 7, "payload": null, "vs": ["10", null], "m": []}`,
+		`{"id": 8, "payload": null, "vs": [], "m": [{"key": "a", "value": null}]}`,
+		`{"id": 9, "payload": {"v": "11", "items": [null]}, "vs": [], "m": []}`,
+		`{"id": 10, "payload": {"v": "{\"x\": 1} {\"x\": 2}", "items": []}, "vs": [], "m": []}`,
+	}
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for _, r := range rows {
+		if err := b.UnmarshalJSON([]byte(r)); err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// exactJSON decodes JSON text keeping numbers' digits (json.Number).
+func exactJSON(t *testing.T, s string) any {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return v
+}
+
+// storedNormalized is every stored row of table as JSON values keyed by id,
+// each VARIANT's JSON text parsed (so that spacing and key order do not
+// count).
+func storedNormalized(t *testing.T, srv *zerobuslocal.Server, table string) map[string]any {
+	t.Helper()
+	var parse func(v any) any
+	parse = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			if json.Valid([]byte(x)) {
+				return exactJSON(t, x)
+			}
+		case []any:
+			for i := range x {
+				x[i] = parse(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = parse(x[k])
+			}
+		}
+		return v
+	}
+	out := map[string]any{}
+	for _, r := range srv.Rows(table) {
+		b, err := protojson.Marshal(r.Message)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := exactJSON(t, string(b)).(map[string]any)
+		id, _ := m["id"].(string)
+		out[id] = parse(m)
+	}
+	return out
+}
+
+// A VARIANT inside a STRUCT, ARRAY or MAP, given as JSON text, goes over
+// Flight in the Variant encoding and is stored exactly as the protobuf
+// transport stores the same batch, row by row. Text that does not parse
+// fails its row only over Flight (the protobuf path sends the text as it
+// is), naming the row and the path; nulls protobuf cannot hold fail the
+// same rows with the same paths on both transports.
+func TestFlightNestedVariantFromJSONText(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const ddl = "id BIGINT NOT NULL, payload STRUCT<v: VARIANT, items: ARRAY<STRUCT<v: VARIANT>>>, vs ARRAY<VARIANT>, m MAP<STRING, VARIANT>"
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := nestedVariantRows(t, mem)
+	defer rec.Release()
+	type outcome struct {
+		failed map[int]string // row → column path
+		stored map[string]any
+	}
+	got := map[string]outcome{}
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		table := "main.default.nested_variant_" + transport
+		createTable(t, srv, table, ddl)
+		cfg := serverConfig(srv, table)
+		cfg.Transport = transport
+		res, _ := newWrapper(t, cfg).SendBatch(testCtx(t), rec)
+		checkInvariant(t, res, int(rec.NumRows()))
+		o := outcome{failed: map[int]string{}}
+		for _, fr := range res.FailedRows {
+			var ce *core.ConversionError
+			if fr.State != core.RowNotWritten || !errors.As(fr.Err, &ce) || ce.Row != fr.Index {
+				t.Fatalf("%s row %d: %v (%v), want a not-written ConversionError naming the row", transport, fr.Index, fr.Err, fr.State)
+			}
+			o.failed[fr.Index] = ce.Column
+			if transport == core.TransportArrowFlight && (fr.Index >= 4 && fr.Index <= 6 || fr.Index == 10) {
+				if !strings.Contains(ce.Error(), "JSON") && !strings.Contains(ce.Error(), "VARIANT") {
+					t.Fatalf("%s row %d: %v, want a VARIANT/JSON reason", transport, fr.Index, ce)
+				}
+			}
+		}
+		o.stored = storedNormalized(t, srv, table)
+		got[transport] = o
+	}
+	pb, fl := got[core.TransportProtobuf], got[core.TransportArrowFlight]
+	nulls := map[int]string{7: "vs[1]", 8: "m[0].value", 9: "payload.items[0]"}
+	if !reflect.DeepEqual(pb.failed, nulls) {
+		t.Fatalf("protobuf failed rows %v, want %v", pb.failed, nulls)
+	}
+	want := map[int]string{4: "payload.items[1].v", 5: "vs[0]", 6: "m[1].value", 10: "payload.v"}
+	for r, p := range nulls {
+		want[r] = p
+	}
+	if !reflect.DeepEqual(fl.failed, want) {
+		t.Fatalf("arrow_flight failed rows %v, want %v", fl.failed, want)
+	}
+	if len(pb.stored) != 8 || len(fl.stored) != 4 {
+		t.Fatalf("stored %d rows over protobuf, %d over Flight; want 8 and 4", len(pb.stored), len(fl.stored))
+	}
+	for id, row := range fl.stored {
+		if !reflect.DeepEqual(row, pb.stored[id]) {
+			t.Fatalf("row %s stored over Flight as\n%v\nover protobuf as\n%v", id, row, pb.stored[id])
+		}
+	}
+	// The values themselves, once: row 0 as given, row 3's null item field absent.
+	r0, _ := json.Marshal(fl.stored["0"])
+	const want0 = `{"id":0,"m":{"k1":{"z":12345678901234567890},"k2":null},` +
+		`"payload":{"items":[{"v":1},{"v":[true,false]}],"v":{"a":[1,2.5,"é"],"b":{"c":null}}},"vs":[{},-3,"s"]}`
+	if string(r0) != want0 {
+		t.Fatalf("row 0 stored as %s, want %s", r0, want0)
+	}
+	r3, _ := json.Marshal(fl.stored["3"])
+	if string(r3) != `{"id":3,"m":{"k":5},"payload":{"items":[{},{"v":3}],"v":2},"vs":[4]}` {
+		t.Fatalf("row 3 stored as %s", r3)
 	}
 }

@@ -94,14 +94,13 @@ type Caster struct {
 	target  *arrow.Schema
 	cols    []colPlan
 	notNull []int // target columns that are NOT NULL
+	nested  []int // target STRUCT, ARRAY and MAP columns (see nestedNulls)
 	same    bool  // the caller's batches are already in the table's schema
 }
 
 type colPlan struct {
-	src     int // caller column, -1: fill with nulls
-	cast    bool
-	variant bool // JSON text encoded as VARIANT values
-	opts    *compute.CastOptions
+	src  int // caller column, -1: fill with nulls
+	cast bool
 }
 
 // PlanCast checks from against the table schema to, column by column, and
@@ -131,19 +130,16 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: j}
 			continue
 		}
-		if isVariant(tf.Type) && isJSONText(ff.Type) {
-			c.cols[i] = colPlan{src: j, cast: true, variant: true}
-			continue
-		}
 		if why := castable(ff.Type, tf.Type); why != "" {
 			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tf.Type.String(), Reason: why})
 			continue
 		}
-		opts := compute.SafeCastOptions(tf.Type)
-		// Finer timestamp units are truncated to microseconds, as the
-		// protobuf path does; coarser ones are checked for overflow.
-		opts.AllowTimeTruncate = true
-		c.cols[i] = colPlan{src: j, cast: true, opts: opts}
+		c.cols[i] = colPlan{src: j, cast: true}
+	}
+	for i, tf := range to.Fields() {
+		if isNested(tf.Type) && !isVariant(tf.Type) {
+			c.nested = append(c.nested, i)
+		}
 	}
 	for j, f := range from.Fields() {
 		if !used[j] {
@@ -165,22 +161,6 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 // Target is the table's schema.
 func (c *Caster) Target() *arrow.Schema { return c.target }
 
-// castableNested is castable for a struct field, list element or map
-// key/value, where the hand-written conversions of top-level columns
-// (views, fixed-size lists) do not apply.
-func castableNested(from, to arrow.DataType) string {
-	if isVariant(to) && isJSONText(from) {
-		return "JSON text for a VARIANT inside a nested column cannot be encoded; give struct{metadata, value} binaries in the Variant encoding"
-	}
-	if !arrow.TypeEqual(from, to) {
-		switch from.(type) {
-		case *arrow.StringViewType, *arrow.BinaryViewType, *arrow.FixedSizeListType:
-			return fmt.Sprintf("%s inside a nested column cannot be cast; cast the column to a %s first", from, to)
-		}
-	}
-	return castable(from, to)
-}
-
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
@@ -190,8 +170,13 @@ func castable(from, to arrow.DataType) string {
 	if d, ok := from.(*arrow.DictionaryType); ok {
 		return castable(d.ValueType, to)
 	}
-	if _, ok := from.(*arrow.StructType); !ok && isVariant(to) {
-		return "a VARIANT column takes JSON text (a string column) or struct{metadata, value} binaries in the Variant encoding"
+	if isVariant(to) {
+		if isJSONText(from) {
+			return ""
+		}
+		if _, ok := from.(*arrow.StructType); !ok {
+			return "a VARIANT column takes JSON text (a string column) or struct{metadata, value} binaries in the Variant encoding"
+		}
 	}
 	switch t := to.(type) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
@@ -260,7 +245,7 @@ func castable(from, to arrow.DataType) string {
 			elem = f.Elem()
 		}
 		if elem != nil {
-			if why := castableNested(elem, t.Elem()); why != "" {
+			if why := castable(elem, t.Elem()); why != "" {
 				return "element: " + why
 			}
 			return ""
@@ -275,7 +260,7 @@ func castable(from, to arrow.DataType) string {
 				if ff.Name != tf.Name {
 					return fmt.Sprintf("struct field %d is %q, the table's %q", i, ff.Name, tf.Name)
 				}
-				if why := castableNested(ff.Type, tf.Type); why != "" {
+				if why := castable(ff.Type, tf.Type); why != "" {
 					return fmt.Sprintf("field %q: %s", ff.Name, why)
 				}
 			}
@@ -283,10 +268,10 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
-			if why := castableNested(f.KeyType(), t.KeyType()); why != "" {
+			if why := castable(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
-			if why := castableNested(f.ItemType(), t.ItemType()); why != "" {
+			if why := castable(f.ItemType(), t.ItemType()); why != "" {
 				return "value: " + why
 			}
 			return ""
@@ -302,7 +287,7 @@ func castable(from, to arrow.DataType) string {
 // kept).
 func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
-	if c.same && len(c.notNull) == 0 {
+	if c.same && len(c.notNull) == 0 && len(c.nested) == 0 {
 		rec.Retain()
 		return rec, nil, nil, nil
 	}
@@ -327,59 +312,19 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 			cols[i] = a
 		default:
 			a := rec.Column(p.src)
-			if d, ok := a.(*array.Dictionary); ok {
-				dense, err := compute.TakeArray(ctx, d.Dictionary(), d.Indices())
-				if err != nil {
-					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
-				}
-				defer dense.Release()
-				a = dense
-			}
-			if fsl, ok := a.(*array.FixedSizeList); ok {
-				// No fixed-size → variable list kernel: same values, new offsets.
-				l := fixedToList(fsl)
-				defer l.Release()
-				a = l
-			}
-			if p.variant {
-				v, why, err := encodeVariants(mem, a, tf.Type)
-				if err != nil {
-					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
-				}
-				cols[i] = v
-				for r, reason := range why {
-					unencodable = append(unencodable, NullRow{Row: r, Column: tf.Name, Reason: reason})
-				}
-				continue
-			}
-			if arrow.TypeEqual(a.DataType(), tf.Type) {
-				a.Retain()
-				cols[i] = a
-				continue
-			}
-			if us, ok, err := micros(mem, a); ok {
-				if err != nil {
-					return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
-				}
-				cols[i] = us
-				continue
-			}
-			if v, ok := views(mem, a); ok {
-				// No view → large kernel in arrow-go: copy the values.
-				cols[i] = v
-				continue
-			}
-			if isDecimal(a.DataType()) {
-				// No decimal → string kernel: format each value with its
-				// scale, as Delta shows DECIMAL text.
-				cols[i] = decimalStrings(mem, a)
-				continue
-			}
-			cast, err := castArray(ctx, mem, a, p.opts)
+			v, why, err := castTo(ctx, mem, a, tf.Type)
 			if err != nil {
-				return nil, nil, nil, &CastError{Column: tf.Name, From: rec.Schema().Field(p.src).Type, To: tf.Type, Err: err}
+				return nil, nil, nil, &CastError{Column: tf.Name, From: a.DataType(), To: tf.Type, Err: err}
 			}
-			cols[i] = cast
+			cols[i] = v
+			for _, u := range why {
+				unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
+			}
+		}
+	}
+	for _, i := range c.nested {
+		for _, u := range nestedNulls(cols[i], c.target.Field(i).Type) {
+			unencodable = append(unencodable, NullRow{Row: u.i, Column: c.target.Field(i).Name + u.path, Reason: u.reason})
 		}
 	}
 	// Rows that could not be encoded (the first column wins), and rows with
@@ -536,38 +481,9 @@ func views(mem memory.Allocator, a arrow.Array) (arrow.Array, bool) {
 	return nil, false
 }
 
-// fixedToList views a fixed_size_list array as a list array over the same
-// child values (zero copy; only the offsets are new).
-func fixedToList(a *array.FixedSizeList) arrow.Array {
-	t := a.DataType().(*arrow.FixedSizeListType)
-	k := t.Len()
-	d := a.Data()
-	off := d.Offset()
-	offsets := make([]int32, off+d.Len()+1)
-	for j := range offsets {
-		offsets[j] = int32(j) * k
-	}
-	buf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets))
-	ld := array.NewData(arrow.ListOfField(t.ElemField()), d.Len(), []*memory.Buffer{d.Buffers()[0], buf},
-		[]arrow.ArrayData{d.Children()[0]}, d.NullN(), off)
-	defer ld.Release()
-	return array.MakeFromData(ld)
-}
-
-// castArray is compute.CastArray made safe for sliced nested arrays:
-// arrow-go's struct kernel slices the children with the wrong end index when
-// the struct has an offset (it panics with "index out of range" once the
-// offset passes the length), so a nested array with an offset is first
-// compacted to offset 0. Any other panic of a kernel becomes an error.
-func castArray(ctx context.Context, mem memory.Allocator, a arrow.Array, opts *compute.CastOptions) (out arrow.Array, err error) {
-	if a.Data().Offset() != 0 && isNested(a.DataType()) {
-		compact, err := array.Concatenate([]arrow.Array{a}, mem)
-		if err != nil {
-			return nil, err
-		}
-		defer compact.Release()
-		a = compact
-	}
+// castArray is compute.CastArray for a leaf (castTo rebuilds nested arrays
+// around their cast leaves); a panic of a kernel becomes an error.
+func castArray(ctx context.Context, a arrow.Array, opts *compute.CastOptions) (out arrow.Array, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("the Arrow cast kernel failed: %v", r)

@@ -336,13 +336,3 @@ func TestFixedSizeListToList(t *testing.T) {
 		t.Fatalf("sliced fixed-size list: %s", got)
 	}
 }
-
-func TestNestedViewsAreRefusedUpFront(t *testing.T) {
-	caller := arrow.NewSchema([]arrow.Field{{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.StringView)}}, nil)
-	table := arrow.NewSchema([]arrow.Field{{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.LargeString)}}, nil)
-	_, err := PlanCast("t", caller, table)
-	var me *MismatchError
-	if !errors.As(err, &me) || len(me.Columns) != 1 || me.Columns[0].Column != "tags" || !strings.Contains(me.Columns[0].Reason, "string_view inside a nested column") {
-		t.Fatalf("PlanCast: %v", err)
-	}
-}

@@ -1,0 +1,338 @@
+package flightstream
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Nested columns (STRUCT, ARRAY, MAP) are cast level by level: each level
+// is rebuilt around its cast children, and every leaf goes through the
+// conversions of a top-level column (JSON text → VARIANT, views, decimals,
+// TIME and DURATION → microseconds, the cast kernels). A value a leaf cannot
+// encode (JSON text that does not parse) is a badValue, lifted level by level
+// to the row that holds it with the path the protobuf path names it by:
+// "payload.items[3].v", "attrs[2].value".
+
+// badValue is element i of an array at some level that leaves its row out:
+// path is the part of the column path below that level ("" at the value
+// itself, ".v", "[3]", "[2].value", …).
+type badValue struct {
+	i      int
+	path   string
+	reason string
+}
+
+// castTo returns a as type to (the caller releases it) and the elements of a
+// whose value could not be encoded. A malformed array (offsets outside its
+// child, …) is an error, not a panic.
+func castTo(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if out != nil {
+				out.Release()
+			}
+			out, bad, err = nil, nil, fmt.Errorf("the Arrow data cannot be read: %v", r)
+		}
+	}()
+	return rebuild(ctx, mem, a, to)
+}
+
+func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if d, ok := a.(*array.Dictionary); ok {
+		dense, err := compute.TakeArray(ctx, d.Dictionary(), d.Indices())
+		if err != nil {
+			return nil, nil, err
+		}
+		defer dense.Release()
+		a = dense
+	}
+	if arrow.TypeEqual(a.DataType(), to) {
+		a.Retain()
+		return a, nil, nil
+	}
+	if isVariant(to) && isJSONText(a.DataType()) {
+		v, why, err := encodeVariants(mem, a, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		var bad []badValue
+		for i := range a.Len() { // in element order
+			if r, ok := why[i]; ok {
+				bad = append(bad, badValue{i: i, reason: r})
+			}
+		}
+		return v, bad, nil
+	}
+	switch t := to.(type) {
+	case *arrow.StructType:
+		if sa, ok := a.(*array.Struct); ok {
+			return rebuildStruct(ctx, mem, sa, t)
+		}
+	case *arrow.MapType:
+		if ma, ok := a.(*array.Map); ok {
+			return rebuildList(ctx, mem, ma, t, t.Elem())
+		}
+	case *arrow.ListType:
+		if la, ok := a.(array.ListLike); ok {
+			return rebuildList(ctx, mem, la, t, t.Elem())
+		}
+	}
+	out, err := castLeaf(ctx, mem, a, to)
+	return out, nil, err
+}
+
+// castLeaf casts an array that is not a struct, list or map.
+func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	if us, ok, err := micros(mem, a); ok {
+		return us, err
+	}
+	if v, ok := views(mem, a); ok {
+		// No view → large kernel in arrow-go: copy the values.
+		return v, nil
+	}
+	if isDecimal(a.DataType()) {
+		// No decimal → string kernel: format each value with its scale, as
+		// Delta shows DECIMAL text.
+		return decimalStrings(mem, a), nil
+	}
+	opts := compute.SafeCastOptions(to)
+	// Finer timestamp units are truncated to microseconds, as the protobuf
+	// path does; coarser ones are checked for overflow.
+	opts.AllowTimeTruncate = true
+	return castArray(ctx, a, opts)
+}
+
+// rebuildStruct casts each field of a and puts them under a's validity.
+func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, to *arrow.StructType) (arrow.Array, []badValue, error) {
+	if a.NumField() != to.NumFields() {
+		return nil, nil, fmt.Errorf("the struct has %d fields, the table's %d", a.NumField(), to.NumFields())
+	}
+	kids := make([]arrow.ArrayData, a.NumField())
+	defer func() {
+		for _, k := range kids {
+			if k != nil {
+				k.Release()
+			}
+		}
+	}()
+	var bad []badValue
+	for k, f := range to.Fields() {
+		c, b, err := rebuild(ctx, mem, a.Field(k), f.Type) // Field is sliced to a's rows
+		if err != nil {
+			return nil, nil, fmt.Errorf("field %q: %w", f.Name, err)
+		}
+		kids[k] = c.Data()
+		kids[k].Retain()
+		c.Release()
+		for _, v := range b {
+			if a.IsValid(v.i) { // values under a null struct are not sent
+				bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
+			}
+		}
+	}
+	d := array.NewData(to, a.Len(), []*memory.Buffer{validity(a)}, kids, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d), firstPerElement(bad), nil
+}
+
+// rebuildList casts the elements of a list-like array (list, large list,
+// fixed-size list, map) under new offsets from 0 and a's validity; only the
+// elements a's rows refer to are cast.
+func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to, elem arrow.DataType) (arrow.Array, []badValue, error) {
+	n := a.Len()
+	offs := make([]int32, n+1)
+	var lo int64
+	if n > 0 {
+		lo, _ = a.ValueOffsets(0)
+	}
+	for i := range n {
+		s, e := a.ValueOffsets(i)
+		if s < lo || e < s || e-lo > math.MaxInt32 {
+			return nil, nil, fmt.Errorf("list offsets of row %d out of order or over 2^31 elements", i)
+		}
+		offs[i+1] = int32(e - lo)
+	}
+	vals := array.NewSlice(a.ListValues(), lo, lo+int64(offs[n]))
+	defer vals.Release()
+	c, b, err := rebuild(ctx, mem, vals, elem)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Release()
+	var bad []badValue
+	if len(b) > 0 {
+		at := map[int]badValue{}
+		for _, v := range b {
+			at[v.i] = v
+		}
+		for i := range n {
+			if a.IsNull(i) {
+				continue
+			}
+			for j := offs[i]; j < offs[i+1]; j++ {
+				if v, ok := at[int(j)]; ok {
+					bad = append(bad, badValue{i: i, path: "[" + strconv.Itoa(int(j-offs[i])) + "]" + v.path, reason: v.reason})
+					break
+				}
+			}
+		}
+	}
+	buf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs))
+	d := array.NewData(to, n, []*memory.Buffer{validity(a), buf}, []arrow.ArrayData{c.Data()}, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d), bad, nil
+}
+
+// validity is a's validity bitmap from bit 0 (nil without nulls).
+func validity(a arrow.Array) *memory.Buffer {
+	if a.NullN() == 0 {
+		return nil
+	}
+	if a.Data().Offset() == 0 && a.Data().Buffers()[0] != nil {
+		return a.Data().Buffers()[0]
+	}
+	bits := make([]byte, bitutil.CeilByte(a.Len())/8)
+	for i := range a.Len() {
+		if a.IsValid(i) {
+			bitutil.SetBit(bits, i)
+		}
+	}
+	return memory.NewBufferBytes(bits)
+}
+
+// firstPerElement keeps the first bad value of each element, in element
+// order (fields are visited one after the other).
+func firstPerElement(bad []badValue) []badValue {
+	if len(bad) < 2 {
+		return bad
+	}
+	seen := map[int]bool{}
+	out := bad[:0:0]
+	for _, v := range bad {
+		if !seen[v.i] {
+			seen[v.i] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Nulls a protobuf record cannot hold fail their row on both transports
+// (the table stores records the protobuf way; the local server refuses a
+// batch holding them): a null ARRAY element, a null MAP value, a null in a
+// NOT NULL STRUCT field. Values under a null struct, list or map are not
+// looked at; a null list or map is sent as empty, as protobuf writes it.
+
+// Reasons of the rows nestedNulls leaves out, as the protobuf path words them.
+const (
+	NullElement  = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
+	NullMapValue = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
+	NullInField  = "null in a NOT NULL field of the table"
+)
+
+// nestedNulls lists the elements of a (of the table's type t) that hold such
+// a null, the first per element.
+func nestedNulls(a arrow.Array, t arrow.DataType) []badValue {
+	if isVariant(t) {
+		return nil
+	}
+	switch t := t.(type) {
+	case *arrow.StructType:
+		sa, ok := a.(*array.Struct)
+		if !ok || sa.NullN() == a.Len() {
+			return nil
+		}
+		var bad []badValue
+		for k, f := range t.Fields() {
+			c := sa.Field(k)
+			var b []badValue
+			if !f.Nullable && c.NullN() > 0 {
+				for i := range c.Len() {
+					if c.IsNull(i) {
+						b = append(b, badValue{i: i, reason: NullInField})
+					}
+				}
+			}
+			b = append(b, nestedNulls(c, f.Type)...)
+			for _, v := range b {
+				if sa.IsValid(v.i) {
+					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
+				}
+			}
+		}
+		slices.SortStableFunc(bad, func(x, y badValue) int { return cmp.Compare(x.i, y.i) })
+		return firstPerElement(bad)
+	case *arrow.MapType:
+		ma, ok := a.(*array.Map)
+		if !ok {
+			return nil
+		}
+		ents := ma.ListValues().(*array.Struct)
+		items := ents.Field(1)
+		var b []badValue
+		if items.NullN() > 0 {
+			for j := range items.Len() {
+				if items.IsNull(j) {
+					b = append(b, badValue{i: j, path: ".value", reason: NullMapValue})
+				}
+			}
+		}
+		b = append(b, nestedNulls(ents, t.Elem())...)
+		return liftElements(ma, b)
+	case *arrow.ListType:
+		la, ok := a.(array.ListLike)
+		if !ok {
+			return nil
+		}
+		vals := la.ListValues()
+		var b []badValue
+		if vals.NullN() > 0 {
+			for j := range vals.Len() {
+				if vals.IsNull(j) {
+					b = append(b, badValue{i: j, reason: NullElement})
+				}
+			}
+		}
+		b = append(b, nestedNulls(vals, t.Elem())...)
+		return liftElements(la, b)
+	}
+	return nil
+}
+
+// liftElements maps bad values of a's child elements to a's rows (the
+// first per row; elements of null rows or of no row are dropped).
+func liftElements(a array.ListLike, b []badValue) []badValue {
+	if len(b) == 0 {
+		return nil
+	}
+	at := map[int]badValue{}
+	for _, v := range b {
+		if _, ok := at[v.i]; !ok {
+			at[v.i] = v
+		}
+	}
+	var out []badValue
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			continue
+		}
+		s, e := a.ValueOffsets(i)
+		for j := s; j < e; j++ {
+			if v, ok := at[int(j)]; ok {
+				out = append(out, badValue{i: i, path: "[" + strconv.FormatInt(j-s, 10) + "]" + v.path, reason: v.reason})
+				break
+			}
+		}
+	}
+	return out
+}
