@@ -74,8 +74,8 @@ func TestNestedVariantFromJSONText(t *testing.T) {
 		{`null`, `null`, `null`},
 		{`{"v": null, "items": null}`, `[]`, `[]`},
 		{`{"v": "2", "items": [{"v": null}, {"v": "not json"}]}`, `["3"]`, `[{"key": "k", "value": "4"}]`}, // payload.items[1].v
-		{`{"v": "5", "items": []}`, `["6", "{\"k\":1,\"k\":2}"]`, `[]`},                                   // vs[1]
-		{`{"v": "7", "items": []}`, `[]`, `[{"key": "a", "value": "8"}, {"key": "b", "value": "[1,"}]`},   // m[1].value
+		{`{"v": "5", "items": []}`, `["6", "{\"k\":1,\"k\":2}"]`, `[]`},                                    // vs[1]
+		{`{"v": "7", "items": []}`, `[]`, `[{"key": "a", "value": "8"}, {"key": "b", "value": "[1,"}]`},    // m[1].value
 	}
 	var pj, vj, mj []string
 	for _, r := range rows {
