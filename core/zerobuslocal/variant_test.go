@@ -45,6 +45,16 @@ func FuzzVariantJSON(f *testing.F) {
 		f.Add(v.Metadata().Bytes(), v.Bytes())
 	}
 	f.Add([]byte{1, 0, 0}, []byte{0x02, 0xff})
+	for _, m := range malformedNested { // values malformed below a well-formed array
+		f.Add(m[0], m[1])
+	}
+	for _, doc := range []string{`[{"a":[{"a":[]}]},[[1,"x"]],{"a":{"a":{"a":null}}}]`, `{"a":[[],{}],"b":[{"c":[1.5]}]}`} {
+		v, err := variant.ParseJSON(doc, false)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v.Metadata().Bytes(), v.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, meta, value []byte) {
 		text, err := variantJSON(meta, value)
 		if err == nil && !json.Valid(text) {
