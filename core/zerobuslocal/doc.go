@@ -122,10 +122,11 @@
 //     Arrow schema above: same field names, order and count, the same types
 //     (timestamps: unit microseconds and a time zone for TIMESTAMP, none for
 //     TIMESTAMP_NTZ); field nullability is not compared. A mismatch is the
-//     ErrorInfo above. VARIANT columns are struct{metadata, value} in the
-//     Parquet Variant encoding; each value is read with bounds checks and
-//     stored as JSON text, as a PROTO stream sends it (a malformed value
-//     fails the batch, naming row and column).
+//     ErrorInfo above. VARIANT columns, and VARIANTs inside a STRUCT, ARRAY
+//     or MAP, are struct{metadata, value} in the Parquet Variant encoding;
+//     each value is read with bounds checks and stored as JSON text, as a
+//     PROTO stream sends it (a malformed value fails the batch, naming row,
+//     column and the path inside it).
 //  4. READY: the first PutResult has app_metadata
 //     {"ack_up_to_offset": -1, "ack_up_to_records": 0}.
 //  5. Each record batch FlightData carries app_metadata {"offset_id": n},

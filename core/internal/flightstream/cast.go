@@ -75,11 +75,13 @@ func (e *CastError) Error() string {
 func (e *CastError) Unwrap() error { return e.Err }
 
 // NullRow is a row left out of the batch sent: a null in a NOT NULL
-// column of the table (Reason NullInNotNull), or a value Apply could not
-// encode, such as text that is not JSON for a VARIANT column.
+// column of the table (Reason NullInNotNull), a null inside a nested column
+// that a protobuf record cannot hold (NullElement, NullMapValue,
+// NullInField), or a value Apply could not encode, such as text that is not
+// JSON for a VARIANT.
 type NullRow struct {
 	Row    int
-	Column string
+	Column string // the column's path: "doc", "payload.items[1].v", "m[0].value"
 	Reason string
 }
 
@@ -281,10 +283,11 @@ func castable(from, to arrow.DataType) string {
 }
 
 // Apply returns rec in the table's schema (the caller releases it). Rows
-// with a null in a NOT NULL column, or a value that cannot be encoded (JSON
-// text for a VARIANT column that does not parse), are left out and listed
-// in row order; keep maps the result's rows to rec's (nil when every row is
-// kept).
+// with a null in a NOT NULL column, a null a protobuf record cannot hold
+// (see nestedNulls), or a value that cannot be encoded (JSON text for a
+// VARIANT that does not parse), are left out and listed in row order, the
+// column named by its path ("payload.items[1].v"); keep maps the result's
+// rows to rec's (nil when every row is kept).
 func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
 	if c.same && len(c.notNull) == 0 && len(c.nested) == 0 {

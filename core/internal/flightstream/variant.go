@@ -12,10 +12,11 @@ import (
 
 // VARIANT columns travel over Flight as struct{metadata, value} of
 // large_binary in the Parquet Variant encoding (protocol §9). Callers hold
-// them as JSON text, as the protobuf path sends them; Apply encodes each
-// value. A value that is not one JSON document, or an object with a key
-// given twice, leaves its row out with the reason, as a null in a NOT NULL
-// column does.
+// them as JSON text, as the protobuf path sends them, at the top level or
+// inside a STRUCT, ARRAY or MAP; Apply encodes each value (castTo rebuilds
+// the nested arrays around them). A value that is not one JSON document, or
+// an object with a key given twice, leaves its row out with the reason and
+// its path, as a null in a NOT NULL column does.
 
 // isVariant reports whether t is the table's VARIANT type: a struct of the
 // binaries "metadata" and "value".
