@@ -75,10 +75,10 @@ func (e *CastError) Error() string {
 func (e *CastError) Unwrap() error { return e.Err }
 
 // NullRow is a row left out of the batch sent: a null in a NOT NULL
-// column of the table (Reason NullInNotNull), a null inside a nested column
-// that a protobuf record cannot hold (NullElement, NullMapValue,
+// column of the table (Reason NullInNotNull), a value a protobuf record
+// cannot hold (a string that is not UTF-8, NullElement, NullMapValue,
 // NullInField), or a value Apply could not encode, such as text that is not
-// JSON for a VARIANT.
+// JSON for a VARIANT or a timestamp that overflows microseconds.
 type NullRow struct {
 	Row    int
 	Column string // the column's path: "doc", "payload.items[1].v", "m[0].value"
@@ -96,7 +96,7 @@ type Caster struct {
 	target  *arrow.Schema
 	cols    []colPlan
 	notNull []int // target columns that are NOT NULL
-	nested  []int // target STRUCT, ARRAY and MAP columns (see nestedNulls)
+	checked []int // target columns whose values checkValues looks at
 	same    bool  // the caller's batches are already in the table's schema
 }
 
@@ -139,8 +139,8 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		c.cols[i] = colPlan{src: j, cast: true}
 	}
 	for i, tf := range to.Fields() {
-		if isNested(tf.Type) && !isVariant(tf.Type) {
-			c.nested = append(c.nested, i)
+		if needsCheck(tf.Type) {
+			c.checked = append(c.checked, i)
 		}
 	}
 	for j, f := range from.Fields() {
@@ -284,13 +284,13 @@ func castable(from, to arrow.DataType) string {
 
 // Apply returns rec in the table's schema (the caller releases it). Rows
 // with a null in a NOT NULL column, a null a protobuf record cannot hold
-// (see nestedNulls), or a value that cannot be encoded (JSON text for a
+// (see checkValues), or a value that cannot be encoded (JSON text for a
 // VARIANT that does not parse), are left out and listed in row order, the
 // column named by its path ("payload.items[1].v"); keep maps the result's
 // rows to rec's (nil when every row is kept).
 func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
-	if c.same && len(c.notNull) == 0 && len(c.nested) == 0 {
+	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 {
 		rec.Retain()
 		return rec, nil, nil, nil
 	}
@@ -325,8 +325,8 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 			}
 		}
 	}
-	for _, i := range c.nested {
-		for _, u := range nestedNulls(cols[i], c.target.Field(i).Type) {
+	for _, i := range c.checked {
+		for _, u := range checkValues(cols[i], c.target.Field(i).Type) {
 			unencodable = append(unencodable, NullRow{Row: u.i, Column: c.target.Field(i).Name + u.path, Reason: u.reason})
 		}
 	}
@@ -410,46 +410,115 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 	return b.NewArray()
 }
 
-// micros converts a time32, time64 or duration array to int64 microseconds
-// (what the protobuf path sends for them), truncating finer units; ok is
-// false for other arrays.
-func micros(mem memory.Allocator, a arrow.Array) (out arrow.Array, ok bool, err error) {
+// units converts, value by value as the protobuf path does, the arrays
+// whose values can fall outside the table's type: time32, time64 and
+// duration to int64 microseconds, timestamps of any unit to microseconds,
+// date64 to date32 days, uint64 to int64. Finer units round down (floor:
+// -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that overflows is
+// a bad element (null in out, its row left out). ok is false for other
+// conversions.
+func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
 	var unit arrow.TimeUnit
 	var at func(i int) int64
+	var b array.Builder
+	var put func(v int64)
+	mul, div := int64(1), int64(1)
+	scale := func() {
+		switch unit {
+		case arrow.Second:
+			mul = 1_000_000
+		case arrow.Millisecond:
+			mul = 1_000
+		case arrow.Nanosecond:
+			div = 1_000
+		}
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	what := "microseconds"
 	switch t := a.(type) {
 	case *array.Time32:
 		unit, at = t.DataType().(*arrow.Time32Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+		scale()
 	case *array.Time64:
 		unit, at = t.DataType().(*arrow.Time64Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
+		scale()
 	case *array.Duration:
 		unit, at = t.DataType().(*arrow.DurationType).Unit, func(i int) int64 { return int64(t.Value(i)) }
+		scale()
+	case *array.Timestamp:
+		if tt, ok := to.(*arrow.TimestampType); !ok || tt.Unit != arrow.Microsecond {
+			return nil, nil, false
+		}
+		unit, at = t.DataType().(*arrow.TimestampType).Unit, func(i int) int64 { return int64(t.Value(i)) }
+		scale()
+		tb := array.NewTimestampBuilder(mem, to.(*arrow.TimestampType))
+		b, put = tb, func(v int64) { tb.UnsafeAppend(arrow.Timestamp(v)) }
+	case *array.Date64:
+		if to.ID() != arrow.DATE32 {
+			return nil, nil, false
+		}
+		unit, at, div = arrow.Millisecond, func(i int) int64 { return int64(t.Value(i)) }, 86_400_000
+		lo, hi, what = math.MinInt32, math.MaxInt32, "DATE days"
+		db := array.NewDate32Builder(mem)
+		b, put = db, func(v int64) { db.UnsafeAppend(arrow.Date32(v)) }
+	case *array.Uint64:
+		if to.ID() != arrow.INT64 {
+			return nil, nil, false
+		}
+		b = array.NewInt64Builder(mem)
+		defer b.Release()
+		ib := b.(*array.Int64Builder)
+		ib.Reserve(a.Len())
+		for i := range a.Len() {
+			if t.IsNull(i) {
+				ib.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			v := t.Value(i)
+			if v > math.MaxInt64 {
+				bad = append(bad, badValue{i: i, reason: fmt.Sprintf("uint64 value %d is over the BIGINT maximum %d; filter the row or cast the column", v, int64(math.MaxInt64))})
+				ib.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			ib.UnsafeAppend(int64(v))
+		}
+		return ib.NewArray(), bad, true
 	default:
-		return nil, false, nil
+		return nil, nil, false
 	}
-	var mul, div int64 = 1, 1
-	switch unit {
-	case arrow.Second:
-		mul = 1_000_000
-	case arrow.Millisecond:
-		mul = 1_000
-	case arrow.Nanosecond:
-		div = 1_000
+	if b == nil {
+		ib := array.NewInt64Builder(mem)
+		b, put = ib, ib.UnsafeAppend
 	}
-	b := array.NewInt64Builder(mem)
 	defer b.Release()
 	b.Reserve(a.Len())
-	for i := 0; i < a.Len(); i++ {
+	for i := range a.Len() {
 		if a.IsNull(i) {
-			b.AppendNull()
+			b.UnsafeAppendBoolToBitmap(false)
 			continue
 		}
 		v := at(i)
 		if mul != 1 && (v > math.MaxInt64/mul || v < math.MinInt64/mul) {
-			return nil, true, fmt.Errorf("row %d: %d %s overflows int64 microseconds", i, v, unit)
+			bad = append(bad, badValue{i: i, reason: fmt.Sprintf("value %d %s overflows int64 microseconds; filter the row or correct the value", v, unit)})
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
 		}
-		b.UnsafeAppend(v * mul / div)
+		v *= mul
+		if div != 1 {
+			q := v / div
+			if v%div < 0 {
+				q--
+			}
+			v = q
+		}
+		if v < lo || v > hi {
+			bad = append(bad, badValue{i: i, reason: fmt.Sprintf("value %d %s is outside the %s range; filter the row or correct the value", at(i), unit, what)})
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
+		}
+		put(v)
 	}
-	return b.NewArray(), true, nil
+	return b.NewArray(), bad, true
 }
 
 // views copies a string_view or binary_view array into large_utf8 or

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -87,15 +88,20 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 			return rebuildList(ctx, mem, la, t, t.Elem())
 		}
 	}
-	out, err := castLeaf(ctx, mem, a, to)
-	return out, nil, err
+	return castLeaf(ctx, mem, a, to)
 }
 
 // castLeaf casts an array that is not a struct, list or map.
-func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
-	if us, ok, err := micros(mem, a); ok {
-		return us, err
+func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if out, bad, ok := units(mem, a, to); ok {
+		return out, bad, nil
 	}
+	out, err := castKernel(ctx, mem, a, to)
+	return out, nil, err
+}
+
+// castKernel casts what needs no value check.
+func castKernel(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
 	if v, ok := views(mem, a); ok {
 		// No view → large kernel in arrow-go: copy the values.
 		return v, nil
@@ -227,26 +233,42 @@ func firstPerElement(bad []badValue) []badValue {
 	return out
 }
 
-// Nulls a protobuf record cannot hold fail their row on both transports
+// Values a protobuf record cannot hold fail their row on both transports
 // (the table stores records the protobuf way; the local server refuses a
-// batch holding them): a null ARRAY element, a null MAP value, a null in a
-// NOT NULL STRUCT field. Values under a null struct, list or map are not
-// looked at; a null list or map is sent as empty, as protobuf writes it.
+// batch holding them): a string that is not UTF-8, a null ARRAY element, a
+// null MAP value, a null in a NOT NULL STRUCT field. Values under a null
+// struct, list or map are not looked at; a null list or map is sent as
+// empty, as protobuf writes it.
 
-// Reasons of the rows nestedNulls leaves out, as the protobuf path words them.
+// Reasons of the rows checkValues leaves out, as the protobuf path words them.
 const (
 	NullElement  = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
 	NullMapValue = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
 	NullInField  = "null in a NOT NULL field of the table"
 )
 
-// nestedNulls lists the elements of a (of the table's type t) that hold such
-// a null, the first per element.
-func nestedNulls(a arrow.Array, t arrow.DataType) []badValue {
+// needsCheck reports whether values of the table's type t can hold what
+// checkValues looks for.
+func needsCheck(t arrow.DataType) bool {
+	if isVariant(t) {
+		return false
+	}
+	switch t.ID() {
+	case arrow.LARGE_STRING, arrow.STRUCT, arrow.LIST, arrow.MAP:
+		return true
+	}
+	return false
+}
+
+// checkValues lists the elements of a (of the table's type t) that hold
+// such a value, the first per element.
+func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 	if isVariant(t) {
 		return nil
 	}
 	switch t := t.(type) {
+	case *arrow.LargeStringType:
+		return invalidUTF8(a)
 	case *arrow.StructType:
 		sa, ok := a.(*array.Struct)
 		if !ok || sa.NullN() == a.Len() {
@@ -263,7 +285,7 @@ func nestedNulls(a arrow.Array, t arrow.DataType) []badValue {
 					}
 				}
 			}
-			b = append(b, nestedNulls(c, f.Type)...)
+			b = append(b, checkValues(c, f.Type)...)
 			for _, v := range b {
 				if sa.IsValid(v.i) {
 					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
@@ -287,7 +309,7 @@ func nestedNulls(a arrow.Array, t arrow.DataType) []badValue {
 				}
 			}
 		}
-		b = append(b, nestedNulls(ents, t.Elem())...)
+		b = append(b, checkValues(ents, t.Elem())...)
 		return liftElements(ma, b)
 	case *arrow.ListType:
 		la, ok := a.(array.ListLike)
@@ -303,10 +325,38 @@ func nestedNulls(a arrow.Array, t arrow.DataType) []badValue {
 				}
 			}
 		}
-		b = append(b, nestedNulls(vals, t.Elem())...)
+		b = append(b, checkValues(vals, t.Elem())...)
 		return liftElements(la, b)
 	}
 	return nil
+}
+
+// invalidUTF8 lists the strings of a large_string array that are not UTF-8
+// (the protobuf path refuses them, the service stores STRING as UTF-8).
+func invalidUTF8(a arrow.Array) []badValue {
+	s, ok := a.(*array.LargeString)
+	if !ok {
+		return nil
+	}
+	var bad []badValue
+	for i := range s.Len() {
+		v := s.Value(i)
+		if utf8.ValidString(v) || s.IsNull(i) {
+			continue
+		}
+		at := 0
+		for at < len(v) {
+			r, n := utf8.DecodeRuneInString(v[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		bad = append(bad, badValue{i: i, reason: fmt.Sprintf(
+			"the string value is not valid UTF-8 (byte %d of %d is 0x%02x); STRING values must be UTF-8: fix the encoding, or send raw bytes in a BINARY column",
+			at, len(v), v[at])})
+	}
+	return bad
 }
 
 // liftElements maps bad values of a's child elements to a's rows (the
