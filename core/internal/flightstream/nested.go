@@ -338,6 +338,20 @@ func invalidUTF8(a arrow.Array) []badValue {
 	if !ok {
 		return nil
 	}
+	if n := s.Len(); n > 0 {
+		// Fast path: the values are one run of bytes; when the run is UTF-8
+		// and no value starts inside a character, every value is UTF-8.
+		offs, data := s.ValueOffsets(), s.ValueBytes()
+		ok := utf8.Valid(data)
+		for i := 1; ok && i < n; i++ {
+			if at := offs[i] - offs[0]; at < int64(len(data)) && !utf8.RuneStart(data[at]) {
+				ok = false
+			}
+		}
+		if ok {
+			return nil
+		}
+	}
 	var bad []badValue
 	for i := range s.Len() {
 		v := s.Value(i)

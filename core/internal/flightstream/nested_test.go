@@ -284,3 +284,36 @@ func TestNestedVariantSliced(t *testing.T) {
 		}
 	}
 }
+
+// Strings that are not UTF-8 are found value by value, also when the run of
+// all values is UTF-8 (a character split across two values) and after a
+// slice; nulls are not looked at.
+func TestInvalidUTF8Values(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	b := array.NewLargeStringBuilder(mem)
+	defer b.Release()
+	b.AppendValues([]string{"ok", "\xc3", "\xa9", "é✓", "bad\xff", "x"}, []bool{true, true, true, true, false, true})
+	a := b.NewArray()
+	defer a.Release()
+	got := invalidUTF8(a)
+	if len(got) != 2 || got[0].i != 1 || got[1].i != 2 || !strings.Contains(got[0].reason, "byte 0 of 1 is 0xc3") {
+		t.Fatalf("invalid %v, want values 1 and 2", got)
+	}
+	sl := array.NewSlice(a, 2, 6)
+	defer sl.Release()
+	if got := invalidUTF8(sl); len(got) != 1 || got[0].i != 0 {
+		t.Fatalf("slice: invalid %v, want value 0", got)
+	}
+	// "ok", "\xc3", "\xa9": the run "ok\xc3\xa9" is UTF-8, its values are not.
+	sl3 := array.NewSlice(a, 0, 3)
+	defer sl3.Release()
+	if got := invalidUTF8(sl3); len(got) != 2 || got[0].i != 1 || got[1].i != 2 {
+		t.Fatalf("split character: invalid %v, want values 1 and 2", got)
+	}
+	sl2 := array.NewSlice(a, 3, 4)
+	defer sl2.Release()
+	if got := invalidUTF8(sl2); got != nil {
+		t.Fatalf("valid slice: %v", got)
+	}
+}
