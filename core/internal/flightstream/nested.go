@@ -174,6 +174,17 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	if err != nil {
 		return nil, nil, err
 	}
+	if st, ok := c.(*array.Struct); ok && c.Data().Offset() != 0 {
+		// The entries of a map kept as they were (a slice): arrow-go's map
+		// reads its keys and items without the entries' offset, so they
+		// are put under a struct from offset 0.
+		flat, _, err := rebuildStruct(ctx, mem, st, elem.(*arrow.StructType))
+		c.Release()
+		if err != nil {
+			return nil, nil, err
+		}
+		c = flat
+	}
 	defer c.Release()
 	var bad []badValue
 	if len(b) > 0 {

@@ -317,3 +317,30 @@ func TestInvalidUTF8Values(t *testing.T) {
 		t.Fatalf("valid slice: %v", got)
 	}
 }
+
+// A map cast in a slice of a larger batch sends the slice's own entries,
+// from offset 0.
+func TestSlicedMapKeepsItsEntries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	m32 := arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int32)
+	whole := batchOf(t, []arrow.Field{{Name: "m", Type: m32, Nullable: true}},
+		fromJSON(t, mem, m32, `[[{"key": "a", "value": 1}], [{"key": "b", "value": 2}, {"key": "c", "value": 3}], [{"key": "d", "value": 4}]]`))
+	defer whole.Release()
+	target := arrow.NewSchema([]arrow.Field{{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.LargeString, arrow.PrimitiveTypes.Int64), Nullable: true}}, nil)
+	c, err := PlanCast("t", whole.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := whole.NewSlice(1, 3)
+	defer part.Release()
+	out, _, _, err := c.Apply(context.Background(), part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	m := out.Column(0).(*array.Map)
+	if got := m.String(); got != `[{["b" "c"] [2 3]} {["d"] [4]}]` || m.Data().Offset() != 0 || m.ListValues().Data().Offset() != 0 {
+		t.Fatalf("sliced map sent %s (offsets %d, %d)", got, m.Data().Offset(), m.ListValues().Data().Offset())
+	}
+}
