@@ -18,11 +18,11 @@ import (
 
 // Nested columns (STRUCT, ARRAY, MAP) are cast level by level: each level
 // is rebuilt around its cast children, and every leaf goes through the
-// conversions of a top-level column (JSON text → VARIANT, views, decimals,
-// TIME and DURATION → microseconds, the cast kernels). A value a leaf cannot
-// encode (JSON text that does not parse) is a badValue, lifted level by level
-// to the row that holds it with the path the protobuf path names it by:
-// "payload.items[3].v", "attrs[2].value".
+// conversions of a top-level column (JSON text → VARIANT, time units and
+// uint64 value by value, views, decimals, the cast kernels). A value a leaf
+// cannot encode (JSON text that does not parse, a value out of range) is a
+// badValue, lifted level by level to the row that holds it with the path the
+// protobuf path names it by: "payload.items[3].v", "attrs[2].value".
 
 // badValue is element i of an array at some level that leaves its row out:
 // path is the part of the column path below that level ("" at the value
@@ -112,9 +112,7 @@ func castKernel(ctx context.Context, mem memory.Allocator, a arrow.Array, to arr
 		return decimalStrings(mem, a), nil
 	}
 	opts := compute.SafeCastOptions(to)
-	// Finer timestamp units are truncated to microseconds, as the protobuf
-	// path does; coarser ones are checked for overflow.
-	opts.AllowTimeTruncate = true
+	opts.AllowTimeTruncate = true // a timestamp to a unit other than µs (units converts those to µs)
 	return castArray(ctx, a, opts)
 }
 
@@ -186,28 +184,13 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		c = flat
 	}
 	defer c.Release()
-	var bad []badValue
-	if len(b) > 0 {
-		at := map[int]badValue{}
-		for _, v := range b {
-			at[v.i] = v
-		}
-		for i := range n {
-			if a.IsNull(i) {
-				continue
-			}
-			for j := offs[i]; j < offs[i+1]; j++ {
-				if v, ok := at[int(j)]; ok {
-					bad = append(bad, badValue{i: i, path: "[" + strconv.Itoa(int(j-offs[i])) + "]" + v.path, reason: v.reason})
-					break
-				}
-			}
-		}
+	for k := range b {
+		b[k].i += int(lo) // back to a's element positions
 	}
 	buf := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs))
 	d := array.NewData(to, n, []*memory.Buffer{validity(a), buf}, []arrow.ArrayData{c.Data()}, a.NullN(), 0)
 	defer d.Release()
-	return array.MakeFromData(d), bad, nil
+	return array.MakeFromData(d), liftElements(a, b), nil
 }
 
 // validity is a's validity bitmap from bit 0 (nil without nulls).
