@@ -230,7 +230,8 @@ func firstPerElement(bad []badValue) []badValue {
 // Values a protobuf record cannot hold fail their row on both transports
 // (the table stores records the protobuf way; the local server refuses a
 // batch holding them): a string that is not UTF-8, a null ARRAY element, a
-// null MAP value, a null in a NOT NULL STRUCT field. Values under a null
+// null MAP value, a null in a NOT NULL STRUCT field; and a VARIANT given as
+// struct{metadata, value} with one of the two null. Values under a null
 // struct, list or map are not looked at; a null list or map is sent as
 // empty, as protobuf writes it.
 
@@ -244,9 +245,6 @@ const (
 // needsCheck reports whether values of the table's type t can hold what
 // checkValues looks for.
 func needsCheck(t arrow.DataType) bool {
-	if isVariant(t) {
-		return false
-	}
 	switch t.ID() {
 	case arrow.LARGE_STRING, arrow.STRUCT, arrow.LIST, arrow.MAP:
 		return true
@@ -258,7 +256,7 @@ func needsCheck(t arrow.DataType) bool {
 // such a value, the first per element.
 func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 	if isVariant(t) {
-		return nil
+		return variantParts(a)
 	}
 	switch t := t.(type) {
 	case *arrow.LargeStringType:
@@ -323,6 +321,22 @@ func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 		return liftElements(la, b)
 	}
 	return nil
+}
+
+// variantParts lists the VARIANT values given as struct{metadata, value}
+// that lack one of the two (a VARIANT is null as a whole or not at all).
+func variantParts(a arrow.Array) []badValue {
+	sa, ok := a.(*array.Struct)
+	if !ok || sa.Field(0).NullN() == 0 && sa.Field(1).NullN() == 0 {
+		return nil
+	}
+	var bad []badValue
+	for i := range sa.Len() {
+		if sa.IsValid(i) && (sa.Field(0).IsNull(i) || sa.Field(1).IsNull(i)) {
+			bad = append(bad, badValue{i: i, reason: "VARIANT value without metadata or value bytes; make the whole value null instead"})
+		}
+	}
+	return bad
 }
 
 // invalidUTF8 lists the strings of a large_string array that are not UTF-8

@@ -344,3 +344,45 @@ func TestSlicedMapKeepsItsEntries(t *testing.T) {
 		t.Fatalf("sliced map sent %s (offsets %d, %d)", got, m.Data().Offset(), m.ListValues().Data().Offset())
 	}
 }
+
+// A VARIANT given as struct{metadata, value} with one part null fails its
+// row only (the server refuses such a value); a null VARIANT is sent.
+func TestVariantPartsNull(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	v, err := variant.ParseJSON(`{"a":1}`, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt := variantType().(*arrow.StructType)
+	lt := arrow.ListOf(vt)
+	lb := array.NewListBuilder(mem, vt)
+	defer lb.Release()
+	sb := lb.ValueBuilder().(*array.StructBuilder)
+	for r := range 3 {
+		lb.Append(true)
+		sb.Append(true)
+		meta, val := sb.FieldBuilder(0).(*array.BinaryBuilder), sb.FieldBuilder(1).(*array.BinaryBuilder)
+		meta.Append(v.Metadata().Bytes())
+		if r == 1 {
+			val.AppendNull()
+		} else {
+			val.Append(v.Bytes())
+		}
+	}
+	lb.AppendNull()
+	rec := batchOf(t, []arrow.Field{{Name: "vs", Type: lt, Nullable: true}, {Name: "top", Type: vt, Nullable: true}}, lb.NewArray(), array.MakeArrayOfNull(mem, vt, 4))
+	defer rec.Release()
+	c, err := PlanCast("t", rec.Schema(), rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, bad, keep, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if len(bad) != 1 || bad[0].Row != 1 || bad[0].Column != "vs[0]" || !strings.Contains(bad[0].Reason, "without metadata or value") || !reflect.DeepEqual(keep, []int{0, 2, 3}) {
+		t.Fatalf("left out %v, keep %v", bad, keep)
+	}
+}
