@@ -4,14 +4,17 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -106,6 +109,22 @@ func edgeBatch(t *testing.T, mem memory.Allocator) (arrow.RecordBatch, map[int]s
 				sb.FieldBuilder(1).(*array.StringBuilder).Append(str(r, "ok", 11))
 				return true
 			}},
+		{"lv", arrow.ListViewOf(arrow.PrimitiveTypes.Int16), func(b array.Builder, r int) bool {
+			lb := b.(*array.ListViewBuilder)
+			lb.AppendWithSize(true, 2)
+			lb.ValueBuilder().(*array.Int16Builder).AppendValues([]int16{int16(r), -1}, nil)
+			return true
+		}},
+		{"ree", arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String), func(b array.Builder, r int) bool {
+			rb := b.(*array.RunEndEncodedBuilder)
+			rb.Append(1)
+			rb.ValueBuilder().(*array.StringBuilder).Append([]string{"run", "other"}[r%2])
+			return true
+		}},
+		{"uid", extensions.NewUUIDType(), func(b array.Builder, r int) bool {
+			b.(*extensions.UUIDBuilder).Append(uuid.UUID{byte(r), 1, 2})
+			return true
+		}},
 		{"m", arrow.MapOf(arrow.BinaryTypes.String, arrow.FixedWidthTypes.Date64), func(b array.Builder, r int) bool {
 			mb := b.(*array.MapBuilder)
 			mb.Append(true)
@@ -134,10 +153,26 @@ func edgeBatch(t *testing.T, mem memory.Allocator) (arrow.RecordBatch, map[int]s
 	return b.NewRecordBatch(), bad
 }
 
+// plainSchema is s with run-end encoded and extension types replaced by
+// their values' type (the table a batch of s goes to).
+func plainSchema(s *arrow.Schema) *arrow.Schema {
+	fields := slices.Clone(s.Fields())
+	for i, f := range fields {
+		switch t := f.Type.(type) {
+		case *arrow.RunEndEncodedType:
+			fields[i].Type = t.Encoded()
+		case arrow.ExtensionType:
+			fields[i].Type = t.StorageType()
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
 // Every Unity Catalog type the Flight cast converts is stored as the
 // protobuf transport stores the same batch, row by row: unsigned, float16,
-// view, fixed-size binary, date64, timestamps of any unit and zone, TIME,
-// DURATION, decimal, dictionary, at the top level and nested; values below
+// views, fixed-size binary, date64, timestamps of any unit and zone, TIME,
+// DURATION, decimal, dictionary, list view, run-end encoded, an extension
+// type, at the top level and nested; values below
 // the epoch round down to the table's unit on both. A value one transport
 // refuses fails the same row, with the same column path, on the other (out
 // of range, not UTF-8), and the other rows are stored.
@@ -150,7 +185,7 @@ func TestFlightStoresEveryTypeAsProtobuf(t *testing.T) {
 	stored := map[string][]map[string]any{}
 	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
 		table := "main.default.edge_" + transport
-		if err := srv.CreateTableFromArrow(table, rec.Schema()); err != nil {
+		if err := srv.CreateTableFromArrow(table, plainSchema(rec.Schema())); err != nil {
 			t.Fatal(err)
 		}
 		cfg := serverConfig(srv, table)
@@ -179,6 +214,9 @@ func TestFlightStoresEveryTypeAsProtobuf(t *testing.T) {
 	pb, fl := stored[core.TransportProtobuf], stored[core.TransportArrowFlight]
 	if len(pb) != 3 || !reflect.DeepEqual(pb, fl) {
 		t.Fatalf("stored over protobuf:\n%v\nover Flight:\n%v", pb, fl)
+	}
+	if !reflect.DeepEqual(pb[0]["lv"], []any{int64(0), int64(-1)}) || pb[1]["ree"] != "other" || pb[0]["uid"] != string([]byte{0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("row 0 stored as %v, row 1 as %v", pb[0], pb[1])
 	}
 	// Below the epoch, finer than the unit: floor (day -1, -1 µs).
 	if pb[1]["d64"] != int64(-1) || pb[1]["tsn"] != int64(-1) || pb[1]["dur"] != int64(-2) {

@@ -169,8 +169,17 @@ func castable(from, to arrow.DataType) string {
 	if arrow.TypeEqual(from, to) {
 		return ""
 	}
-	if d, ok := from.(*arrow.DictionaryType); ok {
-		return castable(d.ValueType, to)
+	switch f := from.(type) {
+	case *arrow.DictionaryType:
+		return castable(f.ValueType, to)
+	case *arrow.RunEndEncodedType:
+		return castable(f.Encoded(), to)
+	case arrow.ExtensionType:
+		return castable(f.StorageType(), to)
+	case *arrow.ListViewType:
+		return castable(arrow.ListOfField(f.ElemField()), to)
+	case *arrow.LargeListViewType:
+		return castable(arrow.ListOfField(f.ElemField()), to)
 	}
 	if isVariant(to) {
 		if isJSONText(from) {

@@ -49,14 +49,11 @@ func castTo(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.D
 }
 
 func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
-	if d, ok := a.(*array.Dictionary); ok {
-		dense, err := compute.TakeArray(ctx, d.Dictionary(), d.Indices())
-		if err != nil {
-			return nil, nil, err
-		}
-		defer dense.Release()
-		a = dense
+	a, err := decode(ctx, mem, a)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer a.Release()
 	if arrow.TypeEqual(a.DataType(), to) {
 		a.Retain()
 		return a, nil, nil
@@ -89,6 +86,82 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 		}
 	}
 	return castLeaf(ctx, mem, a, to)
+}
+
+// decode returns a's values without their encoding (the caller releases
+// it), as the protobuf path reads them: an extension array as its storage,
+// a dictionary or run-end encoded array decoded, a list view gathered into
+// a list.
+func decode(ctx context.Context, mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	a.Retain()
+	for {
+		var dense arrow.Array
+		var err error
+		switch x := a.(type) {
+		case array.ExtensionArray:
+			dense = x.Storage()
+			dense.Retain()
+		case *array.Dictionary:
+			dense, err = compute.TakeArray(ctx, x.Dictionary(), x.Indices())
+		case *array.RunEndEncoded:
+			dense, err = runEndDecode(ctx, mem, x)
+		case *array.ListView, *array.LargeListView:
+			dense, err = viewToList(ctx, mem, x.(array.ListLike))
+		default:
+			return a, nil
+		}
+		a.Release()
+		if err != nil {
+			return nil, err
+		}
+		a = dense
+	}
+}
+
+// runEndDecode returns the values of a run-end encoded array, one per row.
+func runEndDecode(ctx context.Context, mem memory.Allocator, r *array.RunEndEncoded) (arrow.Array, error) {
+	idx := make([]int64, r.Len())
+	for i := range idx {
+		idx[i] = int64(r.GetPhysicalIndex(i))
+	}
+	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
+	defer ia.Release()
+	return compute.TakeArray(ctx, r.Values(), ia)
+}
+
+// viewToList gathers the elements of a list view (whose rows may share or
+// reorder elements) into a list of the same element type: each valid row's
+// elements in order, from offset 0.
+func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (arrow.Array, error) {
+	n := a.Len()
+	offs := make([]int32, n+1)
+	var idx []int64
+	for i := range n {
+		if a.IsValid(i) {
+			s, e := a.ValueOffsets(i)
+			for j := s; j < e; j++ {
+				idx = append(idx, j)
+			}
+		}
+		if len(idx) > math.MaxInt32 {
+			return nil, fmt.Errorf("the list view has over 2^31 elements")
+		}
+		offs[i+1] = int32(len(idx))
+	}
+	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
+	defer ia.Release()
+	vals, err := compute.TakeArray(ctx, a.ListValues(), ia)
+	if err != nil {
+		return nil, err
+	}
+	defer vals.Release()
+	elem := a.DataType().(arrow.ListLikeType).ElemField()
+	d := array.NewData(arrow.ListOfField(elem), n, []*memory.Buffer{validity(a), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs))},
+		[]arrow.ArrayData{vals.Data()}, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d), nil
 }
 
 // castLeaf casts an array that is not a struct, list or map.

@@ -386,3 +386,38 @@ func TestVariantPartsNull(t *testing.T) {
 		t.Fatalf("left out %v, keep %v", bad, keep)
 	}
 }
+
+// A list view whose rows reorder and share elements is sent as a list of
+// each row's own elements, and a slice of a run-end encoded column as its
+// values (tests_go covers an extension column).
+func TestViewsAndRunsDecoded(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	vals := fromJSON(t, mem, arrow.PrimitiveTypes.Int32, `[10, 11, 12, 13]`)
+	defer vals.Release()
+	i32 := func(v ...int32) *memory.Buffer { return memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(v)) }
+	lvType := arrow.ListViewOf(arrow.PrimitiveTypes.Int32)
+	// rows: [12 13], [10 11], null, [11 12]
+	lvd := array.NewData(lvType, 4, []*memory.Buffer{memory.NewBufferBytes([]byte{0b1011}), i32(2, 0, 0, 1), i32(2, 2, 0, 2)},
+		[]arrow.ArrayData{vals.Data()}, 1, 0)
+	lv := array.MakeFromData(lvd)
+	lvd.Release()
+	reeType := arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int16, arrow.BinaryTypes.String)
+	ends := fromJSON(t, mem, arrow.PrimitiveTypes.Int16, `[2, 5, 6]`)
+	rv := fromJSON(t, mem, arrow.BinaryTypes.String, `["a", null, "c"]`)
+	reeWhole := array.NewRunEndEncodedArray(ends, rv, 6, 0)
+	ends.Release()
+	rv.Release()
+	ree := array.NewSlice(reeWhole, 1, 5) // a, null, null, null
+	reeWhole.Release()
+	rec := batchOf(t, []arrow.Field{{Name: "lv", Type: lvType, Nullable: true}, {Name: "ree", Type: reeType, Nullable: true}}, lv, ree)
+	defer rec.Release()
+	_, target, out := castCanonical(t, rec)
+	defer out.Release()
+	if !out.Schema().Equal(target) || target.Field(0).Type.ID() != arrow.LIST || target.Field(1).Type.ID() != arrow.LARGE_STRING {
+		t.Fatalf("schema %s", out.Schema())
+	}
+	if got := out.Column(0).String() + " " + out.Column(1).String(); got != `[[12 13] [10 11] (null) [11 12]] ["a" (null) (null) (null)]` {
+		t.Fatalf("decoded %s", got)
+	}
+}

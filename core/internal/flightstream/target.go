@@ -260,6 +260,14 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 		return tsNTZ, nil
 	case *arrow.DictionaryType:
 		return canonicalType(t.ValueType)
+	case *arrow.RunEndEncodedType:
+		return canonicalType(t.Encoded())
+	case arrow.ExtensionType:
+		return canonicalType(t.StorageType())
+	case *arrow.ListViewType:
+		return canonicalType(arrow.ListOfField(t.ElemField()))
+	case *arrow.LargeListViewType:
+		return canonicalType(arrow.ListOfField(t.ElemField()))
 	case *arrow.ListType:
 		et, err := canonicalType(t.Elem())
 		if err != nil {
