@@ -219,16 +219,21 @@
 // mapping of the batch's schema (protocol §9: STRING and DECIMAL as
 // large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).
 // Columns are matched by name; safe casts are applied (integer widening,
-// uint64 to BIGINT with an overflow check, float widening, string and binary
-// to their large forms, decimals to their exact text, date64 to date32,
-// timestamp units to microseconds with overflow checks, TIME and DURATION
-// to BIGINT microseconds (as the protobuf path sends them), dictionaries
-// decoded, lists, structs and maps element-wise); a missing nullable column
-// is sent as nulls. Anything else fails the whole batch before any row is
-// sent with a *ConversionError (Row -1) whose Err is a *SchemaMismatchError
-// listing every column with the batch's and the table's types. A row with a
-// null in a NOT NULL column fails alone (*ConversionError, RowNotWritten);
-// the other rows are sent.
+// uint64 to BIGINT, float widening, string and binary to their large forms,
+// decimals to their exact text, date64 to date32, timestamp units to
+// microseconds, TIME and DURATION to BIGINT microseconds, as the protobuf
+// path sends them; dictionaries and run-end encodings decoded, list views
+// gathered, extension types as their storage; JSON text to VARIANT, also
+// inside structs, lists and maps, which are cast element-wise); a missing
+// nullable column is sent as nulls. Anything else fails the whole batch
+// before any row is sent with a *ConversionError (Row -1) whose Err is a
+// *SchemaMismatchError listing every column with the batch's and the
+// table's types. A row fails alone (*ConversionError naming the column path,
+// RowNotWritten; the other rows are sent) for what fails it on the protobuf
+// path too: a null in a NOT NULL column or struct field, a null list
+// element or map value, a string that is not UTF-8, a value out of range
+// (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
+// DATE); and for JSON text that does not parse as a VARIANT.
 //
 // The server acknowledges durable records, not messages, so a partially
 // acknowledged batch is split exactly: its acknowledged prefix is durable
