@@ -89,3 +89,37 @@ def test_nested_variant_round_trips_over_flight(server: LocalServer, table_name:
     assert stored["arrow_flight"][0]["payload"]["items"] == [{"v": 1}, {"v": [True]}]
     assert stored["arrow_flight"][0]["vs"] == [{}, "s"]
     assert stored["arrow_flight"][0]["m"] == [("k", {"z": -3})]
+
+
+def test_flight_fails_the_rows_protobuf_fails(server: LocalServer, table_name: str) -> None:
+    """Out-of-range and non-UTF-8 values fail their row only over Flight too, and the other rows are stored alike."""
+    tags = pa.array([[b"a"], [b"b"], [b"\xff"], [b"d"]], pa.list_(pa.binary())).view(pa.list_(pa.string()))
+    batch = pa.record_batch(
+        [
+            pa.array(range(4), pa.int64()),
+            pa.array([1, 2**64 - 1, 3, 4], pa.uint64()),
+            tags,
+            pa.array([86_400_000 * 3, 0, 0, -1], pa.date64()),
+        ],
+        schema=pa.schema(
+            [
+                pa.field("id", pa.int64(), nullable=False),
+                pa.field("u", pa.uint64()),
+                pa.field("tags", tags.type),
+                pa.field("day", pa.date64()),
+            ]
+        ),
+    )
+    got: dict[str, Any] = {}
+    for transport in ("protobuf", "arrow_flight"):
+        table = f"{table_name}_{transport}"
+        server.create_table(table, "id BIGINT NOT NULL, u BIGINT, tags ARRAY<STRING>, day DATE")
+        with ZerobusWrapper(server.config(table, transport=transport)) as w:
+            res = w.send_batch(batch)
+        failed = {row: err.column for row, err in res.failed_row_errors}
+        got[transport] = (failed, server.table(table).sort_by("id").to_pylist())
+    assert got["arrow_flight"] == got["protobuf"], got
+    failed, rows = got["arrow_flight"]
+    assert failed == {1: "u", 2: "tags[0]"}
+    assert [r["id"] for r in rows] == [0, 3]
+    assert rows[1]["day"] == -1, rows[1]  # a date64 of -1 ms is the day before the epoch (day -1)
