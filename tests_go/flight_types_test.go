@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/google/uuid"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -122,7 +121,7 @@ func edgeBatch(t *testing.T, mem memory.Allocator) (arrow.RecordBatch, map[int]s
 			return true
 		}},
 		{"uid", extensions.NewUUIDType(), func(b array.Builder, r int) bool {
-			b.(*extensions.UUIDBuilder).Append(uuid.UUID{byte(r), 1, 2})
+			b.(*extensions.UUIDBuilder).AppendBytes([16]byte{byte(r), 1, 2})
 			return true
 		}},
 		{"m", arrow.MapOf(arrow.BinaryTypes.String, arrow.FixedWidthTypes.Date64), func(b array.Builder, r int) bool {
