@@ -47,7 +47,7 @@ func TestProxy407SaysProxyAuthentication(t *testing.T) {
 				t.Fatal("no error through a refusing proxy")
 			}
 			msg := err.Error()
-			for _, want := range []string{"proxy authentication failed", "407", addr, "proxy URL"} {
+			for _, want := range []string{"proxy authentication failed", "407 Proxy Authentication Required", addr, "proxy URL"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error lacks %q: %s", want, msg)
 				}

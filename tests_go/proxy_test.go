@@ -80,7 +80,7 @@ func TestProxyURLCarriesAllTraffic(t *testing.T) {
 			if err == nil {
 				t.Fatal("SendBatch through a refusing proxy: got nil error")
 			}
-			for _, want := range []string{addr, "407"} {
+			for _, want := range []string{addr, "407 Proxy Authentication Required"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error does not contain %q: %v", want, err)
 				}

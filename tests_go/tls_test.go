@@ -304,7 +304,7 @@ func TestTLSCAFileTrustsHTTPSProxy(t *testing.T) {
 				t.Fatalf("%s, trusted %v: SendBatch through a refusing proxy succeeded", path.name, trusted)
 			}
 			reached := seen.Load() > before
-			if reached != trusted || strings.Contains(err.Error(), "407") != trusted {
+			if reached != trusted || strings.Contains(err.Error(), "407 Proxy Authentication Required") != trusted {
 				t.Errorf("%s, trusted %v: proxy reached %v, error %v", path.name, trusted, reached, err)
 			}
 			// The proxy's certificate is named as the proxy's, and is final.
