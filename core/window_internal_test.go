@@ -98,9 +98,135 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			if n, b := win.Usage(); n != 0 || b != 0 {
 				t.Errorf("in-flight window after Close: %d requests / %d bytes held, want 0/0", n, b)
 			}
+			if transport == TransportProtobuf {
+				if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+					t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
+				}
+			}
 			if srv.Stats().FaultsFired == 0 {
 				t.Error("no fault fired: the test did not exercise recovery")
 			}
 		})
+	}
+}
+
+// TestRecordsWithinWindowManySenders sends from 16 goroutines through one
+// Wrapper whose window is a few chunks: the encoded records the Wrapper
+// holds at once (counted per chunk from conversion to its last release:
+// converting, waiting for the stream and in flight) never exceed
+// MaxInflightBytes, the window is actually filled, nothing is held after
+// the sends, and every row is stored.
+func TestRecordsWithinWindowManySenders(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.window16"
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	const rows = 6000
+	for i := range rows {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	const senders, sends = 16, 2
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range sends {
+				res, err := w.SendBatch(context.Background(), rec)
+				if err != nil || res.SuccessfulCount != rows {
+					t.Errorf("SendBatch: %v (%d of %d rows acknowledged)", err, res.SuccessfulCount, rows)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rw := w.records
+	window := cfg.MaxInflightBytes
+	if live := rw.livePk.Load(); live > window || rw.peakHeld() > window {
+		t.Errorf("encoded records held at once: %d bytes (reserved %d), over the %d-byte window", live, rw.peakHeld(), window)
+	} else if live < window/2 {
+		t.Errorf("encoded records held at once: at most %d bytes, under half the %d-byte window: the test did not fill it", live, window)
+	}
+	if g := rw.grown.Load(); g != 0 {
+		t.Errorf("%d bytes taken beyond reservations: the estimate fell short on uniform rows", g)
+	}
+	if u, l := rw.usage(), rw.live.Load(); u != 0 || l != 0 {
+		t.Errorf("after the sends: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
+	}
+	stored := srv.Rows(table)
+	if len(stored) != senders*sends*rows {
+		t.Fatalf("server stored %d rows, want %d", len(stored), senders*sends*rows)
+	}
+	t.Logf("16 senders, window %d bytes: at most %d bytes of records held, %d reserved", window, rw.livePk.Load(), rw.peakHeld())
+}
+
+// TestRecordWindowFIFOAndOversize checks the record window alone: a
+// reservation larger than the window is admitted only when nothing is
+// held, waiters are served in order, a canceled waiter holds nothing and
+// grow exceeds the window without waiting.
+func TestRecordWindowFIFOAndOversize(t *testing.T) {
+	rw := newRecordWindow(100)
+	ctx := context.Background()
+	if err := rw.acquire(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan int, 2)
+	go func() { _ = rw.acquire(ctx, 150); order <- 1 }() // oversize: alone
+	for rw.waiting.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	go func() { _ = rw.acquire(ctx, 10); order <- 2 }() // fits, but queued behind
+	for rw.waiting.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := rw.acquire(cctx, 30); err == nil {
+		t.Fatal("a canceled acquire that could not fit succeeded")
+	}
+	select {
+	case n := <-order:
+		t.Fatalf("waiter %d admitted while 60 of 100 bytes were held ahead of an oversize one", n)
+	case <-time.After(20 * time.Millisecond):
+	}
+	rw.release(60)
+	if n := <-order; n != 1 {
+		t.Fatalf("waiter %d admitted first, want the oversize one (FIFO)", n)
+	}
+	select {
+	case <-order:
+		t.Fatal("a waiter was admitted alongside an oversize reservation")
+	case <-time.After(20 * time.Millisecond):
+	}
+	rw.release(150)
+	if n := <-order; n != 2 {
+		t.Fatalf("got waiter %d, want 2", n)
+	}
+	rw.grow(200)
+	if u := rw.usage(); u != 210 {
+		t.Fatalf("usage %d after grow, want 210", u)
+	}
+	rw.release(210)
+	if u := rw.usage(); u != 0 {
+		t.Fatalf("usage %d at the end, want 0", u)
 	}
 }
