@@ -177,7 +177,8 @@ func (b *batchSend) run() {
 			perRow = int64(max(1, cb.Bytes/len(cb.Rows)))
 			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
 		}
-		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
+		debugHolds := w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0
+		if debugHolds {
 			// The debug writer references the records until it calls
 			// release: the chunk's buffers are not reused before that.
 			cb.Retain()
@@ -205,6 +206,12 @@ func (b *batchSend) run() {
 		}
 		transmitted = true
 		err = b.transmit(st, lo, cb, hold)
+		if !debugHolds {
+			// The requests keep only the framed bytes and the rows are
+			// noted: the per-row arrays go back to the encoder now, not
+			// when the last request is acknowledged.
+			cb.ReleaseIndex()
+		}
 		hold.Release() // the requests in flight hold their own references
 		if err != nil {
 			b.failFrom(hi, err)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // The arena holds the encoder's output (framed records, per-row end
@@ -290,4 +291,36 @@ func (o *owned) release() {
 		arena.put(r)
 		rs[i] = nil
 	}
+}
+
+// ReleaseIndex returns the region of the Batch's Records and Rows arrays to
+// the arena before the Batch itself is released, and sets both to nil:
+// for a holder that needs only the framed bytes from now on (Frames taken,
+// rows noted), so that 32 bytes per row do not stay in use while the
+// records wait for their acknowledgement. Only the Batch's owner may call
+// it, and only when no one else reads Records or Rows (they would read a
+// later batch's bytes); Frames and FramedSize are not available after it.
+// The chunk buffers, and slices of them already taken, stay valid until the
+// last Release. Calling it again, or on a Batch without rows, does nothing.
+func (b *Batch) ReleaseIndex() {
+	if b.own == nil || cap(b.Records) == 0 {
+		return
+	}
+	p := unsafe.Pointer(unsafe.SliceData(b.Records))
+	b.Records, b.Rows = nil, nil
+	o := b.own
+	o.mu.Lock()
+	var meta *region
+	for i, r := range o.regions {
+		if unsafe.Pointer(unsafe.SliceData(r.mem)) == p {
+			meta = r
+			last := len(o.regions) - 1
+			copy(o.regions[i:], o.regions[i+1:])
+			o.regions[last] = nil
+			o.regions = o.regions[:last]
+			break
+		}
+	}
+	o.mu.Unlock()
+	arena.put(meta)
 }

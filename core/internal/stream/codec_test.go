@@ -179,6 +179,9 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 					t.Fatalf("SendFramed %d: %v", i, err)
 				}
 				h.Release() // the caller is done: only the stream holds it now
+				// f.Records is read only during SendFramed: the caller may
+				// reuse its array at once (core returns it to the encoder).
+				clear(f.Records)
 				reqs = append(reqs, sent{ids: ids, p: p})
 				holds = append(holds, h)
 			}

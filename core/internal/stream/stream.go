@@ -55,7 +55,7 @@ type Stream struct {
 
 // request is one ingest message: a single record or a batch.
 type request struct {
-	records [][]byte // PROTO
+	records [][]byte // PROTO (SendFramed: only a single record, else nil)
 	frames  [][]byte // records pre-encoded (SendFramed), else nil
 	hold    Holder   // keeps records and frames alive (SendFramed), or nil
 	json    []string // JSON
@@ -306,6 +306,9 @@ func (s *Stream) finish(err error) {
 
 // recordBytes returns the request's records as byte slices.
 func (r *request) recordBytes() [][]byte {
+	if r.frames != nil && r.records == nil {
+		return unframe(r.frames)
+	}
 	if r.json == nil {
 		return r.records
 	}
