@@ -11,18 +11,21 @@ import (
 // recordWindow bounds the encoded record bytes a Wrapper holds, across all
 // its streams and SendBatch calls, to MaxInflightBytes: a chunk reserves
 // its estimated size before it is converted and keeps the reservation,
-// set to its real size once converted, until its memory goes back to the
-// encoder (every request acknowledged or failed and gRPC done with its
-// bytes; chunkHold). So the records being converted, waiting for the
-// stream and in flight together stay within the window, however many
-// goroutines send: a chunk is converted only when its bytes fit, not
-// converted first and then held while it waits for room.
+// set to its real size once converted, until every request carrying it is
+// resolved (acknowledged, failed or withdrawn) and its sender is done with
+// it (chunkHold). So the records being converted, waiting for the stream
+// and in flight together stay within the window, however many goroutines
+// send: a chunk is converted only when its bytes fit, not converted first
+// and then held while it waits for room. (The chunk's memory goes back to
+// the encoder when gRPC lets go of it too: before the acknowledgement on
+// the normal path; the buffers of a dead RPC that gRPC drops without
+// freeing come back through the garbage collector, outside the window.)
 //
 // Waiters are served in FIFO order; a reservation larger than the window
 // is admitted alone. A chunk that converts larger than its reservation
 // (rows much larger than the ones before) takes the difference at once
-// (grow), so it never waits while holding converted records: that cannot
-// deadlock, and it exceeds the window by at most that difference.
+// (grow) rather than wait holding converted records, which could deadlock
+// when every holder did; it exceeds the window by at most that difference.
 type recordWindow struct {
 	mu      sync.Mutex
 	max     int64
@@ -137,9 +140,7 @@ func (w *recordWindow) peakHeld() int64 {
 }
 
 // settle turns a reservation of reserved bytes, taken before converting cb,
-// into one of cb's size and returns the chunk's holder, which keeps it
-// until cb is released (stream.Holder: the stream and gRPC retain it while
-// they use cb's bytes).
+// into one of cb's size and returns the chunk's holder (see chunkHold).
 func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
 	n := int64(cb.Bytes)
 	switch {
@@ -153,22 +154,28 @@ func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
 	}
 	h := &chunkHold{cb: cb, win: w, n: n}
 	h.refs.Store(1)
+	h.owed.Store(1)
 	return h
 }
 
-// chunkHold is one converted chunk's holder: the last Release returns the
-// chunk's memory to the encoder and its bytes to the record window.
+// chunkHold is one converted chunk. As the stream's Holder it keeps the
+// chunk's memory (refs: the sender's, the stream's per request, gRPC's per
+// buffer written): the last Release returns it to the encoder. Its n bytes
+// in the record window are owed by the sender and by each request queued
+// with them (owed): they go back when the last of those is done (done,
+// resolved).
 type chunkHold struct {
 	refs atomic.Int32
+	owed atomic.Int32
 	cb   *convert.Batch
 	win  *recordWindow
 	n    int64
 }
 
-// Retain adds a reference.
+// Retain adds a reference to the chunk's memory.
 func (h *chunkHold) Retain() { h.refs.Add(1) }
 
-// Release drops a reference; the last one releases the chunk.
+// Release drops a reference; the last one returns the chunk's memory.
 func (h *chunkHold) Release() {
 	switch v := h.refs.Add(-1); {
 	case v > 0:
@@ -177,6 +184,28 @@ func (h *chunkHold) Release() {
 		panic("core: chunk released more often than retained")
 	}
 	h.cb.Release()
+}
+
+// queue counts one more request carrying the chunk, before it is handed
+// to the stream (with resolved as its Framed.Resolved); if the stream
+// refuses it, call resolved.
+func (h *chunkHold) queue() { h.owed.Add(1) }
+
+// resolved is the end of one owed share (a request resolved, or the
+// sender's own through done); the last gives the bytes back to the window.
+func (h *chunkHold) resolved() {
+	switch v := h.owed.Add(-1); {
+	case v > 0:
+		return
+	case v < 0:
+		panic("core: chunk window share returned twice")
+	}
 	h.win.live.Add(-h.n)
 	h.win.release(h.n)
+}
+
+// done is the sender's end: its window share and its memory reference.
+func (h *chunkHold) done() {
+	h.resolved()
+	h.Release()
 }

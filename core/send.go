@@ -191,7 +191,7 @@ func (b *batchSend) run() {
 				b.ok = appendRow(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
-			hold.Release()
+			hold.done()
 			lo = hi
 			continue
 		}
@@ -199,7 +199,7 @@ func (b *batchSend) run() {
 			st, err = b.await(op)
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
-				hold.Release()
+				hold.done()
 				b.failFrom(hi, err)
 				break
 			}
@@ -212,7 +212,7 @@ func (b *batchSend) run() {
 			// when the last request is acknowledged.
 			cb.ReleaseIndex()
 		}
-		hold.Release() // the requests in flight hold their own references
+		hold.done() // the requests in flight hold their own references
 		if err != nil {
 			b.failFrom(hi, err)
 			if isTerminal(err) {
@@ -286,8 +286,10 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch, hol
 		}
 		// The request goes out by reference to the encoder's buffers (no
 		// copy); the stream holds the chunk until it is done with them.
-		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: hold})
+		hold.queue()
+		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: hold, Resolved: hold.resolved})
 		if err != nil {
+			hold.resolved() // not queued
 			// Send did not queue the request: nothing of it left.
 			sendErr = b.w.mapSendErr(b.ctx, err)
 			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)

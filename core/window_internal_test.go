@@ -230,3 +230,58 @@ func TestRecordWindowFIFOAndOversize(t *testing.T) {
 		t.Fatalf("usage %d at the end, want 0", u)
 	}
 }
+
+// TestRecordWindowFreedByFailedStream: when acknowledgements stall until
+// the stream gives up, the stream keeps the failed requests' records (for
+// Unacked) and gRPC may keep a dead RPC's buffers, yet the chunks' bytes
+// are back in the record window as soon as SendBatch returns, without a
+// garbage collection; the rows are reported unknown, and a later send
+// through the same Wrapper still gets the whole window.
+func TestRecordWindowFreedByFailedStream(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.stalled"
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.AckTimeout = 100 * time.Millisecond
+	cfg.RetryMaxAttempts = 1
+	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, time.Millisecond
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	for i := range 20_000 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	res, err := w.SendBatch(context.Background(), rec)
+	if err == nil || res.SuccessfulCount == res.TotalRows {
+		t.Fatalf("SendBatch with stalled acknowledgements succeeded: %v", res)
+	}
+	if res.UnknownCount == 0 {
+		t.Fatalf("no row reported unknown after the stream gave up: %v", res)
+	}
+	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+		t.Fatalf("after the failed send: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
+	}
+	// The window is whole again: a reservation of all of it is admitted at once.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := w.records.acquire(ctx, cfg.MaxInflightBytes); err != nil {
+		t.Fatalf("the whole window after the failed send: %v", err)
+	}
+	w.records.release(cfg.MaxInflightBytes)
+}

@@ -30,6 +30,11 @@ type Framed struct {
 	// it while the request is queued or written (until it is acknowledged,
 	// withdrawn or failed, and gRPC has let go of its bytes).
 	Hold Holder
+	// Resolved, if not nil, is called once when the request is resolved
+	// (acknowledged, withdrawn or failed), before its Pending is; not if
+	// SendFramed returns an error. Whether gRPC still holds the bytes then
+	// is Hold's business.
+	Resolved func()
 }
 
 // framedMsg is an EphemeralStreamRequest carrying pre-encoded records: a

@@ -55,7 +55,7 @@ func (s *Stream) SendFramed(ctx context.Context, f Framed) (*Pending, error) {
 	if f.Hold != nil {
 		f.Hold.Retain()
 	}
-	req := &request{frames: f.Frames, hold: f.Hold, size: payload}
+	req := &request{frames: f.Frames, hold: f.Hold, onDone: f.Resolved, size: payload}
 	if len(f.Records) == 1 {
 		// A single record goes out as ingest_record: keep it (not the
 		// caller's array).

@@ -58,6 +58,7 @@ type request struct {
 	records [][]byte // PROTO (SendFramed: only a single record, else nil)
 	frames  [][]byte // records pre-encoded (SendFramed), else nil
 	hold    Holder   // keeps records and frames alive (SendFramed), or nil
+	onDone  func()   // Framed.Resolved, or nil
 	json    []string // JSON
 	size    int64    // payload bytes (window accounting)
 	p       *Pending
@@ -252,6 +253,9 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 		s.win.release(req.size)
 		if err == nil && !req.sentAt.IsZero() {
 			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
+		}
+		if req.onDone != nil {
+			req.onDone()
 		}
 		req.p.Resolve(err)
 		if req.hold != nil && !req.kept {

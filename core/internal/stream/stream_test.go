@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -372,6 +373,7 @@ func TestUnackedFramed(t *testing.T) {
 	c := e.client(cfg)
 	s := e.open(c)
 	ctx := context.Background()
+	var resolved atomic.Int32
 	var want [][][]byte
 	for i, n := range []int{1, 3} {
 		recs := make([][]byte, n)
@@ -380,7 +382,15 @@ func TestUnackedFramed(t *testing.T) {
 		}
 		want = append(want, append([][]byte(nil), recs...))
 		f, h := framed(recs, 1+i)
-		if _, err := s.SendFramed(ctx, f); err != nil {
+		var p *Pending
+		f.Resolved = func() {
+			resolved.Add(1)
+			if isResolved(p) {
+				t.Error("Resolved called after the Pending resolved")
+			}
+		}
+		var err error
+		if p, err = s.SendFramed(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 		clear(f.Records)
@@ -393,6 +403,9 @@ func TestUnackedFramed(t *testing.T) {
 		t.Fatal("Close with stalled acks and an expiring ctx: got nil error")
 	}
 	e.note(err)
+	if c := resolved.Load(); c != 2 {
+		t.Errorf("Resolved called %d times for 2 failed requests, want 2", c)
+	}
 	un := s.Unacked()
 	if len(un) != len(want) {
 		t.Fatalf("Unacked: %d sets, want %d", len(un), len(want))
@@ -406,5 +419,14 @@ func TestUnackedFramed(t *testing.T) {
 				t.Errorf("Unacked()[%d][%d] = %x, want %x", i, k, un[i][k], want[i][k])
 			}
 		}
+	}
+}
+
+func isResolved(p *Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
 	}
 }
