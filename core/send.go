@@ -177,8 +177,7 @@ func (b *batchSend) run() {
 			perRow = int64(max(1, cb.Bytes/len(cb.Rows)))
 			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
 		}
-		debugHolds := w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0
-		if debugHolds {
+		if w.debug != nil && w.cfg.debugProto() && len(cb.Records) > 0 {
 			// The debug writer references the records until it calls
 			// release: the chunk's buffers are not reused before that.
 			cb.Retain()
@@ -206,10 +205,11 @@ func (b *batchSend) run() {
 		}
 		transmitted = true
 		err = b.transmit(st, lo, cb, hold)
-		if !debugHolds {
+		if w.debug == nil || !w.cfg.debugProto() {
 			// The requests keep only the framed bytes and the rows are
 			// noted: the per-row arrays go back to the encoder now, not
-			// when the last request is acknowledged.
+			// when the last request is acknowledged (the debug writer
+			// reads them later when it has the records).
 			cb.ReleaseIndex()
 		}
 		hold.done() // the requests in flight hold their own references
