@@ -285,3 +285,94 @@ func TestRecordWindowFreedByFailedStream(t *testing.T) {
 	}
 	w.records.release(cfg.MaxInflightBytes)
 }
+
+// TestRecordWindowWaitCanceled: acknowledgements stall, so the record
+// window fills; a call whose ctx ends while it waits for room, and one
+// whose ctx ends with requests out, return results that account for every
+// row (durable + not written + unknown = total, lists as long as the
+// counts), rows reported not written are not on the server, and Close
+// gives the whole window back.
+func TestRecordWindowWaitCanceled(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.waitcancel"
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.AckTimeout = time.Minute
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	batch := func(first, n int) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		for i := range n {
+			b.Field(0).(*array.Int64Builder).Append(int64(first + i))
+			b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+		}
+		return b.NewRecordBatch()
+	}
+	big, small := batch(0, 20_000), batch(1_000_000, 2_000) // ~1.4 MB: more than the window
+	defer big.Release()
+	defer small.Release()
+	results := make([]*TransmissionResult, 2)
+	var wg sync.WaitGroup
+	for i, rec := range []arrow.RecordBatch{big, small} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 1 {
+				for w.records.waiting.Load() == 0 { // the big batch waits for room first
+					time.Sleep(time.Millisecond)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			results[i], _ = w.SendBatch(ctx, rec)
+		}()
+	}
+	wg.Wait()
+	stored := map[int64]bool{}
+	for _, r := range srv.Rows(table) {
+		stored[r.Message.Get(r.Message.Descriptor().Fields().ByName("id")).Int()] = true
+	}
+	for i, rec := range []arrow.RecordBatch{big, small} {
+		res, n := results[i], int(rec.NumRows())
+		if res.TotalRows != n || res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != n ||
+			res.FailedCount != res.NotWrittenCount+res.UnknownCount || len(res.FailedRows) != res.FailedCount ||
+			len(res.SuccessfulRows) != res.SuccessfulCount || rangeRows(res.SuccessfulRanges) != res.SuccessfulCount {
+			t.Errorf("batch %d: accounting: total %d, durable %d (%d listed), not written %d, unknown %d, failed %d (%d listed); want %d rows",
+				i, res.TotalRows, res.SuccessfulCount, len(res.SuccessfulRows), res.NotWrittenCount, res.UnknownCount, res.FailedCount, len(res.FailedRows), n)
+		}
+		if res.NotWrittenCount == 0 || res.Err == nil {
+			t.Errorf("batch %d: %v: want rows not written (ctx ended while waiting for the window)", i, res)
+		}
+		ids := rec.Column(0).(*array.Int64)
+		for _, r := range res.NotWrittenRowIndices() {
+			if stored[ids.Value(r)] {
+				t.Fatalf("batch %d: row %d reported not written is stored", i, r)
+			}
+		}
+	}
+	if results[0].UnknownCount == 0 {
+		t.Errorf("big batch: %v: want unknown rows (sent, never acknowledged)", results[0])
+	}
+	if results[1].NotWrittenCount != results[1].TotalRows {
+		t.Errorf("small batch: %v: want every row not written (it never got room)", results[1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_ = w.Close(ctx) // the acks never come: Close gives up and fails what is left
+	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+		t.Errorf("after Close: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
+	}
+}
