@@ -33,7 +33,7 @@ type recordWindow struct {
 	waiters []*recordWaiter
 
 	peak    int64        // the most ever reserved at once (tests)
-	live    atomic.Int64 // converted record bytes of chunks not yet released (tests)
+	live    atomic.Int64 // converted record bytes of chunks whose share is not yet back (tests)
 	livePk  atomic.Int64 // the most of live at once (tests)
 	grown   atomic.Int64 // bytes taken beyond a reservation by grow (tests)
 	waiting atomic.Int32 // callers waiting (tests)
@@ -44,7 +44,7 @@ type recordWaiter struct {
 	ready chan struct{}
 }
 
-func newRecordWindow(max int64) *recordWindow { return &recordWindow{max: max} }
+func newRecordWindow(limit int64) *recordWindow { return &recordWindow{max: limit} }
 
 // fits reports whether n more bytes may be reserved now. Caller holds mu.
 func (w *recordWindow) fits(n int64) bool { return w.held == 0 || w.held+n <= w.max }
