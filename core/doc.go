@@ -143,13 +143,15 @@
 //
 // # Conversion and limits
 //
-// Rows are converted in chunks (about 16 MiB of records each) and split into
+// Rows are converted in chunks (about 2 MiB of records each) and split into
 // requests under MaxMessageBytes, streamed within the in-flight window
-// (MaxInflightRequests, MaxInflightBytes); a batch of any size is accepted
-// and memory stays bounded by the window plus one chunk. The window is the
-// Wrapper's: all its streams (and all goroutines sending) share one
-// MaxInflightRequests / MaxInflightBytes budget, and concurrent calls convert
-// one chunk at a time beyond it, so memory does not grow with the number of
+// (MaxInflightRequests, MaxInflightBytes); a batch of any size is accepted.
+// The window is the Wrapper's: all its streams (and all goroutines sending)
+// share one MaxInflightRequests / MaxInflightBytes budget, and with the
+// protobuf transport a chunk reserves its bytes in it before it is
+// converted and keeps them until its records are acknowledged or failed,
+// so the records being converted, waiting and in flight together stay
+// within MaxInflightBytes and memory does not grow with the number of
 // senders. A request larger than the byte window is admitted alone. Zerobus limits are
 // checked before sending: at most 2000 columns, ASCII names, records up to
 // MaxRecordBytes (4 MiB − 19 bytes by default), table names of the form

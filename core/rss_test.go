@@ -151,8 +151,8 @@ func TestPeakRSSManySenders(t *testing.T) {
 	}
 	// Sample how much of the peak is the Go runtime's (heap, stacks,
 	// metadata: mapped and not released) and how much the encoder arena's.
-	var goPeak, arenaPeak int64
-	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	var goPeak, arenaPeak, residentPeak, objPeak, sumPeak, recPeak, arenaAtRec int64
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	sampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -161,8 +161,16 @@ func TestPeakRSSManySenders(t *testing.T) {
 		defer tick.Stop()
 		for {
 			metrics.Read(samples)
-			goPeak = max(goPeak, int64(samples[0].Value.Uint64()-samples[1].Value.Uint64()))
-			arenaPeak = max(arenaPeak, convert.ReadArenaStats().InUse)
+			goNow := int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+			goPeak = max(goPeak, goNow)
+			objPeak = max(objPeak, int64(samples[2].Value.Uint64()))
+			as := convert.ReadArenaStats()
+			arenaPeak = max(arenaPeak, as.InUse)
+			residentPeak = max(residentPeak, as.InUse+as.Free)
+			sumPeak = max(sumPeak, goNow+as.InUse+as.Free)
+			if live, _ := core.RecordsHeld(w); live > recPeak {
+				recPeak, arenaAtRec = live, as.InUse
+			}
 			select {
 			case <-sampling:
 				return
@@ -201,6 +209,9 @@ func TestPeakRSSManySenders(t *testing.T) {
 	st := convert.ReadArenaStats()
 	t.Logf("sampled every 10 ms: Go runtime memory (heap, stacks, metadata; not released) at most %.0f MiB, encoder arena regions in use at most %.0f MiB (peak %.0f MiB; regions, not all touched); after the run the arena has %.0f MiB in use, %.0f MiB free, %.0f MiB trimmed",
 		float64(goPeak)/(1<<20), float64(arenaPeak)/(1<<20), float64(st.Peak)/(1<<20), float64(st.InUse)/(1<<20), float64(st.Free)/(1<<20), float64(st.Trimmed)/(1<<20))
+	t.Logf("sampled: Go heap objects (live and not yet swept garbage) at most %.0f MiB; arena regions in use plus free with resident pages at most %.0f MiB; Go runtime + arena (in use and warm free) at most %.0f MiB at one time",
+		float64(objPeak)/(1<<20), float64(residentPeak)/(1<<20), float64(sumPeak)/(1<<20))
+	t.Logf("sampled: encoded records held by the Wrapper's chunks at most %.1f MiB (arena regions in use then %.1f MiB)", float64(recPeak)/(1<<20), float64(arenaAtRec)/(1<<20))
 	if growth > float64(bound)*window {
 		t.Errorf("peak RSS growth %.0f MiB exceeds %d x the window (%.0f MiB)", growth, bound, float64(bound)*window)
 	}

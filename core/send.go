@@ -35,28 +35,21 @@ const (
 	maxChunkBytes  = 2 << 20
 )
 
-// quarterWindow is a quarter of the in-flight byte window, at least 1 MiB:
-// what a chunk is sized for and what concurrent calls may hold converted
-// ahead of the window, each within its own cap below.
-func quarterWindow(window int64) int64 { return max(window/4, 1<<20) }
-
-// chunkTarget is the record bytes a chunk is sized for: quarterWindow, at
-// most maxChunkBytes.
-func chunkTarget(window int64) int64 { return min(maxChunkBytes, quarterWindow(window)) }
+// chunkTarget is the record bytes a chunk is sized for: a quarter of the
+// in-flight byte window (at least 16 KiB), at most maxChunkBytes, so that
+// several chunks fit in the window (each reserves its size there before it
+// is converted; recordWindow).
+func chunkTarget(window int64) int64 { return min(maxChunkBytes, max(window/4, 16<<10)) }
 
 // maxEncodeBudget caps encodeBudget: several chunks of maxChunkBytes.
 const maxEncodeBudget = 16 << 20
 
-// encodeBudget is how many record bytes the SendBatch calls of a Wrapper
-// may hold converted and not yet admitted to the in-flight window:
-// quarterWindow, at most maxEncodeBudget. Each chunk takes its estimated
-// size (at most chunkTarget) of it before it is converted and gives it back
-// once its requests are in the window (or failed), so that many goroutines
-// sending large batches at once hold the window plus this budget of encoded
-// records, not a chunk or more each. Conversion itself runs on all cores
-// (convert.Options.Parallelism), so serialising chunks costs little; a chunk
-// converts while the requests of the one before it travel.
-func encodeBudget(window int64) int64 { return min(maxEncodeBudget, quarterWindow(window)) }
+// encodeBudget is how many bytes of Arrow IPC chunks the arrow_flight
+// sends of a Wrapper may hold encoded and not yet admitted to the flight
+// window (flight.go): a quarter of the window (at least 1 MiB), at most
+// maxEncodeBudget. The protobuf transport needs no such budget: its chunks
+// reserve their bytes in the record window before they are converted.
+func encodeBudget(window int64) int64 { return min(maxEncodeBudget, max(window/4, 1<<20)) }
 
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
@@ -157,30 +150,29 @@ func (b *batchSend) run() {
 	chunkRows := firstChunkRows
 	target := chunkTarget(w.cfg.MaxInflightBytes)
 	targetBytes := int(target)
-	// A chunk's share of the encoding budget is what is left of the batch,
-	// at most one chunk (chunks grow to that size): small batches take a
-	// small share, so many of them convert at once. Bytes per row: the
-	// batch's Arrow size at first (an upper bound for a slice), then what
-	// the chunks encoded to.
+	// Each chunk reserves its estimated record bytes in the Wrapper's
+	// record window before it is converted (recordWindow): what is left of
+	// the batch, at most one chunk (chunks grow to that size), plus an
+	// eighth, so small batches take a small share and many of them convert
+	// at once. Bytes per row: the batch's Arrow size at first (an upper
+	// bound for a slice), then what the chunks encoded to.
 	perRow := max(1, recordBytes(rec)/int64(b.total))
-	var held int64 // this chunk's share of the encoding budget
+	chunkRows = min(chunkRows, max(minChunkRows, targetBytes/int(perRow)))
 	for lo := 0; lo < b.total; {
-		if held > 0 {
-			w.encoding.Release(held)
-			held = 0
-		}
 		hi := min(b.total, lo+chunkRows)
-		need := min(target, max(1, int64(b.total-lo)*perRow))
-		if err := w.encoding.Acquire(b.ctx, need, nil); err != nil {
+		est := max(1, int64(hi-lo)*perRow)
+		need := est + est/8
+		if err := w.records.acquire(b.ctx, need); err != nil {
 			b.failFrom(lo, err)
 			break
 		}
-		held = need
 		cb, err := b.convert(plan, lo, hi)
 		if err != nil {
+			w.records.release(need)
 			b.failFrom(lo, err)
 			break
 		}
+		hold := w.records.settle(need, cb)
 		if n := len(cb.Rows) + len(cb.Errors); n > 0 && cb.Bytes > 0 && len(cb.Rows) > 0 {
 			perRow = int64(max(1, cb.Bytes/len(cb.Rows)))
 			chunkRows = min(maxChunkRows, max(minChunkRows, targetBytes/int(perRow)))
@@ -198,7 +190,7 @@ func (b *batchSend) run() {
 				b.ok = appendRow(b.ok, lo+r)
 			}
 			b.bytes += cb.Bytes
-			cb.Release()
+			hold.done()
 			lo = hi
 			continue
 		}
@@ -206,14 +198,21 @@ func (b *batchSend) run() {
 			st, err = b.await(op)
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
-				cb.Release()
+				hold.done()
 				b.failFrom(hi, err)
 				break
 			}
 		}
 		transmitted = true
-		err = b.transmit(st, lo, cb)
-		cb.Release() // the requests in flight hold their own references
+		err = b.transmit(st, lo, cb, hold)
+		if w.debug == nil || !w.cfg.debugProto() {
+			// The requests keep only the framed bytes and the rows are
+			// noted: the per-row arrays go back to the encoder now, not
+			// when the last request is acknowledged (the debug writer
+			// reads them later when it has the records).
+			cb.ReleaseIndex()
+		}
+		hold.done() // the requests in flight hold their own references
 		if err != nil {
 			b.failFrom(hi, err)
 			if isTerminal(err) {
@@ -222,9 +221,6 @@ func (b *batchSend) run() {
 			break
 		}
 		lo = hi
-	}
-	if held > 0 {
-		w.encoding.Release(held)
 	}
 	// Every batch that sent records has its wait_acks span, even when the
 	// acks all came while it was still sending (then the span is short).
@@ -271,7 +267,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 
 // transmit splits the chunk's records into requests under MaxMessageBytes
 // and sends them; Send blocks while the in-flight window is full.
-func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) error {
+func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch, hold *chunkHold) error {
 	w := b.w
 	_, span := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", len(cb.Records)))
 	limit := w.cfg.MaxMessageBytes
@@ -289,9 +285,11 @@ func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch) err
 			j++
 		}
 		// The request goes out by reference to the encoder's buffers (no
-		// copy); the stream holds cb until it is done with them.
-		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: cb})
+		// copy); the stream holds the chunk until it is done with them.
+		hold.queue()
+		p, err := st.SendFramed(b.ctx, stream.Framed{Records: cb.Records[i:j], Frames: cb.Frames(i, j), Hold: hold, Resolved: hold.resolved})
 		if err != nil {
+			hold.resolved() // not queued
 			// Send did not queue the request: nothing of it left.
 			sendErr = b.w.mapSendErr(b.ctx, err)
 			b.failRows(base, cb.Rows[i:], sendErr, RowNotWritten)

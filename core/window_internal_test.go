@@ -98,9 +98,281 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			if n, b := win.Usage(); n != 0 || b != 0 {
 				t.Errorf("in-flight window after Close: %d requests / %d bytes held, want 0/0", n, b)
 			}
+			if transport == TransportProtobuf {
+				if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+					t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
+				}
+			}
 			if srv.Stats().FaultsFired == 0 {
 				t.Error("no fault fired: the test did not exercise recovery")
 			}
 		})
+	}
+}
+
+// TestRecordsWithinWindowManySenders sends from 16 goroutines through one
+// Wrapper whose window is a few chunks: the encoded records the Wrapper
+// holds at once (counted per chunk from conversion to its last release:
+// converting, waiting for the stream and in flight) never exceed
+// MaxInflightBytes, the window is actually filled, nothing is held after
+// the sends, and every row is stored.
+func TestRecordsWithinWindowManySenders(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.window16"
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	const rows = 6000
+	for i := range rows {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	const senders, sends = 16, 2
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range sends {
+				res, err := w.SendBatch(context.Background(), rec)
+				if err != nil || res.SuccessfulCount != rows {
+					t.Errorf("SendBatch: %v (%d of %d rows acknowledged)", err, res.SuccessfulCount, rows)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rw := w.records
+	window := cfg.MaxInflightBytes
+	if live := rw.livePk.Load(); live > window || rw.peakHeld() > window {
+		t.Errorf("encoded records held at once: %d bytes (reserved %d), over the %d-byte window", live, rw.peakHeld(), window)
+	} else if live < window/2 {
+		t.Errorf("encoded records held at once: at most %d bytes, under half the %d-byte window: the test did not fill it", live, window)
+	}
+	if g := rw.grown.Load(); g != 0 {
+		t.Errorf("%d bytes taken beyond reservations: the estimate fell short on uniform rows", g)
+	}
+	if u, l := rw.usage(), rw.live.Load(); u != 0 || l != 0 {
+		t.Errorf("after the sends: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
+	}
+	stored := srv.Rows(table)
+	if len(stored) != senders*sends*rows {
+		t.Fatalf("server stored %d rows, want %d", len(stored), senders*sends*rows)
+	}
+	t.Logf("16 senders, window %d bytes: at most %d bytes of records held, %d reserved", window, rw.livePk.Load(), rw.peakHeld())
+}
+
+// TestRecordWindowFIFOAndOversize checks the record window alone: a
+// reservation larger than the window is admitted only when nothing is
+// held, waiters are served in order, a canceled waiter holds nothing and
+// grow exceeds the window without waiting.
+func TestRecordWindowFIFOAndOversize(t *testing.T) {
+	rw := newRecordWindow(100)
+	ctx := context.Background()
+	if err := rw.acquire(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan int, 2)
+	go func() { _ = rw.acquire(ctx, 150); order <- 1 }() // oversize: alone
+	for rw.waiting.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	go func() { _ = rw.acquire(ctx, 10); order <- 2 }() // fits, but queued behind
+	for rw.waiting.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := rw.acquire(cctx, 30); err == nil {
+		t.Fatal("a canceled acquire that could not fit succeeded")
+	}
+	select {
+	case n := <-order:
+		t.Fatalf("waiter %d admitted while 60 of 100 bytes were held ahead of an oversize one", n)
+	case <-time.After(20 * time.Millisecond):
+	}
+	rw.release(60)
+	if n := <-order; n != 1 {
+		t.Fatalf("waiter %d admitted first, want the oversize one (FIFO)", n)
+	}
+	select {
+	case <-order:
+		t.Fatal("a waiter was admitted alongside an oversize reservation")
+	case <-time.After(20 * time.Millisecond):
+	}
+	rw.release(150)
+	if n := <-order; n != 2 {
+		t.Fatalf("got waiter %d, want 2", n)
+	}
+	rw.grow(200)
+	if u := rw.usage(); u != 210 {
+		t.Fatalf("usage %d after grow, want 210", u)
+	}
+	rw.release(210)
+	if u := rw.usage(); u != 0 {
+		t.Fatalf("usage %d at the end, want 0", u)
+	}
+}
+
+// TestRecordWindowFreedByFailedStream: when acknowledgements stall until
+// the stream gives up, the stream keeps the failed requests' records (for
+// Unacked) and gRPC may keep a dead RPC's buffers, yet the chunks' bytes
+// are back in the record window as soon as SendBatch returns, without a
+// garbage collection; the rows are reported unknown, and a later send
+// through the same Wrapper still gets the whole window.
+func TestRecordWindowFreedByFailedStream(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.stalled"
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.AckTimeout = 100 * time.Millisecond
+	cfg.RetryMaxAttempts = 1
+	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, time.Millisecond
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	for i := range 20_000 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	res, err := w.SendBatch(context.Background(), rec)
+	if err == nil || res.SuccessfulCount == res.TotalRows {
+		t.Fatalf("SendBatch with stalled acknowledgements succeeded: %v", res)
+	}
+	if res.UnknownCount == 0 {
+		t.Fatalf("no row reported unknown after the stream gave up: %v", res)
+	}
+	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+		t.Fatalf("after the failed send: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
+	}
+	// The window is whole again: a reservation of all of it is admitted at once.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := w.records.acquire(ctx, cfg.MaxInflightBytes); err != nil {
+		t.Fatalf("the whole window after the failed send: %v", err)
+	}
+	w.records.release(cfg.MaxInflightBytes)
+}
+
+// TestRecordWindowWaitCanceled: acknowledgements stall, so the record
+// window fills; a call whose ctx ends while it waits for room, and one
+// whose ctx ends with requests out, return results that account for every
+// row (durable + not written + unknown = total, lists as long as the
+// counts), rows reported not written are not on the server, and Close
+// gives the whole window back.
+func TestRecordWindowWaitCanceled(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.waitcancel"
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.AckTimeout = time.Minute
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	batch := func(first, n int) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		for i := range n {
+			b.Field(0).(*array.Int64Builder).Append(int64(first + i))
+			b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+		}
+		return b.NewRecordBatch()
+	}
+	big, small := batch(0, 20_000), batch(1_000_000, 2_000) // ~1.4 MB: more than the window
+	defer big.Release()
+	defer small.Release()
+	results := make([]*TransmissionResult, 2)
+	var wg sync.WaitGroup
+	for i, rec := range []arrow.RecordBatch{big, small} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 1 {
+				for w.records.waiting.Load() == 0 { // the big batch waits for room first
+					time.Sleep(time.Millisecond)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			results[i], _ = w.SendBatch(ctx, rec)
+		}()
+	}
+	wg.Wait()
+	stored := map[int64]bool{}
+	for _, r := range srv.Rows(table) {
+		stored[r.Message.Get(r.Message.Descriptor().Fields().ByName("id")).Int()] = true
+	}
+	for i, rec := range []arrow.RecordBatch{big, small} {
+		res, n := results[i], int(rec.NumRows())
+		if res.TotalRows != n || res.SuccessfulCount+res.NotWrittenCount+res.UnknownCount != n ||
+			res.FailedCount != res.NotWrittenCount+res.UnknownCount || len(res.FailedRows) != res.FailedCount ||
+			len(res.SuccessfulRows) != res.SuccessfulCount || rangeRows(res.SuccessfulRanges) != res.SuccessfulCount {
+			t.Errorf("batch %d: accounting: total %d, durable %d (%d listed), not written %d, unknown %d, failed %d (%d listed); want %d rows",
+				i, res.TotalRows, res.SuccessfulCount, len(res.SuccessfulRows), res.NotWrittenCount, res.UnknownCount, res.FailedCount, len(res.FailedRows), n)
+		}
+		if res.NotWrittenCount == 0 || res.Err == nil {
+			t.Errorf("batch %d: %v: want rows not written (ctx ended while waiting for the window)", i, res)
+		}
+		ids := rec.Column(0).(*array.Int64)
+		for _, r := range res.NotWrittenRowIndices() {
+			if stored[ids.Value(r)] {
+				t.Fatalf("batch %d: row %d reported not written is stored", i, r)
+			}
+		}
+	}
+	if results[0].UnknownCount == 0 {
+		t.Errorf("big batch: %v: want unknown rows (sent, never acknowledged)", results[0])
+	}
+	if results[1].NotWrittenCount != results[1].TotalRows {
+		t.Errorf("small batch: %v: want every row not written (it never got room)", results[1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_ = w.Close(ctx) // the acks never come: Close gives up and fails what is left
+	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+		t.Errorf("after Close: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
 	}
 }

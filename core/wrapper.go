@@ -44,8 +44,12 @@ type Wrapper struct {
 	target  tableTarget          // the table's Arrow schema (transport arrow_flight)
 	ownHTTP *http.Client         // token HTTP client created by New (nil if the caller gave one)
 	debug   *debugfile.Writer    // nil when debug output is off
-	// encoding bounds the records converted and not yet admitted to the
-	// in-flight window, across all SendBatch calls (see encodeBudget).
+	// records bounds the encoded records held by the protobuf transport's
+	// sends, converting, waiting or in flight, to MaxInflightBytes
+	// (recordWindow).
+	records *recordWindow
+	// encoding bounds the arrow_flight chunks encoded and not yet admitted
+	// to the flight window, across all sends (see encodeBudget).
 	encoding *stream.Window
 
 	mu      sync.Mutex
@@ -99,6 +103,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		now:           o.now,
 		schemas:       map[string]*schemaState{},
 		futures:       map[*SendFuture]struct{}{},
+		records:       newRecordWindow(cfg.MaxInflightBytes),
 		encoding:      stream.NewWindow(math.MaxInt, encodeBudget(cfg.MaxInflightBytes)),
 	}
 	w.log = w.tel.Logger()

@@ -314,3 +314,59 @@ func TestArenaGoMemoryFallback(t *testing.T) {
 		t.Fatalf("after TrimArena: %+v", st)
 	}
 }
+
+// TestReleaseIndexKeepsFrames: ReleaseIndex gives back exactly the
+// Records/Rows region (32 bytes per row) while the Batch is held; frames
+// taken before it stay byte-exact while later Encodes reuse that region;
+// a second call does nothing; the last Release returns the rest; a Batch
+// never released after ReleaseIndex still comes back after GC.
+func TestReleaseIndexKeepsFrames(t *testing.T) {
+	settleArena(t)
+	const rows = 3*parallelMinRows + 5
+	rec := ReferenceBatch(memory.DefaultAllocator, rows)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{Parallelism: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encodeOK(t, p, rec)
+	frames := b.Frames(0, len(b.Records))
+	var want []byte
+	for _, f := range frames {
+		want = append(want, f...)
+	}
+	before := ReadArenaStats().InUse
+	_, metaSize := classOf(rows * int(unsafe.Sizeof([]byte(nil))+unsafe.Sizeof(int(0))))
+	b.ReleaseIndex()
+	if b.Records != nil || b.Rows != nil {
+		t.Fatal("Records or Rows still set after ReleaseIndex")
+	}
+	if got := before - ReadArenaStats().InUse; got != int64(metaSize) {
+		t.Fatalf("ReleaseIndex returned %d bytes, want the %d-byte Records/Rows region", got, metaSize)
+	}
+	b.ReleaseIndex()
+	if got := before - ReadArenaStats().InUse; got != int64(metaSize) {
+		t.Fatalf("a second ReleaseIndex changed the bytes in use (%d returned in all)", got)
+	}
+	// Later batches take the freed region (LIFO): the frames must not change.
+	var later []*Batch
+	for range 3 {
+		later = append(later, encodeOK(t, p, rec))
+	}
+	var got []byte
+	for _, f := range frames {
+		got = append(got, f...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("frames changed after ReleaseIndex and later Encodes")
+	}
+	for _, l := range later {
+		l.Release()
+	}
+	b.Release()
+	if n := ReadArenaStats().InUse; n != 0 {
+		t.Fatalf("arena: %d bytes in use after every Batch was released", n)
+	}
+	encodeOK(t, p, rec).ReleaseIndex() // never released: the cleanup returns the rest
+	settleArena(t)
+}

@@ -126,7 +126,7 @@
 // rather than thousands of 4 KiB ones). No process-wide setting is
 // changed. Regions come in size classes and are reused from free lists;
 // the pages of a region free for 2 s, or beyond what was in use lately
-// plus an eighth, go back to the system (MADV_DONTNEED); a mapping is
+// plus a sixteenth, go back to the system (MADV_DONTNEED); a mapping is
 // never removed, so a stale slice reads zeros or newer bytes, never
 // unmapped memory. ReadArenaStats reports the bytes in use, free and
 // trimmed; TrimArena gives every free region's pages back at once.

@@ -30,6 +30,11 @@ type Framed struct {
 	// it while the request is queued or written (until it is acknowledged,
 	// withdrawn or failed, and gRPC has let go of its bytes).
 	Hold Holder
+	// Resolved, if not nil, is called once when the request is resolved
+	// (acknowledged, withdrawn or failed), before its Pending is; not if
+	// SendFramed returns an error. Whether gRPC still holds the bytes then
+	// is Hold's business.
+	Resolved func()
 }
 
 // framedMsg is an EphemeralStreamRequest carrying pre-encoded records: a
@@ -61,7 +66,7 @@ func (c framedCodec) Marshal(v any) (mem.BufferSlice, error) {
 		return c.proto.Marshal(v)
 	}
 	req := m.req
-	if len(req.records) == 0 {
+	if len(req.frames) == 0 {
 		return nil, fmt.Errorf("zerobus: internal error: a framed request without records")
 	}
 	var hdr []byte
@@ -124,4 +129,26 @@ func (s *Stream) wireMsg(req *request, off int64) any {
 		return &framedMsg{req: req, off: off}
 	}
 	return s.message(req, off)
+}
+
+// unframe returns the records of a framed request body (frames: whole
+// ProtoEncodedRecordBatch.records elements, back to back in each slice),
+// aliasing frames.
+func unframe(frames [][]byte) [][]byte {
+	var out [][]byte
+	for _, f := range frames {
+		for len(f) > 0 {
+			_, _, n := protowire.ConsumeTag(f)
+			if n < 0 {
+				return out
+			}
+			rec, m := protowire.ConsumeBytes(f[n:])
+			if m < 0 {
+				return out
+			}
+			out = append(out, rec[:len(rec):len(rec)])
+			f = f[n+m:]
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,6 +166,7 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 			const n, per = 40, 6
 			var reqs []sent
 			var holds []*poisonHold
+			resolved := make([]atomic.Int32, n)
 			for i := range n {
 				recs := make([][]byte, per)
 				ids := make([]int64, per)
@@ -173,12 +175,16 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 					recs[k] = encodeRow(ids[k], fmt.Sprintf("row-%d-%s", ids[k], strings.Repeat("p", 300)))
 				}
 				f, h := framed(recs, 1+i%2)
+				f.Resolved = func() { resolved[i].Add(1) }
 				p, err := s.SendFramed(ctx, f)
 				if err != nil {
 					e.note(err)
 					t.Fatalf("SendFramed %d: %v", i, err)
 				}
 				h.Release() // the caller is done: only the stream holds it now
+				// f.Records is read only during SendFramed: the caller may
+				// reuse its array at once (core returns it to the encoder).
+				clear(f.Records)
 				reqs = append(reqs, sent{ids: ids, p: p})
 				holds = append(holds, h)
 			}
@@ -188,6 +194,11 @@ func TestFramedReplayAfterRelease(t *testing.T) {
 			}
 			if got := verifyDelivery(t, e, reqs); got != n {
 				t.Errorf("acknowledged requests: got %d, want %d", got, n)
+			}
+			for i := range resolved {
+				if c := resolved[i].Load(); c != 1 {
+					t.Errorf("request %d: Resolved called %d times, want once (re-sends included)", i, c)
+				}
 			}
 			resent := 0
 			for _, r := range reqs {

@@ -37,8 +37,10 @@ func (s *Stream) Send(ctx context.Context, records [][]byte) (*Pending, error) {
 // SendFramed is Send for records already framed as a request body (see
 // Framed): the request is written by reference to f.Frames, without
 // copying the records. The stream retains f.Hold (if set) until the
-// request is resolved and gRPC has written its bytes; f.Records and
-// f.Frames must stay unmodified until then.
+// request is resolved and gRPC has written its bytes; f.Frames (and the
+// records' bytes) must stay unmodified until then. f.Records is read only
+// during the call (sizes and limits), so the caller may reuse the array
+// that holds it once SendFramed returns.
 func (s *Stream) SendFramed(ctx context.Context, f Framed) (*Pending, error) {
 	if s.rt != zerobuspb.RecordType_PROTO {
 		return nil, errors.New("zerobus: SendFramed needs a PROTO stream; use SendJSON on a JSON stream")
@@ -53,7 +55,13 @@ func (s *Stream) SendFramed(ctx context.Context, f Framed) (*Pending, error) {
 	if f.Hold != nil {
 		f.Hold.Retain()
 	}
-	p, err := s.enqueue(ctx, &request{records: f.Records, frames: f.Frames, hold: f.Hold, size: payload}, len(f.Records))
+	req := &request{frames: f.Frames, hold: f.Hold, onDone: f.Resolved, size: payload}
+	if len(f.Records) == 1 {
+		// A single record goes out as ingest_record: keep it (not the
+		// caller's array).
+		req.records = [][]byte{f.Records[0]}
+	}
+	p, err := s.enqueue(ctx, req, len(f.Records))
 	if err != nil && f.Hold != nil {
 		f.Hold.Release()
 	}

@@ -55,9 +55,10 @@ type Stream struct {
 
 // request is one ingest message: a single record or a batch.
 type request struct {
-	records [][]byte // PROTO
+	records [][]byte // PROTO (SendFramed: only a single record, else nil)
 	frames  [][]byte // records pre-encoded (SendFramed), else nil
 	hold    Holder   // keeps records and frames alive (SendFramed), or nil
+	onDone  func()   // Framed.Resolved, or nil
 	json    []string // JSON
 	size    int64    // payload bytes (window accounting)
 	p       *Pending
@@ -253,6 +254,9 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 		if err == nil && !req.sentAt.IsZero() {
 			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
 		}
+		if req.onDone != nil {
+			req.onDone()
+		}
 		req.p.Resolve(err)
 		if req.hold != nil && !req.kept {
 			req.hold.Release()
@@ -306,6 +310,9 @@ func (s *Stream) finish(err error) {
 
 // recordBytes returns the request's records as byte slices.
 func (r *request) recordBytes() [][]byte {
+	if r.frames != nil && r.records == nil {
+		return unframe(r.frames)
+	}
 	if r.json == nil {
 		return r.records
 	}

@@ -1,9 +1,12 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,5 +358,75 @@ func TestIdleReconnectAndClose(t *testing.T) {
 	}
 	if got := e.srv.Stats().StreamsCreated; got != 2 {
 		t.Errorf("streams created: got %d, want 2", got)
+	}
+}
+
+// TestUnackedFramed: records of framed requests (one record, several
+// records across two buffers) that a stream ends without acknowledging are
+// returned by Unacked as they were sent, although the caller's Records
+// arrays were cleared after SendFramed.
+func TestUnackedFramed(t *testing.T) {
+	e := newEnv(t, zerobuslocal.Options{})
+	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := e.config()
+	cfg.AckTimeout = time.Hour
+	c := e.client(cfg)
+	s := e.open(c)
+	ctx := context.Background()
+	var resolved atomic.Int32
+	var want [][][]byte
+	for i, n := range []int{1, 3} {
+		recs := make([][]byte, n)
+		for k := range recs {
+			recs[k] = encodeRow(int64(10*i+k), fmt.Sprintf("row-%d", 10*i+k))
+		}
+		want = append(want, append([][]byte(nil), recs...))
+		f, h := framed(recs, 1+i)
+		var p *Pending
+		f.Resolved = func() {
+			resolved.Add(1)
+			if isResolved(p) {
+				t.Error("Resolved called after the Pending resolved")
+			}
+		}
+		var err error
+		if p, err = s.SendFramed(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		clear(f.Records)
+		h.Release()
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	err := s.Close(short)
+	cancel()
+	if err == nil {
+		t.Fatal("Close with stalled acks and an expiring ctx: got nil error")
+	}
+	e.note(err)
+	if c := resolved.Load(); c != 2 {
+		t.Errorf("Resolved called %d times for 2 failed requests, want 2", c)
+	}
+	un := s.Unacked()
+	if len(un) != len(want) {
+		t.Fatalf("Unacked: %d sets, want %d", len(un), len(want))
+	}
+	for i := range want {
+		if len(un[i]) != len(want[i]) {
+			t.Fatalf("Unacked()[%d]: %d records, want %d", i, len(un[i]), len(want[i]))
+		}
+		for k := range want[i] {
+			if !bytes.Equal(un[i][k], want[i][k]) {
+				t.Errorf("Unacked()[%d][%d] = %x, want %x", i, k, un[i][k], want[i][k])
+			}
+		}
+	}
+}
+
+func isResolved(p *Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
 	}
 }
