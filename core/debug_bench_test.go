@@ -22,7 +22,9 @@ import (
 // debug writer's queue is empty, so the background writing is charged to
 // the block that caused it. Reported per server: wall and process CPU
 // milliseconds per batch of each mode, and the ratios on/off (median over
-// rounds of the per-round ratio) and off2/off. Run: make bench-debug.
+// rounds of the per-round ratio) and off2/off; also each mode's minor page
+// faults per batch (the encoder's arena maps fresh memory when the debug
+// queue holds its regions longer). Run: make bench-debug.
 func BenchmarkDebugOverhead(b *testing.B) {
 	const rows, debugBlock = 100_000, 4
 	for _, server := range []string{"null_server", "local_server"} {
@@ -53,12 +55,13 @@ func BenchmarkDebugOverhead(b *testing.B) {
 			}
 			wall := make([][]float64, len(modes)) // ms per batch, per round
 			cpu := make([][]float64, len(modes))
+			faults := make([][]float64, len(modes)) // minor page faults per batch
 			b.ResetTimer()
 			for r := 0; r < b.N; r++ {
 				for k := range modes {
 					i := (r + k) % len(modes)
 					w := ws[i]
-					start, c0 := time.Now(), processCPU()
+					start, c0, f0 := time.Now(), processCPU(), minorFaults()
 					for j := 0; j < debugBlock; j++ {
 						res, err := w.SendBatch(ctx, rec)
 						if err != nil {
@@ -71,12 +74,14 @@ func BenchmarkDebugOverhead(b *testing.B) {
 					waitDebugQueue(b, w)
 					wall[i] = append(wall[i], float64(time.Since(start).Microseconds())/1000/debugBlock)
 					cpu[i] = append(cpu[i], float64((processCPU()-c0).Microseconds())/1000/debugBlock)
+					faults[i] = append(faults[i], float64(minorFaults()-f0)/debugBlock)
 				}
 			}
 			b.StopTimer()
 			for i, m := range modes {
 				b.ReportMetric(median(wall[i]), m+"-ms/batch")
 				b.ReportMetric(median(cpu[i]), m+"-cpu-ms/batch")
+				b.ReportMetric(median(faults[i]), m+"-faults/batch")
 			}
 			b.ReportMetric(medianRatio(wall[2], wall[0]), "on/off-wall")
 			b.ReportMetric(medianRatio(cpu[2], cpu[0]), "on/off-cpu")

@@ -130,10 +130,11 @@ type sink struct {
 
 	writes, rows, droppedW, droppedR, droppedB, written, failures atomic.Int64
 
-	// Files opened in direct and in buffered I/O mode, and direct writes
-	// the OS refused (then written buffered), bytes written directly; for
-	// tests and benchmarks.
-	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect atomic.Int64
+	// Files opened in direct and in buffered I/O mode, direct writes the
+	// OS refused (then written buffered), bytes written directly, switches
+	// to buffered mode mid-file and back to direct mode mid-file; for tests
+	// and benchmarks.
+	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect, enteredDirect atomic.Int64
 
 	// I/O side.
 	file       File // nil when no file is open or it failed
@@ -293,13 +294,20 @@ func (s *sink) drain(rest bool) {
 	s.queue, s.spare = s.spare, nil
 	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
-	if s.bw.d != nil && (backlog || s.busy()) {
+	switch busy := backlog || s.busy(); {
+	case s.bw.d != nil && busy:
 		// The disk is behind, or the writer busy: the page cache accepts
 		// writes faster (see ioLoad).
 		if err := s.bw.leaveDirect(); err != nil {
 			s.fail("writing", s.activePath(), err)
 		}
 		s.leftDirect.Add(1)
+	case s.bw.d == nil && !busy && len(q) > 0 && s.open && !s.broken:
+		// Idle again: direct I/O from here on, mid-file.
+		s.bw.enterDirect()
+		if s.bw.err != nil {
+			s.fail("writing", s.activePath(), s.bw.err)
+		}
 	}
 	var bytes int64
 	for i := range q {
