@@ -416,6 +416,19 @@ func (s *sink) writeProto(e *entry) bool {
 	buf := bw.buf
 	var n int64
 	for _, r := range e.records {
+		if l := len(r); l < 1<<14 && cap(buf)-len(buf) >= l+2 {
+			// The usual record: a one- or two-byte length, room in the
+			// buffer (what AppendVarint writes, without the call).
+			if l < 1<<7 {
+				buf = append(buf, byte(l))
+				n += int64(l) + 1
+			} else {
+				buf = append(buf, byte(l)|0x80, byte(l>>7))
+				n += int64(l) + 2
+			}
+			buf = append(buf, r...)
+			continue
+		}
 		need := protowire.SizeVarint(uint64(len(r))) + len(r)
 		n += int64(need)
 		if cap(buf)-len(buf) < need {
