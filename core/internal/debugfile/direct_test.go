@@ -295,22 +295,26 @@ func TestIOLoad(t *testing.T) {
 	if l.busy {
 		t.Fatalf("2%% busy: left direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(50, 4*ms, 10*ms) // 40% for 0.5 s: below busyAbove
+	run(100, 3*ms, 20*ms) // 15% for 2 s: below busyAbove
 	if l.busy {
-		t.Fatalf("40%% busy: left direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
+		t.Fatalf("15%% busy: left direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(5, 8*ms, 10*ms) // 80% for 50 ms: a sender faster than the disk, seen within a few batches
+	run(10, 8*ms, 10*ms) // 80% for 100 ms: a sender faster than the disk
 	if !l.busy {
-		t.Fatalf("80%% busy for 50 ms: still direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
+		t.Fatalf("80%% busy for 100 ms: still direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
 	run(100, 8*ms, 10*ms) // 80% for 1 s
-	run(20, ms, 10*ms)    // 10% for 200 ms: the short average is low, the long one is not
+	run(20, ms, 40*ms)    // 2.5% for 800 ms: the short average is low, the long one is not
 	if !l.busy || l.avg > idleBelow {
-		t.Fatalf("10%% busy for 200 ms after 80%%: back to direct I/O too early, or the short average is still high (averages %.2f, %.2f)", l.avg, l.slow)
+		t.Fatalf("2.5%% busy for 800 ms after 80%%: back to direct I/O too early, or the short average is still high (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(300, ms, 10*ms) // 10% for 3 s
+	run(40, 3*ms, 10*ms) // 30%: between the thresholds, no change
+	if !l.busy {
+		t.Fatalf("30%% busy: back to direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
+	}
+	run(200, ms, 50*ms) // 2% for 10 s
 	if l.busy {
-		t.Fatalf("10%% busy for 3 s: still through the page cache (averages %.2f, %.2f)", l.avg, l.slow)
+		t.Fatalf("2%% busy for 10 s: still through the page cache (averages %.2f, %.2f)", l.avg, l.slow)
 	}
 	run(100, 8*ms, 10*ms)    // 80%
 	for i := 0; i < 4; i++ { // a pause before each round: idle again

@@ -475,19 +475,20 @@ func (d *dio) writeAt(s *sink, p []byte, off int64, direct bool) (fellBack bool,
 // ioLoad tells whether the background goroutine keeps up with direct I/O.
 // Direct writes are synchronous with the device: on a disk slower than the
 // page cache (most disks are, for bursts) they take longer, though they
-// cost less CPU. The load is the share of time spent writing (each round
-// of writing, a drain woken by new data, and the idle time before it weigh
-// by their length), averaged over about loadTime (avg) and over about
-// slowTime (slow). Above busyAbove (avg: a sender producing faster than
-// the disk writes, within a few batches) the writes go through the page
-// cache (accepted at memory speed, more CPU per byte), also mid-file, until
-// both averages fall below idleBelow: then direct I/O again, also mid-file.
-// The slow average keeps a sender that pauses between bursts (the averages
-// drop during each pause) from coming back to direct I/O, and to the
-// disk's speed, at the start of every burst. In buffered mode the share is
-// the CPU time of the page cache writes: at a few hundred MB/s, most of
-// a writer's time is direct I/O's device time but a small share of the page
-// cache's (see doc.go, "File I/O", for the measured rates). Owned by the
+// cost less CPU; and what CPU they cost is mostly the copy into the aligned
+// buffers, in user space, where the goroutine holds one of the Go
+// scheduler's Ps, while a page-cache write's cost is in the kernel, where
+// the sender's goroutines keep both (see doc.go, "File I/O": on 2 cores a
+// sender at full speed lost more wall time to a writer that stayed direct
+// longer). The load is the share of time spent writing (each
+// round of writing, a drain woken by new data, and the idle time before it
+// weigh by their length), averaged over about loadTime (avg) and over about
+// slowTime (slow). Above busyAbove (avg) the writes go through the page
+// cache, also mid-file, until both averages fall below idleBelow: then
+// direct I/O again, also mid-file. Direct I/O is for a writer that is
+// mostly idle, where it cannot slow anything down; the slow average keeps a
+// sender that pauses between bursts (avg drops during each pause) from
+// coming back to direct I/O at the start of every burst. Owned by the
 // background goroutine.
 type ioLoad struct {
 	busy bool      // writing through the page cache for now
@@ -497,10 +498,10 @@ type ioLoad struct {
 }
 
 const (
-	loadTime  = 50 * time.Millisecond
+	loadTime  = 200 * time.Millisecond
 	slowTime  = time.Second
-	busyAbove = 0.5
-	idleBelow = 0.15
+	busyAbove = 0.2
+	idleBelow = 0.05
 )
 
 // observe records a round of writing that started at start and took d.
