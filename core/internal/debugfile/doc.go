@@ -105,11 +105,12 @@
 // interleaved in the same runs), likely because a direct writer's CPU is
 // mostly the copy into the aligned buffers, in user space, where it holds
 // one of the Go scheduler's two Ps, while a page-cache write's is in the
-// kernel, where the sender keeps both. So
-// when the background goroutine spends more than 20% of its time writing
-// (averaged over about 200 ms), or a kind's queue holds half of its byte
-// bound, the active file goes on through the page cache from the next round
-// of writing, and so do files opened meanwhile. Once the share is below 5%
+// kernel, where the sender keeps both.
+//
+// So when the background goroutine spends more than 20% of its time
+// writing (averaged over about 200 ms), or a kind's queue holds half of its
+// byte bound, the active file goes on through the page cache from the next
+// round of writing, and so do files opened meanwhile. Once the share is below 5%
 // both over about 200 ms and over about a second, the active file goes on
 // with direct I/O from where it is (its last partial block is kept in
 // memory and rewritten, completed, by the first direct write). The long
@@ -122,7 +123,8 @@
 // page-cache writes cost; only when even the page cache cannot keep up does
 // the queue fill and writes get dropped (next section).
 //
-// The mode is decided per file: a file system that refuses O_DIRECT (tmpfs
+// Whether direct I/O is possible is decided per file (the load then moves a
+// file between the two modes, as above): a file system that refuses O_DIRECT (tmpfs
 // before Linux 6.6, some network and FUSE file systems) or an FS given with
 // WithFileSystem whose files cannot switch gets page-cache writes; a file
 // whose direct writes are refused (EINVAL) is written from that write on
