@@ -2,7 +2,7 @@ package core_test
 
 import (
 	"context"
-
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -16,24 +16,36 @@ import (
 
 // BenchmarkDebugOverhead measures what debug files (Arrow and protobuf, both
 // on) cost SendBatch of the 100k-row reference batch, side by side in one
-// run: three Wrappers (debug off twice, "off" and "off2", to show the noise
-// floor, and debug on) each send a block of debugBlock batches in turn,
+// run: five Wrappers (debug off twice, "off" and "off2", to show the noise
+// floor, debug on, and each kind of debug file alone) each send a block of
+// debugBlock batches in turn,
 // b.N rounds, the order rotating every round. A debug block ends when the
 // debug writer's queue is empty, so the background writing is charged to
 // the block that caused it. Reported per server: wall and process CPU
 // milliseconds per batch of each mode, and the ratios on/off (median over
-// rounds of the per-round ratio) and off2/off. Run: make bench-debug.
+// rounds of the per-round ratio) and off2/off; also each mode's minor page
+// faults per batch (the encoder's arena maps fresh memory when the debug
+// queue holds its regions longer). Run: make bench-debug.
 func BenchmarkDebugOverhead(b *testing.B) {
 	const rows, debugBlock = 100_000, 4
 	for _, server := range []string{"null_server", "local_server"} {
 		b.Run(server+"/rows=100000", func(b *testing.B) {
 			dir := b.TempDir()
-			modes := []string{"off", "off2", "on"}
+			// "proto" and "arrow": one kind of debug file only.
+			modes := []string{"off", "off2", "on", "proto", "arrow"}
 			ws := make([]*core.Wrapper, len(modes))
 			for i, m := range modes {
 				mutate := func(c *core.Config) {
-					if m == "on" {
-						c.DebugEnabled, c.DebugOutputDir, c.DebugMaxFilesRetained = true, dir, 2
+					if m != "off" && m != "off2" {
+						c.DebugOutputDir, c.DebugMaxFilesRetained = filepath.Join(dir, m), 2
+					}
+					switch m {
+					case "on":
+						c.DebugEnabled = true
+					case "proto":
+						c.DebugProtobufEnabled = true
+					case "arrow":
+						c.DebugArrowEnabled = true
 					}
 				}
 				if server == "null_server" {
@@ -53,12 +65,13 @@ func BenchmarkDebugOverhead(b *testing.B) {
 			}
 			wall := make([][]float64, len(modes)) // ms per batch, per round
 			cpu := make([][]float64, len(modes))
+			faults := make([][]float64, len(modes)) // minor page faults per batch
 			b.ResetTimer()
 			for r := 0; r < b.N; r++ {
 				for k := range modes {
 					i := (r + k) % len(modes)
 					w := ws[i]
-					start, c0 := time.Now(), processCPU()
+					start, c0, f0 := time.Now(), processCPU(), minorFaults()
 					for j := 0; j < debugBlock; j++ {
 						res, err := w.SendBatch(ctx, rec)
 						if err != nil {
@@ -71,21 +84,37 @@ func BenchmarkDebugOverhead(b *testing.B) {
 					waitDebugQueue(b, w)
 					wall[i] = append(wall[i], float64(time.Since(start).Microseconds())/1000/debugBlock)
 					cpu[i] = append(cpu[i], float64((processCPU()-c0).Microseconds())/1000/debugBlock)
+					faults[i] = append(faults[i], float64(minorFaults()-f0)/debugBlock)
 				}
 			}
 			b.StopTimer()
 			for i, m := range modes {
 				b.ReportMetric(median(wall[i]), m+"-ms/batch")
 				b.ReportMetric(median(cpu[i]), m+"-cpu-ms/batch")
+				b.ReportMetric(median(faults[i]), m+"-faults/batch")
 			}
 			b.ReportMetric(medianRatio(wall[2], wall[0]), "on/off-wall")
 			b.ReportMetric(medianRatio(cpu[2], cpu[0]), "on/off-cpu")
+			b.ReportMetric(medianRatio(wall[3], wall[0]), "proto-only/off-wall")
+			b.ReportMetric(medianRatio(cpu[3], cpu[0]), "proto-only/off-cpu")
+			b.ReportMetric(medianRatio(wall[4], wall[0]), "arrow-only/off-wall")
+			b.ReportMetric(medianRatio(cpu[4], cpu[0]), "arrow-only/off-cpu")
 			b.ReportMetric(medianRatio(wall[1], wall[0]), "off2/off-wall")
 			b.ReportMetric(medianRatio(cpu[1], cpu[0]), "off2/off-cpu")
-			st := ws[2].DebugStats()
-			b.ReportMetric(float64(st.Arrow.DroppedWrites+st.Protobuf.DroppedWrites), "debug-drops")
-			if st.Arrow.Writes == 0 || st.Protobuf.Writes == 0 {
+			var drops int64
+			for _, w := range ws[2:] {
+				st := w.DebugStats()
+				drops += st.Arrow.DroppedWrites + st.Protobuf.DroppedWrites
+			}
+			b.ReportMetric(float64(drops), "debug-drops")
+			if st := ws[2].DebugStats(); st.Arrow.Writes == 0 || st.Protobuf.Writes == 0 {
 				b.Fatalf("debug on wrote nothing: %+v", st)
+			}
+			if st := ws[3].DebugStats(); st.Arrow.Writes != 0 || st.Protobuf.Writes == 0 {
+				b.Fatalf("protobuf only: %+v", st)
+			}
+			if st := ws[4].DebugStats(); st.Arrow.Writes == 0 || st.Protobuf.Writes != 0 {
+				b.Fatalf("Arrow only: %+v", st)
 			}
 		})
 	}

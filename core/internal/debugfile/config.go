@@ -159,7 +159,7 @@ type options struct {
 	maxBuffered int64
 	maxEntries  int
 	bufferedIO  bool
-	pinnedIO    bool // benchmarks: no switch to the page cache under load
+	pinnedIO    bool // benchmarks, tests: the load is not observed (busy only with testBusy)
 }
 
 // WithClock replaces the wall clock (used for rotation names and the flush

@@ -27,7 +27,8 @@ import (
 // accepts the flag but refuses the direct writes: each file falls back to
 // buffered writing on its first write, without losing it) and "switching"
 // (direct, then busy for a while: the page cache for the rest of the file
-// and for files opened meanwhile).
+// and for files opened meanwhile, then idle again: direct I/O from the
+// middle of those files on).
 func TestDirectIOFilesAreIdentical(t *testing.T) {
 	checkGoroutines(t)
 	modes := []string{"buffered", "direct", "refused", "einval", "switching"}
@@ -44,12 +45,15 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 		switch m {
 		case "buffered":
 			opts = append(opts, WithBufferedIO())
-		case "direct":
+		case "direct", "switching":
+			// The writer's real load is not observed: "switching" is busy
+			// exactly when the test says so (testBusy).
 			opts = append(opts, func(o *options) { o.pinnedIO = true })
 		case "refused":
 			r.ffs.refuseDirect.Store(true)
 		case "einval":
 			r.ffs.einvalDirect.Store(true)
+			opts = append(opts, func(o *options) { o.pinnedIO = true })
 		}
 		r.w = mustNew(t, table, Config{OutputDir: r.dir, Arrow: true, Proto: true, MaxFileSize: 2 << 20,
 			RotationInterval: time.Minute, MaxFilesRetained: -1}, opts...)
@@ -103,6 +107,26 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	each(func(r *run) { writeRows(t, r.w, memory.DefaultAllocator, 0, 1000) })
 	flush("small", false)
 
+	// The same files: busy (the page cache from the next drain on), idle
+	// again (direct I/O from the file's unaligned end), busy and idle with
+	// no write in between.
+	switching := runs[len(runs)-1].w
+	small := func(step string, busy bool, from int) {
+		t.Helper()
+		switching.testBusy.Store(busy)
+		each(func(r *run) {
+			writeRows(t, r.w, memory.DefaultAllocator, from, 33)
+			r.w.WriteProto(testDesc("Row"), makeRecords(from, 5), nil)
+		})
+		flush(step, false)
+	}
+	small("busy, same file", true, 1000)
+	small("idle again, same file", false, 1100)
+	small("busy again", true, 1200)
+	switching.testBusy.Store(false)
+	each(func(r *run) { writeRows(t, r.w, memory.DefaultAllocator, 1300, 5000) })
+	flush("idle again, a larger write", false)
+
 	each(func(r *run) {
 		writeRows(t, r.w, memory.DefaultAllocator, 1000, 3)
 		writeRows(t, r.w, memory.DefaultAllocator, 1003, 150_000) // ~2.6 MB of columns: past MaxFileSize
@@ -112,7 +136,6 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	})
 	flush("large writes, rotation by size", false)
 
-	switching := runs[len(runs)-1].w
 	switching.testBusy.Store(true) // busy: the page cache, from the next drain on
 	each(func(r *run) {
 		writeRows(t, r.w, memory.DefaultAllocator, 310_000, 50_000)
@@ -120,7 +143,17 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 		writeRows(t, r.w, memory.DefaultAllocator, 400_100, 100)
 	})
 	flush("busy, descriptor change", false)
-	switching.testBusy.Store(false)
+	switching.testBusy.Store(false) // idle: direct I/O again, mid-file (the files end mid-block)
+	each(func(r *run) {
+		writeRows(t, r.w, memory.DefaultAllocator, 410_000, 7)
+		r.w.WriteProto(testDesc("Row2"), makeRecords(410_000, 3), nil)
+	})
+	flush("idle again, small writes", false)
+	each(func(r *run) {
+		writeRows(t, r.w, memory.DefaultAllocator, 420_000, 30_000)
+		r.w.WriteProto(testDesc("Row2"), makeRecords(420_000, 30_000), nil)
+	})
+	flush("idle again, large writes", false)
 
 	rotated := func(r *run) int {
 		ra, _ := dataFiles(t, filepath.Join(r.dir, "zerobus", "arrow"), table, ".arrow")
@@ -202,6 +235,11 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	if left := switching.arrow.leftDirect.Load() + switching.proto.leftDirect.Load(); d == 0 || b == 0 || left == 0 {
 		t.Errorf("switching: %d direct files, %d buffered, %d left direct I/O when busy; want some of each", d, b, left)
 	}
+	for _, s := range switching.sinks() {
+		if s.enteredDirect.Load() == 0 {
+			t.Errorf("switching: the %s file opened while busy did not go on with direct I/O once idle", s.kind)
+		}
+	}
 	// Files that only ever got a tail (written through the page cache at a
 	// rest point) never tried a direct write.
 	if d, _, fb := files(runs[3]); d == 0 || fb == 0 || fb > d {
@@ -242,44 +280,51 @@ func firstDiff(a, b []byte) int {
 }
 
 // TestIOLoad: the page cache takes over when the background goroutine
-// spends more than busyAbove of its time writing, direct I/O comes back
-// below idleBelow (averaged over rounds of writing).
+// spends more than busyAbove of its time writing (the short average), and
+// direct I/O comes back when both averages are below idleBelow: not after a
+// short quiet spell that follows a long busy one, but after pauses.
 func TestIOLoad(t *testing.T) {
 	var l ioLoad
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	// 20 rounds of d every step
-	run := func(d, step time.Duration) {
-		for i := 0; i < 20; i++ {
+	// n rounds of d every step
+	run := func(n int, d, step time.Duration) {
+		for i := 0; i < n; i++ {
 			l.observe(at, d)
 			at = at.Add(step)
 		}
 	}
-	run(time.Millisecond, 50*time.Millisecond) // 2% busy
+	ms := time.Millisecond
+	run(100, ms, 50*ms) // 2% busy for 5 s
 	if l.busy {
-		t.Fatalf("2%% busy: left direct I/O (average %.2f)", l.avg)
+		t.Fatalf("2%% busy: left direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(8*time.Millisecond, 10*time.Millisecond) // 80%
+	run(100, 3*ms, 20*ms) // 15% for 2 s: below busyAbove
+	if l.busy {
+		t.Fatalf("15%% busy: left direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
+	}
+	run(10, 8*ms, 10*ms) // 80% for 100 ms: a sender faster than the disk
 	if !l.busy {
-		t.Fatalf("80%% busy: still direct I/O (average %.2f)", l.avg)
+		t.Fatalf("80%% busy for 100 ms: still direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(time.Millisecond, 10*time.Millisecond) // 10%: between the thresholds, no change
+	run(100, 8*ms, 10*ms) // 80% for 1 s
+	run(20, ms, 40*ms)    // 2.5% for 800 ms: the short average is low, the long one is not
+	if !l.busy || l.avg > idleBelow {
+		t.Fatalf("2.5%% busy for 800 ms after 80%%: back to direct I/O too early, or the short average is still high (averages %.2f, %.2f)", l.avg, l.slow)
+	}
+	run(40, 3*ms, 10*ms) // 30%: between the thresholds, no change
 	if !l.busy {
-		t.Fatalf("10%% busy after 80%%: back to direct I/O too early (average %.2f)", l.avg)
+		t.Fatalf("30%% busy: back to direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(time.Millisecond, 50*time.Millisecond) // 2%
+	run(200, ms, 50*ms) // 2% for 10 s
 	if l.busy {
-		t.Fatalf("2%% busy after 10%%: still through the page cache (average %.2f)", l.avg)
+		t.Fatalf("2%% busy for 10 s: still through the page cache (averages %.2f, %.2f)", l.avg, l.slow)
 	}
-	run(time.Millisecond, 10*time.Millisecond) // 10%: no change
-	if l.busy {
-		t.Fatalf("10%% busy after 2%%: left direct I/O (average %.2f)", l.avg)
-	}
-	run(8*time.Millisecond, 10*time.Millisecond) // 80%
-	for i := 0; i < 8; i++ {                     // a pause before each round: idle again
+	run(100, 8*ms, 10*ms)    // 80%
+	for i := 0; i < 4; i++ { // a pause before each round: idle again
 		at = at.Add(time.Second)
-		l.observe(at, 5*time.Millisecond)
+		l.observe(at, 5*ms)
 	}
 	if l.busy {
-		t.Fatalf("after pauses: not direct I/O (average %.2f)", l.avg)
+		t.Fatalf("after pauses: not direct I/O (averages %.2f, %.2f)", l.avg, l.slow)
 	}
 }

@@ -96,19 +96,35 @@
 //
 // Direct writes are synchronous with the device, which is slower than the
 // page cache for bursts (here about 1.1-1.5 GB/s against 2.5-3.5 GB/s),
-// though they cost less CPU. So when the background goroutine's share of
-// time spent writing (averaged over about 200 ms) exceeds 20%, or a kind's
-// queue holds half of its byte bound, the active file is written through
-// the page cache from the next round of writing to its end, and so are
-// files opened while the share stays above 5%. Through the page cache the
+// though they cost less CPU: perf samples of the background goroutine
+// (BenchmarkDebugOverhead, null server, 100k-row batches of ~30 MB, each
+// mode forced) gave about 6.4 ms per batch direct against 11.7 ms through
+// the page cache. Yet on 2 cores a sender at full speed lost more wall
+// time to a writer that stayed direct longer (up to 50% busy) than to one
+// using the page cache only (on/off wall x1.13-1.42 against x1.03-1.33,
+// interleaved in the same runs), likely because a direct writer's CPU is
+// mostly the copy into the aligned buffers, in user space, where it holds
+// one of the Go scheduler's two Ps, while a page-cache write's is in the
+// kernel, where the sender keeps both.
+//
+// So when the background goroutine spends more than 20% of its time
+// writing (averaged over about 200 ms), or a kind's queue holds half of its
+// byte bound, the active file goes on through the page cache from the next
+// round of writing, and so do files opened meanwhile. Once the share is below 5%
+// both over about 200 ms and over about a second, the active file goes on
+// with direct I/O from where it is (its last partial block is kept in
+// memory and rewritten, completed, by the first direct write). The long
+// average keeps a sender that pauses between bursts from coming back to
+// direct I/O at the start of every burst. Through the page cache the
 // writer uses one reused 1 MiB buffer per kind, writes of 256 KiB or more
 // (large columns, large records) going to the file directly, without a
-// copy, and each round of writing ends at a message boundary. A busy
-// writer (sending at full speed to a fast server) therefore costs what it
-// costs with page-cache writes only; only when even the page cache cannot
-// keep up does the queue fill and writes get dropped (next section).
+// copy, and each round of writing ends at a message boundary. A writer
+// kept busy (sending at full speed to a fast server) therefore costs what
+// page-cache writes cost; only when even the page cache cannot keep up does
+// the queue fill and writes get dropped (next section).
 //
-// The mode is decided per file: a file system that refuses O_DIRECT (tmpfs
+// Whether direct I/O is possible is decided per file (the load then moves a
+// file between the two modes, as above): a file system that refuses O_DIRECT (tmpfs
 // before Linux 6.6, some network and FUSE file systems) or an FS given with
 // WithFileSystem whose files cannot switch gets page-cache writes; a file
 // whose direct writes are refused (EINVAL) is written from that write on

@@ -45,7 +45,9 @@ type directFile interface {
 // page cache, so the file then ends at a message boundary as in buffered
 // mode; the tail stays in the buffer and its block is rewritten, completed,
 // by the next direct write. leaveDirect switches the file to buffered mode
-// at a rest point. The bytes in the file are the same in both modes.
+// at a rest point; enterDirect back to direct mode (its last partial block,
+// kept in last, is rewritten completed by the first direct write). The
+// bytes in the file are the same in both modes.
 type bufWriter struct {
 	s   *sink
 	buf []byte
@@ -54,6 +56,13 @@ type bufWriter struct {
 	d     *dio      // direct mode state; nil in buffered mode
 	plain []byte    // buffered mode's buffer (kept across files)
 	dbufs [2][]byte // the aligned buffers (kept across files)
+
+	// Buffered mode: the file's size, and its last lastN bytes (up to a
+	// block), which enterDirect rewrites with the first direct write.
+	size     int64
+	last     [dioAlign]byte
+	lastN    int
+	noDirect bool // the OS refused direct I/O for the active file
 }
 
 // attach starts writing file f (openFile): direct mode when f supports it
@@ -65,20 +74,64 @@ func (b *bufWriter) attach(f File) {
 		return
 	}
 	df, ok := f.(directFile)
-	if !ok || b.s.busy() || df.SetDirect(true) != nil {
+	if !ok || b.s.busy() {
+		b.s.bufferedFiles.Add(1)
+		return
+	}
+	if df.SetDirect(true) != nil {
+		b.noDirect = true
 		b.s.bufferedFiles.Add(1)
 		return
 	}
 	b.s.directFiles.Add(1)
+	b.startDirect(df, 0)
+}
+
+// startDirect goes on in direct mode at the end of the file (size bytes),
+// with O_DIRECT already set on df: the partial block at the end, if any,
+// is in b.last; it starts the first aligned buffer and is rewritten,
+// completed, by the first direct write.
+func (b *bufWriter) startDirect(df directFile, size int64) {
 	if b.dbufs[0] == nil {
 		for i := range b.dbufs {
 			b.dbufs[i] = alignedBuf(dioBufSize)
 		}
 	}
-	d := &dio{f: df, direct: true, fdDirect: true, req: make(chan dioReq, 2), done: make(chan dioDone, 2)}
+	off := size &^ (dioAlign - 1)
+	tail := int(size - off)
+	d := &dio{f: df, direct: true, fdDirect: true, off: off, end: size, inFile: tail,
+		req: make(chan dioReq, 2), done: make(chan dioDone, 2)}
 	go d.loop(b.s)
 	b.d = d
-	b.buf = b.dbufs[0][:0]
+	b.buf = b.dbufs[0][:tail]
+	copy(b.buf, b.last[b.lastN-tail:b.lastN])
+}
+
+// enterDirect goes on with the active file (buffered mode) in direct mode,
+// at a drain: the writer is idle again. Everything buffered is written
+// first. It reports whether the file is now in direct mode; false when the
+// file or the OS does not allow it (then it is not tried again for this
+// file) or the file has failed.
+func (b *bufWriter) enterDirect() bool {
+	if b.d != nil || b.noDirect || b.err != nil || b.s.w.bufferedIO {
+		return b.d != nil
+	}
+	df, ok := b.s.file.(directFile)
+	if !ok {
+		b.noDirect = true
+		return false
+	}
+	b.flush()
+	if b.err != nil {
+		return false
+	}
+	if df.SetDirect(true) != nil {
+		b.noDirect = true
+		return false
+	}
+	b.startDirect(df, b.size)
+	b.s.enteredDirect.Add(1)
+	return true
 }
 
 // detach waits for the direct writes in flight and stops the helper
@@ -119,6 +172,9 @@ func (b *bufWriter) leaveDirect() error {
 	b.waitAll()
 	close(d.req)
 	b.d = nil
+	// After rest the buffer holds the file's partial last block, if any
+	// (from d.off to d.end): what enterDirect needs.
+	b.size, b.lastN = d.end, copy(b.last[:], b.buf)
 	b.buf = nil
 	if b.err != nil {
 		return b.err
@@ -296,6 +352,7 @@ func (b *bufWriter) collect() {
 	d.pending--
 	if r.fellBack {
 		d.direct, d.fdDirect = false, false
+		b.noDirect = true
 	}
 	if r.err != nil && b.err == nil {
 		b.err = r.err
@@ -316,7 +373,17 @@ func (b *bufWriter) out(p []byte) {
 	b.s.countWritten(int64(n))
 	if err != nil {
 		b.err = err
+		return
 	}
+	// Keep the file's last block (for enterDirect).
+	b.size += int64(n)
+	if len(p) >= dioAlign {
+		b.lastN = copy(b.last[:], p[len(p)-dioAlign:])
+		return
+	}
+	keep := min(b.lastN, dioAlign-len(p))
+	copy(b.last[:], b.last[b.lastN-keep:b.lastN])
+	b.lastN = keep + copy(b.last[keep:], p)
 }
 
 // reset forgets the buffered bytes and the error (a new file). Direct mode
@@ -324,6 +391,7 @@ func (b *bufWriter) out(p []byte) {
 func (b *bufWriter) reset() {
 	b.buf = b.buf[:0]
 	b.err = nil
+	b.size, b.lastN, b.noDirect = 0, 0, false
 }
 
 // release drops the buffers (Close).
@@ -407,21 +475,31 @@ func (d *dio) writeAt(s *sink, p []byte, off int64, direct bool) (fellBack bool,
 // ioLoad tells whether the background goroutine keeps up with direct I/O.
 // Direct writes are synchronous with the device: on a disk slower than the
 // page cache (most disks are, for bursts) they take longer, though they
-// cost less CPU. avg is the share of time spent writing, averaged over
-// about loadTime (each round of writing, a drain woken by new data, and
-// the idle time before it weigh by their length). Above busyAbove the
-// writes go through the page cache (accepted at memory speed, more CPU per
-// byte) until the share falls below idleBelow: direct I/O is for a writer
-// that is mostly idle, where it cannot slow anything down. Owned by the
+// cost less CPU; and what CPU they cost is mostly the copy into the aligned
+// buffers, in user space, where the goroutine holds one of the Go
+// scheduler's Ps, while a page-cache write's cost is in the kernel, where
+// the sender's goroutines keep both (see doc.go, "File I/O": on 2 cores a
+// sender at full speed lost more wall time to a writer that stayed direct
+// longer). The load is the share of time spent writing (each
+// round of writing, a drain woken by new data, and the idle time before it
+// weigh by their length), averaged over about loadTime (avg) and over about
+// slowTime (slow). Above busyAbove (avg) the writes go through the page
+// cache, also mid-file, until both averages fall below idleBelow: then
+// direct I/O again, also mid-file. Direct I/O is for a writer that is
+// mostly idle, where it cannot slow anything down; the slow average keeps a
+// sender that pauses between bursts (avg drops during each pause) from
+// coming back to direct I/O at the start of every burst. Owned by the
 // background goroutine.
 type ioLoad struct {
 	busy bool      // writing through the page cache for now
 	end  time.Time // end of the previous round
-	avg  float64   // average share of time spent writing
+	avg  float64   // share of time spent writing, averaged over about loadTime
+	slow float64   // the same over about slowTime
 }
 
 const (
 	loadTime  = 200 * time.Millisecond
+	slowTime  = time.Second
 	busyAbove = 0.2
 	idleBelow = 0.05
 )
@@ -439,10 +517,11 @@ func (l *ioLoad) observe(start time.Time, d time.Duration) {
 	}
 	u := float64(d) / float64(span)
 	l.avg += (1 - math.Exp(-float64(span)/float64(loadTime))) * (u - l.avg)
+	l.slow += (1 - math.Exp(-float64(span)/float64(slowTime))) * (u - l.slow)
 	switch {
 	case !l.busy && l.avg > busyAbove:
 		l.busy = true
-	case l.busy && l.avg < idleBelow:
+	case l.busy && l.avg < idleBelow && l.slow < idleBelow:
 		l.busy = false
 	}
 }

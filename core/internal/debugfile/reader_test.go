@@ -127,3 +127,48 @@ func TestReadArrowFileErrors(t *testing.T) {
 		t.Error("reading a missing file succeeded")
 	}
 }
+
+// TestProtoRecordLengths writes records whose lengths straddle the varint
+// sizes (1, 2 and 3 bytes) and the output buffer's size, in buffered and
+// direct mode, and reads them back.
+func TestProtoRecordLengths(t *testing.T) {
+	var recs [][]byte
+	for _, n := range []int{0, 1, 127, 128, 129, 200, 16383, 16384, 16385, 300 << 10, 5, 1<<20 - 3, 1 << 20, 127, 2} {
+		r := make([]byte, n)
+		for i := range r {
+			r[i] = byte(i*7 + n)
+		}
+		recs = append(recs, r)
+	}
+	for i := 0; i < 20_000; i++ { // enough 2-byte-length records to fill the buffer several times
+		recs = append(recs, bytes.Repeat([]byte{byte(i)}, 100+i%60))
+	}
+	for _, mode := range []string{"buffered", "direct"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			opt := WithBufferedIO()
+			if mode == "direct" {
+				opt = func(o *options) { o.pinnedIO = true }
+			}
+			w := mustNew(t, table, Config{OutputDir: dir, Proto: true}, opt)
+			w.WriteProto(testDesc("Row"), recs[:7], nil)
+			w.WriteProto(testDesc("Row"), recs[7:], nil)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, p := w.Paths()
+			_, got, err := ReadProtoFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(recs) {
+				t.Fatalf("read %d records, wrote %d", len(got), len(recs))
+			}
+			for i := range recs {
+				if !bytes.Equal(got[i], recs[i]) {
+					t.Fatalf("record %d: read %d bytes, wrote %d", i, len(got[i]), len(recs[i]))
+				}
+			}
+		})
+	}
+}

@@ -130,10 +130,11 @@ type sink struct {
 
 	writes, rows, droppedW, droppedR, droppedB, written, failures atomic.Int64
 
-	// Files opened in direct and in buffered I/O mode, and direct writes
-	// the OS refused (then written buffered), bytes written directly; for
-	// tests and benchmarks.
-	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect atomic.Int64
+	// Files opened in direct and in buffered I/O mode, direct writes the
+	// OS refused (then written buffered), bytes written directly, switches
+	// to buffered mode mid-file and back to direct mode mid-file; for tests
+	// and benchmarks.
+	directFiles, bufferedFiles, dioFallbacks, directBytes, leftDirect, enteredDirect atomic.Int64
 
 	// I/O side.
 	file       File // nil when no file is open or it failed
@@ -293,13 +294,20 @@ func (s *sink) drain(rest bool) {
 	s.queue, s.spare = s.spare, nil
 	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
-	if s.bw.d != nil && (backlog || s.busy()) {
+	switch busy := backlog || s.busy(); {
+	case s.bw.d != nil && busy:
 		// The disk is behind, or the writer busy: the page cache accepts
 		// writes faster (see ioLoad).
 		if err := s.bw.leaveDirect(); err != nil {
 			s.fail("writing", s.activePath(), err)
 		}
 		s.leftDirect.Add(1)
+	case s.bw.d == nil && !busy && len(q) > 0 && s.open && !s.broken:
+		// Idle again: direct I/O from here on, mid-file.
+		s.bw.enterDirect()
+		if s.bw.err != nil {
+			s.fail("writing", s.activePath(), s.bw.err)
+		}
 	}
 	var bytes int64
 	for i := range q {
@@ -408,6 +416,19 @@ func (s *sink) writeProto(e *entry) bool {
 	buf := bw.buf
 	var n int64
 	for _, r := range e.records {
+		if l := len(r); l < 1<<14 && cap(buf)-len(buf) >= l+2 {
+			// The usual record: a one- or two-byte length, room in the
+			// buffer (what AppendVarint writes, without the call).
+			if l < 1<<7 {
+				buf = append(buf, byte(l))
+				n += int64(l) + 1
+			} else {
+				buf = append(buf, byte(l)|0x80, byte(l>>7))
+				n += int64(l) + 2
+			}
+			buf = append(buf, r...)
+			continue
+		}
 		need := protowire.SizeVarint(uint64(len(r))) + len(r)
 		n += int64(need)
 		if cap(buf)-len(buf) < need {

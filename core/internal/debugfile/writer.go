@@ -38,7 +38,7 @@ type Writer struct {
 	kickCount  int   // queued writes that wake it early
 	bufferedIO bool  // never use direct I/O (tests: the reference output)
 	load       ioLoad
-	pinnedIO   bool        // direct I/O even when busy (benchmarks)
+	pinnedIO   bool        // the load is not observed: direct I/O even when busy (benchmarks, tests)
 	testBusy   atomic.Bool // tests: as if the writer were busy
 
 	arrow *sink // nil when Arrow output is off
