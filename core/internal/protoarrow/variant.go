@@ -98,7 +98,21 @@ func variantKeys(meta []byte) (dictionary, error) {
 		}
 		prev = o
 	}
-	return dictionary{meta: meta, size: size, osz: osz, offs: offsets, start: start}, nil
+	d := dictionary{meta: meta, size: size, osz: osz, offs: offsets, start: start}
+	// Every key is UTF-8 when their bytes are and none starts inside a
+	// character; else the first key that is not is named.
+	ok = utf8.Valid(meta[start : start+prev])
+	for k := 0; ok && k < size; k++ {
+		if o, _ := readUint(meta, offsets+k*osz, osz); start+o < len(meta) && !utf8.RuneStart(meta[start+o]) {
+			ok = false
+		}
+	}
+	for k := 0; !ok && k < size; k++ {
+		if !utf8.Valid(d.key(k)) {
+			return dictionary{}, fmt.Errorf("key %d: %w", k, errNotUTF8)
+		}
+	}
+	return d, nil
 }
 
 // readUint reads an n-byte little-endian unsigned integer at b[at:].
@@ -106,9 +120,18 @@ func readUint(b []byte, at, n int) (int, bool) {
 	if at < 0 || n < 0 || at+n > len(b) {
 		return 0, false
 	}
+	b = b[at : at+n]
+	switch n {
+	case 1:
+		return int(b[0]), true
+	case 2:
+		return int(binary.LittleEndian.Uint16(b)), true
+	case 4:
+		return int(binary.LittleEndian.Uint32(b)), true
+	}
 	v := 0
-	for k := range n {
-		v |= int(b[at+k]) << (8 * k)
+	for k, c := range b {
+		v |= int(c) << (8 * k)
 	}
 	return v, true
 }
@@ -303,10 +326,10 @@ func (d *variantDecoder) object(out, b []byte, hdr byte, depth int) ([]byte, int
 		if i > 0 {
 			out = d.appendByte(out, ',')
 		}
-		if out, err = d.appendString(out, d.keys.key(id)); err != nil {
-			return out, 0, fmt.Errorf("key %d: %w", id, err)
+		if !d.check { // keys are UTF-8 (variantKeys)
+			out, _ = appendJSONString(out, d.keys.key(id))
+			out = append(out, ':')
 		}
-		out = d.appendByte(out, ':')
 		if out, _, err = d.value(out, b[l.data+o:l.data+l.end], depth+1); err != nil {
 			return out, 0, err
 		}
