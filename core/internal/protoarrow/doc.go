@@ -13,6 +13,11 @@
 //     the local server stores what VariantJSON gives, and the Flight client
 //     checks each value its caller gives already encoded, so a malformed one
 //     fails its row rather than the batch at the server.
+//   - VerifyIPCMessage and VerifyIPCFooter check Arrow IPC flatbuffer
+//     metadata before arrow-go, which trusts its lengths, reads it: the
+//     local server each FlightData header (the body bounded by the
+//     FlightData's), the command line each input file's footer and messages
+//     (through core's re-exports: cli may not import this package).
 //
 // # Type mapping
 //
