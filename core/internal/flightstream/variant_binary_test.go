@@ -14,6 +14,22 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
+// applyOwnSchema casts rec to its own schema (its values checked and the
+// rows that cannot be sent left out): the batch sent (to release), the rows
+// left out and the rows kept.
+func applyOwnSchema(t *testing.T, rec arrow.RecordBatch) (arrow.RecordBatch, []NullRow, []int) {
+	t.Helper()
+	c, err := PlanCast("t", rec.Schema(), rec.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, bad, keep, err := c.Apply(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, bad, keep
+}
+
 // badVariant is an object naming key 7 of a one-key dictionary: the local
 // server's reader refuses it.
 var badVariant = [2][]byte{{1, 1, 0, 1, 'a'}, {0x02, 1, 7, 0, 1, 0x00}}
@@ -85,14 +101,7 @@ func TestMalformedBinaryVariantsLeaveTheirRowOut(t *testing.T) {
 	}
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
-	c, err := PlanCast("t", rec.Schema(), rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, bad, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, bad, keep := applyOwnSchema(t, rec)
 	defer out.Release()
 	if !reflect.DeepEqual(keep, []int{0, 6}) || len(bad) != len(places) {
 		t.Fatalf("kept %v, left out %v", keep, bad)
@@ -141,14 +150,7 @@ func FuzzBinaryVariants(f *testing.F) {
 		}
 		rec := batchOf(t, []arrow.Field{{Name: "vs", Type: arrow.ListOf(vt), Nullable: true}}, lb.NewArray())
 		defer rec.Release()
-		c, err := PlanCast("t", rec.Schema(), rec.Schema())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, bad, _, err := c.Apply(context.Background(), rec)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out, bad, _ := applyOwnSchema(t, rec)
 		defer out.Release()
 		_, jerr := protoarrow.VariantJSON(meta, value)
 		if jerr != nil {
