@@ -1,6 +1,7 @@
 package protoarrow
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -37,7 +38,29 @@ func VariantJSON(meta, value []byte) ([]byte, error) {
 // CheckVariant reports whether VariantJSON decodes (meta, value), with its
 // error, without building the text: no allocation for a well-formed value.
 func CheckVariant(meta, value []byte) error {
-	_, err := decodeVariant(meta, value, true)
+	var c VariantChecker
+	return c.Check(meta, value)
+}
+
+// A VariantChecker checks values as CheckVariant does, reading a metadata
+// dictionary once for consecutive values that share it byte for byte (the
+// values of a column often do). The zero value is ready to use.
+type VariantChecker struct {
+	keys dictionary // of the last metadata read, when ok
+	ok   bool
+}
+
+// Check is CheckVariant(meta, value).
+func (c *VariantChecker) Check(meta, value []byte) error {
+	if !c.ok || !bytes.Equal(meta, c.keys.meta) {
+		keys, err := variantKeys(meta)
+		if err != nil {
+			c.ok = false
+			return fmt.Errorf("VARIANT metadata is malformed: %w", err)
+		}
+		c.keys, c.ok = keys, true
+	}
+	_, err := decodeValue(c.keys, value, true)
 	return err
 }
 
@@ -46,6 +69,11 @@ func decodeVariant(meta, value []byte, check bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("VARIANT metadata is malformed: %w", err)
 	}
+	return decodeValue(keys, value, check)
+}
+
+// decodeValue reads value with the dictionary keys.
+func decodeValue(keys dictionary, value []byte, check bool) ([]byte, error) {
 	d := variantDecoder{keys: keys, check: check}
 	out, n, err := d.value(nil, value, 0)
 	if err != nil {

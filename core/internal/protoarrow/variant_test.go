@@ -1,6 +1,7 @@
 package protoarrow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -36,7 +37,8 @@ func TestVariantJSONRoundTrip(t *testing.T) {
 }
 
 // FuzzVariantJSON: malformed VARIANT bytes are an error, never a panic;
-// whatever decodes is JSON, and CheckVariant says what VariantJSON says.
+// whatever decodes is JSON, and CheckVariant and a VariantChecker say
+// what VariantJSON says.
 func FuzzVariantJSON(f *testing.F) {
 	for _, doc := range []string{`{"a":[1,"x",{"b":null}]}`, `[]`, `3.5`} {
 		v, err := variant.ParseJSON(doc, false)
@@ -64,6 +66,13 @@ func FuzzVariantJSON(f *testing.F) {
 		}
 		if cerr := CheckVariant(meta, value); fmt.Sprint(cerr) != fmt.Sprint(err) {
 			t.Fatalf("CheckVariant: %v, VariantJSON: %v", cerr, err)
+		}
+		// A checker that read this metadata for another value (a copy of
+		// it: the dictionary is reused, not re-read) says the same.
+		var c VariantChecker
+		_ = c.Check(meta, []byte{0})
+		if cerr := c.Check(bytes.Clone(meta), value); fmt.Sprint(cerr) != fmt.Sprint(err) {
+			t.Fatalf("VariantChecker: %v, VariantJSON: %v", cerr, err)
 		}
 	})
 }
