@@ -305,9 +305,9 @@ func firstPerElement(bad []badValue) []badValue {
 // batch holding them): a string that is not UTF-8, a null ARRAY element, a
 // null MAP value, a null in a NOT NULL STRUCT field; and a VARIANT given as
 // struct{metadata, value} with one of the two null or bytes that are not a
-// well-formed Variant (see checkVariants). Values under a null
-// struct, list or map are not looked at; a null list or map is sent as
-// empty, as protobuf writes it.
+// well-formed Variant (see checkVariants). Values under a null struct, list
+// or map are not looked at; a null list or map is sent as empty, as
+// protobuf writes it.
 
 // Reasons of the rows checkValues leaves out, as the protobuf path words them.
 const (

@@ -23,9 +23,10 @@ import (
 // Callers may also give a VARIANT already encoded, as struct{metadata,
 // value} binaries. The local server reads each value with
 // protoarrow.VariantJSON and refuses the whole batch when one is malformed;
-// checkVariants reads each with the same reader first (a VariantChecker:
-// no allocation, a metadata shared by consecutive values read once), so a malformed value leaves its row out
-// instead, named by its path, and the other rows are sent.
+// checkVariants reads each with the same reader first (a VariantChecker: no
+// allocation, a metadata shared by consecutive values read once), so a
+// malformed value leaves its row out instead, named by its path, and the
+// other rows are sent.
 
 // isVariant reports whether t is the table's VARIANT type: a struct of the
 // binaries "metadata" and "value".
