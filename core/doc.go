@@ -235,7 +235,8 @@
 // path too: a null in a NOT NULL column or struct field, a null list
 // element or map value, a string that is not UTF-8, a value out of range
 // (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
-// DATE); and for JSON text that does not parse as a VARIANT.
+// DATE); and for JSON text that does not parse as a VARIANT, or a VARIANT
+// given as struct{metadata, value} whose bytes are malformed.
 //
 // The server acknowledges durable records, not messages, so a partially
 // acknowledged batch is split exactly: its acknowledged prefix is durable

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // Flight ingest: the rows of a record batch (already checked against the
@@ -497,7 +499,7 @@ func bindVariant(a *array.Struct) (valueWriter, error) {
 		if a.Field(0).IsNull(i) || a.Field(1).IsNull(i) {
 			return b, fmt.Errorf("VARIANT value without metadata or value bytes")
 		}
-		text, err := variantJSON(meta(i), value(i))
+		text, err := protoarrow.VariantJSON(meta(i), value(i))
 		if err != nil {
 			return b, err
 		}

@@ -77,7 +77,7 @@ func (r *recordingStream) Recv() (*flight.FlightData, error) {
 	if fd != nil {
 		r.lastBody = len(fd.DataBody)
 		if len(fd.DataHeader) > 0 {
-			if herr := checkIPCHeader(fd.DataHeader); herr != nil {
+			if herr := checkIPCHeader(fd); herr != nil {
 				return nil, invalid("FlightData: %v", herr)
 			}
 		}

@@ -620,18 +620,7 @@ func TestFlightRandomMessages(t *testing.T) {
 		defer p.Release()
 		return bytes.Clone(p.Meta().Bytes())
 	}()
-	rec := flightRows(t, 0, 3)
-	defer rec.Release()
-	bp, err := ipc.GetRecordBatchPayload(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bp.Release()
-	var body bytes.Buffer
-	if err := bp.SerializeBody(&body); err != nil {
-		t.Fatal(err)
-	}
-	batchHdr := bytes.Clone(bp.Meta().Bytes())
+	batchHdr, body := batchMessage(t, 0, 3)
 	for i := 0; i < 300; i++ {
 		f := openFlight(t, s, tok, testTable)
 		flip := func(b []byte) []byte {
@@ -647,7 +636,7 @@ func TestFlightRandomMessages(t *testing.T) {
 			}
 		} else { // a good schema, then a corrupt batch
 			f.sendSchema(flightSchema)
-			_ = f.c.Send(&flight.FlightData{DataHeader: flip(batchHdr), DataBody: body.Bytes(), AppMetadata: []byte(`{"offset_id": 0}`)})
+			_ = f.c.Send(&flight.FlightData{DataHeader: flip(batchHdr), DataBody: body, AppMetadata: []byte(`{"offset_id": 0}`)})
 		}
 		_ = f.c.CloseSend()
 		_ = f.drain() // any status, but the server must stay up

@@ -304,9 +304,10 @@ func firstPerElement(bad []badValue) []badValue {
 // (the table stores records the protobuf way; the local server refuses a
 // batch holding them): a string that is not UTF-8, a null ARRAY element, a
 // null MAP value, a null in a NOT NULL STRUCT field; and a VARIANT given as
-// struct{metadata, value} with one of the two null. Values under a null
-// struct, list or map are not looked at; a null list or map is sent as
-// empty, as protobuf writes it.
+// struct{metadata, value} with one of the two null or bytes that are not a
+// well-formed Variant (see checkVariants). Values under a null struct, list
+// or map are not looked at; a null list or map is sent as empty, as
+// protobuf writes it.
 
 // Reasons of the rows checkValues leaves out, as the protobuf path words them.
 const (
@@ -329,7 +330,7 @@ func needsCheck(t arrow.DataType) bool {
 // such a value, the first per element.
 func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 	if isVariant(t) {
-		return variantParts(a)
+		return checkVariants(a)
 	}
 	switch t := t.(type) {
 	case *arrow.LargeStringType:
@@ -394,22 +395,6 @@ func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 		return liftElements(la, b)
 	}
 	return nil
-}
-
-// variantParts lists the VARIANT values given as struct{metadata, value}
-// that lack one of the two (a VARIANT is null as a whole or not at all).
-func variantParts(a arrow.Array) []badValue {
-	sa, ok := a.(*array.Struct)
-	if !ok || sa.Field(0).NullN() == 0 && sa.Field(1).NullN() == 0 {
-		return nil
-	}
-	var bad []badValue
-	for i := range sa.Len() {
-		if sa.IsValid(i) && (sa.Field(0).IsNull(i) || sa.Field(1).IsNull(i)) {
-			bad = append(bad, badValue{i: i, reason: "VARIANT value without metadata or value bytes; make the whole value null instead"})
-		}
-	}
-	return bad
 }
 
 // invalidUTF8 lists the strings of a large_string array that are not UTF-8

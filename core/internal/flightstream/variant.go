@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/variant"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // VARIANT columns travel over Flight as struct{metadata, value} of
@@ -17,6 +19,14 @@ import (
 // the nested arrays around them). A value that is not one JSON document, or
 // an object with a key given twice, leaves its row out with the reason and
 // its path, as a null in a NOT NULL column does.
+//
+// Callers may also give a VARIANT already encoded, as struct{metadata,
+// value} binaries. The local server reads each value with
+// protoarrow.VariantJSON and refuses the whole batch when one is malformed;
+// checkVariants reads each with the same reader first (a VariantChecker: no
+// allocation, a metadata shared by consecutive values read once), so a
+// malformed value leaves its row out instead, named by its path, and the
+// other rows are sent.
 
 // isVariant reports whether t is the table's VARIANT type: a struct of the
 // binaries "metadata" and "value".
@@ -111,4 +121,32 @@ func parseVariant(s string) (v variant.Value, err error) {
 		return variant.Value{}, fmt.Errorf("VARIANT value: %v", err)
 	}
 	return v, nil
+}
+
+// checkVariants lists the VARIANT values of a (struct{metadata, value}) the
+// local server would refuse: one part null (a VARIANT is null as a whole or
+// not at all), or bytes that are not a well-formed Variant.
+func checkVariants(a arrow.Array) []badValue {
+	sa, ok := a.(*array.Struct)
+	if !ok || sa.NullN() == sa.Len() {
+		return nil
+	}
+	meta, mok := sa.Field(0).(*array.LargeBinary)
+	val, vok := sa.Field(1).(*array.LargeBinary)
+	if !mok || !vok {
+		return nil
+	}
+	var bad []badValue
+	var c protoarrow.VariantChecker
+	for i := range sa.Len() {
+		if !sa.IsValid(i) {
+			continue
+		}
+		if meta.IsNull(i) || val.IsNull(i) {
+			bad = append(bad, badValue{i: i, reason: "VARIANT value without metadata or value bytes; make the whole value null instead"})
+		} else if err := c.Check(meta.Value(i), val.Value(i)); err != nil {
+			bad = append(bad, badValue{i: i, reason: err.Error()})
+		}
+	}
+	return bad
 }

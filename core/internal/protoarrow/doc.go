@@ -4,6 +4,21 @@
 // Arrow record batch. It is the inverse of core/internal/convert and is used
 // by the local server (core/zerobuslocal) and the debug-file reader.
 //
+// It also holds the readers of untrusted bytes that both the local server
+// and the clients need, written once here (the local server may import only
+// zerobuspb and this package):
+//
+//   - VariantJSON and CheckVariant read a VARIANT value in the Parquet
+//     Variant binary encoding with every length and offset bounds-checked:
+//     the local server stores what VariantJSON gives, and the Flight client
+//     checks each value its caller gives already encoded, so a malformed one
+//     fails its row rather than the batch at the server.
+//   - VerifyIPCMessage and VerifyIPCFooter check Arrow IPC flatbuffer
+//     metadata before arrow-go, which trusts its lengths, reads it: the
+//     local server each FlightData header (the body bounded by the
+//     FlightData's), the command line each input file's footer and messages
+//     (through core's re-exports: cli may not import this package).
+//
 // # Type mapping
 //
 //	int32, sint32, sfixed32     -> int32

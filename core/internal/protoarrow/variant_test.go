@@ -1,14 +1,16 @@
-package zerobuslocal
+package protoarrow
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet/variant"
 )
 
-// variantJSON gives back the JSON a value was built from (empty containers,
+// VariantJSON gives back the JSON a value was built from (empty containers,
 // nesting, escapes and big integers included).
 func TestVariantJSONRoundTrip(t *testing.T) {
 	for _, doc := range []string{
@@ -19,7 +21,7 @@ func TestVariantJSONRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}
-		text, err := variantJSON(v.Metadata().Bytes(), v.Bytes())
+		text, err := VariantJSON(v.Metadata().Bytes(), v.Bytes())
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}
@@ -34,8 +36,9 @@ func TestVariantJSONRoundTrip(t *testing.T) {
 	}
 }
 
-// FuzzVariantJSON: malformed VARIANT bytes from a client are an error,
-// never a panic, and whatever decodes is JSON.
+// FuzzVariantJSON: malformed VARIANT bytes are an error, never a panic;
+// whatever decodes is JSON, and CheckVariant and a VariantChecker say
+// what VariantJSON says.
 func FuzzVariantJSON(f *testing.F) {
 	for _, doc := range []string{`{"a":[1,"x",{"b":null}]}`, `[]`, `3.5`} {
 		v, err := variant.ParseJSON(doc, false)
@@ -45,9 +48,10 @@ func FuzzVariantJSON(f *testing.F) {
 		f.Add(v.Metadata().Bytes(), v.Bytes())
 	}
 	f.Add([]byte{1, 0, 0}, []byte{0x02, 0xff})
-	for _, m := range malformedNested { // values malformed below a well-formed array
-		f.Add(m[0], m[1])
-	}
+	// Values malformed below a well-formed array (a key id past the
+	// dictionary, a field starting past its object, element offsets running
+	// backwards) are in testdata/fuzz/FuzzVariantJSON, with inputs that
+	// crashed arrow-go's decoder.
 	for _, doc := range []string{`[{"a":[{"a":[]}]},[[1,"x"]],{"a":{"a":{"a":null}}}]`, `{"a":[[],{}],"b":[{"c":[1.5]}]}`} {
 		v, err := variant.ParseJSON(doc, false)
 		if err != nil {
@@ -56,9 +60,19 @@ func FuzzVariantJSON(f *testing.F) {
 		f.Add(v.Metadata().Bytes(), v.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, meta, value []byte) {
-		text, err := variantJSON(meta, value)
+		text, err := VariantJSON(meta, value)
 		if err == nil && !json.Valid(text) {
 			t.Fatalf("decoded to %q, not JSON", text)
+		}
+		if cerr := CheckVariant(meta, value); fmt.Sprint(cerr) != fmt.Sprint(err) {
+			t.Fatalf("CheckVariant: %v, VariantJSON: %v", cerr, err)
+		}
+		// A checker that read this metadata for another value (a copy of
+		// it: the dictionary is reused, not re-read) says the same.
+		var c VariantChecker
+		_ = c.Check(meta, []byte{0})
+		if cerr := c.Check(bytes.Clone(meta), value); fmt.Sprint(cerr) != fmt.Sprint(err) {
+			t.Fatalf("VariantChecker: %v, VariantJSON: %v", cerr, err)
 		}
 	})
 }

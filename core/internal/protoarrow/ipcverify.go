@@ -1,0 +1,393 @@
+package protoarrow
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Arrow IPC metadata is a flatbuffer that arrow-go trusts: a corrupt vector
+// length there (a field's children, custom metadata, a batch's buffers)
+// makes it allocate that many elements at once, and a few flipped bits ask
+// for tens of GB: the process dies of it, beyond any recover. The verifier
+// here checks the parts of the metadata arrow-go sizes allocations by
+// before arrow-go reads them: every offset, table, vector and string lies
+// inside the buffer and every field inside its table, the number of tables
+// visited is bounded by the buffer's size (shared sub-tables cannot fan
+// out), nesting is bounded, and the lengths a message declares (its body,
+// the buffers in it, row and null counts) fit. It is a subset of a
+// flatbuffer verifier for Arrow's Schema.fbs, Message.fbs and File.fbs,
+// enough for what arrow-go allocates by. The command line checks input
+// files with it, the local server each FlightData header.
+
+// ErrIPCMetadata is wrapped by every error of VerifyIPCMessage and
+// VerifyIPCFooter (each an *IPCMetadataError).
+var ErrIPCMetadata = errors.New("corrupt Arrow IPC metadata")
+
+// IPCMetadataError says what in which metadata is malformed.
+type IPCMetadataError struct {
+	What   string // the metadata checked: "the schema", "record batch 3", "the footer"
+	Reason string // what is wrong, with offsets, field numbers and lengths
+}
+
+func (e *IPCMetadataError) Error() string {
+	return ErrIPCMetadata.Error() + ": " + e.What + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrIPCMetadata) true.
+func (e *IPCMetadataError) Is(target error) bool { return target == ErrIPCMetadata }
+
+// MaxIPCNesting bounds the nesting of schema fields.
+const MaxIPCNesting = 64
+
+// IPCBlock is where a file's footer places one message: its metadata
+// (continuation marker and length prefix included) at Offset, MetaLen
+// bytes, then BodyLen bytes of body.
+type IPCBlock struct {
+	Offset, MetaLen, BodyLen int64
+}
+
+// VerifyIPCMessage checks meta, the flatbuffer of one IPC Message (after
+// its continuation marker and length), whose body may hold at most maxBody
+// bytes (the bytes left in a file, the size of a FlightData body), and
+// returns the body length it declares. what names the message in errors.
+func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
+	return newIPCVerifier(meta, what).message(maxBody)
+}
+
+// VerifyIPCFooter checks footer, the flatbuffer of an IPC file's Footer,
+// with its schema, and returns the blocks of its dictionary batches and
+// record batches (their placement in the file is the caller's to check).
+func VerifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, err error) {
+	v := newIPCVerifier(footer, "the footer")
+	root, err := v.u32(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	foot, err := v.table(int(root))
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err := foot.sub(1); err != nil {
+		return nil, nil, err
+	} else if s == nil {
+		return nil, nil, v.fail("no schema")
+	} else if err := v.schema(s); err != nil {
+		return nil, nil, err
+	}
+	if err := foot.keyValues(4); err != nil {
+		return nil, nil, err
+	}
+	// Block {offset int64, metaDataLength int32, pad, bodyLength int64}.
+	blocks := func(field int) ([]IPCBlock, error) {
+		start, n, err := foot.vector(field, 24)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		out := make([]IPCBlock, n) // n*24 bytes of the footer
+		for k := range out {
+			b := footer[start+24*k:]
+			out[k] = IPCBlock{
+				Offset:  int64(binary.LittleEndian.Uint64(b)),
+				MetaLen: int64(int32(binary.LittleEndian.Uint32(b[8:]))),
+				BodyLen: int64(binary.LittleEndian.Uint64(b[16:])),
+			}
+		}
+		return out, nil
+	}
+	if dicts, err = blocks(2); err != nil {
+		return nil, nil, err
+	}
+	if batches, err = blocks(3); err != nil {
+		return nil, nil, err
+	}
+	return dicts, batches, nil
+}
+
+// fbTable is a flatbuffer table at pos in buf, with its vtable.
+type fbTable struct {
+	v           *ipcVerifier
+	pos, vt, vl int
+	objLen      int
+}
+
+type ipcVerifier struct {
+	buf    []byte
+	what   string
+	budget int // tables left to visit
+}
+
+func newIPCVerifier(buf []byte, what string) *ipcVerifier {
+	return &ipcVerifier{buf: buf, what: what, budget: len(buf)/4 + 1}
+}
+
+func (v *ipcVerifier) fail(format string, args ...any) error {
+	return &IPCMetadataError{What: v.what, Reason: fmt.Sprintf(format, args...)}
+}
+
+func (v *ipcVerifier) in(pos, n int64) bool {
+	return pos >= 0 && n >= 0 && pos <= int64(len(v.buf)) && n <= int64(len(v.buf))-pos
+}
+
+func (v *ipcVerifier) u32(pos int) (uint32, error) {
+	if !v.in(int64(pos), 4) {
+		return 0, v.fail("offset %d beyond the %d-byte metadata", pos, len(v.buf))
+	}
+	return binary.LittleEndian.Uint32(v.buf[pos:]), nil
+}
+
+// table checks the table at pos and its vtable.
+func (v *ipcVerifier) table(pos int) (*fbTable, error) {
+	if v.budget--; v.budget < 0 {
+		return nil, v.fail("more tables than the metadata can hold")
+	}
+	soff, err := v.u32(pos)
+	if err != nil {
+		return nil, err
+	}
+	vt := int64(pos) - int64(int32(soff))
+	if !v.in(vt, 4) || vt%2 != 0 {
+		return nil, v.fail("vtable at %d out of range", vt)
+	}
+	vl := int(binary.LittleEndian.Uint16(v.buf[vt:]))
+	objLen := int(binary.LittleEndian.Uint16(v.buf[vt+2:]))
+	if vl < 4 || vl%2 != 0 || !v.in(vt, int64(vl)) || objLen < 4 || !v.in(int64(pos), int64(objLen)) {
+		return nil, v.fail("table at %d has a bad vtable", pos)
+	}
+	return &fbTable{v: v, pos: pos, vt: int(vt), vl: vl, objLen: objLen}, nil
+}
+
+// field returns the position of field i's inline value (0: absent) after
+// checking that size bytes of it lie in the table.
+func (t *fbTable) field(i, size int) (int, error) {
+	at := 4 + 2*i
+	if at+2 > t.vl {
+		return 0, nil
+	}
+	o := int(binary.LittleEndian.Uint16(t.v.buf[t.vt+at:]))
+	if o == 0 {
+		return 0, nil
+	}
+	if o+size > t.objLen {
+		return 0, t.v.fail("field %d of the table at %d overruns it", i, t.pos)
+	}
+	return t.pos + o, nil
+}
+
+// ref follows the offset in field i (0: absent).
+func (t *fbTable) ref(i int) (int, error) {
+	p, err := t.field(i, 4)
+	if p == 0 || err != nil {
+		return 0, err
+	}
+	o, err := t.v.u32(p)
+	if err != nil {
+		return 0, err
+	}
+	target := int64(p) + int64(o)
+	if !t.v.in(target, 4) {
+		return 0, t.v.fail("field %d of the table at %d points outside the metadata", i, t.pos)
+	}
+	return int(target), nil
+}
+
+// sub checks the table field i points at (nil: absent).
+func (t *fbTable) sub(i int) (*fbTable, error) {
+	p, err := t.ref(i)
+	if p == 0 || err != nil {
+		return nil, err
+	}
+	return t.v.table(p)
+}
+
+// vector checks the vector in field i of elements of elem bytes and returns
+// the position of its first element and its length.
+func (t *fbTable) vector(i, elem int) (start, n int, err error) {
+	p, err := t.ref(i)
+	if p == 0 || err != nil {
+		return 0, 0, err
+	}
+	l, err := t.v.u32(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !t.v.in(int64(p)+4, int64(l)*int64(elem)) {
+		return 0, 0, t.v.fail("a vector at %d claims %d elements, more than the %d-byte metadata holds", p, l, len(t.v.buf))
+	}
+	return p + 4, int(l), nil
+}
+
+// tables checks every table of the table vector in field i with check.
+func (t *fbTable) tables(i int, check func(*fbTable) error) error {
+	start, n, err := t.vector(i, 4)
+	if err != nil {
+		return err
+	}
+	for k := 0; k < n; k++ {
+		p := start + 4*k
+		o, _ := t.v.u32(p) // inside the checked vector
+		sub, err := t.v.table(p + int(o))
+		if err != nil {
+			return err
+		}
+		if err := check(sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *fbTable) i64(i int) (int64, error) {
+	p, err := t.field(i, 8)
+	if p == 0 || err != nil {
+		return 0, err
+	}
+	return int64(binary.LittleEndian.Uint64(t.v.buf[p:])), nil
+}
+
+func (t *fbTable) u8(i int) (byte, error) {
+	p, err := t.field(i, 1)
+	if p == 0 || err != nil {
+		return 0, err
+	}
+	return t.v.buf[p], nil
+}
+
+// keyValues checks a custom_metadata vector.
+func (t *fbTable) keyValues(i int) error {
+	return t.tables(i, func(kv *fbTable) error {
+		if _, _, err := kv.vector(0, 1); err != nil {
+			return err
+		}
+		_, _, err := kv.vector(1, 1)
+		return err
+	})
+}
+
+// Schema.fbs: Schema {endianness, fields, custom_metadata, features}.
+func (v *ipcVerifier) schema(s *fbTable) error {
+	if err := s.tables(1, func(f *fbTable) error { return v.field(f, 0) }); err != nil {
+		return err
+	}
+	if err := s.keyValues(2); err != nil {
+		return err
+	}
+	_, _, err := s.vector(3, 8)
+	return err
+}
+
+// Field {name, nullable, type_type, type, dictionary, children, custom_metadata}.
+func (v *ipcVerifier) field(f *fbTable, depth int) error {
+	if depth > MaxIPCNesting {
+		return v.fail("fields nested deeper than %d", MaxIPCNesting)
+	}
+	if _, _, err := f.vector(0, 1); err != nil {
+		return err
+	}
+	if _, err := f.sub(3); err != nil {
+		return err
+	}
+	if d, err := f.sub(4); err != nil {
+		return err
+	} else if d != nil {
+		if _, err := d.sub(1); err != nil { // DictionaryEncoding.indexType
+			return err
+		}
+	}
+	if err := f.tables(5, func(c *fbTable) error { return v.field(c, depth+1) }); err != nil {
+		return err
+	}
+	return f.keyValues(6)
+}
+
+// RecordBatch {length, nodes, buffers, compression, variadicBufferCounts}:
+// buffers lie in the body; row counts are not negative.
+func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64) error {
+	rows, err := rb.i64(0)
+	if err != nil {
+		return err
+	}
+	if rows < 0 {
+		return v.fail("%d rows", rows)
+	}
+	start, n, err := rb.vector(1, 16)
+	if err != nil {
+		return err
+	}
+	for k := 0; k < n; k++ {
+		length := int64(binary.LittleEndian.Uint64(v.buf[start+16*k:]))
+		nulls := int64(binary.LittleEndian.Uint64(v.buf[start+16*k+8:]))
+		if length < 0 || nulls < 0 || nulls > length {
+			return v.fail("column node %d: length %d with %d nulls", k, length, nulls)
+		}
+	}
+	if start, n, err = rb.vector(2, 16); err != nil {
+		return err
+	}
+	for k := 0; k < n; k++ {
+		off := int64(binary.LittleEndian.Uint64(v.buf[start+16*k:]))
+		length := int64(binary.LittleEndian.Uint64(v.buf[start+16*k+8:]))
+		if off < 0 || length < 0 || off > bodyLen || length > bodyLen-off {
+			return v.fail("buffer %d (offset %d, %d bytes) lies outside the %d-byte body", k, off, length, bodyLen)
+		}
+	}
+	if _, err := rb.sub(3); err != nil {
+		return err
+	}
+	_, _, err = rb.vector(4, 8)
+	return err
+}
+
+// Message.header_type values (Message.fbs).
+const (
+	headerSchema          = 1
+	headerDictionaryBatch = 2
+	headerRecordBatch     = 3
+)
+
+// message checks a Message {version, header_type, header, bodyLength,
+// custom_metadata} whose body may hold at most maxBody bytes, and returns
+// its body length.
+func (v *ipcVerifier) message(maxBody int64) (int64, error) {
+	root, err := v.u32(0)
+	if err != nil {
+		return 0, err
+	}
+	m, err := v.table(int(root))
+	if err != nil {
+		return 0, err
+	}
+	bodyLen, err := m.i64(3)
+	if err != nil {
+		return 0, err
+	}
+	if bodyLen < 0 || bodyLen > maxBody {
+		return 0, v.fail("a body of %d bytes, but only %d bytes are left for it", bodyLen, maxBody)
+	}
+	kind, err := m.u8(1)
+	if err != nil {
+		return 0, err
+	}
+	h, err := m.sub(2)
+	if err != nil {
+		return 0, err
+	}
+	if h == nil || kind == 0 {
+		return 0, v.fail("the message has no header")
+	}
+	switch kind {
+	case headerSchema:
+		err = v.schema(h)
+	case headerDictionaryBatch: // DictionaryBatch {id, data, isDelta}
+		var rb *fbTable
+		if rb, err = h.sub(1); err == nil && rb != nil {
+			err = v.recordBatch(rb, bodyLen)
+		}
+	case headerRecordBatch:
+		err = v.recordBatch(h, bodyLen)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return bodyLen, m.keyValues(4)
+}
