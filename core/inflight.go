@@ -142,7 +142,16 @@ func (w *recordWindow) peakHeld() int64 {
 // settle turns a reservation of reserved bytes, taken before converting cb,
 // into one of cb's size and returns the chunk's holder (see chunkHold).
 func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
-	n := int64(cb.Bytes)
+	h := &chunkHold{cb: cb}
+	h.refs.Store(1)
+	w.settleShare(&h.windowShare, reserved, int64(cb.Bytes))
+	return h
+}
+
+// settleShare turns a reservation of reserved bytes, taken before a chunk
+// was converted or encoded, into one of its real size n, owed by its sender
+// (see windowShare).
+func (w *recordWindow) settleShare(s *windowShare, reserved, n int64) {
 	switch {
 	case n < reserved:
 		w.release(reserved - n)
@@ -152,24 +161,44 @@ func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
 	v := w.live.Add(n)
 	for p := w.livePk.Load(); v > p && !w.livePk.CompareAndSwap(p, v); p = w.livePk.Load() {
 	}
-	h := &chunkHold{cb: cb, win: w, n: n}
-	h.refs.Store(1)
-	h.owed.Store(1)
-	return h
+	s.win, s.n = w, n
+	s.owed.Store(1)
 }
 
-// chunkHold is one converted chunk. As the stream's Holder it keeps the
-// chunk's memory (refs: the sender's, the stream's per request, gRPC's per
-// buffer written): the last Release returns it to the encoder. Its n bytes
-// in the record window are owed by the sender and by each request queued
-// with them (owed): they go back when the last of those is done (done,
-// resolved).
-type chunkHold struct {
-	refs atomic.Int32
+// windowShare is one chunk's n bytes in the record window. They are owed by
+// the chunk's sender and by each request queued with them (owed) and go
+// back when the last of those is done (resolved).
+type windowShare struct {
 	owed atomic.Int32
-	cb   *convert.Batch
 	win  *recordWindow
 	n    int64
+}
+
+// queue counts one more request carrying the chunk, before it is handed
+// to the stream (with resolved as its resolution callback); if the stream
+// refuses it, call resolved.
+func (s *windowShare) queue() { s.owed.Add(1) }
+
+// resolved is the end of one owed share (a request resolved, or the
+// sender's own); the last gives the bytes back to the window.
+func (s *windowShare) resolved() {
+	switch v := s.owed.Add(-1); {
+	case v > 0:
+		return
+	case v < 0:
+		panic("core: chunk window share returned twice")
+	}
+	s.win.live.Add(-s.n)
+	s.win.release(s.n)
+}
+
+// chunkHold is one converted protobuf chunk: its window share, and as the
+// stream's Holder its memory (refs: the sender's, the stream's per request,
+// gRPC's per buffer written): the last Release returns it to the encoder.
+type chunkHold struct {
+	windowShare
+	refs atomic.Int32
+	cb   *convert.Batch
 }
 
 // Retain adds a reference to the chunk's memory.
@@ -184,24 +213,6 @@ func (h *chunkHold) Release() {
 		panic("core: chunk released more often than retained")
 	}
 	h.cb.Release()
-}
-
-// queue counts one more request carrying the chunk, before it is handed
-// to the stream (with resolved as its Framed.Resolved); if the stream
-// refuses it, call resolved.
-func (h *chunkHold) queue() { h.owed.Add(1) }
-
-// resolved is the end of one owed share (a request resolved, or the
-// sender's own through done); the last gives the bytes back to the window.
-func (h *chunkHold) resolved() {
-	switch v := h.owed.Add(-1); {
-	case v > 0:
-		return
-	case v < 0:
-		panic("core: chunk window share returned twice")
-	}
-	h.win.live.Add(-h.n)
-	h.win.release(h.n)
 }
 
 // done is the sender's end: its window share and its memory reference.

@@ -17,7 +17,7 @@ import (
 // TestWindowPermitsReturnAfterFaultsAndClose sends from eight goroutines
 // (SendBatch, SendBatchAsync, SendReader; some cancelled mid-send) through
 // one Wrapper with a small window while the server fails streams, then
-// closes it: the shared in-flight window and the encoding budget must hold
+// closes it: the shared in-flight window and the record window must hold
 // nothing afterwards, whatever path each request took.
 func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 	for _, transport := range []string{TransportProtobuf, TransportArrowFlight} {
@@ -89,8 +89,8 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			}
 			wg.Wait()
 			win := w.client.Window()
-			if n, b := w.encoding.Usage(); n != 0 || b != 0 {
-				t.Errorf("encoding budget after the sends: %d chunks / %d bytes held, want 0/0", n, b)
+			if w.flight != nil {
+				win = w.flight.Window()
 			}
 			closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -98,10 +98,8 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			if n, b := win.Usage(); n != 0 || b != 0 {
 				t.Errorf("in-flight window after Close: %d requests / %d bytes held, want 0/0", n, b)
 			}
-			if transport == TransportProtobuf {
-				if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
-					t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
-				}
+			if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+				t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
 			}
 			if srv.Stats().FaultsFired == 0 {
 				t.Error("no fault fired: the test did not exercise recovery")
@@ -111,12 +109,19 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 }
 
 // TestRecordsWithinWindowManySenders sends from 16 goroutines through one
-// Wrapper whose window is a few chunks: the encoded records the Wrapper
-// holds at once (counted per chunk from conversion to its last release:
+// Wrapper whose window is a few chunks, over each transport: the encoded
+// records the Wrapper holds at once (protobuf records, or arrow_flight IPC
+// bodies; counted per chunk from conversion to its window share's return:
 // converting, waiting for the stream and in flight) never exceed
 // MaxInflightBytes, the window is actually filled, nothing is held after
 // the sends, and every row is stored.
 func TestRecordsWithinWindowManySenders(t *testing.T) {
+	for _, transport := range []string{TransportProtobuf, TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) { recordsWithinWindow(t, transport) })
+	}
+}
+
+func recordsWithinWindow(t *testing.T, transport string) {
 	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +132,7 @@ func TestRecordsWithinWindowManySenders(t *testing.T) {
 	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
 	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	cfg.TableName = table
+	cfg.Transport = transport
 	cfg.MaxMessageBytes = 64 << 10
 	cfg.MaxInflightBytes = 256 << 10
 	w, err := New(context.Background(), cfg)
@@ -176,7 +182,7 @@ func TestRecordsWithinWindowManySenders(t *testing.T) {
 	if len(stored) != senders*sends*rows {
 		t.Fatalf("server stored %d rows, want %d", len(stored), senders*sends*rows)
 	}
-	t.Logf("16 senders, window %d bytes: at most %d bytes of records held, %d reserved", window, rw.livePk.Load(), rw.peakHeld())
+	t.Logf("%s, 16 senders, window %d bytes: at most %d bytes of records held, %d reserved", transport, window, rw.livePk.Load(), rw.peakHeld())
 }
 
 // TestRecordWindowFIFOAndOversize checks the record window alone: a

@@ -117,6 +117,9 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// Window is the window the client's streams share.
+func (c *Client) Window() *stream.Window { return c.win }
+
 // metricAttrs returns the table and transport attributes plus kv.
 func (c *Client) metricAttrs(kv ...attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributes(append(append([]attribute.KeyValue(nil), c.attrs...), kv...)...)
