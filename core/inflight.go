@@ -8,12 +8,13 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
-// recordWindow bounds the encoded record bytes a Wrapper holds, across all
-// its streams and SendBatch calls, to MaxInflightBytes: a chunk reserves
-// its estimated size before it is converted and keeps the reservation,
-// set to its real size once converted, until every request carrying it is
-// resolved (acknowledged, failed or withdrawn) and its sender is done with
-// it (chunkHold). So the records being converted, waiting for the stream
+// recordWindow bounds the encoded record bytes a Wrapper holds (protobuf
+// records, or arrow_flight IPC bodies), across all its streams and
+// SendBatch calls, to MaxInflightBytes: a chunk reserves its estimated size
+// before it is converted and keeps the reservation, set to its real size
+// once converted, until every request carrying it is resolved
+// (acknowledged, failed or withdrawn) and its sender is done with it
+// (windowShare; chunkHold for protobuf, runFlight for arrow_flight). So the records being converted, waiting for the stream
 // and in flight together stay within the window, however many goroutines
 // send: a chunk is converted only when its bytes fit, not converted first
 // and then held while it waits for room. (The chunk's memory goes back to
