@@ -68,7 +68,7 @@ type Client struct {
 	fc       flight.FlightServiceClient
 	tel      *telemetry.Telemetry
 	ipcOpts  []ipc.Option
-	callOpts []grpc.CallOption // of every DoPut: the gRPC compressor, if any
+	callOpts []grpc.CallOption // of every DoPut: its codec and the gRPC compressor, if any
 	win      *stream.Window    // shared by the client's streams
 	attrs    []attribute.KeyValue
 
@@ -100,8 +100,9 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	if opt != nil {
 		c.ipcOpts = append(c.ipcOpts, opt)
 	}
+	c.callOpts = []grpc.CallOption{grpc.ForceCodecV2(doPutCodec)}
 	if grpcZstd {
-		c.callOpts = []grpc.CallOption{grpc.UseCompressor(zerobuspb.Zstd)}
+		c.callOpts = append(c.callOpts, grpc.UseCompressor(zerobuspb.Zstd))
 	}
 	maxReqs, maxBytes := cfg.MaxInflightBatches, cfg.MaxInflightBytes
 	if maxReqs <= 0 {
