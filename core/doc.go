@@ -256,11 +256,11 @@
 // request is acknowledged or failed, and keeps only its IPC message (a
 // replay decodes it), so the IPC bodies a Wrapper holds stay within
 // MaxInflightBytes however many goroutines send; MaxInflightRequests bounds
-// the requests in flight. Unlike the protobuf path's records, IPC bodies
-// live on the Go heap, which the collector lets grow to about twice its
-// live size, and gRPC marshals each message into a copy: 16 goroutines
-// sending peak at about 4× MaxInflightBytes of RSS growth (protobuf: under
-// 2×).
+// the requests in flight. IPC bodies go to gRPC by reference, without
+// another copy; unlike the protobuf path's records they live on the Go
+// heap, which the collector lets grow to about twice its live size: 16
+// goroutines sending peak at about 3× MaxInflightBytes of RSS growth
+// (protobuf: under 2×).
 //
 // # Telemetry
 //
