@@ -287,7 +287,7 @@ func (b *batchSend) runFlight() {
 			break
 		}
 		b.flightNulls(c)
-		c.out.Release() // Queue retains it until the request resolves
+		c.out.Release() // the request keeps its IPC message only
 		c.out = nil
 		parts = append(parts, flightPart{flightChunk: c, p: p})
 		lo = hi
