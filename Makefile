@@ -183,12 +183,13 @@ local-rss:
 ## ---- client memory bounded by the window (issue 22, area mem) ----
 .PHONY: go-rss py-rss-growth
 RSS_MAX_WINDOWS ?= 0
+RSS_TRANSPORT ?= protobuf
 
 ## go-rss: peak RSS growth (over the idle process) of 16 goroutines sending ~1.5 GB through one Wrapper to a
 ## null server in another process (10 ms acks); prints it in windows (64 MiB). Not in `make test`.
-## RSS_MAX_WINDOWS=N fails above N windows (0: report only).
+## RSS_MAX_WINDOWS=N fails above N windows (0: report only). RSS_TRANSPORT=arrow_flight: over Flight.
 go-rss:
-	ZEROBUS_RSS_GO=1 ZEROBUS_RSS_MAX=$(if $(filter 0,$(RSS_MAX_WINDOWS)),1000,$(RSS_MAX_WINDOWS)) \
+	ZEROBUS_RSS_GO=1 ZEROBUS_RSS_TRANSPORT=$(RSS_TRANSPORT) ZEROBUS_RSS_MAX=$(if $(filter 0,$(RSS_MAX_WINDOWS)),1000,$(RSS_MAX_WINDOWS)) \
 	  $(GO) test -run '^TestPeakRSSManySenders$$' -v -count=1 ./core/
 
 ## py-rss-growth: the same for Python send_batch(reader) of 1.05 GB (the same in-memory batch repeated) to a

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -74,12 +75,15 @@ type tableTarget struct {
 	canonical bool // the catalog may not be read: use the canonical mapping
 }
 
-// newFlightClient builds the Flight client on the stream client.
+// newFlightClient builds the Flight client on the stream client. Its window
+// bounds the requests in flight only: their bytes are bounded by the
+// Wrapper's record window (runFlight), from before they are cast to their
+// acknowledgement.
 func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, error) {
 	return flightstream.NewClient(sc, flightstream.Config{
 		Compression:        cfg.ArrowFlightCompression,
 		MaxInflightBatches: cfg.MaxInflightRequests,
-		MaxInflightBytes:   cfg.MaxInflightBytes,
+		MaxInflightBytes:   math.MaxInt64,
 	})
 }
 
@@ -186,104 +190,106 @@ func (b *batchSend) runFlight() {
 	if b.total == 0 {
 		return
 	}
-	_, cspan := w.tel.Start(b.ctx, "zerobus.convert", attribute.Int("zerobus.rows", b.total), w.transportAttr)
-	t0 := time.Now()
-	out, nulls, keep, err := fs.caster.Apply(b.ctx, b.rec)
-	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
-	if err != nil {
-		var ce *flightstream.CastError
-		cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
-		if errors.As(err, &ce) {
-			cerr.Column = ce.Column
-		}
-		telemetry.End(cspan, cerr)
-		b.failFrom(0, cerr)
-		return
-	}
-	cspan.End()
-	defer out.Release()
-	for _, nr := range nulls {
-		b.failed = appendFailed(b.failed, nr.Row, nr.Row+1, &ConversionError{Row: nr.Row, Column: nr.Column,
-			Reason: nr.Reason}, RowNotWritten)
-	}
-	row := func(i int) int {
-		if keep == nil {
-			return i
-		}
-		return keep[i]
-	}
-	n := int(out.NumRows())
-	if w.cfg.WriterDisabled || n == 0 {
-		for i := range n {
-			b.ok = appendRow(b.ok, row(i))
-		}
-		if n > 0 {
-			b.bytes += int(recordBytes(out))
-		}
-		return
-	}
-
-	sl := fs.pick()
-	defer sl.load.Add(-1)
-	st, op := w.startFlight(b.ctx, fs, fs.caster.Target(), sl)
-	if st == nil {
-		select {
-		case <-op.done:
-			if op.err != nil {
-				err := fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
-				for i := range n {
-					b.failed = appendFailed(b.failed, row(i), row(i)+1, err, RowNotWritten)
-				}
-				return
-			}
-			st = op.st
-		case <-b.ctx.Done():
-			for i := range n {
-				b.failed = appendFailed(b.failed, row(i), row(i)+1, b.ctx.Err(), RowNotWritten)
-			}
-			return
-		}
-	}
-
-	type part struct {
-		p      *flightstream.Pending
-		lo, hi int
-	}
-	var parts []part
-	_, tspan := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", n), w.transportAttr)
-	size := max(recordBytes(out), 1)
-	limit := min(int64(flightChunkBytes), int64(w.cfg.MaxMessageBytes)*3/4)
+	n := b.total
+	// The batch is cast and encoded chunk by chunk, each chunk's bytes
+	// reserved in the Wrapper's record window before it is cast (as the
+	// protobuf transport's chunks before they are converted) and returned
+	// when its request resolves: the IPC bodies a Wrapper holds, encoding,
+	// waiting for the stream and in flight, stay within MaxInflightBytes
+	// however many goroutines send. The estimate is the input's Arrow size
+	// (+1/8); the reservation is then set to the IPC body's size.
+	size := max(recordBytes(b.rec), 1)
+	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
 	per := max(1, int(int64(n)*limit/size))
+	var (
+		st    *flightstream.Stream
+		sl    *fslot
+		parts []flightPart
+	)
+	defer func() {
+		if sl != nil {
+			sl.load.Add(-1)
+		}
+	}()
+	_, tspan := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", n), w.transportAttr)
 	var sendErr error
 	for lo := 0; lo < n; {
 		hi := min(n, lo+per)
-		// The IPC encoding of the chunk waits for the window inside Send:
-		// concurrent calls together hold at most encodeBudget of such chunks.
-		need := min(limit, max(1, size*int64(hi-lo)/int64(n)))
-		err := w.encoding.Acquire(b.ctx, need, nil)
-		var p *flightstream.Pending
-		if err == nil {
-			chunk := out.NewSlice(int64(lo), int64(hi))
-			p, err = st.Send(b.ctx, chunk)
-			chunk.Release()
-			w.encoding.Release(need)
+		var need int64
+		if !w.cfg.WriterDisabled {
+			need = max(1, size*int64(hi-lo)/int64(n))
+			need += need / 8
+			if err := w.records.acquire(b.ctx, need); err != nil {
+				b.failFrom(lo, err)
+				sendErr = err
+				break
+			}
 		}
+		c, err := b.castFlight(fs, lo, hi)
+		if err != nil {
+			w.records.release(need)
+			b.failFrom(lo, err)
+			sendErr = err
+			break
+		}
+		if w.cfg.WriterDisabled || c.rows() == 0 {
+			w.records.release(need)
+			b.flightNulls(c)
+			for i := range c.rows() {
+				b.ok = appendRow(b.ok, c.row(i))
+			}
+			if c.rows() > 0 {
+				b.bytes += int(recordBytes(c.out))
+			}
+			c.out.Release()
+			lo = hi
+			continue
+		}
+		if st == nil {
+			sl = fs.pick()
+			st, err = b.awaitFlight(fs, sl)
+			if err != nil {
+				w.records.release(need)
+				b.flightFail(c, err, RowNotWritten)
+				b.failFrom(hi, err)
+				c.out.Release()
+				sendErr = err
+				break
+			}
+		}
+		e, err := st.Encode(c.out)
 		var mte *stream.MessageTooLargeError
 		if errors.As(err, &mte) && hi-lo > 1 {
+			w.records.release(need)
+			c.out.Release()
 			per = max(1, (hi-lo)/2)
 			continue
 		}
+		var p *flightstream.Pending
+		if err == nil {
+			sh := &windowShare{}
+			w.records.settleShare(sh, need, e.Size())
+			p, err = st.Queue(b.ctx, e, sh.resolved) // the share goes with the request
+			if err != nil {
+				sh.resolved()
+			}
+		} else {
+			w.records.release(need)
+		}
 		if err != nil {
 			sendErr = w.mapSendErr(b.ctx, err)
-			for i := lo; i < n; i++ {
-				b.failed = appendFailed(b.failed, row(i), row(i)+1, sendErr, RowNotWritten)
-			}
+			b.flightFail(c, sendErr, RowNotWritten)
+			b.failFrom(hi, sendErr)
+			c.out.Release()
 			if isTerminal(sendErr) {
 				w.invalidateFlight(sl, st)
 			}
 			break
 		}
-		parts = append(parts, part{p: p, lo: lo, hi: hi})
+		b.flightNulls(c)
+		c.out.Release() // the request keeps its IPC message only
+		c.out = nil
+		parts = append(parts, flightPart{flightChunk: c, p: p})
 		lo = hi
 	}
 	telemetry.End(tspan, sendErr)
@@ -301,14 +307,15 @@ func (b *batchSend) runFlight() {
 		if a := pt.p.Attempts(); a > b.attempts {
 			b.attempts = a
 		}
+		m := pt.rows()
 		d := pt.p.Durable()
 		if err == nil {
-			d = pt.hi - pt.lo
+			d = m
 		}
-		for i := pt.lo; i < pt.lo+d; i++ {
-			b.ok = appendRow(b.ok, row(i))
+		for i := range d {
+			b.ok = appendRow(b.ok, pt.row(i))
 		}
-		b.bytes += int(int64(pt.p.Bytes()) * int64(d) / int64(max(1, pt.hi-pt.lo)))
+		b.bytes += int(int64(pt.p.Bytes()) * int64(d) / int64(max(1, m)))
 		if err == nil {
 			continue
 		}
@@ -323,11 +330,97 @@ func (b *batchSend) runFlight() {
 		if pt.p.NeverSent() {
 			state = RowNotWritten
 		}
-		for i := pt.lo + d; i < pt.hi; i++ {
-			b.failed = appendFailed(b.failed, row(i), row(i)+1, err, state)
+		for i := d; i < m; i++ {
+			b.failed = appendFailed(b.failed, pt.row(i), pt.row(i)+1, err, state)
 		}
 	}
 	telemetry.End(wspan, firstErr)
+}
+
+// flightChunk is the cast of input rows [lo, hi) of a batch.
+type flightChunk struct {
+	out   arrow.RecordBatch
+	nulls []flightstream.NullRow // rows left out, relative to lo
+	keep  []int                  // out's rows in the slice (nil: all)
+	lo    int
+	n     int // rows of out
+}
+
+func (c *flightChunk) rows() int { return c.n }
+
+// row is the batch row of out's row i.
+func (c *flightChunk) row(i int) int {
+	if c.keep == nil {
+		return c.lo + i
+	}
+	return c.lo + c.keep[i]
+}
+
+// flightPart is a chunk handed to the stream.
+type flightPart struct {
+	*flightChunk
+	p *flightstream.Pending
+}
+
+// castFlight casts input rows [lo, hi) to the table's schema.
+func (b *batchSend) castFlight(fs *flightSchema, lo, hi int) (*flightChunk, error) {
+	w := b.w
+	_, cspan := w.tel.Start(b.ctx, "zerobus.convert", attribute.Int("zerobus.rows", hi-lo), w.transportAttr)
+	t0 := time.Now()
+	in := b.rec
+	if lo > 0 || hi < b.total {
+		in = b.rec.NewSlice(int64(lo), int64(hi))
+		defer in.Release()
+	}
+	out, nulls, keep, err := fs.caster.Apply(b.ctx, in)
+	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
+	if err != nil {
+		var ce *flightstream.CastError
+		cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+		if errors.As(err, &ce) {
+			cerr.Column = ce.Column
+		}
+		telemetry.End(cspan, cerr)
+		return nil, cerr
+	}
+	cspan.SetAttributes(attribute.Int("zerobus.rows.failed", len(nulls)))
+	cspan.End()
+	return &flightChunk{out: out, nulls: nulls, keep: keep, lo: lo, n: int(out.NumRows())}, nil
+}
+
+// flightNulls records the rows a chunk's cast left out.
+func (b *batchSend) flightNulls(c *flightChunk) {
+	for _, nr := range c.nulls {
+		r := c.lo + nr.Row
+		b.failed = appendFailed(b.failed, r, r+1, &ConversionError{Row: r, Column: nr.Column, Reason: nr.Reason}, RowNotWritten)
+	}
+}
+
+// flightFail fails every row of c: the ones its cast left out with their
+// reason, the others with err.
+func (b *batchSend) flightFail(c *flightChunk, err error, state RowState) {
+	b.flightNulls(c)
+	for i := range c.rows() {
+		b.failed = appendFailed(b.failed, c.row(i), c.row(i)+1, err, state)
+	}
+}
+
+// awaitFlight returns sl's open stream, opening it if needed.
+func (b *batchSend) awaitFlight(fs *flightSchema, sl *fslot) (*flightstream.Stream, error) {
+	w := b.w
+	st, op := w.startFlight(b.ctx, fs, fs.caster.Target(), sl)
+	if st != nil {
+		return st, nil
+	}
+	select {
+	case <-op.done:
+		if op.err != nil {
+			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+		}
+		return op.st, nil
+	case <-b.ctx.Done():
+		return nil, b.ctx.Err()
+	}
 }
 
 func isFlightDone(p *flightstream.Pending) bool {

@@ -65,13 +65,15 @@ func BenchmarkTransports(b *testing.B) {
 }
 
 // nullFlight is a Flight DoPut peer that reads each batch (Arrow IPC, no
-// per-row work) and acknowledges its records at once: the Flight
-// counterpart of nullServer, to measure the client path alone.
+// per-row work) and acknowledges its records after latency (at once when
+// 0), in order: the Flight counterpart of nullServer, to measure the client
+// path alone.
 type nullFlight struct {
 	flight.BaseFlightServer
+	latency time.Duration
 }
 
-func (*nullFlight) DoPut(st flight.FlightService_DoPutServer) error {
+func (nf *nullFlight) DoPut(st flight.FlightService_DoPutServer) error {
 	rdr, err := flight.NewRecordReader(st)
 	if err != nil {
 		return err
@@ -80,31 +82,53 @@ func (*nullFlight) DoPut(st flight.FlightService_DoPutServer) error {
 	if err := st.Send(&flight.PutResult{AppMetadata: []byte(`{"ack_up_to_offset":-1,"ack_up_to_records":0}`)}); err != nil {
 		return err
 	}
+	type ack struct {
+		off, recs int64
+		due       time.Time
+	}
+	acks := make(chan ack, 1<<16)
+	sent := make(chan error, 1)
+	go func() { // the only sender from here on
+		var err error
+		for a := range acks {
+			if err != nil {
+				continue
+			}
+			time.Sleep(time.Until(a.due))
+			err = st.Send(&flight.PutResult{AppMetadata: fmt.Appendf(nil, `{"ack_up_to_offset":%d,"ack_up_to_records":%d}`, a.off, a.recs)})
+		}
+		sent <- err
+	}()
 	var off, recs int64
 	for rdr.Next() {
 		recs += rdr.RecordBatch().NumRows()
-		if err := st.Send(&flight.PutResult{AppMetadata: fmt.Appendf(nil, `{"ack_up_to_offset":%d,"ack_up_to_records":%d}`, off, recs)}); err != nil {
-			return err
-		}
+		acks <- ack{off: off, recs: recs, due: time.Now().Add(nf.latency)}
 		off++
 	}
-	return nil
+	close(acks)
+	return <-sent
+}
+
+// startNullFlight serves a nullFlight on loopback and returns its endpoint.
+func startNullFlight(tb testing.TB, latency time.Duration) string {
+	tb.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
+	flight.RegisterFlightServiceServer(gs, &nullFlight{latency: latency})
+	go func() { _ = gs.Serve(lis) }()
+	tb.Cleanup(gs.Stop)
+	return "http://" + lis.Addr().String()
 }
 
 // nullFlightWrapper is a Wrapper (transport arrow_flight) for a nullFlight
 // server.
 func nullFlightWrapper(b *testing.B, mutate func(*core.Config)) *core.Wrapper {
 	b.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
-	flight.RegisterFlightServiceServer(gs, &nullFlight{})
-	go func() { _ = gs.Serve(lis) }()
-	b.Cleanup(gs.Stop)
 	cfg := core.DefaultConfig()
-	cfg.Endpoint = "http://" + lis.Addr().String()
+	cfg.Endpoint = startNullFlight(b, 0)
 	cfg.TableName = "main.default.bench"
 	mutate(&cfg)
 	w, err := core.New(context.Background(), cfg, core.WithHeadersProvider(staticHeaders(cfg.TableName)))

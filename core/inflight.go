@@ -8,12 +8,13 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
-// recordWindow bounds the encoded record bytes a Wrapper holds, across all
-// its streams and SendBatch calls, to MaxInflightBytes: a chunk reserves
-// its estimated size before it is converted and keeps the reservation,
-// set to its real size once converted, until every request carrying it is
-// resolved (acknowledged, failed or withdrawn) and its sender is done with
-// it (chunkHold). So the records being converted, waiting for the stream
+// recordWindow bounds the encoded record bytes a Wrapper holds (protobuf
+// records, or arrow_flight IPC bodies), across all its streams and
+// SendBatch calls, to MaxInflightBytes: a chunk reserves its estimated size
+// before it is converted and keeps the reservation, set to its real size
+// once converted, until every request carrying it is resolved
+// (acknowledged, failed or withdrawn) and its sender is done with it
+// (windowShare; chunkHold for protobuf, runFlight for arrow_flight). So the records being converted, waiting for the stream
 // and in flight together stay within the window, however many goroutines
 // send: a chunk is converted only when its bytes fit, not converted first
 // and then held while it waits for room. (The chunk's memory goes back to
@@ -142,7 +143,16 @@ func (w *recordWindow) peakHeld() int64 {
 // settle turns a reservation of reserved bytes, taken before converting cb,
 // into one of cb's size and returns the chunk's holder (see chunkHold).
 func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
-	n := int64(cb.Bytes)
+	h := &chunkHold{cb: cb}
+	h.refs.Store(1)
+	w.settleShare(&h.windowShare, reserved, int64(cb.Bytes))
+	return h
+}
+
+// settleShare turns a reservation of reserved bytes, taken before a chunk
+// was converted or encoded, into one of its real size n, owed by its sender
+// (see windowShare).
+func (w *recordWindow) settleShare(s *windowShare, reserved, n int64) {
 	switch {
 	case n < reserved:
 		w.release(reserved - n)
@@ -152,24 +162,44 @@ func (w *recordWindow) settle(reserved int64, cb *convert.Batch) *chunkHold {
 	v := w.live.Add(n)
 	for p := w.livePk.Load(); v > p && !w.livePk.CompareAndSwap(p, v); p = w.livePk.Load() {
 	}
-	h := &chunkHold{cb: cb, win: w, n: n}
-	h.refs.Store(1)
-	h.owed.Store(1)
-	return h
+	s.win, s.n = w, n
+	s.owed.Store(1)
 }
 
-// chunkHold is one converted chunk. As the stream's Holder it keeps the
-// chunk's memory (refs: the sender's, the stream's per request, gRPC's per
-// buffer written): the last Release returns it to the encoder. Its n bytes
-// in the record window are owed by the sender and by each request queued
-// with them (owed): they go back when the last of those is done (done,
-// resolved).
-type chunkHold struct {
-	refs atomic.Int32
+// windowShare is one chunk's n bytes in the record window. They are owed by
+// the chunk's sender and by each request queued with them (owed) and go
+// back when the last of those is done (resolved).
+type windowShare struct {
 	owed atomic.Int32
-	cb   *convert.Batch
 	win  *recordWindow
 	n    int64
+}
+
+// queue counts one more request carrying the chunk, before it is handed
+// to the stream (with resolved as its resolution callback); if the stream
+// refuses it, call resolved.
+func (s *windowShare) queue() { s.owed.Add(1) }
+
+// resolved is the end of one owed share (a request resolved, or the
+// sender's own); the last gives the bytes back to the window.
+func (s *windowShare) resolved() {
+	switch v := s.owed.Add(-1); {
+	case v > 0:
+		return
+	case v < 0:
+		panic("core: chunk window share returned twice")
+	}
+	s.win.live.Add(-s.n)
+	s.win.release(s.n)
+}
+
+// chunkHold is one converted protobuf chunk: its window share, and as the
+// stream's Holder its memory (refs: the sender's, the stream's per request,
+// gRPC's per buffer written): the last Release returns it to the encoder.
+type chunkHold struct {
+	windowShare
+	refs atomic.Int32
+	cb   *convert.Batch
 }
 
 // Retain adds a reference to the chunk's memory.
@@ -184,24 +214,6 @@ func (h *chunkHold) Release() {
 		panic("core: chunk released more often than retained")
 	}
 	h.cb.Release()
-}
-
-// queue counts one more request carrying the chunk, before it is handed
-// to the stream (with resolved as its Framed.Resolved); if the stream
-// refuses it, call resolved.
-func (h *chunkHold) queue() { h.owed.Add(1) }
-
-// resolved is the end of one owed share (a request resolved, or the
-// sender's own through done); the last gives the bytes back to the window.
-func (h *chunkHold) resolved() {
-	switch v := h.owed.Add(-1); {
-	case v > 0:
-		return
-	case v < 0:
-		panic("core: chunk window share returned twice")
-	}
-	h.win.live.Add(-h.n)
-	h.win.release(h.n)
 }
 
 // done is the sender's end: its window share and its memory reference.

@@ -33,7 +33,9 @@ import (
 // Knobs: ZEROBUS_RSS_SENDERS (16), ZEROBUS_RSS_MB (1100: encoded MB sent in
 // all), ZEROBUS_RSS_ROWS (200000 reference rows per batch, about 30 MB
 // encoded), ZEROBUS_RSS_LATENCY_MS (10: the server's ack latency),
-// ZEROBUS_RSS_MAX (2: the bound, in windows, on peak RSS growth).
+// ZEROBUS_RSS_MAX (2: the bound, in windows, on peak RSS growth),
+// ZEROBUS_RSS_RANGES=1 (WithRowRangesOnly), ZEROBUS_RSS_TRANSPORT
+// (protobuf, or arrow_flight: a null Flight server, same ack latency).
 
 // TestNullServerProcess is the null server's process for TestPeakRSSManySenders:
 // it prints the endpoint and serves until its stdin closes.
@@ -42,9 +44,22 @@ func TestNullServerProcess(t *testing.T) {
 		t.Skip("helper process of TestPeakRSSManySenders")
 	}
 	lat, _ := strconv.Atoi(os.Getenv("ZEROBUS_RSS_LATENCY_MS"))
-	_, ep := startNullServer(t, time.Duration(lat)*time.Millisecond)
+	var ep string
+	if rssTransport() == core.TransportArrowFlight {
+		ep = startNullFlight(t, time.Duration(lat)*time.Millisecond)
+	} else {
+		_, ep = startNullServer(t, time.Duration(lat)*time.Millisecond)
+	}
 	fmt.Printf("ENDPOINT %s\n", ep)
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+}
+
+// rssTransport is ZEROBUS_RSS_TRANSPORT: protobuf (default) or arrow_flight.
+func rssTransport() string {
+	if os.Getenv("ZEROBUS_RSS_TRANSPORT") == core.TransportArrowFlight {
+		return core.TransportArrowFlight
+	}
+	return core.TransportProtobuf
 }
 
 func envInt(name string, def int) int {
@@ -108,6 +123,7 @@ func TestPeakRSSManySenders(t *testing.T) {
 	cfg := core.DefaultConfig()
 	cfg.Endpoint = ep
 	cfg.TableName = "main.default.bench"
+	cfg.Transport = rssTransport()
 	ctx := context.Background()
 	opts := []core.Option{core.WithHeadersProvider(staticHeaders(cfg.TableName))}
 	if os.Getenv("ZEROBUS_RSS_RANGES") == "1" {
@@ -202,8 +218,8 @@ func TestPeakRSSManySenders(t *testing.T) {
 	peak := procStatusKB(t, "VmHWM")
 	growth := float64(peak-idle) / 1024
 	window := float64(cfg.MaxInflightBytes) / (1 << 20)
-	t.Logf("senders=%d batches=%d sent=%.0f MiB encoded rows/batch=%d ack_latency=%dms in %s (cpu %s)",
-		senders, batches.Load(), float64(sent.Load())/(1<<20), rows, latency, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond))
+	t.Logf("transport=%s senders=%d batches=%d sent=%.0f MiB encoded rows/batch=%d ack_latency=%dms in %s (cpu %s)",
+		cfg.Transport, senders, batches.Load(), float64(sent.Load())/(1<<20), rows, latency, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond))
 	t.Logf("RSS idle %.0f MiB, peak %.0f MiB: growth %.0f MiB = %.2f x the %.0f MiB window",
 		float64(idle)/1024, float64(peak)/1024, growth, growth/window, window)
 	st := convert.ReadArenaStats()

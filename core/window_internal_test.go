@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // TestWindowPermitsReturnAfterFaultsAndClose sends from eight goroutines
 // (SendBatch, SendBatchAsync, SendReader; some cancelled mid-send) through
 // one Wrapper with a small window while the server fails streams, then
-// closes it: the shared in-flight window and the encoding budget must hold
+// closes it: the shared in-flight window and the record window must hold
 // nothing afterwards, whatever path each request took.
 func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 	for _, transport := range []string{TransportProtobuf, TransportArrowFlight} {
@@ -89,8 +90,8 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			}
 			wg.Wait()
 			win := w.client.Window()
-			if n, b := w.encoding.Usage(); n != 0 || b != 0 {
-				t.Errorf("encoding budget after the sends: %d chunks / %d bytes held, want 0/0", n, b)
+			if w.flight != nil {
+				win = w.flight.Window()
 			}
 			closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -98,10 +99,8 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			if n, b := win.Usage(); n != 0 || b != 0 {
 				t.Errorf("in-flight window after Close: %d requests / %d bytes held, want 0/0", n, b)
 			}
-			if transport == TransportProtobuf {
-				if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
-					t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
-				}
+			if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+				t.Errorf("record window after Close: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
 			}
 			if srv.Stats().FaultsFired == 0 {
 				t.Error("no fault fired: the test did not exercise recovery")
@@ -111,12 +110,19 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 }
 
 // TestRecordsWithinWindowManySenders sends from 16 goroutines through one
-// Wrapper whose window is a few chunks: the encoded records the Wrapper
-// holds at once (counted per chunk from conversion to its last release:
+// Wrapper whose window is a few chunks, over each transport: the encoded
+// records the Wrapper holds at once (protobuf records, or arrow_flight IPC
+// bodies; counted per chunk from conversion to its window share's return:
 // converting, waiting for the stream and in flight) never exceed
 // MaxInflightBytes, the window is actually filled, nothing is held after
 // the sends, and every row is stored.
 func TestRecordsWithinWindowManySenders(t *testing.T) {
+	for _, transport := range []string{TransportProtobuf, TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) { recordsWithinWindow(t, transport) })
+	}
+}
+
+func recordsWithinWindow(t *testing.T, transport string) {
 	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +133,7 @@ func TestRecordsWithinWindowManySenders(t *testing.T) {
 	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
 	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	cfg.TableName = table
+	cfg.Transport = transport
 	cfg.MaxMessageBytes = 64 << 10
 	cfg.MaxInflightBytes = 256 << 10
 	w, err := New(context.Background(), cfg)
@@ -176,7 +183,7 @@ func TestRecordsWithinWindowManySenders(t *testing.T) {
 	if len(stored) != senders*sends*rows {
 		t.Fatalf("server stored %d rows, want %d", len(stored), senders*sends*rows)
 	}
-	t.Logf("16 senders, window %d bytes: at most %d bytes of records held, %d reserved", window, rw.livePk.Load(), rw.peakHeld())
+	t.Logf("%s, 16 senders, window %d bytes: at most %d bytes of records held, %d reserved", transport, window, rw.livePk.Load(), rw.peakHeld())
 }
 
 // TestRecordWindowFIFOAndOversize checks the record window alone: a
@@ -374,5 +381,79 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 	_ = w.Close(ctx) // the acks never come: Close gives up and fails what is left
 	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
 		t.Errorf("after Close: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
+	}
+}
+
+// TestFlightChunksMapRows: over arrow_flight a batch is cast and sent in
+// chunks (here ~40 of them: a 256 KiB window); rows a chunk's cast leaves
+// out (nulls in a NOT NULL column) fail alone under their own batch index,
+// in the first, a middle and the last chunk, and exactly the other rows are
+// stored.
+func TestFlightChunksMapRows(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	const table = "main.default.flightchunks"
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	cfg.Transport = TransportArrowFlight
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	const rows = 40_000
+	bad := map[int]bool{2: true, 20_001: true, rows - 1: true}
+	for i := range rows {
+		if bad[i] {
+			b.Field(0).AppendNull()
+		} else {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+		}
+		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+	}
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	res, err := w.SendBatch(context.Background(), rec)
+	if err == nil {
+		t.Fatal("SendBatch: no error for 3 rows with a null id")
+	}
+	if res.SuccessfulCount != rows-3 || len(res.FailedRows) != 3 {
+		t.Fatalf("%d rows acknowledged, %d failed, want %d and 3", res.SuccessfulCount, len(res.FailedRows), rows-3)
+	}
+	for _, f := range res.FailedRows {
+		var ce *ConversionError
+		if !bad[f.Index] || f.State != RowNotWritten || !errors.As(f.Err, &ce) || ce.Row != f.Index || ce.Column != "id" {
+			t.Errorf("failed row %d (%v): %v, want one of the null ids, not written, a *ConversionError at that row and column id", f.Index, f.State, f.Err)
+		}
+	}
+	stored, err := srv.ArrowBatch(table, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stored.Release()
+	ids := stored.Column(0).(*array.Int64)
+	seen := make(map[int64]bool, ids.Len())
+	for i := range ids.Len() {
+		id := ids.Value(i)
+		if seen[id] || id < 0 || id >= rows || bad[int(id)] {
+			t.Fatalf("stored id %d: a duplicate, out of range or a failed row", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != rows-3 {
+		t.Fatalf("stored %d rows, want %d", len(seen), rows-3)
+	}
+	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
+		t.Errorf("after the send: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,13 +43,10 @@ type Wrapper struct {
 	target  tableTarget          // the table's Arrow schema (transport arrow_flight)
 	ownHTTP *http.Client         // token HTTP client created by New (nil if the caller gave one)
 	debug   *debugfile.Writer    // nil when debug output is off
-	// records bounds the encoded records held by the protobuf transport's
-	// sends, converting, waiting or in flight, to MaxInflightBytes
-	// (recordWindow).
+	// records bounds the encoded records held by the Wrapper's sends
+	// (protobuf records, or arrow_flight IPC bodies), converting, waiting
+	// or in flight, to MaxInflightBytes (recordWindow).
 	records *recordWindow
-	// encoding bounds the arrow_flight chunks encoded and not yet admitted
-	// to the flight window, across all sends (see encodeBudget).
-	encoding *stream.Window
 
 	mu      sync.Mutex
 	closed  bool
@@ -104,7 +100,6 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		schemas:       map[string]*schemaState{},
 		futures:       map[*SendFuture]struct{}{},
 		records:       newRecordWindow(cfg.MaxInflightBytes),
-		encoding:      stream.NewWindow(math.MaxInt, encodeBudget(cfg.MaxInflightBytes)),
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {

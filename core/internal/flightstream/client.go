@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -67,7 +68,7 @@ type Client struct {
 	fc       flight.FlightServiceClient
 	tel      *telemetry.Telemetry
 	ipcOpts  []ipc.Option
-	callOpts []grpc.CallOption // of every DoPut: the gRPC compressor, if any
+	callOpts []grpc.CallOption // of every DoPut: its codec and the gRPC compressor, if any
 	win      *stream.Window    // shared by the client's streams
 	attrs    []attribute.KeyValue
 
@@ -99,8 +100,9 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	if opt != nil {
 		c.ipcOpts = append(c.ipcOpts, opt)
 	}
+	c.callOpts = []grpc.CallOption{grpc.ForceCodecV2(doPutCodec)}
 	if grpcZstd {
-		c.callOpts = []grpc.CallOption{grpc.UseCompressor(zerobuspb.Zstd)}
+		c.callOpts = append(c.callOpts, grpc.UseCompressor(zerobuspb.Zstd))
 	}
 	maxReqs, maxBytes := cfg.MaxInflightBatches, cfg.MaxInflightBytes
 	if maxReqs <= 0 {
@@ -116,6 +118,9 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 	}
 	return c, nil
 }
+
+// Window is the window the client's streams share.
+func (c *Client) Window() *stream.Window { return c.win }
 
 // metricAttrs returns the table and transport attributes plus kv.
 func (c *Client) metricAttrs(kv ...attribute.KeyValue) metric.MeasurementOption {
@@ -219,6 +224,49 @@ func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) 
 	}
 	return header, buf.Bytes(), nil
 }
+
+// suffix re-encodes rows [from, rows) of the batch encoded as header and
+// body (schema: the stream's IPC schema message), for a replay.
+func (c *Client) suffix(schema, header, body []byte, from, rows int64) ([]byte, []byte, error) {
+	mr := &messages{msgs: []*ipc.Message{
+		ipc.NewMessage(memory.NewBufferBytes(schema), memory.NewBufferBytes(nil)),
+		ipc.NewMessage(memory.NewBufferBytes(header), memory.NewBufferBytes(body)),
+	}}
+	rdr, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return nil, nil, fmt.Errorf("zerobus: decoding a batch to replay: %w", err)
+	}
+	defer rdr.Release()
+	if !rdr.Next() {
+		err := rdr.Err()
+		if err == nil {
+			err = errors.New("no record batch in the message")
+		}
+		return nil, nil, fmt.Errorf("zerobus: decoding a batch to replay: %w", err)
+	}
+	rec := rdr.RecordBatch()
+	if rec.NumRows() != rows {
+		return nil, nil, fmt.Errorf("zerobus: decoding a batch to replay: %d rows, want %d", rec.NumRows(), rows)
+	}
+	part := rec.NewSlice(from, rows)
+	defer part.Release()
+	return c.encode(part)
+}
+
+// messages is an ipc.MessageReader over messages in memory.
+type messages struct{ msgs []*ipc.Message }
+
+func (m *messages) Message() (*ipc.Message, error) {
+	if len(m.msgs) == 0 {
+		return nil, io.EOF
+	}
+	msg := m.msgs[0]
+	m.msgs = m.msgs[1:]
+	return msg, nil
+}
+
+func (m *messages) Retain()  {}
+func (m *messages) Release() {}
 
 // schemaHeader is the IPC schema message of schema.
 func schemaHeader(schema *arrow.Schema) []byte {

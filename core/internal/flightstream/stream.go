@@ -43,9 +43,9 @@ func (p *Pending) Durable() int { return int(p.durable.Load()) }
 
 // batch is one physical batch in the queue.
 type batch struct {
-	rec          arrow.RecordBatch // retained until resolved
-	header, body []byte            // the whole batch, encoded
-	size         int64             // window bytes (len(body))
+	header, body []byte // the whole batch, encoded
+	size         int64  // window bytes (len(body))
+	resolved     func() // the caller's, called once at resolution (Queue)
 	p            *Pending
 	connStart    int64 // records on the current RPC before this batch's part
 	sentFrom     int64 // first row of the part written on the current RPC
@@ -112,11 +112,31 @@ func (s *Stream) kick() { stream.Kick(s.wake) }
 func (s *Stream) Schema() *arrow.Schema { return s.schema }
 
 // Send encodes rec (whose schema must equal the stream's) as one IPC
-// message and queues it; it blocks while the window is full. rec is
-// retained until the batch resolves. A batch whose IPC body exceeds the
+// message and queues it; it blocks while the window is full. rec is not
+// retained (see Queue). A batch whose IPC body exceeds the
 // client's MaxMessageBytes is rejected with *stream.MessageTooLargeError
 // (send smaller slices).
 func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, error) {
+	e, err := s.Encode(rec)
+	if err != nil {
+		return nil, err
+	}
+	return s.Queue(ctx, e, nil)
+}
+
+// Encoded is a batch encoded by Encode and not yet queued.
+type Encoded struct {
+	rec          arrow.RecordBatch
+	header, body []byte
+}
+
+// Size is the IPC body's length: the batch's window bytes.
+func (e *Encoded) Size() int64 { return int64(len(e.body)) }
+
+// Encode encodes rec (whose schema must equal the stream's) as one IPC
+// message, for Queue. A body larger than the client's MaxMessageBytes is
+// rejected with *stream.MessageTooLargeError (encode smaller slices).
+func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 	if !sameTypes(rec.Schema(), s.schema) {
 		return nil, fmt.Errorf("zerobus: flight Send: the batch's schema %s differs from the stream's %s", rec.Schema(), s.schema)
 	}
@@ -130,20 +150,30 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 	if limit := s.c.scfg.MaxMessageBytes; len(body) > limit {
 		return nil, &stream.MessageTooLargeError{Size: len(body), Limit: limit, Records: int(rec.NumRows())}
 	}
-	b := &batch{rec: rec, header: header, body: body, size: int64(len(body)), sc: trace.SpanContextFromContext(ctx)}
+	return &Encoded{rec: rec, header: header, body: body}, nil
+}
+
+// Queue queues an encoded batch; it blocks while the window is full. The
+// batch keeps its IPC message only, not the record batch it was encoded
+// from (the caller may release that at once): a replay of a partly
+// acknowledged batch decodes the message for its suffix. resolved, if not nil,
+// is called once when the batch resolves (acknowledged, failed or
+// withdrawn), before its Pending does; it is not called when Queue
+// returns an error.
+func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pending, error) {
+	rows := int(e.rec.NumRows())
+	b := &batch{header: e.header, body: e.body, size: e.Size(), resolved: resolved, sc: trace.SpanContextFromContext(ctx)}
 	if err := s.win.Acquire(ctx, b.size, s.done); err != nil {
 		if serr := s.sendErr(); serr != nil {
 			return nil, serr
 		}
 		return nil, err
 	}
-	b.p = &Pending{rows: int(rec.NumRows()), bytes: len(body)}
+	b.p = &Pending{rows: rows, bytes: len(e.body)}
 	b.p.Init()
-	rec.Retain()
 	s.mu.Lock()
 	if s.end.Refuses() {
 		s.mu.Unlock()
-		rec.Release()
 		s.win.Release(b.size)
 		if err := s.sendErr(); err != nil {
 			return nil, err
@@ -284,8 +314,10 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 		if err == nil && !b.sentAt.IsZero() {
 			s.c.tel.AckDuration.Record(ctx, now.Sub(b.sentAt).Seconds(), s.c.metricAttrs())
 		}
-		b.rec.Release()
-		b.rec = nil
+		b.header, b.body = nil, nil
+		if b.resolved != nil {
+			b.resolved()
+		}
 		b.p.Resolve(err)
 	}
 	s.c.tel.InflightRequests.Add(ctx, -int64(len(bs)), s.c.metricAttrs())
@@ -345,19 +377,15 @@ func (s *Stream) sender(r *rpc) {
 		s.connRecords += int64(b.p.rows) - from
 		b.sentAt = now
 		header, body := b.header, b.body
-		var part arrow.RecordBatch
-		if from > 0 {
-			// Replay of a partially acknowledged batch: only its suffix.
-			part = b.rec.NewSlice(from, int64(b.p.rows))
-		}
+		rows := int64(b.p.rows)
 		s.mu.Unlock()
 		if armTimer {
 			s.kick()
 		}
-		if part != nil {
+		if from > 0 {
+			// Replay of a partially acknowledged batch: only its suffix.
 			var err error
-			header, body, err = s.c.encode(part)
-			part.Release()
+			header, body, err = s.c.suffix(s.header, header, body, from, rows)
 			if err != nil {
 				r.Fail(err)
 				return

@@ -169,27 +169,42 @@ func TestSendAndClose(t *testing.T) {
 	}
 }
 
+// TestPartialAckReplaysSuffix: a batch acknowledged for part of its rows is
+// replayed from its IPC message (the record batch is not kept), for its
+// unacknowledged rows only, with and without IPC compression.
 func TestPartialAckReplaysSuffix(t *testing.T) {
-	e := newEnv(t, nil)
-	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 1, Records: 30, CloseAfter: 50 * time.Millisecond})
-	s := e.open()
-	ps := sendAll(t, s, 4, 100)
-	for i, p := range ps {
-		if err := p.Wait(context.Background()); err != nil {
-			t.Fatalf("batch %d: %v", i, err)
-		}
-	}
-	// Batch 1 was acknowledged for its first 30 rows, then replayed from
-	// row 30 on a new RPC.
-	if got := ps[1].Attempts(); got != 2 {
-		t.Fatalf("partially acknowledged batch went out %d times, want 2", got)
-	}
-	if err := s.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	wantIDs(t, e.storedIDs(), 400)
-	if st := e.srv.Stats(); st.StreamsCreated != 2 {
-		t.Fatalf("streams created %d, want 2 (one replay)", st.StreamsCreated)
+	for _, comp := range []string{"none", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 1, Records: 30, CloseAfter: 50 * time.Millisecond})
+			fc, err := NewClient(e.sc, Config{Compression: comp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fc.Close()
+			s, err := fc.OpenStream(context.Background(), testSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := sendAll(t, s, 4, 100)
+			for i, p := range ps {
+				if err := p.Wait(context.Background()); err != nil {
+					t.Fatalf("batch %d: %v", i, err)
+				}
+			}
+			// Batch 1 was acknowledged for its first 30 rows, then replayed
+			// from row 30 on a new RPC.
+			if got := ps[1].Attempts(); got != 2 {
+				t.Fatalf("partially acknowledged batch went out %d times, want 2", got)
+			}
+			if err := s.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			wantIDs(t, e.storedIDs(), 400)
+			if st := e.srv.Stats(); st.StreamsCreated != 2 {
+				t.Fatalf("streams created %d, want 2 (one replay)", st.StreamsCreated)
+			}
+		})
 	}
 }
 
