@@ -41,16 +41,6 @@ const (
 // is converted; recordWindow).
 func chunkTarget(window int64) int64 { return min(maxChunkBytes, max(window/4, 16<<10)) }
 
-// maxEncodeBudget caps encodeBudget: several chunks of maxChunkBytes.
-const maxEncodeBudget = 16 << 20
-
-// encodeBudget is how many bytes of Arrow IPC chunks the arrow_flight
-// sends of a Wrapper may hold encoded and not yet admitted to the flight
-// window (flight.go): a quarter of the window (at least 1 MiB), at most
-// maxEncodeBudget. The protobuf transport needs no such budget: its chunks
-// reserve their bytes in the record window before they are converted.
-func encodeBudget(window int64) int64 { return min(maxEncodeBudget, max(window/4, 1<<20)) }
-
 // batchSend is the state of one SendBatch call.
 type batchSend struct {
 	w     *Wrapper
