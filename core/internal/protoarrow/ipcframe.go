@@ -2,9 +2,13 @@ package protoarrow
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 )
 
 // The framing around VerifyIPCMessage and VerifyIPCFooter for Arrow IPC
@@ -63,8 +67,18 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 			if binary.LittleEndian.Uint32(meta) != 0xFFFFFFFF {
 				prefix = 4 // before Arrow 0.15: no continuation marker
 			}
-			if _, err := VerifyIPCMessage(meta[prefix:], what, bodyLen); err != nil {
+			v := newIPCVerifier(meta[prefix:], what)
+			if _, err := v.message(bodyLen); err != nil {
 				return err
+			}
+			if len(v.buffers) > 0 {
+				body := make([]byte, bodyLen)
+				if _, err := f.ReadAt(body, off+metaLen); err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				if err := v.compressedBody(body); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -163,10 +177,86 @@ func (s *ipcStreamVerifier) next() error {
 		return err
 	}
 	s.left -= int64(mlen)
-	body, err := VerifyIPCMessage(meta, what, s.left)
+	v := newIPCVerifier(meta, what)
+	body, err := v.message(s.left)
 	if err != nil {
 		return err
 	}
-	s.pending, s.body = append(head, meta...), body
+	if len(v.buffers) == 0 {
+		s.pending, s.body = append(head, meta...), body
+		return nil
+	}
+	// A compressed batch: read its body now to check its buffers' lengths.
+	b := make([]byte, body)
+	if n, err := io.ReadFull(s.r, b); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return frameError(what, "the stream ends %d bytes into its %d-byte body", n, body)
+		}
+		return err
+	}
+	s.left -= body
+	if err := v.compressedBody(b); err != nil {
+		return err
+	}
+	s.pending = append(append(head, meta...), b...)
 	return nil
+}
+
+// compressedBody checks the buffers of a compressed batch's body: arrow-go
+// allocates the uncompressed length each buffer starts with before it
+// decompresses, so each must be what its data decompresses to (counted,
+// not kept; a zstd frame's window is bounded too, so arrow-go's decoder
+// never allocates more than these checks allowed).
+func (v *ipcVerifier) compressedBody(body []byte) error {
+	for k, b := range v.buffers {
+		if b.BodyLen == 0 {
+			continue
+		}
+		if b.BodyLen < 8 {
+			return v.fail("compressed buffer %d: %d bytes, too short for its uncompressed length", k, b.BodyLen)
+		}
+		data := body[b.Offset : b.Offset+b.BodyLen]
+		want := int64(binary.LittleEndian.Uint64(data))
+		if want == -1 { // stored uncompressed
+			continue
+		}
+		if want < 0 {
+			return v.fail("compressed buffer %d: an uncompressed length of %d bytes", k, want)
+		}
+		got, err := decompressedLen(v.codec, data[8:], want)
+		if err != nil {
+			return v.fail("compressed buffer %d (offset %d, %d bytes): %v", k, b.Offset, b.BodyLen, err)
+		}
+		if got != want {
+			return v.fail("compressed buffer %d (offset %d, %d bytes) declares %d uncompressed bytes, its data holds %s",
+				k, b.Offset, b.BodyLen, want, map[bool]string{true: fmt.Sprint(got), false: "more"}[got <= want])
+		}
+	}
+	return nil
+}
+
+// decompressedLen decompresses data with codec, counting at most want+1
+// bytes.
+func decompressedLen(codec int, data []byte, want int64) (int64, error) {
+	var r io.Reader
+	switch codec {
+	case codecZstd:
+		// The largest window a standard level uses (level 22: 2^27),
+		// at least the default of arrow-go's streaming encoder (8 MiB).
+		window := min(max(uint64(want), 8<<20), 1<<27)
+		d, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(window), zstd.WithDecoderMaxMemory(window))
+		if err != nil {
+			return 0, err
+		}
+		defer d.Close()
+		r = d
+	default: // codecLZ4Frame
+		r = lz4.NewReader(bytes.NewReader(data))
+	}
+	n, err := io.CopyN(io.Discard, r, want+1)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
 }
