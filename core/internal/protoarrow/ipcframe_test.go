@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,12 +15,13 @@ import (
 )
 
 // ipcSeedBatches writes two batches of id int64 and tags list<string> as an
-// Arrow IPC stream and as an Arrow IPC file.
-func ipcSeedBatches(t testing.TB) (stream, file []byte) {
+// Arrow IPC stream and as an Arrow IPC file, with the writer options opts
+// (compression).
+func ipcSeedBatches(t testing.TB, opts ...ipc.Option) (stream, file []byte) {
 	schema := arrow.NewSchema(ipcSeedSchema.Fields()[:2], nil)
 	var s, f bytes.Buffer
-	sw := ipc.NewWriter(&s, ipc.WithSchema(schema))
-	fw, err := ipc.NewFileWriter(&f, ipc.WithSchema(schema))
+	sw := ipc.NewWriter(&s, append(opts, ipc.WithSchema(schema))...)
+	fw, err := ipc.NewFileWriter(&f, append(opts, ipc.WithSchema(schema))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +83,12 @@ func streamMessages(stream []byte) [][2]int {
 		if mlen == 0 {
 			break
 		}
-		meta := stream[at+8 : at+8+mlen]
-		root := int(binary.LittleEndian.Uint32(meta))
-		vt := root - int(int32(binary.LittleEndian.Uint32(meta[root:])))
-		body := 0
-		if off := int(binary.LittleEndian.Uint16(meta[vt+4+2*3:])); off != 0 && vt+4+2*3 < vt+int(binary.LittleEndian.Uint16(meta[vt:])) {
-			body = int(binary.LittleEndian.Uint64(meta[root+off:]))
+		body, err := VerifyIPCMessage(stream[at+8:at+8+mlen], "", int64(len(stream)))
+		if err != nil {
+			panic(err)
 		}
 		out = append(out, [2]int{at + 8, at + 8 + mlen})
-		at += 8 + mlen + body
+		at += 8 + mlen + int(body)
 	}
 	return out
 }
@@ -165,5 +164,58 @@ func TestVerifyIPCFile(t *testing.T) {
 	binary.LittleEndian.PutUint32(bad[size-10:], uint32(size))
 	if err := VerifyIPCFile(bytes.NewReader(bad), size); !errors.Is(err, ErrIPCMetadata) || !strings.Contains(err.Error(), "the footer: a length of") {
 		t.Errorf("long footer: %v", err)
+	}
+}
+
+// A compressed buffer whose uncompressed length (its first 8 bytes) is not
+// what its data decompresses to is refused before arrow-go allocates it,
+// in a stream and a file, for zstd and lz4; the files as written pass.
+func TestIPCCompressedBufferLength(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opt  ipc.Option
+	}{{"zstd", ipc.WithZstd()}, {"lz4", ipc.WithLZ4()}} {
+		t.Run(c.name, func(t *testing.T) {
+			stream, file := ipcSeedBatches(t, c.opt, ipc.WithMinSpaceSavings(0))
+			if ids, err := readVerifiedStream(stream); err != nil || len(ids) != 4 {
+				t.Fatalf("good stream: %v, %v", ids, err)
+			}
+			if err := VerifyIPCFile(bytes.NewReader(file), int64(len(file))); err != nil {
+				t.Fatalf("good file: %v", err)
+			}
+			// Batch 1's id values: the uncompressed length prefix of the
+			// 16-byte buffer of two int64s is 16; make it 1 TiB, then 15.
+			for _, n := range []uint64{1 << 40, 15} {
+				for _, data := range [][]byte{stream, file} {
+					bad := bytes.Clone(data)
+					end := len(bad) - 8 // the stream's end marker, or the file's footer
+					if !bytes.Equal(data, stream) {
+						end = len(bad) - 10 - int(binary.LittleEndian.Uint32(bad[len(bad)-10:]))
+					}
+					at := bytes.LastIndex(bad[:end], binary.LittleEndian.AppendUint64(nil, 16))
+					if at < 0 {
+						t.Fatal("no buffer of 16 uncompressed bytes")
+					}
+					binary.LittleEndian.PutUint64(bad[at:], n)
+					want := fmt.Sprintf("declares %d uncompressed bytes, its data holds", n)
+					var err error
+					if bytes.Equal(data, stream) {
+						var ids []int64
+						ids, err = readVerifiedStream(bad)
+						if len(ids) != 2 || !strings.Contains(err.Error(), "message 2: compressed buffer ") {
+							t.Errorf("stream, %d: ids %v, %v", n, ids, err)
+						}
+					} else {
+						err = VerifyIPCFile(bytes.NewReader(bad), int64(len(bad)))
+						if err == nil || !strings.Contains(err.Error(), "record batch 1: compressed buffer ") {
+							t.Errorf("file, %d: %v", n, err)
+						}
+					}
+					if !errors.Is(err, ErrIPCMetadata) || !strings.Contains(err.Error(), want) {
+						t.Errorf("%d: %v; want %q", n, err, want)
+					}
+				}
+			}
+		})
 	}
 }
