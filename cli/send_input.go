@@ -29,6 +29,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 // Input formats accepted by -format.
@@ -304,7 +306,7 @@ func openArrow(in *input, o inputOptions) error {
 	var src batchReader
 	if n == 6 && string(magic) == "ARROW1" {
 		// arrow-go trusts the metadata's lengths: check them first.
-		if err := verifyIPCFile(f, st.Size()); err != nil {
+		if err := core.VerifyIPCFile(f, st.Size()); err != nil {
 			return fmt.Errorf("not a readable Arrow IPC file: %w", err)
 		}
 		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(o.mem))
@@ -320,7 +322,7 @@ func openArrow(in *input, o inputOptions) error {
 		src = fb
 	} else {
 		in.total = st.Size()
-		r, err := ipc.NewReader(countingReader{newIPCStreamVerifier(f, st.Size()), &in.done}, ipc.WithAllocator(o.mem))
+		r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(f, st.Size()), &in.done}, ipc.WithAllocator(o.mem))
 		if err != nil {
 			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", err)
 		}

@@ -1,38 +1,37 @@
 package core
 
-import "github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+import (
+	"io"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+)
 
 // Arrow IPC metadata is a flatbuffer whose lengths arrow-go trusts: corrupt
 // metadata can make it allocate far more memory than the input holds before
-// it fails. The local server checks each FlightData header with this
-// verifier, and the command line each input file's footer and messages;
-// any program reading untrusted Arrow IPC bytes can do the same.
+// it fails. The local server checks each FlightData header with one
+// verifier, the debug file reader each Arrow debug file, and the command
+// line each input file through these; any program reading untrusted Arrow
+// IPC bytes from a file can do the same.
 
-// ErrIPCMetadata is wrapped by every error of VerifyIPCMessage and
-// VerifyIPCFooter (each an *IPCMetadataError naming the metadata and what
-// in it is malformed).
+// ErrIPCMetadata is wrapped by every error of VerifyIPCFile and
+// NewIPCStreamVerifier's reader about malformed metadata; the text names
+// the message ("the footer", "record batch 3", "message 2") and what in it
+// is wrong, with offsets and lengths.
 var ErrIPCMetadata = protoarrow.ErrIPCMetadata
 
-// IPCMetadataError says what in which Arrow IPC metadata is malformed.
-type IPCMetadataError = protoarrow.IPCMetadataError
-
-// IPCBlock is where an Arrow IPC file's footer places one message.
-type IPCBlock = protoarrow.IPCBlock
-
-// VerifyIPCMessage checks meta, the flatbuffer of one Arrow IPC message
-// (after its continuation marker and length), before arrow-go reads it:
-// every offset, table, vector and string lies in meta, nesting and the
-// number of tables are bounded, and the body length it declares (at most
-// maxBody), its buffers (inside the body) and its row counts fit. It
-// returns the body length; what names the message in errors.
-func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
-	return protoarrow.VerifyIPCMessage(meta, what, maxBody)
+// VerifyIPCFile checks the footer, schema and every block's message
+// metadata of the Arrow IPC file f (size bytes) before arrow-go opens it
+// (ipc.NewFileReader): every offset, table, vector and string lies in its
+// metadata, nesting and the number of tables are bounded, and every block,
+// body and buffer lies inside the file.
+func VerifyIPCFile(f io.ReaderAt, size int64) error {
+	return protoarrow.VerifyIPCFile(f, size)
 }
 
-// VerifyIPCFooter checks footer, the flatbuffer of an Arrow IPC file's
-// footer, with its schema, and returns its dictionary and record batch
-// blocks, for the caller to check against the file and verify each
-// message with VerifyIPCMessage.
-func VerifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, err error) {
-	return protoarrow.VerifyIPCFooter(footer)
+// NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
+// (size bytes long) through, checking each message's metadata as
+// VerifyIPCFile does, and that its body fits in the bytes left, before
+// handing the message on: give it to ipc.NewReader instead of r.
+func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
+	return protoarrow.NewIPCStreamVerifier(r, size)
 }

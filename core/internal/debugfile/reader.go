@@ -111,9 +111,13 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 // ReadArrowFile reads every record batch of an Arrow IPC stream debug file,
 // also one still being written (it ends at a message boundary). The caller
 // must Release every returned batch, also when err != nil: on a damaged
-// stream the batches before the damage are returned with the error. A nil mem
-// means memory.DefaultAllocator.
-func ReadArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
+// stream the batches before the damage are returned with the error, which
+// names the file and the batch. Each message's metadata is verified
+// (protoarrow.NewIPCStreamVerifier) before arrow-go, which trusts its
+// lengths, reads it, so damage is an error, not a panic or an allocation
+// of what a corrupt length asks for. A nil mem means
+// memory.DefaultAllocator.
+func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch, err error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
@@ -122,7 +126,11 @@ func ReadArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, erro
 		return nil, fmt.Errorf("debugfile: %w", err)
 	}
 	defer f.Close()
-	r, err := ipc.NewReader(f, ipc.WithAllocator(mem))
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("debugfile: %w", err)
+	}
+	r, err := ipc.NewReader(protoarrow.NewIPCStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
 	if err != nil {
 		hint := ""
 		if strings.HasSuffix(path, ".proto") {
@@ -131,7 +139,6 @@ func ReadArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, erro
 		return nil, fmt.Errorf("debugfile: %q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
-	var recs []arrow.RecordBatch
 	for r.Next() {
 		rec := r.RecordBatch()
 		rec.Retain()

@@ -16,8 +16,11 @@
 //   - VerifyIPCMessage and VerifyIPCFooter check Arrow IPC flatbuffer
 //     metadata before arrow-go, which trusts its lengths, reads it: the
 //     local server each FlightData header (the body bounded by the
-//     FlightData's), the command line each input file's footer and messages
-//     (through core's re-exports: cli may not import this package).
+//     FlightData's). VerifyIPCFile and NewIPCStreamVerifier frame them for
+//     Arrow IPC bytes in a file (footer and block placement, the bytes left
+//     for each body): the command line checks its input files with them
+//     (through core's re-exports: cli may not import this package), the
+//     debug file reader each Arrow debug file.
 //
 // # Type mapping
 //

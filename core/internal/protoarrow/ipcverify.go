@@ -55,6 +55,12 @@ func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
 	return newIPCVerifier(meta, what).message(maxBody)
 }
 
+// BodyCompression.codec values (Message.fbs).
+const (
+	codecLZ4Frame = 0
+	codecZstd     = 1
+)
+
 // VerifyIPCFooter checks footer, the flatbuffer of an IPC file's Footer,
 // with its schema, and returns the blocks of its dictionary batches and
 // record batches (their placement in the file is the caller's to check).
@@ -115,10 +121,14 @@ type ipcVerifier struct {
 	buf    []byte
 	what   string
 	budget int // tables left to visit
+
+	// A compressed batch's codec (-1: none) and buffers (Offset, BodyLen).
+	codec   int
+	buffers []IPCBlock
 }
 
 func newIPCVerifier(buf []byte, what string) *ipcVerifier {
-	return &ipcVerifier{buf: buf, what: what, budget: len(buf)/4 + 1}
+	return &ipcVerifier{buf: buf, what: what, budget: len(buf)/4 + 1, codec: -1}
 }
 
 func (v *ipcVerifier) fail(format string, args ...any) error {
@@ -321,6 +331,20 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64) error {
 			return v.fail("column node %d: length %d with %d nulls", k, length, nulls)
 		}
 	}
+	comp, err := rb.sub(3) // BodyCompression {codec, method}
+	if err != nil {
+		return err
+	}
+	if comp != nil {
+		codec, err := comp.u8(0)
+		if err != nil {
+			return err
+		}
+		if codec != codecLZ4Frame && codec != codecZstd {
+			return v.fail("unknown compression codec %d", codec)
+		}
+		v.codec = int(codec)
+	}
 	if start, n, err = rb.vector(2, 16); err != nil {
 		return err
 	}
@@ -330,9 +354,9 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64) error {
 		if off < 0 || length < 0 || off > bodyLen || length > bodyLen-off {
 			return v.fail("buffer %d (offset %d, %d bytes) lies outside the %d-byte body", k, off, length, bodyLen)
 		}
-	}
-	if _, err := rb.sub(3); err != nil {
-		return err
+		if comp != nil {
+			v.buffers = append(v.buffers, IPCBlock{Offset: off, BodyLen: length})
+		}
 	}
 	_, _, err = rb.vector(4, 8)
 	return err

@@ -1,0 +1,262 @@
+package protoarrow
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// The framing around VerifyIPCMessage and VerifyIPCFooter for Arrow IPC
+// bytes read from a file: where the footer and blocks lie in an IPC file,
+// each message's prefix in a stream, the bytes left for a body. The command
+// line checks its input files with it, the debug file reader its Arrow
+// files, before arrow-go reads them.
+
+// frameError is an *IPCMetadataError about what.
+func frameError(what, format string, args ...any) error {
+	return &IPCMetadataError{What: what, Reason: fmt.Sprintf(format, args...)}
+}
+
+// VerifyIPCFile checks the footer, schema and every block's message
+// metadata of the Arrow IPC file f (size bytes) before arrow-go opens it.
+// Its errors name the footer or the block ("record batch 3") with offsets
+// and lengths; a malformed file's wrap ErrIPCMetadata.
+func VerifyIPCFile(f io.ReaderAt, size int64) error {
+	const magic, tail = 8, 10 // "ARROW1\0\0" ... int32 footer length, "ARROW1"
+	if size < magic+tail {
+		return frameError("the file", "%d bytes are too short for an Arrow IPC file", size)
+	}
+	var t [4]byte
+	if _, err := f.ReadAt(t[:], size-tail); err != nil {
+		return err
+	}
+	flen := int64(int32(binary.LittleEndian.Uint32(t[:])))
+	if flen <= 0 || flen > size-magic-tail {
+		return frameError("the footer", "a length of %d does not fit in the %d-byte file", flen, size)
+	}
+	footerAt := size - tail - flen
+	buf := make([]byte, flen)
+	if _, err := f.ReadAt(buf, footerAt); err != nil {
+		return err
+	}
+	dicts, batches, err := VerifyIPCFooter(buf)
+	if err != nil {
+		return err
+	}
+	for _, kind := range []struct {
+		name   string
+		blocks []IPCBlock
+	}{{"dictionary batch", dicts}, {"record batch", batches}} {
+		for k, b := range kind.blocks {
+			off, metaLen, bodyLen := b.Offset, b.MetaLen, b.BodyLen
+			what := fmt.Sprintf("%s %d", kind.name, k)
+			if off < magic || metaLen < 8 || bodyLen < 0 || off > footerAt || metaLen > footerAt-off || bodyLen > footerAt-off-metaLen {
+				return frameError(what, "the footer places it at offset %d (%d + %d bytes), outside the file's %d bytes of data",
+					off, metaLen, bodyLen, footerAt)
+			}
+			meta := make([]byte, metaLen)
+			if _, err := f.ReadAt(meta, off); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			prefix := 8
+			if binary.LittleEndian.Uint32(meta) != 0xFFFFFFFF {
+				prefix = 4 // before Arrow 0.15: no continuation marker
+			}
+			v := newIPCVerifier(meta[prefix:], what)
+			if _, err := v.message(bodyLen); err != nil {
+				return err
+			}
+			if len(v.buffers) > 0 {
+				body := make([]byte, bodyLen)
+				if _, err := f.ReadAt(body, off+metaLen); err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				if err := v.compressedBody(body); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
+// (size bytes long) through, checking each message's metadata, and that its
+// body fits in the bytes left, before handing the message on: hand it to
+// ipc.NewReader instead of r. Its errors name the message ("the schema",
+// "message 2", counting the schema as message 0) with offsets and lengths;
+// those about malformed or truncated metadata wrap ErrIPCMetadata.
+func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
+	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size}
+}
+
+type ipcStreamVerifier struct {
+	r       *bufio.Reader
+	left    int64 // bytes of the stream not yet read
+	pending []byte
+	body    int64 // body bytes to pass through
+	n       int   // messages seen
+	done    bool
+	err     error
+}
+
+func (s *ipcStreamVerifier) Read(p []byte) (int, error) {
+	for len(s.pending) == 0 && s.body == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if s.done {
+			return s.r.Read(p)
+		}
+		s.err = s.next()
+	}
+	if len(s.pending) > 0 {
+		n := copy(p, s.pending)
+		s.pending = s.pending[n:]
+		return n, nil
+	}
+	if int64(len(p)) > s.body {
+		p = p[:s.body]
+	}
+	n, err := s.r.Read(p)
+	s.body -= int64(n)
+	s.left -= int64(n)
+	if err == io.EOF && s.body > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// next reads the framing and metadata of the next message into pending.
+func (s *ipcStreamVerifier) next() error {
+	what := fmt.Sprintf("message %d", s.n)
+	if s.n == 0 {
+		what = "the schema"
+	}
+	head := make([]byte, 4, 8)
+	if n, err := io.ReadFull(s.r, head); err != nil {
+		if err == io.EOF {
+			s.done = true
+			return nil
+		}
+		if err == io.ErrUnexpectedEOF {
+			return frameError(what, "the stream ends %d bytes into its 4-byte length prefix", n)
+		}
+		return err
+	}
+	mlen := binary.LittleEndian.Uint32(head)
+	if mlen == 0xFFFFFFFF {
+		head = head[:8]
+		if n, err := io.ReadFull(s.r, head[4:]); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return frameError(what, "the stream ends %d bytes into its length prefix", 4+n)
+			}
+			return err
+		}
+		mlen = binary.LittleEndian.Uint32(head[4:])
+	}
+	s.left -= int64(len(head))
+	if mlen == 0 { // end of stream
+		s.pending, s.done = head, true
+		return nil
+	}
+	s.n++
+	if int64(mlen) > s.left {
+		return frameError(what, "%d bytes of metadata, but only %d bytes of the stream are left", mlen, s.left)
+	}
+	meta := make([]byte, mlen)
+	if n, err := io.ReadFull(s.r, meta); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return frameError(what, "the stream ends %d bytes into its %d bytes of metadata", n, mlen)
+		}
+		return err
+	}
+	s.left -= int64(mlen)
+	v := newIPCVerifier(meta, what)
+	body, err := v.message(s.left)
+	if err != nil {
+		return err
+	}
+	if len(v.buffers) == 0 {
+		s.pending, s.body = append(head, meta...), body
+		return nil
+	}
+	// A compressed batch: read its body now to check its buffers' lengths.
+	b := make([]byte, body)
+	if n, err := io.ReadFull(s.r, b); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return frameError(what, "the stream ends %d bytes into its %d-byte body", n, body)
+		}
+		return err
+	}
+	s.left -= body
+	if err := v.compressedBody(b); err != nil {
+		return err
+	}
+	s.pending = append(append(head, meta...), b...)
+	return nil
+}
+
+// compressedBody checks the buffers of a compressed batch's body: arrow-go
+// allocates the uncompressed length each buffer starts with before it
+// decompresses, so each must be what its data decompresses to (counted,
+// not kept; a zstd frame's window is bounded too, so arrow-go's decoder
+// never allocates more than these checks allowed).
+func (v *ipcVerifier) compressedBody(body []byte) error {
+	for k, b := range v.buffers {
+		if b.BodyLen == 0 {
+			continue
+		}
+		if b.BodyLen < 8 {
+			return v.fail("compressed buffer %d: %d bytes, too short for its uncompressed length", k, b.BodyLen)
+		}
+		data := body[b.Offset : b.Offset+b.BodyLen]
+		want := int64(binary.LittleEndian.Uint64(data))
+		if want == -1 { // stored uncompressed
+			continue
+		}
+		if want < 0 {
+			return v.fail("compressed buffer %d: an uncompressed length of %d bytes", k, want)
+		}
+		got, err := decompressedLen(v.codec, data[8:], want)
+		if err != nil {
+			return v.fail("compressed buffer %d (offset %d, %d bytes): %v", k, b.Offset, b.BodyLen, err)
+		}
+		if got != want {
+			return v.fail("compressed buffer %d (offset %d, %d bytes) declares %d uncompressed bytes, its data holds %s",
+				k, b.Offset, b.BodyLen, want, map[bool]string{true: fmt.Sprint(got), false: "more"}[got <= want])
+		}
+	}
+	return nil
+}
+
+// decompressedLen decompresses data with codec, counting at most want+1
+// bytes.
+func decompressedLen(codec int, data []byte, want int64) (int64, error) {
+	var r io.Reader
+	switch codec {
+	case codecZstd:
+		// The largest window a standard level uses (level 22: 2^27),
+		// at least the default of arrow-go's streaming encoder (8 MiB).
+		window := min(max(uint64(want), 8<<20), 1<<27)
+		d, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(window), zstd.WithDecoderMaxMemory(window))
+		if err != nil {
+			return 0, err
+		}
+		defer d.Close()
+		r = d
+	default: // codecLZ4Frame
+		r = lz4.NewReader(bytes.NewReader(data))
+	}
+	n, err := io.CopyN(io.Discard, r, want+1)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
