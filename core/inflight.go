@@ -2,10 +2,10 @@ package core
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // recordWindow bounds the encoded record bytes a Wrapper holds (protobuf
@@ -14,130 +14,65 @@ import (
 // before it is converted and keeps the reservation, set to its real size
 // once converted, until every request carrying it is resolved
 // (acknowledged, failed or withdrawn) and its sender is done with it
-// (windowShare; chunkHold for protobuf, runFlight for arrow_flight). So the records being converted, waiting for the stream
-// and in flight together stay within the window, however many goroutines
-// send: a chunk is converted only when its bytes fit, not converted first
-// and then held while it waits for room. (The chunk's memory goes back to
-// the encoder when gRPC lets go of it too: before the acknowledgement on
-// the normal path; the buffers of a dead RPC that gRPC drops without
-// freeing come back through the garbage collector, outside the window.)
+// (windowShare; chunkHold for protobuf, runFlight for arrow_flight). So the
+// records being converted, waiting for the stream and in flight together
+// stay within the window, however many goroutines send: a chunk is
+// converted only when its bytes fit, not converted first and then held
+// while it waits for room. (The chunk's memory goes back to the encoder
+// when gRPC lets go of it too: before the acknowledgement on the normal
+// path; the buffers of a dead RPC that gRPC drops without freeing come
+// back through the garbage collector, outside the window.)
 //
-// Waiters are served in FIFO order; a reservation larger than the window
-// is admitted alone. A chunk that converts larger than its reservation
+// It is a byte window of the stream package (stream.NewByteWindow): waiters
+// are served in FIFO order; a reservation larger than the window is
+// admitted alone. A chunk that converts larger than its reservation
 // (rows much larger than the ones before) takes the difference at once
 // (grow) rather than wait holding converted records, which could deadlock
 // when every holder did; it exceeds the window by at most that difference.
 type recordWindow struct {
-	mu      sync.Mutex
-	max     int64
-	held    int64
-	waiters []*recordWaiter
+	win *stream.Window // a byte window: FIFO, oversize alone, grow
 
-	peak    int64        // the most ever reserved at once (tests)
-	live    atomic.Int64 // converted record bytes of chunks whose share is not yet back (tests)
-	livePk  atomic.Int64 // the most of live at once (tests)
-	grown   atomic.Int64 // bytes taken beyond a reservation by grow (tests)
-	waiting atomic.Int32 // callers waiting (tests)
+	live   atomic.Int64 // converted record bytes of chunks whose share is not yet back (tests)
+	livePk atomic.Int64 // the most of live at once (tests)
+	grown  atomic.Int64 // bytes taken beyond a reservation by grow (tests)
 }
 
-type recordWaiter struct {
-	n     int64
-	ready chan struct{}
-}
-
-func newRecordWindow(limit int64) *recordWindow { return &recordWindow{max: limit} }
-
-// fits reports whether n more bytes may be reserved now. Caller holds mu.
-func (w *recordWindow) fits(n int64) bool { return w.held == 0 || w.held+n <= w.max }
-
-// take reserves n bytes. Caller holds mu.
-func (w *recordWindow) take(n int64) {
-	w.held += n
-	w.peak = max(w.peak, w.held)
+func newRecordWindow(limit int64) *recordWindow {
+	return &recordWindow{win: stream.NewByteWindow(limit)}
 }
 
 // acquire reserves n bytes, waiting (FIFO) while they do not fit; on ctx's
 // end it returns ctx's error holding nothing.
 func (w *recordWindow) acquire(ctx context.Context, n int64) error {
-	w.mu.Lock()
-	if len(w.waiters) == 0 && w.fits(n) {
-		w.take(n)
-		w.mu.Unlock()
-		return nil
-	}
-	wt := &recordWaiter{n: n, ready: make(chan struct{})}
-	w.waiters = append(w.waiters, wt)
-	w.mu.Unlock()
-	w.waiting.Add(1)
-	defer w.waiting.Add(-1)
-	select {
-	case <-wt.ready:
-		return nil
-	case <-ctx.Done():
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	select {
-	case <-wt.ready: // granted while giving up: hand it back
-		w.held -= n
-	default:
-		for i, x := range w.waiters {
-			if x == wt {
-				w.waiters = append(w.waiters[:i], w.waiters[i+1:]...)
-				break
-			}
-		}
-	}
-	w.grantLocked()
-	return ctx.Err()
+	return w.win.Acquire(ctx, n, nil)
 }
+
+// waiting returns how many callers wait for room (tests).
+func (w *recordWindow) waiting() int { return w.win.Waiting() }
 
 // grow reserves n more bytes at once, fitting or not (see recordWindow).
 func (w *recordWindow) grow(n int64) {
-	w.mu.Lock()
-	w.take(n)
-	w.mu.Unlock()
+	w.win.Grow(n)
 	w.grown.Add(n)
 }
 
 // release gives back n reserved bytes and admits the waiters that now fit.
 func (w *recordWindow) release(n int64) {
-	if n == 0 {
-		return
-	}
-	w.mu.Lock()
-	w.held -= n
-	if w.held < 0 {
-		w.mu.Unlock()
-		panic("core: record window released more than reserved")
-	}
-	w.grantLocked()
-	w.mu.Unlock()
-}
-
-// grantLocked admits waiters in FIFO order while they fit. Caller holds mu.
-func (w *recordWindow) grantLocked() {
-	for len(w.waiters) > 0 && w.fits(w.waiters[0].n) {
-		wt := w.waiters[0]
-		w.waiters[0] = nil
-		w.waiters = w.waiters[1:]
-		w.take(wt.n)
-		close(wt.ready)
+	if n != 0 {
+		w.win.Release(n)
 	}
 }
 
 // usage returns the bytes reserved now.
 func (w *recordWindow) usage() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.held
+	_, n := w.win.Usage()
+	return n
 }
 
 // peakHeld returns the most bytes ever reserved at once.
 func (w *recordWindow) peakHeld() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.peak
+	_, n := w.win.Peak()
+	return n
 }
 
 // settle turns a reservation of reserved bytes, taken before converting cb,

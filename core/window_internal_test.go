@@ -198,11 +198,11 @@ func TestRecordWindowFIFOAndOversize(t *testing.T) {
 	}
 	order := make(chan int, 2)
 	go func() { _ = rw.acquire(ctx, 150); order <- 1 }() // oversize: alone
-	for rw.waiting.Load() < 1 {
+	for rw.waiting() < 1 {
 		time.Sleep(time.Millisecond)
 	}
 	go func() { _ = rw.acquire(ctx, 10); order <- 2 }() // fits, but queued behind
-	for rw.waiting.Load() < 2 {
+	for rw.waiting() < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	cctx, cancel := context.WithCancel(ctx)
@@ -338,7 +338,7 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i == 1 {
-				for w.records.waiting.Load() == 0 { // the big batch waits for room first
+				for w.records.waiting() == 0 { // the big batch waits for room first
 					time.Sleep(time.Millisecond)
 				}
 			}

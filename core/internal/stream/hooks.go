@@ -82,6 +82,19 @@ func NewWindow(maxReqs int, maxBytes int64) *Window {
 	return &Window{w: newWindow(maxReqs, maxBytes)}
 }
 
+// NewByteWindow returns a window of maxBytes bytes and no request limit:
+// bytes may be released in parts and taken beyond the limit with Grow.
+func NewByteWindow(maxBytes int64) *Window { return &Window{w: newByteWindow(maxBytes)} }
+
+// Grow takes n more bytes of a byte window at once, fitting or not.
+func (w *Window) Grow(n int64) { w.w.grow(n) }
+
+// Waiting returns how many callers wait for room in w.
+func (w *Window) Waiting() int { return w.w.waiting() }
+
+// Peak returns the most requests and bytes ever held in w at once.
+func (w *Window) Peak() (int, int64) { return w.w.peak() }
+
 // Acquire takes one slot and n bytes, blocking while the window is full; it
 // returns ctx's error, or ErrClosed if abort closes first (nothing held).
 func (w *Window) Acquire(ctx context.Context, n int64, abort <-chan struct{}) error {

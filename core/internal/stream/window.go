@@ -14,14 +14,17 @@ var errWindowAborted = errors.New("window aborted")
 // requests and maxBytes payload bytes between Send and their resolution
 // (acknowledged or failed). Waiters are served in FIFO order so a large
 // request is not starved by small ones. A request larger than maxBytes is
-// admitted alone when the window is empty. Safe for concurrent use.
+// admitted alone when the window is empty. A bytes-only window (no
+// maxReqs) counts bytes alone: they may be given back in parts and taken
+// beyond the limit without waiting (grow). Safe for concurrent use.
 type window struct {
-	mu       sync.Mutex
-	maxReqs  int
-	maxBytes int64
-	reqs     int
-	bytes    int64
-	waiters  []*waiter
+	mu        sync.Mutex
+	bytesOnly bool
+	maxReqs   int
+	maxBytes  int64
+	reqs      int
+	bytes     int64
+	waiters   []*waiter
 
 	peakReqs  int // the most ever held at once (tests check the bound)
 	peakBytes int64
@@ -36,8 +39,15 @@ func newWindow(maxReqs int, maxBytes int64) *window {
 	return &window{maxReqs: maxReqs, maxBytes: maxBytes}
 }
 
+func newByteWindow(maxBytes int64) *window {
+	return &window{bytesOnly: true, maxBytes: maxBytes}
+}
+
 // fits reports whether a request of n bytes can enter now. Caller holds mu.
 func (w *window) fits(n int64) bool {
+	if w.bytesOnly {
+		return w.bytes == 0 || w.bytes+n <= w.maxBytes
+	}
 	if w.reqs >= w.maxReqs {
 		return false
 	}
@@ -88,10 +98,13 @@ func (w *window) acquire(ctx context.Context, n int64, abort <-chan struct{}) er
 	return err
 }
 
-// release returns one request slot and n bytes and wakes waiters that fit.
+// release returns one request slot (none in a bytes-only window) and n
+// bytes and wakes waiters that fit.
 func (w *window) release(n int64) {
 	w.mu.Lock()
-	w.reqs--
+	if !w.bytesOnly {
+		w.reqs--
+	}
 	w.bytes -= n
 	if w.reqs < 0 || w.bytes < 0 {
 		w.mu.Unlock()
@@ -112,9 +125,19 @@ func (w *window) grantLocked() {
 	}
 }
 
-// take holds one request slot and n bytes. Caller holds mu.
+// grow takes n more bytes of a bytes-only window at once, fitting or not.
+func (w *window) grow(n int64) {
+	w.mu.Lock()
+	w.take(n)
+	w.mu.Unlock()
+}
+
+// take holds one request slot (none in a bytes-only window) and n bytes.
+// Caller holds mu.
 func (w *window) take(n int64) {
-	w.reqs++
+	if !w.bytesOnly {
+		w.reqs++
+	}
 	w.bytes += n
 	w.peakReqs = max(w.peakReqs, w.reqs)
 	w.peakBytes = max(w.peakBytes, w.bytes)
@@ -125,6 +148,13 @@ func (w *window) peak() (int, int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.peakReqs, w.peakBytes
+}
+
+// waiting returns how many callers wait for room.
+func (w *window) waiting() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.waiters)
 }
 
 // usage returns the requests and bytes currently held.
