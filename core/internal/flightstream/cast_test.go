@@ -94,14 +94,7 @@ func TestCastsToTableTypes(t *testing.T) {
 		{Name: "xs", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
 		{Name: "extra", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, // missing: filled with nulls
 	}, nil)
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, nulls, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, nulls, keep := applyCast(t, rec, target)
 	defer out.Release()
 	if len(nulls) != 0 || keep != nil {
 		t.Fatalf("nulls %v keep %v", nulls, keep)
@@ -137,15 +130,8 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 	rec := batchOf(t, []arrow.Field{{Name: "big", Type: arrow.PrimitiveTypes.Uint64}}, u64.NewArray())
 	u64.Release()
 	defer rec.Release()
-	c, err := PlanCast("t", rec.Schema(), arrow.NewSchema([]arrow.Field{{Name: "big", Type: arrow.PrimitiveTypes.Int64}}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// An overflow leaves its row out (as the protobuf path does), not the batch.
-	out, bad, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, bad, keep := applyCast(t, rec, arrow.NewSchema([]arrow.Field{{Name: "big", Type: arrow.PrimitiveTypes.Int64}}, nil))
 	defer out.Release()
 	if len(bad) != 1 || bad[0].Row != 1 || bad[0].Column != "big" || !strings.Contains(bad[0].Reason, "18446744073709551615") ||
 		len(keep) != 1 || keep[0] != 0 || out.Column(0).String() != "[1]" {
@@ -164,7 +150,7 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 		{Name: "when", Type: tsNTZ},
 		{Name: "required", Type: arrow.BinaryTypes.LargeString},
 	}, nil)
-	_, err = PlanCast("main.default.t", caller, table)
+	_, err := PlanCast("main.default.t", caller, table)
 	var me *MismatchError
 	if !errors.As(err, &me) {
 		t.Fatalf("PlanCast: %v, want *MismatchError", err)
@@ -200,14 +186,7 @@ func TestNullsInNotNullColumnsAreLeftOut(t *testing.T) {
 	ib.Release()
 	sb.Release()
 	defer rec.Release()
-	c, err := PlanCast("t", rec.Schema(), testSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, nulls, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, nulls, keep := applyCast(t, rec, testSchema)
 	defer out.Release()
 	if len(nulls) != 2 || nulls[0] != (NullRow{Row: 1, Column: "id", Reason: NullInNotNull}) || nulls[1] != (NullRow{Row: 3, Column: "id", Reason: NullInNotNull}) {
 		t.Fatalf("nulls %v", nulls)
@@ -282,14 +261,7 @@ func TestTimeAndDurationToMicros(t *testing.T) {
 	big := batchOf(t, []arrow.Field{{Name: "d", Type: ds.Type()}}, ds.NewArray())
 	defer big.Release()
 	ds.Release()
-	c, err := PlanCast("t", big.Schema(), arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo, bad, _, err := c.Apply(context.Background(), big)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bo, bad, _ := applyCast(t, big, arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.PrimitiveTypes.Int64}}, nil))
 	defer bo.Release()
 	if len(bad) != 1 || bad[0].Row != 1 || bad[0].Column != "d" || !strings.Contains(bad[0].Reason, "overflows int64 microseconds") || bo.NumRows() != 1 {
 		t.Fatalf("overflow: left out %v, %d rows sent", bad, bo.NumRows())

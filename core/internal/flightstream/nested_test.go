@@ -101,14 +101,7 @@ func TestNestedVariantFromJSONText(t *testing.T) {
 		{Name: "vs", Type: arrow.ListOf(variantType()), Nullable: true},
 		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.LargeString, variantType()), Nullable: true},
 	}, nil)
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, bad, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, bad, keep := applyCast(t, rec, target)
 	defer out.Release()
 	want := []NullRow{{Row: 3, Column: "payload.items[1].v"}, {Row: 4, Column: "vs[1]"}, {Row: 5, Column: "m[1].value"}}
 	if len(bad) != len(want) {
@@ -183,14 +176,7 @@ func TestNestedNullsLeaveTheirRowOut(t *testing.T) {
 	defer rec.Release()
 	// The struct's NOT NULL field under a null struct (row 2) holds a null
 	// in Arrow's child array; it is not looked at.
-	c, err := PlanCast("t", rec.Schema(), rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, bad, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, bad, keep := applyCast(t, rec, nil)
 	defer out.Release()
 	want := []NullRow{{1, "s.n", NullInField}, {3, "xs[1]", NullElement}, {5, "m[1].value", NullMapValue}}
 	if !reflect.DeepEqual(bad, want) || !reflect.DeepEqual(keep, []int{0, 2, 4}) {
@@ -373,14 +359,7 @@ func TestVariantPartsNull(t *testing.T) {
 	lb.AppendNull()
 	rec := batchOf(t, []arrow.Field{{Name: "vs", Type: lt, Nullable: true}, {Name: "top", Type: vt, Nullable: true}}, lb.NewArray(), array.MakeArrayOfNull(mem, vt, 4))
 	defer rec.Release()
-	c, err := PlanCast("t", rec.Schema(), rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, bad, keep, err := c.Apply(context.Background(), rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, bad, keep := applyCast(t, rec, nil)
 	defer out.Release()
 	if len(bad) != 1 || bad[0].Row != 1 || bad[0].Column != "vs[0]" || !strings.Contains(bad[0].Reason, "without metadata or value") || !reflect.DeepEqual(keep, []int{0, 2, 3}) {
 		t.Fatalf("left out %v, keep %v", bad, keep)

@@ -14,12 +14,15 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
-// applyOwnSchema casts rec to its own schema (its values checked and the
-// rows that cannot be sent left out): the batch sent (to release), the rows
-// left out and the rows kept.
-func applyOwnSchema(t *testing.T, rec arrow.RecordBatch) (arrow.RecordBatch, []NullRow, []int) {
+// applyCast casts rec to target (nil: rec's own schema; its values checked
+// and the rows that cannot be sent left out): the batch sent (to release),
+// the rows left out and the rows kept.
+func applyCast(t testing.TB, rec arrow.RecordBatch, target *arrow.Schema) (arrow.RecordBatch, []NullRow, []int) {
 	t.Helper()
-	c, err := PlanCast("t", rec.Schema(), rec.Schema())
+	if target == nil {
+		target = rec.Schema()
+	}
+	c, err := PlanCast("t", rec.Schema(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +104,7 @@ func TestMalformedBinaryVariantsLeaveTheirRowOut(t *testing.T) {
 	}
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
-	out, bad, keep := applyOwnSchema(t, rec)
+	out, bad, keep := applyCast(t, rec, nil)
 	defer out.Release()
 	if !reflect.DeepEqual(keep, []int{0, 6}) || len(bad) != len(places) {
 		t.Fatalf("kept %v, left out %v", keep, bad)
@@ -150,7 +153,7 @@ func FuzzBinaryVariants(f *testing.F) {
 		}
 		rec := batchOf(t, []arrow.Field{{Name: "vs", Type: arrow.ListOf(vt), Nullable: true}}, lb.NewArray())
 		defer rec.Release()
-		out, bad, _ := applyOwnSchema(t, rec)
+		out, bad, _ := applyCast(t, rec, nil)
 		defer out.Release()
 		_, jerr := protoarrow.VariantJSON(meta, value)
 		if jerr != nil {

@@ -1,7 +1,6 @@
 package flightstream
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -127,14 +126,7 @@ func FuzzNestedVariantText(f *testing.F) {
 		}
 		rec := batchOf(t, []arrow.Field{{Name: "vs", Type: vs, Nullable: true}, {Name: "m", Type: m, Nullable: true}}, lb.NewArray(), mb.NewArray())
 		defer rec.Release()
-		c, err := PlanCast("t", rec.Schema(), target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, bad, keep, err := c.Apply(context.Background(), rec)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out, bad, keep := applyCast(t, rec, target)
 		defer out.Release()
 		_, perr := parseVariant(s)
 		if perr != nil {
