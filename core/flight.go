@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
@@ -84,6 +85,7 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 		Compression:        cfg.ArrowFlightCompression,
 		MaxInflightBatches: cfg.MaxInflightRequests,
 		MaxInflightBytes:   math.MaxInt64,
+		Alloc:              convert.ArrowAllocator, // IPC bodies in flight: off the Go heap
 	})
 }
 
@@ -372,7 +374,7 @@ func (b *batchSend) castFlight(fs *flightSchema, lo, hi int) (*flightChunk, erro
 		in = b.rec.NewSlice(int64(lo), int64(hi))
 		defer in.Release()
 	}
-	out, nulls, keep, err := fs.caster.Apply(b.ctx, in)
+	out, nulls, keep, err := fs.caster.ApplyWith(b.ctx, convert.ArrowAllocator, in) // off the Go heap: released once encoded
 	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	if err != nil {
 		var ce *flightstream.CastError
