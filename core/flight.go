@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -61,6 +62,9 @@ type flightSchema struct {
 	caster *flightstream.Caster
 	err    error
 	slots  []*fslot
+	// growth is the last chunk's IPC body size per 1024 bytes of its input
+	// (0: none yet), to size the next batch's chunks.
+	growth atomic.Int64
 }
 
 // fslot and fopening are the Flight transport's slot and opening.
@@ -201,6 +205,10 @@ func (b *batchSend) runFlight() {
 	// however many goroutines send. The estimate is the input's Arrow size
 	// (+1/8); the reservation is then set to the IPC body's size.
 	size := max(recordBytes(b.rec), 1)
+	input := size
+	if g := fs.growth.Load(); g > 1024 {
+		size = size/1024*g + size/64 // bodies come out larger than the input
+	}
 	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
 	per := max(1, int(int64(n)*limit/size))
 	var (
@@ -268,6 +276,18 @@ func (b *batchSend) runFlight() {
 			continue
 		}
 		var p *flightstream.Pending
+		if err == nil && hi-lo > 1 {
+			if in := input * int64(hi-lo) / int64(n); in >= 1024 {
+				fs.growth.Store(e.Size() * 1024 / in)
+			}
+		}
+		if err == nil && e.Size() > limit && hi-lo > 1 {
+			// The body came out larger than the input's size (offsets
+			// widened by the cast, say): the next chunks take fewer rows,
+			// so that bodies stay within limit — and within the encoder
+			// arena's 4 MiB size class rather than the next (6 MiB).
+			per = max(1, int(int64(hi-lo)*limit/e.Size()))
+		}
 		if err == nil {
 			sh := &windowShare{}
 			w.records.settleShare(sh, need, e.Size())

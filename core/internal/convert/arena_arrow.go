@@ -31,7 +31,13 @@ func (a *arrowAlloc) Allocate(size int) []byte {
 	if size < arenaAllocMin {
 		return memory.DefaultAllocator.Allocate(size)
 	}
-	r := arena.get(size)
+	// A larger free region serves only below the huge-page classes: there
+	// the unused tail would be whole resident 2 MiB pages.
+	larger := 2
+	if size >= hugeMin {
+		larger = 0
+	}
+	r := arena.getWithin(size, larger)
 	b := r.mem[:size:len(r.mem)]
 	clear(b)
 	a.mu.Lock()

@@ -77,6 +77,18 @@ func TestArrowAllocator(t *testing.T) {
 	if got := ReadArenaStats().InUse; got != base {
 		t.Fatalf("arena %d bytes in use after Free, want %d", got, base)
 	}
+	// A free 6 MiB (huge-page class) region does not serve a 4 MiB buffer:
+	// its last 2 MiB page would be resident for nothing.
+	big := mem.Allocate(5 << 20)
+	mem.Free(big)
+	four := mem.Allocate(4 << 20)
+	if unsafe.SliceData(four) == unsafe.SliceData(big) || ReadArenaStats().InUse-base != 4<<20 {
+		t.Fatalf("a 4 MiB buffer got a %d-byte region", ReadArenaStats().InUse-base)
+	}
+	mem.Free(four)
+	if got := ReadArenaStats().InUse; got != base {
+		t.Fatalf("arena %d bytes in use after Free, want %d", got, base)
+	}
 }
 
 // TestArrowAllocatorArrays: arrays built with builders (buffers growing by
