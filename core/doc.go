@@ -258,10 +258,11 @@
 // replay decodes it), so the IPC bodies a Wrapper holds stay within
 // MaxInflightBytes however many goroutines send; MaxInflightRequests bounds
 // the requests in flight. IPC bodies go to gRPC by reference, without
-// another copy; unlike the protobuf path's records they live on the Go
-// heap, which the collector lets grow to about twice its live size: 16
-// goroutines sending peak at about 3× MaxInflightBytes of RSS growth
-// (protobuf: under 2×).
+// another copy. Like the protobuf path's records, the cast's arrays and
+// the IPC bodies live in the encoder's off-heap arena (so the collector's
+// headroom does not double them): a body goes back when its request has
+// resolved and gRPC has written or dropped it. 16 goroutines sending peak
+// at about 2× MaxInflightBytes of RSS growth (protobuf: under 2×).
 //
 // # Telemetry
 //

@@ -6,12 +6,14 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
@@ -60,6 +62,9 @@ type flightSchema struct {
 	caster *flightstream.Caster
 	err    error
 	slots  []*fslot
+	// growth is the last chunk's IPC body size per 1024 bytes of its input
+	// (0: none yet), to size the next batch's chunks.
+	growth atomic.Int64
 }
 
 // fslot and fopening are the Flight transport's slot and opening.
@@ -84,6 +89,7 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 		Compression:        cfg.ArrowFlightCompression,
 		MaxInflightBatches: cfg.MaxInflightRequests,
 		MaxInflightBytes:   math.MaxInt64,
+		Alloc:              convert.ArrowAllocator, // IPC bodies in flight: off the Go heap
 	})
 }
 
@@ -199,6 +205,10 @@ func (b *batchSend) runFlight() {
 	// however many goroutines send. The estimate is the input's Arrow size
 	// (+1/8); the reservation is then set to the IPC body's size.
 	size := max(recordBytes(b.rec), 1)
+	input := size
+	if g := fs.growth.Load(); g > 1024 {
+		size = size/1024*g + size/64 // bodies come out larger than the input
+	}
 	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
 	per := max(1, int(int64(n)*limit/size))
 	var (
@@ -266,6 +276,18 @@ func (b *batchSend) runFlight() {
 			continue
 		}
 		var p *flightstream.Pending
+		if err == nil && hi-lo > 1 {
+			if in := input * int64(hi-lo) / int64(n); in >= 1024 {
+				fs.growth.Store(e.Size() * 1024 / in)
+			}
+		}
+		if err == nil && e.Size() > limit && hi-lo > 1 {
+			// The body came out larger than the input's size (offsets
+			// widened by the cast, say): the next chunks take fewer rows,
+			// so that bodies stay within limit — and within the encoder
+			// arena's 4 MiB size class rather than the next (6 MiB).
+			per = max(1, int(int64(hi-lo)*limit/e.Size()))
+		}
 		if err == nil {
 			sh := &windowShare{}
 			w.records.settleShare(sh, need, e.Size())
@@ -372,7 +394,7 @@ func (b *batchSend) castFlight(fs *flightSchema, lo, hi int) (*flightChunk, erro
 		in = b.rec.NewSlice(int64(lo), int64(hi))
 		defer in.Release()
 	}
-	out, nulls, keep, err := fs.caster.Apply(b.ctx, in)
+	out, nulls, keep, err := fs.caster.ApplyWith(b.ctx, convert.ArrowAllocator, in) // off the Go heap: released once encoded
 	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	if err != nil {
 		var ce *flightstream.CastError

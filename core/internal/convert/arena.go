@@ -103,10 +103,13 @@ func classOf(n int) (int, int) {
 
 // get returns a region of at least n bytes: a free one of its class or
 // up to two classes larger (most recently released first), else a new one.
-func (a *arenaState) get(n int) *region {
+func (a *arenaState) get(n int) *region { return a.getWithin(n, 2) }
+
+// getWithin is get with a free region up to larger classes larger.
+func (a *arenaState) getWithin(n, larger int) *region {
 	class, size := classOf(n)
 	a.mu.Lock()
-	for c := class; c <= class+2; c++ {
+	for c := class; c <= class+larger; c++ {
 		l := a.free[c]
 		for len(l) > 0 && l[len(l)-1].mem == nil { // trimmed Go memory
 			l[len(l)-1] = nil

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/compute/exec"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
@@ -298,6 +299,13 @@ func castable(from, to arrow.DataType) string {
 // column named by its path ("payload.items[1].v"); keep maps the result's
 // rows to rec's (nil when every row is kept).
 func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
+	return c.ApplyWith(ctx, memory.DefaultAllocator, rec)
+}
+
+// ApplyWith is Apply with the arrays it builds (casts, null columns, the
+// filtered result) allocated from mem; columns that need no cast are rec's
+// own arrays, retained.
+func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
 	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 {
 		rec.Retain()
@@ -311,8 +319,8 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 			}
 		}
 	}()
-	mem := memory.DefaultAllocator
-	var unencodable []NullRow // rows whose value could not be encoded
+	ctx = exec.WithAllocator(ctx, mem) // the compute kernels' output
+	var unencodable []NullRow          // rows whose value could not be encoded
 	for i, p := range c.cols {
 		tf := c.target.Field(i)
 		switch {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -42,6 +43,10 @@ type Config struct {
 	// MaxInflightBytes bounds their IPC body bytes. Default: the
 	// stream.Client's MaxInflightBytes.
 	MaxInflightBytes int64
+	// Alloc, if set, holds the IPC bodies of queued batches (from 32 KiB):
+	// each is freed once its batch has resolved and gRPC has written or
+	// dropped it. Nil: Go memory.
+	Alloc memory.Allocator
 }
 
 // ParseCompression checks a Compression value and returns its IPC option
@@ -68,6 +73,7 @@ type Client struct {
 	fc       flight.FlightServiceClient
 	tel      *telemetry.Telemetry
 	ipcOpts  []ipc.Option
+	alloc    memory.Allocator  // of IPC bodies (Config.Alloc), or nil
 	callOpts []grpc.CallOption // of every DoPut: its codec and the gRPC compressor, if any
 	win      *stream.Window    // shared by the client's streams
 	attrs    []attribute.KeyValue
@@ -97,6 +103,7 @@ func NewClient(sc *stream.Client, cfg Config) (*Client, error) {
 		streams: map[*Stream]struct{}{},
 	}
 	c.ipcOpts = []ipc.Option{ipc.WithAllocator(memory.DefaultAllocator)}
+	c.alloc = cfg.Alloc
 	if opt != nil {
 		c.ipcOpts = append(c.ipcOpts, opt)
 	}
@@ -206,9 +213,16 @@ func (c *Client) Close() {
 // encode serializes rec as one IPC record-batch message: the flatbuffer
 // header (FlightData.data_header) and the body (FlightData.data_body).
 func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) {
+	header, body, _, err = c.encodeHeld(rec, nil)
+	return header, body, err
+}
+
+// encodeHeld is encode with the body from alloc when it is set and the
+// body is heldMin or more (held is then non-nil, with one reference).
+func (c *Client) encodeHeld(rec arrow.RecordBatch, alloc memory.Allocator) (header, body []byte, held *heldBody, err error) {
 	p, err := ipc.GetRecordBatchPayload(rec, c.ipcOpts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
+		return nil, nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
 	defer p.Release()
 	m := p.Meta()
@@ -216,13 +230,25 @@ func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) 
 	m.Release()
 	var size countWriter // a first pass only counts, so the body is copied once
 	if err := p.SerializeBody(&size); err != nil {
-		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
+		return nil, nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, int(size)))
+	var into []byte
+	if alloc != nil && int(size) >= heldMin {
+		held = newHeldBody(alloc, int(size))
+		into = held.b[:0:size]
+	} else {
+		into = make([]byte, 0, int(size))
+	}
+	buf := bytes.NewBuffer(into)
 	if err := p.SerializeBody(buf); err != nil {
-		return nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
+		held.unref()
+		return nil, nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
-	return header, buf.Bytes(), nil
+	if held != nil && unsafe.SliceData(buf.Bytes()) != unsafe.SliceData(held.b) {
+		held.unref() // the count was wrong and the buffer grew: Go memory
+		held = nil
+	}
+	return header, buf.Bytes(), held, nil
 }
 
 // suffix re-encodes rows [from, rows) of the batch encoded as header and

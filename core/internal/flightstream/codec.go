@@ -34,7 +34,12 @@ const (
 )
 
 func (c putCodec) Marshal(v any) (mem.BufferSlice, error) {
+	var held *heldBody
 	fd, ok := v.(*flight.FlightData)
+	if sd, isSend := v.(*sendData); isSend {
+		fd, ok, held = sd.FlightData, true, sd.held
+		v = fd
+	}
 	if !ok || fd.FlightDescriptor != nil || len(fd.DataBody) == 0 || len(fd.ProtoReflect().GetUnknown()) > 0 {
 		return c.proto.Marshal(v)
 	}
@@ -58,5 +63,5 @@ func (c putCodec) Marshal(v any) (mem.BufferSlice, error) {
 	hdr = protowire.AppendVarint(hdr, uint64(len(fd.DataBody)))
 	// The body is on the Go heap, never reused: gRPC may keep it until it
 	// is written, and the garbage collector frees it after that.
-	return mem.BufferSlice{mem.SliceBuffer(hdr), mem.SliceBuffer(fd.DataBody)}, nil
+	return mem.BufferSlice{mem.SliceBuffer(hdr), held.buffer(fd.DataBody)}, nil
 }

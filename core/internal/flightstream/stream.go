@@ -43,9 +43,10 @@ func (p *Pending) Durable() int { return int(p.durable.Load()) }
 
 // batch is one physical batch in the queue.
 type batch struct {
-	header, body []byte // the whole batch, encoded
-	size         int64  // window bytes (len(body))
-	resolved     func() // the caller's, called once at resolution (Queue)
+	header, body []byte    // the whole batch, encoded
+	held         *heldBody // body's memory, if from Config.Alloc
+	size         int64     // window bytes (len(body))
+	resolved     func()    // the caller's, called once at resolution (Queue)
 	p            *Pending
 	connStart    int64 // records on the current RPC before this batch's part
 	sentFrom     int64 // first row of the part written on the current RPC
@@ -128,6 +129,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 type Encoded struct {
 	rec          arrow.RecordBatch
 	header, body []byte
+	held         *heldBody
 }
 
 // Size is the IPC body's length: the batch's window bytes.
@@ -143,14 +145,15 @@ func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 	if err := s.sendErr(); err != nil {
 		return nil, err
 	}
-	header, body, err := s.c.encode(rec)
+	header, body, held, err := s.c.encodeHeld(rec, s.c.alloc)
 	if err != nil {
 		return nil, err
 	}
 	if limit := s.c.scfg.MaxMessageBytes; len(body) > limit {
+		held.unref()
 		return nil, &stream.MessageTooLargeError{Size: len(body), Limit: limit, Records: int(rec.NumRows())}
 	}
-	return &Encoded{rec: rec, header: header, body: body}, nil
+	return &Encoded{rec: rec, header: header, body: body, held: held}, nil
 }
 
 // Queue queues an encoded batch; it blocks while the window is full. The
@@ -162,8 +165,10 @@ func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 // returns an error.
 func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pending, error) {
 	rows := int(e.rec.NumRows())
-	b := &batch{header: e.header, body: e.body, size: e.Size(), resolved: resolved, sc: trace.SpanContextFromContext(ctx)}
+	b := &batch{header: e.header, body: e.body, held: e.held, size: e.Size(), resolved: resolved, sc: trace.SpanContextFromContext(ctx)}
+	e.held = nil // the batch's reference now
 	if err := s.win.Acquire(ctx, b.size, s.done); err != nil {
+		b.held.unref()
 		if serr := s.sendErr(); serr != nil {
 			return nil, serr
 		}
@@ -175,6 +180,7 @@ func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pendi
 	if s.end.Refuses() {
 		s.mu.Unlock()
 		s.win.Release(b.size)
+		b.held.unref()
 		if err := s.sendErr(); err != nil {
 			return nil, err
 		}
@@ -314,7 +320,8 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 		if err == nil && !b.sentAt.IsZero() {
 			s.c.tel.AckDuration.Record(ctx, now.Sub(b.sentAt).Seconds(), s.c.metricAttrs())
 		}
-		b.header, b.body = nil, nil
+		b.held.unref() // the sender and gRPC hold their own references
+		b.header, b.body, b.held = nil, nil, nil
 		if b.resolved != nil {
 			b.resolved()
 		}
@@ -376,7 +383,8 @@ func (s *Stream) sender(r *rpc) {
 		b.connStart = s.connRecords
 		s.connRecords += int64(b.p.rows) - from
 		b.sentAt = now
-		header, body := b.header, b.body
+		header, body, held := b.header, b.body, b.held
+		held.ref() // b is queued, so it holds its reference: the body stays until Send has handed it to gRPC
 		rows := int64(b.p.rows)
 		s.mu.Unlock()
 		if armTimer {
@@ -386,6 +394,8 @@ func (s *Stream) sender(r *rpc) {
 			// Replay of a partially acknowledged batch: only its suffix.
 			var err error
 			header, body, err = s.c.suffix(s.header, header, body, from, rows)
+			held.unref() // the suffix is Go memory
+			held = nil
 			if err != nil {
 				r.Fail(err)
 				return
@@ -393,7 +403,9 @@ func (s *Stream) sender(r *rpc) {
 		}
 		b.p.Attempt()
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
-		if err := r.cs.Send(&flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}); err != nil {
+		err := r.cs.SendMsg(&sendData{FlightData: &flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}, held: held})
+		held.unref()
+		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return // the receiver reports the status
 			}

@@ -1,0 +1,128 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// flightArenaBatch is n rows of (id, s): s is cast string → large_string,
+// so the cast's output and the IPC bodies (chunks of a few hundred KiB)
+// are encoder-arena regions.
+func flightArenaBatch(mem memory.Allocator, from, n int) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := from; i < from+n; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("row %d with some text to make it a few dozen bytes", i))
+	}
+	return b.NewRecordBatch()
+}
+
+// TestFlightArenaEmptyAfterClose: over arrow_flight, the cast arrays and
+// IPC bodies taken from the encoder arena all go back — after a clean
+// run (the arena has nothing in use right after Close, and every row is
+// stored once with its value), and after faults, cancelled calls
+// (withdrawn chunks) and Close (after the garbage collector has found what
+// gRPC dropped with dead RPCs). The caller's input (a CheckedAllocator)
+// is never the arena's: it is all freed by the caller's own Release.
+func TestFlightArenaEmptyAfterClose(t *testing.T) {
+	settleArena(t)
+	srv := localServer(t)
+	ctx := context.Background()
+	input := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer input.AssertSize(t, 0)
+	const rows = 30_000
+	rec := flightArenaBatch(input, 0, rows)
+	defer rec.Release()
+	flight := func(c *core.Config) {
+		c.Transport = core.TransportArrowFlight
+		c.MaxMessageBytes = 512 << 10
+		c.MaxInflightBytes = 2 << 20
+	}
+
+	convert.ResetArenaPeak()
+	const table = "main.default.flight_arena"
+	w := newWrapper(t, srv, table, flight)
+	fut := w.SendBatchAsync(ctx, rec)
+	second := flightArenaBatch(input, rows, rows)
+	if res, err := w.SendBatch(ctx, second); err != nil || res.SuccessfulCount != rows {
+		t.Fatalf("SendBatch: %v", err)
+	}
+	second.Release()
+	if res, err := fut.Wait(ctx); err != nil || res.SuccessfulCount != rows {
+		t.Fatalf("SendBatchAsync: %v", err)
+	}
+	closeWrapper(t, w)
+	if n := convert.ReadArenaStats().InUse; n != 0 {
+		t.Fatalf("encoder arena: %d bytes in use after Close without faults", n)
+	}
+	if convert.ReadArenaStats().Peak == 0 {
+		t.Fatal("nothing went through the encoder arena")
+	}
+	stored, err := srv.ArrowBatch(table, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make([]bool, 2*rows)
+	ids := stored.Column(0).(*array.Int64)
+	for i := range ids.Len() {
+		id := ids.Value(i)
+		if id < 0 || id >= 2*rows || seen[id] {
+			t.Fatalf("stored id %d unexpected or twice", id)
+		}
+		seen[id] = true
+		if got, want := stored.Column(1).(interface{ Value(int) string }).Value(i), fmt.Sprintf("row %d with some text to make it a few dozen bytes", id); got != want {
+			t.Fatalf("row %d stored as %q, want %q", id, got, want)
+		}
+	}
+	n := ids.Len()
+	stored.Release()
+	if n != 2*rows {
+		t.Fatalf("stored %d rows, want %d", n, 2*rows)
+	}
+
+	for _, f := range []zerobuslocal.Fault{
+		{Kind: zerobuslocal.FaultDropConnection, AfterMessages: 3},
+		{Kind: zerobuslocal.FaultError, Code: codes.Unavailable, AfterMessages: 5},
+		{Kind: zerobuslocal.FaultError, Code: codes.InvalidArgument, AfterMessages: 4},
+		{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 2},
+		{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 2, Records: 100, CloseAfter: 20 * time.Millisecond},
+	} {
+		table := "main.default.flight_arena_" + string(f.Kind)
+		srv.InjectFault(table, f)
+		w := newWrapper(t, srv, table, func(c *core.Config) {
+			flight(c)
+			c.AckTimeout = 300 * time.Millisecond
+		})
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := context.Background()
+				if g == 3 { // cancelled mid-call: chunks withdrawn or failed
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, 15*time.Millisecond)
+					defer cancel()
+				}
+				_, _ = w.SendBatch(ctx, rec)
+			}()
+		}
+		wg.Wait()
+		closeWrapper(t, w)
+		settleArena(t)
+	}
+}

@@ -1,0 +1,91 @@
+package convert
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// ArrowAllocator is an Arrow memory.Allocator backed by the encoder arena:
+// buffers of arenaAllocMin bytes or more are arena regions (off the Go
+// heap on Linux, so they do not count toward the collector's heap goal),
+// smaller ones Go memory. Arrow buffers are reference counted, so a buffer
+// goes back to the arena when its last Release frees it; one never
+// released stays in use (ReadArenaStats shows it). Use it only for arrays
+// whose owner releases them (the Flight transport's cast of a chunk),
+// never for arrays handed to a caller. Memory is zeroed, as Go's
+// allocator's; regions are page-aligned (64-byte alignment holds).
+var ArrowAllocator memory.Allocator = &arrowAlloc{live: map[unsafe.Pointer]*region{}}
+
+// arenaAllocMin is the smallest buffer put in a region (64 KiB, the
+// smallest region, wastes at most half of it).
+const arenaAllocMin = minRegion / 2
+
+type arrowAlloc struct {
+	mu   sync.Mutex
+	live map[unsafe.Pointer]*region // by the first byte of the buffer
+}
+
+func (a *arrowAlloc) Allocate(size int) []byte {
+	if size < arenaAllocMin {
+		return memory.DefaultAllocator.Allocate(size)
+	}
+	// A larger free region serves only below the huge-page classes: there
+	// the unused tail would be whole resident 2 MiB pages.
+	larger := 2
+	if size >= hugeMin {
+		larger = 0
+	}
+	r := arena.getWithin(size, larger)
+	b := r.mem[:size:len(r.mem)]
+	clear(b)
+	a.mu.Lock()
+	a.live[unsafe.Pointer(unsafe.SliceData(b))] = r
+	a.mu.Unlock()
+	return b
+}
+
+// region returns the region b starts, or nil for Go memory.
+func (a *arrowAlloc) region(b []byte) *region {
+	if cap(b) == 0 {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.live[unsafe.Pointer(unsafe.SliceData(b))]
+}
+
+func (a *arrowAlloc) Reallocate(size int, b []byte) []byte {
+	r := a.region(b)
+	if r != nil && size <= len(r.mem) {
+		nb := r.mem[:size:len(r.mem)]
+		if size > len(b) {
+			clear(nb[len(b):])
+		}
+		return nb
+	}
+	if r == nil && size < arenaAllocMin {
+		return memory.DefaultAllocator.Reallocate(size, b)
+	}
+	nb := a.Allocate(size)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+func (a *arrowAlloc) Free(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	a.mu.Lock()
+	r := a.live[p]
+	delete(a.live, p)
+	a.mu.Unlock()
+	if r == nil {
+		memory.DefaultAllocator.Free(b)
+		return
+	}
+	arena.put(r)
+}
