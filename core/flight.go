@@ -207,7 +207,7 @@ func (b *batchSend) runFlight() {
 	size := max(recordBytes(b.rec), 1)
 	input := size
 	if g := fs.growth.Load(); g > 1024 {
-		size = size/1024*g + size/64 // bodies come out larger than the input
+		size = max(1, size*g/1024+size/64) // bodies come out larger than the input
 	}
 	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
 	per := max(1, int(int64(n)*limit/size))

@@ -126,3 +126,38 @@ func TestFlightArenaEmptyAfterClose(t *testing.T) {
 		settleArena(t)
 	}
 }
+
+// TestFlightTinyBatchAfterLargeOne: once a batch has taught the Wrapper that
+// IPC bodies come out larger than their input, a batch of a few bytes is
+// still sized into a chunk (a division by its scaled size was zero) and its
+// rows are stored.
+func TestFlightTinyBatchAfterLargeOne(t *testing.T) {
+	srv := localServer(t)
+	ctx := context.Background()
+	const table = "main.default.flight_tiny_after_large"
+	w := newWrapper(t, srv, table, func(c *core.Config) { c.Transport = core.TransportArrowFlight })
+	defer closeWrapper(t, w)
+	big := flightArenaBatch(memory.DefaultAllocator, 0, 5000)
+	defer big.Release()
+	if res, err := w.SendBatch(ctx, big); err != nil || res.SuccessfulCount != 5000 {
+		t.Fatalf("large batch: %v", err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	for _, rows := range []int{1, 2} {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for i := range rows {
+			b.Field(0).(*array.Int64Builder).Append(int64(10_000 + i))
+			b.Field(1).(*array.StringBuilder).Append("")
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		res, err := w.SendBatch(ctx, rec)
+		rec.Release()
+		if err != nil || res.SuccessfulCount != rows {
+			t.Fatalf("%d-row batch after a large one: %v (%+v)", rows, err, res)
+		}
+	}
+	if got := len(srv.Rows(table)); got != 5003 {
+		t.Fatalf("server stored %d rows, want 5003", got)
+	}
+}
