@@ -18,17 +18,10 @@ import (
 // failed run, not one per request: each request's error is its own value,
 // but they have the same kind, state and message.
 func TestFailedRunsMergeAcrossRequests(t *testing.T) {
-	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	srv := startLocal(t)
 	const table = "main.default.runs_merge"
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
-	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-	cfg.TableName = table
+	cfg := localConfig(srv, table)
 	cfg.RetryMaxAttempts = 1
 	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, 5*time.Millisecond
 	cfg.AckTimeout = 3 * time.Second // every request is out before it fires (one state for all rows)

@@ -23,19 +23,12 @@ import (
 func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 	for _, transport := range []string{TransportProtobuf, TransportArrowFlight} {
 		t.Run(transport, func(t *testing.T) {
-			srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = srv.Close() }()
+			srv := startLocal(t)
 			const table = "main.default.permits"
 			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, AfterMessages: 5})
 			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Internal, AfterMessages: 9})
 			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultDropConnection, AfterMessages: 14})
-			cfg := DefaultConfig()
-			cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-			cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-			cfg.TableName = table
+			cfg := localConfig(srv, table)
 			cfg.Transport = transport
 			cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, 5*time.Millisecond
 			cfg.MaxInflightRequests = 3
@@ -123,16 +116,9 @@ func TestRecordsWithinWindowManySenders(t *testing.T) {
 }
 
 func recordsWithinWindow(t *testing.T, transport string) {
-	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	srv := startLocal(t)
 	const table = "main.default.window16"
-	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-	cfg.TableName = table
+	cfg := localConfig(srv, table)
 	cfg.Transport = transport
 	cfg.MaxMessageBytes = 64 << 10
 	cfg.MaxInflightBytes = 256 << 10
@@ -245,17 +231,10 @@ func TestRecordWindowFIFOAndOversize(t *testing.T) {
 // garbage collection; the rows are reported unknown, and a later send
 // through the same Wrapper still gets the whole window.
 func TestRecordWindowFreedByFailedStream(t *testing.T) {
-	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	srv := startLocal(t)
 	const table = "main.default.stalled"
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
-	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-	cfg.TableName = table
+	cfg := localConfig(srv, table)
 	cfg.AckTimeout = 100 * time.Millisecond
 	cfg.RetryMaxAttempts = 1
 	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, time.Millisecond
@@ -300,17 +279,10 @@ func TestRecordWindowFreedByFailedStream(t *testing.T) {
 // counts), rows reported not written are not on the server, and Close
 // gives the whole window back.
 func TestRecordWindowWaitCanceled(t *testing.T) {
-	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	srv := startLocal(t)
 	const table = "main.default.waitcancel"
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
-	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-	cfg.TableName = table
+	cfg := localConfig(srv, table)
 	cfg.AckTimeout = time.Minute
 	cfg.MaxMessageBytes = 64 << 10
 	cfg.MaxInflightBytes = 256 << 10
@@ -390,16 +362,9 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 // in the first, a middle and the last chunk, and exactly the other rows are
 // stored.
 func TestFlightChunksMapRows(t *testing.T) {
-	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	srv := startLocal(t)
 	const table = "main.default.flightchunks"
-	cfg := DefaultConfig()
-	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
-	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
-	cfg.TableName = table
+	cfg := localConfig(srv, table)
 	cfg.Transport = TransportArrowFlight
 	cfg.MaxMessageBytes = 64 << 10
 	cfg.MaxInflightBytes = 256 << 10
@@ -456,4 +421,24 @@ func TestFlightChunksMapRows(t *testing.T) {
 	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
 		t.Errorf("after the send: %d bytes reserved, %d bytes of chunks alive, want 0 and 0", u, l)
 	}
+}
+
+// startLocal starts a local server, closed when the test ends.
+func startLocal(t *testing.T) *zerobuslocal.Server {
+	t.Helper()
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// localConfig is the default configuration sending table to srv.
+func localConfig(srv *zerobuslocal.Server, table string) Config {
+	cfg := DefaultConfig()
+	cfg.Endpoint, cfg.UnityCatalogURL = srv.Endpoint(), srv.WorkspaceURL()
+	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
+	cfg.TableName = table
+	return cfg
 }
