@@ -220,7 +220,11 @@ func (c *Client) encode(rec arrow.RecordBatch) (header, body []byte, err error) 
 // encodeHeld is encode with the body from alloc when it is set and the
 // body is heldMin or more (held is then non-nil, with one reference).
 func (c *Client) encodeHeld(rec arrow.RecordBatch, alloc memory.Allocator) (header, body []byte, held *heldBody, err error) {
-	p, err := ipc.GetRecordBatchPayload(rec, c.ipcOpts...)
+	opts := c.ipcOpts
+	if alloc != nil { // the encoder's own buffers (offsets rebased to 0, bitmaps, compressed buffers) too
+		opts = append(opts[:len(opts):len(opts)], ipc.WithAllocator(alloc))
+	}
+	p, err := ipc.GetRecordBatchPayload(rec, opts...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
