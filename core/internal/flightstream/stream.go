@@ -127,7 +127,7 @@ func (s *Stream) Send(ctx context.Context, rec arrow.RecordBatch) (*Pending, err
 
 // Encoded is a batch encoded by Encode and not yet queued.
 type Encoded struct {
-	rec          arrow.RecordBatch
+	rows         int // of the record batch it was encoded from
 	header, body []byte
 	held         *heldBody
 }
@@ -153,7 +153,7 @@ func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 		held.unref()
 		return nil, &stream.MessageTooLargeError{Size: len(body), Limit: limit, Records: int(rec.NumRows())}
 	}
-	return &Encoded{rec: rec, header: header, body: body, held: held}, nil
+	return &Encoded{rows: int(rec.NumRows()), header: header, body: body, held: held}, nil
 }
 
 // Queue queues an encoded batch; it blocks while the window is full. The
@@ -164,7 +164,6 @@ func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 // withdrawn), before its Pending does; it is not called when Queue
 // returns an error.
 func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pending, error) {
-	rows := int(e.rec.NumRows())
 	b := &batch{header: e.header, body: e.body, held: e.held, size: e.Size(), resolved: resolved, sc: trace.SpanContextFromContext(ctx)}
 	e.held = nil // the batch's reference now
 	if err := s.win.Acquire(ctx, b.size, s.done); err != nil {
@@ -174,7 +173,7 @@ func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pendi
 		}
 		return nil, err
 	}
-	b.p = &Pending{rows: rows, bytes: len(e.body)}
+	b.p = &Pending{rows: e.rows, bytes: len(e.body)}
 	b.p.Init()
 	s.mu.Lock()
 	if s.end.Refuses() {
