@@ -245,11 +245,11 @@ func (c *Client) encodeHeld(rec arrow.RecordBatch, alloc memory.Allocator) (head
 	}
 	buf := bytes.NewBuffer(into)
 	if err := p.SerializeBody(buf); err != nil {
-		held.unref()
+		held.Release()
 		return nil, nil, nil, fmt.Errorf("zerobus: encoding a record batch as Arrow IPC: %w", err)
 	}
 	if held != nil && unsafe.SliceData(buf.Bytes()) != unsafe.SliceData(held.b) {
-		held.unref() // the count was wrong and the buffer grew: Go memory
+		held.Release() // the count was wrong and the buffer grew: Go memory
 		held = nil
 	}
 	return header, buf.Bytes(), held, nil

@@ -61,7 +61,7 @@ func (c putCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	hdr = protowire.AppendTag(hdr, fdBody, protowire.BytesType)
 	hdr = protowire.AppendVarint(hdr, uint64(len(fd.DataBody)))
-	// The body is on the Go heap, never reused: gRPC may keep it until it
-	// is written, and the garbage collector frees it after that.
+	// A held body (Config.Alloc) is referenced until gRPC frees the buffer;
+	// any other is Go memory, freed by the garbage collector.
 	return mem.BufferSlice{mem.SliceBuffer(hdr), held.buffer(fd.DataBody)}, nil
 }

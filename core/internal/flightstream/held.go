@@ -7,6 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/mem"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // heldMin is the smallest IPC body taken from Config.Alloc; smaller ones
@@ -41,16 +43,16 @@ func newHeldBody(alloc memory.Allocator, n int) *heldBody {
 	return h
 }
 
-// ref adds a reference; h must hold one already. Nil: nothing.
-func (h *heldBody) ref() {
+// Retain adds a reference; h must hold one already. Nil: nothing.
+func (h *heldBody) Retain() {
 	if h != nil {
 		h.refs.Add(1)
 	}
 }
 
-// unref drops a reference and frees the body with the last one. Nil:
+// Release drops a reference and frees the body with the last one. Nil:
 // nothing.
-func (h *heldBody) unref() {
+func (h *heldBody) Release() {
 	if h == nil {
 		return
 	}
@@ -63,23 +65,13 @@ func (h *heldBody) unref() {
 	}
 }
 
-// Get is never called (gRPC calls only Put on a buffer's pool).
-func (h *heldBody) Get(n int) *[]byte {
-	b := make([]byte, n)
-	return &b
-}
-
-// Put is gRPC freeing a message buffer that carried the body.
-func (h *heldBody) Put(*[]byte) { h.unref() }
-
 // buffer returns a gRPC buffer of body (a slice of h's memory, or Go
-// memory when h is nil) holding a reference to h.
+// memory when h is nil) holding a reference to h (stream.HeldBuffer).
 func (h *heldBody) buffer(body []byte) mem.Buffer {
-	if h == nil || mem.IsBelowBufferPoolingThreshold(len(body)) {
+	if h == nil {
 		return mem.SliceBuffer(body)
 	}
-	h.ref()
-	return mem.NewBuffer(&body, h)
+	return stream.HeldBuffer(body, h)
 }
 
 // sendData is a FlightData whose body may be held (see heldBody); the DoPut

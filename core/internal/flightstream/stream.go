@@ -150,7 +150,7 @@ func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
 		return nil, err
 	}
 	if limit := s.c.scfg.MaxMessageBytes; len(body) > limit {
-		held.unref()
+		held.Release()
 		return nil, &stream.MessageTooLargeError{Size: len(body), Limit: limit, Records: int(rec.NumRows())}
 	}
 	return &Encoded{rows: int(rec.NumRows()), header: header, body: body, held: held}, nil
@@ -167,7 +167,7 @@ func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pendi
 	b := &batch{header: e.header, body: e.body, held: e.held, size: e.Size(), resolved: resolved, sc: trace.SpanContextFromContext(ctx)}
 	e.held = nil // the batch's reference now
 	if err := s.win.Acquire(ctx, b.size, s.done); err != nil {
-		b.held.unref()
+		b.held.Release()
 		if serr := s.sendErr(); serr != nil {
 			return nil, serr
 		}
@@ -179,7 +179,7 @@ func (s *Stream) Queue(ctx context.Context, e *Encoded, resolved func()) (*Pendi
 	if s.end.Refuses() {
 		s.mu.Unlock()
 		s.win.Release(b.size)
-		b.held.unref()
+		b.held.Release()
 		if err := s.sendErr(); err != nil {
 			return nil, err
 		}
@@ -319,7 +319,7 @@ func (s *Stream) resolve(bs []*batch, err error, now time.Time) {
 		if err == nil && !b.sentAt.IsZero() {
 			s.c.tel.AckDuration.Record(ctx, now.Sub(b.sentAt).Seconds(), s.c.metricAttrs())
 		}
-		b.held.unref() // the sender and gRPC hold their own references
+		b.held.Release() // the sender and gRPC hold their own references
 		b.header, b.body, b.held = nil, nil, nil
 		if b.resolved != nil {
 			b.resolved()
@@ -383,7 +383,7 @@ func (s *Stream) sender(r *rpc) {
 		s.connRecords += int64(b.p.rows) - from
 		b.sentAt = now
 		header, body, held := b.header, b.body, b.held
-		held.ref() // b is queued, so it holds its reference: the body stays until Send has handed it to gRPC
+		held.Retain() // b is queued, so it holds its reference: the body stays until Send has handed it to gRPC
 		rows := int64(b.p.rows)
 		s.mu.Unlock()
 		if armTimer {
@@ -393,7 +393,7 @@ func (s *Stream) sender(r *rpc) {
 			// Replay of a partially acknowledged batch: only its suffix.
 			var err error
 			header, body, err = s.c.suffix(s.header, header, body, from, rows)
-			held.unref() // the suffix is Go memory
+			held.Release() // the suffix is Go memory
 			held = nil
 			if err != nil {
 				r.Fail(err)
@@ -403,7 +403,7 @@ func (s *Stream) sender(r *rpc) {
 		b.p.Attempt()
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
 		err := r.cs.SendMsg(&sendData{FlightData: &flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}, held: held})
-		held.unref()
+		held.Release()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return // the receiver reports the status

@@ -97,24 +97,24 @@ func (c framedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	out := make(mem.BufferSlice, 0, 1+len(body))
 	out = append(out, mem.SliceBuffer(hdr))
 	for _, b := range body {
-		out = append(out, req.bufferOf(b))
+		out = append(out, HeldBuffer(b, req.hold))
 	}
 	return out, nil
 }
 
-// bufferOf wraps b, part of req's records, for gRPC: a reference to the
-// request's holder that gRPC drops once it has written b. Small pieces
-// with a holder are copied (gRPC does not pool them, so it would never
-// drop the reference).
-func (req *request) bufferOf(b []byte) mem.Buffer {
+// HeldBuffer wraps b for gRPC with a reference to h (which keeps b's memory)
+// that gRPC drops once it has written or dropped b. Small pieces are copied
+// instead: gRPC does not pool them, so it would never drop the reference.
+// A nil h: b as it is, owned by the garbage collector.
+func HeldBuffer(b []byte, h Holder) mem.Buffer {
 	switch {
-	case req.hold == nil:
-		return mem.SliceBuffer(b) // owned by the garbage collector
+	case h == nil:
+		return mem.SliceBuffer(b)
 	case mem.IsBelowBufferPoolingThreshold(len(b)):
 		return mem.SliceBuffer(append([]byte(nil), b...))
 	}
-	req.hold.Retain()
-	return mem.NewBuffer(&b, holdPool{req.hold})
+	h.Retain()
+	return mem.NewBuffer(&b, holdPool{h})
 }
 
 // holdPool releases a holder when gRPC frees the buffer it was given.
