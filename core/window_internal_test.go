@@ -38,17 +38,7 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-			batch := func(n int) arrow.RecordBatch {
-				b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-				defer b.Release()
-				for i := range n {
-					b.Field(0).(*array.Int64Builder).Append(int64(i))
-					b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
-				}
-				return b.NewRecordBatch()
-			}
-			rec := batch(20_000) // about 1.4 MB: many requests per call
+			rec := textRows(0, 20_000, nil) // about 1.4 MB: many requests per call
 			defer rec.Release()
 			var wg sync.WaitGroup
 			for g := range 8 {
@@ -67,7 +57,7 @@ func TestWindowPermitsReturnAfterFaultsAndClose(t *testing.T) {
 					case 1:
 						_, _ = w.SendBatchAsync(ctx, rec).Wait(ctx)
 					case 2:
-						rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec, rec})
+						rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec, rec})
 						if err != nil {
 							t.Error(err)
 							return
@@ -127,15 +117,8 @@ func recordsWithinWindow(t *testing.T, transport string) {
 		t.Fatal(err)
 	}
 	defer func() { _ = w.Close(context.Background()) }()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	const rows = 6000
-	for i := range rows {
-		b.Field(0).(*array.Int64Builder).Append(int64(i))
-		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
-	}
-	rec := b.NewRecordBatch()
-	b.Release()
+	rec := textRows(0, rows, nil)
 	defer rec.Release()
 	const senders, sends = 16, 2
 	var wg sync.WaitGroup
@@ -290,17 +273,7 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-	batch := func(first, n int) arrow.RecordBatch {
-		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		defer b.Release()
-		for i := range n {
-			b.Field(0).(*array.Int64Builder).Append(int64(first + i))
-			b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
-		}
-		return b.NewRecordBatch()
-	}
-	big, small := batch(0, 20_000), batch(1_000_000, 2_000) // ~1.4 MB: more than the window
+	big, small := textRows(0, 20_000, nil), textRows(1_000_000, 2_000, nil) // ~1.4 MB: more than the window
 	defer big.Release()
 	defer small.Release()
 	results := make([]*TransmissionResult, 2)
@@ -373,20 +346,9 @@ func TestFlightChunksMapRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = w.Close(context.Background()) }()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	const rows = 40_000
 	bad := map[int]bool{2: true, 20_001: true, rows - 1: true}
-	for i := range rows {
-		if bad[i] {
-			b.Field(0).AppendNull()
-		} else {
-			b.Field(0).(*array.Int64Builder).Append(int64(i))
-		}
-		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
-	}
-	rec := b.NewRecordBatch()
-	b.Release()
+	rec := textRows(0, rows, bad)
 	defer rec.Release()
 	res, err := w.SendBatch(context.Background(), rec)
 	if err == nil {
@@ -441,4 +403,21 @@ func localConfig(srv *zerobuslocal.Server, table string) Config {
 	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	cfg.TableName = table
 	return cfg
+}
+
+// textRows is n rows (id, s) with ids from first and the same few dozen
+// bytes of text in s; the rows whose index is in nullIDs have a null id.
+func textRows(first, n int, nullIDs map[int]bool) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range n {
+		if nullIDs[i] {
+			b.Field(0).AppendNull()
+		} else {
+			b.Field(0).(*array.Int64Builder).Append(int64(first + i))
+		}
+		b.Field(1).(*array.StringBuilder).Append("some text to make the rows a few dozen bytes long")
+	}
+	return b.NewRecordBatch()
 }
