@@ -66,14 +66,7 @@ func TestHeldBodiesFreed(t *testing.T) {
 				e.srv.InjectFault(testTable, *tc.fault)
 			}
 			mem := memory.NewCheckedAllocator(convert.ArrowAllocator)
-			fc, err := NewClient(e.sc, Config{Compression: tc.comp, Alloc: mem})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := fc.OpenStream(context.Background(), testSchema)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fc, s := e.openClient(Config{Compression: tc.comp, Alloc: mem})
 			convert.ResetArenaPeak()
 			var ps []*Pending
 			for i := range 5 {
@@ -125,14 +118,7 @@ func TestHeldBodiesWithdrawnAndClosed(t *testing.T) {
 	e := newEnv(t, func(c *stream.Config) { c.AckTimeout = 10 * time.Second })
 	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 1})
 	mem := memory.NewCheckedAllocator(convert.ArrowAllocator)
-	fc, err := NewClient(e.sc, Config{Alloc: mem, MaxInflightBatches: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := fc.OpenStream(context.Background(), testSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, s := e.openClient(Config{Alloc: mem, MaxInflightBatches: 2})
 	var ps []*Pending
 	for i := range 3 { // the first is acknowledged, then acks stall
 		rec := rows(t, i*heldRows, heldRows)

@@ -82,15 +82,29 @@ func newEnv(t *testing.T, mod func(*stream.Config)) *env {
 	return e
 }
 
-func (e *env) open() *Stream {
+func (e *env) open() *Stream { return e.openOn(e.fc) }
+
+// openOn opens a stream of testSchema on fc.
+func (e *env) openOn(fc *Client) *Stream {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := e.fc.OpenStream(ctx, testSchema)
+	s, err := fc.OpenStream(ctx, testSchema)
 	if err != nil {
 		e.t.Fatalf("OpenStream: %v", err)
 	}
 	return s
+}
+
+// openClient starts a Flight client of cfg on e's stream client and opens
+// a stream of testSchema on it; the caller closes the client.
+func (e *env) openClient(cfg Config) (*Client, *Stream) {
+	e.t.Helper()
+	fc, err := NewClient(e.sc, cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fc, e.openOn(fc)
 }
 
 // storedIDs returns the ids stored in the table, sorted.
@@ -177,15 +191,8 @@ func TestPartialAckReplaysSuffix(t *testing.T) {
 		t.Run(comp, func(t *testing.T) {
 			e := newEnv(t, nil)
 			e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 1, Records: 30, CloseAfter: 50 * time.Millisecond})
-			fc, err := NewClient(e.sc, Config{Compression: comp})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fc, s := e.openClient(Config{Compression: comp})
 			defer fc.Close()
-			s, err := fc.OpenStream(context.Background(), testSchema)
-			if err != nil {
-				t.Fatal(err)
-			}
 			ps := sendAll(t, s, 4, 100)
 			for i, p := range ps {
 				if err := p.Wait(context.Background()); err != nil {
@@ -403,15 +410,8 @@ func TestWithdrawAndCompression(t *testing.T) {
 	for _, comp := range []string{"zstd", "lz4"} {
 		t.Run(comp, func(t *testing.T) {
 			e := newEnv(t, nil)
-			fc, err := NewClient(e.sc, Config{Compression: comp})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fc, s := e.openClient(Config{Compression: comp})
 			defer fc.Close()
-			s, err := fc.OpenStream(context.Background(), testSchema)
-			if err != nil {
-				t.Fatal(err)
-			}
 			ps := sendAll(t, s, 3, 1000)
 			for _, p := range ps {
 				if err := p.Wait(context.Background()); err != nil {
