@@ -147,6 +147,7 @@ func TestPeakRSSManySenders(t *testing.T) {
 	convert.TrimArena() // the encoder arena's free regions too
 	convert.ResetArenaPeak()
 	idle := procStatusKB(t, "VmRSS")
+	idleParts := readMemParts()
 	// Reset the peak (VmHWM) to the current RSS.
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Skipf("cannot reset the peak RSS: %v", err)
@@ -168,6 +169,7 @@ func TestPeakRSSManySenders(t *testing.T) {
 	// Sample how much of the peak is the Go runtime's (heap, stacks,
 	// metadata: mapped and not released) and how much the encoder arena's.
 	var goPeak, arenaPeak, residentPeak, objPeak, sumPeak, recPeak, arenaAtRec int64
+	var atPeak memParts
 	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	sampling := make(chan struct{})
 	sampled := make(chan struct{})
@@ -186,6 +188,9 @@ func TestPeakRSSManySenders(t *testing.T) {
 			sumPeak = max(sumPeak, goNow+as.InUse+as.Free)
 			if live, _ := core.RecordsHeld(w); live > recPeak {
 				recPeak, arenaAtRec = live, as.InUse
+			}
+			if p := readMemParts(); p.rss > atPeak.rss {
+				atPeak = p
 			}
 			select {
 			case <-sampling:
@@ -228,7 +233,45 @@ func TestPeakRSSManySenders(t *testing.T) {
 	t.Logf("sampled: Go heap objects (live and not yet swept garbage) at most %.0f MiB; arena regions in use plus free with resident pages at most %.0f MiB; Go runtime + arena (in use and warm free) at most %.0f MiB at one time",
 		float64(objPeak)/(1<<20), float64(residentPeak)/(1<<20), float64(sumPeak)/(1<<20))
 	t.Logf("sampled: encoded records held by the Wrapper's chunks at most %.1f MiB (arena regions in use then %.1f MiB)", float64(recPeak)/(1<<20), float64(arenaAtRec)/(1<<20))
+	t.Logf("at the highest sampled RSS, growth over idle in MiB: %s", atPeak.minus(idleParts))
 	if growth > float64(bound)*window {
 		t.Errorf("peak RSS growth %.0f MiB exceeds %d x the window (%.0f MiB)", growth, bound, float64(bound)*window)
 	}
+}
+
+// memParts is one sample of what the process's memory is made of, for the
+// breakdown at the highest sampled RSS.
+type memParts struct {
+	rss, heapObj, heapFree, heapUnused, stacks, goOther, arenaInUse, arenaFree, heapLive, heapGoal int64
+}
+
+func readMemParts() memParts {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"},
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	v := func(i int) int64 { return int64(s[i].Value.Uint64()) }
+	var p memParts
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			p.rss = n * int64(os.Getpagesize())
+		}
+	}
+	p.heapObj, p.heapFree, p.heapUnused, p.stacks = v(2), v(3), v(4), v(5)
+	p.goOther = v(0) - v(1) - p.heapObj - p.heapFree - p.heapUnused - p.stacks
+	p.heapLive, p.heapGoal = v(6), v(7)
+	as := convert.ReadArenaStats()
+	p.arenaInUse, p.arenaFree = as.InUse, as.Free
+	return p
+}
+
+func (p memParts) minus(q memParts) string {
+	m := func(a, b int64) float64 { return float64(a-b) / (1 << 20) }
+	return fmt.Sprintf("RSS %+.1f = Go heap objects %+.1f, heap free %+.1f, heap unused %+.1f, stacks %+.1f, other Go %+.1f, arena in use %+.1f, arena warm free %+.1f (rest %+.1f); heap live %.1f, goal %.1f MiB",
+		m(p.rss, q.rss), m(p.heapObj, q.heapObj), m(p.heapFree, q.heapFree), m(p.heapUnused, q.heapUnused), m(p.stacks, q.stacks),
+		m(p.goOther, q.goOther), m(p.arenaInUse, q.arenaInUse), m(p.arenaFree, q.arenaFree),
+		m(p.rss-p.heapObj-p.heapFree-p.heapUnused-p.stacks-p.goOther-p.arenaInUse-p.arenaFree, q.rss-q.heapObj-q.heapFree-q.heapUnused-q.stacks-q.goOther-q.arenaInUse-q.arenaFree),
+		float64(p.heapLive)/(1<<20), float64(p.heapGoal)/(1<<20))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/compute/exec"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -536,6 +537,72 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 		put(v)
 	}
 	return b.NewArray(), bad, true
+}
+
+// widen returns a string or binary array a as large_utf8 or large_binary
+// (to) from offset 0: 64-bit offsets rebased to a's first value, exactly
+// one per row plus one, and a's own value bytes, shared (not copied; the
+// array keeps a's values buffer). ok is false for other arrays and casts,
+// and for offsets out of order or beyond the values (the kernel's errors).
+//
+// This is what arrow-go's cast kernel does, but for a slice (every chunk of
+// a batch but the first): the kernel keeps the slice's offset and sizes the
+// new offsets by offset plus length (for the last of ten chunks, ten times
+// the chunk's), and the IPC encoder then rebases them into a third buffer.
+// Those transient buffers were most of the encoder arena's use above the
+// IPC bodies in flight.
+func widen(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
+	var offs []int32
+	switch x := a.(type) {
+	case *array.String:
+		if to.ID() != arrow.LARGE_STRING {
+			return nil, false
+		}
+		offs = x.ValueOffsets()
+	case *array.Binary:
+		if to.ID() != arrow.LARGE_BINARY {
+			return nil, false
+		}
+		offs = x.ValueOffsets()
+	default:
+		return nil, false
+	}
+	d := a.Data()
+	n := d.Len()
+	vals := d.Buffers()[2]
+	if len(offs) != n+1 || offs[0] < 0 || (vals == nil && offs[n] != offs[0]) || (vals != nil && int(offs[n]) > vals.Len()) {
+		return nil, false
+	}
+	ob := memory.NewResizableBuffer(mem)
+	defer ob.Release()
+	ob.Resize(arrow.Int64Traits.BytesRequired(n + 1))
+	out := arrow.Int64Traits.CastFromBytes(ob.Bytes())
+	base := offs[0]
+	for i, o := range offs {
+		if o < base || (i > 0 && o < offs[i-1]) {
+			return nil, false
+		}
+		out[i] = int64(o - base)
+	}
+	var vb *memory.Buffer
+	if vals != nil {
+		vb = memory.SliceBuffer(vals, int(base), int(offs[n]-base)) // retains vals
+		defer vb.Release()
+	}
+	var bits *memory.Buffer
+	nulls := a.NullN() // (the Data's count is unknown in a slice)
+	if nulls > 0 {
+		if d.Buffers()[0] == nil {
+			return nil, false
+		}
+		bits = memory.NewResizableBuffer(mem)
+		defer bits.Release()
+		bits.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, bits.Bytes(), 0)
+	}
+	wd := array.NewData(to, n, []*memory.Buffer{bits, ob, vb}, nil, nulls, 0)
+	defer wd.Release()
+	return array.MakeFromData(wd), true
 }
 
 // views copies a string_view or binary_view array into large_utf8 or

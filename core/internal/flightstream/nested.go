@@ -175,6 +175,9 @@ func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow
 
 // castKernel casts what needs no value check.
 func castKernel(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	if v, ok := widen(mem, a, to); ok {
+		return v, nil
+	}
 	if v, ok := views(mem, a); ok {
 		// No view → large kernel in arrow-go: copy the values.
 		return v, nil
