@@ -4,3 +4,7 @@ package core
 // conversion to their last release) and the bytes reserved in its record
 // window, for the memory test (rss_test.go).
 func RecordsHeld(w *Wrapper) (live, reserved int64) { return w.records.live.Load(), w.records.usage() }
+
+// RecordsGrown returns the bytes w's chunks took beyond their reservations
+// (recordWindow.grow), for the memory test.
+func RecordsGrown(w *Wrapper) int64 { return w.records.grown.Load() }

@@ -211,6 +211,12 @@ func (b *batchSend) runFlight() {
 	}
 	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
 	per := max(1, int(int64(n)*limit/size))
+	if k := (n + per - 1) / per; k > 1 {
+		// Chunks of equal size rather than full ones and a remainder: a
+		// body's memory is its arena region (the size class above it),
+		// which a small last chunk fills the least.
+		per = (n + k - 1) / k
+	}
 	var (
 		st    *flightstream.Stream
 		sl    *fslot
@@ -227,8 +233,10 @@ func (b *batchSend) runFlight() {
 		hi := min(n, lo+per)
 		var need int64
 		if !w.cfg.WriterDisabled {
-			need = max(1, size*int64(hi-lo)/int64(n))
-			need += need / 8
+			est := max(1, size*int64(hi-lo)/int64(n))
+			// The body will hold its arena region (Encoded.Held): at
+			// least the region of the estimate, with an eighth to spare.
+			need = max(est+est/8, convert.ArrowAllocation(est))
 			if err := w.records.acquire(b.ctx, need); err != nil {
 				b.failFrom(lo, err)
 				sendErr = err
@@ -290,7 +298,7 @@ func (b *batchSend) runFlight() {
 		}
 		if err == nil {
 			sh := &windowShare{}
-			w.records.settleShare(sh, need, e.Size())
+			w.records.settleShare(sh, need, e.Held())
 			p, err = st.Queue(b.ctx, e, sh.resolved) // the share goes with the request
 			if err != nil {
 				sh.resolved()

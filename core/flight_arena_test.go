@@ -161,3 +161,69 @@ func TestFlightTinyBatchAfterLargeOne(t *testing.T) {
 		t.Fatalf("server stored %d rows, want 5003", got)
 	}
 }
+
+// TestFlightArenaWithinWindow: over arrow_flight, the IPC bodies in the
+// encoder arena never hold more than MaxInflightBytes, however many
+// goroutines send: a body's share of the record window is its arena region
+// (the size class above it), not its length. Bodies of ~40 KiB take
+// 64 KiB regions here, so counting lengths would let ~12 of them (768 KiB)
+// into a 512 KiB window. The arena's exact peak is compared, no sampling;
+// window and arena are empty after Close.
+func TestFlightArenaWithinWindow(t *testing.T) {
+	settleArena(t)
+	srv := localServer(t)
+	ctx := context.Background()
+	const window = 512 << 10
+	const table = "main.default.flight_window_regions"
+	w := newWrapper(t, srv, table, func(c *core.Config) {
+		c.Transport = core.TransportArrowFlight
+		c.MaxMessageBytes = 56 << 10 // chunks of ~42 KiB
+		c.MaxInflightBytes = window
+	})
+	const senders, rows = 8, 6000
+	batches := make([]arrow.RecordBatch, senders)
+	for i := range batches {
+		batches[i] = flightArenaBatch(memory.DefaultAllocator, i*rows, rows)
+		defer batches[i].Release()
+	}
+	// A first batch through (plan, stream, the body size estimate), then
+	// the peak from here.
+	if _, err := w.SendBatch(ctx, batches[0]); err != nil {
+		t.Fatal(err)
+	}
+	convert.ResetArenaPeak()
+	var wg sync.WaitGroup
+	for i := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if res, err := w.SendBatch(ctx, batches[i]); err != nil || res.SuccessfulCount != rows {
+					t.Errorf("SendBatch: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	peak := convert.ReadArenaStats().Peak
+	if peak > window {
+		t.Errorf("encoder arena: %d bytes in use at the peak, over the %d-byte window", peak, window)
+	} else if peak < window/2 {
+		t.Errorf("encoder arena: at most %d bytes in use, under half the %d-byte window: the test did not fill it", peak, window)
+	}
+	if grown := core.RecordsGrown(w); grown != 0 {
+		t.Errorf("%d bytes taken beyond reservations: the reservation did not cover the body's region", grown)
+	}
+	closeWrapper(t, w)
+	if live, reserved := core.RecordsHeld(w); live != 0 || reserved != 0 {
+		t.Errorf("after Close: %d bytes of bodies held, %d reserved, want 0", live, reserved)
+	}
+	if n := convert.ReadArenaStats().InUse; n != 0 {
+		t.Errorf("encoder arena: %d bytes in use after Close", n)
+	}
+	if n := len(srv.Rows(table)); n != rows*(1+3*senders) {
+		t.Errorf("server stored %d rows, want %d", n, rows*(1+3*senders))
+	}
+	t.Logf("arena peak %d bytes, window %d", peak, window)
+}

@@ -170,6 +170,7 @@ func TestPeakRSSManySenders(t *testing.T) {
 	// metadata: mapped and not released) and how much the encoder arena's.
 	var goPeak, arenaPeak, residentPeak, objPeak, sumPeak, recPeak, arenaAtRec int64
 	var atPeak memParts
+	var overPeak int64 // arena in use beyond the record window's reservations
 	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	sampling := make(chan struct{})
 	sampled := make(chan struct{})
@@ -186,9 +187,11 @@ func TestPeakRSSManySenders(t *testing.T) {
 			arenaPeak = max(arenaPeak, as.InUse)
 			residentPeak = max(residentPeak, as.InUse+as.Free)
 			sumPeak = max(sumPeak, goNow+as.InUse+as.Free)
-			if live, _ := core.RecordsHeld(w); live > recPeak {
+			live, reserved := core.RecordsHeld(w)
+			if live > recPeak {
 				recPeak, arenaAtRec = live, as.InUse
 			}
+			overPeak = max(overPeak, as.InUse-reserved)
 			if p := readMemParts(); p.rss > atPeak.rss {
 				atPeak = p
 			}
@@ -233,6 +236,7 @@ func TestPeakRSSManySenders(t *testing.T) {
 	t.Logf("sampled: Go heap objects (live and not yet swept garbage) at most %.0f MiB; arena regions in use plus free with resident pages at most %.0f MiB; Go runtime + arena (in use and warm free) at most %.0f MiB at one time",
 		float64(objPeak)/(1<<20), float64(residentPeak)/(1<<20), float64(sumPeak)/(1<<20))
 	t.Logf("sampled: encoded records held by the Wrapper's chunks at most %.1f MiB (arena regions in use then %.1f MiB)", float64(recPeak)/(1<<20), float64(arenaAtRec)/(1<<20))
+	t.Logf("sampled: encoder arena in use beyond the bytes reserved in the record window at most %.1f MiB; %.1f MiB taken beyond reservations (grow) in all", float64(overPeak)/(1<<20), float64(core.RecordsGrown(w))/(1<<20))
 	t.Logf("at the highest sampled RSS, growth over idle in MiB: %s", atPeak.minus(idleParts))
 	if growth > float64(bound)*window {
 		t.Errorf("peak RSS growth %.0f MiB exceeds %d x the window (%.0f MiB)", growth, bound, float64(bound)*window)

@@ -18,6 +18,18 @@ import (
 // allocator's; regions are page-aligned (64-byte alignment holds).
 var ArrowAllocator memory.Allocator = &arrowAlloc{live: map[unsafe.Pointer]*region{}}
 
+// ArrowAllocation returns the bytes an allocation of n bytes from
+// ArrowAllocator holds: its region's size class, or n for a buffer below
+// arenaAllocMin (Go memory). The Flight transport reserves IPC bodies in
+// its record window by what they hold.
+func ArrowAllocation(n int64) int64 {
+	if n < arenaAllocMin {
+		return n
+	}
+	_, size := classOf(int(n))
+	return int64(size)
+}
+
 // arenaAllocMin is the smallest buffer put in a region (64 KiB, the
 // smallest region, wastes at most half of it).
 const arenaAllocMin = minRegion / 2

@@ -138,3 +138,20 @@ func TestArrowAllocatorArrays(t *testing.T) {
 		t.Fatalf("arena %d bytes in use after Release, want %d", got, base)
 	}
 }
+
+// TestArrowAllocation: ArrowAllocation is the memory an ArrowAllocator
+// allocation holds (the capacity it hands out: the region's size class),
+// and n itself below the arena's minimum (Go memory).
+func TestArrowAllocation(t *testing.T) {
+	for _, n := range []int{1, arenaAllocMin - 1, arenaAllocMin, 40 << 10, minRegion + 1, 1 << 20, 3<<20 - 1, 3 << 20, 4<<20 + 1, 9 << 20} {
+		b := ArrowAllocator.Allocate(n)
+		want := int64(n)
+		if n >= arenaAllocMin {
+			want = int64(cap(b))
+		}
+		if got := ArrowAllocation(int64(n)); got != want || got < int64(n) {
+			t.Errorf("ArrowAllocation(%d) = %d, want %d (the allocation's capacity)", n, got, want)
+		}
+		ArrowAllocator.Free(b)
+	}
+}

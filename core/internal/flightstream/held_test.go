@@ -156,3 +156,35 @@ func TestHeldBodiesWithdrawnAndClosed(t *testing.T) {
 	}
 	settleHeld(t, mem, base, true)
 }
+
+// TestEncodedHeld: an Encoded's Held is what its body holds — the arena
+// region (its size class, convert.ArrowAllocation) for a body from
+// Config.Alloc, the body's length for a small one in Go memory — and Size
+// stays the body's length (the bytes on the wire and reported).
+func TestEncodedHeld(t *testing.T) {
+	e := newEnv(t, nil)
+	_, s := e.openClient(Config{Alloc: convert.ArrowAllocator})
+	for _, n := range []int{heldRows, heldRows * 5 / 4, 100} {
+		rec := rows(t, 0, n)
+		enc, err := s.Encode(rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := enc.Size()
+		want := size
+		if size >= heldMin {
+			want = convert.ArrowAllocation(size)
+			if enc.held == nil || int64(len(enc.held.b)) != size {
+				t.Fatalf("%d rows: a %d-byte body not from Config.Alloc", n, size)
+			}
+		}
+		if enc.Held() != want {
+			t.Errorf("%d rows: Held %d for a %d-byte body, want %d", n, enc.Held(), size, want)
+		}
+		if size >= heldMin && enc.Held() == size {
+			t.Errorf("%d rows: a %d-byte body fills its region exactly: pick a row count that does not", n, size)
+		}
+		enc.held.Release()
+	}
+}

@@ -135,6 +135,16 @@ type Encoded struct {
 // Size is the IPC body's length: the batch's window bytes.
 func (e *Encoded) Size() int64 { return int64(len(e.body)) }
 
+// Held is the memory the batch's IPC body holds: its allocation from
+// Config.Alloc (the arena region, which may be larger than the body), or
+// the body's length when it is Go memory.
+func (e *Encoded) Held() int64 {
+	if e.held != nil {
+		return int64(cap(e.held.b))
+	}
+	return int64(len(e.body))
+}
+
 // Encode encodes rec (whose schema must equal the stream's) as one IPC
 // message, for Queue. A body larger than the client's MaxMessageBytes is
 // rejected with *stream.MessageTooLargeError (encode smaller slices).
