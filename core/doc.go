@@ -253,8 +253,9 @@
 //
 // A batch is cast and encoded in chunks (at most 4 MiB of IPC, a quarter
 // of MaxInflightBytes): each chunk reserves its estimated bytes in the
-// Wrapper's window before it is cast, holds its IPC body's size until its
-// request is acknowledged or failed, and keeps only its IPC message (a
+// Wrapper's window before it is cast, holds its IPC body's memory until its
+// request is acknowledged or failed (the body's arena region, which may be
+// a little larger than the body), and keeps only its IPC message (a
 // replay decodes it), so the IPC bodies a Wrapper holds stay within
 // MaxInflightBytes however many goroutines send; MaxInflightRequests bounds
 // the requests in flight. IPC bodies go to gRPC by reference, without
@@ -262,7 +263,7 @@
 // the IPC bodies live in the encoder's off-heap arena (so the collector's
 // headroom does not double them): a body goes back when its request has
 // resolved and gRPC has written or dropped it. 16 goroutines sending peak
-// at about 2× MaxInflightBytes of RSS growth (protobuf: under 2×).
+// at about 1.6× MaxInflightBytes of RSS growth (protobuf: about 1.75×).
 //
 // # Telemetry
 //

@@ -203,7 +203,9 @@ func (b *batchSend) runFlight() {
 	// when its request resolves: the IPC bodies a Wrapper holds, encoding,
 	// waiting for the stream and in flight, stay within MaxInflightBytes
 	// however many goroutines send. The estimate is the input's Arrow size
-	// (+1/8); the reservation is then set to the IPC body's size.
+	// (scaled by the last body/input ratio, +1/8, at least the arena region
+	// of the estimate); the reservation is then set to what the IPC body
+	// holds (Encoded.Held: its arena region).
 	size := max(recordBytes(b.rec), 1)
 	input := size
 	if g := fs.growth.Load(); g > 1024 {

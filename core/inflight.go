@@ -12,7 +12,7 @@ import (
 // records, or arrow_flight IPC bodies), across all its streams and
 // SendBatch calls, to MaxInflightBytes: a chunk reserves its estimated size
 // before it is converted and keeps the reservation, set to its real size
-// once converted, until every request carrying it is resolved
+// once converted (arrow_flight: the arena region its IPC body holds), until every request carrying it is resolved
 // (acknowledged, failed or withdrawn) and its sender is done with it
 // (windowShare; chunkHold for protobuf, runFlight for arrow_flight). So the
 // records being converted, waiting for the stream and in flight together
