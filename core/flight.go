@@ -212,13 +212,7 @@ func (b *batchSend) runFlight() {
 		size = max(1, size*g/1024+size/64) // bodies come out larger than the input
 	}
 	limit := min(int64(flightChunkBytes), max(w.cfg.MaxInflightBytes/4, 16<<10), int64(w.cfg.MaxMessageBytes)*3/4)
-	per := max(1, int(int64(n)*limit/size))
-	if k := (n + per - 1) / per; k > 1 {
-		// Chunks of equal size rather than full ones and a remainder: a
-		// body's memory is its arena region (the size class above it),
-		// which a small last chunk fills the least.
-		per = (n + k - 1) / k
-	}
+	per := chunkRows(n, size, limit)
 	var (
 		st    *flightstream.Stream
 		sl    *fslot
@@ -367,6 +361,19 @@ func (b *batchSend) runFlight() {
 		}
 	}
 	telemetry.End(wspan, firstErr)
+}
+
+// chunkRows returns the rows per chunk of a batch of n rows whose IPC is
+// estimated at size bytes, for chunks of at most limit bytes: as few chunks
+// as fit, of equal size rather than full ones and a small remainder (a
+// body's memory is its arena region, the size class above it, which a small
+// last chunk fills the least).
+func chunkRows(n int, size, limit int64) int {
+	per := max(1, int(int64(n)*limit/max(size, 1)))
+	if k := (n + per - 1) / per; k > 1 {
+		per = (n + k - 1) / k
+	}
+	return per
 }
 
 // flightChunk is the cast of input rows [lo, hi) of a batch.

@@ -421,3 +421,31 @@ func textRows(first, n int, nullIDs map[int]bool) arrow.RecordBatch {
 	}
 	return b.NewRecordBatch()
 }
+
+// TestChunkRows: a Flight batch is cut into as few chunks as keep each
+// within the limit, all of the same size (the last at most a row short per
+// chunk), not full chunks and a small remainder.
+func TestChunkRows(t *testing.T) {
+	for _, tc := range []struct {
+		n           int
+		size, limit int64
+		chunks      int
+	}{
+		{200_000, 31 << 20, 4 << 20, 8},
+		{100_000, 15 << 20, 4 << 20, 4},
+		{1000, 1 << 20, 4 << 20, 1},
+		{7, 1 << 30, 4 << 20, 7},
+		{1, 0, 4 << 20, 1},
+		{10, 41, 4, 10},
+	} {
+		per := chunkRows(tc.n, tc.size, tc.limit)
+		k := (tc.n + per - 1) / per
+		last := tc.n - (k-1)*per
+		if k != tc.chunks || last < per-(k-1) {
+			t.Errorf("chunkRows(%d, %d, %d) = %d: %d chunks, the last of %d rows; want %d chunks of equal size (within a row each)", tc.n, tc.size, tc.limit, per, k, last, tc.chunks)
+		}
+		if est := tc.size * int64(per) / int64(tc.n); per > 1 && est > tc.limit {
+			t.Errorf("chunkRows(%d, %d, %d) = %d: chunks of ~%d bytes, over the limit", tc.n, tc.size, tc.limit, per, est)
+		}
+	}
+}
