@@ -218,7 +218,18 @@ func (v *ArrowValidator) typed(path string, dt arrow.DataType, d arrow.ArrayData
 			return e
 		}
 		return sized(path, d, 1, "values", dt.ByteWidth*8)
-	case arrow.FixedWidthDataType: // booleans, numbers, decimals, dates, times, timestamps, intervals, durations
+	case arrow.DecimalType:
+		// arrow-go formats a value with a table of powers of ten indexed
+		// by the scale: the metadata's scale is trusted.
+		maxPrec := map[int]int32{32: 9, 64: 18, 128: 38, 256: 76}[dt.BitWidth()]
+		if p, sc := dt.GetPrecision(), dt.GetScale(); p < 1 || p > maxPrec || sc < -maxPrec || sc > maxPrec {
+			return fail(path, -1, "type %s: precision %d and scale %d, outside 1..%d and -%d..%d", dt, p, sc, maxPrec, maxPrec, maxPrec)
+		}
+		if e := validity(path, d); e != nil {
+			return e
+		}
+		return sized(path, d, 1, "values", dt.BitWidth())
+	case arrow.FixedWidthDataType: // booleans, numbers, dates, times, timestamps, intervals, durations
 		if e := validity(path, d); e != nil {
 			return e
 		}

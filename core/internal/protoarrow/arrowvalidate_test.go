@@ -251,6 +251,11 @@ func TestValidateArrowDamage(t *testing.T) {
 		{"decimal short", &arrow.Decimal128Type{Precision: 5, Scale: 1}, `["1.5", "2.5"]`,
 			func(d arrow.ArrayData) arrow.ArrayData { return withBuffer(d, 1, truncate(20)) },
 			"c", -1, "holds 20 bytes, offset 0 + length 2 needs 32"},
+		{"decimal scale beyond its powers of ten", &arrow.Decimal128Type{Precision: 5, Scale: 1}, `["1.5"]`,
+			func(d arrow.ArrayData) arrow.ArrayData {
+				return array.NewData(&arrow.Decimal128Type{Precision: 5, Scale: 39}, 1, d.Buffers(), nil, 0, 0)
+			},
+			"c", -1, "precision 5 and scale 39, outside 1..38 and -38..38"},
 		{"interval short", arrow.FixedWidthTypes.MonthDayNanoInterval, `[{"months": 1, "days": 2, "nanoseconds": 3}]`,
 			func(d arrow.ArrayData) arrow.ArrayData { return withBuffer(d, 1, truncate(15)) },
 			"c", -1, "needs 16"},
@@ -516,4 +521,70 @@ func damagedStream(t testing.TB) ([]byte, int) {
 	rec := array.NewRecordBatch(sch, []arrow.Array{ids, bad}, 4)
 	defer rec.Release()
 	return writeIPC(t, rec), 2
+}
+
+// FuzzValidateArrow: any bytes as an Arrow IPC stream, read as the debug
+// file reader and the command line read them (metadata verifier, then
+// arrow-go), then validated: the validator never panics (not even one it
+// would recover from), and every value of a batch it accepts can be read
+// and formatted. Run beside FuzzReadArrowFile:
+//
+//	go test -run '^$' -fuzz FuzzValidateArrow -fuzztime 60s ./core/internal/protoarrow/
+func FuzzValidateArrow(f *testing.F) {
+	// One small stream per type: the fuzzer minimizes what it finds
+	// interesting, which takes long for large inputs.
+	fields, cols := everyType(f)
+	for i := range fields {
+		rec := array.NewRecordBatch(arrow.NewSchema(fields[i:i+1], nil), cols[i:i+1], 3)
+		f.Add(writeIPC(f, rec))
+		rec.Release()
+	}
+	releaseAll(cols)
+	damaged, _ := damagedStream(f)
+	f.Add(damaged)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ipc.NewReader(NewIPCStreamVerifier(bytes.NewReader(data), int64(len(data))))
+		if err != nil {
+			return
+		}
+		defer r.Release()
+		v := NewArrowValidator()
+		for r.Next() {
+			rec := r.RecordBatch()
+			err := v.Record(rec)
+			if err != nil {
+				if strings.Contains(err.Error(), "validator failure") {
+					t.Fatalf("the validator panicked: %v", err)
+				}
+				if !errors.Is(err, ErrArrowData) {
+					t.Fatalf("error %v does not wrap ErrArrowData", err)
+				}
+				continue
+			}
+			formatSome(rec)
+		}
+	})
+}
+
+// formatSome reads the first and last values of every column (all of them
+// in a batch of up to 8192 rows).
+func formatSome(rec arrow.RecordBatch) int {
+	const edge = 4096
+	n := 0
+	for _, col := range rec.Columns() {
+		l := col.Len()
+		for i := 0; i < l; i++ {
+			if i == edge && l > 2*edge {
+				i = l - edge
+			}
+			n += len(col.ValueStr(i))
+			if col.IsValid(i) {
+				_ = col.GetOneForMarshal(i)
+			}
+		}
+		if l <= 2*edge {
+			n += len(col.String())
+		}
+	}
+	return n
 }
