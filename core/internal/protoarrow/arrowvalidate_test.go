@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -587,4 +589,111 @@ func formatSome(rec arrow.RecordBatch) int {
 		}
 	}
 	return n
+}
+
+// arrow-go sizes the buffer list of a string_view array by the batch
+// header's variadic buffer count: a header whose count is huge (arrow-go
+// allocated terabytes for it), or that counts fewer view arrays than the
+// schema has (arrow-go reads past the counts), is refused, by the message
+// verifier of a stream and by the stream reader.
+func TestIPCVariadicBufferCounts(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.BinaryTypes.StringView, Nullable: true},
+		{Name: "d", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.BinaryView}, Nullable: true},
+	}, nil)
+	cols := []arrow.Array{
+		fromJSON(t, arrow.PrimitiveTypes.Int64, `[1, 2]`),
+		fromJSON(t, arrow.BinaryTypes.StringView, `["a string longer than twelve bytes", "short"]`),
+	}
+	defer releaseAll(cols)
+	// (arrow-go has no builder for dictionaries of views.)
+	idx := fromJSON(t, arrow.PrimitiveTypes.Int8, `[0, null]`)
+	defer idx.Release()
+	dict := fromJSON(t, arrow.BinaryTypes.BinaryView, `["YSBiaW5hcnkgbG9uZ2VyIHRoYW4gdHdlbHZlIGJ5dGVz"]`)
+	defer dict.Release()
+	cols = append(cols, array.NewDictionaryArray(schema.Field(2).Type, idx, dict))
+	rec := array.NewRecordBatch(schema, cols, 2)
+	defer rec.Release()
+	stream := writeIPC(t, rec)
+	// The stream: schema, dictionary batch, record batch; each message
+	// 0xFFFFFFFF, length, metadata, body.
+	type msg struct{ meta, at int }
+	var msgs []msg
+	for at := 0; at+8 <= len(stream); {
+		mlen := int(binary.LittleEndian.Uint32(stream[at+4:]))
+		if mlen == 0 {
+			break
+		}
+		meta := stream[at+8 : at+8+mlen]
+		body, err := VerifyIPCMessage(meta, "m", int64(len(stream)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, msg{at + 8, mlen})
+		at += 8 + mlen + int(body)
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	meta := func(d []byte, k int) []byte { return d[msgs[k].meta : msgs[k].meta+msgs[k].at] }
+	for _, c := range []struct {
+		name   string
+		msg    int // 1: the dictionary batch, 2: the record batch
+		damage func(meta []byte, vec int)
+		want   string
+	}{
+		{"huge count", 2, func(m []byte, vec int) { binary.LittleEndian.PutUint64(m[vec+4:], 1<<40) },
+			"message 2: variadic buffer count 0 is 1099511627776, the batch has 7 buffers"},
+		{"no counts", 2, func(m []byte, vec int) { binary.LittleEndian.PutUint32(m[vec:], 0) },
+			"message 2: 0 variadic buffer counts for 1 view arrays"},
+		{"negative count in a dictionary", 1, func(m []byte, vec int) { binary.LittleEndian.PutUint64(m[vec+4:], 1<<63) },
+			"message 1: variadic buffer count 0 is -9223372036854775808"},
+		{"no counts in a dictionary", 1, func(m []byte, vec int) { binary.LittleEndian.PutUint32(m[vec:], 0) },
+			"message 1: 0 variadic buffer counts for 1 view arrays"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := bytes.Clone(stream)
+			m := meta(d, c.msg)
+			c.damage(m, variadicCounts(m, c.msg == 1))
+			// The message verifier of a stream (the local server's).
+			var v IPCMessageVerifier
+			var err error
+			for k := 0; k <= c.msg && err == nil; k++ {
+				_, err = v.Verify(meta(d, k), fmt.Sprintf("message %d", k), int64(len(d)))
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("IPCMessageVerifier: %v, want %q", err, c.want)
+			}
+			// The stream reader (the debug file reader's, the command line's).
+			_, err = io.ReadAll(NewIPCStreamVerifier(bytes.NewReader(d), int64(len(d))))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("NewIPCStreamVerifier: %v, want %q", err, c.want)
+			}
+		})
+	}
+	// Undamaged, every message passes.
+	var v IPCMessageVerifier
+	for k := range msgs {
+		if _, err := v.Verify(meta(stream, k), "m", int64(len(stream))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// variadicCounts returns where RecordBatch.variadicBufferCounts (its
+// length, then the counts) lies in a batch message's metadata (of a
+// DictionaryBatch's data if dict).
+func variadicCounts(meta []byte, dict bool) int {
+	u32 := func(p int) int { return int(binary.LittleEndian.Uint32(meta[p:])) }
+	field := func(table, i int) int { // where field i's offset points
+		vt := table - int(int32(binary.LittleEndian.Uint32(meta[table:])))
+		p := table + int(binary.LittleEndian.Uint16(meta[vt+4+2*i:]))
+		return p + u32(p)
+	}
+	batch := field(u32(0), 2) // Message.header
+	if dict {
+		batch = field(batch, 1) // DictionaryBatch.data
+	}
+	return field(batch, 4) // RecordBatch.variadicBufferCounts
 }
