@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 )
 
@@ -57,6 +58,9 @@ func (e *ArrowDataError) Is(target error) bool { return target == ErrArrowData }
 // few).
 const maxArrowNesting = 2*MaxIPCNesting + 8
 
+// maxDicts bounds the dictionaries an ArrowValidator remembers.
+const maxDicts = 256
+
 // ArrowValidator validates record batches; it remembers the dictionaries it
 // validated, so that batches sharing a dictionary (an IPC stream's) check
 // it once. Not safe for concurrent use.
@@ -102,7 +106,7 @@ func (v *ArrowValidator) Record(rec arrow.RecordBatch) (err error) {
 	for c := 0; c < int(rec.NumCols()); c++ {
 		name := schema.Field(c).Name
 		col := rec.Column(c)
-		if col == nil || col.Data() == nil {
+		if col == nil || absent(col.Data()) {
 			return &ArrowDataError{Column: name, Row: -1, Reason: "the column has no data"}
 		}
 		d := col.Data()
@@ -133,6 +137,15 @@ func up(e *ArrowDataError, parentRow func(int) int) *ArrowDataError {
 	return e
 }
 
+// absent reports whether d holds no array data (arrow-go's Dictionary()
+// returns a nil *array.Data in a non-nil interface).
+func absent(d arrow.ArrayData) bool {
+	if dd, ok := d.(*array.Data); ok {
+		return dd == nil
+	}
+	return d == nil
+}
+
 // buffer returns the bytes of d's buffer i (nil: absent).
 func buffer(d arrow.ArrayData, i int) []byte {
 	bs := d.Buffers()
@@ -159,7 +172,7 @@ func bytesFor(n, bitWidth int) int64 {
 // array validates d (of d.DataType()) as the column at path; the row of an
 // error is a position of d.
 func (v *ArrowValidator) array(path string, d arrow.ArrayData, depth int) *ArrowDataError {
-	if d == nil || d.DataType() == nil {
+	if absent(d) || d.DataType() == nil {
 		return fail(path, -1, "no data")
 	}
 	return v.typed(path, d.DataType(), d, depth)
@@ -423,7 +436,7 @@ func le32(b []byte) uint32 {
 
 // child returns d's only child (list-like types).
 func child(path string, d arrow.ArrayData) (arrow.ArrayData, *ArrowDataError) {
-	if len(d.Children()) != 1 || d.Children()[0] == nil {
+	if len(d.Children()) != 1 || absent(d.Children()[0]) {
 		return nil, fail(path, -1, "%d child arrays, want 1", len(d.Children()))
 	}
 	return d.Children()[0], nil
@@ -601,7 +614,7 @@ func (v *ArrowValidator) sameLengthChildren(path string, fields []arrow.Field, d
 	}
 	for k, f := range fields {
 		p := path + "." + f.Name
-		if kids[k] == nil {
+		if absent(kids[k]) {
 			return fail(p, -1, "no data")
 		}
 		if need := d.Offset() + d.Len(); kids[k].Len() < need {
@@ -650,7 +663,7 @@ func (v *ArrowValidator) union(path string, dt arrow.UnionType, d arrow.ArrayDat
 	}
 	for i, id := range ids {
 		k := childOf[id]
-		if kids[k] == nil {
+		if absent(kids[k]) {
 			return fail(path+"."+fields[k].Name, -1, "no data")
 		}
 		if o := offs[i]; o < 0 || int(o) >= kids[k].Len() {
@@ -658,7 +671,7 @@ func (v *ArrowValidator) union(path string, dt arrow.UnionType, d arrow.ArrayDat
 		}
 	}
 	for k, f := range fields {
-		if kids[k] == nil {
+		if absent(kids[k]) {
 			return fail(path+"."+f.Name, -1, "no data")
 		}
 		e := up(v.array(path+"."+f.Name, kids[k], depth+1), func(j int) int {
@@ -688,7 +701,7 @@ func (v *ArrowValidator) dictionary(path string, dt *arrow.DictionaryType, d arr
 		return e
 	}
 	dict := d.Dictionary()
-	if dict == nil {
+	if absent(dict) {
 		if d.Len() == 0 {
 			return nil
 		}
@@ -703,7 +716,9 @@ func (v *ArrowValidator) dictionary(path string, dt *arrow.DictionaryType, d arr
 		if e != nil {
 			e.Row = -1 // a dictionary position is no row
 		}
-		if v.dicts == nil {
+		if v.dicts == nil || len(v.dicts) >= maxDicts {
+			// A long stream that replaces its dictionaries keeps
+			// only the recent ones.
 			v.dicts = map[arrow.ArrayData]*ArrowDataError{}
 		}
 		v.dicts[dict] = e
@@ -760,11 +775,14 @@ func (v *ArrowValidator) runEndEncoded(path string, dt *arrow.RunEndEncodedType,
 		return fail(path, -1, "a run-end encoded array with a validity bitmap")
 	}
 	kids := d.Children()
-	if len(kids) != 2 || kids[0] == nil || kids[1] == nil {
+	if len(kids) != 2 || absent(kids[0]) || absent(kids[1]) {
 		return fail(path, -1, "%d child arrays, want run ends and values", len(kids))
 	}
 	runEnds, values := kids[0], kids[1]
 	rp := path + " (run ends)"
+	if !arrow.TypeEqual(runEnds.DataType(), dt.RunEnds()) {
+		return fail(rp, -1, "run ends of type %s for a type with %s run ends", runEnds.DataType(), dt.RunEnds())
+	}
 	if e := v.array(rp, runEnds, depth+1); e != nil {
 		e.Row = -1
 		return e

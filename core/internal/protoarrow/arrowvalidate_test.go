@@ -198,8 +198,8 @@ func withChild(d arrow.ArrayData, k int, c arrow.ArrayData) arrow.ArrayData {
 
 func remake(d arrow.ArrayData, bufs []*memory.Buffer, kids []arrow.ArrayData, nulls int) arrow.ArrayData {
 	nd := array.NewData(d.DataType(), d.Len(), bufs, kids, nulls, d.Offset())
-	if dict := d.Dictionary(); dict != nil {
-		nd.SetDictionary(dict)
+	if d.DataType().ID() == arrow.DICTIONARY {
+		nd.SetDictionary(d.Dictionary())
 	}
 	return nd
 }
@@ -418,6 +418,13 @@ func TestValidateArrowDamage(t *testing.T) {
 				return withChild(d, 0, withBuffer(d.Children()[0], 1, func(b []byte) []byte { b[0], b[2] = 1, 2; return b }))
 			},
 			"c (run ends)", -1, "the runs end at 2, offset 0 + length 3 needs 3"},
+		{"run ends of another type", arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int64, str), `["a", "a", "b"]`,
+			func(d arrow.ArrayData) arrow.ArrayData {
+				re := d.Children()[0]
+				short := array.NewData(arrow.PrimitiveTypes.Int16, re.Len(), re.Buffers(), nil, 0, re.Offset())
+				return withChild(d, 0, short)
+			},
+			"c (run ends)", -1, "run ends of type int16 for a type with int64 run ends"},
 		{"run-end values damaged", arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int64, str), `["a", "a", "b", "b", "c"]`,
 			func(d arrow.ArrayData) arrow.ArrayData {
 				return withChild(d, 1, withBuffer(d.Children()[1], 1, put32(2, 0)))
@@ -696,4 +703,76 @@ func variadicCounts(meta []byte, dict bool) int {
 		batch = field(batch, 1) // DictionaryBatch.data
 	}
 	return field(batch, 4) // RecordBatch.variadicBufferCounts
+}
+
+// Every byte of every buffer of a valid array of every type, nested ones
+// and dictionaries included, set in turn to 0x00, 0x7F, 0x80 and 0xFF:
+// whatever the validator accepts, arrow-go builds and formats value by
+// value without a panic.
+func TestValidateArrowEveryByteChanged(t *testing.T) {
+	fields, cols := everyType(t)
+	defer releaseAll(cols)
+	checked := 0
+	for c, col := range cols {
+		var walk func(d arrow.ArrayData, path []int)
+		walk = func(d arrow.ArrayData, path []int) {
+			for b, buf := range d.Buffers() {
+				if buf == nil {
+					continue
+				}
+				for i := range buf.Len() {
+					for _, x := range []byte{0x00, 0x7F, 0x80, 0xFF} {
+						edit := func(bs []byte) []byte { bs[i] = x; return bs }
+						nd := mutate(col.Data(), path, b, edit)
+						if ValidateArrowArray(fields[c].Name, nd) == nil {
+							if p := formatData(nd); p != nil {
+								t.Fatalf("column %s, buffer %d of node %v, byte %d = %#x: accepted, then %v", fields[c].Name, b, path, i, x, p)
+							}
+							checked++
+						}
+					}
+				}
+			}
+			for k, kid := range d.Children() {
+				walk(kid, append(slices.Clone(path), k))
+			}
+			if d.DataType().ID() == arrow.DICTIONARY {
+				walk(d.Dictionary(), append(slices.Clone(path), -1))
+			}
+		}
+		walk(col.Data(), nil)
+	}
+	if checked == 0 {
+		t.Fatal("nothing accepted")
+	}
+}
+
+// mutate returns d with buffer b of the node at path (child indices, -1:
+// the dictionary) edited.
+func mutate(d arrow.ArrayData, path []int, b int, edit func([]byte) []byte) arrow.ArrayData {
+	if len(path) == 0 {
+		return withBuffer(d, b, edit)
+	}
+	if path[0] == -1 {
+		nd := remake(d, d.Buffers(), d.Children(), d.NullN())
+		nd.(*array.Data).SetDictionary(mutate(d.Dictionary(), path[1:], b, edit))
+		return nd
+	}
+	return withChild(d, path[0], mutate(d.Children()[path[0]], path[1:], b, edit))
+}
+
+// formatData builds the array of d and formats each value, returning what
+// panicked (nil: nothing).
+func formatData(d arrow.ArrayData) (p any) {
+	defer func() { p = recover() }()
+	arr := array.MakeFromData(d)
+	defer arr.Release()
+	for i := 0; i < arr.Len(); i++ {
+		_ = arr.ValueStr(i)
+		if arr.IsValid(i) {
+			_ = arr.GetOneForMarshal(i)
+		}
+	}
+	_ = arr.String()
+	return nil
 }
