@@ -155,8 +155,8 @@ func buffer(d arrow.ArrayData, i int) []byte {
 	return bs[i].Bytes()
 }
 
-// maxArrowLength bounds offset+length of an array, so that sizes in bits
-// of up to 2^23-bit elements fit in an int64.
+// maxArrowLength bounds offset+length of an array (far beyond any real
+// batch), so that sums of positions and lengths cannot overflow.
 const maxArrowLength = 1 << 40
 
 // bytesFor is the number of bytes n elements of bitWidth bits take
@@ -234,7 +234,7 @@ func (v *ArrowValidator) typed(path string, dt arrow.DataType, d arrow.ArrayData
 	case arrow.DecimalType:
 		// arrow-go formats a value with a table of powers of ten indexed
 		// by the scale: the metadata's scale is trusted.
-		maxPrec := map[int]int32{32: 9, 64: 18, 128: 38, 256: 76}[dt.BitWidth()]
+		maxPrec := maxDecimalPrecision(dt.BitWidth())
 		if p, sc := dt.GetPrecision(), dt.GetScale(); p < 1 || p > maxPrec || sc < -maxPrec || sc > maxPrec {
 			return fail(path, -1, "type %s: precision %d and scale %d, outside 1..%d and -%d..%d", dt, p, sc, maxPrec, maxPrec, maxPrec)
 		}
@@ -249,6 +249,22 @@ func (v *ArrowValidator) typed(path string, dt arrow.DataType, d arrow.ArrayData
 		return sized(path, d, 1, "values", dt.BitWidth())
 	}
 	return fail(path, -1, "type %s cannot be validated", dt)
+}
+
+// maxDecimalPrecision is the largest precision of a decimal of bitWidth
+// bits (arrow-go's tables of powers of ten stop there).
+func maxDecimalPrecision(bitWidth int) int32 {
+	switch bitWidth {
+	case 32:
+		return 9
+	case 64:
+		return 18
+	case 128:
+		return 38
+	case 256:
+		return 76
+	}
+	return 0
 }
 
 // sized checks that buffer i of d holds offset+length elements of bitWidth
