@@ -46,3 +46,34 @@ func TestArrowInputDamagedBody(t *testing.T) {
 		}
 	}
 }
+
+// A debug file whose timestamp column names a time zone this machine does
+// not know (a damaged file; a zone missing from the tz database) is an
+// error naming the column and the zone in json and table output (arrow-go
+// panicked formatting it, which crashed an in-process Python); -format
+// arrow still writes it.
+func TestDebugReadUnknownTimeZone(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ev", Type: arrow.StructOf(arrow.Field{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "Not/A_Zone"}})},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
+	sb := b.Field(1).(*array.StructBuilder)
+	sb.AppendValues([]bool{true, true})
+	sb.FieldBuilder(0).(*array.TimestampBuilder).AppendValues([]arrow.Timestamp{1, 2}, nil)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "t.arrow")
+	writeArrow(t, path, true, schema, []arrow.RecordBatch{rec})
+	for _, format := range []string{"json", "table"} {
+		_, err := runDebugCmd(t, "read", "-format", format, path)
+		if err == nil || !strings.Contains(err.Error(), `column "ev.at": the time zone "Not/A_Zone" of its timestamps does not load here`) {
+			t.Errorf("-format %s: %v", format, err)
+		}
+	}
+	if _, err := runDebugCmd(t, "read", "-format", "arrow", "-o", filepath.Join(t.TempDir(), "out.arrow"), path); err != nil {
+		t.Errorf("-format arrow: %v", err)
+	}
+}
