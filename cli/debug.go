@@ -199,6 +199,15 @@ func printProto(out io.Writer, format, path string, limit int, gaps *gapMarks) e
 
 // printBatches writes up to limit rows (0: all) of recs in format.
 func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit int, gaps *gapMarks) error {
+	if format != "arrow" && len(recs) > 0 {
+		// arrow-go formats a timestamp whose time zone does not load
+		// with a nil function (a panic): say so instead.
+		for _, f := range recs[0].Schema().Fields() {
+			if err := zonesLoad(f.Name, f.Type); err != nil {
+				return fmt.Errorf("%w; -format arrow writes the rows unchanged", err)
+			}
+		}
+	}
 	// Apply the limit by slicing.
 	var sliced []arrow.RecordBatch
 	defer func() {
@@ -487,4 +496,27 @@ func (g *gapMarks) note(stderr io.Writer, path string) {
 	stem := strings.TrimSuffix(path, filepath.Ext(path))
 	fmt.Fprintf(stderr, "note: %s rows are missing from %s (%d %s: %s; the writer dropped them, see %s.drops.jsonl)\n",
 		thousands(rows), path, len(g.gaps), gapWord, strings.Join(reasons, ", "), stem)
+}
+
+// zonesLoad checks that every timestamp in the column path of type dt
+// (nested ones too) has a time zone this machine can load (a damaged file,
+// or a zone missing from the tz database here).
+func zonesLoad(path string, dt arrow.DataType) error {
+	switch dt := dt.(type) {
+	case *arrow.TimestampType:
+		if _, err := dt.GetZone(); err != nil {
+			return fmt.Errorf("column %q: the time zone %q of its timestamps does not load here: %v", path, dt.TimeZone, err)
+		}
+	case *arrow.DictionaryType:
+		return zonesLoad(path, dt.ValueType)
+	case arrow.ExtensionType:
+		return zonesLoad(path, dt.StorageType())
+	case arrow.NestedType:
+		for _, f := range dt.Fields() {
+			if err := zonesLoad(path+"."+f.Name, f.Type); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

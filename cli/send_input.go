@@ -331,6 +331,9 @@ func openArrow(in *input, o inputOptions) error {
 		in.schema = r.Schema()
 		src = r
 	}
+	// arrow-go trusts the offsets and lengths of a body: each batch is
+	// validated before any value of it is read.
+	src = &validatedBatches{src: src, v: core.NewArrowValidator()}
 	rb := &rebatcher{src: src, n: o.batchRows, mem: o.mem}
 	in.closer = append(in.closer, func() error { rb.release(); return nil })
 	in.reader = rb
@@ -375,6 +378,40 @@ func (r *ipcFileBatches) release() {
 
 func (r *ipcFileBatches) RecordBatch() arrow.RecordBatch { return r.cur }
 func (r *ipcFileBatches) Err() error                     { return r.err }
+
+// validatedBatches passes the batches of an Arrow IPC input through
+// core.ArrowValidator; a damaged one is its Err, naming the batch and the
+// column and row in it, and it reads no further.
+type validatedBatches struct {
+	src  batchReader
+	v    *core.ArrowValidator
+	n    int   // batches returned
+	rows int64 // rows in them
+	err  error
+}
+
+func (b *validatedBatches) Next() bool {
+	if b.err != nil || !b.src.Next() {
+		return false
+	}
+	rec := b.src.RecordBatch()
+	if err := b.v.Record(rec); err != nil {
+		b.err = fmt.Errorf("record batch %d (from row %d): %w; the file is damaged from this batch on", b.n, b.rows, err)
+		return false
+	}
+	b.n++
+	b.rows += rec.NumRows()
+	return true
+}
+
+func (b *validatedBatches) RecordBatch() arrow.RecordBatch { return b.src.RecordBatch() }
+
+func (b *validatedBatches) Err() error {
+	if b.err != nil {
+		return b.err
+	}
+	return b.src.Err()
+}
 
 // rebatcher turns the batches of src into batches of exactly n rows (the
 // last one may be shorter): bigger batches are sliced (zero-copy), smaller

@@ -13,7 +13,9 @@ import (
 // ({DebugOutputDir}/zerobus/arrow/<table>*.arrow, an Arrow IPC stream), also
 // one still being written. The caller must Release every returned batch, also
 // when err != nil: on a damaged stream the batches before the damage are
-// returned with the error. A nil mem means memory.DefaultAllocator.
+// returned with the error, which names the batch (and, for a damaged body,
+// the column and row: every batch is checked with an ArrowValidator). A
+// nil mem means memory.DefaultAllocator.
 func ReadDebugArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
 	return debugfile.ReadArrowFile(path, mem)
 }

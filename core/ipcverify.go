@@ -11,7 +11,8 @@ import (
 // it fails. The local server checks each FlightData header with one
 // verifier, the debug file reader each Arrow debug file, and the command
 // line each input file through these; any program reading untrusted Arrow
-// IPC bytes from a file can do the same.
+// IPC bytes from a file can do the same, and validate each batch it reads
+// with an ArrowValidator.
 
 // ErrIPCMetadata is wrapped by every error of VerifyIPCFile and
 // NewIPCStreamVerifier's reader about malformed metadata; the text names
@@ -27,6 +28,23 @@ var ErrIPCMetadata = protoarrow.ErrIPCMetadata
 func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	return protoarrow.VerifyIPCFile(f, size)
 }
+
+// ErrArrowData is wrapped by every error of an ArrowValidator: the text
+// names the column ("payload.items[]", "tags.key"), the row and what is
+// wrong with offsets and lengths.
+var ErrArrowData = protoarrow.ErrArrowData
+
+// ArrowValidator checks the bodies of record batches arrow-go read from
+// untrusted Arrow IPC bytes (it trusts their offsets and lengths) before
+// anything reads a value: buffer sizes, offsets, views, dictionary
+// indices, union type ids, run ends, children's lengths, null counts, map
+// keys and UTF-8, recursively. One validator per stream checks a shared
+// dictionary once. Not safe for concurrent use.
+type ArrowValidator = protoarrow.ArrowValidator
+
+// NewArrowValidator returns a validator for the batches of one stream or
+// file: v.Record(rec) returns nil or an error wrapping ErrArrowData.
+func NewArrowValidator() *ArrowValidator { return protoarrow.NewArrowValidator() }
 
 // NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
 // (size bytes long) through, checking each message's metadata as

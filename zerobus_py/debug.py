@@ -26,7 +26,10 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     """Read a debug file into a pyarrow Table.
 
     An Arrow file returns its batches as written (a file cut short by a crash
-    returns the complete batches before the cut). A protobuf file is decoded
+    returns the complete batches before the cut); each batch is validated in
+    full (offsets, indices, lengths, UTF-8), so a damaged one raises
+    :class:`~zerobus_py.ZerobusError` naming the file and batch instead of
+    handing on data that reads as garbage or crashes. A protobuf file is decoded
     with its descriptor sidecar by the Go core: columns have the protobuf
     types (timestamps as int64 microseconds, dates as int32 days, decimals as
     strings).
@@ -51,11 +54,19 @@ def _read_arrow(p: Path) -> pa.Table:
     batches: list[pa.RecordBatch] = []
     while True:
         try:
-            batches.append(reader.read_next_batch())
+            batch = reader.read_next_batch()
         except StopIteration:
             break
         except (pa.ArrowInvalid, OSError):
             break  # a file cut short: keep the complete batches
+        # pyarrow, like arrow-go, trusts the offsets and lengths in a body.
+        try:
+            batch.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            raise ZerobusError(
+                f"zerobus: {p}: batch {len(batches)}: {exc} (the file is damaged from this batch on)"
+            ) from None
+        batches.append(batch)
     return pa.Table.from_batches(batches, schema=reader.schema)
 
 

@@ -14,9 +14,10 @@ import (
 // before failing). checkIPCHeader runs protoarrow's verifier (the one the
 // command line checks its input files with) on a FlightData's header
 // before the reader sees it; the body the header declares, and every
-// buffer in it, must lie within the FlightData's body.
-func checkIPCHeader(fd *flight.FlightData) error {
-	_, err := protoarrow.VerifyIPCMessage(fd.DataHeader, "FlightData", int64(len(fd.DataBody)))
+// buffer in it, must lie within the FlightData's body. v carries the
+// stream's schema to its batches.
+func checkIPCHeader(v *protoarrow.IPCMessageVerifier, fd *flight.FlightData) error {
+	_, err := v.Verify(fd.DataHeader, "FlightData", int64(len(fd.DataBody)))
 	if me := (*protoarrow.IPCMetadataError)(nil); errors.As(err, &me) {
 		return fmt.Errorf("malformed Arrow IPC message header: %s", me.Reason)
 	}

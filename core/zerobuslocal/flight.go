@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // The Arrow Flight ingest service (arrow.flight.protocol.FlightService,
@@ -35,6 +37,7 @@ type flightBatch struct {
 	rec       arrow.RecordBatch // retained; released by the handler
 	meta      []byte            // app_metadata
 	bodyBytes int               // size of the IPC body (the record bytes)
+	damaged   error             // what protoarrow.ArrowValidator found wrong in the body
 }
 
 // FlightAck is the JSON of a PutResult's app_metadata.
@@ -66,10 +69,12 @@ func (f flightTransport) closeSignal(d time.Duration, offset, records int64) err
 	return f.send(FlightAck{AckUpToOffset: offset, AckUpToRecords: records, CloseStreamDurationMs: &ms})
 }
 
-// recordingStream remembers the size of the last FlightData body read.
+// recordingStream remembers the size of the last FlightData body read,
+// and verifies each header before the IPC reader sees it.
 type recordingStream struct {
 	flight.FlightService_DoPutServer
 	lastBody int
+	headers  protoarrow.IPCMessageVerifier
 }
 
 func (r *recordingStream) Recv() (*flight.FlightData, error) {
@@ -77,7 +82,7 @@ func (r *recordingStream) Recv() (*flight.FlightData, error) {
 	if fd != nil {
 		r.lastBody = len(fd.DataBody)
 		if len(fd.DataHeader) > 0 {
-			if herr := checkIPCHeader(fd); herr != nil {
+			if herr := checkIPCHeader(&r.headers, fd); herr != nil {
 				return nil, invalid("FlightData: %v", herr)
 			}
 		}
@@ -117,6 +122,9 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 	go func() {
 		defer s.handlers.Done()
 		defer reader.Release() // the reader is this goroutine's
+		// arrow-go trusts the offsets and lengths in a body: each batch is
+		// validated before anything reads a value of it.
+		valid := protoarrow.NewArrowValidator()
 		for {
 			var res recvResult
 			if next, perr := safeNext(reader); perr != nil {
@@ -124,7 +132,8 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 			} else if next {
 				rec := reader.RecordBatch()
 				rec.Retain()
-				res.fb = &flightBatch{rec: rec, meta: bytes.Clone(reader.LatestAppMetadata()), bodyBytes: rs.lastBody}
+				res.fb = &flightBatch{rec: rec, meta: bytes.Clone(reader.LatestAppMetadata()), bodyBytes: rs.lastBody,
+					damaged: valid.Record(rec)}
 			} else {
 				res.err = reader.Err()
 				if res.err == nil {
@@ -292,6 +301,9 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 	offset := r.nextOffset
 	if fb.bodyBytes > r.s.opts.MaxMessageBytes {
 		return invalid("%s: batch at offset %d has %d bytes of records, the limit is %d", BatchTooLargeMessage, offset, fb.bodyBytes, r.s.opts.MaxMessageBytes)
+	}
+	if fb.damaged != nil {
+		return invalid("batch at offset %d: %v (the whole batch is rejected; the client sent a damaged Arrow record batch)", offset, fb.damaged)
 	}
 	n := int(fb.rec.NumRows())
 	if r.partial != nil {

@@ -115,7 +115,10 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 // names the file and the batch. Each message's metadata is verified
 // (protoarrow.NewIPCStreamVerifier) before arrow-go, which trusts its
 // lengths, reads it, so damage is an error, not a panic or an allocation
-// of what a corrupt length asks for. A nil mem means
+// of what a corrupt length asks for; each batch's body is validated
+// (protoarrow.ArrowValidator) before it is returned, so a damaged offset,
+// index or length in it is an error naming the batch, column and row, not
+// garbage or a panic in whoever reads it. A nil mem means
 // memory.DefaultAllocator.
 func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch, err error) {
 	if mem == nil {
@@ -139,8 +142,12 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 		return nil, fmt.Errorf("debugfile: %q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
+	v := protoarrow.NewArrowValidator()
 	for r.Next() {
 		rec := r.RecordBatch()
+		if err := v.Record(rec); err != nil {
+			return recs, fmt.Errorf("debugfile: %q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
+		}
 		rec.Retain()
 		recs = append(recs, rec)
 	}

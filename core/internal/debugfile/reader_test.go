@@ -254,7 +254,8 @@ func writeArrowDebugFile(t testing.TB, codec Compression) string {
 }
 
 // A damaged Arrow debug file (a metadata length, a body length, a buffer
-// placed past the body, a cut inside a batch) is an error naming the file,
+// placed past the body, a cut inside a batch, a string offset in a body)
+// is an error naming the file,
 // the batch and what is wrong; the batches before the damage come back
 // whole.
 func TestReadArrowFileDamaged(t *testing.T) {
@@ -289,6 +290,14 @@ func TestReadArrowFileDamaged(t *testing.T) {
 			return d
 		}, 1, "message 2: buffer "},
 		{"cut in the body", func(d []byte) []byte { return d[:b2[3]-3] }, 2, fmt.Sprintf("message 3: a body of %d bytes, but only %d bytes are left", b2[3]-b2[2], b2[3]-b2[2]-3)},
+		{"string offset in the body", func(d []byte) []byte {
+			// Batch 1's names: offsets [0 8 17 27 38]; offset 2 set to 30
+			// makes row 2 end before it starts.
+			meta := d[b1[1]:b1[2]]
+			at := int(binary.LittleEndian.Uint64(meta[lastBuffer(meta)-16:])) // the offsets buffer
+			binary.LittleEndian.PutUint32(d[b1[2]+at+8:], 30)
+			return d
+		}, 1, "corrupt Arrow data: column name, row 2: offset 3 is 27, below the offset 30 before it (the file is damaged from this batch on"},
 		{"cut in the metadata", func(d []byte) []byte { return d[:b1[1]+5] }, 1, fmt.Sprintf("message 2: %d bytes of metadata, but only 5 bytes of the stream are left", b1[2]-b1[1])},
 	} {
 		t.Run(c.name, func(t *testing.T) {

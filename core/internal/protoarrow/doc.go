@@ -20,7 +20,13 @@
 //     Arrow IPC bytes in a file (footer and block placement, the bytes left
 //     for each body): the command line checks its input files with them
 //     (through core's re-exports: cli may not import this package), the
-//     debug file reader each Arrow debug file.
+//     debug file reader each Arrow debug file. IPCMessageVerifier verifies
+//     a stream message by message (the local server's FlightData), keeping
+//     what the schema says its batches must hold.
+//   - ArrowValidator checks the body of each record batch arrow-go built
+//     from those bytes (offsets, indices, views, lengths, null counts,
+//     UTF-8), which arrow-go trusts as well, before anything reads a value:
+//     the same three readers validate every batch with it.
 //
 // # Type mapping
 //

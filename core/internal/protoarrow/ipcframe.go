@@ -44,7 +44,7 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	if _, err := f.ReadAt(buf, footerAt); err != nil {
 		return err
 	}
-	dicts, batches, err := VerifyIPCFooter(buf)
+	dicts, batches, views, err := verifyIPCFooter(buf)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,7 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 				prefix = 4 // before Arrow 0.15: no continuation marker
 			}
 			v := newIPCVerifier(meta[prefix:], what)
+			v.views = views
 			if _, err := v.message(bodyLen); err != nil {
 				return err
 			}
@@ -97,7 +98,8 @@ func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
 
 type ipcStreamVerifier struct {
 	r       *bufio.Reader
-	left    int64 // bytes of the stream not yet read
+	views   *ipcViews // the schema's, once read
+	left    int64     // bytes of the stream not yet read
 	pending []byte
 	body    int64 // body bytes to pass through
 	n       int   // messages seen
@@ -178,9 +180,13 @@ func (s *ipcStreamVerifier) next() error {
 	}
 	s.left -= int64(mlen)
 	v := newIPCVerifier(meta, what)
+	v.views = s.views
 	body, err := v.message(s.left)
 	if err != nil {
 		return err
+	}
+	if v.schemaViews != nil {
+		s.views = v.schemaViews
 	}
 	if len(v.buffers) == 0 {
 		s.pending, s.body = append(head, meta...), body

@@ -51,8 +51,30 @@ type IPCBlock struct {
 // its continuation marker and length), whose body may hold at most maxBody
 // bytes (the bytes left in a file, the size of a FlightData body), and
 // returns the body length it declares. what names the message in errors.
+//
+// Alone it cannot check that a batch counts the variadic buffers of each
+// of its view arrays, which arrow-go trusts: that needs the stream's
+// schema, which IPCMessageVerifier keeps.
 func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
 	return newIPCVerifier(meta, what).message(maxBody)
+}
+
+// IPCMessageVerifier verifies the messages of one IPC stream in order, as
+// VerifyIPCMessage does, and each batch against the view fields of the
+// stream's schema. Not safe for concurrent use.
+type IPCMessageVerifier struct {
+	views *ipcViews
+}
+
+// Verify is VerifyIPCMessage for the stream's next message.
+func (s *IPCMessageVerifier) Verify(meta []byte, what string, maxBody int64) (int64, error) {
+	v := newIPCVerifier(meta, what)
+	v.views = s.views
+	n, err := v.message(maxBody)
+	if err == nil && v.schemaViews != nil {
+		s.views = v.schemaViews
+	}
+	return n, err
 }
 
 // BodyCompression.codec values (Message.fbs).
@@ -65,24 +87,31 @@ const (
 // with its schema, and returns the blocks of its dictionary batches and
 // record batches (their placement in the file is the caller's to check).
 func VerifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, err error) {
+	dicts, batches, _, err = verifyIPCFooter(footer)
+	return dicts, batches, err
+}
+
+// verifyIPCFooter is VerifyIPCFooter that also returns the view fields of
+// the schema.
+func verifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, views *ipcViews, err error) {
 	v := newIPCVerifier(footer, "the footer")
 	root, err := v.u32(0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	foot, err := v.table(int(root))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if s, err := foot.sub(1); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	} else if s == nil {
-		return nil, nil, v.fail("no schema")
+		return nil, nil, nil, v.fail("no schema")
 	} else if err := v.schema(s); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := foot.keyValues(4); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Block {offset int64, metaDataLength int32, pad, bodyLength int64}.
 	blocks := func(field int) ([]IPCBlock, error) {
@@ -102,12 +131,12 @@ func VerifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, err error) {
 		return out, nil
 	}
 	if dicts, err = blocks(2); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if batches, err = blocks(3); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return dicts, batches, nil
+	return dicts, batches, v.schemaViews, nil
 }
 
 // fbTable is a flatbuffer table at pos in buf, with its vtable.
@@ -121,6 +150,10 @@ type ipcVerifier struct {
 	buf    []byte
 	what   string
 	budget int // tables left to visit
+
+	// The view fields of the stream's schema, for its batches (nil: not
+	// known), and of the schema this message holds (nil: none).
+	views, schemaViews *ipcViews
 
 	// A compressed batch's codec (-1: none) and buffers (Offset, BodyLen).
 	codec   int
@@ -274,9 +307,26 @@ func (t *fbTable) keyValues(i int) error {
 	})
 }
 
+// ipcViews counts the binary_view and string_view fields of a schema:
+// arrow-go reads one variadic buffer count from a batch's metadata for
+// each such array of the batch, without checking that the batch has that
+// many, and sizes the array's buffer list by what it reads.
+type ipcViews struct {
+	record int           // outside dictionaries: a record batch's
+	dicts  map[int64]int // in the value type of each dictionary id
+}
+
+// Schema.fbs Type union: BinaryView, Utf8View.
+const (
+	typeBinaryView = 23
+	typeUtf8View   = 24
+)
+
 // Schema.fbs: Schema {endianness, fields, custom_metadata, features}.
 func (v *ipcVerifier) schema(s *fbTable) error {
-	if err := s.tables(1, func(f *fbTable) error { return v.field(f, 0) }); err != nil {
+	v.schemaViews = &ipcViews{dicts: map[int64]int{}}
+	views := &v.schemaViews.record
+	if err := s.tables(1, func(f *fbTable) error { return v.field(f, 0, views) }); err != nil {
 		return err
 	}
 	if err := s.keyValues(2); err != nil {
@@ -287,7 +337,9 @@ func (v *ipcVerifier) schema(s *fbTable) error {
 }
 
 // Field {name, nullable, type_type, type, dictionary, children, custom_metadata}.
-func (v *ipcVerifier) field(f *fbTable, depth int) error {
+// It adds the field's view arrays to views (to its dictionary's if it is
+// dictionary encoded).
+func (v *ipcVerifier) field(f *fbTable, depth int, views *int) error {
 	if depth > MaxIPCNesting {
 		return v.fail("fields nested deeper than %d", MaxIPCNesting)
 	}
@@ -303,16 +355,30 @@ func (v *ipcVerifier) field(f *fbTable, depth int) error {
 		if _, err := d.sub(1); err != nil { // DictionaryEncoding.indexType
 			return err
 		}
+		id, err := d.i64(0) // DictionaryEncoding.id
+		if err != nil {
+			return err
+		}
+		n := v.schemaViews.dicts[id]
+		views = &n
+		defer func() { v.schemaViews.dicts[id] = n }()
 	}
-	if err := f.tables(5, func(c *fbTable) error { return v.field(c, depth+1) }); err != nil {
+	if kind, err := f.u8(2); err != nil {
+		return err
+	} else if kind == typeBinaryView || kind == typeUtf8View {
+		*views++
+	}
+	if err := f.tables(5, func(c *fbTable) error { return v.field(c, depth+1, views) }); err != nil {
 		return err
 	}
 	return f.keyValues(6)
 }
 
 // RecordBatch {length, nodes, buffers, compression, variadicBufferCounts}:
-// buffers lie in the body; row counts are not negative.
-func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64) error {
+// buffers lie in the body; row counts are not negative; the batch has a
+// variadic buffer count for each of its view arrays (wantViews of them;
+// -1: not known), each within the buffers.
+func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, wantViews int) error {
 	rows, err := rb.i64(0)
 	if err != nil {
 		return err
@@ -358,8 +424,24 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64) error {
 			v.buffers = append(v.buffers, IPCBlock{Offset: off, BodyLen: length})
 		}
 	}
-	_, _, err = rb.vector(4, 8)
-	return err
+	// arrow-go sizes a view array's buffer list by its variadic count
+	// (reading past the vector if it is short; 0 if it is absent).
+	vstart, vn, err := rb.vector(4, 8)
+	if err != nil {
+		return err
+	}
+	if vstart != 0 && vn < wantViews {
+		return v.fail("%d variadic buffer counts for %d view arrays", vn, wantViews)
+	}
+	total := int64(0)
+	for k := 0; k < vn; k++ {
+		c := int64(binary.LittleEndian.Uint64(v.buf[vstart+8*k:]))
+		if c < 0 || c > int64(n)-total {
+			return v.fail("variadic buffer count %d is %d, the batch has %d buffers", k, c, n)
+		}
+		total += c
+	}
+	return nil
 }
 
 // Message.header_type values (Message.fbs).
@@ -403,12 +485,24 @@ func (v *ipcVerifier) message(maxBody int64) (int64, error) {
 	case headerSchema:
 		err = v.schema(h)
 	case headerDictionaryBatch: // DictionaryBatch {id, data, isDelta}
+		var id int64
+		if id, err = h.i64(0); err != nil {
+			return 0, err
+		}
+		want := -1
+		if v.views != nil {
+			want = v.views.dicts[id]
+		}
 		var rb *fbTable
 		if rb, err = h.sub(1); err == nil && rb != nil {
-			err = v.recordBatch(rb, bodyLen)
+			err = v.recordBatch(rb, bodyLen, want)
 		}
 	case headerRecordBatch:
-		err = v.recordBatch(h, bodyLen)
+		want := -1
+		if v.views != nil {
+			want = v.views.record
+		}
+		err = v.recordBatch(h, bodyLen, want)
 	}
 	if err != nil {
 		return 0, err

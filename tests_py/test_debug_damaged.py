@@ -1,0 +1,45 @@
+"""A damaged Arrow debug file (a string offset that falls inside a batch
+body, which pyarrow and arrow-go read without complaint) is an error naming
+the file and the batch, from zerobus_py.debug.read_file and from
+``zerobus debug read`` (the Go reader, which also names the column and
+row), never garbage or a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from zerobus_py import ZerobusError
+from zerobus_py._cli import main
+from zerobus_py.debug import read_file
+
+
+def _damaged_file(path: Path) -> Path:
+    """An IPC stream of two batches {id, name}; batch 1's name offsets are
+    [0, 2, 1, 6]: row 1 ends before it starts."""
+    good = pa.record_batch({"id": pa.array([1, 2, 3], pa.int64()), "name": pa.array(["aa", "bb", "cc"])})
+    offsets = pa.array([0, 2, 1, 6], pa.int32()).buffers()[1]
+    names = pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"ddeeff")])
+    bad = pa.record_batch({"id": pa.array([4, 5, 6], pa.int64()), "name": names})
+    with pa.ipc.new_stream(str(path), good.schema) as w:
+        w.write_batch(good)
+        w.write_batch(bad)
+    return path
+
+
+def test_read_file_refuses_a_damaged_body(tmp_path: Path) -> None:
+    path = _damaged_file(tmp_path / "t.arrow")
+    with pytest.raises(ZerobusError) as ei:
+        read_file(path)
+    msg = str(ei.value)
+    assert str(path) in msg and "batch 1:" in msg and "the file is damaged from this batch on" in msg, msg
+
+
+def test_debug_read_names_column_and_row(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = _damaged_file(tmp_path / "t.arrow")
+    assert main(["debug", "read", str(path), "--format", "json"]) == 1
+    err = capfd.readouterr().err
+    want = "batch 1: corrupt Arrow data: column name, row 1: offset 2 is 1, below the offset 2 before it"
+    assert str(path) in err and want in err, err
