@@ -1103,3 +1103,57 @@ func readStream(t *testing.T, path string) (*arrow.Schema, []arrow.RecordBatch) 
 	}
 	return r.Schema(), recs
 }
+
+// TestSendUnknownRows: rows sent without an acknowledgement are reported as
+// unknown (they may be stored), apart from the rows certainly not written, in
+// the text summary, -json and the exit error. The server stores every row
+// but never acknowledges, so "24 rows failed" alone would invite a re-send
+// that duplicates them all (issue #16).
+func TestSendUnknownRows(t *testing.T) {
+	s := startServer(t)
+	const table = "main.default.unknown_rows"
+	s.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 6)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	env := map[string]string{"ZEROBUS_ACK_TIMEOUT_MS": "300", "RETRY_MAX_ATTEMPTS": "1", "RETRY_BASE_DELAY_MS": "10"}
+
+	r := sendCLIEnv(t, env, append(connFlags(s, table), "-progress", "never", path)...)
+	if !errors.Is(r.err, errRowsFailed) && r.err == nil {
+		t.Fatalf("err = nil, want a failure")
+	}
+	if got := s.RecordCount(table); got != 6 {
+		t.Fatalf("server stored %d rows, want 6 (stalled acks store the rows)", got)
+	}
+	if !strings.Contains(r.stdout, "rows failed:  6 (retry_exhausted=6; 6 unknown: sent without an acknowledgement, they may be stored)\n") {
+		t.Errorf("summary does not say the 6 failed rows may be stored:\n%s", r.stdout)
+	}
+	// the server was reached: the message names the setting by its key and
+	// does not send the user to check the endpoint URL or the network
+	for _, bad := range []string{"AckTimeout", "cannot reach", "check the endpoint URL"} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("summary says %q:\n%s", bad, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight (raise ack_timeout_ms") {
+		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
+	}
+
+	r = sendCLIEnv(t, env, append(connFlags(s, table), "-json", "-progress", "never", path)...)
+	var out struct {
+		RowsFailed     int64 `json:"rows_failed"`
+		RowsNotWritten int64 `json:"rows_not_written"`
+		RowsUnknown    int64 `json:"rows_unknown"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("-json output %q: %v", r.stdout, err)
+	}
+	if out.RowsFailed != 6 || out.RowsUnknown != 6 || out.RowsNotWritten != 0 {
+		t.Errorf("-json rows_failed/unknown/not_written = %d/%d/%d, want 6/6/0", out.RowsFailed, out.RowsUnknown, out.RowsNotWritten)
+	}
+	if got := s.RecordCount(table); got != 12 {
+		t.Errorf("server stored %d rows after two runs, want 12", got)
+	}
+}
