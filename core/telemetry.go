@@ -192,13 +192,18 @@ func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ct
 
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
 // Wrapper (WithTelemetry) at the end of Close: files are written at once, a
-// collector that is down is given up on after this long.
-const telemetryCloseTimeout = 10 * time.Second
+// collector that is down is given up on after this long, or when Close's
+// ctx ends if that is sooner (but not before telemetryCloseGrace).
+const (
+	telemetryCloseTimeout = 10 * time.Second
+	telemetryCloseGrace   = 500 * time.Millisecond
+)
 
 // WithTelemetry makes New record into t (t.Options()) and hands t to the
 // Wrapper: Close shuts t down once the streams are closed, so the spans and
 // metrics of the last batches are exported and the files closed before
-// Close returns (bounded by 10s even when Close's ctx has ended). If New
+// Close returns (bounded by Close's ctx, by at least 0.5s even when ctx has
+// ended, and by at most 10s). If New
 // fails, t is shut down too. Use it when t serves one Wrapper; share a
 // Telemetry between Wrappers with Options and shut it down yourself.
 func WithTelemetry(t *Telemetry) Option {
@@ -216,7 +221,11 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryCloseTimeout)
+	budget := telemetryCloseTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, max(time.Until(dl), telemetryCloseGrace))
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	return o.ownTelemetry.Shutdown(sctx)
 }
