@@ -270,5 +270,9 @@ func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.
 	if verbose {
 		cfg.LogLevel = "debug"
 	}
-	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(stderrLogHandler(stderr, verbose)))
+	h := stderrLogHandler(stderr, verbose)
+	if cfg.ObservabilityEnabled {
+		core.LogTelemetryErrors(h) // export failures: warnings on stderr like every other record
+	}
+	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
 }

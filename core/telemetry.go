@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -189,6 +190,21 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlus
 // until ctx ends or, if ctx has no deadline, for at most 30s; whatever is not
 // exported by then is dropped. Idempotent. Close the Wrappers using t first.
 func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }
+
+// LogTelemetryErrors makes OpenTelemetry's process-wide error handler log
+// to h, as warnings ("zerobus: telemetry export failed"), the errors it is
+// given: exports that failed because a collector is down or refused the
+// data. Without it they are lines of Go's standard logger on stderr. It
+// replaces any handler set before (otel.SetErrorHandler), so it is for
+// programs that own the process's telemetry: the command line and the
+// Python package (whose handler feeds Python's logging) call it; a Go
+// program with an OpenTelemetry SDK of its own sets its own handler.
+func LogTelemetryErrors(h slog.Handler) {
+	logger := slog.New(h)
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("zerobus: telemetry export failed", "error", err)
+	}))
+}
 
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
 // Wrapper (WithTelemetry) at the end of Close: files are written at once, a
