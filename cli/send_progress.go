@@ -261,6 +261,10 @@ func (s *summary) write(w io.Writer) {
 		for _, q := range s.quarantine {
 			fmt.Fprintf(w, "  quarantine:   %s failed rows written to %s (Arrow IPC stream)\n", thousands(q.rows), q.path)
 		}
+		if s.rowsUnknown > 0 {
+			fmt.Fprintf(w, "  quarantine:   %s of them are unknown (sent without an acknowledgement): re-send them only where duplicates are removed\n",
+				thousands(s.rowsUnknown))
+		}
 	case s.rowsFailed > 0:
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
 	}

@@ -1141,6 +1141,13 @@ func TestSendUnknownRows(t *testing.T) {
 		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
 	}
 
+	qpath := filepath.Join(dir, "failed.arrows")
+	r = sendCLIEnv(t, env, append(connFlags(s, table), "-progress", "never", "-quarantine", qpath, path)...)
+	if !strings.Contains(r.stdout, "  quarantine:   6 failed rows written to "+qpath) ||
+		!strings.Contains(r.stdout, "  quarantine:   6 of them are unknown (sent without an acknowledgement): re-send them only where duplicates are removed\n") {
+		t.Errorf("summary does not say which quarantined rows may be stored:\n%s", r.stdout)
+	}
+
 	r = sendCLIEnv(t, env, append(connFlags(s, table), "-json", "-progress", "never", path)...)
 	var out struct {
 		RowsFailed     int64 `json:"rows_failed"`
@@ -1153,7 +1160,7 @@ func TestSendUnknownRows(t *testing.T) {
 	if out.RowsFailed != 6 || out.RowsUnknown != 6 || out.RowsNotWritten != 0 {
 		t.Errorf("-json rows_failed/unknown/not_written = %d/%d/%d, want 6/6/0", out.RowsFailed, out.RowsUnknown, out.RowsNotWritten)
 	}
-	if got := s.RecordCount(table); got != 12 {
-		t.Errorf("server stored %d rows after two runs, want 12", got)
+	if got := s.RecordCount(table); got != 18 {
+		t.Errorf("server stored %d rows after three runs, want 18", got)
 	}
 }
