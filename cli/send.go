@@ -292,6 +292,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
+		err = core.ByKeyError(err) // settings named by key (as in -config files), not by Go field
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
@@ -315,7 +316,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		q:   q,
 		mem: env.mem,
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
-		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
+		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
 	printed := make(chan struct{})
 	stopWatch := context.AfterFunc(ctx, func() {

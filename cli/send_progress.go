@@ -34,7 +34,7 @@ type counters struct {
 	// rowsUnknown: failed rows sent without an acknowledgement (they may
 	// be stored; core.RowUnknown), a part of rowsFailed.
 	rowsUnknown atomic.Int64
-	bytes       atomic.Int64 // encoded protobuf bytes of the converted rows
+	bytes       atomic.Int64 // encoded bytes (protobuf, or Arrow IPC with arrow_flight) of the rows acknowledged
 	batches     atomic.Int64 // batches resolved
 	filesDone   atomic.Int64
 	current     atomic.Pointer[input] // the file being read
@@ -201,6 +201,7 @@ const maxFailureSamples = 10
 // summary is everything the end summary reports.
 type summary struct {
 	table      string
+	transport  string // core.Config.Transport: what the bytes counted are
 	files      []string
 	dryRun     bool
 	rowsRead   int64
@@ -250,7 +251,11 @@ func (s *summary) write(w io.Writer) {
 		fmt.Fprintf(w, " (%s%s)", strings.Join(kinds, ", "), unknownNote(s.rowsUnknown))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  bytes:        %s (%s encoded protobuf)\n", thousands(s.bytes), humanBytes(s.bytes))
+	encoded := "encoded protobuf"
+	if s.transport == core.TransportArrowFlight {
+		encoded = "Arrow IPC"
+	}
+	fmt.Fprintf(w, "  bytes:        %s (%s %s)\n", thousands(s.bytes), humanBytes(s.bytes), encoded)
 	fmt.Fprintf(w, "  batches:      %s\n", thousands(s.batches))
 	fmt.Fprintf(w, "  duration:     %s\n", s.elapsed.Round(time.Millisecond))
 	if secs := s.elapsed.Seconds(); secs > 0 {

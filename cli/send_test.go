@@ -535,10 +535,13 @@ func TestSendLocalArrowFlight(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -local -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"local server: table " + defaultLocalTable + " holds 12 rows\n", `name:"name-0"`} {
+	for _, want := range []string{"local server: table " + defaultLocalTable + " holds 12 rows\n", `name:"name-0"`, " Arrow IPC)\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	if strings.Contains(r.stdout, "protobuf") { // the bytes line names what was sent
+		t.Errorf("an arrow_flight summary mentions protobuf:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-local", "-transport", "pigeon", path)
 	if r.err == nil || !strings.Contains(r.stderr+r.err.Error(), "pigeon") {
@@ -601,7 +604,7 @@ func TestSendErrors(t *testing.T) {
 		{"unknown flag", []string{"-nope", good}, []string{"-nope"}},
 		{"no connection settings",
 			[]string{"-client-secret", "hunter2-secret", good},
-			[]string{"TableName", "Endpoint", "-endpoint", "-local"}},
+			[]string{"table_name (env ZEROBUS_TABLE_NAME)", "endpoint (env ZEROBUS_ENDPOINT)", "-endpoint", "-local"}},
 		{"missing config file", []string{"-config", filepath.Join(dir, "nope.yaml"), good}, []string{"nope.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1162,5 +1165,31 @@ func TestSendUnknownRows(t *testing.T) {
 	}
 	if got := s.RecordCount(table); got != 18 {
 		t.Errorf("server stored %d rows after three runs, want 18", got)
+	}
+}
+
+// TestSendConfigErrorsNameKeys: configuration problems name the settings by
+// the keys a -config file and the Python package use (with their
+// environment variables), not by Go Config fields.
+func TestSendConfigErrorsNameKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	r := sendCLI(t, "-transport", "flight", "-table", "main.default.t", path)
+	if r.err == nil {
+		t.Fatal("send with -transport flight and no connection succeeded")
+	}
+	msg := r.err.Error()
+	for _, want := range []string{`transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, field := range []string{"Transport (", "Endpoint (", "ClientSecret ("} {
+		if strings.Contains(msg, field) {
+			t.Errorf("error names the Go field %q:\n%s", field, msg)
+		}
 	}
 }
