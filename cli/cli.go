@@ -137,6 +137,9 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		name = ue.command
 	}
+	if _, ok := err.(*core.ConfigurationError); ok { //nolint:errorlint // only the bare error: ByKeyError shows no wrapping text
+		err = core.ByKeyError(err) // settings named by key, as -config files and Python do, not by Go field
+	}
 	fmt.Fprintln(stderr, errorLine(name, err))
 	switch {
 	case ue != nil:
