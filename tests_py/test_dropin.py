@@ -513,6 +513,19 @@ def test_wrapper_from_keywords_as_in_the_original_readme(server: LocalServer, ta
     with pytest.raises(TypeError, match="unexpected keyword argument 'tabel_name'"):
         ZerobusWrapper(endpoint=server.endpoint, tabel_name=table_name)
 
+    async def main() -> TransmissionResult:  # the asyncio form takes the same keywords
+        async with azw.AsyncZerobusWrapper(
+            endpoint=server.endpoint,
+            table_name=table_name,
+            client_id=server.client_id,
+            client_secret=server.client_secret,
+            unity_catalog_url=server.workspace_url,
+        ) as aw:
+            return await aw.send_batch(id_batch(5, 3))
+
+    assert asyncio.run(main()).successful_rows == [0, 1, 2]
+    assert sorted(server.table(table_name).column("id").to_pylist()) == list(range(8))
+
 
 # -- async with on the wrapper itself ------------------------------------------------------
 

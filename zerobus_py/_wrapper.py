@@ -383,8 +383,14 @@ class AsyncZerobusWrapper:
     w.send_batch(batch)``.
     """
 
-    def __init__(self, config: WrapperConfiguration) -> None:
-        self._sync = ZerobusWrapper(config)
+    @overload
+    def __init__(self, config: WrapperConfiguration) -> None: ...
+    @overload
+    def __init__(self, config: None = None, **settings: Any) -> None: ...
+    def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+        """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
+        keywords, as for :class:`ZerobusWrapper`."""
+        self._sync = ZerobusWrapper(config, **settings)
 
     @property
     def config(self) -> WrapperConfiguration:
