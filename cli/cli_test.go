@@ -94,6 +94,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(garbage, bytes.Repeat([]byte{7}, 100), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	garbageProto := filepath.Join(dir, "g.proto")
+	if err := os.WriteFile(garbageProto, bytes.Repeat([]byte{7}, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	badYAML := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badYAML, []byte("max_inflight_records: -5\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -113,7 +117,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"send", "-dry-run", garbage}, ExitFailed}, // unreadable content
 		{[]string{"debug"}, ExitUsage},
 		{[]string{"debug", "write"}, ExitUsage},
-		{[]string{"debug", "read", filepath.Join(dir, "x.proto")}, ExitFailed},
+		{[]string{"debug", "read", filepath.Join(dir, "x.proto")}, ExitUsage}, // missing file, as for send
+		{[]string{"debug", "read", garbageProto}, ExitFailed},                 // unreadable (no descriptor beside it)
 		{[]string{"local", "-max-rows", "-1"}, ExitUsage},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
