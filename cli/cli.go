@@ -137,6 +137,9 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		name = ue.command
 	}
+	if _, ok := err.(*core.ConfigurationError); ok { //nolint:errorlint // only the bare error: ByKeyError shows no wrapping text
+		err = core.ByKeyError(err) // settings named by key, as -config files and Python do, not by Go field
+	}
 	fmt.Fprintln(stderr, errorLine(name, err))
 	switch {
 	case ue != nil:
@@ -270,5 +273,9 @@ func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.
 	if verbose {
 		cfg.LogLevel = "debug"
 	}
-	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(stderrLogHandler(stderr, verbose)))
+	h := stderrLogHandler(stderr, verbose)
+	if cfg.ObservabilityEnabled {
+		core.LogTelemetryErrors(h) // export failures: warnings on stderr like every other record
+	}
+	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
 }

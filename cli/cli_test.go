@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(garbage, bytes.Repeat([]byte{7}, 100), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	garbageProto := filepath.Join(dir, "g.proto")
+	if err := os.WriteFile(garbageProto, bytes.Repeat([]byte{7}, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	badYAML := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badYAML, []byte("max_inflight_records: -5\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -112,7 +117,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"send", "-dry-run", garbage}, ExitFailed}, // unreadable content
 		{[]string{"debug"}, ExitUsage},
 		{[]string{"debug", "write"}, ExitUsage},
-		{[]string{"debug", "read", filepath.Join(dir, "x.proto")}, ExitFailed},
+		{[]string{"debug", "read", filepath.Join(dir, "x.proto")}, ExitUsage}, // missing file, as for send
+		{[]string{"debug", "read", garbageProto}, ExitFailed},                 // unreadable (no descriptor beside it)
 		{[]string{"local", "-max-rows", "-1"}, ExitUsage},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
@@ -173,5 +179,44 @@ func TestSendInterrupt(t *testing.T) {
 	code, out, _ = runCLICtx(cancelled, "send", "-dry-run", "-json", path)
 	if code != ExitInterrupted || !strings.Contains(out, `"interrupted":true`) || !strings.Contains(out, `"rows_read":0`) {
 		t.Errorf("send with an ended context: exit %d, stdout %s", code, out)
+	}
+}
+
+// TestConfigErrorsNameKeys: a bad setting from a -config file or the
+// environment is named by its key (and environment variable), as in the
+// Python package, for every command; exit status 2.
+func TestConfigErrorsNameKeys(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\nretry_max_attempts: lots\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(csv, []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(vars map[string]string) Env {
+		return Env{Stdin: strings.NewReader(""), Stdout: io.Discard, LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		vars map[string]string
+		want string
+		not  string
+	}{
+		{"send -config", []string{"send", "-config", bad, "x.csv"}, nil, `retry_max_attempts (env RETRY_MAX_ATTEMPTS): line 3: "lots" is not an integer`, "RetryMaxAttempts"},
+		{"local env", []string{"local"}, map[string]string{"ZEROBUS_LOG_LEVEL": "trace"}, `log_level (env ZEROBUS_LOG_LEVEL): is "trace"`, "LogLevel"},
+		{"send telemetry env", []string{"send", "-local", csv}, map[string]string{"OTLP_ENABLED": "true", "OTLP_PROTOCOL": "udp"}, `otlp_protocol (env OTLP_PROTOCOL): is "udp"`, "OTLPProtocol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			e := env(tc.vars)
+			e.Stderr = &errOut
+			code := RunEnv(t.Context(), tc.args, e)
+			if code != ExitUsage || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), tc.not) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, %q and no %q", code, errOut.String(), ExitUsage, tc.want, tc.not)
+			}
+		})
 	}
 }

@@ -92,6 +92,11 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		return usageErrorf("debug read", "-limit %d: must be 0 (all rows) or positive", *limit)
 	}
 	path := files[0]
+	if st, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return usageErrorf("debug read", "%s: no such file", path) // not its descriptor's absence
+	} else if err == nil && st.IsDir() {
+		return usageErrorf("debug read", "%s is a directory; give a .arrow or .proto file", path)
+	}
 
 	out := stdout
 	if *outPath != "" {

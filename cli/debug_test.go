@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,6 +230,18 @@ func TestDebugReadErrors(t *testing.T) {
 	os.WriteFile(truncated, raw[:len(raw)-1], 0o600)
 	side, _ := os.ReadFile(strings.TrimSuffix(p, ".proto") + ".descriptor.pb")
 	os.WriteFile(strings.TrimSuffix(truncated, ".proto")+".descriptor.pb", side, 0o600)
+	os.WriteFile(filepath.Join(dir, "x.csv"), []byte("id\n1\n"), 0o600)
+	lone := filepath.Join(dir, "lone.proto") // a protobuf file without its descriptor
+	os.WriteFile(lone, raw, 0o600)
+
+	// A FILE that does not exist is named as such (not its missing descriptor), a usage error (exit 2) as in send.
+	for _, name := range []string{"nope.proto", "nope.arrow"} {
+		_, err := runDebugCmd(t, "read", filepath.Join(dir, name))
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), name+": no such file") || strings.Contains(err.Error(), "descriptor") {
+			t.Errorf("debug read %s: %v, want a usage error naming the missing file", name, err)
+		}
+	}
 
 	for _, tc := range []struct {
 		name    string
@@ -243,7 +256,7 @@ func TestDebugReadErrors(t *testing.T) {
 		{"bad limit", []string{"read", p, "-limit", "-1"}, "-limit"},
 		{"sidecar given", []string{"read", strings.TrimSuffix(p, ".proto") + ".descriptor.pb"}, "pass the .proto file"},
 		{"other file", []string{"read", filepath.Join(dir, "x.csv")}, "expected a .arrow or .proto"},
-		{"missing sidecar", []string{"read", filepath.Join(dir, "nope.proto")}, "nope.descriptor.pb"},
+		{"missing sidecar", []string{"read", lone}, "lone.descriptor.pb"},
 		{"truncated", []string{"read", truncated}, "record 2 at byte offset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -227,8 +227,8 @@ var errRowsFailed = errors.New("rows failed")
 
 // rowsFailedError reports how many rows failed.
 type rowsFailedError struct {
-	failed, read int64
-	quarantined  bool
+	failed, unknown, read int64
+	quarantined           bool
 }
 
 func (e *rowsFailedError) Error() string {
@@ -236,7 +236,7 @@ func (e *rowsFailedError) Error() string {
 	if e.quarantined {
 		hint = "see the summary and the quarantine file"
 	}
-	return fmt.Sprintf("%s of %s rows failed (%s)", thousands(e.failed), thousands(e.read), hint)
+	return fmt.Sprintf("%s of %s rows failed (%s%s)", thousands(e.failed), thousands(e.read), hint, unknownNote(e.unknown))
 }
 
 func (e *rowsFailedError) Is(target error) bool { return target == errRowsFailed }
@@ -292,6 +292,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
+		err = core.ByKeyError(err) // settings named by key (as in -config files), not by Go field
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
@@ -315,7 +316,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		q:   q,
 		mem: env.mem,
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
-		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun},
+		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
 	printed := make(chan struct{})
 	stopWatch := context.AfterFunc(ctx, func() {
@@ -377,7 +378,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	case closeErr != nil && s.sum.rowsFailed == 0:
 		return fmt.Errorf("closing the stream: %w", closeErr)
 	case s.sum.rowsFailed > 0:
-		return &rowsFailedError{failed: s.sum.rowsFailed, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0}
+		return &rowsFailedError{failed: s.sum.rowsFailed, unknown: s.sum.rowsUnknown, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0}
 	}
 	return nil
 }
@@ -525,6 +526,7 @@ func (s *sender) accountOldest() error {
 	res, _ := p.fut.Wait(context.Background())
 	s.c.rowsSent.Add(int64(res.SuccessfulCount))
 	s.c.rowsFailed.Add(int64(res.FailedCount))
+	s.c.rowsUnknown.Add(int64(res.UnknownCount))
 	s.c.bytes.Add(int64(res.BatchSizeBytes))
 	s.c.batches.Add(1)
 	if res.FailedCount == 0 {
@@ -565,6 +567,7 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.rowsRead = s.c.rowsRead.Load()
 	s.sum.rowsSent = s.c.rowsSent.Load()
 	s.sum.rowsFailed = s.c.rowsFailed.Load()
+	s.sum.rowsUnknown = s.c.rowsUnknown.Load()
 	s.sum.bytes = s.c.bytes.Load()
 	s.sum.batches = s.c.batches.Load()
 	s.sum.elapsed = now.Sub(s.c.start)

@@ -31,13 +31,16 @@ type counters struct {
 	rowsRead   atomic.Int64 // rows handed to the Wrapper
 	rowsSent   atomic.Int64 // rows acknowledged (converted, with -dry-run)
 	rowsFailed atomic.Int64
-	bytes      atomic.Int64 // encoded protobuf bytes of the converted rows
-	batches    atomic.Int64 // batches resolved
-	filesDone  atomic.Int64
-	current    atomic.Pointer[input] // the file being read
-	totalRows  int64                 // all files' rows; -1 if unknown
-	totalFiles int
-	start      time.Time
+	// rowsUnknown: failed rows sent without an acknowledgement (they may
+	// be stored; core.RowUnknown), a part of rowsFailed.
+	rowsUnknown atomic.Int64
+	bytes       atomic.Int64 // encoded bytes (protobuf, or Arrow IPC with arrow_flight) of the rows acknowledged
+	batches     atomic.Int64 // batches resolved
+	filesDone   atomic.Int64
+	current     atomic.Pointer[input] // the file being read
+	totalRows   int64                 // all files' rows; -1 if unknown
+	totalFiles  int
+	start       time.Time
 }
 
 // progressSnapshot is what one redraw shows.
@@ -198,19 +201,23 @@ const maxFailureSamples = 10
 // summary is everything the end summary reports.
 type summary struct {
 	table      string
+	transport  string // core.Config.Transport: what the bytes counted are
 	files      []string
 	dryRun     bool
 	rowsRead   int64
 	rowsSent   int64
 	rowsFailed int64
-	byKind     map[core.ErrorKind]int64
-	bytes      int64
-	batches    int64
-	elapsed    time.Duration
-	samples    []failureSample
-	quarantine []quarantineFile // files written, with their row counts
-	stopped    error            // why reading stopped early, if it did
-	filesDone  int64
+	// rowsUnknown of the failed rows were sent without an acknowledgement:
+	// they may be stored (the rest were certainly not written).
+	rowsUnknown int64
+	byKind      map[core.ErrorKind]int64
+	bytes       int64
+	batches     int64
+	elapsed     time.Duration
+	samples     []failureSample
+	quarantine  []quarantineFile // files written, with their row counts
+	stopped     error            // why reading stopped early, if it did
+	filesDone   int64
 	// interrupted: reading stopped at an interrupt (the batches in flight
 	// finished).
 	interrupted bool
@@ -241,10 +248,14 @@ func (s *summary) write(w io.Writer) {
 			kinds = append(kinds, fmt.Sprintf("%s=%s", k, thousands(n)))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(w, " (%s)", strings.Join(kinds, ", "))
+		fmt.Fprintf(w, " (%s%s)", strings.Join(kinds, ", "), unknownNote(s.rowsUnknown))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  bytes:        %s (%s encoded protobuf)\n", thousands(s.bytes), humanBytes(s.bytes))
+	encoded := "encoded protobuf"
+	if s.transport == core.TransportArrowFlight {
+		encoded = "Arrow IPC"
+	}
+	fmt.Fprintf(w, "  bytes:        %s (%s %s)\n", thousands(s.bytes), humanBytes(s.bytes), encoded)
 	fmt.Fprintf(w, "  batches:      %s\n", thousands(s.batches))
 	fmt.Fprintf(w, "  duration:     %s\n", s.elapsed.Round(time.Millisecond))
 	if secs := s.elapsed.Seconds(); secs > 0 {
@@ -254,6 +265,10 @@ func (s *summary) write(w io.Writer) {
 	case len(s.quarantine) > 0:
 		for _, q := range s.quarantine {
 			fmt.Fprintf(w, "  quarantine:   %s failed rows written to %s (Arrow IPC stream)\n", thousands(q.rows), q.path)
+		}
+		if s.rowsUnknown > 0 {
+			fmt.Fprintf(w, "  quarantine:   %s of them are unknown (sent without an acknowledgement): re-send them only where duplicates are removed\n",
+				thousands(s.rowsUnknown))
 		}
 	case s.rowsFailed > 0:
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
@@ -289,25 +304,29 @@ func (s *summary) write(w io.Writer) {
 // summaryJSON is the summary as `send -json` prints it (one object, one
 // line). Keys are stable; counts are numbers, duration_s is in seconds.
 type summaryJSON struct {
-	Success      bool             `json:"success"`
-	Table        string           `json:"table"`
-	DryRun       bool             `json:"dry_run"`
-	Files        []string         `json:"files"`
-	FilesDone    int64            `json:"files_done"`
-	RowsRead     int64            `json:"rows_read"`
-	RowsSent     int64            `json:"rows_sent"`
-	RowsFailed   int64            `json:"rows_failed"`
-	FailedByKind map[string]int64 `json:"failed_by_kind"`
-	Bytes        int64            `json:"bytes"`
-	Batches      int64            `json:"batches"`
-	DurationS    float64          `json:"duration_s"`
-	RowsPerS     float64          `json:"rows_per_s"`
-	FailedRows   []failedRunJSON  `json:"failed_rows"`
-	Quarantine   []quarantineJSON `json:"quarantine"`
-	Stopped      string           `json:"stopped,omitempty"`
-	Error        string           `json:"error,omitempty"`
-	Interrupted  bool             `json:"interrupted"`
-	StoredRows   *int64           `json:"stored_rows,omitempty"`
+	Success    bool     `json:"success"`
+	Table      string   `json:"table"`
+	DryRun     bool     `json:"dry_run"`
+	Files      []string `json:"files"`
+	FilesDone  int64    `json:"files_done"`
+	RowsRead   int64    `json:"rows_read"`
+	RowsSent   int64    `json:"rows_sent"`
+	RowsFailed int64    `json:"rows_failed"`
+	// RowsNotWritten + RowsUnknown = RowsFailed: certainly not stored, and
+	// sent without an acknowledgement (they may be stored).
+	RowsNotWritten int64            `json:"rows_not_written"`
+	RowsUnknown    int64            `json:"rows_unknown"`
+	FailedByKind   map[string]int64 `json:"failed_by_kind"`
+	Bytes          int64            `json:"bytes"`
+	Batches        int64            `json:"batches"`
+	DurationS      float64          `json:"duration_s"`
+	RowsPerS       float64          `json:"rows_per_s"`
+	FailedRows     []failedRunJSON  `json:"failed_rows"`
+	Quarantine     []quarantineJSON `json:"quarantine"`
+	Stopped        string           `json:"stopped,omitempty"`
+	Error          string           `json:"error,omitempty"`
+	Interrupted    bool             `json:"interrupted"`
+	StoredRows     *int64           `json:"stored_rows,omitempty"`
 }
 
 // failedRunJSON is one line of "failed rows" (a run of rows of one file
@@ -332,6 +351,7 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 	out := summaryJSON{
 		Table: s.table, DryRun: s.dryRun, Files: s.files, FilesDone: s.filesDone,
 		RowsRead: s.rowsRead, RowsSent: s.rowsSent, RowsFailed: s.rowsFailed,
+		RowsNotWritten: s.rowsFailed - s.rowsUnknown, RowsUnknown: s.rowsUnknown,
 		FailedByKind: map[string]int64{}, Bytes: s.bytes, Batches: s.batches,
 		DurationS: s.elapsed.Seconds(), FailedRows: []failedRunJSON{}, Quarantine: []quarantineJSON{},
 		Interrupted: s.interrupted, StoredRows: s.storedRows,
@@ -366,6 +386,16 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// unknownNote is what the summary and the exit error add about the failed
+// rows whose outcome is unknown: they were sent and may be stored, so
+// re-sending them can duplicate them ("" when there are none).
+func unknownNote(unknown int64) string {
+	if unknown == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s unknown: sent without an acknowledgement, they may be stored", thousands(unknown))
 }
 
 // trimPrefix is err's message without the library's "zerobus: " prefix,

@@ -535,10 +535,13 @@ func TestSendLocalArrowFlight(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -local -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"local server: table " + defaultLocalTable + " holds 12 rows\n", `name:"name-0"`} {
+	for _, want := range []string{"local server: table " + defaultLocalTable + " holds 12 rows\n", `name:"name-0"`, " Arrow IPC)\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	if strings.Contains(r.stdout, "protobuf") { // the bytes line names what was sent
+		t.Errorf("an arrow_flight summary mentions protobuf:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-local", "-transport", "pigeon", path)
 	if r.err == nil || !strings.Contains(r.stderr+r.err.Error(), "pigeon") {
@@ -601,7 +604,7 @@ func TestSendErrors(t *testing.T) {
 		{"unknown flag", []string{"-nope", good}, []string{"-nope"}},
 		{"no connection settings",
 			[]string{"-client-secret", "hunter2-secret", good},
-			[]string{"TableName", "Endpoint", "-endpoint", "-local"}},
+			[]string{"table_name (env ZEROBUS_TABLE_NAME)", "endpoint (env ZEROBUS_ENDPOINT)", "-endpoint", "-local"}},
 		{"missing config file", []string{"-config", filepath.Join(dir, "nope.yaml"), good}, []string{"nope.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1102,4 +1105,91 @@ func readStream(t *testing.T, path string) (*arrow.Schema, []arrow.RecordBatch) 
 		t.Fatalf("%s: %v", path, err)
 	}
 	return r.Schema(), recs
+}
+
+// TestSendUnknownRows: rows sent without an acknowledgement are reported as
+// unknown (they may be stored), apart from the rows certainly not written, in
+// the text summary, -json and the exit error. The server stores every row
+// but never acknowledges, so "24 rows failed" alone would invite a re-send
+// that duplicates them all (issue #16).
+func TestSendUnknownRows(t *testing.T) {
+	s := startServer(t)
+	const table = "main.default.unknown_rows"
+	s.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 6)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	env := map[string]string{"ZEROBUS_ACK_TIMEOUT_MS": "300", "RETRY_MAX_ATTEMPTS": "1", "RETRY_BASE_DELAY_MS": "10"}
+
+	r := sendCLIEnv(t, env, append(connFlags(s, table), "-progress", "never", path)...)
+	if !errors.Is(r.err, errRowsFailed) && r.err == nil {
+		t.Fatalf("err = nil, want a failure")
+	}
+	if got := s.RecordCount(table); got != 6 {
+		t.Fatalf("server stored %d rows, want 6 (stalled acks store the rows)", got)
+	}
+	if !strings.Contains(r.stdout, "rows failed:  6 (retry_exhausted=6; 6 unknown: sent without an acknowledgement, they may be stored)\n") {
+		t.Errorf("summary does not say the 6 failed rows may be stored:\n%s", r.stdout)
+	}
+	// the server was reached: the message names the setting by its key and
+	// does not send the user to check the endpoint URL or the network
+	for _, bad := range []string{"AckTimeout", "cannot reach", "check the endpoint URL"} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("summary says %q:\n%s", bad, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight (raise ack_timeout_ms") {
+		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
+	}
+
+	qpath := filepath.Join(dir, "failed.arrows")
+	r = sendCLIEnv(t, env, append(connFlags(s, table), "-progress", "never", "-quarantine", qpath, path)...)
+	if !strings.Contains(r.stdout, "  quarantine:   6 failed rows written to "+qpath) ||
+		!strings.Contains(r.stdout, "  quarantine:   6 of them are unknown (sent without an acknowledgement): re-send them only where duplicates are removed\n") {
+		t.Errorf("summary does not say which quarantined rows may be stored:\n%s", r.stdout)
+	}
+
+	r = sendCLIEnv(t, env, append(connFlags(s, table), "-json", "-progress", "never", path)...)
+	var out struct {
+		RowsFailed     int64 `json:"rows_failed"`
+		RowsNotWritten int64 `json:"rows_not_written"`
+		RowsUnknown    int64 `json:"rows_unknown"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("-json output %q: %v", r.stdout, err)
+	}
+	if out.RowsFailed != 6 || out.RowsUnknown != 6 || out.RowsNotWritten != 0 {
+		t.Errorf("-json rows_failed/unknown/not_written = %d/%d/%d, want 6/6/0", out.RowsFailed, out.RowsUnknown, out.RowsNotWritten)
+	}
+	if got := s.RecordCount(table); got != 18 {
+		t.Errorf("server stored %d rows after three runs, want 18", got)
+	}
+}
+
+// TestSendConfigErrorsNameKeys: configuration problems name the settings by
+// the keys a -config file and the Python package use (with their
+// environment variables), not by Go Config fields.
+func TestSendConfigErrorsNameKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	r := sendCLI(t, "-transport", "flight", "-table", "main.default.t", path)
+	if r.err == nil {
+		t.Fatal("send with -transport flight and no connection succeeded")
+	}
+	msg := r.err.Error()
+	for _, want := range []string{`transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, field := range []string{"Transport (", "Endpoint (", "ClientSecret ("} {
+		if strings.Contains(msg, field) {
+			t.Errorf("error names the Go field %q:\n%s", field, msg)
+		}
+	}
 }

@@ -146,7 +146,9 @@ type Config struct {
 	// Default false. YAML all_fields_optional, env ZEROBUS_ALL_FIELDS_OPTIONAL.
 	AllFieldsOptional bool
 
-	// DebugEnabled turns on both debug outputs (legacy switch). Default false.
+	// DebugEnabled turns on both debug outputs (legacy switch) unless a
+	// per-kind switch below is on: those then say which kinds are written.
+	// Default false.
 	// YAML debug_enabled, env DEBUG_ENABLED.
 	DebugEnabled bool
 	// DebugArrowEnabled writes every batch to an Arrow IPC stream file.
@@ -301,9 +303,16 @@ func setZero[T comparable](p *T, def T) {
 	}
 }
 
-// debugArrow and debugProto are the effective debug switches.
-func (c Config) debugArrow() bool { return c.DebugEnabled || c.DebugArrowEnabled }
-func (c Config) debugProto() bool { return c.DebugEnabled || c.DebugProtobufEnabled }
+// debugArrow and debugProto are the effective debug switches: a per-kind
+// switch that is on says exactly which kinds are written (it takes
+// precedence over the legacy DebugEnabled, as in the original Python API);
+// DebugEnabled alone turns on both.
+func (c Config) debugArrow() bool {
+	return c.DebugArrowEnabled || (c.DebugEnabled && !c.DebugProtobufEnabled)
+}
+func (c Config) debugProto() bool {
+	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.DebugArrowEnabled)
+}
 
 // Validate reports every problem with the formats and combinations of c's
 // settings at once, as a *ConfigurationError (nil if there is none): the

@@ -79,7 +79,7 @@ var settings = []setting{
 	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout }), false, "timeout for Flush and Close"},
 	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema }), false, "parallel streams per Arrow schema"},
 	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional }), false, "treat every column as optional (proto2 optional)"},
-	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files"},
+	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files (unless debug_arrow_enabled or debug_protobuf_enabled is on: then only those)"},
 	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugArrowEnabled }), false, "write Arrow IPC debug files"},
 	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files"},
 	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir }), false, "directory for debug files (required when a debug output is on)"},

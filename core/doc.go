@@ -197,7 +197,9 @@
 // DebugArrowEnabled writes every batch to {DebugOutputDir}/zerobus/arrow/<table>.arrow
 // (an Arrow IPC stream) and DebugProtobufEnabled writes every encoded record
 // to {DebugOutputDir}/zerobus/proto/<table>.proto (length-delimited, with the
-// descriptor beside it); DebugEnabled turns on both. Files rotate by size
+// descriptor beside it); DebugEnabled turns on both, unless a per-kind switch
+// is on too, which then says which kinds are written (as the original Python
+// API's explicit flags take precedence over debug_enabled). Files rotate by size
 // (DebugMaxFileSize) and time (DebugRotationInterval), DebugMaxFilesRetained
 // rotated files are kept, and data reaches disk within DebugFlushInterval.
 // DebugArrowCompression ("zstd" or "lz4"; default none) compresses the Arrow

@@ -304,6 +304,15 @@ func (e *ConnectionError) Error() string {
 		}
 		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)"
 	}
+	if at := stream.AckTimeoutCause(e.Err); at != nil {
+		// the server was reached and took the requests: not a network problem
+		who := e.Endpoint
+		if who == "" {
+			who = "the Zerobus endpoint"
+		}
+		return "zerobus: " + who + " sent " + at.Error() +
+			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS)"
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint

@@ -76,7 +76,8 @@ type TransmissionResult struct {
 	Attempts int
 	// Latency is the wall time of the call, from SendBatch to the last ack.
 	Latency time.Duration
-	// BatchSizeBytes is the encoded size of the rows that converted.
+	// BatchSizeBytes is the encoded size of the rows acknowledged (of the rows
+	// converted, with WriterDisabled); failed rows are not counted.
 	BatchSizeBytes int
 	// TotalRows is the number of rows in the batch.
 	TotalRows int

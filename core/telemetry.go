@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -190,15 +191,35 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlus
 // exported by then is dropped. Idempotent. Close the Wrappers using t first.
 func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }
 
+// LogTelemetryErrors makes OpenTelemetry's process-wide error handler log
+// to h, as warnings ("zerobus: telemetry export failed"), the errors it is
+// given: exports that failed because a collector is down or refused the
+// data. Without it they are lines of Go's standard logger on stderr. It
+// replaces any handler set before (otel.SetErrorHandler), so it is for
+// programs that own the process's telemetry: the command line and the
+// Python package (whose handler feeds Python's logging) call it; a Go
+// program with an OpenTelemetry SDK of its own sets its own handler.
+func LogTelemetryErrors(h slog.Handler) {
+	logger := slog.New(h)
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("zerobus: telemetry export failed", "error", err)
+	}))
+}
+
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
 // Wrapper (WithTelemetry) at the end of Close: files are written at once, a
-// collector that is down is given up on after this long.
-const telemetryCloseTimeout = 10 * time.Second
+// collector that is down is given up on after this long, or when Close's
+// ctx ends if that is sooner (but not before telemetryCloseGrace).
+const (
+	telemetryCloseTimeout = 10 * time.Second
+	telemetryCloseGrace   = 500 * time.Millisecond
+)
 
 // WithTelemetry makes New record into t (t.Options()) and hands t to the
 // Wrapper: Close shuts t down once the streams are closed, so the spans and
 // metrics of the last batches are exported and the files closed before
-// Close returns (bounded by 10s even when Close's ctx has ended). If New
+// Close returns (bounded by Close's ctx, by at least 0.5s even when ctx has
+// ended, and by at most 10s). If New
 // fails, t is shut down too. Use it when t serves one Wrapper; share a
 // Telemetry between Wrappers with Options and shut it down yourself.
 func WithTelemetry(t *Telemetry) Option {
@@ -216,7 +237,11 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryCloseTimeout)
+	budget := telemetryCloseTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, max(time.Until(dl), telemetryCloseGrace))
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	return o.ownTelemetry.Shutdown(sctx)
 }

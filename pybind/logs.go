@@ -16,6 +16,10 @@ import (
 // records are dropped and counted.
 var logQueue = core.NewLogQueue(core.DefaultLogQueueCapacity)
 
+// OpenTelemetry's export errors (a collector that is down) reach Python's
+// logging too, not Go's standard logger on stderr.
+func init() { core.LogTelemetryErrors(logQueue.Handler()) }
+
 // telemetryFor sets up the Wrapper's telemetry from cfg's observability
 // settings with core.SetupTelemetry, its logger feeding logQueue.
 func telemetryFor(cfg core.Config) (*core.Telemetry, error) {

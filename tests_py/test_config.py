@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,45 @@ def test_repr_shows_debug_switches_without_contradiction(tmp_path: Path) -> None
         "http://127.0.0.1:1", "main.a.b", debug_arrow_enabled=True, debug_output_dir=str(tmp_path)
     )
     assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled=False" in repr(arrow)
+
+
+def test_code_yaml_and_env_give_the_same_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same settings from code, a YAML file and the environment are one configuration:
+    # equal, with the same repr (a loaded file does not spell out the defaults it left unset).
+    settings = {
+        "endpoint": "https://1.zerobus.x.cloud.databricks.com",
+        "table_name": "main.default.events",
+        "client_id": "cid",
+        "client_secret": "s3cret",
+        "unity_catalog_url": "https://w.cloud.databricks.com",
+        "retry_max_attempts": 7,
+        "ack_timeout_ms": 4000,
+        "debug_arrow_enabled": True,
+        "debug_output_dir": str(tmp_path),
+        "transport": "arrow_flight",
+    }
+    env = {
+        "ZEROBUS_ENDPOINT": "https://1.zerobus.x.cloud.databricks.com",
+        "ZEROBUS_TABLE_NAME": "main.default.events",
+        "ZEROBUS_CLIENT_ID": "cid",
+        "ZEROBUS_CLIENT_SECRET": "s3cret",
+        "UNITY_CATALOG_URL": "https://w.cloud.databricks.com",
+        "RETRY_MAX_ATTEMPTS": "7",
+        "ZEROBUS_ACK_TIMEOUT_MS": "4000",
+        "DEBUG_ARROW_ENABLED": "true",
+        "DEBUG_OUTPUT_DIR": str(tmp_path),
+        "ZEROBUS_TRANSPORT": "arrow_flight",
+    }
+    code = WrapperConfiguration(**settings)  # type: ignore[arg-type]
+    path = tmp_path / "zerobus.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from_env = WrapperConfiguration.from_env()
+    assert repr(from_yaml) == repr(code) == repr(from_env)
+    assert from_yaml == code == from_env
+    assert from_yaml.max_message_bytes is None  # the default, left unset
+    assert from_yaml.retry_max_attempts == 7 and from_yaml.ack_timeout_ms == 4000

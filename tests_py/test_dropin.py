@@ -454,6 +454,79 @@ def test_writer_disabled_wrapper_with_a_short_table_name(tmp_path: Path) -> None
     assert read_file(files[0]).column("id").to_pylist() == list(range(7))
 
 
+@pytest.mark.parametrize(
+    ("flags", "arrow", "protobuf", "shown"),
+    [
+        ({"debug_enabled": True}, True, True, "Arrow IPC + protobuf"),
+        ({"debug_enabled": True, "debug_arrow_enabled": True}, True, False, "Arrow IPC"),
+        ({"debug_enabled": True, "debug_protobuf_enabled": True}, False, True, "protobuf"),
+        (
+            {"debug_enabled": True, "debug_arrow_enabled": True, "debug_protobuf_enabled": False},
+            True,
+            False,
+            "Arrow IPC",
+        ),
+        ({"debug_arrow_enabled": True, "debug_protobuf_enabled": True}, True, True, "Arrow IPC + protobuf"),
+    ],
+)
+def test_explicit_debug_flags_take_precedence_over_debug_enabled(
+    tmp_path: Path, flags: dict[str, bool], arrow: bool, protobuf: bool, shown: str
+) -> None:
+    # The original's contract: debug_arrow_enabled / debug_protobuf_enabled, when set, say
+    # which files are written; debug_enabled alone enables both.
+    cfg = WrapperConfiguration(
+        "https://1.zerobus.x.cloud.databricks.com",
+        "main.default.kinds",
+        zerobus_writer_disabled=True,
+        debug_output_dir=str(tmp_path),
+        **flags,
+    )
+    assert f"<td><code>{shown}</code></td>" in cfg._repr_html_()
+    with ZerobusWrapper(cfg) as w:
+        assert w.send_batch(id_batch(0, 4)).successful_count == 4
+    written = {
+        kind: any(p.stat().st_size > 0 for p in (tmp_path / "zerobus" / kind).glob("main.default.kinds*." + ext))
+        for kind, ext in (("arrow", "arrow"), ("proto", "proto"))
+    }
+    assert written == {"arrow": arrow, "proto": protobuf}
+
+
+def test_wrapper_from_keywords_as_in_the_original_readme(server: LocalServer, table_name: str) -> None:
+    # The original's README and examples/python_example.py create the wrapper from the
+    # configuration's keywords: ZerobusWrapper(endpoint=..., table_name=..., client_id=..., ...).
+    wrapper = ZerobusWrapper(
+        endpoint=server.endpoint,
+        table_name=table_name,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        unity_catalog_url=server.workspace_url,
+        debug_enabled=False,
+    )
+    assert isinstance(wrapper.config, WrapperConfiguration)
+    assert wrapper.config.table_name == table_name and wrapper.config.client_secret == "<redacted>"
+    result = wrapper.send_batch(id_batch(0, 5))
+    assert result.success and result.successful_rows == [0, 1, 2, 3, 4]
+    wrapper.shutdown()
+    assert sorted(server.table(table_name).column("id").to_pylist()) == list(range(5))
+    with pytest.raises(TypeError, match="either a WrapperConfiguration or its keywords"):
+        ZerobusWrapper(WrapperConfiguration(server.endpoint, table_name), table_name=table_name)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tabel_name'"):
+        ZerobusWrapper(endpoint=server.endpoint, tabel_name=table_name)
+
+    async def main() -> TransmissionResult:  # the asyncio form takes the same keywords
+        async with azw.AsyncZerobusWrapper(
+            endpoint=server.endpoint,
+            table_name=table_name,
+            client_id=server.client_id,
+            client_secret=server.client_secret,
+            unity_catalog_url=server.workspace_url,
+        ) as aw:
+            return await aw.send_batch(id_batch(5, 3))
+
+    assert asyncio.run(main()).successful_rows == [0, 1, 2]
+    assert sorted(server.table(table_name).column("id").to_pylist()) == list(range(8))
+
+
 # -- async with on the wrapper itself ------------------------------------------------------
 
 

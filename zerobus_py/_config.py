@@ -236,9 +236,12 @@ class WrapperConfiguration:
             fields: the OTLP endpoint / output directory, and the log level
             and log file of the Go records sent to the ``zerobus_py`` logger
             (those apply even when ``observability_enabled`` is False).
-        debug_enabled: write Arrow and protobuf debug files (default False).
-        debug_arrow_enabled: write Arrow IPC debug files only.
-        debug_protobuf_enabled: write protobuf debug files only.
+        debug_enabled: write Arrow and protobuf debug files (default False),
+            unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
+            True too: as in the original, those then say which kinds are
+            written.
+        debug_arrow_enabled: write Arrow IPC debug files.
+        debug_protobuf_enabled: write protobuf debug files.
         debug_output_dir: directory for debug files (required when a debug
             output is on).
         debug_flush_interval_secs: flush debug files at least this often (default 5).
@@ -446,10 +449,17 @@ class WrapperConfiguration:
 
     @classmethod
     def _from_settings(cls, settings: Mapping[str, Any]) -> WrapperConfiguration:
+        """The configuration of the Go loader's settings (every key, defaults
+        included). A value equal to the Go default is left unset, as in a
+        configuration built in code: the same settings from code, YAML and the
+        environment give equal configurations with the same repr."""
         known = {key: attr for attr, key, _ in _FIELDS}
+        defaults = {row["key"]: row["default"] for row in go_settings()}
         kw: dict[str, Any] = {}
         obs: dict[str, Any] = {}
         for key, value in settings.items():
+            if key in defaults and value == defaults[key] and type(value) is type(defaults[key]):
+                continue
             if key in _OBS_KEYS:
                 obs[key] = value
             elif key in known:
@@ -503,10 +513,10 @@ class WrapperConfiguration:
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
         shown = dict(items)
-        if shown.get("debug_enabled"):  # both kinds are written: the per-kind switches say nothing more
-            for key in ("debug_arrow_enabled", "debug_protobuf_enabled"):
-                if not shown.get(key):
-                    shown.pop(key, None)
+        kinds = ("debug_arrow_enabled", "debug_protobuf_enabled")
+        if shown.get("debug_enabled") and not any(shown.get(k) for k in kinds):
+            for key in kinds:  # both kinds are written: the per-kind switches say nothing more
+                shown.pop(key, None)
         parts = [f"{k}={v!r}" for k, v in shown.items()]
         return f"WrapperConfiguration({', '.join(parts)})"
 
@@ -514,7 +524,8 @@ class WrapperConfiguration:
         """The settings as an HTML table for notebooks (secrets redacted, as in repr).
 
         The debug switches show as one row of the files that are effectively
-        written: ``debug_enabled`` turns on both kinds (core.Config's rule).
+        written (core.Config's rule): a per-kind switch that is on says which
+        kinds; ``debug_enabled`` alone turns on both.
         """
         from ._html import table
 
@@ -522,11 +533,11 @@ class WrapperConfiguration:
             settings = self.to_settings()
         except ConfigurationError:  # a value of the wrong type: the repr says which
             return table("WrapperConfiguration", [("invalid", repr(self))])
-        both = bool(settings.pop("debug_enabled", False))
-        arrow = both or bool(settings.pop("debug_arrow_enabled", False))
-        proto = both or bool(settings.pop("debug_protobuf_enabled", False))
-        settings.pop("debug_arrow_enabled", None)
-        settings.pop("debug_protobuf_enabled", None)
+        legacy = bool(settings.pop("debug_enabled", False))
+        arrow = bool(settings.pop("debug_arrow_enabled", False))
+        proto = bool(settings.pop("debug_protobuf_enabled", False))
+        if legacy and not (arrow or proto):
+            arrow = proto = True
         kinds = [k for k, on in (("Arrow IPC", arrow), ("protobuf", proto)) if on]
         rows = [(k, v) for k, v in settings.items() if not k.startswith("debug_") or kinds]
         rows.append(("debug files", " + ".join(kinds) if kinds else "off"))

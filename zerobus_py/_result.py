@@ -102,7 +102,9 @@ class TransmissionResult:
         attempts: highest number of stream attempts any request needed
             (1 = sent once, 0 = nothing sent).
         latency_ms: wall time of the send in milliseconds.
-        batch_size_bytes: encoded (protobuf) size of the rows that converted.
+        batch_size_bytes: encoded (protobuf) size of the acknowledged rows (of
+            the converted rows, with the writer disabled); failed rows are not
+            counted.
         total_rows, successful_count, failed_count: row counts
             (``failed_count`` = ``not_written_count`` + ``unknown_count``).
         writer_disabled: nothing was sent (``zerobus_writer_disabled``):

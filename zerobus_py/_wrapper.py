@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from . import _bridge, _logs
 from ._arrow import export
@@ -165,9 +165,24 @@ class ZerobusWrapper:
             :class:`~zerobus_py.ConfigurationError` listing every problem).
             Creating the wrapper does not connect: streams open on the first
             send.
+        **settings: instead of ``config``, the keywords of
+            :class:`~zerobus_py.WrapperConfiguration` (``endpoint=``,
+            ``table_name=``, ``client_id=``, ...), as the original Python
+            API's README and examples write it.
     """
 
-    def __init__(self, config: WrapperConfiguration) -> None:
+    @overload
+    def __init__(self, config: WrapperConfiguration) -> None: ...
+    @overload
+    def __init__(self, config: None = None, **settings: Any) -> None: ...
+    def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+        if config is None:
+            config = WrapperConfiguration(**settings)
+        elif settings:
+            raise TypeError(
+                "ZerobusWrapper takes either a WrapperConfiguration or its keywords, not both "
+                f"(got config and {', '.join(sorted(settings))})"
+            )
         if not isinstance(config, WrapperConfiguration):
             raise ConfigurationError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
         self._config = config
@@ -284,6 +299,12 @@ class ZerobusWrapper:
         last metrics and spans are exported (or written to
         ``observability_output_dir``) and every Go log record is emitted on
         the ``zerobus_py`` logger before this returns.
+
+        ``timeout`` (seconds) bounds the whole call: waiting for the last
+        acknowledgements, then the final telemetry export (which still gets
+        at least 0.5 s). Default: the configured flush timeout (300 s) for
+        the acknowledgements, and at most 10 s for a collector that does not
+        answer.
         """
         with self._lock:
             if self._closed:
@@ -362,8 +383,14 @@ class AsyncZerobusWrapper:
     w.send_batch(batch)``.
     """
 
-    def __init__(self, config: WrapperConfiguration) -> None:
-        self._sync = ZerobusWrapper(config)
+    @overload
+    def __init__(self, config: WrapperConfiguration) -> None: ...
+    @overload
+    def __init__(self, config: None = None, **settings: Any) -> None: ...
+    def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+        """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
+        keywords, as for :class:`ZerobusWrapper`."""
+        self._sync = ZerobusWrapper(config, **settings)
 
     @property
     def config(self) -> WrapperConfiguration:

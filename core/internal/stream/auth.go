@@ -330,7 +330,9 @@ func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err erro
 }
 
 // credentialsRejected explains a token request refused for its credentials.
-const credentialsRejected = "ClientID/ClientSecret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that WorkspaceURL is its workspace)"
+// Settings are named by their keys (the Python keywords and YAML keys), not
+// by Go fields, as everywhere in the messages users read.
+const credentialsRejected = "client_id/client_secret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that unity_catalog_url is its workspace)"
 
 // tokenError classifies an oauth2 failure into *TokenError (retryable) or
 // *AuthError (bad credentials), sanitizing every text it carries.
@@ -378,12 +380,12 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	what := "the token endpoint rejected the request"
 	switch te.StatusCode {
 	case 0:
-		what = "the token endpoint returned an unusable response (check WorkspaceURL)"
+		what = "the token endpoint returned an unusable response (check unity_catalog_url)"
 	case http.StatusBadRequest:
 		// RFC 6749 §5.2: a 400 is a malformed or unacceptable request; only
 		// its invalid_client (or unauthorized_client) error is about the
 		// credentials.
-		what = "the token endpoint answered 400 Bad Request: it refused the request (its error and description follow; check WorkspaceURL, the table name, and that a proxy passes the request unchanged)"
+		what = "the token endpoint answered 400 Bad Request: it refused the request (its error and description follow; check unity_catalog_url, the table name, and that a proxy passes the request unchanged)"
 		if te.ErrorCode == "invalid_client" || te.ErrorCode == "unauthorized_client" {
 			what = credentialsRejected
 		}
@@ -392,7 +394,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	case http.StatusForbidden:
 		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
 	case http.StatusNotFound:
-		what = "no token endpoint at WorkspaceURL (check WorkspaceURL)"
+		what = "no token endpoint at unity_catalog_url (check unity_catalog_url)"
 	case http.StatusProxyAuthRequired:
 		what = "proxy authentication failed: the HTTP proxy from the environment (HTTPS_PROXY) answered 407 Proxy Authentication Required"
 		if a.proxy != "" {

@@ -421,8 +421,8 @@ func TestBadCredentialsFailFast(t *testing.T) {
 	cfg := e.config()
 	cfg.ClientSecret = "wrong-secret-value-42"
 	ae, err := openWantAuthError(t, e, cfg)
-	if !strings.Contains(ae.What, "ClientID/ClientSecret") {
-		t.Errorf("AuthError.What = %q, want it to name ClientID/ClientSecret", ae.What)
+	if !strings.Contains(ae.What, "client_id/client_secret") {
+		t.Errorf("AuthError.What = %q, want it to name client_id/client_secret", ae.What)
 	}
 	var te *TokenError
 	if !errors.As(err, &te) || te.StatusCode != http.StatusUnauthorized || te.Retryable {

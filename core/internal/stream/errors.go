@@ -82,7 +82,7 @@ func (e *ServerError) GRPCStatus() *status.Status { return status.New(e.Code, e.
 // contains the client secret or a token.
 type AuthError struct {
 	// What names the credential or privilege that is wrong, as advice for
-	// the operator (e.g. "ClientID/ClientSecret rejected by the token endpoint").
+	// the operator (e.g. "client_id/client_secret rejected by the token endpoint").
 	What string
 	// Err is the underlying *TokenError, *ServerError or headers-provider error.
 	Err error
@@ -283,7 +283,7 @@ type MessageTooLargeError struct {
 
 // Error implements error.
 func (e *MessageTooLargeError) Error() string {
-	return fmt.Sprintf("zerobus: request of %d records encodes to %d bytes, over the MaxMessageBytes limit of %d: send fewer records per request",
+	return fmt.Sprintf("zerobus: request of %d records encodes to %d bytes, over the max_message_bytes limit of %d: send fewer records per request",
 		e.Records, e.Size, e.Limit)
 }
 
@@ -298,7 +298,19 @@ type ackTimeoutError struct {
 }
 
 func (e *ackTimeoutError) Error() string {
-	return fmt.Sprintf("no acknowledgement for %s with %d requests in flight (AckTimeout)", e.after, e.inflight)
+	return fmt.Sprintf("no acknowledgement for %s with %d requests in flight", e.after, e.inflight)
+}
+
+// AckTimeoutCause returns the cause of a *ConnectionError in err's chain
+// raised because no acknowledgement arrived within AckTimeout ("no
+// acknowledgement for 1s with 3 requests in flight"), or nil: the server
+// was reached, so the caller's message names the setting, not the network.
+func AckTimeoutCause(err error) error {
+	var at *ackTimeoutError
+	if errors.As(err, &at) {
+		return at
+	}
+	return nil
 }
 
 // redactor removes known secrets (the client secret and recent tokens) from

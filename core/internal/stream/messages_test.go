@@ -22,13 +22,16 @@ func TestToken400SaysBadRequest(t *testing.T) {
 		want, not  []string
 	}{
 		{"invalid_request", `{"error":"invalid_request","error_description":"authorization_details: unknown table"}`, 400,
-			[]string{"400 Bad Request", "invalid_request", "authorization_details: unknown table"}, []string{"ClientSecret", "rejected by the token endpoint"}},
+			[]string{"400 Bad Request", "invalid_request", "authorization_details: unknown table", "check unity_catalog_url"}, []string{"ClientSecret", "rejected by the token endpoint", "WorkspaceURL"}},
 		{"invalid_scope", `{"error":"invalid_scope"}`, 400,
 			[]string{"400 Bad Request", "invalid_scope"}, []string{"ClientSecret"}},
 		{"invalid_client", `{"error":"invalid_client","error_description":"bad secret"}`, 400,
-			[]string{"ClientID/ClientSecret rejected", "invalid_client", "bad secret"}, []string{"Bad Request"}},
+			[]string{"client_id/client_secret rejected", "invalid_client", "bad secret"}, []string{"Bad Request", "ClientID", "WorkspaceURL"}},
+		// the settings are named by their keys (Python keywords, YAML keys), not Go fields
 		{"401", `{"error":"invalid_client"}`, 401,
-			[]string{"ClientID/ClientSecret rejected", "HTTP 401"}, nil},
+			[]string{"client_id/client_secret rejected", "unity_catalog_url is its workspace", "HTTP 401"}, []string{"ClientID", "WorkspaceURL"}},
+		{"404", `{"error":"not_found"}`, 404,
+			[]string{"no token endpoint at unity_catalog_url"}, []string{"WorkspaceURL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTokenServer(t, func(int, *http.Request) (int, string) { return tc.status, tc.body })

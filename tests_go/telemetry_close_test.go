@@ -1,0 +1,60 @@
+package tests_go
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// TestCloseWithCollectorDownHonoursItsDeadline: with the OTLP collector
+// down, sends succeed, and Close(ctx) with a 1 s deadline returns within
+// about that: the final export is given up on when ctx ends (Python's
+// shutdown(timeout=1) is this call), instead of waiting the 10 s that bound
+// it when ctx has no deadline.
+func TestCloseWithCollectorDownHonoursItsDeadline(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := lis.Addr().String()
+	lis.Close() // nothing listens there: every export is refused
+
+	cfg := serverConfig(srv, "main.default.collector_down")
+	cfg.ObservabilityEnabled = true
+	cfg.OTLPEndpoint = "http://" + down
+	tel, err := core.SetupTelemetry(testCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := core.New(testCtx(t), cfg, core.WithTelemetry(tel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := eventBatch(memory.DefaultAllocator, 0, 100)
+	defer rec.Release()
+	start := time.Now()
+	res, err := w.SendBatch(testCtx(t), rec)
+	if err != nil || res.SuccessfulCount != 100 {
+		t.Fatalf("SendBatch with the collector down: %v, %v", res, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("SendBatch took %v with the collector down", d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start = time.Now()
+	_ = w.Close(ctx)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close with a 1s deadline took %v with the collector down", d)
+	}
+	if got := srv.RecordCount("main.default.collector_down"); got != 100 {
+		t.Errorf("server stored %d rows, want 100", got)
+	}
+}

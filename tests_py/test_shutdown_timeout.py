@@ -1,0 +1,39 @@
+"""``shutdown(timeout=)`` bounds the whole call, the final telemetry export included, when the OTLP collector is
+down: sends are not delayed by it, and the wrapper does not wait the 10 s a collector gets without a timeout."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import pytest
+from conftest import id_batch
+
+from zerobus_py import ObservabilityConfig, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+def test_shutdown_timeout_bounds_the_telemetry_export(
+    server: LocalServer, table_name: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on: every export is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = server.config(
+        table_name,
+        observability_enabled=True,
+        observability_config=ObservabilityConfig(endpoint=f"http://127.0.0.1:{port}"),
+    )
+    wrapper = ZerobusWrapper(config)
+    result = wrapper.send_batch(id_batch(0, 50))
+    assert result.success and result.successful_count == 50
+    start = time.monotonic()
+    wrapper.shutdown(timeout=1.0)
+    took = time.monotonic() - start
+    assert took < 4.0, f"shutdown(timeout=1.0) took {took:.1f} s with the collector down"
+    assert server.record_count(table_name) == 50
+    # the failed exports are warnings of Python's logging, not Go log lines on stderr
+    failed = [r for r in caplog.records if r.name == "zerobus_py" and "telemetry export failed" in r.getMessage()]
+    assert failed and all(r.levelno == logging.WARNING for r in failed), [r.getMessage() for r in caplog.records]
+    assert "export" not in capfd.readouterr().err

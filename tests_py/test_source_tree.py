@@ -1,0 +1,32 @@
+"""The README's commands run from the repository root, where the source tree's ``zerobus_py`` (never built in place:
+``pip install .`` and ``make py-build`` install the package into site-packages) comes first on ``sys.path`` for
+``python -m zerobus_py`` and ``python -c``. Its extension modules are then taken from the installed package."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import zerobus_py
+
+SOURCE = Path(__file__).resolve().parent.parent / "zerobus_py"
+
+
+def test_commands_from_a_source_tree_use_the_installed_extension(tmp_path: Path) -> None:
+    shutil.copytree(
+        SOURCE,
+        tmp_path / "zerobus_py",
+        ignore=shutil.ignore_patterns("pybind.py", "go.py", "_zbnative*", "__pycache__"),
+    )
+    assert not list((tmp_path / "zerobus_py" / "_native").glob("_zbnative*"))
+    out = subprocess.run(
+        [sys.executable, "-m", "zerobus_py", "version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"zerobus-wrapper {zerobus_py.__version__} "), out.stdout
+    code = "import zerobus_py; print(zerobus_py.__file__); print(zerobus_py.native_version())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [str(tmp_path / "zerobus_py" / "__init__.py"), zerobus_py.__version__]
