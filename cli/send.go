@@ -319,13 +319,21 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
 	printed := make(chan struct{})
+	sayInterrupted := func() {
+		fmt.Fprintln(env.stderr, "\ninterrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
+	}
 	stopWatch := context.AfterFunc(ctx, func() {
 		defer close(printed)
-		fmt.Fprintln(env.stderr, "\ninterrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
+		sayInterrupted()
 	})
 	defer func() {
-		if !stopWatch() {
+		switch {
+		case !stopWatch():
 			<-printed
+		case ctx.Err() != nil:
+			// Cancelled, but the send saw ctx.Err() before the context got
+			// round to starting the watcher (it sets the error first).
+			sayInterrupted()
 		}
 	}()
 	var bar *progressBar
