@@ -116,7 +116,7 @@ bench-transports: py-build
 ## in one run: Go SendBatch (null and local servers; wall and CPU ratios) and Python send_batch (local server).
 .PHONY: bench-debug
 bench-debug: py-build
-	go test -run '^$$' -bench BenchmarkDebugOverhead -benchtime 8x ./core/
+	go test -run '^$$' -bench BenchmarkDebugOverhead -benchtime 16x ./core/
 	go test -run '^$$' -bench 'BenchmarkDisabled' ./core/internal/debugfile/
 	go test -run '^$$' -bench 'BenchmarkWriterIO' -benchtime 20x ./core/internal/debugfile/
 	cd bench && ../$(VENV_BIN)/python bench_debug.py

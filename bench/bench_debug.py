@@ -3,9 +3,10 @@
 Three wrappers against one in-process local server send the reference batch (see
 bench_python.py) in the same run: debug off, debug off again (the noise floor) and
 debug on (``debug_enabled``: Arrow and protobuf files). Each round, each wrapper sends
-a block of batches, in a rotating order; a debug block ends when the debug writer's
-queue is empty (``debug_stats()``), so the background writing is charged to it.
-Reports medians of the per-round ratios, wall clock and process CPU (Go threads
+a block of batches (4, like the Go BenchmarkDebugOverhead), in a rotating order; a
+debug block ends when the debug writer's queue is empty (``debug_stats()``), so the
+background writing is charged to it. Reports medians of the per-round ratios (16
+rounds: 16 samples of 4 batches each), wall clock and process CPU (Go threads
 included), and the writes the debug output dropped (should be 0).
 
 Run: ``make bench-debug`` (or ``python bench/bench_debug.py [--rows N] [--rounds N]``).
@@ -38,8 +39,8 @@ def wait_debug_queue(w: ZerobusWrapper) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--per-round", type=int, default=2, help="sends per wrapper per round")
+    ap.add_argument("--rounds", type=int, default=16)
+    ap.add_argument("--per-round", type=int, default=4, help="sends per wrapper per round")
     args = ap.parse_args()
 
     batch = reference_batch(args.rows)
