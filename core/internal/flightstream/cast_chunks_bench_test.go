@@ -23,14 +23,7 @@ func BenchmarkCastEncodeChunks(b *testing.B) {
 	const rows, chunks = 100_000, 8
 	rec := convert.ReferenceBatch(memory.DefaultAllocator, rows)
 	defer rec.Release()
-	target, err := CanonicalSchema(rec.Schema())
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, _ := planCanonical(b, rec.Schema())
 	cl := &Client{ipcOpts: []ipc.Option{ipc.WithAllocator(memory.DefaultAllocator)}}
 	ctx := context.Background()
 	b.ReportAllocs()

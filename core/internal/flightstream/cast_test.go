@@ -25,18 +25,26 @@ func batchOf(t *testing.T, fields []arrow.Field, cols ...arrow.Array) arrow.Reco
 	return rec
 }
 
+// planCanonical plans the cast from s to its canonical table schema and
+// returns the caster and that schema.
+func planCanonical(tb testing.TB, s *arrow.Schema) (*Caster, *arrow.Schema) {
+	tb.Helper()
+	target, err := CanonicalSchema(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := PlanCast("t", s, target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, target
+}
+
 // castCanonical casts rec to the canonical table schema of its own schema
 // and returns the caster, that schema and the cast batch (to release).
 func castCanonical(t *testing.T, rec arrow.RecordBatch) (*Caster, *arrow.Schema, arrow.RecordBatch) {
 	t.Helper()
-	target, err := CanonicalSchema(rec.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := PlanCast("t", rec.Schema(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, target := planCanonical(t, rec.Schema())
 	out, _, _, err := c.Apply(context.Background(), rec)
 	if err != nil {
 		t.Fatal(err)
