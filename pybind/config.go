@@ -32,6 +32,16 @@ func ValidateConfig(configJSON string) error {
 	return wrapErr(core.ByKeyError(cfg.Validate()))
 }
 
+// DebugKinds parses configJSON (see parseConfig) and returns
+// core.Config.DebugKinds as a JSON list: the kinds of debug files written.
+func DebugKinds(configJSON string) (string, error) {
+	cfg, err := parseConfig(configJSON)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	return toJSON(cfg.DebugKinds())
+}
+
 // envLookup decodes envJSON (a JSON object of name to value, Python's
 // os.environ) into a lookup function; "" means an empty environment. The
 // process environment is never read or changed.

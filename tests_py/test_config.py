@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 from conftest import id_batch
 
+import zerobus_py._bridge
 from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
@@ -254,6 +256,29 @@ def test_repr_shows_debug_switches_without_contradiction(tmp_path: Path) -> None
         "http://127.0.0.1:1", "main.a.b", debug_arrow_enabled=True, debug_output_dir=str(tmp_path)
     )
     assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled=False" in repr(arrow)
+
+
+def test_reprs_display_the_go_cores_debug_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which debug files are written is the Go core's rule (core.Config.DebugKinds); the reprs only display it."""
+    row = "debug files</th><td><code>{}</code>"
+    for kw, want in [
+        ({"debug_enabled": True}, "Arrow IPC + protobuf"),
+        ({"debug_enabled": True, "debug_protobuf_enabled": True}, "protobuf"),
+        ({"debug_arrow_enabled": True}, "Arrow IPC"),
+        ({"debug_enabled": False}, "off"),
+    ]:
+        cfg = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_output_dir=str(tmp_path), **kw)
+        assert row.format(want) in cfg._repr_html_(), kw
+
+    class GoSays:
+        @staticmethod
+        def DebugKinds(config_json: str) -> str:
+            assert json.loads(config_json)["debug_enabled"] is True
+            return '["protobuf"]'
+
+    monkeypatch.setattr(zerobus_py._bridge, "native", GoSays())
+    on = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_enabled=True, debug_output_dir=str(tmp_path))
+    assert row.format("protobuf") in on._repr_html_()
 
 
 def test_code_yaml_and_env_give_the_same_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
