@@ -12,6 +12,7 @@ from conftest import id_batch
 
 import zerobus_py._bridge
 from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
+from zerobus_py._config import go_settings
 from zerobus_py.local import LocalServer
 
 
@@ -321,3 +322,20 @@ def test_code_yaml_and_env_give_the_same_configuration(tmp_path: Path, monkeypat
     assert from_yaml == code == from_env
     assert from_yaml.max_message_bytes is None  # the default, left unset
     assert from_yaml.retry_max_attempts == 7 and from_yaml.ack_timeout_ms == 4000
+
+
+def test_from_yaml_and_env_keep_a_key_set_to_its_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Go loader says which keys are set: one set to its default value is set, the others are not.
+    default = next(row["default"] for row in go_settings() if row["key"] == "retry_max_attempts")
+    path = tmp_path / "zerobus.yaml"
+    path.write_text(f"table_name: main.a.b\nretry_max_attempts: {default}\nendpoint: null\n")
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    assert from_yaml.retry_max_attempts == default and from_yaml.table_name == "main.a.b"
+    assert from_yaml.endpoint is None and from_yaml.max_message_bytes is None
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ZEROBUS_TABLE_NAME", "main.a.b")
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", str(default))
+    from_env = WrapperConfiguration.from_env()
+    assert from_env == from_yaml
+    assert f"retry_max_attempts={default!r}" in repr(from_env)

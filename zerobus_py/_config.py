@@ -453,17 +453,14 @@ class WrapperConfiguration:
 
     @classmethod
     def _from_settings(cls, settings: Mapping[str, Any]) -> WrapperConfiguration:
-        """The configuration of the Go loader's settings (every key, defaults
-        included). A value equal to the Go default is left unset, as in a
-        configuration built in code: the same settings from code, YAML and the
-        environment give equal configurations with the same repr."""
+        """The configuration of the Go loader's settings: only the keys the
+        file or the environment sets (the others stay unset, as in a
+        configuration built in code), so the same settings from code, YAML and
+        the environment give equal configurations with the same repr."""
         known = {key: attr for attr, key, _ in _FIELDS}
-        defaults = {row["key"]: row["default"] for row in go_settings()}
         kw: dict[str, Any] = {}
         obs: dict[str, Any] = {}
         for key, value in settings.items():
-            if key in defaults and value == defaults[key] and type(value) is type(defaults[key]):
-                continue
             if key in _OBS_KEYS:
                 obs[key] = value
             elif key in known:
