@@ -314,6 +314,21 @@ func (c Config) debugProto() bool {
 	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.DebugArrowEnabled)
 }
 
+// DebugKinds returns the kinds of debug files c effectively writes, in this
+// order: "arrow" (debugArrow) and "protobuf" (debugProto); empty when debug
+// output is off. For display (the Python reprs show it); the rule is
+// debugArrow's and debugProto's.
+func (c Config) DebugKinds() []string {
+	kinds := []string{}
+	if c.debugArrow() {
+		kinds = append(kinds, "arrow")
+	}
+	if c.debugProto() {
+		kinds = append(kinds, "protobuf")
+	}
+	return kinds
+}
+
 // Validate reports every problem with the formats and combinations of c's
 // settings at once, as a *ConfigurationError (nil if there is none): the
 // table name is "table", "schema.table" or "catalog.schema.table" (ASCII

@@ -249,23 +249,31 @@ func ParseConfigYAML(data []byte) (Config, error) {
 }
 
 func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (Config, error) {
+	cfg, _, err := parseYAMLSet(data, source, lookup)
+	return cfg, err
+}
+
+// parseYAMLSet is parseYAML also returning the keys the document sets (a
+// null value sets nothing), in document order.
+func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)) (Config, []string, error) {
 	cfg := DefaultConfig()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Config{}, &ConfigurationError{Source: source, Err: fmt.Errorf("not valid YAML: %w", err)}
+		return Config{}, nil, &ConfigurationError{Source: source, Err: fmt.Errorf("not valid YAML: %w", err)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 { // empty document
-		return cfg, nil
+		return cfg, nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return Config{}, &ConfigurationError{Source: source, Err: fmt.Errorf("line %d: the document must be a mapping of keys to values", root.Line)}
+		return Config{}, nil, &ConfigurationError{Source: source, Err: fmt.Errorf("line %d: the document must be a mapping of keys to values", root.Line)}
 	}
 	byKey := make(map[string]*setting, len(settings))
 	for i := range settings {
 		byKey[settings[i].key] = &settings[i]
 	}
 	var ps []ConfigProblem
+	var set []string
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -297,7 +305,9 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 		if err == nil {
 			err = s.acc.set(&cfg, val)
 		}
-		if err != nil {
+		if err == nil {
+			set = append(set, s.key)
+		} else {
 			msg := err.Error()
 			if s.secret { // never echo a secret back
 				msg = "invalid value"
@@ -310,9 +320,48 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 		}
 	}
 	if len(ps) > 0 {
-		return Config{}, &ConfigurationError{Source: source, Problems: ps}
+		return Config{}, nil, &ConfigurationError{Source: source, Problems: ps}
 	}
-	return cfg, nil
+	return cfg, set, nil
+}
+
+// LoadConfigYAMLSettings reads a YAML config file as LoadConfigYAMLEnv does
+// and returns only the settings the file sets, by key, each in its key's
+// unit as SettingsOf gives it (an empty string setting is left out there
+// too). Keys the file leaves out or sets to null are absent, also when a
+// value equals the default. Secrets are included: the caller must not print
+// them.
+func LoadConfigYAMLSettings(path string, lookup func(string) (string, bool)) (map[string]any, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, set, err := parseYAMLSet(data, path, lookup)
+	if err != nil {
+		return nil, err
+	}
+	return settingsOfKeys(cfg, set), nil
+}
+
+// readConfigFile reads a config file, the error naming it.
+func readConfigFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigurationError{Source: path, Err: fmt.Errorf("cannot read config file: %w", err)}
+	}
+	return data, nil
+}
+
+// settingsOfKeys is SettingsOf(c) restricted to keys.
+func settingsOfKeys(c Config, keys []string) map[string]any {
+	all := SettingsOf(c)
+	out := make(map[string]any, len(keys))
+	for _, k := range keys {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // suggest proposes a known key close to an unknown one.
@@ -381,8 +430,16 @@ func ConfigFromEnv() (Config, error) {
 // values are reported together as a *ConfigurationError naming each
 // variable; c is then unchanged.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	_, err := c.applyEnvSet(lookup)
+	return err
+}
+
+// applyEnvSet is ApplyEnv also returning the keys of the settings the
+// environment sets (a variable that is set and not empty).
+func (c *Config) applyEnvSet(lookup func(string) (string, bool)) ([]string, error) {
 	next := *c
 	var ps []ConfigProblem
+	var set []string
 	for _, s := range settings {
 		for _, name := range s.env {
 			v, ok := lookup(name)
@@ -395,13 +452,27 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 					msg = "invalid value"
 				}
 				ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})
+			} else {
+				set = append(set, s.key)
 			}
 			break
 		}
 	}
 	if len(ps) > 0 {
-		return &ConfigurationError{Source: "environment", Problems: ps}
+		return nil, &ConfigurationError{Source: "environment", Problems: ps}
 	}
 	*c = next
-	return nil
+	return set, nil
+}
+
+// EnvSettings returns only the settings the environment read through
+// lookup sets (see ApplyEnv), by key, each in its key's unit as SettingsOf
+// gives it. Secrets are included: the caller must not print them.
+func EnvSettings(lookup func(string) (string, bool)) (map[string]any, error) {
+	cfg := DefaultConfig()
+	set, err := cfg.applyEnvSet(lookup)
+	if err != nil {
+		return nil, err
+	}
+	return settingsOfKeys(cfg, set), nil
 }

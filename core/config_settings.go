@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -120,9 +119,9 @@ func SettingsOf(c Config) map[string]any {
 // through lookup instead of the process environment (a language binding
 // passes its own environment as data).
 func LoadConfigYAMLEnv(path string, lookup func(string) (string, bool)) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
-		return Config{}, &ConfigurationError{Source: path, Err: fmt.Errorf("cannot read config file: %w", err)}
+		return Config{}, err
 	}
 	return parseYAML(data, path, lookup)
 }

@@ -32,6 +32,16 @@ func ValidateConfig(configJSON string) error {
 	return wrapErr(core.ByKeyError(cfg.Validate()))
 }
 
+// DebugKinds parses configJSON (see parseConfig) and returns
+// core.Config.DebugKinds as a JSON list: the kinds of debug files written.
+func DebugKinds(configJSON string) (string, error) {
+	cfg, err := parseConfig(configJSON)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	return toJSON(cfg.DebugKinds())
+}
+
 // envLookup decodes envJSON (a JSON object of name to value, Python's
 // os.environ) into a lookup function; "" means an empty environment. The
 // process environment is never read or changed.
@@ -45,9 +55,9 @@ func envLookup(envJSON string) (func(string) (string, bool), error) {
 	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }, nil
 }
 
-// LoadConfigYAML reads a YAML config file with core.LoadConfigYAMLEnv, with
-// "${VAR}" resolved against envJSON (see envLookup), and returns every
-// setting as a JSON object keyed by key (core.SettingsOf). The client secret
+// LoadConfigYAML reads a YAML config file with core.LoadConfigYAMLSettings,
+// with "${VAR}" resolved against envJSON (see envLookup), and returns the
+// settings the file sets as a JSON object keyed by key. The client secret
 // and the proxy URL are included: the Python side keeps them in its
 // configuration object and never prints them.
 func LoadConfigYAML(path, envJSON string) (string, error) {
@@ -55,26 +65,25 @@ func LoadConfigYAML(path, envJSON string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cfg, err := core.LoadConfigYAMLEnv(path, lookup)
+	m, err := core.LoadConfigYAMLSettings(path, lookup)
 	if err != nil {
 		return "", wrapErr(err)
 	}
-	return toJSON(core.SettingsOf(cfg))
+	return toJSON(m)
 }
 
-// ConfigFromEnv applies the environment envJSON (see envLookup) to
-// core.DefaultConfig with core.Config.ApplyEnv and returns the settings as
-// LoadConfigYAML does.
+// ConfigFromEnv returns the settings the environment envJSON (see
+// envLookup) sets, with core.EnvSettings, as LoadConfigYAML does.
 func ConfigFromEnv(envJSON string) (string, error) {
 	lookup, err := envLookup(envJSON)
 	if err != nil {
 		return "", err
 	}
-	cfg := core.DefaultConfig()
-	if err := cfg.ApplyEnv(lookup); err != nil {
+	m, err := core.EnvSettings(lookup)
+	if err != nil {
 		return "", wrapErr(err)
 	}
-	return toJSON(core.SettingsOf(cfg))
+	return toJSON(m)
 }
 
 // SettingsTable returns core.Settings() as JSON: every key with its type,

@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -8,34 +9,50 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
+// DebugFile is a debug file read by ReadDebugFile.
+type DebugFile struct {
+	// IPC is an Arrow IPC stream of the batches read.
+	IPC []byte
+	// Damage is "" for an intact file. For a damaged Arrow debug file it is
+	// the details JSON (see errorJSON) of core.ReadDebugArrowFile's error,
+	// which names the file, batch, column and row; IPC then holds the
+	// intact batches before the damage (what that function returns with it).
+	Damage string
+}
+
 // ReadDebugFile reads a debug file written by a wrapper with debug output
-// on and returns its rows as an Arrow IPC stream: a protobuf debug file
-// (".proto", with its descriptor sidecar beside it) decoded with its
-// descriptor into one batch; an Arrow debug file (".arrow") as written. A
-// file cut short returns an error (the Python side reads Arrow files itself
-// to keep the complete batches before the cut).
-func ReadDebugFile(path string) ([]byte, error) {
+// on: a protobuf debug file (".proto", with its descriptor sidecar beside it)
+// decoded with its descriptor into one batch
+// (core.ReadDebugProtoFileArrow); an Arrow debug file (".arrow") with
+// core.ReadDebugArrowFile. A file with no batch to return is an error.
+func ReadDebugFile(path string) (*DebugFile, error) {
 	if strings.HasSuffix(path, ".proto") {
 		rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
 		if err != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
 		}
 		defer rec.Release()
-		return writeIPC(rec.Schema(), rec)
+		b, err := writeIPC(rec.Schema(), rec)
+		if err != nil {
+			return nil, err
+		}
+		return &DebugFile{IPC: b}, nil
 	}
-	recs, err := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
+	recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
 	defer releaseAll(recs)
-	if err != nil {
-		return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
-	}
 	if len(recs) == 0 {
+		if readErr != nil {
+			return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
+		}
 		return nil, errorOf(core.KindUnknown, "zerobus: debug file %q holds no record batch", path)
 	}
-	schema := recs[0].Schema()
-	for i, r := range recs[1:] {
-		if !r.Schema().Equal(schema) {
-			return nil, errorOf(core.KindUnknown, "zerobus: debug file %q changes schema at batch %d", path, i+1)
-		}
+	b, err := writeIPC(recs[0].Schema(), recs...) // one IPC stream: one schema
+	if err != nil {
+		return nil, err
 	}
-	return writeIPC(schema, recs...)
+	out := &DebugFile{IPC: b}
+	if readErr != nil {
+		out.Damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 import yaml
 from conftest import id_batch
 
+import zerobus_py._bridge
 from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
+from zerobus_py._config import go_settings
 from zerobus_py.local import LocalServer
 
 
@@ -256,6 +259,29 @@ def test_repr_shows_debug_switches_without_contradiction(tmp_path: Path) -> None
     assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled=False" in repr(arrow)
 
 
+def test_reprs_display_the_go_cores_debug_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which debug files are written is the Go core's rule (core.Config.DebugKinds); the reprs only display it."""
+    row = "debug files</th><td><code>{}</code>"
+    for kw, want in [
+        ({"debug_enabled": True}, "Arrow IPC + protobuf"),
+        ({"debug_enabled": True, "debug_protobuf_enabled": True}, "protobuf"),
+        ({"debug_arrow_enabled": True}, "Arrow IPC"),
+        ({"debug_enabled": False}, "off"),
+    ]:
+        cfg = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_output_dir=str(tmp_path), **kw)
+        assert row.format(want) in cfg._repr_html_(), kw
+
+    class GoSays:
+        @staticmethod
+        def DebugKinds(config_json: str) -> str:
+            assert json.loads(config_json)["debug_enabled"] is True
+            return '["protobuf"]'
+
+    monkeypatch.setattr(zerobus_py._bridge, "native", GoSays())
+    on = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_enabled=True, debug_output_dir=str(tmp_path))
+    assert row.format("protobuf") in on._repr_html_()
+
+
 def test_code_yaml_and_env_give_the_same_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The same settings from code, a YAML file and the environment are one configuration:
     # equal, with the same repr (a loaded file does not spell out the defaults it left unset).
@@ -296,3 +322,20 @@ def test_code_yaml_and_env_give_the_same_configuration(tmp_path: Path, monkeypat
     assert from_yaml == code == from_env
     assert from_yaml.max_message_bytes is None  # the default, left unset
     assert from_yaml.retry_max_attempts == 7 and from_yaml.ack_timeout_ms == 4000
+
+
+def test_from_yaml_and_env_keep_a_key_set_to_its_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Go loader says which keys are set: one set to its default value is set, the others are not.
+    default = next(row["default"] for row in go_settings() if row["key"] == "retry_max_attempts")
+    path = tmp_path / "zerobus.yaml"
+    path.write_text(f"table_name: main.a.b\nretry_max_attempts: {default}\nendpoint: null\n")
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    assert from_yaml.retry_max_attempts == default and from_yaml.table_name == "main.a.b"
+    assert from_yaml.endpoint is None and from_yaml.max_message_bytes is None
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ZEROBUS_TABLE_NAME", "main.a.b")
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", str(default))
+    from_env = WrapperConfiguration.from_env()
+    assert from_env == from_yaml
+    assert f"retry_max_attempts={default!r}" in repr(from_env)

@@ -1,8 +1,8 @@
 """A damaged Arrow debug file (a string offset that falls inside a batch
-body, which pyarrow and arrow-go read without complaint) is an error naming
-the file and the batch, from zerobus_py.debug.read_file and from
-``zerobus debug read`` (the Go reader, which also names the column and
-row), never garbage or a crash."""
+body, which pyarrow and arrow-go read without complaint; metadata cut short)
+is an error naming the file, the batch, the column and the row, from
+zerobus_py.debug.read_file and from ``zerobus debug read`` (both the Go
+reader), with the batches before the damage, never garbage or a crash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from zerobus_py import ZerobusError
 from zerobus_py._cli import main
-from zerobus_py.debug import read_file
+from zerobus_py.debug import DamagedDebugFileError, read_file
 
 
 def _damaged_file(path: Path) -> Path:
@@ -31,10 +31,31 @@ def _damaged_file(path: Path) -> Path:
 
 def test_read_file_refuses_a_damaged_body(tmp_path: Path) -> None:
     path = _damaged_file(tmp_path / "t.arrow")
-    with pytest.raises(ZerobusError) as ei:
+    with pytest.raises(DamagedDebugFileError) as ei:
         read_file(path)
     msg = str(ei.value)
-    assert str(path) in msg and "batch 1:" in msg and "the file is damaged from this batch on" in msg, msg
+    want = "batch 1: corrupt Arrow data: column name, row 1: offset 2 is 1, below the offset 2 before it"
+    assert str(path) in msg and want in msg and "the file is damaged from this batch on" in msg, msg
+    assert isinstance(ei.value, ZerobusError)
+    assert ei.value.intact.to_pydict() == {"id": [1, 2, 3], "name": ["aa", "bb", "cc"]}
+
+
+def test_read_file_refuses_damaged_metadata(tmp_path: Path) -> None:
+    """A file cut inside batch 1's metadata is an error naming the batch,
+    not a silently shorter table."""
+    whole = _damaged_file(tmp_path / "whole.arrow").read_bytes()
+    good = pa.record_batch({"id": pa.array([1, 2, 3], pa.int64()), "name": pa.array(["aa", "bb", "cc"])})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, good.schema) as w:
+        w.write_batch(good)
+    batch1_at = len(sink.getvalue()) - 8  # less the end-of-stream marker
+    path = tmp_path / "t.arrow"
+    path.write_bytes(whole[: batch1_at + 8 + 5])
+    with pytest.raises(DamagedDebugFileError) as ei:
+        read_file(path)
+    msg = str(ei.value)
+    assert str(path) in msg and "batch 1:" in msg and "message 2:" in msg, msg
+    assert ei.value.intact.column("id").to_pylist() == [1, 2, 3]
 
 
 def test_debug_read_names_column_and_row(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

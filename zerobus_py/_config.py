@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from . import _bridge
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ZerobusError
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
 
@@ -175,6 +175,10 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
+# The per-kind debug switch and the display name of each kind of debug file
+# (the kinds core.Config.DebugKinds returns).
+_KIND_SWITCH: Final = {"arrow": "debug_arrow_enabled", "protobuf": "debug_protobuf_enabled"}
+_KIND_NAME: Final = {"arrow": "Arrow IPC", "protobuf": "protobuf"}
 
 _OBS_KEYS: Final = frozenset(
     {
@@ -449,17 +453,14 @@ class WrapperConfiguration:
 
     @classmethod
     def _from_settings(cls, settings: Mapping[str, Any]) -> WrapperConfiguration:
-        """The configuration of the Go loader's settings (every key, defaults
-        included). A value equal to the Go default is left unset, as in a
-        configuration built in code: the same settings from code, YAML and the
-        environment give equal configurations with the same repr."""
+        """The configuration of the Go loader's settings: only the keys the
+        file or the environment sets (the others stay unset, as in a
+        configuration built in code), so the same settings from code, YAML and
+        the environment give equal configurations with the same repr."""
         known = {key: attr for attr, key, _ in _FIELDS}
-        defaults = {row["key"]: row["default"] for row in go_settings()}
         kw: dict[str, Any] = {}
         obs: dict[str, Any] = {}
         for key, value in settings.items():
-            if key in defaults and value == defaults[key] and type(value) is type(defaults[key]):
-                continue
             if key in _OBS_KEYS:
                 obs[key] = value
             elif key in known:
@@ -507,16 +508,28 @@ class WrapperConfiguration:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _debug_kinds(self) -> list[str] | None:
+        """The kinds of debug files these settings write ("arrow",
+        "protobuf"), from the Go core (``core.Config.DebugKinds``); None when
+        the settings or the native extension cannot say."""
+        try:
+            kinds = json.loads(_bridge.call(_bridge.native.DebugKinds, self._native_json()))
+        except (ImportError, ZerobusError):
+            return None
+        return [str(k) for k in kinds]
+
     def __repr__(self) -> str:
         try:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
         shown = dict(items)
-        kinds = ("debug_arrow_enabled", "debug_protobuf_enabled")
-        if shown.get("debug_enabled") and not any(shown.get(k) for k in kinds):
-            for key in kinds:  # both kinds are written: the per-kind switches say nothing more
-                shown.pop(key, None)
+        kinds = self._debug_kinds()
+        if kinds and any(not shown.get(_KIND_SWITCH[k]) for k in kinds):
+            # debug_enabled turned a kind on: the per-kind switches that are off say nothing more
+            for key in _KIND_SWITCH.values():
+                if not shown.get(key):
+                    shown.pop(key, None)
         parts = [f"{k}={v!r}" for k, v in shown.items()]
         return f"WrapperConfiguration({', '.join(parts)})"
 
@@ -524,8 +537,7 @@ class WrapperConfiguration:
         """The settings as an HTML table for notebooks (secrets redacted, as in repr).
 
         The debug switches show as one row of the files that are effectively
-        written (core.Config's rule): a per-kind switch that is on says which
-        kinds; ``debug_enabled`` alone turns on both.
+        written, as the Go core says (``core.Config.DebugKinds``).
         """
         from ._html import table
 
@@ -533,12 +545,12 @@ class WrapperConfiguration:
             settings = self.to_settings()
         except ConfigurationError:  # a value of the wrong type: the repr says which
             return table("WrapperConfiguration", [("invalid", repr(self))])
-        legacy = bool(settings.pop("debug_enabled", False))
-        arrow = bool(settings.pop("debug_arrow_enabled", False))
-        proto = bool(settings.pop("debug_protobuf_enabled", False))
-        if legacy and not (arrow or proto):
-            arrow = proto = True
-        kinds = [k for k, on in (("Arrow IPC", arrow), ("protobuf", proto)) if on]
+        on = self._debug_kinds()
+        if on is None:  # Go rejects a value: the settings as they are
+            return table("WrapperConfiguration", list(settings.items()))
+        for key in ("debug_enabled", *_KIND_SWITCH.values()):
+            settings.pop(key, None)
+        kinds = [_KIND_NAME.get(k, k) for k in on]
         rows = [(k, v) for k, v in settings.items() if not k.startswith("debug_") or kinds]
         rows.append(("debug files", " + ".join(kinds) if kinds else "off"))
         return table("WrapperConfiguration", rows)

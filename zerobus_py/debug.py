@@ -17,22 +17,39 @@ from typing import Any
 import pyarrow as pa
 
 from . import _bridge
-from ._errors import ZerobusError
+from ._errors import ZerobusError, from_native
 
-__all__ = ["list_files", "read_drops", "read_file"]
+__all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file"]
+
+
+class DamagedDebugFileError(ZerobusError):
+    """A debug file damaged after some intact batches (raised by
+    :func:`read_file`). The message is the Go reader's: it names the file,
+    the batch and, for a damaged body, the column and row.
+
+    Attributes:
+        intact: the batches before the damage, as a pyarrow Table (what
+            ``core.ReadDebugArrowFile`` returns with its error and what
+            ``zerobus debug read`` prints before failing).
+    """
+
+    def __init__(self, message: str, *, details: dict[str, Any], intact: pa.Table) -> None:
+        super().__init__(message, details=details)
+        self.intact: pa.Table = intact
 
 
 def read_file(path: str | os.PathLike[str]) -> pa.Table:
-    """Read a debug file into a pyarrow Table.
+    """Read a debug file into a pyarrow Table, with the Go core's reader.
 
-    An Arrow file returns its batches as written (a file cut short by a crash
-    returns the complete batches before the cut); each batch is validated in
-    full (offsets, indices, lengths, UTF-8), so a damaged one raises
-    :class:`~zerobus_py.ZerobusError` naming the file and batch instead of
-    handing on data that reads as garbage or crashes. A protobuf file is decoded
-    with its descriptor sidecar by the Go core: columns have the protobuf
-    types (timestamps as int64 microseconds, dates as int32 days, decimals as
-    strings).
+    An Arrow file returns its batches as written; each batch's metadata and
+    body are checked (offsets, indices, lengths, UTF-8), so a damaged file (also
+    one cut short by a crash) raises :class:`DamagedDebugFileError`, a
+    :class:`~zerobus_py.ZerobusError` naming the file, batch, column and row,
+    whose ``intact`` attribute holds the batches before the damage (when the
+    damage is in the first batch there are none and a plain
+    :class:`~zerobus_py.ZerobusError` is raised). A protobuf file is decoded
+    with its descriptor sidecar: columns have the protobuf types (timestamps as
+    int64 microseconds, dates as int32 days, decimals as strings).
 
     Raises ``FileNotFoundError`` for a missing file and
     :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded.
@@ -40,34 +57,12 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no debug file at {p}")
-    if p.suffix == ".proto":
-        raw = bytes(_bridge.call(_bridge.native.ReadDebugFile, os.fspath(p)))
-        return pa.ipc.open_stream(raw).read_all()
-    return _read_arrow(p)
-
-
-def _read_arrow(p: Path) -> pa.Table:
-    try:
-        reader = pa.ipc.open_stream(pa.memory_map(os.fspath(p)))
-    except pa.ArrowInvalid as exc:
-        raise ZerobusError(f"zerobus: {p} is not an Arrow IPC stream debug file: {exc}") from None
-    batches: list[pa.RecordBatch] = []
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except (pa.ArrowInvalid, OSError):
-            break  # a file cut short: keep the complete batches
-        # pyarrow, like arrow-go, trusts the offsets and lengths in a body.
-        try:
-            batch.validate(full=True)
-        except pa.ArrowInvalid as exc:
-            raise ZerobusError(
-                f"zerobus: {p}: batch {len(batches)}: {exc} (the file is damaged from this batch on)"
-            ) from None
-        batches.append(batch)
-    return pa.Table.from_batches(batches, schema=reader.schema)
+    got = _bridge.call(_bridge.native.ReadDebugFile, os.fspath(p))
+    table = pa.ipc.open_stream(bytes(got.IPC)).read_all()
+    if got.Damage:
+        err = from_native(RuntimeError(got.Damage))
+        raise DamagedDebugFileError(err.message, details=err.details, intact=table)
+    return table
 
 
 def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:

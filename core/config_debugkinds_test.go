@@ -1,0 +1,68 @@
+package core_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// The effective debug kinds: a per-kind switch that is on says exactly which
+// kinds are written; debug_enabled alone turns on both.
+func TestConfigDebugKinds(t *testing.T) {
+	for _, c := range []struct {
+		legacy, arrow, proto bool
+		want                 string
+	}{
+		{false, false, false, "[]"},
+		{true, false, false, "[arrow protobuf]"},
+		{true, true, false, "[arrow]"},
+		{true, false, true, "[protobuf]"},
+		{true, true, true, "[arrow protobuf]"},
+		{false, true, false, "[arrow]"},
+		{false, false, true, "[protobuf]"},
+		{false, true, true, "[arrow protobuf]"},
+	} {
+		cfg := core.Config{DebugEnabled: c.legacy, DebugArrowEnabled: c.arrow, DebugProtobufEnabled: c.proto}
+		if got := fmt.Sprint(cfg.DebugKinds()); got != c.want {
+			t.Errorf("debug_enabled=%v arrow=%v protobuf=%v: DebugKinds %s, want %s", c.legacy, c.arrow, c.proto, got, c.want)
+		}
+	}
+}
+
+// The loaders return only the keys actually set, also one set to its
+// default value; a null YAML value sets nothing.
+func TestSettingsOnlyTheKeysSet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	yml := fmt.Sprintf("table_name: ${TBL}\nretry_max_attempts: %d\nendpoint: ~\ndebug_enabled: true\n", core.DefaultRetryMaxAttempts)
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TBL": "a.b.c", "RETRY_MAX_ATTEMPTS": fmt.Sprint(core.DefaultRetryMaxAttempts), "ZEROBUS_ENDPOINT": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	got, err := core.LoadConfigYAMLSettings(path, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"table_name": "a.b.c", "retry_max_attempts": int64(core.DefaultRetryMaxAttempts), "debug_enabled": true}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("LoadConfigYAMLSettings = %v, want %v", got, want)
+	}
+	got, err = core.EnvSettings(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]any{"retry_max_attempts": int64(core.DefaultRetryMaxAttempts)}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("EnvSettings = %v, want %v", got, want)
+	}
+	if _, err := core.EnvSettings(func(k string) (string, bool) { return "x", k == "RETRY_MAX_ATTEMPTS" }); err == nil || !strings.Contains(err.Error(), "RETRY_MAX_ATTEMPTS") {
+		t.Errorf("a bad variable: %v", err)
+	}
+	if _, err := core.LoadConfigYAMLSettings(filepath.Join(t.TempDir(), "none.yaml"), lookup); err == nil || !strings.Contains(err.Error(), "none.yaml") {
+		t.Errorf("a missing file: %v", err)
+	}
+}

@@ -1,0 +1,103 @@
+package pybind
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// damagedArrowFile writes an IPC stream of two batches {id, name}; batch
+// 1's name offsets are [0 2 1 6]: row 1 ends before it starts.
+func damagedArrowFile(t *testing.T) string {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "name", Type: arrow.BinaryTypes.String},
+	}, nil)
+	mem := memory.DefaultAllocator
+	ids := func(v ...int64) arrow.Array {
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		b.AppendValues(v, nil)
+		return b.NewArray()
+	}
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues([]string{"aa", "bb", "cc"}, nil)
+	goodNames := sb.NewArray()
+	sb.Release()
+	offs := make([]byte, 16)
+	for i, o := range []uint32{0, 2, 1, 6} {
+		binary.LittleEndian.PutUint32(offs[4*i:], o)
+	}
+	badData := array.NewData(arrow.BinaryTypes.String, 3,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(offs), memory.NewBufferBytes([]byte("ddeeff"))}, nil, 0, 0)
+	badNames := array.NewStringData(badData)
+	badData.Release()
+	good := array.NewRecordBatch(schema, []arrow.Array{ids(1, 2, 3), goodNames}, 3)
+	bad := array.NewRecordBatch(schema, []arrow.Array{ids(4, 5, 6), badNames}, 3)
+	defer good.Release()
+	defer bad.Release()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+	for _, r := range []arrow.RecordBatch{good, bad} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "t.arrow")
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A damaged Arrow debug file crosses as core.ReadDebugArrowFile returns it:
+// the intact batch before the damage, and the error naming file, batch,
+// column and row.
+func TestReadDebugFileDamagedArrow(t *testing.T) {
+	p := damagedArrowFile(t)
+	got, err := ReadDebugFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(got.IPC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var ids []int64
+	var names []string
+	for r.Next() {
+		rec := r.RecordBatch()
+		ids = append(ids, rec.Column(0).(*array.Int64).Int64Values()...)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			names = append(names, rec.Column(1).(*array.String).Value(i))
+		}
+	}
+	if want := []int64{1, 2, 3}; !slices.Equal(ids, want) || strings.Join(names, ",") != "aa,bb,cc" {
+		t.Fatalf("intact rows: ids %v names %v, want [1 2 3] [aa bb cc]", ids, names)
+	}
+	var d struct {
+		Kind, Message string
+	}
+	if err := json.Unmarshal([]byte(got.Damage), &d); err != nil {
+		t.Fatalf("damage %q: %v", got.Damage, err)
+	}
+	want := "batch 1: corrupt Arrow data: column name, row 1: offset 2 is 1, below the offset 2 before it"
+	if !strings.Contains(d.Message, p) || !strings.Contains(d.Message, want) || d.Kind != "unknown" {
+		t.Fatalf("damage %+v, want kind unknown and a message naming %s and %q", d, p, want)
+	}
+}
