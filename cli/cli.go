@@ -35,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"go.opentelemetry.io/otel"
 )
 
 // Exit codes of Run (see the package documentation).
@@ -268,14 +269,26 @@ func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {
 // core.SetupTelemetry, as every binding does: OTLP export when
 // observability is on, JSON log lines to log_file (rotated) at log_level.
 // -v sets log_level to debug; stderr gets the records as text (warnings and
-// errors, everything with -v).
-func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.Writer) (*core.Telemetry, error) {
+// errors, everything with -v). With observability on, OpenTelemetry's
+// process-wide error handler logs export failures to stderr until the
+// returned restore puts the previous handler back: call it (defer) when the
+// command returns, after the telemetry is shut down, as the command line may
+// run in-process (zerobus_py._cli) before other Wrappers.
+func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.Writer) (tel *core.Telemetry, restore func(), err error) {
 	if verbose {
 		cfg.LogLevel = "debug"
 	}
 	h := stderrLogHandler(stderr, verbose)
+	restore = func() {}
 	if cfg.ObservabilityEnabled {
+		prev := otel.GetErrorHandler()
 		core.LogTelemetryErrors(h) // export failures: warnings on stderr like every other record
+		restore = func() { otel.SetErrorHandler(prev) }
 	}
-	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
+	tel, err = core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
+	if err != nil {
+		restore()
+		return nil, func() {}, err
+	}
+	return tel, restore, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.opentelemetry.io/otel"
 )
 
 // runCLI runs the command line in-process with an empty environment and
@@ -216,6 +219,59 @@ func TestConfigErrorsNameKeys(t *testing.T) {
 			code := RunEnv(t.Context(), tc.args, e)
 			if code != ExitUsage || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), tc.not) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, %q and no %q", code, errOut.String(), ExitUsage, tc.want, tc.not)
+			}
+		})
+	}
+}
+
+// errorsTo is an OpenTelemetry error handler that records the errors given.
+type errorsTo struct{ got []string }
+
+func (e *errorsTo) Handle(err error) { e.got = append(e.got, err.Error()) }
+
+// TestTelemetryErrorHandlerRestored: with observability on, a command logs
+// OpenTelemetry's export errors to its stderr while it runs and puts the
+// process's previous handler back when it returns (the command line runs
+// in-process in Python, before other Wrappers).
+func TestTelemetryErrorHandlerRestored(t *testing.T) {
+	prev := otel.GetErrorHandler()
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(csv, []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": filepath.Join(dir, "otel")}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	for _, tc := range []struct {
+		name string
+		run  func(stderr io.Writer) error
+	}{
+		{"send", func(stderr io.Writer) error {
+			if code := RunEnv(t.Context(), []string{"send", "-dry-run", "-table", "main.default.t", csv},
+				Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, LookupEnv: lookup}); code != ExitOK {
+				return fmt.Errorf("exit %d", code)
+			}
+			return nil
+		}},
+		{"local", func(stderr io.Writer) error {
+			_, stop := runLocalEnv(t, Env{Stderr: stderr, LookupEnv: lookup}, "-json")
+			return stop()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mine := &errorsTo{}
+			otel.SetErrorHandler(mine)
+			var errOut bytes.Buffer
+			if err := tc.run(&errOut); err != nil {
+				t.Fatalf("%v, stderr:\n%s", err, errOut.String())
+			}
+			otel.Handle(errors.New("collector down"))
+			if len(mine.got) != 1 || mine.got[0] != "collector down" {
+				t.Errorf("previous handler got %q after the command, want [collector down]", mine.got)
+			}
+			if strings.Contains(errOut.String(), "collector down") {
+				t.Errorf("the command's stderr got an export error after it returned:\n%s", errOut.String())
 			}
 		})
 	}

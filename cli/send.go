@@ -286,10 +286,11 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	// New) shuts it down. The logger, the interrupt notice and the progress
 	// bar share stderr.
 	env.stderr = &lockedWriter{w: env.stderr}
-	tel, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
+	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
 		return err
 	}
+	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
 		err = core.ByKeyError(err) // settings named by key (as in -config files), not by Go field
