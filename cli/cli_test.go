@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,7 +159,7 @@ func TestSendInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	timer := time.AfterFunc(300*time.Millisecond, cancel)
 	defer timer.Stop()
-	code, out, errOut := runCLICtx(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
+	code, out, errOut, both := runCLIOrdered(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d (did the send finish within 300 ms?); stderr:\n%s", code, ExitInterrupted, errOut)
 	}
@@ -175,13 +176,62 @@ func TestSendInterrupt(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
+	assertInterruptLineFirst(t, out, both)
 
-	// Interrupted before the first file: nothing read, still 130 and a summary.
+	// Interrupted before the first file: nothing read, still 130, the line
+	// once and before the summary (the watcher and the end of the send
+	// race to print it: repeat).
 	cancelled, cancel2 := context.WithCancel(t.Context())
 	cancel2()
-	code, out, _ = runCLICtx(cancelled, "send", "-dry-run", "-json", path)
-	if code != ExitInterrupted || !strings.Contains(out, `"interrupted":true`) || !strings.Contains(out, `"rows_read":0`) {
-		t.Errorf("send with an ended context: exit %d, stdout %s", code, out)
+	small := filepath.Join(t.TempDir(), "small.csv")
+	if err := os.WriteFile(small, []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		code, out, _, both = runCLIOrdered(cancelled, "send", "-dry-run", "-table", "main.default.t", small)
+		if code != ExitInterrupted || !strings.Contains(out, "interrupted:  reading stopped after 0 of 1 files") || !strings.Contains(out, "rows sent:    0 of 0") {
+			t.Fatalf("send with an ended context: exit %d, stdout %s", code, out)
+		}
+		assertInterruptLineFirst(t, out, both)
+	}
+}
+
+// runCLIOrdered is runCLICtx that also returns stdout and stderr
+// interleaved in the order they were written.
+func runCLIOrdered(ctx context.Context, args ...string) (code int, stdout, stderr, both string) {
+	var out, errOut, all bytes.Buffer
+	var mu sync.Mutex
+	tee := func(b *bytes.Buffer) io.Writer {
+		return writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			all.Write(p)
+			return b.Write(p)
+		})
+	}
+	code = RunEnv(ctx, args, Env{
+		Stdin: strings.NewReader(""), Stdout: tee(&out), Stderr: tee(&errOut),
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	return code, out.String(), errOut.String(), all.String()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// assertInterruptLineFirst checks that the output (both) has the interrupt
+// line once, before the summary (stdout).
+func assertInterruptLineFirst(t *testing.T, stdout, both string) {
+	t.Helper()
+	const line = "interrupted: finishing the batches in flight"
+	if n := strings.Count(both, line); n != 1 {
+		t.Fatalf("interrupt line %d times, want once:\n%s", n, both)
+	}
+	first, _, _ := strings.Cut(stdout, "\n")
+	sum := strings.Index(both, first)
+	if first == "" || sum < 0 || strings.Index(both, line) > sum {
+		t.Fatalf("interrupt line not before the summary:\n%s", both)
 	}
 }
 

@@ -327,22 +327,26 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		defer close(printed)
 		sayInterrupted()
 	})
-	defer func() {
+	// settleInterrupt stops the watcher, so the line is printed once and
+	// before Close and the summary: waiting for it if the watcher started,
+	// printing it if ctx ended before the context got round to starting
+	// the watcher (it sets the error first).
+	settleInterrupt := sync.OnceFunc(func() {
 		switch {
 		case !stopWatch():
 			<-printed
 		case ctx.Err() != nil:
-			// Cancelled, but the send saw ctx.Err() before the context got
-			// round to starting the watcher (it sets the error first).
 			sayInterrupted()
 		}
-	}()
+	})
+	defer settleInterrupt()
 	var bar *progressBar
 	if !f.quiet && (f.progress == "always" || f.progress == "auto" && env.terminal) {
 		bar = startProgress(env.stderr, s.c, env.now)
 	}
 
 	runErr := s.run(ctx, sendCtx, f)
+	settleInterrupt()
 
 	cctx := sendCtx
 	if ctx.Err() != nil {
