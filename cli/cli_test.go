@@ -17,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.opentelemetry.io/otel"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 // runCLI runs the command line in-process with an empty environment and
@@ -324,5 +326,31 @@ func TestTelemetryErrorHandlerRestored(t *testing.T) {
 				t.Errorf("the command's stderr got an export error after it returned:\n%s", errOut.String())
 			}
 		})
+	}
+}
+
+// TestWrappedConfigErrorNamesKeys: a configuration error wrapped by any
+// command is printed with its settings named by key and the wrapping text
+// kept; exit status 2.
+func TestWrappedConfigErrorNamesKeys(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.WriterDisabled, cfg.Transport = "main.default.t", true, "flight"
+	cerr := cfg.Validate()
+	if cerr == nil {
+		t.Fatal("Validate accepted transport \"flight\"")
+	}
+	register(command{name: "wrapcfg", run: func(context.Context, []string, Env) error {
+		return fmt.Errorf("opening the table: %w; see -h", cerr)
+	}})
+	t.Cleanup(func() { delete(commands, "wrapcfg") })
+	var errOut bytes.Buffer
+	code := RunEnv(t.Context(), []string{"wrapcfg"}, Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	want := "zerobus wrapcfg: opening the table: zerobus: invalid configuration (2 problems):\n" +
+		"  - zerobus_writer_disabled (env ZEROBUS_WRITER_DISABLED): is true but no debug output is enabled, so nothing would be sent or written; " +
+		"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir\n" +
+		`  - transport (env ZEROBUS_TRANSPORT): is "flight"; must be "protobuf" (the default) or "arrow_flight"; see -h` + "\n"
+	if code != ExitUsage || errOut.String() != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and\n%s", code, errOut.String(), ExitUsage, want)
 	}
 }

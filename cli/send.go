@@ -293,7 +293,6 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
-		err = core.ByKeyError(err) // settings named by key (as in -config files), not by Go field
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)

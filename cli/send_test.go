@@ -622,12 +622,14 @@ func TestSendErrors(t *testing.T) {
 			if r.err == nil {
 				t.Fatalf("no error; stdout:\n%s", r.stdout)
 			}
+			var line bytes.Buffer // as the command line prints it
+			finish(t.Context(), "send", r.err, &line)
 			for _, w := range tc.want {
-				if !strings.Contains(r.err.Error(), w) {
-					t.Errorf("error %q lacks %q", r.err, w)
+				if !strings.Contains(line.String(), w) {
+					t.Errorf("error %q lacks %q", line.String(), w)
 				}
 			}
-			for _, out := range []string{r.err.Error(), r.stdout, r.stderr} {
+			for _, out := range []string{line.String(), r.stdout, r.stderr} {
 				if strings.Contains(out, "hunter2-secret") {
 					t.Errorf("the client secret leaked: %q", out)
 				}
@@ -1188,12 +1190,11 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
 	defer rec.Release()
 	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
-	r := sendCLI(t, "-transport", "flight", "-table", "main.default.t", path)
-	if r.err == nil {
-		t.Fatal("send with -transport flight and no connection succeeded")
+	code, _, msg := runCLI(t, "send", "-transport", "flight", "-table", "main.default.t", path)
+	if code != ExitUsage {
+		t.Fatalf("send with -transport flight and no connection: exit %d, want %d; stderr:\n%s", code, ExitUsage, msg)
 	}
-	msg := r.err.Error()
-	for _, want := range []string{`transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+	for _, want := range []string{"set the connection with -endpoint", `transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
