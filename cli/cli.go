@@ -35,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"go.opentelemetry.io/otel"
 )
 
 // Exit codes of Run (see the package documentation).
@@ -137,9 +138,7 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		name = ue.command
 	}
-	if _, ok := err.(*core.ConfigurationError); ok { //nolint:errorlint // only the bare error: ByKeyError shows no wrapping text
-		err = core.ByKeyError(err) // settings named by key, as -config files and Python do, not by Go field
-	}
+	err = namedByKey(err)
 	fmt.Fprintln(stderr, errorLine(name, err))
 	switch {
 	case ue != nil:
@@ -152,6 +151,32 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 	}
 	return ExitFailed
 }
+
+// namedByKey returns err with the settings of a *core.ConfigurationError
+// anywhere in its chain named by key (core.ByKeyError), as -config files
+// and Python do, not by Go field, keeping the text that wraps it. Other
+// errors are returned as they are.
+func namedByKey(err error) error {
+	var ce *core.ConfigurationError
+	if !errors.As(err, &ce) || ce.ByKey {
+		return err
+	}
+	inner, byKey := ce.Error(), core.ByKeyError(ce).Error()
+	msg := byKey
+	if full := err.Error(); strings.Contains(full, inner) {
+		msg = strings.Replace(full, inner, byKey, 1)
+	}
+	return &keyNamedError{msg: msg, err: err}
+}
+
+// keyNamedError is err shown with its settings named by key (namedByKey).
+type keyNamedError struct {
+	msg string
+	err error
+}
+
+func (e *keyNamedError) Error() string { return e.msg }
+func (e *keyNamedError) Unwrap() error { return e.err }
 
 // isConfigError reports a bad configuration: a *core.ConfigurationError
 // anywhere in err's chain.
@@ -268,14 +293,26 @@ func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {
 // core.SetupTelemetry, as every binding does: OTLP export when
 // observability is on, JSON log lines to log_file (rotated) at log_level.
 // -v sets log_level to debug; stderr gets the records as text (warnings and
-// errors, everything with -v).
-func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.Writer) (*core.Telemetry, error) {
+// errors, everything with -v). With observability on, OpenTelemetry's
+// process-wide error handler logs export failures to stderr until the
+// returned restore puts the previous handler back: call it (defer) when the
+// command returns, after the telemetry is shut down, as the command line may
+// run in-process (zerobus_py._cli) before other Wrappers.
+func cliTelemetry(ctx context.Context, cfg core.Config, verbose bool, stderr io.Writer) (tel *core.Telemetry, restore func(), err error) {
 	if verbose {
 		cfg.LogLevel = "debug"
 	}
 	h := stderrLogHandler(stderr, verbose)
+	restore = func() {}
 	if cfg.ObservabilityEnabled {
+		prev := otel.GetErrorHandler()
 		core.LogTelemetryErrors(h) // export failures: warnings on stderr like every other record
+		restore = func() { otel.SetErrorHandler(prev) }
 	}
-	return core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
+	tel, err = core.SetupTelemetry(ctx, cfg, core.TelemetryLogHandler(h))
+	if err != nil {
+		restore()
+		return nil, func() {}, err
+	}
+	return tel, restore, nil
 }

@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.opentelemetry.io/otel"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 // runCLI runs the command line in-process with an empty environment and
@@ -155,7 +161,7 @@ func TestSendInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	timer := time.AfterFunc(300*time.Millisecond, cancel)
 	defer timer.Stop()
-	code, out, errOut := runCLICtx(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
+	code, out, errOut, both := runCLIOrdered(ctx, "send", "-local", "-json", "-batch-rows", "10", path)
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d (did the send finish within 300 ms?); stderr:\n%s", code, ExitInterrupted, errOut)
 	}
@@ -172,13 +178,62 @@ func TestSendInterrupt(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
+	assertInterruptLineFirst(t, out, both)
 
-	// Interrupted before the first file: nothing read, still 130 and a summary.
+	// Interrupted before the first file: nothing read, still 130, the line
+	// once and before the summary (the watcher and the end of the send
+	// race to print it: repeat).
 	cancelled, cancel2 := context.WithCancel(t.Context())
 	cancel2()
-	code, out, _ = runCLICtx(cancelled, "send", "-dry-run", "-json", path)
-	if code != ExitInterrupted || !strings.Contains(out, `"interrupted":true`) || !strings.Contains(out, `"rows_read":0`) {
-		t.Errorf("send with an ended context: exit %d, stdout %s", code, out)
+	small := filepath.Join(t.TempDir(), "small.csv")
+	if err := os.WriteFile(small, []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		code, out, _, both = runCLIOrdered(cancelled, "send", "-dry-run", "-table", "main.default.t", small)
+		if code != ExitInterrupted || !strings.Contains(out, "interrupted:  reading stopped after 0 of 1 files") || !strings.Contains(out, "rows sent:    0 of 0") {
+			t.Fatalf("send with an ended context: exit %d, stdout %s", code, out)
+		}
+		assertInterruptLineFirst(t, out, both)
+	}
+}
+
+// runCLIOrdered is runCLICtx that also returns stdout and stderr
+// interleaved in the order they were written.
+func runCLIOrdered(ctx context.Context, args ...string) (code int, stdout, stderr, both string) {
+	var out, errOut, all bytes.Buffer
+	var mu sync.Mutex
+	tee := func(b *bytes.Buffer) io.Writer {
+		return writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			all.Write(p)
+			return b.Write(p)
+		})
+	}
+	code = RunEnv(ctx, args, Env{
+		Stdin: strings.NewReader(""), Stdout: tee(&out), Stderr: tee(&errOut),
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	return code, out.String(), errOut.String(), all.String()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// assertInterruptLineFirst checks that the output (both) has the interrupt
+// line once, before the summary (stdout).
+func assertInterruptLineFirst(t *testing.T, stdout, both string) {
+	t.Helper()
+	const line = "interrupted: finishing the batches in flight"
+	if n := strings.Count(both, line); n != 1 {
+		t.Fatalf("interrupt line %d times, want once:\n%s", n, both)
+	}
+	first, _, _ := strings.Cut(stdout, "\n")
+	sum := strings.Index(both, first)
+	if first == "" || sum < 0 || strings.Index(both, line) > sum {
+		t.Fatalf("interrupt line not before the summary:\n%s", both)
 	}
 }
 
@@ -218,5 +273,84 @@ func TestConfigErrorsNameKeys(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, %q and no %q", code, errOut.String(), ExitUsage, tc.want, tc.not)
 			}
 		})
+	}
+}
+
+// errorsTo is an OpenTelemetry error handler that records the errors given.
+type errorsTo struct{ got []string }
+
+func (e *errorsTo) Handle(err error) { e.got = append(e.got, err.Error()) }
+
+// TestTelemetryErrorHandlerRestored: with observability on, a command logs
+// OpenTelemetry's export errors to its stderr while it runs and puts the
+// process's previous handler back when it returns (the command line runs
+// in-process in Python, before other Wrappers).
+func TestTelemetryErrorHandlerRestored(t *testing.T) {
+	prev := otel.GetErrorHandler()
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(csv, []byte("id\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": filepath.Join(dir, "otel")}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	for _, tc := range []struct {
+		name string
+		run  func(stderr io.Writer) error
+	}{
+		{"send", func(stderr io.Writer) error {
+			if code := RunEnv(t.Context(), []string{"send", "-dry-run", "-table", "main.default.t", csv},
+				Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, LookupEnv: lookup}); code != ExitOK {
+				return fmt.Errorf("exit %d", code)
+			}
+			return nil
+		}},
+		{"local", func(stderr io.Writer) error {
+			_, stop := runLocalEnv(t, Env{Stderr: stderr, LookupEnv: lookup}, "-json")
+			return stop()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mine := &errorsTo{}
+			otel.SetErrorHandler(mine)
+			var errOut bytes.Buffer
+			if err := tc.run(&errOut); err != nil {
+				t.Fatalf("%v, stderr:\n%s", err, errOut.String())
+			}
+			otel.Handle(errors.New("collector down"))
+			if len(mine.got) != 1 || mine.got[0] != "collector down" {
+				t.Errorf("previous handler got %q after the command, want [collector down]", mine.got)
+			}
+			if strings.Contains(errOut.String(), "collector down") {
+				t.Errorf("the command's stderr got an export error after it returned:\n%s", errOut.String())
+			}
+		})
+	}
+}
+
+// TestWrappedConfigErrorNamesKeys: a configuration error wrapped by any
+// command is printed with its settings named by key and the wrapping text
+// kept; exit status 2.
+func TestWrappedConfigErrorNamesKeys(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.WriterDisabled, cfg.Transport = "main.default.t", true, "flight"
+	cerr := cfg.Validate()
+	if cerr == nil {
+		t.Fatal("Validate accepted transport \"flight\"")
+	}
+	register(command{name: "wrapcfg", run: func(context.Context, []string, Env) error {
+		return fmt.Errorf("opening the table: %w; see -h", cerr)
+	}})
+	t.Cleanup(func() { delete(commands, "wrapcfg") })
+	var errOut bytes.Buffer
+	code := RunEnv(t.Context(), []string{"wrapcfg"}, Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	want := "zerobus wrapcfg: opening the table: zerobus: invalid configuration (2 problems):\n" +
+		"  - zerobus_writer_disabled (env ZEROBUS_WRITER_DISABLED): is true but no debug output is enabled, so nothing would be sent or written; " +
+		"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir\n" +
+		`  - transport (env ZEROBUS_TRANSPORT): is "flight"; must be "protobuf" (the default) or "arrow_flight"; see -h` + "\n"
+	if code != ExitUsage || errOut.String() != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and\n%s", code, errOut.String(), ExitUsage, want)
 	}
 }

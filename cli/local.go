@@ -144,10 +144,11 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	tel, err := cliTelemetry(ctx, cfg, la.verbose, &lockedWriter{w: env.Stderr})
+	tel, restoreErrors, err := cliTelemetry(ctx, cfg, la.verbose, &lockedWriter{w: env.Stderr})
 	if err != nil {
 		return err
 	}
+	defer restoreErrors() // after tel.Shutdown (deferred below)
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 	opts.Logger = tel.Logger
 	// The server lives until ctx ends (Ctrl-C), even when it already has.

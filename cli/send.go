@@ -286,13 +286,13 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	// New) shuts it down. The logger, the interrupt notice and the progress
 	// bar share stderr.
 	env.stderr = &lockedWriter{w: env.stderr}
-	tel, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
+	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
 		return err
 	}
+	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
-		err = core.ByKeyError(err) // settings named by key (as in -config files), not by Go field
 		if core.KindOf(err) == core.KindConfiguration {
 			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
@@ -326,22 +326,26 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		defer close(printed)
 		sayInterrupted()
 	})
-	defer func() {
+	// settleInterrupt stops the watcher, so the line is printed once and
+	// before Close and the summary: waiting for it if the watcher started,
+	// printing it if ctx ended before the context got round to starting
+	// the watcher (it sets the error first).
+	settleInterrupt := sync.OnceFunc(func() {
 		switch {
 		case !stopWatch():
 			<-printed
 		case ctx.Err() != nil:
-			// Cancelled, but the send saw ctx.Err() before the context got
-			// round to starting the watcher (it sets the error first).
 			sayInterrupted()
 		}
-	}()
+	})
+	defer settleInterrupt()
 	var bar *progressBar
 	if !f.quiet && (f.progress == "always" || f.progress == "auto" && env.terminal) {
 		bar = startProgress(env.stderr, s.c, env.now)
 	}
 
 	runErr := s.run(ctx, sendCtx, f)
+	settleInterrupt()
 
 	cctx := sendCtx
 	if ctx.Err() != nil {

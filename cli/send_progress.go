@@ -252,7 +252,10 @@ func (s *summary) write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	encoded := "encoded protobuf"
-	if s.transport == core.TransportArrowFlight {
+	switch {
+	case s.transport == core.TransportArrowFlight && s.dryRun:
+		encoded = "Arrow (in memory)" // the cast batch, not encoded: core.Result.BatchSizeBytes
+	case s.transport == core.TransportArrowFlight:
 		encoded = "Arrow IPC"
 	}
 	fmt.Fprintf(w, "  bytes:        %s (%s %s)\n", thousands(s.bytes), humanBytes(s.bytes), encoded)

@@ -558,8 +558,18 @@ func TestSendDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -dry-run: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "rows sent:    9 of 9") {
+	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "rows sent:    9 of 9") ||
+		!strings.Contains(r.stdout, " B encoded protobuf)\n") {
 		t.Errorf("summary:\n%s", r.stdout)
+	}
+	// With arrow_flight the batch is cast, not encoded: its size in memory.
+	r = sendCLI(t, "-dry-run", "-transport", "arrow_flight", "-table", "main.default.dry", path)
+	if r.err != nil {
+		t.Fatalf("send -dry-run -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "rows sent:    9 of 9") || !strings.Contains(r.stdout, " B Arrow (in memory))\n") ||
+		strings.Contains(r.stdout, "Arrow IPC") {
+		t.Errorf("summary with arrow_flight:\n%s", r.stdout)
 	}
 }
 
@@ -612,12 +622,14 @@ func TestSendErrors(t *testing.T) {
 			if r.err == nil {
 				t.Fatalf("no error; stdout:\n%s", r.stdout)
 			}
+			var line bytes.Buffer // as the command line prints it
+			finish(t.Context(), "send", r.err, &line)
 			for _, w := range tc.want {
-				if !strings.Contains(r.err.Error(), w) {
-					t.Errorf("error %q lacks %q", r.err, w)
+				if !strings.Contains(line.String(), w) {
+					t.Errorf("error %q lacks %q", line.String(), w)
 				}
 			}
-			for _, out := range []string{r.err.Error(), r.stdout, r.stderr} {
+			for _, out := range []string{line.String(), r.stdout, r.stderr} {
 				if strings.Contains(out, "hunter2-secret") {
 					t.Errorf("the client secret leaked: %q", out)
 				}
@@ -1134,13 +1146,14 @@ func TestSendUnknownRows(t *testing.T) {
 		t.Errorf("summary does not say the 6 failed rows may be stored:\n%s", r.stdout)
 	}
 	// the server was reached: the message names the setting by its key and
-	// does not send the user to check the endpoint URL or the network
+	// the network path (a dropped one times out too), not the endpoint URL
 	for _, bad := range []string{"AckTimeout", "cannot reach", "check the endpoint URL"} {
 		if strings.Contains(r.stdout, bad) {
 			t.Errorf("summary says %q:\n%s", bad, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight (raise ack_timeout_ms") {
+	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight "+
+		"(raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)") {
 		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
 	}
 
@@ -1177,12 +1190,11 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
 	defer rec.Release()
 	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
-	r := sendCLI(t, "-transport", "flight", "-table", "main.default.t", path)
-	if r.err == nil {
-		t.Fatal("send with -transport flight and no connection succeeded")
+	code, _, msg := runCLI(t, "send", "-transport", "flight", "-table", "main.default.t", path)
+	if code != ExitUsage {
+		t.Fatalf("send with -transport flight and no connection: exit %d, want %d; stderr:\n%s", code, ExitUsage, msg)
 	}
-	msg := r.err.Error()
-	for _, want := range []string{`transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+	for _, want := range []string{"set the connection with -endpoint", `transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

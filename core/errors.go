@@ -305,13 +305,14 @@ func (e *ConnectionError) Error() string {
 		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)"
 	}
 	if at := stream.AckTimeoutCause(e.Err); at != nil {
-		// the server was reached and took the requests: not a network problem
+		// the server was reached and took the requests, but a silently
+		// dropped network path times out the same way
 		who := e.Endpoint
 		if who == "" {
 			who = "the Zerobus endpoint"
 		}
 		return "zerobus: " + who + " sent " + at.Error() +
-			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS)"
+			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)"
 	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {

@@ -76,8 +76,11 @@ type TransmissionResult struct {
 	Attempts int
 	// Latency is the wall time of the call, from SendBatch to the last ack.
 	Latency time.Duration
-	// BatchSizeBytes is the encoded size of the rows acknowledged (of the rows
-	// converted, with WriterDisabled); failed rows are not counted.
+	// BatchSizeBytes is the size of the rows acknowledged (of the rows
+	// converted, with WriterDisabled); failed rows are not counted. It is
+	// their encoded protobuf size on the gRPC transport and their Arrow IPC
+	// body bytes with arrow_flight; with WriterDisabled and arrow_flight,
+	// the in-memory size of the cast Arrow batch (nothing is encoded).
 	BatchSizeBytes int
 	// TotalRows is the number of rows in the batch.
 	TotalRows int

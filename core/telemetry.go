@@ -238,7 +238,9 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 		return nil
 	}
 	budget := telemetryCloseTimeout
-	if dl, ok := ctx.Deadline(); ok {
+	if ctx.Err() != nil {
+		budget = telemetryCloseGrace // cancelled, deadline or not
+	} else if dl, ok := ctx.Deadline(); ok {
 		budget = min(budget, max(time.Until(dl), telemetryCloseGrace))
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)

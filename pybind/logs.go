@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -16,13 +17,16 @@ import (
 // records are dropped and counted.
 var logQueue = core.NewLogQueue(core.DefaultLogQueueCapacity)
 
-// OpenTelemetry's export errors (a collector that is down) reach Python's
-// logging too, not Go's standard logger on stderr.
-func init() { core.LogTelemetryErrors(logQueue.Handler()) }
+// telemetryErrorsOnce installs, the first time a Wrapper sets up its
+// telemetry, OpenTelemetry's process-wide error handler: export errors (a
+// collector that is down) reach Python's logging too, not Go's standard
+// logger on stderr. Not in init(): importing the package registers nothing.
+var telemetryErrorsOnce sync.Once
 
 // telemetryFor sets up the Wrapper's telemetry from cfg's observability
 // settings with core.SetupTelemetry, its logger feeding logQueue.
 func telemetryFor(cfg core.Config) (*core.Telemetry, error) {
+	telemetryErrorsOnce.Do(func() { core.LogTelemetryErrors(logQueue.Handler()) })
 	return core.SetupTelemetry(context.Background(), cfg, core.TelemetryLogHandler(logQueue.Handler()))
 }
 

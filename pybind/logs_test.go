@@ -2,10 +2,14 @@ package pybind
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"go.opentelemetry.io/otel"
 )
 
 // TestNewWrapperTelemetryAndLogs: NewWrapper sets up telemetry from the
@@ -65,5 +69,50 @@ func TestNewWrapperTelemetryAndLogs(t *testing.T) {
 	_, err = NewWrapper(string(bad))
 	if err == nil || !strings.Contains(err.Error(), "log_level") || !strings.Contains(err.Error(), "observability_max_backups") {
 		t.Errorf("NewWrapper with bad telemetry settings: %v, want both keys named", err)
+	}
+}
+
+// errorsTo is an OpenTelemetry error handler that records the errors given.
+type errorsTo struct{ got []string }
+
+func (e *errorsTo) Handle(err error) { e.got = append(e.got, err.Error()) }
+
+// TestTelemetryErrorsReachLogs: the first Wrapper's telemetry setup (not the
+// package's import) makes OpenTelemetry's export errors records of the log
+// queue, which Python's logging drains.
+func TestTelemetryErrorsReachLogs(t *testing.T) {
+	prev := otel.GetErrorHandler()
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	telemetryErrorsOnce = sync.Once{} // as in a fresh process
+	before := &errorsTo{}
+	otel.SetErrorHandler(before) // what was there before the first Wrapper
+	_, _ = TakeLogs(0)           // records of earlier tests
+	settings, _ := json.Marshal(map[string]any{"table_name": "main.default.pybind_otel", "zerobus_writer_disabled": true})
+	w, err := NewWrapper(string(settings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(0)
+	otel.Handle(errors.New("collector down"))
+	if len(before.got) != 0 {
+		t.Errorf("the handler set before the Wrapper got %q", before.got)
+	}
+	raw, err := TakeLogs(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Records []struct {
+			Msg   string         `json:"msg"`
+			Level int            `json:"level"`
+			Attrs map[string]any `json:"attrs"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		t.Fatalf("TakeLogs JSON %s: %v", raw, err)
+	}
+	if len(got.Records) != 1 || got.Records[0].Msg != "zerobus: telemetry export failed" || got.Records[0].Level != 4 ||
+		got.Records[0].Attrs["error"] != "collector down" {
+		t.Errorf("records %+v, want one warning \"zerobus: telemetry export failed\" error=collector down", got.Records)
 	}
 }

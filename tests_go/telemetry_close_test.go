@@ -16,7 +16,8 @@ import (
 // down, sends succeed, and Close(ctx) with a 1 s deadline returns within
 // about that: the final export is given up on when ctx ends (Python's
 // shutdown(timeout=1) is this call), instead of waiting the 10 s that bound
-// it when ctx has no deadline.
+// it when ctx has no deadline. A ctx already cancelled (no deadline) gives
+// the export only the 0.5 s grace.
 func TestCloseWithCollectorDownHonoursItsDeadline(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -26,35 +27,50 @@ func TestCloseWithCollectorDownHonoursItsDeadline(t *testing.T) {
 	down := lis.Addr().String()
 	lis.Close() // nothing listens there: every export is refused
 
-	cfg := serverConfig(srv, "main.default.collector_down")
-	cfg.ObservabilityEnabled = true
-	cfg.OTLPEndpoint = "http://" + down
-	tel, err := core.SetupTelemetry(testCtx(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := core.New(testCtx(t), cfg, core.WithTelemetry(tel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := eventBatch(memory.DefaultAllocator, 0, 100)
-	defer rec.Release()
-	start := time.Now()
-	res, err := w.SendBatch(testCtx(t), rec)
-	if err != nil || res.SuccessfulCount != 100 {
-		t.Fatalf("SendBatch with the collector down: %v, %v", res, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("SendBatch took %v with the collector down", d)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	start = time.Now()
-	_ = w.Close(ctx)
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Close with a 1s deadline took %v with the collector down", d)
-	}
-	if got := srv.RecordCount("main.default.collector_down"); got != 100 {
-		t.Errorf("server stored %d rows, want 100", got)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	deadline, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	for _, tc := range []struct {
+		name   string
+		ctx    context.Context
+		atMost time.Duration
+		table  string
+	}{
+		{"1s deadline", deadline, 3 * time.Second, "main.default.collector_down_deadline"},
+		{"cancelled", cancelled, 2 * time.Second, "main.default.collector_down_cancelled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := tc.table
+			cfg := serverConfig(srv, table)
+			cfg.ObservabilityEnabled = true
+			cfg.OTLPEndpoint = "http://" + down
+			tel, err := core.SetupTelemetry(testCtx(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := core.New(testCtx(t), cfg, core.WithTelemetry(tel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := eventBatch(memory.DefaultAllocator, 0, 100)
+			defer rec.Release()
+			start := time.Now()
+			res, err := w.SendBatch(testCtx(t), rec)
+			if err != nil || res.SuccessfulCount != 100 {
+				t.Fatalf("SendBatch with the collector down: %v, %v", res, err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("SendBatch took %v with the collector down", d)
+			}
+			start = time.Now()
+			_ = w.Close(tc.ctx)
+			if d := time.Since(start); d > tc.atMost {
+				t.Errorf("Close took %v with the collector down, want at most %v", d, tc.atMost)
+			}
+			if got := srv.RecordCount(table); got != 100 {
+				t.Errorf("server stored %d rows, want 100", got)
+			}
+		})
 	}
 }

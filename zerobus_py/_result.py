@@ -102,7 +102,7 @@ class TransmissionResult:
         attempts: highest number of stream attempts any request needed
             (1 = sent once, 0 = nothing sent).
         latency_ms: wall time of the send in milliseconds.
-        batch_size_bytes: encoded (protobuf) size of the acknowledged rows (of
+        batch_size_bytes: encoded size (protobuf; Arrow IPC body with arrow_flight) of the acknowledged rows (of
             the converted rows, with the writer disabled); failed rows are not
             counted.
         total_rows, successful_count, failed_count: row counts

@@ -300,7 +300,7 @@ class ZerobusWrapper:
         ``observability_output_dir``) and every Go log record is emitted on
         the ``zerobus_py`` logger before this returns.
 
-        ``timeout`` (seconds) bounds the whole call: waiting for the last
+        ``timeout`` (seconds) bounds the call, but for up to 0.5 s more of export: waiting for the last
         acknowledgements, then the final telemetry export (which still gets
         at least 0.5 s). Default: the configured flush timeout (300 s) for
         the acknowledgements, and at most 10 s for a collector that does not
