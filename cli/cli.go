@@ -153,30 +153,9 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 }
 
 // namedByKey returns err with the settings of a *core.ConfigurationError
-// anywhere in its chain named by key (core.ByKeyError), as -config files
-// and Python do, not by Go field, keeping the text that wraps it. Other
-// errors are returned as they are.
-func namedByKey(err error) error {
-	var ce *core.ConfigurationError
-	if !errors.As(err, &ce) || ce.ByKey {
-		return err
-	}
-	inner, byKey := ce.Error(), core.ByKeyError(ce).Error()
-	msg := byKey
-	if full := err.Error(); strings.Contains(full, inner) {
-		msg = strings.Replace(full, inner, byKey, 1)
-	}
-	return &keyNamedError{msg: msg, err: err}
-}
-
-// keyNamedError is err shown with its settings named by key (namedByKey).
-type keyNamedError struct {
-	msg string
-	err error
-}
-
-func (e *keyNamedError) Error() string { return e.msg }
-func (e *keyNamedError) Unwrap() error { return e.err }
+// anywhere in its chain named by key, as -config files and Python do, not
+// by Go field, keeping the text that wraps it (core.ByKeyError).
+func namedByKey(err error) error { return core.ByKeyError(err) }
 
 // isConfigError reports a bad configuration: a *core.ConfigurationError
 // anywhere in err's chain.

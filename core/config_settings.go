@@ -140,17 +140,25 @@ func ByKeyError(err error) error {
 	if ce == err { //nolint:errorlint // the outermost error itself: replace it
 		return &cp
 	}
-	return &byKeyWrap{err: err, ce: &cp}
+	// Keep the text that wraps it, with the problems' part named by key.
+	inner, byKey := ce.Error(), cp.Error()
+	msg := byKey
+	if full := err.Error(); strings.Contains(full, inner) {
+		msg = strings.Replace(full, inner, byKey, 1)
+	}
+	return &byKeyWrap{msg: msg, err: err, ce: &cp}
 }
 
-// byKeyWrap shows a wrapped *ConfigurationError named by key.
+// byKeyWrap shows err, which wraps a *ConfigurationError, with the
+// settings named by key; errors.As finds the by-key copy first.
 type byKeyWrap struct {
+	msg string
 	err error
 	ce  *ConfigurationError
 }
 
-func (e *byKeyWrap) Error() string { return e.ce.Error() }
-func (e *byKeyWrap) Unwrap() error { return e.ce }
+func (e *byKeyWrap) Error() string   { return e.msg }
+func (e *byKeyWrap) Unwrap() []error { return []error{e.ce, e.err} }
 
 // fieldNames matches any Config field name of the settings table as a whole
 // word, for fieldsToKeys.
