@@ -562,7 +562,7 @@ func FuzzValidateArrow(f *testing.F) {
 			rec := r.RecordBatch()
 			err := v.Record(rec)
 			if err != nil {
-				if strings.Contains(err.Error(), "validator failure") {
+				if errors.Is(err, ErrValidatorFailure) {
 					t.Fatalf("the validator panicked: %v", err)
 				}
 				if !errors.Is(err, ErrArrowData) {
@@ -732,7 +732,11 @@ func TestValidateArrowEveryByteChanged(t *testing.T) {
 					for _, x := range []byte{0x00, 0x7F, 0x80, 0xFF} {
 						edit := func(bs []byte) []byte { bs[i] = x; return bs }
 						nd := mutate(col, path, b, edit)
-						if ValidateArrowArray(fields[c].Name, nd) == nil {
+						err := ValidateArrowArray(fields[c].Name, nd)
+						if errors.Is(err, ErrValidatorFailure) {
+							t.Fatalf("column %s, buffer %d of node %v, byte %d = %#x: the validator panicked: %v", fields[c].Name, b, path, i, x, err)
+						}
+						if err == nil {
 							if p := formatData(nd); p != nil {
 								t.Fatalf("column %s, buffer %d of node %v, byte %d = %#x: accepted, then %v", fields[c].Name, b, path, i, x, p)
 							}
@@ -860,7 +864,7 @@ func FuzzValidateArrowBuffers(f *testing.F) {
 		}
 		err := ValidateArrowArray(fields[c].Name, d)
 		if err != nil {
-			if strings.Contains(err.Error(), "validator failure") {
+			if errors.Is(err, ErrValidatorFailure) {
 				t.Fatalf("the validator panicked: %v", err)
 			}
 			return
@@ -869,4 +873,31 @@ func FuzzValidateArrowBuffers(f *testing.F) {
 			t.Fatalf("column %s: accepted, then %v", fields[c].Name, p)
 		}
 	})
+}
+
+// panickingData is array data whose buffers cannot be read: the validator
+// panics on it (as it would on a bug of its own).
+type panickingData struct{ *array.Data }
+
+func (panickingData) Buffers() []*memory.Buffer { panic("buffers unreadable") }
+
+// A panic of the validator is a *ValidatorFailureError naming the column
+// and the panic, not damaged data: it does not wrap ErrArrowData.
+func TestValidatorPanicIsNotDamagedData(t *testing.T) {
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.AppendValues([]int64{1, 2, 3}, nil)
+	arr := b.NewInt64Array()
+	b.Release()
+	defer arr.Release()
+	err := ValidateArrowArray("id", panickingData{arr.Data().(*array.Data)})
+	var e *ValidatorFailureError
+	if !errors.As(err, &e) || !errors.Is(err, ErrValidatorFailure) {
+		t.Fatalf("err = %#v, want a *ValidatorFailureError", err)
+	}
+	if errors.Is(err, ErrArrowData) {
+		t.Fatalf("err = %v wraps ErrArrowData: a validator bug would call the data damaged", err)
+	}
+	if e.Column != "id" || e.Panic != "buffers unreadable" {
+		t.Fatalf("Column, Panic = %q, %v; want id, buffers unreadable", e.Column, e.Panic)
+	}
 }
