@@ -8,3 +8,6 @@ func RecordsHeld(w *Wrapper) (live, reserved int64) { return w.records.live.Load
 // RecordsGrown returns the bytes w's chunks took beyond their reservations
 // (recordWindow.grow), for the memory test.
 func RecordsGrown(w *Wrapper) int64 { return w.records.grown.Load() }
+
+// RecordsPeak returns the most bytes w's record window ever held reserved.
+func RecordsPeak(w *Wrapper) int64 { return w.records.peakHeld() }

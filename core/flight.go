@@ -89,7 +89,7 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 		Compression:        cfg.ArrowFlightCompression,
 		MaxInflightBatches: cfg.MaxInflightRequests,
 		MaxInflightBytes:   math.MaxInt64,
-		Alloc:              convert.ArrowAllocator, // IPC bodies in flight: off the Go heap
+		Alloc:              convert.ArrowBodyAllocator, // IPC bodies in flight: off the Go heap, holding exactly ArrowAllocation(len)
 	})
 }
 

@@ -227,3 +227,76 @@ func TestFlightArenaWithinWindow(t *testing.T) {
 	}
 	t.Logf("arena peak %d bytes, window %d", peak, window)
 }
+
+// TestFlightBodyTakesNoLargerRegion: a free arena region two size classes
+// above an IPC body's, and none of the body's own class (drained and held
+// here), does not serve the body: the body holds the region its
+// reservation counted (convert.ArrowAllocation), so the record window is
+// never grown and never holds more than MaxInflightBytes. 75,000 int64
+// values in a 700,000-byte window go in chunks of a quarter of it: four
+// 150,000-byte bodies, class 160 KiB, each reserved 173,358 bytes (est +
+// est/8); two classes up is 192 KiB.
+func TestFlightBodyTakesNoLargerRegion(t *testing.T) {
+	settleArena(t)
+	srv := localServer(t)
+	ctx := context.Background()
+	const rows, window = 75_000, 700_000
+	const body = 8 * rows / 4
+	cls := convert.ArrowAllocation(body)
+	larger := convert.ArrowAllocation(cls + 2*(16<<10) - 1)
+	if cls != 160<<10 || larger != 192<<10 {
+		t.Fatalf("classes %d, %d; want 160 KiB, 192 KiB", cls, larger)
+	}
+	// Drain the body's class: take its free regions until a new one is
+	// mapped (the free byte count stops falling), and hold them.
+	var held [][]byte
+	defer func() {
+		for _, b := range held {
+			convert.ArrowBodyAllocator.Free(b)
+		}
+	}()
+	for {
+		st := convert.ReadArenaStats()
+		held = append(held, convert.ArrowBodyAllocator.Allocate(body))
+		if convert.ReadArenaStats().Free+convert.ReadArenaStats().Trimmed == st.Free+st.Trimmed {
+			break
+		}
+	}
+	// Free regions two classes up, the most recently released.
+	var seed [][]byte
+	for range 8 {
+		seed = append(seed, convert.ArrowBodyAllocator.Allocate(int(larger)))
+	}
+	for _, b := range seed {
+		convert.ArrowBodyAllocator.Free(b)
+	}
+
+	const table = "main.default.flight_body_region"
+	w := newWrapper(t, srv, table, func(c *core.Config) {
+		c.Transport = core.TransportArrowFlight
+		c.MaxMessageBytes = window
+		c.MaxInflightBytes = window
+	})
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	for i := range rows {
+		b.Append(int64(i))
+	}
+	ids := b.NewInt64Array()
+	b.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{ids}, rows)
+	ids.Release()
+	defer rec.Release()
+	if res, err := w.SendBatch(ctx, rec); err != nil || res.SuccessfulCount != rows {
+		t.Fatalf("SendBatch: %v (%+v)", err, res)
+	}
+	if grown := core.RecordsGrown(w); grown != 0 {
+		t.Errorf("%d bytes taken beyond the reservation: the body took a larger region than reserved", grown)
+	}
+	if peak := core.RecordsPeak(w); peak > window || peak < cls {
+		t.Errorf("record window peak %d bytes, want within [%d, %d]", peak, cls, window)
+	}
+	if n := len(srv.Rows(table)); n != rows {
+		t.Errorf("server stored %d rows, want %d", n, rows)
+	}
+}

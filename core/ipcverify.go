@@ -34,6 +34,11 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 // wrong with offsets and lengths.
 var ErrArrowData = protoarrow.ErrArrowData
 
+// ErrValidatorFailure is wrapped by the error of an ArrowValidator that
+// failed itself (a bug: please report it), which says nothing about the
+// data; it does not wrap ErrArrowData.
+var ErrValidatorFailure = protoarrow.ErrValidatorFailure
+
 // ArrowValidator checks the bodies of record batches arrow-go read from
 // untrusted Arrow IPC bytes (it trusts their offsets and lengths) before
 // anything reads a value: buffer sizes, offsets, views, dictionary

@@ -302,6 +302,9 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 	if fb.bodyBytes > r.s.opts.MaxMessageBytes {
 		return invalid("%s: batch at offset %d has %d bytes of records, the limit is %d", BatchTooLargeMessage, offset, fb.bodyBytes, r.s.opts.MaxMessageBytes)
 	}
+	if errors.Is(fb.damaged, protoarrow.ErrValidatorFailure) {
+		return status.Errorf(codes.Internal, "batch at offset %d: %v (a bug of the local server's validator, not of the batch)", offset, fb.damaged)
+	}
 	if fb.damaged != nil {
 		return invalid("batch at offset %d: %v (the whole batch is rejected; the client sent a damaged Arrow record batch)", offset, fb.damaged)
 	}

@@ -18,10 +18,20 @@ import (
 // allocator's; regions are page-aligned (64-byte alignment holds).
 var ArrowAllocator memory.Allocator = &arrowAlloc{live: map[unsafe.Pointer]*region{}}
 
+// ArrowBodyAllocator is ArrowAllocator taking only regions of a request's
+// own size class (never a free region up to two classes larger, as
+// ArrowAllocator may below the huge-page classes), so that what an
+// allocation holds is exactly ArrowAllocation(n): the Flight transport's
+// IPC bodies, reserved in the record window by ArrowAllocation before they
+// are encoded. Bodies of one stream come in similar sizes and reuse their
+// own class; from hugeMin on both allocators are exact already.
+var ArrowBodyAllocator memory.Allocator = &arrowAlloc{live: map[unsafe.Pointer]*region{}, exact: true}
+
 // ArrowAllocation returns the bytes an allocation of n bytes from
-// ArrowAllocator holds: its region's size class, or n for a buffer below
-// arenaAllocMin (Go memory). The Flight transport reserves IPC bodies in
-// its record window by what they hold.
+// ArrowBodyAllocator holds: its region's size class, or n for a buffer
+// below arenaAllocMin (Go memory); one from ArrowAllocator holds at least
+// that and at most two classes more. The Flight transport reserves IPC
+// bodies in its record window by what they hold.
 func ArrowAllocation(n int64) int64 {
 	if n < arenaAllocMin {
 		return n
@@ -35,8 +45,9 @@ func ArrowAllocation(n int64) int64 {
 const arenaAllocMin = minRegion / 2
 
 type arrowAlloc struct {
-	mu   sync.Mutex
-	live map[unsafe.Pointer]*region // by the first byte of the buffer
+	mu    sync.Mutex
+	live  map[unsafe.Pointer]*region // by the first byte of the buffer
+	exact bool                       // regions of the request's own class only
 }
 
 func (a *arrowAlloc) Allocate(size int) []byte {
@@ -46,7 +57,7 @@ func (a *arrowAlloc) Allocate(size int) []byte {
 	// A larger free region serves only below the huge-page classes: there
 	// the unused tail would be whole resident 2 MiB pages.
 	larger := 2
-	if size >= hugeMin {
+	if size >= hugeMin || a.exact {
 		larger = 0
 	}
 	r := arena.getWithin(size, larger)

@@ -155,3 +155,57 @@ func TestArrowAllocation(t *testing.T) {
 		ArrowAllocator.Free(b)
 	}
 }
+
+// withEmptyClasses runs f with the free lists of classes [lo, hi] empty
+// (their regions are put back afterwards), so that which region serves a
+// request is deterministic.
+func withEmptyClasses(t *testing.T, lo, hi int, f func()) {
+	t.Helper()
+	saved := map[int][]*region{}
+	arena.mu.Lock()
+	for c := lo; c <= hi; c++ {
+		saved[c], arena.free[c] = arena.free[c], nil
+	}
+	arena.mu.Unlock()
+	defer func() {
+		arena.mu.Lock()
+		for c, l := range saved {
+			arena.free[c] = append(arena.free[c], l...)
+		}
+		arena.mu.Unlock()
+	}()
+	f()
+}
+
+// TestArrowBodyAllocatorExactClass: with only a free region two classes
+// larger than a request's, ArrowAllocator reuses it (capacity above
+// ArrowAllocation), ArrowBodyAllocator does not: its allocation holds
+// exactly ArrowAllocation(n), what the Flight transport reserved for it.
+func TestArrowBodyAllocatorExactClass(t *testing.T) {
+	const n = 600_000 // class of 640 KiB; two classes up: 768 KiB
+	class, size := classOf(n)
+	_, larger := classOf(size + 2*(64<<10))
+	withEmptyClasses(t, class, class+2, func() {
+		r := arena.get(larger)
+		if r.class != class+2 {
+			t.Fatalf("seed region of class %d, want %d", r.class, class+2)
+		}
+		arena.put(r)
+		b := ArrowBodyAllocator.Allocate(n)
+		if got, want := int64(cap(b)), ArrowAllocation(n); got != want || want != int64(size) {
+			t.Errorf("ArrowBodyAllocator.Allocate(%d): capacity %d, want ArrowAllocation = %d (class size %d)", n, got, want, size)
+		}
+		// The same request from ArrowAllocator takes the larger free region.
+		a := ArrowAllocator.Allocate(n)
+		if got := cap(a); got != larger {
+			t.Errorf("ArrowAllocator.Allocate(%d): capacity %d, want the free %d-byte region", n, got, larger)
+		}
+		ArrowAllocator.Free(a)
+		ArrowBodyAllocator.Free(b)
+		if big := ArrowBodyAllocator.Allocate(larger); cap(big) != larger {
+			t.Errorf("ArrowBodyAllocator.Allocate(%d): capacity %d, want %d", larger, cap(big), larger)
+		} else {
+			ArrowBodyAllocator.Free(big)
+		}
+	})
+}

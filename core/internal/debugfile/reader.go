@@ -145,7 +145,9 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 	v := protoarrow.NewArrowValidator()
 	for r.Next() {
 		rec := r.RecordBatch()
-		if err := v.Record(rec); err != nil {
+		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
+			return recs, fmt.Errorf("debugfile: %q: batch %d: %w", path, len(recs), err)
+		} else if err != nil {
 			return recs, fmt.Errorf("debugfile: %q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
 		}
 		rec.Retain()

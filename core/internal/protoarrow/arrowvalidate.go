@@ -32,7 +32,9 @@ import (
 // file, the local server each batch of a Flight DoPut.
 
 // ErrArrowData is wrapped by every error of ArrowValidator.Record,
-// ValidateArrowRecord and ValidateArrowArray (each an *ArrowDataError).
+// ValidateArrowRecord and ValidateArrowArray that says the data is damaged
+// (each an *ArrowDataError); the only other error they return is a
+// *ValidatorFailureError (ErrValidatorFailure).
 var ErrArrowData = errors.New("corrupt Arrow data")
 
 // ArrowDataError says which value of which column is malformed.
@@ -52,6 +54,29 @@ func (e *ArrowDataError) Error() string {
 
 // Is makes errors.Is(err, ErrArrowData) true.
 func (e *ArrowDataError) Is(target error) bool { return target == ErrArrowData }
+
+// ErrValidatorFailure is wrapped by the error of a validator that
+// panicked (a *ValidatorFailureError): a bug of the validator, not
+// damaged data. It does not wrap ErrArrowData: the batch may be intact.
+var ErrValidatorFailure = errors.New("internal failure of the Arrow data validator (a bug: please report it; the data may be intact)")
+
+// ValidatorFailureError is the error of a validator that panicked on the
+// column Column; Panic is what it panicked with.
+type ValidatorFailureError struct {
+	Column string // the top-level column being checked ("" if none yet)
+	Panic  any
+}
+
+func (e *ValidatorFailureError) Error() string {
+	s := ErrValidatorFailure.Error()
+	if e.Column != "" {
+		s += ": column " + e.Column
+	}
+	return s + fmt.Sprintf(": %v", e.Panic)
+}
+
+// Is makes errors.Is(err, ErrValidatorFailure) true.
+func (e *ValidatorFailureError) Is(target error) bool { return target == ErrValidatorFailure }
 
 // maxArrowNesting bounds the recursion into nested arrays (IPC metadata
 // holds at most MaxIPCNesting levels; storage types and dictionaries add a
@@ -81,30 +106,34 @@ func ValidateArrowRecord(rec arrow.RecordBatch) error {
 
 // ValidateArrowArray validates data as a column named name.
 func ValidateArrowArray(name string, data arrow.ArrayData) (err error) {
-	defer recoverValidator(&err)
+	defer recoverValidator(&err, &name)
 	if e := NewArrowValidator().array(name, data, 0); e != nil {
 		return e
 	}
 	return nil
 }
 
-// recoverValidator turns a panic of the validator into an error. Last
-// resort only: the checks read bytes they bounded first and call nothing
-// of arrow-go that reads values.
-func recoverValidator(err *error) {
+// recoverValidator turns a panic of the validator (while checking column
+// *column) into a *ValidatorFailureError. Last resort only: the checks
+// read bytes they bounded first and call nothing of arrow-go that reads
+// values, so a panic is the validator's bug and says nothing about the
+// data.
+func recoverValidator(err *error, column *string) {
 	if p := recover(); p != nil {
-		*err = &ArrowDataError{Column: "?", Row: -1, Reason: fmt.Sprintf("validator failure: %v", p)}
+		*err = &ValidatorFailureError{Column: *column, Panic: p}
 	}
 }
 
 // Record validates every column of rec; an error names the column, the row
-// and what is wrong (an *ArrowDataError).
+// and what is wrong (an *ArrowDataError), or is a *ValidatorFailureError
+// if the validator itself failed.
 func (v *ArrowValidator) Record(rec arrow.RecordBatch) (err error) {
-	defer recoverValidator(&err)
+	var name string
+	defer recoverValidator(&err, &name)
 	schema := rec.Schema()
 	rows := rec.NumRows()
 	for c := 0; c < int(rec.NumCols()); c++ {
-		name := schema.Field(c).Name
+		name = schema.Field(c).Name
 		col := rec.Column(c)
 		if col == nil || absent(col.Data()) {
 			return &ArrowDataError{Column: name, Row: -1, Reason: "the column has no data"}

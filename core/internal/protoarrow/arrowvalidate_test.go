@@ -562,7 +562,7 @@ func FuzzValidateArrow(f *testing.F) {
 			rec := r.RecordBatch()
 			err := v.Record(rec)
 			if err != nil {
-				if strings.Contains(err.Error(), "validator failure") {
+				if errors.Is(err, ErrValidatorFailure) {
 					t.Fatalf("the validator panicked: %v", err)
 				}
 				if !errors.Is(err, ErrArrowData) {
@@ -689,23 +689,63 @@ func TestIPCVariadicBufferCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The format allows leaving variadicBufferCounts out only when the
+	// schema has no view field (Message.fbs); arrow-go's writer writes one
+	// count per view array, 0 included. A batch of a schema with view
+	// fields and no vector at all (arrow-go would read 0 buffers for each
+	// view array) is refused.
+	for _, k := range []int{1, 2} {
+		d := bytes.Clone(stream)
+		m := meta(d, k)
+		slot := fbSlot(m, batchTable(m, k == 1), 4)
+		if binary.LittleEndian.Uint16(m[slot:]) == 0 {
+			t.Fatalf("message %d: arrow-go wrote no variadicBufferCounts", k)
+		}
+		binary.LittleEndian.PutUint16(m[slot:], 0) // the field absent
+		var v IPCMessageVerifier
+		var err error
+		for j := 0; j <= k && err == nil; j++ {
+			_, err = v.Verify(meta(d, j), fmt.Sprintf("message %d", j), int64(len(d)))
+		}
+		var e *IPCMetadataError
+		if !errors.As(err, &e) || !errors.Is(err, ErrIPCMetadata) || e.What != fmt.Sprintf("message %d", k) {
+			t.Errorf("message %d without variadicBufferCounts: IPCMessageVerifier: %v, want an *IPCMetadataError of message %d", k, err, k)
+		}
+		_, err = io.ReadAll(NewIPCStreamVerifier(bytes.NewReader(d), int64(len(d))))
+		if !errors.As(err, &e) || !errors.Is(err, ErrIPCMetadata) {
+			t.Errorf("message %d without variadicBufferCounts: NewIPCStreamVerifier: %v, want an *IPCMetadataError", k, err)
+		}
+	}
 }
 
 // variadicCounts returns where RecordBatch.variadicBufferCounts (its
 // length, then the counts) lies in a batch message's metadata (of a
 // DictionaryBatch's data if dict).
 func variadicCounts(meta []byte, dict bool) int {
-	u32 := func(p int) int { return int(binary.LittleEndian.Uint32(meta[p:])) }
-	field := func(table, i int) int { // where field i's offset points
-		vt := table - int(int32(binary.LittleEndian.Uint32(meta[table:])))
-		p := table + int(binary.LittleEndian.Uint16(meta[vt+4+2*i:]))
-		return p + u32(p)
-	}
-	batch := field(u32(0), 2) // Message.header
+	return fbField(meta, batchTable(meta, dict), 4) // RecordBatch.variadicBufferCounts
+}
+
+// fbField returns where the offset field i of the flatbuffer table at
+// table points.
+func fbField(meta []byte, table, i int) int {
+	p := table + int(binary.LittleEndian.Uint16(meta[fbSlot(meta, table, i):]))
+	return p + int(binary.LittleEndian.Uint32(meta[p:]))
+}
+
+// fbSlot returns where the vtable of the table at table holds field i's
+// position.
+func fbSlot(meta []byte, table, i int) int {
+	return table - int(int32(binary.LittleEndian.Uint32(meta[table:]))) + 4 + 2*i
+}
+
+// batchTable returns where the RecordBatch table of a batch message's
+// metadata lies (a DictionaryBatch's data if dict).
+func batchTable(meta []byte, dict bool) int {
+	batch := fbField(meta, int(binary.LittleEndian.Uint32(meta)), 2) // Message.header
 	if dict {
-		batch = field(batch, 1) // DictionaryBatch.data
+		batch = fbField(meta, batch, 1) // DictionaryBatch.data
 	}
-	return field(batch, 4) // RecordBatch.variadicBufferCounts
+	return batch
 }
 
 // Every byte of every buffer of a valid array of every type, nested ones
@@ -732,7 +772,11 @@ func TestValidateArrowEveryByteChanged(t *testing.T) {
 					for _, x := range []byte{0x00, 0x7F, 0x80, 0xFF} {
 						edit := func(bs []byte) []byte { bs[i] = x; return bs }
 						nd := mutate(col, path, b, edit)
-						if ValidateArrowArray(fields[c].Name, nd) == nil {
+						err := ValidateArrowArray(fields[c].Name, nd)
+						if errors.Is(err, ErrValidatorFailure) {
+							t.Fatalf("column %s, buffer %d of node %v, byte %d = %#x: the validator panicked: %v", fields[c].Name, b, path, i, x, err)
+						}
+						if err == nil {
 							if p := formatData(nd); p != nil {
 								t.Fatalf("column %s, buffer %d of node %v, byte %d = %#x: accepted, then %v", fields[c].Name, b, path, i, x, p)
 							}
@@ -860,7 +904,7 @@ func FuzzValidateArrowBuffers(f *testing.F) {
 		}
 		err := ValidateArrowArray(fields[c].Name, d)
 		if err != nil {
-			if strings.Contains(err.Error(), "validator failure") {
+			if errors.Is(err, ErrValidatorFailure) {
 				t.Fatalf("the validator panicked: %v", err)
 			}
 			return
@@ -869,4 +913,31 @@ func FuzzValidateArrowBuffers(f *testing.F) {
 			t.Fatalf("column %s: accepted, then %v", fields[c].Name, p)
 		}
 	})
+}
+
+// panickingData is array data whose buffers cannot be read: the validator
+// panics on it (as it would on a bug of its own).
+type panickingData struct{ *array.Data }
+
+func (panickingData) Buffers() []*memory.Buffer { panic("buffers unreadable") }
+
+// A panic of the validator is a *ValidatorFailureError naming the column
+// and the panic, not damaged data: it does not wrap ErrArrowData.
+func TestValidatorPanicIsNotDamagedData(t *testing.T) {
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.AppendValues([]int64{1, 2, 3}, nil)
+	arr := b.NewInt64Array()
+	b.Release()
+	defer arr.Release()
+	err := ValidateArrowArray("id", panickingData{arr.Data().(*array.Data)})
+	var e *ValidatorFailureError
+	if !errors.As(err, &e) || !errors.Is(err, ErrValidatorFailure) {
+		t.Fatalf("err = %#v, want a *ValidatorFailureError", err)
+	}
+	if errors.Is(err, ErrArrowData) {
+		t.Fatalf("err = %v wraps ErrArrowData: a validator bug would call the data damaged", err)
+	}
+	if e.Column != "id" || e.Panic != "buffers unreadable" {
+		t.Fatalf("Column, Panic = %q, %v; want id, buffers unreadable", e.Column, e.Panic)
+	}
 }
