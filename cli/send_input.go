@@ -396,7 +396,10 @@ func (b *validatedBatches) Next() bool {
 	}
 	rec := b.src.RecordBatch()
 	if err := b.v.Record(rec); err != nil {
-		b.err = fmt.Errorf("record batch %d (from row %d): %w; the file is damaged from this batch on", b.n, b.rows, err)
+		b.err = fmt.Errorf("record batch %d (from row %d): %w", b.n, b.rows, err)
+		if !errors.Is(err, core.ErrValidatorFailure) { // a bug of ours, not damage
+			b.err = fmt.Errorf("%w; the file is damaged from this batch on", b.err)
+		}
 		return false
 	}
 	b.n++
