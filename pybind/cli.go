@@ -34,6 +34,7 @@ func RunCLI(argsJSON, envJSON string) int {
 		fmt.Fprintf(os.Stderr, "zerobus: bad environment from Python: %v\n", err)
 		return cli.ExitUsage
 	}
+	installTelemetryErrors()
 	ctx, cancel := context.WithCancel(context.Background())
 	cliRuns.Lock()
 	id := cliRuns.next

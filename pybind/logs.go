@@ -21,12 +21,19 @@ var logQueue = core.NewLogQueue(core.DefaultLogQueueCapacity)
 // telemetry, OpenTelemetry's process-wide error handler: export errors (a
 // collector that is down) reach Python's logging too, not Go's standard
 // logger on stderr. Not in init(): importing the package registers nothing.
+// The in-process CLI installs it first as well: OpenTelemetry's default
+// handler delegates for good to the first handler set in the process, which
+// must not be a CLI run's stderr (the CLI restores the previous handler).
 var telemetryErrorsOnce sync.Once
+
+func installTelemetryErrors() {
+	telemetryErrorsOnce.Do(func() { core.LogTelemetryErrors(logQueue.Handler()) })
+}
 
 // telemetryFor sets up the Wrapper's telemetry from cfg's observability
 // settings with core.SetupTelemetry, its logger feeding logQueue.
 func telemetryFor(cfg core.Config) (*core.Telemetry, error) {
-	telemetryErrorsOnce.Do(func() { core.LogTelemetryErrors(logQueue.Handler()) })
+	installTelemetryErrors()
 	return core.SetupTelemetry(context.Background(), cfg, core.TelemetryLogHandler(logQueue.Handler()))
 }
 
