@@ -38,19 +38,19 @@ func ReadProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error)
 	side := SidecarPath(path)
 	raw, err := os.ReadFile(side)
 	if err != nil {
-		return nil, nil, fmt.Errorf("debugfile: reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
+		return nil, nil, fmt.Errorf("reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
 	}
 	desc := new(descriptorpb.DescriptorProto)
 	if err := proto.Unmarshal(raw, desc); err != nil {
-		return nil, nil, fmt.Errorf("debugfile: %q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
+		return nil, nil, fmt.Errorf("%q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return desc, nil, fmt.Errorf("debugfile: reading %q: %w", path, err)
+		return desc, nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	records, err := splitDelimited(data)
 	if err != nil {
-		return desc, records, fmt.Errorf("debugfile: %q: %w", path, err)
+		return desc, records, fmt.Errorf("%q: %w", path, err)
 	}
 	return desc, records, nil
 }
@@ -79,13 +79,13 @@ func splitDelimited(data []byte) ([][]byte, error) {
 func DecodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]proto.Message, error) {
 	md, err := protoarrow.MessageDescriptor(desc)
 	if err != nil {
-		return nil, fmt.Errorf("debugfile: %w", err)
+		return nil, err
 	}
 	msgs := make([]proto.Message, len(records))
 	for i, r := range records {
 		m, err := protoarrow.Unmarshal(md, r)
 		if err != nil {
-			return nil, fmt.Errorf("debugfile: record %d: %w", i, err)
+			return nil, fmt.Errorf("record %d: %w", i, err)
 		}
 		msgs[i] = m
 	}
@@ -103,7 +103,7 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 	}
 	rec, err := protoarrow.Decode(mem, desc, records)
 	if err != nil {
-		return nil, fmt.Errorf("debugfile: %q: %w", path, err)
+		return nil, fmt.Errorf("%q: %w", path, err)
 	}
 	return rec, nil
 }
@@ -126,12 +126,12 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("debugfile: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("debugfile: %w", err)
+		return nil, err
 	}
 	r, err := ipc.NewReader(protoarrow.NewIPCStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
 	if err != nil {
@@ -139,22 +139,22 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 		if strings.HasSuffix(path, ".proto") {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
-		return nil, fmt.Errorf("debugfile: %q is not a readable Arrow IPC stream%s: %w", path, hint, err)
+		return nil, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
 	v := protoarrow.NewArrowValidator()
 	for r.Next() {
 		rec := r.RecordBatch()
 		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
-			return recs, fmt.Errorf("debugfile: %q: batch %d: %w", path, len(recs), err)
+			return recs, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
 		} else if err != nil {
-			return recs, fmt.Errorf("debugfile: %q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
+			return recs, fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
 		}
 		rec.Retain()
 		recs = append(recs, rec)
 	}
 	if err := r.Err(); err != nil {
-		return recs, fmt.Errorf("debugfile: %q: batch %d: %w", path, len(recs), err)
+		return recs, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
 	}
 	return recs, nil
 }
@@ -176,7 +176,7 @@ func ReadDrops(path string) ([]Gap, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("debugfile: reading the drops record of %q: %w", path, err)
+		return nil, fmt.Errorf("reading the drops record of %q: %w", path, err)
 	}
 	var gaps []Gap
 	for i, line := range bytes.Split(data, []byte("\n")) {
@@ -185,7 +185,7 @@ func ReadDrops(path string) ([]Gap, error) {
 		}
 		var g Gap
 		if err := json.Unmarshal(line, &g); err != nil {
-			return gaps, fmt.Errorf("debugfile: %q line %d: %w", side, i+1, err)
+			return gaps, fmt.Errorf("%q line %d: %w", side, i+1, err)
 		}
 		gaps = append(gaps, g)
 	}
