@@ -35,21 +35,7 @@ func TestNewWrapperTelemetryAndLogs(t *testing.T) {
 	if !WaitLogs(1000) {
 		t.Fatal("WaitLogs: no record after NewWrapper at log_level debug")
 	}
-	raw, err := TakeLogs(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Records []struct {
-			Msg   string         `json:"msg"`
-			Level int            `json:"level"`
-			Attrs map[string]any `json:"attrs"`
-		} `json:"records"`
-		Dropped int `json:"dropped"`
-	}
-	if err := json.Unmarshal([]byte(raw), &got); err != nil {
-		t.Fatalf("TakeLogs JSON %s: %v", raw, err)
-	}
+	got := takeLogs(t)
 	if len(got.Records) == 0 || got.Records[0].Msg != "zerobus wrapper created" || got.Records[0].Level != -4 {
 		t.Fatalf("records %+v, want the debug record of New first", got.Records)
 	}
@@ -97,22 +83,33 @@ func TestTelemetryErrorsReachLogs(t *testing.T) {
 	if len(before.got) != 0 {
 		t.Errorf("the handler set before the Wrapper got %q", before.got)
 	}
-	raw, err := TakeLogs(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Records []struct {
-			Msg   string         `json:"msg"`
-			Level int            `json:"level"`
-			Attrs map[string]any `json:"attrs"`
-		} `json:"records"`
-	}
-	if err := json.Unmarshal([]byte(raw), &got); err != nil {
-		t.Fatalf("TakeLogs JSON %s: %v", raw, err)
-	}
+	got := takeLogs(t)
 	if len(got.Records) != 1 || got.Records[0].Msg != "zerobus: telemetry export failed" || got.Records[0].Level != 4 ||
 		got.Records[0].Attrs["error"] != "collector down" {
 		t.Errorf("records %+v, want one warning \"zerobus: telemetry export failed\" error=collector down", got.Records)
 	}
+}
+
+// takenLogs is TakeLogs' JSON.
+type takenLogs struct {
+	Records []struct {
+		Msg   string         `json:"msg"`
+		Level int            `json:"level"`
+		Attrs map[string]any `json:"attrs"`
+	} `json:"records"`
+	Dropped int `json:"dropped"`
+}
+
+// takeLogs takes every queued log record (TakeLogs) and decodes them.
+func takeLogs(t *testing.T) takenLogs {
+	t.Helper()
+	raw, err := TakeLogs(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got takenLogs
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		t.Fatalf("TakeLogs JSON %s: %v", raw, err)
+	}
+	return got
 }
