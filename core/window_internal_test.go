@@ -110,13 +110,7 @@ func recordsWithinWindow(t *testing.T, transport string) {
 	const table = "main.default.window16"
 	cfg := localConfig(srv, table)
 	cfg.Transport = transport
-	cfg.MaxMessageBytes = 64 << 10
-	cfg.MaxInflightBytes = 256 << 10
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close(context.Background()) }()
+	w := openSmallWindow(t, cfg)
 	const rows = 6000
 	rec := textRows(0, rows, nil)
 	defer rec.Release()
@@ -136,7 +130,7 @@ func recordsWithinWindow(t *testing.T, transport string) {
 	}
 	wg.Wait()
 	rw := w.records
-	window := cfg.MaxInflightBytes
+	window := w.Config().MaxInflightBytes
 	if live := rw.livePk.Load(); live > window || rw.peakHeld() > window {
 		t.Errorf("encoded records held at once: %d bytes (reserved %d), over the %d-byte window", live, rw.peakHeld(), window)
 	} else if live < window/2 {
@@ -221,13 +215,7 @@ func TestRecordWindowFreedByFailedStream(t *testing.T) {
 	cfg.AckTimeout = 100 * time.Millisecond
 	cfg.RetryMaxAttempts = 1
 	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, time.Millisecond
-	cfg.MaxMessageBytes = 64 << 10
-	cfg.MaxInflightBytes = 256 << 10
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close(context.Background()) }()
+	w := openSmallWindow(t, cfg)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	for i := range 20_000 {
@@ -249,10 +237,10 @@ func TestRecordWindowFreedByFailedStream(t *testing.T) {
 	// The window is whole again: a reservation of all of it is admitted at once.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := w.records.acquire(ctx, cfg.MaxInflightBytes); err != nil {
+	if err := w.records.acquire(ctx, w.Config().MaxInflightBytes); err != nil {
 		t.Fatalf("the whole window after the failed send: %v", err)
 	}
-	w.records.release(cfg.MaxInflightBytes)
+	w.records.release(w.Config().MaxInflightBytes)
 }
 
 // TestRecordWindowWaitCanceled: acknowledgements stall, so the record
@@ -339,13 +327,7 @@ func TestFlightChunksMapRows(t *testing.T) {
 	const table = "main.default.flightchunks"
 	cfg := localConfig(srv, table)
 	cfg.Transport = TransportArrowFlight
-	cfg.MaxMessageBytes = 64 << 10
-	cfg.MaxInflightBytes = 256 << 10
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close(context.Background()) }()
+	w := openSmallWindow(t, cfg)
 	const rows = 40_000
 	bad := map[int]bool{2: true, 20_001: true, rows - 1: true}
 	rec := textRows(0, rows, bad)
@@ -403,6 +385,21 @@ func localConfig(srv *zerobuslocal.Server, table string) Config {
 	cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	cfg.TableName = table
 	return cfg
+}
+
+// openSmallWindow opens a Wrapper of cfg with 64 KiB requests and a
+// 256 KiB record window (so a few thousand rows fill it), closed when the
+// test ends.
+func openSmallWindow(t *testing.T, cfg Config) *Wrapper {
+	t.Helper()
+	cfg.MaxMessageBytes = 64 << 10
+	cfg.MaxInflightBytes = 256 << 10
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	return w
 }
 
 // textRows is n rows (id, s) with ids from first and the same few dozen
