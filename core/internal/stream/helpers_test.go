@@ -227,6 +227,16 @@ func (e *env) config() Config {
 	}
 }
 
+// stalledConfig is config() for a table whose acknowledgements the server
+// withholds (FaultStallAcks, injected here), with an ack timeout that never
+// fires during a test: requests stay in flight until the test ends them.
+func (e *env) stalledConfig() Config {
+	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
+	cfg := e.config()
+	cfg.AckTimeout = time.Hour
+	return cfg
+}
+
 // client builds a client closed at cleanup.
 func (e *env) client(cfg Config) *Client {
 	e.t.Helper()

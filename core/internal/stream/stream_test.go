@@ -238,10 +238,8 @@ func TestMessageTooLarge(t *testing.T) {
 func TestBackpressureAndAbort(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
 	// Acks never come on this stream.
-	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
-	cfg := e.config()
+	cfg := e.stalledConfig()
 	cfg.MaxInflightRequests = 2
-	cfg.AckTimeout = time.Hour
 	c := e.client(cfg)
 	s := e.open(c)
 	ctx := context.Background()
@@ -288,9 +286,7 @@ func TestBackpressureAndAbort(t *testing.T) {
 
 func TestClientCloseAbortsStreams(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
-	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
-	cfg := e.config()
-	cfg.AckTimeout = time.Hour
+	cfg := e.stalledConfig()
 	c := e.client(cfg)
 	s := e.open(c)
 	ctx := context.Background()
@@ -367,9 +363,7 @@ func TestIdleReconnectAndClose(t *testing.T) {
 // arrays were cleared after SendFramed.
 func TestUnackedFramed(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
-	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
-	cfg := e.config()
-	cfg.AckTimeout = time.Hour
+	cfg := e.stalledConfig()
 	c := e.client(cfg)
 	s := e.open(c)
 	ctx := context.Background()
