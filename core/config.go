@@ -146,9 +146,8 @@ type Config struct {
 	// Default false. YAML all_fields_optional, env ZEROBUS_ALL_FIELDS_OPTIONAL.
 	AllFieldsOptional bool
 
-	// DebugEnabled turns on both debug outputs (legacy switch) unless a
-	// per-kind switch below is on: those then say which kinds are written.
-	// Default false.
+	// DebugEnabled turns on both debug outputs (legacy switch) unless the
+	// per-kind switches below decide (see DebugKindsExplicit). Default false.
 	// YAML debug_enabled, env DEBUG_ENABLED.
 	DebugEnabled bool
 	// DebugArrowEnabled writes every batch to an Arrow IPC stream file.
@@ -157,6 +156,15 @@ type Config struct {
 	// DebugProtobufEnabled writes every encoded record (length-delimited) with
 	// its descriptor. Default false. YAML debug_protobuf_enabled, env DEBUG_PROTOBUF_ENABLED.
 	DebugProtobufEnabled bool
+	// DebugKindsExplicit makes DebugArrowEnabled and DebugProtobufEnabled
+	// alone decide which debug files are written, also when both are false;
+	// DebugEnabled then adds nothing. They decide anyway when one is true.
+	// The loaders (YAML, environment, ConfigFromSettings, so Python too) set
+	// it when debug_arrow_enabled or debug_protobuf_enabled is given, also as
+	// false, as the original Python API's explicit flags take precedence over
+	// debug_enabled: debug_enabled with debug_protobuf_enabled=false writes no
+	// debug file. Not a key of its own. Default false.
+	DebugKindsExplicit bool
 	// DebugOutputDir is where debug files go ({dir}/zerobus/arrow, …/proto).
 	// Required when a debug output is on. YAML debug_output_dir, env DEBUG_OUTPUT_DIR.
 	DebugOutputDir string
@@ -303,15 +311,23 @@ func setZero[T comparable](p *T, def T) {
 	}
 }
 
-// debugArrow and debugProto are the effective debug switches: a per-kind
-// switch that is on says exactly which kinds are written (it takes
-// precedence over the legacy DebugEnabled, as in the original Python API);
-// DebugEnabled alone turns on both.
+// debugArrow and debugProto are the effective debug switches: the per-kind
+// switches when one is on or DebugKindsExplicit, else DebugEnabled for both.
 func (c Config) debugArrow() bool {
-	return c.DebugArrowEnabled || (c.DebugEnabled && !c.DebugProtobufEnabled)
+	return c.DebugArrowEnabled || (c.DebugEnabled && !c.debugKindsDecide())
 }
 func (c Config) debugProto() bool {
-	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.DebugArrowEnabled)
+	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.debugKindsDecide())
+}
+func (c Config) debugKindsDecide() bool {
+	return c.DebugArrowEnabled || c.DebugProtobufEnabled || c.DebugKindsExplicit
+}
+
+// debugRequested reports whether any debug switch is on, DebugEnabled
+// included even when the per-kind switches turn every kind off: as in the
+// original, it then still needs DebugOutputDir, and satisfies WriterDisabled.
+func (c Config) debugRequested() bool {
+	return c.DebugEnabled || c.debugArrow() || c.debugProto()
 }
 
 // DebugKinds returns the kinds of debug files c effectively writes, in this
@@ -443,10 +459,10 @@ func (c Config) validate(ck checks) error {
 		add("StreamsPerSchema", "is %d; must be between 1 and 64", c.StreamsPerSchema)
 	}
 
-	if (c.debugArrow() || c.debugProto()) && c.DebugOutputDir == "" {
+	if c.debugRequested() && c.DebugOutputDir == "" {
 		add("DebugOutputDir", "is required when debug output is enabled: a writable directory")
 	}
-	if ck.observable && c.WriterDisabled && !c.debugArrow() && !c.debugProto() {
+	if ck.observable && c.WriterDisabled && !c.debugRequested() {
 		add("WriterDisabled", "is true but no debug output is enabled, so nothing would be sent or written; "+
 			"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir")
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
-// The effective debug kinds: a per-kind switch that is on says exactly which
+// The effective debug kinds of a Config built in Go (a struct literal cannot
+// say "given as false"): a per-kind switch that is on says exactly which
 // kinds are written; debug_enabled alone turns on both.
 func TestConfigDebugKinds(t *testing.T) {
 	for _, c := range []struct {
@@ -26,9 +27,49 @@ func TestConfigDebugKinds(t *testing.T) {
 		{false, false, true, "[protobuf]"},
 		{false, true, true, "[arrow protobuf]"},
 	} {
+		// DebugKindsExplicit (what the loaders set for a key given as false)
+		// lets the per-kind switches decide even when both are off
+		explicit := core.Config{DebugEnabled: c.legacy, DebugArrowEnabled: c.arrow, DebugProtobufEnabled: c.proto, DebugKindsExplicit: true}
+		want := fmt.Sprint(core.Config{DebugArrowEnabled: c.arrow, DebugProtobufEnabled: c.proto}.DebugKinds())
+		if got := fmt.Sprint(explicit.DebugKinds()); got != want {
+			t.Errorf("explicit, debug_enabled=%v arrow=%v protobuf=%v: DebugKinds %s, want %s", c.legacy, c.arrow, c.proto, got, want)
+		}
 		cfg := core.Config{DebugEnabled: c.legacy, DebugArrowEnabled: c.arrow, DebugProtobufEnabled: c.proto}
 		if got := fmt.Sprint(cfg.DebugKinds()); got != c.want {
 			t.Errorf("debug_enabled=%v arrow=%v protobuf=%v: DebugKinds %s, want %s", c.legacy, c.arrow, c.proto, got, c.want)
+		}
+	}
+}
+
+// A per-kind switch given explicitly as false (here through the settings
+// map; tests_go/debug_kinds_test.go has every loader and combination)
+// decides over debug_enabled, which then writes nothing but still needs
+// debug_output_dir, as in the original; Settings shows the per-kind
+// switches with no default (unset, like Python's None).
+func TestExplicitFalseDebugKind(t *testing.T) {
+	cfg, err := core.ConfigFromSettings(map[string]any{"table_name": "a.b.c", "debug_enabled": true, "debug_protobuf_enabled": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.DebugKinds()); got != "[]" {
+		t.Errorf("debug_enabled with debug_protobuf_enabled=false: DebugKinds %s, want []", got)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "DebugOutputDir") {
+		t.Errorf("Validate without debug_output_dir = %v, want DebugOutputDir required", err)
+	}
+	m := core.SettingsOf(cfg)
+	if v, ok := m["debug_protobuf_enabled"]; !ok || v != false {
+		t.Errorf("SettingsOf: debug_protobuf_enabled = %v (%v), want an explicit false", v, ok)
+	}
+	if v, ok := m["debug_arrow_enabled"]; !ok || v != false {
+		t.Errorf("SettingsOf: debug_arrow_enabled = %v (%v), want false (the per-kind switches decide)", v, ok)
+	}
+	if _, ok := core.SettingsOf(core.DefaultConfig())["debug_arrow_enabled"]; ok {
+		t.Error("SettingsOf(DefaultConfig) gives debug_arrow_enabled")
+	}
+	for _, s := range core.Settings() {
+		if (s.Key == "debug_arrow_enabled" || s.Key == "debug_protobuf_enabled") && s.Default != nil {
+			t.Errorf("%s default = %#v, want nil (not given)", s.Key, s.Default)
 		}
 	}
 }

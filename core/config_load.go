@@ -41,7 +41,7 @@ type Setting struct {
 	Field   string   `json:"field"`   // Config field, e.g. "RetryBaseDelay"
 	Type    string   `json:"type"`    // "string", "int", "bool", "duration" (a whole number of Unit) or "size" (bytes)
 	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""
-	Default any      `json:"default"` // DefaultConfig's value in Unit: string, int64 or bool ("" = unset)
+	Default any      `json:"default"` // DefaultConfig's value in Unit: string, int64 or bool ("" or nil = unset)
 	Secret  bool     `json:"secret"`  // the value is never printed or echoed in errors
 	Env     []string `json:"env"`     // environment variables, highest precedence first
 	Doc     string   `json:"doc"`     // one line
@@ -79,9 +79,9 @@ var settings = []setting{
 	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout }), false, "timeout for Flush and Close"},
 	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema }), false, "parallel streams per Arrow schema"},
 	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional }), false, "treat every column as optional (proto2 optional)"},
-	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files (unless debug_arrow_enabled or debug_protobuf_enabled is on: then only those)"},
-	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugArrowEnabled }), false, "write Arrow IPC debug files"},
-	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files"},
+	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files, unless debug_arrow_enabled or debug_protobuf_enabled is given (also false): then those decide"},
+	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugArrowEnabled }), false, "write Arrow IPC debug files; given (also false), it and debug_protobuf_enabled decide over debug_enabled"},
+	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files; given (also false), it and debug_arrow_enabled decide over debug_enabled"},
 	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir }), false, "directory for debug files (required when a debug output is on)"},
 	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval }), false, "flush debug files at least this often"},
 	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize }), false, "rotate a debug file after this many bytes"},
@@ -149,6 +149,29 @@ func boolean(f func(*Config) *bool) access {
 			return nil
 		},
 		get: func(c *Config) any { return *f(c) }}
+}
+
+// debugKind is boolean for a per-kind debug switch: setting it also sets
+// DebugKindsExplicit (the key was given). It reads back as nil (unset:
+// SettingsOf leaves it out, Settings shows no default) unless the per-kind
+// switches decide, so a settings map round trip keeps "not given" and an
+// explicit false apart.
+func debugKind(f func(*Config) *bool) access {
+	b := boolean(f)
+	return access{typ: b.typ,
+		set: func(c *Config, v string) error {
+			if err := b.set(c, v); err != nil {
+				return err
+			}
+			c.DebugKindsExplicit = true
+			return nil
+		},
+		get: func(c *Config) any {
+			if !c.debugKindsDecide() {
+				return nil
+			}
+			return *f(c)
+		}}
 }
 
 // dur parses a whole number of units (e.g. milliseconds for *_ms keys); a

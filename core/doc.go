@@ -198,8 +198,11 @@
 // (an Arrow IPC stream) and DebugProtobufEnabled writes every encoded record
 // to {DebugOutputDir}/zerobus/proto/<table>.proto (length-delimited, with the
 // descriptor beside it); DebugEnabled turns on both, unless a per-kind switch
-// is on too, which then says which kinds are written (as the original Python
-// API's explicit flags take precedence over debug_enabled). Files rotate by size
+// is on or was given to a loader (YAML, environment, ConfigFromSettings), also
+// as false (DebugKindsExplicit): the per-kind switches then alone say which
+// kinds are written, as the original Python API's explicit flags take
+// precedence over debug_enabled (debug_enabled with
+// debug_protobuf_enabled=false writes none). Files rotate by size
 // (DebugMaxFileSize) and time (DebugRotationInterval), DebugMaxFilesRetained
 // rotated files are kept, and data reaches disk within DebugFlushInterval.
 // DebugArrowCompression ("zstd" or "lz4"; default none) compresses the Arrow

@@ -9,6 +9,9 @@ func TestDebugKinds(t *testing.T) {
 		`{"debug_enabled": true}`: `["arrow","protobuf"]`,
 		`{"debug_enabled": true, "debug_protobuf_enabled": true}`: `["protobuf"]`,
 		`{"debug_arrow_enabled": true}`:                           `["arrow"]`,
+		// an explicit false decides too (Python passes it; None is left out)
+		`{"debug_enabled": true, "debug_protobuf_enabled": false}`: `[]`,
+		`{"debug_enabled": true, "debug_arrow_enabled": null}`:     `["arrow","protobuf"]`,
 	} {
 		got, err := DebugKinds(in)
 		if err != nil || got != want {

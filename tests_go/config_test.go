@@ -104,7 +104,7 @@ streams_per_schema: ~
 	want.RetryMaxDelay = 5 * time.Second
 	want.MaxInflightBytes = 32 << 20
 	want.DebugEnabled = true
-	want.DebugArrowEnabled = true
+	want.DebugArrowEnabled, want.DebugKindsExplicit = true, true // the key given: the per-kind switches decide
 	want.DebugOutputDir = "/tmp/zb-debug"
 	want.DebugFlushInterval = 2 * time.Second
 	want.DebugMaxFileSize = 1 << 20
@@ -236,7 +236,7 @@ func TestConfigFromEnv(t *testing.T) {
 	want.RetryBaseDelay = 10 * time.Millisecond
 	want.RetryMaxDelay = time.Second
 	want.DebugEnabled = true
-	want.DebugArrowEnabled = true
+	want.DebugArrowEnabled, want.DebugKindsExplicit = true, true
 	want.DebugOutputDir = "/tmp/dbg"
 	want.DebugFlushInterval = 9 * time.Second
 	want.DebugMaxFileSize = 2 << 20
