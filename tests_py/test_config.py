@@ -256,7 +256,11 @@ def test_repr_shows_debug_switches_without_contradiction(tmp_path: Path) -> None
     arrow = WrapperConfiguration(
         "http://127.0.0.1:1", "main.a.b", debug_arrow_enabled=True, debug_output_dir=str(tmp_path)
     )
-    assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled=False" in repr(arrow)
+    assert "debug_arrow_enabled=True" in repr(arrow) and "debug_protobuf_enabled" not in repr(arrow)
+    # an explicit False is shown as given (it decides: no debug files here; the html row says "off")
+    off = on.copy(debug_protobuf_enabled=False)
+    assert "debug_enabled=True" in repr(off) and "debug_protobuf_enabled=False" in repr(off)
+    assert "debug_arrow_enabled" not in repr(off)
 
 
 def test_reprs_display_the_go_cores_debug_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,6 +271,8 @@ def test_reprs_display_the_go_cores_debug_kinds(tmp_path: Path, monkeypatch: pyt
         ({"debug_enabled": True, "debug_protobuf_enabled": True}, "protobuf"),
         ({"debug_arrow_enabled": True}, "Arrow IPC"),
         ({"debug_enabled": False}, "off"),
+        ({"debug_enabled": True, "debug_protobuf_enabled": False}, "off"),
+        ({"debug_enabled": True, "debug_arrow_enabled": False, "debug_protobuf_enabled": True}, "protobuf"),
     ]:
         cfg = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_output_dir=str(tmp_path), **kw)
         assert row.format(want) in cfg._repr_html_(), kw

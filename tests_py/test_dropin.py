@@ -454,41 +454,118 @@ def test_writer_disabled_wrapper_with_a_short_table_name(tmp_path: Path) -> None
     assert read_file(files[0]).column("id").to_pylist() == list(range(7))
 
 
-@pytest.mark.parametrize(
-    ("flags", "arrow", "protobuf", "shown"),
-    [
-        ({"debug_enabled": True}, True, True, "Arrow IPC + protobuf"),
-        ({"debug_enabled": True, "debug_arrow_enabled": True}, True, False, "Arrow IPC"),
-        ({"debug_enabled": True, "debug_protobuf_enabled": True}, False, True, "protobuf"),
-        (
-            {"debug_enabled": True, "debug_arrow_enabled": True, "debug_protobuf_enabled": False},
-            True,
-            False,
-            "Arrow IPC",
-        ),
-        ({"debug_arrow_enabled": True, "debug_protobuf_enabled": True}, True, True, "Arrow IPC + protobuf"),
-    ],
-)
+# The original 0.8.1's rule (bindings.rs, config/loader.rs; specs/005-debug-config-fixes,
+# "Configuration Precedence"), every combination: (debug_enabled, debug_arrow_enabled,
+# debug_protobuf_enabled) -> (Arrow files written, protobuf files written, valid with
+# zerobus_writer_disabled). A per-kind flag given (not None; also False) decides with the
+# other one (None = off) and debug_enabled adds nothing; otherwise debug_enabled writes both.
+# debug_enabled=True still counts as a debug output for zerobus_writer_disabled.
+_DEBUG_PRECEDENCE = [
+    (False, None, None, False, False, False),
+    (False, None, False, False, False, False),
+    (False, None, True, False, True, True),
+    (False, False, None, False, False, False),
+    (False, False, False, False, False, False),
+    (False, False, True, False, True, True),
+    (False, True, None, True, False, True),
+    (False, True, False, True, False, True),
+    (False, True, True, True, True, True),
+    (True, None, None, True, True, True),
+    (True, None, False, False, False, True),
+    (True, None, True, False, True, True),
+    (True, False, None, False, False, True),
+    (True, False, False, False, False, True),
+    (True, False, True, False, True, True),
+    (True, True, None, True, False, True),
+    (True, True, False, True, False, True),
+    (True, True, True, True, True, True),
+]
+
+
+@pytest.mark.parametrize("source", ["keywords", "wrapper_keywords", "yaml", "env"])
+@pytest.mark.parametrize(("debug", "arrow_flag", "proto_flag", "arrow", "protobuf", "valid"), _DEBUG_PRECEDENCE)
 def test_explicit_debug_flags_take_precedence_over_debug_enabled(
-    tmp_path: Path, flags: dict[str, bool], arrow: bool, protobuf: bool, shown: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    debug: bool,
+    arrow_flag: bool | None,
+    proto_flag: bool | None,
+    arrow: bool,
+    protobuf: bool,
+    valid: bool,
 ) -> None:
-    # The original's contract: debug_arrow_enabled / debug_protobuf_enabled, when set, say
-    # which files are written; debug_enabled alone enables both.
-    cfg = WrapperConfiguration(
-        "https://1.zerobus.x.cloud.databricks.com",
-        "main.default.kinds",
-        zerobus_writer_disabled=True,
-        debug_output_dir=str(tmp_path),
-        **flags,
-    )
+    # The original's contract: debug_arrow_enabled / debug_protobuf_enabled, when given (also
+    # as False: a keyword not None, a YAML key, a set variable), say which files are written;
+    # debug_enabled alone enables both. So debug_enabled=True, debug_protobuf_enabled=False
+    # writes nothing. Through this module's keywords, ZerobusWrapper's keywords, from_yaml and
+    # from_env (the Go loaders), with the same configuration, repr and files each way.
+    out = tmp_path / "out"
+    flags: dict[str, bool] = {"debug_enabled": debug}
+    for key, value in (("debug_arrow_enabled", arrow_flag), ("debug_protobuf_enabled", proto_flag)):
+        if value is not None:
+            flags[key] = value
+    base = {"zerobus_writer_disabled": True, "debug_output_dir": str(out)}
+    endpoint, table = "https://1.zerobus.x.cloud.databricks.com", "main.default.kinds"
+    given = WrapperConfiguration(endpoint, table, **base, **flags)  # type: ignore[arg-type]
+    if source == "yaml":
+        path = tmp_path / "c.yaml"
+        lines = [f"endpoint: {endpoint}", f"table_name: {table}", "zerobus_writer_disabled: true"]
+        lines += [f"debug_output_dir: {out}"] + [
+            f"{k}: {str(v).lower()}" for k, v in flags.items() if v or k != "debug_enabled"
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        cfg = WrapperConfiguration.from_yaml(path)
+    elif source == "env":
+        for name in ("DEBUG_ENABLED", "DEBUG_ARROW_ENABLED", "DEBUG_PROTOBUF_ENABLED"):
+            monkeypatch.delenv(name, raising=False)
+        env = {"ZEROBUS_ENDPOINT": endpoint, "ZEROBUS_TABLE_NAME": table, "ZEROBUS_WRITER_DISABLED": "true"}
+        env["DEBUG_OUTPUT_DIR"] = str(out)
+        env.update({k.upper(): str(v).lower() for k, v in flags.items() if v or k != "debug_enabled"})
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        cfg = WrapperConfiguration.from_env()
+    else:
+        cfg = given
+    assert cfg == given and cfg.copy() == given and repr(cfg) == repr(given)
+    assert (cfg.debug_arrow_enabled, cfg.debug_protobuf_enabled) == (arrow_flag, proto_flag)
+    for key, value in (("debug_arrow_enabled", arrow_flag), ("debug_protobuf_enabled", proto_flag)):
+        if value is None:  # not given: not shown (the html row says what is written)
+            assert key not in repr(cfg), repr(cfg)
+        else:
+            assert f"{key}={value!r}" in repr(cfg), repr(cfg)
+    shown = " + ".join(name for name, on in (("Arrow IPC", arrow), ("protobuf", protobuf)) if on) or "off"
     assert f"<td><code>{shown}</code></td>" in cfg._repr_html_()
-    with ZerobusWrapper(cfg) as w:
+    assert f"<td><code>{shown}</code></td>" in cfg.copy()._repr_html_()
+    if valid:
+        cfg.validate()
+    else:
+        with pytest.raises(ConfigurationError, match=r"zerobus_writer_disabled .*no debug output"):
+            cfg.validate()
+    # The wrapper writes exactly those files (core.New accepts the writer disabled without a
+    # debug output, for conversion-only checks).
+    wrapper = (
+        ZerobusWrapper(endpoint=endpoint, table_name=table, **base, **flags)
+        if source == "wrapper_keywords"
+        else ZerobusWrapper(cfg)
+    )
+    with wrapper as w:
         assert w.send_batch(id_batch(0, 4)).successful_count == 4
     written = {
-        kind: any(p.stat().st_size > 0 for p in (tmp_path / "zerobus" / kind).glob("main.default.kinds*." + ext))
+        kind: any(p.stat().st_size > 0 for p in (out / "zerobus" / kind).glob("main.default.kinds*." + ext))
         for kind, ext in (("arrow", "arrow"), ("proto", "proto"))
     }
     assert written == {"arrow": arrow, "proto": protobuf}
+
+
+def test_debug_enabled_with_explicit_false_still_needs_an_output_dir() -> None:
+    # As in the original: debug_enabled=True raises without debug_output_dir at construction,
+    # even when the explicit flags turn every kind off.
+    for off in ({"debug_protobuf_enabled": False}, {"debug_arrow_enabled": False}):
+        with pytest.raises(ConfigurationError, match=r"debug_output_dir .*is required when debug output is enabled"):
+            WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c", debug_enabled=True, **off)
+    # and the flags alone, False, need none
+    WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c", debug_arrow_enabled=False)
 
 
 def test_wrapper_from_keywords_as_in_the_original_readme(server: LocalServer, table_name: str) -> None:

@@ -175,9 +175,9 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
-# The per-kind debug switch and the display name of each kind of debug file
-# (the kinds core.Config.DebugKinds returns).
-_KIND_SWITCH: Final = {"arrow": "debug_arrow_enabled", "protobuf": "debug_protobuf_enabled"}
+# The debug switches, and the display name of each kind of debug file (the
+# kinds core.Config.DebugKinds returns).
+_DEBUG_SWITCHES: Final = ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled")
 _KIND_NAME: Final = {"arrow": "Arrow IPC", "protobuf": "protobuf"}
 
 _OBS_KEYS: Final = frozenset(
@@ -242,12 +242,16 @@ class WrapperConfiguration:
             (those apply even when ``observability_enabled`` is False).
         debug_enabled: write Arrow and protobuf debug files (default False),
             unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
-            True too: as in the original, those then say which kinds are
-            written.
-        debug_arrow_enabled: write Arrow IPC debug files.
-        debug_protobuf_enabled: write protobuf debug files.
+            given too (not ``None``, also ``False``): as in the original,
+            those two then alone say which kinds are written (one left
+            ``None`` is off), so ``debug_enabled=True,
+            debug_protobuf_enabled=False`` writes no debug file.
+        debug_arrow_enabled: write Arrow IPC debug files; ``None`` (default)
+            leaves the choice to ``debug_enabled``.
+        debug_protobuf_enabled: write protobuf debug files; ``None`` (default)
+            leaves the choice to ``debug_enabled``.
         debug_output_dir: directory for debug files (required when a debug
-            output is on).
+            switch is on, ``debug_enabled`` included).
         debug_flush_interval_secs: flush debug files at least this often (default 5).
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB).
@@ -297,8 +301,8 @@ class WrapperConfiguration:
         observability_enabled: bool = False,
         observability_config: ObservabilityConfig | Mapping[str, Any] | None = None,
         debug_enabled: bool = False,
-        debug_arrow_enabled: bool = False,
-        debug_protobuf_enabled: bool = False,
+        debug_arrow_enabled: bool | None = None,
+        debug_protobuf_enabled: bool | None = None,
         debug_output_dir: str | os.PathLike[str] | None = None,
         debug_flush_interval_secs: int = 5,
         debug_max_file_size: int | None = None,
@@ -523,14 +527,9 @@ class WrapperConfiguration:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
-        shown = dict(items)
-        kinds = self._debug_kinds()
-        if kinds and any(not shown.get(_KIND_SWITCH[k]) for k in kinds):
-            # debug_enabled turned a kind on: the per-kind switches that are off say nothing more
-            for key in _KIND_SWITCH.values():
-                if not shown.get(key):
-                    shown.pop(key, None)
-        parts = [f"{k}={v!r}" for k, v in shown.items()]
+        # The debug switches as given (a per-kind switch left None is not shown):
+        # the Go core's rule makes them say which kinds are written (_repr_html_ shows those).
+        parts = [f"{k}={v!r}" for k, v in items]
         return f"WrapperConfiguration({', '.join(parts)})"
 
     def _repr_html_(self) -> str:
@@ -548,7 +547,7 @@ class WrapperConfiguration:
         on = self._debug_kinds()
         if on is None:  # Go rejects a value: the settings as they are
             return table("WrapperConfiguration", list(settings.items()))
-        for key in ("debug_enabled", *_KIND_SWITCH.values()):
+        for key in _DEBUG_SWITCHES:
             settings.pop(key, None)
         kinds = [_KIND_NAME.get(k, k) for k in on]
         rows = [(k, v) for k, v in settings.items() if not k.startswith("debug_") or kinds]
