@@ -188,7 +188,11 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlus
 
 // Shutdown exports what is left and stops the exporters, blocking until done,
 // until ctx ends or, if ctx has no deadline, for at most 30s; whatever is not
-// exported by then is dropped. Idempotent. Close the Wrappers using t first.
+// exported by then is dropped. A collector that refuses connections (a TCP
+// connection to its host:port fails; not checked through a proxy or for an
+// endpoint from the OTEL_EXPORTER_OTLP_* variables) gets only 0.5s, as its
+// exports would fail and retry until the end. Idempotent. Close the
+// Wrappers using t first.
 func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }
 
 // LogTelemetryErrors makes OpenTelemetry's process-wide error handler log
@@ -208,8 +212,10 @@ func LogTelemetryErrors(h slog.Handler) {
 
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
 // Wrapper (WithTelemetry) at the end of Close: files are written at once, a
-// collector that is down is given up on after this long, or when Close's
-// ctx ends if that is sooner (but not before telemetryCloseGrace).
+// collector that accepts connections but does not answer is given up on
+// after this long, or when Close's ctx ends if that is sooner (but not
+// before telemetryCloseGrace); one that refuses connections after 0.5s
+// (see Telemetry.Shutdown).
 const (
 	telemetryCloseTimeout = 10 * time.Second
 	telemetryCloseGrace   = 500 * time.Millisecond
@@ -219,7 +225,8 @@ const (
 // Wrapper: Close shuts t down once the streams are closed, so the spans and
 // metrics of the last batches are exported and the files closed before
 // Close returns (bounded by Close's ctx, by at least 0.5s even when ctx has
-// ended, and by at most 10s). If New
+// ended, and by at most 10s; 0.5s when the collector refuses connections).
+// If New
 // fails, t is shut down too. Use it when t serves one Wrapper; share a
 // Telemetry between Wrappers with Options and shut it down yourself.
 func WithTelemetry(t *Telemetry) Option {

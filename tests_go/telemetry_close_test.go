@@ -39,6 +39,7 @@ func TestCloseWithCollectorDownHonoursItsDeadline(t *testing.T) {
 	}{
 		{"1s deadline", deadline, 3 * time.Second, "main.default.collector_down_deadline"},
 		{"cancelled", cancelled, 2 * time.Second, "main.default.collector_down_cancelled"},
+		{"no deadline", context.Background(), 3 * time.Second, "main.default.collector_down_no_deadline"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table := tc.table

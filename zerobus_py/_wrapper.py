@@ -304,7 +304,7 @@ class ZerobusWrapper:
         acknowledgements, then the final telemetry export (which still gets
         at least 0.5 s). Default: the configured flush timeout (300 s) for
         the acknowledgements, and at most 10 s for a collector that does not
-        answer.
+        answer (0.5 s for one that refuses connections: nothing listens).
         """
         with self._lock:
             if self._closed:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -44,6 +46,12 @@ const (
 	// DefaultShutdownTimeout bounds Providers.Shutdown when its context has
 	// no deadline, so a collector that is down cannot hang an exit.
 	DefaultShutdownTimeout = 30 * time.Second
+
+	// downGrace is all Shutdown gives the final export when the collector
+	// refuses connections (see collectorDown): its retries could only wait.
+	downGrace = 500 * time.Millisecond
+	// probeTimeout bounds collectorDown's connection attempt.
+	probeTimeout = time.Second
 
 	// exportTimeout bounds one export attempt (one HTTP request or RPC).
 	exportTimeout = 10 * time.Second
@@ -254,6 +262,8 @@ type Providers struct {
 	shutdowns []func(context.Context) error // run concurrently by Shutdown
 	closers   []func() error                // then these: the files
 
+	collector *endpoint // the OTLP collector, when Setup knows its address
+
 	once        sync.Once
 	shutdownErr error
 }
@@ -271,14 +281,20 @@ func (p *Providers) ForceFlush(ctx context.Context) error {
 // Shutdown flushes and stops the exporters and closes the files. It blocks
 // until done, until ctx ends or, if ctx has no deadline, for at most
 // DefaultShutdownTimeout; spans and metrics not exported by then are
-// dropped and in-flight exports are aborted. It is idempotent: later calls
-// return the first call's result. Telemetry recorded after Shutdown is
-// discarded.
+// dropped and in-flight exports are aborted. A collector that refuses
+// connections (collectorDown) gets only downGrace: its exports would fail
+// and retry until the end anyway. It is idempotent: later calls return the
+// first call's result. Telemetry recorded after Shutdown is discarded.
 func (p *Providers) Shutdown(ctx context.Context) error {
 	p.once.Do(func() {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+			defer cancel()
+		}
+		if dl, _ := ctx.Deadline(); time.Until(dl) > downGrace && collectorDown(ctx, p.collector) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, downGrace)
 			defer cancel()
 		}
 		// Metrics and traces flush side by side, sharing ctx's budget.
@@ -398,13 +414,14 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		cleanup = append(cleanup, me.Shutdown, te.Shutdown)
 		mexps, texps = append(mexps, me), append(texps, te)
 	}
+	var collector *endpoint
 	if cfg.Endpoint != "" || sink == nil {
 		proto, _ := cfg.protocol() // validated above
-		me, te, err := networkExporters(ctx, proto, cfg.Endpoint)
+		me, te, ep, err := networkExporters(ctx, proto, cfg.Endpoint)
 		if err != nil {
 			return nil, err
 		}
-		mexps, texps = append(mexps, me), append(texps, te)
+		mexps, texps, collector = append(mexps, me), append(texps, te), ep
 	}
 
 	// Nothing below fails, so the readers' and processors' goroutines are
@@ -427,6 +444,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		MeterProvider:  mp,
 		TracerProvider: tp,
 		Logger:         newLogger(logExtra...),
+		collector:      collector,
 		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
 		shutdowns: []func(context.Context) error{
 			mp.Shutdown, // also aborts an in-flight periodic export
@@ -461,14 +479,15 @@ var (
 )
 
 // networkExporters builds OTLP exporters for proto ("grpc" or "http") to
-// rawEndpoint ("" means the environment or the OTLP default).
-func networkExporters(ctx context.Context, proto, rawEndpoint string) (sdkmetric.Exporter, sdktrace.SpanExporter, error) {
+// rawEndpoint ("" means the environment or the OTLP default), and returns
+// the collector's address (nil when the environment chooses it).
+func networkExporters(ctx context.Context, proto, rawEndpoint string) (_ sdkmetric.Exporter, _ sdktrace.SpanExporter, _ *endpoint, err error) {
 	var ep *endpoint
 	switch {
 	case rawEndpoint != "":
 		e, err := parseEndpoint(rawEndpoint)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		ep = &e
 	case !otlpEnvEndpointSet():
@@ -495,14 +514,14 @@ func networkExporters(ctx context.Context, proto, rawEndpoint string) (sdkmetric
 		}
 		me, err := otlpmetrichttp.New(ctx, mopts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("telemetry: OTLP/HTTP metric exporter: %w", err)
+			return nil, nil, nil, fmt.Errorf("telemetry: OTLP/HTTP metric exporter: %w", err)
 		}
 		te, err := otlptracehttp.New(ctx, topts...)
 		if err != nil {
 			_ = me.Shutdown(ctx)
-			return nil, nil, fmt.Errorf("telemetry: OTLP/HTTP trace exporter: %w", err)
+			return nil, nil, nil, fmt.Errorf("telemetry: OTLP/HTTP trace exporter: %w", err)
 		}
-		return me, te, nil
+		return me, te, ep, nil
 	default:
 		mopts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithTimeout(exportTimeout), otlpmetricgrpc.WithRetry(retryGRPCMetric)}
 		topts := []otlptracegrpc.Option{otlptracegrpc.WithTimeout(exportTimeout), otlptracegrpc.WithRetry(retryGRPCTrace)}
@@ -516,14 +535,14 @@ func networkExporters(ctx context.Context, proto, rawEndpoint string) (sdkmetric
 		}
 		me, err := otlpmetricgrpc.New(ctx, mopts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("telemetry: OTLP/gRPC metric exporter: %w", err)
+			return nil, nil, nil, fmt.Errorf("telemetry: OTLP/gRPC metric exporter: %w", err)
 		}
 		te, err := otlptracegrpc.New(ctx, topts...)
 		if err != nil {
 			_ = me.Shutdown(ctx)
-			return nil, nil, fmt.Errorf("telemetry: OTLP/gRPC trace exporter: %w", err)
+			return nil, nil, nil, fmt.Errorf("telemetry: OTLP/gRPC trace exporter: %w", err)
 		}
-		return me, te, nil
+		return me, te, ep, nil
 	}
 }
 
@@ -535,5 +554,32 @@ func otlpEnvEndpointSet() bool {
 			return true
 		}
 	}
+	return false
+}
+
+// collectorDown reports whether the OTLP collector at ep refuses
+// connections right now: a TCP connection to it fails or takes over
+// probeTimeout. It says false (unknown) without an address (ep nil: the
+// OTEL_EXPORTER_OTLP_* variables choose it), without a port, or when a proxy
+// of the environment (HTTPS_PROXY, HTTP_PROXY) would carry the exports.
+func collectorDown(ctx context.Context, ep *endpoint) bool {
+	if ep == nil {
+		return false
+	}
+	if _, port, err := net.SplitHostPort(ep.host); err != nil || port == "" {
+		return false
+	}
+	for _, scheme := range []string{"http", "https"} {
+		if u, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: scheme, Host: ep.host}}); err != nil || u != nil {
+			return false
+		}
+	}
+	dctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", ep.host)
+	if err != nil {
+		return ctx.Err() == nil // the collector failed, not the caller's ctx
+	}
+	_ = conn.Close()
 	return false
 }

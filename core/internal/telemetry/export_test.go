@@ -503,3 +503,39 @@ func closedPortURL(t *testing.T) string {
 	}
 	return "http://" + addr
 }
+
+// collectorDown: a port nothing listens on is down; a collector that accepts
+// connections (answering or not) is not, nor is one whose address is unknown
+// (nil: chosen by the environment) or has no port. Shutdown then gives the
+// final export only downGrace, whatever its ctx allows.
+func TestCollectorDown(t *testing.T) {
+	ctx := context.Background()
+	closed, err := parseEndpoint(closedPortURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !collectorDown(ctx, &closed) {
+		t.Error("a closed port: not down")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0") // accepts (the kernel's backlog), never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, ep := range []*endpoint{{host: l.Addr().String(), insecure: true}, {host: "127.0.0.1", insecure: true}, nil} {
+		if collectorDown(ctx, ep) {
+			t.Errorf("%+v: down", ep)
+		}
+	}
+
+	p, err := Setup(ctx, ExportConfig{Enabled: true, Endpoint: "http://" + closed.host, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordAll(ctx, New(p.MeterProvider, p.TracerProvider, nil))
+	start := time.Now()
+	_ = p.Shutdown(ctx) // no deadline: DefaultShutdownTimeout, cut to downGrace
+	if d := time.Since(start); d > downGrace+time.Second {
+		t.Errorf("Shutdown with the collector down took %v, want about %v", d, downGrace)
+	}
+}
