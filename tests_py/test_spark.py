@@ -331,3 +331,24 @@ def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
     clash = StructType([StructField("_zerobus_error", StringType())])
     with pytest.raises(ConfigurationError, match="_zerobus_error"):
         _Job({**options(server, "main.spark.rows"), "client_secret": SECRET, "quarantine_path": "q"}, clash)
+
+
+def test_a_partition_that_cannot_be_read_to_its_end_fails_the_task(server: LocalServer, tmp_path: Path) -> None:
+    """The Spark iterator raising mid-partition (or a row that cannot become Arrow) fails the attempt: the rows
+    after that point were never sent, so reporting success would lose them."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import TaskWriteError, _Job
+
+    schema = StructType([StructField("id", LongType(), False)])
+
+    def partition() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
+        raise RuntimeError("upstream failed")
+
+    job = _Job({**options(server, "main.spark.cut", report_path=tmp_path), "client_secret": SECRET}, schema)
+    with pytest.raises(TaskWriteError, match=r"(?s)10 rows durable.*upstream failed.*could not be read to its end"):
+        job.write(partition())
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
+    assert report["failed"] and report["durable_rows"] == 10 and "upstream failed" in report["error"]
+    assert server.record_count("main.spark.cut") == 10

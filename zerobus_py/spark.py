@@ -463,8 +463,14 @@ class _Job:
                 msg.add(err.result)
             raise
         msg.add(result)
-        if not result.failed_count:
+        if not result.failed_count and (result.success or result.error is None):
             return
+        if not result.failed_count:
+            # Every row read was stored, but reading the partition failed (the Spark iterator raised): the rows
+            # after that point were never sent, so the attempt must fail (and be retried), not report success.
+            msg.failed = True
+            msg.error = f"{type(result.error).__name__}: {result.error}"
+            raise TaskWriteError(self._failure_text(task, msg) + "; the partition could not be read to its end")
         if q is None:
             first = result.failed_row_errors[0][1]
             msg.failed = True
