@@ -352,3 +352,39 @@ def test_a_partition_that_cannot_be_read_to_its_end_fails_the_task(server: Local
     [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
     assert report["failed"] and report["durable_rows"] == 10 and "upstream failed" in report["error"]
     assert server.record_count("main.spark.cut") == 10
+
+
+def test_a_failed_attempt_leaves_no_quarantine_file(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task attempt that quarantined rows and then failed: Spark re-runs it and the new attempt quarantines
+    them again, so the failed attempt's file must not stay where the quarantine is read (no row twice, no
+    half-written file)."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    monkeypatch.setattr(zspark, "_PART_ROWS", 10)  # one part per batch below
+    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+
+    def batch(lo: int) -> pa.RecordBatch:
+        ids = list(range(lo, lo + 10))
+        tags = pa.array([[1, None] if i % 10 == 7 else [1, i] for i in ids], pa.list_(pa.int64()))
+        return pa.record_batch({"id": pa.array(ids, pa.int64()), "tags": tags})
+
+    def partition(fail: bool) -> Iterator[pa.RecordBatch]:
+        yield batch(0)
+        if fail:
+            raise RuntimeError("executor lost")
+        yield batch(10)
+
+    quarantine = tmp_path / "q"
+    o = {**options(server, "main.spark.qretry", quarantine_path=quarantine), "client_secret": SECRET}
+    job = zspark._Job(o, schema)
+    with pytest.raises(zspark.TaskWriteError, match="executor lost"):
+        job.write(partition(fail=True))
+    assert list(quarantine.iterdir()) == []  # row 7 was quarantined, then the attempt failed
+    msg = job.write(partition(fail=False))  # Spark's retry
+    assert msg.quarantined_rows == 2 and msg.quarantine_file
+    assert [p.name for p in quarantine.iterdir()] == [Path(msg.quarantine_file).name]
+    assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17]

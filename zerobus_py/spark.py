@@ -27,7 +27,8 @@ commit messages, reports or errors. Options of the data source itself:
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
-    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails.
+    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. The file
+    of an attempt that fails anyway is deleted: the retried attempt writes its own.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that failed task
@@ -353,12 +354,20 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
 
 
 class _Quarantine:
-    """One Parquet file per task attempt, opened at the first failed row."""
+    """One Parquet file per task attempt, opened at the first failed row.
+
+    It is written under a hidden name (``_zerobus-inprogress-...``, which Spark and pyarrow skip when they read the
+    directory) and renamed when the attempt succeeds; a failed attempt's file is deleted (Spark re-runs the task,
+    and the new attempt quarantines the partition's rows again), so reading the directory never yields a row
+    twice or a half-written file."""
 
     def __init__(self, base: str, job_id: str, task: _Task) -> None:
         suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
-        self.name = f"{base.rstrip('/')}/part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+        file = f"part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+        self.name = f"{base.rstrip('/')}/{file}"
         self._fs, self._dir = _path_fs(base)
+        self._path = f"{self._dir.rstrip('/')}/{file}"
+        self._tmp = f"{self._dir.rstrip('/')}/_zerobus-inprogress-{file}"
         self._writer: pq.ParquetWriter | None = None
         self.rows = 0
 
@@ -379,16 +388,28 @@ class _Quarantine:
             out = out.append_column(error_col, messages)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
-                path = f"{self._dir.rstrip('/')}/{self.name.rsplit('/', 1)[1]}"
-                self._writer = pq.ParquetWriter(path, out.schema, filesystem=self._fs)
+                self._writer = pq.ParquetWriter(self._tmp, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
     def close(self) -> str | None:
+        """The attempt succeeded: the file takes its final name."""
         if self._writer is None:
             return None
         self._writer.close()
+        self._writer = None
+        self._fs.move(self._tmp, self._path)
         return self.name
+
+    def discard(self) -> None:
+        """The attempt failed: its file is deleted (the retried attempt writes its own)."""
+        if self._writer is None:
+            return
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._writer = None
+        self.rows = 0
+        self._fs.delete_file(self._tmp)
 
 
 class _Job:
@@ -435,8 +456,10 @@ class _Job:
             msg.error = f"{type(exc).__name__}: {exc}"
             msg.latency_ms = (time.monotonic() - start) * 1000
             if quarantine is not None:
-                with contextlib.suppress(Exception):
-                    quarantine.close()
+                try:
+                    quarantine.discard()
+                except Exception as err:
+                    logger.warning("zerobus: cannot delete the quarantine file of a failed attempt: %s", err)
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
