@@ -388,3 +388,12 @@ def test_a_failed_attempt_leaves_no_quarantine_file(
     assert msg.quarantined_rows == 2 and msg.quarantine_file
     assert [p.name for p in quarantine.iterdir()] == [Path(msg.quarantine_file).name]
     assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17]
+
+
+def test_a_path_is_refused_not_ignored(spark: SparkSession, server: LocalServer) -> None:
+    """save(path) sets the option path, which names nothing here: refused with a clear error, not ignored."""
+    with pytest.raises(Exception, match=r"table_name and takes no path: save\('main\.spark\.path'\)"):
+        spark.range(3).write.format("zerobus").mode("append").options(**options(server, "main.spark.p")).save(
+            "main.spark.path"
+        )
+    assert server.record_count("main.spark.p") == 0 and server.record_count("main.spark.path") == 0

@@ -96,7 +96,7 @@ __all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSo
 
 logger = logging.getLogger("zerobus_py.spark")
 
-#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``.
+#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``: refused.
 _SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
 #: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
 #: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
@@ -423,6 +423,12 @@ class _Job:
         self.schema = schema
         self.arrow_schema = to_arrow_schema(schema)
         lowered = {k.lower(): v for k, v in options.items()}
+        if lowered.get("path"):
+            raise ConfigurationError(
+                "zerobus: the zerobus data source writes to the table of the option table_name and takes no path: "
+                f"save({lowered['path']!r}) / start(path) (option path) would be ignored; call save() / start() "
+                "without one"
+            )
         self.quarantine_path: str | None = lowered.get("quarantine_path") or None
         self.report_path: str | None = lowered.get("report_path") or None
         clash = sorted(set(_QUARANTINE_COLUMNS) & set(schema.fieldNames()))
