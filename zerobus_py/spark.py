@@ -126,7 +126,7 @@ class TaskCommitMessage(WriterCommitMessage):
         batch_id: the streaming micro-batch (None in batch mode).
         total_rows: rows of the partition; ``durable_rows`` were acknowledged by the server,
             ``not_written_rows`` certainly not stored, ``unknown_rows`` sent without an acknowledgement.
-        bytes: encoded protobuf bytes of the rows that converted.
+        bytes: the size of the rows made durable (encoded protobuf; Arrow IPC body bytes with arrow_flight).
         latency_ms: wall time of the task's sends.
         quarantined_rows, quarantine_file: rows written to the quarantine Parquet file (one per attempt).
         failed: the attempt failed (only in reports: Spark gives ``commit`` no message for a failed task).
