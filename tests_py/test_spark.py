@@ -397,3 +397,60 @@ def test_a_path_is_refused_not_ignored(spark: SparkSession, server: LocalServer)
             "main.spark.path"
         )
     assert server.record_count("main.spark.p") == 0 and server.record_count("main.spark.path") == 0
+
+
+def test_timestamps_dates_and_decimals_are_written(spark: SparkSession, server: LocalServer) -> None:
+    """A DataFrame with TimestampType (and date, decimal) columns: the driver used to fail with an
+    AssertionError (PySpark's to_arrow_schema needs a time zone for TimestampType)."""
+    table = "main.spark.types"
+    first = 1_700_000_000
+    df = spark.range(0, 5, numPartitions=2).select(
+        "id",
+        F.timestamp_seconds(F.col("id") + first).alias("at"),
+        F.to_date(F.lit("2024-02-29")).alias("day"),
+        (F.col("id") / 4).cast("decimal(10,2)").alias("amount"),
+    )
+    df.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(5))
+    # timestamps are stored as microseconds since the epoch
+    assert got.column("at").to_pylist() == [(first + i) * 1_000_000 for i in range(5)]
+    assert got.num_rows == 5 and got.column("amount").to_pylist()[1] in ("0.25", 0.25)
+
+
+def test_row_timestamps_are_local_time_made_utc(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time;
+    it is stored as that instant, not shifted by the local zone's offset."""
+    import datetime
+    import time
+
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampNTZType, TimestampType
+
+    from zerobus_py.spark import _Job
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        schema = StructType(
+            [
+                StructField("id", LongType(), False),
+                StructField("at", TimestampType()),
+                StructField("wall", TimestampNTZType()),
+            ]
+        )
+        job = _Job({**options(server, "main.spark.rowts"), "client_secret": SECRET}, schema)
+        instant = 1_700_000_000
+        local = datetime.datetime.fromtimestamp(instant)  # what TimestampType.fromInternal gives
+        wall = datetime.datetime(2024, 1, 1, 12, 0)
+        msg = job.write(iter([Row(id=1, at=local, wall=wall), Row(id=2, at=None, wall=None)]))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert msg.durable_rows == 2
+    got = server.table("main.spark.rowts").sort_by("id")
+    assert got.column("at").to_pylist() == [instant * 1_000_000, None]
+    assert (
+        got.column("wall").to_pylist()[0]
+        == int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    )

@@ -43,6 +43,7 @@ on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when dup
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 import json
 import logging
@@ -337,7 +338,11 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
 
 
 def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow."""
+    """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow.
+
+    A row's TimestampType value is a naive datetime in the worker's local time (PySpark's conversion); pyarrow
+    would read it as UTC, so top-level ones are made aware first (nested ones are not)."""
+    local_ts = [f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, pa.RecordBatch):
@@ -345,7 +350,12 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
             continue
         if not isinstance(item, Row):
             raise TypeError(f"zerobus: the writer got a {type(item).__name__}, not a pyarrow RecordBatch or Row")
-        rows.append(item.asDict(recursive=True))
+        row = item.asDict(recursive=True)
+        for name in local_ts:
+            v = row.get(name)
+            if isinstance(v, datetime.datetime) and v.tzinfo is None:
+                row[name] = v.astimezone(datetime.timezone.utc)
+        rows.append(row)
         if len(rows) >= _ROWS_PER_BATCH:
             yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
             rows = []
@@ -421,7 +431,9 @@ class _Job:
             pass
         self.job_id = uuid.uuid4().hex
         self.schema = schema
-        self.arrow_schema = to_arrow_schema(schema)
+        # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
+        # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
+        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
         lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
