@@ -206,7 +206,7 @@ def test_reader_failing_midway(wrapper: ZerobusWrapper, server: LocalServer, tab
         yield id_batch(10, 5)
         raise ValueError("the source broke")
 
-    res = wrapper.send_batch(pa.RecordBatchReader.from_batches(id_batch(0, 0).schema, batches()))
+    res = wrapper.send_batch(pa.RecordBatchReader.from_batches(id_batch(0, 10).schema, batches()))
     assert not res.success and res.total_rows == 15 and res.successful_count == 15 and res.failed_count == 0
     assert "after row 15" in str(res.error) and "the source broke" in str(res.error)
     assert stored_ids(server, table_name) == list(range(15))
