@@ -167,6 +167,12 @@ def test_lone_column_is_type_error(wrapper: ZerobusWrapper, column: Any) -> None
         wrapper.send_batch(column)
 
 
+def test_lone_column_from_another_library_is_type_error(wrapper: ZerobusWrapper) -> None:
+    # an object whose __arrow_c_array__ is not a struct array: pyarrow raised "ArrowInvalid: Cannot import schema"
+    with pytest.raises(TypeError, match=r"ArrayOnly: its __arrow_c_array__ is one column \(int64\), not a table"):
+        wrapper.send_batch(ArrayOnly(pa.array([1, 2, 3])))
+
+
 def test_pandas_named_index_is_a_column(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
     df = pd.DataFrame({"id": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="key"))
     res = wrapper.send_batch(df)
