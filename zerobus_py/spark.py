@@ -27,8 +27,10 @@ commit messages, reports or errors. Options of the data source itself:
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
-    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. The file
-    of an attempt that fails anyway is deleted: the retried attempt writes its own.
+    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. A part
+    that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
+    the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
+    retried attempt writes its own.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that failed task
@@ -36,7 +38,8 @@ commit messages, reports or errors. Options of the data source itself:
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
-them). A streaming micro-batch re-run after a restart does the same. Give every row a unique key and deduplicate
+them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
+(``spark.speculation``): both attempts send the partition, and a killed one reports nothing. Give every row a unique key and deduplicate
 on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter.
 """
 
