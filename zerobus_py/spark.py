@@ -39,8 +39,9 @@ commit messages, reports or errors. Options of the data source itself:
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
-(``spark.speculation``): both attempts send the partition, and a killed one reports nothing. Give every row a unique key and deduplicate
-on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter.
+(``spark.speculation``): both attempts send the partition, and a killed one reports nothing. Give every row a
+unique key and deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates
+matter.
 """
 
 from __future__ import annotations
