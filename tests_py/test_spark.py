@@ -454,3 +454,30 @@ def test_row_timestamps_are_local_time_made_utc(server: LocalServer, monkeypatch
         got.column("wall").to_pylist()[0]
         == int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
     )
+
+
+def test_an_interrupted_send_counts_its_partial_result(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupt during a task's send (send_batch attaches the partial result to the KeyboardInterrupt): the
+    failed attempt's report counts the rows it had made durable, so the summary's duplicates are right."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    send = zspark.ZerobusWrapper.send_batch
+
+    def interrupted(self: Any, batch: Any, **kw: Any) -> Any:
+        result = send(self, batch, **kw)  # everything acknowledged, then Ctrl-C
+        exc = KeyboardInterrupt()
+        exc.result = result  # type: ignore[attr-defined]
+        raise exc
+
+    monkeypatch.setattr(zspark.ZerobusWrapper, "send_batch", interrupted)
+    schema = StructType([StructField("id", LongType(), False)])
+    job = zspark._Job({**options(server, "main.spark.intr", report_path=tmp_path), "client_secret": SECRET}, schema)
+    with pytest.raises(KeyboardInterrupt):
+        job.write(iter([pa.record_batch({"id": pa.array(range(7), pa.int64())})]))
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
+    assert report["failed"] and report["durable_rows"] == 7 and report["total_rows"] == 7
+    assert server.record_count("main.spark.intr") == 7

@@ -67,7 +67,7 @@ import pyarrow.parquet as pq
 
 from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
-from ._errors import ConfigurationError, ZerobusError
+from ._errors import ConfigurationError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
 
@@ -503,9 +503,10 @@ class _Job:
     ) -> None:
         try:
             result = wrapper.send_batch(part)
-        except ZerobusError as err:
-            if err.result is not None:
-                msg.add(err.result)
+        except BaseException as err:  # a ZerobusError, or an interrupt: both carry the partial result
+            partial = getattr(err, "result", None)
+            if isinstance(partial, TransmissionResult):
+                msg.add(partial)
             raise
         msg.add(result)
         if not result.failed_count and (result.success or result.error is None):
