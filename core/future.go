@@ -19,13 +19,19 @@ func (f *SendFuture) Ready() <-chan struct{} { return f.done }
 
 // Wait blocks until the batch is resolved or ctx ends, and returns what
 // SendBatch would have returned. If ctx ends first it returns (nil,
-// ctx.Err()) and the send carries on; Wait may be called again.
+// ctx.Err()) and the send carries on; Wait may be called again. A future
+// already resolved returns its result even when ctx has ended.
 func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
 	select {
 	case <-f.done:
 		return f.res, f.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		select {
+		case <-f.done:
+			return f.res, f.err
+		default:
+			return nil, ctx.Err()
+		}
 	}
 }
 

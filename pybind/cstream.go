@@ -112,7 +112,7 @@ func importStream(addr int64) (*cStream, error) {
 	if rc := C.zb_get_schema(st, &sc); rc != 0 {
 		err := s.lastError("reading the stream's schema", rc)
 		s.Release()
-		return nil, err
+		return nil, errorOf(core.KindConversion, "%v", err)
 	}
 	schema, err := cdata.ImportCArrowSchema((*cdata.CArrowSchema)(unsafe.Pointer(&sc)))
 	C.zb_release_schema(&sc)
@@ -125,12 +125,15 @@ func importStream(addr int64) (*cStream, error) {
 	return s, nil
 }
 
+// lastError is the producer's error as a plain error: a reader error that
+// SendReader wraps (naming the row the input was read to) must not carry a
+// pybind kind, which the error details would take instead of the wrapper.
 func (s *cStream) lastError(what string, rc C.int) error {
 	msg := "error code " + fmt.Sprint(int(rc))
 	if p := C.zb_last_error(s.stream); p != nil {
 		msg = C.GoString(p)
 	}
-	return errorOf(core.KindConversion, "zerobus: %s: %s", what, msg)
+	return fmt.Errorf("zerobus: %s: %s", what, msg)
 }
 
 func (s *cStream) Schema() *arrow.Schema          { return s.schema }
@@ -159,7 +162,7 @@ func (s *cStream) Next() bool {
 	}
 	rec, err := cdata.ImportCRecordBatchWithSchema((*cdata.CArrowArray)(unsafe.Pointer(s.arr)), s.schema)
 	if err != nil {
-		s.err = errorOf(core.KindConversion, "zerobus: importing an Arrow batch: %v", err)
+		s.err = fmt.Errorf("zerobus: importing an Arrow batch: %w", err)
 		return false
 	}
 	s.cur = rec

@@ -5,10 +5,12 @@ package pybind
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -230,5 +232,78 @@ func BenchmarkSendStream(b *testing.B) {
 			}
 		})
 		rec.Release()
+	}
+}
+
+// failingReader yields its batches, then fails; it counts Retain/Release
+// (the exported C stream's release callback releases it).
+type failingReader struct {
+	recs     []arrow.RecordBatch
+	i        int
+	refs     atomic.Int64
+	released atomic.Int64
+}
+
+func (r *failingReader) Schema() *arrow.Schema { return testSchema }
+func (r *failingReader) Next() bool {
+	if r.i >= len(r.recs) {
+		return false
+	}
+	r.i++
+	return true
+}
+func (r *failingReader) RecordBatch() arrow.RecordBatch { return r.recs[r.i-1] }
+func (r *failingReader) Record() arrow.RecordBatch      { return r.recs[r.i-1] } //nolint:staticcheck
+func (r *failingReader) Err() error {
+	if r.i >= len(r.recs) {
+		return errors.New("the source broke")
+	}
+	return nil
+}
+func (r *failingReader) Retain() { r.refs.Add(1) }
+func (r *failingReader) Release() {
+	if r.refs.Add(-1) == 0 {
+		r.released.Add(1)
+	}
+}
+
+// A stream that fails after some batches: the rows read before are stored,
+// the error names how far the input was read (row 15), and the producer's
+// release callback runs exactly once.
+func TestSendStreamReaderErrorNamesTheRowAndReleasesOnce(t *testing.T) {
+	s := startLocal(t)
+	const table = "main.pybind.readerr"
+	w, err := NewWrapper(localConfig(s, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(0) }()
+	b1, b2 := testBatch(memory.DefaultAllocator, 0, 10), testBatch(memory.DefaultAllocator, 10, 5)
+	defer b1.Release()
+	defer b2.Release()
+	src := &failingReader{recs: []arrow.RecordBatch{b1, b2}}
+	src.refs.Store(1)
+	cs := new(cdata.CArrowArrayStream)
+	cdata.ExportRecordReader(src, cs)
+	src.Release() // the exported stream holds its own reference
+	p, err := w.SendStream(int64(uintptr(unsafe.Pointer(cs))), -1, false, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(cs)
+	res, _ := waitAll(t, p)
+	if res.Success || res.Raised || res.SuccessfulCount != 15 || res.ErrorKind != "conversion" {
+		t.Errorf("result = %+v, want 15 rows stored and a conversion error", res)
+	}
+	for _, want := range []string{"after row 15", "the source broke"} {
+		if !strings.Contains(res.ErrorMessage, want) {
+			t.Errorf("error message %q does not say %q", res.ErrorMessage, want)
+		}
+	}
+	if n := s.RecordCount(table); n != 15 {
+		t.Errorf("stored %d rows, want 15", n)
+	}
+	if got := src.released.Load(); got != 1 || src.refs.Load() != 0 {
+		t.Errorf("producer released %d times (refs %d), want once (0)", got, src.refs.Load())
 	}
 }

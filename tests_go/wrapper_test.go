@@ -778,3 +778,24 @@ func TestUnsupportedSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestFutureWaitAfterItsContextEnded: a future already resolved gives its
+// result to Wait even when Wait's ctx has ended too (a select between the
+// two picked at random: the result came back nil half of the time, e.g. for
+// a caller that collects futures under a deadline that has just passed).
+func TestFutureWaitAfterItsContextEnded(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	w := newWrapper(t, serverConfig(srv, "main.default.future_wait"))
+	rec := eventBatch(memory.DefaultAllocator, 0, 10)
+	defer rec.Release()
+	f := w.SendBatchAsync(testCtx(t), rec)
+	<-f.Ready()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 100; i++ {
+		res, err := f.Wait(ended)
+		if err != nil || res == nil || res.SuccessfulCount != 10 {
+			t.Fatalf("try %d: Wait of a resolved future with an ended ctx = (%v, %v), want its result", i, res, err)
+		}
+	}
+}

@@ -167,6 +167,12 @@ def test_lone_column_is_type_error(wrapper: ZerobusWrapper, column: Any) -> None
         wrapper.send_batch(column)
 
 
+def test_lone_column_from_another_library_is_type_error(wrapper: ZerobusWrapper) -> None:
+    # an object whose __arrow_c_array__ is not a struct array: pyarrow raised "ArrowInvalid: Cannot import schema"
+    with pytest.raises(TypeError, match=r"ArrayOnly: its __arrow_c_array__ is one column \(int64\), not a table"):
+        wrapper.send_batch(ArrayOnly(pa.array([1, 2, 3])))
+
+
 def test_pandas_named_index_is_a_column(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
     df = pd.DataFrame({"id": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="key"))
     res = wrapper.send_batch(df)
@@ -195,3 +201,18 @@ def test_parquet_file_and_dataset(tmp_path: Any, wrapper: ZerobusWrapper, server
     res = wrapper.send_batch(scanner, progress=lambda d, t: calls.append((d, t)))
     assert res.success and res.total_rows == 1000 and calls[-1] == (1000, 1000)
     assert stored_ids(server, table_name) == sorted([*range(3000), *range(3000), *range(1000)])
+
+
+def test_reader_failing_midway(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
+    """A reader whose source raises after two batches: the rows read are stored, the result is not a success,
+    and its error names how far the input was read and the source's own message."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield id_batch(0, 10)
+        yield id_batch(10, 5)
+        raise ValueError("the source broke")
+
+    res = wrapper.send_batch(pa.RecordBatchReader.from_batches(id_batch(0, 10).schema, batches()))
+    assert not res.success and res.total_rows == 15 and res.successful_count == 15 and res.failed_count == 0
+    assert "after row 15" in str(res.error) and "the source broke" in str(res.error)
+    assert stored_ids(server, table_name) == list(range(15))

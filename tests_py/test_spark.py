@@ -331,3 +331,153 @@ def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
     clash = StructType([StructField("_zerobus_error", StringType())])
     with pytest.raises(ConfigurationError, match="_zerobus_error"):
         _Job({**options(server, "main.spark.rows"), "client_secret": SECRET, "quarantine_path": "q"}, clash)
+
+
+def test_a_partition_that_cannot_be_read_to_its_end_fails_the_task(server: LocalServer, tmp_path: Path) -> None:
+    """The Spark iterator raising mid-partition (or a row that cannot become Arrow) fails the attempt: the rows
+    after that point were never sent, so reporting success would lose them."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import TaskWriteError, _Job
+
+    schema = StructType([StructField("id", LongType(), False)])
+
+    def partition() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
+        raise RuntimeError("upstream failed")
+
+    job = _Job({**options(server, "main.spark.cut", report_path=tmp_path), "client_secret": SECRET}, schema)
+    with pytest.raises(TaskWriteError, match=r"(?s)10 rows durable.*upstream failed.*could not be read to its end"):
+        job.write(partition())
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
+    assert report["failed"] and report["durable_rows"] == 10 and "upstream failed" in report["error"]
+    assert server.record_count("main.spark.cut") == 10
+
+
+def test_a_failed_attempt_leaves_no_quarantine_file(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task attempt that quarantined rows and then failed: Spark re-runs it and the new attempt quarantines
+    them again, so the failed attempt's file must not stay where the quarantine is read (no row twice, no
+    half-written file)."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    monkeypatch.setattr(zspark, "_PART_ROWS", 10)  # one part per batch below
+    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+
+    def batch(lo: int) -> pa.RecordBatch:
+        ids = list(range(lo, lo + 10))
+        tags = pa.array([[1, None] if i % 10 == 7 else [1, i] for i in ids], pa.list_(pa.int64()))
+        return pa.record_batch({"id": pa.array(ids, pa.int64()), "tags": tags})
+
+    def partition(fail: bool) -> Iterator[pa.RecordBatch]:
+        yield batch(0)
+        if fail:
+            raise RuntimeError("executor lost")
+        yield batch(10)
+
+    quarantine = tmp_path / "q"
+    o = {**options(server, "main.spark.qretry", quarantine_path=quarantine), "client_secret": SECRET}
+    job = zspark._Job(o, schema)
+    with pytest.raises(zspark.TaskWriteError, match="executor lost"):
+        job.write(partition(fail=True))
+    assert list(quarantine.iterdir()) == []  # row 7 was quarantined, then the attempt failed
+    msg = job.write(partition(fail=False))  # Spark's retry
+    assert msg.quarantined_rows == 2 and msg.quarantine_file
+    assert [p.name for p in quarantine.iterdir()] == [Path(msg.quarantine_file).name]
+    assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17]
+
+
+def test_a_path_is_refused_not_ignored(spark: SparkSession, server: LocalServer) -> None:
+    """save(path) sets the option path, which names nothing here: refused with a clear error, not ignored."""
+    with pytest.raises(Exception, match=r"table_name and takes no path: save\('main\.spark\.path'\)"):
+        spark.range(3).write.format("zerobus").mode("append").options(**options(server, "main.spark.p")).save(
+            "main.spark.path"
+        )
+    assert server.record_count("main.spark.p") == 0 and server.record_count("main.spark.path") == 0
+
+
+def test_timestamps_dates_and_decimals_are_written(spark: SparkSession, server: LocalServer) -> None:
+    """A DataFrame with TimestampType (and date, decimal) columns: the driver used to fail with an
+    AssertionError (PySpark's to_arrow_schema needs a time zone for TimestampType)."""
+    table = "main.spark.types"
+    first = 1_700_000_000
+    df = spark.range(0, 5, numPartitions=2).select(
+        "id",
+        F.timestamp_seconds(F.col("id") + first).alias("at"),
+        F.to_date(F.lit("2024-02-29")).alias("day"),
+        (F.col("id") / 4).cast("decimal(10,2)").alias("amount"),
+    )
+    df.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(5))
+    # timestamps are stored as microseconds since the epoch
+    assert got.column("at").to_pylist() == [(first + i) * 1_000_000 for i in range(5)]
+    assert got.num_rows == 5 and got.column("amount").to_pylist()[1] == "0.25"
+
+
+def test_row_timestamps_are_local_time_made_utc(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time;
+    it is stored as that instant, not shifted by the local zone's offset."""
+    import datetime
+    import time
+
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampNTZType, TimestampType
+
+    from zerobus_py.spark import _Job
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        schema = StructType(
+            [
+                StructField("id", LongType(), False),
+                StructField("at", TimestampType()),
+                StructField("wall", TimestampNTZType()),
+            ]
+        )
+        job = _Job({**options(server, "main.spark.rowts"), "client_secret": SECRET}, schema)
+        instant = 1_700_000_000
+        local = datetime.datetime.fromtimestamp(instant)  # what TimestampType.fromInternal gives
+        wall = datetime.datetime(2024, 1, 1, 12, 0)
+        msg = job.write(iter([Row(id=1, at=local, wall=wall), Row(id=2, at=None, wall=None)]))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert msg.durable_rows == 2
+    got = server.table("main.spark.rowts").sort_by("id")
+    assert got.column("at").to_pylist() == [instant * 1_000_000, None]
+    assert (
+        got.column("wall").to_pylist()[0]
+        == int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    )
+
+
+def test_an_interrupted_send_counts_its_partial_result(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupt during a task's send (send_batch attaches the partial result to the KeyboardInterrupt): the
+    failed attempt's report counts the rows it had made durable, so the summary's duplicates are right."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    send = zspark.ZerobusWrapper.send_batch
+
+    def interrupted(self: Any, batch: Any, **kw: Any) -> Any:
+        result = send(self, batch, **kw)  # everything acknowledged, then Ctrl-C
+        exc = KeyboardInterrupt()
+        exc.result = result  # type: ignore[attr-defined]
+        raise exc
+
+    monkeypatch.setattr(zspark.ZerobusWrapper, "send_batch", interrupted)
+    schema = StructType([StructField("id", LongType(), False)])
+    job = zspark._Job({**options(server, "main.spark.intr", report_path=tmp_path), "client_secret": SECRET}, schema)
+    with pytest.raises(KeyboardInterrupt):
+        job.write(iter([pa.record_batch({"id": pa.array(range(7), pa.int64())})]))
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
+    assert report["failed"] and report["durable_rows"] == 7 and report["total_rows"] == 7
+    assert server.record_count("main.spark.intr") == 7

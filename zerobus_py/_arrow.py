@@ -130,7 +130,14 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if hasattr(data, "__arrow_c_stream__"):
         return Exported(data.__arrow_c_stream__(), None)
     if hasattr(data, "__arrow_c_array__"):
-        batch = pa.record_batch(data)
+        try:
+            batch = pa.record_batch(data)
+        except pa.ArrowInvalid:
+            column = pa.array(data)  # one column (not a struct array): say what to pass instead
+            raise TypeError(
+                f"cannot send a {type(data).__qualname__}: its __arrow_c_array__ is one column "
+                f"({column.type}), not a table; wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
+            ) from None
         return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_ACCEPTED}")
 

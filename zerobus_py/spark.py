@@ -27,7 +27,10 @@ commit messages, reports or errors. Options of the data source itself:
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
-    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails.
+    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. A part
+    that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
+    the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
+    retried attempt writes its own.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that failed task
@@ -35,13 +38,16 @@ commit messages, reports or errors. Options of the data source itself:
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
-them). A streaming micro-batch re-run after a restart does the same. Give every row a unique key and deduplicate
-on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter.
+them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
+(``spark.speculation``): both attempts send the partition, and a killed one reports nothing. Give every row a
+unique key and deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates
+matter.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 import json
 import logging
@@ -61,7 +67,7 @@ import pyarrow.parquet as pq
 
 from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
-from ._errors import ConfigurationError, ZerobusError
+from ._errors import ConfigurationError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
 
@@ -95,7 +101,7 @@ __all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSo
 
 logger = logging.getLogger("zerobus_py.spark")
 
-#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``.
+#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``: refused.
 _SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
 #: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
 #: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
@@ -125,7 +131,7 @@ class TaskCommitMessage(WriterCommitMessage):
         batch_id: the streaming micro-batch (None in batch mode).
         total_rows: rows of the partition; ``durable_rows`` were acknowledged by the server,
             ``not_written_rows`` certainly not stored, ``unknown_rows`` sent without an acknowledgement.
-        bytes: encoded protobuf bytes of the rows that converted.
+        bytes: the size of the rows made durable (encoded protobuf; Arrow IPC body bytes with arrow_flight).
         latency_ms: wall time of the task's sends.
         quarantined_rows, quarantine_file: rows written to the quarantine Parquet file (one per attempt).
         failed: the attempt failed (only in reports: Spark gives ``commit`` no message for a failed task).
@@ -336,7 +342,11 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
 
 
 def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow."""
+    """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow.
+
+    A row's TimestampType value is a naive datetime in the worker's local time (PySpark's conversion); pyarrow
+    would read it as UTC, so top-level ones are made aware first (nested ones are not)."""
+    local_ts = [f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, pa.RecordBatch):
@@ -344,7 +354,12 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
             continue
         if not isinstance(item, Row):
             raise TypeError(f"zerobus: the writer got a {type(item).__name__}, not a pyarrow RecordBatch or Row")
-        rows.append(item.asDict(recursive=True))
+        row = item.asDict(recursive=True)
+        for name in local_ts:
+            v = row.get(name)
+            if isinstance(v, datetime.datetime) and v.tzinfo is None:
+                row[name] = v.astimezone(datetime.timezone.utc)
+        rows.append(row)
         if len(rows) >= _ROWS_PER_BATCH:
             yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
             rows = []
@@ -353,12 +368,20 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
 
 
 class _Quarantine:
-    """One Parquet file per task attempt, opened at the first failed row."""
+    """One Parquet file per task attempt, opened at the first failed row.
+
+    It is written under a hidden name (``_zerobus-inprogress-...``, which Spark and pyarrow skip when they read the
+    directory) and renamed when the attempt succeeds; a failed attempt's file is deleted (Spark re-runs the task,
+    and the new attempt quarantines the partition's rows again), so reading the directory never yields a row
+    twice or a half-written file."""
 
     def __init__(self, base: str, job_id: str, task: _Task) -> None:
         suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
-        self.name = f"{base.rstrip('/')}/part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+        file = f"part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+        self.name = f"{base.rstrip('/')}/{file}"
         self._fs, self._dir = _path_fs(base)
+        self._path = f"{self._dir.rstrip('/')}/{file}"
+        self._tmp = f"{self._dir.rstrip('/')}/_zerobus-inprogress-{file}"
         self._writer: pq.ParquetWriter | None = None
         self.rows = 0
 
@@ -379,16 +402,28 @@ class _Quarantine:
             out = out.append_column(error_col, messages)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
-                path = f"{self._dir.rstrip('/')}/{self.name.rsplit('/', 1)[1]}"
-                self._writer = pq.ParquetWriter(path, out.schema, filesystem=self._fs)
+                self._writer = pq.ParquetWriter(self._tmp, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
     def close(self) -> str | None:
+        """The attempt succeeded: the file takes its final name."""
         if self._writer is None:
             return None
         self._writer.close()
+        self._writer = None
+        self._fs.move(self._tmp, self._path)
         return self.name
+
+    def discard(self) -> None:
+        """The attempt failed: its file is deleted (the retried attempt writes its own)."""
+        if self._writer is None:
+            return
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._writer = None
+        self.rows = 0
+        self._fs.delete_file(self._tmp)
 
 
 class _Job:
@@ -400,8 +435,16 @@ class _Job:
             pass
         self.job_id = uuid.uuid4().hex
         self.schema = schema
-        self.arrow_schema = to_arrow_schema(schema)
+        # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
+        # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
+        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
         lowered = {k.lower(): v for k, v in options.items()}
+        if lowered.get("path"):
+            raise ConfigurationError(
+                "zerobus: the zerobus data source writes to the table of the option table_name and takes no path: "
+                f"save({lowered['path']!r}) / start(path) (option path) would be ignored; call save() / start() "
+                "without one"
+            )
         self.quarantine_path: str | None = lowered.get("quarantine_path") or None
         self.report_path: str | None = lowered.get("report_path") or None
         clash = sorted(set(_QUARANTINE_COLUMNS) & set(schema.fieldNames()))
@@ -435,8 +478,10 @@ class _Job:
             msg.error = f"{type(exc).__name__}: {exc}"
             msg.latency_ms = (time.monotonic() - start) * 1000
             if quarantine is not None:
-                with contextlib.suppress(Exception):
-                    quarantine.close()
+                try:
+                    quarantine.discard()
+                except Exception as err:
+                    logger.warning("zerobus: cannot delete the quarantine file of a failed attempt: %s", err)
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
@@ -458,13 +503,20 @@ class _Job:
     ) -> None:
         try:
             result = wrapper.send_batch(part)
-        except ZerobusError as err:
-            if err.result is not None:
-                msg.add(err.result)
+        except BaseException as err:  # a ZerobusError, or an interrupt: both carry the partial result
+            partial = getattr(err, "result", None)
+            if isinstance(partial, TransmissionResult):
+                msg.add(partial)
             raise
         msg.add(result)
-        if not result.failed_count:
+        if not result.failed_count and (result.success or result.error is None):
             return
+        if not result.failed_count:
+            # Every row read was stored, but reading the partition failed (the Spark iterator raised): the rows
+            # after that point were never sent, so the attempt must fail (and be retried), not report success.
+            msg.failed = True
+            msg.error = f"{type(result.error).__name__}: {result.error}"
+            raise TaskWriteError(self._failure_text(task, msg) + "; the partition could not be read to its end")
         if q is None:
             first = result.failed_row_errors[0][1]
             msg.failed = True

@@ -66,13 +66,20 @@ func (f *Future) Err() error {
 }
 
 // Wait blocks until the unit is resolved or ctx ends, and returns the
-// outcome (or ctx's error; the unit stays in flight).
+// outcome (or ctx's error; the unit stays in flight). A unit already
+// resolved when ctx has ended returns its outcome: an acknowledged unit is
+// never reported as cut off by ctx.
 func (f *Future) Wait(ctx context.Context) error {
 	select {
 	case <-f.done:
 		return f.err
 	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case <-f.done:
+			return f.err
+		default:
+			return ctx.Err()
+		}
 	}
 }
 

@@ -298,3 +298,31 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("splitCauses: %q", got)
 	}
 }
+
+// A unit already resolved when the caller's ctx has ended too: Wait returns
+// its outcome, never ctx's error (a select between the two picks at random,
+// and a caller that cancels after the acks came would report acknowledged
+// rows as unknown).
+func TestFutureWaitPrefersTheOutcomeOverAnEndedContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	failed := errors.New("terminal")
+	for i := 0; i < 200; i++ {
+		var ok, bad Future
+		ok.Init()
+		ok.Resolve(nil)
+		bad.Init()
+		bad.Resolve(failed)
+		if err := ok.Wait(ctx); err != nil {
+			t.Fatalf("try %d: Wait of an acknowledged unit with an ended ctx = %v, want nil", i, err)
+		}
+		if err := bad.Wait(ctx); err != failed {
+			t.Fatalf("try %d: Wait of a failed unit with an ended ctx = %v, want its error", i, err)
+		}
+	}
+	var open Future
+	open.Init()
+	if err := open.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait of an unresolved unit with an ended ctx = %v, want context.Canceled", err)
+	}
+}
