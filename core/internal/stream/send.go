@@ -213,6 +213,11 @@ func (s *Stream) flush(ctx context.Context) error {
 			}
 			// Withdrawn by its sender: wait for what is still queued.
 		case <-ctx.Done():
+			select {
+			case <-last.Done():
+				continue // resolved as ctx ended: its outcome, not ctx's, decides
+			default:
+			}
 			s.mu.Lock()
 			n := len(s.q)
 			s.mu.Unlock()
