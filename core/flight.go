@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -99,7 +100,7 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 // yet (404: the first stream creates it), or when nothing is sent.
 func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arrow.Schema, error) {
 	if w.client == nil {
-		return flightstream.CanonicalSchema(caller)
+		return w.canonicalSchema(caller)
 	}
 	t := &w.target
 	t.mu.Lock()
@@ -125,7 +126,18 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arro
 			return nil, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 		}
 	}
-	return flightstream.CanonicalSchema(caller)
+	return w.canonicalSchema(caller)
+}
+
+// canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every
+// column and STRUCT field is nullable, as the protobuf path's descriptor
+// makes them optional (a table created by the first stream follows it).
+func (w *Wrapper) canonicalSchema(caller *arrow.Schema) (*arrow.Schema, error) {
+	s, err := flightstream.CanonicalSchema(caller)
+	if err != nil || !w.cfg.AllFieldsOptional {
+		return s, err
+	}
+	return flightstream.AllOptional(s), nil
 }
 
 // newFlightSchema returns the Flight state of a new schema (its slots).
@@ -217,6 +229,7 @@ func (b *batchSend) runFlight() {
 		st    *flightstream.Stream
 		sl    *fslot
 		parts []flightPart
+		split int // rows per chunk before an oversize chunk was halved (0: none)
 	)
 	defer func() {
 		if sl != nil {
@@ -276,7 +289,25 @@ func (b *batchSend) runFlight() {
 		if errors.As(err, &mte) && hi-lo > 1 {
 			w.records.release(need)
 			c.out.Release()
+			if split == 0 {
+				split = per
+			}
 			per = max(1, (hi-lo)/2)
+			continue
+		}
+		if errors.As(err, &mte) {
+			// One row alone is over max_message_bytes: it fails by itself,
+			// as an oversize record does on the protobuf path, and the
+			// rows after it go on in chunks of the size before the split.
+			w.records.release(need)
+			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Err: mte, Reason: fmt.Sprintf(
+				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit; shrink or split its values, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
+				mte.Size, mte.Limit)}, RowNotWritten)
+			c.out.Release()
+			if split > 0 {
+				per, split = split, 0
+			}
+			lo = hi
 			continue
 		}
 		var p *flightstream.Pending

@@ -309,3 +309,37 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 	}
 	return nil, fmt.Errorf("type %s has no Unity Catalog equivalent for Arrow Flight", dt)
 }
+
+// AllOptional returns s with every column and every STRUCT field, at any
+// depth, nullable: the canonical schema under the protobuf path's
+// AllOptional rule (a null there is sent as a null instead of failing its
+// row). ARRAY elements and MAP values keep their nullability: a
+// protobuf repeated field cannot hold a null either way.
+func AllOptional(s *arrow.Schema) *arrow.Schema {
+	fields := make([]arrow.Field, s.NumFields())
+	for i, f := range s.Fields() {
+		fields[i] = arrow.Field{Name: f.Name, Type: optionalType(f.Type), Nullable: true, Metadata: f.Metadata}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+func optionalType(dt arrow.DataType) arrow.DataType {
+	switch t := dt.(type) {
+	case *arrow.StructType:
+		fields := make([]arrow.Field, t.NumFields())
+		for i, f := range t.Fields() {
+			fields[i] = arrow.Field{Name: f.Name, Type: optionalType(f.Type), Nullable: true, Metadata: f.Metadata}
+		}
+		return arrow.StructOf(fields...)
+	case *arrow.ListType:
+		ef := t.ElemField()
+		ef.Type = optionalType(ef.Type)
+		return arrow.ListOfField(ef)
+	case *arrow.MapType:
+		it := t.ItemField()
+		it.Type = optionalType(it.Type)
+		return arrow.MapOfFields(t.KeyField(), it)
+	}
+	return dt
+}

@@ -1,0 +1,111 @@
+package tests_go
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// sizedRows is a batch of len(sizes) rows: id i and a name of sizes[i] bytes.
+func sizedRows(sizes []int) arrow.RecordBatch {
+	s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "name", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, s)
+	defer b.Release()
+	for i, n := range sizes {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", n))
+	}
+	return b.NewRecordBatch()
+}
+
+// A row that alone is over max_message_bytes fails that row only, named by
+// its index, on both transports: the rows after it are sent (they were all
+// failed as not written over Flight).
+func TestOversizeRowFailsAloneOnBothTransports(t *testing.T) {
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := "main.default.oversize_" + tr
+			cfg := serverConfig(srv, table)
+			cfg.Transport = tr
+			cfg.MaxMessageBytes = 64 << 10
+			w := newWrapper(t, cfg)
+			sizes := make([]int, 40)
+			for i := range sizes {
+				sizes[i] = 100
+			}
+			sizes[7] = 100 << 10
+			rec := sizedRows(sizes)
+			defer rec.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("SendBatch: no error for the oversize row")
+			}
+			checkInvariant(t, res, len(sizes))
+			if res.FailedCount != 1 || res.FailedRows[0].Index != 7 || res.FailedRows[0].State != core.RowNotWritten {
+				t.Fatalf("failed rows %v, want row 7 alone, not written", res.FailedRows)
+			}
+			key := map[string]string{core.TransportProtobuf: "max_record_bytes", core.TransportArrowFlight: "max_message_bytes"}[tr]
+			var ce *core.ConversionError
+			if !errors.As(res.FailedRows[0].Err, &ce) || ce.Row != 7 || !strings.Contains(ce.Error(), key) {
+				t.Fatalf("row 7's error %v: want a ConversionError at row 7 naming %s", res.FailedRows[0].Err, key)
+			}
+			ids := storedIDs(t, srv, table)
+			for i := range sizes {
+				if want := map[bool]int{true: 0, false: 1}[i == 7]; ids[int64(i)] != want {
+					t.Fatalf("row %d stored %d times, want %d", i, ids[int64(i)], want)
+				}
+			}
+		})
+	}
+}
+
+// all_fields_optional: a null in a column the batch declares non-nullable
+// is sent as a null (the protobuf path omits the field) on both transports,
+// when the table's schema comes from the batch (a new table).
+func TestAllFieldsOptionalOnBothTransports(t *testing.T) {
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := "main.default.optional_" + tr
+			cfg := serverConfig(srv, table)
+			cfg.Transport = tr
+			cfg.AllFieldsOptional = true
+			w := newWrapper(t, cfg)
+			point := arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int32})
+			s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "name", Type: arrow.BinaryTypes.String}, {Name: "p", Type: point}}, nil)
+			b := array.NewRecordBuilder(memory.DefaultAllocator, s)
+			defer b.Release()
+			b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
+			b.Field(1).(*array.StringBuilder).AppendValues([]string{"a", "", "c"}, []bool{true, false, true})
+			sb := b.Field(2).(*array.StructBuilder)
+			xb := sb.FieldBuilder(0).(*array.Int32Builder)
+			sb.AppendValues([]bool{true, true, true})
+			xb.AppendValues([]int32{10, 20, 0}, []bool{true, true, false})
+			rec := b.NewRecordBatch()
+			defer rec.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			if err != nil {
+				t.Fatalf("SendBatch: %v (failed %v)", err, res.FailedRows)
+			}
+			checkInvariant(t, res, 3)
+			ids := storedIDs(t, srv, table)
+			if len(ids) != 3 {
+				t.Fatalf("stored %v, want ids 1, 2 and 3", ids)
+			}
+			for _, r := range srv.Rows(table) {
+				id, _ := field(r.Message, "id")
+				if _, has := field(r.Message, "name"); has == (id.Int() == 2) {
+					t.Fatalf("row %d: name stored %v, want a null for row 2 only", id.Int(), has)
+				}
+			}
+		})
+	}
+}
