@@ -115,6 +115,8 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arro
 		case err == nil:
 			t.schema = s
 			return s, nil
+		case errors.As(err, &ce) && ce.Answered():
+			return nil, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
 		case errors.As(err, &ce) && ce.NotAllowed():
 			if ce.Status != 404 {
 				t.canonical = true
@@ -166,7 +168,12 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 		if errors.As(err, &ke) || ctx.Err() != nil {
 			return fs, err // transient: not kept
 		}
-		fs.err = &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		var cat *flightstream.CatalogError
+		if errors.As(err, &cat) {
+			ce.Column = cat.Column
+		}
+		fs.err = ce
 		return fs, fs.err
 	}
 	fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)

@@ -2,7 +2,13 @@ package tests_go
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -107,5 +113,57 @@ func TestAllFieldsOptionalOnBothTransports(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A Unity Catalog table with a column type the Flight transport cannot map
+// (INTERVAL here) fails the batch before anything is sent with a
+// ConversionError naming the column, kept for the schema: not a
+// ConnectionError to retry (the catalog answered).
+func TestFlightCatalogTypeWithoutArrowMapping(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_interval"
+	ws, err := url.Parse(srv.WorkspaceURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lookups atomic.Int32
+	fwd := httputil.NewSingleHostReverseProxy(ws)
+	catalog := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, zerobuslocal.UnityCatalogTablesPath) {
+			fwd.ServeHTTP(rw, r)
+			return
+		}
+		lookups.Add(1)
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(rw, `{"name":"flight_interval","columns":[`+
+			`{"name":"id","type_name":"LONG","type_text":"bigint","type_json":"{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}","nullable":true,"position":0},`+
+			`{"name":"wait","type_name":"INTERVAL","type_text":"interval day to second","type_json":"{\"name\":\"wait\",\"type\":\"interval day to second\",\"nullable\":true,\"metadata\":{}}","nullable":true,"position":1}]}`)
+	}))
+	t.Cleanup(catalog.Close)
+	cfg := flightConfig(srv, table)
+	cfg.UnityCatalogURL = catalog.URL
+	w := newWrapper(t, cfg)
+	for range 2 {
+		rec := eventBatch(memory.DefaultAllocator, 0, 5)
+		res, err := w.SendBatch(testCtx(t), rec)
+		rec.Release()
+		var ce *core.ConversionError
+		if !errors.As(err, &ce) || ce.Column != "wait" || !strings.Contains(err.Error(), "interval") {
+			t.Fatalf("SendBatch: %v (%T), want a ConversionError naming column \"wait\" and its type", err, err)
+		}
+		if core.IsRetryable(err) {
+			t.Fatalf("%v is retryable", err)
+		}
+		checkInvariant(t, res, 5)
+		if res.NotWrittenCount != 5 {
+			t.Fatalf("not written %d, want 5", res.NotWrittenCount)
+		}
+	}
+	if n := lookups.Load(); n != 1 {
+		t.Fatalf("%d catalog lookups, want 1 (the answer is kept)", n)
+	}
+	if n := len(srv.Rows(table)); n != 0 {
+		t.Fatalf("%d rows stored", n)
 	}
 }
