@@ -1,7 +1,9 @@
 package tests_go
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,10 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -165,5 +169,54 @@ func TestFlightCatalogTypeWithoutArrowMapping(t *testing.T) {
 	}
 	if n := len(srv.Rows(table)); n != 0 {
 		t.Fatalf("%d rows stored", n)
+	}
+}
+
+// Over Flight, no log record at Debug, no error and no failed row's error
+// shows the client secret, an issued token or an authorization header, on
+// the paths where the Flight engine logs or wraps errors: a rejected
+// secret, a token expiring mid-stream, a permission failure, a stream that
+// cannot be recovered, a rotation.
+func TestFlightNeverShowsSecrets(t *testing.T) {
+	faults := []struct {
+		name   string
+		fault  *zerobuslocal.Fault
+		secret string
+	}{
+		{name: "bad secret", secret: "wrong-secret-value-0123456789"},
+		{name: "expired token", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 2}},
+		{name: "permission denied", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.PermissionDenied, Persistent: true}},
+		{name: "unavailable", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Unavailable, Persistent: true, AfterMessages: 1}},
+		{name: "close signal", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultCloseSignal, AfterMessages: 1, CloseAfter: 10 * time.Millisecond}},
+		{name: "partial ack", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 1, CloseAfter: 10 * time.Millisecond}},
+	}
+	for i, tc := range faults {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := fmt.Sprintf("main.default.flight_secrets_%d", i)
+			cfg := flightConfig(srv, table)
+			cfg.RetryMaxAttempts = 2
+			cfg.MaxMessageBytes = 4096 // several batches
+			if tc.secret != "" {
+				cfg.ClientSecret = tc.secret
+			}
+			leaks := newLeakCheck(t, srv.ClientSecret(), cfg.ClientSecret)
+			w := newWrapper(t, cfg, leaks.options()...)
+			if tc.fault != nil {
+				srv.InjectFault(table, *tc.fault)
+			}
+			rec := eventBatch(memory.DefaultAllocator, 0, 500)
+			defer rec.Release()
+			res, err := w.SendBatch(testCtx(t), rec)
+			leaks.noteResult(res)
+			leaks.noteErr(err)
+			checkInvariant(t, res, 500)
+			if tc.fault != nil && srv.Stats().FaultsFired == 0 {
+				t.Fatal("the fault never fired")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			leaks.noteErr(w.Close(ctx))
+		})
 	}
 }
