@@ -106,6 +106,31 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if *maxRows < 0 {
 		return nil, usageErrorf("local", "-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
 	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"port", *port}, {"http-port", *httpPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
+		}
+	}
+	if *ackEvery < 0 {
+		return nil, usageErrorf("local", "-ack-every must be 0 or positive, not %d", *ackEvery)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ack-delay", *ackDelay}, {"ack-interval", *ackInterval}, {"stream-close-grace", *streamGrace}} {
+		if d.v < 0 {
+			return nil, usageErrorf("local", "-%s must not be negative, not %s", d.name, d.v)
+		}
+	}
+	if *tokenLifetime <= 0 {
+		return nil, usageErrorf("local", "-token-lifetime must be positive, not %s", *tokenLifetime)
+	}
+	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
+		return nil, usageErrorf("local", "-table: %v", err)
+	}
 	opts := zerobuslocal.Options{
 		Addr:                 net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
 		HTTPAddr:             net.JoinHostPort("127.0.0.1", strconv.Itoa(*httpPort)),

@@ -92,6 +92,10 @@ func messageName(table string) string {
 
 var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$`)
 
+// CheckTableName reports whether name is a table name the server takes:
+// catalog.schema.table, three non-empty parts of ASCII letters, digits and _.
+func CheckTableName(name string) error { return checkTableName(name) }
+
 func checkTableName(name string) error {
 	if !tableNameRE.MatchString(name) {
 		return fmt.Errorf("invalid table name %q: want catalog.schema.table, three non-empty parts of ASCII letters, digits and _", name)
