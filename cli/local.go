@@ -65,7 +65,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	noTokenExchange := fs.Bool("no-token-exchange", false, "refuse the token-exchange grant (federated identity); only client credentials")
 	useTLS := fs.Bool("tls", false, "serve gRPC over TLS with a generated CA (written to -ca-file)")
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
-	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow or <table>.jsonl)")
+	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow and <table>.parquet, or <table>.jsonl for a table without columns)")
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
 	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")

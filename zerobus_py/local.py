@@ -105,7 +105,8 @@ class LocalServer:
         http_tls: also serve the token endpoint, Unity Catalog API and
             inspection API over TLS with that CA (``workspace_url`` becomes
             ``https://``); implies ``tls``.
-        data_dir: on close, write each table there as ``<table>.arrow``.
+        data_dir: on close, write each table there as ``<table>.arrow`` and
+            ``<table>.parquet`` (``<table>.jsonl`` for a table without columns).
         port, http_port: fixed loopback ports (default: free ports).
     """
 
