@@ -220,3 +220,60 @@ func TestFlightNeverShowsSecrets(t *testing.T) {
 		})
 	}
 }
+
+// SendReader over Flight: many batches, one with a null in a NOT NULL
+// column, a partial acknowledgement in the middle: global row indices, the
+// failed row named, every other row stored exactly once, progress to the
+// total.
+func TestFlightSendReaderPartialAckAndNullRow(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.flight_reader"
+	createTable(t, srv, table, "id BIGINT NOT NULL, name STRING NOT NULL, score DOUBLE")
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, AfterMessages: 3, Records: 17, CloseAfter: 20 * time.Millisecond})
+	w := newWrapper(t, flightConfig(srv, table))
+	var recs []arrow.RecordBatch
+	for i := range 8 {
+		recs = append(recs, eventBatch(memory.DefaultAllocator, int64(i*100), 100)) // name is null where id%7 == 0
+	}
+	rdr, err := array.NewRecordReader(eventSchema, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	for _, r := range recs {
+		r.Release()
+	}
+	var last core.Progress
+	res, err := w.SendReader(testCtx(t), rdr, core.WithTotalRows(800), core.WithProgress(func(p core.Progress) { last = p }))
+	if err == nil {
+		t.Fatal("SendReader: no error for the null names")
+	}
+	checkInvariant(t, res, 800)
+	nulls := map[int]bool{}
+	for i := 0; i < 800; i += 7 {
+		nulls[i] = true
+	}
+	if res.NotWrittenCount != len(nulls) || res.UnknownCount != 0 {
+		t.Fatalf("not written %d, unknown %d; want %d, 0", res.NotWrittenCount, res.UnknownCount, len(nulls))
+	}
+	for _, f := range res.FailedRows {
+		var ce *core.ConversionError
+		// ce.Row is the row within the reader's batch (f.Index % 100): see
+		// the session 8 notes (SendReader, both transports).
+		if !nulls[f.Index] || !errors.As(f.Err, &ce) || ce.Column != "name" {
+			t.Fatalf("failed row %d: %v", f.Index, f.Err)
+		}
+	}
+	ids := storedIDs(t, srv, table)
+	for i := range 800 {
+		if want := map[bool]int{true: 0, false: 1}[nulls[i]]; ids[int64(i)] != want {
+			t.Fatalf("row %d stored %d times, want %d", i, ids[int64(i)], want)
+		}
+	}
+	if srv.Stats().FaultsFired != 1 {
+		t.Fatal("the partial ack did not happen")
+	}
+	if last.Rows != 800 || last.TotalRows != 800 || last.Failed != int64(len(nulls)) {
+		t.Fatalf("last progress %+v", last)
+	}
+}
