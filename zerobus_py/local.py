@@ -89,7 +89,8 @@ class LocalServer:
             before the end it sends a close signal, then it ends the stream
             cleanly and clients open a new one. A negative value: never.
         stream_close_grace_ms: the duration that close signal announces
-            (default a quarter of the lifetime, at most one minute).
+            (default, and upper bound, a quarter of the lifetime, at most one
+            minute).
         allowed_hosts: extra host names (without port) the HTTP side
             answers in the ``Host`` header, e.g. a container name; loopback
             names and IPs are always allowed, any other host gets 403.
