@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -276,4 +278,27 @@ func TestFlightSendReaderPartialAckAndNullRow(t *testing.T) {
 	if last.Rows != 800 || last.TotalRows != 800 || last.Failed != int64(len(nulls)) {
 		t.Fatalf("last progress %+v", last)
 	}
+}
+
+// WithDescriptor / WithMessage describe protobuf records: with transport
+// arrow_flight they were accepted and ignored; New refuses them.
+func TestFlightRefusesDescriptorOptions(t *testing.T) {
+	desc := &descriptorpb.DescriptorProto{Name: proto.String("Row"), Field: []*descriptorpb.FieldDescriptorProto{{
+		Name: proto.String("id"), Number: proto.Int32(1), Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum(),
+		Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}}}
+	cfg := core.DefaultConfig()
+	cfg.TableName = "main.default.t"
+	cfg.WriterDisabled = true
+	cfg.Transport = core.TransportArrowFlight
+	_, err := core.New(context.Background(), cfg, core.WithDescriptor(desc))
+	var ce *core.ConfigurationError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "WithDescriptor/WithMessage") || !strings.Contains(err.Error(), "arrow_flight") {
+		t.Fatalf("New(arrow_flight, WithDescriptor): %v, want a ConfigurationError naming the option and the transport", err)
+	}
+	cfg.Transport = core.TransportProtobuf
+	w, err := core.New(context.Background(), cfg, core.WithDescriptor(desc))
+	if err != nil {
+		t.Fatalf("New(protobuf, WithDescriptor): %v", err)
+	}
+	_ = w.Close(context.Background())
 }
