@@ -241,7 +241,9 @@
 // DATE); and for JSON text that does not parse as a VARIANT, or a VARIANT
 // given as struct{metadata, value} whose bytes are malformed. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too;
-// MaxRecordBytes bounds protobuf records and does not apply on this path.
+// MaxRecordBytes bounds protobuf records: New refuses a value other than
+// the default on this path, as it refuses protobuf debug files as the only
+// debug output, WithDescriptor and WithMessage.
 // With AllFieldsOptional the canonical mapping makes every column and
 // STRUCT field nullable, as the protobuf path's descriptor makes them
 // optional. A Unity Catalog column type without an Arrow mapping fails the

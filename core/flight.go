@@ -81,6 +81,25 @@ type tableTarget struct {
 	canonical bool // the catalog may not be read: use the canonical mapping
 }
 
+// flightProblems lists the settings cfg (before defaults) gives that mean
+// nothing with transport arrow_flight, so that New refuses them rather than
+// ignore them: max_record_bytes (no protobuf record is encoded; a row is
+// bounded by max_message_bytes and fails alone over it) and protobuf debug
+// files as the only debug output (none would be written).
+func flightProblems(cfg Config) []ConfigProblem {
+	if transportName(cfg.Transport) != TransportArrowFlight {
+		return nil
+	}
+	var ps []ConfigProblem
+	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes {
+		ps = append(ps, problemFor("MaxRecordBytes", fmt.Sprintf("is %d, and bounds encoded protobuf records, which transport arrow_flight does not send (a row is bounded by max_message_bytes there and fails alone over it): leave it unset or use transport protobuf", cfg.MaxRecordBytes)))
+	}
+	if cfg.debugProto() && !cfg.debugArrow() {
+		ps = append(ps, problemFor("DebugProtobufEnabled", "writes encoded protobuf records, which transport arrow_flight does not encode: no debug file would be written; use debug_arrow_enabled (the batches as sent), or transport protobuf"))
+	}
+	return ps
+}
+
 // newFlightClient builds the Flight client on the stream client. Its window
 // bounds the requests in flight only: their bytes are bounded by the
 // Wrapper's record window (runFlight), from before they are cast to their

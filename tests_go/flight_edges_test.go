@@ -302,3 +302,53 @@ func TestFlightRefusesDescriptorOptions(t *testing.T) {
 	}
 	_ = w.Close(context.Background())
 }
+
+// Settings that mean nothing over Flight are refused by New, named by key:
+// max_record_bytes (no protobuf record; a row is bounded by
+// max_message_bytes) and protobuf debug files as the only debug output. Both
+// were accepted and ignored. Their defaults and the Arrow debug files pass.
+func TestFlightRefusesProtobufOnlySettings(t *testing.T) {
+	base := core.DefaultConfig()
+	base.TableName = "main.default.t"
+	base.WriterDisabled = true
+	base.Transport = core.TransportArrowFlight
+	for _, c := range []struct {
+		name string
+		set  func(*core.Config)
+		key  string // "" : accepted
+	}{
+		{"max_record_bytes", func(c *core.Config) { c.MaxRecordBytes = 1000 }, "max_record_bytes"},
+		{"max_record_bytes default", func(c *core.Config) { c.MaxRecordBytes = core.DefaultMaxRecordBytes }, ""},
+		{"debug_protobuf_enabled", func(c *core.Config) { c.DebugProtobufEnabled = true; c.DebugOutputDir = t.TempDir() }, "debug_protobuf_enabled"},
+		{"debug_enabled and debug_protobuf_enabled", func(c *core.Config) {
+			c.DebugEnabled, c.DebugProtobufEnabled, c.DebugOutputDir = true, true, t.TempDir()
+		}, "debug_protobuf_enabled"},
+		{"debug_enabled", func(c *core.Config) { c.DebugEnabled = true; c.DebugOutputDir = t.TempDir() }, ""},
+		{"both kinds", func(c *core.Config) {
+			c.DebugArrowEnabled, c.DebugProtobufEnabled, c.DebugOutputDir = true, true, t.TempDir()
+		}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := base
+			c.set(&cfg)
+			w, err := core.New(context.Background(), cfg)
+			if c.key == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				_ = w.Close(context.Background())
+				return
+			}
+			var ce *core.ConfigurationError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), "arrow_flight") {
+				t.Fatalf("New: %v, want a ConfigurationError naming %s", err, c.key)
+			}
+			cfg.Transport = core.TransportProtobuf // the same settings are fine there
+			w, err = core.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("New(protobuf): %v", err)
+			}
+			_ = w.Close(context.Background())
+		})
+	}
+}
