@@ -65,7 +65,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	noTokenExchange := fs.Bool("no-token-exchange", false, "refuse the token-exchange grant (federated identity); only client credentials")
 	useTLS := fs.Bool("tls", false, "serve gRPC over TLS with a generated CA (written to -ca-file)")
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
-	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow or <table>.jsonl)")
+	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow and <table>.parquet, or <table>.jsonl for a table without columns)")
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
 	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
@@ -78,7 +78,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
-	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (0: a quarter of -stream-lifetime, at most 1m)")
+	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (default and upper bound: a quarter of -stream-lifetime, at most 1m)")
 	var allowHosts hostList
 	fs.Var(&allowHosts, "allow-host", "extra Host name the HTTP API answers besides loopback ones (repeatable or comma separated; e.g. a container name)")
 	envToken, _ := env.LookupEnv("ZEROBUS_LOCAL_INSPECT_TOKEN")
@@ -105,6 +105,31 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	}
 	if *maxRows < 0 {
 		return nil, usageErrorf("local", "-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"port", *port}, {"http-port", *httpPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
+		}
+	}
+	if *ackEvery < 0 {
+		return nil, usageErrorf("local", "-ack-every must be 0 or positive, not %d", *ackEvery)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ack-delay", *ackDelay}, {"ack-interval", *ackInterval}, {"stream-close-grace", *streamGrace}} {
+		if d.v < 0 {
+			return nil, usageErrorf("local", "-%s must not be negative, not %s", d.name, d.v)
+		}
+	}
+	if *tokenLifetime <= 0 {
+		return nil, usageErrorf("local", "-token-lifetime must be positive, not %s", *tokenLifetime)
+	}
+	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
+		return nil, usageErrorf("local", "-table: %v", err)
 	}
 	opts := zerobuslocal.Options{
 		Addr:                 net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -381,5 +382,21 @@ func TestLocalLogs(t *testing.T) {
 	err = localMain(t.Context(), []string{"-json"}, Env{Stdout: io.Discard, Stderr: io.Discard, LookupEnv: lookup}.withDefaults())
 	if !isConfigError(err) || !strings.Contains(err.Error(), "ZEROBUS_LOG_LEVEL") {
 		t.Errorf("ZEROBUS_LOG_LEVEL=loud: err = %v, want a configuration error naming it", err)
+	}
+}
+
+// TestLocalFlagErrorsNameTheFlag: out-of-range values are usage errors
+// naming the flag (a port outside 1..65535 named Options.HTTPAddr; a bad
+// -table, negative durations and -ack-every were taken silently).
+func TestLocalFlagErrorsNameTheFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"-port", "70000"}, {"-http-port", "-1"}, {"-table", "bad"}, {"-token-lifetime", "-1s"}, {"-token-lifetime", "0s"},
+		{"-ack-every", "-1"}, {"-ack-delay", "-1s"}, {"-ack-interval", "-5ms"}, {"-stream-close-grace", "-1s"},
+	} {
+		_, err := parseLocalArgs(args, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("zerobus local %q: %v, want a usage error naming %s", args, err, args[0])
+		}
 	}
 }

@@ -242,7 +242,15 @@
 // element or map value, a string that is not UTF-8, a value out of range
 // (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
 // DATE); and for JSON text that does not parse as a VARIANT, or a VARIANT
-// given as struct{metadata, value} whose bytes are malformed.
+// given as struct{metadata, value} whose bytes are malformed. A row that
+// alone takes more than MaxMessageBytes of Arrow IPC fails alone too;
+// MaxRecordBytes bounds protobuf records: New refuses a value other than
+// the default on this path, as it refuses protobuf debug files as the only
+// debug output, WithDescriptor and WithMessage.
+// With AllFieldsOptional the canonical mapping makes every column and
+// STRUCT field nullable, as the protobuf path's descriptor makes them
+// optional. A Unity Catalog column type without an Arrow mapping fails the
+// batch as a *ConversionError naming the column.
 //
 // The server acknowledges durable records, not messages, so a partially
 // acknowledged batch is split exactly: its acknowledged prefix is durable

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -80,6 +81,25 @@ type tableTarget struct {
 	canonical bool // the catalog may not be read: use the canonical mapping
 }
 
+// flightProblems lists the settings cfg (before defaults) gives that mean
+// nothing with transport arrow_flight, so that New refuses them rather than
+// ignore them: max_record_bytes (no protobuf record is encoded; a row is
+// bounded by max_message_bytes and fails alone over it) and protobuf debug
+// files as the only debug output (none would be written).
+func flightProblems(cfg Config) []ConfigProblem {
+	if transportName(cfg.Transport) != TransportArrowFlight {
+		return nil
+	}
+	var ps []ConfigProblem
+	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes {
+		ps = append(ps, problemFor("MaxRecordBytes", fmt.Sprintf("is %d, and bounds encoded protobuf records, which transport arrow_flight does not send (a row is bounded by max_message_bytes there and fails alone over it): leave it unset or use transport protobuf", cfg.MaxRecordBytes)))
+	}
+	if cfg.debugProto() && !cfg.debugArrow() {
+		ps = append(ps, problemFor("DebugProtobufEnabled", "writes encoded protobuf records, which transport arrow_flight does not encode: no debug file would be written; use debug_arrow_enabled (the batches as sent), or transport protobuf"))
+	}
+	return ps
+}
+
 // newFlightClient builds the Flight client on the stream client. Its window
 // bounds the requests in flight only: their bytes are bounded by the
 // Wrapper's record window (runFlight), from before they are cast to their
@@ -99,7 +119,7 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 // yet (404: the first stream creates it), or when nothing is sent.
 func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arrow.Schema, error) {
 	if w.client == nil {
-		return flightstream.CanonicalSchema(caller)
+		return w.canonicalSchema(caller)
 	}
 	t := &w.target
 	t.mu.Lock()
@@ -114,6 +134,8 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arro
 		case err == nil:
 			t.schema = s
 			return s, nil
+		case errors.As(err, &ce) && ce.Answered():
+			return nil, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
 		case errors.As(err, &ce) && ce.NotAllowed():
 			if ce.Status != 404 {
 				t.canonical = true
@@ -125,7 +147,18 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arro
 			return nil, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 		}
 	}
-	return flightstream.CanonicalSchema(caller)
+	return w.canonicalSchema(caller)
+}
+
+// canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every
+// column and STRUCT field is nullable, as the protobuf path's descriptor
+// makes them optional (a table created by the first stream follows it).
+func (w *Wrapper) canonicalSchema(caller *arrow.Schema) (*arrow.Schema, error) {
+	s, err := flightstream.CanonicalSchema(caller)
+	if err != nil || !w.cfg.AllFieldsOptional {
+		return s, err
+	}
+	return flightstream.AllOptional(s), nil
 }
 
 // newFlightSchema returns the Flight state of a new schema (its slots).
@@ -154,7 +187,12 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 		if errors.As(err, &ke) || ctx.Err() != nil {
 			return fs, err // transient: not kept
 		}
-		fs.err = &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+		var cat *flightstream.CatalogError
+		if errors.As(err, &cat) {
+			ce.Column = cat.Column
+		}
+		fs.err = ce
 		return fs, fs.err
 	}
 	fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
@@ -217,6 +255,7 @@ func (b *batchSend) runFlight() {
 		st    *flightstream.Stream
 		sl    *fslot
 		parts []flightPart
+		split int // rows per chunk before an oversize chunk was halved (0: none)
 	)
 	defer func() {
 		if sl != nil {
@@ -276,7 +315,25 @@ func (b *batchSend) runFlight() {
 		if errors.As(err, &mte) && hi-lo > 1 {
 			w.records.release(need)
 			c.out.Release()
+			if split == 0 {
+				split = per
+			}
 			per = max(1, (hi-lo)/2)
+			continue
+		}
+		if errors.As(err, &mte) {
+			// One row alone is over max_message_bytes: it fails by itself,
+			// as an oversize record does on the protobuf path, and the
+			// rows after it go on in chunks of the size before the split.
+			w.records.release(need)
+			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Err: mte, Reason: fmt.Sprintf(
+				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit; shrink or split its values, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
+				mte.Size, mte.Limit)}, RowNotWritten)
+			c.out.Release()
+			if split > 0 {
+				per, split = split, 0
+			}
+			lo = hi
 			continue
 		}
 		var p *flightstream.Pending

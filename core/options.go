@@ -67,7 +67,8 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // message: nested types inside it, no imports) instead of a descriptor
 // derived from the Arrow schema. Arrow columns are matched to fields by
 // name, and every incompatibility is reported at the first SendBatch.
-// Mutually exclusive with WithMessage.
+// Mutually exclusive with WithMessage. Transport protobuf only: with
+// arrow_flight no record is encoded, and New refuses it.
 func WithDescriptor(desc *descriptorpb.DescriptorProto) Option {
 	return func(o *options) { o.descriptor = desc }
 }

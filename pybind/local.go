@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -38,6 +39,9 @@ func StartLocalServer(optionsJSON string) (*LocalServer, error) {
 		return nil, err
 	}
 	s, err := zerobuslocal.Start(context.Background(), opts)
+	if errors.Is(err, zerobuslocal.ErrInvalidOptions) {
+		return nil, errorOf(core.KindConfiguration, "zerobus: local server: %v", err)
+	}
 	if err != nil {
 		return nil, errorOf(core.KindConnection, "zerobus: starting the local server: %v", err)
 	}

@@ -45,6 +45,12 @@ type faultCase struct {
 	cancelAfter time.Duration
 	// transport is Config.Transport ("" means the default, protobuf).
 	transport string
+	// flightOnly: the fault applies to Arrow Flight streams only.
+	flightOnly bool
+	// noDups: no row may be stored twice (every copy the server dropped
+	// was unacknowledged and unstored, so a duplicate is a re-sent
+	// acknowledged row).
+	noDups bool
 }
 
 // faultCases lists every kind in core/zerobuslocal/faults.go (and the
@@ -78,6 +84,14 @@ func faultCases(every int) []faultCase {
 		{name: "token_error", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 503}}},
 		{name: "token_latency", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenLatency, Latency: 100 * time.Millisecond}}},
 		{name: "caller cancels", cancelAfter: 40 * time.Millisecond},
+		// A batch acknowledged for its first records only, then the RPC
+		// ends: its prefix is durable and must not be sent again.
+		{name: "partial_ack", faults: twice(zerobuslocal.Fault{Kind: zerobuslocal.FaultPartialAck, Records: 3, CloseAfter: 20 * time.Millisecond}), flightOnly: true, noDups: true},
+		// The create response held back past create_timeout_ms: the
+		// create is retried and nothing is sent on the abandoned one.
+		{name: "create_delay", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultCreateDelay, Latency: 400 * time.Millisecond}}, cfg: func(c *core.Config) {
+			c.CreateTimeout = 150 * time.Millisecond
+		}, noDups: true},
 	}
 }
 
@@ -234,6 +248,9 @@ func runCell(t testing.TB, fc faultCase, senders, rows, batchRows int) cellStats
 		}
 	}
 	st.resentAfterAck = stored.resentAfterAck
+	if fc.noDups && st.dups > 0 {
+		st.violations = append(st.violations, fmt.Sprintf("%d duplicate copies stored where every dropped copy was unacknowledged and unstored", st.dups))
+	}
 	if st.resentAfterAck > 0 && !fc.ackLossOK {
 		st.violations = append(st.violations, fmt.Sprintf("%d rows stored twice although the server had acknowledged their first copy", st.resentAfterAck))
 	}
@@ -319,6 +336,9 @@ func TestFaultMatrix(t *testing.T) {
 	var lines []string
 	for _, fc := range faultCases(8) {
 		for _, cell := range matrixCells() {
+			if fc.flightOnly && cell.transport != core.TransportArrowFlight {
+				continue
+			}
 			fc, senders := fc, cell.senders
 			fc.transport = cell.transport
 			t.Run(fmt.Sprintf("%s/%s/senders=%d", cell.transport, strings.ReplaceAll(fc.name, " ", "_"), senders), func(t *testing.T) {
@@ -381,7 +401,7 @@ func TestFaultSoak(t *testing.T) {
 	lastLog := time.Now()
 	for cells == 0 || time.Now().Before(deadline) {
 		fc := cases[rng.IntN(len(cases))]
-		if rng.IntN(2) == 1 {
+		if rng.IntN(2) == 1 || fc.flightOnly {
 			fc.transport = core.TransportArrowFlight
 		}
 		senders := 1 + rng.IntN(16)

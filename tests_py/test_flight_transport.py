@@ -87,3 +87,18 @@ def test_grpc_zstd_compresses_whole_messages(server: LocalServer, table_name: st
     assert 0 < wire < sent * 0.8, (wire, sent)
     with pytest.raises(ConfigurationError, match="grpc_zstd"):
         WrapperConfiguration("http://127.0.0.1:1", "main.default.t", arrow_flight_compression="gzip").validate()
+
+
+def test_row_over_max_message_bytes_fails_alone_over_flight(server: LocalServer, table_name: str) -> None:
+    """A row that alone is over max_message_bytes fails by itself (not written, named by row) and the rows after
+    it are stored, as on the protobuf path; over Flight every later row used to fail with it."""
+    names = ["y" * 100] * 30
+    names[4] = "y" * (100 << 10)
+    batch = pa.record_batch({"id": pa.array(range(30), pa.int64()), "name": pa.array(names)})
+    with ZerobusWrapper(server.config(table_name, transport="arrow_flight", max_message_bytes=65536)) as w:
+        res = w.send_batch(batch)
+    assert (res.successful_count, res.not_written_count, res.unknown_count) == (29, 1, 0)
+    ((row, err),) = res.failed_row_errors
+    assert row == 4 and isinstance(err, ConversionError) and err.row == 4, err
+    assert "max_message_bytes" in str(err), err
+    assert stored_ids(server, table_name) == [i for i in range(30) if i != 4]

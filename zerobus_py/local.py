@@ -89,7 +89,8 @@ class LocalServer:
             before the end it sends a close signal, then it ends the stream
             cleanly and clients open a new one. A negative value: never.
         stream_close_grace_ms: the duration that close signal announces
-            (default a quarter of the lifetime, at most one minute).
+            (default, and upper bound, a quarter of the lifetime, at most one
+            minute).
         allowed_hosts: extra host names (without port) the HTTP side
             answers in the ``Host`` header, e.g. a container name; loopback
             names and IPs are always allowed, any other host gets 403.
@@ -105,7 +106,8 @@ class LocalServer:
         http_tls: also serve the token endpoint, Unity Catalog API and
             inspection API over TLS with that CA (``workspace_url`` becomes
             ``https://``); implies ``tls``.
-        data_dir: on close, write each table there as ``<table>.arrow``.
+        data_dir: on close, write each table there as ``<table>.arrow`` and
+            ``<table>.parquet`` (``<table>.jsonl`` for a table without columns).
         port, http_port: fixed loopback ports (default: free ports).
     """
 

@@ -243,7 +243,7 @@ func (p *ddlParser) column(sep byte) (Column, error) {
 func (p *ddlParser) typ() (ColumnType, error) {
 	word, err := p.ident()
 	if err != nil {
-		return ColumnType{}, err
+		return ColumnType{}, fmt.Errorf("want a type (BIGINT, STRING, ARRAY<INT>, ...) at position %d", p.i)
 	}
 	name := strings.ToUpper(word)
 	switch name {

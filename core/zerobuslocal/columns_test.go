@@ -57,6 +57,10 @@ func TestParseColumns(t *testing.T) {
 			t.Errorf("ParseColumns(%q): got nil error", bad)
 		}
 	}
+	// A column without a type says a type is wanted (it said "want a name").
+	if _, err := zerobuslocal.ParseColumns("id"); err == nil || !strings.Contains(err.Error(), `column "id": want a type`) {
+		t.Errorf("ParseColumns(\"id\"): %v, want it to ask for the type of id", err)
+	}
 }
 
 // fieldSummary lists name:label:type of every field, nested ones dotted.

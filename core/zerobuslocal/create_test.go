@@ -121,6 +121,10 @@ func TestAutoCreateDisabled(t *testing.T) {
 	st.send(createReq(testTable, eventsDesc(), zerobuspb.RecordType_PROTO))
 	_, err := st.c.Recv()
 	wantStatus(t, err, codes.NotFound, testTable)
+	// The message says how to create it whichever way the server runs (it
+	// named the Go method CreateTable only).
+	wantStatus(t, err, codes.NotFound, "zerobus local -table NAME -columns DDL, LocalServer.create_table")
+	wantStatus(t, err, codes.NotFound, "-no-auto-create")
 
 	if err := s.CreateTable(testTable, eventsDesc()); err != nil {
 		t.Fatal(err)

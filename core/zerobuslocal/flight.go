@@ -229,7 +229,7 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 		return newTable(r.tableName, cols, nil, nil)
 	})
 	if errors.Is(err, ErrNoTable) {
-		return reader, nil, status.Errorf(codes.NotFound, "table %s does not exist (register it with CreateTable or enable auto-create)", r.tableName)
+		return reader, nil, status.Errorf(codes.NotFound, "table %s does not exist: %s", r.tableName, noTableHint)
 	}
 	if err != nil {
 		return reader, nil, invalid("Arrow schema: %v", err)

@@ -276,7 +276,7 @@ func (r *rpc) create() error {
 	}
 	t, _, err := s.lookupTable(name, mk)
 	if errors.Is(err, ErrNoTable) {
-		return status.Errorf(codes.NotFound, "table %s does not exist (register it with CreateTable or enable auto-create)", name)
+		return status.Errorf(codes.NotFound, "table %s does not exist: %s", name, noTableHint)
 	}
 	if err != nil {
 		return invalid("create_stream.descriptor_proto: %v", err)

@@ -6,12 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -296,6 +298,26 @@ func TestStartOptions(t *testing.T) {
 		if s, err := zerobuslocal.Start(t.Context(), opts); err == nil {
 			s.Close()
 			t.Errorf("Start(%+v): got nil error, want a loopback error", opts)
+		}
+	}
+	// Negative values were taken silently (a negative token lifetime issued
+	// expired tokens); each is named by field and JSON key.
+	for _, c := range []struct {
+		opts zerobuslocal.Options
+		want string
+	}{
+		{zerobuslocal.Options{TokenLifetime: -time.Second}, "TokenLifetime (token_lifetime_ns) is -1s"},
+		{zerobuslocal.Options{MaxMessageBytes: -1}, "MaxMessageBytes (max_message_bytes) is -1"},
+		{zerobuslocal.Options{MaxStoredRows: -5}, "MaxStoredRows (max_stored_rows) is -5"},
+		{zerobuslocal.Options{StreamCloseGrace: -time.Second}, "StreamCloseGrace"},
+		{zerobuslocal.Options{AckPolicy: zerobuslocal.AckPolicy{Every: -1, Delay: -time.Millisecond}}, "AckPolicy.Delay (ack_policy.delay_ns) is -1ms; must not be negative (0: the default); AckPolicy.Every"},
+	} {
+		s, err := zerobuslocal.Start(t.Context(), c.opts)
+		if err == nil {
+			s.Close()
+		}
+		if !errors.Is(err, zerobuslocal.ErrInvalidOptions) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Start(%+v): %v, want ErrInvalidOptions naming %q", c.opts, err, c.want)
 		}
 	}
 	s := start(t, zerobuslocal.Options{})

@@ -1,7 +1,10 @@
 package zerobuslocal
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -168,4 +171,44 @@ func (p AckPolicy) normalized() AckPolicy {
 		p.Jitter = 0
 	}
 	return p
+}
+
+// ErrInvalidOptions is wrapped by the error Start returns for an option out
+// of range (a negative duration, size or count), naming the option by its
+// field and JSON key. Zero means the default everywhere.
+var ErrInvalidOptions = errors.New("zerobuslocal: invalid options")
+
+// check reports the options out of range, all of them.
+func (o Options) check() error {
+	var bad []string
+	for _, d := range []struct {
+		field, key string
+		v          time.Duration
+	}{
+		{"TokenLifetime", "token_lifetime_ns", o.TokenLifetime},
+		{"StreamCloseGrace", "stream_close_grace_ns", o.StreamCloseGrace},
+		{"AckPolicy.Interval", "ack_policy.interval_ns", o.AckPolicy.Interval},
+		{"AckPolicy.Delay", "ack_policy.delay_ns", o.AckPolicy.Delay},
+		{"AckPolicy.Jitter", "ack_policy.jitter_ns", o.AckPolicy.Jitter},
+	} {
+		if d.v < 0 {
+			bad = append(bad, fmt.Sprintf("%s (%s) is %s; must not be negative (0: the default)", d.field, d.key, d.v))
+		}
+	}
+	for _, n := range []struct {
+		field, key string
+		v          int
+	}{
+		{"MaxMessageBytes", "max_message_bytes", o.MaxMessageBytes},
+		{"MaxStoredRows", "max_stored_rows", o.MaxStoredRows},
+		{"AckPolicy.Every", "ack_policy.every", o.AckPolicy.Every},
+	} {
+		if n.v < 0 {
+			bad = append(bad, fmt.Sprintf("%s (%s) is %d; must not be negative (0: the default)", n.field, n.key, n.v))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(bad, "; "))
 }

@@ -75,6 +75,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	if opts.Addr == "" {
 		opts.Addr = DefaultAddr
 	}

@@ -20,6 +20,10 @@ import (
 // ErrTableExists is returned by CreateTable for a name already in use.
 var ErrTableExists = errors.New("zerobuslocal: table already exists")
 
+// noTableHint ends the NOT_FOUND of a stream to a table that does not exist
+// while auto-create is off, for each way the server is run.
+const noTableHint = "create it first (zerobus local -table NAME -columns DDL, LocalServer.create_table, Server.CreateTableColumns) or let streams create tables (run without -no-auto-create / auto_create_tables=False / Options.DisableAutoCreate)"
+
 // ErrNoTable is returned for operations on a table that does not exist.
 var ErrNoTable = errors.New("zerobuslocal: no such table")
 
@@ -91,6 +95,10 @@ func messageName(table string) string {
 }
 
 var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$`)
+
+// CheckTableName reports whether name is a table name the server takes:
+// catalog.schema.table, three non-empty parts of ASCII letters, digits and _.
+func CheckTableName(name string) error { return checkTableName(name) }
 
 func checkTableName(name string) error {
 	if !tableNameRE.MatchString(name) {

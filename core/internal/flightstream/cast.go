@@ -47,6 +47,7 @@ func (e *MismatchError) Error() string {
 		}
 		fmt.Fprintf(&b, "column %q", c.Column)
 		switch {
+		case c.CallerType == "" && c.TableType == "": // the Reason says it all
 		case c.CallerType != "" && c.TableType != "":
 			fmt.Fprintf(&b, " is %s in the batch and %s in the table", c.CallerType, c.TableType)
 		case c.TableType != "":
@@ -113,6 +114,14 @@ type colPlan struct {
 func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	c := &Caster{target: to, cols: make([]colPlan, to.NumFields())}
 	var bad []ColumnMismatch
+	for j, f := range from.Fields() {
+		if idx := from.FieldIndices(f.Name); len(idx) > 1 && idx[0] == j {
+			bad = append(bad, ColumnMismatch{Column: f.Name, Reason: fmt.Sprintf("the batch has %d columns of this name; rename or drop all but one", len(idx))})
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &MismatchError{Table: table, Columns: bad}
+	}
 	used := make([]bool, from.NumFields())
 	for i, tf := range to.Fields() {
 		idx := from.FieldIndices(tf.Name)

@@ -326,3 +326,33 @@ func TestFixedSizeListToList(t *testing.T) {
 		t.Fatalf("sliced fixed-size list: %s", got)
 	}
 }
+
+// A batch with two columns of one name is named as such (it said the
+// second "is not in the table", also when the table has that column).
+func TestPlanCastDuplicateColumns(t *testing.T) {
+	caller := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "name", Type: arrow.BinaryTypes.String},
+	}, nil)
+	for _, table := range []*arrow.Schema{
+		arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "name", Type: arrow.BinaryTypes.LargeString}}, nil),
+		mustCanonical(t, caller),
+	} {
+		_, err := PlanCast("main.default.t", caller, table)
+		var me *MismatchError
+		if !errors.As(err, &me) || len(me.Columns) != 1 || me.Columns[0].Column != "id" ||
+			err.Error() != `the Arrow schema does not match table main.default.t (1 column): column "id": the batch has 2 columns of this name; rename or drop all but one` {
+			t.Fatalf("PlanCast: %v, want the duplicate column id named", err)
+		}
+	}
+}
+
+func mustCanonical(t *testing.T, s *arrow.Schema) *arrow.Schema {
+	t.Helper()
+	c, err := CanonicalSchema(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -39,9 +39,22 @@ type CatalogError struct {
 	Table  string
 	Status int // HTTP status, 0 for a transport or decoding failure
 	Msg    string
+	// Column is the column whose type has no Arrow mapping.
+	Column string
+	// answered: the catalog described the table, and it cannot be sent
+	// over Flight.
+	answered bool
 }
 
+// Answered reports a lookup the catalog answered with a table that cannot
+// be sent over Flight (a column type without an Arrow mapping, no
+// columns): not a connection problem, and the same answer comes again.
+func (e *CatalogError) Answered() bool { return e.answered }
+
 func (e *CatalogError) Error() string {
+	if e.Answered() {
+		return fmt.Sprintf("zerobus: Unity Catalog table %s: %s", e.Table, e.Msg)
+	}
 	if e.Status != 0 {
 		return fmt.Sprintf("zerobus: Unity Catalog lookup of table %s: HTTP %d: %s", e.Table, e.Status, e.Msg)
 	}
@@ -128,12 +141,12 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 		}
 		dt, err := sparkType(f.Type)
 		if err != nil {
-			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: fmt.Sprintf("column %q (%s): %v", c.Name, c.TypeText, err)}
+			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Column: c.Name, answered: true, Msg: fmt.Sprintf("column %q (%s): %v", c.Name, c.TypeText, err)}
 		}
 		fields = append(fields, arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable == nil || *c.Nullable})
 	}
 	if len(fields) == 0 {
-		return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: "the table has no columns"}
+		return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: "the table has no columns", answered: true}
 	}
 	return arrow.NewSchema(fields, nil), nil
 }
@@ -308,4 +321,38 @@ func canonicalType(dt arrow.DataType) (arrow.DataType, error) {
 		return arrow.StructOf(fields...), nil
 	}
 	return nil, fmt.Errorf("type %s has no Unity Catalog equivalent for Arrow Flight", dt)
+}
+
+// AllOptional returns s with every column and every STRUCT field, at any
+// depth, nullable: the canonical schema under the protobuf path's
+// AllOptional rule (a null there is sent as a null instead of failing its
+// row). ARRAY elements and MAP values keep their nullability: a
+// protobuf repeated field cannot hold a null either way.
+func AllOptional(s *arrow.Schema) *arrow.Schema {
+	fields := make([]arrow.Field, s.NumFields())
+	for i, f := range s.Fields() {
+		fields[i] = arrow.Field{Name: f.Name, Type: optionalType(f.Type), Nullable: true, Metadata: f.Metadata}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+func optionalType(dt arrow.DataType) arrow.DataType {
+	switch t := dt.(type) {
+	case *arrow.StructType:
+		fields := make([]arrow.Field, t.NumFields())
+		for i, f := range t.Fields() {
+			fields[i] = arrow.Field{Name: f.Name, Type: optionalType(f.Type), Nullable: true, Metadata: f.Metadata}
+		}
+		return arrow.StructOf(fields...)
+	case *arrow.ListType:
+		ef := t.ElemField()
+		ef.Type = optionalType(ef.Type)
+		return arrow.ListOfField(ef)
+	case *arrow.MapType:
+		it := t.ItemField()
+		it.Type = optionalType(it.Type)
+		return arrow.MapOfFields(t.KeyField(), it)
+	}
+	return dt
 }
