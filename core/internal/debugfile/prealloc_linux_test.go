@@ -22,7 +22,7 @@ func TestPreallocation(t *testing.T) {
 	checkGoroutines(t)
 	dir := t.TempDir()
 	if !canFallocate(t, dir) {
-		t.Skip("the file system of the test directory has no fallocate")
+		t.Skip("blocks are reserved on ext4 only, and the test directory is not on ext4")
 	}
 	const maxFile = 2 << 20
 	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: maxFile, MaxFilesRetained: -1},
@@ -186,8 +186,8 @@ func stat(t *testing.T, path string) *syscall.Stat_t {
 	return &st
 }
 
-// canFallocate reports whether dir's file system reserves blocks with
-// fallocate (FALLOC_FL_KEEP_SIZE).
+// canFallocate reports whether the writer reserves blocks on dir's file
+// system (ext4 with fallocate).
 func canFallocate(t *testing.T, dir string) bool {
 	f, err := os.CreateTemp(dir, "probe")
 	if err != nil {
@@ -196,8 +196,28 @@ func canFallocate(t *testing.T, dir string) bool {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	err = falloc(f, 0, 1<<20)
-	if err != nil && !errors.Is(err, syscall.EOPNOTSUPP) {
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) && !errors.Is(err, syscall.EOPNOTSUPP) {
 		t.Fatalf("fallocate: %v", err)
 	}
 	return err == nil
+}
+
+// TestFallocExt4Only: on tmpfs (memory) nothing is reserved ahead.
+func TestFallocExt4Only(t *testing.T) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &fs); err != nil || fs.Type != 0x01021994 { // TMPFS_MAGIC
+		t.Skip("no tmpfs at /dev/shm")
+	}
+	f, err := os.CreateTemp("/dev/shm", "debugfile-falloc")
+	if err != nil {
+		t.Skip("cannot create a file in /dev/shm:", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := falloc(f, 0, 1<<20); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("falloc on tmpfs = %v, want errors.ErrUnsupported", err)
+	}
+	if st := stat(t, f.Name()); st.Blocks != 0 {
+		t.Errorf("tmpfs file holds %d blocks after falloc, want 0", st.Blocks)
+	}
 }
