@@ -33,7 +33,7 @@ type File interface {
 }
 
 // allocFile is a File that can reserve disk blocks ahead of its data (the
-// os file system's files, on Linux; see bufWriter.reserve).
+// os file system's files, on ext4; see bufWriter.reserve).
 type allocFile interface {
 	File
 	// Allocate reserves the blocks of bytes [off, off+n) without changing

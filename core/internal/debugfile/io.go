@@ -397,7 +397,7 @@ func (b *bufWriter) out(p []byte) {
 // reserve reserves the active file's disk blocks ahead of buffered writes
 // (up to end at least), allocStep at a time (MaxFileSize if smaller) and up
 // to MaxFileSize, where the file system allows it (fallocate with
-// FALLOC_FL_KEEP_SIZE on Linux): a page-cache write into reserved blocks
+// FALLOC_FL_KEEP_SIZE, on ext4): a page-cache write into reserved blocks
 // costs the kernel less than one for which the file system reserves space
 // itself (BenchmarkWriterIO; see doc.go, "File I/O"). The file's size stays
 // that of its data, so it reads the same while written and after a crash;
@@ -412,7 +412,8 @@ func (b *bufWriter) reserve(end int64) {
 	}
 	from := max(b.allocEnd, b.size)
 	to := min(max(from+min(allocStep, lim), end), lim)
-	if to <= from {
+	if to <= from { // the data already reaches MaxFileSize
+		b.noAlloc = true
 		return
 	}
 	if af.Allocate(from, to-from) != nil {
