@@ -14,11 +14,12 @@ import (
 )
 
 // BenchmarkWriterIO measures the background writer's CPU per byte in
-// buffered mode, direct mode (pinned: even when busy) and the default
-// (adaptive: direct, the page cache while busy), side by side: one Writer
-// per mode (Arrow
-// and protobuf on, the reference batch's size: 100k rows, ~13 MB of Arrow
-// IPC and ~14 MB of records per write), b.N rounds, each writing `block`
+// buffered mode, direct mode (pinned: even when busy), the default
+// (adaptive: direct, the page cache while busy) and buffered mode without
+// blocks reserved ahead ("unreserved": bufWriter.reserve off), side by
+// side: one Writer per mode (Arrow and protobuf on, the reference batch's
+// size: 100k rows, ~13 MB of Arrow IPC and ~14 MB of records per write),
+// b.N rounds, each writing `block`
 // batch(es) through each mode in turn (the order alternating) and waiting
 // until they are written (no fsync). Reported per mode: process user and
 // system CPU seconds per GB written, MB/s, the ratios to buffered (CPU and
@@ -55,7 +56,7 @@ func benchWriterIO(b *testing.B, fsync, paced bool) {
 	bld.Release()
 	defer rec.Release()
 	desc := testDesc("Row")
-	modes := []string{"buffered", "direct", "adaptive"}
+	modes := []string{"buffered", "direct", "adaptive", "unreserved"}
 	ws := make([]*Writer, len(modes))
 	for i, m := range modes {
 		opts := []Option{}
@@ -64,6 +65,8 @@ func benchWriterIO(b *testing.B, fsync, paced bool) {
 			opts = append(opts, WithBufferedIO())
 		case "direct":
 			opts = append(opts, func(o *options) { o.pinnedIO = true })
+		case "unreserved":
+			opts = append(opts, WithBufferedIO(), func(o *options) { o.noPrealloc = true })
 		}
 		w, err := New(table, Config{OutputDir: b.TempDir(), Arrow: true, Proto: true, MaxFilesRetained: 2}, opts...)
 		if err != nil {
@@ -76,8 +79,9 @@ func benchWriterIO(b *testing.B, fsync, paced bool) {
 		a, p := w.Stats()
 		return a.BytesWritten + p.BytesWritten
 	}
-	var user, sys, wall [3]time.Duration
-	var bytes [3]int64
+	n := len(modes)
+	user, sys, wall := make([]time.Duration, n), make([]time.Duration, n), make([]time.Duration, n)
+	bytes := make([]int64, n)
 	b.ResetTimer()
 	for r := 0; r < b.N; r++ {
 		for k := range modes {
@@ -120,7 +124,8 @@ func benchWriterIO(b *testing.B, fsync, paced bool) {
 		if a.DroppedWrites+p.DroppedWrites > 0 {
 			b.Errorf("%s: %d writes dropped", modes[i], a.DroppedWrites+p.DroppedWrites)
 		}
-		if got := w.arrow.directFiles.Load() + w.proto.directFiles.Load(); (modes[i] != "buffered") != (got > 0) {
+		direct := modes[i] == "direct" || modes[i] == "adaptive"
+		if got := w.arrow.directFiles.Load() + w.proto.directFiles.Load(); direct != (got > 0) {
 			b.Errorf("%s: %d files in direct mode", modes[i], got)
 		}
 	}

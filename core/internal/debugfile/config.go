@@ -160,6 +160,7 @@ type options struct {
 	maxEntries  int
 	bufferedIO  bool
 	pinnedIO    bool // benchmarks, tests: the load is not observed (busy only with testBusy)
+	noPrealloc  bool // benchmarks: no blocks reserved ahead (bufWriter.reserve)
 }
 
 // WithClock replaces the wall clock (used for rotation names and the flush

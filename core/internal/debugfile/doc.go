@@ -123,6 +123,20 @@
 // page-cache writes cost; only when even the page cache cannot keep up does
 // the queue fill and writes get dropped (next section).
 //
+// Through the page cache, the active file's disk blocks are reserved ahead,
+// 32 MiB at a time and up to MaxFileSize (fallocate with
+// FALLOC_FL_KEEP_SIZE, on ext4): the file system then need not reserve
+// space for each block as it is written, which takes 5-12% off the
+// writer's CPU per byte (BenchmarkWriterIO, "unreserved" against
+// "buffered" in the same process: x1.06-1.13, median x1.09; about 0.36
+// against 0.33 s/GB). The file's size stays that of its data, so it reads
+// the same while written and after a crash. When a file ends before
+// MaxFileSize (Close, a schema change, a rotation tick, a failure) the
+// blocks its data did not use are freed as it is closed; after a crash the
+// active file keeps up to 32 MiB reserved beyond its data until it is
+// deleted. Other file systems (where it was not measured; on tmpfs it
+// would take memory ahead of the data) are written as before.
+//
 // Whether direct I/O is possible is decided per file (the load then moves a
 // file between the two modes, as above): a file system that refuses O_DIRECT (tmpfs
 // before Linux 6.6, some network and FUSE file systems) or an FS given with

@@ -32,6 +32,17 @@ type File interface {
 	Close() error
 }
 
+// allocFile is a File that can reserve disk blocks ahead of its data (the
+// os file system's files, on ext4; see bufWriter.reserve).
+type allocFile interface {
+	File
+	// Allocate reserves the blocks of bytes [off, off+n) without changing
+	// the file's size.
+	Allocate(off, n int64) error
+	// TrimAlloc frees the blocks reserved beyond the file's size.
+	TrimAlloc() error
+}
+
 // osFS is the operating system's file system.
 type osFS struct{}
 
@@ -48,6 +59,8 @@ func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 type osFile struct{ *os.File }
 
 func (f osFile) SetDirect(on bool) error                { return setDirect(f.File, on) }
+func (f osFile) Allocate(off, n int64) error            { return falloc(f.File, off, n) }
+func (f osFile) TrimAlloc() error                       { return trimAlloc(f.File) }
 func (osFS) Rename(oldpath, newpath string) error       { return os.Rename(oldpath, newpath) }
 func (osFS) Remove(name string) error                   { return os.Remove(name) }
 func (osFS) Stat(name string) (os.FileInfo, error)      { return os.Stat(name) }

@@ -100,6 +100,10 @@ type faultFS struct {
 	// file system does not accept).
 	refuseDirect, einvalDirect atomic.Bool
 	writes                     atomic.Int64
+	// refuseAlloc: Allocate fails (a file system without fallocate);
+	// allocs counts the Allocate calls, trims the TrimAlloc calls.
+	refuseAlloc   atomic.Bool
+	allocs, trims atomic.Int64
 }
 
 func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
@@ -171,6 +175,26 @@ func (f *faultFile) SetDirect(on bool) error {
 	}
 	f.direct.Store(on)
 	return nil
+}
+
+// Allocate and TrimAlloc make faultFile an allocFile when the file under
+// it is one.
+func (f *faultFile) Allocate(off, n int64) error {
+	f.fs.allocs.Add(1)
+	af, ok := f.File.(allocFile)
+	if !ok || f.fs.refuseAlloc.Load() {
+		return errors.ErrUnsupported
+	}
+	return af.Allocate(off, n)
+}
+
+func (f *faultFile) TrimAlloc() error {
+	f.fs.trims.Add(1)
+	af, ok := f.File.(allocFile)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return af.TrimAlloc()
 }
 
 // ---- data ----

@@ -63,6 +63,11 @@ type bufWriter struct {
 	last     [dioAlign]byte
 	lastN    int
 	noDirect bool // the OS refused direct I/O for the active file
+
+	// Blocks reserved ahead for the active file (reserve): up to file
+	// offset allocEnd; noAlloc once that is not possible or not wanted.
+	allocEnd int64
+	noAlloc  bool
 }
 
 // attach starts writing file f (openFile): direct mode when f supports it
@@ -369,6 +374,9 @@ func (b *bufWriter) out(p []byte) {
 		b.err = errAbandoned
 		return
 	}
+	if end := b.size + int64(len(p)); end > b.allocEnd && !b.noAlloc {
+		b.reserve(end)
+	}
 	n, err := f.Write(p)
 	b.s.countWritten(int64(n))
 	if err != nil {
@@ -386,12 +394,62 @@ func (b *bufWriter) out(p []byte) {
 	b.lastN = keep + copy(b.last[keep:], p)
 }
 
+// reserve reserves the active file's disk blocks ahead of buffered writes
+// (up to end at least), allocStep at a time (MaxFileSize if smaller) and up
+// to MaxFileSize, where the file system allows it (fallocate with
+// FALLOC_FL_KEEP_SIZE, on ext4): a page-cache write into reserved blocks
+// costs the kernel less than one for which the file system reserves space
+// itself (BenchmarkWriterIO; see doc.go, "File I/O"). The file's size stays
+// that of its data, so it reads the same while written and after a crash;
+// trim frees what the data did not use when the file ends early. Nothing is
+// reserved for files of MaxFileSize below allocMin.
+func (b *bufWriter) reserve(end int64) {
+	lim := b.s.w.cfg.MaxFileSize
+	af, ok := b.s.file.(allocFile)
+	if !ok || b.s.w.noPrealloc || lim < allocMin || b.allocEnd >= lim {
+		b.noAlloc = true
+		return
+	}
+	from := max(b.allocEnd, b.size)
+	to := min(max(from+min(allocStep, lim), end), lim)
+	if to <= from { // the data already reaches MaxFileSize
+		b.noAlloc = true
+		return
+	}
+	if af.Allocate(from, to-from) != nil {
+		b.noAlloc = true // not supported, or no room: the file system allocates as before
+		return
+	}
+	b.allocEnd = to
+}
+
+// Blocks are reserved allocStep at a time, for files of MaxFileSize
+// allocMin or more.
+const (
+	allocStep = 32 << 20
+	allocMin  = 1 << 20
+)
+
+// trim frees the blocks reserved beyond the data of the active file, which
+// ends before it reached MaxFileSize (Close, a schema change, a rotation
+// tick, a failure). Direct mode must be detached first. A failure only
+// leaves the space reserved until the file is deleted: it is not reported.
+func (b *bufWriter) trim() {
+	if b.allocEnd > 0 && (b.allocEnd > b.s.fileBytes || b.s.broken) {
+		if af, ok := b.s.file.(allocFile); ok {
+			_ = af.TrimAlloc()
+		}
+	}
+	b.allocEnd = 0
+}
+
 // reset forgets the buffered bytes and the error (a new file). Direct mode
 // must be detached first.
 func (b *bufWriter) reset() {
 	b.buf = b.buf[:0]
 	b.err = nil
 	b.size, b.lastN, b.noDirect = 0, 0, false
+	b.allocEnd, b.noAlloc = 0, false
 }
 
 // release drops the buffers (Close).

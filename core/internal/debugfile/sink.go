@@ -571,6 +571,7 @@ func (s *sink) endFile(rotate bool, at time.Time) {
 	s.desc, s.descBytes = nil, nil
 	s.flushBuf()
 	s.bw.detach()
+	s.bw.trim()
 	if s.file != nil {
 		f := s.file
 		s.file = nil
@@ -627,6 +628,7 @@ func (s *sink) fail(what, path string, err error) {
 		s.ipcw, s.schema = nil, nil
 	}
 	s.bw.detach()
+	s.bw.trim()
 	if s.file != nil {
 		_ = s.file.Close()
 		s.file = nil

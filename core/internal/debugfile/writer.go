@@ -39,6 +39,7 @@ type Writer struct {
 	bufferedIO bool  // never use direct I/O (tests: the reference output)
 	load       ioLoad
 	pinnedIO   bool        // the load is not observed: direct I/O even when busy (benchmarks, tests)
+	noPrealloc bool        // no blocks reserved ahead (benchmarks)
 	testBusy   atomic.Bool // tests: as if the writer were busy
 
 	arrow *sink // nil when Arrow output is off
@@ -104,6 +105,7 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 		kickCount:  max(1, o.maxEntries/8),
 		bufferedIO: o.bufferedIO,
 		pinnedIO:   o.pinnedIO,
+		noPrealloc: o.noPrealloc,
 		kick:       make(chan struct{}, 1),
 		flushReq:   make(chan flushReq),
 		stop:       make(chan struct{}),
