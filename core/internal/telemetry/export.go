@@ -292,7 +292,10 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
 			defer cancel()
 		}
-		if dl, _ := ctx.Deadline(); time.Until(dl) > downGrace && collectorDown(ctx, p.collector) {
+		// The probe takes at most what leaves the exports downGrace, so a
+		// collector that drops packets cannot eat a short budget.
+		if dl, _ := ctx.Deadline(); time.Until(dl) > downGrace &&
+			collectorDown(ctx, p.collector, min(probeTimeout, time.Until(dl)-downGrace)) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, downGrace)
 			defer cancel()
@@ -557,12 +560,15 @@ func otlpEnvEndpointSet() bool {
 	return false
 }
 
+// dialProbe is collectorDown's connection attempt (a test replaces it).
+var dialProbe = (&net.Dialer{}).DialContext
+
 // collectorDown reports whether the OTLP collector at ep refuses
 // connections right now: a TCP connection to it fails or takes over
-// probeTimeout. It says false (unknown) without an address (ep nil: the
+// budget. It says false (unknown) without an address (ep nil: the
 // OTEL_EXPORTER_OTLP_* variables choose it), without a port, or when a proxy
 // of the environment (HTTPS_PROXY, HTTP_PROXY) would carry the exports.
-func collectorDown(ctx context.Context, ep *endpoint) bool {
+func collectorDown(ctx context.Context, ep *endpoint, budget time.Duration) bool {
 	if ep == nil {
 		return false
 	}
@@ -574,9 +580,9 @@ func collectorDown(ctx context.Context, ep *endpoint) bool {
 			return false
 		}
 	}
-	dctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	dctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", ep.host)
+	conn, err := dialProbe(dctx, "tcp", ep.host)
 	if err != nil {
 		return ctx.Err() == nil // the collector failed, not the caller's ctx
 	}

@@ -514,7 +514,7 @@ func TestCollectorDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !collectorDown(ctx, &closed) {
+	if !collectorDown(ctx, &closed, probeTimeout) {
 		t.Error("a closed port: not down")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0") // accepts (the kernel's backlog), never answers
@@ -523,7 +523,7 @@ func TestCollectorDown(t *testing.T) {
 	}
 	defer l.Close()
 	for _, ep := range []*endpoint{{host: l.Addr().String(), insecure: true}, {host: "127.0.0.1", insecure: true}, nil} {
-		if collectorDown(ctx, ep) {
+		if collectorDown(ctx, ep, probeTimeout) {
 			t.Errorf("%+v: down", ep)
 		}
 	}
@@ -537,5 +537,35 @@ func TestCollectorDown(t *testing.T) {
 	_ = p.Shutdown(ctx) // no deadline: DefaultShutdownTimeout, cut to downGrace
 	if d := time.Since(start); d > downGrace+time.Second {
 		t.Errorf("Shutdown with the collector down took %v, want about %v", d, downGrace)
+	}
+}
+
+// A collector that drops packets makes the probe wait: it waits no longer
+// than what leaves the final exports downGrace of a short Shutdown budget.
+func TestCollectorProbeLeavesTheExportsTheirGrace(t *testing.T) {
+	closed, err := parseEndpoint(closedPortURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Setup(context.Background(), ExportConfig{Enabled: true, Endpoint: "http://" + closed.host, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probeEnd time.Time
+	dialProbe = func(ctx context.Context, _, _ string) (net.Conn, error) {
+		probeEnd, _ = ctx.Deadline()
+		<-ctx.Done() // a black hole: no answer until the probe gives up
+		return nil, ctx.Err()
+	}
+	defer func() { dialProbe = (&net.Dialer{}).DialContext }()
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	_ = p.Shutdown(ctx)
+	if probeEnd.IsZero() {
+		t.Fatal("the collector was not probed")
+	}
+	if left := dl.Sub(probeEnd); left < downGrace-10*time.Millisecond {
+		t.Errorf("the probe ran until %v before the deadline; the exports need %v", left, downGrace)
 	}
 }
