@@ -707,6 +707,7 @@ func (c Config) fields() []keyVal {
 		{"debug_enabled", c.DebugEnabled},
 		{"debug_arrow_enabled", c.DebugArrowEnabled},
 		{"debug_protobuf_enabled", c.DebugProtobufEnabled},
+		{"debug_kinds", c.DebugKinds()}, // what the switches above write
 		{"debug_output_dir", c.DebugOutputDir},
 		{"debug_flush_interval", c.DebugFlushInterval},
 		{"debug_max_file_size", c.DebugMaxFileSize},

@@ -107,3 +107,19 @@ func TestSettingsOnlyTheKeysSet(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
+
+// Config.String (the "wrapper created" log line) says which kinds are
+// written: debug_enabled alone and debug_enabled with explicit false
+// switches print the same switches but write both kinds and none.
+func TestConfigStringShowsTheDebugKinds(t *testing.T) {
+	both := core.Config{DebugEnabled: true}
+	none := core.Config{DebugEnabled: true, DebugKindsExplicit: true}
+	for _, tc := range []struct {
+		c    core.Config
+		want string
+	}{{both, "debug_kinds: [arrow protobuf]"}, {none, "debug_kinds: []"}} {
+		if s := tc.c.String(); !strings.Contains(s, tc.want) {
+			t.Errorf("%s: no %q", s, tc.want)
+		}
+	}
+}

@@ -280,7 +280,7 @@ func (w *Wrapper) SendRepeated(streamAddr, n int64) (string, error) {
 	}
 	defer releaseAll(recs)
 	if rdr.Err() != nil {
-		return "", rdr.Err()
+		return "", errorOf(core.KindConversion, "%v", rdr.Err())
 	}
 	out := struct {
 		Seconds []float64 `json:"seconds"`
