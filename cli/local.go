@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -114,18 +115,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
 		}
 	}
-	if *ackEvery < 0 {
-		return nil, usageErrorf("local", "-ack-every must be 0 or positive, not %d", *ackEvery)
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"ack-delay", *ackDelay}, {"ack-interval", *ackInterval}, {"stream-close-grace", *streamGrace}} {
-		if d.v < 0 {
-			return nil, usageErrorf("local", "-%s must not be negative, not %s", d.name, d.v)
-		}
-	}
-	if *tokenLifetime <= 0 {
+	if *tokenLifetime == 0 { // the library's "default"; here the flag's default says what that is
 		return nil, usageErrorf("local", "-token-lifetime must be positive, not %s", *tokenLifetime)
 	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
@@ -150,8 +140,30 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		InspectToken:         *inspectToken,
 		DisableTokenExchange: *noTokenExchange,
 	}
+	// The ranges are the library's (Options.Check); the flags name its fields.
+	var oe *zerobuslocal.OptionsError
+	if err := opts.Check(); errors.As(err, &oe) {
+		p := oe.Problems[0]
+		if flag, ok := localFlagOf[p.Field]; ok {
+			return nil, usageErrorf("local", "-%s %s", flag, p.Msg)
+		}
+		return nil, usageErrorf("local", "%v", err) // a field no flag sets
+
+	}
 	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON,
 		verbose: *fs.verbose}, nil
+}
+
+// localFlagOf names the flag that sets each zerobuslocal.Options field
+// Options.Check can refuse.
+var localFlagOf = map[string]string{
+	"TokenLifetime":      "token-lifetime",
+	"StreamCloseGrace":   "stream-close-grace",
+	"AckPolicy.Interval": "ack-interval",
+	"AckPolicy.Delay":    "ack-delay",
+	"AckPolicy.Every":    "ack-every",
+	"MaxMessageBytes":    "max-message-bytes",
+	"MaxStoredRows":      "max-rows",
 }
 
 func localMain(ctx context.Context, args []string, env Env) error {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
 // runLocalCLI starts `zerobus local args...` in-process and returns the
@@ -398,5 +400,26 @@ func TestLocalFlagErrorsNameTheFlag(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("zerobus local %q: %v, want a usage error naming %s", args, err, args[0])
 		}
+	}
+}
+
+// The ranges of zerobus local's flags are zerobuslocal.Options.Check's: every
+// option it refuses that a flag sets is named by that flag (a rule the CLI
+// kept a second copy of had drifted: -token-lifetime).
+func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
+	neg := zerobuslocal.Options{TokenLifetime: -1, StreamCloseGrace: -1, MaxMessageBytes: -1, MaxStoredRows: -1,
+		AckPolicy: zerobuslocal.AckPolicy{Every: -1, Interval: -1, Delay: -1, Jitter: -1}}
+	var oe *zerobuslocal.OptionsError
+	if err := neg.Check(); !errors.As(err, &oe) || len(oe.Problems) != 8 {
+		t.Fatalf("Check of 8 negative options: %v", err)
+	}
+	for _, p := range oe.Problems {
+		if _, ok := localFlagOf[p.Field]; !ok && p.Field != "AckPolicy.Jitter" { // no flag sets the jitter
+			t.Errorf("%s: no flag named for it", p.Field)
+		}
+	}
+	_, err := parseLocalArgs([]string{"-ack-delay", "-2s"}, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+	if err == nil || err.Error() != "-ack-delay is -2s; must not be negative (0: the default)" {
+		t.Errorf("-ack-delay -2s: %v", err)
 	}
 }

@@ -173,14 +173,38 @@ func (p AckPolicy) normalized() AckPolicy {
 	return p
 }
 
-// ErrInvalidOptions is wrapped by the error Start returns for an option out
-// of range (a negative duration, size or count), naming the option by its
-// field and JSON key. Zero means the default everywhere.
+// ErrInvalidOptions is wrapped by the error Start and Options.Check return
+// for an option out of range (a negative duration, size or count): an
+// *OptionsError naming each option by its field and JSON key. Zero means
+// the default everywhere.
 var ErrInvalidOptions = errors.New("zerobuslocal: invalid options")
 
-// check reports the options out of range, all of them.
-func (o Options) check() error {
-	var bad []string
+// OptionProblem is one option out of range.
+type OptionProblem struct {
+	Field string // the Options field, e.g. "AckPolicy.Delay"
+	Key   string // its JSON key, e.g. "ack_policy.delay_ns"
+	Msg   string // what is wrong, e.g. "is -1s; must not be negative (0: the default)"
+}
+
+// OptionsError lists every option out of range; it wraps ErrInvalidOptions.
+// Front ends (the CLI's flags, Python's keywords) name the options their own
+// way from Field or Key.
+type OptionsError struct{ Problems []OptionProblem }
+
+func (e *OptionsError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = fmt.Sprintf("%s (%s) %s", p.Field, p.Key, p.Msg)
+	}
+	return ErrInvalidOptions.Error() + ": " + strings.Join(parts, "; ")
+}
+
+func (e *OptionsError) Unwrap() error { return ErrInvalidOptions }
+
+// Check reports every option out of range as an *OptionsError (nil when
+// all are in range); Start refuses such options with the same error.
+func (o Options) Check() error {
+	var bad []OptionProblem
 	for _, d := range []struct {
 		field, key string
 		v          time.Duration
@@ -192,7 +216,7 @@ func (o Options) check() error {
 		{"AckPolicy.Jitter", "ack_policy.jitter_ns", o.AckPolicy.Jitter},
 	} {
 		if d.v < 0 {
-			bad = append(bad, fmt.Sprintf("%s (%s) is %s; must not be negative (0: the default)", d.field, d.key, d.v))
+			bad = append(bad, OptionProblem{d.field, d.key, fmt.Sprintf("is %s; must not be negative (0: the default)", d.v)})
 		}
 	}
 	for _, n := range []struct {
@@ -204,11 +228,11 @@ func (o Options) check() error {
 		{"AckPolicy.Every", "ack_policy.every", o.AckPolicy.Every},
 	} {
 		if n.v < 0 {
-			bad = append(bad, fmt.Sprintf("%s (%s) is %d; must not be negative (0: the default)", n.field, n.key, n.v))
+			bad = append(bad, OptionProblem{n.field, n.key, fmt.Sprintf("is %d; must not be negative (0: the default)", n.v)})
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(bad, "; "))
+	return &OptionsError{Problems: bad}
 }
