@@ -481,3 +481,33 @@ def test_an_interrupted_send_counts_its_partial_result(
     [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
     assert report["failed"] and report["durable_rows"] == 7 and report["total_rows"] == 7
     assert server.record_count("main.spark.intr") == 7
+
+
+def test_the_arrow_schema_on_pyspark_4_0_and_4_1(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PySpark 4.0/4.1's to_arrow_schema has no timezone keyword (it maps TimestampType to UTC by default): the
+    driver must not fail with a TypeError there, and timestamps are still UTC instants."""
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampType
+
+    import zerobus_py.spark as zspark
+
+    real = zspark.to_arrow_schema
+    calls: list[bool] = []
+
+    def before_4_2(
+        schema: StructType,
+        error_on_duplicated_field_names_in_struct: bool = False,
+        timestamp_utc: bool = True,
+        prefers_large_types: bool = False,
+    ) -> pa.Schema:
+        calls.append(timestamp_utc)
+        return real(schema, timezone="UTC" if timestamp_utc else None)
+
+    monkeypatch.setattr(zspark, "to_arrow_schema", before_4_2)
+    schema = StructType([StructField("id", LongType(), False), StructField("at", TimestampType())])
+    job = zspark._Job({**options(server, "main.spark.old"), "client_secret": SECRET}, schema)
+    assert calls == [True]
+    assert job.arrow_schema.field("at").type == pa.timestamp("us", tz="UTC")
+    at = pa.array([1_700_000_000_000_000], pa.timestamp("us", tz="UTC"))
+    msg = job.write(iter([pa.record_batch({"id": pa.array([1], pa.int64()), "at": at})]))
+    assert msg.durable_rows == 1
+    assert server.table("main.spark.old").column("at").to_pylist() == [1_700_000_000_000_000]

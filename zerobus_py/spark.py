@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import itertools
 import json
 import logging
@@ -286,6 +287,16 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     return WrapperConfiguration._from_settings(merged)
 
 
+def _arrow_schema(schema: StructType) -> pa.Schema:
+    """The Arrow schema of a Spark schema, TimestampType as ``timestamp[us, tz=UTC]``.
+
+    PySpark >= 4.2 takes ``timezone`` (and needs one for TimestampType); 4.0 and 4.1 have no such keyword and map
+    TimestampType to UTC by default (``timestamp_utc=True``)."""
+    if "timezone" in inspect.signature(to_arrow_schema).parameters:
+        return to_arrow_schema(schema, timezone="UTC")
+    return to_arrow_schema(schema)
+
+
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
     if "://" in path:
         fs, p = pafs.FileSystem.from_uri(path)
@@ -437,7 +448,7 @@ class _Job:
         self.schema = schema
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
         # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
-        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+        self.arrow_schema = _arrow_schema(schema)
         lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
