@@ -394,6 +394,7 @@ class _Quarantine:
         self._path = f"{self._dir.rstrip('/')}/{file}"
         self._tmp = f"{self._dir.rstrip('/')}/_zerobus-inprogress-{file}"
         self._writer: pq.ParquetWriter | None = None
+        self._tmp_written = False  # the hidden file exists (deleted by discard)
         self.rows = 0
 
     def write(self, result: TransmissionResult, part: pa.Table) -> None:
@@ -413,28 +414,46 @@ class _Quarantine:
             out = out.append_column(error_col, messages)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
+                self._tmp_written = True
                 self._writer = pq.ParquetWriter(self._tmp, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
     def close(self) -> str | None:
-        """The attempt succeeded: the file takes its final name."""
+        """The attempt succeeded: the file takes its final name. Where the file system cannot rename (Arrow's
+        Azure file system on a flat-namespace account), it is copied to that name and the hidden file deleted."""
         if self._writer is None:
             return None
         self._writer.close()
         self._writer = None
-        self._fs.move(self._tmp, self._path)
+        try:
+            self._fs.move(self._tmp, self._path)
+        except (NotImplementedError, OSError) as err:  # pa.ArrowNotImplementedError is a NotImplementedError
+            logger.debug("zerobus: cannot rename the quarantine file (%s); copying it", err)
+            try:
+                self._fs.copy_file(self._tmp, self._path)
+            except BaseException:
+                with contextlib.suppress(Exception):  # no half-copied file under the final name
+                    self._fs.delete_file(self._path)
+                raise
+            try:
+                self._fs.delete_file(self._tmp)
+            except Exception as exc:  # the rows are in the final file: failing the attempt would give them twice
+                logger.warning("zerobus: cannot delete the hidden quarantine file %s: %s", self._tmp, exc)
+        self._tmp_written = False
         return self.name
 
     def discard(self) -> None:
-        """The attempt failed: its file is deleted (the retried attempt writes its own)."""
-        if self._writer is None:
-            return
-        with contextlib.suppress(Exception):
-            self._writer.close()
-        self._writer = None
+        """The attempt failed: its file is deleted (the retried attempt writes its own), also when the writer is
+        already closed (a failed rename)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
         self.rows = 0
-        self._fs.delete_file(self._tmp)
+        if self._tmp_written:
+            self._fs.delete_file(self._tmp)
+            self._tmp_written = False
 
 
 class _Job:
@@ -484,6 +503,9 @@ class _Job:
                 else:
                     for part in _parts(items, self.arrow_schema):
                         self._send(wrapper, part, task, msg, quarantine)
+            if quarantine is not None:  # in the try: a failed rename fails the attempt with its report
+                msg.quarantine_file = quarantine.close()
+                msg.quarantined_rows = quarantine.rows
         except BaseException as exc:
             msg.failed = True
             msg.error = f"{type(exc).__name__}: {exc}"
@@ -498,9 +520,6 @@ class _Job:
                 raise
             raise TaskWriteError(self._failure_text(task, msg)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
-        if quarantine is not None:
-            msg.quarantine_file = quarantine.close()
-            msg.quarantined_rows = quarantine.rows
         self._report(task, msg)
         return msg
 
