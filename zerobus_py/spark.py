@@ -383,8 +383,11 @@ class _Quarantine:
 
     It is written under a hidden name (``_zerobus-inprogress-...``, which Spark and pyarrow skip when they read the
     directory) and renamed when the attempt succeeds; a failed attempt's file is deleted (Spark re-runs the task,
-    and the new attempt quarantines the partition's rows again), so reading the directory never yields a row
-    twice or a half-written file."""
+    and the new attempt quarantines the partition's rows again). So reading the directory gives no half-written
+    file and not a failed attempt's rows a second time. Rows can still appear twice when two attempts both
+    succeed (a speculative copy that finished before it was killed) or when a streaming micro-batch is re-run
+    under a new write after a restart. An attempt killed outright (executor lost) leaves its hidden file behind:
+    readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be deleted."""
 
     def __init__(self, base: str, job_id: str, task: _Task) -> None:
         suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
