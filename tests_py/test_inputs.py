@@ -173,6 +173,15 @@ def test_lone_column_from_another_library_is_type_error(wrapper: ZerobusWrapper)
         wrapper.send_batch(ArrayOnly(pa.array([1, 2, 3])))
 
 
+def test_struct_array_refused_by_pyarrow_keeps_its_reason(wrapper: ZerobusWrapper) -> None:
+    # table-shaped, but pyarrow cannot import a struct array with top-level nulls as a batch: its reason is kept,
+    # not rewritten as "one column"
+    struct = pa.array([{"id": 1}, None], pa.struct([("id", pa.int64())]))
+    with pytest.raises(pa.ArrowInvalid, match="non-zero null count") as err:
+        wrapper.send_batch(ArrayOnly(struct))
+    assert "one column" not in str(err.value)
+
+
 def test_pandas_named_index_is_a_column(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
     df = pd.DataFrame({"id": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="key"))
     res = wrapper.send_batch(df)

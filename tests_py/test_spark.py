@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -481,3 +482,131 @@ def test_an_interrupted_send_counts_its_partial_result(
     [report] = [json.loads(p.read_text()) for p in tmp_path.glob("*/task-*.json")]
     assert report["failed"] and report["durable_rows"] == 7 and report["total_rows"] == 7
     assert server.record_count("main.spark.intr") == 7
+
+
+def test_the_arrow_schema_on_pyspark_4_0_and_4_1(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PySpark 4.0/4.1's to_arrow_schema has no timezone keyword (it maps TimestampType to UTC by default): the
+    driver must not fail with a TypeError there, and timestamps are still UTC instants."""
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampType
+
+    import zerobus_py.spark as zspark
+
+    real = zspark.to_arrow_schema
+    calls: list[bool] = []
+
+    def before_4_2(
+        schema: StructType,
+        error_on_duplicated_field_names_in_struct: bool = False,
+        timestamp_utc: bool = True,
+        prefers_large_types: bool = False,
+    ) -> pa.Schema:
+        calls.append(timestamp_utc)
+        return real(schema, timezone="UTC" if timestamp_utc else None)
+
+    monkeypatch.setattr(zspark, "to_arrow_schema", before_4_2)
+    schema = StructType([StructField("id", LongType(), False), StructField("at", TimestampType())])
+    job = zspark._Job({**options(server, "main.spark.old"), "client_secret": SECRET}, schema)
+    assert calls == [True]
+    assert job.arrow_schema.field("at").type == pa.timestamp("us", tz="UTC")
+    at = pa.array([1_700_000_000_000_000], pa.timestamp("us", tz="UTC"))
+    msg = job.write(iter([pa.record_batch({"id": pa.array([1], pa.int64()), "at": at})]))
+    assert msg.durable_rows == 1
+    assert server.table("main.spark.old").column("at").to_pylist() == [1_700_000_000_000_000]
+
+
+class _NoRenameHandler(pafs.FileSystemHandler):
+    """The local file system without move (like Arrow's Azure file system on a flat-namespace account); with
+    copy=False, without copy_file either."""
+
+    def __init__(self, copy: bool = True) -> None:
+        self.fs = pafs.LocalFileSystem()
+        self.copy = copy
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NoRenameHandler) and other.copy == self.copy
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def get_type_name(self) -> str:
+        return "norename"
+
+    def normalize_path(self, path: str) -> str:
+        return path
+
+    def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
+        return self.fs.get_file_info(paths)
+
+    def get_file_info_selector(self, selector: pafs.FileSelector) -> list[pafs.FileInfo]:
+        return self.fs.get_file_info(selector)
+
+    def create_dir(self, path: str, recursive: bool) -> None:
+        self.fs.create_dir(path, recursive=recursive)
+
+    def delete_dir(self, path: str) -> None:
+        self.fs.delete_dir(path)
+
+    def delete_dir_contents(self, path: str, missing_dir_ok: bool = False) -> None:
+        self.fs.delete_dir_contents(path, missing_dir_ok=missing_dir_ok)
+
+    def delete_root_dir_contents(self) -> None:
+        raise NotImplementedError("delete_root_dir_contents")
+
+    def delete_file(self, path: str) -> None:
+        self.fs.delete_file(path)
+
+    def move(self, src: str, dest: str) -> None:
+        raise NotImplementedError("Move is not supported on this account")
+
+    def copy_file(self, src: str, dest: str) -> None:
+        if not self.copy:
+            with open(dest, "wb") as f:  # a copy that fails part-way
+                f.write(b"PAR1")
+            raise OSError("copy failed")
+        self.fs.copy_file(src, dest)
+
+    def open_input_stream(self, path: str) -> Any:
+        return self.fs.open_input_stream(path)
+
+    def open_input_file(self, path: str) -> Any:
+        return self.fs.open_input_file(path)
+
+    def open_output_stream(self, path: str, metadata: Any) -> Any:
+        return self.fs.open_output_stream(path, metadata=metadata)
+
+    def open_append_stream(self, path: str, metadata: Any) -> Any:
+        return self.fs.open_append_stream(path, metadata=metadata)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_a_quarantine_file_system_that_cannot_rename(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: bool
+) -> None:
+    """quarantine_path on a file system without rename: the file is copied to its final name and the hidden one
+    deleted. If that fails too, the attempt fails with its report (the rows it made durable counted) and leaves
+    no file behind."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    monkeypatch.setattr(zspark, "_path_fs", lambda p: (pafs.PyFileSystem(_NoRenameHandler(copy)), os.path.abspath(p)))
+    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+    ids = list(range(10))
+    tags = pa.array([[1, None] if i == 7 else [1, i] for i in ids], pa.list_(pa.int64()))
+    quarantine, reports = tmp_path / "q", tmp_path / "r"
+    table = f"main.spark.norename{int(copy)}"
+    o = {**options(server, table, quarantine_path=quarantine, report_path=reports), "client_secret": SECRET}
+    job = zspark._Job(o, schema)
+    batch = pa.record_batch({"id": pa.array(ids, pa.int64()), "tags": tags})
+    if copy:
+        msg = job.write(iter([batch]))
+        assert msg.quarantined_rows == 1 and not msg.failed
+        assert [p.name for p in quarantine.iterdir()] == [Path(msg.quarantine_file or "").name]
+        assert pq.read_table(quarantine).column("id").to_pylist() == [7]
+    else:
+        with pytest.raises(zspark.TaskWriteError, match="copy failed"):
+            job.write(iter([batch]))
+        assert list(quarantine.iterdir()) == []
+        [report] = [json.loads(p.read_text()) for p in reports.glob("*/task-*.json")]
+        assert report["failed"] and report["durable_rows"] == 9 and "copy failed" in report["error"]
+    assert server.record_count(table) == 9

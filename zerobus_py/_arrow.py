@@ -133,7 +133,10 @@ def export(data: Any, want_total: bool = False) -> Exported:
         try:
             batch = pa.record_batch(data)
         except pa.ArrowInvalid:
-            column = pa.array(data)  # one column (not a struct array): say what to pass instead
+            column = pa.array(data)
+            if pa.types.is_struct(column.type):  # table-shaped yet refused (e.g. top-level nulls): pyarrow says why
+                raise
+            # one column (not a struct array): say what to pass instead
             raise TypeError(
                 f"cannot send a {type(data).__qualname__}: its __arrow_c_array__ is one column "
                 f"({column.type}), not a table; wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"

@@ -251,11 +251,14 @@ class ZerobusWrapper:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
             (some rows did not convert, or a stream failed after part of the
             batch was acknowledged) are reported there with ``success=False``.
-            A reader that fails part-way (its producer raising) also returns
-            a result with ``success=False``: the rows read before are in it
-            with their states, ``error`` names the row the input was read to
-            and the producer's message, and the rows never read are not
-            counted (``failed_count`` may be 0).
+            A reader that fails part-way (its producer raising after at
+            least one batch) also returns a result with ``success=False``:
+            the rows read before are in it with their states, ``error`` names
+            the row the input was read to and the producer's message, and the
+            rows never read are not counted (``failed_count`` may be 0). One
+            that fails before its first batch raises
+            :class:`~zerobus_py.ConversionError` instead, its (empty) result
+            on ``err.result``.
 
         Raises:
             ZerobusError: the subclass matching the cause when the batch

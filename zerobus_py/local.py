@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import ssl
 import tempfile
 import urllib.error
@@ -31,6 +32,7 @@ import pyarrow as pa
 
 from . import _bridge
 from ._config import WrapperConfiguration
+from ._errors import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -63,6 +65,22 @@ def _ns(value: float, per_unit: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
     return int(value * per_unit)
+
+
+def _naming_keywords(err: ConfigurationError, keywords: dict[str, tuple[str, Any]]) -> ConfigurationError:
+    """The server's options error with each "Field (json_key) is value" part naming the keyword and value given
+    to :class:`LocalServer` instead."""
+    named: list[str] = []
+
+    def keyword(m: re.Match[str]) -> str:
+        if m.group(1) not in keywords:
+            return m.group(0)
+        name, value = keywords[m.group(1)]
+        named.append(name)
+        return f"{name}={value!r}"
+
+    message = re.sub(r"[\w.]+ \(([\w.]+)\) is [^;]*;", keyword, err.message)
+    return ConfigurationError(message, details={**err.details, "message": message}, keys=named or err.keys)
 
 
 class LocalServer:
@@ -109,6 +127,11 @@ class LocalServer:
         data_dir: on close, write each table there as ``<table>.arrow`` and
             ``<table>.parquet`` (``<table>.jsonl`` for a table without columns).
         port, http_port: fixed loopback ports (default: free ports).
+
+    Raises:
+        ConfigurationError: an option is out of range (a negative duration,
+            size or count); the message names every such keyword and its
+            value, e.g. ``ack_delay_ms=-5 must not be negative``.
     """
 
     def __init__(
@@ -163,7 +186,20 @@ class LocalServer:
         self._inspect_token = inspect_token or ""
         self._ca_file: str | None = None
         self._ca_cleanup: weakref.finalize[[str], LocalServer] | None = None
-        self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, json.dumps(opts))
+        try:
+            self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, json.dumps(opts))
+        except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
+            keywords = {
+                "token_lifetime_ns": ("token_lifetime_secs", token_lifetime_secs),
+                "stream_close_grace_ns": ("stream_close_grace_ms", stream_close_grace_ms),
+                "ack_policy.interval_ns": ("ack_interval_ms", ack_interval_ms),
+                "ack_policy.delay_ns": ("ack_delay_ms", ack_delay_ms),
+                "ack_policy.jitter_ns": ("ack_jitter_ms", ack_jitter_ms),
+                "ack_policy.every": ("ack_every", ack_every),
+                "max_message_bytes": ("max_message_bytes", max_message_bytes),
+                "max_stored_rows": ("max_stored_rows", max_stored_rows),
+            }
+            raise _naming_keywords(err, keywords) from None
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
         self.workspace_url: str = self._server().WorkspaceURL()

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import itertools
 import json
 import logging
@@ -286,6 +287,16 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     return WrapperConfiguration._from_settings(merged)
 
 
+def _arrow_schema(schema: StructType) -> pa.Schema:
+    """The Arrow schema of a Spark schema, TimestampType as ``timestamp[us, tz=UTC]``.
+
+    PySpark >= 4.2 takes ``timezone`` (and needs one for TimestampType); 4.0 and 4.1 have no such keyword and map
+    TimestampType to UTC by default (``timestamp_utc=True``)."""
+    if "timezone" in inspect.signature(to_arrow_schema).parameters:
+        return to_arrow_schema(schema, timezone="UTC")
+    return to_arrow_schema(schema)
+
+
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
     if "://" in path:
         fs, p = pafs.FileSystem.from_uri(path)
@@ -372,8 +383,11 @@ class _Quarantine:
 
     It is written under a hidden name (``_zerobus-inprogress-...``, which Spark and pyarrow skip when they read the
     directory) and renamed when the attempt succeeds; a failed attempt's file is deleted (Spark re-runs the task,
-    and the new attempt quarantines the partition's rows again), so reading the directory never yields a row
-    twice or a half-written file."""
+    and the new attempt quarantines the partition's rows again). So reading the directory gives no half-written
+    file and not a failed attempt's rows a second time. Rows can still appear twice when two attempts both
+    succeed (a speculative copy that finished before it was killed) or when a streaming micro-batch is re-run
+    under a new write after a restart. An attempt killed outright (executor lost) leaves its hidden file behind:
+    readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be deleted."""
 
     def __init__(self, base: str, job_id: str, task: _Task) -> None:
         suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
@@ -383,6 +397,7 @@ class _Quarantine:
         self._path = f"{self._dir.rstrip('/')}/{file}"
         self._tmp = f"{self._dir.rstrip('/')}/_zerobus-inprogress-{file}"
         self._writer: pq.ParquetWriter | None = None
+        self._tmp_written = False  # the hidden file exists (deleted by discard)
         self.rows = 0
 
     def write(self, result: TransmissionResult, part: pa.Table) -> None:
@@ -402,28 +417,46 @@ class _Quarantine:
             out = out.append_column(error_col, messages)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
+                self._tmp_written = True
                 self._writer = pq.ParquetWriter(self._tmp, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
     def close(self) -> str | None:
-        """The attempt succeeded: the file takes its final name."""
+        """The attempt succeeded: the file takes its final name. Where the file system cannot rename (Arrow's
+        Azure file system on a flat-namespace account), it is copied to that name and the hidden file deleted."""
         if self._writer is None:
             return None
         self._writer.close()
         self._writer = None
-        self._fs.move(self._tmp, self._path)
+        try:
+            self._fs.move(self._tmp, self._path)
+        except (NotImplementedError, OSError) as err:  # pa.ArrowNotImplementedError is a NotImplementedError
+            logger.debug("zerobus: cannot rename the quarantine file (%s); copying it", err)
+            try:
+                self._fs.copy_file(self._tmp, self._path)
+            except BaseException:
+                with contextlib.suppress(Exception):  # no half-copied file under the final name
+                    self._fs.delete_file(self._path)
+                raise
+            try:
+                self._fs.delete_file(self._tmp)
+            except Exception as exc:  # the rows are in the final file: failing the attempt would give them twice
+                logger.warning("zerobus: cannot delete the hidden quarantine file %s: %s", self._tmp, exc)
+        self._tmp_written = False
         return self.name
 
     def discard(self) -> None:
-        """The attempt failed: its file is deleted (the retried attempt writes its own)."""
-        if self._writer is None:
-            return
-        with contextlib.suppress(Exception):
-            self._writer.close()
-        self._writer = None
+        """The attempt failed: its file is deleted (the retried attempt writes its own), also when the writer is
+        already closed (a failed rename)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
         self.rows = 0
-        self._fs.delete_file(self._tmp)
+        if self._tmp_written:
+            self._fs.delete_file(self._tmp)
+            self._tmp_written = False
 
 
 class _Job:
@@ -437,7 +470,7 @@ class _Job:
         self.schema = schema
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
         # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
-        self.arrow_schema = to_arrow_schema(schema, timezone="UTC")
+        self.arrow_schema = _arrow_schema(schema)
         lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
@@ -473,6 +506,9 @@ class _Job:
                 else:
                     for part in _parts(items, self.arrow_schema):
                         self._send(wrapper, part, task, msg, quarantine)
+            if quarantine is not None:  # in the try: a failed rename fails the attempt with its report
+                msg.quarantine_file = quarantine.close()
+                msg.quarantined_rows = quarantine.rows
         except BaseException as exc:
             msg.failed = True
             msg.error = f"{type(exc).__name__}: {exc}"
@@ -487,9 +523,6 @@ class _Job:
                 raise
             raise TaskWriteError(self._failure_text(task, msg)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
-        if quarantine is not None:
-            msg.quarantine_file = quarantine.close()
-            msg.quarantined_rows = quarantine.rows
         self._report(task, msg)
         return msg
 
