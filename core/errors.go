@@ -337,9 +337,10 @@ func hostSettingKey(setting string) string {
 
 // ConversionError means a column cannot be represented in protobuf (Row is
 // -1: the whole batch is refused) or one row cannot be encoded (Row is its
-// index in the batch passed to SendBatch). Not retryable. Kind: KindConversion.
+// index in the batch passed to SendBatch, or across the reader's batches for
+// SendReader, as FailedRow.Index). Not retryable. Kind: KindConversion.
 type ConversionError struct {
-	Row    int    // row index in the caller's batch, or -1 for schema-level problems
+	Row    int    // row index in the caller's input (as FailedRow.Index), or -1 for schema-level problems
 	Column string // dotted column path, e.g. "address.zip" or "tags[3]"; "" if not column specific
 	Reason string
 	Err    error

@@ -260,9 +260,7 @@ func TestFlightSendReaderPartialAckAndNullRow(t *testing.T) {
 	}
 	for _, f := range res.FailedRows {
 		var ce *core.ConversionError
-		// ce.Row is the row within the reader's batch (f.Index % 100): see
-		// the session 8 notes (SendReader, both transports).
-		if !nulls[f.Index] || !errors.As(f.Err, &ce) || ce.Column != "name" {
+		if !nulls[f.Index] || !errors.As(f.Err, &ce) || ce.Column != "name" || ce.Row != f.Index {
 			t.Fatalf("failed row %d: %v", f.Index, f.Err)
 		}
 	}
