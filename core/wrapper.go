@@ -81,7 +81,6 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if o.descriptor != nil && o.message != nil {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "both were given; use one"})
 	}
-	optProblems = append(optProblems, flightProblems(cfg)...)
 	if (o.descriptor != nil || o.message != nil) && transportName(cfg.Transport) == TransportArrowFlight {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "describe protobuf records, and transport arrow_flight sends none (batches go in the table's Arrow schema): drop the option or use transport protobuf"})
 	}
