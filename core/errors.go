@@ -39,7 +39,9 @@ const (
 	KindTokenRefresh ErrorKind = "token_refresh"
 	// KindClosed: the Wrapper was closed (ErrClosed).
 	KindClosed ErrorKind = "closed"
-	// KindCanceled: the caller's context was canceled or its deadline passed.
+	// KindCanceled: the caller's context was canceled or its deadline passed,
+	// or Flush / Close ran out of Config.FlushTimeout (flush_timeout_ms; the
+	// error says so and is a context.DeadlineExceeded).
 	KindCanceled ErrorKind = "canceled"
 	// KindUnknown: the error did not come from this package.
 	KindUnknown ErrorKind = "unknown"
