@@ -63,6 +63,9 @@ func TestSendReaderErrorRowIsGlobal(t *testing.T) {
 			if !errors.As(res.FailedRows[0].Err, &ce) || ce.Row != bad || ce.Column != "name" {
 				t.Fatalf("row %d's error %v: want a ConversionError at row %d, column name", bad, res.FailedRows[0].Err, bad)
 			}
+			if tr == core.TransportProtobuf && !strings.Contains(ce.Error(), "all_fields_optional") {
+				t.Errorf("row %d's error %q: want it to name the setting all_fields_optional", bad, ce)
+			}
 			for what, e := range map[string]error{"the result's error": err, "the failed row's error": res.FailedRows[0].Err} {
 				if d := core.DetailsOf(e); d.Row != bad {
 					t.Errorf("DetailsOf(%s).Row = %d, want %d", what, d.Row, bad)
