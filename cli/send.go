@@ -232,9 +232,10 @@ func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 	}
 }
 
-// configError explains New's configuration error: a setting a flag gave is
-// named by the flag (not by its environment variable), and when a
-// connection setting is at fault, how to set the connection follows.
+// configError explains New's configuration error: a setting is named by
+// what gave it, the flag or the -config file (the environment is not read
+// then), not by its environment variable; when a connection setting is at
+// fault, how to set the connection follows.
 func configError(err error, f *sendFlags) error {
 	var ce *core.ConfigurationError
 	if !errors.As(err, &ce) {
@@ -242,6 +243,9 @@ func configError(err error, f *sendFlags) error {
 	}
 	conn := false
 	for i, p := range ce.Problems {
+		if f.configFile != "" && p.YAMLKey != "" {
+			ce.Problems[i].SetBy = "file " + f.configFile
+		}
 		for _, o := range settingFlags(f, &core.Config{}) {
 			if p.Field != o.field {
 				continue

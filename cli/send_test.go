@@ -1207,8 +1207,13 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 		}
 	}
 
-	// The variable set it: the error names the variable. The connection is
-	// fine (-local), so no hint about setting it.
+	// The variable or the -config file set it: the error names it (the
+	// environment is not read with -config). The connection is fine
+	// (-local), so no hint about setting it.
+	yml := filepath.Join(dir, "zb.yaml")
+	if err := os.WriteFile(yml, []byte("transport: flight\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		env  map[string]string
@@ -1216,6 +1221,8 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 	}{
 		{[]string{"-local", "-transport", "flight"}, nil, `transport (flag -transport): is "flight"`},
 		{[]string{"-local"}, map[string]string{"ZEROBUS_TRANSPORT": "flight"}, `transport (env ZEROBUS_TRANSPORT): is "flight"`},
+		{[]string{"-local", "-config", yml}, map[string]string{"ZEROBUS_TRANSPORT": "protobuf"}, `transport (file ` + yml + `): is "flight"`},
+		{[]string{"-local", "-config", yml, "-transport", "pigeon"}, nil, `transport (flag -transport): is "pigeon"`},
 	} {
 		var errOut bytes.Buffer
 		code := RunEnv(t.Context(), append(append([]string{"send"}, c.args...), path), Env{
