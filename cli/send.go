@@ -196,18 +196,7 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 			return core.Config{}, err
 		}
 	}
-	for _, o := range []struct {
-		flag string
-		dst  *string
-		val  string
-	}{
-		{"table", &cfg.TableName, f.table},
-		{"endpoint", &cfg.Endpoint, f.endpoint},
-		{"workspace-url", &cfg.UnityCatalogURL, f.workspaceURL},
-		{"client-id", &cfg.ClientID, f.clientID},
-		{"client-secret", &cfg.ClientSecret, f.clientSecret},
-		{"transport", &cfg.Transport, f.transport},
-	} {
+	for _, o := range settingFlags(f, &cfg) {
 		if f.set[o.flag] {
 			*o.dst = o.val
 		}
@@ -219,6 +208,59 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
+}
+
+// settingFlag is a flag of send that sets a setting.
+type settingFlag struct {
+	flag  string
+	field string // the core.Config field (core.ConfigProblem.Field)
+	conn  bool   // part of the connection (the hint after a configuration error)
+	dst   *string
+	val   string
+}
+
+// settingFlags lists the flags of send that set a setting of cfg, with the
+// values f holds.
+func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
+	return []settingFlag{
+		{"table", "TableName", true, &cfg.TableName, f.table},
+		{"endpoint", "Endpoint", true, &cfg.Endpoint, f.endpoint},
+		{"workspace-url", "UnityCatalogURL", true, &cfg.UnityCatalogURL, f.workspaceURL},
+		{"client-id", "ClientID", true, &cfg.ClientID, f.clientID},
+		{"client-secret", "ClientSecret", true, &cfg.ClientSecret, f.clientSecret},
+		{"transport", "Transport", false, &cfg.Transport, f.transport},
+	}
+}
+
+// configError explains New's configuration error: a setting is named by
+// what gave it, the flag or the -config file (the environment is not read
+// then), not by its environment variable; when a connection setting is at
+// fault, how to set the connection follows.
+func configError(err error, f *sendFlags) error {
+	var ce *core.ConfigurationError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	conn := false
+	for i, p := range ce.Problems {
+		if f.configFile != "" && p.YAMLKey != "" {
+			ce.Problems[i].SetBy = "file " + f.configFile
+		}
+		for _, o := range settingFlags(f, &core.Config{}) {
+			if p.Field != o.field {
+				continue
+			}
+			if f.set[o.flag] {
+				ce.Problems[i].SetBy = "flag -" + o.flag
+			}
+			conn = conn || o.conn
+		}
+	}
+	if !conn {
+		return err
+	}
+	return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
+		"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
 }
 
 // errRowsFailed matches (errors.Is) the error sendMain returns when rows
@@ -293,11 +335,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
-		if core.KindOf(err) == core.KindConfiguration {
-			return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
-				"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
-		}
-		return err
+		return configError(err, f)
 	}
 
 	if env.mem == nil {

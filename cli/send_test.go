@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -1194,14 +1195,43 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 	if code != ExitUsage {
 		t.Fatalf("send with -transport flight and no connection: exit %d, want %d; stderr:\n%s", code, ExitUsage, msg)
 	}
-	for _, want := range []string{"set the connection with -endpoint", `transport (env ZEROBUS_TRANSPORT): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+	// -transport set the value: the error names the flag, not the variable.
+	for _, want := range []string{"set the connection with -endpoint", `transport (flag -transport): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	for _, field := range []string{"Transport (", "Endpoint (", "ClientSecret ("} {
+	for _, field := range []string{"Transport (", "Endpoint (", "ClientSecret (", "ZEROBUS_TRANSPORT"} {
 		if strings.Contains(msg, field) {
-			t.Errorf("error names the Go field %q:\n%s", field, msg)
+			t.Errorf("error names %q:\n%s", field, msg)
+		}
+	}
+
+	// The variable or the -config file set it: the error names it (the
+	// environment is not read with -config). The connection is fine
+	// (-local), so no hint about setting it.
+	yml := filepath.Join(dir, "zb.yaml")
+	if err := os.WriteFile(yml, []byte("transport: flight\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-local", "-transport", "flight"}, nil, `transport (flag -transport): is "flight"`},
+		{[]string{"-local"}, map[string]string{"ZEROBUS_TRANSPORT": "flight"}, `transport (env ZEROBUS_TRANSPORT): is "flight"`},
+		{[]string{"-local", "-config", yml}, map[string]string{"ZEROBUS_TRANSPORT": "protobuf"}, `transport (file ` + yml + `): is "flight"`},
+		{[]string{"-local", "-config", yml, "-transport", "pigeon"}, nil, `transport (flag -transport): is "pigeon"`},
+	} {
+		var errOut bytes.Buffer
+		code := RunEnv(t.Context(), append(append([]string{"send"}, c.args...), path), Env{
+			Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+			LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
+		})
+		msg := errOut.String()
+		if code != ExitUsage || !strings.Contains(msg, c.want) || strings.Contains(msg, "set the connection") {
+			t.Errorf("send %v (env %v): exit %d, want %d and %q without the connection hint; stderr:\n%s", c.args, c.env, code, ExitUsage, c.want, msg)
 		}
 	}
 }

@@ -378,6 +378,7 @@ func (c Config) validateForNew(oauth bool) error {
 }
 
 func (c Config) validate(ck checks) error {
+	given := c
 	c = c.withDefaults()
 	var ps []ConfigProblem
 	add := func(field, format string, args ...any) {
@@ -480,7 +481,9 @@ func (c Config) validate(ck checks) error {
 	}
 
 	switch c.Transport {
-	case TransportProtobuf, TransportArrowFlight:
+	case TransportProtobuf:
+	case TransportArrowFlight:
+		ps = append(ps, flightProblems(given)...)
 	default:
 		add("Transport", "is %q; must be %q (the default) or %q", c.Transport, TransportProtobuf, TransportArrowFlight)
 	}

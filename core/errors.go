@@ -39,7 +39,9 @@ const (
 	KindTokenRefresh ErrorKind = "token_refresh"
 	// KindClosed: the Wrapper was closed (ErrClosed).
 	KindClosed ErrorKind = "closed"
-	// KindCanceled: the caller's context was canceled or its deadline passed.
+	// KindCanceled: the caller's context was canceled or its deadline passed,
+	// or Flush / Close ran out of Config.FlushTimeout (flush_timeout_ms; the
+	// error says so and is a context.DeadlineExceeded).
 	KindCanceled ErrorKind = "canceled"
 	// KindUnknown: the error did not come from this package.
 	KindUnknown ErrorKind = "unknown"
@@ -159,6 +161,10 @@ type ConfigProblem struct {
 	Field   string // Go field name, e.g. "TableName"
 	YAMLKey string // YAML key, e.g. "table_name" ("" for options)
 	EnvVar  string // primary environment variable, e.g. "ZEROBUS_TABLE_NAME" ("" if none)
+	// SetBy names what set the value when the caller knows it was not the
+	// environment, e.g. "flag -transport" (a command-line flag); it is shown
+	// in place of EnvVar.
+	SetBy   string
 	Message string // what is wrong and what would be valid
 	// keyMessage is Message with durations in the key's unit (retry_base_delay_ms:
 	// "is -1" rather than "is -1ms"), for problems named by key; "" = Message.
@@ -170,10 +176,17 @@ func (p ConfigProblem) String() string { return p.format(false) }
 // format renders p named by Field, or by YAMLKey when byKey and it has one.
 func (p ConfigProblem) format(byKey bool) string {
 	var b strings.Builder
+	from := ""
+	switch {
+	case p.SetBy != "":
+		from = p.SetBy
+	case p.EnvVar != "":
+		from = "env " + p.EnvVar
+	}
 	if byKey && p.YAMLKey != "" {
 		b.WriteString(p.YAMLKey)
-		if p.EnvVar != "" {
-			fmt.Fprintf(&b, " (env %s)", p.EnvVar)
+		if from != "" {
+			fmt.Fprintf(&b, " (%s)", from)
 		}
 		b.WriteString(": ")
 		msg := p.Message
@@ -185,12 +198,12 @@ func (p ConfigProblem) format(byKey bool) string {
 	}
 	b.WriteString(p.Field)
 	switch {
-	case p.YAMLKey != "" && p.EnvVar != "":
-		fmt.Fprintf(&b, " (yaml %s, env %s)", p.YAMLKey, p.EnvVar)
+	case p.YAMLKey != "" && from != "":
+		fmt.Fprintf(&b, " (yaml %s, %s)", p.YAMLKey, from)
 	case p.YAMLKey != "":
 		fmt.Fprintf(&b, " (yaml %s)", p.YAMLKey)
-	case p.EnvVar != "":
-		fmt.Fprintf(&b, " (env %s)", p.EnvVar)
+	case from != "":
+		fmt.Fprintf(&b, " (%s)", from)
 	}
 	b.WriteString(": ")
 	b.WriteString(p.Message)
@@ -337,9 +350,10 @@ func hostSettingKey(setting string) string {
 
 // ConversionError means a column cannot be represented in protobuf (Row is
 // -1: the whole batch is refused) or one row cannot be encoded (Row is its
-// index in the batch passed to SendBatch). Not retryable. Kind: KindConversion.
+// index in the batch passed to SendBatch, or across the reader's batches for
+// SendReader, as FailedRow.Index). Not retryable. Kind: KindConversion.
 type ConversionError struct {
-	Row    int    // row index in the caller's batch, or -1 for schema-level problems
+	Row    int    // row index in the caller's input (as FailedRow.Index), or -1 for schema-level problems
 	Column string // dotted column path, e.g. "address.zip" or "tags[3]"; "" if not column specific
 	Reason string
 	Err    error

@@ -37,7 +37,8 @@ type ErrorDetails struct {
 	ServerCauses []string `json:"server_causes,omitempty"`
 	// HTTPStatus is the token endpoint's HTTP status, 0 if none.
 	HTTPStatus int `json:"http_status,omitempty"`
-	// Row is the index of the row at fault in the caller's batch, -1 if the
+	// Row is the index of the row at fault in the caller's input (as
+	// FailedRow.Index; across the batches of a SendReader input), -1 if the
 	// error is not about one row.
 	Row int `json:"row"`
 	// Column is the dotted path of the column at fault ("address.zip"), ""

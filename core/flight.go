@@ -82,10 +82,10 @@ type tableTarget struct {
 }
 
 // flightProblems lists the settings cfg (before defaults) gives that mean
-// nothing with transport arrow_flight, so that New refuses them rather than
-// ignore them: max_record_bytes (no protobuf record is encoded; a row is
-// bounded by max_message_bytes and fails alone over it) and protobuf debug
-// files as the only debug output (none would be written).
+// nothing with transport arrow_flight, so that Validate (and so New) refuses
+// them rather than ignore them: max_record_bytes (no protobuf record is
+// encoded; a row is bounded by max_message_bytes and fails alone over it) and
+// protobuf debug files as the only debug output (none would be written).
 func flightProblems(cfg Config) []ConfigProblem {
 	if transportName(cfg.Transport) != TransportArrowFlight {
 		return nil

@@ -123,8 +123,9 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		out.Attempts = max(out.Attempts, p.Attempts)
 		out.BatchSizeBytes += p.BatchSizeBytes
 		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
+		moved := map[*ConversionError]error{}
 		for _, f := range p.runs() {
-			failed = appendFailed(failed, out.TotalRows+f.lo, out.TotalRows+f.hi, f.err, f.state)
+			failed = appendFailed(failed, out.TotalRows+f.lo, out.TotalRows+f.hi, rowMoved(f.err, out.TotalRows, moved), f.state)
 		}
 		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)
@@ -156,6 +157,24 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		}
 	}
 	return out
+}
+
+// rowMoved returns err with the row it names moved by offset: a part's
+// *ConversionError names its row within the part, the merged result counts
+// rows across the parts. moved keeps one copy per error of a part, so rows
+// that shared an error value still do.
+func rowMoved(err error, offset int, moved map[*ConversionError]error) error {
+	ce, ok := err.(*ConversionError) //nolint:errorlint // the error a row carries, as stored
+	if !ok || ce.Row < 0 || offset == 0 {
+		return err
+	}
+	if m, ok := moved[ce]; ok {
+		return m
+	}
+	c := *ce
+	c.Row += offset
+	moved[ce] = &c
+	return &c
 }
 
 // setFailed stores the failed rows runs (in row order): listed one by one in

@@ -13,6 +13,7 @@ import (
 func TestMergeResultsGroupsAndOffsets(t *testing.T) {
 	errA := &ConversionError{Row: 1, Reason: "bad a"}
 	errB := &ConversionError{Row: 0, Reason: "bad b"}
+	errC := &ConversionError{Row: -1, Column: "c", Reason: "bad c"} // names no row
 	whole := fmt.Errorf("wrapped: %w", &ConnectionError{})
 	whole2 := fmt.Errorf("wrapped: %w", &ConnectionError{}) // same kind and message, another value
 	for _, tc := range []struct {
@@ -34,8 +35,8 @@ func TestMergeResultsGroupsAndOffsets(t *testing.T) {
 		{
 			"same error in two parts is one group",
 			[]*TransmissionResult{
-				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errA, FailedRows: []FailedRow{{Index: 1, Err: errA}}, SuccessfulRows: []int{0}},
-				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errA, FailedRows: []FailedRow{{Index: 0, Err: errA}}, SuccessfulRows: []int{1}},
+				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errC, FailedRows: []FailedRow{{Index: 1, Err: errC}}, SuccessfulRows: []int{0}},
+				{TotalRows: 2, SuccessfulCount: 1, FailedCount: 1, Err: errC, FailedRows: []FailedRow{{Index: 0, Err: errC}}, SuccessfulRows: []int{1}},
 			},
 			[][][2]int{{{1, 3}}}, false, false,
 		},
@@ -86,6 +87,53 @@ func TestMergeResultsGroupsAndOffsets(t *testing.T) {
 				t.Errorf("Err = %v does not wrap the first failed row's error", got.Err)
 			}
 		})
+	}
+}
+
+// A part's row errors name the row within the part; merged, they name the
+// row of the whole input, as FailedRow.Index does, and in the result's Err.
+// Rows that shared an error value in a part still share one; the parts'
+// errors are left as they were.
+func TestMergeMovesRowErrorsWithTheirRows(t *testing.T) {
+	row := &ConversionError{Row: 1, Column: "name", Reason: "null"}
+	span := &ConversionError{Row: 0, Reason: "too large"} // rows 0-1 of its part
+	batch := &ConversionError{Row: -1, Reason: "schema"}
+	parts := []*TransmissionResult{
+		{Success: true, TotalRows: 10, SuccessfulCount: 10},
+		{TotalRows: 3, SuccessfulCount: 2, FailedCount: 1, Err: row, FailedRows: []FailedRow{{Index: 1, Err: row}}},
+		{TotalRows: 4, SuccessfulCount: 1, FailedCount: 3, Err: span,
+			FailedRows: []FailedRow{{Index: 0, Err: span}, {Index: 1, Err: span}, {Index: 3, Err: batch}}},
+	}
+	for _, lists := range []bool{true, false} {
+		got := mergeResults(parts, false, lists)
+		var rows []int
+		var errs []error
+		for _, g := range got.FailedGroups() {
+			for _, r := range g.Ranges {
+				for i := r[0]; i < r[1]; i++ {
+					rows, errs = append(rows, i), append(errs, g.Err)
+				}
+			}
+		}
+		if diff := cmp.Diff([]int{11, 13, 14, 16}, rows); diff != "" {
+			t.Fatalf("failed rows (-want +got):\n%s", diff)
+		}
+		wantRow := []int{11, 13, 13, -1}
+		for i, e := range errs {
+			ce, ok := e.(*ConversionError)
+			if !ok || ce.Row != wantRow[i] {
+				t.Errorf("row %d: error %v, want a ConversionError at row %d", rows[i], e, wantRow[i])
+			}
+		}
+		if errs[1] != errs[2] || errs[3] != batch {
+			t.Errorf("errors %v: rows 13-14 should share one, row 16 keep the part's", errs)
+		}
+		if want := "zerobus: 4 of 17 rows failed; first, row 11: zerobus: conversion failed at row 11, column \"name\": null"; got.Err.Error() != want {
+			t.Errorf("Err = %q, want %q", got.Err, want)
+		}
+	}
+	if row.Row != 1 || span.Row != 0 {
+		t.Errorf("the parts' errors changed: rows %d, %d", row.Row, span.Row)
 	}
 }
 

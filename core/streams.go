@@ -172,7 +172,7 @@ func closeSlotsAsync[S transportStream](w *Wrapper, slots []*slotOf[S]) {
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FlushTimeout)
+		ctx, cancel := stream.WithFlushTimeout(context.Background(), w.cfg.FlushTimeout)
 		defer cancel()
 		for _, sl := range slots {
 			// Wait for an open in progress so its stream is closed too.

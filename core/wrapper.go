@@ -81,7 +81,6 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if o.descriptor != nil && o.message != nil {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "both were given; use one"})
 	}
-	optProblems = append(optProblems, flightProblems(cfg)...)
 	if (o.descriptor != nil || o.message != nil) && transportName(cfg.Transport) == TransportArrowFlight {
 		optProblems = append(optProblems, ConfigProblem{Field: "WithDescriptor/WithMessage", Message: "describe protobuf records, and transport arrow_flight sends none (batches go in the table's Arrow schema): drop the option or use transport protobuf"})
 	}
@@ -283,7 +282,9 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // finished and every request sent so far is acknowledged, then flushes
 // debug files. It blocks until then or until ctx ends (bounded by
 // Config.FlushTimeout when ctx has no deadline). Safe for concurrent use;
-// after Close it returns ErrClosed.
+// after Close it returns ErrClosed. When FlushTimeout, not ctx, runs out, the
+// error names flush_timeout_ms (errors.Is(err, context.DeadlineExceeded)
+// still holds).
 func (w *Wrapper) Flush(ctx context.Context) error {
 	w.mu.Lock()
 	if w.closed {
@@ -298,14 +299,14 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 	w.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, w.cfg.FlushTimeout)
+		ctx, cancel = stream.WithFlushTimeout(ctx, w.cfg.FlushTimeout)
 		defer cancel()
 	}
-	for _, f := range futures {
+	for i, f := range futures {
 		select {
 		case <-f.Ready():
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("zerobus: flush: %d async sends still in progress: %w", len(futures)-i, stream.CtxErr(ctx))
 		}
 	}
 	var errs []error
@@ -337,7 +338,7 @@ func (w *Wrapper) close(ctx context.Context) error {
 	w.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, w.cfg.FlushTimeout)
+		ctx, cancel = stream.WithFlushTimeout(ctx, w.cfg.FlushTimeout)
 		defer cancel()
 	}
 
@@ -355,7 +356,7 @@ func (w *Wrapper) close(ctx context.Context) error {
 			}
 			errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Close(ctx) })...)
 		} else {
-			errs = append(errs, fmt.Errorf("zerobus: close: %w; aborted the streams with unacknowledged requests", ctx.Err()))
+			errs = append(errs, fmt.Errorf("zerobus: close: %w; aborted the streams with unacknowledged requests", stream.CtxErr(ctx)))
 		}
 		// Client.Close aborts whatever is still open, which also unblocks
 		// calls in progress after a timeout.

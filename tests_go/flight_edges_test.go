@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -260,9 +261,7 @@ func TestFlightSendReaderPartialAckAndNullRow(t *testing.T) {
 	}
 	for _, f := range res.FailedRows {
 		var ce *core.ConversionError
-		// ce.Row is the row within the reader's batch (f.Index % 100): see
-		// the session 8 notes (SendReader, both transports).
-		if !nulls[f.Index] || !errors.As(f.Err, &ce) || ce.Column != "name" {
+		if !nulls[f.Index] || !errors.As(f.Err, &ce) || ce.Column != "name" || ce.Row != f.Index {
 			t.Fatalf("failed row %d: %v", f.Index, f.Err)
 		}
 	}
@@ -303,8 +302,8 @@ func TestFlightRefusesDescriptorOptions(t *testing.T) {
 	_ = w.Close(context.Background())
 }
 
-// Settings that mean nothing over Flight are refused by New, named by key:
-// max_record_bytes (no protobuf record; a row is bounded by
+// Settings that mean nothing over Flight are refused by Validate and New,
+// named by key: max_record_bytes (no protobuf record; a row is bounded by
 // max_message_bytes) and protobuf debug files as the only debug output. Both
 // were accepted and ignored. Their defaults and the Arrow debug files pass.
 func TestFlightRefusesProtobufOnlySettings(t *testing.T) {
@@ -331,10 +330,13 @@ func TestFlightRefusesProtobufOnlySettings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := base
 			c.set(&cfg)
+			sending := cfg // Validate wants a debug output with the writer disabled
+			sending.WriterDisabled, sending.Endpoint = false, "http://127.0.0.1:1"
+			verr := sending.Validate()
 			w, err := core.New(context.Background(), cfg)
 			if c.key == "" {
-				if err != nil {
-					t.Fatalf("New: %v", err)
+				if err != nil || verr != nil {
+					t.Fatalf("New: %v, Validate: %v", err, verr)
 				}
 				_ = w.Close(context.Background())
 				return
@@ -343,12 +345,43 @@ func TestFlightRefusesProtobufOnlySettings(t *testing.T) {
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), "arrow_flight") {
 				t.Fatalf("New: %v, want a ConfigurationError naming %s", err, c.key)
 			}
+			if verr == nil || verr.Error() != err.Error() {
+				t.Fatalf("Validate: %v, want New's error %v", verr, err)
+			}
 			cfg.Transport = core.TransportProtobuf // the same settings are fine there
+			sending.Transport = core.TransportProtobuf
+			if err := sending.Validate(); err != nil {
+				t.Fatalf("Validate(protobuf): %v", err)
+			}
 			w, err = core.New(context.Background(), cfg)
 			if err != nil {
 				t.Fatalf("New(protobuf): %v", err)
 			}
 			_ = w.Close(context.Background())
 		})
+	}
+}
+
+// Validate reports the Flight refusals with every other problem at once,
+// each named by key, before any Wrapper is built.
+func TestValidateListsFlightRefusalsWithTheOtherProblems(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName = "main.default.t"
+	cfg.Endpoint = "http://127.0.0.1:1"
+	cfg.Transport = core.TransportArrowFlight
+	cfg.MaxRecordBytes = 1000
+	cfg.DebugProtobufEnabled, cfg.DebugOutputDir = true, t.TempDir()
+	cfg.StreamsPerSchema = 100
+	var ce *core.ConfigurationError
+	if err := cfg.Validate(); !errors.As(err, &ce) {
+		t.Fatalf("Validate: %v, want a ConfigurationError", err)
+	}
+	var keys []string
+	for _, p := range ce.Problems {
+		keys = append(keys, p.YAMLKey)
+	}
+	slices.Sort(keys)
+	if strings.Join(keys, ",") != "debug_protobuf_enabled,max_record_bytes,streams_per_schema" {
+		t.Fatalf("problems %v (%v), want max_record_bytes, streams_per_schema and debug_protobuf_enabled", keys, ce)
 	}
 }

@@ -144,6 +144,26 @@ def test_cancelled_error_on_timeout(server: LocalServer, table_name: str) -> Non
     assert w.is_closed
 
 
+def test_flush_timeout_names_the_key(server: LocalServer, table_name: str) -> None:
+    """flush() and shutdown() without a timeout are bounded by flush_timeout_ms: when it runs out (the server holds
+    the acks back), the error is a CancelledError (a TimeoutError) naming the key; a caller's timeout is not blamed
+    on it. The error was a bare "context deadline exceeded"."""
+    server.inject_fault(table_name, "stall_acks", persistent=True)
+    w = ZerobusWrapper(server.config(table_name, flush_timeout_ms=300, **FAST))
+    with pytest.raises(CancelledError):
+        w.send_batch(id_batch(0, 4), timeout=0.3)  # the 4 requests stay unacknowledged
+    with pytest.raises(CancelledError) as ei:
+        w.flush(timeout=0.3)
+    assert "flush_timeout_ms" not in str(ei.value), ei.value
+    for call in (w.flush, w.shutdown):
+        with pytest.raises(TimeoutError) as ei:
+            call()
+        err = ei.value
+        assert isinstance(err, CancelledError) and err.kind == "canceled" and not err.retryable, err
+        assert "flush_timeout_ms (300 ms) passed" in str(err) and "raise flush_timeout_ms" in str(err), err
+    assert w.is_closed
+
+
 def test_native_messages_map_to_classes() -> None:
     from zerobus_py._errors import from_native
 

@@ -102,3 +102,29 @@ def test_row_over_max_message_bytes_fails_alone_over_flight(server: LocalServer,
     assert row == 4 and isinstance(err, ConversionError) and err.row == 4, err
     assert "max_message_bytes" in str(err), err
     assert stored_ids(server, table_name) == [i for i in range(30) if i != 4]
+
+
+def test_validate_reports_what_flight_would_ignore(tmp_path: Path) -> None:
+    """max_record_bytes and protobuf-only debug files mean nothing over Arrow Flight: validate() reports them with
+    every other problem at once, before any wrapper is built (they were refused at ZerobusWrapper(...) only)."""
+    kw = {"max_record_bytes": 1000, "debug_protobuf_enabled": True, "debug_output_dir": str(tmp_path)}
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "main.default.t", transport="arrow_flight", streams_per_schema=100)
+    for key, value in kw.items():
+        setattr(cfg, key, value)
+    with pytest.raises(ConfigurationError) as info:
+        cfg.validate()
+    err = info.value
+    assert sorted(err.keys) == ["debug_protobuf_enabled", "max_record_bytes", "streams_per_schema"], err
+    assert "max_record_bytes (env ZEROBUS_MAX_RECORD_BYTES): is 1000" in str(err) and "arrow_flight" in str(err), err
+    cfg.transport = "protobuf"  # the same settings mean something there
+    with pytest.raises(ConfigurationError) as info:
+        cfg.validate()
+    assert info.value.keys == ["streams_per_schema"], info.value
+    # Arrow debug files (debug_enabled writes both kinds; the Arrow ones are written) pass over Flight.
+    WrapperConfiguration(
+        "http://127.0.0.1:1",
+        "main.default.t",
+        transport="arrow_flight",
+        debug_enabled=True,
+        debug_output_dir=str(tmp_path),
+    ).validate()

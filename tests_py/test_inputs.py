@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import ZerobusWrapper, _wrapper
+from zerobus_py import ConversionError, ZerobusWrapper, _wrapper
 from zerobus_py.local import LocalServer
 
 
@@ -225,3 +225,26 @@ def test_reader_failing_midway(wrapper: ZerobusWrapper, server: LocalServer, tab
     assert not res.success and res.total_rows == 15 and res.successful_count == 15 and res.failed_count == 0
     assert "after row 15" in str(res.error) and "the source broke" in str(res.error)
     assert stored_ids(server, table_name) == list(range(15))
+
+
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+def test_reader_error_names_the_row_across_its_batches(server: LocalServer, table_name: str, transport: str) -> None:
+    """A null in a non-nullable column at row 5 of a reader's 3rd batch (of 10 rows each): the failed row, its
+    error's row and the row in the messages are all row 25 of the input (the error said row 5)."""
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("name", pa.string(), nullable=False)])
+
+    def batch(b: int) -> pa.RecordBatch:
+        ids = list(range(b * 10, b * 10 + 10))
+        names = pa.array([None if i == 25 else f"n-{i}" for i in ids], pa.string())
+        return pa.RecordBatch.from_arrays([pa.array(ids, pa.int64()), names], schema=schema)
+
+    rdr = pa.RecordBatchReader.from_batches(schema, [batch(b) for b in range(3)])
+    with ZerobusWrapper(server.config(table_name, transport=transport)) as w:
+        res = w.send_batch(rdr)
+    assert (res.total_rows, res.successful_count, res.failed_count) == (30, 29, 1)
+    ((row, err),) = res.failed_row_errors
+    assert row == 25 and isinstance(err, ConversionError) and err.row == 25 and err.column == "name", err
+    assert "at row 25" in str(err) and "row 5," not in str(err), err
+    assert isinstance(res.error, ConversionError) and res.error.row == 25, res.error
+    assert "first, row 25: " in str(res.error) and "at row 25" in str(res.error), res.error
+    assert stored_ids(server, table_name) == [i for i in range(30) if i != 25]

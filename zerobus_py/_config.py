@@ -445,7 +445,8 @@ class WrapperConfiguration:
 
         Table names of one to three parts, URL schemes, ranges, a debug
         output needs ``debug_output_dir``, ``zerobus_writer_disabled`` needs
-        a debug output. Credentials and the full ``catalog.schema.table``
+        a debug output, settings ``transport="arrow_flight"`` would ignore
+        (``max_record_bytes``, protobuf-only debug files). Credentials and the full ``catalog.schema.table``
         name are checked when a :class:`~zerobus_py.ZerobusWrapper` that
         sends is created, as in the original Python API.
 

@@ -266,7 +266,8 @@ class WrapperClosedError(ZerobusError, RuntimeError):
 
 
 class CancelledError(ZerobusError, TimeoutError):
-    """The operation was cancelled or its deadline passed."""
+    """The operation was cancelled or its deadline passed (for ``flush`` and
+    ``shutdown``, also ``flush_timeout_ms``: the message then names it)."""
 
     kind = "canceled"
 

@@ -283,7 +283,11 @@ class ZerobusWrapper:
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
-        ``timeout`` seconds; default: the configured flush timeout, 300 s)."""
+        ``timeout`` seconds; default: the configured flush timeout, 300 s).
+
+        Raises :class:`~zerobus_py.CancelledError` (a ``TimeoutError``) when
+        the time runs out; its message names ``flush_timeout_ms`` when that
+        bound, not ``timeout``, ran out."""
         native = self._handle()
         _bridge.call(native.Flush, 0 if timeout is None else max(1, int(timeout * 1000)))
 

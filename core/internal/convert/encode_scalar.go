@@ -51,7 +51,7 @@ func nullFail(m nullMode, name string) *fail {
 	case nullMapValue:
 		reason = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
 	default:
-		reason = "null in a required field; fill the value, or make the column nullable (Options.AllOptional omits nulls instead)"
+		reason = "null in a required field; fill the value, or make the column nullable (all_fields_optional (Config.AllFieldsOptional) sends nulls instead)"
 	}
 	return &fail{path: name, reason: reason, err: ErrNullValue}
 }

@@ -233,7 +233,7 @@ func (s *Stream) Withdraw(p *Pending) bool {
 // Flush waits until every batch sent so far is resolved (bounded by ctx and
 // FlushTimeout); it returns the stream's terminal error, if any.
 func (s *Stream) Flush(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
+	ctx, cancel := stream.WithFlushTimeout(ctx, s.c.scfg.FlushTimeout)
 	defer cancel()
 	for {
 		s.mu.Lock()
@@ -247,7 +247,7 @@ func (s *Stream) Flush(ctx context.Context) error {
 		case <-p.Done():
 		case <-s.done:
 		case <-ctx.Done():
-			return fmt.Errorf("zerobus: flight flush: %w", ctx.Err())
+			return fmt.Errorf("zerobus: flight flush: %w", stream.CtxErr(ctx))
 		}
 	}
 }
@@ -275,12 +275,12 @@ func (s *Stream) close(ctx context.Context) error {
 	s.st.RequestClose()
 	s.mu.Unlock()
 	s.kick()
-	ctx, cancel := context.WithTimeout(ctx, s.c.scfg.FlushTimeout)
+	ctx, cancel := stream.WithFlushTimeout(ctx, s.c.scfg.FlushTimeout)
 	defer cancel()
 	select {
 	case <-s.done:
 	case <-ctx.Done():
-		s.abort(fmt.Errorf("zerobus: flight close: %w", ctx.Err()))
+		s.abort(fmt.Errorf("zerobus: flight close: %w", stream.CtxErr(ctx)))
 	}
 	return s.Err()
 }

@@ -184,9 +184,38 @@ func (s *Stream) sendErr() error {
 // ends, or FlushTimeout passes. It returns nil if they were all acknowledged,
 // else the stream's terminal error or the context error.
 func (s *Stream) Flush(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.c.cfg.FlushTimeout)
+	ctx, cancel := WithFlushTimeout(ctx, s.c.cfg.FlushTimeout)
 	defer cancel()
 	return s.flush(ctx)
+}
+
+// FlushTimeoutError is why a context bounded by WithFlushTimeout ended when
+// the bound (Config.FlushTimeout, the flush_timeout_ms setting) ran out
+// rather than the caller's context. It is a context.DeadlineExceeded
+// (errors.Is), so it counts as the context ending (ContextEnded).
+type FlushTimeoutError struct{ Timeout time.Duration }
+
+func (e *FlushTimeoutError) Error() string {
+	return fmt.Sprintf("flush_timeout_ms (%d ms) passed before every request was acknowledged; raise flush_timeout_ms or check the server", e.Timeout.Milliseconds())
+}
+
+// Unwrap returns context.DeadlineExceeded.
+func (e *FlushTimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// WithFlushTimeout bounds ctx by d (the flush timeout) so that CtxErr tells
+// the bound running out from ctx ending.
+func WithFlushTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &FlushTimeoutError{Timeout: d})
+}
+
+// CtxErr is ctx.Err(), or a *FlushTimeoutError when the bound of
+// WithFlushTimeout ended ctx: the error of a flush or close that ctx ended.
+func CtxErr(ctx context.Context) error {
+	var fe *FlushTimeoutError
+	if cause := context.Cause(ctx); errors.As(cause, &fe) {
+		return cause
+	}
+	return ctx.Err()
 }
 
 func (s *Stream) flush(ctx context.Context) error {
@@ -221,7 +250,7 @@ func (s *Stream) flush(ctx context.Context) error {
 			s.mu.Lock()
 			n := len(s.q)
 			s.mu.Unlock()
-			return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, ctx.Err())
+			return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, CtxErr(ctx))
 		}
 	}
 }
@@ -240,7 +269,7 @@ func (s *Stream) Close(ctx context.Context) error {
 		select {
 		case <-s.closed:
 		case <-ctx.Done():
-			return ctx.Err()
+			return CtxErr(ctx)
 		}
 		return s.closeErr
 	}
@@ -257,7 +286,7 @@ func (s *Stream) Close(ctx context.Context) error {
 		select {
 		case <-s.done:
 		case <-ctx.Done():
-			ferr = fmt.Errorf("zerobus: close: the server did not end the stream in time: %w", ctx.Err())
+			ferr = fmt.Errorf("zerobus: close: the server did not end the stream in time: %w", CtxErr(ctx))
 		}
 	}
 	if ferr != nil {

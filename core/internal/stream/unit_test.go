@@ -326,3 +326,29 @@ func TestFutureWaitPrefersTheOutcomeOverAnEndedContext(t *testing.T) {
 		t.Fatalf("Wait of an unresolved unit with an ended ctx = %v, want context.Canceled", err)
 	}
 }
+
+// CtxErr names the flush timeout only when its bound, not the caller's
+// context, ended the wait; both are a context.DeadlineExceeded.
+func TestCtxErrTellsTheFlushTimeoutFromTheCaller(t *testing.T) {
+	ctx, cancel := WithFlushTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
+	var fe *FlushTimeoutError
+	if err := CtxErr(ctx); !errors.As(err, &fe) || !errors.Is(err, context.DeadlineExceeded) || !ContextEnded(err) ||
+		!strings.Contains(err.Error(), "flush_timeout_ms (1 ms)") {
+		t.Fatalf("flush timeout: %v", err)
+	}
+	caller, cancelCaller := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancelCaller()
+	ctx, cancel = WithFlushTimeout(caller, time.Minute)
+	defer cancel()
+	<-ctx.Done()
+	if err := CtxErr(ctx); err != context.DeadlineExceeded { //nolint:errorlint // the caller's own error, as it is
+		t.Fatalf("caller's deadline: %v, want context.DeadlineExceeded itself", err)
+	}
+	ctx, cancel = WithFlushTimeout(context.Background(), time.Minute)
+	cancel()
+	if err := CtxErr(ctx); err != context.Canceled { //nolint:errorlint // as it is
+		t.Fatalf("canceled: %v", err)
+	}
+}
