@@ -91,7 +91,9 @@ func flightProblems(cfg Config) []ConfigProblem {
 		return nil
 	}
 	var ps []ConfigProblem
-	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes {
+	derived := cfg
+	derived.MaxRecordBytes = 0 // what withDefaults gives when it is unset (max_message_bytes can lower it)
+	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes && cfg.MaxRecordBytes != derived.withDefaults().MaxRecordBytes {
 		ps = append(ps, problemFor("MaxRecordBytes", fmt.Sprintf("is %d, and bounds encoded protobuf records, which transport arrow_flight does not send (a row is bounded by max_message_bytes there and fails alone over it): leave it unset or use transport protobuf", cfg.MaxRecordBytes)))
 	}
 	if cfg.debugProto() && !cfg.debugArrow() {

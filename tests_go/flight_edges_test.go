@@ -385,3 +385,22 @@ func TestValidateListsFlightRefusalsWithTheOtherProblems(t *testing.T) {
 		t.Fatalf("problems %v (%v), want max_record_bytes, streams_per_schema and debug_protobuf_enabled", keys, ce)
 	}
 }
+
+// A Flight wrapper's own Config (max_record_bytes lowered to a small
+// max_message_bytes by the defaults, not by the user) builds a wrapper again.
+func TestFlightConfigOfAWrapperIsAccepted(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.WriterDisabled, cfg.Transport = "main.default.t", true, core.TransportArrowFlight
+	cfg.DebugArrowEnabled, cfg.DebugOutputDir = true, t.TempDir()
+	cfg.MaxMessageBytes, cfg.MaxRecordBytes = 1<<20, 0
+	w, err := core.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	again, err := core.New(context.Background(), w.Config())
+	if err != nil {
+		t.Fatalf("New(w.Config()) with max_record_bytes %d: %v", w.Config().MaxRecordBytes, err)
+	}
+	_ = again.Close(context.Background())
+}
