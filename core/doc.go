@@ -243,7 +243,8 @@
 // (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
 // DATE); and for JSON text that does not parse as a VARIANT, or a VARIANT
 // given as struct{metadata, value} whose bytes are malformed. A row that
-// alone takes more than MaxMessageBytes of Arrow IPC fails alone too;
+// alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
+// checked with WriterDisabled: a dry run does not encode on this path);
 // MaxRecordBytes bounds protobuf records: New refuses a value other than
 // the default on this path, as it refuses protobuf debug files as the only
 // debug output, WithDescriptor and WithMessage.
