@@ -482,6 +482,9 @@ func (c Config) validate(ck checks) error {
 
 	switch c.Transport {
 	case TransportProtobuf:
+		if opt, grpcZstd, err := flightstream.ParseCompression(c.ArrowFlightCompression); err == nil && (opt != nil || grpcZstd) {
+			add("ArrowFlightCompression", "is %q and compresses what transport arrow_flight sends, which transport protobuf does not use: leave it unset or use transport arrow_flight", c.ArrowFlightCompression)
+		}
 	case TransportArrowFlight:
 		ps = append(ps, flightProblems(given)...)
 	default:

@@ -99,7 +99,7 @@ var settings = []setting{
 	{"TelemetryMaxBackups", "observability_max_backups", []string{"OTLP_MAX_BACKUPS"}, integer(func(c *Config) *int { return &c.TelemetryMaxBackups }), false, "rotated copies kept of each telemetry or log file"},
 	{"WriterDisabled", "zerobus_writer_disabled", []string{"ZEROBUS_WRITER_DISABLED"}, boolean(func(c *Config) *bool { return &c.WriterDisabled }), false, "convert (and write debug files) but send nothing"},
 	{"Transport", "transport", []string{"ZEROBUS_TRANSPORT"}, str(func(c *Config) *string { return &c.Transport }), false, "how batches travel: protobuf or arrow_flight"},
-	{"ArrowFlightCompression", "arrow_flight_compression", []string{"ZEROBUS_ARROW_FLIGHT_COMPRESSION"}, str(func(c *Config) *string { return &c.ArrowFlightCompression }), false, "with transport arrow_flight, compression: zstd or lz4 (IPC buffers), grpc_zstd (whole gRPC messages) or none"},
+	{"ArrowFlightCompression", "arrow_flight_compression", []string{"ZEROBUS_ARROW_FLIGHT_COMPRESSION"}, str(func(c *Config) *string { return &c.ArrowFlightCompression }), false, "with transport arrow_flight, compression: zstd or lz4 (IPC buffers), grpc_zstd (whole gRPC messages) or none (refused with transport protobuf)"},
 }
 
 // problemFor builds a ConfigProblem for a field, filling in its YAML key and

@@ -404,3 +404,27 @@ func TestFlightConfigOfAWrapperIsAccepted(t *testing.T) {
 	}
 	_ = again.Close(context.Background())
 }
+
+// arrow_flight_compression with transport protobuf would be ignored: it is
+// refused by name; "none" (the default spelled out) is accepted.
+func TestProtobufRefusesFlightCompression(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.Endpoint, cfg.Transport = "main.default.t", "http://127.0.0.1:1", core.TransportProtobuf
+	for _, c := range []struct{ value, want string }{{"zstd", "arrow_flight_compression"}, {"grpc_zstd", "arrow_flight_compression"}, {"none", ""}, {"", ""}} {
+		cfg.ArrowFlightCompression = c.value
+		err := cfg.Validate()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.value, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "transport protobuf") {
+			t.Errorf("%q: %v, want an error naming %s", c.value, err, c.want)
+		}
+	}
+	cfg.Transport, cfg.ArrowFlightCompression = core.TransportArrowFlight, "zstd"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("arrow_flight with zstd: %v", err)
+	}
+}
