@@ -247,6 +247,9 @@ func (s *Stream) Flush(ctx context.Context) error {
 		case <-p.Done():
 		case <-s.done:
 		case <-ctx.Done():
+			if _, resolved := p.Outcome(ctx); resolved {
+				continue // resolved as ctx ended: the queue decides, not ctx
+			}
 			return fmt.Errorf("zerobus: flight flush: %w", stream.CtxErr(ctx))
 		}
 	}

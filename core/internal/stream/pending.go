@@ -70,15 +70,25 @@ func (f *Future) Err() error {
 // resolved when ctx has ended returns its outcome: an acknowledged unit is
 // never reported as cut off by ctx.
 func (f *Future) Wait(ctx context.Context) error {
+	if err, ok := f.Outcome(ctx); ok {
+		return err
+	}
+	return ctx.Err()
+}
+
+// Outcome blocks until the unit is resolved (ok, with its outcome) or ctx
+// ends first (not ok). The one rule for a unit resolved as ctx ends: its
+// outcome wins, whichever channel select would pick.
+func (f *Future) Outcome(ctx context.Context) (err error, ok bool) {
 	select {
 	case <-f.done:
-		return f.err
+		return f.err, true
 	case <-ctx.Done():
 		select {
 		case <-f.done:
-			return f.err
+			return f.err, true
 		default:
-			return ctx.Err()
+			return nil, false
 		}
 	}
 }

@@ -235,23 +235,17 @@ func (s *Stream) flush(ctx context.Context) error {
 		}
 		last := s.q[len(s.q)-1].p
 		s.mu.Unlock()
-		select {
-		case <-last.Done():
-			if err := last.Err(); !errors.Is(err, ErrWithdrawn) {
-				return err
-			}
-			// Withdrawn by its sender: wait for what is still queued.
-		case <-ctx.Done():
-			select {
-			case <-last.Done():
-				continue // resolved as ctx ended: its outcome, not ctx's, decides
-			default:
-			}
+		err, ok := last.Outcome(ctx)
+		if !ok {
 			s.mu.Lock()
 			n := len(s.q)
 			s.mu.Unlock()
 			return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, CtxErr(ctx))
 		}
+		if !errors.Is(err, ErrWithdrawn) {
+			return err
+		}
+		// Withdrawn by its sender: wait for what is still queued.
 	}
 }
 

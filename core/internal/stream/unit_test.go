@@ -352,3 +352,23 @@ func TestCtxErrTellsTheFlushTimeoutFromTheCaller(t *testing.T) {
 		t.Fatalf("canceled: %v", err)
 	}
 }
+
+// Outcome, the rule Wait and both Flushes use: a unit resolved when ctx has
+// ended is resolved (ok), whichever channel a select would pick.
+func TestOutcomeOfAResolvedUnitWithAnEndedContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 200; i++ {
+		var f Future
+		f.Init()
+		f.Resolve(ErrWithdrawn)
+		if err, ok := f.Outcome(ctx); !ok || err != ErrWithdrawn {
+			t.Fatalf("try %d: Outcome = %v, %v; want ErrWithdrawn, true", i, err, ok)
+		}
+	}
+	var open Future
+	open.Init()
+	if err, ok := open.Outcome(ctx); ok || err != nil {
+		t.Fatalf("Outcome of an unresolved unit with an ended ctx = %v, %v; want nil, false", err, ok)
+	}
+}
