@@ -446,3 +446,27 @@ func TestChunkRows(t *testing.T) {
 		}
 	}
 }
+
+// Flush with an ended ctx and async sends that are all resolved returns no
+// error (a select between "resolved" and "ctx ended" picked at random).
+func TestFlushWithResolvedFuturesAndAnEndedContext(t *testing.T) {
+	w, err := New(context.Background(), Config{TableName: "main.default.t", WriterDisabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	w.mu.Lock()
+	for range 4 {
+		f := &SendFuture{done: make(chan struct{})}
+		close(f.done)
+		w.futures[f] = struct{}{}
+	}
+	w.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 100; i++ {
+		if err := w.Flush(ctx); err != nil {
+			t.Fatalf("try %d: Flush = %v, want nil (every async send is resolved)", i, err)
+		}
+	}
+}

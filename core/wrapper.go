@@ -303,9 +303,8 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 		defer cancel()
 	}
 	for i, f := range futures {
-		select {
-		case <-f.Ready():
-		case <-ctx.Done():
+		_, _ = f.Wait(ctx) // until it is resolved or ctx ends; its own outcome is the caller's
+		if !isReady(f) {
 			return fmt.Errorf("zerobus: flush: %d async sends still in progress: %w", len(futures)-i, stream.CtxErr(ctx))
 		}
 	}
