@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -32,17 +33,10 @@ func isReady(f *SendFuture) bool {
 // ctx.Err()) and the send carries on; Wait may be called again. A future
 // already resolved returns its result even when ctx has ended.
 func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
-	select {
-	case <-f.done:
+	if stream.Resolved(ctx, f.done) {
 		return f.res, f.err
-	case <-ctx.Done():
-		select {
-		case <-f.done:
-			return f.res, f.err
-		default:
-			return nil, ctx.Err()
-		}
 	}
+	return nil, ctx.Err()
 }
 
 // SendBatchAsync starts sending rec and returns at once. The send runs under

@@ -302,10 +302,15 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 		ctx, cancel = stream.WithFlushTimeout(ctx, w.cfg.FlushTimeout)
 		defer cancel()
 	}
-	for i, f := range futures {
-		_, _ = f.Wait(ctx) // until it is resolved or ctx ends; its own outcome is the caller's
-		if !isReady(f) {
-			return fmt.Errorf("zerobus: flush: %d async sends still in progress: %w", len(futures)-i, stream.CtxErr(ctx))
+	for _, f := range futures {
+		if !stream.Resolved(ctx, f.Ready()) { // its own outcome is its caller's
+			n := 0
+			for _, g := range futures {
+				if !isReady(g) {
+					n++
+				}
+			}
+			return fmt.Errorf("zerobus: flush: %d async sends still in progress: %w", n, stream.CtxErr(ctx))
 		}
 	}
 	var errs []error

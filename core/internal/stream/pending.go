@@ -77,18 +77,27 @@ func (f *Future) Wait(ctx context.Context) error {
 }
 
 // Outcome blocks until the unit is resolved (ok, with its outcome) or ctx
-// ends first (not ok). The one rule for a unit resolved as ctx ends: its
-// outcome wins, whichever channel select would pick.
+// ends first (not ok); see Resolved.
 func (f *Future) Outcome(ctx context.Context) (err error, ok bool) {
-	select {
-	case <-f.done:
+	if Resolved(ctx, f.done) {
 		return f.err, true
+	}
+	return nil, false
+}
+
+// Resolved blocks until done is closed or ctx ends, and reports whether done
+// is closed. The one rule for a unit resolved as ctx ends: it counts as
+// resolved, whichever channel a select would pick.
+func Resolved(ctx context.Context, done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
 	case <-ctx.Done():
 		select {
-		case <-f.done:
-			return f.err, true
+		case <-done:
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }
