@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // SendFuture is the pending outcome of SendBatchAsync. Its methods are safe
