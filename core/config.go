@@ -124,6 +124,8 @@ type Config struct {
 	// MaxRecordBytes caps one encoded row; larger rows fail individually.
 	// Default 4 MiB − 19 bytes (older servers), or MaxMessageBytes when that
 	// is lower; up to MaxMessageBytes for servers that accept 10 MiB.
+	// Protobuf only: Validate refuses another value with transport
+	// arrow_flight (a row is bounded by MaxMessageBytes there).
 	// YAML max_record_bytes, env ZEROBUS_MAX_RECORD_BYTES.
 	MaxRecordBytes int
 	// CreateTimeout bounds one stream creation attempt, token fetch included.
@@ -155,6 +157,8 @@ type Config struct {
 	DebugArrowEnabled bool
 	// DebugProtobufEnabled writes every encoded record (length-delimited) with
 	// its descriptor. Default false. YAML debug_protobuf_enabled, env DEBUG_PROTOBUF_ENABLED.
+	// Transport arrow_flight encodes no protobuf record: Validate refuses it
+	// there as the only debug output.
 	DebugProtobufEnabled bool
 	// DebugKindsExplicit makes DebugArrowEnabled and DebugProtobufEnabled
 	// alone decide which debug files are written, also when both are false;
@@ -237,7 +241,7 @@ type Config struct {
 	// the Arrow IPC buffers ("zstd", "lz4"), or each whole gRPC message
 	// with zstd ("grpc_zstd", as the official Rust client's GrpcZstd; it
 	// helps most on wide or sparse schemas), or nothing ("" / "none",
-	// default).
+	// default). Validate refuses another value with transport protobuf.
 	// YAML arrow_flight_compression, env ZEROBUS_ARROW_FLIGHT_COMPRESSION.
 	ArrowFlightCompression string
 }
@@ -350,8 +354,10 @@ func (c Config) DebugKinds() []string {
 // table name is "table", "schema.table" or "catalog.schema.table" (ASCII
 // letters, digits, _), URLs are well formed, numbers are in range, a debug
 // output needs DebugOutputDir, and WriterDisabled needs a debug output (a
-// Wrapper that neither sends nor writes debug files has no effect). Zero
-// numeric fields count as their defaults.
+// Wrapper that neither sends nor writes debug files has no effect), and no
+// setting the transport would ignore is given (max_record_bytes or protobuf
+// debug files alone with arrow_flight; arrow_flight_compression with
+// protobuf). Zero numeric fields count as their defaults.
 //
 // What only sending needs is checked when the Wrapper is created: New also
 // requires, unless WriterDisabled, a catalog.schema.table name and the OAuth

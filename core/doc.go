@@ -245,9 +245,10 @@
 // given as struct{metadata, value} whose bytes are malformed. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);
-// MaxRecordBytes bounds protobuf records: New refuses a value other than
-// the default on this path, as it refuses protobuf debug files as the only
-// debug output, WithDescriptor and WithMessage.
+// MaxRecordBytes bounds protobuf records: Validate (and so New) refuses a
+// value other than its default (or the one a lower MaxMessageBytes gives
+// it) on this path, as it refuses protobuf debug files as the only debug
+// output; New refuses WithDescriptor and WithMessage.
 // With AllFieldsOptional the canonical mapping makes every column and
 // STRUCT field nullable, as the protobuf path's descriptor makes them
 // optional. A Unity Catalog column type without an Arrow mapping fails the

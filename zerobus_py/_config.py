@@ -279,8 +279,9 @@ class WrapperConfiguration:
         arrow_flight_compression: with ``transport="arrow_flight"``,
             compress the Arrow IPC buffers sent (``"zstd"``, ``"lz4"``), or
             each whole gRPC message (``"grpc_zstd"``), or nothing
-            (``"none"``); ``None`` (default) means none (YAML
-            ``arrow_flight_compression``, env ``ZEROBUS_ARROW_FLIGHT_COMPRESSION``).
+            (``"none"``); ``None`` (default) means none; refused with
+            ``transport="protobuf"`` (YAML ``arrow_flight_compression``, env
+            ``ZEROBUS_ARROW_FLIGHT_COMPRESSION``).
         debug_rotation_interval_secs, max_inflight_requests, max_inflight_bytes,
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
         flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
@@ -445,8 +446,10 @@ class WrapperConfiguration:
 
         Table names of one to three parts, URL schemes, ranges, a debug
         output needs ``debug_output_dir``, ``zerobus_writer_disabled`` needs
-        a debug output, settings ``transport="arrow_flight"`` would ignore
-        (``max_record_bytes``, protobuf-only debug files). Credentials and the full ``catalog.schema.table``
+        a debug output, settings the transport would ignore
+        (``max_record_bytes`` and protobuf-only debug files with
+        ``arrow_flight``, ``arrow_flight_compression`` with ``protobuf``).
+        Credentials and the full ``catalog.schema.table``
         name are checked when a :class:`~zerobus_py.ZerobusWrapper` that
         sends is created, as in the original Python API.
 
