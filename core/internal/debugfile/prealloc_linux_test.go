@@ -171,7 +171,9 @@ func TestPreallocationRefused(t *testing.T) {
 	if n := ffs[1].trims.Load(); n != 0 {
 		t.Errorf("refused: TrimAlloc called %d times, want 0 (nothing reserved)", n)
 	}
-	if ffs[0].allocs.Load() == 0 || ffs[0].trims.Load() == 0 {
+	// The reserving writer reserves and trims only where the file system
+	// takes the reservation (ext4); elsewhere it is refused like ffs[1].
+	if canFallocate(t, dirs[0]) && (ffs[0].allocs.Load() == 0 || ffs[0].trims.Load() == 0) {
 		t.Errorf("Allocate called %d times, TrimAlloc %d times; want both (the closed active files end early)",
 			ffs[0].allocs.Load(), ffs[0].trims.Load())
 	}
