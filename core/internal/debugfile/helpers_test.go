@@ -104,6 +104,9 @@ type faultFS struct {
 	// allocs counts the Allocate calls, trims the TrimAlloc calls.
 	refuseAlloc   atomic.Bool
 	allocs, trims atomic.Int64
+	// partAlloc: Allocate reserves the first half of the range, then fails
+	// with ENOSPC (ext4 keeps the chunks it reserved before running out).
+	partAlloc atomic.Bool
 }
 
 func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
@@ -184,6 +187,12 @@ func (f *faultFile) Allocate(off, n int64) error {
 	af, ok := f.File.(allocFile)
 	if !ok || f.fs.refuseAlloc.Load() {
 		return errors.ErrUnsupported
+	}
+	if f.fs.partAlloc.Load() {
+		if err := af.Allocate(off, n/2); err != nil {
+			return err
+		}
+		return syscall.ENOSPC
 	}
 	return af.Allocate(off, n)
 }

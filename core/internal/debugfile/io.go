@@ -416,9 +416,13 @@ func (b *bufWriter) reserve(end int64) {
 		b.noAlloc = true
 		return
 	}
-	if af.Allocate(from, to-from) != nil {
-		b.noAlloc = true // not supported, or no room: the file system allocates as before
-		return
+	if err := af.Allocate(from, to-from); err != nil {
+		b.noAlloc = true // the file system allocates as before
+		if errors.Is(err, errors.ErrUnsupported) {
+			return // nothing reserved
+		}
+		// No room (ENOSPC, EDQUOT): ext4 keeps the chunks it reserved
+		// before failing; up to 'to', for trim to free.
 	}
 	b.allocEnd = to
 }
@@ -432,7 +436,7 @@ const (
 
 // trim frees the blocks reserved beyond the data of the active file, which
 // ends before it reached MaxFileSize (Close, a schema change, a rotation
-// tick, a failure). Direct mode must be detached first. A failure only
+// tick, a failure), also those of a reservation that failed part-way. Direct mode must be detached first. A failure only
 // leaves the space reserved until the file is deleted: it is not reported.
 func (b *bufWriter) trim() {
 	if b.allocEnd > 0 && (b.allocEnd > b.s.fileBytes || b.s.broken) {
