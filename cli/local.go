@@ -145,7 +145,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if err := opts.Check(); errors.As(err, &oe) {
 		p := oe.Problems[0]
 		if flag, ok := localFlagOf[p.Field]; ok {
-			return nil, usageErrorf("local", "-%s %s", flag, p.Msg)
+			return nil, usageErrorf("local", "-%s is %s; %s", flag, p.Value, p.Msg)
 		}
 		return nil, usageErrorf("local", "%v", err) // a field no flag sets
 
