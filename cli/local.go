@@ -70,14 +70,14 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
 	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
-	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of issued tokens")
+	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of issued tokens (0: the default)")
 	noAutoCreate := fs.Bool("no-auto-create", false, "reject streams to tables that were not created (NOT_FOUND)")
 	anyToken := fs.Bool("allow-any-token", false, "accept any bearer token (clients with custom headers)")
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
 	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
-	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request; bigger ones fail with INVALID_ARGUMENT as on the service")
+	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request (0: the default); bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
 	streamGrace := fs.Duration("stream-close-grace", 0, "duration announced by that CloseStreamSignal (default and upper bound: a quarter of -stream-lifetime, at most 1m)")
 	var allowHosts hostList
@@ -98,14 +98,8 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 			return nil, &usageError{command: "local", err: fmt.Errorf("-columns: %w", err)}
 		}
 	}
-	if *maxMessageBytes <= 0 {
-		return nil, usageErrorf("local", "-max-message-bytes must be positive, not %d", *maxMessageBytes)
-	}
 	if *streamLifetime == 0 {
 		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
-	}
-	if *maxRows < 0 {
-		return nil, usageErrorf("local", "-max-rows must be 0 (keep all) or positive, not %d", *maxRows)
 	}
 	for _, p := range []struct {
 		name string
@@ -114,9 +108,6 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		if p.v < 0 || p.v > 65535 {
 			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
 		}
-	}
-	if *tokenLifetime == 0 { // the library's "default"; here the flag's default says what that is
-		return nil, usageErrorf("local", "-token-lifetime must be positive, not %s", *tokenLifetime)
 	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)
@@ -145,7 +136,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if err := opts.Check(); errors.As(err, &oe) {
 		p := oe.Problems[0]
 		if flag, ok := localFlagOf[p.Field]; ok {
-			return nil, usageErrorf("local", "-%s %s", flag, p.Msg)
+			return nil, usageErrorf("local", "-%s is %s; %s", flag, p.Value, p.Msg)
 		}
 		return nil, usageErrorf("local", "%v", err) // a field no flag sets
 

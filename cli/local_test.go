@@ -110,7 +110,7 @@ func TestLocalText(t *testing.T) {
 }
 
 func TestLocalFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "0"}, {"-stream-lifetime", "0s"}, {"-allow-host", "http://x:1"}, {"-columns", "id FOO"}, {"-table", "bad", "-columns", "id INT"}} {
+	for _, args := range [][]string{{"-port", "x"}, {"extra"}, {"-max-rows", "-1"}, {"-max-message-bytes", "-1"}, {"-stream-lifetime", "0s"}, {"-allow-host", "http://x:1"}, {"-columns", "id FOO"}, {"-table", "bad", "-columns", "id INT"}} {
 		if err := localMain(t.Context(), args, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults()); err == nil {
 			t.Errorf("localMain(%q): got nil error", args)
 		}
@@ -392,7 +392,8 @@ func TestLocalLogs(t *testing.T) {
 // -table, negative durations and -ack-every were taken silently).
 func TestLocalFlagErrorsNameTheFlag(t *testing.T) {
 	for _, args := range [][]string{
-		{"-port", "70000"}, {"-http-port", "-1"}, {"-table", "bad"}, {"-token-lifetime", "-1s"}, {"-token-lifetime", "0s"},
+		{"-port", "70000"}, {"-http-port", "-1"}, {"-table", "bad"}, {"-token-lifetime", "-1s"},
+		{"-max-rows", "-1"}, {"-max-message-bytes", "-1"},
 		{"-ack-every", "-1"}, {"-ack-delay", "-1s"}, {"-ack-interval", "-5ms"}, {"-stream-close-grace", "-1s"},
 	} {
 		_, err := parseLocalArgs(args, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
@@ -418,8 +419,31 @@ func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 			t.Errorf("%s: no flag named for it", p.Field)
 		}
 	}
-	_, err := parseLocalArgs([]string{"-ack-delay", "-2s"}, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
-	if err == nil || err.Error() != "-ack-delay is -2s; must not be negative (0: the default)" {
-		t.Errorf("-ack-delay -2s: %v", err)
+	for flag, want := range map[string]string{
+		"-ack-delay -2s":        "-ack-delay is -2s; must not be negative (0: the default)",
+		"-max-rows -1":          "-max-rows is -1; must not be negative (0: the default)",
+		"-max-message-bytes -1": "-max-message-bytes is -1; must not be negative (0: the default)",
+	} {
+		_, err := parseLocalArgs(strings.Fields(flag), Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", flag, err, want)
+		}
+	}
+}
+
+// TestLocalZeroMeansTheDefault: 0 is the library's default for
+// -token-lifetime and -max-message-bytes (1h and 10 MiB, the flags' own
+// defaults), so the CLI takes it as the library does; it refused
+// -token-lifetime 0 as "must be positive" while -1s said "(0: the default)".
+func TestLocalZeroMeansTheDefault(t *testing.T) {
+	la, err := parseLocalArgs([]string{"-token-lifetime", "0", "-max-message-bytes", "0"}, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+	if err != nil {
+		t.Fatalf("-token-lifetime 0 -max-message-bytes 0: %v", err)
+	}
+	if la.opts.TokenLifetime != 0 || la.opts.MaxMessageBytes != 0 {
+		t.Fatalf("opts: token lifetime %v, max message bytes %d; want 0 (the library default)", la.opts.TokenLifetime, la.opts.MaxMessageBytes)
+	}
+	if err := la.opts.Check(); err != nil {
+		t.Errorf("Options.Check: %v", err)
 	}
 }

@@ -53,6 +53,11 @@ type ErrorDetails struct {
 	// and YAML key): every problem of a *ConfigurationError, or the setting
 	// holding a host name that does not resolve.
 	Keys []string `json:"keys,omitempty"`
+	// KeyMessages says what is wrong with each of Keys, in the same order,
+	// when the error says it per key (an error with a method
+	// KeyProblems() (keys, msgs []string), such as a zerobuslocal
+	// *OptionsError: "must not be negative (0: the default)").
+	KeyMessages []string `json:"key_messages,omitempty"`
 	// Causes are the errors that led to this one, described the same way:
 	// the last failure of exhausted retries, the members of an errors.Join,
 	// or the next error of this package wrapped inside. At most
@@ -102,6 +107,7 @@ func detailsOf(err error, depth int) ErrorDetails {
 		rwe *convert.RowError
 		sm  *SchemaMismatchError
 		sce *convert.SchemaError
+		kp  interface{ KeyProblems() (keys, msgs []string) }
 	)
 	walkChain(err, func(e error) {
 		switch x := e.(type) { //nolint:errorlint // e is one element of the chain
@@ -134,6 +140,9 @@ func detailsOf(err error, depth int) ErrorDetails {
 		}
 		if g, ok := e.(interface{ GRPCStatus() *status.Status }); ok && gs == nil { //nolint:errorlint // one element
 			gs = g
+		}
+		if k, ok := e.(interface{ KeyProblems() (keys, msgs []string) }); ok && kp == nil { //nolint:errorlint // one element
+			kp = k
 		}
 	})
 
@@ -193,6 +202,8 @@ func detailsOf(err error, depth int) ErrorDetails {
 		d.Keys = []string{hostSettingKey(hn.Setting)}
 	case cf != nil:
 		d.Keys = []string{"tls_ca_file", hostSettingKey(cf.Setting)}
+	case kp != nil:
+		d.Keys, d.KeyMessages = kp.KeyProblems()
 	}
 	if depth > 1 {
 		causes := causesOf(err, re)

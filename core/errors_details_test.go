@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,25 @@ func TestDetailsOfBoundsAndNil(t *testing.T) {
 		if got := core.CodeName(c); got != want {
 			t.Errorf("CodeName(%v) = %q, want %q", c, got, want)
 		}
+	}
+}
+
+// TestDetailsOfOptionsError: the local server's options error reaches
+// bindings as data: each JSON key at fault and what is wrong with it.
+func TestDetailsOfOptionsError(t *testing.T) {
+	_, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{
+		TokenLifetime: -time.Second, AckPolicy: zerobuslocal.AckPolicy{Delay: -5 * time.Millisecond}})
+	if !errors.Is(err, zerobuslocal.ErrInvalidOptions) {
+		t.Fatalf("Start: %v, want ErrInvalidOptions", err)
+	}
+	d := core.DetailsOf(fmt.Errorf("wrapped: %w", err))
+	wantKeys := []string{"token_lifetime_ns", "ack_policy.delay_ns"}
+	wantMsg := "must not be negative (0: the default)"
+	if strings.Join(d.Keys, ",") != strings.Join(wantKeys, ",") || len(d.KeyMessages) != 2 ||
+		d.KeyMessages[0] != wantMsg || d.KeyMessages[1] != wantMsg {
+		t.Errorf("DetailsOf: keys %q, key messages %q; want %q, each %q", d.Keys, d.KeyMessages, wantKeys, wantMsg)
+	}
+	if !strings.Contains(err.Error(), "TokenLifetime (token_lifetime_ns) is -1s; "+wantMsg) {
+		t.Errorf("message %q", err.Error())
 	}
 }

@@ -12,6 +12,13 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
+// LocalOptionKeys is zerobuslocal.CheckedOptionKeys as a JSON array: the
+// option keys whose problems StartLocalServer can report.
+func LocalOptionKeys() string {
+	b, _ := json.Marshal(zerobuslocal.CheckedOptionKeys())
+	return string(b)
+}
+
 // LocalServer is an in-process zerobuslocal.Server for Python tests and
 // demos. Safe for concurrent use.
 type LocalServer struct {
@@ -40,7 +47,7 @@ func StartLocalServer(optionsJSON string) (*LocalServer, error) {
 	}
 	s, err := zerobuslocal.Start(context.Background(), opts)
 	if errors.Is(err, zerobuslocal.ErrInvalidOptions) {
-		return nil, errorOf(core.KindConfiguration, "zerobus: local server: %v", err)
+		return nil, errorOf(core.KindConfiguration, "zerobus: local server: %w", err) // Keys, KeyMessages: core.DetailsOf
 	}
 	if err != nil {
 		return nil, errorOf(core.KindConnection, "zerobus: starting the local server: %v", err)

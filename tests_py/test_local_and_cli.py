@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import ConfigurationError, ZerobusError, ZerobusWrapper
+from zerobus_py import ConfigurationError, ZerobusError, ZerobusWrapper, _bridge, local
 from zerobus_py._cli import main
 from zerobus_py.local import LocalServer
 
@@ -383,23 +383,15 @@ def test_cli_send_interrupt(tmp_path: Path) -> None:
     assert b"zerobus send: interrupted: reading stopped" in err
 
 
-@pytest.mark.parametrize(
-    "keyword",
-    [
-        "token_lifetime_secs",
-        "stream_close_grace_ms",
-        "ack_interval_ms",
-        "ack_delay_ms",
-        "ack_jitter_ms",
-        "ack_every",
-        "max_message_bytes",
-        "max_stored_rows",
-    ],
-)
-def test_local_server_negative_option_names_the_keyword(keyword: str) -> None:
+@pytest.mark.parametrize("key", json.loads(_bridge.native.LocalOptionKeys()))
+def test_local_server_negative_option_names_the_keyword(key: str) -> None:
+    # Every option key the Go server can report a problem for (zerobuslocal.CheckedOptionKeys): a checked option
+    # without a LocalServer keyword fails here.
+    assert key in local._KEYWORD_OF, f"zerobuslocal checks {key!r}, which no LocalServer keyword sets"
+    keyword = local._KEYWORD_OF[key]
     with pytest.raises(ConfigurationError) as err:
         LocalServer(**{keyword: -5})
-    assert f"{keyword}=-5 must not be negative" in str(err.value)
+    assert f"{keyword}=-5 must not be negative (0: the default)" in str(err.value)
     assert "_ns" not in str(err.value) and "(" + keyword not in str(err.value)
     assert err.value.key == keyword
 
@@ -410,3 +402,4 @@ def test_local_server_names_every_negative_option() -> None:
     assert "token_lifetime_secs=-1.5 must not be negative" in str(err.value)
     assert "ack_delay_ms=-5 must not be negative" in str(err.value)
     assert sorted(err.value.keys) == ["ack_delay_ms", "token_lifetime_secs"]
+    assert str(err.value).count("must not be negative") == 2 and "ms;" not in str(err.value)

@@ -132,10 +132,12 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if hasattr(data, "__arrow_c_array__"):
         try:
             batch = pa.record_batch(data)
-        except pa.ArrowInvalid:
+        except pa.ArrowInvalid as err:
             column = pa.array(data)
             if pa.types.is_struct(column.type):  # table-shaped yet refused (e.g. top-level nulls): pyarrow says why
-                raise
+                raise TypeError(
+                    f"cannot send a {type(data).__qualname__}: pyarrow refuses it as a batch: {err}"
+                ) from err
             # one column (not a struct array): say what to pass instead
             raise TypeError(
                 f"cannot send a {type(data).__qualname__}: its __arrow_c_array__ is one column "

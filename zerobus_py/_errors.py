@@ -149,7 +149,8 @@ class ZerobusError(Exception):
 
     @property
     def row(self) -> int | None:
-        """Index of the row at fault in the batch sent, or ``None``."""
+        """Index of the row at fault in the input sent (across a reader's batches, as in ``failed_rows``), or
+        ``None``."""
         row = self.details.get("row")
         return row if isinstance(row, int) and row >= 0 else None
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import ssl
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -67,20 +66,81 @@ def _ns(value: float, per_unit: int) -> int:
     return int(value * per_unit)
 
 
-def _naming_keywords(err: ConfigurationError, keywords: dict[str, tuple[str, Any]]) -> ConfigurationError:
-    """The server's options error with each "Field (json_key) is value" part naming the keyword and value given
-    to :class:`LocalServer` instead."""
-    named: list[str] = []
+def _ms(value: float) -> int:
+    return _ns(value, 1_000_000)
 
-    def keyword(m: re.Match[str]) -> str:
-        if m.group(1) not in keywords:
-            return m.group(0)
-        name, value = keywords[m.group(1)]
-        named.append(name)
-        return f"{name}={value!r}"
 
-    message = re.sub(r"[\w.]+ \(([\w.]+)\) is [^;]*;", keyword, err.message)
-    return ConfigurationError(message, details={**err.details, "message": message}, keys=named or err.keys)
+def _secs(value: float) -> int:
+    return _ns(value, 1_000_000_000)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _hosts(value: Sequence[str]) -> list[str]:
+    if isinstance(value, str):
+        raise TypeError("allowed_hosts must be a list of host names, not a str")
+    return list(value)
+
+
+def _loopback(port: int) -> str:
+    return f"127.0.0.1:{port}"
+
+
+# Each LocalServer keyword: its key in the JSON form of the Go server's Options (zerobuslocal.Options: snake_case
+# keys, "a.b" for a key nested in object "a", durations in ns) and the converter of its value (None: not sent).
+_OPTIONS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("client_id", "client_id", _same),
+    ("client_secret", "client_secret", _same),
+    ("token_lifetime_secs", "token_lifetime_ns", _secs),
+    ("auto_create_tables", "disable_auto_create", lambda v: not v),
+    ("ack_every", "ack_policy.every", _same),
+    ("ack_interval_ms", "ack_policy.interval_ns", _ms),
+    ("ack_delay_ms", "ack_policy.delay_ns", _ms),
+    ("ack_jitter_ms", "ack_policy.jitter_ns", _ms),
+    ("max_message_bytes", "max_message_bytes", _same),
+    ("stream_lifetime_ms", "stream_lifetime_ns", _ms),
+    ("stream_close_grace_ms", "stream_close_grace_ns", _ms),
+    ("allowed_hosts", "allowed_hosts", _hosts),
+    ("inspect_token", "inspect_token", _same),
+    ("max_stored_rows", "max_stored_rows", _same),
+    ("tls", "tls", _same),
+    ("http_tls", "http_tls", _same),
+    ("data_dir", "data_dir", os.fspath),
+    ("port", "addr", _loopback),
+    ("http_port", "http_addr", _loopback),
+)
+
+_KEYWORD_OF = {key: keyword for keyword, key, _ in _OPTIONS}
+"""The LocalServer keyword of each JSON key of the Go server's options."""
+_KEYWORD_NAMES = frozenset(_KEYWORD_OF.values())
+
+
+def _options_json(given: dict[str, Any]) -> str:
+    """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent)."""
+    opts: dict[str, Any] = {}
+    for keyword, key, convert in _OPTIONS:
+        if given[keyword] is not None:
+            *parents, leaf = key.split(".")
+            node = opts
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = convert(given[keyword])
+    return json.dumps(opts)
+
+
+def _naming_keywords(err: ConfigurationError, given: dict[str, Any]) -> ConfigurationError:
+    """The server's options error naming, for each option at fault, the keyword and value given to
+    :class:`LocalServer` (the error carries the JSON keys and what is wrong with each as data)."""
+    keys = err.keys
+    msgs = err.details.get("key_messages") or []
+    if not keys or len(msgs) != len(keys) or any(k not in _KEYWORD_OF for k in keys):
+        return err  # not a problem per option: keep the server's own words
+    keywords = [_KEYWORD_OF[k] for k in keys]
+    parts = [f"{kw}={given[kw]!r} {msg}" for kw, msg in zip(keywords, msgs, strict=True)]
+    message = "zerobus: local server: invalid options: " + "; ".join(parts)
+    return ConfigurationError(message, details={**err.details, "message": message}, keys=keywords)
 
 
 class LocalServer:
@@ -157,49 +217,15 @@ class LocalServer:
         port: int | None = None,
         http_port: int | None = None,
     ) -> None:
-        if isinstance(allowed_hosts, str):
-            raise TypeError("allowed_hosts must be a list of host names, not a str")
-        ack: dict[str, Any] = {"every": ack_every} if ack_every is not None else {}
-        for key, ms in (("interval", ack_interval_ms), ("delay", ack_delay_ms), ("jitter", ack_jitter_ms)):
-            if ms is not None:
-                ack[key + "_ns"] = _ns(ms, 1_000_000)
-        # The JSON form of the Go server's Options (zerobuslocal.Options): snake_case keys, durations in ns.
-        opts: dict[str, Any] = {
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "token_lifetime_ns": None if token_lifetime_secs is None else _ns(token_lifetime_secs, 1_000_000_000),
-            "disable_auto_create": not auto_create_tables,
-            "ack_policy": ack or None,
-            "max_message_bytes": max_message_bytes,
-            "stream_lifetime_ns": None if stream_lifetime_ms is None else _ns(stream_lifetime_ms, 1_000_000),
-            "stream_close_grace_ns": None if stream_close_grace_ms is None else _ns(stream_close_grace_ms, 1_000_000),
-            "allowed_hosts": None if allowed_hosts is None else list(allowed_hosts),
-            "inspect_token": inspect_token,
-            "max_stored_rows": max_stored_rows,
-            "tls": tls,
-            "http_tls": http_tls,
-            "data_dir": None if data_dir is None else os.fspath(data_dir),
-            "addr": None if port is None else f"127.0.0.1:{port}",
-            "http_addr": None if http_port is None else f"127.0.0.1:{http_port}",
-        }
-        opts = {k: v for k, v in opts.items() if v is not None}
+        given = {keyword: value for keyword, value in locals().items() if keyword in _KEYWORD_NAMES}
+        options = _options_json(given)
         self._inspect_token = inspect_token or ""
         self._ca_file: str | None = None
         self._ca_cleanup: weakref.finalize[[str], LocalServer] | None = None
         try:
-            self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, json.dumps(opts))
+            self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, options)
         except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
-            keywords = {
-                "token_lifetime_ns": ("token_lifetime_secs", token_lifetime_secs),
-                "stream_close_grace_ns": ("stream_close_grace_ms", stream_close_grace_ms),
-                "ack_policy.interval_ns": ("ack_interval_ms", ack_interval_ms),
-                "ack_policy.delay_ns": ("ack_delay_ms", ack_delay_ms),
-                "ack_policy.jitter_ns": ("ack_jitter_ms", ack_jitter_ms),
-                "ack_policy.every": ("ack_every", ack_every),
-                "max_message_bytes": ("max_message_bytes", max_message_bytes),
-                "max_stored_rows": ("max_stored_rows", max_stored_rows),
-            }
-            raise _naming_keywords(err, keywords) from None
+            raise _naming_keywords(err, given) from None
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
         self.workspace_url: str = self._server().WorkspaceURL()

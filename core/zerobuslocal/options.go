@@ -183,52 +183,78 @@ var ErrInvalidOptions = errors.New("zerobuslocal: invalid options")
 type OptionProblem struct {
 	Field string // the Options field, e.g. "AckPolicy.Delay"
 	Key   string // its JSON key, e.g. "ack_policy.delay_ns"
-	Msg   string // what is wrong, e.g. "is -1s; must not be negative (0: the default)"
+	Value string // the value given, as Go prints it, e.g. "-1s"
+	Msg   string // what is wrong, e.g. "must not be negative (0: the default)"
 }
 
 // OptionsError lists every option out of range; it wraps ErrInvalidOptions.
 // Front ends (the CLI's flags, Python's keywords) name the options their own
-// way from Field or Key.
+// way from Field or Key; KeyProblems gives the keys and what is wrong with
+// each as data.
 type OptionsError struct{ Problems []OptionProblem }
 
 func (e *OptionsError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		parts[i] = fmt.Sprintf("%s (%s) %s", p.Field, p.Key, p.Msg)
+		parts[i] = fmt.Sprintf("%s (%s) is %s; %s", p.Field, p.Key, p.Value, p.Msg)
 	}
 	return ErrInvalidOptions.Error() + ": " + strings.Join(parts, "; ")
 }
 
 func (e *OptionsError) Unwrap() error { return ErrInvalidOptions }
 
+// KeyProblems returns the JSON key of each problem and, in the same order,
+// what is wrong with it (Msg): the form language bindings read as data.
+func (e *OptionsError) KeyProblems() (keys, msgs []string) {
+	for _, p := range e.Problems {
+		keys = append(keys, p.Key)
+		msgs = append(msgs, p.Msg)
+	}
+	return keys, msgs
+}
+
+// checkedOption is one option Check bounds: its field, JSON key and value.
+type checkedOption struct {
+	field, key string
+	get        func(*Options) any // a time.Duration or an int
+}
+
+// checkedOptions are the options Check refuses when negative.
+var checkedOptions = []checkedOption{
+	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }},
+	{"StreamCloseGrace", "stream_close_grace_ns", func(o *Options) any { return o.StreamCloseGrace }},
+	{"AckPolicy.Interval", "ack_policy.interval_ns", func(o *Options) any { return o.AckPolicy.Interval }},
+	{"AckPolicy.Delay", "ack_policy.delay_ns", func(o *Options) any { return o.AckPolicy.Delay }},
+	{"AckPolicy.Jitter", "ack_policy.jitter_ns", func(o *Options) any { return o.AckPolicy.Jitter }},
+	{"MaxMessageBytes", "max_message_bytes", func(o *Options) any { return o.MaxMessageBytes }},
+	{"MaxStoredRows", "max_stored_rows", func(o *Options) any { return o.MaxStoredRows }},
+	{"AckPolicy.Every", "ack_policy.every", func(o *Options) any { return o.AckPolicy.Every }},
+}
+
+// CheckedOptionKeys returns the JSON key of every option Check can refuse
+// (front ends test that they can name each).
+func CheckedOptionKeys() []string {
+	keys := make([]string, len(checkedOptions))
+	for i, c := range checkedOptions {
+		keys[i] = c.key
+	}
+	return keys
+}
+
 // Check reports every option out of range as an *OptionsError (nil when
 // all are in range); Start refuses such options with the same error.
 func (o Options) Check() error {
 	var bad []OptionProblem
-	for _, d := range []struct {
-		field, key string
-		v          time.Duration
-	}{
-		{"TokenLifetime", "token_lifetime_ns", o.TokenLifetime},
-		{"StreamCloseGrace", "stream_close_grace_ns", o.StreamCloseGrace},
-		{"AckPolicy.Interval", "ack_policy.interval_ns", o.AckPolicy.Interval},
-		{"AckPolicy.Delay", "ack_policy.delay_ns", o.AckPolicy.Delay},
-		{"AckPolicy.Jitter", "ack_policy.jitter_ns", o.AckPolicy.Jitter},
-	} {
-		if d.v < 0 {
-			bad = append(bad, OptionProblem{d.field, d.key, fmt.Sprintf("is %s; must not be negative (0: the default)", d.v)})
+	for _, c := range checkedOptions {
+		var negative bool
+		switch v := c.get(&o).(type) {
+		case time.Duration:
+			negative = v < 0
+		case int:
+			negative = v < 0
 		}
-	}
-	for _, n := range []struct {
-		field, key string
-		v          int
-	}{
-		{"MaxMessageBytes", "max_message_bytes", o.MaxMessageBytes},
-		{"MaxStoredRows", "max_stored_rows", o.MaxStoredRows},
-		{"AckPolicy.Every", "ack_policy.every", o.AckPolicy.Every},
-	} {
-		if n.v < 0 {
-			bad = append(bad, OptionProblem{n.field, n.key, fmt.Sprintf("is %d; must not be negative (0: the default)", n.v)})
+		if negative {
+			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(c.get(&o)), "must not be negative (0: the default)"})
 		}
 	}
 	if len(bad) == 0 {
