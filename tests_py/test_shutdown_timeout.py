@@ -15,18 +15,24 @@ from zerobus_py import ObservabilityConfig, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 
+def wrapper_with_collector_down(server: LocalServer, table_name: str, protocol: str | None = None) -> ZerobusWrapper:
+    """A wrapper whose OTLP collector is a port nothing listens on: every export is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return ZerobusWrapper(
+        server.config(
+            table_name,
+            observability_enabled=True,
+            observability_config=ObservabilityConfig(endpoint=f"http://127.0.0.1:{port}", protocol=protocol),
+        )
+    )
+
+
 def test_shutdown_timeout_bounds_the_telemetry_export(
     server: LocalServer, table_name: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as s:  # a port nothing listens on: every export is refused
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = server.config(
-        table_name,
-        observability_enabled=True,
-        observability_config=ObservabilityConfig(endpoint=f"http://127.0.0.1:{port}"),
-    )
-    wrapper = ZerobusWrapper(config)
+    wrapper = wrapper_with_collector_down(server, table_name)
     result = wrapper.send_batch(id_batch(0, 50))
     assert result.success and result.successful_count == 50
     start = time.monotonic()
@@ -44,15 +50,7 @@ def test_shutdown_timeout_bounds_the_telemetry_export(
 def test_shutdown_without_timeout_does_not_wait_for_a_collector_that_is_down(
     server: LocalServer, table_name: str, protocol: str
 ) -> None:
-    with socket.socket() as s:  # a port nothing listens on: every export is refused
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = server.config(
-        table_name,
-        observability_enabled=True,
-        observability_config=ObservabilityConfig(endpoint=f"http://127.0.0.1:{port}", protocol=protocol),
-    )
-    wrapper = ZerobusWrapper(config)
+    wrapper = wrapper_with_collector_down(server, table_name, protocol)
     assert wrapper.send_batch(id_batch(0, 20)).successful_count == 20
     start = time.monotonic()
     wrapper.shutdown()  # no timeout: was 10 s (the export's retries against a refusing collector)
