@@ -383,9 +383,9 @@ func (b *batchSend) runFlight() {
 	var firstErr error
 	for _, pt := range parts {
 		err := pt.p.Wait(b.ctx)
-		if err != nil && !isFlightDone(pt.p) {
+		if err != nil && !closed(pt.p.Done()) {
 			// The caller gave up: take back what no RPC has carried yet.
-			if !st.Withdraw(pt.p) && isFlightDone(pt.p) {
+			if !st.Withdraw(pt.p) && closed(pt.p.Done()) {
 				err = pt.p.Err()
 			}
 		}
@@ -518,15 +518,6 @@ func (b *batchSend) awaitFlight(fs *flightSchema, sl *fslot) (*flightstream.Stre
 		return op.st, nil
 	case <-b.ctx.Done():
 		return nil, b.ctx.Err()
-	}
-}
-
-func isFlightDone(p *flightstream.Pending) bool {
-	select {
-	case <-p.Done():
-		return true
-	default:
-		return false
 	}
 }
 

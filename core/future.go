@@ -19,16 +19,6 @@ type SendFuture struct {
 // Ready is closed when the batch has been fully acknowledged or has failed.
 func (f *SendFuture) Ready() <-chan struct{} { return f.done }
 
-// isReady reports whether f is resolved; it does not block.
-func isReady(f *SendFuture) bool {
-	select {
-	case <-f.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Wait blocks until the batch is resolved or ctx ends, and returns what
 // SendBatch would have returned. If ctx ends first it returns (nil,
 // ctx.Err()) and the send carries on; Wait may be called again. A future

@@ -343,7 +343,7 @@ func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
-	if err != nil && !isDone(pr.p) && !st.Withdraw(pr.p) && isDone(pr.p) && pr.p.Err() == nil {
+	if err != nil && !closed(pr.p.Done()) && !st.Withdraw(pr.p) && closed(pr.p.Done()) && pr.p.Err() == nil {
 		// The caller gave up waiting (ctx) and the request could not be
 		// taken back (an RPC carries it), but it was acknowledged meanwhile.
 		err = nil
@@ -372,9 +372,11 @@ func rowStateOf(p *stream.Pending) RowState {
 	return RowUnknown
 }
 
-func isDone(p *stream.Pending) bool {
+// closed reports whether done (a request's, a batch's or an async send's
+// Done or Ready channel) is closed; it does not block.
+func closed(done <-chan struct{}) bool {
 	select {
-	case <-p.Done():
+	case <-done:
 		return true
 	default:
 		return false

@@ -306,7 +306,7 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 		if !stream.Resolved(ctx, f.Ready()) { // its own outcome is its caller's
 			n := 0
 			for _, g := range futures {
-				if !isReady(g) {
+				if !closed(g.Ready()) {
 					n++
 				}
 			}
