@@ -139,7 +139,6 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 			return nil, usageErrorf("local", "-%s is %s; %s", flag, p.Value, p.Msg)
 		}
 		return nil, usageErrorf("local", "%v", err) // a field no flag sets
-
 	}
 	return &localArgs{opts: opts, tableName: *tableName, columns: cols, useTLS: *useTLS, caFile: *caFile, dataDir: *dataDir, asJSON: *asJSON,
 		verbose: *fs.verbose}, nil

@@ -487,12 +487,8 @@ func (c Config) validate(ck checks) error {
 	}
 
 	switch c.Transport {
-	case TransportProtobuf:
-		if opt, grpcZstd, err := flightstream.ParseCompression(c.ArrowFlightCompression); err == nil && (opt != nil || grpcZstd) {
-			add("ArrowFlightCompression", "is %q and compresses what transport arrow_flight sends, which transport protobuf does not use: leave it unset or use transport arrow_flight", c.ArrowFlightCompression)
-		}
-	case TransportArrowFlight:
-		ps = append(ps, flightProblems(given)...)
+	case TransportProtobuf, TransportArrowFlight:
+		ps = append(ps, transportProblems(given, c.Transport)...)
 	default:
 		add("Transport", "is %q; must be %q (the default) or %q", c.Transport, TransportProtobuf, TransportArrowFlight)
 	}

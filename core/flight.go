@@ -81,16 +81,20 @@ type tableTarget struct {
 	canonical bool // the catalog may not be read: use the canonical mapping
 }
 
-// flightProblems lists the settings cfg (before defaults) gives that mean
-// nothing with transport arrow_flight, so that Validate (and so New) refuses
-// them rather than ignore them: max_record_bytes (no protobuf record is
-// encoded; a row is bounded by max_message_bytes and fails alone over it) and
-// protobuf debug files as the only debug output (none would be written).
-func flightProblems(cfg Config) []ConfigProblem {
-	if transportName(cfg.Transport) != TransportArrowFlight {
-		return nil
-	}
+// transportProblems lists the settings cfg (before defaults) gives that
+// mean nothing with transport, so that Validate (and so New) refuses them
+// rather than ignore them. With arrow_flight: max_record_bytes (no protobuf
+// record is encoded; a row is bounded by max_message_bytes and fails alone
+// over it) and protobuf debug files as the only debug output (none would be
+// written). With protobuf: arrow_flight_compression.
+func transportProblems(cfg Config, transport string) []ConfigProblem {
 	var ps []ConfigProblem
+	if transport == TransportProtobuf {
+		if opt, grpcZstd, err := flightstream.ParseCompression(cfg.ArrowFlightCompression); err == nil && (opt != nil || grpcZstd) {
+			ps = append(ps, problemFor("ArrowFlightCompression", fmt.Sprintf("is %q and compresses what transport arrow_flight sends, which transport protobuf does not use: leave it unset or use transport arrow_flight", cfg.ArrowFlightCompression)))
+		}
+		return ps
+	}
 	derived := cfg
 	derived.MaxRecordBytes = 0 // what withDefaults gives when it is unset (max_message_bytes can lower it)
 	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes && cfg.MaxRecordBytes != derived.withDefaults().MaxRecordBytes {
