@@ -436,8 +436,9 @@ const (
 
 // trim frees the blocks reserved beyond the data of the active file, which
 // ends before it reached MaxFileSize (Close, a schema change, a rotation
-// tick, a failure), also those of a reservation that failed part-way. Direct mode must be detached first. A failure only
-// leaves the space reserved until the file is deleted: it is not reported.
+// tick, a failure), also those of a reservation that failed part-way.
+// Direct mode must be detached first. A failure only leaves the space
+// reserved until the file is deleted: it is not reported.
 func (b *bufWriter) trim() {
 	if b.allocEnd > 0 && (b.allocEnd > b.s.fileBytes || b.s.broken) {
 		if af, ok := b.s.file.(allocFile); ok {

@@ -48,6 +48,8 @@ const (
 	ext4Magic      = 0xEF53 // EXT4_SUPER_MAGIC (also ext2 and ext3)
 )
 
+// fdCall runs fn on f's descriptor (setDirect, falloc, trimAlloc) and
+// returns its error, or the error of reaching the descriptor.
 func fdCall(f *os.File, fn func(fd int) error) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
