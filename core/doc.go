@@ -222,7 +222,9 @@
 // to the table's Arrow types and sent as Arrow IPC over the Flight DoPut RPC
 // on the same endpoint, with the same credentials, proxy and TLS settings,
 // retries and window. The table's Arrow schema comes from Unity Catalog (GET
-// /api/2.1/unity-catalog/tables/{name}, once per Wrapper) or, when the
+// /api/2.1/unity-catalog/tables/{name}, once per Wrapper, and again when a
+// new batch schema does not match the copy read, or 10 s after a mismatch,
+// as the table may have been altered) or, when the
 // catalog may not be read or has no such table yet, from the canonical
 // mapping of the batch's schema (protocol §9: STRING and DECIMAL as
 // large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).

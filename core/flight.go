@@ -62,7 +62,11 @@ type flightSchema struct {
 	mu     sync.Mutex
 	caster *flightstream.Caster
 	err    error
-	slots  []*fslot
+	// errAt is when err, a mismatch with the table's schema as read from
+	// the catalog, was found (zero for errors kept for good): a batch from
+	// mismatchRecheck later reads the table's schema again and re-plans.
+	errAt time.Time
+	slots []*fslot
 	// growth is the last chunk's IPC body size per 1024 bytes of its input
 	// (0: none yet), to size the next batch's chunks.
 	growth atomic.Int64
@@ -78,8 +82,14 @@ type (
 type tableTarget struct {
 	mu        sync.Mutex
 	schema    *arrow.Schema
-	canonical bool // the catalog may not be read: use the canonical mapping
+	fetched   time.Time // when schema was read
+	canonical bool      // the catalog may not be read: use the canonical mapping
 }
+
+// mismatchRecheck is how long a batch schema that does not match the
+// table's is refused from memory before a batch of it has the table's
+// schema read again (the table may have been altered to take it).
+var mismatchRecheck = 10 * time.Second
 
 // transportProblems lists the settings cfg (before defaults) gives that
 // mean nothing with transport, so that Validate (and so New) refuses them
@@ -120,40 +130,46 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 }
 
 // targetSchema returns the table's Arrow schema: from Unity Catalog (cached
-// per Wrapper, i.e. per table), or the canonical mapping of caller when the
-// catalog may not be read (no workspace URL, 401/403) or has no such table
-// yet (404: the first stream creates it), or when nothing is sent.
-func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema) (*arrow.Schema, error) {
+// per Wrapper, i.e. per table, and read again when the cached copy was read
+// before notBefore), or the canonical mapping of caller when the catalog may
+// not be read (no workspace URL, 401/403) or has no such table yet (404: the
+// first stream creates it), or when nothing is sent. fetched is when the
+// catalog's schema was read (zero for the canonical mapping).
+func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema, notBefore time.Time) (_ *arrow.Schema, fetched time.Time, _ error) {
 	if w.client == nil {
-		return w.canonicalSchema(caller)
+		s, err := w.canonicalSchema(caller)
+		return s, time.Time{}, err
 	}
 	t := &w.target
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.schema != nil {
-		return t.schema, nil
+	if t.schema != nil && !t.fetched.Before(notBefore) {
+		return t.schema, t.fetched, nil
 	}
 	if !t.canonical {
+		at := time.Now()
 		s, err := flightstream.FetchTableSchema(ctx, w.client)
 		var ce *flightstream.CatalogError
 		switch {
 		case err == nil:
-			t.schema = s
-			return s, nil
+			t.schema, t.fetched = s, at
+			return s, at, nil
 		case errors.As(err, &ce) && ce.Answered():
-			return nil, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
+			return nil, time.Time{}, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
 		case errors.As(err, &ce) && ce.NotAllowed():
 			if ce.Status != 404 {
 				t.canonical = true
 			}
+			t.schema = nil // a table dropped since: its old schema no longer applies
 			w.log.DebugContext(ctx, "zerobus: using the canonical Arrow mapping of the batch's schema", "table", w.cfg.TableName, "reason", err)
 		case errors.As(err, &ce):
-			return nil, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
+			return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
 		default:
-			return nil, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
+			return nil, time.Time{}, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 		}
 	}
-	return w.canonicalSchema(caller)
+	s, err := w.canonicalSchema(caller)
+	return s, time.Time{}, err
 }
 
 // canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every
@@ -180,46 +196,67 @@ func newFlightSchema(n int) *flightSchema {
 // per schema), or the column-by-column mismatch (also kept). A failure to
 // learn the table's schema (the catalog unreachable, ctx ended) is returned
 // without being kept, so a later batch tries again.
+//
+// The table's schema is cached per Wrapper, and the table may have been
+// altered since it was read: a batch schema that does not match a cached
+// copy is checked once more against the schema read again, and a mismatch
+// is kept for mismatchRecheck only, after which a batch of that schema
+// reads the table's schema again (at most once per mismatchRecheck).
 func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchema, error) {
 	fs := ss.fl
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.caster != nil || fs.err != nil {
-		return fs, fs.err
-	}
-	target, err := w.targetSchema(ctx, ss.schema)
-	if err != nil {
-		var ke kinded
-		if errors.As(err, &ke) || ctx.Err() != nil {
-			return fs, err // transient: not kept
-		}
-		ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
-		var cat *flightstream.CatalogError
-		if errors.As(err, &cat) {
-			ce.Column = cat.Column
-		}
-		fs.err = ce
-		return fs, fs.err
-	}
-	fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
-	if err == nil {
+	if fs.caster != nil {
 		return fs, nil
 	}
-	var me *flightstream.MismatchError
-	if !errors.As(err, &me) {
-		fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+	start := time.Now()
+	if fs.err != nil && (fs.errAt.IsZero() || start.Sub(fs.errAt) < mismatchRecheck) {
 		return fs, fs.err
 	}
-	sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
-	for _, c := range me.Columns {
-		sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
+	notBefore := fs.errAt // a recheck: the copy the mismatch was found with is stale
+	fs.err, fs.errAt = nil, time.Time{}
+	for {
+		target, fetched, err := w.targetSchema(ctx, ss.schema, notBefore)
+		if err != nil {
+			var ke kinded
+			if errors.As(err, &ke) || ctx.Err() != nil {
+				return fs, err // transient: not kept
+			}
+			ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
+			var cat *flightstream.CatalogError
+			if errors.As(err, &cat) {
+				ce.Column = cat.Column
+			}
+			fs.err = ce
+			return fs, fs.err
+		}
+		fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
+		if err == nil {
+			return fs, nil
+		}
+		var me *flightstream.MismatchError
+		if !errors.As(err, &me) {
+			fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+			return fs, fs.err
+		}
+		if !fetched.IsZero() && fetched.Before(start) && notBefore.Before(start) {
+			notBefore = start // a cached copy: read the table's schema again, once
+			continue
+		}
+		sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
+		for _, c := range me.Columns {
+			sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
+		}
+		ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
+		if len(me.Columns) == 1 {
+			ce.Column = me.Columns[0].Column
+		}
+		fs.err = ce
+		if !fetched.IsZero() {
+			fs.errAt = time.Now()
+		}
+		return fs, fs.err
 	}
-	ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
-	if len(me.Columns) == 1 {
-		ce.Column = me.Columns[0].Column
-	}
-	fs.err = ce
-	return fs, fs.err
 }
 
 // runFlight is batchSend.run for transport arrow_flight.

@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// alterTable gives table on srv the columns of ddl (the local server has no
+// ALTER TABLE: the table is dropped and created again, as a table altered
+// under a running Wrapper looks to it).
+func alterTable(t *testing.T, srv *zerobuslocal.Server, table, ddl string) {
+	t.Helper()
+	cols, err := zerobuslocal.ParseColumns(ddl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.DropTable(table)
+	if err := srv.CreateTableColumns(table, cols); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// idBatch is n rows of id (int64, not null) and, when withScore, score
+// (float64).
+func idBatch(first int64, n int, withScore bool) arrow.RecordBatch {
+	fields := []arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}
+	if withScore {
+		fields = append(fields, arrow.Field{Name: "score", Type: arrow.PrimitiveTypes.Float64, Nullable: true})
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	for i := range n {
+		b.Field(0).(*array.Int64Builder).Append(first + int64(i))
+		if withScore {
+			b.Field(1).(*array.Float64Builder).Append(float64(i) / 2)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// sendIDs sends n rows from first and returns SendBatch's error, failing
+// the test when the result's accounting is not all-or-nothing.
+func sendIDs(t *testing.T, w *Wrapper, first int64, n int, withScore bool) error {
+	t.Helper()
+	rec := idBatch(first, n, withScore)
+	defer rec.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := w.SendBatch(ctx, rec)
+	switch {
+	case res == nil:
+		t.Fatalf("SendBatch: no result (%v)", err)
+	case err == nil && res.SuccessfulCount != n:
+		t.Fatalf("SendBatch: no error and %d of %d rows written", res.SuccessfulCount, n)
+	case err != nil && res.NotWrittenCount != n:
+		t.Fatalf("SendBatch: %v with %d of %d rows not written", err, res.NotWrittenCount, n)
+	}
+	return err
+}
+
+func isMismatch(err error) bool {
+	var sm *SchemaMismatchError
+	return errors.As(err, &sm)
+}
+
+// A table altered under a Wrapper (a column added) takes the new column
+// over Flight: the schema cached when the first batch was sent is read
+// again when a batch does not match it, instead of the batch being
+// refused for a column the table now has.
+func TestFlightTableAlteredAfterFirstBatch(t *testing.T) {
+	srv := startLocal(t)
+	const table = "main.default.flight_altered"
+	alterTable(t, srv, table, "id BIGINT NOT NULL")
+	cfg := localConfig(srv, table)
+	cfg.Transport = TransportArrowFlight
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	if err := sendIDs(t, w, 0, 5, false); err != nil {
+		t.Fatalf("first batch: %v", err)
+	}
+	alterTable(t, srv, table, "id BIGINT NOT NULL, score DOUBLE")
+	if err := sendIDs(t, w, 100, 7, true); err != nil {
+		t.Fatalf("a batch with the added column: %v", err)
+	}
+	if n := len(srv.Rows(table)); n != 7 {
+		t.Fatalf("the altered table holds %d rows, want the 7 sent after it was altered", n)
+	}
+}
+
+// A batch schema the table refused is refused from memory for
+// mismatchRecheck, then checked against the table's schema read again:
+// once the table takes it, its batches are sent.
+func TestFlightMismatchRecheckedAfterInterval(t *testing.T) {
+	old := mismatchRecheck
+	mismatchRecheck = time.Second
+	defer func() { mismatchRecheck = old }()
+
+	srv := startLocal(t)
+	const table = "main.default.flight_recheck"
+	alterTable(t, srv, table, "id BIGINT NOT NULL")
+	cfg := localConfig(srv, table)
+	cfg.Transport = TransportArrowFlight
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	if err := sendIDs(t, w, 0, 5, true); !isMismatch(err) {
+		t.Fatalf("a batch with a column the table lacks: %v, want a *SchemaMismatchError", err)
+	}
+	alterTable(t, srv, table, "id BIGINT NOT NULL, score DOUBLE")
+	// Within mismatchRecheck the kept mismatch answers, without a catalog
+	// read per batch.
+	if err := sendIDs(t, w, 0, 5, true); !isMismatch(err) {
+		t.Fatalf("within the recheck interval: %v, want the kept *SchemaMismatchError", err)
+	}
+	time.Sleep(mismatchRecheck + 50*time.Millisecond)
+	if err := sendIDs(t, w, 10, 6, true); err != nil {
+		t.Fatalf("after the recheck interval, with the table altered to take the batch: %v", err)
+	}
+	if n := len(srv.Rows(table)); n != 6 {
+		t.Fatalf("the table holds %d rows, want 6", n)
+	}
+}
