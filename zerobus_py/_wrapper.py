@@ -13,6 +13,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
+import pyarrow as pa
+
 from . import _bridge, _logs
 from ._arrow import export
 from ._config import WrapperConfiguration
@@ -280,6 +282,26 @@ class ZerobusWrapper:
         task cancels the send; the CancelledError carries the partial result
         as ``result``."""
         return await _send_async(self._handle(), batch, timeout, progress)
+
+    def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
+        """Check, without sending any row, that batches of ``schema`` can be sent with this configuration.
+
+        :meth:`send_batch` treats an empty batch as a success whatever its schema; call this to learn up
+        front (e.g. before starting workers) what a batch with rows would meet. With transport ``protobuf``
+        the check is local; with ``arrow_flight`` it also reads the table's columns from Unity Catalog (no
+        stream is opened), so columns the table does not have are named too.
+
+        Raises:
+            ConversionError: the error a batch of this schema with rows would fail with as a whole, naming
+                each column Zerobus cannot take, its type and what to do (``column`` is set when there is
+                one such column).
+            ZerobusError: the check could not be made (with ``arrow_flight``: the catalog unreachable,
+                authentication, ``timeout`` seconds passed), the subclass matching the cause.
+        """
+        if not isinstance(schema, pa.Schema):
+            raise TypeError(f"check_schema takes a pyarrow.Schema, not {type(schema).__name__}")
+        exported = export(schema.empty_table())
+        _bridge.call(self._handle().CheckSchema, exported.address, _timeout_ms(timeout))
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
