@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
 
-from zerobus_py import ConfigurationError
+from zerobus_py import ConfigurationError, ConversionError
 from zerobus_py.local import LocalServer
 from zerobus_py.spark import (
     STREAM_ARROW,
@@ -420,41 +420,158 @@ def test_timestamps_dates_and_decimals_are_written(spark: SparkSession, server: 
 
 
 def test_row_timestamps_are_local_time_made_utc(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time;
-    it is stored as that instant, not shifted by the local zone's offset."""
+    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time,
+    at the top level and inside structs, arrays and maps; each is stored as that instant, not shifted by the local
+    zone's offset (TimestampNTZType keeps its wall time)."""
     import datetime
     import time
 
     from pyspark.sql import Row
-    from pyspark.sql.types import LongType, StructField, StructType, TimestampNTZType, TimestampType
+    from pyspark.sql.types import (
+        ArrayType,
+        LongType,
+        MapType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampNTZType,
+        TimestampType,
+    )
 
     from zerobus_py.spark import _Job
 
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
+        event = StructType([StructField("at", TimestampType()), StructField("wall", TimestampNTZType())])
         schema = StructType(
             [
                 StructField("id", LongType(), False),
                 StructField("at", TimestampType()),
                 StructField("wall", TimestampNTZType()),
+                # nested: PySpark gives these as naive local datetimes too
+                StructField("ev", event),
+                StructField("ats", ArrayType(TimestampType())),
+                StructField("by", MapType(StringType(), TimestampType())),
+                StructField("evs", ArrayType(event)),
             ]
         )
         job = _Job({**options(server, "main.spark.rowts"), "client_secret": SECRET}, schema)
         instant = 1_700_000_000
         local = datetime.datetime.fromtimestamp(instant)  # what TimestampType.fromInternal gives
+        later = datetime.datetime.fromtimestamp(instant + 3600)
         wall = datetime.datetime(2024, 1, 1, 12, 0)
-        msg = job.write(iter([Row(id=1, at=local, wall=wall), Row(id=2, at=None, wall=None)]))
+        rows = [
+            Row(
+                id=1,
+                at=local,
+                wall=wall,
+                ev=Row(at=later, wall=wall),
+                ats=[local, later],
+                by={"first": local, "second": later},
+                evs=[Row(at=later, wall=wall), Row(at=None, wall=None)],
+            ),
+            Row(id=2, at=None, wall=None, ev=None, ats=None, by=None, evs=None),
+        ]
+        msg = job.write(iter(rows))
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
     assert msg.durable_rows == 2
     got = server.table("main.spark.rowts").sort_by("id")
-    assert got.column("at").to_pylist() == [instant * 1_000_000, None]
-    assert (
-        got.column("wall").to_pylist()[0]
-        == int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    us, later_us = instant * 1_000_000, (instant + 3600) * 1_000_000
+    wall_us = int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    assert got.column("at").to_pylist() == [us, None]
+    assert got.column("wall").to_pylist()[0] == wall_us
+    assert got.column("ev").to_pylist() == [{"at": later_us, "wall": wall_us}, None]
+    assert got.column("ats").to_pylist()[0] == [us, later_us]
+    assert sorted(got.column("by").to_pylist()[0]) == [("first", us), ("second", later_us)]
+    assert got.column("evs").to_pylist()[0] == [{"at": later_us, "wall": wall_us}, {"at": None, "wall": None}]
+
+
+def test_a_schema_zerobus_cannot_take_fails_once_on_the_driver(
+    spark: SparkSession, server: LocalServer, tmp_path: Path
+) -> None:
+    """A column Zerobus cannot take (a void one from a bare lit(None), a list of lists) fails the write on the
+    driver, once, naming each column, its Spark type and what to do, before any task starts: it used to fail every
+    attempt of every task alike (spark.task.maxFailures times each). The fix it gives works."""
+    table = "main.spark.badschema"
+    base = spark.range(0, 10, numPartitions=2)
+    df = base.select("id", F.lit(None).alias("gap"), F.array(F.array("id")).alias("nested"))
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
+    text = str(info.value)
+    assert f"cannot be written to {table} (checked on the driver; no task was started)" in text
+    for s in ('column "gap" (null)', 'column "nested[]"', "list of lists", "gap void", "nested array<array<bigint>>"):
+        assert s in text
+    assert "F.lit(None).cast('string')" in text and "TaskWriteError" not in text
+    assert not list(tmp_path.rglob("task-*.json")), "a task attempt ran"
+    assert server.record_count(table) == 0
+
+    fixed = base.select("id", F.lit(None).cast("string").alias("gap"), F.array("id").alias("nested"))
+    fixed.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(10))
+    assert got.column("gap").null_count == 10 and got.column("nested").to_pylist() == [[i] for i in range(10)]
+
+
+def test_arrow_flight_columns_the_table_lacks_fail_on_the_driver(spark: SparkSession, server: LocalServer) -> None:
+    """With transport arrow_flight the driver reads the table's columns (Unity Catalog) and names a column the
+    table does not have, before any task starts; the DataFrame that fits is stored."""
+    table = "main.spark.flightcheck"
+    server.create_table(table, "id BIGINT NOT NULL, name STRING")
+    df = spark.range(0, 6, numPartitions=2).select(
+        "id", F.concat(F.lit("n"), "id").alias("name"), F.lit("eu").alias("region")
     )
+    o = options(server, table, transport="arrow_flight")
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**o).save()
+    text = str(info.value)
+    assert "checked on the driver" in text and '"region"' in text and "region string" in text
+    assert '"name"' not in text and server.record_count(table) == 0
+    df.drop("region").write.format("zerobus").mode("append").options(**o).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(6))
+    assert got.column("name").to_pylist() == [f"n{i}" for i in range(6)]
+
+
+def test_a_type_pyspark_cannot_hand_over_is_named(server: LocalServer) -> None:
+    """A column PySpark refuses to convert to Arrow (a year-month interval): the driver's error names the column
+    and its Spark type (PySpark's own names neither the column nor what to do)."""
+    from pyspark.sql.types import LongType, StructField, StructType, YearMonthIntervalType
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType([StructField("id", LongType()), StructField("every", YearMonthIntervalType())])
+    with pytest.raises(ConversionError) as info:
+        _Job({**options(server, "main.spark.ym"), "client_secret": SECRET}, schema)
+    text = str(info.value)
+    assert 'column "every" (interval year to month)' in text and "no task was started" in text and "cast" in text
+    assert info.value.columns == ["every"] and '"id"' not in text
+
+
+def test_the_driver_check_does_not_fail_on_an_unreachable_catalog(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With arrow_flight the driver's check reads the catalog; when that fails for a reason other than the
+    schema (here nothing listens at the catalog's address) the write is planned anyway, with a warning, and the
+    tasks meet what they meet: the driver does not turn a passing outage into a failed job."""
+    import socket
+
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
+        o = {**options(server, "main.spark.nocatalog", transport="arrow_flight"), "client_secret": SECRET}
+        schema = StructType([StructField("id", LongType())])
+        with caplog.at_level("WARNING", logger="zerobus_py.spark"):
+            job = _Job({**o, "unity_catalog_url": closed}, schema)
+    assert job.config.table_name == "main.spark.nocatalog"
+    [record] = [r for r in caplog.records if "could not be checked" in r.getMessage()]
+    assert "main.spark.nocatalog" in record.getMessage() and SECRET not in record.getMessage()
 
 
 def test_an_interrupted_send_counts_its_partial_result(

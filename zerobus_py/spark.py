@@ -58,7 +58,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
@@ -68,7 +68,7 @@ import pyarrow.parquet as pq
 
 from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
 
@@ -112,6 +112,8 @@ _PART_BYTES: Final = 32 << 20
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Seconds the driver's schema check may take (with arrow_flight it reads the table's columns from Unity Catalog).
+_CHECK_TIMEOUT: Final = 60.0
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -292,9 +294,62 @@ def _arrow_schema(schema: StructType) -> pa.Schema:
 
     PySpark >= 4.2 takes ``timezone`` (and needs one for TimestampType); 4.0 and 4.1 have no such keyword and map
     TimestampType to UTC by default (``timestamp_utc=True``)."""
+    try:
+        return _to_arrow_schema(schema)
+    except TypeError as err:  # PySparkTypeError: a Spark type PySpark does not convert to Arrow
+        bad = []
+        for f in schema.fields:
+            try:
+                _to_arrow_schema(StructType([f]))
+            except TypeError:
+                bad.append(f)
+        if not bad:
+            raise
+        columns = ", ".join(f'"{f.name}" ({f.dataType.simpleString()})' for f in bad)
+        which, it = ("column", "it") if len(bad) == 1 else ("columns", "them")
+        raise ConversionError(
+            "zerobus: the DataFrame cannot be written (checked on the driver; no task was started): PySpark cannot "
+            f"hand {which} {columns} to a Python data source as Arrow: cast or convert {it} to a type the table "
+            f"has, e.g. .cast('string') ({err})",
+            details={"kind": "conversion", "column": bad[0].name, "columns": [f.name for f in bad]},
+        ) from None
+
+
+def _to_arrow_schema(schema: StructType) -> pa.Schema:
     if "timezone" in inspect.signature(to_arrow_schema).parameters:
         return to_arrow_schema(schema, timezone="UTC")
     return to_arrow_schema(schema)
+
+
+def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.Schema) -> None:
+    """Raise on the driver, before any task starts, the error every task would fail with for the DataFrame's
+    schema (the Go core's check for the configured transport: types with no mapping, with arrow_flight also
+    columns the table does not have), naming the Spark types of the columns at fault."""
+    try:
+        wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
+    except ConversionError as err:
+        text = str(err).removeprefix("zerobus: ")
+        named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
+        if named:
+            text += "; Spark types: " + ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in named)
+        if any("void" in f.dataType.simpleString() for f in named):
+            text += (
+                "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
+                "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
+            )
+        raise ConversionError(
+            f"zerobus: the DataFrame cannot be written to {wrapper.config.table_name} (checked on the driver; "
+            f"no task was started): {text}",
+            details=err.details,
+        ) from None
+    except ZerobusError as err:  # not the schema (with arrow_flight: the catalog unreachable, authentication)
+        logger.warning(
+            "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
+            "the tasks send anyway and report what they meet",
+            wrapper.config.table_name,
+            type(err).__name__,
+            err,
+        )
 
 
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
@@ -352,12 +407,51 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
         yield pa.Table.from_batches(held)
 
 
+def _aware(v: Any) -> Any:
+    """A naive datetime (local time, as PySpark gives a TimestampType value) as that instant in UTC."""
+    if isinstance(v, datetime.datetime) and v.tzinfo is None:
+        return v.astimezone(datetime.timezone.utc)
+    return v
+
+
+def _utc_fixer(t: pa.DataType) -> Callable[[Any], Any] | None:
+    """A function making the TimestampType values inside a value of Arrow type ``t`` (as ``Row.asDict(recursive=
+    True)`` gives it: dicts for structs and maps, lists for arrays) aware, or None when ``t`` holds none."""
+    if pa.types.is_timestamp(t):
+        return _aware if t.tz is not None else None  # no zone: TimestampNTZType, wall time kept
+    if pa.types.is_map(t):
+        fk, fv = _utc_fixer(t.key_type), _utc_fixer(t.item_type)
+        if fk is None and fv is None:
+            return None
+        k, i = fk or (lambda x: x), fv or (lambda x: x)
+        return lambda v: v if not isinstance(v, dict) else {k(a): i(b) for a, b in v.items()}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        fe = _utc_fixer(t.value_type)
+        if fe is None:
+            return None
+        return lambda v: v if v is None else [fe(x) for x in v]
+    if pa.types.is_struct(t):
+        subs = [(t.field(j).name, f) for j in range(t.num_fields) if (f := _utc_fixer(t.field(j).type)) is not None]
+        if not subs:
+            return None
+
+        def struct(v: Any) -> Any:
+            if isinstance(v, dict):
+                for name, f in subs:
+                    if name in v:
+                        v[name] = f(v[name])
+            return v
+
+        return struct
+    return None
+
+
 def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow.
 
-    A row's TimestampType value is a naive datetime in the worker's local time (PySpark's conversion); pyarrow
-    would read it as UTC, so top-level ones are made aware first (nested ones are not)."""
-    local_ts = [f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
+    A row's TimestampType value, at the top level or inside a struct, array or map, is a naive datetime in the
+    worker's local time (PySpark's conversion); pyarrow would read it as UTC, so each is made aware first."""
+    fixers = [(f.name, fix) for f in arrow_schema if (fix := _utc_fixer(f.type)) is not None]
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, pa.RecordBatch):
@@ -366,10 +460,9 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
         if not isinstance(item, Row):
             raise TypeError(f"zerobus: the writer got a {type(item).__name__}, not a pyarrow RecordBatch or Row")
         row = item.asDict(recursive=True)
-        for name in local_ts:
-            v = row.get(name)
-            if isinstance(v, datetime.datetime) and v.tzinfo is None:
-                row[name] = v.astimezone(datetime.timezone.utc)
+        for name, fix in fixers:
+            if name in row:
+                row[name] = fix(row[name])
         rows.append(row)
         if len(rows) >= _ROWS_PER_BATCH:
             yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
@@ -464,13 +557,15 @@ class _Job:
 
     def __init__(self, options: Mapping[str, str], schema: StructType) -> None:
         self.config = _config_from_options(options)
-        with ZerobusWrapper(self.config):  # reports every configuration problem now, on the driver; no network
-            pass
         self.job_id = uuid.uuid4().hex
         self.schema = schema
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
         # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
         self.arrow_schema = _arrow_schema(schema)
+        # Every configuration problem, and a schema Zerobus cannot take, is reported now, on the driver, once:
+        # in a task it would fail every attempt of every task alike.
+        with ZerobusWrapper(self.config) as wrapper:
+            _check_schema(wrapper, schema, self.arrow_schema)
         lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
