@@ -17,6 +17,11 @@ session, then write any DataFrame, in batch or streaming::
     (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
        .option("table_name", "main.default.events")...start())
 
+The DataFrame's schema is checked on the driver before any task starts (as a send would check it, with
+arrow_flight against the table's columns in Unity Catalog): a column Zerobus cannot take fails the write once, with
+an error naming the column, its Spark type and what to do. A ``void`` column (a bare ``F.lit(None)``) needs a type:
+``F.lit(None).cast("string")``.
+
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
 the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
