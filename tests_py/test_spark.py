@@ -607,6 +607,36 @@ def test_the_driver_check_does_not_fail_on_an_unreachable_catalog(
     assert "main.spark.nocatalog" in record.getMessage() and SECRET not in record.getMessage()
 
 
+def test_row_variants_are_written(server: LocalServer) -> None:
+    """The row writers' path: PySpark gives a VariantType value as a VariantVal, which pyarrow cannot convert (the
+    partition failed to be read, every attempt alike); it is sent as its (value, metadata) struct, also nested."""
+    from pyspark.sql import Row
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType, VariantType, VariantVal
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType(
+        [
+            StructField("id", LongType(), False),
+            StructField("v", VariantType()),
+            StructField("s", StructType([StructField("v", VariantType())])),
+            StructField("vs", ArrayType(VariantType())),
+        ]
+    )
+    job = _Job({**options(server, "main.spark.rowvariant"), "client_secret": SECRET}, schema)
+    docs = [VariantVal.parseJson(j) for j in ('{"a": 1, "b": [true, null]}', '"text"', "42")]
+    msg = job.write(iter([Row(id=1, v=docs[0], s=Row(v=docs[1]), vs=docs), Row(id=2, v=None, s=None, vs=None)]))
+    assert msg.durable_rows == 2
+
+    def back(d: dict[str, bytes] | None) -> Any:
+        return None if d is None else VariantVal(d["value"], d["metadata"]).toJson()
+
+    got = server.table("main.spark.rowvariant").sort_by("id").to_pylist()
+    assert back(got[0]["v"]) == '{"a":1,"b":[true,null]}' and back(got[0]["s"]["v"]) == '"text"'
+    assert [back(d) for d in got[0]["vs"]] == ['{"a":1,"b":[true,null]}', '"text"', "42"]
+    assert got[1]["v"] is None and got[1]["s"] is None
+
+
 def test_an_interrupted_send_counts_its_partial_result(
     server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -460,32 +460,44 @@ def _aware(v: Any) -> Any:
     return v
 
 
-def _utc_fixer(t: pa.DataType) -> Callable[[Any], Any] | None:
-    """A function making the TimestampType values inside a value of Arrow type ``t`` (as ``Row.asDict(recursive=
-    True)`` gives it: dicts for structs and maps, lists for arrays) aware, or None when ``t`` holds none."""
+def _variant(v: Any) -> Any:
+    """A VariantVal (as PySpark gives a VariantType value) as the struct of its Arrow type."""
+    if v is None or isinstance(v, dict):
+        return v
+    return {"value": v.value, "metadata": v.metadata}
+
+
+def _row_fixer(f: pa.Field) -> Callable[[Any], Any] | None:
+    """A function turning the values of field ``f`` of a row (as ``Row.asDict(recursive=True)`` gives them: dicts
+    for structs and maps, lists for arrays) into what pyarrow reads as ``f``'s type, or None when nothing needs it:
+    TimestampType values (naive local datetimes) made aware, VariantType values (VariantVal) made structs; at the
+    top level or inside structs, arrays and maps."""
+    t = f.type
+    if pa.types.is_struct(t) and sorted(t.field(j).name for j in range(t.num_fields)) == ["metadata", "value"]:
+        return _variant  # PySpark's VariantType (a VariantVal); a dict, as of a struct of that shape, is kept
     if pa.types.is_timestamp(t):
         return _aware if t.tz is not None else None  # no zone: TimestampNTZType, wall time kept
     if pa.types.is_map(t):
-        fk, fv = _utc_fixer(t.key_type), _utc_fixer(t.item_type)
+        fk, fv = _row_fixer(t.key_field), _row_fixer(t.item_field)
         if fk is None and fv is None:
             return None
         k, i = fk or (lambda x: x), fv or (lambda x: x)
         return lambda v: v if not isinstance(v, dict) else {k(a): i(b) for a, b in v.items()}
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        fe = _utc_fixer(t.value_type)
+        fe = _row_fixer(t.value_field)
         if fe is None:
             return None
         return lambda v: v if v is None else [fe(x) for x in v]
     if pa.types.is_struct(t):
-        subs = [(t.field(j).name, f) for j in range(t.num_fields) if (f := _utc_fixer(t.field(j).type)) is not None]
+        subs = [(t.field(j).name, g) for j in range(t.num_fields) if (g := _row_fixer(t.field(j))) is not None]
         if not subs:
             return None
 
         def struct(v: Any) -> Any:
             if isinstance(v, dict):
-                for name, f in subs:
+                for name, g in subs:
                     if name in v:
-                        v[name] = f(v[name])
+                        v[name] = g(v[name])
             return v
 
         return struct
@@ -496,8 +508,9 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
     """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow.
 
     A row's TimestampType value, at the top level or inside a struct, array or map, is a naive datetime in the
-    worker's local time (PySpark's conversion); pyarrow would read it as UTC, so each is made aware first."""
-    fixers = [(f.name, fix) for f in arrow_schema if (fix := _utc_fixer(f.type)) is not None]
+    worker's local time (PySpark's conversion); pyarrow would read it as UTC, so each is made aware first. A
+    VariantType value is a VariantVal, which pyarrow does not know: it becomes its struct (value, metadata)."""
+    fixers = [(f.name, fix) for f in arrow_schema if (fix := _row_fixer(f)) is not None]
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, pa.RecordBatch):
