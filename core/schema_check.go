@@ -16,16 +16,20 @@ import (
 // once, up front, instead of at every send; SendBatch still treats an empty
 // batch as a success whatever its schema, so the check is this call.
 //
-// With transport protobuf the check is local: the conversion plan (the
-// descriptor given with WithDescriptor/WithMessage, or the one derived from
-// schema); the server checks the table's columns when the first stream
-// opens. With transport arrow_flight it also reads the table's columns from
-// Unity Catalog, as the first send does (no stream is opened), so the error
-// names every column the table does not have or whose type does not cast
-// (*SchemaMismatchError in the chain). An error that is not about the
-// schema (the catalog unreachable, authentication, ctx ended) is returned as
-// it is: KindOf tells them apart (KindConversion is the schema's). Safe for
-// concurrent use; after Close it returns ErrClosed.
+// With transport protobuf it builds the conversion plan (the descriptor
+// given with WithDescriptor/WithMessage, or the one derived from schema)
+// and then opens the schema's first stream, as the first send would (it
+// stays open for later sends; with the writer disabled nothing is opened):
+// the server checks the descriptor against the table's columns there, and a
+// refusal is its *TransmissionError (reason SCHEMA_VALIDATION_FAILED and its
+// causes, or NOT_FOUND for a missing table). With transport arrow_flight it
+// reads the table's columns from Unity Catalog, as the first send does (no
+// stream is opened), so the error names every column the table does not
+// have or whose type does not cast (*SchemaMismatchError in the chain).
+// Errors that are not about the schema or the table (the endpoint or
+// catalog unreachable, authentication, ctx ended) are returned as they are:
+// KindOf and IsRetryable tell them apart. Safe for concurrent use; after
+// Close it returns ErrClosed.
 func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	if schema == nil {
 		return ErrNilBatch
@@ -39,13 +43,29 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	}
 	ss := w.schemaFor(ctx, schema)
 	defer w.release(ss)
-	var err error
 	if w.sendsFlight() {
-		_, err = w.flightPlan(ctx, ss)
-	} else {
-		_, err = w.planFor(ss)
+		_, err := w.flightPlan(ctx, ss)
+		return err
 	}
-	return err
+	plan, err := w.planFor(ss)
+	if err != nil || w.client == nil {
+		return err
+	}
+	// The server checks the descriptor against the table when a stream
+	// opens: open the schema's first stream, as the first send would (it
+	// stays open for the sends that follow).
+	sl := ss.pick()
+	defer sl.load.Add(-1)
+	st, op := w.start(ctx, ss, plan, sl)
+	if st != nil {
+		return nil
+	}
+	select {
+	case <-op.done:
+		return fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // columnCountError refuses a batch of more than MaxColumns columns (nil

@@ -62,10 +62,11 @@ func TestCheckSchemaNamesEachColumnWithoutSending(t *testing.T) {
 	if err := w.CheckSchema(testCtx(t), arrow.NewSchema(wide, nil)); err == nil || !strings.Contains(err.Error(), "at most 2000") {
 		t.Fatalf("CheckSchema of %d columns: %v", len(wide), err)
 	}
-	if st := srv.Stats(); st.StreamsCreated != 0 || st.MessagesReceived != 0 {
-		t.Fatalf("the check sent something: %+v", st)
+	// The good schema's stream was opened (the server checked its descriptor
+	// against the table); no record was sent. The send then uses it.
+	if st := srv.Stats(); st.StreamsCreated != 1 || st.RecordsStored != 0 {
+		t.Fatalf("the check: %+v, want one stream and no record", st)
 	}
-	// The good schema's plan is the one the send then uses.
 	good := eventBatch(memory.DefaultAllocator, 0, 50)
 	defer good.Release()
 	if _, err := w.SendBatch(testCtx(t), good); err != nil {
@@ -74,11 +75,39 @@ func TestCheckSchemaNamesEachColumnWithoutSending(t *testing.T) {
 	if got := storedIDs(t, srv, table); len(got) != 50 {
 		t.Fatalf("stored %d ids, want 50", len(got))
 	}
+	if st := srv.Stats(); st.StreamsCreated != 1 {
+		t.Fatalf("streams created %d, want the check's one, reused", st.StreamsCreated)
+	}
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.CheckSchema(testCtx(t), eventSchema); !errors.Is(err, core.ErrClosed) {
 		t.Fatalf("CheckSchema after Close: %v", err)
+	}
+}
+
+func TestCheckSchemaProtobufTheServerChecksTheTable(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.check_proto_table"
+	createTable(t, srv, table, "id BIGINT NOT NULL, name STRING")
+	w := newWrapper(t, serverConfig(srv, table))
+	err := w.CheckSchema(testCtx(t), eventSchema) // score is not a column of the table
+	var te *core.TransmissionError
+	if !errors.As(err, &te) || core.IsRetryable(err) {
+		t.Fatalf("CheckSchema: %v, want a non-retryable *TransmissionError", err)
+	}
+	d := core.DetailsOf(err)
+	if d.Reason != zerobuslocal.ReasonSchemaValidationFailed || !strings.Contains(err.Error(), `"score"`) {
+		t.Fatalf("CheckSchema: %v (details %+v), want the server's schema validation naming score", err, d)
+	}
+	if st := srv.Stats(); st.RecordsStored != 0 || st.StreamsCreated != 0 {
+		t.Fatalf("the check: %+v", st)
+	}
+	// With the writer disabled the check is local (no stream, no credentials).
+	cfg := serverConfig(srv, table)
+	cfg.WriterDisabled, cfg.DebugArrowEnabled, cfg.DebugOutputDir = true, true, t.TempDir()
+	if err := newWrapper(t, cfg).CheckSchema(testCtx(t), eventSchema); err != nil {
+		t.Fatalf("CheckSchema with the writer disabled: %v", err)
 	}
 }
 

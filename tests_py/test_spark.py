@@ -134,8 +134,9 @@ def test_million_rows_from_eight_partitions(
     before = server.stats()
     df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
     after = server.stats()
-    # the 8 tasks run in (at most) 2 reused Python workers, each with one wrapper: one token each, not one per task
-    assert 1 <= after["tokens_issued"] - before["tokens_issued"] <= 2
+    # the 8 tasks run in (at most) 2 reused Python workers, each with one wrapper: one token each, not one per
+    # task; plus the driver's check (it opens a stream so that the server checks the schema against the table)
+    assert 1 <= after["tokens_issued"] - before["tokens_issued"] <= 3
 
     ids = stored_ids(server, table)
     assert len(ids) == n
@@ -345,7 +346,7 @@ def test_a_partition_that_cannot_be_read_to_its_end_fails_the_task(server: Local
 
     from zerobus_py.spark import TaskWriteError, _Job
 
-    schema = StructType([StructField("id", LongType(), False)])
+    schema = StructType([StructField("id", LongType())])
 
     def partition() -> Iterator[pa.RecordBatch]:
         yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
@@ -370,7 +371,7 @@ def test_a_failed_attempt_leaves_no_quarantine_file(
     import zerobus_py.spark as zspark
 
     monkeypatch.setattr(zspark, "_PART_ROWS", 10)  # one part per batch below
-    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
 
     def batch(lo: int) -> pa.RecordBatch:
         ids = list(range(lo, lo + 10))
@@ -519,24 +520,50 @@ def test_a_schema_zerobus_cannot_take_fails_once_on_the_driver(
     assert got.column("gap").null_count == 10 and got.column("nested").to_pylist() == [[i] for i in range(10)]
 
 
-def test_arrow_flight_columns_the_table_lacks_fail_on_the_driver(spark: SparkSession, server: LocalServer) -> None:
-    """With transport arrow_flight the driver reads the table's columns (Unity Catalog) and names a column the
-    table does not have, before any task starts; the DataFrame that fits is stored."""
-    table = "main.spark.flightcheck"
-    server.create_table(table, "id BIGINT NOT NULL, name STRING")
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+def test_columns_the_table_lacks_fail_on_the_driver(spark: SparkSession, server: LocalServer, transport: str) -> None:
+    """A column the table does not have fails the write on the driver, named with its Spark type, before any task
+    starts (protobuf: the server checks the descriptor when the driver's check opens a stream; arrow_flight: the
+    table's columns from Unity Catalog); it used to fail every attempt of every task. The DataFrame that fits is
+    stored."""
+    table = f"main.spark.lacks_{transport}"
+    server.create_table(table, "id BIGINT NOT NULL, name STRING NOT NULL")  # concat of non-null ids: not null
     df = spark.range(0, 6, numPartitions=2).select(
         "id", F.concat(F.lit("n"), "id").alias("name"), F.lit("eu").alias("region")
     )
-    o = options(server, table, transport="arrow_flight")
+    o = options(server, table, transport=transport)
     with pytest.raises(Exception) as info:
         df.write.format("zerobus").mode("append").options(**o).save()
     text = str(info.value)
-    assert "checked on the driver" in text and '"region"' in text and "region string" in text
-    assert '"name"' not in text and server.record_count(table) == 0
+    assert f"cannot be written to {table} (checked on the driver; no task was started)" in text
+    assert '"region"' in text and "region string" in text and "TaskWriteError" not in text
+    assert server.record_count(table) == 0
     df.drop("region").write.format("zerobus").mode("append").options(**o).save()
     got = server.table(table).sort_by("id")
     assert got.column("id").to_pylist() == list(range(6))
     assert got.column("name").to_pylist() == [f"n{i}" for i in range(6)]
+
+
+def test_nullability_the_table_does_not_have_fails_on_the_driver_with_the_ways_out(
+    spark: SparkSession, server: LocalServer
+) -> None:
+    """With protobuf a column's nullability must match the table's, and Spark decides it (spark.range's id is not
+    null, whatever the user writes): the driver says so with the ways out, and each works: all_fields_optional
+    for a table without NOT NULL columns, or arrow_flight (cast to the table's nullability)."""
+    table = "main.spark.nullability"
+    server.create_table(table, "id BIGINT, name STRING")
+    df = spark.range(0, 4, numPartitions=2).select("id", F.concat(F.lit("n"), "id").alias("name"))
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    text = str(info.value)
+    assert "checked on the driver" in text and '"id"' in text and "TYPE_INCOMPATIBLE" in text
+    assert "all_fields_optional" in text and "arrow_flight" in text and "F.coalesce" in text
+    assert server.record_count(table) == 0
+    for extra in ({"all_fields_optional": "true"}, {"transport": "arrow_flight"}):
+        df.write.format("zerobus").mode("append").options(**options(server, table, **extra)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert got.column("name").to_pylist() == [f"n{i // 2}" for i in range(8)]
 
 
 def test_tasks_of_a_worker_share_its_wrapper(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -655,7 +682,7 @@ def test_an_interrupted_send_counts_its_partial_result(
         raise exc
 
     monkeypatch.setattr(zspark.ZerobusWrapper, "send_batch", interrupted)
-    schema = StructType([StructField("id", LongType(), False)])
+    schema = StructType([StructField("id", LongType())])
     job = zspark._Job({**options(server, "main.spark.intr", report_path=tmp_path), "client_secret": SECRET}, schema)
     with pytest.raises(KeyboardInterrupt):
         job.write(iter([pa.record_batch({"id": pa.array(range(7), pa.int64())})]))
@@ -684,7 +711,7 @@ def test_the_arrow_schema_on_pyspark_4_0_and_4_1(server: LocalServer, monkeypatc
         return real(schema, timezone="UTC" if timestamp_utc else None)
 
     monkeypatch.setattr(zspark, "to_arrow_schema", before_4_2)
-    schema = StructType([StructField("id", LongType(), False), StructField("at", TimestampType())])
+    schema = StructType([StructField("id", LongType()), StructField("at", TimestampType())])
     job = zspark._Job({**options(server, "main.spark.old"), "client_secret": SECRET}, schema)
     assert calls == [True]
     assert job.arrow_schema.field("at").type == pa.timestamp("us", tz="UTC")
@@ -770,7 +797,7 @@ def test_a_quarantine_file_system_that_cannot_rename(
     import zerobus_py.spark as zspark
 
     monkeypatch.setattr(zspark, "_path_fs", lambda p: (pafs.PyFileSystem(_NoRenameHandler(copy)), os.path.abspath(p)))
-    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
     ids = list(range(10))
     tags = pa.array([[1, None] if i == 7 else [1, i] for i in ids], pa.list_(pa.int64()))
     quarantine, reports = tmp_path / "q", tmp_path / "r"

@@ -288,15 +288,19 @@ class ZerobusWrapper:
 
         :meth:`send_batch` treats an empty batch as a success whatever its schema; call this to learn up
         front (e.g. before starting workers) what a batch with rows would meet. With transport ``protobuf``
-        the check is local; with ``arrow_flight`` it also reads the table's columns from Unity Catalog (no
-        stream is opened), so columns the table does not have are named too.
+        it opens the schema's first stream, as the first send would (it stays open for later sends), so the
+        server checks the columns against the table; with ``arrow_flight`` it reads the table's columns from
+        Unity Catalog (no stream is opened). Either way columns the table does not have are named too.
 
         Raises:
             ConversionError: the error a batch of this schema with rows would fail with as a whole, naming
                 each column Zerobus cannot take, its type and what to do (``column`` is set when there is
-                one such column).
-            ZerobusError: the check could not be made (with ``arrow_flight``: the catalog unreachable,
-                authentication, ``timeout`` seconds passed), the subclass matching the cause.
+                one such column), or (``arrow_flight``) the columns that do not fit the table.
+            TransmissionError: (``protobuf``) the server refused the stream: ``reason``
+                ``SCHEMA_VALIDATION_FAILED`` with its ``server_causes``, or a missing table.
+            ZerobusError: the check could not be made (the endpoint or catalog unreachable, authentication,
+                ``timeout`` seconds passed), the subclass matching the cause (``retryable`` tells whether a
+                later try may pass).
         """
         if not isinstance(schema, pa.Schema):
             raise TypeError(f"check_schema takes a pyarrow.Schema, not {type(schema).__name__}")

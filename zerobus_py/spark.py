@@ -17,10 +17,11 @@ session, then write any DataFrame, in batch or streaming::
     (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
        .option("table_name", "main.default.events")...start())
 
-The DataFrame's schema is checked on the driver before any task starts (as a send would check it, with
-arrow_flight against the table's columns in Unity Catalog): a column Zerobus cannot take fails the write once, with
-an error naming the column, its Spark type and what to do. A ``void`` column (a bare ``F.lit(None)``) needs a type:
-``F.lit(None).cast("string")``.
+The DataFrame's schema is checked on the driver before any task starts, as a send would check it (with protobuf
+the driver opens one stream, sending no row, and the server compares the columns with the table's; with
+arrow_flight the table's columns come from Unity Catalog): a column Zerobus or the table cannot take fails the
+write once, with an error naming the column, its Spark type and what to do. A ``void`` column (a bare
+``F.lit(None)``) needs a type: ``F.lit(None).cast("string")``.
 
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
@@ -330,11 +331,23 @@ def _to_arrow_schema(schema: StructType) -> pa.Schema:
 
 def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.Schema) -> None:
     """Raise on the driver, before any task starts, the error every task would fail with for the DataFrame's
-    schema (the Go core's check for the configured transport: types with no mapping, with arrow_flight also
-    columns the table does not have), naming the Spark types of the columns at fault."""
+    schema: the Go core's check for the configured transport (types with no mapping; with protobuf the server's
+    check of the columns when a stream opens, with arrow_flight the table's columns from Unity Catalog), naming
+    the Spark types of the columns at fault. An error that a retry may not meet again (the endpoint or catalog
+    unreachable) is only a warning: the tasks send anyway."""
     try:
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
-    except ConversionError as err:
+    except ZerobusError as err:
+        table = wrapper.config.table_name
+        if err.retryable or err.kind in ("canceled", "closed", "unknown"):
+            logger.warning(
+                "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
+                "the tasks send anyway and report what they meet",
+                table,
+                type(err).__name__,
+                err,
+            )
+            return
         text = str(err).removeprefix("zerobus: ")
         named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
         if named:
@@ -344,19 +357,18 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
                 "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
                 "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
             )
-        raise ConversionError(
-            f"zerobus: the DataFrame cannot be written to {wrapper.config.table_name} (checked on the driver; "
-            f"no task was started): {text}",
+        if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
+            text += (
+                "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
+                "NOT NULL: required), and Spark decides it (spark.range, literals and expressions of non-null "
+                "columns are not null; Parquet columns are nullable): set the option all_fields_optional to true "
+                "when the table has no NOT NULL column, make a column not null with F.coalesce(col, default), or "
+                "use transport arrow_flight, which casts each column to the table's type and nullability"
+            )
+        raise type(err)(
+            f"zerobus: the DataFrame cannot be written to {table} (checked on the driver; no task was started): {text}",
             details=err.details,
         ) from None
-    except ZerobusError as err:  # not the schema (with arrow_flight: the catalog unreachable, authentication)
-        logger.warning(
-            "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
-            "the tasks send anyway and report what they meet",
-            wrapper.config.table_name,
-            type(err).__name__,
-            err,
-        )
 
 
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
@@ -621,10 +633,6 @@ class _Job:
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
         # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
         self.arrow_schema = _arrow_schema(schema)
-        # Every configuration problem, and a schema Zerobus cannot take, is reported now, on the driver, once:
-        # in a task it would fail every attempt of every task alike.
-        with ZerobusWrapper(self.config) as wrapper:
-            _check_schema(wrapper, schema, self.arrow_schema)
         lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
@@ -640,6 +648,10 @@ class _Job:
                 f"zerobus: quarantine_path adds the columns {', '.join(_QUARANTINE_COLUMNS)} to the quarantined rows, "
                 f"and the DataFrame already has {', '.join(clash)}: rename them"
             )
+        # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
+        # driver, once: in a task it would fail every attempt of every task alike.
+        with ZerobusWrapper(self.config) as wrapper:
+            _check_schema(wrapper, schema, self.arrow_schema)
 
     def __repr__(self) -> str:
         return f"<zerobus write {self.job_id} table={self.config.table_name!r}>"
