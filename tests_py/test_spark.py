@@ -595,6 +595,21 @@ def test_tasks_of_a_worker_share_its_wrapper(server: LocalServer, monkeypatch: p
     assert sorted(server.table("main.spark.shared").column("id").to_pylist()) == [1, 2, 3, 4]
 
 
+def test_check_schema_of_the_python_wrapper(server: LocalServer) -> None:
+    """ZerobusWrapper.check_schema, the check the driver runs: the typed error naming the column, nothing stored;
+    a schema that fits passes; anything but a pyarrow Schema is a TypeError."""
+    from zerobus_py import ZerobusWrapper
+
+    with ZerobusWrapper(server.config("main.spark.pycheck")) as w:
+        with pytest.raises(ConversionError) as info:
+            w.check_schema(pa.schema([("id", pa.int64()), ("gap", pa.null())]))
+        assert info.value.columns == ["gap"] and 'column "gap" (null)' in str(info.value)
+        w.check_schema(pa.schema([("id", pa.int64())]))
+        with pytest.raises(TypeError, match=r"pyarrow\.Schema"):
+            w.check_schema(pa.table({"id": [1]}))  # type: ignore[arg-type]
+    assert server.record_count("main.spark.pycheck") == 0
+
+
 def test_a_type_pyspark_cannot_hand_over_is_named(server: LocalServer) -> None:
     """A column PySpark refuses to convert to Arrow (a year-month interval): the driver's error names the column
     and its Spark type (PySpark's own names neither the column nor what to do)."""
