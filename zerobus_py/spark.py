@@ -333,8 +333,8 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
     """Raise on the driver, before any task starts, the error every task would fail with for the DataFrame's
     schema: the Go core's check for the configured transport (types with no mapping; with protobuf the server's
     check of the columns when a stream opens, with arrow_flight the table's columns from Unity Catalog), naming
-    the Spark types of the columns at fault. An error that a retry may not meet again (the endpoint or catalog
-    unreachable) is only a warning: the tasks send anyway."""
+    the Spark types of the columns at fault. A retryable error (the endpoint or catalog unreachable from the
+    driver), a cancel, is only a warning: the tasks send anyway."""
     try:
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
     except ZerobusError as err:
@@ -485,7 +485,11 @@ def _row_fixer(f: pa.Field) -> Callable[[Any], Any] | None:
     TimestampType values (naive local datetimes) made aware, VariantType values (VariantVal) made structs; at the
     top level or inside structs, arrays and maps."""
     t = f.type
-    if pa.types.is_struct(t) and sorted(t.field(j).name for j in range(t.num_fields)) == ["metadata", "value"]:
+    if (
+        pa.types.is_struct(t)
+        and sorted(t.field(j).name for j in range(t.num_fields)) == ["metadata", "value"]
+        and all(pa.types.is_binary(t.field(j).type) for j in range(t.num_fields))
+    ):
         return _variant  # PySpark's VariantType (a VariantVal); a dict, as of a struct of that shape, is kept
     if pa.types.is_timestamp(t):
         return _aware if t.tz is not None else None  # no zone: TimestampNTZType, wall time kept
