@@ -281,6 +281,7 @@ def test_bad_options_named_and_secret_never_shown(
     with pytest.raises(Exception) as info:
         df.write.format("zerobus").mode("append").options(**options(server, "main.spark.x", client_secret=wrong)).save()
     assert wrong not in str(info.value) and "uthenticat" in str(info.value)
+    assert "checked on the driver; no task was started" in str(info.value)  # once, not in every task attempt
     assert wrong not in jvm_log.read_text(errors="replace")
 
 
