@@ -98,12 +98,11 @@ func (b *batchSend) run() {
 		b.failFrom(0, err)
 		return
 	}
-	if n := int(rec.NumCols()); n > MaxColumns {
-		b.failFrom(0, &ConversionError{Row: -1, Reason: fmt.Sprintf(
-			"the batch has %d columns; Zerobus accepts at most %d: split the table or drop columns", n, MaxColumns)})
+	if err := columnCountError(int(rec.NumCols())); err != nil {
+		b.failFrom(0, err)
 		return
 	}
-	if w.flight != nil || w.cfg.WriterDisabled && w.cfg.Transport == TransportArrowFlight {
+	if w.sendsFlight() {
 		b.runFlight() // flight.go
 		return
 	}

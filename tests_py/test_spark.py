@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
 
-from zerobus_py import ConfigurationError
+from zerobus_py import ConfigurationError, ConversionError
 from zerobus_py.local import LocalServer
 from zerobus_py.spark import (
     STREAM_ARROW,
@@ -131,7 +131,12 @@ def test_million_rows_from_eight_partitions(
     table = "main.spark.million"
     n = 1_000_000
     df = spark.range(0, n, numPartitions=8).select("id", F.concat(F.lit("name-"), F.col("id")).alias("name"))
+    before = server.stats()
     df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
+    after = server.stats()
+    # the 8 tasks run in (at most) 2 reused Python workers, each with one wrapper: one token each, not one per
+    # task; plus the driver's check (it opens a stream so that the server checks the schema against the table)
+    assert 1 <= after["tokens_issued"] - before["tokens_issued"] <= 3
 
     ids = stored_ids(server, table)
     assert len(ids) == n
@@ -276,6 +281,7 @@ def test_bad_options_named_and_secret_never_shown(
     with pytest.raises(Exception) as info:
         df.write.format("zerobus").mode("append").options(**options(server, "main.spark.x", client_secret=wrong)).save()
     assert wrong not in str(info.value) and "uthenticat" in str(info.value)
+    assert "checked on the driver; no task was started" in str(info.value)  # once, not in every task attempt
     assert wrong not in jvm_log.read_text(errors="replace")
 
 
@@ -341,7 +347,7 @@ def test_a_partition_that_cannot_be_read_to_its_end_fails_the_task(server: Local
 
     from zerobus_py.spark import TaskWriteError, _Job
 
-    schema = StructType([StructField("id", LongType(), False)])
+    schema = StructType([StructField("id", LongType())])
 
     def partition() -> Iterator[pa.RecordBatch]:
         yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
@@ -366,7 +372,7 @@ def test_a_failed_attempt_leaves_no_quarantine_file(
     import zerobus_py.spark as zspark
 
     monkeypatch.setattr(zspark, "_PART_ROWS", 10)  # one part per batch below
-    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
 
     def batch(lo: int) -> pa.RecordBatch:
         ids = list(range(lo, lo + 10))
@@ -420,41 +426,265 @@ def test_timestamps_dates_and_decimals_are_written(spark: SparkSession, server: 
 
 
 def test_row_timestamps_are_local_time_made_utc(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time;
-    it is stored as that instant, not shifted by the local zone's offset."""
+    """The row writers' path: PySpark gives a TimestampType value as a naive datetime in the worker's local time,
+    at the top level and inside structs, arrays and maps; each is stored as that instant, not shifted by the local
+    zone's offset (TimestampNTZType keeps its wall time)."""
     import datetime
     import time
 
     from pyspark.sql import Row
-    from pyspark.sql.types import LongType, StructField, StructType, TimestampNTZType, TimestampType
+    from pyspark.sql.types import (
+        ArrayType,
+        LongType,
+        MapType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampNTZType,
+        TimestampType,
+    )
 
     from zerobus_py.spark import _Job
 
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
+        event = StructType([StructField("at", TimestampType()), StructField("wall", TimestampNTZType())])
         schema = StructType(
             [
                 StructField("id", LongType(), False),
                 StructField("at", TimestampType()),
                 StructField("wall", TimestampNTZType()),
+                # nested: PySpark gives these as naive local datetimes too
+                StructField("ev", event),
+                StructField("ats", ArrayType(TimestampType())),
+                StructField("by", MapType(StringType(), TimestampType())),
+                StructField("evs", ArrayType(event)),
             ]
         )
         job = _Job({**options(server, "main.spark.rowts"), "client_secret": SECRET}, schema)
         instant = 1_700_000_000
         local = datetime.datetime.fromtimestamp(instant)  # what TimestampType.fromInternal gives
+        later = datetime.datetime.fromtimestamp(instant + 3600)
         wall = datetime.datetime(2024, 1, 1, 12, 0)
-        msg = job.write(iter([Row(id=1, at=local, wall=wall), Row(id=2, at=None, wall=None)]))
+        rows = [
+            Row(
+                id=1,
+                at=local,
+                wall=wall,
+                ev=Row(at=later, wall=wall),
+                ats=[local, later],
+                by={"first": local, "second": later},
+                evs=[Row(at=later, wall=wall), Row(at=None, wall=None)],
+            ),
+            Row(id=2, at=None, wall=None, ev=None, ats=None, by=None, evs=None),
+        ]
+        msg = job.write(iter(rows))
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
     assert msg.durable_rows == 2
     got = server.table("main.spark.rowts").sort_by("id")
-    assert got.column("at").to_pylist() == [instant * 1_000_000, None]
-    assert (
-        got.column("wall").to_pylist()[0]
-        == int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    us, later_us = instant * 1_000_000, (instant + 3600) * 1_000_000
+    wall_us = int(datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    assert got.column("at").to_pylist() == [us, None]
+    assert got.column("wall").to_pylist()[0] == wall_us
+    assert got.column("ev").to_pylist() == [{"at": later_us, "wall": wall_us}, None]
+    assert got.column("ats").to_pylist()[0] == [us, later_us]
+    assert sorted(got.column("by").to_pylist()[0]) == [("first", us), ("second", later_us)]
+    assert got.column("evs").to_pylist()[0] == [{"at": later_us, "wall": wall_us}, {"at": None, "wall": None}]
+
+
+def test_a_schema_zerobus_cannot_take_fails_once_on_the_driver(
+    spark: SparkSession, server: LocalServer, tmp_path: Path
+) -> None:
+    """A column Zerobus cannot take (a void one from a bare lit(None), a list of lists) fails the write on the
+    driver, once, naming each column, its Spark type and what to do, before any task starts: it used to fail every
+    attempt of every task alike (spark.task.maxFailures times each). The fix it gives works."""
+    table = "main.spark.badschema"
+    base = spark.range(0, 10, numPartitions=2)
+    df = base.select("id", F.lit(None).alias("gap"), F.array(F.array("id")).alias("nested"))
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
+    text = str(info.value)
+    assert f"cannot be written to {table} (checked on the driver; no task was started)" in text
+    for s in ('column "gap" (null)', 'column "nested[]"', "list of lists", "gap void", "nested array<array<bigint>>"):
+        assert s in text
+    assert "F.lit(None).cast('string')" in text and "TaskWriteError" not in text
+    assert not list(tmp_path.rglob("task-*.json")), "a task attempt ran"
+    assert server.record_count(table) == 0
+
+    fixed = base.select("id", F.lit(None).cast("string").alias("gap"), F.array("id").alias("nested"))
+    fixed.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(10))
+    assert got.column("gap").null_count == 10 and got.column("nested").to_pylist() == [[i] for i in range(10)]
+
+
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+def test_columns_the_table_lacks_fail_on_the_driver(spark: SparkSession, server: LocalServer, transport: str) -> None:
+    """A column the table does not have fails the write on the driver, named with its Spark type, before any task
+    starts (protobuf: the server checks the descriptor when the driver's check opens a stream; arrow_flight: the
+    table's columns from Unity Catalog); it used to fail every attempt of every task. The DataFrame that fits is
+    stored."""
+    table = f"main.spark.lacks_{transport}"
+    server.create_table(table, "id BIGINT NOT NULL, name STRING NOT NULL")  # concat of non-null ids: not null
+    df = spark.range(0, 6, numPartitions=2).select(
+        "id", F.concat(F.lit("n"), "id").alias("name"), F.lit("eu").alias("region")
     )
+    o = options(server, table, transport=transport)
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**o).save()
+    text = str(info.value)
+    assert f"cannot be written to {table} (checked on the driver; no task was started)" in text
+    assert '"region"' in text and "region string" in text and "TaskWriteError" not in text
+    assert server.record_count(table) == 0
+    df.drop("region").write.format("zerobus").mode("append").options(**o).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == list(range(6))
+    assert got.column("name").to_pylist() == [f"n{i}" for i in range(6)]
+
+
+def test_nullability_the_table_does_not_have_fails_on_the_driver_with_the_ways_out(
+    spark: SparkSession, server: LocalServer
+) -> None:
+    """With protobuf a column's nullability must match the table's, and Spark decides it (spark.range's id is not
+    null, whatever the user writes): the driver says so with the ways out, and each works: all_fields_optional
+    for a table without NOT NULL columns, or arrow_flight (cast to the table's nullability)."""
+    table = "main.spark.nullability"
+    server.create_table(table, "id BIGINT, name STRING")
+    df = spark.range(0, 4, numPartitions=2).select("id", F.concat(F.lit("n"), "id").alias("name"))
+    with pytest.raises(Exception) as info:
+        df.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    text = str(info.value)
+    assert "checked on the driver" in text and '"id"' in text and "TYPE_INCOMPATIBLE" in text
+    assert "all_fields_optional" in text and "arrow_flight" in text and "F.coalesce" in text
+    assert server.record_count(table) == 0
+    for extra in ({"all_fields_optional": "true"}, {"transport": "arrow_flight"}):
+        df.write.format("zerobus").mode("append").options(**options(server, table, **extra)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert got.column("name").to_pylist() == [f"n{i // 2}" for i in range(8)]
+
+
+def test_tasks_of_a_worker_share_its_wrapper(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a Spark task the wrapper is the worker's, kept for its next task of the same configuration when the task
+    succeeds, closed when it fails; at most 4 configurations are kept (the oldest closed)."""
+    import zerobus_py.spark as zspark
+
+    monkeypatch.setattr(zspark.TaskContext, "get", staticmethod(lambda: object()))
+    monkeypatch.setattr(zspark, "_WRAPPERS", {})
+    config = server.config("main.spark.shared")
+    with zspark._task_wrapper(config) as first:
+        first.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())}))
+    with zspark._task_wrapper(server.config("main.spark.shared")) as again:  # an equal configuration (unpickled)
+        again.send_batch(pa.table({"id": pa.array([3], pa.int64())}))
+    assert again is first and not first.is_closed
+    with pytest.raises(RuntimeError), zspark._task_wrapper(config) as failing:
+        raise RuntimeError("the task failed")
+    assert failing is first and first.is_closed and not zspark._WRAPPERS
+    with zspark._task_wrapper(config) as fresh:
+        fresh.send_batch(pa.table({"id": pa.array([4], pa.int64())}))
+    assert fresh is not first
+    close = fresh.shutdown
+
+    def close_failing(**kw: Any) -> None:  # an idle wrapper whose close fails must not fail the task evicting it
+        close(**kw)
+        raise RuntimeError("close failed")
+
+    monkeypatch.setattr(fresh, "shutdown", close_failing)
+    others = []
+    for i in range(4):
+        with zspark._task_wrapper(server.config(f"main.spark.shared{i}")) as w:
+            others.append(w)
+    assert fresh.is_closed and len(zspark._WRAPPERS) == 4 and not any(w.is_closed for w in others)
+    zspark._close_wrappers()
+    assert all(w.is_closed for w in others) and not zspark._WRAPPERS
+    assert sorted(server.table("main.spark.shared").column("id").to_pylist()) == [1, 2, 3, 4]
+
+
+def test_check_schema_of_the_python_wrapper(server: LocalServer) -> None:
+    """ZerobusWrapper.check_schema, the check the driver runs: the typed error naming the column, nothing stored;
+    a schema that fits passes; anything but a pyarrow Schema is a TypeError."""
+    from zerobus_py import ZerobusWrapper
+
+    with ZerobusWrapper(server.config("main.spark.pycheck")) as w:
+        with pytest.raises(ConversionError) as info:
+            w.check_schema(pa.schema([("id", pa.int64()), ("gap", pa.null())]))
+        assert info.value.columns == ["gap"] and 'column "gap" (null)' in str(info.value)
+        w.check_schema(pa.schema([("id", pa.int64())]))
+        with pytest.raises(TypeError, match=r"pyarrow\.Schema"):
+            w.check_schema(pa.table({"id": [1]}))  # type: ignore[arg-type]
+    assert server.record_count("main.spark.pycheck") == 0
+
+
+def test_a_type_pyspark_cannot_hand_over_is_named(server: LocalServer) -> None:
+    """A column PySpark refuses to convert to Arrow (a year-month interval): the driver's error names the column
+    and its Spark type (PySpark's own names neither the column nor what to do)."""
+    from pyspark.sql.types import LongType, StructField, StructType, YearMonthIntervalType
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType([StructField("id", LongType()), StructField("every", YearMonthIntervalType())])
+    with pytest.raises(ConversionError) as info:
+        _Job({**options(server, "main.spark.ym"), "client_secret": SECRET}, schema)
+    text = str(info.value)
+    assert 'column "every" (interval year to month)' in text and "no task was started" in text and "cast" in text
+    assert info.value.columns == ["every"] and '"id"' not in text
+
+
+def test_the_driver_check_does_not_fail_on_an_unreachable_catalog(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With arrow_flight the driver's check reads the catalog; when that fails for a reason other than the
+    schema (here nothing listens at the catalog's address) the write is planned anyway, with a warning, and the
+    tasks meet what they meet: the driver does not turn a passing outage into a failed job."""
+    import socket
+
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
+        o = {**options(server, "main.spark.nocatalog", transport="arrow_flight"), "client_secret": SECRET}
+        schema = StructType([StructField("id", LongType())])
+        with caplog.at_level("WARNING", logger="zerobus_py.spark"):
+            job = _Job({**o, "unity_catalog_url": closed}, schema)
+    assert job.config.table_name == "main.spark.nocatalog"
+    [record] = [r for r in caplog.records if "could not be checked" in r.getMessage()]
+    assert "main.spark.nocatalog" in record.getMessage() and SECRET not in record.getMessage()
+
+
+def test_row_variants_are_written(server: LocalServer) -> None:
+    """The row writers' path: PySpark gives a VariantType value as a VariantVal, which pyarrow cannot convert (the
+    partition failed to be read, every attempt alike); it is sent as its (value, metadata) struct, also nested."""
+    from pyspark.sql import Row
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType, VariantType, VariantVal
+
+    from zerobus_py.spark import _Job
+
+    schema = StructType(
+        [
+            StructField("id", LongType(), False),
+            StructField("v", VariantType()),
+            StructField("s", StructType([StructField("v", VariantType())])),
+            StructField("vs", ArrayType(VariantType())),
+        ]
+    )
+    job = _Job({**options(server, "main.spark.rowvariant"), "client_secret": SECRET}, schema)
+    docs = [VariantVal.parseJson(j) for j in ('{"a": 1, "b": [true, null]}', '"text"', "42")]
+    msg = job.write(iter([Row(id=1, v=docs[0], s=Row(v=docs[1]), vs=docs), Row(id=2, v=None, s=None, vs=None)]))
+    assert msg.durable_rows == 2
+
+    def back(d: dict[str, bytes] | None) -> Any:
+        return None if d is None else VariantVal(d["value"], d["metadata"]).toJson()
+
+    got = server.table("main.spark.rowvariant").sort_by("id").to_pylist()
+    assert back(got[0]["v"]) == '{"a":1,"b":[true,null]}' and back(got[0]["s"]["v"]) == '"text"'
+    assert [back(d) for d in got[0]["vs"]] == ['{"a":1,"b":[true,null]}', '"text"', "42"]
+    assert got[1]["v"] is None and got[1]["s"] is None
 
 
 def test_an_interrupted_send_counts_its_partial_result(
@@ -475,7 +705,7 @@ def test_an_interrupted_send_counts_its_partial_result(
         raise exc
 
     monkeypatch.setattr(zspark.ZerobusWrapper, "send_batch", interrupted)
-    schema = StructType([StructField("id", LongType(), False)])
+    schema = StructType([StructField("id", LongType())])
     job = zspark._Job({**options(server, "main.spark.intr", report_path=tmp_path), "client_secret": SECRET}, schema)
     with pytest.raises(KeyboardInterrupt):
         job.write(iter([pa.record_batch({"id": pa.array(range(7), pa.int64())})]))
@@ -504,7 +734,7 @@ def test_the_arrow_schema_on_pyspark_4_0_and_4_1(server: LocalServer, monkeypatc
         return real(schema, timezone="UTC" if timestamp_utc else None)
 
     monkeypatch.setattr(zspark, "to_arrow_schema", before_4_2)
-    schema = StructType([StructField("id", LongType(), False), StructField("at", TimestampType())])
+    schema = StructType([StructField("id", LongType()), StructField("at", TimestampType())])
     job = zspark._Job({**options(server, "main.spark.old"), "client_secret": SECRET}, schema)
     assert calls == [True]
     assert job.arrow_schema.field("at").type == pa.timestamp("us", tz="UTC")
@@ -590,7 +820,7 @@ def test_a_quarantine_file_system_that_cannot_rename(
     import zerobus_py.spark as zspark
 
     monkeypatch.setattr(zspark, "_path_fs", lambda p: (pafs.PyFileSystem(_NoRenameHandler(copy)), os.path.abspath(p)))
-    schema = StructType([StructField("id", LongType(), False), StructField("tags", ArrayType(LongType()))])
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
     ids = list(range(10))
     tags = pa.array([[1, None] if i == 7 else [1, i] for i in ids], pa.list_(pa.int64()))
     quarantine, reports = tmp_path / "q", tmp_path / "r"

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
+import pyarrow as pa
+
 from . import _bridge, _logs
 from ._arrow import export
 from ._config import WrapperConfiguration
@@ -280,6 +282,30 @@ class ZerobusWrapper:
         task cancels the send; the CancelledError carries the partial result
         as ``result``."""
         return await _send_async(self._handle(), batch, timeout, progress)
+
+    def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
+        """Check, without sending any row, that batches of ``schema`` can be sent with this configuration.
+
+        :meth:`send_batch` treats an empty batch as a success whatever its schema; call this to learn up
+        front (e.g. before starting workers) what a batch with rows would meet. With transport ``protobuf``
+        it opens the schema's first stream, as the first send would (it stays open for later sends), so the
+        server checks the columns against the table; with ``arrow_flight`` it reads the table's columns from
+        Unity Catalog (no stream is opened). Either way columns the table does not have are named too.
+
+        Raises:
+            ConversionError: the error a batch of this schema with rows would fail with as a whole, naming
+                each column Zerobus cannot take, its type and what to do (``column`` is set when there is
+                one such column), or (``arrow_flight``) the columns that do not fit the table.
+            TransmissionError: (``protobuf``) the server refused the stream: ``reason``
+                ``SCHEMA_VALIDATION_FAILED`` with its ``server_causes``, or a missing table.
+            ZerobusError: the check could not be made (the endpoint or catalog unreachable, authentication,
+                ``timeout`` seconds passed), the subclass matching the cause (``retryable`` tells whether a
+                later try may pass).
+        """
+        if not isinstance(schema, pa.Schema):
+            raise TypeError(f"check_schema takes a pyarrow.Schema, not {type(schema).__name__}")
+        exported = export(schema.empty_table())
+        _bridge.call(self._handle().CheckSchema, exported.address, _timeout_ms(timeout))
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most

@@ -17,6 +17,12 @@ session, then write any DataFrame, in batch or streaming::
     (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
        .option("table_name", "main.default.events")...start())
 
+The DataFrame's schema is checked on the driver before any task starts, as a send would check it (with protobuf
+the driver opens one stream, sending no row, and the server compares the columns with the table's; with
+arrow_flight the table's columns come from Unity Catalog): a column Zerobus or the table cannot take fails the
+write once, with an error naming the column, its Spark type and what to do. A ``void`` column (a bare
+``F.lit(None)``) needs a type: ``F.lit(None).cast("string")``.
+
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
 the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
@@ -46,8 +52,10 @@ matter.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
+import hashlib
 import inspect
 import itertools
 import json
@@ -58,7 +66,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
@@ -68,7 +76,7 @@ import pyarrow.parquet as pq
 
 from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
 
@@ -112,6 +120,8 @@ _PART_BYTES: Final = 32 << 20
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Seconds the driver's schema check may take (with arrow_flight it reads the table's columns from Unity Catalog).
+_CHECK_TIMEOUT: Final = 60.0
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -292,9 +302,73 @@ def _arrow_schema(schema: StructType) -> pa.Schema:
 
     PySpark >= 4.2 takes ``timezone`` (and needs one for TimestampType); 4.0 and 4.1 have no such keyword and map
     TimestampType to UTC by default (``timestamp_utc=True``)."""
+    try:
+        return _to_arrow_schema(schema)
+    except TypeError as err:  # PySparkTypeError: a Spark type PySpark does not convert to Arrow
+        bad = []
+        for f in schema.fields:
+            try:
+                _to_arrow_schema(StructType([f]))
+            except TypeError:
+                bad.append(f)
+        if not bad:
+            raise
+        columns = ", ".join(f'"{f.name}" ({f.dataType.simpleString()})' for f in bad)
+        which, it = ("column", "it") if len(bad) == 1 else ("columns", "them")
+        raise ConversionError(
+            "zerobus: the DataFrame cannot be written (checked on the driver; no task was started): PySpark cannot "
+            f"hand {which} {columns} to a Python data source as Arrow: cast or convert {it} to a type the table "
+            f"has, e.g. .cast('string') ({err})",
+            details={"kind": "conversion", "column": bad[0].name, "columns": [f.name for f in bad]},
+        ) from None
+
+
+def _to_arrow_schema(schema: StructType) -> pa.Schema:
     if "timezone" in inspect.signature(to_arrow_schema).parameters:
         return to_arrow_schema(schema, timezone="UTC")
     return to_arrow_schema(schema)
+
+
+def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.Schema) -> None:
+    """Raise on the driver, before any task starts, the error every task would fail with for the DataFrame's
+    schema: the Go core's check for the configured transport (types with no mapping; with protobuf the server's
+    check of the columns when a stream opens, with arrow_flight the table's columns from Unity Catalog), naming
+    the Spark types of the columns at fault. A retryable error (the endpoint or catalog unreachable from the
+    driver), a cancel, is only a warning: the tasks send anyway."""
+    try:
+        wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
+    except ZerobusError as err:
+        table = wrapper.config.table_name
+        if err.retryable or err.kind in ("canceled", "closed", "unknown"):
+            logger.warning(
+                "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
+                "the tasks send anyway and report what they meet",
+                table,
+                type(err).__name__,
+                err,
+            )
+            return
+        text = str(err).removeprefix("zerobus: ")
+        named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
+        if named:
+            text += "; Spark types: " + ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in named)
+        if any("void" in f.dataType.simpleString() for f in named):
+            text += (
+                "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
+                "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
+            )
+        if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
+            text += (
+                "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
+                "NOT NULL: required), and Spark decides it (spark.range, literals and expressions of non-null "
+                "columns are not null; Parquet columns are nullable): set the option all_fields_optional to true "
+                "when the table has no NOT NULL column, make a column not null with F.coalesce(col, default), or "
+                "use transport arrow_flight, which casts each column to the table's type and nullability"
+            )
+        raise type(err)(
+            f"zerobus: the DataFrame cannot be written to {table} (checked on the driver; no task was started): {text}",
+            details=err.details,
+        ) from None
 
 
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
@@ -326,6 +400,49 @@ class _Task:
         return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
 
 
+#: The wrappers of this Python worker process by configuration, least recently used first: Spark reuses its Python
+#: workers (spark.python.worker.reuse), and the tasks a worker runs share one wrapper per configuration, so one OAuth
+#: token and the table's open streams, instead of each task fetching a token and opening streams (a streaming query
+#: of 200 partitions per micro-batch would otherwise ask the token endpoint 200 times per trigger).
+_WRAPPERS: dict[str, ZerobusWrapper] = {}
+_MAX_WRAPPERS: Final = 4
+
+
+@contextlib.contextmanager
+def _task_wrapper(config: WrapperConfiguration) -> Iterator[ZerobusWrapper]:
+    """The worker's wrapper for ``config`` (created on first use), kept for the next task when this one succeeds
+    and closed when it fails (an interrupt closes it with a short grace), so a task never inherits a wrapper whose
+    failure it cannot see. Outside a Spark task, a wrapper of its own, closed at the end."""
+    if TaskContext.get() is None:
+        with ZerobusWrapper(config) as own:
+            yield own
+        return
+    key = hashlib.sha256(config._native_json().encode()).hexdigest()
+    wrapper = _WRAPPERS.pop(key, None)
+    if wrapper is None or wrapper.is_closed:
+        wrapper = ZerobusWrapper(config)
+    try:
+        yield wrapper
+    except BaseException as exc:
+        wrapper.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    _WRAPPERS[key] = wrapper
+    while len(_WRAPPERS) > _MAX_WRAPPERS:
+        oldest = _WRAPPERS.pop(next(iter(_WRAPPERS)))
+        try:  # idle, every row it sent acknowledged: its close must not fail this task, whose rows are durable
+            oldest.shutdown(timeout=5)
+        except Exception as err:
+            logger.warning("zerobus: closing an idle wrapper of this worker failed: %s", err)
+
+
+@atexit.register
+def _close_wrappers() -> None:
+    """A worker that exits normally closes its wrappers (every row they sent was acknowledged in its task)."""
+    while _WRAPPERS:
+        with contextlib.suppress(Exception):
+            _WRAPPERS.popitem()[1].shutdown(timeout=5)
+
+
 def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchReader | None:
     """The partition as one Arrow stream that Go reads while Spark produces it (None when empty)."""
     batches = _as_arrow(items, arrow_schema)
@@ -352,12 +469,68 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
         yield pa.Table.from_batches(held)
 
 
+def _aware(v: Any) -> Any:
+    """A naive datetime (local time, as PySpark gives a TimestampType value) as that instant in UTC."""
+    if isinstance(v, datetime.datetime) and v.tzinfo is None:
+        return v.astimezone(datetime.timezone.utc)
+    return v
+
+
+def _variant(v: Any) -> Any:
+    """A VariantVal (as PySpark gives a VariantType value) as the struct of its Arrow type."""
+    if v is None or isinstance(v, dict):
+        return v
+    return {"value": v.value, "metadata": v.metadata}
+
+
+def _row_fixer(f: pa.Field) -> Callable[[Any], Any] | None:
+    """A function turning the values of field ``f`` of a row (as ``Row.asDict(recursive=True)`` gives them: dicts
+    for structs and maps, lists for arrays) into what pyarrow reads as ``f``'s type, or None when nothing needs it:
+    TimestampType values (naive local datetimes) made aware, VariantType values (VariantVal) made structs; at the
+    top level or inside structs, arrays and maps."""
+    t = f.type
+    if (
+        pa.types.is_struct(t)
+        and sorted(t.field(j).name for j in range(t.num_fields)) == ["metadata", "value"]
+        and all(pa.types.is_binary(t.field(j).type) for j in range(t.num_fields))
+    ):
+        return _variant  # PySpark's VariantType (a VariantVal); a dict, as of a struct of that shape, is kept
+    if pa.types.is_timestamp(t):
+        return _aware if t.tz is not None else None  # no zone: TimestampNTZType, wall time kept
+    if pa.types.is_map(t):
+        fk, fv = _row_fixer(t.key_field), _row_fixer(t.item_field)
+        if fk is None and fv is None:
+            return None
+        k, i = fk or (lambda x: x), fv or (lambda x: x)
+        return lambda v: v if not isinstance(v, dict) else {k(a): i(b) for a, b in v.items()}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        fe = _row_fixer(t.value_field)
+        if fe is None:
+            return None
+        return lambda v: v if v is None else [fe(x) for x in v]
+    if pa.types.is_struct(t):
+        subs = [(t.field(j).name, g) for j in range(t.num_fields) if (g := _row_fixer(t.field(j))) is not None]
+        if not subs:
+            return None
+
+        def struct(v: Any) -> Any:
+            if isinstance(v, dict):
+                for name, g in subs:
+                    if name in v:
+                        v[name] = g(v[name])
+            return v
+
+        return struct
+    return None
+
+
 def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Arrow batches as they are; rows (the row writers of older PySpark) batched into Arrow.
 
-    A row's TimestampType value is a naive datetime in the worker's local time (PySpark's conversion); pyarrow
-    would read it as UTC, so top-level ones are made aware first (nested ones are not)."""
-    local_ts = [f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None]
+    A row's TimestampType value, at the top level or inside a struct, array or map, is a naive datetime in the
+    worker's local time (PySpark's conversion); pyarrow would read it as UTC, so each is made aware first. A
+    VariantType value is a VariantVal, which pyarrow does not know: it becomes its struct (value, metadata)."""
+    fixers = [(f.name, fix) for f in arrow_schema if (fix := _row_fixer(f)) is not None]
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, pa.RecordBatch):
@@ -366,10 +539,9 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
         if not isinstance(item, Row):
             raise TypeError(f"zerobus: the writer got a {type(item).__name__}, not a pyarrow RecordBatch or Row")
         row = item.asDict(recursive=True)
-        for name in local_ts:
-            v = row.get(name)
-            if isinstance(v, datetime.datetime) and v.tzinfo is None:
-                row[name] = v.astimezone(datetime.timezone.utc)
+        for name, fix in fixers:
+            if name in row:
+                row[name] = fix(row[name])
         rows.append(row)
         if len(rows) >= _ROWS_PER_BATCH:
             yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
@@ -464,8 +636,6 @@ class _Job:
 
     def __init__(self, options: Mapping[str, str], schema: StructType) -> None:
         self.config = _config_from_options(options)
-        with ZerobusWrapper(self.config):  # reports every configuration problem now, on the driver; no network
-            pass
         self.job_id = uuid.uuid4().hex
         self.schema = schema
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
@@ -486,6 +656,10 @@ class _Job:
                 f"zerobus: quarantine_path adds the columns {', '.join(_QUARANTINE_COLUMNS)} to the quarantined rows, "
                 f"and the DataFrame already has {', '.join(clash)}: rename them"
             )
+        # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
+        # driver, once: in a task it would fail every attempt of every task alike.
+        with ZerobusWrapper(self.config) as wrapper:
+            _check_schema(wrapper, schema, self.arrow_schema)
 
     def __repr__(self) -> str:
         return f"<zerobus write {self.job_id} table={self.config.table_name!r}>"
@@ -498,7 +672,7 @@ class _Job:
         quarantine = _Quarantine(self.quarantine_path, self.job_id, task) if self.quarantine_path else None
         start = time.monotonic()
         try:
-            with ZerobusWrapper(self.config) as wrapper:
+            with _task_wrapper(self.config) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -646,7 +820,7 @@ def _ensure_log_handler() -> None:
 
 
 class ZerobusWriter(DataSourceArrowWriter):
-    """The batch writer: each task streams its partition (Arrow batches) through one wrapper."""
+    """The batch writer: each task streams its partition (Arrow batches) through its worker's wrapper."""
 
     def __init__(self, job: _Job) -> None:
         self.job = job

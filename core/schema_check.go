@@ -1,0 +1,85 @@
+package core
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// CheckSchema reports, without sending any row, whether batches of schema
+// can be sent with this Wrapper's configuration: nil, or the error
+// SendBatch would give every row of such a batch for its schema, a
+// *ConversionError (Row -1) naming each column whose type Zerobus cannot
+// take, its type and what to do. A caller that learns its schema before
+// its data (a Spark job planning its tasks, a pipeline starting) can fail
+// once, up front, instead of at every send; SendBatch still treats an empty
+// batch as a success whatever its schema, so the check is this call.
+//
+// With transport protobuf it builds the conversion plan (the descriptor
+// given with WithDescriptor/WithMessage, or the one derived from schema)
+// and then opens the schema's first stream, as the first send would (it
+// stays open for later sends; with the writer disabled nothing is opened):
+// the server checks the descriptor against the table's columns there, and a
+// refusal is its *TransmissionError (reason SCHEMA_VALIDATION_FAILED and its
+// causes, or NOT_FOUND for a missing table). With transport arrow_flight it
+// reads the table's columns from Unity Catalog, as the first send does (no
+// stream is opened), so the error names every column the table does not
+// have or whose type does not cast (*SchemaMismatchError in the chain).
+// Errors that are not about the schema or the table (the endpoint or
+// catalog unreachable, authentication, ctx ended) are returned as they are:
+// KindOf and IsRetryable tell them apart. Safe for concurrent use; after
+// Close it returns ErrClosed.
+func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
+	if schema == nil {
+		return ErrNilBatch
+	}
+	if !w.enter() {
+		return ErrClosed
+	}
+	defer w.active.Done()
+	if err := columnCountError(schema.NumFields()); err != nil {
+		return err
+	}
+	ss := w.schemaFor(ctx, schema)
+	defer w.release(ss)
+	if w.sendsFlight() {
+		_, err := w.flightPlan(ctx, ss)
+		return err
+	}
+	plan, err := w.planFor(ss)
+	if err != nil || w.client == nil {
+		return err
+	}
+	// The server checks the descriptor against the table when a stream
+	// opens: open the schema's first stream, as the first send would (it
+	// stays open for the sends that follow).
+	sl := ss.pick()
+	defer sl.load.Add(-1)
+	st, op := w.start(ctx, ss, plan, sl)
+	if st != nil {
+		return nil
+	}
+	select {
+	case <-op.done:
+		return fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// columnCountError refuses a batch of more than MaxColumns columns (nil
+// when n is within it).
+func columnCountError(n int) error {
+	if n <= MaxColumns {
+		return nil
+	}
+	return &ConversionError{Row: -1, Reason: fmt.Sprintf(
+		"the batch has %d columns; Zerobus accepts at most %d: split the table or drop columns", n, MaxColumns)}
+}
+
+// sendsFlight reports whether batches go the arrow_flight way (cast to the
+// table's Arrow schema), also with the writer disabled.
+func (w *Wrapper) sendsFlight() bool {
+	return w.flight != nil || w.cfg.WriterDisabled && w.cfg.Transport == TransportArrowFlight
+}
