@@ -428,11 +428,7 @@ def _task_wrapper(config: WrapperConfiguration) -> Iterator[ZerobusWrapper]:
         raise
     _WRAPPERS[key] = wrapper
     while len(_WRAPPERS) > _MAX_WRAPPERS:
-        oldest = _WRAPPERS.pop(next(iter(_WRAPPERS)))
-        try:  # idle, every row it sent acknowledged: its close must not fail this task, whose rows are durable
-            oldest.shutdown(timeout=5)
-        except Exception as err:
-            logger.warning("zerobus: closing an idle wrapper of this worker failed: %s", err)
+        _WRAPPERS.pop(next(iter(_WRAPPERS))).shutdown()
 
 
 @atexit.register
