@@ -52,10 +52,8 @@ matter.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime
-import hashlib
 import inspect
 import itertools
 import json
@@ -400,45 +398,6 @@ class _Task:
         return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
 
 
-#: The wrappers of this Python worker process by configuration, least recently used first: Spark reuses its Python
-#: workers (spark.python.worker.reuse), and the tasks a worker runs share one wrapper per configuration, so one OAuth
-#: token and the table's open streams, instead of each task fetching a token and opening streams (a streaming query
-#: of 200 partitions per micro-batch would otherwise ask the token endpoint 200 times per trigger).
-_WRAPPERS: dict[str, ZerobusWrapper] = {}
-_MAX_WRAPPERS: Final = 4
-
-
-@contextlib.contextmanager
-def _task_wrapper(config: WrapperConfiguration) -> Iterator[ZerobusWrapper]:
-    """The worker's wrapper for ``config`` (created on first use), kept for the next task when this one succeeds
-    and closed when it fails (an interrupt closes it with a short grace), so a task never inherits a wrapper whose
-    failure it cannot see. Outside a Spark task, a wrapper of its own, closed at the end."""
-    if TaskContext.get() is None:
-        with ZerobusWrapper(config) as own:
-            yield own
-        return
-    key = hashlib.sha256(config._native_json().encode()).hexdigest()
-    wrapper = _WRAPPERS.pop(key, None)
-    if wrapper is None or wrapper.is_closed:
-        wrapper = ZerobusWrapper(config)
-    try:
-        yield wrapper
-    except BaseException as exc:
-        wrapper.__exit__(type(exc), exc, exc.__traceback__)
-        raise
-    _WRAPPERS[key] = wrapper
-    while len(_WRAPPERS) > _MAX_WRAPPERS:
-        _WRAPPERS.pop(next(iter(_WRAPPERS))).shutdown()
-
-
-@atexit.register
-def _close_wrappers() -> None:
-    """A worker that exits normally closes its wrappers (every row they sent was acknowledged in its task)."""
-    while _WRAPPERS:
-        with contextlib.suppress(Exception):
-            _WRAPPERS.popitem()[1].shutdown(timeout=5)
-
-
 def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchReader | None:
     """The partition as one Arrow stream that Go reads while Spark produces it (None when empty)."""
     batches = _as_arrow(items, arrow_schema)
@@ -668,7 +627,7 @@ class _Job:
         quarantine = _Quarantine(self.quarantine_path, self.job_id, task) if self.quarantine_path else None
         start = time.monotonic()
         try:
-            with _task_wrapper(self.config) as wrapper:
+            with ZerobusWrapper(self.config) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -816,7 +775,7 @@ def _ensure_log_handler() -> None:
 
 
 class ZerobusWriter(DataSourceArrowWriter):
-    """The batch writer: each task streams its partition (Arrow batches) through its worker's wrapper."""
+    """The batch writer: each task streams its partition (Arrow batches) through one wrapper."""
 
     def __init__(self, job: _Job) -> None:
         self.job = job
