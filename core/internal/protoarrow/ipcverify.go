@@ -60,10 +60,12 @@ func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
 }
 
 // IPCMessageVerifier verifies the messages of one IPC stream in order, as
-// VerifyIPCMessage does, and each batch against the view fields of the
-// stream's schema. Not safe for concurrent use.
+// VerifyIPCMessage does, and each batch against the arrays of the stream's
+// schema; VerifyBody then checks a compressed batch's body. Not safe for
+// concurrent use.
 type IPCMessageVerifier struct {
 	views *ipcViews
+	last  *ipcVerifier // the last message verified, for VerifyBody
 }
 
 // Verify is VerifyIPCMessage for the stream's next message.
@@ -74,7 +76,23 @@ func (s *IPCMessageVerifier) Verify(meta []byte, what string, maxBody int64) (in
 	if err == nil && v.schemaViews != nil {
 		s.views = v.schemaViews
 	}
+	s.last = nil
+	if err == nil {
+		s.last = v
+	}
 	return n, err
+}
+
+// VerifyBody checks the body of the message Verify accepted last: each
+// buffer of a compressed batch must decompress to the uncompressed length
+// it starts with, which arrow-go allocates before it decompresses (a
+// corrupt length of a TiB is a fatal out-of-memory, not a panic). A body
+// of an uncompressed message, or after a failed Verify, passes.
+func (s *IPCMessageVerifier) VerifyBody(body []byte) error {
+	if s.last == nil || len(s.last.buffers) == 0 {
+		return nil
+	}
+	return s.last.compressedBody(body)
 }
 
 // BodyCompression.codec values (Message.fbs).
