@@ -215,7 +215,7 @@ func (p ConfigProblem) format(byKey bool) string {
 type ConfigurationError struct {
 	Source   string // where the settings came from: "", a file path, or "environment"
 	Problems []ConfigProblem
-	Err      error // optional underlying cause (e.g. a YAML syntax error)
+	Err      error // optional underlying cause (e.g. a YAML syntax error); printed only without Problems
 	// ByKey names each problem by its key (table_name) rather than its
 	// Config field (TableName): set for settings given by key (ConfigFromSettings,
 	// ByKeyError).
@@ -234,7 +234,9 @@ func (e *ConfigurationError) Error() string {
 	if e.Source != "" {
 		fmt.Fprintf(&b, " in %s", e.Source)
 	}
-	if e.Err != nil {
+	if e.Err != nil && len(e.Problems) == 0 {
+		// With problems, Err is only their cause (for errors.Is/As): each
+		// problem's message already says it.
 		fmt.Fprintf(&b, ": %v", e.Err)
 	}
 	switch len(e.Problems) {

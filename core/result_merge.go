@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"reflect"
 )
 
@@ -147,7 +146,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		out.Err = firstWhole
 	case len(failed) > 0:
 		f := failed[0]
-		out.Err = fmt.Errorf("zerobus: %d of %d rows failed; first, row %d: %w", out.FailedCount, out.TotalRows, f.lo, f.err)
+		out.Err = wrapf(f.err, "zerobus: %d of %d rows failed; first, row %d: ", out.FailedCount, out.TotalRows, f.lo)
 	default:
 		for _, p := range parts {
 			if p.Err != nil {

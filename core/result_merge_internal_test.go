@@ -128,7 +128,7 @@ func TestMergeMovesRowErrorsWithTheirRows(t *testing.T) {
 		if errs[1] != errs[2] || errs[3] != batch {
 			t.Errorf("errors %v: rows 13-14 should share one, row 16 keep the part's", errs)
 		}
-		if want := "zerobus: 4 of 17 rows failed; first, row 11: zerobus: conversion failed at row 11, column \"name\": null"; got.Err.Error() != want {
+		if want := "zerobus: 4 of 17 rows failed; first, row 11: conversion failed at row 11, column \"name\": null"; got.Err.Error() != want {
 			t.Errorf("Err = %q, want %q", got.Err, want)
 		}
 	}

@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		}, debugfile.WithTelemetry(w.tel))
 		if err != nil {
 			return nil, &ConfigurationError{Problems: []ConfigProblem{problemFor("DebugOutputDir",
-				fmt.Sprintf("cannot write debug files to %q: %s", cfg.DebugOutputDir, causeText(err)))}, Err: err}
+				fmt.Sprintf("cannot write debug files to %q: %s", cfg.DebugOutputDir, strings.TrimPrefix(causeText(err), "debugfile: ")))}, Err: err}
 		}
 		w.debug = dw
 	}

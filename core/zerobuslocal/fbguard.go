@@ -18,6 +18,9 @@ import (
 // stream's schema to its batches.
 func checkIPCHeader(v *protoarrow.IPCMessageVerifier, fd *flight.FlightData) error {
 	_, err := v.Verify(fd.DataHeader, "FlightData", int64(len(fd.DataBody)))
+	if err == nil {
+		err = v.VerifyBody(fd.DataBody)
+	}
 	if me := (*protoarrow.IPCMetadataError)(nil); errors.As(err, &me) {
 		return fmt.Errorf("malformed Arrow IPC message header: %s", me.Reason)
 	}

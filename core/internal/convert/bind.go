@@ -19,6 +19,11 @@ import (
 // release.
 type binder struct {
 	made []arrow.Array
+	// checkEach makes string values bound now be checked for UTF-8 one by
+	// one as rows use them, instead of all at once: set while binding the
+	// values of a dictionary larger than the rows that index it (a chunk
+	// would otherwise check the whole dictionary again for each chunk).
+	checkEach bool
 }
 
 func (bd *binder) release() {
@@ -59,7 +64,10 @@ func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
 	case *array.Dictionary:
 		dict := array.MakeFromData(a.Data().Dictionary())
 		bd.made = append(bd.made, dict)
+		prev := bd.checkEach
+		bd.checkEach = prev || dict.Len() > a.Len()
 		vals, err := bd.bind(n.inner, dict)
+		bd.checkEach = prev
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +98,22 @@ func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
 	case n.ptype == descriptorpb.FieldDescriptorProto_TYPE_MESSAGE:
 		return bd.bindStruct(n, arr)
 	}
-	return bindLeaf(n, arr)
+	return bindLeaf(n, arr, bd.checkEach)
+}
+
+// usedRange returns the part [lo, hi) of a list's or map's child array
+// that the bound rows use, and lo, which the encoder subtracts from the
+// offsets: a chunk of a batch (a slice) has offsets into the whole child,
+// and binding all of it would check every string of the batch's lists for
+// UTF-8 again for each chunk (quadratic in the batch's size). Offsets
+// outside the child are left to fail as before.
+func (bd *binder) usedRange(child arrow.Array, lo, hi int64) (arrow.Array, int) {
+	if lo < 0 || lo > hi || hi > int64(child.Len()) || (lo == 0 && hi == int64(child.Len())) {
+		return child, 0
+	}
+	s := array.NewSlice(child, lo, hi)
+	bd.made = append(bd.made, s)
+	return s, int(lo)
 }
 
 func (bd *binder) bindStruct(n *node, arr arrow.Array) (encoder, error) {
@@ -117,17 +140,30 @@ func (bd *binder) bindList(n *node, arr arrow.Array) (encoder, error) {
 	if !ok {
 		return nil, bindMismatch(n, arr)
 	}
-	elem, err := bd.bind(n.elem, ll.ListValues())
-	if err != nil {
-		return nil, err
-	}
-	rng, _ := elem.(rangeEncoder)
 	switch arr.DataType().ID() {
 	case arrow.LIST:
-		return &listEnc[int32]{base: newBase(n, arr), offs: offsets[int32](arr), elem: elem, rng: rng}, nil
+		offs := offsets[int32](arr)
+		child, first := bd.usedRange(ll.ListValues(), int64(offs[0]), int64(offs[len(offs)-1]))
+		elem, err := bd.bind(n.elem, child)
+		if err != nil {
+			return nil, err
+		}
+		rng, _ := elem.(rangeEncoder)
+		return &listEnc[int32]{base: newBase(n, arr), offs: offs, first: first, elem: elem, rng: rng}, nil
 	case arrow.LARGE_LIST:
-		return &listEnc[int64]{base: newBase(n, arr), offs: offsets[int64](arr), elem: elem, rng: rng}, nil
+		offs := offsets[int64](arr)
+		child, first := bd.usedRange(ll.ListValues(), offs[0], offs[len(offs)-1])
+		elem, err := bd.bind(n.elem, child)
+		if err != nil {
+			return nil, err
+		}
+		rng, _ := elem.(rangeEncoder)
+		return &listEnc[int64]{base: newBase(n, arr), offs: offs, first: first, elem: elem, rng: rng}, nil
 	default:
+		elem, err := bd.bind(n.elem, ll.ListValues())
+		if err != nil {
+			return nil, err
+		}
 		return &listLikeEnc{base: newBase(n, arr), arr: ll, elem: elem}, nil
 	}
 }
@@ -137,10 +173,12 @@ func (bd *binder) bindMap(n *node, arr arrow.Array) (encoder, error) {
 	if !ok {
 		return nil, bindMismatch(n, arr)
 	}
-	entries, ok := m.ListValues().(*array.Struct)
-	if !ok || entries.NumField() != 2 {
+	if es, ok := m.ListValues().(*array.Struct); !ok || es.NumField() != 2 {
 		return nil, bindMismatch(n, arr)
 	}
+	offs := offsets[int32](arr)
+	used, first := bd.usedRange(m.ListValues(), int64(offs[0]), int64(offs[len(offs)-1]))
+	entries := used.(*array.Struct)
 	key, err := bd.bind(n.key, entries.Field(0))
 	if err != nil {
 		return nil, err
@@ -149,7 +187,7 @@ func (bd *binder) bindMap(n *node, arr arrow.Array) (encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mapEnc{base: newBase(n, arr), offs: offsets[int32](arr), key: key, val: val}, nil
+	return &mapEnc{base: newBase(n, arr), offs: offs, first: first, key: key, val: val}, nil
 }
 
 func bindDict(n *node, a *array.Dictionary, vals encoder) (encoder, error) {
@@ -176,7 +214,8 @@ func bindDict(n *node, a *array.Dictionary, vals encoder) (encoder, error) {
 	return nil, bindMismatch(n, a)
 }
 
-func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
+// bindLeaf binds a leaf array; checkEach: see binder.checkEach.
+func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	b := newBase(n, arr)
 	switch a := arr.(type) {
 	case *array.Int8:
@@ -215,9 +254,9 @@ func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
 		}
 		return e, nil
 	case *array.String:
-		return bindOffBytes(n, b, offsets[int32](a), dataBuffer(a)), nil
+		return bindOffBytes(n, b, offsets[int32](a), dataBuffer(a), checkEach), nil
 	case *array.LargeString:
-		return bindOffBytes(n, b, offsets[int64](a), dataBuffer(a)), nil
+		return bindOffBytes(n, b, offsets[int64](a), dataBuffer(a), checkEach), nil
 	case *array.Binary:
 		return &offBytesEnc[int32]{base: b, offs: offsets[int32](a), data: dataBuffer(a)}, nil
 	case *array.LargeBinary:
@@ -246,10 +285,11 @@ func bindLeaf(n *node, arr arrow.Array) (encoder, error) {
 // bindOffBytes binds a utf8 / large_utf8 array. A protobuf string must be
 // UTF-8 (the service rejects the record otherwise) and Arrow does not check
 // it, so values bound to a string field are checked: the whole value range
-// at once (utf8.Valid is fast), and per row only when that fails.
-func bindOffBytes[O int32 | int64](n *node, b base, offs []O, data []byte) encoder {
+// at once (utf8.Valid is fast), and per row only when that fails or
+// checkEach says the rows use few of the values.
+func bindOffBytes[O int32 | int64](n *node, b base, offs []O, data []byte, checkEach bool) encoder {
 	e := &offBytesEnc[O]{base: b, offs: offs, data: data}
-	if n.ptype != descriptorpb.FieldDescriptorProto_TYPE_STRING || allValidUTF8(offs, data) {
+	if n.ptype != descriptorpb.FieldDescriptorProto_TYPE_STRING || (!checkEach && allValidUTF8(offs, data)) {
 		return e
 	}
 	return &offStringCheckEnc[O]{offBytesEnc: *e}

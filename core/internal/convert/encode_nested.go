@@ -32,16 +32,17 @@ func (e *structEnc) enc(b []byte, i int) ([]byte, *fail) {
 // call (same tag) per element. Offsets come from an offsets buffer.
 type listEnc[O int32 | int64] struct {
 	base
-	offs []O // offset-adjusted, len = rows+1
-	elem encoder
-	rng  rangeEncoder // elem, when it can encode a run of elements
+	offs  []O // offset-adjusted, len = rows+1
+	first int // offs[0]: elem is bound to the child from there (binder.usedRange)
+	elem  encoder
+	rng   rangeEncoder // elem, when it can encode a run of elements
 }
 
 func (e *listEnc[O]) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b) // a null list is written as an empty repeated field
 	}
-	start, end := int(e.offs[i]), int(e.offs[i+1])
+	start, end := int(e.offs[i])-e.first, int(e.offs[i+1])-e.first
 	if e.rng != nil {
 		b, f, j := e.rng.encRange(b, start, end)
 		if f != nil {
@@ -91,6 +92,7 @@ func elemFail(f *fail, name string, k int) *fail {
 type mapEnc struct {
 	base
 	offs     []int32
+	first    int // offs[0]: key and val are bound to the entries from there
 	key, val encoder
 }
 
@@ -98,7 +100,7 @@ func (e *mapEnc) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b) // a null map is written as an empty map
 	}
-	start, end := int(e.offs[i]), int(e.offs[i+1])
+	start, end := int(e.offs[i])-e.first, int(e.offs[i+1])-e.first
 	for j := start; j < end; j++ {
 		b = appendVarint(b, e.tag)
 		var pos int

@@ -60,10 +60,12 @@ func VerifyIPCMessage(meta []byte, what string, maxBody int64) (int64, error) {
 }
 
 // IPCMessageVerifier verifies the messages of one IPC stream in order, as
-// VerifyIPCMessage does, and each batch against the view fields of the
-// stream's schema. Not safe for concurrent use.
+// VerifyIPCMessage does, and each batch against the arrays of the stream's
+// schema; VerifyBody then checks a compressed batch's body. Not safe for
+// concurrent use.
 type IPCMessageVerifier struct {
 	views *ipcViews
+	last  *ipcVerifier // the last message verified, for VerifyBody
 }
 
 // Verify is VerifyIPCMessage for the stream's next message.
@@ -74,7 +76,23 @@ func (s *IPCMessageVerifier) Verify(meta []byte, what string, maxBody int64) (in
 	if err == nil && v.schemaViews != nil {
 		s.views = v.schemaViews
 	}
+	s.last = nil
+	if err == nil {
+		s.last = v
+	}
 	return n, err
+}
+
+// VerifyBody checks the body of the message Verify accepted last: each
+// buffer of a compressed batch must decompress to the uncompressed length
+// it starts with, which arrow-go allocates before it decompresses (a
+// corrupt length of a TiB is a fatal out-of-memory, not a panic). A body
+// of an uncompressed message, or after a failed Verify, passes.
+func (s *IPCMessageVerifier) VerifyBody(body []byte) error {
+	if s.last == nil || len(s.last.buffers) == 0 {
+		return nil
+	}
+	return s.last.compressedBody(body)
 }
 
 // BodyCompression.codec values (Message.fbs).
@@ -143,7 +161,6 @@ func verifyIPCFooter(footer []byte) (dicts, batches []IPCBlock, views *ipcViews,
 type fbTable struct {
 	v           *ipcVerifier
 	pos, vt, vl int
-	objLen      int
 }
 
 type ipcVerifier struct {
@@ -194,14 +211,19 @@ func (v *ipcVerifier) table(pos int) (*fbTable, error) {
 	}
 	vl := int(binary.LittleEndian.Uint16(v.buf[vt:]))
 	objLen := int(binary.LittleEndian.Uint16(v.buf[vt+2:]))
-	if vl < 4 || vl%2 != 0 || !v.in(vt, int64(vl)) || objLen < 4 || !v.in(int64(pos), int64(objLen)) {
+	if vl < 4 || vl%2 != 0 || !v.in(vt, int64(vl)) || objLen < 4 {
 		return nil, v.fail("table at %d has a bad vtable", pos)
 	}
-	return &fbTable{v: v, pos: pos, vt: int(vt), vl: vl, objLen: objLen}, nil
+	return &fbTable{v: v, pos: pos, vt: int(vt), vl: vl}, nil
 }
 
 // field returns the position of field i's inline value (0: absent) after
-// checking that size bytes of it lie in the table.
+// checking that size bytes of it lie in the metadata. Not within the
+// table's inline size from its vtable: the Go flatbuffers builder (arrow-go
+// writes with it) shares a vtable between tables whose field offsets are
+// equal without comparing their sizes, so a DictionaryEncoding (an 8-byte
+// id at offset 8) can carry the 12-byte size of a KeyValue's vtable. As
+// flatbuffers' own verifier does, a field is checked against the buffer.
 func (t *fbTable) field(i, size int) (int, error) {
 	at := 4 + 2*i
 	if at+2 > t.vl {
@@ -211,8 +233,8 @@ func (t *fbTable) field(i, size int) (int, error) {
 	if o == 0 {
 		return 0, nil
 	}
-	if o+size > t.objLen {
-		return 0, t.v.fail("field %d of the table at %d overruns it", i, t.pos)
+	if !t.v.in(int64(t.pos+o), int64(size)) {
+		return 0, t.v.fail("field %d of the table at %d lies outside the %d-byte metadata", i, t.pos, len(t.v.buf))
 	}
 	return t.pos + o, nil
 }
@@ -307,26 +329,74 @@ func (t *fbTable) keyValues(i int) error {
 	})
 }
 
-// ipcViews counts the binary_view and string_view fields of a schema:
-// arrow-go reads one variadic buffer count from a batch's metadata for
-// each such array of the batch, without checking that the batch has that
-// many, and sizes the array's buffer list by what it reads.
+// ipcViews describes what the batches of a schema must carry: arrow-go
+// reads one variadic buffer count from a batch's metadata for each binary_view
+// and string_view array, and one field node and a fixed number of buffers
+// for each array, by index, without checking that the batch's vectors are
+// that long (flatbuf's Nodes and Buffers read past a short vector into
+// whatever follows it, and a compressed buffer read there makes arrow-go
+// allocate the uncompressed length it finds).
 type ipcViews struct {
-	record int           // outside dictionaries: a record batch's
-	dicts  map[int64]int // in the value type of each dictionary id
+	record ipcShape           // outside dictionaries: a record batch's
+	dicts  map[int64]ipcShape // the value type of each dictionary id
 }
 
-// Schema.fbs Type union: BinaryView, Utf8View.
+// ipcShape counts, for the arrays of one batch (a record batch, or the
+// dictionary of one id), the view arrays, field nodes and buffers arrow-go
+// reads, and the unions among them (each reads one more buffer, its
+// validity bitmap, in metadata before V5).
+type ipcShape struct {
+	views, nodes, buffers, unions int
+}
+
+// Schema.fbs Type union values whose arrays do not have the 2 buffers of
+// a primitive array (validity, values).
 const (
-	typeBinaryView = 23
-	typeUtf8View   = 24
+	typeNull          = 1
+	typeBinary        = 4
+	typeUtf8          = 5
+	typeStruct        = 13
+	typeUnion         = 14
+	typeFixedSizeList = 16
+	typeLargeBinary   = 19
+	typeLargeUtf8     = 20
+	typeRunEndEncoded = 22
+	typeBinaryView    = 23
+	typeUtf8View      = 24
+	typeListView      = 25
+	typeLargeListView = 26
 )
+
+// ipcBuffers returns how many buffers arrow-go's loader reads for an array
+// of Type union value kind (in V5 metadata; a view array's variadic
+// buffers come on top), and whether it is a union; dense reports a dense
+// union (it reads its offsets too).
+func ipcBuffers(kind byte, dense bool) (n int, union bool) {
+	switch kind {
+	case typeNull, typeRunEndEncoded:
+		return 0, false
+	case typeStruct, typeFixedSizeList:
+		return 1, false
+	case typeUnion:
+		if dense {
+			return 2, true
+		}
+		return 1, true
+	case typeBinary, typeUtf8, typeLargeBinary, typeLargeUtf8, typeListView, typeLargeListView:
+		return 3, false
+	default: // primitive, list, large list, map, fixed-size binary, views
+		return 2, false
+	}
+}
+
+// metadataV5 is MetadataVersion.V5 (Schema.fbs).
+const metadataV5 = 4
 
 // Schema.fbs: Schema {endianness, fields, custom_metadata, features}.
 func (v *ipcVerifier) schema(s *fbTable) error {
-	v.schemaViews = &ipcViews{dicts: map[int64]int{}}
-	views := &v.schemaViews.record
-	if err := s.tables(1, func(f *fbTable) error { return v.field(f, 0, views) }); err != nil {
+	v.schemaViews = &ipcViews{dicts: map[int64]ipcShape{}}
+	shape := &v.schemaViews.record
+	if err := s.tables(1, func(f *fbTable) error { return v.field(f, 0, shape) }); err != nil {
 		return err
 	}
 	if err := s.keyValues(2); err != nil {
@@ -337,16 +407,17 @@ func (v *ipcVerifier) schema(s *fbTable) error {
 }
 
 // Field {name, nullable, type_type, type, dictionary, children, custom_metadata}.
-// It adds the field's view arrays to views (to its dictionary's if it is
-// dictionary encoded).
-func (v *ipcVerifier) field(f *fbTable, depth int, views *int) error {
+// It adds the field's arrays to shape (a dictionary-encoded field's
+// indices; its values make the shape of its dictionary's batches).
+func (v *ipcVerifier) field(f *fbTable, depth int, shape *ipcShape) error {
 	if depth > MaxIPCNesting {
 		return v.fail("fields nested deeper than %d", MaxIPCNesting)
 	}
 	if _, _, err := f.vector(0, 1); err != nil {
 		return err
 	}
-	if _, err := f.sub(3); err != nil {
+	typ, err := f.sub(3)
+	if err != nil {
 		return err
 	}
 	if d, err := f.sub(4); err != nil {
@@ -359,26 +430,46 @@ func (v *ipcVerifier) field(f *fbTable, depth int, views *int) error {
 		if err != nil {
 			return err
 		}
-		n := v.schemaViews.dicts[id]
-		views = &n
-		defer func() { v.schemaViews.dicts[id] = n }()
+		shape.nodes++
+		shape.buffers += 2 // the indices: validity, values
+		dict := ipcShape{}
+		shape = &dict
+		defer func() { v.schemaViews.dicts[id] = dict }()
 	}
-	if kind, err := f.u8(2); err != nil {
+	kind, err := f.u8(2)
+	if err != nil {
 		return err
-	} else if kind == typeBinaryView || kind == typeUtf8View {
-		*views++
 	}
-	if err := f.tables(5, func(c *fbTable) error { return v.field(c, depth+1, views) }); err != nil {
+	dense := false
+	if kind == typeUnion && typ != nil { // Union {mode: short (Sparse, Dense), typeIds}
+		p, err := typ.field(0, 2)
+		if err != nil {
+			return err
+		}
+		dense = p != 0 && binary.LittleEndian.Uint16(v.buf[p:]) == 1
+	}
+	n, union := ipcBuffers(kind, dense)
+	shape.nodes++
+	shape.buffers += n
+	if union {
+		shape.unions++
+	}
+	if kind == typeBinaryView || kind == typeUtf8View {
+		shape.views++
+	}
+	if err := f.tables(5, func(c *fbTable) error { return v.field(c, depth+1, shape) }); err != nil {
 		return err
 	}
 	return f.keyValues(6)
 }
 
 // RecordBatch {length, nodes, buffers, compression, variadicBufferCounts}:
-// buffers lie in the body; row counts are not negative; the batch has a
-// variadic buffer count for each of its view arrays (wantViews of them;
-// -1: not known), each within the buffers.
-func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, wantViews int) error {
+// buffers lie in the body; row counts are not negative; when the shape of
+// the batch's arrays is known (want; nil: not known), the batch has a
+// field node for each array, a variadic buffer count for each view array,
+// each within the buffers, and every buffer the arrays read (version is
+// the message's metadata version).
+func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, want *ipcShape, version int) error {
 	rows, err := rb.i64(0)
 	if err != nil {
 		return err
@@ -389,6 +480,9 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, wantViews int) err
 	start, n, err := rb.vector(1, 16)
 	if err != nil {
 		return err
+	}
+	if want != nil && n < want.nodes {
+		return v.fail("%d field nodes for the %d arrays of the schema", n, want.nodes)
 	}
 	for k := 0; k < n; k++ {
 		length := int64(binary.LittleEndian.Uint64(v.buf[start+16*k:]))
@@ -433,8 +527,8 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, wantViews int) err
 	if err != nil {
 		return err
 	}
-	if vn < wantViews {
-		return v.fail("%d variadic buffer counts for %d view arrays", vn, wantViews)
+	if want != nil && vn < want.views {
+		return v.fail("%d variadic buffer counts for %d view arrays", vn, want.views)
 	}
 	total := int64(0)
 	for k := 0; k < vn; k++ {
@@ -443,6 +537,15 @@ func (v *ipcVerifier) recordBatch(rb *fbTable, bodyLen int64, wantViews int) err
 			return v.fail("variadic buffer count %d is %d, the batch has %d buffers", k, c, n)
 		}
 		total += c
+	}
+	if want != nil {
+		need := int64(want.buffers) + total
+		if version < metadataV5 {
+			need += int64(want.unions)
+		}
+		if int64(n) < need {
+			return v.fail("%d buffers, but the arrays of the schema read %d", n, need)
+		}
 	}
 	return nil
 }
@@ -484,6 +587,12 @@ func (v *ipcVerifier) message(maxBody int64) (int64, error) {
 	if h == nil || kind == 0 {
 		return 0, v.fail("the message has no header")
 	}
+	version := 0 // Message.version: MetadataVersion (short), V1 when absent
+	if p, err := m.field(0, 2); err != nil {
+		return 0, err
+	} else if p != 0 {
+		version = int(int16(binary.LittleEndian.Uint16(v.buf[p:])))
+	}
 	switch kind {
 	case headerSchema:
 		err = v.schema(h)
@@ -492,20 +601,22 @@ func (v *ipcVerifier) message(maxBody int64) (int64, error) {
 		if id, err = h.i64(0); err != nil {
 			return 0, err
 		}
-		want := -1
+		var want *ipcShape
 		if v.views != nil {
-			want = v.views.dicts[id]
+			if d, ok := v.views.dicts[id]; ok {
+				want = &d
+			}
 		}
 		var rb *fbTable
 		if rb, err = h.sub(1); err == nil && rb != nil {
-			err = v.recordBatch(rb, bodyLen, want)
+			err = v.recordBatch(rb, bodyLen, want, version)
 		}
 	case headerRecordBatch:
-		want := -1
+		var want *ipcShape
 		if v.views != nil {
-			want = v.views.record
+			want = &v.views.record
 		}
-		err = v.recordBatch(h, bodyLen, want)
+		err = v.recordBatch(h, bodyLen, want, version)
 	}
 	if err != nil {
 		return 0, err

@@ -146,8 +146,17 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	return a, nil
 }
 
-// tokenCheckRetry retries network errors and 5xx; 4xx is final (bad
-// credentials); the caller's context ending stops everything.
+// transientTokenStatus reports whether a token endpoint's HTTP status is
+// worth retrying: a server error, 429 Too Many Requests (the endpoint rate
+// limits, e.g. many Spark tasks fetching tokens at once) or 408 Request
+// Timeout. Any other 4xx is the endpoint's final word (bad credentials,
+// grants, URL).
+func transientTokenStatus(code int) bool {
+	return code >= 500 || code == 0 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// tokenCheckRetry retries network errors and transient statuses
+// (transientTokenStatus); the caller's context ending stops everything.
 func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -158,7 +167,7 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
-	return resp.StatusCode >= 500 || resp.StatusCode == 0, nil
+	return transientTokenStatus(resp.StatusCode), nil
 }
 
 // checkRetry is tokenCheckRetry plus logging of failed attempts with the
@@ -353,7 +362,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 			te.Err = errors.New("response: " + body)
 		}
-		te.Retryable = te.StatusCode >= 500 || te.StatusCode == 0
+		te.Retryable = transientTokenStatus(te.StatusCode)
 	case ctx.Err() != nil:
 		te.Err = ctx.Err()
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)

@@ -157,6 +157,20 @@ func TestRecoverableFaults(t *testing.T) {
 					t.Errorf("token HTTP requests: got %d, want 2 (one retried 500)", got)
 				}
 			}},
+		// Rate limiting (429) and a request timeout (408) pass: the token
+		// request is retried, not reported as rejected credentials.
+		{name: "token endpoint 429 once", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 429}}, minStreams: 1,
+			check: func(t *testing.T, e *env, _ []sent) {
+				if got := e.sniff.requests(); got != 2 {
+					t.Errorf("token HTTP requests: got %d, want 2 (one retried 429)", got)
+				}
+			}},
+		{name: "token endpoint 408 once", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 408}}, minStreams: 1,
+			check: func(t *testing.T, e *env, _ []sent) {
+				if got := e.sniff.requests(); got != 2 {
+					t.Errorf("token HTTP requests: got %d, want 2 (one retried 408)", got)
+				}
+			}},
 		{name: "token endpoint slower than CreateTimeout", faults: []zerobuslocal.Fault{{Kind: zerobuslocal.FaultTokenLatency, Latency: 5 * time.Second}},
 			cfg: func(c *Config) { c.CreateTimeout = 300 * time.Millisecond }, minStreams: 1,
 			check: func(t *testing.T, e *env, _ []sent) {
