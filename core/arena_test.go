@@ -108,7 +108,7 @@ func TestStoredBytesWithArenaChurn(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
@@ -120,8 +120,17 @@ func TestStoredBytesWithArenaChurn(t *testing.T) {
 			}
 		}
 	}()
-	go churnSends(t, srv, "main.default.arena_churn", 7000, stop, &wg)
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
+		}
+	}()
+	stopChurn := startChurn(t, srv, "main.default.arena_churn", 7000)
 	got := sendAndRead(t, srv, "main.default.arena_stored", rec, func(c *core.Config) { c.MaxMessageBytes = 512 << 10 })
+	stopChurn()
 	close(stop)
 	wg.Wait()
 	if len(got.rows) != rows {
