@@ -47,7 +47,7 @@ def test_async_send_survives_the_caller_dropping_its_data(table_name: str) -> No
             task1 = asyncio.create_task(w.send_batch(table))
             df = id_batch(50_000, 5_000).to_pandas()
             task2 = asyncio.create_task(w.send_batch(df))
-            await asyncio.sleep(0.15)  # both in flight: acks are 300 ms late
+            await asyncio.sleep(0.15)  # both in flight: acks are 3 s late (300 ms was not enough under load)
             assert not task1.done() and not task2.done()
             del table
             df["name"] = "overwritten"  # strings were copied into Arrow by from_pandas
@@ -56,7 +56,7 @@ def test_async_send_survives_the_caller_dropping_its_data(table_name: str) -> No
             _scribble()
             return list(await asyncio.gather(task1, task2))
 
-    with LocalServer(ack_delay_ms=300) as server:
+    with LocalServer(ack_delay_ms=3000) as server:
         results = asyncio.run(main(server))
         assert [r.successful_count for r in results] == [50_000, 5_000]
         assert _stored(server, table_name).equals(_expected((0, 50_000), (50_000, 5_000)))
