@@ -70,7 +70,13 @@ func TestArenaEmptyAfterClose(t *testing.T) {
 		srv.InjectFault(table, f)
 		w := newWrapper(t, srv, table, func(c *core.Config) {
 			small(c)
-			c.AckTimeout = 300 * time.Millisecond
+			if f.Kind == zerobuslocal.FaultStallAcks {
+				// The client gives the stalled RPC up by this timeout. It
+				// was 300ms for every case: under load healthy acks came
+				// later than that, one RPC after another, until the send
+				// gave up. Other cases keep localConfig's 5s.
+				c.AckTimeout = 3 * time.Second
+			}
 		})
 		if _, err := w.SendBatch(ctx, rec); err != nil {
 			t.Fatalf("%s: SendBatch: %v", f.Kind, err)
@@ -108,7 +114,7 @@ func TestStoredBytesWithArenaChurn(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
@@ -120,8 +126,17 @@ func TestStoredBytesWithArenaChurn(t *testing.T) {
 			}
 		}
 	}()
-	go churnSends(t, srv, "main.default.arena_churn", 7000, stop, &wg)
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
+		}
+	}()
+	stopChurn := startChurn(t, srv, "main.default.arena_churn", 7000)
 	got := sendAndRead(t, srv, "main.default.arena_stored", rec, func(c *core.Config) { c.MaxMessageBytes = 512 << 10 })
+	stopChurn()
 	close(stop)
 	wg.Wait()
 	if len(got.rows) != rows {

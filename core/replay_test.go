@@ -20,6 +20,12 @@ import (
 // then a new RPC) must be stored byte for byte as a fault-free send stores
 // them, while another Wrapper in the process encodes and releases batches
 // the whole time, reusing every buffer that is handed back to the pool.
+//
+// The re-send is tied to events, not to a timer: acks stop after the 3rd
+// stored request and the RPC fails with UNAVAILABLE at the 6th, so requests
+// 4-6 are certainly in flight, unacknowledged, when it fails and are re-sent
+// on a new RPC. (A 300ms ack timeout did this before; under load ordinary
+// acks took longer than that and the fault-free sends gave up.)
 func TestReplayedRowsIntactUnderPoolReuse(t *testing.T) {
 	srv := localServer(t)
 	const rows = 30_000
@@ -27,25 +33,29 @@ func TestReplayedRowsIntactUnderPoolReuse(t *testing.T) {
 	defer rec.Release()
 	small := func(c *core.Config) {
 		c.MaxMessageBytes = 256 << 10 // many requests in flight when the fault hits
-		c.AckTimeout = 300 * time.Millisecond
+		c.AckTimeout = time.Minute    // never the cause: the faults below end the RPC
 	}
+	before := srv.Stats()
 	golden := sendAndRead(t, srv, "main.default.golden", rec, small)
+	after := srv.Stats()
+	const failAt = 6
+	if reqs := (after.MessagesReceived - after.StreamsCreated) - (before.MessagesReceived - before.StreamsCreated); reqs <= failAt {
+		t.Fatalf("the batch is %d requests; the test needs more than %d", reqs, failAt)
+	}
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go churnSends(t, srv, "main.default.churn", 9000, stop, &wg) // churn the pools
+	stopChurn := startChurn(t, srv, "main.default.churn", 9000) // churn the pools
+	defer stopChurn()
 	table := "main.default.replayed"
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, AfterMessages: 3})
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, AfterMessages: failAt})
 	got := sendAndRead(t, srv, table, rec, small)
-	close(stop)
-	wg.Wait()
+	stopChurn()
 
 	if len(got.rows) != rows {
 		t.Fatalf("stored %d distinct rows, want %d", len(got.rows), rows)
 	}
-	if got.attempts < 2 {
-		t.Fatalf("result Attempts = %d: the fault did not make the client re-send", got.attempts)
+	if got.attempts < 2 || got.copies <= rows {
+		t.Fatalf("result Attempts = %d, %d records stored for %d rows: the fault did not make the client re-send", got.attempts, got.copies, rows)
 	}
 	for id, raw := range golden.rows {
 		if !bytes.Equal(got.rows[id], raw) {
@@ -56,6 +66,7 @@ func TestReplayedRowsIntactUnderPoolReuse(t *testing.T) {
 
 type sentRows struct {
 	rows     map[int64][]byte // id -> stored record (last copy)
+	copies   int              // records stored, re-sent copies included
 	attempts int
 }
 
@@ -68,8 +79,9 @@ func sendAndRead(t *testing.T, srv *zerobuslocal.Server, table string, rec arrow
 		t.Fatalf("SendBatch to %s: %v (%d of %d durable)", table, err, res.SuccessfulCount, rec.NumRows())
 	}
 	closeWrapper(t, w)
-	out := sentRows{rows: map[int64][]byte{}, attempts: res.Attempts}
-	for _, r := range srv.Rows(table) {
+	stored := srv.Rows(table)
+	out := sentRows{rows: map[int64][]byte{}, copies: len(stored), attempts: res.Attempts}
+	for _, r := range stored {
 		id := r.Message.Get(r.Message.Descriptor().Fields().ByName("id")).Int()
 		if prev, ok := out.rows[id]; ok && !bytes.Equal(prev, r.Raw) {
 			t.Fatalf("%s: row %d stored twice with different bytes", table, id)
@@ -94,23 +106,34 @@ func newWrapper(t *testing.T, srv *zerobuslocal.Server, table string, mutate fun
 	return w
 }
 
-// churnSends sends a reference batch of rows through a Wrapper of its own
-// to table until stop is closed, so that the encoder's buffers are handed
-// out and back the whole time; wg.Done when it returns.
-func churnSends(t *testing.T, srv *zerobuslocal.Server, table string, rows int, stop <-chan struct{}, wg *sync.WaitGroup) {
-	defer wg.Done()
+// startChurn sends a reference batch of rows through a Wrapper of its own
+// to table over and over, so that the encoder's buffers are handed out and
+// back the whole time, until the returned stop is called (it waits for the
+// last send; calling it again does nothing). It is also called when the test
+// ends, before the Wrapper is closed, so a test that stops early (Fatal)
+// does not leave the loop sending on a closed Wrapper.
+func startChurn(t *testing.T, srv *zerobuslocal.Server, table string, rows int) (stop func()) {
+	t.Helper()
 	churn := newWrapper(t, srv, table, nil)
 	other := convert.ReferenceBatch(memory.DefaultAllocator, rows)
-	defer other.Release()
-	for {
-		select {
-		case <-stop:
-			return
-		default:
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer other.Release()
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if _, err := churn.SendBatch(context.Background(), other); err != nil {
+				t.Errorf("churn send: %v", err)
+				return
+			}
 		}
-		if _, err := churn.SendBatch(context.Background(), other); err != nil {
-			t.Error(err)
-			return
-		}
-	}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(quit); <-done }) }
+	t.Cleanup(stop) // registered after newWrapper's Close, so it runs first
+	return stop
 }

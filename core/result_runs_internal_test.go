@@ -14,24 +14,20 @@ import (
 )
 
 // TestFailedRunsMergeAcrossRequests: a 1M-row batch whose requests all fail
-// with the stream's error (acks stalled until retries run out) holds one
-// failed run, not one per request: each request's error is its own value,
-// but they have the same kind, state and message.
+// with the stream's error (acks stalled, the RPC ended once every request is
+// stored, until retries run out) holds one failed run, not one per request:
+// each request's error is its own value, but they have the same kind, state
+// and message.
+//
+// The failure is tied to an event, not a timer: the server ends each RPC
+// with UNAVAILABLE when it has stored the batch's last request (the count
+// comes from a fault-free send of the same batch), so every request is out
+// and unacknowledged when its RPC fails however slowly the batch is encoded.
+// (An ack timeout did this before; under load it fired while requests were
+// still being encoded, and the unsent ones got another state.)
 func TestFailedRunsMergeAcrossRequests(t *testing.T) {
 	srv := startLocal(t)
 	const table = "main.default.runs_merge"
-	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
-	cfg := localConfig(srv, table)
-	cfg.RetryMaxAttempts = 1
-	cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, 5*time.Millisecond
-	cfg.AckTimeout = 3 * time.Second // every request is out before it fires (one state for all rows)
-	cfg.MaxMessageBytes = 512 << 10  // about 20 requests
-	w, err := New(context.Background(), cfg, WithRowRangesOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close(context.Background()) }()
-
 	const n = 1_000_000
 	b := array.NewInt64Builder(memory.DefaultAllocator)
 	for i := range int64(n) {
@@ -43,7 +39,42 @@ func TestFailedRunsMergeAcrossRequests(t *testing.T) {
 	col.Release()
 	defer rec.Release()
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	config := func(table string) Config {
+		cfg := localConfig(srv, table)
+		cfg.RetryMaxAttempts = 1
+		cfg.RetryBaseDelay, cfg.RetryMaxDelay = time.Millisecond, 5*time.Millisecond
+		cfg.AckTimeout = 10 * time.Minute // never the cause: the RPCs end by the fault below
+		cfg.MaxMessageBytes = 512 << 10   // about 20 requests
+		return cfg
+	}
+	ingestRequests := func() int {
+		st := srv.Stats()
+		return int(st.MessagesReceived - st.StreamsCreated - st.StreamsRejected)
+	}
+	// How many requests the batch makes: a fault-free send of it.
+	probe, err := New(context.Background(), config("main.default.runs_merge_count"), WithRowRangesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := probe.SendBatch(context.Background(), rec); err != nil || res.SuccessfulCount != n {
+		t.Fatalf("fault-free send: %v (%v)", err, res)
+	}
+	if err := probe.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := ingestRequests()
+	if reqs < 4 {
+		t.Fatalf("the batch is %d ingest requests; the test needs several per RPC", reqs)
+	}
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, AfterMessages: reqs, Persistent: true})
+	w, err := New(context.Background(), config(table), WithRowRangesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close(context.Background()) }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	res, err := w.SendBatch(ctx, rec)
 	if err == nil || res == nil {
@@ -52,11 +83,11 @@ func TestFailedRunsMergeAcrossRequests(t *testing.T) {
 	if res.FailedCount != n || res.SuccessfulCount != 0 {
 		t.Fatalf("failed %d, successful %d; want %d and 0", res.FailedCount, res.SuccessfulCount, n)
 	}
-	st := srv.Stats()
-	if reqs := st.MessagesReceived - st.StreamsCreated - st.StreamsRejected; reqs < 4 {
-		t.Fatalf("%d ingest requests over %d RPCs; the test needs several per RPC", reqs, st.StreamsCreated)
+	// Every RPC carried the whole batch (the retry, if any, re-sent it all).
+	if sent := ingestRequests() - reqs; sent < reqs || sent%reqs != 0 {
+		t.Fatalf("%d ingest requests to %s, want a multiple of the batch's %d", sent, table, reqs)
 	}
-	t.Logf("%d ingest requests over %d RPCs", st.MessagesReceived-st.StreamsCreated-st.StreamsRejected, st.StreamsCreated)
+	t.Logf("the batch is %d ingest requests; %v", reqs, err)
 	if len(res.failedRuns) != 1 {
 		t.Errorf("%d failed runs, want 1 (first: %v)", len(res.failedRuns), res.failedRuns[:min(3, len(res.failedRuns))])
 	}

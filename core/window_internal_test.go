@@ -266,6 +266,11 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 	defer small.Release()
 	results := make([]*TransmissionResult, 2)
 	var wg sync.WaitGroup
+	// Both calls' ctx ends once the big batch has requests on the server
+	// and both wait for room (it was a 300ms timeout: under load the big
+	// batch could still be opening its stream then, with nothing sent).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for i, rec := range []arrow.RecordBatch{big, small} {
 		wg.Add(1)
 		go func() {
@@ -275,11 +280,18 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 					time.Sleep(time.Millisecond)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			defer cancel()
 			results[i], _ = w.SendBatch(ctx, rec)
 		}()
 	}
+	for deadline := time.Now().Add(time.Minute); w.records.waiting() < 2 || srv.RecordCount(table) == 0; {
+		if time.Now().After(deadline) {
+			cancel()
+			wg.Wait()
+			t.Fatalf("after a minute: %d calls wait for room, %d rows stored; want 2 and some", w.records.waiting(), srv.RecordCount(table))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
 	wg.Wait()
 	stored := map[int64]bool{}
 	for _, r := range srv.Rows(table) {
@@ -309,9 +321,9 @@ func TestRecordWindowWaitCanceled(t *testing.T) {
 	if results[1].NotWrittenCount != results[1].TotalRows {
 		t.Errorf("small batch: %v: want every row not written (it never got room)", results[1])
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	_ = w.Close(ctx) // the acks never come: Close gives up and fails what is left
+	closeCtx, cancelClose := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelClose()
+	_ = w.Close(closeCtx) // the acks never come: Close gives up and fails what is left
 	if u, l := w.records.usage(), w.records.live.Load(); u != 0 || l != 0 {
 		t.Errorf("after Close: %d bytes reserved, %d bytes of chunks owed, want 0 and 0", u, l)
 	}

@@ -143,8 +143,11 @@ func TestSendStreamCancel(t *testing.T) {
 	start := time.Now()
 	p.Cancel()
 	res, _ := waitAll(t, p)
-	if took := time.Since(start); took > 500*time.Millisecond {
-		t.Errorf("the outcome came %v after Cancel, want promptly", took)
+	// Promptly: the acks never come, and without the cancel the outcome
+	// would wait for the 60s default ack timeout. (The bound was 500ms, which
+	// a loaded machine can take for the return alone.)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the outcome came %v after Cancel, want promptly (before the ack timeout)", took)
 	}
 	if res.Success || res.ErrorKind != "canceled" || res.FailedCount != 100 || len(res.Failed) != 1 || res.Failed[0].Ranges[0] != [2]int{0, 100} {
 		t.Errorf("result = %+v, want 100 rows failed as canceled", res)

@@ -24,9 +24,10 @@ def test_async_wrapper_gather(config: WrapperConfiguration, server: LocalServer,
 
 
 def test_async_does_not_block_the_loop(table_name: str) -> None:
-    # Acks are held back 500 ms: the rows are stored at once but the send
-    # only completes when they are acknowledged. The event loop must observe
-    # the stored rows while the send is still pending.
+    # Acks are held back 3 s (500 ms was tight on a loaded machine): the rows
+    # are stored at once but the send only completes when they are
+    # acknowledged. The event loop must observe the stored rows while the
+    # send is still pending.
     async def main(server: LocalServer) -> bool:
         async with AsyncZerobusWrapper(server.config(table_name)) as w:
             task = asyncio.create_task(w.send_batch(id_batch(0, 10)))
@@ -40,7 +41,7 @@ def test_async_does_not_block_the_loop(table_name: str) -> None:
             assert res.success
         return seen_while_pending
 
-    with LocalServer(ack_delay_ms=500) as s:
+    with LocalServer(ack_delay_ms=3000) as s:
         assert asyncio.run(main(s))
         assert s.record_count(table_name) == 10
 

@@ -47,7 +47,7 @@ def test_async_send_survives_the_caller_dropping_its_data(table_name: str) -> No
             task1 = asyncio.create_task(w.send_batch(table))
             df = id_batch(50_000, 5_000).to_pandas()
             task2 = asyncio.create_task(w.send_batch(df))
-            await asyncio.sleep(0.15)  # both in flight: acks are 300 ms late
+            await asyncio.sleep(0.15)  # both in flight: acks are 3 s late (300 ms was not enough under load)
             assert not task1.done() and not task2.done()
             del table
             df["name"] = "overwritten"  # strings were copied into Arrow by from_pandas
@@ -56,7 +56,7 @@ def test_async_send_survives_the_caller_dropping_its_data(table_name: str) -> No
             _scribble()
             return list(await asyncio.gather(task1, task2))
 
-    with LocalServer(ack_delay_ms=300) as server:
+    with LocalServer(ack_delay_ms=3000) as server:
         results = asyncio.run(main(server))
         assert [r.successful_count for r in results] == [50_000, 5_000]
         assert _stored(server, table_name).equals(_expected((0, 50_000), (50_000, 5_000)))
@@ -195,6 +195,13 @@ class _Interrupt:
         self._timer.cancel()
 
 
+# "Promptly" below: the acks never come (stall_acks), so a send or shutdown that did not stop
+# would wait for the ack timeout (60 s by default) or flush_timeout_ms (300 s); the interrupt
+# grace is 0.2 s. The bounds were 0.5-3 s, which a loaded machine can take for the return
+# alone; this one still fails any wait for the acks.
+_PROMPT = 10.0
+
+
 @pytest.fixture
 def stalled(server: LocalServer, table_name: str) -> Iterator[LocalServer]:
     server.inject_fault(table_name, "stall_acks", persistent=True)
@@ -217,7 +224,7 @@ def test_ctrl_c_interrupts_a_blocking_send(stalled: LocalServer, table_name: str
     ):
         w.send_batch(id_batch(0, 1_000))
     took = time.monotonic() - intr.at
-    assert took < 0.5, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
+    assert took < _PROMPT, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
     _check_partial(info.value.result, 1_000)  # type: ignore[attr-defined]
 
 
@@ -238,7 +245,7 @@ def test_ctrl_c_with_sends_in_other_threads(stalled: LocalServer, table_name: st
     with pytest.raises(KeyboardInterrupt) as info, _Interrupt(0.3) as intr:
         w.send_batch(_reader(0, 4, 250))
     took = time.monotonic() - intr.at
-    assert took < 0.5, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
+    assert took < _PROMPT, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
     _check_partial(info.value.result, 1_000)  # type: ignore[attr-defined]
     # the other threads' sends end when the wrapper is shut down with a short timeout
     t0 = time.monotonic()
@@ -246,7 +253,7 @@ def test_ctrl_c_with_sends_in_other_threads(stalled: LocalServer, table_name: st
         w.shutdown(timeout=0.3)
     for t in threads:
         t.join(5)
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < _PROMPT
     assert len(others) == 4 and all(r.successful_count == 0 and r.failed_count == 500 for r in others), others
 
 
@@ -265,7 +272,7 @@ def test_ctrl_c_interrupts_asyncio(stalled: LocalServer, table_name: str) -> Non
     with pytest.raises(KeyboardInterrupt), _Interrupt(0.3) as intr:
         asyncio.run(main())
     took = time.monotonic() - intr.at
-    assert took < 0.5, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
+    assert took < _PROMPT, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
     _check_partial(seen["result"], 800)
 
 
@@ -274,7 +281,7 @@ def test_timeout_reports_cancelled_rows(stalled: LocalServer, table_name: str) -
     t0 = time.monotonic()
     with pytest.raises(CancelledError) as info:
         w.send_batch(id_batch(0, 100), timeout=0.3)
-    assert time.monotonic() - t0 < 1
+    assert time.monotonic() - t0 < _PROMPT
     _check_partial(info.value.result, 100)
     with pytest.raises(CancelledError):  # the acks never come
         w.shutdown(timeout=0.2)

@@ -41,7 +41,7 @@ type (
 func checkGoroutines(t *testing.T) {
 	t.Helper()
 	base := runtime.NumGoroutine()
-	t.Cleanup(func() { leakcheck.Goroutines(t, base, 2*time.Second) })
+	t.Cleanup(func() { leakcheck.Goroutines(t, base, 30*time.Second) })
 }
 
 // start runs a server for the test; Close happens at cleanup, after every

@@ -15,6 +15,7 @@ import (
 // grows inside the region, moves to a larger one or comes from Go memory;
 // small buffers are Go memory.
 func TestArrowAllocator(t *testing.T) {
+	settleArena(t) // base is global: no earlier Batch may come back while this test reads it
 	base := ReadArenaStats().InUse
 	mem := memory.NewCheckedAllocator(ArrowAllocator)
 	defer mem.AssertSize(t, 0)
@@ -95,6 +96,7 @@ func TestArrowAllocator(t *testing.T) {
 // Reallocate) read back their values, and releasing them returns every
 // region.
 func TestArrowAllocatorArrays(t *testing.T) {
+	settleArena(t) // base is global: no earlier Batch may come back while this test reads it
 	base := ReadArenaStats().InUse
 	mem := memory.NewCheckedAllocator(ArrowAllocator)
 	defer mem.AssertSize(t, 0)

@@ -61,7 +61,15 @@ func TestHeldBodiesFreed(t *testing.T) {
 		{name: "terminal", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.InvalidArgument, AfterMessages: 1}, terminal: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *stream.Config) { c.AckTimeout = 300 * time.Millisecond })
+			// Only the stall case needs the ack timeout (to leave the stalled
+			// RPC). It was 300ms for every case: under load healthy acks came
+			// later than that, so batches were replayed (stored twice where
+			// the case wants once) or re-sent past a terminal fault.
+			e := newEnv(t, func(c *stream.Config) {
+				if tc.fault != nil && tc.fault.Kind == zerobuslocal.FaultStallAcks {
+					c.AckTimeout = 2 * time.Second
+				}
+			})
 			if tc.fault != nil {
 				e.srv.InjectFault(testTable, *tc.fault)
 			}

@@ -77,7 +77,7 @@ func newEnv(t *testing.T, mod func(*stream.Config)) *env {
 		fc.Close()
 		_ = sc.Close()
 		_ = srv.Close()
-		leakcheck.Goroutines(t, before+2, 5*time.Second)
+		leakcheck.Goroutines(t, before+2, 30*time.Second)
 	})
 	return e
 }
