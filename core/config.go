@@ -182,7 +182,8 @@ type Config struct {
 	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.
 	DebugRotationInterval time.Duration
 	// DebugMaxFilesRetained keeps this many rotated files per table and kind;
-	// a negative value keeps all. Default 10 (0 also means the default).
+	// a negative value keeps all. Default 10 (0 also means the default in
+	// code; YAML, the environment and Python refuse an explicit 0).
 	// YAML debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED.
 	DebugMaxFilesRetained int
 	// DebugArrowCompression compresses the Arrow debug files with Arrow IPC

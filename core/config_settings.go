@@ -46,7 +46,7 @@ func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
 		}
 		text, err := settingText(s, v)
 		if err == nil {
-			err = s.acc.set(&cfg, text)
+			err = s.set(&cfg, text)
 		}
 		if err != nil {
 			msg := err.Error()
