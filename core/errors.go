@@ -327,6 +327,17 @@ func (e *ConnectionError) Error() string {
 		return "zerobus: " + who + " sent " + at.Error() +
 			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)"
 	}
+	var sce *stream.ConnectionError
+	var se *stream.ServerError
+	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
+		// the server itself said UNAVAILABLE: the endpoint, network and TLS
+		// are fine, so no hint to check them
+		who := e.Endpoint
+		if who == "" {
+			who = "the Zerobus endpoint"
+		}
+		return "zerobus: " + who + " answered that it is unavailable: " + causeText(se)
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint

@@ -2,11 +2,13 @@ package tests_go
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -129,4 +131,64 @@ func TestNestedErrorsHaveOnePrefix(t *testing.T) {
 		t.Errorf("error %v, want retries exhausted", err)
 	}
 	checkOnePrefix(t, err.Error())
+}
+
+// TestServerUnavailableIsNotCannotReach: a server that answers a stream's
+// creation with UNAVAILABLE was reached: the error says it answered that it
+// is unavailable, without the "cannot reach ... check the endpoint URL,
+// network and TLS settings" advice, on both transports; a port where nothing
+// listens still gets that advice.
+func TestServerUnavailableIsNotCannotReach(t *testing.T) {
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := "main.default.unavailable_" + transport
+			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Unavailable,
+				Message: "pipeline busy", Persistent: true})
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			cfg.RetryMaxAttempts = 2
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			defer rec.Release()
+			_, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("no error from a server answering UNAVAILABLE")
+			}
+			msg := err.Error()
+			for _, want := range []string{srv.Endpoint() + " answered that it is unavailable", "pipeline busy", "gave up after 2 attempts"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			for _, bad := range []string{"cannot reach", "check the endpoint URL"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("error says %q for a server that answered: %s", bad, msg)
+				}
+			}
+			checkOnePrefix(t, msg)
+			if core.KindOf(err) != core.KindRetryExhausted {
+				t.Errorf("kind %s, want retry_exhausted", core.KindOf(err))
+			}
+		})
+	}
+	t.Run("nothing listening", func(t *testing.T) {
+		srv := startServer(t, zerobuslocal.Options{})
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + l.Addr().String()
+		_ = l.Close()
+		cfg := serverConfig(srv, "main.default.unreachable")
+		cfg.Endpoint = closed
+		cfg.RetryMaxAttempts = 2
+		w := newWrapper(t, cfg)
+		rec := eventBatch(memory.DefaultAllocator, 0, 3)
+		defer rec.Release()
+		_, err = w.SendBatch(testCtx(t), rec)
+		if err == nil || !strings.Contains(err.Error(), "cannot reach "+closed) || strings.Contains(err.Error(), "answered") {
+			t.Errorf("closed port: %v, want 'cannot reach %s'", err, closed)
+		}
+	})
 }

@@ -167,6 +167,10 @@ type ConnectionError struct {
 	Op string
 	// Err is the cause (may be a *ServerError with code UNAVAILABLE).
 	Err error
+	// Answered reports that the server itself ended the RPC with Err's
+	// UNAVAILABLE status after sending its response headers: the endpoint
+	// was reached and is (for now) unavailable, not unreachable.
+	Answered bool
 }
 
 // Error implements error.
