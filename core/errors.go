@@ -458,8 +458,8 @@ func (e *RetryExhaustedError) Error() string {
 }
 
 // TokenRefreshError means the OAuth token endpoint failed. StatusCode is the
-// HTTP status (0 for network errors); Retryable is true for 5xx and network
-// failures. Kind: KindTokenRefresh. The secret never appears in it.
+// HTTP status (0 for network errors); Retryable is true for 5xx, 429 (rate
+// limited) and network failures. Kind: KindTokenRefresh. The secret never appears in it.
 type TokenRefreshError struct {
 	URL        string
 	StatusCode int

@@ -146,8 +146,15 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	return a, nil
 }
 
-// tokenCheckRetry retries network errors and 5xx; 4xx is final (bad
-// credentials); the caller's context ending stops everything.
+// retryableTokenStatus reports whether a token endpoint's HTTP status may
+// pass on another attempt: 5xx, and 429 Too Many Requests (a rate limit, not
+// a verdict on the credentials). Every other 4xx is final.
+func retryableTokenStatus(code int) bool {
+	return code >= 500 || code == 0 || code == http.StatusTooManyRequests
+}
+
+// tokenCheckRetry retries network errors, 5xx and 429; other 4xx are final
+// (bad credentials); the caller's context ending stops everything.
 func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -158,7 +165,7 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
-	return resp.StatusCode >= 500 || resp.StatusCode == 0, nil
+	return retryableTokenStatus(resp.StatusCode), nil
 }
 
 // checkRetry is tokenCheckRetry plus logging of failed attempts with the
@@ -353,7 +360,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 			te.Err = errors.New("response: " + body)
 		}
-		te.Retryable = te.StatusCode >= 500 || te.StatusCode == 0
+		te.Retryable = retryableTokenStatus(te.StatusCode)
 	case ctx.Err() != nil:
 		te.Err = ctx.Err()
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)

@@ -109,7 +109,8 @@ type TokenError struct {
 	// "error_description" fields of the response, if present.
 	ErrorCode, Description string
 	// Retryable reports whether another attempt may succeed: true for 5xx,
-	// network errors and timeouts; false for 4xx and a missing access_token.
+	// 429 (rate limited), network errors and timeouts; false for other 4xx
+	// and a missing access_token.
 	Retryable bool
 	// Err is the sanitized cause (its text is redacted of secrets).
 	Err error
