@@ -448,6 +448,9 @@ func (e *RetryExhaustedError) Unwrap() error { return e.Last }
 
 func (e *RetryExhaustedError) Error() string {
 	msg := fmt.Sprintf("zerobus: gave up after %d attempts", e.Attempts)
+	if e.Attempts == 1 {
+		msg = "zerobus: gave up after 1 attempt"
+	}
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
 		if untrustedCertHint("", msg) != "" {
@@ -482,7 +485,14 @@ func (e *TokenRefreshError) Error() string {
 		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
 	}
 	if e.Err != nil {
-		msg += ": " + causeText(e.Err)
+		cause := causeText(e.Err)
+		var te *stream.TokenError
+		if errors.As(e.Err, &te) && te.URL == e.URL && te.StatusCode == e.StatusCode {
+			cause = te.Detail() // the URL and status are named above
+		}
+		if cause != "" {
+			msg += ": " + cause
+		}
 		if hint := untrustedCertHint(e.URL, msg); hint != "" {
 			return msg + hint
 		}

@@ -192,3 +192,63 @@ func TestServerUnavailableIsNotCannotReach(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenFailureNamesTheURLOnce: a token endpoint that keeps answering
+// 503, or a workspace where nothing listens, gives one clause per fact:
+// "token request failed at <URL> (HTTP 503): <error> (<description>)" and
+// "token request failed at <URL>: dial tcp ...: connection refused". It was
+// "token request failed at URL (HTTP 503): token request to URL failed: HTTP
+// 503: ..." and, for a refused connection, the URL three times (the last in
+// Go's `Post "URL": `).
+func TestTokenFailureNamesTheURLOnce(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	_ = l.Close()
+	for _, tc := range []struct {
+		name      string
+		workspace string
+		fault     bool
+		want      []string
+	}{
+		{"503", srv.WorkspaceURL(), true, []string{"(HTTP 503): server_error (", "token endpoint failure"}},
+		{"nothing listening", closed, false, []string{"connection refused"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := "main.default.token_" + strings.ReplaceAll(tc.name, " ", "_")
+			if tc.fault {
+				srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 503, Persistent: true})
+			}
+			cfg := serverConfig(srv, table)
+			cfg.UnityCatalogURL = tc.workspace
+			cfg.RetryMaxAttempts = 1
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			defer rec.Release()
+			_, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			tokenURL := tc.workspace + "/oidc/v1/token"
+			if n := strings.Count(msg, tokenURL); n != 1 {
+				t.Errorf("the token URL appears %d times, want 1: %s", n, msg)
+			}
+			for _, want := range append([]string{"token request failed at " + tokenURL, "gave up after 1 attempt: "}, tc.want...) {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "HTTP 503: ") || strings.Contains(msg, "Post ") {
+				t.Errorf("error repeats the status or Go's request line: %s", msg)
+			}
+			checkOnePrefix(t, msg)
+			if core.KindOf(err) != core.KindTokenRefresh && core.KindOf(err) != core.KindRetryExhausted {
+				t.Errorf("kind %s", core.KindOf(err))
+			}
+		})
+	}
+}

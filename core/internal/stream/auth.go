@@ -380,6 +380,9 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		// A transport failure is worth retrying; anything else (a response
 		// without access_token, unparsable JSON) is the endpoint's final word.
 		te.Retryable = errors.As(err, &ue)
+		if te.Retryable && ue.Err != nil {
+			te.Err = a.red.cleanErr(ue.Err) // without `Post "<token URL>": `: the message names the URL once
+		}
 	}
 	if te.Retryable {
 		return te

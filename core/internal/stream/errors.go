@@ -125,19 +125,26 @@ func (e *TokenError) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
 	}
-	if e.ErrorCode != "" {
+	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
-		b.WriteString(e.ErrorCode)
-		if e.Description != "" {
-			b.WriteString(" (")
-			b.WriteString(e.Description)
-			b.WriteString(")")
-		}
-	} else if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(d)
 	}
 	return b.String()
+}
+
+// Detail is what went wrong without the URL and the HTTP status: the
+// endpoint's error and description, else the cause ("" if neither), for a
+// message that names the URL and status itself.
+func (e *TokenError) Detail() string {
+	switch {
+	case e.ErrorCode != "" && e.Description != "":
+		return e.ErrorCode + " (" + e.Description + ")"
+	case e.ErrorCode != "":
+		return e.ErrorCode
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return ""
 }
 
 // Unwrap returns the sanitized cause.
@@ -154,7 +161,11 @@ type RetryExhaustedError struct {
 
 // Error implements error.
 func (e *RetryExhaustedError) Error() string {
-	return fmt.Sprintf("zerobus: gave up after %d attempts: %s", e.Attempts, causeText(e.Last))
+	unit := "attempts"
+	if e.Attempts == 1 {
+		unit = "attempt"
+	}
+	return fmt.Sprintf("zerobus: gave up after %d %s: %s", e.Attempts, unit, causeText(e.Last))
 }
 
 // Unwrap returns Last.
