@@ -237,6 +237,19 @@ def test_error_strings_follow_the_original_parsing() -> None:
     assert again.failed_rows == [(0, "Transmission error: boom")]
 
 
+def test_extract_batches_take_the_originals_keyword() -> None:
+    # The original's binding named the parameter original_batch (PyO3 takes it as a keyword too).
+    result = TransmissionResult(False, failed_rows=[(1, "ConversionError: a")], successful_rows=[0, 2], total_rows=3)
+    batch = ten_rows().slice(0, 3)
+    assert result.extract_failed_batch(original_batch=batch).column("id").to_pylist() == [2]  # ids start at 1
+    assert result.extract_successful_batch(original_batch=batch).column("id").to_pylist() == [1, 3]
+    assert result.extract_failed_batch(batch=batch).column("id").to_pylist() == [2]
+    with pytest.raises(TypeError, match="once"):
+        result.extract_failed_batch(batch, original_batch=batch)
+    with pytest.raises(TypeError, match="once"):
+        result.extract_successful_batch()
+
+
 def test_counts_are_derived_only_when_not_given() -> None:
     # Only the lists: counts are their lengths, total_rows their sum.
     only_lists = TransmissionResult(
