@@ -44,7 +44,7 @@ Formats:
   json   one JSON object per row (default; protobuf records via protojson)
   table  aligned text columns
   arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, DuckDB, ...);
-         .arrow files only for now
+         the records of a .proto file become Arrow columns too
 `
 
 func runDebug(ctx context.Context, args []string, env Env) error {
