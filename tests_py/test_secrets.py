@@ -7,7 +7,7 @@ import pickle
 import pytest
 from conftest import id_batch
 
-from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusError, ZerobusWrapper
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 SECRET = "sup3r-s3cret-Value-42"
@@ -73,7 +73,13 @@ def test_passwords_in_urls_are_redacted_in_repr() -> None:
         proxy_url="http://p:PASSW2RD@proxy:3128",
         observability_config={"endpoint": "http://o:PASSW3RD@collector:4317"},
     )
-    for text in (repr(cfg), str(cfg), cfg._repr_html_(), str(cfg.to_settings())):
+    for text in (
+        repr(cfg),
+        str(cfg),
+        cfg._repr_html_(),
+        str(cfg.to_settings()),
+        repr(ObservabilityConfig(endpoint="http://o:PASSW3RD@collector:4317")),
+    ):
         for pw in ("PASSW0RD", "PASSW1RD", "PASSW2RD", "PASSW3RD"):
             assert pw not in text, (pw, text)
     assert "endpoint='https://<redacted>@1.zerobus.x.cloud.databricks.com'" in repr(cfg)

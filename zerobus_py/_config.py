@@ -75,6 +75,13 @@ class ObservabilityConfig:
     max_file_mb: int | None = None
     max_backups: int | None = None
 
+    def __repr__(self) -> str:
+        # the dataclass repr, with user information in the endpoint URL redacted
+        shown = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        if isinstance(self.endpoint, str):
+            shown["endpoint"] = _redact_url(self.endpoint)
+        return f"ObservabilityConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
     def to_settings(self) -> dict[str, Any]:
         """Return the Go core's YAML keys for the fields that are set."""
         out: dict[str, Any] = {}
