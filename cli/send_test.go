@@ -349,6 +349,29 @@ func TestSendCSV(t *testing.T) {
 	}
 }
 
+// TestSendCSVWithBOM: a CSV that starts with a UTF-8 byte order mark (Excel's
+// "CSV UTF-8", CRLF line ends) is read as without it. The mark became part of
+// the first column's name ("\ufeffid") and every row failed as a bad name.
+func TestSendCSVWithBOM(t *testing.T) {
+	s := startServer(t)
+	path := filepath.Join(t.TempDir(), "excel.csv")
+	if err := os.WriteFile(path, []byte("\xef\xbb\xbfid,name\r\n1,a\r\n2,b\r\n3,c\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const table = "main.default.csv_bom"
+	r := sendCLI(t, append(connFlags(s, table), "-batch-rows", "2", path)...)
+	if r.err != nil {
+		t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if diff := cmp.Diff([]int64{1, 2, 3}, sortedInts(t, storedColumn(t, s, table, "id"))); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
+	desc, _ := s.TableDescriptor(table)
+	if got := desc.GetField()[0].GetName(); got != "id" {
+		t.Errorf("first column %q, want id", got)
+	}
+}
+
 func TestSendCSVBadCellAfterSample(t *testing.T) {
 	s := startServer(t)
 	path := filepath.Join(t.TempDir(), "late.csv")
