@@ -1246,6 +1246,9 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 		{[]string{"-local"}, map[string]string{"ZEROBUS_TRANSPORT": "flight"}, `transport (env ZEROBUS_TRANSPORT): is "flight"`},
 		{[]string{"-local", "-config", yml}, map[string]string{"ZEROBUS_TRANSPORT": "protobuf"}, `transport (file ` + yml + `): is "flight"`},
 		{[]string{"-local", "-config", yml, "-transport", "pigeon"}, nil, `transport (flag -transport): is "pigeon"`},
+		// a bad table name with -local / -dry-run: the hint said "set the connection ... or try -local or -dry-run"
+		{[]string{"-local", "-table", "events"}, nil, `table_name (flag -table): "events" names no catalog or schema`},
+		{[]string{"-dry-run", "-table", "a.b.c.d"}, nil, `table_name (flag -table): "a.b.c.d" has 4 dot-separated parts`},
 	} {
 		var errOut bytes.Buffer
 		code := RunEnv(t.Context(), append(append([]string{"send"}, c.args...), path), Env{
