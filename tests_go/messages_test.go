@@ -2,6 +2,7 @@ package tests_go
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -250,5 +251,34 @@ func TestTokenFailureNamesTheURLOnce(t *testing.T) {
 				t.Errorf("kind %s", core.KindOf(err))
 			}
 		})
+	}
+}
+
+// TestWorkspaceURLWithQuery: a workspace URL as the browser shows it, with the
+// workspace id as "?o=<id>" (Azure) or a fragment, reaches the token endpoint
+// and (arrow_flight) the Unity Catalog API: the query and fragment are not
+// part of the base those paths hang off. It validated, then every send failed
+// with "no token endpoint at unity_catalog_url" for ".../?o=<id>/oidc/v1/token".
+func TestWorkspaceURLWithQuery(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		for i, suffix := range []string{"/?o=1234567890123456", "?o=1", "/#workspace"} {
+			table := fmt.Sprintf("main.default.ws_query_%s_%d", transport, i)
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			cfg.UnityCatalogURL = srv.WorkspaceURL() + suffix
+			cfg.RetryMaxAttempts = 1
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			res, err := w.SendBatch(testCtx(t), rec)
+			rec.Release()
+			if err != nil || res.SuccessfulCount != 3 {
+				t.Errorf("%s, unity_catalog_url %q: %v", transport, cfg.UnityCatalogURL, err)
+				continue
+			}
+			if got := len(storedIDs(t, srv, table)); got != 3 {
+				t.Errorf("%s, %q: %d rows stored, want 3", transport, cfg.UnityCatalogURL, got)
+			}
+		}
 	}
 }
