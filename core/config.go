@@ -586,6 +586,12 @@ func checkEndpoint(ep string) string {
 	if u.Path != "" && u.Path != "/" {
 		return "must not have a path; give scheme://host[:port]"
 	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "must not have a query or fragment; give scheme://host[:port]"
+	}
+	if u.Scheme == "http" && u.Port() == "" {
+		return "is plaintext http:// without a port: give http://host:port (a local server) or use https://"
+	}
 	return stream.CheckPort(u)
 }
 
