@@ -1,7 +1,8 @@
 """The ``timeout=`` of send_batch, flush and shutdown: a very long timeout
 (or ``math.inf``) waits, instead of overflowing Go's time.Duration into a
 deadline in the past, and a timeout that is not a number is a TypeError
-naming it, not an OverflowError from the Go call."""
+naming it, not an OverflowError from the Go call. A ``progress=`` that cannot
+be called is refused before anything is sent."""
 
 from __future__ import annotations
 
@@ -37,4 +38,13 @@ def test_timeout_that_is_not_a_number(server: LocalServer, table_name: str) -> N
         w.shutdown(timeout="1")  # type: ignore[arg-type]
     w.shutdown()  # the bad timeout left the wrapper open: this shuts it down
     assert "closed" in repr(w)
+    assert server.record_count(table_name) == 0
+
+
+def test_progress_that_cannot_be_called_sends_nothing(server: LocalServer, table_name: str) -> None:
+    # it was called after the rows were sent: "TypeError: 'int' object is not callable", the rows stored
+    with ZerobusWrapper(server.config(table_name)) as w:
+        with pytest.raises(TypeError, match="progress must be a callable"):
+            w.send_batch(id_batch(0, 2), progress=5)  # type: ignore[arg-type]
+        w.flush()
     assert server.record_count(table_name) == 0
