@@ -67,7 +67,8 @@ class _Send:
     def __init__(self, native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None):
         ms = _timeout_ms(timeout)  # before the input is exported
         if progress is not None and not callable(progress):  # not after the rows were sent
-            raise TypeError(f"progress must be a callable(rows_done, total_rows) or None, not {type(progress).__name__}")
+            what = type(progress).__name__
+            raise TypeError(f"progress must be a callable(rows_done, total_rows) or None, not {what}")
         exported = export(batch, want_total=progress is not None)
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
