@@ -59,11 +59,28 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
 
 
+_MAX_NS = 2**63 - 1  # Go's time.Duration
+
+
 def _ns(value: float, per_unit: int) -> int:
     """A duration in some unit as whole nanoseconds (the Go server's JSON form)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
+    if value != value or abs(value * per_unit) > _MAX_NS:  # NaN, or more than about 292 years
+        raise ValueError("is not a duration the server can hold (at most about 292 years)")
     return int(value * per_unit)
+
+
+def _int(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an int, got {type(value).__name__}")
+    return value
+
+
+def _port(value: int) -> str:
+    if not 0 <= _int(value) <= 65535:
+        raise ValueError("must be a port between 1 and 65535 (0: a free port)")
+    return _loopback(value)
 
 
 def _ms(value: float) -> int:
@@ -95,21 +112,21 @@ _OPTIONS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("client_secret", "client_secret", _same),
     ("token_lifetime_secs", "token_lifetime_ns", _secs),
     ("auto_create_tables", "disable_auto_create", lambda v: not v),
-    ("ack_every", "ack_policy.every", _same),
+    ("ack_every", "ack_policy.every", _int),
     ("ack_interval_ms", "ack_policy.interval_ns", _ms),
     ("ack_delay_ms", "ack_policy.delay_ns", _ms),
     ("ack_jitter_ms", "ack_policy.jitter_ns", _ms),
-    ("max_message_bytes", "max_message_bytes", _same),
+    ("max_message_bytes", "max_message_bytes", _int),
     ("stream_lifetime_ms", "stream_lifetime_ns", _ms),
     ("stream_close_grace_ms", "stream_close_grace_ns", _ms),
     ("allowed_hosts", "allowed_hosts", _hosts),
     ("inspect_token", "inspect_token", _same),
-    ("max_stored_rows", "max_stored_rows", _same),
+    ("max_stored_rows", "max_stored_rows", _int),
     ("tls", "tls", _same),
     ("http_tls", "http_tls", _same),
     ("data_dir", "data_dir", os.fspath),
-    ("port", "addr", _loopback),
-    ("http_port", "http_addr", _loopback),
+    ("port", "addr", _port),
+    ("http_port", "http_addr", _port),
 )
 
 _KEYWORD_OF = {key: keyword for keyword, key, _ in _OPTIONS}
@@ -126,7 +143,13 @@ def _options_json(given: dict[str, Any]) -> str:
             node = opts
             for parent in parents:
                 node = node.setdefault(parent, {})
-            node[leaf] = convert(given[keyword])
+            try:
+                node[leaf] = convert(given[keyword])
+            except TypeError as e:  # named by keyword, not by the server's JSON field
+                raise TypeError(f"LocalServer {keyword}={given[keyword]!r}: {e}") from None
+            except ValueError as e:
+                message = f"zerobus: local server: invalid options: {keyword}={given[keyword]!r} {e}"
+                raise ConfigurationError(message, keys=[keyword]) from None
     return json.dumps(opts)
 
 
