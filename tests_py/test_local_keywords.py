@@ -48,3 +48,8 @@ def test_out_of_range_names_the_keyword(kw: dict[str, Any], fragment: str) -> No
 def test_port_zero_is_a_free_port() -> None:
     with LocalServer(port=0, http_port=0) as server:
         assert not server.endpoint.endswith(":0") and not server.workspace_url.endswith(":0")
+
+
+def test_fault_duration_past_go_durations_names_the_option() -> None:
+    with LocalServer() as server, pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"):
+        server.inject_fault("", "error", after_ms=1e13)

@@ -396,7 +396,10 @@ class LocalServer:
         fault: dict[str, Any] = {"kind": kind}
         for key, value in options.items():
             if key.endswith("_ms") and isinstance(value, (int, float)) and not isinstance(value, bool):
-                fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
+                try:
+                    fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
+                except ValueError as e:
+                    raise ConfigurationError(f"zerobus: fault: {key}={value!r} {e}", keys=[key]) from None
             elif key == "code" and isinstance(value, str):
                 fault[key] = value.upper()
             else:
