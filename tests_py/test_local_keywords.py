@@ -51,5 +51,8 @@ def test_port_zero_is_a_free_port() -> None:
 
 
 def test_fault_duration_past_go_durations_names_the_option() -> None:
-    with LocalServer() as server, pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"):
+    with (
+        LocalServer() as server,
+        pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"),
+    ):
         server.inject_fault("", "error", after_ms=1e13)
