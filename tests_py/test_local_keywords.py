@@ -56,3 +56,10 @@ def test_fault_duration_past_go_durations_names_the_option() -> None:
         pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"),
     ):
         server.inject_fault("", "error", after_ms=1e13)
+
+
+def test_config_keywords_win_endpoint_too() -> None:
+    with LocalServer() as server:
+        cfg = server.config("main.default.t", endpoint="http://127.0.0.1:1", retry_max_attempts=2)
+        assert (cfg.endpoint, cfg.retry_max_attempts) == ("http://127.0.0.1:1", 2)
+        assert cfg.unity_catalog_url == server.workspace_url

@@ -291,14 +291,15 @@ class LocalServer:
         with its credentials and, with TLS, ``tls_ca_file`` set to
         :attr:`ca_file`; extra keywords are passed through (and win)."""
         kw: dict[str, Any] = {
+            "endpoint": self.endpoint,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "unity_catalog_url": self.workspace_url,
         }
         if self._ca_file is not None:
             kw["tls_ca_file"] = self._ca_file
-        kw.update(settings)
-        return WrapperConfiguration(self.endpoint, table_name, **kw)
+        kw.update(settings)  # endpoint= too (it raised "got multiple values for argument 'endpoint'")
+        return WrapperConfiguration(table_name=table_name, **kw)
 
     def table(self, name: str) -> pa.Table:
         """Every row stored in table ``name``, in arrival order, as a pyarrow
