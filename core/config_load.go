@@ -34,10 +34,7 @@ func (s *setting) set(c *Config, v string) error {
 	if err := s.acc.set(c, v); err != nil {
 		return err
 	}
-	if s.acc.get(c) != any(int64(0)) {
-		return nil
-	}
-	if def := s.acc.get(ptr(c.withDefaults())); def != any(int64(0)) {
+	if def, ok := s.zeroForDefault(c); ok {
 		unit := ""
 		if s.acc.unit != "" {
 			unit = " " + s.acc.unit
@@ -45,6 +42,16 @@ func (s *setting) set(c *Config, v string) error {
 		return fmt.Errorf("0 is not accepted (it would silently mean the default, %v%s): leave the setting unset for the default, or give another value", def, unit)
 	}
 	return nil
+}
+
+// zeroForDefault reports whether c holds 0 for s where Config reads 0 as a
+// non-zero default, and returns that default (in the key's unit).
+func (s *setting) zeroForDefault(c *Config) (any, bool) {
+	if s.acc.get(c) != any(int64(0)) {
+		return nil, false
+	}
+	def := s.acc.get(ptr(c.withDefaults()))
+	return def, def != any(int64(0))
 }
 
 func ptr[T any](v T) *T { return &v }

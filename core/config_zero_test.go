@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
@@ -89,5 +90,23 @@ func TestDocLinesOfNegativeValuesHold(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("no doc line mentions a negative value (debug_max_files_retained does)")
+	}
+}
+
+// SettingsOf stays the inverse of ConfigFromSettings for a Config built in
+// code with zero fields (which mean the defaults): they are left out, not
+// written as the 0 ConfigFromSettings now refuses.
+func TestSettingsOfLeavesOutZerosThatMeanDefaults(t *testing.T) {
+	c := core.Config{Endpoint: "https://x.example.com", TableName: "a.b.c", RetryBaseDelay: 250 * time.Millisecond}
+	m := core.SettingsOf(c)
+	if _, ok := m["retry_max_attempts"]; ok {
+		t.Errorf("retry_max_attempts %v in SettingsOf of a zero field", m["retry_max_attempts"])
+	}
+	back, err := core.ConfigFromSettings(m)
+	if err != nil {
+		t.Fatalf("ConfigFromSettings(SettingsOf(c)): %v", err)
+	}
+	if back.RetryMaxAttempts != core.DefaultRetryMaxAttempts || back.RetryBaseDelay != 250*time.Millisecond || back.TableName != "a.b.c" {
+		t.Errorf("round trip: %+v", back)
 	}
 }
