@@ -63,3 +63,22 @@ def test_config_keywords_win_endpoint_too() -> None:
         cfg = server.config("main.default.t", endpoint="http://127.0.0.1:1", retry_max_attempts=2)
         assert (cfg.endpoint, cfg.retry_max_attempts) == ("http://127.0.0.1:1", 2)
         assert cfg.unity_catalog_url == server.workspace_url
+
+
+@pytest.mark.parametrize("keyword", ["port", "http_port"])
+def test_busy_port_names_the_keyword(keyword: str) -> None:
+    # it said "starting the local server: zerobuslocal: listening on Options.Addr ..." (a Go field)
+    import socket
+
+    from zerobus_py import ZerobusConnectionError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ZerobusConnectionError) as ei:
+            LocalServer(**{keyword: port})
+    msg = str(ei.value)
+    assert f"local server: cannot listen: {keyword}={port}: bind: " in msg, msg
+    assert "Options." not in msg and ei.value.keys == [keyword]
+    assert isinstance(ei.value, ConnectionError)  # the builtin too

@@ -25,13 +25,13 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 from . import _bridge
 from ._config import WrapperConfiguration
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -153,17 +153,22 @@ def _options_json(given: dict[str, Any]) -> str:
     return json.dumps(opts)
 
 
-def _naming_keywords(err: ConfigurationError, given: dict[str, Any]) -> ConfigurationError:
-    """The server's options error naming, for each option at fault, the keyword and value given to
-    :class:`LocalServer` (the error carries the JSON keys and what is wrong with each as data)."""
+E = TypeVar("E", bound=ZerobusError)
+
+
+def _naming_keywords(err: E, given: dict[str, Any], what: str = "invalid options") -> E:
+    """The server's options error (or its error listening on a port, ``what`` = "cannot listen") naming,
+    for each option at fault, the keyword and value given to :class:`LocalServer` (the error carries the
+    JSON keys and what is wrong with each as data)."""
     keys = err.keys
     msgs = err.details.get("key_messages") or []
     if not keys or len(msgs) != len(keys) or any(k not in _KEYWORD_OF for k in keys):
         return err  # not a problem per option: keep the server's own words
     keywords = [_KEYWORD_OF[k] for k in keys]
-    parts = [f"{kw}={given[kw]!r} {msg}" for kw, msg in zip(keywords, msgs, strict=True)]
-    message = "zerobus: local server: invalid options: " + "; ".join(parts)
-    return ConfigurationError(message, details={**err.details, "message": message}, keys=keywords)
+    sep = " " if what == "invalid options" else ": "  # "ack_delay_ms=-5 must not be ..." / "port=80: bind: ..."
+    parts = [f"{kw}={given[kw]!r}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
+    message = f"zerobus: local server: {what}: " + "; ".join(parts)
+    return type(err)(message, details={**err.details, "message": message}, keys=keywords)
 
 
 class LocalServer:
@@ -249,6 +254,8 @@ class LocalServer:
             self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, options)
         except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
             raise _naming_keywords(err, given) from None
+        except ZerobusConnectionError as err:  # a port in use: port= / http_port=, not Options.Addr
+            raise _naming_keywords(err, given, "cannot listen") from None
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
         self.workspace_url: str = self._server().WorkspaceURL()
