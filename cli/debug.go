@@ -44,7 +44,7 @@ Formats:
   json   one JSON object per row (default; protobuf records via protojson)
   table  aligned text columns
   arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, DuckDB, ...);
-         .arrow files only for now
+         the records of a .proto file become Arrow columns too
 `
 
 func runDebug(ctx context.Context, args []string, env Env) error {
@@ -97,6 +97,10 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 	} else if err == nil && st.IsDir() {
 		return usageErrorf("debug read", "%s is a directory; give a .arrow or .proto file", path)
 	}
+	kind, err := core.DebugFileKind(path)
+	if err != nil {
+		return err
+	}
 
 	out := stdout
 	if *outPath != "" {
@@ -112,18 +116,15 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		out = f
 	}
 
-	var gaps *gapMarks
-	if ext := filepath.Ext(path); ext == ".arrow" || ext == ".proto" {
-		g, err := core.ReadDebugDrops(path)
-		if err != nil {
-			return err
-		}
-		gaps = &gapMarks{gaps: g, limit: int64(*limit)}
-		defer gaps.note(stderr, path)
+	g, err := core.ReadDebugDrops(path)
+	if err != nil {
+		return err
 	}
+	gaps := &gapMarks{gaps: g, limit: int64(*limit)}
+	defer gaps.note(stderr, path)
 
-	switch ext := filepath.Ext(path); {
-	case ext == ".arrow":
+	switch kind {
+	case "arrow":
 		recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
 		defer func() {
 			for _, r := range recs {
@@ -137,7 +138,7 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 			return err
 		}
 		return readErr // rows before a damaged part were printed
-	case ext == ".proto":
+	default: // "proto"
 		if *format == "arrow" {
 			rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
 			if err != nil {
@@ -147,10 +148,6 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps)
 		}
 		return printProto(out, *format, path, *limit, gaps)
-	case strings.HasSuffix(path, ".descriptor.pb") || strings.HasSuffix(path, ".descriptor.textproto"):
-		return fmt.Errorf("%s is a descriptor sidecar; pass the .proto file beside it", path)
-	default:
-		return fmt.Errorf("%s: not a debug file; expected a .arrow or .proto file", path)
 	}
 }
 

@@ -305,6 +305,11 @@ func TestDebugReadProtoAsArrow(t *testing.T) {
 	if !names.IsNull(1) || names.Value(2) != "rowyy" {
 		t.Errorf("names = %v, want [row null rowyy]", names)
 	}
+	// the help says so (it said "-format arrow: .arrow files only for now")
+	help, _ := runDebugCmd(t, "read", "-h") // the help on out, and flag.ErrHelp
+	if !strings.Contains(help, "records of a .proto file become Arrow columns") || strings.Contains(help, "only for now") {
+		t.Errorf("debug read -h does not say -format arrow reads .proto files:\n%s", help)
+	}
 }
 
 // writeDrops writes the drops sidecar of debug file p.

@@ -180,6 +180,12 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	opts.Logger = tel.Logger
 	// The server lives until ctx ends (Ctrl-C), even when it already has.
 	s, err := zerobuslocal.Start(context.WithoutCancel(ctx), opts)
+	var le *zerobuslocal.ListenError
+	if errors.As(err, &le) { // named by the flag, not the Options field
+		_, causes := le.KeyProblems()
+		flag := map[string]string{"Addr": "port", "HTTPAddr": "http-port"}[le.Field]
+		return fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])
+	}
 	if err != nil {
 		return err
 	}

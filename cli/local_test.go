@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -400,6 +402,27 @@ func TestLocalFlagErrorsNameTheFlag(t *testing.T) {
 		var ue *usageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("zerobus local %q: %v, want a usage error naming %s", args, err, args[0])
+		}
+	}
+}
+
+// TestLocalBusyPortNamesTheFlag: a port in use is named by its flag, not by
+// the Options field ("zerobuslocal: listening on Options.Addr ...").
+func TestLocalBusyPortNamesTheFlag(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	for _, flag := range []string{"-port", "-http-port"} {
+		var errOut bytes.Buffer
+		code := RunEnv(t.Context(), []string{"local", flag, port}, Env{Stdout: io.Discard, Stderr: &errOut,
+			LookupEnv: func(string) (string, bool) { return "", false }})
+		msg := errOut.String()
+		if code != ExitFailed || !strings.Contains(msg, flag+": cannot listen on 127.0.0.1:"+port+": bind: ") ||
+			strings.Contains(msg, "Options.") || strings.Contains(msg, "listen tcp") {
+			t.Errorf("local %s %s (busy): exit %d, stderr %q", flag, port, code, msg)
 		}
 	}
 }

@@ -235,7 +235,8 @@ func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 // configError explains New's configuration error: a setting is named by
 // what gave it, the flag or the -config file (the environment is not read
 // then), not by its environment variable; when a connection setting is at
-// fault, how to set the connection follows.
+// fault and a connection is needed (not -local or -dry-run), how to set the
+// connection follows.
 func configError(err error, f *sendFlags) error {
 	var ce *core.ConfigurationError
 	if !errors.As(err, &ce) {
@@ -256,7 +257,7 @@ func configError(err error, f *sendFlags) error {
 			conn = conn || o.conn
 		}
 	}
-	if !conn {
+	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
 	}
 	return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+

@@ -274,6 +274,23 @@ func (in *input) where(rowsRead int64) string {
 	return fmt.Sprintf("reading from row %d", rowsRead)
 }
 
+// skipBOM moves f past a leading UTF-8 byte order mark, which Excel's "CSV
+// UTF-8" and other Windows tools write, and returns its length (0 when there
+// is none; f is then back at its start). Without it the first column's name
+// began with U+FEFF and every row failed as a bad column name.
+func skipBOM(f *os.File) (int64, error) {
+	var b [3]byte
+	n, err := io.ReadFull(f, b[:])
+	if n == len(b) && b == [3]byte{0xEF, 0xBB, 0xBF} {
+		return int64(n), nil
+	}
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return 0, err
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return 0, err
+}
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -626,6 +643,11 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	in.total = st.Size()
+	bom, err := skipBOM(f)
+	if err != nil {
+		return err
+	}
+	in.done.Add(bom)
 	r := csv.NewInferringReader(countingReader{f, &in.done},
 		csv.WithHeader(true),
 		csv.WithChunk(int(o.batchRows)),
@@ -733,6 +755,9 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 		return nil, nil, err
 	}
 	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return nil, nil, err
+	}
 	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
 	cr.ReuseRecord = true
 	hdr, err := cr.Read()
@@ -810,6 +835,9 @@ func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
 		return 0, 0, 0
 	}
 	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return 0, 0, 0
+	}
 	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
 	cr.ReuseRecord = true
 	if _, err := cr.Read(); err != nil { // the header

@@ -349,6 +349,29 @@ func TestSendCSV(t *testing.T) {
 	}
 }
 
+// TestSendCSVWithBOM: a CSV that starts with a UTF-8 byte order mark (Excel's
+// "CSV UTF-8", CRLF line ends) is read as without it. The mark became part of
+// the first column's name ("\ufeffid") and every row failed as a bad name.
+func TestSendCSVWithBOM(t *testing.T) {
+	s := startServer(t)
+	path := filepath.Join(t.TempDir(), "excel.csv")
+	if err := os.WriteFile(path, []byte("\xef\xbb\xbfid,name\r\n1,a\r\n2,b\r\n3,c\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const table = "main.default.csv_bom"
+	r := sendCLI(t, append(connFlags(s, table), "-batch-rows", "2", path)...)
+	if r.err != nil {
+		t.Fatalf("send: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if diff := cmp.Diff([]int64{1, 2, 3}, sortedInts(t, storedColumn(t, s, table, "id"))); diff != "" {
+		t.Errorf("stored ids (-want +got):\n%s", diff)
+	}
+	desc, _ := s.TableDescriptor(table)
+	if got := desc.GetField()[0].GetName(); got != "id" {
+		t.Errorf("first column %q, want id", got)
+	}
+}
+
 func TestSendCSVBadCellAfterSample(t *testing.T) {
 	s := startServer(t)
 	path := filepath.Join(t.TempDir(), "late.csv")
@@ -1223,6 +1246,9 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 		{[]string{"-local"}, map[string]string{"ZEROBUS_TRANSPORT": "flight"}, `transport (env ZEROBUS_TRANSPORT): is "flight"`},
 		{[]string{"-local", "-config", yml}, map[string]string{"ZEROBUS_TRANSPORT": "protobuf"}, `transport (file ` + yml + `): is "flight"`},
 		{[]string{"-local", "-config", yml, "-transport", "pigeon"}, nil, `transport (flag -transport): is "pigeon"`},
+		// a bad table name with -local / -dry-run: the hint said "set the connection ... or try -local or -dry-run"
+		{[]string{"-local", "-table", "events"}, nil, `table_name (flag -table): "events" names no catalog or schema`},
+		{[]string{"-dry-run", "-table", "a.b.c.d"}, nil, `table_name (flag -table): "a.b.c.d" has 4 dot-separated parts`},
 	} {
 		var errOut bytes.Buffer
 		code := RunEnv(t.Context(), append(append([]string{"send"}, c.args...), path), Env{

@@ -16,7 +16,9 @@ import (
 )
 
 // Default values of Config, as set by DefaultConfig. A zero numeric or
-// duration field in a Config passed to New also means "the default". Each is
+// duration field in a Config passed to New also means "the default" (the
+// loaders, YAML, environment and settings maps, refuse an explicit 0 where
+// it would mean a non-zero default, naming the key). Each is
 // defined once, by the package that applies it (stream, convert, debugfile,
 // telemetry), and re-exported here; Settings lists them by key.
 const (
@@ -182,7 +184,8 @@ type Config struct {
 	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.
 	DebugRotationInterval time.Duration
 	// DebugMaxFilesRetained keeps this many rotated files per table and kind;
-	// a negative value keeps all. Default 10 (0 also means the default).
+	// a negative value keeps all. Default 10 (0 also means the default in
+	// code; YAML, the environment and Python refuse an explicit 0).
 	// YAML debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED.
 	DebugMaxFilesRetained int
 	// DebugArrowCompression compresses the Arrow debug files with Arrow IPC
@@ -582,6 +585,12 @@ func checkEndpoint(ep string) string {
 	}
 	if u.Path != "" && u.Path != "/" {
 		return "must not have a path; give scheme://host[:port]"
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "must not have a query or fragment; give scheme://host[:port]"
+	}
+	if u.Scheme == "http" && u.Port() == "" {
+		return "is plaintext http:// without a port: give http://host:port (a local server) or use https://"
 	}
 	return stream.CheckPort(u)
 }

@@ -24,6 +24,38 @@ type setting struct {
 	doc    string   // one line
 }
 
+// set parses v into c's field as the YAML, environment and settings-map
+// loaders do. An explicit 0 for a key whose 0 would be replaced by a non-zero
+// default is refused: Config's zero value stands for "the default" so that
+// Go code can leave fields out, but a 0 written in YAML, the environment or
+// Python must not silently become the default (retry_max_attempts=0 meant 5
+// attempts, ack_timeout_ms=0 the default timeout).
+func (s *setting) set(c *Config, v string) error {
+	if err := s.acc.set(c, v); err != nil {
+		return err
+	}
+	if def, ok := s.zeroForDefault(c); ok {
+		unit := ""
+		if s.acc.unit != "" {
+			unit = " " + s.acc.unit
+		}
+		return fmt.Errorf("0 is not accepted (it would silently mean the default, %v%s): leave the setting unset for the default, or give another value", def, unit)
+	}
+	return nil
+}
+
+// zeroForDefault reports whether c holds 0 for s where Config reads 0 as a
+// non-zero default, and returns that default (in the key's unit).
+func (s *setting) zeroForDefault(c *Config) (any, bool) {
+	if s.acc.get(c) != any(int64(0)) {
+		return nil, false
+	}
+	def := s.acc.get(ptr(c.withDefaults()))
+	return def, def != any(int64(0))
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // access parses a textual value into a Config field and reads it back in
 // the key's unit.
 type access struct {
@@ -67,7 +99,7 @@ var settings = []setting{
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
 	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
 	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
-	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "retries of stream creation/recovery in a row; negative disables retries"},
+	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row; 1 disables retries"},
 	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay }), false, "first backoff step"},
 	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay }), false, "backoff cap"},
 	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests }), false, "unacknowledged requests, all streams of the Wrapper together"},
@@ -326,7 +358,7 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		}
 		val, err := expandEnv(v.Value, lookup)
 		if err == nil {
-			err = s.acc.set(&cfg, val)
+			err = s.set(&cfg, val)
 		}
 		if err == nil {
 			set = append(set, s.key)
@@ -469,7 +501,7 @@ func (c *Config) applyEnvSet(lookup func(string) (string, bool)) ([]string, erro
 			if !ok || v == "" {
 				continue
 			}
-			if err := s.acc.set(&next, v); err != nil {
+			if err := s.set(&next, v); err != nil {
 				msg := err.Error()
 				if s.secret {
 					msg = "invalid value"

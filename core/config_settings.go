@@ -46,7 +46,7 @@ func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
 		}
 		text, err := settingText(s, v)
 		if err == nil {
-			err = s.acc.set(&cfg, text)
+			err = s.set(&cfg, text)
 		}
 		if err != nil {
 			msg := err.Error()
@@ -101,14 +101,19 @@ func settingText(s *setting, v any) (string, error) {
 
 // SettingsOf returns c as a map of configuration keys to values in each
 // key's unit (string, int64 or bool), the inverse of ConfigFromSettings.
-// Unset settings are left out: empty strings, and the per-kind debug
-// switches unless they decide (an explicit false stays, see
-// Config.DebugKindsExplicit). Secrets are included: the caller must not print them.
+// Unset settings are left out: empty strings, zero numbers that stand for
+// a non-zero default (ConfigFromSettings refuses an explicit 0 there), and
+// the per-kind debug switches unless they decide (an explicit false stays,
+// see Config.DebugKindsExplicit). Secrets are included: the caller must not
+// print them.
 func SettingsOf(c Config) map[string]any {
 	m := make(map[string]any, len(settings))
 	for _, s := range settings {
 		v := s.acc.get(&c)
 		if str, ok := v.(string); (ok && str == "") || v == nil {
+			continue
+		}
+		if _, ok := s.zeroForDefault(&c); ok {
 			continue
 		}
 		m[s.key] = v

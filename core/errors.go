@@ -329,6 +329,17 @@ func (e *ConnectionError) Error() string {
 		return "zerobus: " + who + " sent " + at.Error() +
 			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)"
 	}
+	var sce *stream.ConnectionError
+	var se *stream.ServerError
+	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
+		// the server itself said UNAVAILABLE: the endpoint, network and TLS
+		// are fine, so no hint to check them
+		who := e.Endpoint
+		if who == "" {
+			who = "the Zerobus endpoint"
+		}
+		return "zerobus: " + who + " answered that it is unavailable: " + causeText(se)
+	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint
@@ -439,6 +450,9 @@ func (e *RetryExhaustedError) Unwrap() error { return e.Last }
 
 func (e *RetryExhaustedError) Error() string {
 	msg := fmt.Sprintf("zerobus: gave up after %d attempts", e.Attempts)
+	if e.Attempts == 1 {
+		msg = "zerobus: gave up after 1 attempt"
+	}
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
 		if untrustedCertHint("", msg) != "" {
@@ -449,8 +463,8 @@ func (e *RetryExhaustedError) Error() string {
 }
 
 // TokenRefreshError means the OAuth token endpoint failed. StatusCode is the
-// HTTP status (0 for network errors); Retryable is true for 5xx and network
-// failures. Kind: KindTokenRefresh. The secret never appears in it.
+// HTTP status (0 for network errors); Retryable is true for 5xx, 408, 429 (rate
+// limited) and network failures. Kind: KindTokenRefresh. The secret never appears in it.
 type TokenRefreshError struct {
 	URL        string
 	StatusCode int
@@ -473,7 +487,14 @@ func (e *TokenRefreshError) Error() string {
 		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
 	}
 	if e.Err != nil {
-		msg += ": " + causeText(e.Err)
+		cause := causeText(e.Err)
+		var te *stream.TokenError
+		if errors.As(e.Err, &te) && te.URL == e.URL && te.StatusCode == e.StatusCode {
+			cause = te.Detail() // the URL and status are named above
+		}
+		if cause != "" {
+			msg += ": " + cause
+		}
 		if hint := untrustedCertHint(e.URL, msg); hint != "" {
 			return msg + hint
 		}

@@ -57,7 +57,8 @@ func envLookup(envJSON string) (func(string) (string, bool), error) {
 
 // LoadConfigYAML reads a YAML config file with core.LoadConfigYAMLSettings,
 // with "${VAR}" resolved against envJSON (see envLookup), and returns the
-// settings the file sets as a JSON object keyed by key. The client secret
+// settings the file sets as a JSON object keyed by key (problems named by
+// key, as Python's keywords, not by Go field). The client secret
 // and the proxy URL are included: the Python side keeps them in its
 // configuration object and never prints them.
 func LoadConfigYAML(path, envJSON string) (string, error) {
@@ -67,7 +68,7 @@ func LoadConfigYAML(path, envJSON string) (string, error) {
 	}
 	m, err := core.LoadConfigYAMLSettings(path, lookup)
 	if err != nil {
-		return "", wrapErr(err)
+		return "", wrapErr(core.ByKeyError(err))
 	}
 	return toJSON(m)
 }
@@ -81,7 +82,7 @@ func ConfigFromEnv(envJSON string) (string, error) {
 	}
 	m, err := core.EnvSettings(lookup)
 	if err != nil {
-		return "", wrapErr(err)
+		return "", wrapErr(core.ByKeyError(err))
 	}
 	return toJSON(m)
 }

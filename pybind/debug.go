@@ -2,7 +2,6 @@ package pybind
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -24,9 +23,15 @@ type DebugFile struct {
 // on: a protobuf debug file (".proto", with its descriptor sidecar beside it)
 // decoded with its descriptor into one batch
 // (core.ReadDebugProtoFileArrow); an Arrow debug file (".arrow") with
-// core.ReadDebugArrowFile. A file with no batch to return is an error.
+// core.ReadDebugArrowFile; another file (a descriptor sidecar) is an error
+// saying what to pass (core.DebugFileKind, as `zerobus debug read`). A file
+// with no batch to return is an error.
 func ReadDebugFile(path string) (*DebugFile, error) {
-	if strings.HasSuffix(path, ".proto") {
+	kind, err := core.DebugFileKind(path)
+	if err != nil {
+		return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
+	}
+	if kind == "proto" {
 		rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
 		if err != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)

@@ -50,7 +50,7 @@ func StartLocalServer(optionsJSON string) (*LocalServer, error) {
 		return nil, errorOf(core.KindConfiguration, "zerobus: local server: %w", err) // Keys, KeyMessages: core.DetailsOf
 	}
 	if err != nil {
-		return nil, errorOf(core.KindConnection, "zerobus: starting the local server: %v", err)
+		return nil, errorOf(core.KindConnection, "zerobus: starting the local server: %w", err) // a busy port: Keys (addr, http_addr)
 	}
 	return &LocalServer{s: s}, nil
 }

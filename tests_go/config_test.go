@@ -318,6 +318,11 @@ func TestValidate(t *testing.T) {
 		{"table name empty part", func(c *core.Config) { c.TableName = "main..t" }, []string{"empty schema part"}},
 		{"endpoint scheme", func(c *core.Config) { c.Endpoint = "ftp://host" }, []string{"Endpoint", "https://"}},
 		{"endpoint path", func(c *core.Config) { c.Endpoint = "https://host/x/y" }, []string{"must not have a path"}},
+		// Validate passed these and New failed with "zerobus: invalid configuration: zerobus: invalid stream
+		// config: Endpoint ... must be a bare host": now Validate names them by field/key like every problem
+		{"endpoint query", func(c *core.Config) { c.Endpoint = "https://host/?o=1" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT)", "must not have a query or fragment"}},
+		{"endpoint fragment", func(c *core.Config) { c.Endpoint = "https://host#x" }, []string{"must not have a query or fragment"}},
+		{"endpoint plaintext without a port", func(c *core.Config) { c.Endpoint = "http://host/" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT)", "plaintext http:// without a port"}},
 		{"endpoint schemeless host name", func(c *core.Config) { c.Endpoint = "1234.zerobus.us-west-2.cloud.databricks.com" }, nil},
 		{"endpoint schemeless host and port", func(c *core.Config) { c.Endpoint = "localhost:7443" }, nil},
 		{"endpoint schemeless single word", func(c *core.Config) { c.Endpoint = "invalid-endpoint" }, []string{

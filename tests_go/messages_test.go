@@ -2,11 +2,14 @@ package tests_go
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -129,4 +132,153 @@ func TestNestedErrorsHaveOnePrefix(t *testing.T) {
 		t.Errorf("error %v, want retries exhausted", err)
 	}
 	checkOnePrefix(t, err.Error())
+}
+
+// TestServerUnavailableIsNotCannotReach: a server that answers a stream's
+// creation with UNAVAILABLE was reached: the error says it answered that it
+// is unavailable, without the "cannot reach ... check the endpoint URL,
+// network and TLS settings" advice, on both transports; a port where nothing
+// listens still gets that advice.
+func TestServerUnavailableIsNotCannotReach(t *testing.T) {
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			table := "main.default.unavailable_" + transport
+			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Unavailable,
+				Message: "pipeline busy", Persistent: true})
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			cfg.RetryMaxAttempts = 2
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			defer rec.Release()
+			_, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("no error from a server answering UNAVAILABLE")
+			}
+			msg := err.Error()
+			for _, want := range []string{srv.Endpoint() + " answered that it is unavailable", "pipeline busy", "gave up after 2 attempts"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			for _, bad := range []string{"cannot reach", "check the endpoint URL"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("error says %q for a server that answered: %s", bad, msg)
+				}
+			}
+			checkOnePrefix(t, msg)
+			if core.KindOf(err) != core.KindRetryExhausted {
+				t.Errorf("kind %s, want retry_exhausted", core.KindOf(err))
+			}
+		})
+	}
+	t.Run("nothing listening", func(t *testing.T) {
+		srv := startServer(t, zerobuslocal.Options{})
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + l.Addr().String()
+		_ = l.Close()
+		cfg := serverConfig(srv, "main.default.unreachable")
+		cfg.Endpoint = closed
+		cfg.RetryMaxAttempts = 2
+		w := newWrapper(t, cfg)
+		rec := eventBatch(memory.DefaultAllocator, 0, 3)
+		defer rec.Release()
+		_, err = w.SendBatch(testCtx(t), rec)
+		if err == nil || !strings.Contains(err.Error(), "cannot reach "+closed) || strings.Contains(err.Error(), "answered") {
+			t.Errorf("closed port: %v, want 'cannot reach %s'", err, closed)
+		}
+	})
+}
+
+// TestTokenFailureNamesTheURLOnce: a token endpoint that keeps answering
+// 503, or a workspace where nothing listens, gives one clause per fact:
+// "token request failed at <URL> (HTTP 503): <error> (<description>)" and
+// "token request failed at <URL>: dial tcp ...: connection refused". It was
+// "token request failed at URL (HTTP 503): token request to URL failed: HTTP
+// 503: ..." and, for a refused connection, the URL three times (the last in
+// Go's `Post "URL": `).
+func TestTokenFailureNamesTheURLOnce(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	_ = l.Close()
+	for _, tc := range []struct {
+		name      string
+		workspace string
+		fault     bool
+		want      []string
+	}{
+		{"503", srv.WorkspaceURL(), true, []string{"(HTTP 503): server_error (", "token endpoint failure"}},
+		{"nothing listening", closed, false, []string{"connection refused"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := "main.default.token_" + strings.ReplaceAll(tc.name, " ", "_")
+			if tc.fault {
+				srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 503, Persistent: true})
+			}
+			cfg := serverConfig(srv, table)
+			cfg.UnityCatalogURL = tc.workspace
+			cfg.RetryMaxAttempts = 1
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			defer rec.Release()
+			_, err := w.SendBatch(testCtx(t), rec)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			tokenURL := tc.workspace + "/oidc/v1/token"
+			if n := strings.Count(msg, tokenURL); n != 1 {
+				t.Errorf("the token URL appears %d times, want 1: %s", n, msg)
+			}
+			for _, want := range append([]string{"token request failed at " + tokenURL, "gave up after 1 attempt: "}, tc.want...) {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q: %s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "HTTP 503: ") || strings.Contains(msg, "Post ") {
+				t.Errorf("error repeats the status or Go's request line: %s", msg)
+			}
+			checkOnePrefix(t, msg)
+			if core.KindOf(err) != core.KindTokenRefresh && core.KindOf(err) != core.KindRetryExhausted {
+				t.Errorf("kind %s", core.KindOf(err))
+			}
+		})
+	}
+}
+
+// TestWorkspaceURLWithQuery: a workspace URL as the browser shows it, with the
+// workspace id as "?o=<id>" (Azure) or a fragment, reaches the token endpoint
+// and (arrow_flight) the Unity Catalog API: the query and fragment are not
+// part of the base those paths hang off. It validated, then every send failed
+// with "no token endpoint at unity_catalog_url" for ".../?o=<id>/oidc/v1/token".
+func TestWorkspaceURLWithQuery(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		for i, suffix := range []string{"/?o=1234567890123456", "?o=1", "/#workspace"} {
+			table := fmt.Sprintf("main.default.ws_query_%s_%d", transport, i)
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			cfg.UnityCatalogURL = srv.WorkspaceURL() + suffix
+			cfg.RetryMaxAttempts = 1
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 3)
+			res, err := w.SendBatch(testCtx(t), rec)
+			rec.Release()
+			if err != nil || res.SuccessfulCount != 3 {
+				t.Errorf("%s, unity_catalog_url %q: %v", transport, cfg.UnityCatalogURL, err)
+				continue
+			}
+			if got := len(storedIDs(t, srv, table)); got != 3 {
+				t.Errorf("%s, %q: %d rows stored, want 3", transport, cfg.UnityCatalogURL, got)
+			}
+		}
+	}
 }

@@ -95,6 +95,8 @@ def test_from_yaml_errors_name_key_and_file(tmp_path: Path) -> None:
     assert str(path) in msg
     assert "table_nmae" in msg and 'did you mean "table_name"' in msg
     assert "retry_max_attempts" in msg and "many" in msg
+    # named by key, as Python's keywords (it said "RetryMaxAttempts (yaml retry_max_attempts, ...)")
+    assert "RetryMaxAttempts" not in msg and "retry_max_attempts (env RETRY_MAX_ATTEMPTS)" in msg, msg
     with pytest.raises(ConfigurationError, match="cannot read"):
         WrapperConfiguration.from_yaml(tmp_path / "missing.yaml")
 
@@ -131,6 +133,8 @@ def test_from_env_fallbacks_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError) as ei:
         WrapperConfiguration.from_env()
     assert "RETRY_MAX_ATTEMPTS" in str(ei.value) and "DEBUG_ENABLED" in str(ei.value)
+    assert "RetryMaxAttempts" not in str(ei.value) and "DebugEnabled" not in str(ei.value), str(ei.value)
+    assert "retry_max_attempts (env RETRY_MAX_ATTEMPTS)" in str(ei.value), str(ei.value)
 
 
 def test_secret_with_dollar_brace_is_literal(server: LocalServer, table_name: str) -> None:

@@ -237,6 +237,19 @@ def test_error_strings_follow_the_original_parsing() -> None:
     assert again.failed_rows == [(0, "Transmission error: boom")]
 
 
+def test_extract_batches_take_the_originals_keyword() -> None:
+    # The original's binding named the parameter original_batch (PyO3 takes it as a keyword too).
+    result = TransmissionResult(False, failed_rows=[(1, "ConversionError: a")], successful_rows=[0, 2], total_rows=3)
+    batch = ten_rows().slice(0, 3)
+    assert result.extract_failed_batch(original_batch=batch).column("id").to_pylist() == [2]  # ids start at 1
+    assert result.extract_successful_batch(original_batch=batch).column("id").to_pylist() == [1, 3]
+    assert result.extract_failed_batch(batch=batch).column("id").to_pylist() == [2]
+    with pytest.raises(TypeError, match="once"):
+        result.extract_failed_batch(batch, original_batch=batch)
+    with pytest.raises(TypeError, match="once"):
+        result.extract_successful_batch()
+
+
 def test_counts_are_derived_only_when_not_given() -> None:
     # Only the lists: counts are their lengths, total_rows their sum.
     only_lists = TransmissionResult(
@@ -351,18 +364,31 @@ def test_validate_accepts_one_two_and_three_part_table_names() -> None:
 
 def test_validate_checks_formats_and_combinations_all_at_once() -> None:
     cfg = WrapperConfiguration(
-        "ftp://host", "a.b.c.d", retry_max_attempts=0, retry_base_delay_ms=50, retry_max_delay_ms=10
+        "ftp://host", "a.b.c.d", retry_max_attempts=-1, retry_base_delay_ms=50, retry_max_delay_ms=10
     )
     with pytest.raises(ConfigurationError) as ei:
         cfg.validate()
     msg = str(ei.value)
-    for fragment in ("endpoint", "https://", "table_name", "retry_max_delay_ms"):
+    for fragment in ("endpoint", "https://", "table_name", "retry_max_delay_ms", "retry_max_attempts"):
         assert fragment in msg, fragment
     assert "client_id" not in msg and "client_secret" not in msg  # credentials: checked when a writer is created
     # the endpoint needs a scheme (a schemeless name with a domain or port is taken as https)
     with pytest.raises(ConfigurationError, match="has no scheme"):
         WrapperConfiguration("invalid-endpoint", "test_table").validate()
     WrapperConfiguration("1234.zerobus.us-west-2.cloud.databricks.com", "test_table").validate()
+
+
+def test_an_explicit_zero_is_refused_not_taken_as_the_default() -> None:
+    # The original refused retry_max_attempts=0 and debug_flush_interval_secs=0 at validate(); here a 0 was
+    # silently replaced by the Go default (5 attempts, 5 s), also for the timeouts and limits.
+    for kw in ({"retry_max_attempts": 0}, {"debug_flush_interval_secs": 0}, {"ack_timeout_ms": 0}):
+        (key,) = kw
+        cfg = WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "events", **kw)
+        with pytest.raises(ConfigurationError, match=f"{key} .*0 is not accepted") as ei:
+            cfg.validate()
+        assert ei.value.keys == [key], ei.value.keys
+        with pytest.raises(ConfigurationError, match=key):
+            ZerobusWrapper(cfg)
 
 
 def test_writer_disabled_requires_a_debug_output(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ version source shared by Go and Python."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -86,10 +87,35 @@ def test_wheel_build_matrix_matches_classifiers() -> None:
 def test_release_notes_for_this_version() -> None:
     version = core_version()
     out = subprocess.run(
-        [sys.executable, str(RELEASE_NOTES), f"v{version}"], capture_output=True, text=True, check=True
+        [sys.executable, str(RELEASE_NOTES), "--draft", f"v{version}"], capture_output=True, text=True, check=True
     ).stdout
     assert "### Added" in out
     assert not out.startswith("## ")  # only the body of the section
     bad = subprocess.run([sys.executable, str(RELEASE_NOTES), "v0.0.0-not-this"], capture_output=True, text=True)
     assert bad.returncode == 1
     assert f"does not match core.Version {version}" in bad.stderr
+    # The release itself (no --draft) needs the section's date: a release cut while the heading still said
+    # "unreleased" was published as is.
+    heading = next(
+        line
+        for line in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"## [{version}]")
+    )
+    release = subprocess.run([sys.executable, str(RELEASE_NOTES), f"v{version}"], capture_output=True, text=True)
+    if re.fullmatch(rf"## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}", heading):
+        assert release.returncode == 0, release.stderr
+    else:
+        assert release.returncode == 1 and "has no release date" in release.stderr, release.stderr
+
+
+def test_release_date_is_required(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("release_notes", RELEASE_NOTES)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## [1.2.3] - unreleased\n\n### Added\n- x\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="has no release date"):
+        mod.release_date("1.2.3", tmp_path)
+    changelog.write_text("# Changelog\n\n## [1.2.3] - 2026-12-24\n\n### Added\n- x\n", encoding="utf-8")
+    assert mod.release_date("1.2.3", tmp_path) == "2026-12-24"

@@ -7,7 +7,7 @@ import pickle
 import pytest
 from conftest import id_batch
 
-from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusError, ZerobusWrapper
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 SECRET = "sup3r-s3cret-Value-42"
@@ -61,3 +61,34 @@ def test_errors_never_contain_the_secret(server: LocalServer, table_name: str) -
         odd.validate()
     assert "client_secret" in str(ti.value) and "12345" not in str(ti.value)
     assert "12345" not in repr(odd) and "client_secret='<redacted>'" in repr(odd)
+
+
+def test_passwords_in_urls_are_redacted_in_repr() -> None:
+    # endpoint and unity_catalog_url refuse user information, but repr, str and _repr_html_ (a notebook shows
+    # the config before validate() runs) printed 'http://eve:PASSWORD@host' where Go's Config.String redacts it.
+    cfg = WrapperConfiguration(
+        "https://eve:PASSW1RD@1.zerobus.x.cloud.databricks.com",
+        "a.b.c",
+        unity_catalog_url="https://bob:PASSW0RD@w.cloud.databricks.com",
+        proxy_url="http://p:PASSW2RD@proxy:3128",
+        observability_config={"endpoint": "http://o:PASSW3RD@collector:4317"},
+    )
+    for text in (
+        repr(cfg),
+        str(cfg),
+        cfg._repr_html_(),
+        str(cfg.to_settings()),
+        repr(ObservabilityConfig(endpoint="http://o:PASSW3RD@collector:4317")),
+    ):
+        for pw in ("PASSW0RD", "PASSW1RD", "PASSW2RD", "PASSW3RD"):
+            assert pw not in text, (pw, text)
+    assert "endpoint='https://<redacted>@1.zerobus.x.cloud.databricks.com'" in repr(cfg)
+    # the Go core still gets them (and refuses the first two, redacted)
+    full = cfg.to_settings(include_secret=True)
+    assert "PASSW1RD" in full["endpoint"] and "PASSW3RD" in full["otlp_endpoint"]
+    with pytest.raises(ConfigurationError, match="must not contain user information") as ei:
+        cfg.validate()
+    assert "PASSW" not in str(ei.value)
+    # a value of the wrong type elsewhere: repr falls back to the raw attributes, still redacted
+    cfg.retry_max_attempts = "5"  # type: ignore[assignment]
+    assert "PASSW1RD" not in repr(cfg) and "PASSW0RD" not in repr(cfg)

@@ -75,6 +75,13 @@ class ObservabilityConfig:
     max_file_mb: int | None = None
     max_backups: int | None = None
 
+    def __repr__(self) -> str:
+        # the dataclass repr, with user information in the endpoint URL redacted
+        shown = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        if isinstance(self.endpoint, str):
+            shown["endpoint"] = _redact_url(self.endpoint)
+        return f"ObservabilityConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
     def to_settings(self) -> dict[str, Any]:
         """Return the Go core's YAML keys for the fields that are set."""
         out: dict[str, Any] = {}
@@ -175,6 +182,10 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
+# Keys of URLs whose user information (user:password@) printing hides, as
+# the Go core's Config.String does (endpoint and unity_catalog_url refuse it,
+# but a repr must not show it before validation does).
+_URL_KEYS: Final = frozenset({"endpoint", "unity_catalog_url", "proxy_url", "otlp_endpoint"})
 # The debug switches, and the display name of each kind of debug file (the
 # kinds core.Config.DebugKinds returns).
 _DEBUG_SWITCHES: Final = ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled")
@@ -392,8 +403,10 @@ class WrapperConfiguration:
     def _shown(self, attr: str) -> Any:
         """The attribute's value as printing may show it, whatever its type."""
         value = self._raw(attr)
+        if attr in _URL_KEYS and isinstance(value, str):
+            return _redact_url(value)
         if attr in _SECRETS:
-            return _redact_url(value) if attr == "proxy_url" and isinstance(value, str) else REDACTED
+            return REDACTED
         return value
 
     # -- conversion ------------------------------------------------------
@@ -428,14 +441,16 @@ class WrapperConfiguration:
                 raise ConfigurationError(f"{attr}: expected {want}, got {type(value).__name__}{shown}", keys=[attr])
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
-            if attr == "proxy_url" and not include_secret and isinstance(value, str):
-                value = _redact_url(value)
             if isinstance(value, os.PathLike):
                 value = os.fspath(value)
             out[key] = value
         obs = self._observability()
         if obs is not None:
             out.update(obs.to_settings())
+        if not include_secret:
+            for key in _URL_KEYS & out.keys():
+                if isinstance(out[key], str):
+                    out[key] = _redact_url(out[key])
         return out
 
     def _native_json(self) -> str:

@@ -20,8 +20,8 @@ When retries are exhausted, the exception raised is a RetryExhausted that is
 *also* an instance of the class of the last failure: a retryable connection
 failure raises ``RetryExhausted`` which ``except ZerobusConnectionError`` (and
 the builtin ``ConnectionError``) catch too; a token endpoint that kept failing
-(HTTP 5xx, network) is also a ``TokenRefreshError``. Rejected credentials
-(HTTP 4xx from the token endpoint, UNAUTHENTICATED / PERMISSION_DENIED from
+(HTTP 5xx, 408 or 429, network) is also a ``TokenRefreshError``. Rejected credentials
+(another HTTP 4xx from the token endpoint, UNAUTHENTICATED / PERMISSION_DENIED from
 the server) are never retried and raise :class:`AuthenticationError`.
 
 The Go core classifies every error with a stable *kind* string and
@@ -216,9 +216,9 @@ class AuthenticationError(ZerobusError, PermissionError):
 
 
 class TokenRefreshError(ZerobusError, builtins.ConnectionError):
-    """The OAuth token endpoint could not issue a token (HTTP 5xx, timeout or
-    network error): retryable, so usually seen as a :class:`RetryExhausted`
-    that is also a TokenRefreshError. (Credentials the endpoint rejects raise
+    """The OAuth token endpoint could not issue a token (HTTP 5xx, 408, 429 rate
+    limit, timeout or network error): retryable, so usually seen as a
+    :class:`RetryExhausted` that is also a TokenRefreshError. (Credentials the endpoint rejects raise
     :class:`AuthenticationError`.)"""
 
     kind = "token_refresh"

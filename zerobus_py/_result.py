@@ -406,7 +406,7 @@ class TransmissionResult:
 
     # -- quarantine --------------------------------------------------------
 
-    def extract_failed_batch(self, batch: Any) -> Any:
+    def extract_failed_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
         Table, a pandas or polars DataFrame; other Arrow objects come back as
@@ -417,8 +417,10 @@ class TransmissionResult:
         These are all rows not acknowledged, not written and unknown alike:
         right for quarantine, but re-sending them can duplicate the unknown
         ones (see :meth:`extract_not_written_batch` and
-        :meth:`extract_unknown_batch`)."""
-        return self._take(batch, self._failed_ranges(lambda g: True))
+        :meth:`extract_unknown_batch`).
+
+        ``original_batch=`` is the original API's keyword for ``batch``."""
+        return self._take(_sent_batch(batch, original_batch), self._failed_ranges(lambda g: True))
 
     def extract_not_written_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` certainly not stored, as
@@ -431,9 +433,11 @@ class TransmissionResult:
         them: send them again only into a table that removes duplicates."""
         return self._take(batch, self._failed_ranges(lambda g: g.state != NOT_WRITTEN))
 
-    def extract_successful_batch(self, batch: Any) -> Any:
+    def extract_successful_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the acknowledged rows of ``batch``, as
-        :meth:`extract_failed_batch` does for the failed ones."""
+        :meth:`extract_failed_batch` does for the failed ones
+        (``original_batch=`` is the original API's keyword for ``batch``)."""
+        batch = _sent_batch(batch, original_batch)
         if self._successful is not None:
             return self._take(batch, _ranges(list(self._successful)))
         return self._take(batch, self._successful_ranges())
@@ -528,6 +532,14 @@ class TransmissionResult:
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
         return f"<table><caption>TransmissionResult</caption>{body}</table>"
+
+
+def _sent_batch(batch: Any, original_batch: Any) -> Any:
+    """The batch given to ``extract_*_batch`` positionally, as ``batch=`` or as
+    the original API's ``original_batch=`` (exactly one of them)."""
+    if (batch is None) == (original_batch is None):
+        raise TypeError("pass the batch that was sent once: positionally, as batch= or as original_batch=")
+    return original_batch if batch is None else batch
 
 
 def _display(err: ZerobusError) -> str:

@@ -41,9 +41,24 @@ _WAIT_SLICE = 0.05
 _SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
+#: The longest timeout Go's time.Duration holds, in ms (about 292 years): a
+#: longer one (or ``math.inf``) overflowed to a deadline in the past.
+_MAX_TIMEOUT_MS = (2**63 - 1) // 1_000_000
+
+
 def _timeout_ms(timeout: float | None) -> int:
+    """``timeout`` seconds as the Go call's milliseconds: 0 for None (the
+    call's default bound), at least 1, at most :data:`_MAX_TIMEOUT_MS`
+    (``math.inf`` waits that long). Not a number: ``TypeError``; NaN:
+    ``ValueError``."""
     if timeout is None:
         return 0
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if timeout != timeout:  # NaN
+        raise ValueError("timeout must be a number of seconds or None, not NaN")
+    if timeout * 1000 >= _MAX_TIMEOUT_MS:
+        return _MAX_TIMEOUT_MS
     return max(1, int(timeout * 1000))
 
 
@@ -52,12 +67,16 @@ class _Send:
     for it: progress calls, interruption, the outcome."""
 
     def __init__(self, native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None):
+        ms = _timeout_ms(timeout)  # before the input is exported
+        if progress is not None and not callable(progress):  # not after the rows were sent
+            what = type(progress).__name__
+            raise TypeError(f"progress must be a callable(rows_done, total_rows) or None, not {what}")
         exported = export(batch, want_total=progress is not None)
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
         self._progress = progress
         self._pending: pybind.Pending = _bridge.call(
-            native.SendStream, exported.address, total, progress is not None, _timeout_ms(timeout), rows, nbytes
+            native.SendStream, exported.address, total, progress is not None, ms, rows, nbytes
         )
         del exported  # Go moved the stream out of the capsule
         with _live_lock:
@@ -315,7 +334,7 @@ class ZerobusWrapper:
         the time runs out; its message names ``flush_timeout_ms`` when that
         bound, not ``timeout``, ran out."""
         native = self._handle()
-        _bridge.call(native.Flush, 0 if timeout is None else max(1, int(timeout * 1000)))
+        _bridge.call(native.Flush, _timeout_ms(timeout))
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """Counters of the debug files since the wrapper was created:
@@ -344,6 +363,7 @@ class ZerobusWrapper:
         the acknowledgements, and at most 10 s for a collector that does not
         answer (0.5 s for one that refuses connections: nothing listens).
         """
+        ms = _timeout_ms(timeout)  # a bad timeout raises before the wrapper is marked closed
         with self._lock:
             if self._closed:
                 return
@@ -351,7 +371,7 @@ class ZerobusWrapper:
             native, self._native = self._native, None
         if native is not None:
             try:
-                _bridge.call(native.Close, 0 if timeout is None else max(1, int(timeout * 1000)))
+                _bridge.call(native.Close, ms)
             finally:
                 _logs.drain()  # every record logged up to the close, before returning
 

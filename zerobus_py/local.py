@@ -25,13 +25,13 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 from . import _bridge
 from ._config import WrapperConfiguration
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -59,11 +59,28 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
 
 
+_MAX_NS = 2**63 - 1  # Go's time.Duration
+
+
 def _ns(value: float, per_unit: int) -> int:
     """A duration in some unit as whole nanoseconds (the Go server's JSON form)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
+    if value != value or abs(value * per_unit) > _MAX_NS:  # NaN, or more than about 292 years
+        raise ValueError("is not a duration the server can hold (at most about 292 years)")
     return int(value * per_unit)
+
+
+def _int(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an int, got {type(value).__name__}")
+    return value
+
+
+def _port(value: int) -> str:
+    if not 0 <= _int(value) <= 65535:
+        raise ValueError("must be a port between 1 and 65535 (0: a free port)")
+    return _loopback(value)
 
 
 def _ms(value: float) -> int:
@@ -95,21 +112,21 @@ _OPTIONS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("client_secret", "client_secret", _same),
     ("token_lifetime_secs", "token_lifetime_ns", _secs),
     ("auto_create_tables", "disable_auto_create", lambda v: not v),
-    ("ack_every", "ack_policy.every", _same),
+    ("ack_every", "ack_policy.every", _int),
     ("ack_interval_ms", "ack_policy.interval_ns", _ms),
     ("ack_delay_ms", "ack_policy.delay_ns", _ms),
     ("ack_jitter_ms", "ack_policy.jitter_ns", _ms),
-    ("max_message_bytes", "max_message_bytes", _same),
+    ("max_message_bytes", "max_message_bytes", _int),
     ("stream_lifetime_ms", "stream_lifetime_ns", _ms),
     ("stream_close_grace_ms", "stream_close_grace_ns", _ms),
     ("allowed_hosts", "allowed_hosts", _hosts),
     ("inspect_token", "inspect_token", _same),
-    ("max_stored_rows", "max_stored_rows", _same),
+    ("max_stored_rows", "max_stored_rows", _int),
     ("tls", "tls", _same),
     ("http_tls", "http_tls", _same),
     ("data_dir", "data_dir", os.fspath),
-    ("port", "addr", _loopback),
-    ("http_port", "http_addr", _loopback),
+    ("port", "addr", _port),
+    ("http_port", "http_addr", _port),
 )
 
 _KEYWORD_OF = {key: keyword for keyword, key, _ in _OPTIONS}
@@ -126,21 +143,32 @@ def _options_json(given: dict[str, Any]) -> str:
             node = opts
             for parent in parents:
                 node = node.setdefault(parent, {})
-            node[leaf] = convert(given[keyword])
+            try:
+                node[leaf] = convert(given[keyword])
+            except TypeError as e:  # named by keyword, not by the server's JSON field
+                raise TypeError(f"LocalServer {keyword}={given[keyword]!r}: {e}") from None
+            except ValueError as e:
+                message = f"zerobus: local server: invalid options: {keyword}={given[keyword]!r} {e}"
+                raise ConfigurationError(message, keys=[keyword]) from None
     return json.dumps(opts)
 
 
-def _naming_keywords(err: ConfigurationError, given: dict[str, Any]) -> ConfigurationError:
-    """The server's options error naming, for each option at fault, the keyword and value given to
-    :class:`LocalServer` (the error carries the JSON keys and what is wrong with each as data)."""
+E = TypeVar("E", bound=ZerobusError)
+
+
+def _naming_keywords(err: E, given: dict[str, Any], what: str = "invalid options") -> E:
+    """The server's options error (or its error listening on a port, ``what`` = "cannot listen") naming,
+    for each option at fault, the keyword and value given to :class:`LocalServer` (the error carries the
+    JSON keys and what is wrong with each as data)."""
     keys = err.keys
     msgs = err.details.get("key_messages") or []
     if not keys or len(msgs) != len(keys) or any(k not in _KEYWORD_OF for k in keys):
         return err  # not a problem per option: keep the server's own words
     keywords = [_KEYWORD_OF[k] for k in keys]
-    parts = [f"{kw}={given[kw]!r} {msg}" for kw, msg in zip(keywords, msgs, strict=True)]
-    message = "zerobus: local server: invalid options: " + "; ".join(parts)
-    return ConfigurationError(message, details={**err.details, "message": message}, keys=keywords)
+    sep = " " if what == "invalid options" else ": "  # "ack_delay_ms=-5 must not be ..." / "port=80: bind: ..."
+    parts = [f"{kw}={given[kw]!r}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
+    message = f"zerobus: local server: {what}: " + "; ".join(parts)
+    return type(err)(message, details={**err.details, "message": message}, keys=keywords)
 
 
 class LocalServer:
@@ -226,6 +254,8 @@ class LocalServer:
             self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, options)
         except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
             raise _naming_keywords(err, given) from None
+        except ZerobusConnectionError as err:  # a port in use: port= / http_port=, not Options.Addr
+            raise _naming_keywords(err, given, "cannot listen") from None
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
         self.workspace_url: str = self._server().WorkspaceURL()
@@ -268,14 +298,15 @@ class LocalServer:
         with its credentials and, with TLS, ``tls_ca_file`` set to
         :attr:`ca_file`; extra keywords are passed through (and win)."""
         kw: dict[str, Any] = {
+            "endpoint": self.endpoint,
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "unity_catalog_url": self.workspace_url,
         }
         if self._ca_file is not None:
             kw["tls_ca_file"] = self._ca_file
-        kw.update(settings)
-        return WrapperConfiguration(self.endpoint, table_name, **kw)
+        kw.update(settings)  # endpoint= too (it raised "got multiple values for argument 'endpoint'")
+        return WrapperConfiguration(table_name=table_name, **kw)
 
     def table(self, name: str) -> pa.Table:
         """Every row stored in table ``name``, in arrival order, as a pyarrow
@@ -373,7 +404,10 @@ class LocalServer:
         fault: dict[str, Any] = {"kind": kind}
         for key, value in options.items():
             if key.endswith("_ms") and isinstance(value, (int, float)) and not isinstance(value, bool):
-                fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
+                try:
+                    fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
+                except ValueError as e:
+                    raise ConfigurationError(f"zerobus: fault: {key}={value!r} {e}", keys=[key]) from None
             elif key == "code" and isinstance(value, str):
                 fault[key] = value.upper()
             else:

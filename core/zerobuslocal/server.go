@@ -143,12 +143,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	lc := net.ListenConfig{}
 	gl, err := lc.Listen(ctx, "tcp", opts.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("zerobuslocal: listening on Options.Addr %q: %w", opts.Addr, err)
+		return nil, &ListenError{Field: "Addr", Key: "addr", Addr: opts.Addr, Err: err}
 	}
 	hl, err := lc.Listen(ctx, "tcp", opts.HTTPAddr)
 	if err != nil {
 		gl.Close()
-		return nil, fmt.Errorf("zerobuslocal: listening on Options.HTTPAddr %q: %w", opts.HTTPAddr, err)
+		return nil, &ListenError{Field: "HTTPAddr", Key: "http_addr", Addr: opts.HTTPAddr, Err: err}
 	}
 	s.grpcLis = newTrackingListener(gl)
 	s.httpLis = hl
@@ -412,4 +412,32 @@ func (c *trackedConn) Close() error {
 		c.l.mu.Unlock()
 	})
 	return c.Conn.Close()
+}
+
+// ListenError reports that Start could not listen on an address (a port in
+// use, out of range or not allowed). Field is the Options field ("Addr" or
+// "HTTPAddr") and Key its JSON key ("addr", "http_addr"); KeyProblems gives
+// the key and the cause as data, so front ends name their own option (the
+// CLI's -port, Python's port=) instead of the Go field.
+type ListenError struct {
+	Field, Key, Addr string
+	Err              error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("zerobuslocal: listening on Options.%s %q: %v", e.Field, e.Addr, e.Err)
+}
+
+// Unwrap returns the listen error.
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// KeyProblems returns the option's JSON key and the cause (see
+// OptionsError), without net's "listen tcp <addr>:" prefix.
+func (e *ListenError) KeyProblems() (keys, msgs []string) {
+	cause := e.Err
+	var oe *net.OpError
+	if errors.As(cause, &oe) && oe.Err != nil {
+		cause = oe.Err
+	}
+	return []string{e.Key}, []string{cause.Error()}
 }

@@ -96,7 +96,7 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	}
 	pr, err := cs.Recv()
 	if err != nil {
-		return nil, cred, classify(err)
+		return nil, cred, stream.MarkAnswered(cs, classify(err))
 	}
 	a, err := parsePutResult(pr)
 	if err != nil {

@@ -146,17 +146,16 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	return a, nil
 }
 
-// transientTokenStatus reports whether a token endpoint's HTTP status is
-// worth retrying: a server error, 429 Too Many Requests (the endpoint rate
-// limits, e.g. many Spark tasks fetching tokens at once) or 408 Request
-// Timeout. Any other 4xx is the endpoint's final word (bad credentials,
-// grants, URL).
-func transientTokenStatus(code int) bool {
+// retryableTokenStatus reports whether a token endpoint's HTTP status may
+// pass on another attempt: 5xx, 429 Too Many Requests (a rate limit, e.g.
+// many Spark tasks fetching tokens at once, not a verdict on the
+// credentials) and 408 Request Timeout. Every other 4xx is final.
+func retryableTokenStatus(code int) bool {
 	return code >= 500 || code == 0 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
 }
 
-// tokenCheckRetry retries network errors and transient statuses
-// (transientTokenStatus); the caller's context ending stops everything.
+// tokenCheckRetry retries network errors, 5xx, 429 and 408; other 4xx are final
+// (bad credentials); the caller's context ending stops everything.
 func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -167,7 +166,7 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
-	return transientTokenStatus(resp.StatusCode), nil
+	return retryableTokenStatus(resp.StatusCode), nil
 }
 
 // checkRetry is tokenCheckRetry plus logging of failed attempts with the
@@ -362,7 +361,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 			te.Err = errors.New("response: " + body)
 		}
-		te.Retryable = transientTokenStatus(te.StatusCode)
+		te.Retryable = retryableTokenStatus(te.StatusCode)
 	case ctx.Err() != nil:
 		te.Err = ctx.Err()
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -382,6 +381,9 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		// A transport failure is worth retrying; anything else (a response
 		// without access_token, unparsable JSON) is the endpoint's final word.
 		te.Retryable = errors.As(err, &ue)
+		if te.Retryable && ue.Err != nil {
+			te.Err = a.red.cleanErr(ue.Err) // without `Post "<token URL>": `: the message names the URL once
+		}
 	}
 	if te.Retryable {
 		return te

@@ -241,6 +241,17 @@ func TestTokenEndpointErrors(t *testing.T) {
 		}, wantCalls: 3, wantTok: "tok-ok"},
 		{name: "500 always", answer: func(int) (int, string) { return 503, `{"error":"temporarily_unavailable"}` },
 			wantCalls: tokenHTTPTries, wantStatus: 503},
+		// 429 is a rate limit, not a verdict on the credentials: retried, and
+		// retryable when it persists (it was a final *AuthError, "the token
+		// endpoint rejected the request", raised as an authentication failure)
+		{name: "429 then success", answer: func(n int) (int, string) {
+			if n < 2 {
+				return 429, `{"error":"rate_limited"}`
+			}
+			return 200, okToken("tok-429", 3600)
+		}, wantCalls: 2, wantTok: "tok-429"},
+		{name: "429 always", answer: func(int) (int, string) { return 429, `{"error":"rate_limited"}` },
+			wantCalls: tokenHTTPTries, wantStatus: 429},
 		{name: "401 is final", answer: func(int) (int, string) {
 			return 401, `{"error":"invalid_client","error_description":"bad secret"}`
 		}, wantCalls: 1, wantAuth: true, wantStatus: 401},

@@ -109,7 +109,8 @@ type TokenError struct {
 	// "error_description" fields of the response, if present.
 	ErrorCode, Description string
 	// Retryable reports whether another attempt may succeed: true for 5xx,
-	// network errors and timeouts; false for 4xx and a missing access_token.
+	// 408, 429 (rate limited), network errors and timeouts; false for other 4xx
+	// and a missing access_token.
 	Retryable bool
 	// Err is the sanitized cause (its text is redacted of secrets).
 	Err error
@@ -124,19 +125,26 @@ func (e *TokenError) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
 	}
-	if e.ErrorCode != "" {
+	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
-		b.WriteString(e.ErrorCode)
-		if e.Description != "" {
-			b.WriteString(" (")
-			b.WriteString(e.Description)
-			b.WriteString(")")
-		}
-	} else if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(d)
 	}
 	return b.String()
+}
+
+// Detail is what went wrong without the URL and the HTTP status: the
+// endpoint's error and description, else the cause ("" if neither), for a
+// message that names the URL and status itself.
+func (e *TokenError) Detail() string {
+	switch {
+	case e.ErrorCode != "" && e.Description != "":
+		return e.ErrorCode + " (" + e.Description + ")"
+	case e.ErrorCode != "":
+		return e.ErrorCode
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return ""
 }
 
 // Unwrap returns the sanitized cause.
@@ -153,7 +161,11 @@ type RetryExhaustedError struct {
 
 // Error implements error.
 func (e *RetryExhaustedError) Error() string {
-	return fmt.Sprintf("zerobus: gave up after %d attempts: %s", e.Attempts, causeText(e.Last))
+	unit := "attempts"
+	if e.Attempts == 1 {
+		unit = "attempt"
+	}
+	return fmt.Sprintf("zerobus: gave up after %d %s: %s", e.Attempts, unit, causeText(e.Last))
 }
 
 // Unwrap returns Last.
@@ -167,6 +179,10 @@ type ConnectionError struct {
 	Op string
 	// Err is the cause (may be a *ServerError with code UNAVAILABLE).
 	Err error
+	// Answered reports that the server itself ended the RPC with Err's
+	// UNAVAILABLE status after sending its response headers: the endpoint
+	// was reached and is (for now) unavailable, not unreachable.
+	Answered bool
 }
 
 // Error implements error.

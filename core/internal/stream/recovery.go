@@ -174,7 +174,7 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 	}
 	resp, err := cs.Recv()
 	if err != nil {
-		return nil, cred, classify(err, "create")
+		return nil, cred, MarkAnswered(cs, classify(err, "create"))
 	}
 	cr := resp.GetCreateStreamResponse()
 	if cr == nil {
@@ -195,6 +195,20 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 
 // classify turns an RPC error into our error types.
 func (s *Stream) classify(err error, op string) error { return s.c.Classify(err, op) }
+
+// MarkAnswered marks an UNAVAILABLE *ConnectionError as the server's own answer
+// when the RPC received response headers before it ended: grpc-go reports a
+// refused or broken connection with the same code, but then no headers came.
+func MarkAnswered(cs grpc.ClientStream, err error) error {
+	var ce *ConnectionError
+	var se *ServerError
+	if errors.As(err, &ce) && errors.As(ce.Err, &se) && se.Code == codes.Unavailable {
+		if md, herr := cs.Header(); herr == nil && md != nil {
+			ce.Answered = true
+		}
+	}
+	return err
+}
 
 // Classify turns an RPC error of op ("create", "send", "recv") into this
 // package's error types (*ServerError, *ConnectionError), scrubbed of

@@ -1,0 +1,84 @@
+"""LocalServer keywords of the wrong type or out of range are named by
+keyword: they were the Go server's JSON errors ("json: cannot unmarshal
+string into Go struct field AckPolicy.ack_policy.every of type int") or, for
+a port, a ConnectionError naming "Options.Addr"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zerobus_py import ConfigurationError
+from zerobus_py.local import LocalServer
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"ack_every": "3"}, "LocalServer ack_every='3': expected an int, got str"),
+        ({"max_stored_rows": 1.5}, "LocalServer max_stored_rows=1.5: expected an int, got float"),
+        ({"max_message_bytes": True}, "LocalServer max_message_bytes=True: expected an int, got bool"),
+        ({"ack_delay_ms": "5"}, "LocalServer ack_delay_ms='5': expected a number, got str"),
+    ],
+)
+def test_wrong_type_names_the_keyword(kw: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError) as ei:
+        LocalServer(**kw)
+    assert str(ei.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kw", "fragment"),
+    [
+        ({"port": 70000}, "port=70000 must be a port between 1 and 65535"),
+        ({"http_port": -1}, "http_port=-1 must be a port between 1 and 65535"),
+        ({"ack_delay_ms": 1e13}, "ack_delay_ms=10000000000000.0 is not a duration the server can hold"),
+        ({"token_lifetime_secs": float("nan")}, "token_lifetime_secs=nan is not a duration"),
+    ],
+)
+def test_out_of_range_names_the_keyword(kw: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ConfigurationError, match="local server: invalid options") as ei:
+        LocalServer(**kw)
+    assert fragment in str(ei.value)
+    assert ei.value.keys == list(kw)
+    assert "Options." not in str(ei.value) and "json:" not in str(ei.value)
+
+
+def test_port_zero_is_a_free_port() -> None:
+    with LocalServer(port=0, http_port=0) as server:
+        assert not server.endpoint.endswith(":0") and not server.workspace_url.endswith(":0")
+
+
+def test_fault_duration_past_go_durations_names_the_option() -> None:
+    with (
+        LocalServer() as server,
+        pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"),
+    ):
+        server.inject_fault("", "error", after_ms=1e13)
+
+
+def test_config_keywords_win_endpoint_too() -> None:
+    with LocalServer() as server:
+        cfg = server.config("main.default.t", endpoint="http://127.0.0.1:1", retry_max_attempts=2)
+        assert (cfg.endpoint, cfg.retry_max_attempts) == ("http://127.0.0.1:1", 2)
+        assert cfg.unity_catalog_url == server.workspace_url
+
+
+@pytest.mark.parametrize("keyword", ["port", "http_port"])
+def test_busy_port_names_the_keyword(keyword: str) -> None:
+    # it said "starting the local server: zerobuslocal: listening on Options.Addr ..." (a Go field)
+    import socket
+
+    from zerobus_py import ZerobusConnectionError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ZerobusConnectionError) as ei:
+            LocalServer(**{keyword: port})
+    msg = str(ei.value)
+    assert f"local server: cannot listen: {keyword}={port}: bind: " in msg, msg
+    assert "Options." not in msg and ei.value.keys == [keyword]
+    assert isinstance(ei.value, ConnectionError)  # the builtin too
