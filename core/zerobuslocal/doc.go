@@ -139,7 +139,10 @@
 //     registered its own "zstd"; the decoder's window is bounded at 64 MiB;
 //     Stats counts message bytes and wire bytes received). A
 //     malformed IPC message is INVALID_ARGUMENT: flatbuffer headers are
-//     bounds-checked before arrow-go reads them.
+//     bounds-checked before arrow-go reads them, and a compressed batch's
+//     buffers must decompress to the lengths they declare, together at most
+//     16 × MaxMessageBytes (160 MiB by default), checked before any of them
+//     is decompressed.
 //  6. Rows are checked (a null in a NOT NULL column or inside a list or map
 //     value, a string that is not UTF-8: INVALID_ARGUMENT naming row and
 //     column, the whole batch rejected) and stored in the table's protobuf

@@ -73,8 +73,9 @@ func (f flightTransport) closeSignal(d time.Duration, offset, records int64) err
 // and verifies each header before the IPC reader sees it.
 type recordingStream struct {
 	flight.FlightService_DoPutServer
-	lastBody int
-	headers  protoarrow.IPCMessageVerifier
+	lastBody   int
+	maxMessage int // Options.MaxMessageBytes
+	headers    protoarrow.IPCMessageVerifier
 }
 
 func (r *recordingStream) Recv() (*flight.FlightData, error) {
@@ -82,7 +83,7 @@ func (r *recordingStream) Recv() (*flight.FlightData, error) {
 	if fd != nil {
 		r.lastBody = len(fd.DataBody)
 		if len(fd.DataHeader) > 0 {
-			if herr := checkIPCHeader(&r.headers, fd); herr != nil {
+			if herr := checkIPCHeader(&r.headers, fd, r.maxMessage); herr != nil {
 				return nil, invalid("FlightData: %v", herr)
 			}
 		}
@@ -102,7 +103,7 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 	if p, ok := peer.FromContext(r.ctx); ok && p.Addr != nil {
 		r.peerAddr = p.Addr.String()
 	}
-	rs := &recordingStream{FlightService_DoPutServer: stream}
+	rs := &recordingStream{FlightService_DoPutServer: stream, maxMessage: s.opts.MaxMessageBytes}
 	reader, closeSignal, err := r.createFlight(rs)
 	if err != nil {
 		if reader != nil {

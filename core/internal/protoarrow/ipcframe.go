@@ -77,7 +77,7 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 				if _, err := f.ReadAt(body, off+metaLen); err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				if err := v.compressedBody(body); err != nil {
+				if err := v.compressedBody(body, 0); err != nil {
 					return err
 				}
 			}
@@ -201,7 +201,7 @@ func (s *ipcStreamVerifier) next() error {
 		return err
 	}
 	s.left -= body
-	if err := v.compressedBody(b); err != nil {
+	if err := v.compressedBody(b, 0); err != nil {
 		return err
 	}
 	s.pending = append(append(head, meta...), b...)
@@ -212,8 +212,23 @@ func (s *ipcStreamVerifier) next() error {
 // allocates the uncompressed length each buffer starts with before it
 // decompresses, so each must be what its data decompresses to (counted,
 // not kept; a zstd frame's window is bounded too, so arrow-go's decoder
-// never allocates more than these checks allowed).
-func (v *ipcVerifier) compressedBody(body []byte) error {
+// never allocates more than these checks allowed). maxUncompressed > 0
+// bounds the declared lengths' sum, checked before any decompression.
+func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
+	if maxUncompressed > 0 {
+		var total int64
+		for k, b := range v.buffers {
+			if b.BodyLen < 8 {
+				continue // refused below
+			}
+			if want := int64(binary.LittleEndian.Uint64(body[b.Offset:])); want > 0 {
+				total += min(want, maxUncompressed+1) // no overflow: stops growing past the limit
+			}
+			if total > maxUncompressed {
+				return v.fail("compressed buffers 0..%d declare more than %d uncompressed bytes in all, the limit of one message", k, maxUncompressed)
+			}
+		}
+	}
 	for k, b := range v.buffers {
 		if b.BodyLen == 0 {
 			continue

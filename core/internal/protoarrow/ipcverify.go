@@ -86,13 +86,16 @@ func (s *IPCMessageVerifier) Verify(meta []byte, what string, maxBody int64) (in
 // VerifyBody checks the body of the message Verify accepted last: each
 // buffer of a compressed batch must decompress to the uncompressed length
 // it starts with, which arrow-go allocates before it decompresses (a
-// corrupt length of a TiB is a fatal out-of-memory, not a panic). A body
-// of an uncompressed message, or after a failed Verify, passes.
-func (s *IPCMessageVerifier) VerifyBody(body []byte) error {
+// corrupt length of a TiB is a fatal out-of-memory, not a panic), and
+// their uncompressed lengths together may be at most maxUncompressed
+// bytes, checked before anything is decompressed (a small body of highly
+// compressible data can really decompress to gigabytes). A body of an
+// uncompressed message, or after a failed Verify, passes.
+func (s *IPCMessageVerifier) VerifyBody(body []byte, maxUncompressed int64) error {
 	if s.last == nil || len(s.last.buffers) == 0 {
 		return nil
 	}
-	return s.last.compressedBody(body)
+	return s.last.compressedBody(body, maxUncompressed)
 }
 
 // BodyCompression.codec values (Message.fbs).
