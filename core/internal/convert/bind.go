@@ -73,7 +73,12 @@ func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
 		}
 		return bindDict(n, a, vals)
 	case *array.RunEndEncoded:
+		// A chunk (a slice) of a run-end encoded column has all of its
+		// runs' values: checked as rows use them, as a dictionary's.
+		prev := bd.checkEach
+		bd.checkEach = prev || a.Values().Len() > a.Len()
 		vals, err := bd.bind(n.inner, a.Values())
+		bd.checkEach = prev
 		if err != nil {
 			return nil, err
 		}

@@ -123,3 +123,43 @@ func TestBindDictionaryChecksValuesAsUsed(t *testing.T) {
 		rec.Release()
 	}
 }
+
+// A chunk of a run-end encoded column has every run's value (the slice
+// keeps them all): they are checked one by one as rows use them, not all
+// of them for each chunk (25× plain strings on 400k one-row runs); the
+// whole column, whose runs are at most its rows, is checked at once.
+func TestBindRunEndEncodedChecksValuesAsUsed(t *testing.T) {
+	mem := checkedMem(t)
+	ends := fromJSON(t, mem, arrow.PrimitiveTypes.Int32, `[1, 2, 3, 4]`)
+	vals := fromJSON(t, mem, arrow.BinaryTypes.String, `["a", "b", "c", "d"]`)
+	ree := array.NewRunEndEncodedArray(ends, vals, 4, 0)
+	ends.Release()
+	vals.Release()
+	defer ree.Release()
+	for _, c := range []struct {
+		lo, hi int64
+		each   bool
+	}{{0, 4, false}, {1, 3, true}} {
+		part := array.NewSlice(ree, c.lo, c.hi)
+		rec := oneColumn(part, true)
+		part.Release()
+		p, err := NewPlan(rec.Schema(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bd binder
+		e, err := bd.bind(p.cols[0], rec.Column(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, each := e.(*reeEnc[int32]).vals.(*offStringCheckEnc[int32])
+		if each != c.each {
+			t.Errorf("rows [%d, %d) of 4 one-row runs: values checked one by one = %v, want %v", c.lo, c.hi, each, c.each)
+		}
+		if bd.checkEach {
+			t.Error("checkEach still set after the run-end encoded column")
+		}
+		bd.release()
+		rec.Release()
+	}
+}
