@@ -123,8 +123,8 @@ func KindOf(err error) ErrorKind {
 }
 
 // IsRetryable reports whether sending the same data again later may succeed:
-// connection failures, retryable gRPC statuses, token endpoint 5xx/network
-// failures, and exhausted retries whose last cause was retryable. Conversion,
+// connection failures, retryable gRPC statuses, token endpoint 5xx, 408,
+// 429 and network failures, and exhausted retries whose last cause was retryable. Conversion,
 // configuration and authentication errors, ErrClosed and cancellation are not.
 //
 // The per-code rule is the stream layer's (one rule in the tree): a CANCELED

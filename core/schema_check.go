@@ -64,7 +64,7 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	case <-op.done:
 		return fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("zerobus: checking the schema against %s: the stream had not opened when the check's time ran out (a send would keep trying): %w", w.cfg.TableName, ctx.Err())
 	}
 }
 

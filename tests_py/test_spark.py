@@ -616,6 +616,37 @@ def test_the_driver_check_does_not_fail_on_an_unreachable_catalog(
     assert "main.spark.nocatalog" in record.getMessage() and SECRET not in record.getMessage()
 
 
+def test_a_check_that_gives_up_does_not_fail_the_write(
+    server: LocalServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With protobuf the driver's check opens a stream; when the server holds the stream's creation back longer
+    than the check may take, the check warns and the driver's wrapper closes without waiting for that stream
+    (nothing was sent): the job is planned, and its tasks store the rows. Before, closing waited for the stream up
+    to flush_timeout_ms and then raised, failing a write the check had only warned about."""
+    import time
+
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    table = "main.spark.slowcheck"
+    server.create_table(table, "id BIGINT NOT NULL")
+    server.inject_fault(table, "create_delay", latency_ms=20_000)  # the next stream creation only: the check's
+    monkeypatch.setattr(zspark, "_CHECK_TIMEOUT", 1.0)
+    schema = StructType([StructField("id", LongType(), False)])
+    o = {**options(server, table), "client_secret": SECRET, "flush_timeout_ms": "2000"}
+    start = time.monotonic()
+    with caplog.at_level("WARNING", logger="zerobus_py.spark"):
+        job = zspark._Job(o, schema)
+    assert time.monotonic() - start < 1.0 + zspark._CHECK_SHUTDOWN + 5
+    [record] = [r for r in caplog.records if "could not be checked" in r.getMessage()]
+    assert table in record.getMessage()
+    msg = job.write(Row(id=i) for i in range(5))
+    assert (msg.durable_rows, msg.failed) == (5, False)
+    assert sorted(server.table(table).column("id").to_pylist()) == list(range(5))
+
+
 def test_row_variants_are_written(server: LocalServer) -> None:
     """The row writers' path: PySpark gives a VariantType value as a VariantVal, which pyarrow cannot convert (the
     partition failed to be read, every attempt alike); it is sent as its (value, metadata) struct, also nested."""

@@ -120,6 +120,8 @@ _ROWS_PER_BATCH: Final = 10_000
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
 #: Seconds the driver's schema check may take (with arrow_flight it reads the table's columns from Unity Catalog).
 _CHECK_TIMEOUT: Final = 60.0
+#: How long the driver waits for the wrapper of that check to close (it sent nothing).
+_CHECK_SHUTDOWN: Final = 5.0
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -332,12 +334,13 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
     schema: the Go core's check for the configured transport (types with no mapping; with protobuf the server's
     check of the columns when a stream opens, with arrow_flight the table's columns from Unity Catalog), naming
     the Spark types of the columns at fault. A retryable error (the endpoint or catalog unreachable from the
-    driver), a cancel, is only a warning: the tasks send anyway."""
+    driver), a connection failure (a host the driver cannot resolve, a certificate it does not trust: executors
+    may see another network) or a cancel is only a warning: the tasks send anyway."""
     try:
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
     except ZerobusError as err:
         table = wrapper.config.table_name
-        if err.retryable or err.kind in ("canceled", "closed", "unknown"):
+        if err.retryable or err.kind in ("canceled", "closed", "unknown", "connection"):
             logger.warning(
                 "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
                 "the tasks send anyway and report what they meet",
@@ -613,8 +616,15 @@ class _Job:
             )
         # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
         # driver, once: in a task it would fail every attempt of every task alike.
-        with ZerobusWrapper(self.config) as wrapper:
+        wrapper = ZerobusWrapper(self.config)
+        try:
             _check_schema(wrapper, schema, self.arrow_schema)
+        finally:
+            # Nothing was sent, so nothing can be lost: a stream still opening after a check that gave up is not
+            # waited for (shutdown would wait up to flush_timeout_ms and then fail a write the check only warned
+            # about).
+            with contextlib.suppress(ZerobusError):
+                wrapper.shutdown(timeout=_CHECK_SHUTDOWN)
 
     def __repr__(self) -> str:
         return f"<zerobus write {self.job_id} table={self.config.table_name!r}>"

@@ -30,7 +30,7 @@ const (
 const (
 	refreshAhead    = 5 * time.Minute
 	defaultLifetime = time.Hour // when the endpoint omits expires_in
-	tokenHTTPTries  = 4         // token HTTP attempts (1 + retries) for 5xx/network errors
+	tokenHTTPTries  = 4         // token HTTP attempts (1 + retries) for retryableTokenStatus / network errors
 	tokenMaxBackoff = 2 * time.Second
 	defaultHTTPWait = 30 * time.Second // per-attempt timeout of the default HTTP client
 )
@@ -297,8 +297,8 @@ func (a *auth) token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// fetchToken calls the token endpoint once (with HTTP-level retries for 5xx
-// and network errors) and stores the result.
+// fetchToken calls the token endpoint once (with HTTP-level retries for the
+// statuses of retryableTokenStatus and network errors) and stores the result.
 func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err error) {
 	ctx, span := a.tel.Start(ctx, "zerobus.token.fetch", telemetry.KeyTable.String(a.table), telemetry.KeyRefresh.Bool(refresh))
 	defer func() {

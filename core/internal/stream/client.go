@@ -73,7 +73,8 @@ type Config struct {
 	// more before the stream fails. It must be safe for concurrent use.
 	HeadersProvider func(ctx context.Context) (map[string]string, error)
 	// HTTPClient performs token requests; it is wrapped by go-retryablehttp
-	// (5xx and network errors are retried with backoff, 4xx is final). Nil
+	// (5xx, 408, 429 and network errors are retried with backoff, other 4xx
+	// are final). Nil
 	// means a client with a 30s timeout per attempt (see TokenTransport).
 	HTTPClient *http.Client
 	// Proxy, when set, is the HTTP proxy for all traffic, loopback targets
