@@ -146,7 +146,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		out.Err = firstWhole
 	case len(failed) > 0:
 		f := failed[0]
-		out.Err = wrapf(f.err, "zerobus: %d of %d rows failed; first, row %d: ", out.FailedCount, out.TotalRows, f.lo)
+		out.Err = someRowsFailed(f.err, out, f.lo)
 	default:
 		for _, p := range parts {
 			if p.Err != nil {

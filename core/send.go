@@ -465,9 +465,15 @@ func (b *batchSend) result() *TransmissionResult {
 	if same && res.FailedCount == res.TotalRows {
 		res.Err = first
 	} else {
-		res.Err = wrapf(first, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, failed[0].lo)
+		res.Err = someRowsFailed(first, res, failed[0].lo)
 	}
 	return res
+}
+
+// someRowsFailed is a result's error when some rows failed, err the first
+// failed row's (row first) error, for SendBatch and for merged results.
+func someRowsFailed(err error, res *TransmissionResult, first int) error {
+	return wrapf(err, "zerobus: %d of %d rows failed; first, row %d: ", res.FailedCount, res.TotalRows, first)
 }
 
 // record emits the batch metrics.
