@@ -185,8 +185,9 @@
 // describes without an Arrow mapping) the descriptor follows the batch's
 // Arrow nullability as before (a non-nullable field required, unless
 // AllFieldsOptional) and the send goes on (the plan of that batch schema,
-// built once, keeps that descriptor). A credential or TLS failure met by the catalog
-// request is the error the stream's creation would give, returned once.
+// built once, keeps that descriptor); only the workspace's TLS certificate
+// failing verification, which the stream's token request would meet the
+// same way, is returned at once.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //

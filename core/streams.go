@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
-	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
@@ -243,19 +242,19 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 // (401/403/404), unreachable, or a column type it describes that has no
 // Arrow mapping. The derived descriptor then follows the batch's schema as
 // without a catalog, so a catalog failure never fails a send. The error is
-// ctx's, when it ended during the read, or a failure of the credentials or
-// TLS that the stream's creation would meet the same way (not retryable).
+// ctx's, when it ended during the read, or the workspace's TLS certificate
+// failing verification, which the stream's token request meets the same way
+// (not retryable).
 func (w *Wrapper) tableNullable(ctx context.Context) (map[string]bool, error) {
 	s, _, err := w.tableSchema(ctx, time.Time{})
 	if err != nil {
-		var ce *flightstream.CatalogError
+		var cf *stream.CertificateError
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case !errors.As(err, &ce) && !IsRetryable(err):
-			// The credentials or TLS the stream needs too failed (the
-			// catalog is the token's host): its error, once, rather than
-			// again at the stream's creation.
+		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
+			// The workspace's certificate, which the stream's token
+			// request meets the same way: its error, once.
 			return nil, err
 		}
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
