@@ -222,12 +222,20 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	case w.opts.message != nil:
 		ss.plan, err = convert.NewPlanForMessage(ss.schema, w.opts.message, opts)
 	default:
+		// A schema that does not convert fails as it is, without asking the
+		// catalog; one that does is planned again with the table's optionality.
+		ss.plan, err = convert.NewPlan(ss.schema, opts)
+		if err != nil {
+			break
+		}
 		nullable, cerr := w.tableNullable(ctx)
 		if cerr != nil {
-			return nil, cerr // ctx ended while the catalog was read: not kept
+			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
 		}
-		opts.TableNullable = nullable
-		ss.plan, err = convert.NewPlan(ss.schema, opts)
+		if nullable != nil {
+			opts.TableNullable = nullable
+			ss.plan, err = convert.NewPlan(ss.schema, opts)
+		}
 	}
 	if err != nil {
 		ss.planErr = fromSchemaError(err)

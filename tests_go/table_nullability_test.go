@@ -268,3 +268,23 @@ func TestProtobufWithDescriptorIsUntouched(t *testing.T) {
 		t.Fatalf("%d catalog lookups, %d rows stored; want none", n, len(srv.Rows(table)))
 	}
 }
+
+// A schema with a column protobuf cannot take fails as it always did
+// (a ConversionError naming it), without asking the catalog.
+func TestProtobufUnconvertibleSchemaDoesNotAskTheCatalog(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.pb_unconvertible"
+	createTable(t, srv, table, "id BIGINT")
+	cfg := serverConfig(srv, table)
+	var lookups *atomic.Int32
+	cfg.UnityCatalogURL, lookups = catalogFront(t, srv, nil)
+	w := newWrapper(t, cfg)
+	bad := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "gap", Type: arrow.Null, Nullable: true}}, nil)
+	var ce *core.ConversionError
+	if err := w.CheckSchema(testCtx(t), bad); !errors.As(err, &ce) || !strings.Contains(err.Error(), `"gap"`) {
+		t.Fatalf("CheckSchema: %v, want a ConversionError naming gap", err)
+	}
+	if n := lookups.Load(); n != 0 {
+		t.Fatalf("%d catalog lookups, want none", n)
+	}
+}
