@@ -146,8 +146,9 @@ type Config struct {
 	// YAML streams_per_schema, env ZEROBUS_STREAMS_PER_SCHEMA.
 	StreamsPerSchema int
 	// AllFieldsOptional makes every descriptor field optional even when the
-	// Arrow field is non-nullable (for tables whose columns are all nullable).
-	// Default false. YAML all_fields_optional, env ZEROBUS_ALL_FIELDS_OPTIONAL.
+	// Arrow field is non-nullable (for tables whose columns are all nullable),
+	// except a column Unity Catalog says is NOT NULL (see doc.go, Conversion
+	// and limits). Default false. YAML all_fields_optional, env ZEROBUS_ALL_FIELDS_OPTIONAL.
 	AllFieldsOptional bool
 
 	// DebugEnabled turns on both debug outputs (legacy switch) unless the

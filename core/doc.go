@@ -166,6 +166,31 @@
 // records of another schema. Streams of schemas idle for a minute are closed
 // when a new schema appears.
 //
+// The service takes a stream only if its descriptor matches the table's
+// columns, optionality included: a nullable column optional, a NOT NULL
+// column required. A derived descriptor (not one given with WithDescriptor
+// or WithMessage) therefore takes each top-level column's optionality from
+// the table, read from Unity Catalog (GET
+// /api/2.1/unity-catalog/tables/{name}, once per Wrapper, the read the
+// arrow_flight transport makes) and matched by name: a NOT NULL Arrow column
+// (Spark's ids, literals and expressions) is sent to a nullable column, and
+// an all-nullable batch (pandas, Parquet) to a NOT NULL column, where a row
+// with a null fails alone (*ConversionError naming the column, RowNotWritten)
+// and the other rows are sent. AllFieldsOptional makes optional every column
+// the table allows: the columns the catalog does not name and the STRUCT
+// fields (always optional in the descriptor, their nulls then omitted), not
+// a NOT NULL column of the table. Columns the table lacks, and types, stay as
+// the batch has them (the server names a mismatch). When the catalog cannot
+// be read (no UnityCatalogURL, 401/403/404, unreachable, a column type it
+// describes without an Arrow mapping) the descriptor follows the batch's
+// Arrow nullability as before (a non-nullable field required, unless
+// AllFieldsOptional) and the send goes on (the plan of that batch schema,
+// built once, keeps that descriptor); only the workspace's TLS certificate
+// failing verification, which the stream's token request would meet the
+// same way, is returned at once.
+// CheckSchema uses the same descriptor, and the protobuf debug file's
+// <stem>.descriptor.pb is the descriptor sent.
+//
 // # Concurrency
 //
 // A Wrapper is safe for concurrent use. Each schema has a small pool of

@@ -78,7 +78,8 @@ type (
 	fopening = openingOf[*flightstream.Stream]
 )
 
-// tableTarget caches the table's Arrow schema from Unity Catalog.
+// tableTarget caches the table's Arrow schema from Unity Catalog (both
+// transports: Wrapper.tableSchema).
 type tableTarget struct {
 	mu        sync.Mutex
 	schema    *arrow.Schema
@@ -129,16 +130,32 @@ func newFlightClient(cfg *Config, sc *stream.Client) (*flightstream.Client, erro
 	})
 }
 
-// targetSchema returns the table's Arrow schema: from Unity Catalog (cached
-// per Wrapper, i.e. per table, and read again when the cached copy was read
-// before notBefore), or the canonical mapping of caller when the catalog may
-// not be read (no workspace URL, 401/403) or has no such table yet (404: the
-// first stream creates it), or when nothing is sent. fetched is when the
-// catalog's schema was read (zero for the canonical mapping).
+// targetSchema returns the table's Arrow schema: from Unity Catalog
+// (tableSchema), or the canonical mapping of caller when the catalog may
+// not be read or nothing is sent. fetched is when the catalog's schema was
+// read (zero for the canonical mapping).
 func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema, notBefore time.Time) (_ *arrow.Schema, fetched time.Time, _ error) {
+	s, fetched, err := w.tableSchema(ctx, notBefore)
+	if err != nil || s != nil {
+		return s, fetched, err
+	}
+	s, err = w.canonicalSchema(caller)
+	return s, time.Time{}, err
+}
+
+// tableSchema returns the table's Arrow schema as Unity Catalog describes
+// it (cached per Wrapper, i.e. per table, and read again when the cached
+// copy was read before notBefore), and when it was read; or nil (no error)
+// when the catalog may not be read (no workspace URL, 401/403: not asked
+// again), has no such table yet (404: the first stream creates it), or
+// nothing is sent (writer disabled). Both transports use it: arrow_flight
+// casts to the schema, protobuf takes its columns' optionality (planFor).
+// Errors: a *flightstream.CatalogError the catalog answered (a column type
+// without an Arrow mapping), a *ConnectionError (catalog unreachable), or
+// the credential error.
+func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arrow.Schema, fetched time.Time, _ error) {
 	if w.client == nil {
-		s, err := w.canonicalSchema(caller)
-		return s, time.Time{}, err
+		return nil, time.Time{}, nil
 	}
 	t := &w.target
 	t.mu.Lock()
@@ -146,30 +163,30 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema, notBef
 	if t.schema != nil && !t.fetched.Before(notBefore) {
 		return t.schema, t.fetched, nil
 	}
-	if !t.canonical {
-		at := time.Now()
-		s, err := flightstream.FetchTableSchema(ctx, w.client)
-		var ce *flightstream.CatalogError
-		switch {
-		case err == nil:
-			t.schema, t.fetched = s, at
-			return s, at, nil
-		case errors.As(err, &ce) && ce.Answered():
-			return nil, time.Time{}, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
-		case errors.As(err, &ce) && ce.NotAllowed():
-			if ce.Status != 404 {
-				t.canonical = true
-			}
-			t.schema = nil // a table dropped since: its old schema no longer applies
-			w.log.DebugContext(ctx, "zerobus: using the canonical Arrow mapping of the batch's schema", "table", w.cfg.TableName, "reason", err)
-		case errors.As(err, &ce):
-			return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
-		default:
-			return nil, time.Time{}, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
-		}
+	if t.canonical {
+		return nil, time.Time{}, nil
 	}
-	s, err := w.canonicalSchema(caller)
-	return s, time.Time{}, err
+	at := time.Now()
+	s, err := flightstream.FetchTableSchema(ctx, w.client)
+	var ce *flightstream.CatalogError
+	switch {
+	case err == nil:
+		t.schema, t.fetched = s, at
+		return s, at, nil
+	case errors.As(err, &ce) && ce.Answered():
+		return nil, time.Time{}, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
+	case errors.As(err, &ce) && ce.NotAllowed():
+		if ce.Status != 404 {
+			t.canonical = true
+		}
+		t.schema = nil // a table dropped since: its old schema no longer applies
+		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; using the batch's schema", "table", w.cfg.TableName, "reason", err)
+		return nil, time.Time{}, nil
+	case errors.As(err, &ce):
+		return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
+	default:
+		return nil, time.Time{}, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
+	}
 }
 
 // canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every

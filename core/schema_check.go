@@ -17,8 +17,9 @@ import (
 // batch as a success whatever its schema, so the check is this call.
 //
 // With transport protobuf it builds the conversion plan (the descriptor
-// given with WithDescriptor/WithMessage, or the one derived from schema)
-// and then opens the schema's first stream, as the first send would (it
+// given with WithDescriptor/WithMessage, or the one derived from schema,
+// with the table's optionality when Unity Catalog can be read, as a send
+// does) and then opens the schema's first stream, as the first send would (it
 // stays open for later sends; with the writer disabled nothing is opened):
 // the server checks the descriptor against the table's columns there, and a
 // refusal is its *TransmissionError (reason SCHEMA_VALIDATION_FAILED and its
@@ -47,7 +48,7 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 		_, err := w.flightPlan(ctx, ss)
 		return err
 	}
-	plan, err := w.planFor(ss)
+	plan, err := w.planFor(ctx, ss)
 	if err != nil || w.client == nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (b *batchSend) run() {
 	}
 	ss := w.schemaFor(b.ctx, rec.Schema())
 	defer w.release(ss)
-	plan, err := w.planFor(ss)
+	plan, err := w.planFor(b.ctx, ss)
 	if err != nil {
 		b.failFrom(0, err)
 		return

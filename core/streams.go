@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,9 +30,10 @@ type schemaState struct {
 	key    string
 	schema *arrow.Schema
 
-	planOnce sync.Once
-	plan     *convert.Plan
-	planErr  error
+	planMu  sync.Mutex
+	planned atomic.Bool // plan and planErr are set (planFor)
+	plan    *convert.Plan
+	planErr error
 
 	slots []*slot
 	fl    *flightSchema // transport arrow_flight (flight.go)
@@ -193,28 +195,87 @@ func closeSlotsAsync[S transportStream](w *Wrapper, slots []*slotOf[S]) {
 	}()
 }
 
-// planFor builds (once) the conversion plan of ss.
-func (w *Wrapper) planFor(ss *schemaState) (*convert.Plan, error) {
-	ss.planOnce.Do(func() {
-		opts := convert.Options{
-			MessageName:    messageName(w.cfg.TableName),
-			AllOptional:    w.cfg.AllFieldsOptional,
-			MaxRecordBytes: min(w.cfg.MaxRecordBytes, w.cfg.MaxMessageBytes-requestOverhead),
+// planFor builds (once) the conversion plan of ss. A descriptor derived
+// from the batch's schema takes each column's optionality from the table's
+// columns in Unity Catalog when they can be read (tableNullable): the
+// service wants it to match the table's (a nullable column optional, a NOT
+// NULL one required), whatever the batch's Arrow nullability says. A
+// descriptor given with WithDescriptor/WithMessage is used as it is.
+func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, error) {
+	if ss.planned.Load() {
+		return ss.plan, ss.planErr
+	}
+	ss.planMu.Lock()
+	defer ss.planMu.Unlock()
+	if ss.planned.Load() {
+		return ss.plan, ss.planErr
+	}
+	opts := convert.Options{
+		MessageName:    messageName(w.cfg.TableName),
+		AllOptional:    w.cfg.AllFieldsOptional,
+		MaxRecordBytes: min(w.cfg.MaxRecordBytes, w.cfg.MaxMessageBytes-requestOverhead),
+	}
+	var err error
+	switch {
+	case w.opts.descriptor != nil:
+		ss.plan, err = convert.NewPlanForDescriptor(ss.schema, w.opts.descriptor, opts)
+	case w.opts.message != nil:
+		ss.plan, err = convert.NewPlanForMessage(ss.schema, w.opts.message, opts)
+	default:
+		// A schema that does not convert fails as it is, without asking the
+		// catalog; one that does is planned again with the table's optionality.
+		ss.plan, err = convert.NewPlan(ss.schema, opts)
+		if err != nil {
+			break
 		}
-		var err error
-		switch {
-		case w.opts.descriptor != nil:
-			ss.plan, err = convert.NewPlanForDescriptor(ss.schema, w.opts.descriptor, opts)
-		case w.opts.message != nil:
-			ss.plan, err = convert.NewPlanForMessage(ss.schema, w.opts.message, opts)
-		default:
+		nullable, cerr := w.tableNullable(ctx)
+		if cerr != nil {
+			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
+		}
+		if nullable != nil {
+			opts.TableNullable = nullable
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
 		}
-		if err != nil {
-			ss.planErr = fromSchemaError(err)
-		}
-	})
+	}
+	if err != nil {
+		ss.planErr = fromSchemaError(err)
+	}
+	ss.planned.Store(true)
 	return ss.plan, ss.planErr
+}
+
+// tableNullable returns whether each of the table's columns is nullable, by
+// name, as Unity Catalog declares them (read once per Wrapper: tableSchema),
+// or nil when the catalog cannot tell: no workspace URL, the lookup refused
+// (401/403/404), unreachable, or a column type it describes that has no
+// Arrow mapping. The derived descriptor then follows the batch's schema as
+// without a catalog, so a catalog failure never fails a send. The error is
+// ctx's, when it ended during the read, or the workspace's TLS certificate
+// failing verification, which the stream's token request meets the same way
+// (not retryable).
+func (w *Wrapper) tableNullable(ctx context.Context) (map[string]bool, error) {
+	s, _, err := w.tableSchema(ctx, time.Time{})
+	if err != nil {
+		var cf *stream.CertificateError
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
+			// The workspace's certificate, which the stream's token
+			// request meets the same way: its error, once.
+			return nil, err
+		}
+		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
+		return nil, nil
+	}
+	if s == nil {
+		return nil, nil
+	}
+	m := make(map[string]bool, s.NumFields())
+	for _, f := range s.Fields() {
+		m[f.Name] = f.Nullable
+	}
+	return m, nil
 }
 
 // messageName is the descriptor's message name: the table part of the table

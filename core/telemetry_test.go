@@ -267,10 +267,12 @@ func TestTelemetryOperations(t *testing.T) {
 					t.Errorf("zerobus.stream.create parent = %s/%s, want SendBatch %s/%s", create.Parent.TraceID(), create.Parent.SpanID(),
 						root.SpanContext.TraceID(), root.SpanContext.SpanID())
 				}
+				// The token is fetched for the Unity Catalog read of the
+				// table's columns (their optionality), before the stream.
 				fetch := oneSpan(t, spans, "zerobus.token.fetch")
-				if fetch.Parent.SpanID() != create.SpanContext.SpanID() || fetch.SpanContext.TraceID() != create.SpanContext.TraceID() {
-					t.Errorf("zerobus.token.fetch parent = %s/%s, want zerobus.stream.create %s/%s", fetch.Parent.TraceID(), fetch.Parent.SpanID(),
-						create.SpanContext.TraceID(), create.SpanContext.SpanID())
+				if fetch.Parent.SpanID() != root.SpanContext.SpanID() || fetch.SpanContext.TraceID() != root.SpanContext.TraceID() {
+					t.Errorf("zerobus.token.fetch parent = %s/%s, want SendBatch %s/%s", fetch.Parent.TraceID(), fetch.Parent.SpanID(),
+						root.SpanContext.TraceID(), root.SpanContext.SpanID())
 				}
 				if v, _ := spanAttr(fetch, telemetry.KeyTable); v.AsString() != table {
 					t.Errorf("zerobus.token.fetch %s = %q, want %q", telemetry.KeyTable, v.AsString(), table)

@@ -7,10 +7,15 @@ the secret's absence).
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import http.server
 import json
 import os
 import sys
+import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -540,26 +545,91 @@ def test_columns_the_table_lacks_fail_on_the_driver(spark: SparkSession, server:
     assert got.column("name").to_pylist() == [f"n{i}" for i in range(6)]
 
 
-def test_nullability_the_table_does_not_have_fails_on_the_driver_with_the_ways_out(
+def test_nullability_is_the_tables_when_the_catalog_is_read(spark: SparkSession, server: LocalServer) -> None:
+    """Spark decides nullability (spark.range's id is not null, whatever the user writes; Parquet columns are
+    nullable); with protobuf the descriptor takes the table's from Unity Catalog, so a NOT NULL id goes to a nullable
+    column, and nullable data to a NOT NULL column."""
+    table = "main.spark.nullability"
+    server.create_table(table, "id BIGINT, name STRING NOT NULL")
+    df = spark.range(0, 4, numPartitions=2).select("id", F.concat(F.lit("n"), "id").alias("name"))
+    nullable = spark.createDataFrame([(10, "a"), (11, "b")], "id long, name string")  # both nullable
+    for frame in (df, nullable):
+        frame.write.format("zerobus").mode("append").options(**options(server, table)).save()
+    got = server.table(table).sort_by("id")
+    assert got.column("id").to_pylist() == [0, 1, 2, 3, 10, 11]
+    assert got.column("name").to_pylist() == ["n0", "n1", "n2", "n3", "a", "b"]
+
+
+@contextlib.contextmanager
+def refusing_catalog(server: LocalServer) -> Iterator[str]:
+    """A workspace URL whose Unity Catalog refuses every table lookup (403); the rest (the token) is the server's."""
+
+    class Front(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            if self.path.startswith("/api/2.1/unity-catalog/tables/"):
+                body = b'{"error_code":"PERMISSION_DENIED","message":"no"}'
+                self.send_response(403)
+            else:
+                n = int(self.headers.get("Content-Length") or 0)
+                req = urllib.request.Request(
+                    server.workspace_url + self.path,
+                    data=self.rfile.read(n) if n else None,
+                    method=self.command,
+                    headers={k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")},
+                )
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Front)
+    t = threading.Thread(target=front.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{front.server_address[1]}"
+    finally:
+        front.shutdown()
+        front.server_close()
+        t.join()
+
+
+def test_nullability_without_the_catalog_fails_on_the_driver_with_the_ways_out(
     spark: SparkSession, server: LocalServer
 ) -> None:
-    """With protobuf a column's nullability must match the table's, and Spark decides it (spark.range's id is not
-    null, whatever the user writes): the driver says so with the ways out, and each works: all_fields_optional
-    for a table without NOT NULL columns, or arrow_flight (cast to the table's nullability)."""
-    table = "main.spark.nullability"
+    """When the table's columns cannot be read from Unity Catalog, with protobuf a column's nullability must match
+    the table's as Spark decides it: the driver says so with the ways out, and each works: all_fields_optional for a
+    table without NOT NULL columns, F.coalesce for a NOT NULL one."""
+    table = "main.spark.nullability_no_catalog"
     server.create_table(table, "id BIGINT, name STRING")
     df = spark.range(0, 4, numPartitions=2).select("id", F.concat(F.lit("n"), "id").alias("name"))
-    with pytest.raises(Exception) as info:
-        df.write.format("zerobus").mode("append").options(**options(server, table)).save()
-    text = str(info.value)
-    assert "checked on the driver" in text and '"id"' in text and "TYPE_INCOMPATIBLE" in text
-    assert "all_fields_optional" in text and "arrow_flight" in text and "F.coalesce" in text
-    assert server.record_count(table) == 0
-    for extra in ({"all_fields_optional": "true"}, {"transport": "arrow_flight"}):
-        df.write.format("zerobus").mode("append").options(**options(server, table, **extra)).save()
-    got = server.table(table).sort_by("id")
-    assert got.column("id").to_pylist() == [0, 0, 1, 1, 2, 2, 3, 3]
-    assert got.column("name").to_pylist() == [f"n{i // 2}" for i in range(8)]
+    with refusing_catalog(server) as workspace:
+        o = options(server, table, unity_catalog_url=workspace)
+        with pytest.raises(Exception) as info:
+            df.write.format("zerobus").mode("append").options(**o).save()
+        text = str(info.value)
+        assert "checked on the driver" in text and '"id"' in text and "TYPE_INCOMPATIBLE" in text
+        assert "Unity Catalog" in text and "all_fields_optional" in text and "F.coalesce" in text
+        assert server.record_count(table) == 0
+        df.write.format("zerobus").mode("append").options(**o, all_fields_optional="true").save()
+        strict = "main.spark.nullability_no_catalog_strict"
+        server.create_table(strict, "id BIGINT NOT NULL, name STRING NOT NULL")
+        nullable = spark.createDataFrame([(10, "a"), (None, "b")], "id long, name string")
+        fixed = nullable.select(F.coalesce("id", F.lit(-1)).alias("id"), F.coalesce("name", F.lit("")).alias("name"))
+        o_strict = options(server, strict, unity_catalog_url=workspace)
+        fixed.write.format("zerobus").mode("append").options(**o_strict).save()
+    assert server.table(table).sort_by("id").column("id").to_pylist() == [0, 1, 2, 3]
+    assert server.table(strict).sort_by("id").column("id").to_pylist() == [-1, 10]
 
 
 def test_check_schema_of_the_python_wrapper(server: LocalServer) -> None:

@@ -361,10 +361,12 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
         if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
             text += (
                 "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
-                "NOT NULL: required), and Spark decides it (spark.range, literals and expressions of non-null "
-                "columns are not null; Parquet columns are nullable): set the option all_fields_optional to true "
-                "when the table has no NOT NULL column, make a column not null with F.coalesce(col, default), or "
-                "use transport arrow_flight, which casts each column to the table's type and nullability"
+                "NOT NULL: required); it is taken from the table when the table's columns can be read from Unity "
+                "Catalog (unity_catalog_url, a principal allowed to read the table, as transport arrow_flight needs "
+                "too), and when they cannot, Spark decides it (spark.range, literals and expressions of non-null "
+                "columns are not null; Parquet columns are nullable): let the principal read the table, set the "
+                "option all_fields_optional to true when the table has no NOT NULL column, or make a column not null "
+                "with F.coalesce(col, default)"
             )
         raise type(err)(
             f"zerobus: the DataFrame cannot be written to {table} (checked on the driver; no task was started): {text}",

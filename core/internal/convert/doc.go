@@ -15,7 +15,8 @@
 // The message is named Options.MessageName (default "Record"). Fields are
 // numbered from 1 in column order, skipping 19000-19999. A nullable column
 // is optional, a non-nullable one required (Options.AllOptional makes every
-// field optional). Struct columns become messages nested in the message that
+// field optional; Options.TableNullable, the target table's own
+// optionality, overrides both for the top-level columns it names). Struct columns become messages nested in the message that
 // holds them; their fields are always optional, as Zerobus expects, and are
 // numbered from 1. A nested message takes the UpperCamel form of its field
 // name ("address" -> "Address"), with "_2", "_3"... appended if that name is

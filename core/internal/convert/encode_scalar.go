@@ -50,6 +50,8 @@ func nullFail(m nullMode, name string) *fail {
 		reason = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
 	case nullMapValue:
 		reason = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
+	case nullNotNull:
+		reason = "null in a column the table declares NOT NULL; fill the value, or make the table's column nullable"
 	default:
 		reason = "null in a required field; fill the value, or make the column nullable (all_fields_optional (Config.AllFieldsOptional) sends nulls instead)"
 	}

@@ -12,6 +12,7 @@ type nullMode uint8
 const (
 	nullOmit     nullMode = iota // optional field: write nothing
 	nullRequired                 // required field: the row fails
+	nullNotNull                  // required field of a NOT NULL table column (Options.TableNullable): the row fails
 	nullElement                  // list element: the row fails (repeated cannot hold null)
 	nullMapValue                 // map value: the row fails (map cannot hold null)
 )

@@ -49,6 +49,14 @@ type Options struct {
 	// whose labels decide.
 	AllOptional bool
 
+	// TableNullable gives, by column name, the optionality the target
+	// table declares for its top-level columns (true: nullable, the field
+	// is optional; false: NOT NULL, the field is required and a null fails
+	// its row). It overrides the Arrow field's nullability and AllOptional
+	// for the columns it names; other columns, and STRUCT fields, follow
+	// them. Ignored for caller-supplied descriptors, whose labels decide.
+	TableNullable map[string]bool
+
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
 	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;
 	// values above maxRecordLimit mean maxRecordLimit.

@@ -43,6 +43,13 @@ func TestRowErrors(t *testing.T) {
 		{name: "AllOptional omits the null",
 			field: arrow.Field{Name: "v", Type: utf8}, json: `["a", null, "c"]`, opts: Options{AllOptional: true},
 			okRows: []int{0, 1, 2}},
+		{name: "TableNullable NOT NULL fails the null, even with AllOptional",
+			field: arrow.Field{Name: "v", Type: utf8, Nullable: true}, json: `["a", null, "c"]`,
+			opts:    Options{AllOptional: true, TableNullable: map[string]bool{"v": false}},
+			wantErr: []RowError{{Row: 1, Column: "v", Reason: "null in a column the table declares NOT NULL", Err: ErrNullValue}}, okRows: []int{0, 2}},
+		{name: "TableNullable nullable omits the null of a non-nullable field",
+			field: arrow.Field{Name: "v", Type: utf8}, json: `["a", null, "c"]`, opts: Options{TableNullable: map[string]bool{"v": true}},
+			okRows: []int{0, 1, 2}},
 		{name: "uint64 over int64",
 			field: arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Uint64, Nullable: true}, json: `[1, 18446744073709551615, 2]`,
 			wantErr: []RowError{{Row: 1, Column: "v", Reason: "over the int64 maximum", Err: ErrOutOfRange}}, okRows: []int{0, 2}},
@@ -216,6 +223,43 @@ func TestSlicedReferenceBatch(t *testing.T) {
 		}
 		if diff := cmp.Diff(ref[k].msg, decode(t, p.MessageDescriptor(), r), protocmp.Transform()); diff != "" {
 			t.Fatalf("row %d differs from reference (-ref +got):\n%s", k, diff)
+		}
+	}
+}
+
+// TestTableNullableLabels: Options.TableNullable decides the label of the
+// top-level columns it names, over the Arrow nullability and AllOptional;
+// the other columns follow them, STRUCT fields stay optional.
+func TestTableNullableLabels(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "c", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64}), Nullable: true},
+		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+	}, nil)
+	table := map[string]bool{"a": true, "b": false, "s": false, "l": true, "absent": false}
+	for _, allOptional := range []bool{false, true} {
+		p, err := NewPlan(schema, Options{AllOptional: allOptional, TableNullable: table})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, f := range p.Descriptor().GetField() {
+			got[f.GetName()] = f.GetLabel().String()
+		}
+		for _, m := range p.Descriptor().GetNestedType() {
+			for _, f := range m.GetField() {
+				got[m.GetName()+"."+f.GetName()] = f.GetLabel().String()
+			}
+		}
+		c := "LABEL_REQUIRED"
+		if allOptional {
+			c = "LABEL_OPTIONAL"
+		}
+		want := map[string]string{"a": "LABEL_OPTIONAL", "b": "LABEL_REQUIRED", "c": c, "s": "LABEL_REQUIRED", "S.x": "LABEL_OPTIONAL", "l": "LABEL_REPEATED"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("all optional %v: labels (-want +got):\n%s", allOptional, diff)
 		}
 	}
 }

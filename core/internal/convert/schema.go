@@ -115,12 +115,18 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 		if !f.Nullable && !b.opts.AllOptional {
 			null = nullRequired
 		}
+		if nullable, ok := b.opts.TableNullable[f.Name]; ok && top {
+			null = nullOmit
+			if !nullable {
+				null = nullNotNull
+			}
+		}
 		finish(n, f.Name, num, null)
 		label := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
 		switch {
 		case isRepeated(n):
 			label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED
-		case top && null == nullRequired:
+		case top && null != nullOmit:
 			label = descriptorpb.FieldDescriptorProto_LABEL_REQUIRED
 		}
 		msg.Field = append(msg.Field, fieldProto(f.Name, num, label, n.ptype, typeName))
