@@ -66,6 +66,21 @@ func sendIDs(t *testing.T, w *Wrapper, first int64, n int, withScore bool) error
 	return err
 }
 
+// flightWrapper creates table on srv with the columns of ddl and a Wrapper
+// sending it over Flight, closed when the test ends.
+func flightWrapper(t *testing.T, srv *zerobuslocal.Server, table, ddl string) *Wrapper {
+	t.Helper()
+	alterTable(t, srv, table, ddl)
+	cfg := localConfig(srv, table)
+	cfg.Transport = TransportArrowFlight
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close(context.Background()) })
+	return w
+}
+
 func isMismatch(err error) bool {
 	var sm *SchemaMismatchError
 	return errors.As(err, &sm)
@@ -78,14 +93,7 @@ func isMismatch(err error) bool {
 func TestFlightTableAlteredAfterFirstBatch(t *testing.T) {
 	srv := startLocal(t)
 	const table = "main.default.flight_altered"
-	alterTable(t, srv, table, "id BIGINT NOT NULL")
-	cfg := localConfig(srv, table)
-	cfg.Transport = TransportArrowFlight
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(context.Background())
+	w := flightWrapper(t, srv, table, "id BIGINT NOT NULL")
 	if err := sendIDs(t, w, 0, 5, false); err != nil {
 		t.Fatalf("first batch: %v", err)
 	}
@@ -108,14 +116,7 @@ func TestFlightMismatchRecheckedAfterInterval(t *testing.T) {
 
 	srv := startLocal(t)
 	const table = "main.default.flight_recheck"
-	alterTable(t, srv, table, "id BIGINT NOT NULL")
-	cfg := localConfig(srv, table)
-	cfg.Transport = TransportArrowFlight
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(context.Background())
+	w := flightWrapper(t, srv, table, "id BIGINT NOT NULL")
 	if err := sendIDs(t, w, 0, 5, true); !isMismatch(err) {
 		t.Fatalf("a batch with a column the table lacks: %v, want a *SchemaMismatchError", err)
 	}

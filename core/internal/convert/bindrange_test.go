@@ -103,15 +103,7 @@ func TestBindDictionaryChecksValuesAsUsed(t *testing.T) {
 		v.Release()
 		rec := oneColumn(d, true)
 		d.Release()
-		p, err := NewPlan(rec.Schema(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var bd binder
-		e, err := bd.bind(p.cols[0], rec.Column(0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, bd := bindColumn(t, rec)
 		_, each := e.(*dictEnc[int8]).vals.(*offStringCheckEnc[int32])
 		if each != c.each {
 			t.Errorf("%d rows over %s: values checked one by one = %v, want %v", rec.NumRows(), c.vals, each, c.each)
@@ -143,15 +135,7 @@ func TestBindRunEndEncodedChecksValuesAsUsed(t *testing.T) {
 		part := array.NewSlice(ree, c.lo, c.hi)
 		rec := oneColumn(part, true)
 		part.Release()
-		p, err := NewPlan(rec.Schema(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var bd binder
-		e, err := bd.bind(p.cols[0], rec.Column(0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, bd := bindColumn(t, rec)
 		_, each := e.(*reeEnc[int32]).vals.(*offStringCheckEnc[int32])
 		if each != c.each {
 			t.Errorf("rows [%d, %d) of 4 one-row runs: values checked one by one = %v, want %v", c.lo, c.hi, each, c.each)
@@ -162,4 +146,20 @@ func TestBindRunEndEncodedChecksValuesAsUsed(t *testing.T) {
 		bd.release()
 		rec.Release()
 	}
+}
+
+// bindColumn binds the encoder of rec's only column, as a chunk's
+// conversion does; the caller releases the binder.
+func bindColumn(t *testing.T, rec arrow.RecordBatch) (encoder, *binder) {
+	t.Helper()
+	p, err := NewPlan(rec.Schema(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd := &binder{}
+	e, err := bd.bind(p.cols[0], rec.Column(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, bd
 }
