@@ -286,8 +286,10 @@
 // and, after the stream moves to a new RPC, only the rest is re-sent. Per-row
 // results, errors and Attempts mean what they mean on the protobuf path;
 // BatchSizeBytes counts Arrow IPC bytes. ArrowFlightCompression compresses
-// the IPC buffers (zstd or lz4) or each whole gRPC message (grpc_zstd).
-// Telemetry uses the same instruments and
+// the IPC buffers (zstd or lz4) or each whole gRPC message (grpc_zstd); a
+// compressed chunk whose buffers would hold more than 8 × MaxMessageBytes
+// uncompressed (a dictionary cast to plain strings) is halved, so that a
+// server never decompresses one message into more. Telemetry uses the same instruments and
 // spans, with zerobus.transport="arrow_flight". Arrow debug files hold the
 // batches as passed to SendBatch (before the cast); protobuf debug files
 // are not written on this path, since no protobuf is encoded.

@@ -31,6 +31,12 @@ import (
 // window and to stay under MaxMessageBytes.
 const flightChunkBytes = 4 << 20
 
+// maxDecodedFactor bounds what one Flight batch's buffers hold before
+// compression: at most this many times max_message_bytes (which bounds the
+// compressed body), so a server need not decompress a small body into
+// hundreds of MiB (the local server refuses more than 16 times).
+const maxDecodedFactor = 8
+
 // ColumnMismatch is one column of a batch that cannot be sent as the
 // table's column (transport arrow_flight): BatchType is "" when the batch
 // lacks the column, TableType is "" when the table lacks it.
@@ -356,6 +362,18 @@ func (b *batchSend) runFlight() {
 			}
 			c.out.Release()
 			lo = hi
+			continue
+		}
+		if hi-lo > 1 && recordBytes(c.out) > maxDecodedFactor*int64(w.cfg.MaxMessageBytes) {
+			// Compressed, the body may fit max_message_bytes while its
+			// buffers decompress to far more (a dictionary or run-end
+			// column cast to plain values): halved, as an oversize body.
+			w.records.release(need)
+			c.out.Release()
+			if split == 0 {
+				split = per
+			}
+			per = max(1, (hi-lo)/2)
 			continue
 		}
 		if st == nil {

@@ -428,3 +428,41 @@ func TestProtobufRefusesFlightCompression(t *testing.T) {
 		t.Errorf("arrow_flight with zstd: %v", err)
 	}
 }
+
+// A dictionary column (a pandas Categorical) cast to plain strings holds far
+// more than its input: compressed, a chunk sized by the input fits
+// max_message_bytes while its buffers decompress to more than the server
+// takes (the local server: 16 × max_message_bytes). Such chunks are halved
+// until they hold at most 8 × max_message_bytes, and every row is stored.
+func TestFlightCompressedDictionaryChunksBounded(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{MaxMessageBytes: 1 << 20})
+	const table = "main.default.flight_dict_zstd"
+	createTable(t, srv, table, "id BIGINT NOT NULL, tag STRING")
+	cfg := flightConfig(srv, table)
+	cfg.MaxMessageBytes = 1 << 20
+	cfg.ArrowFlightCompression = "zstd"
+	w := newWrapper(t, cfg)
+	mem := memory.DefaultAllocator
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+	s := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "tag", Type: dt, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(mem, s)
+	defer b.Release()
+	const n = 200_000
+	tags := b.Field(1).(*array.BinaryDictionaryBuilder)
+	for i := range n {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		if err := tags.AppendString(strings.Repeat(string(rune('a'+i%4)), 256)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	res, err := w.SendBatch(testCtx(t), rec)
+	checkInvariant(t, res, n)
+	if err != nil || res.SuccessfulCount != n {
+		t.Fatalf("SendBatch: %v, %d of %d rows durable", err, res.SuccessfulCount, n)
+	}
+	if ids := storedIDs(t, srv, table); len(ids) != n {
+		t.Fatalf("%d distinct ids stored, want %d", len(ids), n)
+	}
+}

@@ -29,6 +29,9 @@ func checkIPCHeader(v *protoarrow.IPCMessageVerifier, fd *flight.FlightData, max
 	if err == nil {
 		err = v.VerifyBody(fd.DataBody, maxUncompressedFactor*int64(maxMessage))
 	}
+	if se := (*protoarrow.IPCDecodedSizeError)(nil); errors.As(err, &se) {
+		return fmt.Errorf("%v, the local server's limit for one message (%d × max_message_bytes): send smaller batches", se, maxUncompressedFactor)
+	}
 	if me := (*protoarrow.IPCMetadataError)(nil); errors.As(err, &me) {
 		return fmt.Errorf("malformed Arrow IPC message header: %s", me.Reason)
 	}

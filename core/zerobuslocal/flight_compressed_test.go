@@ -97,7 +97,7 @@ func TestFlightCompressedBodyBomb(t *testing.T) {
 	if err := f.sendBatch(rec, `{"offset_id": 0}`, ipc.WithZstd(), ipc.WithMinSpaceSavings(0)); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, f.drain(), codes.InvalidArgument, "more than 1048576 uncompressed bytes in all")
+	wantStatus(t, f.drain(), codes.InvalidArgument, "decompresses to more than 1048576 bytes, the local server's limit for one message (16 × max_message_bytes)")
 	if got := len(s.Rows(testTable)); got != 0 {
 		t.Fatalf("%d rows stored", got)
 	}

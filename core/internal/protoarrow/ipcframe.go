@@ -217,7 +217,7 @@ func (s *ipcStreamVerifier) next() error {
 func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
 	if maxUncompressed > 0 {
 		var total int64
-		for k, b := range v.buffers {
+		for _, b := range v.buffers {
 			if b.BodyLen < 8 {
 				continue // refused below
 			}
@@ -225,7 +225,7 @@ func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
 				total += min(want, maxUncompressed+1) // no overflow: stops growing past the limit
 			}
 			if total > maxUncompressed {
-				return v.fail("compressed buffers 0..%d declare more than %d uncompressed bytes in all, the limit of one message", k, maxUncompressed)
+				return &IPCDecodedSizeError{Limit: maxUncompressed}
 			}
 		}
 	}

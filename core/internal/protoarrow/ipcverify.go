@@ -37,6 +37,17 @@ func (e *IPCMetadataError) Error() string {
 // Is makes errors.Is(err, ErrIPCMetadata) true.
 func (e *IPCMetadataError) Is(target error) bool { return target == ErrIPCMetadata }
 
+// IPCDecodedSizeError is a well-formed compressed record batch whose
+// buffers declare more uncompressed bytes in all than the caller's bound
+// (IPCMessageVerifier.VerifyBody).
+type IPCDecodedSizeError struct {
+	Limit int64
+}
+
+func (e *IPCDecodedSizeError) Error() string {
+	return fmt.Sprintf("the compressed record batch decompresses to more than %d bytes", e.Limit)
+}
+
 // MaxIPCNesting bounds the nesting of schema fields.
 const MaxIPCNesting = 64
 
