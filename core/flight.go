@@ -237,12 +237,20 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 		return fs, fs.err
 	}
 	notBefore := fs.errAt // a recheck: the copy the mismatch was found with is stale
+	kept := fs.err
 	fs.err, fs.errAt = nil, time.Time{}
 	for {
 		target, fetched, err := w.targetSchema(ctx, ss.schema, notBefore)
 		if err != nil {
 			var ke kinded
 			if errors.As(err, &ke) || ctx.Err() != nil {
+				if kept != nil {
+					// A recheck the catalog could not answer: the mismatch
+					// stands, and is checked again mismatchRecheck later
+					// (not at every batch while the catalog is down).
+					fs.err, fs.errAt = kept, time.Now()
+					return fs, fs.err
+				}
 				return fs, err // transient: not kept
 			}
 			ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}

@@ -3,6 +3,12 @@ package core
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +138,97 @@ func TestFlightMismatchRecheckedAfterInterval(t *testing.T) {
 	}
 	if n := len(srv.Rows(table)); n != 6 {
 		t.Fatalf("the table holds %d rows, want 6", n)
+	}
+}
+
+// With protobuf, a catalog down when a schema is first planned leaves the
+// descriptor with the batch's optionality only for mismatchRecheck: the
+// next batch after it reads the table's columns and takes their
+// optionality (a NOT NULL Arrow id into a nullable column is then stored),
+// instead of the plan staying pinned to the batch's for the Wrapper's life.
+func TestProtobufPlanRereadsACatalogThatWasDown(t *testing.T) {
+	old := mismatchRecheck
+	mismatchRecheck = 500 * time.Millisecond
+	defer func() { mismatchRecheck = old }()
+
+	srv := startLocal(t)
+	const table = "main.default.pb_catalog_down"
+	alterTable(t, srv, table, "id BIGINT")
+	cfg := localConfig(srv, table)
+	var lookups *atomic.Int32
+	cfg.UnityCatalogURL, lookups = catalogFront(t, srv, func(n int32) bool { return n == 1 })
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	if err := sendIDs(t, w, 0, 5, false); err == nil {
+		t.Fatal("a NOT NULL id sent with the batch's optionality was stored in a nullable column")
+	}
+	time.Sleep(mismatchRecheck + 50*time.Millisecond)
+	if err := sendIDs(t, w, 10, 5, false); err != nil {
+		t.Fatalf("after the catalog came back: %v", err)
+	}
+	if n := len(srv.Rows(table)); n != 5 {
+		t.Fatalf("%d rows stored, want 5", n)
+	}
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("%d catalog lookups, want 2 (the failed one, then one after the recheck)", n)
+	}
+}
+
+// catalogFront serves srv's workspace, counting the Unity Catalog table
+// lookups; lookup n (from 1) answers 503 when down(n).
+func catalogFront(t *testing.T, srv *zerobuslocal.Server, down func(n int32) bool) (string, *atomic.Int32) {
+	t.Helper()
+	ws, err := url.Parse(srv.WorkspaceURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lookups atomic.Int32
+	fwd := httputil.NewSingleHostReverseProxy(ws)
+	front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, zerobuslocal.UnityCatalogTablesPath) && down(lookups.Add(1)) {
+			http.Error(rw, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"down"}`, http.StatusServiceUnavailable)
+			return
+		}
+		fwd.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL, &lookups
+}
+
+// Over Flight, a kept mismatch whose recheck finds the catalog down stands
+// for another mismatchRecheck: the batches meanwhile get the mismatch (not
+// a retryable connection error for a batch the table refuses), without a
+// catalog read each.
+func TestFlightRecheckWithTheCatalogDown(t *testing.T) {
+	old := mismatchRecheck
+	mismatchRecheck = 300 * time.Millisecond
+	defer func() { mismatchRecheck = old }()
+
+	srv := startLocal(t)
+	const table = "main.default.flight_recheck_down"
+	alterTable(t, srv, table, "id BIGINT NOT NULL")
+	cfg := localConfig(srv, table)
+	cfg.Transport = TransportArrowFlight
+	var lookups *atomic.Int32
+	cfg.UnityCatalogURL, lookups = catalogFront(t, srv, func(n int32) bool { return n > 1 })
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	if err := sendIDs(t, w, 0, 5, true); !isMismatch(err) {
+		t.Fatalf("a batch with a column the table lacks: %v, want a *SchemaMismatchError", err)
+	}
+	time.Sleep(mismatchRecheck + 50*time.Millisecond)
+	for i := range 5 {
+		if err := sendIDs(t, w, 0, 5, true); !isMismatch(err) {
+			t.Fatalf("batch %d with the catalog down: %v, want the kept *SchemaMismatchError", i, err)
+		}
+	}
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("%d catalog lookups, want 2 (the first, then one recheck)", n)
 	}
 }

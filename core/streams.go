@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,9 +32,12 @@ type schemaState struct {
 	schema *arrow.Schema
 
 	planMu  sync.Mutex
-	planned atomic.Bool // plan and planErr are set (planFor)
+	planned atomic.Bool // plan and planErr are set for good (planFor)
 	plan    *convert.Plan
 	planErr error
+	// replanAt: plan was made without the table's columns, the catalog
+	// being down for a while; a batch from then on plans again (planMu).
+	replanAt time.Time
 
 	slots []*slot
 	fl    *flightSchema // transport arrow_flight (flight.go)
@@ -207,7 +211,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	}
 	ss.planMu.Lock()
 	defer ss.planMu.Unlock()
-	if ss.planned.Load() {
+	if ss.planned.Load() || ss.plan != nil && time.Now().Before(ss.replanAt) {
 		return ss.plan, ss.planErr
 	}
 	opts := convert.Options{
@@ -228,13 +232,19 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if err != nil {
 			break
 		}
-		nullable, cerr := w.tableNullable(ctx)
+		nullable, transient, cerr := w.tableNullable(ctx)
 		if cerr != nil {
 			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
 		}
 		if nullable != nil {
 			opts.TableNullable = nullable
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
+		}
+		if transient {
+			// The batch's own optionality for now (the send goes on when
+			// it matches the table's); the table's once the catalog is back.
+			ss.replanAt = time.Now().Add(mismatchRecheck)
+			return ss.plan, nil
 		}
 	}
 	if err != nil {
@@ -252,30 +262,31 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 // without a catalog, so a catalog failure never fails a send. The error is
 // ctx's, when it ended during the read, or the workspace's TLS certificate
 // failing verification, which the stream's token request meets the same way
-// (not retryable).
-func (w *Wrapper) tableNullable(ctx context.Context) (map[string]bool, error) {
+// (not retryable). transient reports a failure that may pass (the catalog
+// unreachable or answering 5xx/429): planFor then asks again later.
+func (w *Wrapper) tableNullable(ctx context.Context) (_ map[string]bool, transient bool, _ error) {
 	s, _, err := w.tableSchema(ctx, time.Time{})
 	if err != nil {
 		var cf *stream.CertificateError
 		switch {
 		case ctx.Err() != nil:
-			return nil, ctx.Err()
+			return nil, false, fmt.Errorf("zerobus: reading the columns of %s from Unity Catalog: %w", w.cfg.TableName, ctx.Err())
 		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
 			// The workspace's certificate, which the stream's token
 			// request meets the same way: its error, once.
-			return nil, err
+			return nil, false, err
 		}
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
-		return nil, nil
+		return nil, IsRetryable(err), nil
 	}
 	if s == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	m := make(map[string]bool, s.NumFields())
 	for _, f := range s.Fields() {
 		m[f.Name] = f.Nullable
 	}
-	return m, nil
+	return m, false, nil
 }
 
 // messageName is the descriptor's message name: the table part of the table
