@@ -175,8 +175,11 @@
 // arrow_flight transport makes) and matched by name: a NOT NULL Arrow column
 // (Spark's ids, literals and expressions) is sent to a nullable column, and
 // an all-nullable batch (pandas, Parquet) to a NOT NULL column, where a row
-// with a null fails alone (*ConversionError naming the column, RowNotWritten)
-// and the other rows are sent. AllFieldsOptional makes optional every column
+// with a null fails alone (*ConversionError naming the column, RowNotWritten;
+// also a null ARRAY or MAP value there, which a nullable column takes as an
+// empty one) and the other rows are sent. A NOT NULL field inside a STRUCT
+// is not checked on this path (the descriptor's STRUCT fields are optional;
+// arrow_flight checks it). AllFieldsOptional makes optional every column
 // the table allows: the columns the catalog does not name and the STRUCT
 // fields (always optional in the descriptor, their nulls then omitted), not
 // a NOT NULL column of the table. Columns the table lacks, and types, stay as
@@ -184,8 +187,9 @@
 // be read (no UnityCatalogURL, 401/403/404, unreachable, a column type it
 // describes without an Arrow mapping) the descriptor follows the batch's
 // Arrow nullability as before (a non-nullable field required, unless
-// AllFieldsOptional) and the send goes on (the plan of that batch schema,
-// built once, keeps that descriptor); only the workspace's TLS certificate
+// AllFieldsOptional) and the send goes on (the plan of that batch schema
+// keeps that descriptor; after a failure that may pass, such as the catalog
+// unreachable or answering 5xx, a batch 10 s later asks again); only the workspace's TLS certificate
 // failing verification, which the stream's token request would meet the
 // same way, is returned at once.
 // CheckSchema uses the same descriptor, and the protobuf debug file's

@@ -358,7 +358,11 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
                 "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
                 "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
             )
-        if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
+        if (
+            "TYPE_INCOMPATIBLE" in err.server_causes
+            and wrapper.config.transport != "arrow_flight"
+            and re.search(r"\b(required|optional|nullab\w*)\b", text)
+        ):
             text += (
                 "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
                 "NOT NULL: required); it is taken from the table when the table's columns can be read from Unity "

@@ -40,7 +40,7 @@ type listEnc[O int32 | int64] struct {
 
 func (e *listEnc[O]) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
-		return e.onNull(b) // a null list is written as an empty repeated field
+		return e.onNull(b) // a null list: an empty repeated field, or the row's failure in a NOT NULL column
 	}
 	start, end := int(e.offs[i])-e.first, int(e.offs[i+1])-e.first
 	if e.rng != nil {
