@@ -172,7 +172,7 @@
 // or WithMessage) therefore takes each top-level column's optionality from
 // the table, read from Unity Catalog (GET
 // /api/2.1/unity-catalog/tables/{name}, once per Wrapper, the read the
-// arrow_flight transport makes) and matched by name: a NOT NULL Arrow column
+// arrow_flight transport makes, bounded by CreateTimeout) and matched by name: a NOT NULL Arrow column
 // (Spark's ids, literals and expressions) is sent to a nullable column, and
 // an all-nullable batch (pandas, Parquet) to a NOT NULL column, where a row
 // with a null fails alone (*ConversionError naming the column, RowNotWritten;

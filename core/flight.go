@@ -173,9 +173,17 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 		return nil, time.Time{}, nil
 	}
 	at := time.Now()
-	s, err := flightstream.FetchTableSchema(ctx, w.client)
+	// Bounded by create_timeout_ms: other sends wait for this read (t.mu),
+	// and a caller's HTTP client may have no timeout of its own.
+	fctx, cancel := context.WithTimeout(ctx, w.cfg.CreateTimeout)
+	s, err := flightstream.FetchTableSchema(fctx, w.client)
+	timedOut := fctx.Err() != nil && ctx.Err() == nil
+	cancel()
 	var ce *flightstream.CatalogError
 	switch {
+	case err != nil && timedOut:
+		return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: fmt.Errorf(
+			"the Unity Catalog lookup of table %s did not answer within create_timeout_ms (%v)", w.cfg.TableName, w.cfg.CreateTimeout)}
 	case err == nil:
 		t.schema, t.fetched = s, at
 		return s, at, nil

@@ -232,3 +232,48 @@ func TestFlightRecheckWithTheCatalogDown(t *testing.T) {
 		t.Fatalf("%d catalog lookups, want 2 (the first, then one recheck)", n)
 	}
 }
+
+// A catalog that does not answer holds a send back for create_timeout_ms
+// at most (the read is bounded by it; other sends wait for it), and the
+// send then goes on with the batch's optionality.
+func TestCatalogReadBoundedByCreateTimeout(t *testing.T) {
+	srv := startLocal(t)
+	const table = "main.default.catalog_slow"
+	alterTable(t, srv, table, "id BIGINT NOT NULL")
+	release := make(chan struct{})
+	ws, err := url.Parse(srv.WorkspaceURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd := httputil.NewSingleHostReverseProxy(ws)
+	front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, zerobuslocal.UnityCatalogTablesPath) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		fwd.ServeHTTP(rw, r)
+	}))
+	defer front.Close()
+	defer close(release)
+	cfg := localConfig(srv, table)
+	cfg.UnityCatalogURL = front.URL
+	cfg.CreateTimeout = 500 * time.Millisecond
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	start := time.Now()
+	if err := sendIDs(t, w, 0, 5, false); err != nil { // id NOT NULL in the batch and the table
+		t.Fatalf("send with the catalog silent: %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("the send took %v with create_timeout_ms 500", d)
+	}
+	if n := len(srv.Rows(table)); n != 5 {
+		t.Fatalf("%d rows stored, want 5", n)
+	}
+}
