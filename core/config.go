@@ -41,6 +41,18 @@ const (
 	DefaultLogLevel              = telemetry.DefaultLogLevel
 )
 
+// What a 0 given to a loader (YAML, environment, settings map, Python) is
+// stored as where Config's own 0 means the default but the original API's 0
+// meant something else. Each reads back as 0 in its key (SettingsOf).
+const (
+	// NoRetryDelay is an explicit retry_base_delay_ms / retry_max_delay_ms
+	// of 0: retry without waiting (a backoff of at most a few nanoseconds).
+	NoRetryDelay = time.Nanosecond
+	// DebugRotateEveryWrite is an explicit debug_max_file_size of 0: rotate
+	// a debug file after every write that leaves it non-empty.
+	DebugRotateEveryWrite int64 = 1
+)
+
 // Zerobus limits checked before anything is sent (protocol §6).
 const (
 	// MaxColumns is the most top-level columns a Zerobus table accepts.
@@ -103,10 +115,12 @@ type Config struct {
 	// 1 disables retries. YAML retry_max_attempts, env RETRY_MAX_ATTEMPTS.
 	RetryMaxAttempts int
 	// RetryBaseDelay is the first backoff delay (exponential with full jitter).
-	// Default 100ms. YAML retry_base_delay_ms, env RETRY_BASE_DELAY_MS.
+	// Default 100ms (0 means the default; NoRetryDelay retries without
+	// waiting). YAML retry_base_delay_ms, env RETRY_BASE_DELAY_MS (0 there
+	// means NoRetryDelay).
 	RetryBaseDelay time.Duration
-	// RetryMaxDelay caps the backoff delay. Default 30s.
-	// YAML retry_max_delay_ms, env RETRY_MAX_DELAY_MS.
+	// RetryMaxDelay caps the backoff delay. Default 30s. YAML
+	// retry_max_delay_ms, env RETRY_MAX_DELAY_MS (0 there means NoRetryDelay).
 	RetryMaxDelay time.Duration
 
 	// MaxInflightRequests bounds unacknowledged requests across all streams
@@ -179,7 +193,8 @@ type Config struct {
 	// Default 5s. YAML debug_flush_interval_secs, env DEBUG_FLUSH_INTERVAL_SECS.
 	DebugFlushInterval time.Duration
 	// DebugMaxFileSize rotates a debug file once it passes this many bytes.
-	// Default 128 MiB. YAML debug_max_file_size, env DEBUG_MAX_FILE_SIZE.
+	// Default 128 MiB. YAML debug_max_file_size, env DEBUG_MAX_FILE_SIZE (0
+	// there means DebugRotateEveryWrite).
 	DebugMaxFileSize int64
 	// DebugRotationInterval rotates debug files this often; 0 (default) means
 	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.

@@ -47,7 +47,7 @@ func (s *setting) set(c *Config, v string) error {
 // zeroForDefault reports whether c holds 0 for s where Config reads 0 as a
 // non-zero default, and returns that default (in the key's unit).
 func (s *setting) zeroForDefault(c *Config) (any, bool) {
-	if s.acc.get(c) != any(int64(0)) {
+	if !s.acc.isZero(c) {
 		return nil, false
 	}
 	def := s.acc.get(ptr(c.withDefaults()))
@@ -62,8 +62,47 @@ type access struct {
 	typ  string // "string", "int", "bool", "duration", "size"
 	unit string // "ms", "s", "bytes" or ""
 	set  func(c *Config, v string) error
-	get  func(c *Config) any // string, int64 or bool
+	get  func(c *Config) any  // string, int64 or bool
+	zero func(c *Config) bool // the field itself is 0 (nil: get gives int64 0)
 }
+
+// isZero reports whether the field of a is 0 (not only its value in the
+// key's unit: a duration below the unit reads back as 0 but is not 0).
+func (a access) isZero(c *Config) bool {
+	if a.zero != nil {
+		return a.zero(c)
+	}
+	return a.get(c) == any(int64(0))
+}
+
+// explicitZero makes a given 0 for a field whose 0 would mean a non-zero
+// default store as (a value Config reads as what the original API meant by
+// 0: NoRetryDelay, DebugRotateEveryWrite). It reads back as 0 in the key's
+// unit, so SettingsOf and ConfigFromSettings round-trip it.
+func explicitZero[T comparable](as T, f func(*Config) *T, mk func(func(*Config) *T) access) access {
+	a := mk(f)
+	set := a.set
+	a.set = func(c *Config, v string) error {
+		if err := set(c, v); err != nil {
+			return err
+		}
+		var zero T
+		if *f(c) == zero {
+			*f(c) = as
+		}
+		return nil
+	}
+	get := a.get
+	a.get = func(c *Config) any {
+		if *f(c) == as {
+			return int64(0)
+		}
+		return get(c)
+	}
+	return a
+}
+
+func durMs(f func(*Config) *time.Duration) access { return dur(time.Millisecond, f) }
 
 // Setting describes one configuration key: the exported form of the table
 // YAML files, environment variables and SettingsMap/ConfigFromSettings all
@@ -100,8 +139,8 @@ var settings = []setting{
 	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
 	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
 	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row; 1 disables retries"},
-	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay }), false, "first backoff step"},
-	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay }), false, "backoff cap"},
+	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryBaseDelay }, durMs), false, "first backoff step; 0 retries without waiting"},
+	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryMaxDelay }, durMs), false, "backoff cap; 0 (with retry_base_delay_ms 0) retries without waiting"},
 	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests }), false, "unacknowledged requests, all streams of the Wrapper together"},
 	{"MaxInflightBytes", "max_inflight_bytes", []string{"ZEROBUS_MAX_INFLIGHT_BYTES"}, size64(func(c *Config) *int64 { return &c.MaxInflightBytes }), false, "unacknowledged bytes, all streams of the Wrapper together"},
 	{"MaxMessageBytes", "max_message_bytes", []string{"ZEROBUS_MAX_MESSAGE_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxMessageBytes }), false, "largest request sent"},
@@ -116,7 +155,7 @@ var settings = []setting{
 	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files; given (also false), it and debug_arrow_enabled decide over debug_enabled"},
 	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir }), false, "directory for debug files (required when a debug output is on)"},
 	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval }), false, "flush debug files at least this often"},
-	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize }), false, "rotate a debug file after this many bytes"},
+	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, explicitZero(DebugRotateEveryWrite, func(c *Config) *int64 { return &c.DebugMaxFileSize }, size64), false, "rotate a debug file after this many bytes; 0 after every write"},
 	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval }), false, "rotate debug files at least this often; 0 never"},
 	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained }), false, "rotated debug files kept per kind; negative keeps all"},
 	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression }), false, "Arrow debug file compression: zstd, lz4 or none"},
@@ -207,7 +246,9 @@ func debugKind(f func(*Config) *bool) access {
 }
 
 // dur parses a whole number of units (e.g. milliseconds for *_ms keys); a
-// Go duration string with a unit ("1.5s") is accepted too.
+// Go duration string with a unit ("1.5s") is accepted too when it is a whole
+// number of units ("500ms" is refused for a *_secs key), so every loader and
+// SettingsOf (which gives the value in units) agree.
 func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 	u, short := "milliseconds", "ms"
 	if unit == time.Second {
@@ -226,12 +267,16 @@ func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 				return fmt.Errorf("%s is out of range: at most %d %s (about 292 years)", s, limit, u)
 			}
 			if d, err := time.ParseDuration(s); err == nil {
+				if d%unit != 0 {
+					return fmt.Errorf("%q is not a whole number of %s, the unit of this key", v, u)
+				}
 				*f(c) = d
 				return nil
 			}
 			return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
 		},
-		get: func(c *Config) any { return int64(*f(c) / unit) }}
+		get:  func(c *Config) any { return int64(*f(c) / unit) },
+		zero: func(c *Config) bool { return *f(c) == 0 }}
 }
 
 // parseSize parses a byte count: a plain integer or one with a KB/MB/GB

@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import json
+import numbers
 import threading
 import time
 import warnings
@@ -53,13 +54,16 @@ def _timeout_ms(timeout: float | None) -> int:
     ``ValueError``."""
     if timeout is None:
         return 0
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):  # numpy numbers are Real
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-    if timeout != timeout:  # NaN
+    ms = float(timeout) * 1000
+    if ms != ms:  # NaN
         raise ValueError("timeout must be a number of seconds or None, not NaN")
-    if timeout * 1000 >= _MAX_TIMEOUT_MS:
+    if ms >= _MAX_TIMEOUT_MS:
         return _MAX_TIMEOUT_MS
-    return max(1, int(timeout * 1000))
+    if ms <= 1:  # also -inf, which int() cannot take
+        return 1
+    return int(ms)
 
 
 class _Send:
