@@ -53,6 +53,16 @@ const (
 	DebugRotateEveryWrite int64 = 1
 )
 
+// retryMaxDelay is the backoff cap used: with RetryBaseDelay NoRetryDelay
+// no retry waits (the original's 0 base grew as 0 × 2^n), whatever
+// RetryMaxDelay says.
+func (c Config) retryMaxDelay() time.Duration {
+	if c.RetryBaseDelay == NoRetryDelay {
+		return NoRetryDelay
+	}
+	return c.RetryMaxDelay
+}
+
 // Zerobus limits checked before anything is sent (protocol §6).
 const (
 	// MaxColumns is the most top-level columns a Zerobus table accepts.
