@@ -64,6 +64,7 @@ type access struct {
 	set  func(c *Config, v string) error
 	get  func(c *Config) any  // string, int64 or bool
 	zero func(c *Config) bool // the field itself is 0 (nil: get gives int64 0)
+	url  bool                 // a URL printed with its user information redacted (redactURL)
 }
 
 // isZero reports whether the field of a is 0 (not only its value in the
@@ -114,6 +115,7 @@ type Setting struct {
 	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""
 	Default any      `json:"default"` // DefaultConfig's value in Unit: string, int64 or bool ("" or nil = unset)
 	Secret  bool     `json:"secret"`  // the value is never printed or echoed in errors
+	URL     bool     `json:"url"`     // a URL whose user information (user:password@) is never printed
 	Env     []string `json:"env"`     // environment variables, highest precedence first
 	Doc     string   `json:"doc"`     // one line
 }
@@ -124,19 +126,19 @@ func Settings() []Setting {
 	out := make([]Setting, len(settings))
 	for i, s := range settings {
 		out[i] = Setting{Key: s.key, Field: s.field, Type: s.acc.typ, Unit: s.acc.unit, Default: s.acc.get(&d),
-			Secret: s.secret, Env: append([]string(nil), s.env...), Doc: s.doc}
+			Secret: s.secret, URL: s.acc.url, Env: append([]string(nil), s.env...), Doc: s.doc}
 	}
 	return out
 }
 
 // settings is the single table of every loadable Config field.
 var settings = []setting{
-	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, str(func(c *Config) *string { return &c.Endpoint }), false, "Zerobus gRPC endpoint URL (https://<workspace-id>.zerobus.<region>.cloud.databricks.com)"},
+	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.Endpoint }), false, "Zerobus gRPC endpoint URL (https://<workspace-id>.zerobus.<region>.cloud.databricks.com)"},
 	{"TableName", "table_name", []string{"ZEROBUS_TABLE_NAME"}, str(func(c *Config) *string { return &c.TableName }), false, "target table, catalog.schema.table"},
-	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL }), false, "workspace URL serving /oidc/v1/token"},
+	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, urlStr(func(c *Config) *string { return &c.UnityCatalogURL }), false, "workspace URL serving /oidc/v1/token"},
 	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID }), false, "service principal client id (OAuth)"},
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
-	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
+	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, urlStr(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
 	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
 	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row; 1 disables retries"},
 	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryBaseDelay }, durMs), false, "first backoff step; 0 retries without waiting"},
@@ -160,7 +162,7 @@ var settings = []setting{
 	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained }), false, "rotated debug files kept per kind; negative keeps all"},
 	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression }), false, "Arrow debug file compression: zstd, lz4 or none"},
 	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled }), false, "export OpenTelemetry metrics and spans"},
-	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, str(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
+	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
 	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol }), false, "OTLP protocol: grpc or http"},
 	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir }), false, "write OTLP JSON files to this directory"},
 	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval }), false, "metric export interval"},
@@ -191,6 +193,15 @@ func str(f func(*Config) *string) access {
 	return access{typ: "string",
 		set: func(c *Config, v string) error { *f(c) = v; return nil },
 		get: func(c *Config) any { return *f(c) }}
+}
+
+// urlStr is str for a URL setting, which printing shows with its user
+// information redacted (Config.String, and the Python package through
+// Setting.URL).
+func urlStr(f func(*Config) *string) access {
+	a := str(f)
+	a.url = true
+	return a
 }
 
 func integer(f func(*Config) *int) access {
