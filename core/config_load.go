@@ -265,7 +265,7 @@ func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 	if unit == time.Second {
 		u, short = "seconds", "s"
 	}
-	limit := int64(math.MaxInt64 / unit) // the most units a time.Duration holds (about 292 years)
+	limit := unitsLimit(unit)
 	return access{typ: "duration", unit: short,
 		set: func(c *Config, v string) error {
 			s := strings.TrimSpace(v)
@@ -288,6 +288,22 @@ func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 		},
 		get:  func(c *Config) any { return int64(*f(c) / unit) },
 		zero: func(c *Config) bool { return *f(c) == 0 }}
+}
+
+// unitsLimit is the most units a time.Duration holds (about 292 years).
+func unitsLimit(unit time.Duration) int64 { return int64(math.MaxInt64 / unit) }
+
+// Millis is ms milliseconds as a time.Duration, saturating at the longest
+// one (about 292 years) instead of overflowing into a negative duration: the
+// one place the language bindings' millisecond timeouts become durations.
+func Millis(ms int64) time.Duration {
+	switch limit := unitsLimit(time.Millisecond); {
+	case ms > limit:
+		return math.MaxInt64
+	case ms < -limit:
+		return math.MinInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // parseSize parses a byte count: a plain integer or one with a KB/MB/GB

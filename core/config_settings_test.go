@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -188,5 +189,19 @@ func TestSettingURLMatchesStringRedaction(t *testing.T) {
 	}
 	if n < 4 {
 		t.Errorf("%d URL settings; endpoint, unity_catalog_url, proxy_url and otlp_endpoint are", n)
+	}
+}
+
+// Millis saturates instead of overflowing: a binding's "wait for ever"
+// timeout (Python's math.inf, 1e10 s) must not become a deadline in the past.
+func TestMillisSaturates(t *testing.T) {
+	for ms, want := range map[int64]time.Duration{
+		1500: 1500 * time.Millisecond, 0: 0, -3: -3 * time.Millisecond,
+		math.MaxInt64: math.MaxInt64, 1e13: math.MaxInt64, math.MinInt64: math.MinInt64,
+		int64(math.MaxInt64 / time.Millisecond): time.Duration(math.MaxInt64/time.Millisecond) * time.Millisecond,
+	} {
+		if got := core.Millis(ms); got != want {
+			t.Errorf("Millis(%d) = %v, want %v", ms, got, want)
+		}
 	}
 }
