@@ -18,7 +18,8 @@ import (
 // Default values of Config, as set by DefaultConfig. A zero numeric or
 // duration field in a Config passed to New also means "the default" (the
 // loaders, YAML, environment and settings maps, refuse an explicit 0 where
-// it would mean a non-zero default, naming the key). Each is
+// it would mean a non-zero default, naming the key, except where the
+// original API gave 0 a meaning: NoRetryDelay, DebugRotateEveryWrite). Each is
 // defined once, by the package that applies it (stream, convert, debugfile,
 // telemetry), and re-exported here; Settings lists them by key.
 const (

@@ -138,7 +138,7 @@ class ObservabilityConfig:
 def go_settings() -> list[dict[str, Any]]:
     """The Go core's one settings table (``core.Settings``): one dict per key
     with ``key``, ``field``, ``type``, ``unit``, ``default``, ``secret``,
-    ``env`` and ``doc``. ``tests_py/test_settings_table.py`` checks the
+    ``url``, ``env`` and ``doc``. ``tests_py/test_settings_table.py`` checks the
     keywords, types, defaults and secret flags of this module against it."""
     table: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.SettingsTable))
     return table
