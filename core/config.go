@@ -18,7 +18,8 @@ import (
 // Default values of Config, as set by DefaultConfig. A zero numeric or
 // duration field in a Config passed to New also means "the default" (the
 // loaders, YAML, environment and settings maps, refuse an explicit 0 where
-// it would mean a non-zero default, naming the key). Each is
+// it would mean a non-zero default, naming the key, except where the
+// original API gave 0 a meaning: NoRetryDelay, DebugRotateEveryWrite). Each is
 // defined once, by the package that applies it (stream, convert, debugfile,
 // telemetry), and re-exported here; Settings lists them by key.
 const (
@@ -40,6 +41,28 @@ const (
 	DefaultOTLPProtocol          = telemetry.DefaultProtocol
 	DefaultLogLevel              = telemetry.DefaultLogLevel
 )
+
+// What a 0 given to a loader (YAML, environment, settings map, Python) is
+// stored as where Config's own 0 means the default but the original API's 0
+// meant something else. Each reads back as 0 in its key (SettingsOf).
+const (
+	// NoRetryDelay is an explicit retry_base_delay_ms / retry_max_delay_ms
+	// of 0: retry without waiting (a backoff of at most a few nanoseconds).
+	NoRetryDelay = time.Nanosecond
+	// DebugRotateEveryWrite is an explicit debug_max_file_size of 0: rotate
+	// a debug file after every write that leaves it non-empty.
+	DebugRotateEveryWrite int64 = 1
+)
+
+// retryMaxDelay is the backoff cap used: with RetryBaseDelay NoRetryDelay
+// no retry waits (the original's 0 base grew as 0 × 2^n), whatever
+// RetryMaxDelay says.
+func (c Config) retryMaxDelay() time.Duration {
+	if c.RetryBaseDelay == NoRetryDelay {
+		return NoRetryDelay
+	}
+	return c.RetryMaxDelay
+}
 
 // Zerobus limits checked before anything is sent (protocol §6).
 const (
@@ -103,10 +126,12 @@ type Config struct {
 	// 1 disables retries. YAML retry_max_attempts, env RETRY_MAX_ATTEMPTS.
 	RetryMaxAttempts int
 	// RetryBaseDelay is the first backoff delay (exponential with full jitter).
-	// Default 100ms. YAML retry_base_delay_ms, env RETRY_BASE_DELAY_MS.
+	// Default 100ms (0 means the default; NoRetryDelay retries without
+	// waiting). YAML retry_base_delay_ms, env RETRY_BASE_DELAY_MS (0 there
+	// means NoRetryDelay).
 	RetryBaseDelay time.Duration
-	// RetryMaxDelay caps the backoff delay. Default 30s.
-	// YAML retry_max_delay_ms, env RETRY_MAX_DELAY_MS.
+	// RetryMaxDelay caps the backoff delay. Default 30s. YAML
+	// retry_max_delay_ms, env RETRY_MAX_DELAY_MS (0 there means NoRetryDelay).
 	RetryMaxDelay time.Duration
 
 	// MaxInflightRequests bounds unacknowledged requests across all streams
@@ -179,7 +204,8 @@ type Config struct {
 	// Default 5s. YAML debug_flush_interval_secs, env DEBUG_FLUSH_INTERVAL_SECS.
 	DebugFlushInterval time.Duration
 	// DebugMaxFileSize rotates a debug file once it passes this many bytes.
-	// Default 128 MiB. YAML debug_max_file_size, env DEBUG_MAX_FILE_SIZE.
+	// Default 128 MiB. YAML debug_max_file_size, env DEBUG_MAX_FILE_SIZE (0
+	// there means DebugRotateEveryWrite).
 	DebugMaxFileSize int64
 	// DebugRotationInterval rotates debug files this often; 0 (default) means
 	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.

@@ -47,7 +47,7 @@ func (s *setting) set(c *Config, v string) error {
 // zeroForDefault reports whether c holds 0 for s where Config reads 0 as a
 // non-zero default, and returns that default (in the key's unit).
 func (s *setting) zeroForDefault(c *Config) (any, bool) {
-	if s.acc.get(c) != any(int64(0)) {
+	if !s.acc.isZero(c) {
 		return nil, false
 	}
 	def := s.acc.get(ptr(c.withDefaults()))
@@ -62,8 +62,48 @@ type access struct {
 	typ  string // "string", "int", "bool", "duration", "size"
 	unit string // "ms", "s", "bytes" or ""
 	set  func(c *Config, v string) error
-	get  func(c *Config) any // string, int64 or bool
+	get  func(c *Config) any  // string, int64 or bool
+	zero func(c *Config) bool // the field itself is 0 (nil: get gives int64 0)
+	url  bool                 // a URL printed with its user information redacted (redactURL)
 }
+
+// isZero reports whether the field of a is 0 (not only its value in the
+// key's unit: a duration below the unit reads back as 0 but is not 0).
+func (a access) isZero(c *Config) bool {
+	if a.zero != nil {
+		return a.zero(c)
+	}
+	return a.get(c) == any(int64(0))
+}
+
+// explicitZero makes a given 0 for a field whose 0 would mean a non-zero
+// default store as (a value Config reads as what the original API meant by
+// 0: NoRetryDelay, DebugRotateEveryWrite). It reads back as 0 in the key's
+// unit, so SettingsOf and ConfigFromSettings round-trip it.
+func explicitZero[T comparable](as T, f func(*Config) *T, mk func(func(*Config) *T) access) access {
+	a := mk(f)
+	set := a.set
+	a.set = func(c *Config, v string) error {
+		if err := set(c, v); err != nil {
+			return err
+		}
+		var zero T
+		if *f(c) == zero {
+			*f(c) = as
+		}
+		return nil
+	}
+	get := a.get
+	a.get = func(c *Config) any {
+		if *f(c) == as {
+			return int64(0)
+		}
+		return get(c)
+	}
+	return a
+}
+
+func durMs(f func(*Config) *time.Duration) access { return dur(time.Millisecond, f) }
 
 // Setting describes one configuration key: the exported form of the table
 // YAML files, environment variables and SettingsMap/ConfigFromSettings all
@@ -75,6 +115,7 @@ type Setting struct {
 	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""
 	Default any      `json:"default"` // DefaultConfig's value in Unit: string, int64 or bool ("" or nil = unset)
 	Secret  bool     `json:"secret"`  // the value is never printed or echoed in errors
+	URL     bool     `json:"url"`     // a URL whose user information (user:password@) is never printed
 	Env     []string `json:"env"`     // environment variables, highest precedence first
 	Doc     string   `json:"doc"`     // one line
 }
@@ -85,23 +126,23 @@ func Settings() []Setting {
 	out := make([]Setting, len(settings))
 	for i, s := range settings {
 		out[i] = Setting{Key: s.key, Field: s.field, Type: s.acc.typ, Unit: s.acc.unit, Default: s.acc.get(&d),
-			Secret: s.secret, Env: append([]string(nil), s.env...), Doc: s.doc}
+			Secret: s.secret, URL: s.acc.url, Env: append([]string(nil), s.env...), Doc: s.doc}
 	}
 	return out
 }
 
 // settings is the single table of every loadable Config field.
 var settings = []setting{
-	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, str(func(c *Config) *string { return &c.Endpoint }), false, "Zerobus gRPC endpoint URL (https://<workspace-id>.zerobus.<region>.cloud.databricks.com)"},
+	{"Endpoint", "endpoint", []string{"ZEROBUS_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.Endpoint }), false, "Zerobus gRPC endpoint URL (https://<workspace-id>.zerobus.<region>.cloud.databricks.com)"},
 	{"TableName", "table_name", []string{"ZEROBUS_TABLE_NAME"}, str(func(c *Config) *string { return &c.TableName }), false, "target table, catalog.schema.table"},
-	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, str(func(c *Config) *string { return &c.UnityCatalogURL }), false, "workspace URL serving /oidc/v1/token"},
+	{"UnityCatalogURL", "unity_catalog_url", []string{"UNITY_CATALOG_URL", "DATABRICKS_HOST"}, urlStr(func(c *Config) *string { return &c.UnityCatalogURL }), false, "workspace URL serving /oidc/v1/token"},
 	{"ClientID", "client_id", []string{"ZEROBUS_CLIENT_ID", "DATABRICKS_CLIENT_ID"}, str(func(c *Config) *string { return &c.ClientID }), false, "service principal client id (OAuth)"},
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
-	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, str(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
+	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, urlStr(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
 	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
 	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row; 1 disables retries"},
-	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryBaseDelay }), false, "first backoff step"},
-	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.RetryMaxDelay }), false, "backoff cap"},
+	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryBaseDelay }, durMs), false, "first backoff step; 0 retries without waiting"},
+	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryMaxDelay }, durMs), false, "backoff cap; 0 (with retry_base_delay_ms 0) retries without waiting"},
 	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests }), false, "unacknowledged requests, all streams of the Wrapper together"},
 	{"MaxInflightBytes", "max_inflight_bytes", []string{"ZEROBUS_MAX_INFLIGHT_BYTES"}, size64(func(c *Config) *int64 { return &c.MaxInflightBytes }), false, "unacknowledged bytes, all streams of the Wrapper together"},
 	{"MaxMessageBytes", "max_message_bytes", []string{"ZEROBUS_MAX_MESSAGE_BYTES"}, sizeInt(func(c *Config) *int { return &c.MaxMessageBytes }), false, "largest request sent"},
@@ -116,12 +157,12 @@ var settings = []setting{
 	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files; given (also false), it and debug_arrow_enabled decide over debug_enabled"},
 	{"DebugOutputDir", "debug_output_dir", []string{"DEBUG_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.DebugOutputDir }), false, "directory for debug files (required when a debug output is on)"},
 	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval }), false, "flush debug files at least this often"},
-	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, size64(func(c *Config) *int64 { return &c.DebugMaxFileSize }), false, "rotate a debug file after this many bytes"},
+	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, explicitZero(DebugRotateEveryWrite, func(c *Config) *int64 { return &c.DebugMaxFileSize }, size64), false, "rotate a debug file after this many bytes; 0 after every write"},
 	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval }), false, "rotate debug files at least this often; 0 never"},
 	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained }), false, "rotated debug files kept per kind; negative keeps all"},
 	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression }), false, "Arrow debug file compression: zstd, lz4 or none"},
 	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled }), false, "export OpenTelemetry metrics and spans"},
-	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, str(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
+	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
 	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol }), false, "OTLP protocol: grpc or http"},
 	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir }), false, "write OTLP JSON files to this directory"},
 	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval }), false, "metric export interval"},
@@ -152,6 +193,15 @@ func str(f func(*Config) *string) access {
 	return access{typ: "string",
 		set: func(c *Config, v string) error { *f(c) = v; return nil },
 		get: func(c *Config) any { return *f(c) }}
+}
+
+// urlStr is str for a URL setting, which printing shows with its user
+// information redacted (Config.String, and the Python package through
+// Setting.URL).
+func urlStr(f func(*Config) *string) access {
+	a := str(f)
+	a.url = true
+	return a
 }
 
 func integer(f func(*Config) *int) access {
@@ -207,13 +257,15 @@ func debugKind(f func(*Config) *bool) access {
 }
 
 // dur parses a whole number of units (e.g. milliseconds for *_ms keys); a
-// Go duration string with a unit ("1.5s") is accepted too.
+// Go duration string with a unit ("1.5s") is accepted too when it is a whole
+// number of units ("500ms" is refused for a *_secs key), so every loader and
+// SettingsOf (which gives the value in units) agree.
 func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 	u, short := "milliseconds", "ms"
 	if unit == time.Second {
 		u, short = "seconds", "s"
 	}
-	limit := int64(math.MaxInt64 / unit) // the most units a time.Duration holds (about 292 years)
+	limit := unitsLimit(unit)
 	return access{typ: "duration", unit: short,
 		set: func(c *Config, v string) error {
 			s := strings.TrimSpace(v)
@@ -226,12 +278,32 @@ func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 				return fmt.Errorf("%s is out of range: at most %d %s (about 292 years)", s, limit, u)
 			}
 			if d, err := time.ParseDuration(s); err == nil {
+				if d%unit != 0 {
+					return fmt.Errorf("%q is not a whole number of %s, the unit of this key", v, u)
+				}
 				*f(c) = d
 				return nil
 			}
 			return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
 		},
-		get: func(c *Config) any { return int64(*f(c) / unit) }}
+		get:  func(c *Config) any { return int64(*f(c) / unit) },
+		zero: func(c *Config) bool { return *f(c) == 0 }}
+}
+
+// unitsLimit is the most units a time.Duration holds (about 292 years).
+func unitsLimit(unit time.Duration) int64 { return int64(math.MaxInt64 / unit) }
+
+// Millis is ms milliseconds as a time.Duration, saturating at the longest
+// one (about 292 years) instead of overflowing into a negative duration: the
+// one place the language bindings' millisecond timeouts become durations.
+func Millis(ms int64) time.Duration {
+	switch limit := unitsLimit(time.Millisecond); {
+	case ms > limit:
+		return math.MaxInt64
+	case ms < -limit:
+		return math.MinInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // parseSize parses a byte count: a plain integer or one with a KB/MB/GB

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -162,5 +163,45 @@ func TestDocTableMatchesSettings(t *testing.T) {
 	}
 	if strings.Join(doc, "\n") != strings.Join(want, "\n") {
 		t.Errorf("doc.go key table differs from Settings():\ndoc:\n%s\nwant:\n%s", strings.Join(doc, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Setting.URL marks exactly the settings Config.String prints with their
+// user information redacted: the Python package redacts the keys it marks,
+// so a URL setting added here must not print its password from Python.
+func TestSettingURLMatchesStringRedaction(t *testing.T) {
+	n := 0
+	for _, s := range core.Settings() {
+		if s.Type != "string" || (s.Secret && !s.URL) { // a secret is never shown at all
+			continue
+		}
+		c, err := core.ConfigFromSettings(map[string]any{s.Key: "https://user:pw-" + s.Key + "@h.example.com:1"})
+		if err != nil {
+			continue // not a free-form string (an enum)
+		}
+		redacted := !strings.Contains(c.String(), "pw-"+s.Key)
+		if redacted != s.URL {
+			t.Errorf("%s: Setting.URL %t, but Config.String redacts its user information: %t", s.Key, s.URL, redacted)
+		}
+		if s.URL {
+			n++
+		}
+	}
+	if n < 4 {
+		t.Errorf("%d URL settings; endpoint, unity_catalog_url, proxy_url and otlp_endpoint are", n)
+	}
+}
+
+// Millis saturates instead of overflowing: a binding's "wait for ever"
+// timeout (Python's math.inf, 1e10 s) must not become a deadline in the past.
+func TestMillisSaturates(t *testing.T) {
+	for ms, want := range map[int64]time.Duration{
+		1500: 1500 * time.Millisecond, 0: 0, -3: -3 * time.Millisecond,
+		math.MaxInt64: math.MaxInt64, 1e13: math.MaxInt64, math.MinInt64: math.MinInt64,
+		int64(math.MaxInt64 / time.Millisecond): time.Duration(math.MaxInt64/time.Millisecond) * time.Millisecond,
+	} {
+		if got := core.Millis(ms); got != want {
+			t.Errorf("Millis(%d) = %v, want %v", ms, got, want)
+		}
 	}
 }

@@ -18,7 +18,7 @@ func TestExplicitZeroIsRefusedWhereItWouldMeanTheDefault(t *testing.T) {
 	refused := 0
 	for _, s := range core.Settings() {
 		def, numeric := s.Default.(int64)
-		if !numeric {
+		if !numeric || zeroMeaning[s.Key] {
 			continue
 		}
 		loaders := map[string]func() error{
@@ -55,18 +55,111 @@ func TestExplicitZeroIsRefusedWhereItWouldMeanTheDefault(t *testing.T) {
 			refused++
 		}
 	}
-	if refused < 3*10 {
+	if refused < 3*8 {
 		t.Errorf("only %d refusals; the table has lost its numeric keys?", refused)
 	}
 
-	// Values that are not 0 pass, also ones below one unit (500µs for a _ms key).
-	if _, err := core.ConfigFromSettings(map[string]any{"retry_max_attempts": 1, "ack_timeout_ms": "500us"}); err != nil {
+	// Values that are not 0 pass.
+	if _, err := core.ConfigFromSettings(map[string]any{"retry_max_attempts": 1, "ack_timeout_ms": "1.5s"}); err != nil {
 		t.Errorf("non-zero values: %v", err)
 	}
 	// The message carries the unit of the default.
 	_, err := core.ConfigFromSettings(map[string]any{"ack_timeout_ms": 0})
 	if err == nil || !strings.Contains(err.Error(), "ms)") {
 		t.Errorf("ack_timeout_ms=0: %v, want the default with its unit", err)
+	}
+}
+
+// zeroMeaning lists the keys whose explicit 0 the original API (0.8.1)
+// accepted with a meaning of its own; the loaders keep it.
+var zeroMeaning = map[string]bool{"retry_base_delay_ms": true, "retry_max_delay_ms": true, "debug_max_file_size": true}
+
+// retry_base_delay_ms=0 / retry_max_delay_ms=0 (retry without waiting) and
+// debug_max_file_size=0 (rotate after every write) were accepted by the
+// original; every loader takes them with that meaning, and SettingsOf gives
+// 0 back so a settings-map round trip (Python's path) keeps it.
+func TestExplicitZeroKeepsTheOriginalMeaning(t *testing.T) {
+	check := func(name string, c core.Config) {
+		t.Helper()
+		if c.RetryBaseDelay != core.NoRetryDelay || c.RetryMaxDelay != core.NoRetryDelay || c.DebugMaxFileSize != core.DebugRotateEveryWrite {
+			t.Errorf("%s: base %v, max %v, file size %d; want NoRetryDelay, NoRetryDelay, DebugRotateEveryWrite", name, c.RetryBaseDelay, c.RetryMaxDelay, c.DebugMaxFileSize)
+		}
+	}
+	y, err := core.ParseConfigYAML([]byte("retry_base_delay_ms: 0\nretry_max_delay_ms: 0\ndebug_max_file_size: 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("yaml", y)
+	e := core.DefaultConfig()
+	env := map[string]string{"RETRY_BASE_DELAY_MS": "0", "RETRY_MAX_DELAY_MS": "0", "DEBUG_MAX_FILE_SIZE": "0"}
+	if err := e.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	check("env", e)
+	m, err := core.ConfigFromSettings(map[string]any{"retry_base_delay_ms": 0, "retry_max_delay_ms": 0, "debug_max_file_size": 0,
+		"endpoint": "https://x.example.com", "table_name": "a.b.c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("settings", m)
+	if err := m.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	back := core.SettingsOf(m)
+	for k := range zeroMeaning {
+		if v, ok := back[k]; !ok || v != any(int64(0)) {
+			t.Errorf("SettingsOf %s = %v (present %t), want 0", k, v, ok)
+		}
+	}
+	again, err := core.ConfigFromSettings(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("round trip", again)
+	// The original refused retry_max_delay_ms below retry_base_delay_ms; so
+	// does Validate.
+	c, err := core.ConfigFromSettings(map[string]any{"retry_max_delay_ms": 0, "endpoint": "https://x.example.com", "table_name": "a.b.c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "RetryMaxDelay") {
+		t.Errorf("retry_max_delay_ms=0 with the default base: %v, want the below-base problem", err)
+	}
+}
+
+// A duration that is not a whole number of its key's unit is refused by
+// every loader, naming the key and the unit: debug_flush_interval_secs:
+// 500ms used to load in Go but come back through SettingsOf as 0 (Python then
+// said "0 is not accepted"), and 1500ms as 1 s.
+func TestSubUnitDurationsAreRefusedByEveryLoader(t *testing.T) {
+	for _, tc := range []struct{ key, env, val, unit string }{
+		{"debug_flush_interval_secs", "DEBUG_FLUSH_INTERVAL_SECS", "500ms", "seconds"},
+		{"debug_flush_interval_secs", "DEBUG_FLUSH_INTERVAL_SECS", "1500ms", "seconds"},
+		{"ack_timeout_ms", "ZEROBUS_ACK_TIMEOUT_MS", "500us", "milliseconds"},
+	} {
+		_, errY := core.ParseConfigYAML([]byte(tc.key + ": " + tc.val + "\n"))
+		c := core.DefaultConfig()
+		errE := c.ApplyEnv(func(k string) (string, bool) { return tc.val, k == tc.env })
+		_, errS := core.ConfigFromSettings(map[string]any{tc.key: tc.val})
+		for name, err := range map[string]error{"yaml": errY, "env": errE, "settings": errS} {
+			var ce *core.ConfigurationError
+			if !errors.As(err, &ce) || len(ce.Problems) != 1 {
+				t.Errorf("%s %s=%s: %v, want one problem", name, tc.key, tc.val, err)
+				continue
+			}
+			if p := ce.Problems[0]; p.YAMLKey != tc.key || !strings.Contains(p.Message, "not a whole number of "+tc.unit) ||
+				strings.Contains(p.Message, "0 is not accepted") {
+				t.Errorf("%s %s=%s: problem %+v", name, tc.key, tc.val, p)
+			}
+		}
+	}
+	// Whole numbers of the unit written as durations still load.
+	c, err := core.ParseConfigYAML([]byte("debug_flush_interval_secs: 2000ms\nack_timeout_ms: 1.5s\n"))
+	if err != nil || c.DebugFlushInterval != 2*time.Second || c.AckTimeout != 1500*time.Millisecond {
+		t.Errorf("whole durations: %v %v %v", c.DebugFlushInterval, c.AckTimeout, err)
+	}
+	if m := core.SettingsOf(c); m["debug_flush_interval_secs"] != any(int64(2)) || m["ack_timeout_ms"] != any(int64(1500)) {
+		t.Errorf("SettingsOf: %v %v", m["debug_flush_interval_secs"], m["ack_timeout_ms"])
 	}
 }
 

@@ -389,7 +389,8 @@
 //	ArrowFlightCompression  arrow_flight_compression       ZEROBUS_ARROW_FLIGHT_COMPRESSION
 //
 // Durations given as *_ms / *_secs are whole numbers of that unit (a Go
-// duration such as "1.5s" is accepted too); byte sizes accept KiB/MiB/GiB
+// duration such as "1.5s" is accepted too when it is a whole number of the
+// unit); byte sizes accept KiB/MiB/GiB
 // suffixes. In YAML, "${NAME}" is replaced by the environment variable NAME,
 // which keeps secrets out of files.
 //

@@ -160,7 +160,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			Retry: stream.RetryPolicy{
 				MaxAttempts: streamRetries(cfg.RetryMaxAttempts),
 				BaseDelay:   cfg.RetryBaseDelay,
-				MaxDelay:    cfg.RetryMaxDelay,
+				MaxDelay:    cfg.retryMaxDelay(),
 				Backoff:     o.backoff,
 			},
 			UserAgent: userAgent,

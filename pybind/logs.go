@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
@@ -40,7 +39,7 @@ func telemetryFor(cfg core.Config) (*core.Telemetry, error) {
 // WaitLogs blocks (the GIL released) until a log record is queued or
 // timeoutMs passes, and reports whether one is.
 func WaitLogs(timeoutMs int64) bool {
-	return logQueue.Wait(context.Background(), time.Duration(max(timeoutMs, 0))*time.Millisecond)
+	return logQueue.Wait(context.Background(), core.Millis(max(timeoutMs, 0)))
 }
 
 // TakeLogs removes up to maxRecords queued records (<= 0: all) without

@@ -50,7 +50,7 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	if timeoutMs <= 0 {
 		return context.WithCancel(context.Background())
 	}
-	return context.WithTimeout(context.Background(), time.Duration(timeoutMs)*time.Millisecond)
+	return context.WithTimeout(context.Background(), core.Millis(timeoutMs))
 }
 
 // SendStream takes over the Arrow C stream (struct ArrowArrayStream) at

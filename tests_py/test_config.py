@@ -11,7 +11,7 @@ import yaml
 from conftest import id_batch
 
 import zerobus_py._bridge
-from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper, debug
 from zerobus_py._config import go_settings
 from zerobus_py.local import LocalServer
 
@@ -349,3 +349,66 @@ def test_from_yaml_and_env_keep_a_key_set_to_its_default(tmp_path: Path, monkeyp
     from_env = WrapperConfiguration.from_env()
     assert from_env == from_yaml
     assert f"retry_max_attempts={default!r}" in repr(from_env)
+
+
+def test_zeros_the_original_accepted_keep_its_meaning(tmp_path: Path) -> None:
+    # 0.8.1 accepted retry_base_delay_ms=0 / retry_max_delay_ms=0 (retry without waiting) and
+    # debug_max_file_size=0 (rotate whenever the file is not empty); the explicit-zero rule refused all three.
+    cfg = WrapperConfiguration(
+        "http://127.0.0.1:1",
+        "main.a.b",
+        retry_base_delay_ms=0,
+        retry_max_delay_ms=0,
+        zerobus_writer_disabled=True,
+        debug_arrow_enabled=True,
+        debug_output_dir=str(tmp_path),
+        debug_max_file_size=0,
+        debug_max_files_retained=None,
+    )
+    cfg.validate()
+    assert (cfg.retry_base_delay_ms, cfg.retry_max_delay_ms, cfg.debug_max_file_size) == (0, 0, 0)
+    with ZerobusWrapper(cfg) as w:
+        for i in range(3):
+            w.send_batch(id_batch(10 * i, 2))
+            w.flush()
+    files = [p for p in debug.list_files(tmp_path) if p.suffix == ".arrow"]
+    assert len(files) == 3, files  # one file per write (the 128 MiB default keeps them in one)
+    # the original refused retry_max_delay_ms below retry_base_delay_ms: 0 with the default base still is
+    with pytest.raises(ConfigurationError, match="retry_max_delay_ms"):
+        WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "events", retry_max_delay_ms=0).validate()
+    # YAML and the environment give the same meaning (they go through SettingsOf, which gives 0 back)
+    path = tmp_path / "zeros.yaml"
+    path.write_text(
+        "endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\n"
+        "retry_base_delay_ms: 0\nretry_max_delay_ms: 0\ndebug_max_file_size: 0\n"
+    )
+    y = WrapperConfiguration.from_yaml(str(path))
+    y.validate()
+    assert (y.retry_base_delay_ms, y.retry_max_delay_ms, y.debug_max_file_size) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "unit"),
+    [
+        ("debug_flush_interval_secs", "500ms", "seconds"),
+        ("debug_flush_interval_secs", "1500ms", "seconds"),
+        ("ack_timeout_ms", "500us", "milliseconds"),
+    ],
+)
+def test_a_duration_below_the_keys_unit_is_refused_as_go_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: str, unit: str
+) -> None:
+    # Go loaded 500ms for a _secs key, but from_yaml/from_env read it back through SettingsOf as 0 and
+    # validate() said "0 is not accepted"; 1500ms was 1.5 s in Go and 1 s in Python.
+    path = tmp_path / "c.yaml"
+    path.write_text(f"endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\n{key}: {value}\n")
+    with pytest.raises(ConfigurationError, match=f"{key} .*not a whole number of {unit}") as ei:
+        WrapperConfiguration.from_yaml(str(path))
+    assert "0 is not accepted" not in str(ei.value)
+    env = {"debug_flush_interval_secs": "DEBUG_FLUSH_INTERVAL_SECS", "ack_timeout_ms": "ZEROBUS_ACK_TIMEOUT_MS"}[key]
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigurationError, match=f"{key} .*not a whole number of {unit}"):
+        WrapperConfiguration.from_env()
+    # a whole number of the unit written as a duration loads, with the same value in Python
+    path.write_text(f"endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\n{key}: 2000ms\n")
+    assert getattr(WrapperConfiguration.from_yaml(str(path)), key) == (2 if unit == "seconds" else 2000)

@@ -134,3 +134,23 @@ def test_error_kinds_match_go() -> None:
         "closed",
         "canceled",
     }
+
+
+def test_every_url_setting_of_the_go_table_is_printed_without_its_password() -> None:
+    # the Python list of URL keys was a copy of Config.String's: a URL setting added in Go would have
+    # printed its password from Python; now it is the table's "url" flag
+    table = json.loads(_bridge.call(_bridge.native.SettingsTable))
+    url_keys = {row["key"] for row in table if row["url"]}
+    assert url_keys >= {"endpoint", "unity_catalog_url", "proxy_url", "otlp_endpoint"}, url_keys
+    obs_key = {v: k for k, v in _OBS_PARAMS.items()}
+    for key in sorted(url_keys):
+        value = f"https://user:pw-{key}@h.example.com:1"
+        if key in obs_key:
+            cfg = WrapperConfiguration(
+                "https://1.zerobus.x.cloud.databricks.com", "a.b.c", observability_config={obs_key[key]: value}
+            )
+        else:
+            base = {"endpoint": "https://1.zerobus.x.cloud.databricks.com", "table_name": "a.b.c"}
+            cfg = WrapperConfiguration(**{**base, key: value})
+        for shown in (repr(cfg), str(cfg), json.dumps(cfg.to_settings())):
+            assert f"pw-{key}" not in shown and "h.example.com" in shown, (key, shown)

@@ -7,7 +7,9 @@ be called is refused before anything is sent."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
+import numpy as np
 import pytest
 from conftest import id_batch
 
@@ -23,6 +25,19 @@ def test_long_and_infinite_timeouts_wait(server: LocalServer, table_name: str) -
             w.flush(timeout=timeout)
         w.shutdown(timeout=math.inf)
     assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 1, 2, 10, 11, 12, 20, 21, 22]
+
+
+def test_numpy_and_negative_infinite_timeouts(server: LocalServer, table_name: str) -> None:
+    # np.int64(5) worked (int(t * 1000)) until the type check took only int/float; -inf raised OverflowError
+    with ZerobusWrapper(server.config(table_name)) as w:
+        for i, timeout in enumerate((np.int64(5), np.float32(2.5), np.float64(math.inf), Fraction(3, 2))):
+            assert w.send_batch(id_batch(10 * i, 2), timeout=timeout).successful_count == 2, timeout
+            w.flush(timeout=timeout)
+        with pytest.raises(ValueError, match="NaN"):
+            w.flush(timeout=np.float64(math.nan))
+        for short in (-math.inf, -1, 0, 0.0001):
+            w.flush(timeout=short)  # the shortest bound (1 ms): nothing is pending, so it returns
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 1, 10, 11, 20, 21, 30, 31]
 
 
 def test_timeout_that_is_not_a_number(server: LocalServer, table_name: str) -> None:

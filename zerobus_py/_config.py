@@ -8,6 +8,7 @@ carries values.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -137,7 +138,7 @@ class ObservabilityConfig:
 def go_settings() -> list[dict[str, Any]]:
     """The Go core's one settings table (``core.Settings``): one dict per key
     with ``key``, ``field``, ``type``, ``unit``, ``default``, ``secret``,
-    ``env`` and ``doc``. ``tests_py/test_settings_table.py`` checks the
+    ``url``, ``env`` and ``doc``. ``tests_py/test_settings_table.py`` checks the
     keywords, types, defaults and secret flags of this module against it."""
     table: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.SettingsTable))
     return table
@@ -182,10 +183,17 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
-# Keys of URLs whose user information (user:password@) printing hides, as
-# the Go core's Config.String does (endpoint and unity_catalog_url refuse it,
-# but a repr must not show it before validation does).
-_URL_KEYS: Final = frozenset({"endpoint", "unity_catalog_url", "proxy_url", "otlp_endpoint"})
+
+
+@functools.cache
+def _url_keys() -> frozenset[str]:
+    """Keys of URLs whose user information (user:password@) printing hides,
+    as the Go core's Config.String does: the settings table's ``url`` flag
+    (endpoint and unity_catalog_url refuse user information, but a repr must
+    not show it before validation does). Read once, when first printed."""
+    return frozenset(s["key"] for s in go_settings() if s["url"])
+
+
 # The debug switches, and the display name of each kind of debug file (the
 # kinds core.Config.DebugKinds returns).
 _DEBUG_SWITCHES: Final = ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled")
@@ -403,7 +411,7 @@ class WrapperConfiguration:
     def _shown(self, attr: str) -> Any:
         """The attribute's value as printing may show it, whatever its type."""
         value = self._raw(attr)
-        if attr in _URL_KEYS and isinstance(value, str):
+        if attr in _url_keys() and isinstance(value, str):
             return _redact_url(value)
         if attr in _SECRETS:
             return REDACTED
@@ -448,7 +456,7 @@ class WrapperConfiguration:
         if obs is not None:
             out.update(obs.to_settings())
         if not include_secret:
-            for key in _URL_KEYS & out.keys():
+            for key in _url_keys() & out.keys():
                 if isinstance(out[key], str):
                     out[key] = _redact_url(out[key])
         return out

@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import json
+import numbers
 import threading
 import time
 import warnings
@@ -41,25 +42,28 @@ _WAIT_SLICE = 0.05
 _SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
-#: The longest timeout Go's time.Duration holds, in ms (about 292 years): a
-#: longer one (or ``math.inf``) overflowed to a deadline in the past.
-_MAX_TIMEOUT_MS = (2**63 - 1) // 1_000_000
+#: The largest millisecond count the Go call takes (its int64 argument); Go
+#: caps a longer timeout at the longest time.Duration (core.Millis).
+_MAX_TIMEOUT_MS = 2**63 - 1
 
 
 def _timeout_ms(timeout: float | None) -> int:
     """``timeout`` seconds as the Go call's milliseconds: 0 for None (the
     call's default bound), at least 1, at most :data:`_MAX_TIMEOUT_MS`
-    (``math.inf`` waits that long). Not a number: ``TypeError``; NaN:
+    (``math.inf`` waits as long as Go can). Not a number: ``TypeError``; NaN:
     ``ValueError``."""
     if timeout is None:
         return 0
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):  # numpy numbers are Real
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-    if timeout != timeout:  # NaN
+    ms = float(timeout) * 1000
+    if ms != ms:  # NaN
         raise ValueError("timeout must be a number of seconds or None, not NaN")
-    if timeout * 1000 >= _MAX_TIMEOUT_MS:
+    if ms >= _MAX_TIMEOUT_MS:
         return _MAX_TIMEOUT_MS
-    return max(1, int(timeout * 1000))
+    if ms <= 1:  # also -inf, which int() cannot take
+        return 1
+    return int(ms)
 
 
 class _Send:

@@ -180,7 +180,7 @@ type ConnectionError struct {
 	// Err is the cause (may be a *ServerError with code UNAVAILABLE).
 	Err error
 	// Answered reports that the server itself ended the RPC with Err's
-	// UNAVAILABLE status after sending its response headers: the endpoint
+	// UNAVAILABLE status (response headers or trailers came): the endpoint
 	// was reached and is (for now) unavailable, not unreachable.
 	Answered bool
 }

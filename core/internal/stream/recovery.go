@@ -197,13 +197,17 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 func (s *Stream) classify(err error, op string) error { return s.c.Classify(err, op) }
 
 // MarkAnswered marks an UNAVAILABLE *ConnectionError as the server's own answer
-// when the RPC received response headers before it ended: grpc-go reports a
-// refused or broken connection with the same code, but then no headers came.
+// when the RPC received response headers or trailers before it ended:
+// grpc-go reports a refused or broken connection with the same code, but
+// then nothing came from the server. Trailers count on their own because a
+// trailers-only response (a handler failing at once, a proxy, a server
+// shutting down) has no headers: Header() gives nil metadata for it.
 func MarkAnswered(cs grpc.ClientStream, err error) error {
 	var ce *ConnectionError
 	var se *ServerError
 	if errors.As(err, &ce) && errors.As(ce.Err, &se) && se.Code == codes.Unavailable {
-		if md, herr := cs.Header(); herr == nil && md != nil {
+		md, herr := cs.Header()
+		if (herr == nil && md != nil) || len(cs.Trailer()) > 0 {
 			ce.Answered = true
 		}
 	}
