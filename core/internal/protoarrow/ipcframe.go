@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -257,23 +258,28 @@ func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
 }
 
 // decompressedLen decompresses data with codec, counting at most want+1
-// bytes.
+// bytes. The decoders are pooled: a new zstd decoder per buffer cost more
+// than the decompression itself (a batch has dozens of buffers).
 func decompressedLen(codec int, data []byte, want int64) (int64, error) {
 	var r io.Reader
 	switch codec {
 	case codecZstd:
-		// The largest window a standard level uses (level 22: 2^27),
-		// at least the default of arrow-go's streaming encoder (8 MiB).
-		window := min(max(uint64(want), 8<<20), 1<<27)
-		d, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(window), zstd.WithDecoderMaxMemory(window))
-		if err != nil {
+		d := zstdDecoders.Get().(*zstdCounter)
+		defer zstdDecoders.Put(d)
+		if d.err != nil {
+			return 0, d.err
+		}
+		if err := d.dec.Reset(bytes.NewReader(data)); err != nil {
 			return 0, err
 		}
-		defer d.Close()
-		r = d
+		defer d.dec.Reset(nil) //nolint:errcheck // drops the reference to data
+		r = d.dec
 	default: // codecLZ4Frame
-		r = lz4.NewReader(bytes.NewReader(data))
+		lr := lz4Readers.Get().(*lz4.Reader)
+		defer lz4Readers.Put(lr)
+		lr.Reset(bytes.NewReader(data))
+		defer lr.Reset(nil)
+		r = lr
 	}
 	n, err := io.CopyN(io.Discard, r, want+1)
 	if err == io.EOF {
@@ -281,3 +287,21 @@ func decompressedLen(codec int, data []byte, want int64) (int64, error) {
 	}
 	return n, err
 }
+
+// zstdCounter is a pooled zstd decoder (or the error of making one). Its
+// window, and the memory it may take, is bounded by the largest window a
+// standard level uses (level 22: 2^27), so arrow-go's decoder, which reads
+// the same frames afterwards, never meets one these checks did not allow.
+type zstdCounter struct {
+	dec *zstd.Decoder
+	err error
+}
+
+var (
+	zstdDecoders = sync.Pool{New: func() any {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(1<<27), zstd.WithDecoderMaxMemory(1<<27))
+		return &zstdCounter{dec: d, err: err}
+	}}
+	lz4Readers = sync.Pool{New: func() any { return lz4.NewReader(nil) }}
+)
