@@ -380,19 +380,11 @@ func (b *batchSend) runFlight() {
 			lo = hi
 			continue
 		}
-		if hi-lo > 1 && recordBytes(c.out) > maxDecodedFactor*int64(w.cfg.MaxMessageBytes) {
-			// Compressed, the body may fit max_message_bytes while its
-			// buffers decompress to far more (a dictionary or run-end
-			// column cast to plain values): halved, as an oversize body.
-			w.records.release(need)
-			c.out.Release()
-			if split == 0 {
-				split = per
-			}
-			per = max(1, (hi-lo)/2)
-			continue
-		}
-		if st == nil {
+		// Compressed, a body may fit max_message_bytes while its buffers
+		// decompress to far more (a dictionary or run-end column cast to
+		// plain values): such a chunk is halved unsent, as an oversize body.
+		decoded := hi-lo > 1 && recordBytes(c.out) > maxDecodedFactor*int64(w.cfg.MaxMessageBytes)
+		if st == nil && !decoded {
 			sl = fs.pick()
 			st, err = b.awaitFlight(fs, sl)
 			if err != nil {
@@ -404,9 +396,14 @@ func (b *batchSend) runFlight() {
 				break
 			}
 		}
-		e, err := st.Encode(c.out)
-		var mte *stream.MessageTooLargeError
-		if errors.As(err, &mte) && hi-lo > 1 {
+		var (
+			e   *flightstream.Encoded
+			mte *stream.MessageTooLargeError
+		)
+		if !decoded {
+			e, err = st.Encode(c.out)
+		}
+		if decoded || errors.As(err, &mte) && hi-lo > 1 {
 			w.records.release(need)
 			c.out.Release()
 			if split == 0 {
