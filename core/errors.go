@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
@@ -339,6 +340,16 @@ func (e *ConnectionError) Error() string {
 			who = "the Zerobus endpoint"
 		}
 		return "zerobus: " + who + " answered that it is unavailable: " + causeText(se)
+	}
+	var cat *flightstream.CatalogError
+	if errors.As(e.Err, &cat) && cat.Status != 0 {
+		// the workspace answered with an HTTP status (5xx, 429): reached,
+		// so no hint to check the URL, network and TLS
+		who := e.Endpoint
+		if who == "" {
+			who = "the workspace"
+		}
+		return "zerobus: " + who + " answered: " + causeText(cat)
 	}
 	msg := "zerobus: cannot reach"
 	if e.Endpoint != "" {

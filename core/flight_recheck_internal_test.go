@@ -277,3 +277,31 @@ func TestCatalogReadBoundedByCreateTimeout(t *testing.T) {
 		t.Fatalf("%d rows stored, want 5", n)
 	}
 }
+
+// A catalog answering 503 is named as answering, not as unreachable with
+// advice to check the URL, network and TLS; the error stays retryable.
+func TestCatalogAnsweringIsNotUnreachable(t *testing.T) {
+	srv := startLocal(t)
+	const table = "main.default.catalog_503"
+	alterTable(t, srv, table, "id BIGINT NOT NULL")
+	cfg := localConfig(srv, table)
+	cfg.Transport = TransportArrowFlight
+	cfg.UnityCatalogURL, _ = catalogFront(t, srv, func(int32) bool { return true })
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	err = sendIDs(t, w, 0, 3, false)
+	if err == nil || !IsRetryable(err) {
+		t.Fatalf("send with the catalog answering 503: %v, want a retryable error", err)
+	}
+	for _, want := range []string{cfg.UnityCatalogURL + " answered", "HTTP 503", "TEMPORARILY_UNAVAILABLE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "check the endpoint URL") || strings.Contains(err.Error(), "cannot reach") {
+		t.Errorf("error %q calls an answering catalog unreachable", err)
+	}
+}
