@@ -61,12 +61,13 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	if st != nil {
 		return nil
 	}
-	select {
-	case <-op.done:
-		return fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
-	case <-ctx.Done():
-		return fmt.Errorf("zerobus: checking the schema against %s: the stream had not opened when the check's time ran out (a send would keep trying): %w", w.cfg.TableName, ctx.Err())
+	if _, err := w.await(ctx, op); err != nil {
+		if cerr := ctx.Err(); cerr != nil && err == cerr {
+			return fmt.Errorf("zerobus: checking the schema against %s: the stream had not opened when the check's time ran out (a send would keep trying): %w", w.cfg.TableName, err)
+		}
+		return err
 	}
+	return nil
 }
 
 // columnCountError refuses a batch of more than MaxColumns columns (nil

@@ -184,7 +184,7 @@ func (b *batchSend) run() {
 			continue
 		}
 		if st == nil && len(cb.Records) > 0 {
-			st, err = b.await(op)
+			st, err = w.await(b.ctx, op)
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
 				hold.done()
@@ -218,16 +218,16 @@ func (b *batchSend) run() {
 	}
 }
 
-// await waits for the stream being opened.
-func (b *batchSend) await(op *opening) (*stream.Stream, error) {
+// await waits for the stream being opened, or for ctx to end.
+func (w *Wrapper) await(ctx context.Context, op *opening) (*stream.Stream, error) {
 	select {
 	case <-op.done:
 		if op.err != nil {
-			return nil, fromStream(op.err, b.w.cfg.TableName, b.w.cfg.Endpoint)
+			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
 		}
 		return op.st, nil
-	case <-b.ctx.Done():
-		return nil, b.ctx.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
