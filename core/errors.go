@@ -460,10 +460,7 @@ func (e *RetryExhaustedError) Kind() ErrorKind { return KindRetryExhausted }
 func (e *RetryExhaustedError) Unwrap() error { return e.Last }
 
 func (e *RetryExhaustedError) Error() string {
-	msg := fmt.Sprintf("zerobus: gave up after %d attempts", e.Attempts)
-	if e.Attempts == 1 {
-		msg = "zerobus: gave up after 1 attempt"
-	}
+	msg := stream.GaveUpAfter(e.Attempts)
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
 		if untrustedCertHint("", msg) != "" {

@@ -161,11 +161,16 @@ type RetryExhaustedError struct {
 
 // Error implements error.
 func (e *RetryExhaustedError) Error() string {
-	unit := "attempts"
-	if e.Attempts == 1 {
-		unit = "attempt"
+	return GaveUpAfter(e.Attempts) + ": " + causeText(e.Last)
+}
+
+// GaveUpAfter is how a retry-exhausted error starts: "zerobus: gave up
+// after 3 attempts" ("1 attempt").
+func GaveUpAfter(attempts int) string {
+	if attempts == 1 {
+		return "zerobus: gave up after 1 attempt"
 	}
-	return fmt.Sprintf("zerobus: gave up after %d %s: %s", e.Attempts, unit, causeText(e.Last))
+	return fmt.Sprintf("zerobus: gave up after %d attempts", attempts)
 }
 
 // Unwrap returns Last.
