@@ -458,6 +458,18 @@ func fieldNumber(i int) int32 {
 
 func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *descriptorpb.DescriptorProto {
 	m := &descriptorpb.DescriptorProto{Name: proto.String(name)}
+	// Nested type names are unique in the message: a struct column
+	// "c_value" and the value message of a map column "c" would both be
+	// "CValue" ("_2", "_3"... are appended).
+	used := map[string]bool{}
+	uniq := func(n string) string {
+		out := n
+		for k := 2; used[out]; k++ {
+			out = fmt.Sprintf("%s_%d", n, k)
+		}
+		used[out] = true
+		return out
+	}
 	for i, c := range cols {
 		f := &descriptorpb.FieldDescriptorProto{Name: proto.String(c.Name), Number: proto.Int32(fieldNumber(i))}
 		label := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
@@ -471,7 +483,7 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 			t = *t.Element
 		case TypeMap:
 			label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED
-			entryName := camel(c.Name) + "Entry"
+			entryName := uniq(camel(c.Name) + "Entry")
 			entry := &descriptorpb.DescriptorProto{
 				Name:    proto.String(entryName),
 				Options: &descriptorpb.MessageOptions{MapEntry: proto.Bool(true)},
@@ -480,10 +492,12 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 			b.scalar(kf, *t.Key)
 			vf := &descriptorpb.FieldDescriptorProto{Name: proto.String("value"), Number: proto.Int32(2), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
 			if t.Value.Name == TypeStruct {
-				vname := camel(c.Name) + "Value"
-				entry.NestedType = append(entry.NestedType, b.message(vname, fullName+"."+entryName+"."+vname, t.Value.Fields, false))
+				// A map entry may not declare nested types: the value
+				// message is the entry's sibling.
+				vname := uniq(camel(c.Name) + "Value")
+				m.NestedType = append(m.NestedType, b.message(vname, fullName+"."+vname, t.Value.Fields, false))
 				vf.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
-				vf.TypeName = proto.String(fullName + "." + entryName + "." + vname)
+				vf.TypeName = proto.String(fullName + "." + vname)
 			} else {
 				b.scalar(vf, *t.Value)
 			}
@@ -497,7 +511,7 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 		}
 		f.Label = label.Enum()
 		if t.Name == TypeStruct {
-			sub := camel(c.Name)
+			sub := uniq(camel(c.Name))
 			m.NestedType = append(m.NestedType, b.message(sub, fullName+"."+sub, t.Fields, false))
 			f.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
 			f.TypeName = proto.String(fullName + "." + sub)

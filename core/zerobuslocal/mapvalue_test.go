@@ -1,0 +1,62 @@
+package zerobuslocal_test
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// A MAP whose value is a STRUCT makes a table (its value message is the
+// map entry's sibling: an entry may not declare nested types), also beside
+// a struct column whose message name would be the same ("m_value" ->
+// "MValue"), and the client's descriptor for the same columns matches it.
+// Found by TestRoundTripRandom (seed 3): every such table failed to be
+// created ("is an invalid map: message must not have any nested
+// declarations").
+func TestMapOfStructColumns(t *testing.T) {
+	s := start(t, zerobuslocal.Options{DisableAutoCreate: true})
+	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, m MAP<STRING, STRUCT<a: INT, b: STRUCT<c: STRING>>>, " +
+		"m_value STRUCT<x: DOUBLE>, l ARRAY<STRUCT<k: MAP<INT, STRUCT<v: BOOLEAN>>>>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTableColumns(testTable, cols); err != nil {
+		t.Fatalf("CreateTableColumns: %v", err)
+	}
+	desc, _ := s.TableDescriptor(testTable)
+	md, err := protoarrow.MessageDescriptor(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := md.Fields().ByName("m")
+	if !m.IsMap() || m.MapValue().Message() == nil || m.MapValue().Message().Fields().ByName("b").Message() == nil {
+		t.Fatalf("field m is %v, want map<string, message{a, b: message}>", m)
+	}
+	if mv := md.Fields().ByName("m_value").Message(); mv == nil || mv.FullName() == m.MapValue().Message().FullName() {
+		t.Fatalf("m_value and m's value share a message: %v", mv)
+	}
+	st := arrow.StructOf
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, st(
+			arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			arrow.Field{Name: "b", Type: st(arrow.Field{Name: "c", Type: arrow.BinaryTypes.String, Nullable: true}), Nullable: true})), Nullable: true},
+		{Name: "m_value", Type: st(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true}), Nullable: true},
+		{Name: "l", Type: arrow.ListOf(st(arrow.Field{Name: "k", Type: arrow.MapOf(arrow.PrimitiveTypes.Int32,
+			st(arrow.Field{Name: "v", Type: arrow.FixedWidthTypes.Boolean, Nullable: true})), Nullable: true})), Nullable: true},
+	}, nil)
+	plan, err := convert.NewPlan(schema, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	stream.create(testTable, plan.Descriptor(), zerobuspb.RecordType_PROTO)
+	if err := stream.finish(); err != nil {
+		t.Fatalf("stream with the client's descriptor: %v", err)
+	}
+}
