@@ -19,7 +19,8 @@ import (
 // duration field in a Config passed to New also means "the default" (the
 // loaders, YAML, environment and settings maps, refuse an explicit 0 where
 // it would mean a non-zero default, naming the key, except where the
-// original API gave 0 a meaning: NoRetryDelay, DebugRotateEveryWrite). Each is
+// original API gave 0 a meaning: NoRetryDelay, DebugRotateEveryWrite,
+// DebugRetainNone). Each is
 // defined once, by the package that applies it (stream, convert, debugfile,
 // telemetry), and re-exported here; Settings lists them by key.
 const (
@@ -52,6 +53,10 @@ const (
 	// DebugRotateEveryWrite is an explicit debug_max_file_size of 0: rotate
 	// a debug file after every write that leaves it non-empty.
 	DebugRotateEveryWrite int64 = 1
+	// DebugRetainNone is an explicit debug_max_files_retained of 0: keep no
+	// rotated debug file (each rotation deletes them all; only the active
+	// file stays).
+	DebugRetainNone = debugfile.RetainNone
 )
 
 // retryMaxDelay is the backoff cap used: with RetryBaseDelay NoRetryDelay
@@ -211,9 +216,10 @@ type Config struct {
 	// size-based rotation only. YAML debug_rotation_interval_secs, env DEBUG_ROTATION_INTERVAL_SECS.
 	DebugRotationInterval time.Duration
 	// DebugMaxFilesRetained keeps this many rotated files per table and kind;
-	// a negative value keeps all. Default 10 (0 also means the default in
-	// code; YAML, the environment and Python refuse an explicit 0).
-	// YAML debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED.
+	// DebugRetainNone keeps none, any other negative value keeps all.
+	// Default 10 (0 means the default in code). YAML
+	// debug_max_files_retained, env DEBUG_MAX_FILES_RETAINED (0 there means
+	// DebugRetainNone).
 	DebugMaxFilesRetained int
 	// DebugArrowCompression compresses the Arrow debug files with Arrow IPC
 	// buffer compression: "zstd", "lz4", or "" / "none" (default: no
@@ -756,7 +762,7 @@ func (c Config) fields() []keyVal {
 		{"debug_flush_interval", c.DebugFlushInterval},
 		{"debug_max_file_size", c.DebugMaxFileSize},
 		{"debug_rotation_interval", c.DebugRotationInterval},
-		{"debug_max_files_retained", c.DebugMaxFilesRetained},
+		{"debug_max_files_retained", c.debugMaxFilesRetainedShown()},
 		{"debug_arrow_compression", c.DebugArrowCompression},
 		{"observability_enabled", c.ObservabilityEnabled},
 		{"otlp_endpoint", redactURL(c.OTLPEndpoint)},
@@ -771,4 +777,13 @@ func (c Config) fields() []keyVal {
 		{"transport", c.Transport},
 		{"arrow_flight_compression", c.ArrowFlightCompression},
 	}
+}
+
+// debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:
+// DebugRetainNone as the 0 that asked for it.
+func (c Config) debugMaxFilesRetainedShown() int {
+	if c.DebugMaxFilesRetained == DebugRetainNone {
+		return 0
+	}
+	return c.DebugMaxFilesRetained
 }

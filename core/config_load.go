@@ -78,7 +78,7 @@ func (a access) isZero(c *Config) bool {
 
 // explicitZero makes a given 0 for a field whose 0 would mean a non-zero
 // default store as (a value Config reads as what the original API meant by
-// 0: NoRetryDelay, DebugRotateEveryWrite). It reads back as 0 in the key's
+// 0: NoRetryDelay, DebugRotateEveryWrite, DebugRetainNone). It reads back as 0 in the key's
 // unit, so SettingsOf and ConfigFromSettings round-trip it.
 func explicitZero[T comparable](as T, f func(*Config) *T, mk func(func(*Config) *T) access) access {
 	a := mk(f)
@@ -159,7 +159,7 @@ var settings = []setting{
 	{"DebugFlushInterval", "debug_flush_interval_secs", []string{"DEBUG_FLUSH_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugFlushInterval }), false, "flush debug files at least this often"},
 	{"DebugMaxFileSize", "debug_max_file_size", []string{"DEBUG_MAX_FILE_SIZE"}, explicitZero(DebugRotateEveryWrite, func(c *Config) *int64 { return &c.DebugMaxFileSize }, size64), false, "rotate a debug file after this many bytes; 0 after every write"},
 	{"DebugRotationInterval", "debug_rotation_interval_secs", []string{"DEBUG_ROTATION_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.DebugRotationInterval }), false, "rotate debug files at least this often; 0 never"},
-	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, integer(func(c *Config) *int { return &c.DebugMaxFilesRetained }), false, "rotated debug files kept per kind; negative keeps all"},
+	{"DebugMaxFilesRetained", "debug_max_files_retained", []string{"DEBUG_MAX_FILES_RETAINED"}, explicitZero(DebugRetainNone, func(c *Config) *int { return &c.DebugMaxFilesRetained }, integer), false, "rotated debug files kept per kind; 0 keeps none (only the active file), negative keeps all"},
 	{"DebugArrowCompression", "debug_arrow_compression", []string{"DEBUG_ARROW_COMPRESSION"}, str(func(c *Config) *string { return &c.DebugArrowCompression }), false, "Arrow debug file compression: zstd, lz4 or none"},
 	{"ObservabilityEnabled", "observability_enabled", []string{"OTLP_ENABLED"}, boolean(func(c *Config) *bool { return &c.ObservabilityEnabled }), false, "export OpenTelemetry metrics and spans"},
 	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},

@@ -55,7 +55,7 @@ func TestExplicitZeroIsRefusedWhereItWouldMeanTheDefault(t *testing.T) {
 			refused++
 		}
 	}
-	if refused < 3*8 {
+	if refused < 3*7 {
 		t.Errorf("only %d refusals; the table has lost its numeric keys?", refused)
 	}
 
@@ -72,32 +72,39 @@ func TestExplicitZeroIsRefusedWhereItWouldMeanTheDefault(t *testing.T) {
 
 // zeroMeaning lists the keys whose explicit 0 the original API (0.8.1)
 // accepted with a meaning of its own; the loaders keep it.
-var zeroMeaning = map[string]bool{"retry_base_delay_ms": true, "retry_max_delay_ms": true, "debug_max_file_size": true}
+var zeroMeaning = map[string]bool{"retry_base_delay_ms": true, "retry_max_delay_ms": true, "debug_max_file_size": true,
+	"debug_max_files_retained": true}
 
-// retry_base_delay_ms=0 / retry_max_delay_ms=0 (retry without waiting) and
-// debug_max_file_size=0 (rotate after every write) were accepted by the
+// retry_base_delay_ms=0 / retry_max_delay_ms=0 (retry without waiting),
+// debug_max_file_size=0 (rotate after every write) and
+// debug_max_files_retained=0 (keep no rotated file) were accepted by the
 // original; every loader takes them with that meaning, and SettingsOf gives
 // 0 back so a settings-map round trip (Python's path) keeps it.
 func TestExplicitZeroKeepsTheOriginalMeaning(t *testing.T) {
 	check := func(name string, c core.Config) {
 		t.Helper()
-		if c.RetryBaseDelay != core.NoRetryDelay || c.RetryMaxDelay != core.NoRetryDelay || c.DebugMaxFileSize != core.DebugRotateEveryWrite {
-			t.Errorf("%s: base %v, max %v, file size %d; want NoRetryDelay, NoRetryDelay, DebugRotateEveryWrite", name, c.RetryBaseDelay, c.RetryMaxDelay, c.DebugMaxFileSize)
+		if c.RetryBaseDelay != core.NoRetryDelay || c.RetryMaxDelay != core.NoRetryDelay || c.DebugMaxFileSize != core.DebugRotateEveryWrite ||
+			c.DebugMaxFilesRetained != core.DebugRetainNone {
+			t.Errorf("%s: base %v, max %v, file size %d, files retained %d; want NoRetryDelay, NoRetryDelay, DebugRotateEveryWrite, DebugRetainNone",
+				name, c.RetryBaseDelay, c.RetryMaxDelay, c.DebugMaxFileSize, c.DebugMaxFilesRetained)
+		}
+		if s := c.String(); !strings.Contains(s, "debug_max_files_retained: 0,") {
+			t.Errorf("%s: String() = %s, want debug_max_files_retained: 0", name, s)
 		}
 	}
-	y, err := core.ParseConfigYAML([]byte("retry_base_delay_ms: 0\nretry_max_delay_ms: 0\ndebug_max_file_size: 0\n"))
+	y, err := core.ParseConfigYAML([]byte("retry_base_delay_ms: 0\nretry_max_delay_ms: 0\ndebug_max_file_size: 0\ndebug_max_files_retained: 0\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("yaml", y)
 	e := core.DefaultConfig()
-	env := map[string]string{"RETRY_BASE_DELAY_MS": "0", "RETRY_MAX_DELAY_MS": "0", "DEBUG_MAX_FILE_SIZE": "0"}
+	env := map[string]string{"RETRY_BASE_DELAY_MS": "0", "RETRY_MAX_DELAY_MS": "0", "DEBUG_MAX_FILE_SIZE": "0", "DEBUG_MAX_FILES_RETAINED": "0"}
 	if err := e.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
 	check("env", e)
 	m, err := core.ConfigFromSettings(map[string]any{"retry_base_delay_ms": 0, "retry_max_delay_ms": 0, "debug_max_file_size": 0,
-		"endpoint": "https://x.example.com", "table_name": "a.b.c"})
+		"debug_max_files_retained": 0, "endpoint": "https://x.example.com", "table_name": "a.b.c"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
 from conftest import id_batch
@@ -385,6 +386,43 @@ def test_zeros_the_original_accepted_keep_its_meaning(tmp_path: Path) -> None:
     y = WrapperConfiguration.from_yaml(str(path))
     y.validate()
     assert (y.retry_base_delay_ms, y.retry_max_delay_ms, y.debug_max_file_size) == (0, 0, 0)
+
+
+def test_debug_max_files_retained_zero_keeps_no_rotated_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0.8.1 accepted debug_max_files_retained=0: each rotation deleted every rotated file (its cleanup kept the
+    # newest 0), leaving only the file being written. It was refused here ("keep at least 1").
+    cfg = WrapperConfiguration(
+        "http://127.0.0.1:1",
+        "main.a.b",
+        zerobus_writer_disabled=True,
+        debug_arrow_enabled=True,
+        debug_output_dir=str(tmp_path),
+        debug_max_files_retained=0,
+    )
+    cfg.validate()
+    assert cfg.debug_max_files_retained == 0 and cfg.to_settings()["debug_max_files_retained"] == 0
+    with ZerobusWrapper(cfg) as w:
+        w.send_batch(id_batch(0, 2))
+        w.flush()
+        w.send_batch(pa.record_batch({"id": pa.array([7], pa.int64())}))  # another schema: the file rotates
+        w.flush()
+        w.send_batch(id_batch(10, 2))  # and again
+    arrow_dir = tmp_path / "zerobus" / "arrow"
+    assert sorted(p.name for p in arrow_dir.iterdir()) == ["main.a.b.arrow"]
+    assert debug.read_file(arrow_dir / "main.a.b.arrow").column("id").to_pylist() == [10, 11]
+    # YAML and the environment take 0 the same way
+    path = tmp_path / "retain.yaml"
+    path.write_text(
+        "endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\ndebug_max_files_retained: 0\n"
+    )
+    y = WrapperConfiguration.from_yaml(str(path))
+    y.validate()
+    assert y.debug_max_files_retained == 0
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ZEROBUS_TABLE_NAME", "a.b.c")
+    monkeypatch.setenv("DEBUG_MAX_FILES_RETAINED", "0")
+    assert WrapperConfiguration.from_env().debug_max_files_retained == 0
 
 
 @pytest.mark.parametrize(

@@ -275,8 +275,8 @@ class WrapperConfiguration:
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB).
         debug_max_files_retained: rotated files kept per kind (default 10;
-            ``None`` or a negative number keeps all, as ``None`` did in the
-            original).
+            0 keeps none, only the file being written; ``None`` or a negative
+            number keeps all, as 0 and ``None`` did in the original).
         debug_arrow_compression: compress the Arrow debug files with Arrow
             IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
             ``None`` (default) means none (YAML ``debug_arrow_compression``,

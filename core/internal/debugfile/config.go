@@ -3,6 +3,7 @@ package debugfile
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -20,6 +21,11 @@ const (
 	DefaultMaxFileSize int64 = 128 << 20
 	// DefaultMaxFilesRetained is how many rotated files are kept per table and kind.
 	DefaultMaxFilesRetained = 10
+	// RetainNone as Config.MaxFilesRetained keeps no rotated file: each
+	// rotation deletes every rotated file of its table and kind (the one just
+	// rotated too), so only the active file remains. It is what the original
+	// API's debug_max_files_retained=0 meant; Config's 0 means the default.
+	RetainNone = math.MinInt
 	// DefaultMaxBuffered bounds the bytes per kind queued for the disk
 	// (batches and records held by reference until written).
 	DefaultMaxBuffered int64 = 64 << 20
@@ -99,7 +105,8 @@ type Config struct {
 	MaxFileSize int64
 	// MaxFilesRetained is how many rotated files are kept per table and kind
 	// (the active file is not counted); older ones are deleted after each
-	// rotation. 0 means the default, 10; a negative value keeps all files.
+	// rotation. 0 means the default, 10; RetainNone keeps none; any other
+	// negative value keeps all files.
 	MaxFilesRetained int
 	// ArrowCompression compresses the record batch bodies of Arrow files
 	// (IPC buffer compression; the schema and message headers stay

@@ -704,10 +704,13 @@ func (s *sink) freeStem(at time.Time) string {
 }
 
 // retain deletes this table's oldest rotated files of this kind beyond
-// MaxFilesRetained (and their sidecars).
+// MaxFilesRetained (and their sidecars); with RetainNone, all of them.
 func (s *sink) retain() {
 	keep := s.w.cfg.MaxFilesRetained
-	if keep < 0 {
+	switch {
+	case keep == RetainNone:
+		keep = 0
+	case keep < 0:
 		return
 	}
 	entries, err := s.w.fs.ReadDir(s.dir)

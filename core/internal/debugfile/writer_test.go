@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -298,6 +299,89 @@ func TestRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// RetainNone keeps no rotated file (the original API's
+// debug_max_files_retained=0): after rotations the directory holds the
+// active file with the newest data, its descriptor sidecar, and other
+// tables' files; the rotated files, a previous run's included, are gone.
+func TestRetainNoneKeepsOnlyTheActiveFile(t *testing.T) {
+	checkGoroutines(t)
+	dir := t.TempDir()
+	adir := filepath.Join(dir, "zerobus", "arrow")
+	pdir := filepath.Join(dir, "zerobus", "proto")
+	bystanders := map[string][]string{
+		adir: {"a_b-20200101T000000.000Z-0000.arrow", "a-notes.arrow"},
+		pdir: {"a_b-20200101T000000.000Z-0000.proto", "a_b-20200101T000000.000Z-0000.descriptor.pb"},
+	}
+	previousRun := map[string][]string{
+		adir: {"a-20200101T000000.000Z-0000.arrow"},
+		pdir: {"a-20200101T000000.000Z-0000.proto", "a-20200101T000000.000Z-0000.descriptor.pb"},
+	}
+	for d, names := range bystanders {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range append(names, previousRun[d]...) {
+			if err := os.WriteFile(filepath.Join(d, n), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list := func(d string) []string {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	clk := newFakeClock()
+	w := mustNew(t, "a", Config{OutputDir: dir, Arrow: true, Proto: true, RotationInterval: time.Minute,
+		FlushInterval: time.Hour, MaxFilesRetained: RetainNone}, WithClock(clk))
+	for i := 0; i < 3; i++ {
+		writeRows(t, w, memory.DefaultAllocator, i*5, 5)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute) // rotates both files; RetainNone deletes what was rotated
+		eventually(t, "a rotation that leaves no file of table a", func() bool {
+			for _, d := range []string{adir, pdir} {
+				if len(list(d)) != len(bystanders[d]) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	writeRows(t, w, memory.DefaultAllocator, 15, 5)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		adir: append([]string{"a.arrow"}, bystanders[adir]...),
+		pdir: append([]string{"a.descriptor.pb", "a.descriptor.textproto", "a.proto"}, bystanders[pdir]...),
+	}
+	for d, names := range want {
+		if got := list(d); !cmp.Equal(sortedNames(got), sortedNames(names)) {
+			t.Errorf("%s holds %v, want %v", d, got, sortedNames(names))
+		}
+	}
+	if got := readArrowIDs(t, []string{filepath.Join(adir, "a.arrow")}, true); !cmp.Equal(got, seq(15, 5)) {
+		t.Errorf("active arrow file: ids %v, want %v", got, seq(15, 5))
+	}
+	if got := readProtoIDs(t, []string{filepath.Join(pdir, "a.proto")}, "Row"); !cmp.Equal(got, seq(15, 5)) {
+		t.Errorf("active proto file: ids %v, want %v", got, seq(15, 5))
+	}
+}
+
+func sortedNames(names []string) []string {
+	c := append([]string(nil), names...)
+	sort.Strings(c)
+	return c
 }
 
 func TestConcurrentWritersLoseNothing(t *testing.T) {
