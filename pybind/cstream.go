@@ -60,6 +60,8 @@ static const char* zb_last_error(struct ArrowArrayStream* s) {
   return s->get_last_error == NULL ? NULL : s->get_last_error(s);
 }
 static int zb_array_released(struct ArrowArray* a) { return a->release == NULL; }
+static int64_t zb_array_children(struct ArrowArray* a) { return a->n_children; }
+static void zb_release_array(struct ArrowArray* a) { if (a->release != NULL) a->release(a); }
 static void zb_release_schema(struct ArrowSchema* s) { if (s->release != NULL) s->release(s); }
 static void zb_release_stream(struct ArrowArrayStream* s) {
   if (s->release != NULL) s->release(s);
@@ -70,6 +72,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -114,13 +117,21 @@ func importStream(addr int64) (*cStream, error) {
 		s.Release()
 		return nil, errorOf(core.KindConversion, "%v", err)
 	}
-	schema, err := cdata.ImportCArrowSchema((*cdata.CArrowSchema)(unsafe.Pointer(&sc)))
+	// A field, not ImportCArrowSchema: that one panics on a stream of one
+	// column (a polars or pandas Series exports such a stream).
+	field, err := importField(&sc)
 	C.zb_release_schema(&sc)
 	if err != nil {
 		s.Release()
 		return nil, errorOf(core.KindConversion, "zerobus: importing the Arrow schema: %v", err)
 	}
-	s.schema = schema
+	cols, ok := field.Type.(*arrow.StructType)
+	if !ok {
+		s.Release()
+		return nil, errorOf(core.KindConversion, "zerobus: the Arrow stream is one column (%s), not a table of columns: "+
+			"send a table or DataFrame, e.g. pyarrow.table({\"name\": column}) or series.to_frame()", field.Type)
+	}
+	s.schema = arrow.NewSchema(cols.Fields(), &field.Metadata)
 	s.arr = (*C.struct_ArrowArray)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_ArrowArray{}))))
 	return s, nil
 }
@@ -160,9 +171,18 @@ func (s *cStream) Next() bool {
 		s.err = nil
 		return false
 	}
-	rec, err := cdata.ImportCRecordBatchWithSchema((*cdata.CArrowArray)(unsafe.Pointer(s.arr)), s.schema)
+	if n := int(C.zb_array_children(s.arr)); n != s.schema.NumFields() {
+		C.zb_release_array(s.arr)
+		s.err = fmt.Errorf("zerobus: importing an Arrow batch: it has %d columns where the stream's schema has %d (%s): "+
+			"the producer changed its schema mid-stream; send batches of another schema in a call of their own",
+			n, s.schema.NumFields(), columnNames(s.schema))
+		return false
+	}
+	rec, err := importBatch(s.arr, s.schema)
 	if err != nil {
-		s.err = fmt.Errorf("zerobus: importing an Arrow batch: %w", err)
+		C.zb_release_array(s.arr) // the import released it unless it panicked
+		s.err = fmt.Errorf("zerobus: importing an Arrow batch: it does not match the stream's schema "+
+			"(did the producer change a column's type mid-stream?): %w", err)
 		return false
 	}
 	s.cur = rec
@@ -190,4 +210,37 @@ func (s *cStream) Release() {
 		C.zb_release_stream(s.stream)
 		s.stream = nil
 	})
+}
+
+// importField is cdata.ImportCArrowField, with a panic of the import (a
+// malformed schema) returned as an error.
+func importField(sc *C.struct_ArrowSchema) (f arrow.Field, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed ArrowSchema: %v", p)
+		}
+	}()
+	return cdata.ImportCArrowField((*cdata.CArrowSchema)(unsafe.Pointer(sc)))
+}
+
+// importBatch is cdata.ImportCRecordBatchWithSchema, with a panic of the
+// import returned as an error: arrow-go trusts the producer's batch to match
+// the stream's schema (nested children, buffer counts) and panics on some
+// that do not. After a panic the producer's batch may stay unreleased.
+func importBatch(arr *C.struct_ArrowArray, schema *arrow.Schema) (rec arrow.RecordBatch, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed ArrowArray: %v", p)
+		}
+	}()
+	return cdata.ImportCRecordBatchWithSchema((*cdata.CArrowArray)(unsafe.Pointer(arr)), schema)
+}
+
+// columnNames lists the schema's column names for a message.
+func columnNames(schema *arrow.Schema) string {
+	names := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
 }

@@ -17,6 +17,9 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
   (streamed, length unknown) or ``__arrow_c_array__`` (one struct array = one
   batch).
 
+A ``RecordBatchReader`` is read through a check that each batch has the
+reader's column names and types (pyarrow's ``from_batches`` does not check).
+
 Lifetime: the exported stream holds its own references to the data (pyarrow's
 C++ objects, or the Python reader it pulls from), so the caller may drop the
 object once the send has started. Data is read in place: a pandas/NumPy
@@ -54,6 +57,11 @@ def _is_polars(obj: object) -> bool:
     return _module_name(obj) == "polars" and type(obj).__name__ == "DataFrame"
 
 
+def _is_series(obj: object) -> bool:
+    """A pandas or polars Series: one column (its ``__arrow_c_stream__`` is not a table's)."""
+    return _module_name(obj) in ("pandas", "polars") and type(obj).__name__ == "Series"
+
+
 @dataclass
 class Exported:
     """An ``ArrowArrayStream`` PyCapsule ready for Go, with the input's length
@@ -73,6 +81,63 @@ class Exported:
         if not addr:  # pragma: no cover - PyCapsule_GetPointer raised already
             raise ValueError("not an arrow_array_stream capsule")
         return int(addr)
+
+
+def _stream_of(data: Any) -> Exported:
+    """``data.__arrow_c_stream__()`` of an object of another library, checked
+    to be the capsule the Arrow PyCapsule interface promises (ctypes would
+    say only "PyCapsule_GetPointer called with invalid PyCapsule object")."""
+    capsule = data.__arrow_c_stream__()
+    try:
+        _get_pointer(capsule, b"arrow_array_stream")
+    except ValueError:
+        raise TypeError(
+            f"cannot send a {type(data).__qualname__}: its __arrow_c_stream__() returned "
+            f"{type(capsule).__qualname__} {_capsule_name(capsule)}, not an 'arrow_array_stream' PyCapsule"
+        ) from None
+    return Exported(capsule, None)
+
+
+def _capsule_name(obj: Any) -> str:
+    if type(obj).__name__ != "PyCapsule":
+        return ""
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype = ctypes.c_char_p
+    get_name.argtypes = [ctypes.py_object]
+    name = get_name(obj)
+    return repr(name.decode() if name else None)
+
+
+def _checked_reader(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """``reader`` with each batch's columns checked against its schema.
+
+    ``pyarrow.RecordBatchReader.from_batches(schema, batches)``, the usual way
+    to stream a generator, exports batches of another schema as they are: Go
+    would read a float64 column declared int64 as its bit patterns (stored
+    silently as huge integers) or meet other columns. A batch whose column
+    names or types differ from the reader's schema ends the stream with an
+    error naming the batch and both schemas (the send reports the rows read
+    before it, as for any reader failing part-way)."""
+    schema = reader.schema
+
+    def batches() -> Any:
+        rows = 0
+        for k, batch in enumerate(reader):
+            if batch.schema.names != schema.names or batch.schema.types != schema.types:
+                raise TypeError(
+                    f"batch {k} of the RecordBatchReader (from row {rows}) has columns "
+                    f"{_columns(batch.schema)} where the reader's schema has {_columns(schema)}: "
+                    "every batch of one send must have the reader's schema; cast the batch, "
+                    "or send batches of another schema in a call of their own"
+                )
+            rows += batch.num_rows
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _columns(schema: pa.Schema) -> str:
+    return "(" + ", ".join(f"{f.name}: {f.type}" for f in schema) + ")"
 
 
 _ACCEPTED = (
@@ -97,11 +162,16 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if isinstance(data, pa.RecordBatch):
         return Exported(pa.Table.from_batches([data]).__arrow_c_stream__(), data.num_rows)
     if isinstance(data, pa.RecordBatchReader):
-        return Exported(data.__arrow_c_stream__(), None)
+        return Exported(_checked_reader(data).__arrow_c_stream__(), None)
     if isinstance(data, (pa.Array, pa.ChunkedArray)):
         raise TypeError(
             f"cannot send a {type(data).__qualname__}: it is one column, not a table; "
             f"wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
+        )
+    if _is_series(data):
+        raise TypeError(
+            f"cannot send a {_module_name(data)} Series: it is one column, not a table; "
+            f"send series.to_frame(), or {_ACCEPTED}"
         )
     if _is_pandas(data):
         # A named index is data (kept as a column, as pyarrow does); an
@@ -128,7 +198,7 @@ def export(data: Any, want_total: bool = False) -> Exported:
             total = int(data.count_rows()) if want_total else None
             return Exported(data.to_reader().__arrow_c_stream__(), total)
     if hasattr(data, "__arrow_c_stream__"):
-        return Exported(data.__arrow_c_stream__(), None)
+        return _stream_of(data)
     if hasattr(data, "__arrow_c_array__"):
         try:
             batch = pa.record_batch(data)
@@ -144,7 +214,19 @@ def export(data: Any, want_total: bool = False) -> Exported:
                 f"({column.type}), not a table; wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
             ) from None
         return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
-    raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_ACCEPTED}")
+    raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _hint(data: Any) -> str:
+    """What to do with a kind of input that users hold but is not accepted as such."""
+    if _module_name(data) == "polars" and type(data).__name__ == "LazyFrame":
+        return "collect it first (lazy_frame.collect()); "
+    if isinstance(data, (str, bytes, dict)) or not hasattr(data, "__iter__"):
+        return ""
+    return (
+        "for an iterable of batches (a list, a generator), pass "
+        "pyarrow.RecordBatchReader.from_batches(schema, batches); "
+    )
 
 
 def row_indices(ranges: Sequence[tuple[int, int]]) -> pa.Array:
