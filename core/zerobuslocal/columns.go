@@ -480,10 +480,12 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 			b.scalar(kf, *t.Key)
 			vf := &descriptorpb.FieldDescriptorProto{Name: proto.String("value"), Number: proto.Int32(2), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
 			if t.Value.Name == TypeStruct {
+				// A map entry must not declare nested types: the value's
+				// message is the entry's sibling.
 				vname := camel(c.Name) + "Value"
-				entry.NestedType = append(entry.NestedType, b.message(vname, fullName+"."+entryName+"."+vname, t.Value.Fields, false))
+				m.NestedType = append(m.NestedType, b.message(vname, fullName+"."+vname, t.Value.Fields, false))
 				vf.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
-				vf.TypeName = proto.String(fullName + "." + entryName + "." + vname)
+				vf.TypeName = proto.String(fullName + "." + vname)
 			} else {
 				b.scalar(vf, *t.Value)
 			}
