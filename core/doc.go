@@ -169,20 +169,23 @@
 // The service takes a stream only if its descriptor matches the table's
 // columns, optionality included: a nullable column optional, a NOT NULL
 // column required. A derived descriptor (not one given with WithDescriptor
-// or WithMessage) therefore takes each top-level column's optionality from
-// the table, read from Unity Catalog (GET
+// or WithMessage) therefore takes each column's optionality, and the
+// nullability of the fields inside its STRUCTs, from the table, read from
+// Unity Catalog (GET
 // /api/2.1/unity-catalog/tables/{name}, once per Wrapper, the read the
 // arrow_flight transport makes, bounded by CreateTimeout) and matched by name: a NOT NULL Arrow column
 // (Spark's ids, literals and expressions) is sent to a nullable column, and
 // an all-nullable batch (pandas, Parquet) to a NOT NULL column, where a row
 // with a null fails alone (*ConversionError naming the column, RowNotWritten;
 // also a null ARRAY or MAP value there, which a nullable column takes as an
-// empty one) and the other rows are sent. A NOT NULL field inside a STRUCT
-// is not checked on this path (the descriptor's STRUCT fields are optional;
-// arrow_flight checks it). AllFieldsOptional makes optional every column
-// the table allows: the columns the catalog does not name and the STRUCT
-// fields (always optional in the descriptor, their nulls then omitted), not
-// a NOT NULL column of the table. Columns the table lacks, and types, stay as
+// empty one) and the other rows are sent. STRUCT fields are always
+// optional in the descriptor (the service wants them so); a null in one the
+// table declares NOT NULL (also inside an ARRAY's STRUCT elements or a
+// MAP's STRUCT values) fails its row alone the same way, naming the path
+// ("address.zip", "items[1].sku", "attrs[0].value.x"), and nullable data
+// there is sent. AllFieldsOptional makes optional every column the table
+// allows: the columns and STRUCT fields the catalog does not name (their
+// nulls then omitted), not a NOT NULL column or field of the table. Columns the table lacks, and types, stay as
 // the batch has them (the server names a mismatch). When the catalog cannot
 // be read (no UnityCatalogURL, 401/403/404, unreachable, a column type it
 // describes without an Arrow mapping) the descriptor follows the batch's

@@ -254,8 +254,10 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	return ss.plan, ss.planErr
 }
 
-// tableNullable returns whether each of the table's columns is nullable, by
-// name, as Unity Catalog declares them (read once per Wrapper: tableSchema),
+// tableNullable returns whether each of the table's columns and STRUCT
+// fields (also inside ARRAY elements and MAP values) is nullable, by path
+// (convert.TableNullability), as Unity Catalog declares them (read once per
+// Wrapper: tableSchema),
 // or nil when the catalog cannot tell: no workspace URL, the lookup refused
 // (401/403/404), unreachable, or a column type it describes that has no
 // Arrow mapping. The derived descriptor then follows the batch's schema as
@@ -282,11 +284,7 @@ func (w *Wrapper) tableNullable(ctx context.Context) (_ map[string]bool, transie
 	if s == nil {
 		return nil, false, nil
 	}
-	m := make(map[string]bool, s.NumFields())
-	for _, f := range s.Fields() {
-		m[f.Name] = f.Nullable
-	}
-	return m, false, nil
+	return convert.TableNullability(s), false, nil
 }
 
 // messageName is the descriptor's message name: the table part of the table

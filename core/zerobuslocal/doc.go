@@ -102,8 +102,11 @@
 // validated before a message is stored: it must decode with the stream's
 // schema (protobuf: required fields present, no unknown field numbers, wire
 // types matching, checked by walking the wire format with
-// protoarrow.Validator), and every string must be UTF-8 (Go's proto2
-// decoding does not check). A message with one bad record is rejected whole
+// protoarrow.Validator), every string must be UTF-8 (Go's proto2
+// decoding does not check), and a field the table declares NOT NULL inside
+// a STRUCT (also an ARRAY's STRUCT elements, a MAP's STRUCT values) must be
+// present when its STRUCT is (the descriptor's STRUCT fields are optional;
+// PROTO and JSON records). A message with one bad record is rejected whole
 // and ends the RPC with INVALID_ARGUMENT naming the offset, the record and
 // the field. Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).

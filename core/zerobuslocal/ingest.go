@@ -100,6 +100,7 @@ type rpc struct {
 	encodedMD  protoreflect.MessageDescriptor // what PROTO records are encoded with
 	avro       *avroSchema                    // the writer schema of an AVRO stream
 	utf8       *utf8Plan                      // string fields of encodedMD (nil: none)
+	notNull    *notNullPlan                   // NOT NULL fields inside STRUCTs (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -312,6 +313,10 @@ func (r *rpc) create() error {
 		}
 		r.src.v = r.validator
 		r.utf8 = newUTF8Plan(r.encodedMD)
+		r.notNull = newNotNullPlan(t.cols, r.encodedMD)
+	}
+	if r.recordType == zerobuspb.RecordType_JSON && t.md != nil {
+		r.notNull = newNotNullPlan(t.cols, t.md)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
@@ -726,6 +731,9 @@ func (r *rpc) handle(in *inbound) error {
 				return invalid("%s at offset %d, record %d of %d: the JSON text is not valid UTF-8 (the whole request is rejected)", payloadName(m0), offset, i, len(records))
 			}
 			m, err := r.decodeJSON(rec)
+			if err == nil && m != nil && r.notNull != nil {
+				err = r.notNull.checkMessage(m)
+			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 			}
@@ -738,6 +746,9 @@ func (r *rpc) handle(in *inbound) error {
 			err := r.validator.Validate(rec)
 			if err == nil && r.utf8 != nil {
 				err = r.utf8.check(rec, 0)
+			}
+			if err == nil && r.notNull != nil {
+				err = r.notNull.check(rec, 0)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)

@@ -16,9 +16,10 @@
 // numbered from 1 in column order, skipping 19000-19999. A nullable column
 // is optional, a non-nullable one required (Options.AllOptional makes every
 // field optional; Options.TableNullable, the target table's own
-// optionality, overrides both for the top-level columns it names). Struct columns become messages nested in the message that
+// optionality, overrides both for the columns it names). Struct columns become messages nested in the message that
 // holds them; their fields are always optional, as Zerobus expects, and are
-// numbered from 1. A nested message takes the UpperCamel form of its field
+// numbered from 1 (a null in a STRUCT field still fails its row when the
+// field is non-nullable, or Options.TableNullable says NOT NULL). A nested message takes the UpperCamel form of its field
 // name ("address" -> "Address"), with "_2", "_3"... appended if that name is
 // taken in the same scope; a map's value message takes "<Name>Value". Map
 // entries are named "<Name>Entry" as protobuf requires. Type names are fully

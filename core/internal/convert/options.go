@@ -49,12 +49,18 @@ type Options struct {
 	// whose labels decide.
 	AllOptional bool
 
-	// TableNullable gives, by column name, the optionality the target
-	// table declares for its top-level columns (true: nullable, the field
-	// is optional; false: NOT NULL, the field is required and a null fails
-	// its row). It overrides the Arrow field's nullability and AllOptional
-	// for the columns it names; other columns, and STRUCT fields, follow
-	// them. Ignored for caller-supplied descriptors, whose labels decide.
+	// TableNullable gives, by column path, the nullability the target
+	// table declares (true: nullable, a null is omitted; false: NOT NULL,
+	// a null fails its row). TableNullability builds it from the table's
+	// schema. Paths are the column name for a top-level column, whose field
+	// is then optional or required; "addr.zip" for a STRUCT field,
+	// "items[].sku" for a field of an ARRAY's STRUCT elements and
+	// "m.value.x" for a field of a MAP's STRUCT values, whose fields stay
+	// optional in the descriptor (the service wants STRUCT fields optional)
+	// and only the null handling follows the table. It overrides the Arrow
+	// field's nullability and AllOptional for the paths it names; the
+	// others follow them. Ignored for caller-supplied descriptors, whose
+	// labels decide.
 	TableNullable map[string]bool
 
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are

@@ -50,6 +50,29 @@ func TestRowErrors(t *testing.T) {
 		{name: "TableNullable nullable omits the null of a non-nullable field",
 			field: arrow.Field{Name: "v", Type: utf8}, json: `["a", null, "c"]`, opts: Options{TableNullable: map[string]bool{"v": true}},
 			okRows: []int{0, 1, 2}},
+		{name: "TableNullable NOT NULL STRUCT field fails the null, a null STRUCT is fine",
+			field:   arrow.Field{Name: "v", Type: arrow.StructOf(arrow.Field{Name: "zip", Type: utf8, Nullable: true}, arrow.Field{Name: "city", Type: utf8, Nullable: true}), Nullable: true},
+			json:    `[{"zip": "1"}, {"zip": null, "city": "x"}, null, {"zip": "2", "city": null}]`,
+			opts:    Options{TableNullable: map[string]bool{"v": true, "v.zip": false, "v.city": true}},
+			wantErr: []RowError{{Row: 1, Column: "v.zip", Reason: "null in a column the table declares NOT NULL", Err: ErrNullValue}},
+			okRows:  []int{0, 2, 3}},
+		{name: "TableNullable NOT NULL field of an ARRAY's STRUCT elements",
+			field:   arrow.Field{Name: "v", Type: arrow.ListOf(arrow.StructOf(arrow.Field{Name: "sku", Type: utf8, Nullable: true})), Nullable: true},
+			json:    `[[{"sku": "a"}], [{"sku": "a"}, {"sku": null}], null, []]`,
+			opts:    Options{AllOptional: true, TableNullable: map[string]bool{"v[].sku": false}},
+			wantErr: []RowError{{Row: 1, Column: "v[1].sku", Reason: "NOT NULL", Err: ErrNullValue}},
+			okRows:  []int{0, 2, 3}},
+		{name: "TableNullable NOT NULL field of a MAP's STRUCT values",
+			field:   arrow.Field{Name: "v", Type: arrow.MapOf(utf8, arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int32, Nullable: true})), Nullable: true},
+			json:    `[[{"key": "k", "value": {"x": 1}}], [{"key": "k", "value": {"x": 1}}, {"key": "q", "value": {"x": null}}]]`,
+			opts:    Options{TableNullable: map[string]bool{"v.value.x": false}},
+			wantErr: []RowError{{Row: 1, Column: "v[1].value.x", Reason: "NOT NULL", Err: ErrNullValue}},
+			okRows:  []int{0}},
+		{name: "TableNullable nullable STRUCT field omits the null of a non-nullable one",
+			field:  arrow.Field{Name: "v", Type: arrow.StructOf(arrow.Field{Name: "zip", Type: utf8}), Nullable: true},
+			json:   `[{"zip": "1"}, {"zip": null}]`,
+			opts:   Options{TableNullable: map[string]bool{"v.zip": true}},
+			okRows: []int{0, 1}},
 		{name: "uint64 over int64",
 			field: arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Uint64, Nullable: true}, json: `[1, 18446744073709551615, 2]`,
 			wantErr: []RowError{{Row: 1, Column: "v", Reason: "over the int64 maximum", Err: ErrOutOfRange}}, okRows: []int{0, 2}},
@@ -229,7 +252,8 @@ func TestSlicedReferenceBatch(t *testing.T) {
 
 // TestTableNullableLabels: Options.TableNullable decides the label of the
 // top-level columns it names, over the Arrow nullability and AllOptional;
-// the other columns follow them, STRUCT fields stay optional.
+// the other columns follow them, STRUCT fields stay optional (also NOT NULL
+// ones: the service wants them optional).
 func TestTableNullableLabels(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "a", Type: arrow.PrimitiveTypes.Int64},
@@ -238,7 +262,7 @@ func TestTableNullableLabels(t *testing.T) {
 		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64}), Nullable: true},
 		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
 	}, nil)
-	table := map[string]bool{"a": true, "b": false, "s": false, "l": true, "absent": false}
+	table := map[string]bool{"a": true, "b": false, "s": false, "s.x": false, "l": true, "absent": false}
 	for _, allOptional := range []bool{false, true} {
 		p, err := NewPlan(schema, Options{AllOptional: allOptional, TableNullable: table})
 		if err != nil {
@@ -261,5 +285,23 @@ func TestTableNullableLabels(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("all optional %v: labels (-want +got):\n%s", allOptional, diff)
 		}
+	}
+}
+
+// TestTableNullability: every column and STRUCT field of a table's schema,
+// also inside ARRAY elements and MAP values, by the path NewPlan names it.
+func TestTableNullability(t *testing.T) {
+	str := arrow.BinaryTypes.LargeString
+	s := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "addr", Type: arrow.StructOf(arrow.Field{Name: "zip", Type: str}, arrow.Field{Name: "geo", Type: arrow.StructOf(arrow.Field{Name: "lat", Type: arrow.PrimitiveTypes.Float64, Nullable: true})}), Nullable: true},
+		{Name: "items", Type: arrow.ListOf(arrow.StructOf(arrow.Field{Name: "sku", Type: str})), Nullable: true},
+		{Name: "m", Type: arrow.MapOf(str, arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int32})), Nullable: true},
+		{Name: "tags", Type: arrow.ListOf(str), Nullable: true},
+	}, nil)
+	want := map[string]bool{"id": false, "addr": true, "addr.zip": false, "addr.geo": false, "addr.geo.lat": true,
+		"items": true, "items[].sku": false, "m": true, "m.value.x": false, "tags": true}
+	if diff := cmp.Diff(want, TableNullability(s)); diff != "" {
+		t.Errorf("TableNullability (-want +got):\n%s", diff)
 	}
 }

@@ -67,6 +67,43 @@ func joinPath(prefix, name string) string {
 	return prefix + "." + name
 }
 
+// elemPath and valuePath are the paths of a list's elements and a map's
+// values, under which the fields of their STRUCTs are named
+// ("items[].sku", "m.value.x").
+func elemPath(path string) string  { return path + "[]" }
+func valuePath(path string) string { return path + ".value" }
+
+// TableNullability maps the path of every column and STRUCT field of a
+// table's schema (also inside ARRAY elements and MAP values) to its
+// nullability, in the form Options.TableNullable takes.
+func TableNullability(s *arrow.Schema) map[string]bool {
+	m := map[string]bool{}
+	var walk func(fs []arrow.Field, prefix string, depth int)
+	var walkType func(dt arrow.DataType, path string, depth int)
+	walk = func(fs []arrow.Field, prefix string, depth int) {
+		for _, f := range fs {
+			path := joinPath(prefix, f.Name)
+			m[path] = f.Nullable
+			walkType(f.Type, path, depth)
+		}
+	}
+	walkType = func(dt arrow.DataType, path string, depth int) {
+		if depth > MaxNestingDepth {
+			return
+		}
+		switch t := unwrapType(dt).(type) {
+		case *arrow.StructType:
+			walk(t.Fields(), path, depth+1)
+		case *arrow.MapType:
+			walkType(t.ItemType(), valuePath(path), depth+1)
+		case arrow.ListLikeType:
+			walkType(t.Elem(), elemPath(path), depth+1)
+		}
+	}
+	walk(s.Fields(), "", 0)
+	return m
+}
+
 // fields adds one descriptor field per Arrow field to msg and returns their
 // nodes (nil entries only when problems were recorded).
 func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, top bool) []*node {
@@ -115,7 +152,7 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 		if !f.Nullable && !b.opts.AllOptional {
 			null = nullRequired
 		}
-		if nullable, ok := b.opts.TableNullable[f.Name]; ok && top {
+		if nullable, ok := b.opts.TableNullable[path]; ok {
 			null = nullOmit
 			if !nullable {
 				null = nullNotNull
@@ -178,7 +215,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 			b.probs.add(path, dt.String(), "protobuf map keys and values cannot be lists; wrap the list in a struct")
 			return nil, ""
 		}
-		elem, typeName := b.typeNode(listElem(dt).Type, hint, fieldName, path+"[]", depth+1, msg, sc, ctxListElem)
+		elem, typeName := b.typeNode(listElem(dt).Type, hint, fieldName, elemPath(path), depth+1, msg, sc, ctxListElem)
 		if elem == nil {
 			return nil, ""
 		}
@@ -211,7 +248,7 @@ func (b *schemaBuilder) wrap(dt, value arrow.DataType, hint, fieldName, path str
 // requires, with key = 1 and value = 2.
 func (b *schemaBuilder) mapNode(mt *arrow.MapType, hint, fieldName, path string, depth int, msg *descriptorpb.DescriptorProto, sc *scope) (*node, string) {
 	key, _ := b.typeNode(mt.KeyType(), hint+"Key", "key", path+".key", depth+1, msg, sc, ctxMapKey)
-	val, valType := b.typeNode(mt.ItemType(), hint+"Value", "value", path+".value", depth+1, msg, sc, ctxMapValue)
+	val, valType := b.typeNode(mt.ItemType(), hint+"Value", "value", valuePath(path), depth+1, msg, sc, ctxMapValue)
 	if key == nil || val == nil {
 		return nil, ""
 	}

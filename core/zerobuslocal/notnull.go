@@ -1,0 +1,177 @@
+package zerobuslocal
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// A STRUCT's fields are optional in the descriptor a table expects (the
+// protocol's rule), so a record's wire format may leave out a field the
+// table declares NOT NULL inside a STRUCT (also a STRUCT element of an
+// ARRAY or a STRUCT value of a MAP). The table refuses such a record, as
+// it refuses a null in a NOT NULL column: the server walks the wire format
+// of each PROTO and JSON record for those fields and rejects the request
+// naming the record and the field's path, as Flight batches are checked
+// per value. Tables without a NOT NULL field inside a STRUCT skip the
+// walk. Top-level NOT NULL columns are required fields, which the
+// validator checks.
+
+type notNullPlan struct {
+	required []notNullField                 // NOT NULL fields of this message
+	sub      map[protowire.Number]nestedRef // message fields with NOT NULL fields inside
+}
+
+type notNullField struct {
+	num  protowire.Number
+	name string
+}
+
+type nestedRef struct {
+	name  string
+	plan  *notNullPlan
+	entry bool // a MAP entry: the plan is the STRUCT value's (field 2)
+}
+
+// newNotNullPlan matches the table's columns to the fields of md (the
+// stream's descriptor, by name) and returns nil when no STRUCT of the
+// table, at any depth, has a NOT NULL field.
+func newNotNullPlan(cols []Column, md protoreflect.MessageDescriptor) *notNullPlan {
+	return buildNotNullPlan(cols, md, false, 0)
+}
+
+func buildNotNullPlan(cols []Column, md protoreflect.MessageDescriptor, nested bool, depth int) *notNullPlan {
+	if md == nil || depth > 64 {
+		return nil
+	}
+	p := &notNullPlan{}
+	fds := md.Fields()
+	for _, c := range cols {
+		fd := fds.ByName(protoreflect.Name(c.Name))
+		if fd == nil {
+			continue
+		}
+		if nested && !c.Nullable {
+			p.required = append(p.required, notNullField{fd.Number(), c.Name})
+		}
+		var ref nestedRef
+		switch t := c.Type; {
+		case t.Name == TypeStruct && fd.Message() != nil && !fd.IsMap():
+			ref = nestedRef{name: c.Name, plan: buildNotNullPlan(t.Fields, fd.Message(), true, depth+1)}
+		case t.Name == TypeArray && t.Element.Name == TypeStruct && fd.IsList() && fd.Message() != nil:
+			ref = nestedRef{name: c.Name, plan: buildNotNullPlan(t.Element.Fields, fd.Message(), true, depth+1)}
+		case t.Name == TypeMap && t.Value.Name == TypeStruct && fd.IsMap() && fd.MapValue().Message() != nil:
+			ref = nestedRef{name: c.Name, plan: buildNotNullPlan(t.Value.Fields, fd.MapValue().Message(), true, depth+1), entry: true}
+		}
+		if ref.plan != nil {
+			if p.sub == nil {
+				p.sub = map[protowire.Number]nestedRef{}
+			}
+			p.sub[fd.Number()] = ref
+		}
+	}
+	if len(p.required) == 0 && len(p.sub) == 0 {
+		return nil
+	}
+	return p
+}
+
+// check returns an error naming the path of the first NOT NULL field
+// missing from a message. rec was validated already; malformed input just
+// ends the walk.
+func (p *notNullPlan) check(rec []byte, depth int) error {
+	if depth > 100 {
+		return nil
+	}
+	var seen uint64 // bit k: required[k] present (the first 64)
+	var seenMore map[protowire.Number]bool
+	for len(rec) > 0 {
+		num, typ, n := protowire.ConsumeTag(rec)
+		if n < 0 {
+			return nil
+		}
+		rec = rec[n:]
+		for k, f := range p.required {
+			if f.num == num {
+				if k < 64 {
+					seen |= 1 << k
+				} else {
+					if seenMore == nil {
+						seenMore = map[protowire.Number]bool{}
+					}
+					seenMore[num] = true
+				}
+				break
+			}
+		}
+		ref, ok := p.sub[num]
+		if ok && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(rec)
+			if m < 0 {
+				return nil
+			}
+			rec = rec[m:]
+			if err := ref.checkValue(v, depth); err != nil {
+				return err
+			}
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, rec)
+		if m < 0 {
+			return nil
+		}
+		rec = rec[m:]
+	}
+	for k, f := range p.required {
+		if k < 64 && seen&(1<<k) == 0 || k >= 64 && !seenMore[f.num] {
+			return fmt.Errorf("field %q: null in a NOT NULL field (the table declares it NOT NULL; it is absent from the record)", f.name)
+		}
+	}
+	return nil
+}
+
+// checkValue checks one occurrence of the message field: a STRUCT, one
+// element of an ARRAY of STRUCT (each is one occurrence), or one MAP entry.
+func (r nestedRef) checkValue(v []byte, depth int) error {
+	if !r.entry {
+		if err := r.plan.check(v, depth+1); err != nil {
+			return fmt.Errorf("field %q: %w", r.name, err)
+		}
+		return nil
+	}
+	for len(v) > 0 {
+		num, typ, n := protowire.ConsumeTag(v)
+		if n < 0 {
+			return nil
+		}
+		v = v[n:]
+		if num == 2 && typ == protowire.BytesType {
+			val, m := protowire.ConsumeBytes(v)
+			if m < 0 {
+				return nil
+			}
+			if err := r.plan.check(val, depth+1); err != nil {
+				return fmt.Errorf("field %q: map value: %w", r.name, err)
+			}
+			return nil
+		}
+		m := protowire.ConsumeFieldValue(num, typ, v)
+		if m < 0 {
+			return nil
+		}
+		v = v[m:]
+	}
+	return nil
+}
+
+// checkMessage checks a decoded record (a JSON stream's) in its wire form.
+func (p *notNullPlan) checkMessage(m proto.Message) error {
+	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return p.check(b, 0)
+}
