@@ -106,7 +106,8 @@
 // decoding does not check), and a field the table declares NOT NULL inside
 // a STRUCT (also an ARRAY's STRUCT elements, a MAP's STRUCT values) must be
 // present when its STRUCT is (the descriptor's STRUCT fields are optional;
-// PROTO and JSON records). A message with one bad record is rejected whole
+// PROTO and JSON records; an ARRAY or MAP field is not checked, as an empty
+// one is absent on the wire too). A message with one bad record is rejected whole
 // and ends the RPC with INVALID_ARGUMENT naming the offset, the record and
 // the field. Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).

@@ -54,7 +54,9 @@ func buildNotNullPlan(cols []Column, md protoreflect.MessageDescriptor, nested b
 		if fd == nil {
 			continue
 		}
-		if nested && !c.Nullable {
+		// An empty ARRAY or MAP is an absent repeated field in protobuf:
+		// indistinguishable from a null one, so only the client can check.
+		if nested && !c.Nullable && !fd.IsList() && !fd.IsMap() {
 			p.required = append(p.required, notNullField{fd.Number(), c.Name})
 		}
 		var ref nestedRef
