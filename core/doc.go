@@ -190,7 +190,8 @@
 // be read (no UnityCatalogURL, 401/403/404, unreachable, a column type it
 // describes without an Arrow mapping) the descriptor follows the batch's
 // Arrow nullability as before (a non-nullable field required, unless
-// AllFieldsOptional) and the send goes on (the plan of that batch schema
+// AllFieldsOptional; a null in a NOT NULL field inside a STRUCT then
+// reaches the service, which refuses the whole request) and the send goes on (the plan of that batch schema
 // keeps that descriptor; after a failure that may pass, such as the catalog
 // unreachable or answering 5xx, a batch 10 s later asks again); only the workspace's TLS certificate
 // failing verification, which the stream's token request would meet the
