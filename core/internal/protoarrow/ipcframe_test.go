@@ -184,8 +184,9 @@ func TestIPCCompressedBufferLength(t *testing.T) {
 				t.Fatalf("good file: %v", err)
 			}
 			// Batch 1's id values: the uncompressed length prefix of the
-			// 16-byte buffer of two int64s is 16; make it 1 TiB, then 15.
-			for _, n := range []uint64{1 << 40, 15} {
+			// 16-byte buffer of two int64s is 16; make it 512 MiB (within
+			// DecodedLimit: more is TestIPCDecodedLimit's), then 15.
+			for _, n := range []uint64{1 << 29, 15} {
 				for _, data := range [][]byte{stream, file} {
 					bad := bytes.Clone(data)
 					end := len(bad) - 8 // the stream's end marker, or the file's footer
