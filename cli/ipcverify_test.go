@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -61,12 +60,8 @@ func TestSendDecompressionBomb(t *testing.T) {
 		ext, what string
 		file      bool
 	}{{".arrow", "record batch 0:", true}, {".arrows", "record batch 0 (message 1):", false}} {
-		data, err := ipcbomb.Make(c.file, 2)
+		path, size, err := ipcbomb.WriteFile(t.TempDir(), "bomb"+c.ext, c.file, 2)
 		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "bomb"+c.ext)
-		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		var before, after runtime.MemStats
@@ -74,42 +69,20 @@ func TestSendDecompressionBomb(t *testing.T) {
 		r := sendCLI(t, "-dry-run", "-table", "main.default.bomb", path)
 		runtime.ReadMemStats(&after)
 		if r.err == nil || !strings.Contains(r.err.Error(), path) ||
-			!strings.Contains(r.err.Error(), c.what+" the compressed batches up to this one decompress to more than 1073741824 bytes, the limit for an Arrow IPC file of "+strconv.Itoa(len(data))+" bytes") ||
+			!strings.Contains(r.err.Error(), c.what+" the compressed batches up to this one decompress to more than 1073741824 bytes, the limit for an Arrow IPC file of "+strconv.Itoa(size)+" bytes") ||
 			!strings.Contains(r.err.Error(), "without compression, or with lz4") {
 			t.Errorf("%s: %v\n%s", c.ext, r.err, r.stdout)
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
-			t.Errorf("%s: refusing a %d-byte file allocated %d bytes", c.ext, len(data), n)
+			t.Errorf("%s: refusing a %d-byte file allocated %d bytes", c.ext, size, n)
 		}
 	}
 	rec := mixedBatch(memory.DefaultAllocator, 0, 10)
 	defer rec.Release()
 	for _, stream := range []bool{false, true} {
 		for _, opt := range []ipc.Option{ipc.WithZstd(), ipc.WithLZ4()} {
-			var buf bytes.Buffer
-			var w interface {
-				Write(arrow.RecordBatch) error
-				Close() error
-			}
-			if stream {
-				w = ipc.NewWriter(&buf, ipc.WithSchema(mixedSchema), opt)
-			} else {
-				fw, err := ipc.NewFileWriter(&buf, ipc.WithSchema(mixedSchema), opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				w = fw
-			}
-			if err := w.Write(rec); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
 			path := filepath.Join(t.TempDir(), "ok.arrow")
-			if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			writeArrow(t, path, stream, mixedSchema, []arrow.RecordBatch{rec}, opt)
 			if r := sendCLI(t, "-dry-run", "-table", "main.default.ok", path); r.err != nil || !strings.Contains(r.stdout, "rows sent:    10 of 10") {
 				t.Errorf("stream %v: %v\n%s", stream, r.err, r.stdout)
 			}

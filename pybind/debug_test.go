@@ -109,12 +109,8 @@ func TestReadDebugFileDamagedArrow(t *testing.T) {
 // message Python's read_file raises names the file, the batch and what to
 // do.
 func TestReadDebugFileDecompressionBomb(t *testing.T) {
-	data, err := ipcbomb.Make(false, 2)
+	p, _, err := ipcbomb.WriteFile(t.TempDir(), "bomb.arrow", false, 2)
 	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "bomb.arrow")
-	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadDebugFile(p)

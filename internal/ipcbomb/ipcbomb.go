@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -92,6 +94,17 @@ func Make(file bool, gib int) ([]byte, error) {
 	binary.LittleEndian.PutUint64(data[at:], uint64(blocks)*blockSize)
 	copy(frame, bomb)
 	return data, nil
+}
+
+// WriteFile writes Make(file, gib) to dir/name and returns its path and
+// size.
+func WriteFile(dir, name string, file bool, gib int) (string, int, error) {
+	data, err := Make(file, gib)
+	if err != nil {
+		return "", 0, err
+	}
+	p := filepath.Join(dir, name)
+	return p, len(data), os.WriteFile(p, data, 0o600)
 }
 
 // frameLen walks the blocks of the zstd frame at the start of b.

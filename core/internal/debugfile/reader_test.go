@@ -399,15 +399,11 @@ func BenchmarkReadArrowFile(b *testing.B) {
 // compressed debug files still read (TestReadArrowFileEveryByteFlipped's
 // zstd and lz4 files, read whole before they are flipped).
 func TestReadArrowFileDecompressionBomb(t *testing.T) {
-	data, err := ipcbomb.Make(false, 2)
+	p, size, err := ipcbomb.WriteFile(t.TempDir(), "bomb.arrow", false, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "bomb.arrow")
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	mem := &boundedAllocator{Allocator: memory.NewGoAllocator(), limit: 4*len(data) + 1<<16}
+	mem := &boundedAllocator{Allocator: memory.NewGoAllocator(), limit: 4*size + 1<<16}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	recs, err := ReadArrowFile(p, mem)
@@ -424,7 +420,7 @@ func TestReadArrowFileDecompressionBomb(t *testing.T) {
 		t.Errorf("a %d-byte allocation", n)
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
-		t.Errorf("refusing a %d-byte file allocated %d bytes", len(data), n)
+		t.Errorf("refusing a %d-byte file allocated %d bytes", size, n)
 	}
 	for _, codec := range []Compression{CompressionZstd, CompressionLZ4} {
 		recs, err := ReadArrowFile(writeArrowDebugFile(t, codec), nil)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
@@ -86,16 +85,7 @@ func TestIPCDecodedLimitAcrossBatches(t *testing.T) {
 	one := func(limit int64) ([]int64, error) {
 		v := NewIPCStreamVerifier(bytes.NewReader(stream), int64(len(stream))).(*ipcStreamVerifier)
 		v.limit, v.budget = limit, limit
-		r, err := ipc.NewReader(v)
-		if err != nil {
-			return nil, err
-		}
-		defer r.Release()
-		var ids []int64
-		for r.Next() {
-			ids = append(ids, r.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
-		}
-		return ids, r.Err()
+		return readIDs(v)
 	}
 	// Find what the two batches decompress to: the smallest limit that
 	// reads both.

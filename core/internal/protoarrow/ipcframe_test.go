@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -54,7 +55,12 @@ func ipcSeedBatches(t testing.TB, opts ...ipc.Option) (stream, file []byte) {
 // readVerifiedStream reads every batch of data through the stream verifier
 // and returns the ids of its rows.
 func readVerifiedStream(data []byte) ([]int64, error) {
-	r, err := ipc.NewReader(NewIPCStreamVerifier(bytes.NewReader(data), int64(len(data))))
+	return readIDs(NewIPCStreamVerifier(bytes.NewReader(data), int64(len(data))))
+}
+
+// readIDs reads the ids (column 0) of every batch of the IPC stream in.
+func readIDs(in io.Reader) ([]int64, error) {
+	r, err := ipc.NewReader(in)
 	if err != nil {
 		return nil, err
 	}
