@@ -5,13 +5,17 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
 )
 
 // A record batch whose metadata declares a body longer than the bytes the
@@ -43,6 +47,45 @@ func TestIPCBodyLengthPastTheFile(t *testing.T) {
 		if !errors.Is(err, core.ErrIPCMetadata) || !strings.Contains(err.Error(), path) ||
 			!strings.Contains(err.Error(), "corrupt Arrow IPC metadata: "+c.what+" 1099511627776 bytes") {
 			t.Errorf("%s: %v", c.ext, err)
+		}
+	}
+}
+
+// `zerobus send` of a small compressed .arrow file (IPC file or stream)
+// whose zstd buffer really decompresses to 2 GiB of zeros is refused before
+// anything is decompressed or allocated, naming the file, the batch and
+// what to do; the same rows compressed honestly are sent.
+func TestSendDecompressionBomb(t *testing.T) {
+	for _, c := range []struct {
+		ext, what string
+		file      bool
+	}{{".arrow", "record batch 0:", true}, {".arrows", "record batch 0 (message 1):", false}} {
+		path, size, err := ipcbomb.WriteFile(t.TempDir(), "bomb"+c.ext, c.file, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		r := sendCLI(t, "-dry-run", "-table", "main.default.bomb", path)
+		runtime.ReadMemStats(&after)
+		if r.err == nil || !strings.Contains(r.err.Error(), path) ||
+			!strings.Contains(r.err.Error(), c.what+" the compressed batches up to this one decompress to more than 1073741824 bytes, the limit for an Arrow IPC file of "+strconv.Itoa(size)+" bytes") ||
+			!strings.Contains(r.err.Error(), "without compression, or with lz4") {
+			t.Errorf("%s: %v\n%s", c.ext, r.err, r.stdout)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+			t.Errorf("%s: refusing a %d-byte file allocated %d bytes", c.ext, size, n)
+		}
+	}
+	rec := mixedBatch(memory.DefaultAllocator, 0, 10)
+	defer rec.Release()
+	for _, stream := range []bool{false, true} {
+		for _, opt := range []ipc.Option{ipc.WithZstd(), ipc.WithLZ4()} {
+			path := filepath.Join(t.TempDir(), "ok.arrow")
+			writeArrow(t, path, stream, mixedSchema, []arrow.RecordBatch{rec}, opt)
+			if r := sendCLI(t, "-dry-run", "-table", "main.default.ok", path); r.err != nil || !strings.Contains(r.stdout, "rows sent:    10 of 10") {
+				t.Errorf("stream %v: %v\n%s", stream, r.err, r.stdout)
+			}
 		}
 	}
 }

@@ -99,8 +99,9 @@ func mixedBatch(mem memory.Allocator, first, n int) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// writeArrow writes batches of sizes to path as an Arrow IPC file or stream.
-func writeArrow(t *testing.T, path string, stream bool, schema *arrow.Schema, batches []arrow.RecordBatch) {
+// writeArrow writes batches of sizes to path as an Arrow IPC file or stream,
+// with the writer options opts (compression).
+func writeArrow(t *testing.T, path string, stream bool, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...ipc.Option) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -112,10 +113,11 @@ func writeArrow(t *testing.T, path string, stream bool, schema *arrow.Schema, ba
 		Close() error
 	}
 	var w writer
+	opts = append(opts, ipc.WithSchema(schema))
 	if stream {
-		w = ipc.NewWriter(f, ipc.WithSchema(schema))
+		w = ipc.NewWriter(f, opts...)
 	} else {
-		if w, err = ipc.NewFileWriter(f, ipc.WithSchema(schema)); err != nil {
+		if w, err = ipc.NewFileWriter(f, opts...); err != nil {
 			t.Fatal(err)
 		}
 	}

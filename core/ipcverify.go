@@ -24,10 +24,25 @@ var ErrIPCMetadata = protoarrow.ErrIPCMetadata
 // metadata of the Arrow IPC file f (size bytes) before arrow-go opens it
 // (ipc.NewFileReader): every offset, table, vector and string lies in its
 // metadata, nesting and the number of tables are bounded, and every block,
-// body and buffer lies inside the file.
+// body and buffer lies inside the file; and that its compressed buffers
+// decompress to what they declare, at most DecodedLimit(size) bytes in all
+// (checked before any is decompressed: *IPCDecodedSizeError).
 func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	return protoarrow.VerifyIPCFile(f, size)
 }
+
+// IPCDecodedSizeError is the error of VerifyIPCFile and
+// NewIPCStreamVerifier's reader for a file whose compressed buffers
+// declare more uncompressed bytes than DecodedLimit of its size: it names
+// the batch, the limit and what to do.
+type IPCDecodedSizeError = protoarrow.IPCDecodedSizeError
+
+// DecodedLimit is the most bytes the compressed buffers of an Arrow IPC
+// file of size bytes may decompress to, in all: the larger of 1 GiB and
+// 256 × size. A small file of zeros otherwise makes arrow-go allocate
+// without bound; real data compresses a few to a few dozen times, and lz4
+// cannot exceed about 255:1.
+func DecodedLimit(size int64) int64 { return protoarrow.DecodedLimit(size) }
 
 // ErrArrowData is wrapped by every error of an ArrowValidator: the text
 // names the column ("payload.items[]", "tags.key"), the row and what is
@@ -54,7 +69,9 @@ func NewArrowValidator() *ArrowValidator { return protoarrow.NewArrowValidator()
 // NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
 // (size bytes long) through, checking each message's metadata as
 // VerifyIPCFile does, and that its body fits in the bytes left, before
-// handing the message on: give it to ipc.NewReader instead of r.
+// handing the message on: give it to ipc.NewReader instead of r. Its
+// compressed batches, too, may decompress to at most DecodedLimit(size)
+// bytes in all.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
 	return protoarrow.NewIPCStreamVerifier(r, size)
 }

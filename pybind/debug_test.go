@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
 )
 
 // damagedArrowFile writes an IPC stream of two batches {id, name}; batch
@@ -99,5 +101,22 @@ func TestReadDebugFileDamagedArrow(t *testing.T) {
 	want := "batch 1: corrupt Arrow data: column name, row 1: offset 2 is 1, below the offset 2 before it"
 	if !strings.Contains(d.Message, p) || !strings.Contains(d.Message, want) || d.Kind != "unknown" {
 		t.Fatalf("damage %+v, want kind unknown and a message naming %s and %q", d, p, want)
+	}
+}
+
+// A debug file whose compressed buffers declare more than it may decompress
+// to (core.DecodedLimit) is refused before anything is allocated; the
+// message Python's read_file raises names the file, the batch and what to
+// do.
+func TestReadDebugFileDecompressionBomb(t *testing.T) {
+	p, _, err := ipcbomb.WriteFile(t.TempDir(), "bomb.arrow", false, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDebugFile(p)
+	if got != nil || err == nil || !strings.Contains(err.Error(), p) ||
+		!strings.Contains(err.Error(), "batch 0: ") || !strings.Contains(err.Error(), "decompress to more than 1073741824 bytes") ||
+		!strings.Contains(err.Error(), "without compression, or with lz4") {
+		t.Fatalf("got %v, %v", got, err)
 	}
 }

@@ -90,12 +90,11 @@ func (p *notNullPlan) check(rec []byte, depth int) error {
 	}
 	var seen uint64 // bit k: required[k] present (the first 64)
 	var seenMore map[protowire.Number]bool
-	for len(rec) > 0 {
-		num, typ, n := protowire.ConsumeTag(rec)
-		if n < 0 {
-			return nil
+	for w := (wireFields{rec}); ; {
+		num, typ, v, ok := w.next()
+		if !ok {
+			break
 		}
-		rec = rec[n:]
 		for k, f := range p.required {
 			if f.num == num {
 				if k < 64 {
@@ -109,23 +108,11 @@ func (p *notNullPlan) check(rec []byte, depth int) error {
 				break
 			}
 		}
-		ref, ok := p.sub[num]
-		if ok && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(rec)
-			if m < 0 {
-				return nil
-			}
-			rec = rec[m:]
+		if ref, ok := p.sub[num]; ok && typ == protowire.BytesType {
 			if err := ref.checkValue(v, depth); err != nil {
 				return err
 			}
-			continue
 		}
-		m := protowire.ConsumeFieldValue(num, typ, rec)
-		if m < 0 {
-			return nil
-		}
-		rec = rec[m:]
 	}
 	for k, f := range p.required {
 		if k < 64 && seen&(1<<k) == 0 || k >= 64 && !seenMore[f.num] {
@@ -144,29 +131,17 @@ func (r nestedRef) checkValue(v []byte, depth int) error {
 		}
 		return nil
 	}
-	for len(v) > 0 {
-		num, typ, n := protowire.ConsumeTag(v)
-		if n < 0 {
+	for w := (wireFields{v}); ; {
+		num, typ, val, ok := w.next()
+		if !ok {
 			return nil
 		}
-		v = v[n:]
 		if num == 2 && typ == protowire.BytesType {
-			val, m := protowire.ConsumeBytes(v)
-			if m < 0 {
-				return nil
-			}
 			if err := r.plan.check(val, depth+1); err != nil {
 				return fmt.Errorf("field %q: map value: %w", r.name, err)
 			}
-			return nil
 		}
-		m := protowire.ConsumeFieldValue(num, typ, v)
-		if m < 0 {
-			return nil
-		}
-		v = v[m:]
 	}
-	return nil
 }
 
 // checkMessage checks a decoded record (a JSON stream's) in its wire form.

@@ -60,34 +60,22 @@ func (p *utf8Plan) check(rec []byte, depth int) error {
 	if depth > 100 {
 		return nil
 	}
-	for len(rec) > 0 {
-		num, typ, n := protowire.ConsumeTag(rec)
-		if n < 0 {
+	for w := (wireFields{rec}); ; {
+		num, typ, v, ok := w.next()
+		if !ok {
 			return nil
 		}
-		rec = rec[n:]
 		f, ok := p.fields[num]
-		if ok && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(rec)
-			if m < 0 {
-				return nil
-			}
-			rec = rec[m:]
-			if f.str && !utf8.Valid(v) {
-				return fmt.Errorf("field %q: string is not valid UTF-8", f.name)
-			}
-			if f.msg != nil {
-				if err := f.msg.check(v, depth+1); err != nil {
-					return fmt.Errorf("field %q: %w", f.name, err)
-				}
-			}
+		if !ok || typ != protowire.BytesType {
 			continue
 		}
-		m := protowire.ConsumeFieldValue(num, typ, rec)
-		if m < 0 {
-			return nil
+		if f.str && !utf8.Valid(v) {
+			return fmt.Errorf("field %q: string is not valid UTF-8", f.name)
 		}
-		rec = rec[m:]
+		if f.msg != nil {
+			if err := f.msg.check(v, depth+1); err != nil {
+				return fmt.Errorf("field %q: %w", f.name, err)
+			}
+		}
 	}
-	return nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
 )
 
 // boundedAllocator refuses (panics, as a failed allocation does) and
@@ -49,6 +51,13 @@ func FuzzReadArrowFile(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// A zstd buffer that really decompresses to 2 GiB, in 130 KiB: refused
+	// before it is decompressed (protoarrow.DecodedLimit).
+	bomb, err := ipcbomb.Make(false, 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(bomb)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(dir, "fuzz.arrow")

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
 )
 
 // writeProtoFile writes records through a Writer and returns the file.
@@ -386,6 +388,47 @@ func BenchmarkReadArrowFile(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// A small Arrow debug file whose zstd buffer really decompresses to 2 GiB
+// of zeros is refused before anything is decompressed or allocated, naming
+// the file, the batch and what to do (the compressed buffers of a file may
+// decompress to at most protoarrow.DecodedLimit of its size); real
+// compressed debug files still read (TestReadArrowFileEveryByteFlipped's
+// zstd and lz4 files, read whole before they are flipped).
+func TestReadArrowFileDecompressionBomb(t *testing.T) {
+	p, size, err := ipcbomb.WriteFile(t.TempDir(), "bomb.arrow", false, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := &boundedAllocator{Allocator: memory.NewGoAllocator(), limit: 4*size + 1<<16}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	recs, err := ReadArrowFile(p, mem)
+	runtime.ReadMemStats(&after)
+	for _, r := range recs {
+		r.Release()
+	}
+	want := "record batch 0 (message 1): the compressed batches up to this one decompress to more than 1073741824 bytes"
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "batch 0: ") ||
+		!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "without compression, or with lz4") || len(recs) != 0 {
+		t.Fatalf("%d batches, error %v; want one naming %s and %q", len(recs), err, p, want)
+	}
+	if n := mem.over.Load(); n != 0 {
+		t.Errorf("a %d-byte allocation", n)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("refusing a %d-byte file allocated %d bytes", size, n)
+	}
+	for _, codec := range []Compression{CompressionZstd, CompressionLZ4} {
+		recs, err := ReadArrowFile(writeArrowDebugFile(t, codec), nil)
+		if err != nil || len(recs) != 3 {
+			t.Errorf("%s: %d batches, %v", codec, len(recs), err)
+		}
+		for _, r := range recs {
+			r.Release()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -49,6 +50,7 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	if err != nil {
 		return err
 	}
+	budget := DecodedLimit(size) // what the compressed buffers may decompress to
 	for _, kind := range []struct {
 		name   string
 		blocks []IPCBlock
@@ -78,9 +80,14 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 				if _, err := f.ReadAt(body, off+metaLen); err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				if err := v.compressedBody(body, 0); err != nil {
+				decoded, err := v.compressedBody(body, budget)
+				if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) {
+					se.Limit, se.What, se.FileSize = DecodedLimit(size), what, size
+				}
+				if err != nil {
 					return err
 				}
+				budget -= decoded
 			}
 		}
 	}
@@ -94,7 +101,8 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 // "message 2", counting the schema as message 0) with offsets and lengths;
 // those about malformed or truncated metadata wrap ErrIPCMetadata.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
-	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size}
+	limit := DecodedLimit(size)
+	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size, size: size, limit: limit, budget: limit}
 }
 
 type ipcStreamVerifier struct {
@@ -104,6 +112,10 @@ type ipcStreamVerifier struct {
 	pending []byte
 	body    int64 // body bytes to pass through
 	n       int   // messages seen
+	batches int   // record batches seen
+	size    int64 // the stream's
+	limit   int64 // DecodedLimit(size)
+	budget  int64 // what the compressed buffers still may decompress to
 	done    bool
 	err     error
 }
@@ -189,6 +201,9 @@ func (s *ipcStreamVerifier) next() error {
 	if v.schemaViews != nil {
 		s.views = v.schemaViews
 	}
+	if v.kind == headerRecordBatch {
+		defer func() { s.batches++ }()
+	}
 	if len(v.buffers) == 0 {
 		s.pending, s.body = append(head, meta...), body
 		return nil
@@ -202,9 +217,17 @@ func (s *ipcStreamVerifier) next() error {
 		return err
 	}
 	s.left -= body
-	if err := v.compressedBody(b, 0); err != nil {
+	decoded, err := v.compressedBody(b, s.budget)
+	if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) {
+		se.Limit, se.What, se.FileSize = s.limit, what, s.size
+		if v.kind == headerRecordBatch {
+			se.What = fmt.Sprintf("record batch %d (%s)", s.batches, what)
+		}
+	}
+	if err != nil {
 		return err
 	}
+	s.budget -= decoded
 	s.pending = append(append(head, meta...), b...)
 	return nil
 }
@@ -213,21 +236,20 @@ func (s *ipcStreamVerifier) next() error {
 // allocates the uncompressed length each buffer starts with before it
 // decompresses, so each must be what its data decompresses to (counted,
 // not kept; a zstd frame's window is bounded too, so arrow-go's decoder
-// never allocates more than these checks allowed). maxUncompressed > 0
-// bounds the declared lengths' sum, checked before any decompression.
-func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
-	if maxUncompressed > 0 {
-		var total int64
-		for _, b := range v.buffers {
-			if b.BodyLen < 8 {
-				continue // refused below
-			}
-			if want := int64(binary.LittleEndian.Uint64(body[b.Offset:])); want > 0 {
-				total += min(want, maxUncompressed+1) // no overflow: stops growing past the limit
-			}
-			if total > maxUncompressed {
-				return &IPCDecodedSizeError{Limit: maxUncompressed}
-			}
+// never allocates more than these checks allowed). The declared lengths'
+// sum, returned, must be at most maxUncompressed (>= 0), checked before
+// any decompression.
+func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) (int64, error) {
+	var total int64
+	for _, b := range v.buffers {
+		if b.BodyLen < 8 {
+			continue // refused below
+		}
+		if want := int64(binary.LittleEndian.Uint64(body[b.Offset:])); want > 0 {
+			total += min(want, maxUncompressed+1) // no overflow: stops growing past the limit
+		}
+		if total > maxUncompressed {
+			return 0, &IPCDecodedSizeError{Limit: maxUncompressed}
 		}
 	}
 	for k, b := range v.buffers {
@@ -235,7 +257,7 @@ func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
 			continue
 		}
 		if b.BodyLen < 8 {
-			return v.fail("compressed buffer %d: %d bytes, too short for its uncompressed length", k, b.BodyLen)
+			return 0, v.fail("compressed buffer %d: %d bytes, too short for its uncompressed length", k, b.BodyLen)
 		}
 		data := body[b.Offset : b.Offset+b.BodyLen]
 		want := int64(binary.LittleEndian.Uint64(data))
@@ -243,18 +265,18 @@ func (v *ipcVerifier) compressedBody(body []byte, maxUncompressed int64) error {
 			continue
 		}
 		if want < 0 {
-			return v.fail("compressed buffer %d: an uncompressed length of %d bytes", k, want)
+			return 0, v.fail("compressed buffer %d: an uncompressed length of %d bytes", k, want)
 		}
 		got, err := decompressedLen(v.codec, data[8:], want)
 		if err != nil {
-			return v.fail("compressed buffer %d (offset %d, %d bytes): %v", k, b.Offset, b.BodyLen, err)
+			return 0, v.fail("compressed buffer %d (offset %d, %d bytes): %v", k, b.Offset, b.BodyLen, err)
 		}
 		if got != want {
-			return v.fail("compressed buffer %d (offset %d, %d bytes) declares %d uncompressed bytes, its data holds %s",
+			return 0, v.fail("compressed buffer %d (offset %d, %d bytes) declares %d uncompressed bytes, its data holds %s",
 				k, b.Offset, b.BodyLen, want, map[bool]string{true: fmt.Sprint(got), false: "more"}[got <= want])
 		}
 	}
-	return nil
+	return total, nil
 }
 
 // decompressedLen decompresses data with codec, counting at most want+1

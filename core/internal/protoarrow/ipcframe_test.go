@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -54,7 +55,12 @@ func ipcSeedBatches(t testing.TB, opts ...ipc.Option) (stream, file []byte) {
 // readVerifiedStream reads every batch of data through the stream verifier
 // and returns the ids of its rows.
 func readVerifiedStream(data []byte) ([]int64, error) {
-	r, err := ipc.NewReader(NewIPCStreamVerifier(bytes.NewReader(data), int64(len(data))))
+	return readIDs(NewIPCStreamVerifier(bytes.NewReader(data), int64(len(data))))
+}
+
+// readIDs reads the ids (column 0) of every batch of the IPC stream in.
+func readIDs(in io.Reader) ([]int64, error) {
+	r, err := ipc.NewReader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +190,9 @@ func TestIPCCompressedBufferLength(t *testing.T) {
 				t.Fatalf("good file: %v", err)
 			}
 			// Batch 1's id values: the uncompressed length prefix of the
-			// 16-byte buffer of two int64s is 16; make it 1 TiB, then 15.
-			for _, n := range []uint64{1 << 40, 15} {
+			// 16-byte buffer of two int64s is 16; make it 512 MiB (within
+			// DecodedLimit: more is TestIPCDecodedLimit's), then 15.
+			for _, n := range []uint64{1 << 29, 15} {
 				for _, data := range [][]byte{stream, file} {
 					bad := bytes.Clone(data)
 					end := len(bad) - 8 // the stream's end marker, or the file's footer

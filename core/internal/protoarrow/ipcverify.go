@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Arrow IPC metadata is a flatbuffer that arrow-go trusts: a corrupt vector
@@ -39,13 +40,46 @@ func (e *IPCMetadataError) Is(target error) bool { return target == ErrIPCMetada
 
 // IPCDecodedSizeError is a well-formed compressed record batch whose
 // buffers declare more uncompressed bytes in all than the caller's bound
-// (IPCMessageVerifier.VerifyBody).
+// (IPCMessageVerifier.VerifyBody), or, read from a file (VerifyIPCFile,
+// NewIPCStreamVerifier), more than the file may decompress to with the
+// batches before it (DecodedLimit).
 type IPCDecodedSizeError struct {
 	Limit int64
+	// Read from a file: the batch ("record batch 3") and the file's size.
+	What     string
+	FileSize int64
 }
 
 func (e *IPCDecodedSizeError) Error() string {
-	return fmt.Sprintf("the compressed record batch decompresses to more than %d bytes", e.Limit)
+	if e.What == "" {
+		return fmt.Sprintf("the compressed record batch decompresses to more than %d bytes", e.Limit)
+	}
+	return fmt.Sprintf("%s: the compressed batches up to this one decompress to more than %d bytes, the limit for an Arrow IPC file of %d bytes "+
+		"(the larger of %d bytes and %d × its size); a file that decompresses to more is damaged or crafted: "+
+		"if it is genuine (compressed more than %d:1), write it without compression, or with lz4",
+		e.What, e.Limit, e.FileSize, MinDecodedLimit, DecodedLimitFactor, DecodedLimitFactor)
+}
+
+// The compressed buffers of an Arrow IPC file may decompress to at most
+// DecodedLimit(its size) bytes in all, checked before each batch's buffers
+// are decompressed (arrow-go allocates each buffer's declared length
+// first): a small file of zeros otherwise makes its reader allocate
+// without bound. zstd compresses real data a few to a few dozen times;
+// lz4 cannot exceed about 255:1.
+const (
+	MinDecodedLimit    = 1 << 30 // 1 GiB
+	DecodedLimitFactor = 256
+	maxDecodedLimit    = math.MaxInt64 / 4 // compressedBody sums up to twice a limit
+)
+
+// DecodedLimit is the most bytes the compressed buffers of an Arrow IPC
+// file of size bytes may decompress to: the larger of MinDecodedLimit and
+// DecodedLimitFactor × size.
+func DecodedLimit(size int64) int64 {
+	if size > maxDecodedLimit/DecodedLimitFactor {
+		return maxDecodedLimit
+	}
+	return max(MinDecodedLimit, DecodedLimitFactor*size)
 }
 
 // MaxIPCNesting bounds the nesting of schema fields.
@@ -106,7 +140,8 @@ func (s *IPCMessageVerifier) VerifyBody(body []byte, maxUncompressed int64) erro
 	if s.last == nil || len(s.last.buffers) == 0 {
 		return nil
 	}
-	return s.last.compressedBody(body, maxUncompressed)
+	_, err := s.last.compressedBody(body, maxUncompressed)
+	return err
 }
 
 // BodyCompression.codec values (Message.fbs).
@@ -185,6 +220,8 @@ type ipcVerifier struct {
 	// The view fields of the stream's schema, for its batches (nil: not
 	// known), and of the schema this message holds (nil: none).
 	views, schemaViews *ipcViews
+
+	kind byte // the message's header type (headerRecordBatch, ...)
 
 	// A compressed batch's codec (-1: none) and buffers (Offset, BodyLen).
 	codec   int
@@ -594,6 +631,7 @@ func (v *ipcVerifier) message(maxBody int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	v.kind = kind
 	h, err := m.sub(2)
 	if err != nil {
 		return 0, err
