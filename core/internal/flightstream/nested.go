@@ -102,7 +102,14 @@ func decode(ctx context.Context, mem memory.Allocator, a arrow.Array) (arrow.Arr
 			dense = x.Storage()
 			dense.Retain()
 		case *array.Dictionary:
-			dense, err = compute.TakeArray(ctx, x.Dictionary(), x.Indices())
+			idx := make([]int64, x.Len())
+			for i := range idx {
+				idx[i] = -1
+				if x.IsValid(i) {
+					idx[i] = int64(x.GetValueIndex(i))
+				}
+			}
+			dense, err = gather(ctx, mem, x.Dictionary(), idx)
 		case *array.RunEndEncoded:
 			dense, err = runEndDecode(ctx, mem, x)
 		case *array.ListView, *array.LargeListView:
@@ -124,10 +131,88 @@ func runEndDecode(ctx context.Context, mem memory.Allocator, r *array.RunEndEnco
 	for i := range idx {
 		idx[i] = int64(r.GetPhysicalIndex(i))
 	}
+	return gather(ctx, mem, r.Values(), idx)
+}
+
+// takeable reports whether arrow-go's take kernel handles arrays of t
+// (arrow-go v18: primitives, decimal128/256, fixed-size binary, binary and
+// string, lists, maps and structs of such).
+func takeable(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.FixedSizeBinaryType, *arrow.NullType:
+		return true
+	case *arrow.ListType, *arrow.LargeListType, *arrow.FixedSizeListType, *arrow.MapType:
+		return takeable(t.(arrow.ListLikeType).Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if !takeable(f.Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return arrow.IsPrimitive(t.ID()) || arrow.IsBaseBinary(t.ID())
+}
+
+// gather returns values[idx[0]], values[idx[1]], ... (an index -1: a
+// null): arrow-go's take kernel, or, for the value types it has none for
+// (decimal32 and decimal64, string and binary views, list views, and
+// structs, lists and maps holding them), the slices of consecutive indices
+// concatenated. The kernel is not asked about the others: for a struct
+// holding a view it panics in its own goroutine. Every decode of a
+// dictionary, run-end encoded array or list view goes through it.
+func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx []int64) (arrow.Array, error) {
+	var valid *memory.Buffer
+	nulls := 0
+	for _, k := range idx {
+		if k < 0 {
+			nulls++
+		}
+	}
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		defer valid.Release()
+		valid.Resize(int(bitutil.BytesForBits(int64(len(idx)))))
+		bits := valid.Bytes()
+		for i, k := range idx {
+			if k >= 0 {
+				bitutil.SetBit(bits, i)
+			} else {
+				idx[i] = 0
+			}
+		}
+	}
 	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
+		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0))
 	defer ia.Release()
-	return compute.TakeArray(ctx, r.Values(), ia)
+	if takeable(values.DataType()) {
+		return compute.TakeArray(ctx, values, ia)
+	}
+	if len(idx) == 0 {
+		return array.NewSlice(values, 0, 0), nil
+	}
+	var parts []arrow.Array
+	defer func() {
+		for _, p := range parts {
+			p.Release()
+		}
+	}()
+	for i := 0; i < len(idx); {
+		j := i + 1
+		if ia.IsNull(i) {
+			for j < len(idx) && ia.IsNull(j) {
+				j++
+			}
+			parts = append(parts, array.MakeArrayOfNull(mem, values.DataType(), j-i))
+		} else {
+			for j < len(idx) && ia.IsValid(j) && idx[j] == idx[j-1]+1 {
+				j++
+			}
+			parts = append(parts, array.NewSlice(values, idx[i], idx[j-1]+1))
+		}
+		i = j
+	}
+	return array.Concatenate(parts, mem)
 }
 
 // viewToList gathers the elements of a list view (whose rows may share or
@@ -149,10 +234,7 @@ func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (ar
 		}
 		offs[i+1] = int32(len(idx))
 	}
-	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
-	defer ia.Release()
-	vals, err := compute.TakeArray(ctx, a.ListValues(), ia)
+	vals, err := gather(ctx, mem, a.ListValues(), idx)
 	if err != nil {
 		return nil, err
 	}
