@@ -1,6 +1,8 @@
 package flightstream
 
 import (
+	"context"
+	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -73,5 +75,31 @@ func TestCastGathersTypesWithoutTakeKernel(t *testing.T) {
 		if got := out.Column(i).String(); got != want {
 			t.Errorf("column %s: %s, want %s", fields[i].Name, got, want)
 		}
+	}
+}
+
+// A map key whose cast fails (a duration in seconds that overflows
+// microseconds) leaves its row out, named "m[1].key" as on the protobuf
+// path; the other rows are cast. Found by TestRoundTripRandom (seed 195):
+// the null key made arrow-go refuse the map ("keys array should have no
+// nulls") and the whole batch failed.
+func TestMapKeyOutOfRangeLeavesItsRowOut(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	mt := arrow.MapOf(arrow.FixedWidthTypes.Duration_s, arrow.FixedWidthTypes.Boolean)
+	m := fromJSON(t, mem, mt, `[[{"key": 1, "value": true}], [{"key": 2, "value": false}, {"key": 9223372036854775807, "value": true}], null, [{"key": -3, "value": null}]]`)
+	rec := batchOf(t, []arrow.Field{{Name: "m", Type: mt, Nullable: true}}, m)
+	defer rec.Release()
+	c, _ := planCanonical(t, rec.Schema())
+	out, nulls, keep, err := c.ApplyWith(context.Background(), mem, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if len(nulls) != 2 || nulls[0].Row != 1 || nulls[0].Column != "m[1].key" || nulls[1].Row != 3 || nulls[1].Column != "m[0].value" {
+		t.Fatalf("rows left out: %+v", nulls)
+	}
+	if got := out.Column(0).String(); got != `[{[1000000] [true]} (null)]` || !reflect.DeepEqual(keep, []int{0, 2}) {
+		t.Fatalf("cast: %s, rows kept %v", got, keep)
 	}
 }

@@ -341,6 +341,9 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		}
 		c = flat
 	}
+	if _, ok := to.(*arrow.MapType); ok && len(b) > 0 {
+		c = validKeys(c)
+	}
 	defer c.Release()
 	for k := range b {
 		b[k].i += int(lo) // back to a's element positions
@@ -349,6 +352,31 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	d := array.NewData(to, n, []*memory.Buffer{validity(a), buf}, []arrow.ArrayData{c.Data()}, a.NullN(), 0)
 	defer d.Release()
 	return array.MakeFromData(d), liftElements(a, b), nil
+}
+
+// validKeys returns the entries of a map (c, which it releases) with the
+// key validity bitmap dropped: a key whose cast failed (a duration that
+// overflows microseconds) is null, which a map cannot hold (arrow-go
+// refuses to build it, and the whole batch failed); its row is left out
+// anyway, so what the key holds does not matter.
+func validKeys(c arrow.Array) arrow.Array {
+	st, ok := c.(*array.Struct)
+	if !ok || st.NumField() == 0 || st.Field(0).NullN() == 0 {
+		return c
+	}
+	defer c.Release()
+	kd := st.Field(0).Data()
+	bufs := append([]*memory.Buffer{nil}, kd.Buffers()[1:]...)
+	keys := array.NewData(kd.DataType(), kd.Len(), bufs, kd.Children(), 0, kd.Offset())
+	defer keys.Release()
+	children := []arrow.ArrayData{keys}
+	for i := 1; i < st.NumField(); i++ {
+		children = append(children, st.Field(i).Data())
+	}
+	d := st.Data()
+	nd := array.NewData(d.DataType(), d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }
 
 // validity is a's validity bitmap from bit 0 (nil without nulls).
