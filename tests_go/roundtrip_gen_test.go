@@ -21,8 +21,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/variant"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -40,10 +42,16 @@ type rtNode struct {
 	leaf  arrow.DataType // for dictionary / run-end encoded forms: the value type
 	wrap  string         // "", "dict", "ree"
 	fsl   int            // fixed_size_list size (dt is a fixed-size list)
-	elem  *rtNode        // ARRAY element
-	key   *rtNode        // MAP key
-	val   *rtNode        // MAP value
-	flds  []*rtNode      // STRUCT fields
+	// reorder: a list view column's elements are laid out in reverse row
+	// order (offsets not monotonic).
+	reorder bool
+	// vbin: a VARIANT given already encoded, struct{metadata, value}
+	// binaries (Flight only; the protobuf path takes JSON text).
+	vbin bool
+	elem *rtNode   // ARRAY element
+	key  *rtNode   // MAP key
+	val  *rtNode   // MAP value
+	flds []*rtNode // STRUCT fields
 }
 
 // rtGen draws tables and values for one transport.
@@ -80,10 +88,30 @@ var (
 func (g *rtGen) table(maxCols int) []*rtNode {
 	cols := []*rtNode{{name: "rid", uc: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}, notNull: true, dt: arrow.PrimitiveTypes.Int64, leaf: arrow.PrimitiveTypes.Int64}}
 	n := 1 + g.pick(maxCols)
+	used := map[string]bool{"rid": true}
 	for range n {
-		cols = append(cols, g.node(g.name("c"), true))
+		cols = append(cols, g.node(g.fieldName("c", used, cols), true))
 	}
 	return cols
+}
+
+// fieldName is a new column or field name in a scope: mostly c1, f2...,
+// sometimes a name that protobuf or the Arrow layouts also use, or one
+// whose nested message name meets a sibling's ("m" and "m_value" are both
+// "MValue"-ish).
+func (g *rtGen) fieldName(prefix string, used map[string]bool, siblings []*rtNode) string {
+	var cand string
+	switch {
+	case g.pct(8):
+		cand = []string{"key", "value", "element", "item", "entries", "metadata", "_under", "CamelCase", "a1"}[g.pick(9)]
+	case g.pct(10) && len(siblings) > 0:
+		cand = siblings[g.pick(len(siblings))].name + []string{"_value", "_entry", "_2", "Value", "Entry"}[g.pick(5)]
+	}
+	if cand == "" || used[cand] {
+		cand = g.name(prefix)
+	}
+	used[cand] = true
+	return cand
 }
 
 // node draws a column or struct field (top: a column).
@@ -137,8 +165,10 @@ func (g *rtGen) array() *rtNode {
 		n.dt = arrow.FixedSizeListOfField(int32(n.fsl), ef)
 	case 3:
 		n.dt = arrow.ListViewOfField(ef)
+		n.reorder = g.pct(50)
 	case 4:
 		n.dt = arrow.LargeListViewOfField(ef)
+		n.reorder = g.pct(50)
 	}
 	return n
 }
@@ -147,7 +177,9 @@ func (g *rtGen) mapNode() *rtNode {
 	g.depth++
 	defer func() { g.depth-- }()
 	k := g.leaf(rtKeyTypes[g.pick(len(rtKeyTypes))])
-	for k.wrap != "" { // map keys: plain types
+	// Map keys: plain types (a decimal as a STRING key is refused by the
+	// protobuf path's schema check, taken by Flight; see the notes).
+	for k.wrap != "" || arrow.IsDecimal(k.dt.ID()) {
 		k = g.leaf(k.uc.Name)
 	}
 	k.name = "key"
@@ -170,8 +202,9 @@ func (g *rtGen) structNode() *rtNode {
 	n := &rtNode{uc: zerobuslocal.ColumnType{Name: zerobuslocal.TypeStruct}}
 	k := 1 + g.pick(4)
 	fields := make([]arrow.Field, 0, k)
+	used := map[string]bool{}
 	for range k {
-		f := g.node(g.name("f"), false)
+		f := g.node(g.fieldName("f", used, n.flds), false)
 		n.flds = append(n.flds, f)
 		n.uc.Fields = append(n.uc.Fields, zerobuslocal.Column{Name: f.name, Type: f.uc, Nullable: !f.notNull})
 		fields = append(fields, arrow.Field{Name: f.name, Type: f.dt, Nullable: !f.notNull || f.nulls})
@@ -215,9 +248,26 @@ func (g *rtGen) leaf(name string) *rtNode {
 		n.dt = arrow.FixedWidthTypes.Boolean
 	case zerobuslocal.TypeString, zerobuslocal.TypeVariant:
 		n.dt = g.oneOf(arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString, arrow.BinaryTypes.StringView)
+		switch {
+		case name == zerobuslocal.TypeString && g.pct(5): // decimals go to STRING columns as their text
+			p := 1 + g.pick(38)
+			n.dt = &arrow.Decimal128Type{Precision: int32(p), Scale: int32(g.pick(p + 1))}
+		case name == zerobuslocal.TypeVariant && flight && g.pct(15):
+			bt := g.oneOf(arrow.BinaryTypes.Binary, arrow.BinaryTypes.LargeBinary)
+			n.dt = arrow.StructOf(arrow.Field{Name: "metadata", Type: bt}, arrow.Field{Name: "value", Type: bt})
+			n.vbin = true
+			n.leaf = n.dt
+			return n
+		case name == zerobuslocal.TypeVariant && g.pct(10): // an extension type: as its storage
+			jt, err := extensions.NewJSONType(g.oneOf(arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString))
+			if err != nil {
+				panic(err)
+			}
+			n.dt = jt
+		}
 	case zerobuslocal.TypeBinary:
 		n.dt = g.oneOf(arrow.BinaryTypes.Binary, arrow.BinaryTypes.LargeBinary, arrow.BinaryTypes.BinaryView,
-			&arrow.FixedSizeBinaryType{ByteWidth: 1 + g.pick(5)})
+			&arrow.FixedSizeBinaryType{ByteWidth: 1 + g.pick(5)}, extensions.NewUUIDType())
 	case zerobuslocal.TypeDate:
 		n.dt = g.oneOf(arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Date64)
 	case zerobuslocal.TypeTimestamp, zerobuslocal.TypeTimestampNTZ:
@@ -247,6 +297,10 @@ func (g *rtGen) leaf(name string) *rtNode {
 		panic(name)
 	}
 	n.leaf = n.dt
+	if e, ok := n.dt.(arrow.ExtensionType); ok {
+		n.leaf = e.StorageType()
+		return n
+	}
 	switch {
 	case g.pct(8) && (n.dt.ID() == arrow.STRING || n.dt.ID() == arrow.BINARY): // (arrow-go builds no dictionary of large strings)
 		n.wrap = "dict"
@@ -345,6 +399,9 @@ func (g *rtGen) edgeInt(lo, hi int64) int64 {
 }
 
 func (g *rtGen) leafValue(n *rtNode) any {
+	if n.uc.Name == zerobuslocal.TypeVariant {
+		return g.jsonDoc(0)
+	}
 	switch t := n.leaf.(type) {
 	case *arrow.Int8Type:
 		return g.edgeInt(math.MinInt8, math.MaxInt8)
@@ -519,6 +576,11 @@ func rtBuild(mem memory.Allocator, cols []*rtNode, rows [][]any) arrow.RecordBat
 		}
 		arrs[i] = b.NewArray()
 		b.Release()
+		if c.reorder {
+			r := rtReorderView(mem, arrs[i])
+			arrs[i].Release()
+			arrs[i] = r
+		}
 	}
 	rec := array.NewRecordBatch(schema, arrs, int64(len(rows)))
 	for _, a := range arrs {
@@ -543,6 +605,17 @@ type reeRun struct {
 func (rb *rtBuilder) append(b array.Builder, n *rtNode, v any) {
 	if v == nil {
 		b.AppendNull()
+		return
+	}
+	if n.vbin {
+		v, err := variant.ParseJSON(v.(string), false)
+		if err != nil {
+			panic(err)
+		}
+		sb := b.(*array.StructBuilder)
+		sb.Append(true)
+		sb.FieldBuilder(0).(*array.BinaryBuilder).Append(v.Metadata().Bytes())
+		sb.FieldBuilder(1).(*array.BinaryBuilder).Append(v.Bytes())
 		return
 	}
 	switch bb := b.(type) {
@@ -652,6 +725,8 @@ func (rb *rtBuilder) append(b array.Builder, n *rtNode, v any) {
 		bb.Append(arrow.Time64(v.(int64)))
 	case *array.DurationBuilder:
 		bb.Append(arrow.Duration(v.(int64)))
+	case interface{ StorageBuilder() array.Builder }: // extension types
+		rb.append(bb.StorageBuilder(), &rtNode{leaf: n.leaf, dt: n.leaf, uc: n.uc}, v)
 	case *array.Decimal32Builder:
 		bb.Append(decimal.Decimal32(v.(*big.Int).Int64()))
 	case *array.Decimal64Builder:
@@ -663,4 +738,44 @@ func (rb *rtBuilder) append(b array.Builder, n *rtNode, v any) {
 	default:
 		panic(fmt.Sprintf("no append for %T", b))
 	}
+}
+
+// rtReorderView returns list view a with its rows' elements laid out in
+// reverse row order: the same lists, offsets going down.
+func rtReorderView(mem memory.Allocator, a arrow.Array) arrow.Array {
+	lv := a.(array.ListLike)
+	n := a.Len()
+	offs, sizes := make([]int64, n), make([]int64, n)
+	parts := []arrow.Array{array.NewSlice(lv.ListValues(), 0, 0)}
+	pos := int64(0)
+	for i := n - 1; i >= 0; i-- {
+		if a.IsNull(i) {
+			continue
+		}
+		s, e := lv.ValueOffsets(i)
+		parts = append(parts, array.NewSlice(lv.ListValues(), s, e))
+		offs[i], sizes[i] = pos, e-s
+		pos += e - s
+	}
+	child, err := array.Concatenate(parts, mem)
+	for _, p := range parts {
+		p.Release()
+	}
+	if err != nil {
+		panic(err)
+	}
+	defer child.Release()
+	var ob, sb *memory.Buffer
+	if a.DataType().ID() == arrow.LIST_VIEW {
+		o32, s32 := make([]int32, n), make([]int32, n)
+		for i := range n {
+			o32[i], s32[i] = int32(offs[i]), int32(sizes[i])
+		}
+		ob, sb = memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(o32)), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(s32))
+	} else {
+		ob, sb = memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(offs)), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(sizes))
+	}
+	d := array.NewData(a.DataType(), n, []*memory.Buffer{a.Data().Buffers()[0], ob, sb}, []arrow.ArrayData{child.Data()}, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d)
 }
