@@ -133,3 +133,56 @@ func TestFixedSizeBinaryWithoutValidityBitmap(t *testing.T) {
 		rec.Release()
 	}
 }
+
+// A list view of run-end encoded values, its rows laid out in reverse and
+// sliced, is cast to the values its offsets and runs say. Found by
+// TestRoundTripRandom (a long run): the slices of the run-end encoded
+// elements were joined with arrow-go's Concatenate, which gets slices of
+// run-end encoded arrays wrong, and rows were stored with other rows'
+// values.
+func TestListViewOfRunEndEncodedSliced(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rb := array.NewRunEndEncodedBuilder(mem, arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int8)
+	vb := rb.ValueBuilder().(*array.Int8Builder)
+	for k, run := range []uint64{1, 3, 2, 3, 2} { // runs across the rows' ranges
+		rb.Append(run)
+		vb.Append(int8(10 * (k + 1)))
+	}
+	child := rb.NewArray()
+	rb.Release()
+	defer child.Release()
+	offs, sizes := []int32{8, 5, 1, 0, 0}, []int32{3, 3, 4, 1, 0} // rows in reverse
+	d := array.NewData(arrow.ListViewOf(child.DataType()), 5, []*memory.Buffer{nil,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs)), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(sizes))},
+		[]arrow.ArrayData{child.Data()}, 0, 0)
+	whole := array.MakeFromData(d)
+	d.Release()
+	lv := array.NewSlice(whole, 1, 5).(*array.ListView)
+	whole.Release()
+	var want [][]int8 // read with the offsets and the runs, element by element
+	ree := lv.ListValues().(*array.RunEndEncoded)
+	for i := range lv.Len() {
+		s, e := lv.ValueOffsets(i)
+		row := []int8{}
+		for j := s; j < e; j++ {
+			row = append(row, ree.Values().(*array.Int8).Value(ree.GetPhysicalIndex(int(j))))
+		}
+		want = append(want, row)
+	}
+	rec := batchOf(t, []arrow.Field{{Name: "l", Type: lv.DataType(), Nullable: true}}, lv)
+	defer rec.Release()
+	_, _, out := castCanonical(t, rec)
+	defer out.Release()
+	got := out.Column(0).(*array.List)
+	for i, w := range want {
+		s, e := got.ValueOffsets(i)
+		row := []int8{}
+		for j := s; j < e; j++ {
+			row = append(row, int8(got.ListValues().(*array.Int8).Value(int(j))))
+		}
+		if !reflect.DeepEqual(row, w) {
+			t.Errorf("row %d: %v, want %v (all: %v)", i, row, w, got)
+		}
+	}
+}

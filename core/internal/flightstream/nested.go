@@ -155,12 +155,15 @@ func takeable(t arrow.DataType) bool {
 }
 
 // gather returns values[idx[0]], values[idx[1]], ... (an index -1: a
-// null): arrow-go's take kernel, or, for the value types it has none for
-// (decimal32 and decimal64, string and binary views, list views, and
-// structs, lists and maps holding them), the slices of consecutive indices
-// concatenated. The kernel is not asked about the others: for a struct
-// holding a view it panics in its own goroutine. Every decode of a
-// dictionary, run-end encoded array or list view goes through it.
+// null) with arrow-go's take kernel. Values of a type it has no kernel for
+// (decimal32 and decimal64, string and binary views, list views,
+// dictionaries and run-end encoded arrays inside others, and what holds
+// them) are first cast to their takeable form (takeableType), the form the
+// table's type takes of them anyway: the kernel is never asked about them
+// (for a struct holding a view it panicked in its own goroutine), and
+// arrow-go's Concatenate, which joins slices of run-end encoded arrays
+// wrongly, is not used. Every decode of a dictionary, run-end encoded array
+// or list view goes through it; the result may be of the takeable type.
 func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx []int64) (arrow.Array, error) {
 	var valid *memory.Buffer
 	nulls := 0
@@ -185,34 +188,54 @@ func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx [
 	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
 		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0))
 	defer ia.Release()
-	if takeable(values.DataType()) {
-		return compute.TakeArray(ctx, values, ia)
-	}
-	if len(idx) == 0 {
-		return array.NewSlice(values, 0, 0), nil
-	}
-	var parts []arrow.Array
-	defer func() {
-		for _, p := range parts {
-			p.Release()
+	if !takeable(values.DataType()) {
+		v, _, err := castTo(ctx, mem, values, takeableType(values.DataType()))
+		if err != nil {
+			return nil, err
 		}
-	}()
-	for i := 0; i < len(idx); {
-		j := i + 1
-		if ia.IsNull(i) {
-			for j < len(idx) && ia.IsNull(j) {
-				j++
-			}
-			parts = append(parts, array.MakeArrayOfNull(mem, values.DataType(), j-i))
-		} else {
-			for j < len(idx) && ia.IsValid(j) && idx[j] == idx[j-1]+1 {
-				j++
-			}
-			parts = append(parts, array.NewSlice(values, idx[i], idx[j-1]+1))
-		}
-		i = j
+		defer v.Release()
+		values = v
 	}
-	return array.Concatenate(parts, mem)
+	return compute.TakeArray(ctx, values, ia)
+}
+
+// takeableType is t with what the take kernel lacks replaced by the form
+// the table takes of it (castTo makes it, without a value check): views
+// large_utf8 / large_binary, decimal32 and decimal64 their text, lists of
+// every kind lists, dictionaries, run-end encoded and extension types
+// their values'.
+func takeableType(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case arrow.ExtensionType:
+		return takeableType(t.StorageType())
+	case *arrow.DictionaryType:
+		return takeableType(t.ValueType)
+	case *arrow.RunEndEncodedType:
+		return takeableType(t.Encoded())
+	case *arrow.StringViewType:
+		return arrow.BinaryTypes.LargeString
+	case *arrow.BinaryViewType:
+		return arrow.BinaryTypes.LargeBinary
+	case *arrow.Decimal32Type, *arrow.Decimal64Type:
+		return arrow.BinaryTypes.LargeString
+	case *arrow.MapType:
+		k, v := t.KeyField(), t.ItemField()
+		k.Type, v.Type = takeableType(k.Type), takeableType(v.Type)
+		m := arrow.MapOfFields(k, v)
+		m.KeysSorted = t.KeysSorted
+		return m
+	case arrow.ListLikeType:
+		e := t.ElemField()
+		e.Type = takeableType(e.Type)
+		return arrow.ListOfField(e)
+	case *arrow.StructType:
+		fs := slices.Clone(t.Fields())
+		for i := range fs {
+			fs[i].Type = takeableType(fs[i].Type)
+		}
+		return arrow.StructOf(fs...)
+	}
+	return t
 }
 
 // viewToList gathers the elements of a list view (whose rows may share or
@@ -240,6 +263,7 @@ func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (ar
 	}
 	defer vals.Release()
 	elem := a.DataType().(arrow.ListLikeType).ElemField()
+	elem.Type = vals.DataType() // gather may give the takeable form
 	d := array.NewData(arrow.ListOfField(elem), n, []*memory.Buffer{validity(a), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs))},
 		[]arrow.ArrayData{vals.Data()}, a.NullN(), 0)
 	defer d.Release()
