@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
@@ -570,17 +571,16 @@ func rtBuild(mem memory.Allocator, cols []*rtNode, rows [][]any) arrow.RecordBat
 	arrs := make([]arrow.Array, len(cols))
 	rb := &rtBuilder{ree: map[*array.RunEndEncodedBuilder]reeRun{}}
 	for i, c := range cols {
+		if c.reorder {
+			arrs[i] = rb.reorderView(mem, c, rows, i)
+			continue
+		}
 		b := array.NewBuilder(mem, c.dt)
 		for _, row := range rows {
 			rb.append(b, c, row[i])
 		}
 		arrs[i] = b.NewArray()
 		b.Release()
-		if c.reorder {
-			r := rtReorderView(mem, arrs[i])
-			arrs[i].Release()
-			arrs[i] = r
-		}
 	}
 	rec := array.NewRecordBatch(schema, arrs, int64(len(rows)))
 	for _, a := range arrs {
@@ -740,42 +740,51 @@ func (rb *rtBuilder) append(b array.Builder, n *rtNode, v any) {
 	}
 }
 
-// rtReorderView returns list view a with its rows' elements laid out in
-// reverse row order: the same lists, offsets going down.
-func rtReorderView(mem memory.Allocator, a arrow.Array) arrow.Array {
-	lv := a.(array.ListLike)
-	n := a.Len()
+// rtReorderView builds list view column c of rows (column i) with the
+// rows' elements laid out in reverse row order: the same lists, offsets
+// going down. (Built from the values, not by joining slices: arrow-go's
+// Concatenate gets slices of run-end encoded arrays wrong.)
+func (rb *rtBuilder) reorderView(mem memory.Allocator, c *rtNode, rows [][]any, i int) arrow.Array {
+	n := len(rows)
 	offs, sizes := make([]int64, n), make([]int64, n)
-	parts := []arrow.Array{array.NewSlice(lv.ListValues(), 0, 0)}
-	pos := int64(0)
-	for i := n - 1; i >= 0; i-- {
-		if a.IsNull(i) {
+	valid := make([]bool, n)
+	cb := array.NewBuilder(mem, c.dt.(arrow.ListLikeType).Elem())
+	defer cb.Release()
+	for r := n - 1; r >= 0; r-- {
+		l, ok := rows[r][i].([]any)
+		if !ok {
 			continue
 		}
-		s, e := lv.ValueOffsets(i)
-		parts = append(parts, array.NewSlice(lv.ListValues(), s, e))
-		offs[i], sizes[i] = pos, e-s
-		pos += e - s
+		valid[r] = true
+		offs[r], sizes[r] = int64(cb.Len()), int64(len(l))
+		for _, e := range l {
+			rb.append(cb, c.elem, e)
+		}
 	}
-	child, err := array.Concatenate(parts, mem)
-	for _, p := range parts {
-		p.Release()
-	}
-	if err != nil {
-		panic(err)
-	}
+	child := cb.NewArray()
 	defer child.Release()
+	nulls := 0
+	bits := memory.NewResizableBuffer(mem)
+	defer bits.Release()
+	bits.Resize(int(bitutil.BytesForBits(int64(n))))
+	for r, ok := range valid {
+		if ok {
+			bitutil.SetBit(bits.Bytes(), r)
+		} else {
+			nulls++
+		}
+	}
 	var ob, sb *memory.Buffer
-	if a.DataType().ID() == arrow.LIST_VIEW {
+	if c.dt.ID() == arrow.LIST_VIEW {
 		o32, s32 := make([]int32, n), make([]int32, n)
-		for i := range n {
-			o32[i], s32[i] = int32(offs[i]), int32(sizes[i])
+		for r := range n {
+			o32[r], s32[r] = int32(offs[r]), int32(sizes[r])
 		}
 		ob, sb = memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(o32)), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(s32))
 	} else {
 		ob, sb = memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(offs)), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(sizes))
 	}
-	d := array.NewData(a.DataType(), n, []*memory.Buffer{a.Data().Buffers()[0], ob, sb}, []arrow.ArrayData{child.Data()}, a.NullN(), 0)
+	d := array.NewData(c.dt, n, []*memory.Buffer{bits, ob, sb}, []arrow.ArrayData{child.Data()}, nulls, 0)
 	defer d.Release()
 	return array.MakeFromData(d)
 }
