@@ -147,6 +147,17 @@ fault-matrix:
 	$(GO) test -count=1 -timeout 90m -run '^(TestFaultMatrix|TestFaultSoak)$$' -v ./tests_go \
 	  -args -matrix.rows=$(FAULT_MATRIX_ROWS) -soak=$(SOAK) | grep --line-buffered -v '^=== RUN'
 
+## ---- randomized round trip (session 10) ----
+ROUNDTRIP_DURATION ?= 10m
+.PHONY: roundtrip-long
+
+## roundtrip-long: TestRoundTripRandom on random seeds for ROUNDTRIP_DURATION (default 10m): random tables
+## and Arrow batches over both transports, stored rows compared with the input. `make test` runs a fixed
+## seed list; replay a failing seed with `go test ./tests_go -run TestRoundTripRandom -roundtrip.seed=N -v`.
+roundtrip-long:
+	$(GO) test -count=1 -timeout 0 -run '^TestRoundTripRandom$$' -v ./tests_go \
+	  -args -roundtrip.duration=$(ROUNDTRIP_DURATION) | grep --line-buffered -v '^=== RUN'
+
 ## ---- Spark data source (issue 19) ----
 .PHONY: java-runtime spark-bench
 

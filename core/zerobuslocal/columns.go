@@ -458,10 +458,15 @@ func fieldNumber(i int) int32 {
 
 func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *descriptorpb.DescriptorProto {
 	m := &descriptorpb.DescriptorProto{Name: proto.String(name)}
-	// Nested type names are unique in the message: a struct column
-	// "c_value" and the value message of a map column "c" would both be
-	// "CValue" ("_2", "_3"... are appended).
+	// Nested type names are unique in the message and differ from its
+	// field names (one namespace in protobuf): a struct column "c_value"
+	// and the value message of a map column "c" would both be "CValue", a
+	// struct column "Point" and its message "Point" ("_2", "_3"... are
+	// appended).
 	used := map[string]bool{}
+	for _, c := range cols {
+		used[c.Name] = true
+	}
 	uniq := func(n string) string {
 		out := n
 		for k := 2; used[out]; k++ {

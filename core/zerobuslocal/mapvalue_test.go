@@ -60,3 +60,35 @@ func TestMapOfStructColumns(t *testing.T) {
 		t.Fatalf("stream with the client's descriptor: %v", err)
 	}
 }
+
+// A STRUCT column whose name is already UpperCamel ("Point") gets a
+// message name that is not a field name of the same message (protobuf
+// declares both in one scope), and the client's descriptor for it matches.
+// Found by TestRoundTripRandom (seed 36): the table could not be created
+// ("Point" already declared).
+func TestStructColumnNamedLikeItsMessage(t *testing.T) {
+	s := start(t, zerobuslocal.Options{DisableAutoCreate: true})
+	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, Point STRUCT<x: DOUBLE, Inner: STRUCT<y: INT>>, PointEntry MAP<STRING, INT>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTableColumns(testTable, cols); err != nil {
+		t.Fatalf("CreateTableColumns: %v", err)
+	}
+	st := arrow.StructOf
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "Point", Type: st(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+			arrow.Field{Name: "Inner", Type: st(arrow.Field{Name: "y", Type: arrow.PrimitiveTypes.Int32, Nullable: true}), Nullable: true}), Nullable: true},
+		{Name: "PointEntry", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int32), Nullable: true},
+	}, nil)
+	plan, err := convert.NewPlan(schema, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := openStream(t, dial(t, s), token(t, s, testTable), testTable)
+	stream.create(testTable, plan.Descriptor(), zerobuspb.RecordType_PROTO)
+	if err := stream.finish(); err != nil {
+		t.Fatalf("stream with the client's descriptor: %v", err)
+	}
+}

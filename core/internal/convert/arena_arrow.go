@@ -15,7 +15,12 @@ import (
 // released stays in use (ReadArenaStats shows it). Use it only for arrays
 // whose owner releases them (the Flight transport's cast of a chunk),
 // never for arrays handed to a caller. Memory is zeroed, as Go's
-// allocator's; regions are page-aligned (64-byte alignment holds).
+// allocator's; regions are page-aligned (64-byte alignment holds). A
+// buffer's capacity is its length, as Go's allocator hands them out:
+// arrow-go's kernels size their appends by a buffer's capacity and then
+// slice its length (a take of long strings from a region larger than the
+// request panicked in a kernel goroutine, out of any recover); Holds
+// tells the region's size.
 var ArrowAllocator memory.Allocator = &arrowAlloc{live: map[unsafe.Pointer]*region{}}
 
 // ArrowBodyAllocator is ArrowAllocator taking only regions of a request's
@@ -61,7 +66,7 @@ func (a *arrowAlloc) Allocate(size int) []byte {
 		larger = 0
 	}
 	r := arena.getWithin(size, larger)
-	b := r.mem[:size:len(r.mem)]
+	b := r.mem[:size:size]
 	clear(b)
 	a.mu.Lock()
 	a.live[unsafe.Pointer(unsafe.SliceData(b))] = r
@@ -82,7 +87,7 @@ func (a *arrowAlloc) region(b []byte) *region {
 func (a *arrowAlloc) Reallocate(size int, b []byte) []byte {
 	r := a.region(b)
 	if r != nil && size <= len(r.mem) {
-		nb := r.mem[:size:len(r.mem)]
+		nb := r.mem[:size:size]
 		if size > len(b) {
 			clear(nb[len(b):])
 		}
@@ -95,6 +100,16 @@ func (a *arrowAlloc) Reallocate(size int, b []byte) []byte {
 	copy(nb, b)
 	a.Free(b)
 	return nb
+}
+
+// Holds returns the memory an allocation b of this allocator holds: its
+// region's size (ArrowAllocation(len(b)) for ArrowBodyAllocator), or
+// len(b) for Go memory.
+func (a *arrowAlloc) Holds(b []byte) int64 {
+	if r := a.region(b); r != nil {
+		return int64(len(r.mem))
+	}
+	return int64(len(b))
 }
 
 func (a *arrowAlloc) Free(b []byte) {

@@ -142,17 +142,17 @@ func TestArrowAllocatorArrays(t *testing.T) {
 }
 
 // TestArrowAllocation: ArrowAllocation is the memory an ArrowAllocator
-// allocation holds (the capacity it hands out: the region's size class),
+// allocation holds (Holds: the region's size class),
 // and n itself below the arena's minimum (Go memory).
 func TestArrowAllocation(t *testing.T) {
 	for _, n := range []int{1, arenaAllocMin - 1, arenaAllocMin, 40 << 10, minRegion + 1, 1 << 20, 3<<20 - 1, 3 << 20, 4<<20 + 1, 9 << 20} {
 		b := ArrowAllocator.Allocate(n)
 		want := int64(n)
 		if n >= arenaAllocMin {
-			want = int64(cap(b))
+			want = ArrowAllocator.(*arrowAlloc).Holds(b)
 		}
 		if got := ArrowAllocation(int64(n)); got != want || got < int64(n) {
-			t.Errorf("ArrowAllocation(%d) = %d, want %d (the allocation's capacity)", n, got, want)
+			t.Errorf("ArrowAllocation(%d) = %d, want %d (what the allocation holds)", n, got, want)
 		}
 		ArrowAllocator.Free(b)
 	}
@@ -180,7 +180,7 @@ func withEmptyClasses(t *testing.T, lo, hi int, f func()) {
 }
 
 // TestArrowBodyAllocatorExactClass: with only a free region two classes
-// larger than a request's, ArrowAllocator reuses it (capacity above
+// larger than a request's, ArrowAllocator reuses it (holding more than
 // ArrowAllocation), ArrowBodyAllocator does not: its allocation holds
 // exactly ArrowAllocation(n), what the Flight transport reserved for it.
 func TestArrowBodyAllocatorExactClass(t *testing.T) {
@@ -194,18 +194,18 @@ func TestArrowBodyAllocatorExactClass(t *testing.T) {
 		}
 		arena.put(r)
 		b := ArrowBodyAllocator.Allocate(n)
-		if got, want := int64(cap(b)), ArrowAllocation(n); got != want || want != int64(size) {
-			t.Errorf("ArrowBodyAllocator.Allocate(%d): capacity %d, want ArrowAllocation = %d (class size %d)", n, got, want, size)
+		if got, want := ArrowBodyAllocator.(*arrowAlloc).Holds(b), ArrowAllocation(n); got != want || want != int64(size) {
+			t.Errorf("ArrowBodyAllocator.Allocate(%d): holds %d, want ArrowAllocation = %d (class size %d)", n, got, want, size)
 		}
 		// The same request from ArrowAllocator takes the larger free region.
 		a := ArrowAllocator.Allocate(n)
-		if got := cap(a); got != larger {
-			t.Errorf("ArrowAllocator.Allocate(%d): capacity %d, want the free %d-byte region", n, got, larger)
+		if got := ArrowAllocator.(*arrowAlloc).Holds(a); got != int64(larger) {
+			t.Errorf("ArrowAllocator.Allocate(%d): holds %d, want the free %d-byte region", n, got, larger)
 		}
 		ArrowAllocator.Free(a)
 		ArrowBodyAllocator.Free(b)
-		if big := ArrowBodyAllocator.Allocate(larger); cap(big) != larger {
-			t.Errorf("ArrowBodyAllocator.Allocate(%d): capacity %d, want %d", larger, cap(big), larger)
+		if big := ArrowBodyAllocator.Allocate(larger); ArrowBodyAllocator.(*arrowAlloc).Holds(big) != int64(larger) {
+			t.Errorf("ArrowBodyAllocator.Allocate(%d): holds %d, want %d", larger, ArrowBodyAllocator.(*arrowAlloc).Holds(big), larger)
 		} else {
 			ArrowBodyAllocator.Free(big)
 		}

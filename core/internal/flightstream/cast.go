@@ -563,6 +563,11 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 func widen(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
 	var offs []int32
 	switch x := a.(type) {
+	case *array.FixedSizeBinary:
+		if to.ID() != arrow.LARGE_BINARY {
+			return nil, false
+		}
+		return widenFixed(mem, x, to), true
 	case *array.String:
 		if to.ID() != arrow.LARGE_STRING {
 			return nil, false
@@ -612,6 +617,40 @@ func widen(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array,
 	wd := array.NewData(to, n, []*memory.Buffer{bits, ob, vb}, nil, nulls, 0)
 	defer wd.Release()
 	return array.MakeFromData(wd), true
+}
+
+// widenFixed returns fixed-size binary a as large_binary (to) from offset
+// 0, sharing a's value bytes. arrow-go's cast kernel is not used: it
+// dereferences a's validity bitmap when it has none (no nulls, as IPC
+// and Parquet readers and Concatenate give them), which crashed the process
+// in the kernel's goroutine.
+func widenFixed(mem memory.Allocator, a *array.FixedSizeBinary, to arrow.DataType) arrow.Array {
+	d := a.Data()
+	n := d.Len()
+	w := int64(a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth)
+	ob := memory.NewResizableBuffer(mem)
+	defer ob.Release()
+	ob.Resize(arrow.Int64Traits.BytesRequired(n + 1))
+	out := arrow.Int64Traits.CastFromBytes(ob.Bytes())
+	for i := range out {
+		out[i] = int64(i) * w
+	}
+	var vb *memory.Buffer
+	if vals := d.Buffers()[1]; vals != nil && n > 0 {
+		vb = memory.SliceBuffer(vals, int(int64(d.Offset())*w), int(int64(n)*w)) // retains vals
+		defer vb.Release()
+	}
+	var bits *memory.Buffer
+	nulls := a.NullN()
+	if nulls > 0 {
+		bits = memory.NewResizableBuffer(mem)
+		defer bits.Release()
+		bits.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, bits.Bytes(), 0)
+	}
+	wd := array.NewData(to, n, []*memory.Buffer{bits, ob, vb}, nil, nulls, 0)
+	defer wd.Release()
+	return array.MakeFromData(wd)
 }
 
 // views copies a string_view or binary_view array into large_utf8 or

@@ -28,6 +28,7 @@ type heldBody struct {
 	cleanup runtime.Cleanup
 	mem     memory.Allocator
 	b       []byte // as Allocate returned it
+	holds   int64  // the memory b holds (see newHeldBody)
 }
 
 // bodyMem is what the cleanup frees (it must not reference the heldBody).
@@ -38,6 +39,12 @@ type bodyMem struct {
 
 func newHeldBody(alloc memory.Allocator, n int) *heldBody {
 	h := &heldBody{mem: alloc, b: alloc.Allocate(n)}
+	// An allocator that knows (the encoder arena's: a region may be
+	// larger than the body) tells what the body holds; else its length.
+	h.holds = int64(len(h.b))
+	if ha, ok := alloc.(interface{ Holds([]byte) int64 }); ok {
+		h.holds = ha.Holds(h.b)
+	}
 	h.refs.Store(1)
 	h.cleanup = runtime.AddCleanup(h, func(m bodyMem) { m.mem.Free(m.b) }, bodyMem{alloc, h.b})
 	return h

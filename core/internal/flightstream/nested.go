@@ -102,7 +102,14 @@ func decode(ctx context.Context, mem memory.Allocator, a arrow.Array) (arrow.Arr
 			dense = x.Storage()
 			dense.Retain()
 		case *array.Dictionary:
-			dense, err = compute.TakeArray(ctx, x.Dictionary(), x.Indices())
+			idx := make([]int64, x.Len())
+			for i := range idx {
+				idx[i] = -1
+				if x.IsValid(i) {
+					idx[i] = int64(x.GetValueIndex(i))
+				}
+			}
+			dense, err = gather(ctx, mem, x.Dictionary(), idx)
 		case *array.RunEndEncoded:
 			dense, err = runEndDecode(ctx, mem, x)
 		case *array.ListView, *array.LargeListView:
@@ -124,10 +131,111 @@ func runEndDecode(ctx context.Context, mem memory.Allocator, r *array.RunEndEnco
 	for i := range idx {
 		idx[i] = int64(r.GetPhysicalIndex(i))
 	}
+	return gather(ctx, mem, r.Values(), idx)
+}
+
+// takeable reports whether arrow-go's take kernel handles arrays of t
+// (arrow-go v18: primitives, decimal128/256, fixed-size binary, binary and
+// string, lists, maps and structs of such).
+func takeable(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.FixedSizeBinaryType, *arrow.NullType:
+		return true
+	case *arrow.ListType, *arrow.LargeListType, *arrow.FixedSizeListType, *arrow.MapType:
+		return takeable(t.(arrow.ListLikeType).Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if !takeable(f.Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return arrow.IsPrimitive(t.ID()) || arrow.IsBaseBinary(t.ID())
+}
+
+// gather returns values[idx[0]], values[idx[1]], ... (an index -1: a
+// null) with arrow-go's take kernel. Values of a type it has no kernel for
+// (decimal32 and decimal64, string and binary views, list views,
+// dictionaries and run-end encoded arrays inside others, and what holds
+// them) are first cast to their takeable form (takeableType), the form the
+// table's type takes of them anyway: the kernel is never asked about them
+// (for a struct holding a view it panicked in its own goroutine), and
+// arrow-go's Concatenate, which joins slices of run-end encoded arrays
+// wrongly, is not used. Every decode of a dictionary, run-end encoded array
+// or list view goes through it; the result may be of the takeable type.
+func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx []int64) (arrow.Array, error) {
+	var valid *memory.Buffer
+	nulls := 0
+	for _, k := range idx {
+		if k < 0 {
+			nulls++
+		}
+	}
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		defer valid.Release()
+		valid.Resize(int(bitutil.BytesForBits(int64(len(idx)))))
+		bits := valid.Bytes()
+		for i, k := range idx {
+			if k >= 0 {
+				bitutil.SetBit(bits, i)
+			} else {
+				idx[i] = 0
+			}
+		}
+	}
 	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
+		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0))
 	defer ia.Release()
-	return compute.TakeArray(ctx, r.Values(), ia)
+	if !takeable(values.DataType()) {
+		v, _, err := castTo(ctx, mem, values, takeableType(values.DataType()))
+		if err != nil {
+			return nil, err
+		}
+		defer v.Release()
+		values = v
+	}
+	return compute.TakeArray(ctx, values, ia)
+}
+
+// takeableType is t with what the take kernel lacks replaced by the form
+// the table takes of it (castTo makes it, without a value check): views
+// large_utf8 / large_binary, decimal32 and decimal64 their text, lists of
+// every kind lists, dictionaries, run-end encoded and extension types
+// their values'.
+func takeableType(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case arrow.ExtensionType:
+		return takeableType(t.StorageType())
+	case *arrow.DictionaryType:
+		return takeableType(t.ValueType)
+	case *arrow.RunEndEncodedType:
+		return takeableType(t.Encoded())
+	case *arrow.StringViewType:
+		return arrow.BinaryTypes.LargeString
+	case *arrow.BinaryViewType:
+		return arrow.BinaryTypes.LargeBinary
+	case *arrow.Decimal32Type, *arrow.Decimal64Type:
+		return arrow.BinaryTypes.LargeString
+	case *arrow.MapType:
+		k, v := t.KeyField(), t.ItemField()
+		k.Type, v.Type = takeableType(k.Type), takeableType(v.Type)
+		m := arrow.MapOfFields(k, v)
+		m.KeysSorted = t.KeysSorted
+		return m
+	case arrow.ListLikeType:
+		e := t.ElemField()
+		e.Type = takeableType(e.Type)
+		return arrow.ListOfField(e)
+	case *arrow.StructType:
+		fs := slices.Clone(t.Fields())
+		for i := range fs {
+			fs[i].Type = takeableType(fs[i].Type)
+		}
+		return arrow.StructOf(fs...)
+	}
+	return t
 }
 
 // viewToList gathers the elements of a list view (whose rows may share or
@@ -149,15 +257,13 @@ func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (ar
 		}
 		offs[i+1] = int32(len(idx))
 	}
-	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, 0, 0))
-	defer ia.Release()
-	vals, err := compute.TakeArray(ctx, a.ListValues(), ia)
+	vals, err := gather(ctx, mem, a.ListValues(), idx)
 	if err != nil {
 		return nil, err
 	}
 	defer vals.Release()
 	elem := a.DataType().(arrow.ListLikeType).ElemField()
+	elem.Type = vals.DataType() // gather may give the takeable form
 	d := array.NewData(arrow.ListOfField(elem), n, []*memory.Buffer{validity(a), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs))},
 		[]arrow.ArrayData{vals.Data()}, a.NullN(), 0)
 	defer d.Release()
@@ -259,6 +365,9 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		}
 		c = flat
 	}
+	if _, ok := to.(*arrow.MapType); ok && len(b) > 0 {
+		c = validKeys(c)
+	}
 	defer c.Release()
 	for k := range b {
 		b[k].i += int(lo) // back to a's element positions
@@ -267,6 +376,31 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	d := array.NewData(to, n, []*memory.Buffer{validity(a), buf}, []arrow.ArrayData{c.Data()}, a.NullN(), 0)
 	defer d.Release()
 	return array.MakeFromData(d), liftElements(a, b), nil
+}
+
+// validKeys returns the entries of a map (c, which it releases) with the
+// key validity bitmap dropped: a key whose cast failed (a duration that
+// overflows microseconds) is null, which a map cannot hold (arrow-go
+// refuses to build it, and the whole batch failed); its row is left out
+// anyway, so what the key holds does not matter.
+func validKeys(c arrow.Array) arrow.Array {
+	st, ok := c.(*array.Struct)
+	if !ok || st.NumField() == 0 || st.Field(0).NullN() == 0 {
+		return c
+	}
+	defer c.Release()
+	kd := st.Field(0).Data()
+	bufs := append([]*memory.Buffer{nil}, kd.Buffers()[1:]...)
+	keys := array.NewData(kd.DataType(), kd.Len(), bufs, kd.Children(), 0, kd.Offset())
+	defer keys.Release()
+	children := []arrow.ArrayData{keys}
+	for i := 1; i < st.NumField(); i++ {
+		children = append(children, st.Field(i).Data())
+	}
+	d := st.Data()
+	nd := array.NewData(d.DataType(), d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }
 
 // validity is a's validity bitmap from bit 0 (nil without nulls).

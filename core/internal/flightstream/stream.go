@@ -140,7 +140,7 @@ func (e *Encoded) Size() int64 { return int64(len(e.body)) }
 // the body's length when it is Go memory.
 func (e *Encoded) Held() int64 {
 	if e.held != nil {
-		return int64(cap(e.held.b))
+		return e.held.holds
 	}
 	return int64(len(e.body))
 }
