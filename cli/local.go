@@ -101,14 +101,6 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if *streamLifetime == 0 {
 		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
 	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"port", *port}, {"http-port", *httpPort}} {
-		if p.v < 0 || p.v > 65535 {
-			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
-		}
-	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)
 	}
@@ -131,12 +123,13 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		InspectToken:         *inspectToken,
 		DisableTokenExchange: *noTokenExchange,
 	}
-	// The ranges are the library's (Options.Check); the flags name its fields.
+	// The ranges are the library's (Options.Check, ports included); the
+	// flags name its fields, with the value as given to the flag.
 	var oe *zerobuslocal.OptionsError
 	if err := opts.Check(); errors.As(err, &oe) {
 		p := oe.Problems[0]
 		if flag, ok := localFlagOf[p.Field]; ok {
-			return nil, usageErrorf("local", "-%s is %s; %s", flag, p.Value, p.Msg)
+			return nil, usageErrorf("local", "-%s is %s; %s", flag, fs.Lookup(flag).Value, p.Msg)
 		}
 		return nil, usageErrorf("local", "%v", err) // a field no flag sets
 	}
@@ -147,6 +140,8 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 // localFlagOf names the flag that sets each zerobuslocal.Options field
 // Options.Check can refuse.
 var localFlagOf = map[string]string{
+	"Addr":               "port",
+	"HTTPAddr":           "http-port",
 	"TokenLifetime":      "token-lifetime",
 	"StreamCloseGrace":   "stream-close-grace",
 	"AckPolicy.Interval": "ack-interval",
