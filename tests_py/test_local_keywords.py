@@ -67,6 +67,17 @@ def test_fault_duration_past_go_durations_names_the_option() -> None:
     assert ei.value.keys == ["after_ms"]
 
 
+def test_fault_kind_is_checked_by_the_server() -> None:
+    # the kinds are Go's (zerobuslocal.FaultKinds); Python kept a copy of the list
+    with LocalServer() as server, pytest.raises(ConfigurationError) as ei:
+        server.inject_fault("", "explode", after_messages=1)
+    assert str(ei.value) == (
+        "zerobus: fault: kind='explode' must be one of error, end_stream, drop_connection, stall_acks,"
+        " close_signal, expire_token, token_error, token_latency, create_delay, partial_ack"
+    )
+    assert ei.value.keys == ["kind"] and isinstance(ei.value, ValueError)
+
+
 def test_config_keywords_win_endpoint_too() -> None:
     with LocalServer() as server:
         cfg = server.config("main.default.t", endpoint="http://127.0.0.1:1", retry_max_attempts=2)

@@ -41,19 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["LocalServer"]
 
-_FAULT_KINDS = (
-    "error",
-    "end_stream",
-    "drop_connection",
-    "stall_acks",
-    "close_signal",
-    "expire_token",
-    "token_error",
-    "token_latency",
-    "create_delay",
-    "partial_ack",
-)
-
 
 def _remove_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
@@ -403,13 +390,12 @@ class LocalServer:
         Options: ``after_messages``, ``after_ms``, ``code`` (gRPC code name
         such as ``"UNAVAILABLE"``), ``message``, ``persistent``,
         ``close_after_ms``, ``http_status``, ``latency_ms``, ``records``.
-        Raises ``ValueError`` (:class:`~zerobus_py.ConfigurationError` from
-        the server) for an unknown kind or option.
+        Raises :class:`~zerobus_py.ConfigurationError` (a ``ValueError``)
+        from the server for an unknown kind or option, or a value out of
+        range, naming it.
         """
-        if kind not in _FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(_FAULT_KINDS)}")
-        fault: dict[str, Any] = {"kind": kind}
-        keyword_of: dict[str, str] = {}  # the Go Fault's JSON key of each option
+        fault: dict[str, Any] = {"kind": kind}  # the server checks the kind (zerobuslocal.FaultKinds)
+        keyword_of = {"kind": "kind"}  # the Go Fault's JSON key of each option
         for key, value in options.items():
             if key.endswith("_ms") and isinstance(value, (int, float)) and not isinstance(value, bool):
                 try:
@@ -426,7 +412,8 @@ class LocalServer:
         try:
             _bridge.call(self._server().InjectFault, table, json.dumps(fault))
         except ConfigurationError as err:  # named by the server's JSON key (after_ns): name the keyword
-            raise _naming_keywords(err, options, keyword_of=keyword_of, prefix="zerobus: fault: ") from None
+            given = {"kind": kind, **options}
+            raise _naming_keywords(err, given, keyword_of=keyword_of, prefix="zerobus: fault: ") from None
 
     def clear_faults(self, table: str = "") -> None:
         """Remove the armed faults of ``table`` ("" = all tables)."""

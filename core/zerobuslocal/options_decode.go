@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,13 +31,37 @@ func DecodeOptions(text []byte) (Options, error) {
 
 // DecodeFault decodes a Fault from its JSON form (see Fault; unknown keys
 // are errors). A value the form cannot hold (a duration past about 292
-// years) is an *OptionsError wrapping ErrInvalidFault, naming its key.
+// years) and an unknown kind are an *OptionsError wrapping ErrInvalidFault,
+// naming the key.
 func DecodeFault(text []byte) (Fault, error) {
 	var f Fault
 	if err := decodeJSON(text, &f, ErrInvalidFault); err != nil {
 		return Fault{}, err
 	}
+	if msg := f.Kind.problem(); msg != "" {
+		p := OptionProblem{Field: "Kind", Key: "kind", Value: strconv.Quote(string(f.Kind)), Msg: msg}
+		return Fault{}, &OptionsError{Problems: []OptionProblem{p}, of: ErrInvalidFault}
+	}
 	return f, nil
+}
+
+// faultKinds is every FaultKind, in the order documented.
+var faultKinds = []FaultKind{FaultError, FaultEndStream, FaultDropConnection, FaultStallAcks, FaultCloseSignal,
+	FaultExpireToken, FaultTokenError, FaultTokenLatency, FaultCreateDelay, FaultPartialAck}
+
+// FaultKinds returns every FaultKind (a fresh copy).
+func FaultKinds() []FaultKind { return slices.Clone(faultKinds) }
+
+// problem says what is wrong with k ("" for a known kind).
+func (k FaultKind) problem() string {
+	if slices.Contains(faultKinds, k) {
+		return ""
+	}
+	names := make([]string, len(faultKinds))
+	for i, fk := range faultKinds {
+		names[i] = string(fk)
+	}
+	return "must be one of " + strings.Join(names, ", ")
 }
 
 // decodeJSON decodes text ("" or blanks: {}) into v strictly; a value of

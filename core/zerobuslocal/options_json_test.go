@@ -3,7 +3,11 @@ package zerobuslocal_test
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +152,45 @@ func TestDecodeNamesTheKey(t *testing.T) {
 	if f, err := zerobuslocal.DecodeFault([]byte(`{"kind": "error", "after_ns": 5, "code": "UNAVAILABLE"}`)); err != nil ||
 		f != (zerobuslocal.Fault{Kind: zerobuslocal.FaultError, After: 5, Code: codes.Unavailable}) {
 		t.Errorf("DecodeFault: %+v, %v", f, err)
+	}
+}
+
+// The fault kinds are listed once, in Go (FaultKinds; Python kept a copy to
+// check inject_fault's kind): an unknown kind is a problem of the key
+// "kind" naming every kind, and the list holds every FaultKind constant.
+func TestFaultKindsAreChecked(t *testing.T) {
+	_, err := zerobuslocal.DecodeFault([]byte(`{"kind": "explode"}`))
+	var oe *zerobuslocal.OptionsError
+	if !errors.As(err, &oe) || !errors.Is(err, zerobuslocal.ErrInvalidFault) || oe.Problems[0].Key != "kind" ||
+		oe.Problems[0].Msg != "must be one of error, end_stream, drop_connection, stall_acks, close_signal, expire_token, token_error, token_latency, create_delay, partial_ack" {
+		t.Errorf("DecodeFault(kind explode): %v", err)
+	}
+	fset := gotoken.NewFileSet()
+	f, err := parser.ParseFile(fset, "faults.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consts []string
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == gotoken.CONST {
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "FaultKind" {
+					consts = append(consts, strings.Trim(vs.Values[0].(*ast.BasicLit).Value, `"`))
+				}
+			}
+		}
+	}
+	var listed []string
+	for _, k := range zerobuslocal.FaultKinds() {
+		listed = append(listed, string(k))
+		if _, err := zerobuslocal.DecodeFault([]byte(`{"kind": "` + string(k) + `"}`)); err != nil {
+			t.Errorf("DecodeFault(kind %s): %v", k, err)
+		}
+	}
+	slices.Sort(consts)
+	slices.Sort(listed)
+	if len(consts) < 10 || !slices.Equal(consts, listed) {
+		t.Errorf("FaultKinds %v, the FaultKind constants of faults.go %v", listed, consts)
 	}
 }
