@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -68,9 +67,9 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
 	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow and <table>.parquet, or <table>.jsonl for a table without columns)")
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
-	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
+	clientID := fs.String("client-id", "", "OAuth client id to accept (default "+zerobuslocal.DefaultClientID+")")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
-	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of issued tokens (0: the default)")
+	tokenLifetime := fs.Duration("token-lifetime", zerobuslocal.DefaultTokenLifetime, "lifetime of issued tokens (0: the default)")
 	noAutoCreate := fs.Bool("no-auto-create", false, "reject streams to tables that were not created (NOT_FOUND)")
 	anyToken := fs.Bool("allow-any-token", false, "accept any bearer token (clients with custom headers)")
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")

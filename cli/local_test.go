@@ -474,3 +474,24 @@ func TestLocalZeroMeansTheDefault(t *testing.T) {
 		t.Errorf("Options.Check: %v", err)
 	}
 }
+
+// The flags' defaults are the library's (zerobuslocal.Default*), not copies:
+// -token-lifetime defaulted to a literal 1h beside DefaultTokenLifetime.
+func TestLocalFlagDefaultsAreTheLibrarys(t *testing.T) {
+	la, err := parseLocalArgs(nil, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.opts.TokenLifetime != zerobuslocal.DefaultTokenLifetime || la.opts.MaxMessageBytes != zerobuslocal.DefaultMaxMessageBytes ||
+		la.opts.StreamLifetime != zerobuslocal.DefaultStreamLifetime {
+		t.Errorf("defaults: token lifetime %v, max message bytes %d, stream lifetime %v; want the library's",
+			la.opts.TokenLifetime, la.opts.MaxMessageBytes, la.opts.StreamLifetime)
+	}
+	var out bytes.Buffer
+	if _, err := parseLocalArgs([]string{"-h"}, Env{Stdout: &out, Stderr: io.Discard}.withDefaults()); err == nil {
+		t.Fatal("-h: no error")
+	}
+	if want := "(default " + zerobuslocal.DefaultClientID + ")"; !strings.Contains(out.String(), want) {
+		t.Errorf("help lacks %q:\n%s", want, out.String())
+	}
+}
