@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -68,9 +67,9 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
 	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow and <table>.parquet, or <table>.jsonl for a table without columns)")
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
-	clientID := fs.String("client-id", "", "OAuth client id to accept (default local-client)")
+	clientID := fs.String("client-id", "", "OAuth client id to accept (default "+zerobuslocal.DefaultClientID+")")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
-	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of issued tokens (0: the default)")
+	tokenLifetime := fs.Duration("token-lifetime", zerobuslocal.DefaultTokenLifetime, "lifetime of issued tokens (0: the default)")
 	noAutoCreate := fs.Bool("no-auto-create", false, "reject streams to tables that were not created (NOT_FOUND)")
 	anyToken := fs.Bool("allow-any-token", false, "accept any bearer token (clients with custom headers)")
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
@@ -101,14 +100,6 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if *streamLifetime == 0 {
 		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
 	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"port", *port}, {"http-port", *httpPort}} {
-		if p.v < 0 || p.v > 65535 {
-			return nil, usageErrorf("local", "-%s must be between 1 and 65535 (0: a free port), not %d", p.name, p.v)
-		}
-	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)
 	}
@@ -131,12 +122,13 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		InspectToken:         *inspectToken,
 		DisableTokenExchange: *noTokenExchange,
 	}
-	// The ranges are the library's (Options.Check); the flags name its fields.
+	// The ranges are the library's (Options.Check, ports included); the
+	// flags name its fields, with the value as given to the flag.
 	var oe *zerobuslocal.OptionsError
 	if err := opts.Check(); errors.As(err, &oe) {
 		p := oe.Problems[0]
 		if flag, ok := localFlagOf[p.Field]; ok {
-			return nil, usageErrorf("local", "-%s is %s; %s", flag, p.Value, p.Msg)
+			return nil, usageErrorf("local", "-%s is %s; %s", flag, fs.Lookup(flag).Value, p.Msg)
 		}
 		return nil, usageErrorf("local", "%v", err) // a field no flag sets
 	}
@@ -147,6 +139,8 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 // localFlagOf names the flag that sets each zerobuslocal.Options field
 // Options.Check can refuse.
 var localFlagOf = map[string]string{
+	"Addr":               "port",
+	"HTTPAddr":           "http-port",
 	"TokenLifetime":      "token-lifetime",
 	"StreamCloseGrace":   "stream-close-grace",
 	"AckPolicy.Interval": "ack-interval",

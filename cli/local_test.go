@@ -429,13 +429,15 @@ func TestLocalBusyPortNamesTheFlag(t *testing.T) {
 
 // The ranges of zerobus local's flags are zerobuslocal.Options.Check's: every
 // option it refuses that a flag sets is named by that flag (a rule the CLI
-// kept a second copy of had drifted: -token-lifetime).
+// kept a second copy of had drifted: -token-lifetime; the port range was
+// written here and in Python's LocalServer).
 func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 	neg := zerobuslocal.Options{TokenLifetime: -1, StreamCloseGrace: -1, MaxMessageBytes: -1, MaxStoredRows: -1,
-		AckPolicy: zerobuslocal.AckPolicy{Every: -1, Interval: -1, Delay: -1, Jitter: -1}}
+		AckPolicy: zerobuslocal.AckPolicy{Every: -1, Interval: -1, Delay: -1, Jitter: -1},
+		Addr:      "127.0.0.1:70000", HTTPAddr: "127.0.0.1:-1"}
 	var oe *zerobuslocal.OptionsError
-	if err := neg.Check(); !errors.As(err, &oe) || len(oe.Problems) != 8 {
-		t.Fatalf("Check of 8 negative options: %v", err)
+	if err := neg.Check(); !errors.As(err, &oe) || len(oe.Problems) != 10 {
+		t.Fatalf("Check of 8 negative options and 2 ports: %v", err)
 	}
 	for _, p := range oe.Problems {
 		if _, ok := localFlagOf[p.Field]; !ok && p.Field != "AckPolicy.Jitter" { // no flag sets the jitter
@@ -446,6 +448,8 @@ func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 		"-ack-delay -2s":        "-ack-delay is -2s; must not be negative (0: the default)",
 		"-max-rows -1":          "-max-rows is -1; must not be negative (0: the default)",
 		"-max-message-bytes -1": "-max-message-bytes is -1; must not be negative (0: the default)",
+		"-port 70000":           "-port is 70000; must be a port between 1 and 65535 (0: a free port)",
+		"-http-port -1":         "-http-port is -1; must be a port between 1 and 65535 (0: a free port)",
 	} {
 		_, err := parseLocalArgs(strings.Fields(flag), Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
 		if err == nil || err.Error() != want {
@@ -468,5 +472,26 @@ func TestLocalZeroMeansTheDefault(t *testing.T) {
 	}
 	if err := la.opts.Check(); err != nil {
 		t.Errorf("Options.Check: %v", err)
+	}
+}
+
+// The flags' defaults are the library's (zerobuslocal.Default*), not copies:
+// -token-lifetime defaulted to a literal 1h beside DefaultTokenLifetime.
+func TestLocalFlagDefaultsAreTheLibrarys(t *testing.T) {
+	la, err := parseLocalArgs(nil, Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.opts.TokenLifetime != zerobuslocal.DefaultTokenLifetime || la.opts.MaxMessageBytes != zerobuslocal.DefaultMaxMessageBytes ||
+		la.opts.StreamLifetime != zerobuslocal.DefaultStreamLifetime {
+		t.Errorf("defaults: token lifetime %v, max message bytes %d, stream lifetime %v; want the library's",
+			la.opts.TokenLifetime, la.opts.MaxMessageBytes, la.opts.StreamLifetime)
+	}
+	var out bytes.Buffer
+	if _, err := parseLocalArgs([]string{"-h"}, Env{Stdout: &out, Stderr: io.Discard}.withDefaults()); err == nil {
+		t.Fatal("-h: no error")
+	}
+	if want := "(default " + zerobuslocal.DefaultClientID + ")"; !strings.Contains(out.String(), want) {
+		t.Errorf("help lacks %q:\n%s", want, out.String())
 	}
 }

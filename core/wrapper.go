@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		}
 		scfg := stream.Config{
 			Endpoint:            cfg.Endpoint,
-			WorkspaceURL:        workspaceBase(cfg.UnityCatalogURL),
+			WorkspaceURL:        stream.WorkspaceBase(cfg.UnityCatalogURL),
 			TableName:           cfg.TableName,
 			ClientID:            cfg.ClientID,
 			ClientSecret:        cfg.ClientSecret,
@@ -191,19 +191,6 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	}
 	w.log.DebugContext(ctx, "zerobus wrapper created", "config", cfg)
 	return w, nil
-}
-
-// workspaceBase is the workspace URL the token endpoint and the Unity
-// Catalog API hang off: without a trailing "/", a query or a fragment. A
-// workspace URL copied from the browser often carries the workspace id as
-// "?o=<id>" (Azure), which made the token URL ".../?o=<id>/oidc/v1/token"
-// and failed every send with "no token endpoint at unity_catalog_url".
-func workspaceBase(s string) string {
-	if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.Host != "" {
-		u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = "", "", "", false
-		s = u.String()
-	}
-	return strings.TrimRight(s, "/")
 }
 
 // streamRetries maps "attempts including the first" to the stream client's

@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -60,4 +61,26 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 		out.Damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
 	}
 	return out, nil
+}
+
+// ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON array (null
+// when nothing was dropped from the file).
+func ReadDebugDrops(path string) (string, error) {
+	gaps, err := core.ReadDebugDrops(path)
+	if err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: %v", err)
+	}
+	b, err := json.Marshal(gaps)
+	return string(b), err
+}
+
+// ListDebugFiles returns core.ListDebugFiles(dir) as a JSON array of paths
+// (null when there is none).
+func ListDebugFiles(dir string) (string, error) {
+	paths, err := core.ListDebugFiles(dir)
+	if err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: listing debug files: %v", err)
+	}
+	b, err := json.Marshal(paths)
+	return string(b), err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -25,31 +24,20 @@ type LocalServer struct {
 	s *zerobuslocal.Server
 }
 
-func decodeStrict(what, text string, v any) error {
-	if strings.TrimSpace(text) == "" {
-		text = "{}"
-	}
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errorOf(core.KindConfiguration, "zerobus: %s: %v", what, err)
-	}
-	return nil
-}
-
 // StartLocalServer starts a local Zerobus-compatible server on loopback
-// ports. optionsJSON is a zerobuslocal.Options in its JSON form (see there:
-// snake_case keys, durations in nanoseconds). Unknown keys are errors.
+// ports. optionsJSON is a zerobuslocal.Options in its JSON form
+// (zerobuslocal.DecodeOptions: snake_case keys, durations in nanoseconds).
+// Unknown keys are errors.
 func StartLocalServer(optionsJSON string) (*LocalServer, error) {
-	var opts zerobuslocal.Options
-	if err := decodeStrict("local server options", optionsJSON, &opts); err != nil {
-		return nil, err
+	opts, err := zerobuslocal.DecodeOptions([]byte(optionsJSON))
+	var s *zerobuslocal.Server
+	if err == nil {
+		s, err = zerobuslocal.Start(context.Background(), opts)
 	}
-	s, err := zerobuslocal.Start(context.Background(), opts)
-	if errors.Is(err, zerobuslocal.ErrInvalidOptions) {
+	switch {
+	case errors.Is(err, zerobuslocal.ErrInvalidOptions):
 		return nil, errorOf(core.KindConfiguration, "zerobus: local server: %w", err) // Keys, KeyMessages: core.DetailsOf
-	}
-	if err != nil {
+	case err != nil:
 		return nil, errorOf(core.KindConnection, "zerobus: starting the local server: %w", err) // a busy port: Keys (addr, http_addr)
 	}
 	return &LocalServer{s: s}, nil
@@ -103,9 +91,9 @@ func (l *LocalServer) StatsJSON() string {
 // as a gRPC code name, message, persistent, close_after_ns, http_status,
 // latency_ns, records). Unknown keys are errors.
 func (l *LocalServer) InjectFault(table, faultJSON string) error {
-	var f zerobuslocal.Fault
-	if err := decodeStrict("fault", faultJSON, &f); err != nil {
-		return err
+	f, err := zerobuslocal.DecodeFault([]byte(faultJSON))
+	if err != nil {
+		return errorOf(core.KindConfiguration, "zerobus: fault: %w", err) // Keys, KeyMessages: core.DetailsOf
 	}
 	l.s.InjectFault(table, f)
 	return nil

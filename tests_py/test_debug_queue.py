@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from conftest import id_batch
 
-from zerobus_py import ZerobusWrapper, debug
+from zerobus_py import ZerobusError, ZerobusWrapper, debug
 from zerobus_py.local import LocalServer
 
 
@@ -62,3 +63,14 @@ def test_read_drops_reads_the_sidecar_the_writer_leaves(tmp_path: Path) -> None:
     side.write_text("".join(json.dumps(g) + "\n" for g in gaps), encoding="utf-8")
     assert debug.read_drops(data) == gaps
     assert debug.read_drops(str(data)) == gaps
+    # the Go core reads the sidecar (core.ReadDebugDrops; Python kept a copy of its name and format): a damaged
+    # line is named by file and line, as a ZerobusError (was a bare json.JSONDecodeError)
+    side.write_text(json.dumps(gaps[0]) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(ZerobusError, match=r"drops\.jsonl\" line 2"):
+        debug.read_drops(data)
+    # list_files is core.ListDebugFiles: data files at any depth, no sidecar
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.proto").write_bytes(b"")
+    (tmp_path / "sub" / "x.descriptor.pb").write_bytes(b"")
+    assert debug.list_files(tmp_path) == [data, tmp_path / "sub" / "x.proto"]
+    assert debug.list_files(tmp_path / "missing") == []

@@ -31,10 +31,17 @@ def test_wrong_type_names_the_keyword(kw: dict[str, Any], message: str) -> None:
 @pytest.mark.parametrize(
     ("kw", "fragment"),
     [
-        ({"port": 70000}, "port=70000 must be a port between 1 and 65535"),
-        ({"http_port": -1}, "http_port=-1 must be a port between 1 and 65535"),
-        ({"ack_delay_ms": 1e13}, "ack_delay_ms=10000000000000.0 is not a duration the server can hold"),
-        ({"token_lifetime_secs": float("nan")}, "token_lifetime_secs=nan is not a duration"),
+        # the port range and the longest duration are the Go server's rules (zerobuslocal.Options.Check,
+        # DecodeOptions); Python kept copies of both
+        ({"port": 70000}, "invalid options: port=70000 must be a port between 1 and 65535 (0: a free port)"),
+        ({"http_port": -1}, "invalid options: http_port=-1 must be a port between 1 and 65535 (0: a free port)"),
+        (
+            {"ack_delay_ms": 1e13},
+            "ack_delay_ms=10000000000000.0 must be a duration of at most about 292 years (the longest a Go",
+        ),
+        ({"stream_lifetime_ms": -(10**20)}, f"stream_lifetime_ms={-(10**20)} must be a duration of at least about"),
+        ({"max_stored_rows": 10**30}, f"max_stored_rows={10**30} is out of range for int"),
+        ({"token_lifetime_secs": float("nan")}, "token_lifetime_secs=nan is not a finite number"),
     ],
 )
 def test_out_of_range_names_the_keyword(kw: dict[str, Any], fragment: str) -> None:
@@ -51,11 +58,24 @@ def test_port_zero_is_a_free_port() -> None:
 
 
 def test_fault_duration_past_go_durations_names_the_option() -> None:
-    with (
-        LocalServer() as server,
-        pytest.raises(ConfigurationError, match=r"after_ms=10000000000000.0 is not a duration"),
-    ):
+    with LocalServer() as server, pytest.raises(ConfigurationError) as ei:
         server.inject_fault("", "error", after_ms=1e13)
+    assert str(ei.value) == (
+        "zerobus: fault: after_ms=10000000000000.0 must be a duration of at most about 292 years"
+        " (the longest a Go time.Duration holds)"
+    )
+    assert ei.value.keys == ["after_ms"]
+
+
+def test_fault_kind_is_checked_by_the_server() -> None:
+    # the kinds are Go's (zerobuslocal.FaultKinds); Python kept a copy of the list
+    with LocalServer() as server, pytest.raises(ConfigurationError) as ei:
+        server.inject_fault("", "explode", after_messages=1)
+    assert str(ei.value) == (
+        "zerobus: fault: kind='explode' must be one of error, end_stream, drop_connection, stall_acks,"
+        " close_signal, expire_token, token_error, token_latency, create_delay, partial_ack"
+    )
+    assert ei.value.keys == ["kind"] and isinstance(ei.value, ValueError)
 
 
 def test_config_keywords_win_endpoint_too() -> None:

@@ -67,9 +67,10 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
 
 def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:
     """Every debug file (``*.arrow`` and ``*.proto``) under
-    ``debug_output_dir``, sorted by path."""
-    root = Path(debug_output_dir)
-    return sorted(p for p in root.rglob("*") if p.suffix in (".arrow", ".proto") and p.is_file())
+    ``debug_output_dir``, sorted by path (the Go core's rule,
+    ``core.ListDebugFiles``; sidecars are left out)."""
+    paths: list[str] = json.loads(_bridge.call(_bridge.native.ListDebugFiles, os.fspath(debug_output_dir))) or []
+    return sorted(Path(p) for p in paths)
 
 
 def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -77,12 +78,8 @@ def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     one dict per point where writes were dropped because the disk fell behind
     (or a file failed), with ``before_write`` and ``before_row`` (where in the
     file), ``dropped_writes``, ``dropped_rows``, ``dropped_bytes`` and
-    ``reason``. Read from the sidecar ``<stem>.drops.jsonl``; an empty list
-    when nothing is missing from the file."""
-    p = Path(path)
-    side = p.with_name(p.stem + ".drops.jsonl")
-    try:
-        text = side.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    ``reason``. Read from the sidecar ``<stem>.drops.jsonl`` by the Go core
+    (``core.ReadDebugDrops``); an empty list when nothing is missing from the
+    file."""
+    gaps: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ReadDebugDrops, os.fspath(path))) or []
+    return gaps

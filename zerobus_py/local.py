@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import ssl
 import tempfile
@@ -40,35 +41,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["LocalServer"]
 
-_FAULT_KINDS = (
-    "error",
-    "end_stream",
-    "drop_connection",
-    "stall_acks",
-    "close_signal",
-    "expire_token",
-    "token_error",
-    "token_latency",
-    "create_delay",
-    "partial_ack",
-)
-
 
 def _remove_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
         os.remove(path)
 
 
-_MAX_NS = 2**63 - 1  # Go's time.Duration
-
-
 def _ns(value: float, per_unit: int) -> int:
-    """A duration in some unit as whole nanoseconds (the Go server's JSON form)."""
+    """A duration in some unit as whole nanoseconds (the Go server's JSON form; the server checks the range)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
-    if value != value or abs(value * per_unit) > _MAX_NS:  # NaN, or more than about 292 years
-        raise ValueError("is not a duration the server can hold (at most about 292 years)")
-    return int(value * per_unit)
+    if isinstance(value, int):
+        return value * per_unit
+    if not math.isfinite(value):  # JSON has no NaN or infinity
+        raise ValueError("is not a finite number")
+    ns = value * per_unit
+    return int(ns) if math.isfinite(ns) else int(value) * per_unit
 
 
 def _int(value: int) -> int:
@@ -78,9 +66,7 @@ def _int(value: int) -> int:
 
 
 def _port(value: int) -> str:
-    if not 0 <= _int(value) <= 65535:
-        raise ValueError("must be a port between 1 and 65535 (0: a free port)")
-    return _loopback(value)
+    return _loopback(_int(value))  # the server checks the port's range, naming the keyword (_naming_keywords)
 
 
 def _ms(value: float) -> int:
@@ -156,18 +142,24 @@ def _options_json(given: dict[str, Any]) -> str:
 E = TypeVar("E", bound=ZerobusError)
 
 
-def _naming_keywords(err: E, given: dict[str, Any], what: str = "invalid options") -> E:
-    """The server's options error (or its error listening on a port, ``what`` = "cannot listen") naming,
-    for each option at fault, the keyword and value given to :class:`LocalServer` (the error carries the
-    JSON keys and what is wrong with each as data)."""
+def _naming_keywords(
+    err: E,
+    given: dict[str, Any],
+    *,
+    keyword_of: dict[str, str] = _KEYWORD_OF,
+    prefix: str = "zerobus: local server: invalid options: ",
+    sep: str = " ",
+) -> E:
+    """The server's error about options (out of range, or a port it cannot listen on: ``prefix`` "...cannot
+    listen: ", ``sep`` ": ") naming, for each option at fault, the keyword and value given here (the error
+    carries the JSON keys and what is wrong with each as data; ``keyword_of`` maps a key to its keyword)."""
     keys = err.keys
     msgs = err.details.get("key_messages") or []
-    if not keys or len(msgs) != len(keys) or any(k not in _KEYWORD_OF for k in keys):
+    if not keys or len(msgs) != len(keys) or any(keyword_of.get(k) not in given for k in keys):
         return err  # not a problem per option: keep the server's own words
-    keywords = [_KEYWORD_OF[k] for k in keys]
-    sep = " " if what == "invalid options" else ": "  # "ack_delay_ms=-5 must not be ..." / "port=80: bind: ..."
+    keywords = [keyword_of[k] for k in keys]
     parts = [f"{kw}={given[kw]!r}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
-    message = f"zerobus: local server: {what}: " + "; ".join(parts)
+    message = prefix + "; ".join(parts)
     return type(err)(message, details={**err.details, "message": message}, keys=keywords)
 
 
@@ -218,8 +210,10 @@ class LocalServer:
 
     Raises:
         ConfigurationError: an option is out of range (a negative duration,
-            size or count); the message names every such keyword and its
-            value, e.g. ``ack_delay_ms=-5 must not be negative``.
+            size or count, a port outside 0..65535, a duration past about
+            292 years); the Go server checks them, and the message names
+            every such keyword and its value, e.g. ``ack_delay_ms=-5 must
+            not be negative``.
     """
 
     def __init__(
@@ -255,7 +249,7 @@ class LocalServer:
         except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
             raise _naming_keywords(err, given) from None
         except ZerobusConnectionError as err:  # a port in use: port= / http_port=, not Options.Addr
-            raise _naming_keywords(err, given, "cannot listen") from None
+            raise _naming_keywords(err, given, prefix="zerobus: local server: cannot listen: ", sep=": ") from None
         self.endpoint: str = self._server().Endpoint()
         """The gRPC endpoint, ``http://127.0.0.1:PORT`` (``https://`` with TLS)."""
         self.workspace_url: str = self._server().WorkspaceURL()
@@ -396,23 +390,30 @@ class LocalServer:
         Options: ``after_messages``, ``after_ms``, ``code`` (gRPC code name
         such as ``"UNAVAILABLE"``), ``message``, ``persistent``,
         ``close_after_ms``, ``http_status``, ``latency_ms``, ``records``.
-        Raises ``ValueError`` (:class:`~zerobus_py.ConfigurationError` from
-        the server) for an unknown kind or option.
+        Raises :class:`~zerobus_py.ConfigurationError` (a ``ValueError``)
+        from the server for an unknown kind or option, or a value out of
+        range, naming it.
         """
-        if kind not in _FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(_FAULT_KINDS)}")
-        fault: dict[str, Any] = {"kind": kind}
+        fault: dict[str, Any] = {"kind": kind}  # the server checks the kind (zerobuslocal.FaultKinds)
+        keyword_of = {"kind": "kind"}  # the Go Fault's JSON key of each option
         for key, value in options.items():
             if key.endswith("_ms") and isinstance(value, (int, float)) and not isinstance(value, bool):
                 try:
                     fault[key[:-3] + "_ns"] = _ns(value, 1_000_000)  # the Go Fault's JSON form: durations in ns
                 except ValueError as e:
                     raise ConfigurationError(f"zerobus: fault: {key}={value!r} {e}", keys=[key]) from None
-            elif key == "code" and isinstance(value, str):
+                keyword_of[key[:-3] + "_ns"] = key
+                continue
+            if key == "code" and isinstance(value, str):
                 fault[key] = value.upper()
             else:
                 fault[key] = value
-        _bridge.call(self._server().InjectFault, table, json.dumps(fault))
+            keyword_of[key] = key
+        try:
+            _bridge.call(self._server().InjectFault, table, json.dumps(fault))
+        except ConfigurationError as err:  # named by the server's JSON key (after_ns): name the keyword
+            given = {"kind": kind, **options}
+            raise _naming_keywords(err, given, keyword_of=keyword_of, prefix="zerobus: fault: ") from None
 
     def clear_faults(self, table: str = "") -> None:
         """Remove the armed faults of ``table`` ("" = all tables)."""

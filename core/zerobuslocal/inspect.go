@@ -266,11 +266,8 @@ func (s *Server) routes() *http.ServeMux {
 
 func (fj FaultJSON) fault() (Fault, error) {
 	f := Fault{Kind: fj.Kind, AfterMessages: fj.AfterMessages, Message: fj.Message, Persistent: fj.Persistent, HTTPStatus: fj.HTTPStatus, Records: fj.Records}
-	switch fj.Kind {
-	case FaultError, FaultEndStream, FaultDropConnection, FaultStallAcks, FaultCloseSignal, FaultExpireToken, FaultTokenError, FaultTokenLatency,
-		FaultPartialAck, FaultCreateDelay:
-	default:
-		return f, fmt.Errorf("unknown fault kind %q", fj.Kind)
+	if msg := fj.Kind.problem(); msg != "" {
+		return f, fmt.Errorf("unknown fault kind %q: %s", fj.Kind, msg)
 	}
 	for _, d := range []struct {
 		name string

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,10 +26,11 @@ const (
 // Options (with AckPolicy) also decodes from JSON, keyed by the snake_case
 // names in the field tags, durations in nanoseconds (encoding/json's form of
 // a time.Duration, hence the _ns suffix); language bindings pass options
-// this way. Encoding Options shows ClientSecret and InspectToken.
+// this way, through DecodeOptions, which names the key of a value out of
+// range. Encoding Options shows ClientSecret and InspectToken.
 type Options struct {
 	// Addr is the gRPC listen address. Default "127.0.0.1:0" (a free port).
-	// It must be a loopback address.
+	// It must be a loopback address with a numeric port (0..MaxPort).
 	Addr string `json:"addr"`
 	// HTTPAddr is the listen address of the OAuth token endpoint and the
 	// inspection API (the "workspace URL"). Default "127.0.0.1:0".
@@ -173,11 +176,16 @@ func (p AckPolicy) normalized() AckPolicy {
 	return p
 }
 
-// ErrInvalidOptions is wrapped by the error Start and Options.Check return
-// for an option out of range (a negative duration, size or count): an
+// ErrInvalidOptions is wrapped by the error Start, Options.Check and
+// DecodeOptions return for an option out of range (a negative duration,
+// size or count, a port outside 0..65535, an address off loopback): an
 // *OptionsError naming each option by its field and JSON key. Zero means
 // the default everywhere.
 var ErrInvalidOptions = errors.New("zerobuslocal: invalid options")
+
+// ErrInvalidFault is wrapped by the *OptionsError DecodeFault returns for a
+// fault option out of range.
+var ErrInvalidFault = errors.New("zerobuslocal: invalid fault")
 
 // OptionProblem is one option out of range.
 type OptionProblem struct {
@@ -187,21 +195,30 @@ type OptionProblem struct {
 	Msg   string // what is wrong, e.g. "must not be negative (0: the default)"
 }
 
-// OptionsError lists every option out of range; it wraps ErrInvalidOptions.
-// Front ends (the CLI's flags, Python's keywords) name the options their own
-// way from Field or Key; KeyProblems gives the keys and what is wrong with
-// each as data.
-type OptionsError struct{ Problems []OptionProblem }
+// OptionsError lists every option out of range; it wraps ErrInvalidOptions
+// (ErrInvalidFault from DecodeFault). Front ends (the CLI's flags, Python's
+// keywords) name the options their own way from Field or Key; KeyProblems
+// gives the keys and what is wrong with each as data.
+type OptionsError struct {
+	Problems []OptionProblem
+	of       error // the sentinel wrapped; nil: ErrInvalidOptions
+}
 
 func (e *OptionsError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		parts[i] = fmt.Sprintf("%s (%s) is %s; %s", p.Field, p.Key, p.Value, p.Msg)
 	}
-	return ErrInvalidOptions.Error() + ": " + strings.Join(parts, "; ")
+	return e.Unwrap().Error() + ": " + strings.Join(parts, "; ")
 }
 
-func (e *OptionsError) Unwrap() error { return ErrInvalidOptions }
+// Unwrap returns ErrInvalidOptions, or ErrInvalidFault for a fault.
+func (e *OptionsError) Unwrap() error {
+	if e.of != nil {
+		return e.of
+	}
+	return ErrInvalidOptions
+}
 
 // KeyProblems returns the JSON key of each problem and, in the same order,
 // what is wrong with it (Msg): the form language bindings read as data.
@@ -213,22 +230,70 @@ func (e *OptionsError) KeyProblems() (keys, msgs []string) {
 	return keys, msgs
 }
 
-// checkedOption is one option Check bounds: its field, JSON key and value.
+// checkedOption is one option Check bounds: its field, JSON key, value and
+// rule.
 type checkedOption struct {
 	field, key string
-	get        func(*Options) any // a time.Duration or an int
+	get        func(*Options) any // a time.Duration, an int or a string
+	bad        func(v any) string // what is wrong with v ("" when in range)
 }
 
-// checkedOptions are the options Check refuses when negative.
+// notNegative is the rule of durations, sizes and counts, whose 0 means
+// the default.
+func notNegative(v any) string {
+	switch v := v.(type) {
+	case time.Duration:
+		if v < 0 {
+			return "must not be negative (0: the default)"
+		}
+	case int:
+		if v < 0 {
+			return "must not be negative (0: the default)"
+		}
+	}
+	return ""
+}
+
+// MaxPort is the highest TCP port; 0 asks for a free one.
+const MaxPort = 65535
+
+// portMsg is what is wrong with an address whose port is out of range (the
+// front ends set the address from a port: -port, port=).
+var portMsg = fmt.Sprintf("must be a port between 1 and %d (0: a free port)", MaxPort)
+
+// loopbackAddr is the rule of Addr and HTTPAddr: "" (the default) or
+// host:port with a loopback host (an IP or localhost) and a numeric port in
+// 0..MaxPort.
+func loopbackAddr(v any) string {
+	addr := v.(string)
+	if addr == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "must be a loopback host:port, e.g. 127.0.0.1:0"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > MaxPort {
+		return portMsg
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "must be a loopback address, e.g. 127.0.0.1:0"
+	}
+	return ""
+}
+
+// checkedOptions are the options Check refuses out of range.
 var checkedOptions = []checkedOption{
-	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }},
-	{"StreamCloseGrace", "stream_close_grace_ns", func(o *Options) any { return o.StreamCloseGrace }},
-	{"AckPolicy.Interval", "ack_policy.interval_ns", func(o *Options) any { return o.AckPolicy.Interval }},
-	{"AckPolicy.Delay", "ack_policy.delay_ns", func(o *Options) any { return o.AckPolicy.Delay }},
-	{"AckPolicy.Jitter", "ack_policy.jitter_ns", func(o *Options) any { return o.AckPolicy.Jitter }},
-	{"MaxMessageBytes", "max_message_bytes", func(o *Options) any { return o.MaxMessageBytes }},
-	{"MaxStoredRows", "max_stored_rows", func(o *Options) any { return o.MaxStoredRows }},
-	{"AckPolicy.Every", "ack_policy.every", func(o *Options) any { return o.AckPolicy.Every }},
+	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }, notNegative},
+	{"StreamCloseGrace", "stream_close_grace_ns", func(o *Options) any { return o.StreamCloseGrace }, notNegative},
+	{"AckPolicy.Interval", "ack_policy.interval_ns", func(o *Options) any { return o.AckPolicy.Interval }, notNegative},
+	{"AckPolicy.Delay", "ack_policy.delay_ns", func(o *Options) any { return o.AckPolicy.Delay }, notNegative},
+	{"AckPolicy.Jitter", "ack_policy.jitter_ns", func(o *Options) any { return o.AckPolicy.Jitter }, notNegative},
+	{"MaxMessageBytes", "max_message_bytes", func(o *Options) any { return o.MaxMessageBytes }, notNegative},
+	{"MaxStoredRows", "max_stored_rows", func(o *Options) any { return o.MaxStoredRows }, notNegative},
+	{"AckPolicy.Every", "ack_policy.every", func(o *Options) any { return o.AckPolicy.Every }, notNegative},
+	{"Addr", "addr", func(o *Options) any { return o.Addr }, loopbackAddr},
+	{"HTTPAddr", "http_addr", func(o *Options) any { return o.HTTPAddr }, loopbackAddr},
 }
 
 // CheckedOptionKeys returns the JSON key of every option Check can refuse
@@ -246,15 +311,9 @@ func CheckedOptionKeys() []string {
 func (o Options) Check() error {
 	var bad []OptionProblem
 	for _, c := range checkedOptions {
-		var negative bool
-		switch v := c.get(&o).(type) {
-		case time.Duration:
-			negative = v < 0
-		case int:
-			negative = v < 0
-		}
-		if negative {
-			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(c.get(&o)), "must not be negative (0: the default)"})
+		v := c.get(&o)
+		if msg := c.bad(v); msg != "" {
+			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(v), msg})
 		}
 	}
 	if len(bad) == 0 {

@@ -112,11 +112,6 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	for name, a := range map[string]string{"Addr": opts.Addr, "HTTPAddr": opts.HTTPAddr} {
-		if err := checkLoopback(a); err != nil {
-			return nil, fmt.Errorf("zerobuslocal: Options.%s: %w", name, err)
-		}
-	}
 
 	s := &Server{
 		opts:         opts,
@@ -316,21 +311,6 @@ func grpcMessageLimit(capBytes int) int {
 		return 1<<31 - 1
 	}
 	return 2*capBytes + 1<<20
-}
-
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("invalid address %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("address %q is not a loopback address (use 127.0.0.1)", addr)
-	}
-	return nil
 }
 
 func firstLabel(host string) string {

@@ -16,6 +16,28 @@ const stampLayout = "20060102T150405.000Z"
 // 255 bytes on common file systems; rotation adds about 30).
 const maxBaseLen = 160
 
+// Extensions of the debug data files; rotated files keep them.
+const (
+	ArrowExt = ".arrow"
+	ProtoExt = ".proto"
+)
+
+// KindOf tells which reader a debug file needs, by its name: "arrow" for
+// ArrowExt (ReadArrowFile), "proto" for ProtoExt (ReadProtoFile, with the
+// descriptor sidecar beside it). A sidecar or any other file is an error
+// saying what to pass.
+func KindOf(path string) (string, error) {
+	switch {
+	case strings.HasSuffix(path, ArrowExt):
+		return "arrow", nil
+	case strings.HasSuffix(path, ProtoExt):
+		return "proto", nil
+	case strings.HasSuffix(path, descriptorSuffix) || strings.HasSuffix(path, textprotoSuffix):
+		return "", fmt.Errorf("%s is a descriptor sidecar; pass the %s file beside it", path, ProtoExt)
+	}
+	return "", fmt.Errorf("%s: not a debug file; expected a %s or %s file", path, ArrowExt, ProtoExt)
+}
+
 // Sidecar suffixes of a protobuf debug file (replacing its ".proto").
 const (
 	descriptorSuffix = ".descriptor.pb"

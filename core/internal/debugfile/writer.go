@@ -112,10 +112,10 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 		finished:   make(chan struct{}),
 	}
 	if cfg.Arrow {
-		w.arrow = newSink(w, kindArrow, ".arrow")
+		w.arrow = newSink(w, kindArrow, ArrowExt)
 	}
 	if cfg.Proto {
-		w.proto = newSink(w, kindProto, ".proto")
+		w.proto = newSink(w, kindProto, ProtoExt)
 	}
 	for _, s := range w.sinks() {
 		if err := w.prepare(s); err != nil {

@@ -83,7 +83,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 	if err != nil {
 		return nil, err
 	}
-	u := strings.TrimRight(cfg.WorkspaceURL, "/") + "/api/2.1/unity-catalog/tables/" + url.PathEscape(table)
+	u := stream.WorkspaceBase(cfg.WorkspaceURL) + "/api/2.1/unity-catalog/tables/" + url.PathEscape(table)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, &CatalogError{Table: table, Msg: err.Error()}

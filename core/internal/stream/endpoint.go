@@ -87,9 +87,25 @@ func urlErrCause(err error) error {
 	return err
 }
 
+// WorkspaceBase is the workspace URL the token endpoint and the Unity
+// Catalog API hang off: without surrounding blanks, a trailing "/", a query
+// or a fragment. A workspace URL copied from the browser often carries the
+// workspace id as "?o=<id>" (Azure), which made the token URL
+// ".../?o=<id>/oidc/v1/token" and failed every send with "no token endpoint
+// at unity_catalog_url". A string that is not an absolute URL is only
+// trimmed (the checks that use it report it).
+func WorkspaceBase(s string) string {
+	s = strings.TrimSpace(s)
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = "", "", "", false
+		s = u.String()
+	}
+	return strings.TrimRight(s, "/")
+}
+
 // tokenURL derives the OAuth token endpoint from the workspace URL.
 func tokenURL(workspaceURL string) (string, error) {
-	s := strings.TrimRight(strings.TrimSpace(workspaceURL), "/")
+	s := WorkspaceBase(workspaceURL)
 	if s == "" {
 		return "", fmt.Errorf("WorkspaceURL is empty: set it to https://<workspace>.cloud.databricks.com (needed for OAuth unless HeadersProvider is set)")
 	}

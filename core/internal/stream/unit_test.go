@@ -59,6 +59,27 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
+// WorkspaceBase is the one rule for the workspace URL (core, the token URL
+// and Flight's Unity Catalog lookup use it).
+func TestWorkspaceBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://ws.cloud.databricks.com/?o=123": "https://ws.cloud.databricks.com",
+		" https://ws.cloud.databricks.com/// ":   "https://ws.cloud.databricks.com",
+		"https://ws.cloud.databricks.com/#frag":  "https://ws.cloud.databricks.com",
+		"https://ws.cloud.databricks.com/base/?": "https://ws.cloud.databricks.com/base",
+		"http://127.0.0.1:8080":                  "http://127.0.0.1:8080",
+		"ws.cloud.databricks.com/":               "ws.cloud.databricks.com",
+		"":                                       "",
+	} {
+		if got := WorkspaceBase(in); got != want {
+			t.Errorf("WorkspaceBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, _ := tokenURL("https://ws.cloud.databricks.com/?o=123"); got != "https://ws.cloud.databricks.com/oidc/v1/token" {
+		t.Errorf("tokenURL with a query: got %q", got)
+	}
+}
+
 func TestTokenURLAndTable(t *testing.T) {
 	if got, _ := tokenURL("https://ws.cloud.databricks.com/"); got != "https://ws.cloud.databricks.com/oidc/v1/token" {
 		t.Errorf("tokenURL: got %q", got)
