@@ -166,6 +166,8 @@ def _cancel_live_sends() -> None:
     """At interpreter exit, cancel sends still running in other threads and
     wait for Go to release the callers' data while Python can still run."""
     _exiting.set()
+    if _bridge.forked_child():  # the sends are the parent's; Go cannot run here
+        return
     with _live_lock:
         live = list(_live)
     deadline = time.monotonic() + 5
@@ -184,6 +186,11 @@ class ZerobusWrapper:
     while Go works, so concurrent ``send_batch`` calls progress together over
     the table's shared streams. Use it as a context manager (``with``) or call
     :meth:`shutdown` when done.
+
+    Worker processes: create wrappers in each worker. Go cannot run in a
+    process forked after zerobus_py was first used in its parent (every call
+    there raises :class:`~zerobus_py.ZerobusError` saying so); start workers
+    with ``multiprocessing.get_context("spawn")`` or ``"forkserver"``.
 
     Args:
         config: the settings; validated here with the Go core's rules (raises
