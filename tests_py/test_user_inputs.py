@@ -244,3 +244,14 @@ def test_row_indices_across_chunks_match_the_stored_rows(server: LocalServer, ta
     stored = collections.Counter(server.table(table_name).column("id").to_pylist())
     assert stored == collections.Counter(res.get_successful_row_indices())
     assert all(stored[i] == 0 for i in bad)
+
+
+def test_a_polars_object_column_is_refused_not_stored_as_addresses(
+    wrapper: ZerobusWrapper, server: LocalServer, table_name: str
+) -> None:
+    """polars exports dtype Object as each object's 8-byte memory address (fixed_size_binary[8]): those bytes were
+    stored as the column's values and the send reported a success."""
+    df = pl.DataFrame({"id": [1, 2], "payload": pl.Series([object(), {"a": 1}], dtype=pl.Object)})
+    with pytest.raises(TypeError, match=r"polars column\(s\) 'payload' of dtype Object .* memory addresses"):
+        wrapper.send_batch(df)
+    assert server.record_count(table_name) == 0

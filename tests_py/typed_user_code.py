@@ -60,7 +60,8 @@ def handle(err: ZerobusError) -> str:
     assert_type(err.column, "str | None")
     assert_type(err.keys, "list[str]")
     assert_type(err.grpc_code, "str | None")
-    partial = getattr(err, "result", None)
+    partial = err.result
+    assert_type(partial, "TransmissionResult | None")
     if isinstance(err, RetryExhausted):
         assert_type(err.attempts, "int | None")
     if isinstance(err, (AuthenticationError, ConfigurationError)):

@@ -180,6 +180,7 @@ def export(data: Any, want_total: bool = False) -> Exported:
         table = pa.Table.from_pandas(data, preserve_index=named)
         return Exported(table.__arrow_c_stream__(), table.num_rows)
     if _is_polars(data):
+        _refuse_polars_objects(data)
         table = data.to_arrow()
         return Exported(table.__arrow_c_stream__(), table.num_rows)
     if "pyarrow.parquet" in sys.modules:
@@ -215,6 +216,21 @@ def export(data: Any, want_total: bool = False) -> Exported:
             ) from None
         return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _refuse_polars_objects(df: Any) -> None:
+    """polars exports a column of dtype Object (Python objects) as each
+    object's 8-byte memory address (``fixed_size_binary[8]``): sent, it would
+    store addresses as data. Refused naming the columns."""
+    import polars as pl
+
+    names = [name for name, dtype in df.schema.items() if dtype == pl.Object]
+    if names:
+        raise TypeError(
+            f"cannot send polars column(s) {', '.join(repr(n) for n in names)} of dtype Object (Python objects): "
+            "polars exports them as memory addresses, not values; convert them to a typed column first, e.g. "
+            "df.with_columns(pl.col(name).map_elements(str, return_dtype=pl.String))"
+        )
 
 
 def _hint(data: Any) -> str:

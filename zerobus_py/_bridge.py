@@ -10,6 +10,8 @@ was never built. Type checkers see the stubs ``_native/*.pyi``.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,6 +55,47 @@ else:
     native = _Lazy("pybind")
     go = _Lazy("go")
     raw = _Lazy("_zbnative")
+
+
+#: What a forked child is told when it uses the Go runtime its parent started.
+FORKED_MESSAGE = (
+    "zerobus_py: this process was forked (os.fork(), or multiprocessing's 'fork' start method, the default on "
+    "Linux before Python 3.14) from one where zerobus_py's Go runtime had started; Go cannot run in such a child "
+    "(every call would hang). Start worker processes with multiprocessing.get_context('spawn') or "
+    "'forkserver', or fork before zerobus_py is first used (a wrapper, a LocalServer or validate())"
+)
+
+
+def _refuse(*args: object, **kwargs: object) -> Any:
+    raise ZerobusError(FORKED_MESSAGE)
+
+
+def _ignore(*args: object, **kwargs: object) -> None:
+    return None
+
+
+def _after_fork_in_child() -> None:
+    """In a child forked after the extension was loaded, the Go runtime's
+    threads are gone: any call into Go blocks forever. Every function of the
+    extension then raises :data:`FORKED_MESSAGE` instead, and releasing a
+    handle (gopy's ``__del__`` of inherited objects) does nothing. A child
+    forked before the extension was loaded starts Go afresh and is unaffected."""
+    ext = sys.modules.get(f"{__package__}._native._zbnative")
+    if ext is None:
+        return
+    for name in dir(ext):
+        if not name.startswith("_") and callable(getattr(ext, name)):
+            setattr(ext, name, _ignore if name in ("IncRef", "DecRef") else _refuse)
+
+
+def forked_child() -> bool:
+    """Whether Go is unusable in this process (see :func:`_after_fork_in_child`)."""
+    ext = sys.modules.get(f"{__package__}._native._zbnative")
+    return ext is not None and getattr(ext, "DecRef", None) is _ignore
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def num_handles() -> int:

@@ -34,6 +34,15 @@ def _redact_url(url: str) -> str:
     return url[:start] + REDACTED + url[at:]
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (``numpy.int64(3)`` -> 3,
+    ``numpy.True_`` -> True): settings read from a DataFrame or computed with
+    NumPy are such scalars. Anything else is returned as is."""
+    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
+        return value.item()
+    return value
+
+
 @dataclass
 class ObservabilityConfig:
     """OpenTelemetry export and logging settings.
@@ -97,7 +106,7 @@ class ObservabilityConfig:
             ("observability_max_backups", self.max_backups),
         ):
             if value is not None:
-                out[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
+                out[key] = os.fspath(value) if isinstance(value, os.PathLike) else _plain(value)
         return out
 
     @classmethod
@@ -440,13 +449,16 @@ class WrapperConfiguration:
         """
         out: dict[str, Any] = {}
         for attr, key, typ in _FIELDS:
-            value = self._raw(attr)
+            value = _plain(self._raw(attr))
             if value is None:
                 continue
             if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
                 want = typ.__name__ if isinstance(typ, type) else "str or path"
                 shown = "" if attr in _SECRETS else f" {value!r}"
-                raise ConfigurationError(f"{attr}: expected {want}, got {type(value).__name__}{shown}", keys=[attr])
+                got = type(value).__qualname__
+                if type(value).__module__ != "builtins":  # not "expected bool, got bool" for another library's bool
+                    got = f"{type(value).__module__}.{got}"
+                raise ConfigurationError(f"{attr}: expected {want}, got {got}{shown}", keys=[attr])
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
             if isinstance(value, os.PathLike):

@@ -115,8 +115,11 @@ def _drain_at_exit() -> None:
 
 
 def start() -> None:
-    """Start the drain thread once per process (again in a forked child)."""
+    """Start the drain thread once per process (again in a child forked
+    before Go started; none in one forked after, where Go cannot run)."""
     global _started_pid
+    if _bridge.forked_child():
+        return
     with _start_lock:
         if _started_pid == os.getpid():
             return

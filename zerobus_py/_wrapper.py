@@ -127,6 +127,37 @@ class _Send:
         return _outcome(d)
 
 
+def _wait_for(op: pybind.Waiting) -> None:
+    """Wait for a Flush / Close running in Go in short slices, so that
+    Ctrl-C is seen at once (one blocking call kept KeyboardInterrupt out until
+    Go returned: up to the flush timeout). An exception while waiting cancels
+    the call, waits the moment Go takes to return, and propagates. Go's error
+    is raised as its ZerobusError."""
+    try:
+        while not op.Wait(int(_WAIT_SLICE * 1000)):
+            pass
+    except BaseException:
+        op.Cancel()
+        while not op.Wait(int(_WAIT_SLICE * 1000)):
+            pass
+        raise
+    _bridge.call(op.Err)
+
+
+async def _wait_for_async(op: pybind.Waiting) -> None:
+    """:func:`_wait_for` for asyncio: cancelling the task cancels the call
+    (a worker thread blocked in Go until the flush timeout also held up
+    ``asyncio.run``'s exit on Ctrl-C)."""
+    try:
+        while not await asyncio.to_thread(op.Wait, int(_WAIT_SLICE * 1000)):
+            pass
+    except BaseException:
+        op.Cancel()
+        await asyncio.to_thread(op.Wait, 0)
+        raise
+    _bridge.call(op.Err)
+
+
 def _outcome(d: dict[str, Any]) -> TransmissionResult:
     result = TransmissionResult._from_native(d)
     if d.get("raised") and result.error is not None:
@@ -166,6 +197,8 @@ def _cancel_live_sends() -> None:
     """At interpreter exit, cancel sends still running in other threads and
     wait for Go to release the callers' data while Python can still run."""
     _exiting.set()
+    if _bridge.forked_child():  # the sends are the parent's; Go cannot run here
+        return
     with _live_lock:
         live = list(_live)
     deadline = time.monotonic() + 5
@@ -184,6 +217,11 @@ class ZerobusWrapper:
     while Go works, so concurrent ``send_batch`` calls progress together over
     the table's shared streams. Use it as a context manager (``with``) or call
     :meth:`shutdown` when done.
+
+    Worker processes: create wrappers in each worker. Go cannot run in a
+    process forked after zerobus_py was first used in its parent (every call
+    there raises :class:`~zerobus_py.ZerobusError` saying so); start workers
+    with ``multiprocessing.get_context("spawn")`` or ``"forkserver"``.
 
     Args:
         config: the settings; validated here with the Go core's rules (raises
@@ -337,8 +375,8 @@ class ZerobusWrapper:
         Raises :class:`~zerobus_py.CancelledError` (a ``TimeoutError``) when
         the time runs out; its message names ``flush_timeout_ms`` when that
         bound, not ``timeout``, ran out."""
-        native = self._handle()
-        _bridge.call(native.Flush, _timeout_ms(timeout))
+        ms = _timeout_ms(timeout)
+        _wait_for(_bridge.call(self._handle().FlushAsync, ms))
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """Counters of the debug files since the wrapper was created:
@@ -368,16 +406,33 @@ class ZerobusWrapper:
         answer (0.5 s for one that refuses connections: nothing listens).
         """
         ms = _timeout_ms(timeout)  # a bad timeout raises before the wrapper is marked closed
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            native, self._native = self._native, None
+        native = self._mark_closed()
         if native is not None:
             try:
-                _bridge.call(native.Close, ms)
+                _wait_for(_bridge.call(native.CloseAsync, ms))
             finally:
                 _logs.drain()  # every record logged up to the close, before returning
+
+    async def _shutdown_async(self, timeout: float | None) -> None:
+        """:meth:`shutdown` for asyncio: the event loop is not blocked and
+        cancelling the task cancels the wait for acknowledgements."""
+        ms = _timeout_ms(timeout)
+        native = self._mark_closed()
+        if native is not None:
+            try:
+                await _wait_for_async(_bridge.call(native.CloseAsync, ms))
+            finally:
+                await asyncio.to_thread(_logs.drain)
+
+    def _mark_closed(self) -> pybind.Wrapper | None:
+        """Mark the wrapper closed; the Go wrapper to close, or None when
+        an earlier shutdown did."""
+        with self._lock:
+            if self._closed:
+                return None
+            self._closed = True
+            native, self._native = self._native, None
+        return native
 
     def close(self) -> None:
         """Alias of :meth:`shutdown`."""
@@ -402,7 +457,11 @@ class ZerobusWrapper:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await asyncio.to_thread(self.shutdown)
+        if not _interrupted(exc_type):
+            await self._shutdown_async(None)
+            return
+        with contextlib.suppress(ZerobusError):
+            await self._shutdown_async(_INTERRUPT_GRACE)
 
     def __del__(self) -> None:
         if getattr(self, "_closed", True) or getattr(self, "_native", None) is None:
@@ -478,12 +537,14 @@ class AsyncZerobusWrapper:
         return await _send_async(self._sync._handle(), batch, timeout, progress)
 
     async def flush(self, *, timeout: float | None = None) -> None:
-        """Await :meth:`ZerobusWrapper.flush`."""
-        await asyncio.to_thread(self._sync.flush, timeout=timeout)
+        """Await :meth:`ZerobusWrapper.flush` (cancelling the task cancels the wait)."""
+        ms = _timeout_ms(timeout)
+        await _wait_for_async(_bridge.call(self._sync._handle().FlushAsync, ms))
 
     async def shutdown(self, *, timeout: float | None = None) -> None:
-        """Await :meth:`ZerobusWrapper.shutdown` (idempotent)."""
-        await asyncio.to_thread(self._sync.shutdown, timeout=timeout)
+        """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the
+        task stops waiting for acknowledgements and still closes the wrapper)."""
+        await self._sync._shutdown_async(timeout)
 
     async def __aenter__(self) -> Self:
         return self

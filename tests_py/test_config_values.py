@@ -1,0 +1,54 @@
+"""Settings as data engineers hold them: values read from a DataFrame or computed with NumPy are NumPy scalars."""
+
+from __future__ import annotations
+
+import decimal
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+def test_numpy_scalars_are_taken_as_the_values_they_hold(server: LocalServer, table_name: str) -> None:
+    """``numpy.int64(3)`` / ``numpy.True_`` were refused ("retry_max_attempts: expected int, got int64",
+    "zerobus_writer_disabled: expected bool, got bool"); an ObservabilityConfig field failed in json.dumps."""
+    config = server.config(
+        table_name,
+        retry_max_attempts=np.int64(3),
+        ack_timeout_ms=np.int32(5000),
+        zerobus_writer_disabled=np.bool_(False),
+        observability_config=ObservabilityConfig(interval_secs=np.int64(7)),
+    )
+    config.validate()
+    settings = config.to_settings()
+    assert settings["retry_max_attempts"] == 3 and type(settings["retry_max_attempts"]) is int
+    assert settings["ack_timeout_ms"] == 5000 and settings["observability_interval_secs"] == 7
+    assert settings["zerobus_writer_disabled"] is False
+    with ZerobusWrapper(config) as w:
+        assert w.send_batch(pa.record_batch({"id": [1, 2]})).successful_count == 2
+    assert server.record_count(table_name) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.float64(1.5), "ack_timeout_ms: expected int, got float 1.5"),
+        (decimal.Decimal(3), r"ack_timeout_ms: expected int, got decimal.Decimal Decimal\('3'\)"),
+    ],
+)
+def test_a_value_of_another_type_names_its_type(value: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message) as err:
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", ack_timeout_ms=value).validate()  # type: ignore[arg-type]
+    assert err.value.keys == ["ack_timeout_ms"]
+
+
+def test_a_foreign_bool_is_not_expected_bool_got_bool() -> None:
+    class Flag:  # a bool-like of another library that is not a NumPy scalar
+        def __bool__(self) -> bool:
+            return True
+
+    with pytest.raises(ConfigurationError, match=r"debug_enabled: expected bool, got test_config_values\..*Flag"):
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", debug_enabled=Flag()).validate()  # type: ignore[arg-type]

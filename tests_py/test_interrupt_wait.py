@@ -1,0 +1,130 @@
+"""Ctrl-C while waiting for acknowledgements outside a send: ``flush()``, ``shutdown()``, leaving a ``with`` block,
+and their asyncio forms. Each was one blocking call into Go, so KeyboardInterrupt waited until Go returned: until
+the acknowledgements came or ``flush_timeout_ms`` (300 s by default) ran out. Now Go is waited for in short slices
+and an interrupt cancels the wait; nothing keeps running in Go afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import id_batch
+
+from zerobus_py import AsyncZerobusWrapper, ZerobusWrapper, _bridge
+from zerobus_py.local import LocalServer
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery to the main thread: POSIX")
+
+#: The acks never come (stall_acks) and flush_timeout_ms is 20 s: a wait that is not interrupted takes 20 s.
+_PROMPT = 8.0
+
+
+@pytest.fixture
+def stalled(server: LocalServer, table_name: str) -> Iterator[LocalServer]:
+    # the first message (a warm-up send that opens the stream) is acknowledged, later ones never are
+    server.inject_fault(table_name, "stall_acks", after_messages=1, persistent=True)
+    yield server
+    server.clear_faults(table_name)
+
+
+def _interrupt_after(delay: float) -> list[float]:
+    """SIGINT to the main thread after ``delay`` s; the list gets the time it was sent."""
+    at: list[float] = []
+
+    def fire() -> None:
+        at.append(time.monotonic())
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Timer(delay, fire).start()
+    return at
+
+
+def _in_flight(w: ZerobusWrapper) -> threading.Thread:
+    """A send in another thread whose acknowledgements never come."""
+    assert w.send_batch(id_batch(1000, 1)).success  # the warm-up send
+
+    def send() -> None:
+        with contextlib.suppress(Exception):  # ended by the interrupted close below
+            w.send_batch(id_batch(0, 50))
+
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    time.sleep(0.5)  # its request is out
+    return t
+
+
+def _settle(baseline: int) -> int:
+    """Goroutines once the cancelled call has returned (at most 5 s)."""
+    deadline = time.monotonic() + 5
+    while _bridge.native.Goroutines() > baseline and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return int(_bridge.native.Goroutines())
+
+
+def _config(server: LocalServer, table_name: str) -> Any:
+    return server.config(table_name, flush_timeout_ms=20_000, ack_timeout_ms=60_000)
+
+
+@pytest.mark.parametrize("how", ["flush", "shutdown", "with"])
+def test_ctrl_c_interrupts_waiting_for_acknowledgements(stalled: LocalServer, table_name: str, how: str) -> None:
+    w = ZerobusWrapper(_config(stalled, table_name))
+    sender = _in_flight(w)
+    baseline = _bridge.native.Goroutines()
+    at = _interrupt_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        if how == "flush":
+            w.flush()
+        elif how == "shutdown":
+            w.shutdown()
+        else:
+            with w:
+                pass
+    took = time.monotonic() - at[0]
+    assert took < _PROMPT, f"{how}: KeyboardInterrupt came {took:.2f} s after SIGINT"
+    assert _settle(baseline) <= baseline, "the cancelled Go call is still running"
+    assert w.is_closed == (how != "flush")
+    if how == "flush":  # the wrapper is still usable: a short shutdown ends the stalled send
+        with pytest.raises(Exception, match=r"(aborted|gave up)"):
+            w.shutdown(timeout=0.3)
+    sender.join(_PROMPT)
+    assert not sender.is_alive()
+
+
+@pytest.mark.parametrize("how", ["flush", "shutdown", "async with"])
+def test_ctrl_c_interrupts_asyncio_waiting_for_acknowledgements(
+    stalled: LocalServer, table_name: str, how: str
+) -> None:
+    """``asyncio.run`` cancels the task on Ctrl-C, then waits for its worker threads: one blocked in Go held the
+    program until the flush timeout."""
+
+    async def main() -> None:
+        w = AsyncZerobusWrapper(_config(stalled, table_name))
+        assert (await w.send_batch(id_batch(1000, 1))).success  # the warm-up send
+        send = asyncio.create_task(w.send_batch(id_batch(0, 50)))
+        await asyncio.sleep(0.5)
+        try:
+            if how == "flush":
+                await w.flush()
+            elif how == "shutdown":
+                await w.shutdown()
+            else:
+                async with w:
+                    pass
+        finally:
+            send.cancel()
+
+    at = _interrupt_after(0.8)
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    assert at, f"{how}: asyncio.run returned before the interrupt ({time.monotonic() - t0:.2f} s)"
+    took = time.monotonic() - at[0]
+    assert took < _PROMPT, f"{how}: KeyboardInterrupt came {took:.2f} s after SIGINT"
