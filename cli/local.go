@@ -98,7 +98,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		}
 	}
 	if *streamLifetime == 0 {
-		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
+		return nil, usageErrorf("local", "-stream-lifetime is 0; %s", zerobuslocal.ExplicitZeroProblem("stream_lifetime_ns"))
 	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)

@@ -450,6 +450,7 @@ func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 		"-max-message-bytes -1": "-max-message-bytes is -1; must not be negative (0: the default)",
 		"-port 70000":           "-port is 70000; must be a port between 1 and 65535 (0: a free port)",
 		"-http-port -1":         "-http-port is -1; must be a port between 1 and 65535 (0: a free port)",
+		"-stream-lifetime 0":    "-stream-lifetime is 0; must not be 0 (negative: streams never end by themselves; leave it unset for the default, 15m0s)",
 	} {
 		_, err := parseLocalArgs(strings.Fields(flag), Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
 		if err == nil || err.Error() != want {

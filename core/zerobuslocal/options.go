@@ -296,6 +296,18 @@ var checkedOptions = []checkedOption{
 	{"HTTPAddr", "http_addr", func(o *Options) any { return o.HTTPAddr }, loopbackAddr},
 }
 
+// zeroRefused says, for the options whose explicit 0 front ends refuse,
+// why: Options' 0 means the default, but a user who writes 0 for the stream
+// lifetime may mean "never" (a negative value). DecodeOptions refuses such a
+// key given as 0, the CLI such a flag set to 0 (ExplicitZeroProblem).
+var zeroRefused = map[string]string{
+	"stream_lifetime_ns": fmt.Sprintf("must not be 0 (negative: streams never end by themselves; leave it unset for the default, %v)", DefaultStreamLifetime),
+}
+
+// ExplicitZeroProblem says what is wrong with a 0 given explicitly for the
+// option whose JSON key is key ("" when a given 0 is taken as the default).
+func ExplicitZeroProblem(key string) string { return zeroRefused[key] }
+
 // CheckedOptionKeys returns the JSON key of every option Check can refuse
 // (front ends test that they can name each).
 func CheckedOptionKeys() []string {

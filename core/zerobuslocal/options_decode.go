@@ -23,10 +23,32 @@ func DecodeOptions(text []byte) (Options, error) {
 	if err := decodeJSON(text, &o, ErrInvalidOptions); err != nil {
 		return Options{}, err
 	}
-	if err := o.Check(); err != nil {
-		return Options{}, err
+	var bad []OptionProblem
+	var given map[string]json.RawMessage
+	_ = json.Unmarshal(text, &given) // decoded above: an object (or blank)
+	for key, msg := range zeroRefused {
+		if v, ok := given[key]; ok && isZeroNumber(v) {
+			bad = append(bad, OptionProblem{Field: fieldPath(reflect.TypeFor[Options](), key), Key: key, Value: "0", Msg: msg})
+		}
+	}
+	var oe *OptionsError
+	if err := o.Check(); errors.As(err, &oe) {
+		bad = append(bad, oe.Problems...)
+	}
+	if len(bad) > 0 {
+		return Options{}, &OptionsError{Problems: bad}
 	}
 	return o, nil
+}
+
+// isZeroNumber reports whether v is a JSON number equal to 0.
+func isZeroNumber(v json.RawMessage) bool {
+	var n json.Number
+	if json.Unmarshal(v, &n) != nil {
+		return false
+	}
+	f, err := n.Float64()
+	return err == nil && f == 0
 }
 
 // DecodeFault decodes a Fault from its JSON form (see Fault; unknown keys

@@ -115,6 +115,9 @@ func TestDecodeNamesTheKey(t *testing.T) {
 		{`{"ack_policy": {"every": "3"}}`, "AckPolicy.Every", "ack_policy.every", "a JSON string", "must be an integer"},
 		{`{"tls": 1}`, "TLS", "tls", "a JSON number", "must be true or false"},
 		{`{"addr": "127.0.0.1:70000"}`, "Addr", "addr", "127.0.0.1:70000", "must be a port between 1 and 65535 (0: a free port)"},
+		// a 0 given for the stream lifetime may mean "never": refused as the CLI's -stream-lifetime 0 is (Python took it as 15m)
+		{`{"stream_lifetime_ns": 0}`, "StreamLifetime", "stream_lifetime_ns", "0",
+			"must not be 0 (negative: streams never end by themselves; leave it unset for the default, 15m0s)"},
 	} {
 		_, err := zerobuslocal.DecodeOptions([]byte(c.text))
 		var oe *zerobuslocal.OptionsError
@@ -138,8 +141,8 @@ func TestDecodeNamesTheKey(t *testing.T) {
 	if o, err := zerobuslocal.DecodeOptions([]byte("  ")); err != nil || !reflect.DeepEqual(o, zerobuslocal.Options{}) {
 		t.Errorf("DecodeOptions(blank): %+v, %v; want the zero Options", o, err)
 	}
-	if o, err := zerobuslocal.DecodeOptions([]byte(`{"addr": "127.0.0.1:0", "ack_policy": {"delay_ns": 5}}`)); err != nil ||
-		o.Addr != "127.0.0.1:0" || o.AckPolicy.Delay != 5 {
+	if o, err := zerobuslocal.DecodeOptions([]byte(`{"addr": "127.0.0.1:0", "ack_policy": {"delay_ns": 5}, "stream_lifetime_ns": -1}`)); err != nil ||
+		o.Addr != "127.0.0.1:0" || o.AckPolicy.Delay != 5 || o.StreamLifetime != -1 {
 		t.Errorf("DecodeOptions: %+v, %v", o, err)
 	}
 
