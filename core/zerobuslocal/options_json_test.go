@@ -77,7 +77,9 @@ func TestCheckAddresses(t *testing.T) {
 		{zerobuslocal.Options{Addr: "0.0.0.0:0"}, "addr", "must be a loopback address, e.g. 127.0.0.1:0"},
 		{zerobuslocal.Options{HTTPAddr: "192.0.2.1:80"}, "http_addr", "must be a loopback address, e.g. 127.0.0.1:0"},
 		{zerobuslocal.Options{Addr: "nonsense"}, "addr", "must be a loopback host:port, e.g. 127.0.0.1:0"},
-		{zerobuslocal.Options{Addr: "127.0.0.1:65535", HTTPAddr: "localhost:0"}, "", ""},
+		{zerobuslocal.Options{AllowedHosts: []string{"box", "http://box:80"}}, "allowed_hosts", `must be host names without scheme or port (e.g. a container name); "http://box:80" is not`},
+		{zerobuslocal.Options{AllowedHosts: []string{""}}, "allowed_hosts", `must be host names without scheme or port (e.g. a container name); "" is not`},
+		{zerobuslocal.Options{Addr: "127.0.0.1:65535", HTTPAddr: "localhost:0", AllowedHosts: []string{"box", "a.test"}}, "", ""},
 		{zerobuslocal.Options{Addr: "[::1]:0", HTTPAddr: "127.0.0.2:1"}, "", ""},
 	} {
 		err := c.opts.Check()
