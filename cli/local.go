@@ -228,7 +228,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")
 			fmt.Fprintf(stdout, "    export ZEROBUS_TLS_CA_FILE=%s\n", shellQuote(info.CACertFile))
 		}
-		fmt.Fprintf(stdout, "  inspect:       %s%s/tables\n", info.WorkspaceURL, zerobuslocal.InspectPrefix)
+		fmt.Fprintf(stdout, "  inspect:       %s/tables\n", s.InspectURL())
 	}
 	<-ctx.Done()
 	return s.Close()

@@ -343,7 +343,7 @@ class LocalServer:
         """One request to the server's inspection API (JSON in and out)."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.workspace_url + "/zerobus-local/v1" + path,
+            self._server().InspectURL() + path,  # zerobuslocal.InspectPrefix
             data=data,
             method=method,
             headers={"Content-Type": "application/json"},
