@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"reflect"
 	"slices"
@@ -16,8 +17,10 @@ import (
 // DecodeOptions decodes Options from their JSON form (see Options; unknown
 // keys are errors) and checks them (Options.Check). A value the form cannot
 // hold, such as a duration past the longest time.Duration (about 292
-// years), is an *OptionsError naming its key, as an option out of range is.
-// Language bindings pass options this way.
+// years), is an *OptionsError naming its key, as an option out of range is,
+// and so is a 0 given for an option whose 0 may be misread
+// (ExplicitZeroProblem: stream_lifetime_ns). Language bindings pass options
+// this way.
 func DecodeOptions(text []byte) (Options, error) {
 	var o Options
 	if err := decodeJSON(text, &o, ErrInvalidOptions); err != nil {
@@ -26,9 +29,9 @@ func DecodeOptions(text []byte) (Options, error) {
 	var bad []OptionProblem
 	var given map[string]json.RawMessage
 	_ = json.Unmarshal(text, &given) // decoded above: an object (or blank)
-	for key, msg := range zeroRefused {
+	for _, key := range slices.Sorted(maps.Keys(zeroRefused)) {
 		if v, ok := given[key]; ok && isZeroNumber(v) {
-			bad = append(bad, OptionProblem{Field: fieldPath(reflect.TypeFor[Options](), key), Key: key, Value: "0", Msg: msg})
+			bad = append(bad, OptionProblem{Field: fieldPath(reflect.TypeFor[Options](), key), Key: key, Value: "0", Msg: zeroRefused[key]})
 		}
 	}
 	var oe *OptionsError
