@@ -98,7 +98,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		}
 	}
 	if *streamLifetime == 0 {
-		return nil, usageErrorf("local", "-stream-lifetime must not be 0 (negative: streams never end by themselves)")
+		return nil, usageErrorf("local", "-stream-lifetime is 0; %s", zerobuslocal.ExplicitZeroProblem("stream_lifetime_ns"))
 	}
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)
@@ -139,6 +139,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 // localFlagOf names the flag that sets each zerobuslocal.Options field
 // Options.Check can refuse.
 var localFlagOf = map[string]string{
+	"AllowedHosts":       "allow-host",
 	"Addr":               "port",
 	"HTTPAddr":           "http-port",
 	"TokenLifetime":      "token-lifetime",
@@ -227,7 +228,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")
 			fmt.Fprintf(stdout, "    export ZEROBUS_TLS_CA_FILE=%s\n", shellQuote(info.CACertFile))
 		}
-		fmt.Fprintf(stdout, "  inspect:       %s%s/tables\n", info.WorkspaceURL, zerobuslocal.InspectPrefix)
+		fmt.Fprintf(stdout, "  inspect:       %s/tables\n", s.InspectURL())
 	}
 	<-ctx.Done()
 	return s.Close()
@@ -238,13 +239,11 @@ type hostList []string
 
 func (h *hostList) String() string { return strings.Join(*h, ",") }
 
+// Set adds the comma-separated names of v; Options.Check says which are not
+// host names.
 func (h *hostList) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" || strings.ContainsAny(p, "/:@ ") {
-			return fmt.Errorf("-allow-host %q: want a host name without scheme or port", p)
-		}
-		*h = append(*h, p)
+		*h = append(*h, strings.TrimSpace(p))
 	}
 	return nil
 }

@@ -434,10 +434,10 @@ func TestLocalBusyPortNamesTheFlag(t *testing.T) {
 func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 	neg := zerobuslocal.Options{TokenLifetime: -1, StreamCloseGrace: -1, MaxMessageBytes: -1, MaxStoredRows: -1,
 		AckPolicy: zerobuslocal.AckPolicy{Every: -1, Interval: -1, Delay: -1, Jitter: -1},
-		Addr:      "127.0.0.1:70000", HTTPAddr: "127.0.0.1:-1"}
+		Addr:      "127.0.0.1:70000", HTTPAddr: "127.0.0.1:-1", AllowedHosts: []string{"http://x:1"}}
 	var oe *zerobuslocal.OptionsError
-	if err := neg.Check(); !errors.As(err, &oe) || len(oe.Problems) != 10 {
-		t.Fatalf("Check of 8 negative options and 2 ports: %v", err)
+	if err := neg.Check(); !errors.As(err, &oe) || len(oe.Problems) != 11 {
+		t.Fatalf("Check of 8 negative options, 2 ports and a host: %v", err)
 	}
 	for _, p := range oe.Problems {
 		if _, ok := localFlagOf[p.Field]; !ok && p.Field != "AckPolicy.Jitter" { // no flag sets the jitter
@@ -445,11 +445,13 @@ func TestLocalFlagsNameEveryOptionCheckRefuses(t *testing.T) {
 		}
 	}
 	for flag, want := range map[string]string{
-		"-ack-delay -2s":        "-ack-delay is -2s; must not be negative (0: the default)",
-		"-max-rows -1":          "-max-rows is -1; must not be negative (0: the default)",
-		"-max-message-bytes -1": "-max-message-bytes is -1; must not be negative (0: the default)",
-		"-port 70000":           "-port is 70000; must be a port between 1 and 65535 (0: a free port)",
-		"-http-port -1":         "-http-port is -1; must be a port between 1 and 65535 (0: a free port)",
+		"-ack-delay -2s":                "-ack-delay is -2s; must not be negative (0: the default)",
+		"-max-rows -1":                  "-max-rows is -1; must not be negative (0: the default)",
+		"-max-message-bytes -1":         "-max-message-bytes is -1; must not be negative (0: the default)",
+		"-port 70000":                   "-port is 70000; must be a port between 1 and 65535 (0: a free port)",
+		"-http-port -1":                 "-http-port is -1; must be a port between 1 and 65535 (0: a free port)",
+		"-allow-host a.test,http://x:1": "-allow-host is a.test,http://x:1; must be host names without scheme or port (e.g. a container name); \"http://x:1\" is not",
+		"-stream-lifetime 0":            "-stream-lifetime is 0; must not be 0 (negative: streams never end by themselves; leave it unset for the default, 15m0s)",
 	} {
 		_, err := parseLocalArgs(strings.Fields(flag), Env{Stdout: io.Discard, Stderr: io.Discard}.withDefaults())
 		if err == nil || err.Error() != want {

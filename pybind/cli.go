@@ -62,3 +62,8 @@ func CancelCLI() {
 		cancel()
 	}
 }
+
+// ExitInterrupted is the exit status of a command line interrupted twice
+// (cli.ExitInterrupted): the second Ctrl-C exits at once with it, in the
+// Go binary and in Python's runner alike.
+func ExitInterrupted() int { return cli.ExitInterrupted }

@@ -49,6 +49,10 @@ func (l *LocalServer) Endpoint() string { return l.s.Endpoint() }
 // WorkspaceURL is the token endpoint's base URL (the unity_catalog_url).
 func (l *LocalServer) WorkspaceURL() string { return l.s.WorkspaceURL() }
 
+// InspectURL is the base URL of the inspection API (WorkspaceURL followed by
+// zerobuslocal.InspectPrefix).
+func (l *LocalServer) InspectURL() string { return l.s.InspectURL() }
+
 // ClientID is the client id the token endpoint accepts.
 func (l *LocalServer) ClientID() string { return l.s.ClientID() }
 

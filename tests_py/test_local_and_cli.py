@@ -389,11 +389,14 @@ def test_local_server_negative_option_names_the_keyword(key: str) -> None:
     # without a LocalServer keyword fails here.
     assert key in local._KEYWORD_OF, f"zerobuslocal checks {key!r}, which no LocalServer keyword sets"
     keyword = local._KEYWORD_OF[key]
+    bad, rule = {
+        "addr": (-5, "must be a port between 1 and 65535 (0: a free port)"),
+        "http_addr": (-5, "must be a port between 1 and 65535 (0: a free port)"),
+        "allowed_hosts": (["http://x:1"], "must be host names without scheme or port"),
+    }.get(key, (-5, "must not be negative (0: the default)"))
     with pytest.raises(ConfigurationError) as err:
-        LocalServer(**{keyword: -5})
-    port_rule, rule = "must be a port between 1 and 65535 (0: a free port)", "must not be negative (0: the default)"
-    rule = port_rule if key.endswith("addr") else rule
-    assert f"{keyword}=-5 {rule}" in str(err.value)
+        LocalServer(**{keyword: bad})
+    assert f"{keyword}={bad!r} {rule}" in str(err.value)
     assert "_ns" not in str(err.value) and "(" + keyword not in str(err.value)
     assert err.value.key == keyword
 

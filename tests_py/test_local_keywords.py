@@ -42,6 +42,8 @@ def test_wrong_type_names_the_keyword(kw: dict[str, Any], message: str) -> None:
         ({"stream_lifetime_ms": -(10**20)}, f"stream_lifetime_ms={-(10**20)} must be a duration of at least about"),
         ({"max_stored_rows": 10**30}, f"max_stored_rows={10**30} is out of range for int"),
         ({"token_lifetime_secs": float("nan")}, "token_lifetime_secs=nan is not a finite number"),
+        # 0 may mean "never" (a negative value does): refused as `zerobus local -stream-lifetime 0` is (was 15 minutes)
+        ({"stream_lifetime_ms": 0}, "stream_lifetime_ms=0 must not be 0 (negative: streams never end by themselves;"),
     ],
 )
 def test_out_of_range_names_the_keyword(kw: dict[str, Any], fragment: str) -> None:

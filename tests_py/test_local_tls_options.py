@@ -203,6 +203,14 @@ def test_allowed_hosts(server: LocalServer) -> None:
         assert http_get(s, path, {"Host": f"localhost:{port}"})[0] == 200
     with pytest.raises(TypeError, match="allowed_hosts"):
         LocalServer(allowed_hosts="zerobus-box")
+    # the rule is the Go server's, as for `zerobus local -allow-host` (was accepted, and matched no Host header)
+    with pytest.raises(ConfigurationError) as ei:
+        LocalServer(allowed_hosts=["box", "http://box:8080"])
+    assert str(ei.value) == (
+        "zerobus: local server: invalid options: allowed_hosts=['box', 'http://box:8080'] must be host names"
+        ' without scheme or port (e.g. a container name); "http://box:8080" is not'
+    )
+    assert ei.value.keys == ["allowed_hosts"]
 
 
 @pytest.mark.parametrize("records", [1, 3])

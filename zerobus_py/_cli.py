@@ -17,9 +17,6 @@ from types import FrameType
 
 from . import _bridge
 
-#: Exit status after an interrupt (a second Ctrl-C quits at once with it).
-EXIT_INTERRUPTED = 130
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``zerobus <argv>`` (default: ``sys.argv[1:]``); returns the exit status.
@@ -28,12 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     flushed first. In the main thread, the first Ctrl-C (or SIGTERM) cancels
     the command as it does the Go binary (``send`` finishes the batches in
     flight and prints its summary, ``local`` shuts down); a second one exits
-    at once with status 130.
+    at once with the Go binary's status for it (130, ``cli.ExitInterrupted``).
     """
     args = json.dumps(list(sys.argv[1:] if argv is None else argv))
     env = json.dumps(dict(os.environ))
     native = _bridge.native
-    native.Version()  # load the extension before any output or signal handler
+    exit_interrupted = native.ExitInterrupted()  # loads the extension before any output or signal handler
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     status: list[int] = []
@@ -45,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nonlocal interrupts
         interrupts += 1
         if interrupts > 1:
-            os._exit(EXIT_INTERRUPTED)
+            os._exit(exit_interrupted)  # a second Ctrl-C quits at once, as the Go binary does
         native.CancelCLI()
 
     handlers = {}

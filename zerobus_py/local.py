@@ -185,7 +185,8 @@ class LocalServer:
         stream_lifetime_ms: how long the server keeps a stream, as the
             service does after about 15 minutes (the default): shortly
             before the end it sends a close signal, then it ends the stream
-            cleanly and clients open a new one. A negative value: never.
+            cleanly and clients open a new one. A negative value: never (0
+            is refused, as ``zerobus local -stream-lifetime 0`` is).
         stream_close_grace_ms: the duration that close signal announces
             (default, and upper bound, a quarter of the lifetime, at most one
             minute).
@@ -342,7 +343,7 @@ class LocalServer:
         """One request to the server's inspection API (JSON in and out)."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.workspace_url + "/zerobus-local/v1" + path,
+            self._server().InspectURL() + path,  # zerobuslocal.InspectPrefix
             data=data,
             method=method,
             headers={"Content-Type": "application/json"},

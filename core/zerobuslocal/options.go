@@ -58,7 +58,8 @@ type Options struct {
 	// AllowedHosts are extra host names (without port) the HTTP listener
 	// answers in the Host header, for example a container name when the port
 	// is forwarded. Loopback IPs, localhost and *.localhost are always
-	// allowed; any other Host gets 403, which defeats DNS rebinding.
+	// allowed; any other Host gets 403, which defeats DNS rebinding. A
+	// name with a scheme, port or path is refused (Check).
 	AllowedHosts []string `json:"allowed_hosts"`
 	// InspectToken, when set, is required as "Authorization: Bearer
 	// <InspectToken>" by the inspection API (InspectPrefix). Default "": the
@@ -282,6 +283,17 @@ func loopbackAddr(v any) string {
 	return ""
 }
 
+// hostNames is the rule of AllowedHosts: names the Host header carries,
+// without scheme, port, user or path.
+func hostNames(v any) string {
+	for _, h := range v.([]string) {
+		if h == "" || strings.ContainsAny(h, "/:@ ") {
+			return fmt.Sprintf("must be host names without scheme or port (e.g. a container name); %q is not", h)
+		}
+	}
+	return ""
+}
+
 // checkedOptions are the options Check refuses out of range.
 var checkedOptions = []checkedOption{
 	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }, notNegative},
@@ -294,7 +306,20 @@ var checkedOptions = []checkedOption{
 	{"AckPolicy.Every", "ack_policy.every", func(o *Options) any { return o.AckPolicy.Every }, notNegative},
 	{"Addr", "addr", func(o *Options) any { return o.Addr }, loopbackAddr},
 	{"HTTPAddr", "http_addr", func(o *Options) any { return o.HTTPAddr }, loopbackAddr},
+	{"AllowedHosts", "allowed_hosts", func(o *Options) any { return o.AllowedHosts }, hostNames},
 }
+
+// zeroRefused says, for the options whose explicit 0 front ends refuse,
+// why: Options' 0 means the default, but a user who writes 0 for the stream
+// lifetime may mean "never" (a negative value). DecodeOptions refuses such a
+// key given as 0, the CLI such a flag set to 0 (ExplicitZeroProblem).
+var zeroRefused = map[string]string{
+	"stream_lifetime_ns": fmt.Sprintf("must not be 0 (negative: streams never end by themselves; leave it unset for the default, %v)", DefaultStreamLifetime),
+}
+
+// ExplicitZeroProblem says what is wrong with a 0 given explicitly for the
+// option whose JSON key is key ("" when a given 0 is taken as the default).
+func ExplicitZeroProblem(key string) string { return zeroRefused[key] }
 
 // CheckedOptionKeys returns the JSON key of every option Check can refuse
 // (front ends test that they can name each).

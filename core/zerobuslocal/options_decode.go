@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"reflect"
 	"slices"
@@ -16,17 +17,41 @@ import (
 // DecodeOptions decodes Options from their JSON form (see Options; unknown
 // keys are errors) and checks them (Options.Check). A value the form cannot
 // hold, such as a duration past the longest time.Duration (about 292
-// years), is an *OptionsError naming its key, as an option out of range is.
-// Language bindings pass options this way.
+// years), is an *OptionsError naming its key, as an option out of range is,
+// and so is a 0 given for an option whose 0 may be misread
+// (ExplicitZeroProblem: stream_lifetime_ns). Language bindings pass options
+// this way.
 func DecodeOptions(text []byte) (Options, error) {
 	var o Options
 	if err := decodeJSON(text, &o, ErrInvalidOptions); err != nil {
 		return Options{}, err
 	}
-	if err := o.Check(); err != nil {
-		return Options{}, err
+	var bad []OptionProblem
+	var given map[string]json.RawMessage
+	_ = json.Unmarshal(text, &given) // decoded above: an object (or blank)
+	for _, key := range slices.Sorted(maps.Keys(zeroRefused)) {
+		if v, ok := given[key]; ok && isZeroNumber(v) {
+			bad = append(bad, OptionProblem{Field: fieldPath(reflect.TypeFor[Options](), key), Key: key, Value: "0", Msg: zeroRefused[key]})
+		}
+	}
+	var oe *OptionsError
+	if err := o.Check(); errors.As(err, &oe) {
+		bad = append(bad, oe.Problems...)
+	}
+	if len(bad) > 0 {
+		return Options{}, &OptionsError{Problems: bad}
 	}
 	return o, nil
+}
+
+// isZeroNumber reports whether v is a JSON number equal to 0.
+func isZeroNumber(v json.RawMessage) bool {
+	var n json.Number
+	if json.Unmarshal(v, &n) != nil {
+		return false
+	}
+	f, err := n.Float64()
+	return err == nil && f == 0
 }
 
 // DecodeFault decodes a Fault from its JSON form (see Fault; unknown keys

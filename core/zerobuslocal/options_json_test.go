@@ -77,7 +77,9 @@ func TestCheckAddresses(t *testing.T) {
 		{zerobuslocal.Options{Addr: "0.0.0.0:0"}, "addr", "must be a loopback address, e.g. 127.0.0.1:0"},
 		{zerobuslocal.Options{HTTPAddr: "192.0.2.1:80"}, "http_addr", "must be a loopback address, e.g. 127.0.0.1:0"},
 		{zerobuslocal.Options{Addr: "nonsense"}, "addr", "must be a loopback host:port, e.g. 127.0.0.1:0"},
-		{zerobuslocal.Options{Addr: "127.0.0.1:65535", HTTPAddr: "localhost:0"}, "", ""},
+		{zerobuslocal.Options{AllowedHosts: []string{"box", "http://box:80"}}, "allowed_hosts", `must be host names without scheme or port (e.g. a container name); "http://box:80" is not`},
+		{zerobuslocal.Options{AllowedHosts: []string{""}}, "allowed_hosts", `must be host names without scheme or port (e.g. a container name); "" is not`},
+		{zerobuslocal.Options{Addr: "127.0.0.1:65535", HTTPAddr: "localhost:0", AllowedHosts: []string{"box", "a.test"}}, "", ""},
 		{zerobuslocal.Options{Addr: "[::1]:0", HTTPAddr: "127.0.0.2:1"}, "", ""},
 	} {
 		err := c.opts.Check()
@@ -115,6 +117,9 @@ func TestDecodeNamesTheKey(t *testing.T) {
 		{`{"ack_policy": {"every": "3"}}`, "AckPolicy.Every", "ack_policy.every", "a JSON string", "must be an integer"},
 		{`{"tls": 1}`, "TLS", "tls", "a JSON number", "must be true or false"},
 		{`{"addr": "127.0.0.1:70000"}`, "Addr", "addr", "127.0.0.1:70000", "must be a port between 1 and 65535 (0: a free port)"},
+		// a 0 given for the stream lifetime may mean "never": refused as the CLI's -stream-lifetime 0 is (Python took it as 15m)
+		{`{"stream_lifetime_ns": 0}`, "StreamLifetime", "stream_lifetime_ns", "0",
+			"must not be 0 (negative: streams never end by themselves; leave it unset for the default, 15m0s)"},
 	} {
 		_, err := zerobuslocal.DecodeOptions([]byte(c.text))
 		var oe *zerobuslocal.OptionsError
@@ -138,8 +143,8 @@ func TestDecodeNamesTheKey(t *testing.T) {
 	if o, err := zerobuslocal.DecodeOptions([]byte("  ")); err != nil || !reflect.DeepEqual(o, zerobuslocal.Options{}) {
 		t.Errorf("DecodeOptions(blank): %+v, %v; want the zero Options", o, err)
 	}
-	if o, err := zerobuslocal.DecodeOptions([]byte(`{"addr": "127.0.0.1:0", "ack_policy": {"delay_ns": 5}}`)); err != nil ||
-		o.Addr != "127.0.0.1:0" || o.AckPolicy.Delay != 5 {
+	if o, err := zerobuslocal.DecodeOptions([]byte(`{"addr": "127.0.0.1:0", "ack_policy": {"delay_ns": 5}, "stream_lifetime_ns": -1}`)); err != nil ||
+		o.Addr != "127.0.0.1:0" || o.AckPolicy.Delay != 5 || o.StreamLifetime != -1 {
 		t.Errorf("DecodeOptions: %+v, %v", o, err)
 	}
 

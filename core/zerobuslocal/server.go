@@ -226,6 +226,10 @@ func (s *Server) Addr() string { return s.grpcLis.Addr().String() }
 // and the inspection API: "http://127.0.0.1:HTTPPORT".
 func (s *Server) WorkspaceURL() string { return s.workspaceURL }
 
+// InspectURL is the base URL of the inspection API: WorkspaceURL followed
+// by InspectPrefix.
+func (s *Server) InspectURL() string { return s.workspaceURL + InspectPrefix }
+
 // ClientID is the OAuth client id the token endpoint accepts.
 func (s *Server) ClientID() string { return s.clientID }
 
