@@ -178,9 +178,8 @@ func (g *rtGen) mapNode() *rtNode {
 	g.depth++
 	defer func() { g.depth-- }()
 	k := g.leaf(rtKeyTypes[g.pick(len(rtKeyTypes))])
-	// Map keys: plain types (a decimal as a STRING key is refused by the
-	// protobuf path's schema check, taken by Flight; see the notes).
-	for k.wrap != "" || arrow.IsDecimal(k.dt.ID()) {
+	// Map keys: plain types.
+	for k.wrap != "" {
 		k = g.leaf(k.uc.Name)
 	}
 	k.name = "key"
