@@ -108,11 +108,44 @@ func (g *rtGen) fieldName(prefix string, used map[string]bool, siblings []*rtNod
 	case g.pct(10) && len(siblings) > 0:
 		cand = siblings[g.pick(len(siblings))].name + []string{"_value", "_entry", "_2", "Value", "Entry"}[g.pick(5)]
 	}
-	if cand == "" || used[cand] {
+	if cand == "" || used[cand] || rtEntryClash(cand, used) {
 		cand = g.name(prefix)
 	}
 	used[cand] = true
 	return cand
+}
+
+// rtEntryClash reports whether name and a sibling have the same UpperCamel
+// form, or one is the other's plus "Entry": a protobuf map entry message
+// must be named exactly <UpperCamel field name>Entry, so two MAP columns
+// "a_b" and "aB", or a MAP "a" beside a column "AEntry", have no protobuf
+// descriptor at all (protoc refuses them too). Not generated.
+func rtEntryClash(name string, used map[string]bool) bool {
+	for s := range used {
+		a, b := rtCamel(name), rtCamel(s)
+		if a == b || a == b+"Entry" || b == a+"Entry" {
+			return true
+		}
+	}
+	return false
+}
+
+// rtCamel is protobuf's UpperCamel form of a field name ("a_b" -> "AB").
+func rtCamel(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		switch {
+		case r == '_':
+			up = true
+		case up:
+			b.WriteString(strings.ToUpper(string(r)))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // node draws a column or struct field (top: a column).
