@@ -336,6 +336,10 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 		}
 		return out, len(kvs) > 0
 	case n.vbin:
+		if !rtOneJSONDoc(v.(string)) {
+			*probs = append(*probs, path)
+			return nil, false
+		}
 		return rtVariant(v.(string)), true
 	case n.flds != nil:
 		out := map[string]any{}
@@ -371,6 +375,9 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 			return bad()
 		}
 		if n.uc.Name == zerobuslocal.TypeVariant {
+			if !rtOneJSONDoc(v.(string)) {
+				return bad()
+			}
 			return rtVariant(v.(string)), true
 		}
 		return v.(string), true
@@ -580,4 +587,46 @@ func rtViaIPC(t *testing.T, mem memory.Allocator, rec arrow.RecordBatch) arrow.R
 	out := r.RecordBatch()
 	out.Retain()
 	return out
+}
+
+// rtOneJSONDoc reports whether s is one JSON document whose objects name
+// each key once (what a VARIANT takes).
+func rtOneJSONDoc(s string) bool {
+	if !json.Valid([]byte(s)) {
+		return false
+	}
+	d := json.NewDecoder(strings.NewReader(s))
+	var walk func() bool
+	walk = func() bool {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for d.More() {
+				k, err := d.Token()
+				if err != nil || seen[k.(string)] {
+					return false
+				}
+				seen[k.(string)] = true
+				if !walk() {
+					return false
+				}
+			}
+			_, err = d.Token()
+			return err == nil
+		case json.Delim('['):
+			for d.More() {
+				if !walk() {
+					return false
+				}
+			}
+			_, err = d.Token()
+			return err == nil
+		}
+		return true
+	}
+	return walk()
 }
