@@ -167,7 +167,10 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 	batches := 1 + g.pick(4)
 	for bi := 0; bi < batches; bi++ {
 		n := []int{0, 1, 2, 3, 5, 17, 64, 200}[g.pick(8)]
-		if g.pct(5) {
+		switch {
+		case g.pct(2): // protobuf encodes from 2 × 4096 rows on in parallel chunks
+			n = 8192 + g.pick(4000)
+		case g.pct(5):
 			n = 1000 + g.pick(3000)
 		}
 		pre, post := 0, 0
