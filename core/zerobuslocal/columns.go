@@ -466,6 +466,11 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 	used := map[string]bool{}
 	for _, c := range cols {
 		used[c.Name] = true
+		if c.Type.Name == TypeMap {
+			// A map's entry message must be named after its field
+			// (protobuf's rule): taken first, the other names go around it.
+			used[camel(c.Name)+"Entry"] = true
+		}
 	}
 	uniq := func(n string) string {
 		out := n
@@ -488,7 +493,7 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 			t = *t.Element
 		case TypeMap:
 			label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED
-			entryName := uniq(camel(c.Name) + "Entry")
+			entryName := camel(c.Name) + "Entry" // reserved above
 			entry := &descriptorpb.DescriptorProto{
 				Name:    proto.String(entryName),
 				Options: &descriptorpb.MessageOptions{MapEntry: proto.Bool(true)},

@@ -63,12 +63,16 @@ func TestMapOfStructColumns(t *testing.T) {
 
 // A STRUCT column whose name is already UpperCamel ("Point") gets a
 // message name that is not a field name of the same message (protobuf
-// declares both in one scope), and the client's descriptor for it matches.
-// Found by TestRoundTripRandom (seed 36): the table could not be created
-// ("Point" already declared).
+// declares both in one scope), and a struct whose message name would be a
+// map's entry name ("point_entry_entry" beside the map "PointEntry") takes
+// another, as a map entry must be named after its field; the client's
+// descriptor for them matches. Found by TestRoundTripRandom (seed 36 and a
+// long run): the table could not be created ("Point" already declared,
+// "incorrect implicit map entry name").
 func TestStructColumnNamedLikeItsMessage(t *testing.T) {
 	s := start(t, zerobuslocal.Options{DisableAutoCreate: true})
-	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, Point STRUCT<x: DOUBLE, Inner: STRUCT<y: INT>>, PointEntry MAP<STRING, INT>")
+	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, Point STRUCT<x: DOUBLE, Inner: STRUCT<y: INT>>, " +
+		"point_entry_entry STRUCT<z: INT>, PointEntry MAP<STRING, INT>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +84,7 @@ func TestStructColumnNamedLikeItsMessage(t *testing.T) {
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "Point", Type: st(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 			arrow.Field{Name: "Inner", Type: st(arrow.Field{Name: "y", Type: arrow.PrimitiveTypes.Int32, Nullable: true}), Nullable: true}), Nullable: true},
+		{Name: "point_entry_entry", Type: st(arrow.Field{Name: "z", Type: arrow.PrimitiveTypes.Int32, Nullable: true}), Nullable: true},
 		{Name: "PointEntry", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int32), Nullable: true},
 	}, nil)
 	plan, err := convert.NewPlan(schema, convert.Options{})

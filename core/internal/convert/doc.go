@@ -58,7 +58,8 @@
 // date64 of -1 ms is day -1. Decimal text has an optional '-', at least one
 // integer digit and, for a positive scale, exactly scale fraction digits
 // ("-12.340" for decimal(5, 3)); a negative scale appends zeros ("1200" for
-// 12 at scale -2). Map keys must map to an integer, bool or string type.
+// 12 at scale -2). Map keys must map to an integer, bool or string type
+// (a decimal key is its text, as the Flight transport sends it).
 //
 // Refused, with a Problem naming the column and type: the null type,
 // intervals, unions, a list directly inside a list, a map inside a list or
