@@ -59,3 +59,15 @@ func (op *Waiting) Err() error {
 	<-op.done
 	return op.err
 }
+
+// CheckSchemaAsync starts CheckSchema (see there) with the schema of the
+// Arrow C stream at streamAddr (released here) and returns at once.
+func (w *Wrapper) CheckSchemaAsync(streamAddr, timeoutMs int64) (*Waiting, error) {
+	rdr, err := importStream(streamAddr)
+	if err != nil {
+		return nil, err
+	}
+	schema := rdr.Schema()
+	rdr.Release()
+	return startWaiting(timeoutMs, func(ctx context.Context) error { return w.w.CheckSchema(ctx, schema) }), nil
+}
