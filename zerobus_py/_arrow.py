@@ -327,7 +327,8 @@ def _batches_of(data: Any) -> pa.RecordBatchReader | None:
         if isinstance(data, ds.Scanner):
             return data.to_reader()
     if hasattr(data, "__arrow_c_stream__"):
-        return pa.RecordBatchReader.from_stream(data)
+        from_stream = getattr(pa.RecordBatchReader, "from_stream", None)  # pyarrow >= 15
+        return from_stream(data) if from_stream is not None else pa.table(data).to_reader()
     return None
 
 
