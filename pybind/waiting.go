@@ -5,17 +5,20 @@ import (
 	"time"
 )
 
-// Waiting is a Flush or Close running in Go. Python waits for it in short
-// slices (Wait), so that Ctrl-C is seen while acknowledgements are awaited
-// (a single blocking call kept KeyboardInterrupt out until it returned, up
-// to the flush timeout), and cancels it (Cancel) on KeyboardInterrupt.
+// Waiting is a Flush, Close or CheckSchema running in Go. Python waits for
+// it in short slices (Wait), so that Ctrl-C is seen while acknowledgements
+// are awaited (a single blocking call kept KeyboardInterrupt out until it
+// returned, up to the flush timeout), and cancels it (Cancel) on
+// KeyboardInterrupt.
 type Waiting struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
 }
 
-// FlushAsync starts Flush (bounded as Flush is) and returns at once.
+// FlushAsync starts core.Wrapper.Flush and returns at once; it waits until
+// everything sent so far is acknowledged (bounded by timeoutMs when > 0,
+// else by the configured flush timeout).
 func (w *Wrapper) FlushAsync(timeoutMs int64) *Waiting { return startWaiting(timeoutMs, w.w.Flush) }
 
 // CloseAsync starts Close (bounded as Close is) and returns at once. A
@@ -58,16 +61,4 @@ func (op *Waiting) Cancel() { op.cancel() }
 func (op *Waiting) Err() error {
 	<-op.done
 	return op.err
-}
-
-// CheckSchemaAsync starts CheckSchema (see there) with the schema of the
-// Arrow C stream at streamAddr (released here) and returns at once.
-func (w *Wrapper) CheckSchemaAsync(streamAddr, timeoutMs int64) (*Waiting, error) {
-	rdr, err := importStream(streamAddr)
-	if err != nil {
-		return nil, err
-	}
-	schema := rdr.Schema()
-	rdr.Release()
-	return startWaiting(timeoutMs, func(ctx context.Context) error { return w.w.CheckSchema(ctx, schema) }), nil
 }

@@ -128,7 +128,7 @@ class _Send:
 
 
 def _wait_for(op: pybind.Waiting) -> None:
-    """Wait for a Flush / Close running in Go in short slices, so that
+    """Wait for a Flush / Close / CheckSchema running in Go in short slices, so that
     Ctrl-C is seen at once (one blocking call kept KeyboardInterrupt out until
     Go returned: up to the flush timeout). An exception while waiting cancels
     the call, waits the moment Go takes to return, and propagates. Go's error
