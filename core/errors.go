@@ -261,12 +261,26 @@ func (e *ConfigurationError) Error() string {
 // Kind: KindAuthentication. The secret and tokens never appear in it.
 type AuthenticationError struct {
 	Table  string
-	Reason string // which credential or privilege is wrong and what to do
-	Err    error  // underlying cause
+	Reason string   // which credential or privilege is wrong and what to do
+	Keys   []string // the settings Reason names, by key (client_id, unity_catalog_url, ...), if any
+	Err    error    // underlying cause
 }
 
 // Kind returns KindAuthentication.
 func (e *AuthenticationError) Kind() ErrorKind { return KindAuthentication }
+
+// KeyProblems returns Keys, each with Reason as its problem (DetailsOf
+// reports them as the error's keys).
+func (e *AuthenticationError) KeyProblems() (keys, msgs []string) {
+	if len(e.Keys) == 0 {
+		return nil, nil
+	}
+	msgs = make([]string, len(e.Keys))
+	for i := range msgs {
+		msgs[i] = e.Reason
+	}
+	return e.Keys, msgs
+}
 
 // Unwrap returns the underlying cause.
 func (e *AuthenticationError) Unwrap() error { return e.Err }
@@ -423,6 +437,15 @@ func (e *TransmissionError) Kind() ErrorKind { return KindTransmission }
 
 // Unwrap returns the underlying cause.
 func (e *TransmissionError) Unwrap() error { return e.Err }
+
+// KeyProblems names the setting at fault when the server's code points at
+// one: NOT_FOUND is a table_name without a table (DetailsOf reports it).
+func (e *TransmissionError) KeyProblems() (keys, msgs []string) {
+	if e.Code == codes.NotFound {
+		return []string{"table_name"}, []string{"the table must exist"}
+	}
+	return nil, nil
+}
 
 func (e *TransmissionError) Error() string {
 	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", e.Code)

@@ -50,8 +50,10 @@ type ErrorDetails struct {
 	// (0 if the error is not a *RetryExhaustedError).
 	Attempts int `json:"attempts,omitempty"`
 	// Keys are the settings at fault, by key (table_name, the Python keyword
-	// and YAML key): every problem of a *ConfigurationError, or the setting
-	// holding a host name that does not resolve.
+	// and YAML key): every problem of a *ConfigurationError, the setting
+	// holding a host name that does not resolve, the credentials or
+	// unity_catalog_url an *AuthenticationError names, table_name for a
+	// table that does not exist.
 	Keys []string `json:"keys,omitempty"`
 	// KeyMessages says what is wrong with each of Keys, in the same order,
 	// when the error says it per key (an error with a method

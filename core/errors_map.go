@@ -33,7 +33,7 @@ func fromStream(err error, table, endpoint string) error {
 	case errors.As(err, &re):
 		return &RetryExhaustedError{Attempts: re.Attempts, Last: fromStream(re.Last, table, endpoint)}
 	case errors.As(err, &ae):
-		return &AuthenticationError{Table: table, Reason: ae.What, Err: ae.Err}
+		return &AuthenticationError{Table: table, Reason: ae.What, Keys: ae.Keys, Err: ae.Err}
 	case errors.As(err, &te):
 		return &TokenRefreshError{URL: te.URL, StatusCode: te.StatusCode, Retryable: te.Retryable, Err: te}
 	case stream.ContextEnded(err): // the caller's context wins over any connection error or status in the chain

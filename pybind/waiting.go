@@ -5,17 +5,20 @@ import (
 	"time"
 )
 
-// Waiting is a Flush or Close running in Go. Python waits for it in short
-// slices (Wait), so that Ctrl-C is seen while acknowledgements are awaited
-// (a single blocking call kept KeyboardInterrupt out until it returned, up
-// to the flush timeout), and cancels it (Cancel) on KeyboardInterrupt.
+// Waiting is a Flush, Close or CheckSchema running in Go. Python waits for
+// it in short slices (Wait), so that Ctrl-C is seen while acknowledgements
+// are awaited (a single blocking call kept KeyboardInterrupt out until it
+// returned, up to the flush timeout), and cancels it (Cancel) on
+// KeyboardInterrupt.
 type Waiting struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
 }
 
-// FlushAsync starts Flush (bounded as Flush is) and returns at once.
+// FlushAsync starts core.Wrapper.Flush and returns at once; it waits until
+// everything sent so far is acknowledged (bounded by timeoutMs when > 0,
+// else by the configured flush timeout).
 func (w *Wrapper) FlushAsync(timeoutMs int64) *Waiting { return startWaiting(timeoutMs, w.w.Flush) }
 
 // CloseAsync starts Close (bounded as Close is) and returns at once. A

@@ -81,15 +81,8 @@ func (w *Wrapper) SendStream(streamAddr, totalRows int64, progress bool, timeout
 	return p, nil
 }
 
-// Flush blocks until everything sent so far is acknowledged (bounded by
-// timeoutMs when > 0, else by the configured flush timeout).
-func (w *Wrapper) Flush(timeoutMs int64) error {
-	ctx, cancel := timeoutCtx(timeoutMs)
-	defer cancel()
-	return wrapErr(w.w.Flush(ctx))
-}
-
-// Close flushes and closes every stream (bounded like Flush). Idempotent;
+// Close flushes and closes every stream (bounded by timeoutMs when > 0,
+// else by the configured flush timeout). Idempotent;
 // later sends report the kind "closed".
 func (w *Wrapper) Close(timeoutMs int64) error {
 	ctx, cancel := timeoutCtx(timeoutMs)

@@ -65,6 +65,21 @@ _SCRIPT = textwrap.dedent(
         out["inherited_wrapper"] = in_child(lambda: wrapper.send_batch(batch).successful_count)
         out["server_query"] = in_child(lambda: server.record_count("main.fork.parent"))
         out["inherited_dropped"] = in_child(lambda: [wrapper.__del__(), "quiet"][1])
+        # a parent thread holds the log drain's lock at the fork (it does while it drains): the child's shutdown
+        # drains too, and must not wait for a lock no thread of the child will release
+        import threading
+        import zerobus_py._logs as logs
+        held, release = threading.Event(), threading.Event()
+        def hold():
+            with logs._lock:
+                held.set()
+                release.wait()
+        threading.Thread(target=hold, daemon=True).start()
+        held.wait()
+        other = ZerobusWrapper(server.config("main.fork.other"))
+        out["shutdown_while_log_lock_held"] = in_child(other.shutdown)
+        release.set()
+        other.shutdown()
         wrapper.send_batch(batch)  # the parent is unaffected
         wrapper.shutdown()
         out["parent_stored"] = server.record_count("main.fork.parent")
@@ -84,7 +99,7 @@ def _run(mode: str) -> dict[str, dict[str, object]]:
 
 def test_a_child_forked_after_go_started_is_told_instead_of_hanging() -> None:
     out = _run("after")
-    for case in ("new_wrapper", "inherited_wrapper", "server_query"):
+    for case in ("new_wrapper", "inherited_wrapper", "server_query", "shutdown_while_log_lock_held"):
         got = out[case]
         assert got.get("raised") == "ZerobusError", f"{case}: {got}"
         message = str(got["message"])

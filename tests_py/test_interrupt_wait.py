@@ -1,7 +1,7 @@
 """Ctrl-C while waiting for acknowledgements outside a send: ``flush()``, ``shutdown()``, leaving a ``with`` block,
-and their asyncio forms. Each was one blocking call into Go, so KeyboardInterrupt waited until Go returned: until
-the acknowledgements came or ``flush_timeout_ms`` (300 s by default) ran out. Now Go is waited for in short slices
-and an interrupt cancels the wait; nothing keeps running in Go afterwards.
+``check_schema()``, and their asyncio forms. Each was one blocking call into Go, so KeyboardInterrupt waited until
+Go returned: until the acknowledgements came or ``flush_timeout_ms`` (300 s by default) ran out. Now Go is waited
+for in short slices and an interrupt cancels the wait; nothing keeps running in Go afterwards.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from conftest import id_batch
 
-from zerobus_py import AsyncZerobusWrapper, ZerobusWrapper, _bridge
+from zerobus_py import AsyncZerobusWrapper, CancelledError, ConversionError, ZerobusWrapper, _bridge
 from zerobus_py.local import LocalServer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery to the main thread: POSIX")
@@ -128,3 +129,43 @@ def test_ctrl_c_interrupts_asyncio_waiting_for_acknowledgements(
     assert at, f"{how}: asyncio.run returned before the interrupt ({time.monotonic() - t0:.2f} s)"
     took = time.monotonic() - at[0]
     assert took < _PROMPT, f"{how}: KeyboardInterrupt came {took:.2f} s after SIGINT"
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_interrupts_check_schema(server: LocalServer, table_name: str) -> None:
+    """check_schema opens a stream: a server holding the create back (20 s here) held the interrupt too. The
+    SIGINT handler is a Python one, as Jupyter kernels and CLI frameworks install: it runs only when the main
+    thread runs Python (Python's default handler happened to end this blocking call early)."""
+    server.inject_fault(table_name, "create_delay", latency_ms=20_000, persistent=True)
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        w = ZerobusWrapper(server.config(table_name, create_timeout_ms=30_000))
+        at = _interrupt_after(0.3)
+        with pytest.raises(KeyboardInterrupt):
+            w.check_schema(pa.schema({"id": pa.int64()}))
+        took = time.monotonic() - at[0]
+        assert took < _PROMPT, f"KeyboardInterrupt came {took:.2f} s after SIGINT"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        server.clear_faults(table_name)
+    with contextlib.suppress(CancelledError):  # the stream being opened is still held back by the server
+        w.shutdown(timeout=0.5)
+
+
+def test_async_wrapper_checks_schemas_and_gives_debug_stats(server: LocalServer, table_name: str) -> None:
+    """AsyncZerobusWrapper had no check_schema / debug_stats (users reached for .sync, blocking the loop)."""
+
+    async def main() -> None:
+        async with AsyncZerobusWrapper(server.config(table_name)) as w:
+            schema = id_batch(0, 1).schema
+            await w.check_schema(schema)
+            with pytest.raises(ConversionError, match=r'column "n" \(null\)'):
+                await w.check_schema(schema.append(pa.field("n", pa.null())))
+            assert (await w.send_batch(id_batch(0, 3))).successful_count == 3
+            assert w.debug_stats()["arrow"]["writes"] == 0
+
+    asyncio.run(main())
+    assert server.record_count(table_name) == 3

@@ -255,3 +255,60 @@ def test_a_polars_object_column_is_refused_not_stored_as_addresses(
     with pytest.raises(TypeError, match=r"polars column\(s\) 'payload' of dtype Object .* memory addresses"):
         wrapper.send_batch(df)
     assert server.record_count(table_name) == 0
+
+
+@pytest.mark.parametrize("kind", ["ParquetFile", "Dataset", "Scanner", "duckdb", "c_stream"])
+def test_rows_are_extracted_from_every_kind_of_input_sent(
+    tmp_path: Any, server: LocalServer, table_name: str, kind: str
+) -> None:
+    """Quarantine after sending a Parquet file, dataset or scanner raised "cannot extract rows from ParquetFile";
+    a DuckDB relation or another ``__arrow_c_stream__`` object was read (its query run) twice per extraction."""
+    import duckdb
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    ids = pa.array([1, 2**63 + 5, 3, 2**63 + 7, 5], pa.uint64())  # rows 1 and 3 are over int64: they fail
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ids}), path, row_group_size=2)
+    con = duckdb.connect()
+    reads = [0]
+
+    def stream() -> Any:
+        reads[0] += 1
+        return pq.read_table(path).__arrow_c_stream__()
+
+    make: Any = {
+        "ParquetFile": lambda: pq.ParquetFile(path),
+        "Dataset": lambda: ds.dataset(path),
+        "Scanner": lambda: ds.dataset(path).scanner(),
+        "duckdb": lambda: con.sql(f"select * from read_parquet('{path}')"),
+        "c_stream": lambda: StreamOf(stream),
+    }[kind]
+    data = make()
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(data)
+    assert res.get_failed_row_indices() == [1, 3], res
+    reads[0] = 0
+    failed = res.extract_failed_batch(data)
+    assert isinstance(failed, pa.Table) and failed.column("id").to_pylist() == [2**63 + 5, 2**63 + 7]
+    if kind == "c_stream":
+        assert reads[0] == 1, "the stream was read more than once"
+    assert res.extract_successful_batch(make()).column("id").to_pylist() == [1, 3, 5]
+    assert res.extract_not_written_batch(make()).num_rows == 2
+
+
+def test_rows_are_extracted_from_a_stream_with_the_wrong_row_count_as_an_error(
+    tmp_path: Any, server: LocalServer, table_name: str
+) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": pa.array([1, 2**63 + 5, 3], pa.uint64())}), path)
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(pq.ParquetFile(path))
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"id": pa.array([1, 2], pa.uint64())}), other)
+    with pytest.raises(
+        ValueError, match="the batch has 2 rows but the result describes 3; pass the batch that was sent"
+    ):
+        res.extract_failed_batch(pq.ParquetFile(other))

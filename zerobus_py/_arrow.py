@@ -280,15 +280,20 @@ def repeat_runs(values: Sequence[Any], lengths: Sequence[int], dtype: pa.DataTyp
 
 
 def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
-    """Select rows by index (an int64 array, see :func:`row_indices`) from
-    the kind of object that was sent, returning the same kind (pyarrow
-    RecordBatch/Table, pandas/polars DataFrame) or a pyarrow Table for other
-    Arrow objects."""
+    """Select rows by index (an int64 array, ascending, see
+    :func:`row_indices`) from the kind of object that was sent, returning the
+    same kind (pyarrow RecordBatch/Table, pandas/polars DataFrame) or a
+    pyarrow Table for the others: a Parquet file, dataset or scanner, or an
+    ``__arrow_c_stream__`` object (a DuckDB relation, ...), read again once,
+    batch by batch, keeping only the selected rows."""
     if isinstance(data, pa.RecordBatchReader):
         raise TypeError(
             "a RecordBatchReader is consumed by send_batch; pass the data it came from "
             "(or read it into a Table first) to extract rows"
         )
+    batches = _batches_of(data)
+    if batches is not None:
+        return _take_streamed(batches, indices, total_rows)
     n = _num_rows(data)
     if n != total_rows:
         raise ValueError(f"the batch has {n} rows but the result describes {total_rows}; pass the batch that was sent")
@@ -300,11 +305,51 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
         import polars as pl
 
         return data[pl.from_arrow(indices)]
-    if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data).take(indices)
     if hasattr(data, "__arrow_c_array__"):
         return pa.record_batch(data).take(indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
+
+
+def _batches_of(data: Any) -> pa.RecordBatchReader | None:
+    """The inputs read as a stream to extract rows: a reader over them, or None for the others."""
+    if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data):
+        return None
+    if "pyarrow.parquet" in sys.modules:
+        import pyarrow.parquet as pq
+
+        if isinstance(data, pq.ParquetFile):
+            return pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
+    if "pyarrow.dataset" in sys.modules:
+        import pyarrow.dataset as ds
+
+        if isinstance(data, ds.Dataset):
+            return data.scanner().to_reader()
+        if isinstance(data, ds.Scanner):
+            return data.to_reader()
+    if hasattr(data, "__arrow_c_stream__"):
+        from_stream = getattr(pa.RecordBatchReader, "from_stream", None)  # pyarrow >= 15
+        return from_stream(data) if from_stream is not None else pa.table(data).to_reader()
+    return None
+
+
+def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: int) -> pa.Table:
+    """The rows at ``indices`` (ascending) of the stream, read once: memory
+    grows with the rows kept, not with the input."""
+    import numpy as np
+
+    wanted = indices.to_numpy()
+    parts: list[pa.RecordBatch] = []
+    offset = 0
+    for batch in reader:
+        lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])
+        if hi > lo:
+            parts.append(batch.take(pa.array(wanted[lo:hi] - offset)))
+        offset += batch.num_rows
+    if offset != total_rows:
+        raise ValueError(
+            f"the batch has {offset} rows but the result describes {total_rows}; pass the batch that was sent"
+        )
+    return pa.Table.from_batches(parts, schema=reader.schema)
 
 
 def _num_rows(data: Any) -> int:
@@ -312,8 +357,9 @@ def _num_rows(data: Any) -> int:
         return int(data.num_rows)
     if _is_pandas(data) or _is_polars(data):
         return len(data)
-    if hasattr(data, "__arrow_c_stream__"):
-        return int(pa.table(data).num_rows)
+    batches = _batches_of(data)
+    if batches is not None:
+        return sum(batch.num_rows for batch in batches)
     if hasattr(data, "__arrow_c_array__"):
         return int(pa.record_batch(data).num_rows)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")

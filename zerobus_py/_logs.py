@@ -78,6 +78,8 @@ def _emit(rec: dict[str, Any]) -> None:
 
 def drain() -> None:
     """Emit every record queued in Go so far (in this thread)."""
+    if _bridge.forked_child():  # Go cannot run here, and the parent's drain thread may have held _lock at fork
+        return
     with _lock:
         while True:
             d = json.loads(_bridge.call(_bridge.native.TakeLogs, _TAKE))

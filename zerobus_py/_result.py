@@ -410,7 +410,10 @@ class TransmissionResult:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
         Table, a pandas or polars DataFrame; other Arrow objects come back as
-        a pyarrow Table; ``None`` when no row failed (as the original API).
+        a pyarrow Table (a Parquet file, dataset, scanner or
+        ``__arrow_c_stream__`` object such as a DuckDB relation is read again
+        once, keeping only those rows: it must still hold the data that was
+        sent); ``None`` when no row failed (as the original API).
         Raises ``ValueError`` if ``batch`` has a different number of rows
         than this result describes.
 

@@ -128,7 +128,7 @@ class _Send:
 
 
 def _wait_for(op: pybind.Waiting) -> None:
-    """Wait for a Flush / Close running in Go in short slices, so that
+    """Wait for a Flush / Close / CheckSchema running in Go in short slices, so that
     Ctrl-C is seen at once (one blocking call kept KeyboardInterrupt out until
     Go returned: up to the flush timeout). An exception while waiting cancels
     the call, waits the moment Go takes to return, and propagates. Go's error
@@ -363,10 +363,14 @@ class ZerobusWrapper:
                 ``timeout`` seconds passed), the subclass matching the cause (``retryable`` tells whether a
                 later try may pass).
         """
+        _wait_for(self._start_check(schema, timeout))
+
+    def _start_check(self, schema: pa.Schema, timeout: float | None) -> pybind.Waiting:
         if not isinstance(schema, pa.Schema):
             raise TypeError(f"check_schema takes a pyarrow.Schema, not {type(schema).__name__}")
+        ms = _timeout_ms(timeout)
         exported = export(schema.empty_table())
-        _bridge.call(self._handle().CheckSchema, exported.address, _timeout_ms(timeout))
+        return _bridge.call(self._handle().CheckSchemaAsync, exported.address, ms)
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
@@ -535,6 +539,14 @@ class AsyncZerobusWrapper:
         (``progress`` is called in the worker thread: use
         ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
         return await _send_async(self._sync._handle(), batch, timeout, progress)
+
+    async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
+        """Await :meth:`ZerobusWrapper.check_schema` (cancelling the task cancels the check)."""
+        await _wait_for_async(self._sync._start_check(schema, timeout))
+
+    def debug_stats(self) -> dict[str, dict[str, int]]:
+        """:meth:`ZerobusWrapper.debug_stats` (counters kept in memory: no need to await)."""
+        return self._sync.debug_stats()
 
     async def flush(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.flush` (cancelling the task cancels the wait)."""

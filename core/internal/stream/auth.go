@@ -342,6 +342,9 @@ func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err erro
 // by Go fields, as everywhere in the messages users read.
 const credentialsRejected = "client_id/client_secret rejected by the token endpoint (check the service principal's OAuth client id and secret, and that unity_catalog_url is its workspace)"
 
+// credentialKeys are the settings credentialsRejected names.
+var credentialKeys = []string{"client_id", "client_secret", "unity_catalog_url"}
+
 // tokenError classifies an oauth2 failure into *TokenError (retryable) or
 // *AuthError (bad credentials), sanitizing every text it carries.
 func (a *auth) tokenError(ctx context.Context, err error) error {
@@ -389,28 +392,31 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		return te
 	}
 	what := "the token endpoint rejected the request"
+	var keys []string // the settings the advice names, by key
 	switch te.StatusCode {
 	case 0:
 		what = "the token endpoint returned an unusable response (check unity_catalog_url)"
+		keys = []string{"unity_catalog_url"}
 	case http.StatusBadRequest:
 		// RFC 6749 §5.2: a 400 is a malformed or unacceptable request; only
 		// its invalid_client (or unauthorized_client) error is about the
 		// credentials.
 		what = "the token endpoint answered 400 Bad Request: it refused the request (its error and description follow; check unity_catalog_url, the table name, and that a proxy passes the request unchanged)"
 		if te.ErrorCode == "invalid_client" || te.ErrorCode == "unauthorized_client" {
-			what = credentialsRejected
+			what, keys = credentialsRejected, credentialKeys
 		}
 	case http.StatusUnauthorized:
-		what = credentialsRejected
+		what, keys = credentialsRejected, credentialKeys
 	case http.StatusForbidden:
 		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at unity_catalog_url (check unity_catalog_url)"
+		keys = []string{"unity_catalog_url"}
 	case http.StatusProxyAuthRequired:
 		what = "proxy authentication failed: the HTTP proxy from the environment (HTTPS_PROXY) answered 407 Proxy Authentication Required"
 		if a.proxy != "" {
 			what = "proxy authentication failed: the HTTP proxy " + a.proxy + " answered 407 Proxy Authentication Required (check the user:password in the proxy URL)"
 		}
 	}
-	return &AuthError{What: what, Err: te}
+	return &AuthError{What: what, Keys: keys, Err: te}
 }

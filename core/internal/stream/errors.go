@@ -84,6 +84,10 @@ type AuthError struct {
 	// What names the credential or privilege that is wrong, as advice for
 	// the operator (e.g. "client_id/client_secret rejected by the token endpoint").
 	What string
+	// Keys are the settings What names, by key ("client_id", ...), when the
+	// failure points at settings (nil for missing grants, a proxy, ...);
+	// core's AuthenticationError reports them.
+	Keys []string
 	// Err is the underlying *TokenError, *ServerError or headers-provider error.
 	Err error
 }
