@@ -780,10 +780,11 @@ func (c Config) fields() []keyVal {
 }
 
 // debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:
-// DebugRetainNone as the 0 that asked for it.
-func (c Config) debugMaxFilesRetainedShown() int {
+// DebugRetainNone as the 0 that asked for it, told apart from an unset 0
+// (the default).
+func (c Config) debugMaxFilesRetainedShown() any {
 	if c.DebugMaxFilesRetained == DebugRetainNone {
-		return 0
+		return "0 (keep none)"
 	}
 	return c.DebugMaxFilesRetained
 }

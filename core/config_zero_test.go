@@ -88,8 +88,11 @@ func TestExplicitZeroKeepsTheOriginalMeaning(t *testing.T) {
 			t.Errorf("%s: base %v, max %v, file size %d, files retained %d; want NoRetryDelay, NoRetryDelay, DebugRotateEveryWrite, DebugRetainNone",
 				name, c.RetryBaseDelay, c.RetryMaxDelay, c.DebugMaxFileSize, c.DebugMaxFilesRetained)
 		}
-		if s := c.String(); !strings.Contains(s, "debug_max_files_retained: 0,") {
-			t.Errorf("%s: String() = %s, want debug_max_files_retained: 0", name, s)
+		if s := c.String(); !strings.Contains(s, "debug_max_files_retained: 0 (keep none),") {
+			t.Errorf("%s: String() = %s, want debug_max_files_retained: 0 (keep none)", name, s)
+		}
+		if s := (core.Config{}).String(); !strings.Contains(s, "debug_max_files_retained: 0,") {
+			t.Errorf("unset: String() = %s, want debug_max_files_retained: 0", s)
 		}
 	}
 	y, err := core.ParseConfigYAML([]byte("retry_base_delay_ms: 0\nretry_max_delay_ms: 0\ndebug_max_file_size: 0\ndebug_max_files_retained: 0\n"))

@@ -284,8 +284,9 @@ class WrapperConfiguration:
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB).
         debug_max_files_retained: rotated files kept per kind (default 10;
-            0 keeps none, only the file being written; ``None`` or a negative
-            number keeps all, as 0 and ``None`` did in the original).
+            0 keeps none, only the file being written, as in the original;
+            ``None`` keeps all, as in the original, and so does a negative
+            number).
         debug_arrow_compression: compress the Arrow debug files with Arrow
             IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
             ``None`` (default) means none (YAML ``debug_arrow_compression``,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -89,10 +88,8 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 		return nil, cred, classify(err)
 	}
 	if err := cs.Send(&flight.FlightData{DataHeader: s.header}); err != nil {
-		if errors.Is(err, io.EOF) {
-			_, err = cs.Recv() // the status
-		}
-		return nil, cred, classify(err)
+		recv := func() error { _, err := cs.Recv(); return err }
+		return nil, cred, stream.SendFailed(cs, err, recv, classify)
 	}
 	pr, err := cs.Recv()
 	if err != nil {

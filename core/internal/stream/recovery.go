@@ -167,10 +167,8 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 		req.DescriptorProto = s.desc
 	}
 	if err := cs.Send(&zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: req}}); err != nil {
-		if errors.Is(err, io.EOF) {
-			_, err = cs.Recv() // the status
-		}
-		return nil, cred, classify(err, "create")
+		recv := func() error { _, err := cs.Recv(); return err }
+		return nil, cred, SendFailed(cs, err, recv, func(err error) error { return classify(err, "create") })
 	}
 	resp, err := cs.Recv()
 	if err != nil {
@@ -195,6 +193,21 @@ func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error
 
 // classify turns an RPC error into our error types.
 func (s *Stream) classify(err error, op string) error { return s.c.Classify(err, op) }
+
+// SendFailed is the error of an RPC whose first Send failed: io.EOF there
+// means the server already ended the RPC (a handler failing at once), so
+// its status is read and classified like a failed Recv, the server's answer
+// marked as such (MarkAnswered); any other error is the transport's.
+// recv is the stream's typed Recv, returning its error.
+func SendFailed(cs grpc.ClientStream, err error, recv func() error, classify func(error) error) error {
+	if !errors.Is(err, io.EOF) {
+		return classify(err)
+	}
+	if rerr := recv(); rerr != nil { // the status
+		err = rerr
+	}
+	return MarkAnswered(cs, classify(err))
+}
 
 // MarkAnswered marks an UNAVAILABLE *ConnectionError as the server's own answer
 // when the RPC received response headers or trailers before it ended:
