@@ -43,15 +43,22 @@ func (e *base) onNull(b []byte) ([]byte, *fail) {
 	return b, nullFail(e.null, e.name)
 }
 
+// Reasons a row fails for a null a record cannot hold, on either transport.
+const (
+	NullElement   = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
+	NullMapValue  = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
+	NullInNotNull = "null in a column or field the table declares NOT NULL; fill the value, or make the table's column or field nullable"
+)
+
 func nullFail(m nullMode, name string) *fail {
 	var reason string
 	switch m {
 	case nullElement:
-		reason = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
+		reason = NullElement
 	case nullMapValue:
-		reason = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
+		reason = NullMapValue
 	case nullNotNull:
-		reason = "null in a column the table declares NOT NULL; fill the value, or make the table's column nullable"
+		reason = NullInNotNull
 	default:
 		reason = "null in a required field; fill the value, or make the column nullable (all_fields_optional (Config.AllFieldsOptional) sends nulls instead)"
 	}

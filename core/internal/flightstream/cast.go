@@ -90,7 +90,7 @@ type NullRow struct {
 
 // NullInNotNull is the Reason of a row left out for a null in a NOT NULL
 // column.
-const NullInNotNull = "null in a NOT NULL column of the table"
+const NullInNotNull = convert.NullInNotNull
 
 // Caster turns caller batches of one schema into batches of the table's
 // Arrow schema: columns matched by name and put in the table's order,

@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
 // Nested columns (STRUCT, ARRAY, MAP) are cast level by level: each level
@@ -446,11 +448,11 @@ func firstPerElement(bad []badValue) []badValue {
 // or map are not looked at; a null list or map is sent as empty, as
 // protobuf writes it.
 
-// Reasons of the rows checkValues leaves out, as the protobuf path words them.
+// Reasons of the rows checkValues leaves out: the protobuf path's.
 const (
-	NullElement  = "null list element; protobuf repeated fields cannot hold nulls: drop or fill null elements"
-	NullMapValue = "null map value; protobuf maps cannot hold nulls: drop the entry or fill the value"
-	NullInField  = "null in a NOT NULL field of the table"
+	NullElement  = convert.NullElement
+	NullMapValue = convert.NullMapValue
+	NullInField  = convert.NullInNotNull
 )
 
 // needsCheck reports whether values of the table's type t can hold what
