@@ -36,15 +36,28 @@ def stalled(server: LocalServer, table_name: str) -> Iterator[LocalServer]:
     server.clear_faults(table_name)
 
 
-def _interrupt_after(delay: float) -> list[float]:
-    """SIGINT to the main thread after ``delay`` s; the list gets the time it was sent."""
-    at: list[float] = []
+_timers: list[threading.Timer] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_interrupt() -> Iterator[None]:
+    """A test that fails before its SIGINT fired must not deliver it to the next test."""
+    yield
+    while _timers:
+        _timers.pop().cancel()
+
+
+def _interrupt_after(delay: float, at: list[float] | None = None) -> list[float]:
+    """SIGINT to the main thread after ``delay`` s; the list (``at``, or a new one) gets the time it was sent."""
+    at = [] if at is None else at
 
     def fire() -> None:
         at.append(time.monotonic())
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
-    threading.Timer(delay, fire).start()
+    timer = threading.Timer(delay, fire)
+    _timers.append(timer)
+    timer.start()
     return at
 
 
@@ -106,11 +119,14 @@ def test_ctrl_c_interrupts_asyncio_waiting_for_acknowledgements(
     """``asyncio.run`` cancels the task on Ctrl-C, then waits for its worker threads: one blocked in Go held the
     program until the flush timeout."""
 
+    at: list[float] = []
+
     async def main() -> None:
         w = AsyncZerobusWrapper(_config(stalled, table_name))
         assert (await w.send_batch(id_batch(1000, 1))).success  # the warm-up send
         send = asyncio.create_task(w.send_batch(id_batch(0, 50)))
         await asyncio.sleep(0.5)
+        _interrupt_after(0.3, at)  # once the send is in flight
         try:
             if how == "flush":
                 await w.flush()
@@ -122,11 +138,10 @@ def test_ctrl_c_interrupts_asyncio_waiting_for_acknowledgements(
         finally:
             send.cancel()
 
-    at = _interrupt_after(0.8)
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(main())
-    assert at, f"{how}: asyncio.run returned before the interrupt ({time.monotonic() - t0:.2f} s)"
+    assert at, f"{how}: asyncio.run ended before the interrupt ({time.monotonic() - t0:.2f} s)"
     took = time.monotonic() - at[0]
     assert took < _PROMPT, f"{how}: KeyboardInterrupt came {took:.2f} s after SIGINT"
 
