@@ -153,10 +153,12 @@ ROUNDTRIP_DURATION ?= 10m
 
 ## roundtrip-long: TestRoundTripRandom on random seeds for ROUNDTRIP_DURATION (default 10m): random tables
 ## and Arrow batches over both transports, stored rows compared with the input. `make test` runs a fixed
-## seed list; replay a failing seed with `go test ./tests_go -run TestRoundTripRandom -roundtrip.seed=N -v`.
+## seed list; replay a failing seed with `go test ./tests_go -run TestRoundTripRandom -roundtrip.seed=N -v`
+## (the last line names the last seed started, the one to replay after a crash).
 roundtrip-long:
-	$(GO) test -count=1 -timeout 0 -run '^TestRoundTripRandom$$' -v ./tests_go \
-	  -args -roundtrip.duration=$(ROUNDTRIP_DURATION) | grep --line-buffered -v '^=== RUN'
+	set -o pipefail; $(GO) test -count=1 -timeout 0 -run '^TestRoundTripRandom$$' -v ./tests_go \
+	  -args -roundtrip.duration=$(ROUNDTRIP_DURATION) 2>&1 | awk '/^roundtrip: seed/ { last = $$0; next } \
+	  /^(=== RUN| *--- PASS)/ { next } { print; fflush() } END { print "last " last " (a crash: replay it)" }'
 
 ## ---- Spark data source (issue 19) ----
 .PHONY: java-runtime spark-bench
