@@ -606,7 +606,7 @@ func (b *batchSend) awaitFlight(fs *flightSchema, sl *fslot) (*flightstream.Stre
 		}
 		return op.st, nil
 	case <-b.ctx.Done():
-		return nil, b.ctx.Err()
+		return nil, callEnded(b.ctx, "while the table's stream was opening")
 	}
 }
 

@@ -91,11 +91,11 @@ func (w *Wrapper) sendRows(ctx context.Context, rec arrow.RecordBatch, start tim
 func (b *batchSend) run() {
 	w := b.w
 	rec := b.rec
-	if err := b.ctx.Err(); err != nil {
+	if b.ctx.Err() != nil {
 		// Canceled before the send started: nothing is converted or sent
 		// (else a stream already open could carry a first chunk, and rows
 		// queued behind it would end unknown), every row not written.
-		b.failFrom(0, err)
+		b.failFrom(0, callEnded(b.ctx, "before the send started"))
 		return
 	}
 	if err := columnCountError(int(rec.NumCols())); err != nil {
@@ -185,6 +185,9 @@ func (b *batchSend) run() {
 		}
 		if st == nil && len(cb.Records) > 0 {
 			st, err = w.await(b.ctx, op)
+			if err != nil && b.ctx.Err() != nil && errors.Is(err, b.ctx.Err()) {
+				err = callEnded(b.ctx, "while the table's stream was opening")
+			}
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
 				hold.done()
@@ -382,6 +385,19 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
+// callEnded is the error of a send whose caller's ctx ended (when: at what
+// point): what ended it, the ctx's cause (a caller's named timeout, or a
+// plain cancel or deadline), stays in the chain, so errors.Is(err,
+// context.DeadlineExceeded / context.Canceled) holds (KindCanceled).
+func callEnded(ctx context.Context, when string) error {
+	cause := context.Cause(ctx)
+	what := "was canceled"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		what = "ran out of time"
+	}
+	return fmt.Errorf("zerobus: the call %s %s: %w", what, when, cause)
+}
+
 // mapSendErr converts a stream error, keeping ctx errors recognisable.
 func (w *Wrapper) mapSendErr(ctx context.Context, err error) error {
 	if err == nil {
@@ -391,7 +407,7 @@ func (w *Wrapper) mapSendErr(ctx context.Context, err error) error {
 		return err
 	}
 	if ctx.Err() != nil && stream.ContextEnded(err) {
-		return err
+		return callEnded(ctx, "before the server acknowledged these rows")
 	}
 	w.mu.Lock()
 	closed := w.closed

@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -45,12 +46,14 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 }
 
 // timeoutCtx returns a cancellable context bounded by timeoutMs (<= 0: no
-// deadline).
+// deadline), the Python call's timeout= argument, which its cause names.
 func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	if timeoutMs <= 0 {
 		return context.WithCancel(context.Background())
 	}
-	return context.WithTimeout(context.Background(), core.Millis(timeoutMs))
+	d := core.Millis(timeoutMs)
+	return context.WithTimeoutCause(context.Background(), d,
+		fmt.Errorf("timeout=%g s passed (%w)", d.Seconds(), context.DeadlineExceeded))
 }
 
 // SendStream takes over the Arrow C stream (struct ArrowArrayStream) at

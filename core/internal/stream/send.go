@@ -208,11 +208,11 @@ func WithFlushTimeout(ctx context.Context, d time.Duration) (context.Context, co
 	return context.WithTimeoutCause(ctx, d, &FlushTimeoutError{Timeout: d})
 }
 
-// CtxErr is ctx.Err(), or a *FlushTimeoutError when the bound of
-// WithFlushTimeout ended ctx: the error of a flush or close that ctx ended.
+// CtxErr is the error of a flush or close that ctx ended: its cause (a
+// *FlushTimeoutError when the bound of WithFlushTimeout ended it, a
+// caller's named timeout), else ctx.Err().
 func CtxErr(ctx context.Context) error {
-	var fe *FlushTimeoutError
-	if cause := context.Cause(ctx); errors.As(cause, &fe) {
+	if cause := context.Cause(ctx); cause != nil {
 		return cause
 	}
 	return ctx.Err()
