@@ -283,14 +283,11 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     """Select rows by index (an int64 array, ascending, see
     :func:`row_indices`) from the kind of object that was sent, returning the
     same kind (pyarrow RecordBatch/Table, pandas/polars DataFrame) or a
-    pyarrow Table for the others: a Parquet file, dataset or scanner, or an
-    ``__arrow_c_stream__`` object (a DuckDB relation, ...), read again once,
-    batch by batch, keeping only the selected rows."""
-    if isinstance(data, pa.RecordBatchReader):
-        raise TypeError(
-            "a RecordBatchReader is consumed by send_batch; pass the data it came from "
-            "(or read it into a Table first) to extract rows"
-        )
+    pyarrow Table for a Parquet file, dataset or scanner, read again once in
+    file order, batch by batch, keeping only the selected rows. Another
+    ``__arrow_c_stream__`` object (a DuckDB relation, ...) is refused (see
+    :func:`_refuse_rerun`)."""
+    _refuse_rerun(data)
     batches = _batches_of(data)
     if batches is not None:
         return _take_streamed(batches, indices, total_rows)
@@ -326,10 +323,44 @@ def _batches_of(data: Any) -> pa.RecordBatchReader | None:
             return data.scanner().to_reader()
         if isinstance(data, ds.Scanner):
             return data.to_reader()
-    if hasattr(data, "__arrow_c_stream__"):
-        from_stream = getattr(pa.RecordBatchReader, "from_stream", None)  # pyarrow >= 15
-        return from_stream(data) if from_stream is not None else pa.table(data).to_reader()
     return None
+
+
+def _is_file_read(data: Any) -> bool:
+    """A Parquet file, dataset or scanner: read again in file order, it gives the same rows in the same order."""
+    if "pyarrow.parquet" in sys.modules:
+        import pyarrow.parquet as pq
+
+        if isinstance(data, pq.ParquetFile):
+            return True
+    if "pyarrow.dataset" in sys.modules:
+        import pyarrow.dataset as ds
+
+        if isinstance(data, (ds.Dataset, ds.Scanner)):
+            return True
+    return False
+
+
+def _refuse_rerun(data: Any) -> None:
+    """Rows are selected by their position in what was sent. An object read through ``__arrow_c_stream__`` (a DuckDB
+    relation, a lazy query, a foreign library's stream) produces its rows again when read again, with no promise of
+    the same rows in the same order: a query without a fixed order (``ORDER BY random()``, a parallel aggregate, a
+    sample) would give back other rows than the ones selected, silently. Refused, saying what to pass instead."""
+    if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data) or _is_file_read(data):
+        return
+    if isinstance(data, pa.RecordBatchReader):
+        raise TypeError(
+            "a RecordBatchReader is consumed by send_batch; pass the data it came from "
+            "(or read it into a Table first) to extract rows"
+        )
+    if hasattr(data, "__arrow_c_stream__"):
+        raise TypeError(
+            f"cannot extract rows from a {type(data).__qualname__}: it is read through __arrow_c_stream__, and a "
+            "second read (a query run again) need not give the same rows in the same order, so the rows selected "
+            "could be other rows than the ones sent; materialise the data first (e.g. table = "
+            "relation.to_arrow_table() for a DuckDB relation, or pyarrow.table(obj)), send that table and extract "
+            "from it"
+        )
 
 
 def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: int) -> pa.Table:
@@ -353,13 +384,17 @@ def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: 
 
 
 def _num_rows(data: Any) -> int:
+    """The input's row count, from metadata where it has some: a Parquet file's footer, a dataset's count."""
+    _refuse_rerun(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return int(data.num_rows)
     if _is_pandas(data) or _is_polars(data):
         return len(data)
-    batches = _batches_of(data)
-    if batches is not None:
-        return sum(batch.num_rows for batch in batches)
+    if _is_file_read(data):  # counted from metadata (Parquet footers), without reading the data
+        parquet = sys.modules.get("pyarrow.parquet")
+        if parquet is not None and isinstance(data, parquet.ParquetFile):
+            return int(data.metadata.num_rows)
+        return int(data.count_rows())  # a Dataset or Scanner
     if hasattr(data, "__arrow_c_array__"):
         return int(pa.record_batch(data).num_rows)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
