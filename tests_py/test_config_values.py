@@ -52,3 +52,19 @@ def test_a_foreign_bool_is_not_expected_bool_got_bool() -> None:
 
     with pytest.raises(ConfigurationError, match=r"debug_enabled: expected bool, got test_config_values\..*Flag"):
         WrapperConfiguration("http://127.0.0.1:1", "main.s.t", debug_enabled=Flag()).validate()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [np.array([4]), np.array([1, 2]), np.array(4)])
+def test_a_numpy_array_is_not_taken_as_a_value(value: object) -> None:
+    """Only NumPy scalars are converted: ``np.array([4])`` was silently taken as 4 and ``np.array([1, 2])`` raised
+    a bare ValueError ("can only convert an array of size 1 to a Python scalar") naming no setting."""
+    with pytest.raises(ConfigurationError, match=r"max_inflight_requests: expected int, got numpy\.ndarray") as err:
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", max_inflight_requests=value).validate()  # type: ignore[arg-type]
+    assert err.value.keys == ["max_inflight_requests"]
+    with pytest.raises(ConfigurationError, match=r"observability_interval_secs: expected a single value") as err:
+        WrapperConfiguration(
+            "http://127.0.0.1:1",
+            "main.s.t",
+            observability_config=ObservabilityConfig(interval_secs=value),  # type: ignore[arg-type]
+        ).validate()
+    assert err.value.keys == ["observability_interval_secs"]

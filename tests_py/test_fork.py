@@ -52,6 +52,27 @@ _SCRIPT = textwrap.dedent(
                 w.send_batch(batch)
                 return s.record_count("main.fork.child")
         out["child"] = in_child(child)
+    elif sys.argv[1] == "ca_file":
+        # a child that exits normally runs the finalizers it inherited; the TLS CA file is the parent's server's
+        server = LocalServer(tls=True)
+        path = server.ca_file
+        for how in ("exit", "close"):
+            pid = os.fork()
+            if pid == 0:
+                signal.alarm(10)
+                if how == "close":
+                    try:
+                        server.close()
+                    except ZerobusError:
+                        pass
+                sys.exit(0)
+            _, status = os.waitpid(pid, 0)
+            out[how] = {"status": status, "ca_file_exists": os.path.exists(path)}
+        with ZerobusWrapper(server.config("main.fork.tls")) as w:  # a new client of the parent uses the file
+            w.send_batch(batch)
+        out["parent_stored"] = server.record_count("main.fork.tls")
+        server.close()
+        out["removed_by_parent_close"] = not os.path.exists(path)
     else:
         server = LocalServer()
         wrapper = ZerobusWrapper(server.config("main.fork.parent"))
@@ -111,6 +132,15 @@ def test_a_child_forked_after_go_started_is_told_instead_of_hanging() -> None:
 
 def test_a_child_forked_before_go_started_sends() -> None:
     assert _run("before") == {"child": {"ok": 3}}
+
+
+def test_a_forked_child_leaves_the_parents_tls_ca_file() -> None:
+    """The LocalServer's CA file is removed by the process that wrote it only: not by a forked child's exit (its
+    inherited finalizer) nor by the child's close() of its copy."""
+    out = _run("ca_file")
+    assert out["exit"] == {"status": 0, "ca_file_exists": True}
+    assert out["close"] == {"status": 0, "ca_file_exists": True}
+    assert out["parent_stored"] == 3 and out["removed_by_parent_close"] is True
 
 
 def _spawned_send(args: tuple[str, str, str, str, int]) -> int:

@@ -143,7 +143,9 @@ def test_pycapsule_stream(wrapper: ZerobusWrapper, server: LocalServer, table_na
     res = wrapper.send_batch(StreamOnly(table))
     assert res.success and res.total_rows == 8
     assert stored_ids(server, table_name) == list(range(8))
-    assert res.extract_successful_batch(StreamOnly(table)).equals(table)
+    with pytest.raises(TypeError, match="cannot extract rows from a StreamOnly: it is read through __arrow_c_stream__"):
+        res.extract_successful_batch(StreamOnly(table))  # read again it need not give the same rows in the same order
+    assert res.extract_successful_batch(table).equals(table)
 
 
 def test_pycapsule_array(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
@@ -158,19 +160,40 @@ def test_unsupported_input_is_type_error(wrapper: ZerobusWrapper, bad: object) -
         wrapper.send_batch(bad)
 
 
+class OneColumnStream:
+    """Another library's one-column object: its ``__arrow_c_stream__`` is not a struct."""
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return pa.chunked_array([[1, 2, 3]]).__arrow_c_stream__(requested_schema)
+
+
 @pytest.mark.parametrize(
-    "column", [pa.array([1, 2, 3]), pa.chunked_array([[1, 2], [3]])], ids=["Array", "ChunkedArray"]
+    "kind", ["Array", "ChunkedArray", "ArrayOnly", "OneColumnStream", "pandas.Series", "polars.Series"]
 )
-def test_lone_column_is_type_error(wrapper: ZerobusWrapper, column: Any) -> None:
-    # pyarrow would raise ArrowInvalid deep inside; say what to pass instead
-    with pytest.raises(TypeError, match=r"one column, not a table.*pyarrow\.table"):
+def test_one_column_is_one_error_class(
+    wrapper: ZerobusWrapper, server: LocalServer, table_name: str, kind: str
+) -> None:
+    """One column is the same mistake whatever holds it: it was a TypeError from Python for a pyarrow Array,
+    ChunkedArray or Series and a ConversionError from Go for another library's one-column stream, with the "send a
+    table" hint written in both. Now all are ConversionError: Go's refusal of a one-column stream (naming its type
+    and what to send) for every one of them, except a Series, refused before Go saying ``series.to_frame()``."""
+    column: Any = {
+        "Array": lambda: pa.array([1, 2, 3]),
+        "ChunkedArray": lambda: pa.chunked_array([[1, 2], [3]]),
+        "ArrayOnly": lambda: ArrayOnly(pa.array([1, 2, 3])),
+        "OneColumnStream": OneColumnStream,
+        "pandas.Series": lambda: pd.Series([1, 2, 3], name="id"),
+        "polars.Series": lambda: pl.Series("id", [1, 2, 3]),
+    }[kind]()
+    with pytest.raises(ConversionError) as err:
         wrapper.send_batch(column)
-
-
-def test_lone_column_from_another_library_is_type_error(wrapper: ZerobusWrapper) -> None:
-    # an object whose __arrow_c_array__ is not a struct array: pyarrow raised "ArrowInvalid: Cannot import schema"
-    with pytest.raises(TypeError, match=r"ArrayOnly: its __arrow_c_array__ is one column \(int64\), not a table"):
-        wrapper.send_batch(ArrayOnly(pa.array([1, 2, 3])))
+    if kind.endswith("Series"):
+        assert str(err.value) == (
+            f"cannot send a {kind.split('.')[0]} Series: it is one column, not a table; send series.to_frame()"
+        )
+    else:
+        assert "the Arrow stream is one column (int64), not a table of columns: send a table" in str(err.value)
+    assert server.record_count(table_name) == 0
 
 
 def test_struct_array_refused_by_pyarrow_keeps_its_reason(wrapper: ZerobusWrapper) -> None:

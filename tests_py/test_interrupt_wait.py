@@ -112,6 +112,39 @@ def test_ctrl_c_interrupts_waiting_for_acknowledgements(stalled: LocalServer, ta
     assert not sender.is_alive()
 
 
+@pytest.mark.parametrize("how", ["flush", "shutdown"])
+def test_ctrl_c_as_the_go_call_starts_cancels_it(
+    stalled: LocalServer, table_name: str, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGINT that lands just after FlushAsync / CloseAsync returned, before the wait began (Python runs the
+    handler at the next bytecode boundary, before the call's result is stored), left the Go call running with
+    nothing waiting for it or cancelling it: up to flush_timeout_ms (20 s here). The interrupt is now held until
+    the call is known, then cancels it."""
+    w = ZerobusWrapper(_config(stalled, table_name))
+    sender = _in_flight(w)
+    started: list[Any] = []
+    real = _bridge.call
+
+    def call(fn: Any, *args: Any) -> Any:
+        out = real(fn, *args)
+        if getattr(fn, "__name__", "") in ("FlushAsync", "CloseAsync"):
+            started.append(out)
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # handled before `return`
+        return out
+
+    monkeypatch.setattr(_bridge, "call", call)
+    with pytest.raises(KeyboardInterrupt):
+        w.flush() if how == "flush" else w.shutdown()
+    monkeypatch.undo()
+    assert len(started) == 1
+    assert started[0].Wait(1), f"{how}: the Go call started as the interrupt came is still running"  # 1 ms
+    if how == "flush":
+        with pytest.raises(Exception, match=r"(aborted|gave up)"):
+            w.shutdown(timeout=0.3)
+    sender.join(_PROMPT)
+    assert not sender.is_alive()
+
+
 @pytest.mark.parametrize("how", ["flush", "shutdown", "async with"])
 def test_ctrl_c_interrupts_asyncio_waiting_for_acknowledgements(
     stalled: LocalServer, table_name: str, how: str

@@ -19,6 +19,10 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
 
 A ``RecordBatchReader`` is read through a check that each batch has the
 reader's column names and types (pyarrow's ``from_batches`` does not check).
+A stream reached through another object's ``__arrow_c_stream__`` (a pyarrow
+reader wrapped in it included) cannot be checked: the C stream carries its
+schema once and each batch without one, so Go imports a batch as the stream's
+schema says, and its producer is trusted to keep to it.
 
 Lifetime: the exported stream holds its own references to the data (pyarrow's
 C++ objects, or the Python reader it pulls from), so the caller may drop the
@@ -37,6 +41,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from ._errors import ConversionError
 
 __all__ = ["Exported", "export", "repeat_runs", "row_indices", "take_rows"]
 
@@ -93,19 +99,20 @@ def _stream_of(data: Any) -> Exported:
     except ValueError:
         raise TypeError(
             f"cannot send a {type(data).__qualname__}: its __arrow_c_stream__() returned "
-            f"{type(capsule).__qualname__} {_capsule_name(capsule)}, not an 'arrow_array_stream' PyCapsule"
+            f"{_capsule_shown(capsule)}, not an 'arrow_array_stream' PyCapsule"
         ) from None
     return Exported(capsule, None)
 
 
-def _capsule_name(obj: Any) -> str:
+def _capsule_shown(obj: Any) -> str:
+    """``obj``'s type, with its name for a capsule: ``PyCapsule 'arrow_schema'``, ``NoneType``."""
     if type(obj).__name__ != "PyCapsule":
-        return ""
+        return type(obj).__qualname__
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype = ctypes.c_char_p
     get_name.argtypes = [ctypes.py_object]
     name = get_name(obj)
-    return repr(name.decode() if name else None)
+    return f"PyCapsule {name.decode() if name else None!r}"
 
 
 def _checked_reader(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
@@ -153,9 +160,11 @@ def export(data: Any, want_total: bool = False) -> Exported:
     ``want_total`` asks for the length of inputs whose length costs a count
     (a dataset or scanner); tables and Parquet files always report theirs.
 
-    Raises ``TypeError`` naming the accepted kinds for anything else
-    (including a lone ``pyarrow.Array`` / ``ChunkedArray``: a column, not a
-    table).
+    Raises ``TypeError`` naming the accepted kinds for anything else. One
+    column (a pandas/polars Series, a lone ``pyarrow.Array`` /
+    ``ChunkedArray``, another library's one-column stream or array) is a
+    ``ConversionError``: Go refuses a stream of one column, naming its type
+    and what to send instead; a Series is refused here, worded for it.
     """
     if isinstance(data, pa.Table):
         return Exported(data.__arrow_c_stream__(), data.num_rows)
@@ -163,15 +172,10 @@ def export(data: Any, want_total: bool = False) -> Exported:
         return Exported(pa.Table.from_batches([data]).__arrow_c_stream__(), data.num_rows)
     if isinstance(data, pa.RecordBatchReader):
         return Exported(_checked_reader(data).__arrow_c_stream__(), None)
-    if isinstance(data, (pa.Array, pa.ChunkedArray)):
-        raise TypeError(
-            f"cannot send a {type(data).__qualname__}: it is one column, not a table; "
-            f"wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
-        )
     if _is_series(data):
-        raise TypeError(
-            f"cannot send a {_module_name(data)} Series: it is one column, not a table; "
-            f"send series.to_frame(), or {_ACCEPTED}"
+        # one column: the ConversionError Go raises for any one-column stream, worded for what the user holds
+        raise ConversionError(
+            f"cannot send a {_module_name(data)} Series: it is one column, not a table; send series.to_frame()"
         )
     if _is_pandas(data):
         # A named index is data (kept as a column, as pyarrow does); an
@@ -200,7 +204,7 @@ def export(data: Any, want_total: bool = False) -> Exported:
             return Exported(data.to_reader().__arrow_c_stream__(), total)
     if hasattr(data, "__arrow_c_stream__"):
         return _stream_of(data)
-    if hasattr(data, "__arrow_c_array__"):
+    if hasattr(data, "__arrow_c_array__"):  # a pyarrow Array too
         try:
             batch = pa.record_batch(data)
         except pa.ArrowInvalid as err:
@@ -209,11 +213,9 @@ def export(data: Any, want_total: bool = False) -> Exported:
                 raise TypeError(
                     f"cannot send a {type(data).__qualname__}: pyarrow refuses it as a batch: {err}"
                 ) from err
-            # one column (not a struct array): say what to pass instead
-            raise TypeError(
-                f"cannot send a {type(data).__qualname__}: its __arrow_c_array__ is one column "
-                f"({column.type}), not a table; wrap it, e.g. pyarrow.table({{'name': array}}), or {_ACCEPTED}"
-            ) from None
+            # one column (not a struct array): a stream of it, which Go refuses (ConversionError) naming its type
+            # and what to send instead, as for any one-column stream (a ChunkedArray's, another library's)
+            return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
         return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
 
@@ -283,14 +285,11 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     """Select rows by index (an int64 array, ascending, see
     :func:`row_indices`) from the kind of object that was sent, returning the
     same kind (pyarrow RecordBatch/Table, pandas/polars DataFrame) or a
-    pyarrow Table for the others: a Parquet file, dataset or scanner, or an
-    ``__arrow_c_stream__`` object (a DuckDB relation, ...), read again once,
-    batch by batch, keeping only the selected rows."""
-    if isinstance(data, pa.RecordBatchReader):
-        raise TypeError(
-            "a RecordBatchReader is consumed by send_batch; pass the data it came from "
-            "(or read it into a Table first) to extract rows"
-        )
+    pyarrow Table for a Parquet file, dataset or scanner, read again once in
+    file order, batch by batch, keeping only the selected rows. Another
+    ``__arrow_c_stream__`` object (a DuckDB relation, ...) is refused (see
+    :func:`_refuse_rerun`)."""
+    _refuse_rerun(data)
     batches = _batches_of(data)
     if batches is not None:
         return _take_streamed(batches, indices, total_rows)
@@ -326,10 +325,44 @@ def _batches_of(data: Any) -> pa.RecordBatchReader | None:
             return data.scanner().to_reader()
         if isinstance(data, ds.Scanner):
             return data.to_reader()
-    if hasattr(data, "__arrow_c_stream__"):
-        from_stream = getattr(pa.RecordBatchReader, "from_stream", None)  # pyarrow >= 15
-        return from_stream(data) if from_stream is not None else pa.table(data).to_reader()
     return None
+
+
+def _is_file_read(data: Any) -> bool:
+    """A Parquet file, dataset or scanner: read again in file order, it gives the same rows in the same order."""
+    if "pyarrow.parquet" in sys.modules:
+        import pyarrow.parquet as pq
+
+        if isinstance(data, pq.ParquetFile):
+            return True
+    if "pyarrow.dataset" in sys.modules:
+        import pyarrow.dataset as ds
+
+        if isinstance(data, (ds.Dataset, ds.Scanner)):
+            return True
+    return False
+
+
+def _refuse_rerun(data: Any) -> None:
+    """Rows are selected by their position in what was sent. An object read through ``__arrow_c_stream__`` (a DuckDB
+    relation, a lazy query, a foreign library's stream) produces its rows again when read again, with no promise of
+    the same rows in the same order: a query without a fixed order (``ORDER BY random()``, a parallel aggregate, a
+    sample) would give back other rows than the ones selected, silently. Refused, saying what to pass instead."""
+    if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data) or _is_file_read(data):
+        return
+    if isinstance(data, pa.RecordBatchReader):
+        raise TypeError(
+            "a RecordBatchReader is consumed by send_batch; pass the data it came from "
+            "(or read it into a Table first) to extract rows"
+        )
+    if hasattr(data, "__arrow_c_stream__"):
+        raise TypeError(
+            f"cannot extract rows from a {type(data).__qualname__}: it is read through __arrow_c_stream__, and a "
+            "second read (a query run again) need not give the same rows in the same order, so the rows selected "
+            "could be other rows than the ones sent; materialise the data first (e.g. table = "
+            "relation.to_arrow_table() for a DuckDB relation, or pyarrow.table(obj)), send that table and extract "
+            "from it"
+        )
 
 
 def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: int) -> pa.Table:
@@ -353,13 +386,17 @@ def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: 
 
 
 def _num_rows(data: Any) -> int:
+    """The input's row count, from metadata where it has some: a Parquet file's footer, a dataset's count."""
+    _refuse_rerun(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return int(data.num_rows)
     if _is_pandas(data) or _is_polars(data):
         return len(data)
-    batches = _batches_of(data)
-    if batches is not None:
-        return sum(batch.num_rows for batch in batches)
+    if _is_file_read(data):  # counted from metadata (Parquet footers), without reading the data
+        parquet = sys.modules.get("pyarrow.parquet")
+        if parquet is not None and isinstance(data, parquet.ParquetFile):
+            return int(data.metadata.num_rows)
+        return int(data.count_rows())  # a Dataset or Scanner
     if hasattr(data, "__arrow_c_array__"):
         return int(pa.record_batch(data).num_rows)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -35,10 +36,13 @@ def _redact_url(url: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds (``numpy.int64(3)`` -> 3,
-    ``numpy.True_`` -> True): settings read from a DataFrame or computed with
-    NumPy are such scalars. Anything else is returned as is."""
-    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
+    """A NumPy scalar (``numpy.generic``) as the Python value it holds
+    (``numpy.int64(3)`` -> 3, ``numpy.True_`` -> True): settings read from a
+    DataFrame or computed with NumPy are such scalars. Anything else, a NumPy
+    array included (even of one element), is returned as is, for the type
+    check that names the setting."""
+    numpy = sys.modules.get("numpy")  # a NumPy value means NumPy is loaded: never imported here
+    if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     return value
 
@@ -105,8 +109,14 @@ class ObservabilityConfig:
             ("observability_max_file_mb", self.max_file_mb),
             ("observability_max_backups", self.max_backups),
         ):
-            if value is not None:
-                out[key] = os.fspath(value) if isinstance(value, os.PathLike) else _plain(value)
+            if value is None:
+                continue
+            value = _plain(value)
+            if type(value).__module__.split(".", 1)[0] == "numpy":  # an array: one value is expected (the Go core
+                # checks the types of the others, named by their key)
+                got = f"{type(value).__module__}.{type(value).__qualname__}"
+                raise ConfigurationError(f"{key}: expected a single value, got {got} {value!r}", keys=[key])
+            out[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
         return out
 
     @classmethod

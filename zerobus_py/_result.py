@@ -409,13 +409,20 @@ class TransmissionResult:
     def extract_failed_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
-        Table, a pandas or polars DataFrame; other Arrow objects come back as
-        a pyarrow Table (a Parquet file, dataset, scanner or
-        ``__arrow_c_stream__`` object such as a DuckDB relation is read again
-        once, keeping only those rows: it must still hold the data that was
+        Table, a pandas or polars DataFrame; a Parquet file, dataset or
+        scanner comes back as a pyarrow Table (read again once, in file
+        order, keeping only those rows: it must still hold the data that was
         sent); ``None`` when no row failed (as the original API).
         Raises ``ValueError`` if ``batch`` has a different number of rows
         than this result describes.
+
+        Rows are selected by position, so ``batch`` must give the same rows
+        in the same order as the send read. Another ``__arrow_c_stream__``
+        object (a DuckDB relation, a lazy query) would run again, with no
+        promise of that order, so it raises ``TypeError``: materialise it
+        first (``relation.to_arrow_table()``, ``pyarrow.table(obj)``), send
+        that table and extract from it. A ``RecordBatchReader`` is consumed
+        by the send: pass the data it came from.
 
         These are all rows not acknowledged, not written and unknown alike:
         right for quarantine, but re-sending them can duplicate the unknown

@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import json
 import numbers
+import signal
 import threading
 import time
 import warnings
@@ -127,33 +128,75 @@ class _Send:
         return _outcome(d)
 
 
-def _wait_for(op: pybind.Waiting) -> None:
-    """Wait for a Flush / Close / CheckSchema running in Go in short slices, so that
+class _InterruptHeld:
+    """``with _InterruptHeld(): op = start()``: a SIGINT that comes while the block runs is held and handed to the
+    previous handler as the block ends, once ``op`` is stored. Python runs a signal handler between bytecodes,
+    also just after a call returned and before its result is stored: a KeyboardInterrupt there left the Go call
+    started by ``start()`` running with nothing to cancel it (up to ``flush_timeout_ms``). Only the main thread
+    gets signals (elsewhere, and when SIGINT has no Python handler, this does nothing)."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._held: list[Any] = []  # the frame of each SIGINT held
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        self._held.append(frame)
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if not callable(previous):  # SIG_IGN / SIG_DFL / not set from Python: no KeyboardInterrupt to hold
+            return
+        with contextlib.suppress(ValueError):  # not the main interpreter
+            signal.signal(signal.SIGINT, self._hold)
+            self._previous = previous
+
+    def __exit__(self, *exc: object) -> None:
+        previous, self._previous = self._previous, None
+        if previous is None:
+            return
+        signal.signal(signal.SIGINT, previous)
+        if self._held:
+            previous(signal.SIGINT, self._held.pop())  # raises KeyboardInterrupt (or cancels asyncio's task)
+
+
+def _wait_for(start: Callable[[], pybind.Waiting]) -> None:
+    """Start a Flush / Close / CheckSchema in Go (``start()``) and wait for it in short slices, so that
     Ctrl-C is seen at once (one blocking call kept KeyboardInterrupt out until
     Go returned: up to the flush timeout). An exception while waiting cancels
-    the call, waits the moment Go takes to return, and propagates. Go's error
-    is raised as its ZerobusError."""
+    the call, waits the moment Go takes to return, and propagates; an interrupt
+    while it starts is held until the call is known here (:class:`_InterruptHeld`),
+    so it cancels it too. Go's error is raised as its ZerobusError."""
+    op: pybind.Waiting | None = None
     try:
+        with _InterruptHeld():
+            op = start()
         while not op.Wait(int(_WAIT_SLICE * 1000)):
             pass
     except BaseException:
-        op.Cancel()
-        while not op.Wait(int(_WAIT_SLICE * 1000)):
-            pass
+        if op is not None:
+            op.Cancel()
+            while not op.Wait(int(_WAIT_SLICE * 1000)):
+                pass
         raise
     _bridge.call(op.Err)
 
 
-async def _wait_for_async(op: pybind.Waiting) -> None:
+async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     """:func:`_wait_for` for asyncio: cancelling the task cancels the call
     (a worker thread blocked in Go until the flush timeout also held up
     ``asyncio.run``'s exit on Ctrl-C)."""
+    op: pybind.Waiting | None = None
     try:
+        with _InterruptHeld():
+            op = start()
         while not await asyncio.to_thread(op.Wait, int(_WAIT_SLICE * 1000)):
             pass
     except BaseException:
-        op.Cancel()
-        await asyncio.to_thread(op.Wait, 0)
+        if op is not None:
+            op.Cancel()
+            await asyncio.to_thread(op.Wait, 0)
         raise
     _bridge.call(op.Err)
 
@@ -363,7 +406,7 @@ class ZerobusWrapper:
                 ``timeout`` seconds passed), the subclass matching the cause (``retryable`` tells whether a
                 later try may pass).
         """
-        _wait_for(self._start_check(schema, timeout))
+        _wait_for(lambda: self._start_check(schema, timeout))
 
     def _start_check(self, schema: pa.Schema, timeout: float | None) -> pybind.Waiting:
         if not isinstance(schema, pa.Schema):
@@ -380,7 +423,7 @@ class ZerobusWrapper:
         the time runs out; its message names ``flush_timeout_ms`` when that
         bound, not ``timeout``, ran out."""
         ms = _timeout_ms(timeout)
-        _wait_for(_bridge.call(self._handle().FlushAsync, ms))
+        _wait_for(lambda: _bridge.call(self._handle().FlushAsync, ms))
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """Counters of the debug files since the wrapper was created:
@@ -413,7 +456,7 @@ class ZerobusWrapper:
         native = self._mark_closed()
         if native is not None:
             try:
-                _wait_for(_bridge.call(native.CloseAsync, ms))
+                _wait_for(lambda: _bridge.call(native.CloseAsync, ms))
             finally:
                 _logs.drain()  # every record logged up to the close, before returning
 
@@ -424,7 +467,7 @@ class ZerobusWrapper:
         native = self._mark_closed()
         if native is not None:
             try:
-                await _wait_for_async(_bridge.call(native.CloseAsync, ms))
+                await _wait_for_async(lambda: _bridge.call(native.CloseAsync, ms))
             finally:
                 await asyncio.to_thread(_logs.drain)
 
@@ -542,7 +585,7 @@ class AsyncZerobusWrapper:
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.check_schema` (cancelling the task cancels the check)."""
-        await _wait_for_async(self._sync._start_check(schema, timeout))
+        await _wait_for_async(lambda: self._sync._start_check(schema, timeout))
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """:meth:`ZerobusWrapper.debug_stats` (counters kept in memory: no need to await)."""
@@ -551,7 +594,7 @@ class AsyncZerobusWrapper:
     async def flush(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.flush` (cancelling the task cancels the wait)."""
         ms = _timeout_ms(timeout)
-        await _wait_for_async(_bridge.call(self._sync._handle().FlushAsync, ms))
+        await _wait_for_async(lambda: _bridge.call(self._sync._handle().FlushAsync, ms))
 
     async def shutdown(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the

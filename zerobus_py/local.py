@@ -42,9 +42,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LocalServer"]
 
 
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.remove(path)
+def _remove_if_owner(path: str, owner_pid: int) -> None:
+    """Remove ``path``, only in the process that wrote it: a child made by ``os.fork()`` inherits the finalizer (and
+    runs it at its exit, or on its copy's close()), while the parent's server still uses the file."""
+    if os.getpid() == owner_pid:
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 def _ns(value: float, per_unit: int) -> int:
@@ -244,7 +247,7 @@ class LocalServer:
         options = _options_json(given)
         self._inspect_token = inspect_token or ""
         self._ca_file: str | None = None
-        self._ca_cleanup: weakref.finalize[[str], LocalServer] | None = None
+        self._ca_cleanup: weakref.finalize[[str, int], LocalServer] | None = None
         try:
             self._native: pybind.LocalServer | None = _bridge.call(_bridge.native.StartLocalServer, options)
         except ConfigurationError as err:  # the Go server names its JSON keys: name the keywords given here
@@ -263,8 +266,9 @@ class LocalServer:
             with os.fdopen(fd, "w", encoding="ascii") as f:
                 f.write(pem)
             self._ca_file = path
-            # Removed by close(), or when the server is garbage collected or the interpreter exits.
-            self._ca_cleanup = weakref.finalize(self, _remove_quietly, path)
+            # Removed by close(), or when the server is garbage collected or the interpreter exits: by this
+            # process only (a forked child inherits the finalizer).
+            self._ca_cleanup = weakref.finalize(self, _remove_if_owner, path, os.getpid())
 
     def _server(self) -> pybind.LocalServer:
         if self._native is None:
