@@ -150,11 +150,13 @@ def test_flush_timeout_names_the_key(server: LocalServer, table_name: str) -> No
     on it. The error was a bare "context deadline exceeded"."""
     server.inject_fault(table_name, "stall_acks", persistent=True)
     w = ZerobusWrapper(server.config(table_name, flush_timeout_ms=300, **FAST))
-    with pytest.raises(CancelledError):
+    with pytest.raises(CancelledError) as ei:
         w.send_batch(id_batch(0, 4), timeout=0.3)  # the 4 requests stay unacknowledged
+    # the caller's timeout is named (it was a bare "context deadline exceeded")
+    assert "ran out of time before the server acknowledged these rows: timeout=0.3 s passed" in str(ei.value), ei.value
     with pytest.raises(CancelledError) as ei:
         w.flush(timeout=0.3)
-    assert "flush_timeout_ms" not in str(ei.value), ei.value
+    assert "flush_timeout_ms" not in str(ei.value) and "timeout=0.3 s passed" in str(ei.value), ei.value
     for call in (w.flush, w.shutdown):
         with pytest.raises(TimeoutError) as ei:
             call()
