@@ -187,8 +187,10 @@ func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx [
 			}
 		}
 	}
-	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0))
+	id := array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
+		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0)
+	defer id.Release()
+	ia := array.NewInt64Data(id)
 	defer ia.Release()
 	if !takeable(values.DataType()) {
 		v, _, err := castTo(ctx, mem, values, takeableType(values.DataType()))
