@@ -8,7 +8,6 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -138,7 +137,7 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
 	if err != nil {
 		hint := ""
-		if strings.HasSuffix(path, ".proto") {
+		if kind, _ := KindOf(path); kind == "proto" {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
 		return nil, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)

@@ -432,3 +432,22 @@ func TestReadArrowFileDecompressionBomb(t *testing.T) {
 		}
 	}
 }
+
+// ReadArrowFile of a protobuf debug file (KindOf: "proto") says which
+// reader it needs; of another unreadable file, it does not.
+func TestReadArrowFileOfAProtoFileSaysWhichReader(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		hint bool
+	}{{"t-20260101T000000Z-1" + ProtoExt, true}, {"t" + ArrowExt, false}} {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte("\x0a\x03abc not arrow"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := ReadArrowFile(p, nil)
+		if err == nil || len(recs) != 0 || strings.Contains(err.Error(), "use ReadProtoFile") != c.hint {
+			t.Errorf("%s: %d batches, %v", c.name, len(recs), err)
+		}
+	}
+}

@@ -138,7 +138,9 @@ func runEndDecode(ctx context.Context, mem memory.Allocator, r *array.RunEndEnco
 
 // takeable reports whether arrow-go's take kernel handles arrays of t
 // (arrow-go v18: primitives, decimal128/256, fixed-size binary, binary and
-// string, lists, maps and structs of such).
+// string, lists, maps and structs of such). It says yes to intervals too,
+// but the kernel refuses month_day_nano ones ("invalid values byte width
+// for take"): none reaches it, as the cast plan refuses interval columns.
 func takeable(t arrow.DataType) bool {
 	switch t := t.(type) {
 	case *arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.FixedSizeBinaryType, *arrow.NullType:
