@@ -25,23 +25,33 @@ var ErrIPCMetadata = protoarrow.ErrIPCMetadata
 // (ipc.NewFileReader): every offset, table, vector and string lies in its
 // metadata, nesting and the number of tables are bounded, and every block,
 // body and buffer lies inside the file; and that its compressed buffers
-// decompress to what they declare, at most DecodedLimit(size) bytes in all
-// (checked before any is decompressed: *IPCDecodedSizeError).
+// decompress to what they declare, each batch's to at most
+// BatchDecodedLimit of its body (checked before any is decompressed:
+// *IPCDecodedSizeError), for a reader that frees each batch before it
+// reads the next.
 func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	return protoarrow.VerifyIPCFile(f, size)
 }
 
 // IPCDecodedSizeError is the error of VerifyIPCFile and
-// NewIPCStreamVerifier's reader for a file whose compressed buffers
-// declare more uncompressed bytes than DecodedLimit of its size: it names
-// the batch, the limit and what to do.
+// NewIPCStreamVerifier's reader for a file whose compressed batch declares
+// more uncompressed bytes than BatchDecodedLimit of its body (or, for a
+// reader that keeps every batch, whose batches declare more than
+// DecodedLimit of its size in all): it names the batch, the limit and
+// what to do.
 type IPCDecodedSizeError = protoarrow.IPCDecodedSizeError
 
+// BatchDecodedLimit is the most bytes the compressed buffers of one batch
+// with a body of body bytes may decompress to: the larger of 1 GiB and
+// 256 × body. A small file of zeros otherwise makes arrow-go allocate
+// without bound; lz4 cannot exceed about 255:1, zstd of constant or mostly
+// null columns reaches thousands to one (hence the 1 GiB floor).
+func BatchDecodedLimit(body int64) int64 { return protoarrow.BatchDecodedLimit(body) }
+
 // DecodedLimit is the most bytes the compressed buffers of an Arrow IPC
-// file of size bytes may decompress to, in all: the larger of 1 GiB and
-// 256 × size. A small file of zeros otherwise makes arrow-go allocate
-// without bound; real data compresses a few to a few dozen times, and lz4
-// cannot exceed about 255:1.
+// file of size bytes may decompress to in all when a reader keeps every
+// batch in memory (the debug file reader): the larger of 1 GiB and 4096 ×
+// size.
 func DecodedLimit(size int64) int64 { return protoarrow.DecodedLimit(size) }
 
 // ErrArrowData is wrapped by every error of an ArrowValidator: the text
@@ -69,9 +79,9 @@ func NewArrowValidator() *ArrowValidator { return protoarrow.NewArrowValidator()
 // NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
 // (size bytes long) through, checking each message's metadata as
 // VerifyIPCFile does, and that its body fits in the bytes left, before
-// handing the message on: give it to ipc.NewReader instead of r. Its
-// compressed batches, too, may decompress to at most DecodedLimit(size)
-// bytes in all.
+// handing the message on: give it to ipc.NewReader instead of r. Each of
+// its compressed batches, too, may decompress to at most BatchDecodedLimit
+// of its body: for a reader that frees each batch before it reads the next.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
 	return protoarrow.NewIPCStreamVerifier(r, size)
 }

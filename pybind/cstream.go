@@ -178,6 +178,15 @@ func (s *cStream) Next() bool {
 			n, s.schema.NumFields(), columnNames(s.schema))
 		return false
 	}
+	// arrow-go trusts the batch's shape to match the schema and panics on
+	// some that do not, after it took the batch over (nothing releases it
+	// then): check first, while the batch is still the producer's.
+	if err := checkBatchShape(unsafe.Pointer(s.arr), s.schema); err != nil {
+		C.zb_release_array(s.arr)
+		s.err = fmt.Errorf("zerobus: importing an Arrow batch: %w: the producer changed the column's type mid-stream "+
+			"(or exported a malformed batch); send batches of another schema in a call of their own", err)
+		return false
+	}
 	rec, err := importBatch(s.arr, s.schema)
 	if err != nil {
 		C.zb_release_array(s.arr) // the import released it unless it panicked
@@ -226,7 +235,8 @@ func importField(sc *C.struct_ArrowSchema) (f arrow.Field, err error) {
 // importBatch is cdata.ImportCRecordBatchWithSchema, with a panic of the
 // import returned as an error: arrow-go trusts the producer's batch to match
 // the stream's schema (nested children, buffer counts) and panics on some
-// that do not. After a panic the producer's batch may stay unreleased.
+// that do not. checkShape refuses those first; after a panic (a case it
+// misses) the producer's batch may stay unreleased.
 func importBatch(arr *C.struct_ArrowArray, schema *arrow.Schema) (rec arrow.RecordBatch, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -243,4 +253,89 @@ func columnNames(schema *arrow.Schema) string {
 		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// checkBatchShape is checkShape for each column of the C batch (a struct
+// ArrowArray whose children the caller counted) at arr.
+func checkBatchShape(arr unsafe.Pointer, schema *arrow.Schema) error {
+	a := (*C.struct_ArrowArray)(arr)
+	for i, f := range schema.Fields() {
+		if err := checkShape(childOf(a, i), f.Type, f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// childOf is child i of a (a's children were counted by the caller).
+func childOf(a *C.struct_ArrowArray, i int) *C.struct_ArrowArray {
+	if a.children == nil {
+		return nil
+	}
+	return unsafe.Slice(a.children, a.n_children)[i]
+}
+
+// checkShape checks that the C array a has the buffers, children and
+// dictionary arrow-go's import reads for an array of type dt (the counts
+// its import checks, or indexes without checking), recursively; the error
+// names the column (path: "tags", "s.x", "tags.item") and both counts.
+func checkShape(a *C.struct_ArrowArray, dt arrow.DataType, path string) error {
+	if a == nil {
+		return fmt.Errorf("column %q (%s in the stream's schema) is missing from the batch", path, dt)
+	}
+	if ext, ok := dt.(arrow.ExtensionType); ok {
+		dt = ext.StorageType()
+	}
+	buffers, atLeast, children := 2, false, []arrow.Field(nil)
+	switch t := dt.(type) {
+	case *arrow.NullType:
+		buffers = -1 // not checked by arrow-go
+	case *arrow.StringType, *arrow.BinaryType, *arrow.LargeStringType, *arrow.LargeBinaryType:
+		buffers = 3
+	case *arrow.StringViewType, *arrow.BinaryViewType:
+		buffers, atLeast = 3, true // + the variadic data buffers
+	case *arrow.ListType, *arrow.LargeListType, *arrow.MapType:
+		children = []arrow.Field{t.(arrow.ListLikeType).ElemField()}
+	case *arrow.ListViewType, *arrow.LargeListViewType:
+		buffers, children = 3, []arrow.Field{t.(arrow.ListLikeType).ElemField()}
+	case *arrow.FixedSizeListType:
+		buffers, children = 1, []arrow.Field{t.ElemField()}
+	case *arrow.StructType:
+		buffers, children = 1, t.Fields()
+	case *arrow.RunEndEncodedType:
+		buffers = 0
+		children = []arrow.Field{{Name: "run_ends", Type: t.RunEnds()}, {Name: "values", Type: t.Encoded()}}
+	case *arrow.DenseUnionType:
+		buffers, atLeast, children = 2, true, t.Fields() // 3 in the legacy form
+	case *arrow.SparseUnionType:
+		buffers, atLeast, children = 1, true, t.Fields() // 2 in the legacy form
+	case arrow.FixedWidthDataType:
+	default:
+		return nil // the import refuses what it does not know
+	}
+	if n := int(a.n_children); n != len(children) {
+		return fmt.Errorf("column %q (%s in the stream's schema) has %d child arrays where its type has %d", path, dt, n, len(children))
+	}
+	if n := int(a.n_buffers); buffers >= 0 && (n < buffers || !atLeast && n != buffers) {
+		more := ""
+		if atLeast {
+			more = " or more"
+		}
+		return fmt.Errorf("column %q (%s in the stream's schema) has %d buffers where its type has %d%s", path, dt, n, buffers, more)
+	}
+	if len(children) > 0 && a.children == nil {
+		return fmt.Errorf("column %q (%s in the stream's schema) has no child arrays where its type has %d", path, dt, len(children))
+	}
+	for i, f := range children {
+		if err := checkShape(childOf(a, i), f.Type, path+"."+f.Name); err != nil {
+			return err
+		}
+	}
+	if d, ok := dt.(*arrow.DictionaryType); ok {
+		if a.dictionary == nil {
+			return fmt.Errorf("column %q (%s in the stream's schema) has no dictionary", path, dt)
+		}
+		return checkShape(a.dictionary, d.ValueType, path+".dictionary")
+	}
+	return nil
 }

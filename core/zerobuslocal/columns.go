@@ -441,12 +441,18 @@ func fieldNameRE(s string) bool {
 // NOT NULL ones required, STRUCT fields optional; field numbers from 1 in
 // column order, skipping 19000-19999. DATE is int32 days, TIMESTAMP(_NTZ)
 // int64 microseconds, DECIMAL and VARIANT strings (decimal text, JSON).
-func descriptorFromColumns(msgName string, cols []Column) *descriptorpb.DescriptorProto {
+// A map column whose entry message name (protobuf's rule: its field's
+// name in CamelCase + "Entry") another column or map entry of the same
+// message takes is an error naming both columns.
+func descriptorFromColumns(msgName string, cols []Column) (*descriptorpb.DescriptorProto, error) {
 	b := &descBuilder{}
-	return b.message(msgName, "."+msgName, cols, true)
+	m := b.message(msgName, "."+msgName, "", cols, true)
+	return m, b.err
 }
 
-type descBuilder struct{}
+type descBuilder struct {
+	err error // the first name clash found
+}
 
 func fieldNumber(i int) int32 {
 	n := int32(i + 1)
@@ -456,7 +462,9 @@ func fieldNumber(i int) int32 {
 	return n
 }
 
-func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *descriptorpb.DescriptorProto {
+// message builds the message of cols, the fields of the column at path
+// ("": the table's).
+func (b *descBuilder) message(name, fullName, path string, cols []Column, top bool) *descriptorpb.DescriptorProto {
 	m := &descriptorpb.DescriptorProto{Name: proto.String(name)}
 	// Nested type names are unique in the message and differ from its
 	// field names (one namespace in protobuf): a struct column "c_value"
@@ -464,12 +472,21 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 	// struct column "Point" and its message "Point" ("_2", "_3"... are
 	// appended).
 	used := map[string]bool{}
+	owner := map[string]string{} // a name a column or map entry takes: that column's
 	for _, c := range cols {
-		used[c.Name] = true
+		used[c.Name], owner[c.Name] = true, c.Name
+	}
+	for _, c := range cols {
 		if c.Type.Name == TypeMap {
 			// A map's entry message must be named after its field
 			// (protobuf's rule): taken first, the other names go around it.
-			used[camel(c.Name)+"Entry"] = true
+			e := camel(c.Name) + "Entry"
+			if o, ok := owner[e]; ok && b.err == nil {
+				b.err = fmt.Errorf("column %q (%s): a map column needs a nested message named %q for its entries, "+
+					"which column %q already uses (protobuf field and nested message names share one namespace); rename one of them",
+					joinColumn(path, c.Name), c.Type, e, joinColumn(path, o))
+			}
+			used[e], owner[e] = true, c.Name
 		}
 	}
 	uniq := func(n string) string {
@@ -505,7 +522,7 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 				// A map entry may not declare nested types: the value
 				// message is the entry's sibling.
 				vname := uniq(camel(c.Name) + "Value")
-				m.NestedType = append(m.NestedType, b.message(vname, fullName+"."+vname, t.Value.Fields, false))
+				m.NestedType = append(m.NestedType, b.message(vname, fullName+"."+vname, joinColumn(path, c.Name)+".value", t.Value.Fields, false))
 				vf.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
 				vf.TypeName = proto.String(fullName + "." + vname)
 			} else {
@@ -522,7 +539,7 @@ func (b *descBuilder) message(name, fullName string, cols []Column, top bool) *d
 		f.Label = label.Enum()
 		if t.Name == TypeStruct {
 			sub := uniq(camel(c.Name))
-			m.NestedType = append(m.NestedType, b.message(sub, fullName+"."+sub, t.Fields, false))
+			m.NestedType = append(m.NestedType, b.message(sub, fullName+"."+sub, joinColumn(path, c.Name), t.Fields, false))
 			f.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
 			f.TypeName = proto.String(fullName + "." + sub)
 		} else {
@@ -686,4 +703,13 @@ func (t ColumnType) clone() ColumnType {
 	}
 	out.Fields = cloneColumns(t.Fields)
 	return out
+}
+
+// joinColumn is the path of column name inside the column at path ("":
+// the table's).
+func joinColumn(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }

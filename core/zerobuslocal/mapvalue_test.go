@@ -1,6 +1,7 @@
 package zerobuslocal_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -95,5 +96,47 @@ func TestStructColumnNamedLikeItsMessage(t *testing.T) {
 	stream.create(testTable, plan.Descriptor(), zerobuspb.RecordType_PROTO)
 	if err := stream.finish(); err != nil {
 		t.Fatalf("stream with the client's descriptor: %v", err)
+	}
+}
+
+// A map column's entry message must be named <Camel>Entry: a STRUCT column
+// c_entry before the map column c takes another name (it took CEntry, and
+// the map's entry, CEntry_2, was refused: "incorrect implicit map entry
+// name"), and a column or another map that needs the same name is an
+// error naming both columns and what to do (it was protobuf's "already
+// declared", naming neither).
+func TestMapEntryNames(t *testing.T) {
+	for _, c := range []struct{ ddl, err string }{
+		{"id BIGINT NOT NULL, c_entry STRUCT<x: INT>, c MAP<STRING, INT>", ""},
+		{"id BIGINT NOT NULL, c MAP<STRING, INT>, c_entry STRUCT<x: INT>", ""},
+		{"p MAP<STRING, INT>, PEntry INT", `column "p" (map<string,int>): a map column needs a nested message named "PEntry" for its entries, which column "PEntry" already uses`},
+		{"PEntry INT, p MAP<STRING, INT>", `column "p" (map<string,int>): a map column needs a nested message named "PEntry" for its entries, which column "PEntry" already uses`},
+		{"a_b MAP<STRING, INT>, aB MAP<STRING, INT>", `column "aB" (map<string,int>): a map column needs a nested message named "ABEntry" for its entries, which column "a_b" already uses`},
+		{"s STRUCT<p: MAP<STRING, INT>, PEntry: INT>", `column "s.p" (map<string,int>): a map column needs a nested message named "PEntry" for its entries, which column "s.PEntry" already uses`},
+	} {
+		s := start(t, zerobuslocal.Options{DisableAutoCreate: true})
+		cols, err := zerobuslocal.ParseColumns(c.ddl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.CreateTableColumns(testTable, cols)
+		if c.err == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.ddl, err)
+				continue
+			}
+			desc, _ := s.TableDescriptor(testTable)
+			md, err := protoarrow.MessageDescriptor(desc)
+			if err != nil {
+				t.Fatalf("%s: %v", c.ddl, err)
+			}
+			if m := md.Fields().ByName("c"); !m.IsMap() || m.Message().Name() != "CEntry" || md.Fields().ByName("c_entry").Message() == nil {
+				t.Errorf("%s: c is %v", c.ddl, m)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "rename one of them") {
+			t.Errorf("%s: %v, want %q", c.ddl, err, c.err)
+		}
 	}
 }

@@ -69,8 +69,10 @@ type table struct {
 func newTable(name string, cols []Column, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) (*table, error) {
 	t := &table{name: name, cols: cols, desc: desc, md: md}
 	if cols != nil && desc == nil {
-		t.desc = descriptorFromColumns(messageName(name), cols)
 		var err error
+		if t.desc, err = descriptorFromColumns(messageName(name), cols); err != nil {
+			return nil, err
+		}
 		if t.md, err = protoarrow.MessageDescriptor(t.desc); err != nil {
 			return nil, fmt.Errorf("the descriptor derived from the columns does not resolve: %w", err)
 		}

@@ -8,7 +8,6 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -113,9 +112,11 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 // must Release every returned batch, also when err != nil: on a damaged
 // stream the batches before the damage are returned with the error, which
 // names the file and the batch. Each message's metadata is verified
-// (protoarrow.NewIPCStreamVerifier) before arrow-go, which trusts its
-// lengths, reads it, so damage is an error, not a panic or an allocation
-// of what a corrupt length asks for; each batch's body is validated
+// (protoarrow.NewIPCHeldStreamVerifier: every batch is kept, so their
+// compressed buffers may decompress to protoarrow.DecodedLimit in all)
+// before arrow-go, which trusts its lengths, reads it, so damage is an
+// error, not a panic or an allocation of what a corrupt length asks for;
+// each batch's body is validated
 // (protoarrow.ArrowValidator) before it is returned, so a damaged offset,
 // index or length in it is an error naming the batch, column and row, not
 // garbage or a panic in whoever reads it. A nil mem means
@@ -133,10 +134,10 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 	if err != nil {
 		return nil, err
 	}
-	r, err := ipc.NewReader(protoarrow.NewIPCStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
+	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
 	if err != nil {
 		hint := ""
-		if strings.HasSuffix(path, ".proto") {
+		if kind, _ := KindOf(path); kind == "proto" {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
 		return nil, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)

@@ -52,7 +52,7 @@ func FuzzReadArrowFile(f *testing.F) {
 		f.Add(data)
 	}
 	// A zstd buffer that really decompresses to 2 GiB, in 130 KiB: refused
-	// before it is decompressed (protoarrow.DecodedLimit).
+	// before it is decompressed (protoarrow.BatchDecodedLimit).
 	bomb, err := ipcbomb.Make(false, 2)
 	if err != nil {
 		f.Fatal(err)

@@ -394,8 +394,8 @@ func BenchmarkReadArrowFile(b *testing.B) {
 
 // A small Arrow debug file whose zstd buffer really decompresses to 2 GiB
 // of zeros is refused before anything is decompressed or allocated, naming
-// the file, the batch and what to do (the compressed buffers of a file may
-// decompress to at most protoarrow.DecodedLimit of its size); real
+// the file, the batch and what to do (the compressed buffers of a batch
+// may decompress to at most protoarrow.BatchDecodedLimit of its body); real
 // compressed debug files still read (TestReadArrowFileEveryByteFlipped's
 // zstd and lz4 files, read whole before they are flipped).
 func TestReadArrowFileDecompressionBomb(t *testing.T) {
@@ -411,9 +411,9 @@ func TestReadArrowFileDecompressionBomb(t *testing.T) {
 	for _, r := range recs {
 		r.Release()
 	}
-	want := "record batch 0 (message 1): the compressed batches up to this one decompress to more than 1073741824 bytes"
+	want := "record batch 0 (message 1): its compressed buffers declare more than 1073741824 bytes uncompressed, the limit for one batch"
 	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "batch 0: ") ||
-		!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "without compression, or with lz4") || len(recs) != 0 {
+		!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "debug_arrow_compression=lz4 or none") || len(recs) != 0 {
 		t.Fatalf("%d batches, error %v; want one naming %s and %q", len(recs), err, p, want)
 	}
 	if n := mem.over.Load(); n != 0 {
@@ -429,6 +429,25 @@ func TestReadArrowFileDecompressionBomb(t *testing.T) {
 		}
 		for _, r := range recs {
 			r.Release()
+		}
+	}
+}
+
+// ReadArrowFile of a protobuf debug file (KindOf: "proto") says which
+// reader it needs; of another unreadable file, it does not.
+func TestReadArrowFileOfAProtoFileSaysWhichReader(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		hint bool
+	}{{"t-20260101T000000Z-1" + ProtoExt, true}, {"t" + ArrowExt, false}} {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte("\x0a\x03abc not arrow"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := ReadArrowFile(p, nil)
+		if err == nil || len(recs) != 0 || strings.Contains(err.Error(), "use ReadProtoFile") != c.hint {
+			t.Errorf("%s: %d batches, %v", c.name, len(recs), err)
 		}
 	}
 }

@@ -138,7 +138,9 @@ func runEndDecode(ctx context.Context, mem memory.Allocator, r *array.RunEndEnco
 
 // takeable reports whether arrow-go's take kernel handles arrays of t
 // (arrow-go v18: primitives, decimal128/256, fixed-size binary, binary and
-// string, lists, maps and structs of such).
+// string, lists, maps and structs of such). It says yes to intervals too,
+// but the kernel refuses month_day_nano ones ("invalid values byte width
+// for take"): none reaches it, as the cast plan refuses interval columns.
 func takeable(t arrow.DataType) bool {
 	switch t := t.(type) {
 	case *arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.FixedSizeBinaryType, *arrow.NullType:
@@ -187,8 +189,10 @@ func gather(ctx context.Context, mem memory.Allocator, values arrow.Array, idx [
 			}
 		}
 	}
-	ia := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
-		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0))
+	id := array.NewData(arrow.PrimitiveTypes.Int64, len(idx),
+		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(idx))}, nil, nulls, 0)
+	defer id.Release()
+	ia := array.NewInt64Data(id)
 	defer ia.Release()
 	if !takeable(values.DataType()) {
 		v, _, err := castTo(ctx, mem, values, takeableType(values.DataType()))

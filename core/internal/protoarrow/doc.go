@@ -18,8 +18,9 @@
 //     local server each FlightData header (the body bounded by the
 //     FlightData's). VerifyIPCFile and NewIPCStreamVerifier frame them for
 //     Arrow IPC bytes in a file (footer and block placement, the bytes left
-//     for each body, what its compressed buffers may decompress to in all:
-//     DecodedLimit; the local server bounds each FlightData body's by the
+//     for each body, what each batch's compressed buffers may decompress
+//     to: BatchDecodedLimit, and in all where every batch is kept,
+//     NewIPCHeldStreamVerifier: DecodedLimit; the local server bounds each FlightData body's by the
 //     same check, IPCMessageVerifier.VerifyBody): the command line checks its input files with them
 //     (through core's re-exports: cli may not import this package), the
 //     debug file reader each Arrow debug file. IPCMessageVerifier verifies

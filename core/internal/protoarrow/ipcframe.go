@@ -25,9 +25,12 @@ func frameError(what, format string, args ...any) error {
 }
 
 // VerifyIPCFile checks the footer, schema and every block's message
-// metadata of the Arrow IPC file f (size bytes) before arrow-go opens it.
-// Its errors name the footer or the block ("record batch 3") with offsets
-// and lengths; a malformed file's wrap ErrIPCMetadata.
+// metadata of the Arrow IPC file f (size bytes) before arrow-go opens it,
+// and that each compressed batch decompresses to at most
+// BatchDecodedLimit of its body (for a reader that frees each batch before
+// it reads the next). Its errors name the footer or the block ("record
+// batch 3") with offsets and lengths; a malformed file's wrap
+// ErrIPCMetadata.
 func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	const magic, tail = 8, 10 // "ARROW1\0\0" ... int32 footer length, "ARROW1"
 	if size < magic+tail {
@@ -50,7 +53,6 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 	if err != nil {
 		return err
 	}
-	budget := DecodedLimit(size) // what the compressed buffers may decompress to
 	for _, kind := range []struct {
 		name   string
 		blocks []IPCBlock
@@ -80,14 +82,9 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 				if _, err := f.ReadAt(body, off+metaLen); err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				decoded, err := v.compressedBody(body, budget)
-				if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) {
-					se.Limit, se.What, se.FileSize = DecodedLimit(size), what, size
-				}
-				if err != nil {
+				if _, err := v.decodedBody(body, what, size, nil); err != nil {
 					return err
 				}
-				budget -= decoded
 			}
 		}
 	}
@@ -97,10 +94,20 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 // NewIPCStreamVerifier returns a reader that passes the Arrow IPC stream r
 // (size bytes long) through, checking each message's metadata, and that its
 // body fits in the bytes left, before handing the message on: hand it to
-// ipc.NewReader instead of r. Its errors name the message ("the schema",
-// "message 2", counting the schema as message 0) with offsets and lengths;
-// those about malformed or truncated metadata wrap ErrIPCMetadata.
+// ipc.NewReader instead of r. Each compressed batch may decompress to at
+// most BatchDecodedLimit of its body: for a reader that frees each batch
+// before it reads the next (NewIPCHeldStreamVerifier for one that keeps
+// them). Its errors name the message ("the schema", "message 2", counting
+// the schema as message 0) with offsets and lengths; those about
+// malformed or truncated metadata wrap ErrIPCMetadata.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
+	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size, size: size, budget: -1}
+}
+
+// NewIPCHeldStreamVerifier is NewIPCStreamVerifier for a reader that keeps
+// every batch in memory: the compressed batches may also decompress to at
+// most DecodedLimit(size) bytes in all.
+func NewIPCHeldStreamVerifier(r io.Reader, size int64) io.Reader {
 	limit := DecodedLimit(size)
 	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size, size: size, limit: limit, budget: limit}
 }
@@ -114,8 +121,8 @@ type ipcStreamVerifier struct {
 	n       int   // messages seen
 	batches int   // record batches seen
 	size    int64 // the stream's
-	limit   int64 // DecodedLimit(size)
-	budget  int64 // what the compressed buffers still may decompress to
+	limit   int64 // held: DecodedLimit(size)
+	budget  int64 // held: what the compressed buffers still may decompress to; -1: no bound in all
 	done    bool
 	err     error
 }
@@ -217,19 +224,44 @@ func (s *ipcStreamVerifier) next() error {
 		return err
 	}
 	s.left -= body
-	decoded, err := v.compressedBody(b, s.budget)
-	if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) {
-		se.Limit, se.What, se.FileSize = s.limit, what, s.size
-		if v.kind == headerRecordBatch {
-			se.What = fmt.Sprintf("record batch %d (%s)", s.batches, what)
-		}
+	if v.kind == headerRecordBatch {
+		what = fmt.Sprintf("record batch %d (%s)", s.batches, what)
 	}
-	if err != nil {
+	var budget *int64
+	if s.budget >= 0 {
+		budget = &s.budget
+	}
+	if _, err := v.decodedBody(b, what, s.size, budget); err != nil {
+		if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) && !se.Batch {
+			se.Limit = s.limit
+		}
 		return err
 	}
-	s.budget -= decoded
 	s.pending = append(append(head, meta...), b...)
 	return nil
+}
+
+// decodedBody is compressedBody for the body of batch what of a file of
+// size bytes: it may decompress to at most BatchDecodedLimit of its size
+// and, when budget is not nil, to what is left of *budget (which it then
+// lowers). The bound that refuses it names itself in the error.
+func (v *ipcVerifier) decodedBody(body []byte, what string, size int64, budget *int64) (int64, error) {
+	limit := BatchDecodedLimit(int64(len(body)))
+	batch := budget == nil || *budget >= limit
+	if !batch {
+		limit = *budget
+	}
+	decoded, err := v.compressedBody(body, limit)
+	if se := (*IPCDecodedSizeError)(nil); errors.As(err, &se) {
+		se.What, se.FileSize, se.Batch, se.BodySize = what, size, batch, int64(len(body))
+	}
+	if err != nil {
+		return 0, err
+	}
+	if budget != nil {
+		*budget -= decoded
+	}
+	return decoded, nil
 }
 
 // compressedBody checks the buffers of a compressed batch's body: arrow-go

@@ -41,40 +41,71 @@ func (e *IPCMetadataError) Is(target error) bool { return target == ErrIPCMetada
 // IPCDecodedSizeError is a well-formed compressed record batch whose
 // buffers declare more uncompressed bytes in all than the caller's bound
 // (IPCMessageVerifier.VerifyBody), or, read from a file (VerifyIPCFile,
-// NewIPCStreamVerifier), more than the file may decompress to with the
+// NewIPCStreamVerifier, NewIPCHeldStreamVerifier), more than one batch
+// may decompress to (Batch: BatchDecodedLimit of its body), or, where
+// every batch is kept, more than the file may decompress to with the
 // batches before it (DecodedLimit).
 type IPCDecodedSizeError struct {
 	Limit int64
 	// Read from a file: the batch ("record batch 3") and the file's size.
 	What     string
 	FileSize int64
+	// Batch: Limit bounds this batch alone, of a BodySize-byte body.
+	Batch    bool
+	BodySize int64
 }
+
+// decodedSizeHint is what to do with a genuine file of data that
+// compresses more than the bound allows.
+const decodedSizeHint = "write it with lz4 compression (at most about 255:1) or none (the wrapper's debug files: debug_arrow_compression=lz4 or none)"
 
 func (e *IPCDecodedSizeError) Error() string {
-	if e.What == "" {
+	switch {
+	case e.What == "":
 		return fmt.Sprintf("the compressed record batch decompresses to more than %d bytes", e.Limit)
+	case e.Batch:
+		return fmt.Sprintf("%s: its compressed buffers declare more than %d bytes uncompressed, the limit for one batch "+
+			"(the larger of %d bytes and %d × its %d-byte body); the file may be damaged or crafted. "+
+			"If it is genuine (data compressed more than %d:1, such as constant or mostly null columns), write it in smaller batches, or %s",
+			e.What, e.Limit, MinDecodedLimit, BatchDecodedFactor, e.BodySize, BatchDecodedFactor, decodedSizeHint)
+	default:
+		return fmt.Sprintf("%s: the compressed batches up to this one decompress to more than %d bytes, the limit for reading "+
+			"a whole Arrow IPC file of %d bytes into memory (the larger of %d bytes and %d × its size); the file may be damaged or crafted. "+
+			"If it is genuine (data compressed more than %d:1, such as constant or mostly null columns), split it, or %s",
+			e.What, e.Limit, e.FileSize, MinDecodedLimit, DecodedLimitFactor, DecodedLimitFactor, decodedSizeHint)
 	}
-	return fmt.Sprintf("%s: the compressed batches up to this one decompress to more than %d bytes, the limit for an Arrow IPC file of %d bytes "+
-		"(the larger of %d bytes and %d × its size); a file that decompresses to more is damaged or crafted: "+
-		"if it is genuine (compressed more than %d:1), write it without compression, or with lz4",
-		e.What, e.Limit, e.FileSize, MinDecodedLimit, DecodedLimitFactor, DecodedLimitFactor)
 }
 
-// The compressed buffers of an Arrow IPC file may decompress to at most
-// DecodedLimit(its size) bytes in all, checked before each batch's buffers
-// are decompressed (arrow-go allocates each buffer's declared length
-// first): a small file of zeros otherwise makes its reader allocate
-// without bound. zstd compresses real data a few to a few dozen times;
-// lz4 cannot exceed about 255:1.
+// Bounds on what the compressed buffers of an Arrow IPC file may
+// decompress to, checked before each batch's buffers are decompressed
+// (arrow-go allocates each buffer's declared length first): a small file of
+// zeros otherwise makes its reader allocate without bound. Real data can
+// compress far beyond 256:1 (zstd of a constant or mostly null column
+// reaches thousands to one), so neither bound is a test of the data: one
+// batch may decompress to BatchDecodedLimit of its body (a reader that
+// frees each batch before the next holds no more), and a reader that keeps
+// every batch (NewIPCHeldStreamVerifier) to DecodedLimit of the file's
+// size in all. lz4 cannot exceed about 255:1.
 const (
 	MinDecodedLimit    = 1 << 30 // 1 GiB
-	DecodedLimitFactor = 256
+	BatchDecodedFactor = 256
+	DecodedLimitFactor = 4096
 	maxDecodedLimit    = math.MaxInt64 / 4 // compressedBody sums up to twice a limit
 )
 
+// BatchDecodedLimit is the most bytes the compressed buffers of one batch
+// with a body of body bytes may decompress to: the larger of
+// MinDecodedLimit and BatchDecodedFactor × body.
+func BatchDecodedLimit(body int64) int64 {
+	if body > maxDecodedLimit/BatchDecodedFactor {
+		return maxDecodedLimit
+	}
+	return max(MinDecodedLimit, BatchDecodedFactor*body)
+}
+
 // DecodedLimit is the most bytes the compressed buffers of an Arrow IPC
-// file of size bytes may decompress to: the larger of MinDecodedLimit and
-// DecodedLimitFactor × size.
+// file of size bytes may decompress to in all when every batch is kept in
+// memory: the larger of MinDecodedLimit and DecodedLimitFactor × size.
 func DecodedLimit(size int64) int64 {
 	if size > maxDecodedLimit/DecodedLimitFactor {
 		return maxDecodedLimit
