@@ -355,6 +355,7 @@ func (b *batchSend) runFlight() {
 			// least the region of the estimate, with an eighth to spare.
 			need = max(est+est/8, convert.ArrowAllocation(est))
 			if err := w.records.acquire(b.ctx, need); err != nil {
+				err = ended(b.ctx, err, windowWait)
 				b.failFrom(lo, err)
 				sendErr = err
 				break

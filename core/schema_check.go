@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // CheckSchema reports, without sending any row, whether batches of schema
@@ -63,7 +65,7 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	}
 	if _, err := w.await(ctx, op); err != nil {
 		if cerr := ctx.Err(); cerr != nil && err == cerr {
-			return fmt.Errorf("zerobus: checking the schema against %s: the stream had not opened when the check's time ran out (a send would keep trying): %w", w.cfg.TableName, err)
+			return fmt.Errorf("zerobus: checking the schema against %s: the stream had not opened when the check's time ran out (a send would keep trying): %w", w.cfg.TableName, stream.CtxErr(ctx))
 		}
 		return err
 	}

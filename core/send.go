@@ -152,7 +152,7 @@ func (b *batchSend) run() {
 		est := max(1, int64(hi-lo)*perRow)
 		need := est + est/8
 		if err := w.records.acquire(b.ctx, need); err != nil {
-			b.failFrom(lo, err)
+			b.failFrom(lo, ended(b.ctx, err, windowWait))
 			break
 		}
 		cb, err := b.convert(plan, lo, hi)
@@ -185,9 +185,7 @@ func (b *batchSend) run() {
 		}
 		if st == nil && len(cb.Records) > 0 {
 			st, err = w.await(b.ctx, op)
-			if err != nil && b.ctx.Err() != nil && errors.Is(err, b.ctx.Err()) {
-				err = callEnded(b.ctx, "while the table's stream was opening")
-			}
+			err = ended(b.ctx, err, "while the table's stream was opening")
 			if err != nil {
 				b.failRows(lo, cb.Rows, err, RowNotWritten)
 				hold.done()
@@ -390,12 +388,22 @@ func closed(done <-chan struct{}) bool {
 // plain cancel or deadline), stays in the chain, so errors.Is(err,
 // context.DeadlineExceeded / context.Canceled) holds (KindCanceled).
 func callEnded(ctx context.Context, when string) error {
-	cause := context.Cause(ctx)
 	what := "was canceled"
-	if errors.Is(cause, context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		what = "ran out of time"
 	}
-	return fmt.Errorf("zerobus: the call %s %s: %w", what, when, cause)
+	return fmt.Errorf("zerobus: the call %s %s: %w", what, when, stream.CtxErr(ctx))
+}
+
+// windowWait is when a send waiting for room in the in-flight window ends.
+const windowWait = "waiting for room in the in-flight window (the server acknowledging earlier requests)"
+
+// ended is err, or callEnded(ctx, when) when err is ctx's own ending.
+func ended(ctx context.Context, err error, when string) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return callEnded(ctx, when)
+	}
+	return err
 }
 
 // mapSendErr converts a stream error, keeping ctx errors recognisable.

@@ -1,6 +1,8 @@
 package pybind
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -17,5 +19,26 @@ func TestTimeoutCtxSaturates(t *testing.T) {
 		if !ok || time.Until(dl) < 4*time.Second {
 			t.Errorf("timeoutCtx(%d): deadline %v (set %t), want one in the future", ms, dl, ok)
 		}
+	}
+}
+
+// The cause names timeout= in plain decimal seconds (%g wrote 1e+06) and
+// keeps context.DeadlineExceeded in the chain.
+func TestTimeoutCauseNamesTheTimeout(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Millisecond:        "timeout=0.001 s passed (context deadline exceeded)",
+		300 * time.Millisecond:  "timeout=0.3 s passed (context deadline exceeded)",
+		1_000_000 * time.Second: "timeout=1000000 s passed (context deadline exceeded)",
+	} {
+		err := timeoutCause(d)
+		if err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("timeoutCause(%v) = %q, want %q wrapping DeadlineExceeded", d, err, want)
+		}
+	}
+	ctx, cancel := timeoutCtx(1)
+	defer cancel()
+	<-ctx.Done()
+	if got := context.Cause(ctx).Error(); got != "timeout=0.001 s passed (context deadline exceeded)" {
+		t.Errorf("timeoutCtx(1) cause = %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,8 +53,12 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 		return context.WithCancel(context.Background())
 	}
 	d := core.Millis(timeoutMs)
-	return context.WithTimeoutCause(context.Background(), d,
-		fmt.Errorf("timeout=%g s passed (%w)", d.Seconds(), context.DeadlineExceeded))
+	return context.WithTimeoutCause(context.Background(), d, timeoutCause(d))
+}
+
+// timeoutCause names the Python call's timeout= that ended it.
+func timeoutCause(d time.Duration) error {
+	return fmt.Errorf("timeout=%s s passed (%w)", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), context.DeadlineExceeded)
 }
 
 // SendStream takes over the Arrow C stream (struct ArrowArrayStream) at

@@ -13,43 +13,142 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
-// A send whose caller's context ends says so, and what ended it (the
-// context's cause, e.g. a timeout the caller named), on both transports; the
-// rows are unknown (sent, never acknowledged) and the error stays a
-// context.DeadlineExceeded (KindCanceled). It was a bare "context deadline
-// exceeded".
-func TestSendEndedByTheCallersTimeoutSaysSo(t *testing.T) {
+// A send, or a flush, whose caller's context ends says so and what ended it
+// (the context's cause: a timeout the caller named, as pybind's timeout=, a
+// plain deadline or cancel, or the caller's own cancel cause), on both
+// transports. context.DeadlineExceeded / context.Canceled stay in the chain
+// (KindCanceled) whatever the cause; the rows are unknown (sent, never
+// acknowledged), and nothing blames the server. It was a bare "context
+// deadline exceeded", and a caller's own cause turned the error into "server
+// rejected the stream".
+func TestSendEndedByTheCallersContextSaysSo(t *testing.T) {
+	type endCase struct {
+		name   string
+		ctx    func(context.Context, time.Duration) (context.Context, context.CancelFunc)
+		want   string // in the error, after "zerobus: the call "
+		target error
+	}
+	cases := []endCase{
+		{"named timeout", func(p context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+			return context.WithTimeoutCause(p, d, namedTimeout{})
+		}, "ran out of time before the server acknowledged these rows: timeout=0.3 s passed (context deadline exceeded)", context.DeadlineExceeded},
+		{"plain deadline", func(p context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(p, d)
+		}, "ran out of time before the server acknowledged these rows: context deadline exceeded", context.DeadlineExceeded},
+		{"own cancel cause", func(p context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancelCause(p)
+			timer := time.AfterFunc(d, func() { cancel(errors.New("shutting down")) })
+			return ctx, func() { timer.Stop(); cancel(nil) }
+		}, "was canceled before the server acknowledged these rows: shutting down (context canceled)", context.Canceled},
+	}
+	check := func(t *testing.T, what string, e error, c endCase) {
+		t.Helper()
+		msg := e.Error()
+		if !errors.Is(e, c.target) || core.KindOf(e) != core.KindCanceled || strings.Contains(msg, "server rejected") {
+			t.Errorf("%s: %q (kind %s): want a %v of kind canceled, not blaming the server", what, msg, core.KindOf(e), c.target)
+		}
+		checkOnePrefix(t, msg)
+	}
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		for _, c := range cases {
+			t.Run(transport+"/"+c.name, func(t *testing.T) {
+				srv := startServer(t, zerobuslocal.Options{})
+				table := "main.default.call_ended"
+				srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
+				cfg := serverConfig(srv, table)
+				cfg.Transport = transport
+				cfg.FlushTimeout = 400 * time.Millisecond // Close gives up on the stalled acks
+				w := newWrapper(t, cfg)
+				rec := eventBatch(memory.DefaultAllocator, 0, 4)
+				defer rec.Release()
+				ctx, cancel := c.ctx(testCtx(t), 300*time.Millisecond)
+				defer cancel()
+				res, err := w.SendBatch(ctx, rec)
+				if err == nil || res == nil || res.UnknownCount != 4 {
+					t.Fatalf("send with stalled acks: %v, %v; want 4 unknown rows and an error", res, err)
+				}
+				for _, e := range []error{err, res.FailedRows[0].Err} {
+					if !strings.Contains(e.Error(), "zerobus: the call "+c.want) {
+						t.Errorf("send: %q, want it to say %q", e, "the call "+c.want)
+					}
+					check(t, "send", e, c)
+				}
+				fctx, fcancel := c.ctx(testCtx(t), 100*time.Millisecond) // before FlushTimeout
+				defer fcancel()
+				ferr := w.Flush(fctx)
+				if ferr == nil {
+					t.Fatal("flush with stalled acks: no error")
+				}
+				cause := c.want[strings.LastIndex(c.want, ": ")+2:]
+				if !strings.Contains(ferr.Error(), cause) {
+					t.Errorf("flush: %q, want it to name %q", ferr, cause)
+				}
+				check(t, "flush", ferr, c)
+			})
+		}
+	}
+}
+
+// A send whose time runs out while it waits for room in the Wrapper's
+// in-flight window (MaxInflightBytes, full of unacknowledged requests) says
+// so too; the rows never sent are not written.
+func TestSendEndedWaitingForTheWindowSaysSo(t *testing.T) {
 	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
 		t.Run(transport, func(t *testing.T) {
 			srv := startServer(t, zerobuslocal.Options{})
-			table := "main.default.call_ended_" + transport
+			table := "main.default.window_ended"
+			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
 			cfg := serverConfig(srv, table)
 			cfg.Transport = transport
-			cfg.FlushTimeout = 200 * time.Millisecond // Close gives up on the stalled acks
+			cfg.MaxMessageBytes, cfg.MaxInflightBytes = 32<<10, 64<<10
+			cfg.FlushTimeout = 200 * time.Millisecond
 			w := newWrapper(t, cfg)
-			rec := eventBatch(memory.DefaultAllocator, 0, 4)
+			rec := eventBatch(memory.DefaultAllocator, 0, 20_000)
 			defer rec.Release()
-			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
-			cause := errors.New("timeout=0.3 s passed (" + context.DeadlineExceeded.Error() + ")")
-			ctx, cancel := context.WithTimeoutCause(testCtx(t), 300*time.Millisecond, causeErr{cause})
+			// The first send fills the window and waits for acks that never come.
+			fctx, fcancel := context.WithCancel(testCtx(t))
+			first := w.SendBatchAsync(fctx, rec)
+			defer func() { fcancel(); _, _ = first.Wait(testCtx(t)) }()
+			// Full: the server stores nothing more for 300 ms (the first
+			// send waits for room; converting a chunk takes microseconds).
+			for last, still := int64(-1), 0; still < 3; time.Sleep(100 * time.Millisecond) {
+				if n := srv.Stats().RecordsStored; n > 0 && n == last {
+					still++
+				} else {
+					last, still = n, 0
+				}
+			}
+			ctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
 			defer cancel()
 			res, err := w.SendBatch(ctx, rec)
-			if err == nil || res == nil || res.UnknownCount != 4 {
-				t.Fatalf("send with stalled acks: %v, %v; want 4 unknown rows and an error", res, err)
+			if err == nil || res == nil || res.NotWrittenCount == 0 {
+				t.Fatalf("send into a full window: %v, %v; want rows not written and an error", res, err)
 			}
-			for _, e := range []error{err, res.FailedRows[0].Err} {
-				msg := e.Error()
-				if !strings.Contains(msg, "zerobus: the call ran out of time before the server acknowledged these rows: timeout=0.3 s passed") ||
-					!errors.Is(e, context.DeadlineExceeded) || core.KindOf(e) != core.KindCanceled {
-					t.Errorf("error %q (kind %s): want it to say the call ran out of time, name the cause, and be a DeadlineExceeded", msg, core.KindOf(e))
+			var window int
+			for _, fr := range res.FailedRows {
+				msg := fr.Err.Error()
+				if strings.Contains(msg, "zerobus: the call ran out of time waiting for room in the in-flight window") {
+					window++
+					if fr.State != core.RowNotWritten {
+						t.Errorf("row %d: %s, want not written (never sent)", fr.Index, fr.State)
+					}
+				} else if !strings.Contains(msg, "zerobus: the call ran out of time before the server acknowledged these rows") {
+					t.Errorf("row %d: %q, want the call's end named", fr.Index, msg)
+				}
+				if !errors.Is(fr.Err, context.DeadlineExceeded) {
+					t.Errorf("row %d: %q is not a DeadlineExceeded", fr.Index, msg)
 				}
 				checkOnePrefix(t, msg)
+			}
+			if window == 0 {
+				t.Fatalf("no row failed waiting for the window: %v", res)
 			}
 		})
 	}
 }
 
-// causeErr is a cause wrapping context.DeadlineExceeded, as pybind's.
-type causeErr struct{ error }
+// namedTimeout is a cause wrapping context.DeadlineExceeded, as pybind's.
+type namedTimeout struct{}
 
-func (c causeErr) Unwrap() error { return context.DeadlineExceeded }
+func (namedTimeout) Error() string { return "timeout=0.3 s passed (context deadline exceeded)" }
+func (namedTimeout) Unwrap() error { return context.DeadlineExceeded }

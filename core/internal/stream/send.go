@@ -208,15 +208,28 @@ func WithFlushTimeout(ctx context.Context, d time.Duration) (context.Context, co
 	return context.WithTimeoutCause(ctx, d, &FlushTimeoutError{Timeout: d})
 }
 
-// CtxErr is the error of a flush or close that ctx ended: its cause (a
-// *FlushTimeoutError when the bound of WithFlushTimeout ended it, a
-// caller's named timeout), else ctx.Err().
+// CtxErr is the error of something ctx ended, nil while it has not:
+// ctx.Err() with its cause's words (a *FlushTimeoutError when the bound of
+// WithFlushTimeout ended it, a caller's named timeout, a caller's own
+// cancel cause). context.Canceled / DeadlineExceeded stay in the chain
+// whatever the cause is.
 func CtxErr(ctx context.Context) error {
-	if cause := context.Cause(ctx); cause != nil {
-		return cause
+	err := ctx.Err()
+	cause := context.Cause(ctx)
+	if err == nil || cause == nil || errors.Is(cause, err) {
+		if cause != nil && err != nil {
+			return cause
+		}
+		return err
 	}
-	return ctx.Err()
+	return &ctxCause{err: err, cause: cause}
 }
+
+// ctxCause is a ctx's error with a cause that does not wrap it.
+type ctxCause struct{ err, cause error }
+
+func (e *ctxCause) Error() string   { return e.cause.Error() + " (" + e.err.Error() + ")" }
+func (e *ctxCause) Unwrap() []error { return []error{e.err, e.cause} }
 
 func (s *Stream) flush(ctx context.Context) error {
 	for {
