@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import pathlib
 
 import numpy as np
 import pyarrow as pa
@@ -61,10 +63,56 @@ def test_a_numpy_array_is_not_taken_as_a_value(value: object) -> None:
     with pytest.raises(ConfigurationError, match=r"max_inflight_requests: expected int, got numpy\.ndarray") as err:
         WrapperConfiguration("http://127.0.0.1:1", "main.s.t", max_inflight_requests=value).validate()  # type: ignore[arg-type]
     assert err.value.keys == ["max_inflight_requests"]
-    with pytest.raises(ConfigurationError, match=r"observability_interval_secs: expected a single value") as err:
+    with pytest.raises(
+        ConfigurationError, match=r"observability_interval_secs: expected int, got numpy\.ndarray"
+    ) as err:
         WrapperConfiguration(
             "http://127.0.0.1:1",
             "main.s.t",
             observability_config=ObservabilityConfig(interval_secs=value),  # type: ignore[arg-type]
         ).validate()
     assert err.value.keys == ["observability_interval_secs"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "interval_secs",
+            decimal.Decimal(5),
+            r"observability_interval_secs: expected int, got decimal\.Decimal Decimal\('5'\)",
+        ),
+        (
+            "interval_secs",
+            datetime.timedelta(seconds=5),
+            r"observability_interval_secs: expected int, got datetime\.timedelta",
+        ),
+        ("max_backups", {3}, r"observability_max_backups: expected int, got set \{3\}"),
+        ("max_file_mb", 1.5, r"observability_max_file_mb: expected int, got float 1\.5"),
+        ("log_level", 3, r"log_level: expected str, got int 3"),
+        ("output_dir", b"/tmp", r"observability_output_dir: expected str or path, got bytes b'/tmp'"),
+    ],
+)
+def test_an_observability_value_of_another_type_names_its_key(field: str, value: object, message: str) -> None:
+    """ObservabilityConfig values were not type-checked: a Decimal, timedelta or set escaped as a bare
+    ``TypeError: Object of type Decimal is not JSON serializable`` naming no setting (a float or an int log level
+    reached Go). They are checked as the WrapperConfiguration keywords are, with the same wording."""
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", observability_config={field: value})
+    with pytest.raises(ConfigurationError, match=message) as err:
+        cfg.validate()
+    assert err.value.keys == [message.split(":", 1)[0]]
+    with pytest.raises(ConfigurationError, match=message):
+        ZerobusWrapper(cfg)
+
+
+def test_observability_paths_and_numpy_scalars_are_taken(tmp_path: pathlib.Path) -> None:
+    settings = ObservabilityConfig(
+        output_dir=tmp_path, log_file=tmp_path / "z.log", max_backups=np.int32(2), log_level="debug"
+    ).to_settings()
+    assert settings == {
+        "observability_output_dir": str(tmp_path),
+        "log_file": str(tmp_path / "z.log"),
+        "observability_max_backups": 2,
+        "log_level": "debug",
+    }
+    assert type(settings["observability_max_backups"]) is int

@@ -285,3 +285,93 @@ def test_timeout_reports_cancelled_rows(stalled: LocalServer, table_name: str) -
     _check_partial(info.value.result, 100)
     with pytest.raises(CancelledError):  # the acks never come
         w.shutdown(timeout=0.2)
+
+
+# -- an interrupt as the send starts -------------------------------------------------
+
+
+def _truthful(result: Any, stored: int, rows: int) -> None:
+    """``result`` of a cancelled send of ``rows`` rows, ``stored`` of which the server holds: no row it calls
+    acknowledged is missing, no row it calls not written is stored (the unknown ones may be either)."""
+    assert result is not None, "the send started as the cancellation came has no result: nothing waited for it"
+    assert result.total_rows in (0, rows), result
+    assert result.successful_count <= stored <= result.successful_count + result.unknown_count, (result, stored)
+    assert result.not_written_count + stored <= rows, (result, stored)
+
+
+def _settled_count(server: LocalServer, table: str) -> int:
+    """Rows stored once nothing more arrives (0.5 s without a change)."""
+    last, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < 0.5:
+        n = server.record_count(table)
+        if n != last:
+            last, quiet_since = n, time.monotonic()
+        time.sleep(0.05)
+    return last
+
+
+class _SlowStream:
+    """An input whose export takes ``delay`` seconds (a query run at ``__arrow_c_stream__``)."""
+
+    def __init__(self, table: pa.Table, delay: float) -> None:
+        self._table, self._delay = table, delay
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        time.sleep(self._delay)
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def test_cancelling_an_async_send_while_it_starts_cancels_the_go_send(server: LocalServer, table_name: str) -> None:
+    """The task was cancelled while its worker thread exported the input: CancelledError came at once with no
+    ``result``, and the worker then started the Go send with nothing waiting for or cancelling it (all 5 rows
+    were stored after the caller was told the send was cancelled). Now the start is waited for, the send it
+    started is cancelled, and its partial result is on the CancelledError."""
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with AsyncZerobusWrapper(server.config(table_name)) as w:
+            send = asyncio.create_task(w.send_batch(_SlowStream(pa.table({"id": pa.array(range(5), pa.int64())}), 1.0)))
+            await asyncio.sleep(0.3)  # the worker is in __arrow_c_stream__
+            send.cancel()
+            try:
+                await send
+            except asyncio.CancelledError as exc:
+                seen["result"] = getattr(exc, "result", None)
+            seen["at"] = time.monotonic()
+
+    t0 = time.monotonic()
+    asyncio.run(main())
+    assert "result" in seen, "the cancelled send did not raise CancelledError"
+    assert seen["at"] - t0 < _PROMPT
+    _truthful(seen["result"], _settled_count(server, table_name), 5)
+
+
+@pytestmark_posix
+def test_ctrl_c_as_the_go_send_starts_cancels_it(
+    server: LocalServer, table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGINT just after SendStream returned (Python runs the handler before the call's result is stored)
+    raised KeyboardInterrupt with no ``result`` while the Go send went on and stored every row. The interrupt
+    is now held until the send is stored, then cancels it as any Ctrl-C during a send does."""
+    from zerobus_py import _bridge, _wrapper
+
+    started: list[Any] = []
+    real = _bridge.call
+
+    def call(fn: Any, *args: Any) -> Any:
+        out = real(fn, *args)
+        if getattr(fn, "__name__", "") == "SendStream":
+            started.append(out)
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # handled before `return`
+        return out
+
+    w = ZerobusWrapper(server.config(table_name))
+    monkeypatch.setattr(_bridge, "call", call)
+    with pytest.raises(KeyboardInterrupt) as info:
+        w.send_batch(id_batch(0, 5))
+    monkeypatch.undo()
+    assert len(started) == 1
+    assert started[0].Ready(), "the Go send started as the interrupt came is still running"
+    assert all(s.pending is not started[0] for s in _wrapper._live)
+    _truthful(getattr(info.value, "result", None), _settled_count(server, table_name), 5)
+    w.shutdown()

@@ -60,6 +60,13 @@ def mismatches(table: list[dict[str, Any]]) -> list[str]:
         first = typ[0] if isinstance(typ, tuple) else typ
         if first is not want:
             out.append(f"{attr}: Python type {first.__name__}, Go type {row['type']}")
+    obs_fields = {attr: (key, typ) for attr, key, typ in config_mod._OBS_FIELDS}
+    if {attr: key for attr, (key, _) in obs_fields.items()} != _OBS_PARAMS:
+        out.append(f"_OBS_FIELDS {sorted(obs_fields)} do not map the ObservabilityConfig fields to {_OBS_PARAMS}")
+    for attr, (key, typ) in obs_fields.items():
+        first = typ[0] if isinstance(typ, tuple) else typ
+        if key in go and first is not _PY_TYPE[go[key]["type"]]:
+            out.append(f"ObservabilityConfig.{attr}: Python type {first.__name__}, Go type {go[key]['type']}")
     if set(fields) | obs_keys != set(go):
         out.append(f"_FIELDS + observability keys != Go keys: {sorted(set(go) ^ (set(fields) | obs_keys))}")
     for name in sorted(keywords & set(go)):
@@ -86,7 +93,7 @@ def test_python_matches_go_settings_table(table: list[dict[str, Any]]) -> None:
 
 
 def test_check_detects_drift(table: list[dict[str, Any]]) -> None:
-    """The check fails on a renamed key, a changed default and a changed secret flag."""
+    """The check fails on a renamed key, a changed default, a changed secret flag and an observability type."""
     drift = json.loads(json.dumps(table))
     for row in drift:
         if row["key"] == "table_name":
@@ -95,11 +102,14 @@ def test_check_detects_drift(table: list[dict[str, Any]]) -> None:
             row["default"] = 7
         elif row["key"] == "client_id":
             row["secret"] = True
+        elif row["key"] == "observability_max_backups":
+            row["type"] = "string"
     found = "\n".join(mismatches(drift))
     assert "keyword table_name: not a Go setting" in found
     assert "Go setting table: no WrapperConfiguration keyword" in found
     assert "retry_max_attempts: Python default 5, Go default 7" in found
     assert "secret keys" in found and "client_id" in found
+    assert "ObservabilityConfig.max_backups: Python type int, Go type string" in found
 
 
 def test_defaults_reach_go_unchanged(table: list[dict[str, Any]]) -> None:

@@ -313,6 +313,41 @@ def test_extracting_rows_from_a_query_that_runs_again_is_refused(
     assert sorted(res.extract_successful_batch(table).column("k").to_pylist()) == [k for k in range(40) if k % 4]
 
 
+class _UserFrame(pd.DataFrame):
+    """A user's pandas subclass, as GeoDataFrame is one: its module is not pandas."""
+
+    @property
+    def _constructor(self) -> type[_UserFrame]:
+        return _UserFrame
+
+
+class _UserPolarsFrame(pl.DataFrame):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+def test_rows_are_extracted_from_a_dataframe_subclass(server: LocalServer, table_name: str, kind: str) -> None:
+    """A DataFrame subclass was told "cannot extract rows from a _UserFrame: it is read through __arrow_c_stream__,
+    and a second read (a query run again) need not give the same rows" (the check was on the class name and
+    module): an in-memory frame gives the same rows again. It extracts as its base class does, as that class."""
+    server.create_table(table_name, "id BIGINT NOT NULL, k BIGINT")
+    ids = [None if k % 4 == 0 else k for k in range(12)]
+    data: Any = (
+        _UserFrame({"id": pd.array(ids, "Int64"), "k": range(12)})
+        if kind == "pandas"
+        else _UserPolarsFrame({"id": ids, "k": list(range(12))})
+    )
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(data)
+    assert res.failed_count == 3 and res.successful_count == 9, res
+    failed = res.extract_failed_batch(data)
+    ok = res.extract_successful_batch(data)
+    assert isinstance(failed, type(data).__mro__[1]) and isinstance(ok, type(data).__mro__[1])
+    assert list(failed["k"]) == [0, 4, 8]
+    assert list(ok["k"]) == [k for k in range(12) if k % 4]
+    assert sorted(server.table(table_name).column("k").to_pylist()) == [k for k in range(12) if k % 4]
+
+
 def test_no_failed_row_counts_a_parquet_file_from_its_footer(
     tmp_path: Any, server: LocalServer, table_name: str
 ) -> None:

@@ -55,17 +55,25 @@ def _module_name(obj: object) -> str:
     return type(obj).__module__.split(".", 1)[0]
 
 
+def _instance(obj: object, library: str, name: str) -> bool:
+    """``obj`` is a ``library.name`` or of a subclass of it (a user's DataFrame subclass, a GeoDataFrame). The
+    library is never imported here: an object of it means it is loaded."""
+    module = sys.modules.get(library)
+    cls = getattr(module, name, None) if module is not None else None
+    return isinstance(cls, type) and isinstance(obj, cls)
+
+
 def _is_pandas(obj: object) -> bool:
-    return _module_name(obj) == "pandas" and type(obj).__name__ == "DataFrame"
+    return _instance(obj, "pandas", "DataFrame")
 
 
 def _is_polars(obj: object) -> bool:
-    return _module_name(obj) == "polars" and type(obj).__name__ == "DataFrame"
+    return _instance(obj, "polars", "DataFrame")
 
 
 def _is_series(obj: object) -> bool:
     """A pandas or polars Series: one column (its ``__arrow_c_stream__`` is not a table's)."""
-    return _module_name(obj) in ("pandas", "polars") and type(obj).__name__ == "Series"
+    return _instance(obj, "pandas", "Series") or _instance(obj, "polars", "Series")
 
 
 @dataclass
@@ -175,7 +183,8 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if _is_series(data):
         # one column: the ConversionError Go raises for any one-column stream, worded for what the user holds
         raise ConversionError(
-            f"cannot send a {_module_name(data)} Series: it is one column, not a table; send series.to_frame()"
+            f"cannot send a {'pandas' if _instance(data, 'pandas', 'Series') else 'polars'} Series: it is one column, "
+            "not a table; send series.to_frame()"
         )
     if _is_pandas(data):
         # A named index is data (kept as a column, as pyarrow does); an

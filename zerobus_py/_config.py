@@ -47,6 +47,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _checked(name: str, value: Any, typ: type | tuple[type, ...], *, secret: bool = False) -> Any:
+    """``value`` of the setting ``name`` as the Go core takes it (a NumPy scalar as the value it holds, a path
+    as its string); not of type ``typ``: :class:`ConfigurationError` naming the setting, the type expected
+    and the one given (and the value, unless ``secret``)."""
+    value = _plain(value)
+    if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
+        want = typ.__name__ if isinstance(typ, type) else "str or path"
+        shown = "" if secret else f" {value!r}"
+        got = type(value).__qualname__
+        if type(value).__module__ != "builtins":  # not "expected bool, got bool" for another library's bool
+            got = f"{type(value).__module__}.{got}"
+        raise ConfigurationError(f"{name}: expected {want}, got {got}{shown}", keys=[name])
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
 @dataclass
 class ObservabilityConfig:
     """OpenTelemetry export and logging settings.
@@ -97,26 +112,13 @@ class ObservabilityConfig:
         return f"ObservabilityConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def to_settings(self) -> dict[str, Any]:
-        """Return the Go core's YAML keys for the fields that are set."""
+        """Return the Go core's YAML keys for the fields that are set. A value of the wrong Python type
+        raises :class:`ConfigurationError` naming its key, as :class:`WrapperConfiguration` does."""
         out: dict[str, Any] = {}
-        for key, value in (
-            ("otlp_endpoint", self.endpoint),
-            ("otlp_protocol", self.protocol),
-            ("observability_output_dir", self.output_dir),
-            ("observability_interval_secs", self.interval_secs),
-            ("log_level", self.log_level),
-            ("log_file", self.log_file),
-            ("observability_max_file_mb", self.max_file_mb),
-            ("observability_max_backups", self.max_backups),
-        ):
-            if value is None:
-                continue
-            value = _plain(value)
-            if type(value).__module__.split(".", 1)[0] == "numpy":  # an array: one value is expected (the Go core
-                # checks the types of the others, named by their key)
-                got = f"{type(value).__module__}.{type(value).__qualname__}"
-                raise ConfigurationError(f"{key}: expected a single value, got {got} {value!r}", keys=[key])
-            out[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
+        for attr, key, typ in _OBS_FIELDS:
+            value = getattr(self, attr)
+            if value is not None:
+                out[key] = _checked(key, value, typ)
         return out
 
     @classmethod
@@ -218,18 +220,18 @@ def _url_keys() -> frozenset[str]:
 _DEBUG_SWITCHES: Final = ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled")
 _KIND_NAME: Final = {"arrow": "Arrow IPC", "protobuf": "protobuf"}
 
-_OBS_KEYS: Final = frozenset(
-    {
-        "otlp_endpoint",
-        "otlp_protocol",
-        "observability_output_dir",
-        "observability_interval_secs",
-        "log_level",
-        "log_file",
-        "observability_max_file_mb",
-        "observability_max_backups",
-    }
+# (ObservabilityConfig attribute, key of the Go core's settings table, expected python type), as _FIELDS.
+_OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
+    ("endpoint", "otlp_endpoint", str),
+    ("protocol", "otlp_protocol", str),
+    ("output_dir", "observability_output_dir", (str, os.PathLike)),
+    ("interval_secs", "observability_interval_secs", int),
+    ("log_level", "log_level", str),
+    ("log_file", "log_file", (str, os.PathLike)),
+    ("max_file_mb", "observability_max_file_mb", int),
+    ("max_backups", "observability_max_backups", int),
 )
+_OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
 
 
 class WrapperConfiguration:
@@ -460,20 +462,12 @@ class WrapperConfiguration:
         """
         out: dict[str, Any] = {}
         for attr, key, typ in _FIELDS:
-            value = _plain(self._raw(attr))
+            value = self._raw(attr)
             if value is None:
                 continue
-            if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
-                want = typ.__name__ if isinstance(typ, type) else "str or path"
-                shown = "" if attr in _SECRETS else f" {value!r}"
-                got = type(value).__qualname__
-                if type(value).__module__ != "builtins":  # not "expected bool, got bool" for another library's bool
-                    got = f"{type(value).__module__}.{got}"
-                raise ConfigurationError(f"{attr}: expected {want}, got {got}{shown}", keys=[attr])
+            value = _checked(attr, value, typ, secret=attr in _SECRETS)
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
-            if isinstance(value, os.PathLike):
-                value = os.fspath(value)
             out[key] = value
         obs = self._observability()
         if obs is not None:

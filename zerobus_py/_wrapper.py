@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import contextvars
+import functools
 import json
 import numbers
 import signal
@@ -80,16 +82,29 @@ class _Send:
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
         self._progress = progress
-        self._pending: pybind.Pending = _bridge.call(
-            native.SendStream, exported.address, total, progress is not None, ms, rows, nbytes
-        )
-        del exported  # Go moved the stream out of the capsule
-        with _live_lock:
-            _live.add(self)
+        self._pending: pybind.Pending | None = None
+        try:
+            with _InterruptHeld():  # a Ctrl-C as the send starts cancels it (below), once it is stored
+                self._pending = _bridge.call(
+                    native.SendStream, exported.address, total, progress is not None, ms, rows, nbytes
+                )
+                with _live_lock:
+                    _live.add(self)
+        except BaseException as exc:
+            if self._pending is not None:
+                self._cancel_into(exc)
+            raise
+        finally:
+            del exported  # Go moved the stream out of the capsule
+
+    @property
+    def pending(self) -> pybind.Pending:
+        assert self._pending is not None  # set by __init__ or it raised
+        return self._pending
 
     def step(self, wait: float) -> dict[str, Any] | None:
         """Wait up to ``wait`` seconds; report progress; the outcome once resolved."""
-        raw = self._pending.Wait(max(1, int(wait * 1000)))
+        raw = self.pending.Wait(max(1, int(wait * 1000)))
         _park_if_exiting()
         d = json.loads(raw)
         if self._progress is not None:
@@ -104,12 +119,18 @@ class _Send:
     def cancel(self) -> TransmissionResult:
         """Cancel the Go side and wait (uninterruptibly: it is prompt) for the
         partial outcome."""
-        self._pending.Cancel()
+        self.pending.Cancel()
         self._progress = None
         while True:
             d = self.step(_WAIT_SLICE)
             if d is not None:
                 return TransmissionResult._from_native(d)
+
+    def _cancel_into(self, exc: BaseException) -> None:
+        """Cancel the send as ``exc`` ends its caller; its partial result on ``exc`` as ``result``."""
+        result = self.cancel()
+        with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+            exc.result = result  # type: ignore[attr-defined]
 
     def wait(self) -> TransmissionResult:
         """Block until resolved; raise the batch's error for a whole failure.
@@ -121,9 +142,7 @@ class _Send:
             while (d := self.step(_WAIT_SLICE)) is None:
                 pass
         except BaseException as exc:
-            result = self.cancel()
-            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
-                exc.result = result  # type: ignore[attr-defined]
+            self._cancel_into(exc)
             raise
         return _outcome(d)
 
@@ -246,10 +265,10 @@ def _cancel_live_sends() -> None:
         live = list(_live)
     deadline = time.monotonic() + 5
     for send in live:
-        send._pending.Cancel()
+        send.pending.Cancel()
     for send in live:
-        while time.monotonic() < deadline and not send._pending.Ready():
-            send._pending.Wait(100)
+        while time.monotonic() < deadline and not send.pending.Ready():
+            send.pending.Wait(100)
 
 
 class ZerobusWrapper:
@@ -531,17 +550,43 @@ async def _send_async(
     """A send awaited in slices of worker-thread waits: the event loop never
     blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
     the Go side, the partial result on the CancelledError as ``.result``."""
-    send = await asyncio.to_thread(_Send, native, batch, timeout, progress)
+    send = await _start_send_async(native, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
         while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
             pass
     except BaseException as exc:
-        result = await asyncio.to_thread(send.cancel)
-        with contextlib.suppress(AttributeError):
-            exc.result = result  # type: ignore[attr-defined]
+        await _cancel_async(send, exc)
         raise
     return _outcome(d)
+
+
+async def _start_send_async(
+    native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
+) -> _Send:
+    """``_Send(...)`` (the export and the Go call) in a worker thread. Cancelling the task there does not
+    stop the worker, which would start the send with nothing waiting for it: it is waited for, then the
+    send it started is cancelled and its partial result attached to the CancelledError."""
+    ctx = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    started = loop.run_in_executor(None, functools.partial(ctx.run, _Send, native, batch, timeout, progress))
+    try:
+        return await asyncio.shield(started)
+    except BaseException as exc:
+        while not started.done():  # the export and SendStream are prompt once under way
+            with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
+                await asyncio.wait([started])
+        if not started.cancelled() and started.exception() is None:
+            await _cancel_async(started.result(), exc)
+        raise
+
+
+async def _cancel_async(send: _Send, exc: BaseException) -> None:
+    """:meth:`_Send._cancel_into` in a worker thread, waited for through further cancellations."""
+    done = asyncio.ensure_future(asyncio.to_thread(send._cancel_into, exc))
+    while not done.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([done])
 
 
 class AsyncZerobusWrapper:
