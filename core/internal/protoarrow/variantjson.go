@@ -1,6 +1,7 @@
 package protoarrow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"unsafe"
@@ -44,10 +45,102 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 }
 
 // CheckVariantJSON reports whether ParseVariantJSON accepts text, with its
-// error. text is only read.
+// error. text is only read. Most text is accepted without building the
+// value: valid JSON (json.Valid) whose objects give each key once, with
+// no escaped key, no number with an exponent or over 38 characters, up to
+// maxPlainVariantJSON bytes and maxPlainVariantKeys keys an object, is
+// what ParseVariantJSON accepts; anything else is parsed in full, so the
+// answer and its error are ParseVariantJSON's.
 func CheckVariantJSON(text []byte) error {
+	if len(text) <= maxPlainVariantJSON && json.Valid(text) && plainVariantJSON(text) {
+		return nil
+	}
 	_, err := ParseVariantJSON(unsafe.String(unsafe.SliceData(text), len(text)))
 	return err
+}
+
+const (
+	maxPlainVariantJSON = 1 << 20 // far below the Variant metadata limits
+	maxPlainVariantKeys = 64      // keys compared pairwise
+)
+
+// plainVariantJSON reports whether valid JSON text t has no key given twice
+// in one object, no key with an escape (compared as decoded text by the
+// parser), no number with an exponent or over 38 characters and no object
+// of more than maxPlainVariantKeys keys. false only means "parse it in
+// full".
+func plainVariantJSON(t []byte) bool {
+	var keysBuf [32][]byte
+	var stackBuf [32]int
+	keys, stack := keysBuf[:0], stackBuf[:0] // stack: an object's first key in keys, -1 for an array
+	inObject := func() bool { return len(stack) > 0 && stack[len(stack)-1] >= 0 }
+	expectKey := false
+	for i := 0; i < len(t); {
+		switch c := t[i]; {
+		case c == '{':
+			stack = append(stack, len(keys))
+			expectKey = true
+			i++
+		case c == '[':
+			stack = append(stack, -1)
+			expectKey = false
+			i++
+		case c == '}' || c == ']':
+			if top := stack[len(stack)-1]; top >= 0 {
+				keys = keys[:top]
+			}
+			stack = stack[:len(stack)-1]
+			expectKey = false
+			i++
+		case c == ',':
+			expectKey = inObject()
+			i++
+		case c == '"':
+			j, escaped := i+1, false
+			for {
+				k := bytes.IndexAny(t[j:], "\\\"")
+				j += k
+				if t[j] == '"' {
+					break
+				}
+				escaped = true
+				j += 2
+			}
+			if expectKey {
+				if escaped {
+					return false
+				}
+				key, first := t[i+1:j], stack[len(stack)-1]
+				if len(keys)-first >= maxPlainVariantKeys {
+					return false
+				}
+				for _, k := range keys[first:] {
+					if bytes.Equal(k, key) {
+						return false
+					}
+				}
+				keys = append(keys, key)
+				expectKey = false
+			}
+			i = j + 1
+		case c == '-' || c >= '0' && c <= '9':
+			j, exp := i, false
+			for j < len(t) && (t[j] >= '0' && t[j] <= '9' || t[j] == '-' || t[j] == '+' || t[j] == '.' || t[j] == 'e' || t[j] == 'E') {
+				exp = exp || t[j] == 'e' || t[j] == 'E'
+				j++
+			}
+			// An exponent, or more than 38 digits, is left to the full
+			// parse: arrow-go reads such numbers as decimals of a
+			// precision or scale it may not hold (and panics on some).
+			if exp || j-i > 38 {
+				return false
+			}
+			i = j
+		default: // ':', white space, true, false, null
+			i++
+		}
+	}
+	return true
 }
 
 // IsVariantType reports whether t is a table's VARIANT type as the clients
