@@ -195,7 +195,14 @@
 // keeps that descriptor; after a failure that may pass, such as the catalog
 // unreachable or answering 5xx, a batch 10 s later asks again); only the workspace's TLS certificate
 // failing verification, which the stream's token request would meet the
-// same way, is returned at once.
+// same way, is returned at once. The same read names the table's VARIANT
+// columns (also inside STRUCTs, ARRAYs and MAPs): the JSON text sent for
+// one is checked value by value by the rule the arrow_flight transport
+// encodes it by, so text that is not one JSON document, or an object
+// giving a key twice, fails its row alone (*ConversionError naming the
+// path, RowNotWritten) with the reason Flight gives; without the catalog
+// the text is sent as it is, and a service that refuses it refuses the
+// whole request.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //
@@ -276,8 +283,9 @@
 // path too: a null in a NOT NULL column or struct field, a null list
 // element or map value, a string that is not UTF-8, a value out of range
 // (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
-// DATE); and for JSON text that does not parse as a VARIANT, or a VARIANT
-// given as struct{metadata, value} whose bytes are malformed. A row that
+// DATE), JSON text that does not parse as a VARIANT (checked on the
+// protobuf path when the catalog names the column VARIANT); and for a
+// VARIANT given as struct{metadata, value} whose bytes are malformed. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);
 // MaxRecordBytes bounds protobuf records: Validate (and so New) refuses a

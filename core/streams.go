@@ -201,10 +201,11 @@ func closeSlotsAsync[S transportStream](w *Wrapper, slots []*slotOf[S]) {
 
 // planFor builds (once) the conversion plan of ss. A descriptor derived
 // from the batch's schema takes each column's optionality from the table's
-// columns in Unity Catalog when they can be read (tableNullable): the
+// columns in Unity Catalog when they can be read (tableColumns): the
 // service wants it to match the table's (a nullable column optional, a NOT
-// NULL one required), whatever the batch's Arrow nullability says. A
-// descriptor given with WithDescriptor/WithMessage is used as it is.
+// NULL one required), whatever the batch's Arrow nullability says; and the
+// JSON text of a column the table declares VARIANT is checked value by
+// value, as the Flight path checks it. A descriptor given with WithDescriptor/WithMessage is used as it is.
 func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, error) {
 	if ss.planned.Load() {
 		return ss.plan, ss.planErr
@@ -232,12 +233,13 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if err != nil {
 			break
 		}
-		nullable, transient, cerr := w.tableNullable(ctx)
+		table, transient, cerr := w.tableColumns(ctx)
 		if cerr != nil {
 			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
 		}
-		if nullable != nil {
-			opts.TableNullable = nullable
+		if table != nil {
+			opts.TableNullable = convert.TableNullability(table)
+			opts.TableVariant = convert.TableVariants(table)
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
 		}
 		if transient {
@@ -254,10 +256,11 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	return ss.plan, ss.planErr
 }
 
-// tableNullable returns whether each of the table's columns and STRUCT
-// fields (also inside ARRAY elements and MAP values) is nullable, by path
-// (convert.TableNullability), as Unity Catalog declares them (read once per
-// Wrapper: tableSchema),
+// tableColumns returns the table's columns as Unity Catalog declares them
+// (read once per Wrapper: tableSchema), from which the plan takes whether
+// each column and STRUCT field (also inside ARRAY elements and MAP values)
+// is nullable (convert.TableNullability) and which are VARIANT, whose JSON
+// text is then checked (convert.TableVariants),
 // or nil when the catalog cannot tell: no workspace URL, the lookup refused
 // (401/403/404), unreachable, or a column type it describes that has no
 // Arrow mapping. The derived descriptor then follows the batch's schema as
@@ -266,7 +269,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 // failing verification, which the stream's token request meets the same way
 // (not retryable). transient reports a failure that may pass (the catalog
 // unreachable or answering 5xx/429): planFor then asks again later.
-func (w *Wrapper) tableNullable(ctx context.Context) (_ map[string]bool, transient bool, _ error) {
+func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient bool, _ error) {
 	s, _, err := w.tableSchema(ctx, time.Time{})
 	if err != nil {
 		var cf *stream.CertificateError
@@ -281,10 +284,7 @@ func (w *Wrapper) tableNullable(ctx context.Context) (_ map[string]bool, transie
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
 		return nil, IsRetryable(err), nil
 	}
-	if s == nil {
-		return nil, false, nil
-	}
-	return convert.TableNullability(s), false, nil
+	return s, false, nil
 }
 
 // messageName is the descriptor's message name: the table part of the table

@@ -107,7 +107,10 @@
 // a STRUCT (also an ARRAY's STRUCT elements, a MAP's STRUCT values) must be
 // present when its STRUCT is (the descriptor's STRUCT fields are optional;
 // PROTO and JSON records; an ARRAY or MAP field is not checked, as an empty
-// one is absent on the wire too). A message with one bad record is rejected whole
+// one is absent on the wire too), and the JSON text of a VARIANT field
+// (also inside a STRUCT, an ARRAY or a MAP; PROTO, JSON and Avro records)
+// must be one JSON document whose objects give each key once, by the rule
+// the clients encode VARIANT text by (protoarrow.CheckVariantJSON). A message with one bad record is rejected whole
 // and ends the RPC with INVALID_ARGUMENT naming the offset, the record and
 // the field. Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).

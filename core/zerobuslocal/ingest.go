@@ -101,6 +101,7 @@ type rpc struct {
 	avro       *avroSchema                    // the writer schema of an AVRO stream
 	utf8       *utf8Plan                      // string fields of encodedMD (nil: none)
 	notNull    *notNullPlan                   // NOT NULL fields inside STRUCTs (nil: none)
+	variants   *variantPlan                   // VARIANT fields, whose JSON text is checked (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -314,12 +315,15 @@ func (r *rpc) create() error {
 		r.src.v = r.validator
 		r.utf8 = newUTF8Plan(r.encodedMD)
 		r.notNull = newNotNullPlan(t.cols, r.encodedMD)
+		r.variants = newVariantPlan(t.cols, r.encodedMD)
 	}
 	if r.recordType == zerobuspb.RecordType_JSON && t.md != nil {
 		r.notNull = newNotNullPlan(t.cols, t.md)
+		r.variants = newVariantPlan(t.cols, t.md)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
+		r.variants = newVariantPlan(t.cols, t.md)
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
@@ -719,6 +723,11 @@ func (r *rpc) handle(in *inbound) error {
 			if encoded[i], err = marshalRecord(m); err != nil {
 				return status.Errorf(codes.Internal, "%s at offset %d, record %d: %v", payloadName(m0), offset, i, err)
 			}
+			if r.variants != nil {
+				if err := r.variants.check(encoded[i], 0); err != nil {
+					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+				}
+			}
 			msgs[i] = m
 		}
 		records = encoded // stored in the table's protobuf form
@@ -733,6 +742,9 @@ func (r *rpc) handle(in *inbound) error {
 			m, err := r.decodeJSON(rec)
 			if err == nil && m != nil && r.notNull != nil {
 				err = r.notNull.checkMessage(m)
+			}
+			if err == nil && m != nil && r.variants != nil {
+				err = r.variants.checkMessage(m)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
@@ -749,6 +761,9 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if err == nil && r.notNull != nil {
 				err = r.notNull.check(rec, 0)
+			}
+			if err == nil && r.variants != nil {
+				err = r.variants.check(rec, 0)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)

@@ -222,6 +222,11 @@ func bindDict(n *node, a *array.Dictionary, vals encoder) (encoder, error) {
 // bindLeaf binds a leaf array; checkEach: see binder.checkEach.
 func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	b := newBase(n, arr)
+	if n.variant {
+		if e := bindVariantText(b, arr); e != nil {
+			return e, nil
+		}
+	}
 	switch a := arr.(type) {
 	case *array.Int8:
 		return bindInt(n, b, values[int8](a)), nil
@@ -373,4 +378,23 @@ func dataBuffer(a arrow.Array) []byte {
 
 func bindMismatch(n *node, arr arrow.Array) error {
 	return fmt.Errorf("%w: column %q: plan expects %s, batch holds %s", ErrSchemaMismatch, n.name, n.dt, arr.DataType())
+}
+
+// bindVariantText binds the JSON text of a VARIANT column (a utf8,
+// large_utf8 or string_view array; nil for others), each value checked.
+func bindVariantText(b base, arr arrow.Array) encoder {
+	switch a := arr.(type) {
+	case *array.String:
+		offs, data := offsets[int32](a), dataBuffer(a)
+		return &variantTextEnc{base: b, get: func(i int) []byte { return data[offs[i]:offs[i+1]] }}
+	case *array.LargeString:
+		offs, data := offsets[int64](a), dataBuffer(a)
+		return &variantTextEnc{base: b, get: func(i int) []byte { return data[offs[i]:offs[i+1]] }}
+	case *array.StringView:
+		return &variantTextEnc{base: b, get: func(i int) []byte {
+			s := a.Value(i)
+			return unsafe.Slice(unsafe.StringData(s), len(s))
+		}}
+	}
+	return nil
 }

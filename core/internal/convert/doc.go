@@ -24,6 +24,9 @@
 // taken in the same scope; a map's value message takes "<Name>Value". Map
 // entries are named "<Name>Entry" as protobuf requires. Type names are fully
 // qualified from the top message (".Record.Address"), with no package.
+// A string value where Options.TableVariant says the table holds a VARIANT
+// is JSON text, checked by protoarrow.ParseVariantJSON's rule (the Flight
+// path's): one that fails it fails its row with ErrInvalidVariant.
 // Names must be ASCII letters, digits and '_', not start with a digit, and
 // not be a protobuf keyword; at most 2000 columns; nesting at most 32 deep.
 //

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // encoder appends the protobuf field(s) for logical index i of the array it
@@ -271,6 +273,29 @@ func (e *getBytesEnc) enc(b []byte, i int) ([]byte, *fail) {
 	v := e.get(i)
 	if e.utf8 && !utf8.Valid(v) {
 		return b, invalidUTF8(e.name, v)
+	}
+	return appendBytesField(b, e.tag, v), nil
+}
+
+// variantTextEnc writes the JSON text of a VARIANT column, each value
+// checked as UTF-8 and then by the rule the Flight path encodes it by
+// (protoarrow.CheckVariantJSON), so a value fails its row alone, with the
+// same reason, on both transports.
+type variantTextEnc struct {
+	base
+	get func(int) []byte
+}
+
+func (e *variantTextEnc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	v := e.get(i)
+	if !utf8.Valid(v) {
+		return b, invalidUTF8(e.name, v)
+	}
+	if err := protoarrow.CheckVariantJSON(v); err != nil {
+		return b, &fail{path: e.name, err: ErrInvalidVariant, reason: err.Error()}
 	}
 	return appendBytesField(b, e.tag, v), nil
 }

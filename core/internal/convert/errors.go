@@ -20,6 +20,10 @@ var (
 	// large_utf8 or string_view column) is not valid UTF-8. Arrow does not
 	// enforce it; the Zerobus service rejects such records.
 	ErrInvalidUTF8 = errors.New("convert: string value is not valid UTF-8")
+	// ErrInvalidVariant: the text of a column the table declares VARIANT
+	// (Options.TableVariant) is not one JSON document, or gives an object
+	// key twice.
+	ErrInvalidVariant = errors.New("convert: VARIANT value is not one JSON document")
 	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("convert: record too large")
 	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
@@ -41,8 +45,8 @@ type RowError struct {
 	Column string
 	// Reason says what is wrong and what to do about it.
 	Reason string
-	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8 or
-	// ErrRecordTooLarge.
+	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8,
+	// ErrInvalidVariant or ErrRecordTooLarge.
 	Err error
 }
 

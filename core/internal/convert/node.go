@@ -35,6 +35,8 @@ type node struct {
 
 	scale int32 // decimal scale
 
+	variant bool // string leaf of a column the table declares VARIANT (Options.TableVariant): each value is checked as JSON
+
 	inner    *node   // dictionary values, run-end encoded values, extension storage
 	elem     *node   // list element; same field number
 	fields   []*node // struct children, in Arrow order

@@ -63,6 +63,16 @@ type Options struct {
 	// labels decide.
 	TableNullable map[string]bool
 
+	// TableVariant names, by the paths TableNullable uses ("payload.v",
+	// "vs[]" for an ARRAY's elements, "m.value" for a MAP's values), the
+	// places the target table declares VARIANT; TableVariants builds it
+	// from the table's schema. A string value there is JSON text, and
+	// each is checked with the rule the Flight path encodes VARIANT text
+	// by (protoarrow.ParseVariantJSON): text that is not one JSON
+	// document, or an object giving a key twice, fails its row with
+	// ErrInvalidVariant. Ignored for caller-supplied descriptors.
+	TableVariant map[string]bool
+
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
 	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;
 	// values above maxRecordLimit mean maxRecordLimit.

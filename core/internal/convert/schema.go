@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // NewPlan builds the protobuf descriptor for an Arrow schema and compiles the
@@ -78,30 +80,59 @@ func valuePath(path string) string { return path + ".value" }
 // nullability, in the form Options.TableNullable takes.
 func TableNullability(s *arrow.Schema) map[string]bool {
 	m := map[string]bool{}
-	var walk func(fs []arrow.Field, prefix string, depth int)
+	walkTable(s, func(path string, _ arrow.DataType, field, nullable bool) {
+		if field {
+			m[path] = nullable
+		}
+	})
+	return m
+}
+
+// TableVariants lists the paths of a table schema's VARIANT columns, STRUCT
+// fields, ARRAY elements and MAP values (protoarrow.IsVariantType), in the
+// form Options.TableVariant takes; nil when it has none.
+func TableVariants(s *arrow.Schema) map[string]bool {
+	var m map[string]bool
+	walkTable(s, func(path string, dt arrow.DataType, _, _ bool) {
+		if protoarrow.IsVariantType(dt) {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[path] = true
+		}
+	})
+	return m
+}
+
+// walkTable calls visit for every column and STRUCT field of a table schema
+// (field true, with its nullability) and every ARRAY element and MAP value
+// (field false), by the paths Options.TableNullable uses. A VARIANT is
+// visited, not its parts.
+func walkTable(s *arrow.Schema, visit func(path string, dt arrow.DataType, field, nullable bool)) {
 	var walkType func(dt arrow.DataType, path string, depth int)
-	walk = func(fs []arrow.Field, prefix string, depth int) {
+	walk := func(fs []arrow.Field, prefix string, depth int) {
 		for _, f := range fs {
 			path := joinPath(prefix, f.Name)
-			m[path] = f.Nullable
+			visit(path, f.Type, true, f.Nullable)
 			walkType(f.Type, path, depth)
 		}
 	}
 	walkType = func(dt arrow.DataType, path string, depth int) {
-		if depth > MaxNestingDepth {
+		if depth > MaxNestingDepth || protoarrow.IsVariantType(dt) {
 			return
 		}
 		switch t := unwrapType(dt).(type) {
 		case *arrow.StructType:
 			walk(t.Fields(), path, depth+1)
 		case *arrow.MapType:
+			visit(valuePath(path), t.ItemType(), false, true)
 			walkType(t.ItemType(), valuePath(path), depth+1)
 		case arrow.ListLikeType:
+			visit(elemPath(path), t.Elem(), false, true)
 			walkType(t.Elem(), elemPath(path), depth+1)
 		}
 	}
 	walk(s.Fields(), "", 0)
-	return m
 }
 
 // fields adds one descriptor field per Arrow field to msg and returns their
@@ -231,7 +262,8 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
 		return nil, ""
 	}
-	return &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale}, ""
+	return &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
+		variant: info.class == classString && b.opts.TableVariant[path]}, ""
 }
 
 // wrap compiles a dictionary, run-end encoded or extension type as its

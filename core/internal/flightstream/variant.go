@@ -1,13 +1,11 @@
 package flightstream
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/variant"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
@@ -30,15 +28,7 @@ import (
 
 // isVariant reports whether t is the table's VARIANT type: a struct of the
 // binaries "metadata" and "value".
-func isVariant(t arrow.DataType) bool {
-	st, ok := t.(*arrow.StructType)
-	if !ok || st.NumFields() != 2 {
-		return false
-	}
-	m, v := st.Field(0), st.Field(1)
-	return m.Name == "metadata" && v.Name == "value" &&
-		m.Type.ID() == arrow.LARGE_BINARY && v.Type.ID() == arrow.LARGE_BINARY
-}
+func isVariant(t arrow.DataType) bool { return protoarrow.IsVariantType(t) }
 
 // jsonText returns the string accessor of a string, large_string or
 // string_view array; ok is false for other arrays.
@@ -86,7 +76,7 @@ func encodeVariants(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out
 			continue
 		}
 		s := text(r)
-		v, perr := parseVariant(s)
+		v, perr := protoarrow.ParseVariantJSON(s)
 		if perr != nil {
 			if bad == nil {
 				bad = map[int]string{}
@@ -100,27 +90,6 @@ func encodeVariants(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out
 		val.Append(v.Bytes())
 	}
 	return b.NewArray(), bad, nil
-}
-
-// parseVariant parses one JSON document into a VARIANT value.
-func parseVariant(s string) (v variant.Value, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			v, err = variant.Value{}, fmt.Errorf("VARIANT value could not be encoded: %v", p)
-		}
-	}()
-	// variant.ParseJSON reads the first document and ignores what follows
-	// it, so the text is checked whole first; only a failure is parsed
-	// again, for encoding/json's description of what is wrong.
-	if !json.Valid([]byte(s)) {
-		var x any
-		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", json.Unmarshal([]byte(s), &x))
-	}
-	v, err = variant.ParseJSON(s, false)
-	if err != nil {
-		return variant.Value{}, fmt.Errorf("VARIANT value: %v", err)
-	}
-	return v, nil
 }
 
 // checkVariants lists the VARIANT values of a (struct{metadata, value}) the

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/variant"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // encodeVariants turns JSON text into VARIANT values that decode to the
@@ -85,7 +87,7 @@ func FuzzParseVariant(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := parseVariant(s)
+		v, err := protoarrow.ParseVariantJSON(s)
 		if err != nil {
 			return
 		}
@@ -128,7 +130,7 @@ func FuzzNestedVariantText(f *testing.F) {
 		defer rec.Release()
 		out, bad, keep := applyCast(t, rec, target)
 		defer out.Release()
-		_, perr := parseVariant(s)
+		_, perr := protoarrow.ParseVariantJSON(s)
 		if perr != nil {
 			if len(bad) != 1 || bad[0].Row != 1 || bad[0].Column != "vs[1]" || len(keep) != 1 || keep[0] != 0 {
 				t.Fatalf("%q: left out %v, keep %v", s, bad, keep)
