@@ -603,20 +603,33 @@ func widen(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array,
 		vb = memory.SliceBuffer(vals, int(base), int(offs[n]-base)) // retains vals
 		defer vb.Release()
 	}
-	var bits *memory.Buffer
 	nulls := a.NullN() // (the Data's count is unknown in a slice)
-	if nulls > 0 {
-		if d.Buffers()[0] == nil {
-			return nil, false
-		}
-		bits = memory.NewResizableBuffer(mem)
+	bits, ok := validityFrom0(mem, d, nulls)
+	if !ok {
+		return nil, false
+	}
+	if bits != nil {
 		defer bits.Release()
-		bits.Resize(int(bitutil.BytesForBits(int64(n))))
-		bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, bits.Bytes(), 0)
 	}
 	wd := array.NewData(to, n, []*memory.Buffer{bits, ob, vb}, nil, nulls, 0)
 	defer wd.Release()
 	return array.MakeFromData(wd), true
+}
+
+// validityFrom0 returns d's validity bitmap copied to start at offset 0
+// (nil when it has no nulls; the caller releases it), or false when d has
+// nulls but no bitmap.
+func validityFrom0(mem memory.Allocator, d arrow.ArrayData, nulls int) (*memory.Buffer, bool) {
+	if nulls == 0 {
+		return nil, true
+	}
+	if d.Buffers()[0] == nil {
+		return nil, false
+	}
+	bits := memory.NewResizableBuffer(mem)
+	bits.Resize(int(bitutil.BytesForBits(int64(d.Len()))))
+	bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), d.Len(), bits.Bytes(), 0)
+	return bits, true
 }
 
 // widenFixed returns fixed-size binary a as large_binary (to) from offset
@@ -640,13 +653,10 @@ func widenFixed(mem memory.Allocator, a *array.FixedSizeBinary, to arrow.DataTyp
 		vb = memory.SliceBuffer(vals, int(int64(d.Offset())*w), int(int64(n)*w)) // retains vals
 		defer vb.Release()
 	}
-	var bits *memory.Buffer
 	nulls := a.NullN()
-	if nulls > 0 {
-		bits = memory.NewResizableBuffer(mem)
+	bits, _ := validityFrom0(mem, d, nulls) // a fixed-size binary with nulls has its bitmap
+	if bits != nil {
 		defer bits.Release()
-		bits.Resize(int(bitutil.BytesForBits(int64(n))))
-		bitutil.CopyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n, bits.Bytes(), 0)
 	}
 	wd := array.NewData(to, n, []*memory.Buffer{bits, ob, vb}, nil, nulls, 0)
 	defer wd.Release()
