@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // Default in-flight window of SendReader: the Arrow rows and bytes read from
@@ -179,7 +181,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	case readErr != nil:
 		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %v", res.TotalRows, readErr), Err: readErr}
 	case s.stopped:
-		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, context.Cause(ctx))
+		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(ctx))
 	}
 	if readErr != nil {
 		res.Success = false

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -152,3 +154,27 @@ type namedTimeout struct{}
 
 func (namedTimeout) Error() string { return "timeout=0.3 s passed (context deadline exceeded)" }
 func (namedTimeout) Unwrap() error { return context.DeadlineExceeded }
+
+// SendReader stopped by its caller's own cancel cause before it read a
+// batch: the error names the cause and stays a context.Canceled.
+func TestSendReaderStoppedByTheCallersCauseIsCanceled(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	w := newWrapper(t, serverConfig(srv, "main.default.reader_stopped"))
+	rec := eventBatch(memory.DefaultAllocator, 0, 4)
+	defer rec.Release()
+	rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	ctx, cancel := context.WithCancelCause(testCtx(t))
+	cancel(errors.New("shutting down"))
+	res, err := w.SendReader(ctx, rdr)
+	if err == nil {
+		err = res.Err
+	}
+	if err == nil || !errors.Is(err, context.Canceled) || core.KindOf(err) != core.KindCanceled || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("SendReader after a cancel with a cause: %v (kind %s), want a context.Canceled naming the cause", err, core.KindOf(err))
+	}
+	checkOnePrefix(t, err.Error())
+}

@@ -244,17 +244,22 @@ func (e *offStringCheckEnc[O]) encRange(b []byte, s, t int) ([]byte, *fail, int)
 
 // invalidUTF8 is the failure for a string value v that is not UTF-8.
 func invalidUTF8(name string, v []byte) *fail {
+	return &fail{path: name, err: ErrInvalidUTF8, reason: InvalidUTF8Reason(v)}
+}
+
+// InvalidUTF8Reason is the reason a row fails for a STRING (or VARIANT
+// text) value v that is not UTF-8, on either transport.
+func InvalidUTF8Reason[T string | []byte](v T) string {
 	at := 0
 	for at < len(v) {
-		r, n := utf8.DecodeRune(v[at:])
+		r, n := utf8.DecodeRune([]byte(v[at:]))
 		if r == utf8.RuneError && n <= 1 {
 			break
 		}
 		at += n
 	}
-	return &fail{path: name, err: ErrInvalidUTF8, reason: fmt.Sprintf(
-		"the string value is not valid UTF-8 (byte %d of %d is 0x%02x); protobuf strings must be UTF-8: fix the encoding, or send raw bytes in a binary column",
-		at, len(v), v[at])}
+	return fmt.Sprintf("the string value is not valid UTF-8 (byte %d of %d is 0x%02x); STRING values must be UTF-8: fix the encoding, or send raw bytes in a BINARY column",
+		at, len(v), v[at])
 }
 
 // getBytesEnc writes string/binary values read through an accessor (view

@@ -567,17 +567,7 @@ func invalidUTF8(a arrow.Array) []badValue {
 		if utf8.ValidString(v) || s.IsNull(i) {
 			continue
 		}
-		at := 0
-		for at < len(v) {
-			r, n := utf8.DecodeRuneInString(v[at:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			at += n
-		}
-		bad = append(bad, badValue{i: i, reason: fmt.Sprintf(
-			"the string value is not valid UTF-8 (byte %d of %d is 0x%02x); STRING values must be UTF-8: fix the encoding, or send raw bytes in a BINARY column",
-			at, len(v), v[at])})
+		bad = append(bad, badValue{i: i, reason: convert.InvalidUTF8Reason(v)})
 	}
 	return bad
 }

@@ -2,11 +2,14 @@ package flightstream
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/variant"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
@@ -76,12 +79,20 @@ func encodeVariants(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out
 			continue
 		}
 		s := text(r)
-		v, perr := protoarrow.ParseVariantJSON(s)
-		if perr != nil {
+		var reason string
+		var v variant.Value
+		if !utf8.ValidString(s) { // as the protobuf path fails it (Go's JSON would store U+FFFD)
+			reason = convert.InvalidUTF8Reason(s)
+		} else if pv, perr := protoarrow.ParseVariantJSON(s); perr != nil {
+			reason = perr.Error()
+		} else {
+			v = pv
+		}
+		if reason != "" {
 			if bad == nil {
 				bad = map[int]string{}
 			}
-			bad[r] = perr.Error()
+			bad[r] = reason
 			b.AppendNull() // left out of the batch sent
 			continue
 		}

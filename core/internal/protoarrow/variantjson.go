@@ -15,8 +15,9 @@ import (
 // ParseVariantJSON, the protobuf client checks the text it sends for a
 // column the table declares VARIANT with CheckVariantJSON, and the local
 // server checks the text of a PROTO or JSON record's VARIANT field with it
-// too, so a value fails the same way on both transports and the server
-// stores nothing a Flight client could not have sent.
+// too, so a value fails the same way on both transports. The text must be
+// UTF-8: every caller checks that first (the quick check and the full parse
+// may disagree on other text), with the STRING reason.
 
 // ParseVariantJSON parses s, which must be exactly one JSON document, into
 // a VARIANT value in the Parquet Variant encoding. It fails for text that
