@@ -131,17 +131,12 @@ func (r nestedRef) checkValue(v []byte, depth int) error {
 		}
 		return nil
 	}
-	for w := (wireFields{v}); ; {
-		num, typ, val, ok := w.next()
-		if !ok {
-			return nil
+	return eachMapValue(v, func(val []byte) error {
+		if err := r.plan.check(val, depth+1); err != nil {
+			return fmt.Errorf("field %q: map value: %w", r.name, err)
 		}
-		if num == 2 && typ == protowire.BytesType {
-			if err := r.plan.check(val, depth+1); err != nil {
-				return fmt.Errorf("field %q: map value: %w", r.name, err)
-			}
-		}
-	}
+		return nil
+	})
 }
 
 // checkMessage checks a decoded record (a JSON stream's) in its wire form.

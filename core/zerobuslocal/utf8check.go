@@ -60,15 +60,7 @@ func (p *utf8Plan) check(rec []byte, depth int) error {
 	if depth > 100 {
 		return nil
 	}
-	for w := (wireFields{rec}); ; {
-		num, typ, v, ok := w.next()
-		if !ok {
-			return nil
-		}
-		f, ok := p.fields[num]
-		if !ok || typ != protowire.BytesType {
-			continue
-		}
+	return eachBytes(rec, p.fields, func(f utf8Field, v []byte) error {
 		if f.str && !utf8.Valid(v) {
 			return fmt.Errorf("field %q: string is not valid UTF-8", f.name)
 		}
@@ -77,5 +69,6 @@ func (p *utf8Plan) check(rec []byte, depth int) error {
 				return fmt.Errorf("field %q: %w", f.name, err)
 			}
 		}
-	}
+		return nil
+	})
 }

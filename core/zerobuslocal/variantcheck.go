@@ -83,19 +83,12 @@ func (p *variantPlan) check(rec []byte, depth int) error {
 	if depth > 100 {
 		return nil
 	}
-	for w := (wireFields{rec}); ; {
-		num, typ, v, ok := w.next()
-		if !ok {
-			return nil
-		}
-		f, ok := p.fields[num]
-		if !ok || typ != protowire.BytesType {
-			continue
-		}
+	return eachBytes(rec, p.fields, func(f variantField, v []byte) error {
 		if err := f.checkValue(v, depth); err != nil {
 			return fmt.Errorf("field %q: %w", f.name, err)
 		}
-	}
+		return nil
+	})
 }
 
 // checkValue checks one occurrence of the field: its text, a STRUCT, one
@@ -107,14 +100,7 @@ func (f variantField) checkValue(v []byte, depth int) error {
 		}
 		return f.sub.check(v, depth+1)
 	}
-	for w := (wireFields{v}); ; {
-		num, typ, val, ok := w.next()
-		if !ok {
-			return nil
-		}
-		if num != 2 || typ != protowire.BytesType {
-			continue
-		}
+	return eachMapValue(v, func(val []byte) error {
 		var err error
 		if f.text {
 			err = protoarrow.CheckVariantJSON(val)
@@ -124,7 +110,8 @@ func (f variantField) checkValue(v []byte, depth int) error {
 		if err != nil {
 			return fmt.Errorf("map value: %w", err)
 		}
-	}
+		return nil
+	})
 }
 
 // checkMessage checks a decoded record (a JSON stream's) in its wire form.
