@@ -15,6 +15,23 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
+// checkMessage fails for each of want that msg lacks and each of bad it
+// holds, and when it repeats the "zerobus:" prefix.
+func checkMessage(t *testing.T, msg string, want, bad []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q: %s", w, msg)
+		}
+	}
+	for _, b := range bad {
+		if strings.Contains(msg, b) {
+			t.Errorf("error mentions %q: %s", b, msg)
+		}
+	}
+	checkOnePrefix(t, msg)
+}
+
 // checkOnePrefix fails when msg repeats the "zerobus:" prefix of nested
 // errors ("zerobus: … zerobus: …").
 func checkOnePrefix(t *testing.T, msg string) {
@@ -50,17 +67,7 @@ func TestProxy407SaysProxyAuthentication(t *testing.T) {
 				t.Fatal("no error through a refusing proxy")
 			}
 			msg := err.Error()
-			for _, want := range []string{"proxy authentication failed", "407 Proxy Authentication Required", addr, "proxy URL"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error lacks %q: %s", want, msg)
-				}
-			}
-			for _, bad := range []string{"client_secret", "ClientSecret", "gave up", "server health"} {
-				if strings.Contains(msg, bad) {
-					t.Errorf("error mentions %q: %s", bad, msg)
-				}
-			}
-			checkOnePrefix(t, msg)
+			checkMessage(t, msg, []string{"proxy authentication failed", "407 Proxy Authentication Required", addr, "proxy URL"}, []string{"client_secret", "ClientSecret", "gave up", "server health"})
 			if core.KindOf(err) != core.KindAuthentication || core.IsRetryable(err) {
 				t.Errorf("kind %s, retryable %v; want authentication, not retryable", core.KindOf(err), core.IsRetryable(err))
 			}
@@ -88,17 +95,7 @@ func TestTableHeaderMismatchNamesTheHeader(t *testing.T) {
 		t.Fatal("no error with a mismatched table-name header")
 	}
 	msg := err.Error()
-	for _, want := range []string{"x-databricks-zerobus-table-name", table, other, "HeadersProvider"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error lacks %q: %s", want, msg)
-		}
-	}
-	for _, bad := range []string{"Arrow schema", "gave up"} {
-		if strings.Contains(msg, bad) {
-			t.Errorf("error mentions %q: %s", bad, msg)
-		}
-	}
-	checkOnePrefix(t, msg)
+	checkMessage(t, msg, []string{"x-databricks-zerobus-table-name", table, other, "HeadersProvider"}, []string{"Arrow schema", "gave up"})
 	if core.IsRetryable(err) {
 		t.Errorf("retryable: %v", err)
 	}
@@ -157,17 +154,7 @@ func TestServerUnavailableIsNotCannotReach(t *testing.T) {
 				t.Fatal("no error from a server answering UNAVAILABLE")
 			}
 			msg := err.Error()
-			for _, want := range []string{srv.Endpoint() + " answered that it is unavailable", "pipeline busy", "gave up after 2 attempts"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error lacks %q: %s", want, msg)
-				}
-			}
-			for _, bad := range []string{"cannot reach", "check the endpoint URL"} {
-				if strings.Contains(msg, bad) {
-					t.Errorf("error says %q for a server that answered: %s", bad, msg)
-				}
-			}
-			checkOnePrefix(t, msg)
+			checkMessage(t, msg, []string{srv.Endpoint() + " answered that it is unavailable", "pipeline busy", "gave up after 2 attempts"}, []string{"cannot reach", "check the endpoint URL"})
 			if core.KindOf(err) != core.KindRetryExhausted {
 				t.Errorf("kind %s, want retry_exhausted", core.KindOf(err))
 			}
@@ -238,15 +225,8 @@ func TestTokenFailureNamesTheURLOnce(t *testing.T) {
 			if n := strings.Count(msg, tokenURL); n != 1 {
 				t.Errorf("the token URL appears %d times, want 1: %s", n, msg)
 			}
-			for _, want := range append([]string{"token request failed at " + tokenURL, "gave up after 1 attempt: "}, tc.want...) {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error lacks %q: %s", want, msg)
-				}
-			}
-			if strings.Contains(msg, "HTTP 503: ") || strings.Contains(msg, "Post ") {
-				t.Errorf("error repeats the status or Go's request line: %s", msg)
-			}
-			checkOnePrefix(t, msg)
+			// Neither the status nor Go's request line is repeated.
+			checkMessage(t, msg, append([]string{"token request failed at " + tokenURL, "gave up after 1 attempt: "}, tc.want...), []string{"HTTP 503: ", "Post "})
 			if core.KindOf(err) != core.KindTokenRefresh && core.KindOf(err) != core.KindRetryExhausted {
 				t.Errorf("kind %s", core.KindOf(err))
 			}
