@@ -116,9 +116,7 @@ func TestFlightTableAlteredAfterFirstBatch(t *testing.T) {
 // mismatchRecheck, then checked against the table's schema read again:
 // once the table takes it, its batches are sent.
 func TestFlightMismatchRecheckedAfterInterval(t *testing.T) {
-	old := mismatchRecheck
-	mismatchRecheck = time.Second
-	defer func() { mismatchRecheck = old }()
+	shortRecheck(t, time.Second)
 
 	srv := startLocal(t)
 	const table = "main.default.flight_recheck"
@@ -147,9 +145,7 @@ func TestFlightMismatchRecheckedAfterInterval(t *testing.T) {
 // optionality (a NOT NULL Arrow id into a nullable column is then stored),
 // instead of the plan staying pinned to the batch's for the Wrapper's life.
 func TestProtobufPlanRereadsACatalogThatWasDown(t *testing.T) {
-	old := mismatchRecheck
-	mismatchRecheck = 500 * time.Millisecond
-	defer func() { mismatchRecheck = old }()
+	shortRecheck(t, 500*time.Millisecond)
 
 	srv := startLocal(t)
 	const table = "main.default.pb_catalog_down"
@@ -175,6 +171,13 @@ func TestProtobufPlanRereadsACatalogThatWasDown(t *testing.T) {
 	if n := lookups.Load(); n != 2 {
 		t.Fatalf("%d catalog lookups, want 2 (the failed one, then one after the recheck)", n)
 	}
+}
+
+// shortRecheck sets mismatchRecheck to d for the test.
+func shortRecheck(t *testing.T, d time.Duration) {
+	old := mismatchRecheck
+	mismatchRecheck = d
+	t.Cleanup(func() { mismatchRecheck = old })
 }
 
 // catalogFront serves srv's workspace, counting the Unity Catalog table
@@ -203,9 +206,7 @@ func catalogFront(t *testing.T, srv *zerobuslocal.Server, down func(n int32) boo
 // a retryable connection error for a batch the table refuses), without a
 // catalog read each.
 func TestFlightRecheckWithTheCatalogDown(t *testing.T) {
-	old := mismatchRecheck
-	mismatchRecheck = 300 * time.Millisecond
-	defer func() { mismatchRecheck = old }()
+	shortRecheck(t, 300*time.Millisecond)
 
 	srv := startLocal(t)
 	const table = "main.default.flight_recheck_down"
