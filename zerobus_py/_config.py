@@ -128,23 +128,9 @@ class ObservabilityConfig:
         original Python API's ``write_interval_secs`` (= ``interval_secs``)
         or the YAML keys (``otlp_endpoint``, ...). Unknown keys raise
         :class:`ConfigurationError`."""
-        aliases = {
-            "endpoint": "endpoint",
-            "otlp_endpoint": "endpoint",
-            "protocol": "protocol",
-            "otlp_protocol": "protocol",
-            "output_dir": "output_dir",
-            "observability_output_dir": "output_dir",
-            "interval_secs": "interval_secs",
-            "write_interval_secs": "interval_secs",
-            "observability_interval_secs": "interval_secs",
-            "log_level": "log_level",
-            "log_file": "log_file",
-            "max_file_mb": "max_file_mb",
-            "observability_max_file_mb": "max_file_mb",
-            "max_backups": "max_backups",
-            "observability_max_backups": "max_backups",
-        }
+        # the short names and the YAML keys of _OBS_FIELDS, and the original's name
+        aliases = {name: attr for attr, key, _ in _OBS_FIELDS for name in (attr, key)}
+        aliases["write_interval_secs"] = "interval_secs"
         kw: dict[str, Any] = {}
         for k, v in m.items():
             if k not in aliases:
