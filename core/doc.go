@@ -159,7 +159,11 @@
 // catalog.schema.table. A row that cannot be encoded (a null in a
 // non-nullable column, an out-of-range value, an oversize record) fails alone
 // with a *ConversionError naming the row and column; a column type protobuf
-// cannot express fails the whole batch, naming every bad column.
+// cannot express fails the whole batch, naming every bad column. So do, on
+// both transports and before anything is sent, two columns or STRUCT fields
+// of one level whose names differ only in case ("id" and "ID", or
+// "payload.key" and "payload.Key"): Unity Catalog names are
+// case-insensitive, so no table holds both; rename one.
 //
 // A batch whose schema differs from earlier ones gets its own plan and its
 // own streams, created with its own descriptor; a stream never carries

@@ -54,6 +54,7 @@ func NewPlanForDescriptor(schema *arrow.Schema, desc *descriptorpb.DescriptorPro
 	}
 	m := &matcher{probs: &probs}
 	cols := m.message(schema.Fields(), md, "", 0)
+	probs.addCaseClashes(schema)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

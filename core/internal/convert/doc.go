@@ -29,6 +29,8 @@
 // path's): one that fails it fails its row with ErrInvalidVariant.
 // Names must be ASCII letters, digits and '_', not start with a digit, and
 // not be a protobuf keyword; at most 2000 columns; nesting at most 32 deep.
+// Two names of one level that differ only in case ("id", "ID") are refused
+// (CaseClashes): Unity Catalog names are case-insensitive.
 //
 // # Type mapping
 //

@@ -34,6 +34,7 @@ func NewPlan(schema *arrow.Schema, opts Options) (*Plan, error) {
 	msg := &descriptorpb.DescriptorProto{Name: proto.String(opts.MessageName)}
 	sc := &scope{full: "." + opts.MessageName, taken: map[string]bool{}}
 	cols := b.fields(schema.Fields(), "", 0, msg, sc, true)
+	b.probs.addCaseClashes(schema)
 	if err := b.probs.err(); err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func valuePath(path string) string { return path + ".value" }
 // nullability, in the form Options.TableNullable takes.
 func TableNullability(s *arrow.Schema) map[string]bool {
 	m := map[string]bool{}
-	walkTable(s, func(path string, _ arrow.DataType, field, nullable bool) {
+	walkTable(s, nil, func(path string, _ arrow.DataType, field, nullable bool) {
 		if field {
 			m[path] = nullable
 		}
@@ -93,7 +94,7 @@ func TableNullability(s *arrow.Schema) map[string]bool {
 // form Options.TableVariant takes; nil when it has none.
 func TableVariants(s *arrow.Schema) map[string]bool {
 	var m map[string]bool
-	walkTable(s, func(path string, dt arrow.DataType, _, _ bool) {
+	walkTable(s, nil, func(path string, dt arrow.DataType, _, _ bool) {
 		if protoarrow.IsVariantType(dt) {
 			if m == nil {
 				m = map[string]bool{}
@@ -107,10 +108,15 @@ func TableVariants(s *arrow.Schema) map[string]bool {
 // walkTable calls visit for every column and STRUCT field of a table schema
 // (field true, with its nullability) and every ARRAY element and MAP value
 // (field false), by the paths Options.TableNullable uses. A VARIANT is
-// visited, not its parts.
-func walkTable(s *arrow.Schema, visit func(path string, dt arrow.DataType, field, nullable bool)) {
+// visited, not its parts. level, when not nil, is called first with the
+// fields of each level (the columns, then each STRUCT's fields) and the path
+// of the level ("" for the columns).
+func walkTable(s *arrow.Schema, level func(prefix string, fs []arrow.Field), visit func(path string, dt arrow.DataType, field, nullable bool)) {
 	var walkType func(dt arrow.DataType, path string, depth int)
 	walk := func(fs []arrow.Field, prefix string, depth int) {
+		if level != nil {
+			level(prefix, fs)
+		}
 		for _, f := range fs {
 			path := joinPath(prefix, f.Name)
 			visit(path, f.Type, true, f.Nullable)

@@ -26,9 +26,10 @@ func nestedSchema() *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "event_id", Type: utf8},
 		// "Address" is taken by a field, so the struct column's message must
-		// pick another name.
+		// pick another name. ("address" would be the same column name as
+		// "Address" to Unity Catalog: CaseClashes.)
 		{Name: "Address", Type: utf8, Nullable: true},
-		{Name: "address", Type: arrow.StructOf(
+		{Name: "address_", Type: arrow.StructOf(
 			arrow.Field{Name: "zip", Type: utf8},
 			arrow.Field{Name: "geo", Type: point, Nullable: true},
 			arrow.Field{Name: "tags", Type: arrow.ListOf(utf8), Nullable: true},

@@ -21,7 +21,7 @@ import (
 // ColumnMismatch is one column whose caller type cannot be sent as the
 // table's type.
 type ColumnMismatch struct {
-	Column     string // top-level column name
+	Column     string // top-level column name (a STRUCT field's path for a convert.CaseClash)
 	CallerType string // "" when the caller's batch lacks the column
 	TableType  string // "" when the table lacks the column
 	Reason     string
@@ -118,6 +118,9 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		if idx := from.FieldIndices(f.Name); len(idx) > 1 && idx[0] == j {
 			bad = append(bad, ColumnMismatch{Column: f.Name, Reason: fmt.Sprintf("the batch has %d columns of this name; rename or drop all but one", len(idx))})
 		}
+	}
+	for _, cc := range convert.CaseClashes(from) {
+		bad = append(bad, ColumnMismatch{Column: cc.Path, Reason: cc.Reason()})
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
