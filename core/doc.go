@@ -202,8 +202,9 @@
 // same way, is returned at once. The same read names the table's VARIANT
 // columns (also inside STRUCTs, ARRAYs and MAPs): the JSON text sent for
 // one is checked value by value by the rule the arrow_flight transport
-// encodes it by, so text that is not one JSON document, or an object
-// giving a key twice, fails its row alone (*ConversionError naming the
+// encodes it by, so text that is not one JSON document, an object giving
+// a key twice, nesting deeper than 100 levels or a number outside the
+// DOUBLE range fails its row alone (*ConversionError naming the
 // path, RowNotWritten) with the reason Flight gives; without the catalog
 // the text is sent as it is, and a service that refuses it refuses the
 // whole request.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/parquet/variant"
 )
 
 // variantJSONSeeds are texts each side of the rule: one document or not,
@@ -17,6 +19,12 @@ var variantJSONSeeds = []string{
 	`0.12345678901234567890123456789012345678901234567890`, `-0`, `[]`, `{}`, `{"": 1, "": 2}`, `[[[[{"a": [{"a": 1}]}]]]]`,
 	`{"a": 1,}`, `[1,]`, `{"a" 1}`, `nul`, `"\ud800"`, "\"\xff\"", `{"k": "v", "v": "k"}`,
 	`1` + strings.Repeat("0", 320), `1` + strings.Repeat("0", 320) + `.5`, `{"a": "\"}", "b": 1, "a": 3}`,
+	// Numbers past DECIMAL(38) (arrow-go's parser panicked on some), with
+	// exponents as Python writes them, nesting at and past MaxVariantDepth.
+	`123456789012345678901234567890123456789`, `-0.` + strings.Repeat("1", 39), `0.` + strings.Repeat("0", 40) + `1`,
+	`[1e-05, 2.5E+10, -3e0]`, `{"p": 1e-05}`, `1.0e2`, `1e308`, `1.8e308`, `-2e308`,
+	strings.Repeat("[", 100) + `1` + strings.Repeat("]", 100), strings.Repeat("[", 101) + `1` + strings.Repeat("]", 101),
+	strings.Repeat("[", 101) + strings.Repeat("]", 101), strings.Repeat(`{"a":`, 101) + `{}` + strings.Repeat("}", 101),
 }
 
 // CheckVariantJSON (its fast path for plain text included) accepts and
@@ -34,12 +42,105 @@ func TestCheckVariantJSONMatchesParse(t *testing.T) {
 	}
 }
 
+// checkVariantJSONAgrees also checks that what ParseVariantJSON encodes
+// the readers decode (the local server's, the Flight client's check of
+// values given encoded): no value deeper than they read.
 func checkVariantJSONAgrees(t *testing.T, s string) {
 	t.Helper()
-	_, perr := ParseVariantJSON(s)
+	v, perr := ParseVariantJSON(s)
 	cerr := CheckVariantJSON([]byte(s))
 	if (perr == nil) != (cerr == nil) || perr != nil && perr.Error() != cerr.Error() {
 		t.Fatalf("%.80q: CheckVariantJSON = %v, ParseVariantJSON = %v", s, cerr, perr)
+	}
+	if perr == nil {
+		if _, err := VariantJSON(v.Metadata().Bytes(), v.Bytes()); err != nil {
+			t.Fatalf("%.80q: ParseVariantJSON encodes a value VariantJSON refuses: %v", s, err)
+		}
+	}
+}
+
+// Numbers are encoded as Spark's parse_json encodes them: an integer in
+// BIGINT range as the smallest integer, a number without an exponent of
+// precision and scale up to 38 as the smallest decimal holding it, every
+// other number (an exponent, more digits than DECIMAL(38) holds) as a
+// DOUBLE; only one outside the DOUBLE range fails, naming the number.
+func TestParseVariantJSONNumbersAsSpark(t *testing.T) {
+	digits39 := "123456789012345678901234567890123456789"
+	for _, tc := range []struct {
+		in   string
+		typ  variant.Type
+		json string // as VariantJSON decodes it
+	}{
+		{"1", variant.Int8, "1"},
+		{"-300", variant.Int16, "-300"},
+		{"9223372036854775807", variant.Int64, "9223372036854775807"},
+		{"9223372036854775808", variant.Decimal16, "9223372036854775808"},
+		{"-0", variant.Int8, "0"},
+		{"1.50", variant.Decimal4, "1.50"},
+		{"-0.0", variant.Decimal4, "0.0"},
+		{"0.000000001", variant.Decimal4, "0.000000001"},
+		{"0.0000000001", variant.Decimal8, "0.0000000001"},
+		{"12345678901.25", variant.Decimal8, "12345678901.25"},
+		{"-1234567890123456789.5", variant.Decimal16, "-1234567890123456789.5"},
+		{digits39[:38], variant.Decimal16, digits39[:38]},
+		{"0." + digits39[:38], variant.Decimal16, "0." + digits39[:38]},
+		{digits39, variant.Double, "1.2345678901234568e+38"},
+		{"-" + digits39 + "0", variant.Double, "-1.2345678901234568e+39"},
+		{"0." + digits39, variant.Double, "0.12345678901234568"},
+		{"0." + strings.Repeat("0", 38) + "5", variant.Double, "5e-39"},
+		{"1e-05", variant.Double, "1e-05"},
+		{"2.5E+3", variant.Double, "2500"},
+		{"1.0e2", variant.Double, "100"},
+		{"1e-400", variant.Double, "0"},
+	} {
+		v, err := ParseVariantJSON(tc.in)
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		text, err := VariantJSON(v.Metadata().Bytes(), v.Bytes())
+		if v.Type() != tc.typ || err != nil || string(text) != tc.json {
+			t.Errorf("%s: %v %s (%v), want %v %s", tc.in, v.Type(), text, err, tc.typ, tc.json)
+		}
+	}
+	for in, want := range map[string]string{
+		"1e400":                        "VARIANT value: the number 1e400 is outside the range of a DOUBLE",
+		"[-2e308]":                     "VARIANT value: the number -2e308 is outside the range of a DOUBLE",
+		"1" + strings.Repeat("0", 320): "VARIANT value: the number 100000000000000000000000… (321 characters) is outside the range of a DOUBLE",
+	} {
+		_, err := ParseVariantJSON(in)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%.40s: %v, want %q", in, err, want)
+		}
+	}
+}
+
+// A value inside more than MaxVariantDepth objects and arrays fails, naming
+// its depth and the limit; one at the limit is encoded, and decodes.
+func TestParseVariantJSONDepth(t *testing.T) {
+	nest := func(n int, inner string) string {
+		return strings.Repeat(`{"a": [`, n/2) + strings.Repeat("[", n%2) + inner + strings.Repeat("]", n%2) + strings.Repeat("]}", n/2)
+	}
+	for n, want := range map[int]string{
+		MaxVariantDepth:     "",
+		MaxVariantDepth + 1: "VARIANT value: JSON nested 101 levels deep (objects and arrays inside each other), over the limit of 100; flatten it",
+		150:                 "VARIANT value: JSON nested 150 levels deep (objects and arrays inside each other), over the limit of 100; flatten it",
+	} {
+		for _, inner := range []string{`1`, `"s"`, `null`} {
+			s := nest(n, inner)
+			v, err := ParseVariantJSON(s)
+			if want == "" {
+				if err != nil {
+					t.Fatalf("depth %d: %v", n, err)
+				}
+				if _, err := VariantJSON(v.Metadata().Bytes(), v.Bytes()); err != nil {
+					t.Fatalf("depth %d: encoded a value the reader refuses: %v", n, err)
+				}
+			} else if err == nil || err.Error() != want {
+				t.Fatalf("depth %d: %v, want %q", n, err, want)
+			}
+			checkVariantJSONAgrees(t, s)
+		}
 	}
 }
 
@@ -55,8 +156,8 @@ func FuzzCheckVariantJSON(f *testing.F) {
 	})
 }
 
-// BenchmarkCheckVariantJSON: one small object, the fast path and the full
-// parse.
+// BenchmarkCheckVariantJSON: one small object, the fast path (also with a
+// number written with an exponent) and the full parse.
 //
 //	go test -run '^$' -bench BenchmarkCheckVariantJSON ./core/internal/protoarrow/
 func BenchmarkCheckVariantJSON(b *testing.B) {
@@ -65,6 +166,16 @@ func BenchmarkCheckVariantJSON(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := CheckVariantJSON(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// Numbers as Python's json.dumps writes small floats: with an exponent.
+	exp := []byte(`{"id": 1234, "name": "item", "tags": ["a", "b"], "price": 1e-05, "ok": true}`)
+	b.Run("check_exponent", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := CheckVariantJSON(exp); err != nil {
 				b.Fatal(err)
 			}
 		}
