@@ -196,3 +196,17 @@ func BenchmarkCheckVariantJSON(b *testing.B) {
 		}
 	})
 }
+
+// Numbers with an exponent, as Python's json.dumps writes small floats, are
+// decided by the quick check (a DOUBLE unless outside its range), not by
+// the full parse, which allocates a value: 0 allocations.
+func TestCheckVariantJSONExponentIsQuick(t *testing.T) {
+	doc := []byte(`{"p": 1e-05, "q": [2.5E+3, -7e-300], "r": 1.5e300}`)
+	if allocs := testing.AllocsPerRun(50, func() {
+		if err := CheckVariantJSON(doc); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("CheckVariantJSON allocated %v times a call, want 0 (the full parse)", allocs)
+	}
+}
