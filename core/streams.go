@@ -346,9 +346,11 @@ func startSlot[S transportStream](w *Wrapper, ctx context.Context, sl *slotOf[S]
 	// the caller's trace.
 	octx := context.WithoutCancel(ctx)
 	w.bg.Add(1)
+	w.opening.Add(1)
 	go func() {
 		defer w.bg.Done()
 		st, err := open(octx)
+		w.opening.Add(-1)
 		sl.mu.Lock()
 		sl.open = nil
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -55,6 +56,10 @@ type Wrapper struct {
 	active  sync.WaitGroup           // SendBatch calls in progress
 	bg      sync.WaitGroup           // background goroutines (stream opens and closes)
 	futures map[*SendFuture]struct{} // unresolved async sends; guarded by mu
+
+	// opening counts the stream opens in progress in bg (nothing has been
+	// sent on such a stream), for Close's message when they outlast it.
+	opening atomic.Int32
 
 	closeOnce sync.Once
 	closeErr  error
@@ -347,7 +352,8 @@ func (w *Wrapper) close(ctx context.Context) error {
 	}
 
 	var errs []error
-	graceful := waitGroupCtx(ctx, &w.active) && waitGroupCtx(ctx, &w.bg)
+	calls := waitGroupCtx(ctx, &w.active)
+	graceful := calls && waitGroupCtx(ctx, &w.bg)
 	if w.client != nil {
 		if graceful {
 			w.mu.Lock()
@@ -360,7 +366,7 @@ func (w *Wrapper) close(ctx context.Context) error {
 			}
 			errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Close(ctx) })...)
 		} else {
-			errs = append(errs, fmt.Errorf("zerobus: close: %w; aborted the streams with unacknowledged requests", stream.CtxErr(ctx)))
+			errs = append(errs, fmt.Errorf("zerobus: close: %w; %s", stream.CtxErr(ctx), w.abortedWhat(calls)))
 		}
 		// Client.Close aborts whatever is still open, which also unblocks
 		// calls in progress after a timeout.
@@ -389,6 +395,23 @@ func (w *Wrapper) close(ctx context.Context) error {
 		w.log.WarnContext(ctx, "zerobus: telemetry export at close failed", "error", err)
 	}
 	return errors.Join(errs...)
+}
+
+// abortedWhat says what a Close that ran out of time aborts: the streams
+// of the calls still in progress (calls false), or else what is left in the
+// background: streams still being opened (as after an interrupted
+// CheckSchema whose stream the server holds back), on which nothing was
+// sent, or streams still closing.
+func (w *Wrapper) abortedWhat(calls bool) string {
+	if !calls {
+		return "aborted the streams with unacknowledged requests"
+	}
+	if n := w.opening.Load(); n == 1 {
+		return "aborted a stream still being opened (nothing had been sent on it)"
+	} else if n > 1 {
+		return fmt.Sprintf("aborted %d streams still being opened (nothing had been sent on them)", n)
+	}
+	return "aborted the streams still closing in the background"
 }
 
 // waitGroupCtx waits for wg or ctx; it reports whether wg finished.
