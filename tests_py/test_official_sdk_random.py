@@ -31,6 +31,8 @@ fastavro and pyarrow, protobuf>=5, pytest, Go to build ./cmd/zerobus.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import itertools
 import json
 import math
@@ -928,3 +930,199 @@ def test_random_long(server: LocalServer) -> None:
             raise
         n += 1
     print(f"{n} seeds passed in {seconds:.0f} s", flush=True)
+
+
+# --------------------------------------------------------------------------
+# The negative side: what the real service refuses
+
+
+NEG_SEEDS = [101, 102, 103]
+BAD_VARIANTS = ['{"a": 1, "a": 2}', "{", "nope", "[1,]", "1 2", "", '{"k": NaN}']
+
+
+def neg_columns(rng: random.Random, flight: bool) -> list[Col]:
+    """Random columns plus the ones the refusals need, at random places."""
+    cols = [c for c in rand_columns(rng) if not flight or flight_ok([c])]
+    scalar = ["INT", "BIGINT", "STRING", "DOUBLE", "DATE", "BOOLEAN", "DECIMAL", "TIMESTAMP", "BINARY"]
+    forced = [
+        Col("n_req", T(rng.choice(scalar), prec=10, scale=2), False),
+        Col(
+            "n_st",
+            T("STRUCT", fields=[Col("a", T(rng.choice(scalar), prec=5), False), Col("b", T("STRING"), True)]),
+            True,
+        ),
+        Col("n_str", T("STRING"), True),
+        Col("n_int", T("INT"), True),
+        Col("n_list", T("ARRAY", elem=T("INT")), True),
+    ]
+    if not flight:
+        forced.append(Col("n_var", T("VARIANT"), True))
+    for c in forced:
+        cols.insert(rng.randint(0, len(cols)), c)
+    return cols
+
+
+def tag(num: int, wire: int) -> bytes:
+    return varint(num << 3 | wire)
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+class Refusals(Case):
+    def __init__(self, server: LocalServer, seed: int, flight: bool = False) -> None:
+        self.server = server
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.cols = neg_columns(self.rng, flight)
+        self.cls = message_class(self.cols)
+        self.sdk = ZerobusSdk(server.endpoint, server.workspace_url)
+        self.num = {f.name: f.number for f in self.cls.DESCRIPTOR.fields}
+
+    def good(self) -> dict[str, Any]:
+        row = rand_row(self.rng, self.cols)
+        if row["n_st"] is None:
+            row["n_st"] = rand_value(self.rng, next(c for c in self.cols if c.name == "n_st").type, False)
+        return row
+
+    # Bad records per form: (name, what the error must say, payload maker)
+
+    def proto_cases(self) -> list[tuple[str, str, Any]]:
+        def enc(row: dict[str, Any], **clear: Any) -> Any:
+            m = to_proto(self.cls(), self.cols, row)
+            for k in clear:
+                if k == "n_st.a":
+                    m.n_st.ClearField("a")
+                else:
+                    m.ClearField(k)
+            return m
+
+        bad_variant = self.rng.choice(BAD_VARIANTS)
+        return [
+            ("missing_not_null", "n_req", lambda r: enc(r, n_req=1).SerializePartialToString()),
+            ("struct_not_null", "n_st", lambda r: enc(r, **{"n_st.a": 1}).SerializeToString()),
+            (
+                "wrong_wire_type",
+                "n_int",
+                lambda r: enc(r, n_int=1).SerializeToString() + tag(self.num["n_int"], 2) + b"\x03abc",
+            ),
+            (
+                "bad_utf8",
+                "n_str",
+                lambda r: enc(r, n_str=1).SerializeToString() + tag(self.num["n_str"], 2) + b"\x02\xff\xfe",
+            ),
+            (
+                "bad_variant",
+                "n_var",
+                lambda r: to_proto(self.cls(), self.cols, {**r, "n_var": bad_variant}).SerializeToString(),
+            ),
+            (
+                "oversized",
+                "Batch size exceeds maximum allowed size",
+                lambda r: enc({**r, "n_str": "x" * (CAP + 1)}).SerializeToString(),
+            ),
+        ]
+
+    def json_cases(self) -> list[tuple[str, str, Any]]:
+        def obj(row: dict[str, Any]) -> dict[str, Any]:
+            return to_json(self.rng, self.cols, row)
+
+        def without(row: dict[str, Any], *path: str) -> str:
+            o = obj(row)
+            parent = o
+            for p in path[:-1]:
+                parent = parent[p]
+            del parent[path[-1]]
+            return json.dumps(o)
+
+        bad_variant = self.rng.choice(BAD_VARIANTS)
+        wrong = self.rng.choice(["abc", 1.5, 2**40, [1], {"a": 1}, True])
+        return [
+            ("missing_not_null", "n_req", lambda r: without(r, "n_req")),
+            ("null_not_null", "n_req", lambda r: json.dumps({**obj(r), "n_req": None})),
+            ("struct_not_null", "n_st", lambda r: without(r, "n_st", "a")),
+            ("wrong_type", "n_int", lambda r: json.dumps({**obj(r), "n_int": wrong})),
+            ("bad_variant", "n_var", lambda r: json.dumps({**obj(r), "n_var": bad_variant})),
+            ("not_an_object", "JSON", lambda r: self.rng.choice(["[1, 2]", "nope", '"text"', "{"])),
+            (
+                "oversized",
+                "Batch size exceeds maximum allowed size",
+                lambda r: json.dumps(obj({**r, "n_str": "x" * (CAP + 1)})),
+            ),
+        ]
+
+    def avro_cases(self) -> list[tuple[str, str, Any]]:
+        import fastavro
+
+        schema = fastavro.parse_schema(avro_schema(self.cols))
+
+        def raw(row: dict[str, Any]) -> bytes:
+            buf = io.BytesIO()
+            fastavro.schemaless_writer(buf, schema, avro_row(self.cols, row))
+            return buf.getvalue()
+
+        marker = "\x01QzQzQ\x01"
+        bad_variant = self.rng.choice(BAD_VARIANTS)
+        return [
+            ("truncated", "Avro", lambda r: raw(r)[: self.rng.randint(0, 1)]),
+            ("trailing_bytes", "left after the record", lambda r: raw(r) + b"\x00\x00"),
+            (
+                "bad_utf8",
+                "UTF-8",
+                lambda r: raw({**r, "n_str": marker}).replace(marker.encode(), b"\xffQzQzQ\xfe"),
+            ),
+            ("bad_variant", "n_var", lambda r: avro_row(self.cols, {**r, "n_var": bad_variant})),
+            (
+                "oversized",
+                "Batch size exceeds maximum allowed size",
+                lambda r: avro_row(self.cols, {**r, "n_str": "x" * (CAP + 1)}),
+            ),
+        ]
+
+    def run_refusal(self, form: str, name: str, want: str, make: Any) -> None:
+        table = self.table(f"{form}_{name}")
+        acks = Acks()
+        before = self.server.stats()["streams_created"]
+        opts = stream_options(ack_callback=acks, recovery=True, recovery_backoff_ms=100, recovery_retries=3)
+        stream = self.sdk.create_stream(self.server.client_id, self.server.client_secret, self.props(form, table), opts)
+        good = [self.good() for _ in range(self.rng.randint(1, 3))]
+        for r in good:
+            stream.ingest_record_offset(self.encode(form, r))
+        stream.flush()
+        bad = make(self.good())
+        others = [self.encode(form, self.good()) for _ in range(self.rng.randint(0, 3))]
+        start = time.monotonic()
+        with pytest.raises(zcore.ZerobusException) as exc:
+            if others:  # a batch is all-or-nothing
+                at = self.rng.randint(0, len(others))
+                stream.ingest_records_offset([*others[:at], bad, *others[at:]])
+            else:
+                stream.ingest_record_offset(bad)
+            stream.flush()
+        elapsed = time.monotonic() - start
+        with contextlib.suppress(zcore.ZerobusException):
+            stream.close()
+        where = f"{self.where()}: {form} {name}"
+        assert want in str(exc.value), (where, str(exc.value))
+        assert elapsed < 5, (where, "INVALID_ARGUMENT must not be retried", elapsed)
+        assert self.server.stats()["streams_created"] - before == 1, (where, "the SDK opened another stream")
+        got = [decode_stored(self.cls, self.cols, r) for r in stored_rows(self.server, table)]
+        assert got == [expected_row(self.cols, r) for r in good], where
+
+
+@pytest.mark.parametrize("seed", NEG_SEEDS)
+@pytest.mark.parametrize("form", ["proto", "json", "avro"])
+def test_random_refusals(server: LocalServer, seed: int, form: str) -> None:
+    case = Refusals(server, seed)
+    if form == "avro" and not avro_ok(case.cols):
+        case.cols = [c for c in case.cols if avro_ok([c])]
+        case.cls = message_class(case.cols)
+        case.num = {f.name: f.number for f in case.cls.DESCRIPTOR.fields}
+    for name, want, make in getattr(case, f"{form}_cases")():
+        case.run_refusal(form, name, want, make)
