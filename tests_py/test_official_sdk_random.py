@@ -96,6 +96,9 @@ class T:
     key: T | None = None
     value: T | None = None
     fields: list[Col] = field(default_factory=list)
+    # How the Avro schema spells it: "millis" (TIMESTAMP(_NTZ) as
+    # (local-)timestamp-millis), "fixed" (DECIMAL as fixed); "" the plain form.
+    avro: str = ""
 
     def ddl(self) -> str:
         if self.name == "DECIMAL":
@@ -126,6 +129,7 @@ class Col:
     name: str
     type: T
     nullable: bool
+    null_last: bool = False  # a nullable Avro field as [T, "null"] rather than ["null", T]
 
 
 def ddl(cols: list[Col]) -> str:
@@ -149,18 +153,24 @@ def rand_type(rng: random.Random, depth: int, allow_nested: bool = True) -> T:
     name = rng.choice(SCALARS)
     if name == "DECIMAL":
         prec = rng.choice([1, 2, 5, 10, 18, 19, 28, 38, rng.randint(1, 38)])
-        return T("DECIMAL", prec=prec, scale=rng.choice([0, prec, rng.randint(0, prec)]))
+        return T(
+            "DECIMAL", prec=prec, scale=rng.choice([0, prec, rng.randint(0, prec)]), avro=rng.choice(["", "fixed"])
+        )
+    if name in ("TIMESTAMP", "TIMESTAMP_NTZ"):
+        return T(name, avro=rng.choice(["", "millis"]))
     return T(name)
 
 
 def rand_struct(rng: random.Random, depth: int) -> T:
     n = rng.randint(1, 4)
-    return T("STRUCT", fields=[Col(f"f{i}", rand_type(rng, depth), rng.random() < 0.7) for i in range(n)])
+    return T(
+        "STRUCT", fields=[Col(f"f{i}", rand_type(rng, depth), rng.random() < 0.7, rng.random() < 0.3) for i in range(n)]
+    )
 
 
 def rand_columns(rng: random.Random) -> list[Col]:
     n = rng.randint(1, 9)
-    cols = [Col(f"c{i}", rand_type(rng, 0), rng.random() < 0.65) for i in range(n)]
+    cols = [Col(f"c{i}", rand_type(rng, 0), rng.random() < 0.65, rng.random() < 0.3) for i in range(n)]
     return cols
 
 
@@ -201,9 +211,26 @@ SCALAR_PROTO = {
 }
 
 
-def build_message(m: descriptor_pb2.DescriptorProto, full: str, cols: list[Col], top: bool) -> None:
-    for i, c in enumerate(cols):
-        f = m.field.add(name=c.name, number=i + 1)
+PACKABLE = {F.TYPE_INT32, F.TYPE_INT64, F.TYPE_FLOAT, F.TYPE_DOUBLE, F.TYPE_BOOL}
+
+
+def field_numbers(n: int, rng: random.Random | None) -> list[int]:
+    """1..n (the table's own numbering), or with random gaps (a stream's
+    descriptor may number fields differently), skipping 19000-19999."""
+    out, k = [], 0
+    for _ in range(n):
+        k += 1 if rng is None else rng.choice([1, 1, 1, 2, 9, 1000, 18990])
+        if 19000 <= k <= 19999:
+            k = 20000 + k % 100
+        out.append(k)
+    return out
+
+
+def build_message(
+    m: descriptor_pb2.DescriptorProto, full: str, cols: list[Col], top: bool, rng: random.Random | None = None
+) -> None:
+    for c, num in zip(cols, field_numbers(len(cols), rng), strict=True):
+        f = m.field.add(name=c.name, number=num)
         f.label = F.LABEL_REQUIRED if top and not c.nullable else F.LABEL_OPTIONAL
         t = c.type
         if t.name == "MAP":
@@ -214,7 +241,7 @@ def build_message(m: descriptor_pb2.DescriptorProto, full: str, cols: list[Col],
             vf = entry.field.add(name="value", number=2, label=F.LABEL_OPTIONAL)
             if t.value.name == "STRUCT":
                 sub = m.nested_type.add(name="V_" + c.name)
-                build_message(sub, f"{full}.V_{c.name}", t.value.fields, False)
+                build_message(sub, f"{full}.V_{c.name}", t.value.fields, False, rng)
                 vf.type, vf.type_name = F.TYPE_MESSAGE, f".{full}.V_{c.name}"
             else:
                 vf.type = SCALAR_PROTO[t.value.name]
@@ -225,20 +252,23 @@ def build_message(m: descriptor_pb2.DescriptorProto, full: str, cols: list[Col],
             f.label, t = F.LABEL_REPEATED, t.elem
         if t.name == "STRUCT":
             sub = m.nested_type.add(name="S_" + c.name)
-            build_message(sub, f"{full}.S_{c.name}", t.fields, False)
+            build_message(sub, f"{full}.S_{c.name}", t.fields, False, rng)
             f.type, f.type_name = F.TYPE_MESSAGE, f".{full}.S_{c.name}"
         else:
             f.type = SCALAR_PROTO[t.name]
+            if rng is not None and f.label == F.LABEL_REPEATED and f.type in PACKABLE and rng.random() < 0.5:
+                f.options.packed = True
 
 
 _POOL_IDS = itertools.count()
 
 
-def message_class(cols: list[Col]) -> Any:
-    """The protobuf message of the table, in a pool of its own."""
+def message_class(cols: list[Col], rng: random.Random | None = None) -> Any:
+    """The protobuf message of the table, in a pool of its own; with rng,
+    field numbers with gaps and packed repeated scalars at random."""
     pkg = f"rnd{next(_POOL_IDS)}"
     fdp = descriptor_pb2.FileDescriptorProto(name=f"{pkg}.proto", package=pkg, syntax="proto2")
-    build_message(fdp.message_type.add(name="Row"), f"{pkg}.Row", cols, True)
+    build_message(fdp.message_type.add(name="Row"), f"{pkg}.Row", cols, True, rng)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{pkg}.Row"))
@@ -264,10 +294,22 @@ def avro_type(t: T) -> Any:
         return simple[t.name]
     if t.name == "DATE":
         return {"type": "int", "logicalType": "date"}
+    unit = "millis" if t.avro == "millis" else "micros"
     if t.name == "TIMESTAMP":
-        return {"type": "long", "logicalType": "timestamp-micros"}
+        return {"type": "long", "logicalType": f"timestamp-{unit}"}
     if t.name == "TIMESTAMP_NTZ":
-        return {"type": "long", "logicalType": "local-timestamp-micros"}
+        return {"type": "long", "logicalType": f"local-timestamp-{unit}"}
+    if t.name == "DECIMAL" and t.avro == "fixed":
+        size = next(k for k in range(1, 17) if 2 ** (8 * k - 1) > 10**t.prec)
+        name = f"D{next(_AVRO_NAMES)}"
+        return {
+            "type": "fixed",
+            "name": name,
+            "size": size,
+            "logicalType": "decimal",
+            "precision": t.prec,
+            "scale": t.scale,
+        }
     if t.name == "DECIMAL":
         return {"type": "bytes", "logicalType": "decimal", "precision": t.prec, "scale": t.scale}
     if t.name == "ARRAY":
@@ -281,7 +323,13 @@ def avro_type(t: T) -> Any:
 
 
 def avro_fields(cols: list[Col]) -> list[dict[str, Any]]:
-    return [{"name": c.name, "type": ["null", avro_type(c.type)] if c.nullable else avro_type(c.type)} for c in cols]
+    out = []
+    for c in cols:
+        t = avro_type(c.type)
+        if c.nullable:
+            t = [t, "null"] if c.null_last else ["null", t]
+        out.append({"name": c.name, "type": t})
+    return out
 
 
 def avro_schema(cols: list[Col]) -> dict[str, Any]:
@@ -421,6 +469,12 @@ def rand_scalar(rng: random.Random, t: T) -> Any:
     if n == "DATE":
         return rng.choice([DATE_MIN, DATE_MAX, 0, -1, 19000]) if edge else rng.randint(DATE_MIN, DATE_MAX)
     if n in ("TIMESTAMP", "TIMESTAMP_NTZ"):
+        if t.avro == "millis":  # whole milliseconds
+            return 1000 * (
+                rng.choice([TS_MIN // 1000, TS_MAX // 1000, 0, -1, 1])
+                if edge
+                else rng.randint(TS_MIN // 1000, TS_MAX // 1000)
+            )
         return rng.choice([TS_MIN, TS_MAX, 0, -1, 1]) if edge else rng.randint(TS_MIN, TS_MAX)
     if n == "DECIMAL":
         top = 10**t.prec - 1
@@ -552,6 +606,8 @@ def to_json(rng: random.Random, cols: list[Col], row: dict[str, Any]) -> dict[st
 def to_avro(t: T, v: Any) -> Any:
     if v is None:
         return None
+    if t.avro == "millis":
+        return v // 1000
     if t.name == "DECIMAL":
         return Decimal(v)
     if t.name == "ARRAY":
@@ -756,7 +812,8 @@ class Case:
         self.seed = seed
         self.rng = random.Random(seed)
         self.cols = rand_columns(self.rng)
-        self.cls = message_class(self.cols)
+        self.cls = message_class(self.cols)  # the table's numbering: stored non-PROTO rows
+        self.proto_cls = message_class(self.cols, self.rng)  # what the PROTO streams send
         self.sdk = ZerobusSdk(server.endpoint, server.workspace_url)
 
     def where(self) -> str:
@@ -782,14 +839,14 @@ class Case:
 
     def encode(self, form: str, row: dict[str, Any]) -> Any:
         if form == "proto":
-            return to_proto(self.cls(), self.cols, row).SerializeToString()
+            return to_proto(self.proto_cls(), self.cols, row).SerializeToString()
         if form == "json":
             return json.dumps(to_json(self.rng, self.cols, row), ensure_ascii=self.rng.random() < 0.5)
         return avro_row(self.cols, row)
 
     def props(self, form: str, table: str) -> Any:
         if form == "proto":
-            return zcore.TableProperties(table, self.cls.DESCRIPTOR)
+            return zcore.TableProperties(table, self.proto_cls.DESCRIPTOR)
         if form == "json":
             return zcore.TableProperties(table)
         return zcore.TableProperties(table, avro_schema=json.dumps(avro_schema(self.cols)))
@@ -871,10 +928,11 @@ class Case:
         want = [s for s in sent if s.rows]
         assert len(by_stream) == len(want), (self.where(), form, len(by_stream), len(want))
         stored_streams = []
+        cls = self.proto_cls if form == "proto" else self.cls  # PROTO rows keep the bytes as sent
         for rs in by_stream.values():
             rs.sort(key=lambda r: r["seq"])
             stored_streams.append(
-                ([decode_stored(self.cls, self.cols, r) for r in rs], [(r["offset"], r["index"]) for r in rs])
+                ([decode_stored(cls, self.cols, r) for r in rs], [(r["offset"], r["index"]) for r in rs])
             )
         expected_streams = [([expected_row(self.cols, r) for r in s.rows], s.places) for s in want]
         # Every acknowledged record exactly once, in order, at its place.
@@ -981,7 +1039,7 @@ class Refusals(Case):
         self.seed = seed
         self.rng = random.Random(seed)
         self.cols = neg_columns(self.rng, flight)
-        self.cls = message_class(self.cols)
+        self.cls = self.proto_cls = message_class(self.cols)
         self.sdk = ZerobusSdk(server.endpoint, server.workspace_url)
         self.num = {f.name: f.number for f in self.cls.DESCRIPTOR.fields}
 
@@ -1122,7 +1180,7 @@ def test_random_refusals(server: LocalServer, seed: int, form: str) -> None:
     case = Refusals(server, seed)
     if form == "avro" and not avro_ok(case.cols):
         case.cols = [c for c in case.cols if avro_ok([c])]
-        case.cls = message_class(case.cols)
+        case.cls = case.proto_cls = message_class(case.cols)
         case.num = {f.name: f.number for f in case.cls.DESCRIPTOR.fields}
     for name, want, make in getattr(case, f"{form}_cases")():
         case.run_refusal(form, name, want, make)
