@@ -336,7 +336,7 @@ def avro_schema(cols: list[Col]) -> dict[str, Any]:
     return {"type": "record", "name": "Row", "fields": avro_fields(cols)}
 
 
-def arrow_type(t: T) -> pa.DataType:
+def arrow_type(t: T, lax: bool = False) -> pa.DataType:
     simple = {
         "TINYINT": pa.int8(),
         "SMALLINT": pa.int16(),
@@ -356,16 +356,18 @@ def arrow_type(t: T) -> pa.DataType:
         return simple[t.name]
     if t.name == "ARRAY":
         assert t.elem
-        return pa.list_(arrow_type(t.elem))
+        return pa.list_(arrow_type(t.elem, lax))
     if t.name == "MAP":
         assert t.key and t.value
-        return pa.map_(arrow_type(t.key), arrow_type(t.value))
+        return pa.map_(arrow_type(t.key, lax), arrow_type(t.value, lax))
     assert t.name == "STRUCT", t.name
-    return pa.struct([pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in t.fields])
+    return pa.struct([pa.field(c.name, arrow_type(c.type, lax), nullable=lax or c.nullable) for c in t.fields])
 
 
-def arrow_schema(cols: list[Col]) -> pa.Schema:
-    return pa.schema([pa.field(c.name, arrow_type(c.type), nullable=c.nullable) for c in cols])
+def arrow_schema(cols: list[Col], lax: bool = False) -> pa.Schema:
+    """The table's Arrow schema; lax: every field nullable (the server does
+    not compare nullability, protocol doc §9)."""
+    return pa.schema([pa.field(c.name, arrow_type(c.type, lax), nullable=lax or c.nullable) for c in cols])
 
 
 # --------------------------------------------------------------------------
@@ -1184,3 +1186,112 @@ def test_random_refusals(server: LocalServer, seed: int, form: str) -> None:
         case.num = {f.name: f.number for f in case.cls.DESCRIPTOR.fields}
     for name, want, make in getattr(case, f"{form}_cases")():
         case.run_refusal(form, name, want, make)
+
+
+def utf8_array_with_bad_bytes(values: list[str | None]) -> pa.Array:
+    """A large_utf8 array whose first non-null value is not UTF-8 (pyarrow
+    does not validate arrays built from buffers)."""
+    data, offsets, valid = bytearray(), [0], []
+    bad = False
+    for v in values:
+        valid.append(v is not None)
+        if v is not None:
+            raw = v.encode()
+            if not bad:
+                raw, bad = b"\xc3\x28" + raw, True
+            data += raw
+        offsets.append(len(data))
+    mask = pa.array(valid, type=pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.large_utf8(),
+        len(values),
+        [mask, pa.py_buffer(struct.pack(f"<{len(offsets)}q", *offsets)), pa.py_buffer(bytes(data))],
+    )
+
+
+class FlightRefusals(Refusals):
+    def __init__(self, server: LocalServer, seed: int) -> None:
+        super().__init__(server, seed, flight=True)
+        self.schema = arrow_schema(self.cols)
+
+    def batch(
+        self, rows: list[dict[str, Any]], schema: pa.Schema | None = None, **override: pa.Array
+    ) -> pa.RecordBatch:
+        schema = schema or self.schema
+        arrays = [
+            override.get(c.name)
+            or pa.array([to_arrow_value(c.type, r[c.name]) for r in rows], type=schema.field(c.name).type)
+            for c in self.cols
+        ]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def flight_cases(self) -> list[tuple[str, str, Any]]:
+        st = next(c for c in self.cols if c.name == "n_st").type
+
+        def null_in_struct(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+            i = self.rng.randrange(len(rows))
+            rows[i]["n_st"] = {**rows[i]["n_st"], "a": None}
+            lax_st = arrow_type(st, lax=True)
+            return self.batch(rows, lax, n_st=pa.array([to_arrow_value(st, r["n_st"]) for r in rows], type=lax_st))
+
+        def null_element(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+            rows[self.rng.randrange(len(rows))]["n_list"] = [1, None, 2]
+            return self.batch(rows)
+
+        def bad_utf8(rows: list[dict[str, Any]]) -> pa.RecordBatch:
+            rows[0]["n_str"] = "text"
+            return self.batch(rows, n_str=utf8_array_with_bad_bytes([r["n_str"] for r in rows]))
+
+        # The server does not compare nullability (protocol doc §9), so a
+        # stream whose schema says nullable can send a null to a NOT NULL
+        # field; with the table's schema the SDK refuses it itself.
+        lax = arrow_schema(self.cols, lax=True)
+        return [
+            (
+                "null_not_null",
+                "n_req|null in a NOT NULL column",
+                lambda rows: self.batch([{**r, "n_req": None} for r in rows], lax),
+            ),
+            (
+                "null_not_null_sdk",
+                "'n_req'|non-nullable",
+                lambda rows: self.batch([{**r, "n_req": None} for r in rows]),
+            ),
+            ("null_in_struct", "n_st|null in a NOT NULL field", null_in_struct),
+            ("null_element", "n_list|an array element cannot be null", null_element),
+            ("bad_utf8_sdk", "Invalid UTF8", bad_utf8),
+            (
+                "oversized",
+                "Batch size exceeds maximum allowed size",
+                lambda rows: self.batch([{**r, "n_str": "x" * (CAP // len(rows) + 1)} for r in rows]),
+            ),
+        ]
+
+    def run_flight_refusal(self, name: str, want: str, make: Any) -> None:
+        table = self.table(f"flight_{name}")
+        before = self.server.stats()["streams_created"]
+        bad = make([self.good() for _ in range(self.rng.randint(1, 4))])
+        opts = arrow_options(recovery=True, recovery_backoff_ms=100, recovery_retries=3)
+        stream = self.sdk.create_arrow_stream(table, bad.schema, self.server.client_id, self.server.client_secret, opts)
+        good = [self.good() for _ in range(self.rng.randint(1, 4))]
+        stream.wait_for_offset(stream.ingest_batch(self.batch(good, bad.schema)))
+        start = time.monotonic()
+        with pytest.raises(zcore.ZerobusException) as exc:
+            stream.ingest_batch(bad)
+            stream.flush()
+        elapsed = time.monotonic() - start
+        with contextlib.suppress(zcore.ZerobusException):
+            stream.close()
+        where = f"{self.where()}: flight {name}"
+        assert all(w in str(exc.value) for w in want.split("|")), (where, str(exc.value))
+        assert elapsed < 5, (where, "INVALID_ARGUMENT must not be retried", elapsed)
+        assert self.server.stats()["streams_created"] - before == 1, (where, "the SDK opened another stream")
+        got = [decode_stored(self.cls, self.cols, r) for r in stored_rows(self.server, table)]
+        assert got == [expected_row(self.cols, r) for r in good], where
+
+
+@pytest.mark.parametrize("seed", NEG_SEEDS)
+def test_random_flight_refusals(server: LocalServer, seed: int) -> None:
+    case = FlightRefusals(server, seed)
+    for name, want, make in case.flight_cases():
+        case.run_flight_refusal(name, want, make)
