@@ -996,9 +996,15 @@ class Case:
             s.flush()
             s.close()
         for k, a in enumerate(acks):
+            # The SDK runs ack callbacks on its own thread, possibly after
+            # flush returned.
+            deadline = time.monotonic() + 5
+            while last[k] >= 0 and (not a.offsets or max(a.offsets) < last[k]) and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert a.errors == [], (self.where(), form, a.errors)
             if last[k] >= 0:
                 assert a.offsets and max(a.offsets) == last[k], (self.where(), form, a.offsets, last[k])
+                assert a.offsets == sorted(a.offsets), (self.where(), form, "acks out of order", a.offsets)
         self.check(form, table, sent)
 
     # ---- Arrow Flight
