@@ -1035,6 +1035,64 @@ class Case:
             s.close()
         self.check("flight", table, sent)
 
+    # ---- a server fault mid-stream: the SDK recovers on a new RPC
+
+    def run_faulted(self, form: str) -> None:
+        """One stream with a fault armed after a few messages: a
+        CloseStreamSignal (gRPC and Flight) or a partial Flight ack, after
+        which the SDK replays exactly what is unacknowledged, so every
+        record is stored once and in order; or an UNAVAILABLE error, after
+        which delivery is at least once (protocol doc §5, §6, §9)."""
+        table = self.table(f"{form}_fault")
+        kinds = ["close_signal", "error"] + (["partial_ack"] if form == "flight" else [])
+        kind = self.rng.choice(kinds)
+        after = self.rng.randint(1, 3)
+        fault: dict[str, Any] = {"after_messages": after}
+        if kind == "close_signal":
+            fault["close_after"] = "150ms"
+        elif kind == "partial_ack":
+            fault.update(close_after="150ms", records=self.rng.randint(0, 3))
+        else:
+            fault["code"] = "UNAVAILABLE"
+        self.server.fault(table, kind, **fault)
+        before = self.server.stats()["faults_fired"]
+        recovery = {"recovery": True, "recovery_backoff_ms": 50, "recovery_retries": 5, "recovery_timeout_ms": 5000}
+        acks = Acks()
+        if form == "flight":
+            schema = arrow_schema(self.cols)
+            creds = (self.server.client_id, self.server.client_secret)
+            stream = self.sdk.create_arrow_stream(table, schema, *creds, arrow_options(**recovery))
+        else:
+            opts = stream_options(ack_callback=acks, **recovery)
+            creds = (self.server.client_id, self.server.client_secret)
+            stream = self.sdk.create_stream(*creds, self.props(form, table), opts)
+        sent: list[dict[str, Any]] = []
+        for _ in range(after + self.rng.randint(2, 4)):
+            rows = self.rows(self.rng.randint(1, 6))
+            if form == "flight":
+                stream.ingest_batch(arrow_batch(self.cols, schema, rows))
+            elif len(rows) == 1:
+                stream.ingest_record_offset(self.encode(form, rows[0]))
+            else:
+                stream.ingest_records_offset([self.encode(form, r) for r in rows])
+            sent.extend(rows)
+        stream.flush()
+        stream.close()
+        where = f"{self.where()}: {form} after {kind} {fault}"
+        assert self.server.stats()["faults_fired"] == before + 1, where
+        assert acks.errors == [], (where, acks.errors)
+        got = stored_rows(self.server, table)
+        got.sort(key=lambda r: r["seq"])
+        cls = self.proto_cls if form == "proto" else self.cls
+        stored_vals = [variant_values(self.cols, decode_stored(cls, self.cols, r)) for r in got]
+        want = [variant_values(self.cols, expected_row(self.cols, r)) for r in sent]
+        if kind == "error":  # at least once
+            assert all(w in stored_vals for w in want) and all(g in want for g in stored_vals), where
+        else:
+            assert len(stored_vals) == len(want), (where, len(stored_vals), len(want))
+            for i, (g, w) in enumerate(zip(stored_vals, want, strict=True)):
+                assert g == w, f"{where}: record {i}: stored {g!r}, sent {w!r}"
+
     # ---- comparison
 
     def check(self, form: str, table: str, sent: list[Sent]) -> None:
@@ -1081,6 +1139,7 @@ def run_seed(server: LocalServer, seed: int) -> None:
     for form in forms:
         case.run_grpc(form)
     case.run_flight()
+    case.run_faulted(case.rng.choice([*forms, "flight"]))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
