@@ -219,3 +219,13 @@ py-rss-growth: py-build
 .PHONY: bench-rust-encoder
 bench-rust-encoder:
 	GO=$(GO) ROUNDS=$(or $(ROUNDS),8) ITERS=$(or $(ITERS),20) CPU=$(CPU) ORIGINAL=$(ORIGINAL) sh bench/rust-encoder/run.sh
+
+## ---- randomized conformance: the official Python SDK against the local server (session 11) ----
+## sdk-conformance-long: random tables and records through every record form of the official SDK for
+## SDK_CONFORMANCE_SECONDS (default 300), each seed printed; SDK_CONFORMANCE_SEED=n replays one seed.
+## The fixed-seed part runs in `make test` (tests_py/test_official_sdk_random.py).
+.PHONY: sdk-conformance-long
+SDK_CONFORMANCE_SECONDS ?= 300
+sdk-conformance-long: py-venv
+	ZEROBUS_SDK_CONFORMANCE_SECONDS=$(SDK_CONFORMANCE_SECONDS) ZEROBUS_SDK_CONFORMANCE_SEED=$(SDK_CONFORMANCE_SEED) \
+	  $(VENV_BIN)/pytest -x -s -q tests_py/test_official_sdk_random.py -k long

@@ -3,6 +3,7 @@ package zerobuslocal
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"time"
@@ -459,7 +460,7 @@ func setAvroField(m protoreflect.Message, fd protoreflect.FieldDescriptor, n *av
 }
 
 // avroScalar converts a goavro native to fd's kind: dates to days,
-// timestamps to microseconds, decimals to exact text with the column's
+// timestamps (also local-timestamp-millis) to microseconds, decimals to exact text with the column's
 // scale. Strings must be UTF-8.
 func avroScalar(fd protoreflect.FieldDescriptor, n *avroNode, v any) (protoreflect.Value, error) {
 	switch x := v.(type) {
@@ -470,6 +471,14 @@ func avroScalar(fd protoreflect.FieldDescriptor, n *avroNode, v any) (protorefle
 		}
 		return protoreflect.ValueOfInt32(x), nil
 	case int64:
+		if n.logical == "local-timestamp-millis" {
+			// goavro has no local-timestamp-* types: the long arrives as
+			// is, in milliseconds for this one.
+			if x > math.MaxInt64/1000 || x < math.MinInt64/1000 {
+				return protoreflect.Value{}, fmt.Errorf("local-timestamp-millis %d is out of range", x)
+			}
+			x *= 1000
+		}
 		return protoreflect.ValueOfInt64(x), nil
 	case float32:
 		return protoreflect.ValueOfFloat32(x), nil

@@ -246,3 +246,60 @@ func TestAvroRandomCorruption(t *testing.T) {
 	st.send(avroRecordReq(0, good))
 	st.expectAck(0)
 }
+
+// Every Avro timestamp type is stored in microseconds: goavro has no
+// local-timestamp-* types and hands their longs over as they are, so a
+// local-timestamp-millis TIMESTAMP_NTZ was stored in milliseconds (found by
+// tests_py/test_official_sdk_random.py). Also in an ARRAY and at the edges
+// of the type's range.
+func TestAvroTimestampUnits(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	const table = "main.default.avro_units"
+	if err := s.CreateTableColumns(table, mustColumns(t, "a TIMESTAMP_NTZ, b TIMESTAMP_NTZ, c TIMESTAMP, d TIMESTAMP, e ARRAY<TIMESTAMP_NTZ>")); err != nil {
+		t.Fatal(err)
+	}
+	schema := `{"type": "record", "name": "R", "fields": [
+	  {"name": "a", "type": ["null", {"type": "long", "logicalType": "local-timestamp-millis"}]},
+	  {"name": "b", "type": ["null", {"type": "long", "logicalType": "local-timestamp-micros"}]},
+	  {"name": "c", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+	  {"name": "d", "type": ["null", {"type": "long", "logicalType": "timestamp-micros"}]},
+	  {"name": "e", "type": {"type": "array", "items": {"type": "long", "logicalType": "local-timestamp-millis"}}}
+	]}`
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxMillis = 253402300799999 // 9999-12-31T23:59:59.999
+	rec, err := codec.BinaryFromNative(nil, map[string]any{
+		"a": goavro.Union("long", int64(1_700_000_000_123)),
+		"b": goavro.Union("long", int64(1_700_000_000_123_456)),
+		"c": goavro.Union("long.timestamp-millis", time.UnixMilli(-62135596800000).UTC()),
+		"d": goavro.Union("long.timestamp-micros", time.UnixMicro(1).UTC()),
+		"e": []any{int64(maxMillis), int64(-1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := dial(t, s)
+	st := openStream(t, cc, token(t, s, table), table)
+	st.send(avroCreateReq(table, schema))
+	st.recv()
+	st.send(avroRecordReq(0, rec))
+	st.expectAck(0)
+	if err := st.finish(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := protojson.Marshal(s.Rows(table)[0].Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(got, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": "1700000000123000", "b": "1700000000123456", "c": "-62135596800000000", "d": "1",
+		"e": []any{"253402300799999000", "-1000"}}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("stored timestamps (-want +got):\n%s", diff)
+	}
+}

@@ -112,7 +112,11 @@
 // must be one JSON document whose objects give each key once, by the rule
 // the clients encode VARIANT text by (protoarrow.CheckVariantJSON). A message with one bad record is rejected whole
 // and ends the RPC with INVALID_ARGUMENT naming the offset, the record and
-// the field. Acks are cumulative and monotonic and follow the table's
+// the field (by its column name: a field sent with a wire type its type does
+// not use is named with both wire types, a JSON field by its column name
+// rather than its protojson name). A map entry's fields other than a key and
+// a value of the declared wire types are skipped, as protobuf parsers do.
+// Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).
 //
 // # Arrow Flight streams

@@ -756,6 +756,11 @@ func (r *rpc) handle(in *inbound) error {
 	} else {
 		for i, rec := range records {
 			err := r.validator.Validate(rec)
+			if err != nil {
+				if p := wireProblem(r.encodedMD, rec, "", 0); p != "" {
+					err = errors.New(p)
+				}
+			}
 			if err == nil && r.utf8 != nil {
 				err = r.utf8.check(rec, 0)
 			}
@@ -815,7 +820,7 @@ func (r *rpc) decodeJSON(rec []byte) (*dynamicpb.Message, error) {
 	}
 	m := dynamicpb.NewMessage(tmd)
 	if err := (protojson.UnmarshalOptions{}).Unmarshal(rec, m); err != nil {
-		return nil, fmt.Errorf("JSON does not match table schema %s: %v", tmd.FullName(), err)
+		return nil, fmt.Errorf("JSON does not match table schema %s: %s", tmd.FullName(), jsonError(err, tmd))
 	}
 	return m, nil
 }

@@ -40,7 +40,7 @@ func TestIngestRejections(t *testing.T) {
 		{"json record on proto stream", jsonReq(1, `{"id":1}`), "carries JSON records on a PROTO stream"},
 		{"undecodable record", recordReq(1, []byte{0xff, 0xff}), "record 0 of 1: cannot decode"},
 		{"missing required field", recordReq(1, noID), "record 0 of 1: cannot decode"},
-		{"unknown field number", recordReq(1, unknown), "field numbers not in the descriptor"},
+		{"unknown field number", recordReq(1, unknown), "field number 42 is not in the stream's descriptor Events"},
 		{"one bad record in a batch", batchReq(1, good, good, []byte{0x08}), "record 2 of 3"},
 	}
 	for _, tc := range tests {
