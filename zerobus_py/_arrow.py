@@ -11,8 +11,9 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
   metadata) and ``pyarrow.dataset.Dataset`` / ``Scanner`` (scanned as Go reads;
   length counted only when a progress callback wants it);
 * ``pandas.DataFrame`` (through ``pyarrow.Table.from_pandas``: a named index
-  is kept as a column, named as the index; an unnamed index is not sent) and
-  ``polars.DataFrame``;
+  level is kept as a column, named as the level; an unnamed index or level is
+  not sent) and ``polars.DataFrame``; a column pyarrow cannot convert is a
+  ``ConversionError`` naming it;
 * any object implementing the Arrow PyCapsule interface: ``__arrow_c_stream__``
   (streamed, length unknown) or ``__arrow_c_array__`` (one struct array = one
   batch).
@@ -187,14 +188,11 @@ def export(data: Any, want_total: bool = False) -> Exported:
             "not a table; send series.to_frame()"
         )
     if _is_pandas(data):
-        # A named index is data (kept as a column, as pyarrow does); an
-        # unnamed one (a RangeIndex, or what filtering left) is not sent.
-        named = any(name is not None for name in data.index.names)
-        table = pa.Table.from_pandas(data, preserve_index=named)
+        table = _pandas_table(data)
         return Exported(table.__arrow_c_stream__(), table.num_rows)
     if _is_polars(data):
         _refuse_polars_objects(data)
-        table = data.to_arrow()
+        table = _polars_table(data)
         return Exported(table.__arrow_c_stream__(), table.num_rows)
     if "pyarrow.parquet" in sys.modules:
         import pyarrow.parquet as pq
@@ -227,6 +225,67 @@ def export(data: Any, want_total: bool = False) -> Exported:
             return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
         return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _pandas_table(df: Any) -> pa.Table:
+    """``df`` as a pyarrow Table. Each named level of the index is data, kept as a column named as the level; an
+    unnamed index or level (a RangeIndex, what filtering left) is not sent. Whatever pyarrow cannot convert is a
+    :class:`ConversionError` naming the column (pyarrow's own ``UnicodeEncodeError``, ``OverflowError`` or
+    ``TypeError`` for a lone surrogate, an int over 64 bits or ``Decimal('Infinity')`` name none)."""
+    names = list(df.index.names)
+    keep_index = any(name is not None for name in names)
+    if keep_index:
+        columns = {str(c) for c in df.columns}
+        clash = [str(n) for n in names if n is not None and str(n) in columns]
+        if clash:
+            # pyarrow would send the level as a column named "__index_level_0__"
+            raise ConversionError(
+                f"cannot send the pandas DataFrame: its index level {clash[0]!r} has the name of a column, and a "
+                "named index is sent as a column; drop the index (df.reset_index(drop=True)) or rename it",
+                details={"column": clash[0]},
+            )
+        unnamed = [k for k, name in enumerate(names) if name is None]
+        if unnamed:  # pyarrow would send them as "__index_level_<k>__"
+            df = df.reset_index(level=unnamed, drop=True)
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=keep_index)
+    except Exception as err:
+        one = lambda k: pa.Table.from_pandas(df.iloc[:, [k]], preserve_index=False)  # noqa: E731
+        message, column, cause = _column_error("pandas", df, err, one)
+        raise ConversionError(message, details=column) from cause
+    if table.num_columns == 0 and len(df):
+        # pyarrow gives no rows for a frame without columns: keep its rows, so that the send counts them (and Go
+        # says what a batch without columns meets)
+        table = pa.table([pa.nulls(len(df))], names=["_"]).drop_columns(["_"])
+    return table
+
+
+def _polars_table(df: Any) -> pa.Table:
+    """``df.to_arrow()``; a column pyarrow cannot import (``Int128``, ``UInt128``: "unsupported format string
+    '_pli128'") is a :class:`ConversionError` naming it."""
+    try:
+        return df.to_arrow()
+    except Exception as err:
+        message, column, cause = _column_error("polars", df, err, lambda k: df.select(df.columns[k]).to_arrow())
+        raise ConversionError(message, details=column) from cause
+
+
+def _column_error(
+    library: str, df: Any, err: Exception, convert_column: Any
+) -> tuple[str, dict[str, str], BaseException]:
+    """Why a DataFrame did not convert as a whole, for a :class:`ConversionError`: its message, details and cause.
+    Each column is converted alone (only on this error path) to name the first one that fails, with its dtype
+    and pyarrow's reason."""
+    for k, (name, dtype) in enumerate(zip(df.columns, df.dtypes, strict=True)):
+        try:
+            convert_column(k)
+        except Exception as col_err:
+            hint = ""
+            if library == "polars" and str(dtype) in ("Int128", "UInt128"):
+                hint = "; cast it to pl.Int64 or pl.Decimal(38, 0) first"
+            message = f"cannot send {library} column {str(name)!r} (dtype {dtype}): {type(col_err).__name__}: {col_err}"
+            return message + hint, {"column": str(name)}, col_err
+    return f"cannot send the {library} DataFrame: {type(err).__name__}: {err}", {}, err
 
 
 def _refuse_polars_objects(df: Any) -> None:
