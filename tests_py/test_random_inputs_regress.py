@@ -5,6 +5,11 @@ whose rows or index were sent as something else than the frame holds."""
 from __future__ import annotations
 
 import decimal
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,6 +89,49 @@ def test_a_pandas_frame_without_columns_keeps_its_rows(server: LocalServer, tabl
     assert server.table(table_name).to_pylist() == [{"rid": None}] * 3
     with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ConversionError, match="no columns"):
         w.send_batch(df)
+
+
+_EMPTY_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    import pandas as pd, polars as pl, pyarrow as pa
+    from zerobus_py import ZerobusWrapper
+    from zerobus_py.local import LocalServer
+
+    frames = {
+        "pandas_categorical": pd.DataFrame({"rid": pd.Series([], dtype="int64"), "c": pd.Categorical([], ["x"])}),
+        "polars_categorical": pl.DataFrame({"rid": [], "c": []}, schema={"rid": pl.Int64, "c": pl.Categorical}),
+        "filtered_pandas": pd.DataFrame({"rid": [1, 2], "c": pd.Categorical(["x", "y"])}).iloc[0:0],
+        "nested_dictionary": pa.table({"rid": pa.array([], pa.int64()),
+                                       "c": pa.array([], pa.list_(pa.dictionary(pa.int8(), pa.large_string())))}),
+    }
+    out = {}
+    with LocalServer() as server:
+        for transport in ("protobuf", "arrow_flight"):
+            for name, frame in frames.items():
+                table = f"main.empty.{name}_{transport}"
+                kind = "ARRAY<STRING>" if name == "nested_dictionary" else "STRING"
+                server.create_table(table, f"rid BIGINT NOT NULL, c {kind}")
+                with ZerobusWrapper(server.config(table, transport=transport)) as w:
+                    r = w.send_batch(frame)
+                out[f"{name}/{transport}"] = [r.success, r.total_rows, server.record_count(table)]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_an_empty_frame_with_a_categorical_column_is_sent_not_a_crash(tmp_path: Path) -> None:
+    """An input without rows whose schema holds a dictionary of large strings (pandas' categorical of ``str``,
+    polars' Categorical, what filtering every row out leaves) ended the process: Go builds an empty batch of the
+    schema to check it, and arrow-go's builder panics for such a dictionary. Run in a child process, so that a
+    regression fails this test instead of ending the test session."""
+    # run outside the source tree: its zerobus_py would be imported instead of the installed package
+    proc = subprocess.run(
+        [sys.executable, "-c", _EMPTY_CHILD], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got and all(v == [True, 0, 0] for v in got.values()), got
 
 
 @pytest.fixture(params=["protobuf", "arrow_flight"])

@@ -176,9 +176,9 @@ def export(data: Any, want_total: bool = False) -> Exported:
     and what to send instead; a Series is refused here, worded for it.
     """
     if isinstance(data, pa.Table):
-        return Exported(data.__arrow_c_stream__(), data.num_rows)
+        return _exported_table(data)
     if isinstance(data, pa.RecordBatch):
-        return Exported(pa.Table.from_batches([data]).__arrow_c_stream__(), data.num_rows)
+        return _exported_table(pa.Table.from_batches([data]))
     if isinstance(data, pa.RecordBatchReader):
         return Exported(_checked_reader(data).__arrow_c_stream__(), None)
     if _is_series(data):
@@ -188,12 +188,10 @@ def export(data: Any, want_total: bool = False) -> Exported:
             "not a table; send series.to_frame()"
         )
     if _is_pandas(data):
-        table = _pandas_table(data)
-        return Exported(table.__arrow_c_stream__(), table.num_rows)
+        return _exported_table(_pandas_table(data))
     if _is_polars(data):
         _refuse_polars_objects(data)
-        table = _polars_table(data)
-        return Exported(table.__arrow_c_stream__(), table.num_rows)
+        return _exported_table(_polars_table(data))
     if "pyarrow.parquet" in sys.modules:
         import pyarrow.parquet as pq
 
@@ -223,8 +221,37 @@ def export(data: Any, want_total: bool = False) -> Exported:
             # one column (not a struct array): a stream of it, which Go refuses (ConversionError) naming its type
             # and what to send instead, as for any one-column stream (a ChunkedArray's, another library's)
             return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
-        return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
+        return _exported_table(pa.Table.from_batches([batch]))
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _exported_table(table: pa.Table) -> Exported:
+    """``table`` as a stream of known length. A table without rows is exported as the empty table of its schema
+    with every dictionary type (at any depth) decoded to its value type: Go meets no batch in it and builds an
+    empty batch of the schema to check it, and arrow-go's builder panics for a dictionary of large strings or
+    binaries or of views, which ended the process (an empty pandas categorical column of ``str``, an empty polars
+    ``Categorical``). A dictionary is sent as its values on both transports, so the schema's check is the same."""
+    if table.num_rows == 0:
+        schema = pa.schema([f.with_type(_decoded(f.type)) for f in table.schema], metadata=table.schema.metadata)
+        if schema != table.schema:
+            table = schema.empty_table()
+    return Exported(table.__arrow_c_stream__(), table.num_rows)
+
+
+def _decoded(t: pa.DataType) -> pa.DataType:
+    """``t`` with every dictionary type in it replaced by its value type."""
+    if pa.types.is_dictionary(t):
+        return _decoded(t.value_type)
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(k).with_type(_decoded(t.field(k).type)) for k in range(t.num_fields)])
+    if pa.types.is_map(t):
+        return pa.map_(t.key_field.with_type(_decoded(t.key_type)), t.item_field.with_type(_decoded(t.item_type)))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        item = t.value_field.with_type(_decoded(t.value_type))
+        if pa.types.is_fixed_size_list(t):
+            return pa.list_(item, t.list_size)
+        return pa.large_list(item) if pa.types.is_large_list(t) else pa.list_(item)
+    return t
 
 
 def _pandas_table(df: Any) -> pa.Table:
