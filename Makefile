@@ -219,3 +219,12 @@ py-rss-growth: py-build
 .PHONY: bench-rust-encoder
 bench-rust-encoder:
 	GO=$(GO) ROUNDS=$(or $(ROUNDS),8) ITERS=$(or $(ITERS),20) CPU=$(CPU) ORIGINAL=$(ORIGINAL) sh bench/rust-encoder/run.sh
+
+## ---- randomized round trip of Python inputs (session 11, area pyrandom) ----
+## py-roundtrip-long: tests_py/test_random_inputs.py with random seeds for PY_ROUNDTRIP_SECONDS (default 300): random
+## tables, pandas / polars / pyarrow / PyCapsule inputs of them, both transports, every stored field compared. Each
+## seed is printed as it starts; replay one with ZEROBUS_PY_ROUNDTRIP_SEED=N .venv/bin/pytest
+## tests_py/test_random_inputs.py -v. `make test` runs the fixed seeds only (a few seconds).
+.PHONY: py-roundtrip-long
+py-roundtrip-long: py-build
+	ZEROBUS_PY_ROUNDTRIP_SECONDS=$(or $(PY_ROUNDTRIP_SECONDS),300) $(VENV_BIN)/pytest tests_py/test_random_inputs.py -k long -s $(PYTEST_ARGS)
