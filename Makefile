@@ -226,6 +226,15 @@ bench-rust-encoder:
 ## The fixed-seed part runs in `make test` (tests_py/test_official_sdk_random.py).
 .PHONY: sdk-conformance-long
 SDK_CONFORMANCE_SECONDS ?= 300
-sdk-conformance-long: py-venv
+sdk-conformance-long: py-build
 	ZEROBUS_SDK_CONFORMANCE_SECONDS=$(SDK_CONFORMANCE_SECONDS) ZEROBUS_SDK_CONFORMANCE_SEED=$(SDK_CONFORMANCE_SEED) \
 	  $(VENV_BIN)/pytest -x -s -q tests_py/test_official_sdk_random.py -k long
+
+## ---- randomized round trip of Python inputs (session 11, area pyrandom) ----
+## py-roundtrip-long: tests_py/test_random_inputs.py with random seeds for PY_ROUNDTRIP_SECONDS (default 300): random
+## tables, pandas / polars / pyarrow / PyCapsule inputs of them, both transports, every stored field compared. Each
+## seed is printed as it starts; replay one with ZEROBUS_PY_ROUNDTRIP_SEED=N .venv/bin/pytest
+## tests_py/test_random_inputs.py -v. `make test` runs the fixed seeds only (a few seconds).
+.PHONY: py-roundtrip-long
+py-roundtrip-long: py-build
+	ZEROBUS_PY_ROUNDTRIP_SECONDS=$(or $(PY_ROUNDTRIP_SECONDS),300) $(VENV_BIN)/pytest tests_py/test_random_inputs.py -k long -s $(PYTEST_ARGS)

@@ -11,8 +11,9 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
   metadata) and ``pyarrow.dataset.Dataset`` / ``Scanner`` (scanned as Go reads;
   length counted only when a progress callback wants it);
 * ``pandas.DataFrame`` (through ``pyarrow.Table.from_pandas``: a named index
-  is kept as a column, named as the index; an unnamed index is not sent) and
-  ``polars.DataFrame``;
+  level is kept as a column, named as the level; an unnamed index or level is
+  not sent) and ``polars.DataFrame``; a column pyarrow cannot convert is a
+  ``ConversionError`` naming it;
 * any object implementing the Arrow PyCapsule interface: ``__arrow_c_stream__``
   (streamed, length unknown) or ``__arrow_c_array__`` (one struct array = one
   batch).
@@ -175,9 +176,9 @@ def export(data: Any, want_total: bool = False) -> Exported:
     and what to send instead; a Series is refused here, worded for it.
     """
     if isinstance(data, pa.Table):
-        return Exported(data.__arrow_c_stream__(), data.num_rows)
+        return _exported_table(data)
     if isinstance(data, pa.RecordBatch):
-        return Exported(pa.Table.from_batches([data]).__arrow_c_stream__(), data.num_rows)
+        return _exported_table(pa.Table.from_batches([data]))
     if isinstance(data, pa.RecordBatchReader):
         return Exported(_checked_reader(data).__arrow_c_stream__(), None)
     if _is_series(data):
@@ -187,15 +188,10 @@ def export(data: Any, want_total: bool = False) -> Exported:
             "not a table; send series.to_frame()"
         )
     if _is_pandas(data):
-        # A named index is data (kept as a column, as pyarrow does); an
-        # unnamed one (a RangeIndex, or what filtering left) is not sent.
-        named = any(name is not None for name in data.index.names)
-        table = pa.Table.from_pandas(data, preserve_index=named)
-        return Exported(table.__arrow_c_stream__(), table.num_rows)
+        return _exported_table(_pandas_table(data))
     if _is_polars(data):
         _refuse_polars_objects(data)
-        table = data.to_arrow()
-        return Exported(table.__arrow_c_stream__(), table.num_rows)
+        return _exported_table(_polars_table(data))
     if "pyarrow.parquet" in sys.modules:
         import pyarrow.parquet as pq
 
@@ -225,8 +221,98 @@ def export(data: Any, want_total: bool = False) -> Exported:
             # one column (not a struct array): a stream of it, which Go refuses (ConversionError) naming its type
             # and what to send instead, as for any one-column stream (a ChunkedArray's, another library's)
             return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
-        return Exported(pa.Table.from_batches([batch]).__arrow_c_stream__(), batch.num_rows)
+        return _exported_table(pa.Table.from_batches([batch]))
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _exported_table(table: pa.Table) -> Exported:
+    """``table`` as a stream of known length. A table without rows is exported as the empty table of its schema
+    with every dictionary type (at any depth) decoded to its value type: Go meets no batch in it and builds an
+    empty batch of the schema to check it, and arrow-go's builder panics for a dictionary of large strings or
+    binaries or of views, which ended the process (an empty pandas categorical column of ``str``, an empty polars
+    ``Categorical``). A dictionary is sent as its values on both transports, so the schema's check is the same."""
+    if table.num_rows == 0:
+        schema = pa.schema([f.with_type(_decoded(f.type)) for f in table.schema], metadata=table.schema.metadata)
+        if schema != table.schema:
+            table = schema.empty_table()
+    return Exported(table.__arrow_c_stream__(), table.num_rows)
+
+
+def _decoded(t: pa.DataType) -> pa.DataType:
+    """``t`` with every dictionary type in it replaced by its value type."""
+    if pa.types.is_dictionary(t):
+        return _decoded(t.value_type)
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(k).with_type(_decoded(t.field(k).type)) for k in range(t.num_fields)])
+    if pa.types.is_map(t):
+        return pa.map_(t.key_field.with_type(_decoded(t.key_type)), t.item_field.with_type(_decoded(t.item_type)))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        item = t.value_field.with_type(_decoded(t.value_type))
+        if pa.types.is_fixed_size_list(t):
+            return pa.list_(item, t.list_size)
+        return pa.large_list(item) if pa.types.is_large_list(t) else pa.list_(item)
+    return t
+
+
+def _pandas_table(df: Any) -> pa.Table:
+    """``df`` as a pyarrow Table. Each named level of the index is data, kept as a column named as the level; an
+    unnamed index or level (a RangeIndex, what filtering left) is not sent. Whatever pyarrow cannot convert is a
+    :class:`ConversionError` naming the column (pyarrow's own ``UnicodeEncodeError``, ``OverflowError`` or
+    ``TypeError`` for a lone surrogate, an int over 64 bits or ``Decimal('Infinity')`` name none)."""
+    names = list(df.index.names)
+    keep_index = any(name is not None for name in names)
+    if keep_index:
+        columns = {str(c) for c in df.columns}
+        clash = [str(n) for n in names if n is not None and str(n) in columns]
+        if clash:
+            # pyarrow would send the level as a column named "__index_level_0__"
+            raise ConversionError(
+                f"cannot send the pandas DataFrame: its index level {clash[0]!r} has the name of a column, and a "
+                "named index is sent as a column; drop the index (df.reset_index(drop=True)) or rename it",
+                details={"column": clash[0]},
+            )
+        unnamed = [k for k, name in enumerate(names) if name is None]
+        if unnamed:  # pyarrow would send them as "__index_level_<k>__"
+            df = df.reset_index(level=unnamed, drop=True)
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=keep_index)
+    except Exception as err:
+        one = lambda k: pa.Table.from_pandas(df.iloc[:, [k]], preserve_index=False)  # noqa: E731
+        message, column, cause = _column_error("pandas", df, err, one)
+        raise ConversionError(message, details=column) from cause
+    if table.num_columns == 0 and len(df):
+        # pyarrow gives no rows for a frame without columns: keep its rows, so that the send counts them (and Go
+        # says what a batch without columns meets)
+        table = pa.table([pa.nulls(len(df))], names=["_"]).drop_columns(["_"])
+    return table
+
+
+def _polars_table(df: Any) -> pa.Table:
+    """``df.to_arrow()``; a column pyarrow cannot import (``Int128``, ``UInt128``: "unsupported format string
+    '_pli128'") is a :class:`ConversionError` naming it."""
+    try:
+        return df.to_arrow()
+    except Exception as err:
+        message, column, cause = _column_error("polars", df, err, lambda k: df.select(df.columns[k]).to_arrow())
+        raise ConversionError(message, details=column) from cause
+
+
+def _column_error(
+    library: str, df: Any, err: Exception, convert_column: Any
+) -> tuple[str, dict[str, str], BaseException]:
+    """Why a DataFrame did not convert as a whole, for a :class:`ConversionError`: its message, details and cause.
+    Each column is converted alone (only on this error path) to name the first one that fails, with its dtype
+    and pyarrow's reason."""
+    for k, (name, dtype) in enumerate(zip(df.columns, df.dtypes, strict=True)):
+        try:
+            convert_column(k)
+        except Exception as col_err:
+            hint = ""
+            if library == "polars" and str(dtype) in ("Int128", "UInt128"):
+                hint = "; cast it to pl.Int64 or pl.Decimal(38, 0) first"
+            message = f"cannot send {library} column {str(name)!r} (dtype {dtype}): {type(col_err).__name__}: {col_err}"
+            return message + hint, {"column": str(name)}, col_err
+    return f"cannot send the {library} DataFrame: {type(err).__name__}: {err}", {}, err
 
 
 def _refuse_polars_objects(df: Any) -> None:

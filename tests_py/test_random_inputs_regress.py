@@ -1,0 +1,139 @@
+"""Regressions found by the randomized round trip of Python inputs (tests_py/test_random_inputs.py) and the probes
+written beside it: pandas and polars frames whose conversion to Arrow failed with an error naming no column, or
+whose rows or index were sent as something else than the frame holds."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from zerobus_py import ConversionError, ZerobusWrapper
+from zerobus_py.local import LocalServer
+
+
+@pytest.mark.parametrize(
+    ("values", "cause"),
+    [
+        # pyarrow raised UnicodeEncodeError "'utf-8' codec can't encode character '\ud800'", naming no column
+        (["ok", "bad \ud800 surrogate", None], UnicodeEncodeError),
+        # OverflowError "Python int too large to convert to C long"
+        ([1, 2**70, None], OverflowError),
+        # TypeError "'str' object cannot be interpreted as an integer"
+        ([decimal.Decimal("1.5"), decimal.Decimal("Infinity"), None], TypeError),
+    ],
+    ids=["lone_surrogate", "int_over_64_bits", "decimal_infinity"],
+)
+def test_a_pandas_value_pyarrow_cannot_convert_is_a_conversion_error_naming_the_column(
+    wrapper: ZerobusWrapper, server: LocalServer, table_name: str, values: list[object], cause: type[BaseException]
+) -> None:
+    df = pd.DataFrame({"rid": np.arange(3, dtype="int64"), "payload": pd.Series(values, dtype=object)})
+    with pytest.raises(ConversionError, match=r"pandas column 'payload' \(dtype object\)") as err:
+        wrapper.send_batch(df)
+    assert err.value.column == "payload"
+    assert isinstance(err.value.__cause__, cause)
+    assert server.record_count(table_name) == 0
+
+
+def test_a_polars_int128_column_is_a_conversion_error_naming_it(
+    wrapper: ZerobusWrapper, server: LocalServer, table_name: str
+) -> None:
+    """pyarrow cannot import polars' Int128 (its C format "_pli128"): the ArrowInvalid named no column."""
+    df = pl.DataFrame({"rid": [0, 1], "big": pl.Series([1, 2**100], dtype=pl.Int128)})
+    with pytest.raises(ConversionError, match=r"polars column 'big' \(dtype Int128\).*pl\.Decimal\(38, 0\)") as err:
+        wrapper.send_batch(df)
+    assert err.value.column == "big"
+    assert server.record_count(table_name) == 0
+
+
+def test_an_unnamed_level_of_a_partly_named_multiindex_is_not_sent(
+    server: LocalServer, table_name: str, transport: str
+) -> None:
+    """A named index level is sent as a column, an unnamed one is not: the unnamed level of a MultiIndex whose
+    other level is named was sent as a column "__index_level_1__" (the table has none, so the batch failed)."""
+    server.create_table(table_name, "name STRING, rid BIGINT NOT NULL")  # index columns come last
+    index = pd.MultiIndex.from_tuples([(10, "x"), (11, "y")], names=["rid", None])
+    df = pd.DataFrame({"name": ["a", "b"]}, index=index)
+    with ZerobusWrapper(server.config(table_name, transport=transport)) as w:
+        res = w.send_batch(df)
+    assert res.success and res.successful_count == 2, res
+    got = sorted(server.table(table_name).to_pylist(), key=lambda r: r["rid"])
+    assert got == [{"rid": 10, "name": "a"}, {"rid": 11, "name": "b"}]
+
+
+def test_an_index_named_as_a_column_is_refused_naming_it(wrapper: ZerobusWrapper, server: LocalServer) -> None:
+    """pyarrow renames such an index "__index_level_0__" and sends it as a column the user never named."""
+    df = pd.DataFrame({"rid": [1, 2]}, index=pd.Index([5, 6], name="rid"))
+    with pytest.raises(ConversionError, match="index level 'rid' has the name of a column") as err:
+        wrapper.send_batch(df)
+    assert err.value.column == "rid"
+
+
+def test_a_pandas_frame_without_columns_keeps_its_rows(server: LocalServer, table_name: str) -> None:
+    """pyarrow converts a frame with rows and no columns to a table of no rows: the send reported 0 rows of 3, all
+    successful, and nothing was sent. Its rows are counted now: Arrow Flight stores them as nulls of the table's
+    nullable columns (as it does for a pyarrow table without columns), protobuf refuses a batch without columns."""
+    server.create_table(table_name, "rid BIGINT")
+    df = pd.DataFrame(index=range(3))
+    with ZerobusWrapper(server.config(table_name, transport="arrow_flight")) as w:
+        res = w.send_batch(df)
+    assert res.total_rows == 3 and res.successful_count == 3, res
+    assert server.table(table_name).to_pylist() == [{"rid": None}] * 3
+    with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ConversionError, match="no columns"):
+        w.send_batch(df)
+
+
+_EMPTY_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    import pandas as pd, polars as pl, pyarrow as pa
+    from zerobus_py import ZerobusWrapper
+    from zerobus_py.local import LocalServer
+
+    frames = {
+        "pandas_categorical": pd.DataFrame({"rid": pd.Series([], dtype="int64"), "c": pd.Categorical([], ["x"])}),
+        "polars_categorical": pl.DataFrame({"rid": [], "c": []}, schema={"rid": pl.Int64, "c": pl.Categorical}),
+        "filtered_pandas": pd.DataFrame({"rid": [1, 2], "c": pd.Categorical(["x", "y"])}).iloc[0:0],
+        "nested_dictionary": pa.table({"rid": pa.array([], pa.int64()),
+                                       "c": pa.array([], pa.list_(pa.dictionary(pa.int8(), pa.large_string())))}),
+    }
+    out = {}
+    with LocalServer() as server:
+        for transport in ("protobuf", "arrow_flight"):
+            for name, frame in frames.items():
+                table = f"main.empty.{name}_{transport}"
+                kind = "ARRAY<STRING>" if name == "nested_dictionary" else "STRING"
+                server.create_table(table, f"rid BIGINT NOT NULL, c {kind}")
+                with ZerobusWrapper(server.config(table, transport=transport)) as w:
+                    r = w.send_batch(frame)
+                out[f"{name}/{transport}"] = [r.success, r.total_rows, server.record_count(table)]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_an_empty_frame_with_a_categorical_column_is_sent_not_a_crash(tmp_path: Path) -> None:
+    """An input without rows whose schema holds a dictionary of large strings (pandas' categorical of ``str``,
+    polars' Categorical, what filtering every row out leaves) ended the process: Go builds an empty batch of the
+    schema to check it, and arrow-go's builder panics for such a dictionary. Run in a child process, so that a
+    regression fails this test instead of ending the test session."""
+    # run outside the source tree: its zerobus_py would be imported instead of the installed package
+    proc = subprocess.run(
+        [sys.executable, "-c", _EMPTY_CHILD], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got and all(v == [True, 0, 0] for v in got.values()), got
+
+
+@pytest.fixture(params=["protobuf", "arrow_flight"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
