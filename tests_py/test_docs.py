@@ -429,3 +429,29 @@ def test_every_flag_shown_in_the_docs_exists(zerobus_cli: Path) -> None:
                     if m and m.group(1) not in flags[command]:
                         bad.append(f"{_page_id(path)}:{n}: zerobus {command} has no flag -{m.group(1)}")
     assert bad == []
+
+
+# ---- error messages the docs quote --------------------------------------------------------------------------------
+
+_CSV_ERROR = re.compile(r"reading CSV row (\d+): record on line (\d+): wrong number of fields")
+
+
+def test_quoted_csv_error_is_what_send_prints(zerobus_cli: Path, tmp_path: Path) -> None:
+    """README.md quotes the error for a CSV record with too many cells: rows count from 0, lines from 1 (header)."""
+    quoted = [(p, m) for p in ALL_DOCS for m in _CSV_ERROR.finditer(p.read_text(encoding="utf-8"))]
+    assert quoted, "README.md no longer quotes a CSV error: drop this test"
+    for path, m in quoted:
+        row, line = int(m.group(1)), int(m.group(2))
+        lines = ["id,name", *(f"{i},n{i}" for i in range(line - 2)), "99,x,extra"]
+        (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        proc = subprocess.run(
+            [str(zerobus_cli), "send", "-local", "-quiet", "bad.csv"],
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert m.group(0) in proc.stderr, f"{_page_id(path)} quotes {m.group(0)!r}; send prints {proc.stderr!r}"
+        assert row == line - 2
