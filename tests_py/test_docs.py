@@ -455,3 +455,27 @@ def test_quoted_csv_error_is_what_send_prints(zerobus_cli: Path, tmp_path: Path)
         assert proc.returncode == 1, proc.stderr
         assert m.group(0) in proc.stderr, f"{_page_id(path)} quotes {m.group(0)!r}; send prints {proc.stderr!r}"
         assert row == line - 2
+
+
+# ---- metric, span and attribute names -----------------------------------------------------------------------------
+
+# e.g. zerobus.rows.sent, zerobus.inflight.*; not a host (zerobus.us-west-2...) or the file zerobus.proto
+_TELEMETRY_NAME = re.compile(r"\bzerobus\.(?!proto\b)[A-Za-z_][A-Za-z_.]*[A-Za-z_*](?![-\w])")
+
+
+def test_every_metric_and_span_name_in_the_docs_is_made_by_the_code() -> None:
+    """zerobus.rows.sent, zerobus.SendBatch, zerobus.inflight.*: each name the docs show is a string literal
+    of the Go code (doc.go files aside), so a renamed instrument or span cannot leave its old name documented."""
+    code = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in (ROOT / "core").rglob("*.go")
+        if not p.name.endswith("_test.go") and p.name != "doc.go"
+    )
+    bad = []
+    for path in ALL_DOCS:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name in _TELEMETRY_NAME.findall(line):
+                literal = f'"{name[:-1]}' if name.endswith("*") else f'"{name}"'
+                if literal not in code:
+                    bad.append(f"{_page_id(path)}:{n}: {name}")
+    assert bad == []
