@@ -479,3 +479,58 @@ def test_every_metric_and_span_name_in_the_docs_is_made_by_the_code() -> None:
                 if literal not in code:
                     bad.append(f"{_page_id(path)}:{n}: {name}")
     assert bad == []
+
+
+# ---- Python API names ---------------------------------------------------------------------------------------------
+
+_PY_CLASSES = (
+    "ZerobusWrapper|AsyncZerobusWrapper|WrapperConfiguration|TransmissionResult|LocalServer|ObservabilityConfig"
+)
+
+
+def _resolves(dotted: str) -> bool:
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_every_python_name_in_the_docs_exists() -> None:
+    """zerobus_py.debug.read_drops, ZerobusWrapper.check_schema, the Delivery table's Python column: each exists."""
+    classes = {
+        name: getattr(zerobus_py, name, None) or getattr(zerobus_py.local, name) for name in _PY_CLASSES.split("|")
+    }
+    bad = []
+    for path in ALL_DOCS:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines, 1):
+            for dotted in re.findall(r"\bzerobus_py(?:\.[A-Za-z_]\w*)+", line):
+                if not _resolves(dotted):
+                    bad.append(f"{_page_id(path)}:{n}: {dotted}")
+            for cls, attr in re.findall(rf"(?<![.\w])({_PY_CLASSES})\.([a-z_]\w*)", line):
+                if not hasattr(classes[cls], attr):
+                    bad.append(f"{_page_id(path)}:{n}: {cls}.{attr}")
+    # README.md's "Delivery" table: the Python column names TransmissionResult members
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(readme) if line.startswith("| Outcome |"))
+    column = readme[header].split(" | ").index("Python (`TransmissionResult`)")
+    rows = 0
+    for n, line in enumerate(readme[header + 2 :], header + 3):
+        if not line.startswith("|"):
+            break
+        rows += 1
+        for attr in re.findall(r"`([a-z_]+)(?:\(\))?`", line.split(" | ")[column]):
+            if not hasattr(zerobus_py.TransmissionResult, attr):
+                bad.append(f"README.md:{n}: TransmissionResult.{attr}")
+    assert rows == 3, "README.md's Delivery table changed shape"
+    assert bad == []
