@@ -534,3 +534,22 @@ def test_every_python_name_in_the_docs_exists() -> None:
                 bad.append(f"README.md:{n}: TransmissionResult.{attr}")
     assert rows == 3, "README.md's Delivery table changed shape"
     assert bad == []
+
+
+# ---- make targets -------------------------------------------------------------------------------------------------
+
+_MAKE = re.compile(r"`(?:[A-Z_]+=\S+ )*make ([a-z][a-z0-9-]*)|^\s*make ([a-z][a-z0-9-]*)", re.M)
+
+
+def test_every_make_target_in_the_docs_exists() -> None:
+    """`make py-bench-rss`, `ZEROBUS_RSS_RANGES=1 make go-rss`, a `make demo` line in a block: each is a target."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, re.M))
+    assert {"test", "demo", "py-build"} <= targets
+    bad = []
+    for path in [*ALL_DOCS, *sorted((ROOT / "bench").glob("*.py")), ROOT / "examples" / "demo.py"]:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for a, b in _MAKE.findall(line):
+                if (a or b) not in targets:
+                    bad.append(f"{_page_id(path)}:{n}: make {a or b}")
+    assert bad == []
