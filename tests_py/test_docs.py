@@ -553,3 +553,44 @@ def test_every_make_target_in_the_docs_exists() -> None:
                 if (a or b) not in targets:
                     bad.append(f"{_page_id(path)}:{n}: make {a or b}")
     assert bad == []
+
+
+# ---- go test commands ---------------------------------------------------------------------------------------------
+
+
+def _go_test_commands(text: str) -> Iterator[tuple[str, str, str]]:
+    """(-run pattern, -bench pattern, package dir) of every `go test ... ./dir/` in backticks (lines joined)."""
+    for span in re.findall(r"`(go test [^`]+)`", text):
+        words = shlex.split(" ".join(span.split()))
+        pkgs = [w for w in words if w.startswith("./") and not w.endswith("...")]
+        opts = {w: words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-run", "-bench")}
+        for pkg in pkgs:
+            yield opts.get("-run", ""), opts.get("-bench", ""), pkg
+
+
+def _funcs(pkg_dir: Path, prefix: str) -> list[str]:
+    src = "\n".join(p.read_text(encoding="utf-8") for p in pkg_dir.glob("*_test.go"))
+    return re.findall(rf"^func ({prefix}\w*)\(", src, re.M)
+
+
+def test_every_go_test_command_in_the_docs_names_real_tests() -> None:
+    """`go test -run '^$' -bench 'SendBatch10MB' ./core/` and the like select at least one benchmark or test."""
+    bad = []
+    seen = 0
+    for path in ALL_DOCS:
+        for run, bench, pkg in _go_test_commands(path.read_text(encoding="utf-8")):
+            seen += 1
+            pkg_dir = ROOT / pkg
+            if not pkg_dir.is_dir():
+                bad.append(f"{_page_id(path)}: no package {pkg}")
+                continue
+            if bench and not any(re.search(bench.split("/")[0], f) for f in _funcs(pkg_dir, "Benchmark")):
+                bad.append(f"{_page_id(path)}: no benchmark of {pkg} matches {bench!r}")
+            if (
+                run
+                and run != "^$"
+                and not any(re.search(run.split("/")[0], f) for f in _funcs(pkg_dir, "(?:Test|Example)"))
+            ):
+                bad.append(f"{_page_id(path)}: no test of {pkg} matches {run!r}")
+    assert seen >= 15, "the README's go test commands were not found"
+    assert bad == []
