@@ -594,3 +594,23 @@ def test_every_go_test_command_in_the_docs_names_real_tests() -> None:
                 bad.append(f"{_page_id(path)}: no test of {pkg} matches {run!r}")
     assert seen >= 15, "the README's go test commands were not found"
     assert bad == []
+
+
+# ---- repository paths ---------------------------------------------------------------------------------------------
+
+_REPO_PATH = re.compile(
+    r"(?<![\w/{<.-])((?:core|cli|cmd|tests_go|tests_py|bench|examples|docs|pybind|zerobus_py|\.github)/[\w./-]*\w)"
+)
+# paths of another repository: the original arrow-zerobus-sdk-wrapper's example
+OTHER_REPO_PATHS = {"examples/python_example.py"}
+
+
+def test_every_repository_path_in_the_docs_exists() -> None:
+    """`core/internal/convert/doc.go`, `tests_py/test_cli_parity.py`, `examples/data/`: each path the docs name."""
+    bad = []
+    for path in ALL_DOCS:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name in _REPO_PATH.findall(line):
+                if name not in OTHER_REPO_PATHS and not (ROOT / name).exists():
+                    bad.append(f"{_page_id(path)}:{n}: {name}")
+    assert bad == []
