@@ -459,8 +459,8 @@ def test_quoted_csv_error_is_what_send_prints(zerobus_cli: Path, tmp_path: Path)
 
 # ---- metric, span and attribute names -----------------------------------------------------------------------------
 
-# e.g. zerobus.rows.sent, zerobus.inflight.*; not a host (zerobus.us-west-2...) or the file zerobus.proto
-_TELEMETRY_NAME = re.compile(r"\bzerobus\.(?!proto\b)[A-Za-z_][A-Za-z_.]*[A-Za-z_*](?![-\w])")
+# e.g. zerobus.rows.sent, zerobus.inflight.*; not a host (zerobus.us-west-2...) or a file (zerobus.proto, zerobus.yaml)
+_TELEMETRY_NAME = re.compile(r"\bzerobus\.(?!(?:proto|yaml|yml|json)\b)[A-Za-z_][A-Za-z_.]*[A-Za-z_*](?![-\w])")
 
 
 def test_every_metric_and_span_name_in_the_docs_is_made_by_the_code() -> None:
