@@ -27,6 +27,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -643,3 +644,32 @@ def test_yaml_examples_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                     want = "<redacted>"
                 assert settings[key] == want, f"{b.source}:{b.line}: {key} loads as {settings[key]!r}, not {want!r}"
     assert found, "README.md lost its YAML example"
+
+
+# ---- docstrings ---------------------------------------------------------------------------------------------------
+
+
+def test_exception_tree_in_the_errors_docstring_is_the_real_one() -> None:
+    """The tree drawn in zerobus_py._errors' docstring (what help(zerobus_py._errors) shows) is the classes' bases."""
+    doc = errors_mod.__doc__ or ""
+    drawn = re.findall(r"[├└]── (\w+)\(([^)]*)\)", doc)
+    assert len(drawn) == len(errors_mod._BY_KIND), drawn
+    for name, bases in drawn:
+        cls = getattr(errors_mod, name)
+        want = [b.strip().removeprefix("builtins.") for b in bases.split(",")]
+        assert [b.__name__ for b in cls.__bases__] == want, (name, cls.__bases__)
+
+
+def test_local_server_docstring_example_runs() -> None:
+    """The example of help(zerobus_py.local): a batch sent to an in-process server and read back."""
+    import zerobus_py.local as local_mod
+
+    doc = local_mod.__doc__ or ""
+    example = textwrap.dedent(doc.split("::", 1)[1])
+    out: dict[str, Any] = {"batch": pa.record_batch({"id": [1, 2, 3]})}
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(example, "zerobus_py/local.py docstring", "exec"), out)
+    assert "id: [[1,2,3]]" in printed.getvalue(), printed.getvalue()
