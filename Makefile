@@ -210,6 +210,13 @@ go-rss:
 py-rss-growth: py-build
 	$(VENV_BIN)/python bench/bench_rss.py --growth --max-windows $(RSS_MAX_WINDOWS)
 
+## py-bench-rss: peak RSS sending a >= 1 GB Parquet file (send_batch, python -m zerobus_py send, zerobus send),
+## each in a fresh process, against reading it with pyarrow alone (README "Python → Go"). Not in `make test`:
+## writing the file takes about a minute and each send several.
+.PHONY: py-bench-rss
+py-bench-rss: py-build
+	$(VENV_BIN)/python bench/bench_rss.py
+
 ## ---- conversion vs the original Rust encoder (issue 22, area rust) ----
 ## bench-rust-encoder: CPU ns per row of the Go converter (Encode/plan/parallelism=1) and of a re-creation of the
 ## original arrow-zerobus-sdk-wrapper 0.8.1 Rust conversion (bench/rust-encoder, needs cargo + crates.io), the same

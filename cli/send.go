@@ -417,7 +417,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	default:
 		s.sum.write(env.stdout)
 	}
-	if srv != nil && !f.asJSON {
+	if srv != nil && !f.asJSON && !f.quiet {
 		printLanded(env.stdout, srv, cfg.TableName)
 	}
 	switch {

@@ -612,6 +612,11 @@ func TestSendQuiet(t *testing.T) {
 	if got := s.RecordCount("main.default.quiet"); got != 3 {
 		t.Errorf("server holds %d rows, want 3", got)
 	}
+	// -local prints the rows that landed after the summary; -quiet prints them neither
+	r = sendCLI(t, "-local", "-quiet", path)
+	if r.err != nil || r.stdout != "" || r.stderr != "" {
+		t.Errorf("-local -quiet: err %v, stdout %q, stderr %q; want nothing", r.err, r.stdout, r.stderr)
+	}
 }
 
 func TestSendErrors(t *testing.T) {

@@ -15,9 +15,11 @@
 //	if err != nil { ... }
 //	defer w.Close(ctx)
 //	res, err := w.SendBatch(ctx, rec)
-//	if err != nil {
-//		bad, _ := res.ExtractFailedBatch(rec) // quarantine every row not acknowledged
-//		defer bad.Release()
+//	if err != nil { // res still says which rows failed and why
+//		if bad, xerr := res.ExtractFailedBatch(rec); xerr == nil {
+//			quarantine(bad) // every row not acknowledged, for replay
+//			bad.Release()
+//		}
 //	}
 //
 // # Lifecycle

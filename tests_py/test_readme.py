@@ -43,15 +43,17 @@ class Block:
     lang: str
     line: int  # 1-based line of the opening fence
     text: str
+    source: str = "README.md"  # the file, for messages
 
     @property
     def not_run(self) -> bool:
         return self.text.lstrip().startswith(NOT_RUN)
 
 
-def blocks() -> list[Block]:
+def blocks(path: Path = README) -> list[Block]:
+    """The fenced blocks of a Markdown file (README.md unless given)."""
     out: list[Block] = []
-    lines = README.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
         m = re.match(r"^```(\w*)\s*$", lines[i])
@@ -64,7 +66,7 @@ def blocks() -> list[Block]:
         while i < len(lines) and not lines[i].startswith("```"):
             body.append(lines[i])
             i += 1
-        out.append(Block(m.group(1), start + 1, "\n".join(body)))
+        out.append(Block(m.group(1), start + 1, "\n".join(body), path.relative_to(ROOT).as_posix()))
         i += 1
     return out
 
@@ -80,7 +82,7 @@ def commands(block: Block) -> Iterator[str]:
             continue
         yield pending + line
         pending = ""
-    assert not pending, f"README.md:{block.line}: a command ends with a line continuation"
+    assert not pending, f"{block.source}:{block.line}: a command ends with a line continuation"
 
 
 def test_readme_blocks_are_few_not_run_and_say_why() -> None:

@@ -390,9 +390,10 @@ class ZerobusWrapper:
                 failed as a whole (authentication, connection, retries
                 exhausted, schema not convertible, wrapper shut down, ...);
                 the exception's ``result`` lists every row as failed.
-            TypeError: ``batch`` is not a supported kind of data (a lone
-                ``pyarrow.Array`` / ``ChunkedArray`` included: wrap it in a
-                table).
+                One column (a pandas or polars Series, a lone
+                ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
+                :class:`~zerobus_py.ConversionError` saying what to send.
+            TypeError: ``batch`` is not a supported kind of data.
         """
         return _Send(self._handle(), batch, timeout, progress).wait()
 
