@@ -279,7 +279,8 @@
 // uint64 to BIGINT, float widening, string and binary to their large forms,
 // decimals to their exact text, date64 to date32, timestamp units to
 // microseconds, TIME and DURATION to BIGINT microseconds, as the protobuf
-// path sends them; dictionaries and run-end encodings decoded, list views
+// path sends them, finer units rounded down on both paths (1 ns is 0 µs,
+// -1 ns is -1 µs, for timestamps, times and durations alike); dictionaries and run-end encodings decoded, list views
 // gathered, extension types as their storage; JSON text to VARIANT, also
 // inside structs, lists and maps, which are cast element-wise); a missing
 // nullable column is sent as nulls. Anything else fails the whole batch
