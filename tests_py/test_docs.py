@@ -388,6 +388,7 @@ OTHER_VARIABLES = {
     "ZEROBUS_RSS_RANGES": "core/rss_test.go",
     "ZEROBUS_RSS_HEAPPROFILE": "core/rss_test.go",
     "ZEROBUS_TEST_IPC_FLIPS_DIR": "cli/send_ipcmeta_test.go",
+    "ZEROBUS_SPARK": "zerobus_py/spark.py",  # the prefix of the variables the Spark source sets for its workers
 }
 _VARIABLE = re.compile(r"\b(?:ZEROBUS|DEBUG|OTLP|RETRY|UNITY_CATALOG|DATABRICKS)_[A-Z0-9_]*[A-Z0-9*]")
 
@@ -397,7 +398,10 @@ def test_every_environment_variable_in_the_docs_exists() -> None:
     for name, reader in OTHER_VARIABLES.items():
         assert name in (ROOT / reader).read_text(encoding="utf-8"), f"{reader} no longer reads {name}"
     bad = []
-    for path in ALL_DOCS:
+    # the docs, the Python docstrings and the command line's help (cli/*.go)
+    cli_go = [p for p in sorted((ROOT / "cli").glob("*.go")) if not p.name.endswith("_test.go")]
+    sources = [*ALL_DOCS, *sorted((ROOT / "zerobus_py").glob("*.py")), *cli_go]
+    for path in sources:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for name in _VARIABLE.findall(line):
                 if name.endswith("*"):
