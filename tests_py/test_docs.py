@@ -677,3 +677,31 @@ def test_local_server_docstring_example_runs() -> None:
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         exec(compile(example, "zerobus_py/local.py docstring", "exec"), out)
     assert "id: [[1,2,3]]" in printed.getvalue(), printed.getvalue()
+
+
+# ---- links --------------------------------------------------------------------------------------------------------
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_in_the_docs_resolve() -> None:
+    """[text](#anchor) names a heading of the same page, [text](path) a file of the repository."""
+    bad = []
+    for path in [ROOT / "README.md", *PAGES, ROOT / "CHANGELOG.md"]:
+        text = path.read_text(encoding="utf-8")
+        anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://")):
+                continue
+            file, _, anchor = target.partition("#")
+            if file and not (path.parent / file).exists():
+                bad.append(f"{_page_id(path)}: {target}: no such file")
+            elif anchor and not file and anchor not in anchors:
+                bad.append(f"{_page_id(path)}: {target}: no such heading")
+    assert _slug("Delivery: at-least-once, and what each row's result means") == (
+        "delivery-at-least-once-and-what-each-rows-result-means"
+    )
+    assert bad == []
