@@ -90,8 +90,10 @@ const sendUsage = `usage: zerobus send [flags] FILE...
 Streams Arrow IPC (file or stream format), Parquet and CSV files into a
 Zerobus table, reading each file a batch at a time, and prints a summary.
 
-Connection settings come from -config FILE (YAML, see the core package
-documentation) or, without -config, from the environment (ZEROBUS_ENDPOINT,
+Connection settings come from -config FILE (YAML keys as in the README's
+"Configuration": endpoint, table_name, unity_catalog_url, client_id,
+client_secret: ${ZEROBUS_CLIENT_SECRET}, ...; ${VAR} reads the environment)
+or, without -config, from the environment (ZEROBUS_ENDPOINT,
 ZEROBUS_TABLE_NAME, UNITY_CATALOG_URL or DATABRICKS_HOST, ZEROBUS_CLIENT_ID,
 ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible

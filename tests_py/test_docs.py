@@ -388,6 +388,7 @@ OTHER_VARIABLES = {
     "ZEROBUS_RSS_RANGES": "core/rss_test.go",
     "ZEROBUS_RSS_HEAPPROFILE": "core/rss_test.go",
     "ZEROBUS_TEST_IPC_FLIPS_DIR": "cli/send_ipcmeta_test.go",
+    "ZEROBUS_SPARK": "zerobus_py/spark.py",  # the prefix of the variables the Spark source sets for its workers
 }
 _VARIABLE = re.compile(r"\b(?:ZEROBUS|DEBUG|OTLP|RETRY|UNITY_CATALOG|DATABRICKS)_[A-Z0-9_]*[A-Z0-9*]")
 
@@ -397,7 +398,10 @@ def test_every_environment_variable_in_the_docs_exists() -> None:
     for name, reader in OTHER_VARIABLES.items():
         assert name in (ROOT / reader).read_text(encoding="utf-8"), f"{reader} no longer reads {name}"
     bad = []
-    for path in ALL_DOCS:
+    # the docs, the Python docstrings and the command line's help (cli/*.go)
+    cli_go = [p for p in sorted((ROOT / "cli").glob("*.go")) if not p.name.endswith("_test.go")]
+    sources = [*ALL_DOCS, *sorted((ROOT / "zerobus_py").glob("*.py")), *cli_go]
+    for path in sources:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for name in _VARIABLE.findall(line):
                 if name.endswith("*"):
@@ -673,3 +677,31 @@ def test_local_server_docstring_example_runs() -> None:
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         exec(compile(example, "zerobus_py/local.py docstring", "exec"), out)
     assert "id: [[1,2,3]]" in printed.getvalue(), printed.getvalue()
+
+
+# ---- links --------------------------------------------------------------------------------------------------------
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_in_the_docs_resolve() -> None:
+    """[text](#anchor) names a heading of the same page, [text](path) a file of the repository."""
+    bad = []
+    for path in [ROOT / "README.md", *PAGES, ROOT / "CHANGELOG.md"]:
+        text = path.read_text(encoding="utf-8")
+        anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://")):
+                continue
+            file, _, anchor = target.partition("#")
+            if file and not (path.parent / file).exists():
+                bad.append(f"{_page_id(path)}: {target}: no such file")
+            elif anchor and not file and anchor not in anchors:
+                bad.append(f"{_page_id(path)}: {target}: no such heading")
+    assert _slug("Delivery: at-least-once, and what each row's result means") == (
+        "delivery-at-least-once-and-what-each-rows-result-means"
+    )
+    assert bad == []
