@@ -21,17 +21,17 @@ import (
 func TestSendReaderEmptyOfAnySchema(t *testing.T) {
 	dictLarge := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.LargeString}
 	schemas := map[string]arrow.DataType{
-		"dict_large_string":      dictLarge,
-		"list_view_of_dict":      arrow.ListViewOf(dictLarge),
-		"large_list_view":        arrow.LargeListViewOf(arrow.PrimitiveTypes.Int64),
-		"struct_of_dict":         arrow.StructOf(arrow.Field{Name: "s", Type: dictLarge, Nullable: true}),
-		"map_of_dict":            arrow.MapOf(arrow.BinaryTypes.String, dictLarge),
-		"run_end_encoded":        arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String),
-		"string_view":            arrow.BinaryTypes.StringView,
-		"fixed_size_list":        arrow.FixedSizeListOf(3, arrow.PrimitiveTypes.Int32),
-		"uuid_extension":         extensions.NewUUIDType(),
-		"dict_of_list":           &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.ListOf(arrow.BinaryTypes.String)},
-		"large_string":           arrow.BinaryTypes.LargeString,
+		"dict_large_string": dictLarge,
+		"list_view_of_dict": arrow.ListViewOf(dictLarge),
+		"large_list_view":   arrow.LargeListViewOf(arrow.PrimitiveTypes.Int64),
+		"struct_of_dict":    arrow.StructOf(arrow.Field{Name: "s", Type: dictLarge, Nullable: true}),
+		"map_of_dict":       arrow.MapOf(arrow.BinaryTypes.String, dictLarge),
+		"run_end_encoded":   arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String),
+		"string_view":       arrow.BinaryTypes.StringView,
+		"fixed_size_list":   arrow.FixedSizeListOf(3, arrow.PrimitiveTypes.Int32),
+		"uuid_extension":    extensions.NewUUIDType(),
+		"dict_of_list":      &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.ListOf(arrow.BinaryTypes.String)},
+		"large_string":      arrow.BinaryTypes.LargeString,
 	}
 	srv := localServer(t)
 	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
