@@ -245,3 +245,12 @@ sdk-conformance-long: py-build
 .PHONY: py-roundtrip-long
 py-roundtrip-long: py-build
 	ZEROBUS_PY_ROUNDTRIP_SECONDS=$(or $(PY_ROUNDTRIP_SECONDS),300) $(VENV_BIN)/pytest tests_py/test_random_inputs.py -k long -s $(PYTEST_ARGS)
+
+## ---- the quick-start notebook, committed with its outputs (session 11, area polish) ----
+## notebook: re-execute examples/quickstart.ipynb in place (nbclient, against the local server in the kernel) and
+## normalise it (no timings or interpreter version, execution counts from 1), so it renders with its tables and
+## plot where it is read; commit the result. tests_py/test_notebook.py checks the committed file and that a fresh
+## run gives the same kinds of output per cell. Ports, latencies and the plot change from run to run.
+.PHONY: notebook
+notebook: py-build
+	$(VENV_BIN)/python tests_py/test_notebook.py

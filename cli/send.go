@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -420,7 +423,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		s.sum.write(env.stdout)
 	}
 	if srv != nil && !f.asJSON && !f.quiet {
-		printLanded(env.stdout, srv, cfg.TableName)
+		printLanded(env.stdout, srv, cfg.TableName, s.schema)
 	}
 	switch {
 	case s.sum.interrupted:
@@ -502,6 +505,9 @@ type sender struct {
 	pending []pendingBatch
 	byKind  map[core.ErrorKind]int64
 	samples []failureSample
+	// schema is the first batch's: -local's listing of stored rows
+	// prints its timestamp and date columns as times and dates.
+	schema *arrow.Schema
 }
 
 // run reads every file and sends its batches, sendWindow at a time. It
@@ -552,6 +558,9 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 		}
 		rec := in.reader.RecordBatch()
 		rec.Retain()
+		if s.schema == nil {
+			s.schema = rec.Schema()
+		}
 		s.c.rowsRead.Add(rec.NumRows())
 		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(sendCtx, rec), rec: rec, file: path, startRow: row})
 		row += rec.NumRows()
@@ -629,8 +638,10 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.samples = s.samples
 }
 
-// printLanded prints what the -local server stored.
-func printLanded(w io.Writer, srv *zerobuslocal.Server, table string) {
+// printLanded prints what the -local server stored; schema is the Arrow
+// schema of the first batch sent (nil when none was), which says which
+// stored integers are times and dates.
+func printLanded(w io.Writer, srv *zerobuslocal.Server, table string, schema *arrow.Schema) {
 	n := srv.RecordCount(table)
 	fmt.Fprintf(w, "local server: table %s holds %s rows\n", table, thousands(int64(n)))
 	if n == 0 {
@@ -641,15 +652,175 @@ func printLanded(w io.Writer, srv *zerobuslocal.Server, table string) {
 		return
 	}
 	rows := srv.Rows(table)
+	var fields []arrow.Field
+	if schema != nil {
+		fields = schema.Fields()
+	}
 	show := min(len(rows), localSampleRows)
 	fmt.Fprintf(w, "  first %d:\n", show)
 	for _, r := range rows[:show] {
 		text := "<raw JSON> " + string(r.Raw)
 		if r.Message != nil {
-			text = strings.Join(strings.Fields(prototext.MarshalOptions{}.Format(r.Message)), " ")
+			text = landedRow(r.Message, fields)
 		}
 		fmt.Fprintf(w, "    %s\n", text)
 	}
+}
+
+// landedRow is one stored row on one line in protobuf text format, except
+// that values of Arrow timestamp columns (stored as microseconds since the
+// epoch) print as RFC 3339 UTC times (as times without a zone when the
+// column has no time zone: TIMESTAMP_NTZ) and date columns (days since the
+// epoch) as dates, at any depth. fields are the Arrow fields m was sent
+// from (the table's, a struct's, a map entry's key and value); a field
+// matched by name whose stored kind is not what that type gives prints in
+// protobuf's form.
+func landedRow(m protoreflect.Message, fields []arrow.Field) string {
+	var parts []string
+	fds := m.Descriptor().Fields()
+	for i := range fds.Len() {
+		fd := fds.Get(i)
+		if !m.Has(fd) {
+			continue
+		}
+		if text, ok := landedTimeField(m, fd, fields); ok {
+			parts = append(parts, text...)
+			continue
+		}
+		// protobuf's own text of the field alone (it inserts random extra
+		// spaces on purpose: Fields collapses them)
+		one := m.Type().New()
+		one.Set(fd, m.Get(fd))
+		parts = append(parts, strings.Join(strings.Fields(prototext.MarshalOptions{}.Format(one.Interface())), " "))
+	}
+	return strings.Join(parts, " ")
+}
+
+// landedTimeField is field fd of m as landedRow prints it when it is or
+// holds a time; false when it does not.
+func landedTimeField(m protoreflect.Message, fd protoreflect.FieldDescriptor, fields []arrow.Field) ([]string, bool) {
+	dt := landedFieldType(fields, string(fd.Name()))
+	if dt == nil || !holdsTime(dt) {
+		return nil, false
+	}
+	name, v := string(fd.Name()), m.Get(fd)
+	var parts []string
+	switch t := dt.(type) {
+	case *arrow.MapType:
+		if !fd.IsMap() {
+			return nil, false
+		}
+		entryFields := []arrow.Field{{Name: "key", Type: t.KeyType()}, {Name: "value", Type: t.ItemType()}}
+		for _, k := range sortedMapKeys(v.Map()) {
+			entry := dynamicpb.NewMessage(fd.Message())
+			entry.Set(fd.MapKey(), k.Value())
+			entry.Set(fd.MapValue(), v.Map().Get(k))
+			parts = append(parts, name+":{"+landedRow(entry, entryFields)+"}")
+		}
+	case arrow.ListLikeType:
+		if !fd.IsList() {
+			return nil, false
+		}
+		for j := range v.List().Len() {
+			text, ok := landedValue(v.List().Get(j), fd, t.Elem())
+			if !ok {
+				return nil, false
+			}
+			parts = append(parts, name+":"+text)
+		}
+	default:
+		if fd.IsList() || fd.IsMap() {
+			return nil, false
+		}
+		text, ok := landedValue(v, fd, dt)
+		if !ok {
+			return nil, false
+		}
+		parts = append(parts, name+":"+text)
+	}
+	return parts, true
+}
+
+// landedValue is one value of field fd sent from Arrow type dt.
+func landedValue(v protoreflect.Value, fd protoreflect.FieldDescriptor, dt arrow.DataType) (string, bool) {
+	k := fd.Kind()
+	switch t := dt.(type) {
+	case *arrow.TimestampType:
+		if k != protoreflect.Int64Kind {
+			return "", false
+		}
+		at := time.UnixMicro(v.Int()).UTC()
+		if t.TimeZone == "" {
+			return at.Format("2006-01-02T15:04:05.999999"), true
+		}
+		return at.Format(time.RFC3339Nano), true
+	case *arrow.Date32Type, *arrow.Date64Type:
+		if k != protoreflect.Int32Kind {
+			return "", false
+		}
+		return time.Unix(v.Int()*86400, 0).UTC().Format(time.DateOnly), true
+	case *arrow.DictionaryType:
+		return landedValue(v, fd, t.ValueType)
+	case *arrow.StructType:
+		if k != protoreflect.MessageKind {
+			return "", false
+		}
+		return "{" + landedRow(v.Message(), t.Fields()) + "}", true
+	}
+	return "", false
+}
+
+// holdsTime reports whether values of dt are or hold a timestamp or date.
+func holdsTime(dt arrow.DataType) bool {
+	switch t := dt.(type) {
+	case *arrow.TimestampType, *arrow.Date32Type, *arrow.Date64Type:
+		return true
+	case *arrow.DictionaryType:
+		return holdsTime(t.ValueType)
+	case *arrow.MapType:
+		return holdsTime(t.KeyType()) || holdsTime(t.ItemType())
+	case arrow.ListLikeType:
+		return holdsTime(t.Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if holdsTime(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func landedFieldType(fields []arrow.Field, name string) arrow.DataType {
+	for _, f := range fields {
+		if f.Name == name {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// sortedMapKeys are m's keys in the order protobuf's text format prints
+// them: false before true, numbers ascending, strings by bytes.
+func sortedMapKeys(m protoreflect.Map) []protoreflect.MapKey {
+	keys := make([]protoreflect.MapKey, 0, m.Len())
+	m.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+		keys = append(keys, k)
+		return true
+	})
+	sort.Slice(keys, func(i, j int) bool {
+		switch a := keys[i].Interface().(type) {
+		case bool:
+			return !a && keys[j].Bool()
+		case int32, int64:
+			return keys[i].Int() < keys[j].Int()
+		case uint32, uint64:
+			return keys[i].Uint() < keys[j].Uint()
+		default:
+			return keys[i].String() < keys[j].String()
+		}
+	})
+	return keys
 }
 
 // quarantineFile is one quarantine output file.

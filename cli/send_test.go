@@ -552,6 +552,83 @@ func TestSendLocal(t *testing.T) {
 	}
 }
 
+// TestSendLocalPrintsTimes: the rows -local lists show TIMESTAMP values as
+// RFC 3339 UTC times, TIMESTAMP_NTZ ones without a zone and DATE ones as
+// dates (the server stores microseconds and days since the epoch), also
+// inside lists, structs and maps; other columns keep protobuf's text form.
+func TestSendLocalPrintsTimes(t *testing.T) {
+	utc := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	ntz := &arrow.TimestampType{Unit: arrow.Microsecond}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "placed_at", Type: utc, Nullable: true},
+		{Name: "local_at", Type: ntz, Nullable: true},
+		{Name: "day", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "seen", Type: arrow.ListOf(utc), Nullable: true},
+		{Name: "ship", Type: arrow.StructOf(arrow.Field{Name: "at", Type: utc, Nullable: true},
+			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true}), Nullable: true},
+		{Name: "due", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.FixedWidthTypes.Date32), Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	const at = 1795424400000000 // 2026-11-23T09:00:00Z in microseconds
+	for i := range 2 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(at + int64(i)*60_000_001))
+		b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(at + 1500))
+		b.Field(3).(*array.Date32Builder).Append(arrow.Date32(20415 - 30000*int32(i))) // 2025-11-23, 1943-10-05
+		lb := b.Field(4).(*array.ListBuilder)
+		lb.Append(true)
+		lb.ValueBuilder().(*array.TimestampBuilder).Append(arrow.Timestamp(-1)) // 1 µs before the epoch
+		lb.ValueBuilder().(*array.TimestampBuilder).Append(arrow.Timestamp(at))
+		sb := b.Field(5).(*array.StructBuilder)
+		sb.Append(true)
+		sb.FieldBuilder(0).(*array.TimestampBuilder).Append(arrow.Timestamp(at))
+		sb.FieldBuilder(1).(*array.Int32Builder).Append(7)
+		mb := b.Field(6).(*array.MapBuilder)
+		mb.Append(true)
+		mb.KeyBuilder().(*array.StringBuilder).AppendValues([]string{"z", "a"}, nil)
+		mb.ItemBuilder().(*array.Date32Builder).AppendValues([]arrow.Date32{0, 1}, nil)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "times.arrow")
+	writeArrow(t, path, false, schema, []arrow.RecordBatch{rec})
+	r := sendCLI(t, "-local", path)
+	if r.err != nil {
+		t.Fatalf("send -local: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	_, listing, _ := strings.Cut(r.stdout, "  first 2:\n")
+	want := "    id:0 placed_at:2026-11-23T09:00:00Z local_at:2026-11-23T09:00:00.0015 day:2025-11-23" +
+		" seen:1969-12-31T23:59:59.999999Z seen:2026-11-23T09:00:00Z ship:{at:2026-11-23T09:00:00Z n:7}" +
+		` due:{key:"a" value:1970-01-02} due:{key:"z" value:1970-01-01}` + "\n" +
+		"    id:1 placed_at:2026-11-23T09:01:00.000001Z local_at:2026-11-23T09:00:00.0015 day:1943-10-05" +
+		" seen:1969-12-31T23:59:59.999999Z seen:2026-11-23T09:00:00Z ship:{at:2026-11-23T09:00:00Z n:7}" +
+		` due:{key:"a" value:1970-01-02} due:{key:"z" value:1970-01-01}` + "\n"
+	if listing != want {
+		t.Errorf("listing:\n%s\nwant:\n%s\nwhole output:\n%s", listing, want, r.stdout)
+	}
+
+	// The mixed test data: its TIMESTAMP column as a time, the rest as before.
+	r = sendCLI(t, "-local", writeMixed(t, 1))
+	if r.err != nil {
+		t.Fatalf("send -local: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if want := "    id:0 name:\"name-0\" score:0 ok:true at:2023-11-14T22:13:20Z\n"; !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("output does not end with %q:\n%s", want, r.stdout)
+	}
+}
+
+// writeMixed writes n rows of the mixed test data to an Arrow IPC file.
+func writeMixed(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mixed.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, n)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	return path
+}
+
 func TestSendLocalArrowFlight(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.arrow")
 	rec := mixedBatch(memory.DefaultAllocator, 0, 12)

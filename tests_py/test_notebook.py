@@ -1,8 +1,15 @@
-"""Executes examples/quickstart.ipynb so the notebook can never rot, and checks what notebooks display."""
+"""Executes examples/quickstart.ipynb so the notebook can never rot, checks the committed copy (executed, with
+its outputs, so it renders where it is read) and what notebooks display.
+
+``python tests_py/test_notebook.py`` (``make notebook``) re-executes the notebook in place and normalises it.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +20,109 @@ from nbclient import NotebookClient
 from zerobus_py.local import LocalServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+QUICKSTART = EXAMPLES / "quickstart.ipynb"
+# The notebook's own LocalServer(client_secret="...") values: never in an output.
+_SECRET = re.compile(r"""client_secret\s*=\s*["']([^"']+)["']""")
 
 
 def _html(outputs: list[dict[str, Any]]) -> list[str]:
     return ["".join(o["data"]["text/html"]) for o in outputs if "text/html" in o.get("data", {})]
 
 
+def read(text: str | None = None) -> Any:
+    """The notebook, from text or the committed file (nbformat has no type hints)."""
+    if text is None:
+        text = QUICKSTART.read_text(encoding="utf-8")
+    return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+
+
+def execute(nb: Any) -> None:
+    """Run nb in examples/, so the kernel imports the installed zerobus_py, not the unbuilt source tree at the
+    repository root; no timings recorded."""
+    resources = {"metadata": {"path": str(EXAMPLES)}}
+    NotebookClient(nb, timeout=180, kernel_name="python3", record_timing=False, resources=resources).execute()
+
+
+def normalise(nb: Any) -> None:
+    """Strip what changes on every run without saying anything (timings, kernel and interpreter details) and number
+    the code cells from 1; outputs are kept as they came."""
+    for key in set(nb.metadata) - {"kernelspec", "language_info"}:
+        del nb.metadata[key]
+    nb.metadata.get("language_info", {}).pop("version", None)
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        cell.execution_count = count
+        for o in cell.outputs:
+            o.pop("transient", None)
+            if o.output_type == "execute_result":
+                o.execution_count = count
+
+
+def output_kinds(nb: Any) -> list[list[str]]:
+    """Per code cell, what each output is: a stream's name, a result's or display's MIME types, an error."""
+    kinds = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            kinds.append(
+                [
+                    f"stream:{o.name}"
+                    if o.output_type == "stream"
+                    else f"{o.output_type}:{','.join(sorted(o.get('data', {})))}"
+                    for o in cell.outputs
+                ]
+            )
+    return kinds
+
+
+def _secrets(nb: Any) -> set[str]:
+    return {m for cell in nb.cells if cell.cell_type == "code" for m in _SECRET.findall(cell.source)}
+
+
+def _outputs_text(nb: Any) -> str:
+    return json.dumps([cell.get("outputs", []) for cell in nb.cells], ensure_ascii=False)
+
+
+def test_committed_quickstart_is_executed_and_renders() -> None:
+    """The committed notebook carries its outputs (GitHub shows them), normalised, without errors or secrets."""
+    raw = QUICKSTART.read_text(encoding="utf-8")
+    assert len(raw) < 80_000, f"{QUICKSTART} is {len(raw)} characters: keep its outputs (the plot) small"
+    nb = read(raw)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.outputs for c in code), [c.source.splitlines()[0] for c in code if not c.outputs]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    kinds = [k for cell in output_kinds(nb) for k in cell]
+    assert not [k for k in kinds if k.startswith("error") or k == "stream:stderr"], kinds
+    # normalised as `make notebook` leaves it: no timings, no interpreter version
+    assert not [c.metadata for c in nb.cells if "execution" in c.metadata]
+    assert "version" not in nb.metadata.get("language_info", {}), nb.metadata
+    # the stored results are this notebook's: the data it sends, the plot
+    stored = _outputs_text(nb)
+    assert "2026-11-23 09:00:00+00:00" in stored and "408 rows in main.notebook.orders" in stored
+    pngs = [o.data["image/png"] for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1 and 5000 < len(base64.b64decode(pngs[0])) < 30_000
+    # no secret in what is shown: the notebook's fixed client secret, redacted wherever a credential is shown
+    secrets = _secrets(nb)
+    assert secrets, "the notebook no longer passes a fixed client_secret: nothing to check outputs against"
+    assert not [s for s in secrets if s in stored]
+    assert "&lt;redacted&gt;" in stored and "client_secret='<redacted>'" in stored
+    # renders with nbconvert, outputs included
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nb)  # type: ignore[no-untyped-call]
+    assert "<caption>TransmissionResult</caption>" in html and 'src="data:image/png;base64,' in html
+    # a secret appears only where the source sets it
+    assert [html.count(s) for s in secrets] == [sum(c.source.count(s) for c in code) for s in secrets]
+
+
 @pytest.mark.slow
 def test_quickstart_notebook_runs() -> None:
-    nb = nbformat.read(EXAMPLES / "quickstart.ipynb", as_version=4)
-    # Run in examples/ so the kernel imports the installed zerobus_py, not the
-    # unbuilt source tree at the repository root.
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    committed, nb = read(), read()
+    execute(nb)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors
@@ -47,6 +145,10 @@ def test_quickstart_notebook_runs() -> None:
     assert len(pngs) == 1
     png = base64.b64decode(pngs[0])
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    # The committed copy shows what a run shows now (`make notebook` refreshes it), and no secret.
+    assert output_kinds(committed) == output_kinds(nb), "examples/quickstart.ipynb is stale: run `make notebook`"
+    secrets = _secrets(nb)
+    assert secrets and not [s for s in secrets if s in _outputs_text(nb)]
 
 
 def test_html_reprs_show_effective_settings_and_no_secrets(server: LocalServer) -> None:
@@ -68,3 +170,17 @@ def test_html_reprs_show_effective_settings_and_no_secrets(server: LocalServer) 
         assert "<code>running</code>" in running and s.endpoint in running
         assert "local-html-secret" not in running
     assert "<code>closed</code>" in s._repr_html_()
+
+
+def main() -> None:
+    """Re-execute examples/quickstart.ipynb in place and normalise it (`make notebook`)."""
+    nb = read()
+    execute(nb)
+    normalise(nb)
+    nbformat.validate(nb)
+    nbformat.write(nb, QUICKSTART)  # type: ignore[no-untyped-call]
+    print(f"wrote {QUICKSTART} ({QUICKSTART.stat().st_size} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
