@@ -924,7 +924,7 @@ class ArrayOnly:
 class Sent:
     data: Any
     rows: list[list[Any]]  # the rows sent (values in table column order), after any in-place adjustment
-    refused: str | None = None  # the input cannot be taken: the error must name this column
+    refused: list[str] = field(default_factory=list)  # columns the input cannot send: the error must name one
 
 
 def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre: int, n: int) -> Sent:
@@ -941,14 +941,17 @@ def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre:
             df = df.set_index("rid")  # a named index is a column
         return Sent(df.iloc[pre : pre + n], sent)
     if kind == "polars":
+        refused = []
         for c in order:  # a pl.Array column holds lists of one width: pad them (the rows sent are the padded ones)
             if cols[c].form == "pl:array":
                 width = max([len(r[c]) for r in rows if r[c] is not None] or [0])
+                if width == 0:  # a fixed-size list of size 0, which arrow-go cannot import: refused naming it
+                    refused.append(cols[c].name)
                 for r in rows:
                     if r[c] is not None:
                         r[c] = (r[c] + [r[c][0] if r[c] else None] * width)[:width]
         series = [polars_series(cols[c], [r[c] for r in rows]) for c in order]
-        return Sent(pl.DataFrame(series)[pre : pre + n], rows[pre : pre + n])
+        return Sent(pl.DataFrame(series)[pre : pre + n], rows[pre : pre + n], refused)
     arrays = [arrow_array(cols[c], [r[c] for r in rows]) for c in order]
     names = [cols[c].name for c in order]
     batch = pa.RecordBatch.from_arrays(arrays, names=names).slice(pre, n)
@@ -1039,6 +1042,10 @@ def run_seed(server: LocalServer, seed: int, tr: str) -> list[str]:
             except ZerobusError as err:
                 # refused as a whole: only an input with a column of no type (pyarrow's null type, inferred from a
                 # pandas object column without a value), naming that column
+                if sent.refused and names_column(err, sent.refused):
+                    STATS["inputs refused (a fixed-size list of size 0)"] += 1
+                    rid += n
+                    continue
                 if untyped and names_column(err, untyped):
                     STATS["inputs refused (a column of no type)"] += 1
                     rid += n

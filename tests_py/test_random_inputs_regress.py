@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from zerobus_py import ConversionError, ZerobusWrapper
@@ -89,6 +90,33 @@ def test_a_pandas_frame_without_columns_keeps_its_rows(server: LocalServer, tabl
     assert server.table(table_name).to_pylist() == [{"rid": None}] * 3
     with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ConversionError, match="no columns"):
         w.send_batch(df)
+
+
+class _StreamOnly:
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+@pytest.mark.parametrize("kind", ["polars_array", "pyarrow_table", "c_stream"])
+def test_a_column_arrow_go_cannot_import_is_named(
+    wrapper: ZerobusWrapper, server: LocalServer, table_name: str, kind: str
+) -> None:
+    """A fixed-size list of size 0 (a polars Array of width 0: lists that are all empty) cannot be imported by
+    arrow-go: the ConversionError said only "importing the Arrow schema: malformed ArrowSchema: arrow: invalid
+    size". It names the column now."""
+    table = pa.table({"rid": pa.array([1, 2], pa.int64()), "empty": pa.array([[], None], pa.list_(pa.int32(), 0))})
+    data: object = {
+        "polars_array": pl.DataFrame({"rid": [1, 2], "empty": pl.Series([[], None], dtype=pl.Array(pl.Int32, 0))}),
+        "pyarrow_table": table,
+        "c_stream": _StreamOnly(table),
+    }[kind]
+    with pytest.raises(ConversionError, match=r'column "empty": importing the Arrow schema: .*invalid size') as err:
+        wrapper.send_batch(data)
+    assert err.value.column == "empty"
+    assert server.record_count(table_name) == 0
 
 
 _EMPTY_CHILD = textwrap.dedent(
