@@ -132,13 +132,16 @@ _EMPTY_CHILD = textwrap.dedent(
         "filtered_pandas": pd.DataFrame({"rid": [1, 2], "c": pd.Categorical(["x", "y"])}).iloc[0:0],
         "nested_dictionary": pa.table({"rid": pa.array([], pa.int64()),
                                        "c": pa.array([], pa.list_(pa.dictionary(pa.int8(), pa.large_string())))}),
+        "pandas_bool_categorical": pd.DataFrame({"rid": pd.Series([], dtype="int64"),
+                                                 "c": pd.Categorical([], [True, False])}),
     }
+    kinds = {"nested_dictionary": "ARRAY<STRING>", "pandas_bool_categorical": "BOOLEAN"}
     out = {}
     with LocalServer() as server:
         for transport in ("protobuf", "arrow_flight"):
             for name, frame in frames.items():
                 table = f"main.empty.{name}_{transport}"
-                kind = "ARRAY<STRING>" if name == "nested_dictionary" else "STRING"
+                kind = kinds.get(name, "STRING")
                 server.create_table(table, f"rid BIGINT NOT NULL, c {kind}")
                 with ZerobusWrapper(server.config(table, transport=transport)) as w:
                     r = w.send_batch(frame)
@@ -149,10 +152,10 @@ _EMPTY_CHILD = textwrap.dedent(
 
 
 def test_an_empty_frame_with_a_categorical_column_is_sent_not_a_crash(tmp_path: Path) -> None:
-    """An input without rows whose schema holds a dictionary of large strings (pandas' categorical of ``str``,
-    polars' Categorical, what filtering every row out leaves) ended the process: Go builds an empty batch of the
-    schema to check it, and arrow-go's builder panics for such a dictionary. Run in a child process, so that a
-    regression fails this test instead of ending the test session."""
+    """An input without rows whose schema holds a dictionary of large strings or booleans (pandas' categorical of
+    ``str`` or ``bool``, polars' Categorical, what filtering every row out leaves) ended the process: Go builds an
+    empty batch of the schema to check it, and arrow-go's builder panics for such a dictionary. Run in a child
+    process, so that a regression fails this test instead of ending the test session."""
     # run outside the source tree: its zerobus_py would be imported instead of the installed package
     proc = subprocess.run(
         [sys.executable, "-c", _EMPTY_CHILD], capture_output=True, text=True, timeout=120, cwd=tmp_path
