@@ -513,9 +513,19 @@ def pandas_forms(c: Col, tr: str) -> list[tuple[tuple[Any, ...], str]]:
     if uc == "FLOAT":
         return [(("f32",), "np:float32"), (("f16",), "np:float16"), (("f32",), "pd:Float32")]
     if uc == "DOUBLE":
-        return [(("f64",), "np:float64"), (("f64",), "pd:Float64"), (("f64",), "pd:object")]
+        return [
+            (("f64",), "np:float64"),
+            (("f64",), "pd:Float64"),
+            (("f64",), "pd:object"),
+            (("f64",), "pd:categorical"),
+        ]
     if uc == "BOOLEAN":
-        return [(("bool",), "np:bool"), (("bool",), "pd:boolean"), (("bool",), "pd:object")]
+        return [
+            (("bool",), "np:bool"),
+            (("bool",), "pd:boolean"),
+            (("bool",), "pd:object"),
+            (("bool",), "pd:categorical"),
+        ]
     if uc in ("STRING", "VARIANT"):
         spec = ("str",) if uc == "STRING" else ("json",)
         forms = ["pd:object", "pd:string[python]", "pd:string[pyarrow]", "pd:str", "pd:categorical"]
@@ -814,7 +824,15 @@ def is_null(c: Col, v: Any) -> bool:
     if v is None:
         return True
     # pd.array([nan], dtype="Float64") is <NA> too
-    nan_is_missing = ("np:float16", "np:float32", "np:float64", "pd:object", "pd:Float32", "pd:Float64")
+    nan_is_missing = (
+        "np:float16",
+        "np:float32",
+        "np:float64",
+        "pd:object",
+        "pd:Float32",
+        "pd:Float64",
+        "pd:categorical",
+    )
     return isinstance(v, float) and math.isnan(v) and c.form in nan_is_missing
 
 
@@ -949,6 +967,11 @@ def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre:
         if g.pct(30):
             index = pd.Index([g.r.randrange(-(10**9), 10**9) for _ in rows])  # unnamed: not sent
         data = {cols[c].name: pandas_series(cols[c], [r[c] for r in rows], index) for c in order}
+        for c in order:  # a categorical holds one value per category: 0.0 and -0.0 are one (the first seen)
+            if cols[c].form == "pd:categorical":
+                held = data[cols[c].name].astype(object).tolist()
+                for r, v in zip(rows, held, strict=True):
+                    r[c] = None if v is None or (isinstance(v, float) and math.isnan(v)) else v
         df = pd.DataFrame(data, index=index)
         if g.tr == "arrow_flight" and 0 in order and g.pct(20):
             df = df.set_index("rid")  # a named index is a column
