@@ -6,9 +6,10 @@ them, nullable and NOT NULL columns) and random data for it in one of the forms 
 datetime64 of every unit with and without a time zone, timedelta64, object columns of Python ints, floats, str,
 bytes, dates, datetimes, Decimals, lists and dicts, ``pd.ArrowDtype`` columns), a polars DataFrame (Categorical,
 Enum, List, Array, Struct, Datetime with a zone, Duration, Time, Decimal), a pyarrow Table, RecordBatch or
-RecordBatchReader, or an object with only ``__arrow_c_stream__`` or ``__arrow_c_array__``, with edge values
-(empty and sliced frames, all-null columns, unicode, integer limits, NaN and infinities, dates and times at the
-edges, non-default indexes, columns in another order, a nullable column left out).
+RecordBatchReader (also one reading an Arrow IPC stream), or an object with only ``__arrow_c_stream__`` or
+``__arrow_c_array__``, with edge values (empty and sliced frames, all-null columns, unicode, integer limits, NaN and
+infinities, dates and times at the edges, non-default indexes, columns in another order, a nullable column left
+out).
 
 The rows are sent with ``ZerobusWrapper`` to the in-process ``LocalServer`` over ``protobuf`` and ``arrow_flight``,
 and every stored field is compared with :func:`expect`, written from what the Python value means (the pandas,
@@ -55,7 +56,7 @@ DEC = decimal.Context(prec=100, rounding=decimal.ROUND_DOWN)  # exact for 38 dig
 SEEDS = list(range(1, 25))
 
 TRANSPORTS = ("protobuf", "arrow_flight")
-KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array")
+KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array", "ipc")
 LEAVES = (
     "TINYINT",
     "SMALLINT",
@@ -212,7 +213,7 @@ class Gen:
         self.r = random.Random(f"{seed}/{tr}")
         self.tr = tr
         self.names = 0
-        self.kind = self.r.choices(KINDS, weights=[4, 3, 1, 1, 1, 1, 1])[0]  # mostly what users hold most
+        self.kind = self.r.choices(KINDS, weights=[4, 3, 1, 1, 1, 1, 1, 1])[0]  # mostly what users hold most
 
     def pct(self, p: int) -> bool:
         return self.r.randrange(100) < p
@@ -1000,6 +1001,12 @@ def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre:
         return Sent(table, sent)
     if kind == "batch":
         return Sent(batch, sent)
+    if kind == "ipc":  # a reader of an Arrow IPC stream: buffers of its own, no validity bitmap without nulls
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            for part in split(g, batch):
+                writer.write_batch(part)
+        return Sent(pa.ipc.open_stream(sink.getvalue()), sent)
     if kind == "reader":
         return Sent(pa.RecordBatchReader.from_batches(batch.schema, split(g, batch)), sent)
     if kind == "c_stream":
@@ -1044,7 +1051,7 @@ def run_seed(server: LocalServer, seed: int, tr: str) -> list[str]:
         for bi in range(1 + g.r.randrange(3)):
             n = g.r.choice([0, 1, 2, 3, 5, 17, 64, 200]) if not g.pct(4) else 1000 + g.r.randrange(1000)
             pre, post = (g.r.randrange(5), g.r.randrange(5)) if g.pct(40) else (0, 0)
-            streamed = g.kind in ("reader", "c_stream")
+            streamed = g.kind in ("reader", "c_stream", "ipc")
             if n == 0 and streamed and not EMPTY_DICT_STREAMS and any(large_dict(cols[c]) for c in order):
                 n = 1  # see EMPTY_DICT_STREAMS
             rows = [[-1 - i] + [g.value(c) for c in cols[1:]] for i in range(pre + n + post)]
