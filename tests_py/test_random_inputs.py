@@ -992,11 +992,20 @@ def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre:
             if cols[c].form == "pl:Float16":
                 for r, v in zip(rows, series[k].to_list(), strict=True):
                     r[c] = v
-        return Sent(pl.DataFrame(series)[pre : pre + n], rows[pre : pre + n], refused)
+        df = pl.DataFrame(series)
+        if g.pct(30) and len(rows) > 1:  # several chunks (pl.concat without rechunk), as appends leave a frame
+            cut = 1 + g.r.randrange(len(rows) - 1)
+            df = pl.concat([df[:cut], df[cut:]], rechunk=False)
+        return Sent(df[pre : pre + n], rows[pre : pre + n], refused)
     arrays = [arrow_array(cols[c], [r[c] for r in rows]) for c in order]
     names = [cols[c].name for c in order]
     batch = pa.RecordBatch.from_arrays(arrays, names=names).slice(pre, n)
     table = pa.Table.from_batches(split(g, batch), schema=batch.schema)
+    if g.pct(30):  # each column chunked at its own places (the table's stream cuts batches where any column does)
+        chunked = [
+            pa.chunked_array([p.column(k) for p in split(g, batch)], type=f.type) for k, f in enumerate(batch.schema)
+        ]
+        table = pa.Table.from_arrays(chunked, schema=batch.schema)
     if kind == "table":
         return Sent(table, sent)
     if kind == "batch":
