@@ -412,7 +412,7 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     if n != total_rows:
         raise ValueError(f"the batch has {n} rows but the result describes {total_rows}; pass the batch that was sent")
     if isinstance(data, (pa.RecordBatch, pa.Table)):
-        return data.take(indices)
+        return _take_arrow(data, indices)
     if _is_pandas(data):
         return data.iloc[indices.to_numpy()]
     if _is_polars(data):
@@ -420,8 +420,29 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
 
         return data[pl.from_arrow(indices)]
     if hasattr(data, "__arrow_c_array__"):
-        return pa.record_batch(data).take(indices)
+        return _take_arrow(pa.record_batch(data), indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
+
+
+def _take_arrow(data: Any, indices: pa.Array) -> Any:
+    """``data.take(indices)`` of a pyarrow Table or RecordBatch (indices ascending). pyarrow has no take kernel for
+    string and binary views (at any depth: "Function 'array_take' has no kernel matching input types
+    (string_view, int64)"): such data is cut into the runs of consecutive indices and the slices joined."""
+    try:
+        return data.take(indices)
+    except pa.ArrowNotImplementedError:
+        import numpy as np
+
+        rows = indices.to_numpy()
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
+        parts = [data.slice(int(lo), int(hi - lo)) for lo, hi in zip(starts, ends, strict=True)]
+        if isinstance(data, pa.Table):
+            return pa.concat_tables(parts)
+        concat = getattr(pa, "concat_batches", None)  # pyarrow >= 19
+        if concat is not None:
+            return concat(parts)
+        return pa.Table.from_batches(parts, schema=data.schema).combine_chunks().to_batches()[0]
 
 
 def _batches_of(data: Any) -> pa.RecordBatchReader | None:
@@ -491,7 +512,7 @@ def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: 
     for batch in reader:
         lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])
         if hi > lo:
-            parts.append(batch.take(pa.array(wanted[lo:hi] - offset)))
+            parts.append(_take_arrow(batch, pa.array(wanted[lo:hi] - offset)))
         offset += batch.num_rows
     if offset != total_rows:
         raise ValueError(
