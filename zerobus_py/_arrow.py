@@ -414,7 +414,12 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return _take_arrow(data, indices)
     if _is_pandas(data):
-        return data.iloc[indices.to_numpy()]
+        try:
+            return data.iloc[indices.to_numpy()]
+        except pa.ArrowNotImplementedError:  # a pd.ArrowDtype column of views: see _take_arrow
+            import pandas as pd
+
+            return pd.concat([data.iloc[lo:hi] for lo, hi in _runs(indices)])
     if _is_polars(data):
         import polars as pl
 
@@ -424,6 +429,16 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
 
 
+def _runs(indices: pa.Array) -> list[tuple[int, int]]:
+    """The runs of consecutive rows of ``indices`` (ascending) as half-open ranges ``[lo, hi)``."""
+    import numpy as np
+
+    rows = indices.to_numpy()
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
+    return [(int(lo), int(hi)) for lo, hi in zip(starts, ends, strict=True)]
+
+
 def _take_arrow(data: Any, indices: pa.Array) -> Any:
     """``data.take(indices)`` of a pyarrow Table or RecordBatch (indices ascending). pyarrow has no take kernel for
     string and binary views (at any depth: "Function 'array_take' has no kernel matching input types
@@ -431,12 +446,7 @@ def _take_arrow(data: Any, indices: pa.Array) -> Any:
     try:
         return data.take(indices)
     except pa.ArrowNotImplementedError:
-        import numpy as np
-
-        rows = indices.to_numpy()
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-        starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
-        parts = [data.slice(int(lo), int(hi - lo)) for lo, hi in zip(starts, ends, strict=True)]
+        parts = [data.slice(lo, hi - lo) for lo, hi in _runs(indices)]
         if isinstance(data, pa.Table):
             return pa.concat_tables(parts)
         concat = getattr(pa, "concat_batches", None)  # pyarrow >= 19
