@@ -34,6 +34,7 @@ import os
 import random
 import struct
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -65,7 +66,7 @@ DEC = decimal.Context(prec=100, rounding=decimal.ROUND_DOWN)  # exact for 38 dig
 SEEDS = list(range(1, 25))
 
 TRANSPORTS = ("protobuf", "arrow_flight")
-KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array", "ipc")
+KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array", "ipc", "parquet", "dataset")
 LEAVES = (
     "TINYINT",
     "SMALLINT",
@@ -222,7 +223,8 @@ class Gen:
         self.r = random.Random(f"{seed}/{tr}")
         self.tr = tr
         self.names = 0
-        self.kind = self.r.choices(KINDS, weights=[4, 3, 1, 1, 1, 1, 1, 1])[0]  # mostly what users hold most
+        self.tmp = ""  # a directory for the Parquet files of the parquet and dataset kinds
+        self.kind = self.r.choices(KINDS, weights=[4, 3, 1, 1, 1, 1, 1, 1, 1, 1])[0]  # mostly what users hold most
 
     def pct(self, p: int) -> bool:
         return self.r.randrange(100) < p
@@ -810,6 +812,12 @@ def names_column(err: BaseException | None, names: list[str]) -> bool:
     return bool(roots & set(names))
 
 
+def uses(c: Col, spec: str) -> bool:
+    """c or a part of it holds values of spec (its first word)."""
+    parts = [p for p in (c.elem, c.key, c.val, *c.fields) if p is not None]
+    return c.spec[:1] == (spec,) or any(uses(p, spec) for p in parts)
+
+
 def large_dict(c: Col) -> bool:
     """c holds a dictionary of large strings or binaries (see EMPTY_DICT_STREAMS)."""
     return "dictionary<values=large_" in str(arrow_type(c))
@@ -1019,6 +1027,18 @@ def build(g: Gen, cols: list[Col], order: list[int], rows: list[list[Any]], pre:
         return Sent(table, sent)
     if kind == "batch":
         return Sent(batch, sent)
+    if kind in ("parquet", "dataset"):  # a pyarrow.parquet.ParquetFile / pyarrow.dataset.Dataset of the rows
+        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
+
+        path = os.path.join(g.tmp, f"{g.name('f')}.parquet")
+        if any(uses(cols[c], "date64") for c in order):  # Parquet keeps a date64 as days: its time of day is dropped
+            return Sent(table, sent)
+        try:
+            pq.write_table(table, path, row_group_size=g.r.choice([7, 64, 1 << 20]))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a value Parquet cannot hold (a timestamp over ms)
+            return Sent(table, sent)
+        return Sent(pq.ParquetFile(path) if kind == "parquet" else ds.dataset(path), sent)
     if kind == "ipc":  # a reader of an Arrow IPC stream: buffers of its own, no validity bitmap without nulls
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, batch.schema) as writer:
@@ -1065,7 +1085,7 @@ def run_seed(server: LocalServer, seed: int, tr: str) -> list[str]:
     wants: dict[int, tuple[dict[str, Any], list[str]]] = {}
     durable: set[int] = set()
     rid = 0
-    with ZerobusWrapper(server.config(table, **settings)) as w:
+    with ZerobusWrapper(server.config(table, **settings)) as w, tempfile.TemporaryDirectory() as g.tmp:
         for bi in range(1 + g.r.randrange(3)):
             n = g.r.choice([0, 1, 2, 3, 5, 17, 64, 200]) if not g.pct(4) else 1000 + g.r.randrange(1000)
             pre, post = (g.r.randrange(5), g.r.randrange(5)) if g.pct(40) else (0, 0)
@@ -1209,7 +1229,7 @@ def check_extracted(kind: str, data: Any, res: Any, rid: int, bi: int) -> list[s
             assert isinstance(got, pl.DataFrame), type(got)
             rids = got["rid"].to_list()
         else:
-            want_type = {"table": pa.Table, "batch": pa.RecordBatch, "c_array": pa.RecordBatch}[kind]
+            want_type = {"batch": pa.RecordBatch, "c_array": pa.RecordBatch}.get(kind, pa.Table)
             assert isinstance(got, want_type), type(got)
             rids = got.column("rid").to_pylist()
         if [int(r) for r in rids] != want:

@@ -196,8 +196,7 @@ def export(data: Any, want_total: bool = False) -> Exported:
         import pyarrow.parquet as pq
 
         if isinstance(data, pq.ParquetFile):
-            reader = pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
-            return Exported(reader.__arrow_c_stream__(), int(data.metadata.num_rows))
+            return Exported(_parquet_reader(data).__arrow_c_stream__(), int(data.metadata.num_rows))
     if "pyarrow.dataset" in sys.modules:
         import pyarrow.dataset as ds
 
@@ -223,6 +222,14 @@ def export(data: Any, want_total: bool = False) -> Exported:
             return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
         return _exported_table(pa.Table.from_batches([batch]))
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _parquet_reader(f: Any) -> pa.RecordBatchReader:
+    """The batches of Parquet file ``f``, read row group by row group: ``iter_batches()`` over the whole file
+    raises "Nested data conversions not implemented for chunked array outputs" where a batch would span row groups
+    of a nested dictionary column (a MAP or STRUCT of dictionary-encoded strings, as pyarrow writes them)."""
+    batches = (b for k in range(f.num_row_groups) for b in f.iter_batches(row_groups=[k]))
+    return pa.RecordBatchReader.from_batches(f.schema_arrow, batches)
 
 
 def _exported_table(table: pa.Table) -> Exported:
@@ -463,7 +470,7 @@ def _batches_of(data: Any) -> pa.RecordBatchReader | None:
         import pyarrow.parquet as pq
 
         if isinstance(data, pq.ParquetFile):
-            return pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
+            return _parquet_reader(data)
     if "pyarrow.dataset" in sys.modules:
         import pyarrow.dataset as ds
 
