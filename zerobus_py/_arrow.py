@@ -225,11 +225,29 @@ def export(data: Any, want_total: bool = False) -> Exported:
 
 
 def _parquet_reader(f: Any) -> pa.RecordBatchReader:
-    """The batches of Parquet file ``f``, read row group by row group: ``iter_batches()`` over the whole file
-    raises "Nested data conversions not implemented for chunked array outputs" where a batch would span row groups
-    of a nested dictionary column (a MAP or STRUCT of dictionary-encoded strings, as pyarrow writes them)."""
-    batches = (b for k in range(f.num_row_groups) for b in f.iter_batches(row_groups=[k]))
-    return pa.RecordBatchReader.from_batches(f.schema_arrow, batches)
+    """The batches of Parquet file ``f``. A file with a dictionary inside a nested column (a MAP or STRUCT of
+    dictionary-encoded strings, as pyarrow writes them) is read row group by row group: ``iter_batches()`` over
+    the whole file raises "Nested data conversions not implemented for chunked array outputs" where a batch would
+    span row groups."""
+    schema = f.schema_arrow
+    if any(_nested_dictionary(field.type, False) for field in schema):
+        return pa.RecordBatchReader.from_batches(
+            schema, (b for k in range(f.num_row_groups) for b in f.iter_batches(row_groups=[k]))
+        )
+    return pa.RecordBatchReader.from_batches(schema, f.iter_batches())
+
+
+def _nested_dictionary(t: pa.DataType, inside: bool) -> bool:
+    """``t`` holds a dictionary type inside a nested type (``inside``: t is itself inside one)."""
+    if pa.types.is_dictionary(t):
+        return inside
+    if pa.types.is_struct(t):
+        return any(_nested_dictionary(t.field(k).type, True) for k in range(t.num_fields))
+    if pa.types.is_map(t):
+        return _nested_dictionary(t.key_type, True) or _nested_dictionary(t.item_type, True)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _nested_dictionary(t.value_type, True)
+    return False
 
 
 def _exported_table(table: pa.Table) -> Exported:
