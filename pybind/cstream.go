@@ -63,6 +63,46 @@ static int zb_array_released(struct ArrowArray* a) { return a->release == NULL; 
 static int64_t zb_array_children(struct ArrowArray* a) { return a->n_children; }
 static void zb_release_array(struct ArrowArray* a) { if (a->release != NULL) a->release(a); }
 static void zb_release_schema(struct ArrowSchema* s) { if (s->release != NULL) s->release(s); }
+static int64_t zb_schema_children(struct ArrowSchema* s) { return s->n_children; }
+static struct ArrowSchema* zb_schema_child(struct ArrowSchema* s, int64_t i) { return s->children[i]; }
+
+// A borrowed view of a schema tree: new structs pointing at the producer's
+// strings, whose release only marks them released (arrow-go's import
+// releases every node it reads), so that a schema can be imported more than
+// once (a column at a time, to name one arrow-go cannot import) before the
+// producer's own release. zb_borrow_free frees the view.
+static void zb_borrow_release(struct ArrowSchema* s) { s->release = NULL; }
+static void zb_borrow_free(struct ArrowSchema* b) {
+  if (b == NULL) return;
+  for (int64_t i = 0; b->children != NULL && i < b->n_children; i++) zb_borrow_free(b->children[i]);
+  free(b->children);
+  zb_borrow_free(b->dictionary);
+  free(b);
+}
+static struct ArrowSchema* zb_borrow(struct ArrowSchema* s) {
+  if (s == NULL) return NULL;
+  struct ArrowSchema* b = calloc(1, sizeof(*b));
+  if (b == NULL) return NULL;
+  b->format = s->format;
+  b->name = s->name;
+  b->metadata = s->metadata;
+  b->flags = s->flags;
+  b->release = zb_borrow_release;
+  if (s->n_children > 0) {
+    b->children = calloc((size_t)s->n_children, sizeof(struct ArrowSchema*));
+    if (b->children == NULL) { free(b); return NULL; }
+    b->n_children = s->n_children;
+    for (int64_t i = 0; i < s->n_children; i++) {
+      b->children[i] = zb_borrow(s->children[i]);
+      if (b->children[i] == NULL) { zb_borrow_free(b); return NULL; }
+    }
+  }
+  if (s->dictionary != NULL) {
+    b->dictionary = zb_borrow(s->dictionary);
+    if (b->dictionary == NULL) { zb_borrow_free(b); return NULL; }
+  }
+  return b;
+}
 static void zb_release_stream(struct ArrowArrayStream* s) {
   if (s->release != NULL) s->release(s);
   free(s);
@@ -119,12 +159,18 @@ func importStream(addr int64) (*cStream, error) {
 	}
 	// A field, not ImportCArrowSchema: that one panics on a stream of one
 	// column (a polars or pandas Series exports such a stream).
-	field, err := importField(&sc)
-	C.zb_release_schema(&sc)
+	field, err := importBorrowed(&sc)
 	if err != nil {
+		name, cerr := failingColumn(&sc)
+		C.zb_release_schema(&sc)
 		s.Release()
+		if name != "" {
+			return nil, kindError{err: &core.ConversionError{Row: -1, Column: name, Err: cerr,
+				Reason: fmt.Sprintf("importing the Arrow schema: %v", cerr)}}
+		}
 		return nil, errorOf(core.KindConversion, "zerobus: importing the Arrow schema: %v", err)
 	}
+	C.zb_release_schema(&sc)
 	cols, ok := field.Type.(*arrow.StructType)
 	if !ok {
 		s.Release()
@@ -230,6 +276,33 @@ func importField(sc *C.struct_ArrowSchema) (f arrow.Field, err error) {
 		}
 	}()
 	return cdata.ImportCArrowField((*cdata.CArrowSchema)(unsafe.Pointer(sc)))
+}
+
+// importBorrowed imports sc through a borrowed view (see zb_borrow): sc
+// itself stays unreleased, for the caller to read again and release.
+func importBorrowed(sc *C.struct_ArrowSchema) (arrow.Field, error) {
+	b := C.zb_borrow(sc)
+	if b == nil {
+		return arrow.Field{}, fmt.Errorf("out of memory copying the ArrowSchema")
+	}
+	defer C.zb_borrow_free(b)
+	return importField(b)
+}
+
+// failingColumn names the first top-level column of sc (a struct of the
+// stream's columns) that arrow-go cannot import (a fixed-size list of size
+// 0, ...), with its error; "" when each column imports alone.
+func failingColumn(sc *C.struct_ArrowSchema) (string, error) {
+	for i := int64(0); i < int64(C.zb_schema_children(sc)); i++ {
+		child := C.zb_schema_child(sc, C.int64_t(i))
+		if child == nil {
+			continue
+		}
+		if _, err := importBorrowed(child); err != nil {
+			return C.GoString(child.name), err
+		}
+	}
+	return "", nil
 }
 
 // importBatch is cdata.ImportCRecordBatchWithSchema, with a panic of the

@@ -196,8 +196,7 @@ def export(data: Any, want_total: bool = False) -> Exported:
         import pyarrow.parquet as pq
 
         if isinstance(data, pq.ParquetFile):
-            reader = pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
-            return Exported(reader.__arrow_c_stream__(), int(data.metadata.num_rows))
+            return Exported(_parquet_reader(data).__arrow_c_stream__(), int(data.metadata.num_rows))
     if "pyarrow.dataset" in sys.modules:
         import pyarrow.dataset as ds
 
@@ -225,12 +224,39 @@ def export(data: Any, want_total: bool = False) -> Exported:
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
 
 
+def _parquet_reader(f: Any) -> pa.RecordBatchReader:
+    """The batches of Parquet file ``f``. A file with a dictionary inside a nested column (a MAP or STRUCT of
+    dictionary-encoded strings, as pyarrow writes them) is read row group by row group: ``iter_batches()`` over
+    the whole file raises "Nested data conversions not implemented for chunked array outputs" where a batch would
+    span row groups."""
+    schema = f.schema_arrow
+    if any(_nested_dictionary(field.type, False) for field in schema):
+        return pa.RecordBatchReader.from_batches(
+            schema, (b for k in range(f.num_row_groups) for b in f.iter_batches(row_groups=[k]))
+        )
+    return pa.RecordBatchReader.from_batches(schema, f.iter_batches())
+
+
+def _nested_dictionary(t: pa.DataType, inside: bool) -> bool:
+    """``t`` holds a dictionary type inside a nested type (``inside``: t is itself inside one)."""
+    if pa.types.is_dictionary(t):
+        return inside
+    if pa.types.is_struct(t):
+        return any(_nested_dictionary(t.field(k).type, True) for k in range(t.num_fields))
+    if pa.types.is_map(t):
+        return _nested_dictionary(t.key_type, True) or _nested_dictionary(t.item_type, True)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _nested_dictionary(t.value_type, True)
+    return False
+
+
 def _exported_table(table: pa.Table) -> Exported:
     """``table`` as a stream of known length. A table without rows is exported as the empty table of its schema
-    with every dictionary type (at any depth) decoded to its value type: Go meets no batch in it and builds an
-    empty batch of the schema to check it, and arrow-go's builder panics for a dictionary of large strings or
-    binaries or of views, which ended the process (an empty pandas categorical column of ``str``, an empty polars
-    ``Categorical``). A dictionary is sent as its values on both transports, so the schema's check is the same."""
+    with each dictionary type that arrow-go cannot build (at any depth) decoded to its value type: Go meets no
+    batch in it and builds an empty batch of the schema to check it, and arrow-go's dictionary builder panics for
+    values of large strings or binaries, views or booleans, which ended the process (an empty pandas categorical
+    column of ``str`` or ``bool``, an empty polars ``Categorical``). A dictionary is sent as its values on both
+    transports, so the schema's check is the same."""
     if table.num_rows == 0:
         schema = pa.schema([f.with_type(_decoded(f.type)) for f in table.schema], metadata=table.schema.metadata)
         if schema != table.schema:
@@ -239,9 +265,11 @@ def _exported_table(table: pa.Table) -> Exported:
 
 
 def _decoded(t: pa.DataType) -> pa.DataType:
-    """``t`` with every dictionary type in it replaced by its value type."""
+    """``t`` with each dictionary type in it whose values arrow-go's dictionary builder lacks replaced by its
+    value type."""
     if pa.types.is_dictionary(t):
-        return _decoded(t.value_type)
+        values = _decoded(t.value_type)
+        return pa.dictionary(t.index_type, values, t.ordered) if _go_builds_dictionary_of(values) else values
     if pa.types.is_struct(t):
         return pa.struct([t.field(k).with_type(_decoded(t.field(k).type)) for k in range(t.num_fields)])
     if pa.types.is_map(t):
@@ -252,6 +280,23 @@ def _decoded(t: pa.DataType) -> pa.DataType:
             return pa.list_(item, t.list_size)
         return pa.large_list(item) if pa.types.is_large_list(t) else pa.list_(item)
     return t
+
+
+def _go_builds_dictionary_of(t: pa.DataType) -> bool:
+    """arrow-go's dictionary builder takes values of type t (array.NewDictionaryBuilder panics for the others)."""
+    pt = pa.types
+    return bool(
+        pt.is_integer(t)
+        or pt.is_floating(t)
+        or pt.is_string(t)
+        or pt.is_binary(t)
+        or pt.is_fixed_size_binary(t)
+        or pt.is_date(t)
+        or pt.is_timestamp(t)
+        or pt.is_time(t)
+        or pt.is_decimal(t)
+        or pt.is_null(t)
+    )
 
 
 def _pandas_table(df: Any) -> pa.Table:
@@ -392,16 +437,47 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
     if n != total_rows:
         raise ValueError(f"the batch has {n} rows but the result describes {total_rows}; pass the batch that was sent")
     if isinstance(data, (pa.RecordBatch, pa.Table)):
-        return data.take(indices)
+        return _take_arrow(data, indices)
     if _is_pandas(data):
-        return data.iloc[indices.to_numpy()]
+        try:
+            return data.iloc[indices.to_numpy()]
+        except pa.ArrowNotImplementedError:  # a pd.ArrowDtype column of views: see _take_arrow
+            import pandas as pd
+
+            return pd.concat([data.iloc[lo:hi] for lo, hi in _runs(indices)])
     if _is_polars(data):
         import polars as pl
 
         return data[pl.from_arrow(indices)]
     if hasattr(data, "__arrow_c_array__"):
-        return pa.record_batch(data).take(indices)
+        return _take_arrow(pa.record_batch(data), indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
+
+
+def _runs(indices: pa.Array) -> list[tuple[int, int]]:
+    """The runs of consecutive rows of ``indices`` (ascending) as half-open ranges ``[lo, hi)``."""
+    import numpy as np
+
+    rows = indices.to_numpy()
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
+    return [(int(lo), int(hi)) for lo, hi in zip(starts, ends, strict=True)]
+
+
+def _take_arrow(data: Any, indices: pa.Array) -> Any:
+    """``data.take(indices)`` of a pyarrow Table or RecordBatch (indices ascending). pyarrow has no take kernel for
+    string and binary views (at any depth: "Function 'array_take' has no kernel matching input types
+    (string_view, int64)"): such data is cut into the runs of consecutive indices and the slices joined."""
+    try:
+        return data.take(indices)
+    except pa.ArrowNotImplementedError:
+        parts = [data.slice(lo, hi - lo) for lo, hi in _runs(indices)]
+        if isinstance(data, pa.Table):
+            return pa.concat_tables(parts)
+        concat = getattr(pa, "concat_batches", None)  # pyarrow >= 19
+        if concat is not None:
+            return concat(parts)
+        return pa.Table.from_batches(parts, schema=data.schema).combine_chunks().to_batches()[0]
 
 
 def _batches_of(data: Any) -> pa.RecordBatchReader | None:
@@ -412,7 +488,7 @@ def _batches_of(data: Any) -> pa.RecordBatchReader | None:
         import pyarrow.parquet as pq
 
         if isinstance(data, pq.ParquetFile):
-            return pa.RecordBatchReader.from_batches(data.schema_arrow, data.iter_batches())
+            return _parquet_reader(data)
     if "pyarrow.dataset" in sys.modules:
         import pyarrow.dataset as ds
 
@@ -471,7 +547,7 @@ def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: 
     for batch in reader:
         lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])
         if hi > lo:
-            parts.append(batch.take(pa.array(wanted[lo:hi] - offset)))
+            parts.append(_take_arrow(batch, pa.array(wanted[lo:hi] - offset)))
         offset += batch.num_rows
     if offset != total_rows:
         raise ValueError(
