@@ -1196,6 +1196,7 @@ def test_random_long(server: LocalServer) -> None:
         print(f"seed {seed}", flush=True)
         try:
             run_seed(server, seed)
+            check_schema_mismatch(server, seed, random.Random(seed).choice(["proto", "avro", "flight"]))
         except BaseException:
             print(f"FAILED: replay with ZEROBUS_SDK_CONFORMANCE_SEED={seed}", flush=True)
             raise
@@ -1544,3 +1545,71 @@ def test_cap_boundary(server: LocalServer, form: str) -> None:
         stream.close()
     got = [decode_stored(case.cls, case.cols, r) for r in stored_rows(server, table)]
     assert got == [expected_row(case.cols, {**row, "n_str": "x" * pad})]
+
+
+# --------------------------------------------------------------------------
+# Schemas the table does not accept, refused at create (protocol doc §6, §9)
+
+
+def mutate(rng: random.Random, cols: list[Col], form: str) -> tuple[list[Col], str]:
+    """A copy of cols with one change the table refuses, and the cause the
+    refusal must carry."""
+    cols = list(cols)
+    kinds = ["extra", "type"] + (["order", "drop"] if len(cols) > 1 else [])
+    scalar = [i for i, c in enumerate(cols) if c.type.name not in ("ARRAY", "MAP")]
+    if form == "proto" and scalar:
+        kinds.append("label")  # optional vs required must match the column
+    if form == "avro" and any(not c.nullable for c in cols):
+        kinds.append("label")  # a nullable Avro field cannot fill a NOT NULL column
+    kind = rng.choice(kinds)
+    if kind == "drop":
+        c = cols.pop(rng.randrange(len(cols)))
+        return cols, "FIELD_COUNT_MISMATCH" if c.nullable else "MISSING_REQUIRED_COLUMN"
+    if kind == "label":
+        i = rng.choice(scalar if form == "proto" else [i for i, c in enumerate(cols) if not c.nullable])
+        c = cols[i]
+        cols[i] = Col(c.name, c.type, not c.nullable, c.null_last)
+        return cols, "TYPE_INCOMPATIBLE"
+    if kind == "extra":
+        cols.insert(rng.randint(0, len(cols)), Col("zz_extra", T("BOOLEAN"), True))
+        return cols, "FIELD_NOT_IN_TABLE"
+    if kind == "order":
+        i = rng.randrange(len(cols) - 1)
+        cols[i], cols[i + 1] = cols[i + 1], cols[i]
+        return cols, "FIELD_OUT_OF_ORDER"
+    i = rng.randrange(len(cols))
+    c = cols[i]
+    text = ("STRING", "DECIMAL", "VARIANT", "BINARY")
+    new = T("BOOLEAN") if c.type.name in text or c.type.name in ("ARRAY", "MAP", "STRUCT") else T("STRING")
+    cols[i] = Col(c.name, new, c.nullable, c.null_last)
+    return cols, "TYPE_INCOMPATIBLE"
+
+
+@pytest.mark.parametrize("seed", [201, 202, 203, 204, 205, 206, 207, 231])  # every cause of §6
+@pytest.mark.parametrize("form", ["proto", "avro", "flight"])
+def test_random_schema_mismatch(server: LocalServer, seed: int, form: str) -> None:
+    check_schema_mismatch(server, seed, form)
+
+
+def check_schema_mismatch(server: LocalServer, seed: int, form: str) -> None:
+    case = Case(server, seed)
+    if form == "avro":
+        case.cols = [c for c in case.cols if avro_ok([c])] or [Col("c0", T("INT"), True)]
+    wrong, cause = mutate(case.rng, case.cols, form)
+    table = case.table(f"{form}_mismatch")
+    before = server.stats()["streams_created"]
+    start = time.monotonic()
+    creds = (server.client_id, server.client_secret)
+    with pytest.raises(zcore.ZerobusException) as exc:
+        if form == "proto":
+            props = zcore.TableProperties(table, message_class(wrong, case.rng).DESCRIPTOR)
+            case.sdk.create_stream(*creds, props, stream_options(recovery=True))
+        elif form == "avro":
+            props = zcore.TableProperties(table, avro_schema=json.dumps(avro_schema(wrong)))
+            case.sdk.create_stream(*creds, props, stream_options(recovery=True))
+        else:
+            case.sdk.create_arrow_stream(table, arrow_schema(wrong), *creds, arrow_options(recovery=True))
+    where = f"{case.where()}: {form} stream with ({ddl(wrong)})"
+    assert cause in str(exc.value), (where, str(exc.value))
+    assert time.monotonic() - start < 5, (where, "a schema error is not retried")
+    assert server.stats()["streams_created"] == before, where
