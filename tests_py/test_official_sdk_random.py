@@ -16,7 +16,12 @@ The negative side: records the real service refuses (protocol doc §6, §7,
 §11: a missing NOT NULL field, a wrong type, an oversized request, bad
 VARIANT text, a string that is not UTF-8, a null in a NOT NULL Arrow column)
 must end the stream with INVALID_ARGUMENT, which the SDK surfaces at once
-(not retried), and nothing of the bad request may be stored.
+(not retried), and nothing of the bad request may be stored; a request of
+exactly the cap is stored. Schemas the table does not accept (an extra,
+missing, reordered or retyped column, a wrong optional/required label) are
+refused at create with the cause of §6. Each seed also runs one stream
+through a server fault (CloseStreamSignal, a partial Flight ack, UNAVAILABLE)
+and checks delivery after the SDK's recovery.
 
 The normal run uses the fixed seeds of SEEDS (a few seconds). A longer run
 with random seeds, printing each seed for replay::
