@@ -61,7 +61,7 @@ from zerobus.sdk.sync import ZerobusSdk
 
 F = descriptor_pb2.FieldDescriptorProto
 
-SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 31]  # 31: a wide table (257 fields with a presence bit)
+SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 23, 31]  # 23: an Avro named type used twice; 31: a wide table
 CAP = 256 * 1024  # the server's -max-message-bytes in this module
 
 INTS = {"TINYINT": 8, "SMALLINT": 16, "INT": 32, "BIGINT": 64}
@@ -198,7 +198,11 @@ def rand_columns(rng: random.Random) -> list[Col]:
             for i in range(n)
         ]
     n = rng.randint(1, 9)
-    return [Col(rand_name(rng, "c", i), rand_type(rng, 0), rng.random() < 0.65, rng.random() < 0.3) for i in range(n)]
+    cols = [Col(rand_name(rng, "c", i), rand_type(rng, 0), rng.random() < 0.65, rng.random() < 0.3) for i in range(n)]
+    for i in range(1, n):
+        if rng.random() < 0.15:  # the type of an earlier column again (a shared Avro named type)
+            cols[i].type = cols[rng.randrange(i)].type
+    return cols
 
 
 def avro_ok(cols: list[Col]) -> bool:
@@ -298,7 +302,8 @@ def message_class(cols: list[Col], rng: random.Random | None = None) -> Any:
 _AVRO_NAMES = itertools.count()
 
 
-def avro_type(t: T) -> Any:
+def avro_type(t: T, seen: dict[str, str] | None = None) -> Any:
+    """t's Avro schema; seen (repr of a type -> name) reuses named types."""
     simple = {
         "TINYINT": "int",
         "SMALLINT": "int",
@@ -320,9 +325,15 @@ def avro_type(t: T) -> Any:
         return {"type": "long", "logicalType": f"timestamp-{unit}"}
     if t.name == "TIMESTAMP_NTZ":
         return {"type": "long", "logicalType": f"local-timestamp-{unit}"}
+    named = seen is not None and repr(t) in seen
+    if named:  # a named type (record, fixed) of the same shape: used again by name
+        assert seen is not None
+        return seen[repr(t)]
     if t.name == "DECIMAL" and t.avro == "fixed":
         size = next(k for k in range(1, 17) if 2 ** (8 * k - 1) > 10**t.prec)
         name = f"D{next(_AVRO_NAMES)}"
+        if seen is not None:
+            seen[repr(t)] = name
         return {
             "type": "fixed",
             "name": name,
@@ -335,18 +346,22 @@ def avro_type(t: T) -> Any:
         return {"type": "bytes", "logicalType": "decimal", "precision": t.prec, "scale": t.scale}
     if t.name == "ARRAY":
         assert t.elem
-        return {"type": "array", "items": avro_type(t.elem)}
+        return {"type": "array", "items": avro_type(t.elem, seen)}
     if t.name == "MAP":
         assert t.value
-        return {"type": "map", "values": avro_type(t.value)}
+        return {"type": "map", "values": avro_type(t.value, seen)}
     assert t.name == "STRUCT"
-    return {"type": "record", "name": f"R{next(_AVRO_NAMES)}", "fields": avro_fields(t.fields)}
+    name = f"R{next(_AVRO_NAMES)}"
+    out = {"type": "record", "name": name, "fields": avro_fields(t.fields, seen)}
+    if seen is not None:
+        seen[repr(t)] = name  # after its fields: a reference inside would be recursion
+    return out
 
 
-def avro_fields(cols: list[Col]) -> list[dict[str, Any]]:
+def avro_fields(cols: list[Col], seen: dict[str, str] | None = None) -> list[dict[str, Any]]:
     out = []
     for c in cols:
-        t = avro_type(c.type)
+        t = avro_type(c.type, seen)
         if c.nullable:
             t = [t, "null"] if c.null_last else ["null", t]
         out.append({"name": c.name, "type": t})
@@ -354,7 +369,9 @@ def avro_fields(cols: list[Col]) -> list[dict[str, Any]]:
 
 
 def avro_schema(cols: list[Col]) -> dict[str, Any]:
-    return {"type": "record", "name": "Row", "fields": avro_fields(cols)}
+    """The writer schema of cols; a record or fixed type that appears again
+    is referred to by name (valid Avro, and what writers do)."""
+    return {"type": "record", "name": "Row", "fields": avro_fields(cols, {})}
 
 
 def arrow_type(t: T, lax: bool = False) -> pa.DataType:

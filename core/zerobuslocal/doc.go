@@ -87,7 +87,8 @@
 //     INT/SMALLINT/TINYINT, long BIGINT, date DATE, timestamp-micros/millis
 //     TIMESTAMP, local-timestamp-* TIMESTAMP_NTZ, decimal DECIMAL(p,s),
 //     string/enum STRING, bytes/fixed BINARY, array ARRAY, map MAP<STRING,_>,
-//     record STRUCT, ["null", T] a nullable column); records are Avro binary
+//     record STRUCT, ["null", T] a nullable column; a named record, enum or
+//     fixed may be used again by name, a record inside itself may not); records are Avro binary
 //     (ingest_record field 4, ingest_record_batch field 4 AvroRecordBatch),
 //     decoded with github.com/linkedin/goavro/v2 and stored in the table's
 //     protobuf form.
