@@ -1053,13 +1053,18 @@ class Case:
 
     # ---- Arrow Flight
 
+    def ipc_compression(self) -> dict[str, Any]:
+        """None, zstd or lz4 IPC buffer compression, at random."""
+        codec = self.rng.choice([None, "ZSTD", "LZ4_FRAME"])
+        return {} if codec is None else {"ipc_compression": getattr(zcore.arrow.IPCCompression, codec)}
+
     def run_flight(self) -> None:
         table = self.table("flight")
         schema = arrow_schema(self.cols)
         nstreams = self.rng.choice([1, 2])
         streams = [
             self.sdk.create_arrow_stream(
-                table, schema, self.server.client_id, self.server.client_secret, arrow_options()
+                table, schema, self.server.client_id, self.server.client_secret, arrow_options(**self.ipc_compression())
             )
             for _ in range(nstreams)
         ]
