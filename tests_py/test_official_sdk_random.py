@@ -1206,6 +1206,11 @@ def test_random_tables_every_form(server: LocalServer, seed: int) -> None:
     run_seed(server, seed)
 
 
+def long_seed(server: LocalServer, seed: int) -> None:
+    run_seed(server, seed)
+    check_schema_mismatch(server, seed, random.Random(seed).choice(["proto", "avro", "flight"]))
+
+
 def test_random_long(server: LocalServer) -> None:
     """Random seeds for $ZEROBUS_SDK_CONFORMANCE_SECONDS (or the one seed
     $ZEROBUS_SDK_CONFORMANCE_SEED); each seed is printed for replay."""
@@ -1214,7 +1219,7 @@ def test_random_long(server: LocalServer) -> None:
     if not seconds and not one:
         pytest.skip("set ZEROBUS_SDK_CONFORMANCE_SECONDS or ZEROBUS_SDK_CONFORMANCE_SEED (make sdk-conformance-long)")
     if one:
-        run_seed(server, int(one))
+        long_seed(server, int(one))
         return
     end = time.monotonic() + seconds
     n = 0
@@ -1222,8 +1227,7 @@ def test_random_long(server: LocalServer) -> None:
         seed = random.SystemRandom().randrange(1_000_000, 2**40)
         print(f"seed {seed}", flush=True)
         try:
-            run_seed(server, seed)
-            check_schema_mismatch(server, seed, random.Random(seed).choice(["proto", "avro", "flight"]))
+            long_seed(server, seed)
         except BaseException:
             print(f"FAILED: replay with ZEROBUS_SDK_CONFORMANCE_SEED={seed}", flush=True)
             raise

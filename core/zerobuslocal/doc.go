@@ -97,7 +97,10 @@
 // SCHEMA_VALIDATION_FAILED, domain "zerobus.databricks.com" (ErrorDomain),
 // metadata "causes" (FIELD_NOT_IN_TABLE, MISSING_REQUIRED_COLUMN,
 // FIELD_OUT_OF_ORDER, TYPE_INCOMPATIBLE, FIELD_COUNT_MISMATCH; sorted,
-// comma separated) and "error_code" "8001".
+// comma separated) and "error_code" "8001". A NOT NULL column (or STRUCT
+// field) the stream's schema leaves out is MISSING_REQUIRED_COLUMN for every
+// record type, also an ARRAY or MAP column or a STRUCT's field, which a
+// descriptor cannot mark required.
 //
 // Ingest messages must carry wire offsets 0, 1, 2... per RPC. Every record is
 // validated before a message is stored: it must decode with the stream's
