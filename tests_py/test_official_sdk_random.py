@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import io
 import itertools
 import json
@@ -1582,6 +1583,12 @@ def test_cap_boundary(server: LocalServer, form: str) -> None:
 # Schemas the table does not accept, refused at create (protocol doc §6, §9)
 
 
+def struct_fields_of(t: T) -> list[Col] | None:
+    """The fields of the STRUCT t is or holds (ARRAY element, MAP value)."""
+    inner = t.elem if t.name == "ARRAY" else t.value if t.name == "MAP" else t
+    return inner.fields if inner is not None and inner.name == "STRUCT" else None
+
+
 def mutate(rng: random.Random, cols: list[Col], form: str) -> tuple[list[Col], str]:
     """A copy of cols with one change the table refuses, and the cause the
     refusal must carry."""
@@ -1592,7 +1599,20 @@ def mutate(rng: random.Random, cols: list[Col], form: str) -> tuple[list[Col], s
         kinds.append("label")  # optional vs required must match the column
     if form == "avro" and any(not c.nullable for c in cols):
         kinds.append("label")  # a nullable Avro field cannot fill a NOT NULL column
+    structs = [i for i, c in enumerate(cols) if struct_fields_of(c.type) is not None]
+    if structs:
+        kinds.append("nested")
     kind = rng.choice(kinds)
+    if kind == "nested":  # the same changes one level down, in a STRUCT (or ARRAY/MAP of STRUCTs)
+        i = rng.choice(structs)
+        c = cols[i]
+        t = copy.deepcopy(c.type)
+        fields = struct_fields_of(t)
+        assert fields is not None
+        sub, cause = mutate(rng, fields, form if form != "proto" else "proto_nested")
+        fields[:] = sub
+        cols[i] = Col(c.name, t, c.nullable, c.null_last)
+        return cols, cause
     if kind == "drop":
         c = cols.pop(rng.randrange(len(cols)))
         return cols, "FIELD_COUNT_MISMATCH" if c.nullable else "MISSING_REQUIRED_COLUMN"

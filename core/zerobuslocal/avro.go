@@ -293,13 +293,32 @@ func compareColumns(path string, want, got []Column) []schemaProblem {
 			if !w.Nullable && g.Nullable {
 				add(CauseTypeIncompatible, "field %q is nullable, the table column is NOT NULL", name)
 			}
-			if w.Type.Name == TypeStruct && g.Type.Name == TypeStruct {
-				out = append(out, compareColumns(name+".", w.Type.Fields, g.Type.Fields)...)
+			if ws, gs, prefix, ok := structsInside(w.Type, g.Type); ok {
+				// A STRUCT, or the STRUCTs of an ARRAY or MAP: the causes
+				// of their fields, as for PROTO and Arrow schemas.
+				out = append(out, compareColumns(name+prefix, ws, gs)...)
 			} else if !avroTypeFits(w.Type, g.Type) {
 				add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, g.Type, w.Type)
 			}
 		})
 	return out
+}
+
+// structsInside returns the fields of the STRUCTs want and got are or
+// hold in the same place (a STRUCT, an ARRAY's elements, a MAP's values with
+// fitting keys) and the path prefix of those fields.
+func structsInside(want, got ColumnType) (w, g []Column, prefix string, ok bool) {
+	switch {
+	case want.Name != got.Name:
+		return nil, nil, "", false
+	case want.Name == TypeStruct:
+		return want.Fields, got.Fields, ".", true
+	case want.Name == TypeArray && want.Element.Name == TypeStruct && got.Element.Name == TypeStruct:
+		return want.Element.Fields, got.Element.Fields, ".", true
+	case want.Name == TypeMap && want.Value.Name == TypeStruct && got.Value.Name == TypeStruct && avroTypeFits(*want.Key, *got.Key):
+		return want.Value.Fields, got.Value.Fields, ".value.", true
+	}
+	return nil, nil, "", false
 }
 
 func columnNames(cs []Column) []string {

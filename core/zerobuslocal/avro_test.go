@@ -357,3 +357,33 @@ func TestAvroNamedRecordReused(t *testing.T) {
 	st.send(avroCreateReq(table, `{"type": "record", "name": "N", "fields": [{"name": "a", "type": ["null", "N"]}]}`))
 	wantStatus(t, st.drain(), codes.InvalidArgument, "record N refers to itself")
 }
+
+// Inside the STRUCTs of an ARRAY or MAP column an Avro schema's fields get
+// the same causes as at the top level and in a STRUCT column, as PROTO and
+// Arrow schemas do; the whole column used to be TYPE_INCOMPATIBLE (found by
+// tests_py/test_official_sdk_random.py).
+func TestAvroNestedSchemaCauses(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	const table = "main.default.avro_nested_causes"
+	if err := s.CreateTableColumns(table, mustColumns(t, "items ARRAY<STRUCT<a:INT NOT NULL,b:STRING>>, m MAP<STRING,STRUCT<x:INT>>")); err != nil {
+		t.Fatal(err)
+	}
+	cc := dial(t, s)
+	tok := token(t, s, table)
+	schema := func(items, value string) string {
+		return `{"type": "record", "name": "R", "fields": [
+		  {"name": "items", "type": {"type": "array", "items": {"type": "record", "name": "I", "fields": [` + items + `]}}},
+		  {"name": "m", "type": {"type": "map", "values": {"type": "record", "name": "V", "fields": [` + value + `]}}}]}`
+	}
+	b := `{"name": "b", "type": ["null", "string"]}`
+	x := `{"name": "x", "type": ["null", "int"]}`
+	for _, tc := range []struct{ schema, substr string }{
+		{schema(b, x), `MISSING_REQUIRED_COLUMN: NOT NULL column "items.a" has no field in the Avro schema`},
+		{schema(`{"name": "a", "type": "int"}, `+b, x+`, {"name": "zz", "type": "int"}`), `FIELD_NOT_IN_TABLE: field "m.value.zz" is not a column of the table`},
+		{schema(b+`, {"name": "a", "type": "int"}`, x), `FIELD_OUT_OF_ORDER: field "items.b" is at position 1, the table has it at 2`},
+	} {
+		st := openStream(t, cc, tok, table)
+		st.send(avroCreateReq(table, tc.schema))
+		wantStatus(t, st.drain(), codes.InvalidArgument, tc.substr)
+	}
+}
