@@ -44,6 +44,7 @@ import json
 import math
 import os
 import random
+import re
 import struct
 import time
 import urllib.request
@@ -1664,3 +1665,70 @@ def check_schema_mismatch(server: LocalServer, seed: int, form: str) -> None:
     assert cause in str(exc.value), (where, str(exc.value))
     assert time.monotonic() - start < 5, (where, "a schema error is not retried")
     assert server.stats()["streams_created"] == before, where
+
+
+# --------------------------------------------------------------------------
+# The Unity Catalog tables endpoint as the official generate_proto reads it
+
+GEN_TYPES = {
+    "TINYINT": "int32",
+    "SMALLINT": "int32",
+    "INT": "int32",
+    "DATE": "int32",
+    "BIGINT": "int64",
+    "TIMESTAMP": "int64",
+    "TIMESTAMP_NTZ": "int64",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "BOOLEAN": "bool",
+    "STRING": "string",
+    "VARIANT": "string",
+    "BINARY": "bytes",
+}
+
+
+def generated_line(c: Col) -> str:
+    """The top-level field line the tool writes for column c (a STRUCT's
+    message name is the tool's own: "*")."""
+    t = c.type
+    if t.name == "MAP":
+        assert t.key and t.value
+        value = "*" if t.value.name == "STRUCT" else GEN_TYPES[t.value.name]
+        return f"map<{GEN_TYPES[t.key.name]}, {value}> {c.name}"
+    label = "optional" if c.nullable else "required"
+    if t.name == "ARRAY":
+        assert t.elem
+        label, t = "repeated", t.elem
+    return f"{label} {'*' if t.name == 'STRUCT' else GEN_TYPES[t.name]} {c.name}"
+
+
+@pytest.mark.parametrize("seed", [1, 3, 7, 8, 9, 10])
+def test_random_generate_proto(server: LocalServer, seed: int, tmp_path: Any) -> None:
+    """zerobus.tools.generate_proto (the official tool) turns the endpoint's
+    columns of a random table into a .proto whose top-level fields are the
+    table's (it maps no DECIMAL: those columns are left out)."""
+    import subprocess
+    import sys
+
+    cols = [c for c in rand_columns(random.Random(seed)) if not c.type.has(lambda t: t.name == "DECIMAL")][:40]
+    if not cols:
+        cols = [Col("c0", T("INT"), True)]
+    table = f"main.rnd_gen.s{seed}"
+    server.create_table(table, ddl(cols))
+    out = tmp_path / "gen.proto"
+    args = ["--uc-endpoint", server.workspace_url, "--client-id", server.client_id, "--client-secret"]
+    args += [server.client_secret, "--table", table, "--proto-msg", "Gen", "--output", str(out)]
+    r = subprocess.run(
+        [sys.executable, "-m", "zerobus.tools.generate_proto", *args], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, (ddl(cols), r.stdout[-2000:], r.stderr[-2000:])
+    top = [
+        line.strip().rstrip(";")
+        for line in out.read_text().splitlines()
+        if line.startswith("\t") and not line.startswith("\t\t")
+    ]
+    got = [" ".join(line.split(" = ")[0].split()) for line in top if line and not line.startswith(("message", "}"))]
+    want = [generated_line(c) for c in cols]
+    assert len(got) == len(want), (ddl(cols), out.read_text())
+    for g, w in zip(got, want, strict=True):
+        assert re.fullmatch(re.escape(w).replace(r"\*", r"\w+"), g), (ddl(cols), g, w, out.read_text())

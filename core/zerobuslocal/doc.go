@@ -41,7 +41,9 @@
 //     list, MAP map);
 //   - the columns the Unity Catalog tables endpoint serves (name, type_name,
 //     type_text, type_json, nullable, position), which the official
-//     zerobus.tools.generate_proto turns into a .proto.
+//     zerobus.tools.generate_proto turns into a .proto (type_text leaves out
+//     the nullability of STRUCT fields, "struct<a:int>", as Spark's catalog
+//     string does; type_json carries it).
 //
 // Tables come from CreateTableColumns, CreateTableFromArrow (the Unity
 // Catalog types of Arrow types), CreateTable (a descriptor; its columns are
