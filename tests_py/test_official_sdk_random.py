@@ -1259,6 +1259,10 @@ def neg_columns(rng: random.Random, flight: bool) -> list[Col]:
         Col("n_str", T("STRING"), True),
         Col("n_int", T("INT"), True),
         Col("n_list", T("ARRAY", elem=T("INT")), True),
+        Col(
+            "n_arr", T("ARRAY", elem=T("STRUCT", fields=[Col("a", T("INT"), False), Col("b", T("STRING"), True)])), True
+        ),
+        Col("n_map", T("MAP", key=T("STRING"), value=T("STRUCT", fields=[Col("a", T("BIGINT"), False)])), True),
     ]
     if not flight:
         forced.append(Col("n_var", T("VARIANT"), True))
@@ -1291,9 +1295,13 @@ class Refusals(Case):
         self.num = {f.name: f.number for f in self.cls.DESCRIPTOR.fields}
 
     def good(self) -> dict[str, Any]:
+        """A random row whose n_st, n_arr and n_map hold a STRUCT (to leave a
+        NOT NULL field out of)."""
         row = rand_row(self.rng, self.cols)
         if row["n_st"] is None:
             row["n_st"] = rand_value(self.rng, next(c for c in self.cols if c.name == "n_st").type, False)
+        row["n_arr"] = [{"a": self.rng.randint(-5, 5), "b": None}, *(row["n_arr"] or [])]
+        row["n_map"] = {**(row["n_map"] or {}), "k": {"a": 7}}
         return row
 
     # Bad records per form: (name, what the error must say, payload maker)
@@ -1304,6 +1312,10 @@ class Refusals(Case):
             for k in clear:
                 if k == "n_st.a":
                     m.n_st.ClearField("a")
+                elif k == "n_arr.a":
+                    m.n_arr[self.rng.randrange(len(m.n_arr))].ClearField("a")
+                elif k == "n_map.a":
+                    m.n_map["k"].ClearField("a")
                 else:
                     m.ClearField(k)
             return m
@@ -1312,6 +1324,8 @@ class Refusals(Case):
         return [
             ("missing_not_null", "n_req", lambda r: enc(r, n_req=1).SerializePartialToString()),
             ("struct_not_null", "n_st", lambda r: enc(r, **{"n_st.a": 1}).SerializeToString()),
+            ("array_struct_not_null", "n_arr", lambda r: enc(r, **{"n_arr.a": 1}).SerializeToString()),
+            ("map_struct_not_null", "n_map", lambda r: enc(r, **{"n_map.a": 1}).SerializeToString()),
             (
                 "wrong_wire_type",
                 "n_int",
@@ -1338,7 +1352,7 @@ class Refusals(Case):
         def obj(row: dict[str, Any]) -> dict[str, Any]:
             return to_json(self.rng, self.cols, row)
 
-        def without(row: dict[str, Any], *path: str) -> str:
+        def without(row: dict[str, Any], *path: Any) -> str:
             o = obj(row)
             parent = o
             for p in path[:-1]:
@@ -1352,6 +1366,8 @@ class Refusals(Case):
             ("missing_not_null", "n_req", lambda r: without(r, "n_req")),
             ("null_not_null", "n_req", lambda r: json.dumps({**obj(r), "n_req": None})),
             ("struct_not_null", "n_st", lambda r: without(r, "n_st", "a")),
+            ("map_struct_not_null", "n_map", lambda r: without(r, "n_map", "k", "a")),
+            ("array_struct_not_null", "n_arr", lambda r: without(r, "n_arr", 0, "a")),
             ("wrong_type", "n_int", lambda r: json.dumps({**obj(r), "n_int": wrong})),
             ("bad_variant", "n_var", lambda r: json.dumps({**obj(r), "n_var": bad_variant})),
             ("not_an_object", "JSON", lambda r: self.rng.choice(["[1, 2]", "nope", '"text"', "{"])),
@@ -1481,6 +1497,14 @@ class FlightRefusals(Refusals):
             lax_st = arrow_type(st, lax=True)
             return self.batch(rows, lax, n_st=pa.array([to_arrow_value(st, r["n_st"]) for r in rows], type=lax_st))
 
+        def null_in_nested(rows: list[dict[str, Any]], col: str) -> pa.RecordBatch:
+            r = rows[self.rng.randrange(len(rows))]
+            if col == "n_arr":
+                r["n_arr"][0] = {**r["n_arr"][0], "a": None}
+            else:
+                r["n_map"]["k"] = {"a": None}
+            return self.batch(rows, lax)
+
         def null_element(rows: list[dict[str, Any]]) -> pa.RecordBatch:
             rows[self.rng.randrange(len(rows))]["n_list"] = [1, None, 2]
             return self.batch(rows)
@@ -1506,6 +1530,8 @@ class FlightRefusals(Refusals):
             ),
             ("null_in_struct", "n_st|null in a NOT NULL field", null_in_struct),
             ("null_element", "n_list|an array element cannot be null", null_element),
+            ("null_in_array_struct", "n_arr|null in a NOT NULL field", lambda rows: null_in_nested(rows, "n_arr")),
+            ("null_in_map_struct", "n_map|null in a NOT NULL field", lambda rows: null_in_nested(rows, "n_map")),
             ("bad_utf8_sdk", "Invalid UTF8", bad_utf8),
             (
                 "oversized",
