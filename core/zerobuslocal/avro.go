@@ -70,7 +70,7 @@ func parseAvroSchema(text string) (*avroSchema, error) {
 	if err := json.Unmarshal([]byte(text), &raw); err != nil {
 		return nil, fmt.Errorf("invalid Avro schema JSON: %v", err)
 	}
-	p := avroParser{named: map[string]*avroNode{}}
+	p := avroParser{named: map[string]*avroNode{}, open: map[string]bool{}}
 	root, err := p.node(raw, "")
 	if err != nil {
 		return nil, err
@@ -93,7 +93,8 @@ func parseAvroSchema(text string) (*avroSchema, error) {
 }
 
 type avroParser struct {
-	named map[string]*avroNode
+	named map[string]*avroNode // named types by full name
+	open  map[string]bool      // records whose fields are being read
 	depth int
 }
 
@@ -117,10 +118,10 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 		}
 		for _, n := range []string{name, v} {
 			if nd, ok := p.named[n]; ok {
-				if nd.typ == "record" {
-					return nil, fmt.Errorf("record %s refers to itself or is reused: recursive records have no column type", n)
+				if p.open[n] {
+					return nil, fmt.Errorf("record %s refers to itself: recursive records have no column type", n)
 				}
-				return nd, nil
+				return nd, nil // a named type defined earlier, used again
 			}
 		}
 		return nil, fmt.Errorf("unknown Avro type %q", v)
@@ -182,6 +183,7 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 			if typ != "record" {
 				return nd, nil
 			}
+			p.open[name] = true // until its fields are read: a reference is recursion
 			fields, _ := v["fields"].([]any)
 			for _, f := range fields {
 				fm, _ := f.(map[string]any)
@@ -192,8 +194,7 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 				}
 				nd.fields = append(nd.fields, avroField{name: fname, node: fn})
 			}
-			delete(p.named, name) // a later reference would be recursion or reuse
-			p.named[name+"#done"] = nd
+			delete(p.open, name)
 			return nd, nil
 		case "array":
 			items, err := p.node(v["items"], ns)
@@ -292,13 +293,32 @@ func compareColumns(path string, want, got []Column) []schemaProblem {
 			if !w.Nullable && g.Nullable {
 				add(CauseTypeIncompatible, "field %q is nullable, the table column is NOT NULL", name)
 			}
-			if w.Type.Name == TypeStruct && g.Type.Name == TypeStruct {
-				out = append(out, compareColumns(name+".", w.Type.Fields, g.Type.Fields)...)
+			if ws, gs, prefix, ok := structsInside(w.Type, g.Type); ok {
+				// A STRUCT, or the STRUCTs of an ARRAY or MAP: the causes
+				// of their fields, as for PROTO and Arrow schemas.
+				out = append(out, compareColumns(name+prefix, ws, gs)...)
 			} else if !avroTypeFits(w.Type, g.Type) {
 				add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, g.Type, w.Type)
 			}
 		})
 	return out
+}
+
+// structsInside returns the fields of the STRUCTs want and got are or
+// hold in the same place (a STRUCT, an ARRAY's elements, a MAP's values with
+// fitting keys) and the path prefix of those fields.
+func structsInside(want, got ColumnType) (w, g []Column, prefix string, ok bool) {
+	switch {
+	case want.Name != got.Name:
+		return nil, nil, "", false
+	case want.Name == TypeStruct:
+		return want.Fields, got.Fields, ".", true
+	case want.Name == TypeArray && want.Element.Name == TypeStruct && got.Element.Name == TypeStruct:
+		return want.Element.Fields, got.Element.Fields, ".", true
+	case want.Name == TypeMap && want.Value.Name == TypeStruct && got.Value.Name == TypeStruct && avroTypeFits(*want.Key, *got.Key):
+		return want.Value.Fields, got.Value.Fields, ".value.", true
+	}
+	return nil, nil, "", false
 }
 
 func columnNames(cs []Column) []string {

@@ -61,22 +61,30 @@ type Column struct {
 	Nullable bool
 }
 
-// String is the type in Unity Catalog's type_text form: "bigint",
-// "decimal(10,2)", "array<string>", "map<string,int>",
-// "struct<a:int,b:string not null>".
-func (t ColumnType) String() string {
+// String is the type in lowercase DDL form: "bigint", "decimal(10,2)",
+// "array<string>", "map<string,int>", "struct<a:int,b:string not null>".
+func (t ColumnType) String() string { return t.text(true) }
+
+// catalogText is the type_text the Unity Catalog tables endpoint serves:
+// String without the nullability of STRUCT fields ("struct<a:int,b:string>",
+// Spark's catalog string), which type_json carries. The official
+// zerobus.tools.generate_proto reads STRUCT fields as "name:type" and fails
+// on "type not null".
+func (t ColumnType) catalogText() string { return t.text(false) }
+
+func (t ColumnType) text(notNull bool) string {
 	switch t.Name {
 	case TypeDecimal:
 		return fmt.Sprintf("decimal(%d,%d)", t.Precision, t.Scale)
 	case TypeArray:
-		return "array<" + t.Element.String() + ">"
+		return "array<" + t.Element.text(notNull) + ">"
 	case TypeMap:
-		return "map<" + t.Key.String() + "," + t.Value.String() + ">"
+		return "map<" + t.Key.text(notNull) + "," + t.Value.text(notNull) + ">"
 	case TypeStruct:
 		parts := make([]string, len(t.Fields))
 		for i, f := range t.Fields {
-			parts[i] = f.Name + ":" + f.Type.String()
-			if !f.Nullable {
+			parts[i] = f.Name + ":" + f.Type.text(notNull)
+			if notNull && !f.Nullable {
 				parts[i] += " not null"
 			}
 		}
@@ -668,7 +676,7 @@ func columnsJSON(cols []Column) []ColumnJSON {
 	out := make([]ColumnJSON, len(cols))
 	for i, c := range cols {
 		tj, _ := json.Marshal(c.sparkJSON())
-		out[i] = ColumnJSON{Name: c.Name, TypeName: c.Type.ucTypeName(), TypeText: c.Type.String(), TypeJSON: string(tj), Nullable: c.Nullable, Position: i}
+		out[i] = ColumnJSON{Name: c.Name, TypeName: c.Type.ucTypeName(), TypeText: c.Type.catalogText(), TypeJSON: string(tj), Nullable: c.Nullable, Position: i}
 		if c.Type.Name == TypeDecimal {
 			out[i].Precision, out[i].Scale = c.Type.Precision, c.Type.Scale
 		}

@@ -292,3 +292,30 @@ func TestServerImportsNoClientCode(t *testing.T) {
 		t.Fatalf("checked only %d files", checked)
 	}
 }
+
+// The tables endpoint's type_text leaves out the nullability of STRUCT
+// fields ("struct<a:int>", Spark's catalog string); type_json keeps it. With
+// "a:int not null" in type_text the official zerobus.tools.generate_proto
+// failed ("Unknown column type: int not null"; found by
+// tests_py/test_official_sdk_random.py).
+func TestTablesEndpointTypeTextWithoutNullability(t *testing.T) {
+	s := start(t, zerobuslocal.Options{})
+	if err := s.CreateTableColumns(testTable, mustColumns(t, "s STRUCT<a:INT NOT NULL,b:ARRAY<STRUCT<c:STRING NOT NULL>>> NOT NULL")); err != nil {
+		t.Fatal(err)
+	}
+	_, tr := postToken(t, s, nil, s.ClientID(), s.ClientSecret(), url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	code, body := ucGet(t, s, testTable, tr.AccessToken)
+	if code != http.StatusOK {
+		t.Fatalf("GET table: HTTP %d %v", code, body)
+	}
+	c := body["columns"].([]any)[0].(map[string]any)
+	if got, want := c["type_text"], "struct<a:int,b:array<struct<c:string>>>"; got != want {
+		t.Errorf("type_text %q, want %q", got, want)
+	}
+	if tj := c["type_json"].(string); !strings.Contains(tj, `"name":"a","nullable":false`) || !strings.Contains(tj, `"name":"c","nullable":false`) {
+		t.Errorf("type_json %s: want the fields' nullability", tj)
+	}
+	if c["nullable"] != false {
+		t.Errorf("nullable %v, want false", c["nullable"])
+	}
+}

@@ -41,7 +41,9 @@
 //     list, MAP map);
 //   - the columns the Unity Catalog tables endpoint serves (name, type_name,
 //     type_text, type_json, nullable, position), which the official
-//     zerobus.tools.generate_proto turns into a .proto.
+//     zerobus.tools.generate_proto turns into a .proto (type_text leaves out
+//     the nullability of STRUCT fields, "struct<a:int>", as Spark's catalog
+//     string does; type_json carries it).
 //
 // Tables come from CreateTableColumns, CreateTableFromArrow (the Unity
 // Catalog types of Arrow types), CreateTable (a descriptor; its columns are
@@ -87,7 +89,8 @@
 //     INT/SMALLINT/TINYINT, long BIGINT, date DATE, timestamp-micros/millis
 //     TIMESTAMP, local-timestamp-* TIMESTAMP_NTZ, decimal DECIMAL(p,s),
 //     string/enum STRING, bytes/fixed BINARY, array ARRAY, map MAP<STRING,_>,
-//     record STRUCT, ["null", T] a nullable column); records are Avro binary
+//     record STRUCT, ["null", T] a nullable column; a named record, enum or
+//     fixed may be used again by name, a record inside itself may not); records are Avro binary
 //     (ingest_record field 4, ingest_record_batch field 4 AvroRecordBatch),
 //     decoded with github.com/linkedin/goavro/v2 and stored in the table's
 //     protobuf form.
@@ -96,7 +99,10 @@
 // SCHEMA_VALIDATION_FAILED, domain "zerobus.databricks.com" (ErrorDomain),
 // metadata "causes" (FIELD_NOT_IN_TABLE, MISSING_REQUIRED_COLUMN,
 // FIELD_OUT_OF_ORDER, TYPE_INCOMPATIBLE, FIELD_COUNT_MISMATCH; sorted,
-// comma separated) and "error_code" "8001".
+// comma separated) and "error_code" "8001". A NOT NULL column (or STRUCT
+// field) the stream's schema leaves out is MISSING_REQUIRED_COLUMN for every
+// record type, also an ARRAY or MAP column or a STRUCT's field, which a
+// descriptor cannot mark required.
 //
 // Ingest messages must carry wire offsets 0, 1, 2... per RPC. Every record is
 // validated before a message is stored: it must decode with the stream's

@@ -290,7 +290,7 @@ func (r *rpc) create() error {
 		}
 		if t.md == r.encodedMD || proto.Equal(t.desc, desc) {
 			r.encodedMD, r.sameMD = t.md, true
-		} else if problems := compareSchemas(t.md, r.encodedMD); len(problems) > 0 {
+		} else if problems := compareSchemas(t.md, r.encodedMD, t.cols); len(problems) > 0 {
 			return schemaError(name, problems)
 		}
 	}

@@ -77,14 +77,47 @@ func compareFieldNames(path, kind string, want []string, wantNotNull func(i int)
 // compareSchemas checks the stream's descriptor against the table's: same
 // field names in the same order, same count, compatible types and the same
 // optionality, recursively for nested messages. Field numbers may differ
-// (records are mapped by name).
-func compareSchemas(table, stream protoreflect.MessageDescriptor) []schemaProblem {
+// (records are mapped by name). cols (the table's columns, nil for a table
+// known only by its descriptor) tell which columns are NOT NULL where the
+// descriptor cannot: an ARRAY or MAP column, a STRUCT's field. A NOT NULL
+// column with no field is MISSING_REQUIRED_COLUMN at every level, as for
+// Avro and Arrow schemas.
+func compareSchemas(table, stream protoreflect.MessageDescriptor, cols []Column) []schemaProblem {
 	var out []schemaProblem
-	compareMessage("", table, stream, 0, &out)
+	compareMessage("", table, stream, cols, 0, &out)
 	return out
 }
 
-func compareMessage(path string, want, got protoreflect.MessageDescriptor, depth int, out *[]schemaProblem) {
+// columnNamed is the column of cols named name (nil: none).
+func columnNamed(cols []Column, name protoreflect.Name) *Column {
+	for i := range cols {
+		if cols[i].Name == string(name) {
+			return &cols[i]
+		}
+	}
+	return nil
+}
+
+// structFields are the fields of the STRUCT a message field of column c
+// holds (a STRUCT column, an ARRAY of STRUCTs, a MAP's STRUCT values).
+func structFields(c *Column) []Column {
+	if c == nil {
+		return nil
+	}
+	t := c.Type
+	switch {
+	case t.Name == TypeArray && t.Element != nil:
+		t = *t.Element
+	case t.Name == TypeMap && t.Value != nil:
+		t = *t.Value
+	}
+	if t.Name != TypeStruct {
+		return nil
+	}
+	return t.Fields
+}
+
+func compareMessage(path string, want, got protoreflect.MessageDescriptor, cols []Column, depth int, out *[]schemaProblem) {
 	if depth > 64 {
 		return
 	}
@@ -117,18 +150,20 @@ func compareMessage(path string, want, got protoreflect.MessageDescriptor, depth
 		if wl, gl := labelName(w), labelName(g); wl != gl {
 			add(CauseTypeIncompatible, "field %q is %s, the table column is %s (nullable columns are optional, NOT NULL columns required)", name, gl, wl)
 		}
+		sub := structFields(columnNamed(cols, w.Name()))
 		switch {
 		case w.IsMap():
 			if w.MapValue().Message() != nil {
-				compareMessage(name+".value.", w.MapValue().Message(), g.MapValue().Message(), depth+1, out)
+				compareMessage(name+".value.", w.MapValue().Message(), g.MapValue().Message(), sub, depth+1, out)
 			}
 		case w.Message() != nil:
-			compareMessage(name+".", w.Message(), g.Message(), depth+1, out)
+			compareMessage(name+".", w.Message(), g.Message(), sub, depth+1, out)
 		}
 	}
 	for i := 0; i < wf.Len(); i++ {
 		w := wf.Get(i)
-		if gf.ByName(w.Name()) == nil && w.Cardinality() == protoreflect.Required {
+		c := columnNamed(cols, w.Name())
+		if gf.ByName(w.Name()) == nil && (w.Cardinality() == protoreflect.Required || c != nil && !c.Nullable) {
 			add(CauseMissingRequiredColumn, "NOT NULL column %q has no field in the stream descriptor", path+string(w.Name()))
 		}
 	}
