@@ -32,10 +32,13 @@ import (
 // it; any other number written without an exponent whose precision and
 // scale are at most 38 is a decimal (of 4, 8 or 16 bytes, the smallest
 // that holds it); every other number (an exponent, or more digits than
-// DECIMAL(38) holds) is a DOUBLE. It fails for text that is not one JSON
-// document, an object that gives a key twice, a value nested deeper than
-// MaxVariantDepth (the depth the readers accept) or a number outside the
-// DOUBLE range; the error text is what a failed row reports.
+// DECIMAL(38) holds) is a DOUBLE, and one outside the DOUBLE range is the
+// DOUBLE +Infinity or -Infinity. It fails for text that is not one JSON
+// document, an object that gives a key twice, more than MaxVariantDepth
+// objects and arrays open at once (Spark's limit, the depth the readers
+// accept) or a \u escape of half a UTF-16 surrogate pair without its other
+// half (Spark's parse_json refuses those too); the error text is what a
+// failed row reports.
 func ParseVariantJSON(s string) (v variant.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -49,6 +52,9 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 	if !json.Valid(b) {
 		var x any
 		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", json.Unmarshal(b, &x))
+	}
+	if err := loneSurrogate(s); err != nil {
+		return variant.Value{}, err
 	}
 	var vb variant.Builder
 	// goccy/go-json's decoder (arrow-go's) reads tokens with half the
@@ -72,15 +78,15 @@ var errVariantTooDeep = errors.New("nested too deep")
 // appendJSONValue appends the next JSON value of dec (valid JSON) to b; depth
 // is the number of objects and arrays around it.
 func appendJSONValue(b *variant.Builder, dec *gojson.Decoder, depth int) error {
-	if depth > MaxVariantDepth {
-		return errVariantTooDeep
-	}
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("failed to parse JSON: %w", err)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
+		if depth >= MaxVariantDepth { // this one would be open inside depth others
+			return errVariantTooDeep
+		}
 		start := b.Offset()
 		if t == '[' {
 			var offsets []int
@@ -140,13 +146,9 @@ func appendJSONNumber(b *variant.Builder, n string) error {
 			return err
 		}
 	}
-	f, err := strconv.ParseFloat(n, 64)
-	if err != nil {
-		if len(n) > 40 {
-			n = fmt.Sprintf("%s… (%d characters)", n[:24], len(n))
-		}
-		return fmt.Errorf("the number %s is outside the range of a DOUBLE (about ±1.8e308)", n)
-	}
+	// Past the DOUBLE range ParseFloat gives ±Inf (with ErrRange), what
+	// Spark stores; n is a valid JSON number, so there is no other error.
+	f, _ := strconv.ParseFloat(n, 64)
 	return b.AppendFloat64(f)
 }
 
@@ -195,8 +197,61 @@ func appendJSONDecimal(b *variant.Builder, n string) (bool, error) {
 	return true, b.AppendDecimal16(uint8(scale), decimal128.FromBigInt(u))
 }
 
-// jsonDepth is the greatest number of objects and arrays around a value of
-// valid JSON text t.
+// loneSurrogate fails valid JSON text s holding a \u escape of a UTF-16
+// surrogate (U+D800 to U+DFFF) that is not one half of a pair: a high one
+// followed by a low one. Such an escape names no character (Go's decoder
+// would store U+FFFD, the protobuf path send the text as it is), and
+// Spark's parse_json refuses it.
+func loneSurrogate(s string) error {
+	// In valid JSON a backslash only starts an escape inside a string, so
+	// reading the escapes one after another from the first finds each.
+	for i := strings.IndexByte(s, '\\'); i >= 0; {
+		next := i + 2
+		if s[i+1] == 'u' {
+			r := hex4(s[i+2 : i+6])
+			next = i + 6
+			switch {
+			case r >= 0xd800 && r < 0xdc00:
+				if strings.HasPrefix(s[next:], `\u`) {
+					if lo := hex4(s[next+2 : next+6]); lo >= 0xdc00 && lo < 0xe000 {
+						next += 6
+						break
+					}
+				}
+				return fmt.Errorf("VARIANT value: the string escape %s is a lone high surrogate (half of a UTF-16 pair, not followed by a low surrogate \\udc00-\\udfff), which is no character; write the character itself or its full pair", s[i:i+6])
+			case r >= 0xdc00 && r < 0xe000:
+				return fmt.Errorf("VARIANT value: the string escape %s is a lone low surrogate (half of a UTF-16 pair, not after a high surrogate \\ud800-\\udbff), which is no character; write the character itself or its full pair", s[i:i+6])
+			}
+		}
+		k := strings.IndexByte(s[next:], '\\')
+		if k < 0 {
+			break
+		}
+		i = next + k
+	}
+	return nil
+}
+
+// hex4 is the value of the four hexadecimal digits h.
+func hex4(h string) rune {
+	var r rune
+	for i := range 4 {
+		c := rune(h[i])
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | c
+	}
+	return r
+}
+
+// jsonDepth is the greatest number of objects and arrays open at once in
+// valid JSON text t (as Jackson counts nesting).
 func jsonDepth(t []byte) int {
 	depth, deepest, inString := 0, 0, false
 	for i := 0; i < len(t); i++ {
@@ -209,15 +264,11 @@ func jsonDepth(t []byte) int {
 			}
 		case c == '"':
 			inString = true
-			deepest = max(deepest, depth)
 		case c == '{' || c == '[':
-			deepest = max(deepest, depth)
 			depth++
+			deepest = max(deepest, depth)
 		case c == '}' || c == ']':
 			depth--
-		case c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
-		default: // a number, true, false, null
-			deepest = max(deepest, depth)
 		}
 	}
 	return deepest
@@ -226,11 +277,12 @@ func jsonDepth(t []byte) int {
 // CheckVariantJSON reports whether ParseVariantJSON accepts text, with its
 // error. text is only read. Most text is accepted without building the
 // value: valid JSON (json.Valid) whose objects give each key once, with
-// no escaped key, no number outside the DOUBLE range, no more than
-// MaxVariantDepth objects and arrays inside each other, up to
+// no escaped key, no \u escape of a surrogate (U+D800-U+DFFF), no more
+// than MaxVariantDepth objects and arrays inside each other, up to
 // maxPlainVariantJSON bytes and maxPlainVariantKeys keys an object, is
-// what ParseVariantJSON accepts; anything else is parsed in full, so the
-// answer and its error are ParseVariantJSON's.
+// what ParseVariantJSON accepts (every number is: one outside the DOUBLE
+// range is ±Infinity); anything else is parsed in full, so the answer and
+// its error are ParseVariantJSON's.
 func CheckVariantJSON(text []byte) error {
 	if len(text) <= maxPlainVariantJSON && json.Valid(text) && plainVariantJSON(text) {
 		return nil
@@ -246,9 +298,10 @@ const (
 
 // plainVariantJSON reports whether valid JSON text t has no key given twice
 // in one object, no key with an escape (compared as decoded text by the
-// parser), no number outside the DOUBLE range, no object of more than
-// maxPlainVariantKeys keys and no more than MaxVariantDepth objects and
-// arrays open at once. false only means "parse it in full".
+// parser), no \u escape of a surrogate (paired or not: the parser
+// decides), no object of more than maxPlainVariantKeys keys and no more
+// than MaxVariantDepth objects and arrays open at once. false only means
+// "parse it in full".
 func plainVariantJSON(t []byte) bool {
 	var keysBuf [32][]byte
 	var stackBuf [32]int
@@ -287,6 +340,9 @@ func plainVariantJSON(t []byte) bool {
 					break
 				}
 				escaped = true
+				if t[j+1] == 'u' && t[j+2]|0x20 == 'd' && t[j+3] >= '8' { // \uD800-\uDFFF (8, 9, a-f, A-F)
+					return false
+				}
 				j += 2
 			}
 			if expectKey {
@@ -306,31 +362,11 @@ func plainVariantJSON(t []byte) bool {
 				expectKey = false
 			}
 			i = j + 1
-		case c == '-' || c >= '0' && c <= '9':
-			j, exp := i, false
-			for j < len(t) && (t[j] >= '0' && t[j] <= '9' || t[j] == '-' || t[j] == '+' || t[j] == '.' || t[j] == 'e' || t[j] == 'E') {
-				exp = exp || t[j] == 'e' || t[j] == 'E'
-				j++
-			}
-			// ParseVariantJSON takes every number a DOUBLE holds (as an
-			// integer, a decimal or a DOUBLE); one of at most 38
-			// characters without an exponent always fits.
-			if (exp || j-i > 38) && !fitsDouble(t[i:j]) {
-				return false
-			}
-			i = j
-		default: // ':', white space, true, false, null
+		default: // ':', white space, numbers (ParseVariantJSON takes every one), true, false, null
 			i++
 		}
 	}
 	return true
-}
-
-// fitsDouble reports whether the JSON number n is within the DOUBLE range
-// (one that rounds to zero is).
-func fitsDouble(n []byte) bool {
-	_, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(n), len(n)), 64)
-	return err == nil
 }
 
 // IsVariantType reports whether t is a table's VARIANT type as the clients

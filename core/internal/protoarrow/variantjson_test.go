@@ -2,6 +2,7 @@ package protoarrow
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -23,8 +24,14 @@ var variantJSONSeeds = []string{
 	// exponents as Python writes them, nesting at and past MaxVariantDepth.
 	`123456789012345678901234567890123456789`, `-0.` + strings.Repeat("1", 39), `0.` + strings.Repeat("0", 40) + `1`,
 	`[1e-05, 2.5E+10, -3e0]`, `{"p": 1e-05}`, `1.0e2`, `1e308`, `1.8e308`, `-2e308`,
-	strings.Repeat("[", 100) + `1` + strings.Repeat("]", 100), strings.Repeat("[", 101) + `1` + strings.Repeat("]", 101),
-	strings.Repeat("[", 101) + strings.Repeat("]", 101), strings.Repeat(`{"a":`, 101) + `{}` + strings.Repeat("}", 101),
+	strings.Repeat("[", 1000) + `1` + strings.Repeat("]", 1000), strings.Repeat("[", 1001) + `1` + strings.Repeat("]", 1001),
+	strings.Repeat("[", 1001) + strings.Repeat("]", 1001), strings.Repeat(`{"a":`, 1001) + `{}` + strings.Repeat("}", 1001),
+	strings.Repeat("[", 1000) + strings.Repeat("]", 1000), strings.Repeat(`{"a":`, 1000) + `{}` + strings.Repeat("}", 1000),
+	// Numbers outside the DOUBLE range (±Infinity), surrogate escapes
+	// paired or lone, in values and keys.
+	`1E+400`, `{"a": [-1e400, 1e-400]}`, `"\ud83d\ude00"`, `"\uD83D\uDE00x"`, `{"\ud83d\ude00": 1}`, `"\ud800"`,
+	`{"\ud800": 1}`, `"\udc00x"`, `"\ud800\u0041"`, `"\ud800\ud800"`, `"\ude00\ud83d"`, `"\\ud800"`, `"\u0041\uDBFF"`,
+	`["ok", "\uDFFF"]`, `{"k": "\ud7ff\ue000"}`,
 }
 
 // CheckVariantJSON (its fast path for plain text included) accepts and
@@ -92,6 +99,14 @@ func TestParseVariantJSONNumbersAsSpark(t *testing.T) {
 		{"2.5E+3", variant.Double, "2500"},
 		{"1.0e2", variant.Double, "100"},
 		{"1e-400", variant.Double, "0"},
+		// Outside the DOUBLE range: ±Infinity, as Spark stores them, and
+		// written as Spark's to_json writes them.
+		{"1E+400", variant.Double, `"Infinity"`},
+		{"-1e400", variant.Double, `"-Infinity"`},
+		{"[1.8e308, -2e308]", variant.Array, `["Infinity","-Infinity"]`},
+		{"1" + strings.Repeat("0", 400), variant.Double, `"Infinity"`},
+		{"-1" + strings.Repeat("0", 320) + ".5", variant.Double, `"-Infinity"`},
+		{"1e308", variant.Double, "1e+308"},
 	} {
 		v, err := ParseVariantJSON(tc.in)
 		if err != nil {
@@ -103,16 +118,6 @@ func TestParseVariantJSONNumbersAsSpark(t *testing.T) {
 			t.Errorf("%s: %v %s (%v), want %v %s", tc.in, v.Type(), text, err, tc.typ, tc.json)
 		}
 	}
-	for in, want := range map[string]string{
-		"1e400":                        "VARIANT value: the number 1e400 is outside the range of a DOUBLE",
-		"[-2e308]":                     "VARIANT value: the number -2e308 is outside the range of a DOUBLE",
-		"1" + strings.Repeat("0", 320): "VARIANT value: the number 100000000000000000000000… (321 characters) is outside the range of a DOUBLE",
-	} {
-		_, err := ParseVariantJSON(in)
-		if err == nil || !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("%.40s: %v, want %q", in, err, want)
-		}
-	}
 }
 
 // A value inside more than MaxVariantDepth objects and arrays fails, naming
@@ -122,9 +127,11 @@ func TestParseVariantJSONDepth(t *testing.T) {
 		return strings.Repeat(`{"a": [`, n/2) + strings.Repeat("[", n%2) + inner + strings.Repeat("]", n%2) + strings.Repeat("]}", n/2)
 	}
 	for n, want := range map[int]string{
+		100:                 "",
+		101:                 "",
 		MaxVariantDepth:     "",
-		MaxVariantDepth + 1: "VARIANT value: JSON nested 101 levels deep (objects and arrays inside each other), over the limit of 100; flatten it",
-		150:                 "VARIANT value: JSON nested 150 levels deep (objects and arrays inside each other), over the limit of 100; flatten it",
+		MaxVariantDepth + 1: "VARIANT value: JSON nested 1001 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
+		1500:                "VARIANT value: JSON nested 1500 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
 	} {
 		for _, inner := range []string{`1`, `"s"`, `null`} {
 			s := nest(n, inner)
@@ -141,6 +148,67 @@ func TestParseVariantJSONDepth(t *testing.T) {
 			}
 			checkVariantJSONAgrees(t, s)
 		}
+	}
+	// Containers count, not values: 999 levels around an empty array or
+	// object are 1000 open, 1000 around one are 1001 (Spark refuses it).
+	for _, inner := range []string{`[]`, `{}`, `{"k": [1]}`} {
+		if _, err := ParseVariantJSON(nest(MaxVariantDepth-1, inner)); err != nil && inner != `{"k": [1]}` {
+			t.Errorf("999 levels around %s: %v", inner, err)
+		}
+		want := "VARIANT value: JSON nested 1001 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it"
+		if inner == `{"k": [1]}` {
+			want = strings.Replace(want, "1001", "1002", 1)
+		}
+		if _, err := ParseVariantJSON(nest(MaxVariantDepth, inner)); err == nil || err.Error() != want {
+			t.Errorf("1000 levels around %s: %v, want %q", inner, err, want)
+		}
+		checkVariantJSONAgrees(t, nest(MaxVariantDepth-1, inner))
+		checkVariantJSONAgrees(t, nest(MaxVariantDepth, inner))
+	}
+}
+
+func TestMaxVariantDepthIsSparks(t *testing.T) {
+	if MaxVariantDepth != 1000 {
+		t.Fatalf("MaxVariantDepth = %d, want Spark's 1000", MaxVariantDepth)
+	}
+}
+
+// A \u escape of half a UTF-16 surrogate pair without its other half, in
+// a value or a key, fails naming it (Spark's parse_json refuses it; Go's
+// decoder would store U+FFFD); a full pair is the character it encodes.
+func TestParseVariantJSONLoneSurrogates(t *testing.T) {
+	for in, want := range map[string]string{
+		`"\ud83d\ude00"`:              `"😀"`,
+		`{"\uD83D\uDE00": "x\u00e9"}`: `{"😀":"xé"}`,
+		`"\\ud800"`:                   `"\\ud800"`, // an escaped backslash, then text
+		`"\ud7ff\ue000"`:              "\"\ud7ff\ue000\"",
+	} {
+		v, err := ParseVariantJSON(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, err := VariantJSON(v.Metadata().Bytes(), v.Bytes())
+		if err != nil || string(got) != want {
+			t.Errorf("%s: stored %s (%v), want %s", in, got, err, want)
+		}
+	}
+	high := "VARIANT value: the string escape %s is a lone high surrogate"
+	low := "VARIANT value: the string escape %s is a lone low surrogate"
+	for in, want := range map[string]string{
+		`"\ud800"`:             fmt.Sprintf(high, `\ud800`),
+		`{"\ud800": 1}`:        fmt.Sprintf(high, `\ud800`),
+		`"\udc00x"`:            fmt.Sprintf(low, `\udc00`),
+		`"\ud800\u0041"`:       fmt.Sprintf(high, `\ud800`),
+		`"\ud800\ud800"`:       fmt.Sprintf(high, `\ud800`),
+		`"\ude00\ud83d"`:       fmt.Sprintf(low, `\ude00`),
+		`["ok", "a\uDBFF"]`:    fmt.Sprintf(high, `\uDBFF`),
+		`"\ud83d\ude00\uDFFF"`: fmt.Sprintf(low, `\uDFFF`),
+	} {
+		_, err := ParseVariantJSON(in)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+		checkVariantJSONAgrees(t, in)
 	}
 }
 
