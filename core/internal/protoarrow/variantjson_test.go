@@ -127,11 +127,11 @@ func TestParseVariantJSONDepth(t *testing.T) {
 		return strings.Repeat(`{"a": [`, n/2) + strings.Repeat("[", n%2) + inner + strings.Repeat("]", n%2) + strings.Repeat("]}", n/2)
 	}
 	for n, want := range map[int]string{
-		100:                 "",
-		101:                 "",
-		MaxVariantDepth:     "",
-		MaxVariantDepth + 1: "VARIANT value: JSON nested 1001 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
-		1500:                "VARIANT value: JSON nested 1500 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
+		100:  "",
+		101:  "",
+		1000: "",
+		1001: "VARIANT value: JSON nested 1001 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
+		1500: "VARIANT value: JSON nested 1500 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it",
 	} {
 		for _, inner := range []string{`1`, `"s"`, `null`} {
 			s := nest(n, inner)
@@ -152,18 +152,18 @@ func TestParseVariantJSONDepth(t *testing.T) {
 	// Containers count, not values: 999 levels around an empty array or
 	// object are 1000 open, 1000 around one are 1001 (Spark refuses it).
 	for _, inner := range []string{`[]`, `{}`, `{"k": [1]}`} {
-		if _, err := ParseVariantJSON(nest(MaxVariantDepth-1, inner)); err != nil && inner != `{"k": [1]}` {
+		if _, err := ParseVariantJSON(nest(999, inner)); err != nil && inner != `{"k": [1]}` {
 			t.Errorf("999 levels around %s: %v", inner, err)
 		}
 		want := "VARIANT value: JSON nested 1001 levels deep (objects and arrays inside each other), over the limit of 1000; flatten it"
 		if inner == `{"k": [1]}` {
 			want = strings.Replace(want, "1001", "1002", 1)
 		}
-		if _, err := ParseVariantJSON(nest(MaxVariantDepth, inner)); err == nil || err.Error() != want {
+		if _, err := ParseVariantJSON(nest(1000, inner)); err == nil || err.Error() != want {
 			t.Errorf("1000 levels around %s: %v, want %q", inner, err, want)
 		}
-		checkVariantJSONAgrees(t, nest(MaxVariantDepth-1, inner))
-		checkVariantJSONAgrees(t, nest(MaxVariantDepth, inner))
+		checkVariantJSONAgrees(t, nest(999, inner))
+		checkVariantJSONAgrees(t, nest(1000, inner))
 	}
 }
 
