@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -56,18 +57,18 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 	if err := loneSurrogate(s); err != nil {
 		return variant.Value{}, err
 	}
-	var vb variant.Builder
 	// goccy/go-json's decoder (arrow-go's) reads tokens with half the
 	// allocations of encoding/json's; its Number and Delim are encoding/json's.
 	dec := gojson.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	if err := appendJSONValue(&vb, dec, 0); err != nil {
+	var w variantWriter
+	if err := w.value(dec, 0); err != nil {
 		if errors.Is(err, errVariantTooDeep) {
 			return variant.Value{}, fmt.Errorf("VARIANT value: JSON nested %d levels deep (objects and arrays inside each other), over the limit of %d; flatten it", jsonDepth(b), MaxVariantDepth)
 		}
 		return variant.Value{}, fmt.Errorf("VARIANT value: %w", err)
 	}
-	if v, err = vb.Build(); err != nil {
+	if v, err = w.build(); err != nil {
 		return variant.Value{}, fmt.Errorf("VARIANT value: %w", err)
 	}
 	return v, nil
@@ -75,9 +76,82 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 
 var errVariantTooDeep = errors.New("nested too deep")
 
-// appendJSONValue appends the next JSON value of dec (valid JSON) to b; depth
-// is the number of objects and arrays around it.
-func appendJSONValue(b *variant.Builder, dec *gojson.Decoder, depth int) error {
+// A variantWriter encodes a JSON document as a Variant value without
+// moving bytes already written: arrow-go's Builder writes the primitives
+// and keeps the key dictionary, but the header of an object or array
+// (before its values, and sized by them) is written aside once they are
+// known and put in place when the value is built. (The Builder's
+// FinishArray and FinishObject move every byte written since the
+// container opened to make room for its header, at each level: depth ×
+// size, seconds for a long string inside 1000 arrays.)
+type variantWriter struct {
+	b     variant.Builder
+	heads []variantHead // one per container, in the order they open: the order of the bytes
+	arena []byte        // the headers
+	moved int           // bytes of the headers finished so far
+}
+
+// variantHead is a container's header arena[off:off+n], to go before the
+// byte at of the Builder's value bytes.
+type variantHead struct{ at, off, n int }
+
+// pos is the position the next byte written will have in the value.
+func (w *variantWriter) pos() int { return w.b.Offset() + w.moved }
+
+// open records the header of a container opening here; its position in
+// the value is returned.
+func (w *variantWriter) open() (idx, start int) {
+	w.heads = append(w.heads, variantHead{at: w.b.Offset()})
+	return len(w.heads) - 1, w.pos()
+}
+
+// finish makes arena[off:] the header of container idx.
+func (w *variantWriter) finish(idx, off int) {
+	w.heads[idx].off, w.heads[idx].n = off, len(w.arena)-off
+	w.moved += len(w.arena) - off
+}
+
+// appendUint appends v as an n-byte little-endian unsigned integer.
+func appendUint(b []byte, v int, n int) []byte {
+	for i := range n {
+		b = append(b, byte(v>>(8*i)))
+	}
+	return b
+}
+
+// uintSize is the number of bytes that hold v (1 to 4).
+func uintSize(v int) int {
+	switch {
+	case v <= 0xff:
+		return 1
+	case v <= 0xffff:
+		return 2
+	case v <= 0xffffff:
+		return 3
+	}
+	return 4
+}
+
+// build puts the headers in place and returns the value.
+func (w *variantWriter) build() (variant.Value, error) {
+	v, err := w.b.Build()
+	if err != nil || len(w.heads) == 0 {
+		return v, err
+	}
+	data := v.Bytes()
+	out := make([]byte, 0, len(data)+w.moved)
+	at := 0
+	for _, h := range w.heads {
+		out = append(out, data[at:h.at]...)
+		out = append(out, w.arena[h.off:h.off+h.n]...)
+		at = h.at
+	}
+	return variant.NewWithMetadata(v.Metadata(), append(out, data[at:]...))
+}
+
+// value appends the next JSON value of dec (valid JSON); depth is the
+// number of objects and arrays around it.
+func (w *variantWriter) value(dec *gojson.Decoder, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("failed to parse JSON: %w", err)
@@ -87,49 +161,98 @@ func appendJSONValue(b *variant.Builder, dec *gojson.Decoder, depth int) error {
 		if depth >= MaxVariantDepth { // this one would be open inside depth others
 			return errVariantTooDeep
 		}
-		start := b.Offset()
 		if t == '[' {
-			var offsets []int
-			for dec.More() {
-				offsets = append(offsets, b.NextElement(start))
-				if err := appendJSONValue(b, dec, depth+1); err != nil {
-					return err
-				}
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return fmt.Errorf("failed to parse JSON: %w", err)
-			}
-			return b.FinishArray(start, offsets)
+			return w.array(dec, depth)
 		}
-		var fields []variant.FieldEntry
-		for dec.More() {
-			key, err := dec.Token()
-			if err != nil {
-				return fmt.Errorf("failed to parse JSON: %w", err)
-			}
-			k, _ := key.(string) // valid JSON: object keys are strings
-			fields = append(fields, b.NextField(start, k))
-			if err := appendJSONValue(b, dec, depth+1); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil { // '}'
-			return fmt.Errorf("failed to parse JSON: %w", err)
-		}
-		if err := b.FinishObject(start, fields); err != nil {
-			return fmt.Errorf("failed to parse JSON: %w", err)
-		}
-		return nil
+		return w.object(dec, depth)
 	case string:
-		return b.AppendString(t)
+		return w.b.AppendString(t)
 	case bool:
-		return b.AppendBool(t)
+		return w.b.AppendBool(t)
 	case nil:
-		return b.AppendNull()
+		return w.b.AppendNull()
 	case json.Number:
-		return appendJSONNumber(b, string(t))
+		return appendJSONNumber(&w.b, string(t))
 	}
 	return fmt.Errorf("failed to parse JSON: unexpected token %T", tok)
+}
+
+// array appends the array whose '[' dec just read: header (basic type 3,
+// a count of 1 or 4 bytes, offsets of 1 to 4), offsets, values.
+func (w *variantWriter) array(dec *gojson.Decoder, depth int) error {
+	idx, start := w.open()
+	var offsets []int
+	for dec.More() {
+		offsets = append(offsets, w.pos()-start)
+		if err := w.value(dec, depth+1); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return fmt.Errorf("failed to parse JSON: %w", err)
+	}
+	size, n := w.pos()-start, len(offsets)
+	large, countSize, osz := 0, 1, uintSize(size)
+	if n > 0xff {
+		large, countSize = 1, 4
+	}
+	off := len(w.arena)
+	w.arena = append(w.arena, byte(large<<4|(osz-1)<<2|3))
+	w.arena = appendUint(w.arena, n, countSize)
+	for _, o := range offsets {
+		w.arena = appendUint(w.arena, o, osz)
+	}
+	w.arena = appendUint(w.arena, size, osz)
+	w.finish(idx, off)
+	return nil
+}
+
+// object appends the object whose '{' dec just read: header (basic type
+// 2, a count of 1 or 4 bytes, ids and offsets of 1 to 4), the field ids
+// and offsets in the order of their keys, the values in the order read. A
+// key given twice fails.
+func (w *variantWriter) object(dec *gojson.Decoder, depth int) error {
+	idx, start := w.open()
+	var fields []variant.FieldEntry
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("failed to parse JSON: %w", err)
+		}
+		k, _ := key.(string) // valid JSON: object keys are strings
+		fields = append(fields, variant.FieldEntry{Key: k, ID: w.b.AddKey(k), Offset: w.pos() - start})
+		if err := w.value(dec, depth+1); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return fmt.Errorf("failed to parse JSON: %w", err)
+	}
+	slices.SortFunc(fields, func(a, b variant.FieldEntry) int { return strings.Compare(a.Key, b.Key) })
+	maxID := 0
+	for i, f := range fields {
+		if i > 0 && f.Key == fields[i-1].Key {
+			return fmt.Errorf("failed to parse JSON: disallowed duplicate key found: %s", f.Key)
+		}
+		maxID = max(maxID, int(f.ID))
+	}
+	size, n := w.pos()-start, len(fields)
+	large, countSize, idSize, osz := 0, 1, uintSize(maxID), uintSize(size)
+	if n > 0xff {
+		large, countSize = 1, 4
+	}
+	off := len(w.arena)
+	w.arena = append(w.arena, byte(large<<6|(idSize-1)<<4|(osz-1)<<2|2))
+	w.arena = appendUint(w.arena, n, countSize)
+	for _, f := range fields {
+		w.arena = appendUint(w.arena, int(f.ID), idSize)
+	}
+	for _, f := range fields {
+		w.arena = appendUint(w.arena, f.Offset, osz)
+	}
+	w.arena = appendUint(w.arena, size, osz)
+	w.finish(idx, off)
+	return nil
 }
 
 // appendJSONNumber appends the JSON number n by Spark's parse_json rule

@@ -1,10 +1,13 @@
 package protoarrow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/parquet/variant"
@@ -276,5 +279,68 @@ func TestCheckVariantJSONExponentIsQuick(t *testing.T) {
 		}
 	}); allocs != 0 {
 		t.Errorf("CheckVariantJSON allocated %v times a call, want 0 (the full parse)", allocs)
+	}
+}
+
+// ParseVariantJSON writes objects and arrays byte for byte as arrow-go's
+// Builder does (its FinishArray and FinishObject, which variant.ParseJSON
+// uses), for documents whose numbers both encode alike (small integers):
+// empty, wide (over 255 elements or fields: 4-byte counts), deep, with
+// offsets of 1, 2 and 3 bytes, keys repeated across objects.
+func TestParseVariantJSONLayoutAsArrowGo(t *testing.T) {
+	var wide, wideObj strings.Builder
+	wide.WriteString("[")
+	wideObj.WriteString("{")
+	for i := range 300 {
+		if i > 0 {
+			wide.WriteString(",")
+			wideObj.WriteString(",")
+		}
+		fmt.Fprintf(&wide, `{"k%d": [%d, "s"]}`, i%7, i)
+		fmt.Fprintf(&wideObj, `"key%03d": [%d]`, 299-i, i)
+	}
+	wide.WriteString("]")
+	wideObj.WriteString("}")
+	for _, doc := range []string{
+		`1`, `"s"`, `null`, `[]`, `{}`, `[[]]`, `[{}]`, `{"a": {}}`, `[1, [2, [3, {"b": [], "a": null}]], true]`,
+		`{"z": 1, "a": {"z": [1, 2], "m": "x"}, "m": [{"a": 1}]}`, wide.String(), wideObj.String(),
+		`["` + strings.Repeat("x", 300) + `", {"b": "` + strings.Repeat("y", 70000) + `", "a": 1}]`,
+		`{"big": "` + strings.Repeat("z", 1<<24) + `"}`,
+		strings.Repeat(`{"a": [`, 400) + `{"k": "v"}` + strings.Repeat("]}", 400),
+	} {
+		v, err := ParseVariantJSON(doc)
+		if err != nil {
+			t.Fatalf("%.60s: %v", doc, err)
+		}
+		want, err := variant.ParseJSON(doc, false)
+		if err != nil {
+			t.Fatalf("%.60s: arrow-go: %v", doc, err)
+		}
+		if !bytes.Equal(v.Bytes(), want.Bytes()) || !bytes.Equal(v.Metadata().Bytes(), want.Metadata().Bytes()) {
+			t.Errorf("%.60s: value %.80x metadata %.80x, arrow-go writes %.80x %.80x", doc, v.Bytes(), v.Metadata().Bytes(), want.Bytes(), want.Metadata().Bytes())
+		}
+	}
+}
+
+// Encoding a long string inside 999 arrays costs about what it costs
+// inside one: no byte is moved once per level (arrow-go's Builder moved
+// the whole value at every level, ~40x here).
+func TestParseVariantJSONDeepIsLinear(t *testing.T) {
+	str := `"` + strings.Repeat("x", 2<<20) + `"`
+	cost := func(depth int) time.Duration {
+		doc := strings.Repeat("[", depth) + str + strings.Repeat("]", depth)
+		best := time.Duration(math.MaxInt64)
+		for range 3 {
+			start := time.Now()
+			if _, err := ParseVariantJSON(doc); err != nil {
+				t.Fatal(err)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	shallow, deep := cost(1), cost(999)
+	if deep > 8*shallow+20*time.Millisecond {
+		t.Errorf("a 2 MiB string inside 999 arrays took %v to encode, inside one %v: want about the same", deep, shallow)
 	}
 }
