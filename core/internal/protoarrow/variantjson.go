@@ -62,6 +62,7 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 	dec := gojson.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var w variantWriter
+	w.heads, w.arena = w.headsBuf[:0], w.arenaBuf[:0]
 	if err := w.value(dec, 0); err != nil {
 		if errors.Is(err, errVariantTooDeep) {
 			return variant.Value{}, fmt.Errorf("VARIANT value: JSON nested %d levels deep (objects and arrays inside each other), over the limit of %d; flatten it", jsonDepth(b), MaxVariantDepth)
@@ -89,6 +90,9 @@ type variantWriter struct {
 	heads []variantHead // one per container, in the order they open: the order of the bytes
 	arena []byte        // the headers
 	moved int           // bytes of the headers finished so far
+
+	headsBuf [4]variantHead // for small documents
+	arenaBuf [64]byte
 }
 
 // variantHead is a container's header arena[off:off+n], to go before the
@@ -134,19 +138,24 @@ func uintSize(v int) int {
 
 // build puts the headers in place and returns the value.
 func (w *variantWriter) build() (variant.Value, error) {
+	// Room for the headers at the end (the arena is as long as they are),
+	// then from the last header back, each byte moved once to its place.
+	if err := w.b.UnsafeAppendEncoded(w.arena); err != nil {
+		return variant.Value{}, err
+	}
 	v, err := w.b.Build()
-	if err != nil || len(w.heads) == 0 {
+	if err != nil {
 		return v, err
 	}
-	data := v.Bytes()
-	out := make([]byte, 0, len(data)+w.moved)
-	at := 0
-	for _, h := range w.heads {
-		out = append(out, data[at:h.at]...)
-		out = append(out, w.arena[h.off:h.off+h.n]...)
-		at = h.at
+	buf := v.Bytes()
+	end, src := len(buf), len(buf)-w.moved
+	for i := len(w.heads) - 1; i >= 0; i-- {
+		h := w.heads[i]
+		end -= copy(buf[end-(src-h.at):end], buf[h.at:src])
+		end -= copy(buf[end-h.n:end], w.arena[h.off:h.off+h.n])
+		src = h.at
 	}
-	return variant.NewWithMetadata(v.Metadata(), append(out, data[at:]...))
+	return v, nil
 }
 
 // value appends the next JSON value of dec (valid JSON); depth is the
