@@ -204,12 +204,13 @@
 // same way, is returned at once. The same read names the table's VARIANT
 // columns (also inside STRUCTs, ARRAYs and MAPs): the JSON text sent for
 // one is checked value by value by the rule the arrow_flight transport
-// encodes it by, so text that is not one JSON document, an object giving
-// a key twice, nesting deeper than 100 levels or a number outside the
-// DOUBLE range fails its row alone (*ConversionError naming the
-// path, RowNotWritten) with the reason Flight gives; without the catalog
-// the text is sent as it is, and a service that refuses it refuses the
-// whole request.
+// encodes it by (Spark's parse_json: a number past the DOUBLE range is
+// ±Infinity), so text that is not one JSON document, an object giving a
+// key twice, more than 1000 objects and arrays open inside each other or
+// a \u escape of a lone UTF-16 surrogate (half a pair) fails its row alone
+// (*ConversionError naming the path, RowNotWritten) with the reason Flight
+// gives; without the catalog the text is sent as it is, and a service that
+// refuses it refuses the whole request.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //

@@ -24,13 +24,18 @@ import (
 // malformed value is an error naming what is wrong, never a panic or an
 // allocation sized by the input.
 
-// MaxVariantDepth bounds the nesting of VARIANT objects and arrays read.
-const MaxVariantDepth = 100
+// MaxVariantDepth bounds the nesting of VARIANT objects and arrays, read
+// and parsed: at most this many may be open at once, one inside the other.
+// It is Spark's parse_json limit (Jackson's default maximum nesting depth),
+// counted the same way: 1000 arrays around a number or a string are taken,
+// 1000 around an empty array (1001 arrays) are refused.
+const MaxVariantDepth = 1000
 
 // VariantJSON decodes one VARIANT value into the JSON text a PROTO stream
 // sends for a VARIANT column: objects keep the stored key order, numbers
 // their exact digits; dates, times, timestamps, binaries (base64) and UUIDs
-// become JSON strings, and a float that is infinite or NaN a JSON string.
+// become JSON strings, and a float that is infinite or NaN the JSON string
+// Spark's to_json writes for it ("Infinity", "-Infinity", "NaN").
 func VariantJSON(meta, value []byte) ([]byte, error) {
 	return decodeVariant(meta, value, false)
 }
@@ -172,9 +177,6 @@ type variantDecoder struct {
 // value appends the JSON of the value at the start of b and returns how
 // many bytes of b it took.
 func (d *variantDecoder) value(out, b []byte, depth int) ([]byte, int, error) {
-	if depth > MaxVariantDepth {
-		return out, 0, fmt.Errorf("nested deeper than %d levels", MaxVariantDepth)
-	}
 	if len(b) == 0 {
 		return out, 0, fmt.Errorf("a value has no bytes")
 	}
@@ -193,11 +195,15 @@ func (d *variantDecoder) value(out, b []byte, depth int) ([]byte, int, error) {
 		}
 		out, err := d.appendString(out, b[1:1+n])
 		return out, 1 + n, err
-	case 2:
-		return d.object(out, b, hdr, depth)
-	default:
-		return d.array(out, b, hdr, depth)
 	}
+	// depth objects and arrays are open around this one.
+	if depth >= MaxVariantDepth {
+		return out, 0, fmt.Errorf("objects and arrays nested more than %d levels deep", MaxVariantDepth)
+	}
+	if b[0]&3 == 2 {
+		return d.object(out, b, hdr, depth)
+	}
+	return d.array(out, b, hdr, depth)
 }
 
 // primitiveSize checks the primitive value of type kind at the start of b
@@ -264,8 +270,13 @@ func appendPrimitive(out, v []byte, kind byte) []byte {
 		if kind == 7 {
 			f, bits = math.Float64frombits(le.Uint64(v)), 64
 		}
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return strconv.AppendQuote(out, strconv.FormatFloat(f, 'g', -1, bits))
+		switch {
+		case math.IsInf(f, 1):
+			return append(out, `"Infinity"`...)
+		case math.IsInf(f, -1):
+			return append(out, `"-Infinity"`...)
+		case math.IsNaN(f):
+			return append(out, `"NaN"`...)
 		}
 		return strconv.AppendFloat(out, f, 'g', -1, bits)
 	case 8, 9, 10:
@@ -342,6 +353,11 @@ func (d *variantDecoder) object(out, b []byte, hdr byte, depth int) ([]byte, int
 		return out, 0, fmt.Errorf("object: %w", err)
 	}
 	out = d.appendByte(out, '{')
+	// The fields' values may lie in any order, but not on top of each
+	// other: their sizes add up to at most the object's values (or fields
+	// all pointing at one value, at every level, would be read 2^depth
+	// times).
+	total := 0
 	for i := range l.n {
 		id, _ := readUint(b, l.ids+i*idSize, idSize)
 		if id >= d.keys.size {
@@ -358,8 +374,12 @@ func (d *variantDecoder) object(out, b []byte, hdr byte, depth int) ([]byte, int
 			out, _ = appendJSONString(out, d.keys.key(id))
 			out = append(out, ':')
 		}
-		if out, _, err = d.value(out, b[l.data+o:l.data+l.end], depth+1); err != nil {
+		var used int
+		if out, used, err = d.value(out, b[l.data+o:l.data+l.end], depth+1); err != nil {
 			return out, 0, err
+		}
+		if total += used; total > l.end {
+			return out, 0, fmt.Errorf("object fields' values overlap (%d bytes of values in %d)", total, l.end)
 		}
 	}
 	return d.appendByte(out, '}'), l.data + l.end, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -32,10 +33,13 @@ import (
 // it; any other number written without an exponent whose precision and
 // scale are at most 38 is a decimal (of 4, 8 or 16 bytes, the smallest
 // that holds it); every other number (an exponent, or more digits than
-// DECIMAL(38) holds) is a DOUBLE. It fails for text that is not one JSON
-// document, an object that gives a key twice, a value nested deeper than
-// MaxVariantDepth (the depth the readers accept) or a number outside the
-// DOUBLE range; the error text is what a failed row reports.
+// DECIMAL(38) holds) is a DOUBLE, and one outside the DOUBLE range is the
+// DOUBLE +Infinity or -Infinity. It fails for text that is not one JSON
+// document, an object that gives a key twice, more than MaxVariantDepth
+// objects and arrays open at once (Spark's limit, the depth the readers
+// accept) or a \u escape of half a UTF-16 surrogate pair without its other
+// half (Spark's parse_json refuses those too); the error text is what a
+// failed row reports.
 func ParseVariantJSON(s string) (v variant.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -50,18 +54,22 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 		var x any
 		return variant.Value{}, fmt.Errorf("VARIANT value is not valid JSON: %v", json.Unmarshal(b, &x))
 	}
-	var vb variant.Builder
+	if err := loneSurrogate(s); err != nil {
+		return variant.Value{}, err
+	}
 	// goccy/go-json's decoder (arrow-go's) reads tokens with half the
 	// allocations of encoding/json's; its Number and Delim are encoding/json's.
 	dec := gojson.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	if err := appendJSONValue(&vb, dec, 0); err != nil {
+	var w variantWriter
+	w.heads, w.arena = w.headsBuf[:0], w.arenaBuf[:0]
+	if err := w.value(dec, 0); err != nil {
 		if errors.Is(err, errVariantTooDeep) {
 			return variant.Value{}, fmt.Errorf("VARIANT value: JSON nested %d levels deep (objects and arrays inside each other), over the limit of %d; flatten it", jsonDepth(b), MaxVariantDepth)
 		}
 		return variant.Value{}, fmt.Errorf("VARIANT value: %w", err)
 	}
-	if v, err = vb.Build(); err != nil {
+	if v, err = w.build(); err != nil {
 		return variant.Value{}, fmt.Errorf("VARIANT value: %w", err)
 	}
 	return v, nil
@@ -69,61 +77,191 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 
 var errVariantTooDeep = errors.New("nested too deep")
 
-// appendJSONValue appends the next JSON value of dec (valid JSON) to b; depth
-// is the number of objects and arrays around it.
-func appendJSONValue(b *variant.Builder, dec *gojson.Decoder, depth int) error {
-	if depth > MaxVariantDepth {
-		return errVariantTooDeep
+// A variantWriter encodes a JSON document as a Variant value without
+// moving bytes already written: arrow-go's Builder writes the primitives
+// and keeps the key dictionary, but the header of an object or array
+// (before its values, and sized by them) is written aside once they are
+// known and put in place when the value is built. (The Builder's
+// FinishArray and FinishObject move every byte written since the
+// container opened to make room for its header, at each level: depth ×
+// size, seconds for a long string inside 1000 arrays.)
+type variantWriter struct {
+	b     variant.Builder
+	heads []variantHead // one per container, in the order they open: the order of the bytes
+	arena []byte        // the headers
+	moved int           // bytes of the headers finished so far
+
+	headsBuf [4]variantHead // for small documents
+	arenaBuf [64]byte
+}
+
+// variantHead is a container's header arena[off:off+n], to go before the
+// byte at of the Builder's value bytes.
+type variantHead struct{ at, off, n int }
+
+// pos is the position the next byte written will have in the value.
+func (w *variantWriter) pos() int { return w.b.Offset() + w.moved }
+
+// open records the header of a container opening here; its position in
+// the value is returned.
+func (w *variantWriter) open() (idx, start int) {
+	w.heads = append(w.heads, variantHead{at: w.b.Offset()})
+	return len(w.heads) - 1, w.pos()
+}
+
+// finish makes arena[off:] the header of container idx.
+func (w *variantWriter) finish(idx, off int) {
+	w.heads[idx].off, w.heads[idx].n = off, len(w.arena)-off
+	w.moved += len(w.arena) - off
+}
+
+// appendUint appends v as an n-byte little-endian unsigned integer.
+func appendUint(b []byte, v int, n int) []byte {
+	for i := range n {
+		b = append(b, byte(v>>(8*i)))
 	}
+	return b
+}
+
+// uintSize is the number of bytes that hold v (1 to 4).
+func uintSize(v int) int {
+	switch {
+	case v <= 0xff:
+		return 1
+	case v <= 0xffff:
+		return 2
+	case v <= 0xffffff:
+		return 3
+	}
+	return 4
+}
+
+// build puts the headers in place and returns the value.
+func (w *variantWriter) build() (variant.Value, error) {
+	// Room for the headers at the end (the arena is as long as they are),
+	// then from the last header back, each byte moved once to its place.
+	if err := w.b.UnsafeAppendEncoded(w.arena); err != nil {
+		return variant.Value{}, err
+	}
+	v, err := w.b.Build()
+	if err != nil {
+		return v, err
+	}
+	buf := v.Bytes()
+	end, src := len(buf), len(buf)-w.moved
+	for i := len(w.heads) - 1; i >= 0; i-- {
+		h := w.heads[i]
+		end -= copy(buf[end-(src-h.at):end], buf[h.at:src])
+		end -= copy(buf[end-h.n:end], w.arena[h.off:h.off+h.n])
+		src = h.at
+	}
+	return v, nil
+}
+
+// value appends the next JSON value of dec (valid JSON); depth is the
+// number of objects and arrays around it.
+func (w *variantWriter) value(dec *gojson.Decoder, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("failed to parse JSON: %w", err)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
-		start := b.Offset()
+		if depth >= MaxVariantDepth { // this one would be open inside depth others
+			return errVariantTooDeep
+		}
 		if t == '[' {
-			var offsets []int
-			for dec.More() {
-				offsets = append(offsets, b.NextElement(start))
-				if err := appendJSONValue(b, dec, depth+1); err != nil {
-					return err
-				}
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return fmt.Errorf("failed to parse JSON: %w", err)
-			}
-			return b.FinishArray(start, offsets)
+			return w.array(dec, depth)
 		}
-		var fields []variant.FieldEntry
-		for dec.More() {
-			key, err := dec.Token()
-			if err != nil {
-				return fmt.Errorf("failed to parse JSON: %w", err)
-			}
-			k, _ := key.(string) // valid JSON: object keys are strings
-			fields = append(fields, b.NextField(start, k))
-			if err := appendJSONValue(b, dec, depth+1); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil { // '}'
-			return fmt.Errorf("failed to parse JSON: %w", err)
-		}
-		if err := b.FinishObject(start, fields); err != nil {
-			return fmt.Errorf("failed to parse JSON: %w", err)
-		}
-		return nil
+		return w.object(dec, depth)
 	case string:
-		return b.AppendString(t)
+		return w.b.AppendString(t)
 	case bool:
-		return b.AppendBool(t)
+		return w.b.AppendBool(t)
 	case nil:
-		return b.AppendNull()
+		return w.b.AppendNull()
 	case json.Number:
-		return appendJSONNumber(b, string(t))
+		return appendJSONNumber(&w.b, string(t))
 	}
 	return fmt.Errorf("failed to parse JSON: unexpected token %T", tok)
+}
+
+// array appends the array whose '[' dec just read: header (basic type 3,
+// a count of 1 or 4 bytes, offsets of 1 to 4), offsets, values.
+func (w *variantWriter) array(dec *gojson.Decoder, depth int) error {
+	idx, start := w.open()
+	var offsets []int
+	for dec.More() {
+		offsets = append(offsets, w.pos()-start)
+		if err := w.value(dec, depth+1); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return fmt.Errorf("failed to parse JSON: %w", err)
+	}
+	size, n := w.pos()-start, len(offsets)
+	large, countSize, osz := 0, 1, uintSize(size)
+	if n > 0xff {
+		large, countSize = 1, 4
+	}
+	off := len(w.arena)
+	w.arena = append(w.arena, byte(large<<4|(osz-1)<<2|3))
+	w.arena = appendUint(w.arena, n, countSize)
+	for _, o := range offsets {
+		w.arena = appendUint(w.arena, o, osz)
+	}
+	w.arena = appendUint(w.arena, size, osz)
+	w.finish(idx, off)
+	return nil
+}
+
+// object appends the object whose '{' dec just read: header (basic type
+// 2, a count of 1 or 4 bytes, ids and offsets of 1 to 4), the field ids
+// and offsets in the order of their keys, the values in the order read. A
+// key given twice fails.
+func (w *variantWriter) object(dec *gojson.Decoder, depth int) error {
+	idx, start := w.open()
+	var fields []variant.FieldEntry
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("failed to parse JSON: %w", err)
+		}
+		k, _ := key.(string) // valid JSON: object keys are strings
+		fields = append(fields, variant.FieldEntry{Key: k, ID: w.b.AddKey(k), Offset: w.pos() - start})
+		if err := w.value(dec, depth+1); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return fmt.Errorf("failed to parse JSON: %w", err)
+	}
+	slices.SortFunc(fields, func(a, b variant.FieldEntry) int { return strings.Compare(a.Key, b.Key) })
+	maxID := 0
+	for i, f := range fields {
+		if i > 0 && f.Key == fields[i-1].Key {
+			return fmt.Errorf("failed to parse JSON: disallowed duplicate key found: %s", f.Key)
+		}
+		maxID = max(maxID, int(f.ID))
+	}
+	size, n := w.pos()-start, len(fields)
+	large, countSize, idSize, osz := 0, 1, uintSize(maxID), uintSize(size)
+	if n > 0xff {
+		large, countSize = 1, 4
+	}
+	off := len(w.arena)
+	w.arena = append(w.arena, byte(large<<6|(idSize-1)<<4|(osz-1)<<2|2))
+	w.arena = appendUint(w.arena, n, countSize)
+	for _, f := range fields {
+		w.arena = appendUint(w.arena, int(f.ID), idSize)
+	}
+	for _, f := range fields {
+		w.arena = appendUint(w.arena, f.Offset, osz)
+	}
+	w.arena = appendUint(w.arena, size, osz)
+	w.finish(idx, off)
+	return nil
 }
 
 // appendJSONNumber appends the JSON number n by Spark's parse_json rule
@@ -140,13 +278,9 @@ func appendJSONNumber(b *variant.Builder, n string) error {
 			return err
 		}
 	}
-	f, err := strconv.ParseFloat(n, 64)
-	if err != nil {
-		if len(n) > 40 {
-			n = fmt.Sprintf("%s… (%d characters)", n[:24], len(n))
-		}
-		return fmt.Errorf("the number %s is outside the range of a DOUBLE (about ±1.8e308)", n)
-	}
+	// Past the DOUBLE range ParseFloat gives ±Inf (with ErrRange), what
+	// Spark stores; n is a valid JSON number, so there is no other error.
+	f, _ := strconv.ParseFloat(n, 64)
 	return b.AppendFloat64(f)
 }
 
@@ -195,8 +329,61 @@ func appendJSONDecimal(b *variant.Builder, n string) (bool, error) {
 	return true, b.AppendDecimal16(uint8(scale), decimal128.FromBigInt(u))
 }
 
-// jsonDepth is the greatest number of objects and arrays around a value of
-// valid JSON text t.
+// loneSurrogate fails valid JSON text s holding a \u escape of a UTF-16
+// surrogate (U+D800 to U+DFFF) that is not one half of a pair: a high one
+// followed by a low one. Such an escape names no character (Go's decoder
+// would store U+FFFD, the protobuf path send the text as it is), and
+// Spark's parse_json refuses it.
+func loneSurrogate(s string) error {
+	// In valid JSON a backslash only starts an escape inside a string, so
+	// reading the escapes one after another from the first finds each.
+	for i := strings.IndexByte(s, '\\'); i >= 0; {
+		next := i + 2
+		if s[i+1] == 'u' {
+			r := hex4(s[i+2 : i+6])
+			next = i + 6
+			switch {
+			case r >= 0xd800 && r < 0xdc00:
+				if strings.HasPrefix(s[next:], `\u`) {
+					if lo := hex4(s[next+2 : next+6]); lo >= 0xdc00 && lo < 0xe000 {
+						next += 6
+						break
+					}
+				}
+				return fmt.Errorf("VARIANT value: the string escape %s is a lone high surrogate (half of a UTF-16 pair, not followed by a low surrogate \\udc00-\\udfff), which is no character; write the character itself or its full pair", s[i:i+6])
+			case r >= 0xdc00 && r < 0xe000:
+				return fmt.Errorf("VARIANT value: the string escape %s is a lone low surrogate (half of a UTF-16 pair, not after a high surrogate \\ud800-\\udbff), which is no character; write the character itself or its full pair", s[i:i+6])
+			}
+		}
+		k := strings.IndexByte(s[next:], '\\')
+		if k < 0 {
+			break
+		}
+		i = next + k
+	}
+	return nil
+}
+
+// hex4 is the value of the four hexadecimal digits h.
+func hex4(h string) rune {
+	var r rune
+	for i := range 4 {
+		c := rune(h[i])
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | c
+	}
+	return r
+}
+
+// jsonDepth is the greatest number of objects and arrays open at once in
+// valid JSON text t (as Jackson counts nesting).
 func jsonDepth(t []byte) int {
 	depth, deepest, inString := 0, 0, false
 	for i := 0; i < len(t); i++ {
@@ -209,15 +396,11 @@ func jsonDepth(t []byte) int {
 			}
 		case c == '"':
 			inString = true
-			deepest = max(deepest, depth)
 		case c == '{' || c == '[':
-			deepest = max(deepest, depth)
 			depth++
+			deepest = max(deepest, depth)
 		case c == '}' || c == ']':
 			depth--
-		case c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
-		default: // a number, true, false, null
-			deepest = max(deepest, depth)
 		}
 	}
 	return deepest
@@ -226,11 +409,12 @@ func jsonDepth(t []byte) int {
 // CheckVariantJSON reports whether ParseVariantJSON accepts text, with its
 // error. text is only read. Most text is accepted without building the
 // value: valid JSON (json.Valid) whose objects give each key once, with
-// no escaped key, no number outside the DOUBLE range, no more than
-// MaxVariantDepth objects and arrays inside each other, up to
+// no escaped key, no \u escape of a surrogate (U+D800-U+DFFF), no more
+// than MaxVariantDepth objects and arrays inside each other, up to
 // maxPlainVariantJSON bytes and maxPlainVariantKeys keys an object, is
-// what ParseVariantJSON accepts; anything else is parsed in full, so the
-// answer and its error are ParseVariantJSON's.
+// what ParseVariantJSON accepts (every number is: one outside the DOUBLE
+// range is ±Infinity); anything else is parsed in full, so the answer and
+// its error are ParseVariantJSON's.
 func CheckVariantJSON(text []byte) error {
 	if len(text) <= maxPlainVariantJSON && json.Valid(text) && plainVariantJSON(text) {
 		return nil
@@ -246,9 +430,10 @@ const (
 
 // plainVariantJSON reports whether valid JSON text t has no key given twice
 // in one object, no key with an escape (compared as decoded text by the
-// parser), no number outside the DOUBLE range, no object of more than
-// maxPlainVariantKeys keys and no more than MaxVariantDepth objects and
-// arrays open at once. false only means "parse it in full".
+// parser), no \u escape of a surrogate (paired or not: the parser
+// decides), no object of more than maxPlainVariantKeys keys and no more
+// than MaxVariantDepth objects and arrays open at once. false only means
+// "parse it in full".
 func plainVariantJSON(t []byte) bool {
 	var keysBuf [32][]byte
 	var stackBuf [32]int
@@ -287,6 +472,9 @@ func plainVariantJSON(t []byte) bool {
 					break
 				}
 				escaped = true
+				if t[j+1] == 'u' && t[j+2]|0x20 == 'd' && t[j+3] >= '8' { // \uD800-\uDFFF (8, 9, a-f, A-F)
+					return false
+				}
 				j += 2
 			}
 			if expectKey {
@@ -306,31 +494,11 @@ func plainVariantJSON(t []byte) bool {
 				expectKey = false
 			}
 			i = j + 1
-		case c == '-' || c >= '0' && c <= '9':
-			j, exp := i, false
-			for j < len(t) && (t[j] >= '0' && t[j] <= '9' || t[j] == '-' || t[j] == '+' || t[j] == '.' || t[j] == 'e' || t[j] == 'E') {
-				exp = exp || t[j] == 'e' || t[j] == 'E'
-				j++
-			}
-			// ParseVariantJSON takes every number a DOUBLE holds (as an
-			// integer, a decimal or a DOUBLE); one of at most 38
-			// characters without an exponent always fits.
-			if (exp || j-i > 38) && !fitsDouble(t[i:j]) {
-				return false
-			}
-			i = j
-		default: // ':', white space, true, false, null
+		default: // ':', white space, numbers (ParseVariantJSON takes every one), true, false, null
 			i++
 		}
 	}
 	return true
-}
-
-// fitsDouble reports whether the JSON number n is within the DOUBLE range
-// (one that rounds to zero is).
-func fitsDouble(n []byte) bool {
-	_, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(n), len(n)), 64)
-	return err == nil
 }
 
 // IsVariantType reports whether t is a table's VARIANT type as the clients
