@@ -181,6 +181,9 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 	cancel()
 	var ce *flightstream.CatalogError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller's ctx ended the lookup: say so, not "cannot reach".
+		return nil, time.Time{}, callEnded(ctx, "while reading the table's columns from Unity Catalog, before anything was sent")
 	case err != nil && timedOut:
 		return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: fmt.Errorf(
 			"the Unity Catalog lookup of table %s did not answer within create_timeout_ms (%v)", w.cfg.TableName, w.cfg.CreateTimeout)}

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,7 +274,7 @@ func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient 
 		var cf *stream.CertificateError
 		switch {
 		case ctx.Err() != nil:
-			return nil, false, fmt.Errorf("zerobus: reading the columns of %s from Unity Catalog: %w", w.cfg.TableName, ctx.Err())
+			return nil, false, err // tableSchema's callEnded
 		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
 			// The workspace's certificate, which the stream's token
 			// request meets the same way: its error, once.

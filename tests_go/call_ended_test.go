@@ -3,6 +3,10 @@ package tests_go
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +67,12 @@ func TestSendEndedByTheCallersContextSaysSo(t *testing.T) {
 				w := newWrapper(t, cfg)
 				rec := eventBatch(memory.DefaultAllocator, 0, 4)
 				defer rec.Release()
+				// The table's columns are read first, without the deadline (a
+				// loaded machine can take 300 ms for that read alone, which
+				// TestCatalogLookupEndedByTheCallerSaysSo covers).
+				if err := w.CheckSchema(testCtx(t), rec.Schema()); err != nil {
+					t.Fatalf("CheckSchema: %v", err)
+				}
 				ctx, cancel := c.ctx(testCtx(t), 300*time.Millisecond)
 				defer cancel()
 				res, err := w.SendBatch(ctx, rec)
@@ -177,4 +187,59 @@ func TestSendReaderStoppedByTheCallersCauseIsCanceled(t *testing.T) {
 		t.Fatalf("SendReader after a cancel with a cause: %v (kind %s), want a context.Canceled naming the cause", err, core.KindOf(err))
 	}
 	checkOnePrefix(t, err.Error())
+}
+
+// TestCatalogLookupEndedByTheCallerSaysSo: a send whose context ends while
+// the wrapper reads the table's columns from Unity Catalog (a slow
+// catalog) says the call ran out of time there, before anything was sent
+// (kind canceled, every row not written), on both transports. It said
+// "cannot reach … check the endpoint URL, network and TLS settings".
+func TestCatalogLookupEndedByTheCallerSaysSo(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	target, err := url.Parse(srv.WorkspaceURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/2.1/unity-catalog/") {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	defer slow.Close()
+	defer close(release)
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) {
+			cfg := serverConfig(srv, "main.default.slow_catalog_"+transport)
+			cfg.UnityCatalogURL = slow.URL
+			cfg.Transport = transport
+			w := newWrapper(t, cfg)
+			rec := eventBatch(memory.DefaultAllocator, 0, 4)
+			defer rec.Release()
+			ctx, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+			defer cancel()
+			res, err := w.SendBatch(ctx, rec)
+			const want = "zerobus: the call ran out of time while reading the table's columns from Unity Catalog, before anything was sent: context deadline exceeded"
+			if err == nil || err.Error() != want || core.KindOf(err) != core.KindCanceled || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("SendBatch = %v (kind %s), want %q of kind canceled", err, core.KindOf(err), want)
+			}
+			if res == nil || res.FailedCount != 4 || res.UnknownCount != 0 || len(res.FailedRows) != 4 {
+				t.Fatalf("result %v: want 4 rows not written", res)
+			}
+			for _, r := range res.FailedRows {
+				if r.State != core.RowNotWritten {
+					t.Errorf("row %d: %v, want not written (nothing was sent)", r.Index, r.State)
+				}
+			}
+			if n := len(srv.Rows(cfg.TableName)); n != 0 {
+				t.Errorf("%d rows stored, want 0", n)
+			}
+		})
+	}
 }
