@@ -205,8 +205,14 @@ _EMPTY_CHILD = textwrap.dedent(
                                        "c": pa.array([], pa.list_(pa.dictionary(pa.int8(), pa.large_string())))}),
         "pandas_bool_categorical": pd.DataFrame({"rid": pd.Series([], dtype="int64"),
                                                  "c": pd.Categorical([], [True, False])}),
+        # readers: their length is not known before Go reads them
+        "reader_dictionary": pa.RecordBatchReader.from_batches(
+            pa.schema([("rid", pa.int64()), ("c", pa.dictionary(pa.int16(), pa.large_string()))]), []),
+        "reader_list_view": pa.RecordBatchReader.from_batches(
+            pa.schema([("rid", pa.int64()), ("c", pa.list_view(pa.dictionary(pa.int8(), pa.large_string())))]), []),
     }
-    kinds = {"nested_dictionary": "ARRAY<STRING>", "pandas_bool_categorical": "BOOLEAN"}
+    kinds = {"nested_dictionary": "ARRAY<STRING>", "pandas_bool_categorical": "BOOLEAN",
+             "reader_list_view": "ARRAY<STRING>"}
     out = {}
     with LocalServer() as server:
         for transport in ("protobuf", "arrow_flight"):
@@ -214,6 +220,9 @@ _EMPTY_CHILD = textwrap.dedent(
                 table = f"main.empty.{name}_{transport}"
                 kind = kinds.get(name, "STRING")
                 server.create_table(table, f"rid BIGINT NOT NULL, c {kind}")
+                if isinstance(frame, pa.RecordBatchReader):  # read once: a fresh one per transport
+                    frame = pa.RecordBatchReader.from_batches(frame.schema, [])
+                    frames[name] = frame
                 with ZerobusWrapper(server.config(table, transport=transport)) as w:
                     r = w.send_batch(frame)
                 out[f"{name}/{transport}"] = [r.success, r.total_rows, server.record_count(table)]

@@ -251,52 +251,8 @@ def _nested_dictionary(t: pa.DataType, inside: bool) -> bool:
 
 
 def _exported_table(table: pa.Table) -> Exported:
-    """``table`` as a stream of known length. A table without rows is exported as the empty table of its schema
-    with each dictionary type that arrow-go cannot build (at any depth) decoded to its value type: Go meets no
-    batch in it and builds an empty batch of the schema to check it, and arrow-go's dictionary builder panics for
-    values of large strings or binaries, views or booleans, which ended the process (an empty pandas categorical
-    column of ``str`` or ``bool``, an empty polars ``Categorical``). A dictionary is sent as its values on both
-    transports, so the schema's check is the same."""
-    if table.num_rows == 0:
-        schema = pa.schema([f.with_type(_decoded(f.type)) for f in table.schema], metadata=table.schema.metadata)
-        if schema != table.schema:
-            table = schema.empty_table()
+    """``table`` as a stream of known length."""
     return Exported(table.__arrow_c_stream__(), table.num_rows)
-
-
-def _decoded(t: pa.DataType) -> pa.DataType:
-    """``t`` with each dictionary type in it whose values arrow-go's dictionary builder lacks replaced by its
-    value type."""
-    if pa.types.is_dictionary(t):
-        values = _decoded(t.value_type)
-        return pa.dictionary(t.index_type, values, t.ordered) if _go_builds_dictionary_of(values) else values
-    if pa.types.is_struct(t):
-        return pa.struct([t.field(k).with_type(_decoded(t.field(k).type)) for k in range(t.num_fields)])
-    if pa.types.is_map(t):
-        return pa.map_(t.key_field.with_type(_decoded(t.key_type)), t.item_field.with_type(_decoded(t.item_type)))
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        item = t.value_field.with_type(_decoded(t.value_type))
-        if pa.types.is_fixed_size_list(t):
-            return pa.list_(item, t.list_size)
-        return pa.large_list(item) if pa.types.is_large_list(t) else pa.list_(item)
-    return t
-
-
-def _go_builds_dictionary_of(t: pa.DataType) -> bool:
-    """arrow-go's dictionary builder takes values of type t (array.NewDictionaryBuilder panics for the others)."""
-    pt = pa.types
-    return bool(
-        pt.is_integer(t)
-        or pt.is_floating(t)
-        or pt.is_string(t)
-        or pt.is_binary(t)
-        or pt.is_fixed_size_binary(t)
-        or pt.is_date(t)
-        or pt.is_timestamp(t)
-        or pt.is_time(t)
-        or pt.is_decimal(t)
-        or pt.is_null(t)
-    )
 
 
 def _pandas_table(df: Any) -> pa.Table:
