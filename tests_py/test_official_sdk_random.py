@@ -907,6 +907,28 @@ def decode_stored(cls: Any, cols: list[Col], r: dict[str, Any]) -> dict[str, Any
     return from_json
 
 
+def arrow_view(server: LocalServer, table: str, cols: list[Col]) -> list[dict[str, Any]]:
+    """The rows of the inspection API's Arrow IPC view in canonical form."""
+
+    def conv(t: T, v: Any) -> Any:
+        if t.name == "ARRAY":
+            assert t.elem
+            return [conv(t.elem, x) for x in v or []]
+        if t.name == "MAP":
+            assert t.value
+            return {k: conv(t.value, x) for k, x in v or []}
+        if v is None:
+            return None
+        if t.name == "STRUCT":
+            return {c.name: conv(c.type, v[c.name]) for c in t.fields}
+        return canon_scalar(t, v)
+
+    url = f"{server.workspace_url}/zerobus-local/v1/tables/{table}/arrow"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        batch = pa.ipc.open_stream(r.read()).read_all()
+    return [{c.name: conv(c.type, row[c.name]) for c in cols} for row in batch.to_pylist()]
+
+
 def stored_rows(server: LocalServer, table: str) -> list[dict[str, Any]]:
     """The inspection API's rows of table; a JSON "-0" (Go's protojson text
     of a negative zero float) stays -0.0."""
@@ -1186,6 +1208,11 @@ class Case:
                 for i, (e, g) in enumerate(zip(exp[0], match[0][0], strict=True)):
                     assert g == e, f"{self.where()}: {form} record {i}: stored {g!r}, sent {e!r}"
             stored_streams.remove(same[0])
+        # The server's Arrow view of the table (GET .../arrow) holds the
+        # same rows in storage order.
+        by_seq = sorted(got, key=lambda r: r["seq"])
+        arrow_rows = [by_value(r) for r in arrow_view(self.server, table, self.cols)]
+        assert arrow_rows == [by_value(decode_stored(cls, self.cols, r)) for r in by_seq], (self.where(), form, "arrow")
 
 
 @pytest.fixture(scope="module")

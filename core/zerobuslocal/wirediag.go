@@ -128,26 +128,32 @@ func jsonError(err error, md protoreflect.MessageDescriptor) string {
 	if rest, ok := strings.CutPrefix(s, "proto:"); ok {
 		s = strings.TrimLeft(rest, " \u00a0")
 	}
-	renames := map[string]string{}
-	collectJSONNames(md, renames, 0)
+	renames, names := map[string]string{}, map[string]bool{}
+	collectJSONNames(md, renames, names, 0)
 	for jsonName, name := range renames {
+		if names[jsonName] {
+			continue // also a field's own name: ambiguous, left as protojson wrote it
+		}
 		s = strings.ReplaceAll(s, " field "+jsonName+":", fmt.Sprintf(" field %q:", name))
 	}
 	return s
 }
 
-func collectJSONNames(md protoreflect.MessageDescriptor, out map[string]string, depth int) {
+// collectJSONNames maps the JSON names of md's fields (at every depth) that
+// differ from their names to those names, and collects every name.
+func collectJSONNames(md protoreflect.MessageDescriptor, out map[string]string, names map[string]bool, depth int) {
 	if depth > 64 {
 		return
 	}
 	fds := md.Fields()
 	for i := 0; i < fds.Len(); i++ {
 		fd := fds.Get(i)
+		names[string(fd.Name())] = true
 		if fd.JSONName() != string(fd.Name()) {
 			out[fd.JSONName()] = string(fd.Name())
 		}
 		if fd.Message() != nil {
-			collectJSONNames(fd.Message(), out, depth+1)
+			collectJSONNames(fd.Message(), out, names, depth+1)
 		}
 	}
 }
