@@ -373,16 +373,19 @@ func checkFields(path string, cols []Column, depth int) error {
 	if depth > 32 {
 		return fmt.Errorf("%s: nested deeper than 32 levels", path)
 	}
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for _, c := range cols {
 		name := path + c.Name
 		if !fieldNameRE(c.Name) {
 			return fmt.Errorf("column %q: names are ASCII letters, digits and _, not starting with a digit", name)
 		}
-		if seen[strings.ToLower(c.Name)] {
+		switch first, ok := seen[strings.ToLower(c.Name)]; {
+		case ok && first == c.Name:
 			return fmt.Errorf("column %q appears twice", name)
+		case ok:
+			return fmt.Errorf("columns %q and %q differ only in case: column names are case-insensitive", path+first, name)
 		}
-		seen[strings.ToLower(c.Name)] = true
+		seen[strings.ToLower(c.Name)] = c.Name
 		if err := checkType(name, c.Type, depth); err != nil {
 			return err
 		}

@@ -329,3 +329,46 @@ func TestCreateTableFromArrow(t *testing.T) {
 		t.Error("CreateTableFromArrow(nil schema): got nil error")
 	}
 }
+
+// TestCaseClashingDescriptorRefused: Unity Catalog column names are
+// case-insensitive, so a descriptor with fields id and ID (also inside a
+// nested message) cannot make a table, whether CreateTable or a PROTO
+// stream's auto-create is given it; it made one with both columns (a
+// table from DDL, Avro or a Flight schema was refused already).
+func TestCaseClashingDescriptorRefused(t *testing.T) {
+	clash := func(nested bool) *descriptorpb.DescriptorProto {
+		d := &descriptorpb.DescriptorProto{Name: proto.String("events")}
+		f := func(name string, n int32) *descriptorpb.FieldDescriptorProto {
+			return &descriptorpb.FieldDescriptorProto{Name: proto.String(name), Number: proto.Int32(n),
+				Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(), Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum()}
+		}
+		if !nested {
+			d.Field = []*descriptorpb.FieldDescriptorProto{f("id", 1), f("ID", 2)}
+			return d
+		}
+		d.NestedType = []*descriptorpb.DescriptorProto{{Name: proto.String("Inner"), Field: []*descriptorpb.FieldDescriptorProto{f("key", 1), f("Key", 2)}}}
+		inner := f("payload", 1)
+		inner.Type, inner.TypeName = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), proto.String("Inner")
+		d.Field = []*descriptorpb.FieldDescriptorProto{inner}
+		return d
+	}
+	s := start(t, zerobuslocal.Options{})
+	for _, nested := range []bool{false, true} {
+		want := `columns "id" and "ID" differ only in case`
+		if nested {
+			want = `columns "payload.key" and "payload.Key" differ only in case`
+		}
+		if err := s.CreateTable("main.default.clash", clash(nested)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CreateTable (nested %v) = %v, want an error containing %q", nested, err, want)
+		}
+		cc := dial(t, s)
+		tok := token(t, s, testTable)
+		st := openStream(t, cc, tok, testTable)
+		st.send(createReq(testTable, clash(nested), zerobuspb.RecordType_PROTO))
+		_, err := st.c.Recv()
+		wantStatus(t, err, codes.InvalidArgument, want)
+	}
+	if _, ok := s.TableDescriptor(testTable); ok {
+		t.Error("a table was created")
+	}
+}

@@ -78,7 +78,13 @@ func newTable(name string, cols []Column, desc *descriptorpb.DescriptorProto, md
 		}
 	}
 	if t.md != nil && t.cols == nil {
-		t.cols = columnsFromMessage(t.md)
+		// The table rules hold for a table a descriptor creates too (names
+		// that differ only in case: one column for Unity Catalog).
+		if t.cols = columnsFromMessage(t.md); len(t.cols) > 0 {
+			if err := checkColumns(t.cols); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if t.md != nil {
 		t.validator = protoarrow.NewValidator(t.md)
