@@ -165,8 +165,8 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		results[i] = p.res
 	}
 	if len(results) == 0 && readErr == nil {
-		// No rows: send an empty batch of the schema so that an unusable
-		// schema is reported as it is for SendBatch.
+		// No rows: send an empty batch of the schema, so that the result
+		// and its errors are SendBatch's for no rows.
 		empty := emptyBatch(rdr.Schema())
 		results = append(results, w.send(ctx, empty, w.now()))
 		empty.Release()

@@ -273,7 +273,7 @@ func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient 
 	if err != nil {
 		var cf *stream.CertificateError
 		switch {
-		case ctx.Err() != nil:
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return nil, false, err // tableSchema's callEnded
 		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
 			// The workspace's certificate, which the stream's token

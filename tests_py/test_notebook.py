@@ -38,7 +38,10 @@ def read(text: str | None = None) -> Any:
 
 def execute(nb: Any) -> None:
     """Run nb in examples/, so the kernel imports the installed zerobus_py, not the unbuilt source tree at the
-    repository root; no timings recorded."""
+    repository root; no timings recorded. matplotlib's font cache is built first, here: building it in the
+    kernel prints a warning into the plot cell's outputs when it takes over 5 s (a fresh machine)."""
+    import matplotlib.font_manager  # noqa: F401
+
     resources = {"metadata": {"path": str(EXAMPLES)}}
     NotebookClient(nb, timeout=180, kernel_name="python3", record_timing=False, resources=resources).execute()
 

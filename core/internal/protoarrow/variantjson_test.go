@@ -73,7 +73,7 @@ func checkVariantJSONAgrees(t *testing.T, s string) {
 // BIGINT range as the smallest integer, a number without an exponent of
 // precision and scale up to 38 as the smallest decimal holding it, every
 // other number (an exponent, more digits than DECIMAL(38) holds) as a
-// DOUBLE; only one outside the DOUBLE range fails, naming the number.
+// DOUBLE, one outside the DOUBLE range as ±Infinity (as Spark stores it).
 func TestParseVariantJSONNumbersAsSpark(t *testing.T) {
 	digits39 := "123456789012345678901234567890123456789"
 	for _, tc := range []struct {
@@ -342,5 +342,67 @@ func TestParseVariantJSONDeepIsLinear(t *testing.T) {
 	shallow, deep := cost(1), cost(999)
 	if deep > 8*shallow+20*time.Millisecond {
 		t.Errorf("a 2 MiB string inside 999 arrays took %v to encode, inside one %v: want about the same", deep, shallow)
+	}
+}
+
+// An escaped surrogate pair (how Python's json.dumps writes every emoji) is
+// plain: the quick check takes it without the full parse (a lone half still
+// goes to the parse, which refuses it).
+func TestCheckVariantJSONSurrogatePairIsQuick(t *testing.T) {
+	doc := []byte(`{"mood": "\ud83d\ude00 ok", "k": ["\uD83D\uDE00"]}`)
+	if allocs := testing.AllocsPerRun(50, func() {
+		if err := CheckVariantJSON(doc); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("CheckVariantJSON allocated %v times a call, want 0 (the full parse)", allocs)
+	}
+	for _, bad := range []string{`"\ud83d"`, `"\ud83d x"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`} {
+		if err := CheckVariantJSON([]byte(bad)); err == nil || !strings.Contains(err.Error(), "surrogate") {
+			t.Errorf("CheckVariantJSON(%s) = %v, want the lone surrogate refused", bad, err)
+		}
+	}
+}
+
+// Text with many escapes is parsed in linear time: goccy/go-json's decoder
+// rescans a string's escapes for each one (1 MB of \\ took 9 s), so such
+// text goes to encoding/json's. Both sides of the switch encode alike.
+func TestParseVariantJSONManyEscapesIsLinear(t *testing.T) {
+	doc := `["` + strings.Repeat(`\\`, 1_000_000) + `"]`
+	start := time.Now()
+	v, err := ParseVariantJSON(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("2 MB of escapes took %v to parse, want well under 2 s (linear)", took)
+	}
+	arr, ok := v.Value().(variant.ArrayValue)
+	if !ok || arr.Len() != 1 {
+		t.Fatalf("parsed to %T, want an array of one", v.Value())
+	}
+	if e, err := arr.Value(0); err != nil || e.Value() != strings.Repeat(`\`, 1_000_000) {
+		t.Errorf("parsed to the wrong value (%v)", err)
+	}
+	// The same document read by each decoder: 200 escapes, then 100 more
+	// (A written as \u0041), over maxFastDecoderEscapes.
+	text := func(a string) string {
+		return fmt.Sprintf(`{"a": "%s%s", "b": [1, 2.5, -3e-7, "\u00e9", {"c": null, "d": true}], "e": 12345678901234567890}`,
+			strings.Repeat(`\n`, 200), strings.Repeat(a, 100))
+	}
+	fast, slow := text("A"), text(`\u0041`)
+	if strings.Count(fast, `\`) > maxFastDecoderEscapes || strings.Count(slow, `\`) <= maxFastDecoderEscapes {
+		t.Fatal("the two texts are not each side of maxFastDecoderEscapes")
+	}
+	fv, err := ParseVariantJSON(fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := ParseVariantJSON(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fv.Bytes(), sv.Bytes()) || !bytes.Equal(fv.Metadata().Bytes(), sv.Metadata().Bytes()) {
+		t.Errorf("the two decoders encode one document differently")
 	}
 }
