@@ -114,3 +114,22 @@ def send_raising(cfg: WrapperConfiguration, batch: pa.RecordBatch, exc: type[Bas
     finally:
         w.shutdown(timeout=2)
     return ei.value
+
+
+#: The Unity Catalog leaf types a table column can have (the randomized tests draw from these).
+UC_SCALAR_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INT",
+    "BIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "BOOLEAN",
+    "STRING",
+    "BINARY",
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP_NTZ",
+    "DECIMAL",
+    "VARIANT",
+)

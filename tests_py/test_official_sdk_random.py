@@ -56,6 +56,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import zerobus._zerobus_core as zcore
+from conftest import UC_SCALAR_TYPES
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from test_official_sdk_conformance import LocalServer, run_local
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
@@ -67,22 +68,7 @@ SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 23, 31]  # 23: an Avro named type used twice; 3
 CAP = 256 * 1024  # the server's -max-message-bytes in this module
 
 INTS = {"TINYINT": 8, "SMALLINT": 16, "INT": 32, "BIGINT": 64}
-SCALARS = [
-    "TINYINT",
-    "SMALLINT",
-    "INT",
-    "BIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "BOOLEAN",
-    "STRING",
-    "BINARY",
-    "DATE",
-    "TIMESTAMP",
-    "TIMESTAMP_NTZ",
-    "DECIMAL",
-    "VARIANT",
-]
+SCALARS = list(UC_SCALAR_TYPES)
 MAP_KEYS = ["TINYINT", "SMALLINT", "INT", "BIGINT", "BOOLEAN", "STRING"]
 DATE_MIN, DATE_MAX = -719162, 2932896  # 0001-01-01 .. 9999-12-31 in days since the epoch
 TS_MIN, TS_MAX = -62135596800000000, 253402300799999999  # the same in microseconds

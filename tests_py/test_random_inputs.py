@@ -46,6 +46,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from conftest import UC_SCALAR_TYPES
 
 from zerobus_py import ConversionError, ZerobusError, ZerobusWrapper
 from zerobus_py.local import LocalServer
@@ -67,22 +68,7 @@ SEEDS = list(range(1, 25))
 
 TRANSPORTS = ("protobuf", "arrow_flight")
 KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array", "ipc", "parquet", "dataset")
-LEAVES = (
-    "TINYINT",
-    "SMALLINT",
-    "INT",
-    "BIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "BOOLEAN",
-    "STRING",
-    "BINARY",
-    "DATE",
-    "TIMESTAMP",
-    "TIMESTAMP_NTZ",
-    "DECIMAL",
-    "VARIANT",
-)
+LEAVES = UC_SCALAR_TYPES
 #: Half-precision subnormals (|v| < 2**-14) are stored wrong on both transports: the Go core widens float16 with
 #: arrow-go's float16.Num.Float32, which copies a subnormal's mantissa bits under a zero exponent (2**-24 is stored
 #: as 2**-136). Reported in /work/notes/s11-pyrandom.md for the Go core; not generated until it is fixed
