@@ -247,6 +247,29 @@ func TestAvroRandomCorruption(t *testing.T) {
 	st.expectAck(0)
 }
 
+// storedAvroRecord sends rec on a new AVRO stream of schema to table and
+// returns the row the server stored, as protojson's map.
+func storedAvroRecord(t *testing.T, s *zerobuslocal.Server, table, schema string, rec []byte) map[string]any {
+	t.Helper()
+	st := openStream(t, dial(t, s), token(t, s, table), table)
+	st.send(avroCreateReq(table, schema))
+	st.recv()
+	st.send(avroRecordReq(0, rec))
+	st.expectAck(0)
+	if err := st.finish(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := protojson.Marshal(s.Rows(table)[0].Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(got, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // Every Avro timestamp type is stored in microseconds: goavro has no
 // local-timestamp-* types and hands their longs over as they are, so a
 // local-timestamp-millis TIMESTAMP_NTZ was stored in milliseconds (found by
@@ -280,23 +303,7 @@ func TestAvroTimestampUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := dial(t, s)
-	st := openStream(t, cc, token(t, s, table), table)
-	st.send(avroCreateReq(table, schema))
-	st.recv()
-	st.send(avroRecordReq(0, rec))
-	st.expectAck(0)
-	if err := st.finish(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := protojson.Marshal(s.Rows(table)[0].Message)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(got, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := storedAvroRecord(t, s, table, schema, rec)
 	want := map[string]any{"a": "1700000000123000", "b": "1700000000123456", "c": "-62135596800000000", "d": "1",
 		"e": []any{"253402300799999000", "-1000"}}
 	if diff := cmp.Diff(want, m); diff != "" {
@@ -330,30 +337,13 @@ func TestAvroNamedRecordReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := dial(t, s)
-	tok := token(t, s, table)
-	st := openStream(t, cc, tok, table)
-	st.send(avroCreateReq(table, schema))
-	st.recv()
-	st.send(avroRecordReq(0, rec))
-	st.expectAck(0)
-	if err := st.finish(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := protojson.Marshal(s.Rows(table)[0].Message)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(got, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := storedAvroRecord(t, s, table, schema, rec)
 	want := map[string]any{"a": map[string]any{"x": 1.0}, "b": map[string]any{"x": 2.0}, "c": []any{map[string]any{"x": 3.0}, map[string]any{"x": 4.0}}}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 
-	st = openStream(t, cc, tok, table)
+	st := openStream(t, dial(t, s), token(t, s, table), table)
 	st.send(avroCreateReq(table, `{"type": "record", "name": "N", "fields": [{"name": "a", "type": ["null", "N"]}]}`))
 	wantStatus(t, st.drain(), codes.InvalidArgument, "record N refers to itself")
 }
