@@ -38,7 +38,7 @@
 //	int8, int16, int32, uint8, uint16          int32
 //	int64, uint32                              int64
 //	uint64                                     int64     over MaxInt64: row error
-//	float16, float32                           float     float16 widened exactly
+//	float16, float32                           float     float16 widened exactly (subnormals too)
 //	float64                                    double
 //	bool                                       bool
 //	utf8, large_utf8, string_view              string    bytes as stored; not valid UTF-8: row error

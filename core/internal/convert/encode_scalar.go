@@ -178,7 +178,7 @@ func (e *f16Enc) enc(b []byte, i int) ([]byte, *fail) {
 		return e.onNull(b)
 	}
 	b = appendVarint(b, e.tag)
-	f := e.vals[i].Float32()
+	f := HalfToFloat32(e.vals[i].Uint16())
 	if e.double {
 		return protowire.AppendFixed64(b, math.Float64bits(float64(f))), nil
 	}

@@ -278,6 +278,11 @@ func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (ar
 
 // castLeaf casts an array that is not a struct, list or map.
 func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if h, ok := a.(*array.Float16); ok {
+		if out, ok := widenHalf(mem, h, to); ok {
+			return out, nil, nil
+		}
+	}
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
 	}
@@ -598,4 +603,38 @@ func liftElements(a array.ListLike, b []badValue) []badValue {
 		}
 	}
 	return out
+}
+
+// widenHalf returns float16 a as float32 or float64 (to), each value widened
+// exactly by convert.HalfToFloat32 as the protobuf path does (arrow-go's cast
+// kernel widened subnormals wrongly: 2^-24 became 2^-136); ok is false for
+// other targets.
+func widenHalf(mem memory.Allocator, a *array.Float16, to arrow.DataType) (arrow.Array, bool) {
+	switch to.ID() {
+	case arrow.FLOAT32:
+		b := array.NewFloat32Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i, v := range a.Values() {
+			if a.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(convert.HalfToFloat32(v.Uint16()))
+			}
+		}
+		return b.NewArray(), true
+	case arrow.FLOAT64:
+		b := array.NewFloat64Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i, v := range a.Values() {
+			if a.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(float64(convert.HalfToFloat32(v.Uint16())))
+			}
+		}
+		return b.NewArray(), true
+	}
+	return nil, false
 }

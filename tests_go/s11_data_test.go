@@ -1,0 +1,85 @@
+package tests_go
+
+import (
+	"math"
+	"sort"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// sendBoth creates table <prefix>_<transport> with cols on srv, sends rec
+// over each transport and returns the rows stored (by id) and the result.
+func sendBoth(t *testing.T, srv *zerobuslocal.Server, prefix string, cols []zerobuslocal.Column, rec arrow.RecordBatch) (map[string][]map[string]any, map[string]*core.TransmissionResult) {
+	t.Helper()
+	stored := map[string][]map[string]any{}
+	results := map[string]*core.TransmissionResult{}
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		table := "main.default." + prefix + "_" + transport
+		if err := srv.CreateTableColumns(table, cols); err != nil {
+			t.Fatal(err)
+		}
+		cfg := serverConfig(srv, table)
+		cfg.Transport = transport
+		res, _ := newWrapper(t, cfg).SendBatch(testCtx(t), rec)
+		checkInvariant(t, res, int(rec.NumRows()))
+		for _, fr := range res.FailedRows {
+			t.Logf("%s row %d: %v", transport, fr.Index, fr.Err)
+		}
+		results[transport] = res
+		stored[transport] = []map[string]any{}
+		for _, r := range srv.Rows(table) {
+			stored[transport] = append(stored[transport], msgToMap(r.Message))
+		}
+		sort.Slice(stored[transport], func(i, j int) bool { return stored[transport][i]["id"].(int64) < stored[transport][j]["id"].(int64) })
+	}
+	return stored, results
+}
+
+// float16 subnormals (|v| < 2^-14) are stored as their exact value on both
+// transports in a FLOAT column (2^-24 was stored as 2^-136:
+// arrow-go's float16 widening mishandles subnormals).
+func TestFloat16SubnormalsStoredExactly(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	halves := []uint16{0x0001, 0x8001, 0x03ff, 0x0155, 0x0400, 0x3c00}
+	want := []float64{math.Ldexp(1, -24), -math.Ldexp(1, -24), math.Ldexp(1023, -24), math.Ldexp(0x155, -24), math.Ldexp(1, -14), 1}
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	hb := array.NewFloat16Builder(mem)
+	defer hb.Release()
+	for i, h := range halves {
+		ib.Append(int64(i))
+		hb.Append(float16.FromBits(h))
+	}
+	id, f := ib.NewArray(), hb.NewArray()
+	defer id.Release()
+	defer f.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "f", Type: arrow.FixedWidthTypes.Float16, Nullable: true},
+	}, nil), []arrow.Array{id, f}, int64(len(halves)))
+	defer rec.Release()
+	cols := []zerobuslocal.Column{
+		{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+		{Name: "f", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeFloat}, Nullable: true},
+	}
+	stored, _ := sendBoth(t, srv, "f16", cols, rec)
+	for transport, rows := range stored {
+		if len(rows) != len(halves) {
+			t.Fatalf("%s: %d rows stored, want %d", transport, len(rows), len(halves))
+		}
+		for i, r := range rows {
+			if r["f"] != want[i] {
+				t.Errorf("%s row %d (half %#04x): stored %v, want %v", transport, i, halves[i], r["f"], want[i])
+			}
+		}
+	}
+}
