@@ -1,10 +1,6 @@
 package convert
 
-import (
-	"math"
-
-	"github.com/apache/arrow-go/v18/arrow/float16"
-)
+import "math"
 
 // HalfToFloat32 widens the IEEE 754 binary16 value with bits h to the
 // float32 of the same value, exactly: ±0, subnormals (|v| < 2^-14, which
@@ -29,5 +25,5 @@ func HalfToFloat32(h uint16) float32 {
 		frac <<= 1
 		e--
 	}
-	return float16.FromBits(h).Float32()
+	return math.Float32frombits(sign | e<<23 | (frac&0x3ff)<<13)
 }
