@@ -2,6 +2,7 @@ package tests_go
 
 import (
 	"math"
+	"reflect"
 	"sort"
 	"testing"
 
@@ -80,6 +81,52 @@ func TestFloat16SubnormalsStoredExactly(t *testing.T) {
 			if r["f"] != want[i] {
 				t.Errorf("%s row %d (half %#04x): stored %v, want %v", transport, i, halves[i], r["f"], want[i])
 			}
+		}
+	}
+}
+
+// A null STRUCT over a dictionary field whose index under the null struct
+// points past the dictionary (valid Arrow: values under a null parent are
+// undefined; pyarrow builds it) stores the same rows on both transports:
+// Flight refused the whole batch ("index error: … out of bounds").
+func TestNullStructOverDictionaryStoredOnBothTransports(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	db := array.NewStringBuilder(mem)
+	db.Append("x")
+	dict := db.NewArray()
+	db.Release()
+	defer dict.Release()
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b101}), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{1, 0, 0}))}, 1, 0, dict.Data().(*array.Data))
+	defer dd.Release()
+	st := arrow.StructOf(arrow.Field{Name: "f", Type: dt, Nullable: true})
+	sd := array.NewData(st, 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b110})}, []arrow.ArrayData{dd}, 1, 0)
+	defer sd.Release()
+	s := array.MakeFromData(sd)
+	defer s.Release()
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{0, 1, 2}, nil)
+	id := ib.NewArray()
+	ib.Release()
+	defer id.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: st, Nullable: true},
+	}, nil), []arrow.Array{id, s}, 3)
+	defer rec.Release()
+	cols := []zerobuslocal.Column{
+		{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+		{Name: "s", Nullable: true, Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeStruct, Fields: []zerobuslocal.Column{
+			{Name: "f", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeString}, Nullable: true},
+		}}},
+	}
+	stored, _ := sendBoth(t, srv, "nsd", cols, rec)
+	want := []map[string]any{{"id": int64(0)}, {"id": int64(1), "s": map[string]any{}}, {"id": int64(2), "s": map[string]any{"f": "x"}}}
+	for transport, rows := range stored {
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("%s stored %v, want %v", transport, rows, want)
 		}
 	}
 }

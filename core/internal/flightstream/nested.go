@@ -324,7 +324,9 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 	}()
 	var bad []badValue
 	for k, f := range to.Fields() {
-		c, b, err := rebuild(ctx, mem, a.Field(k), f.Type) // Field is sliced to a's rows
+		fa := underParent(mem, a.Field(k), a) // Field is sliced to a's rows
+		c, b, err := rebuild(ctx, mem, fa, f.Type)
+		fa.Release()
 		if err != nil {
 			return nil, nil, fmt.Errorf("field %q: %w", f.Name, err)
 		}
@@ -637,4 +639,45 @@ func widenHalf(mem memory.Allocator, a *array.Float16, to arrow.DataType) (arrow
 		return b.NewArray(), true
 	}
 	return nil, false
+}
+
+// underParent returns field c of struct p (the caller releases it), a
+// dictionary or struct field with p's nulls added to its own: a value
+// under a null struct is undefined in Arrow (pyarrow leaves index 0 of an
+// empty dictionary there), so it is not decoded; other fields are c.
+func underParent(mem memory.Allocator, c, p arrow.Array) arrow.Array {
+	c.Retain()
+	if p.NullN() == 0 || c.Len() != p.Len() {
+		return c
+	}
+	d := c.Data()
+	switch d.DataType().ID() {
+	case arrow.DICTIONARY, arrow.STRUCT:
+	default:
+		return c
+	}
+	defer c.Release()
+	off, n := d.Offset(), d.Len()
+	bits := memory.NewResizableBuffer(mem)
+	defer bits.Release()
+	bits.Resize(int(bitutil.BytesForBits(int64(off + n))))
+	b := bits.Bytes()
+	nulls := 0
+	for i := range n {
+		ok := p.IsValid(i) && c.IsValid(i)
+		bitutil.SetBitTo(b, off+i, ok)
+		if !ok {
+			nulls++
+		}
+	}
+	bufs := slices.Clone(d.Buffers())
+	bufs[0] = bits
+	var nd *array.Data
+	if d.DataType().ID() == arrow.DICTIONARY {
+		nd = array.NewDataWithDictionary(d.DataType(), n, bufs, nulls, off, d.Dictionary().(*array.Data))
+	} else {
+		nd = array.NewData(d.DataType(), n, bufs, d.Children(), nulls, off)
+	}
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }
