@@ -239,6 +239,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if table != nil {
 			opts.TableNullable = convert.TableNullability(table)
 			opts.TableVariant = convert.TableVariants(table)
+			opts.TableDecimal = convert.TableDecimals(table)
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
 		}
 		if transient {

@@ -1,13 +1,16 @@
 package tests_go
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -124,6 +127,96 @@ func TestNullStructOverDictionaryStoredOnBothTransports(t *testing.T) {
 	}
 	stored, _ := sendBoth(t, srv, "nsd", cols, rec)
 	want := []map[string]any{{"id": int64(0)}, {"id": int64(1), "s": map[string]any{}}, {"id": int64(2), "s": map[string]any{"f": "x"}}}
+	for transport, rows := range stored {
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("%s stored %v, want %v", transport, rows, want)
+		}
+	}
+}
+
+// A decimal that does not fit the table's DECIMAL(p,s) fails its row alone
+// on both transports, naming the column, the value and DECIMAL(p,s): more
+// integer digits than p−s, or more fraction digits than s (it would be
+// rounded); trailing zeros past s fit. They were stored as their text.
+func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	dt := &arrow.Decimal128Type{Precision: 20, Scale: 3}
+	vals := []string{"1.230", "1.234", "123456789012.500", "12345678.990", "-99999999.99", "0.010"}
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	db := array.NewDecimal128Builder(mem, dt)
+	defer db.Release()
+	st := arrow.StructOf(arrow.Field{Name: "d", Type: dt, Nullable: true})
+	sb := array.NewStructBuilder(mem, st)
+	defer sb.Release()
+	for i, v := range vals {
+		ib.Append(int64(i))
+		n, err := decimal128.FromString(v, 20, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Append(n)
+		sb.Append(true)
+		// the struct field holds row 0's value, but row 4's holds 1.234
+		if i == 4 {
+			n, _ = decimal128.FromString("1.234", 20, 3)
+		} else {
+			n, _ = decimal128.FromString("1.230", 20, 3)
+		}
+		sb.FieldBuilder(0).(*array.Decimal128Builder).Append(n)
+	}
+	ib.Append(int64(len(vals)))
+	db.AppendNull()
+	sb.AppendNull()
+	id, d, s := ib.NewArray(), db.NewArray(), sb.NewArray()
+	defer id.Release()
+	defer d.Release()
+	defer s.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "d", Type: dt, Nullable: true},
+		{Name: "s", Type: st, Nullable: true},
+	}, nil), []arrow.Array{id, d, s}, int64(len(vals)+1))
+	defer rec.Release()
+	dec := zerobuslocal.ColumnType{Name: zerobuslocal.TypeDecimal, Precision: 10, Scale: 2}
+	cols := []zerobuslocal.Column{
+		{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+		{Name: "d", Type: dec, Nullable: true},
+		{Name: "s", Nullable: true, Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeStruct, Fields: []zerobuslocal.Column{{Name: "d", Type: dec, Nullable: true}}}},
+	}
+	stored, results := sendBoth(t, srv, "dec", cols, rec)
+	wantFailed := map[int]string{
+		1: `column "d": 1.234 does not fit the table's DECIMAL(10,2) without rounding: 3 digits after the point, at most 2`,
+		2: `column "d": 123456789012.500 does not fit the table's DECIMAL(10,2): 12 digits before the point, at most 8`,
+		4: `column "s.d": 1.234 does not fit the table's DECIMAL(10,2) without rounding: 3 digits after the point, at most 2`,
+	}
+	for transport, res := range results {
+		got := map[int]string{}
+		for _, fr := range res.FailedRows {
+			var ce *core.ConversionError
+			if fr.State != core.RowNotWritten || !errors.As(fr.Err, &ce) {
+				t.Fatalf("%s row %d: %v (%v), want a not-written ConversionError", transport, fr.Index, fr.Err, fr.State)
+			}
+			msg := fr.Err.Error()
+			for _, w := range wantFailed {
+				if strings.Contains(msg, w) {
+					msg = w
+				}
+			}
+			got[fr.Index] = msg
+		}
+		if !reflect.DeepEqual(got, wantFailed) {
+			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
+		}
+	}
+	want := []map[string]any{
+		{"id": int64(0), "d": "1.230", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(3), "d": "12345678.990", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(5), "d": "0.010", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(6)},
+	}
 	for transport, rows := range stored {
 		if !reflect.DeepEqual(rows, want) {
 			t.Errorf("%s stored %v, want %v", transport, rows, want)

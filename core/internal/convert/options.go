@@ -73,6 +73,13 @@ type Options struct {
 	// ErrInvalidVariant. Ignored for caller-supplied descriptors.
 	TableVariant map[string]bool
 
+	// TableDecimal gives, by the paths TableNullable uses, the DECIMAL(p,s)
+	// the table declares (TableDecimals builds it from the table's
+	// schema). A decimal value there that does not fit (DecimalFit: more
+	// integer digits than p−s, or more fraction digits than s) fails its
+	// row with ErrOutOfRange. Ignored for caller-supplied descriptors.
+	TableDecimal map[string]DecimalSpec
+
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
 	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;
 	// values above maxRecordLimit mean maxRecordLimit.

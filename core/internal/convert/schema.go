@@ -268,8 +268,12 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
 		return nil, ""
 	}
-	return &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
-		variant: info.class == classString && b.opts.TableVariant[path]}, ""
+	n := &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
+		variant: info.class == classString && b.opts.TableVariant[path]}
+	if d, ok := b.opts.TableDecimal[path]; ok && info.class == classDecimal && ctx != ctxMapKey {
+		n.fit = &d
+	}
+	return n, ""
 }
 
 // wrap compiles a dictionary, run-end encoded or extension type as its

@@ -100,6 +100,7 @@ type Caster struct {
 	cols    []colPlan
 	notNull []int // target columns that are NOT NULL
 	checked []int // target columns whose values checkValues looks at
+	decimal []int // target columns holding a DECIMAL(p,s) that caller decimals are cast to
 	same    bool  // the caller's batches are already in the table's schema
 }
 
@@ -151,6 +152,9 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			continue
 		}
 		c.cols[i] = colPlan{src: j, cast: true}
+		if hasDecimalSpec(tf) {
+			c.decimal = append(c.decimal, i)
+		}
 	}
 	for i, tf := range to.Fields() {
 		if needsCheck(tf.Type) {
@@ -353,6 +357,12 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 			for _, u := range why {
 				unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
 			}
+		}
+	}
+	for _, i := range c.decimal {
+		tf := c.target.Field(i)
+		for _, u := range checkDecimals(cols[i], rec.Column(c.cols[i].src).DataType(), tf) {
+			unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
 		}
 	}
 	for _, i := range c.checked {
@@ -713,4 +723,99 @@ func castArray(ctx context.Context, a arrow.Array, opts *compute.CastOptions) (o
 func isNested(t arrow.DataType) bool {
 	_, ok := t.(arrow.NestedType)
 	return ok
+}
+
+// hasDecimalSpec reports whether the table field f, or a field, element or
+// value inside it, is a DECIMAL whose precision and scale the catalog gave
+// (convert.DecimalMeta).
+func hasDecimalSpec(f arrow.Field) bool {
+	if _, ok := convert.FieldDecimal(f); ok {
+		return true
+	}
+	switch t := f.Type.(type) {
+	case *arrow.StructType:
+		return slices.ContainsFunc(t.Fields(), hasDecimalSpec)
+	case *arrow.MapType:
+		return hasDecimalSpec(t.ItemField())
+	case arrow.ListLikeType:
+		return hasDecimalSpec(t.ElemField())
+	}
+	return false
+}
+
+// plainType is t without a dictionary, run-end or extension encoding.
+func plainType(t arrow.DataType) arrow.DataType {
+	for {
+		switch x := t.(type) {
+		case *arrow.DictionaryType:
+			t = x.ValueType
+		case *arrow.RunEndEncodedType:
+			t = x.Encoded()
+		case arrow.ExtensionType:
+			t = x.StorageType()
+		default:
+			return t
+		}
+	}
+}
+
+// checkDecimals lists the elements of out (cast to the table field to from
+// the caller's type from) whose value was a caller decimal that does not fit
+// the DECIMAL(p,s) the table declares there (convert.DecimalFit, the
+// protobuf path's rule), the first per element.
+func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badValue {
+	from = plainType(from)
+	if d, ok := convert.FieldDecimal(to); ok {
+		s, ok := out.(*array.LargeString)
+		if !ok || !isDecimal(from) {
+			return nil
+		}
+		var bad []badValue
+		for i := range s.Len() {
+			if s.IsValid(i) {
+				if why := convert.DecimalFit([]byte(s.Value(i)), d); why != "" {
+					bad = append(bad, badValue{i: i, reason: why})
+				}
+			}
+		}
+		return bad
+	}
+	switch t := to.Type.(type) {
+	case *arrow.StructType:
+		sa, ok := out.(*array.Struct)
+		ft, ok2 := from.(*arrow.StructType)
+		if !ok || !ok2 || ft.NumFields() != t.NumFields() {
+			return nil
+		}
+		var bad []badValue
+		for k, f := range t.Fields() {
+			for _, v := range checkDecimals(sa.Field(k), ft.Field(k).Type, f) {
+				if sa.IsValid(v.i) {
+					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
+				}
+			}
+		}
+		slices.SortStableFunc(bad, func(x, y badValue) int { return cmp.Compare(x.i, y.i) })
+		return firstPerElement(bad)
+	case *arrow.MapType:
+		ma, ok := out.(*array.Map)
+		fm, ok2 := from.(*arrow.MapType)
+		if !ok || !ok2 {
+			return nil
+		}
+		items := ma.ListValues().(*array.Struct).Field(1)
+		b := checkDecimals(items, fm.ItemType(), t.ItemField())
+		for k := range b {
+			b[k].path = ".value" + b[k].path
+		}
+		return liftElements(ma, b)
+	case *arrow.ListType:
+		la, ok := out.(array.ListLike)
+		fl, ok2 := from.(arrow.ListLikeType)
+		if !ok || !ok2 {
+			return nil
+		}
+		return liftElements(la, checkDecimals(la.ListValues(), fl.Elem(), t.ElemField()))
+	}
+	return nil
 }
