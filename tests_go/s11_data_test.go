@@ -3,6 +3,7 @@ package tests_go
 import (
 	"errors"
 	"math"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
@@ -222,4 +223,97 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 			t.Errorf("%s stored %v, want %v", transport, rows, want)
 		}
 	}
+}
+
+// nullColumnBatch is id 0..n-1 and a column "a" of the Arrow null type (a
+// pandas object column of only None, polars' Null).
+func nullColumnBatch(mem memory.Allocator, n int) arrow.RecordBatch {
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	for i := range n {
+		ib.Append(int64(i))
+	}
+	id := ib.NewArray()
+	defer id.Release()
+	a := array.NewNull(n)
+	defer a.Release()
+	return array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "a", Type: arrow.Null, Nullable: true},
+	}, nil), []arrow.Array{id, a}, int64(n))
+}
+
+// A column of the Arrow null type is all nulls of the table's type when the
+// catalog gives the column: stored (the column absent) where it is
+// nullable, each row failing alone for the null where it is NOT NULL, on
+// both transports; without the catalog the batch is refused as before.
+func TestNullTypeColumnTakesTheTableType(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	rec := nullColumnBatch(mem, 3)
+	defer rec.Release()
+	for _, tc := range []struct {
+		name     string
+		typ      zerobuslocal.ColumnType
+		nullable bool
+	}{
+		{"bigint", zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}, true},
+		{"string", zerobuslocal.ColumnType{Name: zerobuslocal.TypeString}, true},
+		{"decimal", zerobuslocal.ColumnType{Name: zerobuslocal.TypeDecimal, Precision: 10, Scale: 2}, true},
+		{"struct", zerobuslocal.ColumnType{Name: zerobuslocal.TypeStruct, Fields: []zerobuslocal.Column{{Name: "x", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeInt}, Nullable: true}}}, true},
+		{"timestamp", zerobuslocal.ColumnType{Name: zerobuslocal.TypeTimestamp}, true},
+		{"variant", zerobuslocal.ColumnType{Name: zerobuslocal.TypeVariant}, true},
+		{"array", zerobuslocal.ColumnType{Name: zerobuslocal.TypeArray, Element: &zerobuslocal.ColumnType{Name: zerobuslocal.TypeString}}, true},
+		{"notnull", zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cols := []zerobuslocal.Column{
+				{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+				{Name: "a", Type: tc.typ, Nullable: tc.nullable},
+			}
+			stored, results := sendBoth(t, srv, "nullcol_"+tc.name, cols, rec)
+			for transport, res := range results {
+				rows := stored[transport]
+				if tc.nullable {
+					want := []map[string]any{{"id": int64(0)}, {"id": int64(1)}, {"id": int64(2)}}
+					if res.SuccessfulCount != 3 || !reflect.DeepEqual(rows, want) {
+						t.Errorf("%s: %d sent, stored %v, want %v", transport, res.SuccessfulCount, rows, want)
+					}
+					continue
+				}
+				if len(rows) != 0 || len(res.FailedRows) != 3 {
+					t.Fatalf("%s: stored %v, %d failed rows, want 0 and 3", transport, rows, len(res.FailedRows))
+				}
+				for _, fr := range res.FailedRows {
+					var ce *core.ConversionError
+					if fr.State != core.RowNotWritten || !errors.As(fr.Err, &ce) || ce.Column != "a" || ce.Row != fr.Index || !strings.Contains(fr.Err.Error(), "NOT NULL") {
+						t.Errorf("%s row %d: %v (%v), want a not-written ConversionError for the null in NOT NULL column a", transport, fr.Index, fr.Err, fr.State)
+					}
+				}
+			}
+		})
+	}
+	t.Run("no catalog", func(t *testing.T) {
+		for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+			table := "main.default.nullcol_nocat_" + transport
+			if err := srv.CreateTableColumns(table, []zerobuslocal.Column{
+				{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+				{Name: "a", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}, Nullable: true},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			cfg.UnityCatalogURL, _ = catalogFront(t, srv, func(rw http.ResponseWriter, _ *http.Request) {
+				http.Error(rw, `{"error_code":"NOPE","message":"no"}`, http.StatusForbidden)
+			})
+			res, err := newWrapper(t, cfg).SendBatch(testCtx(t), rec)
+			checkInvariant(t, res, 3)
+			if err == nil || !strings.Contains(err.Error(), `"a"`) || len(srv.Rows(table)) != 0 {
+				t.Fatalf("%s: %v, %d rows stored; want the batch refused naming column a", transport, err, len(srv.Rows(table)))
+			}
+			t.Logf("%s: %v", transport, err)
+		}
+	})
 }

@@ -60,6 +60,9 @@ func offsets[O int32 | int64](arr arrow.Array) []O {
 
 // bind returns the encoder of node n over arr, whose type is n.dt.
 func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
+	if n.allNull {
+		return &nullEnc{base: base{tag: n.tag, null: n.null, name: n.name}}, nil
+	}
 	switch a := arr.(type) {
 	case *array.Dictionary:
 		dict := array.MakeFromData(a.Data().Dictionary())
@@ -398,3 +401,9 @@ func bindVariantText(b base, arr arrow.Array) encoder {
 	}
 	return nil
 }
+
+// nullEnc is a column of the Arrow null type taken as the table's type:
+// every value is null.
+type nullEnc struct{ base }
+
+func (e *nullEnc) enc(b []byte, _ int) ([]byte, *fail) { return e.onNull(b) }

@@ -66,7 +66,9 @@
 // 12 at scale -2). Map keys must map to an integer, bool or string type
 // (a decimal key is its text, as the Flight transport sends it).
 //
-// Refused, with a Problem naming the column and type: the null type,
+// Refused, with a Problem naming the column and type: the null type (a
+// top-level column of it is the table's type, all nulls, when
+// Options.TableType names the column),
 // intervals, unions, a list directly inside a list, a map inside a list or
 // map, a list as a map value, and map keys of other types. Wrap the inner
 // list or map in a struct to send such shapes.

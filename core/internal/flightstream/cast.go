@@ -147,6 +147,13 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: j}
 			continue
 		}
+		if ff.Type.ID() == arrow.NULL {
+			// A column of nulls only (pandas' object column of None,
+			// polars' Null): all nulls of the table's type, each row
+			// failing as a null in a NOT NULL column.
+			c.cols[i] = colPlan{src: -1}
+			continue
+		}
 		if why := castable(ff.Type, tf.Type); why != "" {
 			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tf.Type.String(), Reason: why})
 			continue
