@@ -317,3 +317,52 @@ func TestNullTypeColumnTakesTheTableType(t *testing.T) {
 		}
 	})
 }
+
+// A decimal inside an ARRAY that does not fit the element's DECIMAL(p,s)
+// fails its row with the same path ("l[1]") on both transports.
+func TestDecimalInArrayOutsideTablePrecisionFailsItsRow(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	dt := &arrow.Decimal128Type{Precision: 9, Scale: 1}
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	lb := array.NewListBuilder(mem, dt)
+	defer lb.Release()
+	vb := lb.ValueBuilder().(*array.Decimal128Builder)
+	for i, row := range [][]string{{"1.0", "2.5"}, {"1.0", "123.4"}, {"99.9"}} {
+		ib.Append(int64(i))
+		lb.Append(true)
+		for _, v := range row {
+			n, err := decimal128.FromString(v, 9, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vb.Append(n)
+		}
+	}
+	id, l := ib.NewArray(), lb.NewArray()
+	defer id.Release()
+	defer l.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "l", Type: l.DataType(), Nullable: true},
+	}, nil), []arrow.Array{id, l}, 3)
+	defer rec.Release()
+	cols := []zerobuslocal.Column{
+		{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+		{Name: "l", Nullable: true, Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeArray, Element: &zerobuslocal.ColumnType{Name: zerobuslocal.TypeDecimal, Precision: 3, Scale: 1}}},
+	}
+	stored, results := sendBoth(t, srv, "decl", cols, rec)
+	for transport, res := range results {
+		var ce *core.ConversionError
+		if len(res.FailedRows) != 1 || res.FailedRows[0].Index != 1 || !errors.As(res.FailedRows[0].Err, &ce) || ce.Column != "l[1]" ||
+			!strings.Contains(ce.Error(), "123.4 does not fit the table's DECIMAL(3,1)") {
+			t.Errorf("%s: failed rows %v, want row 1 at l[1]", transport, res.FailedRows)
+		}
+		want := []map[string]any{{"id": int64(0), "l": []any{"1.0", "2.5"}}, {"id": int64(2), "l": []any{"99.9"}}}
+		if !reflect.DeepEqual(stored[transport], want) {
+			t.Errorf("%s stored %v, want %v", transport, stored[transport], want)
+		}
+	}
+}

@@ -98,10 +98,11 @@ const NullInNotNull = convert.NullInNotNull
 type Caster struct {
 	target  *arrow.Schema
 	cols    []colPlan
-	notNull []int // target columns that are NOT NULL
-	checked []int // target columns whose values checkValues looks at
-	decimal []int // target columns holding a DECIMAL(p,s) that caller decimals are cast to
-	same    bool  // the caller's batches are already in the table's schema
+	notNull []int         // target columns that are NOT NULL
+	checked []int         // target columns whose values checkValues looks at
+	decimal []int         // target columns holding a DECIMAL(p,s) that caller decimals are cast to
+	table   *arrow.Schema // to as given, with the DECIMAL(p,s) metadata target leaves out
+	same    bool          // the caller's batches are already in the table's schema
 }
 
 type colPlan struct {
@@ -175,6 +176,15 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
+	}
+	c.table = to
+	if slices.ContainsFunc(to.Fields(), hasDecimalSpec) {
+		// The batches sent carry no metadata of the catalog read's.
+		fs := slices.Clone(to.Fields())
+		for i := range fs {
+			fs[i].Type, fs[i].Metadata = withoutMeta(fs[i].Type), arrow.Metadata{}
+		}
+		c.target = arrow.NewSchema(fs, nil)
 	}
 	c.same = from.NumFields() == to.NumFields()
 	for i, p := range c.cols {
@@ -367,7 +377,7 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 		}
 	}
 	for _, i := range c.decimal {
-		tf := c.target.Field(i)
+		tf := c.table.Field(i)
 		for _, u := range checkDecimals(cols[i], rec.Column(c.cols[i].src).DataType(), tf) {
 			unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
 		}
@@ -825,4 +835,29 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 		return liftElements(la, checkDecimals(la.ListValues(), fl.Elem(), t.ElemField()))
 	}
 	return nil
+}
+
+// withoutMeta is t without field metadata (the catalog read's DECIMAL(p,s),
+// convert.DecimalMeta) in its fields, elements and values.
+func withoutMeta(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case *arrow.StructType:
+		fs := slices.Clone(t.Fields())
+		for i := range fs {
+			fs[i].Type, fs[i].Metadata = withoutMeta(fs[i].Type), arrow.Metadata{}
+		}
+		return arrow.StructOf(fs...)
+	case *arrow.MapType:
+		k, v := t.KeyField(), t.ItemField()
+		k.Type, k.Metadata = withoutMeta(k.Type), arrow.Metadata{}
+		v.Type, v.Metadata = withoutMeta(v.Type), arrow.Metadata{}
+		m := arrow.MapOfFields(k, v)
+		m.KeysSorted = t.KeysSorted
+		return m
+	case *arrow.ListType:
+		e := t.ElemField()
+		e.Type, e.Metadata = withoutMeta(e.Type), arrow.Metadata{}
+		return arrow.ListOfField(e)
+	}
+	return t
 }

@@ -3,12 +3,15 @@ package flightstream
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
 // TestFloat16SubnormalsWidenExactly: float16 to FLOAT and DOUBLE columns,
@@ -162,5 +165,29 @@ func TestNullStructOverDictionaryIsCast(t *testing.T) {
 	in := o.Field(0).(*array.Struct)
 	if o.IsValid(0) || !in.IsValid(1) || in.Field(0).(*array.LargeString).Value(2) != "x" || !in.Field(0).IsNull(1) {
 		t.Fatalf("o: %v", o)
+	}
+}
+
+// The DECIMAL(p,s) metadata of the catalog read (convert.DecimalMeta) is
+// checked against but not sent: the Caster's target has none.
+func TestDecimalMetaNotInTarget(t *testing.T) {
+	dec := arrow.Field{Name: "d", Type: arrow.BinaryTypes.LargeString, Nullable: true, Metadata: convert.DecimalMeta(10, 2)}
+	to := arrow.NewSchema([]arrow.Field{
+		dec,
+		{Name: "s", Type: arrow.StructOf(dec), Nullable: true},
+		{Name: "l", Type: arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.BinaryTypes.LargeString, Nullable: true, Metadata: convert.DecimalMeta(3, 1)}), Nullable: true},
+	}, nil)
+	dt := &arrow.Decimal128Type{Precision: 20, Scale: 3}
+	from := arrow.NewSchema([]arrow.Field{
+		{Name: "d", Type: dt, Nullable: true},
+		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "d", Type: dt, Nullable: true}), Nullable: true},
+		{Name: "l", Type: arrow.ListOf(dt), Nullable: true},
+	}, nil)
+	c, err := PlanCast("t", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Target().String(); strings.Contains(got, "zerobus.decimal") || len(c.decimal) != 3 {
+		t.Fatalf("target %s, decimal columns %v", got, c.decimal)
 	}
 }
