@@ -366,3 +366,24 @@ func TestDecimalInArrayOutsideTablePrecisionFailsItsRow(t *testing.T) {
 		}
 	}
 }
+
+// halfValue is the value of the binary16 bits h, computed independently of
+// arrow-go's float16.Num.Float32 (which widens subnormals wrongly).
+func halfValue(h uint16) float64 {
+	e, m := int(h>>10)&0x1f, float64(h&0x3ff)
+	var v float64
+	switch {
+	case e == 0x1f && m == 0:
+		v = math.Inf(1)
+	case e == 0x1f:
+		v = math.NaN()
+	case e == 0:
+		v = math.Ldexp(m, -24)
+	default:
+		v = math.Ldexp(m+1024, e-25)
+	}
+	if h&0x8000 != 0 {
+		v = -v
+	}
+	return v
+}
