@@ -387,3 +387,44 @@ func halfValue(h uint16) float64 {
 	}
 	return v
 }
+
+// A null ARRAY row whose element range holds an index past the dictionary
+// (undefined under a null row) stores the same rows on both transports.
+func TestNullListOverDictionaryStoredOnBothTransports(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	db := array.NewStringBuilder(mem)
+	db.Append("x")
+	dict := db.NewArray()
+	db.Release()
+	defer dict.Release()
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 7, 0}))}, 0, 0, dict.Data().(*array.Data))
+	defer dd.Release()
+	ld := array.NewData(arrow.ListOf(dt), 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b101}), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 1, 2, 3}))}, []arrow.ArrayData{dd}, 1, 0)
+	defer ld.Release()
+	l := array.MakeFromData(ld)
+	defer l.Release()
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{0, 1, 2}, nil)
+	id := ib.NewArray()
+	ib.Release()
+	defer id.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "l", Type: l.DataType(), Nullable: true},
+	}, nil), []arrow.Array{id, l}, 3)
+	defer rec.Release()
+	cols := []zerobuslocal.Column{
+		{Name: "id", Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeBigint}},
+		{Name: "l", Nullable: true, Type: zerobuslocal.ColumnType{Name: zerobuslocal.TypeArray, Element: &zerobuslocal.ColumnType{Name: zerobuslocal.TypeString}}},
+	}
+	stored, _ := sendBoth(t, srv, "nld", cols, rec)
+	want := []map[string]any{{"id": int64(0), "l": []any{"x"}}, {"id": int64(1)}, {"id": int64(2), "l": []any{"x"}}}
+	for transport, rows := range stored {
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("%s stored %v, want %v", transport, rows, want)
+		}
+	}
+}

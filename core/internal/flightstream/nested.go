@@ -324,7 +324,7 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 	}()
 	var bad []badValue
 	for k, f := range to.Fields() {
-		fa := underParent(mem, a.Field(k), a) // Field is sliced to a's rows
+		fa := underParent(mem, a.Field(k), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
 		c, b, err := rebuild(ctx, mem, fa, f.Type)
 		fa.Release()
 		if err != nil {
@@ -363,6 +363,20 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	}
 	vals := array.NewSlice(a.ListValues(), lo, lo+int64(offs[n]))
 	defer vals.Release()
+	if a.NullN() > 0 {
+		// Elements in the range of a null row are undefined: not decoded.
+		used := make([]bool, vals.Len())
+		for i := range n {
+			if a.IsValid(i) {
+				for j := offs[i]; j < offs[i+1]; j++ {
+					used[j] = true
+				}
+			}
+		}
+		v := underParent(mem, vals, true, func(j int) bool { return used[j] })
+		defer v.Release()
+		vals = v
+	}
 	c, b, err := rebuild(ctx, mem, vals, elem)
 	if err != nil {
 		return nil, nil, err
@@ -641,13 +655,15 @@ func widenHalf(mem memory.Allocator, a *array.Float16, to arrow.DataType) (arrow
 	return nil, false
 }
 
-// underParent returns field c of struct p (the caller releases it), a
-// dictionary or struct field with p's nulls added to its own: a value
-// under a null struct is undefined in Arrow (pyarrow leaves index 0 of an
-// empty dictionary there), so it is not decoded; other fields are c.
-func underParent(mem memory.Allocator, c, p arrow.Array) arrow.Array {
+// underParent returns c, a struct's field or a list's elements (the
+// caller releases it), as a dictionary or struct with the positions valid
+// says are under a null parent made null: a value under a null struct or
+// list row is undefined in Arrow (pyarrow leaves index 0 of an empty
+// dictionary there), so it is not decoded. Other arrays, or when the
+// parent has no nulls, are c.
+func underParent(mem memory.Allocator, c arrow.Array, parentNulls bool, valid func(i int) bool) arrow.Array {
 	c.Retain()
-	if p.NullN() == 0 || c.Len() != p.Len() {
+	if !parentNulls {
 		return c
 	}
 	d := c.Data()
@@ -664,7 +680,7 @@ func underParent(mem memory.Allocator, c, p arrow.Array) arrow.Array {
 	b := bits.Bytes()
 	nulls := 0
 	for i := range n {
-		ok := p.IsValid(i) && c.IsValid(i)
+		ok := valid(i) && c.IsValid(i)
 		bitutil.SetBitTo(b, off+i, ok)
 		if !ok {
 			nulls++

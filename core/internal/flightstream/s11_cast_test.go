@@ -191,3 +191,56 @@ func TestDecimalMetaNotInTarget(t *testing.T) {
 		t.Fatalf("target %s, decimal columns %v", got, c.decimal)
 	}
 }
+
+// TestNullListOverDictionaryIsCast: the elements in the range of a null
+// list row are not decoded (an index there past the dictionary failed the
+// batch), for a list of dictionaries and a list of structs of them.
+func TestNullListOverDictionaryIsCast(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	db := array.NewStringBuilder(mem)
+	db.Append("x")
+	dict := db.NewArray()
+	db.Release()
+	defer dict.Release()
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	// elements: 0 (row 0), 7 (row 1, null: out of range), 0 (row 2)
+	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 7, 0}))}, 0, 0, dict.Data().(*array.Data))
+	defer dd.Release()
+	offs := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 1, 2, 3}))
+	rowsValid := memory.NewBufferBytes([]byte{0b101})
+	ld := array.NewData(arrow.ListOf(dt), 3, []*memory.Buffer{rowsValid, offs}, []arrow.ArrayData{dd}, 1, 0)
+	defer ld.Release()
+	st := arrow.StructOf(arrow.Field{Name: "f", Type: dt, Nullable: true})
+	sd := array.NewData(st, 3, []*memory.Buffer{nil}, []arrow.ArrayData{dd}, 0, 0)
+	defer sd.Release()
+	lsd := array.NewData(arrow.ListOf(st), 3, []*memory.Buffer{rowsValid, offs}, []arrow.ArrayData{sd}, 1, 0)
+	defer lsd.Release()
+	rec := batchOf(t, []arrow.Field{{Name: "l", Type: arrow.ListOf(dt), Nullable: true}, {Name: "ls", Type: arrow.ListOf(st), Nullable: true}},
+		array.MakeFromData(ld), array.MakeFromData(lsd))
+	defer rec.Release()
+	tst := arrow.StructOf(arrow.Field{Name: "f", Type: arrow.BinaryTypes.LargeString, Nullable: true})
+	target := arrow.NewSchema([]arrow.Field{
+		{Name: "l", Type: arrow.ListOf(arrow.BinaryTypes.LargeString), Nullable: true},
+		{Name: "ls", Type: arrow.ListOf(tst), Nullable: true},
+	}, nil)
+	c, err := PlanCast("t", rec.Schema(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, nulls, _, err := c.ApplyWith(context.Background(), mem, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if len(nulls) != 0 || out.NumRows() != 3 {
+		t.Fatalf("rows left out: %v (%d rows)", nulls, out.NumRows())
+	}
+	if got := out.Column(0).String(); got != `[["x"] (null) ["x"]]` {
+		t.Fatalf("l: %s", got)
+	}
+	l := out.Column(1).(*array.List)
+	if l.IsValid(1) || !l.IsValid(2) || l.ListValues().(*array.Struct).Field(0).(*array.LargeString).Value(2) != "x" {
+		t.Fatalf("ls: %v", l)
+	}
+}
