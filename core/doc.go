@@ -294,7 +294,9 @@
 // (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
 // DATE), JSON text that does not parse as a VARIANT (checked on the
 // protobuf path when the catalog names the column VARIANT); and for a
-// VARIANT given as struct{metadata, value} whose bytes are malformed. A row that
+// VARIANT given as struct{metadata, value} whose bytes are malformed.
+// A decimal whose value does not fit the DECIMAL(p,s) the catalog gives fails its row on both transports (more integer digits than p-s, or nonzero fraction digits past s: never rounded).
+// A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);
 // MaxRecordBytes bounds protobuf records: Validate (and so New) refuses a

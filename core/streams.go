@@ -229,9 +229,12 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		// A schema that does not convert fails as it is, without asking the
 		// catalog; one that does is planned again with the table's optionality.
 		ss.plan, err = convert.NewPlan(ss.schema, opts)
-		if err != nil {
+		if err != nil && !hasNullColumn(ss.schema) {
 			break
 		}
+		// (A column of the null type is planned as the table's type when
+		// the catalog gives it; otherwise its refusal stands.)
+		first := err
 		table, transient, cerr := w.tableColumns(ctx)
 		if cerr != nil {
 			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
@@ -239,9 +242,13 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if table != nil {
 			opts.TableNullable = convert.TableNullability(table)
 			opts.TableVariant = convert.TableVariants(table)
+			opts.TableDecimal = convert.TableDecimals(table)
+			opts.TableType = convert.TableTypes(table)
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
+		} else if first != nil {
+			ss.plan, err = nil, first
 		}
-		if transient {
+		if transient && err == nil {
 			// The batch's own optionality for now (the send goes on when
 			// it matches the table's); the table's once the catalog is back.
 			ss.replanAt = time.Now().Add(mismatchRecheck)
@@ -438,4 +445,15 @@ func runEach[S transportStream](sts []S, f func(S) error) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// hasNullColumn reports whether s has a column of the Arrow null type (all
+// nulls: pandas' object column of None, polars' Null).
+func hasNullColumn(s *arrow.Schema) bool {
+	for _, f := range s.Fields() {
+		if f.Type.ID() == arrow.NULL {
+			return true
+		}
+	}
+	return false
 }

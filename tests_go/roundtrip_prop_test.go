@@ -398,7 +398,7 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 		}
 		return int64(v.(uint64)), true
 	case *arrow.Float16Type:
-		return float64(float16.New(float32(v.(float64))).Float32()), true
+		return halfValue(float16.New(float32(v.(float64))).Uint16()), true
 	case *arrow.Float32Type:
 		return float64(float32(v.(float64))), true
 	case *arrow.Float64Type:

@@ -60,6 +60,9 @@ func offsets[O int32 | int64](arr arrow.Array) []O {
 
 // bind returns the encoder of node n over arr, whose type is n.dt.
 func (bd *binder) bind(n *node, arr arrow.Array) (encoder, error) {
+	if n.allNull {
+		return &nullEnc{base: base{tag: n.tag, null: n.null, name: n.name}}, nil
+	}
 	switch a := arr.(type) {
 	case *array.Dictionary:
 		dict := array.MakeFromData(a.Data().Dictionary())
@@ -281,13 +284,13 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.FixedSizeBinary:
 		return &getBytesEnc{base: b, get: a.Value}, nil
 	case *array.Decimal32:
-		return &decimalEnc[decimal.Decimal32]{base: b, vals: values[decimal.Decimal32](a), scale: n.scale, format: formatDecimal32}, nil
+		return &decimalEnc[decimal.Decimal32]{base: b, vals: values[decimal.Decimal32](a), scale: n.scale, format: formatDecimal32, fit: n.fit}, nil
 	case *array.Decimal64:
-		return &decimalEnc[decimal.Decimal64]{base: b, vals: values[decimal.Decimal64](a), scale: n.scale, format: formatDecimal64}, nil
+		return &decimalEnc[decimal.Decimal64]{base: b, vals: values[decimal.Decimal64](a), scale: n.scale, format: formatDecimal64, fit: n.fit}, nil
 	case *array.Decimal128:
-		return &decimalEnc[decimal128.Num]{base: b, vals: values[decimal128.Num](a), scale: n.scale, format: formatDecimal128}, nil
+		return &decimalEnc[decimal128.Num]{base: b, vals: values[decimal128.Num](a), scale: n.scale, format: formatDecimal128, fit: n.fit}, nil
 	case *array.Decimal256:
-		return &decimalEnc[decimal256.Num]{base: b, vals: values[decimal256.Num](a), scale: n.scale, format: formatDecimal256}, nil
+		return &decimalEnc[decimal256.Num]{base: b, vals: values[decimal256.Num](a), scale: n.scale, format: formatDecimal256, fit: n.fit}, nil
 	}
 	return nil, bindMismatch(n, arr)
 }
@@ -398,3 +401,9 @@ func bindVariantText(b base, arr arrow.Array) encoder {
 	}
 	return nil
 }
+
+// nullEnc is a column of the Arrow null type taken as the table's type:
+// every value is null.
+type nullEnc struct{ base }
+
+func (e *nullEnc) enc(b []byte, _ int) ([]byte, *fail) { return e.onNull(b) }

@@ -38,7 +38,7 @@
 //	int8, int16, int32, uint8, uint16          int32
 //	int64, uint32                              int64
 //	uint64                                     int64     over MaxInt64: row error
-//	float16, float32                           float     float16 widened exactly
+//	float16, float32                           float     float16 widened exactly (subnormals too)
 //	float64                                    double
 //	bool                                       bool
 //	utf8, large_utf8, string_view              string    bytes as stored; not valid UTF-8: row error
@@ -66,7 +66,9 @@
 // 12 at scale -2). Map keys must map to an integer, bool or string type
 // (a decimal key is its text, as the Flight transport sends it).
 //
-// Refused, with a Problem naming the column and type: the null type,
+// Refused, with a Problem naming the column and type: the null type (a
+// top-level column of it is the table's type, all nulls, when
+// Options.TableType names the column),
 // intervals, unions, a list directly inside a list, a map inside a list or
 // map, a list as a map value, and map keys of other types. Wrap the inner
 // list or map in a struct to send such shapes.

@@ -178,7 +178,7 @@ func (e *f16Enc) enc(b []byte, i int) ([]byte, *fail) {
 		return e.onNull(b)
 	}
 	b = appendVarint(b, e.tag)
-	f := e.vals[i].Float32()
+	f := HalfToFloat32(e.vals[i].Uint16())
 	if e.double {
 		return protowire.AppendFixed64(b, math.Float64bits(float64(f))), nil
 	}
@@ -312,6 +312,7 @@ type decimalEnc[T any] struct {
 	vals   []T
 	scale  int32
 	format func(dst []byte, v T, scale int32) []byte
+	fit    *DecimalSpec // the table's DECIMAL(p,s), when known
 }
 
 func (e *decimalEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
@@ -321,6 +322,11 @@ func (e *decimalEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
 	b = appendVarint(b, e.tag)
 	b, pos := beginLen(b)
 	b = e.format(b, e.vals[i], e.scale)
+	if e.fit != nil {
+		if why := DecimalFit(b[pos+1:], *e.fit); why != "" {
+			return b, &fail{path: e.name, err: ErrOutOfRange, reason: why}
+		}
+	}
 	return endLen(b, pos), nil
 }
 

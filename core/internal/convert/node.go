@@ -34,6 +34,12 @@ type node struct {
 	unit     string
 
 	scale int32 // decimal scale
+	// fit is the table's DECIMAL(p,s) of a decimal leaf
+	// (Options.TableDecimal): each value is checked against it.
+	fit *DecimalSpec
+	// allNull: a column of the Arrow null type taken as the table's type
+	// (Options.TableType); every value is null.
+	allNull bool
 
 	variant bool // string leaf of a column the table declares VARIANT (Options.TableVariant): each value is checked as JSON
 

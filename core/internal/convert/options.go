@@ -3,6 +3,8 @@ package convert
 import (
 	"math"
 	"runtime"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // DefaultMaxRecordBytes is the default per-record size limit: 4 MiB minus the
@@ -72,6 +74,21 @@ type Options struct {
 	// document, or an object giving a key twice, fails its row with
 	// ErrInvalidVariant. Ignored for caller-supplied descriptors.
 	TableVariant map[string]bool
+
+	// TableDecimal gives, by the paths TableNullable uses, the DECIMAL(p,s)
+	// the table declares (TableDecimals builds it from the table's
+	// schema). A decimal value there that does not fit (DecimalFit: more
+	// integer digits than p−s, or more fraction digits than s) fails its
+	// row with ErrOutOfRange. Ignored for caller-supplied descriptors.
+	TableDecimal map[string]DecimalSpec
+
+	// TableType gives the table's Arrow type of each column (TableTypes
+	// builds it from the table's schema). A column of the Arrow null type
+	// there is taken as all nulls of that type: omitted where the column is
+	// nullable, each row failing as a null in a NOT NULL column otherwise.
+	// Without it such a column is refused. Ignored for caller-supplied
+	// descriptors.
+	TableType map[string]arrow.DataType
 
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
 	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;

@@ -89,6 +89,16 @@ func TableNullability(s *arrow.Schema) map[string]bool {
 	return m
 }
 
+// TableTypes maps each column of a table's schema to its Arrow type, in the
+// form Options.TableType takes.
+func TableTypes(s *arrow.Schema) map[string]arrow.DataType {
+	m := make(map[string]arrow.DataType, s.NumFields())
+	for _, f := range s.Fields() {
+		m[f.Name] = f.Type
+	}
+	return m
+}
+
 // TableVariants lists the paths of a table schema's VARIANT columns, STRUCT
 // fields, ARRAY elements and MAP values (protoarrow.IsVariantType), in the
 // form Options.TableVariant takes; nil when it has none.
@@ -227,6 +237,18 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	case arrow.ExtensionType:
 		return b.wrap(dt, t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
 	}
+	if t, ok := b.opts.TableType[path]; ok && dt.ID() == arrow.NULL && ctx == ctxField && depth == 0 {
+		// A column of nulls only (pandas' object column of None, polars'
+		// Null): the table's type, every value null.
+		if protoarrow.IsVariantType(t) {
+			t = arrow.BinaryTypes.LargeString // VARIANT text
+		}
+		n, typeName := b.typeNode(t, hint, fieldName, path, depth, msg, sc, ctx)
+		if n != nil {
+			n.allNull = true
+		}
+		return n, typeName
+	}
 	info, reason := classify(dt)
 	switch info.class {
 	case classUnsupported:
@@ -268,8 +290,12 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
 		return nil, ""
 	}
-	return &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
-		variant: info.class == classString && b.opts.TableVariant[path]}, ""
+	n := &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
+		variant: info.class == classString && b.opts.TableVariant[path]}
+	if d, ok := b.opts.TableDecimal[path]; ok && info.class == classDecimal && ctx != ctxMapKey {
+		n.fit = &d
+	}
+	return n, ""
 }
 
 // wrap compiles a dictionary, run-end encoded or extension type as its

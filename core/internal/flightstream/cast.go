@@ -98,9 +98,11 @@ const NullInNotNull = convert.NullInNotNull
 type Caster struct {
 	target  *arrow.Schema
 	cols    []colPlan
-	notNull []int // target columns that are NOT NULL
-	checked []int // target columns whose values checkValues looks at
-	same    bool  // the caller's batches are already in the table's schema
+	notNull []int         // target columns that are NOT NULL
+	checked []int         // target columns whose values checkValues looks at
+	decimal []int         // target columns holding a DECIMAL(p,s) that caller decimals are cast to
+	table   *arrow.Schema // to as given, with the DECIMAL(p,s) metadata target leaves out
+	same    bool          // the caller's batches are already in the table's schema
 }
 
 type colPlan struct {
@@ -146,11 +148,21 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: j}
 			continue
 		}
+		if ff.Type.ID() == arrow.NULL {
+			// A column of nulls only (pandas' object column of None,
+			// polars' Null): all nulls of the table's type, each row
+			// failing as a null in a NOT NULL column.
+			c.cols[i] = colPlan{src: -1}
+			continue
+		}
 		if why := castable(ff.Type, tf.Type); why != "" {
 			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tf.Type.String(), Reason: why})
 			continue
 		}
 		c.cols[i] = colPlan{src: j, cast: true}
+		if hasDecimalSpec(tf) {
+			c.decimal = append(c.decimal, i)
+		}
 	}
 	for i, tf := range to.Fields() {
 		if needsCheck(tf.Type) {
@@ -164,6 +176,15 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
+	}
+	c.table = to
+	if slices.ContainsFunc(to.Fields(), hasDecimalSpec) {
+		// The batches sent carry no metadata of the catalog read's.
+		fs := slices.Clone(to.Fields())
+		for i := range fs {
+			fs[i].Type, fs[i].Metadata = withoutMeta(fs[i].Type), arrow.Metadata{}
+		}
+		c.target = arrow.NewSchema(fs, nil)
 	}
 	c.same = from.NumFields() == to.NumFields()
 	for i, p := range c.cols {
@@ -353,6 +374,12 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 			for _, u := range why {
 				unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
 			}
+		}
+	}
+	for _, i := range c.decimal {
+		tf := c.table.Field(i)
+		for _, u := range checkDecimals(cols[i], rec.Column(c.cols[i].src).DataType(), tf) {
+			unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
 		}
 	}
 	for _, i := range c.checked {
@@ -713,4 +740,124 @@ func castArray(ctx context.Context, a arrow.Array, opts *compute.CastOptions) (o
 func isNested(t arrow.DataType) bool {
 	_, ok := t.(arrow.NestedType)
 	return ok
+}
+
+// hasDecimalSpec reports whether the table field f, or a field, element or
+// value inside it, is a DECIMAL whose precision and scale the catalog gave
+// (convert.DecimalMeta).
+func hasDecimalSpec(f arrow.Field) bool {
+	if _, ok := convert.FieldDecimal(f); ok {
+		return true
+	}
+	switch t := f.Type.(type) {
+	case *arrow.StructType:
+		return slices.ContainsFunc(t.Fields(), hasDecimalSpec)
+	case *arrow.MapType:
+		return hasDecimalSpec(t.ItemField())
+	case arrow.ListLikeType:
+		return hasDecimalSpec(t.ElemField())
+	}
+	return false
+}
+
+// plainType is t without a dictionary, run-end or extension encoding.
+func plainType(t arrow.DataType) arrow.DataType {
+	for {
+		switch x := t.(type) {
+		case *arrow.DictionaryType:
+			t = x.ValueType
+		case *arrow.RunEndEncodedType:
+			t = x.Encoded()
+		case arrow.ExtensionType:
+			t = x.StorageType()
+		default:
+			return t
+		}
+	}
+}
+
+// checkDecimals lists the elements of out (cast to the table field to from
+// the caller's type from) whose value was a caller decimal that does not fit
+// the DECIMAL(p,s) the table declares there (convert.DecimalFit, the
+// protobuf path's rule), the first per element.
+func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badValue {
+	from = plainType(from)
+	if d, ok := convert.FieldDecimal(to); ok {
+		s, ok := out.(*array.LargeString)
+		if !ok || !isDecimal(from) {
+			return nil
+		}
+		var bad []badValue
+		for i := range s.Len() {
+			if s.IsValid(i) {
+				if why := convert.DecimalFit([]byte(s.Value(i)), d); why != "" {
+					bad = append(bad, badValue{i: i, reason: why})
+				}
+			}
+		}
+		return bad
+	}
+	switch t := to.Type.(type) {
+	case *arrow.StructType:
+		sa, ok := out.(*array.Struct)
+		ft, ok2 := from.(*arrow.StructType)
+		if !ok || !ok2 || ft.NumFields() != t.NumFields() {
+			return nil
+		}
+		var bad []badValue
+		for k, f := range t.Fields() {
+			for _, v := range checkDecimals(sa.Field(k), ft.Field(k).Type, f) {
+				if sa.IsValid(v.i) {
+					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
+				}
+			}
+		}
+		slices.SortStableFunc(bad, func(x, y badValue) int { return cmp.Compare(x.i, y.i) })
+		return firstPerElement(bad)
+	case *arrow.MapType:
+		ma, ok := out.(*array.Map)
+		fm, ok2 := from.(*arrow.MapType)
+		if !ok || !ok2 {
+			return nil
+		}
+		items := ma.ListValues().(*array.Struct).Field(1)
+		b := checkDecimals(items, fm.ItemType(), t.ItemField())
+		for k := range b {
+			b[k].path = ".value" + b[k].path
+		}
+		return liftElements(ma, b)
+	case *arrow.ListType:
+		la, ok := out.(array.ListLike)
+		fl, ok2 := from.(arrow.ListLikeType)
+		if !ok || !ok2 {
+			return nil
+		}
+		return liftElements(la, checkDecimals(la.ListValues(), fl.Elem(), t.ElemField()))
+	}
+	return nil
+}
+
+// withoutMeta is t without field metadata (the catalog read's DECIMAL(p,s),
+// convert.DecimalMeta) in its fields, elements and values.
+func withoutMeta(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case *arrow.StructType:
+		fs := slices.Clone(t.Fields())
+		for i := range fs {
+			fs[i].Type, fs[i].Metadata = withoutMeta(fs[i].Type), arrow.Metadata{}
+		}
+		return arrow.StructOf(fs...)
+	case *arrow.MapType:
+		k, v := t.KeyField(), t.ItemField()
+		k.Type, k.Metadata = withoutMeta(k.Type), arrow.Metadata{}
+		v.Type, v.Metadata = withoutMeta(v.Type), arrow.Metadata{}
+		m := arrow.MapOfFields(k, v)
+		m.KeysSorted = t.KeysSorted
+		return m
+	case *arrow.ListType:
+		e := t.ElemField()
+		e.Type, e.Metadata = withoutMeta(e.Type), arrow.Metadata{}
+		return arrow.ListOfField(e)
+	}
+	return t
 }

@@ -278,6 +278,11 @@ func viewToList(ctx context.Context, mem memory.Allocator, a array.ListLike) (ar
 
 // castLeaf casts an array that is not a struct, list or map.
 func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if h, ok := a.(*array.Float16); ok {
+		if out, ok := widenHalf(mem, h, to); ok {
+			return out, nil, nil
+		}
+	}
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
 	}
@@ -319,7 +324,9 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 	}()
 	var bad []badValue
 	for k, f := range to.Fields() {
-		c, b, err := rebuild(ctx, mem, a.Field(k), f.Type) // Field is sliced to a's rows
+		fa := underParent(mem, a.Field(k), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
+		c, b, err := rebuild(ctx, mem, fa, f.Type)
+		fa.Release()
 		if err != nil {
 			return nil, nil, fmt.Errorf("field %q: %w", f.Name, err)
 		}
@@ -356,6 +363,20 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	}
 	vals := array.NewSlice(a.ListValues(), lo, lo+int64(offs[n]))
 	defer vals.Release()
+	if a.NullN() > 0 {
+		// Elements in the range of a null row are undefined: not decoded.
+		used := make([]bool, vals.Len())
+		for i := range n {
+			if a.IsValid(i) {
+				for j := offs[i]; j < offs[i+1]; j++ {
+					used[j] = true
+				}
+			}
+		}
+		v := underParent(mem, vals, true, func(j int) bool { return used[j] })
+		defer v.Release()
+		vals = v
+	}
 	c, b, err := rebuild(ctx, mem, vals, elem)
 	if err != nil {
 		return nil, nil, err
@@ -598,4 +619,81 @@ func liftElements(a array.ListLike, b []badValue) []badValue {
 		}
 	}
 	return out
+}
+
+// widenHalf returns float16 a as float32 or float64 (to), each value widened
+// exactly by convert.HalfToFloat32 as the protobuf path does (arrow-go's cast
+// kernel widened subnormals wrongly: 2^-24 became 2^-136); ok is false for
+// other targets.
+func widenHalf(mem memory.Allocator, a *array.Float16, to arrow.DataType) (arrow.Array, bool) {
+	switch to.ID() {
+	case arrow.FLOAT32:
+		b := array.NewFloat32Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i, v := range a.Values() {
+			if a.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(convert.HalfToFloat32(v.Uint16()))
+			}
+		}
+		return b.NewArray(), true
+	case arrow.FLOAT64:
+		b := array.NewFloat64Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i, v := range a.Values() {
+			if a.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(float64(convert.HalfToFloat32(v.Uint16())))
+			}
+		}
+		return b.NewArray(), true
+	}
+	return nil, false
+}
+
+// underParent returns c, a struct's field or a list's elements (the
+// caller releases it), as a dictionary or struct with the positions valid
+// says are under a null parent made null: a value under a null struct or
+// list row is undefined in Arrow (pyarrow leaves index 0 of an empty
+// dictionary there), so it is not decoded. Other arrays, or when the
+// parent has no nulls, are c.
+func underParent(mem memory.Allocator, c arrow.Array, parentNulls bool, valid func(i int) bool) arrow.Array {
+	c.Retain()
+	if !parentNulls {
+		return c
+	}
+	d := c.Data()
+	switch d.DataType().ID() {
+	case arrow.DICTIONARY, arrow.STRUCT:
+	default:
+		return c
+	}
+	defer c.Release()
+	off, n := d.Offset(), d.Len()
+	bits := memory.NewResizableBuffer(mem)
+	defer bits.Release()
+	bits.Resize(int(bitutil.BytesForBits(int64(off + n))))
+	b := bits.Bytes()
+	nulls := 0
+	for i := range n {
+		ok := valid(i) && c.IsValid(i)
+		bitutil.SetBitTo(b, off+i, ok)
+		if !ok {
+			nulls++
+		}
+	}
+	bufs := slices.Clone(d.Buffers())
+	bufs[0] = bits
+	var nd *array.Data
+	if d.DataType().ID() == arrow.DICTIONARY {
+		nd = array.NewDataWithDictionary(d.DataType(), n, bufs, nulls, off, d.Dictionary().(*array.Data))
+	} else {
+		nd = array.NewData(d.DataType(), n, bufs, d.Children(), nulls, off)
+	}
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }

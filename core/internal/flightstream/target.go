@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
@@ -143,7 +144,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 		if err != nil {
 			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Column: c.Name, answered: true, Msg: fmt.Sprintf("column %q (%s): %v", c.Name, c.TypeText, err)}
 		}
-		fields = append(fields, arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable == nil || *c.Nullable})
+		fields = append(fields, arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable == nil || *c.Nullable, Metadata: decimalMeta(f.Type)})
 	}
 	if len(fields) == 0 {
 		return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: "the table has no columns", answered: true}
@@ -192,7 +193,7 @@ func sparkType(v any) (arrow.DataType, error) {
 			if err != nil {
 				return nil, err
 			}
-			return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t["containsNull"] != false}), nil
+			return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t["containsNull"] != false, Metadata: decimalMeta(t["elementType"])}), nil
 		case "map":
 			kt, err := sparkType(t["keyType"])
 			if err != nil {
@@ -202,7 +203,13 @@ func sparkType(v any) (arrow.DataType, error) {
 			if err != nil {
 				return nil, err
 			}
-			return arrow.MapOf(kt, vt), nil
+			m := arrow.MapOf(kt, vt)
+			if md := decimalMeta(t["valueType"]); md.Len() > 0 {
+				item := m.ItemField()
+				item.Metadata = md
+				m = arrow.MapOfFields(m.KeyField(), item)
+			}
+			return m, nil
 		case "struct":
 			raw, _ := t["fields"].([]any)
 			fields := make([]arrow.Field, 0, len(raw))
@@ -213,7 +220,7 @@ func sparkType(v any) (arrow.DataType, error) {
 				if err != nil {
 					return nil, fmt.Errorf("field %q: %w", name, err)
 				}
-				fields = append(fields, arrow.Field{Name: name, Type: ft, Nullable: f["nullable"] != false})
+				fields = append(fields, arrow.Field{Name: name, Type: ft, Nullable: f["nullable"] != false, Metadata: decimalMeta(f["type"])})
 			}
 			return arrow.StructOf(fields...), nil
 		}
@@ -355,4 +362,24 @@ func optionalType(dt arrow.DataType) arrow.DataType {
 		return arrow.MapOfFields(t.KeyField(), it)
 	}
 	return dt
+}
+
+// decimalMeta is the field metadata (convert.DecimalMeta) of a Spark
+// "decimal(p,s)" type, so that both transports check decimal values
+// against the table's precision and scale; empty for other types.
+func decimalMeta(v any) arrow.Metadata {
+	name, _ := v.(string)
+	name = strings.ToLower(strings.ReplaceAll(name, " ", ""))
+	var p, sc int
+	switch {
+	case name == "decimal":
+		p, sc = 10, 0 // Spark's default
+	case strings.HasPrefix(name, "decimal("):
+		if _, err := fmt.Sscanf(name, "decimal(%d,%d)", &p, &sc); err != nil {
+			return arrow.Metadata{}
+		}
+	default:
+		return arrow.Metadata{}
+	}
+	return convert.DecimalMeta(p, sc)
 }

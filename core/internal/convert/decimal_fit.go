@@ -1,0 +1,125 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// DecimalMetaKey is the Arrow field metadata key under which a table schema
+// read from Unity Catalog (flightstream.FetchTableSchema) keeps a DECIMAL
+// column's precision and scale ("10,2"); the column's Arrow type is its
+// text (large_utf8).
+const DecimalMetaKey = "zerobus.decimal"
+
+// DecimalSpec is a table's DECIMAL(Precision, Scale).
+type DecimalSpec struct{ Precision, Scale int }
+
+func (d DecimalSpec) String() string { return fmt.Sprintf("DECIMAL(%d,%d)", d.Precision, d.Scale) }
+
+// DecimalMeta returns the metadata FetchTableSchema gives a DECIMAL(p,s)
+// field.
+func DecimalMeta(p, s int) arrow.Metadata {
+	return arrow.NewMetadata([]string{DecimalMetaKey}, []string{strconv.Itoa(p) + "," + strconv.Itoa(s)})
+}
+
+// FieldDecimal returns the DECIMAL(p,s) f's metadata declares, if any.
+func FieldDecimal(f arrow.Field) (DecimalSpec, bool) {
+	v, ok := f.Metadata.GetValue(DecimalMetaKey)
+	if !ok {
+		return DecimalSpec{}, false
+	}
+	ps, ss, _ := strings.Cut(v, ",")
+	p, err1 := strconv.Atoi(ps)
+	s, err2 := strconv.Atoi(ss)
+	if err1 != nil || err2 != nil || p < 1 || s < 0 || s > p {
+		return DecimalSpec{}, false
+	}
+	return DecimalSpec{Precision: p, Scale: s}, true
+}
+
+// TableDecimals maps the paths (as Options.TableNullable names them) of a
+// table schema's DECIMAL columns, STRUCT fields, ARRAY elements and MAP
+// values to their DECIMAL(p,s), in the form Options.TableDecimal takes;
+// nil when it has none.
+func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
+	var m map[string]DecimalSpec
+	var walk func(f arrow.Field, path string, depth int)
+	walk = func(f arrow.Field, path string, depth int) {
+		if depth > MaxNestingDepth {
+			return
+		}
+		if d, ok := FieldDecimal(f); ok {
+			if m == nil {
+				m = map[string]DecimalSpec{}
+			}
+			m[path] = d
+		}
+		switch t := f.Type.(type) {
+		case *arrow.StructType:
+			for _, c := range t.Fields() {
+				walk(c, joinPath(path, c.Name), depth+1)
+			}
+		case *arrow.MapType:
+			walk(t.ItemField(), valuePath(path), depth+1)
+		case arrow.ListLikeType:
+			walk(t.ElemField(), elemPath(path), depth+1)
+		}
+	}
+	for _, f := range s.Fields() {
+		walk(f, f.Name, 0)
+	}
+	return m
+}
+
+// DecimalFit says why decimal text ("-123.450") does not fit d, or ""
+// when it does: more integer digits than p−s (the value is out of the
+// column's range), or more fraction digits than s once trailing zeros are
+// dropped (it would be rounded: Delta refuses such a cast in ANSI mode, and
+// a row is never stored other than as sent). Both transports check a
+// decimal value bound for a DECIMAL column with it; text that is not a
+// plain decimal number is not checked here.
+func DecimalFit(text []byte, d DecimalSpec) string {
+	t := text
+	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
+		t = t[1:]
+	}
+	intPart, frac := t, []byte(nil)
+	if i := indexByte(t, '.'); i >= 0 {
+		intPart, frac = t[:i], t[i+1:]
+	}
+	for len(intPart) > 0 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	for _, c := range intPart {
+		if c < '0' || c > '9' {
+			return ""
+		}
+	}
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return ""
+		}
+	}
+	if n := len(intPart); n > d.Precision-d.Scale {
+		return fmt.Sprintf("%s does not fit the table's %s: %d digits before the point, at most %d", text, d, n, d.Precision-d.Scale)
+	}
+	if n := len(frac); n > d.Scale {
+		return fmt.Sprintf("%s does not fit the table's %s without rounding: %d digits after the point, at most %d", text, d, n, d.Scale)
+	}
+	return ""
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
