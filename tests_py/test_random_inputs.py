@@ -69,16 +69,6 @@ SEEDS = list(range(1, 25))
 TRANSPORTS = ("protobuf", "arrow_flight")
 KINDS = ("pandas", "polars", "table", "batch", "reader", "c_stream", "c_array", "ipc", "parquet", "dataset")
 LEAVES = UC_SCALAR_TYPES
-#: Half-precision subnormals (|v| < 2**-14) are stored wrong on both transports: the Go core widens float16 with
-#: arrow-go's float16.Num.Float32, which copies a subnormal's mantissa bits under a zero exponent (2**-24 is stored
-#: as 2**-136). Reported in /work/notes/s11-pyrandom.md for the Go core; not generated until it is fixed
-#: (ZEROBUS_PY_ROUNDTRIP_F16_SUBNORMALS=1 generates them).
-F16_SUBNORMALS = bool(os.environ.get("ZEROBUS_PY_ROUNDTRIP_F16_SUBNORMALS"))
-#: Over Arrow Flight a null STRUCT whose dictionary field holds an index out of its (empty) dictionary under the null
-#: (valid Arrow: pyarrow builds pa.array([None], struct<f: dictionary<int32, string>>) so) fails the whole batch:
-#: the Go cast decodes the field without the struct's nulls ("index error: 0 out of bounds"). Reported for the Go
-#: core; STRUCT fields are not dictionaries over Flight until it is fixed (ZEROBUS_PY_ROUNDTRIP_NULL_STRUCT_DICT=1).
-NULL_STRUCT_DICT = bool(os.environ.get("ZEROBUS_PY_ROUNDTRIP_NULL_STRUCT_DICT"))
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 EPOCH_DAY = dt.date(1970, 1, 1)
@@ -297,8 +287,6 @@ class Gen:
         fields = [self.nested_leaf(f"f{k}", self.r.choice(LEAVES)) for k in range(1 + self.r.randrange(3))]
         for f in fields:
             f.nulls = self.pct(50)
-            if self.tr == "arrow_flight" and pa.types.is_dictionary(f.arrow) and not NULL_STRUCT_DICT:
-                f.arrow = f.arrow.value_type  # see NULL_STRUCT_DICT
         c = Col(name, "STRUCT", fields=fields)
         c.form = "arrow" if inner else self.nested_form(c)
         return c
@@ -369,8 +357,6 @@ class Gen:
             k = self.r.randrange(8)
             if k == 0:
                 return self.r.choice([0.0, -0.0, math.inf, -math.inf, math.nan, 1.5, -2.25])
-            if k == 1 and kind == "f16" and not F16_SUBNORMALS:
-                return 65504.0
             if k == 1:
                 return self.r.choice(
                     {
@@ -379,8 +365,6 @@ class Gen:
                     }.get(kind, [65504.0, 6e-08])
                 )
             v = (self.r.random() - 0.5) * 10 ** self.r.randrange(12 if kind != "f16" else 4)
-            if kind == "f16" and 0 < abs(float(np.float16(v))) < 2**-14 and not F16_SUBNORMALS:
-                v = 2**-14  # the smallest normal half
             return v
         if kind == "bool":
             return self.pct(50)
