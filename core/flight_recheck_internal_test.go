@@ -306,3 +306,50 @@ func TestCatalogAnsweringIsNotUnreachable(t *testing.T) {
 		t.Errorf("error %q calls an answering catalog unreachable", err)
 	}
 }
+
+// A null-type column takes the table's type from the catalog. When the
+// catalog is down for the first batch, that batch gets the catalog's
+// retryable error, not a refusal kept for the schema, and the next batch
+// reads the catalog again and is stored (as over Flight). The refusal was
+// kept: every later batch of the schema was refused, not retryable.
+func TestProtobufNullColumnRereadsACatalogThatWasDown(t *testing.T) {
+	srv := startLocal(t)
+	const table = "main.default.pb_null_catalog_down"
+	alterTable(t, srv, table, "id BIGINT, n STRING")
+	cfg := localConfig(srv, table)
+	var lookups *atomic.Int32
+	cfg.UnityCatalogURL, lookups = catalogFront(t, srv, func(n int32) bool { return n == 1 })
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "n", Type: arrow.Null, Nullable: true},
+	}, nil)
+	send := func(first int64) (*TransmissionResult, error) {
+		ids := array.NewInt64Builder(memory.DefaultAllocator)
+		defer ids.Release()
+		ids.AppendValues([]int64{first, first + 1}, nil)
+		idArr := ids.NewArray()
+		defer idArr.Release()
+		nulls := array.NewNull(2)
+		defer nulls.Release()
+		rec := array.NewRecordBatch(schema, []arrow.Array{idArr, nulls}, 2)
+		defer rec.Release()
+		return w.SendBatch(context.Background(), rec)
+	}
+	if _, err := send(0); err == nil || !IsRetryable(err) {
+		t.Fatalf("with the catalog down: %v (retryable %v), want the catalog's retryable error", err, IsRetryable(err))
+	}
+	if res, err := send(10); err != nil || res.SuccessfulCount != 2 {
+		t.Fatalf("after the catalog came back: %v, %v", res, err)
+	}
+	if n := len(srv.Rows(table)); n != 2 {
+		t.Fatalf("%d rows stored, want 2", n)
+	}
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("%d catalog lookups, want 2", n)
+	}
+}

@@ -235,9 +235,16 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		// (A column of the null type is planned as the table's type when
 		// the catalog gives it; otherwise its refusal stands.)
 		first := err
-		table, transient, cerr := w.tableColumns(ctx)
+		table, terr, cerr := w.tableColumns(ctx)
 		if cerr != nil {
 			return nil, cerr // ctx ended while the catalog was read, or the workspace's certificate: not kept
+		}
+		transient := terr != nil
+		if table == nil && first != nil && transient {
+			// A null-type column needs the table's type: the catalog's
+			// failure, which may pass, is the batch's (not kept, as Flight).
+			ss.plan = nil
+			return nil, terr
 		}
 		if table != nil {
 			opts.TableNullable = convert.TableNullability(table)
@@ -270,27 +277,31 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 // or nil when the catalog cannot tell: no workspace URL, the lookup refused
 // (401/403/404), unreachable, or a column type it describes that has no
 // Arrow mapping. The derived descriptor then follows the batch's schema as
-// without a catalog, so a catalog failure never fails a send. The error is
-// ctx's, when it ended during the read, or the workspace's TLS certificate
-// failing verification, which the stream's token request meets the same way
-// (not retryable). transient reports a failure that may pass (the catalog
-// unreachable or answering 5xx/429): planFor then asks again later.
-func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient bool, _ error) {
+// without a catalog, so a catalog failure fails no send (but one of a
+// null-type column, whose type only the table gives). The error is ctx's,
+// when it ended during the read, or the workspace's TLS certificate failing
+// verification, which the stream's token request meets the same way (not
+// retryable). transient is the catalog's failure when it may pass (the
+// catalog unreachable or answering 5xx/429): planFor then asks again later.
+func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient, _ error) {
 	s, _, err := w.tableSchema(ctx, time.Time{})
 	if err != nil {
 		var cf *stream.CertificateError
 		switch {
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-			return nil, false, err // tableSchema's callEnded
+			return nil, nil, err // tableSchema's callEnded
 		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
 			// The workspace's certificate, which the stream's token
 			// request meets the same way: its error, once.
-			return nil, false, err
+			return nil, nil, err
 		}
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
-		return nil, IsRetryable(err), nil
+		if IsRetryable(err) {
+			return nil, err, nil
+		}
+		return nil, nil, nil
 	}
-	return s, false, nil
+	return s, nil, nil
 }
 
 // messageName is the descriptor's message name: the table part of the table

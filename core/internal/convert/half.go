@@ -5,7 +5,7 @@ import "math"
 // HalfToFloat32 widens the IEEE 754 binary16 value with bits h to the
 // float32 of the same value, exactly: ±0, subnormals (|v| < 2^-14, which
 // arrow-go's float16.Num.Float32 widens wrongly: 2^-24 became 2^-136),
-// normals, ±Inf, and NaN (quiet, its payload kept in the high bits). Both
+// normals, ±Inf, and NaN (its payload kept in the high bits; a signalling NaN stays signalling). Both
 // transports widen float16 with it.
 func HalfToFloat32(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16

@@ -452,8 +452,8 @@ const (
 
 // plainVariantJSON reports whether valid JSON text t has no key given twice
 // in one object, no key with an escape (compared as decoded text by the
-// parser), no \u escape of a surrogate (paired or not: the parser
-// decides), no object of more than maxPlainVariantKeys keys and no more
+// parser), no \u escape of half a surrogate pair without the other half
+// right after it (the parser refuses those), no object of more than maxPlainVariantKeys keys and no more
 // than MaxVariantDepth objects and arrays open at once. false only means
 // "parse it in full".
 func plainVariantJSON(t []byte) bool {
