@@ -75,12 +75,14 @@ func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 }
 
 // DecimalFit says why decimal text ("-123.450") does not fit d, or ""
-// when it does: more integer digits than p−s (the value is out of the
-// column's range), or more fraction digits than s once trailing zeros are
-// dropped (it would be rounded: Delta refuses such a cast in ANSI mode, and
-// a row is never stored other than as sent). Both transports check a
-// decimal value bound for a DECIMAL column with it; text that is not a
-// plain decimal number is not checked here.
+// when it does. The service converts the exact text it is sent to the
+// column's DECIMAL(p,s) as Spark does: extra fraction digits are rounded
+// half-up to s places (1.234 into DECIMAL(10,2) is stored as 1.23), and
+// only a value that then needs more than p−s digits before the point is
+// out of the column's range (99.995 into DECIMAL(4,2) rounds to 100.00).
+// Both transports fail such a value's row (ErrOutOfRange) and send every
+// other value as it is; text that is not a plain decimal number is not
+// checked here.
 func DecimalFit(text []byte, d DecimalSpec) string {
 	t := text
 	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
@@ -93,26 +95,42 @@ func DecimalFit(text []byte, d DecimalSpec) string {
 	for len(intPart) > 0 && intPart[0] == '0' {
 		intPart = intPart[1:]
 	}
-	for len(frac) > 0 && frac[len(frac)-1] == '0' {
-		frac = frac[:len(frac)-1]
+	if !allDigits(intPart) || !allDigits(frac) {
+		return ""
 	}
-	for _, c := range intPart {
-		if c < '0' || c > '9' {
-			return ""
-		}
-	}
-	for _, c := range frac {
-		if c < '0' || c > '9' {
-			return ""
-		}
-	}
-	if n := len(intPart); n > d.Precision-d.Scale {
-		return fmt.Sprintf("%s does not fit the table's %s: %d digits before the point, at most %d", text, d, n, d.Precision-d.Scale)
-	}
-	if n := len(frac); n > d.Scale {
-		return fmt.Sprintf("%s does not fit the table's %s without rounding: %d digits after the point, at most %d", text, d, n, d.Scale)
+	max := d.Precision - d.Scale
+	if n := len(intPart); n > max || n == max && carries(intPart, frac, d.Scale) {
+		return fmt.Sprintf("%s does not fit the table's %s: more than %d digits before the point after rounding to %d places", text, d, max, d.Scale)
 	}
 	return ""
+}
+
+// carries reports whether rounding intPart.frac half-up to s fraction
+// digits carries into a new integer digit (999.995 to 2 places).
+func carries(intPart, frac []byte, s int) bool {
+	if len(frac) <= s || frac[s] < '5' {
+		return false
+	}
+	for _, c := range intPart {
+		if c != '9' {
+			return false
+		}
+	}
+	for _, c := range frac[:s] {
+		if c != '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func indexByte(b []byte, c byte) int {
