@@ -141,3 +141,21 @@ func indexByte(b []byte, c byte) int {
 	}
 	return -1
 }
+
+// DecimalAlwaysFits reports whether every value of the decimal type from
+// fits d (DecimalFit finds nothing), so that no value needs checking. A
+// decimal(P,S) value is below 10^(P−S) in magnitude. With S ≤ s it is not
+// rounded, so P−S ≤ p−s integer digits suffice; with S > s rounding
+// half-up to s places may carry into one more digit (99.995 → 100.00), so
+// P−S < p−s is needed.
+func DecimalAlwaysFits(from arrow.DataType, d DecimalSpec) bool {
+	dt, ok := from.(arrow.DecimalType)
+	if !ok {
+		return false
+	}
+	intDigits, max := int(dt.GetPrecision())-int(dt.GetScale()), d.Precision-d.Scale
+	if int(dt.GetScale()) > d.Scale {
+		return intDigits < max
+	}
+	return intDigits <= max
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 func TestDecimalFit(t *testing.T) {
@@ -40,5 +41,64 @@ func TestDecimalFit(t *testing.T) {
 	got := TableDecimals(s)
 	if len(got) != 3 || got["d"] != d || got["s.x"] != (DecimalSpec{5, 0}) || got["l[]"] != (DecimalSpec{38, 18}) {
 		t.Fatalf("TableDecimals: %v", got)
+	}
+}
+
+// TestDecimalAlwaysFits: DecimalAlwaysFits(decimal(P,S), DECIMAL(p,s)) is
+// true exactly when every decimal(P,S) value, as the encoder writes it,
+// fits (checked against DecimalFit on all values of small types).
+func TestDecimalAlwaysFits(t *testing.T) {
+	for P := 1; P <= 3; P++ {
+		for S := -1; S <= 4; S++ {
+			dt := &arrow.Decimal128Type{Precision: int32(P), Scale: int32(S)}
+			lim := int64(1)
+			for range P {
+				lim *= 10
+			}
+			for p := 1; p <= 4; p++ {
+				for s := 0; s <= p; s++ {
+					d := DecimalSpec{p, s}
+					all := true
+					for v := -lim + 1; v < lim && all; v++ {
+						all = DecimalFit(formatDecimal128(nil, decimal128.FromI64(v), int32(S)), d) == ""
+					}
+					if got := DecimalAlwaysFits(dt, d); got != all {
+						t.Errorf("DecimalAlwaysFits(%s, %s) = %v, every value fits: %v", dt, d, got, all)
+					}
+				}
+			}
+		}
+	}
+	if DecimalAlwaysFits(arrow.BinaryTypes.String, DecimalSpec{38, 0}) {
+		t.Error("a string type always fits")
+	}
+}
+
+// TestDecimalCheckDecidedAtPlanTime: a decimal column whose type always
+// fits the table's DECIMAL(p,s) has no per-value check; one that may not
+// has.
+func TestDecimalCheckDecidedAtPlanTime(t *testing.T) {
+	for _, c := range []struct {
+		from    arrow.DataType
+		d       DecimalSpec
+		checked bool
+	}{
+		{&arrow.Decimal128Type{Precision: 18, Scale: 4}, DecimalSpec{18, 4}, false},
+		{&arrow.Decimal128Type{Precision: 18, Scale: 4}, DecimalSpec{20, 2}, false},
+		{&arrow.Decimal128Type{Precision: 18, Scale: 4}, DecimalSpec{10, 2}, true},
+		{&arrow.Decimal128Type{Precision: 18, Scale: 4}, DecimalSpec{16, 2}, true}, // 14 integer digits, but rounding may carry
+		{&arrow.Decimal64Type{Precision: 9, Scale: 2}, DecimalSpec{10, 2}, false},
+	} {
+		s := arrow.NewSchema([]arrow.Field{{Name: "d", Type: c.from, Nullable: true}, {Name: "l", Type: arrow.ListOf(c.from), Nullable: true}}, nil)
+		p, err := NewPlan(s, Options{TableDecimal: map[string]DecimalSpec{"d": c.d, "l[]": c.d}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.cols[0].fit != nil; got != c.checked {
+			t.Errorf("%s into %s: checked per value %v, want %v", c.from, c.d, got, c.checked)
+		}
+		if got := p.cols[1].elem.fit != nil; got != c.checked {
+			t.Errorf("%s elements into %s: checked per value %v, want %v", c.from, c.d, got, c.checked)
+		}
 	}
 }

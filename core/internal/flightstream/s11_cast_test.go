@@ -244,3 +244,21 @@ func TestNullListOverDictionaryIsCast(t *testing.T) {
 		t.Fatalf("ls: %v", l)
 	}
 }
+
+// TestDecimalCheckSkippedWhenEveryValueFits: checkDecimals does not look at
+// the values of a decimal type every value of which fits the table's
+// DECIMAL(p,s) (convert.DecimalAlwaysFits); it checks a type that may not.
+func TestDecimalCheckSkippedWhenEveryValueFits(t *testing.T) {
+	b := array.NewLargeStringBuilder(memory.DefaultAllocator)
+	b.Append("123456789012345.9999") // not a decimal(14,4) value: shows whether it was looked at
+	out := b.NewArray()
+	b.Release()
+	defer out.Release()
+	to := arrow.Field{Name: "d", Type: arrow.BinaryTypes.LargeString, Metadata: convert.DecimalMeta(14, 4)}
+	if bad := checkDecimals(out, &arrow.Decimal128Type{Precision: 14, Scale: 4}, to); len(bad) != 0 {
+		t.Errorf("decimal(14,4) into DECIMAL(14,4) was checked: %v", bad)
+	}
+	if bad := checkDecimals(out, &arrow.Decimal128Type{Precision: 19, Scale: 4}, to); len(bad) != 1 {
+		t.Errorf("decimal(19,4) into DECIMAL(14,4): %v, want the value refused", bad)
+	}
+}
