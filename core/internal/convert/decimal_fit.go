@@ -2,10 +2,12 @@ package convert
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 // DecimalMetaKey is the Arrow field metadata key under which a table schema
@@ -158,4 +160,25 @@ func DecimalAlwaysFits(from arrow.DataType, d DecimalSpec) bool {
 		return intDigits < max
 	}
 	return intDigits <= max
+}
+
+// decimal128Over returns a test on the integer of a decimal128 value of
+// scale S that is true exactly when its text does not fit d (DecimalFit),
+// comparing with a bound computed once instead of scanning the text: the
+// value needs more than p−s integer digits when |v| ≥ 10^k, k = p−s+S
+// (k < 0: every value but 0), and after rounding half-up to s places
+// (S > s) when |v| + 5·10^(S−s−1) ≥ 10^k. nil when the bound is past
+// every decimal128 value.
+func decimal128Over(S int32, d DecimalSpec) func(decimal128.Num) bool {
+	k := max(d.Precision-d.Scale+int(S), 0)
+	pow10 := func(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+	lim := pow10(k)
+	if int(S) > d.Scale {
+		lim.Sub(lim, new(big.Int).Mul(big.NewInt(5), pow10(int(S)-d.Scale-1)))
+	}
+	if lim.BitLen() > 126 {
+		return nil
+	}
+	l := decimal128.FromBigInt(lim)
+	return func(v decimal128.Num) bool { return !v.Abs().Less(l) }
 }

@@ -62,6 +62,13 @@ func TestDecimalAlwaysFits(t *testing.T) {
 					for v := -lim + 1; v < lim && all; v++ {
 						all = DecimalFit(formatDecimal128(nil, decimal128.FromI64(v), int32(S)), d) == ""
 					}
+					over := decimal128Over(int32(S), d)
+					for v := -lim + 1; v < lim; v++ {
+						n := decimal128.FromI64(v)
+						if fits := DecimalFit(formatDecimal128(nil, n, int32(S)), d) == ""; over == nil && !fits || over != nil && over(n) == fits {
+							t.Fatalf("decimal128Over(%d, %s) on %d: %v, the text fits: %v", S, d, v, over != nil && over(n), fits)
+						}
+					}
 					if got := DecimalAlwaysFits(dt, d); got != all {
 						t.Errorf("DecimalAlwaysFits(%s, %s) = %v, every value fits: %v", dt, d, got, all)
 					}
