@@ -295,7 +295,7 @@
 // DATE), JSON text that does not parse as a VARIANT (checked on the
 // protobuf path when the catalog names the column VARIANT); and for a
 // VARIANT given as struct{metadata, value} whose bytes are malformed.
-// A decimal whose value does not fit the DECIMAL(p,s) the catalog gives fails its row on both transports (more integer digits than p-s, or nonzero fraction digits past s: never rounded).
+// Decimals are sent as their exact text: the service rounds fraction digits past the scale of the DECIMAL(p,s) the catalog gives half-up, as Spark does; a decimal too large for it (more than p-s digits before the point after rounding to s places) fails its row on both transports.
 // A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);

@@ -137,14 +137,15 @@ func TestNullStructOverDictionaryStoredOnBothTransports(t *testing.T) {
 
 // A decimal that does not fit the table's DECIMAL(p,s) fails its row alone
 // on both transports, naming the column, the value and DECIMAL(p,s): more
-// integer digits than p−s, or more fraction digits than s (it would be
-// rounded); trailing zeros past s fit. They were stored as their text.
+// than p−s integer digits once rounded half-up to s places (99999999.995
+// into DECIMAL(10,2) is 100000000.00). Extra fraction digits alone are fine
+// (the service rounds them, as Spark does): the exact text is sent.
 func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	srv := startServer(t, zerobuslocal.Options{})
 	dt := &arrow.Decimal128Type{Precision: 20, Scale: 3}
-	vals := []string{"1.230", "1.234", "123456789012.500", "12345678.990", "-99999999.99", "0.010"}
+	vals := []string{"1.230", "1.234", "123456789012.500", "12345678.990", "-99999999.99", "0.010", "99999999.995", "-99999999.994"}
 	ib := array.NewInt64Builder(mem)
 	defer ib.Release()
 	db := array.NewDecimal128Builder(mem, dt)
@@ -160,9 +161,9 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 		}
 		db.Append(n)
 		sb.Append(true)
-		// the struct field holds row 0's value, but row 4's holds 1.234
+		// the struct field holds row 0's value, but row 4's holds 99999999.995
 		if i == 4 {
-			n, _ = decimal128.FromString("1.234", 20, 3)
+			n, _ = decimal128.FromString("99999999.995", 20, 3)
 		} else {
 			n, _ = decimal128.FromString("1.230", 20, 3)
 		}
@@ -189,9 +190,9 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 	}
 	stored, results := sendBoth(t, srv, "dec", cols, rec)
 	wantFailed := map[int]string{
-		1: `column "d": 1.234 does not fit the table's DECIMAL(10,2) without rounding: 3 digits after the point, at most 2`,
-		2: `column "d": 123456789012.500 does not fit the table's DECIMAL(10,2): 12 digits before the point, at most 8`,
-		4: `column "s.d": 1.234 does not fit the table's DECIMAL(10,2) without rounding: 3 digits after the point, at most 2`,
+		2: `column "d": 123456789012.500 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
+		4: `column "s.d": 99999999.995 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
+		6: `column "d": 99999999.995 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
 	}
 	for transport, res := range results {
 		got := map[int]string{}
@@ -214,9 +215,11 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 	}
 	want := []map[string]any{
 		{"id": int64(0), "d": "1.230", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(1), "d": "1.234", "s": map[string]any{"d": "1.230"}},
 		{"id": int64(3), "d": "12345678.990", "s": map[string]any{"d": "1.230"}},
 		{"id": int64(5), "d": "0.010", "s": map[string]any{"d": "1.230"}},
-		{"id": int64(6)},
+		{"id": int64(7), "d": "-99999999.994", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(8)},
 	}
 	for transport, rows := range stored {
 		if !reflect.DeepEqual(rows, want) {

@@ -288,7 +288,11 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.Decimal64:
 		return &decimalEnc[decimal.Decimal64]{base: b, vals: values[decimal.Decimal64](a), scale: n.scale, format: formatDecimal64, fit: n.fit}, nil
 	case *array.Decimal128:
-		return &decimalEnc[decimal128.Num]{base: b, vals: values[decimal128.Num](a), scale: n.scale, format: formatDecimal128, fit: n.fit}, nil
+		e := &decimalEnc[decimal128.Num]{base: b, vals: values[decimal128.Num](a), scale: n.scale, format: formatDecimal128, fit: n.fit}
+		if n.fit != nil {
+			e.over = decimal128Over(n.scale, *n.fit)
+		}
+		return e, nil
 	case *array.Decimal256:
 		return &decimalEnc[decimal256.Num]{base: b, vals: values[decimal256.Num](a), scale: n.scale, format: formatDecimal256, fit: n.fit}, nil
 	}

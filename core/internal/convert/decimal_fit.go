@@ -2,10 +2,12 @@ package convert
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 // DecimalMetaKey is the Arrow field metadata key under which a table schema
@@ -75,12 +77,14 @@ func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 }
 
 // DecimalFit says why decimal text ("-123.450") does not fit d, or ""
-// when it does: more integer digits than p−s (the value is out of the
-// column's range), or more fraction digits than s once trailing zeros are
-// dropped (it would be rounded: Delta refuses such a cast in ANSI mode, and
-// a row is never stored other than as sent). Both transports check a
-// decimal value bound for a DECIMAL column with it; text that is not a
-// plain decimal number is not checked here.
+// when it does. The service converts the exact text it is sent to the
+// column's DECIMAL(p,s) as Spark does: extra fraction digits are rounded
+// half-up to s places (1.234 into DECIMAL(10,2) is stored as 1.23), and
+// only a value that then needs more than p−s digits before the point is
+// out of the column's range (99.995 into DECIMAL(4,2) rounds to 100.00).
+// Both transports fail such a value's row (ErrOutOfRange) and send every
+// other value as it is; text that is not a plain decimal number is not
+// checked here.
 func DecimalFit(text []byte, d DecimalSpec) string {
 	t := text
 	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
@@ -93,26 +97,42 @@ func DecimalFit(text []byte, d DecimalSpec) string {
 	for len(intPart) > 0 && intPart[0] == '0' {
 		intPart = intPart[1:]
 	}
-	for len(frac) > 0 && frac[len(frac)-1] == '0' {
-		frac = frac[:len(frac)-1]
+	if !allDigits(intPart) || !allDigits(frac) {
+		return ""
 	}
-	for _, c := range intPart {
-		if c < '0' || c > '9' {
-			return ""
-		}
-	}
-	for _, c := range frac {
-		if c < '0' || c > '9' {
-			return ""
-		}
-	}
-	if n := len(intPart); n > d.Precision-d.Scale {
-		return fmt.Sprintf("%s does not fit the table's %s: %d digits before the point, at most %d", text, d, n, d.Precision-d.Scale)
-	}
-	if n := len(frac); n > d.Scale {
-		return fmt.Sprintf("%s does not fit the table's %s without rounding: %d digits after the point, at most %d", text, d, n, d.Scale)
+	max := d.Precision - d.Scale
+	if n := len(intPart); n > max || n == max && carries(intPart, frac, d.Scale) {
+		return fmt.Sprintf("%s does not fit the table's %s: more than %d digits before the point after rounding to %d places", text, d, max, d.Scale)
 	}
 	return ""
+}
+
+// carries reports whether rounding intPart.frac half-up to s fraction
+// digits carries into a new integer digit (999.995 to 2 places).
+func carries(intPart, frac []byte, s int) bool {
+	if len(frac) <= s || frac[s] < '5' {
+		return false
+	}
+	for _, c := range intPart {
+		if c != '9' {
+			return false
+		}
+	}
+	for _, c := range frac[:s] {
+		if c != '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func indexByte(b []byte, c byte) int {
@@ -122,4 +142,43 @@ func indexByte(b []byte, c byte) int {
 		}
 	}
 	return -1
+}
+
+// DecimalAlwaysFits reports whether every value of the decimal type from
+// fits d (DecimalFit finds nothing), so that no value needs checking. A
+// decimal(P,S) value is below 10^(P−S) in magnitude. With S ≤ s it is not
+// rounded, so P−S ≤ p−s integer digits suffice; with S > s rounding
+// half-up to s places may carry into one more digit (99.995 → 100.00), so
+// P−S < p−s is needed.
+func DecimalAlwaysFits(from arrow.DataType, d DecimalSpec) bool {
+	dt, ok := from.(arrow.DecimalType)
+	if !ok {
+		return false
+	}
+	intDigits, max := int(dt.GetPrecision())-int(dt.GetScale()), d.Precision-d.Scale
+	if int(dt.GetScale()) > d.Scale {
+		return intDigits < max
+	}
+	return intDigits <= max
+}
+
+// decimal128Over returns a test on the integer of a decimal128 value of
+// scale S that is true exactly when its text does not fit d (DecimalFit),
+// comparing with a bound computed once instead of scanning the text: the
+// value needs more than p−s integer digits when |v| ≥ 10^k, k = p−s+S
+// (k < 0: every value but 0), and after rounding half-up to s places
+// (S > s) when |v| + 5·10^(S−s−1) ≥ 10^k. nil when the bound is past
+// every decimal128 value.
+func decimal128Over(S int32, d DecimalSpec) func(decimal128.Num) bool {
+	k := max(d.Precision-d.Scale+int(S), 0)
+	pow10 := func(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+	lim := pow10(k)
+	if int(S) > d.Scale {
+		lim.Sub(lim, new(big.Int).Mul(big.NewInt(5), pow10(int(S)-d.Scale-1)))
+	}
+	if lim.BitLen() > 126 {
+		return nil
+	}
+	l := decimal128.FromBigInt(lim)
+	return func(v decimal128.Num) bool { return !v.Abs().Less(l) }
 }

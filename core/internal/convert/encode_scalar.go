@@ -312,7 +312,10 @@ type decimalEnc[T any] struct {
 	vals   []T
 	scale  int32
 	format func(dst []byte, v T, scale int32) []byte
-	fit    *DecimalSpec // the table's DECIMAL(p,s), when known
+	fit    *DecimalSpec // the table's DECIMAL(p,s), when values need checking
+	// over, when set, is true for exactly the values that do not fit fit
+	// (decimal128Over): the text is checked only for those.
+	over func(T) bool
 }
 
 func (e *decimalEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
@@ -322,7 +325,7 @@ func (e *decimalEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
 	b = appendVarint(b, e.tag)
 	b, pos := beginLen(b)
 	b = e.format(b, e.vals[i], e.scale)
-	if e.fit != nil {
+	if e.fit != nil && (e.over == nil || e.over(e.vals[i])) {
 		if why := DecimalFit(b[pos+1:], *e.fit); why != "" {
 			return b, &fail{path: e.name, err: ErrOutOfRange, reason: why}
 		}

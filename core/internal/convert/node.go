@@ -35,7 +35,8 @@ type node struct {
 
 	scale int32 // decimal scale
 	// fit is the table's DECIMAL(p,s) of a decimal leaf
-	// (Options.TableDecimal): each value is checked against it.
+	// (Options.TableDecimal): each value is checked against it; nil when
+	// every value of the type fits (DecimalAlwaysFits).
 	fit *DecimalSpec
 	// allNull: a column of the Arrow null type taken as the table's type
 	// (Options.TableType); every value is null.

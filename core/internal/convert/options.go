@@ -77,8 +77,8 @@ type Options struct {
 
 	// TableDecimal gives, by the paths TableNullable uses, the DECIMAL(p,s)
 	// the table declares (TableDecimals builds it from the table's
-	// schema). A decimal value there that does not fit (DecimalFit: more
-	// integer digits than p−s, or more fraction digits than s) fails its
+	// schema). A decimal value there too large for it (DecimalFit: more
+	// than p−s integer digits after rounding half-up to s places) fails its
 	// row with ErrOutOfRange. Ignored for caller-supplied descriptors.
 	TableDecimal map[string]DecimalSpec
 

@@ -784,7 +784,7 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 	from = plainType(from)
 	if d, ok := convert.FieldDecimal(to); ok {
 		s, ok := out.(*array.LargeString)
-		if !ok || !isDecimal(from) {
+		if !ok || !isDecimal(from) || convert.DecimalAlwaysFits(from, d) {
 			return nil
 		}
 		var bad []badValue

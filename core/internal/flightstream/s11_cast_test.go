@@ -3,7 +3,6 @@ package flightstream
 import (
 	"context"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -176,6 +175,9 @@ func TestDecimalMetaNotInTarget(t *testing.T) {
 		dec,
 		{Name: "s", Type: arrow.StructOf(dec), Nullable: true},
 		{Name: "l", Type: arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.BinaryTypes.LargeString, Nullable: true, Metadata: convert.DecimalMeta(3, 1)}), Nullable: true},
+		{Name: "m", Type: arrow.MapOfFields(
+			arrow.Field{Name: "key", Type: arrow.BinaryTypes.LargeString, Metadata: convert.DecimalMeta(5, 1)},
+			arrow.Field{Name: "value", Type: arrow.StructOf(dec), Nullable: true, Metadata: convert.DecimalMeta(5, 1)}), Nullable: true},
 	}, nil)
 	dt := &arrow.Decimal128Type{Precision: 20, Scale: 3}
 	from := arrow.NewSchema([]arrow.Field{
@@ -187,8 +189,30 @@ func TestDecimalMetaNotInTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Target().String(); strings.Contains(got, "zerobus.decimal") || len(c.decimal) != 3 {
-		t.Fatalf("target %s, decimal columns %v", got, c.decimal)
+	if len(c.decimal) != 3 {
+		t.Fatalf("decimal columns %v", c.decimal)
+	}
+	// arrow-go prints field metadata only at the top level: walk every
+	// field, list element, struct field and map key and value.
+	var walk func(f arrow.Field, path string)
+	walk = func(f arrow.Field, path string) {
+		if _, ok := f.Metadata.GetValue(convert.DecimalMetaKey); ok {
+			t.Errorf("%s of the target carries %s metadata", path, convert.DecimalMetaKey)
+		}
+		switch t := f.Type.(type) {
+		case *arrow.StructType:
+			for _, g := range t.Fields() {
+				walk(g, path+"."+g.Name)
+			}
+		case *arrow.MapType:
+			walk(t.KeyField(), path+".key")
+			walk(t.ItemField(), path+".value")
+		case arrow.ListLikeType:
+			walk(t.ElemField(), path+"[]")
+		}
+	}
+	for _, f := range c.Target().Fields() {
+		walk(f, f.Name)
 	}
 }
 
@@ -242,5 +266,23 @@ func TestNullListOverDictionaryIsCast(t *testing.T) {
 	l := out.Column(1).(*array.List)
 	if l.IsValid(1) || !l.IsValid(2) || l.ListValues().(*array.Struct).Field(0).(*array.LargeString).Value(2) != "x" {
 		t.Fatalf("ls: %v", l)
+	}
+}
+
+// TestDecimalCheckSkippedWhenEveryValueFits: checkDecimals does not look at
+// the values of a decimal type every value of which fits the table's
+// DECIMAL(p,s) (convert.DecimalAlwaysFits); it checks a type that may not.
+func TestDecimalCheckSkippedWhenEveryValueFits(t *testing.T) {
+	b := array.NewLargeStringBuilder(memory.DefaultAllocator)
+	b.Append("123456789012345.9999") // not a decimal(14,4) value: shows whether it was looked at
+	out := b.NewArray()
+	b.Release()
+	defer out.Release()
+	to := arrow.Field{Name: "d", Type: arrow.BinaryTypes.LargeString, Metadata: convert.DecimalMeta(14, 4)}
+	if bad := checkDecimals(out, &arrow.Decimal128Type{Precision: 14, Scale: 4}, to); len(bad) != 0 {
+		t.Errorf("decimal(14,4) into DECIMAL(14,4) was checked: %v", bad)
+	}
+	if bad := checkDecimals(out, &arrow.Decimal128Type{Precision: 19, Scale: 4}, to); len(bad) != 1 {
+		t.Errorf("decimal(19,4) into DECIMAL(14,4): %v, want the value refused", bad)
 	}
 }
