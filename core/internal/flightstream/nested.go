@@ -628,31 +628,32 @@ func liftElements(a array.ListLike, b []badValue) []badValue {
 func widenHalf(mem memory.Allocator, a *array.Float16, to arrow.DataType) (arrow.Array, bool) {
 	switch to.ID() {
 	case arrow.FLOAT32:
-		b := array.NewFloat32Builder(mem)
-		defer b.Release()
-		b.Reserve(a.Len())
-		for i, v := range a.Values() {
-			if a.IsNull(i) {
-				b.AppendNull()
-			} else {
-				b.UnsafeAppend(convert.HalfToFloat32(v.Uint16()))
-			}
-		}
-		return b.NewArray(), true
+		return widenHalfInto(array.NewFloat32Builder(mem), a, func(f float32) float32 { return f }), true
 	case arrow.FLOAT64:
-		b := array.NewFloat64Builder(mem)
-		defer b.Release()
-		b.Reserve(a.Len())
-		for i, v := range a.Values() {
-			if a.IsNull(i) {
-				b.AppendNull()
-			} else {
-				b.UnsafeAppend(float64(convert.HalfToFloat32(v.Uint16())))
-			}
-		}
-		return b.NewArray(), true
+		return widenHalfInto(array.NewFloat64Builder(mem), a, func(f float32) float64 { return float64(f) }), true
 	}
 	return nil, false
+}
+
+// widenHalfInto appends each value of a, widened and then converted by to,
+// to b, and returns the array b built (b is released).
+func widenHalfInto[T float32 | float64, B interface {
+	Reserve(int)
+	AppendNull()
+	UnsafeAppend(T)
+	NewArray() arrow.Array
+	Release()
+}](b B, a *array.Float16, to func(float32) T) arrow.Array {
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i, v := range a.Values() {
+		if a.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.UnsafeAppend(to(convert.HalfToFloat32(v.Uint16())))
+		}
+	}
+	return b.NewArray()
 }
 
 // underParent returns c, a struct's field or a list's elements (the
