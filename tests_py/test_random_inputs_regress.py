@@ -248,3 +248,16 @@ def test_an_empty_frame_with_a_categorical_column_is_sent_not_a_crash(tmp_path: 
 @pytest.fixture(params=["protobuf", "arrow_flight"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def test_taking_no_rows_of_view_columns() -> None:
+    """Taking no rows (the runs fallback for string views, which pyarrow cannot take) gives an empty input of the
+    same kind; it raised IndexError."""
+    from zerobus_py import _arrow
+
+    t = pa.table({"id": pa.array([1, 2], pa.int64()), "s": pa.array(["a", "b"], pa.string_view())})
+    none = pa.array([], pa.int64())
+    for data in (t, t.to_batches()[0], t.to_pandas(types_mapper=pd.ArrowDtype)):
+        got = _arrow.take_rows(data, none, 2)
+        assert type(got) is type(data) and len(got) == 0
+        assert len(_arrow.take_rows(data, pa.array([0, 1], pa.int64()), 2)) == 2

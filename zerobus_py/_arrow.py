@@ -400,7 +400,8 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
         except pa.ArrowNotImplementedError:  # a pd.ArrowDtype column of views: see _take_arrow
             import pandas as pd
 
-            return pd.concat([data.iloc[lo:hi] for lo, hi in _runs(indices)])
+            runs = _runs(indices)
+            return pd.concat([data.iloc[lo:hi] for lo, hi in runs]) if runs else data.iloc[0:0]
     if _is_polars(data):
         import polars as pl
 
@@ -415,6 +416,8 @@ def _runs(indices: pa.Array) -> list[tuple[int, int]]:
     import numpy as np
 
     rows = indices.to_numpy()
+    if len(rows) == 0:
+        return []
     breaks = np.flatnonzero(np.diff(rows) != 1) + 1
     starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
     return [(int(lo), int(hi)) for lo, hi in zip(starts, ends, strict=True)]
@@ -428,6 +431,8 @@ def _take_arrow(data: Any, indices: pa.Array) -> Any:
         return data.take(indices)
     except pa.ArrowNotImplementedError:
         parts = [data.slice(lo, hi - lo) for lo, hi in _runs(indices)]
+        if not parts:
+            return data.slice(0, 0)
         if isinstance(data, pa.Table):
             return pa.concat_tables(parts)
         concat = getattr(pa, "concat_batches", None)  # pyarrow >= 19
