@@ -271,14 +271,20 @@ func BenchmarkCheckVariantJSON(b *testing.B) {
 // Numbers with an exponent, as Python's json.dumps writes small floats, are
 // decided by the quick check (a DOUBLE unless outside its range), not by
 // the full parse, which allocates a value: 0 allocations.
+// quickCheckAllocs is the most allocations a call of the quick check may
+// show: none, but json.Valid's scanner comes from a sync.Pool, which the
+// race detector empties at random (a few allocations now and then, which
+// AllocsPerRun's average can round to 1). The full parse makes ~30.
+const quickCheckAllocs = 2
+
 func TestCheckVariantJSONExponentIsQuick(t *testing.T) {
 	doc := []byte(`{"p": 1e-05, "q": [2.5E+3, -7e-300], "r": 1.5e300}`)
 	if allocs := testing.AllocsPerRun(50, func() {
 		if err := CheckVariantJSON(doc); err != nil {
 			t.Fatal(err)
 		}
-	}); allocs != 0 {
-		t.Errorf("CheckVariantJSON allocated %v times a call, want 0 (the full parse)", allocs)
+	}); allocs > quickCheckAllocs {
+		t.Errorf("CheckVariantJSON allocated %v times a call, want none (the full parse allocates ~30)", allocs)
 	}
 }
 
@@ -354,8 +360,8 @@ func TestCheckVariantJSONSurrogatePairIsQuick(t *testing.T) {
 		if err := CheckVariantJSON(doc); err != nil {
 			t.Fatal(err)
 		}
-	}); allocs != 0 {
-		t.Errorf("CheckVariantJSON allocated %v times a call, want 0 (the full parse)", allocs)
+	}); allocs > quickCheckAllocs {
+		t.Errorf("CheckVariantJSON allocated %v times a call, want none (the full parse allocates ~30)", allocs)
 	}
 	for _, bad := range []string{`"\ud83d"`, `"\ud83d x"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`} {
 		if err := CheckVariantJSON([]byte(bad)); err == nil || !strings.Contains(err.Error(), "surrogate") {
