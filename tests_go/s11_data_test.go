@@ -89,6 +89,23 @@ func TestFloat16SubnormalsStoredExactly(t *testing.T) {
 	}
 }
 
+// oneValueDict is dictionary<int32, string> data over the one value "x"
+// with the given indices and validity (nil: all valid; nulls its count),
+// where an index under a null parent may point past the dictionary.
+func oneValueDict(mem memory.Allocator, valid []byte, nulls int, idx []int32) arrow.ArrayData {
+	db := array.NewStringBuilder(mem)
+	defer db.Release()
+	db.Append("x")
+	dict := db.NewArray()
+	defer dict.Release()
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	return array.NewDataWithDictionary(dt, len(idx), []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nulls, 0, dict.Data().(*array.Data))
+}
+
 // A null STRUCT over a dictionary field whose index under the null struct
 // points past the dictionary (valid Arrow: values under a null parent are
 // undefined; pyarrow builds it) stores the same rows on both transports:
@@ -97,14 +114,9 @@ func TestNullStructOverDictionaryStoredOnBothTransports(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	srv := startServer(t, zerobuslocal.Options{})
-	db := array.NewStringBuilder(mem)
-	db.Append("x")
-	dict := db.NewArray()
-	db.Release()
-	defer dict.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
-	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b101}), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{1, 0, 0}))}, 1, 0, dict.Data().(*array.Data))
+	dd := oneValueDict(mem, []byte{0b101}, 1, []int32{1, 0, 0})
 	defer dd.Release()
+	dt := dd.DataType()
 	st := arrow.StructOf(arrow.Field{Name: "f", Type: dt, Nullable: true})
 	sd := array.NewData(st, 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b110})}, []arrow.ArrayData{dd}, 1, 0)
 	defer sd.Release()
@@ -397,14 +409,9 @@ func TestNullListOverDictionaryStoredOnBothTransports(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	srv := startServer(t, zerobuslocal.Options{})
-	db := array.NewStringBuilder(mem)
-	db.Append("x")
-	dict := db.NewArray()
-	db.Release()
-	defer dict.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
-	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 7, 0}))}, 0, 0, dict.Data().(*array.Data))
+	dd := oneValueDict(mem, nil, 0, []int32{0, 7, 0})
 	defer dd.Release()
+	dt := dd.DataType()
 	ld := array.NewData(arrow.ListOf(dt), 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b101}), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 1, 2, 3}))}, []arrow.ArrayData{dd}, 1, 0)
 	defer ld.Release()
 	l := array.MakeFromData(ld)

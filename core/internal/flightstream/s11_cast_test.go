@@ -102,21 +102,31 @@ func TestFloat16SubnormalsWidenExactly(t *testing.T) {
 }
 
 // nullStructOverDict builds what pyarrow builds for
+// oneValueDict is dictionary<int32, string> data over the one value "x"
+// with the given indices and validity (nil: all valid; nulls its count),
+// where an index under a null parent may point past the dictionary.
+func oneValueDict(mem memory.Allocator, valid []byte, nulls int, idx []int32) arrow.ArrayData {
+	db := array.NewStringBuilder(mem)
+	defer db.Release()
+	db.Append("x")
+	dict := db.NewArray()
+	defer dict.Release()
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	return array.NewDataWithDictionary(dt, len(idx), []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nulls, 0, dict.Data().(*array.Data))
+}
+
 // pa.array([None, {"f": None}, {"f": "x"}], struct<f: dictionary<int32, string>>)
 // with the struct's first row null and, under it, index 1 of a one-value
 // dictionary (undefined in Arrow: not to be decoded), and the same nested
 // one level deeper (struct<s: struct<f: …>>, the outer struct null).
 func nullStructOverDict(mem memory.Allocator) (flat, deep arrow.Array) {
-	db := array.NewStringBuilder(mem)
-	db.Append("x")
-	dict := db.NewArray()
-	db.Release()
-	defer dict.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
-	idx := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{1, 0, 0}))
-	idxValid := memory.NewBufferBytes([]byte{0b101})
-	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{idxValid, idx}, 1, 0, dict.Data().(*array.Data))
+	dd := oneValueDict(mem, []byte{0b101}, 1, []int32{1, 0, 0})
 	defer dd.Release()
+	dt := dd.DataType()
 	st := arrow.StructOf(arrow.Field{Name: "f", Type: dt, Nullable: true})
 	sd := array.NewData(st, 3, []*memory.Buffer{memory.NewBufferBytes([]byte{0b110})}, []arrow.ArrayData{dd}, 1, 0)
 	defer sd.Release()
@@ -222,15 +232,10 @@ func TestDecimalMetaNotInTarget(t *testing.T) {
 func TestNullListOverDictionaryIsCast(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	db := array.NewStringBuilder(mem)
-	db.Append("x")
-	dict := db.NewArray()
-	db.Release()
-	defer dict.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 	// elements: 0 (row 0), 7 (row 1, null: out of range), 0 (row 2)
-	dd := array.NewDataWithDictionary(dt, 3, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 7, 0}))}, 0, 0, dict.Data().(*array.Data))
+	dd := oneValueDict(mem, nil, 0, []int32{0, 7, 0})
 	defer dd.Release()
+	dt := dd.DataType()
 	offs := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 1, 2, 3}))
 	rowsValid := memory.NewBufferBytes([]byte{0b101})
 	ld := array.NewData(arrow.ListOf(dt), 3, []*memory.Buffer{rowsValid, offs}, []arrow.ArrayData{dd}, 1, 0)
