@@ -163,3 +163,50 @@ func TestFieldNotInTableStillRefusedByName(t *testing.T) {
 		})
 	}
 }
+
+// A nullable column and a nullable STRUCT field (also of an ARRAY's STRUCT
+// elements) the batch lacks are sent as nulls on both transports, the
+// batch's columns in another order; every row durable.
+func TestMissingNullableColumnAndFieldSentAsNulls(t *testing.T) {
+	for _, transport := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(transport, func(t *testing.T) {
+			srv := startServer(t, zerobuslocal.Options{})
+			const table = "main.default.column_order_missing"
+			createTable(t, srv, table, "id BIGINT NOT NULL, name STRING, s STRUCT<a:BIGINT, b:STRING>, items ARRAY<STRUCT<a:BIGINT, b:STRING>>")
+			cfg := serverConfig(srv, table)
+			cfg.Transport = transport
+			w := newWrapper(t, cfg)
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			onlyB := arrow.StructOf(arrow.Field{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true})
+			schema := arrow.NewSchema([]arrow.Field{
+				{Name: "items", Type: arrow.ListOf(onlyB), Nullable: true},
+				{Name: "s", Type: onlyB, Nullable: true},
+				{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+			}, nil)
+			rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[
+				{"items": [{"b": "i0"}], "s": {"b": "s0"}, "id": 0},
+				{"items": null, "s": null, "id": 1}
+			]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := w.SendBatch(testCtx(t), rec)
+			rec.Release()
+			if err != nil {
+				t.Fatalf("SendBatch: %v", err)
+			}
+			checkInvariant(t, res, 2)
+			if res.SuccessfulCount != 2 {
+				t.Fatalf("result %+v, failed %v; want both rows durable", res, res.FailedRows)
+			}
+			want := map[string]map[string]any{
+				"0": {"id": "0", "s": map[string]any{"b": "s0"}, "items": []any{map[string]any{"b": "i0"}}},
+				"1": {"id": "1"},
+			}
+			if diff := cmp.Diff(want, storedNested(t, srv, table)); diff != "" {
+				t.Errorf("stored rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

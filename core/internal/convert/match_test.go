@@ -170,3 +170,45 @@ func TestPlanMatchLeavesExtrasAndMissingNotNull(t *testing.T) {
 		t.Errorf("columns %v, want %v", names, want)
 	}
 }
+
+// A batch already in the table's order and spelling gets the plan it gets
+// without the table's fields: no indirection at any level (the per-batch
+// path is the one without matching), the same descriptor.
+func TestPlanInTableOrderHasNoIndirection(t *testing.T) {
+	rec := ReferenceBatch(checkedMem(t), 10)
+	defer rec.Release()
+	s := rec.Schema()
+	p, err := NewPlan(s, Options{TableFields: TableLevels(s)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.from != nil {
+		t.Fatalf("plan reads columns through %v", p.from)
+	}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		if n.from != nil {
+			t.Errorf("node %q reads fields through %v", n.name, n.from)
+		}
+		walk(n.inner)
+		walk(n.elem)
+		walk(n.key)
+		walk(n.val)
+		for _, c := range n.fields {
+			walk(c)
+		}
+	}
+	for _, n := range p.cols {
+		walk(n)
+	}
+	plain, err := NewPlan(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := prototext.Format(p.Descriptor()), prototext.Format(plain.Descriptor()); got != want {
+		t.Errorf("descriptor with the table's fields\n%s\nwithout\n%s", got, want)
+	}
+}
