@@ -72,11 +72,27 @@ func MatchFields(batch, table []arrow.Field) (src, extra []int) {
 // level, in its order and spelling (MatchFields then matches field i to
 // field i).
 func InTableOrder(batch, table []arrow.Field) bool {
-	if len(batch) != len(table) {
-		return false
+	return len(batch) == len(table) && sameNames(len(batch), func(i int) (string, string) { return batch[i].Name, table[i].Name })
+}
+
+// MatchStruct is MatchFields for the fields of a batch's STRUCT type and
+// the table's, with src nil, and nothing allocated, when the batch's are
+// already the table's in its order and spelling (arrow's
+// StructType.Fields copies them): the Flight cast calls it for each
+// STRUCT of each batch.
+func MatchStruct(batch, table *arrow.StructType) (src, extra []int) {
+	if batch.NumFields() == table.NumFields() &&
+		sameNames(batch.NumFields(), func(i int) (string, string) { return batch.Field(i).Name, table.Field(i).Name }) {
+		return nil, nil
 	}
-	for i := range batch {
-		if batch[i].Name != table[i].Name {
+	return MatchFields(batch.Fields(), table.Fields())
+}
+
+// sameNames reports whether the n pairs of names that names gives are
+// equal.
+func sameNames(n int, names func(i int) (string, string)) bool {
+	for i := range n {
+		if a, b := names(i); a != b {
 			return false
 		}
 	}

@@ -212,3 +212,17 @@ func TestPlanInTableOrderHasNoIndirection(t *testing.T) {
 		t.Errorf("descriptor with the table's fields\n%s\nwithout\n%s", got, want)
 	}
 }
+
+// MatchStruct gives nil (nothing to remap) for a STRUCT in the table's
+// order and spelling, MatchFields' answer otherwise.
+func TestMatchStruct(t *testing.T) {
+	i := arrow.PrimitiveTypes.Int32
+	ab := arrow.StructOf(arrow.Field{Name: "a", Type: i}, arrow.Field{Name: "b", Type: i})
+	if src, extra := MatchStruct(ab, ab); src != nil || extra != nil {
+		t.Errorf("same STRUCT: %v, %v; want nil, nil", src, extra)
+	}
+	bA := arrow.StructOf(arrow.Field{Name: "b", Type: i}, arrow.Field{Name: "A", Type: i}, arrow.Field{Name: "z", Type: i})
+	if src, extra := MatchStruct(bA, ab); !slices.Equal(src, []int{1, 0}) || !slices.Equal(extra, []int{2}) {
+		t.Errorf("reordered STRUCT: %v, %v; want [1 0], [2]", src, extra)
+	}
+}

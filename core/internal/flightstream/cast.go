@@ -299,18 +299,22 @@ func castable(from, to arrow.DataType) string {
 		if f, ok := from.(*arrow.StructType); ok {
 			// Fields matched by name (rebuildStruct puts them in the
 			// table's order, a missing nullable one all nulls).
-			src, extra := convert.MatchFields(f.Fields(), t.Fields())
+			src, extra := convert.MatchStruct(f, t)
 			if len(extra) > 0 {
 				return fmt.Sprintf("field %q is not in the table's STRUCT", f.Field(extra[0]).Name)
 			}
 			for i, tf := range t.Fields() {
-				if src[i] < 0 {
+				j := i
+				if src != nil {
+					j = src[i]
+				}
+				if j < 0 {
 					if !tf.Nullable {
 						return fmt.Sprintf("field %q (NOT NULL in the table) is missing from the batch's STRUCT", tf.Name)
 					}
 					continue
 				}
-				if why := castable(f.Field(src[i]).Type, tf.Type); why != "" {
+				if why := castable(f.Field(j).Type, tf.Type); why != "" {
 					return fmt.Sprintf("field %q: %s", tf.Name, why)
 				}
 			}
@@ -808,13 +812,17 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 		if !ok || !ok2 {
 			return nil
 		}
-		src, _ := convert.MatchFields(ft.Fields(), t.Fields()) // as rebuildStruct matched them
+		src, _ := convert.MatchStruct(ft, t) // as rebuildStruct matched them
 		var bad []badValue
 		for k, f := range t.Fields() {
-			if src[k] < 0 {
+			j := k
+			if src != nil {
+				j = src[k]
+			}
+			if j < 0 {
 				continue // all nulls
 			}
-			for _, v := range checkDecimals(sa.Field(k), ft.Field(src[k]).Type, f) {
+			for _, v := range checkDecimals(sa.Field(k), ft.Field(j).Type, f) {
 				if sa.IsValid(v.i) {
 					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
 				}

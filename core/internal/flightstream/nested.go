@@ -313,10 +313,10 @@ func castKernel(ctx context.Context, mem memory.Allocator, a arrow.Array, to arr
 // the table's order: a's fields are matched to the table's by name
 // (convert.MatchFields), a nullable table field a lacks is all nulls.
 func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, to *arrow.StructType) (arrow.Array, []badValue, error) {
-	af := a.DataType().(*arrow.StructType).Fields()
-	src, extra := convert.MatchFields(af, to.Fields())
+	at := a.DataType().(*arrow.StructType)
+	src, extra := convert.MatchStruct(at, to) // src nil: field k is a's field k
 	if len(extra) > 0 {
-		return nil, nil, fmt.Errorf("field %q is not in the table's STRUCT", af[extra[0]].Name)
+		return nil, nil, fmt.Errorf("field %q is not in the table's STRUCT", at.Field(extra[0]).Name)
 	}
 	kids := make([]arrow.ArrayData, to.NumFields())
 	defer func() {
@@ -328,7 +328,11 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 	}()
 	var bad []badValue
 	for k, f := range to.Fields() {
-		if src[k] < 0 {
+		j := k
+		if src != nil {
+			j = src[k]
+		}
+		if j < 0 {
 			if !f.Nullable {
 				return nil, nil, fmt.Errorf("field %q (NOT NULL in the table) is missing from the batch's STRUCT", f.Name)
 			}
@@ -338,7 +342,7 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 			na.Release()
 			continue
 		}
-		fa := underParent(mem, a.Field(src[k]), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
+		fa := underParent(mem, a.Field(j), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
 		c, b, err := rebuild(ctx, mem, fa, f.Type)
 		fa.Release()
 		if err != nil {
