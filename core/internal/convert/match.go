@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // MatchFields matches the fields of one level of a batch (its columns, or
@@ -141,4 +143,33 @@ func (b *schemaBuilder) matchLevel(fs []arrow.Field, prefix string) (out []arrow
 		out, from = append(out, fs[j]), append(from, j)
 	}
 	return out, from
+}
+
+// variantsAsText is the table type dt with every VARIANT in it (also in
+// STRUCT fields, ARRAY elements and MAP values) as large_utf8: the JSON
+// text the protobuf path sends for a VARIANT, for a table field the batch
+// lacks.
+func variantsAsText(dt arrow.DataType) arrow.DataType {
+	if protoarrow.IsVariantType(dt) {
+		return arrow.BinaryTypes.LargeString
+	}
+	switch t := dt.(type) {
+	case *arrow.StructType:
+		fs := t.Fields()
+		for i := range fs {
+			fs[i].Type = variantsAsText(fs[i].Type)
+		}
+		return arrow.StructOf(fs...)
+	case *arrow.MapType:
+		k, v := t.KeyField(), t.ItemField()
+		v.Type = variantsAsText(v.Type)
+		m := arrow.MapOfFields(k, v)
+		m.KeysSorted = t.KeysSorted
+		return m
+	case arrow.ListLikeType:
+		e := t.ElemField()
+		e.Type = variantsAsText(e.Type)
+		return arrow.ListOfField(e)
+	}
+	return dt
 }

@@ -226,3 +226,33 @@ func TestMatchStruct(t *testing.T) {
 		t.Errorf("reordered STRUCT: %v, %v; want [1 0], [2]", src, extra)
 	}
 }
+
+// A nullable STRUCT field the batch lacks whose table type holds a VARIANT
+// is described as the protobuf path sends a VARIANT: a string.
+func TestPlanMissingFieldWithVariantIsText(t *testing.T) {
+	i64 := arrow.PrimitiveTypes.Int64
+	variant := arrow.StructOf(
+		arrow.Field{Name: "metadata", Type: arrow.BinaryTypes.LargeBinary},
+		arrow.Field{Name: "value", Type: arrow.BinaryTypes.LargeBinary},
+	)
+	table := arrow.NewSchema([]arrow.Field{
+		{Name: "s", Type: arrow.StructOf(
+			arrow.Field{Name: "a", Type: i64, Nullable: true},
+			arrow.Field{Name: "inner", Type: arrow.StructOf(arrow.Field{Name: "v", Type: variant, Nullable: true}), Nullable: true},
+			arrow.Field{Name: "vs", Type: arrow.ListOf(variant), Nullable: true},
+		), Nullable: true},
+	}, nil)
+	batch := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "a", Type: i64, Nullable: true}), Nullable: true}}, nil)
+	p, err := NewPlan(batch, Options{TableFields: TableLevels(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := p.MessageDescriptor()
+	s := md.Fields().ByName("s").Message()
+	if k := s.Fields().ByName("inner").Message().Fields().ByName("v").Kind().String(); k != "string" {
+		t.Errorf("s.inner.v is %s, want string", k)
+	}
+	if k := s.Fields().ByName("vs").Kind().String(); k != "string" || !s.Fields().ByName("vs").IsList() {
+		t.Errorf("s.vs is %s, want repeated string", k)
+	}
+}

@@ -199,8 +199,8 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 		path := joinPath(prefix, f.Name)
 		missing := from != nil && from[i] < 0
 		dt := f.Type
-		if missing && protoarrow.IsVariantType(dt) {
-			dt = arrow.BinaryTypes.LargeString // VARIANT text
+		if missing {
+			dt = variantsAsText(dt)
 		}
 		n, typeName := b.typeNode(dt, messageNameFor(f.Name), f.Name, path, depth, msg, sc, ctxField)
 		if n == nil {
