@@ -1,6 +1,7 @@
 package tests_go
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +209,37 @@ func TestMissingNullableColumnAndFieldSentAsNulls(t *testing.T) {
 				t.Errorf("stored rows (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Without the catalog (the lookup refused) the protobuf descriptor
+// follows the batch as before: columns out of the table's order are
+// refused by the server, FIELD_OUT_OF_ORDER, and nothing is stored.
+func TestProtobufWithoutTheCatalogKeepsTheBatchOrder(t *testing.T) {
+	srv := startServer(t, zerobuslocal.Options{})
+	const table = "main.default.column_order_no_catalog"
+	createTable(t, srv, table, "id BIGINT NOT NULL, name STRING")
+	cfg := serverConfig(srv, table)
+	cfg.UnityCatalogURL, _ = catalogFront(t, srv, func(rw http.ResponseWriter, _ *http.Request) {
+		http.Error(rw, `{"error_code":"NOPE","message":"no"}`, http.StatusForbidden)
+	})
+	w := newWrapper(t, cfg)
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[{"name": "a", "id": 1}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.SendBatch(testCtx(t), rec)
+	rec.Release()
+	if err == nil || !strings.Contains(err.Error(), "FIELD_OUT_OF_ORDER") {
+		t.Fatalf("SendBatch: %v, want the server's FIELD_OUT_OF_ORDER", err)
+	}
+	if n := len(srv.Rows(table)); n != 0 {
+		t.Errorf("%d rows stored, want none", n)
 	}
 }
