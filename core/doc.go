@@ -167,6 +167,19 @@
 // "payload.key" and "payload.Key"): Unity Catalog names are
 // case-insensitive, so no table holds both; rename one.
 //
+// When the table's columns can be read from Unity Catalog (see below),
+// both transports match the batch's columns and STRUCT fields (also of
+// ARRAY elements and MAP values, at any depth) to the table's by name, the
+// exact spelling first, else the one that differs only in case ("ID" for
+// the table's "id"), and send them in the table's order and spelling: the
+// derived descriptor lists them so (the service refuses another order,
+// FIELD_OUT_OF_ORDER), the Flight cast builds the table's layout. A nullable
+// column or STRUCT field the batch lacks is sent as nulls; a batch field
+// the table lacks, or a NOT NULL one the batch lacks, is refused naming it
+// (over protobuf by the service, FIELD_NOT_IN_TABLE and
+// MISSING_REQUIRED_COLUMN). Without the catalog the derived descriptor
+// follows the batch's order and spelling.
+//
 // A batch whose schema differs from earlier ones gets its own plan and its
 // own streams, created with its own descriptor; a stream never carries
 // records of another schema. Streams of schemas idle for a minute are closed

@@ -202,9 +202,11 @@ func closeSlotsAsync[S transportStream](w *Wrapper, slots []*slotOf[S]) {
 // from the batch's schema takes each column's optionality from the table's
 // columns in Unity Catalog when they can be read (tableColumns): the
 // service wants it to match the table's (a nullable column optional, a NOT
-// NULL one required), whatever the batch's Arrow nullability says; and the
+// NULL one required), whatever the batch's Arrow nullability says; the
 // JSON text of a column the table declares VARIANT is checked value by
-// value, as the Flight path checks it. A descriptor given with WithDescriptor/WithMessage is used as it is.
+// value, as the Flight path checks it; and columns and STRUCT fields are
+// matched to the table's by name (convert.MatchFields, the Flight cast's
+// rule), the descriptor listing them in the table's order and spelling. A descriptor given with WithDescriptor/WithMessage is used as it is.
 func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, error) {
 	if ss.planned.Load() {
 		return ss.plan, ss.planErr
@@ -251,6 +253,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 			opts.TableVariant = convert.TableVariants(table)
 			opts.TableDecimal = convert.TableDecimals(table)
 			opts.TableType = convert.TableTypes(table)
+			opts.TableFields = convert.TableLevels(table)
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
 		} else if first != nil {
 			ss.plan, err = nil, first

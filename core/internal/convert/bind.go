@@ -134,7 +134,14 @@ func (bd *binder) bindStruct(n *node, arr arrow.Array) (encoder, error) {
 		if child == nil { // an Arrow child the caller's descriptor does not carry
 			continue
 		}
-		c, err := bd.bind(child, st.Field(k))
+		var fa arrow.Array // nil for a table field the batch lacks (allNull)
+		switch {
+		case n.from == nil:
+			fa = st.Field(k)
+		case n.from[k] >= 0:
+			fa = st.Field(n.from[k])
+		}
+		c, err := bd.bind(child, fa)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,10 @@
 // # Derived descriptor
 //
 // The message is named Options.MessageName (default "Record"). Fields are
-// numbered from 1 in column order, skipping 19000-19999. A nullable column
+// numbered from 1 in column order, skipping 19000-19999; where
+// Options.TableFields gives the table's fields, columns and STRUCT fields
+// are matched to them by name (MatchFields) and listed in the table's order
+// and spelling. A nullable column
 // is optional, a non-nullable one required (Options.AllOptional makes every
 // field optional; Options.TableNullable, the target table's own
 // optionality, overrides both for the columns it names). Struct columns become messages nested in the message that

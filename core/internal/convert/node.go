@@ -46,8 +46,13 @@ type node struct {
 
 	inner    *node   // dictionary values, run-end encoded values, extension storage
 	elem     *node   // list element; same field number
-	fields   []*node // struct children, in Arrow order
+	fields   []*node // struct children, in descriptor order
 	key, val *node   // map entry parts (field numbers 1 and 2)
+
+	// from says which child of the batch's STRUCT each of fields reads
+	// (-1: none, the node is allNull); nil: fields[k] reads child k. Set
+	// when the table's fields are matched by name (Options.TableFields).
+	from []int
 }
 
 // wireType returns the protobuf wire type of a field type.

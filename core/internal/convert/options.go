@@ -90,6 +90,23 @@ type Options struct {
 	// descriptors.
 	TableType map[string]arrow.DataType
 
+	// TableFields gives, for each level of the table (its columns under
+	// "", a STRUCT's fields under the path TableNullable names it by:
+	// "addr", "items[]", "m.value"), the fields the table declares there
+	// in its order; TableLevels builds it from the table's schema. At a
+	// level it gives, the batch's fields are matched to the table's by
+	// name (MatchFields: the exact spelling, else the one case-insensitive
+	// match) and the descriptor lists them in the table's order with the
+	// table's spelling, each read from its matched batch field; a nullable
+	// table field the batch lacks is listed too and always null (omitted),
+	// as the Flight cast fills a missing nullable column. A batch field the
+	// table lacks follows, so that the service refuses it by name
+	// (FIELD_NOT_IN_TABLE); a NOT NULL table field the batch lacks is left
+	// out, which the service refuses (MISSING_REQUIRED_COLUMN). Without it
+	// the descriptor follows the batch's order and spelling. Ignored for
+	// caller-supplied descriptors.
+	TableFields map[string][]arrow.Field
+
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are
 	// reported as row errors. Zero or negative means DefaultMaxRecordBytes;
 	// values above maxRecordLimit mean maxRecordLimit.

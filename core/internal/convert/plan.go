@@ -24,6 +24,10 @@ type Plan struct {
 	md     protoreflect.MessageDescriptor
 	cols   []*node
 	opts   Options
+
+	// from says which batch column each of cols reads (-1: none, the node
+	// is allNull); nil: cols[c] reads column c (Options.TableFields).
+	from []int
 }
 
 func newPlan(schema *arrow.Schema, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor, cols []*node, opts Options) *Plan {
@@ -230,7 +234,14 @@ func (w *worker) run(p *Plan, rec arrow.RecordBatch) {
 	defer bd.release()
 	encs := make([]encoder, len(p.cols))
 	for c, n := range p.cols {
-		e, err := bd.bind(n, rec.Column(c))
+		var col arrow.Array // nil for a table column the batch lacks (allNull)
+		switch {
+		case p.from == nil:
+			col = rec.Column(c)
+		case p.from[c] >= 0:
+			col = rec.Column(p.from[c])
+		}
+		e, err := bd.bind(n, col)
 		if err != nil {
 			w.err = err
 			return

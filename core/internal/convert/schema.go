@@ -33,7 +33,7 @@ func NewPlan(schema *arrow.Schema, opts Options) (*Plan, error) {
 	}
 	msg := &descriptorpb.DescriptorProto{Name: proto.String(opts.MessageName)}
 	sc := &scope{full: "." + opts.MessageName, taken: map[string]bool{}}
-	cols := b.fields(schema.Fields(), "", 0, msg, sc, true)
+	cols, from := b.fields(schema.Fields(), "", 0, msg, sc, true)
 	b.probs.addCaseClashes(schema)
 	if err := b.probs.err(); err != nil {
 		return nil, err
@@ -43,7 +43,9 @@ func NewPlan(schema *arrow.Schema, opts Options) (*Plan, error) {
 		// The builder only produces valid descriptors; reaching this is a bug.
 		return nil, fmt.Errorf("convert: internal error: generated descriptor is invalid: %w", err)
 	}
-	return newPlan(schema, msg, md, cols, opts), nil
+	p := newPlan(schema, msg, md, cols, opts)
+	p.from = from
+	return p, nil
 }
 
 // schemaBuilder turns Arrow fields into nodes and descriptor fields,
@@ -152,8 +154,12 @@ func walkTable(s *arrow.Schema, level func(prefix string, fs []arrow.Field), vis
 }
 
 // fields adds one descriptor field per Arrow field to msg and returns their
-// nodes (nil entries only when problems were recorded).
-func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, top bool) []*node {
+// nodes (nil entries only when problems were recorded). Where
+// Options.TableFields gives the level, the fields are first put in the
+// table's order and spelling (matchLevel); from then says which batch
+// field each node reads (nil: node k reads field k).
+func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *descriptorpb.DescriptorProto, sc *scope, top bool) ([]*node, []int) {
+	fs, from := b.matchLevel(fs, prefix)
 	valid := make([]bool, len(fs))
 	for i, f := range fs {
 		path := joinPath(prefix, f.Name)
@@ -191,10 +197,16 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 			continue
 		}
 		path := joinPath(prefix, f.Name)
-		n, typeName := b.typeNode(f.Type, messageNameFor(f.Name), f.Name, path, depth, msg, sc, ctxField)
+		missing := from != nil && from[i] < 0
+		dt := f.Type
+		if missing {
+			dt = variantsAsText(dt)
+		}
+		n, typeName := b.typeNode(dt, messageNameFor(f.Name), f.Name, path, depth, msg, sc, ctxField)
 		if n == nil {
 			continue
 		}
+		n.allNull = n.allNull || missing // a nullable table field the batch lacks
 		null := nullOmit
 		if !f.Nullable && !b.opts.AllOptional {
 			null = nullRequired
@@ -216,7 +228,7 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 		msg.Field = append(msg.Field, fieldProto(f.Name, num, label, n.ptype, typeName))
 		nodes[i] = n
 	}
-	return nodes
+	return nodes, from
 }
 
 // typeNode compiles the conversion of Arrow type dt. hint is the base name
@@ -263,8 +275,8 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		sub := &descriptorpb.DescriptorProto{Name: proto.String(name)}
 		msg.NestedType = append(msg.NestedType, sub)
 		subScope := &scope{full: sc.full + "." + name, taken: map[string]bool{}}
-		children := b.fields(dt.(*arrow.StructType).Fields(), path, depth+1, sub, subScope, false)
-		return &node{dt: dt, ptype: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, fields: children}, subScope.full
+		children, from := b.fields(dt.(*arrow.StructType).Fields(), path, depth+1, sub, subScope, false)
+		return &node{dt: dt, ptype: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, fields: children, from: from}, subScope.full
 	case classList:
 		switch ctx {
 		case ctxListElem:

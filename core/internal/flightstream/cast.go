@@ -127,10 +127,12 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
 	}
-	used := make([]bool, from.NumFields())
+	// Columns matched by name: the exact spelling, else the one that
+	// differs only in case (the protobuf plan's rule).
+	src, extra := convert.MatchFields(from.Fields(), to.Fields())
 	for i, tf := range to.Fields() {
-		idx := from.FieldIndices(tf.Name)
-		if len(idx) == 0 {
+		j := src[i]
+		if j < 0 {
 			if !tf.Nullable {
 				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), Reason: "the column is NOT NULL"})
 				continue
@@ -138,8 +140,6 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: -1}
 			continue
 		}
-		j := idx[0]
-		used[j] = true
 		ff := from.Field(j)
 		if !tf.Nullable {
 			c.notNull = append(c.notNull, i)
@@ -169,10 +169,9 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.checked = append(c.checked, i)
 		}
 	}
-	for j, f := range from.Fields() {
-		if !used[j] {
-			bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String()})
-		}
+	for _, j := range extra {
+		f := from.Field(j)
+		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String()})
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
@@ -188,7 +187,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	c.same = from.NumFields() == to.NumFields()
 	for i, p := range c.cols {
-		if p.src != i || p.cast || from.Field(i).Nullable != to.Field(i).Nullable {
+		if p.src != i || p.cast || from.Field(i).Nullable != to.Field(i).Nullable || from.Field(i).Name != to.Field(i).Name {
 			c.same = false
 		}
 	}
@@ -298,16 +297,25 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.StructType:
 		if f, ok := from.(*arrow.StructType); ok {
-			if f.NumFields() != t.NumFields() {
-				return fmt.Sprintf("the struct has %d fields, the table's %d", f.NumFields(), t.NumFields())
+			// Fields matched by name (rebuildStruct puts them in the
+			// table's order, a missing nullable one all nulls).
+			src, extra := convert.MatchStruct(f, t)
+			if len(extra) > 0 {
+				return fmt.Sprintf("field %q is not in the table's STRUCT", f.Field(extra[0]).Name)
 			}
 			for i, tf := range t.Fields() {
-				ff := f.Field(i)
-				if ff.Name != tf.Name {
-					return fmt.Sprintf("struct field %d is %q, the table's %q", i, ff.Name, tf.Name)
+				j := i
+				if src != nil {
+					j = src[i]
 				}
-				if why := castable(ff.Type, tf.Type); why != "" {
-					return fmt.Sprintf("field %q: %s", ff.Name, why)
+				if j < 0 {
+					if !tf.Nullable {
+						return fmt.Sprintf("field %q (NOT NULL in the table) is missing from the batch's STRUCT", tf.Name)
+					}
+					continue
+				}
+				if why := castable(f.Field(j).Type, tf.Type); why != "" {
+					return fmt.Sprintf("field %q: %s", tf.Name, why)
 				}
 			}
 			return ""
@@ -801,12 +809,20 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 	case *arrow.StructType:
 		sa, ok := out.(*array.Struct)
 		ft, ok2 := from.(*arrow.StructType)
-		if !ok || !ok2 || ft.NumFields() != t.NumFields() {
+		if !ok || !ok2 {
 			return nil
 		}
+		src, _ := convert.MatchStruct(ft, t) // as rebuildStruct matched them
 		var bad []badValue
 		for k, f := range t.Fields() {
-			for _, v := range checkDecimals(sa.Field(k), ft.Field(k).Type, f) {
+			j := k
+			if src != nil {
+				j = src[k]
+			}
+			if j < 0 {
+				continue // all nulls
+			}
+			for _, v := range checkDecimals(sa.Field(k), ft.Field(j).Type, f) {
 				if sa.IsValid(v.i) {
 					bad = append(bad, badValue{i: v.i, path: "." + f.Name + v.path, reason: v.reason})
 				}

@@ -309,12 +309,16 @@ func castKernel(ctx context.Context, mem memory.Allocator, a arrow.Array, to arr
 	return castArray(ctx, a, opts)
 }
 
-// rebuildStruct casts each field of a and puts them under a's validity.
+// rebuildStruct casts each field of a and puts them under a's validity, in
+// the table's order: a's fields are matched to the table's by name
+// (convert.MatchFields), a nullable table field a lacks is all nulls.
 func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, to *arrow.StructType) (arrow.Array, []badValue, error) {
-	if a.NumField() != to.NumFields() {
-		return nil, nil, fmt.Errorf("the struct has %d fields, the table's %d", a.NumField(), to.NumFields())
+	at := a.DataType().(*arrow.StructType)
+	src, extra := convert.MatchStruct(at, to) // src nil: field k is a's field k
+	if len(extra) > 0 {
+		return nil, nil, fmt.Errorf("field %q is not in the table's STRUCT", at.Field(extra[0]).Name)
 	}
-	kids := make([]arrow.ArrayData, a.NumField())
+	kids := make([]arrow.ArrayData, to.NumFields())
 	defer func() {
 		for _, k := range kids {
 			if k != nil {
@@ -324,7 +328,21 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 	}()
 	var bad []badValue
 	for k, f := range to.Fields() {
-		fa := underParent(mem, a.Field(k), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
+		j := k
+		if src != nil {
+			j = src[k]
+		}
+		if j < 0 {
+			if !f.Nullable {
+				return nil, nil, fmt.Errorf("field %q (NOT NULL in the table) is missing from the batch's STRUCT", f.Name)
+			}
+			na := array.MakeArrayOfNull(mem, f.Type, a.Len())
+			kids[k] = na.Data()
+			kids[k].Retain()
+			na.Release()
+			continue
+		}
+		fa := underParent(mem, a.Field(j), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
 		c, b, err := rebuild(ctx, mem, fa, f.Type)
 		fa.Release()
 		if err != nil {
@@ -376,6 +394,11 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		v := underParent(mem, vals, true, func(j int) bool { return used[j] })
 		defer v.Release()
 		vals = v
+	}
+	if _, ok := to.(*arrow.MapType); ok {
+		e := entriesNamed(vals, elem)
+		defer e.Release()
+		vals = e
 	}
 	c, b, err := rebuild(ctx, mem, vals, elem)
 	if err != nil {
@@ -695,6 +718,27 @@ func underParent(mem memory.Allocator, c arrow.Array, parentNulls bool, valid fu
 	} else {
 		nd = array.NewData(d.DataType(), n, bufs, d.Children(), nulls, off)
 	}
+	defer nd.Release()
+	return array.MakeFromData(nd)
+}
+
+// entriesNamed returns a map's entries under the table's names for its key
+// and value (the caller releases it; the same arrays, relabelled): a map's
+// key and value are matched by position, whatever a producer names them,
+// while rebuildStruct matches the fields of a STRUCT by name.
+func entriesNamed(vals arrow.Array, elem arrow.DataType) arrow.Array {
+	st, ok := vals.DataType().(*arrow.StructType)
+	et, ok2 := elem.(*arrow.StructType)
+	if !ok || !ok2 || st.NumFields() != et.NumFields() || convert.InTableOrder(st.Fields(), et.Fields()) {
+		vals.Retain()
+		return vals
+	}
+	fs := slices.Clone(st.Fields())
+	for i := range fs {
+		fs[i].Name = et.Field(i).Name
+	}
+	d := vals.Data()
+	nd := array.NewData(arrow.StructOf(fs...), d.Len(), d.Buffers(), d.Children(), vals.NullN(), d.Offset())
 	defer nd.Release()
 	return array.MakeFromData(nd)
 }
