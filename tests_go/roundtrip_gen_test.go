@@ -53,11 +53,22 @@ type rtNode struct {
 	key  *rtNode   // MAP key
 	val  *rtNode   // MAP value
 	flds []*rtNode // STRUCT fields
+	// How the batch differs from the table (rtGen.skew): bname is the
+	// column's or field's name in the batch ("" = the table's); perm lists a
+	// STRUCT's fields in batch order (table field indices; nil = the
+	// table's order); omit: a nullable column or field the batch leaves out
+	// (stored as null).
+	bname string
+	perm  []int
+	omit  bool
 }
 
 // rtGen draws tables and values for one transport.
 type rtGen struct {
-	r     *rand.Rand
+	r *rand.Rand
+	// x draws how batches differ from the table (rtGen.skew), apart from
+	// r so that a seed's tables and values are the same with or without.
+	x     *rand.Rand
 	tr    string
 	depth int
 	names int
@@ -391,6 +402,9 @@ func (g *rtGen) value(n *rtNode, prev any) any {
 		out := make([]any, len(n.flds))
 		for i, f := range n.flds {
 			out[i] = g.value(f, nil)
+			if f.omit {
+				out[i] = nil // not in the batch: stored as null
+			}
 		}
 		return out
 	}
@@ -603,7 +617,7 @@ func (g *rtGen) jsonDoc(d int) string {
 func rtBuild(mem memory.Allocator, cols []*rtNode, rows [][]any) arrow.RecordBatch {
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = arrow.Field{Name: c.name, Type: c.dt, Nullable: c.nulls}
+		fields[i] = arrow.Field{Name: c.batchName(), Type: c.dt, Nullable: c.nulls}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	arrs := make([]arrow.Array, len(cols))
@@ -711,8 +725,8 @@ func (rb *rtBuilder) append(b array.Builder, n *rtNode, v any) {
 		return
 	case *array.StructBuilder:
 		bb.Append(true)
-		for i, f := range n.flds {
-			rb.append(bb.FieldBuilder(i), f, v.([]any)[i])
+		for k, i := range n.batchFields() {
+			rb.append(bb.FieldBuilder(k), n.flds[i], v.([]any)[i])
 		}
 		return
 	case *array.Int8Builder:

@@ -44,6 +44,9 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
+// rtSkewStream picks rtGen.x's stream apart from rtGen.r's.
+const rtSkewStream = 0x5eed5eed
+
 var (
 	rtSeedFlag     = flag.Uint64("roundtrip.seed", 0, "TestRoundTripRandom: run this seed only (also $ROUNDTRIP_SEED)")
 	rtDurationFlag = flag.Duration("roundtrip.duration", 0, "TestRoundTripRandom: run random seeds for this long (also $ROUNDTRIP_DURATION)")
@@ -89,6 +92,10 @@ func TestRoundTripRandom(t *testing.T) {
 			n++
 		}
 		t.Logf("%d random seeds from %d in %v (%d failed)", n, base, time.Since(start).Round(time.Second), failed)
+		c := rtCounts
+		t.Logf("%d tables, %d rows sent (%d failed as expected or not); %d column/STRUCT levels: %d in another order, "+
+			"%d names in another case, %d nullable columns/fields left out; %d narrowed integer/float leaves, %d DECIMAL-as-text leaves",
+			c.tables, c.rows, c.failedRows, c.levels, c.shuffled, c.renamed, c.omitted, c.narrowed, c.decText)
 	default:
 		for _, s := range rtFixedSeeds {
 			rtSeed(t, srv, s)
@@ -112,8 +119,15 @@ func rtSeed(t *testing.T, srv *zerobuslocal.Server, seed uint64) bool {
 func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr string) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	g := &rtGen{r: rand.New(rand.NewPCG(seed, stream)), tr: tr}
+	g := &rtGen{r: rand.New(rand.NewPCG(seed, stream)), x: rand.New(rand.NewPCG(seed, stream^rtSkewStream)), tr: tr}
 	cols := g.table(6)
+	rtCounts.tables++
+	for _, c := range cols {
+		g.skew(c)
+	}
+	// The batch's columns: order, case and the nullable ones left out,
+	// drawn from g.x (the Flight-only draws from g.r below come first).
+	xorder := g.skewLevel(cols, func(i int) bool { return i == 0 }, 25, 15, 6)
 	table := fmt.Sprintf("main.default.rt_%d_%s", seed, tr)
 	ucCols := make([]zerobuslocal.Column, len(cols))
 	var desc strings.Builder
@@ -124,6 +138,9 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 			desc.WriteString(" NOT NULL")
 		}
 		fmt.Fprintf(&desc, " <- %s", c.dt)
+		if c.bname != "" {
+			fmt.Fprintf(&desc, " named %q", c.bname)
+		}
 	}
 	if testing.Verbose() && *rtSeedFlag != 0 {
 		t.Logf("table:%s", desc.String()) // a replay: shown before a crash too
@@ -162,9 +179,10 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 	wants := map[int64]want{}
 	durable := map[int64]bool{}
 	rid := int64(0)
-	// Over Flight, columns are matched by name: the batch may hold them in
-	// another order and leave out nullable ones (sent as nulls). The
-	// protobuf descriptor must match the table 1:1, so not there.
+	// Columns are matched by name: the batch may hold them in another
+	// order and leave out nullable ones (sent as nulls). (These draws from
+	// g.r were Flight's only, before protobuf matched by name too; kept so
+	// that old seeds draw the same values.)
 	order := make([]int, len(cols)) // batch column k is table column order[k]
 	for k := range order {
 		order[k] = k
@@ -172,15 +190,22 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 	if tr == core.TransportArrowFlight && g.pct(20) {
 		g.r.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 	}
-	omitted := -1
 	if tr == core.TransportArrowFlight && g.pct(15) {
 		if c := 1 + g.pick(len(cols)-1); !cols[c].notNull {
-			omitted = c
-			order = slices.DeleteFunc(order, func(k int) bool { return k == c })
+			cols[c].omit = true
 		}
 	}
-	if omitted >= 0 || !slices.IsSorted(order) {
+	if slices.IsSorted(order) {
+		order = xorder
+	}
+	order = slices.DeleteFunc(order, func(k int) bool { return cols[k].omit })
+	if len(order) != len(cols) || !slices.IsSorted(order) {
 		fmt.Fprintf(&desc, "\n  (the batches hold columns %v of these, in that order)", order)
+	}
+	for _, c := range cols {
+		if rtSkewed(c) {
+			fmt.Fprintf(&desc, "\n  (STRUCTs in the batch's %s: fields in another order, case or left out)", c.batchName())
+		}
 	}
 	batches := 1 + g.pick(4)
 	for bi := 0; bi < batches; bi++ {
@@ -234,7 +259,7 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 			var probs []string
 			m := map[string]any{}
 			for c, col := range cols {
-				if c == omitted {
+				if col.omit {
 					continue // sent as nulls
 				}
 				if v, ok := rtExpect(col, rows[r][c], col.name, &probs); ok {
@@ -245,6 +270,10 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 		}
 		res, err := w.SendBatch(testCtx(t), rec)
 		rec.Release()
+		rtCounts.rows += n
+		if res != nil {
+			rtCounts.failedRows += res.FailedCount
+		}
 		if res == nil {
 			fail("batch %d (%d rows): no result: %v", bi, n, err)
 			return
@@ -305,9 +334,11 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 	}
 }
 
+// rtHasPath reports whether col is one of probs, ignoring case (an error
+// may name a column or field as the batch or the table spells it).
 func rtHasPath(probs []string, col string) bool {
 	for _, p := range probs {
-		if p == col {
+		if strings.EqualFold(p, col) {
 			return true
 		}
 	}
