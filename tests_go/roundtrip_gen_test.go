@@ -61,6 +61,11 @@ type rtNode struct {
 	bname string
 	perm  []int
 	omit  bool
+	// narrow: an integer or float leaf the batch gives in a wider (or
+	// unsigned) Arrow type than the table's (rtGen.narrow); its values are
+	// drawn around the table type's bounds from rtGen.x.
+	narrow bool
+	orig   arrow.DataType // the leaf type the table's generator drew
 }
 
 // rtGen draws tables and values for one transport.
@@ -446,6 +451,9 @@ func (g *rtGen) edgeInt(lo, hi int64) int64 {
 }
 
 func (g *rtGen) leafValue(n *rtNode) any {
+	if n.narrow {
+		return g.narrowValue(n)
+	}
 	if n.uc.Name == zerobuslocal.TypeVariant {
 		if !n.vbin && g.pct(3) {
 			// Not one JSON document, or a key given twice: the row fails

@@ -421,18 +421,27 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 		return nil, false
 	}
 	switch t := n.leaf.(type) {
-	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
-		return v.(int64), true
-	case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:
-		if v.(uint64) > math.MaxInt64 {
+	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
+		*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:
+		// The table's integer type must hold the value (a uint64 over
+		// BIGINT, an int64 over INT: the row fails).
+		i, ok := rtFitInt(v, n.uc.Name)
+		if !ok {
 			return bad()
 		}
-		return int64(v.(uint64)), true
+		return i, true
 	case *arrow.Float16Type:
 		return halfValue(float16.New(float32(v.(float64))).Uint16()), true
 	case *arrow.Float32Type:
 		return float64(float32(v.(float64))), true
 	case *arrow.Float64Type:
+		if n.uc.Name == zerobuslocal.TypeFloat {
+			f, ok := rtFitFloat(v.(float64))
+			if !ok {
+				return bad()
+			}
+			return f, true
+		}
 		return v.(float64), true
 	case *arrow.BooleanType:
 		return v.(bool), true

@@ -10,11 +10,17 @@ package tests_go
 // the batch must be matched to by name.
 
 import (
+	"math"
+	"math/big"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
 // batchName is n's name in the batch.
@@ -153,6 +159,7 @@ func (g *rtGen) skew(n *rtNode) {
 			panic(n.dt.String())
 		}
 	case n.val != nil:
+		g.narrow(n.key)
 		g.skew(n.val)
 		n.dt = arrow.MapOfFields(arrow.Field{Name: "key", Type: n.key.dt}, arrow.Field{Name: "value", Type: n.val.dt, Nullable: true})
 	case n.flds != nil:
@@ -166,6 +173,8 @@ func (g *rtGen) skew(n *rtNode) {
 			fields = append(fields, arrow.Field{Name: f.batchName(), Type: f.dt, Nullable: !f.notNull || f.nulls})
 		}
 		n.dt = arrow.StructOf(fields...)
+	default:
+		g.narrow(n)
 	}
 }
 
@@ -184,4 +193,184 @@ func rtSkewed(n *rtNode) bool {
 		}
 	}
 	return len(n.batchFields()) != len(n.flds)
+}
+
+// rtNarrowing: integer and float leaves may come in a wider Arrow type
+// than the table's (on since the narrowing change is in).
+const rtNarrowing = false
+
+// narrow may give leaf n (a table TINYINT, SMALLINT, INT or FLOAT) a wider
+// or unsigned Arrow type, as pandas and polars hold them (int64, float64);
+// over protobuf a BIGINT or DOUBLE may also come in a narrower one (which
+// Flight's generator already draws). Its values are then drawn around the
+// table type's bounds (narrowValue): those that do not fit fail their row.
+func (g *rtGen) narrow(n *rtNode) {
+	if !rtNarrowing || n.leaf == nil || (n.wrap != "" && n.wrap != "ree") {
+		return
+	}
+	p := arrow.PrimitiveTypes
+	var to []arrow.DataType
+	switch n.uc.Name {
+	case zerobuslocal.TypeTinyint:
+		to = []arrow.DataType{p.Int16, p.Int32, p.Int64, p.Uint8, p.Uint16, p.Uint32, p.Uint64}
+	case zerobuslocal.TypeSmallint:
+		to = []arrow.DataType{p.Int32, p.Int64, p.Uint16, p.Uint32, p.Uint64}
+	case zerobuslocal.TypeInt:
+		to = []arrow.DataType{p.Int64, p.Int64, p.Uint32, p.Uint64}
+	case zerobuslocal.TypeFloat:
+		to = []arrow.DataType{p.Float64}
+	case zerobuslocal.TypeBigint:
+		if g.tr == core.TransportProtobuf && rtIsInt(n.leaf) {
+			to = []arrow.DataType{p.Int8, p.Int16, p.Int32, p.Uint8, p.Uint16}
+		}
+	case zerobuslocal.TypeDouble:
+		if g.tr == core.TransportProtobuf {
+			to = []arrow.DataType{p.Float32, arrow.FixedWidthTypes.Float16}
+		}
+	}
+	if len(to) == 0 || !g.xpct(30) {
+		return
+	}
+	t := to[g.x.IntN(len(to))]
+	n.orig, n.leaf, n.narrow = n.leaf, t, true
+	if n.wrap == "ree" {
+		n.dt = arrow.RunEndEncodedOf(n.dt.(*arrow.RunEndEncodedType).RunEnds(), t)
+	} else {
+		n.dt = t
+	}
+	rtCounts.narrowed++
+}
+
+func rtIsInt(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		return true
+	}
+	return false
+}
+
+// rtIntRange is the range of a table integer type or of an Arrow integer
+// type.
+func rtIntRange(t string) (lo, hi *big.Int) {
+	bits, signed := map[string]uint{
+		zerobuslocal.TypeTinyint: 8, zerobuslocal.TypeSmallint: 16, zerobuslocal.TypeInt: 32, zerobuslocal.TypeBigint: 64,
+		"int8": 8, "int16": 16, "int32": 32, "int64": 64,
+	}[t], true
+	if bits == 0 {
+		bits, signed = map[string]uint{"uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64}[t], false
+	}
+	if bits == 0 {
+		panic("no integer range for " + t)
+	}
+	one := big.NewInt(1)
+	if !signed {
+		return new(big.Int), new(big.Int).Sub(new(big.Int).Lsh(one, bits), one)
+	}
+	hi = new(big.Int).Sub(new(big.Int).Lsh(one, bits-1), one)
+	return new(big.Int).Neg(new(big.Int).Add(hi, one)), hi
+}
+
+// narrowValue draws a value of a narrowed leaf from g.x, after drawing
+// (and dropping) the one the table's own Arrow type would have had from
+// g.r, so that the seed's other values stay as they were.
+func (g *rtGen) narrowValue(n *rtNode) any {
+	g.leafValue(&rtNode{uc: n.uc, leaf: n.orig, dt: n.orig})
+	x := g.x
+	switch n.leaf.ID() {
+	case arrow.FLOAT64: // into FLOAT
+		m := float64(math.MaxFloat32)
+		ulp := math.Ldexp(1, 104) // float32's spacing at its maximum
+		vs := []float64{m, -m, m + ulp/4, -(m + ulp/4), m + ulp/2, m + ulp, 1e39, -1e39, math.MaxFloat64,
+			math.SmallestNonzeroFloat32, math.SmallestNonzeroFloat32 / 2, math.SmallestNonzeroFloat32 * 0.75, 1e-50,
+			0.1, 1.0 / 3, 16777217, math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1)}
+		if x.IntN(3) == 0 {
+			return (x.Float64() - 0.5) * math.Pow(10, float64(x.IntN(45)))
+		}
+		return vs[x.IntN(len(vs))]
+	case arrow.FLOAT32, arrow.FLOAT16: // into DOUBLE
+		if x.IntN(4) == 0 {
+			return []float64{0, math.Inf(1), math.NaN(), 65504, math.MaxFloat32}[x.IntN(5)]
+		}
+		return (x.Float64() - 0.5) * math.Pow(10, float64(x.IntN(5)))
+	}
+	tlo, thi := rtIntRange(n.uc.Name)
+	alo, ahi := rtIntRange(n.leaf.String())
+	one := big.NewInt(1)
+	var v *big.Int
+	switch x.IntN(9) {
+	case 0:
+		v = tlo
+	case 1:
+		v = thi
+	case 2:
+		v = new(big.Int).Sub(tlo, one)
+	case 3:
+		v = new(big.Int).Add(thi, one)
+	case 4:
+		v = big.NewInt(int64(x.IntN(3)) - 1)
+	case 5:
+		v = []*big.Int{alo, ahi}[x.IntN(2)]
+	case 6: // anywhere in the Arrow type's range
+		v = rtBetween(x, alo, ahi)
+	default: // in the table's range
+		lo, hi := tlo, thi
+		if alo.Cmp(lo) > 0 {
+			lo = alo
+		}
+		if ahi.Cmp(hi) < 0 {
+			hi = ahi
+		}
+		v = rtBetween(x, lo, hi)
+	}
+	if v.Cmp(alo) < 0 {
+		v = alo
+	}
+	if v.Cmp(ahi) > 0 {
+		v = ahi
+	}
+	if alo.Sign() == 0 { // unsigned: the generator holds these as uint64
+		return v.Uint64()
+	}
+	return v.Int64()
+}
+
+// rtBetween draws an integer in lo..hi (a span of at most 2^64 values).
+func rtBetween(x *rand.Rand, lo, hi *big.Int) *big.Int {
+	span := new(big.Int).Sub(hi, lo)
+	off := x.Uint64()
+	if span.IsUint64() && span.Uint64() < math.MaxUint64 {
+		off = x.Uint64N(span.Uint64() + 1)
+	}
+	return new(big.Int).Add(lo, new(big.Int).SetUint64(off))
+}
+
+// rtFitInt is integer v (int64 or uint64) as the table's integer type t
+// stores it; false when it is outside t's range (the row fails).
+func rtFitInt(v any, t string) (int64, bool) {
+	var b *big.Int
+	switch v := v.(type) {
+	case int64:
+		b = big.NewInt(v)
+	case uint64:
+		b = new(big.Int).SetUint64(v)
+	}
+	lo, hi := rtIntRange(t)
+	if b.Cmp(lo) < 0 || b.Cmp(hi) > 0 {
+		return 0, false
+	}
+	return b.Int64(), true
+}
+
+// rtFitFloat is float64 v as a table FLOAT stores it: rounded to the
+// nearest float32 (ties to even, by math/big); false when a finite value
+// rounds beyond float32's range (the row fails). NaN and infinities stay.
+func rtFitFloat(v float64) (float64, bool) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return v, true
+	}
+	f, _ := new(big.Float).SetFloat64(v).Float32()
+	if math.IsInf(float64(f), 0) {
+		return 0, false
+	}
+	return float64(f), true
 }
