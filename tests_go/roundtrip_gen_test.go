@@ -66,6 +66,10 @@ type rtNode struct {
 	// drawn around the table type's bounds from rtGen.x.
 	narrow bool
 	orig   arrow.DataType // the leaf type the table's generator drew
+	// decText: a DECIMAL leaf the batch gives as strings (rtGen.decText);
+	// nullType: a nullable column or STRUCT field the batch gives as
+	// Arrow's null type (all nulls, as pyarrow infers a key always None).
+	decText, nullType bool
 }
 
 // rtGen draws tables and values for one transport.
@@ -407,8 +411,8 @@ func (g *rtGen) value(n *rtNode, prev any) any {
 		out := make([]any, len(n.flds))
 		for i, f := range n.flds {
 			out[i] = g.value(f, nil)
-			if f.omit {
-				out[i] = nil // not in the batch: stored as null
+			if f.omit || f.nullType {
+				out[i] = nil // not in the batch or all nulls: stored as null
 			}
 		}
 		return out
@@ -453,6 +457,9 @@ func (g *rtGen) edgeInt(lo, hi int64) int64 {
 func (g *rtGen) leafValue(n *rtNode) any {
 	if n.narrow {
 		return g.narrowValue(n)
+	}
+	if n.decText {
+		return g.decTextValue(n)
 	}
 	if n.uc.Name == zerobuslocal.TypeVariant {
 		if !n.vbin && g.pct(3) {
@@ -625,7 +632,7 @@ func (g *rtGen) jsonDoc(d int) string {
 func rtBuild(mem memory.Allocator, cols []*rtNode, rows [][]any) arrow.RecordBatch {
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = arrow.Field{Name: c.batchName(), Type: c.dt, Nullable: c.nulls}
+		fields[i] = arrow.Field{Name: c.batchName(), Type: c.dt, Nullable: c.nulls || c.nullType}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	arrs := make([]arrow.Array, len(cols))

@@ -127,7 +127,7 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 	}
 	// The batch's columns: order, case and the nullable ones left out,
 	// drawn from g.x (the Flight-only draws from g.r below come first).
-	xorder := g.skewLevel(cols, func(i int) bool { return i == 0 }, 25, 15, 6)
+	xorder := g.skewLevel(cols, func(i int) bool { return i == 0 }, 25, 15, 6, 3)
 	table := fmt.Sprintf("main.default.rt_%d_%s", seed, tr)
 	ucCols := make([]zerobuslocal.Column, len(cols))
 	var desc strings.Builder
@@ -233,6 +233,9 @@ func rtOne(t *testing.T, srv *zerobuslocal.Server, seed, stream uint64, tr strin
 					prev = rows[r-1][c]
 				}
 				row[c] = g.value(cols[c], prev)
+				if cols[c].nullType {
+					row[c] = nil
+				}
 			}
 			rows[r] = row
 		}
@@ -446,6 +449,13 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 	case *arrow.BooleanType:
 		return v.(bool), true
 	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
+		if n.uc.Name == zerobuslocal.TypeDecimal {
+			d, ok := rtDecimalFromText(v.(string), n.uc.Precision, n.uc.Scale)
+			if !ok {
+				return bad()
+			}
+			return d, true
+		}
 		if !utf8.ValidString(v.(string)) {
 			return bad()
 		}

@@ -10,10 +10,13 @@ package tests_go
 // the batch must be matched to by name.
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -46,7 +49,7 @@ func (n *rtNode) batchFields() []int {
 
 // rtCounts counts what a long run covered (tests run one at a time).
 var rtCounts struct {
-	tables, rows, failedRows, levels, shuffled, renamed, omitted, narrowed, decText int
+	tables, rows, failedRows, levels, shuffled, renamed, omitted, narrowed, decText, nullType int
 }
 
 func (g *rtGen) xpct(p int) bool { return g.x.IntN(100) < p }
@@ -55,7 +58,7 @@ func (g *rtGen) xpct(p int) bool { return g.x.IntN(100) < p }
 // STRUCT's fields): which are renamed to another case, which nullable
 // ones are left out (at least one stays; keep: indices that always stay),
 // and their order. It returns the batch order (table indices).
-func (g *rtGen) skewLevel(flds []*rtNode, keep func(int) bool, pShuffle, pRename, pOmit int) []int {
+func (g *rtGen) skewLevel(flds []*rtNode, keep func(int) bool, pShuffle, pRename, pOmit, pNull int) []int {
 	folded := map[string]int{}
 	for _, f := range flds {
 		folded[strings.ToLower(f.name)]++
@@ -65,6 +68,13 @@ func (g *rtGen) skewLevel(flds []*rtNode, keep func(int) bool, pShuffle, pRename
 		// two columns one batch name could mean.
 		if folded[strings.ToLower(f.name)] == 1 && g.xpct(pRename) {
 			f.bname = rtOtherCase(f.name, g.x.IntN(3))
+		}
+	}
+	for i, f := range flds {
+		// Arrow's null type where the table's is another: all nulls.
+		if !keep(i) && !f.notNull && pNull > 0 && g.xpct(pNull) {
+			f.nullType, f.dt, f.reorder = true, arrow.Null, false
+			rtCounts.nullType++
 		}
 	}
 	order := make([]int, 0, len(flds))
@@ -166,7 +176,11 @@ func (g *rtGen) skew(n *rtNode) {
 		for _, f := range n.flds {
 			g.skew(f)
 		}
-		n.perm = g.skewLevel(n.flds, func(int) bool { return false }, 50, 20, 15)
+		pNull := 0
+		if rtDecText { // null-type STRUCT fields take the table's type
+			pNull = 8
+		}
+		n.perm = g.skewLevel(n.flds, func(int) bool { return false }, 50, 20, 15, pNull)
 		fields := make([]arrow.Field, 0, len(n.perm))
 		for _, i := range n.perm {
 			f := n.flds[i]
@@ -205,7 +219,7 @@ const rtNarrowing = false
 // Flight's generator already draws). Its values are then drawn around the
 // table type's bounds (narrowValue): those that do not fit fail their row.
 func (g *rtGen) narrow(n *rtNode) {
-	if !rtNarrowing || n.leaf == nil || (n.wrap != "" && n.wrap != "ree") {
+	if n.leaf == nil || (n.wrap != "" && n.wrap != "ree") {
 		return
 	}
 	p := arrow.PrimitiveTypes
@@ -227,8 +241,11 @@ func (g *rtGen) narrow(n *rtNode) {
 		if g.tr == core.TransportProtobuf {
 			to = []arrow.DataType{p.Float32, arrow.FixedWidthTypes.Float16}
 		}
+	case zerobuslocal.TypeDecimal:
+		g.decText(n)
+		return
 	}
-	if len(to) == 0 || !g.xpct(30) {
+	if !rtNarrowing || len(to) == 0 || !g.xpct(30) {
 		return
 	}
 	t := to[g.x.IntN(len(to))]
@@ -373,4 +390,126 @@ func rtFitFloat(v float64) (float64, bool) {
 		return 0, false
 	}
 	return float64(f), true
+}
+
+// rtDecText: DECIMAL leaves may come as strings and STRUCT fields as
+// Arrow's null type (on since that change is in).
+const rtDecText = false
+
+// decText may give DECIMAL leaf n as strings (the text users hold:
+// Python's str(Decimal), CSV columns), keeping a run-end encoded form.
+func (g *rtGen) decText(n *rtNode) {
+	if !rtDecText || !g.xpct(30) {
+		return
+	}
+	t := []arrow.DataType{arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString, arrow.BinaryTypes.StringView}[g.x.IntN(3)]
+	if n.wrap == "ree" && t.ID() == arrow.STRING_VIEW {
+		t = arrow.BinaryTypes.String
+	}
+	n.orig, n.leaf, n.decText = n.leaf, t, true
+	if n.wrap == "ree" {
+		n.dt = arrow.RunEndEncodedOf(n.dt.(*arrow.RunEndEncodedType).RunEnds(), t)
+	} else {
+		n.dt = t
+	}
+	rtCounts.decText++
+}
+
+// decTextValue draws the text of a DECIMAL(p,s) value from g.x, around
+// the value the table's own Arrow type would have had (drawn from g.r):
+// exact, with more fraction digits (ties), in other accepted forms (sign,
+// spaces, exponent), too large before or after rounding, or not a number.
+func (g *rtGen) decTextValue(n *rtNode) any {
+	u := g.leafValue(&rtNode{uc: n.uc, leaf: n.orig, dt: n.orig}).(*big.Int)
+	x := g.x
+	p, s := n.uc.Precision, n.uc.Scale
+	exact := rtDecimalText(u, s)
+	frac := func(t string) string { // t with more fraction digits
+		if s == 0 {
+			t += "."
+		}
+		return t + []string{"5", "4", "49", "50", "51", "9", "0001", "99999"}[x.IntN(8)]
+	}
+	maxU := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil), big.NewInt(1))
+	switch x.IntN(12) {
+	case 0, 1:
+		return exact
+	case 2, 3:
+		return frac(exact)
+	case 4: // the largest value, then a tie: too large after rounding up
+		m := rtDecimalText(maxU, s)
+		if x.IntN(2) == 0 {
+			m = "-" + m
+		}
+		return frac(m)
+	case 5: // one integer digit too many
+		t := "1" + strings.Repeat("0", p-s)
+		if x.IntN(2) == 0 {
+			t = "-" + t
+		}
+		return t
+	case 6:
+		return []string{"abc", "", "-", ".", "1,5", "NaN", "Infinity", "0x10", "1e", "1_000", "--1", "1.2.3", "١٢"}[x.IntN(13)]
+	case 7:
+		return []string{"+", " ", "\t", " +"}[x.IntN(4)] + exact + []string{"", " ", "\n"}[x.IntN(3)]
+	case 8: // the unscaled digits with an exponent
+		return u.String() + []string{"e", "E"}[x.IntN(2)] + fmt.Sprint(-s)
+	case 9:
+		return []string{".5", "5.", "-.5", "0.005", "-0.004", "-0", "-0.00", "1e1", "000123", "0.0"}[x.IntN(10)]
+	case 10: // the digits shifted: may fit or not
+		return u.String() + "e" + fmt.Sprint(x.IntN(5)-2-s)
+	}
+	return frac(exact)
+}
+
+// rtDecimalTextRE is decimal text as a DECIMAL takes it (Spark's string
+// cast): spaces around, a sign, digits with an optional point, an optional
+// exponent.
+var rtDecimalTextRE = regexp.MustCompile(`^[ \t\r\n]*([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?[ \t\r\n]*$`)
+
+// rtDecimalFromText is text as DECIMAL(p,s) stores it (rounded half away
+// from zero to s places, exactly s fraction digits); false when it is not
+// a number or has more than p-s integer digits after rounding.
+func rtDecimalFromText(text string, p, s int) (string, bool) {
+	m := rtDecimalTextRE.FindStringSubmatch(text)
+	if m == nil || m[2]+m[3] == "" {
+		return "", false
+	}
+	digits, ok := new(big.Int).SetString(m[2]+m[3], 10)
+	if !ok {
+		return "", false
+	}
+	exp := int64(-len(m[3]))
+	if m[4] != "" {
+		e, err := strconv.ParseInt(m[4], 10, 32)
+		if err != nil {
+			return "", false
+		}
+		exp += e
+	}
+	// digits × 10^(exp+s), rounded half up: the unscaled value at scale s.
+	r := new(big.Rat).SetInt(digits)
+	k := exp + int64(s)
+	pow := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(rtAbs(k)), nil))
+	if k >= 0 {
+		r.Mul(r, pow)
+	} else {
+		r.Quo(r, pow)
+	}
+	r.Add(r, big.NewRat(1, 2))
+	q := new(big.Int).Quo(r.Num(), r.Denom()) // floor: both positive
+	if q.Cmp(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil)) >= 0 {
+		return "", false
+	}
+	if m[1] == "-" {
+		q.Neg(q)
+	}
+	return rtDecimalText(q, s), true
+}
+
+func rtAbs(k int64) int64 {
+	if k < 0 {
+		return -k
+	}
+	return k
 }
