@@ -1,0 +1,199 @@
+"""The official Databricks Zerobus Java SDK against the local server, unchanged (TLS off).
+
+tests_java/sdkpeer (a Maven project pinning ``com.databricks:zerobus-ingest-sdk``, a Java API over the
+SDK's Rust core through JNI) is compiled by ``make java-sdk-peer`` and run once against the session's
+in-process local server. It creates streams for a table of BIGINT, STRING, DOUBLE, BOOLEAN, TIMESTAMP,
+ARRAY<STRING> and STRUCT columns (NOT NULL and nullable), ingests protobuf and JSON records in single and
+batch calls, goes through an injected dropped connection with recovery on, and sends refused records;
+it prints what it sent, the offsets and acks the SDK returned and the exceptions it raised as JSON. The
+tests compare that with the rows the server stored, field by field.
+
+A missing JDK or Maven fails these tests (``make java-sdk-peer`` installs them with apt-get where it can).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pytest
+
+if TYPE_CHECKING:
+    from zerobus_py.local import LocalServer
+
+REPO = Path(__file__).resolve().parent.parent
+PEER = REPO / "tests_java" / "sdkpeer"
+N = 40  # records per phase
+FAULT_AFTER = 7  # the fault phase's connection drops after this many stored messages
+NON_RETRIABLE = "com.databricks.zerobus.NonRetriableException"
+
+
+def _pinned_sdk_version() -> str:
+    m = re.search(r"<zerobus\.sdk\.version>([^<]+)</zerobus\.sdk\.version>", (PEER / "pom.xml").read_text())
+    assert m, "tests_java/sdkpeer/pom.xml pins no <zerobus.sdk.version>"
+    return m.group(1)
+
+
+def _columns() -> str:
+    """The table's DDL, as the Java program declares it (Main.COLUMNS)."""
+    src = (PEER / "src/main/java/zerobuslocal/sdkpeer/Main.java").read_text()
+    m = re.search(r'static final String COLUMNS =\s*((?:"[^"]*"\s*\+?\s*)+);', src)
+    assert m, "Main.COLUMNS not found"
+    return "".join(re.findall(r'"([^"]*)"', m.group(1)))
+
+
+@pytest.fixture(scope="module")
+def java_cmd() -> list[str]:
+    """``java -cp ... zerobuslocal.sdkpeer.Main``, built by ``make java-sdk-peer`` (a no-op when up to date)."""
+    make, java = shutil.which("make"), shutil.which("java")
+    if make is None or java is None:
+        pytest.fail(f"the official Java SDK test needs make and java on PATH (make: {make}, java: {java})")
+    built = subprocess.run([make, "-s", "java-sdk-peer"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    if built.returncode != 0:
+        pytest.fail(f"make java-sdk-peer failed ({built.returncode}):\n{built.stdout}\n{built.stderr}")
+    deps = (PEER / "target" / "classpath.txt").read_text().strip()
+    return [java, "-cp", os.pathsep.join([str(PEER / "target" / "classes"), deps]), "zerobuslocal.sdkpeer.Main"]
+
+
+def _get(server: LocalServer, path: str) -> Any:
+    url = server.workspace_url + "/zerobus-local/v1" + path
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    with opener.open(url, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def _rows(server: LocalServer, table: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = _get(server, f"/tables/{urllib.parse.quote(table)}/rows")
+    return rows
+
+
+def _stored(server: LocalServer, table: str) -> list[dict[str, Any]]:
+    """The stored rows as Python values, TIMESTAMP as microseconds (the Java program's form)."""
+    t = server.table(table)
+    at = t.schema.get_field_index("at")
+    t = t.set_column(at, "at", t.column("at").cast(pa.int64()))
+    return t.to_pylist()
+
+
+@pytest.fixture(scope="module")
+def run(java_cmd: list[str], server: LocalServer) -> dict[str, Any]:
+    """One run of the Java program: its JSON summary, the phases keyed by name."""
+    prefix = f"main.javasdk_{uuid.uuid4().hex[:8]}.t"
+    for suffix in ("proto", "json", "fault", "refused"):
+        server.create_table(f"{prefix}_{suffix}", _columns())
+    server.inject_fault(f"{prefix}_fault", "drop_connection", after_messages=FAULT_AFTER)
+    before = server.stats()
+    env = {**os.environ, "ZEROBUS_CLIENT_SECRET": server.client_secret}
+    out = subprocess.run(
+        [*java_cmd, server.endpoint, server.workspace_url, server.client_id, prefix, str(N)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, f"the Java program failed ({out.returncode}):\n{out.stdout}\n{out.stderr}"
+    assert server.client_secret not in out.stdout + out.stderr
+    summary: dict[str, Any] = json.loads(out.stdout)
+    summary["faults_fired"] = server.stats()["faults_fired"] - before["faults_fired"]
+    return summary
+
+
+def _assert_clean(phase: dict[str, Any]) -> None:
+    assert phase["error_class"] is None, f"{phase['error_at']}: {phase['error_class']}: {phase['error_message']}"
+    assert phase["ack_errors"] == []
+
+
+def test_sdk_version_is_the_pinned_one(run: dict[str, Any]) -> None:
+    assert run["sdk_version"] == _pinned_sdk_version()
+
+
+@pytest.mark.parametrize("phase_name", ["proto", "json"])
+def test_records_single_and_batch_stored_field_by_field(
+    run: dict[str, Any], server: LocalServer, phase_name: str
+) -> None:
+    """Every record, every column, as the SDK was handed it; offsets one per call, every one acked."""
+    phase = run["phases"][phase_name]
+    _assert_clean(phase)
+    sizes = phase["call_sizes"]
+    assert sum(sizes) == N and 1 in sizes and max(sizes) > 1, sizes  # single and batch calls
+    assert phase["offsets"] == list(range(len(sizes)))
+    assert phase["acked_offsets"] == phase["offsets"]  # the SDK's per-offset callback saw each one
+
+    sent = phase["records"]
+    got = _stored(server, phase["table"])
+    assert len(got) == len(sent) == N
+    for i, (g, s) in enumerate(zip(got, sent, strict=True)):
+        assert g == s, f"row {i}"
+    # The values the generator covers: nulls and non-nulls in every nullable column, non-ASCII text.
+    for col in ("name", "score", "ok", "at", "loc"):
+        assert {s[col] is None for s in sent} == {True, False}, col
+    assert any(not s["tags"] for s in sent) and any("" in s["tags"] for s in sent)
+    assert any("\u65e5" in s["label"] for s in sent)
+
+    rows = _rows(server, phase["table"])
+    assert [(r["offset"], r["index"]) for r in rows] == [(o, k) for o, n in enumerate(sizes) for k in range(n)]
+    assert len({r["stream_id"] for r in rows}) == 1
+    assert all(r["json"] == (phase_name == "json") for r in rows)
+
+
+def test_dropped_connection_every_acked_record_stored(run: dict[str, Any], server: LocalServer) -> None:
+    """The connection drops after FAULT_AFTER messages; with recovery on, the SDK reconnects and resends
+    what was unacknowledged: every record it acknowledged is stored (as sent), none is lost, and a record
+    appears twice at most (the ones in flight when the connection dropped)."""
+    phase = run["phases"]["fault"]
+    _assert_clean(phase)
+    assert run["faults_fired"] == 1
+    assert phase["offsets"] == list(range(N))
+    assert phase["acked_offsets"] == list(range(N))
+
+    sent = {r["id"]: r for r in phase["records"]}
+    got = _stored(server, phase["table"])
+    for g in got:
+        assert g == sent[g["id"]]
+    ids = [g["id"] for g in got]
+    assert set(ids) == set(sent)
+    assert max(ids.count(i) for i in set(ids)) <= 2
+    assert len(ids) - N <= N - FAULT_AFTER
+
+    rows = _rows(server, phase["table"])
+    streams = list(dict.fromkeys(r["stream_id"] for r in rows))
+    assert len(streams) == 2
+    first = [int(r["record"]["id"]) for r in rows if r["stream_id"] == streams[0]]
+    assert first == [r["id"] for r in phase["records"][:FAULT_AFTER]]  # the fault fired after these
+
+
+@pytest.mark.parametrize("phase_name", ["refused_null_proto", "refused_null_json"])
+def test_null_in_not_null_column_is_non_retriable(run: dict[str, Any], server: LocalServer, phase_name: str) -> None:
+    """A record without the NOT NULL column label: the SDK raises its NonRetriableException at flush,
+    at once (no recovery attempts), its ack callback reports the record's offset, and nothing of it is
+    stored (the proto phase's good record before it is)."""
+    phase = run["phases"][phase_name]
+    assert (phase["error_class"], phase["error_at"]) == (NON_RETRIABLE, "flush"), phase["error_message"]
+    assert "label" in phase["error_message"] and "not set" in phase["error_message"]
+    assert phase["millis"] < 5000
+    bad_offset = phase["offsets"][-1]
+    assert [e.split(":")[0] for e in phase["ack_errors"]] == [str(bad_offset)]
+    stored_ids = [g["id"] for g in _stored(server, phase["table"])]
+    bad_id = phase["records"][-1]["id"]
+    assert bad_id not in stored_ids
+    if phase_name == "refused_null_proto":
+        assert phase["acked_offsets"] == [0]
+        assert phase["records"][0]["id"] in stored_ids
+
+
+def test_schema_mismatch_at_create_is_non_retriable(run: dict[str, Any]) -> None:
+    """A descriptor with a field the table does not have: the create fails with NonRetriableException
+    naming the field, without recovery attempts."""
+    phase = run["phases"]["refused_schema"]
+    assert (phase["error_class"], phase["error_at"]) == (NON_RETRIABLE, "create"), phase["error_message"]
+    assert "FIELD_NOT_IN_TABLE" in phase["error_message"] and "surprise" in phase["error_message"]
+    assert phase["millis"] < 5000
