@@ -53,7 +53,7 @@ def _columns() -> str:
 
 @pytest.fixture(scope="module")
 def java_cmd() -> list[str]:
-    """``java -cp ... zerobuslocal.sdkpeer.Main``, built by ``make java-sdk-peer`` (a no-op when up to date)."""
+    """``java -cp CLASSPATH`` of tests_java/sdkpeer, built by ``make java-sdk-peer`` (a no-op when up to date)."""
     make, java = shutil.which("make"), shutil.which("java")
     if make is None or java is None:
         pytest.fail(f"the official Java SDK test needs make and java on PATH (make: {make}, java: {java})")
@@ -61,7 +61,7 @@ def java_cmd() -> list[str]:
     if built.returncode != 0:
         pytest.fail(f"make java-sdk-peer failed ({built.returncode}):\n{built.stdout}\n{built.stderr}")
     deps = (PEER / "target" / "classpath.txt").read_text().strip()
-    return [java, "-cp", os.pathsep.join([str(PEER / "target" / "classes"), deps]), "zerobuslocal.sdkpeer.Main"]
+    return [java, "-cp", os.pathsep.join([str(PEER / "target" / "classes"), deps])]
 
 
 def _get(server: LocalServer, path: str) -> Any:
@@ -94,7 +94,15 @@ def run(java_cmd: list[str], server: LocalServer) -> dict[str, Any]:
     before = server.stats()
     env = {**os.environ, "ZEROBUS_CLIENT_SECRET": server.client_secret}
     out = subprocess.run(
-        [*java_cmd, server.endpoint, server.workspace_url, server.client_id, prefix, str(N)],
+        [
+            *java_cmd,
+            "zerobuslocal.sdkpeer.Main",
+            server.endpoint,
+            server.workspace_url,
+            server.client_id,
+            prefix,
+            str(N),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -178,7 +186,7 @@ def test_null_in_not_null_column_is_non_retriable(run: dict[str, Any], server: L
     stored (the proto phase's good record before it is)."""
     phase = run["phases"][phase_name]
     assert (phase["error_class"], phase["error_at"]) == (NON_RETRIABLE, "flush"), phase["error_message"]
-    assert "label" in phase["error_message"] and "not set" in phase["error_message"]
+    assert 'column "label": null in a NOT NULL column' in phase["error_message"]
     assert phase["millis"] < 5000
     bad_offset = phase["offsets"][-1]
     assert [e.split(":")[0] for e in phase["ack_errors"]] == [str(bad_offset)]
@@ -197,3 +205,38 @@ def test_schema_mismatch_at_create_is_non_retriable(run: dict[str, Any]) -> None
     assert (phase["error_class"], phase["error_at"]) == (NON_RETRIABLE, "create"), phase["error_message"]
     assert "FIELD_NOT_IN_TABLE" in phase["error_message"] and "surprise" in phase["error_message"]
     assert phase["millis"] < 5000
+
+
+# Unity Catalog column types the SDK's GenerateProto tool maps, and the proto2 field it writes for each.
+GENERATED = [
+    ("id BIGINT NOT NULL", "required int64 id"),
+    ("label STRING NOT NULL", "required string label"),
+    ("score DOUBLE", "optional double score"),
+    ("ok BOOLEAN", "optional bool ok"),
+    ("at TIMESTAMP", "optional int64 at"),
+    ("tags ARRAY<STRING>", "repeated string tags"),
+    ("attrs MAP<STRING,BIGINT>", "map<string, int64> attrs"),
+    ("d DATE", "optional int32 d"),
+    ("n INT", "optional int32 n"),
+    ("s SMALLINT", "optional int32 s"),
+    ("f FLOAT", "optional float f"),
+    ("bin BINARY", "optional bytes bin"),
+]
+
+
+def test_generate_proto_reads_the_unity_catalog_endpoint(
+    java_cmd: list[str], server: LocalServer, tmp_path: Path
+) -> None:
+    """The SDK's GenerateProto tool (its own HTTP client: OAuth client credentials with Basic auth, then the
+    Unity Catalog tables API) writes the table's message from the local server's answers."""
+    table = f"main.javasdk_{uuid.uuid4().hex[:8]}.generated"
+    server.create_table(table, ", ".join(ddl for ddl, _ in GENERATED))
+    out = tmp_path / "generated.proto"
+    args = ["--uc-endpoint", server.workspace_url, "--client-id", server.client_id]
+    args += ["--client-secret", server.client_secret, "--table", table, "--output", str(out)]
+    ran = subprocess.run(
+        [*java_cmd, "com.databricks.zerobus.tools.GenerateProto", *args], capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    fields = "".join(f"    {field} = {i};\n" for i, (_, field) in enumerate(GENERATED, 1))
+    assert out.read_text() == f'syntax = "proto2";\n\nmessage generated {{\n{fields}}}\n'
