@@ -206,7 +206,7 @@ $(JAVA_SDK_PEER)/target/classpath.txt: $(JAVA_SDK_PEER)/pom.xml $(wildcard $(JAV
 	  fi; \
 	fi
 	@cd $(JAVA_SDK_PEER) && if ! mvn -q -B -o compile >/dev/null 2>&1; then \
-	  echo "java-sdk-peer: fetching the Java SDK and its dependencies from Maven Central (once, about a minute)"; \
+	  echo "java-sdk-peer: the offline build failed, building online (the first build fetches the Java SDK and its dependencies from Maven Central: about a minute)"; \
 	  mvn -q -B compile; \
 	fi
 	@touch $@

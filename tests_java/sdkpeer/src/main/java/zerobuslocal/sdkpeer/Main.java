@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Drives the official Databricks Zerobus Java SDK against a local Zerobus server and prints one JSON
@@ -28,7 +31,8 @@ import java.util.concurrent.CompletionException;
  *
  * <p>Usage: {@code Main ENDPOINT WORKSPACE_URL CLIENT_ID TABLE_PREFIX N}; the client secret is read
  * from $ZEROBUS_CLIENT_SECRET so it is not on the command line. Tables used: PREFIX_proto,
- * PREFIX_json, PREFIX_fault, PREFIX_refused (all with the columns of {@link #COLUMNS}).
+ * PREFIX_json, PREFIX_legacy, PREFIX_fault, PREFIX_refused (all with the columns of {@link
+ * #COLUMNS}).
  */
 public final class Main {
   /** The table the caller creates, in Unity Catalog DDL. */
@@ -63,6 +67,8 @@ public final class Main {
       p.protoPhase(prefix + "_proto", n, options(false, null)).write(out);
       out.key("json");
       p.jsonPhase(prefix + "_json", n).write(out);
+      out.key("legacy");
+      p.legacyPhase(prefix + "_legacy", n).write(out);
       out.key("fault");
       p.faultPhase(prefix + "_fault", n).write(out);
       out.key("refused_null_proto");
@@ -279,7 +285,8 @@ public final class Main {
 
     void fail(String at, Throwable t) {
       Throwable c = t;
-      while (c instanceof CompletionException && c.getCause() != null) {
+      while ((c instanceof CompletionException || c instanceof ExecutionException)
+          && c.getCause() != null) {
         c = c.getCause();
       }
       errorAt = at;
@@ -287,7 +294,19 @@ public final class Main {
       errorMessage = String.valueOf(c.getMessage());
     }
 
-    void write(Json j) {
+    /**
+     * Waits for the acks a clean phase implies (every offset). After a refusal the SDK calls
+     * onError for the refused offset in most runs but not all (it can close the stream first), so
+     * nothing is awaited then.
+     */
+    void settle() throws InterruptedException {
+      if (errorClass == null && !offsets.isEmpty()) {
+        acks.await(offsets.get(offsets.size() - 1));
+      }
+    }
+
+    void write(Json j) throws InterruptedException {
+      settle();
       j.beginObject();
       j.key("table").value(table);
       j.key("form").value(form);
@@ -327,19 +346,37 @@ public final class Main {
     }
   }
 
-  /** The SDK's per-offset acknowledgement callback, recorded. */
+  /**
+   * The SDK's per-offset acknowledgement callback, recorded. The SDK calls it from its own threads,
+   * possibly after flush or close returned: {@link #await} waits (at most 5 s) for what a phase
+   * expects before the summary is written.
+   */
   static final class Acks implements AckCallback {
     final TreeSet<Long> acked = new TreeSet<>();
     final List<String> errors = new ArrayList<>();
 
+    /** Waits until every offset up to last is acked. */
+    synchronized void await(long last) throws InterruptedException {
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (acked.size() < last + 1) {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return;
+        }
+        wait(left);
+      }
+    }
+
     @Override
     public synchronized void onAck(long offsetId) {
       acked.add(offsetId);
+      notifyAll();
     }
 
     @Override
     public synchronized void onError(long offsetId, String errorMessage) {
       errors.add(offsetId + ": " + errorMessage);
+      notifyAll();
     }
   }
 
@@ -452,6 +489,53 @@ public final class Main {
     }
 
     /**
+     * The deprecated API (createStream with TableProperties, ingestRecord returning a future per
+     * record that completes at its ack): every future must complete normally.
+     */
+    @SuppressWarnings("deprecation")
+    Phase legacyPhase(String table, int n) throws Exception {
+      Phase p = new Phase(table, "proto");
+      long start = System.nanoTime();
+      Descriptor d = descriptor(false);
+      com.databricks.zerobus.ZerobusStream<DynamicMessage> s;
+      try {
+        s =
+            sdk.createStream(
+                    new com.databricks.zerobus.TableProperties<>(
+                        table, DynamicMessage.getDefaultInstance(d)),
+                    clientId,
+                    secret,
+                    options(false, p.acks))
+                .join();
+      } catch (CompletionException e) {
+        p.fail("create", e);
+        return p;
+      }
+      String at = "ingest";
+      try {
+        List<CompletableFuture<Void>> acked = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          Row r = Row.make(i);
+          p.records.add(r);
+          acked.add(s.ingestRecord(message(d, r, false)));
+          p.offsets.add((long) i);
+          p.callSizes.add(1);
+        }
+        at = "wait";
+        CompletableFuture.allOf(acked.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        at = "flush";
+        s.flush();
+        at = "close";
+        s.close();
+      } catch (Exception e) {
+        p.fail(at, e);
+        closeQuietly(s);
+      }
+      p.millis = (System.nanoTime() - start) / 1_000_000;
+      return p;
+    }
+
+    /**
      * The caller has injected a fault on this table that ends the RPC part way; recovery is on,
      * so the SDK must reconnect and resend what was not acknowledged. Records go one call each
      * with a short pause so that the fault fires while records are in flight.
@@ -515,6 +599,7 @@ public final class Main {
         p.callSizes.add(1);
         at = "wait";
         s.waitForOffset(p.offsets.get(0));
+        p.acks.await(0);
         Row bad = Row.make(2);
         bad.label = null;
         p.records.add(bad);
