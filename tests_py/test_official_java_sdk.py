@@ -33,7 +33,15 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 PEER = REPO / "tests_java" / "sdkpeer"
 N = 40  # records per phase
-FAULT_AFTER = 7  # the fault phase's connection drops after this many stored messages
+FAULT_AFTER = 7  # each fault fires after this many stored messages of its table's first stream
+# Faults armed on a table each (PREFIX_fault_NAME): name -> (kind, options of LocalServer.inject_fault).
+FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "drop": ("drop_connection", {}),
+    "unavailable": ("error", {"code": "UNAVAILABLE"}),
+    "end": ("end_stream", {}),
+    "close_signal": ("close_signal", {"close_after_ms": 200}),
+    "token": ("expire_token", {}),
+}
 NON_RETRIABLE = "com.databricks.zerobus.NonRetriableException"
 
 
@@ -88,9 +96,10 @@ def _stored(server: LocalServer, table: str) -> list[dict[str, Any]]:
 def run(java_cmd: list[str], server: LocalServer) -> dict[str, Any]:
     """One run of the Java program: its JSON summary, the phases keyed by name."""
     prefix = f"main.javasdk_{uuid.uuid4().hex[:8]}.t"
-    for suffix in ("proto", "json", "legacy", "fault", "refused"):
+    for suffix in ("proto", "json", "legacy", "refused", *(f"fault_{f}" for f in FAULTS)):
         server.create_table(f"{prefix}_{suffix}", _columns())
-    server.inject_fault(f"{prefix}_fault", "drop_connection", after_messages=FAULT_AFTER)
+    for name, (kind, options) in FAULTS.items():
+        server.inject_fault(f"{prefix}_fault_{name}", kind, after_messages=FAULT_AFTER, **options)
     before = server.stats()
     env = {**os.environ, "ZEROBUS_CLIENT_SECRET": server.client_secret}
     out = subprocess.run(
@@ -102,6 +111,7 @@ def run(java_cmd: list[str], server: LocalServer) -> dict[str, Any]:
             server.client_id,
             prefix,
             str(N),
+            ",".join(FAULTS),
         ],
         capture_output=True,
         text=True,
@@ -159,13 +169,19 @@ def test_records_single_and_batch_stored_field_by_field(
     assert all(r["json"] == (phase_name == "json") for r in rows)
 
 
-def test_dropped_connection_every_acked_record_stored(run: dict[str, Any], server: LocalServer) -> None:
-    """The connection drops after FAULT_AFTER messages; with recovery on, the SDK reconnects and resends
-    what was unacknowledged: every record it acknowledged is stored (as sent), none is lost, and a record
-    appears twice at most (the ones in flight when the connection dropped)."""
-    phase = run["phases"]["fault"]
+def test_faults_fired(run: dict[str, Any]) -> None:
+    assert run["faults_fired"] == len(FAULTS)
+
+
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f != "token"])
+def test_fault_every_acked_record_stored(run: dict[str, Any], server: LocalServer, fault: str) -> None:
+    """After FAULT_AFTER stored messages the fault ends the stream (a dropped connection, UNAVAILABLE, a
+    clean end, a close signal, an expired token); with recovery on, the SDK opens a new stream and resends
+    what was unacknowledged: every record it acknowledged is stored as sent, none is lost, and a record
+    appears twice at most (one in flight when the first stream ended). An expired token is the exception
+    (test_expired_token_is_not_retried)."""
+    phase = run["phases"][f"fault_{fault}"]
     _assert_clean(phase)
-    assert run["faults_fired"] == 1
     assert phase["offsets"] == list(range(N))
     assert phase["acked_offsets"] == list(range(N))
 
@@ -180,9 +196,26 @@ def test_dropped_connection_every_acked_record_stored(run: dict[str, Any], serve
 
     rows = _rows(server, phase["table"])
     streams = list(dict.fromkeys(r["stream_id"] for r in rows))
-    assert len(streams) == 2
+    assert len(streams) >= 2
     first = [int(r["record"]["id"]) for r in rows if r["stream_id"] == streams[0]]
-    assert first == [r["id"] for r in phase["records"][:FAULT_AFTER]]  # the fault fired after these
+    assert len(first) >= FAULT_AFTER  # the fault fired after these (a close signal keeps the stream a while)
+    assert first == [r["id"] for r in phase["records"][: len(first)]]
+
+
+def test_expired_token_is_not_retried(run: dict[str, Any], server: LocalServer) -> None:
+    """UNAUTHENTICATED mid-stream (the expire_token fault) ends the stream for good in the Java SDK, as in
+    the official Python client (tests_py/test_official_sdk_flight.py): no new stream, a ZerobusException
+    from the next ingest call or flush, and every record acknowledged before is stored as sent."""
+    phase = run["phases"]["fault_token"]
+    assert phase["error_class"] == "com.databricks.zerobus.ZerobusException", phase["error_message"]
+    assert phase["error_at"] in ("ingest", "flush")
+    assert all("access token expired" in e for e in phase["ack_errors"])
+    # The server acked FAULT_AFTER messages before the fault; the SDK's callback may not have run for all.
+    assert set(phase["acked_offsets"]) <= set(range(FAULT_AFTER))
+    rows = _rows(server, phase["table"])
+    assert len({r["stream_id"] for r in rows}) == 1
+    sent = phase["records"]
+    assert _stored(server, phase["table"]) == sent[:FAULT_AFTER]
 
 
 @pytest.mark.parametrize("phase_name", ["refused_null_proto", "refused_null_json"])

@@ -29,10 +29,10 @@ import java.util.concurrent.TimeUnit;
  * reported and the exception it raised, if any. The caller (tests_py/test_official_java_sdk.py)
  * creates the tables, injects the faults and compares the stored rows with this summary.
  *
- * <p>Usage: {@code Main ENDPOINT WORKSPACE_URL CLIENT_ID TABLE_PREFIX N}; the client secret is read
- * from $ZEROBUS_CLIENT_SECRET so it is not on the command line. Tables used: PREFIX_proto,
- * PREFIX_json, PREFIX_legacy, PREFIX_fault, PREFIX_refused (all with the columns of {@link
- * #COLUMNS}).
+ * <p>Usage: {@code Main ENDPOINT WORKSPACE_URL CLIENT_ID TABLE_PREFIX N [FAULT,...]}; the client
+ * secret is read from $ZEROBUS_CLIENT_SECRET so it is not on the command line. Tables used:
+ * PREFIX_proto, PREFIX_json, PREFIX_legacy, PREFIX_fault_FAULT for each FAULT named (the caller
+ * arms a fault on each), PREFIX_refused (all with the columns of {@link #COLUMNS}).
  */
 public final class Main {
   /** The table the caller creates, in Unity Catalog DDL. */
@@ -43,8 +43,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 5) {
-      System.err.println("usage: Main ENDPOINT WORKSPACE_URL CLIENT_ID TABLE_PREFIX N");
+    if (args.length != 5 && args.length != 6) {
+      System.err.println("usage: Main ENDPOINT WORKSPACE_URL CLIENT_ID TABLE_PREFIX N [FAULT,...]");
       System.exit(2);
     }
     String endpoint = args[0];
@@ -69,8 +69,10 @@ public final class Main {
       p.jsonPhase(prefix + "_json", n).write(out);
       out.key("legacy");
       p.legacyPhase(prefix + "_legacy", n).write(out);
-      out.key("fault");
-      p.faultPhase(prefix + "_fault", n).write(out);
+      for (String fault : args.length == 6 ? args[5].split(",") : new String[0]) {
+        out.key("fault_" + fault);
+        p.faultPhase(prefix + "_fault_" + fault, n).write(out);
+      }
       out.key("refused_null_proto");
       p.refusedNullProto(prefix + "_refused").write(out);
       out.key("refused_null_json");
