@@ -98,7 +98,7 @@ py-lint: py-venv
 	$(VENV_BIN)/mypy --strict zerobus_py arrow_zerobus_sdk_wrapper
 
 ## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).
-py-test: py-build py-lint java-runtime
+py-test: py-build py-lint java-runtime java-sdk-peer
 	$(VENV_BIN)/pytest tests_py $(PYTEST_ARGS)
 
 ## py-bench: the reference batch sent from Python and from Go against the local server.
@@ -182,6 +182,34 @@ java-runtime:
 BENCH_ROWS ?= 2000000
 spark-bench: py-build java-runtime
 	$(VENV_BIN)/python bench/bench_spark.py --rows $(BENCH_ROWS)
+
+## ---- the official Java SDK against the local server (session 12) ----
+.PHONY: java-sdk-peer
+JAVA_SDK_PEER := tests_java/sdkpeer
+
+## java-sdk-peer: compile tests_java/sdkpeer, a Java program driving the official Databricks Zerobus Java SDK (the
+## version pinned in its pom.xml) that tests_py/test_official_java_sdk.py runs against the local server. Needs a JDK
+## and Maven: on Debian/Ubuntu missing ones are installed with apt-get, as java-runtime does. The first build fetches
+## the SDK and its dependencies from Maven Central into ~/.m2 (about a minute); later builds run offline (mvn -o).
+java-sdk-peer: $(JAVA_SDK_PEER)/target/classpath.txt
+$(JAVA_SDK_PEER)/target/classpath.txt: $(JAVA_SDK_PEER)/pom.xml $(wildcard $(JAVA_SDK_PEER)/src/main/java/zerobuslocal/sdkpeer/*.java)
+	@missing=""; \
+	command -v javac >/dev/null 2>&1 || missing="openjdk-17-jdk-headless"; \
+	command -v mvn >/dev/null 2>&1 || missing="$${missing:+$$missing }maven"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "installing $$missing (the official Java SDK test needs a JDK and Maven)"; \
+	    $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "tests_py/test_official_java_sdk.py needs a JDK 11+ (javac) and Maven (mvn) on PATH: install $$missing"; exit 1; \
+	  fi; \
+	fi
+	@cd $(JAVA_SDK_PEER) && if ! mvn -q -B -o compile >/dev/null 2>&1; then \
+	  echo "java-sdk-peer: the offline build failed, building online (the first build fetches the Java SDK and its dependencies from Maven Central: about a minute)"; \
+	  mvn -q -B compile; \
+	fi
+	@touch $@
 
 ## ---- local server memory (issue 22) ----
 .PHONY: local-rss

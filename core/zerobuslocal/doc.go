@@ -2,7 +2,9 @@
 // Databricks Zerobus ingest protocol, as Azurite does for Azure Storage. It
 // is the peer of every test in this project and can be run by hand with
 // `zerobus local`. It is checked against the official Python SDK
-// (tests_py/test_official_sdk_*.py) and imports nothing of this project's
+// (tests_py/test_official_sdk_*.py) and Java SDK (JNI over the same Rust
+// core; tests_py/test_official_java_sdk.py drives tests_java/sdkpeer) and
+// imports nothing of this project's
 // client (only the wire contract zerobuspb and the protobuf/Arrow helpers of
 // protoarrow), so a client bug cannot hide behind a shared one.
 //

@@ -759,6 +759,8 @@ func (r *rpc) handle(in *inbound) error {
 			if err != nil {
 				if p := wireProblem(r.encodedMD, rec, "", 0); p != "" {
 					err = errors.New(p)
+				} else if p := missingRequired(r.encodedMD, rec, "", 0); p != "" {
+					err = errors.New(p)
 				}
 			}
 			if err == nil && r.utf8 != nil {
@@ -819,7 +821,14 @@ func (r *rpc) decodeJSON(rec []byte) (*dynamicpb.Message, error) {
 		return nil, nil
 	}
 	m := dynamicpb.NewMessage(tmd)
-	if err := (protojson.UnmarshalOptions{}).Unmarshal(rec, m); err != nil {
+	err := (protojson.UnmarshalOptions{AllowPartial: true}).Unmarshal(rec, m)
+	if err == nil {
+		if p := missingRequiredInMessage(m, "", 0); p != "" {
+			return nil, errors.New(p) // a NOT NULL column left out or null, named as the other paths name it
+		}
+		err = proto.CheckInitialized(m)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("JSON does not match table schema %s: %s", tmd.FullName(), jsonError(err, tmd))
 	}
 	return m, nil

@@ -39,7 +39,7 @@ func TestIngestRejections(t *testing.T) {
 		{"no record", &req{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecord{IngestRecord: &zerobuspb.IngestRecordRequest{OffsetId: proto.Int64(1)}}}, "has no record"},
 		{"json record on proto stream", jsonReq(1, `{"id":1}`), "carries JSON records on a PROTO stream"},
 		{"undecodable record", recordReq(1, []byte{0xff, 0xff}), "record 0 of 1: cannot decode"},
-		{"missing required field", recordReq(1, noID), "record 0 of 1: cannot decode"},
+		{"missing required field", recordReq(1, noID), `record 0 of 1: column "id": null in a NOT NULL column`},
 		{"unknown field number", recordReq(1, unknown), "field number 42 is not in the stream's descriptor Events"},
 		{"one bad record in a batch", batchReq(1, good, good, []byte{0x08}), "record 2 of 3"},
 	}
@@ -100,7 +100,7 @@ func TestJSONStreams(t *testing.T) {
 		st.send(jsonReq(0, `{"id": "5", "name": "five", "tags": ["a"], "attrs": {"k": 3}, "loc": {"lat": 1.5}}`, `{"id": 6}`))
 		st.expectAck(0)
 		st.send(jsonReq(1, `{"name": "no id"}`))
-		wantStatus(t, st.drain(), codes.InvalidArgument, "does not match table schema")
+		wantStatus(t, st.drain(), codes.InvalidArgument, `column "id": null in a NOT NULL column`)
 		rows := s.Rows(table)
 		if len(rows) != 2 {
 			t.Fatalf("rows: got %d, want 2", len(rows))
