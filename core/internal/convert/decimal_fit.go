@@ -45,9 +45,9 @@ func FieldDecimal(f arrow.Field) (DecimalSpec, bool) {
 }
 
 // TableDecimals maps the paths (as Options.TableNullable names them) of a
-// table schema's DECIMAL columns, STRUCT fields, ARRAY elements and MAP
-// values to their DECIMAL(p,s), in the form Options.TableDecimal takes;
-// nil when it has none.
+// table schema's DECIMAL columns, STRUCT fields, ARRAY elements, MAP keys
+// ("m.key") and MAP values to their DECIMAL(p,s), in the form
+// Options.TableDecimal takes; nil when it has none.
 func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 	var m map[string]DecimalSpec
 	var walk func(f arrow.Field, path string, depth int)
@@ -67,6 +67,7 @@ func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 				walk(c, joinPath(path, c.Name), depth+1)
 			}
 		case *arrow.MapType:
+			walk(t.KeyField(), path+".key", depth+1)
 			walk(t.ItemField(), valuePath(path), depth+1)
 		case arrow.ListLikeType:
 			walk(t.ElemField(), elemPath(path), depth+1)

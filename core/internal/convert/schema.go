@@ -292,8 +292,8 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	}
 	n := &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
 		variant: info.class == classString && b.opts.TableVariant[path]}
-	if d, ok := b.opts.TableDecimal[path]; ok && info.class == classDecimal && ctx != ctxMapKey && !DecimalAlwaysFits(dt, d) {
-		n.fit = &d // some values may not fit: each is checked
+	if d, ok := b.opts.TableDecimal[path]; ok && (info.class == classDecimal && !DecimalAlwaysFits(dt, d) || info.class == classString) {
+		n.fit = &d // some values may not fit (or, given as strings, not be numbers): each is checked
 	}
 	return n, ""
 }
