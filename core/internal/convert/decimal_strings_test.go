@@ -153,4 +153,3 @@ func TestDecimalStringsNested(t *testing.T) {
 		t.Errorf("TableDecimals: %v", got)
 	}
 }
-
