@@ -86,8 +86,12 @@ type Options struct {
 	// builds it from the table's schema). A column of the Arrow null type
 	// there is taken as all nulls of that type: omitted where the column is
 	// nullable, each row failing as a null in a NOT NULL column otherwise.
-	// Without it such a column is refused. Ignored for caller-supplied
-	// descriptors.
+	// So is a STRUCT field of the null type (its type found inside its
+	// column's: "s.x", "items[].sku", "m.value.x"; a NOT NULL field fails
+	// each row whose STRUCT is not null), and ARRAY elements or MAP values
+	// of the null type (each element or value fails its row, as a null
+	// there does). Without it such a column or field is refused. Ignored
+	// for caller-supplied descriptors.
 	TableType map[string]arrow.DataType
 
 	// MaxRecordBytes is the largest encoded record accepted; larger rows are

@@ -204,8 +204,8 @@ func (c *Caster) Target() *arrow.Schema { return c.target }
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
-	if arrow.TypeEqual(from, to) {
-		return ""
+	if arrow.TypeEqual(from, to) || from.ID() == arrow.NULL {
+		return "" // the null type: all nulls of the table's type (rebuild)
 	}
 	switch f := from.(type) {
 	case *arrow.DictionaryType:
@@ -317,6 +317,9 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
+			if f.KeyType().ID() == arrow.NULL {
+				return "key: a MAP key cannot be null"
+			}
 			if why := castable(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
