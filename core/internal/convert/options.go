@@ -77,9 +77,14 @@ type Options struct {
 
 	// TableDecimal gives, by the paths TableNullable uses, the DECIMAL(p,s)
 	// the table declares (TableDecimals builds it from the table's
-	// schema). A decimal value there too large for it (DecimalFit: more
-	// than p−s integer digits after rounding half-up to s places) fails its
-	// row with ErrOutOfRange. Ignored for caller-supplied descriptors.
+	// schema; MAP keys are "m.key"). A decimal value there too large for
+	// it (DecimalFit: more than p−s integer digits after rounding half-up
+	// to s places) fails its row with ErrOutOfRange. A string value there
+	// is decimal text checked by the same rule (protoarrow.CheckDecimalText):
+	// text that is not a number fails its row with ErrInvalidDecimal, a
+	// value too large with ErrOutOfRange; plain text is sent as given, other
+	// decimal text rounded to s places. Ignored for caller-supplied
+	// descriptors.
 	TableDecimal map[string]DecimalSpec
 
 	// TableType gives the table's Arrow type of each column (TableTypes
