@@ -196,6 +196,17 @@ func (r *rounded) intDigits() int64 {
 // which is sent as given; other accepted text is sent as
 // AppendRoundedDecimal writes it.
 func CheckDecimalText(text []byte, p, s int) (reason string, plain, number bool) {
+	if n, ok := plainIntDigits(text); ok {
+		// The common case, decided without rounding: a value with fewer
+		// than p−s integer digits fits even when rounding carries into one
+		// more; with more it cannot fit.
+		switch {
+		case n < p-s:
+			return "", true, true
+		case n > p-s:
+			return DecimalTooLarge(text, p, s), true, true
+		}
+	}
 	d, plain, ok := parseDecimalText(text)
 	if !ok {
 		return fmt.Sprintf("%s is not a number for the table's DECIMAL(%d,%d): decimal text is an optional sign, digits with an optional decimal point and an optional exponent (-12.50, 1.5e3)", quoteShort(text), p, s), false, false
@@ -205,6 +216,82 @@ func CheckDecimalText(text []byte, p, s int) (reason string, plain, number bool)
 		return DecimalTooLarge(text, p, s), plain, true
 	}
 	return "", plain, true
+}
+
+// plainIntDigits returns the number of integer digits (leading zeros not
+// counted) of text in the plain form; ok is false for other text.
+func plainIntDigits(text []byte) (n int, ok bool) {
+	i := 0
+	if len(text) > 0 && text[0] == '-' {
+		i = 1
+	}
+	start := i
+	for i < len(text) && text[i] == '0' {
+		i++
+	}
+	nz := i
+	for i < len(text) && isDigit(text[i]) {
+		i++
+	}
+	if i == start {
+		return 0, false
+	}
+	n = i - nz
+	if i == len(text) {
+		return n, true
+	}
+	if text[i] != '.' || i+1 == len(text) {
+		return 0, false
+	}
+	for i++; i < len(text); i++ {
+		if !isDigit(text[i]) {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// canonical reports whether text is already in the stored form of a
+// DECIMAL of scale s: plain, no leading zero before another integer digit,
+// exactly s fraction digits, and not a negative zero.
+func canonical(text []byte, s int) bool {
+	n, ok := plainIntDigits(text)
+	if !ok {
+		return false
+	}
+	neg := text[0] == '-'
+	digits := len(text) - btoi(neg)
+	if s > 0 {
+		digits -= s + 1
+		if digits < 1 || text[len(text)-s-1] != '.' {
+			return false
+		}
+	} else if digits < 1 || text[len(text)-1] == '.' || len(text) > btoi(neg)+digits {
+		return false
+	}
+	if n == 0 {
+		// "0.xx": one zero before the point, and not "-0.00".
+		if digits != 1 {
+			return false
+		}
+		if neg {
+			for _, c := range text[len(text)-s:] {
+				if c != '0' {
+					return true
+				}
+			}
+			return false
+		}
+		return true
+	}
+	return n == digits
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // DecimalTooLarge is the reason a decimal value (text) does not fit
@@ -233,6 +320,12 @@ func quoteShort(text []byte) string {
 // stores it. ok is false when text is not decimal text or the value does
 // not fit DECIMAL(p,s) (CheckDecimalText says why); dst is returned as is.
 func AppendRoundedDecimal(dst, text []byte, p, s int) (out []byte, ok bool) {
+	if canonical(text, s) {
+		if n, _ := plainIntDigits(text); n <= p-s {
+			return append(dst, text...), true
+		}
+		return dst, false
+	}
 	d, _, ok := parseDecimalText(text)
 	if !ok {
 		return dst, false
