@@ -309,7 +309,8 @@
 // protobuf path when the catalog names the column VARIANT); and for a
 // VARIANT given as struct{metadata, value} whose bytes are malformed.
 // Decimals are sent as their exact text: the service rounds fraction digits past the scale of the DECIMAL(p,s) the catalog gives half-up, as Spark does; a decimal too large for it (more than p-s digits before the point after rounding to s places) fails its row on both transports.
-// A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. A row that
+// A string column into a DECIMAL(p,s) (top level, STRUCT field, ARRAY element, MAP key or value) is checked by the same rule (protoarrow.CheckDecimalText: Spark's decimal text, an optional sign, digits, an optional point and exponent, surrounding spaces ignored); text that is not a number or too large fails its row on both transports; plain text is sent as given, other decimal text rounded to s places ("1.5e3" → "1500.00"). Decimal MAP keys are checked too.
+// A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. So is a STRUCT field of the null type (pyarrow's struct<x: null>), each row whose STRUCT is not null failing if the field is NOT NULL; ARRAY elements and MAP values of the null type fail the rows that hold one. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);
 // MaxRecordBytes bounds protobuf records: Validate (and so New) refuses a

@@ -237,6 +237,11 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 			return e, nil
 		}
 	}
+	if n.fit != nil {
+		if e := bindDecimalText(b, arr, *n.fit); e != nil {
+			return e, nil
+		}
+	}
 	switch a := arr.(type) {
 	case *array.Int8:
 		return bindInt(n, b, values[int8](a)), nil

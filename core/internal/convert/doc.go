@@ -67,11 +67,13 @@
 // integer digit and, for a positive scale, exactly scale fraction digits
 // ("-12.340" for decimal(5, 3)); a negative scale appends zeros ("1200" for
 // 12 at scale -2). Map keys must map to an integer, bool or string type
-// (a decimal key is its text, as the Flight transport sends it).
+// (a decimal key is its text, as the Flight transport sends it). A string
+// value where Options.TableDecimal names a DECIMAL(p,s) is checked as
+// decimal text (see decimal_strings.go).
 //
 // Refused, with a Problem naming the column and type: the null type (a
-// top-level column of it is the table's type, all nulls, when
-// Options.TableType names the column),
+// column, STRUCT field, ARRAY element or MAP value of it is the table's
+// type, all nulls, when Options.TableType gives the column),
 // intervals, unions, a list directly inside a list, a map inside a list or
 // map, a list as a map value, and map keys of other types. Wrap the inner
 // list or map in a struct to send such shapes.

@@ -24,6 +24,10 @@ var (
 	// (Options.TableVariant) is not one JSON document, or gives an object
 	// key twice.
 	ErrInvalidVariant = errors.New("convert: VARIANT value is not one JSON document")
+	// ErrInvalidDecimal: the text of a string column sent into a column
+	// the table declares DECIMAL (Options.TableDecimal) is not a decimal
+	// number (protoarrow.CheckDecimalText).
+	ErrInvalidDecimal = errors.New("convert: DECIMAL value is not a decimal number")
 	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("convert: record too large")
 	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
@@ -46,7 +50,7 @@ type RowError struct {
 	// Reason says what is wrong and what to do about it.
 	Reason string
 	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8,
-	// ErrInvalidVariant or ErrRecordTooLarge.
+	// ErrInvalidVariant, ErrInvalidDecimal or ErrRecordTooLarge.
 	Err error
 }
 

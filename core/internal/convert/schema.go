@@ -249,9 +249,11 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	case arrow.ExtensionType:
 		return b.wrap(dt, t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
 	}
-	if t, ok := b.opts.TableType[path]; ok && dt.ID() == arrow.NULL && ctx == ctxField && depth == 0 {
-		// A column of nulls only (pandas' object column of None, polars'
-		// Null): the table's type, every value null.
+	if t, ok := tableTypeAt(b.opts.TableType, path); ok && dt.ID() == arrow.NULL && ctx != ctxMapKey {
+		// A column or STRUCT field of nulls only (pandas' object column of
+		// None, polars' Null, pyarrow's struct<x: null> from dicts whose x
+		// is always None), or ARRAY elements or MAP values of the null
+		// type: the table's type, every value null.
 		if protoarrow.IsVariantType(t) {
 			t = arrow.BinaryTypes.LargeString // VARIANT text
 		}
@@ -304,8 +306,8 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	}
 	n := &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
 		variant: info.class == classString && b.opts.TableVariant[path]}
-	if d, ok := b.opts.TableDecimal[path]; ok && info.class == classDecimal && ctx != ctxMapKey && !DecimalAlwaysFits(dt, d) {
-		n.fit = &d // some values may not fit: each is checked
+	if d, ok := b.opts.TableDecimal[path]; ok && (info.class == classDecimal && !DecimalAlwaysFits(dt, d) || info.class == classString) {
+		n.fit = &d // some values may not fit (or, given as strings, not be numbers): each is checked
 	}
 	return n, ""
 }

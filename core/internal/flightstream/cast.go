@@ -146,6 +146,9 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		}
 		if arrow.TypeEqual(ff.Type, tf.Type) {
 			c.cols[i] = colPlan{src: j}
+			if hasDecimalSpec(tf) {
+				c.decimal = append(c.decimal, i) // DECIMAL text given as large_utf8
+			}
 			continue
 		}
 		if ff.Type.ID() == arrow.NULL {
@@ -200,8 +203,8 @@ func (c *Caster) Target() *arrow.Schema { return c.target }
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
-	if arrow.TypeEqual(from, to) {
-		return ""
+	if arrow.TypeEqual(from, to) || from.ID() == arrow.NULL {
+		return "" // the null type: all nulls of the table's type (rebuild)
 	}
 	switch f := from.(type) {
 	case *arrow.DictionaryType:
@@ -322,6 +325,9 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
+			if f.KeyType().ID() == arrow.NULL {
+				return "key: a MAP key cannot be null"
+			}
 			if why := castable(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
@@ -349,7 +355,7 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 // own arrays, retained.
 func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
-	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 {
+	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 && len(c.decimal) == 0 {
 		rec.Retain()
 		return rec, nil, nil, nil
 	}
@@ -386,8 +392,14 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 	}
 	for _, i := range c.decimal {
 		tf := c.table.Field(i)
-		for _, u := range checkDecimals(cols[i], rec.Column(c.cols[i].src).DataType(), tf) {
+		from := rec.Column(c.cols[i].src).DataType()
+		for _, u := range checkDecimals(cols[i], from, tf) {
 			unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
+		}
+		if d, ok := roundDecimalTexts(mem, cols[i].Data(), from, tf); ok {
+			cols[i].Release()
+			cols[i] = array.MakeFromData(d)
+			d.Release()
 		}
 	}
 	for _, i := range c.checked {
@@ -750,8 +762,8 @@ func isNested(t arrow.DataType) bool {
 	return ok
 }
 
-// hasDecimalSpec reports whether the table field f, or a field, element or
-// value inside it, is a DECIMAL whose precision and scale the catalog gave
+// hasDecimalSpec reports whether the table field f, or a field, element,
+// key or value inside it, is a DECIMAL whose precision and scale the catalog gave
 // (convert.DecimalMeta).
 func hasDecimalSpec(f arrow.Field) bool {
 	if _, ok := convert.FieldDecimal(f); ok {
@@ -761,7 +773,7 @@ func hasDecimalSpec(f arrow.Field) bool {
 	case *arrow.StructType:
 		return slices.ContainsFunc(t.Fields(), hasDecimalSpec)
 	case *arrow.MapType:
-		return hasDecimalSpec(t.ItemField())
+		return hasDecimalSpec(t.KeyField()) || hasDecimalSpec(t.ItemField())
 	case arrow.ListLikeType:
 		return hasDecimalSpec(t.ElemField())
 	}
@@ -787,11 +799,16 @@ func plainType(t arrow.DataType) arrow.DataType {
 // checkDecimals lists the elements of out (cast to the table field to from
 // the caller's type from) whose value was a caller decimal that does not fit
 // the DECIMAL(p,s) the table declares there (convert.DecimalFit, the
-// protobuf path's rule), the first per element.
+// protobuf path's rule), or caller text that is not a decimal number or
+// does not fit (checkDecimalText), the first per element (a MAP entry's key
+// before its value).
 func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badValue {
 	from = plainType(from)
 	if d, ok := convert.FieldDecimal(to); ok {
 		s, ok := out.(*array.LargeString)
+		if ok && isJSONText(from) {
+			return checkDecimalText(s, d)
+		}
 		if !ok || !isDecimal(from) || convert.DecimalAlwaysFits(from, d) {
 			return nil
 		}
@@ -836,12 +853,16 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 		if !ok || !ok2 {
 			return nil
 		}
-		items := ma.ListValues().(*array.Struct).Field(1)
-		b := checkDecimals(items, fm.ItemType(), t.ItemField())
+		ents := ma.ListValues().(*array.Struct)
+		b := checkDecimals(ents.Field(0), fm.KeyType(), t.KeyField())
 		for k := range b {
-			b[k].path = ".value" + b[k].path
+			b[k].path = ".key" + b[k].path
 		}
-		return liftElements(ma, b)
+		v := checkDecimals(ents.Field(1), fm.ItemType(), t.ItemField())
+		for k := range v {
+			v[k].path = ".value" + v[k].path
+		}
+		return liftElements(ma, append(b, v...))
 	case *arrow.ListType:
 		la, ok := out.(array.ListLike)
 		fl, ok2 := from.(arrow.ListLikeType)
