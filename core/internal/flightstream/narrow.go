@@ -1,0 +1,156 @@
+package flightstream
+
+import (
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+)
+
+// Narrowing casts: an Arrow integer into a table integer type that cannot
+// hold all of its values (int64 into INT, uint32 into INT, int32 into
+// TINYINT, uint64 into BIGINT), and float64 into FLOAT. Each value is
+// checked by convert's rule (convert.IntFits, convert.ToFloat), the one the
+// protobuf path checks by: a value that does not fit is a bad element (null
+// in out, its row left out, with convert's reason), the others are sent.
+
+type anyInt interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+type tableIntVal interface{ int8 | int16 | int32 | int64 }
+
+// narrowInts casts integer array a into the table integer type to when
+// some of a's values may not fit it; ok is false otherwise (a widening
+// cast, left to the kernel).
+func narrowInts(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
+	t, ok := convert.TableIntOf(to)
+	if !ok || !convert.IsInteger(a.DataType()) || t.HoldsAll(a.DataType()) {
+		return nil, nil, false
+	}
+	switch to.ID() {
+	case arrow.INT8:
+		return narrowIntsTo[int8](mem, a, to, t)
+	case arrow.INT16:
+		return narrowIntsTo[int16](mem, a, to, t)
+	case arrow.INT32:
+		return narrowIntsTo[int32](mem, a, to, t)
+	default:
+		return narrowIntsTo[int64](mem, a, to, t)
+	}
+}
+
+func narrowIntsTo[D tableIntVal](mem memory.Allocator, a arrow.Array, to arrow.DataType, t convert.TableInt) (arrow.Array, []badValue, bool) {
+	switch a.DataType().ID() {
+	case arrow.INT8:
+		return narrowInto(mem, a, arrow.GetValues[int8](a.Data(), 1), to, t, func(v int8) D { return D(v) })
+	case arrow.INT16:
+		return narrowInto(mem, a, arrow.GetValues[int16](a.Data(), 1), to, t, func(v int16) D { return D(v) })
+	case arrow.INT32:
+		return narrowInto(mem, a, arrow.GetValues[int32](a.Data(), 1), to, t, func(v int32) D { return D(v) })
+	case arrow.INT64:
+		return narrowInto(mem, a, arrow.GetValues[int64](a.Data(), 1), to, t, func(v int64) D { return D(v) })
+	case arrow.UINT8:
+		return narrowInto(mem, a, arrow.GetValues[uint8](a.Data(), 1), to, t, func(v uint8) D { return D(v) })
+	case arrow.UINT16:
+		return narrowInto(mem, a, arrow.GetValues[uint16](a.Data(), 1), to, t, func(v uint16) D { return D(v) })
+	case arrow.UINT32:
+		return narrowInto(mem, a, arrow.GetValues[uint32](a.Data(), 1), to, t, func(v uint32) D { return D(v) })
+	case arrow.UINT64:
+		return narrowInto(mem, a, arrow.GetValues[uint64](a.Data(), 1), to, t, func(v uint64) D { return D(v) })
+	}
+	return nil, nil, false
+}
+
+// narrowInto writes vals (a's values) as D into a new array of type to;
+// a value that does not fit t is a bad element.
+func narrowInto[T anyInt, D tableIntVal](mem memory.Allocator, a arrow.Array, vals []T, to arrow.DataType, t convert.TableInt, conv func(T) D) (arrow.Array, []badValue, bool) {
+	if a.Len() == 0 {
+		vals = nil
+	}
+	buf, out := newValues[D](mem, len(vals))
+	defer buf.Release()
+	nulls := a.NullN()
+	var bad []badValue
+	for i, v := range vals {
+		if convert.IntFits(t, v) {
+			out[i] = conv(v)
+			continue
+		}
+		out[i] = 0
+		if nulls > 0 && a.IsNull(i) {
+			continue // what a null slot holds is not a value
+		}
+		bad = append(bad, badValue{i: i, reason: convert.IntFitReason(a.DataType(), v, t)})
+	}
+	return finishNarrow(mem, a, to, buf, nulls, bad), bad, true
+}
+
+// narrowFloats casts a float64 array a into the table's FLOAT (float32);
+// ok is false for other casts.
+func narrowFloats(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
+	f, isF64 := a.(*array.Float64)
+	if !isF64 || to.ID() != arrow.FLOAT32 {
+		return nil, nil, false
+	}
+	vals := f.Float64Values()
+	buf, outv := newValues[float32](mem, len(vals))
+	defer buf.Release()
+	nulls := a.NullN()
+	for i, v := range vals {
+		x, fits := convert.ToFloat(v)
+		outv[i] = x
+		if !fits && (nulls == 0 || a.IsValid(i)) {
+			outv[i] = 0
+			bad = append(bad, badValue{i: i, reason: convert.FloatFitReason(v)})
+		}
+	}
+	return finishNarrow(mem, a, to, buf, nulls, bad), bad, true
+}
+
+// newValues returns a buffer of n values of type D from mem (the caller
+// releases it) and its values.
+func newValues[D tableIntVal | float32](mem memory.Allocator, n int) (*memory.Buffer, []D) {
+	buf := memory.NewResizableBuffer(mem)
+	var zero D
+	buf.Resize(n * int(unsafe.Sizeof(zero)))
+	if n == 0 {
+		return buf, nil
+	}
+	return buf, arrow.GetData[D](buf.Bytes())[:n]
+}
+
+// finishNarrow makes the array of type to over the values in buf: a's
+// validity (from offset 0) with the bad elements made null.
+func finishNarrow(mem memory.Allocator, a arrow.Array, to arrow.DataType, buf *memory.Buffer, nulls int, bad []badValue) arrow.Array {
+	n := a.Len()
+	var bits *memory.Buffer
+	if nulls > 0 || len(bad) > 0 {
+		var ok bool
+		if bits, ok = validityFrom0(mem, a.Data(), nulls); !ok || bits == nil {
+			// No nulls (or no bitmap to copy): every element valid.
+			if bits != nil {
+				bits.Release()
+			}
+			bits = memory.NewResizableBuffer(mem)
+			bits.Resize(int(bitutil.BytesForBits(int64(n))))
+			bitutil.SetBitsTo(bits.Bytes(), 0, int64(n), true)
+			for i := range n {
+				if nulls > 0 && a.IsNull(i) {
+					bitutil.ClearBit(bits.Bytes(), i)
+				}
+			}
+		}
+		defer bits.Release()
+		for _, b := range bad {
+			bitutil.ClearBit(bits.Bytes(), b.i)
+		}
+	}
+	d := array.NewData(to, n, []*memory.Buffer{bits, buf}, nil, nulls+len(bad), 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
