@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Narrowing: pandas' and polars' default dtypes are int64 and float64, and a
@@ -121,4 +123,93 @@ func ToFloat(v float64) (f float32, ok bool) {
 // either transport.
 func FloatFitReason(v float64) string {
 	return fmt.Sprintf("float64 value %g is outside the FLOAT range (magnitude at most %g); filter or correct the row, or declare the table's column DOUBLE", v, math.MaxFloat32)
+}
+
+// narrowTo gives the leaf n the protobuf type of the table's type tt at its
+// path (Options.TableType) when both are integers (int32 for TINYINT,
+// SMALLINT and INT, int64 for BIGINT: what the service expects) or both
+// floats (float for FLOAT, double for DOUBLE), and sets the check of each
+// value when some of n's type may not fit tt. Other leaves are left as the
+// batch's type makes them.
+func (n *node) narrowTo(tt arrow.DataType) {
+	if t, ok := TableIntOf(tt); ok && IsInteger(n.dt) {
+		n.ptype = descriptorpb.FieldDescriptorProto_TYPE_INT32
+		if t == Bigint {
+			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_INT64
+		}
+		if !t.HoldsAll(n.dt) {
+			n.fitInt = &t
+		}
+		return
+	}
+	switch n.dt.ID() {
+	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		switch tt.ID() {
+		case arrow.FLOAT32:
+			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_FLOAT
+			n.fitFloat = n.dt.ID() == arrow.FLOAT64
+		case arrow.FLOAT64:
+			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_DOUBLE
+		}
+	}
+}
+
+// fitIntEnc writes integers into the protobuf int32 or int64 field of a
+// table integer column, each value checked against the table's type t
+// (IntFits): one that does not fit fails its row with ErrOutOfRange.
+type fitIntEnc[T integer] struct {
+	base
+	vals []T
+	t    TableInt
+	from arrow.DataType
+}
+
+func (e *fitIntEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	v := e.vals[i]
+	if !IntFits(e.t, v) {
+		return b, &fail{path: e.name, reason: IntFitReason(e.from, v, e.t), err: ErrOutOfRange}
+	}
+	return appendVarint(appendVarint(b, e.tag), uint64(int64(v))), nil
+}
+
+func (e *fitIntEnc[T]) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
+}
+
+// fitFloatEnc writes float64 values into the protobuf float field of a
+// table FLOAT column, each rounded by ToFloat: a finite value beyond
+// FLOAT's range fails its row with ErrOutOfRange.
+type fitFloatEnc struct {
+	base
+	vals []float64
+}
+
+func (e *fitFloatEnc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	f, ok := ToFloat(e.vals[i])
+	if !ok {
+		return b, &fail{path: e.name, reason: FloatFitReason(e.vals[i]), err: ErrOutOfRange}
+	}
+	return protowire.AppendFixed32(appendVarint(b, e.tag), math.Float32bits(f)), nil
+}
+
+func (e *fitFloatEnc) encRange(b []byte, s, t int) ([]byte, *fail, int) {
+	for j := s; j < t; j++ {
+		var f *fail
+		if b, f = e.enc(b, j); f != nil {
+			return b, f, j
+		}
+	}
+	return b, nil, 0
 }
