@@ -102,6 +102,7 @@ type rpc struct {
 	utf8       *utf8Plan                      // string fields of encodedMD (nil: none)
 	notNull    *notNullPlan                   // NOT NULL fields inside STRUCTs (nil: none)
 	variants   *variantPlan                   // VARIANT fields, whose JSON text is checked (nil: none)
+	ranges     *rangePlan                     // TINYINT and SMALLINT fields, whose values are checked (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -316,14 +317,17 @@ func (r *rpc) create() error {
 		r.utf8 = newUTF8Plan(r.encodedMD)
 		r.notNull = newNotNullPlan(t.cols, r.encodedMD)
 		r.variants = newVariantPlan(t.cols, r.encodedMD)
+		r.ranges = newRangePlan(t.cols, r.encodedMD)
 	}
 	if r.recordType == zerobuspb.RecordType_JSON && t.md != nil {
 		r.notNull = newNotNullPlan(t.cols, t.md)
 		r.variants = newVariantPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
 		r.variants = newVariantPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
@@ -728,6 +732,11 @@ func (r *rpc) handle(in *inbound) error {
 					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 				}
 			}
+			if r.ranges != nil {
+				if err := r.ranges.check(encoded[i], 0); err != nil {
+					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+				}
+			}
 			msgs[i] = m
 		}
 		records = encoded // stored in the table's protobuf form
@@ -745,6 +754,9 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if err == nil && m != nil && r.variants != nil {
 				err = r.variants.checkMessage(m)
+			}
+			if err == nil && m != nil && r.ranges != nil {
+				err = r.ranges.checkMessage(m)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
@@ -769,6 +781,9 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if err == nil && r.variants != nil {
 				err = r.variants.check(rec, 0)
+			}
+			if err == nil && r.ranges != nil {
+				err = r.ranges.check(rec, 0)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
