@@ -26,7 +26,7 @@ type rangeField struct {
 	typ      string // TINYINT or SMALLINT: the field's values are checked ("": none)
 	min, max int64
 	kind     protoreflect.Kind // int32, sint32 (zigzag) or sfixed32 on the wire
-	sub      *rangePlan // a STRUCT (or an ARRAY's STRUCT element, a MAP entry) with such fields inside
+	sub      *rangePlan        // a STRUCT (or an ARRAY's STRUCT element, a MAP entry) with such fields inside
 }
 
 // smallIntRange returns the range of a TINYINT or SMALLINT column type.
