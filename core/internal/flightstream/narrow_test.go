@@ -149,29 +149,31 @@ func TestNarrowingCastsCheckEachValue(t *testing.T) {
 	got.Release()
 }
 
-// Inside a STRUCT field, ARRAY elements and MAP values, a value that does
-// not fit the table's narrower type fails its row, named by its path.
+// Inside a STRUCT field, ARRAY elements and MAP keys and values, a value
+// that does not fit the table's narrower type fails its row, named by its
+// path as the protobuf path names it.
 func TestNarrowingInsideNestedTypes(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	st := arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
 	lt := arrow.ListOf(arrow.PrimitiveTypes.Int64)
-	mt := arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64)
+	mt := arrow.MapOf(arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64)
 	sb := array.NewStructBuilder(mem, st)
 	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int64)
-	mb := array.NewMapBuilder(mem, arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, false)
+	mb := array.NewMapBuilder(mem, arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64, false)
 	rows := []struct {
 		x    int64
 		list []int64
 		v    float64
-	}{{1, []int64{1, 2}, 1.5}, {40000, []int64{3}, 2}, {2, []int64{4, 128}, 3}, {3, nil, 1e40}}
+		k    int64
+	}{{1, []int64{1, 2}, 1.5, 7}, {40000, []int64{3}, 2, 7}, {2, []int64{4, 128}, 3, 7}, {3, nil, 1e40, 7}, {4, nil, 1, 1 << 40}}
 	for _, r := range rows {
 		sb.Append(true)
 		sb.FieldBuilder(0).(*array.Int64Builder).Append(r.x)
 		lb.Append(true)
 		lb.ValueBuilder().(*array.Int64Builder).AppendValues(r.list, nil)
 		mb.Append(true)
-		mb.KeyBuilder().(*array.StringBuilder).Append("k")
+		mb.KeyBuilder().(*array.Int64Builder).Append(r.k)
 		mb.ItemBuilder().(*array.Float64Builder).Append(r.v)
 	}
 	sa, la, ma := sb.NewArray(), lb.NewArray(), mb.NewArray()
@@ -183,7 +185,7 @@ func TestNarrowingInsideNestedTypes(t *testing.T) {
 	table := arrow.NewSchema([]arrow.Field{
 		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int16, Nullable: true}), Nullable: true},
 		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int8), Nullable: true},
-		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.LargeString, arrow.PrimitiveTypes.Float32), Nullable: true},
+		{Name: "m", Type: arrow.MapOf(arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Float32), Nullable: true},
 	}, nil)
 	c, err := PlanCast("t", rec.Schema(), table)
 	if err != nil {
@@ -198,6 +200,7 @@ func TestNarrowingInsideNestedTypes(t *testing.T) {
 		{Row: 1, Column: "s.x", Reason: "int64 value 40000 is over the SMALLINT maximum 32767"},
 		{Row: 2, Column: "l[1]", Reason: "int64 value 128 is over the TINYINT maximum 127"},
 		{Row: 3, Column: "m[0].value", Reason: "float64 value 1e+40 is outside the FLOAT range"},
+		{Row: 4, Column: "m[0].key", Reason: "int64 value 1099511627776 is over the INT maximum 2147483647"},
 	}
 	if len(bad) != len(want) || len(keep) != 1 || keep[0] != 0 {
 		t.Fatalf("left out %v (keep %v), want %v", bad, keep, want)
@@ -207,7 +210,7 @@ func TestNarrowingInsideNestedTypes(t *testing.T) {
 			t.Errorf("left out %d: %+v, want %+v", k, bad[k], w)
 		}
 	}
-	if got := out.Column(0).String() + " " + out.Column(1).String() + " " + out.Column(2).String(); got != `{[1]} [[1 2]] [{["k"] [1.5]}]` {
+	if got := out.Column(0).String() + " " + out.Column(1).String() + " " + out.Column(2).String(); got != `{[1]} [[1 2]] [{[7] [1.5]}]` {
 		t.Errorf("sent %s", got)
 	}
 }
