@@ -1,6 +1,7 @@
 package flightstream
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -69,8 +70,8 @@ func narrowIntsTo[D tableIntVal](mem memory.Allocator, a arrow.Array, to arrow.D
 // narrowInto writes vals (a's values) as D into a new array of type to;
 // a value that does not fit t is a bad element.
 func narrowInto[T anyInt, D tableIntVal](mem memory.Allocator, a arrow.Array, vals []T, to arrow.DataType, t convert.TableInt, conv func(T) D) (arrow.Array, []badValue, bool) {
-	if a.Len() == 0 {
-		vals = nil
+	if len(vals) != a.Len() {
+		panic(fmt.Sprintf("the %s array has %d values for %d elements", a.DataType(), len(vals), a.Len())) // castTo's error
 	}
 	buf, out := newValues[D](mem, len(vals))
 	defer buf.Release()
@@ -98,6 +99,9 @@ func narrowFloats(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out a
 		return nil, nil, false
 	}
 	vals := f.Float64Values()
+	if len(vals) != a.Len() {
+		panic(fmt.Sprintf("the float64 array has %d values for %d elements", len(vals), a.Len())) // castTo's error
+	}
 	buf, outv := newValues[float32](mem, len(vals))
 	defer buf.Release()
 	nulls := a.NullN()
@@ -128,23 +132,16 @@ func newValues[D tableIntVal | float32](mem memory.Allocator, n int) (*memory.Bu
 // validity (from offset 0) with the bad elements made null.
 func finishNarrow(mem memory.Allocator, a arrow.Array, to arrow.DataType, buf *memory.Buffer, nulls int, bad []badValue) arrow.Array {
 	n := a.Len()
-	var bits *memory.Buffer
-	if nulls > 0 || len(bad) > 0 {
-		var ok bool
-		if bits, ok = validityFrom0(mem, a.Data(), nulls); !ok || bits == nil {
-			// No nulls (or no bitmap to copy): every element valid.
-			if bits != nil {
-				bits.Release()
-			}
-			bits = memory.NewResizableBuffer(mem)
-			bits.Resize(int(bitutil.BytesForBits(int64(n))))
-			bitutil.SetBitsTo(bits.Bytes(), 0, int64(n), true)
-			for i := range n {
-				if nulls > 0 && a.IsNull(i) {
-					bitutil.ClearBit(bits.Bytes(), i)
-				}
-			}
-		}
+	bits, ok := validityFrom0(mem, a.Data(), nulls)
+	if !ok {
+		nulls = 0 // a null count without a bitmap: Arrow reads every element as valid
+	}
+	if bits == nil && len(bad) > 0 {
+		bits = memory.NewResizableBuffer(mem)
+		bits.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.SetBitsTo(bits.Bytes(), 0, int64(n), true)
+	}
+	if bits != nil {
 		defer bits.Release()
 		for _, b := range bad {
 			bitutil.ClearBit(bits.Bytes(), b.i)
