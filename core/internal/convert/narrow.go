@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -92,6 +93,18 @@ func IntFits[T integer](t TableInt, v T) bool {
 		return int64(v) >= t.Min
 	}
 	return uint64(v) <= uint64(t.Max)
+}
+
+// IntBounds returns the bounds of t in T's own values: a value v of type T
+// fits t (IntFits) exactly when lo <= v && v <= hi. A loop over many values
+// compares with them instead of calling IntFits for each.
+func IntBounds[T integer](t TableInt) (lo, hi T) {
+	bits := uint(unsafe.Sizeof(lo)) * 8
+	minT, maxT := int64(0), uint64(1)<<bits-1 // unsigned (for 64 bits, 0 - 1: MaxUint64)
+	if signed := ^T(0) < 0; signed {
+		minT, maxT = -1<<(bits-1), 1<<(bits-1)-1
+	}
+	return T(max(t.Min, minT)), T(min(uint64(t.Max), maxT))
 }
 
 // IntFitReason is the reason a row fails for the value v of an Arrow

@@ -55,6 +55,37 @@ func TestIntFitsAtTheBoundaries(t *testing.T) {
 	}
 }
 
+// IntBounds agrees with IntFits for every Arrow integer type and table
+// integer type, at and around each bound.
+func TestIntBoundsAgreeWithIntFits(t *testing.T) {
+	for _, tt := range []TableInt{Tinyint, Smallint, Int, Bigint} {
+		checkBounds[int8](t, tt)
+		checkBounds[int16](t, tt)
+		checkBounds[int32](t, tt)
+		checkBounds[int64](t, tt)
+		checkBounds[uint8](t, tt)
+		checkBounds[uint16](t, tt)
+		checkBounds[uint32](t, tt)
+		checkBounds[uint64](t, tt)
+	}
+}
+
+func checkBounds[T integer](t *testing.T, tt TableInt) {
+	lo, hi := IntBounds[T](tt)
+	var cands []T
+	for _, c := range []T{lo, hi, lo - 1, hi + 1, lo + 1, hi - 1, 0, ^T(0), ^T(0) >> 1, ^(^T(0) >> 1)} {
+		cands = append(cands, c)
+	}
+	for _, v := range []int64{tt.Min, tt.Max, tt.Min - 1, tt.Max + 1} {
+		cands = append(cands, T(v))
+	}
+	for _, v := range cands {
+		if got, want := lo <= v && v <= hi, IntFits(tt, v); got != want {
+			t.Errorf("%T %d into %s: bounds [%d, %d] say %v, IntFits %v", v, v, tt.Name, lo, hi, got, want)
+		}
+	}
+}
+
 func TestToFloatRoundsAndRefusesOnlyFiniteOverflow(t *testing.T) {
 	halfUlp := math.Ldexp(1, 127-24) // half the gap above the float32 maximum
 	for _, tc := range []struct {

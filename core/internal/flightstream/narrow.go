@@ -2,6 +2,7 @@ package flightstream
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -48,28 +49,28 @@ func narrowInts(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arr
 func narrowIntsTo[D tableIntVal](mem memory.Allocator, a arrow.Array, to arrow.DataType, t convert.TableInt) (arrow.Array, []badValue, bool) {
 	switch a.DataType().ID() {
 	case arrow.INT8:
-		return narrowInto(mem, a, arrow.GetValues[int8](a.Data(), 1), to, t, func(v int8) D { return D(v) })
+		return narrowInto[int8, D](mem, a, arrow.GetValues[int8](a.Data(), 1), to, t)
 	case arrow.INT16:
-		return narrowInto(mem, a, arrow.GetValues[int16](a.Data(), 1), to, t, func(v int16) D { return D(v) })
+		return narrowInto[int16, D](mem, a, arrow.GetValues[int16](a.Data(), 1), to, t)
 	case arrow.INT32:
-		return narrowInto(mem, a, arrow.GetValues[int32](a.Data(), 1), to, t, func(v int32) D { return D(v) })
+		return narrowInto[int32, D](mem, a, arrow.GetValues[int32](a.Data(), 1), to, t)
 	case arrow.INT64:
-		return narrowInto(mem, a, arrow.GetValues[int64](a.Data(), 1), to, t, func(v int64) D { return D(v) })
+		return narrowInto[int64, D](mem, a, arrow.GetValues[int64](a.Data(), 1), to, t)
 	case arrow.UINT8:
-		return narrowInto(mem, a, arrow.GetValues[uint8](a.Data(), 1), to, t, func(v uint8) D { return D(v) })
+		return narrowInto[uint8, D](mem, a, arrow.GetValues[uint8](a.Data(), 1), to, t)
 	case arrow.UINT16:
-		return narrowInto(mem, a, arrow.GetValues[uint16](a.Data(), 1), to, t, func(v uint16) D { return D(v) })
+		return narrowInto[uint16, D](mem, a, arrow.GetValues[uint16](a.Data(), 1), to, t)
 	case arrow.UINT32:
-		return narrowInto(mem, a, arrow.GetValues[uint32](a.Data(), 1), to, t, func(v uint32) D { return D(v) })
+		return narrowInto[uint32, D](mem, a, arrow.GetValues[uint32](a.Data(), 1), to, t)
 	case arrow.UINT64:
-		return narrowInto(mem, a, arrow.GetValues[uint64](a.Data(), 1), to, t, func(v uint64) D { return D(v) })
+		return narrowInto[uint64, D](mem, a, arrow.GetValues[uint64](a.Data(), 1), to, t)
 	}
 	return nil, nil, false
 }
 
 // narrowInto writes vals (a's values) as D into a new array of type to;
 // a value that does not fit t is a bad element.
-func narrowInto[T anyInt, D tableIntVal](mem memory.Allocator, a arrow.Array, vals []T, to arrow.DataType, t convert.TableInt, conv func(T) D) (arrow.Array, []badValue, bool) {
+func narrowInto[T anyInt, D tableIntVal](mem memory.Allocator, a arrow.Array, vals []T, to arrow.DataType, t convert.TableInt) (arrow.Array, []badValue, bool) {
 	if len(vals) != a.Len() {
 		panic(fmt.Sprintf("the %s array has %d values for %d elements", a.DataType(), len(vals), a.Len())) // castTo's error
 	}
@@ -77,9 +78,10 @@ func narrowInto[T anyInt, D tableIntVal](mem memory.Allocator, a arrow.Array, va
 	defer buf.Release()
 	nulls := a.NullN()
 	var bad []badValue
+	lo, hi := convert.IntBounds[T](t) // convert.IntFits, per value
 	for i, v := range vals {
-		if convert.IntFits(t, v) {
-			out[i] = conv(v)
+		if lo <= v && v <= hi {
+			out[i] = D(v)
 			continue
 		}
 		out[i] = 0
@@ -106,9 +108,11 @@ func narrowFloats(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out a
 	defer buf.Release()
 	nulls := a.NullN()
 	for i, v := range vals {
-		x, fits := convert.ToFloat(v)
-		outv[i] = x
-		if !fits && (nulls == 0 || a.IsValid(i)) {
+		outv[i] = float32(v)
+		if v >= -math.MaxFloat32 && v <= math.MaxFloat32 {
+			continue // fits (convert.ToFloat's fast case)
+		}
+		if _, fits := convert.ToFloat(v); !fits && (nulls == 0 || a.IsValid(i)) {
 			outv[i] = 0
 			bad = append(bad, badValue{i: i, reason: convert.FloatFitReason(v)})
 		}
