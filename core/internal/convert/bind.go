@@ -362,7 +362,8 @@ func isASCII(b []byte) bool {
 // bindInt picks the fast path when no conversion or range check is needed.
 func bindInt[T integer](n *node, b base, vals []T) encoder {
 	if n.fitInt != nil {
-		return &fitIntEnc[T]{base: b, vals: vals, t: *n.fitInt, from: n.dt}
+		lo, hi := IntBounds[T](*n.fitInt)
+		return &fitIntEnc[T]{base: b, vals: vals, t: *n.fitInt, lo: lo, hi: hi, from: n.dt}
 	}
 	out := intOutFor(n.ptype)
 	if n.mul == 1 && n.div == 1 {

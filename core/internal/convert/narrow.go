@@ -172,9 +172,10 @@ func (n *node) narrowTo(tt arrow.DataType) {
 // (IntFits): one that does not fit fails its row with ErrOutOfRange.
 type fitIntEnc[T integer] struct {
 	base
-	vals []T
-	t    TableInt
-	from arrow.DataType
+	vals   []T
+	t      TableInt
+	lo, hi T // IntBounds(t)
+	from   arrow.DataType
 }
 
 func (e *fitIntEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
@@ -182,7 +183,7 @@ func (e *fitIntEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
 		return e.onNull(b)
 	}
 	v := e.vals[i]
-	if !IntFits(e.t, v) {
+	if v < e.lo || v > e.hi {
 		return b, &fail{path: e.name, reason: IntFitReason(e.from, v, e.t), err: ErrOutOfRange}
 	}
 	return appendVarint(appendVarint(b, e.tag), uint64(int64(v))), nil
