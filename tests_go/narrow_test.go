@@ -26,7 +26,7 @@ type narrowRow struct {
 	l          []int64
 }
 
-func p[T any](v T) *T { return &v }
+func nptr[T any](v T) *T { return &v }
 
 // pandas' and polars' default dtypes (int64, float64), and uint32 and
 // int32, into a table's INT, SMALLINT, TINYINT and FLOAT columns (also a
@@ -39,27 +39,27 @@ func TestNarrowingFailsOnlyTheRowsThatDoNotFit(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	srv := startServer(t, zerobuslocal.Options{})
-	ok := narrowRow{i: p[int64](1), s: p[int64](1), t: p[int64](1), x: p[int64](1), u: p[uint32](1), t32: p[int32](1), f: p(0.5), mv: p(0.5), l: []int64{1}}
+	ok := narrowRow{i: nptr[int64](1), s: nptr[int64](1), t: nptr[int64](1), x: nptr[int64](1), u: nptr[uint32](1), t32: nptr[int32](1), f: nptr(0.5), mv: nptr(0.5), l: []int64{1}}
 	with := func(f func(r *narrowRow)) narrowRow { r := ok; f(&r); return r }
 	rows := []narrowRow{
-		{i: p[int64](math.MinInt32), s: p[int64](math.MinInt16), t: p[int64](-128), x: p[int64](math.MinInt16), u: p[uint32](0), t32: p[int32](-128), f: p(-math.MaxFloat32), mv: p(1.5), l: []int64{-128, 127}},
-		{i: p[int64](math.MaxInt32), s: p[int64](math.MaxInt16), t: p[int64](127), x: p[int64](math.MaxInt16), u: p[uint32](math.MaxInt32), t32: p[int32](127), f: p(math.MaxFloat32), mv: p(math.Inf(1)), l: []int64{0}},
-		with(func(r *narrowRow) { r.i = p[int64](math.MinInt32 - 1) }),
-		with(func(r *narrowRow) { r.i = p[int64](math.MaxInt32 + 1) }),
-		with(func(r *narrowRow) { r.s = p[int64](math.MinInt16 - 1) }),
-		with(func(r *narrowRow) { r.s = p[int64](math.MaxInt16 + 1) }),
-		with(func(r *narrowRow) { r.t = p[int64](-129) }),
-		with(func(r *narrowRow) { r.t = p[int64](128) }),
-		with(func(r *narrowRow) { r.u = p[uint32](math.MaxInt32 + 1) }),
-		with(func(r *narrowRow) { r.t32 = p[int32](-129) }),
-		with(func(r *narrowRow) { r.t32 = p[int32](300) }),
-		with(func(r *narrowRow) { r.f = p(1e39) }),
-		with(func(r *narrowRow) { r.f = p(-1e300) }),
-		with(func(r *narrowRow) { r.x = p[int64](math.MaxInt16 + 1) }),
+		{i: nptr[int64](math.MinInt32), s: nptr[int64](math.MinInt16), t: nptr[int64](-128), x: nptr[int64](math.MinInt16), u: nptr[uint32](0), t32: nptr[int32](-128), f: nptr(-math.MaxFloat32), mv: nptr(1.5), l: []int64{-128, 127}},
+		{i: nptr[int64](math.MaxInt32), s: nptr[int64](math.MaxInt16), t: nptr[int64](127), x: nptr[int64](math.MaxInt16), u: nptr[uint32](math.MaxInt32), t32: nptr[int32](127), f: nptr(math.MaxFloat32), mv: nptr(math.Inf(1)), l: []int64{0}},
+		with(func(r *narrowRow) { r.i = nptr[int64](math.MinInt32 - 1) }),
+		with(func(r *narrowRow) { r.i = nptr[int64](math.MaxInt32 + 1) }),
+		with(func(r *narrowRow) { r.s = nptr[int64](math.MinInt16 - 1) }),
+		with(func(r *narrowRow) { r.s = nptr[int64](math.MaxInt16 + 1) }),
+		with(func(r *narrowRow) { r.t = nptr[int64](-129) }),
+		with(func(r *narrowRow) { r.t = nptr[int64](128) }),
+		with(func(r *narrowRow) { r.u = nptr[uint32](math.MaxInt32 + 1) }),
+		with(func(r *narrowRow) { r.t32 = nptr[int32](-129) }),
+		with(func(r *narrowRow) { r.t32 = nptr[int32](300) }),
+		with(func(r *narrowRow) { r.f = nptr(1e39) }),
+		with(func(r *narrowRow) { r.f = nptr(-1e300) }),
+		with(func(r *narrowRow) { r.x = nptr[int64](math.MaxInt16 + 1) }),
 		with(func(r *narrowRow) { r.l = []int64{1, 128} }),
-		with(func(r *narrowRow) { r.mv = p(1e40) }),
+		with(func(r *narrowRow) { r.mv = nptr(1e40) }),
 		{},
-		with(func(r *narrowRow) { r.f = p(0.1) }),
+		with(func(r *narrowRow) { r.f = nptr(0.1) }),
 	}
 	wantFailed := map[int]string{
 		2:  `column "i": int64 value -2147483649 is under the INT minimum -2147483648; filter or correct the row, or give the table's column a wider type`,
@@ -179,13 +179,13 @@ func TestNarrowingFailsOnlyTheRowsThatDoNotFit(t *testing.T) {
 				m[name] = v
 			}
 		}
-		put("i", deref(r.i), r.i == nil)
-		put("s", deref(r.s), r.s == nil)
-		put("t", deref(r.t), r.t == nil)
-		put("u", int64(deref(r.u)), r.u == nil)
-		put("t32", int64(deref(r.t32)), r.t32 == nil)
-		put("f", float64(float32(deref(r.f))), r.f == nil)
-		put("st", map[string]any{"x": deref(r.x)}, r.x == nil)
+		put("i", nderef(r.i), r.i == nil)
+		put("s", nderef(r.s), r.s == nil)
+		put("t", nderef(r.t), r.t == nil)
+		put("u", int64(nderef(r.u)), r.u == nil)
+		put("t32", int64(nderef(r.t32)), r.t32 == nil)
+		put("f", float64(float32(nderef(r.f))), r.f == nil)
+		put("st", map[string]any{"x": nderef(r.x)}, r.x == nil)
 		if len(r.l) > 0 {
 			l := []any{}
 			for _, v := range r.l {
@@ -193,7 +193,7 @@ func TestNarrowingFailsOnlyTheRowsThatDoNotFit(t *testing.T) {
 			}
 			m["l"] = l
 		}
-		put("m", map[string]any{"k": float64(float32(deref(r.mv)))}, r.mv == nil)
+		put("m", map[string]any{"k": float64(float32(nderef(r.mv)))}, r.mv == nil)
 		want = append(want, m)
 	}
 	for transport, got := range stored {
@@ -210,7 +210,7 @@ func TestNarrowingFailsOnlyTheRowsThatDoNotFit(t *testing.T) {
 	}
 }
 
-func deref[T any](v *T) T {
+func nderef[T any](v *T) T {
 	var zero T
 	if v == nil {
 		return zero
