@@ -134,6 +134,12 @@
 // Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).
 //
+// A TINYINT or SMALLINT column travels as an int32 field (as INT does): a
+// value outside the column's range (300 in a TINYINT; also in a STRUCT
+// field, an ARRAY element, packed or not, a MAP key or value) rejects its
+// request the same way, naming the field, the value and the type (PROTO,
+// JSON and Avro records; rangecheck.go).
+//
 // # Arrow Flight streams
 //
 // DoPut on the gRPC port, as the official clients use it:

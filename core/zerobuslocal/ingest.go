@@ -105,6 +105,7 @@ type rpc struct {
 	variants   *variantPlan                   // VARIANT fields, whose JSON text is checked (nil: none)
 	decimals   *decimalPlan                   // DECIMAL fields, whose text is checked and rounded (nil: none)
 	decScratch []byte                         // reused by decimals
+	ranges     *rangePlan                     // TINYINT and SMALLINT fields, whose values are checked (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -320,16 +321,19 @@ func (r *rpc) create() error {
 		r.notNull = newNotNullPlan(t.cols, r.encodedMD)
 		r.variants = newVariantPlan(t.cols, r.encodedMD)
 		r.decimals = newDecimalPlan(t.cols, r.encodedMD)
+		r.ranges = newRangePlan(t.cols, r.encodedMD)
 	}
 	if r.recordType == zerobuspb.RecordType_JSON && t.md != nil {
 		r.notNull = newNotNullPlan(t.cols, t.md)
 		r.variants = newVariantPlan(t.cols, t.md)
 		r.decimals = newDecimalPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
 		r.variants = newVariantPlan(t.cols, t.md)
 		r.decimals = newDecimalPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
@@ -738,6 +742,11 @@ func (r *rpc) handle(in *inbound) error {
 					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 				}
 			}
+			if r.ranges != nil {
+				if err := r.ranges.check(encoded[i], 0); err != nil {
+					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+				}
+			}
 			msgs[i] = m
 		}
 		records = encoded // stored in the table's protobuf form
@@ -758,6 +767,9 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if err == nil && m != nil && r.decimals != nil {
 				m, err = r.decimals.fixMessage(m, &r.decScratch)
+			}
+			if err == nil && m != nil && r.ranges != nil {
+				err = r.ranges.checkMessage(m)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
@@ -793,6 +805,9 @@ func (r *rpc) handle(in *inbound) error {
 					}
 					records[i] = fixed
 				}
+			}
+			if err == nil && r.ranges != nil {
+				err = r.ranges.check(rec, 0)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)

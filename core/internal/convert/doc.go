@@ -61,6 +61,15 @@
 //	struct                                     nested message
 //	map<K, V>                                  map<K, V>: repeated entry {1 key, 2 value}
 //
+// With Options.TableType (the table's types, from the catalog), an integer
+// column of a table int8, int16 or int32 column (TINYINT, SMALLINT, INT) is
+// an int32 field and of an int64 one (BIGINT) an int64 field, a float
+// column of a float32 one (FLOAT) a float and of a float64 one (DOUBLE) a
+// double, also for STRUCT fields, ARRAY elements and MAP keys and values;
+// a value that may not fit is checked per row by the rule of narrow.go,
+// which the Flight path casts by (IntFits, ToFloat): one outside the
+// table's type is a row error (ErrOutOfRange).
+//
 // Conversions to microseconds multiply with an overflow check (a row error)
 // and divide with floor division, so -1 ns is -1 us, before the epoch, and a
 // date64 of -1 ms is day -1. Decimal text has an optional '-', at least one

@@ -12,9 +12,11 @@ var (
 	// ErrNullValue: a null where protobuf cannot hold one (a required field,
 	// a list element, a map value).
 	ErrNullValue = errors.New("convert: null value not allowed here")
-	// ErrOutOfRange: a value that does not fit the protobuf field (a uint64
-	// over the int64 range, a timestamp or duration that overflows int64
-	// microseconds, a date outside int32 days).
+	// ErrOutOfRange: a value that does not fit the protobuf field or the
+	// table's type (a uint64 over the int64 range, an integer outside the
+	// table's TINYINT, SMALLINT, INT or BIGINT, a float64 beyond FLOAT, a
+	// timestamp or duration that overflows int64 microseconds, a date
+	// outside int32 days).
 	ErrOutOfRange = errors.New("convert: value out of range")
 	// ErrInvalidUTF8: a value bound to a protobuf string field (a utf8,
 	// large_utf8 or string_view column) is not valid UTF-8. Arrow does not

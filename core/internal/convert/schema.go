@@ -91,13 +91,17 @@ func TableNullability(s *arrow.Schema) map[string]bool {
 	return m
 }
 
-// TableTypes maps each column of a table's schema to its Arrow type, in the
-// form Options.TableType takes.
+// TableTypes maps each column of a table's schema to its Arrow type, and
+// each STRUCT field, ARRAY element, MAP key ("m.key") and MAP value by the
+// paths Options.TableNullable uses, in the form Options.TableType takes.
 func TableTypes(s *arrow.Schema) map[string]arrow.DataType {
 	m := make(map[string]arrow.DataType, s.NumFields())
-	for _, f := range s.Fields() {
-		m[f.Name] = f.Type
-	}
+	walkTable(s, nil, func(path string, dt arrow.DataType, _, _ bool) {
+		m[path] = dt
+		if mt, ok := unwrapType(dt).(*arrow.MapType); ok && !protoarrow.IsVariantType(dt) {
+			m[path+".key"] = mt.KeyType()
+		}
+	})
 	return m
 }
 
@@ -308,6 +312,9 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		variant: info.class == classString && b.opts.TableVariant[path]}
 	if d, ok := b.opts.TableDecimal[path]; ok && (info.class == classDecimal && !DecimalAlwaysFits(dt, d) || info.class == classString) {
 		n.fit = &d // some values may not fit (or, given as strings, not be numbers): each is checked
+	}
+	if tt, ok := b.opts.TableType[path]; ok {
+		n.narrowTo(tt)
 	}
 	return n, ""
 }

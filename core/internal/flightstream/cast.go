@@ -229,22 +229,10 @@ func castable(from, to arrow.DataType) string {
 	switch t := to.(type) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
 		tb := t.(arrow.FixedWidthDataType).BitWidth()
-		switch f := from.(type) {
-		case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
-			if f.(arrow.FixedWidthDataType).BitWidth() <= tb {
-				return ""
-			}
-			return "narrowing an integer could overflow"
-		case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type:
-			if f.(arrow.FixedWidthDataType).BitWidth() < tb {
-				return ""
-			}
-			return "narrowing an integer could overflow"
-		case *arrow.Uint64Type:
-			if tb == 64 {
-				return "" // checked for overflow per batch
-			}
-			return "narrowing an integer could overflow"
+		if convert.IsInteger(from) {
+			return "" // a value the table's type cannot hold fails its row (narrowInts)
+		}
+		switch from.(type) {
 		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
 			if tb == 64 {
 				return "" // microseconds, checked for overflow per batch
@@ -255,6 +243,8 @@ func castable(from, to arrow.DataType) string {
 		switch from.(type) {
 		case *arrow.Float16Type:
 			return ""
+		case *arrow.Float64Type:
+			return "" // a finite value beyond FLOAT's range fails its row (narrowFloats)
 		}
 	case *arrow.Float64Type:
 		switch from.(type) {
@@ -490,10 +480,10 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 // units converts, value by value as the protobuf path does, the arrays
 // whose values can fall outside the table's type: time32, time64 and
 // duration to int64 microseconds, timestamps of any unit to microseconds,
-// date64 to date32 days, uint64 to int64. Finer units round down (floor:
-// -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that overflows is
-// a bad element (null in out, its row left out). ok is false for other
-// conversions.
+// date64 to date32 days (integers: narrowInts). Finer units round down
+// (floor: -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that
+// overflows is a bad element (null in out, its row left out). ok is false
+// for other conversions.
 func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
 	var unit arrow.TimeUnit
 	var at func(i int) int64
@@ -538,28 +528,6 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 		lo, hi, what = math.MinInt32, math.MaxInt32, "DATE days"
 		db := array.NewDate32Builder(mem)
 		b, put = db, func(v int64) { db.UnsafeAppend(arrow.Date32(v)) }
-	case *array.Uint64:
-		if to.ID() != arrow.INT64 {
-			return nil, nil, false
-		}
-		b = array.NewInt64Builder(mem)
-		defer b.Release()
-		ib := b.(*array.Int64Builder)
-		ib.Reserve(a.Len())
-		for i := range a.Len() {
-			if t.IsNull(i) {
-				ib.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			v := t.Value(i)
-			if v > math.MaxInt64 {
-				bad = append(bad, badValue{i: i, reason: fmt.Sprintf("uint64 value %d is over the BIGINT maximum %d; filter the row or cast the column", v, int64(math.MaxInt64))})
-				ib.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			ib.UnsafeAppend(int64(v))
-		}
-		return ib.NewArray(), bad, true
 	default:
 		return nil, nil, false
 	}

@@ -290,6 +290,12 @@ func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow
 			return out, nil, nil
 		}
 	}
+	if out, bad, ok := narrowInts(mem, a, to); ok {
+		return out, bad, nil
+	}
+	if out, bad, ok := narrowFloats(mem, a, to); ok {
+		return out, bad, nil
+	}
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
 	}
