@@ -204,8 +204,8 @@
 // ("address.zip", "items[1].sku", "attrs[0].value.x"), and nullable data
 // there is sent. AllFieldsOptional makes optional every column the table
 // allows: the columns and STRUCT fields the catalog does not name (their
-// nulls then omitted), not a NOT NULL column or field of the table. Columns the table lacks, and types, stay as
-// the batch has them (the server names a mismatch). When the catalog cannot
+// nulls then omitted), not a NOT NULL column or field of the table. Columns the table lacks, and types other than
+// integers and floats (below), stay as the batch has them (the server names a mismatch). When the catalog cannot
 // be read (no UnityCatalogURL, 401/403/404, unreachable, a column type it
 // describes without an Arrow mapping) the descriptor follows the batch's
 // Arrow nullability as before (a non-nullable field required, unless
@@ -223,7 +223,18 @@
 // a \u escape of a lone UTF-16 surrogate (half a pair) fails its row alone
 // (*ConversionError naming the path, RowNotWritten) with the reason Flight
 // gives; without the catalog the text is sent as it is, and a service that
-// refuses it refuses the whole request.
+// refuses it refuses the whole request. The same read gives integer and
+// float columns the table's field type: int32 for a TINYINT, SMALLINT or
+// INT column, int64 for BIGINT, float for FLOAT, double for DOUBLE (also
+// STRUCT fields, ARRAY elements, MAP keys and values), so pandas' and
+// polars' int64 and float64 go to narrower columns. Each value that may
+// not fit is checked by the rule the arrow_flight transport casts by: an
+// integer outside the column's range (300 in a TINYINT, 2^31 in an INT,
+// a uint64 over BIGINT), a finite float64 beyond FLOAT's ±3.4028235e38
+// (NaN and ±Inf pass, others round to the nearest FLOAT, as Spark casts)
+// fails its row alone (*ConversionError naming the path, the value and the
+// type, RowNotWritten) and the other rows are sent; without the catalog
+// the field types follow the batch.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //
@@ -290,7 +301,8 @@
 // mapping of the batch's schema (protocol §9: STRING and DECIMAL as
 // large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).
 // Columns are matched by name; safe casts are applied (integer widening,
-// uint64 to BIGINT, float widening, string and binary to their large forms,
+// any integer into a narrower table integer and float64 into FLOAT, each
+// value checked, float widening, string and binary to their large forms,
 // decimals to their exact text, date64 to date32, timestamp units to
 // microseconds, TIME and DURATION to BIGINT microseconds, as the protobuf
 // path sends them, finer units rounded down on both paths (1 ns is 0 µs,
@@ -304,12 +316,14 @@
 // RowNotWritten; the other rows are sent) for what fails it on the protobuf
 // path too: a null in a NOT NULL column or struct field, a null list
 // element or map value, a string that is not UTF-8, a value out of range
-// (uint64 over BIGINT, a time overflowing microseconds, a date64 outside
-// DATE), JSON text that does not parse as a VARIANT (checked on the
+// (an integer outside the table's TINYINT, SMALLINT, INT or BIGINT, a
+// finite float64 beyond FLOAT, a time overflowing microseconds, a date64
+// outside DATE), JSON text that does not parse as a VARIANT (checked on the
 // protobuf path when the catalog names the column VARIANT); and for a
 // VARIANT given as struct{metadata, value} whose bytes are malformed.
 // Decimals are sent as their exact text: the service rounds fraction digits past the scale of the DECIMAL(p,s) the catalog gives half-up, as Spark does; a decimal too large for it (more than p-s digits before the point after rounding to s places) fails its row on both transports.
-// A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. A row that
+// A string column into a DECIMAL(p,s) (top level, STRUCT field, ARRAY element, MAP key or value) is checked by the same rule (protoarrow.CheckDecimalText: Spark's decimal text, an optional sign, digits, an optional point and exponent, surrounding spaces ignored); text that is not a number or too large fails its row on both transports; plain text is sent as given, other decimal text rounded to s places ("1.5e3" → "1500.00"). Decimal MAP keys are checked too.
+// A column of the Arrow null type is all nulls of the table's type when the catalog gives the column, on both transports (each row failing for the null in a NOT NULL column); without the catalog it is refused. So is a STRUCT field of the null type (pyarrow's struct<x: null>), each row whose STRUCT is not null failing if the field is NOT NULL; ARRAY elements and MAP values of the null type fail the rows that hold one. A row that
 // alone takes more than MaxMessageBytes of Arrow IPC fails alone too (not
 // checked with WriterDisabled: a dry run does not encode on this path);
 // MaxRecordBytes bounds protobuf records: Validate (and so New) refuses a

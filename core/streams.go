@@ -461,11 +461,34 @@ func runEach[S transportStream](sts []S, f func(S) error) []error {
 	return errs
 }
 
-// hasNullColumn reports whether s has a column of the Arrow null type (all
-// nulls: pandas' object column of None, polars' Null).
+// hasNullColumn reports whether s has a column, STRUCT field, ARRAY
+// element or MAP value of the Arrow null type (all nulls: pandas' object
+// column of None, polars' Null, pyarrow's struct<x: null> from dicts whose
+// x is always None).
 func hasNullColumn(s *arrow.Schema) bool {
+	var has func(t arrow.DataType, depth int) bool
+	has = func(t arrow.DataType, depth int) bool {
+		if depth > convert.MaxNestingDepth {
+			return false
+		}
+		switch t := t.(type) {
+		case *arrow.NullType:
+			return true
+		case *arrow.StructType:
+			for _, f := range t.Fields() {
+				if has(f.Type, depth+1) {
+					return true
+				}
+			}
+		case *arrow.MapType:
+			return has(t.ItemType(), depth+1)
+		case arrow.ListLikeType:
+			return has(t.Elem(), depth+1)
+		}
+		return false
+	}
 	for _, f := range s.Fields() {
-		if f.Type.ID() == arrow.NULL {
+		if has(f.Type, 0) {
 			return true
 		}
 	}

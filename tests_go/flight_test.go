@@ -129,14 +129,15 @@ func TestFlightSchemaMismatchNamesColumnsBeforeSending(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.As(err, &sm) || core.KindOf(err) != core.KindConversion {
 		t.Fatalf("SendBatch: %v, want a *ConversionError with a *SchemaMismatchError", err)
 	}
+	// (id, int64 into the table's INT, is cast, each value checked: not a
+	// mismatch; see narrow_test.go.)
 	want := []core.ColumnMismatch{
-		{Column: "id", BatchType: "int64", TableType: "int32", Reason: "narrowing an integer could overflow"},
 		{Column: "region", TableType: "large_utf8", Reason: "the column is NOT NULL"},
 	}
 	if fmt.Sprint(sm.Columns) != fmt.Sprint(want) {
 		t.Fatalf("mismatches %+v, want %+v", sm.Columns, want)
 	}
-	for _, s := range []string{`"id" is int64 in the batch and int32 in the table`, `"region"`} {
+	for _, s := range []string{`"region"`} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q lacks %q", err, s)
 		}

@@ -151,7 +151,8 @@ func TestNullStructOverDictionaryStoredOnBothTransports(t *testing.T) {
 // on both transports, naming the column, the value and DECIMAL(p,s): more
 // than p−s integer digits once rounded half-up to s places (99999999.995
 // into DECIMAL(10,2) is 100000000.00). Extra fraction digits alone are fine
-// (the service rounds them, as Spark does): the exact text is sent.
+// (the service rounds them, as Spark does): the exact text is sent, and
+// stored rounded.
 func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -225,12 +226,14 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
 		}
 	}
+	// The exact text is sent; the table (the local server, as the service)
+	// stores it rounded half-up to 2 places.
 	want := []map[string]any{
-		{"id": int64(0), "d": "1.230", "s": map[string]any{"d": "1.230"}},
-		{"id": int64(1), "d": "1.234", "s": map[string]any{"d": "1.230"}},
-		{"id": int64(3), "d": "12345678.990", "s": map[string]any{"d": "1.230"}},
-		{"id": int64(5), "d": "0.010", "s": map[string]any{"d": "1.230"}},
-		{"id": int64(7), "d": "-99999999.994", "s": map[string]any{"d": "1.230"}},
+		{"id": int64(0), "d": "1.23", "s": map[string]any{"d": "1.23"}},
+		{"id": int64(1), "d": "1.23", "s": map[string]any{"d": "1.23"}},
+		{"id": int64(3), "d": "12345678.99", "s": map[string]any{"d": "1.23"}},
+		{"id": int64(5), "d": "0.01", "s": map[string]any{"d": "1.23"}},
+		{"id": int64(7), "d": "-99999999.99", "s": map[string]any{"d": "1.23"}},
 		{"id": int64(8)},
 	}
 	for transport, rows := range stored {

@@ -124,8 +124,21 @@
 // not use is named with both wire types, a JSON field by its column name
 // rather than its protojson name). A map entry's fields other than a key and
 // a value of the declared wire types are skipped, as protobuf parsers do.
+// The text of a DECIMAL(p,s) field (also inside a STRUCT, an ARRAY or a
+// MAP; every record type and Flight batches) must be a decimal number whose
+// value, rounded half-up to s places, has at most p−s digits before the
+// point (protoarrow.CheckDecimalText, the rule the clients check by), else
+// the request (or batch) is rejected the same way; it is stored as the
+// service stores it, rounded with exactly s fraction digits ("1.234" into
+// DECIMAL(10,2) is stored as "1.23", "7" as "7.00").
 // Acks are cumulative and monotonic and follow the table's
 // AckPolicy (immediate by default).
+//
+// A TINYINT or SMALLINT column travels as an int32 field (as INT does): a
+// value outside the column's range (300 in a TINYINT; also in a STRUCT
+// field, an ARRAY element, packed or not, a MAP key or value) rejects its
+// request the same way, naming the field, the value and the type (PROTO,
+// JSON and Avro records; rangecheck.go).
 //
 // # Arrow Flight streams
 //

@@ -244,6 +244,7 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 	}
 	r.streamID = "flight-" + randomHex(12)
 	r.src = &source{streamID: r.streamID, md: t.md, tableMD: t.md, v: t.validator}
+	r.decimals = newDecimalPlan(t.cols, t.md)
 	r.policy = s.ackPolicy(r.tableName).normalized()
 	r.start()
 	if err := r.tx.ack(-1, 0); err != nil { // READY
@@ -323,6 +324,11 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 	buf, spans, err := encodeArrowRows(fb.rec, r.table.md, r.table.arrow, fb.bodyBytes+8*n)
 	if err != nil {
 		return invalid("batch at offset %d: %v (the whole batch is rejected)", offset, err)
+	}
+	if r.decimals != nil {
+		if buf, spans, err = r.roundDecimals(buf, spans); err != nil {
+			return invalid("batch at offset %d: %v (the whole batch is rejected)", offset, err)
+		}
 	}
 	if n > 0 {
 		r.s.store(r.table, &block{src: r.src, offset: offset, buf: buf, spans: spans})

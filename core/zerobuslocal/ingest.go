@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -102,6 +103,9 @@ type rpc struct {
 	utf8       *utf8Plan                      // string fields of encodedMD (nil: none)
 	notNull    *notNullPlan                   // NOT NULL fields inside STRUCTs (nil: none)
 	variants   *variantPlan                   // VARIANT fields, whose JSON text is checked (nil: none)
+	decimals   *decimalPlan                   // DECIMAL fields, whose text is checked and rounded (nil: none)
+	decScratch []byte                         // reused by decimals
+	ranges     *rangePlan                     // TINYINT and SMALLINT fields, whose values are checked (nil: none)
 	sameMD     bool                           // encodedMD is the table's descriptor
 	validator  *protoarrow.Validator          // checks records against encodedMD
 	src        *source                        // shared by the blocks this RPC stores
@@ -316,14 +320,20 @@ func (r *rpc) create() error {
 		r.utf8 = newUTF8Plan(r.encodedMD)
 		r.notNull = newNotNullPlan(t.cols, r.encodedMD)
 		r.variants = newVariantPlan(t.cols, r.encodedMD)
+		r.decimals = newDecimalPlan(t.cols, r.encodedMD)
+		r.ranges = newRangePlan(t.cols, r.encodedMD)
 	}
 	if r.recordType == zerobuspb.RecordType_JSON && t.md != nil {
 		r.notNull = newNotNullPlan(t.cols, t.md)
 		r.variants = newVariantPlan(t.cols, t.md)
+		r.decimals = newDecimalPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	if r.avro != nil { // records are stored in the table's protobuf form
 		r.src.md, r.src.v = t.md, t.validator
 		r.variants = newVariantPlan(t.cols, t.md)
+		r.decimals = newDecimalPlan(t.cols, t.md)
+		r.ranges = newRangePlan(t.cols, t.md)
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
@@ -652,6 +662,7 @@ func (r *rpc) handle(in *inbound) error {
 		records [][]byte
 		jsonRec bool
 		avroRec bool
+		rounded bool // records holds copies with DECIMAL text rounded
 	)
 	switch p := m0.GetPayload().(type) {
 	case *zerobuspb.EphemeralStreamRequest_CreateStream:
@@ -717,6 +728,9 @@ func (r *rpc) handle(in *inbound) error {
 		encoded := make([][]byte, len(records))
 		for i, rec := range records {
 			m, err := r.avro.decode(rec, r.table.md)
+			if err == nil && r.decimals != nil {
+				m, err = r.decimals.fixMessage(m, &r.decScratch)
+			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 			}
@@ -725,6 +739,11 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if r.variants != nil {
 				if err := r.variants.check(encoded[i], 0); err != nil {
+					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
+				}
+			}
+			if r.ranges != nil {
+				if err := r.ranges.check(encoded[i], 0); err != nil {
 					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 				}
 			}
@@ -745,6 +764,12 @@ func (r *rpc) handle(in *inbound) error {
 			}
 			if err == nil && m != nil && r.variants != nil {
 				err = r.variants.checkMessage(m)
+			}
+			if err == nil && m != nil && r.decimals != nil {
+				m, err = r.decimals.fixMessage(m, &r.decScratch)
+			}
+			if err == nil && m != nil && r.ranges != nil {
+				err = r.ranges.checkMessage(m)
 			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
@@ -772,13 +797,25 @@ func (r *rpc) handle(in *inbound) error {
 			if err == nil && r.variants != nil {
 				err = r.variants.check(rec, 0)
 			}
+			if err == nil && r.decimals != nil {
+				var fixed []byte
+				if fixed, err = r.decimals.fix(rec, 0, &r.decScratch); fixed != nil {
+					if !rounded {
+						records, rounded = slices.Clone(records), true
+					}
+					records[i] = fixed
+				}
+			}
+			if err == nil && r.ranges != nil {
+				err = r.ranges.check(rec, 0)
+			}
 			if err != nil {
 				return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 			}
 		}
 	}
 	b := &block{src: r.src, offset: offset, json: jsonRec, msgs: msgs}
-	if in.spans != nil && !jsonRec {
+	if in.spans != nil && !jsonRec && !rounded {
 		b.buf, b.spans = in.buf, in.spans // the records alias the message
 	} else {
 		b.buf, b.spans = r.arena.copyRecords(records)

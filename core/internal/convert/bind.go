@@ -237,6 +237,11 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 			return e, nil
 		}
 	}
+	if n.fit != nil {
+		if e := bindDecimalText(b, arr, *n.fit); e != nil {
+			return e, nil
+		}
+	}
 	switch a := arr.(type) {
 	case *array.Int8:
 		return bindInt(n, b, values[int8](a)), nil
@@ -253,6 +258,9 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.Uint32:
 		return bindInt(n, b, values[uint32](a)), nil
 	case *array.Uint64:
+		if n.fitInt != nil {
+			return bindInt(n, b, values[uint64](a)), nil
+		}
 		e := &intEnc[uint64]{base: b, vals: values[uint64](a), mul: n.mul, div: n.div, unit: n.unit, out: intOutFor(n.ptype), u64: true}
 		return e, nil
 	case *array.Date32:
@@ -266,6 +274,9 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.Float32:
 		return &floatEnc[float32]{base: b, vals: values[float32](a), double: isDouble(n)}, nil
 	case *array.Float64:
+		if n.fitFloat {
+			return &fitFloatEnc{base: b, vals: values[float64](a)}, nil
+		}
 		return &floatEnc[float64]{base: b, vals: values[float64](a), double: isDouble(n)}, nil
 	case *array.Boolean:
 		e := &boolEnc{base: b}
@@ -362,6 +373,10 @@ func isASCII(b []byte) bool {
 
 // bindInt picks the fast path when no conversion or range check is needed.
 func bindInt[T integer](n *node, b base, vals []T) encoder {
+	if n.fitInt != nil {
+		lo, hi := IntBounds[T](*n.fitInt)
+		return &fitIntEnc[T]{base: b, vals: vals, t: *n.fitInt, lo: lo, hi: hi, from: n.dt}
+	}
 	out := intOutFor(n.ptype)
 	if n.mul == 1 && n.div == 1 {
 		switch v := any(vals).(type) {

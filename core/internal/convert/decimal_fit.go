@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // DecimalMetaKey is the Arrow field metadata key under which a table schema
@@ -43,9 +45,9 @@ func FieldDecimal(f arrow.Field) (DecimalSpec, bool) {
 }
 
 // TableDecimals maps the paths (as Options.TableNullable names them) of a
-// table schema's DECIMAL columns, STRUCT fields, ARRAY elements and MAP
-// values to their DECIMAL(p,s), in the form Options.TableDecimal takes;
-// nil when it has none.
+// table schema's DECIMAL columns, STRUCT fields, ARRAY elements, MAP keys
+// ("m.key") and MAP values to their DECIMAL(p,s), in the form
+// Options.TableDecimal takes; nil when it has none.
 func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 	var m map[string]DecimalSpec
 	var walk func(f arrow.Field, path string, depth int)
@@ -65,6 +67,7 @@ func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 				walk(c, joinPath(path, c.Name), depth+1)
 			}
 		case *arrow.MapType:
+			walk(t.KeyField(), path+".key", depth+1)
 			walk(t.ItemField(), valuePath(path), depth+1)
 		case arrow.ListLikeType:
 			walk(t.ElemField(), elemPath(path), depth+1)
@@ -76,72 +79,18 @@ func TableDecimals(s *arrow.Schema) map[string]DecimalSpec {
 	return m
 }
 
-// DecimalFit says why decimal text ("-123.450") does not fit d, or ""
-// when it does. The service converts the exact text it is sent to the
-// column's DECIMAL(p,s) as Spark does: extra fraction digits are rounded
-// half-up to s places (1.234 into DECIMAL(10,2) is stored as 1.23), and
-// only a value that then needs more than p−s digits before the point is
-// out of the column's range (99.995 into DECIMAL(4,2) rounds to 100.00).
-// Both transports fail such a value's row (ErrOutOfRange) and send every
-// other value as it is; text that is not a plain decimal number is not
-// checked here.
+// DecimalFit says why decimal text ("-123.450", or a string column's
+// "1.5e3") cannot be stored in d, or "" when it can. The service converts
+// the text it is sent to the column's DECIMAL(p,s) as Spark does: extra
+// fraction digits are rounded half-up to s places (1.234 into
+// DECIMAL(10,2) is stored as 1.23), and only a value that then needs more
+// than p−s digits before the point is out of the column's range (99.995
+// into DECIMAL(4,2) rounds to 100.00); text that is not a decimal number
+// cannot be stored either. Both transports fail such a value's row. The
+// rule is protoarrow.CheckDecimalText, the local server's too.
 func DecimalFit(text []byte, d DecimalSpec) string {
-	t := text
-	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
-		t = t[1:]
-	}
-	intPart, frac := t, []byte(nil)
-	if i := indexByte(t, '.'); i >= 0 {
-		intPart, frac = t[:i], t[i+1:]
-	}
-	for len(intPart) > 0 && intPart[0] == '0' {
-		intPart = intPart[1:]
-	}
-	if !allDigits(intPart) || !allDigits(frac) {
-		return ""
-	}
-	max := d.Precision - d.Scale
-	if n := len(intPart); n > max || n == max && carries(intPart, frac, d.Scale) {
-		return fmt.Sprintf("%s does not fit the table's %s: more than %d digits before the point after rounding to %d places", text, d, max, d.Scale)
-	}
-	return ""
-}
-
-// carries reports whether rounding intPart.frac half-up to s fraction
-// digits carries into a new integer digit (999.995 to 2 places).
-func carries(intPart, frac []byte, s int) bool {
-	if len(frac) <= s || frac[s] < '5' {
-		return false
-	}
-	for _, c := range intPart {
-		if c != '9' {
-			return false
-		}
-	}
-	for _, c := range frac[:s] {
-		if c != '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
+	why, _, _ := protoarrow.CheckDecimalText(text, d.Precision, d.Scale)
+	return why
 }
 
 // DecimalAlwaysFits reports whether every value of the decimal type from

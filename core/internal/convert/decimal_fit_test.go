@@ -23,7 +23,7 @@ func TestDecimalFit(t *testing.T) {
 		{"98.995", DecimalSpec{4, 2}, true}, {"99.985", DecimalSpec{4, 2}, true},
 		{"0.995", DecimalSpec{2, 2}, false}, {"0.994", DecimalSpec{2, 2}, true}, {"1.00", DecimalSpec{2, 2}, false},
 		{"9.5", DecimalSpec{1, 0}, false}, {"9.4", DecimalSpec{1, 0}, true}, {"-9.49", DecimalSpec{1, 0}, true},
-		{"abc", d, true}, // not decimal text: not this check's to judge
+		{"abc", d, false}, {"1e2", DecimalSpec{5, 2}, true}, {"1e2", DecimalSpec{4, 2}, false},
 	} {
 		if why := DecimalFit([]byte(c.text), c.d); (why == "") != c.ok {
 			t.Errorf("%s in %s: %q", c.text, c.d, why)

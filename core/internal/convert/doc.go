@@ -61,17 +61,28 @@
 //	struct                                     nested message
 //	map<K, V>                                  map<K, V>: repeated entry {1 key, 2 value}
 //
+// With Options.TableType (the table's types, from the catalog), an integer
+// column of a table int8, int16 or int32 column (TINYINT, SMALLINT, INT) is
+// an int32 field and of an int64 one (BIGINT) an int64 field, a float
+// column of a float32 one (FLOAT) a float and of a float64 one (DOUBLE) a
+// double, also for STRUCT fields, ARRAY elements and MAP keys and values;
+// a value that may not fit is checked per row by the rule of narrow.go,
+// which the Flight path casts by (IntFits, ToFloat): one outside the
+// table's type is a row error (ErrOutOfRange).
+//
 // Conversions to microseconds multiply with an overflow check (a row error)
 // and divide with floor division, so -1 ns is -1 us, before the epoch, and a
 // date64 of -1 ms is day -1. Decimal text has an optional '-', at least one
 // integer digit and, for a positive scale, exactly scale fraction digits
 // ("-12.340" for decimal(5, 3)); a negative scale appends zeros ("1200" for
 // 12 at scale -2). Map keys must map to an integer, bool or string type
-// (a decimal key is its text, as the Flight transport sends it).
+// (a decimal key is its text, as the Flight transport sends it). A string
+// value where Options.TableDecimal names a DECIMAL(p,s) is checked as
+// decimal text (see decimal_strings.go).
 //
 // Refused, with a Problem naming the column and type: the null type (a
-// top-level column of it is the table's type, all nulls, when
-// Options.TableType names the column),
+// column, STRUCT field, ARRAY element or MAP value of it is the table's
+// type, all nulls, when Options.TableType gives the column),
 // intervals, unions, a list directly inside a list, a map inside a list or
 // map, a list as a map value, and map keys of other types. Wrap the inner
 // list or map in a struct to send such shapes.

@@ -12,9 +12,11 @@ var (
 	// ErrNullValue: a null where protobuf cannot hold one (a required field,
 	// a list element, a map value).
 	ErrNullValue = errors.New("convert: null value not allowed here")
-	// ErrOutOfRange: a value that does not fit the protobuf field (a uint64
-	// over the int64 range, a timestamp or duration that overflows int64
-	// microseconds, a date outside int32 days).
+	// ErrOutOfRange: a value that does not fit the protobuf field or the
+	// table's type (a uint64 over the int64 range, an integer outside the
+	// table's TINYINT, SMALLINT, INT or BIGINT, a float64 beyond FLOAT, a
+	// timestamp or duration that overflows int64 microseconds, a date
+	// outside int32 days).
 	ErrOutOfRange = errors.New("convert: value out of range")
 	// ErrInvalidUTF8: a value bound to a protobuf string field (a utf8,
 	// large_utf8 or string_view column) is not valid UTF-8. Arrow does not
@@ -24,6 +26,10 @@ var (
 	// (Options.TableVariant) is not one JSON document, or gives an object
 	// key twice.
 	ErrInvalidVariant = errors.New("convert: VARIANT value is not one JSON document")
+	// ErrInvalidDecimal: the text of a string column sent into a column
+	// the table declares DECIMAL (Options.TableDecimal) is not a decimal
+	// number (protoarrow.CheckDecimalText).
+	ErrInvalidDecimal = errors.New("convert: DECIMAL value is not a decimal number")
 	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("convert: record too large")
 	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
@@ -46,7 +52,7 @@ type RowError struct {
 	// Reason says what is wrong and what to do about it.
 	Reason string
 	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8,
-	// ErrInvalidVariant or ErrRecordTooLarge.
+	// ErrInvalidVariant, ErrInvalidDecimal or ErrRecordTooLarge.
 	Err error
 }
 

@@ -38,6 +38,11 @@ type node struct {
 	// (Options.TableDecimal): each value is checked against it; nil when
 	// every value of the type fits (DecimalAlwaysFits).
 	fit *DecimalSpec
+	// fitInt is the table's integer type of an integer leaf whose values
+	// may not all fit it, fitFloat a float64 leaf of a table FLOAT
+	// (Options.TableType, narrowTo): each value is checked.
+	fitInt   *TableInt
+	fitFloat bool
 	// allNull: a column of the Arrow null type taken as the table's type
 	// (Options.TableType); every value is null.
 	allNull bool

@@ -77,17 +77,26 @@ type Options struct {
 
 	// TableDecimal gives, by the paths TableNullable uses, the DECIMAL(p,s)
 	// the table declares (TableDecimals builds it from the table's
-	// schema). A decimal value there too large for it (DecimalFit: more
-	// than p−s integer digits after rounding half-up to s places) fails its
-	// row with ErrOutOfRange. Ignored for caller-supplied descriptors.
+	// schema; MAP keys are "m.key"). A decimal value there too large for
+	// it (DecimalFit: more than p−s integer digits after rounding half-up
+	// to s places) fails its row with ErrOutOfRange. A string value there
+	// is decimal text checked by the same rule (protoarrow.CheckDecimalText):
+	// text that is not a number fails its row with ErrInvalidDecimal, a
+	// value too large with ErrOutOfRange; plain text is sent as given, other
+	// decimal text rounded to s places. Ignored for caller-supplied
+	// descriptors.
 	TableDecimal map[string]DecimalSpec
 
 	// TableType gives the table's Arrow type of each column (TableTypes
 	// builds it from the table's schema). A column of the Arrow null type
 	// there is taken as all nulls of that type: omitted where the column is
 	// nullable, each row failing as a null in a NOT NULL column otherwise.
-	// Without it such a column is refused. Ignored for caller-supplied
-	// descriptors.
+	// So is a STRUCT field of the null type (its type found inside its
+	// column's: "s.x", "items[].sku", "m.value.x"; a NOT NULL field fails
+	// each row whose STRUCT is not null), and ARRAY elements or MAP values
+	// of the null type (each element or value fails its row, as a null
+	// there does). Without it such a column or field is refused. Ignored
+	// for caller-supplied descriptors.
 	TableType map[string]arrow.DataType
 
 	// TableFields gives, for each level of the table (its columns under

@@ -91,13 +91,17 @@ func TableNullability(s *arrow.Schema) map[string]bool {
 	return m
 }
 
-// TableTypes maps each column of a table's schema to its Arrow type, in the
-// form Options.TableType takes.
+// TableTypes maps each column of a table's schema to its Arrow type, and
+// each STRUCT field, ARRAY element, MAP key ("m.key") and MAP value by the
+// paths Options.TableNullable uses, in the form Options.TableType takes.
 func TableTypes(s *arrow.Schema) map[string]arrow.DataType {
 	m := make(map[string]arrow.DataType, s.NumFields())
-	for _, f := range s.Fields() {
-		m[f.Name] = f.Type
-	}
+	walkTable(s, nil, func(path string, dt arrow.DataType, _, _ bool) {
+		m[path] = dt
+		if mt, ok := unwrapType(dt).(*arrow.MapType); ok && !protoarrow.IsVariantType(dt) {
+			m[path+".key"] = mt.KeyType()
+		}
+	})
 	return m
 }
 
@@ -249,9 +253,11 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	case arrow.ExtensionType:
 		return b.wrap(dt, t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
 	}
-	if t, ok := b.opts.TableType[path]; ok && dt.ID() == arrow.NULL && ctx == ctxField && depth == 0 {
-		// A column of nulls only (pandas' object column of None, polars'
-		// Null): the table's type, every value null.
+	if t, ok := tableTypeAt(b.opts.TableType, path); ok && dt.ID() == arrow.NULL && ctx != ctxMapKey {
+		// A column or STRUCT field of nulls only (pandas' object column of
+		// None, polars' Null, pyarrow's struct<x: null> from dicts whose x
+		// is always None), or ARRAY elements or MAP values of the null
+		// type: the table's type, every value null.
 		if protoarrow.IsVariantType(t) {
 			t = arrow.BinaryTypes.LargeString // VARIANT text
 		}
@@ -304,8 +310,11 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	}
 	n := &node{dt: dt, ptype: info.ptype, mul: info.mul, div: info.div, unit: info.unit, scale: info.scale,
 		variant: info.class == classString && b.opts.TableVariant[path]}
-	if d, ok := b.opts.TableDecimal[path]; ok && info.class == classDecimal && ctx != ctxMapKey && !DecimalAlwaysFits(dt, d) {
-		n.fit = &d // some values may not fit: each is checked
+	if d, ok := b.opts.TableDecimal[path]; ok && (info.class == classDecimal && !DecimalAlwaysFits(dt, d) || info.class == classString) {
+		n.fit = &d // some values may not fit (or, given as strings, not be numbers): each is checked
+	}
+	if tt, ok := b.opts.TableType[path]; ok {
+		n.narrowTo(tt)
 	}
 	return n, ""
 }

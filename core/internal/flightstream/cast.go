@@ -146,6 +146,9 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		}
 		if arrow.TypeEqual(ff.Type, tf.Type) {
 			c.cols[i] = colPlan{src: j}
+			if hasDecimalSpec(tf) {
+				c.decimal = append(c.decimal, i) // DECIMAL text given as large_utf8
+			}
 			continue
 		}
 		if ff.Type.ID() == arrow.NULL {
@@ -200,8 +203,8 @@ func (c *Caster) Target() *arrow.Schema { return c.target }
 // castable returns "" when from can be cast safely to the table type to,
 // else why not.
 func castable(from, to arrow.DataType) string {
-	if arrow.TypeEqual(from, to) {
-		return ""
+	if arrow.TypeEqual(from, to) || from.ID() == arrow.NULL {
+		return "" // the null type: all nulls of the table's type (rebuild)
 	}
 	switch f := from.(type) {
 	case *arrow.DictionaryType:
@@ -226,22 +229,10 @@ func castable(from, to arrow.DataType) string {
 	switch t := to.(type) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
 		tb := t.(arrow.FixedWidthDataType).BitWidth()
-		switch f := from.(type) {
-		case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type:
-			if f.(arrow.FixedWidthDataType).BitWidth() <= tb {
-				return ""
-			}
-			return "narrowing an integer could overflow"
-		case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type:
-			if f.(arrow.FixedWidthDataType).BitWidth() < tb {
-				return ""
-			}
-			return "narrowing an integer could overflow"
-		case *arrow.Uint64Type:
-			if tb == 64 {
-				return "" // checked for overflow per batch
-			}
-			return "narrowing an integer could overflow"
+		if convert.IsInteger(from) {
+			return "" // a value the table's type cannot hold fails its row (narrowInts)
+		}
+		switch from.(type) {
 		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
 			if tb == 64 {
 				return "" // microseconds, checked for overflow per batch
@@ -252,6 +243,8 @@ func castable(from, to arrow.DataType) string {
 		switch from.(type) {
 		case *arrow.Float16Type:
 			return ""
+		case *arrow.Float64Type:
+			return "" // a finite value beyond FLOAT's range fails its row (narrowFloats)
 		}
 	case *arrow.Float64Type:
 		switch from.(type) {
@@ -322,6 +315,9 @@ func castable(from, to arrow.DataType) string {
 		}
 	case *arrow.MapType:
 		if f, ok := from.(*arrow.MapType); ok {
+			if f.KeyType().ID() == arrow.NULL {
+				return "key: a MAP key cannot be null"
+			}
 			if why := castable(f.KeyType(), t.KeyType()); why != "" {
 				return "key: " + why
 			}
@@ -349,7 +345,7 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 // own arrays, retained.
 func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
 	n := rec.NumRows()
-	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 {
+	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 && len(c.decimal) == 0 {
 		rec.Retain()
 		return rec, nil, nil, nil
 	}
@@ -386,8 +382,14 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 	}
 	for _, i := range c.decimal {
 		tf := c.table.Field(i)
-		for _, u := range checkDecimals(cols[i], rec.Column(c.cols[i].src).DataType(), tf) {
+		from := rec.Column(c.cols[i].src).DataType()
+		for _, u := range checkDecimals(cols[i], from, tf) {
 			unencodable = append(unencodable, NullRow{Row: u.i, Column: tf.Name + u.path, Reason: u.reason})
+		}
+		if d, ok := roundDecimalTexts(mem, cols[i].Data(), from, tf); ok {
+			cols[i].Release()
+			cols[i] = array.MakeFromData(d)
+			d.Release()
 		}
 	}
 	for _, i := range c.checked {
@@ -478,10 +480,10 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 // units converts, value by value as the protobuf path does, the arrays
 // whose values can fall outside the table's type: time32, time64 and
 // duration to int64 microseconds, timestamps of any unit to microseconds,
-// date64 to date32 days, uint64 to int64. Finer units round down (floor:
-// -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that overflows is
-// a bad element (null in out, its row left out). ok is false for other
-// conversions.
+// date64 to date32 days (integers: narrowInts). Finer units round down
+// (floor: -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that
+// overflows is a bad element (null in out, its row left out). ok is false
+// for other conversions.
 func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
 	var unit arrow.TimeUnit
 	var at func(i int) int64
@@ -526,28 +528,6 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 		lo, hi, what = math.MinInt32, math.MaxInt32, "DATE days"
 		db := array.NewDate32Builder(mem)
 		b, put = db, func(v int64) { db.UnsafeAppend(arrow.Date32(v)) }
-	case *array.Uint64:
-		if to.ID() != arrow.INT64 {
-			return nil, nil, false
-		}
-		b = array.NewInt64Builder(mem)
-		defer b.Release()
-		ib := b.(*array.Int64Builder)
-		ib.Reserve(a.Len())
-		for i := range a.Len() {
-			if t.IsNull(i) {
-				ib.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			v := t.Value(i)
-			if v > math.MaxInt64 {
-				bad = append(bad, badValue{i: i, reason: fmt.Sprintf("uint64 value %d is over the BIGINT maximum %d; filter the row or cast the column", v, int64(math.MaxInt64))})
-				ib.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			ib.UnsafeAppend(int64(v))
-		}
-		return ib.NewArray(), bad, true
 	default:
 		return nil, nil, false
 	}
@@ -750,8 +730,8 @@ func isNested(t arrow.DataType) bool {
 	return ok
 }
 
-// hasDecimalSpec reports whether the table field f, or a field, element or
-// value inside it, is a DECIMAL whose precision and scale the catalog gave
+// hasDecimalSpec reports whether the table field f, or a field, element,
+// key or value inside it, is a DECIMAL whose precision and scale the catalog gave
 // (convert.DecimalMeta).
 func hasDecimalSpec(f arrow.Field) bool {
 	if _, ok := convert.FieldDecimal(f); ok {
@@ -761,7 +741,7 @@ func hasDecimalSpec(f arrow.Field) bool {
 	case *arrow.StructType:
 		return slices.ContainsFunc(t.Fields(), hasDecimalSpec)
 	case *arrow.MapType:
-		return hasDecimalSpec(t.ItemField())
+		return hasDecimalSpec(t.KeyField()) || hasDecimalSpec(t.ItemField())
 	case arrow.ListLikeType:
 		return hasDecimalSpec(t.ElemField())
 	}
@@ -787,11 +767,16 @@ func plainType(t arrow.DataType) arrow.DataType {
 // checkDecimals lists the elements of out (cast to the table field to from
 // the caller's type from) whose value was a caller decimal that does not fit
 // the DECIMAL(p,s) the table declares there (convert.DecimalFit, the
-// protobuf path's rule), the first per element.
+// protobuf path's rule), or caller text that is not a decimal number or
+// does not fit (checkDecimalText), the first per element (a MAP entry's key
+// before its value).
 func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badValue {
 	from = plainType(from)
 	if d, ok := convert.FieldDecimal(to); ok {
 		s, ok := out.(*array.LargeString)
+		if ok && isJSONText(from) {
+			return checkDecimalText(s, d)
+		}
 		if !ok || !isDecimal(from) || convert.DecimalAlwaysFits(from, d) {
 			return nil
 		}
@@ -836,12 +821,16 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 		if !ok || !ok2 {
 			return nil
 		}
-		items := ma.ListValues().(*array.Struct).Field(1)
-		b := checkDecimals(items, fm.ItemType(), t.ItemField())
+		ents := ma.ListValues().(*array.Struct)
+		b := checkDecimals(ents.Field(0), fm.KeyType(), t.KeyField())
 		for k := range b {
-			b[k].path = ".value" + b[k].path
+			b[k].path = ".key" + b[k].path
 		}
-		return liftElements(ma, b)
+		v := checkDecimals(ents.Field(1), fm.ItemType(), t.ItemField())
+		for k := range v {
+			v[k].path = ".value" + v[k].path
+		}
+		return liftElements(ma, append(b, v...))
 	case *arrow.ListType:
 		la, ok := out.(array.ListLike)
 		fl, ok2 := from.(arrow.ListLikeType)

@@ -164,7 +164,6 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 		t.Fatalf("PlanCast: %v, want *MismatchError", err)
 	}
 	want := []ColumnMismatch{
-		{Column: "id", CallerType: "int64", TableType: "int32", Reason: "narrowing an integer could overflow"},
 		{Column: "when", CallerType: "timestamp[us, tz=UTC]", TableType: "timestamp[us]", Reason: "a timestamp with a time zone cannot go to a TIMESTAMP_NTZ column"},
 		{Column: "required", TableType: "large_utf8", Reason: "the column is NOT NULL"},
 		{Column: "stray", CallerType: "bool"},
@@ -177,7 +176,9 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 			t.Errorf("mismatch %d: %+v, want %+v", i, me.Columns[i], want[i])
 		}
 	}
-	for _, s := range []string{`column "id" is int64 in the batch and int32 in the table`, `"stray" (bool in the batch) is not in the table`, "main.default.t"} {
+	// (int64 into int32 is a narrowing cast, each value checked: not a
+	// mismatch; see narrow_test.go.)
+	for _, s := range []string{`"stray" (bool in the batch) is not in the table`, "main.default.t"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q lacks %q", err, s)
 		}

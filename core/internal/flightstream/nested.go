@@ -56,6 +56,13 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 		return nil, nil, err
 	}
 	defer a.Release()
+	if a.DataType().ID() == arrow.NULL && to.ID() != arrow.NULL {
+		// A STRUCT field, ARRAY elements or MAP values of the null type
+		// (pyarrow's struct<x: null> from dicts whose x is always None):
+		// all nulls of the table's type; checkValues fails the rows where
+		// the table cannot hold a null there.
+		return array.MakeArrayOfNull(mem, to, a.Len()), nil, nil
+	}
 	if arrow.TypeEqual(a.DataType(), to) {
 		a.Retain()
 		return a, nil, nil
@@ -282,6 +289,12 @@ func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow
 		if out, ok := widenHalf(mem, h, to); ok {
 			return out, nil, nil
 		}
+	}
+	if out, bad, ok := narrowInts(mem, a, to); ok {
+		return out, bad, nil
+	}
+	if out, bad, ok := narrowFloats(mem, a, to); ok {
+		return out, bad, nil
 	}
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
