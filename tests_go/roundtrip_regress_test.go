@@ -110,7 +110,8 @@ func TestLargeListBatchFromIPCAfterOneInMemory(t *testing.T) {
 // table type holds a VARIANT inside a STRUCT, an ARRAY or a MAP takes the
 // table's type with the VARIANT as its JSON text on both transports, as a
 // VARIANT column of the null type does. Found by TestRoundTripRandom
-// (seed 1796544938935388793 with null-type STRUCT fields on): over
+// (seed 1796544938935388793 with null-type STRUCT fields on; a STRUCT
+// field of the null type, n.v, too): over
 // protobuf the descriptor described the VARIANT as the struct of its
 // binary encoding and the service refused the whole batch
 // (TYPE_INCOMPATIBLE: field "s.x" has type struct, the table column needs
@@ -119,7 +120,9 @@ func TestNullTypeColumnWithVariantInside(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "s", Type: arrow.Null, Nullable: true}, {Name: "l", Type: arrow.Null, Nullable: true},
-		{Name: "m", Type: arrow.Null, Nullable: true}}, nil)
+		{Name: "m", Type: arrow.Null, Nullable: true},
+		{Name: "n", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			arrow.Field{Name: "v", Type: arrow.Null, Nullable: true}), Nullable: true}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	for id := int64(0); id < 2; id++ {
@@ -127,12 +130,17 @@ func TestNullTypeColumnWithVariantInside(t *testing.T) {
 		for c := 1; c < 4; c++ {
 			b.Field(c).AppendNull()
 		}
+		nb := b.Field(4).(*array.StructBuilder) // {a: 7, v: null}
+		nb.Append(true)
+		nb.FieldBuilder(0).(*array.Int32Builder).Append(7)
+		nb.FieldBuilder(1).AppendNull()
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
 		table := "main.default.null_variant_" + tr
-		createTable(t, srv, table, "id BIGINT NOT NULL, s STRUCT<a: INT, x: VARIANT>, l ARRAY<STRUCT<v: VARIANT>>, m MAP<STRING, VARIANT>")
+		createTable(t, srv, table, "id BIGINT NOT NULL, s STRUCT<a: INT, x: VARIANT>, l ARRAY<STRUCT<v: VARIANT>>, "+
+			"m MAP<STRING, VARIANT>, n STRUCT<a: INT, v: STRUCT<x: VARIANT>>")
 		cfg := serverConfig(srv, table)
 		cfg.Transport = tr
 		res, err := newWrapper(t, cfg).SendBatch(testCtx(t), rec)
@@ -146,8 +154,9 @@ func TestNullTypeColumnWithVariantInside(t *testing.T) {
 			continue
 		}
 		for _, r := range srv.Rows(table) {
-			if got := msgToMap(r.Message); len(got) != 1 {
-				t.Errorf("%s: stored %v, want the id only", tr, got)
+			got := msgToMap(r.Message)
+			if n, ok := got["n"].(map[string]any); len(got) != 2 || !ok || len(n) != 1 || n["a"] != int64(7) {
+				t.Errorf("%s: stored %v, want the id and n {a: 7}", tr, got)
 			}
 		}
 		if got := storedIDs(t, srv, table); len(got) != 2 {

@@ -258,9 +258,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		// None, polars' Null, pyarrow's struct<x: null> from dicts whose x
 		// is always None), or ARRAY elements or MAP values of the null
 		// type: the table's type, every value null.
-		if protoarrow.IsVariantType(t) {
-			t = arrow.BinaryTypes.LargeString // VARIANT text
-		}
+		t = variantsAsText(t) // VARIANT text, also inside STRUCTs, ARRAYs and MAPs
 		n, typeName := b.typeNode(t, hint, fieldName, path, depth, msg, sc, ctx)
 		if n != nil {
 			n.allNull = true
