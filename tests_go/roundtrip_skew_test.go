@@ -211,7 +211,7 @@ func rtSkewed(n *rtNode) bool {
 
 // rtNarrowing: integer and float leaves may come in a wider Arrow type
 // than the table's (on since the narrowing change is in).
-const rtNarrowing = false
+const rtNarrowing = true
 
 // narrow may give leaf n (a table TINYINT, SMALLINT, INT or FLOAT) a wider
 // or unsigned Arrow type, as pandas and polars hold them (int64, float64);
@@ -394,7 +394,7 @@ func rtFitFloat(v float64) (float64, bool) {
 
 // rtDecText: DECIMAL leaves may come as strings and STRUCT fields as
 // Arrow's null type (on since that change is in).
-const rtDecText = false
+const rtDecText = true
 
 // decText may give DECIMAL leaf n as strings (the text users hold:
 // Python's str(Decimal), CSV columns), keeping a run-end encoded form.
