@@ -363,7 +363,7 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 		tf := c.target.Field(i)
 		switch {
 		case p.src < 0:
-			cols[i] = array.MakeArrayOfNull(mem, tf.Type, int(n))
+			cols[i] = nullArray(mem, tf.Type, int(n))
 		case !p.cast:
 			a := rec.Column(p.src)
 			a.Retain()

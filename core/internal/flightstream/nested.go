@@ -61,7 +61,7 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 		// (pyarrow's struct<x: null> from dicts whose x is always None):
 		// all nulls of the table's type; checkValues fails the rows where
 		// the table cannot hold a null there.
-		return array.MakeArrayOfNull(mem, to, a.Len()), nil, nil
+		return nullArray(mem, to, a.Len()), nil, nil
 	}
 	if arrow.TypeEqual(a.DataType(), to) {
 		a.Retain()
@@ -349,7 +349,7 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 			if !f.Nullable {
 				return nil, nil, fmt.Errorf("field %q (NOT NULL in the table) is missing from the batch's STRUCT", f.Name)
 			}
-			na := array.MakeArrayOfNull(mem, f.Type, a.Len())
+			na := nullArray(mem, f.Type, a.Len())
 			kids[k] = na.Data()
 			kids[k].Retain()
 			na.Release()
