@@ -94,8 +94,9 @@ func TestRoundTripRandom(t *testing.T) {
 		t.Logf("%d random seeds from %d in %v (%d failed)", n, base, time.Since(start).Round(time.Second), failed)
 		c := rtCounts
 		t.Logf("%d tables, %d rows sent (%d failed as expected or not); %d column/STRUCT levels: %d in another order, "+
-			"%d names in another case, %d nullable columns/fields left out; %d narrowed integer/float leaves, %d DECIMAL-as-text leaves",
-			c.tables, c.rows, c.failedRows, c.levels, c.shuffled, c.renamed, c.omitted, c.narrowed, c.decText)
+			"%d names in another case, %d nullable columns/fields left out, %d of Arrow's null type; %d narrowed integer/float leaves, "+
+			"%d DECIMAL-as-text leaves", c.tables, c.rows, c.failedRows, c.levels, c.shuffled, c.renamed, c.omitted, c.nullType,
+			c.narrowed, c.decText)
 	default:
 		for _, s := range rtFixedSeeds {
 			rtSeed(t, srv, s)
