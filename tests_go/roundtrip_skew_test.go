@@ -181,10 +181,18 @@ func (g *rtGen) skew(n *rtNode) {
 			pNull = 8
 		}
 		n.perm = g.skewLevel(n.flds, func(int) bool { return false }, 50, 20, 15, pNull)
+		for _, f := range n.flds {
+			// A NOT NULL field of the null type: each row whose STRUCT is
+			// not null fails, naming the field.
+			if f.notNull && pNull > 0 && g.xpct(3) {
+				f.nullType, f.dt, f.reorder = true, arrow.Null, false
+				rtCounts.nullType++
+			}
+		}
 		fields := make([]arrow.Field, 0, len(n.perm))
 		for _, i := range n.perm {
 			f := n.flds[i]
-			fields = append(fields, arrow.Field{Name: f.batchName(), Type: f.dt, Nullable: !f.notNull || f.nulls})
+			fields = append(fields, arrow.Field{Name: f.batchName(), Type: f.dt, Nullable: !f.notNull || f.nulls || f.nullType})
 		}
 		n.dt = arrow.StructOf(fields...)
 	default:
