@@ -63,3 +63,16 @@ def test_pandas_int_with_none_whole_frame_stored(server: LocalServer, table_name
     assert res.successful_rows == [0, 1, 2] and res.failed_row_errors == []
     got = server.table(table_name).sort_by("id").to_pydict()
     assert got == {"id": [1, 2, 3], "qty": [10, None, -3], "total": [None, 2**40, 0], "score": [3.0, 4.0, 5.0]}
+
+
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+def test_pandas_nullable_int64_keeps_large_integers_exact(server: LocalServer, table_name: str, transport: str) -> None:
+    """What the README advises for integers over 2^53 with missing values: pandas' nullable Int64 dtype arrives as
+    int64 with nulls, so 2^53+1 is stored as sent (as float64 pandas would have made it 2^53)."""
+    server.create_table(table_name, "id INT NOT NULL, n BIGINT")
+    df = pd.DataFrame({"id": [1, 2], "n": pd.array([2**53 + 1, None], dtype="Int64")})
+    assert float(2**53 + 1) == 2**53  # what the float64 column would have held
+    with ZerobusWrapper(server.config(table_name, transport=transport)) as w:
+        res = w.send_batch(df)
+    assert res.successful_rows == [0, 1] and res.failed_row_errors == []
+    assert server.table(table_name).sort_by("id").to_pydict() == {"id": [1, 2], "n": [2**53 + 1, None]}
