@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -217,6 +218,77 @@ func TestFloatIntCastsFailOnlyTheRowsThatDoNotFit(t *testing.T) {
 		}
 		put("nn", int64(nderef(r.nn)), r.nn == nil)
 		want = append(want, m)
+	}
+	for transport, got := range stored {
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s stored\n%v\nwant\n%v", transport, got, want)
+		}
+	}
+}
+
+// Less common sources of the same casts, on both transports: float16 into
+// TINYINT, a dictionary of float64 (pandas' category of floats) into INT,
+// uint64 into DOUBLE (2^63 exact, 2^64-1 rounds) and int8 into FLOAT (no
+// value to check); stored values read back, the bad rows failed alone.
+func TestFloatIntCastsOfOtherSources(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	srv := startServer(t, zerobuslocal.Options{})
+	ids := array.NewInt64Builder(mem)
+	ids.AppendValues([]int64{0, 1, 2, 3, 4}, nil)
+	hb := array.NewFloat16Builder(mem)
+	hb.AppendValues([]float16.Num{float16.New(-128), float16.New(127), float16.New(128), float16.New(1), float16.New(1)}, nil)
+	db := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.PrimitiveTypes.Float64}).(*array.Float64DictionaryBuilder)
+	for _, v := range []float64{2147483647, -7, 1, 0.5, 1} {
+		if err := db.Append(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ub := array.NewUint64Builder(mem)
+	ub.AppendValues([]uint64{1 << 63, 0, 1, 1, math.MaxUint64}, []bool{true, false, true, true, true})
+	i8 := array.NewInt8Builder(mem)
+	i8.AppendValues([]int8{-128, 127, 0, 0, 0}, nil)
+	var cols []arrow.Array
+	for _, b := range []array.Builder{ids, hb, db, ub, i8} {
+		cols = append(cols, b.NewArray())
+		b.Release()
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "h", Type: arrow.FixedWidthTypes.Float16, Nullable: true},
+		{Name: "c", Type: cols[2].DataType(), Nullable: true},
+		{Name: "u", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+		{Name: "e", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
+	}, nil), cols, 5)
+	defer rec.Release()
+	tcols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, h TINYINT, c INT, u DOUBLE, e FLOAT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, results := sendBoth(t, srv, "floatint_other", tcols, rec)
+	wantFailed := map[int]string{
+		2: `column "h": float16 value 128 is over the TINYINT maximum 127;`,
+		3: `column "c": float64 value 0.5 is not a whole number (the table's column is INT,`,
+		4: `column "u": uint64 value 18446744073709551615 is not exact as a DOUBLE (the nearest is 18446744073709551616,`,
+	}
+	for transport, res := range results {
+		if len(res.FailedRows) != len(wantFailed) {
+			t.Errorf("%s: failed rows %v, want %v", transport, res.FailedRows, wantFailed)
+		}
+		for _, fr := range res.FailedRows {
+			if fr.State != core.RowNotWritten || !strings.Contains(fr.Err.Error(), wantFailed[fr.Index]) {
+				t.Errorf("%s row %d: %v (%v), want %q", transport, fr.Index, fr.Err, fr.State, wantFailed[fr.Index])
+			}
+		}
+	}
+	want := []map[string]any{
+		{"id": int64(0), "h": int64(-128), "c": int64(2147483647), "u": 0x1p63, "e": -128.0},
+		{"id": int64(1), "h": int64(127), "c": int64(-7), "e": 127.0},
 	}
 	for transport, got := range stored {
 		if !reflect.DeepEqual(got, want) {
