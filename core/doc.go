@@ -234,7 +234,18 @@
 // (NaN and ±Inf pass, others round to the nearest FLOAT, as Spark casts)
 // fails its row alone (*ConversionError naming the path, the value and the
 // type, RowNotWritten) and the other rows are sent; without the catalog
-// the field types follow the batch.
+// the field types follow the batch. A float column of a table integer
+// column (pandas makes an integer column holding a missing value float64,
+// the missing value a null) is an int32 or int64 field: a whole number in
+// the column's range is sent as that integer (-0.0 as 0), and a value with
+// a fraction, NaN, ±Inf or out of range fails its row (never rounded); a
+// float MAP key of a table's integer key likewise. An integer column of a
+// table FLOAT or DOUBLE column is a float or double field: a value the
+// float holds exactly is sent (every integer up to 2^24 in a FLOAT, 2^53
+// in a DOUBLE, larger ones where the float has them), one it would round
+// (2^53+1 into DOUBLE) fails its row rather than be stored as another
+// number (Spark's cast rounds); the rule is convert's (narrow.go), the one
+// the arrow_flight transport casts by.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //
@@ -301,7 +312,8 @@
 // mapping of the batch's schema (protocol §9: STRING and DECIMAL as
 // large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).
 // Columns are matched by name; safe casts are applied (integer widening,
-// any integer into a narrower table integer and float64 into FLOAT, each
+// any integer into a narrower table integer and float64 into FLOAT, any
+// float into a table integer and any integer into FLOAT or DOUBLE, each
 // value checked, float widening, string and binary to their large forms,
 // decimals to their exact text, date64 to date32, timestamp units to
 // microseconds, TIME and DURATION to BIGINT microseconds, as the protobuf
@@ -317,8 +329,9 @@
 // path too: a null in a NOT NULL column or struct field, a null list
 // element or map value, a string that is not UTF-8, a value out of range
 // (an integer outside the table's TINYINT, SMALLINT, INT or BIGINT, a
-// finite float64 beyond FLOAT, a time overflowing microseconds, a date64
-// outside DATE), JSON text that does not parse as a VARIANT (checked on the
+// finite float64 beyond FLOAT, a float not a whole number in a table
+// integer's range, an integer a table FLOAT or DOUBLE would round, a time
+// overflowing microseconds, a date64 outside DATE), JSON text that does not parse as a VARIANT (checked on the
 // protobuf path when the catalog names the column VARIANT); and for a
 // VARIANT given as struct{metadata, value} whose bytes are malformed.
 // Decimals are sent as their exact text: the service rounds fraction digits past the scale of the DECIMAL(p,s) the catalog gives half-up, as Spark does; a decimal too large for it (more than p-s digits before the point after rounding to s places) fails its row on both transports.

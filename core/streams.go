@@ -231,11 +231,12 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		// A schema that does not convert fails as it is, without asking the
 		// catalog; one that does is planned again with the table's optionality.
 		ss.plan, err = convert.NewPlan(ss.schema, opts)
-		if err != nil && !hasNullColumn(ss.schema) {
+		if err != nil && !hasNullColumn(ss.schema) && !hasFloatMapKey(ss.schema) {
 			break
 		}
-		// (A column of the null type is planned as the table's type when
-		// the catalog gives it; otherwise its refusal stands.)
+		// (A column of the null type, or a float MAP key of a table's
+		// integer key, is planned as the table's type when the catalog
+		// gives it; otherwise its refusal stands.)
 		first := err
 		table, terr, cerr := w.tableColumns(ctx)
 		if cerr != nil {

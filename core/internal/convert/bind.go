@@ -258,7 +258,7 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.Uint32:
 		return bindInt(n, b, values[uint32](a)), nil
 	case *array.Uint64:
-		if n.fitInt != nil {
+		if n.fitInt != nil || n.intFloat {
 			return bindInt(n, b, values[uint64](a)), nil
 		}
 		e := &intEnc[uint64]{base: b, vals: values[uint64](a), mul: n.mul, div: n.div, unit: n.unit, out: intOutFor(n.ptype), u64: true}
@@ -270,12 +270,21 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.Time32:
 		return bindInt(n, b, values[int32](a)), nil
 	case *array.Float16:
+		if n.floatInt != nil {
+			return bindFloatInt(n, b, halfValues(a)), nil
+		}
 		return &f16Enc{base: b, vals: a.Values(), double: isDouble(n)}, nil
 	case *array.Float32:
+		if n.floatInt != nil {
+			return bindFloatInt(n, b, values[float32](a)), nil
+		}
 		return &floatEnc[float32]{base: b, vals: values[float32](a), double: isDouble(n)}, nil
 	case *array.Float64:
 		if n.fitFloat {
 			return &fitFloatEnc{base: b, vals: values[float64](a)}, nil
+		}
+		if n.floatInt != nil {
+			return bindFloatInt(n, b, values[float64](a)), nil
 		}
 		return &floatEnc[float64]{base: b, vals: values[float64](a), double: isDouble(n)}, nil
 	case *array.Boolean:
@@ -376,6 +385,9 @@ func bindInt[T integer](n *node, b base, vals []T) encoder {
 	if n.fitInt != nil {
 		lo, hi := IntBounds[T](*n.fitInt)
 		return &fitIntEnc[T]{base: b, vals: vals, t: *n.fitInt, lo: lo, hi: hi, from: n.dt}
+	}
+	if n.intFloat {
+		return &intFloatEnc[T]{base: b, vals: vals, double: isDouble(n), check: !IntFloatHoldsAll(n.dt, isDouble(n)), from: n.dt}
 	}
 	out := intOutFor(n.ptype)
 	if n.mul == 1 && n.div == 1 {

@@ -68,7 +68,11 @@
 // double, also for STRUCT fields, ARRAY elements and MAP keys and values;
 // a value that may not fit is checked per row by the rule of narrow.go,
 // which the Flight path casts by (IntFits, ToFloat): one outside the
-// table's type is a row error (ErrOutOfRange).
+// table's type is a row error (ErrOutOfRange). A float column of a table
+// integer column is that integer field and an integer column of a FLOAT or
+// DOUBLE column that float field (also a float MAP key of an integer key),
+// each value converted by FloatToInt (a whole number in range) or
+// IntToFloat (exact only); any other value is a row error (ErrOutOfRange).
 //
 // Conversions to microseconds multiply with an overflow check (a row error)
 // and divide with floor division, so -1 ns is -1 us, before the epoch, and a

@@ -15,8 +15,9 @@ var (
 	// ErrOutOfRange: a value that does not fit the protobuf field or the
 	// table's type (a uint64 over the int64 range, an integer outside the
 	// table's TINYINT, SMALLINT, INT or BIGINT, a float64 beyond FLOAT, a
-	// timestamp or duration that overflows int64 microseconds, a date
-	// outside int32 days).
+	// float not a whole number in a table integer's range, an integer a
+	// table FLOAT or DOUBLE would round, a timestamp or duration that
+	// overflows int64 microseconds, a date outside int32 days).
 	ErrOutOfRange = errors.New("convert: value out of range")
 	// ErrInvalidUTF8: a value bound to a protobuf string field (a utf8,
 	// large_utf8 or string_view column) is not valid UTF-8. Arrow does not

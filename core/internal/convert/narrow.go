@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -141,8 +142,9 @@ func FloatFitReason(v float64) string {
 // narrowTo gives the leaf n the protobuf type of the table's type tt at its
 // path (Options.TableType) when both are integers (int32 for TINYINT,
 // SMALLINT and INT, int64 for BIGINT: what the service expects) or both
-// floats (float for FLOAT, double for DOUBLE), and sets the check of each
-// value when some of n's type may not fit tt. Other leaves are left as the
+// floats (float for FLOAT, double for DOUBLE), or one a float and the other
+// an integer (the table's type; FloatToInt, IntToFloat), and sets the check
+// of each value when some of n's type may not fit tt. Other leaves are left as the
 // batch's type makes them.
 func (n *node) narrowTo(tt arrow.DataType) {
 	if t, ok := TableIntOf(tt); ok && IsInteger(n.dt) {
@@ -157,6 +159,15 @@ func (n *node) narrowTo(tt arrow.DataType) {
 	}
 	switch n.dt.ID() {
 	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+		if t, ok := TableIntOf(tt); ok {
+			// A whole number in t's range, each value checked (FloatToInt).
+			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_INT32
+			if t == Bigint {
+				n.ptype = descriptorpb.FieldDescriptorProto_TYPE_INT64
+			}
+			n.floatInt = &t
+			return
+		}
 		switch tt.ID() {
 		case arrow.FLOAT32:
 			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_FLOAT
@@ -164,6 +175,16 @@ func (n *node) narrowTo(tt arrow.DataType) {
 		case arrow.FLOAT64:
 			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_DOUBLE
 		}
+		return
+	}
+	if IsInteger(n.dt) && (tt.ID() == arrow.FLOAT32 || tt.ID() == arrow.FLOAT64) {
+		// Exact as the table's float, each value checked (IntToFloat)
+		// unless every value of n's type is.
+		n.ptype = descriptorpb.FieldDescriptorProto_TYPE_FLOAT
+		if tt.ID() == arrow.FLOAT64 {
+			n.ptype = descriptorpb.FieldDescriptorProto_TYPE_DOUBLE
+		}
+		n.intFloat = true
 	}
 }
 
@@ -226,4 +247,107 @@ func (e *fitFloatEnc) encRange(b []byte, s, t int) ([]byte, *fail, int) {
 		}
 	}
 	return b, nil, 0
+}
+
+// Floats into integer columns, integers into float columns: pandas makes an
+// integer column holding a missing value float64 ([1, None, 3] is
+// [1.0, NaN, 3.0], the NaN null in Arrow), and an integer column may be sent
+// to a table's FLOAT or DOUBLE. Both casts store only a value the caller
+// sent: a float goes into an integer column when it is a whole number in the
+// type's range (-0.0 as 0), and an integer into a FLOAT or DOUBLE column when
+// the float holds it exactly (every integer of magnitude up to 2^24 in a
+// FLOAT, 2^53 in a DOUBLE; larger ones only where the float has them). Any
+// other value fails its row alone (a fraction, NaN, ±Inf, a value out of
+// range, an integer the float would round: unlike Spark's cast, which
+// rounds, as rounding would store a number the caller did not send), with
+// the reasons below, on both transports; nulls stay null.
+
+// FloatToInt returns the float v as the table's integer type t; ok is false
+// when v is not a whole number within t's range (a fraction, NaN, ±Inf,
+// beyond t's minimum or maximum): its row fails (FloatToIntReason).
+func FloatToInt(v float64, t TableInt) (i int64, ok bool) {
+	// t.Min is -2^(k-1), exact as a float64; t.Max+1 is -t.Min.
+	if v != math.Trunc(v) || v < float64(t.Min) || v >= -float64(t.Min) {
+		return 0, false // NaN != NaN; ±Inf is out of range
+	}
+	return int64(v), true
+}
+
+// FloatToIntReason is the reason a row fails for the value v of a float
+// column of type from (float64, float32, float16) that FloatToInt does not
+// take into the table's integer type t, on either transport.
+func FloatToIntReason(from arrow.DataType, v float64, t TableInt) string {
+	switch {
+	case math.IsNaN(v):
+		return fmt.Sprintf("%s value NaN is not a number (the table's column is %s); filter the row or send the value as null", from, t.Name)
+	case v < float64(t.Min):
+		return fmt.Sprintf("%s value %s is under the %s minimum %d; filter or correct the row, or give the table's column a wider type", from, formatFloat(v), t.Name, t.Min)
+	case v >= -float64(t.Min):
+		return fmt.Sprintf("%s value %s is over the %s maximum %d; filter or correct the row, or give the table's column a wider type", from, formatFloat(v), t.Name, t.Max)
+	}
+	return fmt.Sprintf("%s value %s is not a whole number (the table's column is %s, and the value is not rounded); round or filter the row, or declare the table's column DOUBLE", from, formatFloat(v), t.Name)
+}
+
+// formatFloat writes a whole number below 1e21 in full (2147483648, not
+// 2.147483648e+09), other values in Go's shortest form (1.5, 1e+300, NaN,
+// +Inf).
+func formatFloat(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e21 {
+		return strconv.FormatFloat(v, 'f', 0, 64) // exact: 9223372036854775808
+	}
+	if math.IsInf(v, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// ExactIntBelow returns the magnitude below which every integer is exact
+// in a table FLOAT (double false: 2^24) or DOUBLE (2^53): an integer whose
+// float f has -lim < f < lim needs no further check (IntToFloat).
+func ExactIntBelow(double bool) float64 {
+	if double {
+		return 1 << 53
+	}
+	return 1 << 24
+}
+
+// IntToFloat returns the integer v as a table DOUBLE (double) or FLOAT (the
+// float32 value, widened); ok is false when the float does not hold v
+// exactly (it would round): its row fails (IntToFloatReason).
+func IntToFloat[T integer](v T, double bool) (f float64, ok bool) {
+	f = float64(v)
+	if !double {
+		f = float64(float32(v)) // one rounding, to float32's precision
+	}
+	if v < 0 {
+		return f, int64(f) == int64(v) // f >= -2^63: defined
+	}
+	return f, f < 1<<64 && uint64(f) == uint64(v)
+}
+
+// IntFloatHoldsAll reports whether every value of the Arrow integer type
+// from is exact in a table DOUBLE (double) or FLOAT, so that no value needs
+// checking: up to 32 bits into DOUBLE, 16 into FLOAT.
+func IntFloatHoldsAll(from arrow.DataType, double bool) bool {
+	w, ok := from.(arrow.FixedWidthDataType)
+	if !ok || !IsInteger(from) {
+		return false
+	}
+	if double {
+		return w.BitWidth() <= 32
+	}
+	return w.BitWidth() <= 16
+}
+
+// IntToFloatReason is the reason a row fails for the value v of an Arrow
+// integer column of type from that a table DOUBLE (double) or FLOAT does
+// not hold exactly (IntToFloat is not ok), on either transport.
+func IntToFloatReason[T integer](from arrow.DataType, v T, double bool) string {
+	name, bits := "FLOAT", 24
+	if double {
+		name, bits = "DOUBLE", 53
+	}
+	f, _ := IntToFloat(v, double)
+	return fmt.Sprintf("%s value %d is not exact as a %s (the nearest is %s, and it is not rounded: a %s holds every integer up to 2^%d = %d, larger ones only in steps); filter or correct the row, or declare the table's column BIGINT",
+		from, v, name, formatFloat(f), name, bits, int64(1)<<bits)
 }

@@ -43,6 +43,11 @@ type node struct {
 	// (Options.TableType, narrowTo): each value is checked.
 	fitInt   *TableInt
 	fitFloat bool
+	// floatInt is the table's integer type of a float leaf, intFloat an
+	// integer leaf of a table FLOAT or DOUBLE (its ptype says which;
+	// narrowTo): each value is converted and checked.
+	floatInt *TableInt
+	intFloat bool
 	// allNull: a column of the Arrow null type taken as the table's type
 	// (Options.TableType); every value is null.
 	allNull bool

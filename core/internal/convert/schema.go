@@ -302,7 +302,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		}
 		return b.mapNode(dt.(*arrow.MapType), hint, fieldName, path, depth, msg, sc)
 	}
-	if ctx == ctxMapKey && info.class != classSigned && info.class != classUnsigned && info.class != classBool && info.class != classString && info.class != classDecimal {
+	if ctx == ctxMapKey && info.class != classSigned && info.class != classUnsigned && info.class != classBool && info.class != classString && info.class != classDecimal && !floatIntoTableInt(info.class, b.opts.TableType[path]) {
 		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
 		return nil, ""
 	}

@@ -233,6 +233,8 @@ func castable(from, to arrow.DataType) string {
 			return "" // a value the table's type cannot hold fails its row (narrowInts)
 		}
 		switch from.(type) {
+		case *arrow.Float16Type, *arrow.Float32Type, *arrow.Float64Type:
+			return "" // a value not a whole number in the type's range fails its row (floatsToInts)
 		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
 			if tb == 64 {
 				return "" // microseconds, checked for overflow per batch
@@ -246,10 +248,16 @@ func castable(from, to arrow.DataType) string {
 		case *arrow.Float64Type:
 			return "" // a finite value beyond FLOAT's range fails its row (narrowFloats)
 		}
+		if convert.IsInteger(from) {
+			return "" // a value the FLOAT does not hold exactly fails its row (intsToFloats)
+		}
 	case *arrow.Float64Type:
 		switch from.(type) {
 		case *arrow.Float16Type, *arrow.Float32Type:
 			return ""
+		}
+		if convert.IsInteger(from) {
+			return "" // a value the DOUBLE does not hold exactly fails its row (intsToFloats)
 		}
 	case *arrow.LargeStringType:
 		switch from.(type) {

@@ -122,7 +122,7 @@ func narrowFloats(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out a
 
 // newValues returns a buffer of n values of type D from mem (the caller
 // releases it) and its values.
-func newValues[D tableIntVal | float32](mem memory.Allocator, n int) (*memory.Buffer, []D) {
+func newValues[D tableIntVal | float32 | float64](mem memory.Allocator, n int) (*memory.Buffer, []D) {
 	buf := memory.NewResizableBuffer(mem)
 	var zero D
 	buf.Resize(n * int(unsafe.Sizeof(zero)))

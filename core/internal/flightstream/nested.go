@@ -296,6 +296,12 @@ func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow
 	if out, bad, ok := narrowFloats(mem, a, to); ok {
 		return out, bad, nil
 	}
+	if out, bad, ok := floatsToInts(mem, a, to); ok {
+		return out, bad, nil
+	}
+	if out, bad, ok := intsToFloats(mem, a, to); ok {
+		return out, bad, nil
+	}
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
 	}
