@@ -241,6 +241,9 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 		if e := bindDecimalText(b, arr, *n.fit); e != nil {
 			return e, nil
 		}
+		if e := bindNumberDecimal(b, arr, *n.fit); e != nil {
+			return e, nil
+		}
 	}
 	switch a := arr.(type) {
 	case *array.Int8:

@@ -302,7 +302,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		}
 		return b.mapNode(dt.(*arrow.MapType), hint, fieldName, path, depth, msg, sc)
 	}
-	if ctx == ctxMapKey && info.class != classSigned && info.class != classUnsigned && info.class != classBool && info.class != classString && info.class != classDecimal && !floatIntoTableInt(info.class, b.opts.TableType[path]) {
+	if ctx == ctxMapKey && info.class != classSigned && info.class != classUnsigned && info.class != classBool && info.class != classString && info.class != classDecimal && !floatIntoTableInt(info.class, b.opts.TableType[path]) && !(info.class == classFloat && b.hasDecimal(path)) {
 		b.probs.add(path, dt.String(), "protobuf map keys must be integers, booleans or strings; cast the key column")
 		return nil, ""
 	}
@@ -310,6 +310,12 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		variant: info.class == classString && b.opts.TableVariant[path]}
 	if d, ok := b.opts.TableDecimal[path]; ok && (info.class == classDecimal && !DecimalAlwaysFits(dt, d) || info.class == classString) {
 		n.fit = &d // some values may not fit (or, given as strings, not be numbers): each is checked
+	} else if ok && IsNumberIntoDecimal(dt) {
+		n.fit, n.ptype = &d, descriptorpb.FieldDescriptorProto_TYPE_STRING // decimal text (number_decimal.go)
+		return n, ""
+	} else if ok && info.class != classDecimal {
+		b.probs.add(path, dt.String(), "%s", decimalRefusal(d))
+		return nil, ""
 	}
 	if tt, ok := b.opts.TableType[path]; ok {
 		n.narrowTo(tt)
