@@ -158,8 +158,8 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: -1}
 			continue
 		}
-		if why := castable(ff.Type, tf.Type); why != "" {
-			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tf.Type.String(), Reason: why})
+		if why := castableField(ff.Type, tf); why != "" {
+			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), Reason: why})
 			continue
 		}
 		c.cols[i] = colPlan{src: j, cast: true}
@@ -291,7 +291,7 @@ func castable(from, to arrow.DataType) string {
 			elem = f.Elem()
 		}
 		if elem != nil {
-			if why := castable(elem, t.Elem()); why != "" {
+			if why := castableField(elem, t.ElemField()); why != "" {
 				return "element: " + why
 			}
 			return ""
@@ -315,7 +315,7 @@ func castable(from, to arrow.DataType) string {
 					}
 					continue
 				}
-				if why := castable(f.Field(j).Type, tf.Type); why != "" {
+				if why := castableField(f.Field(j).Type, tf); why != "" {
 					return fmt.Sprintf("field %q: %s", tf.Name, why)
 				}
 			}
@@ -326,10 +326,10 @@ func castable(from, to arrow.DataType) string {
 			if f.KeyType().ID() == arrow.NULL {
 				return "key: a MAP key cannot be null"
 			}
-			if why := castable(f.KeyType(), t.KeyType()); why != "" {
+			if why := castableField(f.KeyType(), t.KeyField()); why != "" {
 				return "key: " + why
 			}
-			if why := castable(f.ItemType(), t.ItemType()); why != "" {
+			if why := castableField(f.ItemType(), t.ItemField()); why != "" {
 				return "value: " + why
 			}
 			return ""
@@ -782,7 +782,7 @@ func checkDecimals(out arrow.Array, from arrow.DataType, to arrow.Field) []badVa
 	from = plainType(from)
 	if d, ok := convert.FieldDecimal(to); ok {
 		s, ok := out.(*array.LargeString)
-		if ok && isJSONText(from) {
+		if ok && (isJSONText(from) || convert.IsNumberIntoDecimal(from)) {
 			return checkDecimalText(s, d)
 		}
 		if !ok || !isDecimal(from) || convert.DecimalAlwaysFits(from, d) {

@@ -43,10 +43,11 @@ func checkDecimalText(s *array.LargeString, d convert.DecimalSpec) []badValue {
 func roundDecimalTexts(mem memory.Allocator, a arrow.ArrayData, from arrow.DataType, to arrow.Field) (arrow.ArrayData, bool) {
 	from = plainType(from)
 	if d, ok := convert.FieldDecimal(to); ok {
-		if a.DataType().ID() != arrow.LARGE_STRING || !isJSONText(from) {
+		isFloat := convert.IsNumberIntoDecimal(from) && !convert.IsInteger(from)
+		if a.DataType().ID() != arrow.LARGE_STRING || !isJSONText(from) && !isFloat {
 			return a, false
 		}
-		return roundLeaf(mem, a, d)
+		return roundLeaf(mem, a, d, isFloat)
 	}
 	kids := a.Children()
 	var fromKids, toKids []arrow.Field
@@ -131,14 +132,16 @@ func textAt(s *array.LargeString, i int) []byte {
 }
 
 // roundLeaf rewrites the decimal text of a large_utf8 array.
-func roundLeaf(mem memory.Allocator, a arrow.ArrayData, d convert.DecimalSpec) (arrow.ArrayData, bool) {
+// all: every value is rewritten (a float's text: sent rounded), not only
+// text in a form other than plain.
+func roundLeaf(mem memory.Allocator, a arrow.ArrayData, d convert.DecimalSpec, all bool) (arrow.ArrayData, bool) {
 	s := array.NewLargeStringData(a)
 	defer s.Release()
 	get := func(i int) []byte { return textAt(s, i) }
 	first := -1
 	for i := range s.Len() {
 		if s.IsValid(i) {
-			if why, plain, _ := protoarrow.CheckDecimalText(get(i), d.Precision, d.Scale); why == "" && !plain {
+			if why, plain, _ := protoarrow.CheckDecimalText(get(i), d.Precision, d.Scale); why == "" && (all || !plain) {
 				first = i
 				break
 			}
@@ -158,7 +161,7 @@ func roundLeaf(mem memory.Allocator, a arrow.ArrayData, d convert.DecimalSpec) (
 		}
 		v := get(i)
 		if i >= first {
-			if why, plain, _ := protoarrow.CheckDecimalText(v, d.Precision, d.Scale); why == "" && !plain {
+			if why, plain, _ := protoarrow.CheckDecimalText(v, d.Precision, d.Scale); why == "" && (all || !plain) {
 				v, _ = protoarrow.AppendRoundedDecimal(buf[:0], v, d.Precision, d.Scale)
 				buf = v
 			}

@@ -305,6 +305,9 @@ func castLeaf(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow
 	if out, bad, ok := units(mem, a, to); ok {
 		return out, bad, nil
 	}
+	if out, bad, ok := numbersToText(mem, a, to); ok {
+		return out, bad, nil
+	}
 	out, err := castKernel(ctx, mem, a, to)
 	return out, nil, err
 }
