@@ -82,7 +82,8 @@
 // 12 at scale -2). Map keys must map to an integer, bool or string type
 // (a decimal key is its text, as the Flight transport sends it). A string
 // value where Options.TableDecimal names a DECIMAL(p,s) is checked as
-// decimal text (see decimal_strings.go).
+// decimal text (see decimal_strings.go); an integer or float value there
+// is sent as decimal text (see number_decimal.go).
 //
 // Refused, with a Problem naming the column and type: the null type (a
 // column, STRUCT field, ARRAY element or MAP value of it is the table's

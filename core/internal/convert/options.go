@@ -83,8 +83,12 @@ type Options struct {
 	// is decimal text checked by the same rule (protoarrow.CheckDecimalText):
 	// text that is not a number fails its row with ErrInvalidDecimal, a
 	// value too large with ErrOutOfRange; plain text is sent as given, other
-	// decimal text rounded to s places. Ignored for caller-supplied
-	// descriptors.
+	// decimal text rounded to s places. An integer or float value there is
+	// sent as decimal text (number_decimal.go: an integer's digits, a
+	// float's shortest text rounded half-up to s places; too large fails
+	// with ErrOutOfRange, NaN and ±Inf with ErrInvalidDecimal); another
+	// type there is refused, naming DECIMAL(p,s). Ignored for
+	// caller-supplied descriptors.
 	TableDecimal map[string]DecimalSpec
 
 	// TableType gives the table's Arrow type of each column (TableTypes
