@@ -148,6 +148,7 @@ func flipCase(c rune) rune {
 func (g *rtGen) skew(n *rtNode) {
 	switch {
 	case n.elem != nil:
+		rtWideRunEnds(n.elem)
 		g.skew(n.elem)
 		name := "element"
 		if g.xpct(30) { // pyarrow's and arrow-rs's name, or another
@@ -169,6 +170,8 @@ func (g *rtGen) skew(n *rtNode) {
 			panic(n.dt.String())
 		}
 	case n.val != nil:
+		rtWideRunEnds(n.key)
+		rtWideRunEnds(n.val)
 		g.narrow(n.key)
 		g.skew(n.val)
 		n.dt = arrow.MapOfFields(arrow.Field{Name: "key", Type: n.key.dt}, arrow.Field{Name: "value", Type: n.val.dt, Nullable: true})
@@ -615,4 +618,26 @@ func rtIntToFloat(v any, float bool) (float64, bool) {
 	}
 	f, acc := b.Float64()
 	return f, acc == big.Exact
+}
+
+// rtWideRunEnds gives the run-end encoded leaves inside ARRAY elements or
+// MAP entries int32 run ends: a large batch's lists hold more than the
+// 32767 values int16 run ends can count (arrow-go's builder panics).
+// Called before skew walks n, which rebuilds the types above the leaves.
+func rtWideRunEnds(n *rtNode) {
+	switch {
+	case n.elem != nil:
+		rtWideRunEnds(n.elem)
+	case n.val != nil:
+		rtWideRunEnds(n.key)
+		rtWideRunEnds(n.val)
+	case n.flds != nil:
+		for _, f := range n.flds {
+			rtWideRunEnds(f)
+		}
+	case n.wrap == "ree" && !n.nullType:
+		if ree := n.dt.(*arrow.RunEndEncodedType); ree.RunEnds().ID() == arrow.INT16 {
+			n.dt = arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, ree.Encoded())
+		}
+	}
 }
