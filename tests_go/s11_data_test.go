@@ -203,9 +203,9 @@ func TestDecimalOutsideTablePrecisionFailsItsRow(t *testing.T) {
 	}
 	stored, results := sendBoth(t, srv, "dec", cols, rec)
 	wantFailed := map[int]string{
-		2: `column "d": 123456789012.500 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
-		4: `column "s.d": 99999999.995 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
-		6: `column "d": 99999999.995 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places`,
+		2: `column "d": 123456789012.500 does not fit the table's DECIMAL(10,2), which holds at most 8 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision`,
+		4: `column "s.d": 99999999.995 does not fit the table's DECIMAL(10,2), which holds at most 8 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision`,
+		6: `column "d": 99999999.995 does not fit the table's DECIMAL(10,2), which holds at most 8 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision`,
 	}
 	for transport, res := range results {
 		got := map[int]string{}

@@ -65,7 +65,7 @@ func TestDecimalGivenAsStringsBothTransports(t *testing.T) {
 	}
 	stored, results := sendBoth(t, srv, "decstr", cols, rec)
 	wantFailed := map[int]string{
-		1: `row 1, column "d": 99.995 does not fit the table's DECIMAL(4,2): more than 2 digits before the point after rounding to 2 places`,
+		1: `row 1, column "d": 99.995 does not fit the table's DECIMAL(4,2), which holds at most 2 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision`,
 		2: `row 2, column "d": "abc" is not a number for the table's DECIMAL(4,2)`,
 		3: `row 3, column "s.d": 100 does not fit the table's DECIMAL(4,2)`,
 		4: `row 4, column "l[1]": "x1" is not a number for the table's DECIMAL(4,2)`,

@@ -61,7 +61,7 @@ func TestDecimalTextStoredRoundedOrRefused(t *testing.T) {
 		substr string
 	}{
 		{"column", rawEvent(3, strField(2, "abc")), `record 1 of 2: field "d": "abc" is not a number for the table's DECIMAL(4,2)`},
-		{"too large after rounding", rawEvent(3, strField(2, "99.995")), `record 1 of 2: field "d": 99.995 does not fit the table's DECIMAL(4,2): more than 2 digits before the point after rounding to 2 places`},
+		{"too large after rounding", rawEvent(3, strField(2, "99.995")), `record 1 of 2: field "d": 99.995 does not fit the table's DECIMAL(4,2), which holds at most 2 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision`},
 		{"STRUCT field", rawEvent(3, msgField(3, strField(1, "100"))), `record 1 of 2: field "s": field "d": 100 does not fit`},
 		{"ARRAY element", rawEvent(3, strField(4, "1"), strField(4, "")), `record 1 of 2: field "l": "" is not a number`},
 		{"MAP value", rawEvent(3, entry("1e3")), `record 1 of 2: field "m": field "value": 1e3 does not fit`},

@@ -140,6 +140,14 @@
 // request the same way, naming the field, the value and the type (PROTO,
 // JSON and Avro records; rangecheck.go).
 //
+// The service's own handling of these two cases is not documented (the
+// protocol says only that a bad record rejects its request, INVALID_ARGUMENT):
+// the range and DECIMAL checks, and storing DECIMAL rounded, are what a Delta
+// table holds (Spark's rules), assumed of the service. The clients of this
+// module check both before sending when the table's columns can be read, so
+// only other clients, a caller's own descriptor, or a send made while the
+// catalog was unreadable meet these refusals.
+//
 // # Arrow Flight streams
 //
 // DoPut on the gRPC port, as the official clients use it:

@@ -29,7 +29,7 @@ func TestDecimalFit(t *testing.T) {
 			t.Errorf("%s in %s: %q", c.text, c.d, why)
 		}
 	}
-	if why := DecimalFit([]byte("99.995"), DecimalSpec{4, 2}); why != "99.995 does not fit the table's DECIMAL(4,2): more than 2 digits before the point after rounding to 2 places" {
+	if why := DecimalFit([]byte("99.995"), DecimalSpec{4, 2}); why != "99.995 does not fit the table's DECIMAL(4,2), which holds at most 2 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision" {
 		t.Errorf("reason: %q", why)
 	}
 	s := arrow.NewSchema([]arrow.Field{

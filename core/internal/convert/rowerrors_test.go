@@ -43,7 +43,7 @@ func TestRowErrors(t *testing.T) {
 		{name: "TableDecimal: too many integer digits after rounding half-up fail the row",
 			field: arrow.Field{Name: "v", Type: &arrow.Decimal128Type{Precision: 20, Scale: 3}, Nullable: true}, json: `["1.230", "1.234", "123456789012.500", null, "-99999999.990", "-99999999.995"]`,
 			opts: Options{TableDecimal: map[string]DecimalSpec{"v": {10, 2}}},
-			wantErr: []RowError{{Row: 2, Column: "v", Reason: "123456789012.500 does not fit the table's DECIMAL(10,2): more than 8 digits before the point after rounding to 2 places", Err: ErrOutOfRange},
+			wantErr: []RowError{{Row: 2, Column: "v", Reason: "123456789012.500 does not fit the table's DECIMAL(10,2), which holds at most 8 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision", Err: ErrOutOfRange},
 				{Row: 5, Column: "v", Reason: "-99999999.995 does not fit the table's DECIMAL(10,2)", Err: ErrOutOfRange}},
 			okRows: []int{0, 1, 3, 4}},
 		{name: "TableDecimal in an ARRAY's elements",

@@ -53,10 +53,24 @@ func roundDecimalTexts(mem memory.Allocator, a arrow.ArrayData, from arrow.DataT
 	switch t := to.Type.(type) {
 	case *arrow.StructType:
 		ft, ok := from.(*arrow.StructType)
-		if !ok || ft.NumFields() != t.NumFields() || len(kids) != t.NumFields() {
+		if !ok || len(kids) != t.NumFields() {
 			return a, false
 		}
-		fromKids, toKids = ft.Fields(), t.Fields()
+		// The cast put the batch's fields in the table's layout by name
+		// (rebuildStruct); a field the batch lacks is all nulls.
+		src, _ := convert.MatchStruct(ft, t)
+		toKids = t.Fields()
+		fromKids = make([]arrow.Field, len(toKids))
+		for k := range toKids {
+			switch {
+			case src == nil:
+				fromKids[k] = ft.Field(k)
+			case src[k] < 0:
+				fromKids[k] = arrow.Field{Type: arrow.Null}
+			default:
+				fromKids[k] = ft.Field(src[k])
+			}
+		}
 	case *arrow.MapType:
 		fm, ok := from.(*arrow.MapType)
 		if !ok || len(kids) != 1 {

@@ -301,7 +301,18 @@ func DecimalTooLarge(text []byte, p, s int) string {
 	if len(text) > maxShown {
 		shown = string(text[:maxShown]) + "…"
 	}
-	return fmt.Sprintf("%s does not fit the table's DECIMAL(%d,%d): more than %d digits before the point after rounding to %d places", shown, p, s, p-s, s)
+	holds := "no digit"
+	if p-s > 0 {
+		holds = fmt.Sprintf("at most %d digit%s", p-s, plural(p-s))
+	}
+	return fmt.Sprintf("%s does not fit the table's DECIMAL(%d,%d), which holds %s before the point (values are rounded half-up to %d place%s first); correct or filter the row, or give the column a larger precision", shown, p, s, holds, s, plural(s))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // maxShown is the most bytes of a value an error message quotes.

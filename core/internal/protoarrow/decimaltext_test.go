@@ -69,7 +69,7 @@ func TestCheckDecimalText(t *testing.T) {
 			t.Errorf("%q: number %v, reason %q", c.text, number, why)
 		}
 	}
-	if why, _, _ := CheckDecimalText([]byte("99.995"), 4, 2); why != "99.995 does not fit the table's DECIMAL(4,2): more than 2 digits before the point after rounding to 2 places" {
+	if why, _, _ := CheckDecimalText([]byte("99.995"), 4, 2); why != "99.995 does not fit the table's DECIMAL(4,2), which holds at most 2 digits before the point (values are rounded half-up to 2 places first); correct or filter the row, or give the column a larger precision" {
 		t.Errorf("reason: %q", why)
 	}
 	if why, _, _ := CheckDecimalText([]byte("abc"), 4, 2); why != `"abc" is not a number for the table's DECIMAL(4,2): decimal text is an optional sign, digits with an optional decimal point and an optional exponent (-12.50, 1.5e3)` {
