@@ -9,7 +9,10 @@ Enum, List, Array, Struct, Datetime with a zone, Duration, Time, Decimal), a pya
 RecordBatchReader (also one reading an Arrow IPC stream), or an object with only ``__arrow_c_stream__`` or
 ``__arrow_c_array__``, with edge values (empty and sliced frames, all-null columns, unicode, integer limits, NaN and
 infinities, dates and times at the edges, non-default indexes, columns in another order, a nullable column left
-out).
+out). The inputs also differ from the table as users' data does (:meth:`Gen.skew`, drawn from a second random stream so
+that a seed's table and values stay the same): names in another case, STRUCT fields in another order (dict keys
+turning from row to row), left out or of no type, int64 / unsigned columns into TINYINT / SMALLINT / INT, float64
+into FLOAT, floats into integer columns, integers into FLOAT / DOUBLE, DECIMAL given as text.
 
 The rows are sent with ``ZerobusWrapper`` to the in-process ``LocalServer`` over ``protobuf`` and ``arrow_flight``,
 and every stored field is compared with :func:`expect`, written from what the Python value means (the pandas,
