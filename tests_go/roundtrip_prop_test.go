@@ -428,17 +428,38 @@ func rtExpect(n *rtNode, v any, path string, probs *[]string) (any, bool) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
 		*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:
 		// The table's integer type must hold the value (a uint64 over
-		// BIGINT, an int64 over INT: the row fails).
+		// BIGINT, an int64 over INT: the row fails); a FLOAT or DOUBLE
+		// exactly (else the row fails).
+		if n.uc.Name == zerobuslocal.TypeFloat || n.uc.Name == zerobuslocal.TypeDouble {
+			f, ok := rtIntToFloat(v, n.uc.Name == zerobuslocal.TypeFloat)
+			if !ok {
+				return bad()
+			}
+			return f, true
+		}
 		i, ok := rtFitInt(v, n.uc.Name)
 		if !ok {
 			return bad()
 		}
 		return i, true
-	case *arrow.Float16Type:
-		return halfValue(float16.New(float32(v.(float64))).Uint16()), true
-	case *arrow.Float32Type:
-		return float64(float32(v.(float64))), true
-	case *arrow.Float64Type:
+	case *arrow.Float16Type, *arrow.Float32Type, *arrow.Float64Type:
+		h := v.(float64) // the value the Arrow type holds
+		switch t.ID() {
+		case arrow.FLOAT16:
+			h = halfValue(float16.New(float32(h)).Uint16())
+		case arrow.FLOAT32:
+			h = float64(float32(h))
+		}
+		if _, isInt := rtIntRanges[n.uc.Name]; isInt { // a whole number in the table's range, else the row fails
+			i, ok := rtFloatToInt(h, n.uc.Name)
+			if !ok {
+				return bad()
+			}
+			return i, true
+		}
+		if t.ID() != arrow.FLOAT64 {
+			return h, true
+		}
 		if n.uc.Name == zerobuslocal.TypeFloat {
 			f, ok := rtFitFloat(v.(float64))
 			if !ok {

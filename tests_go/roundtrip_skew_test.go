@@ -148,6 +148,7 @@ func flipCase(c rune) rune {
 func (g *rtGen) skew(n *rtNode) {
 	switch {
 	case n.elem != nil:
+		rtWideRunEnds(n.elem)
 		g.skew(n.elem)
 		name := "element"
 		if g.xpct(30) { // pyarrow's and arrow-rs's name, or another
@@ -169,6 +170,8 @@ func (g *rtGen) skew(n *rtNode) {
 			panic(n.dt.String())
 		}
 	case n.val != nil:
+		rtWideRunEnds(n.key)
+		rtWideRunEnds(n.val)
 		g.narrow(n.key)
 		g.skew(n.val)
 		n.dt = arrow.MapOfFields(arrow.Field{Name: "key", Type: n.key.dt}, arrow.Field{Name: "value", Type: n.val.dt, Nullable: true})
@@ -232,6 +235,8 @@ func (g *rtGen) narrow(n *rtNode) {
 	}
 	p := arrow.PrimitiveTypes
 	var to []arrow.DataType
+	floats := []arrow.DataType{p.Float64, p.Float64, p.Float32, arrow.FixedWidthTypes.Float16} // (pandas' int with None)
+	ints := []arrow.DataType{p.Int8, p.Int32, p.Int64, p.Int64, p.Uint8, p.Uint32, p.Uint64}
 	switch n.uc.Name {
 	case zerobuslocal.TypeTinyint:
 		to = []arrow.DataType{p.Int16, p.Int32, p.Int64, p.Uint8, p.Uint16, p.Uint32, p.Uint64}
@@ -253,7 +258,18 @@ func (g *rtGen) narrow(n *rtNode) {
 		g.decText(n)
 		return
 	}
-	if !rtNarrowing || len(to) == 0 || !g.xpct(30) {
+	if !rtNarrowing || !g.xpct(30) {
+		return
+	}
+	// Floats into integer columns, integers into FLOAT and DOUBLE (on
+	// since that change is in): each value exactly, or its row fails.
+	switch _, isInt := rtIntRanges[n.uc.Name]; {
+	case isInt && rtIsInt(n.leaf) && g.xpct(35):
+		to = floats
+	case (n.uc.Name == zerobuslocal.TypeFloat || n.uc.Name == zerobuslocal.TypeDouble) && g.xpct(40):
+		to = ints
+	}
+	if len(to) == 0 {
 		return
 	}
 	t := to[g.x.IntN(len(to))]
@@ -301,6 +317,29 @@ func rtIntRange(t string) (lo, hi *big.Int) {
 func (g *rtGen) narrowValue(n *rtNode) any {
 	g.leafValue(&rtNode{uc: n.uc, leaf: n.orig, dt: n.orig})
 	x := g.x
+	_, intTable := rtIntRanges[n.uc.Name]
+	switch {
+	case intTable && !rtIsInt(n.leaf): // a float into an integer column
+		return g.floatIntValue(n.uc.Name)
+	case !intTable && rtIsInt(n.leaf): // an integer into FLOAT or DOUBLE
+		lo, hi := rtIntRange(n.leaf.String())
+		one := big.NewInt(1)
+		cands := []*big.Int{lo, hi, big.NewInt(0), big.NewInt(1), big.NewInt(-1), new(big.Int).Lsh(one, 24),
+			new(big.Int).Add(new(big.Int).Lsh(one, 24), one), new(big.Int).Lsh(one, 53),
+			new(big.Int).Add(new(big.Int).Lsh(one, 53), one), new(big.Int).Neg(new(big.Int).Lsh(one, 53)),
+			new(big.Int).Sub(new(big.Int).Lsh(one, 63), big.NewInt(1024)), rtBetween(x, lo, hi), rtBetween(x, lo, hi)}
+		v := cands[x.IntN(len(cands))]
+		if v.Cmp(lo) < 0 {
+			v = lo
+		}
+		if v.Cmp(hi) > 0 {
+			v = hi
+		}
+		if lo.Sign() == 0 {
+			return v.Uint64()
+		}
+		return v.Int64()
+	}
 	switch n.leaf.ID() {
 	case arrow.FLOAT64: // into FLOAT
 		m := float64(math.MaxFloat32)
@@ -520,4 +559,85 @@ func rtAbs(k int64) int64 {
 		return -k
 	}
 	return k
+}
+
+var rtIntRanges = map[string]bool{zerobuslocal.TypeTinyint: true, zerobuslocal.TypeSmallint: true,
+	zerobuslocal.TypeInt: true, zerobuslocal.TypeBigint: true}
+
+// floatIntValue draws a float for an integer column of table type t
+// (pandas' int column holding None is float64): whole numbers at and
+// beyond the bounds, fractions, -0, NaN and infinities, 2^53 and 2^63.
+func (g *rtGen) floatIntValue(t string) float64 {
+	x := g.x
+	lo, hi := rtIntRange(t)
+	l, _ := new(big.Float).SetInt(lo).Float64()
+	h, _ := new(big.Float).SetInt(hi).Float64()
+	vs := []float64{l, h, l - 1, h + 1, 0, math.Copysign(0, -1), 0.5, -1.5, 1e-300, math.NaN(), math.Inf(1), math.Inf(-1),
+		1 << 53, 1<<53 + 2, math.Ldexp(1, 63), -math.Ldexp(1, 63), 1e30}
+	switch x.IntN(3) {
+	case 0:
+		return vs[x.IntN(len(vs))]
+	case 1: // a whole number in range (as float64 holds it)
+		return math.Round(l + x.Float64()*(h-l))
+	}
+	return (x.Float64() - 0.5) * math.Pow(10, float64(x.IntN(12))) // mostly fractions
+}
+
+// rtFloatToInt is float h as integer table type t stores it: a whole
+// number in t's range (-0 as 0); false for NaN, infinities, fractions and
+// values out of range (the row fails).
+func rtFloatToInt(h float64, t string) (int64, bool) {
+	if math.IsNaN(h) || math.IsInf(h, 0) {
+		return 0, false
+	}
+	b := new(big.Float).SetFloat64(h)
+	if !b.IsInt() {
+		return 0, false
+	}
+	i, _ := b.Int(nil)
+	lo, hi := rtIntRange(t)
+	if i.Cmp(lo) < 0 || i.Cmp(hi) > 0 {
+		return 0, false
+	}
+	return i.Int64(), true
+}
+
+// rtIntToFloat is integer v (int64 or uint64) as a FLOAT (float32) or
+// DOUBLE stores it: exactly, or false (the row fails; never rounded).
+func rtIntToFloat(v any, float bool) (float64, bool) {
+	b := new(big.Float).SetPrec(200)
+	switch v := v.(type) {
+	case int64:
+		b.SetInt64(v)
+	case uint64:
+		b.SetUint64(v)
+	}
+	if float {
+		f, acc := b.Float32()
+		return float64(f), acc == big.Exact
+	}
+	f, acc := b.Float64()
+	return f, acc == big.Exact
+}
+
+// rtWideRunEnds gives the run-end encoded leaves inside ARRAY elements or
+// MAP entries int32 run ends: a large batch's lists hold more than the
+// 32767 values int16 run ends can count (arrow-go's builder panics).
+// Called before skew walks n, which rebuilds the types above the leaves.
+func rtWideRunEnds(n *rtNode) {
+	switch {
+	case n.elem != nil:
+		rtWideRunEnds(n.elem)
+	case n.val != nil:
+		rtWideRunEnds(n.key)
+		rtWideRunEnds(n.val)
+	case n.flds != nil:
+		for _, f := range n.flds {
+			rtWideRunEnds(f)
+		}
+	case n.wrap == "ree" && !n.nullType:
+		if ree := n.dt.(*arrow.RunEndEncodedType); ree.RunEnds().ID() == arrow.INT16 {
+			n.dt = arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, ree.Encoded())
+		}
+	}
 }

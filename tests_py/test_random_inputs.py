@@ -9,7 +9,10 @@ Enum, List, Array, Struct, Datetime with a zone, Duration, Time, Decimal), a pya
 RecordBatchReader (also one reading an Arrow IPC stream), or an object with only ``__arrow_c_stream__`` or
 ``__arrow_c_array__``, with edge values (empty and sliced frames, all-null columns, unicode, integer limits, NaN and
 infinities, dates and times at the edges, non-default indexes, columns in another order, a nullable column left
-out).
+out). The inputs also differ from the table as users' data does (:meth:`Gen.skew`, drawn from a second random stream so
+that a seed's table and values stay the same): names in another case, STRUCT fields in another order (dict keys
+turning from row to row), left out or of no type, int64 / unsigned columns into TINYINT / SMALLINT / INT, float64
+into FLOAT, floats into integer columns, integers into FLOAT / DOUBLE, DECIMAL given as text.
 
 The rows are sent with ``ZerobusWrapper`` to the in-process ``LocalServer`` over ``protobuf`` and ``arrow_flight``,
 and every stored field is compared with :func:`expect`, written from what the Python value means (the pandas,
@@ -364,7 +367,7 @@ class Gen:
     def leaf_value(self, c: Col) -> Any:
         s = c.spec
         kind = s[0]
-        if kind in ("narrow", "f64to32", "dectext"):
+        if kind in ("narrow", "f64to32", "dectext", "floatint", "intfloat"):
             base = self.leaf_value(Col(c.name, c.uc, precision=c.precision, scale=c.scale, spec=c.orig, form=c.form))
             return self.skewed_value(c, base)
         if kind == "int":
@@ -516,8 +519,32 @@ class Gen:
                 STATS[f"skew: leaves {c.spec[0]} ({c.form})"] += 1
 
     def retype(self, c: Col) -> None:
-        """c (a leaf) in a wider type than the table's or as text, in its form's family."""
+        """c (a leaf) in a wider type than the table's, a float into an integer column (pandas' int column holding
+        None) or an integer into a FLOAT/DOUBLE column, or as text, in its form's family."""
         f = c.form
+        if c.uc in INT_RANGE and c.spec[0] == "int" and self.xpct(35):
+            if f == "arrow":
+                c.arrow = pa.float64()
+            elif f.startswith(("np:int", "np:uint", "pd:Int", "pd:UInt")):
+                f = self.x.choice(["np:float64", "pd:Float64"])
+            elif f.startswith(("pl:Int", "pl:UInt")):
+                f = "pl:Float64"
+            else:
+                return
+            c.orig, c.spec, c.form = c.spec, ("floatint",), f
+            return
+        if c.uc in ("FLOAT", "DOUBLE") and c.spec[0] in ("f16", "f32", "f64") and self.xpct(40):
+            if f == "arrow":
+                c.arrow = self.x.choice([pa.int64(), pa.uint64(), pa.int32()])
+                spec = (pa.types.is_signed_integer(c.arrow), c.arrow.bit_width)
+            elif f.startswith(("np:float", "pd:Float")):
+                f, spec = ("pd:Int64" if c.nulls else "np:int64"), (True, 64)
+            elif f.startswith("pl:Float"):
+                f, spec = "pl:Int64", (True, 64)
+            else:
+                return
+            c.orig, c.spec, c.form = c.spec, ("intfloat", *spec), f
+            return
         if c.uc in ("TINYINT", "SMALLINT", "INT") and c.spec[0] == "int":
             if f == "arrow":
                 wider = [pa.int64(), pa.int64(), pa.uint32(), pa.uint64()]
@@ -559,6 +586,23 @@ class Gen:
         accepted forms, too large, not a number."""
         x = self.x
         kind = c.spec[0]
+        if kind == "floatint":
+            lo, hi = INT_RANGE[c.uc]
+            vs = [float(lo), float(hi), float(lo) - 1, float(hi) + 1, 0.0, -0.0, 0.5, -1.5, 1e-300, math.nan]
+            vs += [math.inf, -math.inf, 2.0**53, 2.0**53 + 2, 2.0**63, -(2.0**63), 1e30]
+            k = x.randrange(3)
+            if k == 0:
+                return x.choice(vs)
+            if k == 1:
+                return float(x.randint(lo, hi))
+            return (x.random() - 0.5) * 10 ** x.randrange(12)
+        if kind == "intfloat":
+            signed, bits = c.spec[1], c.spec[2]
+            alo, ahi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+            v = x.choice([alo, ahi, 0, 1, -1, 2**24, 2**24 + 1, 2**53, 2**53 + 1, -(2**53), 2**63 - 1024])
+            if x.randrange(3) == 0:
+                v = x.randint(alo, ahi)
+            return min(ahi, max(alo, v))
         if kind == "narrow":
             signed, bits = c.spec[1], c.spec[2]
             alo, ahi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
@@ -1050,6 +1094,22 @@ def expect_leaf(c: Col, v: Any) -> Any:
             raise Bad from None
     if kind == "dectext":
         return decimal_from_text(v, s[1], s[2])
+    if kind == "floatint":  # a whole number in the table's range (-0.0 as 0), else the row fails
+        if not math.isfinite(v) or v != math.floor(v) or not INT_RANGE[c.uc][0] <= int(v) <= INT_RANGE[c.uc][1]:
+            raise Bad
+        return int(v)
+    if kind == "intfloat":  # exactly, never rounded, else the row fails
+        f = float(v)
+        if int(f) != v:
+            raise Bad
+        if c.uc == "FLOAT":
+            try:
+                f32 = struct.unpack("<f", struct.pack("<f", f))[0]
+            except OverflowError:
+                raise Bad from None
+            if f32 != f:
+                raise Bad
+        return f
     if kind in ("duration", "ts", "time"):
         per = US_PER[s[1]]
         us = v // 1000 if per is None else v * per  # finer units round down
