@@ -231,7 +231,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		// A schema that does not convert fails as it is, without asking the
 		// catalog; one that does is planned again with the table's optionality.
 		ss.plan, err = convert.NewPlan(ss.schema, opts)
-		if err != nil && !hasNullColumn(ss.schema) && !hasFloatMapKey(ss.schema) {
+		if err != nil && !needsTableTypes(ss.schema) {
 			break
 		}
 		// (A column of the null type, or a float MAP key of a table's
@@ -462,11 +462,13 @@ func runEach[S transportStream](sts []S, f func(S) error) []error {
 	return errs
 }
 
-// hasNullColumn reports whether s has a column, STRUCT field, ARRAY
-// element or MAP value of the Arrow null type (all nulls: pandas' object
-// column of None, polars' Null, pyarrow's struct<x: null> from dicts whose
-// x is always None).
-func hasNullColumn(s *arrow.Schema) bool {
+// needsTableTypes reports whether s converts only with the table's types:
+// it has a column, STRUCT field, ARRAY element or MAP value of the Arrow
+// null type (all nulls: pandas' object column of None, polars' Null,
+// pyarrow's struct<x: null> from dicts whose x is always None), or a MAP
+// whose keys are floats (protobuf has no float map key: a table's integer
+// key takes them, each checked as a whole number; convert.FloatToInt).
+func needsTableTypes(s *arrow.Schema) bool {
 	var has func(t arrow.DataType, depth int) bool
 	has = func(t arrow.DataType, depth int) bool {
 		if depth > convert.MaxNestingDepth {
@@ -482,6 +484,10 @@ func hasNullColumn(s *arrow.Schema) bool {
 				}
 			}
 		case *arrow.MapType:
+			switch t.KeyType().ID() {
+			case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+				return true
+			}
 			return has(t.ItemType(), depth+1)
 		case arrow.ListLikeType:
 			return has(t.Elem(), depth+1)

@@ -1,7 +1,6 @@
 package tests_go
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -170,22 +169,7 @@ func TestFloatIntCastsFailOnlyTheRowsThatDoNotFit(t *testing.T) {
 	}
 	stored, results := sendBoth(t, srv, "floatint", cols, rec)
 	for transport, res := range results {
-		got := map[int]string{}
-		for _, fr := range res.FailedRows {
-			var ce *core.ConversionError
-			if fr.State != core.RowNotWritten || !errors.As(fr.Err, &ce) {
-				t.Errorf("%s row %d: %v (%v), want a not-written ConversionError", transport, fr.Index, fr.Err, fr.State)
-			}
-			got[fr.Index] = fr.Err.Error()
-		}
-		if len(got) != len(wantFailed) {
-			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
-		}
-		for row, w := range wantFailed {
-			if !strings.Contains(got[row], w) {
-				t.Errorf("%s: row %d failed with %q, want %q", transport, row, got[row], w)
-			}
-		}
+		checkFailedRows(t, transport, res, wantFailed)
 	}
 	var want []map[string]any
 	for id, r := range rows {

@@ -1,11 +1,9 @@
 package tests_go
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -151,22 +149,7 @@ func TestNarrowingFailsOnlyTheRowsThatDoNotFit(t *testing.T) {
 	}
 	stored, results := sendBoth(t, srv, "narrow", cols, rec)
 	for transport, res := range results {
-		got := map[int]string{}
-		for _, fr := range res.FailedRows {
-			var ce *core.ConversionError
-			if fr.State != core.RowNotWritten || !errors.As(fr.Err, &ce) {
-				t.Errorf("%s row %d: %v (%v), want a not-written ConversionError", transport, fr.Index, fr.Err, fr.State)
-			}
-			got[fr.Index] = fr.Err.Error()
-		}
-		if len(got) != len(wantFailed) {
-			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
-		}
-		for row, w := range wantFailed {
-			if !strings.Contains(got[row], w) {
-				t.Errorf("%s: row %d failed with %q, want %q", transport, row, got[row], w)
-			}
-		}
+		checkFailedRows(t, transport, res, wantFailed)
 	}
 	var want []map[string]any
 	for id, r := range rows {

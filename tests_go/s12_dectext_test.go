@@ -29,6 +29,21 @@ func failedRows(t *testing.T, transport string, res *core.TransmissionResult) ma
 	return got
 }
 
+// checkFailedRows checks that exactly the rows of want failed on transport,
+// each not written, with a ConversionError whose text holds want's text.
+func checkFailedRows(t *testing.T, transport string, res *core.TransmissionResult, want map[int]string) {
+	t.Helper()
+	got := failedRows(t, transport, res)
+	if len(got) != len(want) {
+		t.Errorf("%s: failed rows %v, want %v", transport, got, want)
+	}
+	for r, w := range want {
+		if !strings.Contains(got[r], w) {
+			t.Errorf("%s: row %d failed with %q, want %q", transport, r, got[r], w)
+		}
+	}
+}
+
 // Strings sent into DECIMAL(4,2) columns (top level, STRUCT field, ARRAY
 // element, MAP value) are checked on both transports alike: text that is
 // not a number or too large after rounding half-up fails its row naming
@@ -77,15 +92,7 @@ func TestDecimalGivenAsStringsBothTransports(t *testing.T) {
 		{"id": int64(7)},
 	}
 	for transport, res := range results {
-		got := failedRows(t, transport, res)
-		if len(got) != len(wantFailed) {
-			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
-		}
-		for r, w := range wantFailed {
-			if !strings.Contains(got[r], w) {
-				t.Errorf("%s: row %d failed with %q, want %q", transport, r, got[r], w)
-			}
-		}
+		checkFailedRows(t, transport, res, wantFailed)
 		if !reflect.DeepEqual(stored[transport], want) {
 			t.Errorf("%s stored %v, want %v", transport, stored[transport], want)
 		}
@@ -138,15 +145,7 @@ func TestNullTypeStructFieldTakesTheTableType(t *testing.T) {
 			}
 			stored, results := sendBoth(t, srv, "nullfield_"+tc.name, cols, rec)
 			for transport, res := range results {
-				got := failedRows(t, transport, res)
-				if len(got) != len(tc.failed) {
-					t.Errorf("%s: failed rows %v, want %v", transport, got, tc.failed)
-				}
-				for r, w := range tc.failed {
-					if !strings.Contains(got[r], w) {
-						t.Errorf("%s: row %d failed with %q, want %q", transport, r, got[r], w)
-					}
-				}
+				checkFailedRows(t, transport, res, tc.failed)
 				if !reflect.DeepEqual(stored[transport], tc.storedN) {
 					t.Errorf("%s stored %v, want %v", transport, stored[transport], tc.storedN)
 				}

@@ -72,15 +72,7 @@ func TestNumbersIntoDecimalBothTransports(t *testing.T) {
 		{"id": int64(11)},
 	}
 	for transport, res := range results {
-		got := failedRows(t, transport, res)
-		if len(got) != len(wantFailed) {
-			t.Errorf("%s: failed rows %v, want %v", transport, got, wantFailed)
-		}
-		for r, w := range wantFailed {
-			if !strings.Contains(got[r], w) {
-				t.Errorf("%s: row %d failed with %q, want %q", transport, r, got[r], w)
-			}
-		}
+		checkFailedRows(t, transport, res, wantFailed)
 		if !reflect.DeepEqual(stored[transport], want) {
 			t.Errorf("%s stored %v, want %v", transport, stored[transport], want)
 		}
