@@ -437,7 +437,7 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		}
 		c = flat
 	}
-	if _, ok := to.(*arrow.MapType); ok && len(b) > 0 {
+	if _, ok := to.(*arrow.MapType); ok {
 		c = validKeys(c)
 	}
 	defer c.Release()
@@ -450,14 +450,16 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 	return array.MakeFromData(d), liftElements(a, b), nil
 }
 
-// validKeys returns the entries of a map (c, which it releases) with the
-// key validity bitmap dropped: a key whose cast failed (a duration that
-// overflows microseconds) is null, which a map cannot hold (arrow-go
-// refuses to build it, and the whole batch failed); its row is left out
-// anyway, so what the key holds does not matter.
+// validKeys returns the entries of a map (c, which it releases; c itself
+// when neither is null) with no null entry and no null key, which a map
+// cannot hold (arrow-go refuses to build it, and the whole batch failed):
+// entries in the range of a null map row were made null (underParent), and
+// a key whose cast failed (a duration that overflows microseconds, 300 into
+// a TINYINT key) is null. Such an entry's row is null or left out anyway,
+// so what it holds does not matter.
 func validKeys(c arrow.Array) arrow.Array {
 	st, ok := c.(*array.Struct)
-	if !ok || st.NumField() == 0 || st.Field(0).NullN() == 0 {
+	if !ok || st.NumField() == 0 || st.NullN() == 0 && st.Field(0).NullN() == 0 {
 		return c
 	}
 	defer c.Release()
@@ -470,7 +472,8 @@ func validKeys(c arrow.Array) arrow.Array {
 		children = append(children, st.Field(i).Data())
 	}
 	d := st.Data()
-	nd := array.NewData(d.DataType(), d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	sbufs := append([]*memory.Buffer{nil}, d.Buffers()[1:]...)
+	nd := array.NewData(d.DataType(), d.Len(), sbufs, children, 0, d.Offset())
 	defer nd.Release()
 	return array.MakeFromData(nd)
 }
