@@ -474,7 +474,7 @@ func needsTableTypes(s *arrow.Schema) bool {
 		if depth > convert.MaxNestingDepth {
 			return false
 		}
-		switch t := t.(type) {
+		switch t := convert.UnwrapType(t).(type) {
 		case *arrow.NullType:
 			return true
 		case *arrow.StructType:
@@ -484,7 +484,7 @@ func needsTableTypes(s *arrow.Schema) bool {
 				}
 			}
 		case *arrow.MapType:
-			switch t.KeyType().ID() {
+			switch convert.UnwrapType(t.KeyType()).ID() {
 			case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
 				return true
 			}

@@ -192,9 +192,9 @@ func toMicros(u arrow.TimeUnit) (mul, div int64, unit string) {
 	}
 }
 
-// unwrapType strips dictionary, run-end encoding and extension layers and
+// UnwrapType strips dictionary, run-end encoding and extension layers and
 // returns the value type that decides the protobuf mapping.
-func unwrapType(dt arrow.DataType) arrow.DataType {
+func UnwrapType(dt arrow.DataType) arrow.DataType {
 	for {
 		switch t := dt.(type) {
 		case *arrow.DictionaryType:

@@ -98,7 +98,7 @@ func TableTypes(s *arrow.Schema) map[string]arrow.DataType {
 	m := make(map[string]arrow.DataType, s.NumFields())
 	walkTable(s, nil, func(path string, dt arrow.DataType, _, _ bool) {
 		m[path] = dt
-		if mt, ok := unwrapType(dt).(*arrow.MapType); ok && !protoarrow.IsVariantType(dt) {
+		if mt, ok := UnwrapType(dt).(*arrow.MapType); ok && !protoarrow.IsVariantType(dt) {
 			m[path+".key"] = mt.KeyType()
 		}
 	})
@@ -143,7 +143,7 @@ func walkTable(s *arrow.Schema, level func(prefix string, fs []arrow.Field), vis
 		if depth > MaxNestingDepth || protoarrow.IsVariantType(dt) {
 			return
 		}
-		switch t := unwrapType(dt).(type) {
+		switch t := UnwrapType(dt).(type) {
 		case *arrow.StructType:
 			walk(t.Fields(), path, depth+1)
 		case *arrow.MapType:
@@ -181,7 +181,7 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 	// Map entry messages must have exactly this name, so reserve them before
 	// nested struct messages pick theirs.
 	for i, f := range fs {
-		if !valid[i] || unwrapType(f.Type).ID() != arrow.MAP {
+		if !valid[i] || UnwrapType(f.Type).ID() != arrow.MAP {
 			continue
 		}
 		e := mapEntryName(f.Name)

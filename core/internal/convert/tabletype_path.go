@@ -21,7 +21,7 @@ func tableTypeAt(types map[string]arrow.DataType, path string) (arrow.DataType, 
 	}
 	t, ok := types[path[:cut]]
 	for rest := path[cut:]; ok && rest != ""; {
-		switch x := unwrapType(t).(type) {
+		switch x := UnwrapType(t).(type) {
 		case *arrow.StructType:
 			if rest[0] != '.' {
 				return nil, false

@@ -757,20 +757,7 @@ func hasDecimalSpec(f arrow.Field) bool {
 }
 
 // plainType is t without a dictionary, run-end or extension encoding.
-func plainType(t arrow.DataType) arrow.DataType {
-	for {
-		switch x := t.(type) {
-		case *arrow.DictionaryType:
-			t = x.ValueType
-		case *arrow.RunEndEncodedType:
-			t = x.Encoded()
-		case arrow.ExtensionType:
-			t = x.StorageType()
-		default:
-			return t
-		}
-	}
-}
+func plainType(t arrow.DataType) arrow.DataType { return convert.UnwrapType(t) }
 
 // checkDecimals lists the elements of out (cast to the table field to from
 // the caller's type from) whose value was a caller decimal that does not fit
