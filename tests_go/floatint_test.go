@@ -67,7 +67,7 @@ func TestFloatIntCastsFailOnlyTheRowsThatDoNotFit(t *testing.T) {
 		2:  `column "i": float64 value 2147483648 is over the INT maximum 2147483647; filter or correct the row, or give the table's column a wider type`,
 		3:  `column "i": float64 value -2147483649 is under the INT minimum -2147483648;`,
 		4:  `column "i": float64 value 1.5 is not a whole number (the table's column is INT, and the value is not rounded); round or filter the row, or declare the table's column DOUBLE`,
-		5:  `column "i": float64 value NaN is not a number (the table's column is INT); filter the row or send the value as null`,
+		5:  `column "i": float64 value NaN is not a number (the table's column is INT); filter the row, or send null where the column is nullable`,
 		6:  `column "i": float64 value +Inf is over the INT maximum 2147483647;`,
 		7:  `column "b": float64 value 9223372036854775808 is over the BIGINT maximum 9223372036854775807;`,
 		8:  `column "s": float32 value 32768 is over the SMALLINT maximum 32767;`,

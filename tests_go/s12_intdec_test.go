@@ -57,7 +57,7 @@ func TestNumbersIntoDecimalBothTransports(t *testing.T) {
 	stored, results := sendBoth(t, srv, "numdec", cols, rec)
 	wantFailed := map[int]string{
 		1:  `row 1, column "i": 12345 does not fit the table's DECIMAL(5,2), which holds at most 3 digits before the point`,
-		2:  `row 2, column "f": float64 value NaN is not a number a DECIMAL can hold; filter the row or send the value as null`,
+		2:  `row 2, column "f": float64 value NaN is not a number a DECIMAL can hold; filter the row, or send null where the column is nullable`,
 		6:  `row 6, column "s.x": 100 does not fit the table's DECIMAL(4,2)`,
 		7:  `row 7, column "l[1]": float64 value NaN is not a number a DECIMAL can hold`,
 		8:  `row 8, column "m[0].value": 99.995 does not fit the table's DECIMAL(4,2)`,

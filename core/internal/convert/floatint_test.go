@@ -53,7 +53,7 @@ func TestFloatToIntAtTheBoundaries(t *testing.T) {
 		{f64, math.Inf(-1), Int, "float64 value -Inf is under the INT minimum -2147483648;"},
 		{f64, math.Inf(1), Int, "float64 value +Inf is over the INT maximum 2147483647;"},
 		{f32, 1.5, Smallint, "float32 value 1.5 is not a whole number (the table's column is SMALLINT, and the value is not rounded); round or filter the row, or declare the table's column DOUBLE"},
-		{f64, math.NaN(), Bigint, "float64 value NaN is not a number (the table's column is BIGINT); filter the row or send the value as null"},
+		{f64, math.NaN(), Bigint, "float64 value NaN is not a number (the table's column is BIGINT); filter the row, or send null where the column is nullable"},
 	} {
 		if got := FloatToIntReason(tc.from, tc.v, tc.t); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("reason %q, want %q", got, tc.want)
@@ -242,5 +242,20 @@ func TestFloatIntDescriptorAndRows(t *testing.T) {
 	}
 	if len(b.Records[1]) != 0 {
 		t.Errorf("row 10 (all null): %x, want an empty record", b.Records[1])
+	}
+}
+
+// The advice names a type that holds the value (review2 F-low-2): a uint64
+// over BIGINT's maximum that a DOUBLE does not hold exactly is not told to
+// go to BIGINT, nor a value over BIGINT's maximum to "a wider type".
+func TestReasonsAdviseATypeThatHoldsTheValue(t *testing.T) {
+	if got := IntToFloatReason(arrow.PrimitiveTypes.Uint64, uint64(math.MaxUint64), true); !strings.HasSuffix(got, "declare the table's column DECIMAL(20,0)") {
+		t.Errorf("uint64 max into DOUBLE: %s", got)
+	}
+	if got := FloatToIntReason(arrow.PrimitiveTypes.Float64, 1<<63, Bigint); !strings.Contains(got, "DECIMAL(38,0)") || strings.Contains(got, "wider type") {
+		t.Errorf("2^63 into BIGINT: %s", got)
+	}
+	if got := FloatToIntReason(arrow.PrimitiveTypes.Float64, 1<<31, Int); !strings.HasSuffix(got, "a wider type") {
+		t.Errorf("2^31 into INT: %s", got)
 	}
 }

@@ -113,10 +113,21 @@ func IntBounds[T integer](t TableInt) (lo, hi T) {
 // table's integer type t (IntFits is false), on either transport.
 func IntFitReason[T integer](from arrow.DataType, v T, t TableInt) string {
 	if v < 0 {
-		return fmt.Sprintf("%s value %d is under the %s minimum %d; filter or correct the row, or give the table's column a wider type", from, v, t.Name, t.Min)
+		return fmt.Sprintf("%s value %d is under the %s minimum %d; filter or correct the row, %s", from, v, t.Name, t.Min, widerAdvice(t))
 	}
-	return fmt.Sprintf("%s value %d is over the %s maximum %d; filter or correct the row, or give the table's column a wider type", from, v, t.Name, t.Max)
+	return fmt.Sprintf("%s value %d is over the %s maximum %d; filter or correct the row, %s", from, v, t.Name, t.Max, widerAdvice(t))
 }
+
+// widerAdvice says which table type holds an integer t cannot.
+func widerAdvice(t TableInt) string {
+	if t.Name == "BIGINT" {
+		return "or give the table's column a DECIMAL(38,0) type (BIGINT is the widest integer type)"
+	}
+	return "or give the table's column a wider type"
+}
+
+// nanAdvice is what to do with a NaN a table column cannot hold.
+const nanAdvice = "filter the row, or send null where the column is nullable"
 
 // ToFloat returns v as a table FLOAT (float32): rounded to the nearest
 // float32, as Spark casts a DOUBLE to FLOAT; NaN and ±Inf as they are. ok
@@ -279,11 +290,11 @@ func FloatToInt(v float64, t TableInt) (i int64, ok bool) {
 func FloatToIntReason(from arrow.DataType, v float64, t TableInt) string {
 	switch {
 	case math.IsNaN(v):
-		return fmt.Sprintf("%s value NaN is not a number (the table's column is %s); filter the row or send the value as null", from, t.Name)
+		return fmt.Sprintf("%s value NaN is not a number (the table's column is %s); %s", from, t.Name, nanAdvice)
 	case v < float64(t.Min):
-		return fmt.Sprintf("%s value %s is under the %s minimum %d; filter or correct the row, or give the table's column a wider type", from, formatFloat(v), t.Name, t.Min)
+		return fmt.Sprintf("%s value %s is under the %s minimum %d; filter or correct the row, %s", from, formatFloat(v), t.Name, t.Min, widerAdvice(t))
 	case v >= -float64(t.Min):
-		return fmt.Sprintf("%s value %s is over the %s maximum %d; filter or correct the row, or give the table's column a wider type", from, formatFloat(v), t.Name, t.Max)
+		return fmt.Sprintf("%s value %s is over the %s maximum %d; filter or correct the row, %s", from, formatFloat(v), t.Name, t.Max, widerAdvice(t))
 	}
 	return fmt.Sprintf("%s value %s is not a whole number (the table's column is %s, and the value is not rounded); round or filter the row, or declare the table's column DOUBLE", from, formatFloat(v), t.Name)
 }
@@ -348,6 +359,10 @@ func IntToFloatReason[T integer](from arrow.DataType, v T, double bool) string {
 		name, bits = "DOUBLE", 53
 	}
 	f, _ := IntToFloat(v, double)
-	return fmt.Sprintf("%s value %d is not exact as a %s (the nearest is %s, and it is not rounded: a %s holds every integer up to 2^%d = %d, larger ones only in steps); filter or correct the row, or declare the table's column BIGINT",
-		from, v, name, formatFloat(f), name, bits, int64(1)<<bits)
+	holder := "BIGINT"
+	if v > 0 && uint64(v) > math.MaxInt64 {
+		holder = "DECIMAL(20,0)" // a uint64 over BIGINT's maximum
+	}
+	return fmt.Sprintf("%s value %d is not exact as a %s (the nearest is %s, and it is not rounded: a %s holds every integer up to 2^%d = %d, larger ones only in steps); filter or correct the row, or declare the table's column %s",
+		from, v, name, formatFloat(f), name, bits, int64(1)<<bits, holder)
 }

@@ -37,7 +37,7 @@ func TestIntFitsAtTheBoundaries(t *testing.T) {
 	if IntFits(Bigint, uint64(math.MaxInt64)+1) || !IntFits(Bigint, uint64(math.MaxInt64)) || IntFits(Int, uint32(math.MaxInt32)+1) || !IntFits(Tinyint, uint8(127)) || IntFits(Tinyint, uint8(128)) {
 		t.Error("unsigned values against the boundaries")
 	}
-	if got := IntFitReason(arrow.PrimitiveTypes.Uint64, uint64(math.MaxUint64), Bigint); got != "uint64 value 18446744073709551615 is over the BIGINT maximum 9223372036854775807; filter or correct the row, or give the table's column a wider type" {
+	if got := IntFitReason(arrow.PrimitiveTypes.Uint64, uint64(math.MaxUint64), Bigint); got != "uint64 value 18446744073709551615 is over the BIGINT maximum 9223372036854775807; filter or correct the row, or give the table's column a DECIMAL(38,0) type (BIGINT is the widest integer type)" {
 		t.Errorf("reason %q", got)
 	}
 	for _, tc := range []struct {

@@ -27,10 +27,13 @@ import (
 //     0.1000000000000000055…; Scala's BigDecimal(double) uses
 //     Double.toString), rounded half-up to s places; that rounded plain text
 //     ("0.10"; 1.005 → "1.01"; 2.675 → "2.68"; -0.0 → "0.00") is what is
-//     sent. A float32 or float16 is read by its own shortest representation
-//     (float32 0.1 is "0.1"; Spark widens it to the double
-//     0.10000000149011612 first, which differs only past the 7th
-//     significant digit). NaN and ±Inf fail their row (ErrInvalidDecimal,
+//     sent. A float32 is read by its own shortest representation, and a
+//     float16 by the shortest representation of its value as a float32
+//     (float32 0.1 is "0.1"; float16 0.1 is 0.0999755859375, "0.09998").
+//     Spark widens a float32 to a double first (0.10000000149011612), so a
+//     float32 can be stored differently from Spark's cast, also at the
+//     stored scale: float32 9.995 into DECIMAL(38,2) is "10.00" here and
+//     9.99 in Spark (9.994999885559082). NaN and ±Inf fail their row (ErrInvalidDecimal,
 //     FloatDecimalReason), and so does a value too large for the column
 //     (ErrOutOfRange).
 //
@@ -55,7 +58,7 @@ func FloatDecimalReason(from arrow.DataType, v float64) string {
 	if !math.IsNaN(v) && !math.IsInf(v, 0) {
 		return ""
 	}
-	return fmt.Sprintf("%s value %s is not a number a DECIMAL can hold; filter the row or send the value as null", from, strconv.FormatFloat(v, 'g', -1, 64))
+	return fmt.Sprintf("%s value %s is not a number a DECIMAL can hold; %s", from, strconv.FormatFloat(v, 'g', -1, 64), nanAdvice)
 }
 
 // IsNumberIntoDecimal reports whether t (without a dictionary, run-end or
