@@ -430,6 +430,11 @@ type TransmissionError struct {
 	Message string
 	Causes  []string
 	Err     error
+	// CatalogUnread, on a refused schema, is why the table's columns could
+	// not be read from Unity Catalog when the stream opened: the batch's
+	// columns were then sent as they are (not matched by name, not cast to
+	// the table's types), which may be why the server refused them.
+	CatalogUnread error
 }
 
 // Kind returns KindTransmission.
@@ -457,9 +462,11 @@ func (e *TransmissionError) Error() string {
 	}
 	switch e.Code {
 	case codes.InvalidArgument:
-		var se *stream.ServerError
-		if len(e.Causes) > 0 || errors.As(e.Err, &se) && se.Reason == "SCHEMA_VALIDATION_FAILED" {
+		if e.schemaRefused() {
 			msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+			if e.CatalogUnread != nil {
+				msg += fmt.Sprintf("; the table's columns could not be read from Unity Catalog (%v), so the batch's columns were sent as they are, not matched to the table's by name nor cast to its types: make the catalog readable (unity_catalog_url, the service principal's grants) or send the table's types", e.CatalogUnread)
+			}
 		}
 	case codes.NotFound:
 		msg += " (check table_name: the table must exist)"
@@ -467,6 +474,12 @@ func (e *TransmissionError) Error() string {
 		msg += " (the server is throttling; lower concurrency or retry later)"
 	}
 	return msg
+}
+
+// schemaRefused reports whether the server refused the stream's schema.
+func (e *TransmissionError) schemaRefused() bool {
+	var se *stream.ServerError
+	return e.Code == codes.InvalidArgument && (len(e.Causes) > 0 || errors.As(e.Err, &se) && se.Reason == "SCHEMA_VALIDATION_FAILED")
 }
 
 // RetryExhaustedError means a retryable failure persisted through Attempts

@@ -91,6 +91,9 @@ type tableTarget struct {
 	schema    *arrow.Schema
 	fetched   time.Time // when schema was read
 	canonical bool      // the catalog may not be read: use the canonical mapping
+	// unread is why the last read of the table's columns failed (nil after
+	// one that did not): a schema the server then refuses says so (openErr).
+	unread atomic.Pointer[error]
 }
 
 // mismatchRecheck is how long a batch schema that does not match the
@@ -179,6 +182,12 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 	s, err := flightstream.FetchTableSchema(fctx, w.client)
 	timedOut := fctx.Err() != nil && ctx.Err() == nil
 	cancel()
+	switch {
+	case err == nil:
+		t.unread.Store(nil)
+	case ctx.Err() == nil:
+		t.unread.Store(&err)
+	}
 	var ce *flightstream.CatalogError
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -606,7 +615,7 @@ func (b *batchSend) awaitFlight(fs *flightSchema, sl *fslot) (*flightstream.Stre
 	select {
 	case <-op.done:
 		if op.err != nil {
-			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+			return nil, w.openErr(op.err)
 		}
 		return op.st, nil
 	case <-b.ctx.Done():
@@ -649,4 +658,20 @@ func transportName(t string) string {
 		return TransportArrowFlight
 	}
 	return TransportProtobuf
+}
+
+// openErr maps the error of a stream that did not open (fromStream); when
+// the server refused the stream's schema while the table's columns could
+// not be read from Unity Catalog, the error says so
+// (TransmissionError.CatalogUnread): without them the batch's columns are
+// sent as they are, not matched to the table's nor cast to its types.
+func (w *Wrapper) openErr(err error) error {
+	err = fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
+	var te *TransmissionError
+	if errors.As(err, &te) && te.schemaRefused() {
+		if why := w.target.unread.Load(); why != nil {
+			te.CatalogUnread = *why
+		}
+	}
+	return err
 }

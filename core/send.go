@@ -224,7 +224,7 @@ func (w *Wrapper) await(ctx context.Context, op *opening) (*stream.Stream, error
 	select {
 	case <-op.done:
 		if op.err != nil {
-			return nil, fromStream(op.err, w.cfg.TableName, w.cfg.Endpoint)
+			return nil, w.openErr(op.err)
 		}
 		return op.st, nil
 	case <-ctx.Done():
