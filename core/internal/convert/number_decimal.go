@@ -61,6 +61,17 @@ func FloatDecimalReason(from arrow.DataType, v float64) string {
 	return fmt.Sprintf("%s value %s is not a number a DECIMAL can hold; %s", from, strconv.FormatFloat(v, 'g', -1, 64), nanAdvice)
 }
 
+// FloatDecimalText appends the text a float v of the Arrow type from goes
+// to a DECIMAL column as (AppendFloatDecimalText), or says why it cannot
+// (FloatDecimalReason: NaN, ±Inf): the one reading of a float for a
+// DECIMAL, on both transports.
+func FloatDecimalText(dst []byte, from arrow.DataType, v float64, bits int) ([]byte, string) {
+	if why := FloatDecimalReason(from, v); why != "" {
+		return dst, why
+	}
+	return AppendFloatDecimalText(dst, v, bits), ""
+}
+
 // IsNumberIntoDecimal reports whether t (without a dictionary, run-end or
 // extension encoding) is an integer or float type, which goes into a
 // DECIMAL(p,s) of the table as decimal text.
@@ -113,12 +124,11 @@ func (e *floatDecimalEnc[F]) enc(b []byte, i int) ([]byte, *fail) {
 	if e.isNull(i) {
 		return e.onNull(b)
 	}
-	v := float64(e.vals[i])
-	if why := FloatDecimalReason(e.from, v); why != "" {
+	var buf [64]byte
+	t, why := FloatDecimalText(buf[:0], e.from, float64(e.vals[i]), e.bits)
+	if why != "" {
 		return b, &fail{path: e.name, err: ErrInvalidDecimal, reason: why}
 	}
-	var buf [64]byte
-	t := AppendFloatDecimalText(buf[:0], v, e.bits)
 	if why, _, _ := protoarrow.CheckDecimalText(t, e.p, e.s); why != "" {
 		return b, &fail{path: e.name, err: ErrOutOfRange, reason: why}
 	}
@@ -175,14 +185,12 @@ func bindNumberDecimal(b base, arr arrow.Array, d DecimalSpec) encoder {
 	return nil
 }
 
-// decimalRefusal is why a column of a type other than an integer, float,
-// decimal or string type cannot go to the table's DECIMAL d.
-func decimalRefusal(d DecimalSpec) string {
+// DecimalRefusal is why a column of a type other than an integer, float,
+// decimal or string type cannot go to the table's DECIMAL d (both
+// transports).
+func DecimalRefusal(d DecimalSpec) string {
 	return fmt.Sprintf("the table's column is %s, which takes integer, float, decimal or decimal-text (string) columns; cast the column to one of them", d)
 }
-
-// DecimalRefusal is decimalRefusal, for the Flight transport's message.
-func DecimalRefusal(d DecimalSpec) string { return decimalRefusal(d) }
 
 // hasDecimal reports whether the table declares a DECIMAL at path.
 func (b *schemaBuilder) hasDecimal(path string) bool {

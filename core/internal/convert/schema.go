@@ -314,7 +314,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		n.fit, n.ptype = &d, descriptorpb.FieldDescriptorProto_TYPE_STRING // decimal text (number_decimal.go)
 		return n, ""
 	} else if ok && info.class != classDecimal {
-		b.probs.add(path, dt.String(), "%s", decimalRefusal(d))
+		b.probs.add(path, dt.String(), "%s", DecimalRefusal(d))
 		return nil, ""
 	}
 	if tt, ok := b.opts.TableType[path]; ok {

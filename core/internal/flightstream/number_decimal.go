@@ -47,7 +47,7 @@ func tableTypeName(f arrow.Field) string {
 
 // numbersToText writes the integer or float array a as the large_utf8 text
 // castableField let it go to (a DECIMAL of the table): an integer's digits,
-// a float's shortest text (convert.AppendFloatDecimalText); NaN and ±Inf are
+// a float's shortest text (convert.FloatDecimalText); NaN and ±Inf are
 // bad elements. ok is false for other casts.
 func numbersToText(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
 	if to.ID() != arrow.LARGE_STRING || !convert.IsNumberIntoDecimal(a.DataType()) {
@@ -73,12 +73,16 @@ func numbersToText(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out 
 		put = func(buf []byte, i int) ([]byte, string) { return strconv.AppendUint(buf, x.Value(i), 10), "" }
 	case *array.Float16:
 		put = func(buf []byte, i int) ([]byte, string) {
-			return floatText(buf, a.DataType(), float64(convert.HalfToFloat32(x.Value(i).Uint16())), 32)
+			return convert.FloatDecimalText(buf, a.DataType(), float64(convert.HalfToFloat32(x.Value(i).Uint16())), 32)
 		}
 	case *array.Float32:
-		put = func(buf []byte, i int) ([]byte, string) { return floatText(buf, a.DataType(), float64(x.Value(i)), 32) }
+		put = func(buf []byte, i int) ([]byte, string) {
+			return convert.FloatDecimalText(buf, a.DataType(), float64(x.Value(i)), 32)
+		}
 	case *array.Float64:
-		put = func(buf []byte, i int) ([]byte, string) { return floatText(buf, a.DataType(), x.Value(i), 64) }
+		put = func(buf []byte, i int) ([]byte, string) {
+			return convert.FloatDecimalText(buf, a.DataType(), x.Value(i), 64)
+		}
 	default:
 		panic(fmt.Sprintf("numbersToText: %s", a.DataType())) // IsNumberIntoDecimal and this switch disagree
 	}
@@ -101,11 +105,4 @@ func numbersToText(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out 
 		b.BinaryBuilder.Append(buf)
 	}
 	return b.NewArray(), bad, true
-}
-
-func floatText(buf []byte, from arrow.DataType, v float64, bits int) ([]byte, string) {
-	if why := convert.FloatDecimalReason(from, v); why != "" {
-		return buf, why
-	}
-	return convert.AppendFloatDecimalText(buf, v, bits), ""
 }
