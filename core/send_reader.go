@@ -9,8 +9,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
@@ -305,7 +305,7 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
 	cols := make([]arrow.Array, schema.NumFields())
 	for i, f := range schema.Fields() {
-		d := emptyData(f.Type)
+		d := convert.EmptyData(f.Type)
 		cols[i] = array.MakeFromData(d)
 		d.Release()
 	}
@@ -314,48 +314,6 @@ func emptyBatch(schema *arrow.Schema) arrow.RecordBatch {
 		c.Release()
 	}
 	return rec
-}
-
-// emptyData is zero-length array data of dt, built from its layout: every
-// fixed-width buffer holds one zeroed element (a zero-length array's single
-// offset, more than views and indices need), bitmaps one byte, value
-// buffers nothing; children and dictionaries are empty in turn.
-func emptyData(dt arrow.DataType) arrow.ArrayData {
-	if ext, ok := dt.(arrow.ExtensionType); ok {
-		st := emptyData(ext.StorageType())
-		defer st.Release()
-		return array.NewData(dt, 0, st.Buffers(), st.Children(), 0, 0)
-	}
-	layout := dt.Layout()
-	bufs := make([]*memory.Buffer, len(layout.Buffers))
-	for i, spec := range layout.Buffers {
-		switch spec.Kind {
-		case arrow.KindFixedWidth:
-			bufs[i] = memory.NewBufferBytes(make([]byte, spec.ByteWidth))
-		case arrow.KindBitmap:
-			bufs[i] = memory.NewBufferBytes(make([]byte, 1))
-		case arrow.KindVarWidth:
-			bufs[i] = memory.NewBufferBytes(nil)
-		}
-	}
-	var children []arrow.ArrayData
-	if _, dict := dt.(*arrow.DictionaryType); !dict {
-		if nt, ok := dt.(arrow.NestedType); ok {
-			for _, f := range nt.Fields() {
-				children = append(children, emptyData(f.Type))
-			}
-		}
-	}
-	d := array.NewData(dt, 0, bufs, children, 0, 0)
-	for _, c := range children {
-		c.Release()
-	}
-	if dt, ok := dt.(*arrow.DictionaryType); ok {
-		dict := emptyData(dt.ValueType)
-		d.SetDictionary(dict)
-		dict.Release()
-	}
-	return d
 }
 
 // recordBytes is the size of rec's buffers (whole buffers, also for slices:
