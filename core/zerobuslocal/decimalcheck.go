@@ -25,65 +25,22 @@ import (
 // form are stored as received (no copy); tables without a DECIMAL skip the
 // walk.
 
-type decimalPlan struct {
-	fields map[protowire.Number]decimalField
-}
+// decimalPlan is the plan of the DECIMAL fields (see fieldPlan).
+type decimalPlan fieldPlan[decimalLeaf]
 
-type decimalField struct {
-	name string
-	p, s int          // text: the column's DECIMAL(p,s)
-	text bool         // decimal text: a DECIMAL field, or one element of an ARRAY<DECIMAL>
-	sub  *decimalPlan // a STRUCT (or one STRUCT element of an ARRAY, or a MAP entry) with DECIMALs inside
+// decimalLeaf is a DECIMAL(p,s)'s string field; its text is checked and
+// rounded.
+type decimalLeaf struct{ p, s int }
+
+func decimalRule(t *ColumnType, fd protoreflect.FieldDescriptor) (decimalLeaf, bool) {
+	return decimalLeaf{t.Precision, t.Scale}, t.Name == TypeDecimal && fd.Kind() == protoreflect.StringKind
 }
 
 // newDecimalPlan matches the table's columns to the fields of md (the
 // stream's descriptor, by name) and returns nil when the table has no
 // DECIMAL at any depth.
 func newDecimalPlan(cols []Column, md protoreflect.MessageDescriptor) *decimalPlan {
-	return buildDecimalPlan(cols, md, 0)
-}
-
-func buildDecimalPlan(cols []Column, md protoreflect.MessageDescriptor, depth int) *decimalPlan {
-	if md == nil || depth > 64 {
-		return nil
-	}
-	p := &decimalPlan{fields: map[protowire.Number]decimalField{}}
-	fds := md.Fields()
-	for _, c := range cols {
-		fd := fds.ByName(protoreflect.Name(c.Name))
-		if fd == nil {
-			continue
-		}
-		f, ok := decimalFieldFor(c.Name, c.Type, fd, depth)
-		if ok {
-			p.fields[fd.Number()] = f
-		}
-	}
-	if len(p.fields) == 0 {
-		return nil
-	}
-	return p
-}
-
-// decimalFieldFor is the plan entry of a column of type t written as fd.
-func decimalFieldFor(name string, t ColumnType, fd protoreflect.FieldDescriptor, depth int) (decimalField, bool) {
-	f := decimalField{name: name}
-	switch {
-	case t.Name == TypeDecimal && fd.Kind() == protoreflect.StringKind && !fd.IsMap():
-		f.text, f.p, f.s = true, t.Precision, t.Scale
-	case t.Name == TypeArray && t.Element != nil && t.Element.Name == TypeDecimal && fd.IsList() && fd.Kind() == protoreflect.StringKind:
-		f.text, f.p, f.s = true, t.Element.Precision, t.Element.Scale
-	case t.Name == TypeStruct && fd.Message() != nil && !fd.IsMap() && !fd.IsList():
-		f.sub = buildDecimalPlan(t.Fields, fd.Message(), depth+1)
-	case t.Name == TypeArray && t.Element != nil && t.Element.Name == TypeStruct && fd.IsList() && fd.Message() != nil:
-		f.sub = buildDecimalPlan(t.Element.Fields, fd.Message(), depth+1)
-	case t.Name == TypeMap && t.Value != nil && fd.IsMap():
-		// An entry is a message whose field 2 is the value.
-		if v, ok := decimalFieldFor("value", *t.Value, fd.MapValue(), depth+1); ok {
-			f.sub = &decimalPlan{fields: map[protowire.Number]decimalField{2: v}}
-		}
-	}
-	return f, f.text || f.sub != nil
+	return (*decimalPlan)(buildFieldPlan(cols, md, decimalRule))
 }
 
 // fix returns rec with every DECIMAL text in its stored form, or nil when
@@ -108,7 +65,13 @@ func (p *decimalPlan) fix(rec []byte, depth int, scratch *[]byte) ([]byte, error
 		}
 		if f, ok := p.fields[num]; ok && typ == protowire.BytesType {
 			v, _ := protowire.ConsumeBytes(rest[n:])
-			nv, err := f.fixValue(v, depth, scratch)
+			var nv []byte
+			var err error
+			if f.sub != nil {
+				nv, err = (*decimalPlan)(f.sub).fix(v, depth+1, scratch)
+			} else {
+				nv, err = f.leaf.fix(v, scratch)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("field %q: %w", f.name, err)
 			}
@@ -130,16 +93,13 @@ func (p *decimalPlan) fix(rec []byte, depth int, scratch *[]byte) ([]byte, error
 	return append(out, rec[done:]...), nil
 }
 
-// fixValue is fix for one occurrence of the field: its text, a STRUCT, one
-// element of an ARRAY, or one MAP entry.
-func (f decimalField) fixValue(v []byte, depth int, scratch *[]byte) ([]byte, error) {
-	if f.sub != nil {
-		return f.sub.fix(v, depth+1, scratch)
-	}
-	if why, _, _ := protoarrow.CheckDecimalText(v, f.p, f.s); why != "" {
+// fix returns the stored form of the text v (a DECIMAL, one element of an
+// ARRAY, a MAP value), or nil when v is in that form already.
+func (l decimalLeaf) fix(v []byte, scratch *[]byte) ([]byte, error) {
+	if why, _, _ := protoarrow.CheckDecimalText(v, l.p, l.s); why != "" {
 		return nil, fmt.Errorf("%s", why)
 	}
-	r, _ := protoarrow.AppendRoundedDecimal((*scratch)[:0], v, f.p, f.s)
+	r, _ := protoarrow.AppendRoundedDecimal((*scratch)[:0], v, l.p, l.s)
 	*scratch = r
 	if bytes.Equal(r, v) {
 		return nil, nil

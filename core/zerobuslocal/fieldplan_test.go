@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -40,6 +41,21 @@ func TestNestedVariantDecimalRangeFields(t *testing.T) {
 		msEntry(-32768, intField(1, 127), strField(2, "-9.995"), strField(3, "[1]")))
 	cc := dial(t, s)
 	tok := token(t, s, table)
+	// send sends r on a new stream (PROTO records of desc; nil: JSON) and
+	// returns how the stream ended, after the ack of offset 0 when ack.
+	send := func(t *testing.T, desc *descriptorpb.DescriptorProto, r *req, ack bool) error {
+		rt := zerobuspb.RecordType_JSON
+		if desc != nil {
+			rt = zerobuspb.RecordType_PROTO
+		}
+		st := openStream(t, cc, tok, table)
+		st.create(table, desc, rt)
+		st.send(r)
+		if ack {
+			st.expectAck(0)
+		}
+		return st.finish()
+	}
 	for _, tc := range []struct {
 		name   string
 		bad    []byte
@@ -63,33 +79,19 @@ func TestNestedVariantDecimalRangeFields(t *testing.T) {
 			`record 1 of 2: field "ms": map value: field "v": VARIANT value is not valid JSON`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := openStream(t, cc, tok, table)
-			st.create(table, desc, zerobuspb.RecordType_PROTO)
-			st.send(batchReq(0, good, tc.bad))
-			wantStatus(t, st.finish(), codes.InvalidArgument, tc.substr)
+			wantStatus(t, send(t, desc, batchReq(0, good, tc.bad), false), codes.InvalidArgument, tc.substr)
 		})
 	}
 	if n := s.RecordCount(table); n != 0 {
 		t.Fatalf("RecordCount: %d, want 0 (whole requests rejected)", n)
 	}
-
-	st := openStream(t, cc, tok, table)
-	st.create(table, desc, zerobuspb.RecordType_PROTO)
-	st.send(recordReq(0, good))
-	st.expectAck(0)
-	if err := st.finish(); err != nil {
+	if err := send(t, desc, recordReq(0, good), true); err != nil {
 		t.Fatal(err)
 	}
 	// JSON records: the same rules on the decoded record.
-	st = openStream(t, cc, tok, table)
-	st.create(table, nil, zerobuspb.RecordType_JSON)
-	st.send(jsonReq(0, `{"id": 2, "a": [{"m": {"z": "0.125"}}]}`, `{"id": 3, "ms": {"5": {"t": 1000}}}`))
-	wantStatus(t, st.finish(), codes.InvalidArgument, `record 1 of 2: field "ms": field "value": field "t": value 1000 is outside the TINYINT range -128 to 127`)
-	st = openStream(t, cc, tok, table)
-	st.create(table, nil, zerobuspb.RecordType_JSON)
-	st.send(jsonReq(0, `{"id": 2, "a": [{"m": {"z": "0.125"}}], "ms": {"-1": {"d": "-0.5"}}}`))
-	st.expectAck(0)
-	if err := st.finish(); err != nil {
+	wantStatus(t, send(t, nil, jsonReq(0, `{"id": 2, "a": [{"m": {"z": "0.125"}}]}`, `{"id": 3, "ms": {"5": {"t": 1000}}}`), false),
+		codes.InvalidArgument, `record 1 of 2: field "ms": field "value": field "t": value 1000 is outside the TINYINT range -128 to 127`)
+	if err := send(t, nil, jsonReq(0, `{"id": 2, "a": [{"m": {"z": "0.125"}}], "ms": {"-1": {"d": "-0.5"}}}`), true); err != nil {
 		t.Fatal(err)
 	}
 	want := []map[string]any{

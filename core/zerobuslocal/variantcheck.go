@@ -3,7 +3,6 @@ package zerobuslocal
 import (
 	"fmt"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -21,104 +20,48 @@ import (
 // text by, so the server refuses exactly what a client fails by row.
 // Tables without a VARIANT skip the walk.
 
-type variantPlan struct {
-	fields map[protowire.Number]variantField
-}
+// variantPlan is the plan of the VARIANT fields (see fieldPlan).
+type variantPlan fieldPlan[variantLeaf]
 
-type variantField struct {
-	name  string
-	text  bool         // JSON text: a VARIANT field, or one element of an ARRAY<VARIANT>
-	sub   *variantPlan // a STRUCT (or one STRUCT element of an ARRAY) with VARIANTs inside
-	entry bool         // a MAP entry: text or sub is its value's (field 2)
+// variantLeaf is a VARIANT's string field; its text is checked.
+type variantLeaf struct{}
+
+func variantRule(t *ColumnType, fd protoreflect.FieldDescriptor) (variantLeaf, bool) {
+	return variantLeaf{}, t.Name == TypeVariant && fd.Kind() == protoreflect.StringKind
 }
 
 // newVariantPlan matches the table's columns to the fields of md (the
 // stream's descriptor, by name) and returns nil when the table has no
 // VARIANT at any depth.
 func newVariantPlan(cols []Column, md protoreflect.MessageDescriptor) *variantPlan {
-	return buildVariantPlan(cols, md, 0)
-}
-
-func buildVariantPlan(cols []Column, md protoreflect.MessageDescriptor, depth int) *variantPlan {
-	if md == nil || depth > 64 {
-		return nil
-	}
-	p := &variantPlan{fields: map[protowire.Number]variantField{}}
-	fds := md.Fields()
-	for _, c := range cols {
-		fd := fds.ByName(protoreflect.Name(c.Name))
-		if fd == nil {
-			continue
-		}
-		f := variantField{name: c.Name}
-		t := c.Type
-		switch {
-		case t.Name == TypeVariant && fd.Kind() == protoreflect.StringKind:
-			f.text = true
-		case t.Name == TypeArray && t.Element.Name == TypeVariant && fd.IsList() && fd.Kind() == protoreflect.StringKind:
-			f.text = true
-		case t.Name == TypeMap && t.Value.Name == TypeVariant && fd.IsMap() && fd.MapValue().Kind() == protoreflect.StringKind:
-			f.text, f.entry = true, true
-		case t.Name == TypeStruct && fd.Message() != nil && !fd.IsMap():
-			f.sub = buildVariantPlan(t.Fields, fd.Message(), depth+1)
-		case t.Name == TypeArray && t.Element.Name == TypeStruct && fd.IsList() && fd.Message() != nil:
-			f.sub = buildVariantPlan(t.Element.Fields, fd.Message(), depth+1)
-		case t.Name == TypeMap && t.Value.Name == TypeStruct && fd.IsMap() && fd.MapValue().Message() != nil:
-			f.sub, f.entry = buildVariantPlan(t.Value.Fields, fd.MapValue().Message(), depth+1), true
-		}
-		if f.text || f.sub != nil {
-			p.fields[fd.Number()] = f
-		}
-	}
-	if len(p.fields) == 0 {
-		return nil
-	}
-	return p
+	return (*variantPlan)(buildFieldPlan(cols, md, variantRule))
 }
 
 // check returns an error naming the path of the first VARIANT field whose
-// text is not one JSON document. rec was validated already; malformed
-// input just ends the walk.
+// text is not one JSON document (in a MAP entry, "map value: ..."). rec
+// was validated already; malformed input just ends the walk.
 func (p *variantPlan) check(rec []byte, depth int) error {
 	if depth > 100 {
 		return nil
 	}
-	return eachBytes(rec, p.fields, func(f variantField, v []byte) error {
-		if err := f.checkValue(v, depth); err != nil {
-			return fmt.Errorf("field %q: %w", f.name, err)
-		}
-		return nil
-	})
-}
-
-// checkValue checks one occurrence of the field: its text, a STRUCT, one
-// element of an ARRAY, or one MAP entry.
-func (f variantField) checkValue(v []byte, depth int) error {
-	if !f.entry {
-		if f.text {
-			return protoarrow.CheckVariantJSON(v)
-		}
-		return f.sub.check(v, depth+1)
-	}
-	return eachMapValue(v, func(val []byte) error {
+	return eachBytes(rec, p.fields, func(f planField[variantLeaf], v []byte) error {
 		var err error
-		if f.text {
-			err = protoarrow.CheckVariantJSON(val)
+		if f.sub != nil {
+			err = (*variantPlan)(f.sub).check(v, depth+1)
 		} else {
-			err = f.sub.check(val, depth+1)
+			err = protoarrow.CheckVariantJSON(v)
 		}
-		if err != nil {
-			return fmt.Errorf("map value: %w", err)
+		switch {
+		case err == nil:
+			return nil
+		case p.entry:
+			return fmt.Errorf("map %s: %w", f.name, err)
 		}
-		return nil
+		return fmt.Errorf("field %q: %w", f.name, err)
 	})
 }
 
 // checkMessage checks a decoded record (a JSON stream's) in its wire form.
 func (p *variantPlan) checkMessage(m proto.Message) error {
-	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return p.check(b, 0)
+	return checkDecoded(m, p.check)
 }
