@@ -57,16 +57,22 @@ def test_send_batch_async_and_sync_context(config: WrapperConfiguration, server:
     assert stored_ids(server, table_name) == list(range(5))
 
 
-def test_async_after_shutdown_raises(config: WrapperConfiguration) -> None:
+def test_async_after_shutdown_opens_again(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
     async def main() -> None:
         w = AsyncZerobusWrapper(config)
         await w.shutdown()
         await w.shutdown()  # idempotent
         assert w.is_closed
+        await w.flush()  # nothing to flush: does nothing, as the original
+        res = await w.send_batch(id_batch(0, 2))  # a new Go wrapper, as the original opened a new stream
+        assert res.all_succeeded and not w.is_closed
+        await w.shutdown()
+        w.sync.close()  # for good
         with pytest.raises(WrapperClosedError):
-            await w.send_batch(id_batch(0, 1))
+            await w.send_batch(id_batch(2, 1))
 
     asyncio.run(main())
+    assert stored_ids(server, table_name) == [0, 1]
 
 
 def test_sync_wrapper_async_context(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:

@@ -98,9 +98,12 @@ def test_an_observability_value_of_another_type_names_its_key(field: str, value:
     ``TypeError: Object of type Decimal is not JSON serializable`` naming no setting (a float or an int log level
     reached Go). They are checked as the WrapperConfiguration keywords are, with the same wording."""
     cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", observability_config={field: value})
+    key = message.split(":", 1)[0]
+    # the message names the dict's key as written (and the YAML key)
+    message = (key if field == key else rf"observability_config\['{field}'\] \({key}\)") + message[len(key) :]
     with pytest.raises(ConfigurationError, match=message) as err:
         cfg.validate()
-    assert err.value.keys == [message.split(":", 1)[0]]
+    assert err.value.keys == [key]
     with pytest.raises(ConfigurationError, match=message):
         ZerobusWrapper(cfg)
 

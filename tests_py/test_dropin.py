@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -256,7 +257,7 @@ def test_counts_are_derived_only_when_not_given() -> None:
         False, failed_rows=[(3, "ConversionError: a"), (1, "ConversionError: a")], successful_rows=[0]
     )
     assert (only_lists.total_rows, only_lists.successful_count, only_lists.failed_count) == (3, 1, 2)
-    assert only_lists.get_failed_row_indices() == [1, 3]
+    assert only_lists.get_failed_row_indices() == [3, 1]  # the order given, as the original
     # Without total_rows, extraction takes the listed rows of a batch of any length.
     assert only_lists.extract_failed_batch(ten_rows()).column("id").to_pylist() == [2, 4]
     assert only_lists.extract_successful_batch(ten_rows()).column("id").to_pylist() == [1]
@@ -667,3 +668,280 @@ def test_async_with_shuts_down_on_error(server: LocalServer, table_name: str) ->
 
     assert asyncio.run(main()).is_closed
     assert server.record_count(table_name) == 3
+
+
+# -- the original's result-handling code, unchanged (session 13) ---------------------
+
+# specs/004-per-row-errors/contracts/python-api.md of the original, "Partial Success Handling", verbatim but for
+# `await` before send_batch: the original's send_batch is not a coroutine either (awaiting its result fails there).
+PARTIAL_SUCCESS_SNIPPET = """
+result = wrapper.send_batch(batch)
+
+if result.success and result.failed_rows:
+    # Partial success
+    print(f"Partial success: {result.successful_count} succeeded, {result.failed_count} failed")
+
+    # Write successful rows to main table
+    if result.successful_rows:
+        await write_rows_to_table(batch, result.successful_rows)
+
+    # Quarantine failed rows
+    for row_idx, error_msg in result.failed_rows:
+        await quarantine_row(batch, row_idx, error_msg)
+
+elif result.success:
+    # All rows succeeded
+    print(f"All {result.total_rows} rows succeeded")
+
+else:
+    # All rows failed or batch-level error
+    if result.error:
+        print(f"Batch-level error: {result.error}")
+    await quarantine_batch(batch)
+"""
+
+
+def _run_partial_success_snippet(wrapper: ZerobusWrapper, batch: pa.RecordBatch) -> tuple[list[int], list[int]]:
+    """Run the original's snippet; the ids it quarantined and the ids it wrote "to the main table"."""
+    quarantined: list[int] = []
+    written: list[int] = []
+    ids = batch.column("id").to_pylist()
+
+    async def write_rows_to_table(b: pa.RecordBatch, rows: list[int]) -> None:
+        written.extend(ids[i] for i in rows)
+
+    async def quarantine_row(b: pa.RecordBatch, row_idx: int, error_msg: str) -> None:
+        assert error_msg.startswith("Conversion error: "), error_msg
+        quarantined.append(ids[row_idx])
+
+    async def quarantine_batch(b: pa.RecordBatch) -> None:
+        quarantined.extend(ids)
+
+    ns = {
+        "wrapper": wrapper,
+        "batch": batch,
+        "write_rows_to_table": write_rows_to_table,
+        "quarantine_row": quarantine_row,
+        "quarantine_batch": quarantine_batch,
+    }
+    body = "".join("    " + line + "\n" for line in PARTIAL_SUCCESS_SNIPPET.splitlines())
+    exec("async def main():\n" + body, ns)
+    asyncio.run(ns["main"]())  # type: ignore[operator]
+    return sorted(quarantined), sorted(written)
+
+
+def test_the_originals_partial_success_handling_quarantines_only_the_failed_rows(
+    server: LocalServer, table_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``.success`` is the original's: some rows stored. With it meaning "every row", the snippet quarantined
+    the whole batch (and a replay re-sent the rows the server had stored)."""
+    n = pa.array([1, 2**64 - 1, 3, 4], pa.uint64())  # row 1 does not fit the table's BIGINT
+    batch = pa.record_batch({"id": pa.array([1, 2, 3, 4], pa.int64()), "n": n})
+    with ZerobusWrapper(server.config(table_name)) as wrapper:
+        quarantined, written = _run_partial_success_snippet(wrapper, batch)
+    stored = sorted(server.table(table_name).column("id").to_pylist())
+    assert quarantined == [2]  # the failed row only
+    assert stored == [1, 3, 4] == written  # the rows the server stored are the successful ones
+    assert "Partial success: 3 succeeded, 1 failed" in capsys.readouterr().out
+
+    # every row failed, one by one: nothing stored, the whole batch quarantined, no batch-level error
+    bad = pa.record_batch({"id": pa.array([5, 6], pa.int64()), "n": pa.array([2**64 - 1, 2**64 - 2], pa.uint64())})
+    with ZerobusWrapper(server.config(table_name)) as wrapper:
+        assert _run_partial_success_snippet(wrapper, bad) == ([5, 6], [])
+        res = wrapper.send_batch(bad)
+    assert not res.success and res.error is None and not res.is_partial_success() and res.failed_count == 2
+    assert "Batch-level error" not in capsys.readouterr().out
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 3, 4]
+
+
+def test_success_error_and_partial_keep_the_originals_meaning(server: LocalServer, table_name: str) -> None:
+    batch = pa.record_batch({"id": pa.array([1, 2, 3], pa.int64()), "n": pa.array([1, 2**64 - 1, 3], pa.uint64())})
+    with ZerobusWrapper(server.config(table_name)) as wrapper:
+        partial = wrapper.send_batch(batch)
+        whole = wrapper.send_batch(batch.slice(0, 1))
+
+        def broken() -> Iterator[pa.RecordBatch]:
+            yield pa.record_batch({"id": pa.array([7, 8], pa.int64()), "n": pa.array([7, 8], pa.uint64())})
+            raise ValueError("producer broke")
+
+        unread = wrapper.send_batch(pa.RecordBatchReader.from_batches(batch.schema, broken()))
+    # some rows stored: success, no batch-level error, partial (the original's mod.rs and bindings.rs)
+    assert partial.success and partial.error is None and partial.is_partial_success()
+    assert not partial.all_succeeded and partial.get_failed_row_indices() == [1]
+    assert whole.success and whole.all_succeeded and not whole.is_partial_success() and whole.error is None
+    # the input could not be read to its end: a batch-level error, not a success, though every row read is stored
+    assert not unread.success and not unread.all_succeeded and isinstance(unread.error, ConversionError)
+    assert "producer broke" in str(unread.error) and unread.successful_count == 2 and unread.failed_count == 0
+    # a batch that fails as a whole still raises (documented difference); its result has the batch-level error
+    bad = WrapperConfiguration(
+        server.endpoint,
+        table_name,
+        client_id=server.client_id,
+        client_secret="wrong-secret",
+        unity_catalog_url=server.workspace_url,
+        retry_max_attempts=1,
+    )
+    with ZerobusWrapper(bad) as wrapper, pytest.raises(AuthenticationError) as ei:
+        wrapper.send_batch(batch.slice(0, 1))
+    res = ei.value.result
+    assert res is not None and not res.success and not res.all_succeeded and res.error is ei.value
+    assert res.failure is ei.value and res.failed_count == 1
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 1, 3, 7, 8]
+
+
+def test_constructed_results_follow_the_originals_is_partial_success() -> None:
+    # the original: success && successful_count > 0 && failed_count > 0
+    rows = {"failed_rows": [(1, "ConversionError: a")], "successful_rows": [0], "total_rows": 2}
+    assert TransmissionResult(True, **rows).is_partial_success()  # type: ignore[arg-type]
+    assert not TransmissionResult(False, **rows).is_partial_success()  # type: ignore[arg-type]
+    assert not TransmissionResult(True, **rows).all_succeeded  # type: ignore[arg-type]
+    assert TransmissionResult(True, successful_rows=[0, 1], total_rows=2).all_succeeded
+    assert not TransmissionResult(True, error="ConnectionError: x").all_succeeded
+
+
+# -- the wrapper after shutdown() / async with (session 13) ----------------------------
+
+
+def test_a_wrapper_sends_again_after_shutdown_as_the_original(server: LocalServer, table_name: str) -> None:
+    """The original's shutdown() only closed the stream: the next send_batch opened a new one and flush() after
+    it did nothing. Ours raised WrapperClosedError for both."""
+    wrapper = ZerobusWrapper(server.config(table_name))
+
+    async def step(start: int) -> None:
+        async with wrapper as w:
+            w.send_batch(id_batch(start, 3))
+
+    asyncio.run(step(0))
+    assert wrapper.is_closed
+    wrapper.flush()  # nothing to flush: does nothing
+    assert wrapper.send_batch(id_batch(3, 2)).all_succeeded and not wrapper.is_closed
+    wrapper.flush()
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [0, 1, 2, 3, 4]
+    wrapper.shutdown()
+    asyncio.run(step(5))  # async with again on the same object
+    with wrapper:
+        wrapper.send_batch(id_batch(8, 1))
+    assert sorted(server.table(table_name).column("id").to_pylist()) == list(range(9))
+    wrapper.close()  # for good
+    with pytest.raises(azw.WrapperClosedError, match="close"):
+        wrapper.send_batch(id_batch(9, 1))
+    assert server.record_count(table_name) == 9
+
+
+# -- observability_config dicts (session 13) -------------------------------------------
+
+
+def test_observability_dict_unknown_keys_warn_and_type_errors_name_the_key() -> None:
+    # the original read endpoint, output_dir, write_interval_secs and log_level and ignored other keys
+    with pytest.warns(UserWarning, match="ignoring unknown key 'service_name'"):
+        cfg = WrapperConfiguration(
+            "http://127.0.0.1:1",
+            "main.s.t",
+            observability_enabled=True,
+            observability_config={"endpoint": "http://127.0.0.1:4317", "service_name": "svc", "write_interval_secs": 7},
+        )
+        settings = cfg.to_settings()
+        cfg.validate()
+    assert settings["otlp_endpoint"] == "http://127.0.0.1:4317" and settings["observability_interval_secs"] == 7
+    assert "service_name" not in settings
+    wrong = WrapperConfiguration(
+        "http://127.0.0.1:1", "main.s.t", observability_enabled=True, observability_config={"write_interval_secs": "10"}
+    )
+    with pytest.raises(ConfigurationError) as ei:
+        wrong.validate()
+    assert str(ei.value).startswith(
+        "observability_config['write_interval_secs'] (observability_interval_secs): expected int, got str '10'"
+    )
+    assert isinstance(ei.value, TypeError)  # a wrong type is a TypeError, as the original's PyO3 extraction
+
+
+# -- smaller differences (session 13) ----------------------------------------------------
+
+
+def test_results_are_read_only() -> None:
+    r = TransmissionResult(True, successful_rows=[0], total_rows=1)
+    for name in (
+        "success",
+        "error",
+        "attempts",
+        "latency_ms",
+        "batch_size_bytes",
+        "total_rows",
+        "successful_count",
+        "failed_count",
+        "all_succeeded",
+        "failed_rows",
+        "successful_rows",
+    ):
+        with pytest.raises(AttributeError):
+            setattr(r, name, 0)
+    assert r.success is True and r.total_rows == 1
+
+
+def test_constructed_results_take_numpy_and_keep_the_order_given() -> None:
+    np = pytest.importorskip("numpy")
+    ok = np.flatnonzero(np.array([True, False, True, False]))
+    r = TransmissionResult(
+        np.bool_(True),
+        failed_rows=[(np.int64(3), "ConversionError: a"), (np.int32(1), "ConversionError: b")],
+        successful_rows=ok,
+        total_rows=np.int64(4),
+        attempts=np.uint8(2),
+    )
+    assert (r.total_rows, r.successful_count, r.failed_count, r.attempts) == (4, 2, 2, 2)
+    assert type(r.total_rows) is int and r.successful_rows == [0, 2]
+    # the original kept the order of the lists given (a send's result lists rows in row order)
+    assert r.get_failed_row_indices() == [3, 1] and [i for i, _ in r.failed_rows] == [3, 1]
+    assert r.get_error_messages() == ["Conversion error: a", "Conversion error: b"]
+    assert TransmissionResult(True, successful_rows=[2, 0], total_rows=3).successful_rows == [2, 0]
+    # extraction is in row order, as the original's (it sorted the indices)
+    assert r.extract_failed_batch(ten_rows().slice(0, 4)).column("id").to_pylist() == [2, 4]
+    with pytest.raises(TypeError, match="row indices must be ints"):
+        TransmissionResult(True, successful_rows=[1.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="total_rows: expected an int"):
+        TransmissionResult(True, total_rows=np.bool_(True))
+
+
+def test_keep_every_rotated_file_reads_back_as_none() -> None:
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", debug_max_files_retained=None)
+    assert cfg.debug_max_files_retained is None
+    assert cfg.to_settings()["debug_max_files_retained"] == -1  # the Go core's "keep all"
+    assert "debug_max_files_retained=None" in repr(cfg) and cfg.copy().debug_max_files_retained is None
+
+
+def test_the_redacted_placeholder_is_refused_as_a_secret(server: LocalServer, table_name: str) -> None:
+    real = server.config(table_name)
+    rebuilt = WrapperConfiguration(  # from the getters, as code written for the original's getters does
+        real.endpoint,
+        real.table_name,
+        client_id=real.client_id,
+        client_secret=real.client_secret,
+        unity_catalog_url=real.unity_catalog_url,
+    )
+    assert rebuilt.client_secret == "<redacted>"
+    for call in (rebuilt.validate, lambda: ZerobusWrapper(rebuilt)):
+        with pytest.raises(ConfigurationError, match=r"client_secret: '<redacted>' is the placeholder.*config\.copy"):
+            call()
+    proxy = real.copy(proxy_url="http://<redacted>@127.0.0.1:3128")
+    with pytest.raises(ConfigurationError, match="proxy_url: '<redacted>' is the placeholder"):
+        proxy.validate()
+    with ZerobusWrapper(real.copy(retry_max_attempts=2)) as wrapper:  # copy keeps the secret
+        assert wrapper.send_batch(id_batch(0, 2)).all_succeeded
+
+
+def test_retry_exhausted_keeps_the_originals_class_name() -> None:
+    from zerobus_py._errors import error_for
+
+    err = error_for("retry_exhausted:token_refresh", "gave up")
+    assert isinstance(err, RetryExhausted) and isinstance(err, TokenRefreshError)
+    assert type(err).__name__ == "RetryExhausted" and repr(err) == "RetryExhausted('gave up')"
+    assert type(err).__qualname__ == "RetryExhausted[TokenRefreshError]"
+
+
+def test_a_config_of_another_type_is_a_type_error() -> None:
+    for bad in ({"endpoint": "http://127.0.0.1:1"}, "https://x.com"):
+        with pytest.raises(TypeError, match="config must be a WrapperConfiguration"):
+            ZerobusWrapper(bad)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '5'") as ei:
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts="5").validate()  # type: ignore[arg-type]
+    assert isinstance(ei.value, ConfigurationError)

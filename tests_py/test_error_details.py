@@ -49,9 +49,10 @@ def test_conversion_error_of_one_row_names_row_and_column(server: LocalServer, t
     assert (err.kind, err.row, err.column, err.retryable, err.fatal) == ("conversion", 1, "name", False, False)
     assert err.grpc_code is None and err.attempts is None and err.key is None
     assert "UTF-8" in err.message and err.message.startswith("zerobus: conversion failed at row 1")
-    # the batch's error (a summary naming the first failed row) is structured too
-    assert res.error is not None and "1 of 3 rows failed" in res.error.message
-    assert (res.error.kind, res.error.row, res.error.column) == ("conversion", 1, "name")
+    # the result's failure (a summary naming the first failed row; not .error, which is batch-level only, as in
+    # the original API) is structured too
+    assert res.failure is not None and "1 of 3 rows failed" in res.failure.message
+    assert (res.failure.kind, res.failure.row, res.failure.column) == ("conversion", 1, "name")
 
 
 def test_schema_conversion_error_names_the_column(server: LocalServer, table_name: str) -> None:

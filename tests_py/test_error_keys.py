@@ -46,4 +46,4 @@ def test_a_missing_table_names_table_name(table_name: str) -> None:
 def test_schema_and_row_failures_name_no_setting(server: LocalServer, table_name: str) -> None:
     with ZerobusWrapper(server.config(table_name)) as w:
         res = w.send_batch(pa.table({"id": pa.array([1, 2**63 + 1], pa.uint64())}))
-    assert res.failed_count == 1 and res.error is not None and res.error.keys == []
+    assert res.failed_count == 1 and res.failure is not None and res.failure.keys == []

@@ -120,14 +120,15 @@ def test_token_refresh_error(server: LocalServer, table_name: str) -> None:
 
 def test_wrapper_closed_error(config: WrapperConfiguration) -> None:
     w = ZerobusWrapper(config)
+    w.close()  # shutdown() for good (shutdown() alone lets a later send open the wrapper again)
+    w.close()  # idempotent
     w.shutdown()
-    w.shutdown()  # idempotent
     assert w.is_closed
-    for call in (lambda: w.send_batch(id_batch(0, 1)), w.flush):
+    for call in (lambda: w.send_batch(id_batch(0, 1)), w.flush, w.debug_stats):
         with pytest.raises(RuntimeError) as ei:
             call()
         assert isinstance(ei.value, WrapperClosedError) and isinstance(ei.value, ZerobusError)
-        assert "shut down" in str(ei.value)
+        assert "closed with close()" in str(ei.value)
 
 
 def test_cancelled_error_on_timeout(server: LocalServer, table_name: str) -> None:

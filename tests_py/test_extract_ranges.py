@@ -191,10 +191,10 @@ def test_extraction_matches_index_lists(kind: str) -> None:
     results = [TransmissionResult._from_native(d) for d in native] + _hand_built()
     for res in results:
         cases = [
-            (res.extract_failed_batch, res.get_failed_row_indices()),
+            (res.extract_failed_batch, sorted(res.get_failed_row_indices())),  # built: indices in the order given
             (res.extract_not_written_batch, res.get_not_written_row_indices()),
             (res.extract_unknown_batch, res.get_unknown_row_indices()),
-            (res.extract_successful_batch, res.get_successful_row_indices()),
+            (res.extract_successful_batch, sorted(res.get_successful_row_indices())),
         ]
         for extract, idx in cases:
             got = extract(data)

@@ -271,6 +271,6 @@ def test_reader_error_names_the_row_across_its_batches(server: LocalServer, tabl
     ((row, err),) = res.failed_row_errors
     assert row == 25 and isinstance(err, ConversionError) and err.row == 25 and err.column == "name", err
     assert "at row 25" in str(err) and "row 5," not in str(err), err
-    assert isinstance(res.error, ConversionError) and res.error.row == 25, res.error
-    assert "first, row 25: " in str(res.error) and "at row 25" in str(res.error), res.error
+    assert isinstance(res.failure, ConversionError) and res.failure.row == 25, res.failure
+    assert "first, row 25: " in str(res.failure) and "at row 25" in str(res.failure), res.failure
     assert stored_ids(server, table_name) == [i for i in range(30) if i != 25]

@@ -1400,7 +1400,7 @@ def run_seed(server: LocalServer, seed: int, tr: str) -> list[str]:
             if misordered and n > 0 and not untyped:
                 # every row fails: the rows that do not convert with their own ConversionError, the others with
                 # the server's refusal of the stream, which names the columns out of order
-                if res.successful_count or not names_column(res.error, [c.name for c in cols]):
+                if res.successful_count or not names_column(res.failure, [c.name for c in cols]):
                     problems.append(f"batch {bi}: columns {order} out of the table's order sent over protobuf: {res}")
                 rid += n
                 continue

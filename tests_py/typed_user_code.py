@@ -38,6 +38,8 @@ def send_and_quarantine(wrapper: ZerobusWrapper, batch: pa.RecordBatch) -> tuple
     result = wrapper.send_batch(batch, timeout=30.0, progress=lambda done, total: None)
     assert_type(result, TransmissionResult)
     assert_type(result.success, bool)
+    assert_type(result.all_succeeded, bool)
+    assert_type(result.failure, "ZerobusError | None")
     assert_type(result.total_rows, int)
     assert_type(result.latency_ms, float)
     assert_type(result.error, "ZerobusError | None")
@@ -95,6 +97,7 @@ def main(server: LocalServer, table: str) -> int:
         ok, failed = send_and_quarantine(wrapper, batch)
         wrapper.flush(timeout=5)
     assert wrapper.is_closed and failed == []
+    wrapper.close()  # for good: shutdown() alone lets a later send open the wrapper again
     try:
         wrapper.send_batch(batch)
     except WrapperClosedError as err:

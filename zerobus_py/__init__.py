@@ -15,7 +15,7 @@ changing the import line::
     )
     with ZerobusWrapper(config) as wrapper:
         result = wrapper.send_batch(record_batch)
-        if not result.success:
+        if not result.all_succeeded:  # (.success: some rows stored, as in the original API)
             quarantine(result.extract_failed_batch(record_batch))
 
 Submodules: :mod:`zerobus_py.local` (an in-process local Zerobus server) and

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -47,10 +48,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _checked(name: str, value: Any, typ: type | tuple[type, ...], *, secret: bool = False) -> Any:
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A setting of the wrong Python type: a :class:`ConfigurationError` that is also a ``TypeError``, the class
+    the original API raised for it (PyO3's argument extraction). Shown as ``ConfigurationError``."""
+
+
+ConfigurationTypeError.__name__ = "ConfigurationError"
+ConfigurationTypeError.__qualname__ = "ConfigurationError[TypeError]"
+
+
+def _checked(
+    name: str, value: Any, typ: type | tuple[type, ...], *, secret: bool = False, label: str | None = None
+) -> Any:
     """``value`` of the setting ``name`` as the Go core takes it (a NumPy scalar as the value it holds, a path
-    as its string); not of type ``typ``: :class:`ConfigurationError` naming the setting, the type expected
-    and the one given (and the value, unless ``secret``)."""
+    as its string); not of type ``typ``: :class:`ConfigurationError` naming the setting (as ``label`` when
+    given: the name the caller wrote), the type expected and the one given (and the value, unless ``secret``)."""
     value = _plain(value)
     if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
         want = typ.__name__ if isinstance(typ, type) else "str or path"
@@ -58,7 +70,7 @@ def _checked(name: str, value: Any, typ: type | tuple[type, ...], *, secret: boo
         got = type(value).__qualname__
         if type(value).__module__ != "builtins":  # not "expected bool, got bool" for another library's bool
             got = f"{type(value).__module__}.{got}"
-        raise ConfigurationError(f"{name}: expected {want}, got {got}{shown}", keys=[name])
+        raise ConfigurationTypeError(f"{label or name}: expected {want}, got {got}{shown}", keys=[name])
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
@@ -126,19 +138,32 @@ class ObservabilityConfig:
         """Build from a dict using either the short names (``endpoint``,
         ``protocol``, ``output_dir``, ``interval_secs``, ``log_level``), the
         original Python API's ``write_interval_secs`` (= ``interval_secs``)
-        or the YAML keys (``otlp_endpoint``, ...). Unknown keys raise
-        :class:`ConfigurationError`."""
+        or the YAML keys (``otlp_endpoint``, ...).
+
+        An unknown key is skipped with a :class:`UserWarning` naming it (the
+        original API ignored keys it did not read; its quick start invites
+        ``# ... other OTLP config``). A value of the wrong type raises
+        :class:`ConfigurationError` naming the key as written in ``m`` (the
+        original silently used the default instead)."""
         # the short names and the YAML keys of _OBS_FIELDS, and the original's name
         aliases = {name: attr for attr, key, _ in _OBS_FIELDS for name in (attr, key)}
         aliases["write_interval_secs"] = "interval_secs"
+        fields = {attr: (key, typ) for attr, key, typ in _OBS_FIELDS}
         kw: dict[str, Any] = {}
         for k, v in m.items():
             if k not in aliases:
-                raise ConfigurationError(
-                    f"observability_config: unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases))),
-                    keys=["observability_config"],
+                warnings.warn(
+                    f"observability_config: ignoring unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases))),
+                    UserWarning,
+                    stacklevel=2,
                 )
-            kw[aliases[k]] = v
+                continue
+            attr = aliases[k]
+            key, typ = fields[attr]
+            if v is not None:
+                label = key if k == key else f"observability_config[{k!r}] ({key})"
+                v = _checked(key, v, typ, label=label)
+            kw[attr] = v
         return cls(**kw)
 
 
@@ -368,7 +393,8 @@ class WrapperConfiguration:
         self.debug_output_dir = debug_output_dir
         self.debug_flush_interval_secs = debug_flush_interval_secs
         self.debug_max_file_size = debug_max_file_size
-        self.debug_max_files_retained = -1 if debug_max_files_retained is None else debug_max_files_retained
+        #: None: keep every rotated file (the Go core's -1, given in to_settings)
+        self.debug_max_files_retained = debug_max_files_retained
         self.debug_arrow_compression = debug_arrow_compression
         self.retry_max_attempts = retry_max_attempts
         self.retry_base_delay_ms = retry_base_delay_ms
@@ -433,7 +459,7 @@ class WrapperConfiguration:
             return oc
         if isinstance(oc, Mapping):
             return ObservabilityConfig.from_mapping(oc)
-        raise ConfigurationError(
+        raise ConfigurationTypeError(
             f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}",
             keys=["observability_config"],
         )
@@ -449,6 +475,8 @@ class WrapperConfiguration:
         out: dict[str, Any] = {}
         for attr, key, typ in _FIELDS:
             value = self._raw(attr)
+            if value is None and attr == "debug_max_files_retained":
+                value = -1  # None keeps every rotated file: the Go core's -1
             if value is None:
                 continue
             value = _checked(attr, value, typ, secret=attr in _SECRETS)
@@ -465,7 +493,25 @@ class WrapperConfiguration:
         return out
 
     def _native_json(self) -> str:
+        self._refuse_placeholders()
         return json.dumps(self.to_settings(include_secret=True))
+
+    def _refuse_placeholders(self) -> None:
+        """A secret equal to what the getters show (``"<redacted>"``) is a configuration rebuilt from another
+        one's getters, whose secret was never readable: refused here, naming the way that keeps it, instead of
+        an authentication failure at the first send."""
+        bad = []
+        if self._client_secret == REDACTED:
+            bad.append("client_secret")
+        if isinstance(self._proxy_url, str) and REDACTED + "@" in self._proxy_url:
+            bad.append("proxy_url")
+        if bad:
+            raise ConfigurationError(
+                f"{' and '.join(bad)}: {REDACTED!r} is the placeholder the getter shows, not the value (the secret "
+                "is never readable back); to change settings of a configuration keep its secret with "
+                "config.copy(name=value, ...), or pass the real value",
+                keys=bad,
+            )
 
     def validate(self) -> None:
         """Check the formats and combinations of the settings with the Go core's rules.
@@ -559,7 +605,10 @@ class WrapperConfiguration:
             items = {attr: self._shown(attr) for attr, _, _ in _FIELDS if self._raw(attr) is not None}.items()
         # The debug switches as given (a per-kind switch left None is not shown):
         # the Go core's rule makes them say which kinds are written (_repr_html_ shows those).
-        parts = [f"{k}={v!r}" for k, v in items]
+        parts = [
+            f"{k}={None if k == 'debug_max_files_retained' and self.debug_max_files_retained is None else v!r}"
+            for k, v in items
+        ]
         return f"WrapperConfiguration({', '.join(parts)})"
 
     def _repr_html_(self) -> str:

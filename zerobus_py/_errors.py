@@ -308,12 +308,15 @@ def class_for_kind(kind: str) -> type[ZerobusError]:
     combined = _COMBINED.get(cause)
     if combined is None:
         combined = type(
-            f"RetryExhausted[{cause_cls.__name__}]",
+            # __name__ as the original's class (reprs, logs, type(e).__name__);
+            # the qualified name (tracebacks) shows the cause
+            "RetryExhausted",
             (RetryExhausted, cause_cls),
             {
                 "kind": RetryExhausted.kind,
                 "cause_kind": cause,
                 "__module__": __name__,
+                "__qualname__": f"RetryExhausted[{cause_cls.__name__}]",
                 "__doc__": f"RetryExhausted whose last failure was a {cause_cls.__name__}.",
             },
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,17 @@ class TransmissionResult:
     ``failed_count == not_written_count + unknown_count``. When the whole
     batch fails, every row is listed as failed, so
     :meth:`extract_failed_batch` (not written and unknown rows together)
-    always yields what must be quarantined. Results are immutable and safe
-    to share between threads.
+    always yields what must be quarantined. Results are immutable (assigning
+    an attribute raises ``AttributeError``) and safe to share between
+    threads.
+
+    The original API's partial-success pattern works unchanged::
+
+        if result.success:          # some rows stored
+            if result.failed_rows:  # ... and some not: quarantine only those
+                quarantine(result.extract_failed_batch(batch))
+        else:                       # nothing stored
+            quarantine(batch)
 
     It can also be built directly, with the original Python API's signature,
     e.g. for unit tests and mocks of code that handles results::
@@ -93,12 +103,30 @@ class TransmissionResult:
     * Failed rows given here are *not durable*; whether they reached the
       table is not known, so with the durability split of the results
       (rows "not written" vs "unknown") they count as unknown.
+    * ``failed_rows``, ``successful_rows`` and the indices read back keep
+      the order given, as in the original (a send's result lists rows in
+      row order). Counts and indices may be any integers with
+      ``__index__`` (NumPy's included), and the row lists any iterable (a
+      NumPy array too).
+    * :attr:`all_succeeded` of a built result is ``success`` with no failed
+      row and no ``error``.
 
-    Attributes:
-        success: every row was acknowledged (or converted, with the writer
-            disabled). An empty batch is a success.
-        error: the batch's error (for a partial failure, the first row's), or
-            ``None``.
+    Attributes (read-only):
+        success: as in the original API: at least one row was acknowledged
+            (or converted, with the writer disabled) and the batch did not
+            fail as a whole; an empty batch is a success. ``True`` for a
+            *partial* failure: check :attr:`failed_count` (or
+            :attr:`all_succeeded`) before treating the batch as stored.
+        all_succeeded: every row was acknowledged (or converted, with the
+            writer disabled): nothing to quarantine. An empty batch counts.
+        error: the batch-level error, or ``None``: as in the original API,
+            set only when the batch failed as a whole (on the exception's
+            ``result``) or when its input could not be read to the end;
+            rows that failed one by one leave it ``None`` (their errors are
+            in :attr:`failed_rows` / :attr:`failed_row_errors`, and summed up
+            in :attr:`failure`).
+        failure: the result's error at any level: :attr:`error`, or for
+            rows that failed one by one a summary naming the first of them.
         attempts: highest number of stream attempts any request needed
             (1 = sent once, 0 = nothing sent).
         latency_ms: wall time of the send in milliseconds.
@@ -112,23 +140,28 @@ class TransmissionResult:
     """
 
     __slots__ = (
+        "_all_succeeded",
+        "_attempts",
+        "_batch_size_bytes",
+        "_error",
+        "_failed_count",
         "_failed_rows",
+        "_failure",
+        "_given_failed",
         "_groups",
+        "_latency_ms",
         "_row_count_known",
+        "_success",
         "_successful",
-        "attempts",
-        "batch_size_bytes",
-        "error",
-        "failed_count",
-        "latency_ms",
-        "success",
-        "successful_count",
-        "total_rows",
-        "writer_disabled",
+        "_successful_count",
+        "_total_rows",
+        "_writer_disabled",
     )
 
     #: Successful row indices as given to the constructor; None: every row not failed.
     _successful: tuple[int, ...] | None
+    #: Failed rows as given to the constructor, in that order; None for a send's result.
+    _given_failed: tuple[tuple[int, ZerobusError], ...] | None
     #: total_rows describes the batch, so extraction checks the batch's length.
     _row_count_known: bool
 
@@ -147,31 +180,38 @@ class TransmissionResult:
         failed_count: int = 0,
         message: str | None = None,
     ) -> None:
-        groups, n_failed = _groups_from_rows(failed_rows)
-        ok = tuple(sorted(_row_index(i, "successful_rows") for i in successful_rows or ()))
+        groups, given = _groups_from_rows(failed_rows)
+        ok = () if successful_rows is None else tuple(_row_index(i, "successful_rows") for i in successful_rows)
         successful_count = _count(successful_count, "successful_count") or len(ok)
-        failed_count = _count(failed_count, "failed_count") or n_failed
+        failed_count = _count(failed_count, "failed_count") or len(given)
+        total = _count(total_rows, "total_rows")
+        err = None if error is None else _parse_error(error, "error")
         self._set(
             success=bool(success),
-            error=None if error is None else _parse_error(error, "error"),
+            all_succeeded=bool(success) and failed_count == 0 and not given and err is None,
+            error=err,
             attempts=_count(attempts, "attempts"),
-            latency_ms=float(latency_ms or 0.0),
+            latency_ms=0.0 if latency_ms is None else float(latency_ms),
             batch_size_bytes=_count(batch_size_bytes, "batch_size_bytes"),
-            total_rows=_count(total_rows, "total_rows") or successful_count + failed_count,
+            total_rows=total or successful_count + failed_count,
             successful_count=successful_count,
             failed_count=failed_count,
             writer_disabled=False,
             groups=groups,
         )
         self._successful = ok
-        self._row_count_known = bool(total_rows)
+        self._given_failed = given
+        self._failure = err if err is not None else (given[0][1] if given else None)
+        self._row_count_known = bool(total)
 
     @classmethod
     def _create(
         cls,
         *,
         success: bool,
+        all_succeeded: bool,
         error: ZerobusError | None,
+        failure: ZerobusError | None,
         attempts: int,
         latency_ms: float,
         batch_size_bytes: int,
@@ -186,6 +226,7 @@ class TransmissionResult:
         res = cls.__new__(cls)
         res._set(
             success=success,
+            all_succeeded=all_succeeded,
             error=error,
             attempts=attempts,
             latency_ms=latency_ms,
@@ -196,12 +237,14 @@ class TransmissionResult:
             writer_disabled=writer_disabled,
             groups=groups,
         )
+        res._failure = failure
         return res
 
     def _set(
         self,
         *,
         success: bool,
+        all_succeeded: bool,
         error: ZerobusError | None,
         attempts: int,
         latency_ms: float,
@@ -212,19 +255,86 @@ class TransmissionResult:
         writer_disabled: bool,
         groups: Sequence[_FailedGroup],
     ) -> None:
-        self.success = success
-        self.error = error
-        self.attempts = attempts
-        self.latency_ms = latency_ms
-        self.batch_size_bytes = batch_size_bytes
-        self.total_rows = total_rows
-        self.successful_count = successful_count
-        self.failed_count = failed_count
-        self.writer_disabled = writer_disabled
+        self._success = success
+        self._all_succeeded = all_succeeded
+        self._error = error
+        self._attempts = attempts
+        self._latency_ms = latency_ms
+        self._batch_size_bytes = batch_size_bytes
+        self._total_rows = total_rows
+        self._successful_count = successful_count
+        self._failed_count = failed_count
+        self._writer_disabled = writer_disabled
         self._groups: tuple[_FailedGroup, ...] = tuple(groups)
         self._failed_rows: list[tuple[int, ZerobusError]] | None = None
         self._successful = None
+        self._given_failed = None
+        self._failure = error
         self._row_count_known = True
+
+    # -- read-only attributes ------------------------------------------------
+
+    @property
+    def success(self) -> bool:
+        """At least one row stored and no batch-level failure (the original
+        API's meaning; an empty batch is a success). Partial failures are
+        ``True``: see :attr:`all_succeeded` and :attr:`failed_count`."""
+        return self._success
+
+    @property
+    def all_succeeded(self) -> bool:
+        """Every row was acknowledged (or converted, with the writer
+        disabled): nothing failed, nothing to quarantine."""
+        return self._all_succeeded
+
+    @property
+    def error(self) -> ZerobusError | None:
+        """The batch-level error (the batch failed as a whole, or its input
+        could not be read to the end), or ``None``; ``None`` when rows failed
+        one by one, as in the original API (see :attr:`failed_row_errors`)."""
+        return self._error
+
+    @property
+    def failure(self) -> ZerobusError | None:
+        """The result's error at any level, ``None`` when every row succeeded: :attr:`error` for a batch-level
+        failure, else, when rows failed one by one, one error summing them up (``"zerobus: 1 of 3 rows failed;
+        first, row 1: ..."``, with the first failed row's class, ``row`` and ``column``)."""
+        return self._failure
+
+    @property
+    def attempts(self) -> int:
+        """Highest number of stream attempts any request needed (1 = sent once, 0 = nothing sent)."""
+        return self._attempts
+
+    @property
+    def latency_ms(self) -> float:
+        """Wall time of the send in milliseconds."""
+        return self._latency_ms
+
+    @property
+    def batch_size_bytes(self) -> int:
+        """Encoded size of the acknowledged (with the writer disabled: converted) rows."""
+        return self._batch_size_bytes
+
+    @property
+    def total_rows(self) -> int:
+        """Rows in the batch."""
+        return self._total_rows
+
+    @property
+    def successful_count(self) -> int:
+        """Rows acknowledged (converted, with the writer disabled)."""
+        return self._successful_count
+
+    @property
+    def failed_count(self) -> int:
+        """Rows not acknowledged (``not_written_count + unknown_count``)."""
+        return self._failed_count
+
+    @property
+    def writer_disabled(self) -> bool:
+        """Nothing was sent (``zerobus_writer_disabled``): "successful" rows were converted only."""
+        return self._writer_disabled
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> TransmissionResult:
@@ -236,29 +346,39 @@ class TransmissionResult:
             )
             for g in d.get("failed") or ()
         ]
-        err: ZerobusError | None = None
+        every = bool(d["success"])
+        successful = int(d["successful_count"])
+        failed = int(d["failed_count"])
+        failure: ZerobusError | None = None
         if d.get("error_kind"):
-            err = from_details(d.get("error") or {"kind": d["error_kind"]}, d["error_message"])
+            failure = from_details(d.get("error") or {"kind": d["error_kind"]}, d["error_message"])
             # Share the instance with the group of the same message, so
             # result.error is failed_rows[i][1] for whole-batch failures.
             for g in groups:
-                if g.error.kind == err.kind and g.error.message == err.message:
-                    err = g.error
+                if g.error.kind == failure.kind and g.error.message == failure.message:
+                    failure = g.error
                     break
+        # The original API's batch-level error: the batch failed as a whole
+        # (raised), or failed with no row to blame (its input could not be
+        # read to the end). Rows that failed one by one leave it None.
+        err = failure if failure is not None and not every and (d.get("raised") or failed == 0) else None
         res = cls._create(
-            success=bool(d["success"]),
+            # the original's meaning: any row stored, no batch-level error
+            success=every or (successful > 0 and err is None),
+            all_succeeded=every,
             error=err,
+            failure=failure,
             attempts=int(d["attempts"]),
             latency_ms=float(d["latency_ms"]),
             batch_size_bytes=int(d["batch_size_bytes"]),
             total_rows=int(d["total_rows"]),
-            successful_count=int(d["successful_count"]),
-            failed_count=int(d["failed_count"]),
+            successful_count=successful,
+            failed_count=failed,
             writer_disabled=bool(d.get("writer_disabled", False)),
             groups=groups,
         )
-        if err is not None:
-            err.result = res
+        if failure is not None:
+            failure.result = res
         return res
 
     # -- pickle ------------------------------------------------------------
@@ -285,11 +405,15 @@ class TransmissionResult:
     @property
     def failed_row_errors(self) -> list[tuple[int, ZerobusError]]:
         """``(row_index, error)`` for every failed row, in row order (a new
-        list); rows that failed with one error share its instance."""
+        list; a built result: in the order given); rows that failed with one
+        error share its instance."""
         if self._failed_rows is None:
-            rows = [(i, g.error) for g in self._groups for i in g.indices()]
-            rows.sort(key=lambda r: r[0])
-            self._failed_rows = rows
+            if self._given_failed is not None:  # built by the caller: the order given, as the original
+                self._failed_rows = list(self._given_failed)
+            else:
+                rows = [(i, g.error) for g in self._groups for i in g.indices()]
+                rows.sort(key=lambda r: r[0])
+                self._failed_rows = rows
         return list(self._failed_rows)
 
     @property
@@ -314,7 +438,9 @@ class TransmissionResult:
         return out
 
     def get_failed_row_indices(self) -> list[int]:
-        """Indices of the failed rows, in row order."""
+        """Indices of the failed rows, in row order (a built result: in the order given)."""
+        if self._given_failed is not None:
+            return [i for i, _ in self._given_failed]
         if len(self._groups) == 1:
             return list(self._groups[0].indices())
         return sorted(i for g in self._groups for i in g.indices())
@@ -391,8 +517,9 @@ class TransmissionResult:
         return [m for _, m in self.failed_rows]
 
     def is_partial_success(self) -> bool:
-        """Some but not all rows succeeded."""
-        return self.successful_count > 0 and self.failed_count > 0
+        """Some but not all rows succeeded: :attr:`success` with rows both
+        successful and failed (the original API's definition)."""
+        return self._success and self._successful_count > 0 and self._failed_count > 0
 
     def has_failed_rows(self) -> bool:
         """At least one row is listed as failed."""
@@ -449,7 +576,7 @@ class TransmissionResult:
         (``original_batch=`` is the original API's keyword for ``batch``)."""
         batch = _sent_batch(batch, original_batch)
         if self._successful is not None:
-            return self._take(batch, _ranges(list(self._successful)))
+            return self._take(batch, _ranges(sorted(self._successful)))
         return self._take(batch, self._successful_ranges())
 
     def _failed_ranges(self, keep: Callable[[_FailedGroup], bool]) -> list[tuple[int, int]]:
@@ -514,13 +641,15 @@ class TransmissionResult:
         ]
         if self.error is not None:
             parts.append(f"error={type(self.error).__name__}({_short(self.error.message)!r})")
+        elif self._failure is not None:  # rows failed one by one: error is None
+            parts.append(f"failure={type(self._failure).__name__}({_short(self._failure.message)!r})")
         return f"<TransmissionResult {' '.join(parts[:1])}: {parts[1]}, {', '.join(parts[2:])}>"
 
     def __str__(self) -> str:
         return self.__repr__()
 
     def _repr_html_(self) -> str:
-        status = "✅ success" if self.success else ("⚠️ partial" if self.is_partial_success() else "❌ failed")
+        status = "✅ success" if self.all_succeeded else ("⚠️ partial" if self.is_partial_success() else "❌ failed")
         rows = [
             ("status", status),
             ("rows", self._summary()),
@@ -617,29 +746,44 @@ def _parse_error(value: object, what: str) -> ZerobusError:
     return error_for(kind, rest.strip())
 
 
+def _as_int(value: object) -> int | None:
+    """``value`` as an int when it is an integer (``__index__``: NumPy's
+    integers too), not a bool; None otherwise."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # NumPy's bool has __index__ too
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
 def _count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    n = _as_int(value)
+    if n is None:
         raise TypeError(f"{what}: expected an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{what}: must not be negative, got {value}")
-    return value
+    if n < 0:
+        raise ValueError(f"{what}: must not be negative, got {n}")
+    return n
 
 
 def _row_index(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    i = _as_int(value)
+    if i is None:
         raise TypeError(f"{what}: row indices must be ints, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{what}: row indices must not be negative, got {value}")
-    return value
+    if i < 0:
+        raise ValueError(f"{what}: row indices must not be negative, got {i}")
+    return i
 
 
-def _groups_from_rows(rows: Iterable[tuple[int, str | ZerobusError]] | None) -> tuple[list[_FailedGroup], int]:
+def _groups_from_rows(
+    rows: Iterable[tuple[int, str | ZerobusError]] | None,
+) -> tuple[list[_FailedGroup], tuple[tuple[int, ZerobusError], ...]]:
     """Group ``(row_index, error)`` pairs by error (equal strings share one
-    exception) into row ranges; also return the number of pairs."""
+    exception) into row ranges; also return the pairs parsed, in the order given."""
     by_error: dict[int, tuple[ZerobusError, list[int]]] = {}
     parsed: dict[str, ZerobusError] = {}
-    n = 0
-    for item in rows or ():
+    given: list[tuple[int, ZerobusError]] = []
+    for item in () if rows is None else rows:
         if not isinstance(item, tuple) or len(item) != 2:
             raise TypeError(f"failed_rows: expected (row_index, 'ErrorType: message') tuples, got {item!r}")
         index, raw = item
@@ -650,8 +794,8 @@ def _groups_from_rows(rows: Iterable[tuple[int, str | ZerobusError]] | None) -> 
             if isinstance(raw, str):
                 parsed[raw] = err
         by_error.setdefault(id(err), (err, []))[1].append(i)
-        n += 1
-    return [_FailedGroup(err, _ranges(sorted(idx))) for err, idx in by_error.values()], n
+        given.append((i, err))
+    return [_FailedGroup(err, _ranges(sorted(idx))) for err, idx in by_error.values()], tuple(given)
 
 
 def _ranges(indices: list[int]) -> tuple[tuple[int, int], ...]:

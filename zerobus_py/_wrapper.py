@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import export
-from ._config import WrapperConfiguration
-from ._errors import ConfigurationError, WrapperClosedError, ZerobusError
+from ._config import ConfigurationTypeError, WrapperConfiguration
+from ._errors import WrapperClosedError, ZerobusError
 from ._result import TransmissionResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -278,7 +278,9 @@ class ZerobusWrapper:
     failed. The wrapper is safe to share between threads: the GIL is released
     while Go works, so concurrent ``send_batch`` calls progress together over
     the table's shared streams. Use it as a context manager (``with``) or call
-    :meth:`shutdown` when done.
+    :meth:`shutdown` when done. As in the original API, a wrapper that was
+    shut down (also by leaving ``with`` / ``async with``) can send again: the
+    next send opens new streams; :meth:`close` ends it for good.
 
     Worker processes: create wrappers in each worker. Go cannot run in a
     process forked after zerobus_py was first used in its parent (every call
@@ -308,14 +310,19 @@ class ZerobusWrapper:
                 "ZerobusWrapper takes either a WrapperConfiguration or its keywords, not both "
                 f"(got config and {', '.join(sorted(settings))})"
             )
-        if not isinstance(config, WrapperConfiguration):
-            raise ConfigurationError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
+        if not isinstance(config, WrapperConfiguration):  # a TypeError, as the original's (a ConfigurationError too)
+            raise ConfigurationTypeError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
         self._config = config
         self._lock = threading.Lock()
+        #: shut down: no Go wrapper until the next send opens one (_handle)
         self._closed = False
+        #: close() was called: no send opens a Go wrapper again
+        self._ended = False
         self._native: pybind.Wrapper | None = None
+        #: the settings as created: a send after shutdown() opens a Go wrapper with the same ones
+        self._settings = config._native_json()
         _logs.start()  # Go's log records to the "zerobus_py" logger
-        self._native = _bridge.call(_bridge.native.NewWrapper, config._native_json())
+        self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
 
     # -- properties --------------------------------------------------------
 
@@ -326,14 +333,25 @@ class ZerobusWrapper:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`shutdown` has been called."""
+        """True once :meth:`shutdown` (or :meth:`close`) has been called, until a
+        send opens the wrapper again (after ``shutdown()`` only)."""
         return self._closed
 
     def _handle(self) -> pybind.Wrapper:
+        """The Go wrapper; after :meth:`shutdown` a new one with the same settings (the original API re-opened
+        its stream on the next send), after :meth:`close` :class:`~zerobus_py.WrapperClosedError`."""
         native = self._native
-        if self._closed or native is None:
-            raise WrapperClosedError("zerobus: the wrapper is shut down; create a new ZerobusWrapper to send more data")
-        return native
+        if native is not None:
+            return native
+        with self._lock:
+            if self._native is None:
+                if self._ended:
+                    raise WrapperClosedError(
+                        "zerobus: the wrapper was closed with close(); create a new ZerobusWrapper to send more data"
+                    )
+                self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
+                self._closed = False
+            return self._native
 
     # -- sending -----------------------------------------------------------
 
@@ -375,8 +393,10 @@ class ZerobusWrapper:
         Returns:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
             (some rows did not convert, or a stream failed after part of the
-            batch was acknowledged) are reported there with ``success=False``.
-            A reader that fails part-way (its producer raising after at
+            batch was acknowledged) are reported there: ``failed_count > 0``
+            and ``all_succeeded=False``, while ``success`` stays ``True`` if
+            any row was stored and ``error`` is ``None`` (the original API's
+            meanings). A reader that fails part-way (its producer raising after at
             least one batch) also returns a result with ``success=False``:
             the rows read before are in it with their states, ``error`` names
             the row the input was read to and the producer's message, and the
@@ -441,9 +461,21 @@ class ZerobusWrapper:
 
         Raises :class:`~zerobus_py.CancelledError` (a ``TimeoutError``) when
         the time runs out; its message names ``flush_timeout_ms`` when that
-        bound, not ``timeout``, ran out."""
+        bound, not ``timeout``, ran out. After :meth:`shutdown` (nothing
+        sent since) it does nothing, as in the original API; after
+        :meth:`close` it raises :class:`~zerobus_py.WrapperClosedError`."""
         ms = _timeout_ms(timeout)
-        _wait_for(lambda: _bridge.call(self._handle().FlushAsync, ms))
+        native = self._open_native()
+        if native is not None:
+            _wait_for(lambda: _bridge.call(native.FlushAsync, ms))
+
+    def _open_native(self) -> pybind.Wrapper | None:
+        """The Go wrapper if one is open, None after :meth:`shutdown`; :class:`~zerobus_py.WrapperClosedError`
+        after :meth:`close`."""
+        native = self._native
+        if native is None and self._ended:
+            raise WrapperClosedError("zerobus: the wrapper was closed with close(); create a new ZerobusWrapper")
+        return native
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """Counters of the debug files since the wrapper was created:
@@ -452,16 +484,29 @@ class ZerobusWrapper:
         ``failures``, ``queued_bytes`` and ``queued_writes`` (zeros for an output
         that is off). When the disk falls behind, debug writes are dropped, never
         waited for; each drop is also recorded beside the file it is missing from
-        (:func:`zerobus_py.debug.read_drops`)."""
-        stats: dict[str, dict[str, int]] = json.loads(_bridge.call(self._handle().DebugStats))
+        (:func:`zerobus_py.debug.read_drops`).
+
+        After :meth:`shutdown` the counters went with the streams: this raises
+        :class:`~zerobus_py.WrapperClosedError` until the next send, whose
+        counters start from zero."""
+        native = self._open_native()
+        if native is None:
+            raise WrapperClosedError(
+                "zerobus: the wrapper is shut down: its debug counters start again with the next send"
+            )
+        stats: dict[str, dict[str, int]] = json.loads(_bridge.call(native.DebugStats))
         return stats
 
     def shutdown(self, *, timeout: float | None = None) -> None:
         """Flush, close every stream and release the Go wrapper.
 
         Idempotent: later calls do nothing. Sends still in progress in other
-        threads finish first; sends started afterwards raise
-        :class:`~zerobus_py.WrapperClosedError`. With observability on, the
+        threads finish first. As in the original API the wrapper is not
+        finished: a later :meth:`send_batch` (or :meth:`check_schema`) opens
+        a Go wrapper again with the same settings (new streams, new debug
+        files and counters), and :meth:`flush` does nothing until then; call
+        it again (or use ``with``) when done. :meth:`close` ends the
+        wrapper for good. With observability on, the
         last metrics and spans are exported (or written to
         ``observability_output_dir``) and every Go log record is emitted on
         the ``zerobus_py`` logger before this returns.
@@ -493,17 +538,19 @@ class ZerobusWrapper:
 
     def _mark_closed(self) -> pybind.Wrapper | None:
         """Mark the wrapper closed; the Go wrapper to close, or None when
-        an earlier shutdown did."""
+        an earlier shutdown did (and no send opened one since)."""
         with self._lock:
-            if self._closed:
-                return None
             self._closed = True
             native, self._native = self._native, None
         return native
 
-    def close(self) -> None:
-        """Alias of :meth:`shutdown`."""
-        self.shutdown()
+    def close(self, *, timeout: float | None = None) -> None:
+        """:meth:`shutdown`, for good: later sends and flushes raise
+        :class:`~zerobus_py.WrapperClosedError` (``shutdown()`` alone lets a
+        later send open the wrapper again, as the original API did)."""
+        _timeout_ms(timeout)  # a bad timeout raises before anything changes
+        self._ended = True
+        self.shutdown(timeout=timeout)
 
     def __enter__(self) -> Self:
         return self
@@ -531,7 +578,7 @@ class ZerobusWrapper:
             await self._shutdown_async(_INTERRUPT_GRACE)
 
     def __del__(self) -> None:
-        if getattr(self, "_closed", True) or getattr(self, "_native", None) is None:
+        if getattr(self, "_native", None) is None:
             return
         warnings.warn(f"unclosed {self!r}: call shutdown() or use it in a with block", ResourceWarning, stacklevel=2)
         # not contextlib.suppress: modules may already be torn down at exit
@@ -613,7 +660,7 @@ class AsyncZerobusWrapper:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`shutdown` has been called."""
+        """True once :meth:`shutdown` has been called (until a send opens the wrapper again)."""
         return self._sync.is_closed
 
     @property
@@ -640,7 +687,9 @@ class AsyncZerobusWrapper:
     async def flush(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.flush` (cancelling the task cancels the wait)."""
         ms = _timeout_ms(timeout)
-        await _wait_for_async(lambda: _bridge.call(self._sync._handle().FlushAsync, ms))
+        native = self._sync._open_native()
+        if native is not None:
+            await _wait_for_async(lambda: _bridge.call(native.FlushAsync, ms))
 
     async def shutdown(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the
