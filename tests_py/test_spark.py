@@ -1077,3 +1077,45 @@ def test_a_quarantine_file_system_that_cannot_rename(
         [report] = [json.loads(p.read_text()) for p in reports.glob("*/task-*.json")]
         assert report["failed"] and report["durable_rows"] == 9 and "copy failed" in report["error"]
     assert server.record_count(table) == 9
+
+
+def test_a_streaming_commit_writer_reconciles_the_planners_attempts(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer PySpark builds only to commit a micro-batch is another _Job (another run id) than the one that
+    planned it: it derives the same job id from the checkpoint location, runs no schema check (no stream, no
+    token), finds the tasks' reports, counts the attempt it got no message for (one that reported success: a
+    speculative copy that lost) and deletes that attempt's quarantine file, not the committed one's."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    table = "main.spark.streamcommit"
+    quarantine, reports = tmp_path / "q", tmp_path / "r"
+    o = {
+        **options(server, table, quarantine_path=quarantine, report_path=reports),
+        "client_secret": SECRET,
+        "checkpointLocation": str(tmp_path / "chk"),
+    }
+    planner = zspark._Job(o, schema, streaming=True)
+    batch = pa.record_batch(
+        {"id": pa.array(range(10), pa.int64()), "tags": pa.array([[1, None] if i == 7 else [1, i] for i in range(10)])}
+    )
+    msgs = []
+    for tid in (4, 5):  # two copies of partition 0 of micro-batch 3, both succeeding
+        monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls, t=tid: cls(0, t - 4, t, 3)))
+        msgs.append(planner.write(iter([batch])))
+    assert len(list(quarantine.glob("*.parquet"))) == 2
+    before = server.stats()
+    monkeypatch.setattr(zspark, "_committing", lambda: True)
+    committer = zspark._Job(o, schema, streaming=True)
+    assert server.stats()["streams_created"] == before["streams_created"]
+    assert committer.job_id == planner.job_id and committer.run_id != planner.run_id
+    s = committer.finish([msgs[1]], 3, aborted=False)
+    assert (s.tasks, s.durable_rows, s.failed_attempts, s.superseded_attempts) == (1, 9, 1, 1)
+    assert s.failed_attempt_durable_rows == 9 and server.record_count(table) == 18
+    assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(msgs[0].quarantine_file or "").name]
+    assert [p.name for p in quarantine.glob("*.parquet")] == [Path(msgs[1].quarantine_file or "").name]
+    assert pq.read_table(quarantine).column("id").to_pylist() == [7]
+    assert [p.parent.name for p in reports.glob("*/*/summary.json")] == ["batch-3"]

@@ -580,6 +580,17 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
         yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
 
 
+def _attempt_name(task: _Task, run_id: str | None) -> str:
+    """The task attempt's name in report and quarantine file names; in streaming with the planning's run id (a
+    micro-batch re-run after a restart has new task attempt ids that may equal the old ones)."""
+    return task.name() + ("" if run_id is None else f"-r{run_id[:8]}")
+
+
+def _quarantine_prefix(job_id: str, batch_id: int | None) -> str:
+    """The start of the names of a job's (micro-batch's) quarantine files."""
+    return f"part-{job_id[:12]}" + ("" if batch_id is None else f"-batch{batch_id}") + "-"
+
+
 class _Quarantine:
     """One Parquet file per task attempt, opened at the first failed row.
 
@@ -593,7 +604,9 @@ class _Quarantine:
     leaves its hidden file behind: readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be
     deleted."""
 
-    def __init__(self, base: str, file: str) -> None:
+    def __init__(self, base: str, job_id: str, task: _Task, run_id: str | None = None) -> None:
+        """``run_id``: the planning of a streaming micro-batch, in the name (see ``_Job._attempt_name``)."""
+        file = f"{_quarantine_prefix(job_id, task.batch_id)}{_attempt_name(task, run_id)}.parquet"
         self.name = f"{base.rstrip('/')}/{file}"
         self._fs, self._dir = _path_fs(base)
         self._path = f"{self._dir.rstrip('/')}/{file}"
@@ -732,7 +745,11 @@ class _Job:
         msg = TaskCommitMessage(
             task.partition, task.attempt, task.task_attempt_id, task.batch_id, job_id=self.job_id, run_id=self.run_id
         )
-        quarantine = _Quarantine(self.quarantine_path, self._quarantine_file(task)) if self.quarantine_path else None
+        quarantine = (
+            _Quarantine(self.quarantine_path, self.job_id, task, self.run_id if self.streaming else None)
+            if self.quarantine_path
+            else None
+        )
         start = time.monotonic()
         try:
             with ZerobusWrapper(self.config) as wrapper:
@@ -817,15 +834,7 @@ class _Job:
         return d if batch_id is None else f"{d}/batch-{batch_id}"
 
     def _attempt_name(self, task: _Task) -> str:
-        """The task attempt's name in report and quarantine file names: with the planning's run id in streaming
-        (a micro-batch re-run after a restart has new task attempt ids that may equal the old ones)."""
-        return task.name() + (f"-r{self.run_id[:8]}" if self.streaming else "")
-
-    def _quarantine_prefix(self, batch_id: int | None) -> str:
-        return f"part-{self.job_id[:12]}" + ("" if batch_id is None else f"-batch{batch_id}") + "-"
-
-    def _quarantine_file(self, task: _Task) -> str:
-        return f"{self._quarantine_prefix(task.batch_id)}{self._attempt_name(task)}.parquet"
+        return _attempt_name(task, self.run_id if self.streaming else None)
 
     def _report(self, task: _Task, msg: TaskCommitMessage) -> None:
         d = self._report_dir(task.batch_id)
@@ -869,7 +878,7 @@ class _Job:
             return []
         committed = _committed(messages)
         fs, d = _path_fs(self.quarantine_path)
-        prefix = self._quarantine_prefix(batch_id)
+        prefix = _quarantine_prefix(self.job_id, batch_id)
         dropped = []
         for info in fs.get_file_info(pafs.FileSelector(d, allow_not_found=True)):
             name = info.base_name
