@@ -263,7 +263,7 @@ class WriteSummary:
                 else ""
             )
             text += (
-                f"; {self.failed_attempts} task attempts without a commit message{superseded} had made "
+                f"; {self.failed_attempts} task attempt(s) without a commit message{superseded} had made "
                 f"{self.failed_attempt_durable_rows:,} rows durable (+{self.failed_attempt_unknown_rows:,} "
                 f"unknown){after}"
             )
