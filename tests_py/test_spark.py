@@ -30,7 +30,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
 
-from zerobus_py import ConfigurationError, ConversionError
+from zerobus_py import ConfigurationError, ConversionError, WrapperConfiguration
 from zerobus_py.local import LocalServer
 from zerobus_py.spark import (
     STREAM_ARROW,
@@ -212,6 +212,100 @@ def test_fault_mid_job_task_retried_every_row_present(spark: SparkSession, serve
     assert report["attempt"] == 0 and "injected" in report["error"]
 
 
+def test_an_attempt_failing_after_its_writer_returned_is_counted_and_its_quarantine_dropped(
+    spark: SparkSession, server: LocalServer, tmp_path: Path
+) -> None:
+    """A UDF upstream of the writer raises partway through partition 0 on attempt 0: Spark ends the writer's
+    input cleanly, the writer reports success (its rows durable, its bad rows quarantined under the final name),
+    then Spark fails the task and retries it. The driver's commit gets no message from that attempt: its durable
+    rows are counted as duplicates (equal to what the server stored twice) and its quarantine file is deleted, so
+    reading the directory gives each bad row once."""
+    from pyspark.sql.types import LongType
+
+    table = "main.spark.upstream"
+    n = 100_000
+
+    @F.udf(LongType())  # type: ignore[misc]
+    def boom(i: int) -> int:
+        from pyspark import TaskContext
+
+        c = TaskContext.get()
+        if c is not None and c.partitionId() == 0 and c.attemptNumber() == 0 and i == 45_000:
+            raise RuntimeError("injected upstream failure")
+        return i
+
+    tag = F.when(F.col("id") % 10 == 7, F.lit(None).cast("long")).otherwise(F.col("id"))
+    df = spark.range(0, n, numPartitions=2).select(
+        boom("id").alias("id"), F.array(F.lit(1).cast("long"), tag).alias("tags")
+    )
+    quarantine, reports = tmp_path / "q", tmp_path / "r"
+    o = options(server, table, quarantine_path=quarantine, report_path=reports)
+    df.write.format("zerobus").mode("append").options(**o).save()
+
+    bad = {i for i in range(n) if i % 10 == 7}
+    ids = stored_ids(server, table)
+    assert set(np.unique(ids).tolist()) == set(range(n)) - bad
+    duplicates = len(ids) - (n - len(bad))
+    assert duplicates > 0, "attempt 0 of partition 0 made rows durable before the UDF failed"
+    [s] = summaries(reports)
+    assert (s["failed_attempt_durable_rows"], s["failed_attempts"]) == (duplicates, 1), s
+    assert s["superseded_attempts"] == 1
+    assert s["durable_rows"] == n - len(bad) and s["quarantined_rows"] == len(bad)
+    [dropped] = s["superseded_quarantine_files"]
+    assert "-a0-" in dropped and not Path(dropped).exists()
+    q = pq.read_table(quarantine).column("id").to_pylist()
+    assert sorted(q) == sorted(bad), "each quarantined row once"
+    assert len(list(quarantine.glob("*.parquet"))) == 2
+
+
+def test_streaming_summary_counts_a_failed_attempt_and_checks_once(
+    spark: SparkSession, server: LocalServer, tmp_path: Path
+) -> None:
+    """A server fault fails one task attempt of micro-batch 0: that micro-batch's summary (found under the same
+    job directory as its tasks' reports) counts the failed attempt and its durable rows, which the server holds
+    twice. The driver's schema check runs once for the query, not in every micro-batch's planning and commit."""
+    table = "main.spark.streamfault"
+    src = tmp_path / "in"
+    src.mkdir()
+    batches, per_file = 3, 20_000
+    for i in range(batches):
+        ids = pa.array(np.arange(i * per_file, (i + 1) * per_file, dtype=np.int64))
+        pq.write_table(pa.table({"id": ids, "name": pa.compute.cast(ids, pa.string())}), src / f"part-{i}.parquet")
+    server.inject_fault(table, "error", after_messages=5, code="INVALID_ARGUMENT", message="injected")
+    before = server.stats()
+    reports = tmp_path / "reports"
+    stream = spark.readStream.schema("id bigint, name string").option("maxFilesPerTrigger", 1).parquet(str(src))
+    query = (
+        stream.repartition(2)
+        .writeStream.format("zerobus")
+        .options(**options(server, table, report_path=reports, max_message_bytes=20_000))
+        .option("checkpointLocation", str(tmp_path / "chk"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination(120)
+    assert query.exception() is None
+    after = server.stats()
+
+    ids = stored_ids(server, table)
+    assert set(np.unique(ids).tolist()) == set(range(batches * per_file))
+    duplicates = len(ids) - batches * per_file
+    [job] = [p for p in reports.iterdir()]  # one job directory for the query
+    done = {s["batch_id"]: s for s in summaries(reports)}
+    assert sorted(done) == list(range(batches)) and all(s["job_id"] == job.name for s in done.values())
+    attempts = sorted(job.glob("batch-*/task-*.json"))
+    assert len(attempts) == 2 * batches + 1
+    s0 = done[0]
+    assert (s0["tasks"], s0["durable_rows"], s0["failed_attempts"]) == (2, per_file, 1), s0
+    assert 0 < s0["failed_attempt_durable_rows"] <= duplicates
+    assert duplicates <= s0["failed_attempt_durable_rows"] + s0["failed_attempt_unknown_rows"]
+    assert all(done[b]["failed_attempts"] == 0 for b in range(1, batches))
+    # one stream and token per task attempt, and one for the driver's check of the query
+    streams = after["streams_created"] - before["streams_created"]
+    tokens = after["tokens_issued"] - before["tokens_issued"]
+    assert (streams, tokens) == (len(attempts) + 1, len(attempts) + 1), (streams, tokens, len(attempts))
+
+
 def bad_rows_frame(spark: SparkSession, n: int, partitions: int) -> DataFrame:
     """tags holds a null element (protobuf cannot carry it) on every row whose id ends in 7."""
     tag = F.when(F.col("id") % 10 == 7, F.lit(None).cast("long")).otherwise(F.col("id"))
@@ -292,7 +386,6 @@ def test_missing_setting_is_reported_on_the_driver(spark: SparkSession) -> None:
 
 
 def test_options_parsed_by_the_config_loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zerobus_py import WrapperConfiguration
     from zerobus_py.spark import _config_from_options
 
     with pytest.raises(ConfigurationError, match="max_inflight_requests") as info:
@@ -303,11 +396,7 @@ def test_options_parsed_by_the_config_loader(monkeypatch: pytest.MonkeyPatch) ->
     assert cfg.retry_max_attempts == 7 and cfg.table_name == "a.b.c"
 
     # the secret reaches the configuration but never the options file; ${VAR} references are expanded
-    files: list[str] = []
-    load = WrapperConfiguration.from_yaml
-    monkeypatch.setattr(
-        WrapperConfiguration, "from_yaml", lambda path: files.append(Path(path).read_text()) or load(path)
-    )
+    files = loader_files(monkeypatch)
     monkeypatch.setenv("MY_CLIENT_ID", "id-from-env")
     cfg = _config_from_options({"table_name": "a.b.c", "client_secret": SECRET, "client_id": "${MY_CLIENT_ID}"})
     assert cfg._client_secret == SECRET and cfg.client_id == "id-from-env"
@@ -316,6 +405,94 @@ def test_options_parsed_by_the_config_loader(monkeypatch: pytest.MonkeyPatch) ->
     # a key not given comes from the environment
     monkeypatch.setenv("ZEROBUS_CLIENT_SECRET", "env-" + SECRET)
     assert _config_from_options({"table_name": "a.b.c"})._client_secret == "env-" + SECRET
+
+
+def loader_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts of the files the Go loader reads from now on (the data source's options files)."""
+    import zerobus_py._bridge as bridge
+
+    files: list[str] = []
+    call = bridge.call
+
+    def recording(fn: Any, *args: Any) -> Any:
+        if args and isinstance(args[0], str) and os.path.isfile(args[0]):
+            files.append(Path(args[0]).read_text())
+        return call(fn, *args)
+
+    monkeypatch.setattr(bridge, "call", recording)
+    return files
+
+
+def test_an_empty_option_unsets_the_environments_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An option given as "" unsets its key: the value of the planner's environment is not used instead."""
+    from zerobus_py.spark import _config_from_options
+
+    monkeypatch.setenv("ZEROBUS_PROXY_URL", "http://envproxy:3128")
+    monkeypatch.setenv("ZEROBUS_CLIENT_SECRET", "env-" + SECRET)
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "9")
+    base = {"table_name": "a.b.c"}
+    cfg = _config_from_options(base)
+    assert (cfg.proxy_url, cfg._client_secret, cfg.retry_max_attempts) == ("http://envproxy:3128", "env-" + SECRET, 9)
+    cfg = _config_from_options({**base, "proxy_url": "", "client_secret": "", "retry_max_attempts": ""})
+    assert cfg.proxy_url is None and cfg._client_secret is None
+    assert cfg.retry_max_attempts == WrapperConfiguration().retry_max_attempts
+    monkeypatch.setenv("ZEROBUS_TABLE_NAME", "env.table.name")
+    assert _config_from_options({"table_name": ""}).table_name in (None, "")
+
+
+def test_secret_options_are_literal_and_never_on_disk(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client_secret / proxy_url option holding "${" is taken as it is (not expanded, not an error) and is not
+    written to the options file; a secret that is wholly ${NAME} is read from the environment. The wrapper gets
+    the secret as given."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+    from zerobus_py.spark import _config_from_options
+
+    files = loader_files(monkeypatch)
+    for secret in ("p${HOME}q", "abc${def", "a$${b}c"):
+        cfg = _config_from_options({"table_name": "a.b.c", "client_secret": secret})
+        assert cfg._client_secret == secret
+        cfg = _config_from_options({"table_name": "a.b.c", "proxy_url": f"http://u:{secret}@proxy:3128"})
+        assert cfg._proxy_url == f"http://u:{secret}@proxy:3128"
+    assert files and not [f for f in files if "${HOME}" in f or "${def" in f or "$${b}" in f]
+    monkeypatch.setenv("MY_SPARK_SECRET", "from-env-" + SECRET)
+    assert _config_from_options({"client_secret": "${MY_SPARK_SECRET}"})._client_secret == "from-env-" + SECRET
+    with pytest.raises(ConfigurationError, match=r"client_secret references \$\{NOT_SET_ANYWHERE\}"):
+        _config_from_options({"client_secret": "${NOT_SET_ANYWHERE}"})
+
+    # and the wrapper of the driver's check gets it as given (the local server cannot be the judge here: its
+    # token endpoint compares HTTP Basic credentials without the form-decoding RFC 6749 asks for, so a secret
+    # with "$", "{" or "}" is refused by it whatever the client does)
+    schema = StructType([StructField("id", LongType())])
+    seen: list[str] = []
+    monkeypatch.setattr(zspark, "_check_schema", lambda w, *a: seen.append(w.config._client_secret))
+    zspark._Job({**options(server, "main.spark.literal"), "client_secret": "abc${def"}, schema)
+    assert seen == ["abc${def"]
+
+
+def test_writer_disabled_rows_are_converted_not_durable(
+    server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With zerobus_writer_disabled nothing is sent: the task's message and the summary count the rows as
+    converted, none as durable, and the log line says so."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    table = "main.spark.disabled"
+    o = {**options(server, table, report_path=tmp_path, zerobus_writer_disabled="true"), "client_secret": SECRET}
+    job = _Job(o, StructType([StructField("id", LongType())]))
+    msg = job.write(iter([pa.record_batch({"id": pa.array(range(1000), pa.int64())})]))
+    assert (msg.total_rows, msg.durable_rows, msg.failed) == (1000, 0, False)
+    assert msg.converted_rows == 1000
+    with caplog.at_level("INFO", logger="zerobus_py.spark"):
+        s = job.finish([msg], None, aborted=False)
+    assert (s.durable_rows, s.converted_rows, s.total_rows) == (0, 1000, 1000)
+    assert "0 of 1,000 rows durable" in s.line() and "1,000 rows converted and not sent" in s.line()
+    assert server.record_count(table) == 0
+    [saved] = summaries(tmp_path)
+    assert (saved["durable_rows"], saved["converted_rows"]) == (0, 1000)
 
 
 def test_rows_are_batched_into_arrow_outside_spark(server: LocalServer) -> None:
@@ -900,3 +1077,45 @@ def test_a_quarantine_file_system_that_cannot_rename(
         [report] = [json.loads(p.read_text()) for p in reports.glob("*/task-*.json")]
         assert report["failed"] and report["durable_rows"] == 9 and "copy failed" in report["error"]
     assert server.record_count(table) == 9
+
+
+def test_a_streaming_commit_writer_reconciles_the_planners_attempts(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer PySpark builds only to commit a micro-batch is another _Job (another run id) than the one that
+    planned it: it derives the same job id from the checkpoint location, runs no schema check (no stream, no
+    token), finds the tasks' reports, counts the attempt it got no message for (one that reported success: a
+    speculative copy that lost) and deletes that attempt's quarantine file, not the committed one's."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    table = "main.spark.streamcommit"
+    quarantine, reports = tmp_path / "q", tmp_path / "r"
+    o = {
+        **options(server, table, quarantine_path=quarantine, report_path=reports),
+        "client_secret": SECRET,
+        "checkpointLocation": str(tmp_path / "chk"),
+    }
+    planner = zspark._Job(o, schema, streaming=True)
+    batch = pa.record_batch(
+        {"id": pa.array(range(10), pa.int64()), "tags": pa.array([[1, None] if i == 7 else [1, i] for i in range(10)])}
+    )
+    msgs = []
+    for tid in (4, 5):  # two copies of partition 0 of micro-batch 3, both succeeding
+        monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls, t=tid: cls(0, t - 4, t, 3)))
+        msgs.append(planner.write(iter([batch])))
+    assert len(list(quarantine.glob("*.parquet"))) == 2
+    before = server.stats()
+    monkeypatch.setattr(zspark, "_committing", lambda: True)
+    committer = zspark._Job(o, schema, streaming=True)
+    assert server.stats()["streams_created"] == before["streams_created"]
+    assert committer.job_id == planner.job_id and committer.run_id != planner.run_id
+    s = committer.finish([msgs[1]], 3, aborted=False)
+    assert (s.tasks, s.durable_rows, s.failed_attempts, s.superseded_attempts) == (1, 9, 1, 1)
+    assert s.failed_attempt_durable_rows == 9 and server.record_count(table) == 18
+    assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(msgs[0].quarantine_file or "").name]
+    assert [p.name for p in quarantine.glob("*.parquet")] == [Path(msgs[1].quarantine_file or "").name]
+    assert pq.read_table(quarantine).column("id").to_pylist() == [7]
+    assert [p.parent.name for p in reports.glob("*/*/summary.json")] == ["batch-3"]

@@ -11,7 +11,7 @@ session, then write any DataFrame, in batch or streaming::
        .option("endpoint", "https://1234567890.zerobus.us-west-2.cloud.databricks.com")
        .option("unity_catalog_url", "https://my-workspace.cloud.databricks.com")
        .option("client_id", client_id)
-       .option("client_secret", "${ZEROBUS_CLIENT_SECRET}")   # from the environment
+       .option("client_secret", "${MY_CLIENT_SECRET}")   # read from that environment variable
        .save())
 
     (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
@@ -27,8 +27,12 @@ Options are this package's setting keys (those of a YAML config file, parsed by 
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
 the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
 reads them) of the process that plans the write; Spark conf ``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
-variable there. An option value may also reference a variable as ``${NAME}``. Secrets never appear in logs,
-commit messages, reports or errors. Options of the data source itself:
+variable there. An option given as an empty string unsets its key (the environment's value is not used). An
+option value may reference a variable as ``${NAME}`` (``$${`` for a literal ``${``), except a secret
+(``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole value is ``${NAME}``,
+which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit messages, reports or
+errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted, not durable.
+Options of the data source itself:
 
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
@@ -36,24 +40,30 @@ commit messages, reports or errors. Options of the data source itself:
     ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. A part
     that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
     the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
-    retried attempt writes its own.
+    retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the files of the attempts it
+    got no commit message for (one that failed after its writer returned, a speculative copy that lost), so the
+    directory holds each quarantined row once.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
-    driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that failed task
-    attempts had made durable before Spark retried them (duplicates).
+    driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
+    a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
+    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts.
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
-(``spark.speculation``): both attempts send the partition, and a killed one reports nothing. Give every row a
-unique key and deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates
-matter.
+(``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
+a killed one reports nothing). Give every row a unique key and deduplicate on it downstream (``MERGE`` /
+``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The driver checks the schema once for a batch
+write, and once per query (per planning process) for a stream, not for every micro-batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
+import hashlib
 import inspect
 import itertools
 import json
@@ -63,6 +73,7 @@ import re
 import sys
 import tempfile
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -72,6 +83,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from . import _bridge
 from ._arrow import repeat_runs
 from ._config import _SECRETS, WrapperConfiguration
 from ._errors import ConfigurationError, ConversionError, ZerobusError
@@ -122,6 +134,14 @@ _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
 _CHECK_TIMEOUT: Final = 60.0
 #: How long the driver waits for the wrapper of that check to close (it sent nothing).
 _CHECK_SHUTDOWN: Final = 5.0
+#: A secret option that is wholly a reference to an environment variable (any other ``${`` in a secret is literal).
+_WHOLE_REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: A quarantine file's attempt: task attempt id and (streaming) run id prefix.
+_ATTEMPT_FILE: Final = re.compile(r"-t(\d+)(?:-r([0-9a-f]{8}))?\.parquet$")
+#: PySpark's worker that builds a streamWriter only to commit or abort a micro-batch.
+_COMMIT_RUNNER: Final = os.path.join("sql", "worker", "python_streaming_sink_runner.py")
+#: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here).
+_CHECKED: set[str] = set()
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -147,6 +167,9 @@ class TaskCommitMessage(WriterCommitMessage):
         quarantined_rows, quarantine_file: rows written to the quarantine Parquet file (one per attempt).
         failed: the attempt failed (only in reports: Spark gives ``commit`` no message for a failed task).
         error: for a failed attempt, the error's class and message (never a secret).
+        converted_rows: with ``zerobus_writer_disabled``, rows converted and not sent (not counted as durable).
+        job_id, run_id: the write (stable across a streaming query's micro-batches) and the planning of this
+            job or micro-batch: with ``task_attempt_id`` they tell the driver which reports it got no message for.
     """
 
     partition: int = 0
@@ -163,11 +186,17 @@ class TaskCommitMessage(WriterCommitMessage):
     quarantine_file: str | None = None
     failed: bool = False
     error: str | None = None
+    converted_rows: int = 0
+    job_id: str = ""
+    run_id: str = ""
 
     def add(self, result: TransmissionResult) -> None:
-        """Count one send's result."""
+        """Count one send's result (with ``zerobus_writer_disabled``, its rows as converted, not durable)."""
         self.total_rows += result.total_rows
-        self.durable_rows += result.successful_count
+        if result.writer_disabled:
+            self.converted_rows += result.successful_count
+        else:
+            self.durable_rows += result.successful_count
         self.not_written_rows += result.not_written_count
         self.unknown_rows += result.unknown_count
         self.bytes += result.batch_size_bytes
@@ -178,9 +207,13 @@ class WriteSummary:
     """The driver's totals over a job (or a micro-batch), as ``commit`` / ``abort`` log and report them.
 
     ``failed_attempts`` / ``failed_attempt_durable_rows`` / ``failed_attempt_unknown_rows`` come from the task
-    reports of ``report_path`` (Spark hands the driver nothing from a failed task): rows those attempts made
-    durable are stored; when Spark retried the task, they were sent again (duplicates; up to the unknown rows
-    more may be stored twice).
+    reports of ``report_path`` (Spark hands the driver nothing from a failed task): every report of the job (or
+    micro-batch) whose task attempt is not among the committed messages. That is an attempt that failed, also one
+    whose writer had returned (a failure after it, e.g. in an upstream UDF: ``superseded_attempts`` of them), or a
+    speculative copy that lost. Rows those attempts made durable are stored; when Spark retried the task, they were
+    sent again (duplicates; up to the unknown rows more may be stored twice). ``superseded_quarantine_files``: the
+    quarantine files of those attempts, deleted so that reading the directory gives each row once.
+    ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
     """
 
     job_id: str
@@ -199,6 +232,9 @@ class WriteSummary:
     failed_attempts: int = 0
     failed_attempt_durable_rows: int = 0
     failed_attempt_unknown_rows: int = 0
+    superseded_attempts: int = 0
+    superseded_quarantine_files: list[str] = field(default_factory=list)
+    converted_rows: int = 0
 
     def line(self) -> str:
         """One log line."""
@@ -209,16 +245,30 @@ class WriteSummary:
             f"{self.total_rows:,} rows durable, {self.not_written_rows:,} not written, {self.unknown_rows:,} unknown, "
             f"{self.bytes:,} bytes, slowest task {self.max_task_latency_ms:.0f} ms"
         )
+        if self.converted_rows:
+            text += f"; {self.converted_rows:,} rows converted and not sent (zerobus_writer_disabled)"
         if self.quarantined_rows:
             text += f"; {self.quarantined_rows:,} rows quarantined in {len(self.quarantine_files)} files"
         if self.tasks_without_message:
             text += f"; {self.tasks_without_message} tasks failed"
         if self.failed_attempts:
-            text += (
-                f"; {self.failed_attempts} failed task attempts had made {self.failed_attempt_durable_rows:,} rows "
-                f"durable (+{self.failed_attempt_unknown_rows:,} unknown) before failing: stored, and sent again "
-                "by the retried task (duplicates)"
+            after = (
+                ", before the job was aborted: stored"
+                if self.aborted
+                else ": stored, and sent again by the committed attempt of their task (duplicates)"
             )
+            superseded = (
+                f" ({self.superseded_attempts} of them failed after their writer returned, or lost to another copy)"
+                if self.superseded_attempts
+                else ""
+            )
+            text += (
+                f"; {self.failed_attempts} task attempt(s) without a commit message{superseded} had made "
+                f"{self.failed_attempt_durable_rows:,} rows durable (+{self.failed_attempt_unknown_rows:,} "
+                f"unknown){after}"
+            )
+        if self.superseded_quarantine_files:
+            text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
         return text
 
 
@@ -242,12 +292,14 @@ def summarize(
         s.not_written_rows += m.not_written_rows
         s.unknown_rows += m.unknown_rows
         s.bytes += m.bytes
+        s.converted_rows += m.converted_rows
         s.max_task_latency_ms = max(s.max_task_latency_ms, m.latency_ms)
         s.quarantined_rows += m.quarantined_rows
         if m.quarantine_file:
             s.quarantine_files.append(m.quarantine_file)
     for r in failed_reports:
         s.failed_attempts += 1
+        s.superseded_attempts += not r.failed
         s.failed_attempt_durable_rows += r.durable_rows
         s.failed_attempt_unknown_rows += r.unknown_rows
     return s
@@ -259,41 +311,55 @@ def summarize(
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment.
 
-    The options go to the loader as a YAML file in a private temporary directory. Secret values never touch the
-    disk: the file references each as ``${VAR}``, a variable set only while the loader reads the file (a value that
-    already references a variable is kept as it is).
+    The options go to the loader as a YAML file in a private temporary directory. Secret values (``client_secret``,
+    ``proxy_url``) never touch the disk and are taken literally (a ``${`` in one is kept as it is): the file
+    references each as ``${VAR}``, a variable only the loader's lookup sees (the environment is handed to the Go
+    loader as data; the process environment is not changed). A secret whose whole value is ``${NAME}`` is read
+    from the environment variable NAME. Other values may reference variables as ``${NAME}`` anywhere (``$${`` for
+    a literal ``${``). An option given as an empty string unsets the key: the environment's value is not used.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
     hidden: dict[str, str] = {}
-    text: dict[str, str] = {}
+    text: dict[str, str | None] = {}
     for key, value in given.items():
-        if key in _SECRETS and "${" not in value:
+        if value == "":  # null: the loader checks the key's name and keeps its default
+            text[key] = None
+            continue
+        if key in _SECRETS:
+            ref = _WHOLE_REFERENCE.fullmatch(value)
+            if ref is not None:
+                if ref.group(1) not in os.environ:
+                    raise ConfigurationError(
+                        f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
+                        "not set in the environment of the process that plans the write",
+                        keys=[key],
+                    )
+                value = os.environ[ref.group(1)]
             name = f"ZEROBUS_SPARK_{key.upper()}_{uuid.uuid4().hex}"
             hidden[name], value = value, "${" + name + "}"
         text[key] = value
+    env = dict(os.environ)
     error: ConfigurationError | None = None
     with tempfile.TemporaryDirectory(prefix="zerobus-spark-") as tmp:
         path = os.path.join(tmp, "options")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(text, f, indent=0)  # JSON is YAML: one key per line, values as text
-        os.environ.update(hidden)
         try:
-            from_options = WrapperConfiguration.from_yaml(path)
+            loaded = _bridge.call(_bridge.native.LoadConfigYAML, path, json.dumps({**env, **hidden}))
         except ConfigurationError as err:
             # the file is ours, not the user's: name the options instead, without line numbers
             shown = str(err).replace(path, "the zerobus data source options")
             error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
-        finally:
-            for name in hidden:
-                del os.environ[name]
-            # also brings the Go runtime's copy of the environment back to os.environ, without those variables
-            from_env = WrapperConfiguration.from_env()
     if error is not None:
         raise error
-    merged = from_env.to_settings(include_secret=True)
+    from_options = WrapperConfiguration._from_settings(json.loads(loaded))
+    merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
     opts = from_options.to_settings(include_secret=True)
     merged.update({k: v for k, v in opts.items() if k in given})
+    for key, value in given.items():
+        if value == "":  # given empty: unset, not the environment's value
+            merged.pop(key, None)
     return WrapperConfiguration._from_settings(merged)
 
 
@@ -514,20 +580,33 @@ def _as_arrow(items: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Reco
         yield pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
 
 
+def _attempt_name(task: _Task, run_id: str | None) -> str:
+    """The task attempt's name in report and quarantine file names; in streaming with the planning's run id (a
+    micro-batch re-run after a restart has new task attempt ids that may equal the old ones)."""
+    return task.name() + ("" if run_id is None else f"-r{run_id[:8]}")
+
+
+def _quarantine_prefix(job_id: str, batch_id: int | None) -> str:
+    """The start of the names of a job's (micro-batch's) quarantine files."""
+    return f"part-{job_id[:12]}" + ("" if batch_id is None else f"-batch{batch_id}") + "-"
+
+
 class _Quarantine:
     """One Parquet file per task attempt, opened at the first failed row.
 
     It is written under a hidden name (``_zerobus-inprogress-...``, which Spark and pyarrow skip when they read the
     directory) and renamed when the attempt succeeds; a failed attempt's file is deleted (Spark re-runs the task,
     and the new attempt quarantines the partition's rows again). So reading the directory gives no half-written
-    file and not a failed attempt's rows a second time. Rows can still appear twice when two attempts both
-    succeed (a speculative copy that finished before it was killed) or when a streaming micro-batch is re-run
-    under a new write after a restart. An attempt killed outright (executor lost) leaves its hidden file behind:
-    readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be deleted."""
+    file. An attempt can still fail after its file got its final name (its writer returned, then Spark failed
+    the task, e.g. in an upstream UDF), and a speculative copy can finish and lose: the driver's commit (and
+    abort) deletes the files of the job's (micro-batch's) attempts it got no commit message for, so reading the
+    directory after the commit gives no attempt's rows a second time. An attempt killed outright (executor lost)
+    leaves its hidden file behind: readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be
+    deleted."""
 
-    def __init__(self, base: str, job_id: str, task: _Task) -> None:
-        suffix = "" if task.batch_id is None else f"-batch{task.batch_id}"
-        file = f"part-{job_id[:12]}{suffix}-{task.name()}.parquet"
+    def __init__(self, base: str, job_id: str, task: _Task, run_id: str | None = None) -> None:
+        """``run_id``: the planning of a streaming micro-batch, in the name (see ``_Job._attempt_name``)."""
+        file = f"{_quarantine_prefix(job_id, task.batch_id)}{_attempt_name(task, run_id)}.parquet"
         self.name = f"{base.rstrip('/')}/{file}"
         self._fs, self._dir = _path_fs(base)
         self._path = f"{self._dir.rstrip('/')}/{file}"
@@ -598,14 +677,26 @@ class _Quarantine:
 class _Job:
     """The state a write shares between the driver and its tasks (pickled to the executors)."""
 
-    def __init__(self, options: Mapping[str, str], schema: StructType) -> None:
+    def __init__(self, options: Mapping[str, str], schema: StructType, *, streaming: bool = False) -> None:
         self.config = _config_from_options(options)
-        self.job_id = uuid.uuid4().hex
+        lowered = {k.lower(): v for k, v in options.items()}
+        # A streaming query's micro-batches are each planned by a new streamWriter, and committed by another one
+        # (PySpark builds both from the options): both derive the job id from the query's checkpoint location, so
+        # the commit finds the tasks' reports. run_id tells one planning (of a job or micro-batch) from another,
+        # e.g. a micro-batch re-run after a restart.
+        self.run_id = uuid.uuid4().hex
+        self.streaming = streaming
+        checkpoint = lowered.get("checkpointlocation") or ""
+        self.stable = streaming and bool(checkpoint)
+        if self.stable:
+            identity = checkpoint.encode() + b"\0" + _query_metadata(checkpoint)
+            self.job_id = "q" + hashlib.sha256(identity).hexdigest()[:31]
+        else:
+            self.job_id = self.run_id
         self.schema = schema
         # TimestampType needs a zone here: UTC. Arrow batches from Spark carry their own (the session's); rows
         # (PySpark 4.0 streaming) hold naive local datetimes, which _as_arrow converts to UTC.
         self.arrow_schema = _arrow_schema(schema)
-        lowered = {k.lower(): v for k, v in options.items()}
         if lowered.get("path"):
             raise ConfigurationError(
                 "zerobus: the zerobus data source writes to the table of the option table_name and takes no path: "
@@ -621,10 +712,22 @@ class _Job:
                 f"and the DataFrame already has {', '.join(clash)}: rename them"
             )
         # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
-        # driver, once: in a task it would fail every attempt of every task alike.
+        # driver, once: in a task it would fail every attempt of every task alike. A streaming query checks once
+        # per planning process (not again for each micro-batch), and not in the writer built only to commit.
+        if not streaming:
+            self._check()
+            return
+        key = (self.job_id, schema.json(), json.dumps(self.config.to_settings(include_secret=True), sort_keys=True))
+        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()
+        if _committing() or digest in _CHECKED:
+            return
+        self._check()
+        _CHECKED.add(digest)
+
+    def _check(self) -> None:
         wrapper = ZerobusWrapper(self.config)
         try:
-            _check_schema(wrapper, schema, self.arrow_schema)
+            _check_schema(wrapper, self.schema, self.arrow_schema)
         finally:
             # Nothing was sent, so nothing can be lost: a stream still opening after a check that gave up is not
             # waited for (shutdown would wait up to flush_timeout_ms and then fail a write the check only warned
@@ -639,8 +742,14 @@ class _Job:
 
     def write(self, items: Iterator[Any]) -> TaskCommitMessage:
         task = _Task.current()
-        msg = TaskCommitMessage(task.partition, task.attempt, task.task_attempt_id, task.batch_id)
-        quarantine = _Quarantine(self.quarantine_path, self.job_id, task) if self.quarantine_path else None
+        msg = TaskCommitMessage(
+            task.partition, task.attempt, task.task_attempt_id, task.batch_id, job_id=self.job_id, run_id=self.run_id
+        )
+        quarantine = (
+            _Quarantine(self.quarantine_path, self.job_id, task, self.run_id if self.streaming else None)
+            if self.quarantine_path
+            else None
+        )
         start = time.monotonic()
         try:
             with ZerobusWrapper(self.config) as wrapper:
@@ -724,42 +833,88 @@ class _Job:
         d = f"{self.report_path.rstrip('/')}/{self.job_id}"
         return d if batch_id is None else f"{d}/batch-{batch_id}"
 
+    def _attempt_name(self, task: _Task) -> str:
+        return _attempt_name(task, self.run_id if self.streaming else None)
+
     def _report(self, task: _Task, msg: TaskCommitMessage) -> None:
         d = self._report_dir(task.batch_id)
         if d is None:
             return
         try:
-            _write_json(d, f"{task.name()}.json", asdict(msg))
+            _write_json(d, f"{self._attempt_name(task)}.json", asdict(msg))
         except Exception as err:  # a report must not fail the write
             logger.warning("zerobus: cannot write the task report in %s: %s", d, err)
 
-    def failed_reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
-        """The reports of the task attempts of this job (micro-batch) that failed."""
+    def reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
+        """The reports of the task attempts of this job (micro-batch)."""
         d = self._report_dir(batch_id)
         if d is None:
             return []
         fs, p = _path_fs(d)
+        known = {f.name for f in dataclasses.fields(TaskCommitMessage)}
         out = []
         for info in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True)):
             if not info.base_name.startswith("task-") or not info.base_name.endswith(".json"):
                 continue
             with fs.open_input_stream(info.path) as f:
                 data = json.loads(f.read())
-            if data.get("failed"):
-                out.append(TaskCommitMessage(**data))
+            out.append(TaskCommitMessage(**{k: v for k, v in data.items() if k in known}))
         return out
+
+    def failed_reports(
+        self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ()
+    ) -> list[TaskCommitMessage]:
+        """The reports of the task attempts of this job (micro-batch) that are not among the commit messages:
+        attempts that failed (also after their writer returned) or lost to another copy of their task."""
+        committed = _committed(messages)
+        return [r for r in self.reports(batch_id) if (r.run_id[:8], r.task_attempt_id) not in committed]
+
+    def _drop_superseded_quarantine(
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None]
+    ) -> list[str]:
+        """Delete the quarantine files of this job's (micro-batch's) attempts that have no commit message; their
+        task's committed attempt quarantined the same rows. Returns the files deleted."""
+        if self.quarantine_path is None:
+            return []
+        committed = _committed(messages)
+        fs, d = _path_fs(self.quarantine_path)
+        prefix = _quarantine_prefix(self.job_id, batch_id)
+        dropped = []
+        for info in fs.get_file_info(pafs.FileSelector(d, allow_not_found=True)):
+            name = info.base_name
+            m = _ATTEMPT_FILE.search(name)
+            if not name.startswith(prefix) or m is None:
+                continue
+            run = m.group(2) or self.run_id[:8]  # batch jobs: one planning, no run in the name
+            if (run, int(m.group(1))) in committed:
+                continue
+            try:
+                fs.delete_file(info.path)
+            except Exception as err:
+                logger.warning("zerobus: cannot delete the quarantine file of a superseded attempt %s: %s", name, err)
+                continue
+            dropped.append(f"{self.quarantine_path.rstrip('/')}/{name}")
+        return sorted(dropped)
 
     # -- driver --
 
     def finish(self, messages: list[WriterCommitMessage | None], batch_id: int | None, aborted: bool) -> WriteSummary:
         _ensure_log_handler()
+        if not self.stable:  # streaming without a checkpointLocation option: the tasks name the job
+            ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
+            if len(ids) == 1:
+                self.job_id = ids.pop()
         try:
-            failed = self.failed_reports(batch_id)
+            failed = self.failed_reports(batch_id, messages)
         except Exception as err:
             logger.warning("zerobus: cannot read the task reports of %s: %s", self.job_id, err)
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
-        bad = aborted or s.not_written_rows or s.unknown_rows or s.failed_attempts
+        try:
+            s.superseded_quarantine_files = self._drop_superseded_quarantine(batch_id, messages)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the quarantine files of %s: %s", self.job_id, err)
+        bad = aborted or s.not_written_rows or s.unknown_rows or s.failed_attempts or s.converted_rows
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
         if d is not None:
@@ -768,6 +923,33 @@ class _Job:
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
+    """(run id prefix, task attempt id) of the attempts with a commit message."""
+    return {(m.run_id[:8], m.task_attempt_id) for m in messages if isinstance(m, TaskCommitMessage)}
+
+
+def _query_metadata(checkpoint: str) -> bytes:
+    """The ``metadata`` file Spark writes in a query's checkpoint when it starts (it holds the query's id), or
+    nothing when it cannot be read here: a checkpoint deleted and made again at the same place is another query."""
+    try:
+        fs, p = _path_fs(checkpoint)
+        with fs.open_input_stream(f"{p.rstrip('/')}/metadata") as f:
+            data: bytes = f.read(4096)
+            return data
+    except Exception:
+        return b""
+
+
+def _committing() -> bool:
+    """Whether this streamWriter is built by PySpark's streaming commit runner (to call commit or abort only)."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(_COMMIT_RUNNER):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _write_json(directory: str, name: str, data: Mapping[str, Any]) -> None:
@@ -857,4 +1039,4 @@ class ZerobusDataSource(DataSource):
             raise ConfigurationError(
                 "zerobus: the zerobus data source only appends (output mode 'append'); 'complete' is refused"
             )
-        return ZerobusStreamWriter(_Job(self.options, schema))
+        return ZerobusStreamWriter(_Job(self.options, schema, streaming=True))
