@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -207,8 +208,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "missing HTTP Basic client authentication")
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 ||
-			subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
+		if !basicCredential(id, s.clientID) || !basicCredential(secret, s.clientSecret) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
 			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client id or wrong client secret")
 			return
@@ -349,4 +349,16 @@ func (s *Server) tokenError(w http.ResponseWriter, table string, code int, kind,
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": kind, "error_description": desc})
+}
+
+// basicCredential reports whether got, a client id or secret from HTTP
+// Basic authentication, is want: as sent, or form-urlencoded as RFC 6749
+// §2.3.1 asks of clients (Go's oauth2 package encodes; other clients send
+// the value as it is).
+func basicCredential(got, want string) bool {
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+		return true
+	}
+	dec, err := url.QueryUnescape(got)
+	return err == nil && subtle.ConstantTimeCompare([]byte(dec), []byte(want)) == 1
 }
