@@ -40,7 +40,8 @@ func (w *Wrapper) closeFlightStream(ctx context.Context, st *flightstream.Stream
 	select {
 	case <-st.Done():
 		if err := st.Close(ctx); err != nil && !errors.Is(err, stream.ErrClosed) && !stream.ContextEnded(err) {
-			w.logIdleStreamError(ctx, err)
+			w.log.WarnContext(ctx, "zerobus: a stream had ended with an error before Close; the batches on it, if any, were resolved with it",
+				"table", w.cfg.TableName, "error", fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 		}
 		return nil
 	default:
