@@ -334,8 +334,10 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 // Close stops accepting batches (later calls return ErrClosed), waits for
 // SendBatch calls in progress to finish, flushes and closes every stream,
 // and closes the debug files. If ctx ends first, the remaining streams are
-// aborted and calls still in progress fail. Close is idempotent: later calls
-// return the first call's result. Safe for concurrent use.
+// aborted and calls still in progress fail. A stream the server ended with
+// an error while nothing was pending on it affected no row: that error is
+// logged, not returned. Close is idempotent: later calls return the first
+// call's result. Safe for concurrent use.
 func (w *Wrapper) Close(ctx context.Context) error {
 	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
 	return w.closeErr
@@ -359,12 +361,14 @@ func (w *Wrapper) close(ctx context.Context) error {
 			w.mu.Lock()
 			states := w.schemaList()
 			w.mu.Unlock()
-			for _, err := range w.eachStream(states, func(st *stream.Stream) error { return st.Close(ctx) }) {
+			// An error of a stream that had nothing pending is logged, not
+			// returned (closestreams.go).
+			for _, err := range w.eachStream(states, func(st *stream.Stream) error { return w.closeProtoStream(ctx, st) }) {
 				if !errors.Is(err, stream.ErrClosed) {
 					errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 				}
 			}
-			errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Close(ctx) })...)
+			errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return w.closeFlightStream(ctx, st) })...)
 		} else {
 			errs = append(errs, fmt.Errorf("zerobus: close: %w; %s", stream.CtxErr(ctx), w.abortedWhat(calls)))
 		}

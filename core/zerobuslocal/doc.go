@@ -216,8 +216,9 @@
 // counted: the records of an ingest message, the IPC body of a Flight batch.
 // A bigger request is INVALID_ARGUMENT "Batch size exceeds maximum allowed
 // size" (BatchTooLargeMessage), which clients do not retry; gRPC's own
-// message limit is set above it (2 × cap + 1 MiB), so clients never see
-// gRPC's retryable RESOURCE_EXHAUSTED for it.
+// message limit is set far above it (2 × cap + 1 MiB, at least 64 MiB,
+// whatever the cap), so clients never see gRPC's retryable
+// RESOURCE_EXHAUSTED for it.
 //
 // Streams live Options.StreamLifetime (default 15 minutes, as the service;
 // negative: forever): Options.StreamCloseGrace before the end (default a

@@ -170,8 +170,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	gopts := []grpc.ServerOption{
-		// Above the record cap: an oversize request reaches the handler,
-		// which answers INVALID_ARGUMENT as the service does.
+		// Far above the record cap: an oversize request reaches the
+		// handler, which answers INVALID_ARGUMENT as the service does.
+		// (A request beyond even this limit gets gRPC's own
+		// RESOURCE_EXHAUSTED: gRPC writes that status itself when the
+		// receive fails, before any handler or interceptor could answer.)
 		grpc.MaxRecvMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
 		grpc.MaxSendMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
 		grpc.WaitForHandlers(true),
@@ -310,11 +313,21 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
+// grpcMessageFloor is the least gRPC message limit of the server: well
+// above the largest request an official client sends (10 MiB of records
+// plus framing), whatever the record cap, so that a request over a lowered
+// cap reaches the handler's cap check (INVALID_ARGUMENT) rather than
+// gRPC's own limit (RESOURCE_EXHAUSTED, retried by clients).
+const grpcMessageFloor = 64 << 20
+
+// grpcMessageLimit is gRPC's message limit for a record cap: 2 × cap +
+// 1 MiB (room for the framing of many small records), at least
+// grpcMessageFloor.
 func grpcMessageLimit(capBytes int) int {
 	if capBytes > (1<<31-1-(1<<20))/2 {
 		return 1<<31 - 1
 	}
-	return 2*capBytes + 1<<20
+	return max(2*capBytes+1<<20, grpcMessageFloor)
 }
 
 func firstLabel(host string) string {

@@ -338,6 +338,13 @@ func (s *sink) write(e *entry) {
 		s.countDrop(e.rows, e.bytes)
 		return
 	}
+	if s.open && s.fileWrites > 0 && s.fileBytes >= s.w.cfg.MaxFileSize {
+		// Full: rotated before the next write, not right after the last
+		// one (as the original does), so the active file always holds
+		// the latest write, even when every write rotates and no rotated
+		// file is retained (RetainNone).
+		s.endFile(true, s.w.clock.Now())
+	}
 	var written bool
 	if e.rec != nil {
 		written = s.writeArrow(e)
@@ -354,9 +361,6 @@ func (s *sink) write(e *entry) {
 		return
 	}
 	s.unflushed.add(1, e.rows, e.bytes, reasonFileFailed)
-	if s.open && !s.broken && s.fileBytes >= s.w.cfg.MaxFileSize {
-		s.endFile(true, s.w.clock.Now())
-	}
 }
 
 // writeArrow and writeProto report whether e is (buffered) in the file.

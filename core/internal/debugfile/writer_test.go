@@ -223,7 +223,7 @@ func TestRetention(t *testing.T) {
 	}{
 		{"keep 3", 3, 3},
 		{"default", 0, DefaultMaxFilesRetained},
-		{"keep all", -1, 14},
+		{"keep all", -1, 14}, // n - 1: the last write stays in the active file
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkGoroutines(t)
@@ -251,7 +251,7 @@ func TestRetention(t *testing.T) {
 			}
 			clk := newFakeClock()
 			w := mustNew(t, "a", Config{OutputDir: dir, Arrow: true, Proto: true, MaxFileSize: 1, MaxFilesRetained: tc.keep}, WithClock(clk))
-			const n = 15 // MaxFileSize 1: every write rotates its file
+			const n = 15 // MaxFileSize 1: every write rotates its file (before the next write)
 			for i := 0; i < n; i++ {
 				writeRows(t, w, memory.DefaultAllocator, i, 1)
 				clk.Advance(time.Millisecond)
@@ -262,24 +262,25 @@ func TestRetention(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			want := min(tc.want, n)
+			want := min(tc.want, n-1)
 			if tc.keep < 0 {
-				want = n
+				want = n - 1
 			}
-			ra, _ := dataFiles(t, adir, "a", ".arrow")
+			ra, aa := dataFiles(t, adir, "a", ".arrow")
 			if len(ra) != want {
 				t.Errorf("arrow: %d rotated files, want %d", len(ra), want)
 			}
-			// The newest files are the ones kept.
-			if got := readArrowIDs(t, ra, true); !cmp.Equal(got, seq(n-want, want)) {
-				t.Errorf("kept arrow ids %v, want %v", got, seq(n-want, want))
+			// The newest files are the ones kept, and the last write is in
+			// the active file.
+			if got := readArrowIDs(t, append(ra, aa), true); !cmp.Equal(got, seq(n-1-want, want+1)) {
+				t.Errorf("kept arrow ids %v, want %v", got, seq(n-1-want, want+1))
 			}
-			rp, _ := dataFiles(t, pdir, "a", ".proto")
+			rp, ap := dataFiles(t, pdir, "a", ".proto")
 			if len(rp) != want {
 				t.Errorf("proto: %d rotated files, want %d", len(rp), want)
 			}
-			if got := readProtoIDs(t, rp, "Row"); !cmp.Equal(got, seq(n-want, want)) {
-				t.Errorf("kept proto ids %v, want %v", got, seq(n-want, want))
+			if got := readProtoIDs(t, append(rp, ap), "Row"); !cmp.Equal(got, seq(n-1-want, want+1)) {
+				t.Errorf("kept proto ids %v, want %v", got, seq(n-1-want, want+1))
 			}
 			// Sidecars of deleted proto files are gone too: one .pb per data file.
 			entries, _ := os.ReadDir(pdir)
@@ -632,16 +633,16 @@ func TestSameMillisecondRotationsDoNotCollide(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ra, _ := dataFiles(t, filepath.Join(dir, "zerobus", "arrow"), "main.default.events", ".arrow")
-	if len(ra) != n {
-		t.Fatalf("%d rotated Arrow files, want %d", len(ra), n)
+	ra, aa := dataFiles(t, filepath.Join(dir, "zerobus", "arrow"), "main.default.events", ".arrow")
+	if len(ra) != n-1 { // the last write stays in the active file
+		t.Fatalf("%d rotated Arrow files, want %d", len(ra), n-1)
 	}
 	// Name order is write order.
-	if got := readArrowIDs(t, ra, true); !cmp.Equal(got, seq(0, n)) {
+	if got := readArrowIDs(t, append(ra, aa), true); !cmp.Equal(got, seq(0, n)) {
 		t.Errorf("ids in name order %v, want %v", got, seq(0, n))
 	}
-	rp, _ := dataFiles(t, filepath.Join(dir, "zerobus", "proto"), "main.default.events", ".proto")
-	if got := readProtoIDs(t, rp, "Row"); !cmp.Equal(got, seq(0, n)) {
+	rp, ap := dataFiles(t, filepath.Join(dir, "zerobus", "proto"), "main.default.events", ".proto")
+	if got := readProtoIDs(t, append(rp, ap), "Row"); !cmp.Equal(got, seq(0, n)) {
 		t.Errorf("proto ids in name order %v, want %v", got, seq(0, n))
 	}
 }
