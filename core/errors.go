@@ -471,7 +471,11 @@ func (e *TransmissionError) Error() string {
 	case codes.NotFound:
 		msg += " (check table_name: the table must exist)"
 	case codes.ResourceExhausted:
-		msg += " (the server is throttling; lower concurrency or retry later)"
+		if strings.Contains(e.Message, "larger than max") { // gRPC's own message size limit
+			msg += " (the request is larger than the server accepts: lower max_message_bytes)"
+		} else {
+			msg += " (the server is throttling; lower concurrency or retry later)"
+		}
 	}
 	return msg
 }
