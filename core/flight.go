@@ -252,6 +252,17 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 	if fs.caster != nil {
 		return fs, nil
 	}
+	if ss.schema.NumFields() == 0 && fs.err == nil {
+		// The cast would make every column of the table null: the
+		// protobuf plan's refusal, the same ConversionError on both
+		// transports (kept: the schema cannot change).
+		_, err := convert.NewPlan(ss.schema, convert.Options{MessageName: messageName(w.cfg.TableName)})
+		if err == nil {
+			err = errors.New("the schema has no columns; Zerobus needs at least one")
+		}
+		fs.err = fromSchemaError(err)
+		return fs, fs.err
+	}
 	start := time.Now()
 	if fs.err != nil && (fs.errAt.IsZero() || start.Sub(fs.errAt) < mismatchRecheck) {
 		return fs, fs.err

@@ -94,10 +94,15 @@ func WithSendWindow(rows, bytes int64) SendOption {
 //
 // If ctx ends, SendReader stops reading, rows not yet acknowledged fail with
 // ctx's error (the server may still store them: at-least-once) and it
-// returns promptly; rows never read are not in the result. If the reader
-// fails, the rows read before are still sent and the result's Err names the
-// read error. SendReader does not Release rdr; it Retains the batches it
-// keeps. The error is nil exactly when the result's Success is true.
+// returns promptly; rows never read are not in the result. That holds while
+// the reader blocks in Next (a live source): SendReader reads rdr on a
+// goroutine of its own, holding a reference (Retain) to it, and a Next that
+// has not returned when ctx ends finishes there, after SendReader returned;
+// the goroutine then Releases its reference (the caller must not read rdr
+// meanwhile). If the reader fails, the rows read before are still sent and
+// the result's Err names the read error. SendReader does not Release the
+// caller's reference to rdr; it Retains the batches it keeps. The error is
+// nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
 	start := w.now()
 	if rdr == nil {
@@ -194,13 +199,17 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 }
 
 // readAll reads rdr and starts a part for every piece of it the window
-// admits; it returns the reader's error, if any.
+// admits; it returns the reader's error, if any. The reader is read on a
+// goroutine of its own (batchReader), so that the send stops when ctx ends
+// even while the reader blocks in Next.
 func (s *readerSend) readAll(rdr array.RecordReader) error {
 	maxRows := max(1, s.o.windowRows/4)
 	if s.o.progress != nil && s.o.total > 0 {
 		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
+	br := startBatchReader(rdr)
+	defer br.stop()
 	// The newest piece of a batch is held back until the next piece is cut;
 	// the last piece of the input, when the total is known (WithTotalRows)
 	// and reached, runs on this goroutine: an input of one part is sent
@@ -208,15 +217,22 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 	// batch to be read (a reader may block between batches).
 	var held arrow.RecordBatch
 	var heldBytes, read int64
+	var readErr error
 	for {
 		if s.ctx.Err() != nil {
 			s.stopped = true
 			break
 		}
-		if !rdr.Next() {
+		got, ok := br.next(s.ctx)
+		if !ok {
+			s.stopped = true
 			break
 		}
-		rec := rdr.RecordBatch()
+		rec := got.rec
+		if rec == nil {
+			readErr = got.err
+			break
+		}
 		n := rec.NumRows()
 		if n == 0 {
 			continue
@@ -246,10 +262,108 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 	if held != nil {
 		s.start(held, heldBytes, true)
 	}
-	if err := rdr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return err
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return readErr
 	}
 	return nil
+}
+
+// batchReader calls Next of a reader on a goroutine of its own, one call
+// per next, so that a send can stop while the reader blocks in Next (a live
+// source, a Python generator waiting on a queue). It holds a reference to
+// the reader (Retain) until its goroutine ends: after the last Next, or,
+// when the send stopped during a Next, once that call returns (its batch is
+// then left to the reader, which its Release frees).
+type batchReader struct {
+	rdr     array.RecordReader
+	want    chan struct{}   // a request for one Next
+	got     chan readResult // its answer
+	quit    chan struct{}   // closed by stop
+	done    chan struct{}   // closed when the goroutine has released the reader
+	pending bool            // a request not answered
+}
+
+// readResult is one Next's outcome: the batch (owned by the reader, valid
+// until the next request), or nil at the end with the reader's Err.
+type readResult struct {
+	rec   arrow.RecordBatch
+	err   error
+	panic any // a panic of Next, raised again by next
+}
+
+func startBatchReader(rdr array.RecordReader) *batchReader {
+	br := &batchReader{rdr: rdr, want: make(chan struct{}), got: make(chan readResult),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	rdr.Retain()
+	go br.run()
+	return br
+}
+
+func (br *batchReader) run() {
+	defer close(br.done)
+	defer br.rdr.Release()
+	for {
+		select {
+		case <-br.want:
+		case <-br.quit:
+			return
+		}
+		res := br.read()
+		select {
+		case br.got <- res:
+		case <-br.quit:
+			if res.panic != nil {
+				panic(res.panic) // nobody left to raise it to
+			}
+			return
+		}
+		if res.rec == nil {
+			return
+		}
+	}
+}
+
+func (br *batchReader) read() (res readResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = readResult{panic: p}
+		}
+	}()
+	if br.rdr.Next() {
+		return readResult{rec: br.rdr.RecordBatch()}
+	}
+	return readResult{err: br.rdr.Err()}
+}
+
+// next returns the reader's next batch (rec nil at the end, with the
+// reader's error); ok is false when ctx ended first (the Next goes on without the
+// send). After the end or a false ok, next must not be called again.
+func (br *batchReader) next(ctx context.Context) (readResult, bool) {
+	select {
+	case br.want <- struct{}{}:
+	case <-ctx.Done():
+		return readResult{}, false
+	}
+	br.pending = true
+	select {
+	case res := <-br.got:
+		br.pending = false
+		if res.panic != nil {
+			panic(res.panic)
+		}
+		return res, true
+	case <-ctx.Done():
+		return readResult{}, false
+	}
+}
+
+// stop ends the reading: it waits for the goroutine to release the reader
+// unless a Next is still running (that one finishes on its own).
+func (br *batchReader) stop() {
+	close(br.quit)
+	if !br.pending {
+		<-br.done
+	}
 }
 
 // admit waits until a part of rows and bytes fits the window (a part always

@@ -135,9 +135,19 @@ type cStream struct {
 	schema *arrow.Schema
 	cur    arrow.RecordBatch
 	err    error
-	refs   atomic.Int64
-	once   sync.Once
+	// batches and rows count what get_next gave so far (for messages).
+	batches int
+	rows    int64
+	refs    atomic.Int64
+	once    sync.Once
 }
+
+// openStreams counts the cStreams taken over and not yet released (OpenStreams).
+var openStreams atomic.Int64
+
+// OpenStreams is the number of Arrow C streams Go has taken over from Python
+// and not yet released, for leak tests.
+func OpenStreams() int { return int(openStreams.Load()) }
 
 // importStream takes over the ArrowArrayStream at addr (the caller's struct
 // is left released, as after ArrowArrayStreamMove) and reads its schema.
@@ -151,6 +161,7 @@ func importStream(addr int64) (*cStream, error) {
 	}
 	s := &cStream{stream: st}
 	s.refs.Store(1)
+	openStreams.Add(1)
 	var sc C.struct_ArrowSchema
 	if rc := C.zb_get_schema(st, &sc); rc != 0 {
 		err := s.lastError("reading the stream's schema", rc)
@@ -217,6 +228,8 @@ func (s *cStream) Next() bool {
 		s.err = nil
 		return false
 	}
+	batch := s.batches
+	s.batches++
 	if n := int(C.zb_array_children(s.arr)); n != s.schema.NumFields() {
 		C.zb_release_array(s.arr)
 		s.err = fmt.Errorf("zerobus: importing an Arrow batch: it has %d columns where the stream's schema has %d (%s): "+
@@ -233,6 +246,22 @@ func (s *cStream) Next() bool {
 			"(or exported a malformed batch); send batches of another schema in a call of their own", err)
 		return false
 	}
+	// A batch is a struct array whose rows are the table's: arrow-go's
+	// import ignores its validity, so a null row would be sent with the
+	// values hidden under it (pyarrow refuses such a stream as a table).
+	if nulls, first := nullRows(unsafe.Pointer(s.arr)); nulls > 0 {
+		length := int64(s.arr.length)
+		C.zb_release_array(s.arr)
+		where := ""
+		if first >= 0 {
+			where = fmt.Sprintf(", the first at row %d", s.rows+first)
+		}
+		s.err = fmt.Errorf("zerobus: batch %d of the Arrow stream (rows %d to %d) is a struct array with %d null rows%s "+
+			"(ArrowArray struct has non-zero null count): a row of a table cannot be null, and the values under a null "+
+			"row are not data; drop those rows first, e.g. pa.Table.from_struct_array(arr.filter(arr.is_valid())) "+
+			"for a StructArray or ChunkedArray arr", batch, s.rows, s.rows+length-1, nulls, where)
+		return false
+	}
 	rec, err := importBatch(s.arr, s.schema)
 	if err != nil {
 		C.zb_release_array(s.arr) // the import released it unless it panicked
@@ -241,7 +270,41 @@ func (s *cStream) Next() bool {
 		return false
 	}
 	s.cur = rec
+	s.rows += rec.NumRows()
 	return true
+}
+
+// nullRows counts the null rows of the C array at arr (a batch: a struct of
+// the stream's columns) and finds the first (-1 when the array declares a
+// null count but has no validity bitmap to find it in). A null count of
+// zero is trusted; one of -1 (not computed) is counted from the bitmap.
+func nullRows(arr unsafe.Pointer) (count, first int64) {
+	a := (*C.struct_ArrowArray)(arr)
+	declared, length, off := int64(a.null_count), int64(a.length), int64(a.offset)
+	if declared == 0 || length <= 0 {
+		return 0, -1
+	}
+	var bitmap unsafe.Pointer
+	if a.n_buffers > 0 && a.buffers != nil {
+		bitmap = unsafe.Slice(a.buffers, a.n_buffers)[0]
+	}
+	if bitmap == nil || off < 0 {
+		return max(declared, 0), -1
+	}
+	bits := unsafe.Slice((*byte)(bitmap), (off+length+7)/8)
+	first = -1
+	for i := int64(0); i < length; i++ {
+		if j := off + i; bits[j/8]&(1<<(j%8)) == 0 {
+			if first < 0 {
+				first = i
+			}
+			count++
+		}
+	}
+	if count == 0 && declared > 0 { // a count its bitmap does not show: the count stands
+		return declared, -1
+	}
+	return count, first
 }
 
 // Retain adds a reference.
@@ -264,6 +327,7 @@ func (s *cStream) Release() {
 		}
 		C.zb_release_stream(s.stream)
 		s.stream = nil
+		openStreams.Add(-1)
 	})
 }
 

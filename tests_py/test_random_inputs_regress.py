@@ -82,16 +82,18 @@ def test_an_index_named_as_a_column_is_refused_naming_it(wrapper: ZerobusWrapper
 
 def test_a_pandas_frame_without_columns_keeps_its_rows(server: LocalServer, table_name: str) -> None:
     """pyarrow converts a frame with rows and no columns to a table of no rows: the send reported 0 rows of 3, all
-    successful, and nothing was sent. Its rows are counted now: Arrow Flight stores them as nulls of the table's
-    nullable columns (as it does for a pyarrow table without columns), protobuf refuses a batch without columns."""
+    successful, and nothing was sent. Its rows are counted now, and both transports refuse a batch without columns
+    (Arrow Flight stored them as rows of nulls of the table's nullable columns)."""
     server.create_table(table_name, "rid BIGINT")
     df = pd.DataFrame(index=range(3))
-    with ZerobusWrapper(server.config(table_name, transport="arrow_flight")) as w:
-        res = w.send_batch(df)
-    assert res.total_rows == 3 and res.successful_count == 3, res
-    assert server.table(table_name).to_pylist() == [{"rid": None}] * 3
-    with ZerobusWrapper(server.config(table_name)) as w, pytest.raises(ConversionError, match="no columns"):
-        w.send_batch(df)
+    for transport in ("arrow_flight", "protobuf"):
+        with (
+            ZerobusWrapper(server.config(table_name, transport=transport)) as w,
+            pytest.raises(ConversionError, match="no columns") as err,
+        ):
+            w.send_batch(df)
+        assert err.value.result is not None and err.value.result.total_rows == 3, transport
+    assert server.record_count(table_name) == 0
 
 
 class _StreamOnly:

@@ -16,7 +16,11 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
   ``ConversionError`` naming it;
 * any object implementing the Arrow PyCapsule interface: ``__arrow_c_stream__``
   (streamed, length unknown) or ``__arrow_c_array__`` (one struct array = one
-  batch).
+  batch; a slice of one too).
+
+A struct array's rows are a table's rows: one with null rows at the top level
+is refused, as a ``__arrow_c_array__`` (here) or in a stream (by Go, naming the
+batch and the row): the values under a null row are not data.
 
 A ``RecordBatchReader`` is read through a check that each batch has the
 reader's column names and types (pyarrow's ``from_batches`` does not check).
@@ -213,15 +217,38 @@ def export(data: Any, want_total: bool = False) -> Exported:
             batch = pa.record_batch(data)
         except pa.ArrowInvalid as err:
             column = pa.array(data)
-            if pa.types.is_struct(column.type):  # table-shaped yet refused (e.g. top-level nulls): pyarrow says why
-                raise TypeError(
-                    f"cannot send a {type(data).__qualname__}: pyarrow refuses it as a batch: {err}"
-                ) from err
+            if pa.types.is_struct(column.type):  # table-shaped yet refused: a slice (offset), or top-level nulls
+                return _exported_table(pa.Table.from_batches([_struct_batch(data, column, err)]))
             # one column (not a struct array): a stream of it, which Go refuses (ConversionError) naming its type
             # and what to send instead, as for any one-column stream (a ChunkedArray's, another library's)
             return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
         return _exported_table(pa.Table.from_batches([batch]))
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
+
+
+def _struct_batch(data: Any, column: pa.StructArray, err: pa.ArrowInvalid) -> pa.RecordBatch:
+    """The struct array ``column`` (from ``data.__arrow_c_array__``), which pyarrow refused to import as a batch
+    (``err``), as one: pyarrow imports a batch only at offset 0, and a slice (a non-zero offset) is read in place
+    through ``RecordBatch.from_struct_array``. A struct array with null rows is refused: a row of a table cannot be
+    null, and the values under a null row are not data (Go refuses them in a stream too)."""
+    if column.null_count == 0:
+        return pa.RecordBatch.from_struct_array(column)
+    raise TypeError(
+        f"cannot send a {type(data).__qualname__}: pyarrow refuses it as a batch: {err}; its {column.null_count} "
+        "null rows cannot be rows of a table: drop them first, e.g. "
+        "pa.Table.from_struct_array(arr.filter(arr.is_valid()))"
+    ) from err
+
+
+def _array_batch(data: Any) -> pa.RecordBatch:
+    """``data`` (an object with ``__arrow_c_array__``: a struct array) as the batch :func:`export` sends."""
+    try:
+        return pa.record_batch(data)
+    except pa.ArrowInvalid as err:
+        column = pa.array(data)
+        if not pa.types.is_struct(column.type):
+            raise
+        return _struct_batch(data, column, err)
 
 
 def _parquet_reader(f: Any) -> pa.RecordBatchReader:
@@ -407,7 +434,7 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
 
         return data[pl.from_arrow(indices)]
     if hasattr(data, "__arrow_c_array__"):
-        return _take_arrow(pa.record_batch(data), indices)
+        return _take_arrow(_array_batch(data), indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
 
 
@@ -530,5 +557,5 @@ def _num_rows(data: Any) -> int:
             return int(data.metadata.num_rows)
         return int(data.count_rows())  # a Dataset or Scanner
     if hasattr(data, "__arrow_c_array__"):
-        return int(pa.record_batch(data).num_rows)
+        return int(_array_batch(data).num_rows)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
