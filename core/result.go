@@ -116,6 +116,10 @@ type TransmissionResult struct {
 	// WriterDisabled is true when the Wrapper sends nothing
 	// (Config.WriterDisabled): "successful" rows were converted, not sent.
 	WriterDisabled bool
+	// InputErr is set by SendReader when the input was not read to its end:
+	// its reader failed, or the send was stopped. The result then covers
+	// the TotalRows rows read; Err is InputErr, whatever rows also failed.
+	InputErr error
 }
 
 // countStates sets NotWrittenCount and UnknownCount from the failed rows.

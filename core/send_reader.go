@@ -189,10 +189,9 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(ctx))
 	}
 	if readErr != nil {
-		res.Success = false
-		if res.Err == nil {
-			res.Err = readErr
-		}
+		// The input's end was not reached: that is the batch's error, over
+		// any row's (the rows' own errors stay on FailedRows).
+		res.Success, res.Err, res.InputErr = false, readErr, readErr
 	}
 	res.Latency = w.now().Sub(start)
 	return res

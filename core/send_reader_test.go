@@ -246,6 +246,23 @@ func TestSendReaderEdges(t *testing.T) {
 			t.Errorf("result = %v; want the 20 rows read sent, not a whole failure", res)
 		}
 	})
+	t.Run("read error after a row failed", func(t *testing.T) {
+		// The read error is the result's error, not hidden behind row 3's.
+		boom := errors.New("disk on fire")
+		res, err := w.SendReader(context.Background(), &genReader{size: 10, count: 1, nullIDs: []int{3}, err: boom})
+		if !errors.Is(err, boom) || !errors.Is(res.Err, boom) || !errors.Is(res.InputErr, boom) || core.KindOf(err) != core.KindConversion {
+			t.Errorf("err = %v, res.Err = %v, res.InputErr = %v; want the read error", err, res.Err, res.InputErr)
+		}
+		if res.Success || res.TotalRows != 10 || res.SuccessfulCount != 9 || res.FailedCount != 1 || len(res.FailedRows) != 1 || res.FailedRows[0].Index != 3 {
+			t.Errorf("result = %v; want 9 of the 10 rows read sent and row 3 failed", res)
+		}
+	})
+	t.Run("read to the end", func(t *testing.T) {
+		res, _ := w.SendReader(context.Background(), &genReader{size: 10, count: 1, nullIDs: []int{3}})
+		if res.InputErr != nil || res.FailedCount != 1 {
+			t.Errorf("result = %v, InputErr %v; want row 3 failed and no input error", res, res.InputErr)
+		}
+	})
 	t.Run("concurrent", func(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {

@@ -215,6 +215,9 @@ type result struct {
 	UnknownCount    int `json:"unknown_count"`
 	// WriterDisabled is true when nothing was sent (writer-disabled mode).
 	WriterDisabled bool `json:"writer_disabled"`
+	// InputIncomplete is core's InputErr != nil: the input was not read to
+	// its end, and the error is the batch's.
+	InputIncomplete bool `json:"input_incomplete"`
 	// Failed is core's FailedGroups: failed rows grouped by error and row
 	// state, each with half-open row ranges [lo, hi) in ascending order.
 	Failed []failedGroup `json:"failed"`
@@ -239,7 +242,7 @@ func encodeResult(r *core.TransmissionResult) json.RawMessage {
 		BatchSizeBytes: r.BatchSizeBytes, TotalRows: r.TotalRows,
 		SuccessfulCount: r.SuccessfulCount, FailedCount: r.FailedCount,
 		NotWrittenCount: r.NotWrittenCount, UnknownCount: r.UnknownCount,
-		WriterDisabled: r.WriterDisabled, Failed: []failedGroup{},
+		WriterDisabled: r.WriterDisabled, InputIncomplete: r.InputErr != nil, Failed: []failedGroup{},
 	}
 	if r.Err != nil {
 		d := errorDetails("", r.Err)

@@ -254,6 +254,30 @@ def test_reader_failing_midway(wrapper: ZerobusWrapper, server: LocalServer, tab
 
 
 @pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
+def test_reader_failing_midway_after_a_row_failed(server: LocalServer, table_name: str, transport: str) -> None:
+    """A reader whose first batch has a row that fails (a null in a NOT NULL column) and whose source then raises:
+    the read failure is the batch-level error (the input was not read to its end), not lost behind the row's, and
+    the result is not a success even though rows were stored."""
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("name", pa.string(), nullable=False)])
+    names = pa.array([None if i == 3 else f"n-{i}" for i in range(10)], pa.string())
+    first = pa.RecordBatch.from_arrays([pa.array(range(10), pa.int64()), names], schema=schema)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield first
+        raise ValueError("the source broke")
+
+    with ZerobusWrapper(server.config(table_name, transport=transport)) as w:
+        res = w.send_batch(pa.RecordBatchReader.from_batches(schema, batches()))
+    assert (res.total_rows, res.successful_count, res.failed_count) == (10, 9, 1)
+    assert not res.success and not res.all_succeeded and not res.is_partial_success()
+    assert isinstance(res.error, ConversionError), res.error
+    assert "after row 10" in str(res.error) and "the source broke" in str(res.error), res.error
+    assert res.failure is res.error
+    assert [row for row, _ in res.failed_row_errors] == [3]
+    assert stored_ids(server, table_name) == [i for i in range(10) if i != 3]
+
+
+@pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
 def test_reader_error_names_the_row_across_its_batches(server: LocalServer, table_name: str, transport: str) -> None:
     """A null in a non-nullable column at row 5 of a reader's 3rd batch (of 10 rows each): the failed row, its
     error's row and the row in the messages are all row 25 of the input (the error said row 5)."""

@@ -359,9 +359,10 @@ class TransmissionResult:
                     failure = g.error
                     break
         # The original API's batch-level error: the batch failed as a whole
-        # (raised), or failed with no row to blame (its input could not be
-        # read to the end). Rows that failed one by one leave it None.
-        err = failure if failure is not None and not every and (d.get("raised") or failed == 0) else None
+        # (raised), or its input could not be read to the end (Go says which).
+        # Rows that failed one by one leave it None.
+        batch_level = d.get("raised") or d.get("input_incomplete") or failed == 0
+        err = failure if failure is not None and not every and batch_level else None
         res = cls._create(
             # the original's meaning: any row stored, no batch-level error
             success=every or (successful > 0 and err is None),
