@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -314,7 +314,10 @@ class ZerobusWrapper:
             raise ConfigurationTypeError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
         self._config = config
         self._lock = threading.Lock()
-        #: shut down: no Go wrapper until the next send opens one (_handle)
+        #: notified when no call is starting on the Go wrapper (_calling); shutdown waits for that
+        self._idle = threading.Condition(self._lock)
+        self._starting = 0
+        #: shut down: no Go wrapper until the next send opens one (_calling)
         self._closed = False
         #: close() was called: no send opens a Go wrapper again
         self._ended = False
@@ -337,13 +340,13 @@ class ZerobusWrapper:
         send opens the wrapper again (after ``shutdown()`` only)."""
         return self._closed
 
-    def _handle(self) -> pybind.Wrapper:
-        """The Go wrapper; after :meth:`shutdown` a new one with the same settings (the original API re-opened
-        its stream on the next send), after :meth:`close` :class:`~zerobus_py.WrapperClosedError`."""
-        native = self._native
-        if native is not None:
-            return native
-        with self._lock:
+    @contextlib.contextmanager
+    def _calling(self) -> Iterator[pybind.Wrapper]:
+        """The Go wrapper, for the duration of a call that registers with it (a send or schema check starting):
+        :meth:`shutdown` waits for such calls, so a send that overlaps it is never refused as closed. After
+        :meth:`shutdown` a new Go wrapper with the same settings (the original API re-opened its stream on the
+        next send); after :meth:`close` :class:`~zerobus_py.WrapperClosedError`."""
+        with self._idle:
             if self._native is None:
                 if self._ended:
                     raise WrapperClosedError(
@@ -351,7 +354,15 @@ class ZerobusWrapper:
                     )
                 self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
                 self._closed = False
-            return self._native
+            native = self._native
+            self._starting += 1
+        try:
+            yield native
+        finally:
+            with self._idle:
+                self._starting -= 1
+                if self._starting == 0:
+                    self._idle.notify_all()
 
     # -- sending -----------------------------------------------------------
 
@@ -415,7 +426,9 @@ class ZerobusWrapper:
                 :class:`~zerobus_py.ConversionError` saying what to send.
             TypeError: ``batch`` is not a supported kind of data.
         """
-        return _Send(self._handle(), batch, timeout, progress).wait()
+        with self._calling() as native:
+            send = _Send(native, batch, timeout, progress)
+        return send.wait()
 
     async def send_batch_async(
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
@@ -425,7 +438,7 @@ class ZerobusWrapper:
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
         as ``result``."""
-        return await _send_async(self._handle(), batch, timeout, progress)
+        return await _send_async(self, batch, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Check, without sending any row, that batches of ``schema`` can be sent with this configuration.
@@ -453,7 +466,8 @@ class ZerobusWrapper:
             raise TypeError(f"check_schema takes a pyarrow.Schema, not {type(schema).__name__}")
         ms = _timeout_ms(timeout)
         exported = export(schema.empty_table())
-        return _bridge.call(self._handle().CheckSchemaAsync, exported.address, ms)
+        with self._calling() as native:
+            return _bridge.call(native.CheckSchemaAsync, exported.address, ms)
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
@@ -539,8 +553,9 @@ class ZerobusWrapper:
     def _mark_closed(self) -> pybind.Wrapper | None:
         """Mark the wrapper closed; the Go wrapper to close, or None when
         an earlier shutdown did (and no send opened one since)."""
-        with self._lock:
+        with self._idle:
             self._closed = True
+            self._idle.wait_for(lambda: self._starting == 0)  # sends starting now register first
             native, self._native = self._native, None
         return native
 
@@ -593,12 +608,12 @@ class ZerobusWrapper:
 
 
 async def _send_async(
-    native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
+    wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
 ) -> TransmissionResult:
     """A send awaited in slices of worker-thread waits: the event loop never
     blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
     the Go side, the partial result on the CancelledError as ``.result``."""
-    send = await _start_send_async(native, batch, timeout, progress)
+    send = await _start_send_async(wrapper, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
         while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
@@ -609,15 +624,20 @@ async def _send_async(
     return _outcome(d)
 
 
+def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None) -> _Send:
+    with wrapper._calling() as native:
+        return _Send(native, batch, timeout, progress)
+
+
 async def _start_send_async(
-    native: pybind.Wrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
+    wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
 ) -> _Send:
     """``_Send(...)`` (the export and the Go call) in a worker thread. Cancelling the task there does not
     stop the worker, which would start the send with nothing waiting for it: it is waited for, then the
     send it started is cancelled and its partial result attached to the CancelledError."""
     ctx = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    started = loop.run_in_executor(None, functools.partial(ctx.run, _Send, native, batch, timeout, progress))
+    started = loop.run_in_executor(None, functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress))
     try:
         return await asyncio.shield(started)
     except BaseException as exc:
@@ -674,7 +694,7 @@ class AsyncZerobusWrapper:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
         ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
-        return await _send_async(self._sync._handle(), batch, timeout, progress)
+        return await _send_async(self._sync, batch, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.check_schema` (cancelling the task cancels the check)."""
