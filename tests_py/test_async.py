@@ -75,6 +75,23 @@ def test_async_after_shutdown_opens_again(config: WrapperConfiguration, server: 
     assert stored_ids(server, table_name) == [0, 1]
 
 
+def test_async_close_is_final(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
+    async def main() -> None:
+        w = AsyncZerobusWrapper(config)
+        res = await w.send_batch(id_batch(0, 3))
+        assert res.all_succeeded
+        await w.close()
+        assert w.is_closed
+        with pytest.raises(WrapperClosedError):
+            await w.send_batch(id_batch(3, 1))
+        with pytest.raises(WrapperClosedError):
+            await w.flush()
+        await w.close()  # idempotent
+
+    asyncio.run(main())
+    assert stored_ids(server, table_name) == [0, 1, 2]
+
+
 def test_sync_wrapper_async_context(config: WrapperConfiguration, server: LocalServer, table_name: str) -> None:
     async def main() -> None:
         async with ZerobusWrapper(config) as w:

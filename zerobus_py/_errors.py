@@ -261,7 +261,8 @@ class RetryExhausted(ZerobusError, TimeoutError):
 
 
 class WrapperClosedError(ZerobusError, RuntimeError):
-    """The wrapper was shut down; create a new one to send more data."""
+    """The wrapper was closed with ``close()``; create a new one to send more data (after ``shutdown()`` the
+    next send opens it again)."""
 
     kind = "closed"
 

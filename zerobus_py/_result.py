@@ -72,13 +72,20 @@ class TransmissionResult:
     an attribute raises ``AttributeError``) and safe to share between
     threads.
 
-    The original API's partial-success pattern works unchanged::
+    The original API's partial-success pattern works unchanged for a batch
+    that does not fail as a whole (one that does raises: catch
+    :class:`~zerobus_py.ZerobusError` and quarantine ``err.result``'s failed
+    rows)::
 
         if result.success:          # some rows stored
             if result.failed_rows:  # ... and some not: quarantine only those
                 quarantine(result.extract_failed_batch(batch))
         else:                       # nothing stored
             quarantine(batch)
+
+    (For a reader, which the original did not take, ``success`` is also
+    ``False`` when the reader broke part-way: ``error`` says so, and rows
+    read before it may be stored, the failed ones listed as usual.)
 
     It can also be built directly, with the original Python API's signature,
     e.g. for unit tests and mocks of code that handles results::

@@ -419,7 +419,7 @@ class ZerobusWrapper:
         Raises:
             ZerobusError: the subclass matching the cause when the batch
                 failed as a whole (authentication, connection, retries
-                exhausted, schema not convertible, wrapper shut down, ...);
+                exhausted, schema not convertible, wrapper closed with ``close()``, ...);
                 the exception's ``result`` lists every row as failed.
                 One column (a pandas or polars Series, a lone
                 ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
@@ -714,6 +714,13 @@ class AsyncZerobusWrapper:
     async def shutdown(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the
         task stops waiting for acknowledgements and still closes the wrapper)."""
+        await self._sync._shutdown_async(timeout)
+
+    async def close(self, *, timeout: float | None = None) -> None:
+        """Await :meth:`ZerobusWrapper.close`: :meth:`shutdown`, for good (later sends and flushes raise
+        :class:`~zerobus_py.WrapperClosedError`)."""
+        _timeout_ms(timeout)  # a bad timeout raises before anything changes
+        self._sync._ended = True
         await self._sync._shutdown_async(timeout)
 
     async def __aenter__(self) -> Self:
