@@ -34,6 +34,7 @@ class _Lazy:
         if self._mod is None:
             try:
                 self._mod = importlib.import_module(f"{__package__}._native.{self._name}")
+                _quiet_teardown(self._mod)
             except ImportError as exc:
                 raise ImportError(
                     "zerobus_py's native extension is missing or cannot be loaded "
@@ -45,6 +46,28 @@ class _Lazy:
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self._load(), attr)
+
+
+def _quiet_teardown(mod: ModuleType) -> None:
+    """gopy's classes release their Go handle in ``__del__`` through a module global that the interpreter sets
+    to None while it tears modules down at exit: an object still alive then (a send left running in a daemon
+    thread) printed "Exception ignored in ... __del__ ... 'NoneType' object has no attribute 'DecRef'". The
+    process is ending, and Go's memory with it: that release is skipped quietly; any other failure is not."""
+    for cls in vars(mod).values():
+        release = vars(cls).get("__del__") if isinstance(cls, type) else None
+        if release is not None:
+            cls.__del__ = _guarded_del(release, sys.is_finalizing)
+
+
+def _guarded_del(release: Callable[[Any], None], finalizing: Callable[[], bool]) -> Callable[[Any], None]:
+    def __del__(self: Any) -> None:
+        try:
+            release(self)
+        except AttributeError:
+            if not finalizing():
+                raise
+
+    return __del__
 
 
 if TYPE_CHECKING:
