@@ -241,7 +241,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 	chunk := b.rec.NewSlice(int64(lo), int64(hi))
 	cb, err := plan.Encode(chunk)
 	chunk.Release()
-	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr))
+	w.tel.ConvertDuration.Record(b.ctx, time.Since(t0).Seconds(), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	if err != nil {
 		err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
 		telemetry.End(span, err)

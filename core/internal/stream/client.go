@@ -562,6 +562,10 @@ func (c *Client) Close() error {
 }
 
 // metricAttrs wraps attributes as a metric option.
+// transportAttr is zerobus.transport on this package's stream metrics: the
+// protobuf transport (Arrow Flight streams record their own).
+var transportAttr = telemetry.KeyTransport.String("protobuf")
+
 func metricAttrs(kv ...attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributes(kv...)
 }

@@ -58,7 +58,7 @@ func (s *Stream) connect(ctx context.Context, rt *Retrier) (*rpc, error) {
 			outcome = "failure"
 		}
 		s.tel.StreamCreations.Add(context.Background(), 1, metricAttrs(
-			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyOutcome.String(outcome)))
+			telemetry.KeyTable.String(s.c.cfg.TableName), transportAttr, telemetry.KeyOutcome.String(outcome)))
 		if err == nil {
 			log.DebugContext(ctx, "zerobus: stream created", "table", s.c.cfg.TableName, "stream_id", r.id)
 			return r, nil
@@ -336,7 +336,7 @@ func (s *Stream) reconnect(rt *Retrier, reason string) (_ *rpc, err error) {
 	defer func() { telemetry.End(span, err) }()
 	r, err := s.connect(ctx, rt)
 	if err == nil {
-		s.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, metricAttrs(telemetry.KeyTable.String(s.c.cfg.TableName),
+		s.tel.StreamRecoveries.Add(context.WithoutCancel(ctx), 1, metricAttrs(telemetry.KeyTable.String(s.c.cfg.TableName), transportAttr,
 			telemetry.KeyOutcome.String("success"), telemetry.KeyErrorKind.String(reason)))
 	}
 	return r, err

@@ -143,8 +143,8 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	r := s.cur
 	s.mu.Unlock()
 	table := telemetry.KeyTable.String(s.c.cfg.TableName)
-	s.tel.InflightRequests.Add(context.Background(), 1, metricAttrs(table))
-	s.tel.InflightBytes.Add(context.Background(), req.size, metricAttrs(table))
+	s.tel.InflightRequests.Add(context.Background(), 1, metricAttrs(table, transportAttr))
+	s.tel.InflightBytes.Add(context.Background(), req.size, metricAttrs(table, transportAttr))
 	if r != nil {
 		r.Kick()
 	} else {

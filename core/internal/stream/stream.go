@@ -252,7 +252,7 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 		bytes += req.size
 		s.win.release(req.size)
 		if err == nil && !req.sentAt.IsZero() {
-			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table))
+			s.tel.AckDuration.Record(ctx, now.Sub(req.sentAt).Seconds(), metricAttrs(table, transportAttr))
 		}
 		if req.onDone != nil {
 			req.onDone()
@@ -262,8 +262,8 @@ func (s *Stream) resolve(reqs []*request, err error, now time.Time) {
 			req.hold.Release()
 		}
 	}
-	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table))
-	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table))
+	s.tel.InflightRequests.Add(ctx, -int64(len(reqs)), metricAttrs(table, transportAttr))
+	s.tel.InflightBytes.Add(ctx, -bytes, metricAttrs(table, transportAttr))
 }
 
 // abortCause is the error unresolved requests fail with after an abort.
