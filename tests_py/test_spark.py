@@ -1119,3 +1119,104 @@ def test_a_streaming_commit_writer_reconciles_the_planners_attempts(
     assert [p.name for p in quarantine.glob("*.parquet")] == [Path(msgs[1].quarantine_file or "").name]
     assert pq.read_table(quarantine).column("id").to_pylist() == [7]
     assert [p.parent.name for p in reports.glob("*/*/summary.json")] == ["batch-3"]
+
+
+def _bad_row_seven(ids: range) -> pa.RecordBatch:
+    """Rows whose `tags` has a null element at id % 10 == 7: the server refuses those (not written)."""
+    return pa.record_batch(
+        {"id": pa.array(ids, pa.int64()), "tags": pa.array([[1, None] if i % 10 == 7 else [1, i] for i in ids])}
+    )
+
+
+def test_abort_keeps_the_quarantine_of_a_partition_without_a_committed_attempt(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch job: partition 0's only attempt returns (row 7 quarantined, 9 rows durable) and then fails, and the
+    job aborts. No attempt of partition 0 committed, so its file is the only record of row 7: abort keeps it and
+    lists it as kept. Partition 1's attempt 0 also returned and failed, but its attempt 1 committed (and
+    quarantined row 17 itself): that superseded file is deleted. Then, in another job, a commit deletes the file
+    of an attempt whose sibling committed (the commit-time case still deletes)."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    table = "main.spark.abortquarantine"
+    quarantine, reports = tmp_path / "q", tmp_path / "r"
+    o = {**options(server, table, quarantine_path=quarantine, report_path=reports), "client_secret": SECRET}
+    job = zspark._Job(o, schema)
+
+    def write(partition: int, attempt: int, tid: int, ids: range) -> TaskCommitMessage:
+        monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(partition, attempt, tid, None)))
+        return job.write(iter([_bad_row_seven(ids)]))
+
+    p0 = write(0, 0, 11, range(10))
+    p1a0 = write(1, 0, 12, range(10, 20))
+    p1a1 = write(1, 1, 13, range(10, 20))
+    assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17, 17]
+    s = job.finish([None, p1a1], None, aborted=True)
+    assert sorted(server.table(table).column("id").to_pylist()) == sorted(
+        [i for i in range(10) if i != 7] + 2 * [i for i in range(10, 20) if i != 17]
+    )
+    assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17], "row 7 kept on abort"
+    assert sorted(p.name for p in quarantine.glob("*.parquet")) == sorted(
+        Path(m.quarantine_file or "").name for m in (p0, p1a1)
+    )
+    assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(p1a0.quarantine_file or "").name]
+    assert [Path(f).name for f in s.kept_quarantine_files] == [Path(p0.quarantine_file or "").name]
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.superseded_attempts) == (2, 18, 2)
+    assert "1 quarantine files kept of task attempts that did not commit" in s.line()
+    [summary] = summaries(reports)
+    assert summary["kept_quarantine_files"] == s.kept_quarantine_files and summary["aborted"]
+
+    # The commit-time case: partition 0's attempt 0 returned and failed, attempt 1 committed: 0's file deleted.
+    job = zspark._Job({**o, "quarantine_path": str(tmp_path / "q2")}, schema)
+    quarantine = tmp_path / "q2"
+    a0 = write(0, 0, 21, range(30, 40))
+    a1 = write(0, 1, 22, range(30, 40))
+    s = job.finish([a1], None, aborted=False)
+    assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(a0.quarantine_file or "").name]
+    assert s.kept_quarantine_files == [] and "kept" not in s.line()
+    assert pq.read_table(quarantine).column("id").to_pylist() == [37]
+
+
+def test_a_micro_batch_rerun_covers_the_earlier_runs_quarantine_only_when_it_commits(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streaming: micro-batch 3 ran (partition 0 wrote its file) and the query stopped before the commit. After
+    the restart, another planning (run) re-runs it. Its partition numbers need not match the earlier run's rows,
+    so an abort of the re-run keeps the earlier run's file even though the re-run's partition 0 committed; the
+    re-run's commit with every task's message covers all the micro-batch's rows and deletes it."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    table = "main.spark.rerunquarantine"
+    quarantine = tmp_path / "q"
+    o = {
+        **options(server, table, quarantine_path=quarantine),
+        "client_secret": SECRET,
+        "checkpointLocation": str(tmp_path / "chk"),
+    }
+
+    def write(job: Any, partition: int, tid: int, ids: range) -> TaskCommitMessage:
+        monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(partition, 0, tid, 3)))
+        m: TaskCommitMessage = job.write(iter([_bad_row_seven(ids)]))
+        return m
+
+    old = write(zspark._Job(o, schema, streaming=True), 0, 4, range(20))
+    rerun = zspark._Job(o, schema, streaming=True)
+    new = [write(rerun, 0, 1, range(10)), write(rerun, 1, 2, range(10, 20))]
+    monkeypatch.setattr(zspark, "_committing", lambda: True)
+    committer = zspark._Job(o, schema, streaming=True)
+    s = committer.finish([new[0], None], 3, aborted=True)  # partition 1 failed after its writer returned
+    assert len(list(quarantine.glob("*.parquet"))) == 3
+    assert s.superseded_quarantine_files == []
+    assert [Path(f).name for f in s.kept_quarantine_files] == sorted(
+        Path(m.quarantine_file or "").name for m in (old, new[1])
+    )
+    s = committer.finish(list(new), 3, aborted=False)
+    assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(old.quarantine_file or "").name]
+    assert s.kept_quarantine_files == []
+    assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17]

@@ -40,9 +40,14 @@ Options of the data source itself:
     ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. A part
     that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
     the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
-    retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the files of the attempts it
-    got no commit message for (one that failed after its writer returned, a speculative copy that lost), so the
-    directory holds each quarantined row once.
+    retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the file of an attempt it got
+    no commit message for (one that failed after its writer returned, a speculative copy that lost) when another
+    attempt of its partition has one (on ``commit`` every partition's has). So after a ``commit`` the directory
+    gives once each row the committed attempts did not store, except the rows of a speculative copy whose writer
+    finished only after the commit ran (its file stays). On ``abort`` the files of a partition none of whose
+    attempts committed are kept, as the only record of the rows they did not store (the attempts' other rows are
+    stored): the summary lists them as ``kept_quarantine_files``, and with several such attempts a row may be in
+    several of them.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
@@ -136,8 +141,8 @@ _CHECK_TIMEOUT: Final = 60.0
 _CHECK_SHUTDOWN: Final = 5.0
 #: A secret option that is wholly a reference to an environment variable (any other ``${`` in a secret is literal).
 _WHOLE_REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-#: A quarantine file's attempt: task attempt id and (streaming) run id prefix.
-_ATTEMPT_FILE: Final = re.compile(r"-t(\d+)(?:-r([0-9a-f]{8}))?\.parquet$")
+#: A quarantine file's attempt: partition, task attempt id and (streaming) run id prefix.
+_ATTEMPT_FILE: Final = re.compile(r"-task-p(\d+)-a\d+-t(\d+)(?:-r([0-9a-f]{8}))?\.parquet$")
 #: PySpark's worker that builds a streamWriter only to commit or abort a micro-batch.
 _COMMIT_RUNNER: Final = os.path.join("sql", "worker", "python_streaming_sink_runner.py")
 #: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here).
@@ -212,8 +217,12 @@ class WriteSummary:
     whose writer had returned (a failure after it, e.g. in an upstream UDF: ``superseded_attempts`` of them), or a
     speculative copy that lost. Rows those attempts made durable are stored; when Spark retried the task, they were
     sent again (duplicates; up to the unknown rows more may be stored twice). ``superseded_quarantine_files``: the
-    quarantine files of those attempts, deleted so that reading the directory gives each row once.
-    ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
+    quarantine files of those attempts whose rows a committed attempt covers (one of the same partition has a
+    commit message, or, for an earlier run of a micro-batch, every task of the re-run has), deleted so that the
+    directory does not give those rows a second time. ``kept_quarantine_files``: the files of attempts without a
+    commit message whose partition has no committed attempt (a task that failed after its writer returned, in a
+    job that was then aborted): kept, as the only record of the rows those attempts did not store (their other
+    rows are stored). ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
     """
 
     job_id: str
@@ -235,6 +244,7 @@ class WriteSummary:
     superseded_attempts: int = 0
     superseded_quarantine_files: list[str] = field(default_factory=list)
     converted_rows: int = 0
+    kept_quarantine_files: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One log line."""
@@ -269,6 +279,13 @@ class WriteSummary:
             )
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
+        if self.kept_quarantine_files:
+            text += (
+                f"; {len(self.kept_quarantine_files)} quarantine files kept of task attempts that did not commit "
+                "(no attempt of their partition did): they hold the rows those attempts did not store, while the "
+                "attempts' other rows are stored; a partition's rows may be in several of them, and a re-run "
+                "re-sends them all"
+            )
         return text
 
 
@@ -599,10 +616,11 @@ class _Quarantine:
     and the new attempt quarantines the partition's rows again). So reading the directory gives no half-written
     file. An attempt can still fail after its file got its final name (its writer returned, then Spark failed
     the task, e.g. in an upstream UDF), and a speculative copy can finish and lose: the driver's commit (and
-    abort) deletes the files of the job's (micro-batch's) attempts it got no commit message for, so reading the
-    directory after the commit gives no attempt's rows a second time. An attempt killed outright (executor lost)
-    leaves its hidden file behind: readers skip it, and a ``_zerobus-inprogress-*`` file of a finished write may be
-    deleted."""
+    abort) deletes the files of the job's (micro-batch's) attempts it got no commit message for when a committed
+    attempt covers their rows (see ``_Job._drop_superseded_quarantine``), so reading the directory after the
+    commit gives no attempt's rows a second time; an abort keeps those of partitions with no committed attempt.
+    An attempt killed outright (executor lost) leaves its hidden file behind: readers skip it, and a
+    ``_zerobus-inprogress-*`` file of a finished write may be deleted."""
 
     def __init__(self, base: str, job_id: str, task: _Task, run_id: str | None = None) -> None:
         """``run_id``: the planning of a streaming micro-batch, in the name (see ``_Job._attempt_name``)."""
@@ -870,31 +888,44 @@ class _Job:
         return [r for r in self.reports(batch_id) if (r.run_id[:8], r.task_attempt_id) not in committed]
 
     def _drop_superseded_quarantine(
-        self, batch_id: int | None, messages: list[WriterCommitMessage | None]
-    ) -> list[str]:
-        """Delete the quarantine files of this job's (micro-batch's) attempts that have no commit message; their
-        task's committed attempt quarantined the same rows. Returns the files deleted."""
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
+    ) -> tuple[list[str], list[str]]:
+        """Sort the quarantine files of this job's (micro-batch's) attempts that have no commit message; returns
+        (deleted, kept).
+
+        A file is deleted only when committed attempts cover its rows: an attempt of the same planning and partition
+        has a commit message (that attempt stored the partition's rows or quarantined them itself), or, for a file
+        of another planning of the micro-batch (a re-run after a restart), the driver commits the micro-batch with
+        every task's message. Otherwise (on abort, the partition's only attempts) the file is kept: it is the only
+        record of the rows its attempt did not store, while the attempt's other rows are stored."""
         if self.quarantine_path is None:
-            return []
+            return [], []
         committed = _committed(messages)
+        parts = {(m.run_id[:8], m.partition) for m in messages if isinstance(m, TaskCommitMessage)}
+        runs = {run for run, _ in parts}
+        complete = not aborted and all(isinstance(m, TaskCommitMessage) for m in messages)
         fs, d = _path_fs(self.quarantine_path)
         prefix = _quarantine_prefix(self.job_id, batch_id)
-        dropped = []
+        dropped, kept = [], []
         for info in fs.get_file_info(pafs.FileSelector(d, allow_not_found=True)):
             name = info.base_name
             m = _ATTEMPT_FILE.search(name)
             if not name.startswith(prefix) or m is None:
                 continue
-            run = m.group(2) or self.run_id[:8]  # batch jobs: one planning, no run in the name
-            if (run, int(m.group(1))) in committed:
+            run = m.group(3) or self.run_id[:8]  # batch jobs: one planning, no run in the name
+            if (run, int(m.group(2))) in committed:
+                continue
+            path = f"{self.quarantine_path.rstrip('/')}/{name}"
+            if (run, int(m.group(1))) not in parts and not (complete and run not in runs):
+                kept.append(path)
                 continue
             try:
                 fs.delete_file(info.path)
             except Exception as err:
                 logger.warning("zerobus: cannot delete the quarantine file of a superseded attempt %s: %s", name, err)
                 continue
-            dropped.append(f"{self.quarantine_path.rstrip('/')}/{name}")
-        return sorted(dropped)
+            dropped.append(path)
+        return sorted(dropped), sorted(kept)
 
     # -- driver --
 
@@ -911,10 +942,19 @@ class _Job:
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         try:
-            s.superseded_quarantine_files = self._drop_superseded_quarantine(batch_id, messages)
+            s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
+                batch_id, messages, aborted
+            )
         except Exception as err:
             logger.warning("zerobus: cannot list the quarantine files of %s: %s", self.job_id, err)
-        bad = aborted or s.not_written_rows or s.unknown_rows or s.failed_attempts or s.converted_rows
+        bad = (
+            aborted
+            or s.not_written_rows
+            or s.unknown_rows
+            or s.failed_attempts
+            or s.converted_rows
+            or s.kept_quarantine_files
+        )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
         if d is not None:
