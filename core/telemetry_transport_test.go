@@ -65,7 +65,7 @@ func TestTransportMetricsNameTheTransport(t *testing.T) {
 			want := telemetry.KeyTransport.String(tr)
 			for _, name := range []string{
 				"zerobus.ack.duration", "zerobus.conversion.duration", "zerobus.inflight.requests",
-				"zerobus.inflight.bytes", "zerobus.stream.creations", "zerobus.stream.recoveries", "zerobus.batches.sent",
+				"zerobus.inflight.bytes", "zerobus.stream.creations", "zerobus.stream.recoveries", "zerobus.retries", "zerobus.batches.sent",
 			} {
 				sets := pointAttrs(rm, name)
 				if len(sets) == 0 {

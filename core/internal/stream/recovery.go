@@ -72,7 +72,7 @@ func (s *Stream) connect(ctx context.Context, rt *Retrier) (*rpc, error) {
 			return nil, terr
 		}
 		s.tel.Retries.Add(context.Background(), 1, metricAttrs(
-			telemetry.KeyTable.String(s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
+			telemetry.KeyTable.String(s.c.cfg.TableName), transportAttr, telemetry.KeyErrorKind.String(errorKind(err))))
 		log.WarnContext(ctx, "zerobus: stream creation failed; retrying", "table", s.c.cfg.TableName,
 			"attempt", rt.Fails(), "delay", delay, "error", err)
 		if serr := sleepCtx(ctx, delay); serr != nil {
@@ -321,7 +321,7 @@ func (a supervised) LogAttrs(r *rpc) []any {
 }
 func (a supervised) CountRetry(err error) {
 	a.s.tel.Retries.Add(context.Background(), 1, metricAttrs(
-		telemetry.KeyTable.String(a.s.c.cfg.TableName), telemetry.KeyErrorKind.String(errorKind(err))))
+		telemetry.KeyTable.String(a.s.c.cfg.TableName), transportAttr, telemetry.KeyErrorKind.String(errorKind(err))))
 }
 
 // reconnect opens the next RPC under a "zerobus.stream.recover" span, a
