@@ -246,6 +246,19 @@
 // (2^53+1 into DOUBLE) fails its row rather than be stored as another
 // number (Spark's cast rounds); the rule is convert's (narrow.go), the one
 // the arrow_flight transport casts by.
+// The same read tells TIMESTAMP from TIMESTAMP_NTZ, and both transports
+// follow one rule there (also in STRUCT fields, ARRAY elements, MAP keys
+// and values): a timestamp with a time zone into TIMESTAMP is its instant,
+// a naive one there is taken as UTC; a timestamp whose zone is UTC ("UTC",
+// "Etc/UTC", "Z", "+00:00", …) into TIMESTAMP_NTZ is its UTC wall clock,
+// which is the naive value; any other zone into TIMESTAMP_NTZ fails the
+// whole batch before anything is sent (*ConversionError naming the column,
+// the zone and TIMESTAMP_NTZ), as storing a New York time as its UTC wall
+// clock would silently shift it: convert it to naive local time first
+// (pandas s.dt.tz_localize(None), after s.dt.tz_convert(zone) for another
+// zone's; polars .dt.replace_time_zone(None); pyarrow pc.local_timestamp)
+// or make the column TIMESTAMP. Without the catalog the protobuf path
+// sends the instant.
 // CheckSchema uses the same descriptor, and the protobuf debug file's
 // <stem>.descriptor.pb is the descriptor sent.
 //

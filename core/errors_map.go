@@ -79,12 +79,7 @@ func fromSchemaError(err error) error {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "column %q", p.Column)
-		if p.Type != "" {
-			fmt.Fprintf(&b, " (%s)", p.Type)
-		}
-		b.WriteString(": ")
-		b.WriteString(p.Reason)
+		b.WriteString(p.String()) // `column "a" (uint8): reason`; a schema-level problem its reason alone
 	}
 	return &ConversionError{Row: -1, Column: col, Reason: b.String(), Err: err}
 }

@@ -325,8 +325,8 @@ func (g *rtGen) leaf(name string) *rtNode {
 		n.dt = g.oneOf(arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Date64)
 	case zerobuslocal.TypeTimestamp, zerobuslocal.TypeTimestampNTZ:
 		tz := rtZones[g.pick(len(rtZones))]
-		if g.pct(30) || (flight && name == zerobuslocal.TypeTimestampNTZ) {
-			tz = "" // a zoned timestamp cannot go to TIMESTAMP_NTZ over Flight
+		if g.pct(30) || (name == zerobuslocal.TypeTimestampNTZ && tz != "UTC") {
+			tz = "" // only a UTC one goes to TIMESTAMP_NTZ (as its UTC wall clock); other zones are refused
 		}
 		n.dt = &arrow.TimestampType{Unit: arrow.TimeUnit(g.pick(4)), TimeZone: tz}
 	case zerobuslocal.TypeDecimal:

@@ -196,7 +196,7 @@ def arrow_leaf_forms(uc: str, tr: str, c: Col) -> list[tuple[tuple[Any, ...], pa
     elif uc in ("TIMESTAMP", "TIMESTAMP_NTZ"):
         for u in ("s", "ms", "us", "ns"):
             out.append((("ts", u), pa.timestamp(u)))
-            if uc == "TIMESTAMP" or not flight:  # a zoned timestamp cannot go to TIMESTAMP_NTZ over Flight
+            if uc == "TIMESTAMP":  # a zone other than UTC cannot go to TIMESTAMP_NTZ (both transports)
                 out.append((("ts", u), pa.timestamp(u, tz=ZONES[len(out) % len(ZONES)])))
     elif uc == "DECIMAL":
         p, s = c.precision, c.scale
@@ -762,7 +762,7 @@ def pandas_forms(c: Col, tr: str) -> list[tuple[tuple[Any, ...], str]]:
     if uc in ("TIMESTAMP", "TIMESTAMP_NTZ"):
         out = [(("ts", u), f"np:datetime64[{u}]") for u in ("s", "ms", "us", "ns")]
         out += [(("dt_obj", "naive"), "pd:object"), (("ts", "us"), "pd:arrowdtype")]
-        if uc == "TIMESTAMP" or tr == "protobuf":
+        if uc == "TIMESTAMP":  # a zone other than UTC cannot go to TIMESTAMP_NTZ (both transports)
             out += [(("ts", u), f"pd:datetime64[{u},tz]") for u in ("s", "ms", "us", "ns")]
             out += [(("dt_obj", "aware"), "pd:object")]
         return out
@@ -800,7 +800,7 @@ def polars_forms(c: Col, tr: str) -> list[tuple[tuple[Any, ...], str]]:
         return [(("date_obj",), "pl:Date")]
     if uc in ("TIMESTAMP", "TIMESTAMP_NTZ"):
         out = [(("ts", u), f"pl:Datetime[{u}]") for u in ("ms", "us", "ns")]
-        if uc == "TIMESTAMP" or tr == "protobuf":
+        if uc == "TIMESTAMP":  # a zone other than UTC cannot go to TIMESTAMP_NTZ (both transports)
             out += [(("ts", u), f"pl:Datetime[{u},tz]") for u in ("ms", "us", "ns")]
         return out
     if uc == "DECIMAL":

@@ -318,6 +318,10 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 		return nil, ""
 	}
 	if tt, ok := b.opts.TableType[path]; ok {
+		if why := TimestampIntoTable(dt, tt); why != "" {
+			b.probs.add(path, dt.String(), "%s", why) // a zoned timestamp into TIMESTAMP_NTZ (timestamp_zone.go)
+			return nil, ""
+		}
 		n.narrowTo(tt)
 	}
 	return n, ""

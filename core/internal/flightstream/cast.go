@@ -274,11 +274,10 @@ func castable(from, to arrow.DataType) string {
 			return ""
 		}
 	case *arrow.TimestampType:
-		if f, ok := from.(*arrow.TimestampType); ok {
-			if f.TimeZone != "" && t.TimeZone == "" {
-				return "a timestamp with a time zone cannot go to a TIMESTAMP_NTZ column"
-			}
-			return ""
+		if _, ok := from.(*arrow.TimestampType); ok {
+			// A zone other than UTC into TIMESTAMP_NTZ is refused, UTC is
+			// sent as its UTC wall clock (units): the protobuf plan's rule.
+			return convert.TimestampIntoTable(from, t)
 		}
 	case *arrow.ListType:
 		var elem arrow.DataType

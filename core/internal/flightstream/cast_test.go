@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
@@ -149,7 +150,7 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 	caller := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "score", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "when", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
+		{Name: "when", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "Europe/Paris"}}, // (UTC goes to TIMESTAMP_NTZ)
 		{Name: "stray", Type: arrow.FixedWidthTypes.Boolean},
 	}, nil)
 	table := arrow.NewSchema([]arrow.Field{
@@ -164,7 +165,7 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 		t.Fatalf("PlanCast: %v, want *MismatchError", err)
 	}
 	want := []ColumnMismatch{
-		{Column: "when", CallerType: "timestamp[us, tz=UTC]", TableType: "timestamp[us]", Reason: "a timestamp with a time zone cannot go to a TIMESTAMP_NTZ column"},
+		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ)},
 		{Column: "required", TableType: "large_utf8", Reason: "the column is NOT NULL"},
 		{Column: "stray", CallerType: "bool"},
 	}
