@@ -117,6 +117,9 @@ type sink struct {
 	dir   string
 	base  string             // SafeName of the table
 	ext   string             // ".arrow" or ".proto"
+	stem  string             // active file name without ext: base, or extraStem(base, wid)
+	wid   string             // writer id when another writer holds the canonical name base
+	lock  *os.File           // the lock on stem+ext+lockSuffix (nil: none; see prepare)
 	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
 
 	mu       sync.Mutex
@@ -166,6 +169,7 @@ func newSink(w *Writer, kind, ext string) *sink {
 		dir:   filepath.Join(w.cfg.OutputDir, "zerobus", kind),
 		base:  w.base,
 		ext:   ext,
+		stem:  w.base,
 		attrs: []metric.AddOption{metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table))},
 	}
 	s.bw.s = s
@@ -176,7 +180,56 @@ func newSink(w *Writer, kind, ext string) *sink {
 // (background goroutine only).
 func (s *sink) busy() bool { return s.w.load.busy || s.w.testBusy.Load() }
 
-func (s *sink) activePath() string { return filepath.Join(s.dir, s.base+s.ext) }
+func (s *sink) activePath() string { return filepath.Join(s.dir, s.stem+s.ext) }
+
+// lockSuffix follows a data file's name in the name of its lock file.
+const lockSuffix = ".lock"
+
+// lockPath is the lock file of the active file named stem.
+func (s *sink) lockPath(stem string) string { return filepath.Join(s.dir, stem+s.ext+lockSuffix) }
+
+// takeName makes s own an active name: the canonical one (base) if its
+// lock is free, else extraStem(base, wid) with a lock of its own, wid
+// coming from newWID. Without locks (a system without flock, or a lock
+// file that cannot be created) s takes the canonical name unlocked, as
+// before locks existed.
+func (s *sink) takeName(newWID func(int) string) {
+	f, err := lockFile(s.lockPath(s.base))
+	if err == nil {
+		s.lock = f
+		return
+	}
+	if !errors.Is(err, errLocked) {
+		return
+	}
+	for i := range 100 {
+		wid := newWID(i)
+		f, err := lockFile(s.lockPath(extraStem(s.base, wid)))
+		if errors.Is(err, errLocked) {
+			continue
+		}
+		s.stem, s.wid = extraStem(s.base, wid), wid
+		if err == nil {
+			s.lock = f
+		}
+		return
+	}
+}
+
+// releaseName releases s's lock once its file is closed; a writer with a
+// name of its own also removes its lock file (nobody else takes that
+// name, while the canonical lock file is kept: removing it could let two
+// writers lock different files of the same name).
+func (s *sink) releaseName() {
+	if s.lock == nil {
+		return
+	}
+	if s.wid != "" {
+		_ = os.Remove(s.lock.Name())
+	}
+	_ = s.lock.Close()
+	s.lock = nil
+}
 
 // sidecars returns the descriptor sidecar names of data file path (proto).
 func sidecars(path string) (pb, text string) {
@@ -699,12 +752,12 @@ func (s *sink) freeStem(at time.Time) string {
 		seq = s.lastSeq + 1
 	}
 	for limit := seq + 100000; seq < limit; seq++ {
-		if _, err := s.w.fs.Stat(filepath.Join(s.dir, rotatedStem(s.base, at, seq)+s.ext)); err != nil {
+		if _, err := s.w.fs.Stat(filepath.Join(s.dir, rotatedStem(s.base, at, seq, s.wid)+s.ext)); err != nil {
 			break
 		}
 	}
 	s.lastStamp, s.lastSeq = stamp, seq
-	return rotatedStem(s.base, at, seq)
+	return rotatedStem(s.base, at, seq, s.wid)
 }
 
 // retain deletes this table's oldest rotated files of this kind beyond
