@@ -62,7 +62,7 @@ func TestSharedTableTwoWritersKeepAllRows(t *testing.T) {
 		t.Errorf("first writer's paths %q %q, want the canonical t.arrow, t.proto", a1, p1)
 	}
 	if a2 == a1 || p2 == p1 {
-		t.Fatalf("both writers use %q / %q", a1, p1)
+		t.Errorf("both writers use %q / %q", a1, p1)
 	}
 	const batches, n = 20, 5
 	for i := 0; i < batches; i++ {
@@ -252,5 +252,60 @@ func TestRotatedNamesOfWriters(t *testing.T) {
 	want := []string{rotatedStem("t", at, 0), rotatedStem("t", at, 0, "12_1"), rotatedStem("t", at, 0, "12_2"), rotatedStem("t", at, 1, "12_1")}
 	if !cmp.Equal(stems, want) {
 		t.Errorf("sorted %v, want %v", stems, want)
+	}
+}
+
+// An active file of a further writer left by a crash (its lock free) is
+// moved aside by the next New, byte for byte, and its lock file removed;
+// a running further writer's file is left alone. A further writer's Close
+// rotates its file without retention: with RetainNone its rows stay.
+func TestSharedTableStaleExtraFileMovedAside(t *testing.T) {
+	checkGoroutines(t)
+	dir := t.TempDir()
+	adir := filepath.Join(dir, "zerobus", "arrow")
+	if err := os.MkdirAll(adir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(adir, "t-999999_1.arrow")
+	leftover := []byte("a crashed writer's bytes")
+	if err := os.WriteFile(stale, leftover, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale+lockSuffix, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w1 := mustNew(t, "t", Config{OutputDir: dir, Arrow: true, MaxFilesRetained: -1})
+	t.Cleanup(func() { _ = w1.Close() })
+	for _, p := range []string{stale, stale + lockSuffix} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it moved aside", filepath.Base(p), err)
+		}
+	}
+	rotated, _ := dataFiles(t, adir, "t", ".arrow")
+	if len(rotated) != 1 {
+		t.Fatalf("rotated %v: want the stale file moved aside", rotated)
+	}
+	if got, _ := os.ReadFile(rotated[0]); !bytes.Equal(got, leftover) {
+		t.Errorf("moved-aside file holds %q, want %q", got, leftover)
+	}
+	cfg := Config{OutputDir: dir, Arrow: true, MaxFilesRetained: RetainNone}
+	w2 := mustNew(t, "t", cfg) // deletes the rotated file (RetainNone)
+	t.Cleanup(func() { _ = w2.Close() })
+	a2, _ := w2.Paths()
+	writeRows(t, w2, memory.DefaultAllocator, 100, 3)
+	if err := w2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w3 := mustNew(t, "t", cfg) // finds w2's file locked
+	t.Cleanup(func() { _ = w3.Close() })
+	if got := readArrowIDs(t, []string{a2}, false); !cmp.Equal(got, seq(100, 3)) {
+		t.Errorf("running writer's %s holds %v, want %v", filepath.Base(a2), got, seq(100, 3))
+	}
+	if err := w2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ = dataFiles(t, adir, "t", ".arrow")
+	if got := readArrowIDs(t, rotated, true); !cmp.Equal(got, seq(100, 3)) {
+		t.Errorf("after the further writer's Close, rotated files %v hold %v, want %v", rotated, got, seq(100, 3))
 	}
 }

@@ -120,6 +120,9 @@ type sink struct {
 	stem  string             // active file name without ext: base, or extraStem(base, wid)
 	wid   string             // writer id when another writer holds the canonical name base
 	lock  *os.File           // the lock on stem+ext+lockSuffix (nil: none; see prepare)
+	// closing: Close rotates the file of a writer with a name of its own,
+	// without retention.
+	closing bool
 	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
 
 	mu       sync.Mutex
@@ -649,7 +652,9 @@ func (s *sink) endFile(rotate bool, at time.Time) {
 			s.record("rotating", s.activePath(), err)
 			return
 		}
-		s.retain()
+		if !s.closing {
+			s.retain()
+		}
 	}
 }
 
@@ -722,21 +727,56 @@ func (s *sink) takeErrs() []error {
 
 // moveAside renames the active file (and its sidecars) to a fresh rotated
 // name for time at. No active file is not an error.
-func (s *sink) moveAside(at time.Time) error {
-	active := s.activePath()
+func (s *sink) moveAside(at time.Time) error { return s.moveStemAside(s.stem, at) }
+
+// moveAsideStale moves aside the active files other writers with names of
+// their own left behind (a crash: their Close rotates them), recognized by
+// their lock being free; a live writer's is locked and left alone.
+func (s *sink) moveAsideStale(at time.Time) {
+	entries, err := s.w.fs.ReadDir(s.dir)
+	if err != nil {
+		return // retain reports it
+	}
+	prefix := s.base + "-"
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, s.ext) || len(n) < len(prefix)+len(s.ext) {
+			continue
+		}
+		wid := n[len(prefix) : len(n)-len(s.ext)]
+		if !isWID(wid) || wid == s.wid {
+			continue
+		}
+		stem := extraStem(s.base, wid)
+		f, err := lockFile(s.lockPath(stem))
+		if err != nil {
+			continue // held (or no locks here: nothing tells a stale file)
+		}
+		if err := s.moveStemAside(stem, at); err != nil {
+			s.record("moving aside", filepath.Join(s.dir, n), err)
+		}
+		_ = os.Remove(f.Name())
+		_ = f.Close()
+	}
+}
+
+// moveStemAside renames the active file named stem (and its sidecars) to
+// a fresh rotated name of s for time at. No such file is not an error.
+func (s *sink) moveStemAside(stem string, at time.Time) error {
+	active := filepath.Join(s.dir, stem+s.ext)
 	if _, err := s.w.fs.Stat(active); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
-	stem := filepath.Join(s.dir, s.freeStem(at))
-	if err := s.w.fs.Rename(active, stem+s.ext); err != nil {
+	to := filepath.Join(s.dir, s.freeStem(at))
+	if err := s.w.fs.Rename(active, to+s.ext); err != nil {
 		return err
 	}
 	activeStem := active[:len(active)-len(s.ext)]
 	for _, suf := range s.sidecarSuffixes() {
-		if err := s.w.fs.Rename(activeStem+suf, stem+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		if err := s.w.fs.Rename(activeStem+suf, to+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
 	}

@@ -172,6 +172,7 @@ func (w *Writer) prepare(s *sink) error {
 	if err := s.moveAside(w.clock.Now()); err != nil {
 		return fmt.Errorf("debugfile: cannot move the previous run's debug file %q aside: %w", s.activePath(), err)
 	}
+	s.moveAsideStale(w.clock.Now())
 	s.retain()
 	return nil
 }
@@ -437,8 +438,10 @@ func (w *Writer) run() {
 				s.drain(true)
 				if s.wid != "" {
 					// No later writer takes this name: the file is
-					// rotated, so retention governs it.
+					// rotated (Close deletes nothing: later
+					// rotations' retention governs it).
 					s.sync()
+					s.closing = true
 					s.endFile(true, now)
 				} else {
 					s.endFile(false, now)
