@@ -120,10 +120,11 @@ type sink struct {
 	stem  string             // active file name without ext: base, or extraStem(base, wid)
 	wid   string             // writer id when another writer holds the canonical name base
 	lock  *os.File           // the lock on stem+ext+lockSuffix (nil: none; see prepare)
-	// closing: Close rotates the file of a writer with a name of its own,
-	// without retention.
-	closing bool
 	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
+
+	// closing: Close rotates the file of a writer with a name of its own,
+	// without retention (I/O side).
+	closing bool
 
 	mu       sync.Mutex
 	closed   bool
