@@ -248,6 +248,12 @@ func TestRotatedNamesOfWriters(t *testing.T) {
 			t.Errorf("parseRotated(%q) ok, want not a rotated file", name)
 		}
 	}
+	if k, err := KindOf(extraStem("t", "12_1") + ".arrow"); k != "arrow" || err != nil {
+		t.Errorf("KindOf(a further writer's file) = %q, %v", k, err)
+	}
+	if _, err := KindOf("t.arrow" + lockSuffix); err == nil {
+		t.Errorf("KindOf(lock file) is a debug file, want an error (ListDebugFiles leaves it out)")
+	}
 	sortRotated(stems)
 	want := []string{rotatedStem("t", at, 0), rotatedStem("t", at, 0, "12_1"), rotatedStem("t", at, 0, "12_2"), rotatedStem("t", at, 1, "12_1")}
 	if !cmp.Equal(stems, want) {
