@@ -71,13 +71,13 @@
 // process or in several, e.g. one per Spark task) never touch each other's
 // active files. A writer owns an active file name only while it holds an
 // exclusive advisory lock (flock, which excludes other processes and other
-// opens in the same process) on the lock file beside it, <name>.lock,
-// created 0600 and kept. The first writer takes T.ext; a writer that finds
+// opens in the same process) on the lock file beside it, <name>.lock
+// (0600, removed by Close; one left by a crash is taken over). The first writer takes T.ext; a writer that finds
 // it locked writes T-<pid>_<n>.ext (pid and a counter of this process;
 // proto sidecars and drops sidecar named after it) with a lock of its own,
 // rotates to T-<stamp>-<seq>-<pid>_<n>.ext, so writers rotating in the same
 // millisecond never pick one name, and at Close rotates its file too
-// (nobody takes its name later) and removes its lock file. Only a writer
+// (nobody takes its name later). Only a writer
 // holding the lock moves a leftover file at its name aside, which is then
 // known to be a previous writer's. Retention deletes only rotated files,
 // never an active one, but counts the rotated files of all writers of the

@@ -12,5 +12,7 @@ import (
 // "Several writers").
 func lockFile(string) (*os.File, error) { return nil, errors.ErrUnsupported }
 
+func unlockFile(f *os.File) { _ = f.Close() }
+
 // lockSupported: writers lock their active names (see takeName).
 const lockSupported = false

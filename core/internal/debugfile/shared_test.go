@@ -86,9 +86,9 @@ func TestSharedTableTwoWritersKeepAllRows(t *testing.T) {
 		t.Errorf("ids in the files:\narrow %v\nproto %v\nwant  %v (each once)", arrowIDs, protoIDs, want)
 	}
 	// The second writer's own active files were rotated at Close (no later
-	// writer takes their names) and its lock files removed; the first's
-	// active files keep the canonical name.
-	for _, p := range []string{a2, p2, a2 + lockSuffix, p2 + lockSuffix} {
+	// writer takes their names); the first's active files keep the
+	// canonical name. Close removed the lock files.
+	for _, p := range []string{a2, p2, a2 + lockSuffix, p2 + lockSuffix, a1 + lockSuffix, p1 + lockSuffix} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s after Close: %v, want it gone", filepath.Base(p), err)
 		}
@@ -313,5 +313,31 @@ func TestSharedTableStaleExtraFileMovedAside(t *testing.T) {
 	rotated, _ = dataFiles(t, adir, "t", ".arrow")
 	if got := readArrowIDs(t, rotated, true); !cmp.Equal(got, seq(100, 3)) {
 		t.Errorf("after the further writer's Close, rotated files %v hold %v, want %v", rotated, got, seq(100, 3))
+	}
+}
+
+// lockFile excludes a second holder, also in the same process; once the
+// holder removed and released it, the next lockFile holds a fresh lock
+// file at the path, which again excludes others.
+func TestLockFileExcludesAndIsTakenOver(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "t.arrow.lock")
+	a, err := lockFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := lockFile(p); err != errLocked {
+		t.Fatalf("second lockFile: %v, %v; want errLocked", f, err)
+	}
+	unlockFile(a)
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Errorf("lock file after unlockFile: %v, want it removed", err)
+	}
+	b, err := lockFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockFile(b)
+	if f, err := lockFile(p); err != errLocked {
+		t.Fatalf("lockFile while the new holder holds it: %v, %v; want errLocked", f, err)
 	}
 }

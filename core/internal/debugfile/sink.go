@@ -220,18 +220,13 @@ func (s *sink) takeName(newWID func(int) string) {
 	}
 }
 
-// releaseName releases s's lock once its file is closed; a writer with a
-// name of its own also removes its lock file (nobody else takes that
-// name, while the canonical lock file is kept: removing it could let two
-// writers lock different files of the same name).
+// releaseName removes s's lock file and releases the lock once its file is
+// closed (lockFile tells a removed lock file from the current one).
 func (s *sink) releaseName() {
 	if s.lock == nil {
 		return
 	}
-	if s.wid != "" {
-		_ = os.Remove(s.lock.Name())
-	}
-	_ = s.lock.Close()
+	unlockFile(s.lock)
 	s.lock = nil
 }
 
@@ -756,8 +751,7 @@ func (s *sink) moveAsideStale(at time.Time) {
 		if err := s.moveStemAside(stem, at); err != nil {
 			s.record("moving aside", filepath.Join(s.dir, n), err)
 		}
-		_ = os.Remove(f.Name())
-		_ = f.Close()
+		unlockFile(f)
 	}
 }
 
