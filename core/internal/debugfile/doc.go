@@ -13,6 +13,8 @@
 //	D/zerobus/proto/T.descriptor.textproto      the same descriptor as text, for humans
 //	D/zerobus/proto/T-<stamp>-<seq>.proto       rotated records (+ .descriptor.pb, .descriptor.textproto)
 //	D/zerobus/{arrow,proto}/<stem>.drops.jsonl  writes dropped from <stem>.arrow/.proto, if any
+//	D/zerobus/{arrow,proto}/T.<ext>.lock        held by the writer of T.<ext> (see "Several writers")
+//	D/zerobus/{arrow,proto}/T-<pid>_<n>.<ext>   active file of a further writer of T
 //
 // <stamp> is the UTC rotation time as 20060102T150405.000Z and <seq> a
 // four-digit counter, so rotated names sort chronologically and two rotations
@@ -62,6 +64,30 @@
 // cut between messages and ended with its marker, each protobuf file needs
 // its own descriptor sidecar, rotations within one millisecond must not
 // collide, and lumberjack's retention goroutine cannot be stopped.
+//
+// # Several writers of one table
+//
+// Writers of the same table in the same directory (several Wrappers, in one
+// process or in several, e.g. one per Spark task) never touch each other's
+// active files. A writer owns an active file name only while it holds an
+// exclusive advisory lock (flock, which excludes other processes and other
+// opens in the same process) on the lock file beside it, <name>.lock (0600,
+// removed by Close; one left by a crash is taken over). The first writer
+// takes T.ext; a writer that finds it locked writes T-<pid>_<n>.ext (pid and
+// a counter of its process; sidecars named after it) with a lock of its
+// own, rotates to T-<stamp>-<seq>-<pid>_<n>.ext, so writers rotating in the
+// same millisecond never pick one name, and at Close rotates its file too,
+// without retention (nobody takes its name later). Only the holder of a
+// name's lock moves a leftover file at that name aside, which is then known
+// to be a previous writer's; New also moves aside other writers' T-<pid>_<n>
+// files whose lock is free (left by a crash). Retention deletes only
+// rotated files, never an active one, but counts the rotated files of all
+// writers of the table, oldest rotation first: MaxFilesRetained bounds the
+// table's files, not one writer's, and a writer that rotated earlier may
+// lose files holding rows newer than another's. Where flock is not
+// available (lock_other.go: non-Unix systems) or the lock file cannot be
+// created, every writer takes T.ext as before: run one writer per table and
+// directory there.
 //
 // # Concurrency and cost
 //

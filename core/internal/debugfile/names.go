@@ -1,6 +1,7 @@
 package debugfile
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -101,13 +102,42 @@ func isReservedWindowsName(s string) bool {
 }
 
 // rotatedStem is the name, without extension, of a file of table base
-// rotated at t with sequence number seq.
-func rotatedStem(base string, t time.Time, seq int) string {
-	return fmt.Sprintf("%s-%s-%04d", base, t.UTC().Format(stampLayout), seq)
+// rotated at t with sequence number seq by the writer holding the table's
+// canonical active name (wid empty) or by another writer wid (see
+// extraStem): then "-<wid>" follows, so writers rotating in the same
+// millisecond never pick the same name.
+func rotatedStem(base string, t time.Time, seq int, wid ...string) string {
+	s := fmt.Sprintf("%s-%s-%04d", base, t.UTC().Format(stampLayout), seq)
+	if len(wid) > 0 && wid[0] != "" {
+		s += "-" + wid[0]
+	}
+	return s
+}
+
+// extraStem is the active name, without extension, of writer wid of table
+// base when another writer holds the canonical name base: "<base>-<wid>".
+// wid is "<pid>_<n>"; the '-' keeps it apart from every table's active
+// name (SafeName never contains '-'), and it is not a rotated name.
+func extraStem(base, wid string) string { return base + "-" + wid }
+
+// errLocked: another writer holds the lock (lockFile).
+var errLocked = errors.New("debugfile: locked by another writer")
+
+// isWID reports whether s is a writer id: digits and '_', not empty.
+func isWID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseRotated reports whether name is a rotated data file of table base
-// with extension ext, and returns its stem.
+// with extension ext (of any writer), and returns its stem.
 func parseRotated(name, base, ext string) (stem string, ok bool) {
 	prefix := base + "-"
 	if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ext) || len(name) < len(prefix)+len(ext) {
@@ -115,7 +145,16 @@ func parseRotated(name, base, ext string) (stem string, ok bool) {
 	}
 	mid := name[len(prefix) : len(name)-len(ext)]
 	stamp, seq, found := strings.Cut(mid, "-")
-	if !found || len(seq) < 4 {
+	if !found {
+		return "", false
+	}
+	if s, wid, ok := strings.Cut(seq, "-"); ok {
+		if !isWID(wid) {
+			return "", false
+		}
+		seq = s
+	}
+	if len(seq) < 4 {
 		return "", false
 	}
 	for i := 0; i < len(seq); i++ {
@@ -129,19 +168,33 @@ func parseRotated(name, base, ext string) (stem string, ok bool) {
 	return name[:len(name)-len(ext)], true
 }
 
+// splitRotated splits a rotated stem into its part up to the stamp, its
+// sequence number and its writer id (empty for the canonical writer).
+func splitRotated(stem string) (head, seq, wid string) {
+	i := strings.LastIndexByte(stem, '-')
+	if i >= 0 && strings.IndexByte(stem[i+1:], '_') >= 0 { // a writer id (a seq is digits only)
+		wid, stem = stem[i+1:], stem[:i]
+		i = strings.LastIndexByte(stem, '-')
+	}
+	return stem[:i], stem[i+1:], wid
+}
+
 // sortRotated sorts rotated stems oldest first. Names order by time; the
 // sequence number breaks ties, compared numerically in case it outgrows
-// its four digits.
+// its four digits, then the writer id.
 func sortRotated(stems []string) {
 	sort.Slice(stems, func(i, j int) bool {
-		a, b := stems[i], stems[j]
-		ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
-		if a[:ai] != b[:bi] {
-			return a[:ai] < b[:bi]
+		ah, as, aw := splitRotated(stems[i])
+		bh, bs, bw := splitRotated(stems[j])
+		if ah != bh {
+			return ah < bh
 		}
-		if len(a)-ai != len(b)-bi {
-			return len(a)-ai < len(b)-bi
+		if len(as) != len(bs) {
+			return len(as) < len(bs)
 		}
-		return a[ai:] < b[bi:]
+		if as != bs {
+			return as < bs
+		}
+		return aw < bw
 	})
 }

@@ -117,7 +117,14 @@ type sink struct {
 	dir   string
 	base  string             // SafeName of the table
 	ext   string             // ".arrow" or ".proto"
+	stem  string             // active file name without ext: base, or extraStem(base, wid)
+	wid   string             // writer id when another writer holds the canonical name base
+	lock  *os.File           // the lock on stem+ext+lockSuffix (nil: none; see prepare)
 	attrs []metric.AddOption // kind and table; a slice so Add does not allocate one per call
+
+	// closing: Close rotates the file of a writer with a name of its own,
+	// without retention (I/O side).
+	closing bool
 
 	mu       sync.Mutex
 	closed   bool
@@ -166,6 +173,7 @@ func newSink(w *Writer, kind, ext string) *sink {
 		dir:   filepath.Join(w.cfg.OutputDir, "zerobus", kind),
 		base:  w.base,
 		ext:   ext,
+		stem:  w.base,
 		attrs: []metric.AddOption{metric.WithAttributes(telemetry.KeyKind.String(kind), telemetry.KeyTable.String(w.table))},
 	}
 	s.bw.s = s
@@ -176,7 +184,51 @@ func newSink(w *Writer, kind, ext string) *sink {
 // (background goroutine only).
 func (s *sink) busy() bool { return s.w.load.busy || s.w.testBusy.Load() }
 
-func (s *sink) activePath() string { return filepath.Join(s.dir, s.base+s.ext) }
+func (s *sink) activePath() string { return filepath.Join(s.dir, s.stem+s.ext) }
+
+// lockSuffix follows a data file's name in the name of its lock file.
+const lockSuffix = ".lock"
+
+// lockPath is the lock file of the active file named stem.
+func (s *sink) lockPath(stem string) string { return filepath.Join(s.dir, stem+s.ext+lockSuffix) }
+
+// takeName makes s own an active name: the canonical one (base) if its
+// lock is free, else extraStem(base, wid) with a lock of its own, wid
+// coming from newWID. Without locks (a system without flock, or a lock
+// file that cannot be created) s takes the canonical name unlocked, as
+// before locks existed.
+func (s *sink) takeName(newWID func(int) string) {
+	f, err := lockFile(s.lockPath(s.base))
+	if err == nil {
+		s.lock = f
+		return
+	}
+	if !errors.Is(err, errLocked) {
+		return
+	}
+	for i := range 100 {
+		wid := newWID(i)
+		f, err := lockFile(s.lockPath(extraStem(s.base, wid)))
+		if errors.Is(err, errLocked) {
+			continue
+		}
+		s.stem, s.wid = extraStem(s.base, wid), wid
+		if err == nil {
+			s.lock = f
+		}
+		return
+	}
+}
+
+// releaseName removes s's lock file and releases the lock once its file is
+// closed (lockFile tells a removed lock file from the current one).
+func (s *sink) releaseName() {
+	if s.lock == nil {
+		return
+	}
+	unlockFile(s.lock)
+	s.lock = nil
+}
 
 // sidecars returns the descriptor sidecar names of data file path (proto).
 func sidecars(path string) (pb, text string) {
@@ -596,7 +648,9 @@ func (s *sink) endFile(rotate bool, at time.Time) {
 			s.record("rotating", s.activePath(), err)
 			return
 		}
-		s.retain()
+		if !s.closing {
+			s.retain()
+		}
 	}
 }
 
@@ -669,21 +723,55 @@ func (s *sink) takeErrs() []error {
 
 // moveAside renames the active file (and its sidecars) to a fresh rotated
 // name for time at. No active file is not an error.
-func (s *sink) moveAside(at time.Time) error {
-	active := s.activePath()
+func (s *sink) moveAside(at time.Time) error { return s.moveStemAside(s.stem, at) }
+
+// moveAsideStale moves aside the active files other writers with names of
+// their own left behind (a crash: their Close rotates them), recognized by
+// their lock being free; a live writer's is locked and left alone.
+func (s *sink) moveAsideStale(at time.Time) {
+	entries, err := s.w.fs.ReadDir(s.dir)
+	if err != nil {
+		return // retain reports it
+	}
+	prefix := s.base + "-"
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, s.ext) || len(n) < len(prefix)+len(s.ext) {
+			continue
+		}
+		wid := n[len(prefix) : len(n)-len(s.ext)]
+		if !isWID(wid) || wid == s.wid {
+			continue
+		}
+		stem := extraStem(s.base, wid)
+		f, err := lockFile(s.lockPath(stem))
+		if err != nil {
+			continue // held (or no locks here: nothing tells a stale file)
+		}
+		if err := s.moveStemAside(stem, at); err != nil {
+			s.record("moving aside", filepath.Join(s.dir, n), err)
+		}
+		unlockFile(f)
+	}
+}
+
+// moveStemAside renames the active file named stem (and its sidecars) to
+// a fresh rotated name of s for time at. No such file is not an error.
+func (s *sink) moveStemAside(stem string, at time.Time) error {
+	active := filepath.Join(s.dir, stem+s.ext)
 	if _, err := s.w.fs.Stat(active); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
-	stem := filepath.Join(s.dir, s.freeStem(at))
-	if err := s.w.fs.Rename(active, stem+s.ext); err != nil {
+	to := filepath.Join(s.dir, s.freeStem(at))
+	if err := s.w.fs.Rename(active, to+s.ext); err != nil {
 		return err
 	}
 	activeStem := active[:len(active)-len(s.ext)]
 	for _, suf := range s.sidecarSuffixes() {
-		if err := s.w.fs.Rename(activeStem+suf, stem+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		if err := s.w.fs.Rename(activeStem+suf, to+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
 	}
@@ -699,12 +787,12 @@ func (s *sink) freeStem(at time.Time) string {
 		seq = s.lastSeq + 1
 	}
 	for limit := seq + 100000; seq < limit; seq++ {
-		if _, err := s.w.fs.Stat(filepath.Join(s.dir, rotatedStem(s.base, at, seq)+s.ext)); err != nil {
+		if _, err := s.w.fs.Stat(filepath.Join(s.dir, rotatedStem(s.base, at, seq, s.wid)+s.ext)); err != nil {
 			break
 		}
 	}
 	s.lastStamp, s.lastSeq = stamp, seq
-	return rotatedStem(s.base, at, seq)
+	return rotatedStem(s.base, at, seq, s.wid)
 }
 
 // retain deletes this table's oldest rotated files of this kind beyond

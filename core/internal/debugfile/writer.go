@@ -53,6 +53,23 @@ type Writer struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	widOnce sync.Once
+	wid     string // this writer's id when a sink cannot take the canonical name
+}
+
+// widCounter numbers the writers of this process that need an id.
+var widCounter atomic.Int64
+
+// newWID returns the writer id for an active name of its own: "<pid>_<n>",
+// the same for all sinks of w; attempt i > 0 (that name was locked: a
+// process that reused a pid still holding it) appends "_<i>".
+func (w *Writer) newWID(i int) string {
+	w.widOnce.Do(func() { w.wid = fmt.Sprintf("%d_%d", os.Getpid(), widCounter.Add(1)) })
+	if i == 0 {
+		return w.wid
+	}
+	return fmt.Sprintf("%s_%d", w.wid, i)
 }
 
 // New returns the debug file writer of table. When cfg enables no output
@@ -119,6 +136,9 @@ func New(table string, cfg Config, opts ...Option) (*Writer, error) {
 	}
 	for _, s := range w.sinks() {
 		if err := w.prepare(s); err != nil {
+			for _, s := range w.sinks() {
+				s.releaseName()
+			}
 			return nil, err
 		}
 	}
@@ -145,9 +165,14 @@ func (w *Writer) prepare(s *sink) error {
 	}
 	_ = f.Close()
 	_ = w.fs.Remove(probe)
+	// Several writers of one table (Wrappers in one process or in several,
+	// e.g. Spark tasks) each own an active name while they hold its lock;
+	// a file at the name taken is a previous writer's, moved aside.
+	s.takeName(w.newWID)
 	if err := s.moveAside(w.clock.Now()); err != nil {
 		return fmt.Errorf("debugfile: cannot move the previous run's debug file %q aside: %w", s.activePath(), err)
 	}
+	s.moveAsideStale(w.clock.Now())
 	s.retain()
 	return nil
 }
@@ -389,6 +414,9 @@ func (w *Writer) Close() error {
 		close(w.stop)
 		<-w.finished
 		w.closeErr = w.takeErrs()
+		for _, s := range w.sinks() {
+			s.releaseName()
+		}
 	})
 	return w.closeErr
 }
@@ -408,7 +436,16 @@ func (w *Writer) run() {
 			now := w.clock.Now()
 			for _, s := range w.sinks() {
 				s.drain(true)
-				s.endFile(false, now)
+				if s.wid != "" {
+					// No later writer takes this name: the file is
+					// rotated (Close deletes nothing: later
+					// rotations' retention governs it).
+					s.sync()
+					s.closing = true
+					s.endFile(true, now)
+				} else {
+					s.endFile(false, now)
+				}
 				s.bw.release()
 			}
 			return

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package debugfile
+
+import (
+	"errors"
+	"os"
+)
+
+// lockFile is not implemented here: every writer takes the table's
+// canonical active name, as before locking existed (see the package doc,
+// "Several writers").
+func lockFile(string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+func unlockFile(f *os.File) { _ = f.Close() }
+
+// lockSupported: writers lock their active names (see takeName).
+const lockSupported = false

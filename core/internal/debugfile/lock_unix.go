@@ -1,0 +1,59 @@
+//go:build unix
+
+package debugfile
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// lockFile opens (creating it, 0600) the lock file path and takes an
+// exclusive advisory lock on it without waiting (flock LOCK_EX|LOCK_NB;
+// it excludes other processes and other opens in this process). It
+// returns errLocked when another writer holds it. Closing the file
+// releases the lock. The holder may remove path before closing
+// (unlockFile): a writer that locked the file just removed, or one
+// replaced meanwhile, finds that path no longer names the file it locked
+// and tries again, so a lock file is never held by two writers.
+func lockFile(path string) (*os.File, error) {
+	for range 100 {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		for {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			if !errors.Is(err, syscall.EINTR) {
+				break
+			}
+		}
+		if err != nil {
+			_ = f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, errLocked
+			}
+			return nil, err
+		}
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return f, nil
+		}
+		_ = f.Close() // removed by its last holder: lock the current file
+		if err1 != nil {
+			return nil, err1
+		}
+	}
+	return nil, errLocked
+}
+
+// unlockFile removes the lock file f (while it still holds the lock) and
+// releases the lock.
+func unlockFile(f *os.File) {
+	_ = os.Remove(f.Name())
+	_ = f.Close()
+}
+
+// lockSupported: writers lock their active names (see takeName).
+const lockSupported = true
