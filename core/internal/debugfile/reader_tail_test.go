@@ -68,7 +68,17 @@ func readIDs(t *testing.T, p string) ([]int64, Tail, error) {
 // schema yet) it is zero batches, still being written. A rotated file cut
 // inside a message is an error.
 func TestReadArrowFileCutAnywhere(t *testing.T) {
-	p := writeArrowDebugFile(t, CompressionNone)
+	for _, codec := range []Compression{CompressionNone, CompressionZstd, CompressionLZ4} {
+		name := string(codec)
+		if name == "" {
+			name = "none"
+		}
+		t.Run(name, func(t *testing.T) { testReadArrowFileCutAnywhere(t, codec) })
+	}
+}
+
+func testReadArrowFileCutAnywhere(t *testing.T, codec Compression) {
+	p := writeArrowDebugFile(t, codec)
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
