@@ -43,11 +43,14 @@ func SidecarPath(protoPath string) string {
 // StillWriting set and no error. A rotated file is complete: ending inside
 // a message there is an error (truncated), as is damage anywhere.
 //
-// A damaged length in the last message of an active file that runs past
-// its end cannot be told from a message being written. An Arrow message's
-// metadata is verified whenever all of it is present, so only a length
-// prefix (or a protobuf record's length) that runs past the end is taken
-// as still being written.
+// A length that runs past the end counts as a message being written only
+// when nothing after it shows damage: an Arrow message's metadata is
+// verified whenever all of it is present, and no end-of-stream marker (the
+// file was closed) or whole message with verified metadata may follow it;
+// the bytes after a protobuf record's length must be fields of the
+// descriptor with their wire types. So damage further up stays an error,
+// but a damaged length in the last message of an active file cannot be
+// told from one being written.
 type Tail struct {
 	// StillWriting: the file ends inside a message (an Arrow file: also
 	// before its schema) that starts at Offset, of which Bytes bytes are
@@ -65,7 +68,7 @@ func (t Tail) String() string {
 	if t.Offset == 0 && t.Bytes == 0 {
 		return "empty: still being written (nothing written yet)"
 	}
-	return fmt.Sprintf("still being written: it ends inside a message at byte offset %d (%d bytes of it so far); the messages before it were read", t.Offset, t.Bytes)
+	return fmt.Sprintf("still being written: it ends inside a message at byte offset %d (%d bytes of it so far); everything before it was read", t.Offset, t.Bytes)
 }
 
 // activeName reports whether path may be the active file of a Writer: its
