@@ -125,12 +125,13 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 	switch kind {
 	case "arrow":
-		recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
+		recs, tail, readErr := core.ReadDebugArrowFileTail(path, memory.DefaultAllocator)
 		defer func() {
 			for _, r := range recs {
 				r.Release()
 			}
 		}()
+		defer stillWriting(stderr, path, tail)
 		if len(recs) == 0 && readErr != nil {
 			return readErr
 		}
@@ -147,17 +148,18 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 			defer rec.Release()
 			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps)
 		}
-		return printProto(out, *format, path, *limit, gaps)
+		return printProto(out, stderr, *format, path, *limit, gaps)
 	}
 }
 
 // printProto prints each record as one protojson line (field names as in
 // the descriptor) or as a table row.
-func printProto(out io.Writer, format, path string, limit int, gaps *gapMarks) error {
-	desc, records, readErr := core.ReadDebugProtoFile(path)
+func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gapMarks) error {
+	desc, records, tail, readErr := core.ReadDebugProtoFileTail(path)
 	if desc == nil || (len(records) == 0 && readErr != nil) {
 		return readErr
 	}
+	defer stillWriting(stderr, path, tail)
 	if gaps != nil {
 		gaps.rows = int64(len(records))
 	}
@@ -197,6 +199,14 @@ func printProto(out io.Writer, format, path string, limit int, gaps *gapMarks) e
 		return err
 	}
 	return readErr
+}
+
+// stillWriting notes on stderr that the active debug file path ended
+// inside a message (or before its schema): its writer is still writing it.
+func stillWriting(stderr io.Writer, path string, tail core.DebugTail) {
+	if tail.StillWriting {
+		fmt.Fprintf(stderr, "note: %s is %s\n", path, tail)
+	}
 }
 
 // printBatches writes up to limit rows (0: all) of recs in format.

@@ -9,23 +9,51 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
 )
 
+// DebugTail says how a debug file ended when it was read: StillWriting
+// means it is an active file (its name is not a rotated
+// <table>-<stamp>-<seq> one) that ends inside a message or record (the
+// writer is mid-write, or stopped there), or an Arrow file with no schema
+// yet; the complete messages before Offset were read, Bytes bytes after it
+// were not. A rotated file is complete: ending inside a message there is an
+// error.
+type DebugTail = debugfile.Tail
+
 // ReadDebugArrowFile reads every record batch of an Arrow debug file
 // ({DebugOutputDir}/zerobus/arrow/<table>*.arrow, an Arrow IPC stream), also
-// one still being written. The caller must Release every returned batch, also
-// when err != nil: on a damaged stream the batches before the damage are
-// returned with the error, which names the batch (and, for a damaged body,
-// the column and row: every batch is checked with an ArrowValidator). A
-// nil mem means memory.DefaultAllocator.
+// one still being written: it reads what the file holds when opened, the
+// active file up to its last complete batch, without an error (and none at
+// all, without an error, when the file has no schema yet);
+// ReadDebugArrowFileTail also says whether the file ended inside a
+// message. The caller must Release every returned batch, also when
+// err != nil: on a damaged stream (or a rotated file cut short) the
+// batches before the damage are returned with the error, which names the
+// batch (and, for a damaged body, the column and row: every batch is
+// checked with an ArrowValidator). A nil mem means
+// memory.DefaultAllocator.
 func ReadDebugArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
 	return debugfile.ReadArrowFile(path, mem)
+}
+
+// ReadDebugArrowFileTail is ReadDebugArrowFile that also says how the file
+// ended (DebugTail): whether it is still being written.
+func ReadDebugArrowFileTail(path string, mem memory.Allocator) ([]arrow.RecordBatch, DebugTail, error) {
+	return debugfile.ReadArrowFileTail(path, mem)
 }
 
 // ReadDebugProtoFile reads a protobuf debug file
 // ({DebugOutputDir}/zerobus/proto/<table>*.proto: varint-length-prefixed
 // records) and the descriptor written beside it (<stem>.descriptor.pb). On a
-// truncated file it returns the complete records and an error.
+// rotated file cut short (or damaged) it returns the complete records and
+// an error; the active file is read up to its last complete record without
+// an error (ReadDebugProtoFileTail says whether it ended inside one).
 func ReadDebugProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error) {
 	return debugfile.ReadProtoFile(path)
+}
+
+// ReadDebugProtoFileTail is ReadDebugProtoFile that also says how the file
+// ended (DebugTail): whether it is still being written.
+func ReadDebugProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, DebugTail, error) {
+	return debugfile.ReadProtoFileTail(path)
 }
 
 // DecodeDebugRecords parses records with desc into dynamic messages (for

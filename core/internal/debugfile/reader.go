@@ -1,19 +1,26 @@
 package debugfile
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
@@ -27,49 +34,177 @@ func SidecarPath(protoPath string) string {
 	return pb
 }
 
+// Tail says how a debug file ended when it was read. A file whose name is
+// not a rotated one (<table>-<stamp>-<seq>.<ext>) may be the active file of
+// a Writer, which writes its messages through a buffer: it can end inside a
+// message (the rest is still in the writer's buffer, or a crash cut it
+// there) and, for an Arrow file, be empty (created, its schema not written
+// yet). Such a file is read up to its last complete message, with
+// StillWriting set and no error. A rotated file is complete: ending inside
+// a message there is an error (truncated), as is damage anywhere.
+//
+// A length that runs past the end counts as a message being written only
+// when nothing after it shows damage: an Arrow message's metadata is
+// verified whenever all of it is present, and no end-of-stream marker (the
+// file was closed) or whole message with verified metadata may follow it;
+// the bytes after a protobuf record's length must be fields of the
+// descriptor with their wire types. So damage further up stays an error,
+// but a damaged length in the last message of an active file cannot be
+// told from one being written.
+type Tail struct {
+	// StillWriting: the file ends inside a message (an Arrow file: also
+	// before its schema) that starts at Offset, of which Bytes bytes are
+	// present; what came before Offset was returned.
+	StillWriting bool
+	Offset       int64
+	Bytes        int64
+}
+
+// String says how the file ended, for a note to the user.
+func (t Tail) String() string {
+	if !t.StillWriting {
+		return "complete"
+	}
+	if t.Offset == 0 && t.Bytes == 0 {
+		return "empty: still being written (nothing written yet)"
+	}
+	return fmt.Sprintf("still being written: it ends inside a message at byte offset %d (%d bytes of it so far); everything before it was read", t.Offset, t.Bytes)
+}
+
+// activeName reports whether path may be the active file of a Writer: its
+// name is not a rotated file's (<x>-<stamp>-<seq><ext>, see rotatedStem).
+func activeName(path string) bool {
+	name := filepath.Base(path)
+	if ext := filepath.Ext(name); ext != "" {
+		name = name[:len(name)-len(ext)]
+	}
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return true
+	}
+	seq := name[i+1:]
+	if len(seq) < 4 || strings.Trim(seq, "0123456789") != "" {
+		return true
+	}
+	j := strings.LastIndexByte(name[:i], '-')
+	if j < 0 {
+		return true
+	}
+	_, err := time.Parse(stampLayout, name[j+1:i])
+	return err != nil
+}
+
 // ReadProtoFile reads a protobuf debug file: the descriptor from its sidecar
 // (SidecarPath) and the records, each still encoded, with their varint
-// length prefixes removed. The records share one buffer. When the file ends
-// inside a record (a crash or a full disk), the complete records before it
-// are returned together with an error naming the record and offset. Safe for
+// length prefixes removed. The records share one buffer. When a rotated
+// file ends inside a record (a crash or a full disk), the complete records
+// before it are returned together with an error naming the record and
+// offset; the active file is read up to its last complete record without
+// an error (ReadProtoFileTail says whether it ended inside one). Safe for
 // concurrent use; the file may be read while a Writer appends to it.
 func ReadProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error) {
+	desc, records, _, err := ReadProtoFileTail(path)
+	return desc, records, err
+}
+
+// ReadProtoFileTail is ReadProtoFile that also says how the file ended
+// (Tail).
+func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Tail, error) {
 	side := SidecarPath(path)
 	raw, err := os.ReadFile(side)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
+		return nil, nil, Tail{}, fmt.Errorf("reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
 	}
 	desc := new(descriptorpb.DescriptorProto)
 	if err := proto.Unmarshal(raw, desc); err != nil {
-		return nil, nil, fmt.Errorf("%q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
+		return nil, nil, Tail{}, fmt.Errorf("%q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) // to its end when read: one snapshot
 	if err != nil {
-		return desc, nil, fmt.Errorf("reading %q: %w", path, err)
+		return desc, nil, Tail{}, fmt.Errorf("reading %q: %w", path, err)
 	}
-	records, err := splitDelimited(data)
+	records, cut, err := splitDelimited(data)
+	if err != nil && cut >= 0 && activeName(path) && recordPrefix(desc, data[cut:]) {
+		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
+	}
 	if err != nil {
-		return desc, records, fmt.Errorf("%q: %w", path, err)
+		return desc, records, Tail{}, fmt.Errorf("%q: %w", path, err)
 	}
-	return desc, records, nil
+	return desc, records, Tail{}, nil
 }
 
-// splitDelimited splits varint-length-prefixed records.
-func splitDelimited(data []byte) ([][]byte, error) {
-	var records [][]byte
+// splitDelimited splits varint-length-prefixed records. When the data ends
+// inside a record (its length prefix, or the bytes it declares), cut is
+// where that record starts; otherwise -1.
+func splitDelimited(data []byte) (records [][]byte, cut int, err error) {
 	for off := 0; off < len(data); {
 		n, l := protowire.ConsumeVarint(data[off:])
 		if l < 0 {
-			return records, fmt.Errorf("record %d at byte offset %d: bad length prefix (the file is truncated or not a protobuf debug file)", len(records), off)
+			if protowire.ParseError(l) == io.ErrUnexpectedEOF {
+				return records, off, fmt.Errorf("record %d at byte offset %d: the file ends inside its length prefix (truncated)", len(records), off)
+			}
+			return records, -1, fmt.Errorf("record %d at byte offset %d: bad length prefix (the file is damaged or not a protobuf debug file)", len(records), off)
 		}
 		if n > uint64(len(data)-off-l) {
-			return records, fmt.Errorf("record %d at byte offset %d: length %d runs past the end of the file by %d bytes (truncated)", len(records), off, n, n-uint64(len(data)-off-l))
+			return records, off, fmt.Errorf("record %d at byte offset %d: length %d runs past the end of the file by %d bytes (truncated)", len(records), off, n, n-uint64(len(data)-off-l))
 		}
 		start := off + l
 		records = append(records, data[start:start+int(n):start+int(n)])
 		off = start + int(n)
 	}
-	return records, nil
+	return records, -1, nil
+}
+
+// recordPrefix reports whether rest, the bytes of a record cut off by the
+// end of the file (its length prefix included), could be the start of a
+// record of desc still being written: its length prefix is cut, or the
+// bytes after it are fields of desc with their wire types, the last one
+// possibly cut. Anything else (unknown fields: the bytes of further
+// records after a damaged length) is damage.
+func recordPrefix(desc *descriptorpb.DescriptorProto, rest []byte) bool {
+	_, l := protowire.ConsumeVarint(rest)
+	if l < 0 {
+		return true // the length prefix is cut (a bad one is not a cut)
+	}
+	md, err := protoarrow.MessageDescriptor(desc)
+	if err != nil {
+		return false
+	}
+	for b := rest[l:]; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n) == io.ErrUnexpectedEOF
+		}
+		fd := md.Fields().ByNumber(num)
+		if fd == nil || !wireTypeFits(fd, typ) {
+			return false
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return protowire.ParseError(n) == io.ErrUnexpectedEOF
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// wireTypeFits reports whether a field fd may be encoded with wire type typ.
+func wireTypeFits(fd protoreflect.FieldDescriptor, typ protowire.Type) bool {
+	if fd.IsList() && typ == protowire.BytesType {
+		return true // packed
+	}
+	switch fd.Kind() {
+	case protoreflect.BoolKind, protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Uint32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Uint64Kind:
+		return typ == protowire.VarintType
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		return typ == protowire.Fixed32Type
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		return typ == protowire.Fixed64Type
+	case protoreflect.GroupKind:
+		return typ == protowire.StartGroupType
+	}
+	return typ == protowire.BytesType // string, bytes, message
 }
 
 // DecodeProto parses records with desc into dynamic messages (for printing,
@@ -108,10 +243,14 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 }
 
 // ReadArrowFile reads every record batch of an Arrow IPC stream debug file,
-// also one still being written (it ends at a message boundary). The caller
-// must Release every returned batch, also when err != nil: on a damaged
-// stream the batches before the damage are returned with the error, which
-// names the file and the batch. Each message's metadata is verified
+// also one still being written: it reads the bytes the file holds when it
+// is opened (a snapshot of its size; what is appended later is not read),
+// and the active file up to its last complete message, without an error
+// (ReadArrowFileTail says whether it ended inside one or before its
+// schema: see Tail). The caller must Release every returned batch, also
+// when err != nil: on a damaged stream (or a rotated file cut short) the
+// batches before the damage are returned with the error, which names the
+// file and the batch. Each message's metadata is verified
 // (protoarrow.NewIPCHeldStreamVerifier: every batch is kept, so their
 // compressed buffers may decompress to protoarrow.DecodedLimit in all)
 // before arrow-go, which trusts its lengths, reads it, so damage is an
@@ -122,42 +261,145 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 // garbage or a panic in whoever reads it. A nil mem means
 // memory.DefaultAllocator.
 func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch, err error) {
+	recs, _, err = ReadArrowFileTail(path, mem)
+	return recs, err
+}
+
+// ReadArrowFileTail is ReadArrowFile that also says how the file ended
+// (Tail).
+func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBatch, tail Tail, err error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, Tail{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, Tail{}, err
 	}
-	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(f, st.Size()), ipc.WithAllocator(mem))
+	size := st.Size() // the snapshot: bytes appended later are not read
+	snap := io.NewSectionReader(f, 0, size)
+	end, cut := arrowCut(snap, size)
+	if cut && (!activeName(path) || arrowMoreAfter(snap, end, size)) {
+		cut = false // cut short or damaged: the reader below names it
+	}
+	if cut {
+		tail = Tail{StillWriting: true, Offset: end, Bytes: size - end}
+		if end == 0 {
+			return nil, tail, nil // no schema yet
+		}
+	} else {
+		end = size
+	}
+	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(io.NewSectionReader(f, 0, end), end), ipc.WithAllocator(mem))
 	if err != nil {
 		hint := ""
 		if kind, _ := KindOf(path); kind == "proto" {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
-		return nil, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
+		return nil, Tail{}, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
 	v := protoarrow.NewArrowValidator()
 	for r.Next() {
 		rec := r.RecordBatch()
 		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
-			return recs, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
+			return recs, Tail{}, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
 		} else if err != nil {
-			return recs, fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
+			return recs, Tail{}, fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
 		}
 		rec.Retain()
 		recs = append(recs, rec)
 	}
 	if err := r.Err(); err != nil {
-		return recs, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
+		return recs, Tail{}, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
 	}
-	return recs, nil
+	return recs, tail, nil
+}
+
+// arrowCut reports whether the Arrow IPC stream r (size bytes) ends inside
+// a message, or is empty, and where that message starts. It follows the
+// framing only as far as it is sound: a message whose metadata is all
+// present is verified (protoarrow.VerifyIPCMessage) and its body length
+// used; a length prefix must be continued (0xFFFFFFFF) and pad its
+// metadata to 8 bytes, as every writer of this format does. Where it meets
+// anything else (an end-of-stream marker, damage), it reports no cut: the
+// reader then reads the whole stream and reports the damage.
+func arrowCut(r io.ReaderAt, size int64) (int64, bool) {
+	var head [8]byte
+	for off := int64(0); ; {
+		if off == size {
+			return off, off == 0
+		}
+		n, _ := r.ReadAt(head[:], off)
+		if n < 4 {
+			return off, bytes.Equal(head[:n], []byte{0xFF, 0xFF, 0xFF, 0xFF}[:n])
+		}
+		if binary.LittleEndian.Uint32(head[:4]) != 0xFFFFFFFF {
+			return 0, false
+		}
+		if n < 8 {
+			return off, true
+		}
+		mlen := int64(binary.LittleEndian.Uint32(head[4:]))
+		if mlen == 0 || mlen%8 != 0 {
+			return 0, false // end of stream, or not a length this format writes
+		}
+		if mlen > size-off-8 {
+			return off, true
+		}
+		meta := make([]byte, mlen)
+		if _, err := r.ReadAt(meta, off+8); err != nil {
+			return 0, false
+		}
+		body, err := protoarrow.VerifyIPCMessage(meta, "", math.MaxInt64)
+		if err != nil {
+			return 0, false
+		}
+		if body > size-off-8-mlen {
+			return off, true
+		}
+		off += 8 + mlen + body
+	}
+}
+
+// arrowMoreAfter reports whether the bytes of the stream r (size bytes)
+// after the message at off show that it is not a message cut off by the
+// end of the file but one with a damaged length: they end with an
+// end-of-stream marker (the file was closed), or a whole message with
+// verified metadata starts at an 8-byte-aligned offset among them.
+func arrowMoreAfter(r io.ReaderAt, off, size int64) bool {
+	var head [8]byte
+	if size-off >= 16 {
+		if n, _ := r.ReadAt(head[:], size-8); n == 8 && binary.LittleEndian.Uint32(head[:4]) == 0xFFFFFFFF && binary.LittleEndian.Uint32(head[4:]) == 0 {
+			return true
+		}
+	}
+	const maxMeta = 1 << 20 // a candidate's metadata read; real metadata is far smaller
+	br := bufio.NewReaderSize(io.NewSectionReader(r, off+8, size-off-8), 1<<16)
+	for at := off + 8; at+8 <= size; at += 8 {
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			return false
+		}
+		if binary.LittleEndian.Uint32(head[:4]) != 0xFFFFFFFF {
+			continue
+		}
+		mlen := int64(binary.LittleEndian.Uint32(head[4:]))
+		if mlen == 0 || mlen%8 != 0 || mlen > maxMeta || mlen > size-at-8 {
+			continue
+		}
+		meta := make([]byte, mlen)
+		if _, err := r.ReadAt(meta, at+8); err != nil {
+			continue
+		}
+		if body, err := protoarrow.VerifyIPCMessage(meta, "", math.MaxInt64); err == nil && body <= size-at-8-mlen {
+			return true
+		}
+	}
+	return false
 }
 
 // DropsPath returns the path of the drops sidecar of debug file path

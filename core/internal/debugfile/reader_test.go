@@ -80,9 +80,9 @@ func TestReadProtoFileTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, raw[:len(raw)-2], 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// A rotated file cut short is damage; the active one is still being
+	// written (TestReadProtoFileCutAnywhere).
+	p = rotatedCopy(t, p, raw[:len(raw)-2])
 	_, recs, err := ReadProtoFile(p)
 	if err == nil || !strings.Contains(err.Error(), "record 2") || !strings.Contains(err.Error(), p) {
 		t.Fatalf("error = %v; want one naming record 2 and the file", err)
@@ -277,21 +277,22 @@ func TestReadArrowFileDamaged(t *testing.T) {
 		damage func(d []byte) []byte
 		batch  int    // the batch named, = the batches read whole
 		want   string // in the error
+		cut    bool   // the file ends inside a message: as the active file, still being written
 	}{
 		{"metadata length", func(d []byte) []byte {
 			binary.LittleEndian.PutUint32(d[b2[0]+4:], 0x7FFFFFF0)
 			return d
-		}, 2, "message 3: 2147483632 bytes of metadata, but only"},
+		}, 2, "message 3: 2147483632 bytes of metadata, but only", false},
 		{"body length", func(d []byte) []byte {
 			binary.LittleEndian.PutUint64(d[b1[1]+bodyField(d[b1[1]:b1[2]]):], 1<<40)
 			return d
-		}, 1, "message 2: a body of 1099511627776 bytes, but only"},
+		}, 1, "message 2: a body of 1099511627776 bytes, but only", false},
 		{"buffer length", func(d []byte) []byte {
 			meta := d[b1[1]:b1[2]]
 			binary.LittleEndian.PutUint64(meta[lastBuffer(meta)+8:], 1<<40)
 			return d
-		}, 1, "message 2: buffer "},
-		{"cut in the body", func(d []byte) []byte { return d[:b2[3]-3] }, 2, fmt.Sprintf("message 3: a body of %d bytes, but only %d bytes are left", b2[3]-b2[2], b2[3]-b2[2]-3)},
+		}, 1, "message 2: buffer ", false},
+		{"cut in the body", func(d []byte) []byte { return d[:b2[3]-3] }, 2, fmt.Sprintf("message 3: a body of %d bytes, but only %d bytes are left", b2[3]-b2[2], b2[3]-b2[2]-3), true},
 		{"string offset in the body", func(d []byte) []byte {
 			// Batch 1's names: offsets [0 8 17 27 38]; offset 2 set to 30
 			// makes row 2 end before it starts.
@@ -299,13 +300,24 @@ func TestReadArrowFileDamaged(t *testing.T) {
 			at := int(binary.LittleEndian.Uint64(meta[lastBuffer(meta)-16:])) // the offsets buffer
 			binary.LittleEndian.PutUint32(d[b1[2]+at+8:], 30)
 			return d
-		}, 1, "corrupt Arrow data: column name, row 2: offset 3 is 27, below the offset 30 before it (the file is damaged from this batch on"},
-		{"cut in the metadata", func(d []byte) []byte { return d[:b1[1]+5] }, 1, fmt.Sprintf("message 2: %d bytes of metadata, but only 5 bytes of the stream are left", b1[2]-b1[1])},
+		}, 1, "corrupt Arrow data: column name, row 2: offset 3 is 27, below the offset 30 before it (the file is damaged from this batch on", false},
+		{"cut in the metadata", func(d []byte) []byte { return d[:b1[1]+5] }, 1, fmt.Sprintf("message 2: %d bytes of metadata, but only 5 bytes of the stream are left", b1[2]-b1[1]), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if err := os.WriteFile(p, c.damage(bytes.Clone(good)), 0o600); err != nil {
+			damaged := c.damage(bytes.Clone(good))
+			if err := os.WriteFile(p, damaged, 0o600); err != nil {
 				t.Fatal(err)
 			}
+			if c.cut { // the active file: the batches before the cut, no error
+				recs, tail, err := ReadArrowFileTail(p, nil)
+				for _, r := range recs {
+					r.Release()
+				}
+				if err != nil || len(recs) != c.batch || !tail.StillWriting || tail.Offset != int64(msgs[c.batch+1][0]) {
+					t.Fatalf("active file: %d batches, %+v, %v; want %d, still writing from %d, no error", len(recs), tail, err, c.batch, msgs[c.batch+1][0])
+				}
+			}
+			p := rotatedCopy(t, p, damaged) // a rotated file: damage, also when cut
 			recs, err := ReadArrowFile(p, nil)
 			defer func() {
 				for _, r := range recs {
