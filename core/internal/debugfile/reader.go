@@ -78,6 +78,13 @@ func activeName(path string) bool {
 	if ext := filepath.Ext(name); ext != "" {
 		name = name[:len(name)-len(ext)]
 	}
+	// A rotated file of a writer that did not hold the canonical name ends
+	// in "-<wid>" (rotatedStem).
+	if i := strings.LastIndexByte(name, '-'); i >= 0 && isWID(name[i+1:]) && strings.IndexByte(name[i+1:], '_') >= 0 {
+		if rest := name[:i]; strings.LastIndexByte(rest, '-') >= 0 {
+			name = rest
+		}
+	}
 	i := strings.LastIndexByte(name, '-')
 	if i < 0 {
 		return true

@@ -44,6 +44,9 @@ func TestActiveName(t *testing.T) {
 		"/d/zerobus/proto/t.1234-5678.proto":                                   true, // not a stamp
 		"/d/x-y-0000.arrow":                                                    true,
 		"/d/x-20261206T170000.000Z-00a0.arrow":                                 true,
+		// a second writer's files (extraStem, rotatedStem with a writer id)
+		"/d/zerobus/arrow/main.default.events-4242_1.arrow":                           true,
+		"/d/zerobus/arrow/main.default.events-20261206T170000.000Z-0003-4242_1.arrow": false,
 	} {
 		if got := activeName(name); got != want {
 			t.Errorf("activeName(%s) = %v, want %v", name, got, want)
