@@ -105,9 +105,12 @@ to other users of the machine. -local and -dry-run need none of them.
 The format is taken from the extension (.arrow .arrows .ipc .feather,
 .parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
-inferred from the first -csv-infer-rows rows; "", NULL, null, NA and N/A are
-nulls in non-string columns; a row whose number of cells differs from the
-header is an error naming the line. Rows are numbered from 0 within each file.
+inferred from the first -csv-infer-rows rows (a column with no value there,
+and every column of a file without data rows, is string); "", NULL, null,
+NA and N/A are nulls in non-string columns; a row whose number of cells
+differs from the header is an error naming the line; a cell that does not
+parse as its column's type is an error naming the row, line and column.
+Rows are numbered from 0 within each file.
 
 Up to 4 batches are in flight at once, so rows of different batches may
 land in another order than the file's (Zerobus orders rows per stream only).

@@ -628,10 +628,8 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	fields := make([]arrow.Field, len(header))
-	colTypes := make(map[string]arrow.DataType, len(header))
 	for i, name := range header {
 		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
-		colTypes[name] = types[i]
 	}
 	f, err := os.Open(in.path)
 	if err != nil {
@@ -648,16 +646,18 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	in.done.Add(bom)
-	r := csv.NewInferringReader(countingReader{f, &in.done},
+	// The types are known (inferCSVTypes): the inferring reader panicked on
+	// a file without data rows.
+	schema := arrow.NewSchema(fields, nil)
+	r := csv.NewReader(countingReader{f, &in.done}, schema,
 		csv.WithHeader(true),
 		csv.WithChunk(int(o.batchRows)),
-		csv.WithColumnTypes(colTypes),
 		csv.WithNullReader(false, csvNullValues...),
 		csv.WithAllocator(o.mem),
 	)
 	in.closer = append(in.closer, func() error { r.Release(); return nil })
 	in.detail = "CSV"
-	in.schema = arrow.NewSchema(fields, nil)
+	in.schema = schema
 	in.reader = &csvBatches{r: r, header: header, path: in.path}
 	return nil
 }
