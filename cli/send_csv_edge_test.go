@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,5 +35,39 @@ func TestSendCSVHeaderOnly(t *testing.T) {
 	}
 	if n := s.RecordCount("main.default.csv_header_only"); n != 0 {
 		t.Errorf("server holds %d rows, want 0", n)
+	}
+}
+
+// A cell after the type sample that does not parse names its row, line,
+// column and text: the error named only the chunk's rows and strconv's text.
+func TestSendCSVBadCellNamed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,score,name\n")
+	for i := range 3000 {
+		score := fmt.Sprint(i * 2)
+		if i == 2000 {
+			score = "oops"
+		}
+		fmt.Fprintf(&b, "%d,%s,n%d\n", i, score, i)
+	}
+	path := filepath.Join(t.TempDir(), "late.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := sendCLI(t, "-dry-run", path)
+	want := path + `: reading CSV row 2000 (line 2002), column "score" (int64, inferred from the first 1000 rows): cannot read "oops" as int64; ` +
+		"raise -csv-infer-rows or use -csv-strings (every column as text)"
+	if r.err == nil || r.err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", r.err, want)
+	}
+	// Timestamps and bools too, and long cells are cut.
+	path2 := filepath.Join(t.TempDir(), "ts.csv")
+	long := strings.Repeat("x", 60)
+	if err := os.WriteFile(path2, []byte("at,ok\n2026-01-02T03:04:05Z,true\n2026-01-03T03:04:05Z,"+long+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = sendCLI(t, "-dry-run", "-csv-infer-rows", "1", path2)
+	if want := `row 1 (line 3), column "ok" (bool, inferred from the first 1 rows): cannot read "` + long[:40] + `"... as bool`; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Errorf("err = %v, want %q", r.err, want)
 	}
 }

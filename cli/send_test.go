@@ -382,8 +382,9 @@ func TestSendCSVBadCellAfterSample(t *testing.T) {
 	}
 	const table = "main.default.csv_late"
 	r := sendCLI(t, append(connFlags(s, table), "-csv-infer-rows", "1", "-batch-rows", "2", path)...)
-	if r.err == nil || !strings.Contains(r.err.Error(), "reading CSV rows 2..3 (lines 4..5): ") || !strings.Contains(r.err.Error(), "-csv-infer-rows") {
-		t.Fatalf("err = %v, want the CSV rows and the -csv-infer-rows hint", r.err)
+	if want := `reading CSV row 2 (line 4), column "id" (int64, inferred from the first 1 rows): cannot read "three" as int64; ` +
+		"raise -csv-infer-rows or use -csv-strings"; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Fatalf("err = %v, want %q", r.err, want)
 	}
 	if got := s.RecordCount(table); got != 2 {
 		t.Errorf("server holds %d rows, want the 2 before the bad chunk", got)
@@ -1162,23 +1163,20 @@ func TestCSVRowNumbers(t *testing.T) {
 			t.Errorf("%v: err = %v, want %q", args, r.err, want)
 		}
 	}
-	// A cell that does not parse as the sampled type: the chunk's rows and lines.
+	// A cell that does not parse as the sampled type: its row, line and column.
 	late := write("late.csv", head+"two,c\n3,d\n")
-	r := sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "2", late)
-	if want := "reading CSV rows 2..3 (lines 5..6): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
-		t.Errorf("late cell: err = %v, want %q", r.err, want)
-	}
-	// One cell per chunk: the single row and line.
-	r = sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "1", late)
-	if want := "reading CSV row 2 (line 5): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
-		t.Errorf("late cell, one row per chunk: err = %v, want %q", r.err, want)
+	for _, batch := range []string{"2", "1"} {
+		r := sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", batch, late)
+		if want := `reading CSV row 2 (line 5), column "id" (int64, inferred from the first 1 rows): cannot read "two" as int64`; r.err == nil || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("late cell, -batch-rows %s: err = %v, want %q", batch, r.err, want)
+		}
 	}
 
 	// A row that fails conversion (invalid UTF-8) is row 2 in the text
 	// summary, in -json, and in the quarantine file.
 	bad := write("bad.csv", head+"2,\xff\n3,d\n")
 	q := filepath.Join(dir, "q.arrow")
-	r = sendCLI(t, "-dry-run", "-quarantine", q, bad)
+	r := sendCLI(t, "-dry-run", "-quarantine", q, bad)
 	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    bad.csv row 2: [conversion]") {
 		t.Errorf("text summary:\n%s", r.stdout)
 	}
