@@ -149,6 +149,7 @@ var localFlagOf = map[string]string{
 	"AckPolicy.Every":    "ack-every",
 	"MaxMessageBytes":    "max-message-bytes",
 	"MaxStoredRows":      "max-rows",
+	"DataDir":            "data-dir",
 }
 
 func localMain(ctx context.Context, args []string, env Env) error {
@@ -180,6 +181,13 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		_, causes := le.KeyProblems()
 		flag := map[string]string{"Addr": "port", "HTTPAddr": "http-port"}[le.Field]
 		return fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])
+	}
+	var oe *zerobuslocal.OptionsError
+	if errors.As(err, &oe) && len(oe.Problems) > 0 { // checked by Start only (-data-dir): named by the flag
+		p := oe.Problems[0]
+		if flag, ok := localFlagOf[p.Field]; ok {
+			return usageErrorf("local", "-%s %s: %s", flag, p.Value, p.Msg)
+		}
 	}
 	if err != nil {
 		return err
@@ -223,6 +231,9 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(stdout, "  client id:     %s\n", info.ClientID)
 		fmt.Fprintf(stdout, "  client secret: %s\n", info.ClientSecret)
 		fmt.Fprintf(stdout, "  table:         %s\n", info.Table)
+		if info.DataDir != "" {
+			fmt.Fprintf(stdout, "  data dir:      %s (tables written there at exit)\n", info.DataDir)
+		}
 		if info.CACertFile != "" {
 			fmt.Fprintf(stdout, "  CA cert:       %s\n", info.CACertFile)
 			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")
