@@ -28,6 +28,9 @@ type localInfo struct {
 	Table        string `json:"table"`
 	CACertFile   string `json:"ca_cert_file,omitempty"`
 	DataDir      string `json:"data_dir,omitempty"`
+	// InspectURL is the base of the inspection API (tables, rows, faults;
+	// docs/local-server.md).
+	InspectURL string `json:"inspect_url"`
 }
 
 func runLocal(ctx context.Context, args []string, env Env) error {
@@ -42,6 +45,14 @@ SIGTERM (exit status 0). Tables are created on first use and kept in memory
 (-data-dir writes them out at exit). It logs as send does: warnings on
 stderr (everything with -v), JSON lines to ZEROBUS_LOG_FILE at
 ZEROBUS_LOG_LEVEL.
+
+The inspection API (printed as "inspect", inspect_url with -json) lists
+tables and their stored rows and injects faults (errors, dropped
+connections, stalled acks, token failures) into the next streams, e.g.
+  curl -X POST -H 'Content-Type: application/json' \
+    -d '{"table": "main.default.t", "kind": "error", "code": "UNAVAILABLE"}' \
+    INSPECT_URL/faults
+The endpoints and fault kinds: docs/local-server.md in the repository.
 `
 
 // localArgs are the parsed flags of `zerobus local`.
@@ -205,6 +216,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		ClientSecret: s.ClientSecret(),
 		Table:        *tableName,
 		DataDir:      *dataDir,
+		InspectURL:   s.InspectURL(),
 	}
 	if *useTLS {
 		path := *caFile
