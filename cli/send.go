@@ -577,7 +577,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	}
 	if err := in.reader.Err(); err != nil {
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
-			filepath.Base(path), thousands(row))
+			path, thousands(row))
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

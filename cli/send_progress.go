@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -299,7 +298,7 @@ func (s *summary) write(w io.Writer) {
 			if stopped != "" && trimPrefix(f.err) == stopped {
 				reason = fmt.Sprintf("[%s] the error that stopped the run (above)", core.KindOf(f.err))
 			}
-			fmt.Fprintf(w, "    %s %s: %s\n", filepath.Base(f.file), rows, reason)
+			fmt.Fprintf(w, "    %s %s: %s\n", f.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
 		}
 	}
 }

@@ -137,3 +137,27 @@ func TestSendQuarantineExistingFile(t *testing.T) {
 	}
 	tmpLeft(t, dir)
 }
+
+// Failed rows are listed under the path as given: two inputs with the same
+// base name (a/x.arrows, b/x.arrows) were indistinguishable.
+func TestSendFailedRowsNameThePath(t *testing.T) {
+	s := startServer(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a", "x.arrows"), filepath.Join(dir, "b", "x.arrows")
+	for _, p := range []string{a, b} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFailing(t, a, 4, map[int64]bool{1: true})
+	writeFailing(t, b, 4, map[int64]bool{2: true})
+	r := sendCLI(t, append(connFlags(s, "main.default.same_base"), a, b)...)
+	if !errors.Is(r.err, errRowsFailed) {
+		t.Fatalf("err = %v", r.err)
+	}
+	for _, want := range []string{"\n    " + a + " row 1: [conversion]", "\n    " + b + " row 2: [conversion]"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -456,8 +456,8 @@ func TestSendQuarantine(t *testing.T) {
 		"  batches:      3\n",
 		"  quarantine:   3 failed rows written to " + qpath + " (Arrow IPC stream)\n",
 		"  failed rows (first 3; rows count from 0 in each file):\n",
-		`    values.arrow row 3: [conversion] column "v": `,
-		`    values.arrow row 8: [conversion] column "v": `,
+		"    " + path + ` row 3: [conversion] column "v": `,
+		"    " + path + ` row 8: [conversion] column "v": `,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
@@ -519,7 +519,7 @@ func TestSendQuarantineTwoSchemas(t *testing.T) {
 			t.Errorf("summary does not name %s:\n%s", q.path, r.stdout)
 		}
 	}
-	for _, want := range []string{"sent 2 files to " + table, "part1.arrows row 1:", "part2.arrows row 2:"} {
+	for _, want := range []string{"sent 2 files to " + table, "\n    " + paths[0] + " row 1:", "\n    " + paths[1] + " row 2:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
@@ -1177,7 +1177,7 @@ func TestCSVRowNumbers(t *testing.T) {
 	bad := write("bad.csv", head+"2,\xff\n3,d\n")
 	q := filepath.Join(dir, "q.arrow")
 	r := sendCLI(t, "-dry-run", "-quarantine", q, bad)
-	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    bad.csv row 2: [conversion]") {
+	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
 		t.Errorf("text summary:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-dry-run", "-json", bad)
