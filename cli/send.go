@@ -282,12 +282,17 @@ var errRowsFailed = errors.New("rows failed")
 type rowsFailedError struct {
 	failed, unknown, read int64
 	quarantined           bool
+	quiet                 bool // -quiet: no summary was printed
 }
 
 func (e *rowsFailedError) Error() string {
-	hint := "see the summary; -quarantine FILE keeps them"
+	summary := "see the summary"
+	if e.quiet {
+		summary = "-json or a run without -quiet lists them"
+	}
+	hint := summary + "; -quarantine FILE keeps them"
 	if e.quarantined {
-		hint = "see the summary and the quarantine file"
+		hint = summary + " and the quarantine file"
 	}
 	return fmt.Sprintf("%s of %s rows failed (%s%s)", thousands(e.failed), thousands(e.read), hint, unknownNote(e.unknown))
 }
@@ -439,7 +444,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	case closeErr != nil && s.sum.rowsFailed == 0:
 		return fmt.Errorf("closing the stream: %w", closeErr)
 	case s.sum.rowsFailed > 0:
-		return &rowsFailedError{failed: s.sum.rowsFailed, unknown: s.sum.rowsUnknown, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0}
+		return &rowsFailedError{failed: s.sum.rowsFailed, unknown: s.sum.rowsUnknown, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0,
+			quiet: f.quiet}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -159,5 +160,33 @@ func TestSendFailedRowsNameThePath(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// Nits of the summary: -dry-run says "converted", not "rows sent"; the
+// throughput counts the rows sent, not the failed ones; with -quiet the
+// last line does not point to a summary that was not printed.
+func TestSendSummaryWording(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.arrows")
+	writeFailing(t, bad, 4, map[int64]bool{0: true, 1: true, 2: true, 3: true}) // every row fails
+	r := sendCLI(t, "-dry-run", bad)
+	if !errors.Is(r.err, errRowsFailed) || !strings.Contains(r.err.Error(), "see the summary") {
+		t.Fatalf("err = %v", r.err)
+	}
+	if !strings.Contains(r.stdout, "\n  converted:    0 of 4\n") || strings.Contains(r.stdout, "rows sent") {
+		t.Errorf("-dry-run summary:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "throughput:") && !strings.Contains(r.stdout, "throughput:   0 rows/s") {
+		t.Errorf("throughput counts failed rows:\n%s", r.stdout)
+	}
+	r = sendCLI(t, "-dry-run", "-json", bad)
+	var sum summaryJSON
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.RowsPerS != 0 {
+		t.Errorf("-json rows_per_s = %v (%v), want 0", sum.RowsPerS, err)
+	}
+	r = sendCLI(t, "-dry-run", "-quiet", bad)
+	if r.err == nil || strings.Contains(r.err.Error(), "see the summary") || !strings.Contains(r.err.Error(), "-json or a run without -quiet lists them") {
+		t.Errorf("-quiet: err = %v", r.err)
 	}
 }

@@ -662,7 +662,7 @@ func TestSendDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -dry-run: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "rows sent:    9 of 9") ||
+	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "  converted:    9 of 9\n") ||
 		!strings.Contains(r.stdout, " B encoded protobuf)\n") {
 		t.Errorf("summary:\n%s", r.stdout)
 	}
@@ -671,7 +671,7 @@ func TestSendDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -dry-run -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "rows sent:    9 of 9") || !strings.Contains(r.stdout, " B Arrow (in memory))\n") ||
+	if !strings.Contains(r.stdout, "  converted:    9 of 9\n") || !strings.Contains(r.stdout, " B Arrow (in memory))\n") ||
 		strings.Contains(r.stdout, "Arrow IPC") {
 		t.Errorf("summary with arrow_flight:\n%s", r.stdout)
 	}

@@ -271,7 +271,7 @@ def test_cli_send_dry_run_needs_no_credentials(
     assert main(["send", str(ok), "--dry-run", "--table", "main.dry.run"]) == 0
     text = capfd.readouterr().out
     assert f"converted (-dry-run, nothing sent) {ok} to main.dry.run" in text
-    assert "rows sent:    300 of 300" in text and "rows failed:  0" in text
+    assert "converted:    300 of 300" in text and "rows failed:  0" in text
 
     # without --dry-run the missing settings are a configuration error (2) naming them
     assert main(["send", str(ok)]) == 2
