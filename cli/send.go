@@ -147,7 +147,7 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	fs.IntVar(&f.csvInferRows, "csv-infer-rows", 1000, "CSV: data rows sampled to infer column types")
 	fs.BoolVar(&f.csvStrings, "csv-strings", false, "CSV: read every column as a string (no type inference)")
 	fs.BoolVar(&f.local, "local", false, "start an embedded local Zerobus server, send to it and print what landed")
-	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to this Arrow IPC stream file (more files, FILE-2..., if schemas differ); "+
+	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to the Arrow IPC stream file `FILE` (more files, FILE-2..., if schemas differ); "+
 		"written beside it under a temporary name and renamed to FILE at the end if rows failed (an existing FILE is replaced then, "+
 		"kept otherwise); FILE may not be an input")
 	fs.BoolVar(&f.quiet, "quiet", false, "print neither the progress bar nor the summary (errors still go to stderr)")
