@@ -112,6 +112,8 @@ type Options struct {
 	// DataDir, if set, receives the tables when Close (or Persist) runs:
 	// <table>.arrow (Arrow IPC file) and <table>.parquet for tables with a
 	// schema, <table>.jsonl for raw JSON tables. Default "": memory only.
+	// Start creates it and checks that a file can be written there (an
+	// *OptionsError naming DataDir when not).
 	DataDir string `json:"data_dir"`
 
 	// MaxStoredRows bounds the rows kept across all tables together: when
