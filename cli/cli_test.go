@@ -191,7 +191,7 @@ func TestSendInterrupt(t *testing.T) {
 	}
 	for range 20 {
 		code, out, _, both = runCLIOrdered(cancelled, "send", "-dry-run", "-table", "main.default.t", small)
-		if code != ExitInterrupted || !strings.Contains(out, "interrupted:  reading stopped after 0 of 1 files") || !strings.Contains(out, "rows sent:    0 of 0") {
+		if code != ExitInterrupted || !strings.Contains(out, "interrupted:  reading stopped after 0 of 1 files") || !strings.Contains(out, "converted:    0 of 0") {
 			t.Fatalf("send with an ended context: exit %d, stdout %s", code, out)
 		}
 		assertInterruptLineFirst(t, out, both)

@@ -104,6 +104,12 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 	out := stdout
 	if *outPath != "" {
+		// -o is truncated when opened: it may not be the file to read.
+		if ost, err := os.Stat(*outPath); err == nil {
+			if ist, err := os.Stat(path); err == nil && os.SameFile(ist, ost) {
+				return usageErrorf("debug read", "-o %s is the file to read (%s); give another output file", *outPath, path)
+			}
+		}
 		f, err := os.OpenFile(*outPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
 			return err

@@ -82,7 +82,7 @@ func TestSendDecompressionBomb(t *testing.T) {
 		for _, opt := range []ipc.Option{ipc.WithZstd(), ipc.WithLZ4()} {
 			path := filepath.Join(t.TempDir(), "ok.arrow")
 			writeArrow(t, path, stream, mixedSchema, []arrow.RecordBatch{rec}, opt)
-			if r := sendCLI(t, "-dry-run", "-table", "main.default.ok", path); r.err != nil || !strings.Contains(r.stdout, "rows sent:    10 of 10") {
+			if r := sendCLI(t, "-dry-run", "-table", "main.default.ok", path); r.err != nil || !strings.Contains(r.stdout, "converted:    10 of 10") {
 				t.Errorf("stream %v: %v\n%s", stream, r.err, r.stdout)
 			}
 		}

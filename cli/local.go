@@ -28,6 +28,9 @@ type localInfo struct {
 	Table        string `json:"table"`
 	CACertFile   string `json:"ca_cert_file,omitempty"`
 	DataDir      string `json:"data_dir,omitempty"`
+	// InspectURL is the base of the inspection API (tables, rows, faults;
+	// docs/local-server.md).
+	InspectURL string `json:"inspect_url"`
 }
 
 func runLocal(ctx context.Context, args []string, env Env) error {
@@ -42,6 +45,14 @@ SIGTERM (exit status 0). Tables are created on first use and kept in memory
 (-data-dir writes them out at exit). It logs as send does: warnings on
 stderr (everything with -v), JSON lines to ZEROBUS_LOG_FILE at
 ZEROBUS_LOG_LEVEL.
+
+The inspection API (printed as "inspect", inspect_url with -json) lists
+tables and their stored rows and injects faults (errors, dropped
+connections, stalled acks, token failures) into the next streams, e.g.
+  curl -X POST -H 'Content-Type: application/json' \
+    -d '{"table": "main.default.t", "kind": "error", "code": "UNAVAILABLE"}' \
+    INSPECT_URL/faults
+The endpoints and fault kinds: docs/local-server.md in the repository.
 `
 
 // localArgs are the parsed flags of `zerobus local`.
@@ -149,6 +160,7 @@ var localFlagOf = map[string]string{
 	"AckPolicy.Every":    "ack-every",
 	"MaxMessageBytes":    "max-message-bytes",
 	"MaxStoredRows":      "max-rows",
+	"DataDir":            "data-dir",
 }
 
 func localMain(ctx context.Context, args []string, env Env) error {
@@ -181,6 +193,13 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		flag := map[string]string{"Addr": "port", "HTTPAddr": "http-port"}[le.Field]
 		return fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])
 	}
+	var oe *zerobuslocal.OptionsError
+	if errors.As(err, &oe) && len(oe.Problems) > 0 { // checked by Start only (-data-dir): named by the flag
+		p := oe.Problems[0]
+		if flag, ok := localFlagOf[p.Field]; ok {
+			return usageErrorf("local", "-%s %s: %s", flag, p.Value, p.Msg)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -197,6 +216,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		ClientSecret: s.ClientSecret(),
 		Table:        *tableName,
 		DataDir:      *dataDir,
+		InspectURL:   s.InspectURL(),
 	}
 	if *useTLS {
 		path := *caFile
@@ -223,6 +243,9 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(stdout, "  client id:     %s\n", info.ClientID)
 		fmt.Fprintf(stdout, "  client secret: %s\n", info.ClientSecret)
 		fmt.Fprintf(stdout, "  table:         %s\n", info.Table)
+		if info.DataDir != "" {
+			fmt.Fprintf(stdout, "  data dir:      %s (tables written there at exit)\n", info.DataDir)
+		}
 		if info.CACertFile != "" {
 			fmt.Fprintf(stdout, "  CA cert:       %s\n", info.CACertFile)
 			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")

@@ -497,3 +497,33 @@ func TestLocalFlagDefaultsAreTheLibrarys(t *testing.T) {
 		t.Errorf("help lacks %q:\n%s", want, out.String())
 	}
 }
+
+// TestLocalDataDirCheckedAtStart: a -data-dir the tables cannot be written
+// to is a usage error before the server runs (it showed at exit, naming the
+// Go field, after the rows stored were lost).
+func TestLocalDataDirCheckedAtStart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // (it served until stopped)
+	defer cancel()
+	code := RunEnv(ctx, []string{"local", "-data-dir", file}, Env{Stdout: &out, Stderr: &errOut,
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	msg := errOut.String()
+	if code != ExitUsage || !strings.HasPrefix(msg, "zerobus local: -data-dir "+file+": cannot be written") ||
+		!strings.Contains(msg, "not a directory") || strings.Contains(msg, "zerobuslocal") || out.Len() != 0 {
+		t.Errorf("local -data-dir FILE: exit %d, stdout %q, stderr %q", code, out.String(), msg)
+	}
+	// A good one is printed.
+	dir := filepath.Join(t.TempDir(), "d")
+	line, stop := runLocalCLI(t, "-json", "-data-dir", dir)
+	var info localInfo
+	if err := json.Unmarshal([]byte(line), &info); err != nil || info.DataDir != dir {
+		t.Errorf("-json: %q %v", line, err)
+	}
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
+}

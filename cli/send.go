@@ -105,9 +105,12 @@ to other users of the machine. -local and -dry-run need none of them.
 The format is taken from the extension (.arrow .arrows .ipc .feather,
 .parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
-inferred from the first -csv-infer-rows rows; "", NULL, null, NA and N/A are
-nulls in non-string columns; a row whose number of cells differs from the
-header is an error naming the line. Rows are numbered from 0 within each file.
+inferred from the first -csv-infer-rows rows (a column with no value there,
+and every column of a file without data rows, is string); "", NULL, null,
+NA and N/A are nulls in non-string columns; a row whose number of cells
+differs from the header is an error naming the line; a cell that does not
+parse as its column's type is an error naming the row, line and column.
+Rows are numbered from 0 within each file.
 
 Up to 4 batches are in flight at once, so rows of different batches may
 land in another order than the file's (Zerobus orders rows per stream only).
@@ -144,7 +147,9 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	fs.IntVar(&f.csvInferRows, "csv-infer-rows", 1000, "CSV: data rows sampled to infer column types")
 	fs.BoolVar(&f.csvStrings, "csv-strings", false, "CSV: read every column as a string (no type inference)")
 	fs.BoolVar(&f.local, "local", false, "start an embedded local Zerobus server, send to it and print what landed")
-	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to this Arrow IPC stream file (more files, FILE-2..., if schemas differ)")
+	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to the Arrow IPC stream file `FILE` (more files, FILE-2..., if schemas differ); "+
+		"written beside it under a temporary name and renamed to FILE at the end if rows failed (an existing FILE is replaced then, "+
+		"kept otherwise); FILE may not be an input")
 	fs.BoolVar(&f.quiet, "quiet", false, "print neither the progress bar nor the summary (errors still go to stderr)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
@@ -277,12 +282,17 @@ var errRowsFailed = errors.New("rows failed")
 type rowsFailedError struct {
 	failed, unknown, read int64
 	quarantined           bool
+	quiet                 bool // -quiet: no summary was printed
 }
 
 func (e *rowsFailedError) Error() string {
-	hint := "see the summary; -quarantine FILE keeps them"
+	summary := "see the summary"
+	if e.quiet {
+		summary = "-json or a run without -quiet lists them"
+	}
+	hint := summary + "; -quarantine FILE keeps them"
 	if e.quarantined {
-		hint = "see the summary and the quarantine file"
+		hint = summary + " and the quarantine file"
 	}
 	return fmt.Sprintf("%s of %s rows failed (%s%s)", thousands(e.failed), thousands(e.read), hint, unknownNote(e.unknown))
 }
@@ -349,7 +359,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	var q *quarantine
 	if f.quarantine != "" {
-		if q, err = openQuarantine(f.quarantine); err != nil {
+		if q, err = openQuarantine(f.quarantine, f.files); err != nil {
 			w.Close(sendCtx)
 			return err
 		}
@@ -434,7 +444,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	case closeErr != nil && s.sum.rowsFailed == 0:
 		return fmt.Errorf("closing the stream: %w", closeErr)
 	case s.sum.rowsFailed > 0:
-		return &rowsFailedError{failed: s.sum.rowsFailed, unknown: s.sum.rowsUnknown, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0}
+		return &rowsFailedError{failed: s.sum.rowsFailed, unknown: s.sum.rowsUnknown, read: s.sum.rowsRead, quarantined: len(s.sum.quarantine) > 0,
+			quiet: f.quiet}
 	}
 	return nil
 }
@@ -572,7 +583,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	}
 	if err := in.reader.Err(); err != nil {
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
-			filepath.Base(path), thousands(row))
+			path, thousands(row))
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -825,7 +836,8 @@ func sortedMapKeys(m protoreflect.Map) []protoreflect.MapKey {
 
 // quarantineFile is one quarantine output file.
 type quarantineFile struct {
-	path   string
+	path   string // the name it gets (-quarantine, or its -2, -3... sibling)
+	tmp    string // the file written, beside path; renamed to path by close
 	rows   int64
 	schema *arrow.Schema
 	f      *os.File
@@ -835,19 +847,82 @@ type quarantineFile struct {
 // quarantine writes failed rows to Arrow IPC stream files: the -quarantine
 // path for the first schema, and path-2.ext, path-3.ext... for batches of
 // other schemas (one IPC stream holds one schema).
+//
+// Each is written to a temporary file in the same directory and renamed to
+// its name by close, only when it holds rows: an existing file of that name
+// is replaced then and left alone otherwise, and never truncated while the
+// inputs are read. No quarantine name may be an input file.
 type quarantine struct {
-	base  string
-	files []*quarantineFile
+	base   string
+	inputs []string // the input files, as given
+	files  []*quarantineFile
 }
 
-// openQuarantine creates (truncates) path now, so a bad path fails before
-// anything is sent. An unused file is removed by close.
-func openQuarantine(path string) (*quarantine, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+// quarantineName is the name of the quarantine file for the n-th schema
+// (1-based): path itself, then path-2.ext, path-3.ext...
+func quarantineName(path string, n int) string {
+	if n <= 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), n, ext)
+}
+
+// sameAsInput returns the input that name is (the same file, by
+// os.SameFile, however spelled), or "".
+func sameAsInput(name string, inputs []string) string {
+	st, err := os.Stat(name)
 	if err != nil {
+		return ""
+	}
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return in
+		}
+	}
+	return ""
+}
+
+// openQuarantine checks path and creates the temporary file of its first
+// quarantine file now, so a bad path fails before anything is sent.
+// inputs are the files to send: path, and the names of the files for more
+// schemas (at most one schema per input), may not be one of them.
+func openQuarantine(path string, inputs []string) (*quarantine, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, usageErrorf("send", "-quarantine %s is a directory; give a file name", path)
+	}
+	for n := 1; n <= max(1, len(inputs)); n++ {
+		name := quarantineName(path, n)
+		in := sameAsInput(name, inputs)
+		switch {
+		case in == "":
+		case n == 1:
+			return nil, usageErrorf("send", "-quarantine %s is the input file %s; give another path for the failed rows", path, in)
+		default:
+			return nil, usageErrorf("send", "-quarantine %s: %s, where the failed rows of a second schema would go, is the input file %s; give another path",
+				path, name, in)
+		}
+	}
+	q := &quarantine{base: path, inputs: inputs}
+	if _, err := q.add(); err != nil {
 		return nil, usageErrorf("send", "-quarantine: %w", err)
 	}
-	return &quarantine{base: path, files: []*quarantineFile{{path: path, f: f}}}, nil
+	return q, nil
+}
+
+// add creates the temporary file of the next quarantine file.
+func (q *quarantine) add() (*quarantineFile, error) {
+	name := quarantineName(q.base, len(q.files)+1)
+	if in := sameAsInput(name, q.inputs); in != "" {
+		return nil, fmt.Errorf("%s is the input file %s", name, in)
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	qf := &quarantineFile{path: name, tmp: f.Name(), f: f}
+	q.files = append(q.files, qf)
+	return qf, nil
 }
 
 func (q *quarantine) write(rec arrow.RecordBatch) error {
@@ -859,14 +934,10 @@ func (q *quarantine) write(rec arrow.RecordBatch) error {
 		}
 	}
 	if qf == nil {
-		ext := filepath.Ext(q.base)
-		path := fmt.Sprintf("%s-%d%s", strings.TrimSuffix(q.base, ext), len(q.files)+1, ext)
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("-quarantine: a batch with another schema needs a second file: %w", err)
+		var err error
+		if qf, err = q.add(); err != nil {
+			return fmt.Errorf("-quarantine: a batch with another schema needs another file: %w", err)
 		}
-		qf = &quarantineFile{path: path, f: f}
-		q.files = append(q.files, qf)
 	}
 	if qf.w == nil {
 		qf.schema = rec.Schema()
@@ -879,8 +950,8 @@ func (q *quarantine) write(rec arrow.RecordBatch) error {
 	return nil
 }
 
-// close finishes every file and returns those holding rows; an unused
-// -quarantine file is removed.
+// close finishes every file and renames those holding rows to their names
+// (returning them); the temporary files without rows are removed.
 func (q *quarantine) close() ([]quarantineFile, error) {
 	var out []quarantineFile
 	var errs []error
@@ -894,10 +965,15 @@ func (q *quarantine) close() ([]quarantineFile, error) {
 			errs = append(errs, fmt.Errorf("-quarantine: closing %s: %w", qf.path, err))
 		}
 		if qf.rows == 0 {
-			_ = os.Remove(qf.path)
+			_ = os.Remove(qf.tmp) // ours: created by this run
 			continue
 		}
-		out = append(out, quarantineFile{path: qf.path, rows: qf.rows})
+		path := qf.path
+		if err := os.Rename(qf.tmp, qf.path); err != nil {
+			errs = append(errs, fmt.Errorf("-quarantine: the failed rows are in %s: %w", qf.tmp, err))
+			path = qf.tmp
+		}
+		out = append(out, quarantineFile{path: path, rows: qf.rows})
 	}
 	return out, errors.Join(errs...)
 }

@@ -106,7 +106,7 @@ func TestSendCorruptParquet(t *testing.T) {
 	if !strings.Contains(r.stdout, "rows sent:    100 of 100") {
 		t.Errorf("summary does not account the rows sent before the corrupt row group:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stdout, "stopped early: reading corrupt.parquet failed after 100 rows") {
+	if !strings.Contains(r.stdout, "stopped early: reading "+path+" failed after 100 rows") {
 		t.Errorf("summary does not say reading stopped:\n%s", r.stdout)
 	}
 }

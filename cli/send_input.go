@@ -628,10 +628,8 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	fields := make([]arrow.Field, len(header))
-	colTypes := make(map[string]arrow.DataType, len(header))
 	for i, name := range header {
 		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
-		colTypes[name] = types[i]
 	}
 	f, err := os.Open(in.path)
 	if err != nil {
@@ -648,17 +646,19 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	in.done.Add(bom)
-	r := csv.NewInferringReader(countingReader{f, &in.done},
+	// The types are known (inferCSVTypes): the inferring reader panicked on
+	// a file without data rows.
+	schema := arrow.NewSchema(fields, nil)
+	r := csv.NewReader(countingReader{f, &in.done}, schema,
 		csv.WithHeader(true),
 		csv.WithChunk(int(o.batchRows)),
-		csv.WithColumnTypes(colTypes),
 		csv.WithNullReader(false, csvNullValues...),
 		csv.WithAllocator(o.mem),
 	)
 	in.closer = append(in.closer, func() error { r.Release(); return nil })
 	in.detail = "CSV"
-	in.schema = arrow.NewSchema(fields, nil)
-	in.reader = &csvBatches{r: r, header: header, path: in.path}
+	in.schema = schema
+	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path}
 	return nil
 }
 
@@ -671,11 +671,13 @@ func openCSV(in *input, o inputOptions) error {
 // header being row 0. They also give the file line (from 1, the header is
 // line 1), which differs from row+2 once a quoted cell spans lines.
 type csvBatches struct {
-	r      *csv.Reader
-	header []string
-	path   string
-	rows   int64 // data rows returned so far
-	err    error
+	r         *csv.Reader
+	header    []string
+	types     []arrow.DataType // of each column
+	inferRows int              // -csv-infer-rows
+	path      string
+	rows      int64 // data rows returned so far
+	err       error
 }
 
 func (c *csvBatches) Next() bool {
@@ -688,6 +690,12 @@ func (c *csvBatches) Next() bool {
 		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
 			_, _, good := csvRowLines(c.path, -1, -1)
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
+			return false
+		}
+		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok {
+			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (%s, inferred from the first %d rows): cannot read %s as %s; "+
+				"raise -csv-infer-rows or use -csv-strings (every column as text)",
+				bad.row, bad.line, c.header[bad.col], c.types[bad.col], c.inferRows, quoteCell(bad.cell), c.types[bad.col])
 			return false
 		}
 		lo, hi := c.rows, c.rows+c.chunkRows()-1
@@ -858,6 +866,83 @@ func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
 			return first, last, good + 1
 		}
 	}
+}
+
+// csvCell is a cell of a CSV file: its data row (from 0), the line the row
+// starts on, its column and its text.
+type csvCell struct {
+	row  int64
+	line int
+	col  int
+	cell string
+}
+
+// csvBadCell re-reads the CSV file at path from data row from on (only
+// after a failure, so the cost is paid then) and returns the first cell
+// that does not parse as its column's type in types, as the arrow CSV
+// reader parses it; false when there is none (or the file cannot be read).
+func csvBadCell(path string, types []arrow.DataType, from int64) (csvCell, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return csvCell{}, false
+	}
+	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return csvCell{}, false
+	}
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil { // the header
+		return csvCell{}, false
+	}
+	for row := int64(0); ; row++ {
+		rec, err := cr.Read()
+		if err != nil {
+			return csvCell{}, false
+		}
+		if row < from {
+			continue
+		}
+		for i, v := range rec {
+			if i < len(types) && !csvCellParses(types[i], v) {
+				line, _ := cr.FieldPos(0)
+				return csvCell{row: row, line: line, col: i, cell: v}, true
+			}
+		}
+	}
+}
+
+// csvCellParses reports whether the arrow CSV reader reads cell v as type
+// dt (a null for every type but string).
+func csvCellParses(dt arrow.DataType, v string) bool {
+	if dt.ID() == arrow.STRING {
+		return true
+	}
+	if isCSVNull(v) {
+		return true
+	}
+	var err error
+	switch t := dt.(type) {
+	case *arrow.Int64Type:
+		_, err = strconv.ParseInt(v, 10, 64)
+	case *arrow.Float64Type:
+		_, err = strconv.ParseFloat(v, 64)
+	case *arrow.BooleanType:
+		_, err = strconv.ParseBool(v)
+	case *arrow.Date32Type:
+		_, err = time.Parse("2006-01-02", v)
+	case *arrow.TimestampType:
+		_, err = arrow.TimestampFromString(v, t.Unit)
+	}
+	return err == nil
+}
+
+// quoteCell is v quoted for a message, cut after 40 characters.
+func quoteCell(v string) string {
+	if r := []rune(v); len(r) > 40 {
+		return strconv.Quote(string(r[:40])) + "..."
+	}
+	return strconv.Quote(v)
 }
 
 // linesText is " (lines first..last)", " (line first)", or "" when the

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -240,7 +239,11 @@ func (s *summary) write(w io.Writer) {
 		nfiles = s.files[0]
 	}
 	fmt.Fprintf(w, "%s %s to %s\n", verb, nfiles, s.table)
-	fmt.Fprintf(w, "  rows sent:    %s of %s\n", thousands(s.rowsSent), thousands(s.rowsRead))
+	sent := "rows sent:"
+	if s.dryRun {
+		sent = "converted:" // nothing was sent
+	}
+	fmt.Fprintf(w, "  %s    %s of %s\n", sent, thousands(s.rowsSent), thousands(s.rowsRead))
 	fmt.Fprintf(w, "  rows failed:  %s", thousands(s.rowsFailed))
 	if len(s.byKind) > 0 {
 		kinds := make([]string, 0, len(s.byKind))
@@ -262,7 +265,7 @@ func (s *summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  batches:      %s\n", thousands(s.batches))
 	fmt.Fprintf(w, "  duration:     %s\n", s.elapsed.Round(time.Millisecond))
 	if secs := s.elapsed.Seconds(); secs > 0 {
-		fmt.Fprintf(w, "  throughput:   %s rows/s, %.1f MB/s\n", thousands(int64(float64(s.rowsSent+s.rowsFailed)/secs)), float64(s.bytes)/1e6/secs)
+		fmt.Fprintf(w, "  throughput:   %s rows/s, %.1f MB/s\n", thousands(int64(float64(s.rowsSent)/secs)), float64(s.bytes)/1e6/secs) // rows sent, not failed
 	}
 	switch {
 	case len(s.quarantine) > 0:
@@ -299,7 +302,7 @@ func (s *summary) write(w io.Writer) {
 			if stopped != "" && trimPrefix(f.err) == stopped {
 				reason = fmt.Sprintf("[%s] the error that stopped the run (above)", core.KindOf(f.err))
 			}
-			fmt.Fprintf(w, "    %s %s: %s\n", filepath.Base(f.file), rows, reason)
+			fmt.Fprintf(w, "    %s %s: %s\n", f.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
 		}
 	}
 }
@@ -360,7 +363,7 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		Interrupted: s.interrupted, StoredRows: s.storedRows,
 	}
 	if secs := s.elapsed.Seconds(); secs > 0 {
-		out.RowsPerS = float64(s.rowsSent+s.rowsFailed) / secs
+		out.RowsPerS = float64(s.rowsSent) / secs // rows sent, not failed
 	}
 	for k, n := range s.byKind {
 		out.FailedByKind[string(k)] = n

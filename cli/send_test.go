@@ -382,8 +382,9 @@ func TestSendCSVBadCellAfterSample(t *testing.T) {
 	}
 	const table = "main.default.csv_late"
 	r := sendCLI(t, append(connFlags(s, table), "-csv-infer-rows", "1", "-batch-rows", "2", path)...)
-	if r.err == nil || !strings.Contains(r.err.Error(), "reading CSV rows 2..3 (lines 4..5): ") || !strings.Contains(r.err.Error(), "-csv-infer-rows") {
-		t.Fatalf("err = %v, want the CSV rows and the -csv-infer-rows hint", r.err)
+	if want := `reading CSV row 2 (line 4), column "id" (int64, inferred from the first 1 rows): cannot read "three" as int64; ` +
+		"raise -csv-infer-rows or use -csv-strings"; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		t.Fatalf("err = %v, want %q", r.err, want)
 	}
 	if got := s.RecordCount(table); got != 2 {
 		t.Errorf("server holds %d rows, want the 2 before the bad chunk", got)
@@ -455,8 +456,8 @@ func TestSendQuarantine(t *testing.T) {
 		"  batches:      3\n",
 		"  quarantine:   3 failed rows written to " + qpath + " (Arrow IPC stream)\n",
 		"  failed rows (first 3; rows count from 0 in each file):\n",
-		`    values.arrow row 3: [conversion] column "v": `,
-		`    values.arrow row 8: [conversion] column "v": `,
+		"    " + path + ` row 3: [conversion] column "v": `,
+		"    " + path + ` row 8: [conversion] column "v": `,
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
@@ -518,7 +519,7 @@ func TestSendQuarantineTwoSchemas(t *testing.T) {
 			t.Errorf("summary does not name %s:\n%s", q.path, r.stdout)
 		}
 	}
-	for _, want := range []string{"sent 2 files to " + table, "part1.arrows row 1:", "part2.arrows row 2:"} {
+	for _, want := range []string{"sent 2 files to " + table, "\n    " + paths[0] + " row 1:", "\n    " + paths[1] + " row 2:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
@@ -661,7 +662,7 @@ func TestSendDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -dry-run: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "rows sent:    9 of 9") ||
+	if !strings.Contains(r.stdout, "converted (-dry-run, nothing sent)") || !strings.Contains(r.stdout, "  converted:    9 of 9\n") ||
 		!strings.Contains(r.stdout, " B encoded protobuf)\n") {
 		t.Errorf("summary:\n%s", r.stdout)
 	}
@@ -670,7 +671,7 @@ func TestSendDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -dry-run -transport arrow_flight: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "rows sent:    9 of 9") || !strings.Contains(r.stdout, " B Arrow (in memory))\n") ||
+	if !strings.Contains(r.stdout, "  converted:    9 of 9\n") || !strings.Contains(r.stdout, " B Arrow (in memory))\n") ||
 		strings.Contains(r.stdout, "Arrow IPC") {
 		t.Errorf("summary with arrow_flight:\n%s", r.stdout)
 	}
@@ -1162,24 +1163,21 @@ func TestCSVRowNumbers(t *testing.T) {
 			t.Errorf("%v: err = %v, want %q", args, r.err, want)
 		}
 	}
-	// A cell that does not parse as the sampled type: the chunk's rows and lines.
+	// A cell that does not parse as the sampled type: its row, line and column.
 	late := write("late.csv", head+"two,c\n3,d\n")
-	r := sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "2", late)
-	if want := "reading CSV rows 2..3 (lines 5..6): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
-		t.Errorf("late cell: err = %v, want %q", r.err, want)
-	}
-	// One cell per chunk: the single row and line.
-	r = sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", "1", late)
-	if want := "reading CSV row 2 (line 5): "; r.err == nil || !strings.Contains(r.err.Error(), want) {
-		t.Errorf("late cell, one row per chunk: err = %v, want %q", r.err, want)
+	for _, batch := range []string{"2", "1"} {
+		r := sendCLI(t, "-dry-run", "-csv-infer-rows", "1", "-batch-rows", batch, late)
+		if want := `reading CSV row 2 (line 5), column "id" (int64, inferred from the first 1 rows): cannot read "two" as int64`; r.err == nil || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("late cell, -batch-rows %s: err = %v, want %q", batch, r.err, want)
+		}
 	}
 
 	// A row that fails conversion (invalid UTF-8) is row 2 in the text
 	// summary, in -json, and in the quarantine file.
 	bad := write("bad.csv", head+"2,\xff\n3,d\n")
 	q := filepath.Join(dir, "q.arrow")
-	r = sendCLI(t, "-dry-run", "-quarantine", q, bad)
-	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    bad.csv row 2: [conversion]") {
+	r := sendCLI(t, "-dry-run", "-quarantine", q, bad)
+	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
 		t.Errorf("text summary:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-dry-run", "-json", bad)

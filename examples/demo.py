@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import tempfile
 import textwrap
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zerobus_py import TransmissionResult, ZerobusWrapper
+from zerobus_py import ObservabilityConfig, TransmissionResult, ZerobusWrapper
 from zerobus_py.debug import read_file
 from zerobus_py.local import LocalServer
 
@@ -51,6 +52,26 @@ def summary(result: TransmissionResult) -> str:
     return line + f", {result.batch_size_bytes} bytes in {result.latency_ms:.1f} ms, {result.attempts} attempt(s)"
 
 
+def metric_lines(path: Path) -> list[str]:
+    """The zerobus.* metrics of an OTLP JSON metrics file (one export request a line): name and total, sums as the
+    sum of their data points, histograms as their count and sum."""
+    totals: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        for rm in json.loads(line).get("resourceMetrics", []) if line.strip() else []:
+            for sm in rm.get("scopeMetrics", []):
+                for m in sm.get("metrics", []):
+                    if "sum" in m:  # OTLP/JSON writes 64-bit integers as decimal strings
+                        points = m["sum"].get("dataPoints", [])
+                        total = sum(float(p.get("asInt", p.get("asDouble", 0))) for p in points)
+                        totals[m["name"]] = f"{total:g}"
+                    elif "histogram" in m:
+                        points = m["histogram"].get("dataPoints", [])
+                        count = sum(int(p.get("count", 0)) for p in points)
+                        total = sum(float(p.get("sum", 0)) for p in points)
+                        totals[m["name"]] = f"{count} recorded, sum {total:g} {m.get('unit', '')}".rstrip()
+    return [f"  {name:<40} {totals[name]}" for name in sorted(totals) if name.startswith("zerobus.")]
+
+
 def error_text(error: Exception) -> str:
     """The error's message without the "zerobus: " prefix the library's errors start with."""
     return str(error).removeprefix("zerobus: ")
@@ -65,9 +86,16 @@ def main() -> None:
         print("\n== Python: local Zerobus server")
         print(f"gRPC endpoint  {server.endpoint}")
         print(f"workspace URL  {server.workspace_url}")
-        # Both kinds of debug file, named one by one so the configuration shows exactly what is on.
+        # Both kinds of debug file, named one by one so the configuration shows exactly what is on; the metrics go
+        # to OTLP JSON files in the temporary directory (written when the wrapper shuts down).
+        otel_dir = debug_dir / "otel"
         config = server.config(
-            TABLE, debug_arrow_enabled=True, debug_protobuf_enabled=True, debug_output_dir=str(debug_dir)
+            TABLE,
+            debug_arrow_enabled=True,
+            debug_protobuf_enabled=True,
+            debug_output_dir=str(debug_dir),
+            observability_enabled=True,
+            observability_config=ObservabilityConfig(output_dir=otel_dir, interval_secs=3600),
         )
         shown = textwrap.fill(
             repr(config),
@@ -110,6 +138,10 @@ def main() -> None:
             if path.is_file() and path.suffix in (".arrow", ".proto"):
                 table = read_file(str(path))
                 print(f"{path.relative_to(debug_dir).as_posix()}: {table.num_rows} rows")
+
+        print("\n== Python: metrics recorded (zerobus.*, from otel/metrics.jsonl)")
+        for line in metric_lines(otel_dir / "metrics.jsonl"):
+            print(line)
     print(f"\npython demo done in {time.perf_counter() - t0:.2f}s")
 
 

@@ -92,7 +92,7 @@ def test_send_dry_run(both: Both, name: str) -> None:
     r = both.run("send", "-dry-run", name)
     assert r.code == 0, r.err
     assert f"converted (-dry-run, nothing sent) {name} to main.default.zerobus_send" in r.out
-    assert re.search(r"rows sent: +24 of 24\n", r.out), r.out
+    assert re.search(r"converted: +24 of 24\n", r.out), r.out
 
 
 @pytest.mark.parametrize("name", INPUTS)

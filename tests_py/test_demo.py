@@ -35,4 +35,8 @@ def test_demo_output_is_clean_and_leaves_no_temp_dirs(tmp_path: Path) -> None:
     assert "client_secret='<redacted>'" in config
     assert "zerobus/arrow/main.demo.py_events.arrow: 12 rows" in out
     assert "zerobus/proto/main.demo.py_events.proto: 11 rows" in out
+    # The metrics recorded, as the Go demo prints them (issue #10: from Python and from Go).
+    assert re.search(r"^  zerobus\.rows\.sent +11$", out, re.MULTILINE), out
+    assert re.search(r"^  zerobus\.rows\.failed +1$", out, re.MULTILINE), out
+    assert re.search(r"^  zerobus\.send\.duration +3 recorded, sum ", out, re.MULTILINE), out
     assert list(temp.iterdir()) == []  # the debug files' temporary directory is gone

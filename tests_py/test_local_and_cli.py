@@ -242,12 +242,19 @@ def test_cli_send_quarantine(
     assert 'lists.parquet row 3: [conversion] column "xs[1]"' in text and "lists.parquet row 7:" in text
     assert stored_ids(server, table_name) == [0, 1, 2, 4, 5, 6, 8, 9]
 
-    # no failed row: no quarantine file is left behind
+    # no failed row: no quarantine file is written, and a file already at that path is left as it was (it was
+    # truncated, then deleted: -quarantine could destroy an unrelated file or an input)
     good = tmp_path / "good.parquet"
     pq.write_table(pa.Table.from_batches([id_batch(0, 5)]), good)
     q.write_bytes(b"stale")
     status, out, _ = _send(capfd, str(good), "--local", "--quarantine", str(q))
-    assert status == 0 and out["quarantine"] == [] and not q.exists()
+    assert status == 0 and out["quarantine"] == [] and q.read_bytes() == b"stale"
+    assert not list(tmp_path.glob(".q.arrow.*")), "a temporary quarantine file was left behind"
+    # the path of an input is refused (2), the input intact
+    before = good.read_bytes()
+    assert main(["send", str(good), "--local", "--quarantine", str(good)]) == 2
+    assert f"-quarantine {good} is the input file {good}" in capfd.readouterr().err
+    assert good.read_bytes() == before
 
 
 def test_cli_send_dry_run_needs_no_credentials(
@@ -271,7 +278,7 @@ def test_cli_send_dry_run_needs_no_credentials(
     assert main(["send", str(ok), "--dry-run", "--table", "main.dry.run"]) == 0
     text = capfd.readouterr().out
     assert f"converted (-dry-run, nothing sent) {ok} to main.dry.run" in text
-    assert "rows sent:    300 of 300" in text and "rows failed:  0" in text
+    assert "converted:    300 of 300" in text and "rows failed:  0" in text
 
     # without --dry-run the missing settings are a configuration error (2) naming them
     assert main(["send", str(ok)]) == 2

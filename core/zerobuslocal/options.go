@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -111,6 +112,8 @@ type Options struct {
 	// DataDir, if set, receives the tables when Close (or Persist) runs:
 	// <table>.arrow (Arrow IPC file) and <table>.parquet for tables with a
 	// schema, <table>.jsonl for raw JSON tables. Default "": memory only.
+	// Start creates it and checks that a file can be written there (an
+	// *OptionsError naming DataDir when not).
 	DataDir string `json:"data_dir"`
 
 	// MaxStoredRows bounds the rows kept across all tables together: when
@@ -345,4 +348,26 @@ func (o Options) Check() error {
 		return nil
 	}
 	return &OptionsError{Problems: bad}
+}
+
+// checkDataDir creates dir (Options.DataDir) if needed and writes and
+// removes a file in it, so a directory the tables cannot be written to
+// fails Start, not Close, when the rows stored are lost. The error is an
+// *OptionsError naming DataDir (data_dir); nil without a dir.
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		var f *os.File
+		if f, err = os.CreateTemp(dir, ".zerobuslocal-probe-*"); err == nil {
+			err = errors.Join(f.Close(), os.Remove(f.Name()))
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	return &OptionsError{Problems: []OptionProblem{{Field: "DataDir", Key: "data_dir", Value: dir,
+		Msg: "cannot be written: " + err.Error()}}}
 }

@@ -78,6 +78,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.Check(); err != nil {
 		return nil, err
 	}
+	if err := checkDataDir(opts.DataDir); err != nil {
+		return nil, err
+	}
 	if opts.Addr == "" {
 		opts.Addr = DefaultAddr
 	}

@@ -36,11 +36,12 @@ type MismatchError struct {
 
 func (e *MismatchError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the Arrow schema does not match table %s (%d column", e.Table, len(e.Columns))
-	if len(e.Columns) != 1 {
-		b.WriteString("s")
+	// "(N columns differ)": N counts the mismatched columns, not the table's.
+	differ := fmt.Sprintf("%d columns differ", len(e.Columns))
+	if len(e.Columns) == 1 {
+		differ = "1 column differs"
 	}
-	b.WriteString("): ")
+	fmt.Fprintf(&b, "the Arrow schema does not match table %s (%s): ", e.Table, differ)
 	for i, c := range e.Columns {
 		if i > 0 {
 			b.WriteString("; ")

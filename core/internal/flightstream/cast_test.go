@@ -344,7 +344,7 @@ func TestPlanCastDuplicateColumns(t *testing.T) {
 		_, err := PlanCast("main.default.t", caller, table)
 		var me *MismatchError
 		if !errors.As(err, &me) || len(me.Columns) != 1 || me.Columns[0].Column != "id" ||
-			err.Error() != `the Arrow schema does not match table main.default.t (1 column): column "id": the batch has 2 columns of this name; rename or drop all but one` {
+			err.Error() != `the Arrow schema does not match table main.default.t (1 column differs): column "id": the batch has 2 columns of this name; rename or drop all but one` {
 			t.Fatalf("PlanCast: %v, want the duplicate column id named", err)
 		}
 	}
