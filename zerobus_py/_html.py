@@ -13,3 +13,9 @@ def table(caption: str, rows: Iterable[tuple[str, object]]) -> str:
         for name, value in rows
     )
     return f"<table><caption>{html.escape(caption)}</caption>{body}</table>"
+
+
+def plural(n: int, noun: str, *, thousands: bool = False) -> str:
+    """``"1 row"``, ``"2 rows"``, ``"0 rows"``: ``n`` (with ``,`` between
+    thousands when ``thousands``) and the noun, singular for exactly 1."""
+    return (f"{n:,}" if thousands else str(n)) + " " + (noun if n == 1 else noun + "s")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
+from ._html import plural
 
 __all__ = ["TransmissionResult"]
 
@@ -630,7 +631,7 @@ class TransmissionResult:
 
     def _summary(self) -> str:
         verb = "converted (writer disabled)" if self.writer_disabled else "sent"
-        s = f"{self.successful_count}/{self.total_rows} rows {verb}"
+        s = f"{self.successful_count}/{self.total_rows} {'row' if self.total_rows == 1 else 'rows'} {verb}"
         if self.failed_count:
             kinds = ", ".join(f"{k}={n}" for k, n in sorted(self._counts_by_type().items()))
             s += f" ({self.failed_count} failed: {kinds}"
@@ -663,7 +664,7 @@ class TransmissionResult:
             ("rows", self._summary()),
             ("attempts", str(self.attempts)),
             ("latency", f"{self.latency_ms:.1f} ms"),
-            ("encoded size", f"{self.batch_size_bytes:,} bytes"),
+            ("encoded size", plural(self.batch_size_bytes, "byte", thousands=True)),
         ]
         for name, n in sorted(self._counts_by_type().items()):
             # the first rows of the type, from the ranges (no list of every row)
@@ -671,7 +672,7 @@ class TransmissionResult:
                 i for g in self._groups if _type_name(g.error) == name for i in itertools.islice(g.indices(), 10)
             )[:10]
             shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
-            rows.append((name, f"{n} rows: {shown}"))
+            rows.append((name, f"{plural(n, 'row')}: {shown}"))
         by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
         for msg in list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]:  # distinct
             rows.append(("error", _short(msg, 300)))
