@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -11,56 +12,93 @@ import (
 
 // DebugFile is a debug file read by ReadDebugFile.
 type DebugFile struct {
-	// IPC is an Arrow IPC stream of the batches read.
+	// IPC is an Arrow IPC stream of the batches read. An active Arrow file
+	// with no complete batch yet (StillWriting) gives a stream with an
+	// empty schema and no batch: a table of no columns and no rows.
 	IPC []byte
 	// Damage is "" for an intact file. For a damaged Arrow debug file it is
 	// the details JSON (see errorJSON) of core.ReadDebugArrowFile's error,
 	// which names the file, batch, column and row; IPC then holds the
 	// intact batches before the damage (what that function returns with it).
 	Damage string
+	// StillWriting is core.DebugTail's: the file is an active one that
+	// ends inside a message or record (an Arrow file: also one with no
+	// schema yet); IPC holds what came before it.
+	StillWriting bool
+	// Tail is the DebugTail's description ("complete", or how the file
+	// ends while it is still being written), for a note to the user.
+	Tail string
 }
 
 // ReadDebugFile reads a debug file written by a wrapper with debug output
 // on: a protobuf debug file (".proto", with its descriptor sidecar beside it)
 // decoded with its descriptor into one batch
-// (core.ReadDebugProtoFileArrow); an Arrow debug file (".arrow") with
-// core.ReadDebugArrowFile; another file (a descriptor sidecar) is an error
-// saying what to pass (core.DebugFileKind, as `zerobus debug read`). A file
-// with no batch to return is an error.
+// (core.ReadDebugProtoFileArrow, with core.ReadDebugProtoFileTail saying
+// how it ends); an Arrow debug file (".arrow") with
+// core.ReadDebugArrowFileTail; another file (a descriptor sidecar) is an error
+// saying what to pass (core.DebugFileKind, as `zerobus debug read`). A
+// complete file with no batch to return is an error; an active Arrow file
+// with none yet (empty, or ending inside its first batch) is not: it is
+// StillWriting, with no columns.
 func ReadDebugFile(path string) (*DebugFile, error) {
 	kind, err := core.DebugFileKind(path)
 	if err != nil {
 		return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
 	}
 	if kind == "proto" {
-		rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
-		if err != nil {
-			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
-		}
-		defer rec.Release()
-		b, err := writeIPC(rec.Schema(), rec)
-		if err != nil {
-			return nil, err
-		}
-		return &DebugFile{IPC: b}, nil
+		return readDebugProto(path)
 	}
-	recs, readErr := core.ReadDebugArrowFile(path, memory.DefaultAllocator)
+	recs, tail, readErr := core.ReadDebugArrowFileTail(path, memory.DefaultAllocator)
 	defer releaseAll(recs)
 	if len(recs) == 0 {
 		if readErr != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
 		}
-		return nil, errorOf(core.KindUnknown, "zerobus: debug file %q holds no record batch", path)
+		if !tail.StillWriting {
+			return nil, errorOf(core.KindUnknown, "zerobus: debug file %q holds no record batch", path)
+		}
+		b, err := writeIPC(arrow.NewSchema(nil, nil))
+		if err != nil {
+			return nil, err
+		}
+		return &DebugFile{IPC: b, StillWriting: true, Tail: tail.String()}, nil
 	}
 	b, err := writeIPC(recs[0].Schema(), recs...) // one IPC stream: one schema
 	if err != nil {
 		return nil, err
 	}
-	out := &DebugFile{IPC: b}
+	out := &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}
 	if readErr != nil {
 		out.Damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
 	}
 	return out, nil
+}
+
+// readDebugProto reads a protobuf debug file into one batch and says how it
+// ends. The batch and the tail come from two reads of a file that may grow
+// between them: they are read again (a few times) until both hold the same
+// number of records, so the tail describes the rows returned.
+func readDebugProto(path string) (*DebugFile, error) {
+	for try := 0; ; try++ {
+		_, records, tail, err := core.ReadDebugProtoFileTail(path)
+		if err != nil {
+			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
+		}
+		rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
+		if err != nil {
+			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
+		}
+		if rec.NumRows() != int64(len(records)) && try < 3 {
+			rec.Release() // the file grew between the reads
+			continue
+		}
+		b, err := writeIPC(rec.Schema(), rec)
+		rec.Release()
+		if err != nil {
+			return nil, err
+		}
+		return &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}, nil
+	}
 }
 
 // ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON array (null

@@ -19,7 +19,7 @@ import pyarrow as pa
 from . import _bridge
 from ._errors import ZerobusError, from_native
 
-__all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file"]
+__all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file", "read_file_tail"]
 
 
 class DamagedDebugFileError(ZerobusError):
@@ -52,8 +52,31 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     with its descriptor sidecar: columns have the protobuf types (timestamps as
     int64 microseconds, dates as int32 days, decimals as strings).
 
+    The active Arrow file with no complete batch yet (just created, its schema
+    not written, or ending inside its first batch) reads as a table of no
+    columns and no rows (``pa.table({})``): the file has no schema to give yet.
+    :func:`read_file_tail` also says whether the file is still being written.
+
     Raises ``FileNotFoundError`` for a missing file and
-    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded.
+    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (also
+    a complete, rotated file holding no batch).
+    """
+    return read_file_tail(path)[0]
+
+
+def read_file_tail(path: str | os.PathLike[str]) -> tuple[pa.Table, str | None]:
+    """:func:`read_file`, and whether the file is still being written.
+
+    Returns ``(table, still_writing)``: ``table`` as :func:`read_file` returns
+    it (and the same errors), ``still_writing`` ``None`` when the file is
+    complete (a rotated file, or the active one ending after a whole batch or
+    record), else the Go core's description of how it ends
+    (``core.DebugTail``): ``"empty: still being written (nothing written
+    yet)"`` for an Arrow file with no schema yet, or ``"still being written:
+    it ends inside a message at byte offset N (M bytes of it so far); ..."``
+    for an active file whose writer is mid-write (the table then holds the
+    batches or records before that offset). The CLI prints the same text as
+    ``note: FILE is ...`` on stderr (``zerobus debug read``).
     """
     p = Path(path)
     if not p.is_file():
@@ -63,7 +86,7 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     if got.Damage:
         err = from_native(RuntimeError(got.Damage))
         raise DamagedDebugFileError(err.message, details=err.details, intact=table)
-    return table
+    return table, (str(got.Tail) if got.StillWriting else None)
 
 
 def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:

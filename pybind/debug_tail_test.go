@@ -1,0 +1,117 @@
+package pybind
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// readIPC decodes a DebugFile's IPC: its schema and the ids of column 0.
+func readIPC(t *testing.T, b []byte) (*arrow.Schema, []int64) {
+	t.Helper()
+	r, err := ipc.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var ids []int64
+	for r.Next() {
+		ids = append(ids, r.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return r.Schema(), ids
+}
+
+// twoBatchStream is an IPC stream of two batches of {id}: 1,2 then 3,4.
+func twoBatchStream(t *testing.T) []byte {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+	for _, v := range [][]int64{{1, 2}, {3, 4}} {
+		b := array.NewInt64Builder(memory.DefaultAllocator)
+		b.AppendValues(v, nil)
+		a := b.NewArray()
+		rec := array.NewRecordBatch(schema, []arrow.Array{a}, int64(len(v)))
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		a.Release()
+		b.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// An active Arrow debug file just created (no schema yet) is no error: it
+// is still being written, with no columns and no rows.
+func TestReadDebugFileEmptyActiveArrow(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "main.default.t.arrow")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDebugFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.StillWriting || !strings.Contains(got.Tail, "still being written") || got.Damage != "" {
+		t.Fatalf("got still_writing %v tail %q damage %q, want still being written", got.StillWriting, got.Tail, got.Damage)
+	}
+	schema, ids := readIPC(t, got.IPC)
+	if schema.NumFields() != 0 || len(ids) != 0 {
+		t.Fatalf("got schema %v ids %v, want no columns and no rows", schema, ids)
+	}
+}
+
+// The same empty file under a rotated name is complete: an error, as before.
+func TestReadDebugFileEmptyRotatedArrow(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "main.default.t-20261206T170000.000Z-0000.arrow")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadDebugFile(p); err == nil || got != nil {
+		t.Fatalf("got %+v, %v; want an error", got, err)
+	}
+}
+
+// An active file that ends inside its second batch returns the first and
+// says it is still being written; the whole file says "complete".
+func TestReadDebugFileActiveArrowTail(t *testing.T) {
+	whole := twoBatchStream(t)
+	p := filepath.Join(t.TempDir(), "main.default.t.arrow")
+	if err := os.WriteFile(p, whole[:len(whole)-8-20], 0o600); err != nil { // no end marker, 20 bytes into batch 1
+		t.Fatal(err)
+	}
+	got, err := ReadDebugFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ids := readIPC(t, got.IPC); len(ids) != 2 || ids[0] != 1 || ids[1] != 2 {
+		t.Fatalf("ids %v, want [1 2]", ids)
+	}
+	if !got.StillWriting || !strings.Contains(got.Tail, "still being written: it ends inside a message at byte offset") {
+		t.Fatalf("still_writing %v tail %q", got.StillWriting, got.Tail)
+	}
+	if err := os.WriteFile(p, whole, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ReadDebugFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ids := readIPC(t, got.IPC); len(ids) != 4 || got.StillWriting || got.Tail != "complete" {
+		t.Fatalf("ids %v still_writing %v tail %q, want 4 rows, complete", ids, got.StillWriting, got.Tail)
+	}
+}
