@@ -33,6 +33,10 @@ Reads a debug file written with debug output on:
   {dir}/zerobus/arrow/<table>[-<stamp>-<seq>].arrow   Arrow IPC stream
   {dir}/zerobus/proto/<table>[-<stamp>-<seq>].proto   length-delimited protobuf records;
       the descriptor is read from the .descriptor.pb file beside it.
+<table>.<ext> is the active file, <table>-<stamp>-<seq>.<ext> a rotated one.
+A second writer of the same table in the same directory (another process,
+or another wrapper) writes <table>-<pid>_<n>.<ext> and rotates it to
+<table>-<stamp>-<seq>-<pid>_<n>.<ext>.
 A file still being written can be read; it shows what has been flushed so far.
 
 Rows the writer had to drop (the disk did not keep up) are recorded in the
