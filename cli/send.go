@@ -329,6 +329,14 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		n, err := probeInput(sendCtx, path, inputOptions{format: f.format, batchRows: f.batchRows,
 			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
 		if err != nil {
+			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read
+				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport}
+				if srv != nil {
+					n := int64(srv.RecordCount(cfg.TableName))
+					sum.storedRows = &n
+				}
+				_ = sum.writeJSON(env.stdout, err, nil)
+			}
 			return err
 		}
 		if n < 0 || totalRows < 0 {
