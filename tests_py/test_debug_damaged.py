@@ -41,15 +41,16 @@ def test_read_file_refuses_a_damaged_body(tmp_path: Path) -> None:
 
 
 def test_read_file_refuses_damaged_metadata(tmp_path: Path) -> None:
-    """A file cut inside batch 1's metadata is an error naming the batch,
-    not a silently shorter table."""
+    """A rotated file cut inside batch 1's metadata is an error naming the
+    batch, not a silently shorter table (the active file, still being
+    written, reads up to its last complete batch: test_debug_read_live.py)."""
     whole = _damaged_file(tmp_path / "whole.arrow").read_bytes()
     good = pa.record_batch({"id": pa.array([1, 2, 3], pa.int64()), "name": pa.array(["aa", "bb", "cc"])})
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, good.schema) as w:
         w.write_batch(good)
     batch1_at = len(sink.getvalue()) - 8  # less the end-of-stream marker
-    path = tmp_path / "t.arrow"
+    path = tmp_path / "t-20261206T170000.000Z-0000.arrow"  # a rotated file's name
     path.write_bytes(whole[: batch1_at + 8 + 5])
     with pytest.raises(DamagedDebugFileError) as ei:
         read_file(path)

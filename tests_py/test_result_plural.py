@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from zerobus_py import TransmissionResult
+import pyarrow as pa
+
+from zerobus_py import TransmissionResult, ZerobusWrapper
+from zerobus_py.local import LocalServer
 
 
 def test_one_row_is_singular() -> None:
@@ -36,3 +39,11 @@ def test_plural_helper() -> None:
     assert plural(0, "row") == "0 rows"
     assert plural(1234, "byte", thousands=True) == "1,234 bytes"
     assert plural(1, "byte", thousands=True) == "1 byte"
+
+
+def test_local_server_html_counts_rows_in_the_singular(server: LocalServer) -> None:
+    table = "main.default.plural_one"
+    with ZerobusWrapper(server.config(table)) as w:
+        w.send_batch(pa.table({"id": pa.array([7], pa.int64())}))
+    html = server._repr_html_()
+    assert "1 row<" in html and "1 rows" not in html, html

@@ -452,7 +452,7 @@ class LocalServer:
 
     def _repr_html_(self) -> str:
         """The server's connection details and tables as an HTML table for notebooks (secret redacted)."""
-        from ._html import table
+        from ._html import plural, table
 
         rows: list[tuple[str, object]] = [
             ("state", "running" if self._native is not None else "closed"),
@@ -464,5 +464,8 @@ class LocalServer:
         if self._inspect_token:
             rows.append(("inspect_token", "<redacted>"))
         if self._native is not None:
-            rows += [(f"table {name}", f"{self.record_count(name):,} rows") for name in sorted(self.tables())]
+            rows += [
+                (f"table {name}", plural(self.record_count(name), "row", thousands=True))
+                for name in sorted(self.tables())
+            ]
         return table("LocalServer", rows)
