@@ -91,7 +91,7 @@ cfg = WrapperConfiguration(endpoint, table, client_id=cid, client_secret=secret,
 with ZerobusWrapper(cfg) as w:
     pf = pq.ParquetFile(path, pre_buffer=pre_buffer == "1")
     res = w.send_batch(pf, progress=lambda d, t: calls.append(d))
-assert res.success, res
+assert res.all_succeeded, res
 print(res.successful_count, len(calls))
 """
 
