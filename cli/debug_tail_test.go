@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
 
 // `debug read` of a debug file still being written (the active name, cut
@@ -32,6 +34,8 @@ func TestDebugReadStillWriting(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pdir, "t.descriptor.pb"), side, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	debuglock.Hold(t, filepath.Join(dir, "t.arrow")) // their writers are still writing them
+	debuglock.Hold(t, filepath.Join(pdir, "t.proto"))
 	for _, c := range []struct {
 		name, path string
 		data       []byte

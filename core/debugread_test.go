@@ -12,6 +12,8 @@ import (
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
 
 // An Arrow debug file still being written (the active name, cut inside its
@@ -34,6 +36,7 @@ func TestReadDebugArrowFileStillWriting(t *testing.T) {
 	dir := t.TempDir()
 	active := filepath.Join(dir, "main.default.t.arrow")
 	rotated := filepath.Join(dir, "main.default.t-20261206T170000.000Z-0000.arrow")
+	debuglock.Hold(t, active) // its writer is still writing it
 	cut := buf.Bytes()[:ends[1]+(ends[2]-ends[1])/2]
 	for _, p := range []string{active, rotated} {
 		if err := os.WriteFile(p, cut, 0o600); err != nil {

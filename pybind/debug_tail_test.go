@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
 
 // readIPC decodes a DebugFile's IPC: its schema and the ids of column 0.
@@ -59,6 +61,7 @@ func twoBatchStream(t *testing.T) []byte {
 // is still being written, with no columns and no rows.
 func TestReadDebugFileEmptyActiveArrow(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "main.default.t.arrow")
+	debuglock.Hold(t, p) // its writer is still writing it
 	if err := os.WriteFile(p, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +94,7 @@ func TestReadDebugFileEmptyRotatedArrow(t *testing.T) {
 func TestReadDebugFileActiveArrowTail(t *testing.T) {
 	whole := twoBatchStream(t)
 	p := filepath.Join(t.TempDir(), "main.default.t.arrow")
+	debuglock.Hold(t, p)                                                    // its writer is still writing it
 	if err := os.WriteFile(p, whole[:len(whole)-8-20], 0o600); err != nil { // no end marker, 20 bytes into batch 1
 		t.Fatal(err)
 	}

@@ -93,6 +93,21 @@ def id_batch(start: int, n: int, *, tag: str = "x") -> pa.RecordBatch:
     )
 
 
+def hold_writer_lock(request: pytest.FixtureRequest, path: Path) -> None:
+    """Hold the debug file ``path``'s writer lock until the test ends, as a writer still writing it would: the
+    readers read a file cut inside a message as still being written only then (where writers lock, on Unix)."""
+    import fcntl  # Unix only, as the lock
+
+    lock = open(f"{path}.lock", "a+")  # noqa: SIM115 - closed by the finalizer
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def release() -> None:
+        os.remove(lock.name)
+        lock.close()
+
+    request.addfinalizer(release)
+
+
 def stored_ids(server: LocalServer, table: str) -> list[int]:
     """Sorted ids of the rows the server stored for table."""
     return sorted(server.table(table).column("id").to_pylist())

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import id_batch
+from conftest import hold_writer_lock, id_batch
 
 from zerobus_py import ZerobusError, ZerobusWrapper
 from zerobus_py.debug import read_file, read_file_tail
@@ -27,8 +27,9 @@ def _write(tmp_path: Path, **kinds: bool) -> Path:
     return tmp_path / "zerobus"
 
 
-def test_arrow_active_file_tail(tmp_path: Path) -> None:
+def test_arrow_active_file_tail(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     active = _write(tmp_path, debug_arrow_enabled=True) / "arrow" / f"{TABLE}.arrow"
+    hold_writer_lock(request, active)  # as its writer, still writing it
     whole = active.read_bytes()
     table, still = read_file_tail(active)
     assert table.column("id").to_pylist() == list(range(9)) and still is None
@@ -40,8 +41,9 @@ def test_arrow_active_file_tail(tmp_path: Path) -> None:
     assert read_file(active).column("id").to_pylist() == list(range(6))  # read_file: the same table
 
 
-def test_arrow_empty_active_file(tmp_path: Path) -> None:
+def test_arrow_empty_active_file(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     active = _write(tmp_path, debug_arrow_enabled=True) / "arrow" / f"{TABLE}.arrow"
+    hold_writer_lock(request, active)  # as its writer, still writing it
     active.write_bytes(b"")  # just created: no schema yet
     table = read_file(active)
     assert (table.num_columns, table.num_rows) == (0, 0)
@@ -55,8 +57,9 @@ def test_arrow_empty_active_file(tmp_path: Path) -> None:
         read_file_tail(rotated)
 
 
-def test_proto_active_file_tail(tmp_path: Path) -> None:
+def test_proto_active_file_tail(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     active = _write(tmp_path, debug_protobuf_enabled=True) / "proto" / f"{TABLE}.proto"
+    hold_writer_lock(request, active)  # as its writer, still writing it
     whole = active.read_bytes()
     table, still = read_file_tail(active)
     assert table.column("id").to_pylist() == list(range(9)) and still is None

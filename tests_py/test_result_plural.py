@@ -46,4 +46,4 @@ def test_local_server_html_counts_rows_in_the_singular(server: LocalServer) -> N
     with ZerobusWrapper(server.config(table)) as w:
         w.send_batch(pa.table({"id": pa.array([7], pa.int64())}))
     html = server._repr_html_()
-    assert "1 row<" in html and "1 rows" not in html, html
+    assert f"table {table}</th><td><code>1 row</code>" in html, html

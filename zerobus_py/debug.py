@@ -43,8 +43,9 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
 
     An Arrow file returns its batches as written; each batch's metadata and
     body are checked (offsets, indices, lengths, UTF-8), so a damaged file (also
-    a rotated one cut short by a crash; the active file, still being written,
-    reads up to its last complete batch) raises :class:`DamagedDebugFileError`, a
+    a rotated one, or an active one whose writer closed it, cut short by a
+    crash; the active file, while its writer still writes it, reads up to its
+    last complete batch) raises :class:`DamagedDebugFileError`, a
     :class:`~zerobus_py.ZerobusError` naming the file, batch, column and row,
     whose ``intact`` attribute holds the batches before the damage (when the
     damage is in the first batch there are none and a plain

@@ -55,5 +55,30 @@ func unlockFile(f *os.File) {
 	_ = f.Close()
 }
 
+// lockHeld reports whether a writer holds the lock file path: false when
+// there is none (its writer closed it, or never ran) or it can be taken
+// (its writer crashed). It takes and drops a shared lock, never creating
+// the file.
+func lockHeld(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true
+	}
+	if err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	return false
+}
+
 // lockSupported: writers lock their active names (see takeName).
 const lockSupported = true

@@ -35,8 +35,10 @@ func SidecarPath(protoPath string) string {
 }
 
 // Tail says how a debug file ended when it was read. A file whose name is
-// not a rotated one (<table>-<stamp>-<seq>.<ext>) may be the active file of
-// a Writer, which writes its messages through a buffer: it can end inside a
+// not a rotated one (<table>-<stamp>-<seq>.<ext>) and whose writer still
+// holds its lock (<file>.lock; where writers do not lock, the name alone
+// decides: see beingWritten) is the active file of a Writer, which writes
+// its messages through a buffer: it can end inside a
 // message (the rest is still in the writer's buffer, or a crash cut it
 // there) and, for an Arrow file, be empty (created, its schema not written
 // yet). Such a file is read up to its last complete message, with
@@ -69,6 +71,18 @@ func (t Tail) String() string {
 		return "empty: still being written (nothing written yet)"
 	}
 	return fmt.Sprintf("still being written: it ends inside a message at byte offset %d (%d bytes of it so far); everything before it was read", t.Offset, t.Bytes)
+}
+
+// beingWritten reports whether a Writer may still be writing path: it has
+// an active file's name and, where writers lock their names (Unix), its
+// writer holds the lock (<path>.lock). An active file with no lock held was
+// closed by its writer (or its writer crashed): it is complete, and read as
+// strictly as a rotated one. Where writers do not lock, the name decides.
+func beingWritten(path string) bool {
+	if !activeName(path) {
+		return false
+	}
+	return !lockSupported || lockHeld(path+lockSuffix)
 }
 
 // activeName reports whether path may be the active file of a Writer: its
@@ -131,7 +145,7 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 		return desc, nil, Tail{}, fmt.Errorf("reading %q: %w", path, err)
 	}
 	records, cut, err := splitDelimited(data)
-	if err != nil && cut >= 0 && activeName(path) && recordPrefix(desc, data[cut:]) {
+	if err != nil && cut >= 0 && beingWritten(path) && recordPrefix(desc, data[cut:]) {
 		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
 	}
 	if err != nil {
@@ -290,7 +304,7 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	size := st.Size() // the snapshot: bytes appended later are not read
 	snap := io.NewSectionReader(f, 0, size)
 	end, cut := arrowCut(snap, size)
-	if cut && (!activeName(path) || arrowMoreAfter(snap, end, size)) {
+	if cut && (!beingWritten(path) || arrowMoreAfter(snap, end, size)) {
 		cut = false // cut short or damaged: the reader below names it
 	}
 	if cut {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
 
 // rotatedCopy writes data to a rotated file name beside the debug file p
@@ -82,6 +84,7 @@ func TestReadArrowFileCutAnywhere(t *testing.T) {
 
 func testReadArrowFileCutAnywhere(t *testing.T, codec Compression) {
 	p := writeArrowDebugFile(t, codec)
+	debuglock.Hold(t, p) // its writer is still writing it
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +133,7 @@ func testReadArrowFileCutAnywhere(t *testing.T, codec Compression) {
 // end, when whole messages follow it.
 func TestReadArrowFileActiveDamagedMiddle(t *testing.T) {
 	p := writeArrowDebugFile(t, CompressionNone)
+	debuglock.Hold(t, p) // its writer is still writing it
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +169,7 @@ func TestReadArrowFileActiveDamagedMiddle(t *testing.T) {
 // during a read made it fail ("only -8 bytes of the stream are left").
 func TestReadArrowFileGrowing(t *testing.T) {
 	p := writeArrowDebugFile(t, CompressionNone)
+	debuglock.Hold(t, p) // its writer is still writing it
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +247,7 @@ func TestReadArrowFileGrowing(t *testing.T) {
 // over further records) stays an error also in the active file.
 func TestReadProtoFileCutAnywhere(t *testing.T) {
 	p := writeProtoFile(t, makeRecords(0, 4))
+	debuglock.Hold(t, p) // its writer is still writing it
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

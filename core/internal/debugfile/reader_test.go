@@ -22,6 +22,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/internal/ipcbomb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
 
 // writeProtoFile writes records through a Writer and returns the file.
@@ -262,6 +264,7 @@ func writeArrowDebugFile(t testing.TB, codec Compression) string {
 // whole.
 func TestReadArrowFileDamaged(t *testing.T) {
 	p := writeArrowDebugFile(t, CompressionNone)
+	debuglock.Hold(t, p) // the cut cases: its writer is still writing it
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
