@@ -108,10 +108,17 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 	out := stdout
 	if *outPath != "" {
-		// -o is truncated when opened: it may not be the file to read.
+		// -o is truncated when opened: it may not be a file the read uses
+		// (the file, its descriptor, its drops record).
 		if ost, err := os.Stat(*outPath); err == nil {
-			if ist, err := os.Stat(path); err == nil && os.SameFile(ist, ost) {
-				return usageErrorf("debug read", "-o %s is the file to read (%s); give another output file", *outPath, path)
+			for _, used := range core.DebugFilesOf(path) {
+				if ist, err := os.Stat(used); err == nil && os.SameFile(ist, ost) {
+					what := "the file to read"
+					if used != path {
+						what = "a file reading " + path + " needs"
+					}
+					return usageErrorf("debug read", "-o %s is %s (%s); give another output file", *outPath, what, used)
+				}
 			}
 		}
 		f, err := os.OpenFile(*outPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)

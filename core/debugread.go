@@ -40,6 +40,19 @@ func ReadDebugArrowFileTail(path string, mem memory.Allocator) ([]arrow.RecordBa
 	return debugfile.ReadArrowFileTail(path, mem)
 }
 
+// DebugFilesOf returns the files a debug file's readers open: the file, its
+// drops record (ReadDebugDrops) and, for a protobuf file, its descriptor
+// and the descriptor's text form. A tool writing its output must not
+// write over any of them.
+func DebugFilesOf(path string) []string {
+	files := []string{path, debugfile.DropsPath(path)}
+	if kind, err := debugfile.KindOf(path); err == nil && kind == "proto" {
+		pb, text := debugfile.Sidecars(path)
+		files = append(files, pb, text)
+	}
+	return files
+}
+
 // ReadDebugProtoFile reads a protobuf debug file
 // ({DebugOutputDir}/zerobus/proto/<table>*.proto: varint-length-prefixed
 // records) and the descriptor written beside it (<stem>.descriptor.pb). On a

@@ -34,6 +34,10 @@ func SidecarPath(protoPath string) string {
 	return pb
 }
 
+// Sidecars returns the paths of protobuf debug file protoPath's descriptor
+// and of its text form.
+func Sidecars(protoPath string) (pb, text string) { return sidecars(protoPath) }
+
 // Tail says how a debug file ended when it was read. A file whose name is
 // not a rotated one (<table>-<stamp>-<seq>.<ext>) and whose writer still
 // holds its lock (<file>.lock; where writers do not lock, the name alone
