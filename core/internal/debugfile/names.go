@@ -136,47 +136,57 @@ func isWID(s string) bool {
 	return true
 }
 
+// rotatedParts splits stem, a file name without its extension, as a
+// rotated file's (rotatedStem: <base>-<stamp>-<seq>[-<wid>], a writer id
+// holding '_', a sequence number of 4 or more digits); ok is false when
+// stem is not one. The one reading of rotated names: retention, sorting
+// and the readers' "is this an active file" all use it.
+func rotatedParts(stem string) (base, stamp, seq, wid string, ok bool) {
+	i := strings.LastIndexByte(stem, '-')
+	if i >= 0 && strings.IndexByte(stem[i+1:], '_') >= 0 { // a writer id (a seq is digits only)
+		if wid = stem[i+1:]; !isWID(wid) {
+			return "", "", "", "", false
+		}
+		stem = stem[:i]
+		i = strings.LastIndexByte(stem, '-')
+	}
+	if i < 0 {
+		return "", "", "", "", false
+	}
+	seq = stem[i+1:]
+	if len(seq) < 4 || strings.Trim(seq, "0123456789") != "" {
+		return "", "", "", "", false
+	}
+	j := strings.LastIndexByte(stem[:i], '-')
+	if j < 0 {
+		return "", "", "", "", false
+	}
+	stamp = stem[j+1 : i]
+	if _, err := time.Parse(stampLayout, stamp); err != nil {
+		return "", "", "", "", false
+	}
+	return stem[:j], stamp, seq, wid, true
+}
+
 // parseRotated reports whether name is a rotated data file of table base
 // with extension ext (of any writer), and returns its stem.
 func parseRotated(name, base, ext string) (stem string, ok bool) {
-	prefix := base + "-"
-	if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ext) || len(name) < len(prefix)+len(ext) {
+	if !strings.HasSuffix(name, ext) {
 		return "", false
 	}
-	mid := name[len(prefix) : len(name)-len(ext)]
-	stamp, seq, found := strings.Cut(mid, "-")
-	if !found {
+	stem = name[:len(name)-len(ext)]
+	b, _, _, _, ok := rotatedParts(stem)
+	if !ok || b != base {
 		return "", false
 	}
-	if s, wid, ok := strings.Cut(seq, "-"); ok {
-		if !isWID(wid) {
-			return "", false
-		}
-		seq = s
-	}
-	if len(seq) < 4 {
-		return "", false
-	}
-	for i := 0; i < len(seq); i++ {
-		if seq[i] < '0' || seq[i] > '9' {
-			return "", false
-		}
-	}
-	if _, err := time.Parse(stampLayout, stamp); err != nil {
-		return "", false
-	}
-	return name[:len(name)-len(ext)], true
+	return stem, true
 }
 
 // splitRotated splits a rotated stem into its part up to the stamp, its
 // sequence number and its writer id (empty for the canonical writer).
 func splitRotated(stem string) (head, seq, wid string) {
-	i := strings.LastIndexByte(stem, '-')
-	if i >= 0 && strings.IndexByte(stem[i+1:], '_') >= 0 { // a writer id (a seq is digits only)
-		wid, stem = stem[i+1:], stem[:i]
-		i = strings.LastIndexByte(stem, '-')
-	}
-	return stem[:i], stem[i+1:], wid
+	base, stamp, seq, wid, _ := rotatedParts(stem)
+	return base + "-" + stamp, seq, wid
 }
 
 // sortRotated sorts rotated stems oldest first. Names order by time; the

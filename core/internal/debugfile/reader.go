@@ -12,8 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -90,33 +88,11 @@ func beingWritten(path string) bool {
 }
 
 // activeName reports whether path may be the active file of a Writer: its
-// name is not a rotated file's (<x>-<stamp>-<seq><ext>, see rotatedStem).
+// name is not a rotated file's (rotatedParts).
 func activeName(path string) bool {
 	name := filepath.Base(path)
-	if ext := filepath.Ext(name); ext != "" {
-		name = name[:len(name)-len(ext)]
-	}
-	// A rotated file of a writer that did not hold the canonical name ends
-	// in "-<wid>" (rotatedStem).
-	if i := strings.LastIndexByte(name, '-'); i >= 0 && isWID(name[i+1:]) && strings.IndexByte(name[i+1:], '_') >= 0 {
-		if rest := name[:i]; strings.LastIndexByte(rest, '-') >= 0 {
-			name = rest
-		}
-	}
-	i := strings.LastIndexByte(name, '-')
-	if i < 0 {
-		return true
-	}
-	seq := name[i+1:]
-	if len(seq) < 4 || strings.Trim(seq, "0123456789") != "" {
-		return true
-	}
-	j := strings.LastIndexByte(name[:i], '-')
-	if j < 0 {
-		return true
-	}
-	_, err := time.Parse(stampLayout, name[j+1:i])
-	return err != nil
+	_, _, _, _, rotated := rotatedParts(name[:len(name)-len(filepath.Ext(name))])
+	return !rotated
 }
 
 // ReadProtoFile reads a protobuf debug file: the descriptor from its sidecar
