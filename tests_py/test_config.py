@@ -219,7 +219,12 @@ def test_proxy_url_errors_name_the_setting_not_the_password() -> None:
     assert "proxy_url (env ZEROBUS_PROXY_URL)" in msg and "http:// or https://" in msg
     assert PROXY_PASSWORD not in msg and PROXY_PASSWORD not in repr(bad)
     # a value of the wrong type is named but not echoed
-    odd = WrapperConfiguration(None, "a.b.c", proxy_url=f"http://u:{PROXY_PASSWORD}@h".encode())  # type: ignore[arg-type]
+    odd_url = f"http://u:{PROXY_PASSWORD}@h".encode()
+    with pytest.raises(ConfigurationError) as ci:  # at construction, as the original's typed constructor
+        WrapperConfiguration(None, "a.b.c", proxy_url=odd_url)  # type: ignore[arg-type]
+    assert "proxy_url" in str(ci.value) and PROXY_PASSWORD not in str(ci.value)
+    odd = WrapperConfiguration(None, "a.b.c")
+    odd.proxy_url = odd_url  # type: ignore[assignment]  # assigned later: refused when used
     with pytest.raises(ConfigurationError) as ti:
         odd.validate()
     assert "proxy_url" in str(ti.value) and PROXY_PASSWORD not in str(ti.value)

@@ -945,3 +945,22 @@ def test_a_config_of_another_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '5'") as ei:
         WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts="5").validate()  # type: ignore[arg-type]
     assert isinstance(ei.value, ConfigurationError)
+
+
+def test_a_wrong_type_is_refused_at_construction() -> None:
+    """The original's constructor took typed arguments (PyO3): a value of the wrong type raised TypeError there,
+    not at the first validate() or send. A secret's value is never shown."""
+    with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '5'") as ei:
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts="5")  # type: ignore[arg-type]
+    assert isinstance(ei.value, ConfigurationError)
+    with pytest.raises(TypeError, match="endpoint: expected str, got int 8080"):
+        WrapperConfiguration(8080, "main.s.t")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="debug_enabled: expected bool, got str 'yes'"):
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", debug_enabled="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^client_secret: expected str, got int$") as ei:
+        WrapperConfiguration("http://127.0.0.1:1", "main.s.t", client_secret=987654)  # type: ignore[arg-type]
+    assert "987654" not in repr(ei.value)
+    # the same values of the right type (a NumPy scalar included) construct
+    np = pytest.importorskip("numpy")
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts=np.int64(3))
+    assert cfg.to_settings()["retry_max_attempts"] == 3

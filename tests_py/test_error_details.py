@@ -104,9 +104,8 @@ def test_go_config_error_names_python_keywords_and_units(server: LocalServer) ->
 
 
 def test_python_config_error_names_the_keyword() -> None:
-    cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError) as ei:
-        cfg.validate()
+        WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
     assert ei.value.key == "retry_max_attempts" and ei.value.keys == ["retry_max_attempts"]
     assert ei.value.fatal and ei.value.kind == "configuration"
 

@@ -56,7 +56,10 @@ def test_configuration_error(server: LocalServer) -> None:
 
 
 def test_configuration_error_for_wrong_python_type() -> None:
-    cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="retry_max_attempts: expected int"):
+        WrapperConfiguration("http://127.0.0.1:1", "a.b.c", retry_max_attempts="5")  # type: ignore[arg-type]
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c")
+    cfg.retry_max_attempts = "5"  # type: ignore[assignment]
     with pytest.raises(ConfigurationError, match="retry_max_attempts: expected int"):
         cfg.validate()
 

@@ -56,7 +56,11 @@ def test_errors_never_contain_the_secret(server: LocalServer, table_name: str) -
         bad.validate()
     assert SECRET not in str(ci.value)
     # a secret of the wrong type is named but not echoed
-    odd = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", client_secret=12345)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as ci:  # at construction, as the original's typed constructor
+        WrapperConfiguration("http://127.0.0.1:1", "a.b.c", client_secret=12345)  # type: ignore[arg-type]
+    assert "client_secret" in str(ci.value) and "12345" not in str(ci.value)
+    odd = WrapperConfiguration("http://127.0.0.1:1", "a.b.c")
+    odd.client_secret = 12345  # type: ignore[assignment]  # assigned later: refused when used
     with pytest.raises(ConfigurationError) as ti:
         odd.validate()
     assert "client_secret" in str(ti.value) and "12345" not in str(ti.value)

@@ -253,7 +253,8 @@ class WrapperConfiguration:
 
     Checks happen where the original Python API makes them, each reporting
     every problem at once with the Go core's rules: construction raises
-    :class:`ConfigurationError` when a debug output is enabled without
+    :class:`ConfigurationError` (also a ``TypeError``) for a value of the
+    wrong type, naming the setting, and when a debug output is enabled without
     ``debug_output_dir``; :meth:`validate` checks formats and combinations;
     creating a :class:`~zerobus_py.ZerobusWrapper` that sends also requires
     the credentials and a ``catalog.schema.table`` name.
@@ -412,6 +413,11 @@ class WrapperConfiguration:
         self.all_fields_optional = all_fields_optional
         self.transport = transport
         self.arrow_flight_compression = arrow_flight_compression
+        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError).
+        for attr, _key, typ in _FIELDS:
+            value = self._raw(attr)
+            if value is not None:
+                _checked(attr, value, typ, secret=attr in _SECRETS)
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
             # The original raises here; the Go rules report it with every other problem.
             self.validate()
