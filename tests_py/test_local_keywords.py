@@ -104,3 +104,16 @@ def test_busy_port_names_the_keyword(keyword: str) -> None:
     assert f"local server: cannot listen: {keyword}={port}: bind: " in msg, msg
     assert "Options." not in msg and ei.value.keys == [keyword]
     assert isinstance(ei.value, ConnectionError)  # the builtin too
+
+
+def test_create_table_wants_ddl_text() -> None:
+    """A pyarrow schema given as the column list raised json's "Object of type Schema is not JSON serializable",
+    naming neither the argument nor what it takes."""
+    import pyarrow as pa
+
+    with LocalServer() as srv:
+        with pytest.raises(TypeError, match=r"create_table\('main.s.t', columns\): columns must be .*SQL DDL.*"):
+            srv.create_table("main.s.t", pa.schema([("id", pa.int64())]))  # type: ignore[arg-type]
+        assert srv.tables() == []
+        srv.create_table("main.s.t", "id BIGINT")
+        assert [c["name"] for c in srv.columns("main.s.t")] == ["id"]

@@ -328,6 +328,11 @@ class LocalServer:
         problem for a bad name or column list, or a table that exists.
         """
         self._server()  # raises when closed
+        if not isinstance(columns, str):
+            raise TypeError(
+                f"create_table({name!r}, columns): columns must be the column list as SQL DDL text, e.g. "
+                f"'id BIGINT NOT NULL, name STRING', not {type(columns).__module__}.{type(columns).__qualname__}"
+            )
         self._inspect("POST", f"/tables/{urllib.parse.quote(name)}", {"columns": columns})
 
     def columns(self, name: str) -> list[dict[str, Any]]:
