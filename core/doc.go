@@ -159,7 +159,9 @@
 // checked before sending: at most 2000 columns, ASCII names, records up to
 // MaxRecordBytes (4 MiB − 19 bytes by default), table names of the form
 // catalog.schema.table. A row that cannot be encoded (a null in a
-// non-nullable column, an out-of-range value, an oversize record) fails alone
+// non-nullable column, an out-of-range value, an oversize record, a MAP
+// value giving one key twice: "m[2].key: duplicate MAP key "a" (the same key
+// as entry 0)", as a protobuf map keeps only a key's last entry) fails alone
 // with a *ConversionError naming the row and column; a column type protobuf
 // cannot express fails the whole batch, naming every bad column. So do, on
 // both transports and before anything is sent, two columns or STRUCT fields
@@ -340,7 +342,8 @@
 // table's types. A row fails alone (*ConversionError naming the column path,
 // RowNotWritten; the other rows are sent) for what fails it on the protobuf
 // path too: a null in a NOT NULL column or struct field, a null list
-// element or map value, a string that is not UTF-8, a value out of range
+// element or map value, a MAP key given twice in one map (the protobuf
+// path's rule, convert.MapKeys), a string that is not UTF-8, a value out of range
 // (an integer outside the table's TINYINT, SMALLINT, INT or BIGINT, a
 // finite float64 beyond FLOAT, a float not a whole number in a table
 // integer's range, an integer a table FLOAT or DOUBLE would round, a time

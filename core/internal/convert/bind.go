@@ -202,7 +202,7 @@ func (bd *binder) bindMap(n *node, arr arrow.Array) (encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mapEnc{base: newBase(n, arr), offs: offs, first: first, key: key, val: val}, nil
+	return &mapEnc{base: newBase(n, arr), offs: offs, first: first, key: key, val: val, keys: entries.Field(0)}, nil
 }
 
 func bindDict(n *node, a *array.Dictionary, vals encoder) (encoder, error) {

@@ -106,6 +106,10 @@
 //   - A null list element or map value fails the row: a repeated field or
 //     map cannot hold null. The error names the element, e.g. "tags[3]" or
 //     "attrs[2].value".
+//   - A map value giving one key twice fails the row (ErrDuplicateMapKey,
+//     "attrs[2].key"): a protobuf map keeps only a key's last entry. The
+//     encoded keys are compared (MapKeys; the Flight path applies the same
+//     check to keys cast to the table's type).
 //
 // With a caller-supplied descriptor the field labels decide instead: null in
 // a required field fails the row, in an optional one it is omitted.

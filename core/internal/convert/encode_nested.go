@@ -3,6 +3,7 @@ package convert
 import (
 	"strconv"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -88,12 +89,16 @@ func elemFail(f *fail, name string, k int) *fail {
 	return f
 }
 
-// mapEnc writes a map as repeated entry messages {1: key, 2: value}.
+// mapEnc writes a map as repeated entry messages {1: key, 2: value}. A map
+// of two entries or more has its encoded keys checked by MapKeys: a key
+// given twice fails the row (ErrDuplicateMapKey).
 type mapEnc struct {
 	base
 	offs     []int32
 	first    int // offs[0]: key and val are bound to the entries from there
 	key, val encoder
+	keys     arrow.Array // what key is bound to, for the error text
+	seen     MapKeys
 }
 
 func (e *mapEnc) enc(b []byte, i int) ([]byte, *fail) {
@@ -101,19 +106,38 @@ func (e *mapEnc) enc(b []byte, i int) ([]byte, *fail) {
 		return e.onNull(b) // a null map is written as an empty map
 	}
 	start, end := int(e.offs[i])-e.first, int(e.offs[i+1])-e.first
+	check := end-start > 1
+	if check {
+		e.seen.Reset(end - start)
+	}
 	for j := start; j < end; j++ {
 		b = appendVarint(b, e.tag)
 		var pos int
 		b, pos = beginLen(b)
+		ks := len(b)
 		var f *fail
 		if b, f = e.key.enc(b, j); f == nil {
-			b, f = e.val.enc(b, j)
+			if check {
+				if k := e.seen.Add(b, ks, len(b)); k >= 0 {
+					f = &fail{path: "key", reason: DuplicateMapKey(MapKeyText(e.keys, j), k), err: ErrDuplicateMapKey}
+				}
+			}
+			if f == nil {
+				b, f = e.val.enc(b, j)
+			}
 		}
 		if f != nil {
 			f.path = e.name + "[" + strconv.Itoa(j-start) + "]." + f.path
 			return b, f
 		}
-		b = endLen(b, pos)
+		if n := len(b); check {
+			b = endLen(b, pos)
+			if d := len(b) - n; d != 0 {
+				e.seen.Moved(d) // an entry over 127 bytes: its length took more bytes
+			}
+		} else {
+			b = endLen(b, pos)
+		}
 	}
 	return b, nil
 }

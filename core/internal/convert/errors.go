@@ -31,6 +31,9 @@ var (
 	// the table declares DECIMAL (Options.TableDecimal) is not a decimal
 	// number (protoarrow.CheckDecimalText).
 	ErrInvalidDecimal = errors.New("convert: DECIMAL value is not a decimal number")
+	// ErrDuplicateMapKey: a MAP value gives one key twice (see MapKeys); a
+	// protobuf map keeps only the last entry of a key.
+	ErrDuplicateMapKey = errors.New("convert: MAP value gives a key twice")
 	// ErrRecordTooLarge: the encoded record is over Options.MaxRecordBytes.
 	ErrRecordTooLarge = errors.New("convert: record too large")
 	// ErrSchemaMismatch: Encode was given a record batch whose schema is not
@@ -53,7 +56,8 @@ type RowError struct {
 	// Reason says what is wrong and what to do about it.
 	Reason string
 	// Err is one of ErrNullValue, ErrOutOfRange, ErrInvalidUTF8,
-	// ErrInvalidVariant, ErrInvalidDecimal or ErrRecordTooLarge.
+	// ErrInvalidVariant, ErrInvalidDecimal, ErrDuplicateMapKey or
+	// ErrRecordTooLarge.
 	Err error
 }
 

@@ -81,7 +81,7 @@ func (e *CastError) Unwrap() error { return e.Err }
 // NullRow is a row left out of the batch sent: a null in a NOT NULL
 // column of the table (Reason NullInNotNull), a value a protobuf record
 // cannot hold (a string that is not UTF-8, NullElement, NullMapValue,
-// NullInField), or a value Apply could not encode, such as text that is not
+// NullInField, a MAP key given twice), or a value Apply could not encode, such as text that is not
 // JSON for a VARIANT or a timestamp that overflows microseconds.
 type NullRow struct {
 	Row    int

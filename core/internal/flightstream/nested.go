@@ -515,7 +515,8 @@ func firstPerElement(bad []badValue) []badValue {
 // Values a protobuf record cannot hold fail their row on both transports
 // (the table stores records the protobuf way; the local server refuses a
 // batch holding them): a string that is not UTF-8, a null ARRAY element, a
-// null MAP value, a null in a NOT NULL STRUCT field; and a VARIANT given as
+// null MAP value, a MAP value giving a key twice (convert.MapKeys), a null
+// in a NOT NULL STRUCT field; and a VARIANT given as
 // struct{metadata, value} with one of the two null or bytes that are not a
 // well-formed Variant (see checkVariants). Values under a null struct, list
 // or map are not looked at; a null list or map is sent as empty, as
@@ -579,7 +580,7 @@ func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 		}
 		ents := ma.ListValues().(*array.Struct)
 		items := ents.Field(1)
-		var b []badValue
+		b := duplicateKeys(ma, ents.Field(0))
 		if items.NullN() > 0 {
 			for j := range items.Len() {
 				if items.IsNull(j) {
@@ -607,6 +608,25 @@ func checkValues(a arrow.Array, t arrow.DataType) []badValue {
 		return liftElements(la, b)
 	}
 	return nil
+}
+
+// duplicateKeys lists the entries of map a (keys: its keys, of the table's
+// key type) that give a key an earlier entry of their map gave, the first
+// per map, by the rule of convert.MapKeys (as the protobuf path checks).
+func duplicateKeys(a *array.Map, keys arrow.Array) []badValue {
+	var seen convert.MapKeys
+	var b []badValue
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			continue
+		}
+		s, e := a.ValueOffsets(i)
+		if dup, first := seen.KeysDuplicate(keys, int(s), int(e)); dup >= 0 {
+			j := int(s) + dup
+			b = append(b, badValue{i: j, path: ".key", reason: convert.DuplicateMapKey(convert.MapKeyText(keys, j), first)})
+		}
+	}
+	return b
 }
 
 // invalidUTF8 lists the strings of a large_string array that are not UTF-8
