@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +130,24 @@ func TestDetailsOfRealErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.RetryMaxAttempts = 1
-				_, err := sendErr(t, cfg) // "name" is not in the table
+				// The table's columns unread (403): the server checks the
+				// stream's descriptor (read, the mismatch is found up
+				// front, as the Flight case below shows).
+				ws, err := url.Parse(srv.WorkspaceURL())
+				if err != nil {
+					t.Fatal(err)
+				}
+				fwd := httputil.NewSingleHostReverseProxy(ws)
+				front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+					if strings.HasPrefix(r.URL.Path, zerobuslocal.UnityCatalogTablesPath) {
+						http.Error(rw, "not readable in this test", http.StatusForbidden)
+						return
+					}
+					fwd.ServeHTTP(rw, r)
+				}))
+				t.Cleanup(front.Close)
+				cfg.UnityCatalogURL = front.URL
+				_, err = sendErr(t, cfg) // "name" is not in the table
 				return err
 			},
 			kind: core.KindTransmission, // the stream is refused at create, before any row

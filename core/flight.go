@@ -38,8 +38,8 @@ const flightChunkBytes = 4 << 20
 const maxDecodedFactor = 8
 
 // ColumnMismatch is one column of a batch that cannot be sent as the
-// table's column (transport arrow_flight): BatchType is "" when the batch
-// lacks the column, TableType is "" when the table lacks it.
+// table's column: BatchType is "" when the batch lacks the column,
+// TableType is "" when the table lacks it.
 type ColumnMismatch struct {
 	Column    string
 	BatchType string
@@ -48,9 +48,10 @@ type ColumnMismatch struct {
 }
 
 // SchemaMismatchError lists every column of a batch that does not fit the
-// table's Arrow schema (transport arrow_flight). It is found before any row
-// is sent and is the Err of the *ConversionError (Row -1) every row fails
-// with.
+// table's Arrow schema: over arrow_flight always, over protobuf when the
+// table's columns were read from Unity Catalog (a derived descriptor). It
+// is found before any row is sent or stream opened and is the Err of the
+// *ConversionError (Row -1) every row fails with.
 type SchemaMismatchError struct {
 	Table   string
 	Columns []ColumnMismatch
@@ -305,15 +306,7 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 			notBefore = start // a cached copy: read the table's schema again, once
 			continue
 		}
-		sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
-		for _, c := range me.Columns {
-			sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
-		}
-		ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
-		if len(me.Columns) == 1 {
-			ce.Column = me.Columns[0].Column
-		}
-		fs.err = ce
+		fs.err = mismatchError(me)
 		if !fetched.IsZero() {
 			fs.errAt = time.Now()
 		}

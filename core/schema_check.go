@@ -21,7 +21,11 @@ import (
 // With transport protobuf it builds the conversion plan (the descriptor
 // given with WithDescriptor/WithMessage, or the one derived from schema,
 // with the table's optionality when Unity Catalog can be read, as a send
-// does) and then opens the schema's first stream, as the first send would (it
+// does). When the catalog gave the table's columns, a derived descriptor's
+// columns are checked against them first, as over Flight: a column the
+// table lacks, a NOT NULL one the batch lacks, or a type that does not go
+// into the table's is a *SchemaMismatchError in the chain, and no stream is
+// opened. Then it opens the schema's first stream, as the first send would (it
 // stays open for later sends; with the writer disabled nothing is opened):
 // the server checks the descriptor against the table's columns there, and a
 // refusal is its *TransmissionError (reason SCHEMA_VALIDATION_FAILED and its

@@ -213,9 +213,11 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	}
 	ss.planMu.Lock()
 	defer ss.planMu.Unlock()
-	if ss.planned.Load() || ss.plan != nil && time.Now().Before(ss.replanAt) {
+	start := time.Now()
+	if ss.planned.Load() || (ss.plan != nil || ss.planErr != nil) && start.Before(ss.replanAt) {
 		return ss.plan, ss.planErr
 	}
+	ss.planErr = nil
 	opts := convert.Options{
 		MessageName:    messageName(w.cfg.TableName),
 		AllOptional:    w.cfg.AllFieldsOptional,
@@ -256,6 +258,20 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 			opts.TableType = convert.TableTypes(table)
 			opts.TableFields = convert.TableLevels(table)
 			ss.plan, err = convert.NewPlan(ss.schema, opts)
+			if err == nil {
+				if ce := w.protobufMismatch(ss.schema, table, ss.plan, opts); ce != nil {
+					if fresh, _, ferr := w.tableSchema(ctx, start); ferr == nil && fresh != nil && fresh != table {
+						// A copy read before this plan: the table may
+						// have changed since; read again, once.
+						return w.replanFresh(ctx, ss, fresh, opts)
+					}
+					// Refused before any stream opens, as over Flight;
+					// checked again mismatchRecheck later (the table may
+					// be altered meanwhile).
+					ss.plan, ss.planErr, ss.replanAt = nil, ce, time.Now().Add(mismatchRecheck)
+					return nil, ce
+				}
+			}
 		} else if first != nil {
 			ss.plan, err = nil, first
 		}
@@ -271,6 +287,29 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	}
 	ss.planned.Store(true)
 	return ss.plan, ss.planErr
+}
+
+// replanFresh is planFor's end with a fresh copy of the table's columns,
+// read because the copy the plan was first made with showed a mismatch.
+func (w *Wrapper) replanFresh(ctx context.Context, ss *schemaState, table *arrow.Schema, opts convert.Options) (*convert.Plan, error) {
+	opts.TableNullable = convert.TableNullability(table)
+	opts.TableVariant = convert.TableVariants(table)
+	opts.TableDecimal = convert.TableDecimals(table)
+	opts.TableType = convert.TableTypes(table)
+	opts.TableFields = convert.TableLevels(table)
+	plan, err := convert.NewPlan(ss.schema, opts)
+	if err != nil {
+		ss.plan, ss.planErr = nil, fromSchemaError(err)
+		ss.planned.Store(true)
+		return nil, ss.planErr
+	}
+	if ce := w.protobufMismatch(ss.schema, table, plan, opts); ce != nil {
+		ss.plan, ss.planErr, ss.replanAt = nil, ce, time.Now().Add(mismatchRecheck)
+		return nil, ce
+	}
+	ss.plan = plan
+	ss.planned.Store(true)
+	return plan, nil
 }
 
 // tableColumns returns the table's columns as Unity Catalog declares them

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -86,12 +88,29 @@ func TestCheckSchemaNamesEachColumnWithoutSending(t *testing.T) {
 	}
 }
 
+// Over protobuf, with the table's columns read from Unity Catalog, the check
+// names a column the table lacks before any stream opens, as over Flight
+// (a *SchemaMismatchError); with the catalog unread, the server checks the
+// stream's descriptor and its refusal is the error.
 func TestCheckSchemaProtobufTheServerChecksTheTable(t *testing.T) {
 	srv := startServer(t, zerobuslocal.Options{})
 	const table = "main.default.check_proto_table"
 	createTable(t, srv, table, "id BIGINT NOT NULL, name STRING")
-	w := newWrapper(t, serverConfig(srv, table))
-	err := w.CheckSchema(testCtx(t), eventSchema) // score is not a column of the table
+	err := newWrapper(t, serverConfig(srv, table)).CheckSchema(testCtx(t), eventSchema) // score is not a column of the table
+	var sm *core.SchemaMismatchError
+	if !errors.As(err, &sm) || core.KindOf(err) != core.KindConversion || !reflect.DeepEqual(core.DetailsOf(err).Columns, []string{"score"}) {
+		t.Fatalf("CheckSchema with the catalog read: %v, want a *SchemaMismatchError naming score", err)
+	}
+	if st := srv.Stats(); st.StreamsCreated+st.StreamsRejected != 0 {
+		t.Fatalf("the check with the catalog read asked for a stream: %+v", st)
+	}
+	front, _ := catalogFront(t, srv, func(rw http.ResponseWriter, _ *http.Request) {
+		http.Error(rw, "catalog unavailable in this test", http.StatusForbidden)
+	})
+	unread := serverConfig(srv, table)
+	unread.UnityCatalogURL = front
+	w := newWrapper(t, unread)
+	err = w.CheckSchema(testCtx(t), eventSchema)
 	var te *core.TransmissionError
 	if !errors.As(err, &te) || core.IsRetryable(err) {
 		t.Fatalf("CheckSchema: %v, want a non-retryable *TransmissionError", err)
