@@ -177,10 +177,18 @@
 // derived descriptor lists them so (the service refuses another order,
 // FIELD_OUT_OF_ORDER), the Flight cast builds the table's layout. A nullable
 // column or STRUCT field the batch lacks is sent as nulls; a batch field
-// the table lacks, or a NOT NULL one the batch lacks, is refused naming it
-// (over protobuf by the service, FIELD_NOT_IN_TABLE and
-// MISSING_REQUIRED_COLUMN). Without the catalog the derived descriptor
-// follows the batch's order and spelling.
+// the table lacks, a NOT NULL one the batch lacks, or a column whose type
+// does not go into the table's, is refused before any stream opens, on
+// both transports alike: a *ConversionError (Row -1) whose Err is a
+// *SchemaMismatchError listing every such column with the batch's and the
+// table's type (the Flight cast's rule; over protobuf a column whose field
+// the table's takes as it is, such as an int64 of microseconds into a
+// TIMESTAMP or a date32 into an INT, is still sent). A mismatch is checked
+// again against the table read anew mismatchRecheck (10 s) later, as the
+// table may be altered. Without the catalog the derived descriptor follows
+// the batch's order and spelling, and the service judges it
+// (FIELD_NOT_IN_TABLE, TYPE_INCOMPATIBLE, MISSING_REQUIRED_COLUMN: a
+// *TransmissionError).
 //
 // A batch whose schema differs from earlier ones gets its own plan and its
 // own streams, created with its own descriptor; a stream never carries
@@ -400,9 +408,15 @@
 // logs go to WithLogger (default: silent). Each SendBatch has a span
 // "zerobus.SendBatch" with children "zerobus.convert", "zerobus.debug.write",
 // "zerobus.transmit" and "zerobus.wait_acks"; the stream it opens, if any,
-// adds "zerobus.stream.create" (with "zerobus.token.fetch" below it), and a
-// recovery that re-sends its requests runs as "zerobus.stream.recover" in
-// the same trace. Log records carry the trace_id and span_id of the span
+// adds "zerobus.stream.create", and a recovery that re-sends its requests
+// runs as "zerobus.stream.recover" in the same trace. A token fetch,
+// "zerobus.token.fetch", is a child of the span that needed the token: of
+// "zerobus.SendBatch" for the Unity Catalog read of the table's columns
+// (most of them: the first send of a schema, a recheck), of
+// "zerobus.stream.create" or "zerobus.stream.recover" when a stream's token
+// had to be fetched or refreshed. These spans, and the batch and row
+// metrics, carry zerobus.table and zerobus.transport ("protobuf" or
+// "arrow_flight"). Log records carry the trace_id and span_id of the span
 // they belong to. Metrics include
 // zerobus.batches.sent (by outcome), zerobus.rows.sent, zerobus.rows.failed
 // (by error kind), zerobus.bytes.sent, zerobus.send.duration and

@@ -235,7 +235,7 @@ func (w *Wrapper) await(ctx context.Context, op *opening) (*stream.Stream, error
 // convert encodes rows [lo, hi) of the batch and records row failures.
 func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, error) {
 	w := b.w
-	ctx, span := w.tel.Start(b.ctx, "zerobus.convert", attribute.Int("zerobus.rows", hi-lo))
+	ctx, span := w.tel.Start(b.ctx, "zerobus.convert", attribute.Int("zerobus.rows", hi-lo), w.transportAttr)
 	_ = ctx
 	t0 := time.Now()
 	chunk := b.rec.NewSlice(int64(lo), int64(hi))
@@ -259,7 +259,7 @@ func (b *batchSend) convert(plan *convert.Plan, lo, hi int) (*convert.Batch, err
 // and sends them; Send blocks while the in-flight window is full.
 func (b *batchSend) transmit(st *stream.Stream, base int, cb *convert.Batch, hold *chunkHold) error {
 	w := b.w
-	_, span := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", len(cb.Records)))
+	_, span := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", len(cb.Records)), w.transportAttr)
 	limit := w.cfg.MaxMessageBytes
 	var sendErr error
 	for i := 0; i < len(cb.Records); {
@@ -318,7 +318,7 @@ func (b *batchSend) reap(st *stream.Stream) {
 // has carried yet are withdrawn, so that they are certainly not written).
 func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 	w := b.w
-	_, span := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(b.pending)))
+	_, span := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(b.pending)), w.transportAttr)
 	var firstErr error
 	for _, pr := range b.pending {
 		err := pr.p.Wait(b.ctx)
@@ -513,12 +513,12 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 	w.tel.BatchesSent.Add(ctx, 1, attrs)
 	w.tel.SendDuration.Record(ctx, res.Latency.Seconds(), attrs)
 	if res.SuccessfulCount > 0 && !res.WriterDisabled {
-		w.tel.RowsSent.Add(ctx, int64(res.SuccessfulCount), metric.WithAttributes(w.tableAttr))
-		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr))
+		w.tel.RowsSent.Add(ctx, int64(res.SuccessfulCount), metric.WithAttributes(w.tableAttr, w.transportAttr))
+		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	}
 	if res.FailedCount > 0 {
 		for kind, n := range res.ErrorStatistics().ByKind { // counts, no per-row lists
-			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, telemetry.KeyErrorKind.String(string(kind))))
+			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr, telemetry.KeyErrorKind.String(string(kind))))
 		}
 	}
 }

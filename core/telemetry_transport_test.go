@@ -60,12 +60,19 @@ func TestTransportMetricsNameTheTransport(t *testing.T) {
 			if err != nil || res.SuccessfulCount != 400 {
 				t.Fatalf("SendBatch = %v, %v", res, err)
 			}
+			rec = telBatch(memory.DefaultAllocator, 10, 3) // row 3 fails
+			res, _ = w.SendBatch(context.Background(), rec)
+			rec.Release()
+			if res.FailedCount != 1 || res.SuccessfulCount != 9 {
+				t.Fatalf("SendBatch with a null in a NOT NULL column = %+v", res)
+			}
 			closeWrapper(t, w)
 			rm := h.collect(t)
 			want := telemetry.KeyTransport.String(tr)
 			for _, name := range []string{
 				"zerobus.ack.duration", "zerobus.conversion.duration", "zerobus.inflight.requests",
 				"zerobus.inflight.bytes", "zerobus.stream.creations", "zerobus.stream.recoveries", "zerobus.retries", "zerobus.batches.sent",
+				"zerobus.rows.sent", "zerobus.rows.failed", "zerobus.bytes.sent",
 			} {
 				sets := pointAttrs(rm, name)
 				if len(sets) == 0 {
@@ -74,6 +81,20 @@ func TestTransportMetricsNameTheTransport(t *testing.T) {
 				for _, set := range sets {
 					if !hasAttrs(set, []attribute.KeyValue{want}) {
 						t.Errorf("%s: a point without %s=%s: %v", name, want.Key, tr, set.ToSlice())
+					}
+				}
+			}
+			// The spans under SendBatch say it too (the protobuf path's
+			// left it to zerobus.SendBatch).
+			spans := h.spans.GetSpans()
+			for _, name := range []string{"zerobus.SendBatch", "zerobus.convert", "zerobus.transmit", "zerobus.wait_acks", "zerobus.stream.create", "zerobus.stream.recover"} {
+				ss := spansNamed(spans, name)
+				if len(ss) == 0 {
+					t.Errorf("no %s span", name)
+				}
+				for _, sp := range ss {
+					if v, ok := spanAttr(sp, telemetry.KeyTransport); !ok || v.AsString() != tr {
+						t.Errorf("a %s span with %s = %q (set %v), want %q", name, telemetry.KeyTransport, v.AsString(), ok, tr)
 					}
 				}
 			}

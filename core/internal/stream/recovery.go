@@ -26,7 +26,7 @@ type retryState struct {
 
 // open creates the first RPC and starts the supervisor.
 func (s *Stream) open(ctx context.Context) (err error) {
-	ctx, span := s.tel.Start(ctx, "zerobus.stream.create", telemetry.KeyTable.String(s.c.cfg.TableName))
+	ctx, span := s.tel.Start(ctx, "zerobus.stream.create", telemetry.KeyTable.String(s.c.cfg.TableName), transportAttr)
 	defer func() { telemetry.End(span, err) }()
 	// The caller's ctx and the stream's own (Client.Close) both stop it.
 	cctx, cancel := context.WithCancel(ctx)
@@ -332,7 +332,7 @@ func (a supervised) CountRetry(err error) {
 // pending) or lazily on the next Send.
 func (s *Stream) reconnect(rt *Retrier, reason string) (_ *rpc, err error) {
 	ctx, span := s.tel.Start(s.pendingCtx(), "zerobus.stream.recover", telemetry.KeyTable.String(s.c.cfg.TableName),
-		telemetry.KeyErrorKind.String(reason))
+		transportAttr, telemetry.KeyErrorKind.String(reason))
 	defer func() { telemetry.End(span, err) }()
 	r, err := s.connect(ctx, rt)
 	if err == nil {
