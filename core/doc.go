@@ -118,7 +118,9 @@
 // "canceled") and is one of the typed errors *ConfigurationError,
 // *AuthenticationError, *ConnectionError, *ConversionError (with Row and
 // Column), *TransmissionError (with the gRPC Code), *RetryExhaustedError and
-// *TokenRefreshError, usable with errors.As; ErrClosed with errors.Is.
+// *TokenRefreshError, usable with errors.As; ErrClosed (kind "closed") and
+// ErrNilBatch (a nil batch, reader or schema: kind "conversion") with
+// errors.Is.
 // ErrorKinds lists the kinds with two flags: Retryable (IsRetryable may
 // accept errors of the kind) and Fatal (a batch failing as a whole with it
 // means later batches would fail too, so a feeding loop should stop; the

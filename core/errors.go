@@ -96,7 +96,9 @@ func (k ErrorKind) Fatal() bool {
 var (
 	// ErrClosed is returned by every call on a Wrapper after Close.
 	ErrClosed = errors.New("zerobus: wrapper closed")
-	// ErrNilBatch is returned by SendBatch when the record batch is nil.
+	// ErrNilBatch is returned by SendBatch, SendBatchAsync, SendReader and
+	// CheckSchema when the record batch (reader, schema) is nil; its kind is
+	// KindConversion.
 	ErrNilBatch = errors.New("zerobus: record batch is nil")
 )
 
@@ -104,8 +106,9 @@ var (
 type kinded interface{ Kind() ErrorKind }
 
 // KindOf classifies err: the kind of the outermost typed error of this
-// package in err's chain, KindClosed for ErrClosed, KindCanceled for context
-// cancellation, KindUnknown otherwise (including nil).
+// package in err's chain, KindClosed for ErrClosed, KindConversion for
+// ErrNilBatch, KindCanceled for context cancellation, KindUnknown otherwise
+// (including nil).
 func KindOf(err error) ErrorKind {
 	if err == nil {
 		return KindUnknown
@@ -117,6 +120,8 @@ func KindOf(err error) ErrorKind {
 	switch {
 	case errors.Is(err, ErrClosed):
 		return KindClosed
+	case errors.Is(err, ErrNilBatch):
+		return KindConversion // the caller's data: no batch to convert
 	case stream.ContextEnded(err):
 		return KindCanceled
 	}
