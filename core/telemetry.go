@@ -87,7 +87,10 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 //
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The
-// providers are not registered as the otel globals. Invalid fields are
+// providers are not registered as the otel globals, nor is an error
+// handler: export failures go to OpenTelemetry's process-wide handler (Go's
+// standard logger by default; LogTelemetryErrors(t.Logger.Handler()) logs
+// them through the Telemetry's logger). Invalid fields are
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
@@ -213,22 +216,44 @@ func LogTelemetryErrors(h slog.Handler) {
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
 // Wrapper (WithTelemetry) at the end of Close: files are written at once, a
 // collector that accepts connections but does not answer is given up on
-// after this long, or when Close's ctx ends if that is sooner (but not
-// before telemetryCloseGrace); one that refuses connections after 0.5s
-// (see Telemetry.Shutdown).
+// after telemetryBudget; one that refuses connections after 0.5s (see
+// Telemetry.Shutdown).
 const (
-	telemetryCloseTimeout = 10 * time.Second
+	telemetryCloseTimeout = 3 * time.Second
 	telemetryCloseGrace   = 500 * time.Millisecond
 )
+
+// telemetryBudget is the time Close gives an owned Telemetry's final export
+// once the streams are closed: half of what ctx has left (the rest stays
+// the caller's, for its own shutdown), at most telemetryCloseTimeout, and
+// at least telemetryCloseGrace, also when ctx has ended.
+func telemetryBudget(ctx context.Context) time.Duration {
+	if ctx.Err() != nil {
+		return telemetryCloseGrace // cancelled, deadline or not
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return min(telemetryCloseTimeout, max(time.Until(dl)/2, telemetryCloseGrace))
+	}
+	return telemetryCloseTimeout
+}
 
 // WithTelemetry makes New record into t (t.Options()) and hands t to the
 // Wrapper: Close shuts t down once the streams are closed, so the spans and
 // metrics of the last batches are exported and the files closed before
-// Close returns (bounded by Close's ctx, by at least 0.5s even when ctx has
-// ended, and by at most 10s; 0.5s when the collector refuses connections).
-// If New
-// fails, t is shut down too. Use it when t serves one Wrapper; share a
-// Telemetry between Wrappers with Options and shut it down yourself.
+// Close returns. That final export gets a bounded share of Close's time:
+// half of what Close's ctx has left then, at most 3s (with a ctx without
+// deadline too), at least 0.5s even when ctx has ended, and 0.5s when the
+// collector refuses connections; a collector that accepts connections but
+// does not answer in that time loses the last export (logged as a warning),
+// so it delays Close by at most 3s. If New fails, t is shut down too. Use
+// it when t serves one Wrapper; share a Telemetry between Wrappers with
+// Options and shut it down yourself.
+//
+// Export failures in the background (a collector down or slow) go to
+// OpenTelemetry's process-wide error handler, which prints them with Go's
+// standard logger unless the program sets one: call
+// LogTelemetryErrors(t.Logger.Handler()) to log them through t's logger as
+// warnings (the command line and the Python package do).
 func WithTelemetry(t *Telemetry) Option {
 	return func(o *options) {
 		if t == nil {
@@ -244,13 +269,7 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil
 	}
-	budget := telemetryCloseTimeout
-	if ctx.Err() != nil {
-		budget = telemetryCloseGrace // cancelled, deadline or not
-	} else if dl, ok := ctx.Deadline(); ok {
-		budget = min(budget, max(time.Until(dl), telemetryCloseGrace))
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryBudget(ctx))
 	defer cancel()
 	return o.ownTelemetry.Shutdown(sctx)
 }

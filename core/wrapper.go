@@ -337,7 +337,9 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 // aborted and calls still in progress fail. A stream the server ended with
 // an error while nothing was pending on it affected no row: that error is
 // logged, not returned. Close is idempotent: later calls return the first
-// call's result. Safe for concurrent use.
+// call's result. Safe for concurrent use. With WithTelemetry, Close then
+// shuts the Telemetry down, its final export taking a bounded share of the
+// time ctx has left (half, at most 3s; see WithTelemetry).
 func (w *Wrapper) Close(ctx context.Context) error {
 	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
 	return w.closeErr
