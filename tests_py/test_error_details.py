@@ -5,8 +5,15 @@ result."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import http.server
 import pickle
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -77,9 +84,63 @@ def test_retry_exhausted_carries_attempts_code_and_cause(server: LocalServer, ta
     assert err.result is not None and err.result.failed_count == 4
 
 
-def test_server_schema_rejection_carries_reason_and_server_causes(server: LocalServer, table_name: str) -> None:
+@contextlib.contextmanager
+def _catalog_refused(server: LocalServer) -> Iterator[str]:
+    """A workspace URL whose Unity Catalog refuses every table lookup (403); the token endpoint is the server's."""
+
+    class Front(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            if self.path.startswith("/api/2.1/unity-catalog/tables/"):
+                status, body = 403, b'{"error_code":"PERMISSION_DENIED","message":"no"}'
+            else:
+                n = int(self.headers.get("Content-Length") or 0)
+                req = urllib.request.Request(
+                    server.workspace_url + self.path,
+                    data=self.rfile.read(n) if n else None,
+                    method=self.command,
+                    headers={k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")},
+                )
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    front = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Front)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{front.server_address[1]}"
+    finally:
+        front.shutdown()
+        front.server_close()
+
+
+def test_schema_mismatch_against_the_catalog_names_the_columns(server: LocalServer, table_name: str) -> None:
+    """With the table's columns read from Unity Catalog, columns the table lacks fail the batch before any stream
+    opens, on protobuf as over Flight: a ConversionError naming them (it was the server's TransmissionError)."""
     server.create_table(table_name, "id BIGINT")
     err = _raised(server.config(table_name, retry_max_attempts=1, **FAST), id_batch(0, 2))
+    assert isinstance(err, ConversionError) and err.kind == "conversion" and not err.retryable
+    assert err.columns == ["name", "score"] and err.row is None
+    assert err.result is not None and err.result.failed_count == 2
+    assert server.record_count(table_name) == 0
+
+
+def test_server_schema_rejection_carries_reason_and_server_causes(server: LocalServer, table_name: str) -> None:
+    server.create_table(table_name, "id BIGINT")
+    with _catalog_refused(server) as workspace:
+        cfg = server.config(table_name, retry_max_attempts=1, unity_catalog_url=workspace, **FAST)
+        err = _raised(cfg, id_batch(0, 2))
     assert isinstance(err, TransmissionError)
     assert (err.grpc_code, err.reason, err.retryable) == ("INVALID_ARGUMENT", "SCHEMA_VALIDATION_FAILED", False)
     assert "FIELD_NOT_IN_TABLE" in err.server_causes
