@@ -199,3 +199,35 @@ func BenchmarkMapKeys(b *testing.B) {
 		}
 	}
 }
+
+// Keys compared in the output buffer (an integer key, not a string's Arrow
+// bytes) are found after an entry over 127 bytes moved them (its length
+// prefix took two bytes): {1: long, 2: long, 1: x} fails at entry 2.
+func TestEncodeDuplicateIntMapKeyAfterLongEntries(t *testing.T) {
+	mem := checkedMem(t)
+	long := strings.Repeat("v", 300)
+	a := fromJSON(t, mem, arrow.MapOf(arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String), `[
+		[{"key": 1, "value": "`+long+`"}, {"key": 2, "value": "`+long+`"}, {"key": 1, "value": "x"}],
+		[{"key": 1, "value": "`+long+`"}, {"key": 2, "value": "`+long+`"}, {"key": 3, "value": "x"}],
+		[{"key": 1, "value": "`+long+`"}, {"key": 2, "value": "`+long+`"}, {"key": 3, "value": "x"}, {"key": 4, "value": "x"},
+		 {"key": 5, "value": "x"}, {"key": 6, "value": "x"}, {"key": 7, "value": "x"}, {"key": 8, "value": "x"},
+		 {"key": 9, "value": "x"}, {"key": 2, "value": "x"}]
+	]`)
+	defer a.Release()
+	rec := oneColumn(a, true)
+	defer rec.Release()
+	p, err := NewPlan(rec.Schema(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := encodeOK(t, p, rec)
+	defer out.Release()
+	got := map[int]string{}
+	for _, re := range out.Errors {
+		got[re.Row] = re.Column + ": " + re.Reason
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "v[2].key: duplicate MAP key 1 (the same key as entry 0)") ||
+		!strings.HasPrefix(got[2], "v[9].key: duplicate MAP key 2 (the same key as entry 1)") {
+		t.Fatalf("row errors %v", got)
+	}
+}
