@@ -65,7 +65,9 @@
 //     ExtractNotWrittenBatch): the row is certainly not stored. It failed
 //     conversion, was refused before it was sent (too large, the stream
 //     could not be opened, the Wrapper was closed), or was never handed to
-//     an RPC (a canceled ctx withdraws requests still waiting in the queue).
+//     an RPC (a canceled ctx withdraws requests still waiting in the queue;
+//     the rows of a SendReader input that were never read, when its total
+//     is known: WithTotalRows).
 //     Re-sending it cannot create a duplicate.
 //   - Unknown (RowUnknown, UnknownRowIndices, ExtractUnknownBatch): the row
 //     was sent, but no acknowledgement came before the send gave up:
