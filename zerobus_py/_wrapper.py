@@ -386,6 +386,13 @@ class ZerobusWrapper:
             timeout: seconds to wait at most; rows not acknowledged by then
                 fail with :class:`~zerobus_py.CancelledError` (the server may
                 still store them: delivery is at-least-once). Default: no limit.
+                When a send stops early (a timeout, Ctrl-C, a cancelled task,
+                a raising ``progress``), the rows it never read from an input
+                of known length (a table, DataFrame or Parquet file; a
+                dataset when ``progress`` is given, which counts it) were
+                never sent: they are in the result as not written, so the
+                result covers the whole input and its ``extract_*`` helpers
+                take the batch that was sent.
             progress: called as ``progress(rows_done, total_rows)`` each time
                 a part of the input is resolved (acknowledged or failed), in
                 the calling thread: at least once per batch of a stream and
@@ -411,7 +418,9 @@ class ZerobusWrapper:
             least one batch) also returns a result with ``success=False``:
             the rows read before are in it with their states, ``error`` names
             the row the input was read to and the producer's message, and the
-            rows never read are not counted (``failed_count`` may be 0). One
+            rows never read are not counted (``failed_count`` may be 0; an
+            input of known length, such as a Parquet file that fails to
+            decode, has them as not written instead). One
             that fails before its first batch raises
             :class:`~zerobus_py.ConversionError` instead, its (empty) result
             on ``err.result``.
