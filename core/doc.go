@@ -108,8 +108,8 @@
 // re-sends only the unacknowledged requests. Acknowledged rows are never
 // re-sent. A lost acknowledgement can therefore store a row twice: delivery
 // is at-least-once (see "Delivery and per-row results"). Non-retryable statuses (INVALID_ARGUMENT, NOT_FOUND,
-// PERMISSION_DENIED, UNAUTHENTICATED after one token refresh, ...) fail the
-// pending rows at once; the next batch opens a fresh stream. IsRetryable
+// ...; PERMISSION_DENIED and UNAUTHENTICATED after one retry with a fresh
+// token) fail the pending rows at once; the next batch opens a fresh stream. IsRetryable
 // tells whether re-sending the failed rows later may help.
 //
 // # Errors

@@ -261,8 +261,12 @@ class RetryExhausted(ZerobusError, TimeoutError):
 
 
 class WrapperClosedError(ZerobusError, RuntimeError):
-    """The wrapper was closed with ``close()``; create a new one to send more data (after ``shutdown()`` the
-    next send opens it again)."""
+    """The wrapper was closed with ``close()``: create a new one to send more data.
+
+    Also raised after ``shutdown()``, which does not finish the wrapper (the next send opens it again, so just
+    send again): by ``debug_stats()`` until the next send (the counters went with the streams), and by a send
+    still in flight in another thread when ``shutdown(timeout=...)`` gave up waiting (its rows are in
+    ``err.result``; those already sent are *unknown*: they may be stored)."""
 
     kind = "closed"
 

@@ -674,8 +674,13 @@ class TransmissionResult:
             shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
             rows.append((name, f"{plural(n, 'row')}: {shown}"))
         by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
-        for msg in list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]:  # distinct
-            rows.append(("error", _short(msg, 300)))
+        msgs = list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]  # distinct
+        # "error" is .error, the batch's; rows failing one by one leave it None: their errors are "row error"
+        label = "row error" if self.error is None else "error"
+        if self.error is not None and not msgs:
+            msgs = [_display(self.error)]
+        for msg in msgs:
+            rows.append((label, _short(msg, 300)))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )

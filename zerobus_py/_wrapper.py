@@ -433,7 +433,11 @@ class ZerobusWrapper:
                 One column (a pandas or polars Series, a lone
                 ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
                 :class:`~zerobus_py.ConversionError` saying what to send.
-            TypeError: ``batch`` is not a supported kind of data.
+                A ``StructArray`` (or a ``ChunkedArray`` of structs) is
+                sent as a table of its fields; null rows in it are refused
+                (``ConversionError`` for a ``ChunkedArray``).
+            TypeError: ``batch`` is not a supported kind of data, or a
+                ``StructArray`` with null rows.
         """
         with self._calling() as native:
             send = _Send(native, batch, timeout, progress)
@@ -524,7 +528,7 @@ class ZerobusWrapper:
         """Flush, close every stream and release the Go wrapper.
 
         Idempotent: later calls do nothing. Sends still in progress in other
-        threads finish first. As in the original API the wrapper is not
+        threads finish first, for up to ``timeout``. As in the original API the wrapper is not
         finished: a later :meth:`send_batch` (or :meth:`check_schema`) opens
         a Go wrapper again with the same settings (new streams, new debug
         files and counters), and :meth:`flush` does nothing until then; call
@@ -539,6 +543,15 @@ class ZerobusWrapper:
         at least 0.5 s). Default: the configured flush timeout (300 s) for
         the acknowledgements, and at most 10 s for a collector that does not
         answer (0.5 s for one that refuses connections: nothing listens).
+
+        Raises:
+            CancelledError: ``timeout`` (or the flush timeout) passed with
+                rows still unacknowledged; the streams are aborted. A send
+                still in flight in another thread then raises
+                :class:`WrapperClosedError` with its rows in ``err.result``
+                (those already sent as unknown: they may be stored).
+                The wrapper is shut down all the same: the next send opens it
+                again.
         """
         ms = _timeout_ms(timeout)  # a bad timeout raises before the wrapper is marked closed
         native = self._mark_closed()
