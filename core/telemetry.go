@@ -85,6 +85,13 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // rotation). Rotation runs in the write that crosses the limit: no
 // goroutine outlives Shutdown.
 //
+// With OTLP export, OpenTelemetry's process-wide internal logger
+// (otel.SetLogger) is replaced by one that reports to the logger of the
+// latest SetupTelemetry, redacted: an OTEL_EXPORTER_OTLP_* value the SDK
+// cannot parse (a header holding an API key, an endpoint with
+// user:password) is named but never printed, where the SDK's default
+// logger wrote it raw to stderr.
+//
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The
 // providers are not registered as the otel globals. Invalid fields are
