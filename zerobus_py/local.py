@@ -180,7 +180,9 @@ class LocalServer:
     """A local Zerobus server running inside this process (Go, on 127.0.0.1).
 
     Tables are created from the first stream's schema. Stop it with
-    :meth:`close` or a ``with`` block. Safe to use from several threads.
+    :meth:`close` or a ``with`` block; a server dropped while running is
+    closed when garbage collected, with a ``ResourceWarning``. Safe to use
+    from several threads.
 
     Args:
         client_id: the client id the token endpoint accepts (default
