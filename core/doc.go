@@ -410,7 +410,7 @@
 // Applications without an OpenTelemetry SDK of their own build the
 // providers and a JSON logger from Config's observability keys with
 // SetupTelemetry (OTLP gRPC/HTTP, OTLP JSON files, Config.LogFile; every file
-// rotated with lumberjack at TelemetryMaxFileMB). WithTelemetry hands the
+// rotated at TelemetryMaxFileMB). WithTelemetry hands the
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
 // carrying the records to Python's logging.
