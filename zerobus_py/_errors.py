@@ -192,13 +192,19 @@ class ZerobusError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str], dict[str, Any]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, str], dict[str, Any]]:
         # The class may be a combined RetryExhausted[...] class made at run
-        # time: rebuild it by kind. The state (attributes, result) is set
+        # time: rebuild it by kind. Any other class (a user's subclass too) is
+        # rebuilt as itself, by reference, without calling its __init__ (whose
+        # parameters may differ). The state (attributes, result) is set
         # after the instance exists, so the result's reference back to this
         # error pickles as a reference.
-        kind = self.kind if self.cause_kind is None else f"{self.kind}:{self.cause_kind}"
-        return (error_for, (kind, self.message), dict(self.__dict__))
+        cls = type(self)
+        if self.cause_kind is not None and cls in _COMBINED.values():
+            return (error_for, (f"{self.kind}:{self.cause_kind}", self.message), dict(self.__dict__))
+        if cls is _BY_KIND.get(self.kind) or cls is ZerobusError:
+            return (error_for, (self.kind, self.message), dict(self.__dict__))
+        return (_rebuild, (cls, self.message), dict(self.__dict__))
 
 
 class ConfigurationError(ZerobusError, ValueError):
@@ -356,6 +362,14 @@ def from_native(exc: BaseException) -> ZerobusError:
         if isinstance(d, dict) and isinstance(d.get("kind"), str) and isinstance(d.get("message"), str):
             return from_details(d)
     return ZerobusError(text)
+
+
+def _rebuild(cls: type[ZerobusError], message: str) -> ZerobusError:
+    """An instance of ``cls`` (a subclass of a zerobus exception, a user's own) for unpickling: made without its
+    ``__init__``, whose parameters may differ; pickle then sets its attributes."""
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, message)
+    return obj
 
 
 def error_for(kind: str, message: str) -> ZerobusError:
