@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _errors
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
 from ._html import plural
 
@@ -821,3 +822,8 @@ def _ranges(indices: list[int]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((i, i + 1))
     return tuple(out)
+
+
+# _errors annotates ZerobusError.result with this class, which it cannot import (this module imports it): bound
+# in its globals here, so that typing.get_type_hints resolves ZerobusError's annotations at run time.
+_errors.__dict__["TransmissionResult"] = TransmissionResult

@@ -24,10 +24,9 @@ from ._arrow import export
 from ._config import ConfigurationTypeError, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import TransmissionResult
+from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing_extensions import Self
-
     from ._native import pybind
 
 __all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]

@@ -35,10 +35,9 @@ import pyarrow as pa
 from . import _bridge
 from ._config import WrapperConfiguration
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
+from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing_extensions import Self
-
     from ._native import pybind
 
 __all__ = ["LocalServer"]
