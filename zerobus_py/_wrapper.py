@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import contextvars
+import copy
 import functools
 import json
 import numbers
@@ -311,7 +312,9 @@ class ZerobusWrapper:
             )
         if not isinstance(config, WrapperConfiguration):  # a TypeError, as the original's (a ConfigurationError too)
             raise ConfigurationTypeError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
-        self._config = config
+        # A snapshot, secret included: the caller may change (or reuse for the next table) the object it passed,
+        # which would make .config and repr() name settings this wrapper does not use.
+        self._config = copy.deepcopy(config)
         self._lock = threading.Lock()
         #: notified when no call is starting on the Go wrapper (_calling); shutdown waits for that
         self._idle = threading.Condition(self._lock)
@@ -322,7 +325,7 @@ class ZerobusWrapper:
         self._ended = False
         self._native: pybind.Wrapper | None = None
         #: the settings as created: a send after shutdown() opens a Go wrapper with the same ones
-        self._settings = config._native_json()
+        self._settings = self._config._native_json()
         _logs.start()  # Go's log records to the "zerobus_py" logger
         self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
 
@@ -330,8 +333,9 @@ class ZerobusWrapper:
 
     @property
     def config(self) -> WrapperConfiguration:
-        """The configuration this wrapper was created with."""
-        return self._config
+        """The configuration this wrapper was created with (the settings it uses), as a new copy: changes to
+        the object passed at creation, or to this copy, do not reach the wrapper."""
+        return copy.deepcopy(self._config)
 
     @property
     def is_closed(self) -> bool:
