@@ -14,14 +14,14 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
 
 from . import _bridge, _logs
-from ._arrow import export
+from ._arrow import ReadFailure, export
 from ._config import ConfigurationTypeError, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import TransmissionResult
@@ -82,6 +82,8 @@ class _Send:
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
         self._progress = progress
+        #: how the input's producer failed, filled while Go reads it (see _outcome)
+        self.read_failures = exported.read_failures
         self._pending: pybind.Pending | None = None
         try:
             with _InterruptHeld():  # a Ctrl-C as the send starts cancels it (below), once it is stored
@@ -144,7 +146,7 @@ class _Send:
         except BaseException as exc:
             self._cancel_into(exc)
             raise
-        return _outcome(d)
+        return _outcome(d, self.read_failures)
 
 
 class _InterruptHeld:
@@ -220,11 +222,34 @@ async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     _bridge.call(op.Err)
 
 
-def _outcome(d: dict[str, Any]) -> TransmissionResult:
+def _outcome(d: dict[str, Any], read_failures: Sequence[ReadFailure] = ()) -> TransmissionResult:
+    """The send's result from Go's outcome ``d``; the batch's error raised when it failed as a whole.
+
+    When the input's producer failed (``read_failures``: a RecordBatchReader whose generator raised), the error
+    that reports it says so in one line (pyarrow passed on the whole Python traceback as text) and has the
+    producer's own exception as its ``__cause__``, raised or on ``result.error``."""
+    failure = read_failures[0] if read_failures else None
+    if failure is not None:
+        d = _cleaned(d, failure)
     result = TransmissionResult._from_native(d)
+    if failure is not None and failure.error is not None:
+        for err in (result.error, result.failure):
+            if err is not None and failure.text in err.message:
+                err.__cause__ = failure.error
     if d.get("raised") and result.error is not None:
         raise result.error
     return result
+
+
+def _cleaned(value: Any, failure: ReadFailure) -> Any:
+    """Go's outcome (JSON) with each message reporting ``failure`` cut to its one line."""
+    if isinstance(value, str):
+        return failure.cleaned(value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v, failure) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v, failure) for v in value]
+    return value
 
 
 def _interrupted(exc_type: type[BaseException] | None) -> bool:
@@ -426,7 +451,10 @@ class ZerobusWrapper:
             decode, has them as not written instead). One
             that fails before its first batch raises
             :class:`~zerobus_py.ConversionError` instead, its (empty) result
-            on ``err.result``.
+            on ``err.result``. Either way the exception the reader (a generator
+            behind ``RecordBatchReader.from_batches``) raised is that error's
+            ``__cause__``, and its message names the batch and the exception in
+            one line.
 
         Raises:
             ZerobusError: the subclass matching the cause when the batch
@@ -646,7 +674,7 @@ async def _send_async(
     except BaseException as exc:
         await _cancel_async(send, exc)
         raise
-    return _outcome(d)
+    return _outcome(d, send.read_failures)
 
 
 def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None) -> _Send:
