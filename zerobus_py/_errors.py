@@ -68,8 +68,12 @@ class ZerobusError(Exception):
         message: the human-readable message (never contains secrets).
         result: for errors raised by ``send_batch``, the
             :class:`~zerobus_py.TransmissionResult` listing every row as
-            failed (so quarantine with ``extract_failed_batch`` still works);
-            otherwise ``None``.
+            failed (so quarantine with ``extract_failed_batch`` still works),
+            also when the batch was refused in Python (a DataFrame pyarrow
+            cannot convert, a Series, a closed wrapper); ``None`` there only
+            for an input whose length is unknown until read (a reader, a
+            stream, a dataset) refused before any of it was read. Otherwise
+            ``None``.
         retryable: sending the same data again later may succeed.
         fatal: a whole batch failing this way means later batches on the
             same wrapper would fail too (bad settings or credentials, an

@@ -11,6 +11,7 @@ import functools
 import json
 import numbers
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -21,10 +22,10 @@ from typing import TYPE_CHECKING, Any, overload
 import pyarrow as pa
 
 from . import _bridge, _logs
-from ._arrow import ReadFailure, export
+from ._arrow import ReadFailure, _is_pandas, _is_polars, _is_series, export
 from ._config import ConfigurationTypeError, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
-from ._result import TransmissionResult
+from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -460,7 +461,9 @@ class ZerobusWrapper:
             ZerobusError: the subclass matching the cause when the batch
                 failed as a whole (authentication, connection, retries
                 exhausted, schema not convertible, wrapper closed with ``close()``, ...);
-                the exception's ``result`` lists every row as failed.
+                the exception's ``result`` lists every row as failed (``None`` only for
+                an input whose length is unknown until read, a reader or stream,
+                refused before any of it was read).
                 One column (a pandas or polars Series, a lone
                 ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
                 :class:`~zerobus_py.ConversionError` saying what to send.
@@ -470,8 +473,7 @@ class ZerobusWrapper:
             TypeError: ``batch`` is not a supported kind of data, or a
                 ``StructArray`` with null rows.
         """
-        with self._calling() as native:
-            send = _Send(native, batch, timeout, progress)
+        send = _start_send(self, batch, timeout, progress)
         return send.wait()
 
     async def send_batch_async(
@@ -678,8 +680,59 @@ async def _send_async(
 
 
 def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None) -> _Send:
-    with wrapper._calling() as native:
-        return _Send(native, batch, timeout, progress)
+    """Start the send in Go. A :class:`~zerobus_py.ZerobusError` before Go has the batch (a DataFrame pyarrow
+    cannot convert, one column, a wrapper closed with ``close()``, ...) fails the batch as a whole: as for the
+    failures Go finds, its ``result`` lists every row as failed (not written), when the input's length is known
+    without reading it (:func:`_known_rows`)."""
+    try:
+        with wrapper._calling() as native:
+            return _Send(native, batch, timeout, progress)
+    except ZerobusError as err:
+        if err.result is None:
+            err.result = _all_not_written(err, batch)
+        raise
+
+
+def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None:
+    """The result of ``batch`` failing as a whole with ``err`` before any row was sent: every row not written;
+    None when its length is not known without reading it (a reader, a stream, a dataset)."""
+    n = _known_rows(batch)
+    if n is None:
+        return None
+    return TransmissionResult._create(
+        success=False,
+        all_succeeded=False,
+        error=err,
+        failure=err,
+        attempts=0,
+        latency_ms=0.0,
+        batch_size_bytes=0,
+        total_rows=n,
+        successful_count=0,
+        failed_count=n,
+        groups=[_FailedGroup(err, ((0, n),), NOT_WRITTEN)] if n else [],
+    )
+
+
+def _known_rows(batch: Any) -> int | None:
+    """The rows of ``batch`` when known without reading it: a pyarrow Table, RecordBatch or array, a pandas or
+    polars DataFrame or Series, a Parquet file (its footer), an object with ``__arrow_c_array__`` only; None for
+    the others (a reader, a dataset, an ``__arrow_c_stream__`` object) and anything that is not data."""
+    if isinstance(batch, (pa.Table, pa.RecordBatch)):
+        return int(batch.num_rows)
+    if isinstance(batch, (pa.Array, pa.ChunkedArray)):
+        return len(batch)
+    if _is_pandas(batch) or _is_polars(batch) or _is_series(batch):
+        return len(batch)
+    parquet = sys.modules.get("pyarrow.parquet")
+    if parquet is not None and isinstance(batch, parquet.ParquetFile):
+        return int(batch.metadata.num_rows)
+    if hasattr(batch, "__arrow_c_array__") and not hasattr(batch, "__arrow_c_stream__"):
+        try:
+            return len(pa.array(batch))
+        except Exception:  # not an array after all: no count
+            return None
+    return None
 
 
 async def _start_send_async(
