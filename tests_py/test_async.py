@@ -99,3 +99,43 @@ def test_sync_wrapper_async_context(config: WrapperConfiguration, server: LocalS
 
     asyncio.run(main())
     assert stored_ids(server, table_name) == [0, 1, 2]
+
+
+def test_async_calls_do_not_wait_for_the_default_executor(
+    config: WrapperConfiguration, server: LocalServer, table_name: str
+) -> None:
+    """The asyncio methods wait on Go in threads of their own: with the event loop's default executor full of the
+    application's blocking jobs (``to_thread``, ``run_in_executor(None, ...)``), a send, a flush, a schema check
+    and the shutdown still complete. They waited in that executor, so each waited for an application job to end
+    (here: for ever, until the job gave up after 60 s)."""
+    import concurrent.futures
+    import threading
+
+    import pyarrow as pa
+
+    release = threading.Event()
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+        blocker = loop.run_in_executor(None, release.wait, 60)  # the application's job holds the one thread
+        done = []
+        try:
+            async with AsyncZerobusWrapper(config) as w:
+                res = await w.send_batch(id_batch(0, 3))
+                assert res.all_succeeded
+                done.append("send" if not blocker.done() else "send after the job")
+                await w.check_schema(pa.schema([("id", pa.int64())]))
+                await w.flush()
+                res = await w.sync.send_batch_async(id_batch(3, 2))
+                assert res.all_succeeded
+                await w.shutdown()
+                done.append("all" if not blocker.done() else "all after the job")
+        finally:
+            release.set()
+            await blocker
+        return done
+
+    assert asyncio.run(main()) == ["send", "all"]
+    assert stored_ids(server, table_name) == list(range(5))
+

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import contextvars
 import copy
 import functools
 import json
 import numbers
+import os
 import signal
 import sys
 import threading
@@ -17,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pyarrow as pa
 
@@ -205,6 +207,43 @@ def _wait_for(start: Callable[[], pybind.Waiting]) -> None:
     _bridge.call(op.Err)
 
 
+#: Threads at most of the pool the asyncio methods wait on Go in (see :func:`_in_waiter`).
+_WAITER_THREADS = 64
+_waiters: concurrent.futures.ThreadPoolExecutor | None = None
+_waiters_lock = threading.Lock()
+
+
+def _waiter_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The process's pool of waiter threads, made on first use (again in a forked child)."""
+    global _waiters
+    with _waiters_lock:
+        if _waiters is None:
+            _waiters = concurrent.futures.ThreadPoolExecutor(_WAITER_THREADS, thread_name_prefix="zerobus_py-wait")
+        return _waiters
+
+
+def _forget_waiters() -> None:
+    """In a forked child: the parent's pool threads do not exist there."""
+    global _waiters, _waiters_lock
+    _waiters, _waiters_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_forget_waiters)
+
+_T = TypeVar("_T")
+
+
+async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
+    """``await asyncio.to_thread(fn, *args)`` in this package's own threads (:func:`_waiter_pool`), not the event
+    loop's default executor: the application's own ``to_thread`` / ``run_in_executor(None, ...)`` jobs filling
+    that pool (a few threads: ``min(32, cpus + 4)``) held every send's next wait on Go until one ended, and each
+    50 ms wait of a send took a slot from them."""
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    return await loop.run_in_executor(_waiter_pool(), functools.partial(ctx.run, fn, *args))
+
+
 async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     """:func:`_wait_for` for asyncio: cancelling the task cancels the call
     (a worker thread blocked in Go until the flush timeout also held up
@@ -213,12 +252,12 @@ async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     try:
         with _InterruptHeld():
             op = start()
-        while not await asyncio.to_thread(op.Wait, int(_WAIT_SLICE * 1000)):
+        while not await _in_waiter(op.Wait, int(_WAIT_SLICE * 1000)):
             pass
     except BaseException:
         if op is not None:
             op.Cancel()
-            await asyncio.to_thread(op.Wait, 0)
+            await _in_waiter(op.Wait, 0)
         raise
     _bridge.call(op.Err)
 
@@ -480,7 +519,8 @@ class ZerobusWrapper:
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """:meth:`send_batch` for asyncio: Go is waited for in short worker-thread
-        slices, so the event loop is never blocked. Same arguments, result and
+        slices (threads of this package, not the loop's default executor), so the
+        event loop is never blocked. Same arguments, result and
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
         as ``result``."""
@@ -603,7 +643,7 @@ class ZerobusWrapper:
             try:
                 await _wait_for_async(lambda: _bridge.call(native.CloseAsync, ms))
             finally:
-                await asyncio.to_thread(_logs.drain)
+                await _in_waiter(_logs.drain)
 
     def _mark_closed(self) -> pybind.Wrapper | None:
         """Mark the wrapper closed; the Go wrapper to close, or None when
@@ -671,7 +711,7 @@ async def _send_async(
     send = await _start_send_async(wrapper, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
-        while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
+        while (d := await _in_waiter(send.step, _WAIT_SLICE)) is None:
             pass
     except BaseException as exc:
         await _cancel_async(send, exc)
@@ -743,7 +783,9 @@ async def _start_send_async(
     send it started is cancelled and its partial result attached to the CancelledError."""
     ctx = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    started = loop.run_in_executor(None, functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress))
+    started = loop.run_in_executor(
+        _waiter_pool(), functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress)
+    )
     try:
         return await asyncio.shield(started)
     except BaseException as exc:
@@ -757,7 +799,7 @@ async def _start_send_async(
 
 async def _cancel_async(send: _Send, exc: BaseException) -> None:
     """:meth:`_Send._cancel_into` in a worker thread, waited for through further cancellations."""
-    done = asyncio.ensure_future(asyncio.to_thread(send._cancel_into, exc))
+    done = asyncio.ensure_future(_in_waiter(send._cancel_into, exc))
     while not done.done():
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait([done])
@@ -765,7 +807,8 @@ async def _cancel_async(send: _Send, exc: BaseException) -> None:
 
 class AsyncZerobusWrapper:
     """The asyncio form of :class:`ZerobusWrapper`: every method is a
-    coroutine whose Go work runs in a worker thread, so the event loop is never
+    coroutine whose Go work runs in a worker thread (of this package's own pool,
+    not the loop's default executor), so the event loop is never
     blocked. Use ``async with AsyncZerobusWrapper(config) as w: await
     w.send_batch(batch)``.
     """
