@@ -139,3 +139,35 @@ def test_async_calls_do_not_wait_for_the_default_executor(
     assert asyncio.run(main()) == ["send", "all"]
     assert stored_ids(server, table_name) == list(range(5))
 
+
+def test_wait_for_timeout_has_the_partial_result_on_its_cause(server: LocalServer, table_name: str) -> None:
+    """What the docs (send_batch_async, README) say about bounding an async send: with ``timeout=`` the partial
+    result is returned or, no row acknowledged, on the raised CancelledError; ``asyncio.wait_for`` raises a
+    TimeoutError whose ``__cause__`` (the task's CancelledError) has it, every row failed with CancelledError."""
+    from zerobus_py import CancelledError
+
+    server.create_table(table_name, "id BIGINT")
+    server.inject_fault(table_name, "stall_acks", persistent=True)
+    batch = id_batch(0, 2).select(["id"])
+
+    async def main() -> None:
+        w = AsyncZerobusWrapper(server.config(table_name))
+        try:
+            with pytest.raises(CancelledError) as bounded:
+                await w.send_batch(batch, timeout=0.2)
+            res = bounded.value.result
+            assert res is not None and isinstance(bounded.value, TimeoutError)
+            assert (res.successful_count, res.failed_count) == (0, 2)
+            assert res.group_errors_by_type().keys() == {"CancelledError"}
+            with pytest.raises(TimeoutError) as ei:
+                await asyncio.wait_for(w.send_batch(batch), 0.2)
+            cause = ei.value.__cause__
+            assert isinstance(cause, asyncio.CancelledError) and cause is ei.value.__context__
+            partial = cause.result  # type: ignore[attr-defined]
+            assert (partial.total_rows, partial.successful_count, partial.failed_count) == (2, 0, 2)
+            assert partial.group_errors_by_type().keys() == {"CancelledError"}
+        finally:
+            with pytest.raises(CancelledError):  # the acknowledgements never come
+                await w.shutdown(timeout=0.2)
+
+    asyncio.run(main())

@@ -523,7 +523,16 @@ class ZerobusWrapper:
         event loop is never blocked. Same arguments, result and
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
-        as ``result``."""
+        as ``result``.
+
+        To bound the send, pass ``timeout=``: the rows not acknowledged in time
+        fail with :class:`~zerobus_py.CancelledError`, in the result returned
+        (or, when no row was acknowledged, on the raised CancelledError, a
+        ``TimeoutError``, as ``err.result``). Under ``asyncio.wait_for(send, t)``
+        or ``async with asyncio.timeout(t)`` the task is cancelled instead, and
+        the ``TimeoutError`` asyncio raises has the task's
+        ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
+        ``err.__cause__.result``."""
         return await _send_async(self, batch, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
@@ -842,7 +851,13 @@ class AsyncZerobusWrapper:
     ) -> TransmissionResult:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
-        ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
+        ``loop.call_soon_threadsafe`` from it to touch loop objects).
+
+        Bound it with ``timeout=`` (the partial result is returned, or is
+        ``err.result`` of the CancelledError raised when no row was
+        acknowledged); under ``asyncio.wait_for`` / ``asyncio.timeout`` it is on
+        the ``TimeoutError``'s ``__cause__`` (the task's CancelledError):
+        ``err.__cause__.result``. See :meth:`ZerobusWrapper.send_batch_async`."""
         return await _send_async(self._sync, batch, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
