@@ -287,6 +287,17 @@ def _struct_batch(data: Any, column: pa.StructArray, err: pa.ArrowInvalid) -> pa
     ) from err
 
 
+def _is_struct_chunks(data: Any) -> bool:
+    """A ``pyarrow.ChunkedArray`` of structs (``Table.to_struct_array()``): sent as the table of its fields."""
+    return isinstance(data, pa.ChunkedArray) and pa.types.is_struct(data.type)
+
+
+def _struct_chunks_reader(data: pa.ChunkedArray) -> pa.RecordBatchReader:
+    """The struct chunks of ``data`` as batches, for extraction: the rows the send read, in its order."""
+    schema = pa.schema(list(data.type))
+    return pa.RecordBatchReader.from_batches(schema, (pa.RecordBatch.from_struct_array(c) for c in data.chunks))
+
+
 def _array_batch(data: Any) -> pa.RecordBatch:
     """``data`` (an object with ``__arrow_c_array__``: a struct array) as the batch :func:`export` sends."""
     try:
@@ -517,6 +528,8 @@ def _take_arrow(data: Any, indices: pa.Array) -> Any:
 
 def _batches_of(data: Any) -> pa.RecordBatchReader | None:
     """The inputs read as a stream to extract rows: a reader over them, or None for the others."""
+    if _is_struct_chunks(data):
+        return _struct_chunks_reader(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data):
         return None
     if "pyarrow.parquet" in sys.modules:
@@ -555,6 +568,8 @@ def _refuse_rerun(data: Any) -> None:
     the same rows in the same order: a query without a fixed order (``ORDER BY random()``, a parallel aggregate, a
     sample) would give back other rows than the ones selected, silently. Refused, saying what to pass instead."""
     if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data) or _is_file_read(data):
+        return
+    if _is_struct_chunks(data):  # in memory and immutable, as a table
         return
     if isinstance(data, pa.RecordBatchReader):
         raise TypeError(
@@ -596,7 +611,7 @@ def _num_rows(data: Any) -> int:
     _refuse_rerun(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return int(data.num_rows)
-    if _is_pandas(data) or _is_polars(data):
+    if _is_pandas(data) or _is_polars(data) or _is_struct_chunks(data):
         return len(data)
     if _is_file_read(data):  # counted from metadata (Parquet footers), without reading the data
         parquet = sys.modules.get("pyarrow.parquet")
