@@ -35,8 +35,10 @@ type schemaState struct {
 	plan    *convert.Plan
 	planErr error
 	// replanAt: plan was made without the table's columns, the catalog
-	// being down for a while; a batch from then on plans again (planMu).
-	replanAt time.Time
+	// being down for a while; a batch from then on plans again (planMu),
+	// or as soon as w.planStale(replanGen) (catalog_retry.go).
+	replanAt  time.Time
+	replanGen uint64
 
 	slots []*slot
 	fl    *flightSchema // transport arrow_flight (flight.go)
@@ -213,7 +215,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	}
 	ss.planMu.Lock()
 	defer ss.planMu.Unlock()
-	if ss.planned.Load() || ss.plan != nil && time.Now().Before(ss.replanAt) {
+	if ss.planned.Load() || ss.plan != nil && time.Now().Before(ss.replanAt) && !w.planStale(ss.replanGen) {
 		return ss.plan, ss.planErr
 	}
 	opts := convert.Options{
@@ -262,7 +264,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if transient && err == nil {
 			// The batch's own optionality for now (the send goes on when
 			// it matches the table's); the table's once the catalog is back.
-			ss.replanAt = time.Now().Add(mismatchRecheck)
+			ss.replanAt, ss.replanGen = time.Now().Add(mismatchRecheck), w.target.refusals.Load()
 			return ss.plan, nil
 		}
 	}

@@ -20,9 +20,11 @@ When retries are exhausted, the exception raised is a RetryExhausted that is
 *also* an instance of the class of the last failure: a retryable connection
 failure raises ``RetryExhausted`` which ``except ZerobusConnectionError`` (and
 the builtin ``ConnectionError``) catch too; a token endpoint that kept failing
-(HTTP 5xx, 408 or 429, network) is also a ``TokenRefreshError``. Rejected credentials
-(another HTTP 4xx from the token endpoint, UNAUTHENTICATED / PERMISSION_DENIED from
-the server) are never retried and raise :class:`AuthenticationError`.
+(HTTP 5xx, 408 or 429, network) is also a ``TokenRefreshError``, on both
+transports. Rejected credentials raise :class:`AuthenticationError`, not
+retryable: another HTTP 4xx from the token endpoint at once;
+UNAUTHENTICATED / PERMISSION_DENIED from the server after one retry with a
+fresh token (at stream creation or on an open stream).
 
 The Go core classifies every error with a stable *kind* string and
 describes it as data (``core.DetailsOf``): the native facade passes that JSON
