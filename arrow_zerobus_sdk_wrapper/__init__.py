@@ -29,8 +29,8 @@ from zerobus_py import (
     ZerobusError,
     ZerobusWrapper,
     __version__,
-    native_version,  # noqa: F401 - reachable as in zerobus_py
 )
+from zerobus_py import native_version as native_version  # reachable as in zerobus_py (`X as X`: mypy --strict)
 
 #: The original's name of ZerobusConnectionError: reachable, but kept out of
 #: `import *` so the builtin is not shadowed (as in zerobus_py).

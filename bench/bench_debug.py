@@ -54,7 +54,7 @@ def main() -> None:
             ws.append(ZerobusWrapper(cfg))
         try:
             for w in ws:  # warm up: stream, plan, files
-                assert w.send_batch(batch).success
+                assert w.send_batch(batch).all_succeeded
                 wait_debug_queue(w)
             wall: list[list[float]] = [[] for _ in modes]
             cpu: list[list[float]] = [[] for _ in modes]

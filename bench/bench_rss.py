@@ -128,7 +128,7 @@ batch = pa.record_batch({
 count = int(float(gb) * 1e9 / batch.nbytes) + 1
 cfg = WrapperConfiguration(endpoint, table, client_id=cid, client_secret=secret, unity_catalog_url=workspace)
 with ZerobusWrapper(cfg) as w:
-    assert w.send_batch(batch).success
+    assert w.send_batch(batch).all_succeeded
     gc.collect()
     idle = status_mib("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:

@@ -135,8 +135,11 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 		return ExitOK
 	}
 	var ue *usageError
+	var ic *inCommand
 	if errors.As(err, &ue) {
 		name = ue.command
+	} else if errors.As(err, &ic) {
+		name = ic.command
 	}
 	err = namedByKey(err)
 	fmt.Fprintln(stderr, errorLine(name, err))
@@ -177,6 +180,16 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// inCommand is an error of a subcommand (e.g. "debug read"), which finish
+// names by it rather than by the command.
+type inCommand struct {
+	command string
+	err     error
+}
+
+func (e *inCommand) Error() string { return e.err.Error() }
+func (e *inCommand) Unwrap() error { return e.err }
 
 func usageErrorf(command, format string, a ...any) error {
 	return &usageError{command: command, err: fmt.Errorf(format, a...)}

@@ -64,7 +64,10 @@ func debugMain(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stdout, debugUsage)
 		return nil
 	case "read":
-		return debugRead(args[1:], stdout, stderr)
+		if err := debugRead(args[1:], stdout, stderr); err != nil {
+			return &inCommand{command: "debug read", err: err}
+		}
+		return nil
 	default:
 		msg := fmt.Sprintf("unknown subcommand %q; the only one is read", args[0])
 		if strings.HasPrefix(args[0], "-") {

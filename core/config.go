@@ -254,7 +254,7 @@ type Config struct {
 	// telemetry files. YAML log_file, env ZEROBUS_LOG_FILE.
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
-	// file is rotated (lumberjack: renamed name-<time>.ext, started afresh).
+	// file is rotated (renamed name-<time>.ext, started afresh).
 	// Default 100. YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or

@@ -370,7 +370,9 @@ func LoadConfigYAML(path string) (Config, error) {
 // values; a null value also keeps the default. Unknown keys are errors.
 // String values may reference environment variables as ${NAME} (write $${ for
 // a literal "${"); an unset variable is an error. The result is not validated:
-// call Validate or let New do it.
+// call Validate or let New do it. When some values are refused, the problems
+// Validate finds in the file's other values are reported with them (the keys
+// the file leaves out are not reported missing: code or flags may set them).
 func ParseConfigYAML(data []byte) (Config, error) {
 	return parseYAML(data, "", os.LookupEnv)
 }
@@ -401,6 +403,7 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 	}
 	var ps []ConfigProblem
 	var set []string
+	given := map[string]givenAt{}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -428,13 +431,16 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		if v.Tag == "!!null" {
 			continue
 		}
+		prev := cfg
 		val, err := expandEnv(v.Value, lookup)
 		if err == nil {
 			err = s.set(&cfg, val)
 		}
 		if err == nil {
 			set = append(set, s.key)
+			given[s.field] = givenAt{prefix: fmt.Sprintf("line %d: ", v.Line)}
 		} else {
+			cfg = prev
 			msg := err.Error()
 			if s.secret { // never echo a secret back
 				msg = "invalid value"
@@ -447,7 +453,8 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		}
 	}
 	if len(ps) > 0 {
-		return Config{}, nil, &ConfigurationError{Source: source, Problems: ps}
+		// The file's other values are checked too, so one round shows every problem.
+		return Config{}, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
 	}
 	return cfg, set, nil
 }
@@ -555,7 +562,8 @@ func ConfigFromEnv() (Config, error) {
 // first set one of a list winning (e.g. UNITY_CATALOG_URL before
 // DATABRICKS_HOST). Unset and empty variables leave the field alone. Bad
 // values are reported together as a *ConfigurationError naming each
-// variable; c is then unchanged.
+// variable, with the problems Validate finds in the values of the other
+// variables set; c is then unchanged.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	_, err := c.applyEnvSet(lookup)
 	return err
@@ -567,13 +575,16 @@ func (c *Config) applyEnvSet(lookup func(string) (string, bool)) ([]string, erro
 	next := *c
 	var ps []ConfigProblem
 	var set []string
+	given := map[string]givenAt{}
 	for _, s := range settings {
 		for _, name := range s.env {
 			v, ok := lookup(name)
 			if !ok || v == "" {
 				continue
 			}
+			prev := next
 			if err := s.set(&next, v); err != nil {
+				next = prev
 				msg := err.Error()
 				if s.secret {
 					msg = "invalid value"
@@ -581,12 +592,14 @@ func (c *Config) applyEnvSet(lookup func(string) (string, bool)) ([]string, erro
 				ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})
 			} else {
 				set = append(set, s.key)
+				given[s.field] = givenAt{envVar: name}
 			}
 			break
 		}
 	}
 	if len(ps) > 0 {
-		return nil, &ConfigurationError{Source: "environment", Problems: ps}
+		// The environment's other values are checked too, so one round shows every problem.
+		return nil, &ConfigurationError{Source: "environment", Problems: withRestChecked(next, ps, given)}
 	}
 	*c = next
 	return set, nil

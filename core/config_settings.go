@@ -21,8 +21,27 @@ import (
 // files) and parsed as YAML and environment values are. Unknown keys, wrong
 // types and bad values are reported together as a *ConfigurationError whose
 // problems are named by key (ByKey). The result is not validated: call
-// Validate or let New do it.
+// Validate or let New do it; but when some values are refused, the
+// problems Validate finds in the other settings the map gives are reported
+// with them (ValidateSettings reports all of Validate's problems).
 func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
+	cfg, ps := configFromSettings(settingsMap)
+	if len(ps) > 0 {
+		given := map[string]givenAt{}
+		for _, s := range settings {
+			if v, ok := settingsMap[s.key]; ok && v != nil {
+				given[s.field] = givenAt{}
+			}
+		}
+		return Config{}, &ConfigurationError{Problems: withRestChecked(cfg, ps, given), ByKey: true}
+	}
+	return cfg, nil
+}
+
+// configFromSettings is ConfigFromSettings returning the problems of the
+// values it refuses, and the config with those keys left at their
+// defaults.
+func configFromSettings(settingsMap map[string]any) (Config, []ConfigProblem) {
 	cfg := DefaultConfig()
 	byKey := make(map[string]*setting, len(settings))
 	for i := range settings {
@@ -44,11 +63,13 @@ func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
 		if v == nil {
 			continue
 		}
+		prev := cfg
 		text, err := settingText(s, v)
 		if err == nil {
 			err = s.set(&cfg, text)
 		}
 		if err != nil {
+			cfg = prev
 			msg := err.Error()
 			if s.secret {
 				msg = "invalid value"
@@ -56,10 +77,7 @@ func ConfigFromSettings(settingsMap map[string]any) (Config, error) {
 			ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: s.env[0], Message: msg})
 		}
 	}
-	if len(ps) > 0 {
-		return Config{}, &ConfigurationError{Problems: ps, ByKey: true}
-	}
-	return cfg, nil
+	return cfg, ps
 }
 
 // settingText turns one settings-map value into the text the table's

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"errors"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/protobuf/proto"
@@ -32,6 +34,20 @@ type DebugTail = debugfile.Tail
 // memory.DefaultAllocator.
 func ReadDebugArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
 	return debugfile.ReadArrowFile(path, mem)
+}
+
+// DebugDamageSchema returns the schema of the Arrow debug file whose
+// ReadDebugArrowFile (or ReadDebugArrowFileTail) error err reports damage at
+// a batch, the file's schema itself being sound; nil for another error (a
+// file that is not a readable Arrow IPC stream). With damage in the first
+// batch no batch is returned: this schema then describes the (empty) intact
+// part.
+func DebugDamageSchema(err error) *arrow.Schema {
+	var de *debugfile.BatchDamageError
+	if errors.As(err, &de) {
+		return de.Schema
+	}
+	return nil
 }
 
 // ReadDebugArrowFileTail is ReadDebugArrowFile that also says how the file

@@ -65,7 +65,9 @@
 //     ExtractNotWrittenBatch): the row is certainly not stored. It failed
 //     conversion, was refused before it was sent (too large, the stream
 //     could not be opened, the Wrapper was closed), or was never handed to
-//     an RPC (a canceled ctx withdraws requests still waiting in the queue).
+//     an RPC (a canceled ctx withdraws requests still waiting in the queue;
+//     the rows of a SendReader input that were never read, when its total
+//     is known: WithTotalRows).
 //     Re-sending it cannot create a duplicate.
 //   - Unknown (RowUnknown, UnknownRowIndices, ExtractUnknownBatch): the row
 //     was sent, but no acknowledgement came before the send gave up:
@@ -106,9 +108,23 @@
 // re-sends only the unacknowledged requests. Acknowledged rows are never
 // re-sent. A lost acknowledgement can therefore store a row twice: delivery
 // is at-least-once (see "Delivery and per-row results"). Non-retryable statuses (INVALID_ARGUMENT, NOT_FOUND,
-// PERMISSION_DENIED, UNAUTHENTICATED after one token refresh, ...) fail the
-// pending rows at once; the next batch opens a fresh stream. IsRetryable
-// tells whether re-sending the failed rows later may help.
+// OUT_OF_RANGE, UNIMPLEMENTED, ...) fail the pending rows at once; the next
+// batch opens a fresh stream. UNAUTHENTICATED and PERMISSION_DENIED, at
+// stream creation or on an open stream, get one retry with a fresh token
+// (the unacknowledged requests re-sent on it); refused again before any
+// acknowledgement, the pending rows fail with an *AuthenticationError (not
+// retryable). One case differs: a fresh token the server accepted and then
+// refuses with UNAUTHENTICATED has expired in turn, and is refreshed again
+// within RetryMaxAttempts; past them, the same *AuthenticationError. An
+// acknowledgement starts the count again. IsRetryable tells whether
+// re-sending the failed rows later may help.
+//
+// A token endpoint failure that may pass (5xx, 408, 429, unreachable, or
+// no answer within CreateTimeout) is retried as a stream creation is, on
+// both transports, whether the stream's token request or the read of the
+// table's columns from Unity Catalog meets it (see below): past
+// RetryMaxAttempts the rows fail with a *RetryExhaustedError whose Last is
+// a *TokenRefreshError (or, for no answer in time, a *ConnectionError).
 //
 // # Errors
 //
@@ -224,7 +240,16 @@
 // AllFieldsOptional; a null in a NOT NULL field inside a STRUCT then
 // reaches the service, which refuses the whole request) and the send goes on (the plan of that batch schema
 // keeps that descriptor; after a failure that may pass, such as the catalog
-// unreachable or answering 5xx, a batch 10 s later asks again); only the workspace's TLS certificate
+// or the token endpoint unreachable, answering 5xx/408/429 or slower than
+// CreateTimeout, a batch 10 s later asks again). If the server refuses the
+// stream's schema while the catalog's failure was one that may pass, the
+// refusal is no verdict on the batch (the table's columns would have set
+// its optionality, names and types): the batch fails with that failure's
+// error, retryable (a *ConnectionError or *TokenRefreshError whose message
+// says what the server refused), and the next batch of the schema reads the
+// catalog again. A refusal after a failure that will not pass (401/403/404)
+// is the server's *TransmissionError, with CatalogUnread saying why the
+// catalog was not read. Only the workspace's TLS certificate
 // failing verification, which the stream's token request would meet the
 // same way, is returned at once. The same read names the table's VARIANT
 // columns (also inside STRUCTs, ARRAYs and MAPs): the JSON text sent for
@@ -336,6 +361,12 @@
 // catalog may not be read or has no such table yet, from the canonical
 // mapping of the batch's schema (protocol §9: STRING and DECIMAL as
 // large_utf8, BINARY large_binary, TIMESTAMP timestamp[us, UTC], …).
+// A batch cannot be cast without that schema: a read that fails in a way
+// that may pass (the catalog or the token endpoint unreachable, answering
+// 5xx/408/429, or slower than CreateTimeout) is tried again with the
+// stream's backoff and RetryMaxAttempts, then the batch fails with a
+// *RetryExhaustedError whose Last is the read's failure (nothing sent), as
+// a protobuf stream whose token request fails the same way does.
 // Columns are matched by name; safe casts are applied (integer widening,
 // any integer into a narrower table integer and float64 into FLOAT, any
 // float into a table integer and any integer into FLOAT or DOUBLE, each
@@ -427,7 +458,7 @@
 // Applications without an OpenTelemetry SDK of their own build the
 // providers and a JSON logger from Config's observability keys with
 // SetupTelemetry (OTLP gRPC/HTTP, OTLP JSON files, Config.LogFile; every file
-// rotated with lumberjack at TelemetryMaxFileMB). WithTelemetry hands the
+// rotated at TelemetryMaxFileMB). WithTelemetry hands the
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
 // carrying the records to Python's logging.

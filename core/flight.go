@@ -94,7 +94,12 @@ type tableTarget struct {
 	canonical bool      // the catalog may not be read: use the canonical mapping
 	// unread is why the last read of the table's columns failed (nil after
 	// one that did not): a schema the server then refuses says so (openErr).
-	unread atomic.Pointer[error]
+	unread atomic.Pointer[catalogUnread]
+	// refusals counts the streams refused for their schema while the
+	// last read had failed in a way that may pass (openErr): a plan made
+	// without the table's columns before the latest is made again at the
+	// next send (planFor, planStale), not mismatchRecheck later.
+	refusals atomic.Uint64
 }
 
 // mismatchRecheck is how long a batch schema that does not match the
@@ -183,37 +188,38 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 	s, err := flightstream.FetchTableSchema(fctx, w.client)
 	timedOut := fctx.Err() != nil && ctx.Err() == nil
 	cancel()
-	switch {
-	case err == nil:
-		t.unread.Store(nil)
-	case ctx.Err() == nil:
-		t.unread.Store(&err)
-	}
 	var ce *flightstream.CatalogError
+	var out error
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller's ctx ended the lookup: say so, not "cannot reach".
 		return nil, time.Time{}, callEnded(ctx, "while reading the table's columns from Unity Catalog, before anything was sent")
 	case err != nil && timedOut:
-		return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: fmt.Errorf(
+		out = &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: fmt.Errorf(
 			"the Unity Catalog lookup of table %s did not answer within create_timeout_ms (%v)", w.cfg.TableName, w.cfg.CreateTimeout)}
 	case err == nil:
+		t.unread.Store(nil)
 		t.schema, t.fetched = s, at
 		return s, at, nil
 	case errors.As(err, &ce) && ce.Answered():
-		return nil, time.Time{}, err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
+		out = err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
 	case errors.As(err, &ce) && ce.NotAllowed():
 		if ce.Status != 404 {
 			t.canonical = true
 		}
 		t.schema = nil // a table dropped since: its old schema no longer applies
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; using the batch's schema", "table", w.cfg.TableName, "reason", err)
-		return nil, time.Time{}, nil
 	case errors.As(err, &ce):
-		return nil, time.Time{}, &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
+		out = &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: err}
 	default:
-		return nil, time.Time{}, fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
+		out = fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 	}
+	why := &catalogUnread{err: err}
+	if out != nil && IsRetryable(out) {
+		why.retryable = out
+	}
+	t.unread.Store(why)
+	return nil, time.Time{}, out
 }
 
 // canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every
@@ -272,7 +278,7 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 	kept := fs.err
 	fs.err, fs.errAt = nil, time.Time{}
 	for {
-		target, fetched, err := w.targetSchema(ctx, ss.schema, notBefore)
+		target, fetched, err := w.targetSchemaRetried(ctx, ss.schema, notBefore, kept == nil)
 		if err != nil {
 			var ke kinded
 			if errors.As(err, &ke) || ctx.Err() != nil {
@@ -669,12 +675,21 @@ func transportName(t string) string {
 // not be read from Unity Catalog, the error says so
 // (TransmissionError.CatalogUnread): without them the batch's columns are
 // sent as they are, not matched to the table's nor cast to its types.
+//
+// When that failure may pass (the token endpoint or the catalog
+// unreachable, answering 5xx/408/429, or slower than create_timeout_ms), the
+// refusal is no verdict on the batch: the table's columns would have
+// settled it. The error is then that failure's, retryable as it is
+// (catalogRefusal), and the next send reads the catalog again.
 func (w *Wrapper) openErr(err error) error {
 	err = fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 	var te *TransmissionError
 	if errors.As(err, &te) && te.schemaRefused() {
 		if why := w.target.unread.Load(); why != nil {
-			te.CatalogUnread = *why
+			te.CatalogUnread = why.err
+			if why.retryable != nil {
+				return w.catalogRefusal(te, why.retryable)
+			}
 		}
 	}
 	return err

@@ -103,7 +103,7 @@ func TestWithTelemetryFromConfig(t *testing.T) {
 		closeWrapper(t, w)
 		mem.AssertSize(t, 0)
 	}
-	run(0, false) // the first use of the files' paths starts lumberjack's goroutines
+	run(0, false) // warm-up: goroutines started once per process
 	before := runtime.NumGoroutine()
 	run(1, true)
 	run(2, false)

@@ -118,7 +118,9 @@ type TransmissionResult struct {
 	WriterDisabled bool
 	// InputErr is set by SendReader when the input was not read to its end:
 	// its reader failed, or the send was stopped. The result then covers
-	// the TotalRows rows read; Err is InputErr, whatever rows also failed.
+	// the rows read and, when the input's total was given (WithTotalRows),
+	// the rows never read, as not written with Err; Err is InputErr,
+	// whatever rows also failed.
 	InputErr error
 }
 

@@ -63,7 +63,9 @@ func WithProgress(fn func(Progress)) SendOption {
 }
 
 // WithTotalRows tells SendReader how many rows the reader holds (a table's
-// length, a Parquet file's metadata), for Progress.TotalRows.
+// length, a Parquet file's metadata), for Progress.TotalRows and for the
+// result of a send that stops before the input's end: the rows never read
+// are then in the result, as not written.
 func WithTotalRows(n int64) SendOption {
 	return func(o *sendOptions) { o.total = n }
 }
@@ -89,18 +91,24 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // parts when large) are sent concurrently over the table's streams. The
 // result is one TransmissionResult whose row indices count across the
 // reader's batches in order (row i of the second batch is row
-// len(first)+i); TotalRows is the number of rows read. Rows that cannot be
+// len(first)+i); TotalRows is the number of rows read, or the total given
+// WithTotalRows if more (see below). Rows that cannot be
 // converted fail individually; see FailedAsWhole for whole failures.
 //
 // If ctx ends, SendReader stops reading, rows not yet acknowledged fail with
 // ctx's error (the server may still store them: at-least-once) and it
-// returns promptly; rows never read are not in the result. That holds while
+// returns promptly. Rows never read were never sent: with WithTotalRows
+// they are in the result, rows [rows read, total) failed as not written
+// with the result's Err (so the result covers the whole input, and
+// quarantining or re-sending from it takes them too); without it they are
+// not in the result. That holds while
 // the reader blocks in Next (a live source): SendReader reads rdr on a
 // goroutine of its own, holding a reference (Retain) to it, and a Next that
 // has not returned when ctx ends finishes there, after SendReader returned;
 // the goroutine then Releases its reference (the caller must not read rdr
 // meanwhile). If the reader fails, the rows read before are still sent and
-// the result's Err names the read error. SendReader does not Release the
+// the result's Err names the read error (the rows never read are then in
+// the result as for a stop). SendReader does not Release the
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
@@ -192,9 +200,27 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		// The input's end was not reached: that is the batch's error, over
 		// any row's (the rows' own errors stay on FailedRows).
 		res.Success, res.Err, res.InputErr = false, readErr, readErr
+		res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly)
 	}
 	res.Latency = w.now().Sub(start)
 	return res
+}
+
+// addUnread adds the rows of the input that were never read, [TotalRows,
+// total) when the total is known (WithTotalRows), to r as not written with
+// err (why the reading stopped): they were never sent. The result then
+// covers the whole input, so quarantining the batch that was sent (every
+// failed row) or re-sending its not-written rows takes them too. lists is
+// as for mergeResults.
+func (r *TransmissionResult) addUnread(total int64, err error, lists bool) {
+	if total <= int64(r.TotalRows) {
+		return // unknown, or every row was read
+	}
+	lo, hi := r.TotalRows, int(total)
+	r.setFailed(appendFailed(r.runs(), lo, hi, err, RowNotWritten), lists)
+	r.TotalRows = hi
+	r.FailedCount += hi - lo
+	r.NotWrittenCount += hi - lo
 }
 
 // readAll reads rdr and starts a part for every piece of it the window

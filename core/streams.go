@@ -35,8 +35,10 @@ type schemaState struct {
 	plan    *convert.Plan
 	planErr error
 	// replanAt: plan was made without the table's columns, the catalog
-	// being down for a while; a batch from then on plans again (planMu).
-	replanAt time.Time
+	// being down for a while; a batch from then on plans again (planMu),
+	// or as soon as w.planStale(replanGen) (catalog_retry.go).
+	replanAt  time.Time
+	replanGen uint64
 
 	slots []*slot
 	fl    *flightSchema // transport arrow_flight (flight.go)
@@ -214,7 +216,8 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 	ss.planMu.Lock()
 	defer ss.planMu.Unlock()
 	start := time.Now()
-	if ss.planned.Load() || (ss.plan != nil || ss.planErr != nil) && start.Before(ss.replanAt) {
+	if ss.planned.Load() || ss.plan != nil && start.Before(ss.replanAt) && !w.planStale(ss.replanGen) ||
+		ss.planErr != nil && start.Before(ss.replanAt) { // a mismatch with the table, kept (protobufMismatch)
 		return ss.plan, ss.planErr
 	}
 	ss.planErr = nil
@@ -278,7 +281,7 @@ func (w *Wrapper) planFor(ctx context.Context, ss *schemaState) (*convert.Plan, 
 		if transient && err == nil {
 			// The batch's own optionality for now (the send goes on when
 			// it matches the table's); the table's once the catalog is back.
-			ss.replanAt = time.Now().Add(mismatchRecheck)
+			ss.replanAt, ss.replanGen = time.Now().Add(mismatchRecheck), w.target.refusals.Load()
 			return ss.plan, nil
 		}
 	}

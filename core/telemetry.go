@@ -79,11 +79,18 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 //   - ObservabilityEnabled false: no-op providers and the logger only.
 //   - LogFile set: the logger also appends JSON lines there.
 //
-// Every file is rotated with lumberjack at TelemetryMaxFileMB, keeping
-// TelemetryMaxBackups old copies. A file path is shared by the whole
-// process (two Telemetry writing one directory share its rotation), and the
-// first use of a path starts one goroutine that lives as long as the
-// process (lumberjack never stops it).
+// Every file is rotated at TelemetryMaxFileMB (renamed name-<time>.ext),
+// keeping TelemetryMaxBackups old copies. An open file path is shared by
+// the whole process (two Telemetry writing one directory share its
+// rotation). Rotation runs in the write that crosses the limit: no
+// goroutine outlives Shutdown.
+//
+// With OTLP export, OpenTelemetry's process-wide internal logger
+// (otel.SetLogger) is replaced by one that reports to the logger of the
+// latest SetupTelemetry, redacted: an OTEL_EXPORTER_OTLP_* value the SDK
+// cannot parse (a header holding an API key, an endpoint with
+// user:password) is named but never printed, where the SDK's default
+// logger wrote it raw to stderr.
 //
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The

@@ -23,13 +23,17 @@ func parseConfig(configJSON string) (core.Config, error) {
 }
 
 // ValidateConfig parses configJSON (see parseConfig) and applies
-// core.Config.Validate, which reports every problem at once, named by key.
+// core.Config.Validate with core.ValidateSettings, which reports every
+// problem at once, named by key: the values the loading refuses and
+// Validate's problems in the others.
 func ValidateConfig(configJSON string) error {
-	cfg, err := parseConfig(configJSON)
-	if err != nil {
-		return wrapErr(err)
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(configJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
 	}
-	return wrapErr(core.ByKeyError(cfg.Validate()))
+	return wrapErr(core.ValidateSettings(m))
 }
 
 // DebugKinds parses configJSON (see parseConfig) and returns

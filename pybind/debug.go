@@ -19,7 +19,8 @@ type DebugFile struct {
 	// Damage is "" for an intact file. For a damaged Arrow debug file it is
 	// the details JSON (see errorJSON) of core.ReadDebugArrowFile's error,
 	// which names the file, batch, column and row; IPC then holds the
-	// intact batches before the damage (what that function returns with it).
+	// intact batches before the damage (what that function returns with it),
+	// none but the file's schema when the first batch is damaged.
 	Damage string
 	// StillWriting is core.DebugTail's: the file is an active one that
 	// ends inside a message or record (an Arrow file: also one with no
@@ -51,6 +52,14 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 	recs, tail, readErr := core.ReadDebugArrowFileTail(path, memory.DefaultAllocator)
 	defer releaseAll(recs)
 	if len(recs) == 0 {
+		if schema := core.DebugDamageSchema(readErr); schema != nil {
+			// damage in the first batch: no intact batch, the file's schema
+			b, err := writeIPC(schema)
+			if err != nil {
+				return nil, err
+			}
+			return &DebugFile{IPC: b, Damage: string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))}, nil
+		}
 		if readErr != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
 		}

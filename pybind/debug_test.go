@@ -106,7 +106,8 @@ func TestReadDebugFileDamagedArrow(t *testing.T) {
 
 // A debug file whose compressed batch declares more than one batch may
 // decompress to (1 GiB for a small one) is refused before anything is
-// allocated; the message Python's read_file raises names the file, the
+// allocated; the message Python's read_file raises (DamagedDebugFileError:
+// the batch is damaged or crafted, its schema is sound) names the file, the
 // batch and what to do.
 func TestReadDebugFileDecompressionBomb(t *testing.T) {
 	p, _, err := ipcbomb.WriteFile(t.TempDir(), "bomb.arrow", false, 2)
@@ -114,9 +115,25 @@ func TestReadDebugFileDecompressionBomb(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := ReadDebugFile(p)
-	if got != nil || err == nil || !strings.Contains(err.Error(), p) ||
-		!strings.Contains(err.Error(), "batch 0: ") || !strings.Contains(err.Error(), "declare more than 1073741824 bytes uncompressed, the limit for one batch") ||
-		!strings.Contains(err.Error(), "may be damaged") || !strings.Contains(err.Error(), "debug_arrow_compression=lz4 or none") {
-		t.Fatalf("got %v, %v", got, err)
+	if err != nil || got == nil || got.Damage == "" {
+		t.Fatalf("got %+v, %v; want the damage reported with the (empty) intact part", got, err)
+	}
+	var d struct{ Message string }
+	if err := json.Unmarshal([]byte(got.Damage), &d); err != nil {
+		t.Fatal(err)
+	}
+	msg := d.Message
+	if !strings.Contains(msg, p) ||
+		!strings.Contains(msg, "batch 0: ") || !strings.Contains(msg, "declare more than 1073741824 bytes uncompressed, the limit for one batch") ||
+		!strings.Contains(msg, "may be damaged") || !strings.Contains(msg, "debug_arrow_compression=lz4 or none") {
+		t.Fatalf("damage %s", msg)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(got.IPC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if r.Next() || r.Schema().NumFields() == 0 {
+		t.Fatalf("intact part: want no batch and the file's schema, got %v", r.Schema())
 	}
 }

@@ -99,3 +99,75 @@ def test_sync_wrapper_async_context(config: WrapperConfiguration, server: LocalS
 
     asyncio.run(main())
     assert stored_ids(server, table_name) == [0, 1, 2]
+
+
+def test_async_calls_do_not_wait_for_the_default_executor(
+    config: WrapperConfiguration, server: LocalServer, table_name: str
+) -> None:
+    """The asyncio methods wait on Go in threads of their own: with the event loop's default executor full of the
+    application's blocking jobs (``to_thread``, ``run_in_executor(None, ...)``), a send, a flush, a schema check
+    and the shutdown still complete. They waited in that executor, so each waited for an application job to end
+    (here: for ever, until the job gave up after 60 s)."""
+    import concurrent.futures
+    import threading
+
+    import pyarrow as pa
+
+    release = threading.Event()
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+        blocker = loop.run_in_executor(None, release.wait, 60)  # the application's job holds the one thread
+        done = []
+        try:
+            async with AsyncZerobusWrapper(config) as w:
+                res = await w.send_batch(id_batch(0, 3))
+                assert res.all_succeeded
+                done.append("send" if not blocker.done() else "send after the job")
+                await w.check_schema(pa.schema([("id", pa.int64())]))
+                await w.flush()
+                res = await w.sync.send_batch_async(id_batch(3, 2))
+                assert res.all_succeeded
+                await w.shutdown()
+                done.append("all" if not blocker.done() else "all after the job")
+        finally:
+            release.set()
+            await blocker
+        return done
+
+    assert asyncio.run(main()) == ["send", "all"]
+    assert stored_ids(server, table_name) == list(range(5))
+
+
+def test_wait_for_timeout_has_the_partial_result_on_its_cause(server: LocalServer, table_name: str) -> None:
+    """What the docs (send_batch_async, README) say about bounding an async send: with ``timeout=`` the partial
+    result is returned or, no row acknowledged, on the raised CancelledError; ``asyncio.wait_for`` raises a
+    TimeoutError whose ``__cause__`` (the task's CancelledError) has it, every row failed with CancelledError."""
+    from zerobus_py import CancelledError
+
+    server.create_table(table_name, "id BIGINT")
+    server.inject_fault(table_name, "stall_acks", persistent=True)
+    batch = id_batch(0, 2).select(["id"])
+
+    async def main() -> None:
+        w = AsyncZerobusWrapper(server.config(table_name))
+        try:
+            with pytest.raises(CancelledError) as bounded:
+                await w.send_batch(batch, timeout=0.2)
+            res = bounded.value.result
+            assert res is not None and isinstance(bounded.value, TimeoutError)
+            assert (res.successful_count, res.failed_count) == (0, 2)
+            assert res.group_errors_by_type().keys() == {"CancelledError"}
+            with pytest.raises(TimeoutError) as ei:
+                await asyncio.wait_for(w.send_batch(batch), 0.2)
+            cause = ei.value.__cause__
+            assert isinstance(cause, asyncio.CancelledError) and cause is ei.value.__context__
+            partial = cause.result  # type: ignore[attr-defined]
+            assert (partial.total_rows, partial.successful_count, partial.failed_count) == (2, 0, 2)
+            assert partial.group_errors_by_type().keys() == {"CancelledError"}
+        finally:
+            with pytest.raises(CancelledError):  # the acknowledgements never come
+                await w.shutdown(timeout=0.2)
+
+    asyncio.run(main())

@@ -457,3 +457,29 @@ def test_a_duration_below_the_keys_unit_is_refused_as_go_refuses_it(
     # a whole number of the unit written as a duration loads, with the same value in Python
     path.write_text(f"endpoint: https://1.zerobus.x.cloud.databricks.com\ntable_name: a.b.c\n{key}: 2000ms\n")
     assert getattr(WrapperConfiguration.from_yaml(str(path)), key) == (2 if unit == "seconds" else 2000)
+
+
+def test_wrapper_config_is_the_one_it_was_created_with(server: LocalServer, table_name: str) -> None:
+    """``wrapper.config`` and ``repr(wrapper)`` say which settings the wrapper uses: a snapshot taken at creation
+    (secret included), not the caller's object, which a loop reusing one config for the next table changes. Both
+    read the live object: they named the next table while the wrapper wrote to its own."""
+    from zerobus_py import AsyncZerobusWrapper
+
+    cfg = server.config(table_name)
+    other = table_name + "_other"
+    w = ZerobusWrapper(cfg)
+    aw = AsyncZerobusWrapper(cfg)
+    try:
+        cfg.table_name = other  # the caller reuses its config object for the next table
+        cfg.observability_config = {"log_level": "error"}
+        for shown in (w.config, aw.config):
+            assert shown.table_name == table_name and shown.observability_config is None
+            assert shown == server.config(table_name)  # the secret too (== compares it)
+        assert f"table={table_name!r}" in repr(w) and f"table={table_name!r}" in repr(aw)
+        w.config.table_name = other  # a copy: changing it changes nothing either
+        assert w.config.table_name == table_name and f"table={table_name!r}" in repr(w)
+        w.send_batch(id_batch(0, 2))
+        assert server.record_count(table_name) == 2 and other not in server.tables()
+    finally:
+        w.shutdown()
+        aw.sync.shutdown()

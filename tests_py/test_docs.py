@@ -184,11 +184,14 @@ def test_page_shell_blocks_run(path: Path, workdir: Path, zerobus_cli: Path, ser
                 r = run_local_server(argv, env, workdir)
                 assert "endpoint:" in r.stdout, where
                 continue
+            if "-quarantine" in command:  # "written only when rows failed ... otherwise it is left untouched"
+                (workdir / "failed.arrow").write_bytes(b"stale")
             proc = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT)
             assert proc.returncode == 0, f"{where} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
             _check_output(command, proc.stdout, where)
-            if "-quarantine" in command:  # "no file is left when no row failed"
-                assert not (workdir / "failed.arrow").exists(), where
+            if "-quarantine" in command:
+                assert (workdir / "failed.arrow").read_bytes() == b"stale", where
+                assert not (workdir / "failed-2.arrow").exists(), where
 
 
 def _check_output(command: str, out: str, where: str) -> None:

@@ -225,3 +225,31 @@ def test_result_built_in_python_pickles() -> None:
     assert isinstance(err, ConversionError) and err.message == "bad value"
     # still built without total_rows: a longer batch holding the listed rows is accepted
     assert back.extract_failed_batch(pa.record_batch({"id": [0, 1, 2, 3]})).column("id").to_pylist() == [1]
+
+
+class QuarantineError(ConversionError):
+    """A user's subclass whose ``__init__`` takes other arguments than the message."""
+
+    def __init__(self, batch_id: int, cause: ConversionError) -> None:
+        super().__init__(f"batch {batch_id}: {cause}", result=cause.result, details=cause.details)
+        self.batch_id = batch_id
+
+
+def test_user_subclass_pickles_as_itself() -> None:
+    """A user's subclass of a zerobus exception comes back from pickle (a multiprocessing or concurrent.futures
+    worker's exception, raised again in the parent) as its own class with its attributes: every error was rebuilt
+    by its kind, as the base class, so ``except QuarantineError`` in the parent no longer matched."""
+    err = QuarantineError(42, ConversionError("bad value", details={"row": 3, "column": "v"}))
+    for back in (pickle.loads(pickle.dumps(err)), copy.deepcopy(err), copy.copy(err)):
+        assert type(back) is QuarantineError
+        assert (back.batch_id, back.message, str(back), back.row, back.column) == (
+            42,
+            "batch 42: bad value",
+            "batch 42: bad value",
+            3,
+            "v",
+        )
+        assert back.args == err.args
+    # the package's own classes still come back as themselves
+    for cls in (ConversionError, ZerobusError, TransmissionError):
+        assert type(pickle.loads(pickle.dumps(cls("m")))) is cls

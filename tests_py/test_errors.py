@@ -199,3 +199,58 @@ def test_star_import_does_not_shadow_builtins() -> None:
     assert ns["ZerobusConnectionError"] is zerobus_py.ConnectionError
     for name in zerobus_py.__all__:
         assert not hasattr(builtins, name), name
+
+
+def _whole_batch_failures() -> dict[str, object]:
+    import pandas as pd
+
+    return {
+        "pandas column pyarrow cannot convert": pd.DataFrame({"id": [1, 2, 3], "v": [1, "a", 2]}),
+        "pandas duplicate columns": pd.DataFrame([[1, 2], [3, 4]], columns=["id", "id"]),
+        "pandas Series": pd.Series([1, 2, 3], name="id"),
+        "pyarrow Array": pa.array([1, 2, 3, 4]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_whole_batch_failures()))
+def test_whole_batch_failure_found_in_python_has_a_result(config: WrapperConfiguration, case: str) -> None:
+    """A batch refused before Go has it (pyarrow cannot convert the DataFrame, one column is not a table) raises
+    with ``err.result`` listing every row as not written, as the docs promise for any batch failing as a whole:
+    ``result`` was None there, and the documented quarantine (``err.result.extract_failed_batch(batch)``) crashed
+    with AttributeError."""
+    batch = _whole_batch_failures()[case]
+    n = len(batch)  # type: ignore[arg-type]
+    with ZerobusWrapper(config) as w, pytest.raises(ConversionError) as ei:
+        w.send_batch(batch)
+    res = ei.value.result
+    assert res is not None and res.error is ei.value and res.failure is ei.value
+    assert (res.success, res.all_succeeded, res.total_rows, res.successful_count) == (False, False, n, 0)
+    assert (res.failed_count, res.not_written_count, res.unknown_count) == (n, n, 0)
+    assert res.get_not_written_row_indices() == list(range(n))
+    assert [e for _, e in res.failed_row_errors] == [ei.value] * n
+    if case.startswith("pandas column"):  # the documented pattern: quarantine from err.result
+        assert res.extract_failed_batch(batch).equals(batch)
+
+
+def test_send_after_close_has_a_result(config: WrapperConfiguration) -> None:
+    """WrapperClosedError from ``send_batch`` (sync and async) lists every row of the batch as not written; a
+    reader, whose length is not known without reading it, gets ``result`` None (as documented)."""
+    import asyncio
+
+    batch = id_batch(0, 3)
+    w = ZerobusWrapper(config)
+    w.close()
+    with pytest.raises(WrapperClosedError) as ei:
+        w.send_batch(batch)
+    res = ei.value.result
+    assert res is not None and res.error is ei.value
+    assert (res.total_rows, res.not_written_count, res.successful_count) == (3, 3, 0)
+    assert res.extract_not_written_batch(batch).equals(batch)
+
+    with pytest.raises(WrapperClosedError) as ei:
+        asyncio.run(w.send_batch_async(batch))
+    assert ei.value.result is not None and ei.value.result.not_written_count == 3
+
+    with pytest.raises(WrapperClosedError) as ei:
+        w.send_batch(pa.RecordBatchReader.from_batches(batch.schema, [batch]))
+    assert ei.value.result is None

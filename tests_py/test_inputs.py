@@ -253,6 +253,66 @@ def test_reader_failing_midway(wrapper: ZerobusWrapper, server: LocalServer, tab
     assert stored_ids(server, table_name) == list(range(15))
 
 
+class _UpstreamMissing(KeyError):
+    """The user's own exception, raised by the generator behind a reader."""
+
+
+@pytest.mark.parametrize("fail_at", [0, 2])
+def test_reader_producer_exception_is_the_cause(server: LocalServer, table_name: str, fail_at: int) -> None:
+    """The generator behind a RecordBatchReader raises (a bug or a failure in the user's code): the error that
+    reports it (raised before the first batch, ``result.error`` after) has that very exception as ``__cause__``
+    and says in one line which batch raised what. pyarrow passed the exception to Go as text only, its whole
+    traceback (ten lines) included, and the exception itself was lost (``__cause__`` None)."""
+    schema = id_batch(0, 1).schema
+    raised = _UpstreamMissing("upstream row missing")
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for k in range(3):
+            if k == fail_at:
+                raise raised
+            yield id_batch(k * 2, 2)
+
+    want = f"batch {fail_at} of the RecordBatchReader (from row {fail_at * 2}) raised _UpstreamMissing: "
+    want += "'upstream row missing'"
+    with ZerobusWrapper(server.config(table_name)) as w:
+        reader = pa.RecordBatchReader.from_batches(schema, batches())
+        if fail_at == 0:
+            with pytest.raises(ConversionError) as ei:
+                w.send_batch(reader)
+            err = ei.value
+            assert err.result is not None and err.result.error is err and err.result.total_rows == 0
+        else:
+            res = w.send_batch(reader)
+            assert (res.success, res.total_rows, res.successful_count) == (False, 4, 4)
+            assert res.error is not None
+            err = res.error
+    assert err.__cause__ is raised
+    assert str(err).endswith(want) and "\n" not in str(err) and "Traceback" not in str(err), str(err)
+    assert err.details["message"] == err.message
+    if fail_at:
+        assert stored_ids(server, table_name) == list(range(fail_at * 2))
+
+
+def test_reader_producer_exception_is_the_cause_async(server: LocalServer, table_name: str) -> None:
+    """The same through ``send_batch_async``."""
+    import asyncio
+
+    raised = _UpstreamMissing("upstream row missing")
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield id_batch(0, 2)
+        raise raised
+
+    async def send() -> Any:
+        with ZerobusWrapper(server.config(table_name)) as w:
+            return await w.send_batch_async(pa.RecordBatchReader.from_batches(id_batch(0, 1).schema, batches()))
+
+    res = asyncio.run(send())
+    assert res.error is not None and res.error.__cause__ is raised
+    assert "batch 1 of the RecordBatchReader (from row 2) raised _UpstreamMissing" in str(res.error)
+    assert "Traceback" not in str(res.error)
+
+
 @pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])
 def test_reader_failing_midway_after_a_row_failed(server: LocalServer, table_name: str, transport: str) -> None:
     """A reader whose first batch has a row that fails (a null in a NOT NULL column) and whose source then raises:

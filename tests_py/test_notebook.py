@@ -150,8 +150,38 @@ def test_quickstart_notebook_runs() -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
     # The committed copy shows what a run shows now (`make notebook` refreshes it), and no secret.
     assert output_kinds(committed) == output_kinds(nb), "examples/quickstart.ipynb is stale: run `make notebook`"
+    # ... and the same text and tables, but for ports, timings and the plot: a repr changed since the notebook was
+    # executed shows there as it no longer prints (the committed "1 rows" after the plural was fixed)
+    for i, (old, new) in enumerate(zip(_shown(committed), _shown(nb), strict=True)):
+        assert old == new, f"examples/quickstart.ipynb is stale at code cell {i + 1}: run `make notebook`\n{old}\n{new}"
     secrets = _secrets(nb)
     assert secrets and not [s for s in secrets if s in _outputs_text(nb)]
+
+
+# What changes from run to run without saying anything: ports, timings, latencies.
+_VARYING = [
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+    (re.compile(r"\d+(\.\d+)? ms\b"), "N ms"),
+    (re.compile(r"latency_ms=\d+(\.\d+)?"), "latency_ms=N"),
+]
+
+
+def _shown(nb: Any) -> list[str]:
+    """Per code cell, its outputs' text and HTML (not images), with what varies from run to run replaced."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        parts = []
+        for o in cell.outputs:
+            data = o.get("data", {})
+            for part in (o.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")):
+                parts.append("".join(part))
+        text = "\n".join(parts)
+        for pattern, repl in _VARYING:
+            text = pattern.sub(repl, text)
+        cells.append(text)
+    return cells
 
 
 def test_html_reprs_show_effective_settings_and_no_secrets(server: LocalServer) -> None:

@@ -230,7 +230,7 @@ def test_no_goroutine_leak_after_close(server: LocalServer, table_name: str, tmp
             assert w.send_batch(id_batch(0, 20)).success
         gc.collect()
 
-    run()  # the first use of the file paths starts lumberjack's one goroutine per path
+    run()  # warm-up: goroutines started once per process
     # The log drain thread counts as a goroutine while it waits in Go: sample
     # a few times so the baseline includes it.
     base = max(_sample() for _ in range(5))

@@ -141,3 +141,23 @@ def test_a_table_without_columns_is_refused_on_both_transports(
     assert err.value.result is not None and err.value.result.total_rows == 2
     assert err.value.result.failed_count == 2
     assert server.record_count(table_name) == 0  # Arrow Flight stored [{id: None, s: None}] * 2
+
+
+def test_rows_are_extracted_from_a_chunked_array_of_structs(server: LocalServer, table_name: str) -> None:
+    """A ``ChunkedArray`` of structs (``Table.to_struct_array()``) is sent as the table of its fields; its failed
+    and successful rows are extracted from it as from that table (a pyarrow Table of the rows, in order, across
+    chunks and slices). It was refused as a stream that a second read might not give again in the same order."""
+    ids = pa.array([1, 2**63, 3, 2**63 + 1, 5], pa.uint64())  # uint64 over int64: those rows fail alone
+    names = pa.array([f"v{i}" for i in range(5)])
+    table = pa.table({"id": ids, "s": names})
+    chunked = pa.concat_tables([table.slice(0, 2), table.slice(2)]).to_struct_array()
+    assert isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks == 2
+    with ZerobusWrapper(server.config(table_name)) as w:
+        res = w.send_batch(chunked)
+    assert (res.total_rows, res.successful_count) == (5, 3) and res.get_failed_row_indices() == [1, 3]
+    failed = res.extract_failed_batch(chunked)
+    assert isinstance(failed, pa.Table) and failed.to_pydict() == {"id": [2**63, 2**63 + 1], "s": ["v1", "v3"]}
+    assert res.extract_successful_batch(chunked).to_pydict() == {"id": [1, 3, 5], "s": ["v0", "v2", "v4"]}
+    assert res.extract_not_written_batch(chunked).num_rows == 2 and res.extract_unknown_batch(chunked) is None
+    with pytest.raises(ValueError, match="pass the batch that was sent"):
+        res.extract_failed_batch(chunked.slice(1))

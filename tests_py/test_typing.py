@@ -95,3 +95,41 @@ def test_native_stubs_match_the_generated_module(module: str) -> None:
                 if not attr.startswith("_") and f"{name}.{attr}" not in stubs:
                     problems.append(f"{name}.{attr}: in the module, not in the stub")
     assert problems == []
+
+
+def test_public_annotations_resolve_at_run_time() -> None:
+    """``typing.get_type_hints`` (typeguard, beartype, pydantic's ``validate_call``, sphinx-autodoc-typehints)
+    resolves the annotations of every public function and method: ``Self`` and ``TransmissionResult`` were
+    imported only for type checkers, so ``ZerobusWrapper.__enter__`` / ``__aenter__``, ``LocalServer.__enter__``
+    and ``ZerobusError.__init__`` raised ``NameError``."""
+    import importlib
+    import typing
+
+    problems = []
+    for module_name in ("zerobus_py", "zerobus_py.local", "zerobus_py.debug", "arrow_zerobus_sdk_wrapper"):
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            members = [(name, obj)]
+            if inspect.isclass(obj):
+                members = [
+                    (f"{name}.{attr}", value.fget if isinstance(value, property) else value)
+                    for klass in obj.__mro__
+                    if klass.__module__.startswith("zerobus_py")
+                    for attr, value in vars(klass).items()
+                    if not attr.startswith("_")
+                    or attr in ("__init__", "__enter__", "__exit__", "__aenter__", "__aexit__")
+                ]
+            for label, member in members:
+                if isinstance(member, (classmethod, staticmethod)):
+                    member = member.__func__
+                if not callable(member) or inspect.isclass(member):
+                    continue
+                try:
+                    typing.get_type_hints(member)
+                except Exception as err:
+                    problems.append(f"{module_name}.{label}: {type(err).__name__}: {err}")
+    assert problems == []
+    from zerobus_py import TransmissionResult, ZerobusError
+
+    assert typing.get_type_hints(ZerobusError.__init__)["result"] == (TransmissionResult | None)

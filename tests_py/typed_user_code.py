@@ -14,6 +14,7 @@ import pyarrow as pa
 
 import arrow_zerobus_sdk_wrapper as azw
 import zerobus_py
+from arrow_zerobus_sdk_wrapper import native_version
 from zerobus_py import (
     AsyncZerobusWrapper,
     AuthenticationError,
@@ -26,6 +27,7 @@ from zerobus_py import (
     ZerobusError,
     ZerobusWrapper,
 )
+from zerobus_py import ConnectionError as ZConnectionError  # the original's name, kept out of import *
 from zerobus_py.local import LocalServer
 
 if sys.version_info >= (3, 11):
@@ -113,10 +115,12 @@ def main(server: LocalServer, table: str) -> int:
     try:
         result: azw.TransmissionResult = original.send_batch(batch)
         ok += result.successful_count
-    except azw.ConnectionError as err:
+    except (azw.ConnectionError, ZConnectionError) as err:
         handle(err)
     finally:
         original.shutdown()
+    assert_type(native_version(), str)
+    assert native_version() == zerobus_py.native_version()
     ok += asyncio.run(send_async(config, batch)).successful_count
     assert zerobus_py.__version__ == azw.__version__
     return ok

@@ -31,7 +31,6 @@ from ._errors import (
     AuthenticationError,
     CancelledError,
     ConfigurationError,
-    ConnectionError,  # noqa: A004, F401 - reachable as zerobus_py.ConnectionError, but not in __all__
     ConversionError,
     RetryExhausted,
     TokenRefreshError,
@@ -40,6 +39,9 @@ from ._errors import (
     ZerobusConnectionError,
     ZerobusError,
 )
+
+# reachable as zerobus_py.ConnectionError, re-exported explicitly (`X as X`: mypy --strict), but not in __all__
+from ._errors import ConnectionError as ConnectionError  # noqa: A004
 from ._result import TransmissionResult
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
 

@@ -41,7 +41,7 @@ import ctypes
 import itertools
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -93,6 +93,9 @@ class Exported:
 
     capsule: Any
     total: int | None
+    #: How the input's producer failed while Go read it (a RecordBatchReader's: see :func:`_checked_reader`),
+    #: filled during the send; empty while it has not.
+    read_failures: list[ReadFailure] = field(default_factory=list)
 
     @property
     def address(self) -> int:
@@ -100,6 +103,26 @@ class Exported:
         if not addr:  # pragma: no cover - PyCapsule_GetPointer raised already
             raise ValueError("not an arrow_array_stream capsule")
         return int(addr)
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """Why a RecordBatchReader ended its stream with an error: ``text``, the one line it was ended with, and
+    ``error``, what the user's reader raised (``None`` for a batch of another schema)."""
+
+    text: str
+    error: BaseException | None
+
+    def cleaned(self, message: str) -> str:
+        """``message`` (the error Go reported) cut after :attr:`text`: pyarrow ends the stream's error text with
+        the status code before it (``"Invalid: "``) and the formatted Python traceback after it."""
+        at = message.find(self.text)
+        if at < 0:
+            return message
+        head = message[:at]
+        for code in ("Invalid: ", "Type error: "):
+            head = head.removesuffix(code)
+        return head + self.text
 
 
 def _stream_of(data: Any) -> Exported:
@@ -128,7 +151,7 @@ def _capsule_shown(obj: Any) -> str:
     return f"PyCapsule {name.decode() if name else None!r}"
 
 
-def _checked_reader(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+def _checked_reader(reader: pa.RecordBatchReader, failures: list[ReadFailure] | None = None) -> pa.RecordBatchReader:
     """``reader`` with each batch's columns checked against its schema.
 
     ``pyarrow.RecordBatchReader.from_batches(schema, batches)``, the usual way
@@ -137,18 +160,41 @@ def _checked_reader(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
     silently as huge integers) or meet other columns. A batch whose column
     names or types differ from the reader's schema ends the stream with an
     error naming the batch and both schemas (the send reports the rows read
-    before it, as for any reader failing part-way)."""
+    before it, as for any reader failing part-way).
+
+    An exception raised by ``reader`` (the user's generator behind it) ends the stream with one line naming the
+    batch and the exception (pyarrow would pass on its whole traceback as text). Each way the stream ends with an
+    error is appended to ``failures``, with the exception, for the send's error: its message is cut to that line
+    and the user's exception is its ``__cause__`` (:class:`ReadFailure`)."""
     schema = reader.schema
+
+    def failed(text: str, error: BaseException | None) -> str:
+        if failures is not None:
+            failures.append(ReadFailure(text, error))
+        return text
 
     def batches() -> Any:
         rows = 0
-        for k, batch in enumerate(reader):
+        batch_iter = iter(reader)
+        for k in itertools.count():
+            try:
+                batch = next(batch_iter)
+            except StopIteration:
+                return
+            except Exception as exc:
+                lines = str(exc).strip().splitlines() or [""]
+                shown = lines[0] + (" (...)" if len(lines) > 1 else "")
+                text = f"batch {k} of the RecordBatchReader (from row {rows}) raised {type(exc).__name__}: {shown}"
+                raise ValueError(failed(text, exc)) from None
             if batch.schema.names != schema.names or batch.schema.types != schema.types:
                 raise TypeError(
-                    f"batch {k} of the RecordBatchReader (from row {rows}) has columns "
-                    f"{_columns(batch.schema)} where the reader's schema has {_columns(schema)}: "
-                    "every batch of one send must have the reader's schema; cast the batch, "
-                    "or send batches of another schema in a call of their own"
+                    failed(
+                        f"batch {k} of the RecordBatchReader (from row {rows}) has columns "
+                        f"{_columns(batch.schema)} where the reader's schema has {_columns(schema)}: "
+                        "every batch of one send must have the reader's schema; cast the batch, "
+                        "or send batches of another schema in a call of their own",
+                        None,
+                    )
                 )
             rows += batch.num_rows
             yield batch
@@ -184,7 +230,8 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if isinstance(data, pa.RecordBatch):
         return _exported_table(pa.Table.from_batches([data]))
     if isinstance(data, pa.RecordBatchReader):
-        return Exported(_checked_reader(data).__arrow_c_stream__(), None)
+        failures: list[ReadFailure] = []
+        return Exported(_checked_reader(data, failures).__arrow_c_stream__(), None, failures)
     if _is_series(data):
         # one column: the ConversionError Go raises for any one-column stream, worded for what the user holds
         raise ConversionError(
@@ -238,6 +285,17 @@ def _struct_batch(data: Any, column: pa.StructArray, err: pa.ArrowInvalid) -> pa
         "null rows cannot be rows of a table: drop them first, e.g. "
         "pa.Table.from_struct_array(arr.filter(arr.is_valid()))"
     ) from err
+
+
+def _is_struct_chunks(data: Any) -> bool:
+    """A ``pyarrow.ChunkedArray`` of structs (``Table.to_struct_array()``): sent as the table of its fields."""
+    return isinstance(data, pa.ChunkedArray) and pa.types.is_struct(data.type)
+
+
+def _struct_chunks_reader(data: pa.ChunkedArray) -> pa.RecordBatchReader:
+    """The struct chunks of ``data`` as batches, for extraction: the rows the send read, in its order."""
+    schema = pa.schema(list(data.type))
+    return pa.RecordBatchReader.from_batches(schema, (pa.RecordBatch.from_struct_array(c) for c in data.chunks))
 
 
 def _array_batch(data: Any) -> pa.RecordBatch:
@@ -470,6 +528,8 @@ def _take_arrow(data: Any, indices: pa.Array) -> Any:
 
 def _batches_of(data: Any) -> pa.RecordBatchReader | None:
     """The inputs read as a stream to extract rows: a reader over them, or None for the others."""
+    if _is_struct_chunks(data):
+        return _struct_chunks_reader(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data):
         return None
     if "pyarrow.parquet" in sys.modules:
@@ -508,6 +568,8 @@ def _refuse_rerun(data: Any) -> None:
     the same rows in the same order: a query without a fixed order (``ORDER BY random()``, a parallel aggregate, a
     sample) would give back other rows than the ones selected, silently. Refused, saying what to pass instead."""
     if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data) or _is_file_read(data):
+        return
+    if _is_struct_chunks(data):  # in memory and immutable, as a table
         return
     if isinstance(data, pa.RecordBatchReader):
         raise TypeError(
@@ -549,7 +611,7 @@ def _num_rows(data: Any) -> int:
     _refuse_rerun(data)
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return int(data.num_rows)
-    if _is_pandas(data) or _is_polars(data):
+    if _is_pandas(data) or _is_polars(data) or _is_struct_chunks(data):
         return len(data)
     if _is_file_read(data):  # counted from metadata (Parquet footers), without reading the data
         parquet = sys.modules.get("pyarrow.parquet")

@@ -134,10 +134,16 @@ def call(fn: Callable[..., _T], *args: object) -> _T:
     :class:`~zerobus_py.ZerobusError` subclass.
 
     The extension releases the GIL for the duration of the Go call.
+
+    On an error ``args`` (the settings JSON with the client secret, the environment) is not left in this
+    frame's locals, which error reporters capture with the traceback, and the gopy error, whose traceback
+    holds the extension's frames and their arguments, is not chained.
     """
     try:
         return fn(*args)
-    except ZerobusError:
-        raise
+    except ZerobusError as exc:
+        err: ZerobusError = exc
     except RuntimeError as exc:
-        raise from_native(exc) from None
+        err = from_native(exc)
+    del args
+    raise err.with_traceback(None)

@@ -500,7 +500,9 @@ class WrapperConfiguration:
 
     def _native_json(self) -> str:
         self._refuse_placeholders()
-        return json.dumps(self.to_settings(include_secret=True))
+        from ._secret import SecretText  # its repr hides the secret from captured frame locals
+
+        return SecretText(json.dumps(self.to_settings(include_secret=True)))
 
     def _refuse_placeholders(self) -> None:
         """A secret equal to what the getters show (``"<redacted>"``) is a configuration rebuilt from another

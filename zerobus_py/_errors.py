@@ -20,9 +20,11 @@ When retries are exhausted, the exception raised is a RetryExhausted that is
 *also* an instance of the class of the last failure: a retryable connection
 failure raises ``RetryExhausted`` which ``except ZerobusConnectionError`` (and
 the builtin ``ConnectionError``) catch too; a token endpoint that kept failing
-(HTTP 5xx, 408 or 429, network) is also a ``TokenRefreshError``. Rejected credentials
-(another HTTP 4xx from the token endpoint, UNAUTHENTICATED / PERMISSION_DENIED from
-the server) are never retried and raise :class:`AuthenticationError`.
+(HTTP 5xx, 408 or 429, network) is also a ``TokenRefreshError``, on both
+transports. Rejected credentials raise :class:`AuthenticationError`, not
+retryable: another HTTP 4xx from the token endpoint at once;
+UNAUTHENTICATED / PERMISSION_DENIED from the server after one retry with a
+fresh token (at stream creation or on an open stream).
 
 The Go core classifies every error with a stable *kind* string and
 describes it as data (``core.DetailsOf``): the native facade passes that JSON
@@ -68,8 +70,12 @@ class ZerobusError(Exception):
         message: the human-readable message (never contains secrets).
         result: for errors raised by ``send_batch``, the
             :class:`~zerobus_py.TransmissionResult` listing every row as
-            failed (so quarantine with ``extract_failed_batch`` still works);
-            otherwise ``None``.
+            failed (so quarantine with ``extract_failed_batch`` still works),
+            also when the batch was refused in Python (a DataFrame pyarrow
+            cannot convert, a Series, a closed wrapper); ``None`` there only
+            for an input whose length is unknown until read (a reader, a
+            stream, a dataset) refused before any of it was read. Otherwise
+            ``None``.
         retryable: sending the same data again later may succeed.
         fatal: a whole batch failing this way means later batches on the
             same wrapper would fail too (bad settings or credentials, an
@@ -192,13 +198,19 @@ class ZerobusError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str], dict[str, Any]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, str], dict[str, Any]]:
         # The class may be a combined RetryExhausted[...] class made at run
-        # time: rebuild it by kind. The state (attributes, result) is set
+        # time: rebuild it by kind. Any other class (a user's subclass too) is
+        # rebuilt as itself, by reference, without calling its __init__ (whose
+        # parameters may differ). The state (attributes, result) is set
         # after the instance exists, so the result's reference back to this
         # error pickles as a reference.
-        kind = self.kind if self.cause_kind is None else f"{self.kind}:{self.cause_kind}"
-        return (error_for, (kind, self.message), dict(self.__dict__))
+        cls = type(self)
+        if self.cause_kind is not None and cls in _COMBINED.values():
+            return (error_for, (f"{self.kind}:{self.cause_kind}", self.message), dict(self.__dict__))
+        if cls is _BY_KIND.get(self.kind) or cls is ZerobusError:
+            return (error_for, (self.kind, self.message), dict(self.__dict__))
+        return (_rebuild, (cls, self.message), dict(self.__dict__))
 
 
 class ConfigurationError(ZerobusError, ValueError):
@@ -261,8 +273,12 @@ class RetryExhausted(ZerobusError, TimeoutError):
 
 
 class WrapperClosedError(ZerobusError, RuntimeError):
-    """The wrapper was closed with ``close()``; create a new one to send more data (after ``shutdown()`` the
-    next send opens it again)."""
+    """The wrapper was closed with ``close()``: create a new one to send more data.
+
+    Also raised after ``shutdown()``, which does not finish the wrapper (the next send opens it again, so just
+    send again): by ``debug_stats()`` until the next send (the counters went with the streams), and by a send
+    still in flight in another thread when ``shutdown(timeout=...)`` gave up waiting (its rows are in
+    ``err.result``; those already sent are *unknown*: they may be stored)."""
 
     kind = "closed"
 
@@ -352,6 +368,14 @@ def from_native(exc: BaseException) -> ZerobusError:
         if isinstance(d, dict) and isinstance(d.get("kind"), str) and isinstance(d.get("message"), str):
             return from_details(d)
     return ZerobusError(text)
+
+
+def _rebuild(cls: type[ZerobusError], message: str) -> ZerobusError:
+    """An instance of ``cls`` (a subclass of a zerobus exception, a user's own) for unpickling: made without its
+    ``__init__``, whose parameters may differ; pickle then sets its attributes."""
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, message)
+    return obj
 
 
 def error_for(kind: str, message: str) -> ZerobusError:

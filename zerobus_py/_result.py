@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _errors
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
 from ._html import plural
 
@@ -674,8 +675,13 @@ class TransmissionResult:
             shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
             rows.append((name, f"{plural(n, 'row')}: {shown}"))
         by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
-        for msg in list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]:  # distinct
-            rows.append(("error", _short(msg, 300)))
+        msgs = list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]  # distinct
+        # "error" is .error, the batch's; rows failing one by one leave it None: their errors are "row error"
+        label = "row error" if self.error is None else "error"
+        if self.error is not None and not msgs:
+            msgs = [_display(self.error)]
+        for msg in msgs:
+            rows.append((label, _short(msg, 300)))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
@@ -816,3 +822,8 @@ def _ranges(indices: list[int]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((i, i + 1))
     return tuple(out)
+
+
+# _errors annotates ZerobusError.result with this class, which it cannot import (this module imports it): bound
+# in its globals here, so that typing.get_type_hints resolves ZerobusError's annotations at run time.
+_errors.__dict__["TransmissionResult"] = TransmissionResult

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import contextvars
+import copy
 import functools
 import json
 import numbers
+import os
 import signal
+import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pyarrow as pa
 
 from . import _bridge, _logs
-from ._arrow import export
+from ._arrow import ReadFailure, _is_pandas, _is_polars, _is_series, export
 from ._config import ConfigurationTypeError, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
-from ._result import TransmissionResult
+from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
+from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing_extensions import Self
-
     from ._native import pybind
 
 __all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
@@ -82,6 +85,8 @@ class _Send:
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
         self._progress = progress
+        #: how the input's producer failed, filled while Go reads it (see _outcome)
+        self.read_failures = exported.read_failures
         self._pending: pybind.Pending | None = None
         try:
             with _InterruptHeld():  # a Ctrl-C as the send starts cancels it (below), once it is stored
@@ -144,7 +149,7 @@ class _Send:
         except BaseException as exc:
             self._cancel_into(exc)
             raise
-        return _outcome(d)
+        return _outcome(d, self.read_failures)
 
 
 class _InterruptHeld:
@@ -202,6 +207,43 @@ def _wait_for(start: Callable[[], pybind.Waiting]) -> None:
     _bridge.call(op.Err)
 
 
+#: Threads at most of the pool the asyncio methods wait on Go in (see :func:`_in_waiter`).
+_WAITER_THREADS = 64
+_waiters: concurrent.futures.ThreadPoolExecutor | None = None
+_waiters_lock = threading.Lock()
+
+
+def _waiter_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The process's pool of waiter threads, made on first use (again in a forked child)."""
+    global _waiters
+    with _waiters_lock:
+        if _waiters is None:
+            _waiters = concurrent.futures.ThreadPoolExecutor(_WAITER_THREADS, thread_name_prefix="zerobus_py-wait")
+        return _waiters
+
+
+def _forget_waiters() -> None:
+    """In a forked child: the parent's pool threads do not exist there."""
+    global _waiters, _waiters_lock
+    _waiters, _waiters_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_forget_waiters)
+
+_T = TypeVar("_T")
+
+
+async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
+    """``await asyncio.to_thread(fn, *args)`` in this package's own threads (:func:`_waiter_pool`), not the event
+    loop's default executor: the application's own ``to_thread`` / ``run_in_executor(None, ...)`` jobs filling
+    that pool (a few threads: ``min(32, cpus + 4)``) held every send's next wait on Go until one ended, and each
+    50 ms wait of a send took a slot from them."""
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    return await loop.run_in_executor(_waiter_pool(), functools.partial(ctx.run, fn, *args))
+
+
 async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     """:func:`_wait_for` for asyncio: cancelling the task cancels the call
     (a worker thread blocked in Go until the flush timeout also held up
@@ -210,21 +252,44 @@ async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
     try:
         with _InterruptHeld():
             op = start()
-        while not await asyncio.to_thread(op.Wait, int(_WAIT_SLICE * 1000)):
+        while not await _in_waiter(op.Wait, int(_WAIT_SLICE * 1000)):
             pass
     except BaseException:
         if op is not None:
             op.Cancel()
-            await asyncio.to_thread(op.Wait, 0)
+            await _in_waiter(op.Wait, 0)
         raise
     _bridge.call(op.Err)
 
 
-def _outcome(d: dict[str, Any]) -> TransmissionResult:
+def _outcome(d: dict[str, Any], read_failures: Sequence[ReadFailure] = ()) -> TransmissionResult:
+    """The send's result from Go's outcome ``d``; the batch's error raised when it failed as a whole.
+
+    When the input's producer failed (``read_failures``: a RecordBatchReader whose generator raised), the error
+    that reports it says so in one line (pyarrow passed on the whole Python traceback as text) and has the
+    producer's own exception as its ``__cause__``, raised or on ``result.error``."""
+    failure = read_failures[0] if read_failures else None
+    if failure is not None:
+        d = _cleaned(d, failure)
     result = TransmissionResult._from_native(d)
+    if failure is not None and failure.error is not None:
+        for err in (result.error, result.failure):
+            if err is not None and failure.text in err.message:
+                err.__cause__ = failure.error
     if d.get("raised") and result.error is not None:
         raise result.error
     return result
+
+
+def _cleaned(value: Any, failure: ReadFailure) -> Any:
+    """Go's outcome (JSON) with each message reporting ``failure`` cut to its one line."""
+    if isinstance(value, str):
+        return failure.cleaned(value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v, failure) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v, failure) for v in value]
+    return value
 
 
 def _interrupted(exc_type: type[BaseException] | None) -> bool:
@@ -312,7 +377,9 @@ class ZerobusWrapper:
             )
         if not isinstance(config, WrapperConfiguration):  # a TypeError, as the original's (a ConfigurationError too)
             raise ConfigurationTypeError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
-        self._config = config
+        # A snapshot, secret included: the caller may change (or reuse for the next table) the object it passed,
+        # which would make .config and repr() name settings this wrapper does not use.
+        self._config = copy.deepcopy(config)
         self._lock = threading.Lock()
         #: notified when no call is starting on the Go wrapper (_calling); shutdown waits for that
         self._idle = threading.Condition(self._lock)
@@ -323,7 +390,7 @@ class ZerobusWrapper:
         self._ended = False
         self._native: pybind.Wrapper | None = None
         #: the settings as created: a send after shutdown() opens a Go wrapper with the same ones
-        self._settings = config._native_json()
+        self._settings = self._config._native_json()
         _logs.start()  # Go's log records to the "zerobus_py" logger
         self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
 
@@ -331,8 +398,9 @@ class ZerobusWrapper:
 
     @property
     def config(self) -> WrapperConfiguration:
-        """The configuration this wrapper was created with."""
-        return self._config
+        """The configuration this wrapper was created with (the settings it uses), as a new copy: changes to
+        the object passed at creation, or to this copy, do not reach the wrapper."""
+        return copy.deepcopy(self._config)
 
     @property
     def is_closed(self) -> bool:
@@ -386,6 +454,13 @@ class ZerobusWrapper:
             timeout: seconds to wait at most; rows not acknowledged by then
                 fail with :class:`~zerobus_py.CancelledError` (the server may
                 still store them: delivery is at-least-once). Default: no limit.
+                When a send stops early (a timeout, Ctrl-C, a cancelled task,
+                a raising ``progress``), the rows it never read from an input
+                of known length (a table, DataFrame or Parquet file; a
+                dataset when ``progress`` is given, which counts it) were
+                never sent: they are in the result as not written, so the
+                result covers the whole input and its ``extract_*`` helpers
+                take the batch that was sent.
             progress: called as ``progress(rows_done, total_rows)`` each time
                 a part of the input is resolved (acknowledged or failed), in
                 the calling thread: at least once per batch of a stream and
@@ -411,33 +486,53 @@ class ZerobusWrapper:
             least one batch) also returns a result with ``success=False``:
             the rows read before are in it with their states, ``error`` names
             the row the input was read to and the producer's message, and the
-            rows never read are not counted (``failed_count`` may be 0). One
+            rows never read are not counted (``failed_count`` may be 0; an
+            input of known length, such as a Parquet file that fails to
+            decode, has them as not written instead). One
             that fails before its first batch raises
             :class:`~zerobus_py.ConversionError` instead, its (empty) result
-            on ``err.result``.
+            on ``err.result``. Either way the exception the reader (a generator
+            behind ``RecordBatchReader.from_batches``) raised is that error's
+            ``__cause__``, and its message names the batch and the exception in
+            one line.
 
         Raises:
             ZerobusError: the subclass matching the cause when the batch
                 failed as a whole (authentication, connection, retries
                 exhausted, schema not convertible, wrapper closed with ``close()``, ...);
-                the exception's ``result`` lists every row as failed.
+                the exception's ``result`` lists every row as failed (``None`` only for
+                an input whose length is unknown until read, a reader or stream,
+                refused before any of it was read).
                 One column (a pandas or polars Series, a lone
                 ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
                 :class:`~zerobus_py.ConversionError` saying what to send.
-            TypeError: ``batch`` is not a supported kind of data.
+                A ``StructArray`` (or a ``ChunkedArray`` of structs) is
+                sent as a table of its fields; null rows in it are refused
+                (``ConversionError`` for a ``ChunkedArray``).
+            TypeError: ``batch`` is not a supported kind of data, or a
+                ``StructArray`` with null rows.
         """
-        with self._calling() as native:
-            send = _Send(native, batch, timeout, progress)
+        send = _start_send(self, batch, timeout, progress)
         return send.wait()
 
     async def send_batch_async(
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """:meth:`send_batch` for asyncio: Go is waited for in short worker-thread
-        slices, so the event loop is never blocked. Same arguments, result and
+        slices (threads of this package, not the loop's default executor), so the
+        event loop is never blocked. Same arguments, result and
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
-        as ``result``."""
+        as ``result``.
+
+        To bound the send, pass ``timeout=``: the rows not acknowledged in time
+        fail with :class:`~zerobus_py.CancelledError`, in the result returned
+        (or, when no row was acknowledged, on the raised CancelledError, a
+        ``TimeoutError``, as ``err.result``). Under ``asyncio.wait_for(send, t)``
+        or ``async with asyncio.timeout(t)`` the task is cancelled instead, and
+        the ``TimeoutError`` asyncio raises has the task's
+        ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
+        ``err.__cause__.result``."""
         return await _send_async(self, batch, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
@@ -515,7 +610,7 @@ class ZerobusWrapper:
         """Flush, close every stream and release the Go wrapper.
 
         Idempotent: later calls do nothing. Sends still in progress in other
-        threads finish first. As in the original API the wrapper is not
+        threads finish first, for up to ``timeout``. As in the original API the wrapper is not
         finished: a later :meth:`send_batch` (or :meth:`check_schema`) opens
         a Go wrapper again with the same settings (new streams, new debug
         files and counters), and :meth:`flush` does nothing until then; call
@@ -530,6 +625,15 @@ class ZerobusWrapper:
         at least 0.5 s). Default: the configured flush timeout (300 s) for
         the acknowledgements, and at most 10 s for a collector that does not
         answer (0.5 s for one that refuses connections: nothing listens).
+
+        Raises:
+            CancelledError: ``timeout`` (or the flush timeout) passed with
+                rows still unacknowledged; the streams are aborted. A send
+                still in flight in another thread then raises
+                :class:`WrapperClosedError` with its rows in ``err.result``
+                (those already sent as unknown: they may be stored).
+                The wrapper is shut down all the same: the next send opens it
+                again.
         """
         ms = _timeout_ms(timeout)  # a bad timeout raises before the wrapper is marked closed
         native = self._mark_closed()
@@ -548,7 +652,7 @@ class ZerobusWrapper:
             try:
                 await _wait_for_async(lambda: _bridge.call(native.CloseAsync, ms))
             finally:
-                await asyncio.to_thread(_logs.drain)
+                await _in_waiter(_logs.drain)
 
     def _mark_closed(self) -> pybind.Wrapper | None:
         """Mark the wrapper closed; the Go wrapper to close, or None when
@@ -616,17 +720,68 @@ async def _send_async(
     send = await _start_send_async(wrapper, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
-        while (d := await asyncio.to_thread(send.step, _WAIT_SLICE)) is None:
+        while (d := await _in_waiter(send.step, _WAIT_SLICE)) is None:
             pass
     except BaseException as exc:
         await _cancel_async(send, exc)
         raise
-    return _outcome(d)
+    return _outcome(d, send.read_failures)
 
 
 def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None) -> _Send:
-    with wrapper._calling() as native:
-        return _Send(native, batch, timeout, progress)
+    """Start the send in Go. A :class:`~zerobus_py.ZerobusError` before Go has the batch (a DataFrame pyarrow
+    cannot convert, one column, a wrapper closed with ``close()``, ...) fails the batch as a whole: as for the
+    failures Go finds, its ``result`` lists every row as failed (not written), when the input's length is known
+    without reading it (:func:`_known_rows`)."""
+    try:
+        with wrapper._calling() as native:
+            return _Send(native, batch, timeout, progress)
+    except ZerobusError as err:
+        if err.result is None:
+            err.result = _all_not_written(err, batch)
+        raise
+
+
+def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None:
+    """The result of ``batch`` failing as a whole with ``err`` before any row was sent: every row not written;
+    None when its length is not known without reading it (a reader, a stream, a dataset)."""
+    n = _known_rows(batch)
+    if n is None:
+        return None
+    return TransmissionResult._create(
+        success=False,
+        all_succeeded=False,
+        error=err,
+        failure=err,
+        attempts=0,
+        latency_ms=0.0,
+        batch_size_bytes=0,
+        total_rows=n,
+        successful_count=0,
+        failed_count=n,
+        groups=[_FailedGroup(err, ((0, n),), NOT_WRITTEN)] if n else [],
+    )
+
+
+def _known_rows(batch: Any) -> int | None:
+    """The rows of ``batch`` when known without reading it: a pyarrow Table, RecordBatch or array, a pandas or
+    polars DataFrame or Series, a Parquet file (its footer), an object with ``__arrow_c_array__`` only; None for
+    the others (a reader, a dataset, an ``__arrow_c_stream__`` object) and anything that is not data."""
+    if isinstance(batch, (pa.Table, pa.RecordBatch)):
+        return int(batch.num_rows)
+    if isinstance(batch, (pa.Array, pa.ChunkedArray)):
+        return len(batch)
+    if _is_pandas(batch) or _is_polars(batch) or _is_series(batch):
+        return len(batch)
+    parquet = sys.modules.get("pyarrow.parquet")
+    if parquet is not None and isinstance(batch, parquet.ParquetFile):
+        return int(batch.metadata.num_rows)
+    if hasattr(batch, "__arrow_c_array__") and not hasattr(batch, "__arrow_c_stream__"):
+        try:
+            return len(pa.array(batch))
+        except Exception:  # not an array after all: no count
+            return None
+    return None
 
 
 async def _start_send_async(
@@ -637,7 +792,9 @@ async def _start_send_async(
     send it started is cancelled and its partial result attached to the CancelledError."""
     ctx = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    started = loop.run_in_executor(None, functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress))
+    started = loop.run_in_executor(
+        _waiter_pool(), functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress)
+    )
     try:
         return await asyncio.shield(started)
     except BaseException as exc:
@@ -651,7 +808,7 @@ async def _start_send_async(
 
 async def _cancel_async(send: _Send, exc: BaseException) -> None:
     """:meth:`_Send._cancel_into` in a worker thread, waited for through further cancellations."""
-    done = asyncio.ensure_future(asyncio.to_thread(send._cancel_into, exc))
+    done = asyncio.ensure_future(_in_waiter(send._cancel_into, exc))
     while not done.done():
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait([done])
@@ -659,7 +816,8 @@ async def _cancel_async(send: _Send, exc: BaseException) -> None:
 
 class AsyncZerobusWrapper:
     """The asyncio form of :class:`ZerobusWrapper`: every method is a
-    coroutine whose Go work runs in a worker thread, so the event loop is never
+    coroutine whose Go work runs in a worker thread (of this package's own pool,
+    not the loop's default executor), so the event loop is never
     blocked. Use ``async with AsyncZerobusWrapper(config) as w: await
     w.send_batch(batch)``.
     """
@@ -693,7 +851,13 @@ class AsyncZerobusWrapper:
     ) -> TransmissionResult:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
-        ``loop.call_soon_threadsafe`` from it to touch loop objects)."""
+        ``loop.call_soon_threadsafe`` from it to touch loop objects).
+
+        Bound it with ``timeout=`` (the partial result is returned, or is
+        ``err.result`` of the CancelledError raised when no row was
+        acknowledged); under ``asyncio.wait_for`` / ``asyncio.timeout`` it is on
+        the ``TimeoutError``'s ``__cause__`` (the task's CancelledError):
+        ``err.__cause__.result``. See :meth:`ZerobusWrapper.send_batch_async`."""
         return await _send_async(self._sync, batch, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:

@@ -23,14 +23,15 @@ __all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file", "re
 
 
 class DamagedDebugFileError(ZerobusError):
-    """A debug file damaged after some intact batches (raised by
+    """An Arrow debug file damaged (or cut short) at a batch (raised by
     :func:`read_file`). The message is the Go reader's: it names the file,
     the batch and, for a damaged body, the column and row.
 
     Attributes:
         intact: the batches before the damage, as a pyarrow Table (what
             ``core.ReadDebugArrowFile`` returns with its error and what
-            ``zerobus debug read`` prints before failing).
+            ``zerobus debug read`` prints before failing); damage in the
+            first batch gives an empty table of the file's schema.
     """
 
     def __init__(self, message: str, *, details: dict[str, Any], intact: pa.Table) -> None:
@@ -47,9 +48,9 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     crash; the active file, while its writer still writes it, reads up to its
     last complete batch) raises :class:`DamagedDebugFileError`, a
     :class:`~zerobus_py.ZerobusError` naming the file, batch, column and row,
-    whose ``intact`` attribute holds the batches before the damage (when the
-    damage is in the first batch there are none and a plain
-    :class:`~zerobus_py.ZerobusError` is raised). A protobuf file is decoded
+    whose ``intact`` attribute holds the batches before the damage (none, an
+    empty table of the file's schema, when the first batch is damaged). A
+    protobuf file is decoded
     with its descriptor sidecar: columns have the protobuf types (timestamps as
     int64 microseconds, dates as int32 days, decimals as strings).
 
@@ -59,8 +60,8 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     :func:`read_file_tail` also says whether the file is still being written.
 
     Raises ``FileNotFoundError`` for a missing file and
-    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (also
-    a complete, rotated file holding no batch).
+    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (its
+    schema unreadable, or a complete, rotated file holding no batch).
     """
     return read_file_tail(path)[0]
 

@@ -19,10 +19,12 @@ import json
 import math
 import os
 import ssl
+import sys
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -33,10 +35,9 @@ import pyarrow as pa
 from . import _bridge
 from ._config import WrapperConfiguration
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
+from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing_extensions import Self
-
     from ._native import pybind
 
 __all__ = ["LocalServer"]
@@ -122,6 +123,14 @@ _KEYWORD_OF = {key: keyword for keyword, key, _ in _OPTIONS}
 """The LocalServer keyword of each JSON key of the Go server's options."""
 _KEYWORD_NAMES = frozenset(_KEYWORD_OF.values())
 
+_SECRET_KEYWORDS = frozenset({"client_secret", "inspect_token"})
+"""Keywords whose value an error never shows (a secret given with the wrong type or range is still a secret)."""
+
+
+def _shown(keyword: str, value: Any) -> str:
+    """``value`` as an error about ``keyword`` shows it: its repr, or ``<redacted>`` for a secret."""
+    return "<redacted>" if keyword in _SECRET_KEYWORDS else repr(value)
+
 
 def _options_json(given: dict[str, Any]) -> str:
     """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent)."""
@@ -135,9 +144,9 @@ def _options_json(given: dict[str, Any]) -> str:
             try:
                 node[leaf] = convert(given[keyword])
             except TypeError as e:  # named by keyword, not by the server's JSON field
-                raise TypeError(f"LocalServer {keyword}={given[keyword]!r}: {e}") from None
+                raise TypeError(f"LocalServer {keyword}={_shown(keyword, given[keyword])}: {e}") from None
             except ValueError as e:
-                message = f"zerobus: local server: invalid options: {keyword}={given[keyword]!r} {e}"
+                message = f"zerobus: local server: invalid options: {keyword}={_shown(keyword, given[keyword])} {e}"
                 raise ConfigurationError(message, keys=[keyword]) from None
     return json.dumps(opts)
 
@@ -161,7 +170,7 @@ def _naming_keywords(
     if not keys or len(msgs) != len(keys) or any(keyword_of.get(k) not in given for k in keys):
         return err  # not a problem per option: keep the server's own words
     keywords = [keyword_of[k] for k in keys]
-    parts = [f"{kw}={given[kw]!r}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
+    parts = [f"{kw}={_shown(kw, given[kw])}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
     message = prefix + "; ".join(parts)
     return type(err)(message, details={**err.details, "message": message}, keys=keywords)
 
@@ -170,7 +179,9 @@ class LocalServer:
     """A local Zerobus server running inside this process (Go, on 127.0.0.1).
 
     Tables are created from the first stream's schema. Stop it with
-    :meth:`close` or a ``with`` block. Safe to use from several threads.
+    :meth:`close` or a ``with`` block; a server dropped while running is
+    closed when garbage collected, with a ``ResourceWarning``. Safe to use
+    from several threads.
 
     Args:
         client_id: the client id the token endpoint accepts (default
@@ -445,6 +456,22 @@ class LocalServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _close_unclosed(self) -> None:
+        """A server dropped while running: its Go side (ports, goroutines, stored rows) would run until the
+        process ends, as nothing could reach it any more. Warned about and closed, as ZerobusWrapper does."""
+        if getattr(self, "_native", None) is None:
+            return
+        if _bridge.forked_child():  # the parent's server: Go cannot run here, and the parent still serves
+            self._native = None
+            return
+        shown = f"<LocalServer endpoint={getattr(self, 'endpoint', None)!r}>"
+        warnings.warn(f"unclosed {shown}: call close() or use it in a with block", ResourceWarning, stacklevel=3)
+        self.close()
+
+    # At interpreter exit modules may be torn down under the finalizer: that failure is skipped quietly there
+    # (the process, and the server with it, is ending); any other is not hidden.
+    __del__ = _bridge._guarded_del(_close_unclosed, sys.is_finalizing)
 
     def __repr__(self) -> str:
         state = "closed" if self._native is None else "running"

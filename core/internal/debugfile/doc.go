@@ -62,8 +62,8 @@
 // run it rotates it aside: files are never truncated or appended to.
 // Rotation is driven here rather than by lumberjack: an IPC stream must be
 // cut between messages and ended with its marker, each protobuf file needs
-// its own descriptor sidecar, rotations within one millisecond must not
-// collide, and lumberjack's retention goroutine cannot be stopped.
+// its own descriptor sidecar, and rotations within one millisecond must not
+// collide.
 //
 // # Several writers of one table
 //

@@ -308,18 +308,31 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	for r.Next() {
 		rec := r.RecordBatch()
 		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
-			return recs, Tail{}, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
+			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 		} else if err != nil {
-			return recs, Tail{}, fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))
+			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))}
 		}
 		rec.Retain()
 		recs = append(recs, rec)
 	}
 	if err := r.Err(); err != nil {
-		return recs, Tail{}, fmt.Errorf("%q: batch %d: %w", path, len(recs), err)
+		return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 	}
 	return recs, tail, nil
 }
+
+// BatchDamageError is ReadArrowFileTail's error for a file damaged (or cut
+// short) at a batch, after a sound schema: Schema is the file's, so a reader
+// can give the intact part as a table also when it holds no batch (damage in
+// batch 0). Its text and what it wraps are the reader's error's.
+type BatchDamageError struct {
+	Schema *arrow.Schema
+	Batch  int // the damaged batch: the number of intact batches before it
+	err    error
+}
+
+func (e *BatchDamageError) Error() string { return e.err.Error() }
+func (e *BatchDamageError) Unwrap() error { return e.err }
 
 // arrowCut reports whether the Arrow IPC stream r (size bytes) ends inside
 // a message, or is empty, and where that message starts. It follows the

@@ -301,9 +301,12 @@ func NewClient(cfg Config) (*Client, error) {
 	ep, _ := parseEndpoint(cfg.Endpoint)
 	red := &redactor{}
 	red.add(cfg.ClientSecret)
+	// Also the forms the secret travels in (escaped, inside a Basic
+	// credential), which an endpoint or proxy may echo in its error.
+	red.keepCredential(cfg.ClientID, cfg.ClientSecret)
 	if cfg.Proxy != nil {
 		if pw, ok := cfg.Proxy.User.Password(); ok {
-			red.keep(pw)
+			red.keepCredential(cfg.Proxy.User.Username(), pw)
 		}
 	}
 	a, err := newAuth(&cfg, ep, red, cfg.Telemetry, cfg.Retry)

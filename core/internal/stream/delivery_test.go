@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,7 +214,9 @@ func TestTokenExpiresTwiceWithoutProgress(t *testing.T) {
 
 // TestTokenExpiringEveryRPCIsBounded: a server that accepts every fresh
 // token and rejects it before acknowledging anything does not keep the
-// stream refreshing forever: each such expiry uses the retry budget.
+// stream refreshing forever: each such expiry uses the retry budget, and
+// past it the stream fails with an *AuthError (protocol §4: the credentials
+// are what fails), not a retry-exhausted error advising more retries.
 func TestTokenExpiringEveryRPCIsBounded(t *testing.T) {
 	e := newEnv(t, zerobuslocal.Options{})
 	e.srv.SetAckPolicy(testTable, zerobuslocal.DelayedAcks(time.Second, 0))
@@ -229,12 +232,64 @@ func TestTokenExpiringEveryRPCIsBounded(t *testing.T) {
 	}
 	err = p.Wait(ctx)
 	e.note(err)
-	var re *RetryExhaustedError
-	if !errors.As(err, &re) || re.Attempts != 4 {
-		t.Fatalf("pending error: got %v, want *RetryExhaustedError after 4 attempts", err)
+	var ae *AuthError
+	var se *ServerError
+	if !errors.As(err, &ae) || !errors.As(err, &se) || se.Code != codes.Unauthenticated || errors.As(err, new(*RetryExhaustedError)) {
+		t.Fatalf("pending error: got %v (%T), want *AuthError with the UNAUTHENTICATED status", err, err)
+	}
+	if !strings.Contains(ae.What, "4 times in a row") {
+		t.Errorf("AuthError.What = %q, want it to say 4 times in a row", ae.What)
+	}
+	if IsRetryable(err) {
+		t.Errorf("IsRetryable = true")
+	}
+	if got := len(e.sniff.tokens()); got != 5 {
+		t.Errorf("tokens fetched: got %d, want 5 (the first and one per expiry up to the budget)", got)
 	}
 	if p.NeverSent() {
 		t.Errorf("NeverSent() = true for a request the server stored")
+	}
+	_ = s.Close(ctx)
+}
+
+// TestPermissionDeniedMidStreamRefreshesOnce: PERMISSION_DENIED on an open
+// RPC gets one retry with a fresh token (protocol §4); when the RPC opened
+// with the fresh token is refused the same way before any acknowledgement,
+// the stream fails with an *AuthError at once. It used to treat the second
+// refusal as an expiry and refresh again up to the retry budget, re-sending
+// every unacknowledged request each time, and end in a
+// *RetryExhaustedError.
+func TestPermissionDeniedMidStreamRefreshesOnce(t *testing.T) {
+	e := newEnv(t, zerobuslocal.Options{})
+	e.srv.SetAckPolicy(testTable, zerobuslocal.DelayedAcks(time.Second, 0))
+	e.srv.InjectFault(testTable, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.PermissionDenied, AfterMessages: 1, Persistent: true})
+	cfg := e.config()
+	cfg.Retry.MaxAttempts = 5
+	c := e.client(cfg)
+	s := e.open(c)
+	ctx := context.Background()
+	p, err := s.Send(ctx, rowsBatch(0, 2))
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	err = p.Wait(ctx)
+	e.note(err)
+	var ae *AuthError
+	var se *ServerError
+	if !errors.As(err, &ae) || !errors.As(err, &se) || se.Code != codes.PermissionDenied || errors.As(err, new(*RetryExhaustedError)) {
+		t.Fatalf("pending error: got %v (%T), want *AuthError with the PERMISSION_DENIED status", err, err)
+	}
+	if !strings.Contains(ae.What, "lacks privileges on table "+testTable) {
+		t.Errorf("AuthError.What = %q", ae.What)
+	}
+	if got := e.srv.Stats().StreamsCreated; got != 2 {
+		t.Errorf("streams created: got %d, want 2 (the first and one retry)", got)
+	}
+	if got := len(e.sniff.tokens()); got != 2 {
+		t.Errorf("tokens fetched: got %d, want 2", got)
+	}
+	if got := e.srv.RecordCount(testTable); got > 2*2 {
+		t.Errorf("records stored: got %d, want at most 4 (one copy per RPC)", got)
 	}
 	_ = s.Close(ctx)
 }

@@ -39,8 +39,11 @@
 // re-sent, so delivery is at-least-once: only an acknowledgement the client
 // never received (a dropped connection, a timeout) produces a duplicate row.
 // UNAUTHENTICATED and PERMISSION_DENIED get one retry with a fresh token,
-// then an *AuthError; a refreshed token that opened an RPC and expires
-// later gets another refresh, within the retry budget. A terminal failure
+// then an *AuthError, at create and on an open RPC alike (an
+// acknowledgement in between starts the count again). One exception: a
+// refreshed token that opened an RPC and is then refused with
+// UNAUTHENTICATED expired in turn and gets another refresh, within the
+// retry budget; past the budget that too is an *AuthError. A terminal failure
 // resolves every pending request with the error; Unacked returns their
 // records.
 //

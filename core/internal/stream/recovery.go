@@ -89,14 +89,18 @@ func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred 
 		return 0, err
 	}
 	if code := codeOf(err); isAuthCode(code) {
-		if accepted && st.authRetried {
-			// The refreshed credential opened an RPC and is rejected
-			// now: it expired in turn, which is not a refused refresh.
-			// Refresh again, within the retry budget, so a server that
-			// keeps doing this is still bounded.
+		if accepted && st.authRetried && code == codes.Unauthenticated {
+			// The refreshed token opened an RPC and is rejected now
+			// (UNAUTHENTICATED): it expired in turn, which is not a
+			// refused refresh. Refresh again, within the retry budget,
+			// so a server that keeps doing this is still bounded; past
+			// it, the credentials are what fails (an *AuthError, as
+			// after a refused refresh). PERMISSION_DENIED is a missing
+			// grant, not an expiry: after its one refresh it is final
+			// wherever it comes (protocol §4, §6).
 			st.fails++
 			if st.fails > c.retry.MaxAttempts {
-				return 0, &RetryExhaustedError{Attempts: st.fails, Last: err}
+				return 0, &AuthError{What: c.expiredWhat(st.fails), Err: err}
 			}
 			st.authRetried = false
 		}
@@ -132,6 +136,16 @@ func (c *Client) authWhat(code codes.Code) string {
 	default:
 		return fmt.Sprintf("the Zerobus server rejected the OAuth token of client %q even after a refresh (check that the token is for this workspace and endpoint)", c.cfg.ClientID)
 	}
+}
+
+// expiredWhat explains a server that accepted each refreshed token and
+// then rejected it (UNAUTHENTICATED) before anything was acknowledged, n
+// times in a row.
+func (c *Client) expiredWhat(n int) string {
+	if c.auth.provider != nil {
+		return fmt.Sprintf("the Zerobus server accepted the authorization from HeadersProvider and rejected it again before acknowledging anything, %d times in a row", n)
+	}
+	return fmt.Sprintf("the Zerobus server accepted each refreshed OAuth token of client %q and rejected it again before acknowledging anything, %d times in a row (check that the token is for this workspace and endpoint)", c.cfg.ClientID, n)
 }
 
 // createOnce opens one RPC and performs the create handshake, bounded by

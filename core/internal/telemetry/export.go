@@ -419,6 +419,9 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	var collector *endpoint
 	if cfg.Endpoint != "" || sink == nil {
+		// The exporters read OTEL_EXPORTER_OTLP_*: what they cannot parse
+		// is logged here, redacted (otellog.go), not printed to stderr.
+		useOTelLogger(newLogger(logExtra...))
 		proto, _ := cfg.protocol() // validated above
 		me, te, ep, err := networkExporters(ctx, proto, cfg.Endpoint)
 		if err != nil {

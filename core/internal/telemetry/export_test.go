@@ -381,7 +381,6 @@ func TestSetupFile(t *testing.T) {
 	if err := p.Shutdown(sctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	// One goroutine per file path stays for the process (see rotFiles).
 	checkNoGoroutineLeak(t, before+rotatingPaths())
 
 	mreqs, err := otlptest.ReadMetricsFile(filepath.Join(dir, MetricsFileName))

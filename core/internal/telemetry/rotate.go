@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
-
-	"gopkg.in/natefinch/lumberjack.v2"
+	"time"
 )
 
 // Defaults of the file rotation (ExportConfig.MaxFileMB and MaxBackups).
@@ -21,23 +23,33 @@ const (
 	DefaultMaxBackups = 5
 )
 
-// Rotating files are shared per path by the whole process, for two reasons:
-// two writers of one path (two Wrappers with the same output directory)
-// must share one rotation state, or they would rename the file under each
-// other; and lumberjack.Logger starts a goroutine on its first write that
-// it never stops (Close closes only the file; natefinch/lumberjack issues
-// #56 and #205, open for v2.2.1), so a Logger per Setup would
-// leak one goroutine per file per Setup. With one Logger per path the
-// process holds at most one such goroutine per distinct path ever written.
+// backupStamp is the time in a rotated copy's name (UTC, as lumberjack,
+// which this writer replaced, named them: app-2026-12-06T18-35-16.123.log).
+const backupStamp = "2006-01-02T15-04-05.000"
+
+// Rotating files are shared per path while they are open: two writers of
+// one path (two Wrappers with the same output directory) must share one
+// rotation state, or they would rename the file under each other. The entry
+// of a path is released when its last handle closes. Rotation and the
+// pruning of old copies run inline in the write that crosses the limit: no
+// goroutine is started (lumberjack, used before, started one per path that
+// it never stopped, so every distinct output_dir or log_file leaked one).
 var (
 	rotMu    sync.Mutex
 	rotFiles = map[string]*rotFile{}
 )
 
-// rotFile is one shared lumberjack.Logger and the number of open handles.
+// rotFile is one open file of a path, its rotation limits and the number of
+// open handles (refs, guarded by rotMu).
 type rotFile struct {
-	lj   *lumberjack.Logger
-	refs int
+	path       string
+	maxBytes   int64
+	maxBackups int
+	refs       int
+
+	mu   sync.Mutex // guards f and size
+	f    *os.File
+	size int64
 }
 
 // rotHandle is one user's handle on a rotating file: Write appends (rotating
@@ -53,8 +65,8 @@ type rotHandle struct {
 // openRotating opens (creating it and its directory if missing) the file at
 // path for appending, rotated when a write would take it past maxMB MiB;
 // maxBackups rotated copies (path without extension + "-<time>" + ext) are
-// kept. The limits of the first open of a path hold for the whole process.
-// field names the ExportConfig field in errors.
+// kept. The limits of the first open of a path hold while any handle on it
+// is open. field names the ExportConfig field in errors.
 func openRotating(path string, maxMB, maxBackups int, field string) (*rotHandle, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -67,19 +79,133 @@ func openRotating(path string, maxMB, maxBackups int, field string) (*rotHandle,
 	defer rotMu.Unlock()
 	f := rotFiles[abs]
 	if f == nil {
-		// The limits are fixed from here on: lumberjack's goroutine reads
-		// them without a lock.
-		f = &rotFile{lj: &lumberjack.Logger{Filename: abs, MaxSize: maxMB, MaxBackups: maxBackups}}
+		f = &rotFile{path: abs, maxBytes: int64(maxMB) << 20, maxBackups: maxBackups}
+		// Opened now, so an unwritable path fails here rather than on the
+		// first record.
+		if err := f.open(); err != nil {
+			return nil, &FieldError{field, fmt.Sprintf("file %q cannot be opened for writing: %v", abs, err)}
+		}
 		rotFiles[abs] = f
-	}
-	// An empty write opens the file now, so an unwritable path fails here
-	// rather than on the first record, and starts lumberjack's goroutine
-	// at a predictable point (the first open of the path).
-	if _, err := f.lj.Write(nil); err != nil {
-		return nil, &FieldError{field, fmt.Sprintf("file %q cannot be opened for writing: %v", abs, err)}
 	}
 	f.refs++
 	return &rotHandle{path: abs, f: f}, nil
+}
+
+// open opens (or creates, 0600) the file for appending and notes its size.
+// Called with mu held, or before f is shared.
+func (f *rotFile) open() error {
+	fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		_ = fh.Close()
+		return err
+	}
+	f.f, f.size = fh, st.Size()
+	return nil
+}
+
+// write appends p, first rotating the file if p would take a non-empty file
+// past the limit (a record bigger than the limit gets a file of its own).
+func (f *rotFile) write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		// A rotation failed to open the new file: try again.
+		if err := f.open(); err != nil {
+			return 0, err
+		}
+	}
+	if f.size > 0 && f.size+int64(len(p)) > f.maxBytes {
+		if err := f.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.f.Write(p)
+	f.size += int64(n)
+	return n, err
+}
+
+// rotate renames the file to its backup name, opens a new one and deletes
+// the oldest backups beyond maxBackups. Called with mu held.
+func (f *rotFile) rotate() error {
+	if err := f.f.Close(); err != nil {
+		f.f = nil
+		return err
+	}
+	f.f = nil
+	stamp := time.Now().UTC()
+	var backup string
+	for {
+		backup = backupName(f.path, stamp)
+		if _, err := os.Lstat(backup); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		stamp = stamp.Add(time.Millisecond) // two rotations within one millisecond
+	}
+	if err := os.Rename(f.path, backup); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := f.open(); err != nil {
+		return err
+	}
+	f.prune()
+	return nil
+}
+
+// backupName is path's rotated name for time t: dir/name-<stamp>.ext.
+func backupName(path string, t time.Time) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + t.Format(backupStamp) + ext
+}
+
+// prune deletes the oldest rotated copies of the file beyond maxBackups
+// (best effort: a copy that cannot be deleted stays).
+func (f *rotFile) prune() {
+	dir := filepath.Dir(f.path)
+	ext := filepath.Ext(f.path)
+	prefix := strings.TrimSuffix(filepath.Base(f.path), ext) + "-"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type backup struct {
+		name string
+		t    time.Time
+	}
+	var bs []backup
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ext) {
+			continue
+		}
+		t, err := time.Parse(backupStamp, strings.TrimSuffix(strings.TrimPrefix(name, prefix), ext))
+		if err != nil {
+			continue // not a copy of this file (another file sharing the prefix)
+		}
+		bs = append(bs, backup{name, t})
+	}
+	if len(bs) <= f.maxBackups {
+		return
+	}
+	slices.SortFunc(bs, func(a, b backup) int { return b.t.Compare(a.t) }) // newest first
+	for _, b := range bs[f.maxBackups:] {
+		_ = os.Remove(filepath.Join(dir, b.name))
+	}
+}
+
+// close closes the file. Called once, by the last handle.
+func (f *rotFile) close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		return nil
+	}
+	err := f.f.Close()
+	f.f = nil
+	return err
 }
 
 // Write appends p, rotating first if the file would pass its size limit.
@@ -89,10 +215,11 @@ func (h *rotHandle) Write(p []byte) (int, error) {
 	if h.closed {
 		return 0, os.ErrClosed
 	}
-	return h.f.lj.Write(p)
+	return h.f.write(p)
 }
 
-// Close releases the handle; the last one closes the file. Idempotent.
+// Close releases the handle; the last one closes the file and releases the
+// path's entry. Idempotent.
 func (h *rotHandle) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -103,16 +230,18 @@ func (h *rotHandle) Close() error {
 	rotMu.Lock()
 	defer rotMu.Unlock()
 	h.f.refs--
-	if h.f.refs == 0 {
-		return h.f.lj.Close()
+	if h.f.refs > 0 {
+		return nil
 	}
-	return nil
+	if rotFiles[h.path] == h.f {
+		delete(rotFiles, h.path)
+	}
+	return h.f.close()
 }
 
 var _ io.WriteCloser = (*rotHandle)(nil)
 
-// rotatingPaths is the number of paths opened by this process so far, each
-// holding one lumberjack goroutine for the life of the process.
+// rotatingPaths is the number of paths with an open handle.
 func rotatingPaths() int {
 	rotMu.Lock()
 	defer rotMu.Unlock()

@@ -125,8 +125,7 @@ func TestRotatingFileSharedPerPath(t *testing.T) {
 
 // TestSetupLogFileAndNoGoroutineLeak: LogFile gets JSON records at
 // LogLevel, LogHandler gets them too, stderr is not used, and Shutdown
-// leaves no goroutine behind once a path has been used (lumberjack keeps
-// one goroutine per path for the process, see rotFiles).
+// leaves no goroutine behind.
 func TestSetupLogFileAndNoGoroutineLeak(t *testing.T) {
 	dir := t.TempDir()
 	cfg := ExportConfig{Enabled: true, OutputDir: dir, LogFile: filepath.Join(dir, "app.log"), LogLevel: "warn"}
@@ -147,8 +146,6 @@ func TestSetupLogFileAndNoGoroutineLeak(t *testing.T) {
 	for range 4 {
 		run()
 	}
-	// The first Setup opened 4 new paths (app.log and the three .jsonl),
-	// each keeping one lumberjack goroutine; the next three add nothing.
 	checkNoGoroutineLeak(t, before+rotatingPaths())
 	for _, name := range []string{"app.log", LogsFileName} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
