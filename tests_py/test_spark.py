@@ -1220,3 +1220,31 @@ def test_a_micro_batch_rerun_covers_the_earlier_runs_quarantine_only_when_it_com
     assert [Path(f).name for f in s.superseded_quarantine_files] == [Path(old.quarantine_file or "").name]
     assert s.kept_quarantine_files == []
     assert sorted(pq.read_table(quarantine).column("id").to_pylist()) == [7, 17]
+
+
+def test_a_quarantine_path_that_cannot_be_written_fails_before_any_row_is_sent(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """quarantine_path under a regular file: the driver refuses it, naming the option, before any task starts. A
+    task that cannot write it (the executors' view differs from the driver's) fails before sending: it used to
+    store its good rows, fail at the first bad row, and Spark's every retry stored them again."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    table = "main.spark.badquarantine"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    bad = blocker / "q"
+    o = {**options(server, table, quarantine_path=bad, report_path=tmp_path / "r"), "client_secret": SECRET}
+    with pytest.raises(ConfigurationError, match=r"quarantine_path .*checked on the driver; no task was started"):
+        zspark._Job(o, schema)
+
+    job = zspark._Job({**o, "quarantine_path": str(tmp_path / "q")}, schema)
+    assert not (tmp_path / "q").exists(), "the driver's check leaves no directory behind"
+    job.quarantine_path = str(bad)  # what an executor sees
+    for _ in range(2):  # Spark's retry fails alike, storing nothing
+        with pytest.raises(zspark.TaskWriteError, match=r"(?s)0 rows durable.*quarantine_path .*before sending"):
+            job.write(iter([_bad_row_seven(range(10))]))
+    assert server.record_count(table) == 0

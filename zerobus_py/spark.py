@@ -47,7 +47,8 @@ Options of the data source itself:
     finished only after the commit ran (its file stays). On ``abort`` the files of a partition none of whose
     attempts committed are kept, as the only record of the rows they did not store (the attempts' other rows are
     stored): the summary lists them as ``kept_quarantine_files``, and with several such attempts a row may be in
-    several of them.
+    several of them. The directory is created and probed (a small file written and deleted) on the driver, which
+    refuses one it sees and cannot write, and by each task attempt before it sends anything.
 ``report_path``
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
@@ -468,6 +469,57 @@ def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
     return pafs.LocalFileSystem(), os.path.abspath(path)
 
 
+def _probe_dir(path: str) -> None:
+    """Create the directory ``path`` (local path or URI) and write and delete a small hidden file in it; raise
+    the file system's error when it cannot be."""
+    fs, d = _path_fs(path)
+    fs.create_dir(d, recursive=True)
+    probe = f"{d.rstrip('/')}/_zerobus-probe-{uuid.uuid4().hex}"
+    with fs.open_output_stream(probe) as f:
+        f.write(b"zerobus")
+    fs.delete_file(probe)
+
+
+def _quarantine_error(path: str, err: BaseException, where: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"zerobus: quarantine_path {path!r}: cannot create or write the directory {where} ({type(err).__name__}: "
+        f"{err}); give the option quarantine_path a directory the tasks can write",
+        keys=["quarantine_path"],
+    )
+
+
+def _check_quarantine_path(path: str) -> None:
+    """On the driver, before any task starts: a quarantine directory that cannot be created or written is refused
+    when the driver sees it as the tasks do (a URI; a local path whose directory or parent exists here), and only
+    warned about when the driver may not see the executors' storage (a local path whose parent does not exist
+    here). A local directory the check created is removed again (the tasks create it)."""
+    made: list[str] = []
+    if "://" not in path:
+        d = os.path.abspath(path)
+        while not os.path.lexists(d):
+            made.append(d)
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    try:
+        _probe_dir(path)
+    except Exception as err:
+        if "://" in path or len(made) <= 1:
+            raise _quarantine_error(path, err, "(checked on the driver; no task was started)") from None
+        logger.warning(
+            "zerobus: quarantine_path %r cannot be created on the driver (%s: %s), which may not see the executors' "
+            "storage; each task checks it before sending",
+            path,
+            type(err).__name__,
+            err,
+        )
+    finally:
+        for d in made:  # deepest first; kept when not empty (another writer's files)
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+
+
 # -- tasks -------------------------------------------------------------------
 
 
@@ -626,12 +678,22 @@ class _Quarantine:
         """``run_id``: the planning of a streaming micro-batch, in the name (see ``_Job._attempt_name``)."""
         file = f"{_quarantine_prefix(job_id, task.batch_id)}{_attempt_name(task, run_id)}.parquet"
         self.name = f"{base.rstrip('/')}/{file}"
+        self._base = base
         self._fs, self._dir = _path_fs(base)
         self._path = f"{self._dir.rstrip('/')}/{file}"
         self._tmp = f"{self._dir.rstrip('/')}/_zerobus-inprogress-{file}"
         self._writer: pq.ParquetWriter | None = None
         self._tmp_written = False  # the hidden file exists (deleted by discard)
         self.rows = 0
+
+    def probe(self) -> None:
+        """Before the attempt sends anything: create the directory and write a file there, so that a directory the
+        rows cannot be set aside in fails the attempt with no row durable (not after its good rows are stored,
+        once for every attempt Spark makes)."""
+        try:
+            _probe_dir(self._base)
+        except Exception as err:
+            raise _quarantine_error(self._base, err, "(checked by the task before sending)") from None
 
     def write(self, result: TransmissionResult, part: pa.Table) -> None:
         # Built from the result's runs (rows of one error): no Python object per row.
@@ -729,6 +791,8 @@ class _Job:
                 f"zerobus: quarantine_path adds the columns {', '.join(_QUARANTINE_COLUMNS)} to the quarantined rows, "
                 f"and the DataFrame already has {', '.join(clash)}: rename them"
             )
+        if self.quarantine_path and not _committing():
+            _check_quarantine_path(self.quarantine_path)
         # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
         # driver, once: in a task it would fail every attempt of every task alike. A streaming query checks once
         # per planning process (not again for each micro-batch), and not in the writer built only to commit.
@@ -770,6 +834,8 @@ class _Job:
         )
         start = time.monotonic()
         try:
+            if quarantine is not None:
+                quarantine.probe()
             with ZerobusWrapper(self.config) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
