@@ -1248,3 +1248,31 @@ def test_a_quarantine_path_that_cannot_be_written_fails_before_any_row_is_sent(
         with pytest.raises(zspark.TaskWriteError, match=r"(?s)0 rows durable.*quarantine_path .*before sending"):
             job.write(iter([_bad_row_seven(range(10))]))
     assert server.record_count(table) == 0
+
+
+def test_without_report_path_the_summary_says_failed_attempts_are_not_counted(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without report_path the driver cannot count what failed attempts stored: a job whose task was retried used
+    to log "N of N rows durable" at INFO, as for a clean job, while the server held duplicates. The line says the
+    failed attempts are not counted, and a task committed by a retry (attempt > 0) makes it a warning."""
+    import logging
+
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    from zerobus_py.spark import _Job
+
+    job = _Job(
+        {**options(server, "main.spark.noreports"), "client_secret": SECRET},
+        StructType([StructField("id", LongType())]),
+    )
+    first = TaskCommitMessage(partition=0, total_rows=5, durable_rows=5)
+    retried = TaskCommitMessage(partition=1, attempt=1, task_attempt_id=3, total_rows=5, durable_rows=5)
+    with caplog.at_level(logging.INFO, logger="zerobus_py.spark"):
+        s = job.finish([first, retried], None, aborted=False)
+        clean = job.finish([first], None, aborted=False)
+    assert (s.retried_tasks, s.attempts_counted, s.durable_rows) == (1, False, 10)
+    assert "1 task(s) committed by a retry (attempt > 0)" in s.line() and "not counted here" in s.line()
+    assert "failed task attempts are not counted without report_path" in clean.line()
+    levels = [r.levelno for r in caplog.records if r.getMessage() in (s.line(), clean.line())]
+    assert levels == [logging.WARNING, logging.INFO]

@@ -53,7 +53,8 @@ Options of the data source itself:
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
-    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts.
+    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
+    failed attempts are not counted (the summary line says so, and warns when a task committed by a retry).
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
@@ -246,6 +247,10 @@ class WriteSummary:
     superseded_quarantine_files: list[str] = field(default_factory=list)
     converted_rows: int = 0
     kept_quarantine_files: list[str] = field(default_factory=list)
+    #: committed tasks whose attempt number is not 0: an earlier attempt of theirs failed (or was a copy that lost)
+    retried_tasks: int = 0
+    #: the failed attempts were counted from report_path's reports (False without report_path)
+    attempts_counted: bool = True
 
     def line(self) -> str:
         """One log line."""
@@ -287,6 +292,18 @@ class WriteSummary:
                 "attempts' other rows are stored; a partition's rows may be in several of them, and a re-run "
                 "re-sends them all"
             )
+        if not self.attempts_counted:
+            if self.retried_tasks:
+                text += (
+                    f"; {self.retried_tasks} task(s) committed by a retry (attempt > 0): rows their earlier attempts "
+                    "had made durable are stored twice and not counted here (failed task attempts are counted only "
+                    "with report_path)"
+                )
+            else:
+                text += (
+                    "; failed task attempts are not counted without report_path (set it to count the rows they "
+                    "stored twice)"
+                )
         return text
 
 
@@ -305,6 +322,7 @@ def summarize(
             s.tasks_without_message += 1
             continue
         s.tasks += 1
+        s.retried_tasks += m.attempt > 0
         s.total_rows += m.total_rows
         s.durable_rows += m.durable_rows
         s.not_written_rows += m.not_written_rows
@@ -1007,6 +1025,7 @@ class _Job:
             logger.warning("zerobus: cannot read the task reports of %s: %s", self.job_id, err)
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
+        s.attempts_counted = self.report_path is not None
         try:
             s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
                 batch_id, messages, aborted
@@ -1020,6 +1039,7 @@ class _Job:
             or s.failed_attempts
             or s.converted_rows
             or s.kept_quarantine_files
+            or (s.retried_tasks and not s.attempts_counted)
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
