@@ -8,6 +8,7 @@ the secret's absence).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import http.server
 import json
@@ -1276,3 +1277,44 @@ def test_without_report_path_the_summary_says_failed_attempts_are_not_counted(
     assert "failed task attempts are not counted without report_path" in clean.line()
     levels = [r.levelno for r in caplog.records if r.getMessage() in (s.line(), clean.line())]
     assert levels == [logging.WARNING, logging.INFO]
+
+
+def test_a_timestamp_into_a_timestamp_ntz_column_is_sparks_cast_whatever_the_session_zone(
+    spark: SparkSession, server: LocalServer
+) -> None:
+    """A TIMESTAMP column into a table's TIMESTAMP_NTZ column in a session whose time zone is not UTC: the driver's
+    check (made in UTC) used to pass and every task attempt failed (the Arrow batches carry the session's zone).
+    The stored value is now what Spark's CAST to TIMESTAMP_NTZ gives (the session's wall clock); a TIMESTAMP column
+    into a TIMESTAMP column keeps its instant."""
+    table = "main.spark.tsntz"
+    server.create_table(table, "id BIGINT, ts TIMESTAMP_NTZ, at TIMESTAMP")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        df = spark.sql("SELECT 1L AS id, timestamp'2024-07-01 12:00:00' AS ts, timestamp'2024-07-01 12:00:00' AS at")
+        df.write.format("zerobus").mode("append").options(**options(server, table)).save()
+        [cast] = df.select(F.col("ts").cast("timestamp_ntz").alias("w")).collect()
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")
+    got = server.table(table).to_pylist()
+    wall = int(cast["w"].replace(tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000  # 12:00 as naive micros
+    assert wall == 1_719_835_200_000_000
+    assert got == [{"id": 1, "ts": wall, "at": 1_719_849_600_000_000}]  # at: 16:00Z, the New York instant
+
+
+def test_a_timestamp_field_into_a_timestamp_ntz_field_is_refused_on_the_driver_with_the_spark_cast(
+    server: LocalServer,
+) -> None:
+    """Inside a struct the tasks do not convert: the driver refuses, naming the field and Spark's cast."""
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampType
+
+    from zerobus_py.spark import _Job
+
+    table = "main.spark.tsntznested"
+    server.create_table(table, "id BIGINT, ev STRUCT<at: TIMESTAMP_NTZ>")
+    schema = StructType(
+        [StructField("id", LongType()), StructField("ev", StructType([StructField("at", TimestampType())]))]
+    )
+    with pytest.raises(ConversionError) as info:
+        _Job({**options(server, table), "client_secret": SECRET}, schema)
+    text = str(info.value)
+    assert "no task was started" in text and "ev.at" in text and 'cast("timestamp_ntz")' in text

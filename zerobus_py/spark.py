@@ -23,6 +23,10 @@ arrow_flight the table's columns come from Unity Catalog): a column Zerobus or t
 write once, with an error naming the column, its Spark type and what to do. A ``void`` column (a bare
 ``F.lit(None)``) needs a type: ``F.lit(None).cast("string")``.
 
+A TimestampType column going to a table's TIMESTAMP_NTZ column stores its wall clock in the Spark session's time
+zone, as Spark's CAST does (found by the driver's check; such a field inside a struct, array or map is refused
+with the cast to use).
+
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
 the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
@@ -147,8 +151,14 @@ _WHOLE_REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ATTEMPT_FILE: Final = re.compile(r"-task-p(\d+)-a\d+-t(\d+)(?:-r([0-9a-f]{8}))?\.parquet$")
 #: PySpark's worker that builds a streamWriter only to commit or abort a micro-batch.
 _COMMIT_RUNNER: Final = os.path.join("sql", "worker", "python_streaming_sink_runner.py")
-#: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here).
-_CHECKED: set[str] = set()
+#: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here),
+#: with the TimestampType columns that go to TIMESTAMP_NTZ table columns (see ``_Job._check``).
+_CHECKED: dict[str, tuple[str, ...]] = {}
+#: The time zone the driver's second schema check gives TimestampType columns: not UTC, so that the Go core's check
+#: names every one that goes to a TIMESTAMP_NTZ column (a zone other than UTC cannot go there).
+_CHECK_ZONE: Final = "Etc/GMT-14"
+#: The Go core's refusal of a zoned timestamp for a TIMESTAMP_NTZ column.
+_INTO_NTZ: Final = "cannot go to the table's TIMESTAMP_NTZ column"
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -431,13 +441,13 @@ def _to_arrow_schema(schema: StructType) -> pa.Schema:
     return to_arrow_schema(schema)
 
 
-def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.Schema) -> None:
+def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.Schema) -> bool:
     """Raise on the driver, before any task starts, the error every task would fail with for the DataFrame's
     schema: the Go core's check for the configured transport (types with no mapping; with protobuf the server's
     check of the columns when a stream opens, with arrow_flight the table's columns from Unity Catalog), naming
     the Spark types of the columns at fault. A retryable error (the endpoint or catalog unreachable from the
     driver), a connection failure (a host the driver cannot resolve, a certificate it does not trust: executors
-    may see another network) or a cancel is only a warning: the tasks send anyway."""
+    may see another network) or a cancel is only a warning: the tasks send anyway (False is returned)."""
     try:
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
     except ZerobusError as err:
@@ -450,7 +460,7 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
                 type(err).__name__,
                 err,
             )
-            return
+            return False
         text = str(err).removeprefix("zerobus: ")
         named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
         if named:
@@ -478,6 +488,80 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
             f"zerobus: the DataFrame cannot be written to {table} (checked on the driver; no task was started): {text}",
             details=err.details,
         ) from None
+    return True
+
+
+def _zoned(t: pa.DataType, zone: str) -> pa.DataType:
+    """``t`` with every zoned timestamp in it (TimestampType, also inside structs, lists and maps) in ``zone``."""
+    if pa.types.is_timestamp(t):
+        return pa.timestamp(t.unit, tz=zone) if t.tz is not None else t
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(j).with_type(_zoned(t.field(j).type, zone)) for j in range(t.num_fields)])
+    if pa.types.is_map(t):
+        return pa.map_(
+            t.key_field.with_type(_zoned(t.key_type, zone)),
+            t.item_field.with_type(_zoned(t.item_type, zone)),
+            t.keys_sorted,
+        )
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_zoned(t.value_type, zone)))
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_zoned(t.value_type, zone)))
+    return t
+
+
+def _ntz_hint(columns: Iterable[str]) -> str:
+    names = ", ".join(f'F.col("{c}").cast("timestamp_ntz")' for c in columns) or 'F.col(name).cast("timestamp_ntz")'
+    return (
+        "; in Spark, a TIMESTAMP (an instant) becomes a TIMESTAMP_NTZ wall clock by Spark's own CAST, which takes the "
+        f"wall clock in spark.sql.session.timeZone: {names} (a struct's field: rebuild the struct with the field cast)"
+    )
+
+
+def _wall_clock_columns(wrapper: ZerobusWrapper, arrow_schema: pa.Schema) -> tuple[str, ...]:
+    """The top-level TimestampType columns the table has as TIMESTAMP_NTZ (after the check in UTC passed).
+
+    The tasks' Arrow batches carry the Spark session's time zone, and the Go core takes a zoned timestamp into a
+    TIMESTAMP_NTZ column only in UTC: whether a write worked depended on ``spark.sql.session.timeZone``, and the
+    driver's check (made in UTC) passed. So the check is made again with a zone other than UTC: the columns it
+    refuses go to TIMESTAMP_NTZ, and the tasks give them Spark's CAST semantics (``_to_wall_clock``). Such a field
+    inside a struct, list or map is refused here, with the Spark cast that fixes it."""
+    zoned = pa.schema([f.with_type(_zoned(f.type, _CHECK_ZONE)) for f in arrow_schema], metadata=arrow_schema.metadata)
+    if zoned.equals(arrow_schema):
+        return ()  # no TimestampType anywhere
+    try:
+        wrapper.check_schema(zoned, timeout=_CHECK_TIMEOUT)
+    except ConversionError as err:
+        if _INTO_NTZ not in str(err):
+            return ()  # cannot tell: the tasks meet what they meet
+        columns = [str(c) for c in err.details.get("columns") or []]
+        top = {f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None}
+        nested = [c for c in columns if c not in top]
+        if nested:
+            table = wrapper.config.table_name
+            raise ConversionError(
+                f"zerobus: the DataFrame cannot be written to {table} (checked on the driver; no task was started): "
+                f"the TIMESTAMP fields {', '.join(nested)} go to the table's TIMESTAMP_NTZ fields{_ntz_hint(nested)}",
+                details=err.details,
+            ) from None
+        return tuple(c for c in columns if c in top)
+    except ZerobusError:
+        return ()
+    return ()
+
+
+def _to_wall_clock(batches: Iterator[pa.RecordBatch], columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    """The batches with each of ``columns`` (zoned timestamps) as its wall clock in its zone (the Spark session's):
+    what Spark's CAST to TIMESTAMP_NTZ gives."""
+    import pyarrow.compute as pc
+
+    for b in batches:
+        fields, arrays = list(b.schema), list(b.columns)
+        for j, f in enumerate(fields):
+            if f.name in columns and pa.types.is_timestamp(f.type) and f.type.tz is not None:
+                arrays[j] = pc.local_timestamp(arrays[j])
+                fields[j] = f.with_type(arrays[j].type)
+        yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=b.schema.metadata))
 
 
 def _path_fs(path: str) -> tuple[pafs.FileSystem, str]:
@@ -811,6 +895,9 @@ class _Job:
             )
         if self.quarantine_path and not _committing():
             _check_quarantine_path(self.quarantine_path)
+        #: TimestampType columns going to TIMESTAMP_NTZ table columns: the tasks store their wall clock in the Spark
+        #: session's time zone, as Spark's CAST (and INSERT) would (learned by the driver's check).
+        self.wall_clock: tuple[str, ...] = ()
         # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
         # driver, once: in a task it would fail every attempt of every task alike. A streaming query checks once
         # per planning process (not again for each micro-batch), and not in the writer built only to commit.
@@ -820,14 +907,16 @@ class _Job:
         key = (self.job_id, schema.json(), json.dumps(self.config.to_settings(include_secret=True), sort_keys=True))
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()
         if _committing() or digest in _CHECKED:
+            self.wall_clock = _CHECKED.get(digest, ())
             return
         self._check()
-        _CHECKED.add(digest)
+        _CHECKED[digest] = self.wall_clock
 
     def _check(self) -> None:
         wrapper = ZerobusWrapper(self.config)
         try:
-            _check_schema(wrapper, self.schema, self.arrow_schema)
+            if _check_schema(wrapper, self.schema, self.arrow_schema):
+                self.wall_clock = _wall_clock_columns(wrapper, self.arrow_schema)
         finally:
             # Nothing was sent, so nothing can be lost: a stream still opening after a check that gave up is not
             # waited for (shutdown would wait up to flush_timeout_ms and then fail a write the check only warned
@@ -851,6 +940,8 @@ class _Job:
             else None
         )
         start = time.monotonic()
+        if self.wall_clock:
+            items = _to_wall_clock(_as_arrow(items, self.arrow_schema), self.wall_clock)
         try:
             if quarantine is not None:
                 quarantine.probe()
@@ -921,11 +1012,14 @@ class _Job:
         where = f"partition {task.partition} (attempt {task.attempt}" + (
             f", micro-batch {task.batch_id})" if task.batch_id is not None else ")"
         )
-        return (
+        text = (
             f"zerobus: {where} into {self.config.table_name}: {msg.durable_rows:,} rows durable, "
             f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
             "a retry re-sends the whole partition"
         )
+        if msg.error and _INTO_NTZ in msg.error:  # the driver could not check the table's columns
+            text += _ntz_hint(re.findall(r'column "([^"]+)" \(timestamp', msg.error))
+        return text
 
     # -- reports --
 
