@@ -25,7 +25,8 @@ write once, with an error naming the column, its Spark type and what to do. A ``
 
 A TimestampType column going to a table's TIMESTAMP_NTZ column stores its wall clock in the Spark session's time
 zone, as Spark's CAST does (found by the driver's check; such a field inside a struct, array or map is refused
-with the cast to use).
+with the cast to use). A TimestampNTZType column going to a table's TIMESTAMP column is taken as UTC (the Go core's
+rule), not in the session's zone as Spark's CAST would: cast it in Spark first (``F.col("t").cast("timestamp")``).
 
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
