@@ -1318,3 +1318,53 @@ def test_a_timestamp_field_into_a_timestamp_ntz_field_is_refused_on_the_driver_w
         _Job({**options(server, table), "client_secret": SECRET}, schema)
     text = str(info.value)
     assert "no task was started" in text and "ev.at" in text and 'cast("timestamp_ntz")' in text
+
+
+def test_an_abort_waits_for_a_started_attempt_and_keeps_each_runs_summary(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark's stage cancel does not stop a Python writer that has its data: a sibling attempt still sending when
+    abort runs stores its partition and reports after it. The abort used to summarize without it (its rows
+    uncounted); it now waits for the report of every attempt that started. Each summary is kept in a file of its
+    own (a re-run's commit used to overwrite the aborted run's summary.json)."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    table = "main.spark.abortwait"
+    reports = tmp_path / "r"
+    o = {**options(server, table, report_path=reports), "client_secret": SECRET}
+    job = zspark._Job(o, StructType([StructField("id", LongType())]))
+    gate = threading.Event()
+
+    def sibling() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
+        gate.wait()
+        yield pa.record_batch({"id": pa.array(range(10, 20), pa.int64())})
+
+    monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(0, 0, 7, None)))
+    t = threading.Thread(target=job.write, args=(sibling(),))
+    t.start()
+    while not list(reports.glob("*/started-*")):
+        gate.wait(0.05)
+    waits = []
+
+    def pause(seconds: float) -> None:  # the abort is waiting: let the sibling finish
+        waits.append(seconds)
+        gate.set()
+        t.join()
+
+    monkeypatch.setattr(zspark, "_pause", pause)
+    try:
+        s = job.finish([None], None, aborted=True)
+    finally:
+        gate.set()
+        t.join()
+    assert waits, "the abort waited"
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.running_attempts) == (1, 20, 0), s
+    assert server.record_count(table) == 20
+
+    job.finish([], None, aborted=False)  # a later commit of the same job directory
+    kept = sorted(p.name for p in reports.glob("*/summary-*.json"))
+    assert len(kept) == 2 and "-aborted-" in kept[0] + kept[1] and "-committed-" in kept[0] + kept[1]
+    assert not json.loads(next(reports.glob("*/summary.json")).read_text())["aborted"], "summary.json: the latest"

@@ -59,7 +59,10 @@ Options of the data source itself:
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
     derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
-    failed attempts are not counted (the summary line says so, and warns when a task committed by a retry).
+    failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). An
+    ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*`` marker) and counts
+    those still without one as ``running_attempts``. ``summary.json`` is the latest summary; each commit and abort
+    also keeps its own ``summary-<time>-<committed|aborted>-<id>.json``.
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
@@ -160,6 +163,11 @@ _CHECKED: dict[str, tuple[str, ...]] = {}
 _CHECK_ZONE: Final = "Etc/GMT-14"
 #: The Go core's refusal of a zoned timestamp for a TIMESTAMP_NTZ column.
 _INTO_NTZ: Final = "cannot go to the table's TIMESTAMP_NTZ column"
+#: Seconds an abort waits for the reports of the task attempts that started and have not reported: Spark's stage
+#: cancel does not stop a Python writer that already has its data, and it stores its partition after the abort.
+_ABORT_WAIT: Final = 30.0
+#: The name start of the marker a task attempt writes beside the reports when it starts.
+_STARTED: Final = "started-"
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -262,6 +270,8 @@ class WriteSummary:
     retried_tasks: int = 0
     #: the failed attempts were counted from report_path's reports (False without report_path)
     attempts_counted: bool = True
+    #: on abort: task attempts that had started and still had no report after the wait (running, or killed)
+    running_attempts: int = 0
 
     def line(self) -> str:
         """One log line."""
@@ -303,7 +313,14 @@ class WriteSummary:
                 "attempts' other rows are stored; a partition's rows may be in several of them, and a re-run "
                 "re-sends them all"
             )
+        if self.running_attempts:
+            text += (
+                f"; {self.running_attempts} task attempt(s) had started and not reported when this summary was made "
+                "(still running after the abort, or killed): rows they store are not counted here"
+            )
         if not self.attempts_counted:
+            if self.aborted:
+                text += "; task attempts still running after the abort may store rows not counted here"
             if self.retried_tasks:
                 text += (
                     f"; {self.retried_tasks} task(s) committed by a retry (attempt > 0): rows their earlier attempts "
@@ -941,6 +958,7 @@ class _Job:
             else None
         )
         start = time.monotonic()
+        self._mark_started(task)
         if self.wall_clock:
             items = _to_wall_clock(_as_arrow(items, self.arrow_schema), self.wall_clock)
         try:
@@ -1042,6 +1060,43 @@ class _Job:
         except Exception as err:  # a report must not fail the write
             logger.warning("zerobus: cannot write the task report in %s: %s", d, err)
 
+    def _mark_started(self, task: _Task) -> None:
+        """Write the marker of a starting attempt beside the reports: an abort waits for the report of each."""
+        d = self._report_dir(task.batch_id)
+        if d is None:
+            return
+        try:
+            fs, p = _path_fs(d)
+            fs.create_dir(p, recursive=True)
+            with fs.open_output_stream(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}") as f:
+                f.write(b"{}")
+        except Exception as err:  # a marker must not fail the write
+            logger.warning("zerobus: cannot write the task marker in %s: %s", d, err)
+
+    def _unreported(self, batch_id: int | None) -> list[str]:
+        """The attempts of this job (micro-batch) that wrote a start marker and no report."""
+        d = self._report_dir(batch_id)
+        if d is None:
+            return []
+        fs, p = _path_fs(d)
+        names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))}
+        started = {n.removeprefix(_STARTED) for n in names if n.startswith(_STARTED)}
+        return sorted(a for a in started if f"{a}.json" not in names)
+
+    def _await_reports(self, batch_id: int | None) -> int:
+        """On abort: wait up to _ABORT_WAIT seconds for the reports of the attempts that started and have not
+        reported (a sibling of the failed task still sending); returns how many still have none."""
+        deadline = time.monotonic() + _ABORT_WAIT
+        try:
+            pending = self._unreported(batch_id)
+            while pending and time.monotonic() < deadline:
+                _pause(0.5)
+                pending = self._unreported(batch_id)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
+            return 0
+        return len(pending)
+
     def reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
         """The reports of the task attempts of this job (micro-batch)."""
         d = self._report_dir(batch_id)
@@ -1114,6 +1169,7 @@ class _Job:
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
+        running = self._await_reports(batch_id) if aborted else 0
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1121,6 +1177,7 @@ class _Job:
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
+        s.running_attempts = running
         try:
             s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
                 batch_id, messages, aborted
@@ -1135,15 +1192,26 @@ class _Job:
             or s.converted_rows
             or s.kept_quarantine_files
             or (s.retried_tasks and not s.attempts_counted)
+            or s.running_attempts
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
         if d is not None:
+            # summary.json is the latest; each commit or abort also keeps its own (a micro-batch re-run after a
+            # restart, or a job re-run, would otherwise overwrite what the aborted run said)
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            verb = "aborted" if aborted else "committed"
+            own = f"summary-{stamp}-{verb}-{uuid.uuid4().hex[:8]}.json"
             try:
-                _write_json(d, "summary.json", {**asdict(s), "table_name": self.config.table_name})
+                for name in (own, "summary.json"):
+                    _write_json(d, name, {**asdict(s), "table_name": self.config.table_name})
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
