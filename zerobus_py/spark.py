@@ -17,6 +17,9 @@ session, then write any DataFrame, in batch or streaming::
     (stream_df.writeStream.format("zerobus").option("checkpointLocation", "/chk/events")
        .option("table_name", "main.default.events")...start())
 
+``.mode("append")`` is required: Spark refuses its default save mode (``errorifexists``) for this source itself,
+with a message that also suggests Overwrite, which ``zerobus`` refuses (it only appends).
+
 The DataFrame's schema is checked on the driver before any task starts, as a send would check it (with protobuf
 the driver opens one stream, sending no row, and the server compares the columns with the table's; with
 arrow_flight the table's columns come from Unity Catalog): a column Zerobus or the table cannot take fails the
