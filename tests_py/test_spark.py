@@ -1324,9 +1324,10 @@ def test_an_abort_waits_for_a_started_attempt_and_keeps_each_runs_summary(
     server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Spark's stage cancel does not stop a Python writer that has its data: a sibling attempt still sending when
-    abort runs stores its partition and reports after it. The abort used to summarize without it (its rows
-    uncounted); it now waits for the report of every attempt that started. Each summary is kept in a file of its
-    own (a re-run's commit used to overwrite the aborted run's summary.json)."""
+    abort runs (partition 0), or one whose writer starts only after it (partition 1), stores its partition and
+    reports after the abort. The abort used to summarize without them (their rows uncounted); it now waits for
+    the report of every attempt that started, and for the partitions without any while new reports appear. Each
+    summary is kept in a file of its own (a re-run's commit used to overwrite the aborted run's summary.json)."""
     from pyspark.sql.types import LongType, StructField, StructType
 
     import zerobus_py.spark as zspark
@@ -1336,35 +1337,63 @@ def test_an_abort_waits_for_a_started_attempt_and_keeps_each_runs_summary(
     o = {**options(server, table, report_path=reports), "client_secret": SECRET}
     job = zspark._Job(o, StructType([StructField("id", LongType())]))
     gate = threading.Event()
+    tasks = {threading.get_ident(): zspark._Task(-1, 0, 0, None)}
+    monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: tasks[threading.get_ident()]))
 
-    def sibling() -> Iterator[pa.RecordBatch]:
-        yield pa.record_batch({"id": pa.array(range(10), pa.int64())})
-        gate.wait()
-        yield pa.record_batch({"id": pa.array(range(10, 20), pa.int64())})
+    def partition(lo: int, wait: bool) -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"id": pa.array(range(lo, lo + 10), pa.int64())})
+        if wait:
+            gate.wait()
+        yield pa.record_batch({"id": pa.array(range(lo + 10, lo + 20), pa.int64())})
 
-    monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(0, 0, 7, None)))
-    t = threading.Thread(target=job.write, args=(sibling(),))
-    t.start()
+    def run(p: int, wait: bool) -> threading.Thread:
+        def target() -> None:
+            tasks[threading.get_ident()] = zspark._Task(p, 0, 10 + p, None)
+            job.write(partition(20 * p, wait))
+
+        t = threading.Thread(target=target)
+        t.start()
+        return t
+
+    # A: partition 0 is still sending when the abort runs; the abort's wait lets it finish
+    running = [run(0, wait=True)]
     while not list(reports.glob("*/started-*")):
         gate.wait(0.05)
-    waits = []
+    waits: list[float] = []
 
-    def pause(seconds: float) -> None:  # the abort is waiting: let the sibling finish
+    def release(seconds: float) -> None:
         waits.append(seconds)
         gate.set()
-        t.join()
+        running[0].join()
 
-    monkeypatch.setattr(zspark, "_pause", pause)
+    monkeypatch.setattr(zspark, "_pause", release)
     try:
         s = job.finish([None], None, aborted=True)
     finally:
         gate.set()
-        t.join()
-    assert waits, "the abort waited"
+        running[0].join()
+    assert waits, "the abort waited for the started attempt"
     assert (s.failed_attempts, s.failed_attempt_durable_rows, s.running_attempts) == (1, 20, 0), s
-    assert server.record_count(table) == 20
+
+    # B: another job; partition 0 has reported, partition 1's writer starts only while the abort waits
+    job = zspark._Job(o, StructType([StructField("id", LongType())]))
+    run(0, wait=False).join()
+    waits.clear()
+
+    def start_late(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 1:
+            run(1, wait=False).join()
+
+    monkeypatch.setattr(zspark, "_pause", start_late)
+    s = job.finish([None, None], None, aborted=True)
+    assert waits, "the abort waited for the partition without a report"
+    assert (s.failed_attempts, s.failed_attempt_durable_rows) == (2, 40), s
+    assert (s.running_attempts, s.partitions_without_report) == (0, 0)
+    assert server.record_count(table) == 60
 
     job.finish([], None, aborted=False)  # a later commit of the same job directory
-    kept = sorted(p.name for p in reports.glob("*/summary-*.json"))
+    kept = sorted(p.name for p in (reports / job.job_id).glob("summary-*.json"))
     assert len(kept) == 2 and "-aborted-" in kept[0] + kept[1] and "-committed-" in kept[0] + kept[1]
-    assert not json.loads(next(reports.glob("*/summary.json")).read_text())["aborted"], "summary.json: the latest"
+    latest = json.loads((reports / job.job_id / "summary.json").read_text())
+    assert not latest["aborted"], "summary.json: the latest"

@@ -64,8 +64,10 @@ Options of the data source itself:
     derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). An
     ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*`` marker) and counts
-    those still without one as ``running_attempts``. ``summary.json`` is the latest summary; each commit and abort
-    also keeps its own ``summary-<time>-<committed|aborted>-<id>.json``.
+    those still without one as ``running_attempts``; a partition without a commit message and without any marker is
+    waited for while new markers or reports appear (``partitions_without_report`` when none came).
+    ``summary.json`` is the latest summary; each commit and abort also keeps its own
+    ``summary-<time>-<committed|aborted>-<id>.json``.
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
@@ -169,6 +171,11 @@ _INTO_NTZ: Final = "cannot go to the table's TIMESTAMP_NTZ column"
 #: Seconds an abort waits for the reports of the task attempts that started and have not reported: Spark's stage
 #: cancel does not stop a Python writer that already has its data, and it stores its partition after the abort.
 _ABORT_WAIT: Final = 30.0
+#: ... and, once no started attempt is pending, how long it waits for a partition without any attempt's marker or
+#: report while new markers or reports keep appearing (a task whose Python writer starts after the abort).
+_ABORT_IDLE: Final = 2.0
+#: The partition in a marker's or report's name.
+_PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
 _STARTED: Final = "started-"
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
@@ -275,6 +282,8 @@ class WriteSummary:
     attempts_counted: bool = True
     #: on abort: task attempts that had started and still had no report after the wait (running, or killed)
     running_attempts: int = 0
+    #: on abort: partitions without a commit message and without any attempt's marker or report after the wait
+    partitions_without_report: int = 0
 
     def line(self) -> str:
         """One log line."""
@@ -320,6 +329,11 @@ class WriteSummary:
             text += (
                 f"; {self.running_attempts} task attempt(s) had started and not reported when this summary was made "
                 "(still running after the abort, or killed): rows they store are not counted here"
+            )
+        if self.partitions_without_report:
+            text += (
+                f"; {self.partitions_without_report} partition(s) without a commit message had no task attempt "
+                "report (not started, still starting, or killed): rows an attempt of theirs stores are not counted here"
             )
         if not self.attempts_counted:
             if self.aborted:
@@ -1076,29 +1090,44 @@ class _Job:
         except Exception as err:  # a marker must not fail the write
             logger.warning("zerobus: cannot write the task marker in %s: %s", d, err)
 
-    def _unreported(self, batch_id: int | None) -> list[str]:
-        """The attempts of this job (micro-batch) that wrote a start marker and no report."""
+    def _attempt_files(self, batch_id: int | None) -> set[str]:
+        """The names of the start markers and reports of this job's (micro-batch's) attempts."""
         d = self._report_dir(batch_id)
         if d is None:
-            return []
+            return set()
         fs, p = _path_fs(d)
-        names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))}
-        started = {n.removeprefix(_STARTED) for n in names if n.startswith(_STARTED)}
-        return sorted(a for a in started if f"{a}.json" not in names)
+        infos = fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))
+        return {i.base_name for i in infos if i.base_name.startswith(("task-", _STARTED))}
 
-    def _await_reports(self, batch_id: int | None) -> int:
-        """On abort: wait up to _ABORT_WAIT seconds for the reports of the attempts that started and have not
-        reported (a sibling of the failed task still sending); returns how many still have none."""
+    def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
+        """On abort: wait for the reports of the attempts that started and have not reported (a sibling of the
+        failed task still sending: Spark's stage cancel does not stop it), up to _ABORT_WAIT seconds, and for the
+        partitions without a commit message and without any marker or report (a task whose Python writer starts
+        only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
+        unreported, partitions still without a report)."""
+        if self._report_dir(batch_id) is None:
+            return 0, 0
+        committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
+        wanted = set(range(len(messages))) - committed
         deadline = time.monotonic() + _ABORT_WAIT
+        changed = time.monotonic()
+        seen: set[str] = set()
         try:
-            pending = self._unreported(batch_id)
-            while pending and time.monotonic() < deadline:
+            while True:
+                names = self._attempt_files(batch_id)
+                if names != seen:
+                    seen, changed = names, time.monotonic()
+                reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
+                pending = [n for n in names if n.startswith(_STARTED) and n.removeprefix(_STARTED) not in reports]
+                present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
+                missing = wanted - present
+                now = time.monotonic()
+                if (not pending and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
+                    return len(pending), len(missing)
                 _pause(0.5)
-                pending = self._unreported(batch_id)
         except Exception as err:
             logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
-            return 0
-        return len(pending)
+            return 0, 0
 
     def reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
         """The reports of the task attempts of this job (micro-batch)."""
@@ -1172,7 +1201,7 @@ class _Job:
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
-        running = self._await_reports(batch_id) if aborted else 0
+        running, unreported = self._await_reports(batch_id, messages) if aborted else (0, 0)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1180,7 +1209,7 @@ class _Job:
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
-        s.running_attempts = running
+        s.running_attempts, s.partitions_without_report = running, unreported
         try:
             s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
                 batch_id, messages, aborted
