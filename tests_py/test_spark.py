@@ -1397,3 +1397,27 @@ def test_an_abort_waits_for_a_started_attempt_and_keeps_each_runs_summary(
     assert len(kept) == 2 and "-aborted-" in kept[0] + kept[1] and "-committed-" in kept[0] + kept[1]
     latest = json.loads((reports / job.job_id / "summary.json").read_text())
     assert not latest["aborted"], "summary.json: the latest"
+
+
+def test_a_quarantined_rows_place_in_its_partition(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quarantine file's rows carry their row in the task's partition (_zerobus_row), and the error text names
+    that row and the partition: it used to name the row within the part that was sent (parts of 256 Ki rows), the
+    same "row 7" for rows of different parts and partitions."""
+    from pyspark.sql.types import ArrayType, LongType, StructField, StructType
+
+    import zerobus_py.spark as zspark
+
+    monkeypatch.setattr(zspark, "_PART_ROWS", 10)  # three parts below
+    monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(2, 0, 5, None)))
+    schema = StructType([StructField("id", LongType()), StructField("tags", ArrayType(LongType()))])
+    quarantine = tmp_path / "q"
+    o = {**options(server, "main.spark.qrow", quarantine_path=quarantine), "client_secret": SECRET}
+    msg = zspark._Job(o, schema).write(iter([_bad_row_seven(range(lo, lo + 10)) for lo in (100, 110, 120)]))
+    assert msg.quarantined_rows == 3
+    q = pq.read_table(quarantine).sort_by("id")
+    assert q.column("id").to_pylist() == [107, 117, 127]
+    assert q.column("_zerobus_row").to_pylist() == [7, 17, 27]
+    errors = q.column("_zerobus_error").to_pylist()
+    assert [e.split("at row ")[1].split(",")[0] for e in errors] == [f"{r} of partition 2" for r in (7, 17, 27)]

@@ -45,7 +45,8 @@ Options of the data source itself:
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
-    ``not_written`` or ``unknown``, and ``_zerobus_error``) and succeeds. Without it such a task fails. A part
+    ``not_written`` or ``unknown``, ``_zerobus_error``, whose row number is the row's in the task's partition, and
+    ``_zerobus_row``, that number, 0-based) and succeeds. Without it such a task fails. A part
     that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
     the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
     retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the file of an attempt it got
@@ -100,11 +101,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from . import _bridge
-from ._arrow import repeat_runs
+from ._arrow import repeat_runs, row_indices
 from ._config import _SECRETS, WrapperConfiguration
 from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
@@ -178,8 +180,11 @@ _ABORT_IDLE: Final = 2.0
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
 _STARTED: Final = "started-"
-#: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
-_QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
+#: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
+#: task's partition (0-based, in the order Spark gave the rows).
+_QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
+#: The row an error names, counted from the start of the part that was sent.
+_AT_ROW: Final = re.compile(r"\bat row (\d+)")
 
 
 class TaskWriteError(RuntimeError):
@@ -588,8 +593,6 @@ def _wall_clock_columns(wrapper: ZerobusWrapper, arrow_schema: pa.Schema) -> tup
 def _to_wall_clock(batches: Iterator[pa.RecordBatch], columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
     """The batches with each of ``columns`` (zoned timestamps) as its wall clock in its zone (the Spark session's):
     what Spark's CAST to TIMESTAMP_NTZ gives."""
-    import pyarrow.compute as pc
-
     for b in batches:
         fields, arrays = list(b.schema), list(b.columns)
         for j, f in enumerate(fields):
@@ -822,6 +825,9 @@ class _Quarantine:
         self._writer: pq.ParquetWriter | None = None
         self._tmp_written = False  # the hidden file exists (deleted by discard)
         self.rows = 0
+        self._partition = task.partition
+        #: rows of the partition sent before the current part (an error's row number counts from the part's start)
+        self.offset = 0
 
     def probe(self) -> None:
         """Before the attempt sends anything: create the directory and write a file there, so that a directory the
@@ -842,17 +848,27 @@ class _Quarantine:
                 continue
             runs = result._failed_runs(outcome == "not_written")
             messages = repeat_runs(
-                [f"{type(e).__name__}: {e}" for _, _, e in runs], [hi - lo for lo, hi, _ in runs], pa.string()
+                [self._placed(f"{type(e).__name__}: {e}") for _, _, e in runs],
+                [hi - lo for lo, hi, _ in runs],
+                pa.string(),
             )
-            outcome_col, error_col = _QUARANTINE_COLUMNS
+            outcome_col, error_col, row_col = _QUARANTINE_COLUMNS
             out = rows.append_column(outcome_col, pa.repeat(pa.scalar(outcome, pa.string()), rows.num_rows))
             out = out.append_column(error_col, messages)
+            where = pc.add(row_indices([(lo, hi) for lo, hi, _ in runs]), pa.scalar(self.offset, pa.int64()))
+            out = out.append_column(row_col, where)
             if self._writer is None:
                 self._fs.create_dir(self._dir, recursive=True)
                 self._tmp_written = True
                 self._writer = pq.ParquetWriter(self._tmp, out.schema, filesystem=self._fs)
             self._writer.write_table(out)
             self.rows += rows.num_rows
+
+    def _placed(self, message: str) -> str:
+        """An error's text with its row number counted in the partition (as ``_zerobus_row``), not in the part."""
+        return _AT_ROW.sub(
+            lambda m: f"at row {int(m.group(1)) + self.offset} of partition {self._partition}", message, count=1
+        )
 
     def close(self) -> str | None:
         """The attempt succeeded: the file takes its final name. Where the file system cannot rename (Arrow's
@@ -989,6 +1005,7 @@ class _Job:
                 else:
                     for part in _parts(items, self.arrow_schema):
                         self._send(wrapper, part, task, msg, quarantine)
+                        quarantine.offset += part.num_rows
             if quarantine is not None:  # in the try: a failed rename fails the attempt with its report
                 msg.quarantine_file = quarantine.close()
                 msg.quarantined_rows = quarantine.rows
