@@ -229,9 +229,10 @@ type Config struct {
 	// YAML debug_arrow_compression, env DEBUG_ARROW_COMPRESSION.
 	DebugArrowCompression string
 
-	// ObservabilityEnabled asks the application to export OpenTelemetry data
-	// with the settings below (see SetupTelemetry); the Wrapper itself always
-	// uses the providers given as options. Default false.
+	// ObservabilityEnabled exports OpenTelemetry data with the settings
+	// below (see SetupTelemetry): New sets the export up itself unless a
+	// telemetry option (WithTelemetry, WithMeterProvider, WithTracerProvider,
+	// WithLogger) is given, which then takes its place. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
@@ -246,12 +247,15 @@ type Config struct {
 	// ObservabilityInterval is the metric export interval. Default 10s.
 	// YAML observability_interval_secs, env OTLP_INTERVAL_SECS.
 	ObservabilityInterval time.Duration
-	// LogLevel is debug, info (default), warn or error.
+	// LogLevel is debug, info (default), warn or error: the level of the
+	// logger SetupTelemetry builds (New builds it only for LogFile or
+	// ObservabilityEnabled; alone, LogLevel leaves the Wrapper silent).
 	// YAML log_level, env ZEROBUS_LOG_LEVEL.
 	LogLevel string
 	// LogFile, when set, is a file SetupTelemetry's logger appends JSON
 	// lines to (whether or not ObservabilityEnabled), rotated like the
-	// telemetry files. YAML log_file, env ZEROBUS_LOG_FILE.
+	// telemetry files; New writes it unless a telemetry option is given.
+	// YAML log_file, env ZEROBUS_LOG_FILE.
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
 	// file is rotated (renamed name-<time>.ext, started afresh).

@@ -442,7 +442,9 @@
 // rotated at TelemetryMaxFileMB). WithTelemetry hands the
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
-// carrying the records to Python's logging.
+// carrying the records to Python's logging. New takes it by itself when
+// Config has ObservabilityEnabled or LogFile and no telemetry option is
+// given.
 //
 // # Configuration keys
 //

@@ -242,7 +242,7 @@ func WithTelemetry(t *Telemetry) Option {
 			return
 		}
 		o.meterProvider, o.tracerProvider, o.logger = t.MeterProvider, t.TracerProvider, t.Logger
-		o.ownTelemetry = t
+		o.ownTelemetry, o.telemetryGiven = t, true
 	}
 }
 
@@ -260,4 +260,24 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	return o.ownTelemetry.Shutdown(sctx)
+}
+
+// telemetryFromConfig sets up the telemetry cfg asks for (ObservabilityEnabled
+// or LogFile) with SetupTelemetry and hands it to the Wrapper, unless a
+// telemetry option was given (see New). Without ObservabilityEnabled only
+// the logger is taken: metrics and spans stay with the otel globals rather
+// than SetupTelemetry's no-op providers.
+func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) error {
+	if o.telemetryGiven || !cfg.ObservabilityEnabled && cfg.LogFile == "" {
+		return nil
+	}
+	t, err := SetupTelemetry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	WithTelemetry(t)(o)
+	if !cfg.ObservabilityEnabled {
+		o.meterProvider, o.tracerProvider = nil, nil
+	}
+	return nil
 }
