@@ -2,7 +2,9 @@ package pybind
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -34,6 +36,62 @@ func ValidateConfig(configJSON string) error {
 		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
 	}
 	return wrapErr(core.ValidateSettings(m))
+}
+
+// ValidateConfigKeys is ValidateConfig reporting only the problems of the
+// keys listed in keysJSON (a JSON list of keys); nil when they have none.
+// WrapperConfiguration's construction checks debug_output_dir this way, as
+// the original API did, and leaves every other problem to validate().
+func ValidateConfigKeys(configJSON, keysJSON string) error {
+	var keys []string
+	if err := json.Unmarshal([]byte(keysJSON), &keys); err != nil {
+		return errorOf(core.KindConfiguration, "zerobus: the keys are not a JSON list of strings: %v", err)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(configJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
+	}
+	// The problems of the values, then of the settings without the values
+	// that were refused (as validate() would report them once fixed).
+	only := core.ConfigurationError{ByKey: true}
+	keep := func(err error) (bad []string, _ error) {
+		var ce *core.ConfigurationError
+		if err == nil {
+			return nil, nil
+		}
+		if !errors.As(err, &ce) || len(ce.Problems) == 0 {
+			return nil, err
+		}
+		for _, p := range ce.Problems {
+			bad = append(bad, p.YAMLKey)
+			if slices.Contains(keys, p.YAMLKey) {
+				only.Problems = append(only.Problems, p)
+			}
+		}
+		return bad, nil
+	}
+	cfg, err := core.ConfigFromSettings(m)
+	bad, err := keep(err)
+	if err != nil {
+		return wrapErr(core.ByKeyError(err))
+	}
+	if len(bad) > 0 {
+		for _, k := range bad {
+			delete(m, k)
+		}
+		if cfg, err = core.ConfigFromSettings(m); err != nil {
+			return wrapErr(core.ByKeyError(err))
+		}
+	}
+	if _, err := keep(cfg.Validate()); err != nil {
+		return wrapErr(core.ByKeyError(err))
+	}
+	if len(only.Problems) == 0 {
+		return nil
+	}
+	return wrapErr(core.ByKeyError(&only))
 }
 
 // DebugKinds parses configJSON (see parseConfig) and returns

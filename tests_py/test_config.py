@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -27,17 +28,26 @@ def test_defaults_match_the_original_api() -> None:
 
 
 def test_validate_reports_every_problem() -> None:
+    kw: dict[str, Any] = dict(
+        client_id="id",
+        client_secret="sec",
+        unity_catalog_url="https://w.cloud.databricks.com",
+        retry_base_delay_ms=500,
+        retry_max_delay_ms=100,
+        debug_enabled=True,
+    )
     with pytest.raises(ConfigurationError) as ei:  # debug output without a directory: raised at construction
-        WrapperConfiguration(
-            "https://1.zerobus.x.cloud.databricks.com",
-            "a.b.c.d",
-            client_id="id",
-            client_secret="sec",
-            unity_catalog_url="https://w.cloud.databricks.com",
-            retry_base_delay_ms=500,
-            retry_max_delay_ms=100,
-            debug_enabled=True,
-        )
+        WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c.d", **kw)
+    # that problem alone, as the original did: the others wait for validate() (s14 review-config 2)
+    assert str(ei.value) == (
+        "zerobus: invalid configuration: debug_output_dir (env DEBUG_OUTPUT_DIR): is required when debug output is "
+        "enabled: a writable directory"
+    )
+    assert ei.value.keys == ["debug_output_dir"]
+    cfg = WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c.d", **kw, debug_output_dir="d")
+    cfg.debug_output_dir = None
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
     msg = str(ei.value)
     assert "3 problems" in msg
     # each problem is named by its Python keyword (= YAML key) and env variable, never the Go field

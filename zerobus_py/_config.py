@@ -255,7 +255,8 @@ class WrapperConfiguration:
     every problem at once with the Go core's rules: construction raises
     :class:`ConfigurationError` (also a ``TypeError``) for a value of the
     wrong type, naming the setting, and when a debug output is enabled without
-    ``debug_output_dir``; :meth:`validate` checks formats and combinations;
+    ``debug_output_dir`` (that problem alone, so settings may be completed
+    after construction); :meth:`validate` checks formats and combinations;
     creating a :class:`~zerobus_py.ZerobusWrapper` that sends also requires
     the credentials and a ``catalog.schema.table`` name.
 
@@ -419,8 +420,9 @@ class WrapperConfiguration:
             if value is not None:
                 _checked(attr, value, typ, secret=attr in _SECRETS)
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
-            # The original raises here; the Go rules report it with every other problem.
-            self.validate()
+            # The original raises here for this problem alone (the others wait for validate(), so settings
+            # completed after construction, as Spark's options over the environment, are not refused early).
+            _bridge.call(_bridge.native.ValidateConfigKeys, self._native_json(), json.dumps(["debug_output_dir"]))
 
     # -- the secret ------------------------------------------------------
 

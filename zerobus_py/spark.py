@@ -370,10 +370,10 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
             error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
     if error is not None:
         raise error
-    from_options = WrapperConfiguration._from_settings(json.loads(loaded))
-    merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
-    opts = from_options.to_settings(include_secret=True)
-    merged.update({k: v for k, v in opts.items() if k in given})
+    # Merged as data and built once: neither the environment nor the options alone need be a configuration
+    # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
+    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
+    merged.update({k: v for k, v in json.loads(loaded).items() if k in given})
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)

@@ -1,0 +1,49 @@
+"""Session 14 configuration fixes (s14 review-config): settings that were accepted and then ignored, or refused
+with the wrong problems."""
+
+from __future__ import annotations
+
+import pytest
+
+from zerobus_py import ConfigurationError, WrapperConfiguration
+
+
+def test_env_debug_switch_completed_by_spark_options(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """DEBUG_ENABLED in the planner's environment without DEBUG_OUTPUT_DIR: the options may give the directory or
+    turn debug output off (the environment and options were each built into a configuration, whose construction
+    reported table_name and endpoint as missing and failed every write)."""
+    pytest.importorskip("pyspark")
+    from zerobus_py.spark import _config_from_options
+
+    monkeypatch.setenv("DEBUG_ENABLED", "true")
+    monkeypatch.delenv("DEBUG_OUTPUT_DIR", raising=False)
+    base = {"table_name": "main.default.t", "endpoint": "http://127.0.0.1:9"}
+    cfg = _config_from_options({**base, "debug_output_dir": str(tmp_path)})
+    assert (cfg.debug_enabled, cfg.debug_output_dir, cfg.table_name) == (True, str(tmp_path), "main.default.t")
+    assert _config_from_options({**base, "debug_enabled": "false"}).debug_enabled is False
+    assert _config_from_options({**base, "debug_enabled": ""}).debug_enabled is False
+    # the other way round: the directory from the environment, the switch from the options
+    monkeypatch.delenv("DEBUG_ENABLED")
+    monkeypatch.setenv("DEBUG_OUTPUT_DIR", str(tmp_path))
+    cfg = _config_from_options({**base, "debug_protobuf_enabled": "true"})
+    assert (cfg.debug_protobuf_enabled, cfg.debug_output_dir) == (True, str(tmp_path))
+    # neither gives it: the one problem, named
+    monkeypatch.delenv("DEBUG_OUTPUT_DIR")
+    with pytest.raises(ConfigurationError) as info:
+        _config_from_options({**base, "debug_enabled": "true"})
+    assert info.value.keys == ["debug_output_dir"]
+
+
+def test_from_env_reports_only_debug_output_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partial environment builds a configuration that code completes; construction reports only the missing
+    debug_output_dir of a debug switch (as the original did), not every problem validate() finds."""
+    for name in ("ZEROBUS_TABLE_NAME", "ZEROBUS_ENDPOINT", "DEBUG_OUTPUT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "3")
+    cfg = WrapperConfiguration.from_env()
+    assert cfg.retry_max_attempts == 3 and cfg.table_name is None
+    monkeypatch.setenv("DEBUG_ENABLED", "true")
+    with pytest.raises(ConfigurationError) as info:
+        WrapperConfiguration.from_env()
+    assert info.value.keys == ["debug_output_dir"]
+    assert "table_name" not in str(info.value) and "endpoint" not in str(info.value)
