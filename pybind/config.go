@@ -149,6 +149,16 @@ func ConfigFromEnv(envJSON string) (string, error) {
 	return toJSON(m)
 }
 
+// Nearest returns core.Nearest(s, candidates), the one "did you mean" rule,
+// for candidatesJSON (a JSON list of strings): "" when none is close.
+func Nearest(s, candidatesJSON string) (string, error) {
+	var candidates []string
+	if err := json.Unmarshal([]byte(candidatesJSON), &candidates); err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: the candidates are not a JSON list of strings: %v", err)
+	}
+	return core.Nearest(s, candidates), nil
+}
+
 // SettingsTable returns core.Settings() as JSON: every key with its type,
 // unit, default, secret flag, environment variables and doc line.
 func SettingsTable() (string, error) { return toJSON(core.Settings()) }

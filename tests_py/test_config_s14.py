@@ -47,3 +47,35 @@ def test_from_env_reports_only_debug_output_dir(monkeypatch: pytest.MonkeyPatch)
         WrapperConfiguration.from_env()
     assert info.value.keys == ["debug_output_dir"]
     assert "table_name" not in str(info.value) and "endpoint" not in str(info.value)
+
+
+def test_a_mistyped_attribute_is_refused() -> None:
+    """``cfg.retry_max_attemps = 1`` raised AttributeError in the original (a read-only configuration); it was
+    kept and ignored. The settings stay assignable (and reach the Go core), private names too."""
+    cfg = WrapperConfiguration("http://127.0.0.1:1", "main.default.t")
+    with pytest.raises(AttributeError, match=r"no setting 'retry_max_attemps'; did you mean 'retry_max_attempts'\?"):
+        cfg.retry_max_attemps = 1  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"'debug_max_file_sise'; did you mean 'debug_max_file_size'\?"):
+        cfg.debug_max_file_sise = 1000  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"^WrapperConfiguration has no setting 'colour'$"):
+        cfg.colour = "blue"  # type: ignore[attr-defined]
+    assert not hasattr(cfg, "retry_max_attemps") and not hasattr(cfg, "colour")
+    cfg.retry_max_attempts = 2
+    cfg.client_secret = "s3cret"
+    cfg.proxy_url = "http://u:pw@proxy:3128"
+    cfg.observability_config = {"log_level": "warn"}
+    cfg._private = 1
+    settings = cfg.to_settings(include_secret=True)
+    assert (settings["retry_max_attempts"], settings["client_secret"]) == (2, "s3cret")
+    assert (settings["proxy_url"], settings["log_level"]) == ("http://u:pw@proxy:3128", "warn")
+    assert cfg.copy(retry_max_attempts=4).retry_max_attempts == 4
+
+
+def test_a_mistyped_observability_field_is_refused() -> None:
+    from zerobus_py import ObservabilityConfig
+
+    obs = ObservabilityConfig()
+    with pytest.raises(AttributeError, match=r"no field 'enpoint'; did you mean 'endpoint'\?"):
+        obs.enpoint = "http://127.0.0.1:4317"  # type: ignore[attr-defined]
+    obs.endpoint = "http://127.0.0.1:4317"
+    assert obs.to_settings() == {"otlp_endpoint": "http://127.0.0.1:4317"}

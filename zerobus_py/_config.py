@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -115,6 +115,14 @@ class ObservabilityConfig:
     log_file: str | os.PathLike[str] | None = None
     max_file_mb: int | None = None
     max_backups: int | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
+        if not name.startswith("_") and name not in self.__dataclass_fields__ and not hasattr(type(self), name):
+            raise AttributeError(
+                f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
+            )
+        object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         # the dataclass repr, with user information in the endpoint URL redacted
@@ -243,6 +251,19 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
+
+# The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
+_ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the candidate nearest ``name`` by the Go core's one rule (``core.Nearest``),
+    else ``""``."""
+    try:
+        best = str(_bridge.call(_bridge.native.Nearest, name, json.dumps(sorted(candidates))))
+    except (ImportError, ZerobusError):
+        return ""
+    return f"; did you mean {best!r}?" if best else ""
 
 
 class WrapperConfiguration:
@@ -423,6 +444,14 @@ class WrapperConfiguration:
             # The original raises here for this problem alone (the others wait for validate(), so settings
             # completed after construction, as Spark's options over the environment, are not refused early).
             _bridge.call(_bridge.native.ValidateConfigKeys, self._native_json(), json.dumps(["debug_output_dir"]))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A mistyped setting (cfg.retry_max_attemps = 1) is refused rather than kept and ignored: the original's
+        # configuration was read-only, so any assignment raised AttributeError. The settings stay assignable, as
+        # do private names and anything the class (or a subclass) defines.
+        if not name.startswith("_") and name not in _ATTRS and not hasattr(type(self), name):
+            raise AttributeError(f"WrapperConfiguration has no setting {name!r}{_did_you_mean(name, _ATTRS)}")
+        object.__setattr__(self, name, value)
 
     # -- the secret ------------------------------------------------------
 
