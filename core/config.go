@@ -232,7 +232,9 @@ type Config struct {
 	// ObservabilityEnabled exports OpenTelemetry data with the settings
 	// below (see SetupTelemetry): New sets the export up itself unless a
 	// telemetry option (WithTelemetry, WithMeterProvider, WithTracerProvider,
-	// WithLogger) is given, which then takes its place. Default false.
+	// WithLogger) is given, which then takes its place. Validate and New
+	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
+	// OTLPProtocol or ObservabilityInterval without it. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
@@ -397,7 +399,10 @@ func (c Config) DebugKinds() []string {
 // Wrapper that neither sends nor writes debug files has no effect), and no
 // setting the transport would ignore is given (max_record_bytes or protobuf
 // debug files alone with arrow_flight; arrow_flight_compression with
-// protobuf). Zero numeric fields count as their defaults.
+// protobuf), nor an export setting ObservabilityEnabled false would ignore
+// (OTLPEndpoint, ObservabilityOutputDir, or an OTLPProtocol or
+// ObservabilityInterval other than the default). Zero numeric fields count
+// as their defaults.
 //
 // What only sending needs is checked when the Wrapper is created: New also
 // requires, unless WriterDisabled, a catalog.schema.table name and the OAuth
@@ -406,7 +411,7 @@ func (c Config) DebugKinds() []string {
 // for conversion-only checks such as "zerobus send -dry-run". These are the
 // phases of the original Python API: formats in validate(), credentials when
 // a writing wrapper is created.
-func (c Config) Validate() error { return c.validate(checks{observable: true}) }
+func (c Config) Validate() error { return c.validate(checks{observable: true, exports: true}) }
 
 // checks selects the rules of a validation phase beyond Validate's formats.
 type checks struct {
@@ -416,11 +421,14 @@ type checks struct {
 	credentials bool
 	// observable: WriterDisabled requires a debug output.
 	observable bool
+	// exports: export settings need ObservabilityEnabled (exportIgnored).
+	// Not SetupTelemetry's: it builds no-op providers when disabled.
+	exports bool
 }
 
 // validateForNew is New's phase: Validate's formats plus what sending needs.
 func (c Config) validateForNew(oauth bool) error {
-	return c.validate(checks{sending: true, credentials: oauth})
+	return c.validate(checks{sending: true, credentials: oauth, exports: true})
 }
 
 func (c Config) validate(ck checks) error {
@@ -549,6 +557,10 @@ func (c Config) validate(ck checks) error {
 	if c.ObservabilityInterval < 0 {
 		add("ObservabilityInterval", "is %v; must be positive", c.ObservabilityInterval)
 	}
+	if ignored := given.exportIgnored(); ck.exports && len(ignored) > 0 {
+		add("ObservabilityEnabled", "is false, so %s would be ignored: set ObservabilityEnabled to export, or leave %s unset",
+			strings.Join(ignored, " and "), map[bool]string{true: "it", false: "them"}[len(ignored) == 1])
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
 	default:
@@ -565,6 +577,30 @@ func (c Config) validate(ck checks) error {
 		return nil
 	}
 	return &ConfigurationError{Problems: ps}
+}
+
+// exportIgnored lists the export settings given (not their defaults) that
+// have no effect because ObservabilityEnabled is false: Validate refuses
+// them rather than accept and ignore them (the Python package, whose
+// original ignored them, drops them with a warning instead).
+func (c Config) exportIgnored() []string {
+	if c.ObservabilityEnabled {
+		return nil
+	}
+	var ignored []string
+	if c.OTLPEndpoint != "" {
+		ignored = append(ignored, "OTLPEndpoint")
+	}
+	if c.OTLPProtocol != "" && c.OTLPProtocol != DefaultOTLPProtocol {
+		ignored = append(ignored, "OTLPProtocol")
+	}
+	if c.ObservabilityOutputDir != "" {
+		ignored = append(ignored, "ObservabilityOutputDir")
+	}
+	if c.ObservabilityInterval != 0 && c.ObservabilityInterval != DefaultObservabilityInterval {
+		ignored = append(ignored, "ObservabilityInterval")
+	}
+	return ignored
 }
 
 // checkTableName returns "" when name is "table", "schema.table" or

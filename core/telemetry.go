@@ -98,17 +98,8 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
-	if err := cfg.validate(checks{}); err != nil {
-		var ce *ConfigurationError
-		if errors.As(err, &ce) {
-			ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {
-				_, ok := telemetryFields[p.Field]
-				return !ok
-			})
-			if len(ps) > 0 {
-				return nil, &ConfigurationError{Problems: ps}
-			}
-		}
+	if err := cfg.validateTelemetry(checks{}); err != nil {
+		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	ec := telemetry.ExportConfig{
@@ -134,11 +125,29 @@ func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*
 	return &Telemetry{MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Logger: p.Logger, p: p}, nil
 }
 
+// validateTelemetry is validate reporting the problems of the fields
+// SetupTelemetry reads only.
+func (c Config) validateTelemetry(ck checks) error {
+	var ce *ConfigurationError
+	if err := c.validate(ck); !errors.As(err, &ce) {
+		return nil
+	}
+	ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {
+		_, ok := telemetryFields[p.Field]
+		return !ok
+	})
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ConfigurationError{Problems: ps}
+}
+
 // TelemetryConfigFromEnv is DefaultConfig with the fields SetupTelemetry
 // reads (log_level, log_file, the observability settings) taken from the
 // environment through lookup, and no other: for a program that sends
 // nothing (zerobus local) but logs like one that does. Bad values of those
-// variables are reported as by ApplyEnv.
+// variables are reported as by ApplyEnv, and so are export settings that
+// OTLP_ENABLED (unset or false) would ignore, as Validate does.
 func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	names := map[string]bool{}
 	for _, s := range settings {
@@ -155,6 +164,11 @@ func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) 
 		}
 		return lookup(name)
 	})
+	if err == nil {
+		if err = cfg.validateTelemetry(checks{exports: true}); err != nil {
+			err.(*ConfigurationError).Source = "environment"
+		}
+	}
 	return cfg, err
 }
 

@@ -3,12 +3,17 @@ with the wrong problems."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
+import pyarrow as pa
 import pytest
 
-from zerobus_py import ConfigurationError, WrapperConfiguration
+from zerobus_py import ConfigurationError, WrapperConfiguration, ZerobusWrapper
+from zerobus_py.local import LocalServer
 
 
-def test_env_debug_switch_completed_by_spark_options(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+def test_env_debug_switch_completed_by_spark_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """DEBUG_ENABLED in the planner's environment without DEBUG_OUTPUT_DIR: the options may give the directory or
     turn debug output off (the environment and options were each built into a configuration, whose construction
     reported table_name and endpoint as missing and failed every write)."""
@@ -79,3 +84,35 @@ def test_a_mistyped_observability_field_is_refused() -> None:
         obs.enpoint = "http://127.0.0.1:4317"  # type: ignore[attr-defined]
     obs.endpoint = "http://127.0.0.1:4317"
     assert obs.to_settings() == {"otlp_endpoint": "http://127.0.0.1:4317"}
+
+
+def test_export_settings_without_observability_warn_and_are_dropped(server: LocalServer, tmp_path: Path) -> None:
+    """observability_config's export fields with observability_enabled=False were accepted and silently ignored.
+    The Go core now refuses them; the original ignored the dict then, so drop-in code gets a UserWarning naming
+    them, and they are not passed on (an endpoint Go would refuse does not fail the wrapper). log_level still
+    applies."""
+    out = tmp_path / "otel"
+    obs = {"endpoint": "localhost:4317", "output_dir": out, "interval_secs": 1, "log_level": "warn"}
+    cfg = server.config("main.default.s14_export_off", observability_config=obs)
+    with pytest.warns(UserWarning) as rec:
+        cfg.validate()
+    assert [str(w.message) for w in rec] == [
+        "observability_enabled is False, so otlp_endpoint and observability_output_dir and "
+        "observability_interval_secs of observability_config are ignored: set observability_enabled=True to export"
+    ]
+    with pytest.warns(UserWarning, match="observability_enabled is False, so otlp_endpoint"):
+        w = ZerobusWrapper(cfg)
+    with w:
+        assert w.send_batch(pa.table({"id": pa.array([1, 2, 3], pa.int64())})).successful_count == 3
+    assert not out.exists()
+    assert server.record_count("main.default.s14_export_off") == 3
+    # observability on: no warning, the files are written
+    on = cfg.copy(observability_enabled=True, observability_config={"output_dir": out, "interval_secs": 3600})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        on.validate()
+        repr(on), on._repr_html_()
+    # a repr in a notebook does not warn either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg._repr_html_()

@@ -85,7 +85,9 @@ class ObservabilityConfig:
     flushed when the wrapper is shut down. Whatever ``observability_enabled``
     says, Go's log records at ``log_level`` reach the ``zerobus_py`` logger
     of Python's :mod:`logging`, and ``log_file`` (if set) gets them as JSON
-    lines. Every file is rotated at ``max_file_mb`` MiB, keeping
+    lines. With ``observability_enabled=False`` the export fields
+    (``endpoint``, ``protocol``, ``output_dir``, ``interval_secs``) are
+    ignored with a :class:`UserWarning` naming them. Every file is rotated at ``max_file_mb`` MiB, keeping
     ``max_backups`` old copies.
 
     Attributes:
@@ -251,6 +253,8 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
+# The export settings, which observability_enabled=False ignores (log_level, log_file and rotation still apply).
+_EXPORT_KEYS: Final = ("otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs")
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
@@ -443,7 +447,9 @@ class WrapperConfiguration:
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
             # The original raises here for this problem alone (the others wait for validate(), so settings
             # completed after construction, as Spark's options over the environment, are not refused early).
-            _bridge.call(_bridge.native.ValidateConfigKeys, self._native_json(), json.dumps(["debug_output_dir"]))
+            _bridge.call(
+                _bridge.native.ValidateConfigKeys, self._native_json(warn=False), json.dumps(["debug_output_dir"])
+            )
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A mistyped setting (cfg.retry_max_attemps = 1) is refused rather than kept and ignored: the original's
@@ -529,11 +535,24 @@ class WrapperConfiguration:
                     out[key] = _redact_url(out[key])
         return out
 
-    def _native_json(self) -> str:
+    def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
+        settings = self.to_settings(include_secret=True)
+        ignored = [] if self.observability_enabled else [k for k in _EXPORT_KEYS if k in settings]
+        if ignored and warn:
+            # The Go core refuses export settings that observability_enabled=False would ignore; the original
+            # ignored the whole observability_config then, so drop-in code may give one: a warning, not an error.
+            warnings.warn(
+                f"observability_enabled is False, so {' and '.join(ignored)} of observability_config "
+                f"{'is' if len(ignored) == 1 else 'are'} ignored: set observability_enabled=True to export",
+                UserWarning,
+                stacklevel=3,
+            )
+        for key in ignored:
+            del settings[key]
         from ._secret import SecretText  # its repr hides the secret from captured frame locals
 
-        return SecretText(json.dumps(self.to_settings(include_secret=True)))
+        return SecretText(json.dumps(settings))
 
     def _refuse_placeholders(self) -> None:
         """A secret equal to what the getters show (``"<redacted>"``) is a configuration rebuilt from another
@@ -632,7 +651,7 @@ class WrapperConfiguration:
         "protobuf"), from the Go core (``core.Config.DebugKinds``); None when
         the settings or the native extension cannot say."""
         try:
-            kinds = json.loads(_bridge.call(_bridge.native.DebugKinds, self._native_json()))
+            kinds = json.loads(_bridge.call(_bridge.native.DebugKinds, self._native_json(warn=False)))
         except (ImportError, ZerobusError):
             return None
         return [str(k) for k in kinds]

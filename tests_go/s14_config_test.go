@@ -1,0 +1,63 @@
+package tests_go
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// TestExportSettingsNeedObservability: an export setting given while
+// ObservabilityEnabled is false was accepted and ignored (s14 review-config
+// 4); Validate, New and TelemetryConfigFromEnv refuse it, naming it. The
+// defaults (DefaultConfig's protocol and interval) are not "given".
+func TestExportSettingsNeedObservability(t *testing.T) {
+	base := core.DefaultConfig()
+	base.TableName = "main.default.t"
+	base.WriterDisabled = true
+	base.DebugEnabled = true
+	base.DebugOutputDir = t.TempDir()
+	if err := base.Validate(); err != nil {
+		t.Fatalf("DefaultConfig's protocol and interval: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*core.Config)
+		want   string
+	}{
+		{"endpoint", func(c *core.Config) { c.OTLPEndpoint = "http://127.0.0.1:4317" }, "OTLPEndpoint would be ignored"},
+		{"output dir", func(c *core.Config) { c.ObservabilityOutputDir = "/tmp/x" }, "ObservabilityOutputDir would be ignored"},
+		{"protocol", func(c *core.Config) { c.OTLPProtocol = "http" }, "OTLPProtocol would be ignored"},
+		{"interval", func(c *core.Config) { c.ObservabilityInterval = time.Second }, "ObservabilityInterval would be ignored"},
+		{"two", func(c *core.Config) { c.OTLPEndpoint = "http://127.0.0.1:4317"; c.ObservabilityOutputDir = "/tmp/x" },
+			"OTLPEndpoint and ObservabilityOutputDir would be ignored: set ObservabilityEnabled to export, or leave them unset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.mutate(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), "ObservabilityEnabled") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate = %v; want a problem on ObservabilityEnabled saying %q", err, tc.want)
+			}
+			if w, err := core.New(testCtx(t), cfg); err == nil {
+				_ = w.Close(testCtx(t))
+				t.Error("New accepted it")
+			}
+			cfg.ObservabilityEnabled = true
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("with ObservabilityEnabled: %v", err)
+			}
+		})
+	}
+	env := map[string]string{"OTLP_OUTPUT_DIR": "/tmp/x"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if _, err := core.TelemetryConfigFromEnv(lookup); err == nil || !strings.Contains(core.ByKeyError(err).Error(),
+		"observability_enabled (env OTLP_ENABLED): is false, so observability_output_dir would be ignored") {
+		t.Errorf("TelemetryConfigFromEnv with OTLP_OUTPUT_DIR alone: %v", err)
+	}
+	env["OTLP_ENABLED"] = "true"
+	if _, err := core.TelemetryConfigFromEnv(lookup); err != nil {
+		t.Errorf("TelemetryConfigFromEnv with OTLP_ENABLED: %v", err)
+	}
+}
