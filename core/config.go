@@ -371,7 +371,8 @@ func (c Config) debugKindsDecide() bool {
 
 // debugRequested reports whether any debug switch is on, DebugEnabled
 // included even when the per-kind switches turn every kind off: as in the
-// original, it then still needs DebugOutputDir, and satisfies WriterDisabled.
+// original, it then still needs DebugOutputDir (but WriterDisabled needs a
+// kind written: DebugKinds).
 func (c Config) debugRequested() bool {
 	return c.DebugEnabled || c.debugArrow() || c.debugProto()
 }
@@ -517,7 +518,12 @@ func (c Config) validate(ck checks) error {
 	if c.debugRequested() && c.DebugOutputDir == "" {
 		add("DebugOutputDir", "is required when debug output is enabled: a writable directory")
 	}
-	if ck.observable && c.WriterDisabled && !c.debugRequested() {
+	switch {
+	case !ck.observable || !c.WriterDisabled || len(c.DebugKinds()) > 0:
+	case c.debugRequested(): // debug_enabled, with both per-kind switches given false
+		add("WriterDisabled", "is true and debug_enabled writes no file (debug_arrow_enabled and debug_protobuf_enabled "+
+			"are both false), so nothing would be sent or written; enable debug_arrow_enabled or debug_protobuf_enabled")
+	default:
 		add("WriterDisabled", "is true but no debug output is enabled, so nothing would be sent or written; "+
 			"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir")
 	}

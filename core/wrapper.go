@@ -125,6 +125,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if w.now == nil {
 		w.now = time.Now
 	}
+	if cfg.debugRequested() && len(cfg.DebugKinds()) == 0 {
+		w.log.WarnContext(ctx, "zerobus: debug_enabled is true but debug_arrow_enabled and debug_protobuf_enabled "+
+			"are both false: no debug file is written", "table", cfg.TableName)
+	}
 
 	if cfg.debugArrow() || cfg.debugProto() {
 		codec, _ := debugfile.ParseCompression(cfg.DebugArrowCompression) // validated above

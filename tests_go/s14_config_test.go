@@ -1,11 +1,13 @@
 package tests_go
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
 // TestExportSettingsNeedObservability: an export setting given while
@@ -59,5 +61,40 @@ func TestExportSettingsNeedObservability(t *testing.T) {
 	env["OTLP_ENABLED"] = "true"
 	if _, err := core.TelemetryConfigFromEnv(lookup); err != nil {
 		t.Errorf("TelemetryConfigFromEnv with OTLP_ENABLED: %v", err)
+	}
+}
+
+// TestWriterDisabledNeedsADebugKind: WriterDisabled with DebugEnabled whose
+// per-kind switches are both given false sends nothing and writes nothing;
+// Validate accepted it (s14 review-config 5) and now refuses it, saying why.
+// Without WriterDisabled the same switches are valid (as in the original)
+// and New logs a warning that no debug file is written.
+func TestWriterDisabledNeedsADebugKind(t *testing.T) {
+	cfg := core.Config{TableName: "main.default.t", WriterDisabled: true, DebugEnabled: true,
+		DebugKindsExplicit: true, DebugOutputDir: t.TempDir()}
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "WriterDisabled") ||
+		!strings.Contains(err.Error(), "debug_enabled writes no file (debug_arrow_enabled and debug_protobuf_enabled are both false)") {
+		t.Errorf("Validate = %v; want a problem on WriterDisabled", err)
+	}
+	cfg.DebugArrowEnabled = true
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("with debug_arrow_enabled: %v", err)
+	}
+
+	srv := startServer(t, zerobuslocal.Options{})
+	cfg = serverConfig(srv, "main.default.s14_no_kind")
+	cfg.DebugEnabled, cfg.DebugKindsExplicit, cfg.DebugOutputDir = true, true, t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("sending, debug_enabled with no kind: %v", err)
+	}
+	var logs strings.Builder
+	w, err := core.New(testCtx(t), cfg, core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close(testCtx(t))
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no debug file is written") {
+		t.Errorf("New logged %q; want a warning that no debug file is written", logs.String())
 	}
 }

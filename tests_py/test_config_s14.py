@@ -116,3 +116,26 @@ def test_export_settings_without_observability_warn_and_are_dropped(server: Loca
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cfg._repr_html_()
+
+
+def test_writer_disabled_with_no_debug_kind_is_refused(tmp_path: Path) -> None:
+    """zerobus_writer_disabled with debug_enabled whose per-kind switch turns the only other kind off sends
+    nothing and writes nothing, yet validated and reported success (s14 review-config 5). validate() refuses it,
+    as it refuses the writer disabled without any debug switch (a wrapper still accepts both, for conversion-only
+    checks)."""
+    cfg = WrapperConfiguration(
+        None,
+        "main.default.t",
+        zerobus_writer_disabled=True,
+        debug_enabled=True,
+        debug_arrow_enabled=False,
+        debug_protobuf_enabled=False,
+        debug_output_dir=str(tmp_path),
+    )
+    with pytest.raises(ConfigurationError, match=r"zerobus_writer_disabled .*is true and debug_enabled writes no file"):
+        cfg.validate()
+    cfg.debug_arrow_enabled = True
+    cfg.validate()
+    with ZerobusWrapper(cfg) as w:
+        assert w.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())})).successful_count == 2
+    assert [p.name for p in (tmp_path / "zerobus" / "arrow").iterdir()] == ["main.default.t.arrow"]
