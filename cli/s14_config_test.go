@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,5 +40,51 @@ func TestSendExportSettingsWithoutObservability(t *testing.T) {
 	r = sendCLIEnv(t, map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": filepath.Join(dir, "otel")}, args...)
 	if r.err != nil {
 		t.Fatalf("send with OTLP_ENABLED: %v\n%s", r.err, r.stderr)
+	}
+}
+
+// TestSendConfigFileErrorsDoNotPointAtTheEnvironment: with -config the
+// environment is not read, yet a missing credential was reported with its
+// variable and the hint "set the connection with ... the ZEROBUS_*
+// environment variables", also when those were set (s14 review-config 6).
+func TestSendConfigFileErrorsDoNotPointAtTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	yml := filepath.Join(dir, "nocreds.yaml")
+	if err := os.WriteFile(yml, []byte("endpoint: https://1234.zerobus.us-west-2.cloud.databricks.com\n"+
+		"table_name: main.default.t\nunity_catalog_url: https://ws.cloud.databricks.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ZEROBUS_CLIENT_ID": "abc", "ZEROBUS_CLIENT_SECRET": "xyz"}
+	var errOut bytes.Buffer
+	code := RunEnv(t.Context(), []string{"send", "-config", yml, path}, Env{
+		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	msg := errOut.String()
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitUsage, msg)
+	}
+	for _, want := range []string{"client_id (file " + yml + "): is required", "set the connection in " + yml + " or with -endpoint"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "ZEROBUS_") {
+		t.Errorf("error points at the environment, which -config does not read:\n%s", msg)
+	}
+	// without -config the settings come from the environment: named as read
+	errOut.Reset()
+	RunEnv(t.Context(), []string{"send", "-local", path}, Env{
+		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(k string) (string, bool) {
+			return map[string]string{"ZEROBUS_MAX_INFLIGHT_REQUESTS": "-3"}[k], k == "ZEROBUS_MAX_INFLIGHT_REQUESTS"
+		},
+	})
+	if want := "max_inflight_requests (env ZEROBUS_MAX_INFLIGHT_REQUESTS): is -3"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("error lacks %q:\n%s", want, errOut.String())
 	}
 }

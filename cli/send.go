@@ -243,10 +243,10 @@ func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 }
 
 // configError explains New's configuration error: a setting is named by
-// what gave it, the flag or the -config file (the environment is not read
-// then), not by its environment variable; when a connection setting is at
+// what gave it, the flag, the -config file (the environment is not read
+// then) or the environment variable read; when a connection setting is at
 // fault and a connection is needed (not -local or -dry-run), how to set the
-// connection follows.
+// connection follows (with -config: in that file or with flags).
 func configError(err error, f *sendFlags) error {
 	var ce *core.ConfigurationError
 	if !errors.As(err, &ce) {
@@ -254,8 +254,11 @@ func configError(err error, f *sendFlags) error {
 	}
 	conn := false
 	for i, p := range ce.Problems {
-		if f.configFile != "" && p.YAMLKey != "" {
+		switch {
+		case f.configFile != "" && p.YAMLKey != "":
 			ce.Problems[i].SetBy = "file " + f.configFile
+		case f.configFile == "" && p.EnvVar != "": // the settings were read from the environment
+			ce.Problems[i].SetBy = "env " + p.EnvVar
 		}
 		for _, o := range settingFlags(f, &core.Config{}) {
 			if p.Field != o.field {
@@ -269,6 +272,10 @@ func configError(err error, f *sendFlags) error {
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
+	}
+	if f.configFile != "" { // the environment is not read
+		return fmt.Errorf("%w\nset the connection in %s or with -endpoint, -workspace-url, -client-id, -client-secret "+
+			"and -table, or try -local or -dry-run", err, f.configFile)
 	}
 	return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 		"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
@@ -354,7 +361,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	env.stderr = &lockedWriter{w: env.stderr}
 	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
-		return err
+		return configError(err, f) // named by what set them, as New's
 	}
 	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))

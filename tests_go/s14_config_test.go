@@ -2,6 +2,8 @@ package tests_go
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +98,40 @@ func TestWriterDisabledNeedsADebugKind(t *testing.T) {
 	_ = w.Close(testCtx(t))
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no debug file is written") {
 		t.Errorf("New logged %q; want a warning that no debug file is written", logs.String())
+	}
+}
+
+// TestProblemsNameTheEnvironmentOnlyAsRead: a configuration built in code
+// does not read the environment, yet its problems said "(env
+// ZEROBUS_CLIENT_SECRET)" as if to set that variable (s14 review-config 6).
+// They say when the variable is read; problems of settings read from the
+// environment name it plainly; those of a YAML file name the file only.
+func TestProblemsNameTheEnvironmentOnlyAsRead(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.Endpoint, cfg.TableName, cfg.UnityCatalogURL = "http://127.0.0.1:9", "main.default.t", "http://127.0.0.1:9"
+	_, err := core.New(testCtx(t), cfg)
+	for _, want := range []string{
+		"ClientSecret (yaml client_secret, env ZEROBUS_CLIENT_SECRET when loading from the environment): is required",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New = %v; want %q", err, want)
+		}
+	}
+	if err == nil || !strings.Contains(core.ByKeyError(err).Error(), "client_id (env ZEROBUS_CLIENT_ID when loading from the environment): is required") {
+		t.Errorf("by key: %v", core.ByKeyError(err))
+	}
+	env := map[string]string{"RETRY_MAX_ATTEMPTS": "lots"}
+	fromEnv := core.DefaultConfig()
+	err = fromEnv.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err == nil || !strings.Contains(err.Error(), "RetryMaxAttempts (yaml retry_max_attempts, env RETRY_MAX_ATTEMPTS): ") {
+		t.Errorf("ApplyEnv = %v; want the variable named as read", err)
+	}
+	yml := filepath.Join(t.TempDir(), "z.yaml")
+	if err := os.WriteFile(yml, []byte("retry_max_attempts: lots\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = core.LoadConfigYAML(yml)
+	if err == nil || strings.Contains(err.Error(), "env ") || !strings.Contains(err.Error(), "RetryMaxAttempts (yaml retry_max_attempts): ") {
+		t.Errorf("LoadConfigYAML = %v; want no variable named", err)
 	}
 }

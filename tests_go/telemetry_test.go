@@ -251,7 +251,7 @@ func TestSetupTelemetryDisabled(t *testing.T) {
 	// New (and Validate) refuse the output dir that disabled telemetry
 	// ignores (s14 review-config 4); SetupTelemetry only builds no-ops.
 	if _, err := core.New(context.Background(), cfg, tel.Options()...); err == nil || !strings.Contains(err.Error(),
-		"ObservabilityEnabled (yaml observability_enabled, env OTLP_ENABLED): is false, so ObservabilityOutputDir would be ignored") {
+		"ObservabilityEnabled (yaml observability_enabled, env OTLP_ENABLED when loading from the environment): is false, so ObservabilityOutputDir would be ignored") {
 		t.Fatalf("core.New with ObservabilityOutputDir and not ObservabilityEnabled: %v", err)
 	}
 	cfg.ObservabilityOutputDir = ""

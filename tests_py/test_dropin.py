@@ -441,7 +441,11 @@ def test_credentials_are_checked_when_a_writing_wrapper_is_created(server: Local
         ZerobusWrapper(cfg)
     msg = str(ei.value)
     assert "3 problems" in msg
-    for fragment in ("unity_catalog_url", "client_id (env ZEROBUS_CLIENT_ID)", "client_secret"):
+    for fragment in (
+        "unity_catalog_url",
+        "client_id (env ZEROBUS_CLIENT_ID when loading from the environment)",
+        "client_secret",
+    ):
         assert fragment in msg, fragment
 
 
