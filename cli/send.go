@@ -86,6 +86,8 @@ type sendFlags struct {
 	dryRun         bool
 	files          []string
 	set            map[string]bool // flags given on the command line
+	// envUnread: settings' environment variables set but not read (-config).
+	envUnread []string
 }
 
 const sendUsage = `usage: zerobus send [flags] FILE...
@@ -195,11 +197,16 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Config, error) {
 	var cfg core.Config
 	if f.configFile != "" {
-		c, err := core.LoadConfigYAML(f.configFile)
+		referenced := map[string]bool{} // by the file's ${NAME}: read
+		c, err := core.LoadConfigYAMLEnv(f.configFile, func(name string) (string, bool) {
+			referenced[name] = true
+			return lookupEnv(name)
+		})
 		if err != nil {
 			return core.Config{}, err
 		}
 		cfg = c
+		f.envUnread = unreadEnv(lookupEnv, referenced)
 	} else {
 		cfg = core.DefaultConfig()
 		if err := cfg.ApplyEnv(lookupEnv); err != nil {
@@ -218,6 +225,21 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
+}
+
+// unreadEnv lists the settings' environment variables that are set (not
+// empty) but not read, as -config reads the file instead (except the
+// variables its ${NAME} references read).
+func unreadEnv(lookupEnv func(string) (string, bool), referenced map[string]bool) []string {
+	var names []string
+	for _, s := range core.Settings() {
+		for _, name := range s.Env {
+			if v, ok := lookupEnv(name); ok && v != "" && !referenced[name] {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // settingFlag is a flag of send that sets a setting.
@@ -317,6 +339,11 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	cfg, err := sendConfig(f, env.lookupEnv)
 	if err != nil {
 		return err
+	}
+	if len(f.envUnread) > 0 { // silently ignored before (s14 review-config 7)
+		fmt.Fprintf(env.stderr, "zerobus send: -config %s: the environment is not read, so %s %s ignored "+
+			"(set them in the file, or send without -config)\n", f.configFile, strings.Join(f.envUnread, ", "),
+			map[bool]string{true: "is", false: "are"}[len(f.envUnread) == 1])
 	}
 
 	var srv *zerobuslocal.Server
