@@ -261,7 +261,7 @@ type Config struct {
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
 	// file is rotated (renamed name-<time>.ext, started afresh).
-	// Default 100. YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
+	// Default 100; at most 1048576 (1 TiB). YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
 	// log file are kept. Default 5. YAML observability_max_backups, env
@@ -574,6 +574,8 @@ func (c Config) validate(ck checks) error {
 	}
 	if c.TelemetryMaxFileMB < 0 {
 		add("TelemetryMaxFileMB", "is %d; must be positive", c.TelemetryMaxFileMB)
+	} else if c.TelemetryMaxFileMB > maxTelemetryFileMB { // lumberjack's byte limit would overflow: every write refused
+		add("TelemetryMaxFileMB", "is %d; must be at most %d (1 TiB)", c.TelemetryMaxFileMB, maxTelemetryFileMB)
 	}
 	if c.TelemetryMaxBackups < 0 {
 		add("TelemetryMaxBackups", "is %d; must be positive", c.TelemetryMaxBackups)
@@ -584,6 +586,11 @@ func (c Config) validate(ck checks) error {
 	}
 	return &ConfigurationError{Problems: ps}
 }
+
+// maxTelemetryFileMB bounds TelemetryMaxFileMB: the rotation multiplies it
+// by 2^20 into an int64, which a larger value overflows (with lumberjack,
+// 2^44 left every telemetry and log file empty).
+const maxTelemetryFileMB = 1 << 20
 
 // exportIgnored lists the export settings given (not their defaults) that
 // have no effect because ObservabilityEnabled is false: Validate refuses

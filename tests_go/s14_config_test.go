@@ -135,3 +135,39 @@ func TestProblemsNameTheEnvironmentOnlyAsRead(t *testing.T) {
 		t.Errorf("LoadConfigYAML = %v; want no variable named", err)
 	}
 }
+
+// TestSmallConfigBounds: observability_max_file_mb had no upper bound (2^44
+// overflowed lumberjack's byte limit, and every telemetry and log file
+// stayed empty), and an integer out of range was "not an integer" (s14
+// review-config 9, 10).
+func TestSmallConfigBounds(t *testing.T) {
+	cfg := core.DefaultConfig()
+	cfg.TableName, cfg.WriterDisabled, cfg.DebugEnabled, cfg.DebugOutputDir = "main.default.t", true, true, t.TempDir()
+	cfg.TelemetryMaxFileMB = 1 << 44
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "TelemetryMaxFileMB") ||
+		!strings.Contains(err.Error(), "must be at most 1048576 (1 TiB)") {
+		t.Errorf("Validate with TelemetryMaxFileMB 2^44 = %v", err)
+	}
+	if _, err := core.SetupTelemetry(testCtx(t), cfg); err == nil {
+		t.Error("SetupTelemetry accepted TelemetryMaxFileMB 2^44")
+	}
+	cfg.TelemetryMaxFileMB = 1 << 20
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate with TelemetryMaxFileMB 2^20: %v", err)
+	}
+
+	for key, want := range map[string]string{
+		"retry_max_attempts":        "100000000000000000000 is out of range: at least -9223372036854775808, at most 9223372036854775807",
+		"observability_max_file_mb": "100000000000000000000 is out of range",
+		"max_inflight_bytes":        "100000000000000000000 is out of range: at most 4611686018427387904 bytes (4 EiB)",
+	} {
+		_, err := core.ConfigFromSettings(map[string]any{key: "100000000000000000000"})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "is not an") {
+			t.Errorf("%s = 10^20: %v; want %q", key, err, want)
+		}
+	}
+	_, err := core.ConfigFromSettings(map[string]any{"max_inflight_bytes": "99999999999GiB"})
+	if err == nil || !strings.Contains(err.Error(), "is out of range") {
+		t.Errorf("max_inflight_bytes 99999999999GiB: %v", err)
+	}
+}

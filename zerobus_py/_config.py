@@ -336,7 +336,8 @@ class WrapperConfiguration:
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
-            number).
+            number; a YAML ``null`` or an empty Spark option means the
+            default, 10: write ``-1`` there to keep all).
         debug_arrow_compression: compress the Arrow debug files with Arrow
             IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
             ``None`` (default) means none (YAML ``debug_arrow_compression``,
@@ -365,7 +366,10 @@ class WrapperConfiguration:
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
         flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
             settings of the Go core with the same YAML keys; ``None`` keeps the
-            core default.
+            core default. ``all_fields_optional`` matters only when the
+            table's columns cannot be read from Unity Catalog: when they can
+            (``unity_catalog_url`` and a principal allowed to read the
+            table), the table's nullability decides.
     """
 
     def __init__(
