@@ -139,3 +139,23 @@ def test_writer_disabled_with_no_debug_kind_is_refused(tmp_path: Path) -> None:
     with ZerobusWrapper(cfg) as w:
         assert w.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())})).successful_count == 2
     assert [p.name for p in (tmp_path / "zerobus" / "arrow").iterdir()] == ["main.default.t.arrow"]
+
+
+def test_a_mistyped_spark_source_option_gets_a_suggestion() -> None:
+    """quarantine_pth / reportpath got "unknown key; see the package documentation": the loader knows the settings'
+    keys only, not the data source's own options (s14 review-config 14)."""
+    pytest.importorskip("pyspark")
+    from zerobus_py.spark import _config_from_options
+
+    for typo, meant in (
+        ("quarantine_pth", "quarantine_path"),
+        ("reportpath", "report_path"),
+        ("Report_Pth", "report_path"),
+    ):
+        with pytest.raises(ConfigurationError, match=f'option {typo.lower()} is unknown; did you mean "{meant}"') as ei:
+            _config_from_options({"table_name": "a.b.c", typo: "/tmp/x"})
+        assert ei.value.keys == [typo.lower()]
+    # a setting's typo keeps the loader's suggestion
+    with pytest.raises(ConfigurationError, match='retry_max_attemps: unknown key; did you mean "retry_max_attempts"'):
+        _config_from_options({"table_name": "a.b.c", "retry_max_attemps": "1"})
+    assert _config_from_options({"table_name": "a.b.c", "quarantine_path": "/tmp/q"}).table_name == "a.b.c"

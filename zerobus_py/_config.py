@@ -260,13 +260,17 @@ _EXPORT_KEYS: Final = ("otlp_endpoint", "otlp_protocol", "observability_output_d
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
 
 
-def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the candidate nearest ``name`` by the Go core's one rule (``core.Nearest``),
-    else ``""``."""
+def _nearest(name: str, candidates: Iterable[str]) -> str:
+    """The candidate nearest ``name`` by the Go core's one "did you mean" rule (``core.Nearest``), else ``""``."""
     try:
-        best = str(_bridge.call(_bridge.native.Nearest, name, json.dumps(sorted(candidates))))
+        return str(_bridge.call(_bridge.native.Nearest, name, json.dumps(sorted(candidates))))
     except (ImportError, ZerobusError):
         return ""
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the candidate nearest ``name`` (:func:`_nearest`), else ``""``."""
+    best = _nearest(name, candidates)
     return f"; did you mean {best!r}?" if best else ""
 
 
