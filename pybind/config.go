@@ -53,41 +53,16 @@ func ValidateConfigKeys(configJSON, keysJSON string) error {
 	if err := dec.Decode(&m); err != nil {
 		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
 	}
-	// The problems of the values, then of the settings without the values
-	// that were refused (as validate() would report them once fixed).
-	only := core.ConfigurationError{ByKey: true}
-	keep := func(err error) (bad []string, _ error) {
-		var ce *core.ConfigurationError
-		if err == nil {
-			return nil, nil
-		}
-		if !errors.As(err, &ce) || len(ce.Problems) == 0 {
-			return nil, err
-		}
-		for _, p := range ce.Problems {
-			bad = append(bad, p.YAMLKey)
-			if slices.Contains(keys, p.YAMLKey) {
-				only.Problems = append(only.Problems, p)
-			}
-		}
-		return bad, nil
+	// One round of the values' and the combinations' problems
+	// (ValidateSettings), of those keys only.
+	var ce *core.ConfigurationError
+	if err := core.ValidateSettings(m); err == nil || !errors.As(err, &ce) || len(ce.Problems) == 0 {
+		return wrapErr(err)
 	}
-	cfg, err := core.ConfigFromSettings(m)
-	bad, err := keep(err)
-	if err != nil {
-		return wrapErr(core.ByKeyError(err))
-	}
-	if len(bad) > 0 {
-		for _, k := range bad {
-			delete(m, k)
-		}
-		if cfg, err = core.ConfigFromSettings(m); err != nil {
-			return wrapErr(core.ByKeyError(err))
-		}
-	}
-	if _, err := keep(cfg.Validate()); err != nil {
-		return wrapErr(core.ByKeyError(err))
-	}
+	only := *ce
+	only.Problems = slices.DeleteFunc(slices.Clone(ce.Problems), func(p core.ConfigProblem) bool {
+		return !slices.Contains(keys, p.YAMLKey)
+	})
 	if len(only.Problems) == 0 {
 		return nil
 	}
