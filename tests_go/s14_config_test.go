@@ -171,3 +171,26 @@ func TestSmallConfigBounds(t *testing.T) {
 		t.Errorf("max_inflight_bytes 99999999999GiB: %v", err)
 	}
 }
+
+// TestOriginalTelemetryEnvNames: 0.8.1's OTLP_WRITE_INTERVAL_SECS and
+// OTLP_LOG_LEVEL were silently ignored (s14 review-config 13); they are
+// second names of observability_interval_secs and log_level.
+func TestOriginalTelemetryEnvNames(t *testing.T) {
+	env := map[string]string{"OTLP_WRITE_INTERVAL_SECS": "7", "OTLP_LOG_LEVEL": "warn"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cfg := core.DefaultConfig()
+	if err := cfg.ApplyEnv(lookup); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ObservabilityInterval != 7*time.Second || cfg.LogLevel != "warn" {
+		t.Errorf("interval %v, log level %q; want 7s, warn", cfg.ObservabilityInterval, cfg.LogLevel)
+	}
+	env["OTLP_INTERVAL_SECS"], env["ZEROBUS_LOG_LEVEL"] = "3", "error" // the primary names win
+	cfg = core.DefaultConfig()
+	if err := cfg.ApplyEnv(lookup); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ObservabilityInterval != 3*time.Second || cfg.LogLevel != "error" {
+		t.Errorf("interval %v, log level %q; want 3s, error", cfg.ObservabilityInterval, cfg.LogLevel)
+	}
+}
