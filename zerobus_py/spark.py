@@ -90,7 +90,7 @@ import pyarrow.parquet as pq
 
 from . import _bridge
 from ._arrow import repeat_runs
-from ._config import _SECRETS, WrapperConfiguration
+from ._config import _SECRETS, WrapperConfiguration, _nearest, go_settings
 from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
@@ -336,6 +336,14 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     a literal ``${``). An option given as an empty string unsets the key: the environment's value is not used.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
+    # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
+    keys = {s["key"] for s in go_settings()}
+    for key in given.keys() - keys:
+        best = _nearest(key, keys | _SOURCE_OPTIONS)
+        if best in _SOURCE_OPTIONS:
+            raise ConfigurationError(
+                f'zerobus: the zerobus data source option {key} is unknown; did you mean "{best}"?', keys=[key]
+            )
     hidden: dict[str, str] = {}
     text: dict[str, str | None] = {}
     for key, value in given.items():
@@ -370,10 +378,10 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
             error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
     if error is not None:
         raise error
-    from_options = WrapperConfiguration._from_settings(json.loads(loaded))
-    merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
-    opts = from_options.to_settings(include_secret=True)
-    merged.update({k: v for k, v in opts.items() if k in given})
+    # Merged as data and built once: neither the environment nor the options alone need be a configuration
+    # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
+    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
+    merged.update({k: v for k, v in json.loads(loaded).items() if k in given})
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
