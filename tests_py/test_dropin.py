@@ -970,3 +970,26 @@ def test_a_wrong_type_is_refused_at_construction() -> None:
     np = pytest.importorskip("numpy")
     cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts=np.int64(3))
     assert cfg.to_settings()["retry_max_attempts"] == 3
+
+
+def test_every_wrong_type_is_named_at_construction() -> None:
+    """Construction named only the first setting of the wrong type; like validate(), it names them all."""
+    with pytest.raises(TypeError) as ei:
+        WrapperConfiguration(
+            "http://127.0.0.1:1",
+            "main.s.t",
+            retry_base_delay_ms=0.5,  # type: ignore[arg-type]
+            max_message_bytes="1e5",  # type: ignore[arg-type]
+            debug_enabled="yes",  # type: ignore[arg-type]
+        )
+    err = ei.value
+    assert isinstance(err, ConfigurationError)
+    assert err.keys == ["retry_base_delay_ms", "debug_enabled", "max_message_bytes"]
+    text = str(err)
+    assert text.startswith("invalid configuration (3 settings of the wrong type):")
+    for part in (
+        "retry_base_delay_ms: expected int, got float 0.5",
+        "debug_enabled: expected bool, got str 'yes'",
+        "max_message_bytes: expected int, got str '1e5'",
+    ):
+        assert f"\n  - {part}" in text

@@ -447,11 +447,24 @@ class WrapperConfiguration:
         self.all_fields_optional = all_fields_optional
         self.transport = transport
         self.arrow_flight_compression = arrow_flight_compression
-        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError).
+        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
+        # every such value at once.
+        wrong: list[ConfigurationTypeError] = []
         for attr, _key, typ in _FIELDS:
             value = self._raw(attr)
             if value is not None:
-                _checked(attr, value, typ, secret=attr in _SECRETS)
+                try:
+                    _checked(attr, value, typ, secret=attr in _SECRETS)
+                except ConfigurationTypeError as err:
+                    wrong.append(err)
+        if len(wrong) == 1:
+            raise wrong[0]
+        if wrong:
+            lines = "".join(f"\n  - {err}" for err in wrong)
+            raise ConfigurationTypeError(
+                f"invalid configuration ({len(wrong)} settings of the wrong type):{lines}",
+                keys=[key for err in wrong for key in err.keys],
+            )
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
             # The original raises here for this problem alone (the others wait for validate(), so settings
             # completed after construction, as Spark's options over the environment, are not refused early).
