@@ -147,6 +147,14 @@ _ATTEMPT_FILE: Final = re.compile(r"-task-p(\d+)-a\d+-t(\d+)(?:-r([0-9a-f]{8}))?
 _COMMIT_RUNNER: Final = os.path.join("sql", "worker", "python_streaming_sink_runner.py")
 #: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here).
 _CHECKED: set[str] = set()
+
+
+def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -> str:
+    """The key of one driver check in _CHECKED: a digest of the job, the schema and every setting, the secret
+    included (a changed secret is checked again). Made here so that no frame left in a traceback holds the
+    settings text with the secret (error reporters capture frame locals)."""
+    settings = json.dumps(config.to_settings(include_secret=True), sort_keys=True)
+    return hashlib.sha256("\0".join((job_id, schema_json, settings)).encode()).hexdigest()
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
@@ -743,8 +751,7 @@ class _Job:
         if not streaming:
             self._check()
             return
-        key = (self.job_id, schema.json(), json.dumps(self.config.to_settings(include_secret=True), sort_keys=True))
-        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()
+        digest = _check_digest(self.job_id, schema.json(), self.config)
         if _committing() or digest in _CHECKED:
             return
         self._check()
