@@ -155,6 +155,8 @@ def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -
     settings text with the secret (error reporters capture frame locals)."""
     settings = json.dumps(config.to_settings(include_secret=True), sort_keys=True)
     return hashlib.sha256("\0".join((job_id, schema_json, settings)).encode()).hexdigest()
+
+
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown) and error.
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error")
 
