@@ -260,7 +260,7 @@ func TestConfigErrorsNameKeys(t *testing.T) {
 		want string
 		not  string
 	}{
-		{"send -config", []string{"send", "-config", bad, "x.csv"}, nil, `retry_max_attempts (env RETRY_MAX_ATTEMPTS): line 3: "lots" is not an integer`, "RetryMaxAttempts"},
+		{"send -config", []string{"send", "-config", bad, "x.csv"}, nil, `bad.yaml: retry_max_attempts: line 3: "lots" is not an integer`, "RetryMaxAttempts"},
 		{"local env", []string{"local"}, map[string]string{"ZEROBUS_LOG_LEVEL": "trace"}, `log_level (env ZEROBUS_LOG_LEVEL): is "trace"`, "LogLevel"},
 		{"send telemetry env", []string{"send", "-local", csv}, map[string]string{"OTLP_ENABLED": "true", "OTLP_PROTOCOL": "udp"}, `otlp_protocol (env OTLP_PROTOCOL): is "udp"`, "OTLPProtocol"},
 	} {
@@ -347,9 +347,9 @@ func TestWrappedConfigErrorNamesKeys(t *testing.T) {
 	code := RunEnv(t.Context(), []string{"wrapcfg"}, Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
 		LookupEnv: func(string) (string, bool) { return "", false }})
 	want := "zerobus wrapcfg: opening the table: zerobus: invalid configuration (2 problems):\n" +
-		"  - zerobus_writer_disabled (env ZEROBUS_WRITER_DISABLED): is true but no debug output is enabled, so nothing would be sent or written; " +
+		"  - zerobus_writer_disabled (env ZEROBUS_WRITER_DISABLED when loading from the environment): is true but no debug output is enabled, so nothing would be sent or written; " +
 		"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir\n" +
-		`  - transport (env ZEROBUS_TRANSPORT): is "flight"; must be "protobuf" (the default) or "arrow_flight"; see -h` + "\n"
+		`  - transport (env ZEROBUS_TRANSPORT when loading from the environment): is "flight"; must be "protobuf" (the default) or "arrow_flight"; see -h` + "\n"
 	if code != ExitUsage || errOut.String() != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and\n%s", code, errOut.String(), ExitUsage, want)
 	}

@@ -86,6 +86,8 @@ type sendFlags struct {
 	dryRun         bool
 	files          []string
 	set            map[string]bool // flags given on the command line
+	// envUnread: settings' environment variables set but not read (-config).
+	envUnread []string
 }
 
 const sendUsage = `usage: zerobus send [flags] FILE...
@@ -195,11 +197,16 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Config, error) {
 	var cfg core.Config
 	if f.configFile != "" {
-		c, err := core.LoadConfigYAML(f.configFile)
+		referenced := map[string]bool{} // by the file's ${NAME}: read
+		c, err := core.LoadConfigYAMLEnv(f.configFile, func(name string) (string, bool) {
+			referenced[name] = true
+			return lookupEnv(name)
+		})
 		if err != nil {
 			return core.Config{}, err
 		}
 		cfg = c
+		f.envUnread = unreadEnv(lookupEnv, referenced)
 	} else {
 		cfg = core.DefaultConfig()
 		if err := cfg.ApplyEnv(lookupEnv); err != nil {
@@ -218,6 +225,21 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
+}
+
+// unreadEnv lists the settings' environment variables that are set (not
+// empty) but not read, as -config reads the file instead (except the
+// variables its ${NAME} references read).
+func unreadEnv(lookupEnv func(string) (string, bool), referenced map[string]bool) []string {
+	var names []string
+	for _, s := range core.Settings() {
+		for _, name := range s.Env {
+			if v, ok := lookupEnv(name); ok && v != "" && !referenced[name] {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // settingFlag is a flag of send that sets a setting.
@@ -243,10 +265,10 @@ func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 }
 
 // configError explains New's configuration error: a setting is named by
-// what gave it, the flag or the -config file (the environment is not read
-// then), not by its environment variable; when a connection setting is at
+// what gave it, the flag, the -config file (the environment is not read
+// then) or the environment variable read; when a connection setting is at
 // fault and a connection is needed (not -local or -dry-run), how to set the
-// connection follows.
+// connection follows (with -config: in that file or with flags).
 func configError(err error, f *sendFlags) error {
 	var ce *core.ConfigurationError
 	if !errors.As(err, &ce) {
@@ -254,8 +276,11 @@ func configError(err error, f *sendFlags) error {
 	}
 	conn := false
 	for i, p := range ce.Problems {
-		if f.configFile != "" && p.YAMLKey != "" {
+		switch {
+		case f.configFile != "" && p.YAMLKey != "":
 			ce.Problems[i].SetBy = "file " + f.configFile
+		case f.configFile == "" && p.EnvVar != "": // the settings were read from the environment
+			ce.Problems[i].SetBy = "env " + p.EnvVar
 		}
 		for _, o := range settingFlags(f, &core.Config{}) {
 			if p.Field != o.field {
@@ -269,6 +294,10 @@ func configError(err error, f *sendFlags) error {
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
+	}
+	if f.configFile != "" { // the environment is not read
+		return fmt.Errorf("%w\nset the connection in %s or with -endpoint, -workspace-url, -client-id, -client-secret "+
+			"and -table, or try -local or -dry-run", err, f.configFile)
 	}
 	return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
 		"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
@@ -310,6 +339,11 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	cfg, err := sendConfig(f, env.lookupEnv)
 	if err != nil {
 		return err
+	}
+	if len(f.envUnread) > 0 { // silently ignored before (s14 review-config 7)
+		fmt.Fprintf(env.stderr, "zerobus send: -config %s: the environment is not read, so %s %s ignored "+
+			"(set them in the file, or send without -config)\n", f.configFile, strings.Join(f.envUnread, ", "),
+			map[bool]string{true: "is", false: "are"}[len(f.envUnread) == 1])
 	}
 
 	var srv *zerobuslocal.Server
@@ -354,7 +388,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	env.stderr = &lockedWriter{w: env.stderr}
 	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
-		return err
+		return configError(err, f) // named by what set them, as New's
 	}
 	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))

@@ -229,9 +229,12 @@ type Config struct {
 	// YAML debug_arrow_compression, env DEBUG_ARROW_COMPRESSION.
 	DebugArrowCompression string
 
-	// ObservabilityEnabled asks the application to export OpenTelemetry data
-	// with the settings below (see SetupTelemetry); the Wrapper itself always
-	// uses the providers given as options. Default false.
+	// ObservabilityEnabled exports OpenTelemetry data with the settings
+	// below (see SetupTelemetry): New sets the export up itself unless a
+	// telemetry option (WithTelemetry, WithMeterProvider, WithTracerProvider,
+	// WithLogger) is given, which then takes its place. Validate and New
+	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
+	// OTLPProtocol or ObservabilityInterval without it. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
@@ -246,16 +249,19 @@ type Config struct {
 	// ObservabilityInterval is the metric export interval. Default 10s.
 	// YAML observability_interval_secs, env OTLP_INTERVAL_SECS.
 	ObservabilityInterval time.Duration
-	// LogLevel is debug, info (default), warn or error.
+	// LogLevel is debug, info (default), warn or error: the level of the
+	// logger SetupTelemetry builds (New builds it only for LogFile or
+	// ObservabilityEnabled; alone, LogLevel leaves the Wrapper silent).
 	// YAML log_level, env ZEROBUS_LOG_LEVEL.
 	LogLevel string
 	// LogFile, when set, is a file SetupTelemetry's logger appends JSON
 	// lines to (whether or not ObservabilityEnabled), rotated like the
-	// telemetry files. YAML log_file, env ZEROBUS_LOG_FILE.
+	// telemetry files; New writes it unless a telemetry option is given.
+	// YAML log_file, env ZEROBUS_LOG_FILE.
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
 	// file is rotated (renamed name-<time>.ext, started afresh).
-	// Default 100. YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
+	// Default 100; at most 1048576 (1 TiB). YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
 	// log file are kept. Default 5. YAML observability_max_backups, env
@@ -365,7 +371,8 @@ func (c Config) debugKindsDecide() bool {
 
 // debugRequested reports whether any debug switch is on, DebugEnabled
 // included even when the per-kind switches turn every kind off: as in the
-// original, it then still needs DebugOutputDir, and satisfies WriterDisabled.
+// original, it then still needs DebugOutputDir (but WriterDisabled needs a
+// kind written: DebugKinds).
 func (c Config) debugRequested() bool {
 	return c.DebugEnabled || c.debugArrow() || c.debugProto()
 }
@@ -393,7 +400,10 @@ func (c Config) DebugKinds() []string {
 // Wrapper that neither sends nor writes debug files has no effect), and no
 // setting the transport would ignore is given (max_record_bytes or protobuf
 // debug files alone with arrow_flight; arrow_flight_compression with
-// protobuf). Zero numeric fields count as their defaults.
+// protobuf), nor an export setting ObservabilityEnabled false would ignore
+// (OTLPEndpoint, ObservabilityOutputDir, or an OTLPProtocol or
+// ObservabilityInterval other than the default). Zero numeric fields count
+// as their defaults.
 //
 // What only sending needs is checked when the Wrapper is created: New also
 // requires, unless WriterDisabled, a catalog.schema.table name and the OAuth
@@ -402,7 +412,7 @@ func (c Config) DebugKinds() []string {
 // for conversion-only checks such as "zerobus send -dry-run". These are the
 // phases of the original Python API: formats in validate(), credentials when
 // a writing wrapper is created.
-func (c Config) Validate() error { return c.validate(checks{observable: true}) }
+func (c Config) Validate() error { return c.validate(checks{observable: true, exports: true}) }
 
 // checks selects the rules of a validation phase beyond Validate's formats.
 type checks struct {
@@ -412,11 +422,14 @@ type checks struct {
 	credentials bool
 	// observable: WriterDisabled requires a debug output.
 	observable bool
+	// exports: export settings need ObservabilityEnabled (exportIgnored).
+	// Not SetupTelemetry's: it builds no-op providers when disabled.
+	exports bool
 }
 
 // validateForNew is New's phase: Validate's formats plus what sending needs.
 func (c Config) validateForNew(oauth bool) error {
-	return c.validate(checks{sending: true, credentials: oauth})
+	return c.validate(checks{sending: true, credentials: oauth, exports: true})
 }
 
 func (c Config) validate(ck checks) error {
@@ -505,7 +518,12 @@ func (c Config) validate(ck checks) error {
 	if c.debugRequested() && c.DebugOutputDir == "" {
 		add("DebugOutputDir", "is required when debug output is enabled: a writable directory")
 	}
-	if ck.observable && c.WriterDisabled && !c.debugRequested() {
+	switch {
+	case !ck.observable || !c.WriterDisabled || len(c.DebugKinds()) > 0:
+	case c.debugRequested(): // debug_enabled, with both per-kind switches given false
+		add("WriterDisabled", "is true and debug_enabled writes no file (debug_arrow_enabled and debug_protobuf_enabled "+
+			"are both false), so nothing would be sent or written; enable debug_arrow_enabled or debug_protobuf_enabled")
+	default:
 		add("WriterDisabled", "is true but no debug output is enabled, so nothing would be sent or written; "+
 			"enable debug_enabled (or debug_arrow_enabled / debug_protobuf_enabled) with a debug_output_dir")
 	}
@@ -545,6 +563,10 @@ func (c Config) validate(ck checks) error {
 	if c.ObservabilityInterval < 0 {
 		add("ObservabilityInterval", "is %v; must be positive", c.ObservabilityInterval)
 	}
+	if ignored := given.exportIgnored(); ck.exports && len(ignored) > 0 {
+		add("ObservabilityEnabled", "is false, so %s would be ignored: set ObservabilityEnabled to export, or leave %s unset",
+			strings.Join(ignored, " and "), map[bool]string{true: "it", false: "them"}[len(ignored) == 1])
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
 	default:
@@ -552,6 +574,8 @@ func (c Config) validate(ck checks) error {
 	}
 	if c.TelemetryMaxFileMB < 0 {
 		add("TelemetryMaxFileMB", "is %d; must be positive", c.TelemetryMaxFileMB)
+	} else if c.TelemetryMaxFileMB > maxTelemetryFileMB { // lumberjack's byte limit would overflow: every write refused
+		add("TelemetryMaxFileMB", "is %d; must be at most %d (1 TiB)", c.TelemetryMaxFileMB, maxTelemetryFileMB)
 	}
 	if c.TelemetryMaxBackups < 0 {
 		add("TelemetryMaxBackups", "is %d; must be positive", c.TelemetryMaxBackups)
@@ -561,6 +585,35 @@ func (c Config) validate(ck checks) error {
 		return nil
 	}
 	return &ConfigurationError{Problems: ps}
+}
+
+// maxTelemetryFileMB bounds TelemetryMaxFileMB: the rotation multiplies it
+// by 2^20 into an int64, which a larger value overflows (with lumberjack,
+// 2^44 left every telemetry and log file empty).
+const maxTelemetryFileMB = 1 << 20
+
+// exportIgnored lists the export settings given (not their defaults) that
+// have no effect because ObservabilityEnabled is false: Validate refuses
+// them rather than accept and ignore them (the Python package, whose
+// original ignored them, drops them with a warning instead).
+func (c Config) exportIgnored() []string {
+	if c.ObservabilityEnabled {
+		return nil
+	}
+	var ignored []string
+	if c.OTLPEndpoint != "" {
+		ignored = append(ignored, "OTLPEndpoint")
+	}
+	if c.OTLPProtocol != "" && c.OTLPProtocol != DefaultOTLPProtocol {
+		ignored = append(ignored, "OTLPProtocol")
+	}
+	if c.ObservabilityOutputDir != "" {
+		ignored = append(ignored, "ObservabilityOutputDir")
+	}
+	if c.ObservabilityInterval != 0 && c.ObservabilityInterval != DefaultObservabilityInterval {
+		ignored = append(ignored, "ObservabilityInterval")
+	}
+	return ignored
 }
 
 // checkTableName returns "" when name is "table", "schema.table" or

@@ -49,7 +49,7 @@ func TestLoadProblemsDoNotHideValidateProblems(t *testing.T) {
 		if strings.Join(keys, ",") != strings.Join(want, ",") {
 			t.Fatalf("problems %v, want %v (endpoint is not given: not reported):\n%s", keys, want, text)
 		}
-		if !strings.Contains(text, "retry_base_delay_ms (env RETRY_BASE_DELAY_MS): is -5;") {
+		if !strings.Contains(text, "retry_base_delay_ms (env RETRY_BASE_DELAY_MS when loading from the environment): is -5;") {
 			t.Errorf("the duration is not in the key's unit:\n%s", text)
 		}
 	})

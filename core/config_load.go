@@ -151,7 +151,7 @@ var settings = []setting{
 	{"AckTimeout", "ack_timeout_ms", []string{"ZEROBUS_ACK_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.AckTimeout }), false, "time without an acknowledgement before the stream is recovered"},
 	{"FlushTimeout", "flush_timeout_ms", []string{"ZEROBUS_FLUSH_TIMEOUT_MS"}, dur(time.Millisecond, func(c *Config) *time.Duration { return &c.FlushTimeout }), false, "timeout for Flush and Close"},
 	{"StreamsPerSchema", "streams_per_schema", []string{"ZEROBUS_STREAMS_PER_SCHEMA"}, integer(func(c *Config) *int { return &c.StreamsPerSchema }), false, "parallel streams per Arrow schema"},
-	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional }), false, "treat every column as optional (proto2 optional)"},
+	{"AllFieldsOptional", "all_fields_optional", []string{"ZEROBUS_ALL_FIELDS_OPTIONAL"}, boolean(func(c *Config) *bool { return &c.AllFieldsOptional }), false, "treat every column as optional (proto2 optional) when the table's columns cannot be read from Unity Catalog (they decide otherwise)"},
 	{"DebugEnabled", "debug_enabled", []string{"DEBUG_ENABLED"}, boolean(func(c *Config) *bool { return &c.DebugEnabled }), false, "write both Arrow and protobuf debug files, unless debug_arrow_enabled or debug_protobuf_enabled is given (also false): then those decide"},
 	{"DebugArrowEnabled", "debug_arrow_enabled", []string{"DEBUG_ARROW_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugArrowEnabled }), false, "write Arrow IPC debug files; given (also false), it and debug_protobuf_enabled decide over debug_enabled"},
 	{"DebugProtobufEnabled", "debug_protobuf_enabled", []string{"DEBUG_PROTOBUF_ENABLED"}, debugKind(func(c *Config) *bool { return &c.DebugProtobufEnabled }), false, "write protobuf debug files; given (also false), it and debug_arrow_enabled decide over debug_enabled"},
@@ -165,8 +165,8 @@ var settings = []setting{
 	{"OTLPEndpoint", "otlp_endpoint", []string{"OTLP_ENDPOINT"}, urlStr(func(c *Config) *string { return &c.OTLPEndpoint }), false, "OTLP collector endpoint"},
 	{"OTLPProtocol", "otlp_protocol", []string{"OTLP_PROTOCOL"}, str(func(c *Config) *string { return &c.OTLPProtocol }), false, "OTLP protocol: grpc or http"},
 	{"ObservabilityOutputDir", "observability_output_dir", []string{"OTLP_OUTPUT_DIR"}, str(func(c *Config) *string { return &c.ObservabilityOutputDir }), false, "write OTLP JSON files to this directory"},
-	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval }), false, "metric export interval"},
-	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel }), false, "log level: debug, info, warn or error"},
+	{"ObservabilityInterval", "observability_interval_secs", []string{"OTLP_INTERVAL_SECS", "OTLP_WRITE_INTERVAL_SECS"}, dur(time.Second, func(c *Config) *time.Duration { return &c.ObservabilityInterval }), false, "metric export interval"},
+	{"LogLevel", "log_level", []string{"ZEROBUS_LOG_LEVEL", "OTLP_LOG_LEVEL"}, str(func(c *Config) *string { return &c.LogLevel }), false, "log level: debug, info, warn or error"},
 	{"LogFile", "log_file", []string{"ZEROBUS_LOG_FILE"}, str(func(c *Config) *string { return &c.LogFile }), false, "also write JSON log lines to this file (rotated)"},
 	{"TelemetryMaxFileMB", "observability_max_file_mb", []string{"OTLP_MAX_FILE_MB"}, integer(func(c *Config) *int { return &c.TelemetryMaxFileMB }), false, "rotate telemetry and log files at this size in MiB"},
 	{"TelemetryMaxBackups", "observability_max_backups", []string{"OTLP_MAX_BACKUPS"}, integer(func(c *Config) *int { return &c.TelemetryMaxBackups }), false, "rotated copies kept of each telemetry or log file"},
@@ -208,6 +208,9 @@ func integer(f func(*Config) *int) access {
 	return access{typ: "int",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if errors.Is(err, strconv.ErrRange) {
+				return fmt.Errorf("%s is out of range: at least %d, at most %d", strings.TrimSpace(v), math.MinInt, math.MaxInt)
+			}
 			if err != nil {
 				return fmt.Errorf("%q is not an integer", v)
 			}
@@ -321,7 +324,10 @@ func parseSize(v string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n > (1<<62)/mult {
+	if err == nil && n > (1<<62)/mult || errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s is out of range: at most %d bytes (4 EiB)", strings.TrimSpace(v), int64(1)<<62)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("%q is not a byte size; use an integer, optionally with KiB/MiB/GiB", v)
 	}
 	return n * mult, nil

@@ -71,9 +71,9 @@ func TestConfigFromSettings(t *testing.T) {
 		"debug_enabled": 1, "client_secret": 12345, "endpoint": 3})
 	msg := err.Error()
 	for _, want := range []string{"5 problems", `tabel_name: unknown setting; did you mean "table_name"?`,
-		`retry_max_attempts (env RETRY_MAX_ATTEMPTS): "many" is not an integer`,
-		"debug_enabled (env DEBUG_ENABLED): expected a boolean, got 1 (int)",
-		"client_secret (env ZEROBUS_CLIENT_SECRET): invalid value", "endpoint (env ZEROBUS_ENDPOINT): expected a string"} {
+		`retry_max_attempts (env RETRY_MAX_ATTEMPTS when loading from the environment): "many" is not an integer`,
+		"debug_enabled (env DEBUG_ENABLED when loading from the environment): expected a boolean, got 1 (int)",
+		"client_secret (env ZEROBUS_CLIENT_SECRET when loading from the environment): invalid value", "endpoint (env ZEROBUS_ENDPOINT when loading from the environment): expected a string"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
@@ -106,7 +106,7 @@ func TestSettingsOfRoundTrip(t *testing.T) {
 
 func TestByKeyError(t *testing.T) {
 	err := core.ByKeyError(core.Config{TableName: "bad name"}.Validate())
-	if err == nil || !strings.Contains(err.Error(), "table_name (env ZEROBUS_TABLE_NAME): ") || strings.Contains(err.Error(), "TableName") {
+	if err == nil || !strings.Contains(err.Error(), "table_name (env ZEROBUS_TABLE_NAME when loading from the environment): ") || strings.Contains(err.Error(), "TableName") {
 		t.Errorf("ByKeyError = %v", err)
 	}
 	if core.KindOf(err) != core.KindConfiguration {
@@ -118,21 +118,21 @@ func TestByKeyError(t *testing.T) {
 	cfg.WriterDisabled = true
 	msg := core.ByKeyError(cfg.Validate()).Error()
 	// and durations are in the key's unit (milliseconds here), not Go's "1ms"
-	if !strings.Contains(msg, "retry_max_delay_ms (env RETRY_MAX_DELAY_MS): is 1, below retry_base_delay_ms 1000;") ||
+	if !strings.Contains(msg, "retry_max_delay_ms (env RETRY_MAX_DELAY_MS when loading from the environment): is 1, below retry_base_delay_ms 1000;") ||
 		strings.Contains(msg, "RetryBaseDelay") {
 		t.Errorf("ByKeyError message:\n%s", msg)
 	}
 	cfg.RetryMaxDelay, cfg.ObservabilityInterval, cfg.AckTimeout = cfg.RetryBaseDelay, -1500*time.Millisecond, -1500*time.Microsecond
 	msg = core.ByKeyError(cfg.Validate()).Error()
-	for _, want := range []string{"observability_interval_secs (env OTLP_INTERVAL_SECS): is -1.5; must be positive",
-		"ack_timeout_ms (env ZEROBUS_ACK_TIMEOUT_MS): is -1.5; must be positive"} {
+	for _, want := range []string{"observability_interval_secs (env OTLP_INTERVAL_SECS when loading from the environment): is -1.5; must be positive",
+		"ack_timeout_ms (env ZEROBUS_ACK_TIMEOUT_MS when loading from the environment): is -1.5; must be positive"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("ByKeyError message lacks %q:\n%s", want, msg)
 		}
 	}
 	cfg.RetryMaxDelay, cfg.ObservabilityInterval, cfg.AckTimeout = time.Millisecond, 0, 0
 	// without ByKey the Go names stay
-	if msg := cfg.Validate().Error(); !strings.Contains(msg, "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS): is 1ms, below RetryBaseDelay 1s") {
+	if msg := cfg.Validate().Error(); !strings.Contains(msg, "RetryMaxDelay (yaml retry_max_delay_ms, env RETRY_MAX_DELAY_MS when loading from the environment): is 1ms, below RetryBaseDelay 1s") {
 		t.Errorf("Validate message:\n%s", msg)
 	}
 }

@@ -461,7 +461,9 @@
 // rotated at TelemetryMaxFileMB). WithTelemetry hands the
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
-// carrying the records to Python's logging.
+// carrying the records to Python's logging. New takes it by itself when
+// Config has ObservabilityEnabled or LogFile and no telemetry option is
+// given.
 //
 // # Configuration keys
 //
@@ -506,8 +508,8 @@
 //	OTLPEndpoint            otlp_endpoint                  OTLP_ENDPOINT
 //	OTLPProtocol            otlp_protocol                  OTLP_PROTOCOL
 //	ObservabilityOutputDir  observability_output_dir       OTLP_OUTPUT_DIR
-//	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS
-//	LogLevel                log_level                      ZEROBUS_LOG_LEVEL
+//	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS, OTLP_WRITE_INTERVAL_SECS
+//	LogLevel                log_level                      ZEROBUS_LOG_LEVEL, OTLP_LOG_LEVEL
 //	LogFile                 log_file                       ZEROBUS_LOG_FILE
 //	TelemetryMaxFileMB      observability_max_file_mb      OTLP_MAX_FILE_MB
 //	TelemetryMaxBackups     observability_max_backups      OTLP_MAX_BACKUPS

@@ -177,17 +177,28 @@ type ConfigProblem struct {
 	keyMessage string
 }
 
-func (p ConfigProblem) String() string { return p.format(false) }
+func (p ConfigProblem) String() string { return p.format(false, "") }
 
-// format renders p named by Field, or by YAMLKey when byKey and it has one.
-func (p ConfigProblem) format(byKey bool) string {
+// envRead is the Source of settings read from the environment: only their
+// problems name the variable without saying when it is read.
+const envRead = "environment"
+
+// format renders p named by Field, or by YAMLKey when byKey and it has one,
+// with what set it (SetBy) or its environment variable: as read when source
+// (ConfigurationError.Source) is the environment, as where the setting can
+// be given otherwise (the settings were not necessarily read from the
+// environment), and not at all when source is a file.
+func (p ConfigProblem) format(byKey bool, source string) string {
 	var b strings.Builder
 	from := ""
 	switch {
 	case p.SetBy != "":
 		from = p.SetBy
-	case p.EnvVar != "":
+	case p.EnvVar == "" || source != "" && source != envRead: // a file: named by the error
+	case source == envRead:
 		from = "env " + p.EnvVar
+	default:
+		from = "env " + p.EnvVar + " when loading from the environment"
 	}
 	if byKey && p.YAMLKey != "" {
 		b.WriteString(p.YAMLKey)
@@ -249,12 +260,12 @@ func (e *ConfigurationError) Error() string {
 	case 0:
 	case 1:
 		b.WriteString(": ")
-		b.WriteString(e.Problems[0].format(e.ByKey))
+		b.WriteString(e.Problems[0].format(e.ByKey, e.Source))
 	default:
 		fmt.Fprintf(&b, " (%d problems):", len(e.Problems))
 		for _, p := range e.Problems {
 			b.WriteString("\n  - ")
-			b.WriteString(p.format(e.ByKey))
+			b.WriteString(p.format(e.ByKey, e.Source))
 		}
 	}
 	return b.String()

@@ -28,8 +28,11 @@ type options struct {
 	rootCAs         *x509.CertPool
 	backoff         func(attempt int, base, max time.Duration) time.Duration
 	now             func() time.Time
-	ownTelemetry    *Telemetry // WithTelemetry: shut down by Close
-	rowRangesOnly   bool
+	ownTelemetry    *Telemetry // WithTelemetry, or set up by New from Config: shut down by Close
+	// telemetryGiven: WithLogger, WithMeterProvider, WithTracerProvider or
+	// WithTelemetry was given, so New does not set up telemetry from Config.
+	telemetryGiven bool
+	rowRangesOnly  bool
 }
 
 // WithRowRangesOnly makes results keep their rows as ranges only:
@@ -42,20 +45,25 @@ type options struct {
 func WithRowRangesOnly() Option { return func(o *options) { o.rowRangesOnly = true } }
 
 // WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to
-// l. Default: silent. Records are logged with the context of the work they
+// l. Default: silent, unless Config asks for a log file or export (see New).
+// Records are logged with the context of the work they
 // describe, and l's handler is wrapped so that those logged within a span
 // (e.g. during a SendBatch whose ctx carries the caller's span) get trace_id
 // and span_id attributes.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithMeterProvider records metrics with mp. Default: the otel global.
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) { o.meterProvider = mp }
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger, o.telemetryGiven = l, true }
 }
 
-// WithTracerProvider records spans with tp. Default: the otel global.
+// WithMeterProvider records metrics with mp. Default: the otel global, or
+// the export Config asks for (see New).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider, o.telemetryGiven = mp, true }
+}
+
+// WithTracerProvider records spans with tp. Default: the otel global, or
+// the export Config asks for (see New).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) { o.tracerProvider = tp }
+	return func(o *options) { o.tracerProvider, o.telemetryGiven = tp, true }
 }
 
 // WithHTTPClient uses c for OAuth token requests (it is wrapped with retries

@@ -101,17 +101,8 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
-	if err := cfg.validate(checks{}); err != nil {
-		var ce *ConfigurationError
-		if errors.As(err, &ce) {
-			ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {
-				_, ok := telemetryFields[p.Field]
-				return !ok
-			})
-			if len(ps) > 0 {
-				return nil, &ConfigurationError{Problems: ps}
-			}
-		}
+	if err := cfg.validateTelemetry(checks{}); err != nil {
+		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	ec := telemetry.ExportConfig{
@@ -137,11 +128,29 @@ func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*
 	return &Telemetry{MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Logger: p.Logger, p: p}, nil
 }
 
+// validateTelemetry is validate reporting the problems of the fields
+// SetupTelemetry reads only.
+func (c Config) validateTelemetry(ck checks) error {
+	var ce *ConfigurationError
+	if err := c.validate(ck); !errors.As(err, &ce) {
+		return nil
+	}
+	ps := slices.DeleteFunc(slices.Clone(ce.Problems), func(p ConfigProblem) bool {
+		_, ok := telemetryFields[p.Field]
+		return !ok
+	})
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ConfigurationError{Problems: ps}
+}
+
 // TelemetryConfigFromEnv is DefaultConfig with the fields SetupTelemetry
 // reads (log_level, log_file, the observability settings) taken from the
 // environment through lookup, and no other: for a program that sends
 // nothing (zerobus local) but logs like one that does. Bad values of those
-// variables are reported as by ApplyEnv.
+// variables are reported as by ApplyEnv, and so are export settings that
+// OTLP_ENABLED (unset or false) would ignore, as Validate does.
 func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	names := map[string]bool{}
 	for _, s := range settings {
@@ -158,6 +167,11 @@ func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) 
 		}
 		return lookup(name)
 	})
+	if err == nil {
+		if err = cfg.validateTelemetry(checks{exports: true}); err != nil {
+			err.(*ConfigurationError).Source = "environment"
+		}
+	}
 	return cfg, err
 }
 
@@ -267,7 +281,7 @@ func WithTelemetry(t *Telemetry) Option {
 			return
 		}
 		o.meterProvider, o.tracerProvider, o.logger = t.MeterProvider, t.TracerProvider, t.Logger
-		o.ownTelemetry = t
+		o.ownTelemetry, o.telemetryGiven = t, true
 	}
 }
 
@@ -279,4 +293,24 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryBudget(ctx))
 	defer cancel()
 	return o.ownTelemetry.Shutdown(sctx)
+}
+
+// telemetryFromConfig sets up the telemetry cfg asks for (ObservabilityEnabled
+// or LogFile) with SetupTelemetry and hands it to the Wrapper, unless a
+// telemetry option was given (see New). Without ObservabilityEnabled only
+// the logger is taken: metrics and spans stay with the otel globals rather
+// than SetupTelemetry's no-op providers.
+func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) error {
+	if o.telemetryGiven || !cfg.ObservabilityEnabled && cfg.LogFile == "" {
+		return nil
+	}
+	t, err := SetupTelemetry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	WithTelemetry(t)(o)
+	if !cfg.ObservabilityEnabled {
+		o.meterProvider, o.tracerProvider = nil, nil
+	}
+	return nil
 }

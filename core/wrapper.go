@@ -70,6 +70,15 @@ type Wrapper struct {
 // cfg.WriterDisabled it needs neither network nor credentials. Errors are
 // *ConfigurationError listing every problem. ctx is only used for logging
 // and is not retained.
+//
+// Telemetry: when none of WithTelemetry, WithLogger, WithMeterProvider and
+// WithTracerProvider is given and cfg asks for export or a log file
+// (ObservabilityEnabled or LogFile), New sets it up from cfg with
+// SetupTelemetry, as the command line and the Python package do, and the
+// Wrapper owns it (Close shuts it down, as with WithTelemetry). Without
+// ObservabilityEnabled only the logger (LogFile at LogLevel) is set up and
+// metrics and spans keep going to the otel globals. Those options, when
+// given, take the place of cfg's observability settings.
 func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error) {
 	var o options
 	for _, opt := range opts {
@@ -97,6 +106,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		ce.Problems = append(ce.Problems, optProblems...)
 		return nil, ce
 	}
+	if err := o.telemetryFromConfig(ctx, cfg); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	w := &Wrapper{
 		cfg:           &cfg,
@@ -112,6 +124,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	w.log = w.tel.Logger()
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if cfg.debugRequested() && len(cfg.DebugKinds()) == 0 {
+		w.log.WarnContext(ctx, "zerobus: debug_enabled is true but debug_arrow_enabled and debug_protobuf_enabled "+
+			"are both false: no debug file is written", "table", cfg.TableName)
 	}
 
 	if cfg.debugArrow() || cfg.debugProto() {

@@ -2,7 +2,9 @@ package pybind
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -34,6 +36,37 @@ func ValidateConfig(configJSON string) error {
 		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
 	}
 	return wrapErr(core.ValidateSettings(m))
+}
+
+// ValidateConfigKeys is ValidateConfig reporting only the problems of the
+// keys listed in keysJSON (a JSON list of keys); nil when they have none.
+// WrapperConfiguration's construction checks debug_output_dir this way, as
+// the original API did, and leaves every other problem to validate().
+func ValidateConfigKeys(configJSON, keysJSON string) error {
+	var keys []string
+	if err := json.Unmarshal([]byte(keysJSON), &keys); err != nil {
+		return errorOf(core.KindConfiguration, "zerobus: the keys are not a JSON list of strings: %v", err)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(configJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
+	}
+	// One round of the values' and the combinations' problems
+	// (ValidateSettings), of those keys only.
+	var ce *core.ConfigurationError
+	if err := core.ValidateSettings(m); err == nil || !errors.As(err, &ce) || len(ce.Problems) == 0 {
+		return wrapErr(err)
+	}
+	only := *ce
+	only.Problems = slices.DeleteFunc(slices.Clone(ce.Problems), func(p core.ConfigProblem) bool {
+		return !slices.Contains(keys, p.YAMLKey)
+	})
+	if len(only.Problems) == 0 {
+		return nil
+	}
+	return wrapErr(core.ByKeyError(&only))
 }
 
 // DebugKinds parses configJSON (see parseConfig) and returns
@@ -89,6 +122,16 @@ func ConfigFromEnv(envJSON string) (string, error) {
 		return "", wrapErr(core.ByKeyError(err))
 	}
 	return toJSON(m)
+}
+
+// Nearest returns core.Nearest(s, candidates), the one "did you mean" rule,
+// for candidatesJSON (a JSON list of strings): "" when none is close.
+func Nearest(s, candidatesJSON string) (string, error) {
+	var candidates []string
+	if err := json.Unmarshal([]byte(candidatesJSON), &candidates); err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: the candidates are not a JSON list of strings: %v", err)
+	}
+	return core.Nearest(s, candidates), nil
 }
 
 // SettingsTable returns core.Settings() as JSON: every key with its type,

@@ -302,13 +302,13 @@ func TestValidate(t *testing.T) {
 		}, nil},
 		{"writer disabled without debug output", func(c *core.Config) {
 			*c = core.Config{TableName: "events", WriterDisabled: true}
-		}, []string{"WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED): is true but no debug output"}},
+		}, []string{"WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED when loading from the environment): is true but no debug output"}},
 		{"credentials are checked when sending, not here", func(c *core.Config) {
 			c.ClientID, c.ClientSecret, c.UnityCatalogURL = "", "", ""
 		}, nil},
 		{"everything missing", func(c *core.Config) { *c = core.Config{} }, []string{
-			"2 problems", "TableName (yaml table_name, env ZEROBUS_TABLE_NAME): is required",
-			"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT): is required",
+			"2 problems", "TableName (yaml table_name, env ZEROBUS_TABLE_NAME when loading from the environment): is required",
+			"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT when loading from the environment): is required",
 		}},
 		{"table name of one part", func(c *core.Config) { c.TableName = "events" }, nil},
 		{"table name of two parts", func(c *core.Config) { c.TableName = "default.events_2" }, nil},
@@ -320,13 +320,13 @@ func TestValidate(t *testing.T) {
 		{"endpoint path", func(c *core.Config) { c.Endpoint = "https://host/x/y" }, []string{"must not have a path"}},
 		// Validate passed these and New failed with "zerobus: invalid configuration: zerobus: invalid stream
 		// config: Endpoint ... must be a bare host": now Validate names them by field/key like every problem
-		{"endpoint query", func(c *core.Config) { c.Endpoint = "https://host/?o=1" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT)", "must not have a query or fragment"}},
+		{"endpoint query", func(c *core.Config) { c.Endpoint = "https://host/?o=1" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT when loading from the environment)", "must not have a query or fragment"}},
 		{"endpoint fragment", func(c *core.Config) { c.Endpoint = "https://host#x" }, []string{"must not have a query or fragment"}},
-		{"endpoint plaintext without a port", func(c *core.Config) { c.Endpoint = "http://host/" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT)", "plaintext http:// without a port"}},
+		{"endpoint plaintext without a port", func(c *core.Config) { c.Endpoint = "http://host/" }, []string{"Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT when loading from the environment)", "plaintext http:// without a port"}},
 		{"endpoint schemeless host name", func(c *core.Config) { c.Endpoint = "1234.zerobus.us-west-2.cloud.databricks.com" }, nil},
 		{"endpoint schemeless host and port", func(c *core.Config) { c.Endpoint = "localhost:7443" }, nil},
 		{"endpoint schemeless single word", func(c *core.Config) { c.Endpoint = "invalid-endpoint" }, []string{
-			`Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT): "invalid-endpoint" has no scheme and is not a host name`}},
+			`Endpoint (yaml endpoint, env ZEROBUS_ENDPOINT when loading from the environment): "invalid-endpoint" has no scheme and is not a host name`}},
 		{"ranges", func(c *core.Config) {
 			c.RetryMaxAttempts = -1
 			c.RetryBaseDelay = time.Second
@@ -337,18 +337,18 @@ func TestValidate(t *testing.T) {
 			c.AckTimeout = -time.Second
 		}, []string{"RetryMaxAttempts", "at least 1", "RetryMaxDelay", "below RetryBaseDelay", "MaxMessageBytes", "10 MiB",
 			"MaxRecordBytes", "StreamsPerSchema", "AckTimeout"}},
-		{"debug needs dir", func(c *core.Config) { c.DebugArrowEnabled = true }, []string{"DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR): is required"}},
+		{"debug needs dir", func(c *core.Config) { c.DebugArrowEnabled = true }, []string{"DebugOutputDir (yaml debug_output_dir, env DEBUG_OUTPUT_DIR when loading from the environment): is required"}},
 		{"debug arrow compression zstd", func(c *core.Config) { c.DebugArrowCompression = "zstd" }, nil},
 		{"debug arrow compression lz4 any case", func(c *core.Config) { c.DebugArrowCompression = "LZ4" }, nil},
 		{"debug arrow compression none", func(c *core.Config) { c.DebugArrowCompression = "none" }, nil},
 		{"debug arrow compression gzip", func(c *core.Config) { c.DebugArrowCompression = "gzip" }, []string{
-			`DebugArrowCompression (yaml debug_arrow_compression, env DEBUG_ARROW_COMPRESSION): is "gzip"`,
+			`DebugArrowCompression (yaml debug_arrow_compression, env DEBUG_ARROW_COMPRESSION when loading from the environment): is "gzip"`,
 			`"none"`, `"zstd"`, `"lz4"`}},
 		{"observability endpoint must be a URL", func(c *core.Config) { c.ObservabilityEnabled = true; c.OTLPEndpoint = "localhost:4317" }, []string{"OTLPEndpoint", "https://"}},
 		{"proxy url scheme", func(c *core.Config) { c.ProxyURL = "socks5://proxy.example.com:1080" }, []string{
-			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "http:// or https://"}},
+			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL when loading from the environment)", "http:// or https://"}},
 		{"proxy url path and query", func(c *core.Config) { c.ProxyURL = "http://proxy.example.com:3128/p?q=1" }, []string{
-			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL)", "(no path, query or fragment)"}},
+			"ProxyURL (yaml proxy_url, env ZEROBUS_PROXY_URL when loading from the environment)", "(no path, query or fragment)"}},
 		{"proxy url host", func(c *core.Config) { c.ProxyURL = "http://:3128" }, []string{"ProxyURL", "has no host"}},
 		{"proxy url with credentials is valid", func(c *core.Config) { c.ProxyURL = "https://user:pw@proxy.example.com:8443/" }, nil},
 		{"enums", func(c *core.Config) { c.OTLPProtocol = "udp"; c.LogLevel = "loud" }, []string{`"udp"`, `"grpc" or "http"`, `"loud"`, "debug, info, warn or error"}},
@@ -514,7 +514,7 @@ func TestValidationPhases(t *testing.T) {
 		t.Errorf("New problems (-want +got):\n%s\n%v", d, err)
 	}
 	for _, w := range []string{`"events" names no catalog or schema; sending needs the full name catalog.schema.table`,
-		"ClientSecret (yaml client_secret, env ZEROBUS_CLIENT_SECRET): is required for OAuth when sending"} {
+		"ClientSecret (yaml client_secret, env ZEROBUS_CLIENT_SECRET when loading from the environment): is required for OAuth when sending"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("New error does not contain %q:\n%v", w, err)
 		}

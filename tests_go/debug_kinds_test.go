@@ -202,10 +202,15 @@ func TestDebugKindsFollowTheOriginalPrecedence(t *testing.T) {
 							t.Errorf("DebugKinds = %v, want %v", got, wantKinds)
 						}
 						err := cfg.Validate()
-						if requested && err != nil {
+						writes := wantArrow || wantProto
+						if writes && err != nil {
 							t.Errorf("Validate: %v", err)
 						}
-						if !requested && (err == nil || !strings.Contains(err.Error(), "WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED): is true but no debug output")) {
+						// requested but writing no kind: nothing sent or written (s14 review-config 5)
+						if requested && !writes && (err == nil || !strings.Contains(err.Error(), "WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED when loading from the environment): is true and debug_enabled writes no file")) {
+							t.Errorf("Validate = %v, want the writer-disabled-writing-nothing error", err)
+						}
+						if !requested && (err == nil || !strings.Contains(err.Error(), "WriterDisabled (yaml zerobus_writer_disabled, env ZEROBUS_WRITER_DISABLED when loading from the environment): is true but no debug output")) {
 							t.Errorf("Validate = %v, want the writer-disabled-without-debug-output error", err)
 						}
 						w, err := core.New(testCtx(t), cfg) // New accepts both (conversion-only checks)

@@ -158,7 +158,7 @@ func TestTLSCAFileErrors(t *testing.T) {
 				t.Errorf("%s: %q does not mention %q", name, msg, want)
 			}
 		}
-		if byKey := core.ByKeyError(err).Error(); !strings.Contains(byKey, "tls_ca_file (env ZEROBUS_TLS_CA_FILE)") {
+		if byKey := core.ByKeyError(err).Error(); !strings.Contains(byKey, "tls_ca_file (env ZEROBUS_TLS_CA_FILE when loading from the environment)") {
 			t.Errorf("%s: by key: %q", name, byKey)
 		}
 	}

@@ -17,9 +17,9 @@ def test_validate_reports_load_and_validate_problems_together() -> None:
         c.validate()
     text = str(ei.value)
     assert "(3 problems)" in text, text
-    assert "retry_max_attempts (env RETRY_MAX_ATTEMPTS): 0 is not accepted" in text
-    assert "table_name (env ZEROBUS_TABLE_NAME): \"bad name\" has ' '" in text
-    assert "endpoint (env ZEROBUS_ENDPOINT): is required" in text
+    assert "retry_max_attempts (env RETRY_MAX_ATTEMPTS when loading from the environment): 0 is not accepted" in text
+    assert "table_name (env ZEROBUS_TABLE_NAME when loading from the environment): \"bad name\" has ' '" in text
+    assert "endpoint (env ZEROBUS_ENDPOINT when loading from the environment): is required" in text
     assert sorted(ei.value.keys) == ["endpoint", "retry_max_attempts", "table_name"]
     # With the refused value fixed, the same other problems remain: nothing new appears.
     c.retry_max_attempts = 5

@@ -291,7 +291,7 @@ def _readme_config_rows() -> list[tuple[int, list[str]]]:
     start = lines.index("## Configuration")
     rows: list[tuple[int, list[str]]] = []
     for i, line in enumerate(lines[start:], start + 1):
-        if line.startswith("## ") and rows:
+        if rows and not line.startswith("|"):  # the first table of the section only (others follow it)
             break
         if line.startswith("| ") and not line.startswith(("| Setting", "|---")):
             # cells split on " | " (a "|" inside backticks, e.g. a type list, has no spaces around it)

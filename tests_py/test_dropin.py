@@ -412,10 +412,11 @@ def test_debug_without_output_dir_raises_at_construction() -> None:
     for flag in ("debug_enabled", "debug_arrow_enabled", "debug_protobuf_enabled"):
         with pytest.raises(ConfigurationError, match=r"debug_output_dir .*is required when debug output is enabled"):
             WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c", **{flag: True})
-    # every problem at once, even at construction
+    # that problem alone, as the original: the others are validate()'s, so a configuration completed after
+    # construction (Spark's options over the environment) is not refused early (s14 review-config 2)
     with pytest.raises(ConfigurationError) as ei:
         WrapperConfiguration("https://1.zerobus.x.cloud.databricks.com", "a.b.c.d", debug_enabled=True)
-    assert "debug_output_dir" in str(ei.value) and "table_name" in str(ei.value)
+    assert ei.value.keys == ["debug_output_dir"] and "table_name" not in str(ei.value)
 
 
 def test_original_keyword_values() -> None:
@@ -440,7 +441,11 @@ def test_credentials_are_checked_when_a_writing_wrapper_is_created(server: Local
         ZerobusWrapper(cfg)
     msg = str(ei.value)
     assert "3 problems" in msg
-    for fragment in ("unity_catalog_url", "client_id (env ZEROBUS_CLIENT_ID)", "client_secret"):
+    for fragment in (
+        "unity_catalog_url",
+        "client_id (env ZEROBUS_CLIENT_ID when loading from the environment)",
+        "client_secret",
+    ):
         assert fragment in msg, fragment
 
 
@@ -486,7 +491,8 @@ def test_writer_disabled_wrapper_with_a_short_table_name(tmp_path: Path) -> None
 # debug_protobuf_enabled) -> (Arrow files written, protobuf files written, valid with
 # zerobus_writer_disabled). A per-kind flag given (not None; also False) decides with the
 # other one (None = off) and debug_enabled adds nothing; otherwise debug_enabled writes both.
-# debug_enabled=True still counts as a debug output for zerobus_writer_disabled.
+# The original counted debug_enabled=True as a debug output for zerobus_writer_disabled even when the flags
+# turned every kind off (nothing sent, nothing written); that is refused now (s14 review-config 5).
 _DEBUG_PRECEDENCE = [
     (False, None, None, False, False, False),
     (False, None, False, False, False, False),
@@ -498,10 +504,10 @@ _DEBUG_PRECEDENCE = [
     (False, True, False, True, False, True),
     (False, True, True, True, True, True),
     (True, None, None, True, True, True),
-    (True, None, False, False, False, True),
+    (True, None, False, False, False, False),
     (True, None, True, False, True, True),
-    (True, False, None, False, False, True),
-    (True, False, False, False, False, True),
+    (True, False, None, False, False, False),
+    (True, False, False, False, False, False),
     (True, False, True, False, True, True),
     (True, True, None, True, False, True),
     (True, True, False, True, False, True),
@@ -567,7 +573,7 @@ def test_explicit_debug_flags_take_precedence_over_debug_enabled(
     if valid:
         cfg.validate()
     else:
-        with pytest.raises(ConfigurationError, match=r"zerobus_writer_disabled .*no debug output"):
+        with pytest.raises(ConfigurationError, match=r"zerobus_writer_disabled .*(no debug output|writes no file)"):
             cfg.validate()
     # The wrapper writes exactly those files (core.New accepts the writer disabled without a
     # debug output, for conversion-only checks).
@@ -964,3 +970,26 @@ def test_a_wrong_type_is_refused_at_construction() -> None:
     np = pytest.importorskip("numpy")
     cfg = WrapperConfiguration("http://127.0.0.1:1", "main.s.t", retry_max_attempts=np.int64(3))
     assert cfg.to_settings()["retry_max_attempts"] == 3
+
+
+def test_every_wrong_type_is_named_at_construction() -> None:
+    """Construction named only the first setting of the wrong type; like validate(), it names them all."""
+    with pytest.raises(TypeError) as ei:
+        WrapperConfiguration(
+            "http://127.0.0.1:1",
+            "main.s.t",
+            retry_base_delay_ms=0.5,  # type: ignore[arg-type]
+            max_message_bytes="1e5",  # type: ignore[arg-type]
+            debug_enabled="yes",  # type: ignore[arg-type]
+        )
+    err = ei.value
+    assert isinstance(err, ConfigurationError)
+    assert err.keys == ["retry_base_delay_ms", "debug_enabled", "max_message_bytes"]
+    text = str(err)
+    assert text.startswith("invalid configuration (3 settings of the wrong type):")
+    for part in (
+        "retry_base_delay_ms: expected int, got float 0.5",
+        "debug_enabled: expected bool, got str 'yes'",
+        "max_message_bytes: expected int, got str '1e5'",
+    ):
+        assert f"\n  - {part}" in text

@@ -161,7 +161,10 @@ def test_go_config_error_names_python_keywords_and_units(server: LocalServer) ->
     assert err.keys == ["retry_max_attempts", "retry_base_delay_ms"] and err.key == "retry_max_attempts"
     assert err.fatal and not err.retryable
     # durations in the key's unit (milliseconds), not Go's "-1ms"
-    assert "retry_base_delay_ms (env RETRY_BASE_DELAY_MS): is -1; must not be negative" in err.message
+    assert (
+        "retry_base_delay_ms (env RETRY_BASE_DELAY_MS when loading from the environment): is -1; must not be negative"
+        in err.message
+    )
 
 
 def test_python_config_error_names_the_keyword() -> None:

@@ -115,7 +115,9 @@ def test_validate_reports_what_flight_would_ignore(tmp_path: Path) -> None:
         cfg.validate()
     err = info.value
     assert sorted(err.keys) == ["debug_protobuf_enabled", "max_record_bytes", "streams_per_schema"], err
-    assert "max_record_bytes (env ZEROBUS_MAX_RECORD_BYTES): is 1000" in str(err) and "arrow_flight" in str(err), err
+    assert "max_record_bytes (env ZEROBUS_MAX_RECORD_BYTES when loading from the environment): is 1000" in str(
+        err
+    ) and "arrow_flight" in str(err), err
     cfg.transport = "protobuf"  # the same settings mean something there
     with pytest.raises(ConfigurationError) as info:
         cfg.validate()

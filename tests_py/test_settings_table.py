@@ -127,7 +127,7 @@ def test_settings_errors_name_python_keywords(tmp_path: os.PathLike[str]) -> Non
     with pytest.raises(errors_mod.ConfigurationError) as ei:
         WrapperConfiguration(table_name="bad name", retry_max_attempts=-2).validate()
     msg = str(ei.value)
-    assert "table_name (env ZEROBUS_TABLE_NAME): " in msg
+    assert "table_name (env ZEROBUS_TABLE_NAME when loading from the environment): " in msg
     assert "TableName" not in msg
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -85,7 +85,9 @@ class ObservabilityConfig:
     flushed when the wrapper is shut down. Whatever ``observability_enabled``
     says, Go's log records at ``log_level`` reach the ``zerobus_py`` logger
     of Python's :mod:`logging`, and ``log_file`` (if set) gets them as JSON
-    lines. Every file is rotated at ``max_file_mb`` MiB, keeping
+    lines. With ``observability_enabled=False`` the export fields
+    (``endpoint``, ``protocol``, ``output_dir``, ``interval_secs``) are
+    ignored with a :class:`UserWarning` naming them. Every file is rotated at ``max_file_mb`` MiB, keeping
     ``max_backups`` old copies.
 
     Attributes:
@@ -115,6 +117,14 @@ class ObservabilityConfig:
     log_file: str | os.PathLike[str] | None = None
     max_file_mb: int | None = None
     max_backups: int | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
+        if not name.startswith("_") and name not in self.__dataclass_fields__ and not hasattr(type(self), name):
+            raise AttributeError(
+                f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
+            )
+        object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         # the dataclass repr, with user information in the endpoint URL redacted
@@ -243,6 +253,25 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
+# The export settings, which observability_enabled=False ignores (log_level, log_file and rotation still apply).
+_EXPORT_KEYS: Final = ("otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs")
+
+# The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
+_ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
+
+
+def _nearest(name: str, candidates: Iterable[str]) -> str:
+    """The candidate nearest ``name`` by the Go core's one "did you mean" rule (``core.Nearest``), else ``""``."""
+    try:
+        return str(_bridge.call(_bridge.native.Nearest, name, json.dumps(sorted(candidates))))
+    except (ImportError, ZerobusError):
+        return ""
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the candidate nearest ``name`` (:func:`_nearest`), else ``""``."""
+    best = _nearest(name, candidates)
+    return f"; did you mean {best!r}?" if best else ""
 
 
 class WrapperConfiguration:
@@ -255,7 +284,8 @@ class WrapperConfiguration:
     every problem at once with the Go core's rules: construction raises
     :class:`ConfigurationError` (also a ``TypeError``) for a value of the
     wrong type, naming the setting, and when a debug output is enabled without
-    ``debug_output_dir``; :meth:`validate` checks formats and combinations;
+    ``debug_output_dir`` (that problem alone, so settings may be completed
+    after construction); :meth:`validate` checks formats and combinations;
     creating a :class:`~zerobus_py.ZerobusWrapper` that sends also requires
     the credentials and a ``catalog.schema.table`` name.
 
@@ -310,7 +340,8 @@ class WrapperConfiguration:
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
-            number).
+            number; a YAML ``null`` or an empty Spark option means the
+            default, 10: write ``-1`` there to keep all).
         debug_arrow_compression: compress the Arrow debug files with Arrow
             IPC buffer compression: ``"zstd"``, ``"lz4"`` or ``"none"``;
             ``None`` (default) means none (YAML ``debug_arrow_compression``,
@@ -339,7 +370,10 @@ class WrapperConfiguration:
         max_message_bytes, max_record_bytes, create_timeout_ms, ack_timeout_ms,
         flush_timeout_ms, streams_per_schema, all_fields_optional: advanced
             settings of the Go core with the same YAML keys; ``None`` keeps the
-            core default.
+            core default. ``all_fields_optional`` matters only when the
+            table's columns cannot be read from Unity Catalog: when they can
+            (``unity_catalog_url`` and a principal allowed to read the
+            table), the table's nullability decides.
     """
 
     def __init__(
@@ -413,14 +447,38 @@ class WrapperConfiguration:
         self.all_fields_optional = all_fields_optional
         self.transport = transport
         self.arrow_flight_compression = arrow_flight_compression
-        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError).
+        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
+        # every such value at once.
+        wrong: list[ConfigurationTypeError] = []
         for attr, _key, typ in _FIELDS:
             value = self._raw(attr)
             if value is not None:
-                _checked(attr, value, typ, secret=attr in _SECRETS)
+                try:
+                    _checked(attr, value, typ, secret=attr in _SECRETS)
+                except ConfigurationTypeError as err:
+                    wrong.append(err)
+        if len(wrong) == 1:
+            raise wrong[0]
+        if wrong:
+            lines = "".join(f"\n  - {err}" for err in wrong)
+            raise ConfigurationTypeError(
+                f"invalid configuration ({len(wrong)} settings of the wrong type):{lines}",
+                keys=[key for err in wrong for key in err.keys],
+            )
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
-            # The original raises here; the Go rules report it with every other problem.
-            self.validate()
+            # The original raises here for this problem alone (the others wait for validate(), so settings
+            # completed after construction, as Spark's options over the environment, are not refused early).
+            _bridge.call(
+                _bridge.native.ValidateConfigKeys, self._native_json(warn=False), json.dumps(["debug_output_dir"])
+            )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A mistyped setting (cfg.retry_max_attemps = 1) is refused rather than kept and ignored: the original's
+        # configuration was read-only, so any assignment raised AttributeError. The settings stay assignable, as
+        # do private names and anything the class (or a subclass) defines.
+        if not name.startswith("_") and name not in _ATTRS and not hasattr(type(self), name):
+            raise AttributeError(f"WrapperConfiguration has no setting {name!r}{_did_you_mean(name, _ATTRS)}")
+        object.__setattr__(self, name, value)
 
     # -- the secret ------------------------------------------------------
 
@@ -498,11 +556,24 @@ class WrapperConfiguration:
                     out[key] = _redact_url(out[key])
         return out
 
-    def _native_json(self) -> str:
+    def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
+        settings = self.to_settings(include_secret=True)
+        ignored = [] if self.observability_enabled else [k for k in _EXPORT_KEYS if k in settings]
+        if ignored and warn:
+            # The Go core refuses export settings that observability_enabled=False would ignore; the original
+            # ignored the whole observability_config then, so drop-in code may give one: a warning, not an error.
+            warnings.warn(
+                f"observability_enabled is False, so {' and '.join(ignored)} of observability_config "
+                f"{'is' if len(ignored) == 1 else 'are'} ignored: set observability_enabled=True to export",
+                UserWarning,
+                stacklevel=3,
+            )
+        for key in ignored:
+            del settings[key]
         from ._secret import SecretText  # its repr hides the secret from captured frame locals
 
-        return SecretText(json.dumps(self.to_settings(include_secret=True)))
+        return SecretText(json.dumps(settings))
 
     def _refuse_placeholders(self) -> None:
         """A secret equal to what the getters show (``"<redacted>"``) is a configuration rebuilt from another
@@ -601,7 +672,7 @@ class WrapperConfiguration:
         "protobuf"), from the Go core (``core.Config.DebugKinds``); None when
         the settings or the native extension cannot say."""
         try:
-            kinds = json.loads(_bridge.call(_bridge.native.DebugKinds, self._native_json()))
+            kinds = json.loads(_bridge.call(_bridge.native.DebugKinds, self._native_json(warn=False)))
         except (ImportError, ZerobusError):
             return None
         return [str(k) for k in kinds]

@@ -107,7 +107,7 @@ import pyarrow.parquet as pq
 
 from . import _bridge
 from ._arrow import repeat_runs, row_indices
-from ._config import _SECRETS, WrapperConfiguration
+from ._config import _SECRETS, WrapperConfiguration, _nearest, go_settings
 from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
@@ -165,6 +165,16 @@ _COMMIT_RUNNER: Final = os.path.join("sql", "worker", "python_streaming_sink_run
 #: Digests of the streaming writers whose schema this process checked (micro-batches of a query, planned here),
 #: with the TimestampType columns that go to TIMESTAMP_NTZ table columns (see ``_Job._check``).
 _CHECKED: dict[str, tuple[str, ...]] = {}
+
+
+def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -> str:
+    """The key of one driver check in _CHECKED: a digest of the job, the schema and every setting, the secret
+    included (a changed secret is checked again). Made here so that no frame left in a traceback holds the
+    settings text with the secret (error reporters capture frame locals)."""
+    settings = json.dumps(config.to_settings(include_secret=True), sort_keys=True)
+    return hashlib.sha256("\0".join((job_id, schema_json, settings)).encode()).hexdigest()
+
+
 #: The time zone the driver's second schema check gives TimestampType columns: not UTC, so that the Go core's check
 #: names every one that goes to a TIMESTAMP_NTZ column (a zone other than UTC cannot go there).
 _CHECK_ZONE: Final = "Etc/GMT-14"
@@ -405,6 +415,14 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     a literal ``${``). An option given as an empty string unsets the key: the environment's value is not used.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
+    # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
+    keys = {s["key"] for s in go_settings()}
+    for key in given.keys() - keys:
+        best = _nearest(key, keys | _SOURCE_OPTIONS)
+        if best in _SOURCE_OPTIONS:
+            raise ConfigurationError(
+                f'zerobus: the zerobus data source option {key} is unknown; did you mean "{best}"?', keys=[key]
+            )
     hidden: dict[str, str] = {}
     text: dict[str, str | None] = {}
     for key, value in given.items():
@@ -439,10 +457,10 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
             error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
     if error is not None:
         raise error
-    from_options = WrapperConfiguration._from_settings(json.loads(loaded))
-    merged = WrapperConfiguration.from_env().to_settings(include_secret=True)
-    opts = from_options.to_settings(include_secret=True)
-    merged.update({k: v for k, v in opts.items() if k in given})
+    # Merged as data and built once: neither the environment nor the options alone need be a configuration
+    # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
+    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
+    merged.update({k: v for k, v in json.loads(loaded).items() if k in given})
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
@@ -955,8 +973,7 @@ class _Job:
         if not streaming:
             self._check()
             return
-        key = (self.job_id, schema.json(), json.dumps(self.config.to_settings(include_secret=True), sort_keys=True))
-        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()
+        digest = _check_digest(self.job_id, schema.json(), self.config)
         if _committing() or digest in _CHECKED:
             self.wall_clock = _CHECKED.get(digest, ())
             return

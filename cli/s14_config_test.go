@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// TestSendExportSettingsWithoutObservability: OTLP_OUTPUT_DIR (or
+// OTLP_ENDPOINT) without OTLP_ENABLED was accepted and nothing was exported
+// (s14 review-config 4); send refuses it, naming both, and sends nothing.
+func TestSendExportSettingsWithoutObservability(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 5)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	srv := startServer(t)
+	args := append(connFlags(srv, "main.default.s14_export_off"), "-progress", "never", path)
+	r := sendCLIEnv(t, map[string]string{"OTLP_OUTPUT_DIR": filepath.Join(dir, "otel"), "OTLP_ENDPOINT": "http://127.0.0.1:9"}, args...)
+	if r.err == nil {
+		t.Fatalf("send with OTLP_OUTPUT_DIR and no OTLP_ENABLED succeeded:\n%s%s", r.stdout, r.stderr)
+	}
+	want := "observability_enabled (env OTLP_ENABLED): is false, so otlp_endpoint and observability_output_dir would be ignored"
+	if !strings.Contains(core.ByKeyError(r.err).Error(), want) { // as Run prints it
+		t.Errorf("error %q lacks %q", r.err, want)
+	}
+	if n := srv.RecordCount("main.default.s14_export_off"); n != 0 {
+		t.Errorf("%d rows stored, want none", n)
+	}
+	// with OTLP_ENABLED=true the same environment exports
+	r = sendCLIEnv(t, map[string]string{"OTLP_ENABLED": "true", "OTLP_OUTPUT_DIR": filepath.Join(dir, "otel")}, args...)
+	if r.err != nil {
+		t.Fatalf("send with OTLP_ENABLED: %v\n%s", r.err, r.stderr)
+	}
+}
+
+// TestSendConfigFileErrorsDoNotPointAtTheEnvironment: with -config the
+// environment is not read, yet a missing credential was reported with its
+// variable and the hint "set the connection with ... the ZEROBUS_*
+// environment variables", also when those were set (s14 review-config 6).
+func TestSendConfigFileErrorsDoNotPointAtTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	yml := filepath.Join(dir, "nocreds.yaml")
+	if err := os.WriteFile(yml, []byte("endpoint: https://1234.zerobus.us-west-2.cloud.databricks.com\n"+
+		"table_name: main.default.t\nunity_catalog_url: https://ws.cloud.databricks.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ZEROBUS_CLIENT_ID": "abc", "ZEROBUS_CLIENT_SECRET": "xyz"}
+	var errOut bytes.Buffer
+	code := RunEnv(t.Context(), []string{"send", "-config", yml, path}, Env{
+		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	msg := errOut.String()
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitUsage, msg)
+	}
+	for _, want := range []string{"client_id (file " + yml + "): is required", "set the connection in " + yml + " or with -endpoint"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		// (the notice that the set variables are not read names them: TestSendConfigWarnsOfUnreadEnvironment)
+		if strings.Contains(line, "ZEROBUS_") && !strings.Contains(line, "the environment is not read") {
+			t.Errorf("error points at the environment, which -config does not read:\n%s", msg)
+		}
+	}
+	// without -config the settings come from the environment: named as read
+	errOut.Reset()
+	RunEnv(t.Context(), []string{"send", "-local", path}, Env{
+		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errOut,
+		LookupEnv: func(k string) (string, bool) {
+			return map[string]string{"ZEROBUS_MAX_INFLIGHT_REQUESTS": "-3"}[k], k == "ZEROBUS_MAX_INFLIGHT_REQUESTS"
+		},
+	})
+	if want := "max_inflight_requests (env ZEROBUS_MAX_INFLIGHT_REQUESTS): is -3"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("error lacks %q:\n%s", want, errOut.String())
+	}
+}
+
+// TestSendConfigWarnsOfUnreadEnvironment: with -config, ZEROBUS_LOG_FILE,
+// OTLP_ENABLED and the other settings' variables were ignored without a word
+// (s14 review-config 7); send names those that are set, not those the
+// file's ${NAME} references read, and still sends.
+func TestSendConfigWarnsOfUnreadEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 3)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	yml := filepath.Join(dir, "min.yaml")
+	if err := os.WriteFile(yml, []byte("table_name: main.default.s14_cfg\nclient_id: ${ZEROBUS_CLIENT_ID}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ZEROBUS_LOG_FILE": filepath.Join(dir, "z.log"), "OTLP_ENABLED": "true",
+		"ZEROBUS_CLIENT_ID": "me", "RETRY_MAX_ATTEMPTS": "", "UNRELATED": "x"}
+	r := sendCLIEnv(t, env, "-config", yml, "-local", "-quiet", path)
+	if r.err != nil {
+		t.Fatalf("send: %v\n%s", r.err, r.stderr)
+	}
+	want := "zerobus send: -config " + yml + ": the environment is not read, so OTLP_ENABLED, ZEROBUS_LOG_FILE are ignored " +
+		"(set them in the file, or send without -config)\n"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks\n%s\ngot:\n%s", want, r.stderr)
+	}
+	if _, err := os.Stat(env["ZEROBUS_LOG_FILE"]); err == nil {
+		t.Error("ZEROBUS_LOG_FILE was written although -config does not read it")
+	}
+	// nothing set: no warning
+	r = sendCLIEnv(t, map[string]string{"ZEROBUS_CLIENT_ID": "me"}, "-config", yml, "-local", "-quiet", path)
+	if r.err != nil || strings.Contains(r.stderr, "not read") {
+		t.Errorf("send: %v, stderr %q; want no warning", r.err, r.stderr)
+	}
+}
