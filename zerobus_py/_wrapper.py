@@ -14,7 +14,6 @@ import json
 import numbers
 import os
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import pyarrow as pa
 
 from . import _bridge, _logs
-from ._arrow import ReadFailure, _is_pandas, _is_polars, _is_series, export
+from ._arrow import ReadFailure, export, known_rows
 from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
@@ -764,7 +763,7 @@ def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, prog
     """Start the send in Go. A :class:`~zerobus_py.ZerobusError` before Go has the batch (a DataFrame pyarrow
     cannot convert, one column, a wrapper closed with ``close()``, ...) fails the batch as a whole: as for the
     failures Go finds, its ``result`` lists every row as failed (not written), when the input's length is known
-    without reading it (:func:`_known_rows`)."""
+    without reading it (:func:`~zerobus_py._arrow.known_rows`, as extraction counts it)."""
     try:
         with wrapper._calling() as native:
             return _Send(native, batch, timeout, progress)
@@ -777,7 +776,7 @@ def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, prog
 def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None:
     """The result of ``batch`` failing as a whole with ``err`` before any row was sent: every row not written;
     None when its length is not known without reading it (a reader, a stream, a dataset)."""
-    n = _known_rows(batch)
+    n = known_rows(batch, count=False)
     if n is None:
         return None
     return TransmissionResult._create(
@@ -793,27 +792,6 @@ def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None
         failed_count=n,
         groups=[_FailedGroup(err, ((0, n),), NOT_WRITTEN)] if n else [],
     )
-
-
-def _known_rows(batch: Any) -> int | None:
-    """The rows of ``batch`` when known without reading it: a pyarrow Table, RecordBatch or array, a pandas or
-    polars DataFrame or Series, a Parquet file (its footer), an object with ``__arrow_c_array__`` only; None for
-    the others (a reader, a dataset, an ``__arrow_c_stream__`` object) and anything that is not data."""
-    if isinstance(batch, (pa.Table, pa.RecordBatch)):
-        return int(batch.num_rows)
-    if isinstance(batch, (pa.Array, pa.ChunkedArray)):
-        return len(batch)
-    if _is_pandas(batch) or _is_polars(batch) or _is_series(batch):
-        return len(batch)
-    parquet = sys.modules.get("pyarrow.parquet")
-    if parquet is not None and isinstance(batch, parquet.ParquetFile):
-        return int(batch.metadata.num_rows)
-    if hasattr(batch, "__arrow_c_array__") and not hasattr(batch, "__arrow_c_stream__"):
-        try:
-            return len(pa.array(batch))
-        except Exception:  # not an array after all: no count
-            return None
-    return None
 
 
 async def _start_send_async(
