@@ -84,3 +84,18 @@ func (w *Wrapper) targetSchemaRetried(ctx context.Context, caller *arrow.Schema,
 		}
 	}
 }
+
+// failedKeep is how long the error of a catalog read that ran out of
+// attempts is kept for the sends of the schema (flightPlan): the longest
+// wait the retry rule allows before its last attempt, base·2^(attempts-1)
+// capped at the maximum delay, so that the sends right after (a
+// SendReader's parts, a caller's next batch) fail with it instead of each
+// retrying the catalog, and a send after that reads it again.
+func (w *Wrapper) failedKeep() time.Duration {
+	base, most := w.cfg.RetryBaseDelay, w.cfg.retryMaxDelay()
+	d := base
+	for i := 1; i < w.cfg.RetryMaxAttempts && d < most; i++ {
+		d *= 2
+	}
+	return min(d, most)
+}

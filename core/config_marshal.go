@@ -16,6 +16,12 @@ import (
 // Durations are written as text ("1.5s"). It is a description, not a
 // serialization: the secret cannot be read back (bindings pass settings
 // with SettingsOf / ConfigFromSettings).
+//
+// Embed a Config in a struct of your own as a named field (Zerobus
+// core.Config), not anonymously: an embedded Config's MarshalJSON and
+// MarshalYAML are promoted to the outer struct, which is then encoded as
+// this view alone, without its own fields. A named field is encoded as this
+// view under its key, beside the others.
 func (c Config) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -40,7 +46,8 @@ func (c Config) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalYAML encodes c as the same redacted view as MarshalJSON, a mapping
-// of the YAML configuration keys in declaration order.
+// of the YAML configuration keys in declaration order. As for MarshalJSON,
+// embed a Config in your own struct as a named field, not anonymously.
 func (c Config) MarshalYAML() (any, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	for _, kv := range c.fields() {

@@ -73,7 +73,16 @@ type flightSchema struct {
 	// the catalog, was found (zero for errors kept for good): a batch from
 	// mismatchRecheck later reads the table's schema again and re-plans.
 	errAt time.Time
-	slots []*fslot
+	// planning is the read of the table's schema and plan in progress
+	// (flightPlan), nil when none: the sends of the schema that come
+	// meanwhile wait for it, each as long as its own ctx allows.
+	planning *fplanning
+	// failed is the error of the last read, one that ran out of attempts
+	// (a *RetryExhaustedError), kept until failedUntil: the sends of the
+	// schema until then fail with it instead of each retrying.
+	failed      error
+	failedUntil time.Time
+	slots       []*fslot
 	// growth is the last chunk's IPC body size per 1024 bytes of its input
 	// (0: none yet), to size the next batch's chunks.
 	growth atomic.Int64
@@ -242,6 +251,14 @@ func newFlightSchema(n int) *flightSchema {
 	return fs
 }
 
+// fplanning is one flightPlan read in progress: shared is, once done is
+// closed, the error the sends that waited for it fail with (nil: they look
+// at the schema's state again, as the read left it).
+type fplanning struct {
+	done   chan struct{}
+	shared error
+}
+
 // flightPlan returns the cast of ss's schema to the table's (computed once
 // per schema), or the column-by-column mismatch (also kept). A failure to
 // learn the table's schema (the catalog unreachable, ctx ended) is returned
@@ -252,31 +269,104 @@ func newFlightSchema(n int) *flightSchema {
 // copy is checked once more against the schema read again, and a mismatch
 // is kept for mismatchRecheck only, after which a batch of that schema
 // reads the table's schema again (at most once per mismatchRecheck).
+//
+// One send of the schema reads (the catalog read's retries included:
+// targetSchemaRetried) without holding fs.mu; the sends that come
+// meanwhile wait for it, each until its own ctx ends, and take its outcome:
+// the plan, the kept error, or a failure that may pass, which the sends
+// that arrive within failedKeep after the retries ran out take too. When
+// the reading send's own ctx ends, a waiting send reads in its place.
 func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchema, error) {
 	fs := ss.fl
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if fs.caster != nil {
-		return fs, nil
-	}
-	if ss.schema.NumFields() == 0 && fs.err == nil {
-		// The cast would make every column of the table null: the
-		// protobuf plan's refusal, the same ConversionError on both
-		// transports (kept: the schema cannot change).
-		_, err := convert.NewPlan(ss.schema, convert.Options{MessageName: messageName(w.cfg.TableName)})
-		if err == nil {
-			err = errors.New("the schema has no columns; Zerobus needs at least one")
+	for {
+		fs.mu.Lock()
+		if fs.caster != nil {
+			fs.mu.Unlock()
+			return fs, nil
 		}
-		fs.err = fromSchemaError(err)
-		return fs, fs.err
+		if ss.schema.NumFields() == 0 && fs.err == nil {
+			// The cast would make every column of the table null: the
+			// protobuf plan's refusal, the same ConversionError on both
+			// transports (kept: the schema cannot change).
+			_, err := convert.NewPlan(ss.schema, convert.Options{MessageName: messageName(w.cfg.TableName)})
+			if err == nil {
+				err = errors.New("the schema has no columns; Zerobus needs at least one")
+			}
+			fs.err = fromSchemaError(err)
+			fs.mu.Unlock()
+			return fs, fs.err
+		}
+		if p := fs.planning; p != nil {
+			fs.mu.Unlock()
+			select {
+			case <-p.done:
+				if p.shared != nil {
+					return fs, p.shared
+				}
+				continue
+			case <-ctx.Done():
+				return fs, callEnded(ctx, "while the table's columns were being read from Unity Catalog, before anything was sent")
+			}
+		}
+		start := time.Now()
+		if fs.err != nil && (fs.errAt.IsZero() || start.Sub(fs.errAt) < mismatchRecheck) {
+			fs.mu.Unlock()
+			return fs, fs.err
+		}
+		if fs.failed != nil && start.Before(fs.failedUntil) {
+			fs.mu.Unlock()
+			return fs, fs.failed
+		}
+		p := &fplanning{done: make(chan struct{})}
+		fs.planning = p
+		notBefore := fs.errAt // a recheck: the copy the mismatch was found with is stale
+		kept := fs.err
+		fs.mu.Unlock()
+		var o planOutcome
+		func() {
+			// Published even if planning panics, so that no waiter is
+			// left waiting.
+			defer func() {
+				fs.mu.Lock()
+				fs.planning = nil
+				if o.caster != nil {
+					fs.caster, fs.err, fs.errAt = o.caster, nil, time.Time{}
+				} else if o.keep {
+					fs.err, fs.errAt = o.err, o.errAt
+				} else {
+					fs.err, fs.errAt = nil, time.Time{}
+					if ctx.Err() == nil {
+						// Not the reading send's ctx ending: the waiters'
+						// failure too.
+						p.shared = o.err
+					}
+					var re *RetryExhaustedError
+					if errors.As(o.err, &re) && ctx.Err() == nil {
+						fs.failed, fs.failedUntil = o.err, time.Now().Add(w.failedKeep())
+					}
+				}
+				fs.mu.Unlock()
+				close(p.done)
+			}()
+			o = w.planFlight(ctx, ss, start, notBefore, kept)
+		}()
+		return fs, o.err
 	}
-	start := time.Now()
-	if fs.err != nil && (fs.errAt.IsZero() || start.Sub(fs.errAt) < mismatchRecheck) {
-		return fs, fs.err
-	}
-	notBefore := fs.errAt // a recheck: the copy the mismatch was found with is stale
-	kept := fs.err
-	fs.err, fs.errAt = nil, time.Time{}
+}
+
+// planOutcome is what one flightPlan read gives: the cast, or err, kept as
+// the schema's (until errAt+mismatchRecheck when errAt is set) when keep.
+type planOutcome struct {
+	caster *flightstream.Caster
+	err    error
+	keep   bool
+	errAt  time.Time
+}
+
+// planFlight reads the table's schema and plans the cast of ss's schema to
+// it, for flightPlan (which publishes the outcome): kept is the mismatch
+// being rechecked (nil if none), notBefore when its catalog copy was read.
+func (w *Wrapper) planFlight(ctx context.Context, ss *schemaState, start, notBefore time.Time, kept error) planOutcome {
 	for {
 		target, fetched, err := w.targetSchemaRetried(ctx, ss.schema, notBefore, kept == nil)
 		if err != nil {
@@ -286,37 +376,34 @@ func (w *Wrapper) flightPlan(ctx context.Context, ss *schemaState) (*flightSchem
 					// A recheck the catalog could not answer: the mismatch
 					// stands, and is checked again mismatchRecheck later
 					// (not at every batch while the catalog is down).
-					fs.err, fs.errAt = kept, time.Now()
-					return fs, fs.err
+					return planOutcome{err: kept, keep: true, errAt: time.Now()}
 				}
-				return fs, err // transient: not kept
+				return planOutcome{err: err} // transient: not kept
 			}
 			ce := &ConversionError{Row: -1, Reason: "the Arrow schema cannot be sent over Arrow Flight: " + causeText(err), Err: err}
 			var cat *flightstream.CatalogError
 			if errors.As(err, &cat) {
 				ce.Column = cat.Column
 			}
-			fs.err = ce
-			return fs, fs.err
+			return planOutcome{err: ce, keep: true}
 		}
-		fs.caster, err = flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
+		caster, err := flightstream.PlanCast(w.cfg.TableName, ss.schema, target)
 		if err == nil {
-			return fs, nil
+			return planOutcome{caster: caster}
 		}
 		var me *flightstream.MismatchError
 		if !errors.As(err, &me) {
-			fs.err = &ConversionError{Row: -1, Reason: causeText(err), Err: err}
-			return fs, fs.err
+			return planOutcome{err: &ConversionError{Row: -1, Reason: causeText(err), Err: err}, keep: true}
 		}
 		if !fetched.IsZero() && fetched.Before(start) && notBefore.Before(start) {
 			notBefore = start // a cached copy: read the table's schema again, once
 			continue
 		}
-		fs.err = mismatchError(me)
+		o := planOutcome{err: mismatchError(me), keep: true}
 		if !fetched.IsZero() {
-			fs.errAt = time.Now()
+			o.errAt = time.Now()
 		}
-		return fs, fs.err
+		return o
 	}
 }
 

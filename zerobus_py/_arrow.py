@@ -487,11 +487,20 @@ def take_rows(data: Any, indices: pa.Array, total_rows: int) -> Any:
 
             runs = _runs(indices)
             return pd.concat([data.iloc[lo:hi] for lo, hi in runs]) if runs else data.iloc[0:0]
-    if _is_polars(data):
+    if _is_polars(data) or _instance(data, "polars", "Series"):
         import polars as pl
 
         return data[pl.from_arrow(indices)]
+    # One column (refused when sent, every row not written): its rows, as the same kind (a pyarrow array for an
+    # other library's array).
+    if _instance(data, "pandas", "Series"):
+        return data.iloc[indices.to_numpy()]
+    if isinstance(data, pa.ChunkedArray):
+        return data.take(indices)
     if hasattr(data, "__arrow_c_array__"):
+        column = data if isinstance(data, pa.Array) else pa.array(data)
+        if not pa.types.is_struct(column.type):
+            return column.take(indices)
         return _take_arrow(_array_batch(data), indices)
     raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
 
@@ -569,7 +578,7 @@ def _refuse_rerun(data: Any) -> None:
     sample) would give back other rows than the ones selected, silently. Refused, saying what to pass instead."""
     if isinstance(data, (pa.RecordBatch, pa.Table)) or _is_pandas(data) or _is_polars(data) or _is_file_read(data):
         return
-    if _is_struct_chunks(data):  # in memory and immutable, as a table
+    if isinstance(data, pa.ChunkedArray) or _is_series(data):  # in memory and immutable, as a table
         return
     if isinstance(data, pa.RecordBatchReader):
         raise TypeError(
@@ -607,17 +616,35 @@ def _take_streamed(reader: pa.RecordBatchReader, indices: pa.Array, total_rows: 
 
 
 def _num_rows(data: Any) -> int:
-    """The input's row count, from metadata where it has some: a Parquet file's footer, a dataset's count."""
+    """The input's row count for extraction (:func:`known_rows`, a dataset counted); ``TypeError`` for an input
+    whose rows cannot be selected again (see :func:`_refuse_rerun`) or that is not data."""
     _refuse_rerun(data)
+    n = known_rows(data, count=True)
+    if n is None:
+        raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
+    return n
+
+
+def known_rows(data: Any, *, count: bool) -> int | None:
+    """The rows of ``data`` as a send counts them, known without reading its data: a pyarrow Table, RecordBatch,
+    Array or ChunkedArray, a pandas or polars DataFrame or Series, a Parquet file (its footer), an object with
+    ``__arrow_c_array__`` only, and with ``count`` a dataset or scanner (counted from its files' metadata). None
+    for the others: a reader or an ``__arrow_c_stream__`` object (read once, by the send), anything that is not
+    data. One helper for a failed send's result (``_all_not_written``) and for extraction (:func:`_num_rows`), so
+    both say the same inputs have a length."""
     if isinstance(data, (pa.RecordBatch, pa.Table)):
         return int(data.num_rows)
-    if _is_pandas(data) or _is_polars(data) or _is_struct_chunks(data):
+    if isinstance(data, (pa.Array, pa.ChunkedArray)) or _is_pandas(data) or _is_polars(data) or _is_series(data):
         return len(data)
-    if _is_file_read(data):  # counted from metadata (Parquet footers), without reading the data
-        parquet = sys.modules.get("pyarrow.parquet")
-        if parquet is not None and isinstance(data, parquet.ParquetFile):
-            return int(data.metadata.num_rows)
-        return int(data.count_rows())  # a Dataset or Scanner
-    if hasattr(data, "__arrow_c_array__"):
-        return int(_array_batch(data).num_rows)
-    raise TypeError(f"cannot extract rows from {type(data).__qualname__}")
+    parquet = sys.modules.get("pyarrow.parquet")
+    if parquet is not None and isinstance(data, parquet.ParquetFile):
+        return int(data.metadata.num_rows)
+    dataset = sys.modules.get("pyarrow.dataset")
+    if dataset is not None and isinstance(data, (dataset.Dataset, dataset.Scanner)):
+        return int(data.count_rows()) if count else None
+    if hasattr(data, "__arrow_c_array__") and not hasattr(data, "__arrow_c_stream__"):
+        try:
+            return len(pa.array(data))
+        except Exception:  # not an array after all: no count
+            return None
+    return None

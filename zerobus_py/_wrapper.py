@@ -8,24 +8,24 @@ import concurrent.futures
 import contextlib
 import contextvars
 import copy
+import dataclasses
 import functools
 import json
 import numbers
 import os
 import signal
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pyarrow as pa
 
 from . import _bridge, _logs
-from ._arrow import ReadFailure, _is_pandas, _is_polars, _is_series, export
-from ._config import ConfigurationTypeError, WrapperConfiguration
+from ._arrow import ReadFailure, export, known_rows
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self
@@ -379,7 +379,7 @@ class ZerobusWrapper:
             raise ConfigurationTypeError(f"config must be a WrapperConfiguration, not {type(config).__name__}")
         # A snapshot, secret included: the caller may change (or reuse for the next table) the object it passed,
         # which would make .config and repr() name settings this wrapper does not use.
-        self._config = copy.deepcopy(config)
+        self._config = _config_snapshot(config)
         self._lock = threading.Lock()
         #: notified when no call is starting on the Go wrapper (_calling); shutdown waits for that
         self._idle = threading.Condition(self._lock)
@@ -400,7 +400,7 @@ class ZerobusWrapper:
     def config(self) -> WrapperConfiguration:
         """The configuration this wrapper was created with (the settings it uses), as a new copy: changes to
         the object passed at creation, or to this copy, do not reach the wrapper."""
-        return copy.deepcopy(self._config)
+        return _config_snapshot(self._config)
 
     @property
     def is_closed(self) -> bool:
@@ -728,11 +728,42 @@ async def _send_async(
     return _outcome(d, send.read_failures)
 
 
+def _config_snapshot(config: WrapperConfiguration) -> WrapperConfiguration:
+    """A copy of ``config`` that the caller's later changes do not reach (secret included), attribute by attribute
+    (:func:`_snapshot_value`): a value ``validate()`` accepts that :func:`copy.deepcopy` cannot copy (a read-only
+    ``MappingProxyType`` ``observability_config``, a path object holding a lock) is snapshot as plain data, not
+    refused with deepcopy's ``TypeError``."""
+    snap = copy.copy(config)
+    for attr, value in vars(config).items():
+        vars(snap)[attr] = _snapshot_value(value)
+    return snap
+
+
+def _snapshot_value(value: Any) -> Any:
+    """``value`` as a copy: an ``ObservabilityConfig`` field by field, a ``Mapping`` as a ``dict`` of copies, others
+    by :func:`copy.deepcopy` (a ``pathlib`` path stays one); a path deepcopy cannot copy as its ``str``, and any other
+    such value as given (it cannot be copied; the settings sent are the text it gives when the wrapper is made)."""
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        return value
+    if isinstance(value, ObservabilityConfig):
+        return dataclasses.replace(
+            value, **{f.name: _snapshot_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        )
+    if isinstance(value, Mapping):
+        return {k: _snapshot_value(v) for k, v in value.items()}
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # any object deepcopy refuses (pickling, a lock, a __deepcopy__ raising)
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        return value
+
+
 def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None) -> _Send:
     """Start the send in Go. A :class:`~zerobus_py.ZerobusError` before Go has the batch (a DataFrame pyarrow
     cannot convert, one column, a wrapper closed with ``close()``, ...) fails the batch as a whole: as for the
     failures Go finds, its ``result`` lists every row as failed (not written), when the input's length is known
-    without reading it (:func:`_known_rows`)."""
+    without reading it (:func:`~zerobus_py._arrow.known_rows`, as extraction counts it)."""
     try:
         with wrapper._calling() as native:
             return _Send(native, batch, timeout, progress)
@@ -745,7 +776,7 @@ def _start_send(wrapper: ZerobusWrapper, batch: Any, timeout: float | None, prog
 def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None:
     """The result of ``batch`` failing as a whole with ``err`` before any row was sent: every row not written;
     None when its length is not known without reading it (a reader, a stream, a dataset)."""
-    n = _known_rows(batch)
+    n = known_rows(batch, count=False)
     if n is None:
         return None
     return TransmissionResult._create(
@@ -761,27 +792,6 @@ def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None
         failed_count=n,
         groups=[_FailedGroup(err, ((0, n),), NOT_WRITTEN)] if n else [],
     )
-
-
-def _known_rows(batch: Any) -> int | None:
-    """The rows of ``batch`` when known without reading it: a pyarrow Table, RecordBatch or array, a pandas or
-    polars DataFrame or Series, a Parquet file (its footer), an object with ``__arrow_c_array__`` only; None for
-    the others (a reader, a dataset, an ``__arrow_c_stream__`` object) and anything that is not data."""
-    if isinstance(batch, (pa.Table, pa.RecordBatch)):
-        return int(batch.num_rows)
-    if isinstance(batch, (pa.Array, pa.ChunkedArray)):
-        return len(batch)
-    if _is_pandas(batch) or _is_polars(batch) or _is_series(batch):
-        return len(batch)
-    parquet = sys.modules.get("pyarrow.parquet")
-    if parquet is not None and isinstance(batch, parquet.ParquetFile):
-        return int(batch.metadata.num_rows)
-    if hasattr(batch, "__arrow_c_array__") and not hasattr(batch, "__arrow_c_stream__"):
-        try:
-            return len(pa.array(batch))
-        except Exception:  # not an array after all: no count
-            return None
-    return None
 
 
 async def _start_send_async(

@@ -47,9 +47,12 @@ type rotFile struct {
 	maxBackups int
 	refs       int
 
-	mu   sync.Mutex // guards f and size
+	mu   sync.Mutex // guards f, size and perm
 	f    *os.File
 	size int64
+	// perm is the mode of the file before the last rotation (0: none yet),
+	// given to the file created in its place.
+	perm fs.FileMode
 }
 
 // rotHandle is one user's handle on a rotating file: Write appends (rotating
@@ -91,12 +94,26 @@ func openRotating(path string, maxMB, maxBackups int, field string) (*rotHandle,
 	return &rotHandle{path: abs, f: f}, nil
 }
 
-// open opens (or creates, 0600) the file for appending and notes its size.
-// Called with mu held, or before f is shared.
+// open opens (or creates) the file for appending and notes its size. A file
+// created after a rotation takes the rotated file's mode (perm, whatever
+// the umask: a log file an operator made readable by a shipper stays so, as
+// lumberjack, used before, kept it); else a new file is 0600. Called with
+// mu held, or before f is shared.
 func (f *rotFile) open() error {
-	fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	perm := f.perm
+	if perm == 0 {
+		perm = 0o600
+	}
+	fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
+	created := err == nil
+	if errors.Is(err, fs.ErrExist) {
+		fh, err = os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND, 0)
+	}
 	if err != nil {
 		return err
+	}
+	if created && f.perm != 0 {
+		_ = fh.Chmod(f.perm) // best effort: the file is written either way
 	}
 	st, err := fh.Stat()
 	if err != nil {
@@ -144,6 +161,9 @@ func (f *rotFile) rotate() error {
 			break
 		}
 		stamp = stamp.Add(time.Millisecond) // two rotations within one millisecond
+	}
+	if st, err := os.Stat(f.path); err == nil {
+		f.perm = st.Mode().Perm() // the new file keeps it (open)
 	}
 	if err := os.Rename(f.path, backup); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
