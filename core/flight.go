@@ -97,7 +97,10 @@ type (
 // tableTarget caches the table's Arrow schema from Unity Catalog (both
 // transports: Wrapper.tableSchema).
 type tableTarget struct {
-	mu        sync.Mutex
+	// sem holds one token while the schema is read or the fields below are
+	// used: a lock that a send waiting for another's catalog read leaves when
+	// its ctx ends (made by New; see tableSchema).
+	sem       chan struct{}
 	schema    *arrow.Schema
 	fetched   time.Time // when schema was read
 	canonical bool      // the catalog may not be read: use the canonical mapping
@@ -182,8 +185,12 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 		return nil, time.Time{}, nil
 	}
 	t := &w.target
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, time.Time{}, callEnded(ctx, "while waiting for another send's read of the table's columns from Unity Catalog, before anything was sent")
+	}
+	defer func() { <-t.sem }()
 	if t.schema != nil && !t.fetched.Before(notBefore) {
 		return t.schema, t.fetched, nil
 	}
@@ -191,7 +198,7 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 		return nil, time.Time{}, nil
 	}
 	at := time.Now()
-	// Bounded by create_timeout_ms: other sends wait for this read (t.mu),
+	// Bounded by create_timeout_ms: other sends wait for this read (t.sem),
 	// and a caller's HTTP client may have no timeout of its own.
 	fctx, cancel := context.WithTimeout(ctx, w.cfg.CreateTimeout)
 	s, err := flightstream.FetchTableSchema(fctx, w.client)

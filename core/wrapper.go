@@ -120,6 +120,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		schemas:       map[string]*schemaState{},
 		futures:       map[*SendFuture]struct{}{},
 		records:       newRecordWindow(cfg.MaxInflightBytes),
+		target:        tableTarget{sem: make(chan struct{}, 1)},
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {
