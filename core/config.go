@@ -412,7 +412,7 @@ func (c Config) DebugKinds() []string {
 // for conversion-only checks such as "zerobus send -dry-run". These are the
 // phases of the original Python API: formats in validate(), credentials when
 // a writing wrapper is created.
-func (c Config) Validate() error { return c.validate(checks{observable: true, exports: true}) }
+func (c Config) Validate() error { return c.validate(checks{observable: true}) }
 
 // checks selects the rules of a validation phase beyond Validate's formats.
 type checks struct {
@@ -422,14 +422,11 @@ type checks struct {
 	credentials bool
 	// observable: WriterDisabled requires a debug output.
 	observable bool
-	// exports: export settings need ObservabilityEnabled (exportIgnored).
-	// Not SetupTelemetry's: it builds no-op providers when disabled.
-	exports bool
 }
 
 // validateForNew is New's phase: Validate's formats plus what sending needs.
 func (c Config) validateForNew(oauth bool) error {
-	return c.validate(checks{sending: true, credentials: oauth, exports: true})
+	return c.validate(checks{sending: true, credentials: oauth})
 }
 
 func (c Config) validate(ck checks) error {
@@ -563,10 +560,6 @@ func (c Config) validate(ck checks) error {
 	if c.ObservabilityInterval < 0 {
 		add("ObservabilityInterval", "is %v; must be positive", c.ObservabilityInterval)
 	}
-	if ignored := given.exportIgnored(); ck.exports && len(ignored) > 0 {
-		add("ObservabilityEnabled", "is false, so %s would be ignored: set ObservabilityEnabled to export, or leave %s unset",
-			strings.Join(ignored, " and "), map[bool]string{true: "it", false: "them"}[len(ignored) == 1])
-	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
 	default:
@@ -592,26 +585,28 @@ func (c Config) validate(ck checks) error {
 // 2^44 left every telemetry and log file empty).
 const maxTelemetryFileMB = 1 << 20
 
-// exportIgnored lists the export settings given (not their defaults) that
-// have no effect because ObservabilityEnabled is false: Validate refuses
-// them rather than accept and ignore them (the Python package, whose
-// original ignored them, drops them with a warning instead).
+// exportIgnored lists the YAML keys of the export settings given (not
+// their defaults) that have no effect because ObservabilityEnabled is
+// false. New logs a warning naming them (the Python package, whose
+// original ignored them, warns too); they are not refused, as an
+// environment set for other programs, or the original's env file, may
+// hold them.
 func (c Config) exportIgnored() []string {
 	if c.ObservabilityEnabled {
 		return nil
 	}
 	var ignored []string
 	if c.OTLPEndpoint != "" {
-		ignored = append(ignored, "OTLPEndpoint")
+		ignored = append(ignored, "otlp_endpoint")
 	}
 	if c.OTLPProtocol != "" && c.OTLPProtocol != DefaultOTLPProtocol {
-		ignored = append(ignored, "OTLPProtocol")
+		ignored = append(ignored, "otlp_protocol")
 	}
 	if c.ObservabilityOutputDir != "" {
-		ignored = append(ignored, "ObservabilityOutputDir")
+		ignored = append(ignored, "observability_output_dir")
 	}
 	if c.ObservabilityInterval != 0 && c.ObservabilityInterval != DefaultObservabilityInterval {
-		ignored = append(ignored, "ObservabilityInterval")
+		ignored = append(ignored, "observability_interval_secs")
 	}
 	return ignored
 }

@@ -149,8 +149,9 @@ func (c Config) validateTelemetry(ck checks) error {
 // reads (log_level, log_file, the observability settings) taken from the
 // environment through lookup, and no other: for a program that sends
 // nothing (zerobus local) but logs like one that does. Bad values of those
-// variables are reported as by ApplyEnv, and so are export settings that
-// OTLP_ENABLED (unset or false) would ignore, as Validate does.
+// variables are reported as by ApplyEnv (export settings that OTLP_ENABLED,
+// unset or false, leaves unused are not: an environment set for other
+// programs may hold them).
 func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	names := map[string]bool{}
 	for _, s := range settings {
@@ -168,7 +169,7 @@ func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) 
 		return lookup(name)
 	})
 	if err == nil {
-		if err = cfg.validateTelemetry(checks{exports: true}); err != nil {
+		if err = cfg.validateTelemetry(checks{}); err != nil {
 			err.(*ConfigurationError).Source = "environment"
 		}
 	}

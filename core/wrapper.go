@@ -109,6 +109,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if err := o.telemetryFromConfig(ctx, cfg); err != nil {
 		return nil, err
 	}
+	exportIgnored := cfg.exportIgnored()
 	cfg = cfg.withDefaults()
 	w := &Wrapper{
 		cfg:           &cfg,
@@ -125,6 +126,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	w.log = w.tel.Logger()
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if len(exportIgnored) > 0 {
+		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
+			" export nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
 	}
 	if cfg.debugRequested() && len(cfg.DebugKinds()) == 0 {
 		w.log.WarnContext(ctx, "zerobus: debug_enabled is true but debug_arrow_enabled and debug_protobuf_enabled "+

@@ -561,8 +561,8 @@ class WrapperConfiguration:
         settings = self.to_settings(include_secret=True)
         ignored = [] if self.observability_enabled else [k for k in _EXPORT_KEYS if k in settings]
         if ignored and warn:
-            # The Go core refuses export settings that observability_enabled=False would ignore; the original
-            # ignored the whole observability_config then, so drop-in code may give one: a warning, not an error.
+            # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one
+            # (the original ignored the whole observability_config then, so drop-in code may give one).
             warnings.warn(
                 f"observability_enabled is False, so {' and '.join(ignored)} of observability_config "
                 f"{'is' if len(ignored) == 1 else 'are'} ignored: set observability_enabled=True to export",
