@@ -232,7 +232,8 @@ def test_spark_quarantine_from_runs(tmp_path: Path) -> None:
     errors = {i: f"{type(e).__name__}: {e}" for i, e in res.failed_row_errors}
     want_ids = res.get_not_written_row_indices() + res.get_unknown_row_indices()
     assert got.column("id").to_pylist() == want_ids
-    outcome_col, error_col = spark._QUARANTINE_COLUMNS
+    outcome_col, error_col, row_col = spark._QUARANTINE_COLUMNS
+    assert got.column(row_col).to_pylist() == want_ids  # the partition's one part: its row numbers are the ids
     assert got.column(outcome_col).to_pylist() == ["not_written"] * 400_000 + ["unknown"] * 600_000
     assert got.column(error_col).to_pylist() == [errors[i] for i in want_ids]
     assert got.column(error_col)[0].as_py() == "ConnectionError: lost 1"
