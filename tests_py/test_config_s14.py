@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -74,6 +75,18 @@ def test_a_mistyped_attribute_is_refused() -> None:
     assert (settings["retry_max_attempts"], settings["client_secret"]) == (2, "s3cret")
     assert (settings["proxy_url"], settings["log_level"]) == ("http://u:pw@proxy:3128", "warn")
     assert cfg.copy(retry_max_attempts=4).retry_max_attempts == 4
+
+
+def test_a_subclass_keeps_attributes_of_its_own() -> None:
+    """A subclass that sets an attribute of its own in its __init__ was refused ("has no setting 'tag'")."""
+
+    class Tagged(WrapperConfiguration):
+        def __init__(self, *args: Any, tag: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tag = tag
+
+    cfg = Tagged("http://127.0.0.1:1", "main.default.t", tag="blue", retry_max_attempts=3)
+    assert (cfg.tag, cfg.to_settings()["retry_max_attempts"]) == ("blue", 3)
 
 
 def test_a_mistyped_observability_field_is_refused() -> None:

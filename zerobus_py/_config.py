@@ -475,8 +475,14 @@ class WrapperConfiguration:
     def __setattr__(self, name: str, value: Any) -> None:
         # A mistyped setting (cfg.retry_max_attemps = 1) is refused rather than kept and ignored: the original's
         # configuration was read-only, so any assignment raised AttributeError. The settings stay assignable, as
-        # do private names and anything the class (or a subclass) defines.
-        if not name.startswith("_") and name not in _ATTRS and not hasattr(type(self), name):
+        # do private names and anything the class defines. A subclass's instances take attributes of their own
+        # (self.tag = ... in its __init__): the check is the class's own.
+        if (
+            type(self) is WrapperConfiguration
+            and not name.startswith("_")
+            and name not in _ATTRS
+            and not hasattr(type(self), name)
+        ):
             raise AttributeError(f"WrapperConfiguration has no setting {name!r}{_did_you_mean(name, _ATTRS)}")
         object.__setattr__(self, name, value)
 
