@@ -90,7 +90,9 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // latest SetupTelemetry, redacted: an OTEL_EXPORTER_OTLP_* value the SDK
 // cannot parse (a header holding an API key, an endpoint with
 // user:password) is named but never printed, where the SDK's default
-// logger wrote it raw to stderr.
+// logger wrote it raw to stderr. Once that Telemetry is shut down (and no
+// later one is live), those records are dropped; the replaced logger is
+// not restored (OpenTelemetry offers no way to read it).
 //
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The

@@ -78,7 +78,10 @@ type Wrapper struct {
 // Wrapper owns it (Close shuts it down, as with WithTelemetry). Without
 // ObservabilityEnabled only the logger (LogFile at LogLevel) is set up and
 // metrics and spans keep going to the otel globals. Those options, when
-// given, take the place of cfg's observability settings.
+// given, take the place of cfg's observability settings. With OTLP export
+// this replaces OpenTelemetry's process-wide internal logger, as
+// SetupTelemetry does (see there): a program with a logger of its own set
+// by otel.SetLogger passes WithTelemetry or WithLogger instead.
 func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error) {
 	var o options
 	for _, opt := range opts {

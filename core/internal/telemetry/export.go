@@ -262,7 +262,8 @@ type Providers struct {
 	shutdowns []func(context.Context) error // run concurrently by Shutdown
 	closers   []func() error                // then these: the files
 
-	collector *endpoint // the OTLP collector, when Setup knows its address
+	collector *endpoint    // the OTLP collector, when Setup knows its address
+	otelLog   *slog.Logger // OpenTelemetry's internal records' destination while this is the latest (otellog.go)
 
 	once        sync.Once
 	shutdownErr error
@@ -311,6 +312,7 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
+		releaseOTelLogger(p.otelLog)
 		// After the final exports have been written into the files.
 		for _, c := range p.closers {
 			errs = append(errs, c())
@@ -418,13 +420,16 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		mexps, texps = append(mexps, me), append(texps, te)
 	}
 	var collector *endpoint
+	var otelLog *slog.Logger
 	if cfg.Endpoint != "" || sink == nil {
 		// The exporters read OTEL_EXPORTER_OTLP_*: what they cannot parse
 		// is logged here, redacted (otellog.go), not printed to stderr.
-		useOTelLogger(newLogger(logExtra...))
+		otelLog = newLogger(logExtra...)
+		useOTelLogger(otelLog)
 		proto, _ := cfg.protocol() // validated above
 		me, te, ep, err := networkExporters(ctx, proto, cfg.Endpoint)
 		if err != nil {
+			releaseOTelLogger(otelLog)
 			return nil, err
 		}
 		mexps, texps, collector = append(mexps, me), append(texps, te), ep
@@ -451,6 +456,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		TracerProvider: tp,
 		Logger:         newLogger(logExtra...),
 		collector:      collector,
+		otelLog:        otelLog,
 		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
 		shutdowns: []func(context.Context) error{
 			mp.Shutdown, // also aborts an in-flight periodic export

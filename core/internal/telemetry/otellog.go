@@ -23,9 +23,9 @@ import (
 // key) or an unparsable OTEL_EXPORTER_OTLP_ENDPOINT with user:password was
 // printed raw, past the application's logging. Setup replaces that logger
 // (otel.SetLogger) with otelLogSink: records go to the logger of the latest
-// Setup, as "zerobus: OpenTelemetry: <msg>", with every string value
-// replaced by "<redacted>" and the error's text scrubbed of URL userinfo
-// and of the values of the OTEL_* variables. Errors and warnings only (the
+// Setup not shut down (none: dropped), as "zerobus: OpenTelemetry: <msg>",
+// with every string value replaced by "<redacted>" and the error's text
+// scrubbed of URL userinfo and of the values of the OTEL_* variables. Errors and warnings only (the
 // SDK's Info and Debug records are dropped, as its default logger does).
 
 var (
@@ -38,6 +38,15 @@ var (
 func useOTelLogger(l *slog.Logger) {
 	otelLogTarget.Store(l)
 	otelLogOnce.Do(func() { otel.SetLogger(logr.New(&otelLogSink{})) })
+}
+
+// releaseOTelLogger ends l as the destination (a Setup shut down or
+// failed), unless a later Setup took its place: its records are then
+// dropped, not written to a logger whose files are closed.
+func releaseOTelLogger(l *slog.Logger) {
+	if l != nil {
+		otelLogTarget.CompareAndSwap(l, nil)
+	}
 }
 
 // otelLogSink is a logr.LogSink writing to otelLogTarget, redacted.
