@@ -1421,3 +1421,34 @@ def test_a_quarantined_rows_place_in_its_partition(
     assert q.column("_zerobus_row").to_pylist() == [7, 17, 27]
     errors = q.column("_zerobus_error").to_pylist()
     assert [e.split("at row ")[1].split(",")[0] for e in errors] == [f"{r} of partition 2" for r in (7, 17, 27)]
+
+
+def test_pyspark_40_streaming_rows_store_the_utc_wall_clock_and_the_driver_says_so(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PySpark 4.0 hands a streaming query's micro-batches to Python as rows (naive datetimes, no zone), and the
+    data source cannot read spark.sql.session.timeZone: a TIMESTAMP column into a TIMESTAMP_NTZ column stores the
+    wall clock in UTC there, not Spark's CAST in the session's zone (documented). The driver now warns, naming the
+    column and the cast; with Arrow micro-batches (PySpark >= 4.1) it does not."""
+    from pyspark.sql import Row
+    from pyspark.sql.types import LongType, StructField, StructType, TimestampType
+
+    import zerobus_py.spark as zspark
+
+    table = "main.spark.rows40ntz"
+    server.create_table(table, "id BIGINT, ts TIMESTAMP_NTZ")
+    schema = StructType([StructField("id", LongType()), StructField("ts", TimestampType())])
+    o = {**options(server, table), "client_secret": SECRET}
+    with caplog.at_level("WARNING", logger=zspark.logger.name):
+        zspark._Job(o, schema, streaming=True)
+    assert not [r for r in caplog.records if "PySpark 4.0" in r.getMessage()]
+    monkeypatch.setattr(zspark, "STREAM_ARROW", False)
+    with caplog.at_level("WARNING", logger=zspark.logger.name):
+        job = zspark._Job(o, schema, streaming=True)
+    assert job.wall_clock == ("ts",)
+    [warned] = [r.getMessage() for r in caplog.records if "PySpark 4.0" in r.getMessage()]
+    assert "in UTC" in warned and 'F.col("ts").cast("timestamp_ntz")' in warned and table in warned
+    monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(0, 0, 1, 0)))
+    instant = datetime.datetime(2024, 7, 1, 16, tzinfo=datetime.timezone.utc)
+    job.write(iter([Row(id=1, ts=instant.astimezone().replace(tzinfo=None))]))  # as PySpark 4.0 gives it
+    assert server.table(table).to_pylist() == [{"id": 1, "ts": 1_719_849_600_000_000}]  # 16:00, UTC's wall clock

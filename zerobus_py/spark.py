@@ -28,8 +28,11 @@ write once, with an error naming the column, its Spark type and what to do. A ``
 
 A TimestampType column going to a table's TIMESTAMP_NTZ column stores its wall clock in the Spark session's time
 zone, as Spark's CAST does (found by the driver's check; such a field inside a struct, array or map is refused
-with the cast to use). A TimestampNTZType column going to a table's TIMESTAMP column is taken as UTC (the Go core's
-rule), not in the session's zone as Spark's CAST would: cast it in Spark first (``F.col("t").cast("timestamp")``).
+with the cast to use), except in a streaming query on PySpark 4.0: its micro-batches reach Python as rows, which
+carry no time zone, so it stores the wall clock in UTC (the driver logs a warning); cast in Spark first
+(``F.col("ts").cast("timestamp_ntz")``) or run the session in UTC there. A TimestampNTZType column going to a
+table's TIMESTAMP column is taken as UTC (the Go core's rule), not in the session's zone as Spark's CAST would:
+cast it in Spark first (``F.col("t").cast("timestamp")``).
 
 Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
 keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
@@ -190,6 +193,8 @@ _ABORT_IDLE: Final = 2.0
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
 _STARTED: Final = "started-"
+#: The planning's run id at the end of a streaming attempt's marker or report name (see ``_attempt_name``).
+_RUN_IN_NAME: Final = re.compile(r"-r([0-9a-f]{8})(?:\.json)?$")
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
 #: task's partition (0-based, in the order Spark gave the rows).
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
@@ -609,8 +614,9 @@ def _wall_clock_columns(wrapper: ZerobusWrapper, arrow_schema: pa.Schema) -> tup
 
 
 def _to_wall_clock(batches: Iterator[pa.RecordBatch], columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
-    """The batches with each of ``columns`` (zoned timestamps) as its wall clock in its zone (the Spark session's):
-    what Spark's CAST to TIMESTAMP_NTZ gives."""
+    """The batches with each of ``columns`` (zoned timestamps) as its wall clock in its zone: what Spark's CAST to
+    TIMESTAMP_NTZ gives when the zone is the Spark session's (Arrow batches from Spark). Batches built from rows
+    (PySpark 4.0 streaming, ``_as_arrow``) are in UTC: their wall clock is UTC's, not the session's."""
     for b in batches:
         fields, arrays = list(b.schema), list(b.columns)
         for j, f in enumerate(fields):
@@ -633,8 +639,13 @@ def _probe_dir(path: str) -> None:
     fs, d = _path_fs(path)
     fs.create_dir(d, recursive=True)
     probe = f"{d.rstrip('/')}/_zerobus-probe-{uuid.uuid4().hex}"
-    with fs.open_output_stream(probe) as f:
-        f.write(b"zerobus")
+    try:
+        with fs.open_output_stream(probe) as f:
+            f.write(b"zerobus")
+    except BaseException:  # the write failed after the file was created (disk full, quota): not left behind
+        with contextlib.suppress(OSError):
+            fs.delete_file(probe)
+        raise
     fs.delete_file(probe)
 
 
@@ -965,7 +976,8 @@ class _Job:
         if self.quarantine_path and not _committing():
             _check_quarantine_path(self.quarantine_path)
         #: TimestampType columns going to TIMESTAMP_NTZ table columns: the tasks store their wall clock in the Spark
-        #: session's time zone, as Spark's CAST (and INSERT) would (learned by the driver's check).
+        #: session's time zone, as Spark's CAST (and INSERT) would (learned by the driver's check); in UTC from rows
+        #: (PySpark 4.0 streaming: the rows carry no zone, and the session's conf is not readable here).
         self.wall_clock: tuple[str, ...] = ()
         # Every configuration problem, and a schema Zerobus or the table cannot take, is reported now, on the
         # driver, once: in a task it would fail every attempt of every task alike. A streaming query checks once
@@ -979,6 +991,17 @@ class _Job:
             return
         self._check()
         _CHECKED[digest] = self.wall_clock
+        if self.wall_clock and not STREAM_ARROW:
+            casts = ", ".join(f'F.col("{c}").cast("timestamp_ntz")' for c in self.wall_clock)
+            logger.warning(
+                "zerobus: on PySpark 4.0 a streaming query's micro-batches reach Python as rows, which carry no time "
+                "zone: the TIMESTAMP columns %s going to TIMESTAMP_NTZ columns of %s store their wall clock in UTC, "
+                "not in spark.sql.session.timeZone as Spark's CAST would; to store Spark's CAST, cast them in Spark "
+                "first: %s (or run the session in UTC, or use PySpark >= 4.1)",
+                ", ".join(self.wall_clock),
+                self.config.table_name,
+                casts,
+            )
 
     def _check(self) -> None:
         wrapper = ZerobusWrapper(self.config)
@@ -1110,6 +1133,11 @@ class _Job:
             _write_json(d, f"{self._attempt_name(task)}.json", asdict(msg))
         except Exception as err:  # a report must not fail the write
             logger.warning("zerobus: cannot write the task report in %s: %s", d, err)
+            return
+        # The report is written: the start marker (only a marker without a report matters) goes.
+        with contextlib.suppress(Exception):
+            fs, p = _path_fs(d)
+            fs.delete_file(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}")
 
     def _mark_started(self, task: _Task) -> None:
         """Write the marker of a starting attempt beside the reports: an abort waits for the report of each."""
@@ -1124,14 +1152,35 @@ class _Job:
         except Exception as err:  # a marker must not fail the write
             logger.warning("zerobus: cannot write the task marker in %s: %s", d, err)
 
-    def _attempt_files(self, batch_id: int | None) -> set[str]:
-        """The names of the start markers and reports of this job's (micro-batch's) attempts."""
+    def _attempt_files(self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ()) -> set[str]:
+        """The names of the start markers and reports of this job's (micro-batch's) attempts; in streaming only
+        those of the planning being committed or aborted. A micro-batch re-run after a restart shares the directory
+        with the earlier run, whose attempts killed with the old driver left markers that never get a report. That
+        planning is the run of the commit messages; without any (every task failed), the run of the newest file
+        (the failed attempt's report). The writer that commits or aborts is another _Job than the planner (another
+        run id), so its own run id does not tell."""
         d = self._report_dir(batch_id)
         if d is None:
             return set()
         fs, p = _path_fs(d)
-        infos = fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))
-        return {i.base_name for i in infos if i.base_name.startswith(("task-", _STARTED))}
+        infos = [
+            i
+            for i in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))
+            if i.base_name.startswith(("task-", _STARTED))
+        ]
+        if self.streaming:
+            runs = {m.run_id[:8] for m in messages if isinstance(m, TaskCommitMessage) and m.run_id}
+            if not runs:
+                newest = max(
+                    (i for i in infos if i.mtime is not None and _RUN_IN_NAME.search(i.base_name)),
+                    key=lambda i: i.mtime,
+                    default=None,
+                )
+                if newest is not None and (m := _RUN_IN_NAME.search(newest.base_name)):
+                    runs = {m.group(1)}
+            if runs:
+                infos = [i for i in infos if (m := _RUN_IN_NAME.search(i.base_name)) and m.group(1) in runs]
+        return {i.base_name for i in infos}
 
     def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
         """On abort: wait for the reports of the attempts that started and have not reported (a sibling of the
@@ -1148,7 +1197,7 @@ class _Job:
         seen: set[str] = set()
         try:
             while True:
-                names = self._attempt_files(batch_id)
+                names = self._attempt_files(batch_id, messages)
                 if names != seen:
                     seen, changed = names, time.monotonic()
                 reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
