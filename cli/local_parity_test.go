@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,11 +10,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
 // Every zerobuslocal.Options field a user sets has a `zerobus local` flag
@@ -218,4 +223,56 @@ func TestLocalWorkspaceIDFlag(t *testing.T) {
 		}
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestLocalOptionsTableCoversEveryField: docs/local-server.md's table of the
+// options on each surface lists every zerobuslocal.Options field, and each
+// flag it names is one `zerobus local -h` lists (tests_py checks the
+// LocalServer keywords of the same table), so a new field shows up here
+// before it is missing from a surface.
+func TestLocalOptionsTableCoversEveryField(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "docs", "local-server.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(page), "## Options on each surface")
+	if !ok {
+		t.Fatal("docs/local-server.md has no \"## Options on each surface\" section")
+	}
+	rows := map[string]string{} // field -> its `zerobus local` column
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		field := strings.Trim(strings.Fields(strings.TrimSpace(cells[1]))[0], "`")
+		rows[field] = cells[2]
+	}
+	var fields []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[zerobuslocal.Options]()) {
+		if f.Type == reflect.TypeFor[zerobuslocal.AckPolicy]() {
+			for _, af := range reflect.VisibleFields(f.Type) {
+				fields = append(fields, f.Name+"."+af.Name)
+			}
+			continue
+		}
+		fields = append(fields, f.Name)
+	}
+	var help bytes.Buffer
+	_, _ = parseLocalArgs([]string{"-h"}, Env{Stdout: &help, Stderr: io.Discard}.withDefaults())
+	for _, field := range fields {
+		col, ok := rows[field]
+		if !ok {
+			t.Errorf("Options.%s is not in docs/local-server.md's table of options", field)
+			continue
+		}
+		for _, word := range strings.Fields(col) {
+			word = strings.Trim(word, "`(),")
+			listed := strings.Contains(help.String(), "  "+word+" ") || strings.Contains(help.String(), "  "+word+"\n") ||
+				strings.Contains(help.String(), "  "+word+"\t")
+			if strings.HasPrefix(word, "-") && len(word) > 1 && !listed {
+				t.Errorf("Options.%s: the table names %s, which `zerobus local -h` does not list", field, word)
+			}
+		}
+	}
 }

@@ -7,10 +7,13 @@ the same options)."""
 from __future__ import annotations
 
 import base64
+import inspect
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 import zerobus._zerobus_core as zcore
@@ -153,3 +156,17 @@ def test_wrong_type_names_the_keyword(keyword: str) -> None:
         LocalServer(**{keyword: "yes"})
     assert f"{keyword}='yes' must be true or false" in str(ei.value)
     assert ei.value.keys == [keyword]
+
+
+def test_options_table_names_every_keyword() -> None:
+    """docs/local-server.md's table of the options on each surface names each LocalServer keyword, and each keyword
+    it names is one (cli/local_parity_test.go checks the table against Options and the flags)."""
+    page = (Path(__file__).parent.parent / "docs" / "local-server.md").read_text(encoding="utf-8")
+    section = page.split("## Options on each surface", 1)[1]
+    named = set()
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) >= 4 and cells[1].strip().startswith("`"):
+            named |= set(re.findall(r"`(\w+)=", cells[3]))
+    params = set(inspect.signature(LocalServer).parameters)
+    assert named == params, (sorted(named - params), sorted(params - named))
