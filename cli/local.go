@@ -75,17 +75,20 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	columns := fs.String("columns", "", "create -table at start with these columns, e.g. \"id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>\" (Unity Catalog types)")
 	noTokenExchange := fs.Bool("no-token-exchange", false, "refuse the token-exchange grant (federated identity); only client credentials")
 	useTLS := fs.Bool("tls", false, "serve gRPC over TLS with a generated CA (written to -ca-file)")
+	httpTLS := fs.Bool("http-tls", false, "also serve the token endpoint, Unity Catalog API and inspection API over TLS with that CA (the workspace URL becomes https://); implies -tls")
 	caFile := fs.String("ca-file", "", "where to write the CA certificate with -tls (default: a file in the temp dir)")
 	dataDir := fs.String("data-dir", "", "write each table there at exit (<table>.arrow and <table>.parquet, or <table>.jsonl for a table without columns)")
 	asJSON := fs.Bool("json", false, "print the connection details as one JSON line (for scripts)")
 	clientID := fs.String("client-id", "", "OAuth client id to accept (default "+zerobuslocal.DefaultClientID+")")
 	clientSecret := fs.String("client-secret", "", "OAuth client secret to accept (default: random)")
+	workspaceID := fs.String("workspace-id", "", "a further workspace id the token endpoint accepts in a token request's resource, e.g. the first label of a container name clients reach the server by (127 and localhost always are)")
 	tokenLifetime := fs.Duration("token-lifetime", zerobuslocal.DefaultTokenLifetime, "lifetime of issued tokens (0: the default)")
 	noAutoCreate := fs.Bool("no-auto-create", false, "reject streams to tables that were not created (NOT_FOUND)")
 	anyToken := fs.Bool("allow-any-token", false, "accept any bearer token (clients with custom headers)")
 	ackEvery := fs.Int("ack-every", 0, "coalesce acks: one per N messages (0/1: every message)")
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
+	ackJitter := fs.Duration("ack-jitter", 0, "delay every ack by a further random time in [0, this)")
 	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request (0: the default); bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
@@ -111,6 +114,9 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	if *streamLifetime == 0 {
 		return nil, usageErrorf("local", "-stream-lifetime is 0; %s", zerobuslocal.ExplicitZeroProblem("stream_lifetime_ns"))
 	}
+	// -http-tls implies -tls (as Options.HTTPTLS implies TLS): the CA file
+	// is written and printed for it too.
+	*useTLS = *useTLS || *httpTLS
 	if err := zerobuslocal.CheckTableName(*tableName); err != nil {
 		return nil, usageErrorf("local", "-table: %v", err)
 	}
@@ -120,10 +126,12 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 		ClientID:             *clientID,
 		ClientSecret:         *clientSecret,
 		TokenLifetime:        *tokenLifetime,
+		WorkspaceID:          *workspaceID,
 		AllowAnyToken:        *anyToken,
 		DisableAutoCreate:    *noAutoCreate,
-		AckPolicy:            zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay},
+		AckPolicy:            zerobuslocal.AckPolicy{Every: *ackEvery, Interval: *ackInterval, Delay: *ackDelay, Jitter: *ackJitter},
 		TLS:                  *useTLS,
+		HTTPTLS:              *httpTLS,
 		DataDir:              *dataDir,
 		MaxStoredRows:        *maxRows,
 		MaxMessageBytes:      *maxMessageBytes,
@@ -158,6 +166,7 @@ var localFlagOf = map[string]string{
 	"AckPolicy.Interval": "ack-interval",
 	"AckPolicy.Delay":    "ack-delay",
 	"AckPolicy.Every":    "ack-every",
+	"AckPolicy.Jitter":   "ack-jitter",
 	"MaxMessageBytes":    "max-message-bytes",
 	"MaxStoredRows":      "max-rows",
 	"DataDir":            "data-dir",

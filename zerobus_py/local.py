@@ -101,6 +101,9 @@ _OPTIONS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("client_id", "client_id", _same),
     ("client_secret", "client_secret", _same),
     ("token_lifetime_secs", "token_lifetime_ns", _secs),
+    ("workspace_id", "workspace_id", _same),
+    ("allow_any_token", "allow_any_token", _same),
+    ("disable_token_exchange", "disable_token_exchange", _same),
     ("auto_create_tables", "disable_auto_create", lambda v: not v),
     ("ack_every", "ack_policy.every", _int),
     ("ack_interval_ms", "ack_policy.interval_ns", _ms),
@@ -188,6 +191,16 @@ class LocalServer:
             ``"local-client"``).
         client_secret: the secret it accepts (default: random).
         token_lifetime_secs: lifetime of issued tokens (default 3600).
+        workspace_id: a further workspace id the token endpoint accepts in
+            a token request's resource, e.g. the first label of a container
+            name clients reach the server by (``127`` and ``localhost``
+            always are).
+        allow_any_token: accept any non-empty bearer token on the gRPC
+            service, for clients with a custom headers provider (default
+            False: only unexpired tokens this server issued for the table).
+        disable_token_exchange: refuse the token-exchange grant (RFC 8693,
+            federated identity: an IdP JWT instead of the client secret);
+            only client credentials get a token (default False).
         auto_create_tables: create tables from the first stream's descriptor
             (default True).
         ack_every, ack_interval_ms, ack_delay_ms, ack_jitter_ms: ack policy
@@ -237,6 +250,9 @@ class LocalServer:
         client_id: str | None = None,
         client_secret: str | None = None,
         token_lifetime_secs: float | None = None,
+        workspace_id: str | None = None,
+        allow_any_token: bool = False,
+        disable_token_exchange: bool = False,
         auto_create_tables: bool = True,
         ack_every: int | None = None,
         ack_interval_ms: int | None = None,
