@@ -585,13 +585,13 @@ func (c Config) validate(ck checks) error {
 // 2^44 left every telemetry and log file empty).
 const maxTelemetryFileMB = 1 << 20
 
-// exportIgnored lists the YAML keys of the export settings given (not
+// IgnoredExportSettings lists the keys of the export settings given (not
 // their defaults) that have no effect because ObservabilityEnabled is
-// false. New logs a warning naming them (the Python package, whose
-// original ignored them, warns too); they are not refused, as an
-// environment set for other programs, or the original's env file, may
-// hold them.
-func (c Config) exportIgnored() []string {
+// false; nil when there are none. New logs a warning naming them, and the
+// Python package (whose original ignored them) raises a UserWarning with
+// this same list. They are not refused, as an environment set for other
+// programs, or the original's env file, may hold them.
+func (c Config) IgnoredExportSettings() []string {
 	if c.ObservabilityEnabled {
 		return nil
 	}

@@ -402,6 +402,26 @@ func hostSettingKey(setting string) string {
 	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url"}[setting]
 }
 
+// CallbackPanicError is a panic of the caller's code that a send ran on a
+// goroutine of its own: a RecordReader's Next (the send fails as for the
+// reader's Err, in a *ConversionError) or a WithProgress callback (the send
+// stops, as if its ctx were canceled with this cause). It is returned
+// instead of the process ending; the panic's stack is logged at ERROR.
+type CallbackPanicError struct {
+	Callback string // "RecordReader.Next" or "progress"
+	Value    any    // the value passed to panic
+}
+
+func (e *CallbackPanicError) Error() string {
+	return fmt.Sprintf("the %s callback panicked: %v", e.Callback, e.Value)
+}
+
+// Unwrap returns the panic's value when it is an error.
+func (e *CallbackPanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
 // ConversionError means a column cannot be represented in protobuf (Row is
 // -1: the whole batch is refused) or one row cannot be encoded (Row is its
 // index in the batch passed to SendBatch, or across the reader's batches for

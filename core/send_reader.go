@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -147,9 +149,10 @@ type readerPart struct {
 
 // readerSend is the state of one SendReader call.
 type readerSend struct {
-	w   *Wrapper
-	ctx context.Context
-	o   sendOptions
+	w      *Wrapper
+	ctx    context.Context
+	cancel context.CancelCauseFunc // stops the send with a cause (a panic of the progress callback)
+	o      sendOptions
 
 	mu       sync.Mutex
 	room     *sync.Cond // signalled when a part resolves
@@ -168,7 +171,9 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &readerSend{w: w, ctx: ctx, o: o}
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o}
 	s.room = sync.NewCond(&s.mu)
 	readErr := s.readAll(rdr)
 	s.wg.Wait()
@@ -194,7 +199,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	case readErr != nil:
 		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %v", res.TotalRows, readErr), Err: readErr}
 	case s.stopped:
-		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(ctx))
+		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(s.ctx))
 	}
 	if readErr != nil {
 		// The input's end was not reached: that is the batch's error, over
@@ -233,7 +238,7 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		maxRows = min(maxRows, max(minProgressRows, (s.o.total+progressParts-1)/progressParts))
 	}
 	maxBytes := max(1, s.o.windowBytes/4)
-	br := startBatchReader(rdr)
+	br := startBatchReader(rdr, s.w.log)
 	defer br.stop()
 	// The newest piece of a batch is held back until the next piece is cut;
 	// the last piece of the input, when the total is known (WithTotalRows)
@@ -301,6 +306,7 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 // then left to the reader, which its Release frees).
 type batchReader struct {
 	rdr     array.RecordReader
+	log     *slog.Logger
 	want    chan struct{}   // a request for one Next
 	got     chan readResult // its answer
 	quit    chan struct{}   // closed by stop
@@ -311,13 +317,12 @@ type batchReader struct {
 // readResult is one Next's outcome: the batch (owned by the reader, valid
 // until the next request), or nil at the end with the reader's Err.
 type readResult struct {
-	rec   arrow.RecordBatch
-	err   error
-	panic any // a panic of Next, raised again by next
+	rec arrow.RecordBatch
+	err error // the reader's Err, or a *CallbackPanicError for a panic of Next
 }
 
-func startBatchReader(rdr array.RecordReader) *batchReader {
-	br := &batchReader{rdr: rdr, want: make(chan struct{}), got: make(chan readResult),
+func startBatchReader(rdr array.RecordReader, log *slog.Logger) *batchReader {
+	br := &batchReader{rdr: rdr, log: log, want: make(chan struct{}), got: make(chan readResult),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	rdr.Retain()
 	go br.run()
@@ -337,10 +342,7 @@ func (br *batchReader) run() {
 		select {
 		case br.got <- res:
 		case <-br.quit:
-			if res.panic != nil {
-				panic(res.panic) // nobody left to raise it to
-			}
-			return
+			return // the send has stopped (a panic of this Next was logged)
 		}
 		if res.rec == nil {
 			return
@@ -350,8 +352,13 @@ func (br *batchReader) run() {
 
 func (br *batchReader) read() (res readResult) {
 	defer func() {
-		if p := recover(); p != nil {
-			res = readResult{panic: p}
+		if v := recover(); v != nil {
+			// A panic of the user's reader, on the send's goroutine: it fails
+			// the send (as the reader's Err would) instead of ending the
+			// process; its stack is logged.
+			err := &CallbackPanicError{Callback: "RecordReader.Next", Value: v}
+			br.log.Error("zerobus: "+err.Error(), "stack", string(debug.Stack()))
+			res = readResult{err: err}
 		}
 	}()
 	if br.rdr.Next() {
@@ -373,9 +380,6 @@ func (br *batchReader) next(ctx context.Context) (readResult, bool) {
 	select {
 	case res := <-br.got:
 		br.pending = false
-		if res.panic != nil {
-			panic(res.panic)
-		}
 		return res, true
 	case <-ctx.Done():
 		return readResult{}, false
@@ -426,8 +430,8 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		s.inParts--
 		s.resolved += int64(res.TotalRows)
 		s.failed += int64(res.FailedCount)
-		if s.o.progress != nil {
-			s.o.progress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
+		if s.o.progress != nil && s.ctx.Err() == nil {
+			s.callProgress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
 		s.room.Broadcast()
 	}
@@ -436,6 +440,21 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	} else {
 		go run()
 	}
+}
+
+// callProgress calls the progress callback (with s.mu held, so calls never
+// overlap). A panic in it stops the send, as a callback's error would: it
+// runs on a goroutine of the send's, where a panic would end the process.
+// The send's error names the panic; the stack is logged.
+func (s *readerSend) callProgress(p Progress) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := &CallbackPanicError{Callback: "progress", Value: v}
+			s.w.log.Error("zerobus: "+err.Error()+"; the send stops", "stack", string(debug.Stack()))
+			s.cancel(err)
+		}
+	}()
+	s.o.progress(p)
 }
 
 // emptyBatch is a zero-row batch of schema, for any schema a reader can

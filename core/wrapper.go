@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if err := o.telemetryFromConfig(ctx, cfg); err != nil {
 		return nil, err
 	}
-	exportIgnored := cfg.exportIgnored()
+	exportIgnored := cfg.IgnoredExportSettings()
 	cfg = cfg.withDefaults()
 	w := &Wrapper{
 		cfg:           &cfg,

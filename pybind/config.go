@@ -15,13 +15,23 @@ import (
 // name the keys, which are the Python keywords). The result is not
 // validated.
 func parseConfig(configJSON string) (core.Config, error) {
+	m, err := decodeSettings(configJSON)
+	if err != nil {
+		return core.Config{}, err
+	}
+	return core.ConfigFromSettings(m)
+}
+
+// decodeSettings decodes a JSON object of configuration keys to values,
+// keeping numbers as json.Number for core's settings loader.
+func decodeSettings(configJSON string) (map[string]any, error) {
 	var m map[string]any
 	dec := json.NewDecoder(strings.NewReader(configJSON))
 	dec.UseNumber()
 	if err := dec.Decode(&m); err != nil {
-		return core.Config{}, &core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)}
+		return nil, &core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)}
 	}
-	return core.ConfigFromSettings(m)
+	return m, nil
 }
 
 // ValidateConfig parses configJSON (see parseConfig) and applies
@@ -29,11 +39,9 @@ func parseConfig(configJSON string) (core.Config, error) {
 // problem at once, named by key: the values the loading refuses and
 // Validate's problems in the others.
 func ValidateConfig(configJSON string) error {
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(configJSON))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
+	m, err := decodeSettings(configJSON)
+	if err != nil {
+		return wrapErr(err)
 	}
 	return wrapErr(core.ValidateSettings(m))
 }
@@ -47,11 +55,9 @@ func ValidateConfigKeys(configJSON, keysJSON string) error {
 	if err := json.Unmarshal([]byte(keysJSON), &keys); err != nil {
 		return errorOf(core.KindConfiguration, "zerobus: the keys are not a JSON list of strings: %v", err)
 	}
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(configJSON))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return wrapErr(&core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)})
+	m, err := decodeSettings(configJSON)
+	if err != nil {
+		return wrapErr(err)
 	}
 	// One round of the values' and the combinations' problems
 	// (ValidateSettings), of those keys only.
@@ -77,6 +83,18 @@ func DebugKinds(configJSON string) (string, error) {
 		return "", wrapErr(err)
 	}
 	return toJSON(cfg.DebugKinds())
+}
+
+// IgnoredExportSettings parses configJSON (see parseConfig) and returns
+// core.Config.IgnoredExportSettings as a JSON list: the export settings
+// given that observability_enabled=false leaves unused, which Python warns
+// about.
+func IgnoredExportSettings(configJSON string) (string, error) {
+	cfg, err := parseConfig(configJSON)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	return toJSON(cfg.IgnoredExportSettings())
 }
 
 // envLookup decodes envJSON (a JSON object of name to value, Python's

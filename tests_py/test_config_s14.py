@@ -172,3 +172,29 @@ def test_a_mistyped_spark_source_option_gets_a_suggestion() -> None:
     with pytest.raises(ConfigurationError, match='retry_max_attemps: unknown key; did you mean "retry_max_attempts"'):
         _config_from_options({"table_name": "a.b.c", "retry_max_attemps": "1"})
     assert _config_from_options({"table_name": "a.b.c", "quarantine_path": "/tmp/q"}).table_name == "a.b.c"
+
+
+def test_export_settings_at_their_defaults_do_not_warn_as_in_go(server: LocalServer) -> None:
+    """Which export settings observability_enabled=False ignores is the Go core's rule
+    (core.Config.IgnoredExportSettings), not a Python copy of it: a value equal to the default (otlp_protocol,
+    observability_interval_secs) is not one, so Python warns about exactly what Go logs (s15: Python kept its own
+    key list and warned about defaults)."""
+    from zerobus_py._config import go_settings
+
+    defaults = {row["key"]: row["default"] for row in go_settings()}
+    at_defaults = {"protocol": defaults["otlp_protocol"], "interval_secs": defaults["observability_interval_secs"]}
+    cfg = server.config("main.default.s15_export_defaults", observability_config=at_defaults)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg.validate()
+        with ZerobusWrapper(cfg) as w:
+            assert w.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())})).successful_count == 2
+    assert server.record_count("main.default.s15_export_defaults") == 2
+    # a value other than the default is ignored and named, as Go names it
+    other = cfg.copy(observability_config={"protocol": "http", "interval_secs": defaults["observability_interval_secs"]})
+    with pytest.warns(UserWarning) as rec:
+        other.validate()
+    assert [str(w.message) for w in rec] == [
+        "observability_enabled is False, so otlp_protocol of observability_config is ignored: "
+        "set observability_enabled=True to export"
+    ]

@@ -253,11 +253,20 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
-# The export settings, which observability_enabled=False ignores (log_level, log_file and rotation still apply).
-_EXPORT_KEYS: Final = ("otlp_endpoint", "otlp_protocol", "observability_output_dir", "observability_interval_secs")
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
+
+
+def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
+    """The export settings given that observability_enabled=False leaves unused, as the Go core decides
+    (``core.Config.IgnoredExportSettings``: a default value is not one); none when Go cannot read the settings,
+    whose problems validation reports."""
+    try:
+        out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
+    except ZerobusError:
+        return []
+    return [str(k) for k in out or []]
 
 
 def _nearest(name: str, candidates: Iterable[str]) -> str:
@@ -565,7 +574,7 @@ class WrapperConfiguration:
     def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
         settings = self.to_settings(include_secret=True)
-        ignored = [] if self.observability_enabled else [k for k in _EXPORT_KEYS if k in settings]
+        ignored = [] if self.observability_enabled else _ignored_export_settings(settings)
         if ignored and warn:
             # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one
             # (the original ignored the whole observability_config then, so drop-in code may give one).
