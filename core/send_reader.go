@@ -59,7 +59,9 @@ type sendOptions struct {
 // the total is known, at least once per 1/16 of it (in parts of at least 128
 // rows). Calls are made one at a
 // time, from the goroutines of the send, with Rows increasing; fn must
-// return quickly and must not call the Wrapper.
+// return quickly and must not call the Wrapper. A panic in fn stops the
+// send, as a canceled ctx would, with a *CallbackPanicError as the cause in
+// the result's Err (the panic's stack is logged); fn is not called again.
 func WithProgress(fn func(Progress)) SendOption {
 	return func(o *sendOptions) { o.progress = fn }
 }
@@ -110,7 +112,9 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // the goroutine then Releases its reference (the caller must not read rdr
 // meanwhile). If the reader fails, the rows read before are still sent and
 // the result's Err names the read error (the rows never read are then in
-// the result as for a stop). SendReader does not Release the
+// the result as for a stop); a panic in the reader's Next is such a failure,
+// a *CallbackPanicError in the result's Err, with its stack logged (one in
+// a Next that finishes after the send stopped is only logged). SendReader does not Release the
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
