@@ -22,6 +22,9 @@ type DebugStats struct {
 
 // DebugStats returns the debug file counters; zero when debug output is off.
 func (w *Wrapper) DebugStats() DebugStats {
+	if w.unusable() {
+		return DebugStats{}
+	}
 	a, p := w.debug.Stats() // a nil *debugfile.Writer returns zeros
 	return DebugStats{Arrow: a, Protobuf: p}
 }

@@ -96,6 +96,10 @@ func (k ErrorKind) Fatal() bool {
 var (
 	// ErrClosed is returned by every call on a Wrapper after Close.
 	ErrClosed = errors.New("zerobus: wrapper closed")
+	// ErrNilContext is returned by the Wrapper's sending, flushing and
+	// checking methods when ctx is nil (its rows fail, not written); Close
+	// takes a nil ctx as context.Background().
+	ErrNilContext = errors.New("zerobus: ctx is nil: pass context.Background() or a context of your own")
 	// ErrNilBatch is returned by SendBatch, SendBatchAsync, SendReader and
 	// CheckSchema when the record batch (reader, schema) is nil; its kind is
 	// KindConversion.

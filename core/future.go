@@ -37,10 +37,13 @@ func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
 // resolves at once with ErrClosed. Flush and Close wait for outstanding
 // futures.
 func (w *Wrapper) SendBatchAsync(ctx context.Context, rec arrow.RecordBatch) *SendFuture {
-	start := w.now()
 	if rec == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
+	if res := w.refused(ctx, int(rec.NumRows())); res != nil {
+		return resolvedFuture(res, res.Err)
+	}
+	start := w.now()
 	return w.goAsync(rec, int(rec.NumRows()), func() *TransmissionResult { return w.send(ctx, rec, start) })
 }
 

@@ -41,6 +41,9 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	if schema == nil {
 		return ErrNilBatch
 	}
+	if res := w.refused(ctx, 0); res != nil {
+		return res.Err
+	}
 	if !w.enter() {
 		return ErrClosed
 	}

@@ -118,11 +118,14 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
-	start := w.now()
 	if rdr == nil {
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
+	if res := w.refused(ctx, 0); res != nil {
+		return res, res.Err
+	}
+	start := w.now()
 	if !w.enter() {
 		res := w.allFailed(0, ErrClosed)
 		return res, res.Err
@@ -137,10 +140,13 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 // Release its reference but must not read from it). Flush and Close wait
 // for the future.
 func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, opts ...SendOption) *SendFuture {
-	start := w.now()
 	if rdr == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
+	if res := w.refused(ctx, 0); res != nil {
+		return resolvedFuture(res, res.Err)
+	}
+	start := w.now()
 	return w.goAsync(rdr, 0, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
 }
 
@@ -173,7 +179,9 @@ type readerSend struct {
 func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts []SendOption, start time.Time) *TransmissionResult {
 	o := sendOptions{total: -1, windowRows: DefaultSendWindowRows, windowBytes: DefaultSendWindowBytes}
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -366,7 +374,11 @@ func (br *batchReader) read() (res readResult) {
 		}
 	}()
 	if br.rdr.Next() {
-		return readResult{rec: br.rdr.RecordBatch()}
+		if rec := br.rdr.RecordBatch(); rec != nil {
+			return readResult{rec: rec}
+		}
+		// Read as the end, it would report the rows after it as never there.
+		return readResult{err: errors.New("the reader's Next returned true but its RecordBatch is nil")}
 	}
 	return readResult{err: br.rdr.Err()}
 }

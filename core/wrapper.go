@@ -28,7 +28,10 @@ const userAgent = "zerobus-wrapper-go/" + Version
 // Wrapper streams Arrow record batches into one Zerobus table. Create it
 // with New, send with SendBatch (or SendBatchAsync), and Close it when done.
 // A Wrapper is safe for concurrent use by any number of goroutines; see the
-// package documentation for delivery guarantees.
+// package documentation for delivery guarantees. A nil or zero Wrapper (not
+// made by New) behaves as a closed one: sends fail with ErrClosed and Close
+// returns nil. A nil ctx fails a call with ErrNilContext (Close takes it as
+// context.Background()).
 type Wrapper struct {
 	cfg       *Config // validated, defaults filled; a pointer so that no fmt path (e.g. %s of a struct holding a *Wrapper) prints it raw
 	opts      options
@@ -234,13 +237,21 @@ func streamRetries(attempts int) int {
 
 // Config returns the effective configuration (defaults filled). Printing it
 // never shows the secret.
-func (w *Wrapper) Config() Config { return *w.cfg }
+func (w *Wrapper) Config() Config {
+	if w.unusable() {
+		return Config{}
+	}
+	return *w.cfg
+}
 
 // String describes w by its configuration, secrets redacted (see
 // Config.String).
 func (w *Wrapper) String() string {
 	if w == nil {
 		return "core.Wrapper(nil)"
+	}
+	if w.cfg == nil {
+		return "core.Wrapper{}"
 	}
 	return "core.Wrapper{" + w.cfg.String() + "}"
 }
@@ -261,6 +272,9 @@ func (w *Wrapper) Format(f fmt.State, verb rune) {
 
 // enter registers a SendBatch call; false after Close.
 func (w *Wrapper) enter() bool {
+	if w.unusable() {
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -294,11 +308,14 @@ func (w *Wrapper) enter() bool {
 // streams without a lock held across network I/O. After Close it returns
 // ErrClosed.
 func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*TransmissionResult, error) {
-	start := w.now()
 	if rec == nil {
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
+	if res := w.refused(ctx, int(rec.NumRows())); res != nil {
+		return res, res.Err
+	}
+	start := w.now()
 	if !w.enter() {
 		res := w.allFailed(int(rec.NumRows()), ErrClosed)
 		return res, res.Err
@@ -316,6 +333,9 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // error names flush_timeout_ms (errors.Is(err, context.DeadlineExceeded)
 // still holds).
 func (w *Wrapper) Flush(ctx context.Context) error {
+	if res := w.refused(ctx, 0); res != nil {
+		return res.Err
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -366,6 +386,12 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 // shuts the Telemetry down, its final export taking a bounded share of the
 // time ctx has left (half, at most 3s; see WithTelemetry).
 func (w *Wrapper) Close(ctx context.Context) error {
+	if w.unusable() {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
 	return w.closeErr
 }
@@ -465,6 +491,23 @@ func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 func (w *Wrapper) allFailed(rows int, err error) *TransmissionResult {
 	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
 		SuccessfulRanges: [][2]int{}}
-	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), !w.opts.rowRangesOnly)
+	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), w.unusable() || !w.opts.rowRangesOnly)
 	return res
+}
+
+// unusable reports a nil or zero Wrapper (not made by New), which behaves
+// as a closed one: its methods return ErrClosed, Close returns nil.
+func (w *Wrapper) unusable() bool { return w == nil || w.cfg == nil }
+
+// refused is the result of a call that sends nothing: rows fail not
+// written with ErrClosed for a nil, zero or closed Wrapper, ErrNilContext
+// for a nil ctx; nil when the call may go on. It does not enter.
+func (w *Wrapper) refused(ctx context.Context, rows int) *TransmissionResult {
+	switch {
+	case w.unusable():
+		return w.allFailed(rows, ErrClosed)
+	case ctx == nil:
+		return w.allFailed(rows, ErrNilContext)
+	}
+	return nil
 }
