@@ -91,9 +91,9 @@ func (s *Server) httpHandler() http.Handler {
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, InspectPrefix+"/") || r.URL.Path == InspectPrefix {
-			if s.opts.InspectToken != "" {
+			if _, want := s.secrets(); want != "" {
 				tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.InspectToken)) != 1 {
+				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(want)) != 1 {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="zerobus-local inspection"`)
 					httpError(w, http.StatusUnauthorized, "the inspection API needs \"Authorization: Bearer <inspect token>\"")
 					return
