@@ -99,7 +99,9 @@ func (l *LocalServer) InjectFault(table, faultJSON string) error {
 	if err != nil {
 		return errorOf(core.KindConfiguration, "zerobus: fault: %w", err) // Keys, KeyMessages: core.DetailsOf
 	}
-	l.s.InjectFault(table, f)
+	if err := l.s.InjectFault(table, f); err != nil { // DecodeFault checked f: kept for a future rule
+		return errorOf(core.KindConfiguration, "zerobus: fault: %w", err)
+	}
 	return nil
 }
 

@@ -237,11 +237,11 @@ func (e *OptionsError) KeyProblems() (keys, msgs []string) {
 	return keys, msgs
 }
 
-// checkedOption is one option Check bounds: its field, JSON key, value and
-// rule.
-type checkedOption struct {
+// checkedOption is one option of T (Options, Fault) Check bounds: its
+// field, JSON key, value and rule.
+type checkedOption[T any] struct {
 	field, key string
-	get        func(*Options) any // a time.Duration, an int or a string
+	get        func(*T) any       // a time.Duration, an int or a string
 	bad        func(v any) string // what is wrong with v ("" when in range)
 }
 
@@ -301,7 +301,7 @@ func hostNames(v any) string {
 }
 
 // checkedOptions are the options Check refuses out of range.
-var checkedOptions = []checkedOption{
+var checkedOptions = []checkedOption[Options]{
 	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }, notNegative},
 	{"StreamCloseGrace", "stream_close_grace_ns", func(o *Options) any { return o.StreamCloseGrace }, notNegative},
 	{"AckPolicy.Interval", "ack_policy.interval_ns", func(o *Options) any { return o.AckPolicy.Interval }, notNegative},
