@@ -8,13 +8,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from zerobus_py import ConfigurationError, ZerobusWrapper
 from zerobus_py import local as local_mod
 from zerobus_py.local import LocalServer
-
-import pyarrow as pa
 
 
 @pytest.fixture
