@@ -35,9 +35,9 @@ def test_python_redacts_what_go_lists(monkeypatch: pytest.MonkeyPatch, fresh_sec
     # Python has no list of its own: were Go to tag client_id secret, errors and repr would hide it.
     pybind = importlib.import_module("zerobus_py._native.pybind")
     monkeypatch.setattr(pybind, "LocalSecretOptions", lambda: '["client_id", "inspect_token"]')
-    with pytest.raises(TypeError) as ei:
+    with pytest.raises(ConfigurationError) as ei:
         LocalServer(client_id=1234567)  # type: ignore[arg-type]
-    assert "client_id=<redacted>" in str(ei.value) and "1234567" not in str(ei.value)
+    assert "client_id=<redacted> must be a string" in str(ei.value) and "1234567" not in str(ei.value)
     with LocalServer(client_id="visible-id-9", inspect_token="tok-77") as s:
         r = repr(s)
         # client_secret is no longer listed as secret, so repr leaves it out; client_id is shown redacted
