@@ -18,6 +18,17 @@ func LocalOptionKeys() string {
 	return string(b)
 }
 
+// LocalSecretOptions is zerobuslocal.SecretOptionKeys as a JSON array: the
+// option keys tagged secret:"true" (client_secret, inspect_token), whose
+// values the Python LocalServer never shows (repr, errors).
+func LocalSecretOptions() (string, error) {
+	b, err := json.Marshal(zerobuslocal.SecretOptionKeys())
+	if err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: local server secret options: %v", err)
+	}
+	return string(b), nil
+}
+
 // LocalServer is an in-process zerobuslocal.Server for Python tests and
 // demos. Safe for concurrent use.
 type LocalServer struct {
@@ -99,7 +110,9 @@ func (l *LocalServer) InjectFault(table, faultJSON string) error {
 	if err != nil {
 		return errorOf(core.KindConfiguration, "zerobus: fault: %w", err) // Keys, KeyMessages: core.DetailsOf
 	}
-	l.s.InjectFault(table, f)
+	if err := l.s.InjectFault(table, f); err != nil { // DecodeFault checked f: kept for a future rule
+		return errorOf(core.KindConfiguration, "zerobus: fault: %w", err)
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ back as a pyarrow Table::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -126,13 +127,19 @@ _KEYWORD_OF = {key: keyword for keyword, key, _ in _OPTIONS}
 """The LocalServer keyword of each JSON key of the Go server's options."""
 _KEYWORD_NAMES = frozenset(_KEYWORD_OF.values())
 
-_SECRET_KEYWORDS = frozenset({"client_secret", "inspect_token"})
-"""Keywords whose value an error never shows (a secret given with the wrong type or range is still a secret)."""
+
+@functools.cache
+def _secret_keywords() -> tuple[str, ...]:
+    """The keywords whose value neither an error nor repr shows (a secret given with the wrong type or range is
+    still a secret), in the Go server's order: the options it tags ``secret:"true"`` (one list, in Go:
+    zerobuslocal.SecretOptionKeys, through pybind LocalSecretOptions)."""
+    keys: list[str] = json.loads(_bridge.call(_bridge.native.LocalSecretOptions))
+    return tuple(_KEYWORD_OF.get(key, key) for key in keys)
 
 
 def _shown(keyword: str, value: Any) -> str:
     """``value`` as an error about ``keyword`` shows it: its repr, or ``<redacted>`` for a secret."""
-    return "<redacted>" if keyword in _SECRET_KEYWORDS else repr(value)
+    return "<redacted>" if keyword in _secret_keywords() else repr(value)
 
 
 def _options_json(given: dict[str, Any]) -> str:
@@ -273,6 +280,13 @@ class LocalServer:
         given = {keyword: value for keyword, value in locals().items() if keyword in _KEYWORD_NAMES}
         options = _options_json(given)
         self._inspect_token = inspect_token or ""
+        # The secrets repr shows as '<redacted>': those given, and those the server always has (client_secret, a
+        # random one by default), which it exposes as a property.
+        self._secrets_set = tuple(
+            keyword
+            for keyword in _secret_keywords()
+            if given.get(keyword) or isinstance(getattr(type(self), keyword, None), property)
+        )
         self._ca_file: str | None = None
         self._ca_cleanup: weakref.finalize[[str, int], LocalServer] | None = None
         try:
@@ -493,9 +507,7 @@ class LocalServer:
         state = "closed" if self._native is None else "running"
         return (
             f"<LocalServer {state} endpoint={self.endpoint!r} workspace_url={self.workspace_url!r} "
-            f"client_id={self.client_id!r} client_secret='<redacted>'"
-            + (" inspect_token='<redacted>'" if self._inspect_token else "")
-            + ">"
+            f"client_id={self.client_id!r}" + "".join(f" {keyword}='<redacted>'" for keyword in self._secrets_set) + ">"
         )
 
     def _repr_html_(self) -> str:
@@ -507,10 +519,8 @@ class LocalServer:
             ("endpoint", self.endpoint),
             ("workspace_url", self.workspace_url),
             ("client_id", self.client_id),
-            ("client_secret", "<redacted>"),
         ]
-        if self._inspect_token:
-            rows.append(("inspect_token", "<redacted>"))
+        rows += [(keyword, "<redacted>") for keyword in self._secrets_set]
         if self._native is not None:
             rows += [
                 (f"table {name}", plural(self.record_count(name), "row", thousands=True))

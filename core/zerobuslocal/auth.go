@@ -208,7 +208,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "missing HTTP Basic client authentication")
 			return
 		}
-		if !basicCredential(id, s.clientID) || !basicCredential(secret, s.clientSecret) {
+		if !basicCredential(id, s.clientID) || !basicCredential(secret, s.ClientSecret()) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="zerobus-local"`)
 			s.tokenError(w, table, http.StatusUnauthorized, "invalid_client", "unknown client id or wrong client secret")
 			return

@@ -246,7 +246,9 @@
 // InjectFault arms failures per table (error statuses, clean end, dropped
 // connection, stalled acks, CloseStreamSignal, token expiry, a delayed
 // create response or Flight READY (FaultCreateDelay), a partial Flight ack,
-// token endpoint errors and latency), one-shot or persistent. Stream faults
+// token endpoint errors and latency), one-shot or persistent; a fault out
+// of range (a negative duration or count, Fault.Check) is refused with an
+// error naming the option, and not armed. Stream faults
 // apply to gRPC and Flight streams alike. Every server action is recorded as
 // an Event; tests wait with WaitFor instead of sleeping. Stats returns
 // counters.

@@ -154,7 +154,7 @@ func (s *Server) WaitForCount(ctx context.Context, n int, match func(Event) bool
 type Stats struct {
 	TokensIssued     int64 `json:"tokens_issued"`     // successful token responses
 	TokensRejected   int64 `json:"tokens_rejected"`   // token requests answered with an error status
-	StreamsCreated   int64 `json:"streams_created"`   // create_stream answered with a stream id
+	StreamsCreated   int64 `json:"streams_created"`   // create_stream answered with a stream id (sent, whether or not the client still waited for it)
 	StreamsRejected  int64 `json:"streams_rejected"`  // RPCs that failed before a stream id was sent
 	StreamsEnded     int64 `json:"streams_ended"`     // RPCs that ended after creation, for any reason
 	MessagesReceived int64 `json:"messages_received"` // request messages received, create_stream included (valid or not)

@@ -1,6 +1,8 @@
 package zerobuslocal
 
 import (
+	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,9 +122,54 @@ type faultStore struct {
 	faults []*armedFault
 }
 
+// checkedFaultOptions are the Fault options Check refuses out of range:
+// durations and counts (0: unset) must not be negative.
+var checkedFaultOptions = []checkedOption[Fault]{
+	{"AfterMessages", "after_messages", func(f *Fault) any { return f.AfterMessages }, notNegative},
+	{"After", "after_ns", func(f *Fault) any { return f.After }, notNegative},
+	{"CloseAfter", "close_after_ns", func(f *Fault) any { return f.CloseAfter }, notNegative},
+	{"Latency", "latency_ns", func(f *Fault) any { return f.Latency }, notNegative},
+	{"Records", "records", func(f *Fault) any { return f.Records }, notNegative},
+	{"HTTPStatus", "http_status", func(f *Fault) any { return f.HTTPStatus }, httpStatus},
+}
+
+// httpStatus is the rule of HTTPStatus: 0 (the default, 500) or a status
+// net/http can write.
+func httpStatus(v any) string {
+	if n := v.(int); n != 0 && (n < 100 || n > 599) {
+		return "must be an HTTP status between 100 and 599 (0: 500)"
+	}
+	return ""
+}
+
+// Check reports every option of f out of range (an unknown Kind, a
+// negative duration or count, an HTTP status outside 100..599) as an
+// *OptionsError wrapping ErrInvalidFault, naming each by its field and
+// JSON key; nil when f can be armed.
+func (f Fault) Check() error {
+	var bad []OptionProblem
+	if msg := f.Kind.problem(); msg != "" {
+		bad = append(bad, OptionProblem{Field: "Kind", Key: "kind", Value: strconv.Quote(string(f.Kind)), Msg: msg})
+	}
+	for _, c := range checkedFaultOptions {
+		v := c.get(&f)
+		if msg := c.bad(v); msg != "" {
+			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(v), msg})
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &OptionsError{Problems: bad, of: ErrInvalidFault}
+}
+
 // InjectFault arms f for table ("" = every table). Stream faults are picked
-// up by streams created afterwards. Safe for concurrent use.
-func (s *Server) InjectFault(table string, f Fault) {
+// up by streams created afterwards. A fault out of range (Fault.Check) is
+// refused with that error and not armed. Safe for concurrent use.
+func (s *Server) InjectFault(table string, f Fault) error {
+	if err := f.Check(); err != nil {
+		return err
+	}
 	if (f.Kind == FaultCloseSignal || f.Kind == FaultPartialAck) && f.CloseAfter <= 0 {
 		f.CloseAfter = time.Second
 	}
@@ -132,6 +179,7 @@ func (s *Server) InjectFault(table string, f Fault) {
 	s.faults.mu.Lock()
 	s.faults.faults = append(s.faults.faults, &armedFault{table: table, f: f})
 	s.faults.mu.Unlock()
+	return nil
 }
 
 // ClearFaults removes every armed fault of table ("" removes all faults of

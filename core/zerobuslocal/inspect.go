@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -91,9 +92,9 @@ func (s *Server) httpHandler() http.Handler {
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, InspectPrefix+"/") || r.URL.Path == InspectPrefix {
-			if s.opts.InspectToken != "" {
+			if _, want := s.secrets(); want != "" {
 				tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.InspectToken)) != 1 {
+				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(want)) != 1 {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="zerobus-local inspection"`)
 					httpError(w, http.StatusUnauthorized, "the inspection API needs \"Authorization: Bearer <inspect token>\"")
 					return
@@ -250,11 +251,13 @@ func (s *Server) routes() *http.ServeMux {
 			return
 		}
 		f, err := fj.fault()
+		if err == nil {
+			err = s.InjectFault(fj.Table, f)
+		}
 		if err != nil {
-			httpError(w, http.StatusBadRequest, "%v", err)
+			httpError(w, http.StatusBadRequest, "%v", faultJSONError(err))
 			return
 		}
-		s.InjectFault(fj.Table, f)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("DELETE "+InspectPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +265,25 @@ func (s *Server) routes() *http.ServeMux {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux
+}
+
+// faultJSONError is err (from Fault.Check) naming each option by its key
+// in FaultJSON ("after", "latency": durations as text) instead of Fault's
+// JSON form ("after_ns").
+func faultJSONError(err error) error {
+	var oe *OptionsError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	parts := make([]string, len(oe.Problems))
+	for i, p := range oe.Problems {
+		key := p.Key
+		if f, ok := reflect.TypeFor[FaultJSON]().FieldByName(p.Field); ok {
+			key = jsonKey(f)
+		}
+		parts[i] = fmt.Sprintf("%s is %s; %s", key, p.Value, p.Msg)
+	}
+	return fmt.Errorf("invalid fault: %s", strings.Join(parts, "; "))
 }
 
 func (fj FaultJSON) fault() (Fault, error) {

@@ -28,7 +28,10 @@ const (
 // names in the field tags, durations in nanoseconds (encoding/json's form of
 // a time.Duration, hence the _ns suffix); language bindings pass options
 // this way, through DecodeOptions, which names the key of a value out of
-// range. Encoding Options shows ClientSecret and InspectToken.
+// range. Encoding Options as JSON shows ClientSecret and InspectToken (so
+// that the form round-trips); printing them (fmt's verbs, String,
+// GoString) and logging them (slog, LogValue) show "<redacted>" for every
+// field tagged secret:"true" (SecretOptionKeys).
 type Options struct {
 	// Addr is the gRPC listen address. Default "127.0.0.1:0" (a free port).
 	// It must be a loopback address with a numeric port (0..MaxPort).
@@ -41,7 +44,7 @@ type Options struct {
 	// accepts. Defaults "local-client" and a random secret (see
 	// Server.ClientSecret).
 	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	ClientSecret string `json:"client_secret" secret:"true"`
 	// TokenLifetime is how long an issued token is valid (expires_in is
 	// rounded up to whole seconds). Default 1h. Server.SetTokenLifetime
 	// changes it at run time.
@@ -66,7 +69,7 @@ type Options struct {
 	// <InspectToken>" by the inspection API (InspectPrefix). Default "": the
 	// inspection API is open to local processes (mutating requests still
 	// need Content-Type: application/json).
-	InspectToken string `json:"inspect_token"`
+	InspectToken string `json:"inspect_token" secret:"true"`
 
 	// DisableTokenExchange refuses the RFC 8693 token exchange grant
 	// (federated identity: an IdP JWT as subject_token, no client secret).
@@ -234,11 +237,11 @@ func (e *OptionsError) KeyProblems() (keys, msgs []string) {
 	return keys, msgs
 }
 
-// checkedOption is one option Check bounds: its field, JSON key, value and
-// rule.
-type checkedOption struct {
+// checkedOption is one option of T (Options, Fault) Check bounds: its
+// field, JSON key, value and rule.
+type checkedOption[T any] struct {
 	field, key string
-	get        func(*Options) any // a time.Duration, an int or a string
+	get        func(*T) any       // a time.Duration, an int or a string
 	bad        func(v any) string // what is wrong with v ("" when in range)
 }
 
@@ -298,7 +301,7 @@ func hostNames(v any) string {
 }
 
 // checkedOptions are the options Check refuses out of range.
-var checkedOptions = []checkedOption{
+var checkedOptions = []checkedOption[Options]{
 	{"TokenLifetime", "token_lifetime_ns", func(o *Options) any { return o.TokenLifetime }, notNegative},
 	{"StreamCloseGrace", "stream_close_grace_ns", func(o *Options) any { return o.StreamCloseGrace }, notNegative},
 	{"AckPolicy.Interval", "ack_policy.interval_ns", func(o *Options) any { return o.AckPolicy.Interval }, notNegative},

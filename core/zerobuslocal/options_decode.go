@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -56,16 +55,16 @@ func isZeroNumber(v json.RawMessage) bool {
 
 // DecodeFault decodes a Fault from its JSON form (see Fault; unknown keys
 // are errors). A value the form cannot hold (a duration past about 292
-// years) and an unknown kind are an *OptionsError wrapping ErrInvalidFault,
-// naming the key.
+// years), an unknown kind and a value out of range (Fault.Check: a negative
+// duration or count) are an *OptionsError wrapping ErrInvalidFault, naming
+// the key.
 func DecodeFault(text []byte) (Fault, error) {
 	var f Fault
 	if err := decodeJSON(text, &f, ErrInvalidFault); err != nil {
 		return Fault{}, err
 	}
-	if msg := f.Kind.problem(); msg != "" {
-		p := OptionProblem{Field: "Kind", Key: "kind", Value: strconv.Quote(string(f.Kind)), Msg: msg}
-		return Fault{}, &OptionsError{Problems: []OptionProblem{p}, of: ErrInvalidFault}
+	if err := f.Check(); err != nil {
+		return Fault{}, err
 	}
 	return f, nil
 }

@@ -35,11 +35,17 @@ var ErrClosed = errors.New("zerobuslocal: server closed")
 // the OAuth token endpoint and the inspection API. All methods are safe for
 // concurrent use. Close it when done.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	events *eventLog
-	stats  stats
-	faults faultStore
+	// opts are the options with defaults, ClientSecret and InspectToken
+	// blanked: they are held by secrets, a func, so that even a copied
+	// Server value, which fmt prints field by field without calling any
+	// method of an unexported field, shows no secret (*Server prints
+	// through String).
+	opts    *Options
+	secrets func() (clientSecret, inspectToken string)
+	log     *slog.Logger
+	events  *eventLog
+	stats   stats
+	faults  faultStore
 
 	grpcLis      *trackingListener
 	httpLis      net.Listener
@@ -50,8 +56,8 @@ type Server struct {
 	workspaceIDs map[string]bool
 	caPEM        []byte
 
-	clientID, clientSecret string
-	tokenLifetime          atomic.Int64 // time.Duration
+	clientID      string
+	tokenLifetime atomic.Int64 // time.Duration
 
 	mu          sync.Mutex
 	tables      map[string]*table
@@ -116,16 +122,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
+	clientSecret, inspectToken := opts.ClientSecret, opts.InspectToken
+	opts.ClientSecret, opts.InspectToken = "", ""
 	s := &Server{
-		opts:         opts,
-		log:          log,
-		events:       newEventLog(),
-		clientID:     opts.ClientID,
-		clientSecret: opts.ClientSecret,
-		tables:       map[string]*table{},
-		ackPolicies:  map[string]AckPolicy{},
-		tokens:       map[string]tokenInfo{},
-		closing:      make(chan struct{}),
+		opts:        &opts,
+		secrets:     func() (string, string) { return clientSecret, inspectToken },
+		log:         log,
+		events:      newEventLog(),
+		clientID:    opts.ClientID,
+		tables:      map[string]*table{},
+		ackPolicies: map[string]AckPolicy{},
+		tokens:      map[string]tokenInfo{},
+		closing:     make(chan struct{}),
 	}
 	s.tokenLifetime.Store(int64(opts.TokenLifetime))
 
@@ -240,7 +248,10 @@ func (s *Server) InspectURL() string { return s.workspaceURL + InspectPrefix }
 func (s *Server) ClientID() string { return s.clientID }
 
 // ClientSecret is the OAuth client secret the token endpoint accepts.
-func (s *Server) ClientSecret() string { return s.clientSecret }
+func (s *Server) ClientSecret() string {
+	cs, _ := s.secrets()
+	return cs
+}
 
 // CACertPEM is the PEM certificate of the CA that signed the server
 // certificate with Options.TLS (add it to the client's trusted roots); nil
