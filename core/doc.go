@@ -451,9 +451,16 @@
 // metrics, carry zerobus.table and zerobus.transport ("protobuf" or
 // "arrow_flight"). Log records carry the trace_id and span_id of the span
 // they belong to. Metrics include
-// zerobus.batches.sent (by outcome), zerobus.rows.sent, zerobus.rows.failed
-// (by error kind), zerobus.bytes.sent, zerobus.send.duration and
-// zerobus.conversion.duration.
+// zerobus.batches.sent (by outcome; a send refused after Close counts as a
+// failure), zerobus.rows.sent, zerobus.rows.failed (by error kind and
+// zerobus.row.state: "not_written", or "unknown" for rows that may have
+// been stored, as in the per-row results), zerobus.bytes.sent, and the
+// histograms zerobus.send.duration, zerobus.conversion.duration and
+// zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s.
+// One SendReader call is recorded as the parts it was sent in (a batch and
+// a zerobus.SendBatch span each). A row reported unknown whose request the
+// server acknowledges later (after a recovery) stays counted in
+// zerobus.rows.failed.
 //
 // Applications without an OpenTelemetry SDK of their own build the
 // providers and a JSON logger from Config's observability keys with

@@ -69,7 +69,7 @@ func (w *Wrapper) goAsync(in retainer, rows int, send func() *TransmissionResult
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return resolvedFuture(w.allFailed(rows, ErrClosed), ErrClosed)
+		return resolvedFuture(w.closedResult(rows), ErrClosed)
 	}
 	f := &SendFuture{done: make(chan struct{})}
 	w.active.Add(1)

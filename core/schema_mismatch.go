@@ -66,8 +66,10 @@ func (w *Wrapper) protobufMismatch(schema, table *arrow.Schema, plan *convert.Pl
 
 // sameFieldType reports whether the table's field w takes field g: the same
 // column type (wire encodings of one type, int32 and sint32, alike),
-// repeated or not alike, and for messages each field of g that w has of the
-// same type (fields one lacks are the server's to judge).
+// repeated or not alike, and for messages each field of g in w with the
+// same type: a field of g that w lacks is a STRUCT field the table does not
+// have, which the service refuses (FIELD_NOT_IN_TABLE); a field w has that
+// g lacks is left to the server (a nullable one is stored as null).
 func sameFieldType(g, w protoreflect.FieldDescriptor, depth int) bool {
 	if depth > 2*convert.MaxNestingDepth || g.IsList() != w.IsList() || g.IsMap() != w.IsMap() {
 		return false
@@ -82,7 +84,7 @@ func sameFieldType(g, w protoreflect.FieldDescriptor, depth int) bool {
 		gf, wf := gm.Fields(), wm.Fields()
 		for i := range gf.Len() {
 			f := gf.Get(i)
-			if t := wf.ByName(f.Name()); t != nil && !sameFieldType(f, t, depth+1) {
+			if t := wf.ByName(f.Name()); t == nil || !sameFieldType(f, t, depth+1) {
 				return false
 			}
 		}

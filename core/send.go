@@ -517,8 +517,17 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	}
 	if res.FailedCount > 0 {
-		for kind, n := range res.ErrorStatistics().ByKind { // counts, no per-row lists
-			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr, telemetry.KeyErrorKind.String(string(kind))))
+		type kindState struct {
+			kind  ErrorKind
+			state RowState
+		}
+		counts := map[kindState]int{}
+		for _, f := range res.runs() { // runs, no per-row lists
+			counts[kindState{KindOf(f.err), f.state}] += f.hi - f.lo
+		}
+		for k, n := range counts {
+			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr,
+				telemetry.KeyErrorKind.String(string(k.kind)), telemetry.KeyRowState.String(k.state.String())))
 		}
 	}
 }

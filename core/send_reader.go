@@ -127,7 +127,7 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.allFailed(0, ErrClosed)
+		res := w.closedResult(0)
 		return res, res.Err
 	}
 	defer w.active.Done()

@@ -1,12 +1,10 @@
 package core_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,22 +54,11 @@ func newPanicReader(t *testing.T, good int, gate chan struct{}) *panicReader {
 	return &panicReader{RecordReader: rdr, good: good, gate: gate, waiting: make(chan struct{})}
 }
 
-// lockedBuffer is a log sink safe for the Wrapper's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// String is what was written so far.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestSendReaderNextPanicFailsTheSend: a panic in the caller's reader,
@@ -82,7 +69,7 @@ func (l *lockedBuffer) String() string {
 func TestSendReaderNextPanicFailsTheSend(t *testing.T) {
 	const table = "main.default.panic_next"
 	srv := localServer(t)
-	var logs lockedBuffer
+	var logs syncBuffer
 	w, err := core.New(context.Background(), localConfig(srv, table),
 		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
@@ -132,7 +119,7 @@ func TestSendReaderNextPanicFailsTheSend(t *testing.T) {
 func TestSendReaderNextPanicAfterCancelIsLogged(t *testing.T) {
 	const table = "main.default.panic_late"
 	srv := localServer(t)
-	var logs lockedBuffer
+	var logs syncBuffer
 	w, err := core.New(context.Background(), localConfig(srv, table),
 		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
@@ -184,7 +171,7 @@ func TestSendReaderNextPanicAfterCancelIsLogged(t *testing.T) {
 func TestSendReaderProgressPanicStopsTheSend(t *testing.T) {
 	const table = "main.default.panic_progress"
 	srv := localServer(t)
-	var logs lockedBuffer
+	var logs syncBuffer
 	w, err := core.New(context.Background(), localConfig(srv, table),
 		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {

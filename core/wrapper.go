@@ -317,7 +317,7 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.allFailed(int(rec.NumRows()), ErrClosed)
+		res := w.closedResult(int(rec.NumRows()))
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -492,6 +492,17 @@ func (w *Wrapper) allFailed(rows int, err error) *TransmissionResult {
 	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
 		SuccessfulRanges: [][2]int{}}
 	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), w.unusable() || !w.opts.rowRangesOnly)
+	return res
+}
+
+// closedResult is the result of a call refused because the Wrapper is
+// closed: every row not written with ErrClosed, recorded in the metrics as
+// any failed send is.
+func (w *Wrapper) closedResult(rows int) *TransmissionResult {
+	res := w.allFailed(rows, ErrClosed)
+	if !w.unusable() {
+		w.record(context.Background(), res)
+	}
 	return res
 }
 

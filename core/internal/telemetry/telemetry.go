@@ -28,7 +28,15 @@ const (
 	KeyRefresh   = attribute.Key("zerobus.token.refresh")
 	KeyKind      = attribute.Key("zerobus.debug.kind") // "arrow" or "proto"
 	KeyTransport = attribute.Key("zerobus.transport")  // "protobuf" or "arrow_flight"
+	KeyRowState  = attribute.Key("zerobus.row.state")  // on rows.failed: "not_written" or "unknown" (may have been stored)
 )
+
+// DurationBuckets are the bucket bounds, in seconds, of the duration
+// histograms: from 100 µs (a small batch's conversion) to 2 minutes (a send
+// riding out retries). The SDK's default bounds (0, 5, 10 … 10000) are
+// meant for milliseconds and put every send under 5 s in one bucket.
+var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 
 // Telemetry holds the instruments. A nil *Telemetry is not valid; use Nop.
 // All instruments are safe for concurrent use.
@@ -78,11 +86,12 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	// here; the API then hands back a working no-op instrument.
 	t.BatchesSent, _ = m.Int64Counter("zerobus.batches.sent", metric.WithUnit("{batch}"), metric.WithDescription("Batches handed to SendBatch, by outcome."))
 	t.RowsSent, _ = m.Int64Counter("zerobus.rows.sent", metric.WithUnit("{row}"), metric.WithDescription("Rows durably acknowledged by the server."))
-	t.RowsFailed, _ = m.Int64Counter("zerobus.rows.failed", metric.WithUnit("{row}"), metric.WithDescription("Rows that failed conversion or transmission, by error kind."))
+	t.RowsFailed, _ = m.Int64Counter("zerobus.rows.failed", metric.WithUnit("{row}"), metric.WithDescription("Rows not acknowledged, by error kind and row state (not_written, or unknown: may have been stored)."))
 	t.BytesSent, _ = m.Int64Counter("zerobus.bytes.sent", metric.WithUnit("By"), metric.WithDescription("Encoded record bytes acknowledged by the server."))
-	t.SendDuration, _ = m.Float64Histogram("zerobus.send.duration", metric.WithUnit("s"), metric.WithDescription("Time from SendBatch to the last row acknowledged or failed."))
-	t.ConvertDuration, _ = m.Float64Histogram("zerobus.conversion.duration", metric.WithUnit("s"), metric.WithDescription("Time to convert an Arrow batch to protobuf records."))
-	t.AckDuration, _ = m.Float64Histogram("zerobus.ack.duration", metric.WithUnit("s"), metric.WithDescription("Time from a request written to the stream to its acknowledgement."))
+	buckets := metric.WithExplicitBucketBoundaries(DurationBuckets...)
+	t.SendDuration, _ = m.Float64Histogram("zerobus.send.duration", metric.WithUnit("s"), buckets, metric.WithDescription("Time from SendBatch to the last row acknowledged or failed."))
+	t.ConvertDuration, _ = m.Float64Histogram("zerobus.conversion.duration", metric.WithUnit("s"), buckets, metric.WithDescription("Time to convert an Arrow batch to protobuf records."))
+	t.AckDuration, _ = m.Float64Histogram("zerobus.ack.duration", metric.WithUnit("s"), buckets, metric.WithDescription("Time from a request written to the stream to its acknowledgement."))
 	t.InflightRequests, _ = m.Int64UpDownCounter("zerobus.inflight.requests", metric.WithUnit("{request}"), metric.WithDescription("Requests sent and not yet acknowledged."))
 	t.InflightBytes, _ = m.Int64UpDownCounter("zerobus.inflight.bytes", metric.WithUnit("By"), metric.WithDescription("Record bytes sent and not yet acknowledged."))
 	t.Retries, _ = m.Int64Counter("zerobus.retries", metric.WithUnit("{retry}"), metric.WithDescription("Retried attempts (stream creation or recovery), by error kind."))
