@@ -121,3 +121,35 @@ func TestRowsFailedByState(t *testing.T) {
 		t.Errorf("batches.sent = %d, want 3 (the one after Close too)", got)
 	}
 }
+
+// TestTokenFetchAfterRevocationIsARefresh: a token fetched because the
+// server refused the cached one replaces a token, so it is counted with
+// zerobus.token.refresh=true (it was false: the cache had been emptied;
+// s15 review-otel L1).
+func TestTokenFetchAfterRevocationIsARefresh(t *testing.T) {
+	const table = "main.default.tel_revoked"
+	srv := localServer(t)
+	h := newHarness(t)
+	w, err := core.New(context.Background(), localConfig(srv, table), h.options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeWrapper(t, w)
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 1})
+	rec := telBatch(memory.NewGoAllocator(), 4)
+	defer rec.Release()
+	for range 3 {
+		if _, err := w.SendBatch(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.RecordCount(table); n < 12 {
+		t.Fatalf("server stored %d rows, want the 12 sent", n)
+	}
+	rm := h.collect(t)
+	first := sumInt(rm, "zerobus.token.fetches", telemetry.KeyRefresh.Bool(false))
+	refresh := sumInt(rm, "zerobus.token.fetches", telemetry.KeyRefresh.Bool(true))
+	if first != 1 || refresh != 1 {
+		t.Errorf("token.fetches refresh=false %d, refresh=true %d; want 1 and 1", first, refresh)
+	}
+}

@@ -55,6 +55,7 @@ type auth struct {
 
 	mu        sync.Mutex
 	tok       *oauth2.Token
+	replaced  bool // a token was held before (the next fetch is a refresh, also after invalidate)
 	refreshAt time.Time
 	expiresAt time.Time
 }
@@ -252,7 +253,7 @@ func (a *auth) invalidate(cred string) {
 	}
 	a.mu.Lock()
 	if a.tok != nil && a.tok.AccessToken == cred {
-		a.tok = nil
+		a.tok, a.replaced = nil, true
 	}
 	a.mu.Unlock()
 }
@@ -285,7 +286,10 @@ func (a *auth) token(ctx context.Context) (string, error) {
 	if fresh {
 		return old, nil
 	}
-	tok, err := a.fetchToken(ctx, old != "")
+	a.mu.Lock()
+	refresh := old != "" || a.replaced
+	a.mu.Unlock()
+	tok, err := a.fetchToken(ctx, refresh)
 	if err != nil {
 		if usable {
 			a.tel.Logger().WarnContext(ctx, "zerobus: token refresh failed; using the current token until it expires",
