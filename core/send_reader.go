@@ -11,9 +11,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
 
 // Default in-flight window of SendReader: the Arrow rows and bytes read from
@@ -183,6 +185,9 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 			opt(&o)
 		}
 	}
+	// One span for the whole call: each part's zerobus.SendBatch span is its
+	// child, so a reader's parts are one trace.
+	ctx, span := w.tel.Start(ctx, "zerobus.SendReader", w.tableAttr, w.transportAttr)
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o}
@@ -220,6 +225,8 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly)
 	}
 	res.Latency = w.now().Sub(start)
+	span.SetAttributes(attribute.Int("zerobus.rows", res.TotalRows), attribute.Int("zerobus.parts", len(s.parts)))
+	telemetry.End(span, res.Err)
 	return res
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -151,5 +153,47 @@ func TestTokenFetchAfterRevocationIsARefresh(t *testing.T) {
 	refresh := sumInt(rm, "zerobus.token.fetches", telemetry.KeyRefresh.Bool(true))
 	if first != 1 || refresh != 1 {
 		t.Errorf("token.fetches refresh=false %d, refresh=true %d; want 1 and 1", first, refresh)
+	}
+}
+
+// TestSendReaderIsOneTrace: a SendReader call is one zerobus.SendReader
+// span whose children are its parts' zerobus.SendBatch spans; each part
+// was an unrelated root trace before (s15 review-otel L2).
+func TestSendReaderIsOneTrace(t *testing.T) {
+	const table = "main.default.tel_reader_trace"
+	srv := localServer(t)
+	h := newHarness(t)
+	w, err := core.New(context.Background(), localConfig(srv, table), h.options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeWrapper(t, w)
+	mem := memory.NewGoAllocator()
+	recs := []arrow.RecordBatch{telBatch(mem, 10), telBatch(mem, 10), telBatch(mem, 10)}
+	rdr, _ := array.NewRecordReader(telSchema, recs)
+	for _, r := range recs {
+		r.Release()
+	}
+	defer rdr.Release()
+	res, err := w.SendReader(context.Background(), rdr, core.WithSendWindow(40, 1<<20)) // parts of 40/4 rows
+	if err != nil || res.SuccessfulCount != 30 {
+		t.Fatalf("SendReader = %v, %v", res, err)
+	}
+	spans := h.spans.GetSpans()
+	root := oneSpan(t, spans, "zerobus.SendReader")
+	if root.Parent.IsValid() {
+		t.Errorf("zerobus.SendReader has a parent %v, want none", root.Parent.SpanID())
+	}
+	if v, _ := spanAttr(root, "zerobus.rows"); v.AsInt64() != 30 {
+		t.Errorf("zerobus.SendReader zerobus.rows = %v, want 30", v)
+	}
+	parts := spansNamed(spans, "zerobus.SendBatch")
+	if len(parts) != 3 {
+		t.Fatalf("%d zerobus.SendBatch spans, want one per part (3)", len(parts))
+	}
+	for _, p := range parts {
+		if p.Parent.SpanID() != root.SpanContext.SpanID() || p.SpanContext.TraceID() != root.SpanContext.TraceID() {
+			t.Errorf("a part's span is not a child of zerobus.SendReader (parent %v, trace %v)", p.Parent.SpanID(), p.SpanContext.TraceID())
+		}
 	}
 }
