@@ -191,7 +191,8 @@ def test_export_settings_at_their_defaults_do_not_warn_as_in_go(server: LocalSer
             assert w.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())})).successful_count == 2
     assert server.record_count("main.default.s15_export_defaults") == 2
     # a value other than the default is ignored and named, as Go names it
-    other = cfg.copy(observability_config={"protocol": "http", "interval_secs": defaults["observability_interval_secs"]})
+    interval = defaults["observability_interval_secs"]
+    other = cfg.copy(observability_config={"protocol": "http", "interval_secs": interval})
     with pytest.warns(UserWarning) as rec:
         other.validate()
     assert [str(w.message) for w in rec] == [
