@@ -149,7 +149,7 @@ def test_did_you_mean_is_go_s_phrase(tmp_path: Any) -> None:
     # the Go loader's message says it alike
     path = tmp_path / "c.yaml"
     path.write_text("table_name: c.s.t\nretry_max_attemps: 2\n")
-    with pytest.raises(ConfigurationError, match='unknown key; did you mean "retry_max_attempts"[?]'):
+    with pytest.raises(ConfigurationError, match=r'unknown key; did you mean "retry_max_attempts"\?'):
         WrapperConfiguration.from_yaml(path)
 
 
@@ -175,9 +175,7 @@ def test_shutdown_doc_states_no_go_timeout() -> None:
 # -- 6. a ChunkedArray of structs has a total --------------------------------------------------------------------
 
 
-def test_struct_chunked_array_progress_has_total(
-    wrapper: ZerobusWrapper, server: LocalServer, table_name: str
-) -> None:
+def test_struct_chunked_array_progress_has_total(wrapper: ZerobusWrapper, server: LocalServer, table_name: str) -> None:
     table = pa.Table.from_batches([id_batch(0, 40), id_batch(40, 60)])
     calls: list[tuple[int, int | None]] = []
     res = wrapper.send_batch(table.to_struct_array(), progress=lambda d, t: calls.append((d, t)))

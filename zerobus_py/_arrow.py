@@ -310,9 +310,7 @@ def _check_array_capsules(data: Any) -> None:
             pass
         else:
             return
-    shown = (
-        f"({', '.join(_capsule_shown(c) for c in got)})" if isinstance(got, tuple) else _capsule_shown(got)
-    )
+    shown = f"({', '.join(_capsule_shown(c) for c in got)})" if isinstance(got, tuple) else _capsule_shown(got)
     raise TypeError(
         f"cannot send a {type(data).__qualname__}: its __arrow_c_array__() returned {shown}, not a pair of "
         "'arrow_schema' and 'arrow_array' PyCapsules"
