@@ -449,13 +449,13 @@ func (c Config) validate(ck checks) error {
 		if c.Endpoint == "" {
 			add("Endpoint", "is required (e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com), unless zerobus_writer_disabled is true")
 		} else if msg := checkEndpoint(c.Endpoint); msg != "" {
-			add("Endpoint", "%q %s", redactURL(c.Endpoint), msg)
+			add("Endpoint", "%q %s", RedactURL(c.Endpoint), msg)
 		}
 		if sending && ck.credentials && c.UnityCatalogURL == "" {
 			add("UnityCatalogURL", "is required for OAuth when sending: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
 		} else if c.UnityCatalogURL != "" {
 			if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
-				add("UnityCatalogURL", "%q %s", redactURL(c.UnityCatalogURL), msg)
+				add("UnityCatalogURL", "%q %s", RedactURL(c.UnityCatalogURL), msg)
 			}
 		}
 		if sending && ck.credentials {
@@ -468,7 +468,7 @@ func (c Config) validate(ck checks) error {
 		}
 		if c.ProxyURL != "" {
 			if msg := checkProxyURL(c.ProxyURL); msg != "" {
-				add("ProxyURL", "%q %s", redactURL(c.ProxyURL), msg)
+				add("ProxyURL", "%q %s", RedactURL(c.ProxyURL), msg)
 			}
 		}
 	}
@@ -554,7 +554,7 @@ func (c Config) validate(ck checks) error {
 	}
 	if c.OTLPEndpoint != "" {
 		if msg := checkHTTPURL(c.OTLPEndpoint); msg != "" {
-			add("OTLPEndpoint", "%q %s", redactURL(c.OTLPEndpoint), msg)
+			add("OTLPEndpoint", "%q %s", RedactURL(c.OTLPEndpoint), msg)
 		}
 	}
 	if c.ObservabilityInterval < 0 {
@@ -713,11 +713,11 @@ func urlErrText(err error) string {
 	return err.Error()
 }
 
-// redactURL returns the URL-ish string s with any user information
+// RedactURL returns the URL-ish string s with any user information
 // (user:password@) replaced by <redacted>, for messages and printing. It
 // works on unparsable input too: everything between the scheme and the
 // last '@' is hidden.
-func redactURL(s string) string {
+func RedactURL(s string) string {
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return s
@@ -783,12 +783,12 @@ type keyVal struct {
 
 func (c Config) fields() []keyVal {
 	return []keyVal{
-		{"endpoint", redactURL(c.Endpoint)},
+		{"endpoint", RedactURL(c.Endpoint)},
 		{"table_name", c.TableName},
-		{"unity_catalog_url", redactURL(c.UnityCatalogURL)},
+		{"unity_catalog_url", RedactURL(c.UnityCatalogURL)},
 		{"client_id", c.ClientID},
 		{"client_secret", c.secretShown()},
-		{"proxy_url", redactURL(c.ProxyURL)},
+		{"proxy_url", RedactURL(c.ProxyURL)},
 		{"tls_ca_file", c.TLSCAFile},
 		{"retry_max_attempts", c.RetryMaxAttempts},
 		{"retry_base_delay", c.RetryBaseDelay},
@@ -813,7 +813,7 @@ func (c Config) fields() []keyVal {
 		{"debug_max_files_retained", c.debugMaxFilesRetainedShown()},
 		{"debug_arrow_compression", c.DebugArrowCompression},
 		{"observability_enabled", c.ObservabilityEnabled},
-		{"otlp_endpoint", redactURL(c.OTLPEndpoint)},
+		{"otlp_endpoint", RedactURL(c.OTLPEndpoint)},
 		{"otlp_protocol", c.OTLPProtocol},
 		{"observability_output_dir", c.ObservabilityOutputDir},
 		{"observability_interval", c.ObservabilityInterval},

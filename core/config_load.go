@@ -64,7 +64,7 @@ type access struct {
 	set  func(c *Config, v string) error
 	get  func(c *Config) any  // string, int64 or bool
 	zero func(c *Config) bool // the field itself is 0 (nil: get gives int64 0)
-	url  bool                 // a URL printed with its user information redacted (redactURL)
+	url  bool                 // a URL printed with its user information redacted (RedactURL)
 }
 
 // isZero reports whether the field of a is 0 (not only its value in the
@@ -510,11 +510,11 @@ func suggest(key string) string {
 	for i, s := range settings {
 		keys[i] = s.key
 	}
-	best := Nearest(key, keys)
-	if best == "" {
+	phrase := DidYouMean(key, keys)
+	if phrase == "" {
 		return "; see the package documentation for the list of keys"
 	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return "; " + phrase
 }
 
 // expandEnv replaces ${NAME} with the variable's value; "$${" is a literal

@@ -1,6 +1,9 @@
 package core
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Nearest is the candidate closest to s by edit distance (a candidate that
 // starts with s counts as one edit away), or "" when none is close (more
@@ -21,6 +24,18 @@ func Nearest(s string, candidates []string) string {
 		return ""
 	}
 	return best
+}
+
+// DidYouMean is the whole "did you mean" phrase for s: `did you mean "x"?`
+// for the candidate Nearest picks, or "" when none is close. Every message
+// that suggests a name (unknown setting keys here, attributes and options
+// in Python through pybind) words it this way.
+func DidYouMean(s string, candidates []string) string {
+	best := Nearest(s, candidates)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("did you mean %q?", best)
 }
 
 // editDistance is the Levenshtein distance of a and b (byte-wise), with a

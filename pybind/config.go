@@ -152,6 +152,21 @@ func Nearest(s, candidatesJSON string) (string, error) {
 	return core.Nearest(s, candidates), nil
 }
 
+// DidYouMean returns core.DidYouMean(s, candidates), the whole "did you
+// mean" phrase (`did you mean "x"?`), for candidatesJSON (a JSON list of
+// strings): "" when none is close.
+func DidYouMean(s, candidatesJSON string) (string, error) {
+	var candidates []string
+	if err := json.Unmarshal([]byte(candidatesJSON), &candidates); err != nil {
+		return "", errorOf(core.KindUnknown, "zerobus: the candidates are not a JSON list of strings: %v", err)
+	}
+	return core.DidYouMean(s, candidates), nil
+}
+
+// RedactURL returns core.RedactURL(s): the URL-ish string s with any user
+// information (user:password@) shown as <redacted>, as Go prints URLs.
+func RedactURL(s string) string { return core.RedactURL(s) }
+
 // SettingsTable returns core.Settings() as JSON: every key with its type,
 // unit, default, secret flag, environment variables and doc line.
 func SettingsTable() (string, error) { return toJSON(core.Settings()) }

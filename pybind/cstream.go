@@ -199,9 +199,30 @@ func importStream(addr int64) (*cStream, error) {
 func (s *cStream) lastError(what string, rc C.int) error {
 	msg := "error code " + fmt.Sprint(int(rc))
 	if p := C.zb_last_error(s.stream); p != nil {
-		msg = C.GoString(p)
+		msg = producerText(C.GoString(p))
 	}
 	return fmt.Errorf("zerobus: %s: %s", what, msg)
+}
+
+// pythonDetail is what pyarrow appends to the error text of a stream whose
+// Python producer raised (a generator behind a RecordBatchReader, also when
+// another object's __arrow_c_stream__ hands that reader's stream on), before
+// the whole formatted traceback.
+const pythonDetail = ". Detail: Python exception: "
+
+// producerText is a producer's error text as one line, for an error
+// message: pyarrow's detail (pythonDetail and the Python traceback after
+// it) is dropped, the exception's message is before it; any other text of
+// several lines is cut at its first line break, marked " (...)".
+func producerText(msg string) string {
+	if i := strings.Index(msg, pythonDetail); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.TrimSpace(msg)
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = strings.TrimSpace(msg[:i]) + " (...)"
+	}
+	return msg
 }
 
 func (s *cStream) Schema() *arrow.Schema          { return s.schema }

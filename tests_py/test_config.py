@@ -302,11 +302,16 @@ def test_reprs_display_the_go_cores_debug_kinds(tmp_path: Path, monkeypatch: pyt
         cfg = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_output_dir=str(tmp_path), **kw)
         assert row.format(want) in cfg._repr_html_(), kw
 
+    real = zerobus_py._bridge.native
+
     class GoSays:
         @staticmethod
         def DebugKinds(config_json: str) -> str:
             assert json.loads(config_json)["debug_enabled"] is True
             return '["protobuf"]'
+
+        def __getattr__(self, name: str) -> object:  # everything else: the real Go core
+            return getattr(real, name)
 
     monkeypatch.setattr(zerobus_py._bridge, "native", GoSays())
     on = WrapperConfiguration("http://127.0.0.1:1", "main.a.b", debug_enabled=True, debug_output_dir=str(tmp_path))

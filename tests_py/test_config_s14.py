@@ -59,9 +59,9 @@ def test_a_mistyped_attribute_is_refused() -> None:
     """``cfg.retry_max_attemps = 1`` raised AttributeError in the original (a read-only configuration); it was
     kept and ignored. The settings stay assignable (and reach the Go core), private names too."""
     cfg = WrapperConfiguration("http://127.0.0.1:1", "main.default.t")
-    with pytest.raises(AttributeError, match=r"no setting 'retry_max_attemps'; did you mean 'retry_max_attempts'\?"):
+    with pytest.raises(AttributeError, match=r"no setting 'retry_max_attemps'; did you mean \"retry_max_attempts\"\?"):
         cfg.retry_max_attemps = 1  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError, match=r"'debug_max_file_sise'; did you mean 'debug_max_file_size'\?"):
+    with pytest.raises(AttributeError, match=r"'debug_max_file_sise'; did you mean \"debug_max_file_size\"\?"):
         cfg.debug_max_file_sise = 1000  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match=r"^WrapperConfiguration has no setting 'colour'$"):
         cfg.colour = "blue"  # type: ignore[attr-defined]
@@ -93,7 +93,7 @@ def test_a_mistyped_observability_field_is_refused() -> None:
     from zerobus_py import ObservabilityConfig
 
     obs = ObservabilityConfig()
-    with pytest.raises(AttributeError, match=r"no field 'enpoint'; did you mean 'endpoint'\?"):
+    with pytest.raises(AttributeError, match=r"no field 'enpoint'; did you mean \"endpoint\"\?"):
         obs.enpoint = "http://127.0.0.1:4317"  # type: ignore[attr-defined]
     obs.endpoint = "http://127.0.0.1:4317"
     assert obs.to_settings() == {"otlp_endpoint": "http://127.0.0.1:4317"}

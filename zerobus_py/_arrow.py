@@ -19,8 +19,9 @@ exported through the Arrow PyCapsule interface and Go takes the stream over
   batch; a slice of one too).
 
 A struct array's rows are a table's rows: one with null rows at the top level
-is refused, as a ``__arrow_c_array__`` (here) or in a stream (by Go, naming the
-batch and the row): the values under a null row are not data.
+is refused by Go (a ``ConversionError`` naming the batch and the row), in a
+stream or as a ``__arrow_c_array__`` (handed to Go as a stream of one batch):
+the values under a null row are not data.
 
 A ``RecordBatchReader`` is read through a check that each batch has the
 reader's column names and types (pyarrow's ``from_batches`` does not check).
@@ -137,7 +138,8 @@ def _stream_of(data: Any) -> Exported:
             f"cannot send a {type(data).__qualname__}: its __arrow_c_stream__() returned "
             f"{_capsule_shown(capsule)}, not an 'arrow_array_stream' PyCapsule"
         ) from None
-    return Exported(capsule, None)
+    # the length when it is known without reading (a pyarrow ChunkedArray's), as for a Table
+    return Exported(capsule, known_rows(data, count=False))
 
 
 def _capsule_shown(obj: Any) -> str:
@@ -222,8 +224,8 @@ def export(data: Any, want_total: bool = False) -> Exported:
     Raises ``TypeError`` naming the accepted kinds for anything else. One
     column (a pandas/polars Series, a lone ``pyarrow.Array`` /
     ``ChunkedArray``, another library's one-column stream or array) is a
-    ``ConversionError``: Go refuses a stream of one column, naming its type
-    and what to send instead; a Series is refused here, worded for it.
+    ``ConversionError``: each is handed to Go as a stream of one column, which
+    Go refuses, naming its type and what to send instead.
     """
     if isinstance(data, pa.Table):
         return _exported_table(data)
@@ -233,11 +235,9 @@ def export(data: Any, want_total: bool = False) -> Exported:
         failures: list[ReadFailure] = []
         return Exported(_checked_reader(data, failures).__arrow_c_stream__(), None, failures)
     if _is_series(data):
-        # one column: the ConversionError Go raises for any one-column stream, worded for what the user holds
-        raise ConversionError(
-            f"cannot send a {'pandas' if _instance(data, 'pandas', 'Series') else 'polars'} Series: it is one column, "
-            "not a table; send series.to_frame()"
-        )
+        # one column: a stream of it, which Go refuses (ConversionError) naming its type and what to send, as for
+        # any one-column stream
+        return _column_stream(_series_column(data))
     if _is_pandas(data):
         return _exported_table(_pandas_table(data))
     if _is_polars(data):
@@ -260,31 +260,61 @@ def export(data: Any, want_total: bool = False) -> Exported:
     if hasattr(data, "__arrow_c_stream__"):
         return _stream_of(data)
     if hasattr(data, "__arrow_c_array__"):  # a pyarrow Array too
+        if not isinstance(data, pa.Array):
+            _check_array_capsules(data)
         try:
             batch = pa.record_batch(data)
-        except pa.ArrowInvalid as err:
+        except pa.ArrowInvalid:
             column = pa.array(data)
-            if pa.types.is_struct(column.type):  # table-shaped yet refused: a slice (offset), or top-level nulls
-                return _exported_table(pa.Table.from_batches([_struct_batch(data, column, err)]))
-            # one column (not a struct array): a stream of it, which Go refuses (ConversionError) naming its type
-            # and what to send instead, as for any one-column stream (a ChunkedArray's, another library's)
-            return Exported(pa.chunked_array([column]).__arrow_c_stream__(), len(column))
+            if pa.types.is_struct(column.type) and column.null_count == 0:  # a slice (offset): read in place
+                return _exported_table(pa.Table.from_batches([pa.RecordBatch.from_struct_array(column)]))
+            # one column, or a struct array with null rows: a stream of it as one batch, which Go refuses
+            # (ConversionError), naming what it is and what to send instead, as in any stream
+            return _column_stream(column)
         return _exported_table(pa.Table.from_batches([batch]))
     raise TypeError(f"cannot send {type(data).__module__}.{type(data).__qualname__}: {_hint(data)}{_ACCEPTED}")
 
 
-def _struct_batch(data: Any, column: pa.StructArray, err: pa.ArrowInvalid) -> pa.RecordBatch:
-    """The struct array ``column`` (from ``data.__arrow_c_array__``), which pyarrow refused to import as a batch
-    (``err``), as one: pyarrow imports a batch only at offset 0, and a slice (a non-zero offset) is read in place
-    through ``RecordBatch.from_struct_array``. A struct array with null rows is refused: a row of a table cannot be
-    null, and the values under a null row are not data (Go refuses them in a stream too)."""
-    if column.null_count == 0:
-        return pa.RecordBatch.from_struct_array(column)
+def _column_stream(column: pa.Array | pa.ChunkedArray) -> Exported:
+    """``column`` as a stream of known length, for Go to read or refuse: a stream of one column that is not a
+    struct, or of struct batches with null rows, is refused by Go's checks (the one place they are made)."""
+    chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    return Exported(chunked.__arrow_c_stream__(), len(chunked))
+
+
+def _series_column(data: Any) -> pa.Array | pa.ChunkedArray:
+    """A pandas or polars Series as the pyarrow column it exports; what pyarrow cannot convert is a
+    :class:`ConversionError` saying why, as for a DataFrame's column."""
+    library = "pandas" if _instance(data, "pandas", "Series") else "polars"
+    try:
+        column: pa.Array | pa.ChunkedArray = pa.array(data) if library == "pandas" else data.to_arrow()
+    except Exception as err:
+        raise ConversionError(
+            f"cannot send the {library} Series {getattr(data, 'name', None)!r} (dtype {data.dtype}): "
+            f"{type(err).__name__}: {err}"
+        ) from err
+    return column
+
+
+def _check_array_capsules(data: Any) -> None:
+    """``data.__arrow_c_array__()`` of an object of another library, checked to be the pair of capsules the Arrow
+    PyCapsule interface promises (ctypes would say only "PyCapsule_GetPointer called with invalid PyCapsule
+    object"), as :func:`_stream_of` checks a stream's."""
+    got = data.__arrow_c_array__(None)  # positionally, as pyarrow calls it
+    names = (b"arrow_schema", b"arrow_array")
+    if isinstance(got, tuple) and len(got) == 2:
+        try:
+            for capsule, name in zip(got, names, strict=True):
+                _get_pointer(capsule, name)
+        except ValueError:
+            pass
+        else:
+            return
+    shown = f"({', '.join(_capsule_shown(c) for c in got)})" if isinstance(got, tuple) else _capsule_shown(got)
     raise TypeError(
-        f"cannot send a {type(data).__qualname__}: pyarrow refuses it as a batch: {err}; its {column.null_count} "
-        "null rows cannot be rows of a table: drop them first, e.g. "
-        "pa.Table.from_struct_array(arr.filter(arr.is_valid()))"
-    ) from err
+        f"cannot send a {type(data).__qualname__}: its __arrow_c_array__() returned {shown}, not a pair of "
+        "'arrow_schema' and 'arrow_array' PyCapsules"
+    )
 
 
 def _is_struct_chunks(data: Any) -> bool:
@@ -302,11 +332,12 @@ def _array_batch(data: Any) -> pa.RecordBatch:
     """``data`` (an object with ``__arrow_c_array__``: a struct array) as the batch :func:`export` sends."""
     try:
         return pa.record_batch(data)
-    except pa.ArrowInvalid as err:
+    except pa.ArrowInvalid:
         column = pa.array(data)
         if not pa.types.is_struct(column.type):
             raise
-        return _struct_batch(data, column, err)
+        # a slice (offset), or null rows (refused when sent): its rows, as a ChunkedArray of structs gives them
+        return pa.RecordBatch.from_struct_array(column)
 
 
 def _parquet_reader(f: Any) -> pa.RecordBatchReader:

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
+from ._secret import SecretText, SecretURL, SecretValue
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
 
@@ -27,13 +28,8 @@ REDACTED: Final = "<redacted>"
 
 def _redact_url(url: str) -> str:
     """Return ``url`` with any user information (``user:password@``) replaced
-    by ``<redacted>``, as the Go core prints URLs; works on unparsable text too."""
-    at = url.rfind("@")
-    if at < 0:
-        return url
-    scheme = url.find("://")
-    start = scheme + len("://") if 0 <= scheme < at else 0
-    return url[:start] + REDACTED + url[at:]
+    by ``<redacted>``: the Go core's rule (``core.RedactURL``), as it prints URLs."""
+    return str(_bridge.call(_bridge.native.RedactURL, url))
 
 
 def _plain(value: Any) -> Any:
@@ -162,8 +158,10 @@ class ObservabilityConfig:
         kw: dict[str, Any] = {}
         for k, v in m.items():
             if k not in aliases:
+                known = sorted(set(aliases))
                 warnings.warn(
-                    f"observability_config: ignoring unknown key {k!r}; known keys: " + ", ".join(sorted(set(aliases))),
+                    f"observability_config: ignoring unknown key {k!r}{_did_you_mean(str(k), known)}; known keys: "
+                    + ", ".join(known),
                     UserWarning,
                     stacklevel=2,
                 )
@@ -226,6 +224,9 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
 
+# The private attributes holding them, and the str subclass each value is kept as (its repr redacted).
+_SEALED: Final[dict[str, type[str]]] = {"_client_secret": SecretValue, "_proxy_url": SecretURL}
+
 
 @functools.cache
 def _url_keys() -> frozenset[str]:
@@ -278,9 +279,21 @@ def _nearest(name: str, candidates: Iterable[str]) -> str:
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the candidate nearest ``name`` (:func:`_nearest`), else ``""``."""
-    best = _nearest(name, candidates)
-    return f"; did you mean {best!r}?" if best else ""
+    """``'; did you mean "x"?'`` for the candidate nearest ``name``, else ``""``: the phrase of the Go core
+    (``core.DidYouMean``, the one wording of every suggestion, of unknown setting keys included)."""
+    try:
+        phrase = str(_bridge.call(_bridge.native.DidYouMean, name, json.dumps(sorted(candidates))))
+    except (ImportError, ZerobusError):
+        return ""
+    return f"; {phrase}" if phrase else ""
+
+
+def _observability_type_error(oc: Any) -> ConfigurationTypeError:
+    """The error of an ``observability_config`` that is neither an :class:`ObservabilityConfig` nor a mapping."""
+    return ConfigurationTypeError(
+        f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}",
+        keys=["observability_config"],
+    )
 
 
 class WrapperConfiguration:
@@ -466,6 +479,9 @@ class WrapperConfiguration:
                     _checked(attr, value, typ, secret=attr in _SECRETS)
                 except ConfigurationTypeError as err:
                     wrong.append(err)
+        if not isinstance(observability_config, (type(None), ObservabilityConfig, Mapping)):
+            # refused here, as the original's typed constructor did (a TypeError)
+            wrong.append(_observability_type_error(observability_config))
         if len(wrong) == 1:
             raise wrong[0]
         if wrong:
@@ -482,6 +498,9 @@ class WrapperConfiguration:
             )
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SEALED and isinstance(value, str):
+            # kept as a str whose repr hides the secret (vars(cfg), a debugger, a variable inspector)
+            value = _SEALED[name](value)
         # A mistyped setting (cfg.retry_max_attemps = 1) is refused rather than kept and ignored: the original's
         # configuration was read-only, so any assignment raised AttributeError. The settings stay assignable, as
         # do private names and anything the class defines. A subclass's instances take attributes of their own
@@ -538,10 +557,7 @@ class WrapperConfiguration:
             return oc
         if isinstance(oc, Mapping):
             return ObservabilityConfig.from_mapping(oc)
-        raise ConfigurationTypeError(
-            f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}",
-            keys=["observability_config"],
-        )
+        raise _observability_type_error(oc)
 
     def to_settings(self, *, include_secret: bool = False) -> dict[str, Any]:
         """Return the settings as the Go core's YAML keys (only those set).
@@ -586,9 +602,7 @@ class WrapperConfiguration:
             )
         for key in ignored:
             del settings[key]
-        from ._secret import SecretText  # its repr hides the secret from captured frame locals
-
-        return SecretText(json.dumps(settings))
+        return SecretText(json.dumps(settings))  # its repr hides the secret from captured frame locals
 
     def _refuse_placeholders(self) -> None:
         """A secret equal to what the getters show (``"<redacted>"``) is a configuration rebuilt from another

@@ -122,15 +122,19 @@ class ZerobusError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Sending the same data again later may succeed."""
-        return bool(self.details.get("retryable", False))
+        """Sending the same data again later may succeed (for an error built in Python, the Go core's flag
+        for its kind)."""
+        if "retryable" in self.details:
+            return bool(self.details["retryable"])
+        return _kind_flags(self.kind).get("retryable", False)
 
     @property
     def fatal(self) -> bool:
-        """A whole batch failing this way means later batches would fail too."""
+        """A whole batch failing this way means later batches would fail too (for an error built in Python,
+        the Go core's flag for its kind)."""
         if "fatal" in self.details:
             return bool(self.details["fatal"])
-        return self.kind in _fatal_kinds()
+        return _kind_flags(self.kind).get("fatal", False)
 
     @property
     def grpc_code(self) -> str | None:
@@ -385,14 +389,19 @@ def error_for(kind: str, message: str) -> ZerobusError:
 
 
 @cache
-def _fatal_kinds() -> frozenset[str]:
-    """Kinds whose whole-batch failures are fatal, from the Go core's table
-    (``core.ErrorKinds``), for exceptions raised in Python; empty when the
-    native extension is not available."""
+def _kind_table() -> dict[str, dict[str, bool]]:
+    """The Go core's table of error kinds (``core.ErrorKinds``): each kind's ``retryable`` and ``fatal``
+    flags, the one source of both for exceptions built in Python; empty when the native extension is not
+    available."""
     try:
         from . import _bridge
 
         kinds: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ErrorKinds))
     except ImportError:
-        return frozenset()
-    return frozenset(k["kind"] for k in kinds if k["fatal"])
+        return {}
+    return {str(k["kind"]): {"retryable": bool(k["retryable"]), "fatal": bool(k["fatal"])} for k in kinds}
+
+
+def _kind_flags(kind: str) -> dict[str, bool]:
+    """The Go core's flags of ``kind`` (:func:`_kind_table`); none for a kind it does not know."""
+    return _kind_table().get(kind, {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SecretText"]
+__all__ = ["SecretText", "SecretURL", "SecretValue"]
 
 
 class SecretText(str):
@@ -18,3 +18,31 @@ class SecretText(str):
 
     def __repr__(self) -> str:
         return "<settings: secret redacted>"
+
+
+class SecretValue(str):
+    """A ``str`` holding a secret setting (``client_secret``), as :class:`~zerobus_py.WrapperConfiguration`
+    keeps it: the value itself to everything that reads it, but ``'<redacted>'`` as its repr, which is what
+    ``vars(config)``, debuggers and notebook variable inspectors show. Pickled as the value (a configuration
+    round-trips)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr("<redacted>")
+
+
+class SecretURL(SecretValue):
+    """A URL that may carry ``user:password@`` (``proxy_url``): its repr is the URL with them redacted by the Go
+    core's rule (``core.RedactURL``); ``'<redacted>'`` when the native extension cannot be loaded."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        from . import _bridge
+        from ._errors import ZerobusError
+
+        try:
+            return repr(str(_bridge.call(_bridge.native.RedactURL, str(self))))
+        except (ImportError, ZerobusError):
+            return super().__repr__()

@@ -620,11 +620,11 @@ class ZerobusWrapper:
         ``observability_output_dir``) and every Go log record is emitted on
         the ``zerobus_py`` logger before this returns.
 
-        ``timeout`` (seconds) bounds the call, but for up to 0.5 s more of export: waiting for the last
-        acknowledgements, then the final telemetry export (which still gets
-        at least 0.5 s). Default: the configured flush timeout (300 s) for
-        the acknowledgements, and at most 10 s for a collector that does not
-        answer (0.5 s for one that refuses connections: nothing listens).
+        ``timeout`` (seconds) bounds the call: waiting for the last acknowledgements, then the final
+        telemetry export, which the Go core gives half of the time left within bounds of its own (a short
+        grace even when ``timeout`` has passed; README "Telemetry and logs from Python" gives the
+        numbers). Default: the configured ``flush_timeout_ms`` for the acknowledgements, and the Go
+        core's longest wait for a collector that accepts connections but does not answer.
 
         Raises:
             CancelledError: ``timeout`` (or the flush timeout) passed with
