@@ -399,7 +399,7 @@ func (e *ConnectionError) Error() string {
 // hostSettingKey is the key of the setting a *stream.HostNotFoundError's
 // or *stream.CertificateError's Setting names ("Endpoint" -> "endpoint").
 func hostSettingKey(setting string) string {
-	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url"}[setting]
+	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url", "HTTPS_PROXY": "HTTPS_PROXY"}[setting]
 }
 
 // CallbackPanicError is a panic of the caller's code that a send ran on a
