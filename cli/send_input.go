@@ -63,6 +63,13 @@ type input struct {
 	rows   int64 // total rows, -1 if unknown before reading
 	// rowGroups are the rows of each Parquet row group (nil for other formats).
 	rowGroups []int64
+	// batchRows is the most rows a Parquet batch holds: one batch may span
+	// several row groups.
+	batchRows int64
+	// readRowGroup reads Parquet row group i alone to its end, returning
+	// whether it decodes (nil for other formats): where uses it to find
+	// which row group of a failed batch is the corrupt one.
+	readRowGroup func(i int) error
 
 	reader batchReader
 	closer []func() error
@@ -258,16 +265,47 @@ func (g *guardedBatches) Err() error {
 // where names the part of the file being read after rowsRead rows were
 // returned: the Parquet row group, the Arrow IPC file's record batch, else
 // the row number (rows count from 0, as everywhere in send's output).
+//
+// A Parquet batch that failed may span several row groups (-batch-rows is
+// larger than a row group): each of them is then read alone, and the first
+// that does not decode is named; when none fails alone, the range.
 func (in *input) where(rowsRead int64) string {
 	switch {
 	case in.rowGroups != nil:
+		var firsts []int64 // first row of each row group
 		first := int64(0)
-		for i, n := range in.rowGroups {
-			if rowsRead < first+n {
-				return fmt.Sprintf("row group %d (rows %d..%d)", i, first, first+n-1)
-			}
+		for _, n := range in.rowGroups {
+			firsts = append(firsts, first)
 			first += n
 		}
+		group := func(row int64) int { // the row group holding row, or -1
+			for i, n := range in.rowGroups {
+				if row < firsts[i]+n {
+					return i
+				}
+			}
+			return -1
+		}
+		g0 := group(rowsRead)
+		if g0 < 0 {
+			break
+		}
+		last := min(rowsRead+max(in.batchRows, 1), first) - 1 // the last row the failed batch could hold
+		g1 := max(group(last), g0)
+		named := func(i int) string {
+			return fmt.Sprintf("row group %d (rows %d..%d)", i, firsts[i], firsts[i]+in.rowGroups[i]-1)
+		}
+		if g0 == g1 {
+			return named(g0)
+		}
+		if in.readRowGroup != nil {
+			for i := g0; i <= g1; i++ {
+				if in.readRowGroup(i) != nil {
+					return named(i)
+				}
+			}
+		}
+		return fmt.Sprintf("row groups %d..%d (rows %d..%d)", g0, g1, firsts[g0], firsts[g1]+in.rowGroups[g1]-1)
 	case in.detail == "Arrow IPC file":
 		return fmt.Sprintf("record batch %d (from row %d)", in.done.Load(), rowsRead)
 	}
@@ -568,6 +606,22 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	in.total = in.rows
 	for i := range pf.NumRowGroups() {
 		in.rowGroups = append(in.rowGroups, pf.MetaData().RowGroup(i).NumRows())
+	}
+	in.batchRows = o.batchRows
+	in.readRowGroup = func(i int) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = decodePanic(fmt.Sprintf("row group %d", i), p)
+			}
+		}()
+		rg, err := fr.GetRecordReader(context.WithoutCancel(ctx), nil, []int{i})
+		if err != nil {
+			return err
+		}
+		defer rg.Release()
+		for rg.Next() {
+		}
+		return rg.Err()
 	}
 	in.reader = &countingBatches{src: rr, done: &in.done}
 	return nil

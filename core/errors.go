@@ -137,33 +137,72 @@ func KindOf(err error) ErrorKind {
 // 429 and network failures, and exhausted retries whose last cause was retryable. Conversion,
 // configuration and authentication errors, ErrClosed and cancellation are not.
 //
-// The per-code rule is the stream layer's (one rule in the tree): a CANCELED
-// status from the server is retryable, while the caller's own context being
-// canceled or timing out (context.Canceled / context.DeadlineExceeded in the
-// chain, KindCanceled) never is, whatever connection error or status the
-// chain also holds. A *TokenRefreshError keeps the token client's decision
-// (Retryable), which counts a token request's timeout as retryable.
+// The rule is the stream layer's, written once (stream.IsRetryable): a
+// CANCELED status from the server is retryable, while the caller's own
+// context being canceled or timing out (context.Canceled /
+// context.DeadlineExceeded in the chain, KindCanceled) never is, whatever
+// connection error or status the chain also holds; a host name that does
+// not resolve and a certificate that fails verification are final; a
+// *TokenRefreshError keeps the token client's decision (Retryable), which
+// counts a token request's timeout as retryable. This package's typed
+// errors stand for the stream errors they were made from (their As
+// methods), so the rule judges them as it judges those. Only
+// *RetryExhaustedError is judged here: by its last failure.
 func IsRetryable(err error) bool {
-	if err == nil {
-		return false
-	}
 	var re *RetryExhaustedError
 	if errors.As(err, &re) {
 		return re.Last == nil || IsRetryable(re.Last)
 	}
-	var tre *TokenRefreshError
-	if errors.As(err, &tre) {
-		return tre.Retryable // the token client's decision, as in the stream layer
-	}
-	if stream.ContextEnded(err) {
+	return stream.IsRetryable(err)
+}
+
+// standFor is the As method of this package's typed errors that stand for
+// an error of the stream layer (for its retry rule, stream.IsRetryable): it
+// sets *target to the stream error of type T in cause's chain, or to made()
+// when there is none. The stream layer is internal: a caller of this package
+// cannot name its types, so this changes no errors.As a caller can write.
+func standFor[T error](target any, cause error, made func() T) bool {
+	t, ok := target.(*T)
+	if !ok {
 		return false
 	}
-	var te *TransmissionError
-	if errors.As(err, &te) {
-		return stream.RetryableCode(te.Code)
+	if cause != nil && errors.As(cause, t) {
+		return true
 	}
-	var ce *ConnectionError
-	return errors.As(err, &ce) && !errors.As(err, new(*stream.HostNotFoundError)) && !errors.As(err, new(*stream.CertificateError))
+	*t = made()
+	return true
+}
+
+// As stands e for a *stream.ConnectionError (IsRetryable: retryable unless
+// its cause is a host that does not resolve or a certificate that fails).
+func (e *ConnectionError) As(target any) bool {
+	return standFor(target, e.Err, func() *stream.ConnectionError { return &stream.ConnectionError{Op: "connect", Err: e.Err} })
+}
+
+// As stands e for a *stream.ServerError of its Code (IsRetryable:
+// stream.RetryableCode).
+func (e *TransmissionError) As(target any) bool {
+	return standFor(target, e.Err, func() *stream.ServerError { return &stream.ServerError{Code: e.Code, Message: e.Message} })
+}
+
+// As stands e for a *stream.TokenError with its Retryable decision.
+func (e *TokenRefreshError) As(target any) bool {
+	t, ok := target.(**stream.TokenError)
+	if !ok {
+		return false
+	}
+	var te *stream.TokenError
+	if errors.As(e.Err, &te) && te.Retryable == e.Retryable {
+		*t = te
+		return true
+	}
+	*t = &stream.TokenError{URL: e.URL, StatusCode: e.StatusCode, Retryable: e.Retryable, Err: e.Err}
+	return true
+}
+
+// As stands e for a *stream.AuthError (IsRetryable: never).
+func (e *AuthenticationError) As(target any) bool {
+	return standFor(target, e.Err, func() *stream.AuthError { return &stream.AuthError{What: e.Reason, Keys: e.Keys, Err: e.Err} })
 }
 
 // ConfigProblem is one invalid setting found by Config.Validate or New.
@@ -403,7 +442,7 @@ func (e *ConnectionError) Error() string {
 // hostSettingKey is the key of the setting a *stream.HostNotFoundError's
 // or *stream.CertificateError's Setting names ("Endpoint" -> "endpoint").
 func hostSettingKey(setting string) string {
-	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url"}[setting]
+	return map[string]string{"Endpoint": "endpoint", "WorkspaceURL": "unity_catalog_url", "Proxy": "proxy_url", "HTTPS_PROXY": "HTTPS_PROXY"}[setting]
 }
 
 // CallbackPanicError is a panic of the caller's code that a send ran on a

@@ -155,6 +155,9 @@ func (c *Client) OpenStream(ctx context.Context, schema *arrow.Schema) (*Stream,
 			return nil, fmt.Errorf("zerobus: flight OpenStream: column %q is dictionary-encoded (%s); decode it first", f.Name, f.Type)
 		}
 	}
+	if err := c.sc.CheckRoute(ctx); err != nil {
+		return nil, err // a host that does not exist: final, as for a protobuf stream
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

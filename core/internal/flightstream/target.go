@@ -72,13 +72,21 @@ func (e *CatalogError) NotAllowed() bool {
 // FetchTableSchema reads the table's columns from Unity Catalog (GET
 // {workspace}/api/2.1/unity-catalog/tables/{name}) with the client's
 // credentials and HTTP client, and returns the Arrow schema the table
-// expects. Errors are *CatalogError, *stream.CertificateError (or the
+// expects. Errors are *CatalogError, *stream.CertificateError,
+// *stream.HostNotFoundError (or the
 // credential error).
 func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, error) {
 	cfg := sc.Settings()
 	table := cfg.TableName
 	if cfg.WorkspaceURL == "" {
 		return nil, &CatalogError{Table: table, Status: http.StatusNotFound, Msg: "no workspace URL is configured"}
+	}
+	// The read is a send's first request: a Zerobus endpoint (or proxy)
+	// whose host does not exist fails it here, as it fails a protobuf
+	// stream's creation (before its token request), not the token request
+	// made for a workspace that is not the endpoint's.
+	if err := sc.CheckRoute(ctx); err != nil {
+		return nil, err
 	}
 	md, _, err := sc.Metadata(ctx)
 	if err != nil {
@@ -102,6 +110,9 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 		proxyHost := ""
 		if cfg.Proxy != nil {
 			proxyHost = cfg.Proxy.Hostname()
+		}
+		if hn := stream.HTTPHostNotFound(err, req.URL.Hostname(), proxyHost); hn != nil {
+			return nil, hn // not retryable, like the token request's
 		}
 		if ce := stream.HTTPCertFailure(err, req.URL.Hostname(), proxyHost); ce != nil {
 			return nil, ce // not retryable, like the token request's

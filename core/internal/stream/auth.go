@@ -375,7 +375,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 		return te
 	default:
 		if u, perr := url.Parse(a.tokenURL); perr == nil {
-			if hn := hostNotFound(err, u.Hostname(), "WorkspaceURL"); hn != nil {
+			if hn := HTTPHostNotFound(err, u.Hostname(), a.proxyHost); hn != nil {
 				hn.Err = a.red.cleanErr(err)
 				return hn
 			}

@@ -427,31 +427,43 @@ const routeCheckTimeout = 5 * time.Second
 // lookupHost resolves a host name (net.DefaultResolver; tests replace it).
 var lookupHost = net.DefaultResolver.LookupHost
 
+// CheckRoute is the check every OpenStream makes before its first RPC
+// (checkRoute), for the streams of other transports on this client's
+// connection (Arrow Flight), so that a host name that does not exist fails
+// them at once in the same way.
+func (c *Client) CheckRoute(ctx context.Context) error { return c.checkRoute(ctx) }
+
 // checkRoute fails OpenStream at once with a *HostNotFoundError when the
-// endpoint's host name does not exist in DNS: once a stream RPC fails, gRPC
-// reports only UNAVAILABLE, which is retried. Until a lookup has succeeded
-// once, every OpenStream checks; any other outcome (an IP address, a proxy,
-// which resolves names itself, a lookup that fails for another reason)
-// leaves the connection attempt to report it.
+// name of the host connections go to does not exist in DNS: the endpoint's,
+// or Config.Proxy's when one is set (Setting "Proxy"; the proxy resolves
+// the endpoint's name itself). Once a stream RPC fails, gRPC reports only
+// UNAVAILABLE, which is retried. Until a lookup has succeeded once, every
+// OpenStream checks; any other outcome (an IP address, a proxy from the
+// environment, which resolves names itself, a lookup that fails for another
+// reason) leaves the connection attempt to report it.
 func (c *Client) checkRoute(ctx context.Context) error {
 	if c.routeOK.Load() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, routeCheckTimeout)
 	defer cancel()
+	host, setting := c.ep.host, "Endpoint"
 	if c.cfg.Proxy != nil {
-		return nil // the proxy resolves the name
-	}
-	if net.ParseIP(c.ep.host) != nil || envProxyFor(c.ep) {
+		host, setting = c.cfg.Proxy.Hostname(), "Proxy"
+	} else if envProxyFor(c.ep) {
 		c.routeOK.Store(true)
 		return nil
 	}
-	_, err := lookupHost(ctx, c.ep.host)
+	if net.ParseIP(host) != nil {
+		c.routeOK.Store(true)
+		return nil
+	}
+	_, err := lookupHost(ctx, host)
 	if err == nil {
 		c.routeOK.Store(true)
 		return nil
 	}
-	if hn := hostNotFound(err, c.ep.host, "Endpoint"); hn != nil {
+	if hn := hostNotFound(err, host, setting); hn != nil {
 		return hn
 	}
 	return nil

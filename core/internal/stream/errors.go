@@ -211,8 +211,9 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 type HostNotFoundError struct {
 	// Host is the name that did not resolve.
 	Host string
-	// Setting is the Config field the name came from: "Endpoint" or
-	// "WorkspaceURL".
+	// Setting is the Config field the name came from: "Endpoint",
+	// "WorkspaceURL" or "Proxy" (or "HTTPS_PROXY": a proxy from the
+	// environment).
 	Setting string
 	// Err is the resolver's error.
 	Err error
@@ -234,6 +235,28 @@ func hostNotFound(err error, host, setting string) *HostNotFoundError {
 		return &HostNotFoundError{Host: host, Setting: setting, Err: err}
 	}
 	return nil
+}
+
+// HTTPHostNotFound returns a *HostNotFoundError when err, the failure of
+// an HTTP request to the workspace (the token endpoint, Unity Catalog), is
+// a DNS "no such host" answer, else nil. When the request went through a
+// proxy whose own name did not resolve, the error names the proxy's host
+// (proxyHost, Config.Proxy's; "" for a proxy from the environment, named by
+// the name that failed) and the proxy's setting, not host.
+func HTTPHostNotFound(err error, host, proxyHost string) *HostNotFoundError {
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound {
+		return nil
+	}
+	var op *net.OpError
+	viaProxy := errors.As(err, &op) && op.Op == "proxyconnect"
+	switch {
+	case proxyHost != "" && (viaProxy || strings.EqualFold(strings.TrimSuffix(de.Name, "."), proxyHost)):
+		return &HostNotFoundError{Host: proxyHost, Setting: "Proxy", Err: err}
+	case viaProxy:
+		return &HostNotFoundError{Host: de.Name, Setting: "HTTPS_PROXY", Err: err}
+	}
+	return &HostNotFoundError{Host: host, Setting: "WorkspaceURL", Err: err}
 }
 
 // CertificateError reports that a server's TLS certificate failed
