@@ -340,6 +340,11 @@ func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient,
 			// The workspace's certificate, which the stream's token
 			// request meets the same way: its error, once.
 			return nil, nil, err
+		case tokenRefused(err):
+			// The token endpoint refused the request (HTTP 4xx, final per
+			// the protocol): the stream needs the same token; its error,
+			// once, as on arrow_flight, not a second token request.
+			return nil, nil, err
 		}
 		w.log.DebugContext(ctx, "zerobus: the table's columns cannot be read from Unity Catalog; the descriptor's optionality follows the batch's schema", "table", w.cfg.TableName, "reason", err)
 		if IsRetryable(err) {
@@ -348,6 +353,15 @@ func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient,
 		return nil, nil, nil
 	}
 	return s, nil, nil
+}
+
+// tokenRefused reports whether err is the token endpoint's final refusal of
+// a token request (an *AuthenticationError whose cause is the token
+// request's error), as opposed to the catalog refusing the lookup.
+func tokenRefused(err error) bool {
+	var ae *AuthenticationError
+	var te *stream.TokenError
+	return errors.As(err, &ae) && errors.As(ae.Err, &te) && !te.Retryable
 }
 
 // messageName is the descriptor's message name: the table part of the table
