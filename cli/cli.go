@@ -118,8 +118,8 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 		msg := fmt.Sprintf("zerobus: unknown command %q", args[0])
 		if strings.HasPrefix(args[0], "-") {
 			msg = fmt.Sprintf("zerobus: flag %s before the command; flags follow it (zerobus send -h)", args[0])
-		} else if s := core.Nearest(args[0], commandNames()); s != "" {
-			msg += fmt.Sprintf("; did you mean '%s'?", s)
+		} else if s := core.DidYouMean(args[0], commandNames()); s != "" {
+			msg += "; " + s
 		}
 		fmt.Fprintln(env.Stderr, msg)
 		fmt.Fprintln(env.Stderr, "run 'zerobus help' for the list of commands")

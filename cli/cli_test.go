@@ -79,7 +79,7 @@ func TestUnknownFlagOneLine(t *testing.T) {
 func TestUnknownCommandSuggests(t *testing.T) {
 	for in, want := range map[string]string{"sned": "send", "sen": "send", "lcoal": "local", "debgu": "debug", "versoin": "version", "Send": "send"} {
 		code, _, errOut := runCLI(t, in)
-		if code != ExitUsage || !strings.Contains(errOut, "did you mean '"+want+"'?") {
+		if code != ExitUsage || !strings.Contains(errOut, "did you mean \""+want+"\"?") {
 			t.Errorf("zerobus %s: exit %d, stderr %q; want a suggestion of %s", in, code, errOut, want)
 		}
 	}

@@ -143,7 +143,7 @@ def test_help_usage_and_suggestions(both: Both) -> None:
     assert r.err == "zerobus send: flag provided but not defined: -dryrun\nrun 'zerobus send -h' for usage\n"
     r = both.run("sned", "events.csv")
     assert (r.code, r.out) == (2, "")
-    assert r.err.splitlines()[0] == "zerobus: unknown command \"sned\"; did you mean 'send'?"
+    assert r.err.splitlines()[0] == 'zerobus: unknown command "sned"; did you mean "send"?'
 
 
 def test_debug_read_and_version(both: Both) -> None:

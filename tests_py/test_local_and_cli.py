@@ -82,7 +82,7 @@ def test_cli_help_and_usage_errors(capfd: pytest.CaptureFixture[str]) -> None:
         == "zerobus send: flag provided but not defined: -nope\nrun 'zerobus send -h' for usage\n"
     )
     assert main(["lcoal"]) == 2
-    assert "did you mean 'local'?" in capfd.readouterr().err
+    assert 'did you mean "local"?' in capfd.readouterr().err
 
 
 def test_cli_send_and_debug_read(
