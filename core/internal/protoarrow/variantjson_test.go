@@ -402,11 +402,13 @@ func TestCheckVariantJSONSurrogatePairIsQuick(t *testing.T) {
 // text goes to encoding/json's. Both sides of the switch encode alike.
 func TestParseVariantJSONManyEscapesIsLinear(t *testing.T) {
 	// Linear, by a ratio that load and -race do not change: 10× the
-	// escapes take about 10× the time (best of 3 each), where a quadratic
-	// parse takes 100×.
+	// escapes take about 10× the time (best of 5 each), where a quadratic
+	// parse takes 100×. The bound leaves room for the large document's
+	// garbage collection on a loaded machine (up to 35× seen at a load
+	// of 15 on 2 cores).
 	best := func(doc string) time.Duration {
 		var b time.Duration
-		for i := range 3 {
+		for i := range 5 {
 			start := time.Now()
 			if _, err := ParseVariantJSON(doc); err != nil {
 				t.Fatal(err)
@@ -418,7 +420,7 @@ func TestParseVariantJSONManyEscapesIsLinear(t *testing.T) {
 		return b
 	}
 	small, large := best(`["`+strings.Repeat(`\\`, 100_000)+`"]`), best(`["`+strings.Repeat(`\\`, 1_000_000)+`"]`)
-	if ratio := float64(large) / float64(small); ratio > 30 {
+	if ratio := float64(large) / float64(small); ratio > 50 {
 		t.Errorf("10× the escapes took %.0f× the time (%v against %v), want about 10× (linear)", ratio, large, small)
 	}
 	doc := `["` + strings.Repeat(`\\`, 1_000_000) + `"]`
