@@ -97,6 +97,11 @@ func (r *refEncoder) setField(m *dynamicpb.Message, fd protoreflect.FieldDescrip
 			if err != nil {
 				return err
 			}
+			// A map gives each key once: a protobuf map would keep only
+			// the last entry, so a key seen before fails the row.
+			if mp.Has(k.MapKey()) {
+				return fmt.Errorf("duplicate map key %v", k.Interface())
+			}
 			va, vj := deref(entries.Field(1), j)
 			if va.IsNull(vj) {
 				return fmt.Errorf("null map value")

@@ -1,7 +1,9 @@
 package protoarrow
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -49,18 +51,117 @@ func Unmarshal(md protoreflect.MessageDescriptor, rec []byte) (_ *dynamicpb.Mess
 		}
 	}()
 	m := dynamicpb.NewMessage(md)
-	if err := proto.Unmarshal(rec, m); err != nil {
+	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(rec, m); err != nil {
+		return nil, fmt.Errorf("cannot decode as %s: %w", md.FullName(), err)
+	}
+	// protobuf-go's check names the first required field missing from a
+	// message, but walks nested messages in dynamicpb's map order, so with
+	// two incomplete messages the error named either at random: the
+	// incomplete one is found in field order, as for an unknown field.
+	if err := proto.CheckInitialized(m); err != nil {
+		if sub := firstMessage(m.ProtoReflect(), 0, func(x protoreflect.Message) bool { return !ownRequiredSet(x) }); sub != nil {
+			err = proto.CheckInitialized(sub.Interface()) // its own fields are checked first: deterministic
+		}
 		return nil, fmt.Errorf("cannot decode as %s: %w", md.FullName(), err)
 	}
 	if err := checkNoUnknown(m.ProtoReflect(), 0); err != nil {
+		if sub := firstMessage(m.ProtoReflect(), 0, func(x protoreflect.Message) bool { return len(x.GetUnknown()) > 0 }); sub != nil {
+			err = unknownFields(sub)
+		}
 		return nil, err
 	}
 	return m, nil
 }
 
+// ownRequiredSet reports whether m has each of its own required fields.
+func ownRequiredSet(m protoreflect.Message) bool {
+	md := m.Descriptor()
+	for i, nums := 0, md.RequiredNumbers(); i < nums.Len(); i++ {
+		if !m.Has(md.Fields().ByNumber(nums.Get(i))) {
+			return false
+		}
+	}
+	return true
+}
+
+// firstMessage is the first message in m (m itself, then its fields'
+// messages in the descriptor's field order, a list's in order, a map's by
+// key) for which bad is true, down to maxDepth; nil if none.
+func firstMessage(m protoreflect.Message, depth int, bad func(protoreflect.Message) bool) protoreflect.Message {
+	if bad(m) {
+		return m
+	}
+	if depth > maxDepth {
+		return nil
+	}
+	fds := m.Descriptor().Fields()
+	for i := 0; i < fds.Len(); i++ {
+		fd := fds.Get(i)
+		if !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Message() == nil {
+				continue
+			}
+			var keys []protoreflect.MapKey
+			v.Map().Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+				keys = append(keys, k)
+				return true
+			})
+			slices.SortFunc(keys, compareMapKeys)
+			for _, k := range keys {
+				if sub := firstMessage(v.Map().Get(k).Message(), depth+1, bad); sub != nil {
+					return sub
+				}
+			}
+		case fd.IsList():
+			if fd.Message() == nil {
+				continue
+			}
+			for j := 0; j < v.List().Len(); j++ {
+				if sub := firstMessage(v.List().Get(j).Message(), depth+1, bad); sub != nil {
+					return sub
+				}
+			}
+		case fd.Message() != nil:
+			if sub := firstMessage(v.Message(), depth+1, bad); sub != nil {
+				return sub
+			}
+		}
+	}
+	return nil
+}
+
+// compareMapKeys orders the keys of one map (all of one kind).
+func compareMapKeys(a, b protoreflect.MapKey) int {
+	switch x := a.Interface().(type) {
+	case string:
+		return cmp.Compare(x, b.String())
+	case bool:
+		if x == b.Bool() {
+			return 0
+		} else if x {
+			return 1
+		}
+		return -1
+	case int32, int64:
+		return cmp.Compare(a.Int(), b.Int())
+	}
+	return cmp.Compare(a.Uint(), b.Uint())
+}
+
+func unknownFields(m protoreflect.Message) error {
+	return fmt.Errorf("message %s carries field numbers not in the descriptor", m.Descriptor().FullName())
+}
+
+// checkNoUnknown finds whether a message in m carries unknown fields (the
+// one it names may be any of them: Unmarshal finds the first).
 func checkNoUnknown(m protoreflect.Message, depth int) error {
 	if len(m.GetUnknown()) > 0 {
-		return fmt.Errorf("message %s carries field numbers not in the descriptor", m.Descriptor().FullName())
+		return unknownFields(m)
 	}
 	if depth > maxDepth {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	gojson "github.com/goccy/go-json"
@@ -25,8 +26,9 @@ import (
 // column the table declares VARIANT with CheckVariantJSON, and the local
 // server checks the text of a PROTO or JSON record's VARIANT field with it
 // too, so a value fails the same way on both transports. The text must be
-// UTF-8: every caller checks that first (the quick check and the full parse
-// may disagree on other text), with the STRING reason.
+// UTF-8: every caller checks that first, with the STRING reason, and both
+// functions here refuse other text too (Go's JSON decoders would store each
+// bad byte as U+FFFD), so no caller can send a value that is not the text.
 
 // ParseVariantJSON parses s, which must be exactly one JSON document, into
 // a VARIANT value in the Parquet Variant encoding, as Spark's parse_json
@@ -39,14 +41,17 @@ import (
 // document, an object that gives a key twice, more than MaxVariantDepth
 // objects and arrays open at once (Spark's limit, the depth the readers
 // accept) or a \u escape of half a UTF-16 surrogate pair without its other
-// half (Spark's parse_json refuses those too); the error text is what a
-// failed row reports.
+// half (Spark's parse_json refuses those too), and for text that is not
+// UTF-8; the error text is what a failed row reports.
 func ParseVariantJSON(s string) (v variant.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			v, err = variant.Value{}, fmt.Errorf("VARIANT value could not be encoded: %v", p)
 		}
 	}()
+	if err := variantUTF8(s); err != nil {
+		return variant.Value{}, err
+	}
 	// The decoder reads the first document and ignores what follows it, so
 	// the text is checked whole first; only a failure is parsed again, for
 	// encoding/json's description of what is wrong.
@@ -88,6 +93,24 @@ func ParseVariantJSON(s string) (v variant.Value, err error) {
 }
 
 var errVariantTooDeep = errors.New("nested too deep")
+
+// variantUTF8 fails text s that is not UTF-8, naming the first bad byte.
+// json.Valid takes such bytes inside a string and the decoders read each as
+// U+FFFD, so without this the value would hold other text than was given.
+func variantUTF8(s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	at := 0
+	for at < len(s) {
+		r, n := utf8.DecodeRuneInString(s[at:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		at += n
+	}
+	return fmt.Errorf("VARIANT value is not valid UTF-8 (byte %d of %d is 0x%02x); JSON text must be UTF-8: fix the encoding", at, len(s), s[at])
+}
 
 // jsonTokens is the JSON decoder ParseVariantJSON reads tokens from.
 type jsonTokens interface {
@@ -435,10 +458,10 @@ func jsonDepth(t []byte) int {
 // than MaxVariantDepth objects and arrays inside each other, up to
 // maxPlainVariantJSON bytes and maxPlainVariantKeys keys an object, is
 // what ParseVariantJSON accepts (every number is: one outside the DOUBLE
-// range is ±Infinity); anything else is parsed in full, so the answer and
-// its error are ParseVariantJSON's.
+// range is ±Infinity) when it is UTF-8; anything else is parsed in full,
+// so the answer and its error are ParseVariantJSON's.
 func CheckVariantJSON(text []byte) error {
-	if len(text) <= maxPlainVariantJSON && json.Valid(text) && plainVariantJSON(text) {
+	if len(text) <= maxPlainVariantJSON && utf8.Valid(text) && json.Valid(text) && plainVariantJSON(text) {
 		return nil
 	}
 	_, err := ParseVariantJSON(unsafe.String(unsafe.SliceData(text), len(text)))

@@ -215,15 +215,42 @@ func TestParseVariantJSONLoneSurrogates(t *testing.T) {
 	}
 }
 
+// JSON text that is not UTF-8 fails, naming the first bad byte, in a
+// string value, a key or after a whole document: json.Valid takes such
+// bytes inside a string and Go's decoders read each as U+FFFD, so the value
+// stored would be other text than was given. Both checks agree.
+func TestParseVariantJSONRefusesInvalidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"\"\xff\"":                  "VARIANT value is not valid UTF-8 (byte 1 of 3 is 0xff); ",
+		"{\"k\xc3\": 1}":            "VARIANT value is not valid UTF-8 (byte 3 of 9 is 0xc3); ",
+		"[\"é\", \"a\xa9b\"]":       "VARIANT value is not valid UTF-8 (byte 9 of 13 is 0xa9); ",
+		"{\"é\": \"\xed\xa0\x80\"}": "VARIANT value is not valid UTF-8 (byte 8 of 13 is 0xed); ", // an encoded surrogate
+		"1\xff":                     "VARIANT value is not valid UTF-8 (byte 1 of 2 is 0xff); ",
+	} {
+		v, err := ParseVariantJSON(in)
+		if err == nil {
+			got, _ := VariantJSON(v.Metadata().Bytes(), v.Bytes())
+			t.Errorf("%q: stored as %s, want an error", in, got)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+		if cerr := CheckVariantJSON([]byte(in)); cerr == nil || cerr.Error() != err.Error() {
+			t.Errorf("%q: CheckVariantJSON = %v, ParseVariantJSON = %v", in, cerr, err)
+		}
+	}
+}
+
 func FuzzCheckVariantJSON(f *testing.F) {
 	for _, s := range variantJSONSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if !utf8.ValidString(s) {
-			return // the callers check UTF-8 first
-		}
 		checkVariantJSONAgrees(t, s)
+		if _, err := ParseVariantJSON(s); err == nil && !utf8.ValidString(s) {
+			t.Fatalf("%q is not UTF-8 but ParseVariantJSON accepts it", s)
+		}
 	})
 }
 
@@ -375,11 +402,13 @@ func TestCheckVariantJSONSurrogatePairIsQuick(t *testing.T) {
 // text goes to encoding/json's. Both sides of the switch encode alike.
 func TestParseVariantJSONManyEscapesIsLinear(t *testing.T) {
 	// Linear, by a ratio that load and -race do not change: 10× the
-	// escapes take about 10× the time (best of 3 each), where a quadratic
-	// parse takes 100×.
+	// escapes take about 10× the time (best of 5 each), where a quadratic
+	// parse takes 100×. The bound leaves room for the large document's
+	// garbage collection on a loaded machine (up to 35× seen at a load
+	// of 15 on 2 cores).
 	best := func(doc string) time.Duration {
 		var b time.Duration
-		for i := range 3 {
+		for i := range 5 {
 			start := time.Now()
 			if _, err := ParseVariantJSON(doc); err != nil {
 				t.Fatal(err)
@@ -391,7 +420,7 @@ func TestParseVariantJSONManyEscapesIsLinear(t *testing.T) {
 		return b
 	}
 	small, large := best(`["`+strings.Repeat(`\\`, 100_000)+`"]`), best(`["`+strings.Repeat(`\\`, 1_000_000)+`"]`)
-	if ratio := float64(large) / float64(small); ratio > 30 {
+	if ratio := float64(large) / float64(small); ratio > 50 {
 		t.Errorf("10× the escapes took %.0f× the time (%v against %v), want about 10× (linear)", ratio, large, small)
 	}
 	doc := `["` + strings.Repeat(`\\`, 1_000_000) + `"]`
