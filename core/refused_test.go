@@ -100,9 +100,11 @@ func TestRefusedCallKeepsOneRun(t *testing.T) {
 
 		// The count alone cannot tell (a per-row list is one allocation):
 		// the bytes can (40 MB for a list of a million FailedRows).
+		// A fixed dozen: the result, its one run, and the refused call's
+		// metrics (recorded as any failed send's).
 		allocs := testing.AllocsPerRun(20, func() { _, _ = ranges.SendBatch(ctx, rec) })
-		if allocs > 5 {
-			t.Errorf("SendBatch to a closed Wrapper: %.0f allocations for %d rows; want O(1) (≤ 5)", allocs, n)
+		if allocs > 16 {
+			t.Errorf("SendBatch to a closed Wrapper: %.0f allocations for %d rows; want O(1) (≤ 16)", allocs, n)
 		}
 		sync := allocBytes(func() { _, _ = ranges.SendBatch(ctx, rec) })
 		if sync > 64<<10 {
