@@ -34,8 +34,8 @@ carry no time zone, so it stores the wall clock in UTC (the driver logs a warnin
 table's TIMESTAMP column is taken as UTC (the Go core's rule), not in the session's zone as Spark's CAST would:
 cast it in Spark first (``F.col("t").cast("timestamp")``).
 
-Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
-keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
+Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed
+by the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key not given as an option comes from
 the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
 reads them) of the process that plans the write; Spark conf ``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
 variable there. An option given as an empty string unsets its key (the environment's value is not used). An
@@ -95,7 +95,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 import types
 import uuid
@@ -410,14 +409,15 @@ def summarize(
 
 
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
-    """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment.
+    """The wrapper settings: options (the settings' keys, parsed by the Go core's settings loader) over the
+    environment.
 
-    The options go to the loader as a YAML file in a private temporary directory. Secret values (``client_secret``,
-    ``proxy_url``) never touch the disk and are taken literally (a ``${`` in one is kept as it is): the file
-    references each as ``${VAR}``, a variable only the loader's lookup sees (the environment is handed to the Go
-    loader as data; the process environment is not changed). A secret whose whole value is ``${NAME}`` is read
-    from the environment variable NAME. Other values may reference variables as ``${NAME}`` anywhere (``$${`` for
-    a literal ``${``). An option given as an empty string unsets the key: the environment's value is not used.
+    The options reach the loader as data (``ParseSettings``: no file, so its problems name the option and quote
+    its value as given, with no line of a file the user never wrote). Secret values (``client_secret``,
+    ``proxy_url``) are taken literally (a ``${`` in one is kept as it is); a secret whose whole value is
+    ``${NAME}`` is read from the environment variable NAME. Other values may reference variables as ``${NAME}``
+    anywhere (``$${`` for a literal ``${``), the YAML loader's rule (``_expand``). An option given as an empty
+    string unsets the key: the environment's value is not used.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
     # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
@@ -428,48 +428,77 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
             raise ConfigurationError(
                 f'zerobus: the zerobus data source option {key} is unknown; did you mean "{best}"?', keys=[key]
             )
-    hidden: dict[str, str] = {}
     text: dict[str, str | None] = {}
     for key, value in given.items():
         if value == "":  # null: the loader checks the key's name and keeps its default
             text[key] = None
-            continue
-        if key in _SECRETS:
+        elif key in _SECRETS:
             ref = _WHOLE_REFERENCE.fullmatch(value)
-            if ref is not None:
-                if ref.group(1) not in os.environ:
-                    raise ConfigurationError(
-                        f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
-                        "not set in the environment of the process that plans the write",
-                        keys=[key],
-                    )
-                value = os.environ[ref.group(1)]
-            name = f"ZEROBUS_SPARK_{key.upper()}_{uuid.uuid4().hex}"
-            hidden[name], value = value, "${" + name + "}"
-        text[key] = value
-    env = dict(os.environ)
+            if ref is not None and ref.group(1) not in os.environ:
+                raise ConfigurationError(
+                    f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
+                    "not set in the environment of the process that plans the write",
+                    keys=[key],
+                )
+            text[key] = value if ref is None else os.environ[ref.group(1)]
+        elif key in keys:
+            text[key] = _expand(key, value)
+        else:
+            text[key] = value  # an unknown key: the loader names it (and the nearest key)
     error: ConfigurationError | None = None
-    with tempfile.TemporaryDirectory(prefix="zerobus-spark-") as tmp:
-        path = os.path.join(tmp, "options")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(text, f, indent=0)  # JSON is YAML: one key per line, values as text
-        try:
-            loaded = _bridge.call(_bridge.native.LoadConfigYAML, path, json.dumps({**env, **hidden}))
-        except ConfigurationError as err:
-            # the file is ours, not the user's: name the options instead, without line numbers
-            shown = str(err).replace(path, "the zerobus data source options")
-            error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
+    try:
+        parsed = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(text)))
+    except ConfigurationError as err:
+        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go)
+        error = ConfigurationError(
+            "zerobus: in the zerobus data source options: " + err.message.removeprefix("zerobus: "),
+            details=err.details,
+        )
     if error is not None:
-        raise error
+        raise error  # outside the except: no traceback frame or context holds the secret's text
     # Merged as data and built once: neither the environment nor the options alone need be a configuration
     # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
-    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
-    merged.update({k: v for k, v in json.loads(loaded).items() if k in given})
+    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ))))
+    merged.update(parsed)
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
     return WrapperConfiguration._from_settings(merged)
+
+
+def _expand(key: str, value: str) -> str:
+    """``value`` with each ``${NAME}`` replaced by the environment variable NAME, ``$${`` a literal ``${``, any
+    other ``$`` kept: the rule of the Go core's YAML loader (``expandEnv`` in core/config_load.go), which
+    tests_py/test_spark_options.py checks this against value by value."""
+    if "${" not in value:
+        return value
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("$${", i):
+            out.append("${")
+            i += 3
+        elif value.startswith("${", i):
+            end = value.find("}", i)
+            if end < 0:
+                why = 'unterminated "${" (write "$${" for a literal)'
+            elif end == i + 2:
+                why = 'empty variable reference "${}"'
+            elif value[i + 2 : end] not in os.environ:
+                why = f"references ${{{value[i + 2 : end]}}}, which is not set in the environment"
+            else:
+                out.append(os.environ[value[i + 2 : end]])
+                i = end + 1
+                continue
+            raise ConfigurationError(
+                f"zerobus: in the zerobus data source options: invalid configuration: {key}: {why} (in the "
+                "environment of the process that plans the write)",
+                keys=[key],
+            )
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
 
 
 def _arrow_schema(schema: StructType) -> pa.Schema:
