@@ -1421,7 +1421,11 @@ def test_a_quarantined_rows_place_in_its_partition(
     assert q.column("id").to_pylist() == [107, 117, 127]
     assert q.column("_zerobus_row").to_pylist() == [7, 17, 27]
     errors = q.column("_zerobus_error").to_pylist()
-    assert [e.split("at row ")[1].split(",")[0] for e in errors] == [f"{r} of partition 2" for r in (7, 17, 27)]
+    # the place comes from err.row (the row in the part sent) and the part's offset; Go's message is kept whole
+    assert [e.split(": zerobus: ")[0] for e in errors] == [
+        f"ConversionError (row {r} of partition 2; row 7 of the part sent)" for r in (7, 17, 27)
+    ]
+    assert len({e.split(": ", 1)[1] for e in errors}) == 1 and "at row 7" in errors[0]
 
 
 def test_pyspark_40_streaming_rows_store_the_utc_wall_clock_and_the_driver_says_so(

@@ -197,8 +197,6 @@ _RUN_IN_NAME: Final = re.compile(r"-r([0-9a-f]{8})(?:\.json)?$")
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
 #: task's partition (0-based, in the order Spark gave the rows).
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
-#: The row an error names, counted from the start of the part that was sent.
-_AT_ROW: Final = re.compile(r"\bat row (\d+)")
 
 
 class TaskWriteError(RuntimeError):
@@ -906,7 +904,7 @@ class _Quarantine:
                 continue
             runs = result._failed_runs(outcome == "not_written")
             messages = repeat_runs(
-                [self._placed(f"{type(e).__name__}: {e}") for _, _, e in runs],
+                [self._placed(e) for _, _, e in runs],
                 [hi - lo for lo, hi, _ in runs],
                 pa.string(),
             )
@@ -922,10 +920,15 @@ class _Quarantine:
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
-    def _placed(self, message: str) -> str:
-        """An error's text with its row number counted in the partition (as ``_zerobus_row``), not in the part."""
-        return _AT_ROW.sub(
-            lambda m: f"at row {int(m.group(1)) + self.offset} of partition {self._partition}", message, count=1
+    def _placed(self, err: ZerobusError) -> str:
+        """An error's text for ``_zerobus_error``: its class and message, after the row it names (``err.row``,
+        counted from the start of the part that was sent) counted in the partition, as ``_zerobus_row`` is.
+        The message is Go's, unchanged."""
+        if err.row is None:
+            return f"{type(err).__name__}: {err}"
+        return (
+            f"{type(err).__name__} (row {err.row + self.offset} of partition {self._partition}; row {err.row} of "
+            f"the part sent): {err}"
         )
 
     def close(self) -> str | None:
