@@ -3,6 +3,9 @@ never on its message text."""
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+from zerobus_py import WrapperConfiguration
 from zerobus_py import spark as zspark
 from zerobus_py._errors import from_details
 
@@ -23,3 +26,47 @@ def test_a_quarantined_errors_place_comes_from_its_row_not_its_text() -> None:
     text = 'zerobus: conversion failed at row 5, column "at row 1002 of partition 3": value too large'
     err = from_details({"kind": "conversion", "message": text, "row": 5, "column": "at row 1002 of partition 3"})
     assert q._placed(err) == f"ConversionError (row 1005 of partition 3; row 5 of the part sent): {text}"
+
+
+class _Checker:
+    """A wrapper whose schema check fails with the given error."""
+
+    def __init__(self, err: Exception) -> None:
+        self.err = err
+        self.config = WrapperConfiguration(table_name="main.s.t")
+
+    def check_schema(self, schema: pa.Schema, timeout: float) -> None:
+        raise self.err
+
+
+_NTZ_SCHEMA = pa.schema([("id", pa.int64()), ("ts", pa.timestamp("us", tz="UTC"))])
+
+
+def test_the_wall_clock_columns_come_from_the_reason_code_not_the_text() -> None:
+    """The driver's second check finds the TIMESTAMP columns that go to TIMESTAMP_NTZ by err.reason and
+    err.columns: it used to look for a sentence of Go's message, and took no column when the text differed."""
+    coded = from_details(
+        {"kind": "conversion", "message": "zerobus: any text", "row": -1, "reason": "ZONED_TIMESTAMP_INTO_NTZ",
+         "columns": ["ts"]}
+    )
+    assert zspark._wall_clock_columns(_Checker(coded), _NTZ_SCHEMA) == ("ts",)  # type: ignore[arg-type]
+    # the old sentence without the code: not this refusal
+    text = "zerobus: column \"ts\": a timestamp in time zone \"X\" cannot go to the table's TIMESTAMP_NTZ column"
+    uncoded = from_details({"kind": "conversion", "message": text, "row": -1, "columns": ["ts"]})
+    assert zspark._wall_clock_columns(_Checker(uncoded), _NTZ_SCHEMA) == ()  # type: ignore[arg-type]
+
+
+def test_a_tasks_failure_gives_the_spark_cast_by_the_reason_code() -> None:
+    """A task's failure text adds Spark's cast for the columns err.columns names when err.reason is the code."""
+    job = zspark._Job.__new__(zspark._Job)
+    job.config = WrapperConfiguration(table_name="main.s.t")
+    task = zspark._Task(4, 0, 9, None)
+    msg = zspark.TaskCommitMessage()
+    coded = from_details(
+        {"kind": "conversion", "message": "zerobus: any text", "row": -1, "reason": "ZONED_TIMESTAMP_INTO_NTZ",
+         "columns": ["ts", "at"]}
+    )
+    text = job._failure_text(task, msg, coded)
+    assert 'F.col("ts").cast("timestamp_ntz"), F.col("at").cast("timestamp_ntz")' in text
+    plain = from_details({"kind": "conversion", "message": 'zerobus: column "ts" (timestamp[us]): x', "row": -1})
+    assert "timestamp_ntz" not in job._failure_text(task, msg, plain)

@@ -180,8 +180,9 @@ def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -
 #: The time zone the driver's second schema check gives TimestampType columns: not UTC, so that the Go core's check
 #: names every one that goes to a TIMESTAMP_NTZ column (a zone other than UTC cannot go there).
 _CHECK_ZONE: Final = "Etc/GMT-14"
-#: The Go core's refusal of a zoned timestamp for a TIMESTAMP_NTZ column.
-_INTO_NTZ: Final = "cannot go to the table's TIMESTAMP_NTZ column"
+#: The Go core's code (``err.reason``, ``convert.ZonedIntoNTZ``) of its refusal of a zoned timestamp for a
+#: TIMESTAMP_NTZ column; ``err.columns`` names them.
+_INTO_NTZ: Final = "ZONED_TIMESTAMP_INTO_NTZ"
 #: Seconds an abort waits for the reports of the task attempts that started and have not reported: Spark's stage
 #: cancel does not stop a Python writer that already has its data, and it stores its partition after the abort.
 _ABORT_WAIT: Final = 30.0
@@ -622,9 +623,9 @@ def _wall_clock_columns(wrapper: ZerobusWrapper, arrow_schema: pa.Schema) -> tup
     try:
         wrapper.check_schema(zoned, timeout=_CHECK_TIMEOUT)
     except ConversionError as err:
-        if _INTO_NTZ not in str(err):
+        if err.reason != _INTO_NTZ:
             return ()  # cannot tell: the tasks meet what they meet
-        columns = [str(c) for c in err.details.get("columns") or []]
+        columns = err.columns
         top = {f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None}
         nested = [c for c in columns if c not in top]
         if nested:
@@ -1093,7 +1094,7 @@ class _Job:
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
-            raise TaskWriteError(self._failure_text(task, msg)) from exc
+            raise TaskWriteError(self._failure_text(task, msg, exc)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
         self._report(task, msg)
         return msg
@@ -1121,19 +1122,21 @@ class _Job:
             # after that point were never sent, so the attempt must fail (and be retried), not report success.
             msg.failed = True
             msg.error = f"{type(result.error).__name__}: {result.error}"
-            raise TaskWriteError(self._failure_text(task, msg) + "; the partition could not be read to its end")
+            raise TaskWriteError(
+                self._failure_text(task, msg, result.error) + "; the partition could not be read to its end"
+            )
         if q is None:
             first = result.failed_row_errors[0][1]
             msg.failed = True
             msg.error = f"{type(first).__name__}: {first}"
             raise TaskWriteError(
-                self._failure_text(task, msg)
+                self._failure_text(task, msg, first)
                 + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
             )
         assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
         q.write(result, part)
 
-    def _failure_text(self, task: _Task, msg: TaskCommitMessage) -> str:
+    def _failure_text(self, task: _Task, msg: TaskCommitMessage, err: BaseException | None) -> str:
         where = f"partition {task.partition} (attempt {task.attempt}" + (
             f", micro-batch {task.batch_id})" if task.batch_id is not None else ")"
         )
@@ -1142,8 +1145,8 @@ class _Job:
             f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
             "a retry re-sends the whole partition"
         )
-        if msg.error and _INTO_NTZ in msg.error:  # the driver could not check the table's columns
-            text += _ntz_hint(re.findall(r'column "([^"]+)" \(timestamp', msg.error))
+        if isinstance(err, ZerobusError) and err.reason == _INTO_NTZ:  # the driver could not check the columns
+            text += _ntz_hint(err.columns)
         return text
 
     # -- reports --
