@@ -3,9 +3,13 @@ never on its message text."""
 
 from __future__ import annotations
 
-import pyarrow as pa
+import json
 
-from zerobus_py import WrapperConfiguration
+import pyarrow as pa
+import pytest
+from pyspark.sql.types import ArrayType, LongType, StructField, StructType, TimestampType
+
+from zerobus_py import WrapperConfiguration, ZerobusError, _bridge
 from zerobus_py import spark as zspark
 from zerobus_py._errors import from_details
 
@@ -70,3 +74,47 @@ def test_a_tasks_failure_gives_the_spark_cast_by_the_reason_code() -> None:
     assert 'F.col("ts").cast("timestamp_ntz"), F.col("at").cast("timestamp_ntz")' in text
     plain = from_details({"kind": "conversion", "message": 'zerobus: column "ts" (timestamp[us]): x', "row": -1})
     assert "timestamp_ntz" not in job._failure_text(task, msg, plain)
+
+
+def _check_text(err: Exception, schema: StructType) -> str:
+    with pytest.raises(ZerobusError) as info:
+        zspark._check_schema(_Checker(err), schema, _NTZ_SCHEMA)  # type: ignore[arg-type]
+    return str(info.value)
+
+
+def test_the_driver_check_names_spark_types_of_err_columns_only() -> None:
+    """The Spark types added to a refused check are those of the columns the error names (err.columns, paths
+    inside a top-level column too), not of every column whose quoted name appears in the message."""
+    schema = StructType(
+        [
+            StructField("id", LongType()),
+            StructField("ev", StructType([StructField("at", TimestampType())])),
+            StructField("tags", ArrayType(LongType())),
+        ]
+    )
+    err = from_details(
+        {"kind": "conversion", "message": 'zerobus: column "ev.at" is bad; "id" and "tags[" are fine', "row": -1,
+         "columns": ["ev.at"]}
+    )
+    text = _check_text(err, schema)
+    assert text.endswith("; Spark types: ev struct<at:timestamp>")
+    err = from_details({"kind": "conversion", "message": "zerobus: x", "row": -1, "columns": ["tags[]", "id"]})
+    assert _check_text(err, schema).endswith("; Spark types: id bigint, tags array<bigint>")
+
+
+def test_the_nullability_ways_out_follow_the_servers_cause_not_its_words() -> None:
+    schema = StructType([StructField("id", LongType())])
+    err = from_details(
+        {"kind": "transmission", "message": "zerobus: the server refused the stream", "row": -1,
+         "server_causes": ["TYPE_INCOMPATIBLE"]}
+    )
+    assert "all_fields_optional" in _check_text(err, schema)
+    err = from_details({"kind": "transmission", "message": "zerobus: optional required nullable", "row": -1})
+    assert "all_fields_optional" not in _check_text(err, schema)
+
+
+def test_the_inconclusive_check_kinds_are_go_kinds() -> None:
+    """The kinds whose failed check only warns are kinds of the Go core's table (a renamed kind fails here)."""
+    kinds = {k["kind"] for k in json.loads(_bridge.call(_bridge.native.ErrorKinds))}
+    assert zspark._CHECK_INCONCLUSIVE <= kinds
+    assert "conversion" not in zspark._CHECK_INCONCLUSIVE and "authentication" not in zspark._CHECK_INCONCLUSIVE

@@ -180,6 +180,13 @@ def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -
 #: The time zone the driver's second schema check gives TimestampType columns: not UTC, so that the Go core's check
 #: names every one that goes to a TIMESTAMP_NTZ column (a zone other than UTC cannot go there).
 _CHECK_ZONE: Final = "Etc/GMT-14"
+#: Kinds of a failed driver-side schema check that say nothing about the schema, so the tasks send anyway (a warning):
+#: the check was cancelled or its wrapper closed, an error of no known kind, or a connection failure that is not
+#: retryable (a host the driver cannot resolve, a certificate it does not trust: executors may see another network).
+#: This is the data source's own policy for its pre-flight check, not a property of the kinds (a connection error
+#: is fatal for a stream, and "fatal" is what the kinds' table says): retryable errors are inconclusive too, by
+#: err.retryable. tests_py/test_spark_error_data.py checks these are kinds of the Go core's table.
+_CHECK_INCONCLUSIVE: Final = frozenset({"canceled", "closed", "unknown", "connection"})
 #: The Go core's code (``err.reason``, ``convert.ZonedIntoNTZ``) of its refusal of a zoned timestamp for a
 #: TIMESTAMP_NTZ column; ``err.columns`` names them.
 _INTO_NTZ: Final = "ZONED_TIMESTAMP_INTO_NTZ"
@@ -543,7 +550,7 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
     except ZerobusError as err:
         table = wrapper.config.table_name
-        if err.retryable or err.kind in ("canceled", "closed", "unknown", "connection"):
+        if err.retryable or err.kind in _CHECK_INCONCLUSIVE:
             logger.warning(
                 "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
                 "the tasks send anyway and report what they meet",
@@ -553,7 +560,8 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
             )
             return False
         text = str(err).removeprefix("zerobus: ")
-        named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
+        paths = set(err.columns) | ({err.column} if err.column else set())
+        named = [f for f in schema.fields if any(_under(p, f.name) for p in paths)]
         if named:
             text += "; Spark types: " + ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in named)
         if any("void" in f.dataType.simpleString() for f in named):
@@ -561,11 +569,9 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
                 "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
                 "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
             )
-        if (
-            "TYPE_INCOMPATIBLE" in err.server_causes
-            and wrapper.config.transport != "arrow_flight"
-            and re.search(r"\b(required|optional|nullab\w*)\b", text)
-        ):
+        # The server's cause does not tell a nullability mismatch from a type mismatch (the message does, but it
+        # is not read): the ways out of the former are given for both, as "too".
+        if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
             text += (
                 "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
                 "NOT NULL: required); it is taken from the table when the table's columns can be read from Unity "
@@ -580,6 +586,12 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
             details=err.details,
         ) from None
     return True
+
+
+def _under(path: str, name: str) -> bool:
+    """Whether the dotted column path of an error (``err.columns``: "ev.at", "tags[]", "attrs.value") is the
+    top-level column ``name`` or inside it."""
+    return path == name or path.startswith((name + ".", name + "["))
 
 
 def _zoned(t: pa.DataType, zone: str) -> pa.DataType:
