@@ -34,16 +34,16 @@ carry no time zone, so it stores the wall clock in UTC (the driver logs a warnin
 table's TIMESTAMP column is taken as UTC (the Go core's rule), not in the session's zone as Spark's CAST would:
 cast it in Spark first (``F.col("t").cast("timestamp")``).
 
-Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed
-by the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key not given as an option comes from
-the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
-reads them) of the process that plans the write; Spark conf ``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
-variable there. An option given as an empty string unsets its key (the environment's value is not used). An
-option value may reference a variable as ``${NAME}`` (``$${`` for a literal ``${``), except a secret
-(``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole value is ``${NAME}``,
-which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit messages, reports or
-errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted, not durable.
-Options of the data source itself:
+Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed by
+the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key
+not given as an option comes from the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as
+:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write; Spark conf
+``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a variable there. An option given as an empty string unsets its key
+(the environment's value is not used). An option value may reference a variable as ``${NAME}`` (``$${`` for a literal
+``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole
+value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit
+messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted,
+not durable. Options of the data source itself:
 
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
