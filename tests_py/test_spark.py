@@ -327,7 +327,7 @@ def test_conversion_failures_land_in_quarantine(spark: SparkSession, server: Loc
     q = pq.read_table(quarantine)
     assert sorted(q.column("id").to_pylist()) == sorted(bad)
     assert set(q.column("_zerobus_outcome").to_pylist()) == {"not_written"}
-    assert all(e.startswith("ConversionError: ") and "tags" in e for e in q.column("_zerobus_error").to_pylist())
+    assert all(e.startswith("ConversionError (row ") and "tags" in e for e in q.column("_zerobus_error").to_pylist())
     assert q.column("tags")[0].as_py()[1] is None
     [s] = summaries(tmp_path / "reports")
     assert (s["durable_rows"], s["not_written_rows"], s["quarantined_rows"]) == (n - len(bad), len(bad), len(bad))
