@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -30,7 +31,10 @@ type ErrorDetails struct {
 	// Reason is the machine-readable reason the server gave: the
 	// google.rpc.ErrorInfo reason of a gRPC status (e.g.
 	// "SCHEMA_VALIDATION_FAILED") or the OAuth "error" field of a token
-	// response (e.g. "invalid_client"); "" if none.
+	// response (e.g. "invalid_client"). For a schema this package refuses
+	// before sending, it is the code every column at fault shares
+	// ("ZONED_TIMESTAMP_INTO_NTZ": a timestamp in a zone other than UTC for
+	// a TIMESTAMP_NTZ column; Columns names them). "" if none.
 	Reason string `json:"reason,omitempty"`
 	// ServerCauses are the ErrorInfo causes the server attached (e.g.
 	// FIELD_NOT_IN_TABLE).
@@ -182,17 +186,23 @@ func detailsOf(err error, depth int) ErrorDetails {
 	case rwe != nil:
 		d.Row, d.Column = rwe.Row, rwe.Column
 	}
+	var codes []string // of the columns (problems) at fault, for Reason
 	switch {
 	case sm != nil:
 		for _, c := range sm.Columns {
 			d.Columns = append(d.Columns, c.Column)
+			codes = append(codes, c.Code)
 		}
 	case sce != nil:
 		for _, p := range sce.Problems {
 			if p.Column != "" {
 				d.Columns = append(d.Columns, p.Column)
 			}
+			codes = append(codes, p.Code)
 		}
+	}
+	if d.Reason == "" && len(codes) > 0 && codes[0] != "" && !slices.ContainsFunc(codes, func(c string) bool { return c != codes[0] }) {
+		d.Reason = codes[0]
 	}
 	if d.Column == "" && len(d.Columns) == 1 {
 		d.Column = d.Columns[0]

@@ -45,6 +45,9 @@ type ColumnMismatch struct {
 	BatchType string
 	TableType string
 	Reason    string
+	// Code is a machine-readable code of Reason ("ZONED_TIMESTAMP_INTO_NTZ":
+	// a timestamp in a zone other than UTC for a TIMESTAMP_NTZ), "" if none.
+	Code string
 }
 
 // SchemaMismatchError lists every column of a batch that does not fit the

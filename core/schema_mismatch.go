@@ -17,7 +17,7 @@ import (
 func mismatchError(me *flightstream.MismatchError) *ConversionError {
 	sm := &SchemaMismatchError{Table: me.Table, msg: me.Error()}
 	for _, c := range me.Columns {
-		sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason})
+		sm.Columns = append(sm.Columns, ColumnMismatch{Column: c.Column, BatchType: c.CallerType, TableType: c.TableType, Reason: c.Reason, Code: c.Code})
 	}
 	ce := &ConversionError{Row: -1, Reason: me.Error(), Err: sm}
 	if len(me.Columns) == 1 {

@@ -128,6 +128,30 @@ func LoadConfigYAML(path, envJSON string) (string, error) {
 	return toJSON(m)
 }
 
+// ParseSettings parses configJSON (see parseConfig: values as text or in
+// the key's unit, "${" taken literally) and returns the settings it sets as
+// LoadConfigYAML does, each in its key's unit (core.SettingsOf), keys given
+// null left out. Problems are named by key, with no file or line: the Spark
+// data source's options come this way.
+func ParseSettings(configJSON string) (string, error) {
+	m, err := decodeSettings(configJSON)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	cfg, err := core.ConfigFromSettings(m)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	all := core.SettingsOf(cfg)
+	out := make(map[string]any, len(m))
+	for k := range m {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return toJSON(out)
+}
+
 // ConfigFromEnv returns the settings the environment envJSON (see
 // envLookup) sets, with core.EnvSettings, as LoadConfigYAML does.
 func ConfigFromEnv(envJSON string) (string, error) {

@@ -34,16 +34,16 @@ carry no time zone, so it stores the wall clock in UTC (the driver logs a warnin
 table's TIMESTAMP column is taken as UTC (the Go core's rule), not in the session's zone as Spark's CAST would:
 cast it in Spark first (``F.col("t").cast("timestamp")``).
 
-Options are this package's setting keys (those of a YAML config file, parsed by the Go core's loader, so unknown
-keys and bad values are reported exactly as for a file, naming the key). A key not given as an option comes from
-the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as :meth:`WrapperConfiguration.from_env`
-reads them) of the process that plans the write; Spark conf ``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
-variable there. An option given as an empty string unsets its key (the environment's value is not used). An
-option value may reference a variable as ``${NAME}`` (``$${`` for a literal ``${``), except a secret
-(``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole value is ``${NAME}``,
-which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit messages, reports or
-errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted, not durable.
-Options of the data source itself:
+Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed by
+the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key
+not given as an option comes from the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as
+:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write; Spark conf
+``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a variable there. An option given as an empty string unsets its key
+(the environment's value is not used). An option value may reference a variable as ``${NAME}`` (``$${`` for a literal
+``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole
+value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit
+messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted,
+not durable. Options of the data source itself:
 
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
@@ -95,7 +95,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 import types
 import uuid
@@ -181,8 +180,16 @@ def _check_digest(job_id: str, schema_json: str, config: WrapperConfiguration) -
 #: The time zone the driver's second schema check gives TimestampType columns: not UTC, so that the Go core's check
 #: names every one that goes to a TIMESTAMP_NTZ column (a zone other than UTC cannot go there).
 _CHECK_ZONE: Final = "Etc/GMT-14"
-#: The Go core's refusal of a zoned timestamp for a TIMESTAMP_NTZ column.
-_INTO_NTZ: Final = "cannot go to the table's TIMESTAMP_NTZ column"
+#: Kinds of a failed driver-side schema check that say nothing about the schema, so the tasks send anyway (a warning):
+#: the check was cancelled or its wrapper closed, an error of no known kind, or a connection failure that is not
+#: retryable (a host the driver cannot resolve, a certificate it does not trust: executors may see another network).
+#: This is the data source's own policy for its pre-flight check, not a property of the kinds (a connection error
+#: is fatal for a stream, and "fatal" is what the kinds' table says): retryable errors are inconclusive too, by
+#: err.retryable. tests_py/test_spark_error_data.py checks these are kinds of the Go core's table.
+_CHECK_INCONCLUSIVE: Final = frozenset({"canceled", "closed", "unknown", "connection"})
+#: The Go core's code (``err.reason``, ``convert.ZonedIntoNTZ``) of its refusal of a zoned timestamp for a
+#: TIMESTAMP_NTZ column; ``err.columns`` names them.
+_INTO_NTZ: Final = "ZONED_TIMESTAMP_INTO_NTZ"
 #: Seconds an abort waits for the reports of the task attempts that started and have not reported: Spark's stage
 #: cancel does not stop a Python writer that already has its data, and it stores its partition after the abort.
 _ABORT_WAIT: Final = 30.0
@@ -198,8 +205,6 @@ _RUN_IN_NAME: Final = re.compile(r"-r([0-9a-f]{8})(?:\.json)?$")
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
 #: task's partition (0-based, in the order Spark gave the rows).
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
-#: The row an error names, counted from the start of the part that was sent.
-_AT_ROW: Final = re.compile(r"\bat row (\d+)")
 
 
 class TaskWriteError(RuntimeError):
@@ -410,14 +415,15 @@ def summarize(
 
 
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
-    """The wrapper settings: options (YAML keys, parsed by the Go core's loader) over the environment.
+    """The wrapper settings: options (the settings' keys, parsed by the Go core's settings loader) over the
+    environment.
 
-    The options go to the loader as a YAML file in a private temporary directory. Secret values (``client_secret``,
-    ``proxy_url``) never touch the disk and are taken literally (a ``${`` in one is kept as it is): the file
-    references each as ``${VAR}``, a variable only the loader's lookup sees (the environment is handed to the Go
-    loader as data; the process environment is not changed). A secret whose whole value is ``${NAME}`` is read
-    from the environment variable NAME. Other values may reference variables as ``${NAME}`` anywhere (``$${`` for
-    a literal ``${``). An option given as an empty string unsets the key: the environment's value is not used.
+    The options reach the loader as data (``ParseSettings``: no file, so its problems name the option and quote
+    its value as given, with no line of a file the user never wrote). Secret values (``client_secret``,
+    ``proxy_url``) are taken literally (a ``${`` in one is kept as it is); a secret whose whole value is
+    ``${NAME}`` is read from the environment variable NAME. Other values may reference variables as ``${NAME}``
+    anywhere (``$${`` for a literal ``${``), the YAML loader's rule (``_expand``). An option given as an empty
+    string unsets the key: the environment's value is not used.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
     # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
@@ -428,48 +434,77 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
             raise ConfigurationError(
                 f'zerobus: the zerobus data source option {key} is unknown; did you mean "{best}"?', keys=[key]
             )
-    hidden: dict[str, str] = {}
     text: dict[str, str | None] = {}
     for key, value in given.items():
         if value == "":  # null: the loader checks the key's name and keeps its default
             text[key] = None
-            continue
-        if key in _SECRETS:
+        elif key in _SECRETS:
             ref = _WHOLE_REFERENCE.fullmatch(value)
-            if ref is not None:
-                if ref.group(1) not in os.environ:
-                    raise ConfigurationError(
-                        f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
-                        "not set in the environment of the process that plans the write",
-                        keys=[key],
-                    )
-                value = os.environ[ref.group(1)]
-            name = f"ZEROBUS_SPARK_{key.upper()}_{uuid.uuid4().hex}"
-            hidden[name], value = value, "${" + name + "}"
-        text[key] = value
-    env = dict(os.environ)
+            if ref is not None and ref.group(1) not in os.environ:
+                raise ConfigurationError(
+                    f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
+                    "not set in the environment of the process that plans the write",
+                    keys=[key],
+                )
+            text[key] = value if ref is None else os.environ[ref.group(1)]
+        elif key in keys:
+            text[key] = _expand(key, value)
+        else:
+            text[key] = value  # an unknown key: the loader names it (and the nearest key)
     error: ConfigurationError | None = None
-    with tempfile.TemporaryDirectory(prefix="zerobus-spark-") as tmp:
-        path = os.path.join(tmp, "options")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(text, f, indent=0)  # JSON is YAML: one key per line, values as text
-        try:
-            loaded = _bridge.call(_bridge.native.LoadConfigYAML, path, json.dumps({**env, **hidden}))
-        except ConfigurationError as err:
-            # the file is ours, not the user's: name the options instead, without line numbers
-            shown = str(err).replace(path, "the zerobus data source options")
-            error = ConfigurationError(re.sub(r"line \d+: ", "", shown), keys=err.keys)
+    try:
+        parsed = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(text)))
+    except ConfigurationError as err:
+        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go)
+        error = ConfigurationError(
+            "zerobus: in the zerobus data source options: " + err.message.removeprefix("zerobus: "),
+            details=err.details,
+        )
     if error is not None:
-        raise error
+        raise error  # outside the except: no traceback frame or context holds the secret's text
     # Merged as data and built once: neither the environment nor the options alone need be a configuration
     # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
-    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
-    merged.update({k: v for k, v in json.loads(loaded).items() if k in given})
+    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ))))
+    merged.update(parsed)
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
     return WrapperConfiguration._from_settings(merged)
+
+
+def _expand(key: str, value: str) -> str:
+    """``value`` with each ``${NAME}`` replaced by the environment variable NAME, ``$${`` a literal ``${``, any
+    other ``$`` kept: the rule of the Go core's YAML loader (``expandEnv`` in core/config_load.go), which
+    tests_py/test_spark_options.py checks this against value by value."""
+    if "${" not in value:
+        return value
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("$${", i):
+            out.append("${")
+            i += 3
+        elif value.startswith("${", i):
+            end = value.find("}", i)
+            if end < 0:
+                why = 'unterminated "${" (write "$${" for a literal)'
+            elif end == i + 2:
+                why = 'empty variable reference "${}"'
+            elif value[i + 2 : end] not in os.environ:
+                why = f"references ${{{value[i + 2 : end]}}}, which is not set in the environment"
+            else:
+                out.append(os.environ[value[i + 2 : end]])
+                i = end + 1
+                continue
+            raise ConfigurationError(
+                f"zerobus: in the zerobus data source options: invalid configuration: {key}: {why} (in the "
+                "environment of the process that plans the write)",
+                keys=[key],
+            )
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
 
 
 def _arrow_schema(schema: StructType) -> pa.Schema:
@@ -515,7 +550,7 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
         wrapper.check_schema(arrow_schema, timeout=_CHECK_TIMEOUT)
     except ZerobusError as err:
         table = wrapper.config.table_name
-        if err.retryable or err.kind in ("canceled", "closed", "unknown", "connection"):
+        if err.retryable or err.kind in _CHECK_INCONCLUSIVE:
             logger.warning(
                 "zerobus: the DataFrame's schema could not be checked against %s before the tasks start (%s: %s); "
                 "the tasks send anyway and report what they meet",
@@ -525,7 +560,8 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
             )
             return False
         text = str(err).removeprefix("zerobus: ")
-        named = [f for f in schema.fields if re.search(rf'"{re.escape(f.name)}[".\[]', text)]
+        paths = set(err.columns) | ({err.column} if err.column else set())
+        named = [f for f in schema.fields if any(_under(p, f.name) for p in paths)]
         if named:
             text += "; Spark types: " + ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in named)
         if any("void" in f.dataType.simpleString() for f in named):
@@ -533,11 +569,9 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
                 "; a void (NullType) column holds a None that has no type, such as F.lit(None) or an empty "
                 "F.array(): give it the table column's type, e.g. F.lit(None).cast('string')"
             )
-        if (
-            "TYPE_INCOMPATIBLE" in err.server_causes
-            and wrapper.config.transport != "arrow_flight"
-            and re.search(r"\b(required|optional|nullab\w*)\b", text)
-        ):
+        # The server's cause does not tell a nullability mismatch from a type mismatch (the message does, but it
+        # is not read): the ways out of the former are given for both, as "too".
+        if "TYPE_INCOMPATIBLE" in err.server_causes and wrapper.config.transport != "arrow_flight":
             text += (
                 "; with transport protobuf a column's nullability must match the table's too (nullable: optional, "
                 "NOT NULL: required); it is taken from the table when the table's columns can be read from Unity "
@@ -552,6 +586,12 @@ def _check_schema(wrapper: ZerobusWrapper, schema: StructType, arrow_schema: pa.
             details=err.details,
         ) from None
     return True
+
+
+def _under(path: str, name: str) -> bool:
+    """Whether the dotted column path of an error (``err.columns``: "ev.at", "tags[]", "attrs.value") is the
+    top-level column ``name`` or inside it."""
+    return path == name or path.startswith((name + ".", name + "["))
 
 
 def _zoned(t: pa.DataType, zone: str) -> pa.DataType:
@@ -595,9 +635,9 @@ def _wall_clock_columns(wrapper: ZerobusWrapper, arrow_schema: pa.Schema) -> tup
     try:
         wrapper.check_schema(zoned, timeout=_CHECK_TIMEOUT)
     except ConversionError as err:
-        if _INTO_NTZ not in str(err):
+        if err.reason != _INTO_NTZ:
             return ()  # cannot tell: the tasks meet what they meet
-        columns = [str(c) for c in err.details.get("columns") or []]
+        columns = err.columns
         top = {f.name for f in arrow_schema if pa.types.is_timestamp(f.type) and f.type.tz is not None}
         nested = [c for c in columns if c not in top]
         if nested:
@@ -877,7 +917,7 @@ class _Quarantine:
                 continue
             runs = result._failed_runs(outcome == "not_written")
             messages = repeat_runs(
-                [self._placed(f"{type(e).__name__}: {e}") for _, _, e in runs],
+                [self._placed(e) for _, _, e in runs],
                 [hi - lo for lo, hi, _ in runs],
                 pa.string(),
             )
@@ -893,10 +933,15 @@ class _Quarantine:
             self._writer.write_table(out)
             self.rows += rows.num_rows
 
-    def _placed(self, message: str) -> str:
-        """An error's text with its row number counted in the partition (as ``_zerobus_row``), not in the part."""
-        return _AT_ROW.sub(
-            lambda m: f"at row {int(m.group(1)) + self.offset} of partition {self._partition}", message, count=1
+    def _placed(self, err: ZerobusError) -> str:
+        """An error's text for ``_zerobus_error``: its class and message, after the row it names (``err.row``,
+        counted from the start of the part that was sent) counted in the partition, as ``_zerobus_row`` is.
+        The message is Go's, unchanged."""
+        if err.row is None:
+            return f"{type(err).__name__}: {err}"
+        return (
+            f"{type(err).__name__} (row {err.row + self.offset} of partition {self._partition}; row {err.row} of "
+            f"the part sent): {err}"
         )
 
     def close(self) -> str | None:
@@ -1061,7 +1106,7 @@ class _Job:
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
-            raise TaskWriteError(self._failure_text(task, msg)) from exc
+            raise TaskWriteError(self._failure_text(task, msg, exc)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
         self._report(task, msg)
         return msg
@@ -1089,19 +1134,21 @@ class _Job:
             # after that point were never sent, so the attempt must fail (and be retried), not report success.
             msg.failed = True
             msg.error = f"{type(result.error).__name__}: {result.error}"
-            raise TaskWriteError(self._failure_text(task, msg) + "; the partition could not be read to its end")
+            raise TaskWriteError(
+                self._failure_text(task, msg, result.error) + "; the partition could not be read to its end"
+            )
         if q is None:
             first = result.failed_row_errors[0][1]
             msg.failed = True
             msg.error = f"{type(first).__name__}: {first}"
             raise TaskWriteError(
-                self._failure_text(task, msg)
+                self._failure_text(task, msg, first)
                 + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
             )
         assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
         q.write(result, part)
 
-    def _failure_text(self, task: _Task, msg: TaskCommitMessage) -> str:
+    def _failure_text(self, task: _Task, msg: TaskCommitMessage, err: BaseException | None) -> str:
         where = f"partition {task.partition} (attempt {task.attempt}" + (
             f", micro-batch {task.batch_id})" if task.batch_id is not None else ")"
         )
@@ -1110,8 +1157,8 @@ class _Job:
             f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
             "a retry re-sends the whole partition"
         )
-        if msg.error and _INTO_NTZ in msg.error:  # the driver could not check the table's columns
-            text += _ntz_hint(re.findall(r'column "([^"]+)" \(timestamp', msg.error))
+        if isinstance(err, ZerobusError) and err.reason == _INTO_NTZ:  # the driver could not check the columns
+            text += _ntz_hint(err.columns)
         return text
 
     # -- reports --

@@ -82,6 +82,9 @@ type Problem struct {
 	Type string
 	// Reason says what is wrong and what to do about it.
 	Reason string
+	// Code is a machine-readable code of Reason (ZonedIntoNTZ), "" when
+	// the problem has none.
+	Code string
 }
 
 // String formats the problem as `column "a" (uint8): reason`.

@@ -319,7 +319,8 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	}
 	if tt, ok := b.opts.TableType[path]; ok {
 		if why := TimestampIntoTable(dt, tt); why != "" {
-			b.probs.add(path, dt.String(), "%s", why) // a zoned timestamp into TIMESTAMP_NTZ (timestamp_zone.go)
+			// a zoned timestamp into TIMESTAMP_NTZ (timestamp_zone.go)
+			b.probs.list = append(b.probs.list, Problem{Column: path, Type: dt.String(), Reason: why, Code: ZonedIntoNTZ})
 			return nil, ""
 		}
 		n.narrowTo(tt)

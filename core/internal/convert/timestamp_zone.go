@@ -17,6 +17,12 @@ import (
 // its UTC wall clock would silently shift it. A naive timestamp into a
 // TIMESTAMP column (UTC) is sent as it is, taken as UTC, on both.
 
+// ZonedIntoNTZ is the Code of a Problem (and of a Flight column mismatch)
+// TimestampIntoTable refuses: a timestamp in a zone other than UTC into a
+// TIMESTAMP_NTZ column, at the top level or nested. Programs and the Python
+// package decide on it (core.ErrorDetails.Reason), never on the text.
+const ZonedIntoNTZ = "ZONED_TIMESTAMP_INTO_NTZ"
+
 // utcZones are the zone names, lower-cased, that are UTC: arrow-go's own
 // ("UTC", "utc"), the IANA names linked to Etc/UTC and Etc/GMT (no
 // daylight saving time), and RFC 3339's "Z".
@@ -62,4 +68,42 @@ func TimestampIntoTable(from, to arrow.DataType) string {
 		"(pandas: s.dt.tz_localize(None), after s.dt.tz_convert(zone) for another zone's local time; "+
 		"polars: s.dt.replace_time_zone(None); pyarrow: pc.local_timestamp(arr)), "+
 		"give it zone UTC to store its UTC wall clock, or make the column TIMESTAMP", f.TimeZone)
+}
+
+// ZonedIntoNTZAnywhere reports whether a value of the batch's Arrow type
+// from, or a STRUCT field, ARRAY element, MAP key or MAP value in it, is a
+// timestamp TimestampIntoTable refuses for the table's type to: the
+// column's Code is then ZonedIntoNTZ (other rules may refuse the column
+// too). Struct fields are matched by name as MatchStruct matches them.
+func ZonedIntoNTZAnywhere(from, to arrow.DataType) bool {
+	from, to = UnwrapType(from), UnwrapType(to)
+	if TimestampIntoTable(from, to) != "" {
+		return true
+	}
+	switch t := to.(type) {
+	case *arrow.StructType:
+		f, ok := from.(*arrow.StructType)
+		if !ok {
+			return false
+		}
+		src, _ := MatchStruct(f, t)
+		for i, tf := range t.Fields() {
+			j := i
+			if src != nil {
+				j = src[i]
+			}
+			if j >= 0 && j < f.NumFields() && ZonedIntoNTZAnywhere(f.Field(j).Type, tf.Type) {
+				return true
+			}
+		}
+	case arrow.ListLikeType:
+		if f, ok := from.(arrow.ListLikeType); ok {
+			if fm, ok := from.(*arrow.MapType); ok {
+				tm, ok := to.(*arrow.MapType)
+				return ok && (ZonedIntoNTZAnywhere(fm.KeyType(), tm.KeyType()) || ZonedIntoNTZAnywhere(fm.ItemType(), tm.ItemType()))
+			}
+			return ZonedIntoNTZAnywhere(f.Elem(), t.Elem())
+		}
+	}
+	return false
 }

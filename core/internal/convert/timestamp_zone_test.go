@@ -70,12 +70,44 @@ func TestPlanZonedTimestampIntoNTZ(t *testing.T) {
 		if i == 3 {
 			zone = "+05:30"
 		}
-		if p.Column != want[i] || !strings.Contains(p.Reason, `time zone "`+zone+`"`) || !strings.Contains(p.Reason, "TIMESTAMP_NTZ") {
+		if p.Column != want[i] || p.Code != ZonedIntoNTZ || !strings.Contains(p.Reason, `time zone "`+zone+`"`) || !strings.Contains(p.Reason, "TIMESTAMP_NTZ") {
 			t.Errorf("problem %d: %+v, want column %q naming zone %s and TIMESTAMP_NTZ", i, p, want[i], zone)
 		}
 	}
 	// Without the table's types (no catalog) the plan takes the instant.
 	if _, err := NewPlan(batch(ny, ny, ny, ny, ny), Options{}); err != nil {
 		t.Errorf("NewPlan without table types: %v", err)
+	}
+}
+
+// TestZonedIntoNTZAnywhere: a zone other than UTC for a TIMESTAMP_NTZ is
+// found at the top level and inside a STRUCT field, ARRAY element and MAP
+// key or value; UTC, a naive timestamp and other types are not.
+func TestZonedIntoNTZAnywhere(t *testing.T) {
+	ntz := &arrow.TimestampType{Unit: arrow.Microsecond}
+	ny := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "America/New_York"}
+	utc := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	st := func(tt arrow.DataType) arrow.DataType { return arrow.StructOf(arrow.Field{Name: "t", Type: tt, Nullable: true}) }
+	for _, c := range []struct {
+		from, to arrow.DataType
+		want     bool
+	}{
+		{ny, ntz, true},
+		{utc, ntz, false},
+		{ntz, ntz, false},
+		{ny, utc, false},
+		{st(ny), st(ntz), true},
+		{st(utc), st(ntz), false},
+		{arrow.ListOf(ny), arrow.ListOf(ntz), true},
+		{arrow.LargeListOf(ny), arrow.ListOf(ntz), true},
+		{arrow.MapOf(arrow.BinaryTypes.String, ny), arrow.MapOf(arrow.BinaryTypes.String, ntz), true},
+		{arrow.MapOf(ny, arrow.BinaryTypes.String), arrow.MapOf(ntz, arrow.BinaryTypes.String), true},
+		{arrow.MapOf(arrow.BinaryTypes.String, utc), arrow.MapOf(arrow.BinaryTypes.String, ntz), false},
+		{arrow.PrimitiveTypes.Int64, ntz, false},
+		{st(ny), arrow.ListOf(ntz), false},
+	} {
+		if got := ZonedIntoNTZAnywhere(c.from, c.to); got != c.want {
+			t.Errorf("ZonedIntoNTZAnywhere(%s, %s) = %v, want %v", c.from, c.to, got, c.want)
+		}
 	}
 }

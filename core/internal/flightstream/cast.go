@@ -25,6 +25,9 @@ type ColumnMismatch struct {
 	CallerType string // "" when the caller's batch lacks the column
 	TableType  string // "" when the table lacks the column
 	Reason     string
+	// Code is a machine-readable code of Reason: convert.ZonedIntoNTZ when
+	// the column holds a zoned timestamp for a TIMESTAMP_NTZ; "" otherwise.
+	Code string
 }
 
 // MismatchError lists every column of a caller schema that does not fit
@@ -160,7 +163,11 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			continue
 		}
 		if why := castableField(ff.Type, tf); why != "" {
-			bad = append(bad, ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), Reason: why})
+			cm := ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), Reason: why}
+			if convert.ZonedIntoNTZAnywhere(ff.Type, tf.Type) {
+				cm.Code = convert.ZonedIntoNTZ
+			}
+			bad = append(bad, cm)
 			continue
 		}
 		c.cols[i] = colPlan{src: j, cast: true}

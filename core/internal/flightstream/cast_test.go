@@ -165,7 +165,7 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 		t.Fatalf("PlanCast: %v, want *MismatchError", err)
 	}
 	want := []ColumnMismatch{
-		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ)},
+		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ), Code: convert.ZonedIntoNTZ},
 		{Column: "required", TableType: "large_utf8", Reason: "the column is NOT NULL"},
 		{Column: "stray", CallerType: "bool"},
 	}
