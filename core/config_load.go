@@ -438,7 +438,7 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 			continue
 		}
 		prev := cfg
-		val, err := expandEnv(v.Value, lookup)
+		val, err := ExpandEnv(v.Value, lookup)
 		if err == nil {
 			err = s.set(&cfg, val)
 		}
@@ -517,9 +517,13 @@ func suggest(key string) string {
 	return "; " + phrase
 }
 
-// expandEnv replaces ${NAME} with the variable's value; "$${" is a literal
-// "${". Other "$" characters are kept as they are (secrets may contain them).
-func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+// ExpandEnv replaces ${NAME} in s with the value lookup gives for NAME
+// (os.LookupEnv, or a given environment); "$${" is a literal "${". Other
+// "$" characters are kept as they are (secrets may contain them). An
+// unterminated or empty reference, or a variable lookup does not have, is
+// an error. It is the YAML loader's rule for every string value, and the
+// Spark data source's for its options.
+func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}

@@ -97,6 +97,21 @@ func IgnoredExportSettings(configJSON string) (string, error) {
 	return toJSON(cfg.IgnoredExportSettings())
 }
 
+// ExpandEnv returns value with its ${NAME} references replaced from the
+// environment envJSON (see envLookup), by core.ExpandEnv; its refusal is a
+// configuration error whose message says what is wrong with the value.
+func ExpandEnv(value, envJSON string) (string, error) {
+	lookup, err := envLookup(envJSON)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	out, err := core.ExpandEnv(value, lookup)
+	if err != nil {
+		return "", errorOf(core.KindConfiguration, "%v", err)
+	}
+	return out, nil
+}
+
 // envLookup decodes envJSON (a JSON object of name to value, Python's
 // os.environ) into a lookup function; "" means an empty environment. The
 // process environment is never read or changed.

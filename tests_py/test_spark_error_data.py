@@ -123,11 +123,14 @@ def test_the_nullability_ways_out_follow_the_servers_cause_not_its_words() -> No
             "kind": "transmission",
             "message": "zerobus: the server refused the stream",
             "row": -1,
+            "retryable": False,  # as Go sends a schema refusal (INVALID_ARGUMENT)
             "server_causes": ["TYPE_INCOMPATIBLE"],
         }
     )
     assert "all_fields_optional" in _check_text(err, schema)
-    err = from_details({"kind": "transmission", "message": "zerobus: optional required nullable", "row": -1})
+    err = from_details(
+        {"kind": "transmission", "message": "zerobus: optional required nullable", "row": -1, "retryable": False}
+    )
     assert "all_fields_optional" not in _check_text(err, schema)
 
 

@@ -109,7 +109,7 @@ import pyarrow.parquet as pq
 
 from . import _bridge
 from ._arrow import repeat_runs, row_indices
-from ._config import _SECRETS, WrapperConfiguration, _nearest, go_settings
+from ._config import _SECRETS, WrapperConfiguration, _did_you_mean, _nearest, go_settings
 from ._errors import ConfigurationError, ConversionError, ZerobusError
 from ._result import TransmissionResult
 from ._wrapper import ZerobusWrapper
@@ -432,7 +432,7 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
         best = _nearest(key, keys | _SOURCE_OPTIONS)
         if best in _SOURCE_OPTIONS:
             raise ConfigurationError(
-                f'zerobus: the zerobus data source option {key} is unknown; did you mean "{best}"?', keys=[key]
+                f"zerobus: the zerobus data source option {key} is unknown{_did_you_mean(key, [best])}", keys=[key]
             )
     text: dict[str, str | None] = {}
     for key, value in given.items():
@@ -474,37 +474,18 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
 
 def _expand(key: str, value: str) -> str:
     """``value`` with each ``${NAME}`` replaced by the environment variable NAME, ``$${`` a literal ``${``, any
-    other ``$`` kept: the rule of the Go core's YAML loader (``expandEnv`` in core/config_load.go), which
-    tests_py/test_spark_options.py checks this against value by value."""
+    other ``$`` kept: the Go core's rule for YAML values (``core.ExpandEnv``), applied by Go to this process's
+    environment."""
     if "${" not in value:
         return value
-    out: list[str] = []
-    i = 0
-    while i < len(value):
-        if value.startswith("$${", i):
-            out.append("${")
-            i += 3
-        elif value.startswith("${", i):
-            end = value.find("}", i)
-            if end < 0:
-                why = 'unterminated "${" (write "$${" for a literal)'
-            elif end == i + 2:
-                why = 'empty variable reference "${}"'
-            elif value[i + 2 : end] not in os.environ:
-                why = f"references ${{{value[i + 2 : end]}}}, which is not set in the environment"
-            else:
-                out.append(os.environ[value[i + 2 : end]])
-                i = end + 1
-                continue
-            raise ConfigurationError(
-                f"zerobus: in the zerobus data source options: invalid configuration: {key}: {why} (in the "
-                "environment of the process that plans the write)",
-                keys=[key],
-            )
-        else:
-            out.append(value[i])
-            i += 1
-    return "".join(out)
+    try:
+        return str(_bridge.call(_bridge.native.ExpandEnv, value, json.dumps(dict(os.environ))))
+    except ZerobusError as err:
+        raise ConfigurationError(
+            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} (in the "
+            "environment of the process that plans the write)",
+            keys=[key],
+        ) from None
 
 
 def _arrow_schema(schema: StructType) -> pa.Schema:
