@@ -149,3 +149,48 @@ func TestRestartRemovesEmptyActiveFile(t *testing.T) {
 		t.Errorf("drops of the moved file: %+v, %v; want the gap of 20 rows", gaps, err)
 	}
 }
+
+// On a full disk the drops sidecar cannot be written either: the file
+// holds what was written before, no sidecar records the loss, and Stats
+// (and the metrics) are the record: every lost write is counted as
+// dropped, with the failures (docs/debug-files.md says so).
+func TestDiskFullLossesCountedWithoutSidecar(t *testing.T) {
+	checkGoroutines(t)
+	dir := t.TempDir()
+	tel, reader := newTestTelemetry()
+	ffs := &faultFS{}
+	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true, MaxFilesRetained: -1},
+		WithClock(newFakeClock()), WithFileSystem(ffs), WithTelemetry(tel))
+	writeRows(t, w, memory.DefaultAllocator, 0, 10)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ffs.failWrites.Store(true)
+	ffs.failCreate.Store(true) // no file, sidecar included, can be created
+	writeRows(t, w, memory.DefaultAllocator, 10, 10)
+	_ = w.Flush()
+	writeRows(t, w, memory.DefaultAllocator, 20, 10)
+	writeRows(t, w, memory.DefaultAllocator, 30, 5)
+	_ = w.Flush()
+	a, p := w.Stats()
+	_ = w.Close()
+	for _, st := range []Stats{a, p} {
+		if st.DroppedWrites != 3 || st.DroppedRows != 25 || st.Failures == 0 {
+			t.Errorf("stats %+v; want the 3 lost writes (25 rows) dropped and failures counted", st)
+		}
+	}
+	if got := counter(t, reader, "zerobus.debug.dropped"); got != 6 {
+		t.Errorf("zerobus.debug.dropped = %d, want 6 (3 writes per kind)", got)
+	}
+	for _, kd := range [][2]string{{"arrow", ".arrow"}, {"proto", ".proto"}} {
+		d := filepath.Join(dir, "zerobus", kd[0])
+		_, active := dataFiles(t, d, table, kd[1])
+		if gaps, err := ReadDrops(active); err != nil || len(gaps) != 0 {
+			t.Errorf("%s: drops %+v, %v; want no sidecar (it could not be written)", kd[0], gaps, err)
+		}
+	}
+	_, active := dataFiles(t, filepath.Join(dir, "zerobus", "proto"), table, ".proto")
+	if got := readProtoIDs(t, []string{active}, "Row"); len(got) != 10 || got[9] != 9 {
+		t.Errorf("proto file ids %v, want 0..9", got)
+	}
+}
