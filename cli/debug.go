@@ -161,12 +161,16 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		return readErr // rows before a damaged part were printed
 	default: // "proto"
 		if *format == "arrow" {
-			rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
-			if err != nil {
-				return err
+			rec, tail, readErr := core.ReadDebugProtoFileArrowTail(path, memory.DefaultAllocator)
+			if rec == nil {
+				return readErr
 			}
 			defer rec.Release()
-			return printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps)
+			defer stillWriting(stderr, path, tail)
+			if err := printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps); err != nil {
+				return err
+			}
+			return readErr // the records before a damaged part were printed
 		}
 		return printProto(out, stderr, *format, path, *limit, gaps)
 	}

@@ -30,7 +30,8 @@ type DebugTail = debugfile.Tail
 // err != nil: on a damaged stream (or a rotated file cut short) the
 // batches before the damage are returned with the error, which names the
 // batch (and, for a damaged body, the column and row: every batch is
-// checked with an ArrowValidator). A nil mem means
+// checked with an ArrowValidator). A file of no byte (a crash right after a
+// rotation can leave one) holds no batch: nil, no error. A nil mem means
 // memory.DefaultAllocator.
 func ReadDebugArrowFile(path string, mem memory.Allocator) ([]arrow.RecordBatch, error) {
 	return debugfile.ReadArrowFile(path, mem)
@@ -96,7 +97,18 @@ func DecodeDebugRecords(desc *descriptorpb.DescriptorProto, records [][]byte) ([
 // ReadDebugProtoFileArrow reads a protobuf debug file and converts its
 // records to one Arrow record batch whose schema follows from the descriptor
 // (timestamps arrive as int64 microseconds, dates as int32 days, decimals as
-// strings: the protobuf types). The caller must Release the batch.
+// strings: the protobuf types). The caller must Release the batch, also
+// when err != nil: on a file damaged or cut short at a record (a crash, a
+// full disk; as ReadDebugProtoFile reports it) the batch holds the complete
+// records before the damage (no rows when the first record is damaged) and
+// the error names the file, the record and its byte offset; on another
+// error (no descriptor, a record that does not decode) the batch is nil.
 func ReadDebugProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, error) {
 	return debugfile.ReadProtoFileArrow(path, mem)
+}
+
+// ReadDebugProtoFileArrowTail is ReadDebugProtoFileArrow that also says how
+// the file ended (DebugTail), both from one read of the file.
+func ReadDebugProtoFileArrowTail(path string, mem memory.Allocator) (arrow.RecordBatch, DebugTail, error) {
+	return debugfile.ReadProtoFileArrowTail(path, mem)
 }

@@ -7,7 +7,9 @@ import "github.com/zerobus-wrapper/zerobus-wrapper/core/internal/debugfile"
 // writes dropped (the queue to the disk was full, or a file had failed) with
 // their rows and bytes, bytes that reached the files, I/O failures, and what
 // is queued now. Every drop is also recorded in the drops sidecar of the
-// file it is missing from (ReadDebugDrops).
+// file it is missing from (ReadDebugDrops), when that sidecar can be written:
+// after an I/O failure (Failures; a full disk) it may not be, and these
+// counters and the log are then the only record.
 type DebugFileStats = debugfile.Stats
 
 // DebugGap is one point of a debug file where writes were dropped: see
@@ -35,7 +37,9 @@ func (w *Wrapper) DebugStats() DebugStats {
 // that file, and why. Writes are dropped, never waited for, when 64 MiB or
 // 8192 writes per kind are already waiting for the disk (see
 // docs/debug-files.md). The record is the sidecar <stem>.drops.jsonl, one JSON object per gap; no
-// sidecar (nil, nil) means nothing is missing from the file.
+// sidecar (nil, nil) means nothing is missing from the file, unless a write
+// failed (DebugStats Failures: on a full disk the sidecar cannot be written
+// either; the lost writes are counted in DebugStats and logged).
 func ReadDebugDrops(path string) ([]DebugGap, error) {
 	return debugfile.ReadDrops(path)
 }

@@ -3,6 +3,7 @@ package pybind
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -16,11 +17,14 @@ type DebugFile struct {
 	// with no complete batch yet (StillWriting) gives a stream with an
 	// empty schema and no batch: a table of no columns and no rows.
 	IPC []byte
-	// Damage is "" for an intact file. For a damaged Arrow debug file it is
-	// the details JSON (see errorJSON) of core.ReadDebugArrowFile's error,
-	// which names the file, batch, column and row; IPC then holds the
-	// intact batches before the damage (what that function returns with it),
-	// none but the file's schema when the first batch is damaged.
+	// Damage is "" for an intact file. For a damaged (or cut short) Arrow
+	// debug file it is the details JSON (see errorJSON) of
+	// core.ReadDebugArrowFile's error, which names the file, batch, column
+	// and row; IPC then holds the intact batches before the damage (what
+	// that function returns with it), none but the file's schema when the
+	// first batch is damaged. For a protobuf debug file it is
+	// core.ReadDebugProtoFileArrow's error, naming the record and its byte
+	// offset; IPC holds the complete records before it.
 	Damage string
 	// StillWriting is core.DebugTail's: the file is an active one that
 	// ends inside a message or record (an Arrow file: also one with no
@@ -40,7 +44,8 @@ type DebugFile struct {
 // saying what to pass (core.DebugFileKind, as `zerobus debug read`). A
 // complete file with no batch to return is an error; an active Arrow file
 // with none yet (empty, or ending inside its first batch) is not: it is
-// StillWriting, with no columns.
+// StillWriting, with no columns; nor is an Arrow file of no byte (a crash
+// right after a rotation leaves one): no columns, no rows.
 func ReadDebugFile(path string) (*DebugFile, error) {
 	kind, err := core.DebugFileKind(path)
 	if err != nil {
@@ -63,14 +68,14 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 		if readErr != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
 		}
-		if !tail.StillWriting {
+		if !tail.StillWriting && !emptyFile(path) {
 			return nil, errorOf(core.KindUnknown, "zerobus: debug file %q holds no record batch", path)
 		}
 		b, err := writeIPC(arrow.NewSchema(nil, nil))
 		if err != nil {
 			return nil, err
 		}
-		return &DebugFile{IPC: b, StillWriting: true, Tail: tail.String()}, nil
+		return &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}, nil
 	}
 	b, err := writeIPC(recs[0].Schema(), recs...) // one IPC stream: one schema
 	if err != nil {
@@ -83,31 +88,32 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 	return out, nil
 }
 
+// emptyFile reports whether path is a file of no byte: a debug file a
+// crash left right after a rotation, which holds no rows (not an error).
+func emptyFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Size() == 0
+}
+
 // readDebugProto reads a protobuf debug file into one batch and says how it
-// ends. The batch and the tail come from two reads of a file that may grow
-// between them: they are read again (a few times) until both hold the same
-// number of records, so the tail describes the rows returned.
+// ends (one read of the file: the tail describes the rows returned). A file
+// damaged or cut short at a record gives the complete records before it,
+// with Damage naming the record and its byte offset.
 func readDebugProto(path string) (*DebugFile, error) {
-	for try := 0; ; try++ {
-		_, records, tail, err := core.ReadDebugProtoFileTail(path)
-		if err != nil {
-			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
-		}
-		rec, err := core.ReadDebugProtoFileArrow(path, memory.DefaultAllocator)
-		if err != nil {
-			return nil, errorOf(core.KindUnknown, "zerobus: %v", err)
-		}
-		if rec.NumRows() != int64(len(records)) && try < 3 {
-			rec.Release() // the file grew between the reads
-			continue
-		}
-		b, err := writeIPC(rec.Schema(), rec)
-		rec.Release()
-		if err != nil {
-			return nil, err
-		}
-		return &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}, nil
+	rec, tail, readErr := core.ReadDebugProtoFileArrowTail(path, memory.DefaultAllocator)
+	if rec == nil {
+		return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
 	}
+	defer rec.Release()
+	b, err := writeIPC(rec.Schema(), rec)
+	if err != nil {
+		return nil, err
+	}
+	out := &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}
+	if readErr != nil {
+		out.Damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
+	}
+	return out, nil
 }
 
 // ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON array (null

@@ -78,10 +78,16 @@ func TestReadDebugFileEmptyActiveArrow(t *testing.T) {
 	}
 }
 
-// The same empty file under a rotated name is complete: an error, as before.
+// A rotated file holding a schema and no batch is complete: an error, as
+// before (a file of no byte holds no rows: TestReadDebugFileZeroByteArrow).
 func TestReadDebugFileEmptyRotatedArrow(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "main.default.t-20261206T170000.000Z-0000.arrow")
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := ReadDebugFile(p); err == nil || got != nil {

@@ -51,8 +51,11 @@ def test_arrow_empty_active_file(tmp_path: Path, request: pytest.FixtureRequest)
     assert (table.num_columns, table.num_rows) == (0, 0)
     assert still == "empty: still being written (nothing written yet)"
 
-    rotated = active.with_name(f"{TABLE}-20261206T170000.000Z-0000.arrow")  # complete: empty is an error
+    rotated = active.with_name(f"{TABLE}-20261206T170000.000Z-0000.arrow")  # complete, of no byte: no rows (s15)
     shutil.copyfile(active, rotated)
+    table, still = read_file_tail(rotated)
+    assert (table.num_columns, table.num_rows, still) == (0, 0, None)
+    rotated.write_bytes(b"\xff\xff\xff\xff\x08")  # complete and cut inside its schema: an error
     with pytest.raises(ZerobusError, match="not a readable Arrow IPC stream"):
         read_file_tail(rotated)
 

@@ -23,15 +23,19 @@ __all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file", "re
 
 
 class DamagedDebugFileError(ZerobusError):
-    """An Arrow debug file damaged (or cut short) at a batch (raised by
-    :func:`read_file`). The message is the Go reader's: it names the file,
-    the batch and, for a damaged body, the column and row.
+    """A debug file damaged (or cut short: a crash, a full disk) at a batch
+    or record (raised by :func:`read_file`). The message is the Go reader's:
+    for an Arrow file it names the file, the batch and, for a damaged body,
+    the column and row; for a protobuf file the file, the record and the
+    byte offset where the damage starts.
 
     Attributes:
-        intact: the batches before the damage, as a pyarrow Table (what
-            ``core.ReadDebugArrowFile`` returns with its error and what
-            ``zerobus debug read`` prints before failing); damage in the
-            first batch gives an empty table of the file's schema.
+        intact: what comes before the damage, as a pyarrow Table: the
+            batches of an Arrow file (what ``core.ReadDebugArrowFile``
+            returns with its error), the complete records of a protobuf file
+            (``core.ReadDebugProtoFileArrow``); what ``zerobus debug read``
+            prints before failing. Damage in the first batch or record gives
+            an empty table of the file's schema.
     """
 
     def __init__(self, message: str, *, details: dict[str, Any], intact: pa.Table) -> None:
@@ -45,18 +49,22 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     An Arrow file returns its batches as written; each batch's metadata and
     body are checked (offsets, indices, lengths, UTF-8), so a damaged file (also
     a rotated one, or an active one whose writer closed it, cut short by a
-    crash; the active file, while its writer still writes it, reads up to its
-    last complete batch) raises :class:`DamagedDebugFileError`, a
-    :class:`~zerobus_py.ZerobusError` naming the file, batch, column and row,
+    crash or a full disk; the active file, while its writer still writes it,
+    reads up to its last complete batch) raises :class:`DamagedDebugFileError`,
+    a :class:`~zerobus_py.ZerobusError` naming the file, batch, column and row,
     whose ``intact`` attribute holds the batches before the damage (none, an
     empty table of the file's schema, when the first batch is damaged). A
-    protobuf file is decoded
-    with its descriptor sidecar: columns have the protobuf types (timestamps as
-    int64 microseconds, dates as int32 days, decimals as strings).
+    protobuf file is decoded with its descriptor sidecar: columns have the
+    protobuf types (timestamps as int64 microseconds, dates as int32 days,
+    decimals as strings); one damaged or cut short likewise raises
+    :class:`DamagedDebugFileError` naming the record and the byte offset where
+    the damage starts, with the complete records before it in ``intact``.
 
     The active Arrow file with no complete batch yet (just created, its schema
     not written, or ending inside its first batch) reads as a table of no
     columns and no rows (``pa.table({})``): the file has no schema to give yet.
+    So does a debug file of no byte (a crash right after a rotation can leave
+    one; the next wrapper writing that table removes it): it holds no rows.
     :func:`read_file_tail` also says whether the file is still being written.
 
     Raises ``FileNotFoundError`` for a missing file and
@@ -105,7 +113,17 @@ def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     (or a file failed), with ``before_write`` and ``before_row`` (where in the
     file), ``dropped_writes``, ``dropped_rows``, ``dropped_bytes`` and
     ``reason``. Read from the sidecar ``<stem>.drops.jsonl`` by the Go core
-    (``core.ReadDebugDrops``); an empty list when nothing is missing from the
-    file."""
+    (``core.ReadDebugDrops``); an empty list when no drop was recorded for the
+    file.
+
+    An empty list means nothing is missing, except when the disk failed: a
+    write that fails (a full disk, an I/O error) loses what was buffered for
+    the file, and the sidecar recording it usually cannot be written either.
+    Such losses are counted by ``ZerobusWrapper.debug_stats()``
+    (``failures``, and the lost writes in ``dropped_writes`` /
+    ``dropped_rows``), the ``zerobus.debug.failures`` and
+    ``zerobus.debug.dropped`` metrics, and logged (``zerobus debug file: I/O
+    failed``); a failure while the wrapper closes is in the metrics and the
+    log only."""
     gaps: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ReadDebugDrops, os.fspath(path))) or []
     return gaps

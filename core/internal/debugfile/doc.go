@@ -185,7 +185,10 @@
 // "dropped_writes", "dropped_rows", "dropped_bytes", "reason"}, saying where
 // in the file (before which batch or WriteProto call, and which row or
 // record) the missing writes belong. ReadDrops reads it; no sidecar means
-// nothing is missing. The sidecar moves and is deleted with its file.
+// nothing is missing, unless a write failed (Stats.Failures): what a
+// failed file had buffered is counted as dropped, but on a full disk its
+// sidecar cannot be written either. The sidecar moves and is deleted with
+// its file.
 // Drops that no later write follows are recorded at Close in the active
 // file's sidecar; if Close finds no open file (or only a failed one) they
 // are in the counters and the log only.

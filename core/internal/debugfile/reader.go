@@ -129,9 +129,33 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
 	}
 	if err != nil {
-		return desc, records, Tail{}, fmt.Errorf("%q: %w", path, err)
+		return desc, records, Tail{}, &RecordDamageError{Record: len(records), Offset: recordOffset(data, len(records)), err: fmt.Errorf("%q: %w", path, err)}
 	}
 	return desc, records, Tail{}, nil
+}
+
+// RecordDamageError is ReadProtoFileTail's error for a protobuf debug file
+// damaged (or cut short: a crash, a full disk) at a record, after a sound
+// descriptor: the Record complete records before byte Offset were returned
+// with it. Its text names the file, the record and the offset.
+type RecordDamageError struct {
+	Record int   // the damaged record: the number of complete records before it
+	Offset int64 // where it starts in the file
+	err    error
+}
+
+func (e *RecordDamageError) Error() string { return e.err.Error() }
+func (e *RecordDamageError) Unwrap() error { return e.err }
+
+// recordOffset returns where record n of the varint-delimited data starts
+// (the first n records being sound).
+func recordOffset(data []byte, n int) int64 {
+	off := 0
+	for range n {
+		l, k := protowire.ConsumeVarint(data[off:])
+		off += k + int(l)
+	}
+	return int64(off)
 }
 
 // splitDelimited splits varint-length-prefixed records. When the data ends
@@ -229,18 +253,33 @@ func DecodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]proto.
 
 // ReadProtoFileArrow reads a protobuf debug file and converts its records to
 // one Arrow record batch (protoarrow.Decode), whose schema follows from the
-// descriptor. The caller must Release the batch. A nil mem means
-// memory.DefaultAllocator.
+// descriptor. The caller must Release the batch, also when err != nil: on a
+// file damaged or cut short at a record (a *RecordDamageError, as
+// ReadProtoFile returns it) the batch holds the complete records before the
+// damage (none, a batch of no rows, when the first record is damaged) and
+// the error names the record and its byte offset; on another error the
+// batch is nil. A nil mem means memory.DefaultAllocator.
 func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, error) {
-	desc, records, err := ReadProtoFile(path)
-	if err != nil {
-		return nil, err
+	rec, _, err := ReadProtoFileArrowTail(path, mem)
+	return rec, err
+}
+
+// ReadProtoFileArrowTail is ReadProtoFileArrow that also says how the file
+// ended (Tail): the batch and the tail come from one read of the file.
+func ReadProtoFileArrowTail(path string, mem memory.Allocator) (arrow.RecordBatch, Tail, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	desc, records, tail, readErr := ReadProtoFileTail(path)
+	var damage *RecordDamageError
+	if readErr != nil && !errors.As(readErr, &damage) {
+		return nil, Tail{}, readErr
 	}
 	rec, err := protoarrow.Decode(mem, desc, records)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", path, err)
+		return nil, Tail{}, fmt.Errorf("%q: %w", path, err)
 	}
-	return rec, nil
+	return rec, tail, readErr
 }
 
 // ReadArrowFile reads every record batch of an Arrow IPC stream debug file,
@@ -248,7 +287,7 @@ func ReadProtoFileArrow(path string, mem memory.Allocator) (arrow.RecordBatch, e
 // is opened (a snapshot of its size; what is appended later is not read),
 // and the active file up to its last complete message, without an error
 // (ReadArrowFileTail says whether it ended inside one or before its
-// schema: see Tail). The caller must Release every returned batch, also
+// schema: see Tail). A file of no byte holds no batch: nil, no error. The caller must Release every returned batch, also
 // when err != nil: on a damaged stream (or a rotated file cut short) the
 // batches before the damage are returned with the error, which names the
 // file and the batch. Each message's metadata is verified
@@ -284,6 +323,11 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	size := st.Size() // the snapshot: bytes appended later are not read
 	snap := io.NewSectionReader(f, 0, size)
 	end, cut := arrowCut(snap, size)
+	if cut && end == 0 && size == 0 && !beingWritten(path) {
+		// A file of no byte holds no batch (a crash right after a
+		// rotation, before the writer wrote the new file's schema).
+		return nil, Tail{}, nil
+	}
 	if cut && (!beingWritten(path) || arrowMoreAfter(snap, end, size)) {
 		cut = false // cut short or damaged: the reader below names it
 	}

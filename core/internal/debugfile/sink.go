@@ -756,22 +756,44 @@ func (s *sink) moveAsideStale(at time.Time) {
 }
 
 // moveStemAside renames the active file named stem (and its sidecars) to
-// a fresh rotated name of s for time at. No such file is not an error.
+// a fresh rotated name of s for time at. No such file is not an error. A
+// file of no byte with no drops sidecar (a crash right after a rotation,
+// before the writer wrote anything to the new file, leaves one) holds
+// nothing: it is removed with its sidecars instead.
 func (s *sink) moveStemAside(stem string, at time.Time) error {
 	active := filepath.Join(s.dir, stem+s.ext)
-	if _, err := s.w.fs.Stat(active); err != nil {
+	st, err := s.w.fs.Stat(active)
+	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
+	activeStem := active[:len(active)-len(s.ext)]
+	if st.Size() == 0 {
+		if _, err := s.w.fs.Stat(activeStem + dropsSuffix); errors.Is(err, iofs.ErrNotExist) {
+			return s.removeStem(activeStem)
+		}
+	}
 	to := filepath.Join(s.dir, s.freeStem(at))
 	if err := s.w.fs.Rename(active, to+s.ext); err != nil {
 		return err
 	}
-	activeStem := active[:len(active)-len(s.ext)]
 	for _, suf := range s.sidecarSuffixes() {
 		if err := s.w.fs.Rename(activeStem+suf, to+suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeStem removes the data file stem+ext and its sidecars.
+func (s *sink) removeStem(stem string) error {
+	if err := s.w.fs.Remove(stem + s.ext); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	for _, suf := range s.sidecarSuffixes() {
+		if err := s.w.fs.Remove(stem + suf); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return err
 		}
 	}
