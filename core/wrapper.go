@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		dw, err := debugfile.New(cfg.TableName, debugfile.Config{
 			OutputDir:        cfg.DebugOutputDir,
 			Arrow:            cfg.debugArrow(),
-			Proto:            cfg.debugProto(),
+			Proto:            cfg.debugProto() && cfg.Transport != TransportArrowFlight, // arrow_flight encodes no record
 			FlushInterval:    cfg.DebugFlushInterval,
 			RotationInterval: cfg.DebugRotationInterval,
 			MaxFileSize:      cfg.DebugMaxFileSize,

@@ -593,7 +593,8 @@ class ZerobusWrapper:
         ``failures``, ``queued_bytes`` and ``queued_writes`` (zeros for an output
         that is off). When the disk falls behind, debug writes are dropped, never
         waited for; each drop is also recorded beside the file it is missing from
-        (:func:`zerobus_py.debug.read_drops`).
+        (:func:`zerobus_py.debug.read_drops`), unless writing failed (``failures``:
+        a full disk, where that record cannot be written either).
 
         After :meth:`shutdown` the counters went with the streams: this raises
         :class:`~zerobus_py.WrapperClosedError` until the next send, whose
