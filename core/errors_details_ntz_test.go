@@ -18,7 +18,9 @@ import (
 // mixed in leaves Reason empty, and a UTC zone passes.
 func TestDetailsReasonZonedIntoNTZ(t *testing.T) {
 	ntz := &arrow.TimestampType{Unit: arrow.Microsecond}
-	zoned := func(tz string) *arrow.TimestampType { return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: tz} }
+	zoned := func(tz string) *arrow.TimestampType {
+		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: tz}
+	}
 	table := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: "ts", Type: ntz, Nullable: true},

@@ -87,7 +87,9 @@ func TestZonedIntoNTZAnywhere(t *testing.T) {
 	ntz := &arrow.TimestampType{Unit: arrow.Microsecond}
 	ny := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "America/New_York"}
 	utc := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-	st := func(tt arrow.DataType) arrow.DataType { return arrow.StructOf(arrow.Field{Name: "t", Type: tt, Nullable: true}) }
+	st := func(tt arrow.DataType) arrow.DataType {
+		return arrow.StructOf(arrow.Field{Name: "t", Type: tt, Nullable: true})
+	}
 	for _, c := range []struct {
 		from, to arrow.DataType
 		want     bool
