@@ -24,6 +24,9 @@ func (f *SendFuture) Ready() <-chan struct{} { return f.done }
 // ctx.Err()) and the send carries on; Wait may be called again. A future
 // already resolved returns its result even when ctx has ended.
 func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
+	if ctx == nil {
+		ctx = context.Background() // as Close takes it: wait until resolved
+	}
 	if stream.Resolved(ctx, f.done) {
 		return f.res, f.err
 	}

@@ -164,6 +164,9 @@ type readerSend struct {
 	w      *Wrapper
 	ctx    context.Context
 	cancel context.CancelCauseFunc // stops the send with a cause (a panic of the progress callback)
+	// progressErr is the progress callback's panic (under mu): the result's
+	// error also when it came after every row had resolved.
+	progressErr error
 	o      sendOptions
 
 	mu       sync.Mutex
@@ -217,6 +220,11 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %v", res.TotalRows, readErr), Err: readErr}
 	case s.stopped:
 		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(s.ctx))
+	case s.progressErr != nil && res.Err == nil:
+		// The panic came with the last part's progress: every row had
+		// resolved (their states stand; the input was read to its end), the
+		// call still fails with it.
+		res.Success, res.Err = false, fmt.Errorf("zerobus: after the last part resolved: %w", s.progressErr)
 	}
 	if readErr != nil {
 		// The input's end was not reached: that is the batch's error, over
@@ -474,6 +482,7 @@ func (s *readerSend) callProgress(p Progress) {
 		if v := recover(); v != nil {
 			err := &CallbackPanicError{Callback: "progress", Value: v}
 			s.w.log.Error("zerobus: "+err.Error()+"; the send stops", "stack", string(debug.Stack()))
+			s.progressErr = err
 			s.cancel(err)
 		}
 	}()

@@ -205,3 +205,31 @@ func TestSendReaderProgressPanicStopsTheSend(t *testing.T) {
 		t.Errorf("the panic was not logged:\n%s", logs.String())
 	}
 }
+
+// TestSendReaderProgressPanicInTheLastPartFailsTheCall: a panic in the
+// progress call of the last part, once every row had resolved, was only
+// logged and the call reported success (s15 review-diffgo 1); the rows
+// keep their states and the call's error is the *CallbackPanicError.
+func TestSendReaderProgressPanicInTheLastPartFailsTheCall(t *testing.T) {
+	const table = "main.default.panic_last_progress"
+	srv := localServer(t)
+	w, err := core.New(context.Background(), localConfig(srv, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeWrapper(t, w)
+	rdr := newPanicReader(t, 1, nil) // one batch of 100 rows: one part
+	rdr.good = 1 << 30
+	defer rdr.Release()
+	res, err := w.SendReader(context.Background(), rdr, core.WithProgress(func(core.Progress) { panic("late") }))
+	var pe *core.CallbackPanicError
+	if !errors.As(err, &pe) || pe.Value != "late" || res.Err != err || res.Success {
+		t.Fatalf("SendReader = %v, %v; want the progress callback's panic as the call's error", res, err)
+	}
+	if res.SuccessfulCount != 100 || res.FailedCount != 0 || srv.RecordCount(table) != 100 {
+		t.Errorf("result %v, stored %d; want the 100 rows durable and stored", res, srv.RecordCount(table))
+	}
+	if _, err := w.SendBatchAsync(context.Background(), telBatch(memory.NewGoAllocator(), 1)).Wait(nil); err != nil { //nolint:staticcheck // a nil ctx, as a caller's bug passes it
+		t.Errorf("Wait(nil) = %v; want the send's result (it panicked)", err)
+	}
+}
