@@ -592,21 +592,48 @@ const maxTelemetryFileMB = 1 << 20
 // this same list. They are not refused, as an environment set for other
 // programs, or the original's env file, may hold them.
 func (c Config) IgnoredExportSettings() []string {
+	return c.ignoredExport(nil)
+}
+
+// IgnoredExportSettingsOf is IgnoredExportSettings for settings given as
+// data (keys to values, as ConfigFromSettings takes them) that need not be
+// valid: an export setting whose value is refused is unused as well while
+// observability is off, so it is named too (the Python package drops what
+// this names before validating, as its original ignored those settings).
+func IgnoredExportSettingsOf(settingsMap map[string]any) []string {
+	cfg, problems := configFromSettings(settingsMap)
+	refused := map[string]bool{}
+	for _, p := range problems {
+		refused[p.YAMLKey] = true
+	}
+	return cfg.ignoredExport(refused)
+}
+
+// exportSettings are the export settings and whether a Config has each
+// given (not at its default).
+var exportSettings = []struct {
+	key   string
+	given func(Config) bool
+}{
+	{"otlp_endpoint", func(c Config) bool { return c.OTLPEndpoint != "" }},
+	{"otlp_protocol", func(c Config) bool { return c.OTLPProtocol != "" && c.OTLPProtocol != DefaultOTLPProtocol }},
+	{"observability_output_dir", func(c Config) bool { return c.ObservabilityOutputDir != "" }},
+	{"observability_interval_secs", func(c Config) bool {
+		return c.ObservabilityInterval != 0 && c.ObservabilityInterval != DefaultObservabilityInterval
+	}},
+}
+
+// ignoredExport lists the export settings c has given, and those in
+// refused, when ObservabilityEnabled is false.
+func (c Config) ignoredExport(refused map[string]bool) []string {
 	if c.ObservabilityEnabled {
 		return nil
 	}
 	var ignored []string
-	if c.OTLPEndpoint != "" {
-		ignored = append(ignored, "otlp_endpoint")
-	}
-	if c.OTLPProtocol != "" && c.OTLPProtocol != DefaultOTLPProtocol {
-		ignored = append(ignored, "otlp_protocol")
-	}
-	if c.ObservabilityOutputDir != "" {
-		ignored = append(ignored, "observability_output_dir")
-	}
-	if c.ObservabilityInterval != 0 && c.ObservabilityInterval != DefaultObservabilityInterval {
-		ignored = append(ignored, "observability_interval_secs")
+	for _, s := range exportSettings {
+		if s.given(c) || refused[s.key] {
+			ignored = append(ignored, s.key)
+		}
 	}
 	return ignored
 }

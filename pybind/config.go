@@ -85,16 +85,16 @@ func DebugKinds(configJSON string) (string, error) {
 	return toJSON(cfg.DebugKinds())
 }
 
-// IgnoredExportSettings parses configJSON (see parseConfig) and returns
-// core.Config.IgnoredExportSettings as a JSON list: the export settings
-// given that observability_enabled=false leaves unused, which Python warns
-// about.
+// IgnoredExportSettings decodes configJSON (see decodeSettings) and returns
+// core.IgnoredExportSettingsOf as a JSON list: the export settings given
+// (valid or not) that observability_enabled=false leaves unused, which
+// Python warns about and drops before validating.
 func IgnoredExportSettings(configJSON string) (string, error) {
-	cfg, err := parseConfig(configJSON)
+	m, err := decodeSettings(configJSON)
 	if err != nil {
 		return "", wrapErr(err)
 	}
-	return toJSON(cfg.IgnoredExportSettings())
+	return toJSON(core.IgnoredExportSettingsOf(m))
 }
 
 // ExpandEnv returns value with its ${NAME} references replaced from the

@@ -169,7 +169,8 @@ def test_a_mistyped_spark_source_option_gets_a_suggestion() -> None:
             _config_from_options({"table_name": "a.b.c", typo: "/tmp/x"})
         assert ei.value.keys == [typo.lower()]
     # a setting's typo keeps the loader's suggestion
-    with pytest.raises(ConfigurationError, match='retry_max_attemps: unknown key; did you mean "retry_max_attempts"'):
+    typo_msg = 'retry_max_attemps: unknown setting; did you mean "retry_max_attempts"'
+    with pytest.raises(ConfigurationError, match=typo_msg):
         _config_from_options({"table_name": "a.b.c", "retry_max_attemps": "1"})
     assert _config_from_options({"table_name": "a.b.c", "quarantine_path": "/tmp/q"}).table_name == "a.b.c"
 
@@ -199,3 +200,34 @@ def test_export_settings_at_their_defaults_do_not_warn_as_in_go(server: LocalSer
         "observability_enabled is False, so otlp_protocol of observability_config is ignored: "
         "set observability_enabled=True to export"
     ]
+
+
+def test_ignored_export_settings_are_dropped_even_when_invalid(server: LocalServer) -> None:
+    """With observability off, export settings the original ignored are dropped with a warning whatever their
+    values (s15 review-diffpy M1: an interval of 0 made Go's list call fail, so nothing was dropped and validation
+    refused the unused value)."""
+    obs = {"endpoint": "localhost:4317", "write_interval_secs": 0}
+    cfg = server.config("main.default.s15_export_invalid", observability_config=obs)
+    with pytest.warns(UserWarning) as rec:
+        cfg.validate()
+    assert [str(w.message) for w in rec] == [
+        "observability_enabled is False, so otlp_endpoint and observability_interval_secs of observability_config "
+        "are ignored: set observability_enabled=True to export"
+    ]
+    # another problem is still reported, alone
+    with pytest.raises(ConfigurationError) as ei, pytest.warns(UserWarning):
+        cfg.copy(retry_max_attempts=0).validate()
+    assert "retry_max_attempts" in str(ei.value) and "observability_interval_secs" not in str(ei.value)
+
+
+def test_to_settings_gives_plain_strings(server: LocalServer) -> None:
+    """The attributes keep secrets as str subclasses with a redacted repr; to_settings(include_secret=True) gives
+    the plain values (s15 review-diffpy M2: yaml.safe_dump and marshal refused the subclass)."""
+    import marshal
+
+    cfg = server.config("main.default.s15_plain", proxy_url="http://user:pw-s15@127.0.0.1:9")
+    out = cfg.to_settings(include_secret=True)
+    assert type(out["client_secret"]) is str and out["client_secret"] == server.client_secret
+    assert type(out["proxy_url"]) is str and out["proxy_url"] == "http://user:pw-s15@127.0.0.1:9"
+    assert marshal.loads(marshal.dumps(out)) == out
+    assert "<redacted>" in repr(vars(cfg)) and "pw-s15" not in repr(vars(cfg))

@@ -29,7 +29,7 @@ def _batch(start: int, n: int) -> pa.RecordBatch:
 
 
 def _rows(t: pa.Table) -> list[tuple[int, str, float]]:
-    return list(zip(t.column("id").to_pylist(), t.column("name").to_pylist(), t.column("v").to_pylist()))
+    return list(zip(t.column("id").to_pylist(), t.column("name").to_pylist(), t.column("v").to_pylist(), strict=True))
 
 
 def test_proto_file_cut_short_gives_intact_records(tmp_path: Path) -> None:
@@ -89,5 +89,6 @@ def test_zero_byte_file_holds_no_rows_and_restart_removes_it(tmp_path: Path) -> 
             )
             assert w.send_batch(_batch(5, 3)).success
         # the on-call loop reads every file
-        got = sorted(i for f in list_files(tmp_path) if f.suffix == ".arrow" for i in read_file(f).column("id").to_pylist())
+        arrow_files = [f for f in list_files(tmp_path) if f.suffix == ".arrow"]
+        got = sorted(i for f in arrow_files for i in read_file(f).column("id").to_pylist())
         assert got == list(range(8))

@@ -287,7 +287,8 @@ def test_secrets_not_in_vars(server: LocalServer, table_name: str) -> None:
     settings = cfg.to_settings(include_secret=True)
     assert settings["client_secret"] == server.client_secret
     assert settings["proxy_url"] == f"http://user:{_PROXY_PW}@127.0.0.1:9"
-    assert type(settings["client_secret"]) is not str  # kept sealed, yet equal
+    assert type(settings["client_secret"]) is str  # asked for: plain text (yaml.safe_dump takes it)
+    assert type(cfg._settings(include_secret=True, sealed=True)["client_secret"]) is not str  # passed to Go sealed
     cfg2 = _secret_config(server, table_name)
     assert cfg2.client_secret == "<redacted>" and _SECRET not in repr(vars(cfg2))
 

@@ -261,12 +261,9 @@ _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_conf
 
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
     """The export settings given that observability_enabled=False leaves unused, as the Go core decides
-    (``core.Config.IgnoredExportSettings``: a default value is not one); none when Go cannot read the settings,
-    whose problems validation reports."""
-    try:
-        out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
-    except ZerobusError:
-        return []
+    (``core.IgnoredExportSettingsOf``: a default value is not one, a value Go refuses is one), whatever the other
+    settings hold."""
+    out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
     return [str(k) for k in out or []]
 
 
@@ -567,6 +564,11 @@ class WrapperConfiguration:
         :class:`ConfigurationError` naming the field when a value has the
         wrong Python type.
         """
+        return self._settings(include_secret=include_secret, sealed=False)
+
+    def _settings(self, *, include_secret: bool, sealed: bool) -> dict[str, Any]:
+        """:meth:`to_settings`; with ``sealed`` the secrets stay the str subclasses whose repr is redacted (the
+        settings passed to Go, which a traceback's frame locals may show), else plain ``str``."""
         out: dict[str, Any] = {}
         for attr, key, typ in _FIELDS:
             value = self._raw(attr)
@@ -577,6 +579,8 @@ class WrapperConfiguration:
             value = _checked(attr, value, typ, secret=attr in _SECRETS)
             if attr == "client_secret" and not include_secret:
                 value = REDACTED if value else value
+            if isinstance(value, str) and not sealed:
+                value = str(value)  # plain text, not the SecretValue kept in the attribute (yaml.safe_dump, marshal)
             out[key] = value
         obs = self._observability()
         if obs is not None:
@@ -589,7 +593,7 @@ class WrapperConfiguration:
 
     def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
-        settings = self.to_settings(include_secret=True)
+        settings = self._settings(include_secret=True, sealed=True)
         ignored = [] if self.observability_enabled else _ignored_export_settings(settings)
         if ignored and warn:
             # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one

@@ -82,9 +82,10 @@ class ZerobusError(Exception):
             unreachable endpoint, exhausted retries, a closed wrapper).
         grpc_code: the gRPC status code's name (``"UNAVAILABLE"``,
             ``"INVALID_ARGUMENT"``), or ``None``.
-        reason: the server's machine-readable reason (the ErrorInfo reason
+        reason: the machine-readable reason: the server's (the ErrorInfo reason
             such as ``"SCHEMA_VALIDATION_FAILED"``, or the OAuth error code
-            such as ``"invalid_client"``), or ``None``.
+            such as ``"invalid_client"``) or the core's own code
+            (``"ZONED_TIMESTAMP_INTO_NTZ"``), or ``None``.
         server_causes: the causes the server attached (``FIELD_NOT_IN_TABLE``, ...).
         http_status: the token endpoint's HTTP status, or ``None``.
         row: index of the row at fault in the batch sent, or ``None``.
@@ -143,7 +144,7 @@ class ZerobusError(Exception):
 
     @property
     def reason(self) -> str | None:
-        """The server's machine-readable reason, or ``None``."""
+        """The machine-readable reason (the server's, or the core's own code), or ``None``."""
         return self.details.get("reason") or None
 
     @property

@@ -39,10 +39,10 @@ class SecretURL(SecretValue):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        from . import _bridge
+        from ._config import _redact_url
         from ._errors import ZerobusError
 
         try:
-            return repr(str(_bridge.call(_bridge.native.RedactURL, str(self))))
+            return repr(_redact_url(str(self)))
         except (ImportError, ZerobusError):
             return super().__repr__()

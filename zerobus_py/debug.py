@@ -63,8 +63,10 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     The active Arrow file with no complete batch yet (just created, its schema
     not written, or ending inside its first batch) reads as a table of no
     columns and no rows (``pa.table({})``): the file has no schema to give yet.
-    So does a debug file of no byte (a crash right after a rotation can leave
-    one; the next wrapper writing that table removes it): it holds no rows.
+    A debug file of no byte (a crash right after a rotation can leave one; the
+    next wrapper writing that table removes it) holds no rows: an Arrow file
+    reads as that empty table, a protobuf file as no rows of its descriptor's
+    columns.
     :func:`read_file_tail` also says whether the file is still being written.
 
     Raises ``FileNotFoundError`` for a missing file and

@@ -482,8 +482,8 @@ def _expand(key: str, value: str) -> str:
         return str(_bridge.call(_bridge.native.ExpandEnv, value, json.dumps(dict(os.environ))))
     except ZerobusError as err:
         raise ConfigurationError(
-            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} (in the "
-            "environment of the process that plans the write)",
+            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} (expanded "
+            "in the process that plans the write)",
             keys=[key],
         ) from None
 
