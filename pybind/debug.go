@@ -77,7 +77,13 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 		}
 		return &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}, nil
 	}
-	b, err := writeIPC(recs[0].Schema(), recs...) // one IPC stream: one schema
+	return debugFileOf(tail, readErr, recs[0].Schema(), recs...) // one IPC stream: one schema
+}
+
+// debugFileOf is the DebugFile of recs read from a file that ends as tail,
+// with Damage naming readErr (the damage after them) when it is not nil.
+func debugFileOf(tail core.DebugTail, readErr error, schema *arrow.Schema, recs ...arrow.RecordBatch) (*DebugFile, error) {
+	b, err := writeIPC(schema, recs...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +111,7 @@ func readDebugProto(path string) (*DebugFile, error) {
 		return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
 	}
 	defer rec.Release()
-	b, err := writeIPC(rec.Schema(), rec)
-	if err != nil {
-		return nil, err
-	}
-	out := &DebugFile{IPC: b, StillWriting: tail.StillWriting, Tail: tail.String()}
-	if readErr != nil {
-		out.Damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
-	}
-	return out, nil
+	return debugFileOf(tail, readErr, rec.Schema(), rec)
 }
 
 // ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON array (null

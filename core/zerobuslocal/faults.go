@@ -1,7 +1,6 @@
 package zerobuslocal
 
 import (
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -151,12 +150,7 @@ func (f Fault) Check() error {
 	if msg := f.Kind.problem(); msg != "" {
 		bad = append(bad, OptionProblem{Field: "Kind", Key: "kind", Value: strconv.Quote(string(f.Kind)), Msg: msg})
 	}
-	for _, c := range checkedFaultOptions {
-		v := c.get(&f)
-		if msg := c.bad(v); msg != "" {
-			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(v), msg})
-		}
-	}
+	bad = checkAll(bad, &f, checkedFaultOptions)
 	if len(bad) == 0 {
 		return nil
 	}

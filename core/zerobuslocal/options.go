@@ -245,6 +245,17 @@ type checkedOption[T any] struct {
 	bad        func(v any) string // what is wrong with v ("" when in range)
 }
 
+// checkAll appends to bad the problem of each of checks in x.
+func checkAll[T any](bad []OptionProblem, x *T, checks []checkedOption[T]) []OptionProblem {
+	for _, c := range checks {
+		v := c.get(x)
+		if msg := c.bad(v); msg != "" {
+			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(v), msg})
+		}
+	}
+	return bad
+}
+
 // notNegative is the rule of durations, sizes and counts, whose 0 means
 // the default.
 func notNegative(v any) string {
@@ -340,13 +351,7 @@ func CheckedOptionKeys() []string {
 // Check reports every option out of range as an *OptionsError (nil when
 // all are in range); Start refuses such options with the same error.
 func (o Options) Check() error {
-	var bad []OptionProblem
-	for _, c := range checkedOptions {
-		v := c.get(&o)
-		if msg := c.bad(v); msg != "" {
-			bad = append(bad, OptionProblem{c.field, c.key, fmt.Sprint(v), msg})
-		}
-	}
+	bad := checkAll(nil, &o, checkedOptions)
 	if len(bad) == 0 {
 		return nil
 	}
