@@ -167,7 +167,7 @@ type readerSend struct {
 	// progressErr is the progress callback's panic (under mu): the result's
 	// error also when it came after every row had resolved.
 	progressErr error
-	o      sendOptions
+	o           sendOptions
 
 	mu       sync.Mutex
 	room     *sync.Cond // signalled when a part resolves
