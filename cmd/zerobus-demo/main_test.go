@@ -28,7 +28,7 @@ func TestDemo(t *testing.T) {
 			"read back: the Arrow file holds 3 batches, 12 rows",
 			"read back: the protobuf file holds 11 records",
 			"zerobus.rows.sent{transport=protobuf} = 11\n",
-			"zerobus.rows.failed{error.kind=conversion,transport=protobuf} = 1\n",
+			"zerobus.rows.failed{error.kind=conversion,row.state=not_written,transport=protobuf} = 1\n",
 			"zerobus.batches.sent{outcome=partial,transport=protobuf} = 1\n",
 		} {
 			if !strings.Contains(got, want) {
