@@ -392,7 +392,6 @@ OTHER_VARIABLES = {
     "ZEROBUS_RSS_RANGES": "core/rss_test.go",
     "ZEROBUS_RSS_HEAPPROFILE": "core/rss_test.go",
     "ZEROBUS_TEST_IPC_FLIPS_DIR": "cli/send_ipcmeta_test.go",
-    "ZEROBUS_SPARK": "zerobus_py/spark.py",  # the prefix of the variables the Spark source sets for its workers
 }
 _VARIABLE = re.compile(r"\b(?:ZEROBUS|DEBUG|OTLP|RETRY|UNITY_CATALOG|DATABRICKS)_[A-Z0-9_]*[A-Z0-9*]")
 
