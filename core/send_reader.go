@@ -461,7 +461,7 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		s.inParts--
 		s.resolved += int64(res.TotalRows)
 		s.failed += int64(res.FailedCount)
-		if s.o.progress != nil && s.ctx.Err() == nil {
+		if s.o.progress != nil && s.progressErr == nil { // not again after its panic
 			s.callProgress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
 		s.room.Broadcast()
