@@ -144,3 +144,31 @@ def test_a_failed_quarantine_probe_leaves_no_file(tmp_path: Path, monkeypatch: p
 def test_a_quarantine_probe_leaves_no_file(tmp_path: Path) -> None:
     zspark._probe_dir(str(tmp_path / "q"))
     assert os.listdir(tmp_path / "q") == []
+
+
+def test_a_commit_waits_for_the_report_of_an_attempt_still_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark failed attempt 0 of partition 0 (an upstream UDF raised) and its retry committed while attempt 0's
+    writer was still sending: the commit's summary missed the rows attempt 0 made durable (CI, s15). A commit now
+    waits for the report of each attempt that started and has not reported, as an abort does."""
+    job = _job(tmp_path, "eeeeeeee" + "0" * 24, streaming=False)
+    job.stable, job.quarantine_path = True, None
+    d = tmp_path / "r" / job.job_id
+    d.mkdir(parents=True)
+    _touch(d, "started-task-p00000-a0-t1")  # attempt 0 of partition 0: still sending
+    late = zspark.TaskCommitMessage(0, 0, 1, None, job_id=job.job_id, run_id=job.run_id, durable_rows=27_000)
+    commits = [
+        zspark.TaskCommitMessage(0, 1, 3, None, job_id=job.job_id, run_id=job.run_id, durable_rows=100),
+        zspark.TaskCommitMessage(1, 0, 2, None, job_id=job.job_id, run_id=job.run_id, durable_rows=100),
+    ]
+    for m in commits:
+        job._report(zspark._Task(m.partition, m.attempt, m.task_attempt_id, None), m)
+
+    def attempt_zero_reports(_: float) -> None:  # while the commit waits, attempt 0 finishes and reports
+        job._report(zspark._Task(0, 0, 1, None), late)
+
+    monkeypatch.setattr(zspark, "_pause", attempt_zero_reports)
+    s = job.finish(list(commits), None, False)
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.running_attempts) == (1, 27_000, 0)
+    assert s.durable_rows == 200

@@ -66,9 +66,10 @@ not durable. Options of the data source itself:
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
     derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
-    failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). An
-    ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*`` marker) and counts
-    those still without one as ``running_attempts``; a partition without a commit message and without any marker is
+    failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
+    ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
+    marker; an attempt Spark failed and retried may still be sending when its retry commits) and counts those still
+    without one as ``running_attempts``; on ``abort``, a partition without a commit message and without any marker is
     waited for while new markers or reports appear (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
     ``summary-<time>-<committed|aborted>-<id>.json``.
@@ -1211,8 +1212,9 @@ class _Job:
         return {i.base_name for i in infos}
 
     def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
-        """On abort: wait for the reports of the attempts that started and have not reported (a sibling of the
-        failed task still sending: Spark's stage cancel does not stop it), up to _ABORT_WAIT seconds, and for the
+        """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
+        of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
+        error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
         only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
         unreported, partitions still without a report)."""
@@ -1312,7 +1314,9 @@ class _Job:
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
-        running, unreported = self._await_reports(batch_id, messages) if aborted else (0, 0)
+        # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
+        # not reported when its retry commits; its durable rows belong in this summary.
+        running, unreported = self._await_reports(batch_id, messages)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
