@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
 // panicReader gives batches of 100 rows and panics in the Next after
@@ -61,6 +62,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// loggedWrapper is a Wrapper sending table to srv whose log goes to the
+// returned buffer (the caller closes it).
+func loggedWrapper(t *testing.T, srv *zerobuslocal.Server, table string) (*core.Wrapper, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	w, err := core.New(context.Background(), localConfig(srv, table),
+		core.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, logs
+}
+
 // TestSendReaderNextPanicFailsTheSend: a panic in the caller's reader,
 // which SendReader reads on a goroutine of its own, fails the send with a
 // *CallbackPanicError (the rows read before it keep their results, the
@@ -69,13 +83,9 @@ func (s *syncBuffer) String() string {
 func TestSendReaderNextPanicFailsTheSend(t *testing.T) {
 	const table = "main.default.panic_next"
 	srv := localServer(t)
-	var logs syncBuffer
-	w, err := core.New(context.Background(), localConfig(srv, table),
-		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, logs := loggedWrapper(t, srv, table)
 	defer closeWrapper(t, w)
+	var err error
 	for _, async := range []bool{false, true} {
 		rdr := newPanicReader(t, 2, nil)
 		before := srv.RecordCount(table)
@@ -119,12 +129,7 @@ func TestSendReaderNextPanicFailsTheSend(t *testing.T) {
 func TestSendReaderNextPanicAfterCancelIsLogged(t *testing.T) {
 	const table = "main.default.panic_late"
 	srv := localServer(t)
-	var logs syncBuffer
-	w, err := core.New(context.Background(), localConfig(srv, table),
-		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, logs := loggedWrapper(t, srv, table)
 	defer closeWrapper(t, w)
 	gate := make(chan struct{})
 	rdr := newPanicReader(t, 1, gate)
@@ -171,12 +176,7 @@ func TestSendReaderNextPanicAfterCancelIsLogged(t *testing.T) {
 func TestSendReaderProgressPanicStopsTheSend(t *testing.T) {
 	const table = "main.default.panic_progress"
 	srv := localServer(t)
-	var logs syncBuffer
-	w, err := core.New(context.Background(), localConfig(srv, table),
-		core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, logs := loggedWrapper(t, srv, table)
 	defer closeWrapper(t, w)
 	rdr := newPanicReader(t, 50, nil) // 5,000 rows; Next never panics
 	rdr.good = 1 << 30
