@@ -9,13 +9,14 @@ carries values.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
@@ -70,6 +71,48 @@ def _checked(
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
+_C = TypeVar("_C", bound=type)
+
+
+def _keywords_suggested(cls: _C) -> _C:
+    """``cls`` with an ``__init__`` that refuses an unknown keyword as :class:`ConfigurationError` (also a
+    ``TypeError``, the class Python raises for it) with Python's words and the Go core's "did you mean" among the
+    keywords (``core.DidYouMean``), as a mistyped attribute, YAML key, Spark option or command-line flag gets.
+    The signature stays the original one: ``inspect.signature`` follows ``__wrapped__``."""
+    init: Callable[..., None] = cls.__init__  # type: ignore[misc]
+    params = inspect.signature(init).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return cls
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = frozenset(name for name, p in params.items() if p.kind in kinds)
+    keywords = sorted(names - {"self"})
+
+    @functools.wraps(init)
+    def __init__(*args: Any, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in names]
+        if unknown:
+            raise _unknown_keywords(init.__qualname__, unknown, keywords)
+        init(*args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
+
+
+def _unknown_keywords(function: str, unknown: list[str], keywords: list[str]) -> ConfigurationTypeError:
+    """The error of keywords ``unknown`` given to ``function`` (Python's words), each with the Go core's
+    suggestion among ``keywords`` when it has one."""
+    if len(unknown) == 1:
+        message = f"{function}() got an unexpected keyword argument {unknown[0]!r}{_did_you_mean(unknown[0], keywords)}"
+    else:
+        shown = []
+        for name in unknown:
+            phrase = _did_you_mean(name, keywords).removeprefix("; ")
+            shown.append(f"{name!r} ({phrase})" if phrase else repr(name))
+        message = f"{function}() got unexpected keyword arguments {', '.join(shown)}"
+    return ConfigurationTypeError(message, keys=unknown)
+
+
+@_keywords_suggested
 @dataclass
 class ObservabilityConfig:
     """OpenTelemetry export and logging settings.
@@ -293,6 +336,7 @@ def _observability_type_error(oc: Any) -> ConfigurationTypeError:
     )
 
 
+@_keywords_suggested
 class WrapperConfiguration:
     """Every setting of a :class:`~zerobus_py.ZerobusWrapper`.
 
@@ -302,7 +346,8 @@ class WrapperConfiguration:
     Checks happen where the original Python API makes them, each reporting
     every problem at once with the Go core's rules: construction raises
     :class:`ConfigurationError` (also a ``TypeError``) for a value of the
-    wrong type, naming the setting, and when a debug output is enabled without
+    wrong type, naming the setting, or an unknown keyword, with the Go core's
+    "did you mean" among the keywords, and when a debug output is enabled without
     ``debug_output_dir`` (that problem alone, so settings may be completed
     after construction); :meth:`validate` checks formats and combinations;
     creating a :class:`~zerobus_py.ZerobusWrapper` that sends also requires

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 
 from . import _bridge
-from ._config import WrapperConfiguration
+from ._config import WrapperConfiguration, _keywords_suggested
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
 from ._typing import Self
 
@@ -185,6 +185,7 @@ def _naming_keywords(
     return type(err)(message, details={**err.details, "message": message}, keys=keywords)
 
 
+@_keywords_suggested
 class LocalServer:
     """A local Zerobus server running inside this process (Go, on 127.0.0.1).
 
