@@ -79,3 +79,67 @@ def test_signature_kept(cls: type) -> None:
     assert "self" not in params
     if cls is WrapperConfiguration:
         assert params[:3] == ["endpoint", "table_name", "client_id"]
+
+
+# -- sizes and durations as text, read by the Go core's settings parser ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("debug_max_file_size", "64MiB"),
+        ("max_inflight_bytes", "1GB"),
+        ("max_message_bytes", " 2 KiB "),
+        ("retry_base_delay_ms", "1.5s"),
+        ("debug_flush_interval_secs", "1m"),
+        ("debug_rotation_interval_secs", "30"),
+    ],
+)
+def test_size_and_duration_keywords_take_what_yaml_takes(tmp_path: Any, key: str, text: str) -> None:
+    """The keyword takes the text the YAML key takes, and the attribute holds the same int (Go parsed both)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"{key}: {text.strip()!r}\n", encoding="utf-8")
+    from_yaml = getattr(WrapperConfiguration.from_yaml(path), key)
+    cfg = WrapperConfiguration(**_BASE, **{key: text})
+    value = getattr(cfg, key)
+    assert type(value) is int and value == from_yaml, (value, from_yaml)
+    assert cfg.to_settings()[key] == value
+    assert cfg == WrapperConfiguration(**_BASE, **{key: value})
+    # assigned afterwards, the same
+    cfg = WrapperConfiguration(**_BASE)
+    setattr(cfg, key, text)
+    assert getattr(cfg, key) == value and type(getattr(cfg, key)) is int
+
+
+def test_size_keyword_value(tmp_path: Any) -> None:
+    cfg = WrapperConfiguration(**_BASE, debug_max_file_size="64MiB", retry_base_delay_ms="1.5s")
+    assert (cfg.debug_max_file_size, cfg.retry_base_delay_ms) == (64 << 20, 1500)
+    debug = {"zerobus_writer_disabled": True, "debug_enabled": True, "debug_output_dir": tmp_path}
+    with ZerobusWrapper(**_BASE, **debug, debug_max_file_size="1KiB") as w:
+        assert w.config.debug_max_file_size == 1024
+
+
+def test_bad_texts_get_gos_errors_naming_each_keyword() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        WrapperConfiguration(**_BASE, debug_max_file_size="64XB", debug_flush_interval_secs="500ms")
+    err = info.value
+    assert sorted(err.keys) == ["debug_flush_interval_secs", "debug_max_file_size"]
+    assert '"64XB" is not a byte size' in str(err) and "debug_max_file_size" in str(err), str(err)
+    assert '"500ms" is not a whole number of seconds' in str(err), str(err)
+    # with a value of the wrong type too: every problem at once, a TypeError as that one is
+    with pytest.raises(TypeError) as typed:
+        WrapperConfiguration(**_BASE, debug_max_file_size="64XB", retry_max_attempts=[3])  # type: ignore[arg-type]
+    assert isinstance(typed.value, ConfigurationError)
+    assert typed.value.keys == ["retry_max_attempts", "debug_max_file_size"], str(typed.value)
+    assert "1 setting of the wrong type" in str(typed.value) and '"64XB"' in str(typed.value)
+    # a bad text assigned: refused, the attribute unchanged
+    cfg = WrapperConfiguration(**_BASE, debug_max_file_size=5)
+    with pytest.raises(ConfigurationError, match="debug_max_file_size"):
+        cfg.debug_max_file_size = "x"
+    assert cfg.debug_max_file_size == 5
+
+
+def test_other_int_keywords_still_refuse_text() -> None:
+    """Only sizes and durations are read as text (as before, an int setting refuses a str)."""
+    with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '3'"):
+        WrapperConfiguration(**_BASE, retry_max_attempts="3")  # type: ignore[arg-type]

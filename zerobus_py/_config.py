@@ -71,6 +71,30 @@ def _checked(
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
+@functools.cache
+def _unit_keys() -> frozenset[str]:
+    """Keys of sizes and durations in the Go core's settings table: its settings parser (of YAML, the environment
+    and Spark's options) also reads them as text, ``"64MiB"``, ``"1.5s"``. Read once, when first needed."""
+    return frozenset(s["key"] for s in go_settings() if s["type"] in ("size", "duration"))
+
+
+def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None:
+    """``value`` as the text the Go core's settings parser reads for the whole number setting ``key`` when it is
+    a size or duration given as a ``str``, else ``None``."""
+    value = _plain(value)
+    if typ is int and isinstance(value, str) and key in _unit_keys():
+        return str(value)
+    return None
+
+
+def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
+    """The whole numbers, each in its key's unit, that the Go core's settings parser (YAML's and the
+    environment's: pybind ``ParseSettings``) reads from ``texts`` (key -> text); its :class:`ConfigurationError`
+    naming every key whose text it refuses."""
+    out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
+    return {key: int(out[key]) for key in texts}
+
+
 _C = TypeVar("_C", bound=type)
 
 
@@ -300,6 +324,8 @@ _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
+# The whole-number attributes (those a size or duration given as text may be).
+_INT_ATTRS: Final = frozenset(attr for attr, _, typ in _FIELDS if typ is int)
 
 
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
@@ -400,7 +426,11 @@ class WrapperConfiguration:
             switch is on, ``debug_enabled`` included).
         debug_flush_interval_secs: flush debug files at least this often (default 5).
         debug_max_file_size: rotate a debug file after this many bytes
-            (default 128 MiB).
+            (default 128 MiB). As in YAML and the environment, every size
+            may be given as text (``"64MiB"``, ``"1GB"``) and every
+            ``*_ms`` / ``*_secs`` duration as a Go duration (``"1.5s"``,
+            ``"1m"``): the Go core's parser reads it and the attribute holds
+            the int (a text it refuses raises its :class:`ConfigurationError`).
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
@@ -477,6 +507,43 @@ class WrapperConfiguration:
         transport: str | None = None,
         arrow_flight_compression: str | None = None,
     ) -> None:
+        given = dict(locals())  # the keywords, by name
+        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
+        # every such value at once. A size or duration given as text ("64MiB", "1.5s") is read by the Go core's
+        # settings parser, as in YAML and the environment: the attribute holds the whole number it reads.
+        wrong: list[ConfigurationTypeError] = []
+        texts: dict[str, str] = {}
+        for attr, _key, typ in _FIELDS:
+            value = given[attr]
+            text = _unit_text(attr, typ, value)
+            if text is not None:
+                texts[attr] = text
+            elif value is not None:
+                try:
+                    _checked(attr, value, typ, secret=attr in _SECRETS)
+                except ConfigurationTypeError as err:
+                    wrong.append(err)
+        if not isinstance(observability_config, (type(None), ObservabilityConfig, Mapping)):
+            # refused here, as the original's typed constructor did (a TypeError)
+            wrong.append(_observability_type_error(observability_config))
+        refused: ConfigurationError | None = None
+        if texts:
+            try:
+                _parsed_units(texts)  # every text Go refuses at once
+            except ConfigurationError as err:  # Go's words, naming each keyword
+                if not wrong:
+                    raise
+                refused = err
+        if len(wrong) == 1 and refused is None:
+            raise wrong[0]
+        if wrong:
+            lines = "".join(f"\n  - {err}" for err in wrong)
+            raise ConfigurationTypeError(
+                f"invalid configuration ({len(wrong)} setting{'s' if len(wrong) > 1 else ''} of the wrong type):{lines}"
+                + (f"\n{refused}" if refused is not None else ""),
+                keys=[key for err in wrong for key in err.keys] + (refused.keys if refused is not None else []),
+            )
+        # A size or duration given as text is the int Go read (__setattr__, the same parser).
         self.endpoint = endpoint
         self.table_name = table_name
         self.client_id = client_id
@@ -511,27 +578,6 @@ class WrapperConfiguration:
         self.all_fields_optional = all_fields_optional
         self.transport = transport
         self.arrow_flight_compression = arrow_flight_compression
-        # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
-        # every such value at once.
-        wrong: list[ConfigurationTypeError] = []
-        for attr, _key, typ in _FIELDS:
-            value = self._raw(attr)
-            if value is not None:
-                try:
-                    _checked(attr, value, typ, secret=attr in _SECRETS)
-                except ConfigurationTypeError as err:
-                    wrong.append(err)
-        if not isinstance(observability_config, (type(None), ObservabilityConfig, Mapping)):
-            # refused here, as the original's typed constructor did (a TypeError)
-            wrong.append(_observability_type_error(observability_config))
-        if len(wrong) == 1:
-            raise wrong[0]
-        if wrong:
-            lines = "".join(f"\n  - {err}" for err in wrong)
-            raise ConfigurationTypeError(
-                f"invalid configuration ({len(wrong)} settings of the wrong type):{lines}",
-                keys=[key for err in wrong for key in err.keys],
-            )
         if (debug_enabled or debug_arrow_enabled or debug_protobuf_enabled) and debug_output_dir is None:
             # The original raises here for this problem alone (the others wait for validate(), so settings
             # completed after construction, as Spark's options over the environment, are not refused early).
@@ -554,6 +600,8 @@ class WrapperConfiguration:
             and not hasattr(type(self), name)
         ):
             raise AttributeError(f"WrapperConfiguration has no setting {name!r}{_did_you_mean(name, _ATTRS)}")
+        if name in _INT_ATTRS and (text := _unit_text(name, int, value)) is not None:
+            value = _parsed_units({name: text})[name]  # "64MiB" as the keyword takes it: the int Go reads
         object.__setattr__(self, name, value)
 
     # -- the secret ------------------------------------------------------
