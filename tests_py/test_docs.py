@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import json
 import os
 import re
@@ -141,7 +142,7 @@ def test_page_python_blocks(path: Path, workdir: Path) -> None:
             assert hasattr(importlib.import_module(module), name), f"{where}: {module} has no {name}"
         for node in ast.walk(tree):  # keywords of WrapperConfiguration(...) calls are its keywords
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "WrapperConfiguration":
-                params = zerobus_py.WrapperConfiguration.__init__.__code__.co_varnames
+                params = inspect.signature(zerobus_py.WrapperConfiguration).parameters
                 for kw in node.keywords:
                     assert kw.arg in params, f"{where}: WrapperConfiguration has no keyword {kw.arg}"
         if _not_run(b):

@@ -979,7 +979,7 @@ def test_every_wrong_type_is_named_at_construction() -> None:
             "http://127.0.0.1:1",
             "main.s.t",
             retry_base_delay_ms=0.5,  # type: ignore[arg-type]
-            max_message_bytes="1e5",  # type: ignore[arg-type]
+            max_message_bytes=1e5,  # type: ignore[arg-type]  (a size as text is read by Go: tests_py/test_s16_kwargs.py)
             debug_enabled="yes",  # type: ignore[arg-type]
         )
     err = ei.value
@@ -990,6 +990,6 @@ def test_every_wrong_type_is_named_at_construction() -> None:
     for part in (
         "retry_base_delay_ms: expected int, got float 0.5",
         "debug_enabled: expected bool, got str 'yes'",
-        "max_message_bytes: expected int, got str '1e5'",
+        "max_message_bytes: expected int, got float 100000.0",
     ):
         assert f"\n  - {part}" in text
