@@ -88,6 +88,9 @@ type sendFlags struct {
 	set            map[string]bool // flags given on the command line
 	// envUnread: settings' environment variables set but not read (-config).
 	envUnread []string
+	// writerOffBy names what set zerobus_writer_disabled when it was not
+	// -dry-run ("env NAME", "file PATH"); the send is then a dry run too.
+	writerOffBy string
 }
 
 const sendUsage = `usage: zerobus send [flags] FILE...
@@ -186,6 +189,13 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	if f.local && f.dryRun {
 		problems = append(problems, "-local and -dry-run: choose one")
 	}
+	if f.local { // -local sets the connection itself: it would override these
+		for _, name := range []string{"endpoint", "workspace-url", "client-id", "client-secret"} {
+			if f.set[name] {
+				problems = append(problems, fmt.Sprintf("-local and -%s: choose one (-local connects to its own server)", name))
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return nil, usageErrorf("send", "%s", strings.Join(problems, "; "))
 	}
@@ -220,11 +230,37 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 	}
 	if f.dryRun {
 		cfg.WriterDisabled = true
+	} else if cfg.WriterDisabled { // set by the file or the environment: a dry run too, said so
+		f.writerOffBy = "file " + f.configFile
+		if f.configFile == "" {
+			f.writerOffBy = "env " + setEnvVar("zerobus_writer_disabled", lookupEnv)
+		}
+		if f.local {
+			return core.Config{}, usageErrorf("send", "-local sends to an embedded server, but "+
+				"zerobus_writer_disabled is true (%s): unset it, or use -dry-run instead of -local", f.writerOffBy)
+		}
+		f.dryRun = true
 	}
 	if (f.local || f.dryRun) && cfg.TableName == "" {
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
+}
+
+// setEnvVar is the first set (not empty) environment variable of setting
+// key, the one ApplyEnv read.
+func setEnvVar(key string, lookupEnv func(string) (string, bool)) string {
+	for _, s := range core.Settings() {
+		if s.Key != key {
+			continue
+		}
+		for _, name := range s.Env {
+			if v, ok := lookupEnv(name); ok && v != "" {
+				return name
+			}
+		}
+	}
+	return "?"
 }
 
 // unreadEnv lists the settings' environment variables that are set (not
@@ -344,6 +380,11 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		fmt.Fprintf(env.stderr, "zerobus send: -config %s: the environment is not read, so %s %s ignored "+
 			"(set them in the file, or send without -config)\n", f.configFile, strings.Join(f.envUnread, ", "),
 			map[bool]string{true: "is", false: "are"}[len(f.envUnread) == 1])
+	}
+
+	if f.writerOffBy != "" {
+		fmt.Fprintf(env.stderr, "zerobus send: zerobus_writer_disabled is true (%s): converting only, nothing is sent "+
+			"(as -dry-run)\n", f.writerOffBy)
 	}
 
 	var srv *zerobuslocal.Server
