@@ -272,13 +272,40 @@ func (fs *flagSet) printHelp(w io.Writer) {
 }
 
 // stderrLogHandler writes log records to stderr as text: debug and above
-// with -v, else warnings and errors only.
+// with -v, else warnings and errors only, less the records of failures the
+// command reports itself (reportedByCommand).
 func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {
-	level := slog.LevelWarn
 	if verbose {
-		level = slog.LevelDebug
+		return slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
-	return slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	return dropReported{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}
+}
+
+// reportedByCommand are the messages of the library's log records whose
+// failure is also the error of the send it ends, which the command prints
+// (the summary's "stopped early" or failed rows, or its error line): on
+// stderr without -v they would show the same failure twice. -v and the
+// log_file keep them.
+var reportedByCommand = map[string]bool{
+	"zerobus: stream creation failed": true, // the final one; "...; retrying" lines stay
+}
+
+// dropReported is a slog.Handler that drops the records of reportedByCommand.
+type dropReported struct{ slog.Handler }
+
+func (h dropReported) Handle(ctx context.Context, r slog.Record) error {
+	if reportedByCommand[r.Message] {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h dropReported) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return dropReported{h.Handler.WithAttrs(attrs)}
+}
+
+func (h dropReported) WithGroup(name string) slog.Handler {
+	return dropReported{h.Handler.WithGroup(name)}
 }
 
 // cliTelemetry sets up a command's telemetry and logger from cfg with

@@ -257,13 +257,33 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		}
 		if info.CACertFile != "" {
 			fmt.Fprintf(stdout, "  CA cert:       %s\n", info.CACertFile)
-			fmt.Fprintf(stdout, "  clients trust it with the tls_ca_file setting, e.g. in the shell that runs zerobus send:\n")
-			fmt.Fprintf(stdout, "    export ZEROBUS_TLS_CA_FILE=%s\n", shellQuote(info.CACertFile))
+		}
+		fmt.Fprintf(stdout, "  the same for zerobus send or a program configured from the environment, in its shell:\n")
+		for _, kv := range info.envLines() {
+			fmt.Fprintf(stdout, "    export %s=%s\n", kv[0], shellQuote(kv[1]))
 		}
 		fmt.Fprintf(stdout, "  inspect:       %s/tables\n", s.InspectURL())
 	}
 	<-ctx.Done()
 	return s.Close()
+}
+
+// envLines are the environment variables (core's settings loader's names)
+// that point a client in another process at the server: every connection
+// setting, the table, and the CA file in TLS mode. The secret is the
+// server's own throwaway one, printed above as well.
+func (info localInfo) envLines() [][2]string {
+	out := [][2]string{
+		{"ZEROBUS_ENDPOINT", info.Endpoint},
+		{"UNITY_CATALOG_URL", info.WorkspaceURL},
+		{"ZEROBUS_CLIENT_ID", info.ClientID},
+		{"ZEROBUS_CLIENT_SECRET", info.ClientSecret},
+		{"ZEROBUS_TABLE_NAME", info.Table},
+	}
+	if info.CACertFile != "" {
+		out = append(out, [2]string{"ZEROBUS_TLS_CA_FILE", info.CACertFile})
+	}
+	return out
 }
 
 // hostList is a repeatable, comma-separated flag of host names.

@@ -242,7 +242,7 @@ func TestLocalColumns(t *testing.T) {
 }
 
 // TestLocalTLSCAFile: `local -tls` prints the CA file and a ready-to-copy
-// ZEROBUS_TLS_CA_FILE line; a send given that variable trusts the server;
+// ZEROBUS_TLS_CA_FILE line in its environment block; a send given that variable trusts the server;
 // the temp CA file is removed when the server stops.
 func TestLocalTLSCAFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
@@ -262,7 +262,7 @@ func TestLocalTLSCAFile(t *testing.T) {
 		if k, v, ok := strings.Cut(strings.TrimSpace(line), ": "); ok {
 			banner[k] = strings.TrimSpace(v)
 		}
-		if strings.HasPrefix(strings.TrimSpace(line), "export ") {
+		if strings.HasPrefix(strings.TrimSpace(line), "export ZEROBUS_TLS_CA_FILE=") {
 			exportLine = strings.TrimSpace(line)
 		}
 		if strings.Contains(line, "inspect:") {
@@ -526,5 +526,62 @@ func TestLocalDataDirCheckedAtStart(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestLocalPrintsClientEnv: `zerobus local` prints in its banner the
+// environment lines a client in another shell needs (the settings loader's
+// variable names), and `zerobus send` given exactly those, nothing else,
+// sends to it.
+func TestLocalPrintsClientEnv(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := localMain(ctx, []string{"-table", "main.default.envblock"}, Env{Stdout: pw, Stderr: io.Discard}.withDefaults())
+		pw.Close()
+		done <- err
+	}()
+	banner := map[string]string{}
+	env := map[string]string{}
+	var order []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if name, value, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
+			env[name] = value
+			order = append(order, name)
+		} else if k, v, ok := strings.Cut(line, ": "); ok {
+			banner[k] = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(line, "inspect:") { // the banner's last line
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	want := []string{"ZEROBUS_ENDPOINT", "UNITY_CATALOG_URL", "ZEROBUS_CLIENT_ID", "ZEROBUS_CLIENT_SECRET", "ZEROBUS_TABLE_NAME"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Fatalf("environment lines %v, want %v", order, want)
+	}
+	// The same values as the banner above them (the secret included: the
+	// server's own throwaway one, printed there too).
+	for name, key := range map[string]string{"ZEROBUS_ENDPOINT": "endpoint", "UNITY_CATALOG_URL": "workspace URL",
+		"ZEROBUS_CLIENT_ID": "client id", "ZEROBUS_CLIENT_SECRET": "client secret", "ZEROBUS_TABLE_NAME": "table"} {
+		if env[name] != banner[key] || env[name] == "" {
+			t.Errorf("%s=%q, banner %s: %q", name, env[name], key, banner[key])
+		}
+	}
+	env["RETRY_MAX_ATTEMPTS"] = "1"
+	r := sendCLIEnv(t, env, "-progress", "never", "-json", writeArrowFixture(t, t.TempDir(), 1, 3))
+	if r.err != nil || !strings.Contains(r.stdout, `"rows_sent":3`) || !strings.Contains(r.stdout, `"table":"main.default.envblock"`) {
+		t.Errorf("send with the printed environment: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("zerobus local after cancel: %v", err)
 	}
 }

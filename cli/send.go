@@ -518,6 +518,10 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	if srv != nil && !f.asJSON && !f.quiet {
 		printLanded(env.stdout, srv, cfg.TableName, s.schema)
 	}
+	var se *stoppedError
+	if !f.quiet && s.sum.stopped != nil && errors.As(runErr, &se) {
+		se.summarized = true // the summary's "stopped early" says why: the error line does not repeat it
+	}
 	switch {
 	case s.sum.interrupted:
 		return fmt.Errorf("%w: reading stopped after %s of %s files; %s rows were read and resolved (see the summary)",
@@ -713,10 +717,18 @@ func (s *sender) accountOldest() error {
 }
 
 // stoppedError is the error of a run stopped by a failure that would repeat
-// for every batch.
-type stoppedError struct{ err error }
+// for every batch. summarized: a printed summary holds the failure.
+type stoppedError struct {
+	err        error
+	summarized bool
+}
 
-func (e *stoppedError) Error() string { return "stopped: " + trimPrefix(e.err) }
+func (e *stoppedError) Error() string {
+	if e.summarized {
+		return "stopped early (see the summary)"
+	}
+	return "stopped: " + trimPrefix(e.err)
+}
 func (e *stoppedError) Unwrap() error { return e.err }
 
 func (s *sender) fillSummary(now time.Time) {

@@ -439,6 +439,24 @@ func (e *ConnectionError) Error() string {
 	return msg + " (check the endpoint URL, network and TLS settings)"
 }
 
+// ownHint reports whether Error ends with a hint of its own (what to check
+// or raise): all but a server's own answer (UNAVAILABLE from the endpoint,
+// an HTTP status from the workspace), which was reached.
+func (e *ConnectionError) ownHint() bool {
+	var hn *stream.HostNotFoundError
+	var cf *stream.CertificateError
+	if errors.As(e.Err, &hn) || errors.As(e.Err, &cf) || stream.AckTimeoutCause(e.Err) != nil {
+		return true
+	}
+	var sce *stream.ConnectionError
+	var se *stream.ServerError
+	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
+		return false
+	}
+	var cat *flightstream.CatalogError
+	return !errors.As(e.Err, &cat) || cat.Status == 0
+}
+
 // hostSettingKey is the key of the setting a *stream.HostNotFoundError's
 // or *stream.CertificateError's Setting names ("Endpoint" -> "endpoint").
 func hostSettingKey(setting string) string {
@@ -584,6 +602,13 @@ func (e *RetryExhaustedError) Error() string {
 		msg += ": " + causeText(e.Last)
 		if untrustedCertHint("", msg) != "" {
 			return msg // retrying does not make a certificate trusted; the hint is in Last
+		}
+		var ce *ConnectionError
+		if errors.As(e.Last, &ce) && ce.ownHint() {
+			// One hint: an endpoint that could not be reached (refused,
+			// timed out) has its own, what to check; a healthier server
+			// would not help.
+			return msg
 		}
 	}
 	return msg + " (raise retry_max_attempts or check server health)"

@@ -74,8 +74,9 @@ func (l *LocalServer) ClientSecret() string { return l.s.ClientSecret() }
 func (l *LocalServer) CACertPEM() string { return string(l.s.CACertPEM()) }
 
 // TableIPC returns every row stored in table as an Arrow IPC stream of one
-// batch, in arrival order, with the schema derived from the table's
-// descriptor.
+// batch, in arrival order, with the schema of zerobuslocal.Server.ArrowBatch:
+// the table's descriptor's, with TIMESTAMP, TIMESTAMP_NTZ, DATE and DECIMAL
+// columns typed for a table created with Unity Catalog columns.
 func (l *LocalServer) TableIPC(table string) ([]byte, error) {
 	rec, err := l.s.ArrowBatch(table, memory.DefaultAllocator)
 	if err != nil {

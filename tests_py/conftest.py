@@ -14,7 +14,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -111,6 +111,48 @@ def hold_writer_lock(request: pytest.FixtureRequest, path: Path) -> None:
 def stored_ids(server: LocalServer, table: str) -> list[int]:
     """Sorted ids of the rows the server stored for table."""
     return sorted(server.table(table).column("id").to_pylist())
+
+
+def as_stored(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of table (from LocalServer.table() or the /arrow view) with its TIMESTAMP(_NTZ), DATE and DECIMAL
+    values, which a table created with Unity Catalog columns reads back typed, in the protobuf form the server
+    stores them in (int64 µs, int32 days, the decimal text with its scale's digits), at any depth: for oracles
+    written in that form. Times and dates are cast in Arrow, so values outside Python's datetime range read too."""
+    import decimal
+
+    import pyarrow as pa
+
+    def wire(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_timestamp(t):
+            return pa.int64()
+        if pa.types.is_date32(t):
+            return pa.int32()
+        if pa.types.is_map(t):
+            return pa.map_(wire(t.key_type), wire(t.item_type))
+        if pa.types.is_list(t):
+            return pa.list_(t.value_field.with_type(wire(t.value_type)).with_nullable(True))
+        if pa.types.is_struct(t):
+            return pa.struct(
+                [t.field(i).with_type(wire(t.field(i).type)).with_nullable(True) for i in range(t.num_fields)]
+            )
+        return t
+
+    def text(v: Any) -> Any:
+        if isinstance(v, decimal.Decimal):
+            return format(v, "f")
+        if isinstance(v, dict):
+            return {k: text(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [text(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(text(x) for x in v)
+        return v
+
+    columns = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        t = wire(col.type)
+        columns[name] = col if t == col.type else col.cast(t)
+    return [text(r) for r in pa.table(columns).to_pylist()]
 
 
 # Retry settings that make a test's retries take milliseconds.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from zerobus_py import ConversionError, ZerobusWrapper
@@ -41,7 +42,10 @@ def test_decimal_and_string_objects_into_decimal(server: LocalServer, table_name
     assert errs[1].column == "d" and "99.995 does not fit the table's DECIMAL(4,2)" in str(errs[1])
     assert errs[2].column == "t" and '"abc" is not a number for the table\'s DECIMAL(4,2)' in str(errs[2])
     assert errs[5].column == "t" and "99.999 does not fit the table's DECIMAL(4,2)" in str(errs[5])
-    stored = server.table(table_name).sort_by("id").to_pylist()
+    landed = server.table(table_name).sort_by("id")
+    # a table created with DECIMAL columns reads back decimal128, holding the stored rounded value
+    assert landed.schema.field("d").type == landed.schema.field("t").type == pa.decimal128(4, 2)
+    stored = [{k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in landed.to_pylist()]
     assert stored == [
         {"id": 0, "d": "1.24", "t": "1.24"},
         {"id": 3, "d": "99.99", "t": None},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -124,4 +125,5 @@ def test_flight_fails_the_rows_protobuf_fails(server: LocalServer, table_name: s
     failed, rows = got["arrow_flight"]
     assert failed == {1: "u", 2: "tags[0]"}
     assert [r["id"] for r in rows] == [0, 3]
-    assert rows[1]["day"] == -1, rows[1]  # a date64 of -1 ms is the day before the epoch (day -1)
+    # a date64 of -1 ms is the day before the epoch (day -1); the DATE column reads back as date32
+    assert rows[1]["day"] == datetime.date(1969, 12, 31), rows[1]

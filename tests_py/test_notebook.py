@@ -98,6 +98,8 @@ def test_committed_quickstart_is_executed_and_renders() -> None:
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.outputs for c in code), [c.source.splitlines()[0] for c in code if not c.outputs]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    # the table is created with its columns, so server.table() gives placed_at typed: no conversion by hand
+    assert not [c.source for c in code if 'unit="us"' in c.source]
     kinds = [k for cell in output_kinds(nb) for k in cell]
     assert not [k for k in kinds if k.startswith("error") or k == "stream:stderr"], kinds
     # normalised as `make notebook` leaves it: no timings, no interpreter version

@@ -6,9 +6,11 @@ column's scale (as Spark casts a double: 0.1 is 0.10, 1.005 is 1.01, 2.675 is 2.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from zerobus_py import ConversionError, ZerobusWrapper
@@ -34,7 +36,9 @@ def test_pandas_int64_and_float64_into_decimal(server: LocalServer, table_name: 
     assert all(isinstance(e, ConversionError) for e in errs.values())
     assert errs[1].column == "n" and "12345 does not fit the table's DECIMAL(5,2)" in str(errs[1])
     assert errs[5].column == "price" and "1e+300 does not fit the table's DECIMAL(10,2)" in str(errs[5])
-    stored = server.table(table_name).sort_by("id").to_pylist()
+    landed = server.table(table_name).sort_by("id")
+    assert [f.type for f in landed.schema][1:] == [pa.decimal128(5, 2), pa.decimal128(10, 2), pa.decimal128(38, 0)]
+    stored = [{k: str(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in landed.to_pylist()]
     assert stored == [
         {"id": 0, "n": "123.00", "price": "0.10", "big": "100000000000000000000"},
         {"id": 2, "n": "-999.00", "price": "2.68", "big": "2"},
@@ -53,7 +57,7 @@ def test_float64_infinity_into_decimal_fails_its_row(server: LocalServer, table_
     assert res.get_not_written_row_indices() == [0]
     (err,) = (e for _, e in res.failed_row_errors)
     assert err.column == "price" and "float64 value +Inf is not a number a DECIMAL can hold" in str(err)
-    assert server.table(table_name).to_pylist() == [{"id": 1, "price": "20.00"}]
+    assert server.table(table_name).to_pylist() == [{"id": 1, "price": Decimal("20.00")}]
 
 
 @pytest.mark.parametrize("transport", ["protobuf", "arrow_flight"])

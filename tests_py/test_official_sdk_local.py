@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pyarrow as pa
 import pytest
@@ -92,7 +93,11 @@ def test_create_table_from_ddl(server: LocalServer) -> None:
     stream.flush()
     stream.close()
     got = server.table(table)
-    assert got.to_pylist() == [{"id": 7, "at": 1_700_000_000_000_000, "tags": ["x", "y"]}]
+    # the TIMESTAMP column reads back as the Arrow type the stream sent
+    assert got.schema.field("at").type == pa.timestamp("us", tz="UTC")
+    assert got.to_pylist() == [
+        {"id": 7, "at": datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc), "tags": ["x", "y"]}
+    ]
 
     with pytest.raises(ValueError, match="already exists"):
         server.create_table(table, "id BIGINT")

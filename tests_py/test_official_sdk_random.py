@@ -56,7 +56,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import zerobus._zerobus_core as zcore
-from conftest import UC_SCALAR_TYPES
+from conftest import UC_SCALAR_TYPES, as_stored
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from test_official_sdk_conformance import LocalServer, run_local
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
@@ -912,7 +912,7 @@ def arrow_view(server: LocalServer, table: str, cols: list[Col]) -> list[dict[st
     url = f"{server.workspace_url}/zerobus-local/v1/tables/{table}/arrow"
     with urllib.request.urlopen(url, timeout=10) as r:
         batch = pa.ipc.open_stream(r.read()).read_all()
-    return [{c.name: conv(c.type, row[c.name]) for c in cols} for row in batch.to_pylist()]
+    return [{c.name: conv(c.type, row[c.name]) for c in cols} for row in as_stored(batch)]  # TIMESTAMP etc. typed
 
 
 def stored_rows(server: LocalServer, table: str) -> list[dict[str, Any]]:

@@ -50,7 +50,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from conftest import UC_SCALAR_TYPES
+from conftest import UC_SCALAR_TYPES, as_stored
 
 from zerobus_py import ConversionError, ZerobusError, ZerobusWrapper
 from zerobus_py.local import LocalServer
@@ -994,7 +994,7 @@ def polars_series_of(c: Col, values: list[Any]) -> pl.Series:
 
 
 def expect(c: Col, v: Any, path: str, probs: list[str]) -> tuple[Any, bool]:
-    """What value v of column c must be stored as (as server.table().to_pylist() shows it); False when the
+    """What value v of column c must be stored as (as as_stored(server.table()) shows it); False when the
     table stores a null (for a nullable ARRAY or MAP: an empty list). The path of each value the table cannot
     take is appended to probs."""
     if is_null(c, v):
@@ -1430,7 +1430,7 @@ def run_seed(server: LocalServer, seed: int, tr: str) -> list[str]:
             problems += check_extracted(g.kind, sent.data, res, rid, bi)
             rid += n
     seen: Counter[int] = Counter()
-    stored_rows = server.table(table).to_pylist() if server.record_count(table) else []
+    stored_rows = as_stored(server.table(table)) if server.record_count(table) else []
     for got in stored_rows:
         r = got["rid"]
         seen[r] += 1

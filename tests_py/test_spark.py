@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from conftest import as_stored
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
@@ -1296,7 +1297,9 @@ def test_a_timestamp_into_a_timestamp_ntz_column_is_sparks_cast_whatever_the_ses
         [cast] = df.select(F.col("ts").cast("timestamp_ntz").alias("w")).collect()
     finally:
         spark.conf.unset("spark.sql.session.timeZone")
-    got = server.table(table).to_pylist()
+    landed = server.table(table)  # the table's TIMESTAMP_NTZ and TIMESTAMP columns read back typed
+    assert [f.type for f in landed.schema][1:] == [pa.timestamp("us"), pa.timestamp("us", tz="UTC")]
+    got = as_stored(landed)  # as µs since the epoch
     wall = int(cast["w"].replace(tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000  # 12:00 as naive micros
     assert wall == 1_719_835_200_000_000
     assert got == [{"id": 1, "ts": wall, "at": 1_719_849_600_000_000}]  # at: 16:00Z, the New York instant
@@ -1456,4 +1459,4 @@ def test_pyspark_40_streaming_rows_store_the_utc_wall_clock_and_the_driver_says_
     monkeypatch.setattr(zspark._Task, "current", classmethod(lambda cls: cls(0, 0, 1, 0)))
     instant = datetime.datetime(2024, 7, 1, 16, tzinfo=datetime.timezone.utc)
     job.write(iter([Row(id=1, ts=instant.astimezone().replace(tzinfo=None))]))  # as PySpark 4.0 gives it
-    assert server.table(table).to_pylist() == [{"id": 1, "ts": 1_719_849_600_000_000}]  # 16:00, UTC's wall clock
+    assert as_stored(server.table(table)) == [{"id": 1, "ts": 1_719_849_600_000_000}]  # 16:00 UTC's wall

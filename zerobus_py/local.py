@@ -351,7 +351,17 @@ class LocalServer:
 
     def table(self, name: str) -> pa.Table:
         """Every row stored in table ``name``, in arrival order, as a pyarrow
-        Table whose schema follows from the table's protobuf descriptor."""
+        Table whose schema follows from the table's protobuf descriptor.
+
+        A table created with Unity Catalog columns (:meth:`create_table`,
+        or an Arrow Flight stream that created it) reads back its
+        ``TIMESTAMP``, ``TIMESTAMP_NTZ``, ``DATE`` and ``DECIMAL(p,s)``
+        columns, nested ones too, as ``timestamp[us, tz=UTC]``,
+        ``timestamp[us]``, ``date32`` and ``decimal128(p, s)``, holding the
+        stored values. A table a PROTO stream created from its descriptor
+        (the default transport with auto-created tables) has only the
+        descriptor's types: a timestamp is int64 microseconds since the
+        epoch, a date int32 days, a decimal its text."""
         raw = bytes(_bridge.call(self._server().TableIPC, name))
         return pa.ipc.open_stream(raw).read_all()
 

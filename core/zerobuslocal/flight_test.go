@@ -212,10 +212,10 @@ func TestFlightDoPut(t *testing.T) {
 		got = append(got, strings.Join(row, "|"))
 	}
 	want := []string{
-		`0|(null)|["t0"]|1700000000000000|{"lat":0}`,
-		`1|n1|["t1"]|1700000000000001|{"lat":0.5}`,
-		`2|n2|["t2"]|1700000000000002|{"lat":1}`,
-		`3|(null)|["t3"]|1700000000000003|{"lat":1.5}`,
+		`0|(null)|["t0"]|2023-11-14T22:13:20Z|{"lat":0}`,
+		`1|n1|["t1"]|2023-11-14T22:13:20.000001Z|{"lat":0.5}`,
+		`2|n2|["t2"]|2023-11-14T22:13:20.000002Z|{"lat":1}`,
+		`3|(null)|["t3"]|2023-11-14T22:13:20.000003Z|{"lat":1.5}`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stored rows (-want +got):\n%s", diff)

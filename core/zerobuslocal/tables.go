@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -51,6 +53,7 @@ type Row struct {
 type table struct {
 	name      string
 	cols      []Column                      // the table model; nil: raw JSON table
+	declared  bool                          // cols are Unity Catalog columns given at creation, not derived from a descriptor
 	arrow     *arrow.Schema                 // what Flight streams must send (from cols)
 	desc      *descriptorpb.DescriptorProto // nil: raw JSON table
 	md        protoreflect.MessageDescriptor
@@ -67,7 +70,7 @@ type table struct {
 // columns derive from it (an auto-created or CreateTable table). Neither:
 // a raw JSON table.
 func newTable(name string, cols []Column, desc *descriptorpb.DescriptorProto, md protoreflect.MessageDescriptor) (*table, error) {
-	t := &table{name: name, cols: cols, desc: desc, md: md}
+	t := &table{name: name, cols: cols, desc: desc, md: md, declared: cols != nil}
 	if cols != nil && desc == nil {
 		var err error
 		if t.desc, err = descriptorFromColumns(messageName(name), cols); err != nil {
@@ -278,16 +281,28 @@ func (s *Server) RecordCount(table string) int {
 }
 
 // ArrowBatch returns every row of table as one Arrow record batch, in
-// arrival order, with the schema protoarrow derives from the table's
-// descriptor. The caller must Release it. A nil mem means
+// arrival order. The schema is the one protoarrow derives from the table's
+// descriptor, except that a table created with Unity Catalog columns
+// (CreateTableColumns, CreateTableFromArrow, the tables endpoint, or a
+// Flight or Avro stream that created it) reads back its TIMESTAMP,
+// TIMESTAMP_NTZ, DATE and DECIMAL(p,s) columns, at any depth, typed:
+// timestamp[us, tz=UTC], timestamp[us], date32 and decimal128(p,s), holding
+// the stored values (µs since the epoch, days since the epoch, the decimal
+// text). A table created from a descriptor only (CreateTable, an
+// auto-created PROTO stream) has no such types: int64, int32 and string as
+// the descriptor says. The caller must Release it. A nil mem means
 // memory.DefaultAllocator. It fails for unknown tables and raw JSON tables.
 func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBatch, error) {
 	s.mu.Lock()
 	t, ok := s.tables[table]
 	var md protoreflect.MessageDescriptor
+	var cols []Column
 	var br blockRange
 	if ok && t.md != nil {
 		md = t.md
+		if t.declared {
+			cols = t.cols
+		}
 		br = t.snapshot()
 	}
 	s.mu.Unlock()
@@ -296,6 +311,9 @@ func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBat
 	}
 	if md == nil {
 		return nil, fmt.Errorf("zerobuslocal: table %q has no schema (it was created by a JSON stream); read it with Rows", table)
+	}
+	if mem == nil {
+		mem = memory.DefaultAllocator
 	}
 	b, err := protoarrow.NewBuilder(mem, md)
 	if err != nil {
@@ -320,7 +338,194 @@ func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBat
 	if err != nil {
 		return nil, err
 	}
-	return b.NewRecordBatch(), nil
+	rec := b.NewRecordBatch()
+	if cols == nil {
+		return rec, nil
+	}
+	typed, err := typedRecord(mem, rec, cols)
+	rec.Release()
+	if err != nil {
+		return nil, fmt.Errorf("zerobuslocal: table %q: %w", table, err)
+	}
+	return typed, nil
+}
+
+// typedRecord returns rec with the columns of cols whose Unity Catalog type
+// has an Arrow type of its own (TIMESTAMP, TIMESTAMP_NTZ, DATE, DECIMAL, at
+// any depth) in that type; rec itself (retained) when there are none. The
+// caller releases both.
+func typedRecord(mem memory.Allocator, rec arrow.RecordBatch, cols []Column) (arrow.RecordBatch, error) {
+	schema := rec.Schema()
+	if schema.NumFields() != len(cols) {
+		rec.Retain()
+		return rec, nil
+	}
+	fields := schema.Fields()
+	arrs := make([]arrow.Array, len(fields))
+	defer func() {
+		for _, a := range arrs {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	changed := false
+	for i, f := range fields {
+		if !strings.EqualFold(f.Name, cols[i].Name) {
+			rec.Retain()
+			return rec, nil
+		}
+		d, err := typedData(mem, cols[i].Type, rec.Column(i).Data(), 0)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", f.Name, err)
+		}
+		if d == nil {
+			arrs[i] = rec.Column(i)
+			arrs[i].Retain()
+			continue
+		}
+		changed = true
+		fields[i].Type = d.DataType()
+		arrs[i] = array.MakeFromData(d)
+		d.Release()
+	}
+	if !changed {
+		rec.Retain()
+		return rec, nil
+	}
+	md := schema.Metadata()
+	return array.NewRecordBatch(arrow.NewSchema(fields, &md), arrs, rec.NumRows()), nil
+}
+
+// typedData returns d in the Arrow type of the Unity Catalog type ct (see
+// typedRecord), or nil when that is d's type already or d is not stored as
+// ct's protobuf form says (then it is left alone). The result is the
+// caller's to release.
+func typedData(mem memory.Allocator, ct ColumnType, d arrow.ArrayData, depth int) (arrow.ArrayData, error) {
+	if depth > 64 {
+		return nil, nil
+	}
+	retyped := func(dt arrow.DataType) arrow.ArrayData {
+		return array.NewData(dt, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+	}
+	id := d.DataType().ID()
+	switch ct.Name {
+	case TypeTimestamp:
+		if id == arrow.INT64 {
+			return retyped(&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}), nil
+		}
+	case TypeTimestampNTZ:
+		if id == arrow.INT64 {
+			return retyped(&arrow.TimestampType{Unit: arrow.Microsecond}), nil
+		}
+	case TypeDate:
+		if id == arrow.INT32 {
+			return retyped(arrow.FixedWidthTypes.Date32), nil
+		}
+	case TypeDecimal:
+		if id == arrow.STRING && ct.Precision >= 1 && ct.Precision <= 38 {
+			return decimalData(mem, ct, d)
+		}
+	case TypeStruct:
+		if id == arrow.STRUCT {
+			return typedStruct(mem, ct.Fields, d, depth)
+		}
+	case TypeArray:
+		if lt, ok := d.DataType().(*arrow.ListType); ok && ct.Element != nil {
+			c, err := typedData(mem, *ct.Element, d.Children()[0], depth+1)
+			if c == nil || err != nil {
+				return nil, err
+			}
+			defer c.Release()
+			ef := lt.ElemField()
+			ef.Type = c.DataType()
+			return array.NewData(arrow.ListOfField(ef), d.Len(), d.Buffers(), []arrow.ArrayData{c}, d.NullN(), d.Offset()), nil
+		}
+	case TypeMap:
+		if mt, ok := d.DataType().(*arrow.MapType); ok && ct.Key != nil && ct.Value != nil {
+			entries := d.Children()[0]
+			kv := []Column{{Name: "key", Type: *ct.Key}, {Name: "value", Type: *ct.Value}}
+			e, err := typedStruct(mem, kv, entries, depth)
+			if e == nil || err != nil {
+				return nil, err
+			}
+			defer e.Release()
+			et := e.DataType().(*arrow.StructType)
+			nt := arrow.MapOf(et.Field(0).Type, et.Field(1).Type) // as protoarrow and arrowTypeOf build maps
+			nt.KeysSorted = mt.KeysSorted
+			// The entries struct in the map type's own field names and nullability.
+			ne := array.NewData(nt.Elem(), e.Len(), e.Buffers(), e.Children(), e.NullN(), e.Offset())
+			defer ne.Release()
+			return array.NewData(nt, d.Len(), d.Buffers(), []arrow.ArrayData{ne}, d.NullN(), d.Offset()), nil
+		}
+	}
+	return nil, nil
+}
+
+// typedStruct is typedData for a struct whose fields are cols (matched by
+// position and name).
+func typedStruct(mem memory.Allocator, cols []Column, d arrow.ArrayData, depth int) (arrow.ArrayData, error) {
+	st := d.DataType().(*arrow.StructType)
+	if st.NumFields() != len(cols) {
+		return nil, nil
+	}
+	children := d.Children()
+	fields := st.Fields()
+	var out []arrow.ArrayData // nil until a child changes
+	defer func() {
+		for i, c := range out {
+			if c != children[i] {
+				c.Release()
+			}
+		}
+	}()
+	for i, f := range fields {
+		if !strings.EqualFold(f.Name, cols[i].Name) {
+			return nil, nil
+		}
+		c, err := typedData(mem, cols[i].Type, children[i], depth+1)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f.Name, err)
+		}
+		if c == nil {
+			continue
+		}
+		if out == nil {
+			out = append([]arrow.ArrayData(nil), children...)
+		}
+		out[i] = c
+		fields[i].Type = c.DataType()
+	}
+	if out == nil {
+		return nil, nil
+	}
+	return array.NewData(arrow.StructOf(fields...), d.Len(), d.Buffers(), out, d.NullN(), d.Offset()), nil
+}
+
+// decimalData parses the stored decimal text of a DECIMAL(p,s) column
+// (always in its stored form: rounded to s places, within p digits).
+func decimalData(mem memory.Allocator, ct ColumnType, d arrow.ArrayData) (arrow.ArrayData, error) {
+	strs := array.NewStringData(d)
+	defer strs.Release()
+	b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: int32(ct.Precision), Scale: int32(ct.Scale)})
+	defer b.Release()
+	b.Reserve(strs.Len())
+	for i := 0; i < strs.Len(); i++ {
+		if strs.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		n, err := decimal128.FromString(strs.Value(i), int32(ct.Precision), int32(ct.Scale))
+		if err != nil {
+			return nil, fmt.Errorf("stored DECIMAL(%d,%d) text %q: %w", ct.Precision, ct.Scale, strs.Value(i), err)
+		}
+		b.Append(n)
+	}
+	a := b.NewDecimal128Array()
+	defer a.Release()
+	out := a.Data()
+	out.Retain()
+	return out, nil
 }
 
 // lookupTable returns the table, creating it when allowed with mk (which
