@@ -191,7 +191,9 @@ type Config struct {
 	// DebugProtobufEnabled writes every encoded record (length-delimited) with
 	// its descriptor. Default false. YAML debug_protobuf_enabled, env DEBUG_PROTOBUF_ENABLED.
 	// Transport arrow_flight encodes no protobuf record: Validate refuses it
-	// there as the only debug output.
+	// there as the only debug output, New warns that it is ignored beside
+	// DebugArrowEnabled, and DebugEnabled writes the Arrow files only
+	// (DebugKinds).
 	DebugProtobufEnabled bool
 	// DebugKindsExplicit makes DebugArrowEnabled and DebugProtobufEnabled
 	// alone decide which debug files are written, also when both are false;
@@ -362,8 +364,27 @@ func setZero[T comparable](p *T, def T) {
 func (c Config) debugArrow() bool {
 	return c.DebugArrowEnabled || (c.DebugEnabled && !c.debugKindsDecide())
 }
+
+// debugProto is false on transport arrow_flight, which encodes no protobuf
+// record: the kind is not applicable there (debugProtoNotApplicable), and
+// DebugKinds, the logged config and DebugStats say so. The one rule for
+// what a transport writes.
 func (c Config) debugProto() bool {
+	return c.debugProtoAsked() && c.Transport != TransportArrowFlight
+}
+
+// debugProtoAsked reports whether the switches ask for protobuf debug files,
+// whatever the transport.
+func (c Config) debugProtoAsked() bool {
 	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.debugKindsDecide())
+}
+
+// debugProtoNotApplicable reports whether the switches ask for protobuf
+// debug files that the transport cannot write (arrow_flight): debug_enabled
+// there means the Arrow files only. Alone, an explicit
+// debug_protobuf_enabled is refused (transportProblems).
+func (c Config) debugProtoNotApplicable() bool {
+	return c.debugProtoAsked() && c.Transport == TransportArrowFlight
 }
 func (c Config) debugKindsDecide() bool {
 	return c.DebugArrowEnabled || c.DebugProtobufEnabled || c.DebugKindsExplicit
@@ -374,13 +395,16 @@ func (c Config) debugKindsDecide() bool {
 // original, it then still needs DebugOutputDir (but WriterDisabled needs a
 // kind written: DebugKinds).
 func (c Config) debugRequested() bool {
-	return c.DebugEnabled || c.debugArrow() || c.debugProto()
+	return c.DebugEnabled || c.debugArrow() || c.debugProtoAsked()
 }
 
 // DebugKinds returns the kinds of debug files c effectively writes, in this
 // order: "arrow" (debugArrow) and "protobuf" (debugProto); empty when debug
-// output is off. For display (the Python reprs show it); the rule is
-// debugArrow's and debugProto's.
+// output is off. On transport arrow_flight it never holds "protobuf" (no
+// protobuf record is encoded there): debug_enabled writes the Arrow files
+// only, and the logged config shows the protobuf kind as not applicable
+// (debug_kinds_not_applicable). For display (the Python reprs show it); the
+// rule is debugArrow's and debugProto's.
 func (c Config) DebugKinds() []string {
 	kinds := []string{}
 	if c.debugArrow() {
@@ -832,7 +856,8 @@ func (c Config) fields() []keyVal {
 		{"debug_enabled", c.DebugEnabled},
 		{"debug_arrow_enabled", c.DebugArrowEnabled},
 		{"debug_protobuf_enabled", c.DebugProtobufEnabled},
-		{"debug_kinds", c.DebugKinds()}, // what the switches above write
+		{"debug_kinds", c.DebugKinds()},                             // what the switches above write
+		{"debug_kinds_not_applicable", c.debugKindsNotApplicable()}, // asked for, but the transport writes none
 		{"debug_output_dir", c.DebugOutputDir},
 		{"debug_flush_interval", c.DebugFlushInterval},
 		{"debug_max_file_size", c.DebugMaxFileSize},
@@ -852,6 +877,16 @@ func (c Config) fields() []keyVal {
 		{"transport", c.Transport},
 		{"arrow_flight_compression", c.ArrowFlightCompression},
 	}
+}
+
+// debugKindsNotApplicable is what the logged config shows of the debug kinds
+// asked for that the transport cannot write: ["protobuf"] on arrow_flight,
+// else empty.
+func (c Config) debugKindsNotApplicable() []string {
+	if c.debugProtoNotApplicable() {
+		return []string{"protobuf"}
+	}
+	return []string{}
 }
 
 // debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:

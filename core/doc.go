@@ -417,7 +417,11 @@
 // server never decompresses one message into more. Telemetry uses the same instruments and
 // spans, with zerobus.transport="arrow_flight". Arrow debug files hold the
 // batches as passed to SendBatch (before the cast); protobuf debug files
-// are not written on this path, since no protobuf is encoded.
+// are not written on this path, since no protobuf is encoded: DebugEnabled
+// writes the Arrow files only, Config.DebugKinds says ["arrow"] and the
+// logged config shows the protobuf kind as not applicable
+// (debug_kinds_not_applicable); DebugProtobufEnabled is refused as the only
+// debug output and warned about beside DebugArrowEnabled.
 // WriterDisabled applies the cast and the NOT NULL check and sends nothing.
 //
 // A batch is cast and encoded in chunks (at most 4 MiB of IPC, a quarter

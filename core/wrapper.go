@@ -142,12 +142,16 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			"are both false: no debug file is written", "table", cfg.TableName)
 	}
 
+	if cfg.DebugProtobufEnabled && cfg.debugProtoNotApplicable() { // alone it is refused (transportProblems)
+		w.log.WarnContext(ctx, "zerobus: debug_protobuf_enabled is true, but transport arrow_flight encodes no protobuf "+
+			"record: only the Arrow debug files are written (leave it unset, or use transport protobuf)", "table", cfg.TableName)
+	}
 	if cfg.debugArrow() || cfg.debugProto() {
 		codec, _ := debugfile.ParseCompression(cfg.DebugArrowCompression) // validated above
 		dw, err := debugfile.New(cfg.TableName, debugfile.Config{
 			OutputDir:        cfg.DebugOutputDir,
 			Arrow:            cfg.debugArrow(),
-			Proto:            cfg.debugProto() && cfg.Transport != TransportArrowFlight, // arrow_flight encodes no record
+			Proto:            cfg.debugProto(), // none on arrow_flight, which encodes no record
 			FlushInterval:    cfg.DebugFlushInterval,
 			RotationInterval: cfg.DebugRotationInterval,
 			MaxFileSize:      cfg.DebugMaxFileSize,
