@@ -128,7 +128,10 @@ type Config struct {
 
 	// RetryMaxAttempts is how many times a failed stream creation or recovery
 	// is attempted before the batch fails with *RetryExhaustedError. Default 5;
-	// 1 disables retries. YAML retry_max_attempts, env RETRY_MAX_ATTEMPTS.
+	// 1 disables retries. It also bounds the HTTP requests of one OAuth token
+	// fetch (a 5xx, 408, 429 or network error tries again): as many, at most
+	// 4, so 1 asks the token endpoint once per attempt. YAML
+	// retry_max_attempts, env RETRY_MAX_ATTEMPTS.
 	RetryMaxAttempts int
 	// RetryBaseDelay is the first backoff delay (exponential with full jitter).
 	// Default 100ms (0 means the default; NoRetryDelay retries without

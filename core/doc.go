@@ -120,7 +120,9 @@
 // re-sending the failed rows later may help.
 //
 // A token endpoint failure that may pass (5xx, 408, 429, unreachable, or
-// no answer within CreateTimeout) is retried as a stream creation is, on
+// no answer within CreateTimeout) is tried again within the token request
+// (RetryMaxAttempts requests at most, and at most 4: one when 1 disables
+// retries), then retried as a stream creation is, on
 // both transports, whether the stream's token request or the read of the
 // table's columns from Unity Catalog meets it (see below): past
 // RetryMaxAttempts the rows fail with a *RetryExhaustedError whose Last is
