@@ -97,8 +97,10 @@ type Config struct {
 	// all three parts. YAML table_name, env ZEROBUS_TABLE_NAME.
 	TableName string
 	// UnityCatalogURL is the workspace URL that serves the OAuth token endpoint
-	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled.
-	// YAML unity_catalog_url, env UNITY_CATALOG_URL or DATABRICKS_HOST.
+	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled. As for
+	// Endpoint, a host name without a scheme is taken as https (the form
+	// DATABRICKS_HOST often has). YAML unity_catalog_url, env
+	// UNITY_CATALOG_URL or DATABRICKS_HOST.
 	UnityCatalogURL string
 	// ClientID is the service principal's OAuth client id. Required for OAuth
 	// unless WriterDisabled. YAML client_id, env ZEROBUS_CLIENT_ID or DATABRICKS_CLIENT_ID.
@@ -481,7 +483,7 @@ func (c Config) validate(ck checks) error {
 		if sending && ck.credentials && c.UnityCatalogURL == "" {
 			add("UnityCatalogURL", "is required for OAuth when sending: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
 		} else if c.UnityCatalogURL != "" {
-			if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
+			if msg := checkWorkspaceURL(c.UnityCatalogURL); msg != "" {
 				add("UnityCatalogURL", "%q %s", RedactURL(c.UnityCatalogURL), msg)
 			}
 		}
@@ -697,16 +699,12 @@ func checkTableName(name string, full bool) string {
 // checkEndpoint returns "" when ep is http(s)://host[:port] or a schemeless
 // host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
-	s := ep
-	schemeless := !strings.Contains(s, "://")
-	if schemeless {
-		s = "https://" + s
-	}
+	s, schemeless := assumeHTTPS(ep)
 	u, err := url.Parse(s)
 	if err != nil {
 		return "is not a valid URL: " + urlErrText(err)
 	}
-	if schemeless && u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == "" {
+	if schemeless && notHostName(u) {
 		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
@@ -728,6 +726,46 @@ func checkEndpoint(ep string) string {
 		return "is plaintext http:// without a port: give http://host:port (a local server) or use https://"
 	}
 	return stream.CheckPort(u)
+}
+
+// assumeHTTPS returns s with "https://" in front when it has no scheme (the
+// form of a host name Databricks tools accept, e.g. DATABRICKS_HOST), and
+// whether it had none. Endpoint and UnityCatalogURL take that form.
+func assumeHTTPS(s string) (string, bool) {
+	if strings.Contains(s, "://") {
+		return s, false
+	}
+	return "https://" + s, true
+}
+
+// notHostName reports whether u, given without a scheme, is no host name
+// with a domain or a port (a word, a typo): then it is refused rather than
+// taken as https.
+func notHostName(u *url.URL) bool {
+	return u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == ""
+}
+
+// checkWorkspaceURL returns "" when s is http(s)://host[:port][/path] or,
+// as for Endpoint (checkEndpoint), a schemeless host name with a domain or
+// a port (https is assumed: workspaceURL), else what is wrong.
+func checkWorkspaceURL(s string) string {
+	full, schemeless := assumeHTTPS(s)
+	if schemeless {
+		if u, err := url.Parse(full); err == nil && notHostName(u) {
+			return "has no scheme and is not a host name: write https://<workspace>.cloud.databricks.com (or http://host:port for a local server)"
+		}
+	}
+	return checkHTTPURL(full)
+}
+
+// workspaceURL is c.UnityCatalogURL with https:// in front when it has
+// none (checkWorkspaceURL).
+func (c Config) workspaceURL() string {
+	if c.UnityCatalogURL == "" {
+		return ""
+	}
+	s, _ := assumeHTTPS(c.UnityCatalogURL)
+	return s
 }
 
 func checkHTTPURL(s string) string {

@@ -556,6 +556,27 @@ func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 	return b.String(), nil
 }
 
+// EnvVarOf returns the environment variable ApplyEnv reads the setting of
+// Go field name field from (ConfigProblem.Field) through lookup: the first
+// of its names (Setting.Env) that is set and not empty, e.g. DATABRICKS_HOST
+// when UNITY_CATALOG_URL is not set; "" when none is. A caller that loaded a
+// Config with ApplyEnv names with it the variable that gave a value a
+// problem of Validate or New is about (Validate names the primary one,
+// not knowing where the value came from).
+func EnvVarOf(field string, lookup func(string) (string, bool)) string {
+	for _, s := range settings {
+		if s.field != field {
+			continue
+		}
+		for _, name := range s.env {
+			if v, ok := lookup(name); ok && v != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
 // ConfigFromEnv returns DefaultConfig overridden by the process environment
 // (see ApplyEnv). The result is not validated.
 func ConfigFromEnv() (Config, error) {

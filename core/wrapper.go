@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		}
 		scfg := stream.Config{
 			Endpoint:            cfg.Endpoint,
-			WorkspaceURL:        stream.WorkspaceBase(cfg.UnityCatalogURL),
+			WorkspaceURL:        stream.WorkspaceBase(cfg.workspaceURL()),
 			TableName:           cfg.TableName,
 			ClientID:            cfg.ClientID,
 			ClientSecret:        cfg.ClientSecret,
