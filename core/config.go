@@ -237,9 +237,11 @@ type Config struct {
 	DebugArrowCompression string
 
 	// ObservabilityEnabled exports OpenTelemetry data with the settings
-	// below (see SetupTelemetry): New sets the export up itself unless a
-	// telemetry option (WithTelemetry, WithMeterProvider, WithTracerProvider,
-	// WithLogger) is given, which then takes its place. Validate and New
+	// below (see SetupTelemetry): New sets the export up itself unless
+	// WithTelemetry is given, which then takes its place; WithLogger,
+	// WithMeterProvider or WithTracerProvider replaces only its part (logs,
+	// metrics, traces), the others are still exported, and New warns naming
+	// the part replaced. Validate and New
 	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
 	// OTLPProtocol or ObservabilityInterval without it. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
@@ -263,7 +265,8 @@ type Config struct {
 	LogLevel string
 	// LogFile, when set, is a file SetupTelemetry's logger appends JSON
 	// lines to (whether or not ObservabilityEnabled), rotated like the
-	// telemetry files; New writes it unless a telemetry option is given.
+	// telemetry files; New writes it unless WithTelemetry or WithLogger is
+	// given (the latter with a warning naming log_file).
 	// YAML log_file, env ZEROBUS_LOG_FILE.
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log

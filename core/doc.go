@@ -475,8 +475,11 @@
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
 // carrying the records to Python's logging. New takes it by itself when
-// Config has ObservabilityEnabled or LogFile and no telemetry option is
-// given.
+// Config has ObservabilityEnabled or LogFile and WithTelemetry is not
+// given; a WithLogger, WithMeterProvider or WithTracerProvider then replaces
+// only its part (the logs with log_file and the log export, the metrics or
+// the traces export), and New logs a warning naming what the option
+// replaced.
 //
 // # Configuration keys
 //

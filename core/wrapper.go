@@ -112,7 +112,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		ce.Problems = append(ce.Problems, optProblems...)
 		return nil, ce
 	}
-	if err := o.telemetryFromConfig(ctx, cfg); err != nil {
+	replacedTelemetry, err := o.telemetryFromConfig(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
 	exportIgnored := cfg.IgnoredExportSettings()
@@ -136,6 +137,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
 			" export nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
+	}
+	if len(replacedTelemetry) > 0 {
+		w.log.WarnContext(ctx, "zerobus: an option given to New replaces telemetry the config asks for: "+
+			strings.Join(replacedTelemetry, ", ")+" not written as configured (the option gets it; the config's "+
+			"other telemetry is set up): leave those keys unset, or drop the option", "table", cfg.TableName)
 	}
 	if cfg.debugRequested() && len(cfg.DebugKinds()) == 0 {
 		w.log.WarnContext(ctx, "zerobus: debug_enabled is true but debug_arrow_enabled and debug_protobuf_enabled "+
