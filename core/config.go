@@ -275,7 +275,9 @@ type Config struct {
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
 	// log file are kept. Default 5. YAML observability_max_backups, env
-	// OTLP_MAX_BACKUPS.
+	// OTLP_MAX_BACKUPS. Both are unused without a file (no LogFile, no
+	// ObservabilityOutputDir exported to): New then warns naming them
+	// (IgnoredExportSettings).
 	TelemetryMaxBackups int
 
 	// WriterDisabled converts batches (and writes debug files) but sends
@@ -619,7 +621,11 @@ const maxTelemetryFileMB = 1 << 20
 
 // IgnoredExportSettings lists the keys of the export settings given (not
 // their defaults) that have no effect because ObservabilityEnabled is
-// false; nil when there are none. New logs a warning naming them, and the
+// false, and of the file rotation settings given (observability_max_file_mb,
+// observability_max_backups) that have none because no log or telemetry
+// file is written (no LogFile, no ObservabilityOutputDir exported to); nil
+// when there are none. (LogLevel is not one: it sets the level of the
+// records a Python program receives, with or without a file.) New logs a warning naming them, and the
 // Python package (whose original ignored them) raises a UserWarning with
 // this same list. They are not refused, as an environment set for other
 // programs, or the original's env file, may hold them.
@@ -655,19 +661,59 @@ var exportSettings = []struct {
 	}},
 }
 
+// rotationSettings are the settings of the rotation of the telemetry and
+// log files, and whether a Config has each given (not at its default):
+// unused when no such file is written (writesTelemetryFile).
+var rotationSettings = []struct {
+	key   string
+	given func(Config) bool
+}{
+	{"observability_max_file_mb", func(c Config) bool {
+		return c.TelemetryMaxFileMB != 0 && c.TelemetryMaxFileMB != DefaultTelemetryMaxFileMB
+	}},
+	{"observability_max_backups", func(c Config) bool {
+		return c.TelemetryMaxBackups != 0 && c.TelemetryMaxBackups != DefaultTelemetryMaxBackups
+	}},
+}
+
+// writesTelemetryFile reports whether c writes a telemetry or log file that
+// TelemetryMaxFileMB and TelemetryMaxBackups rotate: LogFile, or the export
+// files of ObservabilityOutputDir.
+func (c Config) writesTelemetryFile() bool {
+	return c.LogFile != "" || c.ObservabilityEnabled && c.ObservabilityOutputDir != ""
+}
+
 // ignoredExport lists the export settings c has given, and those in
-// refused, when ObservabilityEnabled is false.
+// refused, when ObservabilityEnabled is false, then the rotation settings
+// given (or refused) when no file is written (writesTelemetryFile). The one
+// rule of the settings accepted and unused.
 func (c Config) ignoredExport(refused map[string]bool) []string {
-	if c.ObservabilityEnabled {
-		return nil
-	}
 	var ignored []string
-	for _, s := range exportSettings {
-		if s.given(c) || refused[s.key] {
-			ignored = append(ignored, s.key)
+	if !c.ObservabilityEnabled {
+		for _, s := range exportSettings {
+			if s.given(c) || refused[s.key] {
+				ignored = append(ignored, s.key)
+			}
+		}
+	}
+	if !c.writesTelemetryFile() {
+		for _, s := range rotationSettings {
+			if s.given(c) || refused[s.key] {
+				ignored = append(ignored, s.key)
+			}
 		}
 	}
 	return ignored
+}
+
+// isRotationSetting reports whether key is one of rotationSettings.
+func isRotationSetting(key string) bool {
+	for _, s := range rotationSettings {
+		if s.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTableName returns "" when name is "table", "schema.table" or

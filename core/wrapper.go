@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,9 +135,15 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if w.now == nil {
 		w.now = time.Now
 	}
+	rotationIgnored := slices.DeleteFunc(slices.Clone(exportIgnored), func(k string) bool { return !isRotationSetting(k) })
+	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
 			" export nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
+	}
+	if len(rotationIgnored) > 0 {
+		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+" rotate nothing: set one, or leave them unset", "table", cfg.TableName)
 	}
 	if len(replacedTelemetry) > 0 {
 		w.log.WarnContext(ctx, "zerobus: an option given to New replaces telemetry the config asks for: "+
