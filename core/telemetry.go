@@ -315,7 +315,11 @@ func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string
 	if !needed {
 		return replaced, nil
 	}
-	t, err := SetupTelemetry(ctx, cfg)
+	setup := cfg
+	if o.logger != nil {
+		setup.LogFile = "" // replaced: not created either
+	}
+	t, err := SetupTelemetry(ctx, setup)
 	if err != nil {
 		return nil, err
 	}
