@@ -143,7 +143,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	}
 	if len(rotationIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
-			"exported to), so "+strings.Join(rotationIgnored, " and ")+" rotate nothing: set one, or leave them unset", "table", cfg.TableName)
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+map[bool]string{true: " rotates", false: " rotate"}[len(rotationIgnored) == 1]+
+			" nothing: set one, or leave them unset", "table", cfg.TableName)
 	}
 	if len(replacedTelemetry) > 0 {
 		w.log.WarnContext(ctx, "zerobus: an option given to New replaces telemetry the config asks for: "+
