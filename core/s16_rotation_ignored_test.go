@@ -50,7 +50,7 @@ func TestRotationSettingsWithoutAFileWarn(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = w.Close(context.Background())
-			warned := strings.Count(logs.String(), "rotate nothing")
+			warned := strings.Count(logs.String(), "nothing: set one, or leave them unset")
 			if want := strings.Count(c.want, "_max_"); want > 0 != (warned == 1) || warned > 1 {
 				t.Errorf("warnings naming the rotation settings: %d; logs:\n%s", warned, logs.String())
 			}
