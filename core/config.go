@@ -97,8 +97,10 @@ type Config struct {
 	// all three parts. YAML table_name, env ZEROBUS_TABLE_NAME.
 	TableName string
 	// UnityCatalogURL is the workspace URL that serves the OAuth token endpoint
-	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled.
-	// YAML unity_catalog_url, env UNITY_CATALOG_URL or DATABRICKS_HOST.
+	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled. As for
+	// Endpoint, a host name without a scheme is taken as https (the form
+	// DATABRICKS_HOST often has). YAML unity_catalog_url, env
+	// UNITY_CATALOG_URL or DATABRICKS_HOST.
 	UnityCatalogURL string
 	// ClientID is the service principal's OAuth client id. Required for OAuth
 	// unless WriterDisabled. YAML client_id, env ZEROBUS_CLIENT_ID or DATABRICKS_CLIENT_ID.
@@ -128,7 +130,10 @@ type Config struct {
 
 	// RetryMaxAttempts is how many times a failed stream creation or recovery
 	// is attempted before the batch fails with *RetryExhaustedError. Default 5;
-	// 1 disables retries. YAML retry_max_attempts, env RETRY_MAX_ATTEMPTS.
+	// 1 disables retries. It also bounds the HTTP requests of one OAuth token
+	// fetch (a 5xx, 408, 429 or network error tries again): as many, at most
+	// 4, so 1 asks the token endpoint once per attempt. YAML
+	// retry_max_attempts, env RETRY_MAX_ATTEMPTS.
 	RetryMaxAttempts int
 	// RetryBaseDelay is the first backoff delay (exponential with full jitter).
 	// Default 100ms (0 means the default; NoRetryDelay retries without
@@ -191,7 +196,9 @@ type Config struct {
 	// DebugProtobufEnabled writes every encoded record (length-delimited) with
 	// its descriptor. Default false. YAML debug_protobuf_enabled, env DEBUG_PROTOBUF_ENABLED.
 	// Transport arrow_flight encodes no protobuf record: Validate refuses it
-	// there as the only debug output.
+	// there as the only debug output, New warns that it is ignored beside
+	// DebugArrowEnabled, and DebugEnabled writes the Arrow files only
+	// (DebugKinds).
 	DebugProtobufEnabled bool
 	// DebugKindsExplicit makes DebugArrowEnabled and DebugProtobufEnabled
 	// alone decide which debug files are written, also when both are false;
@@ -230,9 +237,11 @@ type Config struct {
 	DebugArrowCompression string
 
 	// ObservabilityEnabled exports OpenTelemetry data with the settings
-	// below (see SetupTelemetry): New sets the export up itself unless a
-	// telemetry option (WithTelemetry, WithMeterProvider, WithTracerProvider,
-	// WithLogger) is given, which then takes its place. Validate and New
+	// below (see SetupTelemetry): New sets the export up itself unless
+	// WithTelemetry is given, which then takes its place; WithLogger,
+	// WithMeterProvider or WithTracerProvider replaces only its part (logs,
+	// metrics, traces), the others are still exported, and New warns naming
+	// the part replaced. Validate and New
 	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
 	// OTLPProtocol or ObservabilityInterval without it. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
@@ -256,7 +265,8 @@ type Config struct {
 	LogLevel string
 	// LogFile, when set, is a file SetupTelemetry's logger appends JSON
 	// lines to (whether or not ObservabilityEnabled), rotated like the
-	// telemetry files; New writes it unless a telemetry option is given.
+	// telemetry files; New writes it unless WithTelemetry or WithLogger is
+	// given (the latter with a warning naming log_file).
 	// YAML log_file, env ZEROBUS_LOG_FILE.
 	LogFile string
 	// TelemetryMaxFileMB is the size in MiB at which each telemetry or log
@@ -265,7 +275,9 @@ type Config struct {
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
 	// log file are kept. Default 5. YAML observability_max_backups, env
-	// OTLP_MAX_BACKUPS.
+	// OTLP_MAX_BACKUPS. Both are unused without a file (no LogFile, no
+	// ObservabilityOutputDir exported to): New then warns naming them
+	// (IgnoredExportSettings).
 	TelemetryMaxBackups int
 
 	// WriterDisabled converts batches (and writes debug files) but sends
@@ -362,8 +374,27 @@ func setZero[T comparable](p *T, def T) {
 func (c Config) debugArrow() bool {
 	return c.DebugArrowEnabled || (c.DebugEnabled && !c.debugKindsDecide())
 }
+
+// debugProto is false on transport arrow_flight, which encodes no protobuf
+// record: the kind is not applicable there (debugProtoNotApplicable), and
+// DebugKinds, the logged config and DebugStats say so. The one rule for
+// what a transport writes.
 func (c Config) debugProto() bool {
+	return c.debugProtoAsked() && c.Transport != TransportArrowFlight
+}
+
+// debugProtoAsked reports whether the switches ask for protobuf debug files,
+// whatever the transport.
+func (c Config) debugProtoAsked() bool {
 	return c.DebugProtobufEnabled || (c.DebugEnabled && !c.debugKindsDecide())
+}
+
+// debugProtoNotApplicable reports whether the switches ask for protobuf
+// debug files that the transport cannot write (arrow_flight): debug_enabled
+// there means the Arrow files only. Alone, an explicit
+// debug_protobuf_enabled is refused (transportProblems).
+func (c Config) debugProtoNotApplicable() bool {
+	return c.debugProtoAsked() && c.Transport == TransportArrowFlight
 }
 func (c Config) debugKindsDecide() bool {
 	return c.DebugArrowEnabled || c.DebugProtobufEnabled || c.DebugKindsExplicit
@@ -374,13 +405,16 @@ func (c Config) debugKindsDecide() bool {
 // original, it then still needs DebugOutputDir (but WriterDisabled needs a
 // kind written: DebugKinds).
 func (c Config) debugRequested() bool {
-	return c.DebugEnabled || c.debugArrow() || c.debugProto()
+	return c.DebugEnabled || c.debugArrow() || c.debugProtoAsked()
 }
 
 // DebugKinds returns the kinds of debug files c effectively writes, in this
 // order: "arrow" (debugArrow) and "protobuf" (debugProto); empty when debug
-// output is off. For display (the Python reprs show it); the rule is
-// debugArrow's and debugProto's.
+// output is off. On transport arrow_flight it never holds "protobuf" (no
+// protobuf record is encoded there): debug_enabled writes the Arrow files
+// only, and the logged config shows the protobuf kind as not applicable
+// (debug_kinds_not_applicable). For display (the Python reprs show it); the
+// rule is debugArrow's and debugProto's.
 func (c Config) DebugKinds() []string {
 	kinds := []string{}
 	if c.debugArrow() {
@@ -454,7 +488,7 @@ func (c Config) validate(ck checks) error {
 		if sending && ck.credentials && c.UnityCatalogURL == "" {
 			add("UnityCatalogURL", "is required for OAuth when sending: the workspace URL, e.g. https://<workspace>.cloud.databricks.com")
 		} else if c.UnityCatalogURL != "" {
-			if msg := checkHTTPURL(c.UnityCatalogURL); msg != "" {
+			if msg := checkWorkspaceURL(c.UnityCatalogURL); msg != "" {
 				add("UnityCatalogURL", "%q %s", RedactURL(c.UnityCatalogURL), msg)
 			}
 		}
@@ -587,7 +621,11 @@ const maxTelemetryFileMB = 1 << 20
 
 // IgnoredExportSettings lists the keys of the export settings given (not
 // their defaults) that have no effect because ObservabilityEnabled is
-// false; nil when there are none. New logs a warning naming them, and the
+// false, and of the file rotation settings given (observability_max_file_mb,
+// observability_max_backups) that have none because no log or telemetry
+// file is written (no LogFile, no ObservabilityOutputDir exported to); nil
+// when there are none. (LogLevel is not one: it sets the level of the
+// records a Python program receives, with or without a file.) New logs a warning naming them, and the
 // Python package (whose original ignored them) raises a UserWarning with
 // this same list. They are not refused, as an environment set for other
 // programs, or the original's env file, may hold them.
@@ -623,19 +661,59 @@ var exportSettings = []struct {
 	}},
 }
 
+// rotationSettings are the settings of the rotation of the telemetry and
+// log files, and whether a Config has each given (not at its default):
+// unused when no such file is written (writesTelemetryFile).
+var rotationSettings = []struct {
+	key   string
+	given func(Config) bool
+}{
+	{"observability_max_file_mb", func(c Config) bool {
+		return c.TelemetryMaxFileMB != 0 && c.TelemetryMaxFileMB != DefaultTelemetryMaxFileMB
+	}},
+	{"observability_max_backups", func(c Config) bool {
+		return c.TelemetryMaxBackups != 0 && c.TelemetryMaxBackups != DefaultTelemetryMaxBackups
+	}},
+}
+
+// writesTelemetryFile reports whether c writes a telemetry or log file that
+// TelemetryMaxFileMB and TelemetryMaxBackups rotate: LogFile, or the export
+// files of ObservabilityOutputDir.
+func (c Config) writesTelemetryFile() bool {
+	return c.LogFile != "" || c.ObservabilityEnabled && c.ObservabilityOutputDir != ""
+}
+
 // ignoredExport lists the export settings c has given, and those in
-// refused, when ObservabilityEnabled is false.
+// refused, when ObservabilityEnabled is false, then the rotation settings
+// given (or refused) when no file is written (writesTelemetryFile). The one
+// rule of the settings accepted and unused.
 func (c Config) ignoredExport(refused map[string]bool) []string {
-	if c.ObservabilityEnabled {
-		return nil
-	}
 	var ignored []string
-	for _, s := range exportSettings {
-		if s.given(c) || refused[s.key] {
-			ignored = append(ignored, s.key)
+	if !c.ObservabilityEnabled {
+		for _, s := range exportSettings {
+			if s.given(c) || refused[s.key] {
+				ignored = append(ignored, s.key)
+			}
+		}
+	}
+	if !c.writesTelemetryFile() {
+		for _, s := range rotationSettings {
+			if s.given(c) || refused[s.key] {
+				ignored = append(ignored, s.key)
+			}
 		}
 	}
 	return ignored
+}
+
+// isRotationSetting reports whether key is one of rotationSettings.
+func isRotationSetting(key string) bool {
+	for _, s := range rotationSettings {
+		if s.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTableName returns "" when name is "table", "schema.table" or
@@ -670,16 +748,12 @@ func checkTableName(name string, full bool) string {
 // checkEndpoint returns "" when ep is http(s)://host[:port] or a schemeless
 // host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
-	s := ep
-	schemeless := !strings.Contains(s, "://")
-	if schemeless {
-		s = "https://" + s
-	}
+	s, schemeless := assumeHTTPS(ep)
 	u, err := url.Parse(s)
 	if err != nil {
 		return "is not a valid URL: " + urlErrText(err)
 	}
-	if schemeless && u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == "" {
+	if schemeless && notHostName(u) {
 		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
@@ -701,6 +775,46 @@ func checkEndpoint(ep string) string {
 		return "is plaintext http:// without a port: give http://host:port (a local server) or use https://"
 	}
 	return stream.CheckPort(u)
+}
+
+// assumeHTTPS returns s with "https://" in front when it has no scheme (the
+// form of a host name Databricks tools accept, e.g. DATABRICKS_HOST), and
+// whether it had none. Endpoint and UnityCatalogURL take that form.
+func assumeHTTPS(s string) (string, bool) {
+	if strings.Contains(s, "://") {
+		return s, false
+	}
+	return "https://" + s, true
+}
+
+// notHostName reports whether u, given without a scheme, is no host name
+// with a domain or a port (a word, a typo): then it is refused rather than
+// taken as https.
+func notHostName(u *url.URL) bool {
+	return u.User == nil && !strings.Contains(u.Host, ".") && u.Port() == ""
+}
+
+// checkWorkspaceURL returns "" when s is http(s)://host[:port][/path] or,
+// as for Endpoint (checkEndpoint), a schemeless host name with a domain or
+// a port (https is assumed: workspaceURL), else what is wrong.
+func checkWorkspaceURL(s string) string {
+	full, schemeless := assumeHTTPS(s)
+	if schemeless {
+		if u, err := url.Parse(full); err == nil && notHostName(u) {
+			return "has no scheme and is not a host name: write https://<workspace>.cloud.databricks.com (or http://host:port for a local server)"
+		}
+	}
+	return checkHTTPURL(full)
+}
+
+// workspaceURL is c.UnityCatalogURL with https:// in front when it has
+// none (checkWorkspaceURL).
+func (c Config) workspaceURL() string {
+	if c.UnityCatalogURL == "" {
+		return ""
+	}
+	s, _ := assumeHTTPS(c.UnityCatalogURL)
+	return s
 }
 
 func checkHTTPURL(s string) string {
@@ -832,7 +946,8 @@ func (c Config) fields() []keyVal {
 		{"debug_enabled", c.DebugEnabled},
 		{"debug_arrow_enabled", c.DebugArrowEnabled},
 		{"debug_protobuf_enabled", c.DebugProtobufEnabled},
-		{"debug_kinds", c.DebugKinds()}, // what the switches above write
+		{"debug_kinds", c.DebugKinds()},                             // what the switches above write
+		{"debug_kinds_not_applicable", c.debugKindsNotApplicable()}, // asked for, but the transport writes none
 		{"debug_output_dir", c.DebugOutputDir},
 		{"debug_flush_interval", c.DebugFlushInterval},
 		{"debug_max_file_size", c.DebugMaxFileSize},
@@ -852,6 +967,16 @@ func (c Config) fields() []keyVal {
 		{"transport", c.Transport},
 		{"arrow_flight_compression", c.ArrowFlightCompression},
 	}
+}
+
+// debugKindsNotApplicable is what the logged config shows of the debug kinds
+// asked for that the transport cannot write: ["protobuf"] on arrow_flight,
+// else empty.
+func (c Config) debugKindsNotApplicable() []string {
+	if c.debugProtoNotApplicable() {
+		return []string{"protobuf"}
+	}
+	return []string{}
 }
 
 // debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:

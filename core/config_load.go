@@ -140,7 +140,7 @@ var settings = []setting{
 	{"ClientSecret", "client_secret", []string{"ZEROBUS_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET"}, str(func(c *Config) *string { return &c.ClientSecret }), true, "service principal secret; never printed"},
 	{"ProxyURL", "proxy_url", []string{"ZEROBUS_PROXY_URL"}, urlStr(func(c *Config) *string { return &c.ProxyURL }), true, "HTTP(S) proxy for all traffic, http://[user:password@]host[:port]; the password is never printed"},
 	{"TLSCAFile", "tls_ca_file", []string{"ZEROBUS_TLS_CA_FILE"}, str(func(c *Config) *string { return &c.TLSCAFile }), false, "PEM file of CA certificates trusted instead of the system roots (endpoint, workspace, https proxy)"},
-	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row; 1 disables retries"},
+	{"RetryMaxAttempts", "retry_max_attempts", []string{"RETRY_MAX_ATTEMPTS"}, integer(func(c *Config) *int { return &c.RetryMaxAttempts }), false, "attempts of stream creation/recovery in a row, and of each token request (at most 4); 1 disables retries"},
 	{"RetryBaseDelay", "retry_base_delay_ms", []string{"RETRY_BASE_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryBaseDelay }, durMs), false, "first backoff step; 0 retries without waiting"},
 	{"RetryMaxDelay", "retry_max_delay_ms", []string{"RETRY_MAX_DELAY_MS"}, explicitZero(NoRetryDelay, func(c *Config) *time.Duration { return &c.RetryMaxDelay }, durMs), false, "backoff cap; 0 (with retry_base_delay_ms 0) retries without waiting"},
 	{"MaxInflightRequests", "max_inflight_requests", []string{"ZEROBUS_MAX_INFLIGHT_REQUESTS"}, integer(func(c *Config) *int { return &c.MaxInflightRequests }), false, "unacknowledged requests, all streams of the Wrapper together"},
@@ -554,6 +554,27 @@ func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// EnvVarOf returns the environment variable ApplyEnv reads the setting of
+// Go field name field from (ConfigProblem.Field) through lookup: the first
+// of its names (Setting.Env) that is set and not empty, e.g. DATABRICKS_HOST
+// when UNITY_CATALOG_URL is not set; "" when none is. A caller that loaded a
+// Config with ApplyEnv names with it the variable that gave a value a
+// problem of Validate or New is about (Validate names the primary one,
+// not knowing where the value came from).
+func EnvVarOf(field string, lookup func(string) (string, bool)) string {
+	for _, s := range settings {
+		if s.field != field {
+			continue
+		}
+		for _, name := range s.env {
+			if v, ok := lookup(name); ok && v != "" {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // ConfigFromEnv returns DefaultConfig overridden by the process environment

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -159,10 +160,61 @@ func TestDocTableMatchesSettings(t *testing.T) {
 	}
 	var want []string
 	for _, s := range core.Settings() {
-		want = append(want, s.Field+" "+s.Key+" "+strings.Join(s.Env, ", "))
+		want = append(want, s.Field+" "+s.Key+" "+docDefault(s)+" "+strings.Join(s.Env, ", "))
 	}
 	if strings.Join(doc, "\n") != strings.Join(want, "\n") {
 		t.Errorf("doc.go key table differs from Settings():\ndoc:\n%s\nwant:\n%s", strings.Join(doc, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// docDefault is a setting's default as doc.go's key table shows it:
+// Settings' Default (DefaultConfig's value, in the key's unit), "—" for
+// none, a size in MiB or KiB when it is a whole number of them.
+func docDefault(s core.Setting) string {
+	switch v := s.Default.(type) {
+	case nil:
+		return "—"
+	case string:
+		if v == "" {
+			return "—"
+		}
+		return v
+	case int64:
+		if s.Type == "size" && v%(1<<20) == 0 {
+			return fmt.Sprintf("%dMiB", v>>20)
+		}
+		if s.Type == "size" && v%(1<<10) == 0 {
+			return fmt.Sprintf("%dKiB", v>>10)
+		}
+	}
+	return fmt.Sprint(s.Default)
+}
+
+// The defaults doc.go's key table shows (docDefault) are DefaultConfig's,
+// read back through the loaders: a shown default given as the key's value
+// loads DefaultConfig's field, so the column cannot drift from it.
+func TestDocTableDefaultsAreDefaultConfig(t *testing.T) {
+	d := core.SettingsOf(core.DefaultConfig())
+	for _, s := range core.Settings() {
+		shown := docDefault(s)
+		if shown == "—" {
+			if v, ok := d[s.Key]; ok && v != "" && v != nil {
+				t.Errorf("%s: doc shows no default, DefaultConfig has %v", s.Key, v)
+			}
+			continue
+		}
+		var given any = shown
+		if s.Type == "bool" {
+			given = shown == "true"
+		}
+		cfg, err := core.ConfigFromSettings(map[string]any{s.Key: given})
+		if err != nil {
+			t.Errorf("%s: the shown default %q does not load: %v", s.Key, shown, err)
+			continue
+		}
+		if got, want := fmt.Sprint(core.SettingsOf(cfg)[s.Key]), fmt.Sprint(d[s.Key]); got != want {
+			t.Errorf("%s: the shown default %q loads as %s, DefaultConfig has %s", s.Key, shown, got, want)
+		}
 	}
 }
 

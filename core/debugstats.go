@@ -22,7 +22,9 @@ type DebugStats struct {
 	Protobuf DebugFileStats `json:"protobuf"`
 }
 
-// DebugStats returns the debug file counters; zero when debug output is off.
+// DebugStats returns the debug file counters; zero for a kind that is not
+// written (Config.DebugKinds): all when debug output is off, Protobuf always
+// on transport arrow_flight, which writes no protobuf debug file.
 func (w *Wrapper) DebugStats() DebugStats {
 	if w.unusable() {
 		return DebugStats{}

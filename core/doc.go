@@ -120,7 +120,9 @@
 // re-sending the failed rows later may help.
 //
 // A token endpoint failure that may pass (5xx, 408, 429, unreachable, or
-// no answer within CreateTimeout) is retried as a stream creation is, on
+// no answer within CreateTimeout) is tried again within the token request
+// (RetryMaxAttempts requests at most, and at most 4: one when 1 disables
+// retries), then retried as a stream creation is, on
 // both transports, whether the stream's token request or the read of the
 // table's columns from Unity Catalog meets it (see below): past
 // RetryMaxAttempts the rows fail with a *RetryExhaustedError whose Last is
@@ -417,7 +419,11 @@
 // server never decompresses one message into more. Telemetry uses the same instruments and
 // spans, with zerobus.transport="arrow_flight". Arrow debug files hold the
 // batches as passed to SendBatch (before the cast); protobuf debug files
-// are not written on this path, since no protobuf is encoded.
+// are not written on this path, since no protobuf is encoded: DebugEnabled
+// writes the Arrow files only, Config.DebugKinds says ["arrow"] and the
+// logged config shows the protobuf kind as not applicable
+// (debug_kinds_not_applicable); DebugProtobufEnabled is refused as the only
+// debug output and warned about beside DebugArrowEnabled.
 // WriterDisabled applies the cast and the NOT NULL check and sends nothing.
 //
 // A batch is cast and encoded in chunks (at most 4 MiB of IPC, a quarter
@@ -469,8 +475,11 @@
 // result to one Wrapper, whose Close then flushes and shuts it down; the
 // Python binding takes this path, with a LogQueue (TelemetryLogHandler)
 // carrying the records to Python's logging. New takes it by itself when
-// Config has ObservabilityEnabled or LogFile and no telemetry option is
-// given.
+// Config has ObservabilityEnabled or LogFile and WithTelemetry is not
+// given; a WithLogger, WithMeterProvider or WithTracerProvider then replaces
+// only its part (the logs with log_file and the log export, the metrics or
+// the traces export), and New logs a warning naming what the option
+// replaced.
 //
 // # Configuration keys
 //
@@ -479,50 +488,53 @@
 // values (ConfigFromSettings, the inverse of SettingsOf; language bindings
 // pass settings this way, and ByKeyError names problems by key). All of them
 // read one table, Settings: each key with its Config field, type, unit,
-// default, secret flag, environment variables and a doc line. YAML keys and
-// environment variables:
+// default, secret flag, environment variables and a doc line. YAML keys,
+// defaults (DefaultConfig, in the key's unit: milliseconds for *_ms,
+// seconds for *_secs, bytes or a KiB/MiB size; "—" for none: unset, or
+// required where the field says so; debug_rotation_interval_secs 0 rotates
+// by size only) and environment variables:
 //
-//	Field                   YAML key                       Environment
-//	Endpoint                endpoint                       ZEROBUS_ENDPOINT
-//	TableName               table_name                     ZEROBUS_TABLE_NAME
-//	UnityCatalogURL         unity_catalog_url              UNITY_CATALOG_URL, DATABRICKS_HOST
-//	ClientID                client_id                      ZEROBUS_CLIENT_ID, DATABRICKS_CLIENT_ID
-//	ClientSecret            client_secret                  ZEROBUS_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET
-//	ProxyURL                proxy_url                      ZEROBUS_PROXY_URL
-//	TLSCAFile               tls_ca_file                    ZEROBUS_TLS_CA_FILE
-//	RetryMaxAttempts        retry_max_attempts             RETRY_MAX_ATTEMPTS
-//	RetryBaseDelay          retry_base_delay_ms            RETRY_BASE_DELAY_MS
-//	RetryMaxDelay           retry_max_delay_ms             RETRY_MAX_DELAY_MS
-//	MaxInflightRequests     max_inflight_requests          ZEROBUS_MAX_INFLIGHT_REQUESTS
-//	MaxInflightBytes        max_inflight_bytes             ZEROBUS_MAX_INFLIGHT_BYTES
-//	MaxMessageBytes         max_message_bytes              ZEROBUS_MAX_MESSAGE_BYTES
-//	MaxRecordBytes          max_record_bytes               ZEROBUS_MAX_RECORD_BYTES
-//	CreateTimeout           create_timeout_ms              ZEROBUS_CREATE_TIMEOUT_MS
-//	AckTimeout              ack_timeout_ms                 ZEROBUS_ACK_TIMEOUT_MS
-//	FlushTimeout            flush_timeout_ms               ZEROBUS_FLUSH_TIMEOUT_MS
-//	StreamsPerSchema        streams_per_schema             ZEROBUS_STREAMS_PER_SCHEMA
-//	AllFieldsOptional       all_fields_optional            ZEROBUS_ALL_FIELDS_OPTIONAL
-//	DebugEnabled            debug_enabled                  DEBUG_ENABLED
-//	DebugArrowEnabled       debug_arrow_enabled            DEBUG_ARROW_ENABLED
-//	DebugProtobufEnabled    debug_protobuf_enabled         DEBUG_PROTOBUF_ENABLED
-//	DebugOutputDir          debug_output_dir               DEBUG_OUTPUT_DIR
-//	DebugFlushInterval      debug_flush_interval_secs      DEBUG_FLUSH_INTERVAL_SECS
-//	DebugMaxFileSize        debug_max_file_size            DEBUG_MAX_FILE_SIZE
-//	DebugRotationInterval   debug_rotation_interval_secs   DEBUG_ROTATION_INTERVAL_SECS
-//	DebugMaxFilesRetained   debug_max_files_retained       DEBUG_MAX_FILES_RETAINED
-//	DebugArrowCompression   debug_arrow_compression        DEBUG_ARROW_COMPRESSION
-//	ObservabilityEnabled    observability_enabled          OTLP_ENABLED
-//	OTLPEndpoint            otlp_endpoint                  OTLP_ENDPOINT
-//	OTLPProtocol            otlp_protocol                  OTLP_PROTOCOL
-//	ObservabilityOutputDir  observability_output_dir       OTLP_OUTPUT_DIR
-//	ObservabilityInterval   observability_interval_secs    OTLP_INTERVAL_SECS, OTLP_WRITE_INTERVAL_SECS
-//	LogLevel                log_level                      ZEROBUS_LOG_LEVEL, OTLP_LOG_LEVEL
-//	LogFile                 log_file                       ZEROBUS_LOG_FILE
-//	TelemetryMaxFileMB      observability_max_file_mb      OTLP_MAX_FILE_MB
-//	TelemetryMaxBackups     observability_max_backups      OTLP_MAX_BACKUPS
-//	WriterDisabled          zerobus_writer_disabled        ZEROBUS_WRITER_DISABLED
-//	Transport               transport                      ZEROBUS_TRANSPORT
-//	ArrowFlightCompression  arrow_flight_compression       ZEROBUS_ARROW_FLIGHT_COMPRESSION
+//	Field                   YAML key                       Default  Environment
+//	Endpoint                endpoint                       —        ZEROBUS_ENDPOINT
+//	TableName               table_name                     —        ZEROBUS_TABLE_NAME
+//	UnityCatalogURL         unity_catalog_url              —        UNITY_CATALOG_URL, DATABRICKS_HOST
+//	ClientID                client_id                      —        ZEROBUS_CLIENT_ID, DATABRICKS_CLIENT_ID
+//	ClientSecret            client_secret                  —        ZEROBUS_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET
+//	ProxyURL                proxy_url                      —        ZEROBUS_PROXY_URL
+//	TLSCAFile               tls_ca_file                    —        ZEROBUS_TLS_CA_FILE
+//	RetryMaxAttempts        retry_max_attempts             5        RETRY_MAX_ATTEMPTS
+//	RetryBaseDelay          retry_base_delay_ms            100      RETRY_BASE_DELAY_MS
+//	RetryMaxDelay           retry_max_delay_ms             30000    RETRY_MAX_DELAY_MS
+//	MaxInflightRequests     max_inflight_requests          1000     ZEROBUS_MAX_INFLIGHT_REQUESTS
+//	MaxInflightBytes        max_inflight_bytes             64MiB    ZEROBUS_MAX_INFLIGHT_BYTES
+//	MaxMessageBytes         max_message_bytes              10176KiB ZEROBUS_MAX_MESSAGE_BYTES
+//	MaxRecordBytes          max_record_bytes               4194285  ZEROBUS_MAX_RECORD_BYTES
+//	CreateTimeout           create_timeout_ms              15000    ZEROBUS_CREATE_TIMEOUT_MS
+//	AckTimeout              ack_timeout_ms                 60000    ZEROBUS_ACK_TIMEOUT_MS
+//	FlushTimeout            flush_timeout_ms               300000   ZEROBUS_FLUSH_TIMEOUT_MS
+//	StreamsPerSchema        streams_per_schema             2        ZEROBUS_STREAMS_PER_SCHEMA
+//	AllFieldsOptional       all_fields_optional            false    ZEROBUS_ALL_FIELDS_OPTIONAL
+//	DebugEnabled            debug_enabled                  false    DEBUG_ENABLED
+//	DebugArrowEnabled       debug_arrow_enabled            —        DEBUG_ARROW_ENABLED
+//	DebugProtobufEnabled    debug_protobuf_enabled         —        DEBUG_PROTOBUF_ENABLED
+//	DebugOutputDir          debug_output_dir               —        DEBUG_OUTPUT_DIR
+//	DebugFlushInterval      debug_flush_interval_secs      5        DEBUG_FLUSH_INTERVAL_SECS
+//	DebugMaxFileSize        debug_max_file_size            128MiB   DEBUG_MAX_FILE_SIZE
+//	DebugRotationInterval   debug_rotation_interval_secs   0        DEBUG_ROTATION_INTERVAL_SECS
+//	DebugMaxFilesRetained   debug_max_files_retained       10       DEBUG_MAX_FILES_RETAINED
+//	DebugArrowCompression   debug_arrow_compression        —        DEBUG_ARROW_COMPRESSION
+//	ObservabilityEnabled    observability_enabled          false    OTLP_ENABLED
+//	OTLPEndpoint            otlp_endpoint                  —        OTLP_ENDPOINT
+//	OTLPProtocol            otlp_protocol                  grpc     OTLP_PROTOCOL
+//	ObservabilityOutputDir  observability_output_dir       —        OTLP_OUTPUT_DIR
+//	ObservabilityInterval   observability_interval_secs    10       OTLP_INTERVAL_SECS, OTLP_WRITE_INTERVAL_SECS
+//	LogLevel                log_level                      info     ZEROBUS_LOG_LEVEL, OTLP_LOG_LEVEL
+//	LogFile                 log_file                       —        ZEROBUS_LOG_FILE
+//	TelemetryMaxFileMB      observability_max_file_mb      100      OTLP_MAX_FILE_MB
+//	TelemetryMaxBackups     observability_max_backups      5        OTLP_MAX_BACKUPS
+//	WriterDisabled          zerobus_writer_disabled        false    ZEROBUS_WRITER_DISABLED
+//	Transport               transport                      protobuf ZEROBUS_TRANSPORT
+//	ArrowFlightCompression  arrow_flight_compression       —        ZEROBUS_ARROW_FLIGHT_COMPRESSION
 //
 // Durations given as *_ms / *_secs are whole numbers of that unit (a Go
 // duration such as "1.5s" is accepted too when it is a whole number of the

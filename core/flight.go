@@ -141,7 +141,7 @@ func transportProblems(cfg Config, transport string) []ConfigProblem {
 	if cfg.MaxRecordBytes != 0 && cfg.MaxRecordBytes != DefaultMaxRecordBytes && cfg.MaxRecordBytes != derived.withDefaults().MaxRecordBytes {
 		ps = append(ps, problemFor("MaxRecordBytes", fmt.Sprintf("is %d, and bounds encoded protobuf records, which transport arrow_flight does not send (a row is bounded by max_message_bytes there and fails alone over it): leave it unset or use transport protobuf", cfg.MaxRecordBytes)))
 	}
-	if cfg.debugProto() && !cfg.debugArrow() {
+	if cfg.debugProtoAsked() && !cfg.debugArrow() {
 		ps = append(ps, problemFor("DebugProtobufEnabled", "writes encoded protobuf records, which transport arrow_flight does not encode: no debug file would be written; use debug_arrow_enabled (the batches as sent), or transport protobuf"))
 	}
 	return ps

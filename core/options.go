@@ -29,10 +29,7 @@ type options struct {
 	backoff         func(attempt int, base, max time.Duration) time.Duration
 	now             func() time.Time
 	ownTelemetry    *Telemetry // WithTelemetry, or set up by New from Config: shut down by Close
-	// telemetryGiven: WithLogger, WithMeterProvider, WithTracerProvider or
-	// WithTelemetry was given, so New does not set up telemetry from Config.
-	telemetryGiven bool
-	rowRangesOnly  bool
+	rowRangesOnly   bool
 }
 
 // WithRowRangesOnly makes results keep their rows as ranges only:
@@ -46,24 +43,31 @@ func WithRowRangesOnly() Option { return func(o *options) { o.rowRangesOnly = tr
 
 // WithLogger sends the library's logs (slog, Debug to Warn; never secrets) to
 // l. Default: silent, unless Config asks for a log file or export (see New).
+// It replaces the logs only: Config's LogFile and the log part of its
+// export (ObservabilityEnabled) are then not written, and New warns naming
+// them; its metrics and traces export still runs.
 // Records are logged with the context of the work they
 // describe, and l's handler is wrapped so that those logged within a span
 // (e.g. during a SendBatch whose ctx carries the caller's span) get trace_id
 // and span_id attributes.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) { o.logger, o.telemetryGiven = l, true }
+	return func(o *options) { o.logger = l }
 }
 
 // WithMeterProvider records metrics with mp. Default: the otel global, or
-// the export Config asks for (see New).
+// the export Config asks for (see New). It replaces the metrics only: with
+// ObservabilityEnabled the logs and traces are still exported (and New
+// warns that the metrics are not).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) { o.meterProvider, o.telemetryGiven = mp, true }
+	return func(o *options) { o.meterProvider = mp }
 }
 
 // WithTracerProvider records spans with tp. Default: the otel global, or
-// the export Config asks for (see New).
+// the export Config asks for (see New). It replaces the traces only: with
+// ObservabilityEnabled the logs and metrics are still exported (and New
+// warns that the traces are not).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) { o.tracerProvider, o.telemetryGiven = tp, true }
+	return func(o *options) { o.tracerProvider = tp }
 }
 
 // WithHTTPClient uses c for OAuth token requests (it is wrapped with retries

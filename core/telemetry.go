@@ -284,7 +284,7 @@ func WithTelemetry(t *Telemetry) Option {
 			return
 		}
 		o.meterProvider, o.tracerProvider, o.logger = t.MeterProvider, t.TracerProvider, t.Logger
-		o.ownTelemetry, o.telemetryGiven = t, true
+		o.ownTelemetry = t
 	}
 }
 
@@ -299,21 +299,68 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 }
 
 // telemetryFromConfig sets up the telemetry cfg asks for (ObservabilityEnabled
-// or LogFile) with SetupTelemetry and hands it to the Wrapper, unless a
-// telemetry option was given (see New). Without ObservabilityEnabled only
-// the logger is taken: metrics and spans stay with the otel globals rather
-// than SetupTelemetry's no-op providers.
-func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) error {
-	if o.telemetryGiven || !cfg.ObservabilityEnabled && cfg.LogFile == "" {
-		return nil
+// or LogFile) with SetupTelemetry and hands it to the Wrapper, unless
+// WithTelemetry was given (see New). Without ObservabilityEnabled only the
+// logger is taken: metrics and spans stay with the otel globals rather than
+// SetupTelemetry's no-op providers. A part given with WithLogger,
+// WithMeterProvider or WithTracerProvider replaces that part only (the
+// others still come from cfg); what cfg asks of a replaced part is returned
+// (replacedTelemetry), for New's warning.
+func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string, error) {
+	if o.ownTelemetry != nil || !cfg.ObservabilityEnabled && cfg.LogFile == "" {
+		return nil, nil
 	}
-	t, err := SetupTelemetry(ctx, cfg)
+	replaced := o.replacedTelemetry(cfg)
+	needed := o.logger == nil || cfg.ObservabilityEnabled && (o.meterProvider == nil || o.tracerProvider == nil)
+	if !needed {
+		return replaced, nil
+	}
+	setup := cfg
+	if o.logger != nil {
+		setup.LogFile = "" // replaced: not created either
+	}
+	t, err := SetupTelemetry(ctx, setup)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	WithTelemetry(t)(o)
+	o.ownTelemetry = t // Close shuts it down
+	if o.logger == nil {
+		o.logger = t.Logger
+	}
+	if cfg.ObservabilityEnabled {
+		if o.meterProvider == nil {
+			o.meterProvider = t.MeterProvider
+		}
+		if o.tracerProvider == nil {
+			o.tracerProvider = t.TracerProvider
+		}
+	}
+	return replaced, nil
+}
+
+// replacedTelemetry names what cfg asks of the telemetry parts a
+// WithLogger, WithMeterProvider or WithTracerProvider replaces: log_file
+// and observability_enabled's log export for the logger, its metrics or
+// traces export for the providers.
+func (o *options) replacedTelemetry(cfg Config) []string {
+	var out []string
+	if o.logger != nil && cfg.LogFile != "" {
+		out = append(out, "log_file (WithLogger)")
+	}
 	if !cfg.ObservabilityEnabled {
-		o.meterProvider, o.tracerProvider = nil, nil
+		return out
 	}
-	return nil
+	for _, part := range []struct {
+		given bool
+		what  string
+	}{
+		{o.logger != nil, "logs (WithLogger)"},
+		{o.meterProvider != nil, "metrics (WithMeterProvider)"},
+		{o.tracerProvider != nil, "traces (WithTracerProvider)"},
+	} {
+		if part.given {
+			out = append(out, "observability_enabled's "+part.what)
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,7 +113,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		ce.Problems = append(ce.Problems, optProblems...)
 		return nil, ce
 	}
-	if err := o.telemetryFromConfig(ctx, cfg); err != nil {
+	replacedTelemetry, err := o.telemetryFromConfig(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
 	exportIgnored := cfg.IgnoredExportSettings()
@@ -133,21 +135,37 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	if w.now == nil {
 		w.now = time.Now
 	}
+	rotationIgnored := slices.DeleteFunc(slices.Clone(exportIgnored), func(k string) bool { return !isRotationSetting(k) })
+	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
 			" export nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
+	}
+	if len(rotationIgnored) > 0 {
+		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+map[bool]string{true: " rotates", false: " rotate"}[len(rotationIgnored) == 1]+
+			" nothing: set one, or leave them unset", "table", cfg.TableName)
+	}
+	if len(replacedTelemetry) > 0 {
+		w.log.WarnContext(ctx, "zerobus: an option given to New replaces telemetry the config asks for: "+
+			strings.Join(replacedTelemetry, ", ")+" not written as configured (the option gets it; the config's "+
+			"other telemetry is set up): leave those keys unset, or drop the option", "table", cfg.TableName)
 	}
 	if cfg.debugRequested() && len(cfg.DebugKinds()) == 0 {
 		w.log.WarnContext(ctx, "zerobus: debug_enabled is true but debug_arrow_enabled and debug_protobuf_enabled "+
 			"are both false: no debug file is written", "table", cfg.TableName)
 	}
 
+	if cfg.DebugProtobufEnabled && cfg.debugProtoNotApplicable() { // alone it is refused (transportProblems)
+		w.log.WarnContext(ctx, "zerobus: debug_protobuf_enabled is true, but transport arrow_flight encodes no protobuf "+
+			"record: only the Arrow debug files are written (leave it unset, or use transport protobuf)", "table", cfg.TableName)
+	}
 	if cfg.debugArrow() || cfg.debugProto() {
 		codec, _ := debugfile.ParseCompression(cfg.DebugArrowCompression) // validated above
 		dw, err := debugfile.New(cfg.TableName, debugfile.Config{
 			OutputDir:        cfg.DebugOutputDir,
 			Arrow:            cfg.debugArrow(),
-			Proto:            cfg.debugProto() && cfg.Transport != TransportArrowFlight, // arrow_flight encodes no record
+			Proto:            cfg.debugProto(), // none on arrow_flight, which encodes no record
 			FlushInterval:    cfg.DebugFlushInterval,
 			RotationInterval: cfg.DebugRotationInterval,
 			MaxFileSize:      cfg.DebugMaxFileSize,
@@ -175,7 +193,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		}
 		scfg := stream.Config{
 			Endpoint:            cfg.Endpoint,
-			WorkspaceURL:        stream.WorkspaceBase(cfg.UnityCatalogURL),
+			WorkspaceURL:        stream.WorkspaceBase(cfg.workspaceURL()),
 			TableName:           cfg.TableName,
 			ClientID:            cfg.ClientID,
 			ClientSecret:        cfg.ClientSecret,

@@ -30,7 +30,7 @@ const (
 const (
 	refreshAhead    = 5 * time.Minute
 	defaultLifetime = time.Hour // when the endpoint omits expires_in
-	tokenHTTPTries  = 4         // token HTTP attempts (1 + retries) for retryableTokenStatus / network errors
+	tokenHTTPTries  = 4         // most token HTTP attempts (1 + retries) for retryableTokenStatus / network errors: tokenTries
 	tokenMaxBackoff = 2 * time.Second
 	defaultHTTPWait = 30 * time.Second // per-attempt timeout of the default HTTP client
 )
@@ -134,7 +134,7 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	rc.Logger = nil
 	rc.RequestLogHook = a.logRequest
 	rc.ResponseLogHook = a.logResponse
-	rc.RetryMax = tokenHTTPTries - 1
+	rc.RetryMax = tokenTries(retry) - 1
 	rc.RetryWaitMin = retry.BaseDelay
 	rc.RetryWaitMax = min(retry.MaxDelay, tokenMaxBackoff)
 	rc.Backoff = func(lo, hi time.Duration, attemptNum int, _ *http.Response) time.Duration {
@@ -145,6 +145,18 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	a.http = rc.StandardClient()
 	return a, nil
+}
+
+// tokenTries is how many HTTP requests one token fetch makes at most (a
+// network error or retryableTokenStatus tries again): the retry policy's
+// tries (1 + MaxAttempts, so one when retries are disabled: core's
+// retry_max_attempts=1), at most tokenHTTPTries. The stream creation that
+// needs the token retries per the same policy (its attempts are the ones an
+// error counts), so retry_max_attempts bounds both.
+// retry is the policy with its defaults filled (Config.withDefaults: a
+// MaxAttempts of 0 there means no retry).
+func tokenTries(retry RetryPolicy) int {
+	return min(tokenHTTPTries, 1+max(retry.MaxAttempts, 0))
 }
 
 // retryableTokenStatus reports whether a token endpoint's HTTP status may

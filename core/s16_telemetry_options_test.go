@@ -1,0 +1,69 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// A telemetry option replaces only its part of the telemetry the Config
+// asks for: WithLogger leaves the metrics and traces files written, and
+// WithMeterProvider the traces file and the log file; New warns once naming
+// what was replaced. Any of them used to switch off observability_enabled,
+// observability_output_dir and log_file silently.
+func TestTelemetryOptionReplacesOnlyItsPart(t *testing.T) {
+	srv := localServer(t)
+	for _, c := range []struct {
+		name       string
+		opt        func(logs *bytes.Buffer) core.Option
+		written    []string // files that must not be empty
+		warnedIn   string   // "option" (the given logger) or "file" (log_file)
+		warnNaming []string
+	}{
+		{"WithLogger", func(logs *bytes.Buffer) core.Option { return core.WithLogger(slog.New(slog.NewTextHandler(logs, nil))) },
+			[]string{"metrics.jsonl", "traces.jsonl"}, "option", []string{"log_file (WithLogger)", "observability_enabled's logs (WithLogger)"}},
+		{"WithMeterProvider", func(*bytes.Buffer) core.Option { return core.WithMeterProvider(metricnoop.NewMeterProvider()) },
+			[]string{"traces.jsonl", "my.log"}, "file", []string{"observability_enabled's metrics (WithMeterProvider)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := localConfig(srv, "main.default.s16_telopt_"+strings.ToLower(c.name))
+			cfg.ObservabilityEnabled, cfg.ObservabilityOutputDir, cfg.LogFile = true, dir, filepath.Join(dir, "my.log")
+			var logs bytes.Buffer
+			ctx := context.Background()
+			w, err := core.New(ctx, cfg, c.opt(&logs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := idBatch(0, 3)
+			defer rec.Release()
+			if res, err := w.SendBatch(ctx, rec); err != nil || res.Err != nil {
+				t.Fatalf("SendBatch: %v, %v", err, res.Err)
+			}
+			closeWrapper(t, w)
+			for _, name := range c.written {
+				if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+					t.Errorf("%s: %v (size %v), want it written", name, err, fi)
+				}
+			}
+			warnings := logs.String()
+			if c.warnedIn == "file" {
+				b, _ := os.ReadFile(cfg.LogFile)
+				warnings = string(b)
+			}
+			for _, want := range c.warnNaming {
+				if strings.Count(warnings, want) != 1 {
+					t.Errorf("warning naming %q: %d times in\n%s", want, strings.Count(warnings, want), warnings)
+				}
+			}
+		})
+	}
+}
