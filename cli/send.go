@@ -5,6 +5,7 @@ package cli
 // quarantine file for the rows that failed.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -233,7 +234,7 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 	} else if cfg.WriterDisabled { // set by the file or the environment: a dry run too, said so
 		f.writerOffBy = "file " + f.configFile
 		if f.configFile == "" {
-			f.writerOffBy = "env " + setEnvVar("zerobus_writer_disabled", lookupEnv)
+			f.writerOffBy = "env " + core.EnvVarOf("WriterDisabled", lookupEnv)
 		}
 		if f.local {
 			return core.Config{}, usageErrorf("send", "-local sends to an embedded server, but "+
@@ -245,22 +246,6 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
-}
-
-// setEnvVar is the first set (not empty) environment variable of setting
-// key, the one ApplyEnv read.
-func setEnvVar(key string, lookupEnv func(string) (string, bool)) string {
-	for _, s := range core.Settings() {
-		if s.Key != key {
-			continue
-		}
-		for _, name := range s.Env {
-			if v, ok := lookupEnv(name); ok && v != "" {
-				return name
-			}
-		}
-	}
-	return "?"
 }
 
 // unreadEnv lists the settings' environment variables that are set (not
@@ -305,7 +290,7 @@ func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 // then) or the environment variable read; when a connection setting is at
 // fault and a connection is needed (not -local or -dry-run), how to set the
 // connection follows (with -config: in that file or with flags).
-func configError(err error, f *sendFlags) error {
+func configError(err error, f *sendFlags, lookupEnv func(string) (string, bool)) error {
 	var ce *core.ConfigurationError
 	if !errors.As(err, &ce) {
 		return err
@@ -316,7 +301,8 @@ func configError(err error, f *sendFlags) error {
 		case f.configFile != "" && p.YAMLKey != "":
 			ce.Problems[i].SetBy = "file " + f.configFile
 		case f.configFile == "" && p.EnvVar != "": // the settings were read from the environment
-			ce.Problems[i].SetBy = "env " + p.EnvVar
+			// the variable that gave the value: DATABRICKS_HOST when UNITY_CATALOG_URL is not set
+			ce.Problems[i].SetBy = "env " + cmp.Or(core.EnvVarOf(p.Field, lookupEnv), p.EnvVar)
 		}
 		for _, o := range settingFlags(f, &core.Config{}) {
 			if p.Field != o.field {
@@ -429,12 +415,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	env.stderr = &lockedWriter{w: env.stderr}
 	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
-		return configError(err, f) // named by what set them, as New's
+		return configError(err, f, env.lookupEnv) // named by what set them, as New's
 	}
 	defer restoreErrors() // after w.Close has shut tel down
 	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
 	if err != nil {
-		return configError(err, f)
+		return configError(err, f, env.lookupEnv)
 	}
 
 	if env.mem == nil {

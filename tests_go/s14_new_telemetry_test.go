@@ -108,8 +108,11 @@ func TestNewLogFileOnly(t *testing.T) {
 	}
 }
 
-// TestNewTelemetryOptionWins: a telemetry option takes the place of the
-// Config's observability settings: nothing is written where Config says.
+// TestNewTelemetryOptionWins: a telemetry option takes the place of its part
+// of the Config's observability settings only: with WithLogger the log file
+// is not written (the logs go to the option, with a warning naming
+// log_file), while the metrics and traces are still exported where Config
+// says (s16: any option used to switch all of them off silently).
 func TestNewTelemetryOptionWins(t *testing.T) {
 	dir := t.TempDir()
 	cfg := core.DefaultConfig()
@@ -128,10 +131,13 @@ func TestNewTelemetryOptionWins(t *testing.T) {
 	if err := w.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("with WithLogger, New still wrote %v", entries)
+	if _, err := os.Stat(cfg.LogFile); err == nil {
+		t.Errorf("with WithLogger, New still wrote log_file %s", cfg.LogFile)
 	}
-	if !strings.Contains(got.String(), "zerobus wrapper created") {
+	if _, err := os.Stat(filepath.Join(cfg.ObservabilityOutputDir, "metrics.jsonl")); err != nil {
+		t.Errorf("with WithLogger, the metrics were not exported to observability_output_dir: %v", err)
+	}
+	if !strings.Contains(got.String(), "zerobus wrapper created") || !strings.Contains(got.String(), "log_file (WithLogger)") {
 		t.Errorf("WithLogger's logger got %q", got.String())
 	}
 }

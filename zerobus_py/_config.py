@@ -688,12 +688,23 @@ class WrapperConfiguration:
         self._refuse_placeholders()
         settings = self._settings(include_secret=True, sealed=True)
         ignored = [] if self.observability_enabled else _ignored_export_settings(settings)
-        if ignored and warn:
+        # The Go core's one rule also names the file rotation settings when no log or telemetry file is written.
+        rotation = [k for k in ignored if k in ("observability_max_file_mb", "observability_max_backups")]
+        export = [k for k in ignored if k not in rotation]
+        if export and warn:
             # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one
             # (the original ignored the whole observability_config then, so drop-in code may give one).
             warnings.warn(
-                f"observability_enabled is False, so {' and '.join(ignored)} of observability_config "
-                f"{'is' if len(ignored) == 1 else 'are'} ignored: set observability_enabled=True to export",
+                f"observability_enabled is False, so {' and '.join(export)} of observability_config "
+                f"{'is' if len(export) == 1 else 'are'} ignored: set observability_enabled=True to export",
+                UserWarning,
+                stacklevel=3,
+            )
+        if rotation and warn:
+            warnings.warn(
+                f"no log or telemetry file is written (no log_file, no output_dir exported to), so "
+                f"{' and '.join(rotation)} of observability_config {'rotates' if len(rotation) == 1 else 'rotate'} "
+                "nothing: set one, or leave them unset",
                 UserWarning,
                 stacklevel=3,
             )
