@@ -145,8 +145,14 @@ __all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSo
 
 logger = logging.getLogger("zerobus_py.spark")
 
-#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``: refused.
-_SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
+#: Options Spark itself puts among a sink's options: ``queryName`` (``writeStream.queryName``), ``path``
+#: (``save(path)`` / ``start(path)``: refused), ``checkpointLocation``, and the partitioning / clustering columns of
+#: ``partitionBy`` / ``clusterBy`` (Spark refuses those for a Python data source before the writer is built).
+_SPARK_OPTIONS: Final = frozenset(
+    {"queryname", "path", "checkpointlocation", "__partition_columns", "__clustering_columns"}
+)
+#: Options of the data source itself and Spark's (not settings of the wrapper).
+_SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path"}) | _SPARK_OPTIONS
 #: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
 #: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
 _PART_ROWS: Final = 1 << 18

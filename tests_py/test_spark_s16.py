@@ -1,0 +1,60 @@
+"""The `zerobus` PySpark data source: session 16's fixes (a named streaming query, option errors, duplicates of a
+re-run micro-batch and of a recovery inside a task, a stop while a micro-batch sends, a session-level checkpoint).
+The Spark tests share test_spark.py's fixtures (one local session, one local server)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import SparkSession
+from test_spark import SECRET, jvm_log, options, server, spark, stored_ids, summaries
+
+from zerobus_py import ConfigurationError
+from zerobus_py import spark as zspark
+from zerobus_py.local import LocalServer
+
+__all__ = ["jvm_log", "server", "spark"]  # fixtures, used by name
+
+
+def _parquet_stream(spark: SparkSession, src: Path, files: int, per_file: int) -> Any:
+    src.mkdir()
+    for i in range(files):
+        ids = pa.array(np.arange(i * per_file, (i + 1) * per_file, dtype=np.int64))
+        pq.write_table(pa.table({"id": ids}), src / f"part-{i}.parquet")
+    return spark.readStream.schema("id bigint").option("maxFilesPerTrigger", 1).parquet(str(src))
+
+
+def test_a_named_streaming_query(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
+    """writeStream.queryName(...) puts queryName among the sink's options: the query used to die at its first
+    micro-batch with "queryname: unknown setting"."""
+    table = "main.s16.named"
+    stream = _parquet_stream(spark, tmp_path / "in", 2, 1_000)
+    query = (
+        stream.writeStream.format("zerobus")
+        .queryName("zerobus_s16_named")
+        .options(**options(server, table))
+        .option("checkpointLocation", str(tmp_path / "chk"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination(120)
+    assert query.exception() is None
+    np.testing.assert_array_equal(stored_ids(server, table), np.arange(2_000))
+
+
+def test_spark_options_are_not_settings() -> None:
+    given = {
+        "table_name": "a.b.c",
+        "endpoint": "https://1.zerobus.example.com",
+        "queryName": "q",
+        "checkpointLocation": "/c",
+        "__partition_columns": "[]",
+    }
+    assert zspark._config_from_options(given).table_name == "a.b.c"
