@@ -5,7 +5,6 @@ The Spark tests share test_spark.py's fixtures (one local session, one local ser
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
-from test_spark import SECRET, jvm_log, options, server, spark, stored_ids, summaries
+from pyspark.sql.types import LongType, StructField, StructType
+from test_spark import jvm_log, options, server, spark, stored_ids
 
 from zerobus_py import ConfigurationError
 from zerobus_py import spark as zspark
@@ -58,3 +58,23 @@ def test_spark_options_are_not_settings() -> None:
         "__partition_columns": "[]",
     }
     assert zspark._config_from_options(given).table_name == "a.b.c"
+
+
+def test_a_bad_proxy_url_is_an_options_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy_url with a bad scheme (checked with the values together, not by the settings loader) was reported
+    without "in the zerobus data source options" and named ZEROBUS_PROXY_URL; the password stays redacted. A value
+    from the environment is still named by its variable."""
+    monkeypatch.setenv("ZEROBUS_MAX_MESSAGE_BYTES", "5")
+    given = {
+        "table_name": "a.b.c",
+        "endpoint": "https://1.zerobus.example.com",
+        "proxy_url": "ftp://user:hunter2-pw@proxy.example.com:3128",
+    }
+    with pytest.raises(ConfigurationError) as info:  # the driver's check, before any task starts
+        zspark._Job(given, StructType([StructField("id", LongType())]))
+    text = str(info.value)
+    assert text.startswith("zerobus: in the zerobus data source options: invalid configuration")
+    assert "proxy_url: " in text and '"ftp' in text and "ZEROBUS_PROXY_URL" not in text
+    assert "max_message_bytes (env ZEROBUS_MAX_MESSAGE_BYTES): " in text
+    assert "hunter2-pw" not in text and "hunter2-pw" not in json.dumps(info.value.details)
+    assert {"proxy_url", "max_message_bytes"} <= set(info.value.keys)

@@ -422,6 +422,11 @@ def summarize(
 
 
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
+    """The wrapper settings of the options (see _config_and_env)."""
+    return _config_and_env(options)[0]
+
+
+def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, frozenset[str]]:
     """The wrapper settings: options (the settings' keys, parsed by the Go core's settings loader) over the
     environment.
 
@@ -430,7 +435,7 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     ``proxy_url``) are taken literally (a ``${`` in one is kept as it is); a secret whose whole value is
     ``${NAME}`` is read from the environment variable NAME. Other values may reference variables as ``${NAME}``
     anywhere (``$${`` for a literal ``${``), the YAML loader's rule (``_expand``). An option given as an empty
-    string unsets the key: the environment's value is not used.
+    string unsets the key: the environment's value is not used. Also returns the keys the environment set.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
     # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
@@ -473,10 +478,36 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
     merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ))))
     merged.update(parsed)
+    from_env = set(merged) - set(parsed)
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
-    return WrapperConfiguration._from_settings(merged)
+            from_env.discard(key)
+    return WrapperConfiguration._from_settings(merged), frozenset(from_env)
+
+
+def _options_error(err: ConfigurationError, from_env: frozenset[str]) -> ConfigurationError:
+    """A problem of the settings found when the values are checked together (a proxy_url's scheme, ranges,
+    combinations: by the driver's wrapper), said to be the options', as the settings loader's problems are; a value
+    the environment of the planning process gave is named by its variable, one an option gave by its key alone."""
+    if err.message.startswith("zerobus: in the zerobus data source options"):
+        return err
+    text = "zerobus: in the zerobus data source options: " + _ENV_NOTE.sub(
+        lambda m: _env_note(m, from_env), err.message.removeprefix("zerobus: ")
+    )
+    return ConfigurationError(text, details={**err.details, "message": text})
+
+
+#: How the Go core's problems name a setting's environment variable when it does not know where the settings came
+#: from (``proxy_url (env ZEROBUS_PROXY_URL when loading from the environment): ...``).
+_ENV_NOTE: Final = re.compile(r"\b([a-z][a-z0-9_]*) \(env ([A-Z][A-Z0-9_]*) when loading from the environment\)")
+
+
+def _env_note(m: re.Match[str], from_env: frozenset[str]) -> str:
+    """A problem's setting as the data source's options name it: the key alone when an option gave it (or nothing
+    did: a default or a derived value), with its variable when the environment of the planning process did."""
+    key, variable = m.group(1), m.group(2)
+    return f"{key} (env {variable})" if key in from_env else key
 
 
 def _expand(key: str, value: str) -> str:
@@ -973,7 +1004,7 @@ class _Job:
     """The state a write shares between the driver and its tasks (pickled to the executors)."""
 
     def __init__(self, options: Mapping[str, str], schema: StructType, *, streaming: bool = False) -> None:
-        self.config = _config_from_options(options)
+        self.config, self._from_env = _config_and_env(options)
         lowered = {k.lower(): v for k, v in options.items()}
         # A streaming query's micro-batches are each planned by a new streamWriter, and committed by another one
         # (PySpark builds both from the options): both derive the job id from the query's checkpoint location, so
@@ -1037,7 +1068,13 @@ class _Job:
             )
 
     def _check(self) -> None:
-        wrapper = ZerobusWrapper(self.config)
+        error: ConfigurationError | None = None
+        try:
+            wrapper = ZerobusWrapper(self.config)
+        except ConfigurationError as err:
+            error = _options_error(err, self._from_env)
+        if error is not None:
+            raise error  # outside the except: no traceback frame or context holds the settings (secrets are redacted)
         try:
             if _check_schema(wrapper, self.schema, self.arrow_schema):
                 self.wall_clock = _wall_clock_columns(wrapper, self.arrow_schema)
