@@ -13,8 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StructField, StructType
-from test_spark import jvm_log, options, server, spark, stored_ids
+from test_spark import jvm_log, options, server, spark, stored_ids, summaries
 
 from zerobus_py import ConfigurationError
 from zerobus_py import spark as zspark
@@ -78,3 +79,35 @@ def test_a_bad_proxy_url_is_an_options_error(monkeypatch: pytest.MonkeyPatch) ->
     assert "max_message_bytes (env ZEROBUS_MAX_MESSAGE_BYTES): " in text
     assert "hunter2-pw" not in text and "hunter2-pw" not in json.dumps(info.value.details)
     assert {"proxy_url", "max_message_bytes"} <= set(info.value.keys)
+
+
+def test_summarize_counts_attempts_that_recovered_inside_the_task() -> None:
+    ok = zspark.TaskCommitMessage(partition=0, total_rows=10, durable_rows=10, stream_attempts=1)
+    recovered = zspark.TaskCommitMessage(partition=1, total_rows=10, durable_rows=10, stream_attempts=3)
+    failed = zspark.TaskCommitMessage(partition=2, durable_rows=4, failed=True, stream_attempts=2)
+    s = zspark.summarize("j", [ok, recovered, None], failed_reports=[failed])
+    assert (s.recovered_attempts, s.max_stream_attempts) == (2, 3)
+    assert "2 task attempt(s) recovered inside the task" in s.line() and "stored twice" in s.line()
+    assert zspark.summarize("j", [ok]).recovered_attempts == 0
+
+
+def test_a_recovery_inside_a_task_is_reported(
+    spark: SparkSession, server: LocalServer, tmp_path: Path, jvm_log: Path
+) -> None:
+    """A connection dropped mid-send: the engine re-opens the stream and re-sends the requests without an
+    acknowledgement (result.attempts 2), which may store rows twice. The summary used to say all durable, 0 failed
+    attempts, at INFO; it now counts the attempt and warns."""
+    table = "main.s16.recovered"
+    n = 10_000
+    df = spark.range(0, n, numPartitions=2).select("id", F.concat(F.lit("row-"), F.col("id")).alias("name"))
+    server.inject_fault(table, "drop_connection", after_messages=3)
+    o = options(server, table, report_path=tmp_path, max_message_bytes=20_000)
+    df.write.format("zerobus").mode("append").options(**o).save()
+
+    assert set(np.unique(stored_ids(server, table))) == set(range(n))
+    assert server.stats()["faults_fired"] >= 1
+    [s] = summaries(tmp_path)
+    assert (s["durable_rows"], s["failed_attempts"]) == (n, 0)
+    assert s["recovered_attempts"] == 1 and s["max_stream_attempts"] >= 2, s
+    lines = [x for x in jvm_log.read_text(errors="replace").splitlines() if f"job {s['job_id']} committed" in x]
+    assert len(lines) == 1 and "WARNING" in lines[0] and "recovered inside the task" in lines[0]

@@ -78,9 +78,12 @@ Delivery is at-least-once: Spark retries a failed task by running it again, and 
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
 (``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
-a killed one reports nothing). Give every row a unique key and deduplicate on it downstream (``MERGE`` /
-``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The driver checks the schema once for a batch
-write, and once per query (per planning process) for a stream, not for every micro-batch.
+a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
+re-sends the requests not yet acknowledged) can store rows twice too; the summary counts such attempts
+(``recovered_attempts``), not their duplicates, which the engine cannot tell. Give every row a unique key and
+deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
+driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
+every micro-batch.
 """
 
 from __future__ import annotations
@@ -238,6 +241,10 @@ class TaskCommitMessage(WriterCommitMessage):
         converted_rows: with ``zerobus_writer_disabled``, rows converted and not sent (not counted as durable).
         job_id, run_id: the write (stable across a streaming query's micro-batches) and the planning of this
             job or micro-batch: with ``task_attempt_id`` they tell the driver which reports it got no message for.
+        stream_attempts: the highest number of stream attempts any request of the attempt's sends needed
+            (:attr:`TransmissionResult.attempts`). Above 1, the engine recovered inside the task (a dropped
+            connection, a stream the server closed): it re-opened the stream and re-sent the requests not yet
+            acknowledged, so rows whose acknowledgement was lost may be stored twice (the engine does not count them).
     """
 
     partition: int = 0
@@ -257,9 +264,11 @@ class TaskCommitMessage(WriterCommitMessage):
     converted_rows: int = 0
     job_id: str = ""
     run_id: str = ""
+    stream_attempts: int = 0
 
     def add(self, result: TransmissionResult) -> None:
         """Count one send's result (with ``zerobus_writer_disabled``, its rows as converted, not durable)."""
+        self.stream_attempts = max(self.stream_attempts, result.attempts)
         self.total_rows += result.total_rows
         if result.writer_disabled:
             self.converted_rows += result.successful_count
@@ -286,6 +295,10 @@ class WriteSummary:
     commit message whose partition has no committed attempt (a task that failed after its writer returned, in a
     job that was then aborted): kept, as the only record of the rows those attempts did not store (their other
     rows are stored). ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
+    ``recovered_attempts``: task attempts (committed, or counted from their reports) whose sends recovered inside the
+    task (``stream_attempts`` above 1, at most ``max_stream_attempts``): the engine re-sent requests whose
+    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice. They are
+    not counted in ``failed_attempt_durable_rows`` (the engine cannot tell them).
     """
 
     job_id: str
@@ -316,6 +329,10 @@ class WriteSummary:
     running_attempts: int = 0
     #: on abort: partitions without a commit message and without any attempt's marker or report after the wait
     partitions_without_report: int = 0
+    #: task attempts whose sends re-opened their stream and re-sent unacknowledged requests (duplicates possible)
+    recovered_attempts: int = 0
+    #: the highest number of stream attempts a request of those needed
+    max_stream_attempts: int = 0
 
     def line(self) -> str:
         """One log line."""
@@ -350,6 +367,12 @@ class WriteSummary:
             )
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
+        if self.recovered_attempts:
+            text += (
+                f"; {self.recovered_attempts} task attempt(s) recovered inside the task (a request needed up to "
+                f"{self.max_stream_attempts} stream attempts): rows whose acknowledgement was lost were sent again and "
+                "may be stored twice, not counted here (at-least-once)"
+            )
         if self.kept_quarantine_files:
             text += (
                 f"; {len(self.kept_quarantine_files)} quarantine files kept of task attempts that did not commit "
@@ -410,12 +433,20 @@ def summarize(
         s.quarantined_rows += m.quarantined_rows
         if m.quarantine_file:
             s.quarantine_files.append(m.quarantine_file)
+        _count_recovery(s, m)
     for r in failed_reports:
+        _count_recovery(s, r)
         s.failed_attempts += 1
         s.superseded_attempts += not r.failed
         s.failed_attempt_durable_rows += r.durable_rows
         s.failed_attempt_unknown_rows += r.unknown_rows
     return s
+
+
+def _count_recovery(s: WriteSummary, m: TaskCommitMessage) -> None:
+    if m.stream_attempts > 1:
+        s.recovered_attempts += 1
+        s.max_stream_attempts = max(s.max_stream_attempts, m.stream_attempts)
 
 
 # -- options -----------------------------------------------------------------
@@ -1383,6 +1414,7 @@ class _Job:
             or s.kept_quarantine_files
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
+            or s.recovered_attempts
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
