@@ -5,6 +5,8 @@ The Spark tests share test_spark.py's fixtures (one local session, one local ser
 from __future__ import annotations
 
 import json
+import logging
+import types
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,61 @@ def test_a_recovery_inside_a_task_is_reported(
     assert s["recovered_attempts"] == 1 and s["max_stream_attempts"] >= 2, s
     lines = [x for x in jvm_log.read_text(errors="replace").splitlines() if f"job {s['job_id']} committed" in x]
     assert len(lines) == 1 and "WARNING" in lines[0] and "recovered inside the task" in lines[0]
+
+
+OLD, NEW = "aaaaaaaa", "bbbbbbbb"
+
+
+def _job(tmp_path: Path, run_id: str, *, streaming: bool = True) -> Any:
+    """A _Job with only what the report functions use (its constructor checks the table on a server)."""
+    job = object.__new__(zspark._Job)
+    job.report_path = str(tmp_path / "r")
+    job.job_id = "q0123456789abcdef"
+    job.run_id = run_id
+    job.streaming = streaming
+    job.stable = True
+    job.quarantine_path = None
+    job.config = types.SimpleNamespace(table_name="main.s16.t")
+    return job
+
+
+def test_a_rerun_micro_batchs_commit_reports_the_earlier_runs_killed_attempts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The query was stopped while micro-batch 7 was sending: its attempt of partition 0 (run OLD) was killed (a
+    start marker, never a report) after storing rows, and the abort kept its summary. The re-run (NEW) re-sent the
+    partition and committed: its summary said 0 failed attempts, at INFO, as it looked only at its own run's
+    files. It now counts the earlier run's unreported attempt, names the aborted run's summary, and warns."""
+    d = tmp_path / "r" / "q0123456789abcdef" / "batch-7"
+    d.mkdir(parents=True)
+    (d / f"started-task-p00000-a0-t11-r{OLD}").write_text("{}")
+    (d / f"started-task-p00001-a0-t12-r{OLD}").write_text("{}")  # reported: counted as a failed attempt
+    (d / f"task-p00001-a0-t12-r{OLD}.json").write_text(json.dumps({"partition": 1, "durable_rows": 5, "failed": True}))
+    aborted = "summary-20260101T000000-aborted-0123abcd.json"
+    (d / aborted).write_text("{}")
+    planner = _job(tmp_path, NEW + "0" * 24)  # the re-run's tasks
+    job = _job(tmp_path, "cccccccc" + "0" * 24)  # the committing writer: another run id than the planner's
+    monkeypatch.setattr(zspark, "_pause", lambda _: None)
+    messages = []
+    for p in (0, 1):
+        task = zspark._Task(p, 0, 20 + p, 7)
+        m = zspark.TaskCommitMessage(p, 0, 20 + p, 7, job_id=job.job_id, run_id=planner.run_id, durable_rows=10)
+        planner._mark_started(task)
+        planner._report(task, m)
+        messages.append(m)
+    with caplog.at_level(logging.INFO, logger="zerobus_py.spark"):
+        s = job.finish(list(messages), 7, aborted=False)
+    assert (s.earlier_run_unreported_attempts, s.earlier_run_summaries) == (1, [aborted])
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.running_attempts) == (1, 5, 0)
+    [record] = [r for r in caplog.records if "micro-batch 7" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert "an earlier run of this micro-batch" in record.getMessage() and aborted in record.getMessage()
+    saved = json.loads((d / "summary.json").read_text())
+    assert saved["earlier_run_unreported_attempts"] == 1
+
+    # A micro-batch run once: nothing of the kind
+    job.job_id = planner.job_id = "q-other"
+    m = zspark.TaskCommitMessage(0, 0, 30, 7, job_id=job.job_id, run_id=planner.run_id)
+    planner._mark_started(zspark._Task(0, 0, 30, 7))
+    planner._report(zspark._Task(0, 0, 30, 7), m)
+    assert job.finish([m], 7, aborted=False).earlier_run_unreported_attempts == 0

@@ -72,7 +72,9 @@ not durable. Options of the data source itself:
     without one as ``running_attempts``; on ``abort``, a partition without a commit message and without any marker is
     waited for while new markers or reports appear (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
-    ``summary-<time>-<committed|aborted>-<id>.json``.
+    ``summary-<time>-<committed|aborted>-<id>.json``. A micro-batch re-run after a restart counts the attempts of its
+    earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
+    (their partitions' rows may be stored twice) and warns.
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
@@ -333,6 +335,11 @@ class WriteSummary:
     recovered_attempts: int = 0
     #: the highest number of stream attempts a request of those needed
     max_stream_attempts: int = 0
+    #: streaming: task attempts of an earlier run of this micro-batch (before a restart from the checkpoint) that
+    #: started and never reported (killed with the query or its driver): rows they made durable are stored twice
+    earlier_run_unreported_attempts: int = 0
+    #: streaming: the summaries the aborts of earlier runs of this micro-batch kept (names in its report directory)
+    earlier_run_summaries: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One log line."""
@@ -390,6 +397,14 @@ class WriteSummary:
                 f"; {self.partitions_without_report} partition(s) without a commit message had no task attempt "
                 "report (not started, still starting, or killed): rows an attempt of theirs stores are not counted here"
             )
+        if self.earlier_run_unreported_attempts:
+            text += (
+                f"; an earlier run of this micro-batch (before a restart) had {self.earlier_run_unreported_attempts} "
+                "task attempt(s) that started and never reported (killed): rows they had made durable are stored "
+                "twice (this run re-sent their partitions), up to those partitions' rows, not counted here"
+            )
+            if self.earlier_run_summaries:
+                text += f" (the earlier run's summary: {', '.join(self.earlier_run_summaries)})"
         if not self.attempts_counted:
             if self.aborted:
                 text += "; task attempts still running after the abort may store rows not counted here"
@@ -1285,6 +1300,25 @@ class _Job:
                 infos = [i for i in infos if (m := _RUN_IN_NAME.search(i.base_name)) and m.group(1) in runs]
         return {i.base_name for i in infos}
 
+    def _earlier_runs(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, list[str]]:
+        """Streaming: the start markers without a report of the earlier runs of this micro-batch (a re-run after a
+        restart shares the directory with them; their attempts killed with the query never report), and the
+        summaries the aborts of those runs kept. Their reports are counted among the failed attempts already."""
+        d = self._report_dir(batch_id)
+        if d is None or not self.streaming:
+            return 0, []
+        fs, p = _path_fs(d)
+        names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))}
+        ours = self._attempt_files(batch_id, messages)
+        reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
+        earlier = [
+            n
+            for n in names - ours
+            if n.startswith(_STARTED) and _RUN_IN_NAME.search(n) and n.removeprefix(_STARTED) not in reports
+        ]
+        summaries = sorted(n for n in names if n.startswith("summary-") and "-aborted-" in n) if earlier else []
+        return len(earlier), summaries
+
     def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
         of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
@@ -1400,6 +1434,10 @@ class _Job:
         s.attempts_counted = self.report_path is not None
         s.running_attempts, s.partitions_without_report = running, unreported
         try:
+            s.earlier_run_unreported_attempts, s.earlier_run_summaries = self._earlier_runs(batch_id, messages)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
+        try:
             s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
                 batch_id, messages, aborted
             )
@@ -1415,6 +1453,7 @@ class _Job:
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
             or s.recovered_attempts
+            or s.earlier_run_unreported_attempts
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
