@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,77 @@ def test_a_rerun_micro_batchs_commit_reports_the_earlier_runs_killed_attempts(
     planner._mark_started(zspark._Task(0, 0, 30, 7))
     planner._report(zspark._Task(0, 0, 30, 7), m)
     assert job.finish([m], 7, aborted=False).earlier_run_unreported_attempts == 0
+
+
+class _Clock:
+    """The driver's clock of _await_reports, advanced by its pauses."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, on_pause: Any = None) -> None:
+        self.now = 1000.0
+        self.on_pause = on_pause
+        monkeypatch.setattr(zspark, "_now", lambda: self.now)
+        monkeypatch.setattr(zspark, "_pause", self.pause)
+
+    def pause(self, seconds: float) -> None:
+        self.now += seconds
+        if self.on_pause is not None:
+            self.on_pause(self.now)
+
+
+def _aborting_job(tmp_path: Path) -> tuple[Any, Path]:
+    job = _job(tmp_path, NEW + "0" * 24, streaming=False)
+    d = tmp_path / "r" / job.job_id
+    d.mkdir(parents=True)
+    return job, d
+
+
+def test_an_abort_stops_waiting_for_a_killed_attempt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """query.stop() while a micro-batch sends: Spark kills the attempt's Python worker, which never reports, and
+    the abort waited the whole _ABORT_WAIT (30 s) for its report. A running attempt rewrites its marker; one whose
+    marker stopped changing for _SILENT seconds is given up on."""
+    job, d = _aborting_job(tmp_path)
+    (d / "started-task-p00000-a0-t1").write_text("{}")  # killed: never rewritten
+    clock = _Clock(monkeypatch)
+    start = clock.now
+    s = job.finish([None], None, aborted=True)
+    assert s.running_attempts == 1
+    assert zspark._SILENT <= clock.now - start < zspark._ABORT_WAIT
+
+
+def test_an_abort_waits_for_an_attempt_whose_marker_beats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attempt still sending (its marker rewritten) is waited for past _SILENT, until it reports."""
+    job, d = _aborting_job(tmp_path)
+    marker = d / "started-task-p00000-a0-t1"
+    marker.write_text("{}")
+    reported_at = 1000.0 + zspark._SILENT * 2
+
+    def beat(now: float) -> None:
+        if now < reported_at:
+            os.utime(marker, (now, now))  # the heartbeat: a new mtime
+        elif marker.exists():
+            job._report(zspark._Task(0, 0, 1, None), zspark.TaskCommitMessage(0, 0, 1, None, durable_rows=7))
+
+    clock = _Clock(monkeypatch, beat)
+    s = job.finish([None], None, aborted=True)
+    assert (s.running_attempts, s.failed_attempts, s.failed_attempt_durable_rows) == (0, 1, 7)
+    assert clock.now >= reported_at
+
+
+def test_a_running_attempt_rewrites_its_marker_until_it_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zspark, "_HEARTBEAT", 0.01)
+    job = _job(tmp_path, NEW + "0" * 24)
+    task = zspark._Task(0, 0, 1, 7)
+    beat = job._mark_started(task)
+    marker = Path(job._report_dir(7)) / f"started-task-p00000-a0-t1-r{NEW}"
+    try:
+        os.utime(marker, (1, 1))
+        for _ in range(2000):  # until the heartbeat rewrote it
+            if marker.stat().st_mtime > 1:
+                break
+            time.sleep(0.01)
+        assert marker.stat().st_mtime > 1
+    finally:
+        beat.stop()
+    job._report(task, zspark.TaskCommitMessage(0, 0, 1, 7, run_id=job.run_id))
+    time.sleep(0.05)
+    assert not marker.exists(), "stopped before the report: the marker does not come back"

@@ -68,9 +68,11 @@ not durable. Options of the data source itself:
     derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
-    marker; an attempt Spark failed and retried may still be sending when its retry commits) and counts those still
-    without one as ``running_attempts``; on ``abort``, a partition without a commit message and without any marker is
-    waited for while new markers or reports appear (``partitions_without_report`` when none came).
+    marker, rewritten every second while the attempt runs; one unchanged for 6 s is an attempt Spark killed, e.g. on
+    ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be sending when its retry
+    commits) and counts those still without one as ``running_attempts``; on ``abort``, a partition without a commit
+    message and without any marker is waited for while new markers or reports appear (``partitions_without_report``
+    when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
     ``summary-<time>-<committed|aborted>-<id>.json``. A micro-batch re-run after a restart counts the attempts of its
     earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
@@ -101,12 +103,13 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -208,6 +211,12 @@ _ABORT_WAIT: Final = 30.0
 #: ... and, once no started attempt is pending, how long it waits for a partition without any attempt's marker or
 #: report while new markers or reports keep appearing (a task whose Python writer starts after the abort).
 _ABORT_IDLE: Final = 2.0
+#: Seconds between two rewrites of a running attempt's start marker (its heartbeat: the marker's mtime changes).
+_HEARTBEAT: Final = 1.0
+#: A commit or abort stops waiting for an attempt whose marker's mtime has not changed for this long (as the
+#: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
+#: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
+_SILENT: Final = 6.0
 #: The partition in a marker's or report's name.
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
@@ -1147,7 +1156,7 @@ class _Job:
             else None
         )
         start = time.monotonic()
-        self._mark_started(task)
+        heartbeat = self._mark_started(task)
         if self.wall_clock:
             items = _to_wall_clock(_as_arrow(items, self.arrow_schema), self.wall_clock)
         try:
@@ -1174,11 +1183,13 @@ class _Job:
                     quarantine.discard()
                 except Exception as err:
                     logger.warning("zerobus: cannot delete the quarantine file of a failed attempt: %s", err)
+            heartbeat.stop()
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
             raise TaskWriteError(self._failure_text(task, msg, exc)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
+        heartbeat.stop()
         self._report(task, msg)
         return msg
 
@@ -1257,20 +1268,40 @@ class _Job:
             fs, p = _path_fs(d)
             fs.delete_file(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}")
 
-    def _mark_started(self, task: _Task) -> None:
-        """Write the marker of a starting attempt beside the reports: an abort waits for the report of each."""
+    def _mark_started(self, task: _Task) -> _Heartbeat:
+        """Write the marker of a starting attempt beside the reports (a commit or abort waits for the report of
+        each), and rewrite it every _HEARTBEAT seconds until the attempt reports: a marker that stops changing is
+        an attempt that was killed."""
         d = self._report_dir(task.batch_id)
         if d is None:
-            return
+            return _Heartbeat(None, "")
         try:
             fs, p = _path_fs(d)
             fs.create_dir(p, recursive=True)
-            with fs.open_output_stream(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}") as f:
-                f.write(b"{}")
+            marker = f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}"
+            _write_marker(fs, marker)
         except Exception as err:  # a marker must not fail the write
             logger.warning("zerobus: cannot write the task marker in %s: %s", d, err)
+            return _Heartbeat(None, "")
+        return _Heartbeat(fs, marker)
 
-    def _attempt_files(self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ()) -> set[str]:
+    @overload
+    def _attempt_files(
+        self,
+        batch_id: int | None,
+        messages: Iterable[WriterCommitMessage | None] = ...,
+        *,
+        mtimes: Literal[False] = ...,
+    ) -> set[str]: ...
+
+    @overload
+    def _attempt_files(
+        self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ..., *, mtimes: Literal[True]
+    ) -> dict[str, Any]: ...
+
+    def _attempt_files(
+        self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = (), *, mtimes: bool = False
+    ) -> set[str] | dict[str, Any]:
         """The names of the start markers and reports of this job's (micro-batch's) attempts; in streaming only
         those of the planning being committed or aborted. A micro-batch re-run after a restart shares the directory
         with the earlier run, whose attempts killed with the old driver left markers that never get a report. That
@@ -1279,7 +1310,7 @@ class _Job:
         run id), so its own run id does not tell."""
         d = self._report_dir(batch_id)
         if d is None:
-            return set()
+            return {} if mtimes else set()
         fs, p = _path_fs(d)
         infos = [
             i
@@ -1298,6 +1329,8 @@ class _Job:
                     runs = {m.group(1)}
             if runs:
                 infos = [i for i in infos if (m := _RUN_IN_NAME.search(i.base_name)) and m.group(1) in runs]
+        if mtimes:
+            return {i.base_name: i.mtime for i in infos}
         return {i.base_name for i in infos}
 
     def _earlier_runs(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, list[str]]:
@@ -1330,20 +1363,27 @@ class _Job:
             return 0, 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
         wanted = set(range(len(messages))) - committed
-        deadline = time.monotonic() + _ABORT_WAIT
-        changed = time.monotonic()
+        deadline = _now() + _ABORT_WAIT
+        changed = _now()
         seen: set[str] = set()
+        beats: dict[str, tuple[Any, float]] = {}  # a marker's last mtime, and when the driver saw it change
         try:
             while True:
-                names = self._attempt_files(batch_id, messages)
+                times = self._attempt_files(batch_id, messages, mtimes=True)
+                names = set(times)
+                now = _now()
                 if names != seen:
-                    seen, changed = names, time.monotonic()
+                    seen, changed = names, now
                 reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
                 pending = [n for n in names if n.startswith(_STARTED) and n.removeprefix(_STARTED) not in reports]
+                for n in pending:
+                    if n not in beats or beats[n][0] != times[n]:
+                        beats[n] = (times[n], now)
+                # an attempt whose marker stopped changing was killed: no report will come (no mtime: waited for)
+                alive = [n for n in pending if times[n] is None or now - beats[n][1] < _SILENT]
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
-                now = time.monotonic()
-                if (not pending and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
+                if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
                     return len(pending), len(missing)
                 _pause(0.5)
         except Exception as err:
@@ -1473,6 +1513,41 @@ class _Job:
 
 def _pause(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _write_marker(fs: pafs.FileSystem, path: str) -> None:
+    with fs.open_output_stream(path) as f:
+        f.write(b"{}")
+
+
+class _Heartbeat:
+    """Rewrites a running attempt's start marker every _HEARTBEAT seconds (its mtime changes) until stopped."""
+
+    def __init__(self, fs: pafs.FileSystem | None, marker: str) -> None:
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        if fs is None:
+            return
+        self._fs, self._marker = fs, marker
+        self._thread = threading.Thread(target=self._run, name="zerobus-task-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(_HEARTBEAT):
+            try:
+                _write_marker(self._fs, self._marker)
+            except Exception as err:  # the marker only tells a commit or abort how long to wait
+                logger.debug("zerobus: cannot rewrite the task marker %s: %s", self._marker, err)
+
+    def stop(self) -> None:
+        """Stop rewriting (before the report is written and the marker deleted, which must not come back)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
