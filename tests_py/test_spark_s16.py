@@ -247,3 +247,67 @@ def test_a_running_attempt_rewrites_its_marker_until_it_stops(tmp_path: Path, mo
     job._report(task, zspark.TaskCommitMessage(0, 0, 1, 7, run_id=job.run_id))
     time.sleep(0.05)
     assert not marker.exists(), "stopped before the report: the marker does not come back"
+
+
+def test_a_session_checkpoint_gives_one_job_directory_and_one_check(
+    spark: SparkSession, server: LocalServer, tmp_path: Path
+) -> None:
+    """With the checkpoint set only by spark.sql.streaming.checkpointLocation (no checkpointLocation option),
+    report_path got a new job directory per micro-batch and the driver checked the schema (a stream and a token)
+    at every micro-batch. The tasks now name the query's directory by its query id, and the check is made once."""
+    table = "main.s16.sessionchk"
+    batches, per_file = 3, 1_000
+    stream = _parquet_stream(spark, tmp_path / "in", batches, per_file)
+    reports = tmp_path / "reports"
+    before = server.stats()
+    spark.conf.set("spark.sql.streaming.checkpointLocation", str(tmp_path / "chk"))
+    try:
+        query = (
+            stream.writeStream.format("zerobus")
+            .options(**options(server, table, report_path=reports))
+            .trigger(availableNow=True)
+            .start()
+        )
+        query.awaitTermination(120)
+    finally:
+        spark.conf.unset("spark.sql.streaming.checkpointLocation")
+    assert query.exception() is None
+    after = server.stats()
+    np.testing.assert_array_equal(stored_ids(server, table), np.arange(batches * per_file))
+    [job] = list(reports.iterdir())
+    done = summaries(reports)
+    assert sorted(s["batch_id"] for s in done) == list(range(batches))
+    assert all(s["job_id"] == job.name and s["durable_rows"] == per_file for s in done)
+    assert job.name == zspark._query_job_id(query.id)
+    assert after["streams_created"] - before["streams_created"] == batches + 1  # one per task, one check
+
+
+def test_a_named_querys_job_is_its_name_without_the_checkpoint_option(server: LocalServer) -> None:
+    """Spark's checkpoint of a named query without the option is <spark.sql.streaming.checkpointLocation>/<name>,
+    the same at every start: its planning and the writer that commits (another process) derive one job id from
+    the name (and table)."""
+    schema = StructType([StructField("id", LongType())])
+    o = {**options(server, "main.s16.named2"), "client_secret": server.client_secret}
+    a = zspark._Job({**o, "queryName": "events"}, schema, streaming=True)
+    b = zspark._Job({**o, "queryname": "events"}, schema, streaming=True)
+    c = zspark._Job({**o, "queryName": "other"}, schema, streaming=True)
+    assert a.stable and a.job_id == b.job_id != c.job_id and a.job_id.startswith("q")
+    assert a.run_id != b.run_id
+
+
+def test_an_abort_without_messages_finds_the_querys_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unnamed query planned without the checkpointLocation option, whose micro-batch 3 failed in every task:
+    no commit message names the job, so the abort looked in its own planning's directory. It takes the query
+    directory whose batch-3 holds the newest marker or report."""
+    job = _job(tmp_path, NEW + "0" * 24)
+    job.stable, job.job_id = False, "planning-run"
+    for name, age in (("q-older", 600), ("q-this", 0)):
+        d = tmp_path / "r" / name / "batch-3"
+        d.mkdir(parents=True)
+        (d / f"task-p00000-a0-t1-r{OLD}.json").write_text(json.dumps({"durable_rows": 4, "failed": True}))
+        t = time.time() - age
+        os.utime(d / f"task-p00000-a0-t1-r{OLD}.json", (t, t))
+    _Clock(monkeypatch)
+    s = job.finish([None], 3, aborted=True)
+    assert s.job_id == "q-this" and (s.failed_attempts, s.failed_attempt_durable_rows) == (1, 4)
+    assert (tmp_path / "r" / "q-this" / "batch-3" / "summary.json").exists()

@@ -65,7 +65,9 @@ not durable. Options of the data source itself:
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
-    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
+    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts; without the
+    option (the checkpoint set by ``spark.sql.streaming.checkpointLocation``), from its ``queryName`` (Spark's
+    checkpoint is then ``<conf>/<queryName>``), or for an unnamed query from the query id its tasks see. Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
     marker, rewritten every second while the attempt runs; one unchanged for 6 s is an attempt Spark killed, e.g. on
@@ -169,6 +171,8 @@ _PART_BYTES: Final = 32 << 20
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Spark's local property holding a streaming task's query id (the checkpoint keeps it across restarts).
+_QUERY_ID_PROPERTY: Final = "sql.streaming.queryId"
 #: Seconds the driver's schema check may take (with arrow_flight it reads the table's columns from Unity Catalog).
 _CHECK_TIMEOUT: Final = 60.0
 #: How long the driver waits for the wrapper of that check to close (it sent nothing).
@@ -812,6 +816,8 @@ class _Task:
     attempt: int
     task_attempt_id: int
     batch_id: int | None
+    #: the streaming query's id (None in batch mode)
+    query_id: str | None = None
 
     @classmethod
     def current(cls) -> _Task:
@@ -819,7 +825,13 @@ class _Task:
         if ctx is None:  # called outside a Spark task (unit tests)
             return cls(0, 0, 0, None)
         bid = ctx.getLocalProperty(_BATCH_ID_PROPERTY)
-        return cls(ctx.partitionId(), ctx.attemptNumber(), ctx.taskAttemptId(), None if bid is None else int(bid))
+        return cls(
+            ctx.partitionId(),
+            ctx.attemptNumber(),
+            ctx.taskAttemptId(),
+            None if bid is None else int(bid),
+            ctx.getLocalProperty(_QUERY_ID_PROPERTY) or None,
+        )
 
     def name(self) -> str:
         return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
@@ -1067,10 +1079,18 @@ class _Job:
         # e.g. a micro-batch re-run after a restart.
         self.run_id = uuid.uuid4().hex
         self.streaming = streaming
+        # Without the checkpointLocation option, Spark's checkpoint is <spark.sql.streaming.checkpointLocation>/
+        # <queryName> for a named query (the same at every start), which this process cannot read, and for an
+        # unnamed one <that conf>/<a new UUID> (a new query at every start): a named query's job id comes from its
+        # name (and table), an unnamed one's from its query id, which only its tasks see (see write and finish).
         checkpoint = lowered.get("checkpointlocation") or ""
-        self.stable = streaming and bool(checkpoint)
-        if self.stable:
+        name = lowered.get("queryname") or ""
+        self.stable = streaming and bool(checkpoint or name)
+        if streaming and checkpoint:
             identity = checkpoint.encode() + b"\0" + _query_metadata(checkpoint)
+            self.job_id = "q" + hashlib.sha256(identity).hexdigest()[:31]
+        elif streaming and name:
+            identity = b"queryName\0" + name.encode() + b"\0" + (self.config.table_name or "").encode()
             self.job_id = "q" + hashlib.sha256(identity).hexdigest()[:31]
         else:
             self.job_id = self.run_id
@@ -1104,7 +1124,9 @@ class _Job:
         if not streaming:
             self._check()
             return
-        digest = _check_digest(self.job_id, schema.json(), self.config)
+        # an unnamed query without the checkpointLocation option: checked once per schema and settings (its job
+        # id here is this planning's)
+        digest = _check_digest(self.job_id if self.stable else "", schema.json(), self.config)
         if _committing() or digest in _CHECKED:
             self.wall_clock = _CHECKED.get(digest, ())
             return
@@ -1147,6 +1169,8 @@ class _Job:
 
     def write(self, items: Iterator[Any]) -> TaskCommitMessage:
         task = _Task.current()
+        if self.streaming and not self.stable and task.query_id:  # the query's directory, not the planning's
+            self.job_id = _query_job_id(task.query_id)
         msg = TaskCommitMessage(
             task.partition, task.attempt, task.task_attempt_id, task.batch_id, job_id=self.job_id, run_id=self.run_id
         )
@@ -1333,6 +1357,26 @@ class _Job:
             return {i.base_name: i.mtime for i in infos}
         return {i.base_name for i in infos}
 
+    def _newest_query(self, batch_id: int) -> str | None:
+        """An abort of an unnamed query planned without the checkpointLocation option, with no commit message to
+        name its job: the query directory (``q*``) whose ``batch-<id>`` holds the newest marker or report."""
+        if self.report_path is None:
+            return None
+        try:
+            fs, root = _path_fs(self.report_path)
+            newest: tuple[Any, str] | None = None
+            for q in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+                if q.type != pafs.FileType.Directory or not q.base_name.startswith("q"):
+                    continue
+                for i in fs.get_file_info(pafs.FileSelector(f"{q.path}/batch-{batch_id}", allow_not_found=True)):
+                    fresh = i.mtime is not None and (newest is None or i.mtime > newest[0])
+                    if i.base_name.startswith(("task-", _STARTED)) and fresh:
+                        newest = (i.mtime, q.base_name)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the report directory %s: %s", self.report_path, err)
+            return None
+        return None if newest is None else newest[1]
+
     def _earlier_runs(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, list[str]]:
         """Streaming: the start markers without a report of the earlier runs of this micro-batch (a re-run after a
         restart shares the directory with them; their attempts killed with the query never report), and the
@@ -1458,10 +1502,12 @@ class _Job:
 
     def finish(self, messages: list[WriterCommitMessage | None], batch_id: int | None, aborted: bool) -> WriteSummary:
         _ensure_log_handler()
-        if not self.stable:  # streaming without a checkpointLocation option: the tasks name the job
+        if not self.stable:  # an unnamed query without a checkpointLocation option: the tasks name the job
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
+            elif not ids and self.streaming and batch_id is not None:
+                self.job_id = self._newest_query(batch_id) or self.job_id
         # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
         # not reported when its retry commits; its durable rows belong in this summary.
         running, unreported = self._await_reports(batch_id, messages)
@@ -1509,6 +1555,11 @@ class _Job:
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+def _query_job_id(query_id: str) -> str:
+    """The job id of a streaming query known by its id (Spark keeps it in the checkpoint: the same at a restart)."""
+    return "q" + hashlib.sha256(b"queryId\0" + query_id.encode()).hexdigest()[:31]
 
 
 def _pause(seconds: float) -> None:
