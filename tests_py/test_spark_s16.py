@@ -95,9 +95,7 @@ def test_summarize_counts_attempts_that_recovered_inside_the_task() -> None:
     assert zspark.summarize("j", [ok]).recovered_attempts == 0
 
 
-def test_a_recovery_inside_a_task_is_reported(
-    spark: SparkSession, server: LocalServer, tmp_path: Path, jvm_log: Path
-) -> None:
+def test_a_recovery_inside_a_task_is_reported(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
     """A connection dropped mid-send: the engine re-opens the stream and re-sends the requests without an
     acknowledgement (result.attempts 2), which may store rows twice. The summary used to say all durable, 0 failed
     attempts, at INFO; it now counts the attempt and warns."""
@@ -113,8 +111,18 @@ def test_a_recovery_inside_a_task_is_reported(
     [s] = summaries(tmp_path)
     assert (s["durable_rows"], s["failed_attempts"]) == (n, 0)
     assert s["recovered_attempts"] == 1 and s["max_stream_attempts"] >= 2, s
-    lines = [x for x in jvm_log.read_text(errors="replace").splitlines() if f"job {s['job_id']} committed" in x]
-    assert len(lines) == 1 and "WARNING" in lines[0] and "recovered inside the task" in lines[0]
+
+
+def test_a_recovered_attempt_makes_the_commit_line_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    job = _job(tmp_path, NEW + "0" * 24, streaming=False)
+    monkeypatch.setattr(zspark, "_pause", lambda _: None)
+    m = zspark.TaskCommitMessage(0, 0, 1, None, total_rows=10, durable_rows=10, stream_attempts=2, run_id=job.run_id)
+    with caplog.at_level(logging.INFO, logger="zerobus_py.spark"):
+        job.finish([m], None, aborted=False)
+    [record] = [r for r in caplog.records if "committed" in r.getMessage()]
+    assert record.levelno == logging.WARNING and "recovered inside the task" in record.getMessage()
 
 
 OLD, NEW = "aaaaaaaa", "bbbbbbbb"

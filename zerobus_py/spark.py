@@ -221,6 +221,8 @@ _HEARTBEAT: Final = 1.0
 #: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
 #: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
 _SILENT: Final = 6.0
+#: How long a finishing attempt waits for its heartbeat's last rewrite of the marker.
+_HEARTBEAT_JOIN: Final = 30.0
 #: The partition in a marker's or report's name.
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
@@ -1598,7 +1600,9 @@ class _Heartbeat:
         """Stop rewriting (before the report is written and the marker deleted, which must not come back)."""
         self._stopped.set()
         if self._thread is not None:
-            self._thread.join()
+            # a rewrite still hanging after this may bring the marker back beside the report: harmless (a marker
+            # with a report is not waited for), so a storage that hangs does not hold the task
+            self._thread.join(_HEARTBEAT_JOIN)
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
