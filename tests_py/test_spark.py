@@ -1451,6 +1451,8 @@ def test_pyspark_40_streaming_rows_store_the_utc_wall_clock_and_the_driver_says_
         zspark._Job(o, schema, streaming=True)
     assert not [r for r in caplog.records if "PySpark 4.0" in r.getMessage()]
     monkeypatch.setattr(zspark, "STREAM_ARROW", False)
+    # another planning process (one checks a query without a checkpointLocation option once per schema and settings)
+    monkeypatch.setattr(zspark, "_CHECKED", {})
     with caplog.at_level("WARNING", logger=zspark.logger.name):
         job = zspark._Job(o, schema, streaming=True)
     assert job.wall_clock == ("ts",)

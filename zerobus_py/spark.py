@@ -65,22 +65,31 @@ not durable. Options of the data source itself:
     A directory: each task attempt writes a JSON report there (``<job>/[batch-<id>/]task-*.json``) and the
     driver's ``commit`` / ``abort`` a ``summary.json`` with the totals, including the rows that the attempts without
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
-    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts. Without it,
+    derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts; without the
+    option (the checkpoint set by ``spark.sql.streaming.checkpointLocation``), from its ``queryName`` (Spark's
+    checkpoint is then ``<conf>/<queryName>``), or for an unnamed query from the query id its tasks see. Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
-    marker; an attempt Spark failed and retried may still be sending when its retry commits) and counts those still
-    without one as ``running_attempts``; on ``abort``, a partition without a commit message and without any marker is
-    waited for while new markers or reports appear (``partitions_without_report`` when none came).
+    marker, rewritten every second while the attempt runs; one unchanged for 6 s is an attempt Spark killed, e.g. on
+    ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be sending when its retry
+    commits) and counts those still without one as ``running_attempts``; on ``abort``, a partition without a commit
+    message and without any marker is waited for while new markers or reports appear (``partitions_without_report``
+    when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
-    ``summary-<time>-<committed|aborted>-<id>.json``.
+    ``summary-<time>-<committed|aborted>-<id>.json``. A micro-batch re-run after a restart counts the attempts of its
+    earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
+    (their partitions' rows may be stored twice) and warns.
 
 Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
 whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
 (``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
-a killed one reports nothing). Give every row a unique key and deduplicate on it downstream (``MERGE`` /
-``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The driver checks the schema once for a batch
-write, and once per query (per planning process) for a stream, not for every micro-batch.
+a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
+re-sends the requests not yet acknowledged) can store rows twice too; the summary counts such attempts
+(``recovered_attempts``), not their duplicates, which the engine cannot tell. Give every row a unique key and
+deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
+driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
+every micro-batch.
 """
 
 from __future__ import annotations
@@ -96,12 +105,13 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -145,8 +155,14 @@ __all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSo
 
 logger = logging.getLogger("zerobus_py.spark")
 
-#: Options of the data source itself (not settings of the wrapper). Spark adds ``path`` for ``save(path)``: refused.
-_SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path", "path", "checkpointlocation"})
+#: Options Spark itself puts among a sink's options: ``queryName`` (``writeStream.queryName``), ``path``
+#: (``save(path)`` / ``start(path)``: refused), ``checkpointLocation``, and the partitioning / clustering columns of
+#: ``partitionBy`` / ``clusterBy`` (Spark refuses those for a Python data source before the writer is built).
+_SPARK_OPTIONS: Final = frozenset(
+    {"queryname", "path", "checkpointlocation", "__partition_columns", "__clustering_columns"}
+)
+#: Options of the data source itself and Spark's (not settings of the wrapper).
+_SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path"}) | _SPARK_OPTIONS
 #: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
 #: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
 _PART_ROWS: Final = 1 << 18
@@ -155,6 +171,8 @@ _PART_BYTES: Final = 32 << 20
 _ROWS_PER_BATCH: Final = 10_000
 #: Spark's local property holding the micro-batch id of a streaming task.
 _BATCH_ID_PROPERTY: Final = "streaming.sql.batchId"
+#: Spark's local property holding a streaming task's query id (the checkpoint keeps it across restarts).
+_QUERY_ID_PROPERTY: Final = "sql.streaming.queryId"
 #: Seconds the driver's schema check may take (with arrow_flight it reads the table's columns from Unity Catalog).
 _CHECK_TIMEOUT: Final = 60.0
 #: How long the driver waits for the wrapper of that check to close (it sent nothing).
@@ -197,6 +215,14 @@ _ABORT_WAIT: Final = 30.0
 #: ... and, once no started attempt is pending, how long it waits for a partition without any attempt's marker or
 #: report while new markers or reports keep appearing (a task whose Python writer starts after the abort).
 _ABORT_IDLE: Final = 2.0
+#: Seconds between two rewrites of a running attempt's start marker (its heartbeat: the marker's mtime changes).
+_HEARTBEAT: Final = 1.0
+#: A commit or abort stops waiting for an attempt whose marker's mtime has not changed for this long (as the
+#: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
+#: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
+_SILENT: Final = 6.0
+#: How long a finishing attempt waits for its heartbeat's last rewrite of the marker.
+_HEARTBEAT_JOIN: Final = 30.0
 #: The partition in a marker's or report's name.
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
@@ -232,6 +258,10 @@ class TaskCommitMessage(WriterCommitMessage):
         converted_rows: with ``zerobus_writer_disabled``, rows converted and not sent (not counted as durable).
         job_id, run_id: the write (stable across a streaming query's micro-batches) and the planning of this
             job or micro-batch: with ``task_attempt_id`` they tell the driver which reports it got no message for.
+        stream_attempts: the highest number of stream attempts any request of the attempt's sends needed
+            (:attr:`TransmissionResult.attempts`). Above 1, the engine recovered inside the task (a dropped
+            connection, a stream the server closed): it re-opened the stream and re-sent the requests not yet
+            acknowledged, so rows whose acknowledgement was lost may be stored twice (the engine does not count them).
     """
 
     partition: int = 0
@@ -251,9 +281,11 @@ class TaskCommitMessage(WriterCommitMessage):
     converted_rows: int = 0
     job_id: str = ""
     run_id: str = ""
+    stream_attempts: int = 0
 
     def add(self, result: TransmissionResult) -> None:
         """Count one send's result (with ``zerobus_writer_disabled``, its rows as converted, not durable)."""
+        self.stream_attempts = max(self.stream_attempts, result.attempts)
         self.total_rows += result.total_rows
         if result.writer_disabled:
             self.converted_rows += result.successful_count
@@ -280,6 +312,10 @@ class WriteSummary:
     commit message whose partition has no committed attempt (a task that failed after its writer returned, in a
     job that was then aborted): kept, as the only record of the rows those attempts did not store (their other
     rows are stored). ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
+    ``recovered_attempts``: task attempts (committed, or counted from their reports) whose sends recovered inside the
+    task (``stream_attempts`` above 1, at most ``max_stream_attempts``): the engine re-sent requests whose
+    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice. They are
+    not counted in ``failed_attempt_durable_rows`` (the engine cannot tell them).
     """
 
     job_id: str
@@ -310,6 +346,15 @@ class WriteSummary:
     running_attempts: int = 0
     #: on abort: partitions without a commit message and without any attempt's marker or report after the wait
     partitions_without_report: int = 0
+    #: task attempts whose sends re-opened their stream and re-sent unacknowledged requests (duplicates possible)
+    recovered_attempts: int = 0
+    #: the highest number of stream attempts a request of those needed
+    max_stream_attempts: int = 0
+    #: streaming: task attempts of an earlier run of this micro-batch (before a restart from the checkpoint) that
+    #: started and never reported (killed with the query or its driver): rows they made durable are stored twice
+    earlier_run_unreported_attempts: int = 0
+    #: streaming: the summaries the aborts of earlier runs of this micro-batch kept (names in its report directory)
+    earlier_run_summaries: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One log line."""
@@ -344,6 +389,12 @@ class WriteSummary:
             )
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
+        if self.recovered_attempts:
+            text += (
+                f"; {self.recovered_attempts} task attempt(s) recovered inside the task (a request needed up to "
+                f"{self.max_stream_attempts} stream attempts): rows whose acknowledgement was lost were sent again and "
+                "may be stored twice, not counted here (at-least-once)"
+            )
         if self.kept_quarantine_files:
             text += (
                 f"; {len(self.kept_quarantine_files)} quarantine files kept of task attempts that did not commit "
@@ -361,6 +412,14 @@ class WriteSummary:
                 f"; {self.partitions_without_report} partition(s) without a commit message had no task attempt "
                 "report (not started, still starting, or killed): rows an attempt of theirs stores are not counted here"
             )
+        if self.earlier_run_unreported_attempts:
+            text += (
+                f"; an earlier run of this micro-batch (before a restart) had {self.earlier_run_unreported_attempts} "
+                "task attempt(s) that started and never reported (killed): rows they had made durable are stored "
+                "twice (this run re-sent their partitions), up to those partitions' rows, not counted here"
+            )
+            if self.earlier_run_summaries:
+                text += f" (the earlier run's summary: {', '.join(self.earlier_run_summaries)})"
         if not self.attempts_counted:
             if self.aborted:
                 text += "; task attempts still running after the abort may store rows not counted here"
@@ -404,7 +463,9 @@ def summarize(
         s.quarantined_rows += m.quarantined_rows
         if m.quarantine_file:
             s.quarantine_files.append(m.quarantine_file)
+        _count_recovery(s, m)
     for r in failed_reports:
+        _count_recovery(s, r)
         s.failed_attempts += 1
         s.superseded_attempts += not r.failed
         s.failed_attempt_durable_rows += r.durable_rows
@@ -412,10 +473,21 @@ def summarize(
     return s
 
 
+def _count_recovery(s: WriteSummary, m: TaskCommitMessage) -> None:
+    if m.stream_attempts > 1:
+        s.recovered_attempts += 1
+        s.max_stream_attempts = max(s.max_stream_attempts, m.stream_attempts)
+
+
 # -- options -----------------------------------------------------------------
 
 
 def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
+    """The wrapper settings of the options (see _config_and_env)."""
+    return _config_and_env(options)[0]
+
+
+def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, frozenset[str]]:
     """The wrapper settings: options (the settings' keys, parsed by the Go core's settings loader) over the
     environment.
 
@@ -424,7 +496,7 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     ``proxy_url``) are taken literally (a ``${`` in one is kept as it is); a secret whose whole value is
     ``${NAME}`` is read from the environment variable NAME. Other values may reference variables as ``${NAME}``
     anywhere (``$${`` for a literal ``${``), the YAML loader's rule (``_expand``). An option given as an empty
-    string unsets the key: the environment's value is not used.
+    string unsets the key: the environment's value is not used. Also returns the keys the environment set.
     """
     given = {k.lower(): str(v) for k, v in options.items() if k.lower() not in _SOURCE_OPTIONS}
     # A mistyped option of the data source itself (quarantine_pth): the loader only knows the settings' keys.
@@ -467,10 +539,36 @@ def _config_from_options(options: Mapping[str, str]) -> WrapperConfiguration:
     # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
     merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ))))
     merged.update(parsed)
+    from_env = set(merged) - set(parsed)
     for key, value in given.items():
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
-    return WrapperConfiguration._from_settings(merged)
+            from_env.discard(key)
+    return WrapperConfiguration._from_settings(merged), frozenset(from_env)
+
+
+def _options_error(err: ConfigurationError, from_env: frozenset[str]) -> ConfigurationError:
+    """A problem of the settings found when the values are checked together (a proxy_url's scheme, ranges,
+    combinations: by the driver's wrapper), said to be the options', as the settings loader's problems are; a value
+    the environment of the planning process gave is named by its variable, one an option gave by its key alone."""
+    if err.message.startswith("zerobus: in the zerobus data source options"):
+        return err
+    text = "zerobus: in the zerobus data source options: " + _ENV_NOTE.sub(
+        lambda m: _env_note(m, from_env), err.message.removeprefix("zerobus: ")
+    )
+    return ConfigurationError(text, details={**err.details, "message": text})
+
+
+#: How the Go core's problems name a setting's environment variable when it does not know where the settings came
+#: from (``proxy_url (env ZEROBUS_PROXY_URL when loading from the environment): ...``).
+_ENV_NOTE: Final = re.compile(r"\b([a-z][a-z0-9_]*) \(env ([A-Z][A-Z0-9_]*) when loading from the environment\)")
+
+
+def _env_note(m: re.Match[str], from_env: frozenset[str]) -> str:
+    """A problem's setting as the data source's options name it: the key alone when an option gave it (or nothing
+    did: a default or a derived value), with its variable when the environment of the planning process did."""
+    key, variable = m.group(1), m.group(2)
+    return f"{key} (env {variable})" if key in from_env else key
 
 
 def _expand(key: str, value: str) -> str:
@@ -720,6 +818,8 @@ class _Task:
     attempt: int
     task_attempt_id: int
     batch_id: int | None
+    #: the streaming query's id (None in batch mode)
+    query_id: str | None = None
 
     @classmethod
     def current(cls) -> _Task:
@@ -727,7 +827,13 @@ class _Task:
         if ctx is None:  # called outside a Spark task (unit tests)
             return cls(0, 0, 0, None)
         bid = ctx.getLocalProperty(_BATCH_ID_PROPERTY)
-        return cls(ctx.partitionId(), ctx.attemptNumber(), ctx.taskAttemptId(), None if bid is None else int(bid))
+        return cls(
+            ctx.partitionId(),
+            ctx.attemptNumber(),
+            ctx.taskAttemptId(),
+            None if bid is None else int(bid),
+            ctx.getLocalProperty(_QUERY_ID_PROPERTY) or None,
+        )
 
     def name(self) -> str:
         return f"task-p{self.partition:05d}-a{self.attempt}-t{self.task_attempt_id}"
@@ -967,7 +1073,7 @@ class _Job:
     """The state a write shares between the driver and its tasks (pickled to the executors)."""
 
     def __init__(self, options: Mapping[str, str], schema: StructType, *, streaming: bool = False) -> None:
-        self.config = _config_from_options(options)
+        self.config, self._from_env = _config_and_env(options)
         lowered = {k.lower(): v for k, v in options.items()}
         # A streaming query's micro-batches are each planned by a new streamWriter, and committed by another one
         # (PySpark builds both from the options): both derive the job id from the query's checkpoint location, so
@@ -975,10 +1081,18 @@ class _Job:
         # e.g. a micro-batch re-run after a restart.
         self.run_id = uuid.uuid4().hex
         self.streaming = streaming
+        # Without the checkpointLocation option, Spark's checkpoint is <spark.sql.streaming.checkpointLocation>/
+        # <queryName> for a named query (the same at every start), which this process cannot read, and for an
+        # unnamed one <that conf>/<a new UUID> (a new query at every start): a named query's job id comes from its
+        # name (and table), an unnamed one's from its query id, which only its tasks see (see write and finish).
         checkpoint = lowered.get("checkpointlocation") or ""
-        self.stable = streaming and bool(checkpoint)
-        if self.stable:
+        name = lowered.get("queryname") or ""
+        self.stable = streaming and bool(checkpoint or name)
+        if streaming and checkpoint:
             identity = checkpoint.encode() + b"\0" + _query_metadata(checkpoint)
+            self.job_id = "q" + hashlib.sha256(identity).hexdigest()[:31]
+        elif streaming and name:
+            identity = b"queryName\0" + name.encode() + b"\0" + (self.config.table_name or "").encode()
             self.job_id = "q" + hashlib.sha256(identity).hexdigest()[:31]
         else:
             self.job_id = self.run_id
@@ -1012,7 +1126,9 @@ class _Job:
         if not streaming:
             self._check()
             return
-        digest = _check_digest(self.job_id, schema.json(), self.config)
+        # an unnamed query without the checkpointLocation option: checked once per schema and settings (its job
+        # id here is this planning's)
+        digest = _check_digest(self.job_id if self.stable else "", schema.json(), self.config)
         if _committing() or digest in _CHECKED:
             self.wall_clock = _CHECKED.get(digest, ())
             return
@@ -1031,7 +1147,13 @@ class _Job:
             )
 
     def _check(self) -> None:
-        wrapper = ZerobusWrapper(self.config)
+        error: ConfigurationError | None = None
+        try:
+            wrapper = ZerobusWrapper(self.config)
+        except ConfigurationError as err:
+            error = _options_error(err, self._from_env)
+        if error is not None:
+            raise error  # outside the except: no traceback frame or context holds the settings (secrets are redacted)
         try:
             if _check_schema(wrapper, self.schema, self.arrow_schema):
                 self.wall_clock = _wall_clock_columns(wrapper, self.arrow_schema)
@@ -1049,6 +1171,8 @@ class _Job:
 
     def write(self, items: Iterator[Any]) -> TaskCommitMessage:
         task = _Task.current()
+        if self.streaming and not self.stable and task.query_id:  # the query's directory, not the planning's
+            self.job_id = _query_job_id(task.query_id)
         msg = TaskCommitMessage(
             task.partition, task.attempt, task.task_attempt_id, task.batch_id, job_id=self.job_id, run_id=self.run_id
         )
@@ -1058,7 +1182,7 @@ class _Job:
             else None
         )
         start = time.monotonic()
-        self._mark_started(task)
+        heartbeat = self._mark_started(task)
         if self.wall_clock:
             items = _to_wall_clock(_as_arrow(items, self.arrow_schema), self.wall_clock)
         try:
@@ -1085,11 +1209,13 @@ class _Job:
                     quarantine.discard()
                 except Exception as err:
                     logger.warning("zerobus: cannot delete the quarantine file of a failed attempt: %s", err)
+            heartbeat.stop()
             self._report(task, msg)
             if isinstance(exc, TaskWriteError) or not isinstance(exc, Exception):  # e.g. the task being killed
                 raise
             raise TaskWriteError(self._failure_text(task, msg, exc)) from exc
         msg.latency_ms = (time.monotonic() - start) * 1000
+        heartbeat.stop()
         self._report(task, msg)
         return msg
 
@@ -1168,20 +1294,40 @@ class _Job:
             fs, p = _path_fs(d)
             fs.delete_file(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}")
 
-    def _mark_started(self, task: _Task) -> None:
-        """Write the marker of a starting attempt beside the reports: an abort waits for the report of each."""
+    def _mark_started(self, task: _Task) -> _Heartbeat:
+        """Write the marker of a starting attempt beside the reports (a commit or abort waits for the report of
+        each), and rewrite it every _HEARTBEAT seconds until the attempt reports: a marker that stops changing is
+        an attempt that was killed."""
         d = self._report_dir(task.batch_id)
         if d is None:
-            return
+            return _Heartbeat(None, "")
         try:
             fs, p = _path_fs(d)
             fs.create_dir(p, recursive=True)
-            with fs.open_output_stream(f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}") as f:
-                f.write(b"{}")
+            marker = f"{p.rstrip('/')}/{_STARTED}{self._attempt_name(task)}"
+            _write_marker(fs, marker)
         except Exception as err:  # a marker must not fail the write
             logger.warning("zerobus: cannot write the task marker in %s: %s", d, err)
+            return _Heartbeat(None, "")
+        return _Heartbeat(fs, marker)
 
-    def _attempt_files(self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ()) -> set[str]:
+    @overload
+    def _attempt_files(
+        self,
+        batch_id: int | None,
+        messages: Iterable[WriterCommitMessage | None] = ...,
+        *,
+        mtimes: Literal[False] = ...,
+    ) -> set[str]: ...
+
+    @overload
+    def _attempt_files(
+        self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = ..., *, mtimes: Literal[True]
+    ) -> dict[str, Any]: ...
+
+    def _attempt_files(
+        self, batch_id: int | None, messages: Iterable[WriterCommitMessage | None] = (), *, mtimes: bool = False
+    ) -> set[str] | dict[str, Any]:
         """The names of the start markers and reports of this job's (micro-batch's) attempts; in streaming only
         those of the planning being committed or aborted. A micro-batch re-run after a restart shares the directory
         with the earlier run, whose attempts killed with the old driver left markers that never get a report. That
@@ -1190,7 +1336,7 @@ class _Job:
         run id), so its own run id does not tell."""
         d = self._report_dir(batch_id)
         if d is None:
-            return set()
+            return {} if mtimes else set()
         fs, p = _path_fs(d)
         infos = [
             i
@@ -1209,7 +1355,48 @@ class _Job:
                     runs = {m.group(1)}
             if runs:
                 infos = [i for i in infos if (m := _RUN_IN_NAME.search(i.base_name)) and m.group(1) in runs]
+        if mtimes:
+            return {i.base_name: i.mtime for i in infos}
         return {i.base_name for i in infos}
+
+    def _newest_query(self, batch_id: int) -> str | None:
+        """An abort of an unnamed query planned without the checkpointLocation option, with no commit message to
+        name its job: the query directory (``q*``) whose ``batch-<id>`` holds the newest marker or report."""
+        if self.report_path is None:
+            return None
+        try:
+            fs, root = _path_fs(self.report_path)
+            newest: tuple[Any, str] | None = None
+            for q in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+                if q.type != pafs.FileType.Directory or not q.base_name.startswith("q"):
+                    continue
+                for i in fs.get_file_info(pafs.FileSelector(f"{q.path}/batch-{batch_id}", allow_not_found=True)):
+                    fresh = i.mtime is not None and (newest is None or i.mtime > newest[0])
+                    if i.base_name.startswith(("task-", _STARTED)) and fresh:
+                        newest = (i.mtime, q.base_name)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the report directory %s: %s", self.report_path, err)
+            return None
+        return None if newest is None else newest[1]
+
+    def _earlier_runs(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, list[str]]:
+        """Streaming: the start markers without a report of the earlier runs of this micro-batch (a re-run after a
+        restart shares the directory with them; their attempts killed with the query never report), and the
+        summaries the aborts of those runs kept. Their reports are counted among the failed attempts already."""
+        d = self._report_dir(batch_id)
+        if d is None or not self.streaming:
+            return 0, []
+        fs, p = _path_fs(d)
+        names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(p, allow_not_found=True))}
+        ours = self._attempt_files(batch_id, messages)
+        reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
+        earlier = [
+            n
+            for n in names - ours
+            if n.startswith(_STARTED) and _RUN_IN_NAME.search(n) and n.removeprefix(_STARTED) not in reports
+        ]
+        summaries = sorted(n for n in names if n.startswith("summary-") and "-aborted-" in n) if earlier else []
+        return len(earlier), summaries
 
     def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
@@ -1222,20 +1409,27 @@ class _Job:
             return 0, 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
         wanted = set(range(len(messages))) - committed
-        deadline = time.monotonic() + _ABORT_WAIT
-        changed = time.monotonic()
+        deadline = _now() + _ABORT_WAIT
+        changed = _now()
         seen: set[str] = set()
+        beats: dict[str, tuple[Any, float]] = {}  # a marker's last mtime, and when the driver saw it change
         try:
             while True:
-                names = self._attempt_files(batch_id, messages)
+                times = self._attempt_files(batch_id, messages, mtimes=True)
+                names = set(times)
+                now = _now()
                 if names != seen:
-                    seen, changed = names, time.monotonic()
+                    seen, changed = names, now
                 reports = {n.removesuffix(".json") for n in names if n.startswith("task-") and n.endswith(".json")}
                 pending = [n for n in names if n.startswith(_STARTED) and n.removeprefix(_STARTED) not in reports]
+                for n in pending:
+                    if n not in beats or beats[n][0] != times[n]:
+                        beats[n] = (times[n], now)
+                # an attempt whose marker stopped changing was killed: no report will come (no mtime: waited for)
+                alive = [n for n in pending if times[n] is None or now - beats[n][1] < _SILENT]
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
-                now = time.monotonic()
-                if (not pending and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
+                if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
                     return len(pending), len(missing)
                 _pause(0.5)
         except Exception as err:
@@ -1310,10 +1504,12 @@ class _Job:
 
     def finish(self, messages: list[WriterCommitMessage | None], batch_id: int | None, aborted: bool) -> WriteSummary:
         _ensure_log_handler()
-        if not self.stable:  # streaming without a checkpointLocation option: the tasks name the job
+        if not self.stable:  # an unnamed query without a checkpointLocation option: the tasks name the job
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
+            elif not ids and self.streaming and batch_id is not None:
+                self.job_id = self._newest_query(batch_id) or self.job_id
         # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
         # not reported when its retry commits; its durable rows belong in this summary.
         running, unreported = self._await_reports(batch_id, messages)
@@ -1325,6 +1521,10 @@ class _Job:
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
         s.running_attempts, s.partitions_without_report = running, unreported
+        try:
+            s.earlier_run_unreported_attempts, s.earlier_run_summaries = self._earlier_runs(batch_id, messages)
+        except Exception as err:
+            logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
         try:
             s.superseded_quarantine_files, s.kept_quarantine_files = self._drop_superseded_quarantine(
                 batch_id, messages, aborted
@@ -1340,6 +1540,8 @@ class _Job:
             or s.kept_quarantine_files
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
+            or s.recovered_attempts
+            or s.earlier_run_unreported_attempts
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
         d = self._report_dir(batch_id)
@@ -1357,8 +1559,50 @@ class _Job:
         return s
 
 
+def _query_job_id(query_id: str) -> str:
+    """The job id of a streaming query known by its id (Spark keeps it in the checkpoint: the same at a restart)."""
+    return "q" + hashlib.sha256(b"queryId\0" + query_id.encode()).hexdigest()[:31]
+
+
 def _pause(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _write_marker(fs: pafs.FileSystem, path: str) -> None:
+    with fs.open_output_stream(path) as f:
+        f.write(b"{}")
+
+
+class _Heartbeat:
+    """Rewrites a running attempt's start marker every _HEARTBEAT seconds (its mtime changes) until stopped."""
+
+    def __init__(self, fs: pafs.FileSystem | None, marker: str) -> None:
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        if fs is None:
+            return
+        self._fs, self._marker = fs, marker
+        self._thread = threading.Thread(target=self._run, name="zerobus-task-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(_HEARTBEAT):
+            try:
+                _write_marker(self._fs, self._marker)
+            except Exception as err:  # the marker only tells a commit or abort how long to wait
+                logger.debug("zerobus: cannot rewrite the task marker %s: %s", self._marker, err)
+
+    def stop(self) -> None:
+        """Stop rewriting (before the report is written and the marker deleted, which must not come back)."""
+        self._stopped.set()
+        if self._thread is not None:
+            # a rewrite still hanging after this may bring the marker back beside the report: harmless (a marker
+            # with a report is not waited for), so a storage that hangs does not hold the task
+            self._thread.join(_HEARTBEAT_JOIN)
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
