@@ -143,3 +143,31 @@ def test_other_int_keywords_still_refuse_text() -> None:
     """Only sizes and durations are read as text (as before, an int setting refuses a str)."""
     with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '3'"):
         WrapperConfiguration(**_BASE, retry_max_attempts="3")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"retry_base_delay_ms": "fast"},
+        {"debug_max_file_size": ""},
+        {"debug_max_file_size": "big"},
+        {"debug_flush_interval_secs": "5.5"},
+        {"retry_max_delay_ms": ""},
+        {"debug_max_file_size": "64XB", "debug_flush_interval_secs": "500ms"},
+    ],
+)
+def test_text_go_refuses_is_a_type_error_alone(given: dict[str, Any]) -> None:
+    """A text Go cannot read for a size or duration is a TypeError (as in 0.8.1, whose u64 refused any str), not
+    a ValueError only when it is the one problem: the class does not depend on the other arguments."""
+    with pytest.raises(TypeError) as info:
+        WrapperConfiguration(**_BASE, **given)
+    err = info.value
+    assert isinstance(err, ConfigurationError), repr(err)
+    assert sorted(err.keys) == sorted(given), str(err)
+    assert type(err).__name__ == "ConfigurationError"  # shown as the others of the wrong type
+    # assigned afterwards: the same class
+    cfg = WrapperConfiguration(**_BASE)
+    key, text = next(iter(given.items()))
+    with pytest.raises(TypeError) as assigned:
+        setattr(cfg, key, text)
+    assert isinstance(assigned.value, ConfigurationError) and assigned.value.keys == [key]

@@ -90,8 +90,15 @@ def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None
 def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
     """The whole numbers, each in its key's unit, that the Go core's settings parser (YAML's and the
     environment's: pybind ``ParseSettings``) reads from ``texts`` (key -> text); its :class:`ConfigurationError`
-    naming every key whose text it refuses."""
-    out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
+    naming every key whose text it refuses, raised as :class:`ConfigurationTypeError`: a keyword given a value
+    it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever the value
+    and whatever else is wrong."""
+    try:
+        out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
+    except ConfigurationTypeError:
+        raise
+    except ConfigurationError as err:  # Go's words and details (keys), re-classed
+        raise ConfigurationTypeError(err.message, details=err.details) from None
     return {key: int(out[key]) for key in texts}
 
 
@@ -430,7 +437,8 @@ class WrapperConfiguration:
             may be given as text (``"64MiB"``, ``"1GB"``) and every
             ``*_ms`` / ``*_secs`` duration as a Go duration (``"1.5s"``,
             ``"1m"``): the Go core's parser reads it and the attribute holds
-            the int (a text it refuses raises its :class:`ConfigurationError`).
+            the int (a text it refuses raises its :class:`ConfigurationError`, also a ``TypeError`` as a value
+            of the wrong type).
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
@@ -526,11 +534,11 @@ class WrapperConfiguration:
         if not isinstance(observability_config, (type(None), ObservabilityConfig, Mapping)):
             # refused here, as the original's typed constructor did (a TypeError)
             wrong.append(_observability_type_error(observability_config))
-        refused: ConfigurationError | None = None
+        refused: ConfigurationTypeError | None = None
         if texts:
             try:
                 _parsed_units(texts)  # every text Go refuses at once
-            except ConfigurationError as err:  # Go's words, naming each keyword
+            except ConfigurationTypeError as err:  # Go's words, naming each keyword
                 if not wrong:
                     raise
                 refused = err
