@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
+from ._errors import ConfigurationTypeError as ConfigurationTypeError  # defined here before: _wrapper imports it
 from ._secret import SecretText, SecretURL, SecretValue
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
@@ -43,15 +44,6 @@ def _plain(value: Any) -> Any:
     if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     return value
-
-
-class ConfigurationTypeError(ConfigurationError, TypeError):
-    """A setting of the wrong Python type: a :class:`ConfigurationError` that is also a ``TypeError``, the class
-    the original API raised for it (PyO3's argument extraction). Shown as ``ConfigurationError``."""
-
-
-ConfigurationTypeError.__name__ = "ConfigurationError"
-ConfigurationTypeError.__qualname__ = "ConfigurationError[TypeError]"
 
 
 def _checked(
