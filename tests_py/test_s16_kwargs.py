@@ -171,3 +171,46 @@ def test_text_go_refuses_is_a_type_error_alone(given: dict[str, Any]) -> None:
     with pytest.raises(TypeError) as assigned:
         setattr(cfg, key, text)
     assert isinstance(assigned.value, ConfigurationError) and assigned.value.keys == [key]
+
+
+_TYPED = """\
+from zerobus_py import WrapperConfiguration
+
+cfg = WrapperConfiguration(
+    "http://127.0.0.1:1",
+    "a.b.c",
+    debug_max_file_size="64MiB",
+    retry_base_delay_ms="1.5s",
+    debug_flush_interval_secs="2m",
+    max_inflight_bytes="1GB",
+    flush_timeout_ms=5000,
+)
+cfg.debug_max_file_size = "1GB"
+cfg.ack_timeout_ms = "30s"
+cfg.retry_max_delay_ms = 100
+size: int | None = cfg.debug_max_file_size
+delay: int = cfg.retry_base_delay_ms
+cfg.retry_max_attempts = "3"  # line 17: not a size or duration
+text: str = cfg.debug_max_file_size  # line 18: read as the int
+WrapperConfiguration("e", "t", streams_per_schema="2")  # line 19: not a size or duration
+"""
+
+
+def test_text_sizes_and_durations_type_check(tmp_path: Any) -> None:
+    """mypy --strict accepts the text the keywords and attributes take at run time, reads them as int, and still
+    refuses text for the other int settings (F4)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "typed_units.py").write_text(_TYPED)
+    (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\n\n[mypy-pyarrow.*]\nignore_missing_imports = True\n")
+    command = [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", str(tmp_path / "cache")]
+    proc = subprocess.run(
+        [*command, "typed_units.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = sorted({line.split(":")[1] for line in proc.stdout.splitlines() if ": error:" in line})
+    assert lines == ["17", "18", "19"], proc.stdout + proc.stderr

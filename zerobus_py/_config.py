@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
@@ -95,6 +95,17 @@ def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
 
 
 _C = TypeVar("_C", bound=type)
+_G = TypeVar("_G")
+
+if TYPE_CHECKING:
+
+    class _TextUnits(Protocol[_G]):
+        """For type checkers only: a size or duration attribute, read as ``_G`` (an int, the one Go read) and
+        assigned an int or the text the Go core's settings parser reads (``"64MiB"``, ``"1.5s"``)."""
+
+        def __get__(self, obj: object, owner: type | None = None) -> _G: ...
+
+        def __set__(self, obj: object, value: _G | str) -> None: ...
 
 
 def _keywords_suggested(cls: _C) -> _C:
@@ -427,10 +438,12 @@ class WrapperConfiguration:
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB). As in YAML and the environment, every size
             may be given as text (``"64MiB"``, ``"1GB"``) and every
-            ``*_ms`` / ``*_secs`` duration as a Go duration (``"1.5s"``,
-            ``"1m"``): the Go core's parser reads it and the attribute holds
-            the int (a text it refuses raises its :class:`ConfigurationError`, also a ``TypeError`` as a value
-            of the wrong type).
+            ``*_ms`` / ``*_secs`` duration as a Go duration that is a whole
+            number of its unit (``"1.5s"`` for a ``*_ms`` keyword, ``"90s"``
+            or ``"2m"`` for a ``*_secs`` one, which refuses ``"1.5s"``): the
+            Go core's parser reads it and the attribute holds the int (a text
+            it refuses raises its :class:`ConfigurationError`, also a
+            ``TypeError`` as a value of the wrong type).
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
@@ -470,6 +483,20 @@ class WrapperConfiguration:
             table), the table's nullability decides.
     """
 
+    if TYPE_CHECKING:
+        # The sizes and durations: assigned an int or text, read as the int (__setattr__ converts the text).
+        debug_flush_interval_secs: _TextUnits[int]
+        debug_max_file_size: _TextUnits[int | None]
+        retry_base_delay_ms: _TextUnits[int]
+        retry_max_delay_ms: _TextUnits[int]
+        debug_rotation_interval_secs: _TextUnits[int | None]
+        max_inflight_bytes: _TextUnits[int | None]
+        max_message_bytes: _TextUnits[int | None]
+        max_record_bytes: _TextUnits[int | None]
+        create_timeout_ms: _TextUnits[int | None]
+        ack_timeout_ms: _TextUnits[int | None]
+        flush_timeout_ms: _TextUnits[int | None]
+
     def __init__(
         self,
         endpoint: str | None = None,
@@ -486,22 +513,22 @@ class WrapperConfiguration:
         debug_arrow_enabled: bool | None = None,
         debug_protobuf_enabled: bool | None = None,
         debug_output_dir: str | os.PathLike[str] | None = None,
-        debug_flush_interval_secs: int = 5,
-        debug_max_file_size: int | None = None,
+        debug_flush_interval_secs: int | str = 5,
+        debug_max_file_size: int | str | None = None,
         debug_max_files_retained: int | None = 10,
         debug_arrow_compression: str | None = None,
         retry_max_attempts: int = 5,
-        retry_base_delay_ms: int = 100,
-        retry_max_delay_ms: int = 30000,
+        retry_base_delay_ms: int | str = 100,
+        retry_max_delay_ms: int | str = 30000,
         zerobus_writer_disabled: bool = False,
-        debug_rotation_interval_secs: int | None = None,
+        debug_rotation_interval_secs: int | str | None = None,
         max_inflight_requests: int | None = None,
-        max_inflight_bytes: int | None = None,
-        max_message_bytes: int | None = None,
-        max_record_bytes: int | None = None,
-        create_timeout_ms: int | None = None,
-        ack_timeout_ms: int | None = None,
-        flush_timeout_ms: int | None = None,
+        max_inflight_bytes: int | str | None = None,
+        max_message_bytes: int | str | None = None,
+        max_record_bytes: int | str | None = None,
+        create_timeout_ms: int | str | None = None,
+        ack_timeout_ms: int | str | None = None,
+        flush_timeout_ms: int | str | None = None,
         streams_per_schema: int | None = None,
         all_fields_optional: bool | None = None,
         transport: str | None = None,
