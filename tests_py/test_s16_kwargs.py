@@ -214,3 +214,55 @@ def test_text_sizes_and_durations_type_check(tmp_path: Any) -> None:
     )
     lines = sorted({line.split(":")[1] for line in proc.stdout.splitlines() if ": error:" in line})
     assert lines == ["17", "18", "19"], proc.stdout + proc.stderr
+
+
+_FORK = """\
+import os, sys
+from zerobus_py import WrapperConfiguration
+base = dict(endpoint="http://127.0.0.1:1", table_name="main.default.t")
+mode = sys.argv[1]
+if mode == "text":
+    WrapperConfiguration(**base, debug_max_file_size="64MiB")
+elif mode == "int":
+    cfg = WrapperConfiguration(**base, debug_max_file_size=64 << 20, retry_base_delay_ms=5)
+    cfg.debug_max_file_size = 1024
+elif mode == "typo":
+    try:
+        WrapperConfiguration(**base, debug_max_file_sz=1)
+    except TypeError:
+        pass
+pid = os.fork()
+if pid == 0:
+    try:
+        WrapperConfiguration(**base).validate()
+        print("child: ok", flush=True)
+    except Exception as err:
+        print("child:", type(err).__name__, err, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no os.fork")
+@pytest.mark.parametrize("mode", ["int", "text", "typo"])
+def test_fork_row_says_which_constructions_call_go(tmp_path: Any, mode: str) -> None:
+    """F5: a text size/duration or a mistyped keyword calls Go at construction (Go parses the text and gives the
+    "did you mean"), so a process forked afterwards cannot use zerobus; ints do not. The README's drop-in fork
+    row says so (each case runs in a fresh interpreter: this one has called Go long ago)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "forked.py"
+    script.write_text(_FORK)
+    out = subprocess.run(
+        [sys.executable, str(script), mode], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+    if mode == "int":
+        assert out.strip() == "child: ok", out
+    else:
+        assert out.startswith("child: ZerobusError") and "forked" in out, out
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| worker processes forked")]
+    assert 'a size or duration as text, `debug_max_file_size="64MiB"`' in row, row
+    assert "mistyped keyword" in row and "built with ints and the right keywords calls no Go" in row, row

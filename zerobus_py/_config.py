@@ -443,7 +443,9 @@ class WrapperConfiguration:
             or ``"2m"`` for a ``*_secs`` one, which refuses ``"1.5s"``): the
             Go core's parser reads it and the attribute holds the int (a text
             it refuses raises its :class:`ConfigurationError`, also a
-            ``TypeError`` as a value of the wrong type).
+            ``TypeError`` as a value of the wrong type). Reading a text is a
+            call into Go, after which a forked process cannot use zerobus_py
+            (an int is not: see the README's drop-in table, fork row).
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
