@@ -143,3 +143,126 @@ def test_other_int_keywords_still_refuse_text() -> None:
     """Only sizes and durations are read as text (as before, an int setting refuses a str)."""
     with pytest.raises(TypeError, match="retry_max_attempts: expected int, got str '3'"):
         WrapperConfiguration(**_BASE, retry_max_attempts="3")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"retry_base_delay_ms": "fast"},
+        {"debug_max_file_size": ""},
+        {"debug_max_file_size": "big"},
+        {"debug_flush_interval_secs": "5.5"},
+        {"retry_max_delay_ms": ""},
+        {"debug_max_file_size": "64XB", "debug_flush_interval_secs": "500ms"},
+    ],
+)
+def test_text_go_refuses_is_a_type_error_alone(given: dict[str, Any]) -> None:
+    """A text Go cannot read for a size or duration is a TypeError (as in 0.8.1, whose u64 refused any str), not
+    a ValueError only when it is the one problem: the class does not depend on the other arguments."""
+    with pytest.raises(TypeError) as info:
+        WrapperConfiguration(**_BASE, **given)
+    err = info.value
+    assert isinstance(err, ConfigurationError), repr(err)
+    assert sorted(err.keys) == sorted(given), str(err)
+    assert type(err).__name__ == "ConfigurationError"  # shown as the others of the wrong type
+    # assigned afterwards: the same class
+    cfg = WrapperConfiguration(**_BASE)
+    key, text = next(iter(given.items()))
+    with pytest.raises(TypeError) as assigned:
+        setattr(cfg, key, text)
+    assert isinstance(assigned.value, ConfigurationError) and assigned.value.keys == [key]
+
+
+_TYPED = """\
+from zerobus_py import WrapperConfiguration
+
+cfg = WrapperConfiguration(
+    "http://127.0.0.1:1",
+    "a.b.c",
+    debug_max_file_size="64MiB",
+    retry_base_delay_ms="1.5s",
+    debug_flush_interval_secs="2m",
+    max_inflight_bytes="1GB",
+    flush_timeout_ms=5000,
+)
+cfg.debug_max_file_size = "1GB"
+cfg.ack_timeout_ms = "30s"
+cfg.retry_max_delay_ms = 100
+size: int | None = cfg.debug_max_file_size
+delay: int = cfg.retry_base_delay_ms
+cfg.retry_max_attempts = "3"  # line 17: not a size or duration
+text: str = cfg.debug_max_file_size  # line 18: read as the int
+WrapperConfiguration("e", "t", streams_per_schema="2")  # line 19: not a size or duration
+"""
+
+
+def test_text_sizes_and_durations_type_check(tmp_path: Any) -> None:
+    """mypy --strict accepts the text the keywords and attributes take at run time, reads them as int, and still
+    refuses text for the other int settings (F4)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "typed_units.py").write_text(_TYPED)
+    (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\n\n[mypy-pyarrow.*]\nignore_missing_imports = True\n")
+    command = [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", str(tmp_path / "cache")]
+    proc = subprocess.run(
+        [*command, "typed_units.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = sorted({line.split(":")[1] for line in proc.stdout.splitlines() if ": error:" in line})
+    assert lines == ["17", "18", "19"], proc.stdout + proc.stderr
+
+
+_FORK = """\
+import os, sys
+from zerobus_py import WrapperConfiguration
+base = dict(endpoint="http://127.0.0.1:1", table_name="main.default.t")
+mode = sys.argv[1]
+if mode == "text":
+    WrapperConfiguration(**base, debug_max_file_size="64MiB")
+elif mode == "int":
+    cfg = WrapperConfiguration(**base, debug_max_file_size=64 << 20, retry_base_delay_ms=5)
+    cfg.debug_max_file_size = 1024
+elif mode == "typo":
+    try:
+        WrapperConfiguration(**base, debug_max_file_sz=1)
+    except TypeError:
+        pass
+pid = os.fork()
+if pid == 0:
+    try:
+        WrapperConfiguration(**base).validate()
+        print("child: ok", flush=True)
+    except Exception as err:
+        print("child:", type(err).__name__, err, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no os.fork")
+@pytest.mark.parametrize("mode", ["int", "text", "typo"])
+def test_fork_row_says_which_constructions_call_go(tmp_path: Any, mode: str) -> None:
+    """F5: a text size/duration or a mistyped keyword calls Go at construction (Go parses the text and gives the
+    "did you mean"), so a process forked afterwards cannot use zerobus; ints do not. The README's drop-in fork
+    row says so (each case runs in a fresh interpreter: this one has called Go long ago)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "forked.py"
+    script.write_text(_FORK)
+    out = subprocess.run(
+        [sys.executable, str(script), mode], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+    if mode == "int":
+        assert out.strip() == "child: ok", out
+    else:
+        assert out.startswith("child: ZerobusError") and "forked" in out, out
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| worker processes forked")]
+    assert 'a size or duration as text, `debug_max_file_size="64MiB"`' in row, row
+    assert "mistyped keyword" in row and "built with ints and the right keywords calls no Go" in row, row

@@ -16,10 +16,11 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
+from ._errors import ConfigurationTypeError as ConfigurationTypeError  # defined here before: _wrapper imports it
 from ._secret import SecretText, SecretURL, SecretValue
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
@@ -43,15 +44,6 @@ def _plain(value: Any) -> Any:
     if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     return value
-
-
-class ConfigurationTypeError(ConfigurationError, TypeError):
-    """A setting of the wrong Python type: a :class:`ConfigurationError` that is also a ``TypeError``, the class
-    the original API raised for it (PyO3's argument extraction). Shown as ``ConfigurationError``."""
-
-
-ConfigurationTypeError.__name__ = "ConfigurationError"
-ConfigurationTypeError.__qualname__ = "ConfigurationError[TypeError]"
 
 
 def _checked(
@@ -90,12 +82,30 @@ def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None
 def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
     """The whole numbers, each in its key's unit, that the Go core's settings parser (YAML's and the
     environment's: pybind ``ParseSettings``) reads from ``texts`` (key -> text); its :class:`ConfigurationError`
-    naming every key whose text it refuses."""
-    out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
+    naming every key whose text it refuses, raised as :class:`ConfigurationTypeError`: a keyword given a value
+    it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever the value
+    and whatever else is wrong."""
+    try:
+        out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
+    except ConfigurationTypeError:
+        raise
+    except ConfigurationError as err:  # Go's words and details (keys), re-classed
+        raise ConfigurationTypeError(err.message, details=err.details) from None
     return {key: int(out[key]) for key in texts}
 
 
 _C = TypeVar("_C", bound=type)
+_G = TypeVar("_G")
+
+if TYPE_CHECKING:
+
+    class _TextUnits(Protocol[_G]):
+        """For type checkers only: a size or duration attribute, read as ``_G`` (an int, the one Go read) and
+        assigned an int or the text the Go core's settings parser reads (``"64MiB"``, ``"1.5s"``)."""
+
+        def __get__(self, obj: object, owner: type | None = None) -> _G: ...
+
+        def __set__(self, obj: object, value: _G | str) -> None: ...
 
 
 def _keywords_suggested(cls: _C) -> _C:
@@ -428,9 +438,14 @@ class WrapperConfiguration:
         debug_max_file_size: rotate a debug file after this many bytes
             (default 128 MiB). As in YAML and the environment, every size
             may be given as text (``"64MiB"``, ``"1GB"``) and every
-            ``*_ms`` / ``*_secs`` duration as a Go duration (``"1.5s"``,
-            ``"1m"``): the Go core's parser reads it and the attribute holds
-            the int (a text it refuses raises its :class:`ConfigurationError`).
+            ``*_ms`` / ``*_secs`` duration as a Go duration that is a whole
+            number of its unit (``"1.5s"`` for a ``*_ms`` keyword, ``"90s"``
+            or ``"2m"`` for a ``*_secs`` one, which refuses ``"1.5s"``): the
+            Go core's parser reads it and the attribute holds the int (a text
+            it refuses raises its :class:`ConfigurationError`, also a
+            ``TypeError`` as a value of the wrong type). Reading a text is a
+            call into Go, after which a forked process cannot use zerobus_py
+            (an int is not: see the README's drop-in table, fork row).
         debug_max_files_retained: rotated files kept per kind (default 10;
             0 keeps none, only the file being written, as in the original;
             ``None`` keeps all, as in the original, and so does a negative
@@ -470,6 +485,20 @@ class WrapperConfiguration:
             table), the table's nullability decides.
     """
 
+    if TYPE_CHECKING:
+        # The sizes and durations: assigned an int or text, read as the int (__setattr__ converts the text).
+        debug_flush_interval_secs: _TextUnits[int]
+        debug_max_file_size: _TextUnits[int | None]
+        retry_base_delay_ms: _TextUnits[int]
+        retry_max_delay_ms: _TextUnits[int]
+        debug_rotation_interval_secs: _TextUnits[int | None]
+        max_inflight_bytes: _TextUnits[int | None]
+        max_message_bytes: _TextUnits[int | None]
+        max_record_bytes: _TextUnits[int | None]
+        create_timeout_ms: _TextUnits[int | None]
+        ack_timeout_ms: _TextUnits[int | None]
+        flush_timeout_ms: _TextUnits[int | None]
+
     def __init__(
         self,
         endpoint: str | None = None,
@@ -486,22 +515,22 @@ class WrapperConfiguration:
         debug_arrow_enabled: bool | None = None,
         debug_protobuf_enabled: bool | None = None,
         debug_output_dir: str | os.PathLike[str] | None = None,
-        debug_flush_interval_secs: int = 5,
-        debug_max_file_size: int | None = None,
+        debug_flush_interval_secs: int | str = 5,
+        debug_max_file_size: int | str | None = None,
         debug_max_files_retained: int | None = 10,
         debug_arrow_compression: str | None = None,
         retry_max_attempts: int = 5,
-        retry_base_delay_ms: int = 100,
-        retry_max_delay_ms: int = 30000,
+        retry_base_delay_ms: int | str = 100,
+        retry_max_delay_ms: int | str = 30000,
         zerobus_writer_disabled: bool = False,
-        debug_rotation_interval_secs: int | None = None,
+        debug_rotation_interval_secs: int | str | None = None,
         max_inflight_requests: int | None = None,
-        max_inflight_bytes: int | None = None,
-        max_message_bytes: int | None = None,
-        max_record_bytes: int | None = None,
-        create_timeout_ms: int | None = None,
-        ack_timeout_ms: int | None = None,
-        flush_timeout_ms: int | None = None,
+        max_inflight_bytes: int | str | None = None,
+        max_message_bytes: int | str | None = None,
+        max_record_bytes: int | str | None = None,
+        create_timeout_ms: int | str | None = None,
+        ack_timeout_ms: int | str | None = None,
+        flush_timeout_ms: int | str | None = None,
         streams_per_schema: int | None = None,
         all_fields_optional: bool | None = None,
         transport: str | None = None,
@@ -526,11 +555,11 @@ class WrapperConfiguration:
         if not isinstance(observability_config, (type(None), ObservabilityConfig, Mapping)):
             # refused here, as the original's typed constructor did (a TypeError)
             wrong.append(_observability_type_error(observability_config))
-        refused: ConfigurationError | None = None
+        refused: ConfigurationTypeError | None = None
         if texts:
             try:
                 _parsed_units(texts)  # every text Go refuses at once
-            except ConfigurationError as err:  # Go's words, naming each keyword
+            except ConfigurationTypeError as err:  # Go's words, naming each keyword
                 if not wrong:
                     raise
                 refused = err

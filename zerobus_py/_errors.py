@@ -211,6 +211,8 @@ class ZerobusError(Exception):
         # after the instance exists, so the result's reference back to this
         # error pickles as a reference.
         cls = type(self)
+        if _SHOWN_AS.get(cls.__qualname__) is cls:  # a name pickle cannot look up: rebuilt by that name
+            return (_shown_as, (cls.__qualname__, self.message), dict(self.__dict__))
         if self.cause_kind is not None and cls in _COMBINED.values():
             return (error_for, (f"{self.kind}:{self.cause_kind}", self.message), dict(self.__dict__))
         if cls is _BY_KIND.get(self.kind) or cls is ZerobusError:
@@ -223,6 +225,16 @@ class ConfigurationError(ZerobusError, ValueError):
     naming the field, its YAML key and environment variable."""
 
     kind = "configuration"
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A setting of the wrong Python type: a :class:`ConfigurationError` that is also a ``TypeError``, the class
+    the original API raised for it (PyO3's argument extraction). Shown as ``ConfigurationError`` (its qualified
+    name, in tracebacks, ``ConfigurationError[TypeError]``)."""
+
+
+ConfigurationTypeError.__name__ = "ConfigurationError"
+ConfigurationTypeError.__qualname__ = "ConfigurationError[TypeError]"
 
 
 class AuthenticationError(ZerobusError, PermissionError):
@@ -315,6 +327,10 @@ ERROR_TYPE_NAMES: Final[dict[str, str]] = {k: c.__name__ for k, c in _BY_KIND.it
 
 _COMBINED: dict[str, type[ZerobusError]] = {}
 
+#: Classes whose qualified name is not where pickle looks them up (``ConfigurationError[TypeError]``), by that
+#: name: ``__reduce__`` rebuilds them through :func:`_shown_as`.
+_SHOWN_AS: Final[dict[str, type[ZerobusError]]] = {ConfigurationTypeError.__qualname__: ConfigurationTypeError}
+
 
 def class_for_kind(kind: str) -> type[ZerobusError]:
     """Return the exception class for a Go error kind (ZerobusError if
@@ -381,6 +397,11 @@ def _rebuild(cls: type[ZerobusError], message: str) -> ZerobusError:
     obj = cls.__new__(cls)
     Exception.__init__(obj, message)
     return obj
+
+
+def _shown_as(name: str, message: str) -> ZerobusError:
+    """An instance of the class :data:`_SHOWN_AS` holds under ``name``, for unpickling (as :func:`_rebuild`)."""
+    return _rebuild(_SHOWN_AS[name], message)
 
 
 def error_for(kind: str, message: str) -> ZerobusError:
