@@ -451,11 +451,16 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 
 // ownHint reports whether err's message ends with a hint of its own (what
 // to check or raise), by the rule of its describe method: err is a
-// *ConnectionError (or has one in its chain).
+// *ConnectionError or a *TokenRefreshError (or has one in its chain).
 func ownHint(err error) bool {
 	var ce *ConnectionError
 	if errors.As(err, &ce) {
 		_, hinted := ce.describe()
+		return hinted
+	}
+	var tr *TokenRefreshError
+	if errors.As(err, &tr) {
+		_, hinted := tr.describe()
 		return hinted
 	}
 	return false
@@ -608,9 +613,9 @@ func (e *RetryExhaustedError) Error() string {
 			return msg // retrying does not make a certificate trusted; the hint is in Last
 		}
 		if ownHint(e.Last) {
-			// One hint: an endpoint that could not be reached (refused,
-			// timed out) has its own, what to check; a healthier server
-			// would not help.
+			// One hint: an endpoint or a token endpoint (the workspace)
+			// that could not be reached (refused, timed out) has its own,
+			// what to check; a healthier server would not help.
 			return msg
 		}
 	}
@@ -634,7 +639,18 @@ func (e *TokenRefreshError) Kind() ErrorKind { return KindTokenRefresh }
 func (e *TokenRefreshError) Unwrap() error { return e.Err }
 
 func (e *TokenRefreshError) Error() string {
-	msg := "zerobus: token request failed"
+	msg, _ := e.describe()
+	return msg
+}
+
+// describe is the message of Error and whether it ends with a hint of its
+// own, as ConnectionError's: a token endpoint that could not be reached
+// (a network failure: no HTTP status) gets the connection hint naming
+// unity_catalog_url, a final refusal the credentials' hint; a retryable
+// HTTP status (the endpoint answered) and the caller's context ending have
+// none.
+func (e *TokenRefreshError) describe() (msg string, hinted bool) {
+	msg = "zerobus: token request failed"
 	if e.URL != "" {
 		msg += " at " + e.URL
 	}
@@ -651,13 +667,16 @@ func (e *TokenRefreshError) Error() string {
 			msg += ": " + cause
 		}
 		if hint := untrustedCertHint(e.URL, msg); hint != "" {
-			return msg + hint
+			return msg + hint, true
 		}
 	}
 	if !e.Retryable {
-		msg += " (check unity_catalog_url, client_id and client_secret)"
+		return msg + " (check unity_catalog_url, client_id and client_secret)", true
 	}
-	return msg
+	if e.StatusCode == 0 && e.Err != nil && !stream.ContextEnded(e.Err) {
+		return msg + " (check unity_catalog_url, network and TLS settings)", true
+	}
+	return msg, false
 }
 
 // wrapf returns an error whose message is the formatted prefix followed by

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -22,6 +23,8 @@ var ownHints = []string{
 	"(check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)",
 	"to a PEM file of that CA)",
 	"or check the network path to the endpoint)",
+	"(check unity_catalog_url, network and TLS settings)",
+	"(check unity_catalog_url, client_id and client_secret)",
 }
 
 func countHints(msg string) int {
@@ -72,6 +75,17 @@ func TestRetryExhaustedCarriesOneHint(t *testing.T) {
 		{"workspace not reached", &ConnectionError{Endpoint: "the workspace",
 			Err: &flightstream.CatalogError{Table: "a.b.c", Msg: "connection refused"}}, true,
 			"(check the endpoint URL, network and TLS settings)"},
+		// the workspace's token endpoint: F2 of the session 16 review (a dead
+		// unity_catalog_url ended with the retry hint only)
+		{"token endpoint refused", &TokenRefreshError{URL: ep + "/oidc/v1/token", Retryable: true,
+			Err: errors.New("dial tcp 127.0.0.1:1: connect: connection refused")}, true,
+			"connection refused (check unity_catalog_url, network and TLS settings)"},
+		{"token endpoint answered 503", &TokenRefreshError{URL: ep + "/oidc/v1/token", StatusCode: 503, Retryable: true,
+			Err: errors.New("response: busy")}, false, retryHint},
+		{"token endpoint refused the credentials", &TokenRefreshError{URL: ep + "/oidc/v1/token", StatusCode: 401,
+			Err: errors.New("invalid_client")}, true, "(check unity_catalog_url, client_id and client_secret)"},
+		{"token request's context ended", &TokenRefreshError{URL: ep + "/oidc/v1/token", Retryable: true,
+			Err: context.DeadlineExceeded}, false, retryHint},
 		{"transmission failure", &TransmissionError{Code: codes.Unavailable, Err: errors.New("busy")}, false, retryHint},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
