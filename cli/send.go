@@ -56,18 +56,30 @@ type sendEnv struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool) // os.LookupEnv
 	terminal       bool                        // stderr is a terminal
-	now            func() time.Time
-	mem            memory.Allocator // for the batches read; nil: the Go allocator
+	// oneTerminal: stdout and stderr are both terminals, read together;
+	// then the error line can point to the summary instead of repeating it.
+	oneTerminal bool
+	now         func() time.Time
+	mem         memory.Allocator // for the batches read; nil: the Go allocator
 }
 
 func runSend(ctx context.Context, args []string, env Env) error {
 	return sendMain(ctx, args, sendEnv{
-		stdout:    env.Stdout,
-		stderr:    env.Stderr,
-		lookupEnv: env.LookupEnv,
-		terminal:  isTerminal(env.Stderr, env.LookupEnv),
-		now:       time.Now,
+		stdout:      env.Stdout,
+		stderr:      env.Stderr,
+		lookupEnv:   env.LookupEnv,
+		terminal:    isTerminal(env.Stderr, env.LookupEnv),
+		oneTerminal: outputsOnOneTerminal(env),
+		now:         time.Now,
 	})
+}
+
+// outputsOnOneTerminal reports whether stdout and stderr are both terminals
+// (the user reads them interleaved, as one); replaced in tests. Two
+// different terminals are not told apart: that is rare, and the pointer
+// then still names where the cause is.
+var outputsOnOneTerminal = func(env Env) bool {
+	return isTerminal(env.Stdout, env.LookupEnv) && isTerminal(env.Stderr, env.LookupEnv)
 }
 
 // sendFlags are the parsed flags of `zerobus send`.
@@ -505,8 +517,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		printLanded(env.stdout, srv, cfg.TableName, s.schema)
 	}
 	var se *stoppedError
-	if !f.quiet && s.sum.stopped != nil && errors.As(runErr, &se) {
-		se.summarized = true // the summary's "stopped early" says why: the error line does not repeat it
+	if !f.quiet && !f.asJSON && env.oneTerminal && s.sum.stopped != nil && errors.As(runErr, &se) {
+		// the summary's "stopped early", on the same terminal, says why: the
+		// error line does not repeat it. When stdout goes elsewhere (a file,
+		// a pipe) or is JSON, stderr keeps the cause: a script that shows
+		// stderr and keeps stdout as the report still shows why.
+		se.summarized = true
 	}
 	switch {
 	case s.sum.interrupted:
