@@ -270,8 +270,11 @@ func localMain(ctx context.Context, args []string, env Env) error {
 
 // envLines are the environment variables (core's settings loader's names)
 // that point a client in another process at the server: every connection
-// setting, the table, and the CA file in TLS mode. The secret is the
-// server's own throwaway one, printed above as well.
+// setting, the table, and the CA file in TLS mode. The secret is the one
+// the server accepts: its generated one, or -client-secret's value, which
+// may be one the user uses elsewhere. It is printed as the banner above
+// and -json print it (a client needs it); zerobuslocal's Options and
+// Server, and Python's LocalServer, redact it when printed or logged.
 func (info localInfo) envLines() [][2]string {
 	out := [][2]string{
 		{"ZEROBUS_ENDPOINT", info.Endpoint},

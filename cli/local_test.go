@@ -568,7 +568,8 @@ func TestLocalPrintsClientEnv(t *testing.T) {
 		t.Fatalf("environment lines %v, want %v", order, want)
 	}
 	// The same values as the banner above them (the secret included: the
-	// server's own throwaway one, printed there too).
+	// one the server accepts, generated here, -client-secret's value when
+	// given; the banner prints it too).
 	for name, key := range map[string]string{"ZEROBUS_ENDPOINT": "endpoint", "UNITY_CATALOG_URL": "workspace URL",
 		"ZEROBUS_CLIENT_ID": "client id", "ZEROBUS_CLIENT_SECRET": "client secret", "ZEROBUS_TABLE_NAME": "table"} {
 		if env[name] != banner[key] || env[name] == "" {
