@@ -270,20 +270,39 @@ func localMain(ctx context.Context, args []string, env Env) error {
 
 // envLines are the environment variables (core's settings loader's names)
 // that point a client in another process at the server: every connection
-// setting, the table, and the CA file in TLS mode. The secret is the
-// server's own throwaway one, printed above as well.
+// setting, the table, and the CA file in TLS mode. The secret is the one
+// the server accepts: its generated one, or -client-secret's value, which
+// may be one the user uses elsewhere. It is printed as the banner above
+// and -json print it (a client needs it); zerobuslocal's Options and
+// Server, and Python's LocalServer, redact it when printed or logged.
 func (info localInfo) envLines() [][2]string {
-	out := [][2]string{
-		{"ZEROBUS_ENDPOINT", info.Endpoint},
-		{"UNITY_CATALOG_URL", info.WorkspaceURL},
-		{"ZEROBUS_CLIENT_ID", info.ClientID},
-		{"ZEROBUS_CLIENT_SECRET", info.ClientSecret},
-		{"ZEROBUS_TABLE_NAME", info.Table},
+	byKey := [][2]string{
+		{"endpoint", info.Endpoint},
+		{"unity_catalog_url", info.WorkspaceURL},
+		{"client_id", info.ClientID},
+		{"client_secret", info.ClientSecret},
+		{"table_name", info.Table},
 	}
 	if info.CACertFile != "" {
-		out = append(out, [2]string{"ZEROBUS_TLS_CA_FILE", info.CACertFile})
+		byKey = append(byKey, [2]string{"tls_ca_file", info.CACertFile})
+	}
+	out := make([][2]string, len(byKey))
+	for i, kv := range byKey {
+		out[i] = [2]string{envNameOf(kv[0]), kv[1]}
 	}
 	return out
+}
+
+// envNameOf is the environment variable the settings loader reads first
+// for the setting key (core.Settings: Env[0]), so the names printed cannot
+// drift from the ones read. A key without one is a bug of this file.
+func envNameOf(key string) string {
+	for _, s := range core.Settings() {
+		if s.Key == key && len(s.Env) > 0 {
+			return s.Env[0]
+		}
+	}
+	panic("zerobus local: no environment variable for setting " + key)
 }
 
 // hostList is a repeatable, comma-separated flag of host names.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
 
@@ -568,7 +569,8 @@ func TestLocalPrintsClientEnv(t *testing.T) {
 		t.Fatalf("environment lines %v, want %v", order, want)
 	}
 	// The same values as the banner above them (the secret included: the
-	// server's own throwaway one, printed there too).
+	// one the server accepts, generated here, -client-secret's value when
+	// given; the banner prints it too).
 	for name, key := range map[string]string{"ZEROBUS_ENDPOINT": "endpoint", "UNITY_CATALOG_URL": "workspace URL",
 		"ZEROBUS_CLIENT_ID": "client id", "ZEROBUS_CLIENT_SECRET": "client secret", "ZEROBUS_TABLE_NAME": "table"} {
 		if env[name] != banner[key] || env[name] == "" {
@@ -583,5 +585,26 @@ func TestLocalPrintsClientEnv(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("zerobus local after cancel: %v", err)
+	}
+}
+
+// TestLocalEnvLinesReadBack: the names of `zerobus local`'s export block
+// are the settings loader's (core.Settings), so a client configured from
+// that environment gets every value back, the CA file included.
+func TestLocalEnvLinesReadBack(t *testing.T) {
+	info := localInfo{Endpoint: "http://127.0.0.1:1", WorkspaceURL: "http://127.0.0.1:2", ClientID: "id",
+		ClientSecret: "secret", Table: "main.default.t", CACertFile: "/tmp/ca.pem"}
+	env := map[string]string{}
+	for _, kv := range info.envLines() {
+		env[kv[0]] = kv[1]
+	}
+	cfg := core.DefaultConfig()
+	if err := cfg.ApplyEnv(func(name string) (string, bool) { v, ok := env[name]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	got := localInfo{Endpoint: cfg.Endpoint, WorkspaceURL: cfg.UnityCatalogURL, ClientID: cfg.ClientID,
+		ClientSecret: cfg.ClientSecret, Table: cfg.TableName, CACertFile: cfg.TLSCAFile}
+	if got != info || len(env) != 6 {
+		t.Errorf("read back %+v from %v, want %+v", got, env, info)
 	}
 }

@@ -42,7 +42,8 @@ func TestSendWriterDisabledFromEnvOrFileIsADryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("send -config: %v\n%s", r.err, r.stderr)
 	}
-	if strings.Contains(r.stdout, "rows sent: 4") || !strings.Contains(r.stdout, "nothing sent") {
+	// a sending summary's label ("  rows sent:    4 of 4"); a dry run's is "converted:"
+	if strings.Contains(r.stdout, "rows sent:") || !strings.Contains(r.stdout, "nothing sent") {
 		t.Errorf("summary of a send with zerobus_writer_disabled in -config claims the rows were sent: %s", r.stdout)
 	}
 	if want := "zerobus_writer_disabled is true (file " + yml + ")"; !strings.Contains(r.stderr, want) {
@@ -72,5 +73,50 @@ func TestSendLocalRefusesWhatItWouldOverride(t *testing.T) {
 		if r.err == nil || !strings.Contains(r.err.Error(), "-local and "+fl) {
 			t.Errorf("-local %s: err %v, want a refusal naming both", fl, r.err)
 		}
+	}
+}
+
+// TestSendLocalNamesTheConnectionItReplaces: -local refuses the connection
+// flags, but replaced a connection from the -config file or the environment
+// (the variables `zerobus local` tells users to export) without a word (s16
+// review diffa F7). The send still goes to the embedded server; stderr names
+// what it does not use (never a value).
+func TestSendLocalNamesTheConnectionItReplaces(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.arrow")
+	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
+	defer rec.Release()
+	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	const secret = "not-the-local-secret"
+
+	r := sendCLIEnv(t, map[string]string{"ZEROBUS_ENDPOINT": "http://127.0.0.1:9", "DATABRICKS_HOST": "http://127.0.0.1:9",
+		"ZEROBUS_CLIENT_ID": "someone", "ZEROBUS_CLIENT_SECRET": secret, "ZEROBUS_TABLE_NAME": "main.default.envconn"},
+		"-local", "-progress", "never", path)
+	if r.err != nil {
+		t.Fatalf("send -local: %v\n%s", r.err, r.stderr)
+	}
+	want := "zerobus send: -local: not using ZEROBUS_ENDPOINT, DATABRICKS_HOST, ZEROBUS_CLIENT_ID, ZEROBUS_CLIENT_SECRET from the environment"
+	if !strings.Contains(r.stderr, want) || strings.Contains(r.stderr+r.stdout, secret) {
+		t.Errorf("stderr %q: want %q, and no secret", r.stderr, want)
+	}
+	if !strings.Contains(r.stdout, "table main.default.envconn holds 2 rows") {
+		t.Errorf("-local did not send to its own server:\n%s", r.stdout)
+	}
+
+	yml := filepath.Join(dir, "conn.yaml")
+	if err := os.WriteFile(yml, []byte("endpoint: http://127.0.0.1:9\nclient_secret: "+secret+"\ntable_name: main.default.fileconn\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = sendCLIEnv(t, nil, "-local", "-config", yml, "-progress", "never", path)
+	if r.err != nil {
+		t.Fatalf("send -local -config: %v\n%s", r.err, r.stderr)
+	}
+	if want := "zerobus send: -local: not using endpoint, client_secret from file " + yml; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q: want %q", r.stderr, want)
+	}
+
+	r = sendCLIEnv(t, map[string]string{"ZEROBUS_TABLE_NAME": "main.default.noconn"}, "-local", "-progress", "never", path)
+	if r.err != nil || strings.Contains(r.stderr, "not using") {
+		t.Errorf("-local with no connection set: err %v, stderr %q; want no notice", r.err, r.stderr)
 	}
 }

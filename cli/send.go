@@ -56,18 +56,30 @@ type sendEnv struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool) // os.LookupEnv
 	terminal       bool                        // stderr is a terminal
-	now            func() time.Time
-	mem            memory.Allocator // for the batches read; nil: the Go allocator
+	// oneTerminal: stdout and stderr are both terminals, read together;
+	// then the error line can point to the summary instead of repeating it.
+	oneTerminal bool
+	now         func() time.Time
+	mem         memory.Allocator // for the batches read; nil: the Go allocator
 }
 
 func runSend(ctx context.Context, args []string, env Env) error {
 	return sendMain(ctx, args, sendEnv{
-		stdout:    env.Stdout,
-		stderr:    env.Stderr,
-		lookupEnv: env.LookupEnv,
-		terminal:  isTerminal(env.Stderr, env.LookupEnv),
-		now:       time.Now,
+		stdout:      env.Stdout,
+		stderr:      env.Stderr,
+		lookupEnv:   env.LookupEnv,
+		terminal:    isTerminal(env.Stderr, env.LookupEnv),
+		oneTerminal: outputsOnOneTerminal(env),
+		now:         time.Now,
 	})
+}
+
+// outputsOnOneTerminal reports whether stdout and stderr are both terminals
+// (the user reads them interleaved, as one); replaced in tests. Two
+// different terminals are not told apart: that is rare, and the pointer
+// then still names where the cause is.
+var outputsOnOneTerminal = func(env Env) bool {
+	return isTerminal(env.Stdout, env.LookupEnv) && isTerminal(env.Stderr, env.LookupEnv)
 }
 
 // sendFlags are the parsed flags of `zerobus send`.
@@ -92,6 +104,10 @@ type sendFlags struct {
 	// writerOffBy names what set zerobus_writer_disabled when it was not
 	// -dry-run ("env NAME", "file PATH"); the send is then a dry run too.
 	writerOffBy string
+	// localReplaces names the connection settings the -config file or the
+	// environment set that -local replaces with its own server's ("NAME,
+	// NAME from the environment", "key, key from file PATH"); "" for none.
+	localReplaces string
 }
 
 const sendUsage = `usage: zerobus send [flags] FILE...
@@ -191,9 +207,9 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 		problems = append(problems, "-local and -dry-run: choose one")
 	}
 	if f.local { // -local sets the connection itself: it would override these
-		for _, name := range []string{"endpoint", "workspace-url", "client-id", "client-secret"} {
-			if f.set[name] {
-				problems = append(problems, fmt.Sprintf("-local and -%s: choose one (-local connects to its own server)", name))
+		for _, o := range settingFlags(f, &core.Config{}) {
+			if o.byLocal && f.set[o.flag] {
+				problems = append(problems, fmt.Sprintf("-local and -%s: choose one (-local connects to its own server)", o.flag))
 			}
 		}
 	}
@@ -223,6 +239,9 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		if err := cfg.ApplyEnv(lookupEnv); err != nil {
 			return core.Config{}, err
 		}
+	}
+	if f.local {
+		f.localReplaces = localReplaced(f, &cfg, lookupEnv)
 	}
 	for _, o := range settingFlags(f, &cfg) {
 		if f.set[o.flag] {
@@ -263,25 +282,55 @@ func unreadEnv(lookupEnv func(string) (string, bool), referenced map[string]bool
 	return names
 }
 
+// localReplaced names the connection settings that cfg, read from the
+// -config file or the environment, holds and -local replaces with its own
+// server's (the settings of its refused flags): by YAML key with a file, by
+// the environment variable that gave the value without. "" for none.
+func localReplaced(f *sendFlags, cfg *core.Config, lookupEnv func(string) (string, bool)) string {
+	keyOf := map[string]string{}
+	for _, s := range core.Settings() {
+		keyOf[s.Field] = s.Key
+	}
+	var names []string
+	for _, o := range settingFlags(f, cfg) {
+		if !o.byLocal || *o.dst == "" {
+			continue
+		}
+		name := keyOf[o.field]
+		if f.configFile == "" {
+			name = cmp.Or(core.EnvVarOf(o.field, lookupEnv), name)
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	if f.configFile != "" {
+		return strings.Join(names, ", ") + " from file " + f.configFile
+	}
+	return strings.Join(names, ", ") + " from the environment"
+}
+
 // settingFlag is a flag of send that sets a setting.
 type settingFlag struct {
-	flag  string
-	field string // the core.Config field (core.ConfigProblem.Field)
-	conn  bool   // part of the connection (the hint after a configuration error)
-	dst   *string
-	val   string
+	flag    string
+	field   string // the core.Config field (core.ConfigProblem.Field)
+	conn    bool   // part of the connection (the hint after a configuration error)
+	byLocal bool   // -local sets it to its own server's (the flag is refused with -local)
+	dst     *string
+	val     string
 }
 
 // settingFlags lists the flags of send that set a setting of cfg, with the
 // values f holds.
 func settingFlags(f *sendFlags, cfg *core.Config) []settingFlag {
 	return []settingFlag{
-		{"table", "TableName", true, &cfg.TableName, f.table},
-		{"endpoint", "Endpoint", true, &cfg.Endpoint, f.endpoint},
-		{"workspace-url", "UnityCatalogURL", true, &cfg.UnityCatalogURL, f.workspaceURL},
-		{"client-id", "ClientID", true, &cfg.ClientID, f.clientID},
-		{"client-secret", "ClientSecret", true, &cfg.ClientSecret, f.clientSecret},
-		{"transport", "Transport", false, &cfg.Transport, f.transport},
+		{"table", "TableName", true, false, &cfg.TableName, f.table},
+		{"endpoint", "Endpoint", true, true, &cfg.Endpoint, f.endpoint},
+		{"workspace-url", "UnityCatalogURL", true, true, &cfg.UnityCatalogURL, f.workspaceURL},
+		{"client-id", "ClientID", true, true, &cfg.ClientID, f.clientID},
+		{"client-secret", "ClientSecret", true, true, &cfg.ClientSecret, f.clientSecret},
+		{"transport", "Transport", false, false, &cfg.Transport, f.transport},
 	}
 }
 
@@ -371,6 +420,10 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	if f.writerOffBy != "" {
 		fmt.Fprintf(env.stderr, "zerobus send: zerobus_writer_disabled is true (%s): converting only, nothing is sent "+
 			"(as -dry-run)\n", f.writerOffBy)
+	}
+
+	if f.localReplaces != "" {
+		fmt.Fprintf(env.stderr, "zerobus send: -local: not using %s (-local connects to its own server)\n", f.localReplaces)
 	}
 
 	var srv *zerobuslocal.Server
@@ -505,8 +558,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		printLanded(env.stdout, srv, cfg.TableName, s.schema)
 	}
 	var se *stoppedError
-	if !f.quiet && s.sum.stopped != nil && errors.As(runErr, &se) {
-		se.summarized = true // the summary's "stopped early" says why: the error line does not repeat it
+	if !f.quiet && !f.asJSON && env.oneTerminal && s.sum.stopped != nil && errors.As(runErr, &se) {
+		// the summary's "stopped early", on the same terminal, says why: the
+		// error line does not repeat it. When stdout goes elsewhere (a file,
+		// a pipe) or is JSON, stderr keeps the cause: a script that shows
+		// stderr and keeps stdout as the report still shows why.
+		se.summarized = true
 	}
 	switch {
 	case s.sum.interrupted:

@@ -19,7 +19,10 @@ import (
 // early" line, with no WARN log line nor error line repeating it; -quiet
 // prints it on the error line. The exit status stays 1. (The WARN line of
 // the attempt retried with a fresh token stays: it is another attempt.)
+// When stdout is not that terminal (a file, a pipe) or is -json, stderr
+// keeps the full error line: the cause is not only in the report.
 func TestSendFailurePrintedOnce(t *testing.T) {
+	oneTerminal := onOneTerminal(t)
 	s := startServer(t)
 	const table = "main.default.once"
 	if err := s.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.PermissionDenied,
@@ -46,6 +49,19 @@ func TestSendFailurePrintedOnce(t *testing.T) {
 		t.Errorf("-quiet: exit %d, want the failure once on the error line:\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr)
 	}
 
+	// stdout redirected (not the terminal stderr is on), with or without
+	// -json: stderr says why, on the error line (session 16 review, F6)
+	*oneTerminal = false
+	for _, extra := range [][]string{nil, {"-json"}} {
+		code, stdout, stderr, _ = runCLIOrdered(t.Context(), append(append([]string{"send"}, extra...), args[1:]...)...)
+		if code != ExitFailed || strings.Count(stderr, failure) != 1 || !strings.Contains(stderr, "zerobus send: stopped: authentication failed") ||
+			strings.Contains(stderr, "see the summary") || !strings.Contains(stdout, failure) {
+			t.Errorf("stdout not on stderr's terminal %v: exit %d, want the failure on stderr's error line and in the summary:\n--- stdout\n%s--- stderr\n%s",
+				extra, code, stdout, stderr)
+		}
+	}
+	*oneTerminal = true
+
 	// -v keeps every log record.
 	_, _, stderr, _ = runCLIOrdered(t.Context(), append([]string{"send", "-v"}, args[1:]...)...)
 	if !strings.Contains(stderr, `msg="zerobus: stream creation failed"`) {
@@ -55,8 +71,9 @@ func TestSendFailurePrintedOnce(t *testing.T) {
 
 // TestSendRefusedConnectionOneHint: an endpoint that refuses connections,
 // retried until the budget is spent, stops the run with one hint, the
-// connection's.
+// connection's (stdout and stderr on one terminal).
 func TestSendRefusedConnectionOneHint(t *testing.T) {
+	onOneTerminal(t)
 	s := startServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,4 +96,16 @@ func TestSendRefusedConnectionOneHint(t *testing.T) {
 	if n, m := strings.Count(both, "(check the endpoint URL, network and TLS settings)"), strings.Count(both, "raise retry_max_attempts"); n != 1 || m != 0 {
 		t.Errorf("connection hint %d times, retry hint %d times; want 1 and 0:\n--- stdout\n%s--- stderr\n%s", n, m, stdout, stderr)
 	}
+}
+
+// onOneTerminal makes `zerobus send` take its stdout and stderr for one
+// terminal (as a user at a shell sees them) until the test ends, or until
+// it sets the returned flag false.
+func onOneTerminal(t *testing.T) *bool {
+	t.Helper()
+	one := true
+	old := outputsOnOneTerminal
+	t.Cleanup(func() { outputsOnOneTerminal = old })
+	outputsOnOneTerminal = func(Env) bool { return one }
+	return &one
 }

@@ -376,10 +376,20 @@ func (e *ConnectionError) Kind() ErrorKind { return KindConnection }
 func (e *ConnectionError) Unwrap() error { return e.Err }
 
 func (e *ConnectionError) Error() string {
+	msg, _ := e.describe()
+	return msg
+}
+
+// describe is the message of Error and whether it ends with a hint of its
+// own (what to check or raise): every case but a server's own answer
+// (UNAVAILABLE from the endpoint, an HTTP status from the workspace), which
+// was reached. It is the one place that rule is written: Error and
+// ownHint (a retry budget's one hint) both use it.
+func (e *ConnectionError) describe() (msg string, hinted bool) {
 	var hn *stream.HostNotFoundError
 	if errors.As(e.Err, &hn) {
 		key := hostSettingKey(hn.Setting)
-		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key)
+		return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check the %s setting)", hn.Host, key, key), true
 	}
 	var cf *stream.CertificateError
 	if errors.As(e.Err, &cf) {
@@ -389,9 +399,9 @@ func (e *ConnectionError) Error() string {
 		}
 		msg += " failed: " + causeText(cf.Err)
 		if hint := untrustedCertHint(cf.Host, msg); hint != "" {
-			return msg + hint
+			return msg + hint, true
 		}
-		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)"
+		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)", true
 	}
 	if at := stream.AckTimeoutCause(e.Err); at != nil {
 		// the server was reached and took the requests, but a silently
@@ -401,7 +411,7 @@ func (e *ConnectionError) Error() string {
 			who = "the Zerobus endpoint"
 		}
 		return "zerobus: " + who + " sent " + at.Error() +
-			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)"
+			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)", true
 	}
 	var sce *stream.ConnectionError
 	var se *stream.ServerError
@@ -412,7 +422,7 @@ func (e *ConnectionError) Error() string {
 		if who == "" {
 			who = "the Zerobus endpoint"
 		}
-		return "zerobus: " + who + " answered that it is unavailable: " + causeText(se)
+		return "zerobus: " + who + " answered that it is unavailable: " + causeText(se), false
 	}
 	var cat *flightstream.CatalogError
 	if errors.As(e.Err, &cat) && cat.Status != 0 {
@@ -422,9 +432,9 @@ func (e *ConnectionError) Error() string {
 		if who == "" {
 			who = "the workspace"
 		}
-		return "zerobus: " + who + " answered: " + causeText(cat)
+		return "zerobus: " + who + " answered: " + causeText(cat), false
 	}
-	msg := "zerobus: cannot reach"
+	msg = "zerobus: cannot reach"
 	if e.Endpoint != "" {
 		msg += " " + e.Endpoint
 	} else {
@@ -433,28 +443,27 @@ func (e *ConnectionError) Error() string {
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
 		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
-			return msg + hint
+			return msg + hint, true
 		}
 	}
-	return msg + " (check the endpoint URL, network and TLS settings)"
+	return msg + " (check the endpoint URL, network and TLS settings)", true
 }
 
-// ownHint reports whether Error ends with a hint of its own (what to check
-// or raise): all but a server's own answer (UNAVAILABLE from the endpoint,
-// an HTTP status from the workspace), which was reached.
-func (e *ConnectionError) ownHint() bool {
-	var hn *stream.HostNotFoundError
-	var cf *stream.CertificateError
-	if errors.As(e.Err, &hn) || errors.As(e.Err, &cf) || stream.AckTimeoutCause(e.Err) != nil {
-		return true
+// ownHint reports whether err's message ends with a hint of its own (what
+// to check or raise), by the rule of its describe method: err is a
+// *ConnectionError or a *TokenRefreshError (or has one in its chain).
+func ownHint(err error) bool {
+	var ce *ConnectionError
+	if errors.As(err, &ce) {
+		_, hinted := ce.describe()
+		return hinted
 	}
-	var sce *stream.ConnectionError
-	var se *stream.ServerError
-	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
-		return false
+	var tr *TokenRefreshError
+	if errors.As(err, &tr) {
+		_, hinted := tr.describe()
+		return hinted
 	}
-	var cat *flightstream.CatalogError
-	return !errors.As(e.Err, &cat) || cat.Status == 0
+	return false
 }
 
 // hostSettingKey is the key of the setting a *stream.HostNotFoundError's
@@ -603,11 +612,10 @@ func (e *RetryExhaustedError) Error() string {
 		if untrustedCertHint("", msg) != "" {
 			return msg // retrying does not make a certificate trusted; the hint is in Last
 		}
-		var ce *ConnectionError
-		if errors.As(e.Last, &ce) && ce.ownHint() {
-			// One hint: an endpoint that could not be reached (refused,
-			// timed out) has its own, what to check; a healthier server
-			// would not help.
+		if ownHint(e.Last) {
+			// One hint: an endpoint or a token endpoint (the workspace)
+			// that could not be reached (refused, timed out) has its own,
+			// what to check; a healthier server would not help.
 			return msg
 		}
 	}
@@ -631,7 +639,18 @@ func (e *TokenRefreshError) Kind() ErrorKind { return KindTokenRefresh }
 func (e *TokenRefreshError) Unwrap() error { return e.Err }
 
 func (e *TokenRefreshError) Error() string {
-	msg := "zerobus: token request failed"
+	msg, _ := e.describe()
+	return msg
+}
+
+// describe is the message of Error and whether it ends with a hint of its
+// own, as ConnectionError's: a token endpoint that could not be reached
+// (a network failure: no HTTP status) gets the connection hint naming
+// unity_catalog_url, a final refusal the credentials' hint; a retryable
+// HTTP status (the endpoint answered) and the caller's context ending have
+// none.
+func (e *TokenRefreshError) describe() (msg string, hinted bool) {
+	msg = "zerobus: token request failed"
 	if e.URL != "" {
 		msg += " at " + e.URL
 	}
@@ -648,13 +667,16 @@ func (e *TokenRefreshError) Error() string {
 			msg += ": " + cause
 		}
 		if hint := untrustedCertHint(e.URL, msg); hint != "" {
-			return msg + hint
+			return msg + hint, true
 		}
 	}
 	if !e.Retryable {
-		msg += " (check unity_catalog_url, client_id and client_secret)"
+		return msg + " (check unity_catalog_url, client_id and client_secret)", true
 	}
-	return msg
+	if e.StatusCode == 0 && e.Err != nil && !stream.ContextEnded(e.Err) {
+		return msg + " (check unity_catalog_url, network and TLS settings)", true
+	}
+	return msg, false
 }
 
 // wrapf returns an error whose message is the formatted prefix followed by

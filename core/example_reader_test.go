@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -66,8 +67,12 @@ func ExampleConfigFromEnv() {
 		"ZEROBUS_ENDPOINT":   "https://1234567890.zerobus.us-west-2.cloud.databricks.com",
 		"RETRY_MAX_ATTEMPTS": "8",
 	} {
+		if old, ok := os.LookupEnv(k); ok { // a developer's own setting comes back afterwards
+			defer os.Setenv(k, old)
+		} else {
+			defer os.Unsetenv(k)
+		}
 		os.Setenv(k, v)
-		defer os.Unsetenv(k)
 	}
 	cfg, err := core.ConfigFromEnv()
 	if err != nil {
@@ -81,4 +86,27 @@ func ExampleConfigFromEnv() {
 	// Output:
 	// main.default.events 8
 	// zerobus: invalid configuration in environment: RetryMaxAttempts (yaml retry_max_attempts, env RETRY_MAX_ATTEMPTS): "eight" is not an integer
+}
+
+// TestExampleConfigFromEnvRestores: the example puts back the variables it
+// sets (a developer's exported ZEROBUS_ENDPOINT, say), not just unsets them.
+func TestExampleConfigFromEnvRestores(t *testing.T) {
+	t.Setenv("ZEROBUS_ENDPOINT", "http://127.0.0.1:1")
+	t.Setenv("RETRY_MAX_ATTEMPTS", "3")
+	stdout := os.Stdout
+	tableBefore, tableWasSet := os.LookupEnv("ZEROBUS_TABLE_NAME")
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	os.Stdout = devnull // the example's output
+	ExampleConfigFromEnv()
+	os.Stdout = stdout
+	table, tableSet := os.LookupEnv("ZEROBUS_TABLE_NAME")
+	if ep, n := os.Getenv("ZEROBUS_ENDPOINT"), os.Getenv("RETRY_MAX_ATTEMPTS"); ep != "http://127.0.0.1:1" || n != "3" ||
+		table != tableBefore || tableSet != tableWasSet {
+		t.Errorf("after the example: ZEROBUS_ENDPOINT=%q RETRY_MAX_ATTEMPTS=%q ZEROBUS_TABLE_NAME=%q (set %v), want them as before",
+			ep, n, table, tableSet)
+	}
 }
