@@ -287,7 +287,7 @@ func stderrLogHandler(stderr io.Writer, verbose bool) slog.Handler {
 // stderr without -v they would show the same failure twice. -v and the
 // log_file keep them.
 var reportedByCommand = map[string]bool{
-	"zerobus: stream creation failed": true, // the final one; "...; retrying" lines stay
+	core.LogStreamCreationFailed: true, // the final one; "...; retrying" lines stay
 }
 
 // dropReported is a slog.Handler that drops the records of reportedByCommand.

@@ -44,6 +44,12 @@ func TestSendFailurePrintedOnce(t *testing.T) {
 		t.Errorf("want the failure in the summary and a pointer to it on stderr:\n--- stdout\n%s--- stderr\n%s", stdout, stderr)
 	}
 
+	// the same on Arrow Flight, whose final record was another message
+	code, stdout, stderr, both = runCLIOrdered(t.Context(), append([]string{"send", "-transport", "arrow_flight"}, args[1:]...)...)
+	if n := strings.Count(both, failure); code != ExitFailed || n != 1 || strings.Contains(stderr, "stream creation failed\"") {
+		t.Errorf("arrow_flight: exit %d, the failure printed %d times, want once:\n--- stdout\n%s--- stderr\n%s", code, n, stdout, stderr)
+	}
+
 	code, stdout, stderr, _ = runCLIOrdered(t.Context(), append([]string{"send", "-quiet"}, args[1:]...)...)
 	if code != ExitFailed || stdout != "" || strings.Count(stderr, failure) != 1 || !strings.Contains(stderr, "zerobus send: stopped: authentication failed") {
 		t.Errorf("-quiet: exit %d, want the failure once on the error line:\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr)

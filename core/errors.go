@@ -679,6 +679,12 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 	return msg, false
 }
 
+// LogStreamCreationFailed is the message of the WARN record the library
+// logs when the creation of a stream gives up: the send's error then holds
+// the same failure, so a command that prints that error may drop the
+// record from its own log output (the zerobus CLI does without -v).
+const LogStreamCreationFailed = stream.LogStreamCreationFailed
+
 // wrapf returns an error whose message is the formatted prefix followed by
 // err's message without its own "zerobus: " (one prefix per message), and
 // which unwraps to err.

@@ -57,7 +57,7 @@ func (s *Stream) connect(ctx context.Context, rt *stream.Retrier) (*rpc, error) 
 		}
 		delay, terr := rt.OnFailure(ctx, err, cred, false)
 		if terr != nil {
-			log.WarnContext(ctx, "zerobus: flight stream creation failed", "table", table, "error", terr)
+			log.WarnContext(ctx, stream.LogStreamCreationFailed, "transport", "arrow_flight", "table", table, "error", terr)
 			return nil, terr
 		}
 		s.c.tel.Retries.Add(context.Background(), 1, s.c.metricAttrs(telemetry.KeyErrorKind.String(stream.ErrorKind(err))))

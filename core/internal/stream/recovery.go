@@ -18,6 +18,11 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
+// LogStreamCreationFailed is the message of the WARN record logged when
+// stream creation gives up (its error is then the caller's); core exports
+// it for a command that prints that error and drops the record.
+const LogStreamCreationFailed = "zerobus: stream creation failed"
+
 // retryState counts consecutive failures since the last progress.
 type retryState struct {
 	fails       int
@@ -68,7 +73,7 @@ func (s *Stream) connect(ctx context.Context, rt *Retrier) (*rpc, error) {
 		}
 		delay, terr := rt.OnFailure(ctx, err, cred, false)
 		if terr != nil {
-			log.WarnContext(ctx, "zerobus: stream creation failed", "table", s.c.cfg.TableName, "error", terr)
+			log.WarnContext(ctx, LogStreamCreationFailed, "table", s.c.cfg.TableName, "error", terr)
 			return nil, terr
 		}
 		s.tel.Retries.Add(context.Background(), 1, metricAttrs(
