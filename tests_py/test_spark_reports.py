@@ -53,7 +53,7 @@ def test_a_streaming_abort_ignores_an_earlier_runs_files(tmp_path: Path, monkeyp
     monkeypatch.setattr(zspark, "_ABORT_WAIT", 0.0)  # the answer after the first listing
     job = _job(tmp_path, "cccccccc" + "0" * 24)
     assert job._attempt_files(7, [None, None]) == {f"task-p00000-a0-t21-r{NEW}.json"}
-    assert job._await_reports(7, [None, None]) == (0, 1)  # (running attempts, partitions without a report)
+    assert job._await_reports(7, [None, None], True) == (0, 1)  # (running attempts, partitions without a report)
 
     # A commit message names the planning, whatever the files' times (here OLD's are the newest)
     msg = zspark.TaskCommitMessage(1, 0, 22, 7, job_id=job.job_id, run_id=NEW + "0" * 24)
@@ -68,7 +68,7 @@ def test_a_streaming_abort_ignores_an_earlier_runs_files(tmp_path: Path, monkeyp
         f"started-task-p00001-a0-t22-r{NEW}",
         f"started-task-p00002-a0-t23-r{NEW}",
     }
-    assert job._await_reports(7, [None, msg, None]) == (2, 0)
+    assert job._await_reports(7, [None, msg, None], True) == (2, 0)
     assert not waits
 
 

@@ -319,3 +319,24 @@ def test_an_abort_without_messages_finds_the_querys_directory(tmp_path: Path, mo
     s = job.finish([None], 3, aborted=True)
     assert s.job_id == "q-this" and (s.failed_attempts, s.failed_attempt_durable_rows) == (1, 4)
     assert (tmp_path / "r" / "q-this" / "batch-3" / "summary.json").exists()
+
+
+def test_a_commit_waits_for_an_attempt_whose_marker_looks_still(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slow storage (a marker rewrite taking longer than _SILENT, an NFS attribute cache) makes a live attempt's
+    marker look still: the commit stopped waiting for it after _SILENT and left its durable rows out. The _SILENT
+    rule is the abort's only (query.stop() kills the tasks); a commit waits up to _ABORT_WAIT."""
+    job, d = _aborting_job(tmp_path)
+    (d / "started-task-p00000-a0-t1").write_text("{}")  # never rewritten (the storage is slow), still sending
+    reported_at = 1000.0 + zspark._SILENT * 2
+    commit = zspark.TaskCommitMessage(0, 1, 2, None, job_id=job.job_id, run_id=job.run_id, durable_rows=3)
+    job._report(zspark._Task(0, 1, 2, None), commit)
+
+    def late_report(now: float) -> None:
+        if now >= reported_at and (d / "started-task-p00000-a0-t1").exists():
+            job._report(zspark._Task(0, 0, 1, None), zspark.TaskCommitMessage(0, 0, 1, None, durable_rows=500))
+
+    _Clock(monkeypatch, late_report)
+    s = job.finish([commit], None, aborted=False)
+    assert (s.running_attempts, s.failed_attempts, s.failed_attempt_durable_rows) == (0, 1, 500)

@@ -70,11 +70,11 @@ not durable. Options of the data source itself:
     checkpoint is then ``<conf>/<queryName>``), or for an unnamed query from the query id its tasks see. Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
-    marker, rewritten every second while the attempt runs; one unchanged for 6 s is an attempt Spark killed, e.g. on
-    ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be sending when its retry
-    commits) and counts those still without one as ``running_attempts``; on ``abort``, a partition without a commit
-    message and without any marker is waited for while new markers or reports appear (``partitions_without_report``
-    when none came).
+    marker, rewritten every second while the attempt runs; on ``abort``, one unchanged for 6 s is an attempt Spark
+    killed, e.g. on ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be
+    sending when its retry commits) and counts those still without one as ``running_attempts``; on ``abort``, a
+    partition without a commit message and without any marker is waited for while new markers or reports appear
+    (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
     ``summary-<time>-<committed|aborted>-<id>.json``. A micro-batch re-run after a restart counts the attempts of its
     earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
@@ -217,7 +217,7 @@ _ABORT_WAIT: Final = 30.0
 _ABORT_IDLE: Final = 2.0
 #: Seconds between two rewrites of a running attempt's start marker (its heartbeat: the marker's mtime changes).
 _HEARTBEAT: Final = 1.0
-#: A commit or abort stops waiting for an attempt whose marker's mtime has not changed for this long (as the
+#: An abort (not a commit) stops waiting for an attempt whose marker's mtime has not changed for this long (as the
 #: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
 #: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
 _SILENT: Final = 6.0
@@ -405,7 +405,8 @@ class WriteSummary:
         if self.running_attempts:
             text += (
                 f"; {self.running_attempts} task attempt(s) had started and not reported when this summary was made "
-                "(still running after the abort, or killed): rows they store are not counted here"
+                f"({'still running after the abort' if self.aborted else 'still running'}, or killed): rows they store "
+                "are not counted here"
             )
         if self.partitions_without_report:
             text += (
@@ -1398,13 +1399,18 @@ class _Job:
         summaries = sorted(n for n in names if n.startswith("summary-") and "-aborted-" in n) if earlier else []
         return len(earlier), summaries
 
-    def _await_reports(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, int]:
+    def _await_reports(
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
+    ) -> tuple[int, int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
         of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
         error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
         only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
-        unreported, partitions still without a report)."""
+        unreported, partitions still without a report). On abort only, an attempt whose marker stopped changing for
+        _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for every attempt up to
+        _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache) can make a live
+        attempt's marker look still."""
         if self._report_dir(batch_id) is None:
             return 0, 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
@@ -1425,8 +1431,9 @@ class _Job:
                 for n in pending:
                     if n not in beats or beats[n][0] != times[n]:
                         beats[n] = (times[n], now)
-                # an attempt whose marker stopped changing was killed: no report will come (no mtime: waited for)
-                alive = [n for n in pending if times[n] is None or now - beats[n][1] < _SILENT]
+                # on abort, an attempt whose marker stopped changing was killed: no report will come (no mtime:
+                # waited for)
+                alive = [n for n in pending if not aborted or times[n] is None or now - beats[n][1] < _SILENT]
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
                 if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
@@ -1512,7 +1519,7 @@ class _Job:
                 self.job_id = self._newest_query(batch_id) or self.job_id
         # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
         # not reported when its retry commits; its durable rows belong in this summary.
-        running, unreported = self._await_reports(batch_id, messages)
+        running, unreported = self._await_reports(batch_id, messages, aborted)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
