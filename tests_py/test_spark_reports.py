@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,14 @@ import pytest
 zspark = pytest.importorskip("zerobus_py.spark", reason="pyspark is not installed")
 
 OLD, NEW = "aaaaaaaa", "bbbbbbbb"
+
+
+@pytest.fixture(autouse=True)
+def _no_heartbeat_left() -> Iterator[None]:
+    """A heartbeat a test leaves running rewrites its marker for the rest of the session (and brings back the
+    marker _report deleted): each test stops the heartbeats it starts."""
+    yield
+    assert not [t for t in threading.enumerate() if t.name == "zerobus-task-heartbeat"]
 
 
 def _job(tmp_path: Path, run_id: str, *, streaming: bool = True) -> Any:
@@ -90,13 +100,15 @@ def test_the_start_marker_goes_once_the_report_is_written(tmp_path: Path, stream
     job = _job(tmp_path, NEW + "0" * 24, streaming=streaming)
     task = zspark._Task(3, 1, 42, 7)
     other = zspark._Task(4, 0, 43, 7)
-    job._mark_started(task)
-    job._mark_started(other)
-    d = Path(job._report_dir(7))
-    suffix = f"-r{NEW}" if streaming else ""
-    assert sorted(os.listdir(d)) == [f"started-task-p00003-a1-t42{suffix}", f"started-task-p00004-a0-t43{suffix}"]
-    job._report(task, zspark.TaskCommitMessage(3, 1, 42, 7, job_id=job.job_id, run_id=job.run_id))
-    assert sorted(os.listdir(d)) == [f"started-task-p00004-a0-t43{suffix}", f"task-p00003-a1-t42{suffix}.json"]
+    with job._mark_started(other):
+        with job._mark_started(task):
+            d = Path(job._report_dir(7))
+            suffix = f"-r{NEW}" if streaming else ""
+            want = [f"started-task-p00003-a1-t42{suffix}", f"started-task-p00004-a0-t43{suffix}"]
+            assert sorted(os.listdir(d)) == want
+        # stopped before the report, as write() does: no rewrite brings the marker back
+        job._report(task, zspark.TaskCommitMessage(3, 1, 42, 7, job_id=job.job_id, run_id=job.run_id))
+        assert sorted(os.listdir(d)) == [f"started-task-p00004-a0-t43{suffix}", f"task-p00003-a1-t42{suffix}.json"]
     assert [(r.partition, r.task_attempt_id) for r in job.reports(7)] == [(3, 42)]
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +130,14 @@ def test_a_recovered_attempt_makes_the_commit_line_a_warning(
 OLD, NEW = "aaaaaaaa", "bbbbbbbb"
 
 
+@pytest.fixture(autouse=True)
+def _no_heartbeat_left() -> Iterator[None]:
+    """A heartbeat a test leaves running rewrites its marker for the rest of the session (and brings back the
+    marker _report deleted, in another test's directory): each test stops the heartbeats it starts."""
+    yield
+    assert not [t for t in threading.enumerate() if t.name == "zerobus-task-heartbeat"]
+
+
 def _job(tmp_path: Path, run_id: str, *, streaming: bool = True) -> Any:
     """A _Job with only what the report functions use (its constructor checks the table on a server)."""
     job = object.__new__(zspark._Job)
@@ -162,7 +172,8 @@ def test_a_rerun_micro_batchs_commit_reports_the_earlier_runs_killed_attempts(
     for p in (0, 1):
         task = zspark._Task(p, 0, 20 + p, 7)
         m = zspark.TaskCommitMessage(p, 0, 20 + p, 7, job_id=job.job_id, run_id=planner.run_id, durable_rows=10)
-        planner._mark_started(task)
+        with planner._mark_started(task):
+            pass
         planner._report(task, m)
         messages.append(m)
     with caplog.at_level(logging.INFO, logger="zerobus_py.spark"):
@@ -178,7 +189,8 @@ def test_a_rerun_micro_batchs_commit_reports_the_earlier_runs_killed_attempts(
     # A micro-batch run once: nothing of the kind
     job.job_id = planner.job_id = "q-other"
     m = zspark.TaskCommitMessage(0, 0, 30, 7, job_id=job.job_id, run_id=planner.run_id)
-    planner._mark_started(zspark._Task(0, 0, 30, 7))
+    with planner._mark_started(zspark._Task(0, 0, 30, 7)):
+        pass
     planner._report(zspark._Task(0, 0, 30, 7), m)
     assert job.finish([m], 7, aborted=False).earlier_run_unreported_attempts == 0
 
@@ -241,17 +253,15 @@ def test_a_running_attempt_rewrites_its_marker_until_it_stops(tmp_path: Path, mo
     monkeypatch.setattr(zspark, "_HEARTBEAT", 0.01)
     job = _job(tmp_path, NEW + "0" * 24)
     task = zspark._Task(0, 0, 1, 7)
-    beat = job._mark_started(task)
     marker = Path(job._report_dir(7)) / f"started-task-p00000-a0-t1-r{NEW}"
-    try:
+    with job._mark_started(task) as beat:
         os.utime(marker, (1, 1))
         for _ in range(2000):  # until the heartbeat rewrote it
             if marker.stat().st_mtime > 1:
                 break
             time.sleep(0.01)
         assert marker.stat().st_mtime > 1
-    finally:
-        beat.stop()
+    assert beat._thread is not None and not beat._thread.is_alive(), "leaving the with block stops the heartbeat"
     job._report(task, zspark.TaskCommitMessage(0, 0, 1, 7, run_id=job.run_id))
     time.sleep(0.05)
     assert not marker.exists(), "stopped before the report: the marker does not come back"

@@ -1585,7 +1585,8 @@ def _write_marker(fs: pafs.FileSystem, path: str) -> None:
 
 
 class _Heartbeat:
-    """Rewrites a running attempt's start marker every _HEARTBEAT seconds (its mtime changes) until stopped."""
+    """Rewrites a running attempt's start marker every _HEARTBEAT seconds (its mtime changes) until stopped: call
+    stop(), or use it as a context manager (``with job._mark_started(task):``), which stops it on the way out."""
 
     def __init__(self, fs: pafs.FileSystem | None, marker: str) -> None:
         self._stopped = threading.Event()
@@ -1610,6 +1611,12 @@ class _Heartbeat:
             # a rewrite still hanging after this may bring the marker back beside the report: harmless (a marker
             # with a report is not waited for), so a storage that hangs does not hold the task
             self._thread.join(_HEARTBEAT_JOIN)
+
+    def __enter__(self) -> _Heartbeat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
