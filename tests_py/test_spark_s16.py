@@ -313,22 +313,61 @@ def test_a_named_querys_job_is_its_name_without_the_checkpoint_option(server: Lo
     assert a.run_id != b.run_id
 
 
-def test_an_abort_without_messages_finds_the_querys_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _query_batch(tmp_path: Path, name: str, *files: str) -> Path:
+    d = tmp_path / "r" / name / "batch-3"
+    d.mkdir(parents=True)
+    for f in files:
+        (d / f).write_text(json.dumps({"durable_rows": 4, "failed": True} if f.endswith(".json") else {}))
+    return d
+
+
+def test_an_abort_without_messages_reads_the_only_unfinished_query_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An unnamed query planned without the checkpointLocation option, whose micro-batch 3 failed in every task:
-    no commit message names the job, so the abort looked in its own planning's directory. It takes the query
-    directory whose batch-3 holds the newest marker or report."""
+    no commit message names the job. The abort reads the only query-id directory whose batch-3 is unfinished
+    (not another query's ``q…`` directory, nor a finished batch-3), and keeps its summary in the planning's own
+    directory, not in the one it guessed."""
     job = _job(tmp_path, NEW + "0" * 24)
-    job.stable, job.job_id = False, "planning-run"
-    for name, age in (("q-older", 600), ("q-this", 0)):
-        d = tmp_path / "r" / name / "batch-3"
-        d.mkdir(parents=True)
-        (d / f"task-p00000-a0-t1-r{OLD}.json").write_text(json.dumps({"durable_rows": 4, "failed": True}))
-        t = time.time() - age
-        os.utime(d / f"task-p00000-a0-t1-r{OLD}.json", (t, t))
+    job.stable, job.job_id = False, NEW + "0" * 24
+    this = zspark._query_job_id("this query")
+    assert this.startswith("qid-")
+    _query_batch(tmp_path, this, f"task-p00000-a0-t1-r{OLD}.json")
+    _query_batch(tmp_path, "q0123456789abcdef", f"task-p00000-a0-t1-r{OLD}.json")  # a named query's, newest
+    _query_batch(tmp_path, zspark._query_job_id("done"), f"task-p00000-a0-t1-r{OLD}.json", "summary.json")
     _Clock(monkeypatch)
     s = job.finish([None], 3, aborted=True)
-    assert s.job_id == "q-this" and (s.failed_attempts, s.failed_attempt_durable_rows) == (1, 4)
-    assert (tmp_path / "r" / "q-this" / "batch-3" / "summary.json").exists()
+    assert (s.job_id, s.query_dir) == (this, "guessed")
+    assert (s.failed_attempts, s.failed_attempt_durable_rows) == (1, 4)
+    assert not (tmp_path / "r" / this / "batch-3" / "summary.json").exists()
+    assert json.loads((tmp_path / "r" / job.run_id / "batch-3" / "summary.json").read_text())["job_id"] == this
+    assert "was read, the only query directory" in s.line()
+
+
+@pytest.mark.parametrize("other_running", [False, True])
+def test_an_abort_without_messages_does_not_take_another_querys_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other_running: bool
+) -> None:
+    """Query A's micro-batch 3 aborts with no commit message; B shares report_path. B committed its batch 3 (a
+    named query, or an unnamed one): A's abort took B's directory, counted B's committed rows as A's failed
+    attempts and overwrote B's summary.json. Or A's tasks reported and B, running, wrote later: A's abort took
+    B's (the newest). Now the directory is unknown: nothing is read, nothing of B's is written."""
+    job = _job(tmp_path, NEW + "0" * 24)
+    job.stable, job.job_id = False, NEW + "0" * 24
+    named = _query_batch(tmp_path, "q3f0c9b1e2d4a0123", f"task-p00000-a0-t41-r{OLD}.json", "summary.json")
+    unnamed = _query_batch(tmp_path, zspark._query_job_id("B"), f"task-p00000-a0-t42-r{OLD}.json", "summary.json")
+    if other_running:  # A's own report, and B's unfinished batch 3
+        _query_batch(tmp_path, zspark._query_job_id("A"), f"task-p00000-a0-t7-r{NEW}.json")
+        _query_batch(tmp_path, zspark._query_job_id("B2"), f"started-task-p00000-a0-t8-r{OLD}")
+    _Clock(monkeypatch)
+    s = job.finish([None], 3, aborted=True)
+    assert s.query_dir == "unknown" and s.job_id == job.run_id
+    assert (s.failed_attempts, s.failed_attempt_durable_rows, s.running_attempts) == (0, 0, 0)
+    assert len(s.query_dir_candidates) == (2 if other_running else 0)
+    for d in (named, unnamed):
+        assert json.loads((d / "summary.json").read_text()) == {"durable_rows": 4, "failed": True}, "not rewritten"
+    assert "report directory is unknown" in s.line()
+    assert (tmp_path / "r" / job.run_id / "batch-3" / "summary.json").exists()
 
 
 def test_a_commit_waits_for_an_attempt_whose_marker_looks_still(

@@ -67,7 +67,9 @@ not durable. Options of the data source itself:
     a commit message had made durable before Spark retried them (duplicates). A streaming query's ``<job>`` is
     derived from its ``checkpointLocation`` option, the same for all its micro-batches and restarts; without the
     option (the checkpoint set by ``spark.sql.streaming.checkpointLocation``), from its ``queryName`` (Spark's
-    checkpoint is then ``<conf>/<queryName>``), or for an unnamed query from the query id its tasks see. Without it,
+    checkpoint is then ``<conf>/<queryName>``), or for an unnamed query from the query id its tasks see (``qid-*``;
+    an abort no commit message names its directory for reads the only unfinished one as a guess, or none, and says
+    which in ``query_dir``). Without it,
     failed attempts are not counted (the summary line says so, and warns when a task committed by a retry). A
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
     marker, rewritten every second while the attempt runs; on ``abort``, one unchanged for 6 s is an attempt Spark
@@ -217,6 +219,8 @@ _ABORT_WAIT: Final = 30.0
 _ABORT_IDLE: Final = 2.0
 #: Seconds between two rewrites of a running attempt's start marker (its heartbeat: the marker's mtime changes).
 _HEARTBEAT: Final = 1.0
+#: the directories of unnamed streaming queries planned without the checkpointLocation option (named by query id)
+_QUERY_ID_PREFIX: Final = "qid-"
 #: An abort (not a commit) stops waiting for an attempt whose marker's mtime has not changed for this long (as the
 #: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
 #: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
@@ -355,6 +359,14 @@ class WriteSummary:
     earlier_run_unreported_attempts: int = 0
     #: streaming: the summaries the aborts of earlier runs of this micro-batch kept (names in its report directory)
     earlier_run_summaries: list[str] = field(default_factory=list)
+    #: the abort of an unnamed streaming query planned without the checkpointLocation option, with no commit message
+    #: to name its report directory: "guessed" (the only ``qid-*`` directory with an unfinished micro-batch of this
+    #: id was read, ``job_id``; it is another query's if that one runs the same micro-batch id while this one's
+    #: tasks wrote nothing) or "unknown" (none or several: no directory was read, nothing of the failed attempts is
+    #: counted). The summary is then kept in the planning's own directory. "" otherwise.
+    query_dir: str = ""
+    #: the ``qid-*`` directories it was chosen from
+    query_dir_candidates: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One log line."""
@@ -421,6 +433,20 @@ class WriteSummary:
             )
             if self.earlier_run_summaries:
                 text += f" (the earlier run's summary: {', '.join(self.earlier_run_summaries)})"
+        if self.query_dir == "guessed":
+            text += (
+                f"; no commit message named this query's report directory: {self.job_id} was read, the only query "
+                f"directory with an unfinished micro-batch {self.batch_id} (another unnamed query's if it runs the "
+                "same micro-batch id and this query's tasks wrote nothing); this summary is kept in the planning's "
+                "own directory"
+            )
+        elif self.query_dir == "unknown":
+            which = ", ".join(self.query_dir_candidates) or "none"
+            text += (
+                f"; this query's report directory is unknown (no commit message named it; query directories with an "
+                f"unfinished micro-batch {self.batch_id}: {which}): its failed and running task attempts are not "
+                "counted here"
+            )
         if not self.attempts_counted:
             if self.aborted:
                 text += "; task attempts still running after the abort may store rows not counted here"
@@ -1360,25 +1386,31 @@ class _Job:
             return {i.base_name: i.mtime for i in infos}
         return {i.base_name for i in infos}
 
-    def _newest_query(self, batch_id: int) -> str | None:
+    def _query_dirs(self, batch_id: int) -> list[str]:
         """An abort of an unnamed query planned without the checkpointLocation option, with no commit message to
-        name its job: the query directory (``q*``) whose ``batch-<id>`` holds the newest marker or report."""
+        name its job: the query-id directories (``qid-*``, named by tasks from the query id) whose ``batch-<id>``
+        has markers or reports and no summary yet (a micro-batch not committed or aborted there). Only these can be
+        this query's; the caller takes one only when it is the only one, and then as a guess (another unnamed
+        query of the same report_path may be running the same micro-batch id while this one's tasks wrote
+        nothing)."""
         if self.report_path is None:
-            return None
+            return []
+        found = []
         try:
             fs, root = _path_fs(self.report_path)
-            newest: tuple[Any, str] | None = None
             for q in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
-                if q.type != pafs.FileType.Directory or not q.base_name.startswith("q"):
+                if q.type != pafs.FileType.Directory or not q.base_name.startswith(_QUERY_ID_PREFIX):
                     continue
-                for i in fs.get_file_info(pafs.FileSelector(f"{q.path}/batch-{batch_id}", allow_not_found=True)):
-                    fresh = i.mtime is not None and (newest is None or i.mtime > newest[0])
-                    if i.base_name.startswith(("task-", _STARTED)) and fresh:
-                        newest = (i.mtime, q.base_name)
+                names = {
+                    i.base_name
+                    for i in fs.get_file_info(pafs.FileSelector(f"{q.path}/batch-{batch_id}", allow_not_found=True))
+                }
+                if "summary.json" not in names and any(n.startswith(("task-", _STARTED)) for n in names):
+                    found.append(q.base_name)
         except Exception as err:
             logger.warning("zerobus: cannot list the report directory %s: %s", self.report_path, err)
-            return None
-        return None if newest is None else newest[1]
+            return []
+        return sorted(found)
 
     def _earlier_runs(self, batch_id: int | None, messages: list[WriterCommitMessage | None]) -> tuple[int, list[str]]:
         """Streaming: the start markers without a report of the earlier runs of this micro-batch (a re-run after a
@@ -1511,15 +1543,26 @@ class _Job:
 
     def finish(self, messages: list[WriterCommitMessage | None], batch_id: int | None, aborted: bool) -> WriteSummary:
         _ensure_log_handler()
+        summary_dir = None  # the summary's directory when it is not the job's
+        candidates: list[str] | None = None  # the query directories a guess was made from
         if not self.stable:  # an unnamed query without a checkpointLocation option: the tasks name the job
             ids = {m.job_id for m in messages if isinstance(m, TaskCommitMessage) and m.job_id}
             if len(ids) == 1:
                 self.job_id = ids.pop()
-            elif not ids and self.streaming and batch_id is not None:
-                self.job_id = self._newest_query(batch_id) or self.job_id
-        # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
-        # not reported when its retry commits; its durable rows belong in this summary.
-        running, unreported = self._await_reports(batch_id, messages, aborted)
+            elif not ids and self.streaming and batch_id is not None and self.report_path is not None:
+                # No message names the query's directory: the planning's own directory keeps the summary (never
+                # one guessed from the files of what may be another query), and a directory is read only when
+                # it is the only one that can be this query's.
+                summary_dir = self._report_dir(batch_id)
+                candidates = self._query_dirs(batch_id)
+                if len(candidates) == 1:
+                    self.job_id = candidates[0]
+        if candidates is not None and len(candidates) != 1:  # the query's directory cannot be told: none is read
+            running, unreported = 0, 0
+        else:
+            # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
+            # not reported when its retry commits; its durable rows belong in this summary.
+            running, unreported = self._await_reports(batch_id, messages, aborted)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1528,6 +1571,9 @@ class _Job:
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
         s.running_attempts, s.partitions_without_report = running, unreported
+        if candidates is not None:
+            s.query_dir = "guessed" if len(candidates) == 1 else "unknown"
+            s.query_dir_candidates = candidates
         try:
             s.earlier_run_unreported_attempts, s.earlier_run_summaries = self._earlier_runs(batch_id, messages)
         except Exception as err:
@@ -1549,9 +1595,10 @@ class _Job:
             or s.running_attempts
             or s.recovered_attempts
             or s.earlier_run_unreported_attempts
+            or s.query_dir
         )
         logger.log(logging.WARNING if bad else logging.INFO, "%s", s.line())
-        d = self._report_dir(batch_id)
+        d = summary_dir or self._report_dir(batch_id)
         if d is not None:
             # summary.json is the latest; each commit or abort also keeps its own (a micro-batch re-run after a
             # restart, or a job re-run, would otherwise overwrite what the aborted run said)
@@ -1567,8 +1614,9 @@ class _Job:
 
 
 def _query_job_id(query_id: str) -> str:
-    """The job id of a streaming query known by its id (Spark keeps it in the checkpoint: the same at a restart)."""
-    return "q" + hashlib.sha256(b"queryId\0" + query_id.encode()).hexdigest()[:31]
+    """The job id of a streaming query known by its id (Spark keeps it in the checkpoint: the same at a restart).
+    Its prefix tells these directories from the other queries' (``q`` + hex digits)."""
+    return _QUERY_ID_PREFIX + hashlib.sha256(b"queryId\0" + query_id.encode()).hexdigest()[:28]
 
 
 def _pause(seconds: float) -> None:
