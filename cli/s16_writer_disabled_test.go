@@ -5,9 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestSendWriterDisabledFromEnvOrFileIsADryRun: zerobus_writer_disabled set
@@ -16,11 +13,8 @@ import (
 // (s16 review-settings H1). It is a dry run whatever set it: the summary
 // says nothing was sent and stderr names what set it.
 func TestSendWriterDisabledFromEnvOrFileIsADryRun(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "d.arrow")
-	rec := mixedBatch(memory.DefaultAllocator, 0, 4)
-	defer rec.Release()
-	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	path := writeMixedArrow(t, "d.arrow", 4)
+	dir := filepath.Dir(path)
 
 	r := sendCLIEnv(t, map[string]string{"ZEROBUS_WRITER_DISABLED": "true", "ZEROBUS_TABLE_NAME": "a.b.c"},
 		"-progress", "never", "-json", path)
@@ -57,11 +51,7 @@ func TestSendWriterDisabledFromEnvOrFileIsADryRun(t *testing.T) {
 // -endpoint, -workspace-url, -client-id and -client-secret flags (s16
 // review-settings H1, L1). Each is now refused, naming both.
 func TestSendLocalRefusesWhatItWouldOverride(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "d.arrow")
-	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
-	defer rec.Release()
-	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	path := writeMixedArrow(t, "d.arrow", 2)
 
 	r := sendCLIEnv(t, map[string]string{"ZEROBUS_WRITER_DISABLED": "true"}, "-local", "-progress", "never", path)
 	if r.err == nil || !strings.Contains(r.err.Error(), "-local") ||
@@ -82,11 +72,7 @@ func TestSendLocalRefusesWhatItWouldOverride(t *testing.T) {
 // review diffa F7). The send still goes to the embedded server; stderr names
 // what it does not use (never a value).
 func TestSendLocalNamesTheConnectionItReplaces(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "d.arrow")
-	rec := mixedBatch(memory.DefaultAllocator, 0, 2)
-	defer rec.Release()
-	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
+	path := writeMixedArrow(t, "d.arrow", 2)
 	const secret = "not-the-local-secret"
 
 	r := sendCLIEnv(t, map[string]string{"ZEROBUS_ENDPOINT": "http://127.0.0.1:9", "DATABRICKS_HOST": "http://127.0.0.1:9",
@@ -103,7 +89,7 @@ func TestSendLocalNamesTheConnectionItReplaces(t *testing.T) {
 		t.Errorf("-local did not send to its own server:\n%s", r.stdout)
 	}
 
-	yml := filepath.Join(dir, "conn.yaml")
+	yml := filepath.Join(filepath.Dir(path), "conn.yaml")
 	if err := os.WriteFile(yml, []byte("endpoint: http://127.0.0.1:9\nclient_secret: "+secret+"\ntable_name: main.default.fileconn\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -78,9 +78,13 @@ func TestErrorLineOnePrefix(t *testing.T) {
 	}
 }
 
-func writeOneRowArrow(t *testing.T) string {
-	path := filepath.Join(t.TempDir(), "one.arrow")
-	rec := mixedBatch(memory.DefaultAllocator, 0, 1)
+func writeOneRowArrow(t *testing.T) string { return writeMixedArrow(t, "one.arrow", 1) }
+
+// writeMixedArrow writes rows rows of mixedBatch to an Arrow IPC file name
+// in a temporary directory and returns its path.
+func writeMixedArrow(t *testing.T, name string, rows int) string {
+	path := filepath.Join(t.TempDir(), name)
+	rec := mixedBatch(memory.DefaultAllocator, 0, rows)
 	defer rec.Release()
 	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
 	return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ OLD, NEW = "aaaaaaaa", "bbbbbbbb"
 @pytest.fixture(autouse=True)
 def _no_heartbeat_left() -> Iterator[None]:
     """A heartbeat a test leaves running rewrites its marker for the rest of the session (and brings back the
-    marker _report deleted): each test stops the heartbeats it starts."""
+    marker _report deleted, in another test's directory): each test stops the heartbeats it starts (test_spark_s16.py
+    uses it too)."""
     yield
     assert not [t for t in threading.enumerate() if t.name == "zerobus-task-heartbeat"]
 
@@ -31,6 +33,9 @@ def _job(tmp_path: Path, run_id: str, *, streaming: bool = True) -> Any:
     job.job_id = "q0123456789abcdef"
     job.run_id = run_id
     job.streaming = streaming
+    job.stable = True
+    job.quarantine_path = None
+    job.config = types.SimpleNamespace(table_name="main.s16.t")
     return job
 
 

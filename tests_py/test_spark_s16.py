@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StructField, StructType
 from test_spark import jvm_log, options, server, spark, stored_ids, summaries
+from test_spark_reports import NEW, OLD, _job, _no_heartbeat_left  # noqa: F401 (the fixture applies here too)
 
 from zerobus_py import ConfigurationError
 from zerobus_py import spark as zspark
@@ -125,30 +123,6 @@ def test_a_recovered_attempt_makes_the_commit_line_a_warning(
         job.finish([m], None, aborted=False)
     [record] = [r for r in caplog.records if "committed" in r.getMessage()]
     assert record.levelno == logging.WARNING and "recovered inside the task" in record.getMessage()
-
-
-OLD, NEW = "aaaaaaaa", "bbbbbbbb"
-
-
-@pytest.fixture(autouse=True)
-def _no_heartbeat_left() -> Iterator[None]:
-    """A heartbeat a test leaves running rewrites its marker for the rest of the session (and brings back the
-    marker _report deleted, in another test's directory): each test stops the heartbeats it starts."""
-    yield
-    assert not [t for t in threading.enumerate() if t.name == "zerobus-task-heartbeat"]
-
-
-def _job(tmp_path: Path, run_id: str, *, streaming: bool = True) -> Any:
-    """A _Job with only what the report functions use (its constructor checks the table on a server)."""
-    job = object.__new__(zspark._Job)
-    job.report_path = str(tmp_path / "r")
-    job.job_id = "q0123456789abcdef"
-    job.run_id = run_id
-    job.streaming = streaming
-    job.stable = True
-    job.quarantine_path = None
-    job.config = types.SimpleNamespace(table_name="main.s16.t")
-    return job
 
 
 def test_a_rerun_micro_batchs_commit_reports_the_earlier_runs_killed_attempts(
