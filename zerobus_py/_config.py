@@ -82,16 +82,47 @@ def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None
 def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
     """The whole numbers, each in its key's unit, that the Go core's settings parser (YAML's and the
     environment's: pybind ``ParseSettings``) reads from ``texts`` (key -> text); its :class:`ConfigurationError`
-    naming every key whose text it refuses, raised as :class:`ConfigurationTypeError`: a keyword given a value
-    it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever the value
-    and whatever else is wrong."""
+    naming every key whose text it cannot parse, raised as :class:`ConfigurationTypeError`: a keyword given a
+    value it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever else
+    is wrong. A text Go parses but refuses by range (``"0s"`` where 0 is not accepted) is read as its whole
+    number, which ``validate()`` refuses as it does the same int (:func:`_unit_value`)."""
     try:
         out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
     except ConfigurationTypeError:
         raise
     except ConfigurationError as err:  # Go's words and details (keys), re-classed
-        raise ConfigurationTypeError(err.message, details=err.details) from None
+        read = {key: _unit_value(key, text) for key, text in texts.items()}
+        if any(n is None for n in read.values()):
+            unread = {key: texts[key] for key, n in read.items() if n is None}
+            err = _parse_error(unread) if len(unread) < len(texts) else err
+            raise ConfigurationTypeError(err.message, details=err.details) from None
+        return {key: int(n) for key, n in read.items() if n is not None}
     return {key: int(out[key]) for key in texts}
+
+
+def _parse_error(texts: Mapping[str, str]) -> ConfigurationError:
+    """The Go core's :class:`ConfigurationError` refusing ``texts`` (key -> text) together."""
+    try:
+        _bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts)))
+    except ConfigurationError as err:
+        return err
+    raise AssertionError("the Go core read texts it refused")  # pragma: no cover
+
+
+def _unit_value(key: str, text: str) -> int | None:
+    """The whole number the Go core's settings parser reads from ``text`` for ``key``, or for another key of
+    the same type and unit in its settings table when ``key``'s own range refuses it (``"0s"`` where 0 is not
+    accepted, ``"2GiB"`` above an int's range): that number is refused by :meth:`WrapperConfiguration.validate`
+    as the same int would be. ``None`` when no such key reads it: Go cannot parse it."""
+    table = {s["key"]: (s["type"], s["unit"]) for s in go_settings()}
+    kind = table.get(key)
+    for other in [key, *sorted(k for k, t in table.items() if t == kind and k != key)]:
+        try:
+            out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps({other: text})))
+        except ConfigurationError:
+            continue
+        return int(out[other])
+    return None
 
 
 _C = TypeVar("_C", bound=type)
