@@ -4,11 +4,12 @@ reads; Python's ignored-settings warnings are the Go core's list.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
 
-from zerobus_py import ConfigurationError, WrapperConfiguration
+from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration
 
 _BASE: dict[str, Any] = {"endpoint": "http://127.0.0.1:1", "table_name": "main.default.t"}
 
@@ -55,3 +56,37 @@ def test_text_go_cannot_parse_is_named_alone_beside_one_out_of_range() -> None:
     assert isinstance(err, ConfigurationError)
     assert err.keys == ["debug_max_file_size"], str(err)
     assert '"big" is not a byte size' in str(err) and "debug_flush_interval_secs" not in str(err)
+
+
+def _warnings_of(cfg: WrapperConfiguration) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cfg.validate()
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_rotation_without_a_file_warns_whatever_observability_enabled_says(enabled: bool) -> None:
+    """F4: the UserWarnings are exactly the Go core's ignored settings (IgnoredExportSettingsOf), with its reason:
+    observability_max_file_mb with no file written is one with observability_enabled=True too."""
+    cfg = WrapperConfiguration(
+        **_BASE,
+        observability_enabled=enabled,
+        observability_config=ObservabilityConfig(endpoint="http://127.0.0.1:9", max_file_mb=5),
+    )
+    got = _warnings_of(cfg)
+    rotation = [m for m in got if "observability_max_file_mb" in m]
+    assert len(rotation) == 1 and "no log or telemetry file is written" in rotation[0], got
+    assert "observability_enabled is False" not in rotation[0]
+    export = [m for m in got if "otlp_endpoint" in m]
+    assert len(export) == (0 if enabled else 1), got
+    assert len(got) == len(rotation) + len(export), got
+
+
+def test_no_warning_when_a_file_is_written(tmp_path: Any) -> None:
+    """F4: Go names nothing, so Python warns about nothing (a file written: rotation settings are used)."""
+    for obs in (
+        ObservabilityConfig(output_dir=str(tmp_path), max_file_mb=5, max_backups=2),
+        ObservabilityConfig(log_file=str(tmp_path / "z.log"), max_file_mb=5),
+    ):
+        assert _warnings_of(WrapperConfiguration(**_BASE, observability_enabled=True, observability_config=obs)) == []

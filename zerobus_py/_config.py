@@ -370,9 +370,9 @@ _INT_ATTRS: Final = frozenset(attr for attr, _, typ in _FIELDS if typ is int)
 
 
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
-    """The export settings given that observability_enabled=False leaves unused, as the Go core decides
-    (``core.IgnoredExportSettingsOf``: a default value is not one, a value Go refuses is one), whatever the other
-    settings hold."""
+    """The settings given that are unused, as the Go core decides (``core.IgnoredExportSettingsOf``: the export
+    settings when observability_enabled is False, the file rotation settings when no log or telemetry file is
+    written; a default value is not one, a value Go refuses is one), whatever the other settings hold."""
     out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
     return [str(k) for k in out or []]
 
@@ -747,9 +747,14 @@ class WrapperConfiguration:
     def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
         settings = self._settings(include_secret=True, sealed=True)
-        ignored = [] if self.observability_enabled else _ignored_export_settings(settings)
-        # The Go core's one rule also names the file rotation settings when no log or telemetry file is written.
-        rotation = [k for k in ignored if k in ("observability_max_file_mb", "observability_max_backups")]
+        # Exactly the settings the Go core's one rule names (whatever observability_enabled says), warned about
+        # with its reason: those a written log file would use are unused because no file is written (Go's own
+        # split, asked of Go), the others because observability_enabled is False.
+        ignored = _ignored_export_settings(settings)
+        rotation: list[str] = []
+        if ignored:
+            with_file = set(_ignored_export_settings({**settings, "log_file": "zerobus.log"}))
+            rotation = [k for k in ignored if k not in with_file]
         export = [k for k in ignored if k not in rotation]
         if export and warn:
             # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one
