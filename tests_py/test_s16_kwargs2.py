@@ -90,3 +90,46 @@ def test_no_warning_when_a_file_is_written(tmp_path: Any) -> None:
         ObservabilityConfig(log_file=str(tmp_path / "z.log"), max_file_mb=5),
     ):
         assert _warnings_of(WrapperConfiguration(**_BASE, observability_enabled=True, observability_config=obs)) == []
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("10s", 10), ("2m", 120), ("7", 7), ("0s", 0)])
+def test_interval_secs_takes_text_as_the_other_durations(text: str, seconds: int) -> None:
+    """F5: ObservabilityConfig.interval_secs (Go's observability_interval_secs, a duration) takes the text YAML,
+    the environment and WrapperConfiguration's *_secs keywords take, read by Go at construction and assignment;
+    a value out of range ("0s") is the same int, refused by validate()."""
+    obs = ObservabilityConfig(interval_secs=text)
+    assert obs.interval_secs == seconds and type(obs.interval_secs) is int
+    assigned = ObservabilityConfig()
+    assigned.interval_secs = text
+    assert assigned.interval_secs == seconds
+    cfg = WrapperConfiguration(**_BASE, observability_enabled=True, observability_config=obs)
+    as_int = WrapperConfiguration(
+        **_BASE, observability_enabled=True, observability_config=ObservabilityConfig(interval_secs=seconds)
+    )
+    assert cfg == as_int and cfg.to_settings()["observability_interval_secs"] == seconds
+    if seconds == 0:
+        want, got = _validate_error(as_int), _validate_error(cfg)
+        assert str(got) == str(want) and not isinstance(got, TypeError)
+    else:
+        cfg.validate()
+
+
+@pytest.mark.parametrize("value", ["fast", "1.5s", "", 10.5])
+def test_interval_secs_refuses_at_construction(value: Any) -> None:
+    """F5: what the duration keywords refuse at construction (a text Go cannot parse, another type) is a
+    ConfigurationError[TypeError] from ObservabilityConfig's construction, not from validate() later."""
+    with pytest.raises(TypeError) as info:
+        ObservabilityConfig(interval_secs=value)
+    err = info.value
+    assert isinstance(err, ConfigurationError) and err.keys == ["observability_interval_secs"], str(err)
+    if isinstance(value, str):
+        with pytest.raises(TypeError):
+            ObservabilityConfig().interval_secs = value
+
+
+def test_interval_secs_text_in_the_dict_form_is_still_a_type_error() -> None:
+    """The dict form keeps its contract (test_dropin pins {"write_interval_secs": "10"}): a str there is the
+    wrong type, refused when the configuration is used."""
+    cfg = WrapperConfiguration(**_BASE, observability_enabled=True, observability_config={"interval_secs": "10s"})
+    with pytest.raises(TypeError):
+        cfg.validate()

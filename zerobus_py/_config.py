@@ -200,8 +200,12 @@ class ObservabilityConfig:
         protocol: ``"grpc"`` (default) or ``"http"`` (YAML ``otlp_protocol``).
         output_dir: write OTLP JSON files here instead of (or besides) the
             endpoint (YAML ``observability_output_dir``).
-        interval_secs: metric export interval; default 10 (YAML
-            ``observability_interval_secs``).
+        interval_secs: metric export interval in seconds; default 10 (YAML
+            ``observability_interval_secs``). Also a text the Go core reads, as
+            the ``*_secs`` keywords of :class:`WrapperConfiguration` take it
+            (``"10s"``, ``"2m"``); a text it cannot read, or another type, is a
+            :class:`ConfigurationError` (also a ``TypeError``) at once. The dict
+            form of ``observability_config`` takes an int only.
         log_level: ``debug``, ``info`` (default), ``warn`` or ``error`` (YAML
             ``log_level``): the least severe Go record passed to Python logging
             and the files.
@@ -216,11 +220,22 @@ class ObservabilityConfig:
     endpoint: str | None = None
     protocol: str | None = None
     output_dir: str | os.PathLike[str] | None = None
-    interval_secs: int | None = None
+    if TYPE_CHECKING:
+        interval_secs: _TextUnits[int | None] = None  # type: ignore[assignment]
+    else:
+        interval_secs: int | None = None
     log_level: str | None = None
     log_file: str | os.PathLike[str] | None = None
     max_file_mb: int | None = None
     max_backups: int | None = None
+
+    def __post_init__(self) -> None:
+        # A duration refused here as WrapperConfiguration's keywords are: a value of the wrong type (10.5) or a
+        # text Go cannot parse (__setattr__) is a TypeError at construction; its range waits for validate().
+        for attr, key, typ in _OBS_FIELDS:
+            value = getattr(self, attr)
+            if value is not None and key in _unit_keys():
+                _checked(key, value, typ)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
@@ -228,6 +243,10 @@ class ObservabilityConfig:
             raise AttributeError(
                 f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
             )
+        field = _OBS_FIELD.get(name)
+        if field is not None and (text := _unit_text(field[0], field[1], value)) is not None:
+            # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int
+            value = _parsed_units({field[0]: text})[field[0]]
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
@@ -362,6 +381,8 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
+# ObservabilityConfig attribute -> (its key, its expected type).
+_OBS_FIELD: Final = {attr: (key, typ) for attr, key, typ in _OBS_FIELDS}
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
