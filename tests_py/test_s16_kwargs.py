@@ -174,7 +174,7 @@ def test_text_go_refuses_is_a_type_error_alone(given: dict[str, Any]) -> None:
 
 
 _TYPED = """\
-from zerobus_py import WrapperConfiguration
+from zerobus_py import ObservabilityConfig, WrapperConfiguration
 
 cfg = WrapperConfiguration(
     "http://127.0.0.1:1",
@@ -193,6 +193,10 @@ delay: int = cfg.retry_base_delay_ms
 cfg.retry_max_attempts = "3"  # line 17: not a size or duration
 text: str = cfg.debug_max_file_size  # line 18: read as the int
 WrapperConfiguration("e", "t", streams_per_schema="2")  # line 19: not a size or duration
+obs = ObservabilityConfig(interval_secs="10s")
+obs.interval_secs = "1m"
+interval: int | None = obs.interval_secs
+ObservabilityConfig(max_file_mb="5")  # line 23: not a size or duration
 """
 
 
@@ -213,7 +217,7 @@ def test_text_sizes_and_durations_type_check(tmp_path: Any) -> None:
         timeout=600,
     )
     lines = sorted({line.split(":")[1] for line in proc.stdout.splitlines() if ": error:" in line})
-    assert lines == ["17", "18", "19"], proc.stdout + proc.stderr
+    assert lines == ["17", "18", "19", "23"], proc.stdout + proc.stderr
 
 
 _FORK = """\

@@ -82,16 +82,47 @@ def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None
 def _parsed_units(texts: Mapping[str, str]) -> dict[str, int]:
     """The whole numbers, each in its key's unit, that the Go core's settings parser (YAML's and the
     environment's: pybind ``ParseSettings``) reads from ``texts`` (key -> text); its :class:`ConfigurationError`
-    naming every key whose text it refuses, raised as :class:`ConfigurationTypeError`: a keyword given a value
-    it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever the value
-    and whatever else is wrong."""
+    naming every key whose text it cannot parse, raised as :class:`ConfigurationTypeError`: a keyword given a
+    value it cannot take is a ``TypeError`` (the original's class for a value of the wrong type), whatever else
+    is wrong. A text Go parses but refuses by range (``"0s"`` where 0 is not accepted) is read as its whole
+    number, which ``validate()`` refuses as it does the same int (:func:`_unit_value`)."""
     try:
         out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts))))
     except ConfigurationTypeError:
         raise
     except ConfigurationError as err:  # Go's words and details (keys), re-classed
-        raise ConfigurationTypeError(err.message, details=err.details) from None
+        read = {key: _unit_value(key, text) for key, text in texts.items()}
+        if any(n is None for n in read.values()):
+            unread = {key: texts[key] for key, n in read.items() if n is None}
+            err = _parse_error(unread) if len(unread) < len(texts) else err
+            raise ConfigurationTypeError(err.message, details=err.details) from None
+        return {key: int(n) for key, n in read.items() if n is not None}
     return {key: int(out[key]) for key in texts}
+
+
+def _parse_error(texts: Mapping[str, str]) -> ConfigurationError:
+    """The Go core's :class:`ConfigurationError` refusing ``texts`` (key -> text) together."""
+    try:
+        _bridge.call(_bridge.native.ParseSettings, json.dumps(dict(texts)))
+    except ConfigurationError as err:
+        return err
+    raise AssertionError("the Go core read texts it refused")  # pragma: no cover
+
+
+def _unit_value(key: str, text: str) -> int | None:
+    """The whole number the Go core's settings parser reads from ``text`` for ``key``, or for another key of
+    the same type and unit in its settings table when ``key``'s own range refuses it (``"0s"`` where 0 is not
+    accepted, ``"2GiB"`` above an int's range): that number is refused by :meth:`WrapperConfiguration.validate`
+    as the same int would be. ``None`` when no such key reads it: Go cannot parse it."""
+    table = {s["key"]: (s["type"], s["unit"]) for s in go_settings()}
+    kind = table.get(key)
+    for other in [key, *sorted(k for k, t in table.items() if t == kind and k != key)]:
+        try:
+            out = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps({other: text})))
+        except ConfigurationError:
+            continue
+        return int(out[other])
+    return None
 
 
 _C = TypeVar("_C", bound=type)
@@ -169,8 +200,12 @@ class ObservabilityConfig:
         protocol: ``"grpc"`` (default) or ``"http"`` (YAML ``otlp_protocol``).
         output_dir: write OTLP JSON files here instead of (or besides) the
             endpoint (YAML ``observability_output_dir``).
-        interval_secs: metric export interval; default 10 (YAML
-            ``observability_interval_secs``).
+        interval_secs: metric export interval in seconds; default 10 (YAML
+            ``observability_interval_secs``). Also a text the Go core reads, as
+            the ``*_secs`` keywords of :class:`WrapperConfiguration` take it
+            (``"10s"``, ``"2m"``); a text it cannot read, or another type, is a
+            :class:`ConfigurationError` (also a ``TypeError``) at once. The dict
+            form of ``observability_config`` takes an int only.
         log_level: ``debug``, ``info`` (default), ``warn`` or ``error`` (YAML
             ``log_level``): the least severe Go record passed to Python logging
             and the files.
@@ -185,11 +220,22 @@ class ObservabilityConfig:
     endpoint: str | None = None
     protocol: str | None = None
     output_dir: str | os.PathLike[str] | None = None
-    interval_secs: int | None = None
+    if TYPE_CHECKING:
+        interval_secs: _TextUnits[int | None] = None  # type: ignore[assignment]
+    else:
+        interval_secs: int | None = None
     log_level: str | None = None
     log_file: str | os.PathLike[str] | None = None
     max_file_mb: int | None = None
     max_backups: int | None = None
+
+    def __post_init__(self) -> None:
+        # A duration refused here as WrapperConfiguration's keywords are: a value of the wrong type (10.5) or a
+        # text Go cannot parse (__setattr__) is a TypeError at construction; its range waits for validate().
+        for attr, key, typ in _OBS_FIELDS:
+            value = getattr(self, attr)
+            if value is not None and key in _unit_keys():
+                _checked(key, value, typ)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
@@ -197,6 +243,10 @@ class ObservabilityConfig:
             raise AttributeError(
                 f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
             )
+        field = _OBS_FIELD.get(name)
+        if field is not None and (text := _unit_text(field[0], field[1], value)) is not None:
+            # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int
+            value = _parsed_units({field[0]: text})[field[0]]
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
@@ -331,6 +381,8 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
     ("max_backups", "observability_max_backups", int),
 )
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
+# ObservabilityConfig attribute -> (its key, its expected type).
+_OBS_FIELD: Final = {attr: (key, typ) for attr, key, typ in _OBS_FIELDS}
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
@@ -339,9 +391,9 @@ _INT_ATTRS: Final = frozenset(attr for attr, _, typ in _FIELDS if typ is int)
 
 
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
-    """The export settings given that observability_enabled=False leaves unused, as the Go core decides
-    (``core.IgnoredExportSettingsOf``: a default value is not one, a value Go refuses is one), whatever the other
-    settings hold."""
+    """The settings given that are unused, as the Go core decides (``core.IgnoredExportSettingsOf``: the export
+    settings when observability_enabled is False, the file rotation settings when no log or telemetry file is
+    written; a default value is not one, a value Go refuses is one), whatever the other settings hold."""
     out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
     return [str(k) for k in out or []]
 
@@ -716,9 +768,14 @@ class WrapperConfiguration:
     def _native_json(self, *, warn: bool = True) -> str:
         self._refuse_placeholders()
         settings = self._settings(include_secret=True, sealed=True)
-        ignored = [] if self.observability_enabled else _ignored_export_settings(settings)
-        # The Go core's one rule also names the file rotation settings when no log or telemetry file is written.
-        rotation = [k for k in ignored if k in ("observability_max_file_mb", "observability_max_backups")]
+        # Exactly the settings the Go core's one rule names (whatever observability_enabled says), warned about
+        # with its reason: those a written log file would use are unused because no file is written (Go's own
+        # split, asked of Go), the others because observability_enabled is False.
+        ignored = _ignored_export_settings(settings)
+        rotation: list[str] = []
+        if ignored:
+            with_file = set(_ignored_export_settings({**settings, "log_file": "zerobus.log"}))
+            rotation = [k for k in ignored if k not in with_file]
         export = [k for k in ignored if k not in rotation]
         if export and warn:
             # Export settings that observability_enabled=False leaves unused: a warning, as the Go core logs one
