@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,41 @@ func readIPC(t *testing.T, b []byte) (*arrow.Schema, []int64) {
 		t.Fatal(err)
 	}
 	return r.Schema(), ids
+}
+
+// readIDsNames decodes a DebugFile's IPC of {id int64, name string}: the
+// ids and names of its rows, in order.
+func readIDsNames(t *testing.T, b []byte) ([]int64, []string) {
+	t.Helper()
+	r, err := ipc.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var ids []int64
+	var names []string
+	for r.Next() {
+		rec := r.RecordBatch()
+		ids = append(ids, rec.Column(rec.Schema().FieldIndices("id")[0]).(*array.Int64).Int64Values()...)
+		nc := rec.Column(rec.Schema().FieldIndices("name")[0]).(*array.String)
+		for i := 0; i < nc.Len(); i++ {
+			names = append(names, nc.Value(i))
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids, names
+}
+
+// damageOf decodes a DebugFile's Damage (JSON): its kind and message.
+func damageOf(t *testing.T, damage string) (kind, message string) {
+	t.Helper()
+	var d struct{ Kind, Message string }
+	if err := json.Unmarshal([]byte(damage), &d); err != nil {
+		t.Fatalf("damage %q: %v", damage, err)
+	}
+	return d.Kind, d.Message
 }
 
 // twoBatchStream is an IPC stream of two batches of {id}: 1,2 then 3,4.

@@ -1,9 +1,7 @@
 package pybind
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -73,22 +70,7 @@ func TestReadDebugFileProtoCutShort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadDebugFile: %v; want the intact records and the damage", err)
 	}
-	r, err := ipc.NewReader(bytes.NewReader(got.IPC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	var ids []int64
-	var gotNames []string
-	for r.Next() {
-		rec := r.RecordBatch()
-		idc := rec.Column(rec.Schema().FieldIndices("id")[0]).(*array.Int64)
-		nc := rec.Column(rec.Schema().FieldIndices("name")[0]).(*array.String)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			ids = append(ids, idc.Value(i))
-			gotNames = append(gotNames, nc.Value(i))
-		}
-	}
+	ids, gotNames := readIDsNames(t, got.IPC)
 	if len(ids) != n-1 {
 		t.Fatalf("intact rows: %d, want %d", len(ids), n-1)
 	}
@@ -97,12 +79,9 @@ func TestReadDebugFileProtoCutShort(t *testing.T) {
 			t.Errorf("row %d = (%d, %q), want (%d, %q)", i, ids[i], gotNames[i], i, names[i])
 		}
 	}
-	var d struct{ Kind, Message string }
-	if err := json.Unmarshal([]byte(got.Damage), &d); err != nil {
-		t.Fatalf("damage %q: %v", got.Damage, err)
-	}
-	if !strings.Contains(d.Message, p) || !strings.Contains(d.Message, fmt.Sprintf("record %d at byte offset ", n-1)) || !strings.Contains(d.Message, "truncated") {
-		t.Fatalf("damage %+v; want a message naming %s, record %d and its offset", d, p, n-1)
+	_, msg := damageOf(t, got.Damage)
+	if !strings.Contains(msg, p) || !strings.Contains(msg, fmt.Sprintf("record %d at byte offset ", n-1)) || !strings.Contains(msg, "truncated") {
+		t.Fatalf("damage %q; want a message naming %s, record %d and its offset", msg, p, n-1)
 	}
 	if got.StillWriting {
 		t.Errorf("a closed file reads as still being written")
