@@ -24,10 +24,7 @@ func TestDurationHistogramsHaveSecondBuckets(t *testing.T) {
 	const table = "main.default.tel_buckets"
 	srv := localServer(t)
 	h := newHarness(t)
-	w, err := core.New(context.Background(), localConfig(srv, table), h.options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := h.wrapper(t, localConfig(srv, table))
 	defer closeWrapper(t, w)
 	rec := telBatch(memory.NewGoAllocator(), 20)
 	defer rec.Release()
@@ -68,11 +65,7 @@ func TestRowsFailedByState(t *testing.T) {
 	const table = "main.default.tel_state"
 	srv := localServer(t)
 	h := newHarness(t)
-	cfg := localConfig(srv, table)
-	w, err := core.New(context.Background(), cfg, h.options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := h.wrapper(t, localConfig(srv, table))
 	mem := memory.NewGoAllocator()
 	// 3 rows fail conversion (not written), 7 are sent
 	rec := telBatch(mem, 10, 1, 4, 8)
@@ -84,10 +77,7 @@ func TestRowsFailedByState(t *testing.T) {
 	// acks stall on another table: its send times out with its 5 rows unknown
 	const stalled = "main.default.tel_state_stalled"
 	srv.InjectFault(stalled, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
-	w2, err := core.New(context.Background(), localConfig(srv, stalled), h.options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w2 := h.wrapper(t, localConfig(srv, stalled))
 	rec5 := telBatch(mem, 5)
 	defer rec5.Release()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -132,10 +122,7 @@ func TestTokenFetchAfterRevocationIsARefresh(t *testing.T) {
 	const table = "main.default.tel_revoked"
 	srv := localServer(t)
 	h := newHarness(t)
-	w, err := core.New(context.Background(), localConfig(srv, table), h.options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := h.wrapper(t, localConfig(srv, table))
 	defer closeWrapper(t, w)
 	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultExpireToken, AfterMessages: 1})
 	rec := telBatch(memory.NewGoAllocator(), 4)
@@ -163,10 +150,7 @@ func TestSendReaderIsOneTrace(t *testing.T) {
 	const table = "main.default.tel_reader_trace"
 	srv := localServer(t)
 	h := newHarness(t)
-	w, err := core.New(context.Background(), localConfig(srv, table), h.options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := h.wrapper(t, localConfig(srv, table))
 	defer closeWrapper(t, w)
 	mem := memory.NewGoAllocator()
 	recs := []arrow.RecordBatch{telBatch(mem, 10), telBatch(mem, 10), telBatch(mem, 10)}

@@ -62,6 +62,16 @@ func (h *otelHarness) options() []core.Option {
 	}
 }
 
+// wrapper is core.New of cfg with h's options; the test fails if New does.
+func (h *otelHarness) wrapper(t *testing.T, cfg core.Config) *core.Wrapper {
+	t.Helper()
+	w, err := core.New(context.Background(), cfg, h.options()...)
+	if err != nil {
+		t.Fatalf("core.New: %v", err)
+	}
+	return w
+}
+
 func (h *otelHarness) collect(t *testing.T) metricdata.ResourceMetrics {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
@@ -508,10 +518,7 @@ func sendInCallerSpan(t *testing.T, h *otelHarness, cfg core.Config, rows int, n
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	w, err := core.New(context.Background(), cfg, h.options()...)
-	if err != nil {
-		t.Fatalf("core.New: %v", err)
-	}
+	w := h.wrapper(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ctx, caller := h.tp.Tracer("caller").Start(ctx, "caller")

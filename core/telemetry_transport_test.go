@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	grpccodes "google.golang.org/grpc/codes"
 
-	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
@@ -46,10 +45,7 @@ func TestTransportMetricsNameTheTransport(t *testing.T) {
 			cfg := localConfig(srv, table)
 			cfg.Transport = tr
 			cfg.MaxMessageBytes, cfg.MaxRecordBytes = 1024, 1024 // several requests per batch
-			w, err := core.New(context.Background(), cfg, h.options()...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := h.wrapper(t, cfg)
 			// The first RPC never acks and fails after two requests: the
 			// batch's requests are pending then and re-sent by a recovery.
 			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks})
