@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-
-	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 // `debug read -format arrow` of a protobuf file cut short writes the
@@ -29,15 +27,7 @@ func TestDebugReadProtoAsArrowCutShort(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "record 4 at byte offset") || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("err = %v; want the cut named at record 4", err)
 	}
-	recs, err := core.ReadDebugArrowFile(outFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	recs := readArrowOut(t, outFile)
 	if len(recs) != 1 || recs[0].NumRows() != 4 {
 		t.Fatalf("got %d batches, want one of the 4 intact records", len(recs))
 	}

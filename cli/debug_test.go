@@ -181,17 +181,12 @@ func TestDebugReadArrow(t *testing.T) {
 		if _, err := runDebugCmd(t, "read", p, "-format", "arrow", "-limit", "5", "-o", outFile); err != nil {
 			t.Fatal(err)
 		}
-		recs, err := core.ReadDebugArrowFile(outFile, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var rows int64
-		for _, r := range recs {
+		for _, r := range readArrowOut(t, outFile) {
 			if !r.Schema().Equal(debugSchema) {
 				t.Errorf("schema %v", r.Schema())
 			}
 			rows += r.NumRows()
-			r.Release()
 		}
 		if rows != 5 {
 			t.Errorf("rows = %d, want 5", rows)
@@ -282,15 +277,7 @@ func TestDebugReadProtoAsArrow(t *testing.T) {
 	if _, err := runDebugCmd(t, "read", p, "-format", "arrow", "-o", outFile); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := core.ReadDebugArrowFile(outFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	recs := readArrowOut(t, outFile)
 	if len(recs) != 1 || recs[0].NumRows() != 3 {
 		t.Fatalf("got %d batches, want one of 3 rows", len(recs))
 	}
@@ -409,4 +396,20 @@ func TestDebugReadGaps(t *testing.T) {
 	if _, err := runDebugCmd(t, "read", p); err == nil || !strings.Contains(err.Error(), "drops.jsonl") {
 		t.Errorf("bad sidecar: %v", err)
 	}
+}
+
+// readArrowOut reads the Arrow IPC file `debug read -format arrow -o` wrote;
+// its batches are released when the test ends.
+func readArrowOut(t *testing.T, path string) []arrow.RecordBatch {
+	t.Helper()
+	recs, err := core.ReadDebugArrowFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	})
+	return recs
 }
