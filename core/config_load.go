@@ -565,16 +565,23 @@ func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 // not knowing where the value came from).
 func EnvVarOf(field string, lookup func(string) (string, bool)) string {
 	for _, s := range settings {
-		if s.field != field {
-			continue
-		}
-		for _, name := range s.env {
-			if v, ok := lookup(name); ok && v != "" {
-				return name
-			}
+		if s.field == field {
+			name, _ := s.envValue(lookup)
+			return name
 		}
 	}
 	return ""
+}
+
+// envValue is the first of s's environment variables that is set and not
+// empty, and its value: the one ApplyEnv reads ("" when none is).
+func (s *setting) envValue(lookup func(string) (string, bool)) (name, value string) {
+	for _, name := range s.env {
+		if v, ok := lookup(name); ok && v != "" {
+			return name, v
+		}
+	}
+	return "", ""
 }
 
 // ConfigFromEnv returns DefaultConfig overridden by the process environment
@@ -607,25 +614,23 @@ func (c *Config) applyEnvSet(lookup func(string) (string, bool)) ([]string, erro
 	var ps []ConfigProblem
 	var set []string
 	given := map[string]givenAt{}
-	for _, s := range settings {
-		for _, name := range s.env {
-			v, ok := lookup(name)
-			if !ok || v == "" {
-				continue
+	for i := range settings {
+		s := &settings[i]
+		name, v := s.envValue(lookup)
+		if name == "" {
+			continue
+		}
+		prev := next
+		if err := s.set(&next, v); err != nil {
+			next = prev
+			msg := err.Error()
+			if s.secret {
+				msg = "invalid value"
 			}
-			prev := next
-			if err := s.set(&next, v); err != nil {
-				next = prev
-				msg := err.Error()
-				if s.secret {
-					msg = "invalid value"
-				}
-				ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})
-			} else {
-				set = append(set, s.key)
-				given[s.field] = givenAt{envVar: name}
-			}
-			break
+			ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: name, Message: msg})
+		} else {
+			set = append(set, s.key)
+			given[s.field] = givenAt{envVar: name}
 		}
 	}
 	if len(ps) > 0 {
