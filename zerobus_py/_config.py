@@ -64,17 +64,18 @@ def _checked(
 
 
 @functools.cache
-def _unit_keys() -> frozenset[str]:
-    """Keys of sizes and durations in the Go core's settings table: its settings parser (of YAML, the environment
-    and Spark's options) also reads them as text, ``"64MiB"``, ``"1.5s"``. Read once, when first needed."""
-    return frozenset(s["key"] for s in go_settings() if s["type"] in ("size", "duration"))
+def _unit_kinds() -> dict[str, tuple[str, str]]:
+    """``(type, unit)`` of each size and duration key in the Go core's settings table: its settings parser (of
+    YAML, the environment and Spark's options) also reads them as text, ``"64MiB"``, ``"1.5s"``. Read once, when
+    first needed."""
+    return {s["key"]: (s["type"], s["unit"]) for s in go_settings() if s["type"] in ("size", "duration")}
 
 
 def _unit_text(key: str, typ: type | tuple[type, ...], value: Any) -> str | None:
     """``value`` as the text the Go core's settings parser reads for the whole number setting ``key`` when it is
     a size or duration given as a ``str``, else ``None``."""
     value = _plain(value)
-    if typ is int and isinstance(value, str) and key in _unit_keys():
+    if typ is int and isinstance(value, str) and key in _unit_kinds():
         return str(value)
     return None
 
@@ -114,7 +115,7 @@ def _unit_value(key: str, text: str) -> int | None:
     the same type and unit in its settings table when ``key``'s own range refuses it (``"0s"`` where 0 is not
     accepted, ``"2GiB"`` above an int's range): that number is refused by :meth:`WrapperConfiguration.validate`
     as the same int would be. ``None`` when no such key reads it: Go cannot parse it."""
-    table = {s["key"]: (s["type"], s["unit"]) for s in go_settings()}
+    table = _unit_kinds()
     kind = table.get(key)
     for other in [key, *sorted(k for k, t in table.items() if t == kind and k != key)]:
         try:
@@ -234,7 +235,7 @@ class ObservabilityConfig:
         # text Go cannot parse (__setattr__) is a TypeError at construction; its range waits for validate().
         for attr, key, typ in _OBS_FIELDS:
             value = getattr(self, attr)
-            if value is not None and key in _unit_keys():
+            if value is not None and key in _unit_kinds():
                 _checked(key, value, typ)
 
     def __setattr__(self, name: str, value: Any) -> None:
