@@ -463,8 +463,11 @@
 // been stored, as in the per-row results), zerobus.bytes.sent, and the
 // histograms zerobus.send.duration, zerobus.conversion.duration and
 // zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s.
-// One SendReader call is recorded as the parts it was sent in (a batch and
-// a zerobus.SendBatch span each). A row reported unknown whose request the
+// A SendReader call (and so every Python send_batch) has one span
+// "zerobus.SendReader", with zerobus.table and zerobus.transport and, when it
+// ends, zerobus.rows and zerobus.parts; each part it was sent in is a
+// "zerobus.SendBatch" span under it, and the batch and row metrics count
+// each part as a batch. A row reported unknown whose request the
 // server acknowledges later (after a recovery) stays counted in
 // zerobus.rows.failed.
 //

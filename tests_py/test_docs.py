@@ -490,6 +490,50 @@ def test_every_metric_and_span_name_in_the_docs_is_made_by_the_code() -> None:
     assert bad == []
 
 
+def _go_sources(*dirs: str) -> dict[Path, str]:
+    """The non-test Go files under dirs (doc.go files aside: they are docs)."""
+    return {
+        p: p.read_text(encoding="utf-8")
+        for d in dirs
+        for p in sorted((ROOT / d).rglob("*.go"))
+        if not p.name.endswith("_test.go") and p.name != "doc.go"
+    }
+
+
+# Every span is opened with telemetry.Telemetry.Start, called as `<x>.tel.Start(ctx, "zerobus.Name", attrs...)`
+# (the context may be a call: `s.pendingCtx()`).
+_SPAN_START = re.compile(r'\.Start\((?:[^"()\n]|\([^()\n]*\))*,\s*"(zerobus\.[^"]+)"')
+
+
+def _readme_span_list() -> tuple[int, str]:
+    """(line, text) of the parentheses after README.md's "**spans**": the list a user reads of every span."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("**spans** (")
+    depth, end = 0, start + len("**spans** ")
+    while end < len(text):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+        end += 1
+    return text.count("\n", 0, start) + 1, text[start : end + 1]
+
+
+def test_every_span_the_code_opens_is_in_the_readme_span_list() -> None:
+    """The reverse of the test above: a span added in the code (e.g. zerobus.SendReader) must be listed."""
+    telemetry_go = (ROOT / "core" / "internal" / "telemetry" / "telemetry.go").read_text(encoding="utf-8")
+    assert "func (t *Telemetry) Start(ctx context.Context, name string" in telemetry_go, "spans open elsewhere now"
+    opened: dict[str, str] = {}  # span name -> where it is first opened
+    for path, src in _go_sources("core").items():
+        found = list(_SPAN_START.finditer(src))
+        assert len(found) == src.count("tel.Start("), f"{_page_id(path)}: a span name that is not a literal"
+        for m in found:
+            opened.setdefault(m.group(1), f"{_page_id(path)}:{src.count(chr(10), 0, m.start()) + 1}")
+    assert {"zerobus.SendBatch", "zerobus.stream.create", "zerobus.token.fetch"} <= set(opened), opened
+    line, listed = _readme_span_list()
+    missing = [f"{name} (opened at {where})" for name, where in sorted(opened.items()) if f"`{name}`" not in listed]
+    assert missing == [], f"README.md:{line}: the span list lacks {missing}"
+
+
 # ---- Python API names ---------------------------------------------------------------------------------------------
 
 _PY_CLASSES = (
