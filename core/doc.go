@@ -457,12 +457,19 @@
 // metrics, carry zerobus.table and zerobus.transport ("protobuf" or
 // "arrow_flight"). Log records carry the trace_id and span_id of the span
 // they belong to. Metrics include
-// zerobus.batches.sent (by outcome; a send refused after Close counts as a
-// failure), zerobus.rows.sent, zerobus.rows.failed (by error kind and
+// zerobus.batches.sent (by zerobus.outcome: "success", "partial" or
+// "failure"; a send refused after Close counts as a failure),
+// zerobus.rows.sent, zerobus.rows.failed (by error kind and
 // zerobus.row.state: "not_written", or "unknown" for rows that may have
 // been stored, as in the per-row results), zerobus.bytes.sent, and the
 // histograms zerobus.send.duration, zerobus.conversion.duration and
-// zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s.
+// zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s
+// (zerobus.send.duration carries zerobus.outcome too).
+// zerobus.stream.creations and zerobus.token.fetches carry zerobus.outcome
+// ("success" or "failure"); zerobus.token.fetches and the
+// "zerobus.token.fetch" span carry zerobus.token.refresh (a bool), and the
+// zerobus.debug.* metrics and the "zerobus.debug.write" span
+// zerobus.debug.kind ("arrow" or "proto").
 // A SendReader call (and so every Python send_batch) has one span
 // "zerobus.SendReader", with zerobus.table and zerobus.transport and, when it
 // ends, zerobus.rows and zerobus.parts; each part it was sent in is a

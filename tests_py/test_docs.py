@@ -534,6 +534,18 @@ def test_every_span_the_code_opens_is_in_the_readme_span_list() -> None:
     assert missing == [], f"README.md:{line}: the span list lacks {missing}"
 
 
+def test_every_metric_attribute_key_is_documented() -> None:
+    """Each attribute key of core/internal/telemetry/telemetry.go (zerobus.outcome, zerobus.debug.kind, ...) is
+    named in README.md or core/doc.go (go doc ./core), so a dashboard's author finds every key."""
+    telemetry_go = (ROOT / "core" / "internal" / "telemetry" / "telemetry.go").read_text(encoding="utf-8")
+    keys = re.findall(r'attribute\.Key\("([^"]+)"\)', telemetry_go)
+    assert {"zerobus.table", "zerobus.outcome", "zerobus.row.state"} <= set(keys), keys
+    docs = (ROOT / "README.md").read_text(encoding="utf-8") + (ROOT / "core" / "doc.go").read_text(encoding="utf-8")
+    documented = set(_TELEMETRY_NAME.findall(docs))
+    missing = [k for k in keys if k not in documented]
+    assert missing == [], f"attribute keys documented in neither README.md nor core/doc.go: {missing}"
+
+
 # ---- Python API names ---------------------------------------------------------------------------------------------
 
 _PY_CLASSES = (
