@@ -507,10 +507,10 @@ class ZerobusWrapper:
                 ``pyarrow.Array`` / ``ChunkedArray``) is not a table: a
                 :class:`~zerobus_py.ConversionError` saying what to send.
                 A ``StructArray`` (or a ``ChunkedArray`` of structs) is
-                sent as a table of its fields; null rows in it are refused
-                (``ConversionError`` for a ``ChunkedArray``).
-            TypeError: ``batch`` is not a supported kind of data, or a
-                ``StructArray`` with null rows.
+                sent as a table of its fields; null rows in it cannot be
+                rows and are refused, for either, with a
+                :class:`~zerobus_py.ConversionError` naming the first.
+            TypeError: ``batch`` is not a supported kind of data.
         """
         send = _start_send(self, batch, timeout, progress)
         return send.wait()
