@@ -453,9 +453,12 @@
 // "zerobus.SendBatch" for the Unity Catalog read of the table's columns
 // (most of them: the first send of a schema, a recheck), of
 // "zerobus.stream.create" or "zerobus.stream.recover" when a stream's token
-// had to be fetched or refreshed. These spans, and the batch and row
-// metrics, carry zerobus.table and zerobus.transport ("protobuf" or
-// "arrow_flight"). Log records carry the trace_id and span_id of the span
+// had to be fetched or refreshed. The batch and row metrics and the spans
+// "zerobus.SendReader", "zerobus.SendBatch", "zerobus.stream.create" and
+// "zerobus.stream.recover" carry zerobus.table and zerobus.transport
+// ("protobuf" or "arrow_flight"); "zerobus.convert", "zerobus.transmit" and
+// "zerobus.wait_acks" carry zerobus.transport, "zerobus.token.fetch"
+// zerobus.table. Log records carry the trace_id and span_id of the span
 // they belong to. Metrics include
 // zerobus.batches.sent (by zerobus.outcome: "success", "partial" or
 // "failure"; a send refused after Close counts as a failure),
