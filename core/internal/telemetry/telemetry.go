@@ -1,5 +1,6 @@
-// Package telemetry owns every OpenTelemetry instrument, span name and log
-// handle the library uses, so names and units live in one place. It uses only
+// Package telemetry owns every OpenTelemetry instrument, attribute key and
+// log handle the library uses, so metric names and units live in one place;
+// span names are literals at the Start call sites. It uses only
 // the OpenTelemetry API: the caller injects the providers (defaulting to the
 // globals) and nothing is registered at init.
 package telemetry
