@@ -284,23 +284,39 @@ func unreadEnv(lookupEnv func(string) (string, bool), referenced map[string]bool
 
 // localReplaced names the connection settings that cfg, read from the
 // -config file or the environment, holds and -local replaces with its own
-// server's (the settings of its refused flags): by YAML key with a file, by
-// the environment variable that gave the value without. "" for none.
+// server's (the settings of its refused flags, and the proxy and CA file
+// its plaintext loopback server does not use), and clears the latter: by
+// YAML key with a file, by the environment variable that gave the value
+// without. "" for none.
 func localReplaced(f *sendFlags, cfg *core.Config, lookupEnv func(string) (string, bool)) string {
 	keyOf := map[string]string{}
 	for _, s := range core.Settings() {
 		keyOf[s.Field] = s.Key
 	}
-	var names []string
+	type held struct {
+		field string
+		dst   *string
+	}
+	var replaced []held
 	for _, o := range settingFlags(f, cfg) {
-		if !o.byLocal || *o.dst == "" {
+		if o.byLocal {
+			replaced = append(replaced, held{o.field, o.dst})
+		}
+	}
+	replaced = append(replaced, held{"ProxyURL", &cfg.ProxyURL}, held{"TLSCAFile", &cfg.TLSCAFile})
+	var names []string
+	for _, h := range replaced {
+		if *h.dst == "" {
 			continue
 		}
-		name := keyOf[o.field]
+		name := keyOf[h.field]
 		if f.configFile == "" {
-			name = cmp.Or(core.EnvVarOf(o.field, lookupEnv), name)
+			name = cmp.Or(core.EnvVarOf(h.field, lookupEnv), name)
 		}
 		names = append(names, name)
+		if h.field == "ProxyURL" || h.field == "TLSCAFile" {
+			*h.dst = ""
+		}
 	}
 	if len(names) == 0 {
 		return ""
