@@ -92,7 +92,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request (0: the default); bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
-	streamGrace := fs.Duration("stream-close-grace", 0, "grace announced by the CloseStreamSignal that -stream-lifetime sends (default and upper bound: a quarter of -stream-lifetime, at most 1m)")
+	streamGrace := fs.Duration("stream-close-grace", 0, "grace announced by the CloseStreamSignal that -stream-lifetime sends (default a quarter of -stream-lifetime, at most 1m; must be shorter than -stream-lifetime)")
 	var allowHosts hostList
 	fs.Var(&allowHosts, "allow-host", "extra Host name the HTTP API answers besides loopback ones (repeatable or comma separated; e.g. a container name)")
 	envToken, _ := env.LookupEnv("ZEROBUS_LOCAL_INSPECT_TOKEN")

@@ -75,13 +75,17 @@ func TestSendLocalNamesTheConnectionItReplaces(t *testing.T) {
 	path := writeMixedArrow(t, "d.arrow", 2)
 	const secret = "not-the-local-secret"
 
+	// The proxy and CA file too: the local server is plaintext on loopback
+	// (a dead proxy failed every row; a missing CA file failed New).
 	r := sendCLIEnv(t, map[string]string{"ZEROBUS_ENDPOINT": "http://127.0.0.1:9", "DATABRICKS_HOST": "http://127.0.0.1:9",
-		"ZEROBUS_CLIENT_ID": "someone", "ZEROBUS_CLIENT_SECRET": secret, "ZEROBUS_TABLE_NAME": "main.default.envconn"},
+		"ZEROBUS_CLIENT_ID": "someone", "ZEROBUS_CLIENT_SECRET": secret, "ZEROBUS_TABLE_NAME": "main.default.envconn",
+		"ZEROBUS_PROXY_URL": "http://u:" + secret + "@127.0.0.1:9", "ZEROBUS_TLS_CA_FILE": filepath.Join(t.TempDir(), "missing.pem")},
 		"-local", "-progress", "never", path)
 	if r.err != nil {
 		t.Fatalf("send -local: %v\n%s", r.err, r.stderr)
 	}
-	want := "zerobus send: -local: not using ZEROBUS_ENDPOINT, DATABRICKS_HOST, ZEROBUS_CLIENT_ID, ZEROBUS_CLIENT_SECRET from the environment"
+	want := "zerobus send: -local: not using ZEROBUS_ENDPOINT, DATABRICKS_HOST, ZEROBUS_CLIENT_ID, ZEROBUS_CLIENT_SECRET, " +
+		"ZEROBUS_PROXY_URL, ZEROBUS_TLS_CA_FILE from the environment"
 	if !strings.Contains(r.stderr, want) || strings.Contains(r.stderr+r.stdout, secret) {
 		t.Errorf("stderr %q: want %q, and no secret", r.stderr, want)
 	}
@@ -90,14 +94,15 @@ func TestSendLocalNamesTheConnectionItReplaces(t *testing.T) {
 	}
 
 	yml := filepath.Join(filepath.Dir(path), "conn.yaml")
-	if err := os.WriteFile(yml, []byte("endpoint: http://127.0.0.1:9\nclient_secret: "+secret+"\ntable_name: main.default.fileconn\n"), 0o600); err != nil {
+	if err := os.WriteFile(yml, []byte("endpoint: http://127.0.0.1:9\nclient_secret: "+secret+
+		"\ntable_name: main.default.fileconn\nproxy_url: http://127.0.0.1:9\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = sendCLIEnv(t, nil, "-local", "-config", yml, "-progress", "never", path)
 	if r.err != nil {
 		t.Fatalf("send -local -config: %v\n%s", r.err, r.stderr)
 	}
-	if want := "zerobus send: -local: not using endpoint, client_secret from file " + yml; !strings.Contains(r.stderr, want) {
+	if want := "zerobus send: -local: not using endpoint, client_secret, proxy_url from file " + yml; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr %q: want %q", r.stderr, want)
 	}
 

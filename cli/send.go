@@ -284,23 +284,39 @@ func unreadEnv(lookupEnv func(string) (string, bool), referenced map[string]bool
 
 // localReplaced names the connection settings that cfg, read from the
 // -config file or the environment, holds and -local replaces with its own
-// server's (the settings of its refused flags): by YAML key with a file, by
-// the environment variable that gave the value without. "" for none.
+// server's (the settings of its refused flags, and the proxy and CA file
+// its plaintext loopback server does not use), and clears the latter: by
+// YAML key with a file, by the environment variable that gave the value
+// without. "" for none.
 func localReplaced(f *sendFlags, cfg *core.Config, lookupEnv func(string) (string, bool)) string {
 	keyOf := map[string]string{}
 	for _, s := range core.Settings() {
 		keyOf[s.Field] = s.Key
 	}
-	var names []string
+	type held struct {
+		field string
+		dst   *string
+	}
+	var replaced []held
 	for _, o := range settingFlags(f, cfg) {
-		if !o.byLocal || *o.dst == "" {
+		if o.byLocal {
+			replaced = append(replaced, held{o.field, o.dst})
+		}
+	}
+	replaced = append(replaced, held{"ProxyURL", &cfg.ProxyURL}, held{"TLSCAFile", &cfg.TLSCAFile})
+	var names []string
+	for _, h := range replaced {
+		if *h.dst == "" {
 			continue
 		}
-		name := keyOf[o.field]
+		name := keyOf[h.field]
 		if f.configFile == "" {
-			name = cmp.Or(core.EnvVarOf(o.field, lookupEnv), name)
+			name = cmp.Or(core.EnvVarOf(h.field, lookupEnv), name)
 		}
 		names = append(names, name)
+		if h.field == "ProxyURL" || h.field == "TLSCAFile" {
+			*h.dst = ""
+		}
 	}
 	if len(names) == 0 {
 		return ""
@@ -580,16 +596,52 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	return nil
 }
 
-// lockedWriter serialises writes from several goroutines.
+// lockedWriter serialises writes from several goroutines, and keeps the
+// progress bar's line (drawLine) apart from the other writes (log records,
+// notices): a write while the bar is shown first blanks the bar's line, so
+// the record starts at the line's start, and the next redraw puts the bar
+// back below it.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	barLen int // length of the bar line on screen, without a line end; 0 if none
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.clearBar()
 	return l.w.Write(p)
+}
+
+// drawLine (re)draws the bar's line in place.
+func (l *lockedWriter) drawLine(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pad := ""
+	if n := l.barLen - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	_, _ = fmt.Fprintf(l.w, "\r%s%s", line, pad)
+	l.barLen = max(len(line), 1)
+}
+
+// endLine ends the bar's line, leaving it shown.
+func (l *lockedWriter) endLine() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.barLen > 0 {
+		_, _ = fmt.Fprintln(l.w)
+		l.barLen = 0
+	}
+}
+
+// clearBar blanks the bar's line, if shown; l.mu is held.
+func (l *lockedWriter) clearBar() {
+	if l.barLen > 0 {
+		_, _ = fmt.Fprintf(l.w, "\r%s\r", strings.Repeat(" ", l.barLen))
+		l.barLen = 0
+	}
 }
 
 // probeInput checks that path can be read (opening it as its format: the

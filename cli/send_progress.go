@@ -45,7 +45,9 @@ type counters struct {
 // progressSnapshot is what one redraw shows.
 type progressSnapshot struct {
 	done       int64 // rows resolved (sent + failed)
+	sent       int64 // rows acknowledged (converted, with -dry-run): the rate's rows, as the summary's throughput
 	failed     int64
+	unknown    int64   // of failed: sent without an acknowledgement, may be stored
 	total      int64   // -1 if unknown
 	fraction   float64 // overall, in [0, 1]
 	bytes      int64
@@ -55,13 +57,15 @@ type progressSnapshot struct {
 
 func (c *counters) snapshot(now time.Time) progressSnapshot {
 	s := progressSnapshot{
-		done:    c.rowsSent.Load() + c.rowsFailed.Load(),
+		sent:    c.rowsSent.Load(),
 		failed:  c.rowsFailed.Load(),
+		unknown: c.rowsUnknown.Load(),
 		total:   c.totalRows,
 		bytes:   c.bytes.Load(),
 		elapsed: now.Sub(c.start),
 		nfil:    c.totalFiles,
 	}
+	s.done = s.sent + s.failed
 	filesDone := c.filesDone.Load()
 	s.file = int(min(filesDone+1, int64(c.totalFiles)))
 	switch {
@@ -83,6 +87,10 @@ func (c *counters) snapshot(now time.Time) progressSnapshot {
 // renderBar draws one progress line (no line ending), e.g.
 //
 //	[###########.............]  45%  450,000/1,000,000 rows  98,213 rows/s  1.2 MB/s  4.6s
+//
+// Failed rows are counted as the summary counts them, with those that may
+// be stored ("3 failed (2 unknown, may be stored)"); rows/s counts the rows
+// sent (acknowledged), as the summary's throughput does.
 func renderBar(s progressSnapshot) string {
 	filled := int(s.fraction * barWidth)
 	var b strings.Builder
@@ -100,10 +108,13 @@ func renderBar(s progressSnapshot) string {
 	}
 	if s.failed > 0 {
 		fmt.Fprintf(&b, "  %s failed", thousands(s.failed))
+		if s.unknown > 0 {
+			fmt.Fprintf(&b, " (%s unknown, may be stored)", thousands(s.unknown))
+		}
 	}
 	secs := s.elapsed.Seconds()
 	if secs > 0 {
-		fmt.Fprintf(&b, "  %s rows/s  %.1f MB/s", thousands(int64(float64(s.done)/secs)), float64(s.bytes)/1e6/secs)
+		fmt.Fprintf(&b, "  %s rows/s  %.1f MB/s", thousands(int64(float64(s.sent)/secs)), float64(s.bytes)/1e6/secs)
 	}
 	fmt.Fprintf(&b, "  %s", s.elapsed.Round(100*time.Millisecond))
 	return b.String()
@@ -140,6 +151,10 @@ func startProgress(w io.Writer, c *counters, now func() time.Time) *progressBar 
 
 func (p *progressBar) draw() {
 	line := renderBar(p.c.snapshot(p.now()))
+	if lw, ok := p.w.(*lockedWriter); ok {
+		lw.drawLine(line)
+		return
+	}
 	pad := ""
 	if n := p.last - len(line); n > 0 {
 		pad = strings.Repeat(" ", n)
@@ -153,6 +168,10 @@ func (p *progressBar) Stop() {
 	close(p.stop)
 	p.done.Wait()
 	p.draw()
+	if lw, ok := p.w.(*lockedWriter); ok {
+		lw.endLine()
+		return
+	}
 	fmt.Fprintln(p.w)
 }
 

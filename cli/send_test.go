@@ -932,13 +932,16 @@ func TestRenderBar(t *testing.T) {
 		s    progressSnapshot
 		want string
 	}{
-		{"known total", progressSnapshot{done: 450_000, total: 1_000_000, fraction: 0.45, bytes: 9_000_000, elapsed: 3 * time.Second, nfil: 1, file: 1},
+		{"known total", progressSnapshot{done: 450_000, sent: 450_000, total: 1_000_000, fraction: 0.45, bytes: 9_000_000, elapsed: 3 * time.Second, nfil: 1, file: 1},
 			"[##########..............]  45%  450,000/1,000,000 rows  150,000 rows/s  3.0 MB/s  3s"},
-		{"unknown total, files, failures", progressSnapshot{done: 1200, failed: 3, total: -1, fraction: 0.5, bytes: 0, elapsed: 1500 * time.Millisecond, nfil: 2, file: 2},
-			"[############............]  50%  1,200 rows (file 2/2)  3 failed  800 rows/s  0.0 MB/s  1.5s"},
+		{"unknown total, files, failures", progressSnapshot{done: 1200, sent: 1197, failed: 3, total: -1, fraction: 0.5, bytes: 0, elapsed: 1500 * time.Millisecond, nfil: 2, file: 2},
+			"[############............]  50%  1,200 rows (file 2/2)  3 failed  798 rows/s  0.0 MB/s  1.5s"},
+		// rows that may be stored are said to be; the rate counts rows sent (acknowledged), as the summary's throughput
+		{"unknown rows", progressSnapshot{done: 1000, sent: 400, failed: 600, unknown: 500, total: 1000, fraction: 1, elapsed: time.Second, nfil: 1, file: 1},
+			"[########################] 100%  1,000/1,000 rows  600 failed (500 unknown, may be stored)  400 rows/s  0.0 MB/s  1s"},
 		{"start", progressSnapshot{total: 10, nfil: 1, file: 1},
 			"[........................]   0%  0/10 rows  0s"},
-		{"done", progressSnapshot{done: 10, total: 10, fraction: 1, elapsed: time.Second, nfil: 1, file: 1},
+		{"done", progressSnapshot{done: 10, sent: 10, total: 10, fraction: 1, elapsed: time.Second, nfil: 1, file: 1},
 			"[########################] 100%  10/10 rows  10 rows/s  0.0 MB/s  1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

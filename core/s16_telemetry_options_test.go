@@ -17,7 +17,8 @@ import (
 // A telemetry option replaces only its part of the telemetry the Config
 // asks for: WithLogger leaves the metrics and traces files written, and
 // WithMeterProvider the traces file and the log file; New warns once naming
-// what was replaced. Any of them used to switch off observability_enabled,
+// what was replaced, and the replaced logger's files (logs.jsonl,
+// log_file) are not created. Any of them used to switch off observability_enabled,
 // observability_output_dir and log_file silently.
 func TestTelemetryOptionReplacesOnlyItsPart(t *testing.T) {
 	srv := localServer(t)
@@ -25,13 +26,14 @@ func TestTelemetryOptionReplacesOnlyItsPart(t *testing.T) {
 		name       string
 		opt        func(logs *bytes.Buffer) core.Option
 		written    []string // files that must not be empty
+		absent     []string // files that must not be created
 		warnedIn   string   // "option" (the given logger) or "file" (log_file)
 		warnNaming []string
 	}{
 		{"WithLogger", func(logs *bytes.Buffer) core.Option { return core.WithLogger(slog.New(slog.NewTextHandler(logs, nil))) },
-			[]string{"metrics.jsonl", "traces.jsonl"}, "option", []string{"log_file (WithLogger)", "observability_enabled's logs (WithLogger)"}},
+			[]string{"metrics.jsonl", "traces.jsonl"}, []string{"logs.jsonl", "my.log"}, "option", []string{"log_file (WithLogger)", "observability_enabled's logs (WithLogger)"}},
 		{"WithMeterProvider", func(*bytes.Buffer) core.Option { return core.WithMeterProvider(metricnoop.NewMeterProvider()) },
-			[]string{"traces.jsonl", "my.log"}, "file", []string{"observability_enabled's metrics (WithMeterProvider)"}},
+			[]string{"traces.jsonl", "my.log"}, nil, "file", []string{"observability_enabled's metrics (WithMeterProvider)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -52,6 +54,11 @@ func TestTelemetryOptionReplacesOnlyItsPart(t *testing.T) {
 			for _, name := range c.written {
 				if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
 					t.Errorf("%s: %v (size %v), want it written", name, err, fi)
+				}
+			}
+			for _, name := range c.absent { // the replaced logger's files: an empty logs.jsonl was left before
+				if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+					t.Errorf("%s: created (%v), want no file: the logs go to the given logger", name, err)
 				}
 			}
 			warnings := logs.String()

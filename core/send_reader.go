@@ -59,7 +59,7 @@ type sendOptions struct {
 // WithProgress calls fn each time a part of the input is resolved
 // (acknowledged or failed): at least once per batch of the reader, and, when
 // the total is known, at least once per 1/16 of it (in parts of at least 128
-// rows). Calls are made one at a
+// rows); once, with Rows 0, for an input without rows. Calls are made one at a
 // time, from the goroutines of the send, with Rows increasing; fn must
 // return quickly and must not call the Wrapper. A panic in fn stops the
 // send, as a canceled ctx would, with a *CallbackPanicError as the cause in
@@ -208,6 +208,11 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		empty := emptyBatch(rdr.Schema())
 		results = append(results, w.send(ctx, empty, w.now()))
 		empty.Release()
+		if s.o.progress != nil { // its one call: a consumer (a bar) sees the send end
+			s.mu.Lock()
+			s.callProgress(Progress{TotalRows: s.o.total})
+			s.mu.Unlock()
+		}
 	}
 	var res *TransmissionResult
 	if len(results) == 0 {

@@ -315,11 +315,11 @@ func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string
 	if !needed {
 		return replaced, nil
 	}
-	setup := cfg
-	if o.logger != nil {
-		setup.LogFile = "" // replaced: not created either
+	var setupOpts []TelemetryOption
+	if o.logger != nil { // replaced: neither log_file nor logs.jsonl is created
+		setupOpts = append(setupOpts, func(c *telemetry.ExportConfig) { c.NoLogger = true })
 	}
-	t, err := SetupTelemetry(ctx, setup)
+	t, err := SetupTelemetry(ctx, cfg, setupOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -223,8 +223,8 @@ class LocalServer:
             cleanly and clients open a new one. A negative value: never (0
             is refused, as ``zerobus local -stream-lifetime 0`` is).
         stream_close_grace_ms: the duration that close signal announces
-            (default, and upper bound, a quarter of the lifetime, at most one
-            minute).
+            (default a quarter of the lifetime, at most one minute; it must
+            be shorter than the lifetime).
         allowed_hosts: extra host names (without port) the HTTP side
             answers in the ``Host`` header, e.g. a container name; loopback
             names and IPs are always allowed, any other host gets 403.

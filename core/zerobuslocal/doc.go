@@ -222,7 +222,8 @@
 //
 // Streams live Options.StreamLifetime (default 15 minutes, as the service;
 // negative: forever): Options.StreamCloseGrace before the end (default a
-// quarter of the lifetime, at most one minute) the server sends
+// quarter of the lifetime, at most one minute; shorter than the lifetime)
+// the server sends
 // CloseStreamSignal{duration: grace} (Flight: close_stream_duration_ms),
 // keeps acknowledging, and ends the RPC with OK at the end.
 //

@@ -310,6 +310,13 @@ func TestStartOptions(t *testing.T) {
 		{zerobuslocal.Options{MaxMessageBytes: -1}, "MaxMessageBytes (max_message_bytes) is -1"},
 		{zerobuslocal.Options{MaxStoredRows: -5}, "MaxStoredRows (max_stored_rows) is -5"},
 		{zerobuslocal.Options{StreamCloseGrace: -time.Second}, "StreamCloseGrace"},
+		// A grace that could not be used as given (not shorter than the
+		// lifetime, or with streams that never end) was cut to a quarter of
+		// the lifetime (at most 1m), or ignored, silently.
+		{zerobuslocal.Options{StreamLifetime: 400 * time.Millisecond, StreamCloseGrace: 400 * time.Millisecond},
+			"StreamCloseGrace (stream_close_grace_ns) is 400ms; must be shorter than the stream lifetime (400ms)"},
+		{zerobuslocal.Options{StreamCloseGrace: 20 * time.Minute}, "must be shorter than the stream lifetime (15m0s)"},
+		{zerobuslocal.Options{StreamLifetime: -1, StreamCloseGrace: time.Second}, "StreamCloseGrace (stream_close_grace_ns) is 1s; has no effect: the stream lifetime is negative"},
 		{zerobuslocal.Options{AckPolicy: zerobuslocal.AckPolicy{Every: -1, Delay: -time.Millisecond}}, "AckPolicy.Delay (ack_policy.delay_ns) is -1ms; must not be negative (0: the default); AckPolicy.Every"},
 	} {
 		s, err := zerobuslocal.Start(t.Context(), c.opts)

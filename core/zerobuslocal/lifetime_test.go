@@ -52,6 +52,18 @@ func TestStreamLifetime(t *testing.T) {
 		t.Fatalf("Flight end: %v", err)
 	}
 
+	// A given grace is announced as given (one above a quarter of the
+	// lifetime was cut to it silently).
+	s3 := start(t, zerobuslocal.Options{StreamLifetime: 400 * time.Millisecond, StreamCloseGrace: 250 * time.Millisecond})
+	st3 := openStream(t, dial(t, s3), token(t, s3, testTable), testTable)
+	st3.create(testTable, eventsDesc(), zerobuspb.RecordType_PROTO)
+	if sig := st3.recv().GetCloseStreamSignal(); sig == nil || sig.GetDuration().AsDuration() != 250*time.Millisecond {
+		t.Fatalf("got %v, want CloseStreamSignal{250ms} (the grace given)", sig)
+	}
+	if err := st3.drain(); err != nil {
+		t.Fatalf("end: got %v, want a clean end", err)
+	}
+
 	// Negative: streams live until the client ends them.
 	s2 := start(t, zerobuslocal.Options{StreamLifetime: -1})
 	st2 := openStream(t, dial(t, s2), token(t, s2, testTable), testTable)

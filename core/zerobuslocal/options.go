@@ -1,6 +1,7 @@
 package zerobuslocal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,8 +100,9 @@ type Options struct {
 	// a PutResult with close_stream_duration_ms), keeps acknowledging, and
 	// at the end closes the RPC cleanly. Default 15m; negative: never.
 	StreamLifetime time.Duration `json:"stream_lifetime_ns"`
-	// StreamCloseGrace is the announced duration of that signal. Default
-	// (and upper bound) a quarter of StreamLifetime, at most 1m.
+	// StreamCloseGrace is the announced duration of that signal. Default a
+	// quarter of StreamLifetime, at most 1m. Check refuses one not shorter
+	// than StreamLifetime, or one given with a negative StreamLifetime.
 	StreamCloseGrace time.Duration `json:"stream_close_grace_ns"`
 
 	// TLS serves gRPC over TLS with a freshly generated CA and a leaf
@@ -352,10 +354,31 @@ func CheckedOptionKeys() []string {
 // all are in range); Start refuses such options with the same error.
 func (o Options) Check() error {
 	bad := checkAll(nil, &o, checkedOptions)
+	if msg := graceProblem(o); msg != "" {
+		bad = append(bad, OptionProblem{"StreamCloseGrace", "stream_close_grace_ns", fmt.Sprint(o.StreamCloseGrace), msg})
+	}
 	if len(bad) == 0 {
 		return nil
 	}
 	return &OptionsError{Problems: bad}
+}
+
+// graceProblem is what is wrong with a StreamCloseGrace given with the
+// stream lifetime it belongs to ("" if nothing): a grace not shorter than
+// the lifetime, or with streams that never end, could not be used as
+// given.
+func graceProblem(o Options) string {
+	if o.StreamCloseGrace <= 0 {
+		return ""
+	}
+	lifetime := cmp.Or(o.StreamLifetime, DefaultStreamLifetime)
+	if lifetime < 0 {
+		return "has no effect: the stream lifetime is negative, so streams never end and no close signal is sent"
+	}
+	if o.StreamCloseGrace >= lifetime {
+		return fmt.Sprintf("must be shorter than the stream lifetime (%v): the close signal is sent that long before the stream ends", lifetime)
+	}
+	return ""
 }
 
 // checkDataDir creates dir (Options.DataDir) if needed and writes and

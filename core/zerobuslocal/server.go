@@ -108,11 +108,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.StreamLifetime == 0 {
 		opts.StreamLifetime = DefaultStreamLifetime
 	}
-	if opts.StreamLifetime > 0 {
-		grace := min(opts.StreamLifetime/4, time.Minute)
-		if opts.StreamCloseGrace <= 0 || opts.StreamCloseGrace > grace {
-			opts.StreamCloseGrace = grace
-		}
+	if opts.StreamLifetime > 0 && opts.StreamCloseGrace <= 0 { // a given one is used as given (Check)
+		opts.StreamCloseGrace = min(opts.StreamLifetime/4, time.Minute)
 	}
 	if opts.HTTPTLS && !opts.TLS {
 		opts.TLS = true

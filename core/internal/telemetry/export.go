@@ -92,8 +92,9 @@ type ExportConfig struct {
 	// OutputDir turns on file mode: metrics and spans are written as OTLP
 	// JSON, one export request per line, to OutputDir/metrics.jsonl and
 	// OutputDir/traces.jsonl, and the logger writes JSON lines to
-	// OutputDir/logs.jsonl. The directory is created if missing; files are
-	// appended to and never rotated. Default "": no files.
+	// OutputDir/logs.jsonl (unless NoLogger). The directory is created if
+	// missing; files are appended to and rotated at MaxFileMB. Default "":
+	// no files.
 	OutputDir string `yaml:"output_dir" json:"output_dir"`
 
 	// Interval is the metric export interval. Default 10s. Spans are
@@ -125,6 +126,11 @@ type ExportConfig struct {
 	// (the Python binding queues them for Python logging); stderr is then
 	// not written.
 	LogHandler slog.Handler `yaml:"-" json:"-"`
+
+	// NoLogger is set when the caller brings its own logger: neither
+	// logs.jsonl nor LogFile is created, and Providers.Logger discards
+	// every record.
+	NoLogger bool `yaml:"-" json:"-"`
 }
 
 // FieldError is one invalid ExportConfig field, as reported by Validate and
@@ -361,7 +367,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	jsonTo := func(w io.Writer) slog.Handler {
 		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	}
-	if cfg.LogFile != "" {
+	if cfg.LogFile != "" && !cfg.NoLogger {
 		lf, err := openRotating(cfg.LogFile, maxMB, maxBackups, "LogFile")
 		if err != nil {
 			return nil, err
@@ -375,6 +381,9 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	newLogger := func(extra ...slog.Handler) *slog.Logger {
 		hs := append(slices.Clone(logHandlers), extra...)
+		if cfg.NoLogger {
+			return slog.New(slog.DiscardHandler)
+		}
 		if len(hs) == 0 {
 			hs = []slog.Handler{jsonTo(os.Stderr)}
 		}
@@ -407,11 +416,13 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		texps    []sdktrace.SpanExporter
 	)
 	if cfg.OutputDir != "" {
-		if sink, err = newFileSink(cfg.OutputDir, maxMB, maxBackups); err != nil {
+		if sink, err = newFileSink(cfg.OutputDir, maxMB, maxBackups, !cfg.NoLogger); err != nil {
 			return nil, err
 		}
 		cleanup = append(cleanup, func(context.Context) error { return sink.Close() })
-		logExtra = append(logExtra, jsonTo(sink.logs))
+		if sink.logs != nil {
+			logExtra = append(logExtra, jsonTo(sink.logs))
+		}
 		me, te, err := fileExporters(ctx, sink)
 		if err != nil {
 			return nil, err

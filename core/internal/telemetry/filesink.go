@@ -42,10 +42,10 @@ type fileSink struct {
 	closed  bool
 }
 
-// newFileSink opens metrics.jsonl, traces.jsonl and logs.jsonl in dir
-// (created if missing), each rotated at maxMB MiB keeping maxBackups old
+// newFileSink opens metrics.jsonl, traces.jsonl and, with logs,
+// logs.jsonl in dir (created if missing), each rotated at maxMB MiB keeping maxBackups old
 // files (see openRotating).
-func newFileSink(dir string, maxMB, maxBackups int) (_ *fileSink, err error) {
+func newFileSink(dir string, maxMB, maxBackups int, logs bool) (_ *fileSink, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, &FieldError{"OutputDir", fmt.Sprintf("%q cannot be created: %v", dir, err)}
 	}
@@ -62,7 +62,10 @@ func newFileSink(dir string, maxMB, maxBackups int) (_ *fileSink, err error) {
 		opened = append(opened, h)
 		return h
 	}
-	s := &fileSink{metrics: open(MetricsFileName), traces: open(TracesFileName), logs: open(LogsFileName)}
+	s := &fileSink{metrics: open(MetricsFileName), traces: open(TracesFileName)}
+	if logs {
+		s.logs = open(LogsFileName)
+	}
 	if err != nil {
 		_ = closeAll(opened...)
 		return nil, err

@@ -106,7 +106,7 @@ func TestFileSinkRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			sink, err := newFileSink(dir, DefaultMaxFileMB, DefaultMaxBackups)
+			sink, err := newFileSink(dir, DefaultMaxFileMB, DefaultMaxBackups, true)
 			if err != nil {
 				t.Fatal(err)
 			}
