@@ -420,6 +420,19 @@ func (w *Wrapper) planFlight(ctx context.Context, ss *schemaState, start, notBef
 // runFlight is batchSend.run for transport arrow_flight.
 func (b *batchSend) runFlight() {
 	w := b.w
+	// Columns longer than the batch's rows (arrow-go allows them) are cut
+	// to its rows: the debug file, the size estimate and the casts see only
+	// the rows sent, as the protobuf path converts only those.
+	rec, err := flightstream.FitRows(b.rec)
+	if err != nil {
+		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
+		return
+	}
+	defer func(in arrow.RecordBatch) {
+		b.rec = in
+		rec.Release()
+	}(b.rec)
+	b.rec = rec
 	ss := w.schemaFor(b.ctx, b.rec.Schema())
 	defer w.release(ss)
 	fs, err := w.flightPlan(b.ctx, ss)
@@ -522,6 +535,17 @@ func (b *batchSend) runFlight() {
 		)
 		if !decoded {
 			e, err = st.Encode(c.out)
+		}
+		if errors.Is(err, flightstream.ErrUnreadable) {
+			// The cast's output could not be encoded (malformed data the
+			// cast passed through): the rows fail as a conversion does.
+			w.records.release(need)
+			cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+			b.flightFail(c, cerr, RowNotWritten)
+			b.failFrom(hi, cerr)
+			c.out.Release()
+			sendErr = cerr
+			break
 		}
 		if decoded || errors.As(err, &mte) && hi-lo > 1 {
 			w.records.release(need)

@@ -3,6 +3,7 @@ package flightstream
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -90,6 +91,40 @@ type NullRow struct {
 	Row    int
 	Column string // the column's path: "doc", "payload.items[1].v", "m[0].value"
 	Reason string
+}
+
+// ErrUnreadable is the error (wrapped) of a batch whose Arrow data could
+// not be read: a panic while its arrays were cast, checked or encoded
+// (buffers shorter than the array's length, offsets out of order, …).
+var ErrUnreadable = errors.New("the Arrow data cannot be read")
+
+// FitRows returns rec with every column cut to rec.NumRows() (a slice of
+// rec) when some column is longer, which arrow-go allows; else rec, retained.
+// The caller releases the result. A column shorter than NumRows is an
+// error.
+func FitRows(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := rec.NumRows()
+	long := false
+	for i, col := range rec.Columns() {
+		switch l := int64(col.Len()); {
+		case l < n:
+			return nil, fmt.Errorf("%w: column %q has %d values for a batch of %d rows", ErrUnreadable, rec.ColumnName(i), l, n)
+		case l > n:
+			long = true
+		}
+	}
+	if !long {
+		rec.Retain()
+		return rec, nil
+	}
+	cut := rec.NewSlice(0, n)
+	for i, col := range cut.Columns() {
+		if int64(col.Len()) != n {
+			cut.Release()
+			return nil, fmt.Errorf("%w: column %q has %d values for a batch of %d rows, also in a slice of the batch's rows", ErrUnreadable, rec.ColumnName(i), col.Len(), n)
+		}
+	}
+	return cut, nil
 }
 
 // NullInNotNull is the Reason of a row left out for a null in a NOT NULL
@@ -358,7 +393,23 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 // ApplyWith is Apply with the arrays it builds (casts, null columns, the
 // filtered result) allocated from mem; columns that need no cast are rec's
 // own arrays, retained.
+//
+// Columns longer than rec.NumRows() (arrow-go allows them) are cut to its
+// rows first: only those rows are cast, checked and sent. A panic while
+// rec's arrays are read (malformed Arrow data) is returned as an error.
 func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if out != nil {
+				out.Release()
+			}
+			out, nulls, keep, err = nil, nil, nil, fmt.Errorf("%w: %v", ErrUnreadable, r)
+		}
+	}()
+	if rec, err = FitRows(rec); err != nil {
+		return nil, nil, nil, err
+	}
+	defer rec.Release()
 	n := rec.NumRows()
 	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 && len(c.decimal) == 0 {
 		rec.Retain()
@@ -432,7 +483,7 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 		if bad == nil {
 			bad = make([]bool, n)
 		}
-		for r := 0; r < a.Len(); r++ {
+		for r := range int(n) {
 			if a.IsNull(r) {
 				if !bad[r] {
 					nulls = append(nulls, NullRow{Row: r, Column: c.target.Field(i).Name, Reason: NullInNotNull})
