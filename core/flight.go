@@ -560,10 +560,17 @@ func (b *batchSend) runFlight() {
 			// One row alone is over max_message_bytes: it fails by itself,
 			// as an oversize record does on the protobuf path, and the
 			// rows after it go on in chunks of the size before the split.
+			// Its largest column is named, with its size, as the protobuf
+			// path names an oversize record's.
 			w.records.release(need)
-			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Err: mte, Reason: fmt.Sprintf(
-				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit; shrink or split its values, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
-				mte.Size, mte.Limit)}, RowNotWritten)
+			col, colSize := st.LargestColumn(c.out)
+			alone := ""
+			if col != "" {
+				alone = fmt.Sprintf(" (this column alone is %d bytes)", colSize)
+			}
+			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Column: col, Err: mte, Reason: fmt.Sprintf(
+				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit%s; shrink or split the value, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
+				mte.Size, mte.Limit, alone)}, RowNotWritten)
 			c.out.Release()
 			if split > 0 {
 				per, split = split, 0
