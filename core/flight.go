@@ -420,6 +420,19 @@ func (w *Wrapper) planFlight(ctx context.Context, ss *schemaState, start, notBef
 // runFlight is batchSend.run for transport arrow_flight.
 func (b *batchSend) runFlight() {
 	w := b.w
+	// Columns longer than the batch's rows (arrow-go allows them) are cut
+	// to its rows: the debug file, the size estimate and the casts see only
+	// the rows sent, as the protobuf path converts only those.
+	rec, err := flightstream.FitRows(b.rec)
+	if err != nil {
+		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
+		return
+	}
+	defer func(in arrow.RecordBatch) {
+		b.rec = in
+		rec.Release()
+	}(b.rec)
+	b.rec = rec
 	ss := w.schemaFor(b.ctx, b.rec.Schema())
 	defer w.release(ss)
 	fs, err := w.flightPlan(b.ctx, ss)
@@ -523,6 +536,17 @@ func (b *batchSend) runFlight() {
 		if !decoded {
 			e, err = st.Encode(c.out)
 		}
+		if errors.Is(err, flightstream.ErrUnreadable) {
+			// The cast's output could not be encoded (malformed data the
+			// cast passed through): the rows fail as a conversion does.
+			w.records.release(need)
+			cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
+			b.flightFail(c, cerr, RowNotWritten)
+			b.failFrom(hi, cerr)
+			c.out.Release()
+			sendErr = cerr
+			break
+		}
 		if decoded || errors.As(err, &mte) && hi-lo > 1 {
 			w.records.release(need)
 			c.out.Release()
@@ -536,10 +560,17 @@ func (b *batchSend) runFlight() {
 			// One row alone is over max_message_bytes: it fails by itself,
 			// as an oversize record does on the protobuf path, and the
 			// rows after it go on in chunks of the size before the split.
+			// Its largest column is named, with its size, as the protobuf
+			// path names an oversize record's.
 			w.records.release(need)
-			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Err: mte, Reason: fmt.Sprintf(
-				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit; shrink or split its values, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
-				mte.Size, mte.Limit)}, RowNotWritten)
+			col, colSize := st.LargestColumn(c.out)
+			alone := ""
+			if col != "" {
+				alone = fmt.Sprintf(" (this column alone is %d bytes)", colSize)
+			}
+			b.failed = appendFailed(b.failed, lo, hi, &ConversionError{Row: lo, Column: col, Err: mte, Reason: fmt.Sprintf(
+				"the row alone encodes to %d bytes of Arrow IPC, over the %d-byte limit%s; shrink or split the value, or raise max_message_bytes (Config.MaxMessageBytes) for servers that accept more",
+				mte.Size, mte.Limit, alone)}, RowNotWritten)
 			c.out.Release()
 			if split > 0 {
 				per, split = split, 0

@@ -3,6 +3,7 @@ package flightstream
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -90,6 +91,40 @@ type NullRow struct {
 	Row    int
 	Column string // the column's path: "doc", "payload.items[1].v", "m[0].value"
 	Reason string
+}
+
+// ErrUnreadable is the error (wrapped) of a batch whose Arrow data could
+// not be read: a panic while its arrays were cast, checked or encoded
+// (buffers shorter than the array's length, offsets out of order, …).
+var ErrUnreadable = errors.New("the Arrow data cannot be read")
+
+// FitRows returns rec with every column cut to rec.NumRows() (a slice of
+// rec) when some column is longer, which arrow-go allows; else rec, retained.
+// The caller releases the result. A column shorter than NumRows is an
+// error.
+func FitRows(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := rec.NumRows()
+	long := false
+	for i, col := range rec.Columns() {
+		switch l := int64(col.Len()); {
+		case l < n:
+			return nil, fmt.Errorf("%w: column %q has %d values for a batch of %d rows", ErrUnreadable, rec.ColumnName(i), l, n)
+		case l > n:
+			long = true
+		}
+	}
+	if !long {
+		rec.Retain()
+		return rec, nil
+	}
+	cut := rec.NewSlice(0, n)
+	for i, col := range cut.Columns() {
+		if int64(col.Len()) != n {
+			cut.Release()
+			return nil, fmt.Errorf("%w: column %q has %d values for a batch of %d rows, also in a slice of the batch's rows", ErrUnreadable, rec.ColumnName(i), col.Len(), n)
+		}
+	}
+	return cut, nil
 }
 
 // NullInNotNull is the Reason of a row left out for a null in a NOT NULL
@@ -243,11 +278,16 @@ func castable(from, to arrow.DataType) string {
 		switch from.(type) {
 		case *arrow.Float16Type, *arrow.Float32Type, *arrow.Float64Type:
 			return "" // a value not a whole number in the type's range fails its row (floatsToInts)
-		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType, *arrow.TimestampType:
 			if tb == 64 {
-				return "" // microseconds, checked for overflow per batch
+				return "" // microseconds (since the epoch for a timestamp), each value checked for overflow (units)
 			}
-			return "TIME and DURATION values go to BIGINT columns (microseconds)"
+			return "TIME, DURATION and TIMESTAMP values go to BIGINT columns as int64 microseconds (as on the protobuf transport); make the table's column BIGINT, or cast the column to an integer type yourself"
+		case *arrow.Date32Type, *arrow.Date64Type:
+			if tb <= 32 {
+				return "" // days since the epoch, each value checked against the table's range (units)
+			}
+			return "DATE values go to INT, SMALLINT or TINYINT columns as days since the epoch (as on the protobuf transport); make the table's column INT or DATE, or cast the column to int64 yourself"
 		}
 	case *arrow.Float32Type:
 		switch from.(type) {
@@ -278,15 +318,31 @@ func castable(from, to arrow.DataType) string {
 			return ""
 		}
 	case *arrow.Date32Type:
-		if _, ok := from.(*arrow.Date64Type); ok {
+		switch from.ID() {
+		case arrow.DATE64:
 			return ""
+		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16:
+			return "" // days since the epoch: every value fits a DATE (units)
+		case arrow.INT64, arrow.UINT32, arrow.UINT64:
+			return "an integer column for a DATE holds days since the epoch and must be int32 or narrower (as on the protobuf transport); cast the column to int32 or date32"
 		}
+		return "a DATE column takes date32 or date64 values, or int32 days since the epoch; cast the column to date32"
 	case *arrow.TimestampType:
-		if _, ok := from.(*arrow.TimestampType); ok {
+		switch from.(type) {
+		case *arrow.TimestampType:
 			// A zone other than UTC into TIMESTAMP_NTZ is refused, UTC is
 			// sent as its UTC wall clock (units): the protobuf plan's rule.
 			return convert.TimestampIntoTable(from, t)
+		case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+			return "" // microseconds, each value checked for overflow (units)
 		}
+		switch from.ID() {
+		case arrow.INT64, arrow.UINT32, arrow.UINT64:
+			return "" // microseconds since the epoch; a uint64 over the int64 maximum fails its row (units)
+		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16:
+			return "an integer column for a TIMESTAMP holds microseconds since the epoch and must be int64 (as on the protobuf transport); cast the column to int64 or timestamp[us]"
+		}
+		return "a TIMESTAMP column takes timestamps, TIME or DURATION values, or int64 microseconds since the epoch; cast the column to timestamp[us]"
 	case *arrow.ListType:
 		var elem arrow.DataType
 		switch f := from.(type) {
@@ -358,7 +414,23 @@ func (c *Caster) Apply(ctx context.Context, rec arrow.RecordBatch) (out arrow.Re
 // ApplyWith is Apply with the arrays it builds (casts, null columns, the
 // filtered result) allocated from mem; columns that need no cast are rec's
 // own arrays, retained.
+//
+// Columns longer than rec.NumRows() (arrow-go allows them) are cut to its
+// rows first: only those rows are cast, checked and sent. A panic while
+// rec's arrays are read (malformed Arrow data) is returned as an error.
 func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (out arrow.RecordBatch, nulls []NullRow, keep []int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if out != nil {
+				out.Release()
+			}
+			out, nulls, keep, err = nil, nil, nil, fmt.Errorf("%w: %v", ErrUnreadable, r)
+		}
+	}()
+	if rec, err = FitRows(rec); err != nil {
+		return nil, nil, nil, err
+	}
+	defer rec.Release()
 	n := rec.NumRows()
 	if c.same && len(c.notNull) == 0 && len(c.checked) == 0 && len(c.decimal) == 0 {
 		rec.Retain()
@@ -432,7 +504,7 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 		if bad == nil {
 			bad = make([]bool, n)
 		}
-		for r := 0; r < a.Len(); r++ {
+		for r := range int(n) {
 			if a.IsNull(r) {
 				if !bad[r] {
 					nulls = append(nulls, NullRow{Row: r, Column: c.target.Field(i).Name, Reason: NullInNotNull})
@@ -493,20 +565,25 @@ func decimalStrings(mem memory.Allocator, a arrow.Array) arrow.Array {
 }
 
 // units converts, value by value as the protobuf path does, the arrays
-// whose values can fall outside the table's type: time32, time64 and
-// duration to int64 microseconds, timestamps of any unit to microseconds,
-// date64 to date32 days (integers: narrowInts). Finer units round down
-// (floor: -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that
-// overflows is a bad element (null in out, its row left out). ok is false
-// for other conversions.
+// whose values are time units or days: time32, time64, duration and
+// timestamps of any unit to int64 microseconds (BIGINT) or to
+// timestamp[us] (TIMESTAMP, TIMESTAMP_NTZ); date64 to days (DATE, or INT,
+// SMALLINT, TINYINT); date32 to days in an integer column; integers to a
+// DATE (days) or a TIMESTAMP (microseconds) as they are. Finer units round
+// down (floor: -1 ns is -1 µs, a date64 of -1 ms is day -1); a value that
+// overflows or falls outside the table's type is a bad element (null in
+// out, its row left out). ok is false for other conversions (integers into
+// integer columns: narrowInts).
 func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Array, bad []badValue, ok bool) {
-	var unit arrow.TimeUnit
-	var at func(i int) int64
-	var b array.Builder
-	var put func(v int64)
+	var (
+		unit string // the source's unit, for the reasons
+		at   func(i int) int64
+		over func(i int) bool // a uint64 over the int64 maximum
+	)
 	mul, div := int64(1), int64(1)
-	scale := func() {
-		switch unit {
+	scale := func(u arrow.TimeUnit) {
+		unit = u.String()
+		switch u {
 		case arrow.Second:
 			mul = 1_000_000
 		case arrow.Millisecond:
@@ -515,45 +592,87 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 			div = 1_000
 		}
 	}
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	what := "microseconds"
+	temporal := true // a time, duration, timestamp or date source
 	switch t := a.(type) {
 	case *array.Time32:
-		unit, at = t.DataType().(*arrow.Time32Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
-		scale()
+		scale(t.DataType().(*arrow.Time32Type).Unit)
+		at = func(i int) int64 { return int64(t.Value(i)) }
 	case *array.Time64:
-		unit, at = t.DataType().(*arrow.Time64Type).Unit, func(i int) int64 { return int64(t.Value(i)) }
-		scale()
+		scale(t.DataType().(*arrow.Time64Type).Unit)
+		at = func(i int) int64 { return int64(t.Value(i)) }
 	case *array.Duration:
-		unit, at = t.DataType().(*arrow.DurationType).Unit, func(i int) int64 { return int64(t.Value(i)) }
-		scale()
+		scale(t.DataType().(*arrow.DurationType).Unit)
+		at = func(i int) int64 { return int64(t.Value(i)) }
 	case *array.Timestamp:
-		if tt, ok := to.(*arrow.TimestampType); !ok || tt.Unit != arrow.Microsecond {
-			return nil, nil, false
-		}
-		unit, at = t.DataType().(*arrow.TimestampType).Unit, func(i int) int64 { return int64(t.Value(i)) }
-		scale()
-		tb := array.NewTimestampBuilder(mem, to.(*arrow.TimestampType))
-		b, put = tb, func(v int64) { tb.UnsafeAppend(arrow.Timestamp(v)) }
+		scale(t.DataType().(*arrow.TimestampType).Unit)
+		at = func(i int) int64 { return int64(t.Value(i)) }
 	case *array.Date64:
-		if to.ID() != arrow.DATE32 {
+		unit, div = "ms", 86_400_000
+		at = func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Date32:
+		unit = "days"
+		at = func(i int) int64 { return int64(t.Value(i)) }
+	default:
+		temporal = false
+		at = intValues(a)
+		if at == nil {
 			return nil, nil, false
 		}
-		unit, at, div = arrow.Millisecond, func(i int) int64 { return int64(t.Value(i)) }, 86_400_000
+		if u, isU64 := a.(*array.Uint64); isU64 {
+			over = func(i int) bool { return u.Value(i) > math.MaxInt64 }
+		}
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	var what string // the range's name
+	var b array.Builder
+	var put func(v int64)
+	switch tt := to.(type) {
+	case *arrow.TimestampType:
+		if tt.Unit != arrow.Microsecond || a.DataType().ID() == arrow.DATE32 || a.DataType().ID() == arrow.DATE64 {
+			return nil, nil, false
+		}
+		tb := array.NewTimestampBuilder(mem, tt)
+		b, put, what = tb, func(v int64) { tb.UnsafeAppend(arrow.Timestamp(v)) }, "TIMESTAMP microseconds"
+	case *arrow.Date32Type:
+		if a.DataType().ID() == arrow.DATE32 || temporal && a.DataType().ID() != arrow.DATE64 {
+			return nil, nil, false
+		}
 		lo, hi, what = math.MinInt32, math.MaxInt32, "DATE days"
 		db := array.NewDate32Builder(mem)
 		b, put = db, func(v int64) { db.UnsafeAppend(arrow.Date32(v)) }
 	default:
-		return nil, nil, false
+		ti, isInt := convert.TableIntOf(to)
+		if !isInt || !temporal {
+			return nil, nil, false
+		}
+		lo, hi, what = ti.Min, ti.Max, ti.Name
+		switch to.ID() {
+		case arrow.INT8:
+			ib := array.NewInt8Builder(mem)
+			b, put = ib, func(v int64) { ib.UnsafeAppend(int8(v)) }
+		case arrow.INT16:
+			ib := array.NewInt16Builder(mem)
+			b, put = ib, func(v int64) { ib.UnsafeAppend(int16(v)) }
+		case arrow.INT32:
+			ib := array.NewInt32Builder(mem)
+			b, put = ib, func(v int64) { ib.UnsafeAppend(int32(v)) }
+		default:
+			ib := array.NewInt64Builder(mem)
+			b, put, what = ib, ib.UnsafeAppend, "int64 microseconds"
+		}
 	}
-	if b == nil {
-		ib := array.NewInt64Builder(mem)
-		b, put = ib, ib.UnsafeAppend
+	if unit == "" {
+		unit = a.DataType().String()
 	}
 	defer b.Release()
 	b.Reserve(a.Len())
 	for i := range a.Len() {
 		if a.IsNull(i) {
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
+		}
+		if over != nil && over(i) {
+			bad = append(bad, badValue{i: i, reason: fmt.Sprintf("uint64 value %d is over the int64 maximum %d that a %s holds; filter the row or cast the column", uint64(at(i)), int64(math.MaxInt64), what)})
 			b.UnsafeAppendBoolToBitmap(false)
 			continue
 		}
@@ -579,6 +698,31 @@ func units(mem memory.Allocator, a arrow.Array, to arrow.DataType) (out arrow.Ar
 		put(v)
 	}
 	return b.NewArray(), bad, true
+}
+
+// intValues returns the value at i of integer array a as an int64 (a
+// uint64 over the int64 maximum wraps: the caller checks it), nil for
+// other arrays.
+func intValues(a arrow.Array) func(i int) int64 {
+	switch t := a.(type) {
+	case *array.Int8:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Int16:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Int32:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Int64:
+		return t.Value
+	case *array.Uint8:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Uint16:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Uint32:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	case *array.Uint64:
+		return func(i int) int64 { return int64(t.Value(i)) }
+	}
+	return nil
 }
 
 // widen returns a string or binary array a as large_utf8 or large_binary

@@ -148,7 +148,15 @@ func (e *Encoded) Held() int64 {
 // Encode encodes rec (whose schema must equal the stream's) as one IPC
 // message, for Queue. A body larger than the client's MaxMessageBytes is
 // rejected with *stream.MessageTooLargeError (encode smaller slices).
-func (s *Stream) Encode(rec arrow.RecordBatch) (*Encoded, error) {
+//
+// A panic while rec's arrays are read (malformed Arrow data) is an error
+// wrapping ErrUnreadable.
+func (s *Stream) Encode(rec arrow.RecordBatch) (_ *Encoded, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: encoding Arrow IPC: %v", ErrUnreadable, r)
+		}
+	}()
 	if !sameTypes(rec.Schema(), s.schema) {
 		return nil, fmt.Errorf("zerobus: flight Send: the batch's schema %s differs from the stream's %s", rec.Schema(), s.schema)
 	}
