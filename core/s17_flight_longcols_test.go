@@ -242,7 +242,7 @@ func TestS17FlightMalformedDataIsAnError(t *testing.T) {
 // the batch's rows too. It does not yet (core/send.go writes the batch as
 // given, its long columns a damaged IPC batch in the file); the fix is
 // /work/notes/s17-flightfix-send.go.patch, which sets this to true.
-const protobufDebugFitsRows = false
+const protobufDebugFitsRows = true
 
 // With no per-row check to make (nullable columns of the batch's types),
 // a batch with long columns is stored as its NumRows rows on both

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
@@ -106,6 +107,19 @@ func (b *batchSend) run() {
 		b.runFlight() // flight.go
 		return
 	}
+	// Columns longer than the batch's rows (arrow-go allows them) are cut
+	// to its rows, so that the Arrow debug file holds the rows converted
+	// (the conversion slices each chunk to its rows already).
+	rec, err := flightstream.FitRows(rec)
+	if err != nil {
+		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
+		return
+	}
+	defer func(in arrow.RecordBatch) {
+		b.rec = in
+		rec.Release()
+	}(b.rec)
+	b.rec = rec
 	ss := w.schemaFor(b.ctx, rec.Schema())
 	defer w.release(ss)
 	plan, err := w.planFor(b.ctx, ss)

@@ -393,6 +393,9 @@ func bindInt[T integer](n *node, b base, vals []T) encoder {
 		return &intFloatEnc[T]{base: b, vals: vals, double: isDouble(n), check: !IntFloatHoldsAll(n.dt, isDouble(n)), from: n.dt}
 	}
 	out := intOutFor(n.ptype)
+	if n.dayFit != nil {
+		return &intEnc[T]{base: b, vals: vals, mul: n.mul, div: n.div, unit: n.unit, out: out, fit: n.dayFit}
+	}
 	if n.mul == 1 && n.div == 1 {
 		switch v := any(vals).(type) {
 		case []int64:

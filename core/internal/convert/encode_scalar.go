@@ -82,7 +82,8 @@ type intEnc[T integer] struct {
 	mul, div int64
 	unit     string
 	out      intOut
-	u64      bool // T is uint64
+	u64      bool      // T is uint64
+	fit      *TableInt // the table's narrower integer type of days (node.dayFit), or nil
 }
 
 func (e *intEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
@@ -112,6 +113,9 @@ func (e *intEnc[T]) enc(b []byte, i int) ([]byte, *fail) {
 	}
 	if !e.out.fits(v) {
 		return b, e.rangeFail(fmt.Sprintf("value %d (converted from %d %s) does not fit the protobuf %s field; filter the row or cast the column", v, int64(x), e.unit, e.out))
+	}
+	if e.fit != nil && (v < e.fit.Min || v > e.fit.Max) {
+		return b, e.rangeFail(fmt.Sprintf("value %d %s is outside the %s range; filter the row or correct the value", int64(x), e.unit, e.fit.Name))
 	}
 	return e.out.put(appendVarint(b, e.tag), v), nil
 }

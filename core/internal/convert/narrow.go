@@ -168,6 +168,13 @@ func (n *node) narrowTo(tt arrow.DataType) {
 		}
 		return
 	}
+	if t, ok := TableIntOf(tt); ok && (t == Tinyint || t == Smallint) && (n.dt.ID() == arrow.DATE32 || n.dt.ID() == arrow.DATE64) {
+		// Days since the epoch (a protobuf int32), each checked against
+		// the table's narrower type: the service refuses the whole request
+		// for one out of range.
+		n.dayFit = &t
+		return
+	}
 	switch n.dt.ID() {
 	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
 		if t, ok := TableIntOf(tt); ok {

@@ -43,6 +43,9 @@ type node struct {
 	// (Options.TableType, narrowTo): each value is checked.
 	fitInt   *TableInt
 	fitFloat bool
+	// dayFit is the table's TINYINT or SMALLINT of a date32 or date64 leaf
+	// (days since the epoch; narrowTo): each day is checked against it.
+	dayFit *TableInt
 	// floatInt is the table's integer type of a float leaf, intFloat an
 	// integer leaf of a table FLOAT or DOUBLE (its ptype says which;
 	// narrowTo): each value is converted and checked.
