@@ -774,14 +774,17 @@ class TransmissionResult:
     # -- display -----------------------------------------------------------
 
     def _summary(self) -> str:
-        verb = "converted (writer disabled)" if self.writer_disabled else "sent"
-        s = f"{self.successful_count}/{self.total_rows} {'row' if self.total_rows == 1 else 'rows'} {verb}"
+        # Rows not acknowledged were not all "not sent", nor all "failed": say which are certainly not stored and
+        # which may be (#16: never call a row failed that may have landed).
+        rows = "row" if self.total_rows == 1 else "rows"
+        verb = "converted (writer disabled)" if self.writer_disabled else "acknowledged"
+        s = f"{self.successful_count:,}/{self.total_rows:,} {rows} {verb}"
         if self.failed_count:
-            kinds = ", ".join(f"{k}={n}" for k, n in sorted(self._counts_by_type().items()))
-            s += f" ({self.failed_count} failed: {kinds}"
-            if unknown := self.unknown_count:
-                s += f"; {unknown} unknown (may be stored)"
-            s += ")"
+            t = self._tally()
+            kinds = ", ".join(f"{k}={n:,}" for k, n in sorted(t.by_type.items()))
+            states = [f"{n:,} {what}" for n, what in ((t.not_written, "not written"), (t.unknown, UNKNOWN_SHOWN)) if n]
+            not_ok = "not converted" if self.writer_disabled else "not acknowledged"
+            s += f" ({self.failed_count:,} {not_ok}: {'; '.join([kinds, ', '.join(states)] if states else [kinds])})"
         return s
 
     def __repr__(self) -> str:
@@ -801,24 +804,43 @@ class TransmissionResult:
     def __str__(self) -> str:
         return self.__repr__()
 
+    def _status(self) -> str:
+        """The HTML status, agreeing with ``success`` (the repr's first word), and never "failed" for rows that
+        may be stored."""
+        if self.all_succeeded:
+            return "✅ success"
+        if self.success:
+            return "⚠️ partial"
+        t = self._tally()
+        if t.unknown and not t.not_written:
+            return "❓ unknown (not acknowledged; may be stored)"
+        if t.unknown:
+            return "❌ failed (some rows not acknowledged may be stored)"
+        return "❌ failed (not written)" if t.not_written else "❌ failed"
+
     def _repr_html_(self) -> str:
-        status = "✅ success" if self.all_succeeded else ("⚠️ partial" if self.is_partial_success() else "❌ failed")
+        t = self._tally()
         rows = [
-            ("status", status),
+            ("status", self._status()),
             ("rows", self._summary()),
+        ]
+        if self.failed_count:
+            ok = "converted" if self.writer_disabled else "acknowledged"
+            rows.append((ok, plural(self.successful_count, "row", thousands=True)))
+            for not_written, label in ((True, "not written"), (False, UNKNOWN_SHOWN)):
+                n = t.not_written if not_written else t.unknown
+                if n:
+                    first = self._first_rows(None, not_written)
+                    rows.append((label, _rows_text(n, first)))
+        rows += [
             ("attempts", str(self.attempts)),
             ("latency", f"{self.latency_ms:.1f} ms"),
             ("encoded size", plural(self.batch_size_bytes, "byte", thousands=True)),
         ]
-        for name, n in sorted(self._counts_by_type().items()):
-            # the first rows of the type, from the ranges (no list of every row)
-            first = sorted(
-                i for g in self._groups if _type_name(g.error) == name for i in itertools.islice(g.indices(), 10)
-            )[:10]
-            shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
-            rows.append((name, f"{plural(n, 'row')}: {shown}"))
-        by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
-        msgs = list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]  # distinct
+        for (name, not_written), n in sorted(t.by_type_state.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
+            first = self._first_rows(name, not_written)
+            rows.append((f"{name}, {'not written' if not_written else UNKNOWN_SHOWN}", _rows_text(n, first)))
+        msgs = self._first_messages(5)
         # "error" is .error, the batch's; rows failing one by one leave it None: their errors are "row error"
         label = "row error" if self.error is None else "error"
         if self.error is not None and not msgs:
@@ -829,6 +851,39 @@ class TransmissionResult:
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
         return f"<table><caption>TransmissionResult</caption>{body}</table>"
+
+    def _first_rows(self, type_name: str | None, not_written: bool, n: int = 10) -> list[int]:
+        """The first ``n`` failed rows in one state (and of one error class name, unless None), from the
+        ranges: no list of every row."""
+        return sorted(
+            i
+            for g in self._groups
+            if (g.state == NOT_WRITTEN) == not_written and (type_name is None or g.type_name() == type_name)
+            for i in itertools.islice(g.indices(), n)
+        )[:n]
+
+    def _first_messages(self, n: int) -> list[str]:
+        """Up to ``n`` distinct ``"Error type: message"`` texts of the first failed rows' groups; a folded group
+        (rows whose messages differ only in the row named) shows its first row's and how many more are alike."""
+        by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
+        out: dict[str, None] = {}
+        for g in by_first_row:
+            text = g.display_of(g.ranges[0][0])
+            if g.row_message is not None and (more := g.count() - 1):
+                text += f" (and {more:,} more {'row' if more == 1 else 'rows'} like it, each naming its row)"
+            out[text] = None
+            if len(out) == n:
+                break
+        return list(out)
+
+
+#: How the display names the unknown state.
+UNKNOWN_SHOWN = "unknown (may be stored)"
+
+
+def _rows_text(n: int, first: list[int]) -> str:
+    """``"1,234 rows: 0, 1, … 9 …"``: a count and the first rows."""
+    return f"{plural(n, 'row', thousands=True)}: {', '.join(map(str, first))}{' …' if n > len(first) else ''}"
 
 
 def _sent_batch(batch: Any, original_batch: Any) -> Any:
