@@ -230,8 +230,13 @@ type failedGroup struct {
 	State  string   `json:"state"`
 	Ranges [][2]int `json:"ranges"`
 	// Details is the group error's core.ErrorDetails (its message is
-	// Message, left out here).
+	// Message, left out here); with RowMessage, the first row's.
 	Details *core.ErrorDetails `json:"details"`
+	// RowMessage, when set, is [before, after]: the group holds rows whose
+	// errors differ only in the row number their message names, and row i's
+	// message is before + i + after (its details: Details with Row i).
+	// Message and Details are the first row's. See encodeGroups.
+	RowMessage []string `json:"row_message,omitempty"`
 }
 
 // encodeResult encodes a core result for Python (a field-by-field copy).
@@ -248,15 +253,7 @@ func encodeResult(r *core.TransmissionResult) json.RawMessage {
 		d := errorDetails("", r.Err)
 		out.ErrorKind, out.ErrorMessage, out.Error = string(d.Kind), d.Message, &d
 	}
-	for _, g := range r.FailedGroups() {
-		d := errorDetails("", g.Err)
-		msg := d.Message
-		if g.Err == nil {
-			msg = "unknown error"
-		}
-		d.Message = ""
-		out.Failed = append(out.Failed, failedGroup{Kind: string(d.Kind), Message: msg, State: g.State.String(), Ranges: g.Ranges, Details: &d})
-	}
+	out.Failed = encodeGroups(r.FailedGroups())
 	b, err := json.Marshal(out)
 	if err != nil { // cannot happen for these types
 		return json.RawMessage(`{"success":false,"raised":true,"error_kind":"unknown","error_message":"zerobus: encoding the result failed"}`)

@@ -206,7 +206,7 @@ def test_constructed_partial_result_and_every_helper() -> None:
     assert failed.num_rows + ok.num_rows == result.total_rows
     with pytest.raises(ValueError, match="10"):
         result.extract_failed_batch(batch.slice(0, 5))  # not the batch this result describes
-    assert "6/10 rows sent" in repr(result)
+    assert "6/10 rows acknowledged" in repr(result)
 
 
 def test_error_strings_follow_the_original_parsing() -> None:

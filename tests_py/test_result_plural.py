@@ -10,15 +10,15 @@ from zerobus_py.local import LocalServer
 
 def test_one_row_is_singular() -> None:
     res = TransmissionResult(True, successful_rows=[0], total_rows=1)
-    assert "1/1 row sent" in repr(res) and "rows" not in repr(res).split(":", 1)[1].split(",")[0]
+    assert "1/1 row acknowledged" in repr(res) and "rows" not in repr(res).split(":", 1)[1].split(",")[0]
     h = res._repr_html_()
-    assert "1/1 row sent" in h and "1/1 rows" not in h
+    assert "1/1 row acknowledged" in h and "1/1 rows" not in h
 
 
 def test_one_failed_row_html_is_singular() -> None:
     res = TransmissionResult(False, failed_rows=[(0, "ConversionError: bad value")], total_rows=1)
     h = res._repr_html_()
-    assert "0/1 row sent" in h
+    assert "0/1 row acknowledged" in h
     assert "<td>1 row: 0</td>" in h and "1 rows" not in h
 
 
@@ -26,7 +26,7 @@ def test_several_rows_stay_plural() -> None:
     res = TransmissionResult(
         True, failed_rows=[(1, "ConversionError: bad"), (2, "ConversionError: bad")], successful_rows=[0], total_rows=3
     )
-    assert "1/3 rows sent (2 failed: ConversionError=2;" in repr(res)
+    assert "1/3 rows acknowledged (2 not acknowledged: ConversionError=2; 2 unknown (may be stored))" in repr(res)
     h = res._repr_html_()
     assert "<td>2 rows: 1, 2</td>" in h
     assert "0 bytes" in h  # batch_size_bytes left at 0: plural

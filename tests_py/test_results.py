@@ -94,10 +94,11 @@ def test_error_grouping_helpers(partial: tuple[TransmissionResult, pa.RecordBatc
 def test_repr_and_html(partial: tuple[TransmissionResult, pa.RecordBatch]) -> None:
     res, _ = partial
     r = repr(res)
-    assert r.startswith("<TransmissionResult success=True: 8/12 rows sent (4 failed: ConversionError=4)")
+    shown = "8/12 rows acknowledged (4 not acknowledged: ConversionError=4; 4 not written)"
+    assert r.startswith(f"<TransmissionResult success=True: {shown}")
     assert "attempts=" in r and "failure=ConversionError(" in r
     h = res._repr_html_()
-    assert "<table>" in h and "8/12 rows sent" in h and "ConversionError" in h and "1, 4, 5, 9" in h
+    assert "<table>" in h and "8/12 rows acknowledged" in h and "ConversionError" in h and "1, 4, 5, 9" in h
 
 
 def test_success_result(wrapper: ZerobusWrapper) -> None:
@@ -158,7 +159,7 @@ def test_large_result_keeps_ranges_not_rows() -> None:
     assert peak < 1 << 20, f"building the result allocated {peak} bytes of Python objects"  # a row list: ~36 MB
     assert res.total_rows == n and res.successful_count == n - 3 and res.failed_count == 3
     assert res.get_error_statistics()["error_type_counts"] == {"ConversionError": 3}
-    assert "999997/1000000 rows converted" in repr(res)
+    assert "999,997/1,000,000 rows converted" in repr(res)
     assert res.get_failed_row_indices() == sorted(bad)
     ok = res.get_successful_row_indices()
     assert len(ok) == n - 3 and ok[:8] == [0, 1, 2, 3, 4, 5, 6, 8] and ok[-1] == 999_998

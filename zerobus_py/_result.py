@@ -6,7 +6,6 @@ import html
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from . import _errors
@@ -22,14 +21,95 @@ NOT_WRITTEN = "not_written"
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
 class _FailedGroup:
     """Rows that failed with one error in one state (``"not_written"`` or
-    ``"unknown"``), as half-open ranges ``[lo, hi)``."""
+    ``"unknown"``), as half-open ranges ``[lo, hi)``.
 
-    error: ZerobusError
-    ranges: tuple[tuple[int, int], ...]
-    state: str = UNKNOWN
+    A send's group holds the Go kind, message and details, and builds its
+    exception only when asked (:attr:`error`): a batch with many failed rows
+    costs no exception per row until one is asked for. A group with
+    ``row_message`` (``(before, after)``) holds rows whose errors differ only
+    in the row number their message names (Go folds them): row ``i``'s
+    message is ``before + str(i) + after``, and :meth:`error_of` builds that
+    row's own exception."""
+
+    __slots__ = ("_details", "_error", "_kind", "_message", "ranges", "row_message", "state")
+
+    def __init__(
+        self,
+        error: ZerobusError | None,
+        ranges: tuple[tuple[int, int], ...],
+        state: str = UNKNOWN,
+        *,
+        kind: str = "unknown",
+        message: str = "",
+        details: Mapping[str, Any] | None = None,
+        row_message: tuple[str, str] | None = None,
+    ) -> None:
+        self._error = error
+        self._kind = error.kind if error is not None else kind
+        self._message = error.message if error is not None else message
+        self._details = details
+        self.ranges = ranges
+        self.state = state
+        self.row_message = row_message
+
+    @classmethod
+    def _native(cls, g: Mapping[str, Any]) -> _FailedGroup:
+        """A group of the Go result's JSON (see pybind's ``failedGroup``)."""
+        rm = g.get("row_message")
+        return cls(
+            None,
+            tuple((int(lo), int(hi)) for lo, hi in g["ranges"]),
+            str(g.get("state") or UNKNOWN),
+            kind=str(g["kind"]),
+            message=str(g["message"]),
+            details=g.get("details"),
+            row_message=(str(rm[0]), str(rm[1])) if rm else None,
+        )
+
+    @property
+    def error(self) -> ZerobusError:
+        """The group's exception (its first row's, for a folded group), built on first use."""
+        if self._error is None:
+            self._error = from_details(self._details or {"kind": self._kind}, self._message)
+        return self._error
+
+    def error_of(self, row: int) -> ZerobusError:
+        """The exception of ``row`` (one of the group's): :attr:`error`, or
+        for a folded group that row's own, naming it."""
+        if self.row_message is None or row == self.ranges[0][0]:
+            return self.error
+        return from_details({**(self._details or {"kind": self._kind}), "row": row}, self.message_of(row))
+
+    def message_of(self, row: int) -> str:
+        """The message of ``row``'s error (without building it)."""
+        if self.row_message is None:
+            return self._message
+        return f"{self.row_message[0]}{row}{self.row_message[1]}"
+
+    @property
+    def cls(self) -> type[ZerobusError]:
+        """The exception class of the group's rows (without building one)."""
+        if self._error is not None:
+            return type(self._error)
+        return class_for_kind(_resolved_kind(self._kind, self._details))
+
+    def type_name(self) -> str:
+        """The error class name counted by type (``"ConversionError"``)."""
+        if self._error is not None:
+            return _type_name(self._error)
+        cls = self.cls
+        return ERROR_TYPE_NAMES.get(cls.kind, cls.__name__)
+
+    def display_prefix(self) -> str:
+        """The original API's ``"Error type"`` of the group's rows."""
+        kind = self._error.kind if self._error is not None else self.cls.kind
+        return _DISPLAY_NAMES.get(kind.partition(":")[0], self.cls.__name__)
+
+    def display_of(self, row: int) -> str:
+        """``"Error type: message"`` of ``row`` (without building its exception)."""
+        return f"{self.display_prefix()}: {self.message_of(row)}"
 
     def indices(self) -> Iterable[int]:
         for lo, hi in self.ranges:
@@ -37,6 +117,39 @@ class _FailedGroup:
 
     def count(self) -> int:
         return sum(hi - lo for lo, hi in self.ranges)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        if "error" in state:  # pickled by a version whose groups held their exception
+            state = {"_error": state["error"], "ranges": state["ranges"], "state": state.get("state", UNKNOWN)}
+            err = state["_error"]
+            state = {**state, "_kind": err.kind, "_message": err.message}
+        for name in self.__slots__:
+            default = UNKNOWN if name == "state" else None
+            object.__setattr__(self, name, state.get(name, default))
+
+
+class _Tallies:
+    """A result's failed rows counted once: by state, by error class name, by both."""
+
+    __slots__ = ("by_type", "by_type_state", "not_written", "unknown")
+
+    def __init__(self) -> None:
+        self.not_written = 0
+        self.unknown = 0
+        self.by_type: dict[str, int] = {}
+        #: (class name, not written) -> rows
+        self.by_type_state: dict[tuple[str, bool], int] = {}
+
+
+def _resolved_kind(kind: str, details: Mapping[str, Any] | None) -> str:
+    """The kind :func:`from_details` picks a class by (exhausted retries: also the last failure's)."""
+    causes = (details or {}).get("causes") or ()
+    if kind == "retry_exhausted" and causes and isinstance(causes[0], Mapping):
+        return f"{kind}:{causes[0].get('kind', 'unknown')}"
+    return kind
 
 
 def _type_name(error: ZerobusError) -> str:
@@ -163,6 +276,7 @@ class TransmissionResult:
         "_success",
         "_successful",
         "_successful_count",
+        "_tallies",
         "_total_rows",
         "_writer_disabled",
     )
@@ -276,6 +390,7 @@ class TransmissionResult:
         self._writer_disabled = writer_disabled
         self._groups: tuple[_FailedGroup, ...] = tuple(groups)
         self._failed_rows: list[tuple[int, ZerobusError]] | None = None
+        self._tallies: _Tallies | None = None
         self._successful = None
         self._given_failed = None
         self._failure = error
@@ -347,14 +462,7 @@ class TransmissionResult:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> TransmissionResult:
-        groups = [
-            _FailedGroup(
-                from_details(g.get("details") or {"kind": g["kind"]}, g["message"]),
-                tuple((int(lo), int(hi)) for lo, hi in g["ranges"]),
-                str(g.get("state") or UNKNOWN),
-            )
-            for g in d.get("failed") or ()
-        ]
+        groups = [_FailedGroup._native(g) for g in d.get("failed") or ()]
         every = bool(d["success"])
         successful = int(d["successful_count"])
         failed = int(d["failed_count"])
@@ -362,9 +470,10 @@ class TransmissionResult:
         if d.get("error_kind"):
             failure = from_details(d.get("error") or {"kind": d["error_kind"]}, d["error_message"])
             # Share the instance with the group of the same message, so
-            # result.error is failed_rows[i][1] for whole-batch failures.
+            # result.error is failed_rows[i][1] for whole-batch failures
+            # (compared as Go gave them: no group's exception is built).
             for g in groups:
-                if g.error.kind == failure.kind and g.error.message == failure.message:
+                if g._kind == d["error_kind"] and g._message == d["error_message"]:
                     failure = g.error
                     break
         # The original API's batch-level error: the batch failed as a whole
@@ -395,12 +504,13 @@ class TransmissionResult:
 
     def __getstate__(self) -> dict[str, Any]:
         # every slot but the failed-row cache (rebuilt on demand)
-        return {name: getattr(self, name) for name in self.__slots__ if name != "_failed_rows"}
+        return {name: getattr(self, name) for name in self.__slots__ if name not in ("_failed_rows", "_tallies")}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         self._failed_rows = None
+        self._tallies = None
 
     # -- rows --------------------------------------------------------------
 
@@ -410,18 +520,34 @@ class TransmissionResult:
         order (a new list), as the original API gives them: the prefix is the
         error type's display form (``"Conversion error"``, ``"Transmission
         error"``, ...). :attr:`failed_row_errors` gives the exceptions."""
-        return [(i, _display(err)) for i, err in self.failed_row_errors]
+        if self._given_failed is not None or self._failed_rows is not None:
+            return [(i, _display(err)) for i, err in self.failed_row_errors]
+        # from the groups' messages: no exception per row
+        rows: list[tuple[int, str]] = []
+        for g in self._groups:
+            if g.row_message is None:
+                text = g.display_of(0)
+                rows.extend((i, text) for i in g.indices())
+            else:
+                prefix, (before, after) = g.display_prefix(), g.row_message
+                rows.extend((i, f"{prefix}: {before}{i}{after}") for i in g.indices())
+        if len(self._groups) > 1:
+            rows.sort(key=operator.itemgetter(0))
+        return rows
 
     @property
     def failed_row_errors(self) -> list[tuple[int, ZerobusError]]:
         """``(row_index, error)`` for every failed row, in row order (a new
         list; a built result: in the order given); rows that failed with one
-        error share its instance."""
+        error share its instance. Built on first use (one exception per row
+        whose message names it)."""
         if self._failed_rows is None:
             if self._given_failed is not None:  # built by the caller: the order given, as the original
                 self._failed_rows = list(self._given_failed)
             else:
-                rows = [(i, g.error) for g in self._groups for i in g.indices()]
+                rows = [
+                    (i, g.error if g.row_message is None else g.error_of(i)) for g in self._groups for i in g.indices()
+                ]
                 rows.sort(key=lambda r: r[0])
                 self._failed_rows = rows
         return list(self._failed_rows)
@@ -458,12 +584,29 @@ class TransmissionResult:
     @property
     def not_written_count(self) -> int:
         """Failed rows certainly not stored (safe to send again)."""
-        return sum(g.count() for g in self._groups if g.state == NOT_WRITTEN)
+        return self._tally().not_written
 
     @property
     def unknown_count(self) -> int:
         """Failed rows sent without an acknowledgement: the server may have stored them."""
-        return sum(g.count() for g in self._groups if g.state != NOT_WRITTEN)
+        return self._tally().unknown
+
+    def _tally(self) -> _Tallies:
+        """Counts from the groups, computed once (results are immutable)."""
+        if self._tallies is None:
+            t = _Tallies()
+            for g in self._groups:
+                n = g.count()
+                name = g.type_name()
+                t.by_type[name] = t.by_type.get(name, 0) + n
+                key = (name, g.state == NOT_WRITTEN)
+                t.by_type_state[key] = t.by_type_state.get(key, 0) + n
+                if g.state == NOT_WRITTEN:
+                    t.not_written += n
+                else:
+                    t.unknown += n
+            self._tallies = t
+        return self._tallies
 
     def get_not_written_row_indices(self) -> list[int]:
         """Indices of the rows certainly not stored, in row order: re-sending
@@ -486,14 +629,14 @@ class TransmissionResult:
         (``"conversion"``). Subclasses count (``AuthenticationError`` also
         matches ``TokenRefreshError`` rows)."""
         cls = _resolve_error_type(error_type)
-        return sorted(i for g in self._groups if isinstance(g.error, cls) for i in g.indices())
+        return sorted(i for g in self._groups if issubclass(g.cls, cls) for i in g.indices())
 
     def group_errors_by_type(self) -> dict[str, list[int]]:
         """Failed row indices grouped by error class name, e.g.
         ``{"ConversionError": [3, 7]}``."""
         out: dict[str, list[int]] = {}
         for g in self._groups:
-            out.setdefault(_type_name(g.error), []).extend(g.indices())
+            out.setdefault(g.type_name(), []).extend(g.indices())
         for rows in out.values():
             rows.sort()
         return out
@@ -514,12 +657,8 @@ class TransmissionResult:
         }
 
     def _counts_by_type(self) -> dict[str, int]:
-        """Failed rows per error class name, counted from the ranges."""
-        out: dict[str, int] = {}
-        for g in self._groups:
-            name = _type_name(g.error)
-            out[name] = out.get(name, 0) + g.count()
-        return out
+        """Failed rows per error class name, counted from the ranges (a new dict)."""
+        return dict(self._tally().by_type)
 
     def get_error_messages(self) -> list[str]:
         """One ``"Error type: message"`` string per failed row, in row order,
@@ -599,7 +738,11 @@ class TransmissionResult:
         :meth:`extract_unknown_batch`) selects, in its order for a send's
         result (whose ranges never overlap)."""
         runs = [
-            (lo, hi, g.error) for g in self._groups if (g.state == NOT_WRITTEN) == not_written for lo, hi in g.ranges
+            (lo, hi, g.error) if g.row_message is None else (i, i + 1, g.error_of(i))  # a folded group: per row
+            for g in self._groups
+            if (g.state == NOT_WRITTEN) == not_written
+            for lo, hi in g.ranges
+            for i in (range(lo, hi) if g.row_message is not None else (lo,))
         ]
         runs.sort(key=lambda r: r[0])
         return runs
@@ -631,14 +774,17 @@ class TransmissionResult:
     # -- display -----------------------------------------------------------
 
     def _summary(self) -> str:
-        verb = "converted (writer disabled)" if self.writer_disabled else "sent"
-        s = f"{self.successful_count}/{self.total_rows} {'row' if self.total_rows == 1 else 'rows'} {verb}"
+        # Rows not acknowledged were not all "not sent", nor all "failed": say which are certainly not stored and
+        # which may be (#16: never call a row failed that may have landed).
+        rows = "row" if self.total_rows == 1 else "rows"
+        verb = "converted (writer disabled)" if self.writer_disabled else "acknowledged"
+        s = f"{self.successful_count:,}/{self.total_rows:,} {rows} {verb}"
         if self.failed_count:
-            kinds = ", ".join(f"{k}={n}" for k, n in sorted(self._counts_by_type().items()))
-            s += f" ({self.failed_count} failed: {kinds}"
-            if unknown := self.unknown_count:
-                s += f"; {unknown} unknown (may be stored)"
-            s += ")"
+            t = self._tally()
+            kinds = ", ".join(f"{k}={n:,}" for k, n in sorted(t.by_type.items()))
+            states = [f"{n:,} {what}" for n, what in ((t.not_written, "not written"), (t.unknown, UNKNOWN_SHOWN)) if n]
+            not_ok = "not converted" if self.writer_disabled else "not acknowledged"
+            s += f" ({self.failed_count:,} {not_ok}: {'; '.join([kinds, ', '.join(states)] if states else [kinds])})"
         return s
 
     def __repr__(self) -> str:
@@ -658,24 +804,43 @@ class TransmissionResult:
     def __str__(self) -> str:
         return self.__repr__()
 
+    def _status(self) -> str:
+        """The HTML status, agreeing with ``success`` (the repr's first word), and never "failed" for rows that
+        may be stored."""
+        if self.all_succeeded:
+            return "✅ success"
+        if self.success:
+            return "⚠️ partial"
+        t = self._tally()
+        if t.unknown and not t.not_written:
+            return "❓ unknown (not acknowledged; may be stored)"
+        if t.unknown:
+            return "❌ failed (some rows not acknowledged may be stored)"
+        return "❌ failed (not written)" if t.not_written else "❌ failed"
+
     def _repr_html_(self) -> str:
-        status = "✅ success" if self.all_succeeded else ("⚠️ partial" if self.is_partial_success() else "❌ failed")
+        t = self._tally()
         rows = [
-            ("status", status),
+            ("status", self._status()),
             ("rows", self._summary()),
+        ]
+        if self.failed_count:
+            ok = "converted" if self.writer_disabled else "acknowledged"
+            rows.append((ok, plural(self.successful_count, "row", thousands=True)))
+            for not_written, label in ((True, "not written"), (False, UNKNOWN_SHOWN)):
+                n = t.not_written if not_written else t.unknown
+                if n:
+                    first = self._first_rows(None, not_written)
+                    rows.append((label, _rows_text(n, first)))
+        rows += [
             ("attempts", str(self.attempts)),
             ("latency", f"{self.latency_ms:.1f} ms"),
             ("encoded size", plural(self.batch_size_bytes, "byte", thousands=True)),
         ]
-        for name, n in sorted(self._counts_by_type().items()):
-            # the first rows of the type, from the ranges (no list of every row)
-            first = sorted(
-                i for g in self._groups if _type_name(g.error) == name for i in itertools.islice(g.indices(), 10)
-            )[:10]
-            shown = ", ".join(map(str, first)) + (" …" if n > 10 else "")
-            rows.append((name, f"{plural(n, 'row')}: {shown}"))
-        by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
-        msgs = list(dict.fromkeys(_display(g.error) for g in by_first_row))[:5]  # distinct
+        for (name, not_written), n in sorted(t.by_type_state.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
+            first = self._first_rows(name, not_written)
+            rows.append((f"{name}, {'not written' if not_written else UNKNOWN_SHOWN}", _rows_text(n, first)))
+        msgs = self._first_messages(5)
         # "error" is .error, the batch's; rows failing one by one leave it None: their errors are "row error"
         label = "row error" if self.error is None else "error"
         if self.error is not None and not msgs:
@@ -686,6 +851,39 @@ class TransmissionResult:
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
         )
         return f"<table><caption>TransmissionResult</caption>{body}</table>"
+
+    def _first_rows(self, type_name: str | None, not_written: bool, n: int = 10) -> list[int]:
+        """The first ``n`` failed rows in one state (and of one error class name, unless None), from the
+        ranges: no list of every row."""
+        return sorted(
+            i
+            for g in self._groups
+            if (g.state == NOT_WRITTEN) == not_written and (type_name is None or g.type_name() == type_name)
+            for i in itertools.islice(g.indices(), n)
+        )[:n]
+
+    def _first_messages(self, n: int) -> list[str]:
+        """Up to ``n`` distinct ``"Error type: message"`` texts of the first failed rows' groups; a folded group
+        (rows whose messages differ only in the row named) shows its first row's and how many more are alike."""
+        by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
+        out: dict[str, None] = {}
+        for g in by_first_row:
+            text = g.display_of(g.ranges[0][0])
+            if g.row_message is not None and (more := g.count() - 1):
+                text += f" (and {more:,} more {'row' if more == 1 else 'rows'} like it, each naming its row)"
+            out[text] = None
+            if len(out) == n:
+                break
+        return list(out)
+
+
+#: How the display names the unknown state.
+UNKNOWN_SHOWN = "unknown (may be stored)"
+
+
+def _rows_text(n: int, first: list[int]) -> str:
+    """``"1,234 rows: 0, 1, … 9 …"``: a count and the first rows."""
+    return f"{plural(n, 'row', thousands=True)}: {', '.join(map(str, first))}{' …' if n > len(first) else ''}"
 
 
 def _sent_batch(batch: Any, original_batch: Any) -> Any:
