@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
@@ -124,12 +125,13 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
-	if res := w.refused(ctx, 0); res != nil {
+	declared := declaredRows(opts) // a refused call fails every row declared (WithTotalRows), as a canceled one
+	if res := w.refused(ctx, declared); res != nil {
 		return res, res.Err
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.closedResult(0)
+		res := w.closedResult(declared)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -145,11 +147,24 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 	if rdr == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
-	if res := w.refused(ctx, 0); res != nil {
+	declared := declaredRows(opts)
+	if res := w.refused(ctx, declared); res != nil {
 		return resolvedFuture(res, res.Err)
 	}
 	start := w.now()
-	return w.goAsync(rdr, 0, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
+	return w.goAsync(rdr, declared, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
+}
+
+// declaredRows is the input's row count given with WithTotalRows, 0 when
+// not given: the rows a call refused before reading fails.
+func declaredRows(opts []SendOption) int {
+	var o sendOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return int(max(o.total, 0))
 }
 
 // readerPart is one part of a SendReader input in flight.
@@ -235,7 +250,11 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		// The input's end was not reached: that is the batch's error, over
 		// any row's (the rows' own errors stay on FailedRows).
 		res.Success, res.Err, res.InputErr = false, readErr, readErr
-		res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly)
+		if n := res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly); n > 0 {
+			// The parts' rows are counted as each part resolved; these only here.
+			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr,
+				telemetry.KeyErrorKind.String(string(KindOf(readErr))), telemetry.KeyRowState.String(RowNotWritten.String())))
+		}
 	}
 	res.Latency = w.now().Sub(start)
 	span.SetAttributes(attribute.Int("zerobus.rows", res.TotalRows), attribute.Int("zerobus.parts", len(s.parts)))
@@ -249,15 +268,16 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 // covers the whole input, so quarantining the batch that was sent (every
 // failed row) or re-sending its not-written rows takes them too. lists is
 // as for mergeResults.
-func (r *TransmissionResult) addUnread(total int64, err error, lists bool) {
+func (r *TransmissionResult) addUnread(total int64, err error, lists bool) int {
 	if total <= int64(r.TotalRows) {
-		return // unknown, or every row was read
+		return 0 // unknown, or every row was read
 	}
 	lo, hi := r.TotalRows, int(total)
 	r.setFailed(appendFailed(r.runs(), lo, hi, err, RowNotWritten), lists)
 	r.TotalRows = hi
 	r.FailedCount += hi - lo
 	r.NotWrittenCount += hi - lo
+	return hi - lo
 }
 
 // readAll reads rdr and starts a part for every piece of it the window
