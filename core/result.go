@@ -260,18 +260,20 @@ func (r *TransmissionResult) ErrorMessages() []string {
 	return out
 }
 
-// String summarises the result on one line, e.g.
-// "zerobus: 98/100 rows sent (2 failed: conversion=2), 12345 bytes in 4ms,
-// 1 attempt"; failed rows that may have been stored are counted as
-// "…; 3 unknown (may be stored))".
+// String summarises the result on one line, e.g. "zerobus: 98/100 rows
+// acknowledged (2 not acknowledged: conversion=2; 2 not written), 12345
+// bytes in 4ms, 1 attempt"; rows that may have been stored are counted as
+// "…, 3 unknown (may be stored))".
 func (r *TransmissionResult) String() string {
 	if r == nil {
 		return "zerobus: <nil result>"
 	}
 	var b strings.Builder
-	verb := "sent"
+	// Rows not acknowledged are not all "failed": say which are certainly
+	// not stored and which may be (as Python's repr does).
+	verb, notOK := "acknowledged", "not acknowledged"
 	if r.WriterDisabled {
-		verb = "converted (writer disabled)"
+		verb, notOK = "converted (writer disabled)", "not converted"
 	}
 	fmt.Fprintf(&b, "zerobus: %d/%d rows %s", r.SuccessfulCount, r.TotalRows, verb)
 	if r.FailedCount > 0 {
@@ -281,9 +283,16 @@ func (r *TransmissionResult) String() string {
 			kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
 		}
 		sort.Strings(kinds)
-		fmt.Fprintf(&b, " (%d failed: %s", r.FailedCount, strings.Join(kinds, ", "))
+		fmt.Fprintf(&b, " (%d %s: %s", r.FailedCount, notOK, strings.Join(kinds, ", "))
+		var states []string
+		if r.NotWrittenCount > 0 {
+			states = append(states, fmt.Sprintf("%d not written", r.NotWrittenCount))
+		}
 		if r.UnknownCount > 0 {
-			fmt.Fprintf(&b, "; %d unknown (may be stored)", r.UnknownCount)
+			states = append(states, fmt.Sprintf("%d unknown (may be stored)", r.UnknownCount))
+		}
+		if len(states) > 0 {
+			fmt.Fprintf(&b, "; %s", strings.Join(states, ", "))
 		}
 		b.WriteString(")")
 	}

@@ -75,7 +75,7 @@ func TestRowStatesSplitQuarantine(t *testing.T) {
 	if st := res.ErrorStatistics(); st.NotWrittenRows != 2 || st.UnknownRows != 6 {
 		t.Errorf("ErrorStatistics = %+v, want 2 not written, 6 unknown", st)
 	}
-	if s := res.String(); !strings.Contains(s, "8 failed") || !strings.Contains(s, "6 unknown (may be stored)") {
+	if s := res.String(); !strings.Contains(s, "0/8 rows acknowledged (8 not acknowledged: ") || !strings.Contains(s, "; 2 not written, 6 unknown (may be stored))") {
 		t.Errorf("String() = %q, want the failed and unknown counts", s)
 	}
 	if core.RowNotWritten.String() != "not_written" || core.RowUnknown.String() != "unknown" {

@@ -183,7 +183,7 @@ func testPartialFailure(t *testing.T, table string, opts ...core.Option) *core.T
 			t.Errorf("row %d: conversion error reported retryable", f.Index)
 		}
 	}
-	if !strings.Contains(res.String(), "17/20 rows sent") || !strings.Contains(res.String(), "conversion=3") {
+	if !strings.Contains(res.String(), "17/20 rows acknowledged (3 not acknowledged: conversion=3; 3 not written)") || !strings.Contains(res.String(), "conversion=3") {
 		t.Errorf("String() = %q", res.String())
 	}
 
