@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
-from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self
@@ -368,6 +368,9 @@ class ZerobusWrapper:
     @overload
     def __init__(self, config: None = None, **settings: Any) -> None: ...
     def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+        # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
+        # traceback's captured locals show when anything below raises.
+        _seal(settings, WrapperConfiguration._sealed_keywords())
         if config is None:
             config = WrapperConfiguration(**settings)
         elif settings:
@@ -840,6 +843,7 @@ class AsyncZerobusWrapper:
     def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
         keywords, as for :class:`ZerobusWrapper`."""
+        _seal(settings, WrapperConfiguration._sealed_keywords())  # as ZerobusWrapper does
         self._sync = ZerobusWrapper(config, **settings)
 
     @property

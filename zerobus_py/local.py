@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,7 @@ import pyarrow as pa
 from . import _bridge
 from ._config import WrapperConfiguration, _keywords_suggested
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
+from ._secret import SecretText, SecretValue
 from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,8 +143,10 @@ def _shown(keyword: str, value: Any) -> str:
     return "<redacted>" if keyword in _secret_keywords() else repr(value)
 
 
-def _options_json(given: dict[str, Any]) -> str:
-    """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent)."""
+def _options_json(given: dict[str, Any]) -> SecretText:
+    """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent), as a
+    :class:`~zerobus_py._secret.SecretText`: it holds the secrets, and its repr (a traceback's captured locals)
+    does not show them."""
     opts: dict[str, Any] = {}
     for keyword, key, convert in _OPTIONS:
         if given[keyword] is not None:
@@ -158,7 +161,7 @@ def _options_json(given: dict[str, Any]) -> str:
             except ValueError as e:
                 message = f"zerobus: local server: invalid options: {keyword}={_shown(keyword, given[keyword])} {e}"
                 raise ConfigurationError(message, keys=[keyword]) from None
-    return json.dumps(opts)
+    return SecretText(json.dumps(opts))
 
 
 E = TypeVar("E", bound=ZerobusError)
@@ -251,6 +254,13 @@ class LocalServer:
             every such keyword and its value, e.g. ``ack_delay_ms=-5 must
             not be negative``.
     """
+
+    @staticmethod
+    def _sealed_keywords() -> Mapping[str, type[str]]:
+        """The keywords sealed as the constructor is entered (:func:`~zerobus_py._config._keywords_suggested`):
+        the secrets (``client_secret``, ``inspect_token``), whose repr then hides them, so that no frame of a
+        failing construction holds one as a plain ``str``."""
+        return dict.fromkeys(_secret_keywords(), SecretValue)
 
     def __init__(
         self,
