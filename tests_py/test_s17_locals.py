@@ -9,6 +9,7 @@ The secrets come from the environment inline, as an application passes them: no 
 from __future__ import annotations
 
 import os
+import traceback
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -113,9 +114,65 @@ CASES: dict[str, Callable[[], object]] = {
 }
 
 
+def _raised(make: Callable[[], object]) -> BaseException:
+    """The error ``make`` raises, caught here: its traceback starts at this frame, which holds no secret."""
+    with pytest.raises((zerobus_py.ZerobusError, TypeError, ValueError)) as ei:
+        make()
+    return ei.value
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_failed_constructor_frames_hold_no_secret(case: str, secret: str) -> None:
     with pytest.raises((zerobus_py.ZerobusError, TypeError, ValueError)) as ei:
         CASES[case]()
     assert secret not in str(ei.value)
     assert _library_locals_showing(ei.value, secret) == []
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_failed_constructor_renders_with_capture_locals(case: str, secret: str) -> None:
+    # Python < 3.12's traceback prints each local with plain repr: the half-built self of the failing constructor
+    # must print, or the error reporter fails and the user's error is lost.
+    err = _raised(CASES[case])
+    text = "".join(traceback.TracebackException.from_exception(err, capture_locals=True).format())
+    assert text.endswith(traceback.format_exception_only(type(err), err)[-1])  # the user's error, whole
+    # the object being built is printed (as self, or in the args of the keyword check), not an error about it
+    assert any(
+        marker in text
+        for marker in ("incomplete", "not created", "not started", "Configuration(", "ObservabilityConfig(")
+    )
+    assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("cls", "shown"),
+    [
+        (WrapperConfiguration, "<WrapperConfiguration incomplete>"),
+        (ZerobusWrapper, "<ZerobusWrapper not created>"),
+        (AsyncZerobusWrapper, "<AsyncZerobusWrapper not created>"),
+        (LocalServer, "<LocalServer not started>"),
+    ],
+)
+def test_unconstructed_object_shows_without_raising(cls: type, shown: str) -> None:
+    obj = cls.__new__(cls)
+    assert repr(obj) == str(obj) == shown
+    html = getattr(obj, "_repr_html_", None)
+    if html is not None:
+        out = html()
+        assert out.startswith(f"<table><caption>{cls.__name__}</caption>")
+        assert ("incomplete" if cls is WrapperConfiguration else "not started") in out
+
+
+def test_partially_set_configuration_shows_what_is_set(secret: str) -> None:
+    cfg = WrapperConfiguration.__new__(WrapperConfiguration)
+    object.__setattr__(cfg, "endpoint", "http://127.0.0.1:1")
+    object.__setattr__(cfg, "_client_secret", os.environ[ENV])
+    assert repr(cfg) == "<WrapperConfiguration incomplete: endpoint='http://127.0.0.1:1', client_secret='<redacted>'>"
+
+
+def test_wrapper_whose_go_side_failed_says_not_created(server: LocalServer) -> None:
+    # Go refuses the settings when the wrapper is created: its self (in the traceback) says so
+    with pytest.raises(zerobus_py.ConfigurationError) as ei:
+        ZerobusWrapper(server.config("main.s17.not_created", retry_max_attempts=0))
+    text = "".join(traceback.TracebackException.from_exception(ei.value, capture_locals=True).format())
+    assert f"self = <ZerobusWrapper table='main.s17.not_created' endpoint={server.endpoint!r} not created>" in text

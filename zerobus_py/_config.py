@@ -954,7 +954,22 @@ class WrapperConfiguration:
             return None
         return [str(k) for k in kinds]
 
+    def _missing(self) -> list[str]:
+        """The settings not set: a configuration whose construction failed before setting them (the ``self`` a
+        traceback's frame locals show) or has not run (``cls.__new__(cls)``)."""
+        attrs = [attr for attr, _, _ in _FIELDS] + ["observability_config"]
+        return [attr for attr in attrs if not hasattr(self, "_" + attr if attr in _SECRETS else attr)]
+
     def __repr__(self) -> str:
+        if missing := self._missing():
+            # Never raises (Python < 3.12's traceback calls it for capture_locals, and an error there would replace
+            # the user's): the settings set so far, if any.
+            shown = [
+                f"{attr}={self._shown(attr)!r}"
+                for attr, _, _ in _FIELDS
+                if attr not in missing and self._raw(attr) is not None
+            ]
+            return f"<WrapperConfiguration incomplete{': ' if shown else ''}{', '.join(shown)}>"
         try:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
@@ -975,6 +990,8 @@ class WrapperConfiguration:
         """
         from ._html import table
 
+        if self._missing():  # construction failed or has not run
+            return table("WrapperConfiguration", [("incomplete", repr(self))])
         try:
             settings = self.to_settings()
         except ConfigurationError:  # a value of the wrong type: the repr says which

@@ -711,8 +711,18 @@ class ZerobusWrapper:
             pass
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<ZerobusWrapper table={self._config.table_name!r} endpoint={self._config.endpoint!r} {state}>"
+        # Never raises, also for a wrapper whose construction failed (its self in a traceback's frame locals, which
+        # Python < 3.12's traceback prints with repr for capture_locals) or has not run (cls.__new__(cls)).
+        config = getattr(self, "_config", None)
+        if not isinstance(config, WrapperConfiguration):
+            return "<ZerobusWrapper not created>"
+        if getattr(self, "_closed", False):
+            state = "closed"
+        elif getattr(self, "_native", None) is None:  # only while (or after failing) creating the Go wrapper
+            state = "not created"
+        else:
+            state = "open"
+        return f"<ZerobusWrapper table={config.table_name!r} endpoint={config._shown('endpoint')!r} {state}>"
 
 
 async def _send_async(
@@ -915,4 +925,5 @@ class AsyncZerobusWrapper:
             await self.shutdown(timeout=_INTERRUPT_GRACE)
 
     def __repr__(self) -> str:
-        return "<Async" + repr(self._sync)[1:]
+        sync = getattr(self, "_sync", None)  # unset: construction failed (see ZerobusWrapper.__repr__)
+        return "<AsyncZerobusWrapper not created>" if sync is None else "<Async" + repr(sync)[1:]

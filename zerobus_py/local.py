@@ -524,7 +524,15 @@ class LocalServer:
     # (the process, and the server with it, is ending); any other is not hidden.
     __del__ = _bridge._guarded_del(_close_unclosed, sys.is_finalizing)
 
+    def _started(self) -> bool:
+        """Whether the constructor got the server's addresses: not when it failed (the ``self`` a traceback's frame
+        locals show, printed with repr by Python < 3.12's capture_locals) or has not run (``cls.__new__(cls)``)."""
+        attrs = ("_native", "_secrets_set", "endpoint", "workspace_url", "client_id")
+        return all(hasattr(self, attr) for attr in attrs)
+
     def __repr__(self) -> str:
+        if not self._started():
+            return "<LocalServer not started>"
         state = "closed" if self._native is None else "running"
         return (
             f"<LocalServer {state} endpoint={self.endpoint!r} workspace_url={self.workspace_url!r} "
@@ -535,6 +543,8 @@ class LocalServer:
         """The server's connection details and tables as an HTML table for notebooks (secret redacted)."""
         from ._html import plural, table
 
+        if not self._started():
+            return table("LocalServer", [("state", "not started")])
         rows: list[tuple[str, object]] = [
             ("state", "running" if self._native is not None else "closed"),
             ("endpoint", self.endpoint),
