@@ -164,6 +164,13 @@ def _options_json(given: dict[str, Any]) -> SecretText:
     return SecretText(json.dumps(opts))
 
 
+def _table_path(name: str) -> str:
+    """The inspection API's path of table ``name``: the name as one path segment, every reserved character escaped
+    (``/`` included, and ``.`` so that a name ``..`` is not a step up), so that the server sees, checks and names
+    the name itself (a ``/`` left as is made another path, answered "not found")."""
+    return "/tables/" + urllib.parse.quote(name, safe="").replace(".", "%2E")
+
+
 E = TypeVar("E", bound=ZerobusError)
 
 
@@ -395,16 +402,17 @@ class LocalServer:
                 f"create_table({name!r}, columns): columns must be the column list as SQL DDL text, e.g. "
                 f"'id BIGINT NOT NULL, name STRING', not {type(columns).__module__}.{type(columns).__qualname__}"
             )
-        self._inspect("POST", f"/tables/{urllib.parse.quote(name)}", {"columns": columns})
+        self._inspect("POST", _table_path(name), {"columns": columns})
 
     def columns(self, name: str) -> list[dict[str, Any]]:
         """The columns of table ``name`` as the Unity Catalog tables endpoint
         serves them (``name``, ``type_name``, ``type_text``, ``type_json``,
         ``nullable``, ``position``); ``[]`` for a table without schema or one
-        that does not exist."""
+        that does not exist. Raises ``ValueError`` naming the problem for a
+        name no table can have."""
         self._server()
         try:
-            info = self._inspect("GET", f"/tables/{urllib.parse.quote(name)}", None)
+            info = self._inspect("GET", _table_path(name), None)
         except LookupError:
             return []
         cols: list[dict[str, Any]] = info.get("columns") or []
