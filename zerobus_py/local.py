@@ -164,6 +164,10 @@ def _options_json(given: dict[str, Any]) -> SecretText:
     return SecretText(json.dumps(opts))
 
 
+_HTML_TABLES = 20
+"""The tables :meth:`LocalServer._repr_html_` lists (the first by name): a long-lived server may hold thousands."""
+
+
 def _table_path(name: str) -> str:
     """The inspection API's path of table ``name``: the name as one path segment, every reserved character escaped
     (``/`` included, and ``.`` so that a name ``..`` is not a step up), so that the server sees, checks and names
@@ -548,7 +552,8 @@ class LocalServer:
         )
 
     def _repr_html_(self) -> str:
-        """The server's connection details and tables as an HTML table for notebooks (secret redacted)."""
+        """The server's connection details and tables as an HTML table for notebooks (secret redacted): the first
+        tables by name (:data:`_HTML_TABLES`) with their row counts, then how many more and the rows of all."""
         from ._html import plural, table
 
         if not self._started():
@@ -561,8 +566,16 @@ class LocalServer:
         ]
         rows += [(keyword, "<redacted>") for keyword in self._secrets_set]
         if self._native is not None:
-            rows += [
-                (f"table {name}", plural(self.record_count(name), "row", thousands=True))
-                for name in sorted(self.tables())
-            ]
+            names = sorted(self.tables())
+            counts = {name: self.record_count(name) for name in names}
+            rows += [(f"table {name}", plural(counts[name], "row", thousands=True)) for name in names[:_HTML_TABLES]]
+            if (more := len(names) - _HTML_TABLES) > 0:
+                rows.append(
+                    (
+                        "…",
+                        f"{plural(more, 'more table', thousands=True)}; "
+                        f"{plural(sum(counts.values()), 'row', thousands=True)} in all "
+                        f"{plural(len(names), 'table', thousands=True)}",
+                    )
+                )
         return table("LocalServer", rows)
