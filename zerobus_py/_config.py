@@ -34,6 +34,15 @@ def _redact_url(url: str) -> str:
     return str(_bridge.call(_bridge.native.RedactURL, url))
 
 
+def _shown_url(url: str) -> str:
+    """``url`` with its user information redacted (:func:`_redact_url`), or ``"<redacted>"`` when Go cannot say
+    (the native extension missing, a forked child): for a repr, which never raises."""
+    try:
+        return _redact_url(url)
+    except (ImportError, ZerobusError):
+        return REDACTED
+
+
 def _plain(value: Any) -> Any:
     """A NumPy scalar (``numpy.generic``) as the Python value it holds
     (``numpy.int64(3)`` -> 3, ``numpy.True_`` -> True): settings read from a
@@ -964,11 +973,14 @@ class WrapperConfiguration:
         if missing := self._missing():
             # Never raises (Python < 3.12's traceback calls it for capture_locals, and an error there would replace
             # the user's): the settings set so far, if any.
-            shown = [
-                f"{attr}={self._shown(attr)!r}"
-                for attr, _, _ in _FIELDS
-                if attr not in missing and self._raw(attr) is not None
-            ]
+            try:
+                shown = [
+                    f"{attr}={self._shown(attr)!r}"
+                    for attr, _, _ in _FIELDS
+                    if attr not in missing and self._raw(attr) is not None
+                ]
+            except (ImportError, ZerobusError):  # Go cannot say which are URLs (a forked child)
+                shown = []
             return f"<WrapperConfiguration incomplete{': ' if shown else ''}{', '.join(shown)}>"
         try:
             items = self.to_settings().items()

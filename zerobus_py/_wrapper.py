@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
-from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _shown_url
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self
@@ -722,7 +722,12 @@ class ZerobusWrapper:
             state = "not created"
         else:
             state = "open"
-        return f"<ZerobusWrapper table={config.table_name!r} endpoint={config._shown('endpoint')!r} {state}>"
+        # User information (Go refuses it: only a wrapper not created has it) shown redacted. Otherwise no Go call:
+        # a forked child's __del__ prints this repr, and Go cannot run there.
+        endpoint = config.endpoint
+        if isinstance(endpoint, str) and "@" in endpoint:
+            endpoint = _shown_url(endpoint)
+        return f"<ZerobusWrapper table={config.table_name!r} endpoint={endpoint!r} {state}>"
 
 
 async def _send_async(
