@@ -34,6 +34,15 @@ def _redact_url(url: str) -> str:
     return str(_bridge.call(_bridge.native.RedactURL, url))
 
 
+def _shown_url(url: str) -> str:
+    """``url`` with its user information redacted (:func:`_redact_url`), or ``"<redacted>"`` when Go cannot say
+    (the native extension missing, a forked child): for a repr, which never raises."""
+    try:
+        return _redact_url(url)
+    except (ImportError, ZerobusError):
+        return REDACTED
+
+
 def _plain(value: Any) -> Any:
     """A NumPy scalar (``numpy.generic``) as the Python value it holds
     (``numpy.int64(3)`` -> 3, ``numpy.True_`` -> True): settings read from a
@@ -144,7 +153,9 @@ def _keywords_suggested(cls: _C) -> _C:
     """``cls`` with an ``__init__`` that refuses an unknown keyword as :class:`ConfigurationError` (also a
     ``TypeError``, the class Python raises for it) with Python's words and the Go core's "did you mean" among the
     keywords (``core.DidYouMean``), as a mistyped attribute, YAML key, Spark option or command-line flag gets.
-    The signature stays the original one: ``inspect.signature`` follows ``__wrapped__``."""
+    The signature stays the original one: ``inspect.signature`` follows ``__wrapped__``. When ``cls`` has a
+    ``_sealed_keywords()`` (keyword -> str subclass), those arguments given as a ``str`` are sealed first (their repr
+    hides the secret), so that no frame of a failing construction shows one among its locals."""
     init: Callable[..., None] = cls.__init__  # type: ignore[misc]
     params = inspect.signature(init).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
@@ -152,9 +163,20 @@ def _keywords_suggested(cls: _C) -> _C:
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     names = frozenset(name for name, p in params.items() if p.kind in kinds)
     keywords = sorted(names - {"self"})
+    # The parameters that may be given positionally, "self" first: a secret given so is sealed too.
+    positional = [name for name, p in params.items() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    sealing: Callable[[], Mapping[str, type[str]]] | None = getattr(cls, "_sealed_keywords", None)
 
     @functools.wraps(init)
     def __init__(*args: Any, **kwargs: Any) -> None:
+        if sealing is not None:
+            # Before anything can raise: the secrets given are kept, in this frame and every frame below it, as
+            # the str subclasses whose repr hides them (a traceback's captured locals, Sentry, pytest -l).
+            sealed = sealing()
+            _seal(kwargs, sealed)
+            args = tuple(
+                _sealed_value(a, sealed.get(positional[i] if i < len(positional) else "")) for i, a in enumerate(args)
+            )
         unknown = [k for k in kwargs if k not in names]
         if unknown:
             raise _unknown_keywords(init.__qualname__, unknown, keywords)
@@ -162,6 +184,22 @@ def _keywords_suggested(cls: _C) -> _C:
 
     cls.__init__ = __init__  # type: ignore[misc]
     return cls
+
+
+def _sealed_value(value: Any, kind: type[str] | None) -> Any:
+    """``value`` as ``kind`` (a str subclass whose repr hides the secret) when it is a plain ``str`` to seal."""
+    if kind is not None and isinstance(value, str) and not isinstance(value, kind):
+        return kind(value)
+    return value
+
+
+def _seal(values: dict[str, Any], kinds: Mapping[str, type[str]]) -> None:
+    """Seal, in place, each value of ``values`` named in ``kinds`` that is a ``str``: as the ``kinds[name]``
+    (:class:`~zerobus_py._secret.SecretValue`, :class:`~zerobus_py._secret.SecretURL`) holding the same text, so
+    that the frames a failing constructor leaves in a traceback never show it (``kwargs``, ``**settings``)."""
+    for name, kind in kinds.items():
+        if name in values:
+            values[name] = _sealed_value(values[name], kind)
 
 
 def _unknown_keywords(function: str, unknown: list[str], keywords: list[str]) -> ConfigurationTypeError:
@@ -230,6 +268,12 @@ class ObservabilityConfig:
     max_file_mb: int | None = None
     max_backups: int | None = None
 
+    @staticmethod
+    def _sealed_keywords() -> Mapping[str, type[str]]:
+        """The keywords sealed as the constructor is entered (:func:`_keywords_suggested`): the endpoint, whose
+        ``user:password@`` repr hides."""
+        return _OBS_SEALED
+
     def __post_init__(self) -> None:
         # A duration refused here as WrapperConfiguration's keywords are: a value of the wrong type (10.5) or a
         # text Go cannot parse (__setattr__) is a TypeError at construction; its range waits for validate().
@@ -244,6 +288,8 @@ class ObservabilityConfig:
             raise AttributeError(
                 f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
             )
+        if name in _OBS_SEALED:
+            value = _sealed_value(value, _OBS_SEALED[name])  # its repr hides user:password (vars(obs), a debugger)
         field = _OBS_FIELD.get(name)
         if field is not None and (text := _unit_text(field[0], field[1], value)) is not None:
             # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int
@@ -260,11 +306,16 @@ class ObservabilityConfig:
     def to_settings(self) -> dict[str, Any]:
         """Return the Go core's YAML keys for the fields that are set. A value of the wrong Python type
         raises :class:`ConfigurationError` naming its key, as :class:`WrapperConfiguration` does."""
+        return self._settings(sealed=False)
+
+    def _settings(self, *, sealed: bool) -> dict[str, Any]:
+        """:meth:`to_settings`; with ``sealed`` the endpoint stays the str subclass whose repr is redacted."""
         out: dict[str, Any] = {}
         for attr, key, typ in _OBS_FIELDS:
             value = getattr(self, attr)
             if value is not None:
-                out[key] = _checked(key, value, typ)
+                value = _checked(key, value, typ)
+                out[key] = str(value) if isinstance(value, str) and not sealed else value
         return out
 
     @classmethod
@@ -351,6 +402,11 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 
 # Attributes whose getters hide (part of) the value; the value lives in "_" + name.
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
+
+# The keywords holding a secret, and the str subclass each is sealed as when the constructor is entered.
+_SEALED_KEYWORDS: Final[Mapping[str, type[str]]] = {"client_secret": SecretValue, "proxy_url": SecretURL}
+# ObservabilityConfig's: the OTLP endpoint may carry user:password@.
+_OBS_SEALED: Final[Mapping[str, type[str]]] = {"endpoint": SecretURL}
 
 # The private attributes holding them, and the str subclass each value is kept as (its repr redacted).
 _SEALED: Final[dict[str, type[str]]] = {"_client_secret": SecretValue, "_proxy_url": SecretURL}
@@ -551,6 +607,12 @@ class WrapperConfiguration:
         create_timeout_ms: _TextUnits[int | None]
         ack_timeout_ms: _TextUnits[int | None]
         flush_timeout_ms: _TextUnits[int | None]
+
+    @staticmethod
+    def _sealed_keywords() -> Mapping[str, type[str]]:
+        """The keywords sealed as the constructor is entered (:func:`_keywords_suggested`), so that no frame of
+        a failing construction holds the secret as a plain ``str``."""
+        return _SEALED_KEYWORDS
 
     def __init__(
         self,
@@ -759,7 +821,7 @@ class WrapperConfiguration:
             out[key] = value
         obs = self._observability()
         if obs is not None:
-            out.update(obs.to_settings())
+            out.update(obs._settings(sealed=sealed))
         if not include_secret:
             for key in _url_keys() & out.keys():
                 if isinstance(out[key], str):
@@ -901,7 +963,25 @@ class WrapperConfiguration:
             return None
         return [str(k) for k in kinds]
 
+    def _missing(self) -> list[str]:
+        """The settings not set: a configuration whose construction failed before setting them (the ``self`` a
+        traceback's frame locals show) or has not run (``cls.__new__(cls)``)."""
+        attrs = [attr for attr, _, _ in _FIELDS] + ["observability_config"]
+        return [attr for attr in attrs if not hasattr(self, "_" + attr if attr in _SECRETS else attr)]
+
     def __repr__(self) -> str:
+        if missing := self._missing():
+            # Never raises (Python < 3.12's traceback calls it for capture_locals, and an error there would replace
+            # the user's): the settings set so far, if any.
+            try:
+                shown = [
+                    f"{attr}={self._shown(attr)!r}"
+                    for attr, _, _ in _FIELDS
+                    if attr not in missing and self._raw(attr) is not None
+                ]
+            except (ImportError, ZerobusError):  # Go cannot say which are URLs (a forked child)
+                shown = []
+            return f"<WrapperConfiguration incomplete{': ' if shown else ''}{', '.join(shown)}>"
         try:
             items = self.to_settings().items()
         except ConfigurationError:  # a value of the wrong type: show the raw attributes
@@ -922,6 +1002,8 @@ class WrapperConfiguration:
         """
         from ._html import table
 
+        if self._missing():  # construction failed or has not run
+            return table("WrapperConfiguration", [("incomplete", repr(self))])
         try:
             settings = self.to_settings()
         except ConfigurationError:  # a value of the wrong type: the repr says which

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
+
+# The C0 control characters XML 1.0 does not allow (tab, newline and carriage return it does): an error text may
+# hold one (a NUL or an ANSI escape from the data), which html.escape keeps, making the HTML not well-formed.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def escape(text: str) -> str:
+    """``text`` for HTML: escaped (``html.escape``), each C0 control character but tab, newline and carriage return
+    replaced by U+FFFD (the HTML stays well-formed XML)."""
+    return _CONTROLS.sub("\ufffd", html.escape(text))
 
 
 def table(caption: str, rows: Iterable[tuple[str, object]]) -> str:
-    """An HTML table: a caption, then one ``name | value`` row per pair, every text escaped."""
+    """An HTML table: a caption, then one ``name | value`` row per pair, every text escaped (:func:`escape`)."""
     body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(name)}</th><td><code>{html.escape(str(value))}</code></td></tr>"
+        f"<tr><th style='text-align:left'>{escape(name)}</th><td><code>{escape(str(value))}</code></td></tr>"
         for name, value in rows
     )
-    return f"<table><caption>{html.escape(caption)}</caption>{body}</table>"
+    return f"<table><caption>{escape(caption)}</caption>{body}</table>"
 
 
 def plural(n: int, noun: str, *, thousands: bool = False) -> str:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
-from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _shown_url
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self
@@ -368,6 +368,9 @@ class ZerobusWrapper:
     @overload
     def __init__(self, config: None = None, **settings: Any) -> None: ...
     def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+        # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
+        # traceback's captured locals show when anything below raises.
+        _seal(settings, WrapperConfiguration._sealed_keywords())
         if config is None:
             config = WrapperConfiguration(**settings)
         elif settings:
@@ -708,8 +711,23 @@ class ZerobusWrapper:
             pass
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<ZerobusWrapper table={self._config.table_name!r} endpoint={self._config.endpoint!r} {state}>"
+        # Never raises, also for a wrapper whose construction failed (its self in a traceback's frame locals, which
+        # Python < 3.12's traceback prints with repr for capture_locals) or has not run (cls.__new__(cls)).
+        config = getattr(self, "_config", None)
+        if not isinstance(config, WrapperConfiguration):
+            return "<ZerobusWrapper not created>"
+        if getattr(self, "_closed", False):
+            state = "closed"
+        elif getattr(self, "_native", None) is None:  # only while (or after failing) creating the Go wrapper
+            state = "not created"
+        else:
+            state = "open"
+        # User information (Go refuses it: only a wrapper not created has it) shown redacted. Otherwise no Go call:
+        # a forked child's __del__ prints this repr, and Go cannot run there.
+        endpoint = config.endpoint
+        if isinstance(endpoint, str) and "@" in endpoint:
+            endpoint = _shown_url(endpoint)
+        return f"<ZerobusWrapper table={config.table_name!r} endpoint={endpoint!r} {state}>"
 
 
 async def _send_async(
@@ -840,6 +858,7 @@ class AsyncZerobusWrapper:
     def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
         keywords, as for :class:`ZerobusWrapper`."""
+        _seal(settings, WrapperConfiguration._sealed_keywords())  # as ZerobusWrapper does
         self._sync = ZerobusWrapper(config, **settings)
 
     @property
@@ -911,4 +930,5 @@ class AsyncZerobusWrapper:
             await self.shutdown(timeout=_INTERRUPT_GRACE)
 
     def __repr__(self) -> str:
-        return "<Async" + repr(self._sync)[1:]
+        sync = getattr(self, "_sync", None)  # unset: construction failed (see ZerobusWrapper.__repr__)
+        return "<AsyncZerobusWrapper not created>" if sync is None else "<Async" + repr(sync)[1:]

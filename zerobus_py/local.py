@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,7 @@ import pyarrow as pa
 from . import _bridge
 from ._config import WrapperConfiguration, _keywords_suggested
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
+from ._secret import SecretText, SecretValue
 from ._typing import Self
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,8 +143,10 @@ def _shown(keyword: str, value: Any) -> str:
     return "<redacted>" if keyword in _secret_keywords() else repr(value)
 
 
-def _options_json(given: dict[str, Any]) -> str:
-    """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent)."""
+def _options_json(given: dict[str, Any]) -> SecretText:
+    """The JSON form of the Go server's Options for the keywords ``given`` (those left None are not sent), as a
+    :class:`~zerobus_py._secret.SecretText`: it holds the secrets, and its repr (a traceback's captured locals)
+    does not show them."""
     opts: dict[str, Any] = {}
     for keyword, key, convert in _OPTIONS:
         if given[keyword] is not None:
@@ -158,7 +161,18 @@ def _options_json(given: dict[str, Any]) -> str:
             except ValueError as e:
                 message = f"zerobus: local server: invalid options: {keyword}={_shown(keyword, given[keyword])} {e}"
                 raise ConfigurationError(message, keys=[keyword]) from None
-    return json.dumps(opts)
+    return SecretText(json.dumps(opts))
+
+
+_HTML_TABLES = 20
+"""The tables :meth:`LocalServer._repr_html_` lists (the first by name): a long-lived server may hold thousands."""
+
+
+def _table_path(name: str) -> str:
+    """The inspection API's path of table ``name``: the name as one path segment, every reserved character escaped
+    (``/`` included, and ``.`` so that a name ``..`` is not a step up), so that the server sees, checks and names
+    the name itself (a ``/`` left as is made another path, answered "not found")."""
+    return "/tables/" + urllib.parse.quote(name, safe="").replace(".", "%2E")
 
 
 E = TypeVar("E", bound=ZerobusError)
@@ -251,6 +265,13 @@ class LocalServer:
             every such keyword and its value, e.g. ``ack_delay_ms=-5 must
             not be negative``.
     """
+
+    @staticmethod
+    def _sealed_keywords() -> Mapping[str, type[str]]:
+        """The keywords sealed as the constructor is entered (:func:`~zerobus_py._config._keywords_suggested`):
+        the secrets (``client_secret``, ``inspect_token``), whose repr then hides them, so that no frame of a
+        failing construction holds one as a plain ``str``."""
+        return dict.fromkeys(_secret_keywords(), SecretValue)
 
     def __init__(
         self,
@@ -385,16 +406,17 @@ class LocalServer:
                 f"create_table({name!r}, columns): columns must be the column list as SQL DDL text, e.g. "
                 f"'id BIGINT NOT NULL, name STRING', not {type(columns).__module__}.{type(columns).__qualname__}"
             )
-        self._inspect("POST", f"/tables/{urllib.parse.quote(name)}", {"columns": columns})
+        self._inspect("POST", _table_path(name), {"columns": columns})
 
     def columns(self, name: str) -> list[dict[str, Any]]:
         """The columns of table ``name`` as the Unity Catalog tables endpoint
         serves them (``name``, ``type_name``, ``type_text``, ``type_json``,
         ``nullable``, ``position``); ``[]`` for a table without schema or one
-        that does not exist."""
+        that does not exist. Raises ``ValueError`` naming the problem for a
+        name no table can have."""
         self._server()
         try:
-            info = self._inspect("GET", f"/tables/{urllib.parse.quote(name)}", None)
+            info = self._inspect("GET", _table_path(name), None)
         except LookupError:
             return []
         cols: list[dict[str, Any]] = info.get("columns") or []
@@ -514,7 +536,15 @@ class LocalServer:
     # (the process, and the server with it, is ending); any other is not hidden.
     __del__ = _bridge._guarded_del(_close_unclosed, sys.is_finalizing)
 
+    def _started(self) -> bool:
+        """Whether the constructor got the server's addresses: not when it failed (the ``self`` a traceback's frame
+        locals show, printed with repr by Python < 3.12's capture_locals) or has not run (``cls.__new__(cls)``)."""
+        attrs = ("_native", "_secrets_set", "endpoint", "workspace_url", "client_id")
+        return all(hasattr(self, attr) for attr in attrs)
+
     def __repr__(self) -> str:
+        if not self._started():
+            return "<LocalServer not started>"
         state = "closed" if self._native is None else "running"
         return (
             f"<LocalServer {state} endpoint={self.endpoint!r} workspace_url={self.workspace_url!r} "
@@ -522,9 +552,12 @@ class LocalServer:
         )
 
     def _repr_html_(self) -> str:
-        """The server's connection details and tables as an HTML table for notebooks (secret redacted)."""
+        """The server's connection details and tables as an HTML table for notebooks (secret redacted): the first
+        tables by name (:data:`_HTML_TABLES`) with their row counts, then how many more and the rows of all."""
         from ._html import plural, table
 
+        if not self._started():
+            return table("LocalServer", [("state", "not started")])
         rows: list[tuple[str, object]] = [
             ("state", "running" if self._native is not None else "closed"),
             ("endpoint", self.endpoint),
@@ -533,8 +566,16 @@ class LocalServer:
         ]
         rows += [(keyword, "<redacted>") for keyword in self._secrets_set]
         if self._native is not None:
-            rows += [
-                (f"table {name}", plural(self.record_count(name), "row", thousands=True))
-                for name in sorted(self.tables())
-            ]
+            names = sorted(self.tables())
+            counts = {name: self.record_count(name) for name in names}
+            rows += [(f"table {name}", plural(counts[name], "row", thousands=True)) for name in names[:_HTML_TABLES]]
+            if (more := len(names) - _HTML_TABLES) > 0:
+                rows.append(
+                    (
+                        "…",
+                        f"{plural(more, 'more table', thousands=True)}; "
+                        f"{plural(sum(counts.values()), 'row', thousands=True)} in all "
+                        f"{plural(len(names), 'table', thousands=True)}",
+                    )
+                )
         return table("LocalServer", rows)

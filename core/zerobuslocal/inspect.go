@@ -149,6 +149,9 @@ func (s *Server) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, infos)
 	})
 	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if !validTableNameIn(w, r) {
+			return
+		}
 		ti, ok := s.tableInfo(r.PathValue("name"))
 		if !ok {
 			httpError(w, http.StatusNotFound, "no table %q", r.PathValue("name"))
@@ -196,6 +199,9 @@ func (s *Server) routes() *http.ServeMux {
 		writeJSON(w, http.StatusCreated, ti)
 	})
 	mux.HandleFunc("DELETE "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if !validTableNameIn(w, r) {
+			return
+		}
 		if !s.DropTable(r.PathValue("name")) {
 			httpError(w, http.StatusNotFound, "no table %q", r.PathValue("name"))
 			return
@@ -203,6 +209,9 @@ func (s *Server) routes() *http.ServeMux {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}/rows", func(w http.ResponseWriter, r *http.Request) {
+		if !validTableNameIn(w, r) {
+			return
+		}
 		name := r.PathValue("name")
 		if _, ok := s.TableDescriptor(name); !ok {
 			httpError(w, http.StatusNotFound, "no table %q", name)
@@ -221,6 +230,9 @@ func (s *Server) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}/arrow", func(w http.ResponseWriter, r *http.Request) {
+		if !validTableNameIn(w, r) {
+			return
+		}
 		name := r.PathValue("name")
 		rec, err := s.ArrowBatch(name, memory.DefaultAllocator)
 		if err != nil {
@@ -265,6 +277,19 @@ func (s *Server) routes() *http.ServeMux {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux
+}
+
+// validTableNameIn reports whether the {name} of r's path (unescaped: a
+// name holding "/" comes as one %2F-escaped segment) is a table name the
+// server takes; if not, it answers 400 with checkTableName's words, naming
+// it, as creating such a table does: a name that can never exist is an
+// error, not "no table".
+func validTableNameIn(w http.ResponseWriter, r *http.Request) bool {
+	if err := checkTableName(r.PathValue("name")); err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return false
+	}
+	return true
 }
 
 // faultJSONError is err (from Fault.Check) naming each option by its key
