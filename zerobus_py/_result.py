@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -10,7 +9,7 @@ from typing import Any
 
 from . import _errors
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
-from ._html import plural
+from ._html import escape, plural
 
 __all__ = ["TransmissionResult"]
 
@@ -788,6 +787,9 @@ class TransmissionResult:
         return s
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_row_count_known"):  # set last: the constructor failed or has not run
+            # never raises: Python < 3.12's traceback prints a failed constructor's self with repr (capture_locals)
+            return "<TransmissionResult incomplete>"
         parts = [
             f"success={self.success}",
             self._summary(),
@@ -819,6 +821,8 @@ class TransmissionResult:
         return "❌ failed (not written)" if t.not_written else "❌ failed"
 
     def _repr_html_(self) -> str:
+        if not hasattr(self, "_row_count_known"):  # the constructor failed or has not run (see __repr__)
+            return f"<table><caption>TransmissionResult</caption><tr><td>{escape(repr(self))}</td></tr></table>"
         t = self._tally()
         rows = [
             ("status", self._status()),
@@ -847,9 +851,7 @@ class TransmissionResult:
             msgs = [_display(self.error)]
         for msg in msgs:
             rows.append((label, _short(msg, 300)))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
-        )
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
         return f"<table><caption>TransmissionResult</caption>{body}</table>"
 
     def _first_rows(self, type_name: str | None, not_written: bool, n: int = 10) -> list[int]:
