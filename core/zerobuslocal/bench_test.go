@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -181,15 +179,6 @@ func refRows(tb testing.TB, schema *arrow.Schema, n int) arrow.RecordBatch {
 		b.Field(11).(*array.Date32Builder).Append(arrow.Date32(19_000 + i%3650))
 	}
 	return b.NewRecordBatch()
-}
-
-// processCPU is the CPU time (user + system) of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkIngestFlightVsProto stores the same 10,000 reference rows per op
