@@ -35,7 +35,9 @@ README = ROOT / "README.md"
 NOT_RUN = "# not run by the README test"
 MAX_NOT_RUN = 5
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
-TIMEOUT = 120
+# A bound for a hung command, not a speed check: the Spark block starts a JVM and a local[2] cluster,
+# which took over 120 s on a loaded 2-core machine.
+TIMEOUT = 300
 
 
 @dataclass
