@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -364,7 +364,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 }
 
 // printProtoTable prints one column per top-level field (nested values as
-// compact text format).
+// compact protojson; lists as [a, b], maps as {k: v}).
 func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error {
 	if len(msgs) == 0 {
 		gaps.textBefore(out, -1, 0)
@@ -394,14 +394,55 @@ func protoValueText(m protoreflect.Message, fd protoreflect.FieldDescriptor) str
 	if !fd.IsList() && !fd.IsMap() && fd.HasPresence() && !m.Has(fd) {
 		return "null"
 	}
+	// Get of an unset list or map is a read-only empty value: it is only
+	// read here, never set into another message.
 	v := m.Get(fd)
 	switch {
-	case fd.IsList() || fd.IsMap() || fd.Message() != nil:
-		// Render just this field with the text format.
-		one := m.New()
-		one.Set(fd, v)
-		b, _ := prototext.MarshalOptions{}.Marshal(one.Interface())
-		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b)), string(fd.Name())+":"))
+	case fd.IsList():
+		l := v.List()
+		elems := make([]string, l.Len())
+		for i := range elems {
+			elems[i] = protoElemText(fd, l.Get(i))
+		}
+		return "[" + strings.Join(elems, ", ") + "]"
+	case fd.IsMap():
+		type entry struct{ k, v string }
+		var entries []entry
+		v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+			entries = append(entries, entry{protoElemText(fd.MapKey(), k.Value()), protoElemText(fd.MapValue(), mv)})
+			return true
+		})
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		parts := make([]string, len(entries))
+		for i, e := range entries {
+			parts[i] = e.k + ": " + e.v
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case fd.Kind() == protoreflect.StringKind:
+		return v.String()
+	default:
+		return protoElemText(fd, v)
+	}
+}
+
+// protoElemText formats one value of field fd (an element of a list or a
+// map, or a singular value): strings quoted, bytes in hex, enums by name,
+// messages in compact protojson.
+func protoElemText(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
+	switch {
+	case fd.Message() != nil:
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(v.Message().Interface())
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		// protojson may emit random spaces (it is deliberately unstable); compact it.
+		var buf bytes.Buffer
+		if json.Compact(&buf, b) != nil {
+			return string(b)
+		}
+		return buf.String()
+	case fd.Kind() == protoreflect.StringKind:
+		return strconv.Quote(v.String())
 	case fd.Kind() == protoreflect.BytesKind:
 		return fmt.Sprintf("%x", v.Bytes())
 	case fd.Enum() != nil:
