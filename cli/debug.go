@@ -124,11 +124,13 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 				}
 			}
 		}
-		f, err := os.OpenFile(*outPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
+		// Opened at the first write (or at the end of a read that wrote
+		// nothing): a read that fails before any output leaves it as it was.
+		f := &lazyFile{path: *outPath}
 		defer func() {
+			if err == nil {
+				err = f.open() // an empty output is an empty file
+			}
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -174,6 +176,34 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		}
 		return printProto(out, stderr, *format, path, *limit, gaps)
 	}
+}
+
+// lazyFile is the -o file, created (or truncated) at the first Write.
+type lazyFile struct {
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) open() error {
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.OpenFile(l.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	}
+	return l.err
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if err := l.open(); err != nil {
+		return 0, err
+	}
+	return l.f.Write(p)
+}
+
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }
 
 // printProto prints each record as one protojson line (field names as in
