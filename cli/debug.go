@@ -139,7 +139,14 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 	}
 
 	g, err := core.ReadDebugDrops(path)
-	if err != nil {
+	var damaged interface{ DamagedLines() []string }
+	if errors.As(err, &damaged) {
+		// A damaged line (a short write on a full disk) loses at most its
+		// gap's mark: the data file is printed all the same.
+		for _, l := range damaged.DamagedLines() {
+			fmt.Fprintf(stderr, "note: %s; the gaps it recorded are not shown\n", l)
+		}
+	} else if err != nil {
 		return err
 	}
 	gaps := &gapMarks{gaps: g, limit: int64(*limit)}

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -470,6 +471,11 @@ func DropsPath(path string) string { return dropsPath(path) }
 // dropped just before the file's write number BeforeWrite (row
 // BeforeRow). No sidecar means nothing was dropped: nil, nil. The sidecar
 // holds one JSON object per line, so other tools read it too.
+//
+// A damaged line (half a line left by a short write on a full disk, with
+// the next gap possibly appended to it) does not stop the reading: the gap
+// at its end is kept when it parses, and every gap read is returned with a
+// *DamagedDropsError naming the file and the damaged lines.
 func ReadDrops(path string) ([]Gap, error) {
 	side := dropsPath(path)
 	data, err := os.ReadFile(side)
@@ -480,15 +486,55 @@ func ReadDrops(path string) ([]Gap, error) {
 		return nil, fmt.Errorf("reading the drops record of %q: %w", path, err)
 	}
 	var gaps []Gap
+	var damaged *DamagedDropsError
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var g Gap
-		if err := json.Unmarshal(line, &g); err != nil {
-			return gaps, fmt.Errorf("%q line %d: %w", side, i+1, err)
+		err := json.Unmarshal(line, &g)
+		if err == nil {
+			gaps = append(gaps, g)
+			continue
 		}
-		gaps = append(gaps, g)
+		// A gap appended after half a line: keep it.
+		if j := bytes.LastIndex(line, []byte(`{"before_write":`)); j > 0 && json.Unmarshal(line[j:], &g) == nil {
+			gaps = append(gaps, g)
+		}
+		if damaged == nil {
+			damaged = &DamagedDropsError{Path: side}
+		}
+		damaged.Lines = append(damaged.Lines, DamagedDropsLine{Line: i + 1, Err: err})
+	}
+	if damaged != nil {
+		return gaps, damaged
 	}
 	return gaps, nil
+}
+
+// DamagedDropsError is ReadDrops' report of the lines of a drops sidecar
+// that do not parse (the gaps of the other lines are returned with it).
+type DamagedDropsError struct {
+	Path  string // the sidecar
+	Lines []DamagedDropsLine
+}
+
+// DamagedDropsLine is one damaged line of a drops sidecar (1-based).
+type DamagedDropsLine struct {
+	Line int
+	Err  error
+}
+
+func (e *DamagedDropsError) Error() string {
+	return strings.Join(e.DamagedLines(), "; ")
+}
+
+// DamagedLines describes each damaged line: "<sidecar>" line N: <error>.
+// (The command line finds it by this method: it cannot name the type.)
+func (e *DamagedDropsError) DamagedLines() []string {
+	out := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		out[i] = fmt.Sprintf("%q line %d is damaged: %v", e.Path, l.Line, l.Err)
+	}
+	return out
 }
