@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -343,7 +344,7 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 					buf.WriteByte(',')
 				}
 				k, _ := json.Marshal(fields[j].Name)
-				v, err := json.Marshal(col.GetOneForMarshal(i))
+				v, err := json.Marshal(marshalValue(col, i))
 				if err != nil {
 					return fmt.Errorf("column %q row %d: %w", fields[j].Name, i, err)
 				}
@@ -358,6 +359,40 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 		}
 	}
 	return gaps.jsonBefore(out, -1)
+}
+
+// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text.
+func marshalValue(col arrow.Array, i int) any {
+	if d, ok := decimalText(col, i); ok {
+		return d
+	}
+	return col.GetOneForMarshal(i)
+}
+
+// decimalText is the exact text of the decimal at row i of col, with all
+// digits of its scale ("1.10000000", as the protobuf debug file has it);
+// arrow-go formats a decimal as a float ("1.1", "1e-08"). ok is false for a
+// null or for another type.
+func decimalText(col arrow.Array, i int) (string, bool) {
+	if col.IsNull(i) {
+		return "", false
+	}
+	dt, ok := col.DataType().(arrow.DecimalType)
+	if !ok {
+		return "", false
+	}
+	scale := dt.GetScale()
+	switch a := col.(type) {
+	case *array.Decimal32:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal64:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal128:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal256:
+		return a.Value(i).ToString(scale), true
+	}
+	return "", false
 }
 
 // printTable prints aligned columns; a schema change starts a new header.
@@ -385,7 +420,11 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			for j, col := range r.Columns() {
 				c := "null"
 				if col.IsValid(i) {
-					c = col.ValueStr(i)
+					if d, ok := decimalText(col, i); ok {
+						c = d
+					} else {
+						c = col.ValueStr(i)
+					}
 				}
 				cells[j] = cell(c, maxCell)
 			}
