@@ -408,7 +408,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			}
 			names := make([]string, r.NumCols())
 			for j, f := range r.Schema().Fields() {
-				names[j] = f.Name
+				names[j] = cell(f.Name, maxCell) // escaped as the cells are
 			}
 			fmt.Fprintln(tw, strings.Join(names, "\t"))
 			last = r.Schema()
@@ -451,7 +451,7 @@ func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error 
 	fds := msgs[0].ProtoReflect().Descriptor().Fields()
 	names := make([]string, fds.Len())
 	for j := range names {
-		names[j] = string(fds.Get(j).Name())
+		names[j] = cell(string(fds.Get(j).Name()), maxCell)
 	}
 	fmt.Fprintln(tw, strings.Join(names, "\t"))
 	for i, m := range msgs {
