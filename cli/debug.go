@@ -230,7 +230,9 @@ func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gap
 	}
 	msgs, err := core.DecodeDebugRecords(desc, records)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		// As core.ReadDebugProtoFileArrow says it (-format arrow, Python).
+		return fmt.Errorf("%q: %w (the records do not decode with the descriptor %s beside the file: is it another table's?)",
+			path, err, filepath.Base(strings.TrimSuffix(path, filepath.Ext(path))+".descriptor.pb"))
 	}
 	if format == "table" {
 		if err := printProtoTable(out, msgs, gaps); err != nil {

@@ -126,6 +126,9 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 		return desc, nil, Tail{}, fmt.Errorf("reading %q: %w", path, err)
 	}
 	records, cut, err := splitDelimited(data)
+	if err != nil && len(records) == 0 && bytes.HasPrefix(data, arrowContinuation) {
+		return desc, nil, Tail{}, fmt.Errorf("%q holds an Arrow IPC stream (it starts with the Arrow continuation marker), not protobuf records: read it as an .arrow file (rename it)", path)
+	}
 	if err != nil && cut >= 0 && beingWritten(path) && recordPrefix(desc, data[cut:]) {
 		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
 	}
@@ -134,6 +137,26 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 	}
 	return desc, records, Tail{}, nil
 }
+
+// arrowContinuation starts every message of an Arrow IPC stream.
+var arrowContinuation = []byte{0xff, 0xff, 0xff, 0xff}
+
+// descriptorMismatch is the error for records of path that do not decode
+// with its descriptor: it names the descriptor, whose likely cause is
+// another table's descriptor put beside the file, without protoarrow's
+// prefix.
+func descriptorMismatch(path string, err error) error {
+	return &mismatchError{err: err, msg: fmt.Sprintf("%q: %s (the records do not decode with the descriptor %s beside the file: is it another table's?)",
+		path, strings.TrimPrefix(err.Error(), "protoarrow: "), filepath.Base(SidecarPath(path)))}
+}
+
+type mismatchError struct {
+	err error
+	msg string
+}
+
+func (e *mismatchError) Error() string { return e.msg }
+func (e *mismatchError) Unwrap() error { return e.err }
 
 // RecordDamageError is ReadProtoFileTail's error for a protobuf debug file
 // damaged (or cut short: a crash, a full disk) at a record, after a sound
@@ -278,7 +301,7 @@ func ReadProtoFileArrowTail(path string, mem memory.Allocator) (arrow.RecordBatc
 	}
 	rec, err := protoarrow.Decode(mem, desc, records)
 	if err != nil {
-		return nil, Tail{}, fmt.Errorf("%q: %w", path, err)
+		return nil, Tail{}, descriptorMismatch(path, err)
 	}
 	return rec, tail, readErr
 }
