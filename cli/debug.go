@@ -48,7 +48,7 @@ stderr only), and one note on stderr with the total.
 Formats:
   json   one JSON object per row (default; protobuf records via protojson)
   table  aligned text columns
-  arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, DuckDB, ...);
+  arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, arrow-go, ...);
          the records of a .proto file become Arrow columns too
 `
 
