@@ -24,7 +24,7 @@ def test_docs_duckdb_snippet_runs(tmp_path: Path) -> None:
     m = re.search(r"```python\n(import duckdb\n.*?)```", text, re.S)
     assert m, "docs/debug-files.md shows no DuckDB snippet"
     snippet = m.group(1)
-    doc_path = "debug/zerobus/arrow/main.default.events.arrow"
+    doc_path = "DEBUGFILE.arrow"
     assert doc_path in snippet
     table = "main.default.events"
     cfg = WrapperConfiguration(
