@@ -332,17 +332,26 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 // ReadArrowFileTail is ReadArrowFile that also says how the file ended
 // (Tail).
 func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBatch, tail Tail, err error) {
+	recs, tail, _, err = ReadArrowFileRows(path, mem, 0)
+	return recs, tail, err
+}
+
+// ReadArrowFileRows is ReadArrowFileTail that stops reading once the
+// batches read hold maxRows rows (0: all), so that the first rows of a
+// large file are read without holding (or checking) the rest; more then
+// says whether the file holds another batch after them, unread.
+func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs []arrow.RecordBatch, tail Tail, more bool, err error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Tail{}, err
+		return nil, Tail{}, false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, Tail{}, err
+		return nil, Tail{}, false, err
 	}
 	size := st.Size() // the snapshot: bytes appended later are not read
 	snap := io.NewSectionReader(f, 0, size)
@@ -350,7 +359,7 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	if cut && end == 0 && size == 0 && !beingWritten(path) {
 		// A file of no byte holds no batch (a crash right after a
 		// rotation, before the writer wrote the new file's schema).
-		return nil, Tail{}, nil
+		return nil, Tail{}, false, nil
 	}
 	if cut && (!beingWritten(path) || arrowMoreAfter(snap, end, size)) {
 		cut = false // cut short or damaged: the reader below names it
@@ -358,7 +367,7 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	if cut {
 		tail = Tail{StillWriting: true, Offset: end, Bytes: size - end}
 		if end == 0 {
-			return nil, tail, nil // no schema yet
+			return nil, tail, false, nil // no schema yet
 		}
 	} else {
 		end = size
@@ -369,24 +378,29 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 		if kind, _ := KindOf(path); kind == "proto" {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
-		return nil, Tail{}, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
+		return nil, Tail{}, false, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
 	v := protoarrow.NewArrowValidator()
+	var rows int64
 	for r.Next() {
+		if maxRows > 0 && rows >= maxRows {
+			return recs, tail, true, nil // the rest is not read
+		}
 		rec := r.RecordBatch()
 		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
-			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
+			return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 		} else if err != nil {
-			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))}
+			return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))}
 		}
 		rec.Retain()
 		recs = append(recs, rec)
+		rows += rec.NumRows()
 	}
 	if err := r.Err(); err != nil {
-		return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
+		return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 	}
-	return recs, tail, nil
+	return recs, tail, false, nil
 }
 
 // BatchDamageError is ReadArrowFileTail's error for a file damaged (or cut
