@@ -10,15 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -47,7 +48,7 @@ stderr only), and one note on stderr with the total.
 Formats:
   json   one JSON object per row (default; protobuf records via protojson)
   table  aligned text columns
-  arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, DuckDB, ...);
+  arrow  an Arrow IPC stream (for pyarrow.ipc.open_stream, arrow-go, ...);
          the records of a .proto file become Arrow columns too
 `
 
@@ -124,11 +125,13 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 				}
 			}
 		}
-		f, err := os.OpenFile(*outPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
+		// Opened at the first write (or at the end of a read that wrote
+		// nothing): a read that fails before any output leaves it as it was.
+		f := &lazyFile{path: *outPath}
 		defer func() {
+			if err == nil {
+				err = f.open() // an empty output is an empty file
+			}
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -137,7 +140,14 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 	}
 
 	g, err := core.ReadDebugDrops(path)
-	if err != nil {
+	var damaged interface{ DamagedLines() []string }
+	if errors.As(err, &damaged) {
+		// A damaged line (a short write on a full disk) loses at most its
+		// gap's mark: the data file is printed all the same.
+		for _, l := range damaged.DamagedLines() {
+			fmt.Fprintf(stderr, "note: %s; the gaps it recorded are not shown\n", l)
+		}
+	} else if err != nil {
 		return err
 	}
 	gaps := &gapMarks{gaps: g, limit: int64(*limit)}
@@ -176,6 +186,34 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 	}
 }
 
+// lazyFile is the -o file, created (or truncated) at the first Write.
+type lazyFile struct {
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) open() error {
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.OpenFile(l.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	}
+	return l.err
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if err := l.open(); err != nil {
+		return 0, err
+	}
+	return l.f.Write(p)
+}
+
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
+}
+
 // printProto prints each record as one protojson line (field names as in
 // the descriptor) or as a table row.
 func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gapMarks) error {
@@ -192,7 +230,9 @@ func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gap
 	}
 	msgs, err := core.DecodeDebugRecords(desc, records)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		// As core.ReadDebugProtoFileArrow says it (-format arrow, Python).
+		return fmt.Errorf("%q: %w (the records do not decode with the descriptor %s beside the file: is it another table's?)",
+			path, err, filepath.Base(strings.TrimSuffix(path, filepath.Ext(path))+".descriptor.pb"))
 	}
 	if format == "table" {
 		if err := printProtoTable(out, msgs, gaps); err != nil {
@@ -306,7 +346,7 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 					buf.WriteByte(',')
 				}
 				k, _ := json.Marshal(fields[j].Name)
-				v, err := json.Marshal(col.GetOneForMarshal(i))
+				v, err := json.Marshal(marshalValue(col, i))
 				if err != nil {
 					return fmt.Errorf("column %q row %d: %w", fields[j].Name, i, err)
 				}
@@ -323,6 +363,40 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 	return gaps.jsonBefore(out, -1)
 }
 
+// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text.
+func marshalValue(col arrow.Array, i int) any {
+	if d, ok := decimalText(col, i); ok {
+		return d
+	}
+	return col.GetOneForMarshal(i)
+}
+
+// decimalText is the exact text of the decimal at row i of col, with all
+// digits of its scale ("1.10000000", as the protobuf debug file has it);
+// arrow-go formats a decimal as a float ("1.1", "1e-08"). ok is false for a
+// null or for another type.
+func decimalText(col arrow.Array, i int) (string, bool) {
+	if col.IsNull(i) {
+		return "", false
+	}
+	dt, ok := col.DataType().(arrow.DecimalType)
+	if !ok {
+		return "", false
+	}
+	scale := dt.GetScale()
+	switch a := col.(type) {
+	case *array.Decimal32:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal64:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal128:
+		return a.Value(i).ToString(scale), true
+	case *array.Decimal256:
+		return a.Value(i).ToString(scale), true
+	}
+	return "", false
+}
+
 // printTable prints aligned columns; a schema change starts a new header.
 func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 	const maxCell = 60
@@ -336,7 +410,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			}
 			names := make([]string, r.NumCols())
 			for j, f := range r.Schema().Fields() {
-				names[j] = f.Name
+				names[j] = cell(f.Name, maxCell) // escaped as the cells are
 			}
 			fmt.Fprintln(tw, strings.Join(names, "\t"))
 			last = r.Schema()
@@ -348,7 +422,11 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			for j, col := range r.Columns() {
 				c := "null"
 				if col.IsValid(i) {
-					c = col.ValueStr(i)
+					if d, ok := decimalText(col, i); ok {
+						c = d
+					} else {
+						c = col.ValueStr(i)
+					}
 				}
 				cells[j] = cell(c, maxCell)
 			}
@@ -364,7 +442,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 }
 
 // printProtoTable prints one column per top-level field (nested values as
-// compact text format).
+// compact protojson; lists as [a, b], maps as {k: v}).
 func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error {
 	if len(msgs) == 0 {
 		gaps.textBefore(out, -1, 0)
@@ -375,7 +453,7 @@ func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error 
 	fds := msgs[0].ProtoReflect().Descriptor().Fields()
 	names := make([]string, fds.Len())
 	for j := range names {
-		names[j] = string(fds.Get(j).Name())
+		names[j] = cell(string(fds.Get(j).Name()), maxCell)
 	}
 	fmt.Fprintln(tw, strings.Join(names, "\t"))
 	for i, m := range msgs {
@@ -394,14 +472,55 @@ func protoValueText(m protoreflect.Message, fd protoreflect.FieldDescriptor) str
 	if !fd.IsList() && !fd.IsMap() && fd.HasPresence() && !m.Has(fd) {
 		return "null"
 	}
+	// Get of an unset list or map is a read-only empty value: it is only
+	// read here, never set into another message.
 	v := m.Get(fd)
 	switch {
-	case fd.IsList() || fd.IsMap() || fd.Message() != nil:
-		// Render just this field with the text format.
-		one := m.New()
-		one.Set(fd, v)
-		b, _ := prototext.MarshalOptions{}.Marshal(one.Interface())
-		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b)), string(fd.Name())+":"))
+	case fd.IsList():
+		l := v.List()
+		elems := make([]string, l.Len())
+		for i := range elems {
+			elems[i] = protoElemText(fd, l.Get(i))
+		}
+		return "[" + strings.Join(elems, ", ") + "]"
+	case fd.IsMap():
+		type entry struct{ k, v string }
+		var entries []entry
+		v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+			entries = append(entries, entry{protoElemText(fd.MapKey(), k.Value()), protoElemText(fd.MapValue(), mv)})
+			return true
+		})
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		parts := make([]string, len(entries))
+		for i, e := range entries {
+			parts[i] = e.k + ": " + e.v
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case fd.Kind() == protoreflect.StringKind:
+		return v.String()
+	default:
+		return protoElemText(fd, v)
+	}
+}
+
+// protoElemText formats one value of field fd (an element of a list or a
+// map, or a singular value): strings quoted, bytes in hex, enums by name,
+// messages in compact protojson.
+func protoElemText(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
+	switch {
+	case fd.Message() != nil:
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(v.Message().Interface())
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		// protojson may emit random spaces (it is deliberately unstable); compact it.
+		var buf bytes.Buffer
+		if json.Compact(&buf, b) != nil {
+			return string(b)
+		}
+		return buf.String()
+	case fd.Kind() == protoreflect.StringKind:
+		return strconv.Quote(v.String())
 	case fd.Kind() == protoreflect.BytesKind:
 		return fmt.Sprintf("%x", v.Bytes())
 	case fd.Enum() != nil:

@@ -440,11 +440,6 @@ func (b *batchSend) runFlight() {
 		b.failFrom(0, err)
 		return
 	}
-	if w.debug != nil && w.cfg.debugArrow() {
-		_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
-		w.debug.WriteArrow(b.rec)
-		dspan.End()
-	}
 	if b.total == 0 {
 		return
 	}

@@ -99,6 +99,21 @@ func (b *batchSend) run() {
 		b.failFrom(0, callEnded(b.ctx, "before the send started"))
 		return
 	}
+	// Every batch passed in is recorded, on both transports, also one
+	// refused below before conversion (too many columns, a schema or column
+	// name the table or plan refuses): what went in is what a developer
+	// debugging such a refusal needs to see. Long columns are cut to the
+	// batch's rows (FitRows, as both paths below do), which the file holds;
+	// a batch FitRows refuses (a column shorter than its rows) is not
+	// written, as it is no readable Arrow batch.
+	if w.debug != nil && w.cfg.debugArrow() {
+		if fit, err := flightstream.FitRows(rec); err == nil {
+			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
+			w.debug.WriteArrow(fit)
+			dspan.End()
+			fit.Release()
+		}
+	}
 	if err := columnCountError(int(rec.NumCols())); err != nil {
 		b.failFrom(0, err)
 		return
@@ -128,11 +143,6 @@ func (b *batchSend) run() {
 		return
 	}
 
-	if w.debug != nil && w.cfg.debugArrow() {
-		_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
-		w.debug.WriteArrow(rec)
-		dspan.End()
-	}
 	if b.total == 0 {
 		return
 	}

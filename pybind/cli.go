@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/cli"
@@ -47,10 +49,34 @@ func RunCLI(argsJSON, envJSON string) int {
 		cliRuns.Unlock()
 		cancel()
 	}()
-	return cli.RunEnv(ctx, args, cli.Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	return guardCLI(args, os.Stderr, func() int {
+		return cli.RunEnv(ctx, args, cli.Env{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		})
 	})
+}
+
+// guardCLI runs a command line and turns a Go panic in it into an error
+// naming the command (exit status cli.ExitFailed) with the stack on stderr:
+// in the Go binary a panic ends the process, and so it did the Python
+// interpreter running the command (Go's runtime aborts). Only a panic in the
+// goroutine running the command can be caught here.
+func guardCLI(args []string, stderr io.Writer, run func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			name := "zerobus"
+			if len(args) > 0 {
+				name += " " + args[0]
+				if args[0] == "debug" && len(args) > 1 {
+					name += " " + args[1]
+				}
+			}
+			fmt.Fprintf(stderr, "%s: internal error (a bug, please report it with what follows): panic: %v\n%s", name, r, debug.Stack())
+			code = cli.ExitFailed
+		}
+	}()
+	return run()
 }
 
 // CancelCLI interrupts every RunCLI in progress, as Ctrl-C does the Go

@@ -65,6 +65,8 @@ static void zb_release_array(struct ArrowArray* a) { if (a->release != NULL) a->
 static void zb_release_schema(struct ArrowSchema* s) { if (s->release != NULL) s->release(s); }
 static int64_t zb_schema_children(struct ArrowSchema* s) { return s->n_children; }
 static struct ArrowSchema* zb_schema_child(struct ArrowSchema* s, int64_t i) { return s->children[i]; }
+static const char* zb_schema_format(struct ArrowSchema* s) { return s->format; }
+static struct ArrowSchema* zb_schema_dictionary(struct ArrowSchema* s) { return s->dictionary; }
 
 // A borrowed view of a schema tree: new structs pointing at the producer's
 // strings, whose release only marks them released (arrow-go's import
@@ -371,7 +373,50 @@ func importBorrowed(sc *C.struct_ArrowSchema) (arrow.Field, error) {
 		return arrow.Field{}, fmt.Errorf("out of memory copying the ArrowSchema")
 	}
 	defer C.zb_borrow_free(b)
-	return importField(b)
+	f, err := importField(b)
+	if err == nil {
+		fixTimeZones(sc, f.Type)
+	}
+	return f, err
+}
+
+// fixTimeZones sets the time zone of every timestamp type in dt (nested
+// and dictionary value types too), imported from sc, to the whole of the
+// zone in sc's format: arrow-go's import (v18.5.2, cdata.go importSchema)
+// splits the format "tsu:+05:30" on every colon and keeps "+05", which is
+// another offset (and no zone at all to pyarrow). dt was just created by
+// the import, so its types are changed in place.
+func fixTimeZones(sc *C.struct_ArrowSchema, dt arrow.DataType) {
+	if sc == nil || dt == nil {
+		return
+	}
+	if d := C.zb_schema_dictionary(sc); d != nil {
+		if dict, ok := dt.(*arrow.DictionaryType); ok {
+			fixTimeZones(d, dict.ValueType)
+		}
+		return
+	}
+	if ext, ok := dt.(arrow.ExtensionType); ok {
+		dt = ext.StorageType()
+	}
+	if ts, ok := dt.(*arrow.TimestampType); ok {
+		if format := C.GoString(C.zb_schema_format(sc)); len(format) > 4 && strings.HasPrefix(format, "ts") && format[3] == ':' {
+			ts.TimeZone = format[4:]
+		}
+		return
+	}
+	nested, ok := dt.(arrow.NestedType)
+	if !ok {
+		return
+	}
+	fields := nested.Fields()
+	n := int64(C.zb_schema_children(sc))
+	if n != int64(len(fields)) {
+		return
+	}
+	for i := int64(0); i < n; i++ {
+		fixTimeZones(C.zb_schema_child(sc, C.int64_t(i)), fields[i].Type)
+	}
 }
 
 // failingColumn names the first top-level column of sc (a struct of the

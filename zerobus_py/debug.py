@@ -116,7 +116,9 @@ def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     file), ``dropped_writes``, ``dropped_rows``, ``dropped_bytes`` and
     ``reason``. Read from the sidecar ``<stem>.drops.jsonl`` by the Go core
     (``core.ReadDebugDrops``); an empty list when no drop was recorded for the
-    file.
+    file. A damaged line (one cut short by a full disk) raises
+    :class:`~zerobus_py.ZerobusError` naming the sidecar and the line;
+    ``zerobus debug read`` notes it and prints the file all the same.
 
     An empty list means nothing is missing, except when the disk failed: a
     write that fails (a full disk, an I/O error) loses what was buffered for

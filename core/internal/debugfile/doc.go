@@ -27,7 +27,7 @@
 // format): a schema message, record batch messages and, once the file is
 // rotated or the Writer closed, the end-of-stream marker. The active file only
 // ever ends at a message boundary, so it can be read while it is being
-// written, e.g. with pyarrow.ipc.open_stream, DuckDB, or arrow-go's
+// written, e.g. with pyarrow.ipc.open_stream (DuckDB through it), or arrow-go's
 // ipc.NewReader (ReadArrowFile). A batch whose schema differs from the
 // current file's starts a new file. With Config.ArrowCompression the record
 // batch bodies are compressed with the IPC format's own buffer compression

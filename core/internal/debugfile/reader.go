@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -125,6 +126,9 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 		return desc, nil, Tail{}, fmt.Errorf("reading %q: %w", path, err)
 	}
 	records, cut, err := splitDelimited(data)
+	if err != nil && len(records) == 0 && bytes.HasPrefix(data, arrowContinuation) {
+		return desc, nil, Tail{}, fmt.Errorf("%q holds an Arrow IPC stream (it starts with the Arrow continuation marker), not protobuf records: read it as an .arrow file (rename it)", path)
+	}
 	if err != nil && cut >= 0 && beingWritten(path) && recordPrefix(desc, data[cut:]) {
 		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
 	}
@@ -133,6 +137,26 @@ func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Ta
 	}
 	return desc, records, Tail{}, nil
 }
+
+// arrowContinuation starts every message of an Arrow IPC stream.
+var arrowContinuation = []byte{0xff, 0xff, 0xff, 0xff}
+
+// descriptorMismatch is the error for records of path that do not decode
+// with its descriptor: it names the descriptor, whose likely cause is
+// another table's descriptor put beside the file, without protoarrow's
+// prefix.
+func descriptorMismatch(path string, err error) error {
+	return &mismatchError{err: err, msg: fmt.Sprintf("%q: %s (the records do not decode with the descriptor %s beside the file: is it another table's?)",
+		path, strings.TrimPrefix(err.Error(), "protoarrow: "), filepath.Base(SidecarPath(path)))}
+}
+
+type mismatchError struct {
+	err error
+	msg string
+}
+
+func (e *mismatchError) Error() string { return e.msg }
+func (e *mismatchError) Unwrap() error { return e.err }
 
 // RecordDamageError is ReadProtoFileTail's error for a protobuf debug file
 // damaged (or cut short: a crash, a full disk) at a record, after a sound
@@ -277,7 +301,7 @@ func ReadProtoFileArrowTail(path string, mem memory.Allocator) (arrow.RecordBatc
 	}
 	rec, err := protoarrow.Decode(mem, desc, records)
 	if err != nil {
-		return nil, Tail{}, fmt.Errorf("%q: %w", path, err)
+		return nil, Tail{}, descriptorMismatch(path, err)
 	}
 	return rec, tail, readErr
 }
@@ -308,17 +332,26 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 // ReadArrowFileTail is ReadArrowFile that also says how the file ended
 // (Tail).
 func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBatch, tail Tail, err error) {
+	recs, tail, _, err = ReadArrowFileRows(path, mem, 0)
+	return recs, tail, err
+}
+
+// ReadArrowFileRows is ReadArrowFileTail that stops reading once the
+// batches read hold maxRows rows (0: all), so that the first rows of a
+// large file are read without holding (or checking) the rest; more then
+// says whether the file holds another batch after them, unread.
+func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs []arrow.RecordBatch, tail Tail, more bool, err error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Tail{}, err
+		return nil, Tail{}, false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, Tail{}, err
+		return nil, Tail{}, false, err
 	}
 	size := st.Size() // the snapshot: bytes appended later are not read
 	snap := io.NewSectionReader(f, 0, size)
@@ -326,7 +359,7 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	if cut && end == 0 && size == 0 && !beingWritten(path) {
 		// A file of no byte holds no batch (a crash right after a
 		// rotation, before the writer wrote the new file's schema).
-		return nil, Tail{}, nil
+		return nil, Tail{}, false, nil
 	}
 	if cut && (!beingWritten(path) || arrowMoreAfter(snap, end, size)) {
 		cut = false // cut short or damaged: the reader below names it
@@ -334,7 +367,7 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 	if cut {
 		tail = Tail{StillWriting: true, Offset: end, Bytes: size - end}
 		if end == 0 {
-			return nil, tail, nil // no schema yet
+			return nil, tail, false, nil // no schema yet
 		}
 	} else {
 		end = size
@@ -345,24 +378,29 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 		if kind, _ := KindOf(path); kind == "proto" {
 			hint = " (this is a protobuf debug file; use ReadProtoFile)"
 		}
-		return nil, Tail{}, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
+		return nil, Tail{}, false, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
 	defer r.Release()
 	v := protoarrow.NewArrowValidator()
+	var rows int64
 	for r.Next() {
+		if maxRows > 0 && rows >= maxRows {
+			return recs, tail, true, nil // the rest is not read
+		}
 		rec := r.RecordBatch()
 		if err := v.Record(rec); errors.Is(err, protoarrow.ErrValidatorFailure) {
-			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
+			return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 		} else if err != nil {
-			return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))}
+			return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w (the file is damaged from this batch on; the %d batches before it are intact)", path, len(recs), err, len(recs))}
 		}
 		rec.Retain()
 		recs = append(recs, rec)
+		rows += rec.NumRows()
 	}
 	if err := r.Err(); err != nil {
-		return recs, Tail{}, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
+		return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 	}
-	return recs, tail, nil
+	return recs, tail, false, nil
 }
 
 // BatchDamageError is ReadArrowFileTail's error for a file damaged (or cut
@@ -470,6 +508,11 @@ func DropsPath(path string) string { return dropsPath(path) }
 // dropped just before the file's write number BeforeWrite (row
 // BeforeRow). No sidecar means nothing was dropped: nil, nil. The sidecar
 // holds one JSON object per line, so other tools read it too.
+//
+// A damaged line (half a line left by a short write on a full disk, with
+// the next gap possibly appended to it) does not stop the reading: the gap
+// at its end is kept when it parses, and every gap read is returned with a
+// *DamagedDropsError naming the file and the damaged lines.
 func ReadDrops(path string) ([]Gap, error) {
 	side := dropsPath(path)
 	data, err := os.ReadFile(side)
@@ -480,15 +523,55 @@ func ReadDrops(path string) ([]Gap, error) {
 		return nil, fmt.Errorf("reading the drops record of %q: %w", path, err)
 	}
 	var gaps []Gap
+	var damaged *DamagedDropsError
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var g Gap
-		if err := json.Unmarshal(line, &g); err != nil {
-			return gaps, fmt.Errorf("%q line %d: %w", side, i+1, err)
+		err := json.Unmarshal(line, &g)
+		if err == nil {
+			gaps = append(gaps, g)
+			continue
 		}
-		gaps = append(gaps, g)
+		// A gap appended after half a line: keep it.
+		if j := bytes.LastIndex(line, []byte(`{"before_write":`)); j > 0 && json.Unmarshal(line[j:], &g) == nil {
+			gaps = append(gaps, g)
+		}
+		if damaged == nil {
+			damaged = &DamagedDropsError{Path: side}
+		}
+		damaged.Lines = append(damaged.Lines, DamagedDropsLine{Line: i + 1, Err: err})
+	}
+	if damaged != nil {
+		return gaps, damaged
 	}
 	return gaps, nil
+}
+
+// DamagedDropsError is ReadDrops' report of the lines of a drops sidecar
+// that do not parse (the gaps of the other lines are returned with it).
+type DamagedDropsError struct {
+	Path  string // the sidecar
+	Lines []DamagedDropsLine
+}
+
+// DamagedDropsLine is one damaged line of a drops sidecar (1-based).
+type DamagedDropsLine struct {
+	Line int
+	Err  error
+}
+
+func (e *DamagedDropsError) Error() string {
+	return strings.Join(e.DamagedLines(), "; ")
+}
+
+// DamagedLines describes each damaged line: "<sidecar>" line N: <error>.
+// (The command line finds it by this method: it cannot name the type.)
+func (e *DamagedDropsError) DamagedLines() []string {
+	out := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		out[i] = fmt.Sprintf("%q line %d is damaged: %v", e.Path, l.Line, l.Err)
+	}
+	return out
 }

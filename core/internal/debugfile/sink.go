@@ -112,6 +112,10 @@ func (g *Gap) merge(o Gap) { g.add(o.DroppedWrites, o.DroppedRows, o.DroppedByte
 // "I/O side") is used only by the Writer's background goroutine, or by New
 // before that goroutine starts.
 type sink struct {
+	// tornDrops is the drops sidecar whose last append failed (it may end
+	// in half a line): the next gap appended to it starts on a new line.
+	tornDrops string
+
 	w     *Writer
 	kind  string
 	dir   string
@@ -533,9 +537,17 @@ func (s *sink) recordGap() {
 	g.BeforeWrite, g.BeforeRow = s.fileWrites, s.fileRows
 	line, _ := json.Marshal(g)
 	path := dropsPath(s.activePath())
+	if s.tornDrops == path {
+		line = append([]byte{'\n'}, line...)
+	}
 	f, err := s.w.fs.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err == nil {
 		_, err = f.Write(append(line, '\n'))
+		if err != nil {
+			s.tornDrops = path
+		} else if s.tornDrops == path {
+			s.tornDrops = ""
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,6 +157,8 @@ func (w *Writer) prepare(s *sink) error {
 	if err := w.fs.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("debugfile: cannot create debug output directory %q: %w; choose a writable debug output directory or turn debug output off", s.dir, err)
 	}
+	w.ownerOnly(filepath.Dir(s.dir)) // {dir}/zerobus
+	w.ownerOnly(s.dir)               // {dir}/zerobus/<kind>
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	probe := filepath.Join(s.dir, ".write-probe-"+hex.EncodeToString(rnd[:]))
@@ -175,6 +178,29 @@ func (w *Writer) prepare(s *sink) error {
 	s.moveAsideStale(w.clock.Now())
 	s.retain()
 	return nil
+}
+
+// ownerOnly makes dir, a directory the Writer owns (created 0700 when it
+// did not exist), owner-only again when it exists writable by its group or
+// others: they could rename or delete debug files there, or plant names
+// (the files themselves are 0600). It logs a warning saying what it did,
+// or that it could not. Windows has no such mode bits.
+func (w *Writer) ownerOnly(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	st, err := w.fs.Stat(dir)
+	if err != nil || !st.IsDir() || st.Mode().Perm()&0o022 == 0 {
+		return
+	}
+	mode := st.Mode().Perm()&0o700 | st.Mode()&(os.ModeSetgid|os.ModeSticky)
+	if err := os.Chmod(dir, mode); err != nil {
+		w.tel.Logger().Warn("zerobus debug file: the debug directory is writable by other users, who can rename or delete the debug files in it; make it owner-only (chmod 700)",
+			"dir", dir, "mode", st.Mode().Perm().String(), "error", err)
+		return
+	}
+	w.tel.Logger().Warn("zerobus debug file: the debug directory was writable by other users; made it owner-only",
+		"dir", dir, "was", st.Mode().Perm().String(), "now", mode.Perm().String())
 }
 
 func (w *Writer) sinks() []*sink {
