@@ -155,7 +155,11 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 
 	switch kind {
 	case "arrow":
-		recs, tail, readErr := core.ReadDebugArrowFileTail(path, memory.DefaultAllocator)
+		// -limit reads only the batches it prints (a large file).
+		recs, tail, more, readErr := core.ReadDebugArrowFileRows(path, memory.DefaultAllocator, int64(*limit))
+		if more {
+			gaps.rows = 1 // rows follow the printed ones: a gap after them is not trailing
+		}
 		defer func() {
 			for _, r := range recs {
 				r.Release()

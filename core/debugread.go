@@ -57,6 +57,14 @@ func ReadDebugArrowFileTail(path string, mem memory.Allocator) ([]arrow.RecordBa
 	return debugfile.ReadArrowFileTail(path, mem)
 }
 
+// ReadDebugArrowFileRows is ReadDebugArrowFileTail that stops reading once
+// the batches read hold maxRows rows (0: all): the first rows of a large
+// file without reading, checking or holding the rest. more says whether the
+// file holds another batch after them.
+func ReadDebugArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs []arrow.RecordBatch, tail DebugTail, more bool, err error) {
+	return debugfile.ReadArrowFileRows(path, mem, maxRows)
+}
+
 // DebugFilesOf returns the files a debug file's readers open: the file, its
 // drops record (ReadDebugDrops) and, for a protobuf file, its descriptor
 // and the descriptor's text form. A tool writing its output must not
