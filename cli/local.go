@@ -42,7 +42,9 @@ const localUsage = `usage: zerobus local [flags]
 Runs a local Zerobus-compatible server on 127.0.0.1 (gRPC, the OAuth token
 endpoint and an inspection API) and prints how to reach it, until Ctrl-C or
 SIGTERM (exit status 0). Tables are created on first use and kept in memory
-(-data-dir writes them out at exit). It logs as send does: warnings on
+(-data-dir writes them out at exit; on Windows, where a script cannot send
+SIGTERM and taskkill /F cannot be caught, only Ctrl-C or closing the console
+window lets it write them). It logs as send does: warnings on
 stderr (everything with -v), JSON lines to ZEROBUS_LOG_FILE at
 ZEROBUS_LOG_LEVEL.
 
