@@ -17,3 +17,9 @@ def test_control_characters_in_html_are_replaced() -> None:
     assert escape("a\x1fb\x0bc<") == "a\ufffdb\ufffdc&lt;"
     cfg = WrapperConfiguration("http://127.0.0.1:1", "a.b.c", debug_output_dir="dbg\x1b[0m", debug_enabled=True)
     assert "dbg\ufffd[0m" in "".join(ET.fromstring(cfg._repr_html_()).itertext())
+
+
+def test_lone_surrogates_and_noncharacters_in_html_are_replaced() -> None:
+    # a lone surrogate (text decoded with errors="surrogateescape") and U+FFFE / U+FFFF are not XML characters
+    out = table("c", [("n", "a\udc80b\ufffec\uffffd")])
+    assert "".join(ET.fromstring(out.encode("utf-8", "surrogatepass")).itertext()) == "cna\ufffdb\ufffdc\ufffdd"

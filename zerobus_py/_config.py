@@ -288,8 +288,10 @@ class ObservabilityConfig:
             raise AttributeError(
                 f"ObservabilityConfig has no field {name!r}{_did_you_mean(name, self.__dataclass_fields__)}"
             )
-        if name in _OBS_SEALED:
-            value = _sealed_value(value, _OBS_SEALED[name])  # its repr hides user:password (vars(obs), a debugger)
+        if name in _OBS_SEALED and isinstance(value, str):
+            # sealed when it holds user:password (its repr hides them: vars(obs), a debugger); else a plain str,
+            # which yaml.safe_dump and other serialisers of dataclasses.asdict(obs) take
+            value = _sealed_value(value, _OBS_SEALED[name]) if "@" in value else str.__str__(value)
         field = _OBS_FIELD.get(name)
         if field is not None and (text := _unit_text(field[0], field[1], value)) is not None:
             # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int

@@ -6,14 +6,15 @@ import html
 import re
 from collections.abc import Iterable
 
-# The C0 control characters XML 1.0 does not allow (tab, newline and carriage return it does): an error text may
-# hold one (a NUL or an ANSI escape from the data), which html.escape keeps, making the HTML not well-formed.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The characters XML 1.0 does not allow (C0 controls but tab, newline and carriage return; lone surrogates; U+FFFE,
+# U+FFFF): an error text may hold one (a NUL or an ANSI escape from the data), which html.escape keeps, making the
+# HTML not well-formed.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape(text: str) -> str:
-    """``text`` for HTML: escaped (``html.escape``), each C0 control character but tab, newline and carriage return
-    replaced by U+FFFD (the HTML stays well-formed XML)."""
+    """``text`` for HTML: escaped (``html.escape``), each character XML does not allow (C0 controls but tab, newline
+    and carriage return, lone surrogates, U+FFFE and U+FFFF) replaced by U+FFFD (the HTML stays well-formed XML)."""
     return _CONTROLS.sub("\ufffd", html.escape(text))
 
 
