@@ -512,7 +512,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	printed := make(chan struct{})
 	sayInterrupted := func() {
-		fmt.Fprintln(env.stderr, "\ninterrupted: finishing the batches in flight (Ctrl-C again to quit at once)")
+		const notice = "interrupted: finishing the batches in flight (Ctrl-C again to quit at once)"
+		if lw, ok := env.stderr.(*lockedWriter); ok && lw.barShown() {
+			fmt.Fprintln(env.stderr, notice) // the bar's line is blanked first: the notice starts it
+			return
+		}
+		fmt.Fprintln(env.stderr, "\n"+notice) // after the terminal's ^C
 	}
 	stopWatch := context.AfterFunc(ctx, func() {
 		defer close(printed)
@@ -624,6 +629,14 @@ func (l *lockedWriter) drawLine(line string) {
 	}
 	_, _ = fmt.Fprintf(l.w, "\r%s%s", line, pad)
 	l.barLen = max(len(line), 1)
+}
+
+// barShown reports whether the bar's line is shown (a write blanks it
+// first, so it starts at the line's start).
+func (l *lockedWriter) barShown() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.barLen > 0
 }
 
 // endLine ends the bar's line, leaving it shown.
