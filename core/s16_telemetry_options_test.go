@@ -74,3 +74,24 @@ func TestTelemetryOptionReplacesOnlyItsPart(t *testing.T) {
 		})
 	}
 }
+
+// TestWithLoggerGetsOpenTelemetrysOwnErrors: with WithLogger, the errors
+// OpenTelemetry reports itself (a malformed OTEL_EXPORTER_OTLP_HEADERS) go
+// to the given logger, redacted. When WithLogger stopped logs.jsonl being
+// created (s17), they went nowhere: not to stderr, not to the logger.
+func TestWithLoggerGetsOpenTelemetrysOwnErrors(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key s17-not-printed")
+	srv := localServer(t)
+	cfg := localConfig(srv, "main.default.s17_otel_errors")
+	cfg.ObservabilityEnabled, cfg.OTLPEndpoint = true, "http://127.0.0.1:9"
+	var logs syncBuffer
+	w, err := core.New(context.Background(), cfg, core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeWrapper(t, w)
+	got := logs.String()
+	if !strings.Contains(got, "zerobus: OpenTelemetry: parse headers") || strings.Contains(got, "s17-not-printed") {
+		t.Errorf("the given logger got:\n%s\nwant OpenTelemetry's header error, redacted", got)
+	}
+}

@@ -317,7 +317,10 @@ func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string
 	}
 	var setupOpts []TelemetryOption
 	if o.logger != nil { // replaced: neither log_file nor logs.jsonl is created
-		setupOpts = append(setupOpts, func(c *telemetry.ExportConfig) { c.NoLogger = true })
+		setupOpts = append(setupOpts, func(c *telemetry.ExportConfig) {
+			c.NoLogger = true
+			c.LogHandler = o.logger.Handler() // OpenTelemetry's own errors (otel.SetLogger) go to it
+		})
 	}
 	t, err := SetupTelemetry(ctx, cfg, setupOpts...)
 	if err != nil {

@@ -128,8 +128,9 @@ type ExportConfig struct {
 	LogHandler slog.Handler `yaml:"-" json:"-"`
 
 	// NoLogger is set when the caller brings its own logger: neither
-	// logs.jsonl nor LogFile is created, and Providers.Logger discards
-	// every record.
+	// logs.jsonl nor LogFile is created, and Providers.Logger writes to
+	// LogHandler only (the caller's logger's handler; nothing if unset), so
+	// OpenTelemetry's own errors reach the caller's logger.
 	NoLogger bool `yaml:"-" json:"-"`
 }
 
@@ -381,7 +382,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	newLogger := func(extra ...slog.Handler) *slog.Logger {
 		hs := append(slices.Clone(logHandlers), extra...)
-		if cfg.NoLogger {
+		if len(hs) == 0 && cfg.NoLogger {
 			return slog.New(slog.DiscardHandler)
 		}
 		if len(hs) == 0 {
