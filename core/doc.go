@@ -464,7 +464,8 @@
 // "failure"; a send refused after Close counts as a failure),
 // zerobus.rows.sent, zerobus.rows.failed (by error kind and
 // zerobus.row.state: "not_written", or "unknown" for rows that may have
-// been stored, as in the per-row results), zerobus.bytes.sent, and the
+// been stored, as in the per-row results, including the rows declared with
+// WithTotalRows that a SendReader never read), zerobus.bytes.sent, and the
 // histograms zerobus.send.duration, zerobus.conversion.duration and
 // zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s
 // (zerobus.send.duration carries zerobus.outcome too).

@@ -238,7 +238,8 @@ class LocalServer:
             is refused, as ``zerobus local -stream-lifetime 0`` is).
         stream_close_grace_ms: the duration that close signal announces
             (default a quarter of the lifetime, at most one minute; it must
-            be shorter than the lifetime).
+            be shorter than the lifetime, and is refused with a negative
+            lifetime, when streams never end).
         allowed_hosts: extra host names (without port) the HTTP side
             answers in the ``Host`` header, e.g. a container name; loopback
             names and IPs are always allowed, any other host gets 403.

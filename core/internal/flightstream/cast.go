@@ -282,12 +282,12 @@ func castable(from, to arrow.DataType) string {
 			if tb == 64 {
 				return "" // microseconds (since the epoch for a timestamp), each value checked for overflow (units)
 			}
-			return "TIME, DURATION and TIMESTAMP values go to BIGINT columns as int64 microseconds (as on the protobuf transport); make the table's column BIGINT, or cast the column to an integer type yourself"
+			return "TIME, DURATION and TIMESTAMP values go to BIGINT columns as int64 microseconds (on both transports); make the table's column BIGINT, or cast the column to an integer type yourself"
 		case *arrow.Date32Type, *arrow.Date64Type:
 			if tb <= 32 {
 				return "" // days since the epoch, each value checked against the table's range (units)
 			}
-			return "DATE values go to INT, SMALLINT or TINYINT columns as days since the epoch (as on the protobuf transport); make the table's column INT or DATE, or cast the column to int64 yourself"
+			return "DATE values go to INT, SMALLINT or TINYINT columns as days since the epoch (on both transports); make the table's column INT or DATE, or cast the column to int32 (days) yourself"
 		}
 	case *arrow.Float32Type:
 		switch from.(type) {
@@ -324,7 +324,7 @@ func castable(from, to arrow.DataType) string {
 		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16:
 			return "" // days since the epoch: every value fits a DATE (units)
 		case arrow.INT64, arrow.UINT32, arrow.UINT64:
-			return "an integer column for a DATE holds days since the epoch and must be int32 or narrower (as on the protobuf transport); cast the column to int32 or date32"
+			return "an integer column for a DATE holds days since the epoch and must be int32 or narrower (on both transports); cast the column to int32 or date32"
 		}
 		return "a DATE column takes date32 or date64 values, or int32 days since the epoch; cast the column to date32"
 	case *arrow.TimestampType:
@@ -340,7 +340,7 @@ func castable(from, to arrow.DataType) string {
 		case arrow.INT64, arrow.UINT32, arrow.UINT64:
 			return "" // microseconds since the epoch; a uint64 over the int64 maximum fails its row (units)
 		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16:
-			return "an integer column for a TIMESTAMP holds microseconds since the epoch and must be int64 (as on the protobuf transport); cast the column to int64 or timestamp[us]"
+			return "an integer column for a TIMESTAMP holds microseconds since the epoch and must be int64 (on both transports); cast the column to int64 or timestamp[us]"
 		}
 		return "a TIMESTAMP column takes timestamps, TIME or DURATION values, or int64 microseconds since the epoch; cast the column to timestamp[us]"
 	case *arrow.ListType:
