@@ -251,10 +251,15 @@ func (r *TransmissionResult) ErrorMessages() []string {
 		if f.err == nil {
 			continue
 		}
-		m := f.err.Error()
-		if !seen[m] {
-			seen[m] = true
-			out = append(out, m)
+		for i := f.lo; i < f.hi; i++ {
+			m := f.errAt(i).Error()
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+			if !f.rowNamed {
+				break // the run's rows share its error
+			}
 		}
 	}
 	return out
