@@ -89,6 +89,9 @@ func sameErr(a, b error) bool {
 // rows, a few groups however many rows failed with per-row conversion
 // errors.
 func (r *TransmissionResult) FailedGroups() []FailedGroup {
+	if r == nil {
+		return nil
+	}
 	var groups []FailedGroup
 	byKey := map[string]int{}
 	last, lastGroup := failedRun{}, -1
@@ -116,7 +119,7 @@ func (r *TransmissionResult) FailedGroups() []FailedGroup {
 // Err for such a result and return it otherwise; this is the one place that
 // decides.
 func (r *TransmissionResult) FailedAsWhole() bool {
-	if r.Err == nil || r.Success || r.SuccessfulCount > 0 || r.FailedCount != r.TotalRows {
+	if r == nil || r.Err == nil || r.Success || r.SuccessfulCount > 0 || r.FailedCount != r.TotalRows {
 		return false
 	}
 	want := errKey(r.Err)

@@ -273,6 +273,9 @@ func expandRuns(runs []failedRun) []FailedRow {
 // runs returns the result's failed rows as runs: its compact form when the
 // Wrapper was created WithRowRangesOnly, else built from FailedRows.
 func (r *TransmissionResult) runs() []failedRun {
+	if r == nil {
+		return nil
+	}
 	if r.failedRuns != nil || r.FailedRows == nil {
 		return r.failedRuns
 	}
