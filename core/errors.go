@@ -19,7 +19,8 @@ type ErrorKind string
 // The error kinds. KindOf returns one of these for any error from this
 // package, and KindUnknown for errors it did not produce.
 const (
-	// KindConfiguration: the Config or an Option is invalid (*ConfigurationError).
+	// KindConfiguration: the Config or an Option is invalid
+	// (*ConfigurationError), or a call was given a nil ctx (ErrNilContext).
 	KindConfiguration ErrorKind = "configuration"
 	// KindAuthentication: the server or the token endpoint refused the
 	// credentials or the principal lacks a privilege (*AuthenticationError).
@@ -28,7 +29,9 @@ const (
 	// failed (*ConnectionError).
 	KindConnection ErrorKind = "connection"
 	// KindConversion: a column or row cannot be represented in protobuf or
-	// breaks a Zerobus limit (*ConversionError).
+	// breaks a Zerobus limit (*ConversionError), the batch is nil
+	// (ErrNilBatch), or Arrow data was refused as corrupt (ErrArrowData,
+	// ErrIPCMetadata, ErrValidatorFailure).
 	KindConversion ErrorKind = "conversion"
 	// KindTransmission: the server ended the stream with a gRPC status
 	// (*TransmissionError).
@@ -97,8 +100,9 @@ var (
 	// ErrClosed is returned by every call on a Wrapper after Close.
 	ErrClosed = errors.New("zerobus: wrapper closed")
 	// ErrNilContext is returned by the Wrapper's sending, flushing and
-	// checking methods when ctx is nil (its rows fail, not written); Close
-	// takes a nil ctx as context.Background().
+	// checking methods when ctx is nil (its rows fail, not written); its
+	// kind is KindConfiguration. Close takes a nil ctx as
+	// context.Background().
 	ErrNilContext = errors.New("zerobus: ctx is nil: pass context.Background() or a context of your own")
 	// ErrNilBatch is returned by SendBatch, SendBatchAsync, SendReader and
 	// CheckSchema when the record batch (reader, schema) is nil; its kind is
@@ -110,9 +114,12 @@ var (
 type kinded interface{ Kind() ErrorKind }
 
 // KindOf classifies err: the kind of the outermost typed error of this
-// package in err's chain, KindClosed for ErrClosed, KindConversion for
-// ErrNilBatch, KindCanceled for context cancellation, KindUnknown otherwise
-// (including nil).
+// package in err's chain; for this package's sentinel errors KindClosed
+// (ErrClosed), KindConfiguration (ErrNilContext: the caller's misuse, which
+// every later call repeats), KindConversion (ErrNilBatch, and ErrArrowData,
+// ErrIPCMetadata and ErrValidatorFailure: the batch or file was refused
+// before conversion); KindCanceled for context cancellation; KindUnknown
+// otherwise (including nil).
 func KindOf(err error) ErrorKind {
 	if err == nil {
 		return KindUnknown
@@ -124,8 +131,12 @@ func KindOf(err error) ErrorKind {
 	switch {
 	case errors.Is(err, ErrClosed):
 		return KindClosed
+	case errors.Is(err, ErrNilContext):
+		return KindConfiguration // the caller's misuse: no ctx to send under
 	case errors.Is(err, ErrNilBatch):
 		return KindConversion // the caller's data: no batch to convert
+	case errors.Is(err, ErrArrowData), errors.Is(err, ErrIPCMetadata), errors.Is(err, ErrValidatorFailure):
+		return KindConversion // the batch or file was refused before conversion
 	case stream.ContextEnded(err):
 		return KindCanceled
 	}

@@ -8,22 +8,42 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
-// SendFuture is the pending outcome of SendBatchAsync. Its methods are safe
-// for concurrent use.
+// SendFuture is the pending outcome of SendBatchAsync (or SendReaderAsync),
+// the only source of a working future. Its methods are safe for concurrent
+// use. A nil or zero SendFuture belongs to no send: it is resolved, with
+// ErrClosed and an empty result.
 type SendFuture struct {
 	done chan struct{}
 	res  *TransmissionResult
 	err  error
 }
 
-// Ready is closed when the batch has been fully acknowledged or has failed.
-func (f *SendFuture) Ready() <-chan struct{} { return f.done }
+// resolvedChan is the Ready channel of a nil or zero future: closed.
+var resolvedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Ready is closed when the batch has been fully acknowledged or has failed
+// (at once for a nil or zero future).
+func (f *SendFuture) Ready() <-chan struct{} {
+	if f == nil || f.done == nil {
+		return resolvedChan
+	}
+	return f.done
+}
 
 // Wait blocks until the batch is resolved or ctx ends, and returns what
 // SendBatch would have returned. If ctx ends first it returns (nil,
-// ctx.Err()) and the send carries on; Wait may be called again. A future
-// already resolved returns its result even when ctx has ended.
+// ctx.Err()) and the send carries on; Wait may be called again (the nil
+// result's methods are safe, but it lists no rows). A future already
+// resolved returns its result even when ctx has ended. A nil or zero future
+// returns an empty result and ErrClosed.
 func (f *SendFuture) Wait(ctx context.Context) (*TransmissionResult, error) {
+	if f == nil || f.done == nil {
+		return &TransmissionResult{Err: ErrClosed, SuccessfulRanges: [][2]int{}}, ErrClosed
+	}
 	if ctx == nil {
 		ctx = context.Background() // as Close takes it: wait until resolved
 	}

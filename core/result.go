@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -62,7 +63,9 @@ type FailedRow struct {
 // == FailedCount; when the whole batch fails, every row is
 // listed as failed (so quarantine with ExtractFailedBatch always works).
 // A result is immutable once returned and safe to read from many
-// goroutines.
+// goroutines. Every method is safe on a nil *TransmissionResult (what
+// SendFuture.Wait returns when its ctx ends first): it has no rows, and the
+// Extract methods return an error.
 type TransmissionResult struct {
 	// Success is true when every row was acknowledged (or, with
 	// WriterDisabled, converted). An empty batch is a success.
@@ -124,6 +127,9 @@ type TransmissionResult struct {
 	InputErr error
 }
 
+// errNilResult is the Extract methods' error for a nil result.
+var errNilResult = errors.New("zerobus: the result is nil, so it cannot say which rows failed (SendFuture.Wait returns no result when its ctx ends first: Wait again)")
+
 // countStates sets NotWrittenCount and UnknownCount from the failed rows.
 func (r *TransmissionResult) countStates() {
 	r.NotWrittenCount, r.UnknownCount = 0, 0
@@ -138,14 +144,14 @@ func (r *TransmissionResult) countStates() {
 
 // IsPartialSuccess reports whether some but not all rows succeeded.
 func (r *TransmissionResult) IsPartialSuccess() bool {
-	return r.SuccessfulCount > 0 && r.FailedCount > 0
+	return r != nil && r.SuccessfulCount > 0 && r.FailedCount > 0
 }
 
 // HasFailedRows reports whether any row failed.
-func (r *TransmissionResult) HasFailedRows() bool { return r.FailedCount > 0 }
+func (r *TransmissionResult) HasFailedRows() bool { return r != nil && r.FailedCount > 0 }
 
 // HasSuccessfulRows reports whether any row succeeded.
-func (r *TransmissionResult) HasSuccessfulRows() bool { return r.SuccessfulCount > 0 }
+func (r *TransmissionResult) HasSuccessfulRows() bool { return r != nil && r.SuccessfulCount > 0 }
 
 // FailedRowIndices returns the failed row indices in row order (a new slice).
 func (r *TransmissionResult) FailedRowIndices() []int {
@@ -183,6 +189,9 @@ func (r *TransmissionResult) indicesIn(state RowState) []int {
 // SuccessfulRowIndices returns the acknowledged row indices in row order (a
 // new slice).
 func (r *TransmissionResult) SuccessfulRowIndices() []int {
+	if r == nil {
+		return nil
+	}
 	if r.SuccessfulRanges == nil && r.SuccessfulRows != nil {
 		return append([]int(nil), r.SuccessfulRows...)
 	}
@@ -228,6 +237,9 @@ type ErrorStats struct {
 
 // ErrorStatistics counts rows by outcome and failed rows by error kind.
 func (r *TransmissionResult) ErrorStatistics() ErrorStats {
+	if r == nil {
+		return ErrorStats{SuccessRate: 1, ByKind: map[ErrorKind]int{}}
+	}
 	s := ErrorStats{
 		TotalRows: r.TotalRows, SuccessfulRows: r.SuccessfulCount, FailedRows: r.FailedCount,
 		NotWrittenRows: r.NotWrittenCount, UnknownRows: r.UnknownCount, SuccessRate: 1, ByKind: map[ErrorKind]int{},
@@ -251,10 +263,15 @@ func (r *TransmissionResult) ErrorMessages() []string {
 		if f.err == nil {
 			continue
 		}
-		m := f.err.Error()
-		if !seen[m] {
-			seen[m] = true
-			out = append(out, m)
+		for i := f.lo; i < f.hi; i++ {
+			m := f.errAt(i).Error()
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+			if !f.rowNamed {
+				break // the run's rows share its error
+			}
 		}
 	}
 	return out
@@ -376,6 +393,9 @@ func (r *TransmissionResult) extract(mem memory.Allocator, rec arrow.RecordBatch
 
 // checkRows checks that rec is the batch the result describes.
 func (r *TransmissionResult) checkRows(rec arrow.RecordBatch) error {
+	if r == nil {
+		return errNilResult
+	}
 	if int(rec.NumRows()) != r.TotalRows {
 		return fmt.Errorf("zerobus: the batch has %d rows but the result describes %d; pass the batch that was sent", rec.NumRows(), r.TotalRows)
 	}

@@ -9,12 +9,33 @@ import (
 // TransmissionResult.FailedGroups.
 type FailedGroup struct {
 	// Err is the error of the group's first row; every row of the group
-	// failed with this error or one of the same kind and message.
+	// failed with this error or one of the same kind and message, or, when
+	// RowNamed, the same error naming its own row (ErrAt).
 	Err error
 	// State is the outcome every row of the group has: not written or unknown.
 	State RowState
 	// Ranges are the group's rows as ascending half-open ranges [lo, hi).
 	Ranges [][2]int
+	// RowNamed: each row failed with its own conversion error, and the
+	// errors differ only in the row they name ("conversion failed at row 7,
+	// column …"): Err is a *ConversionError naming the group's first row,
+	// and ErrAt(i) is row i's. Such rows make one group however many
+	// there are.
+	RowNamed bool
+}
+
+// ErrAt returns the error row i of the group failed with: Err, or for a
+// RowNamed group a copy of Err naming row i. i is not checked against
+// Ranges.
+func (g FailedGroup) ErrAt(i int) error {
+	if !g.RowNamed {
+		return g.Err
+	}
+	ce, ok := g.Err.(*ConversionError) //nolint:errorlint // the group's error as stored
+	if !ok || ce == nil || ce.Row == i {
+		return g.Err
+	}
+	return namingRow(ce, i)
 }
 
 // Rows is the number of rows in the group.
@@ -27,9 +48,16 @@ func (g FailedGroup) Rows() int {
 }
 
 // groupKey is what makes two failed rows share a FailedGroup: errors of the
-// same kind and message, and the same row state (the rule lives here only).
-func groupKey(f FailedRow) string {
-	return errKey(f.Err) + "\x00" + f.State.String()
+// same kind and message, and the same row state; or, for a row whose own
+// conversion error names it (row is the row, or a run of such rows when
+// rowNamed), the same error but for that row (rowTemplateKey). The rule
+// lives here only; pybind and the Python package take the groups as they
+// are.
+func groupKey(f failedRun) (key string, rowNamed bool) {
+	if ce, ok := namesRow(f.err, f.lo); ok && (f.rowNamed || f.hi-f.lo == 1) {
+		return "row named\x00" + rowTemplateKey(ce) + "\x00" + f.state.String(), true
+	}
+	return errKey(f.err) + "\x00" + f.state.String(), false
 }
 
 // errKey identifies an error by kind and message.
@@ -55,21 +83,27 @@ func sameErr(a, b error) bool {
 }
 
 // FailedGroups returns the failed rows grouped by error (same kind and
-// message) and row state, groups in the order of their first row, each with its rows as
-// half-open ranges: a compact form for results of millions of rows.
+// message, or conversion errors that differ only in the row they name:
+// RowNamed) and row state, groups in the order of their first row, each with
+// its rows as half-open ranges: a compact form for results of millions of
+// rows, a few groups however many rows failed with per-row conversion
+// errors.
 func (r *TransmissionResult) FailedGroups() []FailedGroup {
+	if r == nil {
+		return nil
+	}
 	var groups []FailedGroup
 	byKey := map[string]int{}
 	last, lastGroup := failedRun{}, -1
 	for _, f := range r.runs() {
 		g := lastGroup
-		if g < 0 || !sameErr(f.err, last.err) || f.state != last.state {
-			key := groupKey(FailedRow{Err: f.err, State: f.state})
+		if g < 0 || groups[g].RowNamed || f.rowNamed || !sameErr(f.err, last.err) || f.state != last.state {
+			key, named := groupKey(f)
 			var ok bool
 			if g, ok = byKey[key]; !ok {
 				g = len(groups)
 				byKey[key] = g
-				groups = append(groups, FailedGroup{Err: f.err, State: f.state})
+				groups = append(groups, FailedGroup{Err: f.err, State: f.state, RowNamed: named})
 			}
 		}
 		last, lastGroup = f, g
@@ -85,12 +119,12 @@ func (r *TransmissionResult) FailedGroups() []FailedGroup {
 // Err for such a result and return it otherwise; this is the one place that
 // decides.
 func (r *TransmissionResult) FailedAsWhole() bool {
-	if r.Err == nil || r.Success || r.SuccessfulCount > 0 || r.FailedCount != r.TotalRows {
+	if r == nil || r.Err == nil || r.Success || r.SuccessfulCount > 0 || r.FailedCount != r.TotalRows {
 		return false
 	}
 	want := errKey(r.Err)
 	for _, f := range r.runs() {
-		if !sameErr(f.err, r.Err) && errKey(f.err) != want {
+		if f.rowNamed || !sameErr(f.err, r.Err) && errKey(f.err) != want { // a row-named run's rows each have their own error
 			return false
 		}
 	}
@@ -124,7 +158,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
 		moved := map[*ConversionError]error{}
 		for _, f := range p.runs() {
-			failed = appendFailed(failed, out.TotalRows+f.lo, out.TotalRows+f.hi, rowMoved(f.err, out.TotalRows, moved), f.state)
+			failed = appendRun(failed, failedRun{lo: out.TotalRows + f.lo, hi: out.TotalRows + f.hi, err: rowMoved(f.err, out.TotalRows, moved), state: f.state, rowNamed: f.rowNamed})
 		}
 		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)

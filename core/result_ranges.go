@@ -1,6 +1,10 @@
 package core
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+)
 
 // Row sets as ranges: a result keeps its successful rows as ascending,
 // non-adjacent half-open ranges [lo, hi) (TransmissionResult.SuccessfulRanges),
@@ -106,18 +110,109 @@ type failedRun struct {
 	// err (sameFailure), so the next rows that carry it join without
 	// comparing messages again.
 	same error
+	// rowNamed: the rows failed with errors that differ only in the row
+	// they name (a conversion error per row, "at row 7"): err is the first
+	// row's (a *ConversionError naming lo), row i's is err naming i
+	// (errAt). Such rows are one run however many there are.
+	rowNamed bool
+}
+
+// errAt is the error row i of the run failed with.
+func (f failedRun) errAt(i int) error {
+	if !f.rowNamed || i == f.lo {
+		return f.err
+	}
+	return namingRow(f.err.(*ConversionError), i) //nolint:errorlint,forcetypeassert // rowNamed runs hold one
+}
+
+// namingRow is ce naming row i instead (a copy; its cause too, when that
+// is the row's own and names the row within its chunk).
+func namingRow(ce *ConversionError, i int) *ConversionError {
+	c := *ce
+	if re, ok := ce.Err.(*convert.RowError); ok && re != nil { //nolint:errorlint // the cause as stored
+		r := *re
+		r.Row += i - ce.Row
+		c.Err = &r
+	}
+	c.Row = i
+	return &c
+}
+
+// namesRow returns err as a *ConversionError when it names row (the error
+// of that row alone, not one shared with other rows).
+func namesRow(err error, row int) (*ConversionError, bool) {
+	ce, ok := err.(*ConversionError) //nolint:errorlint // the error a row carries, as stored
+	if !ok || ce == nil || ce.Row != row || row < 0 {
+		return nil, false
+	}
+	return ce, true
+}
+
+// sameBesidesRow reports whether a and b are the same conversion failure
+// but for the row they name: same column, reason and cause (the rule that
+// folds rows into one run and one FailedGroup; rowTemplateKey is its key).
+func sameBesidesRow(a, b *ConversionError) bool {
+	if a.Column != b.Column || a.Reason != b.Reason {
+		return false
+	}
+	ra, okA := a.Err.(*convert.RowError) //nolint:errorlint // the cause as stored
+	rb, okB := b.Err.(*convert.RowError) //nolint:errorlint // the cause as stored
+	if okA || okB {
+		// The cause is the row's own (it names the row within its
+		// chunk): compare what it says besides the row.
+		return okA && okB && ra.Column == rb.Column && ra.Reason == rb.Reason && sameFailure(ra.Err, rb.Err)
+	}
+	return sameFailure(a.Err, b.Err)
+}
+
+// rowTemplateKey is the key of sameBesidesRow: equal for errors that
+// differ only in the row they name.
+func rowTemplateKey(ce *ConversionError) string {
+	var cause string
+	if re, ok := ce.Err.(*convert.RowError); ok { //nolint:errorlint // the cause as stored
+		cause = "row error\x00" + re.Column + "\x00" + re.Reason + "\x00"
+		if re.Err != nil {
+			cause += errKey(re.Err)
+		}
+	} else if ce.Err != nil {
+		cause = errKey(ce.Err)
+	}
+	return ce.Column + "\x00" + ce.Reason + "\x00" + cause
+}
+
+// foldsInto reports whether the single row lo failing with err joins last
+// (which ends at lo, in the same state) as a row-named run.
+func foldsInto(last *failedRun, lo int, err error) bool {
+	ce, ok := namesRow(err, lo)
+	if !ok {
+		return false
+	}
+	first, ok := namesRow(last.err, last.lo)
+	if !ok || !last.rowNamed && last.hi-last.lo != 1 {
+		return false
+	}
+	return sameBesidesRow(first, ce)
 }
 
 // appendFailed adds rows [lo, hi) failed with err in state to runs,
 // extending the last run when it ends at lo with the same state and an
 // error of the same kind and message (each request of a failed stream has
-// its own error value; the run keeps the first).
+// its own error value; the run keeps the first), or, for one row whose
+// conversion error names it, an error that differs only in that row
+// (rowNamed).
 func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []failedRun {
 	if lo >= hi {
 		return runs
 	}
 	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state {
 		last := &runs[n-1]
+		if hi == lo+1 && foldsInto(last, lo, err) {
+			last.hi, last.rowNamed = hi, true
+			return runs
+		}
+		if last.rowNamed { // its rows each have their own error: only those join
+			return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
+		}
 		if sameErr(last.err, err) || sameErr(last.same, err) {
 			last.hi = hi
 			return runs
@@ -130,13 +225,26 @@ func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []fai
 	return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
 }
 
+// appendRun adds the run r to runs like appendFailed, keeping a row-named
+// run's rows as they are (each naming its own row).
+func appendRun(runs []failedRun, r failedRun) []failedRun {
+	if !r.rowNamed {
+		return appendFailed(runs, r.lo, r.hi, r.err, r.state)
+	}
+	if n := len(runs); n > 0 && runs[n-1].hi == r.lo && runs[n-1].state == r.state && foldsInto(&runs[n-1], r.lo, r.err) {
+		runs[n-1].hi, runs[n-1].rowNamed = r.hi, true
+		return runs
+	}
+	return append(runs, failedRun{lo: r.lo, hi: r.hi, err: r.err, state: r.state, rowNamed: true})
+}
+
 // sortRuns orders runs by first row (they are disjoint) and joins neighbours
 // of the same error and state, in place.
 func sortRuns(runs []failedRun) []failedRun {
 	sort.Slice(runs, func(i, j int) bool { return runs[i].lo < runs[j].lo })
 	var out []failedRun
 	for _, r := range runs {
-		out = appendFailed(out, r.lo, r.hi, r.err, r.state)
+		out = appendRun(out, r)
 	}
 	return out
 }
@@ -150,12 +258,13 @@ func runRows(runs []failedRun) int {
 	return n
 }
 
-// expandRuns lists the rows of runs as FailedRows, in row order.
+// expandRuns lists the rows of runs as FailedRows, in row order, each with
+// its own row's error.
 func expandRuns(runs []failedRun) []FailedRow {
 	out := make([]FailedRow, 0, runRows(runs))
 	for _, r := range runs {
 		for i := r.lo; i < r.hi; i++ {
-			out = append(out, FailedRow{Index: i, Err: r.err, State: r.state})
+			out = append(out, FailedRow{Index: i, Err: r.errAt(i), State: r.state})
 		}
 	}
 	return out
@@ -164,6 +273,9 @@ func expandRuns(runs []failedRun) []FailedRow {
 // runs returns the result's failed rows as runs: its compact form when the
 // Wrapper was created WithRowRangesOnly, else built from FailedRows.
 func (r *TransmissionResult) runs() []failedRun {
+	if r == nil {
+		return nil
+	}
 	if r.failedRuns != nil || r.FailedRows == nil {
 		return r.failedRuns
 	}

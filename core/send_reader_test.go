@@ -115,9 +115,12 @@ func TestSendReaderOneResultAcrossBatches(t *testing.T) {
 	if k := core.KindOf(res.Err); k != core.KindConversion {
 		t.Errorf("KindOf(Err) = %s, want conversion", k)
 	}
+	// One group: the rows' errors differ only in the row they name (s17 M2).
 	groups := res.FailedGroups()
-	if len(groups) != 3 || groups[0].Ranges[0] != [2]int{5, 6} || groups[2].Ranges[0] != [2]int{2099, 2100} {
+	if len(groups) != 1 || !groups[0].RowNamed || !slices.Equal(groups[0].Ranges, [][2]int{{5, 6}, {301, 302}, {2099, 2100}}) {
 		t.Errorf("FailedGroups = %+v", groups)
+	} else if ce, ok := groups[0].ErrAt(301).(*core.ConversionError); !ok || ce.Row != 301 {
+		t.Errorf("FailedGroups[0].ErrAt(301) = %v, want row 301's error", groups[0].ErrAt(301))
 	}
 	want := make([]int, 0, 2097)
 	for i := range 2100 {

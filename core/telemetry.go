@@ -206,12 +206,24 @@ func telemetrySetupError(err error) error {
 // WithTracerProvider and WithLogger. The caller shuts t down; WithTelemetry
 // hands that to the Wrapper instead.
 func (t *Telemetry) Options() []Option {
+	if t == nil {
+		return nil
+	}
 	return []Option{WithMeterProvider(t.MeterProvider), WithTracerProvider(t.TracerProvider), WithLogger(t.Logger)}
 }
 
 // ForceFlush exports everything recorded so far, blocking until done or ctx
-// ends. Safe for concurrent use.
-func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlush(ctx) }
+// ends. Safe for concurrent use. A nil ctx counts as context.Background();
+// a nil or zero Telemetry has nothing to flush.
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
+	if t == nil || t.p == nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return t.p.ForceFlush(ctx)
+}
 
 // Shutdown exports what is left and stops the exporters, blocking until done,
 // until ctx ends or, if ctx has no deadline, for at most 30s; whatever is not
@@ -219,8 +231,17 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error { return t.p.ForceFlus
 // connection to its host:port fails; not checked through a proxy or for an
 // endpoint from the OTEL_EXPORTER_OTLP_* variables) gets only 0.5s, as its
 // exports would fail and retry until the end. Idempotent. Close the
-// Wrappers using t first.
-func (t *Telemetry) Shutdown(ctx context.Context) error { return t.p.Shutdown(ctx) }
+// Wrappers using t first. A nil ctx counts as context.Background() (as
+// Wrapper.Close takes it); a nil or zero Telemetry has nothing to shut down.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if t == nil || t.p == nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return t.p.Shutdown(ctx)
+}
 
 // LogTelemetryErrors makes OpenTelemetry's process-wide error handler log
 // to h, as warnings ("zerobus: telemetry export failed"), the errors it is

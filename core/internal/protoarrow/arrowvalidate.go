@@ -185,8 +185,9 @@ func buffer(d arrow.ArrayData, i int) []byte {
 }
 
 // maxArrowLength bounds offset+length of an array (far beyond any real
-// batch), so that sums of positions and lengths cannot overflow.
-const maxArrowLength = 1 << 40
+// batch), so that sums of positions and lengths cannot overflow. It is an
+// int64: on 32-bit platforms (386, arm) int cannot hold it.
+const maxArrowLength int64 = 1 << 40
 
 // bytesFor is the number of bytes n elements of bitWidth bits take
 // (math.MaxInt64 if that overflows).
@@ -212,7 +213,7 @@ func (v *ArrowValidator) typed(path string, dt arrow.DataType, d arrow.ArrayData
 		return fail(path, -1, "arrays nested deeper than %d", maxArrowNesting)
 	}
 	off, n := d.Offset(), d.Len()
-	if off < 0 || n < 0 || off > maxArrowLength-n {
+	if off < 0 || n < 0 || int64(off) > maxArrowLength-int64(n) {
 		return fail(path, -1, "offset %d and length %d", off, n)
 	}
 	if nulls := d.NullN(); nulls > n || nulls < -1 {
