@@ -142,10 +142,10 @@ func TestProblemsNameTheEnvironmentOnlyAsRead(t *testing.T) {
 func TestSmallConfigBounds(t *testing.T) {
 	cfg := core.DefaultConfig()
 	cfg.TableName, cfg.WriterDisabled, cfg.DebugEnabled, cfg.DebugOutputDir = "main.default.t", true, true, t.TempDir()
-	cfg.TelemetryMaxFileMB = 1 << 44
+	cfg.TelemetryMaxFileMB = int(^uint(0) >> 1) // the largest int (2^63-1; 2^31-1 on 32-bit)
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "TelemetryMaxFileMB") ||
 		!strings.Contains(err.Error(), "must be at most 1048576 (1 TiB)") {
-		t.Errorf("Validate with TelemetryMaxFileMB 2^44 = %v", err)
+		t.Errorf("Validate with TelemetryMaxFileMB MaxInt = %v", err)
 	}
 	if _, err := core.SetupTelemetry(testCtx(t), cfg); err == nil {
 		t.Error("SetupTelemetry accepted TelemetryMaxFileMB 2^44")

@@ -68,7 +68,7 @@ func encodeArrowRows(rec arrow.RecordBatch, md protoreflect.MessageDescriptor, w
 				return nil, nil, fmt.Errorf("row %d, column %q: %w", i, rec.ColumnName(c), err)
 			}
 		}
-		if len(b) > math.MaxUint32 {
+		if int64(len(b)) > math.MaxUint32 {
 			return nil, nil, fmt.Errorf("row %d: the batch is too large to store", i)
 		}
 		spans[i] = span{uint32(start), uint32(len(b))}

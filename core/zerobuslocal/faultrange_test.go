@@ -27,7 +27,7 @@ var badFaults = []struct {
 	{"after", zerobuslocal.Fault{Kind: zerobuslocal.FaultError, After: -time.Second}, "after_ns", "after", -1_000_000_000, "-1s"},
 	{"after_messages", zerobuslocal.Fault{Kind: zerobuslocal.FaultError, AfterMessages: -3}, "after_messages", "after_messages", -3, -3},
 	{"close_after", zerobuslocal.Fault{Kind: zerobuslocal.FaultCloseSignal, CloseAfter: -time.Second}, "close_after_ns", "close_after", -1_000_000_000, "-1s"},
-	{"latency", zerobuslocal.Fault{Kind: zerobuslocal.FaultCreateDelay, Latency: -5 * time.Second}, "latency_ns", "latency", -5_000_000_000, "-5s"},
+	{"latency", zerobuslocal.Fault{Kind: zerobuslocal.FaultCreateDelay, Latency: -5 * time.Second}, "latency_ns", "latency", int64(-5_000_000_000), "-5s"},
 	{"records", zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Records: -1}, "records", "records", -1, -1},
 	{"http_status", zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 42}, "http_status", "http_status", 42, 42},
 }
