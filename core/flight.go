@@ -417,22 +417,10 @@ func (w *Wrapper) planFlight(ctx context.Context, ss *schemaState, start, notBef
 	}
 }
 
-// runFlight is batchSend.run for transport arrow_flight.
+// runFlight is batchSend.run for transport arrow_flight (b.rec cut to its
+// rows by run).
 func (b *batchSend) runFlight() {
 	w := b.w
-	// Columns longer than the batch's rows (arrow-go allows them) are cut
-	// to its rows: the debug file, the size estimate and the casts see only
-	// the rows sent, as the protobuf path converts only those.
-	rec, err := flightstream.FitRows(b.rec)
-	if err != nil {
-		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
-		return
-	}
-	defer func(in arrow.RecordBatch) {
-		b.rec = in
-		rec.Release()
-	}(b.rec)
-	b.rec = rec
 	ss := w.schemaFor(b.ctx, b.rec.Schema())
 	defer w.release(ss)
 	fs, err := w.flightPlan(b.ctx, ss)

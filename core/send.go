@@ -99,32 +99,11 @@ func (b *batchSend) run() {
 		b.failFrom(0, callEnded(b.ctx, "before the send started"))
 		return
 	}
-	// Every batch passed in is recorded, on both transports, also one
-	// refused below before conversion (too many columns, a schema or column
-	// name the table or plan refuses): what went in is what a developer
-	// debugging such a refusal needs to see. Long columns are cut to the
-	// batch's rows (FitRows, as both paths below do), which the file holds;
-	// a batch FitRows refuses (a column shorter than its rows) is not
-	// written, as it is no readable Arrow batch.
-	if w.debug != nil && w.cfg.debugArrow() {
-		if fit, err := flightstream.FitRows(rec); err == nil {
-			_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
-			w.debug.WriteArrow(fit)
-			dspan.End()
-			fit.Release()
-		}
-	}
-	if err := columnCountError(int(rec.NumCols())); err != nil {
-		b.failFrom(0, err)
-		return
-	}
-	if w.sendsFlight() {
-		b.runFlight() // flight.go
-		return
-	}
 	// Columns longer than the batch's rows (arrow-go allows them) are cut
-	// to its rows, so that the Arrow debug file holds the rows converted
-	// (the conversion slices each chunk to its rows already).
+	// to its rows, on both transports: the debug file, the size estimate,
+	// the casts and the conversion see only the rows sent. A column shorter
+	// than the rows is no readable batch: its rows fail, not written (and
+	// it is not recorded).
 	rec, err := flightstream.FitRows(rec)
 	if err != nil {
 		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
@@ -135,6 +114,23 @@ func (b *batchSend) run() {
 		rec.Release()
 	}(b.rec)
 	b.rec = rec
+	// Every batch passed in is recorded, on both transports, also one
+	// refused below before conversion (too many columns, a schema or column
+	// name the table or plan refuses): what went in is what a developer
+	// debugging such a refusal needs to see.
+	if w.debug != nil && w.cfg.debugArrow() {
+		_, dspan := w.tel.Start(b.ctx, "zerobus.debug.write", telemetry.KeyKind.String("arrow"))
+		w.debug.WriteArrow(rec)
+		dspan.End()
+	}
+	if err := columnCountError(int(rec.NumCols())); err != nil {
+		b.failFrom(0, err)
+		return
+	}
+	if w.sendsFlight() {
+		b.runFlight() // flight.go
+		return
+	}
 	ss := w.schemaFor(b.ctx, rec.Schema())
 	defer w.release(ss)
 	plan, err := w.planFor(b.ctx, ss)
