@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
 )
@@ -47,18 +45,7 @@ func TestS17DebugReadDecimalsExact(t *testing.T) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	p := filepath.Join(t.TempDir(), "dec.arrow")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := ipc.NewWriter(f, ipc.WithSchema(schema))
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeArrow(t, p, true, schema, []arrow.RecordBatch{rec})
 
 	out, err := runDebugCmd(t, "read", p)
 	if err != nil {

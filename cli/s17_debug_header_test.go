@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -26,18 +24,7 @@ func TestS17DebugReadTableHeaderEscaped(t *testing.T) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	p := filepath.Join(t.TempDir(), "h.arrow")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := ipc.NewWriter(f, ipc.WithSchema(schema))
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeArrow(t, p, true, schema, []arrow.RecordBatch{rec})
 	out, err := runDebugCmd(t, "read", "-format", "table", p)
 	if err != nil {
 		t.Fatal(err)
