@@ -4,14 +4,13 @@ package flightstream
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/rusage"
 )
 
 // BenchmarkCastEncodeChunks is the client's work for one 100k-row
@@ -49,10 +48,4 @@ func BenchmarkCastEncodeChunks(b *testing.B) {
 }
 
 // cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+var cpuTime = rusage.CPU

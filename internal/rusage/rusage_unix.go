@@ -1,14 +1,14 @@
 //go:build unix
 
-package convert
+package rusage
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the user+system CPU time of the process so far.
-func processCPU() time.Duration {
+// CPU is the user and system CPU time of the process so far.
+func CPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -16,8 +16,8 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// faults returns the minor page faults of the process so far.
-func faults() int64 {
+// MinorFaults is the process's page faults served without I/O so far.
+func MinorFaults() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package core_test
-
-func minorFaults() int64 { return 0 }
