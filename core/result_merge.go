@@ -2,6 +2,8 @@ package core
 
 import (
 	"reflect"
+	"strconv"
+	"strings"
 )
 
 // FailedGroup is the rows of a result that failed with one error and have one
@@ -36,6 +38,30 @@ func (g FailedGroup) ErrAt(i int) error {
 		return g.Err
 	}
 	return namingRow(ce, i)
+}
+
+// RowMessage splits the message of a RowNamed group's error
+// (DetailsOf(Err).Message) around the row number it names: row i's
+// message is before + strconv.Itoa(i) + after. ok is false for a group
+// that is not RowNamed or whose message does not name its row.
+func (g FailedGroup) RowMessage() (before, after string, ok bool) {
+	ce, isCE := g.Err.(*ConversionError) //nolint:errorlint // the group's error as stored
+	if !g.RowNamed || !isCE || ce == nil || ce.Row < 0 {
+		return "", "", false
+	}
+	msg := DetailsOf(g.Err).Message
+	needle := "row " + strconv.Itoa(ce.Row)
+	for from := 0; ; {
+		i := strings.Index(msg[from:], needle)
+		if i < 0 {
+			return "", "", false
+		}
+		end := from + i + len(needle)
+		if end == len(msg) || msg[end] < '0' || msg[end] > '9' { // "row 7", not "row 70"
+			return msg[:end-len(needle)+len("row ")], msg[end:], true
+		}
+		from = end
+	}
 }
 
 // Rows is the number of rows in the group.

@@ -1,11 +1,6 @@
 package pybind
 
-import (
-	"strconv"
-	"strings"
-
-	"github.com/zerobus-wrapper/zerobus-wrapper/core"
-)
+import "github.com/zerobus-wrapper/zerobus-wrapper/core"
 
 // encodeGroups encodes core's FailedGroups for Python, one group for one.
 // Core groups the rows whose conversion errors differ only in the row they
@@ -23,33 +18,10 @@ func encodeGroups(groups []core.FailedGroup) []failedGroup {
 		}
 		d.Message = ""
 		f := failedGroup{Kind: string(d.Kind), Message: msg, State: g.State.String(), Ranges: g.Ranges, Details: &d}
-		if g.RowNamed && g.Rows() > 1 {
-			if pre, suf, ok := rowSplit(d.Row, msg); ok {
-				f.RowMessage = []string{pre, suf}
-			}
+		if pre, suf, ok := g.RowMessage(); ok && g.Rows() > 1 {
+			f.RowMessage = []string{pre, suf}
 		}
 		out = append(out, f)
 	}
 	return out
-}
-
-// rowSplit splits msg around the row number it names ("… at row 7, …" →
-// "… at row ", ", …"); ok is false when msg does not name row.
-func rowSplit(row int, msg string) (pre, suf string, ok bool) {
-	if row < 0 {
-		return "", "", false
-	}
-	needle := "row " + strconv.Itoa(row)
-	from := 0
-	for {
-		i := strings.Index(msg[from:], needle)
-		if i < 0 {
-			return "", "", false
-		}
-		end := from + i + len(needle)
-		if end == len(msg) || msg[end] < '0' || msg[end] > '9' {
-			return msg[:end-len(needle)+len("row ")], msg[end:], true
-		}
-		from = end
-	}
 }
