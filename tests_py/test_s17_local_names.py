@@ -1,6 +1,6 @@
 """LocalServer.create_table and columns with a name the server refuses: a ValueError with the server's words
 naming it. A "/" (or "?", "#", "..") used to change the request's path: "not found" from create_table, [] from
-columns."""
+columns; an empty name matched no route at all."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zerobus_py.local import LocalServer
 
 
 @pytest.mark.parametrize(
-    "name", ["main.default.a/b", "main.default.<i>x</i>", "a/b", "main.default.a?b", "main.default.a#b", "..", "a%2Fb"]
+    "name", ["main.default.a/b", "main.default.<i>x</i>", "a/b", "main.default.a?b", "main.default.a#b", "..", "a%2Fb", ""]
 )
 def test_create_table_and_columns_name_the_bad_name(server: LocalServer, name: str) -> None:
     want = f'invalid table name "{name}"'

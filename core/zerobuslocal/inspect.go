@@ -148,6 +148,13 @@ func (s *Server) routes() *http.ServeMux {
 		}
 		writeJSON(w, http.StatusOK, infos)
 	})
+	// A table path with an empty name ("/tables/") is refused naming the
+	// name, as any other invalid one (it matched no route: "not found").
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		mux.HandleFunc(method+" "+InspectPrefix+"/tables/{$}", func(w http.ResponseWriter, r *http.Request) {
+			validTableNameIn(w, r)
+		})
+	}
 	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if !validTableNameIn(w, r) {
 			return

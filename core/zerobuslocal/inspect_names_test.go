@@ -41,6 +41,21 @@ func TestInspectRefusesInvalidTableNames(t *testing.T) {
 			}
 		}
 	}
+	// The empty name: "/tables/" matched no route (404 "not found", which
+	// Python's create_table("") raised as LookupError).
+	for _, method := range []string{"POST", "GET", "DELETE"} {
+		var body any
+		if method == "POST" {
+			body = map[string]string{"columns": "id BIGINT"}
+		}
+		code, got := httpDo(t, nil, method, base+"/tables/", body)
+		if code != http.StatusBadRequest || !strings.Contains(string(got), `invalid table name \"\"`) {
+			t.Errorf("%s /tables/: got %d %s, want 400 naming the empty name", method, code, got)
+		}
+	}
+	if code, _ := httpDo(t, nil, "GET", base+"/tables", nil); code != http.StatusOK {
+		t.Errorf("GET /tables (the list): %d", code)
+	}
 	if tables := s.Tables(); len(tables) != 0 {
 		t.Errorf("tables after refused names: %v", tables)
 	}
