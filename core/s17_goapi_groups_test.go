@@ -138,6 +138,11 @@ func TestRowNamedAllRowsNotWhole(t *testing.T) {
 	if g := res.FailedGroups(); len(g) != 1 || !g[0].RowNamed || g[0].Rows() != 200 {
 		t.Fatalf("FailedGroups = %+v", g)
 	}
+	// The batch's error counts the rows, as SendReader's does for the same
+	// rows (it was row 0's own error once the rows were one run).
+	if want := "zerobus: 200 of 200 rows failed; first, row 0: "; res.Err == nil || !strings.HasPrefix(res.Err.Error(), want) {
+		t.Errorf("Err = %v, want it to start %q", res.Err, want)
+	}
 }
 
 // TestRowNamedAcrossReaderBatches: rows failing across the boundary of a

@@ -500,8 +500,10 @@ func (b *batchSend) result() *TransmissionResult {
 	}
 	first := failed[0].err
 	same := true
-	for _, f := range failed[1:] {
-		if f.err != first {
+	for _, f := range failed {
+		// A row-named run holds rows with their own errors (each naming
+		// its row): not one error for all, whatever the runs' count.
+		if f.err != first || f.rowNamed {
 			same = false
 			break
 		}
