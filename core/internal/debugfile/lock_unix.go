@@ -8,6 +8,13 @@ import (
 	"syscall"
 )
 
+// ownedByUs reports whether fi (from Lstat) is owned by this process's
+// user.
+func ownedByUs(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}
+
 // lockFile opens (creating it, 0600) the lock file path and takes an
 // exclusive advisory lock on it without waiting (flock LOCK_EX|LOCK_NB;
 // it excludes other processes and other opens in this process). It

@@ -62,3 +62,40 @@ func TestS17ExistingDebugDirsMadeOwnerOnly(t *testing.T) {
 		t.Errorf("warned again:\n%s", logs.String())
 	}
 }
+
+// A debug directory reached through a symbolic link (another user's shared
+// directory linked in as {dir}/zerobus) is never chmod'ed: the link target
+// kept its mode, and the warning says to check it. os.Chmod followed the
+// link and took the group's access away from a shared directory.
+func TestS17LinkedDebugDirNotChanged(t *testing.T) {
+	dir, shared := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(shared, "arrow"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o2775); err != nil { // a setgid group directory
+		t.Fatal(err)
+	}
+	if err := os.Symlink(shared, filepath.Join(dir, "zerobus")); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	tel := telemetry.New(nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	w, err := New(table, Config{OutputDir: dir, Arrow: true}, WithTelemetry(tel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Mode() != before.Mode() {
+		t.Errorf("the linked directory's mode changed: %v → %v", before.Mode(), after.Mode())
+	}
+}

@@ -184,17 +184,24 @@ func (w *Writer) prepare(s *sink) error {
 // did not exist), owner-only again when it exists writable by its group or
 // others: they could rename or delete debug files there, or plant names
 // (the files themselves are 0600). It logs a warning saying what it did,
-// or that it could not. Windows has no such mode bits.
+// or that it could not. Only a directory this user owns is changed, never
+// one reached through a symbolic link (another user's shared directory):
+// those get the warning. Windows has no such mode bits.
 func (w *Writer) ownerOnly(dir string) {
 	if runtime.GOOS == "windows" {
 		return
 	}
-	st, err := w.fs.Stat(dir)
+	st, err := os.Lstat(dir)
 	if err != nil || !st.IsDir() || st.Mode().Perm()&0o022 == 0 {
-		return
+		return // a symbolic link is not IsDir: left alone
 	}
 	mode := st.Mode().Perm()&0o700 | st.Mode()&(os.ModeSetgid|os.ModeSticky)
-	if err := os.Chmod(dir, mode); err != nil {
+	if !ownedByUs(st) {
+		err = errors.New("owned by another user: not changed")
+	} else {
+		err = os.Chmod(dir, mode)
+	}
+	if err != nil {
 		w.tel.Logger().Warn("zerobus debug file: the debug directory is writable by other users, who can rename or delete the debug files in it; make it owner-only (chmod 700)",
 			"dir", dir, "mode", st.Mode().Perm().String(), "error", err)
 		return
