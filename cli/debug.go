@@ -145,7 +145,7 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		// A damaged line (a short write on a full disk) loses at most its
 		// gap's mark: the data file is printed all the same.
 		for _, l := range damaged.DamagedLines() {
-			fmt.Fprintf(stderr, "note: %s; the gaps it recorded are not shown\n", l)
+			fmt.Fprintf(stderr, "note: %s; a gap it recorded may not be shown\n", l)
 		}
 	} else if err != nil {
 		return err
