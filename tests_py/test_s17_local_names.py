@@ -12,7 +12,8 @@ from zerobus_py.local import LocalServer
 
 
 @pytest.mark.parametrize(
-    "name", ["main.default.a/b", "main.default.<i>x</i>", "a/b", "main.default.a?b", "main.default.a#b", "..", "a%2Fb", ""]
+    "name",
+    ["main.default.a/b", "main.default.<i>x</i>", "a/b", "main.default.a?b", "main.default.a#b", "..", "a%2Fb", ""],
 )
 def test_create_table_and_columns_name_the_bad_name(server: LocalServer, name: str) -> None:
     want = f'invalid table name "{name}"'
