@@ -30,13 +30,7 @@ func TestS17ExistingDebugDirsMadeOwnerOnly(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	tel := telemetry.New(nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
-	w, err := New(table, Config{OutputDir: dir, Arrow: true}, WithTelemetry(tel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	openAndClose(t, dir, tel)
 	for _, d := range []string{zb, arrowDir} {
 		st, err := os.Stat(d)
 		if err != nil {
@@ -51,13 +45,7 @@ func TestS17ExistingDebugDirsMadeOwnerOnly(t *testing.T) {
 	}
 	// Directories already owner-only (or made so) are left alone, unlogged.
 	logs.Reset()
-	w, err = New(table, Config{OutputDir: dir, Arrow: true}, WithTelemetry(tel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	openAndClose(t, dir, tel)
 	if strings.Contains(logs.String(), "debug directory") {
 		t.Errorf("warned again:\n%s", logs.String())
 	}
@@ -82,20 +70,25 @@ func TestS17LinkedDebugDirNotChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	tel := telemetry.New(nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
-	w, err := New(table, Config{OutputDir: dir, Arrow: true}, WithTelemetry(tel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	openAndClose(t, dir, telemetry.New(nil, nil, slog.New(slog.DiscardHandler)))
 	after, err := os.Stat(shared)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if after.Mode() != before.Mode() {
 		t.Errorf("the linked directory's mode changed: %v → %v", before.Mode(), after.Mode())
+	}
+}
+
+// openAndClose opens an Arrow debug Writer on dir (which checks and fixes
+// the debug directories' modes) and closes it.
+func openAndClose(t *testing.T, dir string, tel *telemetry.Telemetry) {
+	t.Helper()
+	w, err := New(table, Config{OutputDir: dir, Arrow: true}, WithTelemetry(tel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
