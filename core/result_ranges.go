@@ -117,12 +117,10 @@ type failedRun struct {
 	rowNamed bool
 }
 
-// errAt is the error row i of the run failed with.
+// errAt is the error row i of the run failed with (FailedGroup.ErrAt's
+// rule).
 func (f failedRun) errAt(i int) error {
-	if !f.rowNamed || i == f.lo {
-		return f.err
-	}
-	return namingRow(f.err.(*ConversionError), i) //nolint:errorlint,forcetypeassert // rowNamed runs hold one
+	return FailedGroup{Err: f.err, RowNamed: f.rowNamed}.ErrAt(i)
 }
 
 // namingRow is ce naming row i instead (a copy; its cause too, when that
