@@ -505,9 +505,7 @@ func (b *batchSend) runFlight() {
 			st, err = b.awaitFlight(fs, sl)
 			if err != nil {
 				w.records.release(need)
-				b.flightFail(c, err, RowNotWritten)
-				b.failFrom(hi, err)
-				c.out.Release()
+				b.flightStop(c, hi, err)
 				sendErr = err
 				break
 			}
@@ -524,9 +522,7 @@ func (b *batchSend) runFlight() {
 			// cast passed through): the rows fail as a conversion does.
 			w.records.release(need)
 			cerr := &ConversionError{Row: -1, Reason: causeText(err), Err: err}
-			b.flightFail(c, cerr, RowNotWritten)
-			b.failFrom(hi, cerr)
-			c.out.Release()
+			b.flightStop(c, hi, cerr)
 			sendErr = cerr
 			break
 		}
@@ -586,9 +582,7 @@ func (b *batchSend) runFlight() {
 		}
 		if err != nil {
 			sendErr = w.mapSendErr(b.ctx, err)
-			b.flightFail(c, sendErr, RowNotWritten)
-			b.failFrom(hi, sendErr)
-			c.out.Release()
+			b.flightStop(c, hi, sendErr)
 			if isTerminal(sendErr) {
 				w.invalidateFlight(sl, st)
 			}
@@ -717,13 +711,16 @@ func (b *batchSend) flightNulls(c *flightChunk) {
 	}
 }
 
-// flightFail fails every row of c: the ones its cast left out with their
-// reason, the others with err.
-func (b *batchSend) flightFail(c *flightChunk, err error, state RowState) {
+// flightStop ends the send at chunk c: every row of c fails, not written
+// (the ones its cast left out with their reason, the others with err), and
+// so does every row from hi on; c's batch is released.
+func (b *batchSend) flightStop(c *flightChunk, hi int, err error) {
 	b.flightNulls(c)
 	for i := range c.rows() {
-		b.failed = appendFailed(b.failed, c.row(i), c.row(i)+1, err, state)
+		b.failed = appendFailed(b.failed, c.row(i), c.row(i)+1, err, RowNotWritten)
 	}
+	b.failFrom(hi, err)
+	c.out.Release()
 }
 
 // awaitFlight returns sl's open stream, opening it if needed.
