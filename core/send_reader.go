@@ -158,13 +158,18 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 // declaredRows is the input's row count given with WithTotalRows, 0 when
 // not given: the rows a call refused before reading fails.
 func declaredRows(opts []SendOption) int {
-	var o sendOptions
+	return int(max(sendOptionsOf(opts).total, 0))
+}
+
+// sendOptionsOf is the defaults with opts applied.
+func sendOptionsOf(opts []SendOption) sendOptions {
+	o := sendOptions{total: -1, windowRows: DefaultSendWindowRows, windowBytes: DefaultSendWindowBytes}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
 	}
-	return int(max(o.total, 0))
+	return o
 }
 
 // readerPart is one part of a SendReader input in flight.
@@ -197,12 +202,7 @@ type readerSend struct {
 }
 
 func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts []SendOption, start time.Time) *TransmissionResult {
-	o := sendOptions{total: -1, windowRows: DefaultSendWindowRows, windowBytes: DefaultSendWindowBytes}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := sendOptionsOf(opts)
 	// One span for the whole call: each part's zerobus.SendBatch span is its
 	// child, so a reader's parts are one trace.
 	ctx, span := w.tel.Start(ctx, "zerobus.SendReader", w.tableAttr, w.transportAttr)
