@@ -296,14 +296,15 @@ func localReplaced(f *sendFlags, cfg *core.Config, lookupEnv func(string) (strin
 	type held struct {
 		field string
 		dst   *string
+		clear bool // not used by the local server: cleared (the others are replaced after)
 	}
 	var replaced []held
 	for _, o := range settingFlags(f, cfg) {
 		if o.byLocal {
-			replaced = append(replaced, held{o.field, o.dst})
+			replaced = append(replaced, held{o.field, o.dst, false})
 		}
 	}
-	replaced = append(replaced, held{"ProxyURL", &cfg.ProxyURL}, held{"TLSCAFile", &cfg.TLSCAFile})
+	replaced = append(replaced, held{"ProxyURL", &cfg.ProxyURL, true}, held{"TLSCAFile", &cfg.TLSCAFile, true})
 	var names []string
 	for _, h := range replaced {
 		if *h.dst == "" {
@@ -314,7 +315,7 @@ func localReplaced(f *sendFlags, cfg *core.Config, lookupEnv func(string) (strin
 			name = cmp.Or(core.EnvVarOf(h.field, lookupEnv), name)
 		}
 		names = append(names, name)
-		if h.field == "ProxyURL" || h.field == "TLSCAFile" {
+		if h.clear {
 			*h.dst = ""
 		}
 	}
