@@ -84,8 +84,11 @@
 //
 //   - PROTO (1): a DescriptorProto that must match the table (same names,
 //     order, count, column types and optionality; field numbers may differ);
-//   - JSON (2): records are JSON objects of the table's fields (protojson),
-//     or any JSON object for a raw JSON table;
+//   - JSON (2): records are JSON objects of the table's fields, read as
+//     protojson reads them (so also a field's camelCase JSON name, 64-bit
+//     integers as strings, "NaN" and "Infinity" for floats, base64 text for
+//     BINARY; whether the service is as lenient is not known), or any JSON
+//     object for a raw JSON table;
 //   - AVRO (4): create_stream field 5 carries the Avro writer schema, a
 //     record whose fields must map to the table's columns (Avro int fills
 //     INT/SMALLINT/TINYINT, long BIGINT, date DATE, timestamp-micros/millis
@@ -225,7 +228,11 @@
 // quarter of the lifetime, at most one minute; shorter than the lifetime)
 // the server sends
 // CloseStreamSignal{duration: grace} (Flight: close_stream_duration_ms),
-// keeps acknowledging, and ends the RPC with OK at the end.
+// keeps acknowledging, and ends the RPC with OK at the end, having first
+// acknowledged every request it stored, however long the ack policy would
+// delay the acks: what was stored is durable, so a client re-sends only
+// what the server never stored (a CloseStreamSignal fault with a non-OK
+// Code, or FaultStallAcks, ends without them: the lost acks of a failure).
 //
 // # Storage and performance
 //

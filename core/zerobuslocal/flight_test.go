@@ -126,7 +126,7 @@ var flightSchema = arrow.NewSchema([]arrow.Field{
 
 const flightDDL = "id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>, at TIMESTAMP, loc STRUCT<lat:DOUBLE>"
 
-// flightBatch builds rows ids[0..n) with names "n<id>" (null for ids
+// flightRows builds rows ids[first..first+n) with names "n<id>" (null for ids
 // divisible by 3).
 func flightRows(t testing.TB, first, n int) arrow.RecordBatch {
 	t.Helper()

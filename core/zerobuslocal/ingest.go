@@ -534,11 +534,15 @@ func (r *rpc) loop() error {
 			return err
 		}
 		if !r.closeAt.IsZero() && !now.Before(r.closeAt) {
+			if r.closeCode == codes.OK {
+				// A graceful end: what this stream stored is durable, so
+				// it is all acknowledged before the end (a client re-sends
+				// only what was never stored, as after the service's
+				// rotation), however long the ack policy would delay it.
+				return r.ackAll()
+			}
 			if err := r.sendDueAcks(now); err != nil {
 				return err
-			}
-			if r.closeCode == codes.OK {
-				return nil
 			}
 			return status.Errorf(r.closeCode, "zerobuslocal: stream closed by the server after CloseStreamSignal")
 		}
@@ -650,6 +654,19 @@ func (r *rpc) sendDueAcks(now time.Time) error {
 	r.s.stats.acksSent.Add(1)
 	r.s.events.add(Event{Kind: EventAckSent, Table: r.tableName, StreamID: r.streamID, Offset: off})
 	return nil
+}
+
+// ackAll acknowledges every stored request now, past the ack policy's delay
+// and coalescing (not with stalled acks: those are the fault's point).
+func (r *rpc) ackAll() error {
+	if r.head == len(r.pending) {
+		return nil
+	}
+	last := r.pending[len(r.pending)-1].due
+	if head := r.pending[r.head].due.Add(r.policy.Interval); head.After(last) {
+		last = head
+	}
+	return r.sendDueAcks(last)
 }
 
 // handle validates, decodes and stores one ingest message.
