@@ -99,8 +99,9 @@ type Config struct {
 	// UnityCatalogURL is the workspace URL that serves the OAuth token endpoint
 	// (…/oidc/v1/token). Required for OAuth unless WriterDisabled. As for
 	// Endpoint, a host name without a scheme is taken as https (the form
-	// DATABRICKS_HOST often has). YAML unity_catalog_url, env
-	// UNITY_CATALOG_URL or DATABRICKS_HOST.
+	// DATABRICKS_HOST often has); plaintext http:// needs a port (a local
+	// server): the token request carries ClientSecret. YAML
+	// unity_catalog_url, env UNITY_CATALOG_URL or DATABRICKS_HOST.
 	UnityCatalogURL string
 	// ClientID is the service principal's OAuth client id. Required for OAuth
 	// unless WriterDisabled. YAML client_id, env ZEROBUS_CLIENT_ID or DATABRICKS_CLIENT_ID.
@@ -804,7 +805,16 @@ func checkWorkspaceURL(s string) string {
 			return "has no scheme and is not a host name: write https://<workspace>.cloud.databricks.com (or http://host:port for a local server)"
 		}
 	}
-	return checkHTTPURL(full)
+	if msg := checkHTTPURL(full); msg != "" {
+		return msg
+	}
+	// The token request sends client_id:client_secret to this URL: in
+	// plaintext only to a server given with its port (a local one), as
+	// checkEndpoint allows the endpoint.
+	if u, err := url.Parse(full); err == nil && u.Scheme == "http" && u.Port() == "" {
+		return "is plaintext http:// without a port, and the OAuth token request would send client_secret over it unencrypted: use https:// (or http://host:port for a local server)"
+	}
+	return ""
 }
 
 // workspaceURL is c.UnityCatalogURL with https:// in front when it has
