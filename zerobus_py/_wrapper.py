@@ -575,11 +575,28 @@ class ZerobusWrapper:
         the time runs out; its message names ``flush_timeout_ms`` when that
         bound, not ``timeout``, ran out. After :meth:`shutdown` (nothing
         sent since) it does nothing, as in the original API; after
-        :meth:`close` it raises :class:`~zerobus_py.WrapperClosedError`."""
+        :meth:`close` it raises :class:`~zerobus_py.WrapperClosedError`. A
+        flush that a shutdown or close in another thread overtakes reports
+        what that close did with the rows: nothing when it had them all
+        acknowledged, else its error (e.g. the ``CancelledError`` of its
+        timeout)."""
         ms = _timeout_ms(timeout)
         native = self._open_native()
         if native is not None:
-            _wait_for(lambda: _bridge.call(native.FlushAsync, ms))
+            try:
+                _wait_for(lambda: _bridge.call(native.FlushAsync, ms))
+            except WrapperClosedError:
+                if not self._overtaken(native):
+                    raise
+                _wait_for(lambda: _bridge.call(native.CloseAsync, ms))
+
+    def _overtaken(self, native: pybind.Wrapper) -> bool:
+        """Whether a :meth:`shutdown` (or :meth:`close`) took ``native`` after a flush on it started: Go then refused
+        the flush as closed when that close got there first. The close flushes the same streams, so its outcome
+        (Go's ``Close`` is idempotent: a second call returns the first one's result, ``CloseAsync`` here) is the
+        flush's: None when it had every row acknowledged, its error otherwise (not a ``WrapperClosedError`` for a
+        flush the caller started while the wrapper was open)."""
+        return self._native is not native
 
     def _open_native(self) -> pybind.Wrapper | None:
         """The Go wrapper if one is open, None after :meth:`shutdown`; :class:`~zerobus_py.WrapperClosedError`
@@ -903,7 +920,12 @@ class AsyncZerobusWrapper:
         ms = _timeout_ms(timeout)
         native = self._sync._open_native()
         if native is not None:
-            await _wait_for_async(lambda: _bridge.call(native.FlushAsync, ms))
+            try:
+                await _wait_for_async(lambda: _bridge.call(native.FlushAsync, ms))
+            except WrapperClosedError:
+                if not self._sync._overtaken(native):
+                    raise
+                await _wait_for_async(lambda: _bridge.call(native.CloseAsync, ms))
 
     async def shutdown(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the
