@@ -301,6 +301,9 @@ def _interrupted(exc_type: type[BaseException] | None) -> bool:
 
 #: Seconds a ``with`` block left by an interrupt waits for acknowledgements.
 _INTERRUPT_GRACE = 0.2
+#: Milliseconds the close of a wrapper collected unclosed (``__del__``) waits in Go for acknowledgements.
+_DEL_CLOSE_MS = 5000
+
 
 _live: set[_Send] = set()
 _live_lock = threading.Lock()
@@ -718,12 +721,22 @@ class ZerobusWrapper:
             await self._shutdown_async(_INTERRUPT_GRACE)
 
     def __del__(self) -> None:
-        if getattr(self, "_native", None) is None:
+        native = getattr(self, "_native", None)
+        if native is None:
             return
         warnings.warn(f"unclosed {self!r}: call shutdown() or use it in a with block", ResourceWarning, stacklevel=2)
+        # A finalizer runs in whichever thread the collection happens in (an event loop's, any thread at an
+        # allocation), and an exception raised in it (Ctrl-C) is discarded: it must not wait. Nothing is left to
+        # wait for anyway: a wrapper still sending is still referenced, so every send on this one has returned its
+        # rows' results. The close is started and goes on in Go (up to _DEL_CLOSE_MS waiting for the last
+        # acknowledgements, then aborting); only when the interpreter is exiting (modules torn down: a Go goroutine
+        # left running is cut when the process ends) is it waited for, as shutdown() does.
+        self._native, self._closed = None, True
         # not contextlib.suppress: modules may already be torn down at exit
-        try:  # noqa: SIM105
-            self.shutdown(timeout=5)
+        try:
+            op = _bridge.call(native.CloseAsync, _DEL_CLOSE_MS)
+            if _exiting.is_set():
+                _wait_for(lambda: op)
         except Exception:  # never raise from a finalizer
             pass
 
