@@ -710,9 +710,9 @@ class ZerobusWrapper:
     async def send_batch_async(
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
-        """:meth:`send_batch` for asyncio: Go is waited for in short worker-thread
-        slices (threads of this package, not the loop's default executor), so the
-        event loop is never blocked. Same arguments, result and
+        """:meth:`send_batch` for asyncio: the send starts in a worker thread of this
+        package (not the loop's default executor) and one thread of this package
+        waits on Go for every awaited send, so the event loop is never blocked. Same arguments, result and
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
         as ``result``.
@@ -949,7 +949,7 @@ class ZerobusWrapper:
 async def _send_async(
     wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
 ) -> TransmissionResult:
-    """A send awaited in slices of worker-thread waits: the event loop never
+    """A send started in a worker thread and awaited through :class:`_AsyncWaiter`: the event loop never
     blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
     the Go side, the partial result on the CancelledError as ``.result``."""
     send = await _start_send_async(wrapper, batch, timeout, progress)
