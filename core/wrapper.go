@@ -66,7 +66,8 @@ type Wrapper struct {
 	opening atomic.Int32
 
 	closeOnce sync.Once
-	closeErr  error
+	closeErr  error         // set by the first Close before closeDone is closed
+	closeDone chan struct{} // closed when the first Close has returned
 }
 
 // New validates cfg and builds a Wrapper. It does no network I/O: streams
@@ -130,6 +131,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		futures:       map[*SendFuture]struct{}{},
 		records:       newRecordWindow(cfg.MaxInflightBytes),
 		target:        tableTarget{sem: make(chan struct{}, 1)},
+		closeDone:     make(chan struct{}),
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {
@@ -350,26 +352,54 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // after Close it returns ErrClosed. When FlushTimeout, not ctx, runs out, the
 // error names flush_timeout_ms (errors.Is(err, context.DeadlineExceeded)
 // still holds).
+//
+// A Close called while Flush waits drains the same streams: Flush then
+// reports what that drain did, not ErrClosed. A stream it closed after every
+// request on it was acknowledged counts as flushed; when it aborted requests
+// or async sends Flush waited for (its ctx ended first), Flush waits for it
+// to finish (or for ctx) and its error wraps Close's.
 func (w *Wrapper) Flush(ctx context.Context) error {
 	if res := w.refused(ctx, 0); res != nil {
 		return res.Err
 	}
+	snap, err := w.flushStart()
+	if err != nil {
+		return err
+	}
+	return w.flushWait(ctx, snap)
+}
+
+// flushSnapshot is what a Flush waits for: the async sends unresolved and
+// the schemas (their streams) when it started.
+type flushSnapshot struct {
+	futures []*SendFuture
+	states  []*schemaState
+}
+
+// flushStart is Flush's first step: ErrClosed once Close has started, else
+// the snapshot flushWait waits for.
+func (w *Wrapper) flushStart() (flushSnapshot, error) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.closed {
-		w.mu.Unlock()
-		return ErrClosed
+		return flushSnapshot{}, ErrClosed
 	}
 	futures := make([]*SendFuture, 0, len(w.futures))
 	for f := range w.futures {
 		futures = append(futures, f)
 	}
-	states := w.schemaList()
-	w.mu.Unlock()
+	return flushSnapshot{futures: futures, states: w.schemaList()}, nil
+}
+
+// flushWait is the rest of Flush: it waits for snap's async sends, then for
+// every request on its streams, then flushes the debug files.
+func (w *Wrapper) flushWait(ctx context.Context, snap flushSnapshot) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = stream.WithFlushTimeout(ctx, w.cfg.FlushTimeout)
 		defer cancel()
 	}
+	futures := snap.futures
 	for _, f := range futures {
 		if !stream.Resolved(ctx, f.Ready()) { // its own outcome is its caller's
 			n := 0
@@ -381,11 +411,34 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 			return fmt.Errorf("zerobus: flush: %d async sends still in progress: %w", n, stream.CtxErr(ctx))
 		}
 	}
+	// A send Close aborted (its ctx ended first) resolved with ErrClosed;
+	// its stream may be gone from the slots already.
+	overtaken := false
+	for _, f := range futures {
+		if _, err := f.Wait(ctx); errors.Is(err, ErrClosed) && w.closing() {
+			overtaken = true
+		}
+	}
 	var errs []error
-	for _, err := range w.eachStream(states, func(st *stream.Stream) error { return st.Flush(ctx) }) {
+	for _, err := range w.eachStream(snap.states, func(st *stream.Stream) error {
+		err := st.Flush(ctx)
+		if errors.Is(err, stream.ErrClosed) && len(st.Unacked()) == 0 {
+			// Closed (by Close, or retired in the background) after every
+			// request it carried was acknowledged: nothing is left to wait for.
+			return nil
+		}
+		return err
+	}) {
+		if errors.Is(err, stream.ErrClosed) && w.closing() {
+			overtaken = true
+			continue
+		}
 		errs = append(errs, fromStream(err, w.cfg.TableName, w.cfg.Endpoint))
 	}
-	errs = append(errs, w.eachFlight(states, func(st *flightstream.Stream) error { return st.Flush(ctx) })...)
+	errs = append(errs, w.eachFlight(snap.states, func(st *flightstream.Stream) error { return st.Flush(ctx) })...)
+	if overtaken {
+		errs = append(errs, w.closeOutcome(ctx))
+	}
 	if w.debug != nil {
 		if err := w.debug.Flush(); err != nil {
 			w.log.WarnContext(ctx, "zerobus: flushing debug files failed", "error", err)
@@ -394,13 +447,35 @@ func (w *Wrapper) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// closing reports whether Close has been called.
+func (w *Wrapper) closing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+// closeOutcome is the error of a Flush whose requests the Close in progress
+// aborted: it waits for that Close (or ctx) and wraps its error.
+func (w *Wrapper) closeOutcome(ctx context.Context) error {
+	select {
+	case <-w.closeDone:
+	case <-ctx.Done():
+		return fmt.Errorf("zerobus: flush: Close aborted requests this flush waited for and had not finished: %w", stream.CtxErr(ctx))
+	}
+	if w.closeErr == nil { // cannot happen: an abort is Close's error
+		return fmt.Errorf("zerobus: flush: Close aborted requests this flush waited for: %w", ErrClosed)
+	}
+	return fmt.Errorf("zerobus: flush: Close aborted requests this flush waited for: %w", w.closeErr)
+}
+
 // Close stops accepting batches (later calls return ErrClosed), waits for
 // SendBatch calls in progress to finish, flushes and closes every stream,
 // and closes the debug files. If ctx ends first, the remaining streams are
 // aborted and calls still in progress fail. A stream the server ended with
 // an error while nothing was pending on it affected no row: that error is
 // logged, not returned. Close is idempotent: later calls return the first
-// call's result. Safe for concurrent use. With WithTelemetry, Close then
+// call's result (a later call whose ctx ends before the first call has
+// returned returns ctx's error). Safe for concurrent use. With WithTelemetry, Close then
 // shuts the Telemetry down, its final export taking a bounded share of the
 // time ctx has left (half, at most 3s; see WithTelemetry).
 func (w *Wrapper) Close(ctx context.Context) error {
@@ -410,8 +485,19 @@ func (w *Wrapper) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
-	return w.closeErr
+	first := false
+	w.closeOnce.Do(func() { first = true })
+	if first {
+		w.closeErr = w.close(ctx)
+		close(w.closeDone)
+		return w.closeErr
+	}
+	select {
+	case <-w.closeDone:
+		return w.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("zerobus: close: %w while another Close call was still closing the wrapper", stream.CtxErr(ctx))
+	}
 }
 
 func (w *Wrapper) close(ctx context.Context) error {

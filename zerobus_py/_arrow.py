@@ -164,7 +164,8 @@ def _checked_reader(reader: pa.RecordBatchReader, failures: list[ReadFailure] | 
     error naming the batch and both schemas (the send reports the rows read
     before it, as for any reader failing part-way).
 
-    An exception raised by ``reader`` (the user's generator behind it) ends the stream with one line naming the
+    An exception raised by ``reader`` (the user's generator behind it), ``KeyboardInterrupt`` and ``SystemExit``
+    included (it runs on a Go thread, where neither can stop the program), ends the stream with one line naming the
     batch and the exception (pyarrow would pass on its whole traceback as text). Each way the stream ends with an
     error is appended to ``failures``, with the exception, for the send's error: its message is cut to that line
     and the user's exception is its ``__cause__`` (:class:`ReadFailure`)."""
@@ -183,7 +184,9 @@ def _checked_reader(reader: pa.RecordBatchReader, failures: list[ReadFailure] | 
                 batch = next(batch_iter)
             except StopIteration:
                 return
-            except Exception as exc:
+            except GeneratorExit:  # the stream is being closed: not the producer's failure
+                raise
+            except BaseException as exc:  # also KeyboardInterrupt / SystemExit raised by the producer
                 lines = str(exc).strip().splitlines() or [""]
                 shown = lines[0] + (" (...)" if len(lines) > 1 else "")
                 text = f"batch {k} of the RecordBatchReader (from row {rows}) raised {type(exc).__name__}: {shown}"

@@ -10,6 +10,7 @@ import contextvars
 import copy
 import dataclasses
 import functools
+import itertools
 import json
 import numbers
 import os
@@ -88,6 +89,8 @@ class _Send:
         #: how the input's producer failed, filled while Go reads it (see _outcome)
         self.read_failures = exported.read_failures
         self._pending: pybind.Pending | None = None
+        #: the asyncio waiter's record of this send (:class:`_AsyncWaiter`), once an async send waits for it
+        self.watch: _Watch | None = None
         try:
             with _InterruptHeld():  # a Ctrl-C as the send starts cancels it (below), once it is stored
                 self._pending = _bridge.call(
@@ -223,9 +226,9 @@ def _waiter_pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _forget_waiters() -> None:
-    """In a forked child: the parent's pool threads do not exist there."""
-    global _waiters, _waiters_lock
-    _waiters, _waiters_lock = None, threading.Lock()
+    """In a forked child: the parent's pool threads (and asyncio waiter thread) do not exist there."""
+    global _waiters, _waiters_lock, _async_waiter
+    _waiters, _waiters_lock, _async_waiter = None, threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows
@@ -239,9 +242,192 @@ async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
     loop's default executor: the application's own ``to_thread`` / ``run_in_executor(None, ...)`` jobs filling
     that pool (a few threads: ``min(32, cpus + 4)``) held every send's next wait on Go until one ended, and each
     50 ms wait of a send took a slot from them."""
-    loop = asyncio.get_running_loop()
+    return await _in_pool(asyncio.get_running_loop(), fn, *args)
+
+
+def _in_pool(loop: asyncio.AbstractEventLoop, fn: Callable[..., _T], /, *args: Any) -> asyncio.Future[_T]:
+    """``fn(*args)`` in :func:`_waiter_pool` as an asyncio future of ``loop``.
+
+    At interpreter exit ``concurrent.futures`` shuts the pool down (before this package's atexit handler runs) and
+    it refuses work with ``RuntimeError``: an event loop still running then is a daemon thread's (the process does
+    not wait for it), which parks as :func:`_park_if_exiting` does (a traceback printed while the interpreter
+    finalizes is noise at best); in any other thread ``fn`` runs inline, so the loop can still finish."""
     ctx = contextvars.copy_context()
-    return await loop.run_in_executor(_waiter_pool(), functools.partial(ctx.run, fn, *args))
+    try:
+        return loop.run_in_executor(_waiter_pool(), functools.partial(ctx.run, fn, *args))
+    except RuntimeError:
+        if not _pool_shut_down():
+            raise
+    if threading.current_thread().daemon:
+        while True:
+            time.sleep(3600)
+    done: asyncio.Future[_T] = loop.create_future()
+    try:
+        done.set_result(ctx.run(fn, *args))
+    except BaseException as exc:  # delivered to the awaiting coroutine, as the pool would
+        done.set_exception(exc)
+    return done
+
+
+def _pool_shut_down() -> bool:
+    """Whether :func:`_waiter_pool` no longer takes work (interpreter exit)."""
+    pool = _waiters
+    return pool is None or getattr(pool, "_shutdown", False) or getattr(concurrent.futures.thread, "_shutdown", False)
+
+
+#: Milliseconds the asyncio waiter thread waits for news at most before it checks for sends whose event loop was
+#: closed (:meth:`_AsyncWaiter._sweep`).
+_SWEEP_MS = 1000
+
+
+class _Watch:
+    """One asyncio send as :class:`_AsyncWaiter` tracks it."""
+
+    __slots__ = ("again", "busy", "callback_error", "key", "outcome", "send", "waiters")
+
+    def __init__(self, send: _Send, key: int) -> None:
+        self.send = send
+        #: the id its Pending posts to the Notifier
+        self.key = key
+        #: Go's outcome (as :meth:`_Send.step` returns it) once the send is resolved
+        self.outcome: dict[str, Any] | None = None
+        #: the futures awaiting the outcome, with their loops
+        self.waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[dict[str, Any]]]] = []
+        #: what the send's progress callback raised (the send was cancelled then)
+        self.callback_error: BaseException | None = None
+        #: a step of a send with a progress callback is running in the pool / news came meanwhile
+        self.busy = False
+        self.again = False
+
+
+class _AsyncWaiter:
+    """Waits on Go for every asyncio send of the process, in one daemon thread.
+
+    Each send's ``pybind.Pending`` posts its id to one ``pybind.Notifier`` when it has progress to report or is
+    resolved; the thread takes the news (a ``Pending.Wait`` that does not block) and hands the outcome to the
+    awaiting coroutine's loop with ``call_soon_threadsafe``. The event loop itself only creates a future: it no
+    longer submitted a 50 ms wait to the thread pool per send and per slice (with a few hundred sends, the loop
+    thread queued on the pool's lock and stalled). Progress callbacks run in the pool (one at a time per send, in
+    order), so a slow one delays no other send."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._notifier = _bridge.call(_bridge.native.NewNotifier)
+        self._watches: dict[int, _Watch] = {}
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._swept = time.monotonic()
+
+    def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
+        """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        with self._lock:
+            watch = send.watch
+            if watch is None:
+                watch = send.watch = _Watch(send, next(self._ids))
+                self._watches[watch.key] = watch
+                notify = True
+            else:
+                notify = False
+            if watch.outcome is not None:
+                fut.set_result(watch.outcome)
+                return fut
+            watch.waiters.append((loop, fut))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
+                self._thread.start()
+        if notify:
+            send.pending.Notify(self._notifier, watch.key)
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            ids: list[int] = json.loads(self._notifier.Wait(_SWEEP_MS))
+            _park_if_exiting()
+            for key in ids:
+                with self._lock:
+                    watch = self._watches.get(key)
+                    if watch is None:
+                        continue
+                    in_pool = watch.send._progress is not None
+                    if in_pool:
+                        if watch.busy:
+                            watch.again = True
+                            continue
+                        watch.busy = True
+                if not in_pool:
+                    self._step(watch)
+                    continue
+                try:
+                    _waiter_pool().submit(self._steps, watch)
+                except RuntimeError:  # the pool is shut down: interpreter exit
+                    self._steps(watch)
+            if time.monotonic() - self._swept >= _SWEEP_MS / 1000:
+                self._sweep()
+
+    def _steps(self, watch: _Watch) -> None:
+        """:meth:`_step` in the pool for a send with a progress callback, again while news came meanwhile."""
+        while True:
+            self._step(watch)
+            with self._lock:
+                if not watch.again:
+                    watch.busy = False
+                    return
+                watch.again = False
+
+    def _step(self, watch: _Watch) -> None:
+        send = watch.send
+        try:
+            d = send.step(0.001)  # there is news: it does not wait
+        except BaseException as exc:  # the progress callback raised: the send is cancelled, its outcome awaited
+            send.pending.Cancel()
+            send._progress = None
+            if watch.callback_error is None:
+                watch.callback_error = exc
+            self._notifier.Post(watch.key)  # its outcome may have come already: look again
+            return
+        if d is not None:
+            self._resolve(watch, d)
+
+    def _resolve(self, watch: _Watch, d: dict[str, Any]) -> None:
+        with self._lock:
+            if watch.outcome is not None:
+                return
+            watch.outcome = d
+            waiters, watch.waiters = watch.waiters, []
+            self._watches.pop(watch.key, None)
+        for loop, fut in waiters:
+            with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
+                loop.call_soon_threadsafe(_set_outcome, fut, d)
+
+    def _sweep(self) -> None:
+        """Cancel the sends awaited only in event loops that were closed (the task left pending): nothing will
+        ever read their outcome, and Go would send them to their end (a later close waiting for them)."""
+        self._swept = time.monotonic()
+        with self._lock:
+            orphans = [
+                w for w in self._watches.values() if w.waiters and all(loop.is_closed() for loop, _ in w.waiters)
+            ]
+        for watch in orphans:
+            watch.send.pending.Cancel()
+
+
+def _set_outcome(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any]) -> None:
+    if not fut.done():  # not cancelled meanwhile
+        fut.set_result(d)
+
+
+_async_waiter: _AsyncWaiter | None = None
+
+
+def _the_async_waiter() -> _AsyncWaiter:
+    """The process's :class:`_AsyncWaiter`, made on first use (again in a forked child)."""
+    global _async_waiter
+    with _waiters_lock:
+        if _async_waiter is None:
+            _async_waiter = _AsyncWaiter()
+        return _async_waiter
 
 
 async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
@@ -254,10 +440,11 @@ async def _wait_for_async(start: Callable[[], pybind.Waiting]) -> None:
             op = start()
         while not await _in_waiter(op.Wait, int(_WAIT_SLICE * 1000)):
             pass
-    except BaseException:
+    except BaseException as exc:
         if op is not None:
-            op.Cancel()
-            await _in_waiter(op.Wait, 0)
+            op.Cancel()  # does not block: Go stops at once
+            if not isinstance(exc, GeneratorExit):  # a coroutine closed without running awaits nothing
+                await _in_waiter(op.Wait, 0)
         raise
     _bridge.call(op.Err)
 
@@ -301,6 +488,8 @@ def _interrupted(exc_type: type[BaseException] | None) -> bool:
 
 #: Seconds a ``with`` block left by an interrupt waits for acknowledgements.
 _INTERRUPT_GRACE = 0.2
+#: Milliseconds the close of a wrapper collected unclosed (``__del__``) waits in Go for acknowledgements.
+_DEL_CLOSE_MS = 5000
 
 _live: set[_Send] = set()
 _live_lock = threading.Lock()
@@ -521,9 +710,9 @@ class ZerobusWrapper:
     async def send_batch_async(
         self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
-        """:meth:`send_batch` for asyncio: Go is waited for in short worker-thread
-        slices (threads of this package, not the loop's default executor), so the
-        event loop is never blocked. Same arguments, result and
+        """:meth:`send_batch` for asyncio: the send starts in a worker thread of this
+        package (not the loop's default executor) and one thread of this package
+        waits on Go for every awaited send, so the event loop is never blocked. Same arguments, result and
         exceptions (``progress`` is called in a worker thread). Cancelling the
         task cancels the send; the CancelledError carries the partial result
         as ``result``.
@@ -575,11 +764,28 @@ class ZerobusWrapper:
         the time runs out; its message names ``flush_timeout_ms`` when that
         bound, not ``timeout``, ran out. After :meth:`shutdown` (nothing
         sent since) it does nothing, as in the original API; after
-        :meth:`close` it raises :class:`~zerobus_py.WrapperClosedError`."""
+        :meth:`close` it raises :class:`~zerobus_py.WrapperClosedError`. A
+        flush that a shutdown or close in another thread overtakes reports
+        what that close did with the rows: nothing when it had them all
+        acknowledged, else its error (e.g. the ``CancelledError`` of its
+        timeout)."""
         ms = _timeout_ms(timeout)
         native = self._open_native()
         if native is not None:
-            _wait_for(lambda: _bridge.call(native.FlushAsync, ms))
+            try:
+                _wait_for(lambda: _bridge.call(native.FlushAsync, ms))
+            except WrapperClosedError:
+                if not self._overtaken(native):
+                    raise
+                _wait_for(lambda: _bridge.call(native.CloseAsync, ms))
+
+    def _overtaken(self, native: pybind.Wrapper) -> bool:
+        """Whether a :meth:`shutdown` (or :meth:`close`) took ``native`` after a flush on it started: Go then refused
+        the flush as closed when that close got there first. The close flushes the same streams, so its outcome
+        (Go's ``Close`` is idempotent: a second call returns the first one's result, ``CloseAsync`` here) is the
+        flush's: None when it had every row acknowledged, its error otherwise (not a ``WrapperClosedError`` for a
+        flush the caller started while the wrapper was open)."""
+        return self._native is not native
 
     def _open_native(self) -> pybind.Wrapper | None:
         """The Go wrapper if one is open, None after :meth:`shutdown`; :class:`~zerobus_py.WrapperClosedError`
@@ -701,12 +907,22 @@ class ZerobusWrapper:
             await self._shutdown_async(_INTERRUPT_GRACE)
 
     def __del__(self) -> None:
-        if getattr(self, "_native", None) is None:
+        native = getattr(self, "_native", None)
+        if native is None:
             return
         warnings.warn(f"unclosed {self!r}: call shutdown() or use it in a with block", ResourceWarning, stacklevel=2)
+        # A finalizer runs in whichever thread the collection happens in (an event loop's, any thread at an
+        # allocation), and an exception raised in it (Ctrl-C) is discarded: it must not wait. Nothing is left to
+        # wait for anyway: a wrapper still sending is still referenced, so every send on this one has returned its
+        # rows' results. The close is started and goes on in Go (up to _DEL_CLOSE_MS waiting for the last
+        # acknowledgements, then aborting); only when the interpreter is exiting (modules torn down: a Go goroutine
+        # left running is cut when the process ends) is it waited for, as shutdown() does.
+        self._native, self._closed = None, True
         # not contextlib.suppress: modules may already be torn down at exit
-        try:  # noqa: SIM105
-            self.shutdown(timeout=5)
+        try:
+            op = _bridge.call(native.CloseAsync, _DEL_CLOSE_MS)
+            if _exiting.is_set():
+                _wait_for(lambda: op)
         except Exception:  # never raise from a finalizer
             pass
 
@@ -733,14 +949,16 @@ class ZerobusWrapper:
 async def _send_async(
     wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
 ) -> TransmissionResult:
-    """A send awaited in slices of worker-thread waits: the event loop never
+    """A send started in a worker thread and awaited through :class:`_AsyncWaiter`: the event loop never
     blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
     the Go side, the partial result on the CancelledError as ``.result``."""
     send = await _start_send_async(wrapper, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
-        while (d := await _in_waiter(send.step, _WAIT_SLICE)) is None:
-            pass
+        d = await _the_async_waiter().outcome(send)
+        assert send.watch is not None
+        if send.watch.callback_error is not None:  # the progress callback raised: the send was cancelled
+            raise send.watch.callback_error
     except BaseException as exc:
         await _cancel_async(send, exc)
         raise
@@ -819,14 +1037,14 @@ async def _start_send_async(
     """``_Send(...)`` (the export and the Go call) in a worker thread. Cancelling the task there does not
     stop the worker, which would start the send with nothing waiting for it: it is waited for, then the
     send it started is cancelled and its partial result attached to the CancelledError."""
-    ctx = contextvars.copy_context()
-    loop = asyncio.get_running_loop()
-    started = loop.run_in_executor(
-        _waiter_pool(), functools.partial(ctx.run, _start_send, wrapper, batch, timeout, progress)
-    )
+    started = _in_pool(asyncio.get_running_loop(), _start_send, wrapper, batch, timeout, progress)
     try:
         return await asyncio.shield(started)
     except BaseException as exc:
+        if isinstance(exc, GeneratorExit):  # closed without running (its loop closed): nothing can be awaited
+            if started.done() and not started.cancelled() and started.exception() is None:
+                started.result().pending.Cancel()
+            raise
         while not started.done():  # the export and SendStream are prompt once under way
             with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
                 await asyncio.wait([started])
@@ -836,11 +1054,29 @@ async def _start_send_async(
 
 
 async def _cancel_async(send: _Send, exc: BaseException) -> None:
-    """:meth:`_Send._cancel_into` in a worker thread, waited for through further cancellations."""
-    done = asyncio.ensure_future(_in_waiter(send._cancel_into, exc))
-    while not done.done():
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait([done])
+    """Cancel ``send`` as ``exc`` ends its coroutine, and attach its partial result to ``exc``.
+
+    Go is told at once, in this thread (``Pending.Cancel`` does not block): the send stops whatever happens next.
+    The partial result is then awaited (:class:`_AsyncWaiter`), through further cancellations, except when the
+    coroutine is being closed without running (``GeneratorExit``: its event loop was closed with the task pending)
+    or no event loop runs here: nothing can be awaited then, and ``exc`` propagates without it."""
+    send.pending.Cancel()
+    send._progress = None
+    if isinstance(exc, GeneratorExit):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    del loop
+    while True:
+        try:
+            d = await _the_async_waiter().outcome(send)  # prompt once cancelled
+            break
+        except asyncio.CancelledError:  # a second cancel: the first one is raised
+            continue
+    with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+        exc.result = TransmissionResult._from_native(d)  # type: ignore[attr-defined]
 
 
 class AsyncZerobusWrapper:
@@ -903,7 +1139,12 @@ class AsyncZerobusWrapper:
         ms = _timeout_ms(timeout)
         native = self._sync._open_native()
         if native is not None:
-            await _wait_for_async(lambda: _bridge.call(native.FlushAsync, ms))
+            try:
+                await _wait_for_async(lambda: _bridge.call(native.FlushAsync, ms))
+            except WrapperClosedError:
+                if not self._sync._overtaken(native):
+                    raise
+                await _wait_for_async(lambda: _bridge.call(native.CloseAsync, ms))
 
     async def shutdown(self, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.shutdown` (idempotent; cancelling the
