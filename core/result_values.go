@@ -28,6 +28,10 @@ func splitValues(reason string) (parts, vals []string) {
 func splitValuesInto(reason string, parts, vals []string) ([]string, []string) {
 	lo := 0 // start of the current part
 	for i := 0; i < len(reason); {
+		if c := reason[i]; !isDigit(c) && c != '"' && c != '+' && c != '-' && c != 'N' && c != 'I' {
+			i++ // cannot start a value text
+			continue
+		}
 		n := valueLen(reason, i)
 		if n == 0 {
 			i++
