@@ -25,15 +25,16 @@ var valueFoldSchema = arrow.NewSchema([]arrow.Field{
 
 // valueFoldRow is row i's n and m and the message its failure has ("" for a
 // row that is stored), written out as the protobuf and Arrow Flight paths
-// word it for a row on its own: n over INT's maximum on even rows, under
-// its minimum on rows 5 mod 10, m over the maximum on rows 3 mod 7 (when n
-// fits), the rest fit.
+// word it for a row on its own: n over INT's maximum on even rows and on
+// every row of [4000, 4200) (a run of contiguous rows across the protobuf
+// path's first chunk of 4096 rows), under its minimum on rows 5 mod 10, m
+// over the maximum on rows 3 mod 7 (when n fits), the rest fit.
 func valueFoldRow(i int) (n, m int64, msg string) {
 	const over = "zerobus: conversion failed at row %d, column %q: int64 value %d is over the INT maximum 2147483647; filter or correct the row, or give the table's column a wider type"
 	const under = "zerobus: conversion failed at row %d, column %q: int64 value %d is under the INT minimum -2147483648; filter or correct the row, or give the table's column a wider type"
 	n, m = int64(i), int64(-i)
 	switch {
-	case i%2 == 0:
+	case i%2 == 0 || i >= 4000 && i < 4200:
 		n = 1<<31 + int64(i)
 		return n, m, fmt.Sprintf(over, i, "n", n)
 	case i%10 == 5:
@@ -109,7 +110,7 @@ func rebuild(t *testing.T, g core.FailedGroup, i, j int) string {
 // (over vs under, another column) stay apart; the rows that fit are the
 // ones the server stored.
 func TestValueErrorsFoldIntoOneGroupPerFailure(t *testing.T) {
-	const total = 3000
+	const total = 10_000
 	want := map[int]string{}
 	var good []int
 	for i := range total {
@@ -149,10 +150,10 @@ func TestValueErrorsFoldIntoOneGroupPerFailure(t *testing.T) {
 						rec := valueFoldBatch(0, total)
 						defer rec.Release()
 						res, _ = w.SendBatch(context.Background(), rec)
-					} else { // batches of 700 rows: groups run across them
+					} else { // batches of 1700 rows: groups run across them
 						var recs []arrow.RecordBatch
-						for lo := 0; lo < total; lo += 700 {
-							recs = append(recs, valueFoldBatch(lo, min(lo+700, total)))
+						for lo := 0; lo < total; lo += 1700 {
+							recs = append(recs, valueFoldBatch(lo, min(lo+1700, total)))
 						}
 						rdr, err := array.NewRecordReader(valueFoldSchema, recs)
 						if err != nil {
