@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -298,5 +299,80 @@ func TestValueFoldKeepsStatesAndKindsApart(t *testing.T) {
 	}
 	if _, _, ok := groups[0].RowMessage(); ok {
 		t.Error("RowMessage of a group whose rows differ in their values: ok (before + row + after would give row 0's value)")
+	}
+}
+
+// TestDecimalValueErrorsFold: decimals too large for the table's DECIMAL
+// fold too, on both transports, and each row's message is the one the
+// same row gets when sent alone (a batch of one row folds nothing), but
+// naming its row.
+func TestDecimalValueErrorsFold(t *testing.T) {
+	const total = 2000
+	dt := &arrow.Decimal128Type{Precision: 20, Scale: 2}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "d", Type: dt, Nullable: true}}, nil)
+	unscaled := func(i int) int64 {
+		if i%2 == 0 {
+			return 1_000_000_000_000 + int64(i)*1_234_567 // 10^10 and more: over DECIMAL(10,2)'s 8 digits
+		}
+		return int64(i)
+	}
+	batch := func(rows ...int) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
+		defer b.Release()
+		for _, i := range rows {
+			b.Field(0).(*array.Int64Builder).Append(int64(i))
+			b.Field(1).(*array.Decimal128Builder).Append(decimal128.FromI64(unscaled(i)))
+		}
+		return b.NewRecordBatch()
+	}
+	all := make([]int, total)
+	for i := range all {
+		all[i] = i
+	}
+	srv := localServer(t)
+	cols, err := zerobuslocal.ParseColumns("id BIGINT NOT NULL, d DECIMAL(10,2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			table := "main.default.s18_valuefold_decimal_" + tr
+			if err := srv.CreateTableColumns(table, cols); err != nil {
+				t.Fatal(err)
+			}
+			cfg := localConfig(srv, table)
+			cfg.Transport = tr
+			w, err := core.New(context.Background(), cfg, core.WithRowRangesOnly())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeWrapper(t, w)
+			rec := batch(all...)
+			defer rec.Release()
+			res, _ := w.SendBatch(context.Background(), rec)
+			groups := res.FailedGroups()
+			if res.FailedCount != total/2 || len(groups) != 1 || groups[0].Rows() != total/2 {
+				t.Fatalf("result %v, %d groups: want one group of %d rows", res, len(groups), total/2)
+			}
+			if got := storedIDs(t, srv, table); len(got) != total/2 || got[0] != 1 || got[len(got)-1] != total-1 {
+				t.Fatalf("server stored %d rows (%v…), want the %d odd rows", len(got), got[:min(3, len(got))], total/2)
+			}
+			g := groups[0]
+			for _, i := range []int{0, 2, 4, 998, 1000, 1998} {
+				one := batch(i)
+				alone, _ := w.SendBatch(context.Background(), one)
+				one.Release()
+				if alone.FailedCount != 1 {
+					t.Fatalf("row %d alone: %v", i, alone)
+				}
+				want := strings.Replace(alone.FailedGroups()[0].Err.Error(), "at row 0,", fmt.Sprintf("at row %d,", i), 1)
+				if got := g.ErrAt(i).Error(); got != want {
+					t.Fatalf("ErrAt(%d) = %q, want %q (the row alone)", i, got, want)
+				}
+				if got := rebuild(t, g, i, i/2); got != want {
+					t.Fatalf("RowTemplate row %d = %q, want %q", i, got, want)
+				}
+			}
+		})
 	}
 }
