@@ -26,7 +26,8 @@ type FailedGroup struct {
 	// column …") and in the value texts of the row their reason quotes
 	// (numbers such as the 2147483648 of "int64 value 2147483648 is over
 	// the INT maximum 2147483647", quoted strings such as a MAP key): the
-	// same column, kind and cause, the same reason around those values.
+	// same column path (a list element's or MAP entry's index is part of
+	// it: "m[1].key"), kind and cause, the same reason around those values.
 	// Err is a *ConversionError of the group's first row, and ErrAt(i) is
 	// row i's, with row i's own message. Such rows make one group however
 	// many there are; RowTemplate gives their messages compactly.
