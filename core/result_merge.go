@@ -2,6 +2,8 @@ package core
 
 import (
 	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -12,7 +14,8 @@ import (
 type FailedGroup struct {
 	// Err is the error of the group's first row; every row of the group
 	// failed with this error or one of the same kind and message, or, when
-	// RowNamed, the same error naming its own row (ErrAt).
+	// RowNamed, the same error naming its own row and quoting its own
+	// values (ErrAt).
 	Err error
 	// State is the outcome every row of the group has: not written or unknown.
 	State RowState
@@ -20,48 +23,142 @@ type FailedGroup struct {
 	Ranges [][2]int
 	// RowNamed: each row failed with its own conversion error, and the
 	// errors differ only in the row they name ("conversion failed at row 7,
-	// column …"): Err is a *ConversionError naming the group's first row,
-	// and ErrAt(i) is row i's. Such rows make one group however many
-	// there are.
+	// column …") and in the value texts of the row their reason quotes
+	// (numbers such as the 2147483648 of "int64 value 2147483648 is over
+	// the INT maximum 2147483647", quoted strings such as a MAP key): the
+	// same column path (a list element's or MAP entry's index is part of
+	// it: "m[1].key"), kind and cause, the same reason around those values.
+	// Err is a *ConversionError of the group's first row, and ErrAt(i) is
+	// row i's, with row i's own message. Such rows make one group however
+	// many there are; RowTemplate gives their messages compactly.
 	RowNamed bool
+	// values holds the value texts of each row of a RowNamed group whose
+	// rows' reasons differ in them (nil: every row's reason is Err's).
+	values *groupValues
+}
+
+// groupValues is the value texts of a RowNamed group's rows: row j of the
+// group (counting through Ranges) has vals[j*k:(j+1)*k], k = len(parts)-1,
+// and its reason is joinValues(parts, those). starts[r] is the number of
+// rows before Ranges[r].
+type groupValues struct {
+	parts, vals []string
+	starts      []int
 }
 
 // ErrAt returns the error row i of the group failed with: Err, or for a
-// RowNamed group a copy of Err naming row i. i is not checked against
-// Ranges.
+// RowNamed group a copy of Err naming row i, its reason quoting row i's
+// values. i is not checked against Ranges (for a row not in the group, the
+// copy quotes the first row's values).
 func (g FailedGroup) ErrAt(i int) error {
-	if !g.RowNamed {
-		return g.Err
+	if g.values == nil {
+		return rowErr(g.Err, g.RowNamed, nil, nil, 0, i)
 	}
-	ce, ok := g.Err.(*ConversionError) //nolint:errorlint // the group's error as stored
-	if !ok || ce == nil || ce.Row == i {
-		return g.Err
+	return rowErr(g.Err, g.RowNamed, g.values.parts, g.values.vals, g.position(i), i)
+}
+
+// position is the number of the group's rows before row i (one of them).
+func (g FailedGroup) position(i int) int {
+	r := sort.Search(len(g.Ranges), func(r int) bool { return g.Ranges[r][1] > i })
+	if r == len(g.Ranges) || i < g.Ranges[r][0] {
+		return -1 // not one of the group's rows
 	}
-	return namingRow(ce, i)
+	return g.values.starts[r] + i - g.Ranges[r][0]
 }
 
 // RowMessage splits the message of a RowNamed group's error
 // (DetailsOf(Err).Message) around the row number it names: row i's
 // message is before + strconv.Itoa(i) + after. ok is false for a group
-// that is not RowNamed or whose message does not name its row.
+// that is not RowNamed or whose message does not name its row, and for a
+// group whose rows' messages also differ in their values (RowTemplate
+// splits those).
 func (g FailedGroup) RowMessage() (before, after string, ok bool) {
+	parts, _, ok := g.RowTemplate()
+	if !ok || len(parts) != 2 {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
+
+// RowTemplate splits the messages of a RowNamed group's rows around what
+// differs between them: the row they name and the value texts that are not
+// the same in every row. Row i's message (DetailsOf(ErrAt(i)).Message) is
+// parts[0] + strconv.Itoa(i) + parts[1] + v[0] + parts[2] + … + v[k-1] +
+// parts[k+1], where k = len(parts)-2 and v = values[j*k:(j+1)*k] for the
+// group's j-th row (rows counted through Ranges in order, from 0). When the
+// messages differ only in the row, k is 0 and values nil (RowMessage). ok
+// is false for a group that is not RowNamed or whose message does not name
+// its row. The values are the group's (shared): do not modify them.
+func (g FailedGroup) RowTemplate() (parts, values []string, ok bool) {
 	ce, isCE := g.Err.(*ConversionError) //nolint:errorlint // the group's error as stored
 	if !g.RowNamed || !isCE || ce == nil || ce.Row < 0 {
-		return "", "", false
+		return nil, nil, false
 	}
 	msg := DetailsOf(g.Err).Message
 	needle := "row " + strconv.Itoa(ce.Row)
+	var before, after string
 	for from := 0; ; {
 		i := strings.Index(msg[from:], needle)
 		if i < 0 {
-			return "", "", false
+			return nil, nil, false
 		}
 		end := from + i + len(needle)
 		if end == len(msg) || msg[end] < '0' || msg[end] > '9' { // "row 7", not "row 70"
-			return msg[:end-len(needle)+len("row ")], msg[end:], true
+			before, after = msg[:end-len(needle)+len("row ")], msg[end:]
+			break
 		}
 		from = end
 	}
+	if g.values == nil {
+		return []string{before, after}, nil, true
+	}
+	if !strings.HasSuffix(after, ce.Reason) {
+		return nil, nil, false
+	}
+	return g.values.template(before, after[:len(after)-len(ce.Reason)])
+}
+
+// template is RowTemplate's parts and values: value texts the same in every
+// row are written into the parts.
+func (v *groupValues) template(before, mid string) (parts, values []string, ok bool) {
+	k := len(v.parts) - 1
+	rows := len(v.vals) / k
+	varies := make([]bool, k)
+	nvary := 0
+	for x := range k {
+		for j := 1; j < rows && !varies[x]; j++ {
+			varies[x] = v.vals[j*k+x] != v.vals[x]
+		}
+		if varies[x] {
+			nvary++
+		}
+	}
+	parts = []string{before}
+	cur := mid + v.parts[0]
+	for x := range k {
+		if !varies[x] {
+			cur += v.vals[x] + v.parts[x+1]
+			continue
+		}
+		parts = append(parts, cur)
+		cur = v.parts[x+1]
+	}
+	parts = append(parts, cur)
+	switch nvary {
+	case 0:
+		return parts, nil, true
+	case k:
+		return parts, v.vals, true
+	}
+	values = make([]string, 0, rows*nvary)
+	for j := range rows {
+		for x := range k {
+			if varies[x] {
+				values = append(values, v.vals[j*k+x])
+			}
+		}
+	}
+	return parts, values, true
 }
 
 // Rows is the number of rows in the group.
@@ -76,14 +173,22 @@ func (g FailedGroup) Rows() int {
 // groupKey is what makes two failed rows share a FailedGroup: errors of the
 // same kind and message, and the same row state; or, for a row whose own
 // conversion error names it (row is the row, or a run of such rows when
-// rowNamed), the same error but for that row (rowTemplateKey). The rule
+// rowNamed), the same error but for that row and the value texts of its
+// reason (rowTemplateKey; parts is splitValues of its reason). The rule
 // lives here only; pybind and the Python package take the groups as they
 // are.
-func groupKey(f failedRun) (key string, rowNamed bool) {
-	if ce, ok := namesRow(f.err, f.lo); ok && (f.rowNamed || f.hi-f.lo == 1) {
-		return "row named\x00" + rowTemplateKey(ce) + "\x00" + f.state.String(), true
+func groupKey(f failedRun, parts []string) string {
+	if ce, ok := rowNamedErr(f); ok {
+		return "row named\x00" + rowTemplateKey(ce, parts) + "\x00" + f.state.String()
 	}
-	return errKey(f.err) + "\x00" + f.state.String(), false
+	return errKey(f.err) + "\x00" + f.state.String()
+}
+
+// rowNamedErr returns the run's error when its rows each failed with their
+// own conversion error (a row-named run, or one row whose error names it).
+func rowNamedErr(f failedRun) (*ConversionError, bool) {
+	ce, ok := namesRow(f.err, f.lo)
+	return ce, ok && (f.rowNamed || f.hi-f.lo == 1)
 }
 
 // errKey identifies an error by kind and message.
@@ -109,33 +214,121 @@ func sameErr(a, b error) bool {
 }
 
 // FailedGroups returns the failed rows grouped by error (same kind and
-// message, or conversion errors that differ only in the row they name:
-// RowNamed) and row state, groups in the order of their first row, each with
-// its rows as half-open ranges: a compact form for results of millions of
-// rows, a few groups however many rows failed with per-row conversion
-// errors.
+// message, or conversion errors that differ only in the row they name and
+// the values they quote: RowNamed) and row state, groups in the order of
+// their first row, each with its rows as half-open ranges: a compact form
+// for results of millions of rows, a few groups however many rows failed
+// with per-row conversion errors.
 func (r *TransmissionResult) FailedGroups() []FailedGroup {
 	if r == nil {
 		return nil
 	}
 	var groups []FailedGroup
+	var acc []*groupAcc // of each RowNamed group
 	byKey := map[string]int{}
-	last, lastGroup := failedRun{}, -1
+	last, lastGroup, lastNamed := failedRun{}, -1, -1
+	var sp, sv []string // scratch: a run's reason split
 	for _, f := range r.runs() {
 		g := lastGroup
-		if g < 0 || groups[g].RowNamed || f.rowNamed || !sameErr(f.err, last.err) || f.state != last.state {
-			key, named := groupKey(f)
+		ce, named := rowNamedErr(f)
+		var parts, vals []string // the run's reason split: its own, or in sp and sv
+		if named {
+			if f.vals != nil {
+				parts, vals = f.parts, f.vals
+			} else {
+				sp, sv = splitValuesInto(ce.Reason, sp[:0], sv[:0])
+				parts, vals = sp, sv
+			}
+			g = -1
+			if lastNamed >= 0 && groups[lastNamed].State == f.state && acc[lastNamed].takes(ce, parts) {
+				g = lastNamed // the common case: the last row-named group again
+			}
+		} else if g < 0 || groups[g].RowNamed || !sameErr(f.err, last.err) || f.state != last.state {
+			g = -1
+		}
+		if g < 0 {
+			key := groupKey(f, parts)
 			var ok bool
 			if g, ok = byKey[key]; !ok {
 				g = len(groups)
 				byKey[key] = g
 				groups = append(groups, FailedGroup{Err: f.err, State: f.state, RowNamed: named})
+				acc = append(acc, nil)
+				if named {
+					acc[g] = newGroupAcc(ce, parts, vals)
+				}
 			}
 		}
 		last, lastGroup = f, g
+		if named {
+			lastNamed = g
+			acc[g].add(f, vals)
+		}
 		groups[g].Ranges = appendRange(groups[g].Ranges, f.lo, f.hi)
 	}
+	for g, a := range acc {
+		if a == nil || a.vals == nil {
+			continue
+		}
+		gv := &groupValues{parts: a.parts, vals: a.vals, starts: make([]int, len(groups[g].Ranges))}
+		n := 0
+		for x, rg := range groups[g].Ranges {
+			gv.starts[x] = n
+			n += rg[1] - rg[0]
+		}
+		groups[g].values = gv
+	}
 	return groups
+}
+
+// groupAcc gathers the value texts of a RowNamed group's rows while
+// FailedGroups builds it.
+type groupAcc struct {
+	first     *ConversionError
+	parts     []string // splitValues of first.Reason
+	firstVals []string
+	vals      []string // per row, once a row's values differ from the first's
+	rows      int
+}
+
+func newGroupAcc(first *ConversionError, parts, vals []string) *groupAcc {
+	a := &groupAcc{first: first, parts: slices.Clone(parts)}
+	k := len(parts) - 1
+	a.firstVals = slices.Clone(vals[:k])
+	return a
+}
+
+// takes reports whether a row whose error is ce (its reason split into
+// parts) belongs to the group.
+func (a *groupAcc) takes(ce *ConversionError, parts []string) bool {
+	return sameStrings(a.parts, parts) && (ce == a.first || sameCause(a.first, ce))
+}
+
+// add records the values of the run f's rows: f.vals, or vals (of its
+// error's reason) for each.
+func (a *groupAcc) add(f failedRun, vals []string) {
+	n := f.hi - f.lo
+	defer func() { a.rows += n }()
+	k := len(a.parts) - 1
+	if k == 0 {
+		return
+	}
+	if a.vals == nil {
+		if f.vals == nil && sameStrings(vals, a.firstVals) {
+			return
+		}
+		a.vals = make([]string, 0, 2*(a.rows+n)*k)
+		for range a.rows {
+			a.vals = append(a.vals, a.firstVals...)
+		}
+	}
+	if f.vals != nil {
+		a.vals = append(a.vals, f.vals...)
+		return
+	}
+	for range n {
+		a.vals = append(a.vals, vals...) // substrings of the row's reason, which the result keeps
+	}
 }
 
 // FailedAsWhole reports whether the batch failed as a whole: nothing
@@ -184,7 +377,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 		out.WriterDisabled = out.WriterDisabled || p.WriterDisabled
 		moved := map[*ConversionError]error{}
 		for _, f := range p.runs() {
-			failed = appendRun(failed, failedRun{lo: out.TotalRows + f.lo, hi: out.TotalRows + f.hi, err: rowMoved(f.err, out.TotalRows, moved), state: f.state, rowNamed: f.rowNamed})
+			failed = appendRun(failed, failedRun{lo: out.TotalRows + f.lo, hi: out.TotalRows + f.hi, err: rowMoved(f.err, out.TotalRows, moved), state: f.state, rowNamed: f.rowNamed, parts: f.parts, vals: f.vals})
 		}
 		out.SuccessfulRanges = successfulRanges(p, out.TotalRows, out.SuccessfulRanges)
 		sumCounts(out, p)

@@ -2,6 +2,8 @@ package core
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
@@ -111,16 +113,49 @@ type failedRun struct {
 	// comparing messages again.
 	same error
 	// rowNamed: the rows failed with errors that differ only in the row
-	// they name (a conversion error per row, "at row 7"): err is the first
-	// row's (a *ConversionError naming lo), row i's is err naming i
-	// (errAt). Such rows are one run however many there are.
+	// they name (a conversion error per row, "at row 7") and, when vals is
+	// set, in the row's own value texts: err is the first row's (a
+	// *ConversionError naming lo), row i's is err naming i (errAt). Such
+	// rows are one run however many there are.
 	rowNamed bool
+	// parts is splitValues of err's reason (nil until a row was compared
+	// with it). vals, when not nil, holds the value texts of every row of
+	// the run, len(parts)-1 per row in row order: row i's reason is
+	// joinValues(parts, vals of row i). nil vals: every row's reason is
+	// err's.
+	parts, vals []string
+	// ownVals: vals' array is this run's alone (built here), so rows may be
+	// appended to it in place; a run copied from another result's shares it.
+	ownVals bool
 }
 
 // errAt is the error row i of the run failed with (FailedGroup.ErrAt's
 // rule).
 func (f failedRun) errAt(i int) error {
-	return FailedGroup{Err: f.err, RowNamed: f.rowNamed}.ErrAt(i)
+	return rowErr(f.err, f.rowNamed, f.parts, f.vals, i-f.lo, i)
+}
+
+// rowErr is the error of row i, the j-th row of a run or group whose first
+// row failed with err: err itself, or for rows named (rowNamed) err naming
+// row i, with the reason rebuilt from row i's value texts when vals is set.
+func rowErr(err error, rowNamed bool, parts, vals []string, j, i int) error {
+	if !rowNamed {
+		return err
+	}
+	ce, ok := err.(*ConversionError) //nolint:errorlint // the group's error as stored
+	if !ok || ce == nil || ce.Row == i {
+		return err
+	}
+	c := namingRow(ce, i)
+	if k := len(parts) - 1; vals != nil && k > 0 && j >= 0 && (j+1)*k <= len(vals) {
+		if reason := joinValues(parts, vals[j*k:(j+1)*k]); reason != ce.Reason {
+			c.Reason = reason
+			if re, ok := c.Err.(*convert.RowError); ok && re.Reason == ce.Reason { //nolint:errorlint // namingRow's copy
+				re.Reason = reason
+			}
+		}
+	}
+	return c
 }
 
 // namingRow is ce naming row i instead (a copy; its cause too, when that
@@ -146,67 +181,184 @@ func namesRow(err error, row int) (*ConversionError, bool) {
 	return ce, true
 }
 
+// reasonTracks reports whether ce's cause is the row's own error with the
+// same reason (a value text in one is in both).
+func reasonTracks(ce *ConversionError) (re *convert.RowError, tracks bool) {
+	re, ok := ce.Err.(*convert.RowError) //nolint:errorlint // the cause as stored
+	if !ok || re == nil {
+		return nil, false
+	}
+	return re, re.Reason == ce.Reason
+}
+
 // sameBesidesRow reports whether a and b are the same conversion failure
-// but for the row they name: same column, reason and cause (the rule that
-// folds rows into one run and one FailedGroup; rowTemplateKey is its key).
-func sameBesidesRow(a, b *ConversionError) bool {
-	if a.Column != b.Column || a.Reason != b.Reason {
+// but for the row they name and the value texts their reason quotes
+// (splitValues): same column, reason around the values, and cause (the rule
+// that folds rows into one run and one FailedGroup; rowTemplateKey is its
+// key). aParts is splitValues of a.Reason when known (nil: split here).
+func sameBesidesRow(a, b *ConversionError, aParts []string) bool {
+	if !sameCause(a, b) {
 		return false
 	}
-	ra, okA := a.Err.(*convert.RowError) //nolint:errorlint // the cause as stored
-	rb, okB := b.Err.(*convert.RowError) //nolint:errorlint // the cause as stored
-	if okA || okB {
+	if a.Reason != b.Reason {
+		if aParts == nil {
+			aParts, _ = splitValues(a.Reason)
+		}
+		if bParts, _ := splitValues(b.Reason); !sameStrings(aParts, bParts) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameCause is sameBesidesRow but for the reasons' parts: the same column
+// and cause.
+func sameCause(a, b *ConversionError) bool {
+	if a.Column != b.Column {
+		return false
+	}
+	ra, tracksA := reasonTracks(a)
+	rb, tracksB := reasonTracks(b)
+	if ra != nil || rb != nil {
 		// The cause is the row's own (it names the row within its
-		// chunk): compare what it says besides the row.
-		return okA && okB && ra.Column == rb.Column && ra.Reason == rb.Reason && sameFailure(ra.Err, rb.Err)
+		// chunk): compare what it says besides the row (its reason: the
+		// conversion error's, or the same text for both).
+		return ra != nil && rb != nil && ra.Column == rb.Column && tracksA == tracksB &&
+			(tracksA || ra.Reason == rb.Reason) && sameFailure(ra.Err, rb.Err)
 	}
 	return sameFailure(a.Err, b.Err)
 }
 
 // rowTemplateKey is the key of sameBesidesRow: equal for errors that
-// differ only in the row they name.
-func rowTemplateKey(ce *ConversionError) string {
+// differ only in the row they name and their value texts. parts is
+// splitValues of ce.Reason.
+func rowTemplateKey(ce *ConversionError, parts []string) string {
 	var cause string
-	if re, ok := ce.Err.(*convert.RowError); ok { //nolint:errorlint // the cause as stored
-		cause = "row error\x00" + re.Column + "\x00" + re.Reason + "\x00"
+	if re, tracks := reasonTracks(ce); re != nil {
+		reason := "=\x00"
+		if !tracks {
+			reason = "\x01" + re.Reason + "\x00"
+		}
+		cause = "row error\x00" + re.Column + "\x00" + reason
 		if re.Err != nil {
 			cause += errKey(re.Err)
 		}
 	} else if ce.Err != nil {
 		cause = errKey(ce.Err)
 	}
-	return ce.Column + "\x00" + ce.Reason + "\x00" + cause
+	return ce.Column + "\x00" + strings.Join(parts, "\x02") + "\x00" + strconv.Itoa(len(parts)) + "\x00" + cause
 }
 
 // foldsInto reports whether the single row lo failing with err joins last
-// (which ends at lo, in the same state) as a row-named run.
-func foldsInto(last *failedRun, lo int, err error) bool {
+// (which ends at lo, in the same state) as a row-named run, and returns
+// err as the row's *ConversionError.
+func foldsInto(last *failedRun, lo int, err error) (*ConversionError, bool) {
 	ce, ok := namesRow(err, lo)
 	if !ok {
-		return false
+		return nil, false
 	}
 	first, ok := namesRow(last.err, last.lo)
 	if !ok || !last.rowNamed && last.hi-last.lo != 1 {
-		return false
+		return nil, false
 	}
-	return sameBesidesRow(first, ce)
+	if first.Reason != ce.Reason && last.parts == nil {
+		last.parts, _ = splitValues(first.Reason)
+	}
+	return ce, sameBesidesRow(first, ce, last.parts)
+}
+
+// valuesOf returns the value texts of row j of the run (len(parts)-1 of
+// them; parts must be set).
+func (f *failedRun) valuesOf(j int) []string {
+	k := len(f.parts) - 1
+	if f.vals != nil {
+		return f.vals[j*k : (j+1)*k]
+	}
+	_, v := splitValues(f.err.(*ConversionError).Reason) //nolint:errorlint,forcetypeassert // a row-named run's error
+	return v
+}
+
+// addRows records the value texts of rows joining the run (n rows, each
+// with the values v, or with vals when not nil: n*(len(parts)-1) of
+// them), after the run's rows so far (rows). A run whose rows all have its
+// first row's reason keeps no values.
+func (f *failedRun) addRows(rows int, v []string, vals []string, n int) {
+	first := f.err.(*ConversionError) //nolint:errorlint,forcetypeassert // a row-named run's error
+	if f.parts == nil {
+		f.parts, _ = splitValues(first.Reason)
+	}
+	k := len(f.parts) - 1
+	if k == 0 {
+		return
+	}
+	if f.vals == nil {
+		if vals == nil && sameStrings(v, f.valuesOf(0)) {
+			return // still every row's reason is the first's
+		}
+		fv := f.valuesOf(0)
+		f.vals = make([]string, 0, 2*(rows+n)*k)
+		for range rows {
+			f.vals = append(f.vals, fv...)
+		}
+		f.ownVals = true
+	} else if !f.ownVals {
+		f.vals = append(make([]string, 0, 2*(rows+n)*k), f.vals...)
+		f.ownVals = true
+	}
+	if vals != nil {
+		f.vals = append(f.vals, vals...)
+		return
+	}
+	fv := f.vals[:k]
+	for range n {
+		for x, s := range v {
+			if s == fv[x] {
+				s = fv[x] // the first row's string: no copy kept per row
+			} else {
+				s = strings.Clone(s) // not the row's whole reason
+			}
+			f.vals = append(f.vals, s)
+		}
+	}
+}
+
+// join adds the row-named run r (which follows f and folds into it) to f.
+func (f *failedRun) join(r failedRun) {
+	rows := f.hi - f.lo
+	f.hi, f.rowNamed = r.hi, true
+	if r.vals == nil && f.vals == nil && sameErr(r.err, f.err) {
+		return
+	}
+	rce := r.err.(*ConversionError) //nolint:errorlint,forcetypeassert // a row-named run's error
+	fce := f.err.(*ConversionError) //nolint:errorlint,forcetypeassert // the same
+	if f.vals == nil && r.vals == nil && rce.Reason == fce.Reason {
+		return
+	}
+	if r.vals != nil {
+		f.addRows(rows, nil, r.vals, r.hi-r.lo)
+		return
+	}
+	_, v := splitValues(rce.Reason)
+	f.addRows(rows, v, nil, r.hi-r.lo)
 }
 
 // appendFailed adds rows [lo, hi) failed with err in state to runs,
 // extending the last run when it ends at lo with the same state and an
 // error of the same kind and message (each request of a failed stream has
 // its own error value; the run keeps the first), or, for one row whose
-// conversion error names it, an error that differs only in that row
-// (rowNamed).
+// conversion error names it, an error that differs only in that row and
+// the value texts of its reason (rowNamed).
 func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []failedRun {
 	if lo >= hi {
 		return runs
 	}
 	if n := len(runs); n > 0 && runs[n-1].hi == lo && runs[n-1].state == state {
 		last := &runs[n-1]
-		if hi == lo+1 && foldsInto(last, lo, err) {
-			last.hi, last.rowNamed = hi, true
-			return runs
+		if hi == lo+1 {
+			if _, ok := foldsInto(last, lo, err); ok {
+				last.join(failedRun{lo: lo, hi: hi, err: err, state: state, rowNamed: true})
+				return runs
+			}
 		}
 		if last.rowNamed { // its rows each have their own error: only those join
 			return append(runs, failedRun{lo: lo, hi: hi, err: err, state: state})
@@ -224,16 +376,18 @@ func appendFailed(runs []failedRun, lo, hi int, err error, state RowState) []fai
 }
 
 // appendRun adds the run r to runs like appendFailed, keeping a row-named
-// run's rows as they are (each naming its own row).
+// run's rows as they are (each naming its own row, with its own values).
 func appendRun(runs []failedRun, r failedRun) []failedRun {
 	if !r.rowNamed {
 		return appendFailed(runs, r.lo, r.hi, r.err, r.state)
 	}
-	if n := len(runs); n > 0 && runs[n-1].hi == r.lo && runs[n-1].state == r.state && foldsInto(&runs[n-1], r.lo, r.err) {
-		runs[n-1].hi, runs[n-1].rowNamed = r.hi, true
-		return runs
+	if n := len(runs); n > 0 && runs[n-1].hi == r.lo && runs[n-1].state == r.state {
+		if _, ok := foldsInto(&runs[n-1], r.lo, r.err); ok {
+			runs[n-1].join(r)
+			return runs
+		}
 	}
-	return append(runs, failedRun{lo: r.lo, hi: r.hi, err: r.err, state: r.state, rowNamed: true})
+	return append(runs, failedRun{lo: r.lo, hi: r.hi, err: r.err, state: r.state, rowNamed: true, parts: r.parts, vals: r.vals})
 }
 
 // sortRuns orders runs by first row (they are disjoint) and joins neighbours

@@ -232,11 +232,18 @@ type failedGroup struct {
 	// Details is the group error's core.ErrorDetails (its message is
 	// Message, left out here); with RowMessage, the first row's.
 	Details *core.ErrorDetails `json:"details"`
-	// RowMessage, when set, is [before, after]: the group holds rows whose
-	// errors differ only in the row number their message names, and row i's
-	// message is before + i + after (its details: Details with Row i).
-	// Message and Details are the first row's. See encodeGroups.
+	// RowMessage, when set, is core's FailedGroup.RowTemplate parts: the
+	// group holds rows whose errors differ only in the row number their
+	// message names and in k = len(RowMessage)-2 value texts, and row i,
+	// the group's j-th row (counted through Ranges), has the message
+	// RowMessage[0] + i + RowMessage[1] + v[0] + RowMessage[2] + … +
+	// RowMessage[k+1], v = RowValues[j*k:(j+1)*k] (its details: Details
+	// with Row i). Message and Details are the first row's. See
+	// encodeGroups.
 	RowMessage []string `json:"row_message,omitempty"`
+	// RowValues is core's FailedGroup.RowTemplate values: k per row, in
+	// row order; left out when k is 0.
+	RowValues []string `json:"row_values,omitempty"`
 }
 
 // encodeResult encodes a core result for Python (a field-by-field copy).

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,12 +29,16 @@ class _FailedGroup:
     A send's group holds the Go kind, message and details, and builds its
     exception only when asked (:attr:`error`): a batch with many failed rows
     costs no exception per row until one is asked for. A group with
-    ``row_message`` (``(before, after)``) holds rows whose errors differ only
-    in the row number their message names (Go folds them): row ``i``'s
-    message is ``before + str(i) + after``, and :meth:`error_of` builds that
-    row's own exception."""
+    ``row_message`` holds rows whose errors differ only in the row number
+    their message names and in the value texts it quotes (Go folds them:
+    core's ``FailedGroup.RowTemplate``): ``row_message`` is the message's
+    parts around them and ``row_values`` the values, ``k = len(row_message) -
+    2`` per row in row order (None when ``k`` is 0); row ``i``, the group's
+    ``j``-th row, has the message ``parts[0] + str(i) + parts[1] + v[0] +
+    parts[2] + … + parts[k+1]`` with ``v = row_values[j*k:(j+1)*k]``, and
+    :meth:`error_of` builds that row's own exception."""
 
-    __slots__ = ("_details", "_error", "_kind", "_message", "ranges", "row_message", "state")
+    __slots__ = ("_details", "_error", "_kind", "_message", "_starts", "ranges", "row_message", "row_values", "state")
 
     def __init__(
         self,
@@ -43,7 +49,8 @@ class _FailedGroup:
         kind: str = "unknown",
         message: str = "",
         details: Mapping[str, Any] | None = None,
-        row_message: tuple[str, str] | None = None,
+        row_message: tuple[str, ...] | None = None,
+        row_values: Sequence[str] | None = None,
     ) -> None:
         self._error = error
         self._kind = error.kind if error is not None else kind
@@ -52,6 +59,8 @@ class _FailedGroup:
         self.ranges = ranges
         self.state = state
         self.row_message = row_message
+        self.row_values = row_values if row_message is not None and len(row_message) > 2 else None
+        self._starts: list[int] | None = None
 
     @classmethod
     def _native(cls, g: Mapping[str, Any]) -> _FailedGroup:
@@ -64,7 +73,8 @@ class _FailedGroup:
             kind=str(g["kind"]),
             message=str(g["message"]),
             details=g.get("details"),
-            row_message=(str(rm[0]), str(rm[1])) if rm else None,
+            row_message=tuple(str(p) for p in rm) if rm and len(rm) >= 2 else None,
+            row_values=g.get("row_values"),
         )
 
     @property
@@ -74,18 +84,58 @@ class _FailedGroup:
             self._error = from_details(self._details or {"kind": self._kind}, self._message)
         return self._error
 
-    def error_of(self, row: int) -> ZerobusError:
-        """The exception of ``row`` (one of the group's): :attr:`error`, or
-        for a folded group that row's own, naming it."""
+    def error_of(self, row: int, j: int | None = None) -> ZerobusError:
+        """The exception of ``row`` (one of the group's; ``j``: its position
+        among them, when known): :attr:`error`, or for a folded group that
+        row's own, naming it."""
         if self.row_message is None or row == self.ranges[0][0]:
             return self.error
-        return from_details({**(self._details or {"kind": self._kind}), "row": row}, self.message_of(row))
+        return from_details({**(self._details or {"kind": self._kind}), "row": row}, self.message_of(row, j))
 
-    def message_of(self, row: int) -> str:
-        """The message of ``row``'s error (without building it)."""
-        if self.row_message is None:
+    def message_of(self, row: int, j: int | None = None) -> str:
+        """The message of ``row``'s error (without building it); ``j`` is its
+        position among the group's rows, when known."""
+        parts = self.row_message
+        if parts is None:
             return self._message
-        return f"{self.row_message[0]}{row}{self.row_message[1]}"
+        if self.row_values is None:
+            return f"{parts[0]}{row}{''.join(parts[1:])}"
+        k = len(parts) - 2
+        if j is None:
+            j = self._position(row)
+        vals = self.row_values[j * k : (j + 1) * k]
+        out = [parts[0], str(row), parts[1]]
+        for v, p in zip(vals, parts[2:], strict=True):
+            out += (v, p)
+        return "".join(out)
+
+    def _position(self, row: int) -> int:
+        """How many of the group's rows come before ``row`` (one of them)."""
+        if self._starts is None:
+            self._starts = list(itertools.accumulate((hi - lo for lo, hi in self.ranges), initial=0))
+        r = bisect.bisect_right(self.ranges, (row, sys.maxsize)) - 1
+        return self._starts[r] + row - self.ranges[r][0]
+
+    def messages(self, prefix: str = "") -> Iterable[tuple[int, str]]:
+        """``(row, prefix + message)`` of every row of the group, in row order."""
+        parts, vals = self.row_message, self.row_values
+        if parts is None:
+            text = prefix + self._message
+            return ((i, text) for i in self.indices())
+        if vals is None:
+            before, after = prefix + parts[0], "".join(parts[1:])
+            return ((i, f"{before}{i}{after}") for i in self.indices())
+        if len(parts) == 3:  # one value per row: the common case, without a list per row
+            before, mid, after = prefix + parts[0], parts[1], parts[2]
+            return ((i, f"{before}{i}{mid}{v}{after}") for i, v in zip(self.indices(), vals, strict=True))
+        return ((i, prefix + self.message_of(i, j)) for j, i in enumerate(self.indices()))
+
+    def errors(self) -> Iterable[tuple[int, ZerobusError]]:
+        """``(row, exception)`` of every row of the group, in row order."""
+        if self.row_message is None:
+            err = self.error
+            return ((i, err) for i in self.indices())
+        return ((i, self.error_of(i, j)) for j, i in enumerate(self.indices()))
 
     @property
     def cls(self) -> type[ZerobusError]:
@@ -118,7 +168,7 @@ class _FailedGroup:
         return sum(hi - lo for lo, hi in self.ranges)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_starts"}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         if "error" in state:  # pickled by a version whose groups held their exception
@@ -528,8 +578,7 @@ class TransmissionResult:
                 text = g.display_of(0)
                 rows.extend((i, text) for i in g.indices())
             else:
-                prefix, (before, after) = g.display_prefix(), g.row_message
-                rows.extend((i, f"{prefix}: {before}{i}{after}") for i in g.indices())
+                rows.extend(g.messages(f"{g.display_prefix()}: "))
         if len(self._groups) > 1:
             rows.sort(key=operator.itemgetter(0))
         return rows
@@ -544,9 +593,7 @@ class TransmissionResult:
             if self._given_failed is not None:  # built by the caller: the order given, as the original
                 self._failed_rows = list(self._given_failed)
             else:
-                rows = [
-                    (i, g.error if g.row_message is None else g.error_of(i)) for g in self._groups for i in g.indices()
-                ]
+                rows = [row for g in self._groups for row in g.errors()]
                 rows.sort(key=lambda r: r[0])
                 self._failed_rows = rows
         return list(self._failed_rows)
@@ -737,11 +784,14 @@ class TransmissionResult:
         :meth:`extract_unknown_batch`) selects, in its order for a send's
         result (whose ranges never overlap)."""
         runs = [
-            (lo, hi, g.error) if g.row_message is None else (i, i + 1, g.error_of(i))  # a folded group: per row
+            run
             for g in self._groups
             if (g.state == NOT_WRITTEN) == not_written
-            for lo, hi in g.ranges
-            for i in (range(lo, hi) if g.row_message is not None else (lo,))
+            for run in (
+                ((lo, hi, g.error) for lo, hi in g.ranges)
+                if g.row_message is None
+                else ((i, i + 1, err) for i, err in g.errors())  # a folded group: per row
+            )
         ]
         runs.sort(key=lambda r: r[0])
         return runs
@@ -866,13 +916,15 @@ class TransmissionResult:
 
     def _first_messages(self, n: int) -> list[str]:
         """Up to ``n`` distinct ``"Error type: message"`` texts of the first failed rows' groups; a folded group
-        (rows whose messages differ only in the row named) shows its first row's and how many more are alike."""
+        (rows whose messages differ only in the row named and its values) shows its first row's and how many more
+        are alike."""
         by_first_row = sorted((g for g in self._groups if g.ranges), key=lambda g: g.ranges[0][0])
         out: dict[str, None] = {}
         for g in by_first_row:
             text = g.display_of(g.ranges[0][0])
             if g.row_message is not None and (more := g.count() - 1):
-                text += f" (and {more:,} more {'row' if more == 1 else 'rows'} like it, each naming its row)"
+                own = "its row" if g.row_values is None else "its row and its own values"
+                text += f" (and {more:,} more {'row' if more == 1 else 'rows'} like it, each naming {own})"
             out[text] = None
             if len(out) == n:
                 break
