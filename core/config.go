@@ -749,9 +749,9 @@ func checkTableName(name string, full bool) string {
 // host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
 	s, schemeless := assumeHTTPS(ep)
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	if schemeless && notHostName(u) {
 		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
@@ -818,9 +818,9 @@ func (c Config) workspaceURL() string {
 }
 
 func checkHTTPURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "must start with https:// (or http:// for a local server)"
@@ -837,15 +837,62 @@ func checkHTTPURL(s string) string {
 // checkProxyURL returns "" when s is scheme://[user:password@]host[:port]
 // with scheme http or https, else what is wrong.
 func checkProxyURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	return stream.CheckProxy(u)
 }
 
+// userInfoSyntax is what parseURL says of user information that is not
+// valid URL syntax. It never quotes the text: that is the password.
+const userInfoSyntax = "is not a valid URL: its user information (user:password@, hidden here) " +
+	"must be percent-encoded: write / as %2F, ? as %3F, # as %23, @ as %40, % as %25 and a space as %20 " +
+	"(an @ in a path, query or fragment is written %40 too)"
+
+// parseURL is url.Parse(s), or "" and what is wrong in words that never
+// quote the user information (user:password@) of s. url.Parse's own reason
+// quotes the text it choked on, and a password holding "/", "?" or "#"
+// ends the host early, so the reason would hold part of the password
+// (invalid port ":hunter2" after host). When s has an "@" after "://",
+// the user information (up to the last "@", as RedactURL hides it) must
+// hold none of "/?#" and parse on its own, and the reason for the rest
+// comes from s with the user information replaced. An "@" without a
+// "://" before it is refused without a reason from url.Parse too (it would
+// take the user name for the scheme).
+func parseURL(s string) (*url.URL, string) {
+	start := strings.Index(s, "://")
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 && (start < 0 || at < start) {
+		return nil, "is not a valid URL: it has an @ but no scheme:// before it (write scheme://user:password@host[:port])"
+	}
+	if at < 0 {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, "is not a valid URL: " + urlErrText(err)
+		}
+		return u, ""
+	}
+	user := s[start+len("://") : at]
+	if strings.ContainsAny(user, "/?#") {
+		return nil, userInfoSyntax
+	}
+	if _, err := url.Parse("http://" + user + "@host"); err != nil {
+		return nil, userInfoSyntax
+	}
+	u, err := url.Parse(s)
+	if err == nil {
+		return u, ""
+	}
+	if _, err := url.Parse(s[:start] + "://user@" + s[at+1:]); err != nil {
+		return nil, "is not a valid URL: " + urlErrText(err)
+	}
+	return nil, userInfoSyntax
+}
+
 // urlErrText is the reason of a url.Parse failure without the
 // *url.Error prefix, which quotes the whole URL (user info included).
+// Only for a URL without user information: parseURL.
 func urlErrText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
