@@ -1,8 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -373,7 +375,8 @@ func LoadConfigYAML(path string) (Config, error) {
 // the Config fields in snake_case (endpoint, table_name, unity_catalog_url,
 // client_id, client_secret, retry_max_attempts, retry_base_delay_ms, …; the
 // package documentation lists them all). Keys not given keep DefaultConfig
-// values; a null value also keeps the default. Unknown keys are errors.
+// values; a null value also keeps the default. Unknown keys are errors, and
+// so is a second YAML document (after "---"), which would be ignored.
 // String values may reference environment variables as ${NAME} (write $${ for
 // a literal "${"); an unset variable is an error. The result is not validated:
 // call Validate or let New do it. When some values are refused, the problems
@@ -392,9 +395,9 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 // null value sets nothing), in document order.
 func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)) (Config, []string, error) {
 	cfg := DefaultConfig()
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Config{}, nil, &ConfigurationError{Source: source, Err: fmt.Errorf("not valid YAML: %w", err)}
+	doc, err := yamlDocument(data)
+	if err != nil {
+		return Config{}, nil, &ConfigurationError{Source: source, Err: err}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 { // empty document
 		return cfg, nil, nil
@@ -463,6 +466,30 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		return Config{}, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
 	}
 	return cfg, set, nil
+}
+
+// yamlDocument decodes the one YAML document of data (a zero node when data
+// holds none). A second document with content (after "---" or "...") is an
+// error, not dropped: its keys would be accepted and ignored. An empty one
+// (a stray "---" at the end) sets nothing and is accepted, as is a "---"
+// before the only document.
+func yamlDocument(data []byte) (yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return yaml.Node{}, fmt.Errorf("not valid YAML: %w", err)
+	}
+	for {
+		next = yaml.Node{}
+		switch err := dec.Decode(&next); {
+		case err == io.EOF:
+			return doc, nil
+		case err != nil:
+			return yaml.Node{}, fmt.Errorf("not valid YAML: %w", err)
+		case len(next.Content) > 0 && next.Content[0].Tag != "!!null":
+			return yaml.Node{}, fmt.Errorf(`line %d: a second YAML document; a config file holds one mapping (remove the "---" or "...")`, next.Line)
+		}
+	}
 }
 
 // LoadConfigYAMLSettings reads a YAML config file as LoadConfigYAMLEnv does
