@@ -241,9 +241,11 @@ type Config struct {
 	// WithTelemetry is given, which then takes its place; WithLogger,
 	// WithMeterProvider or WithTracerProvider replaces only its part (logs,
 	// metrics, traces), the others are still exported, and New warns naming
-	// the part replaced. Validate and New
-	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
-	// OTLPProtocol or ObservabilityInterval without it. Default false.
+	// the part replaced. Without it, OTLPEndpoint, ObservabilityOutputDir
+	// and a non-default OTLPProtocol or ObservabilityInterval export
+	// nothing: a valid value is accepted and New logs a warning naming it
+	// (IgnoredExportSettings); a value Validate refuses (a bad URL or
+	// protocol, a negative interval) is refused all the same. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
@@ -434,10 +436,10 @@ func (c Config) DebugKinds() []string {
 // Wrapper that neither sends nor writes debug files has no effect), and no
 // setting the transport would ignore is given (max_record_bytes or protobuf
 // debug files alone with arrow_flight; arrow_flight_compression with
-// protobuf), nor an export setting ObservabilityEnabled false would ignore
-// (OTLPEndpoint, ObservabilityOutputDir, or an OTLPProtocol or
-// ObservabilityInterval other than the default). Zero numeric fields count
-// as their defaults.
+// protobuf). The export settings are checked whether or not
+// ObservabilityEnabled uses them: a valid one it leaves unused is no problem
+// (New warns, IgnoredExportSettings), an invalid one always is. Zero
+// numeric fields count as their defaults.
 //
 // What only sending needs is checked when the Wrapper is created: New also
 // requires, unless WriterDisabled, a catalog.schema.table name and the OAuth
@@ -625,26 +627,25 @@ const maxTelemetryFileMB = 1 << 20
 // observability_max_backups) that have none because no log or telemetry
 // file is written (no LogFile, no ObservabilityOutputDir exported to); nil
 // when there are none. (LogLevel is not one: it sets the level of the
-// records a Python program receives, with or without a file.) New logs a warning naming them, and the
-// Python package (whose original ignored them) raises a UserWarning with
-// this same list. They are not refused, as an environment set for other
-// programs, or the original's env file, may hold them.
+// records a Python program receives, with or without a file.) New logs a
+// warning naming them, and the Python package (whose original ignored them)
+// raises a UserWarning with this same list. A valid such value is not
+// refused, as an environment set for other programs, or the original's env
+// file, may hold it; a value Validate refuses (otlp_protocol
+// "carrier-pigeon", a negative interval) is not listed: it is an error on
+// every surface, used or not.
 func (c Config) IgnoredExportSettings() []string {
-	return c.ignoredExport(nil)
+	return c.ignoredExport()
 }
 
 // IgnoredExportSettingsOf is IgnoredExportSettings for settings given as
 // data (keys to values, as ConfigFromSettings takes them) that need not be
-// valid: an export setting whose value is refused is unused as well while
-// observability is off, so it is named too (the Python package drops what
-// this names before validating, as its original ignored those settings).
+// valid: a value the loader or Validate refuses is not listed (the Python
+// package drops what this names before validating, so a refused value
+// reaches validation and is reported, as in Go and the CLI).
 func IgnoredExportSettingsOf(settingsMap map[string]any) []string {
-	cfg, problems := configFromSettings(settingsMap)
-	refused := map[string]bool{}
-	for _, p := range problems {
-		refused[p.YAMLKey] = true
-	}
-	return cfg.ignoredExport(refused)
+	cfg, _ := configFromSettings(settingsMap) // a refused value keeps its default: not given
+	return cfg.ignoredExport()
 }
 
 // exportSettings are the export settings and whether a Config has each
@@ -683,22 +684,29 @@ func (c Config) writesTelemetryFile() bool {
 	return c.LogFile != "" || c.ObservabilityEnabled && c.ObservabilityOutputDir != ""
 }
 
-// ignoredExport lists the export settings c has given, and those in
-// refused, when ObservabilityEnabled is false, then the rotation settings
-// given (or refused) when no file is written (writesTelemetryFile). The one
-// rule of the settings accepted and unused.
-func (c Config) ignoredExport(refused map[string]bool) []string {
+// ignoredExport lists the export settings c has given when
+// ObservabilityEnabled is false, then the rotation settings given when no
+// file is written (writesTelemetryFile), leaving out those with a value
+// Validate refuses. The one rule of the settings accepted and unused.
+func (c Config) ignoredExport() []string {
+	refused := map[string]bool{}
+	var ce *ConfigurationError
+	if errors.As(c.validate(checks{}), &ce) {
+		for _, p := range ce.Problems {
+			refused[p.YAMLKey] = true
+		}
+	}
 	var ignored []string
 	if !c.ObservabilityEnabled {
 		for _, s := range exportSettings {
-			if s.given(c) || refused[s.key] {
+			if s.given(c) && !refused[s.key] {
 				ignored = append(ignored, s.key)
 			}
 		}
 	}
 	if !c.writesTelemetryFile() {
 		for _, s := range rotationSettings {
-			if s.given(c) || refused[s.key] {
+			if s.given(c) && !refused[s.key] {
 				ignored = append(ignored, s.key)
 			}
 		}

@@ -452,7 +452,8 @@ _INT_ATTRS: Final = frozenset(attr for attr, _, typ in _FIELDS if typ is int)
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
     """The settings given that are unused, as the Go core decides (``core.IgnoredExportSettingsOf``: the export
     settings when observability_enabled is False, the file rotation settings when no log or telemetry file is
-    written; a default value is not one, a value Go refuses is one), whatever the other settings hold."""
+    written; a default value is not one, nor is a value Go refuses: that one is validated and reported, as in Go
+    and the CLI), whatever the other settings hold."""
     out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
     return [str(k) for k in out or []]
 
@@ -835,7 +836,8 @@ class WrapperConfiguration:
         settings = self._settings(include_secret=True, sealed=True)
         # Exactly the settings the Go core's one rule names (whatever observability_enabled says), warned about
         # with its reason: those a written log file would use are unused because no file is written (Go's own
-        # split, asked of Go), the others because observability_enabled is False.
+        # split, asked of Go), the others because observability_enabled is False. A value Go refuses is not
+        # named: it stays in and validation reports it (an invalid value is an error on every surface).
         ignored = _ignored_export_settings(settings)
         rotation: list[str] = []
         if ignored:
