@@ -19,7 +19,7 @@ import (
 // same value forms.
 type setting struct {
 	field  string   // Go field name
-	key    string   // YAML key (and Python keyword)
+	key    string   // YAML key (and keyword of Python's WrapperConfiguration; see Setting.Key)
 	env    []string // environment variables, highest precedence first
 	acc    access   // type, unit, parse and read
 	secret bool     // never echoed in errors or printed
@@ -111,7 +111,7 @@ func durMs(f func(*Config) *time.Duration) access { return dur(time.Millisecond,
 // YAML files, environment variables and SettingsMap/ConfigFromSettings all
 // read. Language bindings check their keyword lists against it.
 type Setting struct {
-	Key     string   `json:"key"`     // YAML key and Python keyword, e.g. "retry_base_delay_ms"
+	Key     string   `json:"key"`     // YAML key and Python keyword, e.g. "retry_base_delay_ms" (the observability keys, e.g. log_level, are folded into WrapperConfiguration's observability_config)
 	Field   string   `json:"field"`   // Config field, e.g. "RetryBaseDelay"
 	Type    string   `json:"type"`    // "string", "int", "bool", "duration" (a whole number of Unit) or "size" (bytes)
 	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""

@@ -14,8 +14,9 @@ import (
 )
 
 // ConfigFromSettings returns DefaultConfig overridden by settings, a map of
-// configuration keys (Settings; the YAML keys, which are also the Python
-// keywords) to values: strings, bools, or numbers (int, int64, float64 with
+// configuration keys (Settings; the YAML keys, which are also the keywords
+// of Python's WrapperConfiguration, the observability ones folded into its
+// observability_config) to values: strings, bools, or numbers (int, int64, float64 with
 // no fraction, json.Number) in the key's unit. A nil value keeps the
 // default. Strings are taken literally ("${" is not expanded as in YAML
 // files) and parsed as YAML and environment values are. Unknown keys, wrong

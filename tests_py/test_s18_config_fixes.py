@@ -176,7 +176,9 @@ def test_yaml_second_document_refused(tmp_path: Path) -> None:
     assert WrapperConfiguration.from_yaml(path).retry_max_attempts == 3
 
 
-def test_invalid_unused_export_setting_is_an_error(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_unused_export_setting_is_an_error(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """M4: with observability off, Python dropped a bad otlp_protocol (or a negative interval) with a warning where
     Go, the CLI and zerobus local refuse it. One rule now: an invalid value is an error, a valid unused one a
     warning."""
@@ -184,8 +186,14 @@ def test_invalid_unused_export_setting_is_an_error(server: LocalServer, tmp_path
     path.write_text("table_name: main.default.t\notlp_protocol: carrier-pigeon\n")
     cfg = WrapperConfiguration.from_yaml(path)
     with pytest.raises(ConfigurationError) as info:
-        ZerobusWrapper(cfg.copy(endpoint=server.endpoint, client_id=server.client_id,
-                                client_secret=server.client_secret, unity_catalog_url=server.workspace_url))
+        ZerobusWrapper(
+            cfg.copy(
+                endpoint=server.endpoint,
+                client_id=server.client_id,
+                client_secret=server.client_secret,
+                unity_catalog_url=server.workspace_url,
+            )
+        )
     assert info.value.keys == ["otlp_protocol"] and "carrier-pigeon" in info.value.message
     for name in ["OTLP_ENABLED", "OTLP_PROTOCOL", "OTLP_INTERVAL_SECS", "ZEROBUS_TABLE_NAME", "ZEROBUS_ENDPOINT"]:
         monkeypatch.delenv(name, raising=False)
@@ -201,3 +209,66 @@ def test_invalid_unused_export_setting_is_an_error(server: LocalServer, tmp_path
     monkeypatch.setenv("OTLP_INTERVAL_SECS", "5")
     with pytest.warns(UserWarning, match="otlp_protocol and observability_interval_secs"):
         WrapperConfiguration.from_env().validate()
+
+
+def test_observability_keys_are_keywords(server: LocalServer, tmp_path: Path) -> None:
+    """M3: log_level and the other 7 observability YAML keys were not keywords, so
+    ``WrapperConfiguration(**yaml.safe_load(f))`` failed with ``unexpected keyword argument 'log_level'`` and no
+    pointer. They are keywords now, folded into observability_config (the keys Go's settings table gives)."""
+    log = tmp_path / "z.log"
+    out = tmp_path / "otel"
+    flat = {
+        "log_level": "debug",
+        "log_file": str(log),
+        "otlp_endpoint": "http://127.0.0.1:4317",
+        "otlp_protocol": "http",
+        "observability_output_dir": str(out),
+        "observability_interval_secs": 7,
+        "observability_max_file_mb": 3,
+        "observability_max_backups": 2,
+    }
+    yaml_text = "".join(f"{k}: {json.dumps(v)}\n" for k, v in {"table_name": "main.default.t", **flat}.items())
+    path = tmp_path / "z.yaml"
+    path.write_text(yaml_text)
+    from_yaml = WrapperConfiguration.from_yaml(path)
+    cfg = WrapperConfiguration(table_name="main.default.t", **flat)
+    assert cfg.to_settings() == from_yaml.to_settings()
+    assert {k: cfg.to_settings()[k] for k in flat} == flat
+    # the round trip of to_settings, and the dict and dataclass forms merged with the keywords
+    assert WrapperConfiguration(**cfg.to_settings()).to_settings() == cfg.to_settings()
+    merged = WrapperConfiguration(table_name="t", log_level="warn", observability_config={"output_dir": str(out)})
+    assert merged.to_settings()["log_level"] == "warn"
+    assert merged.to_settings()["observability_output_dir"] == str(out)
+    from zerobus_py import ObservabilityConfig
+
+    merged = WrapperConfiguration(
+        table_name="t", log_level="warn", observability_config=ObservabilityConfig(max_backups=3)
+    )
+    assert isinstance(merged.observability_config, ObservabilityConfig)
+    assert (merged.observability_config.log_level, merged.observability_config.max_backups) == ("warn", 3)
+    # given both ways: refused, naming it
+    with pytest.raises(ConfigurationError) as info:
+        WrapperConfiguration(table_name="t", log_level="warn", observability_config={"log_level": "debug"})
+    assert info.value.keys == ["log_level"] and "both as a keyword and in observability_config" in str(info.value)
+    # a wrong type is refused naming the key
+    with pytest.raises(ConfigurationError, match="observability_max_backups"):
+        WrapperConfiguration(table_name="t", observability_max_backups="many")
+    # through ZerobusWrapper's keywords: Go's records reach the log file at debug
+    with ZerobusWrapper(
+        endpoint=server.endpoint,
+        table_name="main.default.s18_kw",
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        unity_catalog_url=server.workspace_url,
+        log_level="debug",
+        log_file=str(log),
+    ) as w:
+        import pyarrow as pa
+
+        assert w.send_batch(pa.table({"id": pa.array([1, 2], pa.int64())})).successful_count == 2
+    assert server.record_count("main.default.s18_kw") == 2
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert any(rec.get("level") == "DEBUG" for rec in lines), lines[:3]
+    # the OTLP endpoint keyword's password is hidden like proxy_url's
+    cfg = WrapperConfiguration(table_name="t", otlp_endpoint="http://u:SEKRETpw@127.0.0.1:4317")
+    assert "SEKRET" not in repr(cfg) and "SEKRET" not in repr(vars(cfg))
