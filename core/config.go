@@ -431,9 +431,11 @@ func (c Config) DebugKinds() []string {
 // Validate reports every problem with the formats and combinations of c's
 // settings at once, as a *ConfigurationError (nil if there is none): the
 // table name is "table", "schema.table" or "catalog.schema.table" (ASCII
-// letters, digits, _), URLs are well formed, numbers are in range, a debug
-// output needs DebugOutputDir, and WriterDisabled needs a debug output (a
-// Wrapper that neither sends nor writes debug files has no effect), and no
+// letters, digits, _), URLs are well formed, TLSCAFile (unless
+// WriterDisabled) is a readable PEM file of certificates, numbers are in
+// range, a debug output needs DebugOutputDir, and WriterDisabled needs a
+// debug output (a Wrapper that neither sends nor writes debug files has no
+// effect), and no
 // setting the transport would ignore is given (max_record_bytes or protobuf
 // debug files alone with arrow_flight; arrow_flight_compression with
 // protobuf). The export settings are checked whether or not
@@ -505,6 +507,12 @@ func (c Config) validate(ck checks) error {
 		if c.ProxyURL != "" {
 			if msg := checkProxyURL(c.ProxyURL); msg != "" {
 				add("ProxyURL", "%q %s", RedactURL(c.ProxyURL), msg)
+			}
+		}
+		if c.TLSCAFile != "" {
+			// read here, not only in New: its problem is listed with the others
+			if _, err := loadCAFile(c.TLSCAFile); err != nil {
+				add("TLSCAFile", "%s", err.Error())
 			}
 		}
 	}
