@@ -442,12 +442,17 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		}
 		prev := cfg
 		val, err := ExpandEnv(v.Value, lookup)
+		// A value that is only ${NAME} references expanding to nothing: said so, as "" alone would not show why.
+		empty := ""
+		if err == nil && val == "" && strings.Contains(v.Value, "${") {
+			empty = fmt.Sprintf(" (%s is set but empty)", v.Value)
+		}
 		if err == nil {
 			err = s.set(&cfg, val)
 		}
 		if err == nil {
 			set = append(set, s.key)
-			given[s.field] = givenAt{prefix: fmt.Sprintf("line %d: ", v.Line)}
+			given[s.field] = givenAt{prefix: fmt.Sprintf("line %d%s: ", v.Line, empty)}
 		} else {
 			cfg = prev
 			msg := err.Error()
@@ -457,7 +462,7 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 					msg = err.Error()
 				}
 			}
-			p.Message = fmt.Sprintf("line %d: %s", v.Line, msg)
+			p.Message = fmt.Sprintf("line %d: %s%s", v.Line, msg, empty)
 			ps = append(ps, p)
 		}
 	}
