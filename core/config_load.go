@@ -440,6 +440,12 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		if v.Tag == "!!null" {
 			continue
 		}
+		if v.Style&yaml.TaggedStyle != 0 && !plainTags[v.Tag] {
+			// !!binary would otherwise be taken as its literal base64 text
+			p.Message = fmt.Sprintf("line %d: the YAML tag %s is not supported; write the value as plain text", v.Line, v.Tag)
+			ps = append(ps, p)
+			continue
+		}
 		prev := cfg
 		val, err := ExpandEnv(v.Value, lookup)
 		// A value that is only ${NAME} references expanding to nothing: said so, as "" alone would not show why.
@@ -472,6 +478,10 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 	}
 	return cfg, set, nil
 }
+
+// plainTags are the YAML tags a value may carry explicitly (!!str 5); any
+// other (!!binary, a custom !tag) is refused rather than read as plain text.
+var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true}
 
 // yamlDocument decodes the one YAML document of data (a zero node when data
 // holds none). A second document with content (after "---" or "...") is an

@@ -25,3 +25,20 @@ func TestS18YAMLEmptyReferenceSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestS18YAMLTagsRefused: client_secret: !!binary czNjcmV0 was taken as the
+// literal base64 text (s18 review-config L6). A tag other than the plain
+// ones is refused, without the value; !!str 5 stays accepted.
+func TestS18YAMLTagsRefused(t *testing.T) {
+	_, err := core.ParseConfigYAML([]byte("table_name: main.default.t\nclient_secret: !!binary czNjcmV0\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2: the YAML tag !!binary is not supported") {
+		t.Fatalf("!!binary: %v", err)
+	}
+	if strings.Contains(err.Error(), "czNjcmV0") {
+		t.Errorf("the secret's text is shown: %v", err)
+	}
+	cfg, err := core.ParseConfigYAML([]byte("table_name: !!str main.default.t\nretry_max_attempts: !!int 3\nclient_id: !!str 5\n"))
+	if err != nil || cfg.ClientID != "5" || cfg.RetryMaxAttempts != 3 {
+		t.Fatalf("plain tags: %v %v", cfg, err)
+	}
+}
