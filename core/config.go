@@ -995,8 +995,8 @@ func (c Config) fields() []keyVal {
 		{"proxy_url", RedactURL(c.ProxyURL)},
 		{"tls_ca_file", c.TLSCAFile},
 		{"retry_max_attempts", c.RetryMaxAttempts},
-		{"retry_base_delay", c.RetryBaseDelay},
-		{"retry_max_delay", c.RetryMaxDelay},
+		{"retry_base_delay", retryDelayShown(c.RetryBaseDelay)},
+		{"retry_max_delay", retryDelayShown(c.RetryMaxDelay)},
 		{"max_inflight_requests", c.MaxInflightRequests},
 		{"max_inflight_bytes", c.MaxInflightBytes},
 		{"max_message_bytes", c.MaxMessageBytes},
@@ -1013,7 +1013,7 @@ func (c Config) fields() []keyVal {
 		{"debug_kinds_not_applicable", c.debugKindsNotApplicable()}, // asked for, but the transport writes none
 		{"debug_output_dir", c.DebugOutputDir},
 		{"debug_flush_interval", c.DebugFlushInterval},
-		{"debug_max_file_size", c.DebugMaxFileSize},
+		{"debug_max_file_size", c.debugMaxFileSizeShown()},
 		{"debug_rotation_interval", c.DebugRotationInterval},
 		{"debug_max_files_retained", c.debugMaxFilesRetainedShown()},
 		{"debug_arrow_compression", c.DebugArrowCompression},
@@ -1040,6 +1040,24 @@ func (c Config) debugKindsNotApplicable() []string {
 		return []string{"protobuf"}
 	}
 	return []string{}
+}
+
+// retryDelayShown is a retry delay as printed: NoRetryDelay as the 0 that
+// asked for it ("0 (no wait)"), not the 1ns that stands for it.
+func retryDelayShown(d time.Duration) any {
+	if d == NoRetryDelay {
+		return "0 (no wait)"
+	}
+	return d
+}
+
+// debugMaxFileSizeShown is DebugMaxFileSize as printed: DebugRotateEveryWrite
+// as the 0 that asked for it, not the 1 byte that stands for it.
+func (c Config) debugMaxFileSizeShown() any {
+	if c.DebugMaxFileSize == DebugRotateEveryWrite {
+		return "0 (rotate every write)"
+	}
+	return c.DebugMaxFileSize
 }
 
 // debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:
