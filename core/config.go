@@ -276,7 +276,8 @@ type Config struct {
 	// Default 100; at most 1048576 (1 TiB). YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
-	// log file are kept. Default 5. YAML observability_max_backups, env
+	// log file are kept. Default 5; at least 1 (there is no "keep none": an
+	// explicit 0 is refused, as 0 stands for the default). YAML observability_max_backups, env
 	// OTLP_MAX_BACKUPS. Both are unused without a file (no LogFile, no
 	// ObservabilityOutputDir exported to): New then warns naming them
 	// (IgnoredExportSettings).

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -33,5 +34,29 @@ func TestS18ConfigShowsWhatWasSet(t *testing.T) {
 	}
 	if s := core.DefaultConfig().String(); !strings.Contains(s, "retry_base_delay: 100ms") || !strings.Contains(s, "debug_max_file_size: 134217728") {
 		t.Errorf("defaults: %s", s)
+	}
+}
+
+// TestS18ExportWarningGrammar: "so otlp_endpoint export nothing" for one
+// key (s18 review-config L6).
+func TestS18ExportWarningGrammar(t *testing.T) {
+	for _, c := range []struct {
+		endpoint, dir, want string
+	}{
+		{"http://127.0.0.1:4317", "", "so otlp_endpoint exports nothing:"},
+		{"http://127.0.0.1:4317", "/tmp/x", "so otlp_endpoint and observability_output_dir export nothing:"},
+	} {
+		cfg := core.DefaultConfig()
+		cfg.TableName, cfg.WriterDisabled, cfg.DebugArrowEnabled, cfg.DebugOutputDir = "main.default.t", true, true, t.TempDir()
+		cfg.OTLPEndpoint, cfg.ObservabilityOutputDir = c.endpoint, c.dir
+		var logs strings.Builder
+		w, err := core.New(context.Background(), cfg, core.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Close(context.Background())
+		if !strings.Contains(logs.String(), c.want) {
+			t.Errorf("logs lack %q:\n%s", c.want, logs.String())
+		}
 	}
 }
