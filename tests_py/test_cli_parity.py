@@ -141,7 +141,7 @@ def test_help_usage_and_suggestions(both: Both) -> None:
     r = both.run("send", "-dryrun", "events.csv")
     assert (r.code, r.out) == (2, "")
     assert r.err == (
-        "zerobus send: flag provided but not defined: -dryrun; did you mean \"-dry-run\"?\n"
+        'zerobus send: flag provided but not defined: -dryrun; did you mean "-dry-run"?\n'
         "run 'zerobus send -h' for usage\n"
     )
     r = both.run("sned", "events.csv")
