@@ -247,7 +247,7 @@ func (fs *flagSet) parse(args []string, stdout io.Writer) ([]string, error) {
 				fs.printHelp(stdout)
 				return nil, err
 			}
-			return nil, &usageError{command: fs.command, err: err}
+			return nil, &usageError{command: fs.command, err: fs.suggested(err)}
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -259,6 +259,23 @@ func (fs *flagSet) parse(args []string, stdout io.Writer) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// suggested is err with the Go core's "did you mean" (core.DidYouMean,
+// the rule of commands, YAML keys and Python keywords) among the flag
+// set's flags when err is an undefined flag (of 3 letters or more) that is
+// close to one.
+func (fs *flagSet) suggested(err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok || len(name) < 3 { // -x is no typo of -v
+		return err
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+	if s := core.DidYouMean("-"+name, names); s != "" {
+		return fmt.Errorf("%w; %s", err, s)
+	}
+	return err
 }
 
 func (fs *flagSet) printHelp(w io.Writer) {

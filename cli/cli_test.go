@@ -63,8 +63,8 @@ func TestUnknownFlagOneLine(t *testing.T) {
 		cmd, flag string
 	}{
 		{[]string{"send", "-nope", "x.csv"}, "send", "-nope"},
-		{[]string{"local", "--tsl"}, "local", "-tsl"},
-		{[]string{"debug", "read", "-fromat", "json", "f.proto"}, "debug read", "-fromat"},
+		{[]string{"local", "--qqqq"}, "local", "-qqqq"}, // a close one gets a suggestion: TestS18MistypedFlagSuggests
+		{[]string{"debug", "read", "-qqqq", "json", "f.proto"}, "debug read", "-qqqq"},
 		{[]string{"version", "-x"}, "version", "-x"},
 	} {
 		code, out, errOut := runCLI(t, tc.args...)

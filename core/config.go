@@ -242,9 +242,11 @@ type Config struct {
 	// WithTelemetry is given, which then takes its place; WithLogger,
 	// WithMeterProvider or WithTracerProvider replaces only its part (logs,
 	// metrics, traces), the others are still exported, and New warns naming
-	// the part replaced. Validate and New
-	// refuse OTLPEndpoint, ObservabilityOutputDir and a non-default
-	// OTLPProtocol or ObservabilityInterval without it. Default false.
+	// the part replaced. Without it, OTLPEndpoint, ObservabilityOutputDir
+	// and a non-default OTLPProtocol or ObservabilityInterval export
+	// nothing: a valid value is accepted and New logs a warning naming it
+	// (IgnoredExportSettings); a value Validate refuses (a bad URL or
+	// protocol, a negative interval) is refused all the same. Default false.
 	// YAML observability_enabled, env OTLP_ENABLED.
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
@@ -275,7 +277,8 @@ type Config struct {
 	// Default 100; at most 1048576 (1 TiB). YAML observability_max_file_mb, env OTLP_MAX_FILE_MB.
 	TelemetryMaxFileMB int
 	// TelemetryMaxBackups is how many rotated copies of each telemetry or
-	// log file are kept. Default 5. YAML observability_max_backups, env
+	// log file are kept. Default 5; at least 1 (there is no "keep none": an
+	// explicit 0 is refused, as 0 stands for the default). YAML observability_max_backups, env
 	// OTLP_MAX_BACKUPS. Both are unused without a file (no LogFile, no
 	// ObservabilityOutputDir exported to): New then warns naming them
 	// (IgnoredExportSettings).
@@ -430,15 +433,17 @@ func (c Config) DebugKinds() []string {
 // Validate reports every problem with the formats and combinations of c's
 // settings at once, as a *ConfigurationError (nil if there is none): the
 // table name is "table", "schema.table" or "catalog.schema.table" (ASCII
-// letters, digits, _), URLs are well formed, numbers are in range, a debug
-// output needs DebugOutputDir, and WriterDisabled needs a debug output (a
-// Wrapper that neither sends nor writes debug files has no effect), and no
+// letters, digits, _), URLs are well formed, TLSCAFile (unless
+// WriterDisabled) is a readable PEM file of certificates, numbers are in
+// range, a debug output needs DebugOutputDir, and WriterDisabled needs a
+// debug output (a Wrapper that neither sends nor writes debug files has no
+// effect), and no
 // setting the transport would ignore is given (max_record_bytes or protobuf
 // debug files alone with arrow_flight; arrow_flight_compression with
-// protobuf), nor an export setting ObservabilityEnabled false would ignore
-// (OTLPEndpoint, ObservabilityOutputDir, or an OTLPProtocol or
-// ObservabilityInterval other than the default). Zero numeric fields count
-// as their defaults.
+// protobuf). The export settings are checked whether or not
+// ObservabilityEnabled uses them: a valid one it leaves unused is no problem
+// (New warns, IgnoredExportSettings), an invalid one always is. Zero
+// numeric fields count as their defaults.
 //
 // What only sending needs is checked when the Wrapper is created: New also
 // requires, unless WriterDisabled, a catalog.schema.table name and the OAuth
@@ -504,6 +509,12 @@ func (c Config) validate(ck checks) error {
 		if c.ProxyURL != "" {
 			if msg := checkProxyURL(c.ProxyURL); msg != "" {
 				add("ProxyURL", "%q %s", RedactURL(c.ProxyURL), msg)
+			}
+		}
+		if c.TLSCAFile != "" {
+			// read here, not only in New: its problem is listed with the others
+			if _, err := loadCAFile(c.TLSCAFile); err != nil {
+				add("TLSCAFile", "%s", err.Error())
 			}
 		}
 	}
@@ -626,26 +637,25 @@ const maxTelemetryFileMB = 1 << 20
 // observability_max_backups) that have none because no log or telemetry
 // file is written (no LogFile, no ObservabilityOutputDir exported to); nil
 // when there are none. (LogLevel is not one: it sets the level of the
-// records a Python program receives, with or without a file.) New logs a warning naming them, and the
-// Python package (whose original ignored them) raises a UserWarning with
-// this same list. They are not refused, as an environment set for other
-// programs, or the original's env file, may hold them.
+// records a Python program receives, with or without a file.) New logs a
+// warning naming them, and the Python package (whose original ignored them)
+// raises a UserWarning with this same list. A valid such value is not
+// refused, as an environment set for other programs, or the original's env
+// file, may hold it; a value Validate refuses (otlp_protocol
+// "carrier-pigeon", a negative interval) is not listed: it is an error on
+// every surface, used or not.
 func (c Config) IgnoredExportSettings() []string {
-	return c.ignoredExport(nil)
+	return c.ignoredExport()
 }
 
 // IgnoredExportSettingsOf is IgnoredExportSettings for settings given as
 // data (keys to values, as ConfigFromSettings takes them) that need not be
-// valid: an export setting whose value is refused is unused as well while
-// observability is off, so it is named too (the Python package drops what
-// this names before validating, as its original ignored those settings).
+// valid: a value the loader or Validate refuses is not listed (the Python
+// package drops what this names before validating, so a refused value
+// reaches validation and is reported, as in Go and the CLI).
 func IgnoredExportSettingsOf(settingsMap map[string]any) []string {
-	cfg, problems := configFromSettings(settingsMap)
-	refused := map[string]bool{}
-	for _, p := range problems {
-		refused[p.YAMLKey] = true
-	}
-	return cfg.ignoredExport(refused)
+	cfg, _ := configFromSettings(settingsMap) // a refused value keeps its default: not given
+	return cfg.ignoredExport()
 }
 
 // exportSettings are the export settings and whether a Config has each
@@ -684,22 +694,29 @@ func (c Config) writesTelemetryFile() bool {
 	return c.LogFile != "" || c.ObservabilityEnabled && c.ObservabilityOutputDir != ""
 }
 
-// ignoredExport lists the export settings c has given, and those in
-// refused, when ObservabilityEnabled is false, then the rotation settings
-// given (or refused) when no file is written (writesTelemetryFile). The one
-// rule of the settings accepted and unused.
-func (c Config) ignoredExport(refused map[string]bool) []string {
+// ignoredExport lists the export settings c has given when
+// ObservabilityEnabled is false, then the rotation settings given when no
+// file is written (writesTelemetryFile), leaving out those with a value
+// Validate refuses. The one rule of the settings accepted and unused.
+func (c Config) ignoredExport() []string {
+	refused := map[string]bool{}
+	var ce *ConfigurationError
+	if errors.As(c.validate(checks{}), &ce) {
+		for _, p := range ce.Problems {
+			refused[p.YAMLKey] = true
+		}
+	}
 	var ignored []string
 	if !c.ObservabilityEnabled {
 		for _, s := range exportSettings {
-			if s.given(c) || refused[s.key] {
+			if s.given(c) && !refused[s.key] {
 				ignored = append(ignored, s.key)
 			}
 		}
 	}
 	if !c.writesTelemetryFile() {
 		for _, s := range rotationSettings {
-			if s.given(c) || refused[s.key] {
+			if s.given(c) && !refused[s.key] {
 				ignored = append(ignored, s.key)
 			}
 		}
@@ -750,9 +767,9 @@ func checkTableName(name string, full bool) string {
 // host name with a domain or a port (https is assumed), else what is wrong.
 func checkEndpoint(ep string) string {
 	s, schemeless := assumeHTTPS(ep)
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	if schemeless && notHostName(u) {
 		return "has no scheme and is not a host name: write https://<workspace-id>.zerobus.<region>.cloud.databricks.com (or http://host:port for a local plaintext server)"
@@ -828,9 +845,9 @@ func (c Config) workspaceURL() string {
 }
 
 func checkHTTPURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "must start with https:// (or http:// for a local server)"
@@ -847,15 +864,62 @@ func checkHTTPURL(s string) string {
 // checkProxyURL returns "" when s is scheme://[user:password@]host[:port]
 // with scheme http or https, else what is wrong.
 func checkProxyURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "is not a valid URL: " + urlErrText(err)
+	u, msg := parseURL(s)
+	if msg != "" {
+		return msg
 	}
 	return stream.CheckProxy(u)
 }
 
+// userInfoSyntax is what parseURL says of user information that is not
+// valid URL syntax. It never quotes the text: that is the password.
+const userInfoSyntax = "is not a valid URL: its user information (user:password@, hidden here) " +
+	"must be percent-encoded: write / as %2F, ? as %3F, # as %23, @ as %40, % as %25 and a space as %20 " +
+	"(an @ in a path, query or fragment is written %40 too)"
+
+// parseURL is url.Parse(s), or "" and what is wrong in words that never
+// quote the user information (user:password@) of s. url.Parse's own reason
+// quotes the text it choked on, and a password holding "/", "?" or "#"
+// ends the host early, so the reason would hold part of the password
+// (invalid port ":hunter2" after host). When s has an "@" after "://",
+// the user information (up to the last "@", as RedactURL hides it) must
+// hold none of "/?#" and parse on its own, and the reason for the rest
+// comes from s with the user information replaced. An "@" without a
+// "://" before it is refused without a reason from url.Parse too (it would
+// take the user name for the scheme).
+func parseURL(s string) (*url.URL, string) {
+	start := strings.Index(s, "://")
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 && (start < 0 || at < start) {
+		return nil, "is not a valid URL: it has an @ but no scheme:// before it (write scheme://user:password@host[:port])"
+	}
+	if at < 0 {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, "is not a valid URL: " + urlErrText(err)
+		}
+		return u, ""
+	}
+	user := s[start+len("://") : at]
+	if strings.ContainsAny(user, "/?#") {
+		return nil, userInfoSyntax
+	}
+	if _, err := url.Parse("http://" + user + "@host"); err != nil {
+		return nil, userInfoSyntax
+	}
+	u, err := url.Parse(s)
+	if err == nil {
+		return u, ""
+	}
+	if _, err := url.Parse(s[:start] + "://user@" + s[at+1:]); err != nil {
+		return nil, "is not a valid URL: " + urlErrText(err)
+	}
+	return nil, userInfoSyntax
+}
+
 // urlErrText is the reason of a url.Parse failure without the
 // *url.Error prefix, which quotes the whole URL (user info included).
+// Only for a URL without user information: parseURL.
 func urlErrText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -942,8 +1006,8 @@ func (c Config) fields() []keyVal {
 		{"proxy_url", RedactURL(c.ProxyURL)},
 		{"tls_ca_file", c.TLSCAFile},
 		{"retry_max_attempts", c.RetryMaxAttempts},
-		{"retry_base_delay", c.RetryBaseDelay},
-		{"retry_max_delay", c.RetryMaxDelay},
+		{"retry_base_delay", retryDelayShown(c.RetryBaseDelay)},
+		{"retry_max_delay", retryDelayShown(c.RetryMaxDelay)},
 		{"max_inflight_requests", c.MaxInflightRequests},
 		{"max_inflight_bytes", c.MaxInflightBytes},
 		{"max_message_bytes", c.MaxMessageBytes},
@@ -960,7 +1024,7 @@ func (c Config) fields() []keyVal {
 		{"debug_kinds_not_applicable", c.debugKindsNotApplicable()}, // asked for, but the transport writes none
 		{"debug_output_dir", c.DebugOutputDir},
 		{"debug_flush_interval", c.DebugFlushInterval},
-		{"debug_max_file_size", c.DebugMaxFileSize},
+		{"debug_max_file_size", c.debugMaxFileSizeShown()},
 		{"debug_rotation_interval", c.DebugRotationInterval},
 		{"debug_max_files_retained", c.debugMaxFilesRetainedShown()},
 		{"debug_arrow_compression", c.DebugArrowCompression},
@@ -987,6 +1051,24 @@ func (c Config) debugKindsNotApplicable() []string {
 		return []string{"protobuf"}
 	}
 	return []string{}
+}
+
+// retryDelayShown is a retry delay as printed: NoRetryDelay as the 0 that
+// asked for it ("0 (no wait)"), not the 1ns that stands for it.
+func retryDelayShown(d time.Duration) any {
+	if d == NoRetryDelay {
+		return "0 (no wait)"
+	}
+	return d
+}
+
+// debugMaxFileSizeShown is DebugMaxFileSize as printed: DebugRotateEveryWrite
+// as the 0 that asked for it, not the 1 byte that stands for it.
+func (c Config) debugMaxFileSizeShown() any {
+	if c.DebugMaxFileSize == DebugRotateEveryWrite {
+		return "0 (rotate every write)"
+	}
+	return c.DebugMaxFileSize
 }
 
 // debugMaxFilesRetainedShown is DebugMaxFilesRetained as printed:

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -17,7 +19,7 @@ import (
 // same value forms.
 type setting struct {
 	field  string   // Go field name
-	key    string   // YAML key (and Python keyword)
+	key    string   // YAML key (and keyword of Python's WrapperConfiguration; see Setting.Key)
 	env    []string // environment variables, highest precedence first
 	acc    access   // type, unit, parse and read
 	secret bool     // never echoed in errors or printed
@@ -109,7 +111,7 @@ func durMs(f func(*Config) *time.Duration) access { return dur(time.Millisecond,
 // YAML files, environment variables and SettingsMap/ConfigFromSettings all
 // read. Language bindings check their keyword lists against it.
 type Setting struct {
-	Key     string   `json:"key"`     // YAML key and Python keyword, e.g. "retry_base_delay_ms"
+	Key     string   `json:"key"`     // YAML key and Python keyword, e.g. "retry_base_delay_ms" (the observability keys, e.g. log_level, are folded into WrapperConfiguration's observability_config)
 	Field   string   `json:"field"`   // Config field, e.g. "RetryBaseDelay"
 	Type    string   `json:"type"`    // "string", "int", "bool", "duration" (a whole number of Unit) or "size" (bytes)
 	Unit    string   `json:"unit"`    // "ms", "s", "bytes" or ""
@@ -373,7 +375,8 @@ func LoadConfigYAML(path string) (Config, error) {
 // the Config fields in snake_case (endpoint, table_name, unity_catalog_url,
 // client_id, client_secret, retry_max_attempts, retry_base_delay_ms, …; the
 // package documentation lists them all). Keys not given keep DefaultConfig
-// values; a null value also keeps the default. Unknown keys are errors.
+// values; a null value also keeps the default. Unknown keys are errors, and
+// so is a second YAML document (after "---"), which would be ignored.
 // String values may reference environment variables as ${NAME} (write $${ for
 // a literal "${"); an unset variable is an error. The result is not validated:
 // call Validate or let New do it. When some values are refused, the problems
@@ -392,9 +395,9 @@ func parseYAML(data []byte, source string, lookup func(string) (string, bool)) (
 // null value sets nothing), in document order.
 func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)) (Config, []string, error) {
 	cfg := DefaultConfig()
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Config{}, nil, &ConfigurationError{Source: source, Err: fmt.Errorf("not valid YAML: %w", err)}
+	doc, err := yamlDocument(data)
+	if err != nil {
+		return Config{}, nil, &ConfigurationError{Source: source, Err: err}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 { // empty document
 		return cfg, nil, nil
@@ -437,14 +440,25 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		if v.Tag == "!!null" {
 			continue
 		}
+		if v.Style&yaml.TaggedStyle != 0 && !plainTags[v.Tag] {
+			// !!binary would otherwise be taken as its literal base64 text
+			p.Message = fmt.Sprintf("line %d: the YAML tag %s is not supported; write the value as plain text", v.Line, v.Tag)
+			ps = append(ps, p)
+			continue
+		}
 		prev := cfg
 		val, err := ExpandEnv(v.Value, lookup)
+		// A value that is only ${NAME} references expanding to nothing: said so, as "" alone would not show why.
+		empty := ""
+		if err == nil && val == "" && strings.Contains(v.Value, "${") {
+			empty = fmt.Sprintf(" (%s is set but empty)", v.Value)
+		}
 		if err == nil {
 			err = s.set(&cfg, val)
 		}
 		if err == nil {
 			set = append(set, s.key)
-			given[s.field] = givenAt{prefix: fmt.Sprintf("line %d: ", v.Line)}
+			given[s.field] = givenAt{prefix: fmt.Sprintf("line %d%s: ", v.Line, empty)}
 		} else {
 			cfg = prev
 			msg := err.Error()
@@ -454,7 +468,7 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 					msg = err.Error()
 				}
 			}
-			p.Message = fmt.Sprintf("line %d: %s", v.Line, msg)
+			p.Message = fmt.Sprintf("line %d: %s%s", v.Line, msg, empty)
 			ps = append(ps, p)
 		}
 	}
@@ -463,6 +477,34 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 		return Config{}, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
 	}
 	return cfg, set, nil
+}
+
+// plainTags are the YAML tags a value may carry explicitly (!!str 5); any
+// other (!!binary, a custom !tag) is refused rather than read as plain text.
+var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true}
+
+// yamlDocument decodes the one YAML document of data (a zero node when data
+// holds none). A second document with content (after "---" or "...") is an
+// error, not dropped: its keys would be accepted and ignored. An empty one
+// (a stray "---" at the end) sets nothing and is accepted, as is a "---"
+// before the only document.
+func yamlDocument(data []byte) (yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return yaml.Node{}, fmt.Errorf("not valid YAML: %w", err)
+	}
+	for {
+		next = yaml.Node{}
+		switch err := dec.Decode(&next); {
+		case err == io.EOF:
+			return doc, nil
+		case err != nil:
+			return yaml.Node{}, fmt.Errorf("not valid YAML: %w", err)
+		case len(next.Content) > 0 && next.Content[0].Tag != "!!null":
+			return yaml.Node{}, fmt.Errorf(`line %d: a second YAML document; a config file holds one mapping (remove the "---" or "...")`, next.Line)
+		}
+	}
 }
 
 // LoadConfigYAMLSettings reads a YAML config file as LoadConfigYAMLEnv does

@@ -14,8 +14,9 @@ import (
 )
 
 // ConfigFromSettings returns DefaultConfig overridden by settings, a map of
-// configuration keys (Settings; the YAML keys, which are also the Python
-// keywords) to values: strings, bools, or numbers (int, int64, float64 with
+// configuration keys (Settings; the YAML keys, which are also the keywords
+// of Python's WrapperConfiguration, the observability ones folded into its
+// observability_config) to values: strings, bools, or numbers (int, int64, float64 with
 // no fraction, json.Number) in the key's unit. A nil value keeps the
 // default. Strings are taken literally ("${" is not expanded as in YAML
 // files) and parsed as YAML and environment values are. Unknown keys, wrong
@@ -64,17 +65,15 @@ func configFromSettings(settingsMap map[string]any) (Config, []ConfigProblem) {
 			continue
 		}
 		prev := cfg
-		text, err := settingText(s, v)
+		text, err := settingText(s, v) // its message never holds a secret's value
 		if err == nil {
-			err = s.set(&cfg, text)
+			if err = s.set(&cfg, text); err != nil && s.secret {
+				err = errors.New("invalid value") // the parser's message may quote the value
+			}
 		}
 		if err != nil {
 			cfg = prev
-			msg := err.Error()
-			if s.secret {
-				msg = "invalid value"
-			}
-			ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: s.env[0], Message: msg})
+			ps = append(ps, ConfigProblem{Field: s.field, YAMLKey: s.key, EnvVar: s.env[0], Message: err.Error()})
 		}
 	}
 	return cfg, ps
@@ -112,7 +111,7 @@ func settingText(s *setting, v any) (string, error) {
 		}
 	}
 	if s.secret {
-		return "", fmt.Errorf("expected %s, got a %T", want, v)
+		return "", fmt.Errorf("expected %s, got a value of type %T", want, v)
 	}
 	return "", fmt.Errorf("expected %s, got %v (%T)", want, v, v)
 }

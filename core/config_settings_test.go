@@ -74,7 +74,7 @@ func TestConfigFromSettings(t *testing.T) {
 	for _, want := range []string{"5 problems", `tabel_name: unknown setting; did you mean "table_name"?`,
 		`retry_max_attempts (env RETRY_MAX_ATTEMPTS when loading from the environment): "many" is not an integer`,
 		"debug_enabled (env DEBUG_ENABLED when loading from the environment): expected a boolean, got 1 (int)",
-		"client_secret (env ZEROBUS_CLIENT_SECRET when loading from the environment): invalid value", "endpoint (env ZEROBUS_ENDPOINT when loading from the environment): expected a string"} {
+		"client_secret (env ZEROBUS_CLIENT_SECRET when loading from the environment): expected a string, got a value of type int", "endpoint (env ZEROBUS_ENDPOINT when loading from the environment): expected a string"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

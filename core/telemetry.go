@@ -151,9 +151,9 @@ func (c Config) validateTelemetry(ck checks) error {
 // reads (log_level, log_file, the observability settings) taken from the
 // environment through lookup, and no other: for a program that sends
 // nothing (zerobus local) but logs like one that does. Bad values of those
-// variables are reported as by ApplyEnv (export settings that OTLP_ENABLED,
-// unset or false, leaves unused are not: an environment set for other
-// programs may hold them).
+// variables are reported as by ApplyEnv and Validate, also those of export
+// settings that OTLP_ENABLED, unset or false, leaves unused (the one rule:
+// an invalid value is an error, a valid unused one is not).
 func TelemetryConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	names := map[string]bool{}
 	for _, s := range settings {

@@ -141,7 +141,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
-			" export nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
+			map[bool]string{true: " exports", false: " export"}[len(exportIgnored) == 1]+
+			" nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
 	}
 	if len(rotationIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+

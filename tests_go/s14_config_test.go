@@ -32,10 +32,10 @@ func TestExportSettingsWithoutObservabilityWarn(t *testing.T) {
 		want   string // in the warning; "" for none
 	}{
 		{"defaults", func(c *core.Config) {}, ""},
-		{"endpoint", func(c *core.Config) { c.OTLPEndpoint = "http://127.0.0.1:4317" }, "so otlp_endpoint export nothing"},
-		{"output dir", func(c *core.Config) { c.ObservabilityOutputDir = "/tmp/x" }, "so observability_output_dir export nothing"},
-		{"protocol", func(c *core.Config) { c.OTLPProtocol = "http" }, "so otlp_protocol export nothing"},
-		{"interval", func(c *core.Config) { c.ObservabilityInterval = time.Second }, "so observability_interval_secs export nothing"},
+		{"endpoint", func(c *core.Config) { c.OTLPEndpoint = "http://127.0.0.1:4317" }, "so otlp_endpoint exports nothing"},
+		{"output dir", func(c *core.Config) { c.ObservabilityOutputDir = "/tmp/x" }, "so observability_output_dir exports nothing"},
+		{"protocol", func(c *core.Config) { c.OTLPProtocol = "http" }, "so otlp_protocol exports nothing"},
+		{"interval", func(c *core.Config) { c.ObservabilityInterval = time.Second }, "so observability_interval_secs exports nothing"},
 		{"two", func(c *core.Config) { c.OTLPEndpoint = "http://127.0.0.1:4317"; c.ObservabilityOutputDir = "/tmp/x" },
 			"so otlp_endpoint and observability_output_dir export nothing: set observability_enabled to export, or leave them unset"},
 	} {

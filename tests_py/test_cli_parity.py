@@ -140,7 +140,10 @@ def test_help_usage_and_suggestions(both: Both) -> None:
         assert r.code == 0 and r.err == "" and "usage: zerobus" in r.out, args
     r = both.run("send", "-dryrun", "events.csv")
     assert (r.code, r.out) == (2, "")
-    assert r.err == "zerobus send: flag provided but not defined: -dryrun\nrun 'zerobus send -h' for usage\n"
+    assert r.err == (
+        'zerobus send: flag provided but not defined: -dryrun; did you mean "-dry-run"?\n'
+        "run 'zerobus send -h' for usage\n"
+    )
     r = both.run("sned", "events.csv")
     assert (r.code, r.out) == (2, "")
     assert r.err.splitlines()[0] == 'zerobus: unknown command "sned"; did you mean "send"?'

@@ -101,11 +101,11 @@ def test_a_mistyped_observability_field_is_refused() -> None:
 
 def test_export_settings_without_observability_warn_and_are_dropped(server: LocalServer, tmp_path: Path) -> None:
     """observability_config's export fields with observability_enabled=False were accepted and silently ignored.
-    The Go core now refuses them; the original ignored the dict then, so drop-in code gets a UserWarning naming
-    them, and they are not passed on (an endpoint Go would refuse does not fail the wrapper). log_level still
-    applies."""
+    The original ignored the dict then, so drop-in code gets a UserWarning naming them, and they are not passed
+    on; a value Go refuses (an endpoint without a scheme) is refused as in Go and the CLI (s18 review-config M4).
+    log_level still applies."""
     out = tmp_path / "otel"
-    obs = {"endpoint": "localhost:4317", "output_dir": out, "interval_secs": 1, "log_level": "warn"}
+    obs = {"endpoint": "http://localhost:4317", "output_dir": out, "interval_secs": 1, "log_level": "warn"}
     cfg = server.config("main.default.s14_export_off", observability_config=obs)
     with pytest.warns(UserWarning) as rec:
         cfg.validate()
@@ -202,22 +202,27 @@ def test_export_settings_at_their_defaults_do_not_warn_as_in_go(server: LocalSer
     ]
 
 
-def test_ignored_export_settings_are_dropped_even_when_invalid(server: LocalServer) -> None:
-    """With observability off, export settings the original ignored are dropped with a warning whatever their
-    values (s15 review-diffpy M1: an interval of 0 made Go's list call fail, so nothing was dropped and validation
-    refused the unused value)."""
-    obs = {"endpoint": "localhost:4317", "write_interval_secs": 0}
+def test_ignored_export_settings_are_refused_when_invalid(server: LocalServer) -> None:
+    """With observability off, valid export settings are dropped with a warning; an invalid one is refused, as Go
+    and the CLI refuse it (s18 review-config M4: one rule on every surface, an invalid value is an error, a valid
+    unused one a warning). The s15 review-diffpy M1 case (an interval of 0 made Go's list call fail) now names the
+    interval, with the other problems, and no longer warns about it."""
+    obs = {"endpoint": "http://localhost:4317", "write_interval_secs": 0}
     cfg = server.config("main.default.s15_export_invalid", observability_config=obs)
-    with pytest.warns(UserWarning) as rec:
-        cfg.validate()
-    assert [str(w.message) for w in rec] == [
-        "observability_enabled is False, so otlp_endpoint and observability_interval_secs of observability_config "
-        "are ignored: set observability_enabled=True to export"
-    ]
-    # another problem is still reported, alone
-    with pytest.raises(ConfigurationError) as ei, pytest.warns(UserWarning):
+    with pytest.raises(ConfigurationError) as ei, pytest.warns(UserWarning) as rec:
         cfg.copy(retry_max_attempts=0).validate()
-    assert "retry_max_attempts" in str(ei.value) and "observability_interval_secs" not in str(ei.value)
+    assert [str(w.message) for w in rec] == [
+        "observability_enabled is False, so otlp_endpoint of observability_config is ignored: set "
+        "observability_enabled=True to export"
+    ]
+    assert sorted(ei.value.keys) == ["observability_interval_secs", "retry_max_attempts"]
+    # valid values only: a warning and no error
+    with pytest.warns(UserWarning, match="otlp_endpoint and observability_interval_secs"):
+        cfg.copy(observability_config={"endpoint": "http://localhost:4317", "interval_secs": 5}).validate()
+    # an endpoint Go refuses (no scheme) is refused too, used or not
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.copy(observability_config={"endpoint": "localhost:4317"}).validate()
+    assert ei.value.keys == ["otlp_endpoint"]
 
 
 def test_to_settings_gives_plain_strings(server: LocalServer) -> None:

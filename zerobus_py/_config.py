@@ -155,7 +155,8 @@ def _keywords_suggested(cls: _C) -> _C:
     keywords (``core.DidYouMean``), as a mistyped attribute, YAML key, Spark option or command-line flag gets.
     The signature stays the original one: ``inspect.signature`` follows ``__wrapped__``. When ``cls`` has a
     ``_sealed_keywords()`` (keyword -> str subclass), those arguments given as a ``str`` are sealed first (their repr
-    hides the secret), so that no frame of a failing construction shows one among its locals."""
+    hides the secret), so that no frame of a failing construction shows one among its locals. When it has a
+    ``_fold_keywords(kwargs)``, that turns extra keywords into the signature's (in place) before they are checked."""
     init: Callable[..., None] = cls.__init__  # type: ignore[misc]
     params = inspect.signature(init).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
@@ -177,6 +178,9 @@ def _keywords_suggested(cls: _C) -> _C:
             args = tuple(
                 _sealed_value(a, sealed.get(positional[i] if i < len(positional) else "")) for i, a in enumerate(args)
             )
+        fold: Callable[[dict[str, Any]], None] | None = getattr(cls, "_fold_keywords", None)
+        if fold is not None:
+            fold(kwargs)
         unknown = [k for k in kwargs if k not in names]
         if unknown:
             raise _unknown_keywords(init.__qualname__, unknown, keywords)
@@ -406,7 +410,11 @@ _FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 _SECRETS: Final = frozenset({"client_secret", "proxy_url"})
 
 # The keywords holding a secret, and the str subclass each is sealed as when the constructor is entered.
-_SEALED_KEYWORDS: Final[Mapping[str, type[str]]] = {"client_secret": SecretValue, "proxy_url": SecretURL}
+_SEALED_KEYWORDS: Final[Mapping[str, type[str]]] = {
+    "client_secret": SecretValue,
+    "proxy_url": SecretURL,
+    "otlp_endpoint": SecretURL,  # a keyword folded into observability_config (WrapperConfiguration._fold_keywords)
+}
 # ObservabilityConfig's: the OTLP endpoint may carry user:password@.
 _OBS_SEALED: Final[Mapping[str, type[str]]] = {"endpoint": SecretURL}
 
@@ -452,7 +460,8 @@ _INT_ATTRS: Final = frozenset(attr for attr, _, typ in _FIELDS if typ is int)
 def _ignored_export_settings(settings: dict[str, Any]) -> list[str]:
     """The settings given that are unused, as the Go core decides (``core.IgnoredExportSettingsOf``: the export
     settings when observability_enabled is False, the file rotation settings when no log or telemetry file is
-    written; a default value is not one, a value Go refuses is one), whatever the other settings hold."""
+    written; a default value is not one, nor is a value Go refuses: that one is validated and reported, as in Go
+    and the CLI), whatever the other settings hold."""
     out = json.loads(_bridge.call(_bridge.native.IgnoredExportSettings, json.dumps(settings)))
     return [str(k) for k in out or []]
 
@@ -533,6 +542,12 @@ class WrapperConfiguration:
             fields: the OTLP endpoint / output directory, and the log level
             and log file of the Go records sent to the ``zerobus_py`` logger
             (those apply even when ``observability_enabled`` is False).
+            Its YAML keys (``log_level``, ``log_file``, ``otlp_endpoint``,
+            ``otlp_protocol``, ``observability_output_dir``,
+            ``observability_interval_secs``, ``observability_max_file_mb``,
+            ``observability_max_backups``) are keywords too, moved into
+            ``observability_config`` (given both ways, one field is refused), so
+            every YAML key is a keyword: ``WrapperConfiguration(**yaml.safe_load(f))``.
         debug_enabled: write Arrow and protobuf debug files (default False),
             unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
             given too (not ``None``, also ``False``): as in the original,
@@ -615,6 +630,40 @@ class WrapperConfiguration:
         """The keywords sealed as the constructor is entered (:func:`_keywords_suggested`), so that no frame of
         a failing construction holds the secret as a plain ``str``."""
         return _SEALED_KEYWORDS
+
+    @staticmethod
+    def _fold_keywords(kwargs: dict[str, Any]) -> None:
+        """The Go core's keys of the :class:`ObservabilityConfig` fields (``log_level``, ``otlp_endpoint``, ...:
+        the keys of ``_OBS_FIELDS``, which ``tests_py/test_settings_table.py`` checks against Go's settings table)
+        given as keywords, moved into ``observability_config`` in place: every YAML key is a keyword, so
+        ``WrapperConfiguration(**yaml.safe_load(f))`` and ``WrapperConfiguration(**cfg.to_settings(...))`` work. A
+        field given both ways is refused."""
+        flat = {key: kwargs.pop(key) for key in [k for k in kwargs if k in _OBS_KEYS]}
+        if not flat:
+            return
+        oc = kwargs.get("observability_config")
+        if oc is None:
+            kwargs["observability_config"] = ObservabilityConfig.from_mapping(flat)
+            return
+        if isinstance(oc, ObservabilityConfig):
+            current = {key: getattr(oc, attr) for attr, key, _ in _OBS_FIELDS if getattr(oc, attr) is not None}
+        elif isinstance(oc, Mapping):
+            aliases = {name: key for attr, key, _ in _OBS_FIELDS for name in (attr, key)}
+            aliases["write_interval_secs"] = aliases["interval_secs"]
+            current = {aliases.get(str(k), str(k)): v for k, v in oc.items() if v is not None}
+        else:
+            return  # refused by the constructor (the wrong type), with the keywords' values unused
+        twice = sorted(current.keys() & flat.keys())
+        if twice:
+            raise ConfigurationError(
+                f"{' and '.join(twice)} {'is' if len(twice) == 1 else 'are'} given both as a keyword and in "
+                "observability_config: give each once",
+                keys=twice,
+            )
+        merged = {**current, **flat}
+        kwargs["observability_config"] = (
+            ObservabilityConfig.from_mapping(merged) if isinstance(oc, ObservabilityConfig) else {**oc, **flat}
+        )
 
     def __init__(
         self,
@@ -835,7 +884,8 @@ class WrapperConfiguration:
         settings = self._settings(include_secret=True, sealed=True)
         # Exactly the settings the Go core's one rule names (whatever observability_enabled says), warned about
         # with its reason: those a written log file would use are unused because no file is written (Go's own
-        # split, asked of Go), the others because observability_enabled is False.
+        # split, asked of Go), the others because observability_enabled is False. A value Go refuses is not
+        # named: it stays in and validation reports it (an invalid value is an error on every surface).
         ignored = _ignored_export_settings(settings)
         rotation: list[str] = []
         if ignored:

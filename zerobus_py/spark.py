@@ -555,16 +555,18 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
     try:
         parsed = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(text)))
     except ConfigurationError as err:
-        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go)
-        error = ConfigurationError(
-            "zerobus: in the zerobus data source options: " + err.message.removeprefix("zerobus: "),
-            details=err.details,
+        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go), and
+        # by key alone: the options are not the environment (no "env X when loading from the environment")
+        message = "zerobus: in the zerobus data source options: " + _ENV_NOTE.sub(
+            lambda m: _env_note(m, frozenset()), err.message.removeprefix("zerobus: ")
         )
+        error = ConfigurationError(message, details={**err.details, "message": message})
     if error is not None:
         raise error  # outside the except: no traceback frame or context holds the secret's text
     # Merged as data and built once: neither the environment nor the options alone need be a configuration
-    # (DEBUG_ENABLED in the environment with debug_output_dir in the options).
-    merged = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ))))
+    # (DEBUG_ENABLED in the environment with debug_output_dir in the options). The variables of the keys the
+    # options give (also as "") are not read: an option overrides them, so a bad value there is no problem.
+    merged = _env_settings(given.keys() & keys)
     merged.update(parsed)
     from_env = set(merged) - set(parsed)
     for key, value in given.items():
@@ -572,6 +574,27 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
             merged.pop(key, None)
             from_env.discard(key)
     return WrapperConfiguration._from_settings(merged), frozenset(from_env)
+
+
+def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
+    """The settings the environment of the planning process sets (the Go core's ``EnvSettings``), leaving out the
+    variables of the ``overridden`` keys (each key's variables, fallbacks included, from the Go settings table). A
+    variable Go cannot parse is reported naming the option that would override it."""
+    skipped = {var for s in go_settings() if s["key"] in overridden for var in s["env"]}
+    env = {name: value for name, value in os.environ.items() if name not in skipped}
+    error: ConfigurationError | None = None
+    try:
+        settings: dict[str, Any] = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
+    except ConfigurationError as err:
+        message = (
+            "zerobus: in the environment of the process that plans the write: "
+            + err.message.removeprefix("zerobus: ")
+            + ' (a data source option of the same key overrides the variable; .option(key, "") unsets it)'
+        )
+        error = ConfigurationError(message, details={**err.details, "message": message})
+    if error is not None:
+        raise error  # outside the except: no traceback frame or context holds a secret's text
+    return settings
 
 
 def _options_error(err: ConfigurationError, from_env: frozenset[str]) -> ConfigurationError:
