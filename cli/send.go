@@ -483,6 +483,9 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	// New) shuts it down. The logger, the interrupt notice and the progress
 	// bar share stderr.
 	env.stderr = &lockedWriter{w: env.stderr}
+	if f.verbose {
+		cfg.LogLevel = "debug" // as cliTelemetry logs, so the logged config says so
+	}
 	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
 	if err != nil {
 		return configError(err, f, env.lookupEnv) // named by what set them, as New's
