@@ -117,6 +117,7 @@ func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*
 		LogFile:    cfg.LogFile,
 		MaxFileMB:  cfg.TelemetryMaxFileMB,
 		MaxBackups: cfg.TelemetryMaxBackups,
+		Version:    Version,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -387,4 +388,8 @@ func (o *options) replacedTelemetry(cfg Config) []string {
 		}
 	}
 	return out
+}
+
+func init() {
+	telemetry.ScopeVersion = Version
 }

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,10 @@ type ExportConfig struct {
 	// (the Python binding queues them for Python logging); stderr is then
 	// not written.
 	LogHandler slog.Handler `yaml:"-" json:"-"`
+
+	// Version, when set, is the service.version resource attribute and the
+	// version of the instrumentation scope (the library's version).
+	Version string `yaml:"-" json:"-"`
 
 	// NoLogger is set when the caller brings its own logger: neither
 	// logs.jsonl nor LogFile is created, and Providers.Logger writes to
@@ -399,11 +404,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		}, nil
 	}
 
-	res, err := resource.New(ctx,
-		resource.WithTelemetrySDK(),
-		resource.WithAttributes(attribute.String("service.name", DefaultServiceName)),
-		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
-	)
+	res, err := newResource(ctx, cfg.Version)
 	if res == nil {
 		return nil, fmt.Errorf("telemetry: building the resource: %w", err)
 	}
@@ -491,6 +492,44 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	p.closers = append(p.closers, closers...)
 	return p, nil
+}
+
+// newResource is the resource of every metric and span of one Setup:
+// service.name (DefaultServiceName), service.version (version, when set),
+// a service.instance.id of its own (a random UUID: every Setup exports its
+// own cumulative series, which a backend must not merge with another
+// wrapper's or process's), host.name, process.pid, the process's
+// executable and runtime, and telemetry.sdk.*. OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES win over all of them (a service.instance.id set
+// there is kept).
+func newResource(ctx context.Context, version string) (*resource.Resource, error) {
+	attrs := []attribute.KeyValue{
+		attribute.String("service.name", DefaultServiceName),
+		attribute.String("service.instance.id", newInstanceID()),
+	}
+	if version != "" {
+		attrs = append(attrs, attribute.String("service.version", version))
+	}
+	return resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+		resource.WithProcessPID(),
+		resource.WithProcessExecutableName(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+		resource.WithAttributes(attrs...),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
+	)
+}
+
+// newInstanceID is a random (version 4) UUID, as the semantic conventions
+// recommend for service.instance.id.
+func newInstanceID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // retry settings shared by the network exporters: a few quick attempts, then

@@ -21,6 +21,11 @@ import (
 // ScopeName is the instrumentation scope of every meter and tracer.
 const ScopeName = "github.com/zerobus-wrapper/zerobus-wrapper/core"
 
+// ScopeVersion is the version of the instrumentation scope of every meter
+// and tracer: the library's version, set by package core (which owns it)
+// before any Telemetry is built.
+var ScopeVersion string
+
 // Attribute keys shared by metrics and spans.
 const (
 	KeyTable     = attribute.Key("zerobus.table")
@@ -81,8 +86,8 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	} else {
 		logger = slog.New(CorrelatingHandler(logger.Handler()))
 	}
-	m := mp.Meter(ScopeName)
-	t := &Telemetry{tracer: tp.Tracer(ScopeName), logger: logger}
+	m := mp.Meter(ScopeName, metric.WithInstrumentationVersion(ScopeVersion))
+	t := &Telemetry{tracer: tp.Tracer(ScopeName, trace.WithInstrumentationVersion(ScopeVersion)), logger: logger}
 	// Instrument constructors only fail on invalid names, which are constants
 	// here; the API then hands back a working no-op instrument.
 	t.BatchesSent, _ = m.Int64Counter("zerobus.batches.sent", metric.WithUnit("{batch}"), metric.WithDescription("Batches handed to SendBatch, by outcome."))
