@@ -97,9 +97,10 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The
 // providers are not registered as the otel globals, nor is an error
-// handler: export failures go to OpenTelemetry's process-wide handler (Go's
-// standard logger by default; LogTelemetryErrors(t.Logger.Handler()) logs
-// them through the Telemetry's logger). Invalid fields are
+// handler. Export failures are logged by the Telemetry's Logger (redacted),
+// not handed to OpenTelemetry's process-wide handler: the first failure of
+// each exporter as a warning, then at most one line a minute with the
+// count, and one line when exports succeed again. Invalid fields are
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
@@ -252,11 +253,17 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 // programs that own the process's telemetry: the command line and the
 // Python package (whose handler feeds Python's logging) call it; a Go
 // program with an OpenTelemetry SDK of its own sets its own handler.
+//
+// A Telemetry of SetupTelemetry does not hand its export failures to that
+// handler: its own Logger records them, once per episode (the first
+// failure, then at most one line a minute with the count, and one line
+// when exports succeed again). The handler set here logs what else
+// OpenTelemetry reports the same way: the first error, then at most one a
+// minute with the count since the last line, with URL user info and the
+// OTEL_* variables' values removed; a bare "context canceled" is dropped.
 func LogTelemetryErrors(h slog.Handler) {
-	logger := slog.New(h)
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		logger.Warn("zerobus: telemetry export failed", "error", err)
-	}))
+	report := telemetry.ErrorReporter(slog.New(h))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(report))
 }
 
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
@@ -290,16 +297,14 @@ func telemetryBudget(ctx context.Context) time.Duration {
 // half of what Close's ctx has left then, at most 3s (with a ctx without
 // deadline too), at least 0.5s even when ctx has ended, and 0.5s when the
 // collector refuses connections; a collector that accepts connections but
-// does not answer in that time loses the last export (logged as a warning),
-// so it delays Close by at most 3s. If New fails, t is shut down too. Use
+// does not answer in that time loses the last export (a warning on t's
+// Logger, written before its log files close), so it delays Close by at
+// most 3s. If New fails, t is shut down too. Use
 // it when t serves one Wrapper; share a Telemetry between Wrappers with
 // Options and shut it down yourself.
 //
-// Export failures in the background (a collector down or slow) go to
-// OpenTelemetry's process-wide error handler, which prints them with Go's
-// standard logger unless the program sets one: call
-// LogTelemetryErrors(t.Logger.Handler()) to log them through t's logger as
-// warnings (the command line and the Python package do).
+// Export failures in the background (a collector down or slow) are logged
+// by t's Logger, once per episode (see SetupTelemetry).
 func WithTelemetry(t *Telemetry) Option {
 	return func(o *options) {
 		if t == nil {
@@ -311,6 +316,8 @@ func WithTelemetry(t *Telemetry) Option {
 }
 
 // shutdownOwned shuts down the Telemetry given with WithTelemetry, if any.
+// A failed final export is logged by the Telemetry's Shutdown itself, on
+// its logger before its log files close (telemetry.MsgExportFailedClose).
 func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil

@@ -270,6 +270,7 @@ type Providers struct {
 	// span_id to records logged with a span's context.
 	Logger *slog.Logger
 
+	elog      *exportLog                    // export failures' reporter (nil when disabled)
 	flushers  []func(context.Context) error // ForceFlush of the SDK providers
 	shutdowns []func(context.Context) error // run concurrently by Shutdown
 	closers   []func() error                // then these: the files
@@ -283,12 +284,36 @@ type Providers struct {
 
 // ForceFlush exports everything recorded so far and blocks until done or
 // until ctx ends. Safe for concurrent use; a no-op for disabled providers.
+// An export that fails during the call is its error (and is logged, see
+// exportlog.go).
 func (p *Providers) ForceFlush(ctx context.Context) error {
+	n0 := p.failures()
 	var errs []error
 	for _, f := range p.flushers {
 		errs = append(errs, f(ctx))
 	}
-	return errors.Join(errs...)
+	return p.exportErr(errors.Join(errs...), n0)
+}
+
+// failures is the number of failed exports so far.
+func (p *Providers) failures() int {
+	if p.elog == nil {
+		return 0
+	}
+	n, _ := p.elog.count()
+	return n
+}
+
+// exportErr is err, or if nil and exports failed since failures was n0,
+// the last export's error.
+func (p *Providers) exportErr(err error, n0 int) error {
+	if err != nil || p.elog == nil {
+		return err
+	}
+	if n, last := p.elog.count(); n > n0 {
+		return last
+	}
+	return nil
 }
 
 // Shutdown flushes and stops the exporters and closes the files. It blocks
@@ -298,8 +323,15 @@ func (p *Providers) ForceFlush(ctx context.Context) error {
 // connections (collectorDown) gets only downGrace: its exports would fail
 // and retry until the end anyway. It is idempotent: later calls return the
 // first call's result. Telemetry recorded after Shutdown is discarded.
+// When the final exports fail or run out of time, Shutdown also logs one
+// warning (MsgExportFailedClose) on Logger before it closes the files, so
+// log_file and logs.jsonl record it.
 func (p *Providers) Shutdown(ctx context.Context) error {
 	p.once.Do(func() {
+		n0 := p.failures()
+		if p.elog != nil {
+			p.elog.startClosing()
+		}
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
@@ -324,12 +356,17 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
+		err := p.exportErr(errors.Join(errs...), n0)
+		if p.elog != nil {
+			p.elog.closed(err) // before the log files close
+		}
 		releaseOTelLogger(p.otelLog)
 		// After the final exports have been written into the files.
+		cerrs := []error{err}
 		for _, c := range p.closers {
-			errs = append(errs, c())
+			cerrs = append(cerrs, c())
 		}
-		p.shutdownErr = errors.Join(errs...)
+		p.shutdownErr = errors.Join(cerrs...)
 	})
 	return p.shutdownErr
 }
@@ -341,7 +378,7 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 // exported by a periodic reader and spans by a batch span processor, each in
 // the background with bounded timeouts and retries, so a collector that is
 // down or slow never delays or fails data transmission (its exports are
-// dropped and reported through the otel global error handler).
+// dropped and logged on Providers.Logger, once per episode: exportlog.go).
 //
 // When cfg.Enabled is false, Setup returns no-op providers and the logger
 // alone (JSON to stderr at cfg.LogLevel); it touches neither the network nor
@@ -450,6 +487,16 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 
 	// Nothing below fails, so the readers' and processors' goroutines are
 	// only started once Setup is sure to succeed.
+	logger := newLogger(logExtra...)
+	elog := newExportLog(logger)
+	dests := []string{"otlp"}
+	if sink != nil {
+		dests = []string{"file", "otlp"} // the order of mexps and texps
+	}
+	for i := range mexps {
+		mexps[i] = &reportingMetricExporter{Exporter: mexps[i], log: elog, name: "metrics " + dests[i]}
+		texps[i] = &reportingSpanExporter{SpanExporter: texps[i], log: elog, name: "traces " + dests[i]}
+	}
 	mopts := []sdkmetric.Option{sdkmetric.WithResource(res)}
 	for _, me := range mexps {
 		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(me,
@@ -467,7 +514,8 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	p := &Providers{
 		MeterProvider:  mp,
 		TracerProvider: tp,
-		Logger:         newLogger(logExtra...),
+		Logger:         logger,
+		elog:           elog,
 		collector:      collector,
 		otelLog:        otelLog,
 		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
