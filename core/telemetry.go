@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
@@ -399,4 +401,45 @@ func (o *options) replacedTelemetry(cfg Config) []string {
 
 func init() {
 	telemetry.ScopeVersion = Version
+	telemetry.DescribeError = spanError
+}
+
+// spanErrorReason replaces, in what spans record, the reason of a
+// conversion error.
+const spanErrorReason = "(reason not recorded in telemetry: it may quote the row's value; see the result's FailedRows)"
+
+// spanError is what a span records of err (telemetry.End): the public kind
+// (KindOf; for an error of the stream layer, that of the error the Wrapper
+// returns for it) as exception.type, and err's text with the reason of
+// every row's conversion error in it left out (a schema-level one, Row
+// -1, names columns and types only), as that reason may quote the row's
+// value ("ssn 123-45-6789" is not a number…) and telemetry backends
+// are often readable by more people than the table. The row index and the
+// column stay.
+func spanError(err error) (typ, msg string) {
+	kind := KindOf(err)
+	if kind == KindUnknown {
+		mapped := fromStream(err, "", "")
+		var te *TransmissionError
+		if !errors.As(mapped, &te) || te.Code != codes.OK { // not fromStream's catch-all
+			kind = KindOf(mapped)
+		}
+	}
+	msg = err.Error()
+	for e := err; e != nil; {
+		var ce *ConversionError
+		if !errors.As(e, &ce) {
+			break
+		}
+		if ce.Row >= 0 && (ce.Reason != "" || ce.Err != nil) {
+			safe := causeText(&ConversionError{Row: ce.Row, Column: ce.Column, Reason: spanErrorReason})
+			if orig := causeText(ce); strings.Contains(msg, orig) {
+				msg = strings.Replace(msg, orig, safe, 1)
+			} else {
+				msg = "zerobus: " + safe // not where expected: keep nothing of the text
+			}
+		}
+		e = ce.Err
+	}
+	return string(kind), msg
 }
