@@ -324,9 +324,25 @@ func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil
 	}
+	return o.ownTelemetry.ShutdownAfterClose(ctx)
+}
+
+// ShutdownAfterClose is Shutdown with the budget Wrapper.Close gives a
+// Telemetry of WithTelemetry (see there): half of what ctx has left, at
+// most 3s, at least 0.5s even when ctx has ended. For a program that passes
+// t.Options() to New and shuts t down itself after Close, e.g. once it has
+// measured the sending (the command line's summary does not count the
+// final export). A failed final export is logged on t.Logger as well.
+func (t *Telemetry) ShutdownAfterClose(ctx context.Context) error {
+	if t == nil || t.p == nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryBudget(ctx))
 	defer cancel()
-	return o.ownTelemetry.Shutdown(sctx)
+	return t.Shutdown(sctx)
 }
 
 // telemetryFromConfig sets up the telemetry cfg asks for (ObservabilityEnabled
