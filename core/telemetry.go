@@ -390,8 +390,8 @@ func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string
 
 // replacedTelemetry names what cfg asks of the telemetry parts a
 // WithLogger, WithMeterProvider or WithTracerProvider replaces: log_file
-// and observability_enabled's log export for the logger, its metrics or
-// traces export for the providers.
+// and observability_enabled's logs.jsonl for the logger (logs are not
+// exported over OTLP), its metrics or traces export for the providers.
 func (o *options) replacedTelemetry(cfg Config) []string {
 	var out []string
 	if o.logger != nil && cfg.LogFile != "" {
