@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,8 @@ type exportLog struct {
 	episodes map[string]*episode // by exporter: "metrics otlp", "traces file", …
 	failures int                 // every failure, for ForceFlush's and Shutdown's results
 	lastErr  error
-	closing  bool // Shutdown runs: count, do not log
+	closing  bool  // Shutdown runs: count, do not log
+	closeErr error // the last failure while closing (a bare context error only if no other)
 }
 
 type episode struct {
@@ -98,6 +100,9 @@ func (l *exportLog) report(exporter string, err error) {
 		ep.unlogged++
 		switch {
 		case l.closing:
+			if !bareCtxErr(err) || l.closeErr == nil {
+				l.closeErr = err
+			}
 		case !ep.failing:
 			ep.failing, ep.unlogged, ep.lastLine = true, 0, now
 			out = append(out, line{slog.LevelWarn, MsgExportFailed, []any{"exporter", exporter, "error", safeErrText(err)}})
@@ -139,9 +144,18 @@ func (l *exportLog) closed(err error) {
 	for _, ep := range l.episodes {
 		unlogged += ep.unlogged
 	}
+	last := l.closeErr
 	l.mu.Unlock()
-	l.logger.Warn(MsgExportFailedClose, "failed_exports", unlogged, "error", safeErrText(err))
+	attrs := []any{"failed_exports", unlogged, "error", oneLine(safeErrText(err))}
+	if last != nil && last.Error() != err.Error() {
+		// Shutdown's error may only say that its time ran out; this says why.
+		attrs = append(attrs, "last_export_error", oneLine(safeErrText(last)))
+	}
+	l.logger.Warn(MsgExportFailedClose, attrs...)
 }
+
+// oneLine joins the lines of an errors.Join text with "; ".
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
 
 // safeErrText is err's text without URL user info or the values of the
 // OTEL_* variables (otellog.go).

@@ -208,6 +208,17 @@ func TestS18ExportLogRules(t *testing.T) {
 			t.Errorf("line %d = %v, want %q failed_exports %v error %q", i, r, w.msg, w.failed, w.err)
 		}
 	}
+	// Shutdown's error says only that time ran out: the close line says why too.
+	var logs2 syncBuffer
+	l2 := newExportLog(slog.New(slog.NewJSONHandler(&logs2, nil)))
+	l2.startClosing()
+	l2.report("traces otlp", errors.New("dial tcp 127.0.0.1:1: connection refused"))
+	l2.report("metrics otlp", context.Canceled)
+	l2.closed(errors.Join(context.DeadlineExceeded, context.DeadlineExceeded))
+	if recs := logs2.records(t); len(recs) != 1 || recs[0]["error"] != "context deadline exceeded; context deadline exceeded" ||
+		recs[0]["last_export_error"] != "dial tcp 127.0.0.1:1: connection refused" {
+		t.Errorf("close line %v, want the deadline and the last export's own error", recs)
+	}
 	if bytes.Contains(logs.b.Bytes(), []byte("PW-S18")) {
 		t.Errorf("a password of a URL was logged: %s", logs.b.String())
 	}
