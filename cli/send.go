@@ -479,8 +479,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 
 	// Logs take the core path (as in Python): log_level and log_file from
 	// the settings, -v meaning log_level debug; warnings (debug with -v)
-	// also go to stderr as text. The Wrapper owns tel: Close (or a failing
-	// New) shuts it down. The logger, the interrupt notice and the progress
+	// also go to stderr as text. tel is shut down after the
+	// summary's time is taken (below). The logger, the interrupt notice and the progress
 	// bar share stderr.
 	env.stderr = &lockedWriter{w: env.stderr}
 	if f.verbose {
@@ -490,8 +490,13 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	if err != nil {
 		return configError(err, f, env.lookupEnv) // named by what set them, as New's
 	}
-	defer restoreErrors() // after w.Close has shut tel down
-	w, err := core.New(sendCtx, cfg, core.WithTelemetry(tel))
+	defer restoreErrors() // after tel is shut down
+	// tel is shut down after the summary is measured (not by Close), so a
+	// slow collector does not count as sending time: bounded as Close
+	// would, and on every return (Shutdown is idempotent).
+	shutdownTel := func() { _ = tel.ShutdownAfterClose(sendCtx) }
+	defer shutdownTel()
+	w, err := core.New(sendCtx, cfg, tel.Options()...)
 	if err != nil {
 		return configError(err, f, env.lookupEnv)
 	}
@@ -566,6 +571,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 	s.fillSummary(env.now())
+	shutdownTel() // the last export, after the summary's time is taken
 	if srv != nil {
 		n := int64(srv.RecordCount(cfg.TableName))
 		s.sum.storedRows = &n

@@ -491,9 +491,26 @@
 // carrying the records to Python's logging. New takes it by itself when
 // Config has ObservabilityEnabled or LogFile and WithTelemetry is not
 // given; a WithLogger, WithMeterProvider or WithTracerProvider then replaces
-// only its part (the logs with log_file and the log export, the metrics or
+// only its part (the logs with log_file and logs.jsonl, the metrics or
 // the traces export), and New logs a warning naming what the option
-// replaced.
+// replaced. Logs are never exported over OTLP: logs.jsonl and log_file hold
+// slog JSON lines (time, level, msg, trace_id, span_id, attributes).
+//
+// Each SetupTelemetry has a resource of its own, so series of different
+// Wrappers and processes stay apart: service.name, service.version, a
+// random service.instance.id, host.name, process.pid, the executable and
+// runtime (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win); the
+// instrumentation scope carries Version. Counters are cumulative per
+// instance (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta for
+// delta). zerobus.error.kind is the public ErrorKind on zerobus.rows.failed
+// and the stream layer's retry reason ("auth", "token", "ack_timeout",
+// "connection", a lowercased gRPC code, …) on zerobus.retries,
+// zerobus.stream.recoveries and "zerobus.stream.recover". A failed span's
+// status and "exception" event (exception.type: the ErrorKind) carry no
+// row values: a row's conversion error keeps its row and column, not its
+// reason. Export failures are logged by the Telemetry's Logger once per
+// episode (see SetupTelemetry), and a final export lost at Close as one
+// warning before the log files close.
 //
 // # Configuration keys
 //

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 )
@@ -97,9 +99,10 @@ func TelemetryLogHandler(h slog.Handler) TelemetryOption {
 // Export runs in the background with bounded timeouts and retries: a
 // collector that is down or slow never blocks or fails SendBatch. The
 // providers are not registered as the otel globals, nor is an error
-// handler: export failures go to OpenTelemetry's process-wide handler (Go's
-// standard logger by default; LogTelemetryErrors(t.Logger.Handler()) logs
-// them through the Telemetry's logger). Invalid fields are
+// handler. Export failures are logged by the Telemetry's Logger (redacted),
+// not handed to OpenTelemetry's process-wide handler: the first failure of
+// each exporter as a warning, then at most one line a minute with the
+// count, and one line when exports succeed again. Invalid fields are
 // reported together as a *ConfigurationError. It does not block on the
 // network. The caller must call Shutdown.
 func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*Telemetry, error) {
@@ -117,6 +120,7 @@ func SetupTelemetry(ctx context.Context, cfg Config, opts ...TelemetryOption) (*
 		LogFile:    cfg.LogFile,
 		MaxFileMB:  cfg.TelemetryMaxFileMB,
 		MaxBackups: cfg.TelemetryMaxBackups,
+		Version:    Version,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -251,11 +255,17 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 // programs that own the process's telemetry: the command line and the
 // Python package (whose handler feeds Python's logging) call it; a Go
 // program with an OpenTelemetry SDK of its own sets its own handler.
+//
+// A Telemetry of SetupTelemetry does not hand its export failures to that
+// handler: its own Logger records them, once per episode (the first
+// failure, then at most one line a minute with the count, and one line
+// when exports succeed again). The handler set here logs what else
+// OpenTelemetry reports the same way: the first error, then at most one a
+// minute with the count since the last line, with URL user info and the
+// OTEL_* variables' values removed; a bare "context canceled" is dropped.
 func LogTelemetryErrors(h slog.Handler) {
-	logger := slog.New(h)
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		logger.Warn("zerobus: telemetry export failed", "error", err)
-	}))
+	report := telemetry.ErrorReporter(slog.New(h))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(report))
 }
 
 // telemetryCloseTimeout bounds the Shutdown of a Telemetry owned by a
@@ -289,16 +299,14 @@ func telemetryBudget(ctx context.Context) time.Duration {
 // half of what Close's ctx has left then, at most 3s (with a ctx without
 // deadline too), at least 0.5s even when ctx has ended, and 0.5s when the
 // collector refuses connections; a collector that accepts connections but
-// does not answer in that time loses the last export (logged as a warning),
-// so it delays Close by at most 3s. If New fails, t is shut down too. Use
+// does not answer in that time loses the last export (a warning on t's
+// Logger, written before its log files close), so it delays Close by at
+// most 3s. If New fails, t is shut down too. Use
 // it when t serves one Wrapper; share a Telemetry between Wrappers with
 // Options and shut it down yourself.
 //
-// Export failures in the background (a collector down or slow) go to
-// OpenTelemetry's process-wide error handler, which prints them with Go's
-// standard logger unless the program sets one: call
-// LogTelemetryErrors(t.Logger.Handler()) to log them through t's logger as
-// warnings (the command line and the Python package do).
+// Export failures in the background (a collector down or slow) are logged
+// by t's Logger, once per episode (see SetupTelemetry).
 func WithTelemetry(t *Telemetry) Option {
 	return func(o *options) {
 		if t == nil {
@@ -310,13 +318,31 @@ func WithTelemetry(t *Telemetry) Option {
 }
 
 // shutdownOwned shuts down the Telemetry given with WithTelemetry, if any.
+// A failed final export is logged by the Telemetry's Shutdown itself, on
+// its logger before its log files close (telemetry.MsgExportFailedClose).
 func (o *options) shutdownOwned(ctx context.Context) error {
 	if o.ownTelemetry == nil {
 		return nil
 	}
+	return o.ownTelemetry.ShutdownAfterClose(ctx)
+}
+
+// ShutdownAfterClose is Shutdown with the budget Wrapper.Close gives a
+// Telemetry of WithTelemetry (see there): half of what ctx has left, at
+// most 3s, at least 0.5s even when ctx has ended. For a program that passes
+// t.Options() to New and shuts t down itself after Close, e.g. once it has
+// measured the sending (the command line's summary does not count the
+// final export). A failed final export is logged on t.Logger as well.
+func (t *Telemetry) ShutdownAfterClose(ctx context.Context) error {
+	if t == nil || t.p == nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryBudget(ctx))
 	defer cancel()
-	return o.ownTelemetry.Shutdown(sctx)
+	return t.Shutdown(sctx)
 }
 
 // telemetryFromConfig sets up the telemetry cfg asks for (ObservabilityEnabled
@@ -364,8 +390,8 @@ func (o *options) telemetryFromConfig(ctx context.Context, cfg Config) ([]string
 
 // replacedTelemetry names what cfg asks of the telemetry parts a
 // WithLogger, WithMeterProvider or WithTracerProvider replaces: log_file
-// and observability_enabled's log export for the logger, its metrics or
-// traces export for the providers.
+// and observability_enabled's logs.jsonl for the logger (logs are not
+// exported over OTLP), its metrics or traces export for the providers.
 func (o *options) replacedTelemetry(cfg Config) []string {
 	var out []string
 	if o.logger != nil && cfg.LogFile != "" {
@@ -387,4 +413,49 @@ func (o *options) replacedTelemetry(cfg Config) []string {
 		}
 	}
 	return out
+}
+
+func init() {
+	telemetry.ScopeVersion = Version
+	telemetry.DescribeError = spanError
+}
+
+// spanErrorReason replaces, in what spans record, the reason of a
+// conversion error.
+const spanErrorReason = "(reason not recorded in telemetry: it may quote the row's value; see the result's FailedRows)"
+
+// spanError is what a span records of err (telemetry.End): the public kind
+// (KindOf; for an error of the stream layer, that of the error the Wrapper
+// returns for it) as exception.type, and err's text with the reason of
+// every row's conversion error in it left out (a schema-level one, Row
+// -1, names columns and types only), as that reason may quote the row's
+// value ("ssn 123-45-6789" is not a number…) and telemetry backends
+// are often readable by more people than the table. The row index and the
+// column stay.
+func spanError(err error) (typ, msg string) {
+	kind := KindOf(err)
+	if kind == KindUnknown {
+		mapped := fromStream(err, "", "")
+		var te *TransmissionError
+		if !errors.As(mapped, &te) || te.Code != codes.OK { // not fromStream's catch-all
+			kind = KindOf(mapped)
+		}
+	}
+	msg = err.Error()
+	for e := err; e != nil; {
+		var ce *ConversionError
+		if !errors.As(e, &ce) {
+			break
+		}
+		if ce.Row >= 0 && (ce.Reason != "" || ce.Err != nil) {
+			safe := causeText(&ConversionError{Row: ce.Row, Column: ce.Column, Reason: spanErrorReason})
+			if orig := causeText(ce); strings.Contains(msg, orig) {
+				msg = strings.Replace(msg, orig, safe, 1)
+			} else {
+				msg = "zerobus: " + safe // not where expected: keep nothing of the text
+			}
+		}
+		e = ce.Err
+	}
+	return string(kind), msg
 }

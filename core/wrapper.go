@@ -552,10 +552,9 @@ func (w *Wrapper) close(ctx context.Context) error {
 	// Last: what the streams and debug files recorded and logged above is
 	// exported and written before Close returns. Telemetry never fails data
 	// transmission, so an export that fails (a collector that is down) is
-	// only logged (to the handlers still open, e.g. Python's queue).
-	if err := w.opts.shutdownOwned(ctx); err != nil {
-		w.log.WarnContext(ctx, "zerobus: telemetry export at close failed", "error", err)
-	}
+	// only logged, by the Telemetry's Shutdown before it closes its log
+	// files (log_file, logs.jsonl), so they record it too.
+	_ = w.opts.shutdownOwned(ctx)
 	return errors.Join(errs...)
 }
 

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -78,7 +79,8 @@ type ExportConfig struct {
 	// "http" is plaintext, "https" uses TLS with the system roots. For HTTP
 	// the signal paths /v1/metrics and /v1/traces are appended to the URL's
 	// path. Default "": the standard OTEL_EXPORTER_OTLP_ENDPOINT (and the
-	// per-signal variants) if set, else http://localhost:4317 (grpc) or
+	// per-signal variants) if set, also when OutputDir is set (then both
+	// are written); else http://localhost:4317 (grpc) or
 	// http://localhost:4318 (http), unless OutputDir is set, in which case
 	// only the files are written. Setting both Endpoint and OutputDir
 	// exports to both.
@@ -126,6 +128,10 @@ type ExportConfig struct {
 	// (the Python binding queues them for Python logging); stderr is then
 	// not written.
 	LogHandler slog.Handler `yaml:"-" json:"-"`
+
+	// Version, when set, is the service.version resource attribute and the
+	// version of the instrumentation scope (the library's version).
+	Version string `yaml:"-" json:"-"`
 
 	// NoLogger is set when the caller brings its own logger: neither
 	// logs.jsonl nor LogFile is created, and Providers.Logger writes to
@@ -265,6 +271,7 @@ type Providers struct {
 	// span_id to records logged with a span's context.
 	Logger *slog.Logger
 
+	elog      *exportLog                    // export failures' reporter (nil when disabled)
 	flushers  []func(context.Context) error // ForceFlush of the SDK providers
 	shutdowns []func(context.Context) error // run concurrently by Shutdown
 	closers   []func() error                // then these: the files
@@ -278,12 +285,36 @@ type Providers struct {
 
 // ForceFlush exports everything recorded so far and blocks until done or
 // until ctx ends. Safe for concurrent use; a no-op for disabled providers.
+// An export that fails during the call is its error (and is logged, see
+// exportlog.go).
 func (p *Providers) ForceFlush(ctx context.Context) error {
+	n0 := p.failures()
 	var errs []error
 	for _, f := range p.flushers {
 		errs = append(errs, f(ctx))
 	}
-	return errors.Join(errs...)
+	return p.exportErr(errors.Join(errs...), n0)
+}
+
+// failures is the number of failed exports so far.
+func (p *Providers) failures() int {
+	if p.elog == nil {
+		return 0
+	}
+	n, _ := p.elog.count()
+	return n
+}
+
+// exportErr is err, or if nil and exports failed since failures was n0,
+// the last export's error.
+func (p *Providers) exportErr(err error, n0 int) error {
+	if err != nil || p.elog == nil {
+		return err
+	}
+	if n, last := p.elog.count(); n > n0 {
+		return last
+	}
+	return nil
 }
 
 // Shutdown flushes and stops the exporters and closes the files. It blocks
@@ -293,8 +324,15 @@ func (p *Providers) ForceFlush(ctx context.Context) error {
 // connections (collectorDown) gets only downGrace: its exports would fail
 // and retry until the end anyway. It is idempotent: later calls return the
 // first call's result. Telemetry recorded after Shutdown is discarded.
+// When the final exports fail or run out of time, Shutdown also logs one
+// warning (MsgExportFailedClose) on Logger before it closes the files, so
+// log_file and logs.jsonl record it.
 func (p *Providers) Shutdown(ctx context.Context) error {
 	p.once.Do(func() {
+		n0 := p.failures()
+		if p.elog != nil {
+			p.elog.startClosing()
+		}
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
@@ -319,12 +357,17 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 			}()
 		}
 		wg.Wait()
+		err := p.exportErr(errors.Join(errs...), n0)
+		if p.elog != nil {
+			p.elog.closed(err) // before the log files close
+		}
 		releaseOTelLogger(p.otelLog)
 		// After the final exports have been written into the files.
+		cerrs := []error{err}
 		for _, c := range p.closers {
-			errs = append(errs, c())
+			cerrs = append(cerrs, c())
 		}
-		p.shutdownErr = errors.Join(errs...)
+		p.shutdownErr = errors.Join(cerrs...)
 	})
 	return p.shutdownErr
 }
@@ -336,7 +379,7 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 // exported by a periodic reader and spans by a batch span processor, each in
 // the background with bounded timeouts and retries, so a collector that is
 // down or slow never delays or fails data transmission (its exports are
-// dropped and reported through the otel global error handler).
+// dropped and logged on Providers.Logger, once per episode: exportlog.go).
 //
 // When cfg.Enabled is false, Setup returns no-op providers and the logger
 // alone (JSON to stderr at cfg.LogLevel); it touches neither the network nor
@@ -399,11 +442,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 		}, nil
 	}
 
-	res, err := resource.New(ctx,
-		resource.WithTelemetrySDK(),
-		resource.WithAttributes(attribute.String("service.name", DefaultServiceName)),
-		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
-	)
+	res, err := newResource(ctx, cfg.Version)
 	if res == nil {
 		return nil, fmt.Errorf("telemetry: building the resource: %w", err)
 	}
@@ -433,7 +472,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	var collector *endpoint
 	var otelLog *slog.Logger
-	if cfg.Endpoint != "" || sink == nil {
+	if cfg.Endpoint != "" || sink == nil || otlpEnvEndpointSet() {
 		// The exporters read OTEL_EXPORTER_OTLP_*: what they cannot parse
 		// is logged here, redacted (otellog.go), not printed to stderr.
 		otelLog = newLogger(logExtra...)
@@ -449,6 +488,16 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 
 	// Nothing below fails, so the readers' and processors' goroutines are
 	// only started once Setup is sure to succeed.
+	logger := newLogger(logExtra...)
+	elog := newExportLog(logger)
+	dests := []string{"otlp"}
+	if sink != nil {
+		dests = []string{"file", "otlp"} // the order of mexps and texps
+	}
+	for i := range mexps {
+		mexps[i] = &reportingMetricExporter{Exporter: mexps[i], log: elog, name: "metrics " + dests[i]}
+		texps[i] = &reportingSpanExporter{SpanExporter: texps[i], log: elog, name: "traces " + dests[i]}
+	}
 	mopts := []sdkmetric.Option{sdkmetric.WithResource(res)}
 	for _, me := range mexps {
 		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(me,
@@ -466,7 +515,8 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	p := &Providers{
 		MeterProvider:  mp,
 		TracerProvider: tp,
-		Logger:         newLogger(logExtra...),
+		Logger:         logger,
+		elog:           elog,
 		collector:      collector,
 		otelLog:        otelLog,
 		flushers:       []func(context.Context) error{tp.ForceFlush, mp.ForceFlush},
@@ -491,6 +541,44 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	p.closers = append(p.closers, closers...)
 	return p, nil
+}
+
+// newResource is the resource of every metric and span of one Setup:
+// service.name (DefaultServiceName), service.version (version, when set),
+// a service.instance.id of its own (a random UUID: every Setup exports its
+// own cumulative series, which a backend must not merge with another
+// wrapper's or process's), host.name, process.pid, the process's
+// executable and runtime, and telemetry.sdk.*. OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES win over all of them (a service.instance.id set
+// there is kept).
+func newResource(ctx context.Context, version string) (*resource.Resource, error) {
+	attrs := []attribute.KeyValue{
+		attribute.String("service.name", DefaultServiceName),
+		attribute.String("service.instance.id", newInstanceID()),
+	}
+	if version != "" {
+		attrs = append(attrs, attribute.String("service.version", version))
+	}
+	return resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+		resource.WithProcessPID(),
+		resource.WithProcessExecutableName(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+		resource.WithAttributes(attrs...),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
+	)
+}
+
+// newInstanceID is a random (version 4) UUID, as the semantic conventions
+// recommend for service.instance.id.
+func newInstanceID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // retry settings shared by the network exporters: a few quick attempts, then

@@ -7,6 +7,7 @@ package telemetry
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"go.opentelemetry.io/otel"
@@ -20,6 +21,18 @@ import (
 
 // ScopeName is the instrumentation scope of every meter and tracer.
 const ScopeName = "github.com/zerobus-wrapper/zerobus-wrapper/core"
+
+// ScopeVersion is the version of the instrumentation scope of every meter
+// and tracer: the library's version, set by package core (which owns it)
+// before any Telemetry is built.
+var ScopeVersion string
+
+// DescribeError gives End what a span records of an error: its type
+// (exception.type; the public error kind) and a message free of row data
+// (the span's status description and exception.message). Package core,
+// which owns the error kinds, sets it; the default is the Go type and the
+// error's text.
+var DescribeError = func(err error) (typ, msg string) { return fmt.Sprintf("%T", err), err.Error() }
 
 // Attribute keys shared by metrics and spans.
 const (
@@ -81,8 +94,8 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	} else {
 		logger = slog.New(CorrelatingHandler(logger.Handler()))
 	}
-	m := mp.Meter(ScopeName)
-	t := &Telemetry{tracer: tp.Tracer(ScopeName), logger: logger}
+	m := mp.Meter(ScopeName, metric.WithInstrumentationVersion(ScopeVersion))
+	t := &Telemetry{tracer: tp.Tracer(ScopeName, trace.WithInstrumentationVersion(ScopeVersion)), logger: logger}
 	// Instrument constructors only fail on invalid names, which are constants
 	// here; the API then hands back a working no-op instrument.
 	t.BatchesSent, _ = m.Int64Counter("zerobus.batches.sent", metric.WithUnit("{batch}"), metric.WithDescription("Batches handed to SendBatch, by outcome."))
@@ -120,11 +133,16 @@ func (t *Telemetry) Start(ctx context.Context, name string, attrs ...attribute.K
 	return t.tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
-// End records err (if any) on span and ends it.
+// End records err (if any) on span and ends it: an "exception" event and
+// the Error status, both as DescribeError says (no row values: telemetry
+// backends are often readable by more people than the table).
 func End(span trace.Span, err error) {
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
+	if err != nil && span.IsRecording() {
+		typ, msg := DescribeError(err)
+		span.AddEvent("exception", trace.WithAttributes(
+			attribute.String("exception.type", typ),
+			attribute.String("exception.message", msg)))
+		span.SetStatus(codes.Error, msg)
 	}
 	span.End()
 }
