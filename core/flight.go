@@ -459,8 +459,11 @@ func (b *batchSend) runFlight() {
 			sl.load.Add(-1)
 		}
 	}()
-	_, tspan := w.tel.Start(b.ctx, "zerobus.transmit", attribute.Int("zerobus.records", n), w.transportAttr)
-	var sendErr error
+	_, tspan := w.tel.Start(b.ctx, "zerobus.transmit", w.transportAttr)
+	var (
+		sendErr error
+		queued  int // rows put on the wire: not those that failed their cast (zerobus.records, as on protobuf)
+	)
 	for lo := 0; lo < n; {
 		hi := min(n, lo+per)
 		var need int64
@@ -591,9 +594,11 @@ func (b *batchSend) runFlight() {
 		b.flightNulls(c)
 		c.out.Release() // the request keeps its IPC message only
 		c.out = nil
+		queued += c.rows()
 		parts = append(parts, flightPart{flightChunk: c, p: p})
 		lo = hi
 	}
+	tspan.SetAttributes(attribute.Int("zerobus.records", queued))
 	telemetry.End(tspan, sendErr)
 
 	_, wspan := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(parts)), w.transportAttr)
