@@ -53,7 +53,7 @@ func TestValueRunsKeepValuesNotErrors(t *testing.T) {
 	const n = 1000
 	// row i's error, naming row at (its chunk starting at row offset)
 	mkAt := func(i, at, offset int) error {
-		re := &convert.RowError{Row: at - offset, Column: "n", Reason: fmt.Sprintf("int64 value %d is over the INT maximum 2147483647; fix it", 1<<31+i*(i%3)), Err: convert.ErrOutOfRange}
+		re := &convert.RowError{Row: at - offset, Column: "n", Reason: fmt.Sprintf("int64 value %d is over the INT maximum 2147483647; fix it", int64(1)<<31+int64(i*(i%3))), Err: convert.ErrOutOfRange}
 		return fromRowError(re, offset)
 	}
 	mk := func(i, offset int) error { return mkAt(i, i, offset) }

@@ -17,7 +17,7 @@ import (
 func TestS18EncodeResultFoldsValueErrors(t *testing.T) {
 	const n = 10_000
 	errOf := func(i int) *core.ConversionError {
-		return &core.ConversionError{Row: i, Column: "n", Reason: fmt.Sprintf("int64 value %d is over the INT maximum 2147483647; fix it", 1<<31+i*i)}
+		return &core.ConversionError{Row: i, Column: "n", Reason: fmt.Sprintf("int64 value %d is over the INT maximum 2147483647; fix it", int64(1)<<31+int64(i)*int64(i))}
 	}
 	var rows []core.FailedRow
 	for i := 0; i < n; i += 2 {
