@@ -424,6 +424,11 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 		return "zerobus: " + who + " sent " + at.Error() +
 			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)", true
 	}
+	var tpe *stream.TransportError
+	if errors.As(e.Err, &tpe) {
+		// nothing answered: grpc-go could not open the connection, or it broke
+		return e.transportText(tpe), true
+	}
 	var sce *stream.ConnectionError
 	var se *stream.ServerError
 	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
@@ -457,7 +462,41 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 			return msg + hint, true
 		}
 	}
-	return msg + " (check the endpoint URL, network and TLS settings)", true
+	return msg + endpointHint, true
+}
+
+// endpointHint is what a connection error to the endpoint says to check.
+const endpointHint = " (check the endpoint URL, network and TLS settings)"
+
+// transportText is the message of a connection to the endpoint (or through
+// proxy_url) that could not be opened or broke (grpc-go's own UNAVAILABLE,
+// nothing answered): what happened and where, and what to check.
+func (e *ConnectionError) transportText(t *stream.TransportError) string {
+	who := e.Endpoint
+	if who == "" {
+		who = "the Zerobus endpoint"
+	}
+	switch {
+	case t.Proxy && t.Addr != "":
+		return "zerobus: cannot reach the proxy " + t.Addr + " (proxy_url): " + t.Cause + " (check proxy_url and that the proxy is running)"
+	case t.Proxy:
+		return "zerobus: the proxy (proxy_url) failed the tunnel to " + who + ": " + t.Cause + " (check proxy_url)"
+	case t.Dial:
+		return "zerobus: cannot reach " + who + ": " + t.Error() + endpointHint
+	}
+	var op string
+	var sce *stream.ConnectionError
+	if errors.As(e.Err, &sce) {
+		op = map[string]string{
+			"create": " while creating the stream",
+			"send":   " while sending",
+			"recv":   " while waiting for acknowledgements",
+		}[sce.Op]
+	}
+	if t.Cause == "EOF" {
+		return "zerobus: the connection to " + who + " closed (EOF)" + op + endpointHint
+	}
+	return "zerobus: the connection to " + who + " broke" + op + ": " + t.Cause + endpointHint
 }
 
 // ownHint reports whether err's message ends with a hint of its own (what

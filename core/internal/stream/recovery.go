@@ -262,6 +262,11 @@ func (c *Client) Classify(err error, op string) error {
 			if ce := c.dials.cert.Load(); ce != nil && strings.Contains(se.Message, "handshake") {
 				return ce
 			}
+			if te := transportError(se.Message); te != nil {
+				// grpc-go's own status for a connection that could not be
+				// opened or broke: nothing answered
+				return &ConnectionError{Op: op, Err: te}
+			}
 			return &ConnectionError{Op: op, Err: se}
 		}
 		return se

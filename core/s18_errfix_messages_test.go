@@ -1,0 +1,113 @@
+package core_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+)
+
+// closedAddr is a loopback host:port where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// s18Send sends three rows on a new Wrapper of cfg (transport tr) and
+// returns the error.
+func s18Send(t *testing.T, cfg core.Config, tr string) error {
+	t.Helper()
+	cfg.Transport = tr
+	w, err := core.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer w.Close(context.Background())
+	rec := telBatch(memory.NewGoAllocator(), 3)
+	defer rec.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err = w.SendBatch(ctx, rec)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	return err
+}
+
+// checkText fails unless msg holds every want and none of bad.
+func checkText(t *testing.T, msg string, want, bad []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+	for _, b := range bad {
+		if strings.Contains(msg, b) {
+			t.Errorf("message has %q:\n%s", b, msg)
+		}
+	}
+}
+
+// grpcRaw are grpc-go's own words, which no message shows.
+var grpcRaw = []string{"server returned", "Unavailable", "desc =", "transport:", "error reading from server", "connection failed ("}
+
+// TestRefusedAndDroppedConnectionTexts: a port where nothing listens and a
+// server that drops every connection were reported as "server returned
+// Unavailable: connection error: desc = \"transport: Error while dialing:
+// ...\"" (s18 review errors H1). They now say what happened, where, and what
+// to check, on both transports, and stay retryable connection failures
+// with grpc_code UNAVAILABLE.
+func TestRefusedAndDroppedConnectionTexts(t *testing.T) {
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			srv := localServer(t)
+			addr := closedAddr(t)
+			cfg := localConfig(srv, "main.default.s18_refused")
+			cfg.Endpoint = "http://" + addr
+			cfg.RetryMaxAttempts = 2
+			err := s18Send(t, cfg, tr)
+			checkText(t, err.Error(), []string{
+				"zerobus: gave up after 2 attempts: cannot reach http://" + addr + ": cannot connect to " + addr +
+					": connection refused (check the endpoint URL, network and TLS settings)",
+			}, append(grpcRaw, "raise retry_max_attempts"))
+			checkConnectionDetails(t, err)
+
+			table := "main.default.s18_dropped"
+			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultDropConnection, Persistent: true})
+			cfg = localConfig(srv, table)
+			cfg.RetryMaxAttempts = 1
+			err = s18Send(t, cfg, tr)
+			checkText(t, err.Error(), []string{
+				"zerobus: gave up after 1 attempt: the connection to " + srv.Endpoint() +
+					" closed (EOF) while creating the stream (check the endpoint URL, network and TLS settings)",
+			}, grpcRaw)
+			checkConnectionDetails(t, err)
+		})
+	}
+}
+
+// checkConnectionDetails: err is a retryable retry_exhausted error whose
+// last failure is a connection error, grpc_code UNAVAILABLE.
+func checkConnectionDetails(t *testing.T, err error) {
+	t.Helper()
+	d := core.DetailsOf(err)
+	if d.Kind != core.KindRetryExhausted || !d.Retryable || d.GRPCCode != "UNAVAILABLE" || !core.IsRetryable(err) {
+		t.Errorf("details %+v, IsRetryable %t; want retryable retry_exhausted, UNAVAILABLE", d, core.IsRetryable(err))
+	}
+	if len(d.Causes) != 1 || d.Causes[0].Kind != core.KindConnection || d.Causes[0].GRPCCode != "UNAVAILABLE" {
+		t.Errorf("causes %+v; want one connection error, UNAVAILABLE", d.Causes)
+	}
+}
