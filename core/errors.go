@@ -424,6 +424,16 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 		return "zerobus: " + who + " sent " + at.Error() +
 			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)", true
 	}
+	if ct := stream.CreateTimeoutCause(e.Err); ct != nil {
+		// the endpoint may have been reached (a slow server, or a slow
+		// token endpoint: the timeout covers the token): name the setting
+		who := e.Endpoint
+		if who == "" {
+			who = "the Zerobus endpoint"
+		}
+		return "zerobus: " + who + ": " + ct.Error() +
+			" (raise create_timeout_ms, env ZEROBUS_CREATE_TIMEOUT_MS, or check the endpoint and network)", true
+	}
 	var tpe *stream.TransportError
 	if errors.As(e.Err, &tpe) {
 		// nothing answered: grpc-go could not open the connection, or it broke

@@ -111,3 +111,34 @@ func checkConnectionDetails(t *testing.T, err error) {
 		t.Errorf("causes %+v; want one connection error, UNAVAILABLE", d.Causes)
 	}
 }
+
+// TestCreateTimeoutText: a server that holds the create response back past
+// create_timeout_ms gave "cannot reach ...: connection failed (create): no
+// stream id within CreateTimeout (200ms) (check the endpoint URL, ...)"
+// (s18 review errors M1): a Go field, "cannot reach" for a server that was
+// reached, and no word of the setting. Both transports now name the key,
+// its value and the env var.
+func TestCreateTimeoutText(t *testing.T) {
+	for _, tc := range []struct{ tr, what string }{
+		{core.TransportProtobuf, "no stream id"},
+		{core.TransportArrowFlight, "no READY from the Flight service"},
+	} {
+		t.Run(tc.tr, func(t *testing.T) {
+			srv := localServer(t)
+			table := "main.default.s18_create_delay"
+			srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultCreateDelay, Latency: 30 * time.Second, Persistent: true})
+			cfg := localConfig(srv, table)
+			cfg.CreateTimeout = 200 * time.Millisecond
+			cfg.RetryMaxAttempts = 1
+			err := s18Send(t, cfg, tc.tr)
+			checkText(t, err.Error(), []string{
+				"zerobus: gave up after 1 attempt: " + srv.Endpoint() + ": " + tc.what + " within create_timeout_ms (200 ms)" +
+					" (raise create_timeout_ms, env ZEROBUS_CREATE_TIMEOUT_MS, or check the endpoint and network)",
+			}, []string{"CreateTimeout", "cannot reach", "check the endpoint URL", "raise retry_max_attempts", "200ms"})
+			d := core.DetailsOf(err)
+			if d.Kind != core.KindRetryExhausted || !d.Retryable || len(d.Causes) != 1 || d.Causes[0].Kind != core.KindConnection {
+				t.Errorf("details %+v; want retryable retry_exhausted of a connection error", d)
+			}
+		})
+	}
+}

@@ -492,6 +492,36 @@ func AckTimeoutCause(err error) error {
 	return nil
 }
 
+// createTimeoutError is the cause when a stream's creation (its token
+// included) does not complete within CreateTimeout.
+type createTimeoutError struct {
+	what  string // what did not come: "stream id", "READY from the Flight service"
+	after time.Duration
+}
+
+func (e *createTimeoutError) Error() string {
+	return fmt.Sprintf("no %s within create_timeout_ms (%d ms)", e.what, e.after.Milliseconds())
+}
+
+// CreateTimeout is the *ConnectionError of a stream's creation that did
+// not complete within after (Config.CreateTimeout): what names what did not
+// come ("stream id"). CreateTimeoutCause finds its cause.
+func CreateTimeout(what string, after time.Duration) *ConnectionError {
+	return &ConnectionError{Op: "create", Err: &createTimeoutError{what: what, after: after}}
+}
+
+// CreateTimeoutCause returns the cause of a *ConnectionError in err's
+// chain raised because a stream's creation did not complete within
+// CreateTimeout ("no stream id within create_timeout_ms (200 ms)"), or nil:
+// the caller's message names the setting, as for AckTimeoutCause.
+func CreateTimeoutCause(err error) error {
+	var ct *createTimeoutError
+	if errors.As(err, &ct) {
+		return ct
+	}
+	return nil
+}
+
 // redactor removes known secrets (the client secret and recent tokens) from
 // text that came from outside (server messages, HTTP errors).
 type redactor struct {

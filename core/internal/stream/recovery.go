@@ -163,7 +163,7 @@ func (c *Client) expiredWhat(n int) string {
 // the RPC's logs join the caller's trace, but no other value of ctx.
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
 	timeout := s.c.cfg.CreateTimeout
-	o := OpenRPC(ctx, s.ctx, timeout, &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)})
+	o := OpenRPC(ctx, s.ctx, timeout, CreateTimeout("stream id", timeout))
 	defer func() { o.End(err) }()
 	// Map an error seen while the RPC's context was canceled to the real cause.
 	classify := func(err error, op string) error {
