@@ -723,6 +723,12 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 		if errors.As(e.Err, &te) && te.URL == e.URL && te.StatusCode == e.StatusCode {
 			cause = te.Detail() // the URL and status are named above
 		}
+		if key := e.proxyKey(); key != "" {
+			// the proxy could not be reached: name it and its setting, not
+			// the workspace's
+			return msg + ": cannot reach the proxy " + te.ProxyAddr + " (" + key + "): " + cause +
+				" (check " + key + " and that the proxy is running)", true
+		}
 		if cause != "" {
 			msg += ": " + cause
 		}
@@ -737,6 +743,36 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 		return msg + " (check unity_catalog_url, network and TLS settings)", true
 	}
 	return msg, false
+}
+
+// proxyKey is the setting of the proxy a token request could not reach
+// (proxy_url, or HTTPS_PROXY for the environment's), "" when the request
+// did not fail so.
+func (e *TokenRefreshError) proxyKey() string {
+	var te *stream.TokenError
+	if !errors.As(e.Err, &te) || te.ProxyAddr == "" {
+		return ""
+	}
+	return hostSettingKey(te.ProxySetting)
+}
+
+// KeyProblems names proxy_url (or HTTPS_PROXY) when the token request
+// could not reach the proxy (DetailsOf reports it).
+func (e *TokenRefreshError) KeyProblems() (keys, msgs []string) {
+	if key := e.proxyKey(); key != "" {
+		return []string{key}, []string{"the proxy cannot be reached"}
+	}
+	return nil, nil
+}
+
+// KeyProblems names proxy_url when the endpoint could not be reached
+// because its proxy could not (DetailsOf reports it).
+func (e *ConnectionError) KeyProblems() (keys, msgs []string) {
+	var t *stream.TransportError
+	if errors.As(e.Err, &t) && t.Proxy {
+		return []string{"proxy_url"}, []string{"the proxy cannot be reached or failed the tunnel"}
+	}
+	return nil, nil
 }
 
 // LogStreamCreationFailed is the message of the WARN record the library

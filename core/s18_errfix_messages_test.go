@@ -142,3 +142,41 @@ func TestCreateTimeoutText(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedProxyText: a proxy_url where nothing listens was reported as
+// "token request failed at URL: proxyconnect tcp: dial tcp ...: connect:
+// connection refused (check unity_catalog_url, network and TLS settings)"
+// (s18 review errors M5): the wrong setting, and net/http's internal words.
+// It now names the proxy and proxy_url, on both transports, and never its
+// password.
+func TestRefusedProxyText(t *testing.T) {
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			srv := localServer(t)
+			addr := closedAddr(t)
+			cfg := localConfig(srv, "main.default.s18_proxy")
+			cfg.ProxyURL = "http://user:S18proxyPW@" + addr
+			cfg.RetryMaxAttempts = 1
+			err := s18Send(t, cfg, tr)
+			msg := err.Error()
+			checkText(t, msg, []string{
+				"token request failed at " + srv.WorkspaceURL(),
+				": cannot reach the proxy " + addr + " (proxy_url): connection refused (check proxy_url and that the proxy is running)",
+			}, []string{"proxyconnect", "unity_catalog_url", "S18proxyPW", "dial tcp", "raise retry_max_attempts"})
+			d := core.DetailsOf(err)
+			t.Logf("%s (keys %v)", msg, d.Keys)
+			if !d.Retryable || !core.IsRetryable(err) {
+				t.Errorf("not retryable: %+v", d)
+			}
+			found := false
+			for _, dd := range append([]core.ErrorDetails{d}, d.Causes...) {
+				for _, k := range dd.Keys {
+					found = found || k == "proxy_url"
+				}
+			}
+			if !found {
+				t.Errorf("no proxy_url in the keys: %+v", d)
+			}
+		})
+	}
+}

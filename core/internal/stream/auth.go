@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -396,6 +397,18 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 		}
 		te.Err = a.red.cleanErr(err)
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "proxyconnect" && op.Err != nil {
+			// the proxy itself could not be reached: name it, not the workspace
+			if addr, cause, ok := netCause(op.Err.Error()); ok {
+				te.ProxyAddr, te.ProxySetting, te.Err = addr, "Proxy", errors.New(cause)
+				if a.proxyHost == "" {
+					te.ProxySetting = "HTTPS_PROXY"
+				}
+				te.Retryable = true
+				return te
+			}
+		}
 		var ue *url.Error
 		// A transport failure is worth retrying; anything else (a response
 		// without access_token, unparsable JSON) is the endpoint's final word.

@@ -120,6 +120,11 @@ type TokenError struct {
 	Retryable bool
 	// Err is the sanitized cause (its text is redacted of secrets).
 	Err error
+	// ProxyAddr is the proxy's host:port when the request could not reach
+	// its proxy (Err is then the network's cause, "connection refused"),
+	// and ProxySetting where the proxy came from: "Proxy" (Config.Proxy)
+	// or "HTTPS_PROXY" (the environment).
+	ProxyAddr, ProxySetting string
 }
 
 // Error implements error.
@@ -130,6 +135,9 @@ func (e *TokenError) Error() string {
 	b.WriteString(" failed")
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.ProxyAddr != "" {
+		b.WriteString(": cannot reach the proxy " + e.ProxyAddr)
 	}
 	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
