@@ -619,7 +619,7 @@ func (e *TransmissionError) KeyProblems() (keys, msgs []string) {
 }
 
 func (e *TransmissionError) Error() string {
-	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", e.Code)
+	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", CodeName(e.Code))
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}

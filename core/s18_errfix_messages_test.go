@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -178,5 +179,42 @@ func TestRefusedProxyText(t *testing.T) {
 				t.Errorf("no proxy_url in the keys: %+v", d)
 			}
 		})
+	}
+}
+
+// TestCodeNamesAreCanonical: messages printed Go's CamelCase code names
+// ("server rejected the stream (NotFound)", "server returned Unavailable")
+// while grpc_code and the docs say NOT_FOUND (s18 review errors M2). The
+// message now prints the name grpc_code has.
+func TestCodeNamesAreCanonical(t *testing.T) {
+	srv, err := zerobuslocal.Start(context.Background(), zerobuslocal.Options{DisableAutoCreate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	err = s18Send(t, localConfig(srv, "main.default.s18_missing"), core.TransportProtobuf)
+	d := core.DetailsOf(err)
+	checkText(t, err.Error(), []string{"server rejected the stream (NOT_FOUND): "}, []string{"NotFound"})
+	if d.GRPCCode != "NOT_FOUND" || d.Kind != core.KindTransmission {
+		t.Errorf("details %+v; want transmission NOT_FOUND", d)
+	}
+
+	srv2 := localServer(t)
+	for _, tc := range []struct {
+		code codes.Code
+		name string
+	}{{codes.Unavailable, "UNAVAILABLE"}, {codes.OutOfRange, "OUT_OF_RANGE"}, {codes.Canceled, "CANCELED"}, {codes.ResourceExhausted, "RESOURCE_EXHAUSTED"}} {
+		table := "main.default.s18_code_" + strings.ToLower(tc.name)
+		srv2.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: tc.code, Message: "s18 fault", Persistent: true})
+		cfg := localConfig(srv2, table)
+		cfg.RetryMaxAttempts = 1
+		err := s18Send(t, cfg, core.TransportProtobuf)
+		msg := err.Error()
+		if !strings.Contains(msg, "("+tc.name+"): s18 fault") && !strings.Contains(msg, "returned "+tc.name+": s18 fault") {
+			t.Errorf("%s: %s", tc.name, msg)
+		}
+		if strings.Contains(msg, tc.code.String()) || core.DetailsOf(err).GRPCCode != tc.name {
+			t.Errorf("%s: Go's name in %q or grpc_code %q", tc.name, msg, core.DetailsOf(err).GRPCCode)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -56,7 +57,7 @@ type ServerError struct {
 func (e *ServerError) Error() string {
 	var b strings.Builder
 	b.WriteString("zerobus: server returned ")
-	b.WriteString(e.Code.String())
+	b.WriteString(CodeName(e.Code))
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
@@ -70,6 +71,25 @@ func (e *ServerError) Error() string {
 		b.WriteString(" (causes: ")
 		b.WriteString(strings.Join(e.Causes, ", "))
 		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// CodeName is the canonical name of a gRPC code as the protocol spells it
+// and every message and grpc_code shows it: "UNAVAILABLE",
+// "INVALID_ARGUMENT", "OK" ("CODE_17" for codes gRPC does not define); not
+// Go's "InvalidArgument".
+func CodeName(c codes.Code) string {
+	s := c.String() // "InvalidArgument", or "Code(17)"
+	if strings.HasPrefix(s, "Code(") {
+		return "CODE_" + strings.TrimSuffix(strings.TrimPrefix(s, "Code("), ")")
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rune(s[i-1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
 	}
 	return b.String()
 }

@@ -113,7 +113,7 @@ func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred 
 			st.authRetried = true
 			c.auth.invalidate(cred)
 			c.tel.Logger().InfoContext(ctx, "zerobus: server rejected the credentials; retrying once with fresh ones",
-				"table", c.cfg.TableName, "code", code.String())
+				"table", c.cfg.TableName, "code", CodeName(code))
 			return 0, nil
 		}
 		return 0, &AuthError{What: c.authWhat(code), Err: err}
