@@ -575,7 +575,8 @@ func (e *ConversionError) Error() string {
 	if e.Row >= 0 {
 		fmt.Fprintf(&b, " at row %d", e.Row)
 	}
-	if e.Column != "" {
+	var sm *SchemaMismatchError
+	if e.Column != "" && !(e.Reason != "" && errors.As(e.Err, &sm)) { // a mismatch's reason names each column
 		fmt.Fprintf(&b, ", column %q", e.Column)
 	}
 	if e.Reason != "" {

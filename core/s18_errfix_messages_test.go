@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/codes"
 
@@ -216,5 +218,70 @@ func TestCodeNamesAreCanonical(t *testing.T) {
 		if strings.Contains(msg, tc.code.String()) || core.DetailsOf(err).GRPCCode != tc.name {
 			t.Errorf("%s: Go's name in %q or grpc_code %q", tc.name, msg, core.DetailsOf(err).GRPCCode)
 		}
+	}
+}
+
+// TestSchemaMismatchText: a batch whose columns do not fit the table's gave
+// the table's types in Arrow's words ("int32 in the table", "large_utf8 in
+// the table"), "no safe cast" without a remedy, and the column twice
+// ("conversion failed, column "id": ... column "id" is ...") (s18 review
+// errors M3). Both transports now give the table's own type names, what to
+// do, and each column once.
+func TestSchemaMismatchText(t *testing.T) {
+	cols, err := zerobuslocal.ParseColumns("id INT NOT NULL, name STRING NOT NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
+	defer b.Release()
+	b.Field(0).(*array.StringBuilder).Append("1")
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	for _, tr := range []string{core.TransportProtobuf, core.TransportArrowFlight} {
+		t.Run(tr, func(t *testing.T) {
+			srv := localServer(t)
+			table := "main.default.s18_mismatch"
+			if err := srv.CreateTableColumns(table, cols); err != nil {
+				t.Fatal(err)
+			}
+			cfg := localConfig(srv, table)
+			cfg.Transport = tr
+			w, err := core.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close(context.Background())
+			_, err = w.SendBatch(context.Background(), rec)
+			msg := err.Error()
+			checkText(t, msg, []string{
+				`zerobus: conversion failed: the Arrow schema does not match table ` + table + ` (2 columns differ): ` +
+					`column "id" is utf8 in the batch and INT in the table: no safe cast; cast the batch's column to int32, or change the table's column; ` +
+					`column "name" (STRING in the table) is missing from the batch: the column is NOT NULL: add it to the batch`,
+			}, []string{"int32 in the table", "large_utf8", `column "id":`})
+			d := core.DetailsOf(err)
+			if d.Kind != core.KindConversion || strings.Join(d.Columns, ",") != "id,name" {
+				t.Errorf("details %+v; want conversion naming id and name", d)
+			}
+
+			one := "main.default.s18_mismatch_one"
+			if err := srv.CreateTableColumns(one, cols[:1]); err != nil {
+				t.Fatal(err)
+			}
+			cfg = localConfig(srv, one)
+			cfg.Transport = tr
+			w1, err := core.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w1.Close(context.Background())
+			_, err = w1.SendBatch(context.Background(), rec)
+			checkText(t, err.Error(), []string{
+				`zerobus: conversion failed: the Arrow schema does not match table ` + one + ` (1 column differs): column "id" is utf8 in the batch and INT in the table`,
+			}, []string{`, column "id"`})
+			if d := core.DetailsOf(err); d.Column != "id" {
+				t.Errorf("column %q, want id", d.Column)
+			}
+		})
 	}
 }
