@@ -329,6 +329,64 @@ func skipBOM(f *os.File) (int64, error) {
 	return 0, err
 }
 
+// errCause is an error of arrow-go shown by its last cause, without the
+// package prefixes of each layer ("arrow/ipc: could not read message
+// schema: arrow/ipc: ...: the schema: 1651663207 bytes of metadata, but
+// only 4 bytes of the stream are left" reads "1651663207 bytes of metadata,
+// but only 4 bytes of the stream are left"); errors.Is and As see the error.
+type errCause struct{ err error }
+
+func (e errCause) Error() string {
+	msg := e.err.Error()
+	for _, p := range []string{"arrow/ipc: ", "parquet: "} {
+		if i := strings.LastIndex(msg, p); i >= 0 {
+			msg = msg[i+len(p):]
+		}
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg[:i], "could not read") {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+func (e errCause) Unwrap() error { return e.err }
+
+// parquetOpenError is the error of a Parquet file at path that arrow-go
+// could not open (err): a file that does not start with Parquet's "PAR1"
+// is said to be of another kind, with what it starts with; otherwise err's
+// last cause.
+func parquetOpenError(path string, err error) error {
+	head := make([]byte, 4)
+	n := 0
+	if f, ferr := os.Open(path); ferr == nil {
+		n, _ = io.ReadFull(f, head)
+		f.Close()
+	}
+	if string(head[:n]) != "PAR1" {
+		return notFormat("a Parquet file", head[:n], err)
+	}
+	return fmt.Errorf("not a readable Parquet file: %w", errCause{err})
+}
+
+// notFormat is the error of a file that is not of the format what
+// ("a Parquet file") at all: it names what the file starts with and says
+// to give -format; err, arrow-go's reading of the other kind's bytes, is in
+// the chain but not the text.
+func notFormat(what string, head []byte, err error) error {
+	return &wrongFormatError{
+		msg: fmt.Sprintf("not %s (it starts with %q); give -format if the extension is wrong", what, head),
+		err: err,
+	}
+}
+
+type wrongFormatError struct {
+	msg string
+	err error
+}
+
+func (e *wrongFormatError) Error() string { return e.msg }
+func (e *wrongFormatError) Unwrap() error { return e.err }
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -379,7 +437,12 @@ func openArrow(in *input, o inputOptions) error {
 		in.total = st.Size()
 		r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(f, st.Size()), &in.done}, ipc.WithAllocator(o.mem))
 		if err != nil {
-			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", err)
+			if n < 4 || string(magic[:4]) != "\xff\xff\xff\xff" {
+				// neither "ARROW1" nor a stream's continuation marker: another
+				// kind of file, whose bytes arrow-go read as lengths
+				return notFormat("an Arrow IPC file or stream", magic[:n], err)
+			}
+			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", errCause{err})
 		}
 		in.closer = append(in.closer, func() error { r.Release(); return nil })
 		in.detail = "Arrow IPC stream"
@@ -585,7 +648,7 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("not a readable Parquet file: %w", err)
+		return parquetOpenError(in.path, err)
 	}
 	in.closer = append(in.closer, pf.Close) // closes f too
 	if err := checkParquetChunks(pf, f); err != nil {
