@@ -523,6 +523,10 @@ func ownHint(err error) bool {
 		_, hinted := tr.describe()
 		return hinted
 	}
+	var te *TransmissionError
+	if errors.As(err, &te) {
+		return te.hint() != ""
+	}
 	return false
 }
 
@@ -627,24 +631,32 @@ func (e *TransmissionError) Error() string {
 	if len(e.Causes) > 0 {
 		msg += " [causes: " + strings.Join(e.Causes, ", ") + "]"
 	}
+	return msg + e.hint()
+}
+
+// hint is what the message advises for the server's code ("" when
+// nothing): ownHint counts it, so an exhausted retry adds no second hint.
+func (e *TransmissionError) hint() string {
 	switch e.Code {
 	case codes.InvalidArgument:
 		if e.schemaRefused() {
-			msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+			h := " (check that the Arrow schema matches the table: names, types, nullability)"
 			if e.CatalogUnread != nil {
-				msg += fmt.Sprintf("; the table's columns could not be read from Unity Catalog (%v), so the batch's columns were sent as they are, not matched to the table's by name nor cast to its types: make the catalog readable (unity_catalog_url, the service principal's grants) or send the table's types", e.CatalogUnread)
+				h += fmt.Sprintf("; the table's columns could not be read from Unity Catalog (%v), so the batch's columns were sent as they are, not matched to the table's by name nor cast to its types: make the catalog readable (unity_catalog_url, the service principal's grants) or send the table's types", e.CatalogUnread)
 			}
+			return h
 		}
 	case codes.NotFound:
-		msg += " (check table_name: the table must exist)"
+		return " (check table_name: the table must exist)"
+	case codes.OutOfRange:
+		return " (the server refused the stream's offsets or a value as out of range; this is not retried: send the failed rows again on a new wrapper, and report it if it repeats)"
 	case codes.ResourceExhausted:
-		if strings.Contains(e.Message, "larger than max") { // gRPC's own message size limit
-			msg += " (the request is larger than the server accepts: lower max_message_bytes)"
-		} else {
-			msg += " (the server is throttling; lower concurrency or retry later)"
+		if stream.SizeLimitStatus(e.Code, e.Message) { // gRPC's own message size limit: not retried
+			return " (the request is larger than the server accepts: lower max_message_bytes)"
 		}
+		return " (the server is throttling; lower concurrency or retry later)"
 	}
-	return msg
+	return ""
 }
 
 // schemaRefused reports whether the server refused the stream's schema.
@@ -742,6 +754,10 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 	}
 	if e.StatusCode == 0 && e.Err != nil && !stream.ContextEnded(e.Err) {
 		return msg + " (check unity_catalog_url, network and TLS settings)", true
+	}
+	if e.StatusCode == 429 {
+		// rate limiting, not a server in bad health
+		return msg + " (the token endpoint is rate limiting: send less often or raise retry_max_attempts)", true
 	}
 	return msg, false
 }

@@ -285,3 +285,47 @@ func TestSchemaMismatchText(t *testing.T) {
 		})
 	}
 }
+
+// TestOneHintPerMessage: a retried failure with its own hint got a second,
+// contradicting one ("(the server is throttling; ...) (raise
+// retry_max_attempts or check server health)"), gRPC's size limit was
+// retried although the same request is refused each time, a token 429 was
+// told to check server health, and OUT_OF_RANGE had no remedy (s18 review
+// errors L1, L7).
+func TestOneHintPerMessage(t *testing.T) {
+	srv := localServer(t)
+	const retryHint = "raise retry_max_attempts or check server health"
+	for _, tc := range []struct {
+		name      string
+		fault     zerobuslocal.Fault
+		kind      core.ErrorKind
+		retryable bool
+		want      []string
+	}{
+		{"throttled", zerobuslocal.PipelineBlockedFault(), core.KindRetryExhausted, true,
+			[]string{"gave up after 2 attempts: server rejected the stream (RESOURCE_EXHAUSTED): " + zerobuslocal.PipelineBlockedMessage +
+				" (the server is throttling; lower concurrency or retry later)"}},
+		{"size_limit", zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.ResourceExhausted, Persistent: true,
+			Message: "grpc: received message larger than max (10046704 vs. 9437184)"}, core.KindTransmission, false,
+			[]string{"zerobus: server rejected the stream (RESOURCE_EXHAUSTED): grpc: received message larger than max (10046704 vs. 9437184) (the request is larger than the server accepts: lower max_message_bytes)"}},
+		{"out_of_range", zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.OutOfRange, Message: "offset out of range", Persistent: true},
+			core.KindTransmission, false,
+			[]string{"server rejected the stream (OUT_OF_RANGE): offset out of range (the server refused the stream's offsets or a value as out of range; this is not retried: send the failed rows again on a new wrapper, and report it if it repeats)"}},
+		{"token_429", zerobuslocal.Fault{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 429, Persistent: true}, core.KindRetryExhausted, true,
+			[]string{"(HTTP 429)", "(the token endpoint is rate limiting: send less often or raise retry_max_attempts)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := "main.default.s18_hint_" + tc.name
+			srv.InjectFault(table, tc.fault)
+			cfg := localConfig(srv, table)
+			cfg.RetryMaxAttempts = 2
+			err := s18Send(t, cfg, core.TransportProtobuf)
+			msg := err.Error()
+			checkText(t, msg, tc.want, []string{retryHint})
+			d := core.DetailsOf(err)
+			if d.Kind != tc.kind || d.Retryable != tc.retryable || core.IsRetryable(err) != tc.retryable {
+				t.Errorf("kind %s retryable %t; want %s %t (%s)", d.Kind, d.Retryable, tc.kind, tc.retryable, msg)
+			}
+		})
+	}
+}
