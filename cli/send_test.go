@@ -1261,7 +1261,7 @@ func TestSendUnknownRows(t *testing.T) {
 			t.Errorf("summary says %q:\n%s", bad, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight "+
+	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 request in flight "+
 		"(raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)") {
 		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
 	}

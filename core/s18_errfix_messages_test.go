@@ -329,3 +329,17 @@ func TestOneHintPerMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestAckTimeoutCountsInSingular: a server that withholds acks for one
+// request gave "with 1 requests in flight" (s18 review errors L3).
+func TestAckTimeoutCountsInSingular(t *testing.T) {
+	srv := localServer(t)
+	table := "main.default.s18_stall"
+	srv.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
+	cfg := localConfig(srv, table)
+	cfg.AckTimeout = 200 * time.Millisecond
+	cfg.RetryMaxAttempts = 1
+	err := s18Send(t, cfg, core.TransportProtobuf)
+	checkText(t, err.Error(), []string{"sent no acknowledgement for 200ms with 1 request in flight (raise ack_timeout_ms"},
+		[]string{"1 requests"})
+}

@@ -505,7 +505,15 @@ type ackTimeoutError struct {
 }
 
 func (e *ackTimeoutError) Error() string {
-	return fmt.Sprintf("no acknowledgement for %s with %d requests in flight", e.after, e.inflight)
+	return fmt.Sprintf("no acknowledgement for %s with %s in flight", e.after, Count(e.inflight, "request"))
+}
+
+// Count is n with unit, plural when n is not 1: "1 request", "3 requests".
+func Count(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // AckTimeoutCause returns the cause of a *ConnectionError in err's chain
