@@ -343,3 +343,26 @@ func TestAckTimeoutCountsInSingular(t *testing.T) {
 	checkText(t, err.Error(), []string{"sent no acknowledgement for 200ms with 1 request in flight (raise ack_timeout_ms"},
 		[]string{"1 requests"})
 }
+
+// TestGrantsListedAlike: the token endpoint's 403 said "check USE CATALOG,
+// USE SCHEMA and SELECT+MODIFY grants" and the server's PERMISSION_DENIED
+// "needs USE CATALOG, USE SCHEMA, SELECT and MODIFY", the doc a third list
+// (s18 review errors L10). Both messages now list the same grants.
+func TestGrantsListedAlike(t *testing.T) {
+	srv := localServer(t)
+	const grants = "(needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)"
+	for _, f := range []zerobuslocal.Fault{
+		{Kind: zerobuslocal.FaultTokenError, HTTPStatus: 403, Persistent: true},
+		{Kind: zerobuslocal.FaultError, Code: codes.PermissionDenied, Message: "no grant", Persistent: true},
+	} {
+		table := "main.default.s18_grants_" + string(f.Kind)
+		srv.InjectFault(table, f)
+		cfg := localConfig(srv, table)
+		cfg.RetryMaxAttempts = 1
+		err := s18Send(t, cfg, core.TransportProtobuf)
+		checkText(t, err.Error(), []string{grants}, []string{"SELECT+MODIFY"})
+		if core.KindOf(err) != core.KindAuthentication {
+			t.Errorf("%s: kind %s", f.Kind, core.KindOf(err))
+		}
+	}
+}

@@ -437,7 +437,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	case http.StatusUnauthorized:
 		what, keys = credentialsRejected, credentialKeys
 	case http.StatusForbidden:
-		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
+		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at unity_catalog_url (check unity_catalog_url)"
 		keys = []string{"unity_catalog_url"}
