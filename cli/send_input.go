@@ -806,6 +806,10 @@ func (c *csvBatches) Next() bool {
 		var pe *encsv.ParseError
 		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
 			_, _, good := csvRowLines(c.path, -1, -1)
+			if cells, header, ok := csvRaggedCells(c.path); ok && errors.Is(err, encsv.ErrFieldCount) {
+				c.err = fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", good, err, cellCount(cells), header)
+				return false
+			}
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
@@ -918,6 +922,9 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, encsv.ErrFieldCount) {
+			return nil, nil, fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", row, err, cellCount(len(rec)), len(header))
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading CSV row %d: %w", row, err) // 0-based, as csvBatches; err names the line
 		}
@@ -954,6 +961,45 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 // data rows lo and hi (0-based) start, 0 for a row it does not reach, and
 // the number of data rows before the first malformed record (all of them
 // when there is none).
+// csvRaggedCells is how many cells the first data record of path with
+// another number of cells than its header has, and the header's; ok is
+// false when there is none or the file cannot be read.
+func csvRaggedCells(path string) (cells, header int, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return 0, 0, false
+	}
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		return 0, 0, false
+	}
+	header = len(rec)
+	for {
+		rec, err := cr.Read()
+		if err != nil {
+			return 0, 0, false
+		}
+		if len(rec) != header {
+			return len(rec), header, true
+		}
+	}
+}
+
+// cellCount is "1 cell" or "n cells".
+func cellCount(n int) string {
+	if n == 1 {
+		return "1 cell"
+	}
+	return fmt.Sprintf("%d cells", n)
+}
+
 func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
 	f, err := os.Open(path)
 	if err != nil {
