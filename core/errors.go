@@ -492,7 +492,11 @@ func (e *ConnectionError) transportText(t *stream.TransportError) string {
 	case t.Proxy:
 		return "zerobus: the proxy (proxy_url) failed the tunnel to " + who + ": " + t.Cause + " (check proxy_url)"
 	case t.Dial:
-		return "zerobus: cannot reach " + who + ": " + t.Error() + endpointHint
+		msg := "zerobus: cannot reach " + who + ": " + t.Error()
+		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+			return msg + hint // a handshake that failed on the certificate, not recorded as such
+		}
+		return msg + endpointHint
 	}
 	var op string
 	var sce *stream.ConnectionError
