@@ -329,6 +329,64 @@ func skipBOM(f *os.File) (int64, error) {
 	return 0, err
 }
 
+// errCause is an error of arrow-go shown by its last cause, without the
+// package prefixes of each layer ("arrow/ipc: could not read message
+// schema: arrow/ipc: ...: the schema: 1651663207 bytes of metadata, but
+// only 4 bytes of the stream are left" reads "1651663207 bytes of metadata,
+// but only 4 bytes of the stream are left"); errors.Is and As see the error.
+type errCause struct{ err error }
+
+func (e errCause) Error() string {
+	msg := e.err.Error()
+	for _, p := range []string{"arrow/ipc: ", "parquet: "} {
+		if i := strings.LastIndex(msg, p); i >= 0 {
+			msg = msg[i+len(p):]
+		}
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.Contains(msg[:i], "could not read") {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+func (e errCause) Unwrap() error { return e.err }
+
+// parquetOpenError is the error of a Parquet file at path that arrow-go
+// could not open (err): a file that does not start with Parquet's "PAR1"
+// is said to be of another kind, with what it starts with; otherwise err's
+// last cause.
+func parquetOpenError(path string, err error) error {
+	head := make([]byte, 4)
+	n := 0
+	if f, ferr := os.Open(path); ferr == nil {
+		n, _ = io.ReadFull(f, head)
+		f.Close()
+	}
+	if string(head[:n]) != "PAR1" {
+		return notFormat("a Parquet file", head[:n], err)
+	}
+	return fmt.Errorf("not a readable Parquet file: %w", errCause{err})
+}
+
+// notFormat is the error of a file that is not of the format what
+// ("a Parquet file") at all: it names what the file starts with and says
+// to give -format; err, arrow-go's reading of the other kind's bytes, is in
+// the chain but not the text.
+func notFormat(what string, head []byte, err error) error {
+	return &wrongFormatError{
+		msg: fmt.Sprintf("not %s (it starts with %q); give -format if the extension is wrong", what, head),
+		err: err,
+	}
+}
+
+type wrongFormatError struct {
+	msg string
+	err error
+}
+
+func (e *wrongFormatError) Error() string { return e.msg }
+func (e *wrongFormatError) Unwrap() error { return e.err }
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -379,7 +437,12 @@ func openArrow(in *input, o inputOptions) error {
 		in.total = st.Size()
 		r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(f, st.Size()), &in.done}, ipc.WithAllocator(o.mem))
 		if err != nil {
-			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", err)
+			if n < 4 || string(magic[:4]) != "\xff\xff\xff\xff" {
+				// neither "ARROW1" nor a stream's continuation marker: another
+				// kind of file, whose bytes arrow-go read as lengths
+				return notFormat("an Arrow IPC file or stream", magic[:n], err)
+			}
+			return fmt.Errorf("not a readable Arrow IPC stream or file: %w", errCause{err})
 		}
 		in.closer = append(in.closer, func() error { r.Release(); return nil })
 		in.detail = "Arrow IPC stream"
@@ -585,7 +648,7 @@ func openParquet(ctx context.Context, in *input, o inputOptions) error {
 	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("not a readable Parquet file: %w", err)
+		return parquetOpenError(in.path, err)
 	}
 	in.closer = append(in.closer, pf.Close) // closes f too
 	if err := checkParquetChunks(pf, f); err != nil {
@@ -743,6 +806,10 @@ func (c *csvBatches) Next() bool {
 		var pe *encsv.ParseError
 		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
 			_, _, good := csvRowLines(c.path, -1, -1)
+			if cells, header, ok := csvRaggedCells(c.path); ok && errors.Is(err, encsv.ErrFieldCount) {
+				c.err = fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", good, err, cellCount(cells), header)
+				return false
+			}
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
@@ -855,6 +922,9 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, encsv.ErrFieldCount) {
+			return nil, nil, fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", row, err, cellCount(len(rec)), len(header))
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading CSV row %d: %w", row, err) // 0-based, as csvBatches; err names the line
 		}
@@ -891,6 +961,45 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 // data rows lo and hi (0-based) start, 0 for a row it does not reach, and
 // the number of data rows before the first malformed record (all of them
 // when there is none).
+// csvRaggedCells is how many cells the first data record of path with
+// another number of cells than its header has, and the header's; ok is
+// false when there is none or the file cannot be read.
+func csvRaggedCells(path string) (cells, header int, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return 0, 0, false
+	}
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		return 0, 0, false
+	}
+	header = len(rec)
+	for {
+		rec, err := cr.Read()
+		if err != nil {
+			return 0, 0, false
+		}
+		if len(rec) != header {
+			return len(rec), header, true
+		}
+	}
+}
+
+// cellCount is "1 cell" or "n cells".
+func cellCount(n int) string {
+	if n == 1 {
+		return "1 cell"
+	}
+	return fmt.Sprintf("%d cells", n)
+}
+
 func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -847,7 +847,7 @@ func TestInferCSVTypes(t *testing.T) {
 		{"empty", "", "empty CSV file"},
 		{"duplicate column", "a,a\n1,2\n", `"a" appears twice`},
 		{"unnamed column", "a,\n1,2\n", "column 2 has no name"},
-		{"ragged row", "a,b\n1\n", "reading CSV row 0: record on line 2: wrong number of fields"},
+		{"ragged row", "a,b\n1\n", "reading CSV row 0: record on line 2: wrong number of fields (1 cell, the header has 2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "x.csv")
@@ -1162,7 +1162,7 @@ func TestCSVRowNumbers(t *testing.T) {
 	ragged := write("ragged.csv", head+"2,c,extra\n3,d\n")
 	for _, args := range [][]string{{"-dry-run"}, {"-dry-run", "-csv-infer-rows", "1", "-batch-rows", "1"}} {
 		r := sendCLI(t, append(args, ragged)...)
-		if want := "reading CSV row 2: record on line 5: wrong number of fields"; r.err == nil || !strings.Contains(r.err.Error(), want) {
+		if want := "reading CSV row 2: record on line 5: wrong number of fields (3 cells, the header has 2)"; r.err == nil || !strings.Contains(r.err.Error(), want) {
 			t.Errorf("%v: err = %v, want %q", args, r.err, want)
 		}
 	}
@@ -1261,7 +1261,7 @@ func TestSendUnknownRows(t *testing.T) {
 			t.Errorf("summary says %q:\n%s", bad, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 requests in flight "+
+	if !strings.Contains(r.stdout, "sent no acknowledgement for 300ms with 1 request in flight "+
 		"(raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)") {
 		t.Errorf("summary does not explain the ack timeout:\n%s", r.stdout)
 	}

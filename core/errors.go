@@ -424,6 +424,21 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 		return "zerobus: " + who + " sent " + at.Error() +
 			" (raise ack_timeout_ms, env ZEROBUS_ACK_TIMEOUT_MS, or check the network path to the endpoint)", true
 	}
+	if ct := stream.CreateTimeoutCause(e.Err); ct != nil {
+		// the endpoint may have been reached (a slow server, or a slow
+		// token endpoint: the timeout covers the token): name the setting
+		who := e.Endpoint
+		if who == "" {
+			who = "the Zerobus endpoint"
+		}
+		return "zerobus: " + who + ": " + ct.Error() +
+			" (raise create_timeout_ms, env ZEROBUS_CREATE_TIMEOUT_MS, or check the endpoint and network)", true
+	}
+	var tpe *stream.TransportError
+	if errors.As(e.Err, &tpe) {
+		// nothing answered: grpc-go could not open the connection, or it broke
+		return e.transportText(tpe), true
+	}
 	var sce *stream.ConnectionError
 	var se *stream.ServerError
 	if errors.As(e.Err, &sce) && sce.Answered && errors.As(sce.Err, &se) {
@@ -457,7 +472,45 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 			return msg + hint, true
 		}
 	}
-	return msg + " (check the endpoint URL, network and TLS settings)", true
+	return msg + endpointHint, true
+}
+
+// endpointHint is what a connection error to the endpoint says to check.
+const endpointHint = " (check the endpoint URL, network and TLS settings)"
+
+// transportText is the message of a connection to the endpoint (or through
+// proxy_url) that could not be opened or broke (grpc-go's own UNAVAILABLE,
+// nothing answered): what happened and where, and what to check.
+func (e *ConnectionError) transportText(t *stream.TransportError) string {
+	who := e.Endpoint
+	if who == "" {
+		who = "the Zerobus endpoint"
+	}
+	switch {
+	case t.Proxy && t.Addr != "":
+		return "zerobus: cannot reach the proxy " + t.Addr + " (proxy_url): " + t.Cause + " (check proxy_url and that the proxy is running)"
+	case t.Proxy:
+		return "zerobus: the proxy (proxy_url) failed the tunnel to " + who + ": " + t.Cause + " (check proxy_url)"
+	case t.Dial:
+		msg := "zerobus: cannot reach " + who + ": " + t.Error()
+		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+			return msg + hint // a handshake that failed on the certificate, not recorded as such
+		}
+		return msg + endpointHint
+	}
+	var op string
+	var sce *stream.ConnectionError
+	if errors.As(e.Err, &sce) {
+		op = map[string]string{
+			"create": " while creating the stream",
+			"send":   " while sending",
+			"recv":   " while waiting for acknowledgements",
+		}[sce.Op]
+	}
+	if t.Cause == "EOF" {
+		return "zerobus: the connection to " + who + " closed (EOF)" + op + endpointHint
+	}
+	return "zerobus: the connection to " + who + " broke" + op + ": " + t.Cause + endpointHint
 }
 
 // ownHint reports whether err's message ends with a hint of its own (what
@@ -473,6 +526,10 @@ func ownHint(err error) bool {
 	if errors.As(err, &tr) {
 		_, hinted := tr.describe()
 		return hinted
+	}
+	var te *TransmissionError
+	if errors.As(err, &te) {
+		return te.hint() != ""
 	}
 	return false
 }
@@ -526,7 +583,8 @@ func (e *ConversionError) Error() string {
 	if e.Row >= 0 {
 		fmt.Fprintf(&b, " at row %d", e.Row)
 	}
-	if e.Column != "" {
+	var sm *SchemaMismatchError
+	if e.Column != "" && !(e.Reason != "" && errors.As(e.Err, &sm)) { // a mismatch's reason names each column
 		fmt.Fprintf(&b, ", column %q", e.Column)
 	}
 	if e.Reason != "" {
@@ -570,31 +628,39 @@ func (e *TransmissionError) KeyProblems() (keys, msgs []string) {
 }
 
 func (e *TransmissionError) Error() string {
-	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", e.Code)
+	msg := fmt.Sprintf("zerobus: server rejected the stream (%s)", CodeName(e.Code))
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
 	if len(e.Causes) > 0 {
 		msg += " [causes: " + strings.Join(e.Causes, ", ") + "]"
 	}
+	return msg + e.hint()
+}
+
+// hint is what the message advises for the server's code ("" when
+// nothing): ownHint counts it, so an exhausted retry adds no second hint.
+func (e *TransmissionError) hint() string {
 	switch e.Code {
 	case codes.InvalidArgument:
 		if e.schemaRefused() {
-			msg += " (check that the Arrow schema matches the table: names, types, nullability)"
+			h := " (check that the Arrow schema matches the table: names, types, nullability)"
 			if e.CatalogUnread != nil {
-				msg += fmt.Sprintf("; the table's columns could not be read from Unity Catalog (%v), so the batch's columns were sent as they are, not matched to the table's by name nor cast to its types: make the catalog readable (unity_catalog_url, the service principal's grants) or send the table's types", e.CatalogUnread)
+				h += fmt.Sprintf("; the table's columns could not be read from Unity Catalog (%v), so the batch's columns were sent as they are, not matched to the table's by name nor cast to its types: make the catalog readable (unity_catalog_url, the service principal's grants) or send the table's types", e.CatalogUnread)
 			}
+			return h
 		}
 	case codes.NotFound:
-		msg += " (check table_name: the table must exist)"
+		return " (check table_name: the table must exist)"
+	case codes.OutOfRange:
+		return " (the server refused the stream's offsets or a value as out of range; this is not retried: send the failed rows again on a new wrapper, and report it if it repeats)"
 	case codes.ResourceExhausted:
-		if strings.Contains(e.Message, "larger than max") { // gRPC's own message size limit
-			msg += " (the request is larger than the server accepts: lower max_message_bytes)"
-		} else {
-			msg += " (the server is throttling; lower concurrency or retry later)"
+		if stream.SizeLimitStatus(e.Code, e.Message) { // gRPC's own message size limit: not retried
+			return " (the request is larger than the server accepts: lower max_message_bytes)"
 		}
+		return " (the server is throttling; lower concurrency or retry later)"
 	}
-	return msg
+	return ""
 }
 
 // schemaRefused reports whether the server refused the stream's schema.
@@ -674,6 +740,12 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 		if errors.As(e.Err, &te) && te.URL == e.URL && te.StatusCode == e.StatusCode {
 			cause = te.Detail() // the URL and status are named above
 		}
+		if key := e.proxyKey(); key != "" {
+			// the proxy could not be reached: name it and its setting, not
+			// the workspace's
+			return msg + ": cannot reach the proxy " + te.ProxyAddr + " (" + key + "): " + cause +
+				" (check " + key + " and that the proxy is running)", true
+		}
 		if cause != "" {
 			msg += ": " + cause
 		}
@@ -687,7 +759,41 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 	if e.StatusCode == 0 && e.Err != nil && !stream.ContextEnded(e.Err) {
 		return msg + " (check unity_catalog_url, network and TLS settings)", true
 	}
+	if e.StatusCode == 429 {
+		// rate limiting, not a server in bad health
+		return msg + " (the token endpoint is rate limiting: send less often or raise retry_max_attempts)", true
+	}
 	return msg, false
+}
+
+// proxyKey is the setting of the proxy a token request could not reach
+// (proxy_url, or HTTPS_PROXY for the environment's), "" when the request
+// did not fail so.
+func (e *TokenRefreshError) proxyKey() string {
+	var te *stream.TokenError
+	if !errors.As(e.Err, &te) || te.ProxyAddr == "" {
+		return ""
+	}
+	return hostSettingKey(te.ProxySetting)
+}
+
+// KeyProblems names proxy_url (or HTTPS_PROXY) when the token request
+// could not reach the proxy (DetailsOf reports it).
+func (e *TokenRefreshError) KeyProblems() (keys, msgs []string) {
+	if key := e.proxyKey(); key != "" {
+		return []string{key}, []string{"the proxy cannot be reached"}
+	}
+	return nil, nil
+}
+
+// KeyProblems names proxy_url when the endpoint could not be reached
+// because its proxy could not (DetailsOf reports it).
+func (e *ConnectionError) KeyProblems() (keys, msgs []string) {
+	var t *stream.TransportError
+	if errors.As(e.Err, &t) && t.Proxy {
+		return []string{"proxy_url"}, []string{"the proxy cannot be reached or failed the tunnel"}
+	}
+	return nil, nil
 }
 
 // LogStreamCreationFailed is the message of the WARN record the library

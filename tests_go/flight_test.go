@@ -132,7 +132,7 @@ func TestFlightSchemaMismatchNamesColumnsBeforeSending(t *testing.T) {
 	// (id, int64 into the table's INT, is cast, each value checked: not a
 	// mismatch; see narrow_test.go.)
 	want := []core.ColumnMismatch{
-		{Column: "region", TableType: "large_utf8", Reason: "the column is NOT NULL"},
+		{Column: "region", TableType: "large_utf8", Reason: "the column is NOT NULL: add it to the batch"},
 	}
 	if fmt.Sprint(sm.Columns) != fmt.Sprint(want) {
 		t.Fatalf("mismatches %+v, want %+v", sm.Columns, want)

@@ -49,7 +49,7 @@ func TestFarOversizeRequestIsNotRetried(t *testing.T) {
 				t.Fatalf("send error: %v (retryable %v), want a non-retryable size error", res.Err, core.IsRetryable(res.Err))
 			}
 			msg := res.Err.Error()
-			if !strings.Contains(msg, "InvalidArgument") || !strings.Contains(msg, zerobuslocal.BatchTooLargeMessage) ||
+			if !strings.Contains(msg, "(INVALID_ARGUMENT)") || !strings.Contains(msg, zerobuslocal.BatchTooLargeMessage) ||
 				!strings.Contains(msg, "the limit is 65536") {
 				t.Errorf("send error: %v, want INVALID_ARGUMENT %q naming the limit 65536", res.Err, zerobuslocal.BatchTooLargeMessage)
 			}

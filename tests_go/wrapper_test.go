@@ -456,7 +456,7 @@ func TestNonRetryableFailures(t *testing.T) {
 		want     string
 	}{
 		{name: "table not found", opts: zerobuslocal.Options{DisableAutoCreate: true},
-			wantKind: core.KindTransmission, want: "NotFound"},
+			wantKind: core.KindTransmission, want: "(NOT_FOUND)"},
 		{name: "bad secret", mutate: func(c *core.Config) { c.ClientSecret = "wrong-secret-value" },
 			wantKind: core.KindAuthentication, want: "authentication failed"},
 		{name: "permission denied", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.PermissionDenied, Persistent: true},
@@ -464,7 +464,7 @@ func TestNonRetryableFailures(t *testing.T) {
 		{name: "retries exhausted", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.Unavailable, Persistent: true},
 			mutate: func(c *core.Config) { c.RetryMaxAttempts = 3 }, wantKind: core.KindRetryExhausted, want: "gave up after"},
 		{name: "invalid argument mid-stream", fault: &zerobuslocal.Fault{Kind: zerobuslocal.FaultError, Code: codes.InvalidArgument, AfterMessages: 1},
-			wantKind: core.KindTransmission, want: "InvalidArgument"},
+			wantKind: core.KindTransmission, want: "(INVALID_ARGUMENT)"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

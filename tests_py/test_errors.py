@@ -102,7 +102,8 @@ def test_transmission_error(server: LocalServer, table_name: str) -> None:
     server.inject_fault(table_name, "error", code="INVALID_ARGUMENT", message="schema mismatch x42", persistent=True)
     err = _send_expecting(server.config(table_name, **FAST), RuntimeError)
     assert isinstance(err, TransmissionError)
-    assert "InvalidArgument" in str(err) and "schema mismatch x42" in str(err)
+    assert "(INVALID_ARGUMENT)" in str(err) and "InvalidArgument" not in str(err) and "schema mismatch x42" in str(err)
+    assert err.grpc_code == "INVALID_ARGUMENT"
 
 
 def test_retry_exhausted(server: LocalServer, table_name: str) -> None:

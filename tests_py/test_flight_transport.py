@@ -36,7 +36,10 @@ def test_flight_schema_mismatch_is_a_conversion_error(server: LocalServer, table
         with pytest.raises(ConversionError) as info:
             w.send_batch(bad)
     msg = str(info.value)
-    assert '"id" is utf8 in the batch and int64 in the table' in msg, msg
+    assert (
+        '"id" is utf8 in the batch and BIGINT in the table: no safe cast; '
+        "cast the batch's column to int64, or change the table's column"
+    ) in msg, msg
     assert stored_ids(server, table_name) == [0, 1, 2]
 
 

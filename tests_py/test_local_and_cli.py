@@ -309,7 +309,9 @@ def test_cli_send_unreadable_files(tmp_path: Path, capfd: pytest.CaptureFixture[
     status, out, err = _send(capfd, str(bad_csv), "--dry-run", "--batch-rows", "10000")
     assert status == 1 and not out["success"]
     assert 0 < out["rows_sent"] == out["rows_read"] < 100_001
-    assert out["error"] == f"{bad_csv}: reading CSV row 100000: record on line 100002: wrong number of fields"
+    assert out["error"] == (
+        f"{bad_csv}: reading CSV row 100000: record on line 100002: wrong number of fields (4 cells, the header has 3)"
+    )
     assert f"zerobus send: {bad_csv}: reading CSV row 100000: record on line 100002" in err
 
     # usage errors: exit status 2, one line and a hint

@@ -19,6 +19,7 @@ import functools
 import json
 import math
 import os
+import re
 import ssl
 import sys
 import tempfile
@@ -197,6 +198,22 @@ def _naming_keywords(
     parts = [f"{kw}={_shown(kw, given[kw])}{sep}{msg}" for kw, msg in zip(keywords, msgs, strict=True)]
     message = prefix + "; ".join(parts)
     return type(err)(message, details={**err.details, "message": message}, keys=keywords)
+
+
+#: The options of :meth:`LocalServer.inject_fault` (the Go ``zerobuslocal.Fault``'s JSON keys, durations in ms).
+_FAULT_OPTIONS = (
+    "after_messages",
+    "after_ms",
+    "code",
+    "message",
+    "persistent",
+    "close_after_ms",
+    "http_status",
+    "latency_ms",
+    "records",
+)
+#: The Go JSON decoder's words for a key the Fault does not have.
+_UNKNOWN_FIELD = re.compile(r'json: unknown field "([^"]*)"')
 
 
 @_keywords_suggested
@@ -498,6 +515,16 @@ class LocalServer:
             _bridge.call(self._server().InjectFault, table, json.dumps(fault))
         except ConfigurationError as err:  # named by the server's JSON key (after_ns): name the keyword
             given = {"kind": kind, **options}
+            unknown = _UNKNOWN_FIELD.search(str(err))
+            if unknown and keyword_of.get(unknown.group(1)) in given:
+                # the Go decoder's "zerobuslocal: invalid fault: json: unknown field": name the keyword
+                # and the ones there are
+                kw = keyword_of[unknown.group(1)]
+                message = (
+                    f"zerobus: fault: unknown option {kw}={_shown(kw, given[kw])}; "
+                    f"the options are {', '.join(_FAULT_OPTIONS)}"
+                )
+                raise type(err)(message, details={**err.details, "message": message}, keys=[kw]) from None
             raise _naming_keywords(err, given, keyword_of=keyword_of, prefix="zerobus: fault: ") from None
 
     def clear_faults(self, table: str = "") -> None:

@@ -25,7 +25,11 @@ type ColumnMismatch struct {
 	Column     string // top-level column name (a STRUCT field's path for a convert.CaseClash)
 	CallerType string // "" when the caller's batch lacks the column
 	TableType  string // "" when the table lacks the column
-	Reason     string
+	// TableSQL is the table's type in Unity Catalog's words ("INT",
+	// "STRING", "ARRAY<BIGINT>"), which the message prints; "" when the
+	// table lacks the column.
+	TableSQL string
+	Reason   string
 	// Code is a machine-readable code of Reason: convert.ZonedIntoNTZ when
 	// the column holds a zoned timestamp for a TIMESTAMP_NTZ; "" otherwise.
 	Code string
@@ -54,9 +58,9 @@ func (e *MismatchError) Error() string {
 		switch {
 		case c.CallerType == "" && c.TableType == "": // the Reason says it all
 		case c.CallerType != "" && c.TableType != "":
-			fmt.Fprintf(&b, " is %s in the batch and %s in the table", c.CallerType, c.TableType)
+			fmt.Fprintf(&b, " is %s in the batch and %s in the table", c.CallerType, c.tableShown())
 		case c.TableType != "":
-			fmt.Fprintf(&b, " (%s in the table) is missing from the batch", c.TableType)
+			fmt.Fprintf(&b, " (%s in the table) is missing from the batch", c.tableShown())
 		default:
 			fmt.Fprintf(&b, " (%s in the batch) is not in the table", c.CallerType)
 		}
@@ -66,6 +70,72 @@ func (e *MismatchError) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// tableShown is the table's type as a message prints it: Unity Catalog's
+// name when known, else the Arrow type.
+func (c ColumnMismatch) tableShown() string {
+	if c.TableSQL != "" {
+		return c.TableSQL
+	}
+	return c.TableType
+}
+
+// tableSQLType is the Unity Catalog type of the table's column f as the
+// catalog's type_text spells it ("INT", "DECIMAL(10,2)", "ARRAY<STRING>"):
+// the table's own words, which row-level messages use too.
+func tableSQLType(f arrow.Field) string {
+	if d, ok := convert.FieldDecimal(f); ok {
+		return d.String()
+	}
+	t := f.Type
+	switch t.ID() {
+	case arrow.INT8:
+		return "TINYINT"
+	case arrow.INT16:
+		return "SMALLINT"
+	case arrow.INT32:
+		return "INT"
+	case arrow.INT64:
+		return "BIGINT"
+	case arrow.FLOAT32:
+		return "FLOAT"
+	case arrow.FLOAT64:
+		return "DOUBLE"
+	case arrow.BOOL:
+		return "BOOLEAN"
+	case arrow.STRING, arrow.LARGE_STRING:
+		return "STRING"
+	case arrow.BINARY, arrow.LARGE_BINARY:
+		return "BINARY"
+	case arrow.DATE32:
+		return "DATE"
+	case arrow.TIMESTAMP:
+		if t.(*arrow.TimestampType).TimeZone == "" {
+			return "TIMESTAMP_NTZ"
+		}
+		return "TIMESTAMP"
+	case arrow.LIST, arrow.LARGE_LIST:
+		return "ARRAY<" + tableSQLType(t.(arrow.ListLikeType).ElemField()) + ">"
+	case arrow.MAP:
+		m := t.(*arrow.MapType)
+		return "MAP<" + tableSQLType(m.KeyField()) + ", " + tableSQLType(m.ItemField()) + ">"
+	case arrow.STRUCT:
+		if isVariant(t) {
+			return "VARIANT"
+		}
+		var b strings.Builder
+		b.WriteString("STRUCT<")
+		for i, sf := range t.(*arrow.StructType).Fields() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(sf.Name + ": " + tableSQLType(sf))
+		}
+		b.WriteString(">")
+		return b.String()
+	}
+	return t.String()
 }
 
 // CastError is a cast of one column that failed on the batch's values
@@ -173,7 +243,8 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		j := src[i]
 		if j < 0 {
 			if !tf.Nullable {
-				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), Reason: "the column is NOT NULL"})
+				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), TableSQL: tableSQLType(tf),
+					Reason: "the column is NOT NULL: add it to the batch"})
 				continue
 			}
 			c.cols[i] = colPlan{src: -1}
@@ -198,7 +269,10 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			continue
 		}
 		if why := castableField(ff.Type, tf); why != "" {
-			cm := ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), Reason: why}
+			if why == noSafeCast {
+				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
+			}
+			cm := ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
 			if convert.ZonedIntoNTZAnywhere(ff.Type, tf.Type) {
 				cm.Code = convert.ZonedIntoNTZ
 			}
@@ -398,8 +472,12 @@ func castable(from, to arrow.DataType) string {
 			return ""
 		}
 	}
-	return "no safe cast"
+	return noSafeCast
 }
+
+// noSafeCast is castable's reason when no cast of the type goes; PlanCast
+// words it for the column with what to do.
+const noSafeCast = "no safe cast"
 
 // Apply returns rec in the table's schema (the caller releases it). Rows
 // with a null in a NOT NULL column, a null a protobuf record cannot hold

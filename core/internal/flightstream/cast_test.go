@@ -165,8 +165,8 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 		t.Fatalf("PlanCast: %v, want *MismatchError", err)
 	}
 	want := []ColumnMismatch{
-		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ), Code: convert.ZonedIntoNTZ},
-		{Column: "required", TableType: "large_utf8", Reason: "the column is NOT NULL"},
+		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", TableSQL: "TIMESTAMP_NTZ", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ), Code: convert.ZonedIntoNTZ},
+		{Column: "required", TableType: "large_utf8", TableSQL: "STRING", Reason: "the column is NOT NULL: add it to the batch"},
 		{Column: "stray", CallerType: "bool"},
 	}
 	if len(me.Columns) != len(want) {

@@ -188,8 +188,8 @@ func TestNumbersIntoDecimalNested(t *testing.T) {
 		{arrow.FixedWidthTypes.Boolean, ls, convert.DecimalMeta(10, 2), `column "v" is bool in the batch and DECIMAL(10,2) in the table: the table's column is DECIMAL(10,2), which takes integer, float`},
 		{arrow.FixedWidthTypes.Timestamp_us, ls, convert.DecimalMeta(10, 2), `DECIMAL(10,2) in the table: the table's column is DECIMAL(10,2)`},
 		{arrow.StructOf(arrow.Field{Name: "x", Type: arrow.FixedWidthTypes.Boolean}), arrow.StructOf(dec("x", true)), arrow.Metadata{}, `field "x": the table's column is DECIMAL(4,2)`},
-		{i64, ls, arrow.Metadata{}, "large_utf8 in the table: no safe cast"},
-		{f64, ls, arrow.Metadata{}, "large_utf8 in the table: no safe cast"},
+		{i64, ls, arrow.Metadata{}, "STRING in the table: no safe cast; cast the batch's column to large_utf8, or change the table's column"},
+		{f64, ls, arrow.Metadata{}, "STRING in the table: no safe cast; cast the batch's column to large_utf8, or change the table's column"},
 	} {
 		from := arrow.NewSchema([]arrow.Field{{Name: "v", Type: c.from, Nullable: true}}, nil)
 		to := arrow.NewSchema([]arrow.Field{{Name: "v", Type: c.to, Nullable: true, Metadata: c.meta}}, nil)

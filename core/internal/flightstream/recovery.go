@@ -74,7 +74,7 @@ func (s *Stream) connect(ctx context.Context, rt *stream.Retrier) (*rpc, error) 
 // (it keeps only ctx's span context).
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
 	timeout := s.c.scfg.CreateTimeout
-	o := stream.OpenRPC(ctx, s.ctx, timeout, &stream.ConnectionError{Op: "create", Err: fmt.Errorf("no READY from the Flight service within CreateTimeout (%s)", timeout)})
+	o := stream.OpenRPC(ctx, s.ctx, timeout, stream.CreateTimeout("READY from the Flight service", timeout))
 	defer func() { o.End(err) }()
 	classify := func(err error) error {
 		return o.Classify(err, func(err error) error { return s.c.sc.Classify(err, "create") })

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -396,6 +397,18 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 		}
 		te.Err = a.red.cleanErr(err)
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "proxyconnect" && op.Err != nil {
+			// the proxy itself could not be reached: name it, not the workspace
+			if addr, cause, ok := netCause(op.Err.Error()); ok {
+				te.ProxyAddr, te.ProxySetting, te.Err = addr, "Proxy", errors.New(cause)
+				if a.proxyHost == "" {
+					te.ProxySetting = "HTTPS_PROXY"
+				}
+				te.Retryable = true
+				return te
+			}
+		}
 		var ue *url.Error
 		// A transport failure is worth retrying; anything else (a response
 		// without access_token, unparsable JSON) is the endpoint's final word.
@@ -424,7 +437,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 	case http.StatusUnauthorized:
 		what, keys = credentialsRejected, credentialKeys
 	case http.StatusForbidden:
-		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (check USE CATALOG, USE SCHEMA and SELECT+MODIFY grants)", a.table)
+		what = fmt.Sprintf("the service principal may not request a Zerobus token for table %s (needs USE CATALOG, USE SCHEMA, SELECT and MODIFY)", a.table)
 	case http.StatusNotFound:
 		what = "no token endpoint at unity_catalog_url (check unity_catalog_url)"
 		keys = []string{"unity_catalog_url"}

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -54,7 +57,7 @@ type ServerError struct {
 func (e *ServerError) Error() string {
 	var b strings.Builder
 	b.WriteString("zerobus: server returned ")
-	b.WriteString(e.Code.String())
+	b.WriteString(CodeName(e.Code))
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
@@ -68,6 +71,25 @@ func (e *ServerError) Error() string {
 		b.WriteString(" (causes: ")
 		b.WriteString(strings.Join(e.Causes, ", "))
 		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// CodeName is the canonical name of a gRPC code as the protocol spells it
+// and every message and grpc_code shows it: "UNAVAILABLE",
+// "INVALID_ARGUMENT", "OK" ("CODE_17" for codes gRPC does not define); not
+// Go's "InvalidArgument".
+func CodeName(c codes.Code) string {
+	s := c.String() // "InvalidArgument", or "Code(17)"
+	if strings.HasPrefix(s, "Code(") {
+		return "CODE_" + strings.TrimSuffix(strings.TrimPrefix(s, "Code("), ")")
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rune(s[i-1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
 	}
 	return b.String()
 }
@@ -118,6 +140,11 @@ type TokenError struct {
 	Retryable bool
 	// Err is the sanitized cause (its text is redacted of secrets).
 	Err error
+	// ProxyAddr is the proxy's host:port when the request could not reach
+	// its proxy (Err is then the network's cause, "connection refused"),
+	// and ProxySetting where the proxy came from: "Proxy" (Config.Proxy)
+	// or "HTTPS_PROXY" (the environment).
+	ProxyAddr, ProxySetting string
 }
 
 // Error implements error.
@@ -128,6 +155,9 @@ func (e *TokenError) Error() string {
 	b.WriteString(" failed")
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.ProxyAddr != "" {
+		b.WriteString(": cannot reach the proxy " + e.ProxyAddr)
 	}
 	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
@@ -186,7 +216,9 @@ func (e *RetryExhaustedError) Unwrap() error { return e.Last }
 type ConnectionError struct {
 	// Op is the phase: "dial", "create", "send", "recv" or "ack-timeout".
 	Op string
-	// Err is the cause (may be a *ServerError with code UNAVAILABLE).
+	// Err is the cause: a *TransportError (grpc-go's UNAVAILABLE for a
+	// connection that could not be opened or broke), a *ServerError with
+	// code UNAVAILABLE (the server's, when Answered), or another error.
 	Err error
 	// Answered reports that the server itself ended the RPC with Err's
 	// UNAVAILABLE status (response headers or trailers came): the endpoint
@@ -201,6 +233,133 @@ func (e *ConnectionError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// TransportError is an UNAVAILABLE status that grpc-go made on the client
+// because the connection to the endpoint (or to Config.Proxy) could not be
+// opened or broke: nothing answered, so it is no *ServerError and no
+// message says "server returned". Its text is what happened, cut to the
+// network's own cause ("cannot connect to 127.0.0.1:1: connection refused",
+// "the connection closed (EOF)"), without grpc-go's wrapping; GRPCStatus
+// keeps the status (UNAVAILABLE) for status.Code and grpc_code. It is the
+// cause of a retryable *ConnectionError.
+type TransportError struct {
+	// Dial reports that the connection could not be opened (refused, timed
+	// out, no route, a failed TLS handshake); false: an open connection
+	// broke or closed.
+	Dial bool
+	// Proxy reports that the failure was on the way through Config.Proxy:
+	// the proxy could not be reached (Addr is the proxy's) or refused the
+	// tunnel.
+	Proxy bool
+	// Addr is the address (host:port) dialed or connected to, "" when
+	// grpc-go's text names none.
+	Addr string
+	// Cause is what the network or TLS layer reported, e.g. "connection
+	// refused", "i/o timeout", "EOF".
+	Cause string
+	// Status is grpc-go's status message (redacted of secrets).
+	Status string
+}
+
+// Error implements error.
+func (e *TransportError) Error() string {
+	switch {
+	case e.Proxy && e.Addr != "":
+		return "cannot connect to the HTTP proxy " + e.Addr + ": " + e.Cause
+	case e.Proxy:
+		return "the HTTP proxy failed: " + e.Cause
+	case e.Dial && e.Addr != "":
+		return "cannot connect to " + e.Addr + ": " + e.Cause
+	case e.Dial:
+		return "cannot connect: " + e.Cause
+	case e.Cause == "EOF":
+		return "the connection closed (EOF)"
+	}
+	return "the connection broke: " + e.Cause
+}
+
+// GRPCStatus is grpc-go's status (UNAVAILABLE).
+func (e *TransportError) GRPCStatus() *status.Status { return status.New(codes.Unavailable, e.Status) }
+
+// netOpText is the text of a *net.OpError: "dial tcp 127.0.0.1:1: connect:
+// connection refused", "read tcp 127.0.0.1:5->127.0.0.1:1: read: connection
+// reset by peer".
+var netOpText = regexp.MustCompile(`^(?:dial|read|write) (?:tcp[46]?|udp[46]?|unix) (\S+?)(?:->(\S+))?: (.*)$`)
+
+// netCause cuts the text of a *net.OpError to its address (the remote
+// one) and its last cause ("connection refused"); ok is false for other
+// text.
+func netCause(s string) (addr, cause string, ok bool) {
+	m := netOpText.FindStringSubmatch(s)
+	if m == nil {
+		return "", "", false
+	}
+	addr = m[1]
+	if m[2] != "" {
+		addr = m[2]
+	}
+	cause = m[3]
+	if i := strings.LastIndex(cause, ": "); i >= 0 {
+		cause = cause[i+2:]
+	}
+	return addr, cause, true
+}
+
+// transportError returns the *TransportError for an UNAVAILABLE status
+// message msg that grpc-go made on the client for a connection that could
+// not be opened or broke, or nil for any other message (the server's own,
+// or one this package does not know).
+func transportError(msg string) *TransportError {
+	inner := msg
+	wrapped := false
+	if rest, ok := strings.CutPrefix(msg, "connection error: desc = "); ok {
+		if uq, err := strconv.Unquote(rest); err == nil {
+			inner, wrapped = uq, true
+		}
+	}
+	e := &TransportError{Status: msg}
+	switch {
+	case strings.HasPrefix(inner, "transport: Error while dialing: "):
+		e.Dial = true
+		d := strings.TrimPrefix(inner, "transport: Error while dialing: ")
+		if rest, ok := strings.CutPrefix(d, "HTTP proxy "); ok {
+			// proxyDialer's "HTTP proxy URL: CONNECT addr: cause"
+			e.Proxy = true
+			if i := strings.Index(rest, ": CONNECT "); i >= 0 {
+				rest = rest[i+len(": CONNECT "):]
+				if j := strings.Index(rest, ": "); j >= 0 {
+					rest = rest[j+2:]
+				}
+			}
+			if addr, cause, ok := netCause(rest); ok && strings.HasPrefix(rest, "dial ") {
+				e.Addr, e.Cause = addr, cause // the proxy could not be reached
+			} else {
+				e.Cause = rest // the proxy was reached and failed the tunnel
+			}
+			return e
+		}
+		if addr, cause, ok := netCause(d); ok {
+			e.Addr, e.Cause = addr, cause
+		} else {
+			e.Cause = d
+		}
+	case strings.HasPrefix(inner, "transport: authentication handshake failed: "):
+		e.Dial = true
+		e.Cause = "TLS handshake failed: " + strings.TrimPrefix(inner, "transport: authentication handshake failed: ")
+	case strings.HasPrefix(inner, "error reading from server: "), strings.HasPrefix(inner, "error reading server preface: "):
+		_, rest, _ := strings.Cut(inner, ": ")
+		if addr, cause, ok := netCause(rest); ok {
+			e.Addr, e.Cause = addr, cause
+		} else {
+			e.Cause = rest
+		}
+	case wrapped:
+		e.Cause = strings.TrimPrefix(inner, "transport: ")
+	default:
+		return nil
+	}
+	return e
+}
 
 // HostNotFoundError reports that the host of the Endpoint or of the
 // WorkspaceURL does not exist in DNS ("no such host"). It is not retryable:
@@ -346,7 +505,15 @@ type ackTimeoutError struct {
 }
 
 func (e *ackTimeoutError) Error() string {
-	return fmt.Sprintf("no acknowledgement for %s with %d requests in flight", e.after, e.inflight)
+	return fmt.Sprintf("no acknowledgement for %s with %s in flight", e.after, Count(e.inflight, "request"))
+}
+
+// Count is n with unit, plural when n is not 1: "1 request", "3 requests".
+func Count(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // AckTimeoutCause returns the cause of a *ConnectionError in err's chain
@@ -357,6 +524,36 @@ func AckTimeoutCause(err error) error {
 	var at *ackTimeoutError
 	if errors.As(err, &at) {
 		return at
+	}
+	return nil
+}
+
+// createTimeoutError is the cause when a stream's creation (its token
+// included) does not complete within CreateTimeout.
+type createTimeoutError struct {
+	what  string // what did not come: "stream id", "READY from the Flight service"
+	after time.Duration
+}
+
+func (e *createTimeoutError) Error() string {
+	return fmt.Sprintf("no %s within create_timeout_ms (%d ms)", e.what, e.after.Milliseconds())
+}
+
+// CreateTimeout is the *ConnectionError of a stream's creation that did
+// not complete within after (Config.CreateTimeout): what names what did not
+// come ("stream id"). CreateTimeoutCause finds its cause.
+func CreateTimeout(what string, after time.Duration) *ConnectionError {
+	return &ConnectionError{Op: "create", Err: &createTimeoutError{what: what, after: after}}
+}
+
+// CreateTimeoutCause returns the cause of a *ConnectionError in err's
+// chain raised because a stream's creation did not complete within
+// CreateTimeout ("no stream id within create_timeout_ms (200 ms)"), or nil:
+// the caller's message names the setting, as for AckTimeoutCause.
+func CreateTimeoutCause(err error) error {
+	var ct *createTimeoutError
+	if errors.As(err, &ct) {
+		return ct
 	}
 	return nil
 }

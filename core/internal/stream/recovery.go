@@ -113,7 +113,7 @@ func (c *Client) onFailure(ctx context.Context, st *retryState, err error, cred 
 			st.authRetried = true
 			c.auth.invalidate(cred)
 			c.tel.Logger().InfoContext(ctx, "zerobus: server rejected the credentials; retrying once with fresh ones",
-				"table", c.cfg.TableName, "code", code.String())
+				"table", c.cfg.TableName, "code", CodeName(code))
 			return 0, nil
 		}
 		return 0, &AuthError{What: c.authWhat(code), Err: err}
@@ -163,7 +163,7 @@ func (c *Client) expiredWhat(n int) string {
 // the RPC's logs join the caller's trace, but no other value of ctx.
 func (s *Stream) createOnce(ctx context.Context) (_ *rpc, cred string, err error) {
 	timeout := s.c.cfg.CreateTimeout
-	o := OpenRPC(ctx, s.ctx, timeout, &ConnectionError{Op: "create", Err: fmt.Errorf("no stream id within CreateTimeout (%s)", timeout)})
+	o := OpenRPC(ctx, s.ctx, timeout, CreateTimeout("stream id", timeout))
 	defer func() { o.End(err) }()
 	// Map an error seen while the RPC's context was canceled to the real cause.
 	classify := func(err error, op string) error {
@@ -261,6 +261,11 @@ func (c *Client) Classify(err error, op string) error {
 		if se.Code == codes.Unavailable {
 			if ce := c.dials.cert.Load(); ce != nil && strings.Contains(se.Message, "handshake") {
 				return ce
+			}
+			if te := transportError(se.Message); te != nil {
+				// grpc-go's own status for a connection that could not be
+				// opened or broke: nothing answered
+				return &ConnectionError{Op: op, Err: te}
 			}
 			return &ConnectionError{Op: op, Err: se}
 		}

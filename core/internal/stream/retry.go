@@ -140,12 +140,21 @@ func IsRetryable(err error) bool {
 	case errors.As(err, &ce):
 		return true
 	case errors.As(err, &se):
-		return RetryableCode(se.Code)
+		return RetryableCode(se.Code) && !SizeLimitStatus(se.Code, se.Message)
 	}
 	if st, ok := status.FromError(err); ok {
-		return RetryableCode(st.Code())
+		return RetryableCode(st.Code()) && !SizeLimitStatus(st.Code(), st.Message())
 	}
 	return false
+}
+
+// SizeLimitStatus reports whether a status is gRPC's own refusal of a
+// message over the server's size limit (RESOURCE_EXHAUSTED "grpc: received
+// message larger than max"): the same request is refused the same way on
+// every attempt, so it is not retried, unlike RESOURCE_EXHAUSTED for
+// throttling.
+func SizeLimitStatus(c codes.Code, msg string) bool {
+	return c == codes.ResourceExhausted && strings.Contains(msg, "larger than max")
 }
 
 // RetryableCode is the retry rule for a gRPC status code the server (or a

@@ -253,7 +253,7 @@ func (s *Stream) flush(ctx context.Context) error {
 			s.mu.Lock()
 			n := len(s.q)
 			s.mu.Unlock()
-			return fmt.Errorf("zerobus: flush: %d requests still unacknowledged: %w", n, CtxErr(ctx))
+			return fmt.Errorf("zerobus: flush: %s still unacknowledged: %w", Count(n, "request"), CtxErr(ctx))
 		}
 		if !errors.Is(err, ErrWithdrawn) {
 			return err
