@@ -377,7 +377,9 @@ func configError(err error, f *sendFlags, lookupEnv func(string) (string, bool))
 			if f.set[o.flag] {
 				ce.Problems[i].SetBy = "flag -" + o.flag
 			}
-			conn = conn || o.conn
+			// the hint on setting the connection is for a connection setting
+			// that is missing, not one given in a wrong form (-table foo)
+			conn = conn || o.conn && strings.HasPrefix(p.Message, "is required")
 		}
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
@@ -696,7 +698,7 @@ func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err 
 	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
-		return 0, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+		return 0, fmt.Errorf("%s: %w", path, parquetOpenError(path, err))
 	}
 	defer pf.Close()
 	return pf.NumRows(), nil

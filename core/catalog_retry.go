@@ -39,7 +39,7 @@ type catalogUnread struct {
 // Plans made without the table's columns are made again at the next send.
 func (w *Wrapper) catalogRefusal(te *TransmissionError, why error) error {
 	w.target.refusals.Add(1)
-	refused := fmt.Sprintf("server rejected the stream (%s)", te.Code)
+	refused := fmt.Sprintf("server rejected the stream (%s)", CodeName(te.Code))
 	if te.Message != "" {
 		refused += ": " + te.Message
 	}

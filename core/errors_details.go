@@ -2,8 +2,6 @@ package core
 
 import (
 	"slices"
-	"strings"
-	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -313,17 +311,4 @@ func causesOf(err error, re *RetryExhaustedError) []error {
 // CodeName returns the canonical name of a gRPC code as the protocol spells
 // it: "UNAVAILABLE", "INVALID_ARGUMENT", "OK" ("CODE_17" for codes gRPC does
 // not define).
-func CodeName(c codes.Code) string {
-	s := c.String() // "InvalidArgument", or "Code(17)"
-	if strings.HasPrefix(s, "Code(") {
-		return "CODE_" + strings.TrimSuffix(strings.TrimPrefix(s, "Code("), ")")
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rune(s[i-1])) {
-			b.WriteByte('_')
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
-}
+func CodeName(c codes.Code) string { return stream.CodeName(c) }

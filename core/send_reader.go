@@ -237,7 +237,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	}
 	switch {
 	case readErr != nil:
-		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %v", res.TotalRows, readErr), Err: readErr}
+		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %s", res.TotalRows, causeText(readErr)), Err: readErr}
 	case s.stopped:
 		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(s.ctx))
 	case s.progressErr != nil && res.Err == nil:

@@ -55,7 +55,7 @@ func TestSchemaRefusedWhileTheCatalogIsUnreadableSaysSo(t *testing.T) {
 				if core.KindOf(err) != core.KindConnection || !core.IsRetryable(err) || errors.As(err, new(*core.TransmissionError)) {
 					t.Fatalf("%s, catalog %d: %v (%T, kind %s), want the catalog's retryable connection error", transport, status, err, err, core.KindOf(err))
 				}
-				if msg := err.Error(); !strings.Contains(msg, "the table's columns could not be read from Unity Catalog") || !strings.Contains(msg, "rejected the stream (InvalidArgument)") || !strings.Contains(msg, "503") {
+				if msg := err.Error(); !strings.Contains(msg, "the table's columns could not be read from Unity Catalog") || !strings.Contains(msg, "rejected the stream (INVALID_ARGUMENT)") || !strings.Contains(msg, "503") {
 					t.Errorf("%s, catalog %d: %s", transport, status, msg)
 				}
 				if n := len(srv.Rows(table)); n != 0 {

@@ -229,7 +229,7 @@ func TestProtobufWithoutTheCatalogKeepsTheBatchNullability(t *testing.T) {
 					schemaRefused(t, err, "id")
 					return
 				}
-				if core.KindOf(err) != core.KindConnection || !core.IsRetryable(err) || !strings.Contains(err.Error(), `rejected the stream (InvalidArgument)`) || !strings.Contains(err.Error(), `"id"`) {
+				if core.KindOf(err) != core.KindConnection || !core.IsRetryable(err) || !strings.Contains(err.Error(), `rejected the stream (INVALID_ARGUMENT)`) || !strings.Contains(err.Error(), `"id"`) {
 					t.Fatalf("error %v (%T), want the catalog's retryable error naming the refusal of %q", err, err, "id")
 				}
 			}

@@ -1,6 +1,8 @@
 """The exception tree of zerobus_py.
 
-Every error raised by this package is a :class:`ZerobusError`. Each subclass
+Every error of a send, a configuration, the connection or the local server is a
+:class:`ZerobusError`; an argument of the wrong type (``send_batch(42)``,
+``timeout="x"``) raises a plain ``TypeError``, as the original API did. Each subclass
 also inherits the builtin exception it resembles, so existing ``except
 ValueError`` / ``except ConnectionError`` / ``except TimeoutError`` handlers keep
 working::
