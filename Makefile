@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 PYTHON ?= python3
 VENV ?= .venv
-GOTESTFLAGS ?= -race -count=1 -timeout 15m
+GOTESTFLAGS ?= -race -count=1 -timeout 25m
 
 .PHONY: all demo test go-test go-vet go-vet-cross workflow-lint generate check-generate clean
 
