@@ -86,6 +86,8 @@ class _Send:
         total = -1 if exported.total is None else exported.total
         rows, nbytes = _SEND_WINDOW
         self._progress = progress
+        #: set while the progress callback runs, left set when it raises (:meth:`_AsyncWaiter._step`)
+        self.in_callback = False
         #: how the input's producer failed, filled while Go reads it (see _outcome)
         self.read_failures = exported.read_failures
         self._pending: pybind.Pending | None = None
@@ -117,7 +119,9 @@ class _Send:
         d = json.loads(raw)
         if self._progress is not None:
             for done, total in d["progress"]:
+                self.in_callback = True  # stays set when the callback raises
                 self._progress(done, None if total < 0 else total)
+                self.in_callback = False
         out: dict[str, Any] | None = d["result"]
         if out is not None:
             with _live_lock:
@@ -283,7 +287,7 @@ _SWEEP_MS = 1000
 class _Watch:
     """One asyncio send as :class:`_AsyncWaiter` tracks it."""
 
-    __slots__ = ("again", "busy", "callback_error", "key", "outcome", "send", "waiters")
+    __slots__ = ("again", "busy", "callback_error", "error", "key", "outcome", "send", "waiters")
 
     def __init__(self, send: _Send, key: int) -> None:
         self.send = send
@@ -295,6 +299,8 @@ class _Watch:
         self.waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[dict[str, Any]]]] = []
         #: what the send's progress callback raised (the send was cancelled then)
         self.callback_error: BaseException | None = None
+        #: what reading the send's news raised, not in its callback (the send was cancelled; awaiting it raises it)
+        self.error: BaseException | None = None
         #: a step of a send with a progress callback is running in the pool / news came meanwhile
         self.busy = False
         self.again = False
@@ -333,8 +339,11 @@ class _AsyncWaiter:
             if watch.outcome is not None:
                 fut.set_result(watch.outcome)
                 return fut
+            if watch.error is not None:
+                fut.set_exception(watch.error)
+                return fut
             watch.waiters.append((loop, fut))
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # not started, or ended by a bug
                 self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
                 self._thread.start()
         if notify:
@@ -343,28 +352,36 @@ class _AsyncWaiter:
 
     def _run(self) -> None:
         while True:
-            ids: list[int] = json.loads(self._notifier.Wait(_SWEEP_MS))
-            _park_if_exiting()
-            for key in ids:
-                with self._lock:
-                    watch = self._watches.get(key)
-                    if watch is None:
-                        continue
-                    in_pool = watch.send._progress is not None
-                    if in_pool:
-                        if watch.busy:
-                            watch.again = True
-                            continue
-                        watch.busy = True
-                if not in_pool:
-                    self._step(watch)
+            try:
+                self._pass()
+            except Exception:  # a bug here would leave every awaited send of the process waiting: log it, go on
+                _logs._logger.exception("zerobus_py: the asyncio send waiter failed; it goes on")
+                time.sleep(0.05)  # not a busy loop if it fails again at once
+
+    def _pass(self) -> None:
+        """Take the news of one wait on the Notifier (at most ``_SWEEP_MS``) and act on it."""
+        ids: list[int] = json.loads(self._notifier.Wait(_SWEEP_MS))
+        _park_if_exiting()
+        for key in ids:
+            with self._lock:
+                watch = self._watches.get(key)
+                if watch is None:
                     continue
-                try:
-                    _waiter_pool().submit(self._steps, watch)
-                except RuntimeError:  # the pool is shut down: interpreter exit
-                    self._steps(watch)
-            if time.monotonic() - self._swept >= _SWEEP_MS / 1000:
-                self._sweep()
+                in_pool = watch.send._progress is not None
+                if in_pool:
+                    if watch.busy:
+                        watch.again = True
+                        continue
+                    watch.busy = True
+            if not in_pool:
+                self._step(watch)
+                continue
+            try:
+                _waiter_pool().submit(self._steps, watch)
+            except RuntimeError:  # the pool is shut down: interpreter exit
+                self._steps(watch)
+        if time.monotonic() - self._swept >= _SWEEP_MS / 1000:
+            self._sweep()
 
     def _steps(self, watch: _Watch) -> None:
         """:meth:`_step` in the pool for a send with a progress callback, again while news came meanwhile."""
@@ -380,8 +397,12 @@ class _AsyncWaiter:
         send = watch.send
         try:
             d = send.step(0.001)  # there is news: it does not wait
-        except BaseException as exc:  # the progress callback raised: the send is cancelled, its outcome awaited
+        except BaseException as exc:
             send.pending.Cancel()
+            if not send.in_callback:  # reading the news failed: the awaiting coroutines get the error
+                self._fail(watch, exc)
+                return
+            # the progress callback raised: the send is cancelled, its outcome awaited
             send._progress = None
             if watch.callback_error is None:
                 watch.callback_error = exc
@@ -401,6 +422,17 @@ class _AsyncWaiter:
             with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
                 loop.call_soon_threadsafe(_set_outcome, fut, d)
 
+    def _fail(self, watch: _Watch, exc: BaseException) -> None:
+        with self._lock:
+            if watch.outcome is not None or watch.error is not None:
+                return
+            watch.error = exc
+            waiters, watch.waiters = watch.waiters, []
+            self._watches.pop(watch.key, None)
+        for loop, fut in waiters:
+            with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
+                loop.call_soon_threadsafe(_set_error, fut, exc)
+
     def _sweep(self) -> None:
         """Cancel the sends awaited only in event loops that were closed (the task left pending): nothing will
         ever read their outcome, and Go would send them to their end (a later close waiting for them)."""
@@ -416,6 +448,11 @@ class _AsyncWaiter:
 def _set_outcome(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any]) -> None:
     if not fut.done():  # not cancelled meanwhile
         fut.set_result(d)
+
+
+def _set_error(fut: asyncio.Future[dict[str, Any]], exc: BaseException) -> None:
+    if not fut.done():  # not cancelled meanwhile
+        fut.set_exception(exc)
 
 
 _async_waiter: _AsyncWaiter | None = None
