@@ -555,11 +555,12 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
     try:
         parsed = json.loads(_bridge.call(_bridge.native.ParseSettings, json.dumps(text)))
     except ConfigurationError as err:
-        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go)
-        error = ConfigurationError(
-            "zerobus: in the zerobus data source options: " + err.message.removeprefix("zerobus: "),
-            details=err.details,
+        # the Go core's problems, named by key; said to be the options' (secrets are never echoed by Go), and
+        # by key alone: the options are not the environment (no "env X when loading from the environment")
+        message = "zerobus: in the zerobus data source options: " + _ENV_NOTE.sub(
+            lambda m: _env_note(m, frozenset()), err.message.removeprefix("zerobus: ")
         )
+        error = ConfigurationError(message, details={**err.details, "message": message})
     if error is not None:
         raise error  # outside the except: no traceback frame or context holds the secret's text
     # Merged as data and built once: neither the environment nor the options alone need be a configuration
