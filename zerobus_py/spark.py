@@ -435,9 +435,10 @@ class WriteSummary:
             which = ", ".join(f"partition {a['partition']} (attempt {a['attempt']})" for a in k)
             bound = sum(a["max_duplicate_rows"] for a in k)
             text += (
-                f"; {len(k)} task attempt(s) stopped without a report after a later attempt of their partition "
-                f"committed (killed): {which}; rows they had made durable are stored twice, up to {bound:,} rows "
-                "(those partitions' rows), not counted here"
+                f"; {len(k)} task attempt(s) had no report and a marker unchanged for {_SILENT:.0f} s after a later "
+                f"attempt of their partition committed (killed, e.g. with a lost worker; or a report still to come on "
+                f"slow storage): {which}; rows they had made durable are stored twice, up to {bound:,} rows (what the "
+                "committed attempts sent), not counted here"
             )
         if self.partitions_without_report:
             text += (
