@@ -204,7 +204,8 @@ def test_foreign_stream_producer_error_is_one_line(
     assert not res.success and res.error is not None
     message = str(res.error)
     assert "\n" not in message and "Traceback" not in message, message
-    assert message.endswith("zerobus: reading the next batch: Unknown error: boom at 3 (...)"), message
+    assert message.endswith("failed: reading the next batch: Unknown error: boom at 3 (...)"), message
+    assert message.count("zerobus:") == 1, message  # one prefix, not one per layer (s18 errors L4)
     assert stored_ids(server, table_name) == list(range(30))
 
 
