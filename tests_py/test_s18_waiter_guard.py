@@ -31,7 +31,7 @@ def _send_twice(cfg: Any, between: Any = None) -> list[Any]:
                     out.append(r.successful_count)
                 except (asyncio.TimeoutError, TimeoutError):
                     out.append("hang")
-                except Exception as exc:  # noqa: BLE001 - what the send raised is the result here
+                except Exception as exc:  # what the send raised is the result here
                     out.append(exc)
                 if i == 0 and between is not None:
                     await between()
