@@ -380,7 +380,8 @@ type HostNotFoundError struct {
 
 // Error implements error.
 func (e *HostNotFoundError) Error() string {
-	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, e.Setting, e.Setting)
+	key := SettingKey(e.Setting)
+	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, key, key)
 }
 
 // Unwrap returns the resolver's error.
@@ -433,9 +434,26 @@ type CertificateError struct {
 	Err error
 }
 
-// Error implements error.
+// Error implements error. It names the setting by its key (endpoint,
+// unity_catalog_url, proxy_url), as every message users read does.
 func (e *CertificateError) Error() string {
-	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, e.Setting, causeText(e.Err))
+	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, SettingKey(e.Setting), causeText(e.Err))
+}
+
+// SettingKey is the key (the Python keyword and YAML key) of the setting a
+// *HostNotFoundError's or *CertificateError's Setting names: "Endpoint" ->
+// "endpoint", "WorkspaceURL" -> "unity_catalog_url", "Proxy" ->
+// "proxy_url"; "HTTPS_PROXY" and anything else as given.
+func SettingKey(setting string) string {
+	switch setting {
+	case "Endpoint":
+		return "endpoint"
+	case "WorkspaceURL":
+		return "unity_catalog_url"
+	case "Proxy":
+		return "proxy_url"
+	}
+	return setting
 }
 
 // Unwrap returns the verification error.
