@@ -178,6 +178,12 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		if hostNotFound(err, "", "") != nil {
 			return false, nil // a name that does not exist will not appear on retry
 		}
+		if certFailure(err, "", "") != nil {
+			// a certificate that fails verification fails the same way on
+			// every attempt; DefaultRetryPolicy sees it only right under
+			// *url.Error, not an https proxy's under proxyconnect
+			return false, nil
+		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	return retryableTokenStatus(resp.StatusCode), nil
