@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // maxCAFileBytes bounds the CA file New reads (a bundle of a few hundred
@@ -87,12 +89,18 @@ func withRootCAs(tr *http.Transport, pool *x509.CertPool) *http.Transport {
 	return tr
 }
 
-// untrustedCertHint returns advice naming the host of rawURL and
-// tls_ca_file when msg reports a server certificate that failed
-// verification; "" otherwise. The TLS stack's error reaches here as text
-// (gRPC statuses and redacted token errors keep no chain), so the check is
-// on the x509 / crypto/tls wording.
+// untrustedCertHint returns advice naming the host of rawURL and what to
+// do when msg reports a TLS handshake that fails on every attempt: a server
+// certificate that failed verification (tls_ca_file, the host name), or an
+// https:// setting answered in plaintext or by a server without HTTP/2
+// (stream.TLSMismatchError: use http://, check the URL); "" otherwise. The
+// TLS stack's error reaches here as text (gRPC statuses and redacted token
+// errors keep no chain), so the check is on the x509 / crypto/tls wording
+// and on stream's own.
 func untrustedCertHint(rawURL, msg string) string {
+	if h := stream.TLSMismatchHint(msg); h != "" {
+		return " (" + h + ")"
+	}
 	unknownCA := strings.Contains(msg, "x509: certificate signed by unknown authority")
 	if !unknownCA && !strings.Contains(msg, "x509: ") && !strings.Contains(msg, "tls: failed to verify certificate") {
 		return ""

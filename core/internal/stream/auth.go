@@ -47,6 +47,7 @@ type auth struct {
 	tokenURL  string
 	proxy     string // Config.Proxy for messages, user information redacted ("" if none)
 	proxyHost string // Config.Proxy's host name ("" if none)
+	proxyAddr string // Config.Proxy's host:port ("" if none)
 	red       *redactor
 	tel       *telemetry.Telemetry
 	now       func() time.Time
@@ -107,6 +108,10 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	a.proxy = cfg.proxyShown()
 	if cfg.Proxy != nil {
 		a.proxyHost = cfg.Proxy.Hostname()
+		a.proxyAddr = cfg.Proxy.Host
+		if cfg.Proxy.Port() == "" {
+			a.proxyAddr = net.JoinHostPort(a.proxyHost, map[string]string{"https": "443", "http": "80"}[cfg.Proxy.Scheme])
+		}
 	}
 	a.cc = &clientcredentials.Config{
 		ClientID:     cfg.ClientID,
@@ -178,10 +183,11 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 		if hostNotFound(err, "", "") != nil {
 			return false, nil // a name that does not exist will not appear on retry
 		}
-		if certFailure(err, "", "") != nil {
-			// a certificate that fails verification fails the same way on
-			// every attempt; DefaultRetryPolicy sees it only right under
-			// *url.Error, not an https proxy's under proxyconnect
+		if certFailure(err, "", "") != nil || tlsMismatch(err, "", "") != nil {
+			// a certificate that fails verification (also an https
+			// proxy's, which DefaultRetryPolicy does not see under
+			// proxyconnect) or an https:// URL answered in plaintext
+			// fails the same way on every attempt
 			return false, nil
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
@@ -399,6 +405,10 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 				return hn
 			}
 			if ce := HTTPCertFailure(err, u.Hostname(), a.proxyHost); ce != nil {
+				var mm *TLSMismatchError
+				if errors.As(ce, &mm) && mm.Setting == "Proxy" && a.proxyAddr != "" {
+					mm.Addr = a.proxyAddr // net/http's proxyconnect error has no address
+				}
 				return ce
 			}
 		}
