@@ -25,7 +25,8 @@ func TestS18TLSProxyCertNotRetried(t *testing.T) {
 			cfg := localConfig(srv, "main.default.s18_tls_pxcert")
 			cfg.ProxyURL = "https://" + px.addr()
 			err := s18Send(t, cfg, tr)
-			checkFinal(t, err, "proxy_url", "TLS handshake with 127.0.0.1 (proxy_url) failed", "signed by unknown authority")
+			checkFinal(t, err, "proxy_url", "TLS handshake with 127.0.0.1 (proxy_url) failed", "signed by unknown authority",
+				"the certificate's issuer: CN=s18 proxy CA")
 			if n, most := px.conns.Load(), map[string]int64{core.TransportProtobuf: 2, core.TransportArrowFlight: 1}[tr]; n < 1 || n > most {
 				t.Errorf("the proxy saw %d connections, want 1..%d (no retry)", n, most)
 			}

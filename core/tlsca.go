@@ -114,7 +114,7 @@ func untrustedCertHint(rawURL, msg string) string {
 	}
 	switch {
 	case unknownCA:
-		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust: set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
+		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust; when tls_ca_file is set, that file does not hold the CA that signed it: set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
 	case strings.Contains(msg, "certificate has expired or is not yet valid"):
 		return fmt.Sprintf(" (the TLS certificate of %s is outside its validity period: check this machine's clock, or renew the server's certificate)", host)
 	}

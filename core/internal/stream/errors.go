@@ -577,6 +577,14 @@ func certFailure(err error, host, setting string) *CertificateError {
 		hn x509.HostnameError
 	)
 	switch {
+	case errors.As(err, &ua) && ua.Cert != nil:
+		// name the issuer: the CA to put in tls_ca_file (or that the one
+		// there is not)
+		var cause error = ua
+		if errors.As(err, &cv) {
+			cause = cv
+		}
+		return &CertificateError{Host: host, Setting: setting, Err: &issuerError{err: cause, issuer: ua.Cert.Issuer.String()}}
 	case errors.As(err, &cv):
 		return &CertificateError{Host: host, Setting: setting, Err: cv}
 	case errors.As(err, &ua):
@@ -588,6 +596,18 @@ func certFailure(err error, host, setting string) *CertificateError {
 	}
 	return nil
 }
+
+// issuerError is a certificate signed by an unknown authority, its text
+// naming the certificate's issuer.
+type issuerError struct {
+	err    error
+	issuer string
+}
+
+func (e *issuerError) Error() string {
+	return e.err.Error() + " (the certificate's issuer: " + e.issuer + ")"
+}
+func (e *issuerError) Unwrap() error { return e.err }
 
 // HTTPCertFailure is certFailure for an error of an HTTP request to the
 // workspace (WorkspaceURL's host): the certificate is the workspace's, or
