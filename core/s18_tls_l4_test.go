@@ -3,12 +3,14 @@ package core_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
@@ -77,5 +79,46 @@ func TestS18TLSTokenBodyCut(t *testing.T) {
 		" closed the connection while answering the token request: is the server TLS? use https:// in unity_catalog_url")
 	if n := conns.Load(); n != 1 {
 		t.Errorf("the token endpoint saw %d connections, want 1", n)
+	}
+}
+
+// TestS18TLSTokenBodyCutHTTPSRetried: on an https:// unity_catalog_url a
+// token body cut off is a transient break (no protocol mix-up is
+// possible): retried, retryable in the end, naming no http:// advice.
+func TestS18TLSTokenBodyCutHTTPSRetried(t *testing.T) {
+	ca := newS18CA(t, "s18 cut CA")
+	leaf := ca.leaf(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{leaf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				_, _ = http.ReadRequest(bufio.NewReader(c))
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"access")
+			}()
+		}
+	}()
+	t.Cleanup(func() { _ = l.Close() })
+	srv := localServer(t)
+	cfg := localConfig(srv, "main.default.s18_tls_cut_https")
+	cfg.UnityCatalogURL = "https://" + l.Addr().String()
+	cfg.TLSCAFile = ca.file(t)
+	cfg.RetryMaxAttempts = 2
+	err = s18Send(t, cfg, core.TransportArrowFlight)
+	checkText(t, err.Error(), []string{"gave up after"}, []string{"is the server TLS?", "use https://"})
+	if !core.IsRetryable(err) {
+		t.Errorf("IsRetryable(%v) = false, want a retryable break", err)
+	}
+	if n := conns.Load(); n < 2 {
+		t.Errorf("the token endpoint saw %d connections, want a retry", n)
 	}
 }
