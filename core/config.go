@@ -496,6 +496,13 @@ func (c Config) validate(ck checks) error {
 		} else if c.UnityCatalogURL != "" {
 			if msg := checkWorkspaceURL(c.UnityCatalogURL); msg != "" {
 				add("UnityCatalogURL", "%q %s", RedactURL(c.UnityCatalogURL), msg)
+			} else if c.Endpoint != "" && checkEndpoint(c.Endpoint) == "" && sameHostPort(c.Endpoint, c.UnityCatalogURL) {
+				// Refused, not warned: Zerobus and the workspace are never
+				// the same host:port (the stream takes the workspace id
+				// from the endpoint's first label, a workspace host's is
+				// its name), and the mistake would otherwise show only at
+				// the first send.
+				add("Endpoint", "%q is the host:port of unity_catalog_url (the workspace URL): the Zerobus endpoint is https://<workspace-id>.zerobus.<region>.cloud.databricks.com", RedactURL(c.Endpoint))
 			}
 		}
 		if sending && ck.credentials {
@@ -793,6 +800,26 @@ func checkEndpoint(ep string) string {
 		return "is plaintext http:// without a port: give http://host:port (a local server) or use https://"
 	}
 	return stream.CheckPort(u)
+}
+
+// sameHostPort reports whether the endpoint ep and the workspace URL ws
+// (both valid) name the same host and port (a scheme's default port when
+// none is given).
+func sameHostPort(ep, ws string) bool {
+	hostPort := func(s string) string {
+		s, _ = assumeHTTPS(s)
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		}
+		return strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")) + ":" + port
+	}
+	a := hostPort(ep)
+	return a != "" && a == hostPort(ws)
 }
 
 // assumeHTTPS returns s with "https://" in front when it has no scheme (the

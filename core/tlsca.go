@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
 // maxCAFileBytes bounds the CA file New reads (a bundle of a few hundred
@@ -87,12 +89,18 @@ func withRootCAs(tr *http.Transport, pool *x509.CertPool) *http.Transport {
 	return tr
 }
 
-// untrustedCertHint returns advice naming the host of rawURL and
-// tls_ca_file when msg reports a server certificate that failed
-// verification; "" otherwise. The TLS stack's error reaches here as text
-// (gRPC statuses and redacted token errors keep no chain), so the check is
-// on the x509 / crypto/tls wording.
+// untrustedCertHint returns advice naming the host of rawURL and what to
+// do when msg reports a TLS handshake that fails on every attempt: a server
+// certificate that failed verification (tls_ca_file, the clock, the host
+// name), or an https:// setting answered in plaintext or by a server
+// without HTTP/2 (stream.TLSMismatchError: use http://, check the URL); ""
+// otherwise. The TLS stack's error reaches here as text (gRPC statuses and
+// redacted token errors keep no chain), so the check is on the x509 /
+// crypto/tls wording and on stream's own.
 func untrustedCertHint(rawURL, msg string) string {
+	if h := stream.TLSMismatchHint(msg); h != "" {
+		return " (" + h + ")"
+	}
 	unknownCA := strings.Contains(msg, "x509: certificate signed by unknown authority")
 	if !unknownCA && !strings.Contains(msg, "x509: ") && !strings.Contains(msg, "tls: failed to verify certificate") {
 		return ""
@@ -104,8 +112,11 @@ func untrustedCertHint(rawURL, msg string) string {
 	if host == "" {
 		host = "the server"
 	}
-	if unknownCA {
-		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust: set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
+	switch {
+	case unknownCA:
+		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust; when tls_ca_file is set, that file does not hold the CA that signed it: set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
+	case strings.Contains(msg, "certificate has expired or is not yet valid"):
+		return fmt.Sprintf(" (the TLS certificate of %s is outside its validity period: check this machine's clock, or renew the server's certificate)", host)
 	}
 	return fmt.Sprintf(" (the TLS certificate of %s was not accepted: check the host name; for a private CA set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
 }

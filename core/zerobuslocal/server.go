@@ -234,7 +234,8 @@ func (s *Server) Endpoint() string { return s.endpoint }
 func (s *Server) Addr() string { return s.grpcLis.Addr().String() }
 
 // WorkspaceURL is the base URL of the token endpoint (POST /oidc/v1/token)
-// and the inspection API: "http://127.0.0.1:HTTPPORT".
+// and the inspection API: "http://127.0.0.1:HTTPPORT" ("https://..." with
+// Options.HTTPTLS).
 func (s *Server) WorkspaceURL() string { return s.workspaceURL }
 
 // InspectURL is the base URL of the inspection API: WorkspaceURL followed

@@ -47,6 +47,7 @@ type auth struct {
 	tokenURL  string
 	proxy     string // Config.Proxy for messages, user information redacted ("" if none)
 	proxyHost string // Config.Proxy's host name ("" if none)
+	proxyAddr string // Config.Proxy's host:port ("" if none)
 	red       *redactor
 	tel       *telemetry.Telemetry
 	now       func() time.Time
@@ -107,6 +108,10 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	a.proxy = cfg.proxyShown()
 	if cfg.Proxy != nil {
 		a.proxyHost = cfg.Proxy.Hostname()
+		a.proxyAddr = cfg.Proxy.Host
+		if cfg.Proxy.Port() == "" {
+			a.proxyAddr = net.JoinHostPort(a.proxyHost, map[string]string{"https": "443", "http": "80"}[cfg.Proxy.Scheme])
+		}
 	}
 	a.cc = &clientcredentials.Config{
 		ClientID:     cfg.ClientID,
@@ -177,6 +182,13 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 	if err != nil {
 		if hostNotFound(err, "", "") != nil {
 			return false, nil // a name that does not exist will not appear on retry
+		}
+		if certFailure(err, "", "") != nil || tlsMismatch(err, "", "") != nil {
+			// a certificate that fails verification (also an https
+			// proxy's, which DefaultRetryPolicy does not see under
+			// proxyconnect) or an https:// URL answered in plaintext
+			// fails the same way on every attempt
+			return false, nil
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
@@ -354,6 +366,26 @@ func (a *auth) fetchToken(ctx context.Context, refresh bool) (_ string, err erro
 	return tok.AccessToken, nil
 }
 
+// plainAddr is the host:port of the token URL and whether it is plaintext
+// http://.
+func (a *auth) plainAddr() (string, bool) {
+	u, err := url.Parse(a.tokenURL)
+	if err != nil || u.Scheme != "http" {
+		return "", false
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "80"), true
+	}
+	return u.Host, true
+}
+
+// bodyReadBroke reports whether err (oauth2's, not a *url.Error) says the
+// connection broke while the response was read: reset, or closed early.
+func bodyReadBroke(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "connection reset by peer") || strings.HasSuffix(msg, "unexpected EOF") || strings.HasSuffix(msg, ": EOF")
+}
+
 // credentialsRejected explains a token request refused for its credentials.
 // Settings are named by their keys (the Python keywords and YAML keys), not
 // by Go fields, as everywhere in the messages users read.
@@ -382,6 +414,12 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			te.Err = errors.New("response: " + body)
 		}
 		te.Retryable = retryableTokenStatus(te.StatusCode)
+		if addr, plain := a.plainAddr(); plain && strings.Contains(string(re.Body), "Client sent an HTTP request to an HTTPS server") {
+			// net/http's answer on a TLS port to a plaintext request
+			te.Retryable = false
+			return &AuthError{What: "unity_catalog_url is http:// but " + addr + " speaks TLS: use https:// in unity_catalog_url",
+				Keys: []string{"unity_catalog_url"}, Err: te}
+		}
 	case ctx.Err() != nil:
 		te.Err = ctx.Err()
 		te.Retryable = errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -393,6 +431,10 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 				return hn
 			}
 			if ce := HTTPCertFailure(err, u.Hostname(), a.proxyHost); ce != nil {
+				var mm *TLSMismatchError
+				if errors.As(ce, &mm) && mm.Setting == "Proxy" && a.proxyAddr != "" {
+					mm.Addr = a.proxyAddr // net/http's proxyconnect error has no address
+				}
 				return ce
 			}
 		}
@@ -410,6 +452,19 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			}
 		}
 		var ue *url.Error
+		if !errors.As(err, &ue) && bodyReadBroke(err) {
+			// oauth2 read the response's body and the connection broke
+			// (it wraps that error with %v: no *url.Error). On an http://
+			// URL that is what a TLS port does to a plaintext request;
+			// on https:// a transient reset, worth retrying.
+			if addr, plain := a.plainAddr(); plain {
+				return &AuthError{What: "unity_catalog_url is http:// but " + addr +
+					" closed the connection while answering the token request: is the server TLS? use https:// in unity_catalog_url",
+					Keys: []string{"unity_catalog_url"}, Err: te}
+			}
+			te.Retryable = true
+			return te
+		}
 		// A transport failure is worth retrying; anything else (a response
 		// without access_token, unparsable JSON) is the endpoint's final word.
 		te.Retryable = errors.As(err, &ue)

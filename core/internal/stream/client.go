@@ -318,7 +318,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if ep.tls {
 		creds = &certNotingCreds{
 			TransportCredentials: credentials.NewTLS(&tls.Config{RootCAs: cfg.RootCAs, ServerName: ep.host, MinVersion: tls.VersionTLS12}),
-			dials:                dials, host: ep.host,
+			dials:                dials, host: ep.host, target: ep.target,
 		}
 	} else {
 		creds = insecure.NewCredentials()
@@ -341,8 +341,8 @@ func NewClient(cfg Config) (*Client, error) {
 		dial = func(ctx context.Context, addr string) (net.Conn, error) {
 			conn, err := pd(ctx, addr)
 			dials.note(err)
-			ce := certFailure(err, cfg.Proxy.Hostname(), "Proxy")
-			if ce != nil {
+			ce := handshakeFailure(err, cfg.Proxy.Hostname(), cfg.Proxy.Host, "Proxy")
+			if ce != nil && tlsMismatch(err, "", "") == nil {
 				ce.Err = err // the dial error names the proxy's address (never its password)
 			}
 			dials.noteCert(ce)
@@ -496,18 +496,19 @@ func (d *dialState) noteCert(ce *CertificateError) { d.cert.Store(ce) }
 // error gRPC flattens to text).
 type certNotingCreds struct {
 	credentials.TransportCredentials
-	dials *dialState
-	host  string
+	dials  *dialState
+	host   string
+	target string // the endpoint's host:port (the raw connection may be a proxy's tunnel)
 }
 
 func (c *certNotingCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
-	c.dials.noteCert(certFailure(err, c.host, "Endpoint"))
+	c.dials.noteCert(handshakeFailure(err, c.host, c.target, "Endpoint"))
 	return conn, info, err
 }
 
 func (c *certNotingCreds) Clone() credentials.TransportCredentials {
-	return &certNotingCreds{TransportCredentials: c.TransportCredentials.Clone(), dials: c.dials, host: c.host}
+	return &certNotingCreds{TransportCredentials: c.TransportCredentials.Clone(), dials: c.dials, host: c.host, target: c.target}
 }
 
 // dialAwareClient replaces the UNAVAILABLE error of an RPC that could not

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -380,7 +381,8 @@ type HostNotFoundError struct {
 
 // Error implements error.
 func (e *HostNotFoundError) Error() string {
-	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, e.Setting, e.Setting)
+	key := SettingKey(e.Setting)
+	return fmt.Sprintf("zerobus: host %s not found: the name in %s does not resolve in DNS (check %s)", e.Host, key, key)
 }
 
 // Unwrap returns the resolver's error.
@@ -423,6 +425,9 @@ func HTTPHostNotFound(err error, host, proxyHost string) *HostNotFoundError {
 // expired, or issued for another name. It is not retryable: the same
 // certificate fails the same way on every attempt. The gRPC connection, the
 // token request, the Unity Catalog request and an https proxy all report it.
+// With Err a *TLSMismatchError the handshake failed because the two sides
+// do not speak the same protocol (an https:// URL answered in plaintext, an
+// endpoint without HTTP/2), which is just as final.
 type CertificateError struct {
 	// Host is the name of the server that presented the certificate.
 	Host string
@@ -433,9 +438,130 @@ type CertificateError struct {
 	Err error
 }
 
-// Error implements error.
+// Error implements error. It names the setting by its key (endpoint,
+// unity_catalog_url, proxy_url), as every message users read does.
 func (e *CertificateError) Error() string {
-	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, e.Setting, causeText(e.Err))
+	key := SettingKey(e.Setting)
+	var mm *TLSMismatchError
+	if errors.As(e.Err, &mm) {
+		return fmt.Sprintf("zerobus: TLS handshake with %s (%s) failed: %s (%s)", e.Host, key, mm.Error(), mm.Hint())
+	}
+	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, key, causeText(e.Err))
+}
+
+// SettingKey is the key (the Python keyword and YAML key) of the setting a
+// *HostNotFoundError's or *CertificateError's Setting names: "Endpoint" ->
+// "endpoint", "WorkspaceURL" -> "unity_catalog_url", "Proxy" ->
+// "proxy_url"; "HTTPS_PROXY" and anything else as given.
+func SettingKey(setting string) string {
+	switch setting {
+	case "Endpoint":
+		return "endpoint"
+	case "WorkspaceURL":
+		return "unity_catalog_url"
+	case "Proxy":
+		return "proxy_url"
+	}
+	return setting
+}
+
+// TLSMismatchError is the cause of a *CertificateError when a TLS
+// handshake failed because the two sides do not speak the same protocol,
+// which no retry changes: an https:// setting pointed at a plaintext port
+// (the server's first bytes are no TLS record, or it answered plain HTTP),
+// or the endpoint pointed at a TLS server that does not speak gRPC's
+// HTTP/2 (it refused the h2 protocol: the workspace URL given as the
+// endpoint).
+type TLSMismatchError struct {
+	// Setting is the Config field whose URL was used: "Endpoint",
+	// "WorkspaceURL" or "Proxy" (SettingKey names its key).
+	Setting string
+	// Addr is the host:port that answered.
+	Addr string
+	// NoH2 reports a TLS server that refused HTTP/2 (tls: no application
+	// protocol); false: the server answered plaintext.
+	NoH2 bool
+	// HTTP reports that the plaintext answer was an HTTP response.
+	HTTP bool
+}
+
+// Error implements error: what happened, naming the key and the address.
+func (e *TLSMismatchError) Error() string {
+	key := SettingKey(e.Setting)
+	switch {
+	case e.NoH2:
+		return fmt.Sprintf("%s is https:// and %s speaks TLS, but not gRPC's HTTP/2 (tls: no application protocol)", key, e.Addr)
+	case e.HTTP:
+		return fmt.Sprintf("%s is https:// but %s answered plaintext HTTP, not TLS", key, e.Addr)
+	}
+	return fmt.Sprintf("%s is https:// but %s answered plaintext, not TLS (its first bytes are no TLS record)", key, e.Addr)
+}
+
+// Hint is what to do about it.
+func (e *TLSMismatchError) Hint() string {
+	key := SettingKey(e.Setting)
+	switch {
+	case e.NoH2 && e.Setting == "Endpoint":
+		return "is endpoint the workspace URL? the Zerobus endpoint is https://<workspace-id>.zerobus.<region>.cloud.databricks.com, the workspace's URL goes in unity_catalog_url"
+	case e.NoH2:
+		return "check " + key
+	}
+	return "use http:// in " + key + " for a local plaintext server, or give the server's TLS port"
+}
+
+// TLSMismatchHint returns the hint of a *TLSMismatchError whose text msg
+// holds (the messages of core carry the error as text), "" when it holds
+// none.
+func TLSMismatchHint(msg string) string {
+	switch {
+	case strings.Contains(msg, " speaks TLS, but not gRPC's HTTP/2"):
+		if strings.Contains(msg, "endpoint is https://") {
+			return (&TLSMismatchError{Setting: "Endpoint", NoH2: true}).Hint()
+		}
+		return "check the URL"
+	case strings.Contains(msg, " answered plaintext"):
+		for _, s := range []string{"Endpoint", "WorkspaceURL", "Proxy"} {
+			if strings.Contains(msg, SettingKey(s)+" is https://") {
+				return (&TLSMismatchError{Setting: s}).Hint()
+			}
+		}
+		return "use http:// for a local plaintext server"
+	}
+	return ""
+}
+
+// tlsMismatch returns the *TLSMismatchError for err, a failed TLS
+// handshake (or HTTPS request) to addr through the URL of setting, when the
+// two sides do not speak the same protocol; nil otherwise.
+func tlsMismatch(err error, addr, setting string) *TLSMismatchError {
+	if err == nil {
+		return nil
+	}
+	var rh tls.RecordHeaderError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &rh):
+		// an HTTP server's plaintext answer starts with "HTTP/"
+		return &TLSMismatchError{Setting: setting, Addr: addr, HTTP: string(rh.RecordHeader[:]) == "HTTP/"}
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"), strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return &TLSMismatchError{Setting: setting, Addr: addr, HTTP: strings.Contains(msg, "HTTP response")}
+	case strings.Contains(msg, "tls: no application protocol"):
+		return &TLSMismatchError{Setting: setting, Addr: addr, NoH2: true}
+	}
+	return nil
+}
+
+// handshakeFailure is certFailure, or a *CertificateError whose Err is the
+// *TLSMismatchError of a protocol mismatch with addr: a failed TLS
+// handshake that no retry changes. nil otherwise.
+func handshakeFailure(err error, host, addr, setting string) *CertificateError {
+	if ce := certFailure(err, host, setting); ce != nil {
+		return ce
+	}
+	if mm := tlsMismatch(err, addr, setting); mm != nil {
+		return &CertificateError{Host: host, Setting: setting, Err: mm}
+	}
+	return nil
 }
 
 // Unwrap returns the verification error.
@@ -451,6 +577,14 @@ func certFailure(err error, host, setting string) *CertificateError {
 		hn x509.HostnameError
 	)
 	switch {
+	case errors.As(err, &ua) && ua.Cert != nil:
+		// name the issuer: the CA to put in tls_ca_file (or that the one
+		// there is not)
+		var cause error = ua
+		if errors.As(err, &cv) {
+			cause = cv
+		}
+		return &CertificateError{Host: host, Setting: setting, Err: &issuerError{err: cause, issuer: ua.Cert.Issuer.String()}}
 	case errors.As(err, &cv):
 		return &CertificateError{Host: host, Setting: setting, Err: cv}
 	case errors.As(err, &ua):
@@ -463,20 +597,59 @@ func certFailure(err error, host, setting string) *CertificateError {
 	return nil
 }
 
+// issuerError is a certificate signed by an unknown authority, its text
+// naming the certificate's issuer.
+type issuerError struct {
+	err    error
+	issuer string
+}
+
+func (e *issuerError) Error() string {
+	return e.err.Error() + " (the certificate's issuer: " + e.issuer + ")"
+}
+func (e *issuerError) Unwrap() error { return e.err }
+
 // HTTPCertFailure is certFailure for an error of an HTTP request to the
 // workspace (WorkspaceURL's host): the certificate is the workspace's, or
 // the https proxy's when the failure was on the proxy connection
 // (proxyHost is Config.Proxy's host name, "" for a proxy from the
 // environment).
+//
+// It also returns a *CertificateError (its Err a *TLSMismatchError) for an
+// https:// URL whose server answered plaintext (an https:// proxy_url, or
+// unity_catalog_url): that too fails the same way on every attempt.
 func HTTPCertFailure(err error, host, proxyHost string) *CertificateError {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "proxyconnect" {
+		addr := ""
+		if op.Addr != nil {
+			addr = op.Addr.String()
+		}
 		if proxyHost == "" {
 			proxyHost = "the HTTPS proxy from the environment (HTTPS_PROXY)"
 		}
-		return certFailure(err, proxyHost, "Proxy")
+		if addr == "" {
+			addr = proxyHost
+		}
+		return handshakeFailure(err, proxyHost, addr, "Proxy")
 	}
-	return certFailure(err, host, "WorkspaceURL")
+	return handshakeFailure(err, host, requestAddr(err, host), "WorkspaceURL")
+}
+
+// requestAddr is the host:port of the URL of err's *url.Error (the port
+// the scheme's default when the URL has none), or host.
+func requestAddr(err error, host string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+			port := u.Port()
+			if port == "" {
+				port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+			}
+			return net.JoinHostPort(u.Hostname(), port)
+		}
+	}
+	return host
 }
 
 // MessageTooLargeError is returned by Send when one request would exceed

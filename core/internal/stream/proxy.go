@@ -48,10 +48,15 @@ func CheckProxy(u *url.URL) string {
 }
 
 // CheckPort returns "" when u has no port or a port in 1..65535 (url.Parse
-// only checks that it is digits), else what is wrong.
+// only checks that it is digits), else what is wrong. A ':' with nothing
+// after it (http://h:, often an unset shell or YAML variable: proxy:${PORT})
+// is refused: Go would take it silently as the scheme's default port.
 func CheckPort(u *url.URL) string {
 	p := u.Port()
 	if p == "" {
+		if strings.HasSuffix(u.Host, ":") {
+			return "has an empty port (nothing after ':'; an unset variable?): give host:port, or leave out the ':' for the scheme's default port"
+		}
 		return ""
 	}
 	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {

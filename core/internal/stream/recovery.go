@@ -265,6 +265,12 @@ func (c *Client) Classify(err error, op string) error {
 			if te := transportError(se.Message); te != nil {
 				// grpc-go's own status for a connection that could not be
 				// opened or broke: nothing answered
+				if !c.ep.tls && plaintextToTLS(se.Message, te.Cause) {
+					// a TLS server closes (or resets) a plaintext HTTP/2
+					// client's connection before its preface; a transient
+					// drop looks the same, so it stays retryable
+					te.Cause += " before the server's HTTP/2 preface (if the server speaks TLS, use https:// in endpoint)"
+				}
 				return &ConnectionError{Op: op, Err: te}
 			}
 			return &ConnectionError{Op: op, Err: se}
@@ -272,6 +278,17 @@ func (c *Client) Classify(err error, op string) error {
 		return se
 	}
 	return &ConnectionError{Op: op, Err: c.red.cleanErr(err)}
+}
+
+// plaintextToTLS reports whether grpc-go's status message msg (its
+// TransportError cut to cause) is what a plaintext client meets at a TLS
+// port: the connection closed or reset before the server's HTTP/2 preface
+// came (a server that dropped an RPC after its preface is not meant).
+func plaintextToTLS(msg, cause string) bool {
+	if !strings.HasSuffix(cause, "EOF") && !strings.HasSuffix(cause, "connection reset by peer") {
+		return false
+	}
+	return strings.Contains(msg, "error reading server preface")
 }
 
 // install makes r the current RPC and starts its sender and receiver.
