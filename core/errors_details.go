@@ -210,6 +210,8 @@ func detailsOf(err error, depth int) ErrorDetails {
 		d.Keys = configKeys(cfg)
 	case hn != nil:
 		d.Keys = []string{hostSettingKey(hn.Setting)}
+	case cf != nil && tlsMixUp(cf):
+		d.Keys = []string{hostSettingKey(cf.Setting)} // an http/https mix-up: the URL's scheme, not the CA file
 	case cf != nil:
 		d.Keys = []string{"tls_ca_file", hostSettingKey(cf.Setting)}
 	case kp != nil:
@@ -312,3 +314,10 @@ func causesOf(err error, re *RetryExhaustedError) []error {
 // it: "UNAVAILABLE", "INVALID_ARGUMENT", "OK" ("CODE_17" for codes gRPC does
 // not define).
 func CodeName(c codes.Code) string { return stream.CodeName(c) }
+
+// tlsMixUp reports whether cf is an http/https mix-up (its cause a
+// *stream.TLSMismatchError), not a certificate that failed verification.
+func tlsMixUp(cf *stream.CertificateError) bool {
+	_, ok := cf.Err.(*stream.TLSMismatchError) //nolint:errorlint // the direct cause, as certFailure sets it
+	return ok
+}

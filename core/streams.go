@@ -336,9 +336,9 @@ func (w *Wrapper) tableColumns(ctx context.Context) (_ *arrow.Schema, transient,
 		switch {
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return nil, nil, err // tableSchema's callEnded
-		case errors.As(err, &cf) && cf.Setting == "WorkspaceURL":
-			// The workspace's certificate, which the stream's token
-			// request meets the same way: its error, once.
+		case errors.As(err, &cf) && (cf.Setting == "WorkspaceURL" || cf.Setting == "Proxy"):
+			// The workspace's certificate (or proxy_url's), which the
+			// stream's token request meets the same way: its error, once.
 			return nil, nil, err
 		case tokenRefused(err):
 			// The token endpoint refused the request (HTTP 4xx, final per
