@@ -79,8 +79,7 @@ type ExportConfig struct {
 	// "http" is plaintext, "https" uses TLS with the system roots. For HTTP
 	// the signal paths /v1/metrics and /v1/traces are appended to the URL's
 	// path. Default "": the standard OTEL_EXPORTER_OTLP_ENDPOINT (and the
-	// per-signal variants) if set, also when OutputDir is set (then both
-	// are written); else http://localhost:4317 (grpc) or
+	// per-signal variants) if set, else http://localhost:4317 (grpc) or
 	// http://localhost:4318 (http), unless OutputDir is set, in which case
 	// only the files are written. Setting both Endpoint and OutputDir
 	// exports to both.
@@ -472,7 +471,7 @@ func Setup(ctx context.Context, cfg ExportConfig) (_ *Providers, err error) {
 	}
 	var collector *endpoint
 	var otelLog *slog.Logger
-	if cfg.Endpoint != "" || sink == nil || otlpEnvEndpointSet() {
+	if cfg.Endpoint != "" || sink == nil {
 		// The exporters read OTEL_EXPORTER_OTLP_*: what they cannot parse
 		// is logged here, redacted (otellog.go), not printed to stderr.
 		otelLog = newLogger(logExtra...)
