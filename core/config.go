@@ -251,7 +251,9 @@ type Config struct {
 	ObservabilityEnabled bool
 	// OTLPEndpoint is the OTLP collector, e.g. "http://127.0.0.1:4317".
 	// Default "": the standard OTEL_EXPORTER_OTLP_* variables, else the
-	// local collector's default port. YAML otlp_endpoint, env OTLP_ENDPOINT.
+	// local collector's default port; with ObservabilityOutputDir set and
+	// this empty, only the files are written (those variables are not
+	// read). YAML otlp_endpoint, env OTLP_ENDPOINT.
 	OTLPEndpoint string
 	// OTLPProtocol is "grpc" (default) or "http". YAML otlp_protocol, env OTLP_PROTOCOL.
 	OTLPProtocol string
