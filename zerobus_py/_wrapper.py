@@ -351,12 +351,19 @@ class _AsyncWaiter:
         return fut
 
     def _run(self) -> None:
+        failures, pause = 0, 0.05
         while True:
             try:
                 self._pass()
+                failures, pause = 0, 0.05
             except Exception:  # a bug here would leave every awaited send of the process waiting: log it, go on
-                _logs._logger.exception("zerobus_py: the asyncio send waiter failed; it goes on")
-                time.sleep(0.05)  # not a busy loop if it fails again at once
+                failures += 1
+                if failures == 1 or failures % 100 == 0:  # not a traceback per pass when it keeps failing
+                    _logs._logger.exception(
+                        "zerobus_py: the asyncio send waiter failed (%d in a row); it goes on", failures
+                    )
+                time.sleep(pause)  # not a busy loop if it fails again at once
+                pause = min(1.0, pause * 2)
 
     def _pass(self) -> None:
         """Take the news of one wait on the Notifier (at most ``_SWEEP_MS``) and act on it."""

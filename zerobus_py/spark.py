@@ -224,9 +224,10 @@ _ABORT_IDLE: Final = 2.0
 _HEARTBEAT: Final = 1.0
 #: the directories of unnamed streaming queries planned without the checkpointLocation option (named by query id)
 _QUERY_ID_PREFIX: Final = "qid-"
-#: An abort (not a commit) stops waiting for an attempt whose marker's mtime has not changed for this long (as the
-#: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
-#: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
+#: An abort stops waiting for an attempt whose marker's mtime has not changed for this long (as the driver's clock
+#: measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills the Python worker
+#: of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report). A commit does so only for
+#: an attempt whose partition a later attempt committed (``killed_superseded_attempts``, bounded duplicates).
 _SILENT: Final = 6.0
 #: How long a finishing attempt waits for its heartbeat's last rewrite of the marker.
 _HEARTBEAT_JOIN: Final = 30.0
@@ -1505,10 +1506,11 @@ class _Job:
         error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
         only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
-        unreported, partitions still without a report). On abort only, an attempt whose marker stopped changing for
-        _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for every attempt up to
-        _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache) can make a live
-        attempt's marker look still."""
+        unreported, partitions still without a report). On abort, an attempt whose marker stopped changing for
+        _SILENT seconds is taken as killed (query.stop() kills the tasks); on commit, only one whose partition a
+        later attempt committed (listed in killed_superseded_attempts with its bound of duplicates; a slow storage
+        can make a live attempt's marker look still, so the bound, not a count); a commit waits for every other
+        attempt up to _ABORT_WAIT."""
         if self._report_dir(batch_id) is None:
             return 0, 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
