@@ -106,3 +106,4 @@ def test_an_error_reading_a_sends_news_reaches_that_send(
     got = _send_twice(server.config(table_name))
     assert isinstance(got[0], RuntimeError) and "simulated failure reading the news" in str(got[0])
     assert got[1] == 3
+    assert not zw._live  # the failed send is not left for the exit handler to wait for

@@ -407,7 +407,9 @@ class _AsyncWaiter:
         except BaseException as exc:
             send.pending.Cancel()
             if not send.in_callback:  # reading the news failed: the awaiting coroutines get the error
-                self._fail(watch, exc)
+                with _live_lock:  # cancelled above; its outcome is never read (step() would drop it from _live)
+                    _live.discard(send)
+                self._resolve(watch, None, exc)
                 return
             # the progress callback raised: the send is cancelled, its outcome awaited
             send._progress = None
@@ -418,27 +420,17 @@ class _AsyncWaiter:
         if d is not None:
             self._resolve(watch, d)
 
-    def _resolve(self, watch: _Watch, d: dict[str, Any]) -> None:
-        with self._lock:
-            if watch.outcome is not None:
-                return
-            watch.outcome = d
-            waiters, watch.waiters = watch.waiters, []
-            self._watches.pop(watch.key, None)
-        for loop, fut in waiters:
-            with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
-                loop.call_soon_threadsafe(_set_outcome, fut, d)
-
-    def _fail(self, watch: _Watch, exc: BaseException) -> None:
+    def _resolve(self, watch: _Watch, d: dict[str, Any] | None, exc: BaseException | None = None) -> None:
+        """Hand the send's outcome ``d`` (or the error ``exc`` reading it raised) to every coroutine awaiting it."""
         with self._lock:
             if watch.outcome is not None or watch.error is not None:
                 return
-            watch.error = exc
+            watch.outcome, watch.error = d, exc
             waiters, watch.waiters = watch.waiters, []
             self._watches.pop(watch.key, None)
         for loop, fut in waiters:
             with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
-                loop.call_soon_threadsafe(_set_error, fut, exc)
+                loop.call_soon_threadsafe(_settle, fut, d, exc)
 
     def _sweep(self) -> None:
         """Cancel the sends awaited only in event loops that were closed (the task left pending): nothing will
@@ -452,14 +444,14 @@ class _AsyncWaiter:
             watch.send.pending.Cancel()
 
 
-def _set_outcome(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any]) -> None:
-    if not fut.done():  # not cancelled meanwhile
-        fut.set_result(d)
-
-
-def _set_error(fut: asyncio.Future[dict[str, Any]], exc: BaseException) -> None:
-    if not fut.done():  # not cancelled meanwhile
+def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None) -> None:
+    if fut.done():  # cancelled meanwhile
+        return
+    if exc is not None:
         fut.set_exception(exc)
+    else:
+        assert d is not None
+        fut.set_result(d)
 
 
 _async_waiter: _AsyncWaiter | None = None
