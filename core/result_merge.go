@@ -301,7 +301,7 @@ func newGroupAcc(first *ConversionError, parts, vals []string) *groupAcc {
 // takes reports whether a row whose error is ce (its reason split into
 // parts) belongs to the group.
 func (a *groupAcc) takes(ce *ConversionError, parts []string) bool {
-	return sameStrings(a.parts, parts) && (ce == a.first || sameCause(a.first, ce))
+	return slices.Equal(a.parts, parts) && (ce == a.first || sameCause(a.first, ce))
 }
 
 // add records the values of the run f's rows: f.vals, or vals (of its
@@ -314,7 +314,7 @@ func (a *groupAcc) add(f failedRun, vals []string) {
 		return
 	}
 	if a.vals == nil {
-		if f.vals == nil && sameStrings(vals, a.firstVals) {
+		if f.vals == nil && slices.Equal(vals, a.firstVals) {
 			return
 		}
 		a.vals = make([]string, 0, 2*(a.rows+n)*k)

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -204,7 +205,7 @@ func sameBesidesRow(a, b *ConversionError, aParts []string) bool {
 		if aParts == nil {
 			aParts, _ = splitValues(a.Reason)
 		}
-		if bParts, _ := splitValues(b.Reason); !sameStrings(aParts, bParts) {
+		if bParts, _ := splitValues(b.Reason); !slices.Equal(aParts, bParts) {
 			return false
 		}
 	}
@@ -292,7 +293,7 @@ func (f *failedRun) addRows(rows int, v []string, vals []string, n int) {
 		return
 	}
 	if f.vals == nil {
-		if vals == nil && sameStrings(v, f.valuesOf(0)) {
+		if vals == nil && slices.Equal(v, f.valuesOf(0)) {
 			return // still every row's reason is the first's
 		}
 		fv := f.valuesOf(0)

@@ -163,16 +163,3 @@ func joinValues(parts, vals []string) string {
 	}
 	return b.String()
 }
-
-// sameStrings reports whether a and b hold the same strings.
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
