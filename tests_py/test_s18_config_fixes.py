@@ -272,3 +272,20 @@ def test_observability_keys_are_keywords(server: LocalServer, tmp_path: Path) ->
     # the OTLP endpoint keyword's password is hidden like proxy_url's
     cfg = WrapperConfiguration(table_name="t", otlp_endpoint="http://u:SEKRETpw@127.0.0.1:4317")
     assert "SEKRET" not in repr(cfg) and "SEKRET" not in repr(vars(cfg))
+
+
+def test_copy_changes_an_observability_key_of_the_copied_config() -> None:
+    """s18 review diffb L1: ``copy(log_level=...)`` of a configuration whose observability_config set log_level
+    was refused as "given both as a keyword and in observability_config"; it changes that field of the copy."""
+    from zerobus_py import ObservabilityConfig, WrapperConfiguration
+
+    base = WrapperConfiguration(
+        endpoint="http://127.0.0.1:1",
+        table_name="main.default.t",
+        observability_config=ObservabilityConfig(log_level="debug", max_backups=3),
+    )
+    c = base.copy(log_level="info")
+    assert c.observability_config is not None and base.observability_config is not None
+    assert c.observability_config.log_level == "info" and c.observability_config.max_backups == 3
+    assert base.observability_config.log_level == "debug"  # the original is unchanged
+    assert base.copy().observability_config == base.observability_config

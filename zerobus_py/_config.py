@@ -8,6 +8,7 @@ carries values.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -992,9 +993,15 @@ class WrapperConfiguration:
         return cls._from_settings(json.loads(text))
 
     def copy(self, **changes: Any) -> WrapperConfiguration:
-        """Return a copy with some keywords changed."""
+        """Return a copy with some keywords changed (an observability key such as ``log_level`` changes that
+        field of the copied ``observability_config``)."""
         kw: dict[str, Any] = {attr: self._raw(attr) for attr, _, _ in _FIELDS}
-        kw["observability_config"] = self.observability_config
+        oc = self.observability_config
+        if isinstance(oc, ObservabilityConfig) and "observability_config" not in changes:
+            fields = {attr: changes.pop(key) for attr, key, _ in _OBS_FIELDS if key in changes}
+            if fields:
+                oc = dataclasses.replace(oc, **fields)
+        kw["observability_config"] = oc
         kw.update(changes)
         return type(self)(**kw)
 
