@@ -74,10 +74,7 @@ not durable. Options of the data source itself:
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
     marker, rewritten every second while the attempt runs; on ``abort``, one unchanged for 6 s is an attempt Spark
     killed, e.g. on ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be
-    sending when its retry commits; on ``commit``, one unchanged for 6 s whose partition a later attempt committed
-    was killed, e.g. with a lost worker, and is listed in ``killed_superseded_attempts`` with its partition and the
-    bound of its duplicates, the committed attempt's rows) and counts those still without one as
-    ``running_attempts``; on ``abort``, a
+    sending when its retry commits) and counts those still without one as ``running_attempts``; on ``abort``, a
     partition without a commit message and without any marker is waited for while new markers or reports appear
     (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
@@ -224,17 +221,14 @@ _ABORT_IDLE: Final = 2.0
 _HEARTBEAT: Final = 1.0
 #: the directories of unnamed streaming queries planned without the checkpointLocation option (named by query id)
 _QUERY_ID_PREFIX: Final = "qid-"
-#: An abort stops waiting for an attempt whose marker's mtime has not changed for this long (as the driver's clock
-#: measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills the Python worker
-#: of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report). A commit does so only for
-#: an attempt whose partition a later attempt committed (``killed_superseded_attempts``, bounded duplicates).
+#: An abort (not a commit) stops waiting for an attempt whose marker's mtime has not changed for this long (as the
+#: driver's clock measures it, so no clock is compared with the storage's): the attempt was killed (Spark kills
+#: the Python worker of a task it cancels, e.g. on ``query.stop()``, and a killed worker writes no report).
 _SILENT: Final = 6.0
 #: How long a finishing attempt waits for its heartbeat's last rewrite of the marker.
 _HEARTBEAT_JOIN: Final = 30.0
 #: The partition in a marker's or report's name.
 _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
-#: The partition and attempt number in a marker's or report's name.
-_ATTEMPT_IN_NAME: Final = re.compile(r"task-p(\d+)-a(\d+)-")
 #: The name start of the marker a task attempt writes beside the reports when it starts.
 _STARTED: Final = "started-"
 #: The planning's run id at the end of a streaming attempt's marker or report name (see ``_attempt_name``).
@@ -356,11 +350,6 @@ class WriteSummary:
     running_attempts: int = 0
     #: on abort: partitions without a commit message and without any attempt's marker or report after the wait
     partitions_without_report: int = 0
-    #: on commit: attempts that started, never reported and whose marker stopped changing, while a later attempt
-    #: of their partition committed (killed: e.g. a lost worker): {"partition", "attempt", "committed_attempt",
-    #: "max_duplicate_rows"}, the last the committed attempt's rows (what the killed one may have stored too).
-    #: Not counted in running_attempts.
-    killed_superseded_attempts: list[dict[str, int]] = field(default_factory=list)
     #: task attempts whose sends re-opened their stream and re-sent unacknowledged requests (duplicates possible)
     recovered_attempts: int = 0
     #: the highest number of stream attempts a request of those needed
@@ -430,16 +419,6 @@ class WriteSummary:
                 f"; {self.running_attempts} task attempt(s) had started and not reported when this summary was made "
                 f"({'still running after the abort' if self.aborted else 'still running'}, or killed): rows they store "
                 "are not counted here"
-            )
-        if self.killed_superseded_attempts:
-            k = self.killed_superseded_attempts
-            which = ", ".join(f"partition {a['partition']} (attempt {a['attempt']})" for a in k)
-            bound = sum(a["max_duplicate_rows"] for a in k)
-            text += (
-                f"; {len(k)} task attempt(s) had no report and a marker unchanged for {_SILENT:.0f} s after a later "
-                f"attempt of their partition committed (killed, e.g. with a lost worker; or a report still to come on "
-                f"slow storage): {which}; rows they had made durable are stored twice, up to {bound:,} rows (what the "
-                "committed attempts sent), not counted here"
             )
         if self.partitions_without_report:
             text += (
@@ -594,13 +573,7 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
             from_env.discard(key)
-    try:
-        config = WrapperConfiguration._from_settings(merged)
-    except ConfigurationError as err:  # a combination (debug_enabled without debug_output_dir): the options'
-        error = _options_error(err, frozenset(from_env))
-    if error is not None:
-        raise error  # outside the except, as above
-    return config, frozenset(from_env)
+    return WrapperConfiguration._from_settings(merged), frozenset(from_env)
 
 
 def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
@@ -1265,7 +1238,7 @@ class _Job:
         try:
             if quarantine is not None:
                 quarantine.probe()
-            with ZerobusWrapper(self._task_config(task)) as wrapper:
+            with ZerobusWrapper(self.config) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -1295,19 +1268,6 @@ class _Job:
         heartbeat.stop()
         self._report(task, msg)
         return msg
-
-    def _task_config(self, task: _Task) -> WrapperConfiguration:
-        """The wrapper settings of one task attempt: its debug files go to a directory of its own,
-        ``<debug_output_dir>/<job id>/[batch-<id>/]task-p<partition>-a<attempt>-t<task attempt id>``, so that
-        ``debug_max_files_retained`` counts that attempt's files alone and no task's retention deletes another's."""
-        base = self.config.debug_output_dir
-        if not base:
-            return self.config
-        parts = [os.fspath(base), self.job_id]
-        if task.batch_id is not None:
-            parts.append(f"batch-{task.batch_id}")
-        parts.append(task.name())
-        return self.config.copy(debug_output_dir=os.path.join(*parts))
 
     def _send(
         self,
@@ -1495,27 +1455,20 @@ class _Job:
         return len(earlier), summaries
 
     def _await_reports(
-        self,
-        batch_id: int | None,
-        messages: list[WriterCommitMessage | None],
-        aborted: bool,
-        killed: list[dict[str, int]] | None = None,
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
     ) -> tuple[int, int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
         of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
         error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
         only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
-        unreported, partitions still without a report). On abort, an attempt whose marker stopped changing for
-        _SILENT seconds is taken as killed (query.stop() kills the tasks); on commit, only one whose partition a
-        later attempt committed (listed in killed_superseded_attempts with its bound of duplicates; a slow storage
-        can make a live attempt's marker look still, so the bound, not a count); a commit waits for every other
-        attempt up to _ABORT_WAIT."""
+        unreported, partitions still without a report). On abort only, an attempt whose marker stopped changing for
+        _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for every attempt up to
+        _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache) can make a live
+        attempt's marker look still."""
         if self._report_dir(batch_id) is None:
             return 0, 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
-        # the attempt of each partition that committed (its attempt number and rows)
-        winners = {m.partition: m for m in messages if isinstance(m, TaskCommitMessage)}
         wanted = set(range(len(messages))) - committed
         deadline = _now() + _ABORT_WAIT
         changed = _now()
@@ -1534,29 +1487,12 @@ class _Job:
                     if n not in beats or beats[n][0] != times[n]:
                         beats[n] = (times[n], now)
                 # on abort, an attempt whose marker stopped changing was killed: no report will come (no mtime:
-                # waited for); on commit too when a later attempt of its partition committed (Spark retries a
-                # partition only after it declared the attempt failed: a lost worker's)
-                silent = {n for n in pending if times[n] is not None and now - beats[n][1] >= _SILENT}
-                dead = {n for n in silent if aborted or _superseded_by(n, winners) is not None}
-                alive = [n for n in pending if n not in dead]
+                # waited for)
+                alive = [n for n in pending if not aborted or times[n] is None or now - beats[n][1] < _SILENT]
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
                 if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
-                    gone = sorted(n for n in pending if not aborted and n in dead)
-                    if killed is not None:
-                        for n in gone:
-                            w = _superseded_by(n, winners)
-                            m = _ATTEMPT_IN_NAME.search(n)
-                            assert w is not None and m is not None
-                            killed.append(
-                                {
-                                    "partition": w.partition,
-                                    "attempt": int(m.group(2)),
-                                    "committed_attempt": w.attempt,
-                                    "max_duplicate_rows": w.total_rows,
-                                }
-                            )
-                    return len(pending) - len(gone), len(missing)
+                    return len(pending), len(missing)
                 _pause(0.5)
         except Exception as err:
             logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
@@ -1644,13 +1580,12 @@ class _Job:
                 candidates = self._query_dirs(batch_id)
                 if len(candidates) == 1:
                     self.job_id = candidates[0]
-        killed: list[dict[str, int]] = []
         if candidates is not None and len(candidates) != 1:  # the query's directory cannot be told: none is read
             running, unreported = 0, 0
         else:
             # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
             # not reported when its retry commits; its durable rows belong in this summary.
-            running, unreported = self._await_reports(batch_id, messages, aborted, killed)
+            running, unreported = self._await_reports(batch_id, messages, aborted)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1659,7 +1594,6 @@ class _Job:
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
         s.running_attempts, s.partitions_without_report = running, unreported
-        s.killed_superseded_attempts = killed
         if candidates is not None:
             s.query_dir = "guessed" if len(candidates) == 1 else "unknown"
             s.query_dir_candidates = candidates
@@ -1682,7 +1616,6 @@ class _Job:
             or s.kept_quarantine_files
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
-            or s.killed_superseded_attempts
             or s.recovered_attempts
             or s.earlier_run_unreported_attempts
             or s.query_dir
@@ -1755,15 +1688,6 @@ class _Heartbeat:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _superseded_by(name: str, winners: Mapping[int, TaskCommitMessage]) -> TaskCommitMessage | None:
-    """The committed message of a later attempt of the partition of the marker ``name``, if there is one."""
-    m = _ATTEMPT_IN_NAME.search(name)
-    if m is None:
-        return None
-    w = winners.get(int(m.group(1)))
-    return w if w is not None and w.attempt > int(m.group(2)) else None
 
 
 def _committed(messages: Iterable[WriterCommitMessage | None]) -> set[tuple[str, int]]:
