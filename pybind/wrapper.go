@@ -56,6 +56,17 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	return context.WithTimeoutCause(context.Background(), d, timeoutCause(d))
 }
 
+// TimeoutMs is the timeout= argument of a Python call (seconds, not None)
+// as the milliseconds the calls here take: core.TimeoutMillis, its error (a
+// negative or NaN timeout) of the kind "configuration" (a ValueError).
+func TimeoutMs(seconds float64) (int64, error) {
+	ms, err := core.TimeoutMillis(seconds)
+	if err != nil {
+		return 0, errorOf(core.KindConfiguration, "%w", err)
+	}
+	return ms, nil
+}
+
 // timeoutCause names the Python call's timeout= that ended it.
 func timeoutCause(d time.Duration) error {
 	return fmt.Errorf("timeout=%s s passed (%w)", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), context.DeadlineExceeded)
