@@ -97,8 +97,11 @@ func (k ErrorKind) Fatal() bool {
 
 // Sentinel errors, usable with errors.Is.
 var (
-	// ErrClosed is returned by every call on a Wrapper after Close.
-	ErrClosed = errors.New("zerobus: wrapper closed")
+	// ErrClosed is returned by every call on a Wrapper after Close; its
+	// message says what to do (the Wrapper is finished). A send that Close
+	// cut short fails with an error that is ErrClosed (errors.Is) and says
+	// what to do with its rows instead.
+	ErrClosed = errors.New("zerobus: wrapper closed: create a new Wrapper to send more")
 	// ErrNilContext is returned by the Wrapper's sending, flushing and
 	// checking methods when ctx is nil (its rows fail, not written); its
 	// kind is KindConfiguration. Close takes a nil ctx as
@@ -109,6 +112,22 @@ var (
 	// KindConversion.
 	ErrNilBatch = errors.New("zerobus: record batch is nil")
 )
+
+// inFlightClosed is ErrClosed for a send still in flight when Close gave
+// up waiting. Its remedy is about the rows, so that it fits every way a
+// wrapper is closed: Go's Close and Python's close() (the next call is
+// refused with ErrClosed's "create a new Wrapper") as well as Python's
+// shutdown() (the next send opens the wrapper again); "create a new
+// Wrapper" was wrong after shutdown().
+type inFlightClosed struct{}
+
+func (inFlightClosed) Error() string {
+	return "zerobus: wrapper closed: the batch was still in flight when close gave up waiting; " +
+		"its rows not written can be sent again (those already sent are unknown: they may be stored)"
+}
+
+// Is makes it ErrClosed for errors.Is and KindOf.
+func (inFlightClosed) Is(target error) bool { return target == ErrClosed }
 
 // kinded is implemented by every typed error of this package.
 type kinded interface{ Kind() ErrorKind }

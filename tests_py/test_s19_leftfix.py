@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from conftest import FAST, id_batch, stored_ids
 
-from zerobus_py import AsyncZerobusWrapper, ConfigurationError, ZerobusWrapper
+from zerobus_py import AsyncZerobusWrapper, CancelledError, ConfigurationError, WrapperClosedError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 
@@ -59,3 +61,36 @@ def test_negative_timeout_is_refused_async(server: LocalServer, table_name: str)
 
     asyncio.run(main())
     assert sorted(stored_ids(server, table_name)) == [0, 1]
+
+
+def test_send_cut_by_shutdown_says_send_again(server: LocalServer, table_name: str) -> None:
+    """A send still in flight when ``shutdown(timeout=...)`` gave up raised ``WrapperClosedError`` reading only
+    "wrapper closed" (Go's ``ErrClosed`` then said nothing to do; "create a new wrapper" would be wrong: the next
+    send opens it again). Now its message says the rows not written can be sent again, and they can."""
+    server.inject_fault(table_name, "stall_acks", persistent=True)
+    w = ZerobusWrapper(server.config(table_name, **FAST))
+    caught: list[BaseException] = []
+    before = server.stats()["messages_received"]  # the server is shared with other tests
+
+    def send() -> None:
+        try:
+            w.send_batch(id_batch(0, 4))
+        except BaseException as exc:  # handed to the test
+            caught.append(exc)
+
+    t = threading.Thread(target=send)
+    t.start()
+    while server.stats()["messages_received"] < before + 2:  # the batch is on the wire, its acks held back
+        time.sleep(0.005)
+    with pytest.raises(CancelledError):
+        w.shutdown(timeout=0.3)
+    t.join(30)
+    assert len(caught) == 1 and isinstance(caught[0], WrapperClosedError), caught
+    err = caught[0]
+    msg = str(err)
+    assert "its rows not written can be sent again" in msg and "create a new" not in msg, msg
+    assert err.result is not None and err.result.total_rows == 4 and err.result.successful_count == 0
+    server.clear_faults(table_name)
+    w.send_batch(id_batch(10, 2))  # the wrapper opens again
+    w.close()
+    assert {10, 11} <= set(stored_ids(server, table_name))
