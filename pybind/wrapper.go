@@ -158,25 +158,14 @@ func (p *Pending) Cancel() { p.cancel() }
 // JSON, the progress being the parts resolved since the last call and the
 // result (see encodeResult) present once the send is resolved.
 func (p *Pending) Wait(timeoutMs int64) string {
-	var timer <-chan time.Time
-	if timeoutMs > 0 {
-		t := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
-		defer t.Stop()
-		timer = t.C
-	}
-	for {
+	news := func() bool {
 		p.mu.Lock()
 		ready := len(p.events) > 0
 		p.mu.Unlock()
-		if ready || p.Ready() {
-			break
-		}
-		select {
-		case <-p.wake:
-		case <-p.fut.Ready():
-		case <-timer:
-			return `{"progress":[],"result":null}`
-		}
+		return ready || p.Ready()
+	}
+	if !waitUntil(timeoutMs, news, p.wake, p.fut.Ready()) {
+		return `{"progress":[],"result":null}`
 	}
 	out := struct {
 		Progress [][2]int64      `json:"progress"`
