@@ -141,12 +141,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
-			map[bool]string{true: " exports", false: " export"}[len(exportIgnored) == 1]+
+			agreeing(len(exportIgnored), " export")+
 			" nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
 	}
 	if len(rotationIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
-			"exported to), so "+strings.Join(rotationIgnored, " and ")+map[bool]string{true: " rotates", false: " rotate"}[len(rotationIgnored) == 1]+
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+agreeing(len(rotationIgnored), " rotate")+
 			" nothing: set one, or leave them unset", "table", cfg.TableName)
 	}
 	if len(replacedTelemetry) > 0 {
@@ -625,4 +625,13 @@ func (w *Wrapper) refused(ctx context.Context, rows int) *TransmissionResult {
 		return w.allFailed(rows, ErrNilContext)
 	}
 	return nil
+}
+
+// agreeing is verb as the verb of n settings named as its subject: "exports"
+// for one ("so otlp_endpoint exports nothing"), "export" for more.
+func agreeing(n int, verb string) string {
+	if n == 1 {
+		return verb + "s"
+	}
+	return verb
 }
