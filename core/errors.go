@@ -432,7 +432,7 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 			msg += " (" + hostSettingKey(cf.Setting) + ")"
 		}
 		msg += " failed: " + causeText(cf.Err)
-		if hint := untrustedCertHint(cf.Host, msg); hint != "" {
+		if hint := untrustedCertHint(cf.Host, msg, cf.CAFile); hint != "" {
 			return msg + hint, true
 		}
 		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)", true
@@ -491,7 +491,7 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 	}
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
-		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+		if hint := untrustedCertHint(e.Endpoint, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint, true
 		}
 	}
@@ -516,7 +516,7 @@ func (e *ConnectionError) transportText(t *stream.TransportError) string {
 		return "zerobus: the proxy (proxy_url) failed the tunnel to " + who + ": " + t.Cause + " (check proxy_url)"
 	case t.Dial:
 		msg := "zerobus: cannot reach " + who + ": " + t.Error()
-		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+		if hint := untrustedCertHint(e.Endpoint, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint // a handshake that failed on the certificate, not recorded as such
 		}
 		return msg + endpointHint
@@ -709,7 +709,7 @@ func (e *RetryExhaustedError) Error() string {
 	msg := stream.GaveUpAfter(e.Attempts)
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
-		if untrustedCertHint("", msg) != "" {
+		if untrustedCertHint("", msg, "") != "" {
 			return msg // retrying does not make a certificate trusted; the hint is in Last
 		}
 		if ownHint(e.Last) {
@@ -772,7 +772,7 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 		if cause != "" {
 			msg += ": " + cause
 		}
-		if hint := untrustedCertHint(e.URL, msg); hint != "" {
+		if hint := untrustedCertHint(e.URL, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint, true
 		}
 	}

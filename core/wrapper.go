@@ -202,6 +202,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			ClientSecret:        cfg.ClientSecret,
 			RootCAs:             roots,
 			ProxyRootCAs:        roots,
+			CAFile:              cfg.TLSCAFile,
 			HeadersProvider:     o.headersProvider,
 			HTTPClient:          o.httpClient,
 			Proxy:               proxy,
@@ -224,6 +225,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			// Our own transport, so Close can drop its idle connections.
 			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: withRootCAs(stream.TokenTransport(proxy), roots)}
 			scfg.HTTPClient = w.ownHTTP
+			scfg.HTTPCAFile = cfg.TLSCAFile
 		}
 		client, err := stream.NewClient(scfg)
 		if err != nil {

@@ -53,6 +53,7 @@ type auth struct {
 	// proxyTLS is set once ProxySpeaksTLS found it is a TLS proxy.
 	plainProxy *url.URL
 	proxyTLS   atomic.Bool
+	caFile     string // Config.HTTPCAFile, named by a certificate error
 	red        *redactor
 	tel        *telemetry.Telemetry
 	now        func() time.Time
@@ -110,6 +111,7 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 		return nil, err
 	}
 	a.tokenURL = tu
+	a.caFile = cfg.HTTPCAFile
 	a.proxy = cfg.proxyShown()
 	if cfg.Proxy != nil {
 		a.proxyHost = cfg.Proxy.Hostname()
@@ -466,6 +468,7 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 				if errors.As(ce, &mm) && mm.Setting == "Proxy" && a.proxyAddr != "" {
 					mm.Addr = a.proxyAddr // net/http's proxyconnect error has no address
 				}
+				ce.CAFile = a.caFile
 				return ce
 			}
 		}

@@ -436,6 +436,10 @@ type CertificateError struct {
 	Setting string
 	// Err is the crypto/tls or crypto/x509 verification error.
 	Err error
+	// CAFile is the tls_ca_file the certificate was verified with ("" when
+	// none was given, or not known), named by the hint of an unknown
+	// authority: that file replaces the system roots.
+	CAFile string
 }
 
 // Error implements error. It names the setting by its key (endpoint,
