@@ -409,7 +409,10 @@ func LoadConfigYAML(path string) (Config, error) {
 // a literal "${"); an unset variable is an error. The result is not validated:
 // call Validate or let New do it. When some values are refused, the problems
 // Validate finds in the file's other values are reported with them (the keys
-// the file leaves out are not reported missing: code or flags may set them).
+// the file leaves out are not reported missing: code or flags may set them);
+// the Config returned with that *ConfigurationError holds the values that
+// loaded (the refused keys at their defaults), so that a caller completing
+// it can Validate it and report the settings still missing at once.
 func ParseConfigYAML(data []byte) (Config, error) {
 	return parseYAML(data, "", os.LookupEnv)
 }
@@ -502,7 +505,11 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 	}
 	if len(ps) > 0 {
 		// The file's other values are checked too, so one round shows every problem.
-		return Config{}, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
+		// The values that loaded come back with it: a caller that completes
+		// the file (the CLI's flags) validates them to list the settings
+		// still missing in the same round (the loader cannot: flags or code
+		// may set them).
+		return cfg, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
 	}
 	return cfg, set, nil
 }
