@@ -311,6 +311,34 @@ func Millis(ms int64) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
+// TimeoutMillis is a language binding's timeout argument, given in seconds,
+// as the whole milliseconds its calls take (> 0; 0 is the binding's "none
+// given", so it is never returned): under 1 ms is 1 ms, and anything longer
+// than the longest time.Duration (infinity too) is math.MaxInt64, which
+// Millis saturates. A negative timeout or NaN is refused with an error naming
+// the value and what a timeout may be: a timeout has no meaning below zero,
+// and taking it as 1 ms (what Python did) reported "timeout=0.001 s passed"
+// for a value the caller never gave.
+func TimeoutMillis(seconds float64) (int64, error) {
+	if math.IsNaN(seconds) || seconds < 0 {
+		what := "is negative"
+		if math.IsNaN(seconds) {
+			what = "is not a number"
+		}
+		return 0, fmt.Errorf("zerobus: timeout=%s %s: give 0 or more seconds (under 0.001 waits 1 ms; "+
+			"infinity: no bound), or no timeout (None) for the call's default bound",
+			strconv.FormatFloat(seconds, 'f', -1, 64), what)
+	}
+	ms := seconds * 1000
+	switch {
+	case ms >= math.MaxInt64:
+		return math.MaxInt64, nil
+	case ms < 1:
+		return 1, nil
+	}
+	return int64(ms), nil
+}
+
 // parseSize parses a byte count: a plain integer or one with a KB/MB/GB
 // (×1000) or KiB/MiB/GiB (×1024) suffix.
 func parseSize(v string) (int64, error) {
@@ -381,7 +409,10 @@ func LoadConfigYAML(path string) (Config, error) {
 // a literal "${"); an unset variable is an error. The result is not validated:
 // call Validate or let New do it. When some values are refused, the problems
 // Validate finds in the file's other values are reported with them (the keys
-// the file leaves out are not reported missing: code or flags may set them).
+// the file leaves out are not reported missing: code or flags may set them);
+// the Config returned with that *ConfigurationError holds the values that
+// loaded (the refused keys at their defaults), so that a caller completing
+// it can Validate it and report the settings still missing at once.
 func ParseConfigYAML(data []byte) (Config, error) {
 	return parseYAML(data, "", os.LookupEnv)
 }
@@ -474,7 +505,11 @@ func parseYAMLSet(data []byte, source string, lookup func(string) (string, bool)
 	}
 	if len(ps) > 0 {
 		// The file's other values are checked too, so one round shows every problem.
-		return Config{}, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
+		// The values that loaded come back with it: a caller that completes
+		// the file (the CLI's flags) validates them to list the settings
+		// still missing in the same round (the loader cannot: flags or code
+		// may set them).
+		return cfg, nil, &ConfigurationError{Source: source, Problems: withRestChecked(cfg, ps, given)}
 	}
 	return cfg, set, nil
 }

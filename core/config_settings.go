@@ -140,7 +140,9 @@ func SettingsOf(c Config) map[string]any {
 
 // LoadConfigYAMLEnv is LoadConfigYAML with "${NAME}" references resolved
 // through lookup instead of the process environment (a language binding
-// passes its own environment as data).
+// passes its own environment as data). When the file's values are refused
+// (a *ConfigurationError with Problems, such as an unknown key), the Config
+// holds the values that loaded, as ParseConfigYAML says.
 func LoadConfigYAMLEnv(path string, lookup func(string) (string, bool)) (Config, error) {
 	data, err := readConfigFile(path)
 	if err != nil {

@@ -97,8 +97,11 @@ func (k ErrorKind) Fatal() bool {
 
 // Sentinel errors, usable with errors.Is.
 var (
-	// ErrClosed is returned by every call on a Wrapper after Close.
-	ErrClosed = errors.New("zerobus: wrapper closed")
+	// ErrClosed is returned by every call on a Wrapper after Close; its
+	// message says what to do (the Wrapper is finished). A send that Close
+	// cut short fails with an error that is ErrClosed (errors.Is) and says
+	// what to do with its rows instead.
+	ErrClosed = errors.New("zerobus: wrapper closed: create a new Wrapper to send more")
 	// ErrNilContext is returned by the Wrapper's sending, flushing and
 	// checking methods when ctx is nil (its rows fail, not written); its
 	// kind is KindConfiguration. Close takes a nil ctx as
@@ -109,6 +112,22 @@ var (
 	// KindConversion.
 	ErrNilBatch = errors.New("zerobus: record batch is nil")
 )
+
+// inFlightClosed is ErrClosed for a send still in flight when Close gave
+// up waiting. Its remedy is about the rows, so that it fits every way a
+// wrapper is closed: Go's Close and Python's close() (the next call is
+// refused with ErrClosed's "create a new Wrapper") as well as Python's
+// shutdown() (the next send opens the wrapper again); "create a new
+// Wrapper" was wrong after shutdown().
+type inFlightClosed struct{}
+
+func (inFlightClosed) Error() string {
+	return "zerobus: wrapper closed: the batch was still in flight when close gave up waiting; " +
+		"its rows not written can be sent again (those already sent are unknown: they may be stored)"
+}
+
+// Is makes it ErrClosed for errors.Is and KindOf.
+func (inFlightClosed) Is(target error) bool { return target == ErrClosed }
 
 // kinded is implemented by every typed error of this package.
 type kinded interface{ Kind() ErrorKind }
@@ -404,12 +423,16 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 	}
 	var cf *stream.CertificateError
 	if errors.As(e.Err, &cf) {
+		var mm *stream.TLSMismatchError
+		if errors.As(cf.Err, &mm) && mm.PlainURL {
+			return cf.Error(), true // no TLS handshake was made: an http:// URL at a TLS server
+		}
 		msg := "zerobus: TLS handshake with " + cf.Host
 		if !strings.HasPrefix(cf.Host, "the ") { // a proxy from the environment is named by a phrase
 			msg += " (" + hostSettingKey(cf.Setting) + ")"
 		}
 		msg += " failed: " + causeText(cf.Err)
-		if hint := untrustedCertHint(cf.Host, msg); hint != "" {
+		if hint := untrustedCertHint(cf.Host, msg, cf.CAFile); hint != "" {
 			return msg + hint, true
 		}
 		return msg + " (check the host name and tls_ca_file, env ZEROBUS_TLS_CA_FILE)", true
@@ -468,7 +491,7 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 	}
 	if e.Err != nil {
 		msg += ": " + causeText(e.Err)
-		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+		if hint := untrustedCertHint(e.Endpoint, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint, true
 		}
 	}
@@ -493,7 +516,7 @@ func (e *ConnectionError) transportText(t *stream.TransportError) string {
 		return "zerobus: the proxy (proxy_url) failed the tunnel to " + who + ": " + t.Cause + " (check proxy_url)"
 	case t.Dial:
 		msg := "zerobus: cannot reach " + who + ": " + t.Error()
-		if hint := untrustedCertHint(e.Endpoint, msg); hint != "" {
+		if hint := untrustedCertHint(e.Endpoint, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint // a handshake that failed on the certificate, not recorded as such
 		}
 		return msg + endpointHint
@@ -686,7 +709,7 @@ func (e *RetryExhaustedError) Error() string {
 	msg := stream.GaveUpAfter(e.Attempts)
 	if e.Last != nil {
 		msg += ": " + causeText(e.Last)
-		if untrustedCertHint("", msg) != "" {
+		if untrustedCertHint("", msg, "") != "" {
 			return msg // retrying does not make a certificate trusted; the hint is in Last
 		}
 		if ownHint(e.Last) {
@@ -749,7 +772,7 @@ func (e *TokenRefreshError) describe() (msg string, hinted bool) {
 		if cause != "" {
 			msg += ": " + cause
 		}
-		if hint := untrustedCertHint(e.URL, msg); hint != "" {
+		if hint := untrustedCertHint(e.URL, msg, certCAFile(e.Err)); hint != "" {
 			return msg + hint, true
 		}
 	}

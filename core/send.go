@@ -441,7 +441,7 @@ func (w *Wrapper) mapSendErr(ctx context.Context, err error) error {
 	closed := w.closed
 	w.mu.Unlock()
 	if closed && errors.Is(err, stream.ErrClosed) {
-		return fmt.Errorf("%w: the batch was still in flight when close gave up waiting", ErrClosed)
+		return inFlightClosed{}
 	}
 	return fromStream(err, w.cfg.TableName, w.cfg.Endpoint)
 }

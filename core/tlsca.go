@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -97,7 +98,12 @@ func withRootCAs(tr *http.Transport, pool *x509.CertPool) *http.Transport {
 // otherwise. The TLS stack's error reaches here as text (gRPC statuses and
 // redacted token errors keep no chain), so the check is on the x509 /
 // crypto/tls wording and on stream's own.
-func untrustedCertHint(rawURL, msg string) string {
+//
+// caFile is the tls_ca_file the certificate was verified with ("" when none
+// or not known): an unknown authority's hint then names it and says that it
+// replaces the system roots (a file holding only a proxy's CA fails a public
+// workspace's certificate).
+func untrustedCertHint(rawURL, msg, caFile string) string {
 	if h := stream.TLSMismatchHint(msg); h != "" {
 		return " (" + h + ")"
 	}
@@ -113,10 +119,24 @@ func untrustedCertHint(rawURL, msg string) string {
 		host = "the server"
 	}
 	switch {
+	case unknownCA && caFile != "":
+		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust: tls_ca_file %q does not hold the CA that signed it, "+
+			"and it replaces the system roots: add that CA to the file (with the system's CA bundle too, to keep trusting public servers), "+
+			"or set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file that holds it)", host, caFile)
 	case unknownCA:
 		return fmt.Sprintf(" (the TLS certificate of %s is signed by a CA this client does not trust; when tls_ca_file is set, that file does not hold the CA that signed it: set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
 	case strings.Contains(msg, "certificate has expired or is not yet valid"):
 		return fmt.Sprintf(" (the TLS certificate of %s is outside its validity period: check this machine's clock, or renew the server's certificate)", host)
 	}
 	return fmt.Sprintf(" (the TLS certificate of %s was not accepted: check the host name; for a private CA set tls_ca_file, env ZEROBUS_TLS_CA_FILE, to a PEM file of that CA)", host)
+}
+
+// certCAFile is the CAFile of the *stream.CertificateError in err's chain
+// ("" when there is none).
+func certCAFile(err error) string {
+	var cf *stream.CertificateError
+	if errors.As(err, &cf) {
+		return cf.CAFile
+	}
+	return ""
 }

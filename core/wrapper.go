@@ -141,12 +141,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
-			map[bool]string{true: " exports", false: " export"}[len(exportIgnored) == 1]+
+			agreeing(len(exportIgnored), " export")+
 			" nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
 	}
 	if len(rotationIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
-			"exported to), so "+strings.Join(rotationIgnored, " and ")+map[bool]string{true: " rotates", false: " rotate"}[len(rotationIgnored) == 1]+
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+agreeing(len(rotationIgnored), " rotate")+
 			" nothing: set one, or leave them unset", "table", cfg.TableName)
 	}
 	if len(replacedTelemetry) > 0 {
@@ -202,6 +202,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			ClientSecret:        cfg.ClientSecret,
 			RootCAs:             roots,
 			ProxyRootCAs:        roots,
+			CAFile:              cfg.TLSCAFile,
 			HeadersProvider:     o.headersProvider,
 			HTTPClient:          o.httpClient,
 			Proxy:               proxy,
@@ -224,6 +225,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 			// Our own transport, so Close can drop its idle connections.
 			w.ownHTTP = &http.Client{Timeout: 30 * time.Second, Transport: withRootCAs(stream.TokenTransport(proxy), roots)}
 			scfg.HTTPClient = w.ownHTTP
+			scfg.HTTPCAFile = cfg.TLSCAFile
 		}
 		client, err := stream.NewClient(scfg)
 		if err != nil {
@@ -625,4 +627,13 @@ func (w *Wrapper) refused(ctx context.Context, rows int) *TransmissionResult {
 		return w.allFailed(rows, ErrNilContext)
 	}
 	return nil
+}
+
+// agreeing is verb as the verb of n settings named as its subject: "exports"
+// for one ("so otlp_endpoint exports nothing"), "export" for more.
+func agreeing(n int, verb string) string {
+	if n == 1 {
+		return verb + "s"
+	}
+	return verb
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 // Notifier lets one Python thread wait for many Pending sends at once (the
@@ -42,31 +44,44 @@ func (n *Notifier) post(id int64) {
 // is), and returns the ids posted since the last call, each once, as a JSON
 // array ("[]" when the time ran out).
 func (n *Notifier) Wait(timeoutMs int64) string {
+	var ids []int64
+	take := func() bool {
+		n.mu.Lock()
+		ids, n.posted = n.posted, nil
+		clear(n.seen)
+		n.mu.Unlock()
+		return len(ids) > 0
+	}
+	if !waitUntil(timeoutMs, take, n.wake, nil) {
+		return "[]"
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// waitUntil calls ready until it reports true, blocking between calls until
+// wake or other (nil: never) fires, for at most timeoutMs (<= 0: no bound);
+// it reports whether ready did (false: the time ran out). Pending.Wait and
+// Notifier.Wait are this loop.
+func waitUntil(timeoutMs int64, ready func() bool, wake, other <-chan struct{}) bool {
 	var timer <-chan time.Time
 	if timeoutMs > 0 {
-		t := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
+		t := time.NewTimer(core.Millis(timeoutMs))
 		defer t.Stop()
 		timer = t.C
 	}
-	for {
-		n.mu.Lock()
-		ids := n.posted
-		n.posted = nil
-		clear(n.seen)
-		n.mu.Unlock()
-		if len(ids) > 0 {
-			parts := make([]string, len(ids))
-			for i, id := range ids {
-				parts[i] = strconv.FormatInt(id, 10)
-			}
-			return "[" + strings.Join(parts, ",") + "]"
-		}
+	for !ready() {
 		select {
-		case <-n.wake:
+		case <-wake:
+		case <-other:
 		case <-timer:
-			return "[]"
+			return false
 		}
 	}
+	return true
 }
 
 // Post makes Wait return id (Python wakes its waiting thread with it).

@@ -56,6 +56,17 @@ func timeoutCtx(timeoutMs int64) (context.Context, context.CancelFunc) {
 	return context.WithTimeoutCause(context.Background(), d, timeoutCause(d))
 }
 
+// TimeoutMs is the timeout= argument of a Python call (seconds, not None)
+// as the milliseconds the calls here take: core.TimeoutMillis, its error (a
+// negative or NaN timeout) of the kind "configuration" (a ValueError).
+func TimeoutMs(seconds float64) (int64, error) {
+	ms, err := core.TimeoutMillis(seconds)
+	if err != nil {
+		return 0, errorOf(core.KindConfiguration, "%w", err)
+	}
+	return ms, nil
+}
+
 // timeoutCause names the Python call's timeout= that ended it.
 func timeoutCause(d time.Duration) error {
 	return fmt.Errorf("timeout=%s s passed (%w)", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), context.DeadlineExceeded)
@@ -147,25 +158,14 @@ func (p *Pending) Cancel() { p.cancel() }
 // JSON, the progress being the parts resolved since the last call and the
 // result (see encodeResult) present once the send is resolved.
 func (p *Pending) Wait(timeoutMs int64) string {
-	var timer <-chan time.Time
-	if timeoutMs > 0 {
-		t := time.NewTimer(time.Duration(timeoutMs) * time.Millisecond)
-		defer t.Stop()
-		timer = t.C
-	}
-	for {
+	news := func() bool {
 		p.mu.Lock()
 		ready := len(p.events) > 0
 		p.mu.Unlock()
-		if ready || p.Ready() {
-			break
-		}
-		select {
-		case <-p.wake:
-		case <-p.fut.Ready():
-		case <-timer:
-			return `{"progress":[],"result":null}`
-		}
+		return ready || p.Ready()
+	}
+	if !waitUntil(timeoutMs, news, p.wake, p.fut.Ready()) {
+		return `{"progress":[],"result":null}`
 	}
 	out := struct {
 		Progress [][2]int64      `json:"progress"`

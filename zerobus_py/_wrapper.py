@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import math
 import numbers
 import os
 import signal
@@ -49,28 +50,21 @@ _WAIT_SLICE = 0.05
 _SEND_WINDOW: tuple[int, int] = (0, 0)
 
 
-#: The largest millisecond count the Go call takes (its int64 argument); Go
-#: caps a longer timeout at the longest time.Duration (core.Millis).
-_MAX_TIMEOUT_MS = 2**63 - 1
-
-
 def _timeout_ms(timeout: float | None) -> int:
     """``timeout`` seconds as the Go call's milliseconds: 0 for None (the
-    call's default bound), at least 1, at most :data:`_MAX_TIMEOUT_MS`
-    (``math.inf`` waits as long as Go can). Not a number: ``TypeError``; NaN:
-    ``ValueError``."""
+    call's default bound); otherwise what Go's rule makes of it (pybind
+    ``TimeoutMs``: under 1 ms is 1 ms, ``math.inf`` waits as long as Go can; a
+    negative timeout or NaN raises :class:`~zerobus_py.ConfigurationError`, a
+    ``ValueError``, naming it). Not a number: ``TypeError``."""
     if timeout is None:
         return 0
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):  # numpy numbers are Real
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-    ms = float(timeout) * 1000
-    if ms != ms:  # NaN
-        raise ValueError("timeout must be a number of seconds or None, not NaN")
-    if ms >= _MAX_TIMEOUT_MS:
-        return _MAX_TIMEOUT_MS
-    if ms <= 1:  # also -inf, which int() cannot take
-        return 1
-    return int(ms)
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int too large for a float: Go's rule for an infinite one of its sign
+        seconds = math.inf if timeout > 0 else -math.inf
+    return _bridge.call(_bridge.native.TimeoutMs, seconds)
 
 
 class _Send:
@@ -682,6 +676,9 @@ class ZerobusWrapper:
             timeout: seconds to wait at most; rows not acknowledged by then
                 fail with :class:`~zerobus_py.CancelledError` (the server may
                 still store them: delivery is at-least-once). Default: no limit.
+                0 or more (under 1 ms waits 1 ms), ``math.inf`` or None; a negative
+                timeout raises :class:`~zerobus_py.ConfigurationError` (a ``ValueError``),
+                as it does for every call of this class that takes one.
                 When a send stops early (a timeout, Ctrl-C, a cancelled task,
                 a raising ``progress``), the rows it never read from an input
                 of known length (a table, DataFrame or Parquet file; a

@@ -115,6 +115,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 			return nil, hn // not retryable, like the token request's
 		}
 		if ce := stream.HTTPCertFailure(err, req.URL.Hostname(), proxyHost); ce != nil {
+			ce.CAFile = cfg.HTTPCAFile
 			return nil, ce // not retryable, like the token request's
 		}
 		return nil, &CatalogError{Table: table, Msg: sc.Classify(err, "catalog").Error()}

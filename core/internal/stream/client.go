@@ -88,6 +88,11 @@ type Config struct {
 	Proxy *url.URL
 	// ProxyRootCAs verifies an https:// Proxy. Nil means the system roots.
 	ProxyRootCAs *x509.CertPool
+	// CAFile is the PEM file (tls_ca_file) RootCAs and ProxyRootCAs were
+	// read from, and HTTPCAFile the one HTTPClient verifies with ("" when
+	// none, or the caller's own client): a certificate error names it
+	// (CertificateError.CAFile), as that file replaces the system roots.
+	CAFile, HTTPCAFile string
 	// MaxInflightRequests bounds the requests sent and not yet acknowledged
 	// across all streams of the Client (one window they share); Send blocks
 	// while it is reached. Default 1000.
@@ -313,7 +318,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zerobus: invalid stream config: %w", err)
 	}
-	dials := &dialState{}
+	dials := &dialState{caFile: cfg.CAFile}
 	var creds credentials.TransportCredentials
 	if ep.tls {
 		creds = &certNotingCreds{
@@ -344,6 +349,9 @@ func NewClient(cfg Config) (*Client, error) {
 			ce := handshakeFailure(err, cfg.Proxy.Hostname(), cfg.Proxy.Host, "Proxy")
 			if ce != nil && tlsMismatch(err, "", "") == nil {
 				ce.Err = err // the dial error names the proxy's address (never its password)
+			}
+			if ce == nil && ProxySpeaksTLS(ctx, cfg.Proxy, err) {
+				ce = proxyTLSMismatch(cfg.Proxy) // an http:// proxy_url at a TLS proxy
 			}
 			dials.noteCert(ce)
 			return conn, err
@@ -476,6 +484,7 @@ func (c *Client) checkRoute(ctx context.Context) error {
 type dialState struct {
 	refused atomic.Pointer[proxyStatusError]
 	cert    atomic.Pointer[CertificateError]
+	caFile  string // Config.CAFile: named by the certificate errors noted
 }
 
 func (d *dialState) note(err error) {
@@ -489,7 +498,12 @@ func (d *dialState) note(err error) {
 
 // noteCert records the outcome of a TLS handshake: ce, or nil when the
 // handshake did not fail on the certificate.
-func (d *dialState) noteCert(ce *CertificateError) { d.cert.Store(ce) }
+func (d *dialState) noteCert(ce *CertificateError) {
+	if ce != nil {
+		ce.CAFile = d.caFile
+	}
+	d.cert.Store(ce)
+}
 
 // certNotingCreds is the endpoint's TLS credentials, recording in dials
 // whether each handshake failed on the server's certificate (the typed

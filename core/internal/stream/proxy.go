@@ -192,3 +192,62 @@ type prefixedConn struct {
 }
 
 func (c *prefixedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// ProxySpeaksTLS reports whether proxy, an http:// proxy_url, is in fact a
+// TLS proxy, after err cut a plaintext request to it off (EOF, a reset, an
+// answer that is no HTTP response: what a TLS server does with plaintext).
+// It then asks the proxy once, with a TLS handshake of its own (a
+// ClientHello only: no request, no credentials, and the certificate is not
+// judged): a TLS answer means the URL should be https://, which no retry
+// changes. False for any other proxy or error, and when the probe finds no
+// TLS (a plaintext proxy whose upstream broke: that stays retryable).
+func ProxySpeaksTLS(ctx context.Context, proxy *url.URL, err error) bool {
+	if proxy == nil || proxy.Scheme != "http" || err == nil || !cutOff(err) {
+		return false
+	}
+	addr := proxy.Host
+	if proxy.Port() == "" {
+		addr = net.JoinHostPort(proxy.Hostname(), "80")
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var d net.Dialer
+	raw, derr := d.DialContext(ctx, "tcp", addr)
+	if derr != nil {
+		return false
+	}
+	defer func() { _ = raw.Close() }()
+	// InsecureSkipVerify: the question is only whether the peer speaks TLS;
+	// nothing is sent over this connection.
+	c := tls.Client(raw, &tls.Config{ServerName: proxy.Hostname(), InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // see above
+	herr := c.HandshakeContext(ctx)
+	// a TLS alert from the peer (no common version, a client certificate
+	// required) is a TLS answer too
+	return herr == nil || strings.HasPrefix(herr.Error(), "remote error: tls:")
+}
+
+// cutOff reports whether err is a connection ended before an answer, or an
+// answer that is no HTTP response (texts, as net/http's and the OS's errors
+// come wrapped in many ways, and Windows words a reset differently).
+func cutOff(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"EOF", "connection reset", "forcibly closed", "malformed HTTP response"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyTLSMismatch is the final error of an http:// proxy_url at a TLS
+// proxy (ProxySpeaksTLS).
+func proxyTLSMismatch(proxy *url.URL) *CertificateError {
+	addr := proxy.Host
+	if proxy.Port() == "" {
+		addr = net.JoinHostPort(proxy.Hostname(), "80")
+	}
+	return &CertificateError{Host: proxy.Hostname(), Setting: "Proxy", Err: &TLSMismatchError{Setting: "Proxy", Addr: addr, PlainURL: true}}
+}

@@ -149,12 +149,35 @@ func IsRetryable(err error) bool {
 }
 
 // SizeLimitStatus reports whether a status is gRPC's own refusal of a
-// message over the server's size limit (RESOURCE_EXHAUSTED "grpc: received
-// message larger than max"): the same request is refused the same way on
+// message over a size limit (RESOURCE_EXHAUSTED "grpc: received message
+// larger than max (N vs. M)"): the same request is refused the same way on
 // every attempt, so it is not retried, unlike RESOURCE_EXHAUSTED for
-// throttling.
+// throttling. The message must start with one of grpc-go's own texts
+// (sizeLimitPrefixes); a server's throttling message that merely contains
+// the words ("… larger than max …") is not one.
 func SizeLimitStatus(c codes.Code, msg string) bool {
-	return c == codes.ResourceExhausted && strings.Contains(msg, "larger than max")
+	if c != codes.ResourceExhausted {
+		return false
+	}
+	for _, p := range sizeLimitPrefixes {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sizeLimitPrefixes are the starts of grpc-go's RESOURCE_EXHAUSTED texts for
+// a message over a size limit (rpc_util.go, stream.go, server.go of
+// google.golang.org/grpc): a receiver's limit (the server's, reported to the
+// client, also after decompression) and a sender's (the client's own
+// MaxCallSendMsgSize has no "grpc: " prefix).
+var sizeLimitPrefixes = []string{
+	"grpc: received message larger than max",
+	"grpc: received message after decompression larger than max",
+	"grpc: message after decompression larger than max",
+	"grpc: trying to send message larger than max",
+	"trying to send message larger than max",
 }
 
 // RetryableCode is the retry rule for a gRPC status code the server (or a
