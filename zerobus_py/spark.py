@@ -573,7 +573,13 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
             from_env.discard(key)
-    return WrapperConfiguration._from_settings(merged), frozenset(from_env)
+    try:
+        config = WrapperConfiguration._from_settings(merged)
+    except ConfigurationError as err:  # a combination (debug_enabled without debug_output_dir): the options'
+        error = _options_error(err, frozenset(from_env))
+    if error is not None:
+        raise error  # outside the except, as above
+    return config, frozenset(from_env)
 
 
 def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
