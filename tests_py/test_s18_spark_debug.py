@@ -2,90 +2,47 @@
 ``debug_output_dir``, so retention (``debug_max_files_retained``) never deletes another task's files and every
 partition's rows are found in the debug files after the job (s18 sparkfault M1).
 
-One small SparkSession (local[2]); Arrow batches of 250 rows, so each task writes several batches and, with a
-1-byte ``debug_max_file_size``, rotates a file at each.
+The session and server are test_spark.py's (a module with a session of its own left its builder options and the
+JVM's output file to the later Spark modules: s19). Arrow batches of 250 rows (set for this test only), so each
+task writes several batches and, with a 1-byte ``debug_max_file_size``, rotates a file at each.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from test_spark import jvm_log, options, server, spark, stored_ids
 
 from zerobus_py import debug
 from zerobus_py.local import LocalServer
-from zerobus_py.spark import ZerobusDataSource
+
+__all__ = ["jvm_log", "server", "spark"]  # fixtures, used by name
 
 PARTITIONS, PER_PARTITION, RETAINED = 4, 2000, 10
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def spark(server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    log = tmp_path_factory.mktemp("spark") / "jvm.log"
-    # The JVM inherits fds 1 and 2 and the working directory (its Python workers must import the installed
-    # zerobus_py, not the source tree's): both pointed elsewhere while it starts.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    saved = os.dup(1), os.dup(2)
-    cwd = os.getcwd()
-    os.chdir(log.parent)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    try:
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("zerobus-s18-debug")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "250")
-            .config("spark.executorEnv.ZEROBUS_CLIENT_SECRET", server.client_secret)
-            .getOrCreate()
-        )
-    finally:
-        os.chdir(cwd)
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for f in (fd, *saved):
-            os.close(f)
-    session.sparkContext.setLogLevel("WARN")
-    session.dataSource.register(ZerobusDataSource)
-    yield session
-    session.stop()
+_BATCH_ROWS = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
 def test_every_partitions_rows_are_in_the_debug_files(spark: SparkSession, server: LocalServer, tmp_path: Path) -> None:
     table = "main.s18.debugfiles"
     n = PARTITIONS * PER_PARTITION
     df = spark.range(0, n, numPartitions=PARTITIONS).select("id", F.concat(F.lit("u"), F.col("id")).alias("name"))
-    (
-        df.write.format("zerobus")
-        .mode("append")
-        .option("endpoint", server.endpoint)
-        .option("unity_catalog_url", server.workspace_url)
-        .option("client_id", server.client_id)
-        .option("table_name", table)
-        .option("debug_arrow_enabled", "true")
-        .option("debug_output_dir", str(tmp_path))
-        .option("debug_max_file_size", "1")
-        .option("debug_max_files_retained", str(RETAINED))
-        .save()
+    o = options(
+        server,
+        table,
+        debug_arrow_enabled="true",
+        debug_output_dir=tmp_path,
+        debug_max_file_size=1,
+        debug_max_files_retained=RETAINED,
     )
-    stored = np.sort(server.table(table).column("id").to_numpy())
-    np.testing.assert_array_equal(stored, np.arange(n))
+    spark.conf.set(_BATCH_ROWS, "250")
+    try:
+        df.write.format("zerobus").mode("append").options(**o).save()
+    finally:
+        spark.conf.unset(_BATCH_ROWS)
+    np.testing.assert_array_equal(stored_ids(server, table), np.arange(n))
 
     files = debug.list_files(tmp_path)
     # more files than one writer retains: one shared lineage would have lost some

@@ -52,15 +52,28 @@ def server() -> Iterator[LocalServer]:
         yield s
 
 
+#: The JVM's log file, one for the test process (see ``jvm_log``).
+_JVM_LOG: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def jvm_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("spark") / "jvm.log"
+    """The file the JVM writes its and its Python workers' output to. PySpark starts the JVM once per process and a
+    later SparkSession (a module importing these fixtures gets its own) reuses it and the stdout/stderr it started
+    with: one file for the whole process, whichever module started the JVM (with one per module, the log a later
+    module read stayed empty)."""
+    if not _JVM_LOG:
+        _JVM_LOG.append(tmp_path_factory.mktemp("spark") / "jvm.log")
+    return _JVM_LOG[0]
 
 
 @pytest.fixture(scope="module")
 def spark(server: LocalServer, jvm_log: Path) -> Iterator[SparkSession]:
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # Every Spark test module uses these fixtures: a module building its own session leaves its builder options in
+    # SparkSession.builder (one per process) for every later session (a maxRecordsPerBatch of 250 gave each task
+    # several Arrow batches, and two streams, in later modules' tests): a test changes a setting with spark.conf.
     # The JVM inherits file descriptors 1 and 2 when it starts: point them at the log file meanwhile. It also
     # inherits the working directory, where its Python workers would import the source tree's zerobus_py
     # (python -m puts it first on sys.path) instead of the installed one: start it elsewhere.
