@@ -31,6 +31,7 @@ from conftest import as_stored
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
+from pyspark.sql.streaming import StreamingQuery
 
 from zerobus_py import ConfigurationError, ConversionError, WrapperConfiguration
 from zerobus_py.local import LocalServer
@@ -124,6 +125,17 @@ def summaries(report_path: Path) -> list[dict[str, Any]]:
     ]
 
 
+def finish(query: StreamingQuery) -> None:
+    """Waits for an availableNow query to end, and stops it in any case: a query still running when its test goes on
+    (awaitTermination(60) returned False on a loaded machine) sent its later micro-batches during the next tests,
+    whose stream and token counts it changed. The bound only keeps a hung query from hanging the run."""
+    try:
+        ended = query.awaitTermination(900)
+    finally:
+        query.stop()
+    assert ended, "the streaming query did not end"
+
+
 def stored_ids(server: LocalServer, table: str) -> np.ndarray:
     return np.sort(server.table(table).column("id").to_numpy())
 
@@ -182,7 +194,7 @@ def test_streaming_micro_batches(spark: SparkSession, server: LocalServer, tmp_p
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination(60)
+    finish(query)
     assert query.exception() is None
     plan = query._jsq.explainInternal(True)
 
@@ -298,7 +310,7 @@ def test_streaming_summary_counts_a_failed_attempt_and_checks_once(
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination(120)
+    finish(query)
     assert query.exception() is None
     after = server.stats()
 
