@@ -31,6 +31,7 @@ from conftest import as_stored
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.datasource import DataSourceArrowWriter
+from pyspark.sql.streaming import StreamingQuery
 
 from zerobus_py import ConfigurationError, ConversionError, WrapperConfiguration
 from zerobus_py.local import LocalServer
@@ -52,15 +53,28 @@ def server() -> Iterator[LocalServer]:
         yield s
 
 
+#: The JVM's log file, one for the test process (see ``jvm_log``).
+_JVM_LOG: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def jvm_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("spark") / "jvm.log"
+    """The file the JVM writes its and its Python workers' output to. PySpark starts the JVM once per process and a
+    later SparkSession (a module importing these fixtures gets its own) reuses it and the stdout/stderr it started
+    with: one file for the whole process, whichever module started the JVM (with one per module, the log a later
+    module read stayed empty)."""
+    if not _JVM_LOG:
+        _JVM_LOG.append(tmp_path_factory.mktemp("spark") / "jvm.log")
+    return _JVM_LOG[0]
 
 
 @pytest.fixture(scope="module")
 def spark(server: LocalServer, jvm_log: Path) -> Iterator[SparkSession]:
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # Every Spark test module uses these fixtures: a module building its own session leaves its builder options in
+    # SparkSession.builder (one per process) for every later session (a maxRecordsPerBatch of 250 gave each task
+    # several Arrow batches, and two streams, in later modules' tests): a test changes a setting with spark.conf.
     # The JVM inherits file descriptors 1 and 2 when it starts: point them at the log file meanwhile. It also
     # inherits the working directory, where its Python workers would import the source tree's zerobus_py
     # (python -m puts it first on sys.path) instead of the installed one: start it elsewhere.
@@ -109,6 +123,17 @@ def summaries(report_path: Path) -> list[dict[str, Any]]:
     return [
         json.loads(Path(p).read_text()) for p in sorted(glob.glob(f"{report_path}/**/summary.json", recursive=True))
     ]
+
+
+def finish(query: StreamingQuery) -> None:
+    """Waits for an availableNow query to end, and stops it in any case: a query still running when its test goes on
+    (awaitTermination(60) returned False on a loaded machine) sent its later micro-batches during the next tests,
+    whose stream and token counts it changed. The bound only keeps a hung query from hanging the run."""
+    try:
+        ended = query.awaitTermination(900)
+    finally:
+        query.stop()
+    assert ended, "the streaming query did not end"
 
 
 def stored_ids(server: LocalServer, table: str) -> np.ndarray:
@@ -169,7 +194,7 @@ def test_streaming_micro_batches(spark: SparkSession, server: LocalServer, tmp_p
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination(60)
+    finish(query)
     assert query.exception() is None
     plan = query._jsq.explainInternal(True)
 
@@ -285,7 +310,7 @@ def test_streaming_summary_counts_a_failed_attempt_and_checks_once(
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination(120)
+    finish(query)
     assert query.exception() is None
     after = server.stats()
 

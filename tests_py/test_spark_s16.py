@@ -18,7 +18,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StructField, StructType
-from test_spark import jvm_log, options, server, spark, stored_ids, summaries
+from test_spark import finish, jvm_log, options, server, spark, stored_ids, summaries
 from test_spark_reports import NEW, OLD, _job, _no_heartbeat_left  # noqa: F401 (the fixture applies here too)
 
 from zerobus_py import ConfigurationError
@@ -49,7 +49,7 @@ def test_a_named_streaming_query(spark: SparkSession, server: LocalServer, tmp_p
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination(120)
+    finish(query)
     assert query.exception() is None
     np.testing.assert_array_equal(stored_ids(server, table), np.arange(2_000))
 
@@ -260,7 +260,7 @@ def test_a_session_checkpoint_gives_one_job_directory_and_one_check(
             .trigger(availableNow=True)
             .start()
         )
-        query.awaitTermination(120)
+        finish(query)
     finally:
         spark.conf.unset("spark.sql.streaming.checkpointLocation")
     assert query.exception() is None

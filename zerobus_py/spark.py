@@ -573,7 +573,13 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
         if value == "":  # given empty: unset, not the environment's value
             merged.pop(key, None)
             from_env.discard(key)
-    return WrapperConfiguration._from_settings(merged), frozenset(from_env)
+    try:
+        config = WrapperConfiguration._from_settings(merged)
+    except ConfigurationError as err:  # a combination (debug_enabled without debug_output_dir): the options'
+        error = _options_error(err, frozenset(from_env))
+    if error is not None:
+        raise error  # outside the except, as above
+    return config, frozenset(from_env)
 
 
 def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
@@ -1238,7 +1244,7 @@ class _Job:
         try:
             if quarantine is not None:
                 quarantine.probe()
-            with ZerobusWrapper(self.config) as wrapper:
+            with ZerobusWrapper(self._task_config(task)) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -1268,6 +1274,19 @@ class _Job:
         heartbeat.stop()
         self._report(task, msg)
         return msg
+
+    def _task_config(self, task: _Task) -> WrapperConfiguration:
+        """The wrapper settings of one task attempt: its debug files go to a directory of its own,
+        ``<debug_output_dir>/<job id>/[batch-<id>/]task-p<partition>-a<attempt>-t<task attempt id>``, so that
+        ``debug_max_files_retained`` counts that attempt's files alone and no task's retention deletes another's."""
+        base = self.config.debug_output_dir
+        if not base:
+            return self.config
+        parts = [os.fspath(base), self.job_id]
+        if task.batch_id is not None:
+            parts.append(f"batch-{task.batch_id}")
+        parts.append(task.name())
+        return self.config.copy(debug_output_dir=os.path.join(*parts))
 
     def _send(
         self,

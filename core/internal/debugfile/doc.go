@@ -56,9 +56,11 @@
 // takes it to Config.MaxFileSize or more, every Config.RotationInterval (if
 // it has data), on a schema or descriptor change, and after a write failure
 // (see below). Rotation happens between batches, never inside one. After
-// each rotation the oldest rotated files of this table and kind beyond
-// Config.MaxFilesRetained are deleted; the active file and other tables'
-// files are never touched. When New finds an active file left by a previous
+// each rotation the writer's oldest rotated files of this table and kind
+// beyond Config.MaxFilesRetained are deleted (see "Several writers of one
+// table" for which are the writer's), each deletion logged at info level
+// naming the file and the rule; the active file and other tables' files are
+// never touched. When New finds an active file left by a previous
 // run it rotates it aside: files are never truncated or appended to.
 // Rotation is driven here rather than by lumberjack: an IPC stream must be
 // cut between messages and ended with its marker, each protobuf file needs
@@ -81,10 +83,15 @@
 // name's lock moves a leftover file at that name aside, which is then known
 // to be a previous writer's; New also moves aside other writers' T-<pid>_<n>
 // files whose lock is free (left by a crash). Retention deletes only
-// rotated files, never an active one, but counts the rotated files of all
-// writers of the table, oldest rotation first: MaxFilesRetained bounds the
-// table's files, not one writer's, and a writer that rotated earlier may
-// lose files holding rows newer than another's. Where flock is not
+// rotated files, never an active one, and counts only the writer's own
+// lineage: the holder of T.ext the files rotated from T.ext
+// (T-<stamp>-<seq>, also those of earlier runs, so one process restarted
+// keeps MaxFilesRetained), a further writer those ending in its own
+// -<pid>_<n> (and the crashed writers' files it moved aside). No writer
+// deletes another's rotated files, running or finished: the files of a
+// further writer that closed stay until the user deletes them (a directory
+// many writers share over time grows; the Spark data source gives each
+// task attempt a directory of its own). Where flock is not
 // available (lock_other.go: non-Unix systems) or the lock file cannot be
 // created, every writer takes T.ext as before: run one writer per table and
 // directory there.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,8 +146,8 @@ func TestSharedTableRetentionKeepsOtherWritersActiveFile(t *testing.T) {
 		}
 	}
 	rotated, _ := dataFiles(t, filepath.Join(dir, "zerobus", "arrow"), "t", ".arrow")
-	if len(rotated) != 1 {
-		t.Errorf("rotated arrow files %v, want 1 (MaxFilesRetained counts all writers' rotated files)", rotated)
+	if len(rotated) != 2 {
+		t.Errorf("rotated arrow files %v, want 2 (MaxFilesRetained counts each writer's own rotated files)", rotated)
 	}
 }
 
@@ -264,7 +265,8 @@ func TestRotatedNamesOfWriters(t *testing.T) {
 // An active file of a further writer left by a crash (its lock free) is
 // moved aside by the next New, byte for byte, and its lock file removed;
 // a running further writer's file is left alone. A further writer's Close
-// rotates its file without retention: with RetainNone its rows stay.
+// rotates its file without retention: with RetainNone its rows stay. A
+// further writer's retention leaves the canonical writer's rotated files.
 func TestSharedTableStaleExtraFileMovedAside(t *testing.T) {
 	checkGoroutines(t)
 	dir := t.TempDir()
@@ -294,8 +296,9 @@ func TestSharedTableStaleExtraFileMovedAside(t *testing.T) {
 	if got, _ := os.ReadFile(rotated[0]); !bytes.Equal(got, leftover) {
 		t.Errorf("moved-aside file holds %q, want %q", got, leftover)
 	}
+	moved := rotated[0] // w1's lineage now
 	cfg := Config{OutputDir: dir, Arrow: true, MaxFilesRetained: RetainNone}
-	w2 := mustNew(t, "t", cfg) // deletes the rotated file (RetainNone)
+	w2 := mustNew(t, "t", cfg) // a further writer: RetainNone deletes only its own rotated files
 	t.Cleanup(func() { _ = w2.Close() })
 	a2, _ := w2.Paths()
 	writeRows(t, w2, memory.DefaultAllocator, 100, 3)
@@ -310,7 +313,11 @@ func TestSharedTableStaleExtraFileMovedAside(t *testing.T) {
 	if err := w2.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := os.ReadFile(moved); !bytes.Equal(got, leftover) {
+		t.Errorf("the canonical writer's rotated file holds %q after a further writer's retention, want %q", got, leftover)
+	}
 	rotated, _ = dataFiles(t, adir, "t", ".arrow")
+	rotated = slices.DeleteFunc(rotated, func(p string) bool { return p == moved })
 	if got := readArrowIDs(t, rotated, true); !cmp.Equal(got, seq(100, 3)) {
 		t.Errorf("after the further writer's Close, rotated files %v hold %v, want %v", rotated, got, seq(100, 3))
 	}

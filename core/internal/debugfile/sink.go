@@ -829,8 +829,13 @@ func (s *sink) freeStem(at time.Time) string {
 	return rotatedStem(s.base, at, seq, s.wid)
 }
 
-// retain deletes this table's oldest rotated files of this kind beyond
-// MaxFilesRetained (and their sidecars); with RetainNone, all of them.
+// retain deletes this writer's oldest rotated files of this kind beyond
+// MaxFilesRetained (and their sidecars); with RetainNone, all of them. A
+// writer's files are its lineage's: the canonical writer's (wid empty,
+// T-<stamp>-<seq>, also those of earlier runs that held the canonical
+// name) or those rotated under its own writer id. Another writer's
+// rotated files, live or finished, are never counted nor deleted. Each
+// deletion is logged, naming the file and the rule.
 func (s *sink) retain() {
 	keep := s.w.cfg.MaxFilesRetained
 	switch {
@@ -850,7 +855,9 @@ func (s *sink) retain() {
 			continue
 		}
 		if stem, ok := parseRotated(e.Name(), s.base, s.ext); ok {
-			stems = append(stems, stem)
+			if _, _, wid := splitRotated(stem); wid == s.wid {
+				stems = append(stems, stem)
+			}
 		}
 	}
 	if len(stems) <= keep {
@@ -858,6 +865,10 @@ func (s *sink) retain() {
 	}
 	sortRotated(stems)
 	for _, stem := range stems[:len(stems)-keep] {
+		p := filepath.Join(s.dir, stem+s.ext)
+		s.w.tel.Logger().Info("zerobus debug file: deleting an old rotated debug file (retention)",
+			"kind", s.kind, "file", p,
+			"reason", fmt.Sprintf("this writer has %d rotated %s files of the table and keeps the newest %d (debug_max_files_retained; negative keeps all)", len(stems), s.kind, keep))
 		names := []string{stem + s.ext}
 		for _, suf := range s.sidecarSuffixes() {
 			names = append(names, stem+suf)
