@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -568,3 +569,42 @@ func FuzzParseColumns(f *testing.F) {
 	})
 }
 
+// avroDAGSchema is a writer schema of n+1 record fields where record Ai
+// has two fields of record Ai-1, used by name: a few hundred bytes a level,
+// standing for 3·2^(n+1) column types.
+func avroDAGSchema(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"type":"record","name":"R","fields":[{"name":"f0","type":{"type":"record","name":"A0","fields":[{"name":"x","type":"int"}]}}`)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, `,{"name":"f%d","type":{"type":"record","name":"A%d","fields":[{"name":"a","type":"A%d"},{"name":"b","type":"A%d"}]}}`, i, i, i-1, i-1)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// TestAvroSchemaExpansionBounded: a writer schema whose named records,
+// each used twice by the next, stand for exponentially many column types
+// is refused once they pass maxAvroColumnTypes (it took seconds at 16
+// levels and hours at 30, growing the memory with it: create_stream hung),
+// at create_stream too; one within the bound is accepted with all its
+// columns.
+func TestAvroSchemaExpansionBounded(t *testing.T) {
+	a, err := parseAvroSchema(avroDAGSchema(10)) // 6141 column types
+	if err != nil || len(a.cols) != 11 || len(a.cols[10].Type.Fields) != 2 {
+		t.Fatalf("10 levels: %v", err)
+	}
+	for _, n := range []int{11, 40} {
+		if _, err := parseAvroSchema(avroDAGSchema(n)); err == nil || !strings.Contains(err.Error(), "more than 10000 column types") {
+			t.Fatalf("%d levels: %v, want refused", n, err)
+		}
+	}
+	s, err := fuzzServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.DropTable(fuzzNewTable)
+	err, _ = runStream(t, s, fuzzNewTable, wire(t, createMsg(fuzzNewTable, zerobuspb.RecordType_AVRO, nil, avroDAGSchema(40))))
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than 10000 column types") {
+		t.Fatalf("create_stream: %v", err)
+	}
+}
