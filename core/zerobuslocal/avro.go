@@ -79,8 +79,9 @@ func parseAvroSchema(text string) (*avroSchema, error) {
 		return nil, fmt.Errorf("the Avro schema must be a record, not %s", root.typ)
 	}
 	cols := make([]Column, len(root.fields))
+	budget := maxAvroColumnTypes
 	for i, f := range root.fields {
-		t, err := avroColumnType(f.name, f.node)
+		t, err := avroColumnType(f.name, f.node, &budget)
 		if err != nil {
 			return nil, err
 		}
@@ -218,12 +219,24 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 	}
 }
 
+// maxAvroColumnTypes bounds the column types (columns, STRUCT fields,
+// ARRAY elements, MAP values) a writer schema maps to. A named record is
+// written once and used by name any number of times, so a schema of a few
+// kilobytes (record A1 with two fields of record A0, A2 with two of A1, …)
+// stands for column types exponentially many: mapping them took seconds
+// at 16 levels and would take hours at 30, and the memory with it.
+const maxAvroColumnTypes = 10000
+
 // avroColumnType maps an Avro type to a Unity Catalog type: boolean
 // BOOLEAN, int INT (date DATE), long BIGINT (timestamp-millis/micros
 // TIMESTAMP, local-timestamp-millis/micros TIMESTAMP_NTZ), float FLOAT,
 // double DOUBLE, string and enum STRING, bytes and fixed BINARY (decimal
-// DECIMAL(p,s)), array ARRAY, map MAP<STRING,V>, record STRUCT.
-func avroColumnType(path string, n *avroNode) (ColumnType, error) {
+// DECIMAL(p,s)), array ARRAY, map MAP<STRING,V>, record STRUCT. Each
+// column type it makes takes one from *budget; none left is an error.
+func avroColumnType(path string, n *avroNode, budget *int) (ColumnType, error) {
+	if *budget--; *budget < 0 {
+		return ColumnType{}, fmt.Errorf("the Avro schema maps to more than %d column types (columns and nested fields, a named type counted at each use)", maxAvroColumnTypes)
+	}
 	switch n.typ {
 	case "boolean":
 		return ColumnType{Name: TypeBoolean}, nil
@@ -252,13 +265,13 @@ func avroColumnType(path string, n *avroNode) (ColumnType, error) {
 		}
 		return ColumnType{Name: TypeBinary}, nil
 	case "array":
-		e, err := avroColumnType(path+".element", n.items)
+		e, err := avroColumnType(path+".element", n.items, budget)
 		if err != nil {
 			return e, err
 		}
 		return ColumnType{Name: TypeArray, Element: &e}, nil
 	case "map":
-		v, err := avroColumnType(path+".value", n.values)
+		v, err := avroColumnType(path+".value", n.values, budget)
 		if err != nil {
 			return v, err
 		}
@@ -266,7 +279,7 @@ func avroColumnType(path string, n *avroNode) (ColumnType, error) {
 	case "record":
 		out := ColumnType{Name: TypeStruct}
 		for _, f := range n.fields {
-			ft, err := avroColumnType(path+"."+f.name, f.node)
+			ft, err := avroColumnType(path+"."+f.name, f.node, budget)
 			if err != nil {
 				return ft, err
 			}
