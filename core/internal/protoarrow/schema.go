@@ -11,6 +11,14 @@ import (
 // maxDepth bounds message nesting (and rejects recursive messages).
 const maxDepth = 64
 
+// maxFields bounds the fields of a schema, a nested message's counted at
+// each field of its type. A message type is declared once and used by name
+// any number of times, so a descriptor of a few kilobytes (message A1 with
+// two fields of A0, A2 with two of A1, …) stands for exponentially many
+// fields: building the schema took seconds at 16 levels and would take
+// hours, and the memory, at 30 (a create_stream hung the local server).
+const maxFields = 10000
+
 // SchemaFromDescriptor returns the Arrow schema for records encoded with
 // desc (see the package doc for the type mapping). It is pure and safe for
 // concurrent use.
@@ -25,22 +33,28 @@ func SchemaFromDescriptor(desc *descriptorpb.DescriptorProto) (*arrow.Schema, er
 // SchemaFromMessage is SchemaFromDescriptor for an already resolved message
 // descriptor.
 func SchemaFromMessage(md protoreflect.MessageDescriptor) (*arrow.Schema, error) {
-	fields, err := messageFields(md, 0)
+	budget := maxFields
+	fields, err := messageFields(md, 0, &budget)
 	if err != nil {
 		return nil, err
 	}
 	return arrow.NewSchema(fields, nil), nil
 }
 
-func messageFields(md protoreflect.MessageDescriptor, depth int) ([]arrow.Field, error) {
+// messageFields maps md's fields; each takes one from *budget, and none
+// left is an error.
+func messageFields(md protoreflect.MessageDescriptor, depth int, budget *int) ([]arrow.Field, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("protoarrow: message %s nests deeper than %d levels (recursive message?)", md.FullName(), maxDepth)
 	}
 	fds := md.Fields()
+	if *budget -= fds.Len(); *budget < 0 {
+		return nil, fmt.Errorf("protoarrow: message %s has more than %d fields, those of a nested message counted at each field of its type", md.FullName(), maxFields)
+	}
 	out := make([]arrow.Field, 0, fds.Len())
 	for i := 0; i < fds.Len(); i++ {
 		fd := fds.Get(i)
-		t, err := fieldType(fd, depth)
+		t, err := fieldType(fd, depth, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -58,31 +72,31 @@ func fieldNullable(fd protoreflect.FieldDescriptor) bool {
 	return fd.HasPresence()
 }
 
-func fieldType(fd protoreflect.FieldDescriptor, depth int) (arrow.DataType, error) {
+func fieldType(fd protoreflect.FieldDescriptor, depth int, budget *int) (arrow.DataType, error) {
 	switch {
 	case fd.IsMap():
-		kt, err := scalarType(fd.MapKey(), depth)
+		kt, err := scalarType(fd.MapKey(), depth, budget)
 		if err != nil {
 			return nil, err
 		}
-		vt, err := scalarType(fd.MapValue(), depth)
+		vt, err := scalarType(fd.MapValue(), depth, budget)
 		if err != nil {
 			return nil, err
 		}
 		return arrow.MapOf(kt, vt), nil
 	case fd.IsList():
-		et, err := scalarType(fd, depth)
+		et, err := scalarType(fd, depth, budget)
 		if err != nil {
 			return nil, err
 		}
 		return arrow.ListOf(et), nil
 	default:
-		return scalarType(fd, depth)
+		return scalarType(fd, depth, budget)
 	}
 }
 
 // scalarType maps the element type of fd (ignoring its cardinality).
-func scalarType(fd protoreflect.FieldDescriptor, depth int) (arrow.DataType, error) {
+func scalarType(fd protoreflect.FieldDescriptor, depth int, budget *int) (arrow.DataType, error) {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		return arrow.FixedWidthTypes.Boolean, nil
@@ -103,7 +117,7 @@ func scalarType(fd protoreflect.FieldDescriptor, depth int) (arrow.DataType, err
 	case protoreflect.BytesKind:
 		return arrow.BinaryTypes.Binary, nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		fields, err := messageFields(fd.Message(), depth+1)
+		fields, err := messageFields(fd.Message(), depth+1, budget)
 		if err != nil {
 			return nil, err
 		}
