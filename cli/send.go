@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,8 +48,13 @@ const (
 	// at most localSampleMaxTable rows.
 	localSampleRows     = 5
 	localSampleMaxTable = 100_000
-	// closeTimeout bounds the final flush after an interrupt.
-	closeTimeout = 30 * time.Second
+	// defaultGrace is the default of -grace: how long the batches in flight
+	// may take after an interrupt before they are cancelled.
+	defaultGrace = 30 * time.Second
+	// minCloseAfterGrace is the least time the stream's close gets after
+	// an interrupt, when the grace is (nearly) used up: enough to close
+	// streams with nothing pending, not to wait for acknowledgements.
+	minCloseAfterGrace = time.Second
 )
 
 // sendEnv is the outside world of sendMain, replaced in tests.
@@ -97,6 +103,7 @@ type sendFlags struct {
 	asJSON         bool
 	progress       string
 	dryRun         bool
+	grace          time.Duration
 	files          []string
 	set            map[string]bool // flags given on the command line
 	// envUnread: settings' environment variables set but not read (-config).
@@ -141,8 +148,11 @@ Output: a progress bar on stderr (-progress), the summary on stdout (text,
 or one JSON object with -json); -quiet prints neither. Flags may come
 before or after the files.
 
-Ctrl-C stops reading; the batches in flight finish and the summary is
-printed (a second Ctrl-C quits at once).
+Ctrl-C (or SIGTERM) stops reading; the batches in flight get -grace to be
+acknowledged, then they are cancelled (their rows count as failed: unknown,
+they may be stored, when they were sent) and the summary is printed, marked
+interrupted, with exit status 130. A second Ctrl-C quits at once, printing
+one line with the rows acknowledged so far.
 
 Exit status: 0 every row was sent; 1 some rows failed (the summary lists
 why, and -quarantine keeps them), a file could not be read or the stream
@@ -176,6 +186,8 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "convert only (zerobus_writer_disabled): check the files without sending or credentials")
+	fs.DurationVar(&f.grace, "grace", defaultGrace, "after Ctrl-C or SIGTERM: how long the batches in flight may take to be acknowledged "+
+		"before they are cancelled (e.g. 10s, 2m)")
 	files, err := fs.parse(args, stdout)
 	if err != nil {
 		return nil, err
@@ -189,6 +201,9 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	}
 	if f.batchRows < 1 || f.batchRows > 1<<24 {
 		problems = append(problems, fmt.Sprintf("-batch-rows %d: must be between 1 and %d", f.batchRows, 1<<24))
+	}
+	if f.grace < 0 {
+		problems = append(problems, fmt.Sprintf("-grace %s: must not be negative", f.grace))
 	}
 	if f.csvInferRows < 1 {
 		problems = append(problems, fmt.Sprintf("-csv-infer-rows %d: must be at least 1", f.csvInferRows))
@@ -521,18 +536,46 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
+	// The batches run on batchCtx: after an interrupt they get f.grace to
+	// be acknowledged, then batchCtx is cancelled, which resolves them
+	// (their rows not written, or unknown when they were sent).
+	batchCtx, cancelBatches := context.WithCancel(sendCtx)
+	defer cancelBatches()
+	var graceEnd atomic.Pointer[time.Time]
 	printed := make(chan struct{})
 	sayInterrupted := func() {
-		const notice = "interrupted: finishing the batches in flight (Ctrl-C again to quit at once)"
+		end := env.now().Add(f.grace)
+		graceEnd.Store(&end)
+		notice := "interrupted: finishing the batches in flight (Ctrl-C again to quit at once): " + inFlightNotice(s.c, f.grace)
 		if lw, ok := env.stderr.(*lockedWriter); ok && lw.barShown() {
 			fmt.Fprintln(env.stderr, notice) // the bar's line is blanked first: the notice starts it
-			return
+		} else {
+			fmt.Fprintln(env.stderr, "\n"+notice) // after the terminal's ^C
 		}
-		fmt.Fprintln(env.stderr, "\n"+notice) // after the terminal's ^C
 	}
+	var graceTimer *time.Timer
+	var graceMu sync.Mutex
+	startGrace := func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if graceTimer == nil {
+			graceTimer = time.AfterFunc(f.grace, func() {
+				s.graceExpired.Store(true)
+				cancelBatches()
+			})
+		}
+	}
+	defer func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if graceTimer != nil {
+			graceTimer.Stop()
+		}
+	}()
 	stopWatch := context.AfterFunc(ctx, func() {
 		defer close(printed)
 		sayInterrupted()
+		startGrace()
 	})
 	// settleInterrupt stops the watcher, so the line is printed once and
 	// before Close and the summary: waiting for it if the watcher started,
@@ -544,6 +587,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			<-printed
 		case ctx.Err() != nil:
 			sayInterrupted()
+			startGrace()
 		}
 	})
 	defer settleInterrupt()
@@ -552,13 +596,25 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		bar = startProgress(env.stderr, s.c, env.now)
 	}
 
-	runErr := s.run(ctx, sendCtx, f)
+	runErr := s.run(ctx, batchCtx, f)
 	settleInterrupt()
+	if ctx.Err() != nil {
+		// interrupted, also when every file had been read and the
+		// interrupt came while the last batches were in flight
+		s.sum.interrupted = true
+		s.sum.grace = f.grace
+		s.sum.graceExpired = s.graceExpired.Load()
+	}
 
 	cctx := sendCtx
 	if ctx.Err() != nil {
+		// bounded: what is left of the grace, at least minCloseAfterGrace
+		left := minCloseAfterGrace
+		if end := graceEnd.Load(); end != nil {
+			left = max(left, end.Sub(env.now()))
+		}
 		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(sendCtx, closeTimeout)
+		cctx, cancel = context.WithTimeout(sendCtx, left)
 		defer cancel()
 	}
 	closeErr := w.Close(cctx)
@@ -600,8 +656,9 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	switch {
 	case s.sum.interrupted:
-		return fmt.Errorf("%w: reading stopped after %s of %s files; %s rows were read and resolved (see the summary)",
-			errInterrupted, thousands(s.sum.filesDone), thousands(int64(len(f.files))), thousands(s.sum.rowsRead))
+		return fmt.Errorf("%w: reading stopped after %s of %s files; of the %s rows read, %s were sent and %s failed%s (see the summary)",
+			errInterrupted, thousands(s.sum.filesDone), thousands(int64(len(f.files))), thousands(s.sum.rowsRead),
+			thousands(s.sum.rowsSent), thousands(s.sum.rowsFailed), unknownNote(s.sum.rowsUnknown))
 	case runErr != nil:
 		return runErr
 	case closeErr != nil && s.sum.rowsFailed == 0:
@@ -726,6 +783,24 @@ type sender struct {
 	// schema is the first batch's: -local's listing of stored rows
 	// prints its timestamp and date columns as times and dates.
 	schema *arrow.Schema
+	// graceExpired: the grace after an interrupt ran out and the batches
+	// still in flight were cancelled.
+	graceExpired atomic.Bool
+}
+
+// inFlightNotice says what the interrupt waits for: "waiting up to 30s
+// (-grace) for 3 batches (1,200 rows), then cancelling them".
+func inFlightNotice(c *counters, grace time.Duration) string {
+	batches := c.batchesQueued.Load() - c.batches.Load()
+	rows := c.rowsRead.Load() - c.rowsSent.Load() - c.rowsFailed.Load()
+	if batches <= 0 {
+		return "none is in flight now"
+	}
+	what := "1 batch"
+	if batches > 1 {
+		what = fmt.Sprintf("%s batches", thousands(batches))
+	}
+	return fmt.Sprintf("waiting up to %s (-grace) for %s (%s rows), then cancelling them", grace, what, thousands(rows))
 }
 
 // run reads every file and sends its batches, sendWindow at a time. It
@@ -734,7 +809,7 @@ type sender struct {
 //
 // ctx is the interrupt: when it ends, reading stops before the next batch
 // and run returns nil with s.sum.interrupted set. Batches are sent under
-// sendCtx, so those in flight finish.
+// sendCtx, which sendMain cancels when the grace after the interrupt ends.
 func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 	s.byKind = map[core.ErrorKind]int64{}
 	defer func() {
@@ -781,6 +856,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 		}
 		s.c.rowsRead.Add(rec.NumRows())
 		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(sendCtx, rec), rec: rec, file: path, startRow: row})
+		s.c.batchesQueued.Add(1)
 		row += rec.NumRows()
 		for len(s.pending) >= sendWindow {
 			if err := s.accountOldest(); err != nil {

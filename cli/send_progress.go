@@ -35,11 +35,13 @@ type counters struct {
 	rowsUnknown atomic.Int64
 	bytes       atomic.Int64 // encoded bytes (protobuf, or Arrow IPC with arrow_flight) of the rows acknowledged
 	batches     atomic.Int64 // batches resolved
-	filesDone   atomic.Int64
-	current     atomic.Pointer[input] // the file being read
-	totalRows   int64                 // all files' rows; -1 if unknown
-	totalFiles  int
-	start       time.Time
+	// batchesQueued: batches handed to the Wrapper (resolved or not)
+	batchesQueued atomic.Int64
+	filesDone     atomic.Int64
+	current       atomic.Pointer[input] // the file being read
+	totalRows     int64                 // all files' rows; -1 if unknown
+	totalFiles    int
+	start         time.Time
 }
 
 // progressSnapshot is what one redraw shows.
@@ -236,10 +238,12 @@ type summary struct {
 	quarantine  []quarantineFile // files written, with their row counts
 	stopped     error            // why reading stopped early, if it did
 	filesDone   int64
-	// interrupted: reading stopped at an interrupt (the batches in flight
-	// finished).
-	interrupted bool
-	storedRows  *int64 // rows the -local server holds
+	// interrupted: reading stopped at an interrupt; the batches in flight
+	// had grace to finish, and were cancelled after it when graceExpired.
+	interrupted  bool
+	grace        time.Duration
+	graceExpired bool
+	storedRows   *int64 // rows the -local server holds
 }
 
 // write prints the summary, e.g.
@@ -299,7 +303,7 @@ func (s *summary) write(w io.Writer) {
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
 	}
 	if s.interrupted {
-		fmt.Fprintf(w, "  interrupted:  reading stopped after %d of %d files; the batches in flight finished\n", s.filesDone, len(s.files))
+		fmt.Fprintf(w, "  interrupted:  %s\n", s.interruptText())
 	}
 	stopped := ""
 	if s.stopped != nil {
@@ -324,6 +328,17 @@ func (s *summary) write(w io.Writer) {
 			fmt.Fprintf(w, "    %s %s: %s\n", f.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
 		}
 	}
+}
+
+// interruptText says where an interrupt stopped the run and what became of
+// the batches in flight.
+func (s *summary) interruptText() string {
+	text := fmt.Sprintf("reading stopped after %d of %d files; ", s.filesDone, len(s.files))
+	if s.graceExpired {
+		return text + fmt.Sprintf("the batches still in flight after the %s grace (-grace) were cancelled: "+
+			"their rows count as failed (the unknown ones may be stored)", s.grace)
+	}
+	return text + "the batches in flight finished"
 }
 
 // summaryJSON is the summary as `send -json` prints it (one object, one
@@ -351,7 +366,11 @@ type summaryJSON struct {
 	Stopped        string           `json:"stopped,omitempty"`
 	Error          string           `json:"error,omitempty"`
 	Interrupted    bool             `json:"interrupted"`
-	StoredRows     *int64           `json:"stored_rows,omitempty"`
+	// GraceExpired: after the interrupt, the batches still in flight at
+	// the end of -grace were cancelled.
+	GraceExpired bool   `json:"grace_expired"`
+	Interruption string `json:"interruption,omitempty"`
+	StoredRows   *int64 `json:"stored_rows,omitempty"`
 }
 
 // failedRunJSON is one line of "failed rows" (a run of rows of one file
@@ -379,7 +398,10 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		RowsNotWritten: s.rowsFailed - s.rowsUnknown, RowsUnknown: s.rowsUnknown,
 		FailedByKind: map[string]int64{}, Bytes: s.bytes, Batches: s.batches,
 		DurationS: s.elapsed.Seconds(), FailedRows: []failedRunJSON{}, Quarantine: []quarantineJSON{},
-		Interrupted: s.interrupted, StoredRows: s.storedRows,
+		Interrupted: s.interrupted, GraceExpired: s.graceExpired, StoredRows: s.storedRows,
+	}
+	if s.interrupted {
+		out.Interruption = s.interruptText()
 	}
 	if secs := s.elapsed.Seconds(); secs > 0 {
 		out.RowsPerS = float64(s.rowsSent) / secs // rows sent, not failed
