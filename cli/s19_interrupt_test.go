@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,6 +42,15 @@ func (b *syncBuffer) String() string {
 // error.
 func stalledSend(t *testing.T, table string, args ...string) (stdout, stderr *syncBuffer, done chan error, s *zerobuslocal.Server) {
 	t.Helper()
+	stdout, stderr, done, s, interrupt := stalledSendWait(t, table, args...)
+	interrupt()
+	return stdout, stderr, done, s
+}
+
+// stalledSendWait is stalledSend without the interrupt: the caller calls
+// interrupt.
+func stalledSendWait(t *testing.T, table string, args ...string) (stdout, stderr *syncBuffer, done chan error, s *zerobuslocal.Server, interrupt func()) {
+	t.Helper()
 	s = startServer(t)
 	s.InjectFault(table, zerobuslocal.Fault{Kind: zerobuslocal.FaultStallAcks, Persistent: true})
 	dir := t.TempDir()
@@ -65,9 +75,8 @@ func stalledSend(t *testing.T, table string, args ...string) (stdout, stderr *sy
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	cancel()
 	t.Cleanup(cancel)
-	return stdout, stderr, done, s
+	return stdout, stderr, done, s, cancel
 }
 
 // TestSendInterruptGrace: after the first Ctrl-C, the batches in flight
@@ -116,5 +125,46 @@ func TestSendInterruptGrace(t *testing.T) {
 	}
 	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
 		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
+	}
+}
+
+// TestSendHardStop: the second Ctrl-C (cmd/zerobus calls HardStop, then
+// exits): one line on stderr with the rows acknowledged and in flight and
+// where reading stopped, under -json a minimal JSON object saying
+// interrupted and aborted, and the quarantine's temporary file removed.
+func TestSendHardStop(t *testing.T) {
+	qdir := t.TempDir()
+	q := filepath.Join(qdir, "failed.arrows")
+	stdout, stderr, done, _, interrupt := stalledSendWait(t, "main.default.hard", "-json", "-grace", "50ms", "-quarantine", q)
+	if tmps, _ := filepath.Glob(filepath.Join(qdir, ".failed.arrows.*.tmp")); len(tmps) != 1 {
+		t.Fatalf("quarantine temporary files %v, want 1 while sending", tmps)
+	}
+	HardStop()
+	const line = "zerobus send: quit at once: 0 rows acknowledged, 6 in flight (unknown: they may be stored); " +
+		"reading stopped at row 6 of "
+	if !strings.Contains(stderr.String(), line) || !strings.Contains(stderr.String(), "d.arrow (file 1 of 1)\n") {
+		t.Errorf("stderr lacks %q:\n%s", line, stderr)
+	}
+	var obj struct {
+		Interrupted, Aborted, Success bool
+		RowsRead                      int64 `json:"rows_read"`
+		RowsSent                      int64 `json:"rows_sent"`
+		RowsUnknown                   int64 `json:"rows_unknown"`
+		StoppedRow                    int64 `json:"stopped_row"`
+	}
+	if err := json.Unmarshal([]byte(stdout.String()), &obj); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	if !obj.Interrupted || !obj.Aborted || obj.Success || obj.RowsRead != 6 || obj.RowsSent != 0 || obj.RowsUnknown != 6 || obj.StoppedRow != 6 {
+		t.Errorf("hard stop JSON %+v", obj)
+	}
+	if left, _ := os.ReadDir(qdir); len(left) != 0 {
+		t.Errorf("quarantine directory holds %v after the hard stop, want nothing", left)
+	}
+	// here the process would exit; in the test the send goes on to its end
+	interrupt()
+	<-done
+	if left, _ := os.ReadDir(qdir); len(left) != 0 {
+		t.Errorf("quarantine directory holds %v at the end, want nothing", left)
 	}
 }

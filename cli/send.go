@@ -7,6 +7,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -542,6 +543,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	batchCtx, cancelBatches := context.WithCancel(sendCtx)
 	defer cancelBatches()
 	var graceEnd atomic.Pointer[time.Time]
+	var summaryOut atomic.Bool // the summary is being printed: a hard stop prints no JSON of its own
+	defer onHardStop(func() { s.hardStop(env, f, !summaryOut.Load()) })()
 	printed := make(chan struct{})
 	sayInterrupted := func() {
 		end := env.now().Add(f.grace)
@@ -634,6 +637,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		n := int64(srv.RecordCount(cfg.TableName))
 		s.sum.storedRows = &n
 	}
+	summaryOut.Store(true)
 	switch {
 	case f.quiet:
 	case f.asJSON:
@@ -788,6 +792,49 @@ type sender struct {
 	graceExpired atomic.Bool
 }
 
+// hardStop is the send's part of HardStop: the process quits at once (a
+// second Ctrl-C). It prints one line on stderr from the counters (with
+// -json, and withJSON, also a minimal JSON object on stdout) and removes
+// the quarantine's temporary files.
+func (s *sender) hardStop(env sendEnv, f *sendFlags, withJSON bool) {
+	if s.q != nil {
+		s.q.abort()
+	}
+	c := s.c
+	read, sent, failed, unknown := c.rowsRead.Load(), c.rowsSent.Load(), c.rowsFailed.Load(), c.rowsUnknown.Load()
+	inFlight := max(0, read-sent-failed)
+	file, fileRow := "", c.fileRow.Load()
+	if in := c.current.Load(); in != nil {
+		file = in.path
+	}
+	where := "before the first file"
+	if file != "" {
+		where = fmt.Sprintf("at row %s of %s (file %d of %d)", thousands(fileRow), file, min(c.filesDone.Load()+1, int64(c.totalFiles)), c.totalFiles)
+	}
+	failedText := ""
+	if failed > 0 {
+		failedText = fmt.Sprintf(", %s failed", thousands(failed))
+		if unknown > 0 {
+			failedText += fmt.Sprintf(" (%s of them unknown: they may be stored)", thousands(unknown))
+		}
+	}
+	fmt.Fprintf(env.stderr, "zerobus send: quit at once: %s rows acknowledged%s, %s in flight (unknown: they may be stored); reading stopped %s\n",
+		thousands(sent), failedText, thousands(inFlight), where)
+	if s.q != nil {
+		fmt.Fprintf(env.stderr, "zerobus send: quit at once: -quarantine %s not written (its temporary file is removed)\n", f.quarantine)
+	}
+	if f.asJSON && !f.quiet && withJSON {
+		b, err := json.Marshal(map[string]any{
+			"success": false, "interrupted": true, "aborted": true, "table": s.sum.table, "files": f.files,
+			"rows_read": read, "rows_sent": sent, "rows_failed": failed, "rows_unknown": unknown + inFlight,
+			"rows_in_flight": inFlight, "stopped_file": file, "stopped_row": fileRow,
+		})
+		if err == nil {
+			_, _ = env.stdout.Write(append(b, '\n'))
+		}
+	}
+}
+
 // inFlightNotice says what the interrupt waits for: "waiting up to 30s
 // (-grace) for 3 batches (1,200 rows), then cancelling them".
 func inFlightNotice(c *counters, grace time.Duration) string {
@@ -843,6 +890,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	}
 	defer in.Close()
 	s.c.current.Store(in)
+	s.c.fileRow.Store(0)
 	var row int64
 	for in.reader.Next() {
 		if ctx.Err() != nil {
@@ -858,6 +906,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(sendCtx, rec), rec: rec, file: path, startRow: row})
 		s.c.batchesQueued.Add(1)
 		row += rec.NumRows()
+		s.c.fileRow.Store(row)
 		for len(s.pending) >= sendWindow {
 			if err := s.accountOldest(); err != nil {
 				return err
@@ -1144,9 +1193,11 @@ type quarantineFile struct {
 // is replaced then and left alone otherwise, and never truncated while the
 // inputs are read. No quarantine name may be an input file.
 type quarantine struct {
-	base   string
-	inputs []string // the input files, as given
-	files  []*quarantineFile
+	mu      sync.Mutex // write, close and abort (HardStop) may race
+	aborted bool       // by abort: nothing is written any more
+	base    string
+	inputs  []string // the input files, as given
+	files   []*quarantineFile
 }
 
 // quarantineName is the name of the quarantine file for the n-th schema
@@ -1201,6 +1252,21 @@ func openQuarantine(path string, inputs []string) (*quarantine, error) {
 	return q, nil
 }
 
+// abort closes and removes the temporary files (HardStop: the process
+// quits); later writes and close do nothing.
+func (q *quarantine) abort() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return
+	}
+	q.aborted = true
+	for _, qf := range q.files {
+		_ = qf.f.Close() // before the removal: Windows removes no open file
+		_ = os.Remove(qf.tmp)
+	}
+}
+
 // add creates the temporary file of the next quarantine file.
 func (q *quarantine) add() (*quarantineFile, error) {
 	name := quarantineName(q.base, len(q.files)+1)
@@ -1217,6 +1283,11 @@ func (q *quarantine) add() (*quarantineFile, error) {
 }
 
 func (q *quarantine) write(rec arrow.RecordBatch) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return nil
+	}
 	var qf *quarantineFile
 	for _, c := range q.files {
 		if c.schema == nil || c.schema.Equal(rec.Schema()) {
@@ -1244,6 +1315,11 @@ func (q *quarantine) write(rec arrow.RecordBatch) error {
 // close finishes every file and renames those holding rows to their names
 // (returning them); the temporary files without rows are removed.
 func (q *quarantine) close() ([]quarantineFile, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return nil, nil
+	}
 	var out []quarantineFile
 	var errs []error
 	for _, qf := range q.files {

@@ -39,6 +39,7 @@ type counters struct {
 	batchesQueued atomic.Int64
 	filesDone     atomic.Int64
 	current       atomic.Pointer[input] // the file being read
+	fileRow       atomic.Int64          // rows of the current file read so far
 	totalRows     int64                 // all files' rows; -1 if unknown
 	totalFiles    int
 	start         time.Time
