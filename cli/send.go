@@ -132,8 +132,12 @@ ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible
 to other users of the machine. -local and -dry-run need none of them.
 
-The format is taken from the extension (.arrow .arrows .ipc .feather,
-.parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
+Inputs must be regular files: send reads each file twice (to check it and
+count its rows before anything is sent, then to send it), so standard input
+("-"), pipes and devices are refused; compressed files (.gz, .zst, ...) are
+not supported either: decompress them to a file first. The format is taken
+from the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv) or the
+file's first bytes. CSV files need a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
 inferred from the first -csv-infer-rows rows (a column with no value there,
 and every column of a file without data rows, is string); "", NULL, null,
@@ -736,6 +740,9 @@ func (l *lockedWriter) clearBar() {
 func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err error) {
 	format := o.format
 	defer recoverDecode(&err, path)
+	if path == "-" {
+		return 0, usageErrorf("send", "-: standard input is not supported: %s", readsTwice)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -745,6 +752,21 @@ func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err 
 	}
 	if st.IsDir() {
 		return 0, usageErrorf("send", "%s is a directory; give files", path)
+	}
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case st.Mode()&os.ModeNamedPipe != 0:
+			what = "a pipe"
+		case st.Mode()&os.ModeSocket != 0:
+			what = "a socket"
+		case st.Mode()&os.ModeDevice != 0:
+			what = "a device"
+		}
+		return 0, usageErrorf("send", "%s is %s: %s", path, what, readsTwice)
+	}
+	if err := notCompressed(path); err != nil {
+		return 0, err
 	}
 	fm, err := detectFormat(path, format)
 	if err != nil {
@@ -763,6 +785,40 @@ func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err 
 	}
 	defer pf.Close()
 	return pf.NumRows(), nil
+}
+
+// readsTwice is why send takes regular files only.
+const readsTwice = "send reads each file twice (to check it and count its rows before anything is sent, then to send it); " +
+	"save it to a file first"
+
+// compressedMagic are the first bytes of the compressed files send names
+// when refusing them.
+var compressedMagic = []struct {
+	magic, name, ext string
+}{
+	{"\x1f\x8b", "gzip", ".gz"},
+	{"\x00", "bzip2", ".bz2"}, // by extension only: "BZh" may start a CSV header
+	{"\xfd7zXZ\x00", "xz", ".xz"},
+	{"\x28\xb5\x2f\xfd", "zstd", ".zst"},
+	{"PK\x03\x04", "zip", ".zip"},
+}
+
+// notCompressed refuses a compressed file (by its first bytes or its
+// extension): send reads Arrow IPC, Parquet and CSV files as they are.
+func notCompressed(path string) error {
+	head := make([]byte, 6)
+	if f, err := os.Open(path); err == nil {
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+		_ = f.Close()
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, c := range compressedMagic {
+		if c.magic != "\x00" && strings.HasPrefix(string(head), c.magic) || ext == c.ext {
+			return usageErrorf("send", "%s is %s-compressed: compressed input is not supported; decompress it to a file first", path, c.name)
+		}
+	}
+	return nil
 }
 
 // pendingBatch is a batch handed to SendBatchAsync and not yet accounted.
