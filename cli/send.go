@@ -839,7 +839,7 @@ type sender struct {
 
 	pending []pendingBatch
 	byKind  map[core.ErrorKind]int64
-	samples []failureSample
+	fails   failureLog
 	// schema is the first batch's: -local's listing of stored rows
 	// prints its timestamp and date columns as times and dates.
 	schema *arrow.Schema
@@ -995,7 +995,7 @@ func (s *sender) accountOldest() error {
 	}
 	for _, fr := range res.FailedRows {
 		s.byKind[core.KindOf(fr.Err)]++
-		s.samples = addFailure(s.samples, p.file, p.startRow+int64(fr.Index), fr.Err)
+		s.fails.add(p.file, p.startRow+int64(fr.Index), fr.Err)
 	}
 	if s.q != nil {
 		failed, err := res.ExtractFailedBatchWith(s.mem, p.rec)
@@ -1042,7 +1042,7 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.elapsed = now.Sub(s.c.start)
 	s.sum.filesDone = s.c.filesDone.Load()
 	s.sum.byKind = s.byKind
-	s.sum.samples = s.samples
+	s.sum.fails = &s.fails
 }
 
 // printLanded prints what the -local server stored; schema is the Arrow

@@ -455,7 +455,7 @@ func TestSendQuarantine(t *testing.T) {
 		"  rows failed:  3 (conversion=3)\n",
 		"  batches:      3\n",
 		"  quarantine:   3 failed rows written to " + qpath + " (Arrow IPC stream)\n",
-		"  failed rows (first 3; rows count from 0 in each file):\n",
+		"  failed rows (3 rows in 3 ranges; rows count from 0 in each file):\n",
 		"    " + path + ` row 3: [conversion] column "v": `,
 		"    " + path + ` row 8: [conversion] column "v": `,
 	} {
@@ -1180,7 +1180,7 @@ func TestCSVRowNumbers(t *testing.T) {
 	bad := write("bad.csv", head+"2,\xff\n3,d\n")
 	q := filepath.Join(dir, "q.arrow")
 	r := sendCLI(t, "-dry-run", "-quarantine", q, bad)
-	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
+	if !strings.Contains(r.stdout, "  failed rows (1 row in 1 range; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
 		t.Errorf("text summary:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-dry-run", "-json", bad)
