@@ -483,7 +483,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
 		if err != nil {
 			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read
-				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport}
+				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport, rowsTotal: -1}
 				if srv != nil {
 					n := int64(srv.RecordCount(cfg.TableName))
 					sum.storedRows = &n
@@ -1034,6 +1034,7 @@ func (e *stoppedError) Unwrap() error { return e.err }
 
 func (s *sender) fillSummary(now time.Time) {
 	s.sum.rowsRead = s.c.rowsRead.Load()
+	s.sum.rowsTotal = s.c.totalRows
 	s.sum.rowsSent = s.c.rowsSent.Load()
 	s.sum.rowsFailed = s.c.rowsFailed.Load()
 	s.sum.rowsUnknown = s.c.rowsUnknown.Load()

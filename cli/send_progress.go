@@ -310,6 +310,7 @@ type summary struct {
 	files      []string
 	dryRun     bool
 	rowsRead   int64
+	rowsTotal  int64 // the rows of every file, counted before sending; -1 if not known (a file without a row count)
 	rowsSent   int64
 	rowsFailed int64
 	// rowsUnknown of the failed rows were sent without an acknowledgement:
@@ -351,7 +352,11 @@ func (s *summary) write(w io.Writer) {
 	if s.dryRun {
 		sent = "converted:" // nothing was sent
 	}
-	fmt.Fprintf(w, "  %s    %s of %s\n", sent, thousands(s.rowsSent), thousands(s.rowsRead))
+	if s.rowsTotal > s.rowsRead { // stopped early: where to resume
+		fmt.Fprintf(w, "  %s    %s of %s (%s not read)\n", sent, thousands(s.rowsSent), thousands(s.rowsTotal), thousands(s.rowsTotal-s.rowsRead))
+	} else {
+		fmt.Fprintf(w, "  %s    %s of %s\n", sent, thousands(s.rowsSent), thousands(s.rowsRead))
+	}
 	fmt.Fprintf(w, "  rows failed:  %s", thousands(s.rowsFailed))
 	if len(s.byKind) > 0 {
 		kinds := make([]string, 0, len(s.byKind))
@@ -439,14 +444,17 @@ func (s *summary) interruptText() string {
 // summaryJSON is the summary as `send -json` prints it (one object, one
 // line). Keys are stable; counts are numbers, duration_s is in seconds.
 type summaryJSON struct {
-	Success    bool     `json:"success"`
-	Table      string   `json:"table"`
-	DryRun     bool     `json:"dry_run"`
-	Files      []string `json:"files"`
-	FilesDone  int64    `json:"files_done"`
-	RowsRead   int64    `json:"rows_read"`
-	RowsSent   int64    `json:"rows_sent"`
-	RowsFailed int64    `json:"rows_failed"`
+	Success   bool     `json:"success"`
+	Table     string   `json:"table"`
+	DryRun    bool     `json:"dry_run"`
+	Files     []string `json:"files"`
+	FilesDone int64    `json:"files_done"`
+	RowsRead  int64    `json:"rows_read"`
+	// RowsTotal: the rows of every file, counted before sending (null
+	// when a format records no count: Arrow IPC, CSV).
+	RowsTotal  *int64 `json:"rows_total"`
+	RowsSent   int64  `json:"rows_sent"`
+	RowsFailed int64  `json:"rows_failed"`
 	// RowsNotWritten + RowsUnknown = RowsFailed: certainly not stored, and
 	// sent without an acknowledgement (they may be stored).
 	RowsNotWritten int64            `json:"rows_not_written"`
@@ -501,6 +509,10 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 	}
 	if s.interrupted {
 		out.Interruption = s.interruptText()
+	}
+	if s.rowsTotal >= 0 {
+		n := s.rowsTotal
+		out.RowsTotal = &n
 	}
 	if secs := s.elapsed.Seconds(); secs > 0 {
 		out.RowsPerS = float64(s.rowsSent) / secs // rows sent, not failed
