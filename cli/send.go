@@ -972,6 +972,8 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	if err := in.reader.Err(); err != nil {
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
 			path, thousands(row))
+		s.sum.stoppedJSON = fmt.Sprintf("reading %s failed after %s rows (error says why); the rows read before were sent and are counted here",
+			path, thousands(row))
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package cli
 // The progress bar and the end summary of `zerobus send`.
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -323,6 +324,9 @@ type summary struct {
 	fails       *failureLog
 	quarantine  []quarantineFile // files written, with their row counts
 	stopped     error            // why reading stopped early, if it did
+	// stoppedJSON, if set, is stopped's text for -json (which has no
+	// "above" and "below")
+	stoppedJSON string
 	filesDone   int64
 	// interrupted: reading stopped at an interrupt; the batches in flight
 	// had grace to finish, and were cancelled after it when graceExpired.
@@ -535,7 +539,7 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		out.Quarantine = append(out.Quarantine, quarantineJSON{Path: q.path, Rows: q.rows})
 	}
 	if s.stopped != nil {
-		out.Stopped = trimPrefix(s.stopped)
+		out.Stopped = cmp.Or(s.stoppedJSON, trimPrefix(s.stopped))
 	}
 	switch {
 	case runErr != nil:
