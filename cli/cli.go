@@ -151,7 +151,7 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 		return ExitUsage
 	case errors.Is(err, errInterrupted) || (ctx.Err() != nil && errors.Is(err, context.Canceled)):
 		return ExitInterrupted
-	case isConfigError(err):
+	case isConfigError(err) || errors.As(err, new(*setupError)):
 		return ExitUsage
 	}
 	return ExitFailed
@@ -227,6 +227,13 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// setupError is a problem with the command's setup that is no bad flag
+// (a port in use): the exit status is ExitUsage, without the hint to -h.
+type setupError struct{ err error }
+
+func (e *setupError) Error() string { return e.err.Error() }
+func (e *setupError) Unwrap() error { return e.err }
 
 // inCommand is an error of a subcommand (e.g. "debug read"), which finish
 // names by it rather than by the command.

@@ -202,7 +202,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	if errors.As(err, &le) { // named by the flag, not the Options field
 		_, causes := le.KeyProblems()
 		flag := map[string]string{"Addr": "port", "HTTPAddr": "http-port"}[le.Field]
-		return fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])
+		return &setupError{fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])}
 	}
 	var oe *zerobuslocal.OptionsError
 	if errors.As(err, &oe) && len(oe.Problems) > 0 { // checked by Start only (-data-dir): named by the flag
