@@ -264,10 +264,30 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		for _, kv := range info.envLines() {
 			fmt.Fprintf(stdout, "    export %s=%s\n", kv[0], shellQuote(kv[1]))
 		}
-		fmt.Fprintf(stdout, "  inspect:       %s/tables\n", s.InspectURL())
+		inspect := ""
+		if opts.InspectToken != "" {
+			inspect = " (send \"Authorization: Bearer TOKEN\" with the -inspect-token value)"
+		}
+		fmt.Fprintf(stdout, "  inspect:       %s/tables%s\n", s.InspectURL(), inspect)
 	}
 	<-ctx.Done()
-	return s.Close()
+	tables := s.Tables()
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if *dataDir != "" { // on stderr: stdout holds the one -json object
+		what := "no tables (none was created)"
+		switch n := len(tables); {
+		case n == 1:
+			what = "1 table (" + tables[0] + ")"
+		case n > 1 && n <= 5:
+			what = fmt.Sprintf("%d tables (%s)", n, strings.Join(tables, ", "))
+		case n > 5:
+			what = fmt.Sprintf("%d tables", n)
+		}
+		fmt.Fprintf(env.Stderr, "zerobus local: wrote %s to %s\n", what, *dataDir)
+	}
+	return nil
 }
 
 // envLines are the environment variables (core's settings loader's names)
