@@ -1306,7 +1306,7 @@ func openQuarantine(path string, inputs []string) (*quarantine, error) {
 	}
 	q := &quarantine{base: path, inputs: inputs}
 	if _, err := q.add(); err != nil {
-		return nil, usageErrorf("send", "-quarantine: %w", err)
+		return nil, usageErrorf("send", "-quarantine %w", err)
 	}
 	return q, nil
 }
@@ -1332,8 +1332,18 @@ func (q *quarantine) add() (*quarantineFile, error) {
 	if in := sameAsInput(name, q.inputs); in != "" {
 		return nil, fmt.Errorf("%s is the input file %s", name, in)
 	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
+	if err != nil { // named by the directory: the temporary file is ours
+		var pe *os.PathError
+		switch st, serr := os.Stat(dir); {
+		case errors.Is(serr, os.ErrNotExist):
+			return nil, fmt.Errorf("%s: the directory %s does not exist", name, dir)
+		case serr == nil && !st.IsDir():
+			return nil, fmt.Errorf("%s: %s is not a directory", name, dir)
+		case errors.As(err, &pe):
+			return nil, fmt.Errorf("%s: cannot create a file in the directory %s: %w", name, dir, pe.Err)
+		}
 		return nil, err
 	}
 	qf := &quarantineFile{path: name, tmp: f.Name(), f: f}
