@@ -396,11 +396,21 @@ func configError(err error, f *sendFlags, lookupEnv func(string) (string, bool))
 			}
 			if f.set[o.flag] {
 				ce.Problems[i].SetBy = "flag -" + o.flag
+			} else if strings.HasPrefix(p.Message, "is required") {
+				// missing: named by the flag too, which sets it as well
+				from := ce.Problems[i].SetBy
+				if from == "" && p.EnvVar != "" {
+					from = "env " + p.EnvVar
+				}
+				ce.Problems[i].SetBy = strings.TrimSuffix("flag -"+o.flag+" or "+from, " or ")
 			}
 			// the hint on setting the connection is for a connection setting
 			// that is missing, not one given in a wrong form (-table foo)
 			conn = conn || o.conn && strings.HasPrefix(p.Message, "is required")
 		}
+	}
+	for i, p := range ce.Problems { // the CLI's name of zerobus_writer_disabled
+		ce.Problems[i].Message = strings.ReplaceAll(p.Message, "unless zerobus_writer_disabled is true", "unless -dry-run is given")
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
