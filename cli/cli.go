@@ -33,6 +33,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"go.opentelemetry.io/otel"
@@ -89,7 +90,8 @@ func register(c command) { commands[c.name] = c }
 // exit status. Cancelling ctx is the interrupt (Ctrl-C): `send` stops
 // reading, lets the batches in flight finish, prints its summary and
 // returns ExitInterrupted; `local` shuts down and returns ExitOK. Run
-// installs no signal handler; the caller turns signals into ctx.
+// installs no signal handler; the caller turns signals into ctx, and calls
+// HardStop before it quits at once (a second Ctrl-C).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return RunEnv(ctx, args, Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
@@ -149,7 +151,7 @@ func finish(ctx context.Context, name string, err error, stderr io.Writer) int {
 		return ExitUsage
 	case errors.Is(err, errInterrupted) || (ctx.Err() != nil && errors.Is(err, context.Canceled)):
 		return ExitInterrupted
-	case isConfigError(err):
+	case isConfigError(err) || errors.As(err, new(*setupError)):
 		return ExitUsage
 	}
 	return ExitFailed
@@ -167,6 +169,51 @@ func isConfigError(err error) bool {
 	return errors.As(err, &ce)
 }
 
+// hardStops are what the running commands do when the process quits at
+// once (HardStop), by registration id.
+var hardStops struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+// onHardStop registers fn for HardStop until the returned function is
+// called.
+func onHardStop(fn func()) (unregister func()) {
+	hardStops.mu.Lock()
+	defer hardStops.mu.Unlock()
+	if hardStops.fns == nil {
+		hardStops.fns = map[int]func(){}
+	}
+	id := hardStops.next
+	hardStops.next++
+	hardStops.fns[id] = fn
+	return func() {
+		hardStops.mu.Lock()
+		defer hardStops.mu.Unlock()
+		delete(hardStops.fns, id)
+	}
+}
+
+// HardStop is for a caller about to end the process at once while a
+// command runs (the second Ctrl-C): each running command says what it had
+// done (send: one line on stderr with the rows acknowledged and in flight
+// and where reading stopped; with -json also a minimal JSON object on
+// stdout, "interrupted" and "aborted" true) and removes its temporary
+// files (send's -quarantine file being written). It returns when they
+// are done; the caller then exits with ExitInterrupted.
+func HardStop() {
+	hardStops.mu.Lock()
+	fns := make([]func(), 0, len(hardStops.fns))
+	for _, fn := range hardStops.fns {
+		fns = append(fns, fn)
+	}
+	hardStops.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
 // errInterrupted matches (errors.Is) the error of a command stopped by an
 // interrupt; the exit status is then ExitInterrupted.
 var errInterrupted = errors.New("interrupted")
@@ -180,6 +227,13 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// setupError is a problem with the command's setup that is no bad flag
+// (a port in use): the exit status is ExitUsage, without the hint to -h.
+type setupError struct{ err error }
+
+func (e *setupError) Error() string { return e.err.Error() }
+func (e *setupError) Unwrap() error { return e.err }
 
 // inCommand is an error of a subcommand (e.g. "debug read"), which finish
 // names by it rather than by the command.

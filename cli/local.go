@@ -202,7 +202,7 @@ func localMain(ctx context.Context, args []string, env Env) error {
 	if errors.As(err, &le) { // named by the flag, not the Options field
 		_, causes := le.KeyProblems()
 		flag := map[string]string{"Addr": "port", "HTTPAddr": "http-port"}[le.Field]
-		return fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])
+		return &setupError{fmt.Errorf("-%s: cannot listen on %s: %s", flag, le.Addr, causes[0])}
 	}
 	var oe *zerobuslocal.OptionsError
 	if errors.As(err, &oe) && len(oe.Problems) > 0 { // checked by Start only (-data-dir): named by the flag
@@ -264,10 +264,30 @@ func localMain(ctx context.Context, args []string, env Env) error {
 		for _, kv := range info.envLines() {
 			fmt.Fprintf(stdout, "    export %s=%s\n", kv[0], shellQuote(kv[1]))
 		}
-		fmt.Fprintf(stdout, "  inspect:       %s/tables\n", s.InspectURL())
+		inspect := ""
+		if opts.InspectToken != "" {
+			inspect = " (send \"Authorization: Bearer TOKEN\" with the -inspect-token value)"
+		}
+		fmt.Fprintf(stdout, "  inspect:       %s/tables%s\n", s.InspectURL(), inspect)
 	}
 	<-ctx.Done()
-	return s.Close()
+	tables := s.Tables()
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if *dataDir != "" { // on stderr: stdout holds the one -json object
+		what := "no tables (none was created)"
+		switch n := len(tables); {
+		case n == 1:
+			what = "1 table (" + tables[0] + ")"
+		case n > 1 && n <= 5:
+			what = fmt.Sprintf("%d tables (%s)", n, strings.Join(tables, ", "))
+		case n > 5:
+			what = fmt.Sprintf("%d tables", n)
+		}
+		fmt.Fprintf(env.Stderr, "zerobus local: wrote %s to %s\n", what, *dataDir)
+	}
+	return nil
 }
 
 // envLines are the environment variables (core's settings loader's names)

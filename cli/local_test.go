@@ -408,7 +408,9 @@ func TestLocalFlagErrorsNameTheFlag(t *testing.T) {
 }
 
 // TestLocalBusyPortNamesTheFlag: a port in use is named by its flag, not by
-// the Options field ("zerobuslocal: listening on Options.Addr ...").
+// the Options field ("zerobuslocal: listening on Options.Addr ..."), and
+// exits 2 as every other bad option of local (it exited 1), without the
+// pointer to -h.
 func TestLocalBusyPortNamesTheFlag(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -421,7 +423,7 @@ func TestLocalBusyPortNamesTheFlag(t *testing.T) {
 		code := RunEnv(t.Context(), []string{"local", flag, port}, Env{Stdout: io.Discard, Stderr: &errOut,
 			LookupEnv: func(string) (string, bool) { return "", false }})
 		msg := errOut.String()
-		if code != ExitFailed || !strings.Contains(msg, flag+": cannot listen on 127.0.0.1:"+port+": bind: ") ||
+		if code != ExitUsage || !strings.Contains(msg, flag+": cannot listen on 127.0.0.1:"+port+": bind: ") || strings.Contains(msg, "-h' for usage") ||
 			strings.Contains(msg, "Options.") || strings.Contains(msg, "listen tcp") {
 			t.Errorf("local %s %s (busy): exit %d, stderr %q", flag, port, code, msg)
 		}

@@ -79,7 +79,7 @@ func TestSendConfigFileErrorsDoNotPointAtTheEnvironment(t *testing.T) {
 	if code != ExitUsage {
 		t.Fatalf("exit %d, want %d:\n%s", code, ExitUsage, msg)
 	}
-	for _, want := range []string{"client_id (file " + yml + "): is required", "set the connection in " + yml + " or with -endpoint"} {
+	for _, want := range []string{"client_id (flag -client-id or file " + yml + "): is required", "set the connection in " + yml + " or with -endpoint"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

@@ -7,6 +7,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,8 +49,13 @@ const (
 	// at most localSampleMaxTable rows.
 	localSampleRows     = 5
 	localSampleMaxTable = 100_000
-	// closeTimeout bounds the final flush after an interrupt.
-	closeTimeout = 30 * time.Second
+	// defaultGrace is the default of -grace: how long the batches in flight
+	// may take after an interrupt before they are cancelled.
+	defaultGrace = 30 * time.Second
+	// minCloseAfterGrace is the least time the stream's close gets after
+	// an interrupt, when the grace is (nearly) used up: enough to close
+	// streams with nothing pending, not to wait for acknowledgements.
+	minCloseAfterGrace = time.Second
 )
 
 // sendEnv is the outside world of sendMain, replaced in tests.
@@ -97,6 +104,7 @@ type sendFlags struct {
 	asJSON         bool
 	progress       string
 	dryRun         bool
+	grace          time.Duration
 	files          []string
 	set            map[string]bool // flags given on the command line
 	// envUnread: settings' environment variables set but not read (-config).
@@ -124,8 +132,12 @@ ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible
 to other users of the machine. -local and -dry-run need none of them.
 
-The format is taken from the extension (.arrow .arrows .ipc .feather,
-.parquet .pq, .csv) or the file's first bytes. CSV files need a header line;
+Inputs must be regular files: send reads each file twice (to check it and
+count its rows before anything is sent, then to send it), so standard input
+("-"), pipes and devices are refused; compressed files (.gz, .zst, ...) are
+not supported either: decompress them to a file first. The format is taken
+from the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv) or the
+file's first bytes. CSV files need a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
 inferred from the first -csv-infer-rows rows (a column with no value there,
 and every column of a file without data rows, is string); "", NULL, null,
@@ -141,8 +153,11 @@ Output: a progress bar on stderr (-progress), the summary on stdout (text,
 or one JSON object with -json); -quiet prints neither. Flags may come
 before or after the files.
 
-Ctrl-C stops reading; the batches in flight finish and the summary is
-printed (a second Ctrl-C quits at once).
+Ctrl-C (or SIGTERM) stops reading; the batches in flight get -grace to be
+acknowledged, then they are cancelled (their rows count as failed: unknown,
+they may be stored, when they were sent) and the summary is printed, marked
+interrupted, with exit status 130. A second Ctrl-C quits at once, printing
+one line with the rows acknowledged so far.
 
 Exit status: 0 every row was sent; 1 some rows failed (the summary lists
 why, and -quarantine keeps them), a file could not be read or the stream
@@ -176,6 +191,8 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "convert only (zerobus_writer_disabled): check the files without sending or credentials")
+	fs.DurationVar(&f.grace, "grace", defaultGrace, "after Ctrl-C or SIGTERM: how long the batches in flight may take to be acknowledged "+
+		"before they are cancelled (e.g. 10s, 2m)")
 	files, err := fs.parse(args, stdout)
 	if err != nil {
 		return nil, err
@@ -189,6 +206,9 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	}
 	if f.batchRows < 1 || f.batchRows > 1<<24 {
 		problems = append(problems, fmt.Sprintf("-batch-rows %d: must be between 1 and %d", f.batchRows, 1<<24))
+	}
+	if f.grace < 0 {
+		problems = append(problems, fmt.Sprintf("-grace %s: must not be negative", f.grace))
 	}
 	if f.csvInferRows < 1 {
 		problems = append(problems, fmt.Sprintf("-csv-infer-rows %d: must be at least 1", f.csvInferRows))
@@ -376,11 +396,21 @@ func configError(err error, f *sendFlags, lookupEnv func(string) (string, bool))
 			}
 			if f.set[o.flag] {
 				ce.Problems[i].SetBy = "flag -" + o.flag
+			} else if strings.HasPrefix(p.Message, "is required") {
+				// missing: named by the flag too, which sets it as well
+				from := ce.Problems[i].SetBy
+				if from == "" && p.EnvVar != "" {
+					from = "env " + p.EnvVar
+				}
+				ce.Problems[i].SetBy = strings.TrimSuffix("flag -"+o.flag+" or "+from, " or ")
 			}
 			// the hint on setting the connection is for a connection setting
 			// that is missing, not one given in a wrong form (-table foo)
 			conn = conn || o.conn && strings.HasPrefix(p.Message, "is required")
 		}
+	}
+	for i, p := range ce.Problems { // the CLI's name of zerobus_writer_disabled
+		ce.Problems[i].Message = strings.ReplaceAll(p.Message, "unless zerobus_writer_disabled is true", "unless -dry-run is given")
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
@@ -463,7 +493,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
 		if err != nil {
 			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read
-				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport}
+				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport, rowsTotal: -1}
 				if srv != nil {
 					n := int64(srv.RecordCount(cfg.TableName))
 					sum.storedRows = &n
@@ -521,18 +551,48 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
 		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
+	// The batches run on batchCtx: after an interrupt they get f.grace to
+	// be acknowledged, then batchCtx is cancelled, which resolves them
+	// (their rows not written, or unknown when they were sent).
+	batchCtx, cancelBatches := context.WithCancel(sendCtx)
+	defer cancelBatches()
+	var graceEnd atomic.Pointer[time.Time]
+	var summaryOut atomic.Bool // the summary is being printed: a hard stop prints no JSON of its own
+	defer onHardStop(func() { s.hardStop(env, f, !summaryOut.Load()) })()
 	printed := make(chan struct{})
 	sayInterrupted := func() {
-		const notice = "interrupted: finishing the batches in flight (Ctrl-C again to quit at once)"
+		end := env.now().Add(f.grace)
+		graceEnd.Store(&end)
+		notice := "interrupted: finishing the batches in flight (Ctrl-C again to quit at once): " + inFlightNotice(s.c, f.grace)
 		if lw, ok := env.stderr.(*lockedWriter); ok && lw.barShown() {
 			fmt.Fprintln(env.stderr, notice) // the bar's line is blanked first: the notice starts it
-			return
+		} else {
+			fmt.Fprintln(env.stderr, "\n"+notice) // after the terminal's ^C
 		}
-		fmt.Fprintln(env.stderr, "\n"+notice) // after the terminal's ^C
 	}
+	var graceTimer *time.Timer
+	var graceMu sync.Mutex
+	startGrace := func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if graceTimer == nil {
+			graceTimer = time.AfterFunc(f.grace, func() {
+				s.graceExpired.Store(true)
+				cancelBatches()
+			})
+		}
+	}
+	defer func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if graceTimer != nil {
+			graceTimer.Stop()
+		}
+	}()
 	stopWatch := context.AfterFunc(ctx, func() {
 		defer close(printed)
 		sayInterrupted()
+		startGrace()
 	})
 	// settleInterrupt stops the watcher, so the line is printed once and
 	// before Close and the summary: waiting for it if the watcher started,
@@ -544,6 +604,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			<-printed
 		case ctx.Err() != nil:
 			sayInterrupted()
+			startGrace()
 		}
 	})
 	defer settleInterrupt()
@@ -552,13 +613,25 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		bar = startProgress(env.stderr, s.c, env.now)
 	}
 
-	runErr := s.run(ctx, sendCtx, f)
+	runErr := s.run(ctx, batchCtx, f)
 	settleInterrupt()
+	if ctx.Err() != nil {
+		// interrupted, also when every file had been read and the
+		// interrupt came while the last batches were in flight
+		s.sum.interrupted = true
+		s.sum.grace = f.grace
+		s.sum.graceExpired = s.graceExpired.Load()
+	}
 
 	cctx := sendCtx
 	if ctx.Err() != nil {
+		// bounded: what is left of the grace, at least minCloseAfterGrace
+		left := minCloseAfterGrace
+		if end := graceEnd.Load(); end != nil {
+			left = max(left, end.Sub(env.now()))
+		}
 		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(sendCtx, closeTimeout)
+		cctx, cancel = context.WithTimeout(sendCtx, left)
 		defer cancel()
 	}
 	closeErr := w.Close(cctx)
@@ -578,6 +651,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		n := int64(srv.RecordCount(cfg.TableName))
 		s.sum.storedRows = &n
 	}
+	summaryOut.Store(true)
 	switch {
 	case f.quiet:
 	case f.asJSON:
@@ -600,8 +674,9 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	switch {
 	case s.sum.interrupted:
-		return fmt.Errorf("%w: reading stopped after %s of %s files; %s rows were read and resolved (see the summary)",
-			errInterrupted, thousands(s.sum.filesDone), thousands(int64(len(f.files))), thousands(s.sum.rowsRead))
+		return fmt.Errorf("%w: reading stopped after %s of %s files; of the %s rows read, %s were sent and %s failed%s (see the summary)",
+			errInterrupted, thousands(s.sum.filesDone), thousands(int64(len(f.files))), thousands(s.sum.rowsRead),
+			thousands(s.sum.rowsSent), thousands(s.sum.rowsFailed), unknownNote(s.sum.rowsUnknown))
 	case runErr != nil:
 		return runErr
 	case closeErr != nil && s.sum.rowsFailed == 0:
@@ -675,6 +750,9 @@ func (l *lockedWriter) clearBar() {
 func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err error) {
 	format := o.format
 	defer recoverDecode(&err, path)
+	if path == "-" {
+		return 0, usageErrorf("send", "-: standard input is not supported: %s", readsTwice)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -684,6 +762,21 @@ func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err 
 	}
 	if st.IsDir() {
 		return 0, usageErrorf("send", "%s is a directory; give files", path)
+	}
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case st.Mode()&os.ModeNamedPipe != 0:
+			what = "a pipe"
+		case st.Mode()&os.ModeSocket != 0:
+			what = "a socket"
+		case st.Mode()&os.ModeDevice != 0:
+			what = "a device"
+		}
+		return 0, usageErrorf("send", "%s is %s: %s", path, what, readsTwice)
+	}
+	if err := notCompressed(path); err != nil {
+		return 0, err
 	}
 	fm, err := detectFormat(path, format)
 	if err != nil {
@@ -704,6 +797,40 @@ func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err 
 	return pf.NumRows(), nil
 }
 
+// readsTwice is why send takes regular files only.
+const readsTwice = "send reads each file twice (to check it and count its rows before anything is sent, then to send it); " +
+	"save it to a file first"
+
+// compressedMagic are the first bytes of the compressed files send names
+// when refusing them.
+var compressedMagic = []struct {
+	magic, name, ext string
+}{
+	{"\x1f\x8b", "gzip", ".gz"},
+	{"\x00", "bzip2", ".bz2"}, // by extension only: "BZh" may start a CSV header
+	{"\xfd7zXZ\x00", "xz", ".xz"},
+	{"\x28\xb5\x2f\xfd", "zstd", ".zst"},
+	{"PK\x03\x04", "zip", ".zip"},
+}
+
+// notCompressed refuses a compressed file (by its first bytes or its
+// extension): send reads Arrow IPC, Parquet and CSV files as they are.
+func notCompressed(path string) error {
+	head := make([]byte, 6)
+	if f, err := os.Open(path); err == nil {
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+		_ = f.Close()
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, c := range compressedMagic {
+		if c.magic != "\x00" && strings.HasPrefix(string(head), c.magic) || ext == c.ext {
+			return usageErrorf("send", "%s is %s-compressed: compressed input is not supported; decompress it to a file first", path, c.name)
+		}
+	}
+	return nil
+}
+
 // pendingBatch is a batch handed to SendBatchAsync and not yet accounted.
 type pendingBatch struct {
 	fut      *core.SendFuture
@@ -722,10 +849,71 @@ type sender struct {
 
 	pending []pendingBatch
 	byKind  map[core.ErrorKind]int64
-	samples []failureSample
+	fails   failureLog
 	// schema is the first batch's: -local's listing of stored rows
 	// prints its timestamp and date columns as times and dates.
 	schema *arrow.Schema
+	// graceExpired: the grace after an interrupt ran out and the batches
+	// still in flight were cancelled.
+	graceExpired atomic.Bool
+}
+
+// hardStop is the send's part of HardStop: the process quits at once (a
+// second Ctrl-C). It prints one line on stderr from the counters (with
+// -json, and withJSON, also a minimal JSON object on stdout) and removes
+// the quarantine's temporary files.
+func (s *sender) hardStop(env sendEnv, f *sendFlags, withJSON bool) {
+	if s.q != nil {
+		s.q.abort()
+	}
+	c := s.c
+	read, sent, failed, unknown := c.rowsRead.Load(), c.rowsSent.Load(), c.rowsFailed.Load(), c.rowsUnknown.Load()
+	inFlight := max(0, read-sent-failed)
+	file, fileRow := "", c.fileRow.Load()
+	if in := c.current.Load(); in != nil {
+		file = in.path
+	}
+	where := "before the first file"
+	if file != "" {
+		where = fmt.Sprintf("at row %s of %s (file %d of %d)", thousands(fileRow), file, min(c.filesDone.Load()+1, int64(c.totalFiles)), c.totalFiles)
+	}
+	failedText := ""
+	if failed > 0 {
+		failedText = fmt.Sprintf(", %s failed", thousands(failed))
+		if unknown > 0 {
+			failedText += fmt.Sprintf(" (%s of them unknown: they may be stored)", thousands(unknown))
+		}
+	}
+	fmt.Fprintf(env.stderr, "zerobus send: quit at once: %s rows acknowledged%s, %s in flight (unknown: they may be stored); reading stopped %s\n",
+		thousands(sent), failedText, thousands(inFlight), where)
+	if s.q != nil {
+		fmt.Fprintf(env.stderr, "zerobus send: quit at once: -quarantine %s not written (its temporary file is removed)\n", f.quarantine)
+	}
+	if f.asJSON && !f.quiet && withJSON {
+		b, err := json.Marshal(map[string]any{
+			"success": false, "interrupted": true, "aborted": true, "table": s.sum.table, "files": f.files,
+			"rows_read": read, "rows_sent": sent, "rows_failed": failed, "rows_unknown": unknown + inFlight,
+			"rows_in_flight": inFlight, "stopped_file": file, "stopped_row": fileRow,
+		})
+		if err == nil {
+			_, _ = env.stdout.Write(append(b, '\n'))
+		}
+	}
+}
+
+// inFlightNotice says what the interrupt waits for: "waiting up to 30s
+// (-grace) for 3 batches (1,200 rows), then cancelling them".
+func inFlightNotice(c *counters, grace time.Duration) string {
+	batches := c.batchesQueued.Load() - c.batches.Load()
+	rows := c.rowsRead.Load() - c.rowsSent.Load() - c.rowsFailed.Load()
+	if batches <= 0 {
+		return "none is in flight now"
+	}
+	what := "1 batch"
+	if batches > 1 {
+		what = fmt.Sprintf("%s batches", thousands(batches))
+	}
+	return fmt.Sprintf("waiting up to %s (-grace) for %s (%s rows), then cancelling them", grace, what, thousands(rows))
 }
 
 // run reads every file and sends its batches, sendWindow at a time. It
@@ -734,7 +922,7 @@ type sender struct {
 //
 // ctx is the interrupt: when it ends, reading stops before the next batch
 // and run returns nil with s.sum.interrupted set. Batches are sent under
-// sendCtx, so those in flight finish.
+// sendCtx, which sendMain cancels when the grace after the interrupt ends.
 func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 	s.byKind = map[core.ErrorKind]int64{}
 	defer func() {
@@ -768,6 +956,7 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	}
 	defer in.Close()
 	s.c.current.Store(in)
+	s.c.fileRow.Store(0)
 	var row int64
 	for in.reader.Next() {
 		if ctx.Err() != nil {
@@ -781,7 +970,9 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 		}
 		s.c.rowsRead.Add(rec.NumRows())
 		s.pending = append(s.pending, pendingBatch{fut: s.w.SendBatchAsync(sendCtx, rec), rec: rec, file: path, startRow: row})
+		s.c.batchesQueued.Add(1)
 		row += rec.NumRows()
+		s.c.fileRow.Store(row)
 		for len(s.pending) >= sendWindow {
 			if err := s.accountOldest(); err != nil {
 				return err
@@ -790,6 +981,8 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 	}
 	if err := in.reader.Err(); err != nil {
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
+			path, thousands(row))
+		s.sum.stoppedJSON = fmt.Sprintf("reading %s failed after %s rows (error says why); the rows read before were sent and are counted here",
 			path, thousands(row))
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -814,7 +1007,7 @@ func (s *sender) accountOldest() error {
 	}
 	for _, fr := range res.FailedRows {
 		s.byKind[core.KindOf(fr.Err)]++
-		s.samples = addFailure(s.samples, p.file, p.startRow+int64(fr.Index), fr.Err)
+		s.fails.add(p.file, p.startRow+int64(fr.Index), fr.Err)
 	}
 	if s.q != nil {
 		failed, err := res.ExtractFailedBatchWith(s.mem, p.rec)
@@ -853,6 +1046,7 @@ func (e *stoppedError) Unwrap() error { return e.err }
 
 func (s *sender) fillSummary(now time.Time) {
 	s.sum.rowsRead = s.c.rowsRead.Load()
+	s.sum.rowsTotal = s.c.totalRows
 	s.sum.rowsSent = s.c.rowsSent.Load()
 	s.sum.rowsFailed = s.c.rowsFailed.Load()
 	s.sum.rowsUnknown = s.c.rowsUnknown.Load()
@@ -861,7 +1055,7 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.elapsed = now.Sub(s.c.start)
 	s.sum.filesDone = s.c.filesDone.Load()
 	s.sum.byKind = s.byKind
-	s.sum.samples = s.samples
+	s.sum.fails = &s.fails
 }
 
 // printLanded prints what the -local server stored; schema is the Arrow
@@ -1068,9 +1262,11 @@ type quarantineFile struct {
 // is replaced then and left alone otherwise, and never truncated while the
 // inputs are read. No quarantine name may be an input file.
 type quarantine struct {
-	base   string
-	inputs []string // the input files, as given
-	files  []*quarantineFile
+	mu      sync.Mutex // write, close and abort (HardStop) may race
+	aborted bool       // by abort: nothing is written any more
+	base    string
+	inputs  []string // the input files, as given
+	files   []*quarantineFile
 }
 
 // quarantineName is the name of the quarantine file for the n-th schema
@@ -1120,9 +1316,24 @@ func openQuarantine(path string, inputs []string) (*quarantine, error) {
 	}
 	q := &quarantine{base: path, inputs: inputs}
 	if _, err := q.add(); err != nil {
-		return nil, usageErrorf("send", "-quarantine: %w", err)
+		return nil, usageErrorf("send", "-quarantine %w", err)
 	}
 	return q, nil
+}
+
+// abort closes and removes the temporary files (HardStop: the process
+// quits); later writes and close do nothing.
+func (q *quarantine) abort() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return
+	}
+	q.aborted = true
+	for _, qf := range q.files {
+		_ = qf.f.Close() // before the removal: Windows removes no open file
+		_ = os.Remove(qf.tmp)
+	}
 }
 
 // add creates the temporary file of the next quarantine file.
@@ -1131,8 +1342,18 @@ func (q *quarantine) add() (*quarantineFile, error) {
 	if in := sameAsInput(name, q.inputs); in != "" {
 		return nil, fmt.Errorf("%s is the input file %s", name, in)
 	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
+	if err != nil { // named by the directory: the temporary file is ours
+		var pe *os.PathError
+		switch st, serr := os.Stat(dir); {
+		case errors.Is(serr, os.ErrNotExist):
+			return nil, fmt.Errorf("%s: the directory %s does not exist", name, dir)
+		case serr == nil && !st.IsDir():
+			return nil, fmt.Errorf("%s: %s is not a directory", name, dir)
+		case errors.As(err, &pe):
+			return nil, fmt.Errorf("%s: cannot create a file in the directory %s: %w", name, dir, pe.Err)
+		}
 		return nil, err
 	}
 	qf := &quarantineFile{path: name, tmp: f.Name(), f: f}
@@ -1141,6 +1362,11 @@ func (q *quarantine) add() (*quarantineFile, error) {
 }
 
 func (q *quarantine) write(rec arrow.RecordBatch) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return nil
+	}
 	var qf *quarantineFile
 	for _, c := range q.files {
 		if c.schema == nil || c.schema.Equal(rec.Schema()) {
@@ -1168,6 +1394,11 @@ func (q *quarantine) write(rec arrow.RecordBatch) error {
 // close finishes every file and renames those holding rows to their names
 // (returning them); the temporary files without rows are removed.
 func (q *quarantine) close() ([]quarantineFile, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.aborted {
+		return nil, nil
+	}
 	var out []quarantineFile
 	var errs []error
 	for _, qf := range q.files {

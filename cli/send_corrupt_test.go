@@ -103,7 +103,7 @@ func TestSendCorruptParquet(t *testing.T) {
 	if got := s.RecordCount(table); got != 100 {
 		t.Errorf("server holds %d rows, want the 100 of row group 0", got)
 	}
-	if !strings.Contains(r.stdout, "rows sent:    100 of 100") {
+	if !strings.Contains(r.stdout, "rows sent:    100 of 300 (200 not read)") {
 		t.Errorf("summary does not account the rows sent before the corrupt row group:\n%s", r.stdout)
 	}
 	if !strings.Contains(r.stdout, "stopped early: reading "+path+" failed after 100 rows") {

@@ -368,6 +368,22 @@ func parquetOpenError(path string, err error) error {
 	return fmt.Errorf("not a readable Parquet file: %w", errCause{err})
 }
 
+// notCSV is the error of a file read as CSV (by its extension or -format
+// csv) that starts as a Parquet or Arrow IPC file does: it says which and
+// the -format to give.
+func notCSV(head []byte) error {
+	var like, format string
+	switch {
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		like, format = "a Parquet file", formatParquet
+	case bytes.HasPrefix(head, []byte("ARROW1")), bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}):
+		like, format = "an Arrow IPC file or stream", formatArrow
+	default:
+		return nil
+	}
+	return fmt.Errorf("not a CSV file: it looks like %s (it starts with %q); give -format %s", like, head[:min(len(head), 6)], format)
+}
+
 // notFormat is the error of a file that is not of the format what
 // ("a Parquet file") at all: it names what the file starts with and says
 // to give -format; err, arrow-go's reading of the other kind's bytes, is in
@@ -887,7 +903,13 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 	if _, err := skipBOM(f); err != nil {
 		return nil, nil, err
 	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	br := bufio.NewReaderSize(f, 1<<16)
+	if head, _ := br.Peek(8); len(head) > 0 {
+		if err := notCSV(head); err != nil {
+			return nil, nil, err
+		}
+	}
+	cr := encsv.NewReader(br)
 	cr.ReuseRecord = true
 	hdr, err := cr.Read()
 	if err == io.EOF {

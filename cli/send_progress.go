@@ -3,6 +3,7 @@ package cli
 // The progress bar and the end summary of `zerobus send`.
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,11 +36,14 @@ type counters struct {
 	rowsUnknown atomic.Int64
 	bytes       atomic.Int64 // encoded bytes (protobuf, or Arrow IPC with arrow_flight) of the rows acknowledged
 	batches     atomic.Int64 // batches resolved
-	filesDone   atomic.Int64
-	current     atomic.Pointer[input] // the file being read
-	totalRows   int64                 // all files' rows; -1 if unknown
-	totalFiles  int
-	start       time.Time
+	// batchesQueued: batches handed to the Wrapper (resolved or not)
+	batchesQueued atomic.Int64
+	filesDone     atomic.Int64
+	current       atomic.Pointer[input] // the file being read
+	fileRow       atomic.Int64          // rows of the current file read so far
+	totalRows     int64                 // all files' rows; -1 if unknown
+	totalFiles    int
+	start         time.Time
 }
 
 // progressSnapshot is what one redraw shows.
@@ -196,25 +200,109 @@ type failureSample struct {
 	reason    string // describeRowError(err)
 }
 
-// addFailure records a failed row: it extends the last sample when the row
-// follows it with the same reason, else starts a new one (up to
-// maxFailureSamples).
-func addFailure(samples []failureSample, file string, row int64, err error) []failureSample {
-	reason := describeRowError(err)
-	if n := len(samples); n > 0 {
-		if l := &samples[n-1]; l.file == file && l.last+1 == row && l.reason == reason {
-			l.last = row
-			return samples
-		}
-	}
-	if len(samples) >= maxFailureSamples {
-		return samples
-	}
-	return append(samples, failureSample{file: file, row: row, last: row, err: err, reason: reason})
+// failureLog records the failed rows of a send: every row counted, runs
+// of consecutive rows of one file with the same reason, the first
+// maxFailureSamples runs (-json failed_rows) and the runs grouped by file
+// and reason (the text summary: one line per reason).
+type failureLog struct {
+	samples []failureSample // the first maxFailureSamples runs
+	runs    int64           // every run
+	rows    int64
+	groups  []*failureGroup // by file and reason, in the order of their first row, up to maxFailureGroups
+	byKey   map[[2]string]*failureGroup
+	// otherRows failed with a reason beyond the first maxFailureGroups.
+	otherRows int64
+	// the current run (the last row added): where it is in samples and in
+	// its group's runs (-1: not listed there), and its group (nil: other)
+	cur         failureSample
+	curSample   int
+	curGroup    *failureGroup
+	curGroupRun int
 }
 
-// maxFailureSamples bounds the lines of failed rows listed in the summary.
-const maxFailureSamples = 10
+// failureGroup is the runs of failed rows of one file with one reason.
+type failureGroup struct {
+	file, reason string
+	err          error
+	runs         []failureSample // the first maxGroupRuns
+	nRuns, rows  int64
+}
+
+// add records a failed row (rows arrive in order within a file): it
+// extends the current run when the row follows it with the same reason,
+// else starts a new one.
+func (l *failureLog) add(file string, row int64, err error) {
+	reason := describeRowError(err)
+	l.rows++
+	if l.runs > 0 && l.cur.file == file && l.cur.last+1 == row && l.cur.reason == reason {
+		l.cur.last = row
+		if l.curSample >= 0 {
+			l.samples[l.curSample].last = row
+		}
+		if l.curGroup == nil {
+			l.otherRows++
+			return
+		}
+		l.curGroup.rows++
+		if l.curGroupRun >= 0 {
+			l.curGroup.runs[l.curGroupRun].last = row
+		}
+		return
+	}
+	l.runs++
+	l.cur = failureSample{file: file, row: row, last: row, err: err, reason: reason}
+	l.curSample, l.curGroupRun = -1, -1
+	if len(l.samples) < maxFailureSamples {
+		l.samples = append(l.samples, l.cur)
+		l.curSample = len(l.samples) - 1
+	}
+	key := [2]string{file, reason}
+	g := l.byKey[key]
+	if g == nil && len(l.groups) < maxFailureGroups {
+		if l.byKey == nil {
+			l.byKey = map[[2]string]*failureGroup{}
+		}
+		g = &failureGroup{file: file, reason: reason, err: err}
+		l.byKey[key] = g
+		l.groups = append(l.groups, g)
+	}
+	l.curGroup = g
+	if g == nil {
+		l.otherRows++
+		return
+	}
+	g.rows++
+	g.nRuns++
+	if len(g.runs) < maxGroupRuns {
+		g.runs = append(g.runs, l.cur)
+		l.curGroupRun = len(g.runs) - 1
+	}
+}
+
+const (
+	// maxFailureSamples bounds the runs of failed rows -json lists.
+	maxFailureSamples = 10
+	// maxFailureGroups bounds the reasons the text summary lists, and
+	// maxGroupRuns the runs it lists for each.
+	maxFailureGroups = 10
+	maxGroupRuns     = 5
+)
+
+// rowRun is a run of rows as the summary prints it: "7" or "7..9".
+func rowRun(f failureSample) string {
+	if f.last > f.row {
+		return fmt.Sprintf("%d..%d", f.row, f.last)
+	}
+	return fmt.Sprint(f.row)
+}
+
+// plural is "1 range", "3 ranges".
+func plural(n int64, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + one + "s"
+}
 
 // summary is everything the end summary reports.
 type summary struct {
@@ -223,6 +311,7 @@ type summary struct {
 	files      []string
 	dryRun     bool
 	rowsRead   int64
+	rowsTotal  int64 // the rows of every file, counted before sending; -1 if not known (a file without a row count)
 	rowsSent   int64
 	rowsFailed int64
 	// rowsUnknown of the failed rows were sent without an acknowledgement:
@@ -232,14 +321,19 @@ type summary struct {
 	bytes       int64
 	batches     int64
 	elapsed     time.Duration
-	samples     []failureSample
+	fails       *failureLog
 	quarantine  []quarantineFile // files written, with their row counts
 	stopped     error            // why reading stopped early, if it did
+	// stoppedJSON, if set, is stopped's text for -json (which has no
+	// "above" and "below")
+	stoppedJSON string
 	filesDone   int64
-	// interrupted: reading stopped at an interrupt (the batches in flight
-	// finished).
-	interrupted bool
-	storedRows  *int64 // rows the -local server holds
+	// interrupted: reading stopped at an interrupt; the batches in flight
+	// had grace to finish, and were cancelled after it when graceExpired.
+	interrupted  bool
+	grace        time.Duration
+	graceExpired bool
+	storedRows   *int64 // rows the -local server holds
 }
 
 // write prints the summary, e.g.
@@ -262,7 +356,11 @@ func (s *summary) write(w io.Writer) {
 	if s.dryRun {
 		sent = "converted:" // nothing was sent
 	}
-	fmt.Fprintf(w, "  %s    %s of %s\n", sent, thousands(s.rowsSent), thousands(s.rowsRead))
+	if s.rowsTotal > s.rowsRead { // stopped early: where to resume
+		fmt.Fprintf(w, "  %s    %s of %s (%s not read)\n", sent, thousands(s.rowsSent), thousands(s.rowsTotal), thousands(s.rowsTotal-s.rowsRead))
+	} else {
+		fmt.Fprintf(w, "  %s    %s of %s\n", sent, thousands(s.rowsSent), thousands(s.rowsRead))
+	}
 	fmt.Fprintf(w, "  rows failed:  %s", thousands(s.rowsFailed))
 	if len(s.byKind) > 0 {
 		kinds := make([]string, 0, len(s.byKind))
@@ -299,44 +397,68 @@ func (s *summary) write(w io.Writer) {
 		fmt.Fprintln(w, "  quarantine:   none (use -quarantine FILE to keep the failed rows)")
 	}
 	if s.interrupted {
-		fmt.Fprintf(w, "  interrupted:  reading stopped after %d of %d files; the batches in flight finished\n", s.filesDone, len(s.files))
+		fmt.Fprintf(w, "  interrupted:  %s\n", s.interruptText())
 	}
 	stopped := ""
 	if s.stopped != nil {
 		stopped = trimPrefix(s.stopped)
 		fmt.Fprintf(w, "  stopped early: %s\n", stopped)
 	}
-	if len(s.samples) > 0 {
-		n := int64(0)
-		for _, f := range s.samples {
-			n += f.last - f.row + 1
+	if l := s.fails; l != nil && l.rows > 0 {
+		fmt.Fprintf(w, "  failed rows (%s in %s; rows count from 0 in each file):\n", plural(l.rows, "row"), plural(l.runs, "range"))
+		for _, g := range l.groups {
+			reason := g.reason
+			if stopped != "" && trimPrefix(g.err) == stopped {
+				reason = fmt.Sprintf("[%s] the error that stopped the run (above)", core.KindOf(g.err))
+			}
+			if g.nRuns == 1 {
+				rows := "row " + rowRun(g.runs[0])
+				if g.runs[0].last > g.runs[0].row {
+					rows = "rows " + rowRun(g.runs[0])
+				}
+				fmt.Fprintf(w, "    %s %s: %s\n", g.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
+				continue
+			}
+			runs := make([]string, 0, len(g.runs)+1)
+			for _, r := range g.runs {
+				runs = append(runs, rowRun(r))
+			}
+			if g.nRuns > int64(len(g.runs)) {
+				runs = append(runs, "…")
+			}
+			fmt.Fprintf(w, "    %s rows %s (%s in %s): %s\n", g.file, strings.Join(runs, ", "), plural(g.rows, "row"), plural(g.nRuns, "range"), reason)
 		}
-		fmt.Fprintf(w, "  failed rows (first %d; rows count from 0 in each file):\n", n)
-		for _, f := range s.samples {
-			rows := fmt.Sprintf("row %d", f.row)
-			if f.last > f.row {
-				rows = fmt.Sprintf("rows %d..%d", f.row, f.last)
-			}
-			reason := f.reason
-			if stopped != "" && trimPrefix(f.err) == stopped {
-				reason = fmt.Sprintf("[%s] the error that stopped the run (above)", core.KindOf(f.err))
-			}
-			fmt.Fprintf(w, "    %s %s: %s\n", f.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
+		if l.otherRows > 0 {
+			fmt.Fprintf(w, "    and %s with other reasons (not listed)\n", plural(l.otherRows, "more row"))
 		}
 	}
+}
+
+// interruptText says where an interrupt stopped the run and what became of
+// the batches in flight.
+func (s *summary) interruptText() string {
+	text := fmt.Sprintf("reading stopped after %d of %d files; ", s.filesDone, len(s.files))
+	if s.graceExpired {
+		return text + fmt.Sprintf("the batches still in flight after the %s grace (-grace) were cancelled: "+
+			"their rows count as failed (the unknown ones may be stored)", s.grace)
+	}
+	return text + "the batches in flight finished"
 }
 
 // summaryJSON is the summary as `send -json` prints it (one object, one
 // line). Keys are stable; counts are numbers, duration_s is in seconds.
 type summaryJSON struct {
-	Success    bool     `json:"success"`
-	Table      string   `json:"table"`
-	DryRun     bool     `json:"dry_run"`
-	Files      []string `json:"files"`
-	FilesDone  int64    `json:"files_done"`
-	RowsRead   int64    `json:"rows_read"`
-	RowsSent   int64    `json:"rows_sent"`
-	RowsFailed int64    `json:"rows_failed"`
+	Success   bool     `json:"success"`
+	Table     string   `json:"table"`
+	DryRun    bool     `json:"dry_run"`
+	Files     []string `json:"files"`
+	FilesDone int64    `json:"files_done"`
+	RowsRead  int64    `json:"rows_read"`
+	// RowsTotal: the rows of every file, counted before sending (null
+	// when a format records no count: Arrow IPC, CSV).
+	RowsTotal  *int64 `json:"rows_total"`
+	RowsSent   int64  `json:"rows_sent"`
+	RowsFailed int64  `json:"rows_failed"`
 	// RowsNotWritten + RowsUnknown = RowsFailed: certainly not stored, and
 	// sent without an acknowledgement (they may be stored).
 	RowsNotWritten int64            `json:"rows_not_written"`
@@ -347,11 +469,19 @@ type summaryJSON struct {
 	DurationS      float64          `json:"duration_s"`
 	RowsPerS       float64          `json:"rows_per_s"`
 	FailedRows     []failedRunJSON  `json:"failed_rows"`
-	Quarantine     []quarantineJSON `json:"quarantine"`
-	Stopped        string           `json:"stopped,omitempty"`
-	Error          string           `json:"error,omitempty"`
-	Interrupted    bool             `json:"interrupted"`
-	StoredRows     *int64           `json:"stored_rows,omitempty"`
+	// FailedRowsTruncated: FailedRows lists the first of FailedRowRanges
+	// ranges only.
+	FailedRowsTruncated bool             `json:"failed_rows_truncated"`
+	FailedRowRanges     int64            `json:"failed_row_ranges"`
+	Quarantine          []quarantineJSON `json:"quarantine"`
+	Stopped             string           `json:"stopped,omitempty"`
+	Error               string           `json:"error,omitempty"`
+	Interrupted         bool             `json:"interrupted"`
+	// GraceExpired: after the interrupt, the batches still in flight at
+	// the end of -grace were cancelled.
+	GraceExpired bool   `json:"grace_expired"`
+	Interruption string `json:"interruption,omitempty"`
+	StoredRows   *int64 `json:"stored_rows,omitempty"`
 }
 
 // failedRunJSON is one line of "failed rows" (a run of rows of one file
@@ -379,7 +509,14 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		RowsNotWritten: s.rowsFailed - s.rowsUnknown, RowsUnknown: s.rowsUnknown,
 		FailedByKind: map[string]int64{}, Bytes: s.bytes, Batches: s.batches,
 		DurationS: s.elapsed.Seconds(), FailedRows: []failedRunJSON{}, Quarantine: []quarantineJSON{},
-		Interrupted: s.interrupted, StoredRows: s.storedRows,
+		Interrupted: s.interrupted, GraceExpired: s.graceExpired, StoredRows: s.storedRows,
+	}
+	if s.interrupted {
+		out.Interruption = s.interruptText()
+	}
+	if s.rowsTotal >= 0 {
+		n := s.rowsTotal
+		out.RowsTotal = &n
 	}
 	if secs := s.elapsed.Seconds(); secs > 0 {
 		out.RowsPerS = float64(s.rowsSent) / secs // rows sent, not failed
@@ -387,7 +524,13 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 	for k, n := range s.byKind {
 		out.FailedByKind[string(k)] = n
 	}
-	for _, f := range s.samples {
+	var samples []failureSample
+	if s.fails != nil {
+		samples = s.fails.samples
+		out.FailedRowRanges = s.fails.runs
+		out.FailedRowsTruncated = s.fails.runs > int64(len(samples))
+	}
+	for _, f := range samples {
 		kind := string(core.KindOf(f.err))
 		out.FailedRows = append(out.FailedRows, failedRunJSON{File: f.file, FirstRow: f.row, LastRow: f.last, Kind: kind,
 			Reason: strings.TrimPrefix(f.reason, "["+kind+"] ")})
@@ -396,7 +539,7 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		out.Quarantine = append(out.Quarantine, quarantineJSON{Path: q.path, Rows: q.rows})
 	}
 	if s.stopped != nil {
-		out.Stopped = trimPrefix(s.stopped)
+		out.Stopped = cmp.Or(s.stoppedJSON, trimPrefix(s.stopped))
 	}
 	switch {
 	case runErr != nil:

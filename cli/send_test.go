@@ -455,7 +455,7 @@ func TestSendQuarantine(t *testing.T) {
 		"  rows failed:  3 (conversion=3)\n",
 		"  batches:      3\n",
 		"  quarantine:   3 failed rows written to " + qpath + " (Arrow IPC stream)\n",
-		"  failed rows (first 3; rows count from 0 in each file):\n",
+		"  failed rows (3 rows in 3 ranges; rows count from 0 in each file):\n",
 		"    " + path + ` row 3: [conversion] column "v": `,
 		"    " + path + ` row 8: [conversion] column "v": `,
 	} {
@@ -723,7 +723,7 @@ func TestSendErrors(t *testing.T) {
 		{"unknown flag", []string{"-nope", good}, []string{"-nope"}},
 		{"no connection settings",
 			[]string{"-client-secret", "hunter2-secret", good},
-			[]string{"table_name (env ZEROBUS_TABLE_NAME)", "endpoint (env ZEROBUS_ENDPOINT)", "-endpoint", "-local"}},
+			[]string{"table_name (flag -table or env ZEROBUS_TABLE_NAME)", "endpoint (flag -endpoint or env ZEROBUS_ENDPOINT)", "unless -dry-run is given", "-local"}},
 		{"missing config file", []string{"-config", filepath.Join(dir, "nope.yaml"), good}, []string{"nope.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1180,7 +1180,7 @@ func TestCSVRowNumbers(t *testing.T) {
 	bad := write("bad.csv", head+"2,\xff\n3,d\n")
 	q := filepath.Join(dir, "q.arrow")
 	r := sendCLI(t, "-dry-run", "-quarantine", q, bad)
-	if !strings.Contains(r.stdout, "  failed rows (first 1; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
+	if !strings.Contains(r.stdout, "  failed rows (1 row in 1 range; rows count from 0 in each file):\n    "+bad+" row 2: [conversion]") {
 		t.Errorf("text summary:\n%s", r.stdout)
 	}
 	r = sendCLI(t, "-dry-run", "-json", bad)
@@ -1304,7 +1304,7 @@ func TestSendConfigErrorsNameKeys(t *testing.T) {
 		t.Fatalf("send with -transport flight and no connection: exit %d, want %d; stderr:\n%s", code, ExitUsage, msg)
 	}
 	// -transport set the value: the error names the flag, not the variable.
-	for _, want := range []string{"set the connection with -endpoint", `transport (flag -transport): is "flight"`, "endpoint (env ZEROBUS_ENDPOINT): is required", "client_secret (env ZEROBUS_CLIENT_SECRET)"} {
+	for _, want := range []string{"set the connection with -endpoint", `transport (flag -transport): is "flight"`, "endpoint (flag -endpoint or env ZEROBUS_ENDPOINT): is required", "client_secret (flag -client-secret or env ZEROBUS_CLIENT_SECRET)", "unity_catalog_url (flag -workspace-url or env UNITY_CATALOG_URL)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

@@ -3,8 +3,10 @@
 // read debug files. Run `zerobus help` for the list of commands.
 //
 // The first Ctrl-C (or SIGTERM) cancels the command's context (send stops
-// reading and prints its summary, local shuts down); a second one exits at
-// once with status 130.
+// reading, gives the batches in flight -grace and prints its summary, local
+// shuts down); a second one exits at once with status 130, after
+// cli.HardStop (send prints what it had done and removes its temporary
+// quarantine file).
 package main
 
 import (
@@ -24,6 +26,7 @@ func main() {
 		<-sig
 		cancel()
 		<-sig
+		cli.HardStop()
 		os.Exit(cli.ExitInterrupted)
 	}()
 	os.Exit(cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
