@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -243,13 +244,14 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 // environment, then the flags.
 func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Config, error) {
 	var cfg core.Config
+	var refused *core.ConfigurationError // the file's values that were refused (an unknown key)
 	if f.configFile != "" {
 		referenced := map[string]bool{} // by the file's ${NAME}: read
 		c, err := core.LoadConfigYAMLEnv(f.configFile, func(name string) (string, bool) {
 			referenced[name] = true
 			return lookupEnv(name)
 		})
-		if err != nil {
+		if err != nil && (!errors.As(err, &refused) || len(refused.Problems) == 0) {
 			return core.Config{}, err
 		}
 		cfg = c
@@ -268,6 +270,9 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 			*o.dst = o.val
 		}
 	}
+	if refused != nil {
+		return core.Config{}, withMissing(refused, cfg, f)
+	}
 	if f.dryRun {
 		cfg.WriterDisabled = true
 	} else if cfg.WriterDisabled { // set by the file or the environment: a dry run too, said so
@@ -285,6 +290,33 @@ func sendConfig(f *sendFlags, lookupEnv func(string) (string, bool)) (core.Confi
 		cfg.TableName = defaultLocalTable
 	}
 	return cfg, nil
+}
+
+// withMissing is the -config file's refused values (an unknown key, a bad
+// value: the loader checks the file's other values with them) followed by
+// the problems Validate finds in the rest of the configuration, the file's
+// values that loaded and the flags: the settings still missing are listed
+// in the same round, not once the key is fixed (s18 review errors M4a).
+// With -local or -dry-run the connection comes later or is not needed: the
+// file's problems alone.
+func withMissing(refused *core.ConfigurationError, cfg core.Config, f *sendFlags) error {
+	var ve *core.ConfigurationError
+	if f.local || f.dryRun || !errors.As(cfg.Validate(), &ve) {
+		return refused
+	}
+	listed := map[string]bool{}
+	for _, p := range refused.Problems {
+		listed[p.Field] = true
+	}
+	all := *refused
+	all.Problems = slices.Clone(refused.Problems)
+	for _, p := range ve.Problems {
+		if !listed[p.Field] {
+			listed[p.Field] = true
+			all.Problems = append(all.Problems, p)
+		}
+	}
+	return &all
 }
 
 // unreadEnv lists the settings' environment variables that are set (not
