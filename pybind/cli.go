@@ -89,6 +89,11 @@ func CancelCLI() {
 	}
 }
 
+// HardStopCLI is the second Ctrl-C of a RunCLI in progress, before the
+// caller exits the process at once: cli.HardStop (send prints what it had
+// done and removes its temporary quarantine file).
+func HardStopCLI() { cli.HardStop() }
+
 // ExitInterrupted is the exit status of a command line interrupted twice
 // (cli.ExitInterrupted): the second Ctrl-C exits at once with it, in the
 // Go binary and in Python's runner alike.

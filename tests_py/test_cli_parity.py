@@ -189,6 +189,10 @@ def _interrupt_twice(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         assert proc.poll() is None, (argv, seen)  # still waiting for the acknowledgements
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130, (argv, seen)
+        # Before quitting, both say what is known: nothing acknowledged, the rows in flight unknown.
+        seen += proc.stderr.read() or b""
+        assert b"zerobus send: quit at once: 0 rows acknowledged" in seen, (argv, seen)
+        assert b"(unknown: they may be stored)" in seen, (argv, seen)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nonlocal interrupts
         interrupts += 1
         if interrupts > 1:
+            native.HardStopCLI()  # send's one line (and -json object); the quarantine temp file removed
             os._exit(exit_interrupted)  # a second Ctrl-C quits at once, as the Go binary does
         native.CancelCLI()
 
