@@ -257,15 +257,28 @@ func (s *Server) checkResource(res string) string {
 		return fmt.Sprintf("resource %q: want %s<workspace-id>%s", res, prefix, suffix)
 	}
 	id := res[len(prefix) : len(res)-len(suffix)]
-	if !s.workspaceIDs[id] {
+	if !s.workspaceIDs[id] && !s.workspaceIDs[hostOfWorkspaceID(id)] {
 		ids := make([]string, 0, len(s.workspaceIDs))
 		for k := range s.workspaceIDs {
 			ids = append(ids, k)
 		}
 		slices.Sort(ids)
-		return fmt.Sprintf("resource names workspace %q; this server accepts %s (the first DNS label of the Zerobus endpoint host)", id, strings.Join(ids, ", "))
+		return fmt.Sprintf("resource names workspace %q; this server accepts %s (the first DNS label of the Zerobus endpoint host; a \":<port>\" after it is ignored)", id, strings.Join(ids, ", "))
 	}
 	return ""
+}
+
+// hostOfWorkspaceID returns the host of a "host:port" workspace id ("" if
+// id has no numeric port). The official Rust SDK takes the workspace id as
+// the endpoint's text up to its first '.', so an endpoint without a dot
+// ("http://localhost:50051") gives "localhost:50051"; it names the same
+// workspace as its host (any port: a forwarded one differs from ours).
+func hostOfWorkspaceID(id string) string {
+	i := strings.LastIndexByte(id, ':')
+	if i <= 0 || i == len(id)-1 || len(id)-i > 6 || strings.Trim(id[i+1:], "0123456789") != "" {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(id[:i], "["), "]")
 }
 
 type authDetail struct {
