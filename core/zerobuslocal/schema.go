@@ -147,7 +147,7 @@ func compareMessage(path string, want, got protoreflect.MessageDescriptor, cols 
 			add(CauseTypeIncompatible, "field %q has type %s, the table column needs %s", name, gt, wt)
 			continue
 		}
-		if wl, gl := labelName(w), labelName(g); wl != gl {
+		if wl, gl := labelName(w), labelName(g); wl != gl && !requiredNotNullField(path, wl, gl, columnNamed(cols, w.Name())) {
 			add(CauseTypeIncompatible, "field %q is %s, the table column is %s (nullable columns are optional, NOT NULL columns required)", name, gl, wl)
 		}
 		sub := structFields(columnNamed(cols, w.Name()))
@@ -194,6 +194,15 @@ func typeName(fd protoreflect.FieldDescriptor) string {
 		return "repeated " + base
 	}
 	return base
+}
+
+// requiredNotNullField: a STRUCT's field is optional in the table's
+// descriptor whatever its nullability (the protocol's generator table), but
+// a client may mark a NOT NULL one required, as the official Rust SDK's
+// descriptor_from_uc_columns does; that agrees with the table. A nullable
+// field marked required does not (its nulls could not be sent).
+func requiredNotNullField(path, want, got string, c *Column) bool {
+	return path != "" && want == "optional" && got == "required" && c != nil && !c.Nullable
 }
 
 func labelName(fd protoreflect.FieldDescriptor) string {
