@@ -82,8 +82,11 @@
 // an unknown row can store it twice too. Only acknowledgements the client
 // never received cause this: after a close signal the stream half-closes
 // the old RPC and reads its last acknowledgements before moving on, and
-// acknowledged requests are never re-sent. The fault matrix in tests_go
-// (make fault-matrix) checks all of this against the local server's table.
+// acknowledged requests are never re-sent. The result counts such
+// re-sends: Recoveries (the recoveries that re-sent requests of the batch)
+// and ResentRows (the rows written again: at most that many duplicates).
+// The fault matrix in tests_go (make fault-matrix) checks all of this
+// against the local server's table.
 //
 // To get exactly-once results in the table, make writes idempotent: give
 // each row a unique id (a column the data already has, or one you add),
@@ -465,7 +468,9 @@
 // zerobus.rows.sent, zerobus.rows.failed (by error kind and
 // zerobus.row.state: "not_written", or "unknown" for rows that may have
 // been stored, as in the per-row results, including the rows declared with
-// WithTotalRows that a SendReader never read), zerobus.bytes.sent, and the
+// WithTotalRows that a SendReader never read), zerobus.rows.resent (rows
+// written again after a stream recovery, TransmissionResult.ResentRows:
+// possible duplicates), zerobus.bytes.sent, and the
 // histograms zerobus.send.duration, zerobus.conversion.duration and
 // zerobus.ack.duration, in seconds with bucket bounds from 100 µs to 120 s
 // (zerobus.send.duration carries zerobus.outcome too).

@@ -614,6 +614,7 @@ func (b *batchSend) runFlight() {
 		if a := pt.p.Attempts(); a > b.attempts {
 			b.attempts = a
 		}
+		b.resent.add(&pt.p.Future)
 		m := pt.rows()
 		d := pt.p.Durable()
 		if err == nil {

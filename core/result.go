@@ -77,6 +77,23 @@ type TransmissionResult struct {
 	// Attempts is the highest number of RPCs any request of the batch needed
 	// (1 = sent once; 0 = nothing was sent).
 	Attempts int
+	// Recoveries is how many times a stream carrying the batch's requests
+	// moved to a new RPC (after a failure, an ack timeout or the server's
+	// close signal) while some of them were written and not yet
+	// acknowledged, so that they were written again; 0 when nothing was
+	// re-sent.
+	Recoveries int
+	// ResentRows is how many rows were written again after a recovery
+	// (counted once per re-send): delivery is at-least-once, so the server
+	// may have stored them twice even though each is reported once (as
+	// acknowledged, or as failed). It is an upper bound of the duplicates
+	// the batch may have made; 0 means it made none. With arrow_flight a
+	// re-send writes only the rows of a batch not yet acknowledged.
+	ResentRows int
+	// recoveryIDs identifies the Recoveries (the RPCs left, see
+	// stream.Future.Recoveries), so that merged parts count a recovery
+	// they shared once.
+	recoveryIDs []uint64
 	// Latency is the wall time of the call, from SendBatch to the last ack.
 	Latency time.Duration
 	// BatchSizeBytes is the size of the rows acknowledged (of the rows
@@ -280,7 +297,9 @@ func (r *TransmissionResult) ErrorMessages() []string {
 // String summarises the result on one line, e.g. "zerobus: 98/100 rows
 // acknowledged (2 not acknowledged: conversion=2; 2 not written), 12345
 // bytes in 4ms, 1 attempt"; rows that may have been stored are counted as
-// "…, 3 unknown (may be stored))".
+// "…, 3 unknown (may be stored))", and a send whose requests were re-sent
+// after a stream recovery ends with "…, 2 attempts, 1 stream recovery, up
+// to 4096 rows re-sent (possible duplicates)".
 func (r *TransmissionResult) String() string {
 	if r == nil {
 		return "zerobus: <nil result>"
@@ -316,6 +335,13 @@ func (r *TransmissionResult) String() string {
 	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt", r.BatchSizeBytes, r.Latency.Round(time.Microsecond), r.Attempts)
 	if r.Attempts != 1 {
 		b.WriteString("s")
+	}
+	if r.Recoveries > 0 || r.ResentRows > 0 {
+		noun := "recoveries"
+		if r.Recoveries == 1 {
+			noun = "recovery"
+		}
+		fmt.Fprintf(&b, ", %d stream %s, up to %d rows re-sent (possible duplicates)", r.Recoveries, noun, r.ResentRows)
 	}
 	if r.Err != nil && r.FailedCount > 0 {
 		fmt.Fprintf(&b, "; first error: %v", r.Err)

@@ -389,6 +389,7 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 			whole = false
 		}
 	}
+	mergeRecoveries(out, parts)
 	if lists && len(out.SuccessfulRanges) > 0 {
 		out.SuccessfulRows = expandRanges(out.SuccessfulRanges)
 	}

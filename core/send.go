@@ -54,6 +54,7 @@ type batchSend struct {
 	lists    bool        // the result also lists SuccessfulRows and FailedRows
 	bytes    int
 	attempts int
+	resent   resentTally // recoveries and re-sent rows (result_resent.go)
 
 	pending []pendingReq // sent, not yet resolved, in send order
 }
@@ -363,6 +364,7 @@ func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
+	b.resent.add(&pr.p.Future)
 	if err != nil && !closed(pr.p.Done()) && !st.Withdraw(pr.p) && closed(pr.p.Done()) && pr.p.Err() == nil {
 		// The caller gave up waiting (ctx) and the request could not be
 		// taken back (an RPC carries it), but it was acknowledged meanwhile.
@@ -484,6 +486,7 @@ func (b *batchSend) result() *TransmissionResult {
 		SuccessfulRanges: ok,
 		WriterDisabled:   b.w.cfg.WriterDisabled,
 	}
+	b.resent.set(res)
 	if b.lists && len(ok) > 0 {
 		res.SuccessfulRows = expandRanges(ok)
 	}
@@ -537,6 +540,9 @@ func (w *Wrapper) record(ctx context.Context, res *TransmissionResult) {
 	if res.SuccessfulCount > 0 && !res.WriterDisabled {
 		w.tel.RowsSent.Add(ctx, int64(res.SuccessfulCount), metric.WithAttributes(w.tableAttr, w.transportAttr))
 		w.tel.BytesSent.Add(ctx, int64(res.BatchSizeBytes), metric.WithAttributes(w.tableAttr, w.transportAttr))
+	}
+	if res.ResentRows > 0 {
+		w.tel.RowsResent.Add(ctx, int64(res.ResentRows), metric.WithAttributes(w.tableAttr, w.transportAttr))
 	}
 	if res.FailedCount > 0 {
 		type kindState struct {

@@ -203,6 +203,11 @@ type result struct {
 	Error        *core.ErrorDetails `json:"error"`
 	// Attempts is the highest number of RPCs any request needed.
 	Attempts int `json:"attempts"`
+	// Recoveries and ResentRows are core's: the stream recoveries the
+	// requests went through and the rows written again after one (an upper
+	// bound of the rows stored twice).
+	Recoveries int `json:"recoveries"`
+	ResentRows int `json:"resent_rows"`
 	// LatencyMs is the wall time of the send in milliseconds.
 	LatencyMs float64 `json:"latency_ms"`
 	// BatchSizeBytes is the encoded size of the rows that converted.
@@ -250,6 +255,7 @@ type failedGroup struct {
 func encodeResult(r *core.TransmissionResult) json.RawMessage {
 	out := result{
 		Success: r.Success, Raised: r.FailedAsWhole(), Attempts: r.Attempts,
+		Recoveries: r.Recoveries, ResentRows: r.ResentRows,
 		LatencyMs:      float64(r.Latency) / float64(time.Millisecond),
 		BatchSizeBytes: r.BatchSizeBytes, TotalRows: r.TotalRows,
 		SuccessfulCount: r.SuccessfulCount, FailedCount: r.FailedCount,

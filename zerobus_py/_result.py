@@ -300,6 +300,12 @@ class TransmissionResult:
             rows that failed one by one a summary naming the first of them.
         attempts: highest number of stream attempts any request needed
             (1 = sent once, 0 = nothing sent).
+        recoveries: stream recoveries (a failed or server-closed stream
+            replaced by a new one) that re-sent rows of this send; 0 when
+            nothing was re-sent.
+        resent_rows: rows written again after a recovery, before their
+            acknowledgement came: delivery is at-least-once, so up to this
+            many rows may be stored twice (0: no duplicates from this send).
         latency_ms: wall time of the send in milliseconds.
         batch_size_bytes: encoded size (protobuf; Arrow IPC body with arrow_flight) of the acknowledged rows (of
             the converted rows, with the writer disabled); failed rows are not
@@ -321,6 +327,8 @@ class TransmissionResult:
         "_given_failed",
         "_groups",
         "_latency_ms",
+        "_recoveries",
+        "_resent_rows",
         "_row_count_known",
         "_success",
         "_successful",
@@ -392,6 +400,8 @@ class TransmissionResult:
         failed_count: int,
         writer_disabled: bool = False,
         groups: Sequence[_FailedGroup] = (),
+        recoveries: int = 0,
+        resent_rows: int = 0,
     ) -> TransmissionResult:
         """A result of a send (the Go core's outcome): the successful rows are
         every row not in a failed group, and total_rows is the batch's length."""
@@ -409,6 +419,8 @@ class TransmissionResult:
             writer_disabled=writer_disabled,
             groups=groups,
         )
+        res._recoveries = recoveries
+        res._resent_rows = resent_rows
         res._failure = failure
         return res
 
@@ -437,6 +449,8 @@ class TransmissionResult:
         self._successful_count = successful_count
         self._failed_count = failed_count
         self._writer_disabled = writer_disabled
+        self._recoveries = 0
+        self._resent_rows = 0
         self._groups: tuple[_FailedGroup, ...] = tuple(groups)
         self._failed_rows: list[tuple[int, ZerobusError]] | None = None
         self._tallies: _Tallies | None = None
@@ -478,6 +492,19 @@ class TransmissionResult:
     def attempts(self) -> int:
         """Highest number of stream attempts any request needed (1 = sent once, 0 = nothing sent)."""
         return self._attempts
+
+    @property
+    def recoveries(self) -> int:
+        """Stream recoveries (a failed or server-closed stream replaced by a new one) that re-sent rows of this
+        send; 0 when nothing was re-sent."""
+        return self._recoveries
+
+    @property
+    def resent_rows(self) -> int:
+        """Rows written again after a stream recovery, before their acknowledgement came: delivery is
+        at-least-once, so up to this many rows may be stored twice, though each is counted once in the result
+        (0: this send made no duplicates)."""
+        return self._resent_rows
 
     @property
     def latency_ms(self) -> float:
@@ -544,6 +571,8 @@ class TransmissionResult:
             failed_count=failed,
             writer_disabled=bool(d.get("writer_disabled", False)),
             groups=groups,
+            recoveries=int(d.get("recoveries") or 0),
+            resent_rows=int(d.get("resent_rows") or 0),
         )
         if failure is not None:
             failure.result = res
@@ -556,6 +585,9 @@ class TransmissionResult:
         return {name: getattr(self, name) for name in self.__slots__ if name not in ("_failed_rows", "_tallies")}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
+        # a result pickled before recoveries / resent_rows existed (0.8.1) had none
+        object.__setattr__(self, "_recoveries", 0)
+        object.__setattr__(self, "_resent_rows", 0)
         for name, value in state.items():
             object.__setattr__(self, name, value)
         self._failed_rows = None
@@ -844,6 +876,10 @@ class TransmissionResult:
             f"success={self.success}",
             self._summary(),
             f"attempts={self.attempts}",
+        ]
+        if self.recoveries or self.resent_rows:
+            parts += [f"recoveries={self.recoveries}", f"resent_rows={self.resent_rows}"]
+        parts += [
             f"latency_ms={self.latency_ms:.1f}",
             f"batch_size_bytes={self.batch_size_bytes}",
         ]
@@ -886,8 +922,16 @@ class TransmissionResult:
                 if n:
                     first = self._first_rows(None, not_written)
                     rows.append((label, _rows_text(n, first)))
+        rows.append(("attempts", str(self.attempts)))
+        if self.recoveries or self.resent_rows:
+            rows.append(
+                (
+                    "re-sent",
+                    f"up to {plural(self.resent_rows, 'row', thousands=True)} after {self.recoveries:,} stream "
+                    f"{'recovery' if self.recoveries == 1 else 'recoveries'} (possible duplicates)",
+                )
+            )
         rows += [
-            ("attempts", str(self.attempts)),
             ("latency", f"{self.latency_ms:.1f} ms"),
             ("encoded size", plural(self.batch_size_bytes, "byte", thousands=True)),
         ]

@@ -406,6 +406,7 @@ func (s *Stream) sender(r *rpc) {
 		header, body, held := b.header, b.body, b.held
 		held.Retain() // b is queued, so it holds its reference: the body stays until Send has handed it to gRPC
 		rows := int64(b.p.rows)
+		rpcID := s.st.RPC()
 		s.mu.Unlock()
 		if armTimer {
 			s.kick()
@@ -421,7 +422,7 @@ func (s *Stream) sender(r *rpc) {
 				return
 			}
 		}
-		b.p.Attempt()
+		b.p.Attempt(rpcID, int(rows-from))
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
 		err := r.cs.SendMsg(&sendData{FlightData: &flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}, held: held})
 		held.Release()

@@ -36,6 +36,11 @@ type Future struct {
 	done     chan struct{}
 	err      error // written once before done is closed
 	attempts atomic.Int32
+	// firstRPC and lastRPC are the ids (RPCState.RPC) of the first and the
+	// last RPC that carried the unit; resent counts the records written
+	// by the RPCs after the first.
+	firstRPC, lastRPC atomic.Uint64
+	resent            atomic.Int64
 }
 
 // Init prepares f; called once, before f is shared.
@@ -47,8 +52,18 @@ func (f *Future) Resolve(err error) {
 	close(f.done)
 }
 
-// Attempt counts one more RPC carrying the unit.
-func (f *Future) Attempt() { f.attempts.Add(1) }
+// Attempt counts one more RPC carrying the unit: rpc is that RPC's id
+// (RPCState.RPC) and records how many of the unit's records it writes (a
+// re-send may write only the part not yet acknowledged). One sender
+// goroutine at a time calls it.
+func (f *Future) Attempt(rpc uint64, records int) {
+	if f.attempts.Add(1) == 1 {
+		f.firstRPC.Store(rpc)
+	} else {
+		f.resent.Add(int64(records))
+	}
+	f.lastRPC.Store(rpc)
+}
 
 // Done is closed when the unit is resolved.
 func (f *Future) Done() <-chan struct{} { return f.done }
@@ -106,6 +121,29 @@ func Resolved(ctx context.Context, done <-chan struct{}) bool {
 // once, more if it was re-sent after a recovery or a close signal, 0 if it
 // was never written. It does not block.
 func (f *Future) Attempts() int { return int(f.attempts.Load()) }
+
+// Resent returns how many records RPCs after the first wrote again: the
+// records of the unit re-sent after the stream moved to a new RPC (a
+// failure or the server's close signal) before they were acknowledged, an
+// upper bound of the duplicates the unit may have stored. 0 for a unit
+// written once. It does not block.
+func (f *Future) Resent() int { return int(f.resent.Load()) }
+
+// Recoveries appends to dst the ids of the RPCs (RPCState.RPC) the stream
+// left while the unit was written on one of them and not acknowledged,
+// before it was written again: the recoveries the unit went through, one
+// id each (the id of the RPC left), in ascending order. Nothing for a
+// unit written once. It does not block.
+func (f *Future) Recoveries(dst []uint64) []uint64 {
+	first, last := f.firstRPC.Load(), f.lastRPC.Load()
+	if f.attempts.Load() < 2 || first == 0 || last <= first {
+		return dst
+	}
+	for id := first; id < last; id++ {
+		dst = append(dst, id)
+	}
+	return dst
+}
 
 // NeverSent reports whether the unit is resolved and no RPC ever carried
 // it: then it failed (or was withdrawn, see Stream.Withdraw) without its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,20 @@ type RPCState struct {
 	progress   bool      // an acknowledgement arrived on the RPC
 	closeReq   bool      // flush done: half-close once the queue is empty
 	halfClosed bool      // the sender was told to half-close the RPC
+	rpc        uint64    // the current RPC's id (see RPC)
 }
+
+// streamIDs numbers the streams of the process (every transport's) for
+// RPCState.RPC.
+var streamIDs atomic.Uint64
+
+// RPC is the id of the current RPC, unique in the process: the stream's
+// number in the high 32 bits, the RPC's number within the stream (1, 2, …
+// in the order they were installed) in the low 32. The RPCs of a stream
+// have consecutive ids, so a unit first written on RPC a and last on RPC
+// b went through the moves to a new RPC a→a+1, …, b-1→b (see
+// Future.Recoveries). 0 before the first RPC is installed.
+func (st *RPCState) RPC() uint64 { return st.rpc }
 
 // Install starts the state of a new current RPC at now.
 func (st *RPCState) Install(now time.Time) {
@@ -34,6 +48,10 @@ func (st *RPCState) Install(now time.Time) {
 	st.progress = false
 	st.halfClosed = false
 	st.lastRecv = now
+	if st.rpc == 0 {
+		st.rpc = streamIDs.Add(1) << 32
+	}
+	st.rpc++
 }
 
 // Detach ends the state of the current RPC; it reports whether an

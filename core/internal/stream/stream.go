@@ -134,11 +134,12 @@ func (s *Stream) sender(r *rpc) {
 		s.nextOffset++
 		req.offset = off
 		req.sentAt = time.Now()
+		rpcID := s.st.RPC()
 		s.mu.Unlock()
 		if armTimer {
 			s.kick()
 		}
-		req.p.Attempt()
+		req.p.Attempt(rpcID, req.p.Records())
 
 		if err := r.cs.SendMsg(s.wireMsg(req, off)); err != nil {
 			if errors.Is(err, io.EOF) {

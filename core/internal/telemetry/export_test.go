@@ -41,6 +41,7 @@ var allMetricNames = []string{
 	"zerobus.inflight.requests",
 	"zerobus.retries",
 	"zerobus.rows.failed",
+	"zerobus.rows.resent",
 	"zerobus.rows.sent",
 	"zerobus.send.duration",
 	"zerobus.stream.creations",
@@ -57,6 +58,7 @@ func recordAll(ctx context.Context, tel *Telemetry) trace.SpanContext {
 	tel.BatchesSent.Add(ctx, 1, metric.WithAttributes(KeyTable.String("main.default.t"), KeyOutcome.String("success")))
 	tel.RowsSent.Add(ctx, 10, table)
 	tel.RowsFailed.Add(ctx, 1, metric.WithAttributes(KeyTable.String("main.default.t"), KeyErrorKind.String("conversion")))
+	tel.RowsResent.Add(ctx, 2, table)
 	tel.BytesSent.Add(ctx, 100, table)
 	tel.SendDuration.Record(ctx, 0.01, table)
 	tel.ConvertDuration.Record(ctx, 0.001, table)

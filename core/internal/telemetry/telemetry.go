@@ -61,6 +61,7 @@ type Telemetry struct {
 	BatchesSent      metric.Int64Counter       // zerobus.batches.sent {batch}
 	RowsSent         metric.Int64Counter       // zerobus.rows.sent {row}: rows durably acknowledged
 	RowsFailed       metric.Int64Counter       // zerobus.rows.failed {row}
+	RowsResent       metric.Int64Counter       // zerobus.rows.resent {row}: rows written again after a stream recovery
 	BytesSent        metric.Int64Counter       // zerobus.bytes.sent By: record payload bytes
 	SendDuration     metric.Float64Histogram   // zerobus.send.duration s: SendBatch start to last ack
 	ConvertDuration  metric.Float64Histogram   // zerobus.conversion.duration s
@@ -101,6 +102,7 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, logger *slog.Logger) 
 	t.BatchesSent, _ = m.Int64Counter("zerobus.batches.sent", metric.WithUnit("{batch}"), metric.WithDescription("Batches handed to SendBatch, by outcome."))
 	t.RowsSent, _ = m.Int64Counter("zerobus.rows.sent", metric.WithUnit("{row}"), metric.WithDescription("Rows durably acknowledged by the server."))
 	t.RowsFailed, _ = m.Int64Counter("zerobus.rows.failed", metric.WithUnit("{row}"), metric.WithDescription("Rows not acknowledged, by error kind and row state (not_written, or unknown: may have been stored)."))
+	t.RowsResent, _ = m.Int64Counter("zerobus.rows.resent", metric.WithUnit("{row}"), metric.WithDescription("Rows written again after a stream recovery before they were acknowledged: an upper bound of the rows stored twice."))
 	t.BytesSent, _ = m.Int64Counter("zerobus.bytes.sent", metric.WithUnit("By"), metric.WithDescription("Encoded record bytes acknowledged by the server."))
 	buckets := metric.WithExplicitBucketBoundaries(DurationBuckets...)
 	t.SendDuration, _ = m.Float64Histogram("zerobus.send.duration", metric.WithUnit("s"), buckets, metric.WithDescription("Time from SendBatch to the last row acknowledged or failed."))
