@@ -882,6 +882,7 @@ type sender struct {
 	pending []pendingBatch
 	byKind  map[core.ErrorKind]int64
 	fails   failureLog
+	resent  core.RecoveryCount // stream recoveries and rows re-sent (possible duplicates)
 	// schema is the first batch's: -local's listing of stored rows
 	// prints its timestamp and date columns as times and dates.
 	schema *arrow.Schema
@@ -1034,6 +1035,7 @@ func (s *sender) accountOldest() error {
 	s.c.rowsUnknown.Add(int64(res.UnknownCount))
 	s.c.bytes.Add(int64(res.BatchSizeBytes))
 	s.c.batches.Add(1)
+	s.resent.Add(res)
 	if res.FailedCount == 0 {
 		return nil
 	}
@@ -1088,6 +1090,7 @@ func (s *sender) fillSummary(now time.Time) {
 	s.sum.filesDone = s.c.filesDone.Load()
 	s.sum.byKind = s.byKind
 	s.sum.fails = &s.fails
+	s.sum.recoveries, s.sum.rowsResent = int64(s.resent.Recoveries()), int64(s.resent.ResentRows())
 }
 
 // printLanded prints what the -local server stored; schema is the Arrow

@@ -334,6 +334,10 @@ type summary struct {
 	grace        time.Duration
 	graceExpired bool
 	storedRows   *int64 // rows the -local server holds
+	// recoveries: stream recoveries that re-sent requests; rowsResent: the
+	// rows they wrote again (delivery is at-least-once: an upper bound of
+	// the rows stored twice).
+	recoveries, rowsResent int64
 }
 
 // write prints the summary, e.g.
@@ -383,6 +387,13 @@ func (s *summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  duration:     %s\n", s.elapsed.Round(time.Millisecond))
 	if secs := s.elapsed.Seconds(); secs > 0 {
 		fmt.Fprintf(w, "  throughput:   %s rows/s, %.1f MB/s\n", thousands(int64(float64(s.rowsSent)/secs)), float64(s.bytes)/1e6/secs) // rows sent, not failed
+	}
+	if s.recoveries > 0 || s.rowsResent > 0 {
+		streams := "streams"
+		if s.recoveries == 1 {
+			streams = "stream"
+		}
+		fmt.Fprintf(w, "  recovered:    %s %s; up to %s rows re-sent (possible duplicates)\n", thousands(s.recoveries), streams, thousands(s.rowsResent))
 	}
 	switch {
 	case len(s.quarantine) > 0:
@@ -482,6 +493,10 @@ type summaryJSON struct {
 	GraceExpired bool   `json:"grace_expired"`
 	Interruption string `json:"interruption,omitempty"`
 	StoredRows   *int64 `json:"stored_rows,omitempty"`
+	// StreamRecoveries: stream recoveries that re-sent requests; RowsResent:
+	// the rows written again (an upper bound of the rows stored twice).
+	StreamRecoveries int64 `json:"stream_recoveries"`
+	RowsResent       int64 `json:"rows_resent"`
 }
 
 // failedRunJSON is one line of "failed rows" (a run of rows of one file
@@ -510,6 +525,7 @@ func (s *summary) writeJSON(w io.Writer, runErr, closeErr error) error {
 		FailedByKind: map[string]int64{}, Bytes: s.bytes, Batches: s.batches,
 		DurationS: s.elapsed.Seconds(), FailedRows: []failedRunJSON{}, Quarantine: []quarantineJSON{},
 		Interrupted: s.interrupted, GraceExpired: s.graceExpired, StoredRows: s.storedRows,
+		StreamRecoveries: s.recoveries, RowsResent: s.rowsResent,
 	}
 	if s.interrupted {
 		out.Interruption = s.interruptText()
