@@ -423,10 +423,6 @@ func (e *ConnectionError) describe() (msg string, hinted bool) {
 	}
 	var cf *stream.CertificateError
 	if errors.As(e.Err, &cf) {
-		var mm *stream.TLSMismatchError
-		if errors.As(cf.Err, &mm) && mm.PlainURL {
-			return cf.Error(), true // no TLS handshake was made: an http:// URL at a TLS server
-		}
 		msg := "zerobus: TLS handshake with " + cf.Host
 		if !strings.HasPrefix(cf.Host, "the ") { // a proxy from the environment is named by a phrase
 			msg += " (" + hostSettingKey(cf.Setting) + ")"

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -49,14 +48,10 @@ type auth struct {
 	proxy     string // Config.Proxy for messages, user information redacted ("" if none)
 	proxyHost string // Config.Proxy's host name ("" if none)
 	proxyAddr string // Config.Proxy's host:port ("" if none)
-	// plainProxy is Config.Proxy when it is http:// (nil otherwise), and
-	// proxyTLS is set once ProxySpeaksTLS found it is a TLS proxy.
-	plainProxy *url.URL
-	proxyTLS   atomic.Bool
-	caFile     string // Config.HTTPCAFile, named by a certificate error
-	red        *redactor
-	tel        *telemetry.Telemetry
-	now        func() time.Time
+	caFile    string // Config.HTTPCAFile, named by a certificate error
+	red       *redactor
+	tel       *telemetry.Telemetry
+	now       func() time.Time
 
 	fetch     chan struct{} // 1-slot semaphore: one fetch at a time
 	closeIdle func()        // closes idle token connections we own (nil if the caller's)
@@ -116,9 +111,6 @@ func newAuth(cfg *Config, ep endpoint, red *redactor, tel *telemetry.Telemetry, 
 	if cfg.Proxy != nil {
 		a.proxyHost = cfg.Proxy.Hostname()
 		a.proxyAddr = cfg.Proxy.Host
-		if cfg.Proxy.Scheme == "http" {
-			a.plainProxy = cfg.Proxy
-		}
 		if cfg.Proxy.Port() == "" {
 			a.proxyAddr = net.JoinHostPort(a.proxyHost, map[string]string{"https": "443", "http": "80"}[cfg.Proxy.Scheme])
 		}
@@ -210,9 +202,6 @@ func tokenCheckRetry(ctx context.Context, resp *http.Response, err error) (bool,
 // is a warning, like every retry of the library.
 func (a *auth) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	retry, cerr := tokenCheckRetry(ctx, resp, err)
-	if retry && a.proxyIsTLS(ctx, err) {
-		retry = false // an http:// proxy_url at a TLS proxy fails the same way on every attempt
-	}
 	log := a.tel.Logger()
 	switch {
 	case err != nil && retry:
@@ -223,23 +212,6 @@ func (a *auth) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		log.WarnContext(ctx, "zerobus: token http: retrying", "url", a.tokenURL, "status", resp.StatusCode)
 	}
 	return retry, cerr
-}
-
-// proxyIsTLS reports whether err, a failed token request, is an http://
-// proxy_url's TLS proxy cutting it off (ProxySpeaksTLS, asked once: later
-// failures of the same kind are taken as the same).
-func (a *auth) proxyIsTLS(ctx context.Context, err error) bool {
-	if a.plainProxy == nil || err == nil {
-		return false
-	}
-	if a.proxyTLS.Load() {
-		return cutOff(err)
-	}
-	if ProxySpeaksTLS(ctx, a.plainProxy, err) {
-		a.proxyTLS.Store(true)
-		return true
-	}
-	return false
 }
 
 // logRequest logs each token HTTP attempt (attempt is 0-based).
@@ -459,9 +431,6 @@ func (a *auth) tokenError(ctx context.Context, err error) error {
 			if hn := HTTPHostNotFound(err, u.Hostname(), a.proxyHost); hn != nil {
 				hn.Err = a.red.cleanErr(err)
 				return hn
-			}
-			if a.proxyIsTLS(ctx, err) {
-				return proxyTLSMismatch(a.plainProxy)
 			}
 			if ce := HTTPCertFailure(err, u.Hostname(), a.proxyHost); ce != nil {
 				var mm *TLSMismatchError

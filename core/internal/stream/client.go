@@ -350,9 +350,6 @@ func NewClient(cfg Config) (*Client, error) {
 			if ce != nil && tlsMismatch(err, "", "") == nil {
 				ce.Err = err // the dial error names the proxy's address (never its password)
 			}
-			if ce == nil && ProxySpeaksTLS(ctx, cfg.Proxy, err) {
-				ce = proxyTLSMismatch(cfg.Proxy) // an http:// proxy_url at a TLS proxy
-			}
 			dials.noteCert(ce)
 			return conn, err
 		}

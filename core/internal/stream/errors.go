@@ -448,9 +448,6 @@ func (e *CertificateError) Error() string {
 	key := SettingKey(e.Setting)
 	var mm *TLSMismatchError
 	if errors.As(e.Err, &mm) {
-		if mm.PlainURL {
-			return fmt.Sprintf("zerobus: the proxy %s (%s) cut the plaintext request off: %s (%s)", mm.Addr, key, mm.Error(), mm.Hint())
-		}
 		return fmt.Sprintf("zerobus: TLS handshake with %s (%s) failed: %s (%s)", e.Host, key, mm.Error(), mm.Hint())
 	}
 	return fmt.Sprintf("zerobus: the TLS certificate of %s (%s) failed verification: %s", e.Host, key, causeText(e.Err))
@@ -490,18 +487,12 @@ type TLSMismatchError struct {
 	NoH2 bool
 	// HTTP reports that the plaintext answer was an HTTP response.
 	HTTP bool
-	// PlainURL reports the reverse: the setting is http:// and Addr speaks
-	// TLS (an http:// proxy_url at a TLS proxy, which cut the plaintext
-	// request off and answered a TLS handshake; ProxySpeaksTLS).
-	PlainURL bool
 }
 
 // Error implements error: what happened, naming the key and the address.
 func (e *TLSMismatchError) Error() string {
 	key := SettingKey(e.Setting)
 	switch {
-	case e.PlainURL:
-		return fmt.Sprintf("%s is http:// but %s speaks TLS", key, e.Addr)
 	case e.NoH2:
 		return fmt.Sprintf("%s is https:// and %s speaks TLS, but not gRPC's HTTP/2 (tls: no application protocol)", key, e.Addr)
 	case e.HTTP:
@@ -514,8 +505,6 @@ func (e *TLSMismatchError) Error() string {
 func (e *TLSMismatchError) Hint() string {
 	key := SettingKey(e.Setting)
 	switch {
-	case e.PlainURL:
-		return "use https:// in " + key
 	case e.NoH2 && e.Setting == "Endpoint":
 		return "is endpoint the workspace URL? the Zerobus endpoint is https://<workspace-id>.zerobus.<region>.cloud.databricks.com, the workspace's URL goes in unity_catalog_url"
 	case e.NoH2:
@@ -534,13 +523,6 @@ func TLSMismatchHint(msg string) string {
 			return (&TLSMismatchError{Setting: "Endpoint", NoH2: true}).Hint()
 		}
 		return "check the URL"
-	case strings.Contains(msg, " is http:// but ") && strings.Contains(msg, " speaks TLS"):
-		for _, s := range []string{"Endpoint", "WorkspaceURL", "Proxy"} {
-			if strings.Contains(msg, SettingKey(s)+" is http:// but ") {
-				return (&TLSMismatchError{Setting: s, PlainURL: true}).Hint()
-			}
-		}
-		return "use https://"
 	case strings.Contains(msg, " answered plaintext"):
 		for _, s := range []string{"Endpoint", "WorkspaceURL", "Proxy"} {
 			if strings.Contains(msg, SettingKey(s)+" is https://") {
