@@ -326,8 +326,8 @@ func TimeoutMillis(seconds float64) (int64, error) {
 			what = "is not a number"
 		}
 		return 0, fmt.Errorf("zerobus: timeout=%s %s: give 0 or more seconds (under 0.001 waits 1 ms; "+
-			"infinity: no bound), or no timeout (None) for the call's default bound",
-			strconv.FormatFloat(seconds, 'f', -1, 64), what)
+			"infinity: no bound), or no timeout for the call's default bound",
+			strings.ToLower(strconv.FormatFloat(seconds, 'f', -1, 64)), what) // -inf, nan: as the bindings spell them
 	}
 	ms := seconds * 1000
 	switch {

@@ -23,14 +23,14 @@ func TestTimeoutMillisRule(t *testing.T) {
 		}
 	}
 	for seconds, shown := range map[float64]string{-1: "timeout=-1 is negative", -0.0001: "timeout=-0.0001 is negative",
-		math.Inf(-1): "timeout=-Inf is negative", math.NaN(): "timeout=NaN is not a number"} {
+		math.Inf(-1): "timeout=-inf is negative", math.NaN(): "timeout=nan is not a number"} {
 		got, err := core.TimeoutMillis(seconds)
 		if err == nil || got != 0 {
 			t.Fatalf("TimeoutMillis(%v) = %d, %v; want an error", seconds, got, err)
 		}
 		msg := err.Error()
 		if !strings.Contains(msg, shown) || !strings.Contains(msg, "give 0 or more seconds") ||
-			!strings.Contains(msg, "(None) for the call's default bound") || strings.Contains(msg, "0.001 s") {
+			!strings.Contains(msg, "no timeout for the call's default bound") || strings.Contains(msg, "0.001 s") {
 			t.Errorf("TimeoutMillis(%v) error = %q; want it to name %q and the allowed values", seconds, msg, shown)
 		}
 	}
