@@ -600,6 +600,7 @@ func (b *batchSend) runFlight() {
 	}
 	tspan.SetAttributes(attribute.Int("zerobus.records", queued))
 	telemetry.End(tspan, sendErr)
+	b.debugIdle()
 
 	_, wspan := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(parts)), w.transportAttr)
 	var firstErr error

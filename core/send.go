@@ -57,6 +57,20 @@ type batchSend struct {
 	resent   resentTally // recoveries and re-sent rows (result_resent.go)
 
 	pending []pendingReq // sent, not yet resolved, in send order
+
+	// debugBusy: this call told the debug writer it is encoding and
+	// sending (debugfile.Writer.SenderBusy); debugIdle ends that.
+	debugBusy bool
+}
+
+// debugIdle tells the debug writer this call no longer encodes or sends
+// (it waits for acknowledgements, or returns): the writer writes what it
+// held back while the cores were busy. Idempotent.
+func (b *batchSend) debugIdle() {
+	if b.debugBusy {
+		b.debugBusy = false
+		b.w.debug.SenderIdle()
+	}
 }
 
 // pendingReq is one request in flight and the caller's rows it carries.
@@ -110,7 +124,14 @@ func (b *batchSend) run() {
 		b.failFrom(0, &ConversionError{Row: -1, Reason: causeText(err), Err: err})
 		return
 	}
+	if w.debug != nil {
+		// The debug writer holds its writes back while this call encodes
+		// and sends, and writes while it waits for acknowledgements.
+		w.debug.SenderBusy()
+		b.debugBusy = true
+	}
 	defer func(in arrow.RecordBatch) {
+		b.debugIdle()
 		b.rec = in
 		rec.Release()
 	}(b.rec)
@@ -235,6 +256,7 @@ func (b *batchSend) run() {
 	}
 	// Every batch that sent records has its wait_acks span, even when the
 	// acks all came while it was still sending (then the span is short).
+	b.debugIdle()
 	if len(b.pending) > 0 || transmitted {
 		b.waitAcks(sl, st)
 	}

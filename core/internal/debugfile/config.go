@@ -190,7 +190,9 @@ func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.me
 // buffers of the retained batches; protobuf: the referenced records). A
 // write arriving while the queue holds n bytes or more is dropped and
 // counted instead of blocking the caller; one write larger than n is still
-// accepted into an emptier queue. Default 64 MiB; n <= 0 means the default.
+// accepted into an emptier queue. Writes held back while a sender is busy
+// (Writer.SenderBusy) are written once the queue holds n/2 bytes or more.
+// Default 64 MiB; n <= 0 means the default.
 func WithMaxBuffered(n int64) Option { return func(o *options) { o.maxBuffered = n } }
 
 // WithMaxQueuedWrites bounds the writes per kind queued for the disk, like

@@ -43,6 +43,20 @@ type Writer struct {
 	noPrealloc bool        // no blocks reserved ahead (benchmarks)
 	testBusy   atomic.Bool // tests: as if the writer were busy
 
+	// Yielding to senders (SenderBusy): senders counts the senders in an
+	// encode/send phase; held is set while the background goroutine holds
+	// writes back for them (SenderIdle wakes it then); holds counts the
+	// times it did (tests).
+	senders atomic.Int64
+	held    atomic.Bool
+	holds   atomic.Int64
+	// Background goroutine only: when the current hold started (zero: none),
+	// the ticker that ends it after yieldAge, and the entries a slice takes
+	// (reused).
+	holdSince time.Time
+	holdT     Ticker
+	part      []entry
+
 	arrow *sink // nil when Arrow output is off
 	proto *sink // nil when protobuf output is off
 
@@ -458,6 +472,7 @@ func (w *Writer) Close() error {
 func (w *Writer) run() {
 	defer close(w.finished)
 	defer w.flushT.Stop()
+	defer w.endHold()
 	var rot <-chan time.Time // nil: no time rotation
 	if w.rotT != nil {
 		defer w.rotT.Stop()
@@ -501,13 +516,9 @@ func (w *Writer) run() {
 				s.rotateIfData()
 			}
 		case <-w.kick:
-			t0 := time.Now()
-			for _, s := range w.sinks() {
-				s.drain(false)
-			}
-			if !w.pinnedIO {
-				w.load.observe(t0, time.Since(t0))
-			}
+			w.pump()
+		case <-w.holdC():
+			w.pump()
 		}
 	}
 }
@@ -557,4 +568,221 @@ func (w *Writer) Stats() (arrowStats, protoStats Stats) {
 		protoStats = w.proto.stats()
 	}
 	return arrowStats, protoStats
+}
+
+// ---- yielding to senders ----
+//
+// A sender encodes a batch on every core it can get, then waits for the
+// server's acknowledgements with the cores idle (a service that commits
+// before it acknowledges). The background goroutine's writing (~15 CPU-ms
+// per 100k-row batch of both kinds, mostly the kernel's copy into the page
+// cache) is cheapest in that idle time: while a sender is in its
+// encode/send phase (SenderBusy until SenderIdle) a write woken by new data
+// is held back, and written when the last busy sender goes idle. Three
+// bounds keep holding back safe:
+//   - backlog: a kind's queue holds half of WithMaxBuffered (or of
+//     WithMaxQueuedWrites) or more: the writer writes until it is below
+//     that again, busy senders or not. The drop rule is unchanged (a write
+//     finding the queue at its bound is dropped); holding back leaves at
+//     least half the bound free for what arrives while the writer catches
+//     up, so only a sender that outruns the disk for that long sees drops,
+//     as it would without holding back a little later;
+//   - age: a hold lasting yieldAge (on the Writer's clock) writes what is
+//     queued at that moment, busy or not, and a new hold starts for what
+//     comes after it (a sender that is always busy, such as many
+//     goroutines sending, delays the files by about yieldAge);
+//   - Flush, Close, the flush and rotation ticks write everything, as they
+//     always did.
+// Writing goes in slices of about sliceBytes per kind (whole writes: one
+// Arrow batch is never split), checking between slices, so a long drain
+// stops for the next batch's encode. Each slice is a round of writing for
+// the load that chooses direct or page-cache I/O (ioLoad); the time spent
+// holding back counts as idle, as the writer is.
+
+const (
+	// yieldAge is the longest a hold lasts before what is queued is written.
+	yieldAge = 100 * time.Millisecond
+	// sliceBytes is the most one slice takes from a kind's queue (at least
+	// one write, whatever its size).
+	sliceBytes = 4 << 20
+)
+
+// SenderBusy tells the writer that a sender starts encoding and sending a
+// batch: until the matching SenderIdle, writes that are not due (see the
+// comment above yieldAge) wait, so the writer does not compete with the
+// encode for the cores. Every SenderBusy must be followed by exactly one
+// SenderIdle. A no-op on a disabled Writer; off costs a nil check.
+func (w *Writer) SenderBusy() {
+	if w == nil || w.finished == nil {
+		return
+	}
+	w.senders.Add(1)
+}
+
+// SenderIdle ends a SenderBusy phase (the sender now waits for the
+// server): when no sender is busy any more, the writer writes what it held
+// back.
+func (w *Writer) SenderIdle() {
+	if w == nil || w.finished == nil {
+		return
+	}
+	// held is set before the writer reads senders (mayWrite): either it sees
+	// this decrement or this sees held, and wakes it.
+	if w.senders.Add(-1) == 0 && w.held.Load() {
+		w.wake()
+	}
+}
+
+// holdC is the channel of the hold's ticker, nil (never ready) without a
+// hold (background goroutine only).
+func (w *Writer) holdC() <-chan time.Time {
+	if w.holdT == nil {
+		return nil
+	}
+	return w.holdT.C()
+}
+
+// startHold starts a hold at now: its ticker fires yieldAge later.
+func (w *Writer) startHold(now time.Time) {
+	if w.holdT != nil {
+		w.holdT.Stop()
+	}
+	w.holdSince = now
+	w.holdT = w.clock.NewTicker(yieldAge)
+}
+
+// endHold ends the hold, if any: nothing is held back.
+func (w *Writer) endHold() {
+	if w.holdT != nil {
+		w.holdT.Stop()
+		w.holdT = nil
+	}
+	w.holdSince = time.Time{}
+	w.held.Store(false)
+}
+
+// pump writes what the sinks queued (woken by new data, by SenderIdle or by
+// the hold's ticker), a slice at a time, as long as mayWrite allows.
+func (w *Writer) pump() {
+	ss := w.sinks()
+	var due [2]int // writes of each sink the age bound made due
+	for {
+		more := false
+		for _, s := range ss {
+			if s.queuedWrites() > 0 {
+				more = true
+			}
+		}
+		if !more {
+			w.endHold()
+			return
+		}
+		if !w.mayWrite(ss, &due) {
+			w.holds.Add(1)
+			return
+		}
+		t0 := time.Now()
+		for i, s := range ss {
+			due[i] -= s.drainSome(sliceBytes)
+		}
+		if !w.pinnedIO {
+			w.load.observe(t0, time.Since(t0))
+		}
+	}
+}
+
+// mayWrite says whether the next slice is written now (see the comment
+// above yieldAge); false starts or continues a hold. due counts what the
+// age bound made due, per sink.
+func (w *Writer) mayWrite(ss []*sink, due *[2]int) bool {
+	if due[0] > 0 || due[1] > 0 {
+		return true
+	}
+	for _, s := range ss {
+		if s.backlog() {
+			return true
+		}
+	}
+	w.held.Store(true) // before reading senders: see SenderIdle
+	if w.senders.Load() == 0 {
+		w.held.Store(false)
+		return true
+	}
+	now := w.clock.Now()
+	if w.holdT == nil {
+		w.startHold(now)
+		return false
+	}
+	if now.Sub(w.holdSince) < yieldAge {
+		return false
+	}
+	// The hold lasted yieldAge: what is queued now is written; what comes
+	// later waits for a hold of its own.
+	for i, s := range ss {
+		due[i] = s.queuedWrites()
+	}
+	w.startHold(now)
+	w.held.Store(false)
+	return true
+}
+
+// queuedWrites is the number of writes waiting in s's queue.
+func (s *sink) queuedWrites() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
+// backlog reports whether s's queue holds half its bound or more.
+func (s *sink) backlog() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queued >= s.w.maxQueued/2 || s.entries >= s.w.maxEntries/2
+}
+
+// drainSome is drain(false) for the first writes of the queue, up to limit
+// bytes (at least one write): the writes after them stay queued, ahead of
+// any write queued later. It returns the number of writes it took.
+func (s *sink) drainSome(limit int64) int {
+	s.mu.Lock()
+	k, n := 0, int64(0)
+	for k < len(s.queue) && (k == 0 || n < limit) {
+		n += s.queue[k].bytes
+		k++
+	}
+	q := append(s.w.part[:0], s.queue[:k]...)
+	m := copy(s.queue, s.queue[k:])
+	clear(s.queue[m:])
+	s.queue = s.queue[:m]
+	backlog := s.queued >= s.w.maxQueued/2
+	s.mu.Unlock()
+	// As in drain: the page cache while the disk is behind or the writer
+	// busy, direct I/O when idle again.
+	switch busy := backlog || s.busy(); {
+	case s.bw.d != nil && busy:
+		if err := s.bw.leaveDirect(); err != nil {
+			s.fail("writing", s.activePath(), err)
+		}
+		s.leftDirect.Add(1)
+	case s.bw.d == nil && !busy && len(q) > 0 && s.open && !s.broken:
+		s.bw.enterDirect()
+		if s.bw.err != nil {
+			s.fail("writing", s.activePath(), s.bw.err)
+		}
+	}
+	var bytes int64
+	for i := range q {
+		bytes += q[i].bytes
+		s.write(&q[i])
+		q[i].done()
+	}
+	if len(q) > 0 && s.bw.d == nil {
+		s.flushBuf()
+	}
+	s.mu.Lock()
+	s.queued -= bytes
+	s.entries -= len(q)
+	s.mu.Unlock()
+	s.w.part = q[:0]
+	return len(q)
 }
