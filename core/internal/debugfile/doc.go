@@ -210,6 +210,18 @@
 // cache the file ends at a message boundary after each round of writing;
 // with direct I/O at each rest point (see "File I/O").
 //
+// The writer yields to the sender: while a sender encodes and sends a
+// batch (Writer.SenderBusy until SenderIdle; the Wrapper's SendBatch calls
+// them, up to waiting for acknowledgements), writes woken by new data are
+// held back and written once no sender is busy, so the writer uses the
+// cores while the sender waits for the server instead of competing with
+// its encode. A hold ends early when a kind's queue reaches half its bound
+// (WithMaxBuffered, WithMaxQueuedWrites: the writer then writes down to
+// below that mark) and after 100 ms (what is queued then is written);
+// Flush, Close and the flush and rotation ticks write everything, busy or
+// not. The writer writes about 4 MiB per kind at a time (whole writes),
+// checking between, so a long drain stops for the next batch's encode.
+//
 // # Failures
 //
 // An output directory that cannot be created or written is an error from
