@@ -225,7 +225,9 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 // kilobytes (record A1 with two fields of record A0, A2 with two of A1, …)
 // stands for column types exponentially many: mapping them took seconds
 // at 16 levels and would take hours at 30, and the memory with it.
-const maxAvroColumnTypes = 10000
+// The bound is far above any valid table (2000 columns each a record of
+// 50 fields is 102,000) and stops the exponential case at 15 levels.
+const maxAvroColumnTypes = 200000
 
 // avroColumnType maps an Avro type to a Unity Catalog type: boolean
 // BOOLEAN, int INT (date DATE), long BIGINT (timestamp-millis/micros

@@ -593,8 +593,8 @@ func TestAvroSchemaExpansionBounded(t *testing.T) {
 	if err != nil || len(a.cols) != 11 || len(a.cols[10].Type.Fields) != 2 {
 		t.Fatalf("10 levels: %v", err)
 	}
-	for _, n := range []int{11, 40} {
-		if _, err := parseAvroSchema(avroDAGSchema(n)); err == nil || !strings.Contains(err.Error(), "more than 10000 column types") {
+	for _, n := range []int{16, 40} {
+		if _, err := parseAvroSchema(avroDAGSchema(n)); err == nil || !strings.Contains(err.Error(), "more than 200000 column types") {
 			t.Fatalf("%d levels: %v, want refused", n, err)
 		}
 	}
@@ -604,7 +604,7 @@ func TestAvroSchemaExpansionBounded(t *testing.T) {
 	}
 	defer s.DropTable(fuzzNewTable)
 	err, _ = runStream(t, s, fuzzNewTable, wire(t, createMsg(fuzzNewTable, zerobuspb.RecordType_AVRO, nil, avroDAGSchema(40))))
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than 10000 column types") {
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than 200000 column types") {
 		t.Fatalf("create_stream: %v", err)
 	}
 }

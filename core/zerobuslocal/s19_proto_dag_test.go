@@ -41,7 +41,7 @@ func TestProtoDescriptorExpansionBounded(t *testing.T) {
 	}
 	defer s.DropTable(fuzzNewTable)
 	err, _ = runStream(t, s, fuzzNewTable, wire(t, createMsg(fuzzNewTable, zerobuspb.RecordType_PROTO, b, "")))
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than 10000 fields") {
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than 200000 fields") {
 		t.Fatalf("create_stream: %v", err)
 	}
 	if _, ok := s.TableDescriptor(fuzzNewTable); ok {
