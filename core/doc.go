@@ -84,7 +84,9 @@
 // the old RPC and reads its last acknowledgements before moving on, and
 // acknowledged requests are never re-sent. The result counts such
 // re-sends: Recoveries (the recoveries that re-sent requests of the batch)
-// and ResentRows (the rows written again: at most that many duplicates).
+// and ResentRows (the rows written again while the call waited: with the
+// unknown rows, which their stream may still re-send after a timeout or
+// cancel, at most that many duplicates).
 // The fault matrix in tests_go (make fault-matrix) checks all of this
 // against the local server's table.
 //
