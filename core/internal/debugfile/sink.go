@@ -350,6 +350,18 @@ func (s *sink) drain(rest bool) {
 	s.queue, s.spare = s.spare, nil
 	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
+	bytes := s.writeTaken(q, backlog, rest)
+	s.mu.Lock()
+	s.queued -= bytes
+	s.entries -= len(q)
+	s.spare = q[:0]
+	s.mu.Unlock()
+}
+
+// writeTaken writes q, writes taken off the queue by drain or drainSome,
+// choosing direct I/O or the page cache first, and returns their bytes;
+// with rest (or in page-cache mode) the write buffer is flushed after them.
+func (s *sink) writeTaken(q []entry, backlog, rest bool) int64 {
 	switch busy := backlog || s.busy(); {
 	case s.bw.d != nil && busy:
 		// The disk is behind, or the writer busy: the page cache accepts
@@ -374,11 +386,7 @@ func (s *sink) drain(rest bool) {
 	if rest || (len(q) > 0 && s.bw.d == nil) {
 		s.flushBuf()
 	}
-	s.mu.Lock()
-	s.queued -= bytes
-	s.entries -= len(q)
-	s.spare = q[:0]
-	s.mu.Unlock()
+	return bytes
 }
 
 func (s *sink) write(e *entry) {

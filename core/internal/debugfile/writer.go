@@ -756,29 +756,7 @@ func (s *sink) drainSome(limit int64) int {
 	s.queue = s.queue[:m]
 	backlog := s.queued >= s.w.maxQueued/2
 	s.mu.Unlock()
-	// As in drain: the page cache while the disk is behind or the writer
-	// busy, direct I/O when idle again.
-	switch busy := backlog || s.busy(); {
-	case s.bw.d != nil && busy:
-		if err := s.bw.leaveDirect(); err != nil {
-			s.fail("writing", s.activePath(), err)
-		}
-		s.leftDirect.Add(1)
-	case s.bw.d == nil && !busy && len(q) > 0 && s.open && !s.broken:
-		s.bw.enterDirect()
-		if s.bw.err != nil {
-			s.fail("writing", s.activePath(), s.bw.err)
-		}
-	}
-	var bytes int64
-	for i := range q {
-		bytes += q[i].bytes
-		s.write(&q[i])
-		q[i].done()
-	}
-	if len(q) > 0 && s.bw.d == nil {
-		s.flushBuf()
-	}
+	bytes := s.writeTaken(q, backlog, false)
 	s.mu.Lock()
 	s.queued -= bytes
 	s.entries -= len(q)
