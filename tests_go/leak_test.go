@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/syncbuf"
 )
 
 // leakCheck captures everything a Wrapper says (every log record at Debug
@@ -120,22 +121,7 @@ func keys(m map[string]bool) []string {
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+type lockedBuffer = syncbuf.Buffer
 
 // tokenSniffer is an HTTP transport that records the access_token of every
 // token response passing through it.

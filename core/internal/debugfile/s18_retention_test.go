@@ -3,13 +3,11 @@
 package debugfile
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,25 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer safe for the writers' background goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer = syncbuf.Buffer
 
 // writeSeries writes count batches of n rows starting at id start to w,
 // flushing (and moving the clock on) after each, so each write is one file.

@@ -26,6 +26,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 	"github.com/zerobus-wrapper/zerobus-wrapper/internal/leakcheck"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/syncbuf"
 )
 
 const testTable = "main.default.events"
@@ -87,23 +88,8 @@ func rowsBatch(from, n int) [][]byte {
 	return out
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer = syncbuf.Buffer
 
 // sniffer records every access token the token endpoint hands out and
 // counts token requests.
