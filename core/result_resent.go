@@ -45,7 +45,7 @@ func mergeRecoveries(out *TransmissionResult, parts []*TransmissionResult) {
 	for _, p := range parts {
 		c.Add(p)
 	}
-	out.recoveryIDs, out.Recoveries, out.ResentRows = c.ids, c.Recoveries(), c.rows
+	out.recoveryIDs, out.Recoveries, out.ResentRows = c.distinct(), c.Recoveries(), c.rows
 }
 
 // RecoveryCount adds up the Recoveries and ResentRows of several results,
@@ -54,9 +54,10 @@ func mergeRecoveries(out *TransmissionResult, parts []*TransmissionResult) {
 // result count it), re-sent rows add up. The zero value is ready to use;
 // it is not safe for concurrent use.
 type RecoveryCount struct {
-	ids   []uint64 // of the results' recoveries, ascending, distinct
-	other int      // Recoveries of results that do not say which (built by hand)
-	rows  int
+	ids    []uint64 // of the results' recoveries; ascending and distinct when sorted
+	sorted bool     // ids is sorted and compacted (Add appends, reading sorts once)
+	other  int      // Recoveries of results that do not say which (built by hand)
+	rows   int
 }
 
 // Add counts r (nil: nothing).
@@ -69,12 +70,20 @@ func (c *RecoveryCount) Add(r *TransmissionResult) {
 		c.other += r.Recoveries
 		return
 	}
-	c.ids = sortedSet(append(c.ids, r.recoveryIDs...))
+	c.ids, c.sorted = append(c.ids, r.recoveryIDs...), false
+}
+
+// distinct returns the ids of the recoveries added, ascending, each once.
+func (c *RecoveryCount) distinct() []uint64 {
+	if !c.sorted {
+		c.ids, c.sorted = sortedSet(c.ids), true
+	}
+	return c.ids
 }
 
 // Recoveries is the number of distinct stream recoveries of the results
 // added.
-func (c *RecoveryCount) Recoveries() int { return len(c.ids) + c.other }
+func (c *RecoveryCount) Recoveries() int { return len(c.distinct()) + c.other }
 
 // ResentRows is the sum of the results' ResentRows: an upper bound of the
 // rows they may have stored twice.
