@@ -155,8 +155,8 @@ or one JSON object with -json); -quiet prints neither. Flags may come
 before or after the files.
 
 Ctrl-C (or SIGTERM) stops reading; the batches in flight get -grace to be
-acknowledged, then they are cancelled (their rows count as failed: unknown,
-they may be stored, when they were sent) and the summary is printed, marked
+acknowledged, then they are cancelled: their rows count as failed, and those
+already sent as unknown (they may be stored). The summary is printed, marked
 interrupted, with exit status 130. A second Ctrl-C quits at once, printing
 one line with the rows acknowledged so far.
 

@@ -389,11 +389,7 @@ func (s *summary) write(w io.Writer) {
 		fmt.Fprintf(w, "  throughput:   %s rows/s, %.1f MB/s\n", thousands(int64(float64(s.rowsSent)/secs)), float64(s.bytes)/1e6/secs) // rows sent, not failed
 	}
 	if s.recoveries > 0 || s.rowsResent > 0 {
-		streams := "streams"
-		if s.recoveries == 1 {
-			streams = "stream"
-		}
-		fmt.Fprintf(w, "  recovered:    %s %s; up to %s rows re-sent (possible duplicates)\n", thousands(s.recoveries), streams, thousands(s.rowsResent))
+		fmt.Fprintf(w, "  recovered:    %s; up to %s rows re-sent (possible duplicates)\n", plural(s.recoveries, "stream"), thousands(s.rowsResent))
 	}
 	switch {
 	case len(s.quarantine) > 0:
