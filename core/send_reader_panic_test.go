@@ -55,13 +55,6 @@ func newPanicReader(t *testing.T, good int, gate chan struct{}) *panicReader {
 	return &panicReader{RecordReader: rdr, good: good, gate: gate, waiting: make(chan struct{})}
 }
 
-// String is what was written so far.
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // loggedWrapper is a Wrapper sending table to srv whose log goes to the
 // returned buffer (the caller closes it).
 func loggedWrapper(t *testing.T, srv *zerobuslocal.Server, table string) (*core.Wrapper, *syncBuffer) {

@@ -1,14 +1,11 @@
 package core_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +26,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry/otlptest"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/syncbuf"
 )
 
 // otelHarness collects what a Wrapper records: metrics through a manual
@@ -81,17 +79,8 @@ func (h *otelHarness) collect(t *testing.T) metricdata.ResourceMetrics {
 	return rm
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+// syncBuffer is a log output safe for concurrent writers and readers.
+type syncBuffer struct{ syncbuf.Buffer }
 
 func (s *syncBuffer) messages(t *testing.T) []string {
 	t.Helper()
@@ -789,18 +778,9 @@ type logRecord struct {
 // records parses every JSON log record written so far.
 func (s *syncBuffer) records(t *testing.T) []logRecord {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []logRecord
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte{'\n'}) {
-		if len(line) == 0 {
-			continue
-		}
-		var r logRecord
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		out = append(out, r)
+	out, err := syncbuf.JSONLines[logRecord](&s.Buffer)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -5,6 +5,8 @@ package syncbuf
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"sync"
 )
 
@@ -27,4 +29,23 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// JSONLines decodes each non-empty line written so far (a JSON log
+// handler's output) as a T; an error names the line that is not JSON.
+func JSONLines[T any](b *Buffer) ([]T, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []T
+	for _, line := range bytes.Split(bytes.TrimSpace(b.b.Bytes()), []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(line, &v); err != nil {
+			return out, fmt.Errorf("log line %q is not JSON: %w", line, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

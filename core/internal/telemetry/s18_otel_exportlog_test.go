@@ -1,50 +1,32 @@
 package telemetry
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/syncbuf"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// syncBuffer is a bytes.Buffer safe for the exporters' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+// syncBuffer is a log output safe for the exporters' goroutines.
+type syncBuffer struct{ syncbuf.Buffer }
 
 // records decodes the JSON log lines written so far.
 func (s *syncBuffer) records(t *testing.T) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte{'\n'}) {
-		if len(line) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		out = append(out, m)
+	out, err := syncbuf.JSONLines[map[string]any](&s.Buffer)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -219,7 +201,7 @@ func TestS18ExportLogRules(t *testing.T) {
 		recs[0]["last_export_error"] != "dial tcp 127.0.0.1:1: connection refused" {
 		t.Errorf("close line %v, want the deadline and the last export's own error", recs)
 	}
-	if bytes.Contains(logs.b.Bytes(), []byte("PW-S18")) {
-		t.Errorf("a password of a URL was logged: %s", logs.b.String())
+	if strings.Contains(logs.String(), "PW-S18") {
+		t.Errorf("a password of a URL was logged: %s", logs.String())
 	}
 }
