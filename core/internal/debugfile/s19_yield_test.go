@@ -77,12 +77,35 @@ func noDataYet(t *testing.T, w *Writer, ffs *faultFS, wantQueued int64) {
 	}
 }
 
-func TestYieldHoldsWritesUntilTheSenderIsIdle(t *testing.T) {
+// heldWriter is a Writer of table in a fresh directory, on a fake clock (a
+// later WithClock in opts replaces it), whose file system counts writes;
+// closed by the test's cleanup. cfg.OutputDir is set here.
+func heldWriter(t *testing.T, cfg Config, opts ...Option) (w *Writer, dir string, ffs *faultFS) {
+	t.Helper()
 	checkGoroutines(t)
-	dir := t.TempDir()
-	ffs := &faultFS{}
-	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithClock(newFakeClock()), WithFileSystem(ffs))
-	defer w.Close()
+	dir, ffs = t.TempDir(), &faultFS{}
+	cfg.OutputDir = dir
+	w = mustNew(t, table, cfg, append([]Option{WithClock(newFakeClock()), WithFileSystem(ffs)}, opts...)...)
+	t.Cleanup(func() { _ = w.Close() })
+	return w, dir, ffs
+}
+
+// wantFileIDs fails unless both kinds of dir's files hold rows 0..n-1, in
+// order (sorted first when anyOrder).
+func wantFileIDs(t *testing.T, dir string, n int, anyOrder bool, when string) {
+	t.Helper()
+	arrowIDs, protoIDs := fileIDs(t, dir)
+	if anyOrder {
+		slices.Sort(arrowIDs)
+		slices.Sort(protoIDs)
+	}
+	if want := seq(0, n); !slices.Equal(arrowIDs, want) || !slices.Equal(protoIDs, want) {
+		t.Fatalf("%s: files hold %d Arrow and %d protobuf rows, want each of ids 0..%d once, in order", when, len(arrowIDs), len(protoIDs), n-1)
+	}
+}
+
+func TestYieldHoldsWritesUntilTheSenderIsIdle(t *testing.T) {
+	w, dir, ffs := heldWriter(t, Config{Arrow: true, Proto: true})
 
 	w.SenderBusy()
 	w.SenderBusy() // two senders: the first going idle is not enough
@@ -107,25 +130,17 @@ func TestYieldHoldsWritesUntilTheSenderIsIdle(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	arrowIDs, protoIDs := fileIDs(t, dir)
-	want := seq(0, 3*yieldRows)
-	if !slices.Equal(arrowIDs, want) || !slices.Equal(protoIDs, want) {
-		t.Fatalf("files hold %d Arrow and %d protobuf rows, want ids 0..%d in order", len(arrowIDs), len(protoIDs), len(want)-1)
-	}
+	wantFileIDs(t, dir, 3*yieldRows, false, "after the sender went idle")
 }
 
 // A hold lasts yieldAge on the Writer's clock: then what is queued is
 // written although the sender is still busy, and later writes wait for a
 // hold of their own. Close while busy writes everything.
 func TestYieldAgeBoundAndCloseWhileBusy(t *testing.T) {
-	checkGoroutines(t)
-	dir := t.TempDir()
 	clk := newFakeClock()
-	ffs := &faultFS{}
 	// Buffered I/O: a drain's writes are done when it ends (no direct
 	// write in flight), so the counts below are stable.
-	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithClock(clk), WithFileSystem(ffs), WithBufferedIO())
-	defer w.Close()
+	w, dir, ffs := heldWriter(t, Config{Arrow: true, Proto: true}, WithClock(clk), WithBufferedIO())
 
 	w.SenderBusy()
 	writeRows(t, w, memory.DefaultAllocator, 0, yieldRows)
@@ -155,28 +170,20 @@ func TestYieldAgeBoundAndCloseWhileBusy(t *testing.T) {
 	if err := w.Close(); err != nil { // the sender is still busy
 		t.Fatal(err)
 	}
-	arrowIDs, protoIDs := fileIDs(t, dir)
-	want := seq(0, 3*yieldRows)
-	if !slices.Equal(arrowIDs, want) || !slices.Equal(protoIDs, want) {
-		t.Fatalf("after Close: %d Arrow and %d protobuf rows, want ids 0..%d in order", len(arrowIDs), len(protoIDs), len(want)-1)
-	}
+	wantFileIDs(t, dir, 3*yieldRows, false, "after Close")
 	w.SenderIdle() // after Close: harmless
 }
 
 // A queue at half its byte bound is written while the sender is busy, down
 // to below that mark; the rest stays held.
 func TestYieldHighWaterMark(t *testing.T) {
-	checkGoroutines(t)
-	dir := t.TempDir()
 	const (
 		maxBuf = 24 << 20
 		perRec = 1000
 		recs   = 1000 // ~1 MB per write
 		writes = 14
 	)
-	ffs := &faultFS{}
-	w := mustNew(t, table, Config{OutputDir: dir, Proto: true}, WithClock(newFakeClock()), WithFileSystem(ffs), WithMaxBuffered(maxBuf))
-	defer w.Close()
+	w, dir, ffs := heldWriter(t, Config{Proto: true}, WithMaxBuffered(maxBuf))
 
 	w.SenderBusy()
 	for i := range 8 {
@@ -209,11 +216,7 @@ func TestYieldHighWaterMark(t *testing.T) {
 
 // Flush while a sender is busy writes everything queued before it.
 func TestYieldFlushWhileBusy(t *testing.T) {
-	checkGoroutines(t)
-	dir := t.TempDir()
-	ffs := &faultFS{}
-	w := mustNew(t, table, Config{OutputDir: dir, Arrow: true, Proto: true}, WithClock(newFakeClock()), WithFileSystem(ffs))
-	defer w.Close()
+	w, dir, ffs := heldWriter(t, Config{Arrow: true, Proto: true})
 
 	w.SenderBusy()
 	defer w.SenderIdle()
@@ -229,10 +232,7 @@ func TestYieldFlushWhileBusy(t *testing.T) {
 	if as.QueuedWrites != 0 || ps.QueuedWrites != 0 {
 		t.Fatalf("after Flush: %d and %d writes queued, want 0", as.QueuedWrites, ps.QueuedWrites)
 	}
-	arrowIDs, protoIDs := fileIDs(t, dir)
-	if want := seq(0, 2*yieldRows); !slices.Equal(arrowIDs, want) || !slices.Equal(protoIDs, want) {
-		t.Fatalf("after Flush: %d Arrow and %d protobuf rows, want ids 0..%d in order", len(arrowIDs), len(protoIDs), len(want)-1)
-	}
+	wantFileIDs(t, dir, 2*yieldRows, false, "after Flush")
 }
 
 // Senders going busy and idle concurrently with writes, Flush and the real
@@ -269,13 +269,7 @@ func TestYieldConcurrentSenders(t *testing.T) {
 	if as.DroppedWrites != 0 || ps.DroppedWrites != 0 {
 		t.Fatalf("writes dropped: %+v / %+v", as, ps)
 	}
-	arrowIDs, protoIDs := fileIDs(t, dir)
-	slices.Sort(arrowIDs)
-	slices.Sort(protoIDs)
-	want := seq(0, senders*batches*rows)
-	if !slices.Equal(arrowIDs, want) || !slices.Equal(protoIDs, want) {
-		t.Fatalf("files hold %d Arrow and %d protobuf rows, want each of ids 0..%d once", len(arrowIDs), len(protoIDs), len(want)-1)
-	}
+	wantFileIDs(t, dir, senders*batches*rows, true, "after Close")
 }
 
 func TestYieldDisabledWriter(t *testing.T) {
