@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // RowState says what is known about a row that was not acknowledged (see
@@ -336,16 +337,9 @@ func (r *TransmissionResult) String() string {
 		}
 		b.WriteString(")")
 	}
-	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt", r.BatchSizeBytes, r.Latency.Round(time.Microsecond), r.Attempts)
-	if r.Attempts != 1 {
-		b.WriteString("s")
-	}
+	fmt.Fprintf(&b, ", %d bytes in %v, %d attempt%s", r.BatchSizeBytes, r.Latency.Round(time.Microsecond), r.Attempts, plural.S(r.Attempts))
 	if r.Recoveries > 0 || r.ResentRows > 0 {
-		noun := "recoveries"
-		if r.Recoveries == 1 {
-			noun = "recovery"
-		}
-		fmt.Fprintf(&b, ", %d stream %s, up to %d rows re-sent (possible duplicates)", r.Recoveries, noun, r.ResentRows)
+		fmt.Fprintf(&b, ", %d stream %s, up to %d rows re-sent (possible duplicates)", r.Recoveries, plural.Word(r.Recoveries, "recovery", "recoveries"), r.ResentRows)
 	}
 	if r.Err != nil && r.FailedCount > 0 {
 		fmt.Fprintf(&b, "; first error: %v", r.Err)

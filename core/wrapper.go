@@ -20,6 +20,7 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // userAgent identifies this client to the server (the stream client's
@@ -141,12 +142,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 	exportIgnored = slices.DeleteFunc(exportIgnored, isRotationSetting)
 	if len(exportIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: observability_enabled is false, so "+strings.Join(exportIgnored, " and ")+
-			agreeing(len(exportIgnored), " export")+
+			plural.Verb(len(exportIgnored), " export")+
 			" nothing: set observability_enabled to export, or leave them unset", "table", cfg.TableName)
 	}
 	if len(rotationIgnored) > 0 {
 		w.log.WarnContext(ctx, "zerobus: no log or telemetry file is written (no log_file, no observability_output_dir "+
-			"exported to), so "+strings.Join(rotationIgnored, " and ")+agreeing(len(rotationIgnored), " rotate")+
+			"exported to), so "+strings.Join(rotationIgnored, " and ")+plural.Verb(len(rotationIgnored), " rotate")+
 			" nothing: set one, or leave them unset", "table", cfg.TableName)
 	}
 	if len(replacedTelemetry) > 0 {
@@ -627,13 +628,4 @@ func (w *Wrapper) refused(ctx context.Context, rows int) *TransmissionResult {
 		return w.allFailed(rows, ErrNilContext)
 	}
 	return nil
-}
-
-// agreeing is verb as the verb of n settings named as its subject: "exports"
-// for one ("so otlp_endpoint exports nothing"), "export" for more.
-func agreeing(n int, verb string) string {
-	if n == 1 {
-		return verb + "s"
-	}
-	return verb
 }

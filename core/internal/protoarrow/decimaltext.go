@@ -3,6 +3,8 @@ package protoarrow
 import (
 	"fmt"
 	"math"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // DECIMAL(p,s) values travel as decimal text on both transports (a protobuf
@@ -303,16 +305,9 @@ func DecimalTooLarge(text []byte, p, s int) string {
 	}
 	holds := "no digit"
 	if p-s > 0 {
-		holds = fmt.Sprintf("at most %d digit%s", p-s, plural(p-s))
+		holds = fmt.Sprintf("at most %d digit%s", p-s, plural.S(p-s))
 	}
-	return fmt.Sprintf("%s does not fit the table's DECIMAL(%d,%d), which holds %s before the point (values are rounded half-up to %d place%s first); correct or filter the row, or give the column a larger precision", shown, p, s, holds, s, plural(s))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
+	return fmt.Sprintf("%s does not fit the table's DECIMAL(%d,%d), which holds %s before the point (values are rounded half-up to %d place%s first); correct or filter the row, or give the column a larger precision", shown, p, s, holds, s, plural.S(s))
 }
 
 // maxShown is the most bytes of a value an error message quotes.
