@@ -53,7 +53,8 @@ type Options struct {
 	// WorkspaceID is an extra workspace id accepted in the token request's
 	// resource (api://databricks/workspaces/<id>/zerobusDirectWriteApi). The
 	// first DNS label of the endpoint host ("127" for 127.0.0.1) and
-	// "localhost" are always accepted.
+	// "localhost" are always accepted; each also followed by ":<port>" (the
+	// official Rust SDK derives "localhost:8080" from http://localhost:8080).
 	WorkspaceID string `json:"workspace_id"`
 	// AllowAnyToken makes the gRPC service accept any non-empty bearer token
 	// (for clients with a custom headers provider). Default false: only
