@@ -520,9 +520,9 @@ var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!
 
 // yamlDocument decodes the one YAML document of data (a zero node when data
 // holds none). A second document with content (after "---" or "...") is an
-// error, not dropped: its keys would be accepted and ignored. An empty one
-// (a stray "---" at the end) sets nothing and is accepted, as is a "---"
-// before the only document.
+// error, not dropped: its keys would be accepted and ignored. One that sets
+// nothing (a stray "---" at the end, "--- ~", "--- {}") is accepted, as is a
+// "---" before the only document.
 func yamlDocument(data []byte) (yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc, next yaml.Node
@@ -536,7 +536,8 @@ func yamlDocument(data []byte) (yaml.Node, error) {
 			return doc, nil
 		case err != nil:
 			return yaml.Node{}, fmt.Errorf("not valid YAML: %w", err)
-		case len(next.Content) > 0 && next.Content[0].Tag != "!!null":
+		case len(next.Content) > 0 && next.Content[0].Tag != "!!null" &&
+			(next.Content[0].Kind != yaml.MappingNode || len(next.Content[0].Content) > 0):
 			return yaml.Node{}, fmt.Errorf(`line %d: a second YAML document; a config file holds one mapping (remove the "---" or "...")`, next.Line)
 		}
 	}

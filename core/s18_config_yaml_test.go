@@ -18,6 +18,8 @@ func TestS18YAMLSecondDocumentRefused(t *testing.T) {
 		{"keys after ...", "table_name: main.default.t\n...\nretry_max_attempts: 3\n", "line 2"},
 		{"after an empty one", "table_name: main.default.t\n---\n---\nretry_max_attempts: 3\n", "line 3: a second YAML document"},
 		{"a list after ---", "table_name: main.default.t\n---\n- 1\n", "a second YAML document"},
+		{"an empty list after ---", "table_name: main.default.t\n--- []\n", "a second YAML document"},
+		{"a mapping after --- {}", "table_name: main.default.t\n--- {}\n---\nretry_max_attempts: 3\n", "line 3: a second YAML document"},
 		{"bad YAML after ---", "table_name: main.default.t\n---\n: [\n", "not valid YAML"},
 	}
 	for _, tc := range refused {
@@ -33,6 +35,10 @@ func TestS18YAMLSecondDocumentRefused(t *testing.T) {
 		{"trailing ---", "table_name: main.default.t\nretry_max_attempts: 3\n---\n"},
 		{"trailing ...", "table_name: main.default.t\nretry_max_attempts: 3\n...\n"},
 		{"trailing --- and a comment", "table_name: main.default.t\nretry_max_attempts: 3\n---\n# end\n"},
+		// An empty mapping or a null after the last "---" sets nothing
+		// (known leftover since session 18: "--- {}" was refused).
+		{"trailing --- {}", "table_name: main.default.t\nretry_max_attempts: 3\n--- {}\n"},
+		{"trailing --- ~", "table_name: main.default.t\nretry_max_attempts: 3\n--- ~\n"},
 	}
 	for _, tc := range accepted {
 		t.Run(tc.name, func(t *testing.T) {
