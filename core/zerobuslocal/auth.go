@@ -62,10 +62,35 @@ func (s *Server) IssueToken(table string, lifetime time.Duration) string {
 		lifetime = time.Duration(s.tokenLifetime.Load())
 	}
 	tok := "zbl_" + randomHex(24)
+	now := time.Now()
 	s.mu.Lock()
-	s.tokens[tok] = tokenInfo{table: table, expires: time.Now().Add(lifetime)}
+	s.tokens[tok] = tokenInfo{table: table, expires: now.Add(lifetime)}
+	if len(s.tokens) >= max(s.tokenSweep, minTokenSweep) {
+		s.sweepTokens(now)
+	}
 	s.mu.Unlock()
 	return tok
+}
+
+// A token expired for longer than expiredTokenKept is forgotten (then
+// refused as "invalid or revoked" rather than "expired"), so that a
+// long-running server's memory does not grow with every token it issued.
+// IssueToken sweeps when the map has doubled since the last sweep, at least
+// minTokenSweep entries: amortised O(1) per token.
+const (
+	expiredTokenKept = time.Hour
+	minTokenSweep    = 1024
+)
+
+// sweepTokens forgets the tokens expired more than expiredTokenKept before
+// now. s.mu held.
+func (s *Server) sweepTokens(now time.Time) {
+	for tok, ti := range s.tokens {
+		if now.Sub(ti.expires) > expiredTokenKept {
+			delete(s.tokens, tok)
+		}
+	}
+	s.tokenSweep = 2 * len(s.tokens)
 }
 
 // RevokeTokens invalidates every token issued for table ("" = all tables):

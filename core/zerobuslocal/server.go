@@ -63,6 +63,7 @@ type Server struct {
 	tables      map[string]*table
 	ackPolicies map[string]AckPolicy
 	tokens      map[string]tokenInfo
+	tokenSweep  int       // len(tokens) at which IssueToken next sweeps (auth.go)
 	seq         int64     // arrival order across all tables
 	retained    retention // MaxStoredRows across all tables
 
