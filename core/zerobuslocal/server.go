@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
@@ -73,6 +74,12 @@ type Server struct {
 	handlers  sync.WaitGroup // stream handlers and their helper goroutines
 	serving   sync.WaitGroup // Serve goroutines
 }
+
+// connTimeouts bound how long a connection that does nothing holds the
+// server's resources (a variable for tests).
+var connTimeouts = struct {
+	handshake, ping, pingAnswer, httpRead, httpIdle time.Duration
+}{handshake: 20 * time.Second, ping: 2 * time.Minute, pingAnswer: 20 * time.Second, httpRead: 30 * time.Second, httpIdle: 2 * time.Minute}
 
 // Start listens on loopback addresses and serves until Close. ctx bounds
 // only the start-up (listening, certificate generation); cancelling it later
@@ -196,6 +203,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// Ingest messages are parsed without copying each record.
 		grpc.ForceServerCodecV2(newServerCodec()),
 		grpc.StatsHandler(&s.stats),
+		// A peer that vanished without closing its connection (or never
+		// finished the handshake) does not hold a connection forever:
+		// idle connections are pinged, and dropped when the ping is not
+		// answered.
+		grpc.ConnectionTimeout(connTimeouts.handshake),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: connTimeouts.ping, Timeout: connTimeouts.pingAnswer}),
 	}
 	if tlsCfg != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsCfg)))
@@ -207,7 +220,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.httpSrv = &http.Server{
 		Handler:           s.httpHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Request bodies are small (tokens, inspect calls): one stalled
+		// mid-body, or a keep-alive connection left idle, is closed.
+		ReadTimeout: connTimeouts.httpRead,
+		IdleTimeout: connTimeouts.httpIdle,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
 	s.serving.Add(2)
