@@ -70,6 +70,13 @@ func (l *eventLog) add(e Event) {
 	e.Time = time.Now()
 	l.next++
 	if len(l.ring) < maxEvents {
+		if len(l.ring) == cap(l.ring) {
+			// Grow by doubling, never past maxEvents (append's own growth
+			// would overshoot the bound by up to a quarter).
+			grown := make([]Event, len(l.ring), min(max(2*cap(l.ring), 1024), maxEvents))
+			copy(grown, l.ring)
+			l.ring = grown
+		}
 		l.ring = append(l.ring, e)
 	} else {
 		l.ring[l.start] = e

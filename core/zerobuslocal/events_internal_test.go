@@ -21,6 +21,9 @@ func TestEventRingWraps(t *testing.T) {
 			}
 		}
 	}
+	if c := cap(l.ring); c != maxEvents {
+		t.Errorf("the ring's capacity is %d, want exactly maxEvents (%d): growth must not overshoot the bound", c, maxEvents)
+	}
 	evs, next, _ := l.since(0)
 	check("since(0)", evs, extra+1, maxEvents)
 	if next != maxEvents+extra+1 {

@@ -128,7 +128,9 @@ type Options struct {
 	// table may be emptied by busy ones), and counted in Stats.RowsDropped
 	// and per table (EvictedCount, the inspection API's rows_evicted). So
 	// memory stays bounded however many tables a long-running `zerobus
-	// local` serves. Default 0: unlimited.
+	// local` serves. Besides the rows, a busy server keeps its latest
+	// 262,144 events (Events, the inspection API's events: about 40 MB
+	// when full) and the tokens of the last hour. Default 0: unlimited.
 	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.
