@@ -12,12 +12,13 @@ import (
 )
 
 // Connections that do nothing were held forever (s20 review leaks L1): an
-// HTTP keep-alive connection after its request, an HTTP request stalled in
-// its body, a gRPC connection that never sent its preface (until gRPC's own
-// 120 s). With short bounds each is closed by the server.
+// HTTP keep-alive connection after its request, a gRPC connection that
+// never sent its preface (until gRPC's own 120 s). With short bounds each is
+// closed by the server. (An HTTP request stalled in its body is still held:
+// a ReadTimeout would also cancel long answers.)
 func TestS20IdleConnectionsAreClosed(t *testing.T) {
 	saved := connTimeouts
-	connTimeouts.handshake, connTimeouts.httpRead, connTimeouts.httpIdle = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	connTimeouts.handshake, connTimeouts.httpIdle = 300*time.Millisecond, 300*time.Millisecond
 	defer func() { connTimeouts = saved }()
 	s, err := Start(t.Context(), Options{})
 	if err != nil {
@@ -57,13 +58,8 @@ func TestS20IdleConnectionsAreClosed(t *testing.T) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 
-	stalled := dial(httpAddr)
-	if _, err := io.WriteString(stalled, "POST /oidc/v1/token HTTP/1.1\r\nHost: "+httpAddr+"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type"); err != nil {
-		t.Fatal(err)
-	}
 	silent := dial(grpcAddr)
 
 	closedByServer("HTTP keep-alive connection left idle", keep, br)
-	closedByServer("HTTP request stalled in its body", stalled, stalled)
 	closedByServer("gRPC connection that never sent its preface", silent, silent)
 }

@@ -78,8 +78,8 @@ type Server struct {
 // connTimeouts bound how long a connection that does nothing holds the
 // server's resources (a variable for tests).
 var connTimeouts = struct {
-	handshake, ping, pingAnswer, httpRead, httpIdle time.Duration
-}{handshake: 20 * time.Second, ping: 2 * time.Minute, pingAnswer: 20 * time.Second, httpRead: 30 * time.Second, httpIdle: 2 * time.Minute}
+	handshake, ping, pingAnswer, httpIdle time.Duration
+}{handshake: 20 * time.Second, ping: 2 * time.Minute, pingAnswer: 20 * time.Second, httpIdle: 2 * time.Minute}
 
 // Start listens on loopback addresses and serves until Close. ctx bounds
 // only the start-up (listening, certificate generation); cancelling it later
@@ -220,9 +220,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.httpSrv = &http.Server{
 		Handler:           s.httpHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		// Request bodies are small (tokens, inspect calls): one stalled
-		// mid-body, or a keep-alive connection left idle, is closed.
-		ReadTimeout: connTimeouts.httpRead,
+		// A keep-alive connection left idle is closed. (No ReadTimeout:
+		// net/http cancels a request's context once it passes, which would
+		// cut a long /arrow answer of a big table.)
 		IdleTimeout: connTimeouts.httpIdle,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
