@@ -3,20 +3,27 @@ package flightstream
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc/codes"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
-// Fuzz targets (session 20) for the PutResult app_metadata JSON the client
+// Fuzz target (session 20) for the PutResult app_metadata JSON the client
 // reads from the server (parsePutResult) and the acknowledgement it
 // applies (Stream.ack): any bytes give a valid ack or a protocol error,
 // and no ack beyond the records sent on the connection resolves anything.
@@ -225,6 +232,149 @@ func TestPutResultRefusesNegativeCounts(t *testing.T) {
 		a, err := parsePutResult(&flight.PutResult{AppMetadata: []byte(meta)})
 		if err != nil || a.AckUpToRecords == nil || a.AckUpToOffset == nil {
 			t.Errorf("parsePutResult(%s): %+v %v", meta, a, err)
+		}
+	}
+}
+
+// ucFuzzTypes are type_json values of every Spark type the catalog
+// serves, nested ones included.
+var ucFuzzTypes = []string{
+	`{"name":"id","type":"long","nullable":false,"metadata":{}}`,
+	`{"name":"s","type":"string","nullable":true,"metadata":{}}`,
+	`{"name":"d","type":"decimal(10,2)","nullable":true,"metadata":{}}`,
+	`{"name":"ts","type":"timestamp","nullable":true,"metadata":{}}`,
+	`{"name":"v","type":"variant","nullable":true,"metadata":{}}`,
+	`{"name":"a","type":{"type":"array","elementType":"decimal(38,10)","containsNull":false},"nullable":true,"metadata":{}}`,
+	`{"name":"m","type":{"type":"map","keyType":"string","valueType":{"type":"struct","fields":[{"name":"x","type":"date","nullable":false,"metadata":{}}]},"valueContainsNull":true},"nullable":true,"metadata":{}}`,
+	`{"name":"st","type":{"type":"struct","fields":[{"name":"b","type":"binary","nullable":true,"metadata":{}},{"name":"n","type":"timestamp_ntz","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}`,
+}
+
+// ucBody is a tables endpoint answer with a column of each type_json in
+// types (named c0, c1, …; type_text the type_json).
+func ucBody(types ...string) []byte {
+	type col struct {
+		Name     string `json:"name"`
+		TypeText string `json:"type_text"`
+		TypeJSON string `json:"type_json"`
+		Nullable bool   `json:"nullable"`
+	}
+	cols := make([]col, len(types))
+	for i, t := range types {
+		cols[i] = col{Name: fmt.Sprintf("c%d", i), TypeText: t, TypeJSON: t, Nullable: i%2 == 0}
+	}
+	b, _ := json.Marshal(map[string]any{"name": "events", "full_name": testTable, "columns": cols})
+	return b
+}
+
+// ucFuzzServer is a workspace on loopback whose token endpoint grants a
+// token and whose Unity Catalog tables endpoint answers 200 with the body
+// last given to fetchUCBody; ucFuzzClient a stream client of it. One per
+// process (iterations of a fuzz worker run one at a time).
+var (
+	ucFuzzBody   atomic.Pointer[[]byte]
+	ucFuzzClient = sync.OnceValues(func() (*stream.Client, error) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			switch {
+			case r.Method == http.MethodPost && r.URL.Path == "/oidc/v1/token":
+				_, _ = io.WriteString(w, `{"access_token":"uc-fuzz-token","token_type":"Bearer","expires_in":86400}`)
+			case r.Method == http.MethodGet && r.URL.Path == "/api/2.1/unity-catalog/tables/"+testTable && r.Header.Get("Authorization") == "Bearer uc-fuzz-token":
+				_, _ = w.Write(*ucFuzzBody.Load())
+			default:
+				http.Error(w, `{"error_code":"NOT_FOUND","message":"fuzz server: no route"}`, http.StatusNotFound)
+			}
+		}))
+		return stream.NewClient(stream.Config{
+			Endpoint: srv.URL, WorkspaceURL: srv.URL, TableName: testTable,
+			ClientID: "id", ClientSecret: "secret", HTTPClient: srv.Client(),
+		})
+	})
+)
+
+// fetchUCBody is FetchTableSchema of the table whose tables endpoint
+// answers 200 with body.
+func fetchUCBody(t *testing.T, body []byte) (*arrow.Schema, error) {
+	t.Helper()
+	sc, err := ucFuzzClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ucFuzzBody.Store(&body)
+	s, err := FetchTableSchema(context.Background(), sc)
+	var ce *CatalogError
+	if errors.As(err, &ce) && ce.Status != http.StatusOK {
+		t.Fatalf("FetchTableSchema: %v, want the fuzz server's 200", err)
+	}
+	return s, err
+}
+
+// FuzzTableInfo: any tables endpoint body (or, with inColumn, any type_json
+// of a column in a valid body) gives the table's schema, a field a column
+// in order, or a *CatalogError; one about a column names it (Column, and
+// in the message) and is the catalog's answer (Answered: not retried as a
+// connection problem).
+func FuzzTableInfo(f *testing.F) {
+	f.Add(false, ucBody(ucFuzzTypes...))
+	for _, t := range ucFuzzTypes {
+		f.Add(true, []byte(t))
+	}
+	f.Add(true, []byte(`{"type":"struct","fields":[{"name":"x"}]}`))
+	f.Add(true, []byte(`"interval"`))
+	f.Add(true, []byte(`{"type":{"type":"array","elementType":{"type":"array","elementType":"int"}}}`))
+	f.Add(true, []byte(`not json`))
+	f.Add(false, []byte(`{"columns":[]}`))
+	f.Add(false, []byte(`{"columns":[{"name":"a","type_json":""}]}`))
+	f.Add(false, []byte(`{"columns":{}}`))
+	f.Fuzz(func(t *testing.T, inColumn bool, data []byte) {
+		body := data
+		if inColumn {
+			body = ucBody(ucFuzzTypes[0], string(data))
+		}
+		var info struct {
+			Columns []struct {
+				Name string `json:"name"`
+			} `json:"columns"`
+		}
+		decoded := json.Unmarshal(body, &info) == nil
+		s, err := fetchUCBody(t, body)
+		if err != nil {
+			var ce *CatalogError
+			if !errors.As(err, &ce) || ce.Table != testTable {
+				t.Fatalf("parseTableInfo(%.300q): %T %v, want a *CatalogError", body, err, err)
+			}
+			if msg := ce.Msg; strings.HasPrefix(msg, "column ") {
+				if !ce.Answered() || !strings.HasPrefix(msg, fmt.Sprintf("column %q", ce.Column)) {
+					t.Fatalf("parseTableInfo(%.300q): %#v does not name its column or is not the catalog's answer", body, ce)
+				}
+			}
+			if len(ce.Error()) > 4096+2*len(ce.Column) {
+				t.Fatalf("parseTableInfo(%d bytes): a %d-byte error", len(body), len(ce.Error()))
+			}
+			return
+		}
+		if !decoded || s.NumFields() != len(info.Columns) || s.NumFields() == 0 {
+			t.Fatalf("parseTableInfo(%.300q) = %v, want %d columns", body, s, len(info.Columns))
+		}
+		for i, c := range info.Columns {
+			if fl := s.Field(i); fl.Name != c.Name || fl.Type == nil {
+				t.Fatalf("parseTableInfo(%.300q): field %d = %v, want column %q", body, i, fl, c.Name)
+			}
+		}
+		_ = s.String()
+	})
+}
+
+// TestCatalogTypeJSONNotSparkNamesColumn: a column whose type_json is not
+// a Spark type (not JSON, or without "type") is the catalog's answer
+// naming that column (Column, Answered), quoting at most 200 bytes of it;
+// before, it was a lookup failure without its column, which core reported
+// as a retryable connection error although every lookup answers the same.
+func TestCatalogTypeJSONNotSparkNamesColumn(t *testing.T) {
+	for _, tj := range []string{"not json", `"long"`, `{"name":"x"}`, strings.Repeat("x", 5000)} {
+		_, err := fetchUCBody(t, ucBody(ucFuzzTypes[0], tj))
+		var ce *CatalogError
+		if !errors.As(err, &ce) || ce.Column != "c1" || !ce.Answered() || !strings.Contains(ce.Msg, `column "c1": type_json `) || len(ce.Msg) > 300 {
+			t.Errorf("type_json %.20q: %#v, want the catalog's answer naming column c1", tj, err)
 		}
 	}
 }
