@@ -24,7 +24,7 @@ import (
 // endpoint, the token endpoint), driven through the server's own handler
 // (httpHandler: Host check, inspect token, content type, then the routes):
 // any path, query, method, headers and body are answered without a panic,
-// never 5xx, a refusal says what is wrong, and no answer holds the inspect
+// never 5xx, a refusal says what is wrong (in JSON under InspectPrefix), and no answer holds the inspect
 // token or the client secret. The seeds run as ordinary tests.
 
 const (
@@ -166,6 +166,8 @@ func FuzzInspectAPI(f *testing.F) {
 	ok(del, "/faults", "table="+fuzzTable, "application/json", "")
 	ok(put, "/tables/a%2Fb.c.d", "x=%zz", "text/plain", "")
 	ok(get, "/tables/main.default.a%2Fb/rows", "", "", "")
+	ok(get, "/tablez", "", "", "")
+	ok(get, "/faults", "", "", "")
 	ok(get, "//api/2.1/unity-catalog/tables/"+fuzzTable, "", "", "")
 	ok(post, "//oidc/v1/token", "", "application/x-www-form-urlencoded", "grant_type=client_credentials&scope=all-apis")
 	f.Add(uint8(get), "/tables", "", "", "Bearer wrong", false, "", []byte{})
@@ -205,8 +207,8 @@ func FuzzInspectAPI(f *testing.F) {
 }
 
 // checkInspectAnswer: w's answer to r is not 5xx, names what is wrong when
-// it refuses (a JSON "error", "error_description" or "message", or the
-// mux's own 404/405), and holds no secret the request did not carry
+// it refuses (a JSON "error", "error_description" or "message"; the mux's
+// plain 404 only outside the inspection API), and holds no secret the request did not carry
 // (sent: everything the request carried, as text).
 func checkInspectAnswer(t *testing.T, r *http.Request, w *httptest.ResponseRecorder, sent string) {
 	t.Helper()
@@ -234,12 +236,10 @@ func checkInspectAnswer(t *testing.T, r *http.Request, w *httptest.ResponseRecor
 		}
 		t.Fatalf("%s %s: answer %d %q says nothing", r.Method, r.RequestURI, w.Code, got)
 	}
-	switch {
-	case w.Code == http.StatusNotFound && got == "404 page not found\n":
-	case w.Code == http.StatusMethodNotAllowed && w.Header().Get("Allow") != "":
-	default:
-		t.Fatalf("%s %s: answer %d %q (Content-Type %q) is neither JSON nor the mux's 404/405", r.Method, r.RequestURI, w.Code, got, w.Header().Get("Content-Type"))
+	if w.Code == http.StatusNotFound && got == "404 page not found\n" && !strings.HasPrefix(r.URL.Path, InspectPrefix+"/") {
+		return // the mux's, outside the inspection API
 	}
+	t.Fatalf("%s %s: answer %d %q (Content-Type %q) is not JSON naming what is wrong", r.Method, r.RequestURI, w.Code, got, w.Header().Get("Content-Type"))
 }
 
 // TestFuzzInspectSeeds: the inspect fuzz target's seeds reach the routes
@@ -290,5 +290,47 @@ func TestFuzzInspectSeeds(t *testing.T) {
 	s.httpHandler().ServeHTTP(w, r)
 	if w.Code != http.StatusUnauthorized || strings.Contains(w.Body.String(), inspectFuzzToken) {
 		t.Fatalf("wrong token: %d %q", w.Code, w.Body)
+	}
+}
+
+// TestInspectUnknownRouteNamesIt: a path under InspectPrefix that is no
+// route is 404 in JSON naming the method, the path and the routes, and a
+// route's path with a method it does not serve is 405 in JSON with Allow;
+// before, both were the mux's plain text ("404 page not found", "Method
+// Not Allowed"), naming neither the path nor what is served.
+func TestInspectUnknownRouteNamesIt(t *testing.T) {
+	s, err := Start(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow, want  string
+	}{
+		{"GET", "/tablez", http.StatusNotFound, "", "GET /zerobus-local/v1/tablez: no such inspection route; the API serves /zerobus-local/v1/tables, "},
+		{"GET", "/tables/a.b.c/x", http.StatusNotFound, "", "GET /zerobus-local/v1/tables/a.b.c/x: no such inspection route"},
+		{"PUT", "/tables/a.b.c", http.StatusMethodNotAllowed, "GET, HEAD, POST, DELETE", "PUT /zerobus-local/v1/tables/a.b.c: the method is not served on this path; use GET or HEAD or POST or DELETE"},
+		{"GET", "/faults", http.StatusMethodNotAllowed, "POST, DELETE", "GET /zerobus-local/v1/faults: the method is not served on this path; use POST or DELETE"},
+		{"DELETE", "/stats", http.StatusMethodNotAllowed, "GET, HEAD", "DELETE /zerobus-local/v1/stats: the method is not served on this path; use GET or HEAD"},
+	} {
+		r := httptest.NewRequest(c.method, "http://127.0.0.1"+InspectPrefix+c.path, nil)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		s.httpHandler().ServeHTTP(w, r)
+		var out struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != c.code || w.Header().Get("Allow") != c.allow || !strings.HasPrefix(out.Error, c.want) {
+			t.Errorf("%s %s: %d Allow %q %q; want %d Allow %q %q", c.method, c.path, w.Code, w.Header().Get("Allow"), w.Body, c.code, c.allow, c.want)
+		}
+	}
+	// The routes themselves still answer.
+	r := httptest.NewRequest("GET", "http://127.0.0.1"+InspectPrefix+"/stats", nil)
+	w := httptest.NewRecorder()
+	s.httpHandler().ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "records_stored") {
+		t.Errorf("GET /stats: %d %q", w.Code, w.Body)
 	}
 }
