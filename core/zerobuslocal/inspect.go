@@ -283,6 +283,27 @@ func (s *Server) routes() *http.ServeMux {
 		s.ClearFaults(r.URL.Query().Get("table"))
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// Any other request under the prefix is refused in JSON naming its
+	// method and path (the mux's own 404 and 405 are plain text naming
+	// neither): 405 with Allow when the path is a route's for other
+	// methods, else 404 listing the routes.
+	mux.HandleFunc(InspectPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+			probe := *r
+			probe.Method = m
+			if _, p := mux.Handler(&probe); p != "" && p != InspectPrefix+"/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			httpError(w, http.StatusMethodNotAllowed, "%s %s: the method is not served on this path; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+			return
+		}
+		httpError(w, http.StatusNotFound, "%s %s: no such inspection route; the API serves %s/tables, %s/tables/{name}, %s/tables/{name}/rows, %s/tables/{name}/arrow, %s/stats and %s/faults",
+			r.Method, r.URL.Path, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix)
+	})
 	return mux
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -443,11 +444,28 @@ type putResult struct {
 	CloseStreamDurationMs *int64 `json:"close_stream_duration_ms"`
 }
 
+// parsePutResult decodes pr's app_metadata. The counts are cumulative from
+// READY's {-1, 0}: an ack_up_to_records below 0 or ack_up_to_offset below
+// -1 is a protocol error, as is a close_stream_duration_ms below 0 or past
+// what a time.Duration holds.
 func parsePutResult(pr *flight.PutResult) (putResult, error) {
 	var a putResult
 	if err := json.Unmarshal(pr.GetAppMetadata(), &a); err != nil || a.AckUpToRecords == nil || a.AckUpToOffset == nil {
 		return a, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
 			"protocol error: PutResult app_metadata %.200q is not JSON {\"ack_up_to_offset\": k, \"ack_up_to_records\": r}", pr.GetAppMetadata())}
+	}
+	bad := ""
+	switch d := a.CloseStreamDurationMs; {
+	case *a.AckUpToRecords < 0:
+		bad = fmt.Sprintf("ack_up_to_records %d is negative", *a.AckUpToRecords)
+	case *a.AckUpToOffset < -1:
+		bad = fmt.Sprintf("ack_up_to_offset %d is below -1", *a.AckUpToOffset)
+	case d != nil && (*d < 0 || *d > int64(math.MaxInt64/time.Millisecond)):
+		bad = fmt.Sprintf("close_stream_duration_ms %d is not a duration", *d)
+	}
+	if bad != "" {
+		return a, &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
+			"protocol error: PutResult app_metadata %.200q: %s", pr.GetAppMetadata(), bad)}
 	}
 	return a, nil
 }

@@ -150,7 +150,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 			Type any `json:"type"`
 		}
 		if err := json.Unmarshal([]byte(c.TypeJSON), &f); err != nil || f.Type == nil {
-			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: fmt.Sprintf("column %q: type_json %q is not a Spark type", c.Name, c.TypeJSON)}
+			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Column: c.Name, answered: true, Msg: fmt.Sprintf("column %q: type_json %.200q is not a Spark type", c.Name, c.TypeJSON)}
 		}
 		dt, err := sparkType(f.Type)
 		if err != nil {

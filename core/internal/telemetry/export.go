@@ -233,6 +233,12 @@ type endpoint struct {
 
 func parseEndpoint(s string) (endpoint, error) {
 	if !strings.Contains(s, "://") && !strings.Contains(s, "@") {
+		// Shown without a query or fragment, which may hold credentials
+		// (and which an endpoint must not carry).
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			s = s[:i]
+			return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q (query and fragment not shown) has no scheme and must not carry a query or fragment; write http://%s for plaintext or https://%s for TLS", s, s, s)}
+		}
 		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q has no scheme; write http://%s for plaintext or https://%s for TLS", s, s, s)}
 	}
 	u, err := url.Parse(s)
