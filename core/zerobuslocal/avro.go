@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
 
 // AVRO streams (record_type 4): create_stream carries the writer schema
@@ -227,7 +229,7 @@ func (p *avroParser) node(raw any, ns string) (*avroNode, error) {
 // at 16 levels and would take hours at 30, and the memory with it.
 // The bound is far above any valid table (2000 columns each a record of
 // 50 fields is 102,000) and stops the exponential case at 15 levels.
-const maxAvroColumnTypes = 200000
+const maxAvroColumnTypes = protoarrow.MaxColumnTypes
 
 // avroColumnType maps an Avro type to a Unity Catalog type: boolean
 // BOOLEAN, int INT (date DATE), long BIGINT (timestamp-millis/micros

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/stream"
 )
 
@@ -145,6 +146,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 		return nil, &CatalogError{Table: table, Status: resp.StatusCode, Msg: "decoding the table info: " + err.Error()}
 	}
 	fields := make([]arrow.Field, 0, len(info.Columns))
+	budget := protoarrow.MaxColumnTypes
 	for _, c := range info.Columns {
 		var f struct {
 			Type any `json:"type"`
@@ -152,7 +154,7 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 		if err := json.Unmarshal([]byte(c.TypeJSON), &f); err != nil || f.Type == nil {
 			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Column: c.Name, answered: true, Msg: fmt.Sprintf("column %q: type_json %.200q is not a Spark type", c.Name, c.TypeJSON)}
 		}
-		dt, err := sparkType(f.Type)
+		dt, err := sparkType(f.Type, &budget)
 		if err != nil {
 			return nil, &CatalogError{Table: table, Status: resp.StatusCode, Column: c.Name, answered: true, Msg: fmt.Sprintf("column %q (%s): %v", c.Name, c.TypeText, err)}
 		}
@@ -164,8 +166,13 @@ func FetchTableSchema(ctx context.Context, sc *stream.Client) (*arrow.Schema, er
 	return arrow.NewSchema(fields, nil), nil
 }
 
-// sparkType maps a Spark JSON type to the Arrow type of §9.
-func sparkType(v any) (arrow.DataType, error) {
+// sparkType maps a Spark JSON type to the Arrow type of §9. Each type it
+// maps takes one from *budget; none left is an error (a catalog answer is
+// at most 16 MiB, but that holds some 850,000 nameless STRUCT fields).
+func sparkType(v any, budget *int) (arrow.DataType, error) {
+	if *budget--; *budget < 0 {
+		return nil, fmt.Errorf("the table's types map to more than %d column types (columns and nested fields)", protoarrow.MaxColumnTypes)
+	}
 	switch t := v.(type) {
 	case string:
 		name := strings.ToLower(t)
@@ -201,17 +208,17 @@ func sparkType(v any) (arrow.DataType, error) {
 	case map[string]any:
 		switch t["type"] {
 		case "array":
-			et, err := sparkType(t["elementType"])
+			et, err := sparkType(t["elementType"], budget)
 			if err != nil {
 				return nil, err
 			}
 			return arrow.ListOfField(arrow.Field{Name: "element", Type: et, Nullable: t["containsNull"] != false, Metadata: decimalMeta(t["elementType"])}), nil
 		case "map":
-			kt, err := sparkType(t["keyType"])
+			kt, err := sparkType(t["keyType"], budget)
 			if err != nil {
 				return nil, err
 			}
-			vt, err := sparkType(t["valueType"])
+			vt, err := sparkType(t["valueType"], budget)
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +235,7 @@ func sparkType(v any) (arrow.DataType, error) {
 			for _, r := range raw {
 				f, _ := r.(map[string]any)
 				name, _ := f["name"].(string)
-				ft, err := sparkType(f["type"])
+				ft, err := sparkType(f["type"], budget)
 				if err != nil {
 					return nil, fmt.Errorf("field %q: %w", name, err)
 				}

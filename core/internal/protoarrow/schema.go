@@ -20,7 +20,13 @@ const maxDepth = 64
 // The bound is far above any valid table (2000 columns, the client's limit,
 // each a STRUCT of 50 fields is 102,000) and stops the exponential case
 // at 15 levels (under a second).
-const maxFields = 200000
+const maxFields = MaxColumnTypes
+
+// MaxColumnTypes is the one bound of the column types a schema may stand
+// for (columns, STRUCT fields, ARRAY elements, MAP values), a type used by
+// name counted at each use: maxFields here, the local server's Avro writer
+// schemas and the client's reading of a Unity Catalog table use it.
+const MaxColumnTypes = 200000
 
 // SchemaFromDescriptor returns the Arrow schema for records encoded with
 // desc (see the package doc for the type mapping). It is pure and safe for
