@@ -1055,6 +1055,11 @@ func (s *sender) accountOldest() error {
 		}
 	}
 	if res.Err != nil && core.KindOf(res.Err).Fatal() && res.SuccessfulCount == 0 {
+		if core.KindOf(res.Err) == core.KindCanceled && s.graceExpired.Load() {
+			// the grace after an interrupt ran out and cancelled the batch:
+			// the summary's "interrupted:" line says so; it did not stop the run
+			return nil
+		}
 		if s.sum.stopped == nil {
 			s.sum.stopped = res.Err
 		}
