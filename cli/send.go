@@ -61,6 +61,7 @@ const (
 
 // sendEnv is the outside world of sendMain, replaced in tests.
 type sendEnv struct {
+	stdin          io.Reader // "-"; nil: none (an empty input)
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool) // os.LookupEnv
 	terminal       bool                        // stderr is a terminal
@@ -73,6 +74,7 @@ type sendEnv struct {
 
 func runSend(ctx context.Context, args []string, env Env) error {
 	return sendMain(ctx, args, sendEnv{
+		stdin:       env.Stdin,
 		stdout:      env.Stdout,
 		stderr:      env.Stderr,
 		lookupEnv:   env.LookupEnv,
@@ -133,12 +135,15 @@ ZEROBUS_CLIENT_SECRET, ...); the flags below override both. Prefer the
 environment or the config file for the secret: command lines are visible
 to other users of the machine. -local and -dry-run need none of them.
 
-Inputs must be regular files: send reads each file twice (to check it and
-count its rows before anything is sent, then to send it), so standard input
-("-"), pipes and devices are refused; compressed files (.gz, .zst, ...) are
-not supported either: decompress them to a file first. The format is taken
-from the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv) or the
-file's first bytes. CSV files need a header line;
+FILE is a file, "-" (standard input) or a pipe (a FIFO, <(...)). Files are
+checked before anything is sent. Standard input and pipes are read once,
+front to back: Arrow IPC streams (and files) and CSV, no Parquet (read it
+from a file); there is no row count up front (the progress shows the rows
+so far), and a CSV error there names its line, not always its row. Compressed input
+(.gz, .zst, ...) is not supported: decompress it on the way in
+(gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
+else the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv), else
+the first bytes (on a pipe: Arrow IPC, else CSV). CSV needs a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
 inferred from the first -csv-infer-rows rows (a column with no value there,
 and every column of a file without data rows, is string); "", NULL, null,
@@ -518,14 +523,37 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	}
 
-	// Check every file before anything is sent.
+	// Check every file before anything is sent. Stream inputs ("-",
+	// pipes) are read once: opened here and sent from what was read.
+	if env.stdin == nil {
+		env.stdin = strings.NewReader("")
+	}
 	totalRows := int64(0)
+	streams := make([]*input, len(f.files))
+	defer func() {
+		for _, in := range streams {
+			if in != nil {
+				in.Close()
+			}
+		}
+	}()
+	seen := map[string]bool{}
 	for _, path := range f.files {
-		n, err := probeInput(sendCtx, path, inputOptions{format: f.format, batchRows: f.batchRows,
-			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator})
+		if seen[path] {
+			if st, _ := os.Stat(path); path == "-" || st != nil && !st.Mode().IsRegular() {
+				return usageErrorf("send", "%s is given twice: %s is read once", path, streamName(path))
+			}
+		}
+		seen[path] = true
+	}
+	for i, path := range f.files {
+		n, stream, err := probeInput(sendCtx, ctx, path, inputOptions{format: f.format, batchRows: f.batchRows,
+			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator}, env.stdin)
+		streams[i] = stream
 		if err != nil {
 			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read
-				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport, rowsTotal: -1}
+				sum := &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport, rowsTotal: -1,
+					interrupted: errors.Is(err, errInterrupted)}
 				if srv != nil {
 					n := int64(srv.RecordCount(cfg.TableName))
 					sum.storedRows = &n
@@ -577,11 +605,12 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 
 	s := &sender{
-		w:   w,
-		q:   q,
-		mem: env.mem,
-		c:   &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now()},
-		sum: &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
+		w:       w,
+		q:       q,
+		mem:     env.mem,
+		c:       &counters{totalRows: totalRows, totalFiles: len(f.files), start: env.now(), noTotal: slices.ContainsFunc(streams, func(in *input) bool { return in != nil })},
+		streams: streams,
+		sum:     &summary{table: cfg.TableName, files: f.files, dryRun: f.dryRun, transport: cfg.Transport},
 	}
 	// The batches run on batchCtx: after an interrupt they get f.grace to
 	// be acknowledged, then batchCtx is cancelled, which resolves them
@@ -779,74 +808,72 @@ func (l *lockedWriter) clearBar() {
 // probeInput checks that path can be read (opening it as its format: the
 // Parquet footer, the Arrow IPC schema, the CSV header and type sample)
 // and returns its row count when the format records it (Parquet), else -1.
-func probeInput(ctx context.Context, path string, o inputOptions) (n int64, err error) {
+// A stream input ("-", a pipe) is read once: it is opened here (intr, the
+// interrupt, ends a read waiting for its writer) and returned open, to be
+// sent from; it has no row count.
+func probeInput(ctx, intr context.Context, path string, o inputOptions, stdin io.Reader) (n int64, stream *input, err error) {
 	format := o.format
 	defer recoverDecode(&err, path)
-	if path == "-" {
-		return 0, usageErrorf("send", "-: standard input is not supported: %s", readsTwice)
-	}
-	st, err := os.Stat(path)
+	isStream, other, err := streamKind(path, stdin)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return 0, usageErrorf("send", "%s: no such file", path)
-		}
-		return 0, err
+		return 0, nil, err
 	}
-	if st.IsDir() {
-		return 0, usageErrorf("send", "%s is a directory; give files", path)
+	if isStream {
+		in, err := openStream(intr, path, o, stdin)
+		return -1, in, err
 	}
-	if !st.Mode().IsRegular() {
-		what := "not a regular file"
-		switch {
-		case st.Mode()&os.ModeNamedPipe != 0:
-			what = "a pipe"
-		case st.Mode()&os.ModeSocket != 0:
-			what = "a socket"
-		case st.Mode()&os.ModeDevice != 0:
-			what = "a device"
-		}
-		return 0, usageErrorf("send", "%s is %s: %s", path, what, readsTwice)
+	if other != "" {
+		return 0, nil, usageErrorf("send", "%s is %s: send reads regular files, standard input (-) and pipes", path, other)
 	}
 	if err := notCompressed(path); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	fm, err := detectFormat(path, format)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if fm != formatParquet {
 		in, err := openInput(ctx, path, o)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		return -1, in.Close()
+		return -1, nil, in.Close()
 	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, parquetOpenError(path, err))
+		return 0, nil, fmt.Errorf("%s: %w", path, parquetOpenError(path, err))
 	}
 	defer pf.Close()
-	return pf.NumRows(), nil
+	return pf.NumRows(), nil, nil
 }
 
-// readsTwice is why send takes regular files only.
-const readsTwice = "send reads each file twice (to check it and count its rows before anything is sent, then to send it); " +
-	"save it to a file first"
-
 // compressedMagic are the first bytes of the compressed files send names
-// when refusing them.
+// when refusing them, and the command that decompresses them to stdout.
 var compressedMagic = []struct {
-	magic, name, ext string
+	magic, name, ext, decompress string
 }{
-	{"\x1f\x8b", "gzip", ".gz"},
-	{"\x00", "bzip2", ".bz2"}, // by extension only: "BZh" may start a CSV header
-	{"\xfd7zXZ\x00", "xz", ".xz"},
-	{"\x28\xb5\x2f\xfd", "zstd", ".zst"},
-	{"PK\x03\x04", "zip", ".zip"},
+	{"\x1f\x8b", "gzip", ".gz", "gzip -dc"},
+	{"\x00", "bzip2", ".bz2", "bzip2 -dc"}, // by extension only: "BZh" may start a CSV header
+	{"\xfd7zXZ\x00", "xz", ".xz", "xz -dc"},
+	{"\x28\xb5\x2f\xfd", "zstd", ".zst", "zstd -dc"},
+	{"PK\x03\x04", "zip", ".zip", "unzip -p"},
+}
+
+// compressedKind is the compression of a file starting with head and
+// named with the extension ext (lower case), or nil.
+func compressedKind(head []byte, ext string) *struct{ magic, name, ext, decompress string } {
+	for i, c := range compressedMagic {
+		if c.magic != "\x00" && strings.HasPrefix(string(head), c.magic) || ext == c.ext {
+			return &compressedMagic[i]
+		}
+	}
+	return nil
 }
 
 // notCompressed refuses a compressed file (by its first bytes or its
-// extension): send reads Arrow IPC, Parquet and CSV files as they are.
+// extension): send reads Arrow IPC, Parquet and CSV files as they are. The
+// remedy decompresses it into send's standard input, or, for Parquet
+// (which cannot be read from a pipe), to a file.
 func notCompressed(path string) error {
 	head := make([]byte, 6)
 	if f, err := os.Open(path); err == nil {
@@ -855,12 +882,23 @@ func notCompressed(path string) error {
 		_ = f.Close()
 	}
 	ext := strings.ToLower(filepath.Ext(path))
-	for _, c := range compressedMagic {
-		if c.magic != "\x00" && strings.HasPrefix(string(head), c.magic) || ext == c.ext {
-			return usageErrorf("send", "%s is %s-compressed: compressed input is not supported; decompress it to a file first", path, c.name)
-		}
+	c := compressedKind(head, ext)
+	if c == nil {
+		return nil
 	}
-	return nil
+	inner := path
+	if ext == c.ext {
+		inner = strings.TrimSuffix(path, filepath.Ext(path))
+	}
+	if e := strings.ToLower(filepath.Ext(inner)); e == ".parquet" || e == ".pq" {
+		if inner == path {
+			inner += ".parquet"
+		}
+		return usageErrorf("send", "%s is %s-compressed: compressed input is not supported, and Parquet cannot be read from a pipe; "+
+			"decompress it to a file first: %s %s > %s && zerobus send [flags] %s", path, c.name, c.decompress, path, inner, inner)
+	}
+	return usageErrorf("send", "%s is %s-compressed: compressed input is not supported; decompress it on the way in: "+
+		"%s %s | zerobus send [flags] -", path, c.name, c.decompress, path)
 }
 
 // pendingBatch is a batch handed to SendBatchAsync and not yet accounted.
@@ -889,6 +927,9 @@ type sender struct {
 	// graceExpired: the grace after an interrupt ran out and the batches
 	// still in flight were cancelled.
 	graceExpired atomic.Bool
+	// streams are the stream inputs, opened by probeInput, by the index of
+	// the file; sendFile takes them (and closes them).
+	streams []*input
 }
 
 // hardStop is the send's part of HardStop: the process quits at once (a
@@ -966,8 +1007,12 @@ func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 		}
 	}()
 	o := inputOptions{format: f.format, batchRows: f.batchRows, csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: s.mem}
-	for _, path := range f.files {
-		if err := s.sendFile(ctx, sendCtx, path, o); err != nil {
+	for i, path := range f.files {
+		var in *input
+		if i < len(s.streams) {
+			in, s.streams[i] = s.streams[i], nil
+		}
+		if err := s.sendFile(ctx, sendCtx, path, in, o); err != nil {
 			return err
 		}
 		if s.sum.interrupted {
@@ -978,16 +1023,23 @@ func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 	return nil
 }
 
-func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOptions) error {
+// sendFile sends the file path; in is its input when already open (a
+// stream input, opened by probeInput), else nil.
+func (s *sender) sendFile(ctx, sendCtx context.Context, path string, in *input, o inputOptions) error {
+	if in != nil {
+		defer in.Close()
+	}
 	if ctx.Err() != nil {
 		s.sum.interrupted = true
 		return nil
 	}
-	in, err := openInput(sendCtx, path, o)
-	if err != nil {
-		return err
+	if in == nil {
+		var err error
+		if in, err = openInput(sendCtx, path, o); err != nil {
+			return err
+		}
+		defer in.Close()
 	}
-	defer in.Close()
 	s.c.current.Store(in)
 	s.c.fileRow.Store(0)
 	var row int64
@@ -1013,6 +1065,10 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, o inputOpti
 		}
 	}
 	if err := in.reader.Err(); err != nil {
+		if in.stream && ctx.Err() != nil { // the interrupt ended a read waiting for the pipe's writer
+			s.sum.interrupted = true
+			return nil
+		}
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
 			path, thousands(row))
 		s.sum.stoppedJSON = fmt.Sprintf("reading %s failed after %s rows (error says why); the rows read before were sent and are counted here",
@@ -1055,6 +1111,11 @@ func (s *sender) accountOldest() error {
 		}
 	}
 	if res.Err != nil && core.KindOf(res.Err).Fatal() && res.SuccessfulCount == 0 {
+		if core.KindOf(res.Err) == core.KindCanceled && s.graceExpired.Load() {
+			// the grace after an interrupt ran out and cancelled the batch:
+			// the summary's "interrupted:" line says so; it did not stop the run
+			return nil
+		}
 		if s.sum.stopped == nil {
 			s.sum.stopped = res.Err
 		}
@@ -1081,6 +1142,11 @@ func (e *stoppedError) Unwrap() error { return e.err }
 func (s *sender) fillSummary(now time.Time) {
 	s.sum.rowsRead = s.c.rowsRead.Load()
 	s.sum.rowsTotal = s.c.totalRows
+	if s.sum.rowsTotal < 0 && s.c.filesDone.Load() == int64(s.c.totalFiles) {
+		// no count before reading (CSV, Arrow IPC, a pipe), but every file
+		// was read to its end: the total is the rows read
+		s.sum.rowsTotal = s.c.rowsRead.Load()
+	}
 	s.sum.rowsSent = s.c.rowsSent.Load()
 	s.sum.rowsFailed = s.c.rowsFailed.Load()
 	s.sum.rowsUnknown = s.c.rowsUnknown.Load()

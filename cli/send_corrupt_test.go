@@ -169,7 +169,7 @@ func TestReadCorruptInputsNeverPanic(t *testing.T) {
 
 // readWholeInput probes, opens and reads path as `zerobus send` does.
 func readWholeInput(path string) (err error) {
-	if _, err := probeInput(context.Background(), path, inputOptions{format: formatAuto, batchRows: 1024, csvInferRows: 10, mem: memory.DefaultAllocator}); err != nil {
+	if _, _, err := probeInput(context.Background(), context.Background(), path, inputOptions{format: formatAuto, batchRows: 1024, csvInferRows: 10, mem: memory.DefaultAllocator}, nil); err != nil {
 		return err
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -61,6 +61,9 @@ type input struct {
 	detail string // e.g. "Arrow IPC stream", for the summary
 	schema *arrow.Schema
 	rows   int64 // total rows, -1 if unknown before reading
+	// stream: read front to back, once (standard input, a pipe): opened
+	// by the check before sending (openStream), and nothing re-reads it.
+	stream bool
 	// rowGroups are the rows of each Parquet row group (nil for other formats).
 	rowGroups []int64
 	// batchRows is the most rows a Parquet batch holds: one batch may span
@@ -811,6 +814,9 @@ type csvBatches struct {
 	path      string
 	rows      int64 // data rows returned so far
 	err       error
+	// stream: the input is read once (a pipe): the rows and lines of an
+	// error are not found by reading it again, and the message says so.
+	stream bool
 }
 
 func (c *csvBatches) Next() bool {
@@ -820,6 +826,10 @@ func (c *csvBatches) Next() bool {
 	ok := c.r.Next()
 	if err := c.r.Err(); err != nil {
 		var pe *encsv.ParseError
+		if c.stream {
+			c.err = c.streamErr(err, errors.As(err, &pe))
+			return false
+		}
 		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
 			_, _, good := csvRowLines(c.path, -1, -1)
 			if cells, header, ok := csvRaggedCells(c.path); ok && errors.Is(err, encsv.ErrFieldCount) {
@@ -849,6 +859,19 @@ func (c *csvBatches) Next() bool {
 		c.rows += c.r.RecordBatch().NumRows()
 	}
 	return ok
+}
+
+// streamErr is the error of a CSV stream input (read once: nothing finds
+// the row or the cell by reading it again); malformed: a wrong number of
+// cells or a stray quote (err names the line), else a cell that does not
+// parse as its column's type, somewhere in the chunk of rows being read.
+func (c *csvBatches) streamErr(err error, malformed bool) error {
+	name := streamName(c.path)
+	if malformed {
+		return fmt.Errorf("reading CSV from row %d on: %w (%s is read once, so the row is not known; the line is)", c.rows, err, name)
+	}
+	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings; "+
+		"%s is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, name)
 }
 
 func (c *csvBatches) chunkRows() int64 {
@@ -903,7 +926,13 @@ func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.
 	if _, err := skipBOM(f); err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(f, 1<<16)
+	return inferCSVTypesFrom(f, sample, allStrings)
+}
+
+// inferCSVTypesFrom is inferCSVTypes of the CSV text r (after any byte
+// order mark); it reads ahead of the rows it samples.
+func inferCSVTypesFrom(r io.Reader, sample int, allStrings bool) ([]string, []arrow.DataType, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
 	if head, _ := br.Peek(8); len(head) > 0 {
 		if err := notCSV(head); err != nil {
 			return nil, nil, err

@@ -42,8 +42,11 @@ type counters struct {
 	current       atomic.Pointer[input] // the file being read
 	fileRow       atomic.Int64          // rows of the current file read so far
 	totalRows     int64                 // all files' rows; -1 if unknown
-	totalFiles    int
-	start         time.Time
+	// noTotal: an input is read from a pipe: no part of the whole is known,
+	// the bar shows the rows so far only.
+	noTotal    bool
+	totalFiles int
+	start      time.Time
 }
 
 // progressSnapshot is what one redraw shows.
@@ -54,6 +57,7 @@ type progressSnapshot struct {
 	unknown    int64   // of failed: sent without an acknowledgement, may be stored
 	total      int64   // -1 if unknown
 	fraction   float64 // overall, in [0, 1]
+	noFraction bool    // no part of the whole is known (a pipe): rows so far only
 	bytes      int64
 	elapsed    time.Duration
 	file, nfil int // 1-based current file and number of files
@@ -61,13 +65,14 @@ type progressSnapshot struct {
 
 func (c *counters) snapshot(now time.Time) progressSnapshot {
 	s := progressSnapshot{
-		sent:    c.rowsSent.Load(),
-		failed:  c.rowsFailed.Load(),
-		unknown: c.rowsUnknown.Load(),
-		total:   c.totalRows,
-		bytes:   c.bytes.Load(),
-		elapsed: now.Sub(c.start),
-		nfil:    c.totalFiles,
+		sent:       c.rowsSent.Load(),
+		failed:     c.rowsFailed.Load(),
+		unknown:    c.rowsUnknown.Load(),
+		total:      c.totalRows,
+		bytes:      c.bytes.Load(),
+		elapsed:    now.Sub(c.start),
+		nfil:       c.totalFiles,
+		noFraction: c.noTotal,
 	}
 	s.done = s.sent + s.failed
 	filesDone := c.filesDone.Load()
@@ -98,13 +103,19 @@ func (c *counters) snapshot(now time.Time) progressSnapshot {
 func renderBar(s progressSnapshot) string {
 	filled := int(s.fraction * barWidth)
 	var b strings.Builder
-	b.WriteByte('[')
-	b.WriteString(strings.Repeat("#", filled))
-	b.WriteString(strings.Repeat(".", barWidth-filled))
-	fmt.Fprintf(&b, "] %3d%%  ", int(s.fraction*100))
-	if s.total >= 0 {
-		fmt.Fprintf(&b, "%s/%s rows", thousands(s.done), thousands(s.total))
+	if s.noFraction { // a pipe: how much is left is not known
+		fmt.Fprintf(&b, "%s rows so far", thousands(s.done))
 	} else {
+		b.WriteByte('[')
+		b.WriteString(strings.Repeat("#", filled))
+		b.WriteString(strings.Repeat(".", barWidth-filled))
+		fmt.Fprintf(&b, "] %3d%%  ", int(s.fraction*100))
+	}
+	switch {
+	case s.noFraction: // said above
+	case s.total >= 0:
+		fmt.Fprintf(&b, "%s/%s rows", thousands(s.done), thousands(s.total))
+	default:
 		fmt.Fprintf(&b, "%s rows", thousands(s.done))
 	}
 	if s.nfil > 1 {
@@ -311,7 +322,7 @@ type summary struct {
 	files      []string
 	dryRun     bool
 	rowsRead   int64
-	rowsTotal  int64 // the rows of every file, counted before sending; -1 if not known (a file without a row count)
+	rowsTotal  int64 // the rows of every file, counted before sending or read to the end; -1 if not known
 	rowsSent   int64
 	rowsFailed int64
 	// rowsUnknown of the failed rows were sent without an acknowledgement:
@@ -461,8 +472,10 @@ type summaryJSON struct {
 	Files     []string `json:"files"`
 	FilesDone int64    `json:"files_done"`
 	RowsRead  int64    `json:"rows_read"`
-	// RowsTotal: the rows of every file, counted before sending (null
-	// when a format records no count: Arrow IPC, CSV).
+	// RowsTotal: the rows of every file, counted before sending (Parquet),
+	// else, when every file was read to its end, the rows read; null when
+	// a file without a count (Arrow IPC, CSV, a pipe) was not read to its
+	// end.
 	RowsTotal  *int64 `json:"rows_total"`
 	RowsSent   int64  `json:"rows_sent"`
 	RowsFailed int64  `json:"rows_failed"`

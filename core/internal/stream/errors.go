@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -745,9 +746,10 @@ type redactor struct {
 
 const redacted = "[REDACTED]"
 
-// add remembers s as a secret (ignored if short enough to be noise).
+// add remembers s as a secret (of any length but empty: clean redacts a
+// short one where it stands as a token of its own).
 func (r *redactor) add(s string) {
-	if len(s) < 4 {
+	if s == "" {
 		return
 	}
 	r.mu.Lock()
@@ -765,10 +767,10 @@ func (r *redactor) add(s string) {
 	r.secrets = append(r.secrets, s)
 }
 
-// keep remembers s as a secret that is never dropped (ignored if short
-// enough to be noise).
+// keep remembers s as a secret that is never dropped (of any length but
+// empty, as add).
 func (r *redactor) keep(s string) {
-	if len(s) < 4 {
+	if s == "" {
 		return
 	}
 	r.mu.Lock()
@@ -776,7 +778,7 @@ func (r *redactor) keep(s string) {
 	r.kept = append(r.kept, s)
 }
 
-// clean returns s with every known secret replaced.
+// clean returns s with every known secret replaced (redactSecret).
 func (r *redactor) clean(s string) string {
 	if r == nil {
 		return s
@@ -786,11 +788,66 @@ func (r *redactor) clean(s string) string {
 	for _, xs := range [2][]string{r.secrets, r.kept} {
 		for _, x := range xs {
 			if strings.Contains(s, x) {
-				s = strings.ReplaceAll(s, x, redacted)
+				s = redactSecret(s, x)
 			}
 		}
 	}
 	return s
+}
+
+// shortSecret is the length (in bytes) under which a secret is redacted
+// only where it stands as a token of its own: a short secret is likely to
+// occur inside ordinary words of a server's message (the secret "wrong"
+// turned "... or wrong client secret" into "... or [REDACTED] client
+// secret", "abc" would hide part of "abcdef"), and redacting those both
+// garbles the message and tells what the secret is.
+const shortSecret = 8
+
+// redactSecret is s with secret x replaced by [REDACTED]: every occurrence
+// when x has at least shortSecret bytes; when shorter, the occurrences that
+// are whole tokens ("abc" and "token=abc", not the "abc" of "abcdef"). An
+// occurrence is whole when the characters on each side of it are not word
+// characters (letters, digits, '_'), checked on a side only where x itself
+// begins or ends with a word character: a secret is never shown as a token
+// of its own, whatever its length.
+func redactSecret(s, x string) string {
+	if len(x) >= shortSecret {
+		return strings.ReplaceAll(s, x, redacted)
+	}
+	first, _ := utf8.DecodeRuneInString(x)
+	last, _ := utf8.DecodeLastRuneInString(x)
+	checkBefore, checkAfter := isWordRune(first), isWordRune(last)
+	var b strings.Builder
+	from := 0 // s[:from] is written
+	for at := 0; at <= len(s)-len(x); {
+		i := strings.Index(s[at:], x)
+		if i < 0 {
+			break
+		}
+		i += at
+		end := i + len(x)
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		whole := (!checkBefore || i == 0 || !isWordRune(before)) && (!checkAfter || end == len(s) || !isWordRune(after))
+		if !whole {
+			at = i + 1
+			continue
+		}
+		b.WriteString(s[from:i])
+		b.WriteString(redacted)
+		from, at = end, end
+	}
+	if from == 0 {
+		return s
+	}
+	b.WriteString(s[from:])
+	return b.String()
+}
+
+// isWordRune reports whether r is a letter, a digit or '_' (the characters
+// a token is made of; a short secret next to one is part of a longer word).
+func isWordRune(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // cleanErr returns an error with err's text redacted; context errors are

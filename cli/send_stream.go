@@ -1,0 +1,309 @@
+package cli
+
+// Inputs of `zerobus send` read front to back: standard input ("-") and
+// pipes (a FIFO, /dev/stdin or <(...) when piped). They are opened once,
+// when send checks its inputs (the Arrow IPC schema, the CSV header and the
+// rows types are inferred from, kept in memory and read again from there),
+// and read from there on: no row count up front, no second pass.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/csv"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+)
+
+// streamName is how messages name a stream input: "standard input" for "-".
+func streamName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// errReadInterrupted is what a stream input's reads return once the
+// interrupt (the first Ctrl-C) came: reading a pipe whose writer stalls
+// stops there instead of waiting for its next bytes.
+var errReadInterrupted = errors.New("reading interrupted")
+
+// pipeReader reads a stream input in a goroutine of its own (which also
+// opens it: opening a FIFO waits for its writer), so that a read waiting
+// for a writer that stalls returns errReadInterrupted at the interrupt.
+type pipeReader struct {
+	intr context.Context
+	ch   chan pipeChunk
+	stop chan struct{}
+	buf  []byte
+	err  error
+
+	mu     sync.Mutex
+	closer io.Closer // the file the goroutine opened; nil for standard input
+	closed bool
+	once   sync.Once
+}
+
+type pipeChunk struct {
+	b   []byte
+	err error
+}
+
+// newPipeReader starts reading what open returns (and the io.Closer that
+// Close closes, nil for none).
+func newPipeReader(intr context.Context, open func() (io.Reader, io.Closer, error)) *pipeReader {
+	p := &pipeReader{intr: intr, ch: make(chan pipeChunk), stop: make(chan struct{})}
+	go p.pump(open)
+	return p
+}
+
+func (p *pipeReader) pump(open func() (io.Reader, io.Closer, error)) {
+	r, c, err := open()
+	if c != nil {
+		p.mu.Lock()
+		if p.closed { // closed while opening
+			p.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		p.closer = c
+		p.mu.Unlock()
+	}
+	for err == nil {
+		b := make([]byte, 64<<10)
+		var n int
+		n, err = r.Read(b)
+		if n == 0 && err == nil {
+			continue
+		}
+		select {
+		case p.ch <- pipeChunk{b[:n], err}:
+		case <-p.stop:
+			return
+		}
+	}
+	if r == nil { // open failed
+		select {
+		case p.ch <- pipeChunk{nil, err}:
+		case <-p.stop:
+		}
+	}
+}
+
+func (p *pipeReader) Read(b []byte) (int, error) {
+	for len(p.buf) == 0 {
+		if p.err != nil {
+			return 0, p.err
+		}
+		if p.intr.Err() != nil {
+			return 0, errReadInterrupted
+		}
+		select {
+		case <-p.intr.Done():
+			return 0, errReadInterrupted
+		case c := <-p.ch:
+			p.buf, p.err = c.b, c.err
+		}
+	}
+	n := copy(b, p.buf)
+	p.buf = p.buf[n:]
+	return n, nil
+}
+
+// Close stops the goroutine and closes the file it opened (which ends a
+// read it waits in); standard input is left open (a read waiting in it
+// ends with the process).
+func (p *pipeReader) Close() error {
+	p.once.Do(func() { close(p.stop) })
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.closer != nil {
+		c := p.closer
+		p.closer = nil
+		return c.Close()
+	}
+	return nil
+}
+
+// streamKind says whether path is read front to back: "-" or a pipe.
+// what names another kind of non-regular file, which send refuses ("a
+// socket"); both are empty for a regular file.
+func streamKind(path string, stdin io.Reader) (stream bool, what string, err error) {
+	if path == "-" {
+		if f, ok := stdin.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				return false, "", usageErrorf("send", "-: standard input is a terminal or a device, not a pipe: pipe the data in "+
+					"(some_tool | zerobus send [flags] -) or give the file's name")
+			}
+		}
+		return true, "", nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, "", usageErrorf("send", "%s: no such file", path)
+		}
+		return false, "", err
+	}
+	switch m := st.Mode(); {
+	case st.IsDir():
+		return false, "", usageErrorf("send", "%s is a directory; give files", path)
+	case m.IsRegular():
+		return false, "", nil
+	case m&os.ModeNamedPipe != 0:
+		return true, "", nil
+	case m&os.ModeSocket != 0:
+		return false, "a socket", nil
+	case m&os.ModeDevice != 0:
+		return false, "a device", nil
+	}
+	return false, "not a regular file", nil
+}
+
+// openStream opens the stream input path ("-": stdin) for reading, reading
+// as much of it as checking it needs (the format's first bytes, the Arrow
+// IPC schema, the CSV header and the rows types are inferred from); intr
+// is the interrupt, which ends a read waiting for the writer.
+func openStream(intr context.Context, path string, o inputOptions, stdin io.Reader) (_ *input, err error) {
+	open := func() (io.Reader, io.Closer, error) { return stdin, nil, nil }
+	if path != "-" {
+		open = func() (io.Reader, io.Closer, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, nil, err
+			}
+			return f, f, nil
+		}
+	}
+	pr := newPipeReader(intr, open)
+	in := &input{path: path, rows: -1, stream: true}
+	in.closer = append(in.closer, pr.Close)
+	defer func() {
+		if err != nil {
+			in.Close()
+			if intr.Err() != nil {
+				err = fmt.Errorf("%w: reading %s stopped before anything was sent", errInterrupted, streamName(path))
+			}
+		}
+	}()
+	name := streamName(path)
+	ext := strings.ToLower(filepath.Ext(path))
+	if o.format == formatParquet || o.format == formatAuto && (ext == ".parquet" || ext == ".pq") {
+		return nil, parquetOnPipe(path)
+	}
+	br := bufio.NewReaderSize(pr, 1<<16)
+	head, err := br.Peek(8)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if c := compressedKind(head, ext); c != nil {
+		return nil, usageErrorf("send", "%s is %s-compressed: compressed input is not supported; decompress it on the way in: "+
+			"... | %s | zerobus send [flags] -", name, c.name, c.decompress)
+	}
+	format := o.format
+	if format == formatAuto || format == "" {
+		switch {
+		case ext == ".arrow" || ext == ".arrows" || ext == ".ipc" || ext == ".feather":
+			format = formatArrow
+		case ext == ".csv":
+			format = formatCSV
+		case bytes.HasPrefix(head, []byte("PAR1")):
+			return nil, parquetOnPipe(path)
+		case bytes.HasPrefix(head, []byte("ARROW1")), bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}):
+			format = formatArrow
+		default: // what a pipe carries that is not Arrow IPC is taken for CSV (its header is checked)
+			format = formatCSV
+		}
+	}
+	in.format = format
+	o.mem = &boundedAllocator{mem: o.mem, limit: minAllocLimit}
+	err = func() (err error) {
+		defer recoverDecode(&err, "opening "+name)
+		if format == formatArrow {
+			return openArrowStream(in, br, head, o)
+		}
+		return openCSVStream(in, br, o)
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	in.reader = &guardedBatches{src: in.reader, where: in.where}
+	return in, nil
+}
+
+// parquetOnPipe refuses a Parquet stream input: Parquet is read from its
+// footer, at the end.
+func parquetOnPipe(path string) error {
+	return usageErrorf("send", "%s: Parquet cannot be read from a pipe (its footer, at the end, says where the rows are); "+
+		"save it to a file and send that: ... > data.parquet && zerobus send [flags] data.parquet", streamName(path))
+}
+
+// openArrowStream reads an Arrow IPC stream from br (head: its first
+// bytes); an Arrow IPC file ("ARROW1") is read as the stream it holds
+// after its 8-byte magic (its footer, at the end, is not needed).
+func openArrowStream(in *input, br *bufio.Reader, head []byte, o inputOptions) error {
+	in.detail = "Arrow IPC stream"
+	if bytes.HasPrefix(head, []byte("ARROW1")) {
+		if _, err := br.Discard(8); err != nil {
+			return err
+		}
+		in.detail = "Arrow IPC file, read front to back"
+	}
+	// No size is known: each length is checked against what arrives.
+	r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(br, math.MaxInt64), &in.done}, ipc.WithAllocator(o.mem))
+	if err != nil {
+		if len(head) < 4 || !bytes.HasPrefix(head, []byte("ARROW1")) && !bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}) {
+			return notFormat("an Arrow IPC stream", head[:min(len(head), 6)], err)
+		}
+		return fmt.Errorf("not a readable Arrow IPC stream: %w", errCause{err})
+	}
+	in.closer = append(in.closer, func() error { r.Release(); return nil })
+	in.schema = r.Schema()
+	src := batchReader(&validatedBatches{src: r, v: core.NewArrowValidator()})
+	rb := &rebatcher{src: src, n: o.batchRows, mem: o.mem}
+	in.closer = append(in.closer, func() error { rb.release(); return nil })
+	in.reader = rb
+	return nil
+}
+
+// openCSVStream reads a CSV stream from br: the header and the rows the
+// types are inferred from are read once, kept, and read again by the CSV
+// reader ahead of the rest of the stream.
+func openCSVStream(in *input, br *bufio.Reader, o inputOptions) error {
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	var sample bytes.Buffer // the bytes inference read: read again below
+	header, types, err := inferCSVTypesFrom(io.TeeReader(br, &sample), o.csvInferRows, o.csvNoInference)
+	if err != nil {
+		return err
+	}
+	fields := make([]arrow.Field, len(header))
+	for i, name := range header {
+		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
+	}
+	schema := arrow.NewSchema(fields, nil)
+	r := csv.NewReader(countingReader{io.MultiReader(&sample, br), &in.done}, schema,
+		csv.WithHeader(true),
+		csv.WithChunk(int(o.batchRows)),
+		csv.WithNullReader(false, csvNullValues...),
+		csv.WithAllocator(o.mem),
+	)
+	in.closer = append(in.closer, func() error { r.Release(); return nil })
+	in.detail = "CSV"
+	in.schema = schema
+	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: true}
+	return nil
+}
