@@ -82,6 +82,8 @@ func NewArrowValidator() *ArrowValidator { return protoarrow.NewArrowValidator()
 // handing the message on: give it to ipc.NewReader instead of r. Each of
 // its compressed batches, too, may decompress to at most BatchDecodedLimit
 // of its body: for a reader that frees each batch before it reads the next.
+// For a stream of unknown size (a pipe) pass math.MaxInt64: bodies are then
+// checked against the bytes that arrive.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
 	return protoarrow.NewIPCStreamVerifier(r, size)
 }

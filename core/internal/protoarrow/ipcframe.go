@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -99,7 +100,9 @@ func VerifyIPCFile(f io.ReaderAt, size int64) error {
 // before it reads the next (NewIPCHeldStreamVerifier for one that keeps
 // them). Its errors name the message ("the schema", "message 2", counting
 // the schema as message 0) with offsets and lengths; those about
-// malformed or truncated metadata wrap ErrIPCMetadata.
+// malformed or truncated metadata wrap ErrIPCMetadata. For a stream of
+// unknown size (a pipe) pass math.MaxInt64: a compressed body is then read
+// as it arrives (readBody), never allocated at its declared length.
 func NewIPCStreamVerifier(r io.Reader, size int64) io.Reader {
 	return &ipcStreamVerifier{r: bufio.NewReaderSize(r, 1<<16), left: size, size: size, budget: -1}
 }
@@ -216,10 +219,10 @@ func (s *ipcStreamVerifier) next() error {
 		return nil
 	}
 	// A compressed batch: read its body now to check its buffers' lengths.
-	b := make([]byte, body)
-	if n, err := io.ReadFull(s.r, b); err != nil {
+	b, err := readBody(s.r, body, s.size < math.MaxInt64)
+	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return frameError(what, "the stream ends %d bytes into its %d-byte body", n, body)
+			return frameError(what, "the stream ends %d bytes into its %d-byte body", len(b), body)
 		}
 		return err
 	}
@@ -240,6 +243,30 @@ func (s *ipcStreamVerifier) next() error {
 	s.pending = append(append(head, meta...), b...)
 	return nil
 }
+
+// readBody reads the n bytes of a body from r. When n was checked against
+// the stream's size (sized), or is at most bodyChunk, they are read into
+// one allocation; otherwise the buffer grows with the bytes that arrive, so
+// a length that lies (a stream of unknown size, e.g. a pipe, has nothing to
+// check it against) costs the bytes the stream really holds, not the
+// length. On a short stream it returns what was read and
+// io.ErrUnexpectedEOF.
+func readBody(r io.Reader, n int64, sized bool) ([]byte, error) {
+	if sized || n <= bodyChunk {
+		b := make([]byte, n)
+		k, err := io.ReadFull(r, b)
+		return b[:k], err
+	}
+	var buf bytes.Buffer
+	k, err := io.CopyN(&buf, r, n)
+	if err == io.EOF && k < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), err
+}
+
+// bodyChunk is the longest body readBody allocates at once.
+const bodyChunk = 64 << 20
 
 // decodedBody is compressedBody for the body of batch what of a file of
 // size bytes: it may decompress to at most BatchDecodedLimit of its size
