@@ -39,4 +39,3 @@ func TestS20PipeCompressedBodyLengthLie(t *testing.T) {
 		}
 	}
 }
-
