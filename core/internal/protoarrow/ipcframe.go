@@ -194,10 +194,10 @@ func (s *ipcStreamVerifier) next() error {
 	if int64(mlen) > s.left {
 		return frameError(what, "%d bytes of metadata, but only %d bytes of the stream are left", mlen, s.left)
 	}
-	meta := make([]byte, mlen)
-	if n, err := io.ReadFull(s.r, meta); err != nil {
+	meta, err := readBody(s.r, int64(mlen), s.size < math.MaxInt64)
+	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return frameError(what, "the stream ends %d bytes into its %d bytes of metadata", n, mlen)
+			return frameError(what, "the stream ends %d bytes into its %d bytes of metadata", len(meta), mlen)
 		}
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *ipcStreamVerifier) next() error {
 	return nil
 }
 
-// readBody reads the n bytes of a body from r. When n was checked against
+// readBody reads the n bytes of a body (or metadata) from r. When n was checked against
 // the stream's size (sized), or is at most bodyChunk, they are read into
 // one allocation; otherwise the buffer grows with the bytes that arrive, so
 // a length that lies (a stream of unknown size, e.g. a pipe, has nothing to

@@ -2,6 +2,7 @@ package protoarrow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -32,6 +33,14 @@ func TestS20PipeCompressedBodyLengthLie(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "message 2: the stream ends") || len(ids) != 2 {
 				t.Errorf("%s, body %d on a pipe: ids %v, %v; want the first batch and an error naming message 2", c.name, lie, ids, err)
 			}
+		}
+		// A metadata length of almost 4 GiB on a pipe: an error naming the
+		// message, not a 4 GiB allocation.
+		bad := bytes.Clone(stream)
+		binary.LittleEndian.PutUint32(bad[msgs[1][0]-4:], 0xFFFFFFF0)
+		if ids, err := readIDs(NewIPCStreamVerifier(bytes.NewReader(bad), math.MaxInt64)); err == nil ||
+			!strings.Contains(err.Error(), "message 1: the stream ends") || len(ids) != 0 {
+			t.Errorf("%s, metadata of 4 GiB on a pipe: ids %v, %v", c.name, ids, err)
 		}
 		// The stream itself still reads whole on a pipe.
 		if ids, err := readIDs(NewIPCStreamVerifier(bytes.NewReader(stream), math.MaxInt64)); err != nil || len(ids) != 4 {
