@@ -488,8 +488,8 @@
 // ends, zerobus.rows and zerobus.parts; each part it was sent in is a
 // "zerobus.SendBatch" span under it, and the batch and row metrics count
 // each part as a batch. A row reported unknown whose request the
-// server acknowledges later (after a recovery) stays counted in
-// zerobus.rows.failed.
+// server acknowledges later (after the call returned, on the RPC that
+// carried it) stays counted in zerobus.rows.failed.
 //
 // Applications without an OpenTelemetry SDK of their own build the
 // providers and a JSON logger from Config's observability keys with
