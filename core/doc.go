@@ -84,9 +84,11 @@
 // the old RPC and reads its last acknowledgements before moving on, and
 // acknowledged requests are never re-sent. The result counts such
 // re-sends: Recoveries (the recoveries that re-sent requests of the batch)
-// and ResentRows (the rows written again while the call waited: with the
-// unknown rows, which their stream may still re-send after a timeout or
-// cancel, at most that many duplicates).
+// and ResentRows (the rows written again: at most that many duplicates).
+// A request is re-sent only while its call waits for it: once a timeout or
+// cancel has ended the call, its stream never writes the call's requests
+// again (a recovery drops them), so an unknown row is stored at most once
+// plus the re-sends ResentRows counts, until you re-send it yourself.
 // The fault matrix in tests_go (make fault-matrix) checks all of this
 // against the local server's table.
 //
@@ -486,8 +488,8 @@
 // ends, zerobus.rows and zerobus.parts; each part it was sent in is a
 // "zerobus.SendBatch" span under it, and the batch and row metrics count
 // each part as a batch. A row reported unknown whose request the
-// server acknowledges later (after a recovery) stays counted in
-// zerobus.rows.failed.
+// server acknowledges later (after the call returned, on the RPC that
+// carried it) stays counted in zerobus.rows.failed.
 //
 // Applications without an OpenTelemetry SDK of their own build the
 // providers and a JSON logger from Config's observability keys with

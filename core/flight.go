@@ -607,9 +607,13 @@ func (b *batchSend) runFlight() {
 	for _, pt := range parts {
 		err := pt.p.Wait(b.ctx)
 		if err != nil && !closed(pt.p.Done()) {
-			// The caller gave up: take back what no RPC has carried yet.
-			if !st.Withdraw(pt.p) && closed(pt.p.Done()) {
-				err = pt.p.Err()
+			// The caller gave up: take back what no RPC has carried yet,
+			// and never write the rest again (GiveUp), so the attempts
+			// and re-sends counted below are final.
+			if !st.GiveUp(pt.p) && closed(pt.p.Done()) {
+				if perr := pt.p.Err(); !errors.Is(perr, stream.ErrAbandoned) {
+					err = perr // acknowledged, or failed, meanwhile
+				}
 			}
 		}
 		if a := pt.p.Attempts(); a > b.attempts {

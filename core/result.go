@@ -87,13 +87,13 @@ type TransmissionResult struct {
 	// ResentRows is how many rows were written again after a recovery
 	// (counted once per re-send): delivery is at-least-once, so the server
 	// may have stored them twice even though each is reported once (as
-	// acknowledged, or as failed). It counts the re-sends made while the
-	// call waited: rows the call gave up on (a timeout or cancel: reported
-	// unknown) stay queued on their stream, which may write them again
-	// after the call returned, so the duplicates the batch may make are at
-	// most ResentRows + UnknownCount (ResentRows alone when UnknownCount is
-	// 0). With arrow_flight a re-send writes only the rows of a batch not
-	// yet acknowledged.
+	// acknowledged, or as failed). It is an upper bound of the duplicates
+	// the batch may have made; 0 means it made none. Rows the call gave up
+	// on (a timeout or cancel: reported unknown) are never written again
+	// once it returns: their stream drops them at its next recovery
+	// instead of re-sending them, so every re-send is one the call counted.
+	// With arrow_flight a re-send writes only the rows of a batch not yet
+	// acknowledged.
 	ResentRows int
 	// recoveryIDs identifies the Recoveries (the RPCs left, see
 	// stream.Future.Recoveries), so that merged parts count a recovery

@@ -358,7 +358,8 @@ func (b *batchSend) reap(st *stream.Stream) {
 }
 
 // waitAcks waits for every pending request (or ctx: then requests no RPC
-// has carried yet are withdrawn, so that they are certainly not written).
+// has carried yet are withdrawn, so that they are certainly not written,
+// and the others are never written again; see resolve).
 func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 	w := b.w
 	_, span := w.tel.Start(b.ctx, "zerobus.wait_acks", attribute.Int("zerobus.requests", len(b.pending)), w.transportAttr)
@@ -381,17 +382,21 @@ func (b *batchSend) waitAcks(sl *slot, st *stream.Stream) {
 }
 
 // resolve records the outcome of one request: acknowledged (err nil) or
-// failed, its rows not written or unknown by rowStateOf.
+// failed, its rows not written or unknown by rowStateOf. A request still
+// unresolved (the caller gave up waiting: ctx) is given up on the stream
+// first (stream.Stream.GiveUp): withdrawn if no RPC has carried it, else
+// never written again, so the attempts and re-sends counted here are all
+// it will ever have.
 func (b *batchSend) resolve(st *stream.Stream, pr pendingReq, err error) {
+	if err != nil && !closed(pr.p.Done()) && !st.GiveUp(pr.p) && closed(pr.p.Done()) && pr.p.Err() == nil {
+		// The request could not be taken back (an RPC carried it), but it
+		// was acknowledged meanwhile.
+		err = nil
+	}
 	if a := pr.p.Attempts(); a > b.attempts {
 		b.attempts = a
 	}
 	b.resent.add(&pr.p.Future)
-	if err != nil && !closed(pr.p.Done()) && !st.Withdraw(pr.p) && closed(pr.p.Done()) && pr.p.Err() == nil {
-		// The caller gave up waiting (ctx) and the request could not be
-		// taken back (an RPC carries it), but it was acknowledged meanwhile.
-		err = nil
-	}
 	if err != nil {
 		err, state := b.w.mapSendErr(b.ctx, err), rowStateOf(pr.p)
 		for _, rg := range pr.rows {

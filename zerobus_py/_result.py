@@ -304,10 +304,10 @@ class TransmissionResult:
             replaced by a new one) that re-sent rows of this send; 0 when
             nothing was re-sent.
         resent_rows: rows written again after a recovery, before their
-            acknowledgement came, while the send waited: delivery is
-            at-least-once, so up to this many rows may be stored twice, plus
-            the unknown rows (a timeout or cancel leaves them queued on their
-            stream, which may write them again after the send returned).
+            acknowledgement came: delivery is at-least-once, so up to this
+            many rows may be stored twice (0: no duplicates from this send).
+            Rows a timeout or cancel left unknown are never written again
+            by their stream once the send has returned.
         latency_ms: wall time of the send in milliseconds.
         batch_size_bytes: encoded size (protobuf; Arrow IPC body with arrow_flight) of the acknowledged rows (of
             the converted rows, with the writer disabled); failed rows are not

@@ -26,7 +26,8 @@
 // the unacknowledged suffix: the rest of a partially acknowledged batch and
 // every later batch, renumbered from offset 0. Durable records are never
 // re-sent; a lost acknowledgement can still duplicate rows (at-least-once).
-// Failures follow the stream.Client's retry rule.
+// Batches whose caller gave up on them (Stream.GiveUp) are not replayed:
+// the recovery drops them. Failures follow the stream.Client's retry rule.
 //
 // # Concurrency
 //

@@ -125,12 +125,13 @@ func (s *Stream) install(r *rpc) {
 	go s.receiver(r)
 }
 
-// detach stops r and waits for its goroutines.
+// detach stops r and waits for its goroutines; the batches whose caller
+// gave up on them (GiveUp) are dropped (resolved with
+// stream.ErrAbandoned), never replayed.
 func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	r.cancel(cause)
 	r.wg.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cur == r {
 		s.cur = nil
 	}
@@ -138,7 +139,12 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	s.nextOffset = 0
 	s.connRecords = 0
 	s.ackedRecs = 0
-	return s.st.Detach(), len(s.q)
+	var dropped []*batch
+	s.q, dropped = stream.DropAbandoned(s.q, func(b *batch) *stream.Future { return &b.p.Future })
+	progress, pending = s.st.Detach(), len(s.q)
+	s.mu.Unlock()
+	s.resolve(dropped, stream.ErrAbandoned, time.Now())
+	return progress, pending
 }
 
 var errRotate = errors.New("zerobus: moving to a new flight RPC after close_stream_duration_ms")

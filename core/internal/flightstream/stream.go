@@ -239,6 +239,33 @@ func (s *Stream) Withdraw(p *Pending) bool {
 	return ok
 }
 
+// GiveUp is for a caller that stops waiting for p (its ctx ended): the
+// stream never writes p's batch again (see stream.Stream.GiveUp, the same
+// rule). A batch no RPC has carried yet is withdrawn (resolved with
+// stream.ErrWithdrawn; GiveUp reports true). A written one reports false:
+// queued for a replay after a recovery it is dropped at once (resolved with
+// stream.ErrAbandoned, its durable prefix kept); carried by the current RPC
+// it stays until acknowledged or until the stream leaves that RPC, which
+// drops it instead of replaying it. Its body is released once; p's
+// Attempts, Resent and Recoveries are final when GiveUp returns.
+func (s *Stream) GiveUp(p *Pending) (withdrawn bool) {
+	s.mu.Lock()
+	var b *batch
+	var what stream.GaveUp
+	s.q, b, what = stream.GiveUp(s.q, s.sent, &p.Future, func(b *batch) *stream.Future { return &b.p.Future })
+	s.mu.Unlock()
+	switch what {
+	case stream.GaveUpWithdrawn:
+		s.resolve([]*batch{b}, stream.ErrWithdrawn, time.Now())
+	case stream.GaveUpDropped:
+		s.resolve([]*batch{b}, stream.ErrAbandoned, time.Now())
+	default:
+		return false
+	}
+	s.kick()
+	return what == stream.GaveUpWithdrawn
+}
+
 // Flush waits until every batch sent so far is resolved (bounded by ctx and
 // FlushTimeout); it returns the stream's terminal error, if any.
 func (s *Stream) Flush(ctx context.Context) error {
@@ -407,7 +434,8 @@ func (s *Stream) sender(r *rpc) {
 		header, body, held := b.header, b.body, b.held
 		held.Retain() // b is queued, so it holds its reference: the body stays until Send has handed it to gRPC
 		rows := int64(b.p.rows)
-		rpcID := s.st.RPC()
+		// Counted under the lock: GiveUp sees every attempt or none.
+		b.p.Attempt(s.st.RPC(), int(rows-from))
 		s.mu.Unlock()
 		if armTimer {
 			s.kick()
@@ -423,7 +451,6 @@ func (s *Stream) sender(r *rpc) {
 				return
 			}
 		}
-		b.p.Attempt(rpcID, int(rows-from))
 		meta := []byte(`{"offset_id":` + strconv.FormatInt(off, 10) + `}`)
 		err := r.cs.SendMsg(&sendData{FlightData: &flight.FlightData{DataHeader: header, DataBody: body, AppMetadata: meta}, held: held})
 		held.Release()

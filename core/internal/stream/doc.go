@@ -16,7 +16,7 @@
 //
 // The streams of a Client share one window: together they admit at most
 // MaxInflightRequests requests and MaxInflightBytes record bytes between
-// Send and resolution (acknowledgement, failure, Withdraw or abort), so the
+// Send and resolution (acknowledgement, failure, GiveUp or abort), so the
 // memory held by in-flight requests is bounded however many streams and
 // goroutines send; Send blocks (honouring its ctx) while the window is full.
 // Waiters are served in FIFO order across streams; a request larger than the
@@ -31,9 +31,10 @@
 // no acknowledgement arrives for AckTimeout while requests are in flight, or
 // the server sends CloseStreamSignal, the stream opens a new RPC (exponential
 // backoff with full jitter for failures) and re-sends every unacknowledged
-// request renumbered from wire offset 0. After a CloseStreamSignal the
-// stream stops writing, waits for the acknowledgements of what is in flight
-// until the announced duration is over, then half-closes the RPC and keeps
+// request (but those given up on, see "Giving up") renumbered from wire
+// offset 0. After a CloseStreamSignal the stream stops writing, waits for
+// the acknowledgements of what is in flight until the announced duration
+// is over, then half-closes the RPC and keeps
 // reading its last acknowledgements until the server ends it (bounded by
 // AckTimeout and 2 s) before it moves on. Acknowledged requests are never
 // re-sent, so delivery is at-least-once: only an acknowledgement the client
@@ -51,8 +52,21 @@
 //
 // Pending.NeverSent is the one rule callers use to tell a request that
 // certainly did not reach the server (resolved without any RPC having
-// carried it, or withdrawn from the queue with Stream.Withdraw) from one
-// that may have been stored (anything written, acknowledged or not).
+// carried it, or withdrawn from the queue with Stream.Withdraw or
+// Stream.GiveUp) from one that may have been stored (anything written,
+// acknowledged or not).
+//
+// # Giving up
+//
+// A caller that stops waiting for a request (its context ended) calls
+// Stream.GiveUp: a request no RPC has carried is withdrawn (not written);
+// one an RPC carried is never written again. Queued for a re-send after a
+// recovery, it is dropped at once (resolved with ErrAbandoned); still on
+// the current RPC, it stays there until acknowledged or until the stream
+// leaves that RPC, which drops it instead of re-sending it. So the
+// re-sends a caller counts (Future.Resent) when GiveUp returns are all the
+// request will ever have: a request is stored at most 1 + Resent times.
+// GiveUp and Attempt take the stream's lock, so none is missed.
 //
 // # Telemetry
 //
@@ -72,8 +86,9 @@
 // uses its own gRPC codec (grpc.ForceCodecV2; the global proto codec is not
 // changed) that adds only the message header. The caller's Holder is
 // retained while the request is queued or in flight and for every buffer
-// gRPC holds; it is released when the request is acknowledged, withdrawn or
-// failed and gRPC has written the bytes. A request re-sent after a recovery
+// gRPC holds; it is released when the request is acknowledged, withdrawn,
+// dropped (GiveUp) or failed and gRPC has written the bytes. A request
+// re-sent after a recovery
 // is written again from the same bytes; the records of a stream that ended
 // are kept (never released) for Unacked.
 //

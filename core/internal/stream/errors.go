@@ -28,6 +28,11 @@ var ErrClosed = errors.New("zerobus: stream closed")
 // before any RPC carried it.
 var ErrWithdrawn = errors.New("zerobus: request withdrawn before it was sent")
 
+// ErrAbandoned resolves a request its caller gave up on (Stream.GiveUp)
+// after an RPC carried it, when the stream drops it rather than write it
+// again on a new RPC. It may have been stored, once.
+var ErrAbandoned = errors.New("zerobus: request abandoned by its caller after it was sent")
+
 // causeText is err's message without the "zerobus: " prefix, for a cause
 // embedded in another message of this package (one prefix per message).
 func causeText(err error) string {

@@ -41,6 +41,9 @@ type Future struct {
 	// by the RPCs after the first.
 	firstRPC, lastRPC atomic.Uint64
 	resent            atomic.Int64
+	// abandoned: the caller gave up waiting for the unit while an RPC
+	// carried it (GiveUp); the stream never writes it again.
+	abandoned atomic.Bool
 }
 
 // Init prepares f; called once, before f is shared.
@@ -55,7 +58,8 @@ func (f *Future) Resolve(err error) {
 // Attempt counts one more RPC carrying the unit: rpc is that RPC's id
 // (RPCState.RPC) and records how many of the unit's records it writes (a
 // re-send may write only the part not yet acknowledged). One sender
-// goroutine at a time calls it.
+// goroutine at a time calls it, with its stream's lock held (so that
+// GiveUp sees every attempt made before it and none after).
 func (f *Future) Attempt(rpc uint64, records int) {
 	if f.attempts.Add(1) == 1 {
 		f.firstRPC.Store(rpc)
@@ -185,6 +189,83 @@ func Withdraw[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T,
 		return q[:len(q)-1], u, true
 	}
 	return q, removed, false
+}
+
+// Abandoned reports whether the caller gave up on the unit while an RPC
+// carried it (see GiveUp): the stream will not write it again. It does
+// not block.
+func (f *Future) Abandoned() bool { return f.abandoned.Load() }
+
+// GaveUp is what GiveUp did with a unit.
+type GaveUp int
+
+// The outcomes of GiveUp.
+const (
+	// GaveUpNone: the unit is not queued any more (resolved, or being
+	// resolved): nothing to do.
+	GaveUpNone GaveUp = iota
+	// GaveUpWithdrawn: the unit was removed and no RPC ever carried it;
+	// the caller resolves it with ErrWithdrawn (certainly not stored).
+	GaveUpWithdrawn
+	// GaveUpDropped: the unit was removed; an earlier RPC carried it and it
+	// was queued to be written again. The caller resolves it with
+	// ErrAbandoned (it may have been stored, once).
+	GaveUpDropped
+	// GaveUpMarked: the current RPC carries the unit (among q[:sent]): it
+	// stays there until acknowledged, or until the stream leaves that RPC,
+	// which then drops it (DropAbandoned) instead of writing it again.
+	GaveUpMarked
+)
+
+// GiveUp is what a transport does when the caller of the unit whose future
+// is f stops waiting for it (its context ended): if the unit is queued and
+// not written on the current RPC (among q[sent:]) it is removed, withdrawn
+// when no RPC has carried it yet, else dropped; if the current RPC carries
+// it, it is marked abandoned. Either way the stream never writes it again,
+// so its Attempts, Resent and Recoveries are final once GiveUp returns
+// (Attempt is called under the same lock). It returns the new queue, the
+// unit removed (if any) and what it did. future gives a unit's future. The
+// caller holds the lock of q.
+func GiveUp[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T, removed T, what GaveUp) {
+	for i, u := range q {
+		if future(u) != f {
+			continue
+		}
+		if i < sent {
+			f.abandoned.Store(true)
+			return q, removed, GaveUpMarked
+		}
+		what = GaveUpWithdrawn
+		if f.Attempts() > 0 {
+			what = GaveUpDropped
+			f.abandoned.Store(true)
+		}
+		var none T
+		copy(q[i:], q[i+1:])
+		q[len(q)-1] = none
+		return q[:len(q)-1], u, what
+	}
+	return q, removed, GaveUpNone
+}
+
+// DropAbandoned removes from q, the queue of a stream that has just left
+// its RPC (nothing of q is written on a current RPC), the units whose
+// caller gave up on them (GiveUp marked them): it returns the units kept,
+// in order, and those dropped, which the caller resolves with ErrAbandoned
+// instead of writing them again on the next RPC. future gives a unit's
+// future. The caller holds the lock of q.
+func DropAbandoned[T any](q []T, future func(T) *Future) (kept, dropped []T) {
+	n := 0
+	for _, u := range q {
+		if future(u).Abandoned() {
+			dropped = append(dropped, u)
+			continue
+		}
+		q[n] = u
+		n++
+	}
+	clear(q[n:])
+	return q[:n], dropped
 }
 
 // PendingCtx is ctx carrying the span context of the oldest unit of *q (sc

@@ -306,19 +306,24 @@ func (s *Stream) install(r *rpc) {
 }
 
 // detach stops r and waits for its goroutines; unacknowledged requests
-// become unsent. It reports whether r had made progress and whether requests
-// remain.
+// become unsent, except those whose caller gave up on them (GiveUp): they
+// are dropped (resolved with ErrAbandoned), never written again. It reports
+// whether r had made progress and how many requests remain.
 func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	r.cancel(cause)
 	r.wg.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cur == r {
 		s.cur = nil
 	}
 	s.sent = 0
 	s.nextOffset = 0
-	return s.st.Detach(), len(s.q)
+	var dropped []*request
+	s.q, dropped = DropAbandoned(s.q, func(req *request) *Future { return &req.p.Future })
+	progress, pending = s.st.Detach(), len(s.q)
+	s.mu.Unlock()
+	s.resolve(dropped, ErrAbandoned, time.Now())
+	return progress, pending
 }
 
 // errRotate is the cancel cause of an RPC left after CloseStreamSignal.

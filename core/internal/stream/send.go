@@ -158,8 +158,7 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 // reports whether it did. A request that was written (on the current RPC or
 // an earlier one) stays: it may have been stored, and only the server's
 // acknowledgement or the stream's end resolves it. Callers that give up
-// waiting (ctx ended) withdraw what they can so that it is certainly not
-// written. Safe for concurrent use.
+// waiting (ctx ended) use GiveUp instead. Safe for concurrent use.
 func (s *Stream) Withdraw(p *Pending) bool {
 	s.mu.Lock()
 	var req *request
@@ -171,6 +170,34 @@ func (s *Stream) Withdraw(p *Pending) bool {
 		s.kick() // a Close waiting for an empty queue may proceed
 	}
 	return ok
+}
+
+// GiveUp is for a caller that stops waiting for p (its ctx ended): the
+// stream never writes p's request again. A request no RPC has carried yet
+// is withdrawn (resolved with ErrWithdrawn; GiveUp reports true: certainly
+// not stored). A written one may have been stored and GiveUp reports
+// false: queued for a re-send after a recovery, it is dropped at once
+// (resolved with ErrAbandoned); carried by the current RPC, it stays until
+// acknowledged (resolved normally) or until the stream leaves that RPC,
+// which drops it instead of re-sending it on the next. Either way its
+// window share and buffers are freed once, and p's Attempts, Resent and
+// Recoveries are final when GiveUp returns. Safe for concurrent use.
+func (s *Stream) GiveUp(p *Pending) (withdrawn bool) {
+	s.mu.Lock()
+	var req *request
+	var what GaveUp
+	s.q, req, what = GiveUp(s.q, s.sent, &p.Future, func(req *request) *Future { return &req.p.Future })
+	s.mu.Unlock()
+	switch what {
+	case GaveUpWithdrawn:
+		s.resolve([]*request{req}, ErrWithdrawn, time.Now())
+	case GaveUpDropped:
+		s.resolve([]*request{req}, ErrAbandoned, time.Now())
+	default:
+		return false
+	}
+	s.kick() // a Close waiting for an empty queue may proceed
+	return what == GaveUpWithdrawn
 }
 
 // sendErr is the error Send returns now, or nil if sending is possible.
@@ -255,10 +282,11 @@ func (s *Stream) flush(ctx context.Context) error {
 			s.mu.Unlock()
 			return fmt.Errorf("zerobus: flush: %s still unacknowledged: %w", Count(n, "request"), CtxErr(ctx))
 		}
-		if !errors.Is(err, ErrWithdrawn) {
+		if !errors.Is(err, ErrWithdrawn) && !errors.Is(err, ErrAbandoned) {
 			return err
 		}
-		// Withdrawn by its sender: wait for what is still queued.
+		// Withdrawn or dropped after its sender gave up on it: wait for
+		// what is still queued.
 	}
 }
 

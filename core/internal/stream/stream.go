@@ -134,12 +134,12 @@ func (s *Stream) sender(r *rpc) {
 		s.nextOffset++
 		req.offset = off
 		req.sentAt = time.Now()
-		rpcID := s.st.RPC()
+		// Counted under the lock: GiveUp sees every attempt or none.
+		req.p.Attempt(s.st.RPC(), req.p.Records())
 		s.mu.Unlock()
 		if armTimer {
 			s.kick()
 		}
-		req.p.Attempt(rpcID, req.p.Records())
 
 		if err := r.cs.SendMsg(s.wireMsg(req, off)); err != nil {
 			if errors.Is(err, io.EOF) {
