@@ -832,6 +832,9 @@ func (r *rpc) handle(in *inbound) error {
 			if !utf8.Valid(rec) {
 				return invalid("%s at offset %d, record %d of %d: the JSON text is not valid UTF-8 (the whole request is rejected)", payloadName(m0), offset, i, len(records))
 			}
+			if what := nonObjectJSON(rec); what != "" {
+				return invalid("%s at offset %d, record %d of %d is %s; each record must be a JSON object (the whole request is rejected)", payloadName(m0), offset, i, len(records), what)
+			}
 			m, err := r.decodeJSON(rec)
 			if err == nil && m != nil && r.notNull != nil {
 				err = r.notNull.checkMessage(m)
@@ -920,14 +923,41 @@ func (r *rpc) queueAck(offset int64, n int) {
 	r.pending = append(r.pending, pendingAck{offset: offset, records: r.records, due: due})
 }
 
-// decodeJSON checks one JSON record: a message of the table's descriptor,
-// or any JSON object (nil message) for a raw JSON table.
+// nonObjectJSON names what a JSON record that is valid JSON but not an
+// object is ("null", "a JSON array", ...); "" for an object or for text
+// that is not valid JSON (decodeJSON says what is wrong with it).
+func nonObjectJSON(rec []byte) string {
+	i := 0
+	for i < len(rec) && (rec[i] == ' ' || rec[i] == '\t' || rec[i] == '\r' || rec[i] == '\n') {
+		i++
+	}
+	if i == len(rec) || rec[i] == '{' || !json.Valid(rec) {
+		return ""
+	}
+	switch rec[i] {
+	case 'n':
+		return "null"
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a JSON string"
+	case 't', 'f':
+		return "a JSON boolean"
+	default:
+		return "a JSON number"
+	}
+}
+
+// decodeJSON checks one JSON record, an object (nonObjectJSON has refused
+// other JSON values): a message of the table's descriptor, or any JSON
+// object (nil message) for a raw JSON table.
 func (r *rpc) decodeJSON(rec []byte) (*dynamicpb.Message, error) {
 	tmd := r.table.md
 	if tmd == nil {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(rec, &obj); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %v", err)
+		if !json.Valid(rec) {
+			var v any
+			err := json.Unmarshal(rec, &v) // says where the syntax is wrong
+			return nil, fmt.Errorf("not valid JSON: %v", err)
 		}
 		return nil, nil
 	}
