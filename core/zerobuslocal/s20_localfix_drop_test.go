@@ -37,22 +37,24 @@ func TestFaultsAfterMessagesDeliverDueAcks(t *testing.T) {
 	const after, sent = 5, 10
 	tests := []struct {
 		kind zerobuslocal.FaultKind
+		tls  bool
 		end  func(t *testing.T, run int, err error)
 	}{
-		{zerobuslocal.FaultDropConnection, wantDropped},
-		{zerobuslocal.FaultError, func(t *testing.T, run int, err error) {
+		{zerobuslocal.FaultDropConnection, false, wantDropped},
+		{zerobuslocal.FaultDropConnection, true, wantDropped}, // the conn under TLS counts TLS records
+		{zerobuslocal.FaultError, false, func(t *testing.T, run int, err error) {
 			t.Helper()
 			if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "injected") {
 				t.Fatalf("run %d: end: got %v, want the injected UNAVAILABLE", run, err)
 			}
 		}},
-		{zerobuslocal.FaultEndStream, func(t *testing.T, run int, err error) {
+		{zerobuslocal.FaultEndStream, false, func(t *testing.T, run int, err error) {
 			t.Helper()
 			if !errors.Is(err, io.EOF) {
 				t.Fatalf("run %d: end: got %v, want a clean end", run, err)
 			}
 		}},
-		{zerobuslocal.FaultExpireToken, func(t *testing.T, run int, err error) {
+		{zerobuslocal.FaultExpireToken, false, func(t *testing.T, run int, err error) {
 			t.Helper()
 			if status.Code(err) != codes.Unauthenticated {
 				t.Fatalf("run %d: end: got %v, want UNAUTHENTICATED", run, err)
@@ -60,8 +62,12 @@ func TestFaultsAfterMessagesDeliverDueAcks(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			s := start(t, zerobuslocal.Options{})
+		name := string(tc.kind)
+		if tc.tls {
+			name += " over TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := start(t, zerobuslocal.Options{TLS: tc.tls})
 			if err := s.InjectFault(testTable, zerobuslocal.Fault{Kind: tc.kind, AfterMessages: after, Persistent: true}); err != nil {
 				t.Fatal(err)
 			}
