@@ -88,7 +88,8 @@
 //     protojson reads them (so also a field's camelCase JSON name, 64-bit
 //     integers as strings, "NaN" and "Infinity" for floats, base64 text for
 //     BINARY; whether the service is as lenient is not known), or any JSON
-//     object for a raw JSON table;
+//     object for a raw JSON table; a record that is any other JSON value
+//     (null, an array, a string, a number, a boolean) is refused;
 //   - AVRO (4): create_stream field 5 carries the Avro writer schema, a
 //     record whose fields must map to the table's columns (Avro int fills
 //     INT/SMALLINT/TINYINT, long BIGINT, date DATE, timestamp-micros/millis

@@ -24,7 +24,11 @@ const (
 	FaultEndStream FaultKind = "end_stream"
 	// FaultDropConnection closes the TCP connection carrying the RPC without
 	// a status: the client sees a transport error (UNAVAILABLE) on this and
-	// every other RPC multiplexed on that connection.
+	// every other RPC multiplexed on that connection. The acks due before
+	// the fault (with immediate acks, those of every message stored) reach
+	// the client first: the server waits until the connection's writes have
+	// gone idle after it queued them (at most 100ms, logged if reached) and
+	// then closes it.
 	FaultDropConnection FaultKind = "drop_connection"
 	// FaultStallAcks stops sending acks on the RPC (messages are still
 	// received and stored) until the RPC ends.
@@ -71,8 +75,10 @@ const PipelineBlockedMessage = "error 6006: pipeline creation is temporarily blo
 type Fault struct {
 	Kind FaultKind `json:"kind"`
 	// AfterMessages triggers a stream fault once this many ingest messages
-	// have been stored on the RPC (and, with immediate acks, acked). 0 means
-	// no count trigger.
+	// have been stored on the RPC (and, with immediate acks, acked: the
+	// client receives those acks before the fault's status or, for
+	// FaultDropConnection, before the connection drops; the messages sent
+	// after the last of them are not stored). 0 means no count trigger.
 	AfterMessages int `json:"after_messages"`
 	// After triggers a stream fault this long after the stream was created.
 	// 0 means no time trigger. With neither trigger the fault fires at create.

@@ -247,7 +247,10 @@ func (r *rpc) createFlight(rs *recordingStream) (*flight.Reader, *armedFault, er
 	r.decimals = newDecimalPlan(t.cols, t.md)
 	r.policy = s.ackPolicy(r.tableName).normalized()
 	r.start()
-	if err := r.tx.ack(-1, 0); err != nil { // READY
+	r.beforeSend()
+	err = r.tx.ack(-1, 0) // READY
+	r.afterSend()
+	if err != nil {
 		return reader, nil, err
 	}
 	s.stats.streamsCreated.Add(1)
@@ -347,7 +350,10 @@ func (r *rpc) handleFlight(fb *flightBatch) error {
 	r.records += int64(n)
 	if !r.stalled && r.head < len(r.pending) {
 		last := r.pending[len(r.pending)-1]
-		if err := r.tx.ack(last.offset, last.records); err != nil {
+		r.beforeSend()
+		err := r.tx.ack(last.offset, last.records)
+		r.afterSend()
+		if err != nil {
 			return err
 		}
 		r.s.stats.acksSent.Add(1)

@@ -129,6 +129,13 @@ type rpc struct {
 	lifetimeAt time.Time   // when the stream lifetime's CloseStreamSignal is due
 	partial    *armedFault // FaultPartialAck to apply to the next Flight batch
 	discarding bool        // a partial ack ended intake: later batches are dropped
+
+	// With a FaultDropConnection armed, the RPC's connection and what it
+	// had written before the last response was queued, so that the drop
+	// lets the responses already sent reach the client (awaitSent).
+	conn     *trackedConn
+	sendMark uint64    // conn's writes begun before the last response was queued
+	sentAt   time.Time // when the last response was queued (zero: none)
 }
 
 func (svc *service) EphemeralStream(stream bidiSrv) error {
@@ -337,9 +344,12 @@ func (r *rpc) create() error {
 	}
 	r.policy = s.ackPolicy(name).normalized()
 	r.start()
-	if err := r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CreateStreamResponse{
+	r.beforeSend()
+	err = r.stream.Send(&resp{Payload: &zerobuspb.EphemeralStreamResponse_CreateStreamResponse{
 		CreateStreamResponse: &zerobuspb.CreateIngestStreamResponse{StreamId: proto.String(r.streamID)},
-	}}); err != nil {
+	}})
+	r.afterSend()
+	if err != nil {
 		return err
 	}
 	s.stats.streamsCreated.Add(1)
@@ -376,6 +386,9 @@ func (r *rpc) armFaults() (closeSignal *armedFault, err error) {
 			}
 		} else {
 			r.faults = append(r.faults, af)
+			if af.f.Kind == FaultDropConnection && r.conn == nil {
+				r.conn = r.s.grpcLis.conn(r.peerAddr)
+			}
 		}
 	}
 	for _, af := range atCreate {
@@ -433,6 +446,7 @@ func (r *rpc) faultError(f Fault) error {
 	case FaultEndStream:
 		return nil
 	case FaultDropConnection:
+		r.awaitSent()
 		r.s.grpcLis.drop(r.peerAddr)
 		return status.Error(codes.Unavailable, "zerobuslocal: connection dropped by fault")
 	case FaultExpireToken:
@@ -451,8 +465,48 @@ func (r *rpc) faultError(f Fault) error {
 	}
 }
 
+// Bounds of awaitSent: the connection counts as having written what was
+// queued once its writes have been idle for dropIdle; the drop waits for
+// that at most dropWaitBound.
+const (
+	dropIdle      = 10 * time.Millisecond
+	dropWaitBound = 100 * time.Millisecond
+)
+
+// beforeSend and afterSend bracket every response the RPC queues while a
+// FaultDropConnection is armed on it (see awaitSent).
+func (r *rpc) beforeSend() {
+	if r.conn != nil {
+		r.sendMark = r.conn.writeMark()
+	}
+}
+
+func (r *rpc) afterSend() {
+	if r.conn != nil {
+		r.sentAt = time.Now()
+	}
+}
+
+// awaitSent waits, before FaultDropConnection closes the connection, until
+// the responses the RPC queued (the acks due before the fault, which the
+// fault promises) have been written to it: grpc-go's Send only queues
+// them for the connection's writer goroutine, which a close would often
+// beat. Bounded by dropWaitBound, logged when hit.
+func (r *rpc) awaitSent() {
+	if r.conn == nil || r.sentAt.IsZero() {
+		return
+	}
+	if !r.conn.waitWritten(r.sendMark, r.sentAt, dropIdle, dropWaitBound) {
+		r.s.log.Warn("zerobuslocal: drop_connection: the connection's writes did not go idle in time; the responses queued last may be lost with it",
+			"table", r.tableName, "stream_id", r.streamID, "waited", dropWaitBound)
+	}
+}
+
 func (r *rpc) sendCloseSignal(f Fault) error {
-	if err := r.tx.closeSignal(f.CloseAfter, r.acked, r.ackedRecs); err != nil {
+	r.beforeSend()
+	err := r.tx.closeSignal(f.CloseAfter, r.acked, r.ackedRecs)
+	r.afterSend()
+	if err != nil {
 		return err
 	}
 	r.closeAt = time.Now().Add(f.CloseAfter)
@@ -647,7 +701,10 @@ func (r *rpc) sendDueAcks(now time.Time) error {
 		r.pending = append(r.pending[:0], r.pending[r.head:]...)
 		r.head = 0
 	}
-	if err := r.tx.ack(off, recs); err != nil {
+	r.beforeSend()
+	err := r.tx.ack(off, recs)
+	r.afterSend()
+	if err != nil {
 		return err
 	}
 	r.acked, r.ackedRecs = off, recs
@@ -775,6 +832,9 @@ func (r *rpc) handle(in *inbound) error {
 			if !utf8.Valid(rec) {
 				return invalid("%s at offset %d, record %d of %d: the JSON text is not valid UTF-8 (the whole request is rejected)", payloadName(m0), offset, i, len(records))
 			}
+			if what := nonObjectJSON(rec); what != "" {
+				return invalid("%s at offset %d, record %d of %d is %s; each record must be a JSON object (the whole request is rejected)", payloadName(m0), offset, i, len(records), what)
+			}
 			m, err := r.decodeJSON(rec)
 			if err == nil && m != nil && r.notNull != nil {
 				err = r.notNull.checkMessage(m)
@@ -863,14 +923,41 @@ func (r *rpc) queueAck(offset int64, n int) {
 	r.pending = append(r.pending, pendingAck{offset: offset, records: r.records, due: due})
 }
 
-// decodeJSON checks one JSON record: a message of the table's descriptor,
-// or any JSON object (nil message) for a raw JSON table.
+// nonObjectJSON names what a JSON record that is valid JSON but not an
+// object is ("null", "a JSON array", ...); "" for an object or for text
+// that is not valid JSON (decodeJSON says what is wrong with it).
+func nonObjectJSON(rec []byte) string {
+	i := 0
+	for i < len(rec) && (rec[i] == ' ' || rec[i] == '\t' || rec[i] == '\r' || rec[i] == '\n') {
+		i++
+	}
+	if i == len(rec) || rec[i] == '{' || !json.Valid(rec) {
+		return ""
+	}
+	switch rec[i] {
+	case 'n':
+		return "null"
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a JSON string"
+	case 't', 'f':
+		return "a JSON boolean"
+	default:
+		return "a JSON number"
+	}
+}
+
+// decodeJSON checks one JSON record, an object (nonObjectJSON has refused
+// other JSON values): a message of the table's descriptor, or any JSON
+// object (nil message) for a raw JSON table.
 func (r *rpc) decodeJSON(rec []byte) (*dynamicpb.Message, error) {
 	tmd := r.table.md
 	if tmd == nil {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(rec, &obj); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %v", err)
+		if !json.Valid(rec) {
+			var v any
+			err := json.Unmarshal(rec, &v) // says where the syntax is wrong
+			return nil, fmt.Errorf("not valid JSON: %v", err)
 		}
 		return nil, nil
 	}

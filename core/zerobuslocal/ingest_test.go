@@ -74,7 +74,7 @@ func TestJSONStreams(t *testing.T) {
 		st.expectAck(0)
 		st.expectAck(1)
 		st.send(jsonReq(2, `[1,2]`)) // not an object
-		wantStatus(t, st.drain(), codes.InvalidArgument, "not a JSON object")
+		wantStatus(t, st.drain(), codes.InvalidArgument, "record 0 of 1 is a JSON array; each record must be a JSON object")
 		var got []string
 		for _, r := range s.Rows(table) {
 			if r.Message != nil || !r.JSON {

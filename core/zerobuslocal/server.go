@@ -401,6 +401,15 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	return tc, nil
 }
 
+// conn returns the open connection whose remote address is addr (nil:
+// none).
+func (l *trackingListener) conn(addr string) *trackedConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, _ := l.conns[addr].(*trackedConn)
+	return c
+}
+
 // drop closes the connection whose remote address is addr.
 func (l *trackingListener) drop(addr string) bool {
 	l.mu.Lock()
@@ -424,10 +433,94 @@ func (l *trackingListener) closeAll() {
 	}
 }
 
+// trackedConn is an accepted connection. It counts its writes so that a
+// fault closing it can first let the responses already queued on it reach
+// the client (waitWritten): grpc-go's Send only queues a message for the
+// connection's writer goroutine, which writes it to the connection later.
 type trackedConn struct {
 	net.Conn
 	l    *trackingListener
 	once sync.Once
+
+	wmu     sync.Mutex
+	begun   uint64        // writes begun
+	ended   uint64        // writes returned
+	lastEnd time.Time     // when the last write returned
+	failed  bool          // a write failed: nothing more reaches the client
+	wake    chan struct{} // closed when the next write returns (nil: nobody waits)
+}
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	c.begun++
+	c.wmu.Unlock()
+	n, err := c.Conn.Write(b)
+	c.wmu.Lock()
+	c.ended++
+	c.lastEnd = time.Now()
+	if err != nil {
+		c.failed = true
+	}
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
+	c.wmu.Unlock()
+	return n, err
+}
+
+// writeMark is the number of writes begun so far. Taken before a message
+// is queued (Send), the message is carried by a write begun after the mark.
+func (c *trackedConn) writeMark() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.begun
+}
+
+// waitWritten waits until what was queued between mark and queued (the
+// time the last Send returned) has been written: a write begun after mark
+// has returned, no write is under way, and none has been for idle since
+// queued or since the last write returned, whichever is later. grpc-go's
+// writer flushes whatever is queued without pausing (it blocks only on the
+// connection and on an empty queue), so a connection idle that long has
+// written everything queued before. A failed write ends the wait (nothing
+// more would reach the client). It gives up after bound and reports
+// whether the writes went idle in time.
+func (c *trackedConn) waitWritten(mark uint64, queued time.Time, idle, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	for {
+		c.wmu.Lock()
+		now := time.Now()
+		quiet := c.ended == c.begun && c.begun > mark
+		since := queued
+		if c.lastEnd.After(since) {
+			since = c.lastEnd
+		}
+		if c.failed || (quiet && now.Sub(since) >= idle) {
+			c.wmu.Unlock()
+			return true
+		}
+		if !now.Before(deadline) {
+			c.wmu.Unlock()
+			return false
+		}
+		wait := deadline.Sub(now)
+		if quiet {
+			wait = min(wait, idle-now.Sub(since))
+		}
+		if c.wake == nil {
+			c.wake = make(chan struct{})
+		}
+		wake := c.wake
+		c.wmu.Unlock()
+		t.Reset(wait)
+		select {
+		case <-wake:
+		case <-t.C:
+		}
+	}
 }
 
 func (c *trackedConn) Close() error {
