@@ -192,7 +192,9 @@ def test_fault_every_acked_record_stored(run: dict[str, Any], server: LocalServe
     ids = [g["id"] for g in got]
     assert set(ids) == set(sent)
     assert max(ids.count(i) for i in set(ids)) <= 2
-    assert len(ids) - N <= N - FAULT_AFTER
+    # The server acks every stored message before the fault ends the stream (drop_connection too): the SDK
+    # resends at most the one record in flight.
+    assert len(ids) - N <= 1
 
     rows = _rows(server, phase["table"])
     streams = list(dict.fromkeys(r["stream_id"] for r in rows))
