@@ -87,8 +87,9 @@ whole partition, so the rows the failed attempt had made durable are stored twic
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
 (``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
 a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
-re-sends the requests not yet acknowledged) can store rows twice too; the summary counts such attempts
-(``recovered_attempts``), not their duplicates, which the engine cannot tell. Give every row a unique key and
+re-sends the requests not yet acknowledged) can store rows twice too: each task report has the engine's counts,
+``recoveries`` and ``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that
+recovered) and its line says "up to N rows re-sent (possible duplicates)". Give every row a unique key and
 deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
 driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
 every micro-batch.
@@ -265,7 +266,10 @@ class TaskCommitMessage(WriterCommitMessage):
         stream_attempts: the highest number of stream attempts any request of the attempt's sends needed
             (:attr:`TransmissionResult.attempts`). Above 1, the engine recovered inside the task (a dropped
             connection, a stream the server closed): it re-opened the stream and re-sent the requests not yet
-            acknowledged, so rows whose acknowledgement was lost may be stored twice (the engine does not count them).
+            acknowledged, so rows whose acknowledgement was lost may be stored twice.
+        recoveries, resent_rows: the stream recoveries the attempt's sends went through and the rows they wrote
+            again (:attr:`TransmissionResult.recoveries` / :attr:`~TransmissionResult.resent_rows`, as the Go
+            core counts them, summed over the attempt's sends): up to ``resent_rows`` rows may be stored twice.
     """
 
     partition: int = 0
@@ -286,10 +290,14 @@ class TaskCommitMessage(WriterCommitMessage):
     job_id: str = ""
     run_id: str = ""
     stream_attempts: int = 0
+    recoveries: int = 0
+    resent_rows: int = 0
 
     def add(self, result: TransmissionResult) -> None:
         """Count one send's result (with ``zerobus_writer_disabled``, its rows as converted, not durable)."""
         self.stream_attempts = max(self.stream_attempts, result.attempts)
+        self.recoveries += result.recoveries
+        self.resent_rows += result.resent_rows
         self.total_rows += result.total_rows
         if result.writer_disabled:
             self.converted_rows += result.successful_count
@@ -318,8 +326,10 @@ class WriteSummary:
     rows are stored). ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
     ``recovered_attempts``: task attempts (committed, or counted from their reports) whose sends recovered inside the
     task (``stream_attempts`` above 1, at most ``max_stream_attempts``): the engine re-sent requests whose
-    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice. They are
-    not counted in ``failed_attempt_durable_rows`` (the engine cannot tell them).
+    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice.
+    ``recoveries`` / ``resent_rows``: the stream recoveries of those attempts and the rows they re-sent, summed
+    over the same attempts (the Go core's counts of each send): up to ``resent_rows`` rows may be stored twice by
+    recoveries (not counted in ``failed_attempt_durable_rows``, which is the rows of attempts Spark retried).
     """
 
     job_id: str
@@ -354,6 +364,10 @@ class WriteSummary:
     recovered_attempts: int = 0
     #: the highest number of stream attempts a request of those needed
     max_stream_attempts: int = 0
+    #: stream recoveries of the counted task attempts (committed and reported), summed
+    recoveries: int = 0
+    #: rows those recoveries wrote again, summed: up to this many rows may be stored twice by recoveries
+    resent_rows: int = 0
     #: streaming: task attempts of an earlier run of this micro-batch (before a restart from the checkpoint) that
     #: started and never reported (killed with the query or its driver): rows they made durable are stored twice
     earlier_run_unreported_attempts: int = 0
@@ -401,11 +415,16 @@ class WriteSummary:
             )
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
-        if self.recovered_attempts:
+        if self.recovered_attempts or self.resent_rows:
             text += (
-                f"; {self.recovered_attempts} task attempt(s) recovered inside the task (a request needed up to "
-                f"{self.max_stream_attempts} stream attempts): rows whose acknowledgement was lost were sent again and "
-                "may be stored twice, not counted here (at-least-once)"
+                f"; {self.recovered_attempts} task attempt(s) recovered inside the task "
+                f"({_plural(self.recoveries, 'stream recovery', 'stream recoveries')}, a request needed up to "
+                f"{self.max_stream_attempts} stream attempts): "
+            )
+            text += (
+                f"up to {_plural(self.resent_rows, 'row')} re-sent (possible duplicates)"
+                if self.resent_rows
+                else "no row was re-sent"
             )
         if self.kept_quarantine_files:
             text += (
@@ -504,6 +523,13 @@ def _count_recovery(s: WriteSummary, m: TaskCommitMessage) -> None:
     if m.stream_attempts > 1:
         s.recovered_attempts += 1
         s.max_stream_attempts = max(s.max_stream_attempts, m.stream_attempts)
+    s.recoveries += m.recoveries
+    s.resent_rows += m.resent_rows
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with thousands separators and the noun in the right number ("1 row", "50,000 rows")."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 # -- options -----------------------------------------------------------------
@@ -1334,6 +1360,11 @@ class _Job:
             f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
             "a retry re-sends the whole partition"
         )
+        if msg.resent_rows:
+            text += (
+                f"; {_plural(msg.recoveries, 'stream recovery', 'stream recoveries')} had re-sent up to "
+                f"{_plural(msg.resent_rows, 'row')} (possible duplicates)"
+            )
         if isinstance(err, ZerobusError) and err.reason == _INTO_NTZ:  # the driver could not check the columns
             text += _ntz_hint(err.columns)
         return text
@@ -1636,6 +1667,7 @@ class _Job:
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
             or s.recovered_attempts
+            or s.resent_rows
             or s.earlier_run_unreported_attempts
             or s.query_dir
         )
