@@ -11,13 +11,22 @@ set, changes the later modules' tests: s19), and every write here is a batch job
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psutil
+import pyarrow as pa
+import pytest
+from pyspark import TaskContext
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from test_spark import jvm_log, options, server, spark, stored_ids, summaries
 from test_spark_reports import NEW, _job, _no_heartbeat_left  # noqa: F401 (the fixture applies here too)
+from test_spark_s16 import _Clock
 
 from zerobus_py import TransmissionResult
 from zerobus_py import spark as zspark
@@ -92,6 +101,82 @@ def test_a_failed_tasks_error_says_how_many_rows_it_resent() -> None:
     assert "; 2 stream recoveries had re-sent up to 4,096 rows (possible duplicates)" in text, text
 
 
+# -- a commit's wait ending with a superseded attempt unreported (no Spark; the driver's clock faked) -------------
+
+
+def _commit_job(tmp_path: Path) -> tuple[Any, Path]:
+    job = _job(tmp_path, NEW + "0" * 24, streaming=False)
+    d = tmp_path / "r" / job.job_id
+    d.mkdir(parents=True)
+    return job, d
+
+
+def test_a_commit_names_an_unreported_attempt_whose_partition_a_retry_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partition 1's attempt 0 started (its marker) and never reported (its worker was killed); attempt 1 committed
+    50,000 rows. The commit still waits the whole _ABORT_WAIT (the marker may be a live attempt's on slow
+    storage), and its summary then names the attempt, the attempt that committed and the bound, instead of only
+    counting it in running_attempts."""
+    job, d = _commit_job(tmp_path)
+    (d / "started-task-p00001-a0-t4").write_text("{}")
+    p0 = zspark.TaskCommitMessage(0, 0, 3, None, total_rows=40_000, durable_rows=40_000, run_id=job.run_id)
+    p1 = zspark.TaskCommitMessage(1, 1, 5, None, total_rows=50_000, durable_rows=50_000, run_id=job.run_id)
+    clock = _Clock(monkeypatch)
+    start = clock.now
+    s = job.finish([p0, p1], None, aborted=False)
+    assert clock.now - start >= zspark._ABORT_WAIT  # the wait is not shortened (the driver's clock, faked)
+    assert s.running_attempts == 1
+    entry = {"partition": 1, "attempt": 0, "task_attempt_id": 4, "committed_attempt": 1, "max_duplicate_rows": 50_000}
+    assert s.unreported_superseded_attempts == [entry]
+    line = s.line()
+    assert "1 task attempt(s) had started and not reported" in line
+    assert "partition 1 attempt 0 (attempt 1 committed): up to 50,000 rows may be stored twice" in line, line
+    written = json.loads((d / "summary.json").read_text())
+    assert written["unreported_superseded_attempts"] == [entry] and written["running_attempts"] == 1
+
+
+def test_only_attempts_of_committed_partitions_are_named_and_a_late_report_is_counted_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An abort: partition 0 committed (attempt 2), and its attempts 0 and 1 never reported; partition 1 has no
+    commit message and its attempt is unreported: only partition 0's are named (partition 1's rows are not stored
+    twice by a committed attempt). A report that arrives after the wait ended, before the reports are read, is
+    counted from the report (exactly), not as running."""
+    job, d = _commit_job(tmp_path)
+    for name in ("started-task-p00000-a1-t7", "started-task-p00000-a0-t2", "started-task-p00001-a0-t3"):
+        (d / name).write_text("{}")
+    p0 = zspark.TaskCommitMessage(0, 2, 9, None, total_rows=1_234, durable_rows=1_234, run_id=job.run_id)
+    waited = zspark._Job._await_pending
+
+    def then_a_report(self: Any, *args: Any) -> tuple[list[str], int]:
+        pending, missing = waited(self, *args)
+        job._report(zspark._Task(0, 1, 7, None), zspark.TaskCommitMessage(0, 1, 7, None, durable_rows=600))
+        return pending, missing
+
+    monkeypatch.setattr(zspark._Job, "_await_pending", then_a_report)
+    _Clock(monkeypatch)
+    s = job.finish([p0, None], None, aborted=True)
+    assert (s.failed_attempts, s.failed_attempt_durable_rows) == (1, 600)
+    assert s.running_attempts == 2
+    assert s.unreported_superseded_attempts == [
+        {"partition": 0, "attempt": 0, "task_attempt_id": 2, "committed_attempt": 2, "max_duplicate_rows": 1_234}
+    ]
+    assert "partition 0 attempt 0 (attempt 2 committed): up to 1,234 rows may be stored twice" in s.line()
+    assert "partition 1 attempt" not in s.line()
+
+
+def test_a_commit_with_every_attempt_reported_names_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job, _ = _commit_job(tmp_path)
+    m = zspark.TaskCommitMessage(0, 0, 1, None, total_rows=10, durable_rows=10, run_id=job.run_id)
+    job._report(zspark._Task(0, 0, 1, None), m)
+    clock = _Clock(monkeypatch)
+    s = job.finish([m], None, aborted=False)
+    assert clock.now == 1000.0  # nothing to wait for
+    assert (s.running_attempts, s.unreported_superseded_attempts) == (0, [])
+    assert "may be stored twice" not in s.line()
+
+
 # -- in Spark, against the local server --------------------------------------------------------------------------
 
 
@@ -140,3 +225,71 @@ def test_rows_resent_after_a_recovery_are_in_the_report_and_the_summary(
     [line] = [x for x in log.splitlines() if f"zerobus: job {s['job_id']} committed" in x]
     assert f"up to {dups:,} rows re-sent (possible duplicates)" in line, line
     assert "WARNING" in line
+
+
+def _kill_the_sender(
+    server: LocalServer, table: str, after_rows: int, killed: list[int], stop: threading.Event
+) -> None:
+    """Once the server stored ``after_rows`` rows of ``table``, kill -9 the one process started by this test's
+    Spark (a Python worker) that holds a connection to the server: the writer of the partition, mid-send."""
+    port = urlsplit(server.endpoint).port
+    me = psutil.Process()
+    while not stop.is_set() and not killed:
+        if server.record_count(table) >= after_rows:
+            for p in me.children(recursive=True):
+                try:
+                    if any(c.raddr and c.raddr.port == port for c in p.net_connections(kind="tcp")):
+                        p.kill()
+                        killed.append(p.pid)
+                        return
+                except psutil.Error:
+                    continue
+        time.sleep(0.02)
+
+
+def test_a_killed_attempt_whose_retry_committed_is_named_with_its_bound(
+    spark: SparkSession, server: LocalServer, tmp_path: Path, jvm_log: Path
+) -> None:
+    """The Python worker of partition 0's attempt 0 is killed (kill -9) once the server stored its first 10,000
+    rows: no report, its marker stays. Spark retries the task; attempt 1 sends the whole partition and commits.
+    The commit waits _ABORT_WAIT for attempt 0 (unchanged) and names it: partition 0, attempt 0, committed by
+    attempt 1, up to the partition's rows stored twice, which bounds what the server stored twice."""
+    table = "main.s20.killed"
+    n, per_batch = 100_000, 10_000
+
+    def slow_first_attempt(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        ctx = TaskContext.get()
+        first = ctx is not None and ctx.attemptNumber() == 0
+        for b in batches:
+            yield b
+            if first:
+                time.sleep(0.5)
+
+    df = (
+        spark.range(0, n, numPartitions=1)
+        .select("id", F.concat(F.lit("k-"), F.col("id")).alias("name"))
+        .mapInArrow(slow_first_attempt, "id long, name string")
+    )
+    killed: list[int] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=_kill_the_sender, args=(server, table, per_batch, killed, stop), daemon=True)
+    watcher.start()
+    try:
+        df.write.format("zerobus").mode("append").options(**options(server, table, report_path=tmp_path)).save()
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no sending worker was killed"
+
+    ids = stored_ids(server, table)
+    assert set(ids.tolist()) == set(range(n))
+    dups = len(ids) - n
+    [s] = summaries(tmp_path)
+    assert (s["tasks"], s["durable_rows"], s["retried_tasks"], s["failed_attempts"]) == (1, n, 1, 0), s
+    assert s["running_attempts"] == 1
+    [u] = s["unreported_superseded_attempts"]
+    assert (u["partition"], u["attempt"], u["committed_attempt"], u["max_duplicate_rows"]) == (0, 0, 1, n), u
+    assert per_batch <= dups <= u["max_duplicate_rows"]
+    log = jvm_log.read_text(errors="replace")
+    [line] = [x for x in log.splitlines() if f"zerobus: job {s['job_id']} committed" in x]
+    assert f"partition 0 attempt 0 (attempt 1 committed): up to {n:,} rows may be stored twice" in line, line

@@ -74,7 +74,9 @@ not durable. Options of the data source itself:
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
     marker, rewritten every second while the attempt runs; on ``abort``, one unchanged for 6 s is an attempt Spark
     killed, e.g. on ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be
-    sending when its retry commits) and counts those still without one as ``running_attempts``; on ``abort``, a
+    sending when its retry commits) and counts those still without one as ``running_attempts`` (those whose
+    partition another attempt committed are named in ``unreported_superseded_attempts``, with the committed
+    attempt's rows as the bound of what they stored twice: ``max_duplicate_rows``); on ``abort``, a
     partition without a commit message and without any marker is waited for while new markers or reports appear
     (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
@@ -234,6 +236,10 @@ _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 _STARTED: Final = "started-"
 #: The planning's run id at the end of a streaming attempt's marker or report name (see ``_attempt_name``).
 _RUN_IN_NAME: Final = re.compile(r"-r([0-9a-f]{8})(?:\.json)?$")
+#: How many unreported superseded attempts the summary line names (summary.json has them all).
+_NAMED: Final = 10
+#: A marker's or report's partition, attempt number and task attempt id.
+_ATTEMPT_IN_NAME: Final = re.compile(r"task-p(\d+)-a(\d+)-t(\d+)")
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
 #: task's partition (0-based, in the order Spark gave the rows).
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
@@ -330,6 +336,11 @@ class WriteSummary:
     ``recoveries`` / ``resent_rows``: the stream recoveries of those attempts and the rows they re-sent, summed
     over the same attempts (the Go core's counts of each send): up to ``resent_rows`` rows may be stored twice by
     recoveries (not counted in ``failed_attempt_durable_rows``, which is the rows of attempts Spark retried).
+    ``unreported_superseded_attempts``: of the ``running_attempts``, those whose partition another attempt
+    committed (a retry, or a speculative copy that won), each as ``partition``, ``attempt``,
+    ``task_attempt_id``, ``committed_attempt`` and ``max_duplicate_rows`` (the committed attempt's
+    ``total_rows``): rows such an attempt stored (killed, or still running when the wait ended) are stored twice,
+    up to that many; nothing exact is known of them.
     """
 
     job_id: str
@@ -368,6 +379,8 @@ class WriteSummary:
     recoveries: int = 0
     #: rows those recoveries wrote again, summed: up to this many rows may be stored twice by recoveries
     resent_rows: int = 0
+    #: of the running_attempts: those whose partition another attempt committed (see the class docstring)
+    unreported_superseded_attempts: list[dict[str, int]] = field(default_factory=list)
     #: streaming: task attempts of an earlier run of this micro-batch (before a restart from the checkpoint) that
     #: started and never reported (killed with the query or its driver): rows they made durable are stored twice
     earlier_run_unreported_attempts: int = 0
@@ -439,6 +452,15 @@ class WriteSummary:
                 f"({'still running after the abort' if self.aborted else 'still running'}, or killed): rows they store "
                 "are not counted here"
             )
+            if self.unreported_superseded_attempts:
+                shown = self.unreported_superseded_attempts[:_NAMED]
+                text += "; of them, another attempt committed the partition of " + ", ".join(
+                    f"partition {u['partition']} attempt {u['attempt']} (attempt {u['committed_attempt']} committed): "
+                    f"up to {_plural(u['max_duplicate_rows'], 'row')} may be stored twice"
+                    for u in shown
+                )
+                if len(self.unreported_superseded_attempts) > len(shown):
+                    text += f", and {len(self.unreported_superseded_attempts) - len(shown)} more (see the summary)"
         if self.partitions_without_report:
             text += (
                 f"; {self.partitions_without_report} partition(s) without a commit message had no task attempt "
@@ -1507,17 +1529,25 @@ class _Job:
     def _await_reports(
         self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
     ) -> tuple[int, int]:
+        """(attempts still unreported, partitions still without a report) after the wait of ``_await_pending``."""
+        pending, missing = self._await_pending(batch_id, messages, aborted)
+        return len(pending), missing
+
+    def _await_pending(
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
+    ) -> tuple[list[str], int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
         of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
         error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
-        only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
-        unreported, partitions still without a report). On abort only, an attempt whose marker stopped changing for
-        _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for every attempt up to
-        _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache) can make a live
-        attempt's marker look still."""
+        only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (the start markers of the
+        attempts still unreported, partitions still without a report). On abort only, an attempt whose marker
+        stopped changing for _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for
+        every attempt up to _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache)
+        can make a live attempt's marker look still. The commit's summary names the attempts still unreported then
+        whose partition another attempt committed (``_superseded``), with a bound of what they stored twice."""
         if self._report_dir(batch_id) is None:
-            return 0, 0
+            return [], 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
         wanted = set(range(len(messages))) - committed
         deadline = _now() + _ABORT_WAIT
@@ -1542,11 +1572,11 @@ class _Job:
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
                 if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
-                    return len(pending), len(missing)
+                    return sorted(pending), len(missing)
                 _pause(0.5)
         except Exception as err:
             logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
-            return 0, 0
+            return [], 0
 
     def reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
         """The reports of the task attempts of this job (micro-batch)."""
@@ -1630,12 +1660,13 @@ class _Job:
                 candidates = self._query_dirs(batch_id)
                 if len(candidates) == 1:
                     self.job_id = candidates[0]
+        pending: list[str] = []
         if candidates is not None and len(candidates) != 1:  # the query's directory cannot be told: none is read
-            running, unreported = 0, 0
+            unreported = 0
         else:
             # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
             # not reported when its retry commits; its durable rows belong in this summary.
-            running, unreported = self._await_reports(batch_id, messages, aborted)
+            pending, unreported = self._await_pending(batch_id, messages, aborted)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1643,7 +1674,12 @@ class _Job:
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
-        s.running_attempts, s.partitions_without_report = running, unreported
+        # an attempt that reported between the end of the wait and the reading of the reports is counted from
+        # its report (exactly), not as running
+        reported = {(r.partition, r.attempt, r.task_attempt_id) for r in failed}
+        running = [n for n in pending if _attempt_of(n) not in reported]
+        s.running_attempts, s.partitions_without_report = len(running), unreported
+        s.unreported_superseded_attempts = _superseded(running, messages)
         if candidates is not None:
             s.query_dir = "guessed" if len(candidates) == 1 else "unknown"
             s.query_dir_candidates = candidates
@@ -1685,6 +1721,38 @@ class _Job:
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+def _attempt_of(name: str) -> tuple[int, int, int] | None:
+    """(partition, attempt number, task attempt id) of a start marker's or report's name."""
+    m = _ATTEMPT_IN_NAME.search(name)
+    return None if m is None else (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _superseded(markers: Iterable[str], messages: Iterable[WriterCommitMessage | None]) -> list[dict[str, int]]:
+    """The unreported attempts (their start markers, of the planning being committed or aborted) whose partition
+    another attempt committed: whatever they stored is stored twice, up to the committed attempt's rows (its
+    ``total_rows``: the partition's). Nothing exact is known of them: they wrote no report."""
+    committed = {m.partition: m for m in messages if isinstance(m, TaskCommitMessage)}
+    out = []
+    for name in markers:
+        attempt = _attempt_of(name)
+        if attempt is None:
+            continue
+        partition, number, task_attempt_id = attempt
+        c = committed.get(partition)
+        if c is None or c.task_attempt_id == task_attempt_id:
+            continue
+        out.append(
+            {
+                "partition": partition,
+                "attempt": number,
+                "task_attempt_id": task_attempt_id,
+                "committed_attempt": c.attempt,
+                "max_duplicate_rows": c.total_rows,
+            }
+        )
+    return sorted(out, key=lambda u: (u["partition"], u["attempt"], u["task_attempt_id"]))
 
 
 def _query_job_id(query_id: str) -> str:
