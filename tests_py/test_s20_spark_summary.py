@@ -10,6 +10,7 @@ set, changes the later modules' tests: s19), and every write here is a batch job
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -293,3 +294,35 @@ def test_a_killed_attempt_whose_retry_committed_is_named_with_its_bound(
     log = jvm_log.read_text(errors="replace")
     [line] = [x for x in log.splitlines() if f"zerobus: job {s['job_id']} committed" in x]
     assert f"partition 0 attempt 0 (attempt 1 committed): up to {n:,} rows may be stored twice" in line, line
+
+
+# -- the task's log attributes (Go's logger adds them with the pybind log-attributes patch) -----------------------
+
+
+def test_a_task_wrapper_gets_the_tasks_log_attributes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = _job(tmp_path, NEW + "0" * 24, streaming=True)
+    task = zspark._Task(partition=5, attempt=1, task_attempt_id=42, batch_id=7)
+    attrs = job._log_attributes(task)
+    assert attrs == {
+        "spark_job_id": "q0123456789abcdef",
+        "spark_batch_id": 7,
+        "spark_partition": 5,
+        "spark_attempt": 1,
+        "spark_task_attempt_id": 42,
+    }
+    assert "spark_batch_id" not in job._log_attributes(zspark._Task(0, 0, 3, None))
+
+    made: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(zspark, "ZerobusWrapper", lambda config, **kw: made.append((config, kw)) or "wrapper")
+    config = zspark.WrapperConfiguration(table_name="main.s20.t")
+    monkeypatch.setattr(zspark, "_LOG_ATTRIBUTES", True)
+    assert zspark._task_wrapper(config, attrs) == "wrapper"
+    monkeypatch.setattr(zspark, "_LOG_ATTRIBUTES", False)  # a zerobus_py whose wrapper takes none
+    zspark._task_wrapper(config, attrs)
+    assert made == [(config, {"log_attributes": attrs}), (config, {})]
+
+
+def test_the_wrapper_signature_decides_whether_log_attributes_are_passed() -> None:
+    from zerobus_py import ZerobusWrapper
+
+    assert zspark._LOG_ATTRIBUTES is ("log_attributes" in inspect.signature(ZerobusWrapper.__init__).parameters)

@@ -1292,7 +1292,7 @@ class _Job:
         try:
             if quarantine is not None:
                 quarantine.probe()
-            with ZerobusWrapper(self._task_config(task)) as wrapper:
+            with _task_wrapper(self._task_config(task), self._log_attributes(task)) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -1335,6 +1335,19 @@ class _Job:
             parts.append(f"batch-{task.batch_id}")
         parts.append(task.name())
         return self.config.copy(debug_output_dir=os.path.join(*parts))
+
+    def _log_attributes(self, task: _Task) -> dict[str, str | int]:
+        """The attributes every log record of a task attempt's wrapper carries (Go's logger: ``log_file``,
+        ``observability_output_dir``'s ``logs.jsonl`` and Python's ``zerobus_py`` logger), so that the lines of
+        tasks sharing a file or an executor's log can be told apart: the job (the report directory's name), the
+        micro-batch, the partition, the attempt number and Spark's task attempt id."""
+        attrs: dict[str, str | int] = {"spark_job_id": self.job_id}
+        if task.batch_id is not None:
+            attrs["spark_batch_id"] = task.batch_id
+        attrs.update(
+            spark_partition=task.partition, spark_attempt=task.attempt, spark_task_attempt_id=task.task_attempt_id
+        )
+        return attrs
 
     def _send(
         self,
@@ -1721,6 +1734,19 @@ class _Job:
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+#: The installed wrapper takes ``log_attributes`` (attributes Go's logger adds to every record of the wrapper).
+_LOG_ATTRIBUTES: Final = "log_attributes" in inspect.signature(ZerobusWrapper.__init__).parameters
+
+
+def _task_wrapper(config: WrapperConfiguration, attrs: Mapping[str, str | int]) -> ZerobusWrapper:
+    """The wrapper of a task attempt, its log records carrying ``attrs`` (the task's identity) when the installed
+    wrapper can add them (every record then has them, in ``log_file`` too); without it, the records do not."""
+    factory: Callable[..., ZerobusWrapper] = ZerobusWrapper
+    if _LOG_ATTRIBUTES:
+        return factory(config, log_attributes=dict(attrs))
+    return factory(config)
 
 
 def _attempt_of(name: str) -> tuple[int, int, int] | None:
