@@ -429,15 +429,19 @@ class WriteSummary:
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
         if self.recovered_attempts or self.resent_rows:
-            text += (
-                f"; {self.recovered_attempts} task attempt(s) recovered inside the task "
-                f"({_plural(self.recoveries, 'stream recovery', 'stream recoveries')}, a request needed up to "
-                f"{self.max_stream_attempts} stream attempts): "
+            recoveries = (
+                f"{_plural(self.recoveries, 'stream recovery', 'stream recoveries')}, " if self.recoveries else ""
             )
+            text += (
+                f"; {self.recovered_attempts} task attempt(s) recovered inside the task ({recoveries}a request needed "
+                f"up to {self.max_stream_attempts} stream attempts): "
+            )
+            # without a count (reports of an older zerobus_py, or no row re-sent), the at-least-once warning stays
             text += (
                 f"up to {_plural(self.resent_rows, 'row')} re-sent (possible duplicates)"
                 if self.resent_rows
-                else "no row was re-sent"
+                else "rows whose acknowledgement was lost were sent again and may be stored twice, not counted here "
+                "(at-least-once)"
             )
         if self.kept_quarantine_files:
             text += (
