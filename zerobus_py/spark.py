@@ -74,7 +74,9 @@ not durable. Options of the data source itself:
     ``commit`` or ``abort`` waits (up to 30 s) for the reports of the attempts that started (a ``started-*``
     marker, rewritten every second while the attempt runs; on ``abort``, one unchanged for 6 s is an attempt Spark
     killed, e.g. on ``query.stop()``, and is not waited for; an attempt Spark failed and retried may still be
-    sending when its retry commits) and counts those still without one as ``running_attempts``; on ``abort``, a
+    sending when its retry commits) and counts those still without one as ``running_attempts`` (those whose
+    partition another attempt committed are named in ``unreported_superseded_attempts``, with the committed
+    attempt's rows as the bound of what they stored twice: ``max_duplicate_rows``); on ``abort``, a
     partition without a commit message and without any marker is waited for while new markers or reports appear
     (``partitions_without_report`` when none came).
     ``summary.json`` is the latest summary; each commit and abort also keeps its own
@@ -87,8 +89,9 @@ whole partition, so the rows the failed attempt had made durable are stored twic
 them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
 (``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
 a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
-re-sends the requests not yet acknowledged) can store rows twice too; the summary counts such attempts
-(``recovered_attempts``), not their duplicates, which the engine cannot tell. Give every row a unique key and
+re-sends the requests not yet acknowledged) can store rows twice too: each task report has the engine's counts,
+``recoveries`` and ``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that
+recovered) and its line says "up to N rows re-sent (possible duplicates)". Give every row a unique key and
 deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
 driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
 every micro-batch.
@@ -233,6 +236,10 @@ _PARTITION_IN_NAME: Final = re.compile(r"task-p(\d+)-")
 _STARTED: Final = "started-"
 #: The planning's run id at the end of a streaming attempt's marker or report name (see ``_attempt_name``).
 _RUN_IN_NAME: Final = re.compile(r"-r([0-9a-f]{8})(?:\.json)?$")
+#: How many unreported superseded attempts the summary line names (summary.json has them all).
+_NAMED: Final = 10
+#: A marker's or report's partition, attempt number and task attempt id.
+_ATTEMPT_IN_NAME: Final = re.compile(r"task-p(\d+)-a(\d+)-t(\d+)")
 #: Columns a quarantine file adds to the rows: their outcome (not_written / unknown), error, and place in the
 #: task's partition (0-based, in the order Spark gave the rows).
 _QUARANTINE_COLUMNS: Final = ("_zerobus_outcome", "_zerobus_error", "_zerobus_row")
@@ -265,7 +272,10 @@ class TaskCommitMessage(WriterCommitMessage):
         stream_attempts: the highest number of stream attempts any request of the attempt's sends needed
             (:attr:`TransmissionResult.attempts`). Above 1, the engine recovered inside the task (a dropped
             connection, a stream the server closed): it re-opened the stream and re-sent the requests not yet
-            acknowledged, so rows whose acknowledgement was lost may be stored twice (the engine does not count them).
+            acknowledged, so rows whose acknowledgement was lost may be stored twice.
+        recoveries, resent_rows: the stream recoveries the attempt's sends went through and the rows they wrote
+            again (:attr:`TransmissionResult.recoveries` / :attr:`~TransmissionResult.resent_rows`, as the Go
+            core counts them, summed over the attempt's sends): up to ``resent_rows`` rows may be stored twice.
     """
 
     partition: int = 0
@@ -286,10 +296,14 @@ class TaskCommitMessage(WriterCommitMessage):
     job_id: str = ""
     run_id: str = ""
     stream_attempts: int = 0
+    recoveries: int = 0
+    resent_rows: int = 0
 
     def add(self, result: TransmissionResult) -> None:
         """Count one send's result (with ``zerobus_writer_disabled``, its rows as converted, not durable)."""
         self.stream_attempts = max(self.stream_attempts, result.attempts)
+        self.recoveries += result.recoveries
+        self.resent_rows += result.resent_rows
         self.total_rows += result.total_rows
         if result.writer_disabled:
             self.converted_rows += result.successful_count
@@ -318,8 +332,15 @@ class WriteSummary:
     rows are stored). ``converted_rows``: with ``zerobus_writer_disabled``, rows converted and not sent.
     ``recovered_attempts``: task attempts (committed, or counted from their reports) whose sends recovered inside the
     task (``stream_attempts`` above 1, at most ``max_stream_attempts``): the engine re-sent requests whose
-    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice. They are
-    not counted in ``failed_attempt_durable_rows`` (the engine cannot tell them).
+    acknowledgement it had not got, and the rows of those whose first copy was stored are stored twice.
+    ``recoveries`` / ``resent_rows``: the stream recoveries of those attempts and the rows they re-sent, summed
+    over the same attempts (the Go core's counts of each send): up to ``resent_rows`` rows may be stored twice by
+    recoveries (not counted in ``failed_attempt_durable_rows``, which is the rows of attempts Spark retried).
+    ``unreported_superseded_attempts``: of the ``running_attempts``, those whose partition another attempt
+    committed (a retry, or a speculative copy that won), each as ``partition``, ``attempt``,
+    ``task_attempt_id``, ``committed_attempt`` and ``max_duplicate_rows`` (the committed attempt's
+    ``total_rows``): rows such an attempt stored (killed, or still running when the wait ended) are stored twice,
+    up to that many; nothing exact is known of them.
     """
 
     job_id: str
@@ -354,6 +375,12 @@ class WriteSummary:
     recovered_attempts: int = 0
     #: the highest number of stream attempts a request of those needed
     max_stream_attempts: int = 0
+    #: stream recoveries of the counted task attempts (committed and reported), summed
+    recoveries: int = 0
+    #: rows those recoveries wrote again, summed: up to this many rows may be stored twice by recoveries
+    resent_rows: int = 0
+    #: of the running_attempts: those whose partition another attempt committed (see the class docstring)
+    unreported_superseded_attempts: list[dict[str, int]] = field(default_factory=list)
     #: streaming: task attempts of an earlier run of this micro-batch (before a restart from the checkpoint) that
     #: started and never reported (killed with the query or its driver): rows they made durable are stored twice
     earlier_run_unreported_attempts: int = 0
@@ -401,11 +428,20 @@ class WriteSummary:
             )
         if self.superseded_quarantine_files:
             text += f"; {len(self.superseded_quarantine_files)} quarantine files of those attempts deleted"
-        if self.recovered_attempts:
+        if self.recovered_attempts or self.resent_rows:
+            recoveries = (
+                f"{_plural(self.recoveries, 'stream recovery', 'stream recoveries')}, " if self.recoveries else ""
+            )
             text += (
-                f"; {self.recovered_attempts} task attempt(s) recovered inside the task (a request needed up to "
-                f"{self.max_stream_attempts} stream attempts): rows whose acknowledgement was lost were sent again and "
-                "may be stored twice, not counted here (at-least-once)"
+                f"; {self.recovered_attempts} task attempt(s) recovered inside the task ({recoveries}a request needed "
+                f"up to {self.max_stream_attempts} stream attempts): "
+            )
+            # without a count (reports of an older zerobus_py, or no row re-sent), the at-least-once warning stays
+            text += (
+                f"up to {_plural(self.resent_rows, 'row')} re-sent (possible duplicates)"
+                if self.resent_rows
+                else "rows whose acknowledgement was lost were sent again and may be stored twice, not counted here "
+                "(at-least-once)"
             )
         if self.kept_quarantine_files:
             text += (
@@ -420,6 +456,15 @@ class WriteSummary:
                 f"({'still running after the abort' if self.aborted else 'still running'}, or killed): rows they store "
                 "are not counted here"
             )
+            if self.unreported_superseded_attempts:
+                shown = self.unreported_superseded_attempts[:_NAMED]
+                text += "; of them, another attempt committed the partition of " + ", ".join(
+                    f"partition {u['partition']} attempt {u['attempt']} (attempt {u['committed_attempt']} committed): "
+                    f"up to {_plural(u['max_duplicate_rows'], 'row')} may be stored twice"
+                    for u in shown
+                )
+                if len(self.unreported_superseded_attempts) > len(shown):
+                    text += f", and {len(self.unreported_superseded_attempts) - len(shown)} more (see the summary)"
         if self.partitions_without_report:
             text += (
                 f"; {self.partitions_without_report} partition(s) without a commit message had no task attempt "
@@ -504,6 +549,13 @@ def _count_recovery(s: WriteSummary, m: TaskCommitMessage) -> None:
     if m.stream_attempts > 1:
         s.recovered_attempts += 1
         s.max_stream_attempts = max(s.max_stream_attempts, m.stream_attempts)
+    s.recoveries += m.recoveries
+    s.resent_rows += m.resent_rows
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with thousands separators and the noun in the right number ("1 row", "50,000 rows")."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 # -- options -----------------------------------------------------------------
@@ -1244,7 +1296,7 @@ class _Job:
         try:
             if quarantine is not None:
                 quarantine.probe()
-            with ZerobusWrapper(self._task_config(task)) as wrapper:
+            with _task_wrapper(self._task_config(task), self._log_attributes(task)) as wrapper:
                 if quarantine is None:
                     reader = _reader(items, self.arrow_schema)
                     if reader is not None:
@@ -1287,6 +1339,19 @@ class _Job:
             parts.append(f"batch-{task.batch_id}")
         parts.append(task.name())
         return self.config.copy(debug_output_dir=os.path.join(*parts))
+
+    def _log_attributes(self, task: _Task) -> dict[str, str | int]:
+        """The attributes every log record of a task attempt's wrapper carries (Go's logger: ``log_file``,
+        ``observability_output_dir``'s ``logs.jsonl`` and Python's ``zerobus_py`` logger), so that the lines of
+        tasks sharing a file or an executor's log can be told apart: the job (the report directory's name), the
+        micro-batch, the partition, the attempt number and Spark's task attempt id."""
+        attrs: dict[str, str | int] = {"spark_job_id": self.job_id}
+        if task.batch_id is not None:
+            attrs["spark_batch_id"] = task.batch_id
+        attrs.update(
+            spark_partition=task.partition, spark_attempt=task.attempt, spark_task_attempt_id=task.task_attempt_id
+        )
+        return attrs
 
     def _send(
         self,
@@ -1334,6 +1399,11 @@ class _Job:
             f"{msg.not_written_rows:,} not written, {msg.unknown_rows:,} unknown before it stopped ({msg.error}); "
             "a retry re-sends the whole partition"
         )
+        if msg.resent_rows:
+            text += (
+                f"; {_plural(msg.recoveries, 'stream recovery', 'stream recoveries')} had re-sent up to "
+                f"{_plural(msg.resent_rows, 'row')} (possible duplicates)"
+            )
         if isinstance(err, ZerobusError) and err.reason == _INTO_NTZ:  # the driver could not check the columns
             text += _ntz_hint(err.columns)
         return text
@@ -1476,17 +1546,25 @@ class _Job:
     def _await_reports(
         self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
     ) -> tuple[int, int]:
+        """(attempts still unreported, partitions still without a report) after the wait of ``_await_pending``."""
+        pending, missing = self._await_pending(batch_id, messages, aborted)
+        return len(pending), missing
+
+    def _await_pending(
+        self, batch_id: int | None, messages: list[WriterCommitMessage | None], aborted: bool
+    ) -> tuple[list[str], int]:
         """On commit and abort: wait for the reports of the attempts that started and have not reported (a sibling
         of the failed task still sending: Spark's stage cancel does not stop it; an attempt failed by an upstream
         error whose retry has committed), up to _ABORT_WAIT seconds, and, on abort, for the
         partitions without a commit message and without any marker or report (a task whose Python writer starts
-        only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (attempts still
-        unreported, partitions still without a report). On abort only, an attempt whose marker stopped changing for
-        _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for every attempt up to
-        _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache) can make a live
-        attempt's marker look still."""
+        only after the abort) as long as new files keep appearing (_ABORT_IDLE). Returns (the start markers of the
+        attempts still unreported, partitions still without a report). On abort only, an attempt whose marker
+        stopped changing for _SILENT seconds is taken as killed (query.stop() kills the tasks); a commit waits for
+        every attempt up to _ABORT_WAIT, as a slow storage (a marker rewrite taking seconds, an NFS attribute cache)
+        can make a live attempt's marker look still. The commit's summary names the attempts still unreported then
+        whose partition another attempt committed (``_superseded``), with a bound of what they stored twice."""
         if self._report_dir(batch_id) is None:
-            return 0, 0
+            return [], 0
         committed = {m.partition for m in messages if isinstance(m, TaskCommitMessage)}
         wanted = set(range(len(messages))) - committed
         deadline = _now() + _ABORT_WAIT
@@ -1511,11 +1589,11 @@ class _Job:
                 present = {int(m.group(1)) for n in names if (m := _PARTITION_IN_NAME.search(n))}
                 missing = wanted - present
                 if (not alive and (not missing or now - changed >= _ABORT_IDLE)) or now >= deadline:
-                    return len(pending), len(missing)
+                    return sorted(pending), len(missing)
                 _pause(0.5)
         except Exception as err:
             logger.warning("zerobus: cannot list the task reports of %s: %s", self.job_id, err)
-            return 0, 0
+            return [], 0
 
     def reports(self, batch_id: int | None) -> list[TaskCommitMessage]:
         """The reports of the task attempts of this job (micro-batch)."""
@@ -1599,12 +1677,13 @@ class _Job:
                 candidates = self._query_dirs(batch_id)
                 if len(candidates) == 1:
                     self.job_id = candidates[0]
+        pending: list[str] = []
         if candidates is not None and len(candidates) != 1:  # the query's directory cannot be told: none is read
-            running, unreported = 0, 0
+            unreported = 0
         else:
             # Also on commit: an attempt Spark failed (an upstream error) and retried may still be sending and has
             # not reported when its retry commits; its durable rows belong in this summary.
-            running, unreported = self._await_reports(batch_id, messages, aborted)
+            pending, unreported = self._await_pending(batch_id, messages, aborted)
         try:
             failed = self.failed_reports(batch_id, messages)
         except Exception as err:
@@ -1612,7 +1691,12 @@ class _Job:
             failed = []
         s = summarize(self.job_id, messages, batch_id=batch_id, aborted=aborted, failed_reports=failed)
         s.attempts_counted = self.report_path is not None
-        s.running_attempts, s.partitions_without_report = running, unreported
+        # an attempt that reported between the end of the wait and the reading of the reports is counted from
+        # its report (exactly), not as running
+        reported = {(r.partition, r.attempt, r.task_attempt_id) for r in failed}
+        running = [n for n in pending if _attempt_of(n) not in reported]
+        s.running_attempts, s.partitions_without_report = len(running), unreported
+        s.unreported_superseded_attempts = _superseded(running, messages)
         if candidates is not None:
             s.query_dir = "guessed" if len(candidates) == 1 else "unknown"
             s.query_dir_candidates = candidates
@@ -1636,6 +1720,7 @@ class _Job:
             or (s.retried_tasks and not s.attempts_counted)
             or s.running_attempts
             or s.recovered_attempts
+            or s.resent_rows
             or s.earlier_run_unreported_attempts
             or s.query_dir
         )
@@ -1653,6 +1738,51 @@ class _Job:
             except Exception as err:
                 logger.warning("zerobus: cannot write the summary in %s: %s", d, err)
         return s
+
+
+#: The installed wrapper takes ``log_attributes`` (attributes Go's logger adds to every record of the wrapper).
+_LOG_ATTRIBUTES: Final = "log_attributes" in inspect.signature(ZerobusWrapper.__init__).parameters
+
+
+def _task_wrapper(config: WrapperConfiguration, attrs: Mapping[str, str | int]) -> ZerobusWrapper:
+    """The wrapper of a task attempt, its log records carrying ``attrs`` (the task's identity) when the installed
+    wrapper can add them (every record then has them, in ``log_file`` too); without it, the records do not."""
+    factory: Callable[..., ZerobusWrapper] = ZerobusWrapper
+    if _LOG_ATTRIBUTES:
+        return factory(config, log_attributes=dict(attrs))
+    return factory(config)
+
+
+def _attempt_of(name: str) -> tuple[int, int, int] | None:
+    """(partition, attempt number, task attempt id) of a start marker's or report's name."""
+    m = _ATTEMPT_IN_NAME.search(name)
+    return None if m is None else (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _superseded(markers: Iterable[str], messages: Iterable[WriterCommitMessage | None]) -> list[dict[str, int]]:
+    """The unreported attempts (their start markers, of the planning being committed or aborted) whose partition
+    another attempt committed: whatever they stored is stored twice, up to the committed attempt's rows (its
+    ``total_rows``: the partition's). Nothing exact is known of them: they wrote no report."""
+    committed = {m.partition: m for m in messages if isinstance(m, TaskCommitMessage)}
+    out = []
+    for name in markers:
+        attempt = _attempt_of(name)
+        if attempt is None:
+            continue
+        partition, number, task_attempt_id = attempt
+        c = committed.get(partition)
+        if c is None or c.task_attempt_id == task_attempt_id:
+            continue
+        out.append(
+            {
+                "partition": partition,
+                "attempt": number,
+                "task_attempt_id": task_attempt_id,
+                "committed_attempt": c.attempt,
+                "max_duplicate_rows": c.total_rows,
+            }
+        )
+    return sorted(out, key=lambda u: (u["partition"], u["attempt"], u["task_attempt_id"]))
 
 
 def _query_job_id(query_id: str) -> str:
