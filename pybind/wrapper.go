@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,38 @@ type Wrapper struct {
 // see parseConfig), validates it and creates the wrapper. It does not
 // connect: streams open on the first send.
 func NewWrapper(configJSON string) (*Wrapper, error) {
+	return newWrapper(configJSON, nil)
+}
+
+// NewWrapperWithLogAttrs is NewWrapper whose log records all carry the
+// attributes of attrsJSON, a JSON object of string keys and string, number
+// or boolean values (the Spark data source passes the task's job,
+// partition, attempt and task attempt id): in log_file, in
+// observability_output_dir's logs.jsonl and in the records Python's logging
+// gets (TakeLogs). The keys are added in sorted order; an empty object adds
+// none. Keys and values are the caller's, logged as given: never a secret.
+func NewWrapperWithLogAttrs(configJSON, attrsJSON string) (*Wrapper, error) {
+	attrs, err := logAttrs(attrsJSON)
+	if err != nil {
+		return nil, err
+	}
+	return newWrapper(configJSON, attrs)
+}
+
+// logAttrs decodes NewWrapperWithLogAttrs's attributes; core checks and
+// converts them (core.LogAttributes).
+func logAttrs(attrsJSON string) ([]any, error) {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(attrsJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, errorOf(core.KindConfiguration, "zerobus: log attributes: want a JSON object of names and scalar values (%v)", err)
+	}
+	attrs, err := core.LogAttributes(m)
+	return attrs, wrapErr(err)
+}
+
+func newWrapper(configJSON string, attrs []any) (*Wrapper, error) {
 	cfg, err := parseConfig(configJSON)
 	if err != nil {
 		return nil, wrapErr(err)
@@ -36,6 +69,9 @@ func NewWrapper(configJSON string) (*Wrapper, error) {
 			err = cerr
 		}
 		return nil, wrapErr(core.ByKeyError(err))
+	}
+	if len(attrs) > 0 && tel.Logger != nil {
+		tel.Logger = tel.Logger.With(attrs...) // the Wrapper logs on it (WithTelemetry)
 	}
 	// The Wrapper owns tel: Close (or a failing New) shuts it down. Python builds
 	// row lists from ranges when asked (TransmissionResult).

@@ -576,6 +576,14 @@ class ZerobusWrapper:
             :class:`~zerobus_py.ConfigurationError` listing every problem).
             Creating the wrapper does not connect: streams open on the first
             send.
+        log_attributes: names and values (strings, numbers, booleans)
+            that every log record of this wrapper carries, as the Go
+            core's logger attributes: in ``log_file``, in
+            ``observability_output_dir``'s ``logs.jsonl`` and in the
+            ``zerobus_py`` logger's records (``zerobus_attrs``), e.g. to
+            tell apart the wrappers of several workers sharing a log file
+            (the Spark data source gives each task's). Logged as given:
+            never put a secret there.
         **settings: instead of ``config``, the keywords of
             :class:`~zerobus_py.WrapperConfiguration` (``endpoint=``,
             ``table_name=``, ``client_id=``, ...), as the original Python
@@ -583,10 +591,24 @@ class ZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration) -> None: ...
+    def __init__(
+        self, config: WrapperConfiguration, *, log_attributes: Mapping[str, str | int | float | bool] | None = None
+    ) -> None: ...
     @overload
-    def __init__(self, config: None = None, **settings: Any) -> None: ...
-    def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        config: None = None,
+        *,
+        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        **settings: Any,
+    ) -> None: ...
+    def __init__(
+        self,
+        config: WrapperConfiguration | None = None,
+        *,
+        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        **settings: Any,
+    ) -> None:
         # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
         # traceback's captured locals show when anything below raises.
         _seal(settings, WrapperConfiguration._sealed_keywords())
@@ -613,8 +635,20 @@ class ZerobusWrapper:
         self._native: pybind.Wrapper | None = None
         #: the settings as created: a send after shutdown() opens a Go wrapper with the same ones
         self._settings = self._config._native_json()
+        #: the log attributes as Go takes them (None: none), also for the Go wrapper a send after shutdown() opens
+        try:
+            self._log_attrs = json.dumps(dict(log_attributes)) if log_attributes else None
+        except (TypeError, ValueError) as e:  # Go checks the values; this is only what JSON cannot carry
+            raise ConfigurationTypeError(
+                f"zerobus: log_attributes: {e}; give a mapping of names to strings, numbers or booleans"
+            ) from None
         _logs.start()  # Go's log records to the "zerobus_py" logger
-        self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
+        self._native = self._new_native()
+
+    def _new_native(self) -> pybind.Wrapper:
+        if self._log_attrs is None:
+            return _bridge.call(_bridge.native.NewWrapper, self._settings)
+        return _bridge.call(_bridge.native.NewWrapperWithLogAttrs, self._settings, self._log_attrs)
 
     # -- properties --------------------------------------------------------
 
@@ -642,7 +676,7 @@ class ZerobusWrapper:
                     raise WrapperClosedError(
                         "zerobus: the wrapper was closed with close(); create a new ZerobusWrapper to send more data"
                     )
-                self._native = _bridge.call(_bridge.native.NewWrapper, self._settings)
+                self._native = self._new_native()
                 self._closed = False
             native = self._native
             self._starting += 1
