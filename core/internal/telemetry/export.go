@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -246,8 +247,13 @@ func parseEndpoint(s string) (endpoint, error) {
 		// Not echoed: an unparsable URL cannot be stripped of credentials.
 		return endpoint{}, &FieldError{"Endpoint", "is not a valid URL; want one like http://127.0.0.1:4317"}
 	}
-	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	if u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q is not a URL like http://127.0.0.1:4317 (scheme http or https, then host:port)", redactURL(u))}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q: port %s is not a TCP port (1-65535)", redactURL(u), p)}
+		}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return endpoint{}, &FieldError{"Endpoint", fmt.Sprintf("%q must not carry user info, a query or a fragment", redactURL(u))}

@@ -107,3 +107,26 @@ func TestEndpointWithoutSchemeHidesQuery(t *testing.T) {
 		t.Errorf("parseEndpoint(localhost:4317): %v", err)
 	}
 }
+
+// An endpoint without a host name ("http://:4317") or with a port no TCP
+// socket has (0, 65536, 99999) is refused when the settings are read, not
+// at the first export (fuzzgaps leftover).
+func TestEndpointNeedsHostAndTCPPort(t *testing.T) {
+	for s, want := range map[string]string{
+		"http://:4317":            "is not a URL like http://127.0.0.1:4317",
+		"http://127.0.0.1:65536":  "port 65536 is not a TCP port (1-65535)",
+		"https://collector:99999": "port 99999 is not a TCP port",
+		"http://127.0.0.1:0":      "port 0 is not a TCP port",
+	} {
+		_, err := parseEndpoint(s)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "Endpoint" || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseEndpoint(%q): %v, want an Endpoint error with %q", s, err, want)
+		}
+	}
+	for _, s := range []string{"http://127.0.0.1:4317", "https://collector:65535/v1", "https://collector"} {
+		if _, err := parseEndpoint(s); err != nil {
+			t.Errorf("parseEndpoint(%q): %v", s, err)
+		}
+	}
+}
