@@ -537,14 +537,22 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			}
 		}
 	}()
-	seen := map[string]bool{}
+	// One stream input per run: two names of one pipe ("- /dev/stdin",
+	// "fifo ./fifo") would be read by two readers in turn, and two pipes
+	// written one after the other by one producer would wait on each
+	// other (every input is opened and checked before anything is sent).
+	var stream string
 	for _, path := range f.files {
-		if seen[path] {
-			if st, _ := os.Stat(path); path == "-" || st != nil && !st.Mode().IsRegular() {
+		if isStream, _, err := streamKind(path, env.stdin); err != nil || !isStream {
+			continue // an error is probeInput's to report, below
+		}
+		if stream != "" {
+			if stream == path {
 				return usageErrorf("send", "%s is given twice: %s is read once", path, streamName(path))
 			}
+			return usageErrorf("send", "%s and %s are both pipes (or standard input): send reads one per run; send each in a run of its own, or join them into one stream first", streamName(stream), streamName(path))
 		}
-		seen[path] = true
+		stream = path
 	}
 	for i, path := range f.files {
 		n, stream, err := probeInput(sendCtx, ctx, path, inputOptions{format: f.format, batchRows: f.batchRows,

@@ -454,7 +454,8 @@ func openArrow(in *input, o inputOptions) error {
 		src = fb
 	} else {
 		in.total = st.Size()
-		r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(f, st.Size()), &in.done}, ipc.WithAllocator(o.mem))
+		vr := countingReader{core.NewIPCStreamVerifier(f, st.Size()), &in.done}
+		r, err := ipc.NewReader(vr, ipc.WithAllocator(o.mem))
 		if err != nil {
 			if n < 4 || string(magic[:4]) != "\xff\xff\xff\xff" {
 				// neither "ARROW1" nor a stream's continuation marker: another
@@ -466,11 +467,13 @@ func openArrow(in *input, o inputOptions) error {
 		in.closer = append(in.closer, func() error { r.Release(); return nil })
 		in.detail = "Arrow IPC stream"
 		in.schema = r.Schema()
-		src = r
+		src = &validatedBatches{src: r, v: core.NewArrowValidator(), after: afterStreamEnd(vr, false)}
 	}
 	// arrow-go trusts the offsets and lengths of a body: each batch is
 	// validated before any value of it is read.
-	src = &validatedBatches{src: src, v: core.NewArrowValidator()}
+	if _, ok := src.(*validatedBatches); !ok {
+		src = &validatedBatches{src: src, v: core.NewArrowValidator()}
+	}
 	rb := &rebatcher{src: src, n: o.batchRows, mem: o.mem}
 	in.closer = append(in.closer, func() error { rb.release(); return nil })
 	in.reader = rb
@@ -525,10 +528,19 @@ type validatedBatches struct {
 	n    int   // batches returned
 	rows int64 // rows in them
 	err  error
+	// after, if set, checks the input once src ended without an error
+	// (afterStreamEnd); its error is the reader's.
+	after func() error
 }
 
 func (b *validatedBatches) Next() bool {
 	if b.err != nil || !b.src.Next() {
+		if b.err == nil && b.after != nil && b.src.Err() == nil {
+			b.err, b.after = b.after(), nil
+			if b.err != nil {
+				b.err = fmt.Errorf("after record batch %d (row %d): %w", b.n, b.rows, b.err)
+			}
+		}
 		return false
 	}
 	rec := b.src.RecordBatch()

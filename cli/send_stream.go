@@ -262,7 +262,8 @@ func openArrowStream(in *input, br *bufio.Reader, head []byte, o inputOptions) e
 		in.detail = "Arrow IPC file, read front to back"
 	}
 	// No size is known: each length is checked against what arrives.
-	r, err := ipc.NewReader(countingReader{core.NewIPCStreamVerifier(br, math.MaxInt64), &in.done}, ipc.WithAllocator(o.mem))
+	vr := countingReader{core.NewIPCStreamVerifier(br, math.MaxInt64), &in.done}
+	r, err := ipc.NewReader(vr, ipc.WithAllocator(o.mem))
 	if err != nil {
 		if len(head) < 4 || !bytes.HasPrefix(head, []byte("ARROW1")) && !bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}) {
 			return notFormat("an Arrow IPC stream", head[:min(len(head), 6)], err)
@@ -271,11 +272,41 @@ func openArrowStream(in *input, br *bufio.Reader, head []byte, o inputOptions) e
 	}
 	in.closer = append(in.closer, func() error { r.Release(); return nil })
 	in.schema = r.Schema()
-	src := batchReader(&validatedBatches{src: r, v: core.NewArrowValidator()})
+	src := batchReader(&validatedBatches{src: r, v: core.NewArrowValidator(), after: afterStreamEnd(vr, bytes.HasPrefix(head, []byte("ARROW1")))})
 	rb := &rebatcher{src: src, n: o.batchRows, mem: o.mem}
 	in.closer = append(in.closer, func() error { rb.release(); return nil })
 	in.reader = rb
 	return nil
+}
+
+// afterStreamEnd is the check an Arrow IPC stream's reader runs once it
+// reached the end-of-stream marker (validatedBatches.after), reading on
+// from r: nothing may follow the marker (a second stream appended to the
+// first, "cat a.arrows b.arrows", was dropped without a word), except, for
+// an Arrow IPC file read front to back (file), its footer, which ends with
+// the file's magic.
+func afterStreamEnd(r io.Reader, file bool) func() error {
+	return func() error {
+		if !file {
+			var b [1]byte
+			if n, err := io.ReadFull(r, b[:]); n == 0 {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+			return errors.New("more data follows the Arrow IPC stream's end-of-stream marker (a second stream appended to the first?): send each stream on its own")
+		}
+		const maxFooter = 64 << 20
+		rest, err := io.ReadAll(io.LimitReader(r, maxFooter+1))
+		if err != nil {
+			return err
+		}
+		if len(rest) > maxFooter || !bytes.HasSuffix(rest, []byte("ARROW1")) {
+			return fmt.Errorf("the Arrow IPC file goes on for %d bytes after its end-of-stream marker without ending in its footer: it is damaged, or more data was appended", len(rest))
+		}
+		return nil
+	}
 }
 
 // openCSVStream reads a CSV stream from br: the header and the rows the
