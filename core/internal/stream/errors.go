@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -783,18 +784,21 @@ func (r *redactor) keep(s string) {
 	r.kept = append(r.kept, s)
 }
 
-// clean returns s with every known secret replaced (redactSecret).
+// clean returns s with every known secret replaced (redactSecret), the
+// longest first: a short secret standing as a token inside a longer one
+// ("abc" in the proxy password "abc.Zx9-...") replaced first would leave
+// the rest of the longer one shown.
 func (r *redactor) clean(s string) string {
 	if r == nil {
 		return s
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, xs := range [2][]string{r.secrets, r.kept} {
-		for _, x := range xs {
-			if strings.Contains(s, x) {
-				s = redactSecret(s, x)
-			}
+	all := append(slices.Clone(r.secrets), r.kept...)
+	r.mu.Unlock()
+	slices.SortStableFunc(all, func(a, b string) int { return len(b) - len(a) })
+	for _, x := range all {
+		if strings.Contains(s, x) {
+			s = redactSecret(s, x)
 		}
 	}
 	return s

@@ -68,3 +68,19 @@ func TestRedactShortSecretWholeTokens(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// A short secret standing as a token inside a longer one was replaced
+// first (secrets were cleaned in the order they were added), so the longer
+// one no longer matched and its rest was shown: client secret "abc" and
+// proxy password "abc.Zx9-Long-Proxy-Pw" gave "[REDACTED].Zx9-Long-Proxy-Pw"
+// (s20 review diffa L1). The longest are cleaned first.
+func TestRedactLongestSecretFirst(t *testing.T) {
+	var r redactor
+	r.add("abc")
+	r.keep("abc.Zx9-Long-Proxy-Pw")
+	r.add("Zx9")
+	got := r.clean("proxy auth abc.Zx9-Long-Proxy-Pw failed; secret abc; Zx9")
+	if want := "proxy auth [REDACTED] failed; secret [REDACTED]; [REDACTED]"; got != want {
+		t.Errorf("clean = %q, want %q", got, want)
+	}
+}
