@@ -266,6 +266,11 @@ func parseEndpoint(s string) (endpoint, error) {
 func redactURL(u *url.URL) string {
 	c := *u
 	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	if c.Opaque != "" {
+		// "user:s3cret@host:4317" parses as scheme "user" and the opaque
+		// "s3cret@host:4317": not shown.
+		c.Opaque = "…"
+	}
 	return c.String()
 }
 

@@ -124,6 +124,11 @@ func TestEndpointNeedsHostAndTCPPort(t *testing.T) {
 			t.Errorf("parseEndpoint(%q): %v, want an Endpoint error with %q", s, err, want)
 		}
 	}
+	// user:password@host without a scheme parses as scheme "user": the
+	// rest is never shown (s20 review diffa L2).
+	if _, err := parseEndpoint("user:s3cret@collector:4317"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("parseEndpoint(user:s3cret@collector:4317): %v, want an error without the password", err)
+	}
 	for _, s := range []string{"http://127.0.0.1:4317", "https://collector:65535/v1", "https://collector"} {
 		if _, err := parseEndpoint(s); err != nil {
 			t.Errorf("parseEndpoint(%q): %v", s, err)
