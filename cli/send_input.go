@@ -31,6 +31,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	english "github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // Input formats accepted by -format.
@@ -845,7 +846,7 @@ func (c *csvBatches) Next() bool {
 		if errors.As(err, &pe) { // malformed: a wrong number of cells, a stray quote; the error names the line
 			_, _, good := csvRowLines(c.path, -1, -1)
 			if cells, header, ok := csvRaggedCells(c.path); ok && errors.Is(err, encsv.ErrFieldCount) {
-				c.err = fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", good, err, cellCount(cells), header)
+				c.err = fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", good, err, english.Of(cells, "cell"), header)
 				return false
 			}
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
@@ -986,7 +987,7 @@ func inferCSVTypesFrom(r io.Reader, sample int, allStrings bool) ([]string, []ar
 			break
 		}
 		if errors.Is(err, encsv.ErrFieldCount) {
-			return nil, nil, fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", row, err, cellCount(len(rec)), len(header))
+			return nil, nil, fmt.Errorf("reading CSV row %d: %w (%s, the header has %d)", row, err, english.Of(len(rec), "cell"), len(header))
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading CSV row %d: %w", row, err) // 0-based, as csvBatches; err names the line
@@ -1053,14 +1054,6 @@ func csvRaggedCells(path string) (cells, header int, ok bool) {
 			return len(rec), header, true
 		}
 	}
-}
-
-// cellCount is "1 cell" or "n cells".
-func cellCount(n int) string {
-	if n == 1 {
-		return "1 cell"
-	}
-	return fmt.Sprintf("%d cells", n)
 }
 
 func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {

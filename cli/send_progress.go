@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	english "github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
+
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
@@ -308,12 +310,7 @@ func rowRun(f failureSample) string {
 }
 
 // plural is "1 range", "3 ranges".
-func plural(n int64, one string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return thousands(n) + " " + one + "s"
-}
+func plural(n int64, one string) string { return thousands(n) + " " + one + english.S(n) }
 
 // summary is everything the end summary reports.
 type summary struct {

@@ -412,7 +412,7 @@ func (w *Wrapper) flushWait(ctx context.Context, snap flushSnapshot) error {
 					n++
 				}
 			}
-			return fmt.Errorf("zerobus: flush: %s still in progress: %w", stream.Count(n, "async send"), stream.CtxErr(ctx))
+			return fmt.Errorf("zerobus: flush: %s still in progress: %w", plural.Of(n, "async send"), stream.CtxErr(ctx))
 		}
 	}
 	// A send Close aborted (its ctx ended first) resolved with ErrClosed;

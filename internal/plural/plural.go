@@ -3,6 +3,8 @@
 // "otlp_endpoint and otlp_protocol export".
 package plural
 
+import "fmt"
+
 // Count is the integer kinds messages count with.
 type Count interface{ ~int | ~int64 }
 
@@ -31,4 +33,10 @@ func Verb[N Count](n N, verb string) string {
 		return verb + "s"
 	}
 	return verb
+}
+
+// Of is n followed by unit, plural unless n is 1: Of(3, "request") is
+// "3 requests".
+func Of[N Count](n N, unit string) string {
+	return fmt.Sprintf("%d %s%s", n, unit, S(n))
 }

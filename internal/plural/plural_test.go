@@ -20,6 +20,9 @@ func TestAgreement(t *testing.T) {
 			t.Errorf("n=%d: %q, want %q", c.n, got, c.want)
 		}
 	}
+	if Of(int64(1), "request") != "1 request" || Of(0, "cell") != "0 cells" || Of(12, "attempt") != "12 attempts" {
+		t.Errorf("Of: %q, %q, %q", Of(int64(1), "request"), Of(0, "cell"), Of(12, "attempt"))
+	}
 	if S(int(1)) != "" || Verb(int(3), "rotate") != "rotate" {
 		t.Error("int counts disagree with int64 ones")
 	}

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -209,10 +210,7 @@ func (e *RetryExhaustedError) Error() string {
 // GaveUpAfter is how a retry-exhausted error starts: "zerobus: gave up
 // after 3 attempts" ("1 attempt").
 func GaveUpAfter(attempts int) string {
-	if attempts == 1 {
-		return "zerobus: gave up after 1 attempt"
-	}
-	return fmt.Sprintf("zerobus: gave up after %d attempts", attempts)
+	return "zerobus: gave up after " + plural.Of(attempts, "attempt")
 }
 
 // Unwrap returns Last.
@@ -689,15 +687,7 @@ type ackTimeoutError struct {
 }
 
 func (e *ackTimeoutError) Error() string {
-	return fmt.Sprintf("no acknowledgement for %s with %s in flight", e.after, Count(e.inflight, "request"))
-}
-
-// Count is n with unit, plural when n is not 1: "1 request", "3 requests".
-func Count(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return fmt.Sprintf("no acknowledgement for %s with %s in flight", e.after, plural.Of(e.inflight, "request"))
 }
 
 // AckTimeoutCause returns the cause of a *ConnectionError in err's chain

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/telemetry"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // Send enqueues one request carrying records (one record is sent as
@@ -280,7 +281,7 @@ func (s *Stream) flush(ctx context.Context) error {
 			s.mu.Lock()
 			n := len(s.q)
 			s.mu.Unlock()
-			return fmt.Errorf("zerobus: flush: %s still unacknowledged: %w", Count(n, "request"), CtxErr(ctx))
+			return fmt.Errorf("zerobus: flush: %s still unacknowledged: %w", plural.Of(n, "request"), CtxErr(ctx))
 		}
 		if !errors.Is(err, ErrWithdrawn) && !errors.Is(err, ErrAbandoned) {
 			return err
