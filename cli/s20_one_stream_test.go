@@ -1,42 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
-
-// arrowStreamBytes is an Arrow IPC stream of one int64 column "id" holding
-// ids [start, start+n), with its end-of-stream marker.
-func arrowStreamBytes(t *testing.T, start, n int) []byte {
-	t.Helper()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	b := array.NewInt64Builder(memory.DefaultAllocator)
-	defer b.Release()
-	for i := range n {
-		b.Append(int64(start + i))
-	}
-	col := b.NewArray()
-	defer col.Release()
-	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(n))
-	defer rec.Release()
-	var buf bytes.Buffer
-	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // Two Arrow IPC streams one after the other ("cat a.arrows b.arrows | zerobus
 // send -", or a file holding both) sent the first and dropped the second
@@ -44,7 +13,7 @@ func arrowStreamBytes(t *testing.T, start, n int) []byte {
 // end-of-stream marker is now an error naming where, after the first
 // stream's rows were sent.
 func TestS20ConcatenatedArrowStreamsAreAnError(t *testing.T) {
-	two := append(arrowStreamBytes(t, 0, 100), arrowStreamBytes(t, 100, 100)...)
+	two := append(arrowBytes(t, false, 100, 100), arrowBytes(t, false, 100, 100)...)
 	file := filepath.Join(t.TempDir(), "two.arrows")
 	if err := os.WriteFile(file, two, 0o600); err != nil {
 		t.Fatal(err)
@@ -57,7 +26,7 @@ func TestS20ConcatenatedArrowStreamsAreAnError(t *testing.T) {
 		}
 	}
 	// One stream alone still sends.
-	if code, out, errOut := runWithStdin(t.Context(), pipeStdin(t, arrowStreamBytes(t, 0, 100)), "send", "-dry-run", "-"); code != 0 {
+	if code, out, errOut := runWithStdin(t.Context(), pipeStdin(t, arrowBytes(t, false, 100, 100)), "send", "-dry-run", "-"); code != 0 {
 		t.Errorf("one stream: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -776,10 +776,6 @@ func openCSV(in *input, o inputOptions) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]arrow.Field, len(header))
-	for i, name := range header {
-		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
-	}
 	f, err := os.Open(in.path)
 	if err != nil {
 		return err
@@ -797,8 +793,20 @@ func openCSV(in *input, o inputOptions) error {
 	in.done.Add(bom)
 	// The types are known (inferCSVTypes): the inferring reader panicked on
 	// a file without data rows.
+	readCSV(in, f, header, types, o, false)
+	return nil
+}
+
+// readCSV makes in read CSV from src (its header first) as columns header
+// of types (inferred already), in batches of o.batchRows; stream: src is
+// read once (a pipe), so errors cannot point back into it.
+func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, o inputOptions, stream bool) {
+	fields := make([]arrow.Field, len(header))
+	for i, name := range header {
+		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
+	}
 	schema := arrow.NewSchema(fields, nil)
-	r := csv.NewReader(countingReader{f, &in.done}, schema,
+	r := csv.NewReader(countingReader{src, &in.done}, schema,
 		csv.WithHeader(true),
 		csv.WithChunk(int(o.batchRows)),
 		csv.WithNullReader(false, csvNullValues...),
@@ -807,8 +815,7 @@ func openCSV(in *input, o inputOptions) error {
 	in.closer = append(in.closer, func() error { r.Release(); return nil })
 	in.detail = "CSV"
 	in.schema = schema
-	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path}
-	return nil
+	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: stream}
 }
 
 // csvBatches checks the arrow CSV reader's error after every chunk: that

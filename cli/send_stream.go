@@ -19,8 +19,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
@@ -321,20 +319,6 @@ func openCSVStream(in *input, br *bufio.Reader, o inputOptions) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]arrow.Field, len(header))
-	for i, name := range header {
-		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
-	}
-	schema := arrow.NewSchema(fields, nil)
-	r := csv.NewReader(countingReader{io.MultiReader(&sample, br), &in.done}, schema,
-		csv.WithHeader(true),
-		csv.WithChunk(int(o.batchRows)),
-		csv.WithNullReader(false, csvNullValues...),
-		csv.WithAllocator(o.mem),
-	)
-	in.closer = append(in.closer, func() error { r.Release(); return nil })
-	in.detail = "CSV"
-	in.schema = schema
-	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: true}
+	readCSV(in, io.MultiReader(&sample, br), header, types, o, true)
 	return nil
 }
