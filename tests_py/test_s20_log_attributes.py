@@ -5,6 +5,7 @@ carry at all, before."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import ConfigurationError, ZerobusWrapper
+from zerobus_py import AsyncZerobusWrapper, ConfigurationError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 
@@ -52,3 +53,20 @@ def test_what_a_log_line_cannot_carry_is_refused(
     with pytest.raises(ConfigurationError, match="log") as e:
         ZerobusWrapper(server.config(table_name), log_attributes=attrs)  # type: ignore[arg-type]
     assert want in str(e.value)
+
+
+def test_async_wrapper_takes_them_too(server: LocalServer, table_name: str, tmp_path: Path) -> None:
+    log_file = tmp_path / "zerobus.log"
+    config = server.config(table_name, observability_config={"log_level": "debug", "log_file": str(log_file)})
+
+    async def send() -> None:
+        async with AsyncZerobusWrapper(config, log_attributes={"worker": "async-1"}) as w:
+            assert (await w.send_batch(id_batch(0, 3))).success
+
+    asyncio.run(send())
+    assert stored_ids(server, table_name) == [0, 1, 2]
+    lines = [json.loads(x) for x in log_file.read_text().splitlines()]
+    created = [x for x in lines if x["msg"] == "zerobus wrapper created"]
+    assert [x.get("worker") for x in created] == ["async-1"], created
+    with pytest.raises(ConfigurationError, match='log attribute "w": a JSON list'):
+        AsyncZerobusWrapper(config, log_attributes={"w": [1]})  # type: ignore[dict-item]

@@ -1155,14 +1155,28 @@ class AsyncZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration) -> None: ...
+    def __init__(
+        self, config: WrapperConfiguration, *, log_attributes: Mapping[str, str | int | float | bool] | None = None
+    ) -> None: ...
     @overload
-    def __init__(self, config: None = None, **settings: Any) -> None: ...
-    def __init__(self, config: WrapperConfiguration | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        config: None = None,
+        *,
+        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        **settings: Any,
+    ) -> None: ...
+    def __init__(
+        self,
+        config: WrapperConfiguration | None = None,
+        *,
+        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        **settings: Any,
+    ) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
-        keywords, as for :class:`ZerobusWrapper`."""
+        keywords, and ``log_attributes``, as for :class:`ZerobusWrapper`."""
         _seal(settings, WrapperConfiguration._sealed_keywords())  # as ZerobusWrapper does
-        self._sync = ZerobusWrapper(config, **settings)
+        self._sync = ZerobusWrapper(config, log_attributes=log_attributes, **settings)
 
     @property
     def config(self) -> WrapperConfiguration:
