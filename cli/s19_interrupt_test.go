@@ -45,23 +45,33 @@ func stalledSendWait(t *testing.T, table string, args ...string) (stdout, stderr
 	writeArrow(t, path, false, mixedSchema, []arrow.RecordBatch{rec})
 	vars := map[string]string{"ZEROBUS_ACK_TIMEOUT_MS": "600000", "RETRY_MAX_ATTEMPTS": "1"}
 	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	stdout, stderr, done = sendUntilStored(t, ctx, s, table, vars, 6, "before the interrupt", append(args, path)...)
+	return stdout, stderr, done, s, cancel
+}
+
+// sendUntilStored starts sendMain with s's connection flags for table,
+// "-progress never", args and the environment vars, and returns once s
+// holds rows rows of table; a send that returns first fails the test
+// (naming when: "before the interrupt"). done receives sendMain's error.
+func sendUntilStored(t *testing.T, ctx context.Context, s *zerobuslocal.Server, table string, vars map[string]string, rows int, when string, args ...string) (stdout, stderr *syncBuffer, done chan error) {
+	t.Helper()
 	stdout, stderr, done = &syncBuffer{}, &syncBuffer{}, make(chan error, 1)
 	go func() {
-		done <- sendMain(ctx, append(append(connFlags(s, table), "-progress", "never"), append(args, path)...), sendEnv{
+		done <- sendMain(ctx, append(append(connFlags(s, table), "-progress", "never"), args...), sendEnv{
 			stdout: stdout, stderr: stderr,
 			lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 			now:       time.Now, mem: memory.DefaultAllocator,
 		})
 	}()
-	for s.RecordCount(table) < 6 {
+	for s.RecordCount(table) < rows {
 		select {
 		case err := <-done:
-			t.Fatalf("send returned before the interrupt: %v\n%s\n%s", err, stdout, stderr)
+			t.Fatalf("send returned %s: %v\n%s\n%s", when, err, stdout, stderr)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Cleanup(cancel)
-	return stdout, stderr, done, s, cancel
+	return stdout, stderr, done
 }
 
 // TestSendInterruptGrace: after the first Ctrl-C, the batches in flight

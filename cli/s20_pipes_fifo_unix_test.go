@@ -127,21 +127,7 @@ func stalledPipeSend(t *testing.T, s *zerobuslocal.Server, table string, vars ma
 	}()
 	ctx, interrupt = context.WithCancel(t.Context())
 	t.Cleanup(interrupt)
-	stdout, stderr, done = &syncBuffer{}, &syncBuffer{}, make(chan error, 1)
-	go func() {
-		done <- sendMain(ctx, append(append(connFlags(s, table), "-progress", "never", "-batch-rows", "10"), append(args, fifo)...), sendEnv{
-			stdout: stdout, stderr: stderr,
-			lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-			now:       time.Now, mem: memory.DefaultAllocator,
-		})
-	}()
-	for s.RecordCount(table) < 10 {
-		select {
-		case err := <-done:
-			t.Fatalf("send returned while the writer stalls: %v\n%s\n%s", err, stdout, stderr)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	stdout, stderr, done = sendUntilStored(t, ctx, s, table, vars, 10, "while the writer stalls", append(append([]string{"-batch-rows", "10"}, args...), fifo)...)
 	return ctx, interrupt, stdout, stderr, done, fifo
 }
 
