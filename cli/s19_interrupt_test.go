@@ -50,6 +50,25 @@ func stalledSendWait(t *testing.T, table string, args ...string) (stdout, stderr
 	return stdout, stderr, done, s, cancel
 }
 
+// wantExitInterrupted fails unless sendMain's error err gives exit status
+// 130 (interrupted).
+func wantExitInterrupted(t *testing.T, err error) {
+	t.Helper()
+	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
+		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
+	}
+}
+
+// summaryOf decodes the -json summary send wrote to stdout.
+func summaryOf(t *testing.T, stdout *syncBuffer) summaryJSON {
+	t.Helper()
+	var sum summaryJSON
+	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
+		t.Fatalf("summary %q: %v", stdout, err)
+	}
+	return sum
+}
+
 // sendUntilStored starts sendMain with s's connection flags for table,
 // "-progress never", args and the environment vars, and returns once s
 // holds rows rows of table; a send that returns first fails the test
@@ -83,13 +102,8 @@ func TestSendInterruptGrace(t *testing.T) {
 	const table = "main.default.grace"
 	stdout, stderr, done, s := stalledSend(t, table, "-json", "-grace", "100ms")
 	err := <-done
-	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
-		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
-	}
-	var sum summaryJSON
-	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
-		t.Fatalf("summary %q: %v", stdout, err)
-	}
+	wantExitInterrupted(t, err)
+	sum := summaryOf(t, stdout)
 	if !sum.Interrupted || !sum.GraceExpired || sum.Success || sum.RowsRead != 6 || sum.RowsSent != 0 ||
 		sum.RowsFailed != 6 || sum.RowsUnknown != 6 || sum.RowsNotWritten != 0 {
 		t.Errorf("summary: %+v", sum)
@@ -118,9 +132,7 @@ func TestSendInterruptGrace(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
-		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
-	}
+	wantExitInterrupted(t, err)
 }
 
 // TestSendHardStop: the second Ctrl-C (cmd/zerobus calls HardStop, then

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -15,9 +12,7 @@ import (
 func TestSendGraceExpiredSaysItOnce(t *testing.T) {
 	stdout, _, done, _ := stalledSend(t, "main.default.graceonce", "-grace", "100ms")
 	err := <-done
-	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
-		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
-	}
+	wantExitInterrupted(t, err)
 	out := stdout.String()
 	if strings.Contains(out, "stopped early") || strings.Count(out, "were cancelled") != 1 ||
 		!strings.Contains(out, "  interrupted:  reading stopped after 1 of 1 files; the batches still in flight after the 100ms grace (-grace) were cancelled") {
@@ -29,10 +24,7 @@ func TestSendGraceExpiredSaysItOnce(t *testing.T) {
 
 	stdout, _, done, _ = stalledSend(t, "main.default.graceonce2", "-grace", "100ms", "-json")
 	<-done
-	var sum summaryJSON
-	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
-		t.Fatalf("summary %q: %v", stdout, err)
-	}
+	sum := summaryOf(t, stdout)
 	if sum.Stopped != "" || !sum.GraceExpired || !sum.Interrupted || sum.RowsFailed != 6 || sum.RowsUnknown != 6 {
 		t.Errorf("-json: %+v", sum)
 	}

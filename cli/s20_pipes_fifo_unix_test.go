@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -155,13 +154,8 @@ func TestSendStalledPipeInterrupt(t *testing.T) {
 	_, interrupt, stdout, stderr, done, _ := stalledPipeSend(t, s, table, nil, "-json")
 	interrupt()
 	err := waitSend(t, done, stdout, stderr)
-	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
-		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
-	}
-	var sum summaryJSON
-	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
-		t.Fatalf("summary %q: %v", stdout, err)
-	}
+	wantExitInterrupted(t, err)
+	sum := summaryOf(t, stdout)
 	if !sum.Interrupted || sum.GraceExpired || sum.RowsRead != 10 || sum.RowsSent != 10 || sum.RowsFailed != 0 || sum.RowsTotal != nil || sum.Stopped != "" {
 		t.Errorf("summary: %+v (rows_total %v)", sum, sum.RowsTotal)
 	}
@@ -182,13 +176,8 @@ func TestSendStalledPipeGrace(t *testing.T) {
 	_, interrupt, stdout, stderr, done, _ := stalledPipeSend(t, s, table, vars, "-json", "-grace", "100ms")
 	interrupt()
 	err := waitSend(t, done, stdout, stderr)
-	if code := finish(context.Background(), "send", err, &bytes.Buffer{}); code != ExitInterrupted {
-		t.Errorf("exit status %d (%v), want %d", code, err, ExitInterrupted)
-	}
-	var sum summaryJSON
-	if err := json.Unmarshal([]byte(stdout.String()), &sum); err != nil {
-		t.Fatalf("summary %q: %v", stdout, err)
-	}
+	wantExitInterrupted(t, err)
+	sum := summaryOf(t, stdout)
 	if !sum.Interrupted || !sum.GraceExpired || sum.RowsRead != 10 || sum.RowsSent != 0 || sum.RowsUnknown != 10 || sum.RowsNotWritten != 0 {
 		t.Errorf("summary: %+v", sum)
 	}
