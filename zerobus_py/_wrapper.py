@@ -234,6 +234,9 @@ if hasattr(os, "register_at_fork"):  # not on Windows
 
 _T = TypeVar("_T")
 
+#: ``log_attributes``: names and values each Go log record of a wrapper carries (Go checks them: core.LogAttributes)
+_LogAttributes = Mapping[str, str | int | float | bool]
+
 
 async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
     """``await asyncio.to_thread(fn, *args)`` in this package's own threads (:func:`_waiter_pool`), not the event
@@ -591,22 +594,20 @@ class ZerobusWrapper:
     """
 
     @overload
-    def __init__(
-        self, config: WrapperConfiguration, *, log_attributes: Mapping[str, str | int | float | bool] | None = None
-    ) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        log_attributes: _LogAttributes | None = None,
         **settings: Any,
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        log_attributes: _LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
@@ -1155,22 +1156,20 @@ class AsyncZerobusWrapper:
     """
 
     @overload
-    def __init__(
-        self, config: WrapperConfiguration, *, log_attributes: Mapping[str, str | int | float | bool] | None = None
-    ) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        log_attributes: _LogAttributes | None = None,
         **settings: Any,
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: Mapping[str, str | int | float | bool] | None = None,
+        log_attributes: _LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
