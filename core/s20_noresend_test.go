@@ -216,17 +216,9 @@ func testNoResendCancelBetweenRPCs(t *testing.T, transport string) {
 		c.StreamsPerSchema = 1
 		c.MaxMessageBytes = 4 << 10
 		c.AckTimeout = time.Minute
-		c.RetryMaxAttempts = 1 << 20 // keep retrying until the test clears the fault
-		c.RetryBaseDelay = 5 * time.Millisecond
-		c.RetryMaxDelay = 20 * time.Millisecond
+		retryUntilCleared(c)
 	})
-	send := func(ctx context.Context, from, n int) *core.TransmissionResult {
-		t.Helper()
-		rec := flightArenaBatch(memory.DefaultAllocator, from, n)
-		defer rec.Release()
-		res, _ := w.SendBatch(ctx, rec)
-		return res
-	}
+	send := idSender(t, w)
 	if res := send(context.Background(), 0, nA); res.SuccessfulCount != nA || res.Attempts != 1 || len(srv.Rows(table)) != nA {
 		t.Fatalf("call A: %v; want its %d rows stored and acknowledged on the first RPC", res, nA)
 	}
@@ -355,21 +347,13 @@ func testNoResendCancelBeforeWritten(t *testing.T, transport string) {
 	cfg.Transport = transport
 	cfg.StreamsPerSchema = 1
 	cfg.MaxMessageBytes = 4 << 10
-	cfg.RetryMaxAttempts = 1 << 20 // keep retrying until the test clears the fault
-	cfg.RetryBaseDelay = 5 * time.Millisecond
-	cfg.RetryMaxDelay = 20 * time.Millisecond
+	retryUntilCleared(&cfg)
 	w, err := core.New(context.Background(), cfg, core.WithLogger(slog.New(left)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { closeWrapper(t, w) })
-	send := func(ctx context.Context, from, n int) *core.TransmissionResult {
-		t.Helper()
-		rec := flightArenaBatch(memory.DefaultAllocator, from, n)
-		defer rec.Release()
-		res, _ := w.SendBatch(ctx, rec)
-		return res
-	}
+	send := idSender(t, w)
 	if res := send(context.Background(), 0, nA); res.SuccessfulCount != nA || res.Attempts != 1 {
 		t.Fatalf("call A: %v", res)
 	}
@@ -420,4 +404,24 @@ func testNoResendCancelBeforeWritten(t *testing.T, transport string) {
 	if total != nA+nC {
 		t.Errorf("stored %d rows, want %d (A and C once each)", total, nA+nC)
 	}
+}
+
+// idSender returns a function that sends rows [from, from+n) of
+// flightArenaBatch through w and returns the result.
+func idSender(t *testing.T, w *core.Wrapper) func(ctx context.Context, from, n int) *core.TransmissionResult {
+	return func(ctx context.Context, from, n int) *core.TransmissionResult {
+		t.Helper()
+		rec := flightArenaBatch(memory.DefaultAllocator, from, n)
+		defer rec.Release()
+		res, _ := w.SendBatch(ctx, rec)
+		return res
+	}
+}
+
+// retryUntilCleared makes c retry opening a stream quickly and without end,
+// until the test clears the fault that refuses it.
+func retryUntilCleared(c *core.Config) {
+	c.RetryMaxAttempts = 1 << 20
+	c.RetryBaseDelay = 5 * time.Millisecond
+	c.RetryMaxDelay = 20 * time.Millisecond
 }
