@@ -119,7 +119,7 @@ func TestHeldBodiesFreed(t *testing.T) {
 }
 
 // TestHeldBodiesWithdrawnAndClosed: the body of a batch Queue gives up on
-// (window full, context done), of batches Withdraw is asked for, and of
+// (window full, context done), of batches GiveUp is asked for, and of
 // batches pending when the client closes, are freed too.
 func TestHeldBodiesWithdrawnAndClosed(t *testing.T) {
 	base := convert.ReadArenaStats().InUse
@@ -151,7 +151,7 @@ func TestHeldBodiesWithdrawnAndClosed(t *testing.T) {
 	rec.Release()
 	withdrawn := 0
 	for _, p := range ps[1:] {
-		if s.Withdraw(p) {
+		if s.GiveUp(p) {
 			withdrawn++
 		}
 	}

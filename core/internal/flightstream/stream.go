@@ -224,21 +224,6 @@ func (s *Stream) sendErr() error {
 	return s.end.SendErr()
 }
 
-// Withdraw removes p's batch from the queue if no RPC has carried it yet
-// (resolving it with stream.ErrWithdrawn) and reports whether it did.
-func (s *Stream) Withdraw(p *Pending) bool {
-	s.mu.Lock()
-	var b *batch
-	var ok bool
-	s.q, b, ok = stream.Withdraw(s.q, s.sent, &p.Future, func(b *batch) *stream.Future { return &b.p.Future })
-	s.mu.Unlock()
-	if ok {
-		s.resolve([]*batch{b}, stream.ErrWithdrawn, time.Now())
-		s.kick()
-	}
-	return ok
-}
-
 // GiveUp is for a caller that stops waiting for p (its ctx ended): the
 // stream never writes p's batch again (see stream.Stream.GiveUp, the same
 // rule). A batch no RPC has carried yet is withdrawn (resolved with

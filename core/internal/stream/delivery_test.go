@@ -149,14 +149,14 @@ func TestWithdrawAndNeverSent(t *testing.T) {
 	if p2.NeverSent() {
 		t.Errorf("NeverSent() = true for an unresolved request")
 	}
-	if !s.Withdraw(p2) {
-		t.Fatalf("Withdraw of a queued, unwritten request: got false (attempts %d)", p2.Attempts())
+	if !s.GiveUp(p2) {
+		t.Fatalf("GiveUp of a queued, unwritten request: got false (attempts %d)", p2.Attempts())
 	}
 	if !p2.NeverSent() || !errors.Is(p2.Err(), ErrWithdrawn) {
 		t.Errorf("withdrawn request: NeverSent %v, Err %v; want true, ErrWithdrawn", p2.NeverSent(), p2.Err())
 	}
-	if s.Withdraw(p1) {
-		t.Errorf("Withdraw of a written request: got true")
+	if s.GiveUp(p1) {
+		t.Errorf("GiveUp of a written request: got true")
 	}
 	if p1.NeverSent() {
 		t.Errorf("NeverSent() = true for a written, unresolved request")

@@ -52,8 +52,7 @@
 //
 // Pending.NeverSent is the one rule callers use to tell a request that
 // certainly did not reach the server (resolved without any RPC having
-// carried it, or withdrawn from the queue with Stream.Withdraw or
-// Stream.GiveUp) from one that may have been stored (anything written,
+// carried it, or withdrawn from the queue with Stream.GiveUp) from one that may have been stored (anything written,
 // acknowledged or not).
 //
 // # Giving up

@@ -150,7 +150,7 @@ func (f *Future) Recoveries(dst []uint64) []uint64 {
 }
 
 // NeverSent reports whether the unit is resolved and no RPC ever carried
-// it: then it failed (or was withdrawn, see Stream.Withdraw) without its
+// it: then it failed (or was withdrawn, see Stream.GiveUp) without its
 // bytes reaching the network, so the server certainly did not store it. It
 // is false while the unit is unresolved (a queued unit may still be sent)
 // and for a unit written at least once, acknowledged or not: that one may
@@ -161,34 +161,11 @@ func (f *Future) NeverSent() bool {
 	case <-f.done:
 		// Attempts is final once resolved: units are resolved only when
 		// no sender goroutine can write them any more (ack, finish after
-		// the RPCs stopped, Withdraw of a unit no RPC has taken).
+		// the RPCs stopped, GiveUp of a unit no RPC has taken).
 		return f.attempts.Load() == 0
 	default:
 		return false
 	}
-}
-
-// Withdraw removes from q the unit whose future is f if it is queued
-// (among q[sent:], the part not written on the current RPC) and no RPC has
-// carried it yet (a unit written on an earlier RPC and queued for a re-send
-// stays: it may have been stored). It returns the new queue and the unit
-// removed, if any; the caller resolves it with ErrWithdrawn. future gives a
-// unit's future. The caller holds the lock of q.
-func Withdraw[T any](q []T, sent int, f *Future, future func(T) *Future) (_ []T, removed T, ok bool) {
-	for i := sent; i < len(q); i++ {
-		u := q[i]
-		if future(u) != f {
-			continue
-		}
-		if f.Attempts() > 0 {
-			break // written on an earlier RPC, queued for a re-send
-		}
-		var none T
-		copy(q[i:], q[i+1:])
-		q[len(q)-1] = none
-		return q[:len(q)-1], u, true
-	}
-	return q, removed, false
 }
 
 // Abandoned reports whether the caller gave up on the unit while an RPC

@@ -154,25 +154,6 @@ func (s *Stream) enqueue(ctx context.Context, req *request, n int) (*Pending, er
 	return req.p, nil
 }
 
-// Withdraw removes the request of p from the queue if no RPC has carried it
-// yet, resolving p with ErrWithdrawn and freeing its share of the window, and
-// reports whether it did. A request that was written (on the current RPC or
-// an earlier one) stays: it may have been stored, and only the server's
-// acknowledgement or the stream's end resolves it. Callers that give up
-// waiting (ctx ended) use GiveUp instead. Safe for concurrent use.
-func (s *Stream) Withdraw(p *Pending) bool {
-	s.mu.Lock()
-	var req *request
-	var ok bool
-	s.q, req, ok = Withdraw(s.q, s.sent, &p.Future, func(req *request) *Future { return &req.p.Future })
-	s.mu.Unlock()
-	if ok {
-		s.resolve([]*request{req}, ErrWithdrawn, time.Now())
-		s.kick() // a Close waiting for an empty queue may proceed
-	}
-	return ok
-}
-
 // GiveUp is for a caller that stops waiting for p (its ctx ended): the
 // stream never writes p's request again. A request no RPC has carried yet
 // is withdrawn (resolved with ErrWithdrawn; GiveUp reports true: certainly

@@ -61,7 +61,7 @@ func TestSharedWindowFaultsAndClose(t *testing.T) {
 					cancel()
 				}
 				if ctx.Err() != nil {
-					s.Withdraw(p) // what no RPC took is taken back
+					s.GiveUp(p) // what no RPC took is taken back
 				}
 			}
 		}()
