@@ -334,7 +334,8 @@ func (a *groupAcc) add(f failedRun, vals []string) {
 // FailedAsWhole reports whether the batch failed as a whole: nothing
 // succeeded and every row failed with the batch's error (authentication,
 // connection, closed wrapper, an unconvertible schema, …), as opposed to
-// row-level or partial failures. APIs that raise exceptions (Python) raise
+// row-level or partial failures: a row's own conversion error is row-level
+// also when it is the batch's only row. APIs that raise exceptions (Python) raise
 // Err for such a result and return it otherwise; this is the one place that
 // decides.
 func (r *TransmissionResult) FailedAsWhole() bool {
@@ -343,7 +344,9 @@ func (r *TransmissionResult) FailedAsWhole() bool {
 	}
 	want := errKey(r.Err)
 	for _, f := range r.runs() {
-		if f.rowNamed || !sameErr(f.err, r.Err) && errKey(f.err) != want { // a row-named run's rows each have their own error
+		// A run whose rows each failed with their own conversion error
+		// (also a single row's, as in a one-row batch) is row-level.
+		if _, named := rowNamedErr(f); named || !sameErr(f.err, r.Err) && errKey(f.err) != want {
 			return false
 		}
 	}

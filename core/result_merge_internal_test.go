@@ -54,6 +54,19 @@ func TestMergeResultsGroupsAndOffsets(t *testing.T) {
 			[][][2]int{{{0, 3}}}, true, false,
 		},
 		{
+			"a one-row batch's row error is row-level",
+			[]*TransmissionResult{{TotalRows: 1, FailedCount: 1, Err: errB, FailedRows: []FailedRow{{Index: 0, Err: errB}}}},
+			[][][2]int{{{0, 1}}}, false, false,
+		},
+		{
+			"a one-row part's row error after a whole failure",
+			[]*TransmissionResult{
+				{TotalRows: 1, FailedCount: 1, Err: whole, FailedRows: []FailedRow{{Index: 0, Err: whole}}},
+				{TotalRows: 1, FailedCount: 1, Err: errB, FailedRows: []FailedRow{{Index: 0, Err: errB}}},
+			},
+			[][][2]int{{{0, 1}}, {{1, 2}}}, false, false,
+		},
+		{
 			"whole failure after a success is partial",
 			[]*TransmissionResult{
 				{Success: true, TotalRows: 1, SuccessfulCount: 1, SuccessfulRows: []int{0}},

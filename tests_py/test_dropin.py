@@ -759,6 +759,16 @@ def test_the_originals_partial_success_handling_quarantines_only_the_failed_rows
     assert "Batch-level error" not in capsys.readouterr().out
     assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 3, 4]
 
+    # a one-row batch (a per-event producer) whose row fails: returned like the two-row one, not raised
+    one = pa.record_batch({"id": pa.array([9], pa.int64()), "n": pa.array([2**64 - 1], pa.uint64())})
+    with ZerobusWrapper(server.config(table_name)) as wrapper:
+        assert _run_partial_success_snippet(wrapper, one) == ([9], [])
+        res = wrapper.send_batch(one)
+    assert not res.success and res.error is None and res.failed_count == 1 and res.successful_count == 0
+    assert res.get_failed_row_indices() == [0] and "row 0" in str(res.failed_rows[0][1]).lower()
+    assert "Batch-level error" not in capsys.readouterr().out
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 3, 4]
+
 
 def test_success_error_and_partial_keep_the_originals_meaning(server: LocalServer, table_name: str) -> None:
     batch = pa.record_batch({"id": pa.array([1, 2, 3], pa.int64()), "n": pa.array([1, 2**64 - 1, 3], pa.uint64())})
