@@ -88,6 +88,7 @@ type FaultJSON struct {
 func (s *Server) httpHandler() http.Handler {
 	mux := s.routes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.boundBody(w, r)
 		if !s.hostAllowed(r.Host) {
 			httpError(w, http.StatusForbidden, "host %q is not served here: use 127.0.0.1, localhost or a name in Options.AllowedHosts (zerobus local -allow-host)", r.Host)
 			return
