@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,6 +88,7 @@ type FaultJSON struct {
 func (s *Server) httpHandler() http.Handler {
 	mux := s.routes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.boundBody(w, r)
 		if !s.hostAllowed(r.Host) {
 			httpError(w, http.StatusForbidden, "host %q is not served here: use 127.0.0.1, localhost or a name in Options.AllowedHosts (zerobus local -allow-host)", r.Host)
 			return
@@ -139,6 +141,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc("GET "+UnityCatalogTablesPath+"{name}", s.handleUCTable)
+	// Any other request under the Unity Catalog tables path is refused in
+	// that API's error shape (the mux's own 404 and 405 are plain text).
+	// (The path without its final slash too: not redirected to it.)
+	ucBase := strings.TrimSuffix(UnityCatalogTablesPath, "/")
+	for _, p := range []string{UnityCatalogTablesPath, ucBase} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			ucUnrouted(w, r, allowedMethods(mux, r, UnityCatalogTablesPath, ucBase))
+		})
+	}
 	mux.HandleFunc("GET "+InspectPrefix+"/tables", func(w http.ResponseWriter, r *http.Request) {
 		infos := []TableInfo{}
 		for _, n := range s.Tables() {
@@ -288,15 +299,7 @@ func (s *Server) routes() *http.ServeMux {
 	// neither): 405 with Allow when the path is a route's for other
 	// methods, else 404 listing the routes.
 	mux.HandleFunc(InspectPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
-			probe := *r
-			probe.Method = m
-			if _, p := mux.Handler(&probe); p != "" && p != InspectPrefix+"/" {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) > 0 {
+		if allow := allowedMethods(mux, r, InspectPrefix+"/"); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			httpError(w, http.StatusMethodNotAllowed, "%s %s: the method is not served on this path; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 			return
@@ -305,6 +308,20 @@ func (s *Server) routes() *http.ServeMux {
 			r.Method, r.URL.Path, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix, InspectPrefix)
 	})
 	return mux
+}
+
+// allowedMethods are the methods for which mux routes r's path to a handler
+// other than the catch-all patterns (the methods to name in Allow).
+func allowedMethods(mux *http.ServeMux, r *http.Request, catchAll ...string) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+		probe := *r
+		probe.Method = m
+		if _, p := mux.Handler(&probe); p != "" && !slices.Contains(catchAll, p) {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // validTableNameIn reports whether the {name} of r's path (unescaped: a

@@ -58,7 +58,8 @@ type Server struct {
 	caPEM        []byte
 
 	clientID      string
-	tokenLifetime atomic.Int64 // time.Duration
+	tokenLifetime atomic.Int64  // time.Duration
+	bodyTimeout   time.Duration // connTimeouts.httpBody at Start
 
 	mu          sync.Mutex
 	tables      map[string]*table
@@ -76,10 +77,11 @@ type Server struct {
 }
 
 // connTimeouts bound how long a connection that does nothing holds the
-// server's resources (a variable for tests).
+// server's resources (a variable for tests, read by Start). httpBody is
+// the time an HTTP request's body has to arrive in full (boundBody).
 var connTimeouts = struct {
-	handshake, ping, pingAnswer, httpIdle time.Duration
-}{handshake: 20 * time.Second, ping: 2 * time.Minute, pingAnswer: 20 * time.Second, httpIdle: 2 * time.Minute}
+	handshake, ping, pingAnswer, httpIdle, httpBody time.Duration
+}{handshake: 20 * time.Second, ping: 2 * time.Minute, pingAnswer: 20 * time.Second, httpIdle: 2 * time.Minute, httpBody: 30 * time.Second}
 
 // Start listens on loopback addresses and serves until Close. ctx bounds
 // only the start-up (listening, certificate generation); cancelling it later
@@ -139,6 +141,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ackPolicies: map[string]AckPolicy{},
 		tokens:      map[string]tokenInfo{},
 		closing:     make(chan struct{}),
+		bodyTimeout: connTimeouts.httpBody,
 	}
 	s.tokenLifetime.Store(int64(opts.TokenLifetime))
 
@@ -222,7 +225,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		// A keep-alive connection left idle is closed. (No ReadTimeout:
 		// net/http cancels a request's context once it passes, which would
-		// cut a long /arrow answer of a big table.)
+		// cut a long /arrow answer of a big table. A request's body is
+		// bounded by itself instead: boundBody.)
 		IdleTimeout: connTimeouts.httpIdle,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

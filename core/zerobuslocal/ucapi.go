@@ -49,3 +49,17 @@ func (s *Server) handleUCTable(w http.ResponseWriter, r *http.Request) {
 		TableType: "MANAGED", DataSourceFormat: "DELTA", Columns: columnsJSON(cols),
 	})
 }
+
+// ucUnrouted answers a request under UnityCatalogTablesPath that no route
+// serves, in the Databricks error shape of handleUCTable: 405 with Allow
+// when the path is served for other methods (allow), else 404.
+func ucUnrouted(w http.ResponseWriter, r *http.Request, allow []string) {
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error_code": "METHOD_NOT_ALLOWED",
+			"message": r.Method + " " + r.URL.Path + ": the method is not served on this path; use " + strings.Join(allow, " or ")})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error_code": "ENDPOINT_NOT_FOUND",
+		"message": r.Method + " " + r.URL.Path + ": no such endpoint; the Unity Catalog API here serves GET " + UnityCatalogTablesPath + "{catalog.schema.table}"})
+}

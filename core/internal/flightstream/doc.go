@@ -16,7 +16,10 @@
 // one record-batch FlightData whose app_metadata is {"offset_id": n}, n = 0,
 // 1, 2 … per RPC. Acknowledgements carry ack_up_to_records, the cumulative
 // number of durable records on the RPC: it is authoritative, so a batch may
-// be acknowledged partially, its prefix durable (Pending.Durable).
+// be acknowledged partially, its prefix durable (Pending.Durable). A count
+// beyond the records sent is a protocol error; one below an earlier count
+// on the RPC (a server bug) is ignored, no durable prefix shrinks, and a
+// warning is logged once per stream.
 //
 // # Recovery
 //

@@ -189,7 +189,7 @@ func FuzzPutResult(f *testing.F) {
 				continue
 			}
 			recs := *a.AckUpToRecords
-			err := fx.s.ack(fx.r, recs)
+			err := fx.s.ack(fx.r, recs, *a.AckUpToOffset)
 			if recs > fx.s.connRecords {
 				var se *stream.ServerError
 				if !errors.As(err, &se) || se.Code != codes.Internal || !strings.Contains(se.Message, "protocol error") {

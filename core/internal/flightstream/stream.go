@@ -75,6 +75,7 @@ type Stream struct {
 	nextOffset  int64
 	connRecords int64           // records written on cur
 	ackedRecs   int64           // ack_up_to_records on cur
+	ackWentDown bool            // an ack_up_to_records below ackedRecs was logged (once per stream)
 	st          stream.RPCState // cur's recovery state (announced end, ack timeout, clean close)
 	end         stream.Ending   // how the stream ends (Close, terminal error, abort cause)
 
@@ -500,7 +501,7 @@ func (s *Stream) receiver(r *rpc) {
 			r.Fail(err)
 			return
 		}
-		if err := s.ack(r, *a.AckUpToRecords); err != nil {
+		if err := s.ack(r, *a.AckUpToRecords, *a.AckUpToOffset); err != nil {
 			r.Fail(err)
 			return
 		}
@@ -518,9 +519,12 @@ func (s *Stream) receiver(r *rpc) {
 	}
 }
 
-// ack applies ack_up_to_records = recs on r: batches wholly covered
-// resolve; a batch covered in part records its durable prefix.
-func (s *Stream) ack(r *rpc, recs int64) error {
+// ack applies ack_up_to_records = recs (ack_up_to_offset off) on r:
+// batches wholly covered resolve; a batch covered in part records its
+// durable prefix. A count below an earlier one on r (the counts are
+// cumulative: a server bug) changes nothing, no durable prefix shrinks; the
+// first of a stream is logged as a warning (logAckDown).
+func (s *Stream) ack(r *rpc, recs, off int64) error {
 	now := time.Now()
 	s.mu.Lock()
 	if s.cur != r {
@@ -534,7 +538,16 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 		return &stream.ServerError{Code: codes.Internal, Message: fmt.Sprintf(
 			"protocol error: acknowledgement up to %d records, but only %d were sent on this stream", recs, sent)}
 	}
-	if recs <= s.ackedRecs {
+	if recs < s.ackedRecs {
+		prev, first, n := s.ackedRecs, !s.ackWentDown, s.st.RPC()
+		s.ackWentDown = true
+		s.mu.Unlock()
+		if first {
+			s.logAckDown(n, prev, recs, off)
+		}
+		return nil
+	}
+	if recs == s.ackedRecs {
 		s.mu.Unlock()
 		return nil
 	}
@@ -566,6 +579,16 @@ func (s *Stream) ack(r *rpc, recs int64) error {
 	}
 	s.resolve(acked, nil, now)
 	return nil
+}
+
+// logAckDown warns that the server acknowledged got records (at
+// ack_up_to_offset off) on RPC n (stream.RPCState.RPC: the stream's number
+// in the process, logged as "stream", and the RPC's within it) after
+// acknowledging prev, more: the lower count is ignored (what it covers was
+// durable already; no durable prefix shrinks).
+func (s *Stream) logAckDown(n uint64, prev, got, off int64) {
+	s.c.tel.Logger().WarnContext(s.pendingCtx(), "zerobus: the server's acknowledgement went down; ignoring it (ack_up_to_records is cumulative: a server bug; logged once per stream)",
+		"table", s.c.scfg.TableName, "transport", TransportName, "stream", n>>32, "rpc", n&(1<<32-1), "acked_up_to_records", prev, "ack_up_to_records", got, "ack_up_to_offset", off)
 }
 
 // pendingCtx is the stream's context with the span context of the oldest

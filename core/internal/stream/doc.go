@@ -23,7 +23,10 @@
 // byte window is admitted alone. A stream in recovery keeps the share of the
 // requests it will re-send. Requests are written in
 // Send order, each with the next wire offset of the current RPC; cumulative
-// acknowledgements resolve them in order.
+// acknowledgements resolve them in order. An acknowledgement beyond the
+// last offset sent is a protocol error (the RPC fails, retryably); one
+// below an earlier acknowledgement on the RPC (a server bug) is ignored,
+// with a warning logged once per stream.
 //
 // # Recovery and retries
 //

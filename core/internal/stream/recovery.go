@@ -297,6 +297,7 @@ func (s *Stream) install(r *rpc) {
 	s.cur = r
 	s.sent = 0
 	s.nextOffset = 0
+	s.ackedUpTo = -1
 	s.id = r.id
 	s.st.Install(time.Now())
 	s.mu.Unlock()
@@ -318,6 +319,7 @@ func (s *Stream) detach(r *rpc, cause error) (progress bool, pending int) {
 	}
 	s.sent = 0
 	s.nextOffset = 0
+	s.ackedUpTo = -1
 	var dropped []*request
 	s.q, dropped = DropAbandoned(s.q, func(req *request) *Future { return &req.p.Future })
 	progress, pending = s.st.Detach(), len(s.q)

@@ -38,13 +38,15 @@ type Stream struct {
 	done   chan struct{} // closed once the stream has ended (finish)
 	wake   chan struct{} // 1-slot kick for the supervisor
 
-	mu         sync.Mutex
-	q          []*request // unresolved requests in order
-	sent       int        // q[:sent] are written on the current RPC
-	cur        *rpc       // current RPC, nil between RPCs
-	nextOffset int64      // next wire offset on cur
-	st         RPCState   // cur's recovery state (CloseStreamSignal, ack timeout, clean close)
-	id         string
+	mu          sync.Mutex
+	q           []*request // unresolved requests in order
+	sent        int        // q[:sent] are written on the current RPC
+	cur         *rpc       // current RPC, nil between RPCs
+	nextOffset  int64      // next wire offset on cur
+	ackedUpTo   int64      // highest acknowledgement on cur (-1: none)
+	ackWentDown bool       // an acknowledgement below ackedUpTo was logged (once per stream)
+	st          RPCState   // cur's recovery state (CloseStreamSignal, ack timeout, clean close)
+	id          string
 
 	end        Ending // how the stream ends (Close, terminal error, abort cause)
 	unackedSet [][][]byte
@@ -204,7 +206,10 @@ func (s *Stream) receiver(r *rpc) {
 	}
 }
 
-// ack resolves every request with wire offset <= upTo on r.
+// ack resolves every request with wire offset <= upTo on r. An
+// acknowledgement below an earlier one on r (acknowledgements are
+// cumulative: a server bug) resolves nothing and changes nothing; the first
+// of a stream is logged as a warning (logAckDown).
 func (s *Stream) ack(r *rpc, upTo int64) error {
 	now := time.Now()
 	s.mu.Lock()
@@ -218,6 +223,16 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 		s.mu.Unlock()
 		return &ServerError{Code: codes.Internal, Message: fmt.Sprintf("protocol error: acknowledgement up to offset %d, but only offsets below %d were sent", upTo, next)}
 	}
+	if upTo < s.ackedUpTo {
+		prev, first := s.ackedUpTo, !s.ackWentDown
+		s.ackWentDown = true
+		s.mu.Unlock()
+		if first {
+			s.logAckDown(r, prev, upTo)
+		}
+		return nil
+	}
+	s.ackedUpTo = upTo
 	n := 0
 	for n < s.sent && s.q[n].offset <= upTo {
 		n++
@@ -239,6 +254,14 @@ func (s *Stream) ack(r *rpc, upTo int64) error {
 	}
 	s.resolve(acked, nil, now)
 	return nil
+}
+
+// logAckDown warns that the server acknowledged up to offset got on r after
+// acknowledging up to prev, a higher one: the lower acknowledgement is
+// ignored (what it covers was durable already; nothing becomes undurable).
+func (s *Stream) logAckDown(r *rpc, prev, got int64) {
+	s.tel.Logger().WarnContext(s.pendingCtx(), "zerobus: the server's acknowledgement went down; ignoring it (acknowledgements are cumulative: a server bug; logged once per stream)",
+		"table", s.c.cfg.TableName, "stream_id", r.id, "acked_up_to_offset", prev, "ack_up_to_offset", got)
 }
 
 // resolve completes requests (err nil = acknowledged) and frees their window.

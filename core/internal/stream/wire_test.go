@@ -27,6 +27,9 @@ type captureServer struct {
 	zerobuspb.UnimplementedZerobusServer
 	badAckOnce bool
 	discard    bool // do not record ingest messages (benchmarks)
+	// extraAcks, if set, gives the acknowledgements to send after the one
+	// of wire offset off on RPC n (1, 2 …), in order.
+	extraAcks func(n int, off int64) []int64
 
 	mu   sync.Mutex
 	rpcs int
@@ -71,9 +74,15 @@ func (c *captureServer) EphemeralStream(st grpc.BidiStreamingServer[zerobuspb.Ep
 		if c.badAckOnce && n == 1 {
 			off += 5
 		}
-		if err := st.Send(&zerobuspb.EphemeralStreamResponse{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
-			IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(off)}}}); err != nil {
-			return err
+		acks := []int64{off}
+		if c.extraAcks != nil {
+			acks = append(acks, c.extraAcks(n, off)...)
+		}
+		for _, a := range acks {
+			if err := st.Send(&zerobuspb.EphemeralStreamResponse{Payload: &zerobuspb.EphemeralStreamResponse_IngestRecordResponse{
+				IngestRecordResponse: &zerobuspb.IngestRecordResponse{DurabilityAckUpToOffset: proto.Int64(a)}}}); err != nil {
+				return err
+			}
 		}
 	}
 }
