@@ -886,12 +886,11 @@ func (c *csvBatches) Next() bool {
 // cells or a stray quote (err names the line), else a cell that does not
 // parse as its column's type, somewhere in the chunk of rows being read.
 func (c *csvBatches) streamErr(err error, malformed bool) error {
-	name := streamName(c.path)
 	if malformed {
-		return fmt.Errorf("reading CSV from row %d on: %w (%s is read once, so the row is not known; the line is)", c.rows, err, name)
+		return fmt.Errorf("reading CSV from row %d on: %w (the input is read once, so the row is not known; the line is)", c.rows, err)
 	}
 	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings; "+
-		"%s is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, name)
+		"the input is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err)
 }
 
 func (c *csvBatches) chunkRows() int64 {

@@ -24,8 +24,13 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
-// streamName is how messages name a stream input: "standard input" for "-".
-func streamName(path string) string {
+// inputName is how messages name the input path: "standard input" for
+// "-", else the path as given. Every message of send names inputs through
+// it, so standard input has one name in prose; "-" appears only in the
+// commands a message tells the user to type ("... | zerobus send [flags]
+// -") and in -json, whose files, stopped_file and failed_rows[].file are
+// the arguments as given.
+func inputName(path string) string {
 	if path == "-" {
 		return "standard input"
 	}
@@ -142,7 +147,7 @@ func streamKind(path string, stdin io.Reader) (stream bool, what string, err err
 	if path == "-" {
 		if f, ok := stdin.(*os.File); ok {
 			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				return false, "", usageErrorf("send", "-: standard input is a terminal or a device, not a pipe: pipe the data in "+
+				return false, "", usageErrorf("send", "standard input is a terminal or a device, not a pipe: pipe the data in "+
 					"(some_tool | zerobus send [flags] -) or give the file's name")
 			}
 		}
@@ -192,11 +197,11 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 		if err != nil {
 			in.Close()
 			if intr.Err() != nil {
-				err = fmt.Errorf("%w: reading %s stopped before anything was sent", errInterrupted, streamName(path))
+				err = fmt.Errorf("%w: reading %s stopped before anything was sent", errInterrupted, inputName(path))
 			}
 		}
 	}()
-	name := streamName(path)
+	name := inputName(path)
 	ext := strings.ToLower(filepath.Ext(path))
 	if o.format == formatParquet || o.format == formatAuto && (ext == ".parquet" || ext == ".pq") {
 		return nil, parquetOnPipe(path)
@@ -235,7 +240,7 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 		return openCSVStream(in, br, o)
 	}()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	in.reader = &guardedBatches{src: in.reader, where: in.where}
 	return in, nil
@@ -245,7 +250,7 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 // footer, at the end.
 func parquetOnPipe(path string) error {
 	return usageErrorf("send", "%s: Parquet cannot be read from a pipe (its footer, at the end, says where the rows are); "+
-		"save it to a file and send that: ... > data.parquet && zerobus send [flags] data.parquet", streamName(path))
+		"save it to a file and send that: ... > data.parquet && zerobus send [flags] data.parquet", inputName(path))
 }
 
 // openArrowStream reads an Arrow IPC stream from br (head: its first
