@@ -45,10 +45,17 @@ var errReadInterrupted = errors.New("reading interrupted")
 // pipeReader reads a stream input in a goroutine of its own (which also
 // opens it: opening a FIFO waits for its writer), so that a read waiting
 // for a writer that stalls returns errReadInterrupted at the interrupt.
+//
+// The goroutine reads into pipeBuffers buffers of pipeChunkSize bytes,
+// allocated on first use and reused: each is in one place at a time (free,
+// being read into, on its way in ch, or cur, being copied out by Read) and
+// goes back to free only once Read has copied all of it.
 type pipeReader struct {
 	intr context.Context
 	ch   chan pipeChunk
 	stop chan struct{}
+	free chan []byte // buffers for the goroutine to read into; nil: not allocated yet
+	cur  []byte      // the buffer buf is in, returned to free once buf is empty
 	buf  []byte
 	err  error
 
@@ -58,15 +65,27 @@ type pipeReader struct {
 	once   sync.Once
 }
 
+// pipeChunk is what the goroutine read: buf[:n] of one of the buffers.
 type pipeChunk struct {
-	b   []byte
+	buf []byte
+	n   int
 	err error
 }
+
+// A pipeReader reads into pipeBuffers buffers of pipeChunkSize bytes: one
+// being copied out while the other is read into.
+const (
+	pipeChunkSize = 64 << 10
+	pipeBuffers   = 2
+)
 
 // newPipeReader starts reading what open returns (and the io.Closer that
 // Close closes, nil for none).
 func newPipeReader(intr context.Context, open func() (io.Reader, io.Closer, error)) *pipeReader {
-	p := &pipeReader{intr: intr, ch: make(chan pipeChunk), stop: make(chan struct{})}
+	p := &pipeReader{intr: intr, ch: make(chan pipeChunk), stop: make(chan struct{}), free: make(chan []byte, pipeBuffers)}
+	for range pipeBuffers {
+		p.free <- nil
+	}
 	go p.pump(open)
 	return p
 }
@@ -84,21 +103,30 @@ func (p *pipeReader) pump(open func() (io.Reader, io.Closer, error)) {
 		p.mu.Unlock()
 	}
 	for err == nil {
-		b := make([]byte, 64<<10)
+		var b []byte
+		select {
+		case b = <-p.free:
+		case <-p.stop:
+			return
+		}
+		if b == nil {
+			b = make([]byte, pipeChunkSize)
+		}
 		var n int
 		n, err = r.Read(b)
 		if n == 0 && err == nil {
+			p.free <- b // never blocks: free holds every buffer
 			continue
 		}
 		select {
-		case p.ch <- pipeChunk{b[:n], err}:
+		case p.ch <- pipeChunk{b, n, err}:
 		case <-p.stop:
 			return
 		}
 	}
 	if r == nil { // open failed
 		select {
-		case p.ch <- pipeChunk{nil, err}:
+		case p.ch <- pipeChunk{nil, 0, err}:
 		case <-p.stop:
 		}
 	}
@@ -106,6 +134,10 @@ func (p *pipeReader) pump(open func() (io.Reader, io.Closer, error)) {
 
 func (p *pipeReader) Read(b []byte) (int, error) {
 	for len(p.buf) == 0 {
+		if p.cur != nil {
+			p.free <- p.cur // never blocks: free holds every buffer
+			p.cur = nil
+		}
 		if p.err != nil {
 			return 0, p.err
 		}
@@ -116,7 +148,7 @@ func (p *pipeReader) Read(b []byte) (int, error) {
 		case <-p.intr.Done():
 			return 0, errReadInterrupted
 		case c := <-p.ch:
-			p.buf, p.err = c.b, c.err
+			p.cur, p.buf, p.err = c.buf, c.buf[:c.n], c.err
 		}
 	}
 	n := copy(b, p.buf)
