@@ -60,7 +60,7 @@ type pipeReader struct {
 	err  error
 
 	mu     sync.Mutex
-	closer io.Closer // the file the goroutine opened; nil for standard input
+	closer io.Closer // the file the goroutine opened; nil for standard input read as it is
 	closed bool
 	once   sync.Once
 }
@@ -157,8 +157,8 @@ func (p *pipeReader) Read(b []byte) (int, error) {
 }
 
 // Close stops the goroutine and closes the file it opened (which ends a
-// read it waits in); standard input is left open (a read waiting in it
-// ends with the process).
+// read it waits in). Standard input itself is never closed (see
+// stdinReader).
 func (p *pipeReader) Close() error {
 	p.once.Do(func() { close(p.stop) })
 	p.mu.Lock()
@@ -207,12 +207,41 @@ func streamKind(path string, stdin io.Reader) (stream bool, what string, err err
 	return false, "not a regular file", nil
 }
 
+// stdinReader is what a run reads standard input ("-") through, and the
+// io.Closer that ends a read waiting in it, closed by the run (nil: none).
+//
+// Standard input belongs to the process: when Python runs the command line
+// in-process (pybind), its file descriptor 0 must stay open and in its
+// mode after the run. A pipe is therefore read through a new open file
+// description of it (reopenPipe, on Linux): non-blocking in Go's poller,
+// closed by the run, so a read waiting for a writer that stalls ends at
+// the interrupt and no goroutine or file descriptor of the run is left.
+// (A dup of fd 0 would not do: O_NONBLOCK belongs to the open file
+// description, which a dup shares, and Python reading a non-blocking stdin
+// gets EAGAIN errors.) Where that cannot be done (outside Linux, a socket,
+// a pipe /proc cannot open), standard input is read as it is and a read
+// waiting in it at the interrupt is left behind: that goroutine ends when
+// the writer writes or closes (the bytes it then reads are lost to the
+// host), or with the process; a regular file redirected to standard input
+// never leaves one (its reads do not wait).
+func stdinReader(stdin io.Reader) (io.Reader, io.Closer) {
+	if f, ok := stdin.(*os.File); ok {
+		if r, ok := reopenPipe(f); ok {
+			return r, r
+		}
+	}
+	return stdin, nil
+}
+
 // openStream opens the stream input path ("-": stdin) for reading, reading
 // as much of it as checking it needs (the format's first bytes, the Arrow
 // IPC schema, the CSV header and the rows types are inferred from); intr
 // is the interrupt, which ends a read waiting for the writer.
 func openStream(intr context.Context, path string, o inputOptions, stdin io.Reader) (_ *input, err error) {
-	open := func() (io.Reader, io.Closer, error) { return stdin, nil, nil }
+	open := func() (io.Reader, io.Closer, error) {
+		r, c := stdinReader(stdin)
+		return r, c, nil
+	}
 	if path != "-" {
 		open = func() (io.Reader, io.Closer, error) {
 			f, err := os.Open(path)
