@@ -139,9 +139,13 @@ FILE is a file, "-" (standard input) or a pipe (a FIFO, <(...)). Files are
 checked before anything is sent. Standard input and pipes are read once,
 front to back: Arrow IPC streams (and files) and CSV, no Parquet (read it
 from a file); there is no row count up front (the progress shows the rows
-so far), and a CSV error there names its line, not always its row. Compressed input
-(.gz, .zst, ...) is not supported: decompress it on the way in
-(gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
+so far), and a CSV error there names its line, not always its row. When a
+CSV pipe pauses (1s with nothing new, after a whole row), the rows that
+came are used: before -csv-infer-rows rows came, the types are inferred
+from those (a pipe without such a pause, and a file, use the whole
+sample), and later the batch being read is sent with the rows it has.
+Compressed input (.gz, .zst, ...) is not supported: decompress it on the
+way in (gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
 else the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv), else
 the first bytes (on a pipe: Arrow IPC, else CSV). CSV needs a header line;
 column types (int64, float64, bool, date, timestamp, else string) are

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -18,10 +19,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	english "github.com/zerobus-wrapper/zerobus-wrapper/internal/plural"
 )
 
 // inputName is how messages name the input path: "standard input" for
@@ -42,6 +45,146 @@ func inputName(path string) string {
 // stops there instead of waiting for its next bytes.
 var errReadInterrupted = errors.New("reading interrupted")
 
+// errStalled is what a read of a CSV stream input returns (pipeReader.stall)
+// when nothing new came for csvStallAfter and what came ends a CSV record:
+// once per pause.
+var errStalled = errors.New("the input paused")
+
+// csvStallAfter is how long a CSV stream input may deliver nothing before
+// the rows that came are used: while the rows its column types are
+// inferred from (-csv-infer-rows) are read, the types are inferred from
+// those that came; later, the batch being read (-batch-rows) is sent with
+// the rows it has. A slow producer's rows are sent without waiting for the
+// whole sample or a full batch. A pipe that delivers its rows without such
+// a pause (and a file) has its types inferred from the same rows as before.
+const csvStallAfter = time.Second
+
+// csvStall follows the CSV records in the bytes a stream input delivered
+// (pipeReader.Read), from its first byte.
+type csvStall struct {
+	after   time.Duration
+	quoted  bool // inside a quoted field
+	content bool // the line being read has a character (encoding/csv skips empty lines)
+	records int  // records ended, the header's too
+	lines   int  // line ends, in quoted fields too (as encoding/csv numbers lines)
+	fired   bool // errStalled was returned, and nothing came since
+}
+
+// see follows the bytes b, delivered after those seen before. In valid CSV
+// a quote only opens, closes or doubles inside a quoted field, so their
+// count's parity says whether a newline ends the record; invalid CSV is an
+// error of the CSV reader's anyway.
+func (s *csvStall) see(b []byte) {
+	if len(b) > 0 {
+		s.fired = false
+	}
+	for _, c := range b {
+		switch {
+		case c == '\n':
+			s.lines++
+			if !s.quoted {
+				if s.content {
+					s.records++
+				}
+				s.content = false
+			}
+		case c == '"':
+			s.quoted = !s.quoted
+			s.content = true
+		case c != '\r':
+			s.content = true
+		}
+	}
+}
+
+// waits reports whether a read finding nothing new should return
+// errStalled after s.after.
+func (s *csvStall) waits() bool { return !s.fired && s.atRecordEnd() }
+
+// atRecordEnd reports whether what came so far ends with a whole record,
+// and holds a data row after the header: inferring the types there reads
+// no half row (whose cut cell, "20" of "20.5", would change its column's
+// type) and no header alone (every column a string).
+func (s *csvStall) atRecordEnd() bool { return !s.quoted && !s.content && s.records >= 2 }
+
+// rows is the data rows that came.
+func (s *csvStall) rows() int { return max(0, s.records-1) }
+
+// untilStall reads br until it returns errStalled, which ends the text
+// once what br holds is read (io.EOF from then on): the rows the types
+// are inferred from end there.
+type untilStall struct {
+	br      *bufio.Reader
+	stalled bool
+}
+
+func (u *untilStall) Read(b []byte) (int, error) {
+	if u.stalled {
+		if u.br.Buffered() == 0 {
+			return 0, io.EOF
+		}
+		return u.br.Read(b) // from its buffer alone
+	}
+	n, err := u.br.Read(b)
+	if errors.Is(err, errStalled) {
+		u.stalled = true
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// csvSegments is the text of a CSV stream input for its CSV reader: the
+// sample inference read (read again first), then the rest, cut into
+// segments where the input pauses (errStalled; and after the sample when
+// inference ended at a pause). A cut reads as io.EOF, so the CSV reader
+// returns the rows it has; csvBatches then reads on with a new reader
+// (resume), which reads the header line again first (so that it, too,
+// refuses a row with another number of cells). Every byte delivered
+// before a cut is read by then: a pause is only reported when nothing is
+// left unread.
+type csvSegments struct {
+	pending         io.Reader // read first: the sample, or the header line again; nil once read
+	cutAfterPending bool      // inference ended at a pause: a cut follows the sample
+	rest            io.Reader
+	header          []byte // the header line, as CSV
+	stall           *csvStall
+	cut             bool
+}
+
+func (s *csvSegments) Read(b []byte) (int, error) {
+	if s.cut {
+		return 0, io.EOF
+	}
+	if s.pending != nil {
+		n, err := s.pending.Read(b)
+		if err != io.EOF {
+			return n, err
+		}
+		s.pending = nil
+		if s.cutAfterPending {
+			s.cut = true
+			return n, io.EOF
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+	n, err := s.rest.Read(b)
+	if errors.Is(err, errStalled) {
+		s.cut = true
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// resume reads on after a cut, the header line first; lineOffset is
+// what turns the lines the new reader numbers into the input's.
+func (s *csvSegments) resume() (lineOffset int) {
+	s.cut, s.cutAfterPending = false, false
+	s.pending = bytes.NewReader(s.header)
+	return s.stall.lines - bytes.Count(s.header, []byte("\n"))
+}
+
 // pipeReader reads a stream input in a goroutine of its own (which also
 // opens it: opening a FIFO waits for its writer), so that a read waiting
 // for a writer that stalls returns errReadInterrupted at the interrupt.
@@ -58,6 +201,10 @@ type pipeReader struct {
 	cur  []byte      // the buffer buf is in, returned to free once buf is empty
 	buf  []byte
 	err  error
+	// stall, when not nil (a CSV input), makes Read return errStalled
+	// after stall.after with nothing new, when what came ends a CSV record
+	// (see csvStall); set and cleared by the reader.
+	stall *csvStall
 
 	mu     sync.Mutex
 	closer io.Closer // the file the goroutine opened; nil for standard input read as it is
@@ -144,15 +291,30 @@ func (p *pipeReader) Read(b []byte) (int, error) {
 		if p.intr.Err() != nil {
 			return 0, errReadInterrupted
 		}
+		var stalled <-chan time.Time
+		var timer *time.Timer
+		if p.stall != nil && p.stall.waits() {
+			timer = time.NewTimer(p.stall.after)
+			stalled = timer.C
+		}
 		select {
 		case <-p.intr.Done():
 			return 0, errReadInterrupted
 		case c := <-p.ch:
 			p.cur, p.buf, p.err = c.buf, c.buf[:c.n], c.err
+		case <-stalled:
+			p.stall.fired = true
+			return 0, errStalled
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
 	n := copy(b, p.buf)
 	p.buf = p.buf[n:]
+	if p.stall != nil {
+		p.stall.see(b[:n])
+	}
 	return n, nil
 }
 
@@ -252,6 +414,9 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 		}
 	}
 	pr := newPipeReader(intr, open)
+	if o.format == formatAuto || o.format == "" || o.format == formatCSV {
+		pr.stall = &csvStall{after: csvStallAfter} // it may be CSV: follow its records from the first byte
+	}
 	in := &input{path: path, rows: -1, stream: true}
 	in.closer = append(in.closer, pr.Close)
 	defer func() {
@@ -269,7 +434,8 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 	}
 	br := bufio.NewReaderSize(pr, 1<<16)
 	head, err := br.Peek(8)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+	pausedEarly := errors.Is(err, errStalled) // under 8 bytes came, then a pause: the CSV sample ends there
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && !pausedEarly {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if c := compressedKind(head, ext); c != nil {
@@ -296,9 +462,10 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 	err = func() (err error) {
 		defer recoverDecode(&err, "opening "+name)
 		if format == formatArrow {
+			pr.stall = nil
 			return openArrowStream(in, br, head, o)
 		}
-		return openCSVStream(in, br, o)
+		return openCSVStream(in, pr, br, pausedEarly, o)
 	}()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -373,18 +540,32 @@ func afterStreamEnd(r io.Reader, file bool) func() error {
 	}
 }
 
-// openCSVStream reads a CSV stream from br: the header and the rows the
-// types are inferred from are read once, kept, and read again by the CSV
-// reader ahead of the rest of the stream.
-func openCSVStream(in *input, br *bufio.Reader, o inputOptions) error {
+// openCSVStream reads a CSV stream from br (reading pr): the header and
+// the rows the types are inferred from are read once, kept, and read again
+// by the CSV reader ahead of the rest of the stream. When pr pauses (see
+// csvStallAfter) the sample ends there (the types are inferred from the
+// rows that came, and the CSV reader's errors say so), and later the batch
+// being read is sent with the rows it has.
+func openCSVStream(in *input, pr *pipeReader, br *bufio.Reader, pausedEarly bool, o inputOptions) error {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
 	var sample bytes.Buffer // the bytes inference read: read again below
-	header, types, err := inferCSVTypesFrom(io.TeeReader(br, &sample), o.csvInferRows, o.csvNoInference)
+	until := &untilStall{br: br, stalled: pausedEarly}
+	header, types, err := inferCSVTypesFrom(io.TeeReader(until, &sample), o.csvInferRows, o.csvNoInference)
 	if err != nil {
 		return err
 	}
-	readCSV(in, io.MultiReader(&sample, br), header, types, o, true)
+	var line bytes.Buffer
+	w := encsv.NewWriter(&line)
+	if err := w.Write(header); err != nil {
+		return err
+	}
+	w.Flush()
+	c := readCSV(in, &csvSegments{pending: &sample, cutAfterPending: until.stalled, rest: br, header: line.Bytes(), stall: pr.stall},
+		header, types, o, true)
+	if until.stalled {
+		c.inferred = fmt.Sprintf(", here the %s that had come when the input paused for %s", english.Of(pr.stall.rows(), "row"), pr.stall.after)
+	}
 	return nil
 }
