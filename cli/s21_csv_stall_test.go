@@ -121,12 +121,13 @@ func TestCSVPipePause(t *testing.T) {
 
 	// the type error names the rows the types came from
 	p2 := newStepPipe(t)
-	go func() { p2.write("id\n1\n", "PAUSE", "x\n"); p2.close() }()
-	in, err = openStream(context.Background(), "-", o, p2.r)
+	go p2.write("id\n1\n")
+	in, err = openStream(context.Background(), "-", o, p2.r) // returns at the pause: the writer waits for it
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
+	go func() { p2.write("x\n"); p2.close() }()
 	for in.reader.Next() {
 	}
 	want := "(types are inferred from the first rows, here the 1 row that had come when the input paused for 1s; raise -csv-infer-rows or use -csv-strings;"
