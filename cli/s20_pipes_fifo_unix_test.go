@@ -90,7 +90,7 @@ func TestSendFromFIFO(t *testing.T) {
 	}
 	// the same FIFO twice is refused: it is read once
 	code, _, errOut := runWithStdin(context.Background(), nil, "send", "-dry-run", csvFIFO, csvFIFO)
-	if code != ExitUsage || !strings.Contains(errOut, "zerobus send: "+csvFIFO+" is given twice: "+csvFIFO+" is read once") {
+	if code != ExitUsage || !strings.Contains(errOut, "zerobus send: "+csvFIFO+" is given twice: it is read once") {
 		t.Errorf("FIFO twice: exit %d, stderr:\n%s", code, errOut)
 	}
 	// two pipes, or one FIFO under two names, or "-" and a FIFO: one per run
@@ -263,7 +263,7 @@ func TestSendStdinTerminal(t *testing.T) {
 	}
 	defer devNull.Close()
 	code, _, errOut := runWithStdin(context.Background(), devNull, "send", "-dry-run", "-")
-	want := "zerobus send: -: standard input is a terminal or a device, not a pipe: pipe the data in " +
+	want := "zerobus send: standard input is a terminal or a device, not a pipe: pipe the data in " +
 		"(some_tool | zerobus send [flags] -) or give the file's name"
 	if code != ExitUsage || !strings.Contains(errOut, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %d and %q", code, errOut, ExitUsage, want)

@@ -125,7 +125,7 @@ func TestSendFromStdin(t *testing.T) {
 	// text: the summary counts the rows read
 	const table = "main.pipes.stdin_text"
 	code, out, errOut := runWithStdin(context.Background(), pipeStdin(t, events), append(append([]string{"send"}, connFlags(s, table)...), "-")...)
-	if code != ExitOK || !strings.Contains(out, "sent - to "+table+"\n  rows sent:    24 of 24\n") || s.RecordCount(table) != 24 {
+	if code != ExitOK || !strings.Contains(out, "sent standard input to "+table+"\n  rows sent:    24 of 24\n") || s.RecordCount(table) != 24 {
 		t.Errorf("exit %d, stored %d, stdout:\n%s\nstderr:\n%s", code, s.RecordCount(table), out, errOut)
 	}
 }
@@ -160,15 +160,15 @@ func TestSendStdinRefusals(t *testing.T) {
 		{"parquet-format", []byte("id\n1\n"), []string{"-format", "parquet", "-"}, ExitUsage, "standard input: Parquet cannot be read from a pipe"},
 		{"gzip", gz.Bytes(), []string{"-"}, ExitUsage, "zerobus send: standard input is gzip-compressed: compressed input is not supported; " +
 			"decompress it on the way in: ... | gzip -dc | zerobus send [flags] -"},
-		{"twice", []byte("id\n1\n"), []string{"-", "-"}, ExitUsage, "zerobus send: - is given twice: standard input is read once"},
+		{"twice", []byte("id\n1\n"), []string{"-", "-"}, ExitUsage, "zerobus send: standard input is given twice: it is read once"},
 		{"not-arrow", []byte("id\n1\n"), []string{"-format", "arrow", "-"}, ExitFailed, `not an Arrow IPC stream (it starts with "id\n1\n")`},
 		{"csv-cells", []byte("id,name\n1,a\n2,b,c\n3,d\n"), []string{"-"}, ExitFailed,
-			"-: reading CSV row 1: record on line 3: wrong number of fields"},
+			"standard input: reading CSV row 1: record on line 3: wrong number of fields"},
 		{"csv-cells-late", []byte("id,name\n1,a\n2,b\n3,d,e\n"), []string{"-csv-infer-rows", "1", "-"}, ExitFailed,
-			"-: reading CSV from row 0 on: record on line 4: wrong number of fields (standard input is read once, so the row is not known; the line is)"},
+			"standard input: reading CSV from row 0 on: record on line 4: wrong number of fields (the input is read once, so the row is not known; the line is)"},
 		{"csv-type", []byte("id\n1\n2\nx\n"), []string{"-csv-infer-rows", "2", "-"}, ExitFailed,
-			`-: reading CSV rows 0..2: strconv.ParseInt: parsing "x": invalid syntax (types are inferred from the first rows; ` +
-				"raise -csv-infer-rows or use -csv-strings; standard input is read once, so the row and line of the cell are not known)"},
+			`standard input: reading CSV rows 0..2: strconv.ParseInt: parsing "x": invalid syntax (types are inferred from the first rows; ` +
+				"raise -csv-infer-rows or use -csv-strings; the input is read once, so the row and line of the cell are not known)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runWithStdin(context.Background(), pipeStdin(t, tc.data), append([]string{"send", "-dry-run"}, tc.args...)...)

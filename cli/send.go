@@ -139,9 +139,13 @@ FILE is a file, "-" (standard input) or a pipe (a FIFO, <(...)). Files are
 checked before anything is sent. Standard input and pipes are read once,
 front to back: Arrow IPC streams (and files) and CSV, no Parquet (read it
 from a file); there is no row count up front (the progress shows the rows
-so far), and a CSV error there names its line, not always its row. Compressed input
-(.gz, .zst, ...) is not supported: decompress it on the way in
-(gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
+so far), and a CSV error there names its line, not always its row. When a
+CSV pipe pauses (1s with nothing new, after a whole row), the rows that
+came are used: before -csv-infer-rows rows came, the types are inferred
+from those (a pipe without such a pause, and a file, use the whole
+sample), and later the batch being read is sent with the rows it has.
+Compressed input (.gz, .zst, ...) is not supported: decompress it on the
+way in (gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
 else the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv), else
 the first bytes (on a pipe: Arrow IPC, else CSV). CSV needs a header line;
 column types (int64, float64, bool, date, timestamp, else string) are
@@ -548,9 +552,9 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 		if stream != "" {
 			if stream == path {
-				return usageErrorf("send", "%s is given twice: %s is read once", path, streamName(path))
+				return usageErrorf("send", "%s is given twice: it is read once", inputName(path))
 			}
-			return usageErrorf("send", "%s and %s are both pipes (or standard input): send reads one per run; send each in a run of its own, or join them into one stream first", streamName(stream), streamName(path))
+			return usageErrorf("send", "%s and %s are both pipes (or standard input): send reads one per run; send each in a run of its own, or join them into one stream first", inputName(stream), inputName(path))
 		}
 		stream = path
 	}
@@ -821,7 +825,7 @@ func (l *lockedWriter) clearBar() {
 // sent from; it has no row count.
 func probeInput(ctx, intr context.Context, path string, o inputOptions, stdin io.Reader) (n int64, stream *input, err error) {
 	format := o.format
-	defer recoverDecode(&err, path)
+	defer recoverDecode(&err, inputName(path))
 	isStream, other, err := streamKind(path, stdin)
 	if err != nil {
 		return 0, nil, err
@@ -957,7 +961,7 @@ func (s *sender) hardStop(env sendEnv, f *sendFlags, withJSON bool) {
 	}
 	where := "before the first file"
 	if file != "" {
-		where = fmt.Sprintf("at row %s of %s (file %d of %d)", thousands(fileRow), file, min(c.filesDone.Load()+1, int64(c.totalFiles)), c.totalFiles)
+		where = fmt.Sprintf("at row %s of %s (file %d of %d)", thousands(fileRow), inputName(file), min(c.filesDone.Load()+1, int64(c.totalFiles)), c.totalFiles)
 	}
 	failedText := ""
 	if failed > 0 {
@@ -1078,10 +1082,10 @@ func (s *sender) sendFile(ctx, sendCtx context.Context, path string, in *input, 
 			return nil
 		}
 		s.sum.stopped = fmt.Errorf("reading %s failed after %s rows (see the error below); the rows read before were sent and are counted above",
-			path, thousands(row))
+			inputName(path), thousands(row))
 		s.sum.stoppedJSON = fmt.Sprintf("reading %s failed after %s rows (error says why); the rows read before were sent and are counted here",
-			path, thousands(row))
-		return fmt.Errorf("%s: %w", path, err)
+			inputName(path), thousands(row))
+		return fmt.Errorf("%s: %w", inputName(path), err)
 	}
 	return nil
 }

@@ -799,23 +799,29 @@ func openCSV(in *input, o inputOptions) error {
 
 // readCSV makes in read CSV from src (its header first) as columns header
 // of types (inferred already), in batches of o.batchRows; stream: src is
-// read once (a pipe), so errors cannot point back into it.
-func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, o inputOptions, stream bool) {
+// read once (a pipe), so errors cannot point back into it. A src that is
+// *csvSegments is read a segment at a time, each ending a batch.
+func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, o inputOptions, stream bool) *csvBatches {
 	fields := make([]arrow.Field, len(header))
 	for i, name := range header {
 		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
 	}
 	schema := arrow.NewSchema(fields, nil)
-	r := csv.NewReader(countingReader{src, &in.done}, schema,
-		csv.WithHeader(true),
-		csv.WithChunk(int(o.batchRows)),
-		csv.WithNullReader(false, csvNullValues...),
-		csv.WithAllocator(o.mem),
-	)
-	in.closer = append(in.closer, func() error { r.Release(); return nil })
+	open := func() *csv.Reader {
+		return csv.NewReader(countingReader{src, &in.done}, schema,
+			csv.WithHeader(true),
+			csv.WithChunk(int(o.batchRows)),
+			csv.WithNullReader(false, csvNullValues...),
+			csv.WithAllocator(o.mem),
+		)
+	}
+	c := &csvBatches{r: open(), reopen: open, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: stream}
+	c.segments, _ = src.(*csvSegments)
+	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
 	in.schema = schema
-	in.reader = &csvBatches{r: r, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: stream}
+	in.reader = c
+	return c
 }
 
 // csvBatches checks the arrow CSV reader's error after every chunk: that
@@ -837,6 +843,17 @@ type csvBatches struct {
 	// stream: the input is read once (a pipe): the rows and lines of an
 	// error are not found by reading it again, and the message says so.
 	stream bool
+	// inferred says which rows the types were inferred from when not the
+	// first -csv-infer-rows (", here the 3 rows that had come when the
+	// input paused for 1s"); "" otherwise.
+	inferred string
+	// segments: a stream input cut where it pauses (nil for a file): at a
+	// cut r returns the rows it has, and a reader of the next segment,
+	// from reopen, takes its place; lineOffset turns the lines r numbers
+	// into the input's.
+	segments   *csvSegments
+	reopen     func() *csv.Reader
+	lineOffset int
 }
 
 func (c *csvBatches) Next() bool {
@@ -844,8 +861,19 @@ func (c *csvBatches) Next() bool {
 		return false
 	}
 	ok := c.r.Next()
+	for !ok && c.r.Err() == nil && c.segments != nil && c.segments.cut {
+		c.lineOffset = c.segments.resume()
+		c.r.Release()
+		c.r = c.reopen()
+		ok = c.r.Next()
+	}
 	if err := c.r.Err(); err != nil {
 		var pe *encsv.ParseError
+		if errors.As(err, &pe) && c.lineOffset != 0 { // the lines of the input, not of the segment
+			pe.StartLine += c.lineOffset
+			pe.Line += c.lineOffset
+			c.lineOffset = 0
+		}
 		if c.stream {
 			c.err = c.streamErr(err, errors.As(err, &pe))
 			return false
@@ -886,12 +914,11 @@ func (c *csvBatches) Next() bool {
 // cells or a stray quote (err names the line), else a cell that does not
 // parse as its column's type, somewhere in the chunk of rows being read.
 func (c *csvBatches) streamErr(err error, malformed bool) error {
-	name := streamName(c.path)
 	if malformed {
-		return fmt.Errorf("reading CSV from row %d on: %w (%s is read once, so the row is not known; the line is)", c.rows, err, name)
+		return fmt.Errorf("reading CSV from row %d on: %w (the input is read once, so the row is not known; the line is)", c.rows, err)
 	}
-	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings; "+
-		"%s is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, name)
+	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows%s; raise -csv-infer-rows or use -csv-strings; "+
+		"the input is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, c.inferred)
 }
 
 func (c *csvBatches) chunkRows() int64 {

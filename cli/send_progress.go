@@ -361,7 +361,7 @@ func (s *summary) write(w io.Writer) {
 	}
 	nfiles := fmt.Sprintf("%d files", len(s.files))
 	if len(s.files) == 1 {
-		nfiles = s.files[0]
+		nfiles = inputName(s.files[0])
 	}
 	fmt.Fprintf(w, "%s %s to %s\n", verb, nfiles, s.table)
 	sent := "rows sent:"
@@ -431,7 +431,7 @@ func (s *summary) write(w io.Writer) {
 				if g.runs[0].last > g.runs[0].row {
 					rows = "rows " + rowRun(g.runs[0])
 				}
-				fmt.Fprintf(w, "    %s %s: %s\n", g.file, rows, reason) // as given: a/x.parquet and b/x.parquet differ
+				fmt.Fprintf(w, "    %s %s: %s\n", inputName(g.file), rows, reason) // as given: a/x.parquet and b/x.parquet differ
 				continue
 			}
 			runs := make([]string, 0, len(g.runs)+1)
@@ -441,7 +441,7 @@ func (s *summary) write(w io.Writer) {
 			if g.nRuns > int64(len(g.runs)) {
 				runs = append(runs, "…")
 			}
-			fmt.Fprintf(w, "    %s rows %s (%s in %s): %s\n", g.file, strings.Join(runs, ", "), plural(g.rows, "row"), plural(g.nRuns, "range"), reason)
+			fmt.Fprintf(w, "    %s rows %s (%s in %s): %s\n", inputName(g.file), strings.Join(runs, ", "), plural(g.rows, "row"), plural(g.nRuns, "range"), reason)
 		}
 		if l.otherRows > 0 {
 			fmt.Fprintf(w, "    and %s with other reasons (not listed)\n", plural(l.otherRows, "more row"))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
@@ -24,14 +23,11 @@ func parseConfig(configJSON string) (core.Config, error) {
 
 // decodeSettings decodes a JSON object of configuration keys to values,
 // keeping numbers as json.Number for core's settings loader.
+// null is no keys.
 func decodeSettings(configJSON string) (map[string]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(configJSON))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, &core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)}
-	}
-	return m, nil
+	return decodeObject(configJSON, true, func(err error) error {
+		return &core.ConfigurationError{Err: fmt.Errorf("the settings are not a JSON object: %w", err)}
+	})
 }
 
 // ValidateConfig parses configJSON (see parseConfig) and applies

@@ -36,6 +36,21 @@ import (
 // the project's one version source (setup.py gives it to the Python package).
 func Version() string { return core.Version }
 
+// decodeObject decodes text, a JSON object, keeping numbers as json.Number
+// (an integer stays exact for core's loaders). Text that is not one (a
+// syntax error, another JSON value, null unless nullOK) is refused with
+// wrong(err), the caller's words for it; err is the decoder's error, nil
+// for a refused null.
+func decodeObject(text string, nullOK bool, wrong func(err error) error) (map[string]any, error) {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil && !nullOK {
+		return nil, wrong(err)
+	}
+	return m, nil
+}
+
 // wrapErr returns err as an error whose message is its details as JSON (see
 // errorJSON). Nil stays nil.
 func wrapErr(err error) error {

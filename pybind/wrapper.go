@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,11 +46,11 @@ func NewWrapperWithLogAttrs(configJSON, attrsJSON string) (*Wrapper, error) {
 // logAttrs decodes NewWrapperWithLogAttrs's attributes; core checks and
 // converts them (core.LogAttributes).
 func logAttrs(attrsJSON string) ([]any, error) {
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(attrsJSON))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, errorOf(core.KindConfiguration, "zerobus: log attributes: want a JSON object of names and scalar values (%v)", err)
+	m, err := decodeObject(attrsJSON, false, func(err error) error {
+		return errorOf(core.KindConfiguration, "zerobus: log attributes: want a JSON object of names and scalar values (%v)", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	attrs, err := core.LogAttributes(m)
 	return attrs, wrapErr(err)

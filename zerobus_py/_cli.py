@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     the command as it does the Go binary (``send`` finishes the batches in
     flight and prints its summary, ``local`` shuts down); a second one exits
     at once with the Go binary's status for it (130, ``cli.ExitInterrupted``).
+    ``send -`` reads standard input through a file descriptor of its own (on Linux), closed when the command
+    returns, even interrupted: file descriptor 0 stays open and in its blocking mode, and nothing of the command
+    reads it afterwards.
     """
     args = json.dumps(list(sys.argv[1:] if argv is None else argv))
     env = json.dumps(dict(os.environ))
