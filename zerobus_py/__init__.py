@@ -43,6 +43,10 @@ from ._errors import (
 # reachable as zerobus_py.ConnectionError, re-exported explicitly (`X as X`: mypy --strict), but not in __all__
 from ._errors import ConnectionError as ConnectionError  # noqa: A004
 from ._result import TransmissionResult
+
+# names for annotating user code (type aliases: reachable, `X as X` for mypy --strict, but not in __all__, which
+# lists the objects `import *` gives and typing.get_type_hints checks)
+from ._typing import SendInput as SendInput
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
 
 try:

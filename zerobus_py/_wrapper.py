@@ -30,7 +30,7 @@ from ._arrow import ReadFailure, export, known_rows
 from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _shown_url
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
-from ._typing import Self
+from ._typing import Self, SendInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
@@ -692,7 +692,7 @@ class ZerobusWrapper:
     # -- sending -----------------------------------------------------------
 
     def send_batch(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """Send one logical batch and wait until every row is acknowledged or has failed.
 
@@ -776,7 +776,7 @@ class ZerobusWrapper:
         return send.wait()
 
     async def send_batch_async(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """:meth:`send_batch` for asyncio: the send starts in a worker thread of this
         package (not the loop's default executor) and one thread of this package
@@ -1193,7 +1193,7 @@ class AsyncZerobusWrapper:
         return self._sync
 
     async def send_batch(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
