@@ -287,7 +287,7 @@ class ObservabilityConfig:
             if value is not None and key in _unit_kinds():
                 _checked(key, value, typ)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _setattr(self, name: str, value: Any) -> None:
         # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
         if not name.startswith("_") and name not in self.__dataclass_fields__ and not hasattr(type(self), name):
             raise AttributeError(
@@ -302,6 +302,12 @@ class ObservabilityConfig:
             # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int
             value = _parsed_units({field[0]: text})[field[0]]
         object.__setattr__(self, name, value)
+
+    # Bound as __setattr__ at run time only: a class with __setattr__ tells checkers that any attribute may be
+    # assigned, so the mistyped names it refuses (`obs.log_levl = ...`, `cfg.retry_max_attemps = 3`) were not
+    # reported. Without it the declared attributes are all a checker allows, as the run time does.
+    if not TYPE_CHECKING:
+        __setattr__ = _setattr
 
     def __repr__(self) -> str:
         # the dataclass repr, with user information in the endpoint URL redacted
@@ -781,7 +787,7 @@ class WrapperConfiguration:
                 _bridge.native.ValidateConfigKeys, self._native_json(warn=False), json.dumps(["debug_output_dir"])
             )
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _setattr(self, name: str, value: Any) -> None:
         if name in _SEALED and isinstance(value, str):
             # kept as a str whose repr hides the secret (vars(cfg), a debugger, a variable inspector)
             value = _SEALED[name](value)
@@ -799,6 +805,9 @@ class WrapperConfiguration:
         if name in _INT_ATTRS and (text := _unit_text(name, int, value)) is not None:
             value = _parsed_units({name: text})[name]  # "64MiB" as the keyword takes it: the int Go reads
         object.__setattr__(self, name, value)
+
+    if not TYPE_CHECKING:  # as ObservabilityConfig's: checkers allow the declared attributes only
+        __setattr__ = _setattr
 
     # -- the secret ------------------------------------------------------
 
