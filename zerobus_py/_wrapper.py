@@ -38,8 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
 
 #: ``progress(rows_done, total_rows)`` of :meth:`ZerobusWrapper.send_batch`;
-#: ``total_rows`` is ``None`` when the input is a stream of unknown length.
-ProgressCallback = Callable[[int, "int | None"], None]
+#: ``total_rows`` is ``None`` when the input is a stream of unknown length. What it returns is ignored (typed
+#: ``object``, so ``lambda done, total: bar.update(...)`` of tqdm, which returns a value, is accepted).
+ProgressCallback = Callable[[int, "int | None"], object]
 
 #: Longest single wait on Go (seconds) of a blocking send: Ctrl-C / a
 #: Jupyter interrupt is seen within about this long.
