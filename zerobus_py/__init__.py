@@ -43,11 +43,10 @@ from ._errors import (
 # reachable as zerobus_py.ConnectionError, re-exported explicitly (`X as X`: mypy --strict), but not in __all__
 from ._errors import ConnectionError as ConnectionError  # noqa: A004
 from ._result import TransmissionResult
-
-# names for annotating user code (type aliases: reachable, `X as X` for mypy --strict, but not in __all__, which
-# lists the objects `import *` gives and typing.get_type_hints checks)
 from ._typing import SendInput as SendInput
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
+from ._wrapper import LogAttributes as LogAttributes
+from ._wrapper import ProgressCallback as ProgressCallback
 
 try:
     # The distribution's version: core.Version (core/version.go), set by setup.py.
@@ -55,6 +54,9 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
+# SendInput, ProgressCallback and LogAttributes, the types of send_batch's batch and progress and of the
+# wrappers' log_attributes for annotating user code, are reachable (`X as X`: mypy --strict) but not in __all__:
+# type aliases, not objects for `import *` (nor functions or classes typing.get_type_hints could resolve).
 # ConnectionError is deliberately absent: `from zerobus_py import *` must not
 # shadow the builtin. Use ZerobusConnectionError (the same class) or
 # zerobus_py.ConnectionError.

@@ -35,7 +35,7 @@ from ._typing import Self, SendInput
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
 
-__all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
+__all__ = ["AsyncZerobusWrapper", "LogAttributes", "ProgressCallback", "ZerobusWrapper"]
 
 #: ``progress(rows_done, total_rows)`` of :meth:`ZerobusWrapper.send_batch`;
 #: ``total_rows`` is ``None`` when the input is a stream of unknown length. What it returns is ignored (typed
@@ -236,7 +236,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows
 _T = TypeVar("_T")
 
 #: ``log_attributes``: names and values each Go log record of a wrapper carries (Go checks them: core.LogAttributes)
-_LogAttributes = Mapping[str, str | int | float | bool]
+LogAttributes = Mapping[str, str | int | float | bool]
 
 
 async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
@@ -595,20 +595,20 @@ class ZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
@@ -1157,20 +1157,20 @@ class AsyncZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
