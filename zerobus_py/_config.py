@@ -552,9 +552,10 @@ class WrapperConfiguration:
             Its YAML keys (``log_level``, ``log_file``, ``otlp_endpoint``,
             ``otlp_protocol``, ``observability_output_dir``,
             ``observability_interval_secs``, ``observability_max_file_mb``,
-            ``observability_max_backups``) are keywords too, moved into
-            ``observability_config`` (given both ways, one field is refused), so
-            every YAML key is a keyword: ``WrapperConfiguration(**yaml.safe_load(f))``.
+            ``observability_max_backups``) are keywords too (the last ones of
+            the signature), moved into ``observability_config`` (given both
+            ways, one field is refused), so every YAML key is a keyword:
+            ``WrapperConfiguration(**yaml.safe_load(f))``.
         debug_enabled: write Arrow and protobuf debug files (default False),
             unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
             given too (not ``None``, also ``False``): as in the original,
@@ -708,6 +709,17 @@ class WrapperConfiguration:
         all_fields_optional: bool | None = None,
         transport: str | None = None,
         arrow_flight_compression: str | None = None,
+        # The ObservabilityConfig fields by their YAML keys, in the signature for help() and type checkers: the
+        # class decorator moves them into observability_config (_fold_keywords) before this runs, so here they
+        # are always None.
+        otlp_endpoint: str | None = None,
+        otlp_protocol: str | None = None,
+        observability_output_dir: str | os.PathLike[str] | None = None,
+        observability_interval_secs: int | str | None = None,
+        log_level: str | None = None,
+        log_file: str | os.PathLike[str] | None = None,
+        observability_max_file_mb: int | None = None,
+        observability_max_backups: int | None = None,
     ) -> None:
         given = dict(locals())  # the keywords, by name
         # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
