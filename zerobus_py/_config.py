@@ -17,12 +17,13 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
 from ._errors import ConfigurationTypeError as ConfigurationTypeError  # defined here before: _wrapper imports it
 from ._secret import SecretText, SecretURL, SecretValue
+from ._typing import Unpack
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
 
@@ -497,6 +498,65 @@ def _observability_type_error(oc: Any) -> ConfigurationTypeError:
         f"observability_config must be an ObservabilityConfig or a dict, not {type(oc).__name__}",
         keys=["observability_config"],
     )
+
+
+# The keywords of WrapperConfiguration as a TypedDict, for the ``**settings`` that are passed on to it
+# (``ZerobusWrapper(endpoint=..., table_name=...)``, ``LocalServer.config(table, **settings)``, ``copy(**changes)``):
+# typed as ``Unpack[...]``, a checker reports a mistyped keyword or a value of the wrong type there as it does for
+# ``WrapperConfiguration(...)``, and an IDE completes them. A copy of the signature's keywords and types, which
+# tests_py/test_s21_typing.py keeps equal to it (and test_settings_table.py keeps the signature equal to the Go
+# core's settings table).
+
+
+class _SettingsButTable(TypedDict, total=False):
+    """The keywords of :class:`WrapperConfiguration` but ``table_name``."""
+
+    endpoint: str | None
+    client_id: str | None
+    client_secret: str | None
+    unity_catalog_url: str | None
+    proxy_url: str | None
+    tls_ca_file: str | os.PathLike[str] | None
+    observability_enabled: bool
+    observability_config: ObservabilityConfig | Mapping[str, Any] | None
+    debug_enabled: bool
+    debug_arrow_enabled: bool | None
+    debug_protobuf_enabled: bool | None
+    debug_output_dir: str | os.PathLike[str] | None
+    debug_flush_interval_secs: int | str
+    debug_max_file_size: int | str | None
+    debug_max_files_retained: int | None
+    debug_arrow_compression: str | None
+    retry_max_attempts: int
+    retry_base_delay_ms: int | str
+    retry_max_delay_ms: int | str
+    zerobus_writer_disabled: bool
+    debug_rotation_interval_secs: int | str | None
+    max_inflight_requests: int | None
+    max_inflight_bytes: int | str | None
+    max_message_bytes: int | str | None
+    max_record_bytes: int | str | None
+    create_timeout_ms: int | str | None
+    ack_timeout_ms: int | str | None
+    flush_timeout_ms: int | str | None
+    streams_per_schema: int | None
+    all_fields_optional: bool | None
+    transport: str | None
+    arrow_flight_compression: str | None
+    otlp_endpoint: str | None
+    otlp_protocol: str | None
+    observability_output_dir: str | os.PathLike[str] | None
+    observability_interval_secs: int | str | None
+    log_level: str | None
+    log_file: str | os.PathLike[str] | None
+    observability_max_file_mb: int | None
+    observability_max_backups: int | None
+
+
+class _Settings(_SettingsButTable, total=False):
+    """Every keyword of :class:`WrapperConfiguration`."""
+
+    table_name: str | None
 
 
 @_keywords_suggested
@@ -1013,17 +1073,18 @@ class WrapperConfiguration:
         text = _bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ)))
         return cls._from_settings(json.loads(text))
 
-    def copy(self, **changes: Any) -> WrapperConfiguration:
+    def copy(self, **changes: Unpack[_Settings]) -> WrapperConfiguration:
         """Return a copy with some keywords changed (an observability key such as ``log_level`` changes that
         field of the copied ``observability_config``)."""
+        given: dict[str, Any] = dict(changes)
         kw: dict[str, Any] = {attr: self._raw(attr) for attr, _, _ in _FIELDS}
         oc = self.observability_config
-        if isinstance(oc, ObservabilityConfig) and "observability_config" not in changes:
-            fields = {attr: changes.pop(key) for attr, key, _ in _OBS_FIELDS if key in changes}
+        if isinstance(oc, ObservabilityConfig) and "observability_config" not in given:
+            fields = {attr: given.pop(key) for attr, key, _ in _OBS_FIELDS if key in given}
             if fields:
                 oc = dataclasses.replace(oc, **fields)
         kw["observability_config"] = oc
-        kw.update(changes)
+        kw.update(given)
         return type(self)(**kw)
 
     def __eq__(self, other: object) -> bool:

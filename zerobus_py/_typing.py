@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
-__all__ = ["ArrowArrayExportable", "ArrowStreamExportable", "SendInput", "Self"]
+__all__ = ["ArrowArrayExportable", "ArrowStreamExportable", "SendInput", "Self", "Unpack"]
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -21,6 +21,21 @@ else:  # pragma: no cover - Python 3.10: typing_extensions when installed (not a
         from typing_extensions import Self
     except ImportError:
         Self = TypeVar("Self")
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:
+    from typing_extensions import Unpack
+else:  # pragma: no cover - Python 3.10: typing_extensions when installed (not a dependency)
+    try:
+        from typing_extensions import Unpack
+    except ImportError:
+
+        class Unpack:
+            """``Unpack[X]`` read as ``X`` by ``typing.get_type_hints`` (``**kwargs: Unpack[Settings]``)."""
+
+            def __class_getitem__(cls, item: Any) -> Any:
+                return item
 
 
 # -- what send_batch takes ----------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
-from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _shown_url
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _Settings, _shown_url
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
-from ._typing import Self, SendInput
+from ._typing import Self, SendInput, Unpack
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
@@ -602,7 +602,7 @@ class ZerobusWrapper:
         config: None = None,
         *,
         log_attributes: LogAttributes | None = None,
-        **settings: Any,
+        **settings: Unpack[_Settings],
     ) -> None: ...
     def __init__(
         self,
@@ -1164,7 +1164,7 @@ class AsyncZerobusWrapper:
         config: None = None,
         *,
         log_attributes: LogAttributes | None = None,
-        **settings: Any,
+        **settings: Unpack[_Settings],
     ) -> None: ...
     def __init__(
         self,
