@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import sys
 import typing
+from pathlib import Path
 from typing import Any
 
 from zerobus_py import WrapperConfiguration
@@ -55,3 +60,52 @@ def test_typeddict_differences_are_found() -> None:
         "retry_max_attemps: in the TypedDict, not a keyword",
         f"log_level: TypedDict {int | None}, keyword {str | None}",
     ]
+
+
+# -- what mypy --strict makes of user code ------------------------------------------------------------------------
+
+CASES = Path(__file__).resolve().parent / "typing_s21"
+_MARK = re.compile(r"#\s*E:\s*([\w-]+(?:\s*,\s*[\w-]+)*)\s*$")
+_REPORT = re.compile(r"^(?P<file>[^:\s]+\.pyi?):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
+
+
+def _expected(files: list[Path]) -> set[tuple[str, int, str]]:
+    """``(file, line, code)`` of every line marked ``# E: code[, code]``."""
+    out = set()
+    for path in files:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if m := _MARK.search(line):
+                out |= {(path.name, n, code.strip()) for code in m.group(1).split(",")}
+    return out
+
+
+def test_mypy_strict_accepts_the_documented_uses_and_reports_the_mistakes(tmp_path: Path) -> None:
+    """One ``mypy --strict`` run, from outside the source tree against the installed package, over
+    typing_s21/accepted.py (every documented input of send_batch, extract_* returning what they were given,
+    the keyword form, the YAML keys as keywords, assignments, progress callbacks returning a value: no error)
+    and the mistakes_*.py files of the pytyping review (a path, a number or a list sent; extract_* results
+    used as another kind; mistyped keywords and attributes; a wrong progress callback), each line reported
+    with the code it is marked with and nothing else. pyarrow, pandas and polars are the small stubs in
+    typing_s21/stubs (pandas and polars without __arrow_c_stream__, as older versions)."""
+    work = tmp_path / "user"
+    shutil.copytree(CASES, work)
+    cases = sorted(work.glob("*.py"))
+    assert [p.name for p in cases if p.name.startswith("mistakes_")], "no mistake files"
+    (work / "mypy.ini").write_text(f"[mypy]\nstrict = True\nmypy_path = stubs\ncache_dir = {tmp_path / 'cache'}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", *(p.name for p in cases)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    reported = {
+        (m["file"], int(m["line"]), m["code"]) for line in proc.stdout.splitlines() if (m := _REPORT.match(line))
+    }
+    unparsed = [line for line in proc.stdout.splitlines() if ": error:" in line and not _REPORT.match(line)]
+    assert unparsed == [], proc.stdout + proc.stderr
+    expected = _expected(cases)
+    assert len(expected) >= 20
+    assert sorted(reported - expected) == [], "unexpected errors:\n" + proc.stdout
+    assert sorted(expected - reported) == [], "mistakes mypy did not report:\n" + proc.stdout
+    assert proc.returncode == 1, proc.stdout + proc.stderr
