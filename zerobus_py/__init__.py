@@ -42,7 +42,7 @@ from ._errors import (
 
 # reachable as zerobus_py.ConnectionError, re-exported explicitly (`X as X`: mypy --strict), but not in __all__
 from ._errors import ConnectionError as ConnectionError  # noqa: A004
-from ._result import TransmissionResult
+from ._result import TransmissionResult, partial_result
 from ._typing import SendInput as SendInput
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
 from ._wrapper import LogAttributes as LogAttributes
@@ -77,6 +77,7 @@ __all__ = [
     "ZerobusError",
     "ZerobusWrapper",
     "__version__",
+    "partial_result",
 ]
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - only in the overloads' annotations, whic
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-__all__ = ["TransmissionResult"]
+__all__ = ["TransmissionResult", "partial_result"]
 
 # The extract_*_batch overloads: the same kind out as in, or a Table for what is read again. Typed ``X | Any``
 # (typeshed's "Any trick") because None comes back when there are no such rows: the caller asked after checking
@@ -1024,6 +1024,31 @@ UNKNOWN_SHOWN = "unknown (may be stored)"
 def _rows_text(n: int, first: list[int]) -> str:
     """``"1,234 rows: 0, 1, … 9 …"``: a count and the first rows."""
     return f"{plural(n, 'row', thousands=True)}: {', '.join(map(str, first))}{' …' if n > len(first) else ''}"
+
+
+def partial_result(exc: BaseException) -> TransmissionResult | None:
+    """The partial result a send left on ``exc``, typed: ``exc.result`` when it is a
+    :class:`TransmissionResult`, else ``exc.__cause__.result``; ``None`` when neither is.
+
+    A send that ends early attaches its partial result to the exception that ended it, which is often not this
+    package's: the ``KeyboardInterrupt`` of a Ctrl-C, the exception a ``progress`` callback raised, the
+    ``asyncio.CancelledError`` of a cancelled task, and, under ``asyncio.wait_for`` / ``asyncio.timeout``, the
+    ``TimeoutError`` whose ``__cause__`` is that ``CancelledError``. Those classes declare no ``result``, so a
+    type checker refuses ``exc.result`` / ``err.__cause__.result``; this reads either (a
+    :class:`~zerobus_py.ZerobusError`'s ``result`` too)::
+
+        try:
+            wrapper.send_batch(batch)
+        except KeyboardInterrupt as exc:
+            if (result := partial_result(exc)) is not None:
+                quarantine(result.extract_failed_batch(batch))
+            raise
+    """
+    for err in (exc, exc.__cause__):
+        result = getattr(err, "result", None)
+        if isinstance(result, TransmissionResult):
+            return result
+    return None
 
 
 def _sent_batch(batch: Any, original_batch: Any) -> Any:

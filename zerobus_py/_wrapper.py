@@ -729,13 +729,14 @@ class ZerobusWrapper:
                 for tables, DataFrames, Parquet files and datasets (counted),
                 ``None`` for readers and ``__arrow_c_stream__`` objects. If it
                 raises, the send is cancelled and the exception propagates
-                with the partial result as its ``result`` attribute.
+                with the partial result as its ``result`` attribute
+                (:func:`~zerobus_py.partial_result` reads it, typed).
 
         KeyboardInterrupt (Ctrl-C, a Jupyter interrupt) during the call is
         raised within about 0.05 s: the Go side is cancelled (rows already
         acknowledged stay stored; the others fail with ``CancelledError`` and
         may still be stored) and the partial result is attached to the
-        ``KeyboardInterrupt`` as ``result``.
+        ``KeyboardInterrupt`` as ``result`` (``partial_result(exc)``).
 
         Returns:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
@@ -793,7 +794,7 @@ class ZerobusWrapper:
         or ``async with asyncio.timeout(t)`` the task is cancelled instead, and
         the ``TimeoutError`` asyncio raises has the task's
         ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
-        ``err.__cause__.result``."""
+        ``err.__cause__.result``, which :func:`~zerobus_py.partial_result` reads typed."""
         return await _send_async(self, batch, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
@@ -1204,7 +1205,8 @@ class AsyncZerobusWrapper:
         ``err.result`` of the CancelledError raised when no row was
         acknowledged); under ``asyncio.wait_for`` / ``asyncio.timeout`` it is on
         the ``TimeoutError``'s ``__cause__`` (the task's CancelledError):
-        ``err.__cause__.result``. See :meth:`ZerobusWrapper.send_batch_async`."""
+        ``err.__cause__.result``, or typed ``partial_result(err)``. See
+        :meth:`ZerobusWrapper.send_batch_async`."""
         return await _send_async(self._sync, batch, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from zerobus_py import (
     TransmissionResult,
     WrapperConfiguration,
     ZerobusWrapper,
+    partial_result,
 )
 from zerobus_py.local import LocalServer
 
@@ -115,3 +117,20 @@ def assignments(c: WrapperConfiguration, o: ObservabilityConfig) -> None:
     c.debug_output_dir = "dbg"
     o.log_level = "debug"
     o.interval_secs = "10s"
+
+
+def interrupted(w: ZerobusWrapper, aw: AsyncZerobusWrapper, t: pa.Table) -> TransmissionResult | None:
+    try:
+        w.send_batch(t)
+    except KeyboardInterrupt as exc:  # Ctrl-C: the partial result on exc, typed through partial_result
+        if (result := partial_result(exc)) is not None:
+            print(result.extract_failed_batch(t).num_rows)
+        raise
+    return None
+
+
+async def timed_out(aw: AsyncZerobusWrapper, t: pa.Table) -> TransmissionResult | None:
+    try:
+        return await asyncio.wait_for(aw.send_batch(t), 1)
+    except TimeoutError as err:  # the partial result on err.__cause__
+        return partial_result(err)
