@@ -29,6 +29,7 @@ from zerobus_py import (
     ZerobusError,
     ZerobusWrapper,
     __version__,
+    partial_result,
 )
 from zerobus_py import native_version as native_version  # reachable as in zerobus_py (`X as X`: mypy --strict)
 
@@ -54,4 +55,5 @@ __all__ = [
     "ZerobusError",
     "ZerobusWrapper",
     "__version__",
+    "partial_result",
 ]

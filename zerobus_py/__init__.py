@@ -42,8 +42,11 @@ from ._errors import (
 
 # reachable as zerobus_py.ConnectionError, re-exported explicitly (`X as X`: mypy --strict), but not in __all__
 from ._errors import ConnectionError as ConnectionError  # noqa: A004
-from ._result import TransmissionResult
+from ._result import TransmissionResult, partial_result
+from ._typing import SendInput as SendInput
 from ._wrapper import AsyncZerobusWrapper, ZerobusWrapper
+from ._wrapper import LogAttributes as LogAttributes
+from ._wrapper import ProgressCallback as ProgressCallback
 
 try:
     # The distribution's version: core.Version (core/version.go), set by setup.py.
@@ -51,6 +54,9 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
+# SendInput, ProgressCallback and LogAttributes, the types of send_batch's batch and progress and of the
+# wrappers' log_attributes for annotating user code, are reachable (`X as X`: mypy --strict) but not in __all__:
+# type aliases, not objects for `import *` (nor functions or classes typing.get_type_hints could resolve).
 # ConnectionError is deliberately absent: `from zerobus_py import *` must not
 # shadow the builtin. Use ZerobusConnectionError (the same class) or
 # zerobus_py.ConnectionError.
@@ -71,6 +77,7 @@ __all__ = [
     "ZerobusError",
     "ZerobusWrapper",
     "__version__",
+    "partial_result",
 ]
 
 

@@ -17,12 +17,13 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict, TypeVar
 
 from . import _bridge
 from ._errors import ConfigurationError, ZerobusError
 from ._errors import ConfigurationTypeError as ConfigurationTypeError  # defined here before: _wrapper imports it
 from ._secret import SecretText, SecretURL, SecretValue
+from ._typing import Unpack
 
 __all__ = ["ObservabilityConfig", "WrapperConfiguration"]
 
@@ -287,7 +288,7 @@ class ObservabilityConfig:
             if value is not None and key in _unit_kinds():
                 _checked(key, value, typ)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _setattr(self, name: str, value: Any) -> None:
         # a mistyped field (obs.enpoint = ...) is refused, as WrapperConfiguration's
         if not name.startswith("_") and name not in self.__dataclass_fields__ and not hasattr(type(self), name):
             raise AttributeError(
@@ -302,6 +303,12 @@ class ObservabilityConfig:
             # "10s" as the YAML key, the environment and WrapperConfiguration's *_secs keywords take it: Go's int
             value = _parsed_units({field[0]: text})[field[0]]
         object.__setattr__(self, name, value)
+
+    # Bound as __setattr__ at run time only: a class with __setattr__ tells checkers that any attribute may be
+    # assigned, so the mistyped names it refuses (`obs.log_levl = ...`, `cfg.retry_max_attemps = 3`) were not
+    # reported. Without it the declared attributes are all a checker allows, as the run time does.
+    if not TYPE_CHECKING:
+        __setattr__ = _setattr
 
     def __repr__(self) -> str:
         # the dataclass repr, with user information in the endpoint URL redacted
@@ -493,6 +500,65 @@ def _observability_type_error(oc: Any) -> ConfigurationTypeError:
     )
 
 
+# The keywords of WrapperConfiguration as a TypedDict, for the ``**settings`` that are passed on to it
+# (``ZerobusWrapper(endpoint=..., table_name=...)``, ``LocalServer.config(table, **settings)``, ``copy(**changes)``):
+# typed as ``Unpack[...]``, a checker reports a mistyped keyword or a value of the wrong type there as it does for
+# ``WrapperConfiguration(...)``, and an IDE completes them. A copy of the signature's keywords and types, which
+# tests_py/test_s21_typing.py keeps equal to it (and test_settings_table.py keeps the signature equal to the Go
+# core's settings table).
+
+
+class _SettingsButTable(TypedDict, total=False):
+    """The keywords of :class:`WrapperConfiguration` but ``table_name``."""
+
+    endpoint: str | None
+    client_id: str | None
+    client_secret: str | None
+    unity_catalog_url: str | None
+    proxy_url: str | None
+    tls_ca_file: str | os.PathLike[str] | None
+    observability_enabled: bool
+    observability_config: ObservabilityConfig | Mapping[str, Any] | None
+    debug_enabled: bool
+    debug_arrow_enabled: bool | None
+    debug_protobuf_enabled: bool | None
+    debug_output_dir: str | os.PathLike[str] | None
+    debug_flush_interval_secs: int | str
+    debug_max_file_size: int | str | None
+    debug_max_files_retained: int | None
+    debug_arrow_compression: str | None
+    retry_max_attempts: int
+    retry_base_delay_ms: int | str
+    retry_max_delay_ms: int | str
+    zerobus_writer_disabled: bool
+    debug_rotation_interval_secs: int | str | None
+    max_inflight_requests: int | None
+    max_inflight_bytes: int | str | None
+    max_message_bytes: int | str | None
+    max_record_bytes: int | str | None
+    create_timeout_ms: int | str | None
+    ack_timeout_ms: int | str | None
+    flush_timeout_ms: int | str | None
+    streams_per_schema: int | None
+    all_fields_optional: bool | None
+    transport: str | None
+    arrow_flight_compression: str | None
+    otlp_endpoint: str | None
+    otlp_protocol: str | None
+    observability_output_dir: str | os.PathLike[str] | None
+    observability_interval_secs: int | str | None
+    log_level: str | None
+    log_file: str | os.PathLike[str] | None
+    observability_max_file_mb: int | None
+    observability_max_backups: int | None
+
+
+class _Settings(_SettingsButTable, total=False):
+    """Every keyword of :class:`WrapperConfiguration`."""
+
+    table_name: str | None
+
+
 @_keywords_suggested
 class WrapperConfiguration:
     """Every setting of a :class:`~zerobus_py.ZerobusWrapper`.
@@ -546,9 +612,10 @@ class WrapperConfiguration:
             Its YAML keys (``log_level``, ``log_file``, ``otlp_endpoint``,
             ``otlp_protocol``, ``observability_output_dir``,
             ``observability_interval_secs``, ``observability_max_file_mb``,
-            ``observability_max_backups``) are keywords too, moved into
-            ``observability_config`` (given both ways, one field is refused), so
-            every YAML key is a keyword: ``WrapperConfiguration(**yaml.safe_load(f))``.
+            ``observability_max_backups``) are keywords too (the last ones of
+            the signature), moved into ``observability_config`` (given both
+            ways, one field is refused), so every YAML key is a keyword:
+            ``WrapperConfiguration(**yaml.safe_load(f))``.
         debug_enabled: write Arrow and protobuf debug files (default False),
             unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
             given too (not ``None``, also ``False``): as in the original,
@@ -702,6 +769,17 @@ class WrapperConfiguration:
         all_fields_optional: bool | None = None,
         transport: str | None = None,
         arrow_flight_compression: str | None = None,
+        # The ObservabilityConfig fields by their YAML keys, in the signature for help() and type checkers: the
+        # class decorator moves them into observability_config (_fold_keywords) before this runs, so here they
+        # are always None.
+        otlp_endpoint: str | None = None,
+        otlp_protocol: str | None = None,
+        observability_output_dir: str | os.PathLike[str] | None = None,
+        observability_interval_secs: int | str | None = None,
+        log_level: str | None = None,
+        log_file: str | os.PathLike[str] | None = None,
+        observability_max_file_mb: int | None = None,
+        observability_max_backups: int | None = None,
     ) -> None:
         given = dict(locals())  # the keywords, by name
         # A value of the wrong type is refused here, as the original's typed constructor did (a TypeError),
@@ -781,7 +859,7 @@ class WrapperConfiguration:
                 _bridge.native.ValidateConfigKeys, self._native_json(warn=False), json.dumps(["debug_output_dir"])
             )
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _setattr(self, name: str, value: Any) -> None:
         if name in _SEALED and isinstance(value, str):
             # kept as a str whose repr hides the secret (vars(cfg), a debugger, a variable inspector)
             value = _SEALED[name](value)
@@ -799,6 +877,9 @@ class WrapperConfiguration:
         if name in _INT_ATTRS and (text := _unit_text(name, int, value)) is not None:
             value = _parsed_units({name: text})[name]  # "64MiB" as the keyword takes it: the int Go reads
         object.__setattr__(self, name, value)
+
+    if not TYPE_CHECKING:  # as ObservabilityConfig's: checkers allow the declared attributes only
+        __setattr__ = _setattr
 
     # -- the secret ------------------------------------------------------
 
@@ -992,17 +1073,18 @@ class WrapperConfiguration:
         text = _bridge.call(_bridge.native.ConfigFromEnv, json.dumps(dict(os.environ)))
         return cls._from_settings(json.loads(text))
 
-    def copy(self, **changes: Any) -> WrapperConfiguration:
+    def copy(self, **changes: Unpack[_Settings]) -> WrapperConfiguration:
         """Return a copy with some keywords changed (an observability key such as ``log_level`` changes that
         field of the copied ``observability_config``)."""
+        given: dict[str, Any] = dict(changes)
         kw: dict[str, Any] = {attr: self._raw(attr) for attr, _, _ in _FIELDS}
         oc = self.observability_config
-        if isinstance(oc, ObservabilityConfig) and "observability_config" not in changes:
-            fields = {attr: changes.pop(key) for attr, key, _ in _OBS_FIELDS if key in changes}
+        if isinstance(oc, ObservabilityConfig) and "observability_config" not in given:
+            fields = {attr: given.pop(key) for attr, key, _ in _OBS_FIELDS if key in given}
             if fields:
                 oc = dataclasses.replace(oc, **fields)
         kw["observability_config"] = oc
-        kw.update(changes)
+        kw.update(given)
         return type(self)(**kw)
 
     def __eq__(self, other: object) -> bool:

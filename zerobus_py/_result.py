@@ -7,13 +7,29 @@ import itertools
 import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from . import _errors
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
 from ._html import escape, plural
+from ._typing import _PandasFrameLike, _PolarsFrameLike
 
-__all__ = ["TransmissionResult"]
+if TYPE_CHECKING:  # pragma: no cover - only in the overloads' annotations, which are never evaluated
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+__all__ = ["TransmissionResult", "partial_result"]
+
+# The extract_*_batch overloads: the same kind out as in, or a Table for what is read again. Typed ``X | Any``
+# (typeshed's "Any trick") because None comes back when there are no such rows: the caller asked after checking
+# the counts, so a checker does not insist on a None check, yet still checks what is used of an ``X``.
+# Without pyarrow-stubs (this package's own mypy run) pyarrow's classes are Any and the Table overloads can never
+# match: hence their ``overload-cannot-match`` ignores, unused with the stubs.
+#: An input the ``extract_*_batch`` helpers return as the same kind (a subclass as itself).
+_Kept = TypeVar("_Kept", bound="pa.Table | pa.RecordBatch | _PandasFrameLike | _PolarsFrameLike")
+#: An input they read again and return as a pyarrow Table.
+_ReadAgain: TypeAlias = "pq.ParquetFile | ds.Dataset | ds.Scanner | pa.StructArray | pa.ChunkedArray[Any]"
 
 
 #: Row states of failed rows (Go ``core.RowState``): certainly not stored, or
@@ -762,6 +778,14 @@ class TransmissionResult:
 
     # -- quarantine --------------------------------------------------------
 
+    @overload
+    def extract_failed_batch(
+        self, batch: _Kept | None = None, *, original_batch: _Kept | None = None
+    ) -> _Kept | Any: ...
+    @overload
+    def extract_failed_batch(  # type: ignore[overload-cannot-match, unused-ignore]
+        self, batch: _ReadAgain | None = None, *, original_batch: _ReadAgain | None = None
+    ) -> pa.Table | Any: ...
     def extract_failed_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
@@ -788,17 +812,33 @@ class TransmissionResult:
         ``original_batch=`` is the original API's keyword for ``batch``."""
         return self._take(_sent_batch(batch, original_batch), self._failed_ranges(lambda g: True))
 
+    @overload
+    def extract_not_written_batch(self, batch: _Kept) -> _Kept | Any: ...
+    @overload
+    def extract_not_written_batch(self, batch: _ReadAgain) -> pa.Table | Any: ...  # type: ignore[overload-cannot-match, unused-ignore]
     def extract_not_written_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` certainly not stored, as
         :meth:`extract_failed_batch` does: safe to send again."""
         return self._take(batch, self._failed_ranges(lambda g: g.state == NOT_WRITTEN))
 
+    @overload
+    def extract_unknown_batch(self, batch: _Kept) -> _Kept | Any: ...
+    @overload
+    def extract_unknown_batch(self, batch: _ReadAgain) -> pa.Table | Any: ...  # type: ignore[overload-cannot-match, unused-ignore]
     def extract_unknown_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` sent without an acknowledgement,
         as :meth:`extract_failed_batch` does. The server may have stored
         them: send them again only into a table that removes duplicates."""
         return self._take(batch, self._failed_ranges(lambda g: g.state != NOT_WRITTEN))
 
+    @overload
+    def extract_successful_batch(
+        self, batch: _Kept | None = None, *, original_batch: _Kept | None = None
+    ) -> _Kept | Any: ...
+    @overload
+    def extract_successful_batch(  # type: ignore[overload-cannot-match, unused-ignore]
+        self, batch: _ReadAgain | None = None, *, original_batch: _ReadAgain | None = None
+    ) -> pa.Table | Any: ...
     def extract_successful_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the acknowledged rows of ``batch``, as
         :meth:`extract_failed_batch` does for the failed ones
@@ -984,6 +1024,31 @@ UNKNOWN_SHOWN = "unknown (may be stored)"
 def _rows_text(n: int, first: list[int]) -> str:
     """``"1,234 rows: 0, 1, … 9 …"``: a count and the first rows."""
     return f"{plural(n, 'row', thousands=True)}: {', '.join(map(str, first))}{' …' if n > len(first) else ''}"
+
+
+def partial_result(exc: BaseException) -> TransmissionResult | None:
+    """The partial result a send left on ``exc``, typed: ``exc.result`` when it is a
+    :class:`TransmissionResult`, else ``exc.__cause__.result``; ``None`` when neither is.
+
+    A send that ends early attaches its partial result to the exception that ended it, which is often not this
+    package's: the ``KeyboardInterrupt`` of a Ctrl-C, the exception a ``progress`` callback raised, the
+    ``asyncio.CancelledError`` of a cancelled task, and, under ``asyncio.wait_for`` / ``asyncio.timeout``, the
+    ``TimeoutError`` whose ``__cause__`` is that ``CancelledError``. Those classes declare no ``result``, so a
+    type checker refuses ``exc.result`` / ``err.__cause__.result``; this reads either (a
+    :class:`~zerobus_py.ZerobusError`'s ``result`` too)::
+
+        try:
+            wrapper.send_batch(batch)
+        except KeyboardInterrupt as exc:
+            if (result := partial_result(exc)) is not None:
+                quarantine(result.extract_failed_batch(batch))
+            raise
+    """
+    for err in (exc, exc.__cause__):
+        result = getattr(err, "result", None)
+        if isinstance(result, TransmissionResult):
+            return result
+    return None
 
 
 def _sent_batch(batch: Any, original_batch: Any) -> Any:

@@ -27,19 +27,20 @@ import pyarrow as pa
 
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
-from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _shown_url
+from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _Settings, _shown_url
 from ._errors import WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
-from ._typing import Self
+from ._typing import Self, SendInput, Unpack
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
 
-__all__ = ["AsyncZerobusWrapper", "ProgressCallback", "ZerobusWrapper"]
+__all__ = ["AsyncZerobusWrapper", "LogAttributes", "ProgressCallback", "ZerobusWrapper"]
 
 #: ``progress(rows_done, total_rows)`` of :meth:`ZerobusWrapper.send_batch`;
-#: ``total_rows`` is ``None`` when the input is a stream of unknown length.
-ProgressCallback = Callable[[int, "int | None"], None]
+#: ``total_rows`` is ``None`` when the input is a stream of unknown length. What it returns is ignored (typed
+#: ``object``, so ``lambda done, total: bar.update(...)`` of tqdm, which returns a value, is accepted).
+ProgressCallback = Callable[[int, "int | None"], object]
 
 #: Longest single wait on Go (seconds) of a blocking send: Ctrl-C / a
 #: Jupyter interrupt is seen within about this long.
@@ -235,7 +236,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows
 _T = TypeVar("_T")
 
 #: ``log_attributes``: names and values each Go log record of a wrapper carries (Go checks them: core.LogAttributes)
-_LogAttributes = Mapping[str, str | int | float | bool]
+LogAttributes = Mapping[str, str | int | float | bool]
 
 
 async def _in_waiter(fn: Callable[..., _T], /, *args: Any) -> _T:
@@ -594,20 +595,20 @@ class ZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
-        **settings: Any,
+        log_attributes: LogAttributes | None = None,
+        **settings: Unpack[_Settings],
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         # The secrets given as keywords sealed first (their repr hidden): this frame's settings are what a
@@ -692,7 +693,7 @@ class ZerobusWrapper:
     # -- sending -----------------------------------------------------------
 
     def send_batch(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """Send one logical batch and wait until every row is acknowledged or has failed.
 
@@ -728,13 +729,14 @@ class ZerobusWrapper:
                 for tables, DataFrames, Parquet files and datasets (counted),
                 ``None`` for readers and ``__arrow_c_stream__`` objects. If it
                 raises, the send is cancelled and the exception propagates
-                with the partial result as its ``result`` attribute.
+                with the partial result as its ``result`` attribute
+                (:func:`~zerobus_py.partial_result` reads it, typed).
 
         KeyboardInterrupt (Ctrl-C, a Jupyter interrupt) during the call is
         raised within about 0.05 s: the Go side is cancelled (rows already
         acknowledged stay stored; the others fail with ``CancelledError`` and
         may still be stored) and the partial result is attached to the
-        ``KeyboardInterrupt`` as ``result``.
+        ``KeyboardInterrupt`` as ``result`` (``partial_result(exc)``).
 
         Returns:
             The :class:`~zerobus_py.TransmissionResult`. Row-level failures
@@ -776,7 +778,7 @@ class ZerobusWrapper:
         return send.wait()
 
     async def send_batch_async(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """:meth:`send_batch` for asyncio: the send starts in a worker thread of this
         package (not the loop's default executor) and one thread of this package
@@ -792,7 +794,7 @@ class ZerobusWrapper:
         or ``async with asyncio.timeout(t)`` the task is cancelled instead, and
         the ``TimeoutError`` asyncio raises has the task's
         ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
-        ``err.__cause__.result``."""
+        ``err.__cause__.result``, which :func:`~zerobus_py.partial_result` reads typed."""
         return await _send_async(self, batch, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
@@ -1156,20 +1158,20 @@ class AsyncZerobusWrapper:
     """
 
     @overload
-    def __init__(self, config: WrapperConfiguration, *, log_attributes: _LogAttributes | None = None) -> None: ...
+    def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
     @overload
     def __init__(
         self,
         config: None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
-        **settings: Any,
+        log_attributes: LogAttributes | None = None,
+        **settings: Unpack[_Settings],
     ) -> None: ...
     def __init__(
         self,
         config: WrapperConfiguration | None = None,
         *,
-        log_attributes: _LogAttributes | None = None,
+        log_attributes: LogAttributes | None = None,
         **settings: Any,
     ) -> None:
         """``config``, or instead :class:`~zerobus_py.WrapperConfiguration`'s
@@ -1193,7 +1195,7 @@ class AsyncZerobusWrapper:
         return self._sync
 
     async def send_batch(
-        self, batch: Any, *, timeout: float | None = None, progress: ProgressCallback | None = None
+        self, batch: SendInput, *, timeout: float | None = None, progress: ProgressCallback | None = None
     ) -> TransmissionResult:
         """Await :meth:`ZerobusWrapper.send_batch` without blocking the loop
         (``progress`` is called in the worker thread: use
@@ -1203,7 +1205,8 @@ class AsyncZerobusWrapper:
         ``err.result`` of the CancelledError raised when no row was
         acknowledged); under ``asyncio.wait_for`` / ``asyncio.timeout`` it is on
         the ``TimeoutError``'s ``__cause__`` (the task's CancelledError):
-        ``err.__cause__.result``. See :meth:`ZerobusWrapper.send_batch_async`."""
+        ``err.__cause__.result``, or typed ``partial_result(err)``. See
+        :meth:`ZerobusWrapper.send_batch_async`."""
         return await _send_async(self._sync, batch, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:

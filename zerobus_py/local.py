@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 
 from . import _bridge
-from ._config import WrapperConfiguration, _keywords_suggested
+from ._config import WrapperConfiguration, _keywords_suggested, _SettingsButTable
 from ._errors import ConfigurationError, ZerobusConnectionError, ZerobusError
 from ._secret import SecretText, SecretValue
-from ._typing import Self
+from ._typing import Self, Unpack
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
@@ -373,7 +373,7 @@ class LocalServer:
         :meth:`close`."""
         return self._ca_file
 
-    def config(self, table_name: str, **settings: Any) -> WrapperConfiguration:
+    def config(self, table_name: str, **settings: Unpack[_SettingsButTable]) -> WrapperConfiguration:
         """A :class:`~zerobus_py.WrapperConfiguration` pointing at this server,
         with its credentials and, with TLS, ``tls_ca_file`` set to
         :attr:`ca_file`; extra keywords are passed through (and win)."""

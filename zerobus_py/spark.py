@@ -156,7 +156,7 @@ except ImportError:  # pragma: no cover - PySpark 4.0: rows, batched into Arrow 
 
     STREAM_ARROW = False  # type: ignore[misc]
 
-__all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "ZerobusDataSource", "summarize"]
+__all__ = ["STREAM_ARROW", "TaskCommitMessage", "TaskWriteError", "WriteSummary", "ZerobusDataSource", "summarize"]
 
 logger = logging.getLogger("zerobus_py.spark")
 
