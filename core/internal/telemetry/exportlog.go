@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -89,8 +90,10 @@ func (l *exportLog) report(exporter string, err error) {
 			out = append(out, line{slog.LevelInfo, MsgExportRecovered, []any{"exporter", exporter, "failed_exports", ep.total}})
 		}
 		*ep = episode{}
-	case bareCtxErr(err) && !ep.failing:
-		// An aborted export, not a failing collector.
+	case (bareCtxErr(err) || l.closing && errors.Is(err, context.Canceled)) && !ep.failing:
+		// An aborted export, not a failing collector: also a periodic
+		// export that Shutdown cancels as it stops the reader (its data is
+		// in the final export, whose failure Shutdown returns).
 	default:
 		l.failures++
 		if !bareCtxErr(err) || l.lastErr == nil {
