@@ -4,6 +4,7 @@ package debugfile
 
 import (
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -52,8 +53,17 @@ func directBufs(n int) (bufs [2][]byte, free func()) {
 	both := m[skip : skip+2*n : skip+2*n]
 	_ = syscall.Madvise(both, madvHugePage) // advice: ordinary pages if refused
 	bufs[0], bufs[1] = both[:n:n], both[n:]
-	return bufs, func() { _ = syscall.Munmap(m) }
+	liveDirectMaps.Add(1)
+	return bufs, func() {
+		if syscall.Munmap(m) == nil {
+			liveDirectMaps.Add(-1)
+		}
+	}
 }
+
+// liveDirectMaps counts the mappings of directBufs not yet freed (tests:
+// none is left after Close).
+var liveDirectMaps atomic.Int64
 
 // madvHugePage is MADV_HUGEPAGE (the syscall package does not name it).
 const madvHugePage = 14
