@@ -102,7 +102,7 @@ func TestDirectIOFilesAreIdentical(t *testing.T) {
 	bigRecord := protowire.AppendTag(nil, 1, protowire.VarintType)
 	bigRecord = protowire.AppendVarint(bigRecord, 999_999)
 	bigRecord = protowire.AppendTag(bigRecord, 2, protowire.BytesType)
-	bigRecord = protowire.AppendString(bigRecord, strings.Repeat("z", 1<<20+300<<10)) // > 1 MiB: more than a buffer
+	bigRecord = protowire.AppendString(bigRecord, strings.Repeat("z", dioBufSize+300<<10)) // more than a buffer
 
 	each(func(r *run) { writeRows(t, r.w, memory.DefaultAllocator, 0, 1000) })
 	flush("small", false)

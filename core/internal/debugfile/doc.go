@@ -114,13 +114,18 @@
 // more slowly than the disk takes it) writes the data files with direct
 // I/O (O_DIRECT) where the file system allows it: the kernel then neither
 // copies the data into the page cache nor writes dirty pages back later,
-// and the debug writer spends 25-45% less CPU per byte
-// (BenchmarkWriterIO: about 0.35 s/GB through the page cache, 0.2-0.3 s/GB
-// direct including the copy into the aligned buffers; the page cache's
+// and the debug writer spends about half the CPU per byte
+// (BenchmarkWriterIO, direct/buffered CPU x0.42-0.44; the page cache's
 // later write-back, done by the kernel's threads, comes on top of the
-// former), and fills no memory with dirty pages. Two aligned 1 MiB buffers
-// per kind take the output; a full buffer's whole 4 KiB blocks are written
-// by a helper goroutine while the other buffer fills. The unaligned end is
+// latter), and fills no memory with dirty pages. Two aligned 4 MiB buffers
+// per kind take the output, in memory of their own on transparent huge
+// pages where the kernel gives them (a direct write pins the buffer's pages
+// for the device: from 4 KiB pages that cost more kernel CPU than the copy
+// into the page cache saves, and the device got short segments: 0.2-0.3
+// GB/s from 1 MiB buffers of ordinary memory against about 0.7-1.2 GB/s
+// now); a full buffer's whole 4 KiB blocks are written by a helper
+// goroutine while the other buffer fills. The mapping is returned at
+// Close. The unaligned end is
 // written through the page cache at rest points, so the file then ends at
 // a message boundary: at every flush tick (Config.FlushInterval),
 // rotation, Flush and Close. Between rest points a live file may end

@@ -16,7 +16,7 @@ import (
 // per byte of buffered writing (see doc.go, "File I/O").
 const (
 	dioAlign   = 4096    // offset, length and address alignment of direct writes
-	dioBufSize = 1 << 20 // each of the two aligned buffers of a direct sink
+	dioBufSize = 4 << 20 // each of the two aligned buffers of a direct sink
 )
 
 // directFile is a File that can bypass the page cache. The os file
@@ -56,6 +56,7 @@ type bufWriter struct {
 	d     *dio      // direct mode state; nil in buffered mode
 	plain []byte    // buffered mode's buffer (kept across files)
 	dbufs [2][]byte // the aligned buffers (kept across files)
+	free  func()    // returns dbufs' memory (release)
 
 	// Buffered mode: the file's size, and its last lastN bytes (up to a
 	// block), which enterDirect rewrites with the first direct write.
@@ -98,9 +99,7 @@ func (b *bufWriter) attach(f File) {
 // completed, by the first direct write.
 func (b *bufWriter) startDirect(df directFile, size int64) {
 	if b.dbufs[0] == nil {
-		for i := range b.dbufs {
-			b.dbufs[i] = alignedBuf(dioBufSize)
-		}
+		b.dbufs, b.free = directBufs(dioBufSize)
 	}
 	off := size &^ (dioAlign - 1)
 	tail := int(size - off)
@@ -149,6 +148,16 @@ func (b *bufWriter) detach() {
 	close(b.d.req)
 	b.d = nil
 	b.buf = nil
+}
+
+// heapBufs returns two buffers of n bytes of Go memory (which never
+// moves), each starting at a multiple of dioAlign; free does nothing (the
+// garbage collector frees them). See directBufs.
+func heapBufs(n int) (bufs [2][]byte, free func()) {
+	for i := range bufs {
+		bufs[i] = alignedBuf(n)
+	}
+	return bufs, func() {}
 }
 
 // alignedBuf returns n bytes of Go memory (which never moves) starting at
@@ -461,6 +470,10 @@ func (b *bufWriter) reset() {
 func (b *bufWriter) release() {
 	b.detach()
 	b.buf, b.err = nil, nil
+	if b.free != nil {
+		b.free() // no write is in flight (detach) and nothing refers to dbufs after this
+		b.free = nil
+	}
 	b.dbufs, b.plain = [2][]byte{}, nil
 }
 
