@@ -212,7 +212,8 @@ func (s *Server) appendBlock(t *table, b *block) {
 	for rt.rows > limit && rt.head < len(rt.queue) {
 		e := rt.queue[rt.head]
 		if len(e.t.blocks) == 0 || e.t.blocks[0] != e.b {
-			// Its table was dropped (DropTable took its rows off).
+			// Not its table's oldest block: a guard only (forget takes a
+			// dropped table's blocks off the queue).
 			rt.queue[rt.head] = retainedBlock{}
 			rt.head++
 			continue
@@ -242,11 +243,22 @@ func (s *Server) appendBlock(t *table, b *block) {
 	}
 }
 
-// forget takes the rows of a dropped table off the retention count (s.mu
-// held); its queue entries are skipped when they come up.
+// forget takes the rows of a dropped table off the table and, with
+// MaxStoredRows, off the retention queue and count (s.mu held), so that
+// nothing the server keeps still holds the table's blocks: a snapshot a
+// concurrent read took (Rows, ArrowBatch) keeps them until it is done.
 func (s *Server) forget(t *table) {
 	if s.opts.MaxStoredRows > 0 {
-		s.retained.rows -= t.count
+		rt := &s.retained
+		rt.rows -= t.count
+		live := rt.queue[:rt.head]
+		for _, e := range rt.queue[rt.head:] {
+			if e.t != t {
+				live = append(live, e)
+			}
+		}
+		clear(rt.queue[len(live):])
+		rt.queue = rt.queue[:len(live)]
 	}
 	t.blocks, t.skip, t.count = nil, 0, 0
 }
