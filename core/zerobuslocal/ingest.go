@@ -798,7 +798,6 @@ func (r *rpc) handle(in *inbound) error {
 	}
 	var msgs []*dynamicpb.Message
 	if avroRec {
-		msgs = make([]*dynamicpb.Message, len(records))
 		encoded := make([][]byte, len(records))
 		for i, rec := range records {
 			m, err := r.avro.decode(rec, r.table.md)
@@ -821,9 +820,8 @@ func (r *rpc) handle(in *inbound) error {
 					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 				}
 			}
-			msgs[i] = m
 		}
-		records = encoded // stored in the table's protobuf form
+		records = encoded // stored in the table's protobuf form, decoded again by reads
 	} else if jsonRec {
 		if r.table.md != nil {
 			msgs = make([]*dynamicpb.Message, len(records))
