@@ -278,6 +278,7 @@ func (s *Server) appendBlock(t *table, b *block) {
 // nothing the server keeps still holds the table's blocks: a snapshot a
 // concurrent read took (Rows, ArrowBatch) keeps them until it is done.
 func (s *Server) forget(t *table) {
+	s.stats.rowsDeleted.Add(int64(t.count))
 	if s.opts.MaxStoredRows > 0 {
 		rt := &s.retained
 		rt.rows -= t.count
