@@ -20,10 +20,13 @@ import (
 // budget of MaxInflightBytes for all streams:
 //
 //   - before a receive goroutine reads a message it is admitted, reserving
-//     one request's worth (Options.MaxMessageBytes and its framing) in
-//     order with the others. While it waits it reads nothing, so its client
-//     is held back by HTTP/2 flow control: at most one stream window
-//     (grpcStreamWindow) waits in the connection;
+//     what it expects in order with the others: for a stream's first two
+//     reads (create_stream or the Flight schema, then the first batch) one
+//     request of the record cap (Options.MaxMessageBytes and its framing),
+//     then the size of its last message (at least minAdmission). While it
+//     waits it reads nothing, so its client is held back by HTTP/2 flow
+//     control: at most one stream window (grpcStreamWindow) waits in the
+//     connection;
 //   - when the message has arrived the reservation becomes its size (the
 //     rest given back, or a larger message taking more without waiting),
 //     and the handler gives that back once it has stored or refused it;
@@ -38,6 +41,10 @@ const MaxInflightBytes = 32 << 20
 // idleRelease is how long an admitted receive keeps its reservation while
 // its client sends nothing.
 const idleRelease = 50 * time.Millisecond
+
+// minAdmission is the least an admission reserves once a stream's
+// messages are known.
+const minAdmission = 64 << 10
 
 // errHoldEnded is returned by an admission after its RPC ended.
 var errHoldEnded = errors.New("zerobuslocal: stream ended")
@@ -140,16 +147,18 @@ func (g *byteGate) inUse() int64 {
 type gateHold struct {
 	g   *byteGate
 	ctx context.Context // the RPC's: a wait ends with it
-	est int64           // what an admission reserves
+	est int64           // what the next admission reserves
 
 	mu       sync.Mutex
+	reads    int         // messages arrived
 	reserved int64       // reserved by the admission of the read under way
 	idle     *time.Timer // gives reserved back after idleRelease
 	held     int64       // taken by messages read and not yet handled
 	closed   bool
 }
 
-// newGateHold is an RPC's hold whose admissions reserve est bytes.
+// newGateHold is an RPC's hold whose first two admissions reserve est
+// bytes.
 func newGateHold(ctx context.Context, g *byteGate, est int) *gateHold {
 	h := &gateHold{g: g, ctx: ctx, est: min(int64(max(est, 1)), g.size)}
 	h.idle = time.AfterFunc(time.Hour, h.unreserve)
@@ -158,18 +167,21 @@ func newGateHold(ctx context.Context, g *byteGate, est int) *gateHold {
 }
 
 // admit waits until the next read may start and reserves for it; it fails
-// when the RPC ends first.
+// when the RPC ends first. Only the receive goroutine calls it.
 func (h *gateHold) admit() error {
-	if err := h.g.acquire(h.ctx, h.est); err != nil {
+	h.mu.Lock()
+	est := h.est
+	h.mu.Unlock()
+	if err := h.g.acquire(h.ctx, est); err != nil {
 		return err
 	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		h.g.release(h.est)
+		h.g.release(est)
 		return errHoldEnded
 	}
-	h.reserved += h.est
+	h.reserved += est
 	h.idle.Reset(idleRelease)
 	h.mu.Unlock()
 	return nil
@@ -195,6 +207,9 @@ func (h *gateHold) arrived(n int) int64 {
 	h.idle.Stop()
 	r := h.reserved
 	h.reserved = 0
+	if h.reads++; h.reads >= 2 {
+		h.est = min(max(w, minAdmission), h.g.size)
+	}
 	if h.closed {
 		h.mu.Unlock()
 		if r > 0 {

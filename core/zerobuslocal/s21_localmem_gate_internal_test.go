@@ -99,69 +99,86 @@ func TestByteGateOrderAndCancel(t *testing.T) {
 	}
 }
 
-// TestGateHoldAdmitArriveGive: an admission reserves a request's worth in
-// order with the others; the arrival settles it to the message's size (the
-// rest given back, a larger message taking more without waiting); the
-// handler gives that back; a read that gets no message within idleRelease
-// gives its reservation back; and what an RPC still holds goes back at its
-// end, after which admissions fail.
+// TestGateHoldAdmitArriveGive: a stream's first two admissions reserve
+// the size given (a request of the record cap), later ones the size of its
+// last message (at least minAdmission); the arrival settles the
+// reservation to the message's size (the rest given back, a larger message
+// taking more without waiting); the handler gives that back; a read that
+// gets no message within idleRelease gives its reservation back; and what
+// an RPC still holds goes back at its end, after which admissions fail.
+// Waits have a deadline (the RPC's context), so a wrong count fails
+// instead of hanging.
 func TestGateHoldAdmitArriveGive(t *testing.T) {
-	g := newByteGate(100)
-	h := newGateHold(t.Context(), g, 40)
+	const u = minAdmission
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g := newByteGate(10 * u)
+	h := newGateHold(ctx, g, 4*u)
 	if err := h.admit(); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.inUse(); got != 40 {
-		t.Fatalf("in use after admission: %d, want 40", got)
+	if got := g.inUse(); got != 4*u {
+		t.Fatalf("in use after the first admission: %d, want %d", got, 4*u)
 	}
-	a := h.arrived(10)
+	a := h.arrived(10) // create_stream: small
 	if a != 10 || g.inUse() != 10 {
 		t.Fatalf("arrived(10) = %d, in use %d; want 10 and 10", a, g.inUse())
 	}
-	if err := h.admit(); err != nil {
+	if err := h.admit(); err != nil { // the second read still reserves 4u
 		t.Fatal(err)
 	}
-	b := h.arrived(70) // over the reservation: takes the rest without waiting
-	if b != 70 || g.inUse() != 80 {
-		t.Fatalf("arrived(70) = %d, in use %d; want 70 and 80", b, g.inUse())
+	if got := g.inUse(); got != 10+4*u {
+		t.Fatalf("in use after the second admission: %d, want %d", got, 10+4*u)
 	}
-	// A second RPC's admission does not fit (80 + 40 > 100): it waits
-	// until the first RPC's handler gives back.
-	h2 := newGateHold(t.Context(), g, 40)
+	b := h.arrived(7 * u) // over the reservation: takes the rest without waiting
+	if b != 7*u || g.inUse() != 10+7*u {
+		t.Fatalf("arrived(7u) = %d, in use %d; want %d and %d", b, g.inUse(), 7*u, 10+7*u)
+	}
+	// The third admission reserves the last message's size, 7u: it waits
+	// until the handler has given back enough.
 	admitted := make(chan error, 1)
-	go func() { admitted <- h2.admit() }()
-	waitFor(t, "the second admission to wait", func() bool { return waiters(g) == 1 })
+	go func() { admitted <- h.admit() }()
+	waitFor(t, "the third admission to wait", func() bool { return waiters(g) == 1 })
 	h.give(a)
 	if granted(admitted) {
-		t.Fatal("admitted with 30 bytes free, want it to wait for 40")
+		t.Fatalf("admitted with %d free, want it to wait for %d", 10*u-g.inUse(), 7*u)
 	}
 	h.give(b)
 	if err := <-admitted; err != nil {
 		t.Fatal(err)
 	}
-	// No message comes: the reservation goes back by itself.
-	waitFor(t, "the idle reservation to go back", func() bool { return g.inUse() == 0 })
-	if got := h2.arrived(5); got != 5 || g.inUse() != 5 {
-		t.Fatalf("arrival after the idle release: %d, in use %d; want 5 and 5", got, g.inUse())
+	if got := g.inUse(); got != 7*u {
+		t.Fatalf("in use after the third admission: %d, want %d", got, 7*u)
 	}
-
-	// End: a reservation and an unhandled message go back.
+	// No message comes: the reservation goes back by itself, and the
+	// message that comes later takes its size without waiting.
+	waitFor(t, "the idle reservation to go back", func() bool { return g.inUse() == 0 })
+	c := h.arrived(5)
+	if c != 5 || g.inUse() != 5 {
+		t.Fatalf("arrival after the idle release: %d, in use %d; want 5 and 5", c, g.inUse())
+	}
+	// Now a small last message: the next admission reserves minAdmission.
 	if err := h.admit(); err != nil {
 		t.Fatal(err)
 	}
-	h.arrived(15)
-	if err := h.admit(); err != nil {
+	if got := g.inUse(); got != 5+u {
+		t.Fatalf("in use after an admission following a 5-byte message: %d, want %d", got, 5+u)
+	}
+
+	// End: the reservation and the unhandled message go back.
+	h2 := newGateHold(ctx, g, 4*u)
+	if err := h2.admit(); err != nil {
 		t.Fatal(err)
 	}
 	h.end()
-	if got := g.inUse(); got != 5 {
-		t.Fatalf("in use after the first RPC's end: %d, want 5 (the second's)", got)
+	if got := g.inUse(); got != 4*u {
+		t.Fatalf("in use after the first RPC's end: %d, want %d (the second's)", got, 4*u)
 	}
 	if err := h.admit(); !errors.Is(err, errHoldEnded) {
 		t.Fatalf("admission after end: %v, want errHoldEnded", err)
 	}
-	if got := h.arrived(30); got != 0 || g.inUse() != 5 {
-		t.Fatalf("arrival after end: took %d, in use %d; want 0 and 5", got, g.inUse())
+	if got := h.arrived(30); got != 0 || g.inUse() != 4*u {
+		t.Fatalf("arrival after end: took %d, in use %d; want 0 and %d", got, g.inUse(), 4*u)
 	}
 	h2.end()
 	if got := g.inUse(); got != 0 {
