@@ -215,11 +215,15 @@ $(JAVA_SDK_PEER)/target/classpath.txt: $(JAVA_SDK_PEER)/pom.xml $(wildcard $(JAV
 .PHONY: local-rss
 LOCAL_RSS_MB ?= 1024
 
-## local-rss: ~1 GB (LOCAL_RSS_MB) through a `zerobus local -max-rows 200000` process over 40 tables (half
-## Arrow Flight, half PROTO, Arrow reads meanwhile); prints its peak RSS and fails above 500 MB. Not in `make test`.
+## local-rss: issue 22's check. ~1 GB (LOCAL_RSS_MB) through a `zerobus local -max-rows 200000` process from the
+## real Go client: 16 goroutines calling Wrapper.SendBatch with 50,000-row batches (~9 MB requests) over 8 tables
+## (one Wrapper each, half Arrow Flight, half protobuf), then one table filled with 200,000 rows and read with
+## GET .../rows. Checks the row counts, prints the server's peak RSS (VmHWM) and fails above 500 MB. Not in
+## `make test`; a full-size run (give it the machine).
 local-rss:
 	$(GO) build -o .bin/zerobus-rss ./cmd/zerobus
-	$(GO) run ./core/zerobuslocal/internal/rssload -server .bin/zerobus-rss -mb $(LOCAL_RSS_MB) -max-rows 200000 -max-rss-mb 500
+	$(GO) run ./core/zerobuslocal/internal/rssload -server .bin/zerobus-rss -mb $(LOCAL_RSS_MB) -max-rows 200000 \
+	  -tables 8 -senders 16 -batch-rows 50000 -max-rss-mb 500
 
 ## ---- client memory bounded by the window (issue 22, area mem) ----
 .PHONY: go-rss py-rss-growth

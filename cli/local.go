@@ -91,7 +91,7 @@ func parseLocalArgs(args []string, env Env) (*localArgs, error) {
 	ackInterval := fs.Duration("ack-interval", 0, "coalesce acks: at most this long after the oldest unacked message")
 	ackDelay := fs.Duration("ack-delay", 0, "delay every ack by this long")
 	ackJitter := fs.Duration("ack-jitter", 0, "delay every ack by a further random time in [0, this)")
-	maxRows := fs.Int("max-rows", 0, "keep at most this many rows across all tables together, dropping the oldest rows of the server first (0: keep all; bounds memory for long-running use)")
+	maxRows := fs.Int("max-rows", 0, fmt.Sprintf("keep at most this many rows across all tables together, dropping the oldest rows of the server first, acknowledged ones too, with no signal to the client (0: keep all). It bounds memory for long-running use: the rows, plus at most %d MiB of requests being received and stored for all clients together (a client past it waits) and a 256 KiB window per sending stream", zerobuslocal.MaxInflightBytes>>20))
 	maxMessageBytes := fs.Int("max-message-bytes", zerobuslocal.DefaultMaxMessageBytes, "cap on the record bytes of one request (0: the default); bigger ones fail with INVALID_ARGUMENT as on the service")
 	streamLifetime := fs.Duration("stream-lifetime", zerobuslocal.DefaultStreamLifetime, "end streams after this long with a CloseStreamSignal, as the service does (negative: never)")
 	streamGrace := fs.Duration("stream-close-grace", 0, "grace announced by the CloseStreamSignal that -stream-lifetime sends (default a quarter of -stream-lifetime, at most 1m; must be shorter than -stream-lifetime)")

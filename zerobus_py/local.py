@@ -408,6 +408,18 @@ class LocalServer:
         """Number of rows stored in table ``name`` (0 if it does not exist)."""
         return int(self._server().RecordCount(name))
 
+    def drop_table(self, name: str) -> bool:
+        """Drop table ``name`` and its rows (counted in ``stats()["rows_deleted"]``);
+        ``False`` if there was no such table. Streams still open to it keep
+        writing to the dropped table, which nothing reads. Raises
+        ``ValueError`` naming the problem for a name no table can have."""
+        self._server()  # raises when closed
+        try:
+            self._inspect("DELETE", _table_path(name), None)
+        except LookupError:
+            return False
+        return True
+
     def create_table(self, name: str, columns: str) -> None:
         """Create table ``name`` with columns in Unity Catalog types, written
         as SQL DDL: ``"id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>,
@@ -475,8 +487,13 @@ class LocalServer:
         return names or []
 
     def stats(self) -> dict[str, int]:
-        """Server counters: ``streams_created``, ``messages_received``,
-        ``records_stored``, ``acks_sent``, ``faults_fired``, ..."""
+        """Server counters, cumulative since the server started (none goes
+        down when rows are evicted or tables dropped): ``streams_created``,
+        ``messages_received``, ``records_stored``, ``acks_sent``,
+        ``faults_fired``, ``rows_dropped`` (the oldest rows evicted to honour
+        ``max_stored_rows``), ``rows_deleted`` (rows removed with their table
+        by :meth:`drop_table`), ... The rows held now are ``records_stored -
+        rows_dropped - rows_deleted``."""
         stats: dict[str, int] = json.loads(self._server().StatsJSON())
         return stats
 

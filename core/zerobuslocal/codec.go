@@ -21,6 +21,9 @@ type inbound struct {
 	req   *req
 	buf   []byte
 	spans []span // nil unless the records alias buf
+
+	hold   *gateHold // the RPC's share of Server.inflight (nil: none)
+	weight int64     // what the message took of it, given back once handled
 }
 
 type span struct{ start, end uint32 }
@@ -46,6 +49,9 @@ func (c serverCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	in, ok := v.(*inbound)
 	if !ok {
 		return c.std.Unmarshal(data, v)
+	}
+	if in.hold != nil {
+		in.weight = in.hold.arrived(data.Len()) // the read was admitted (inflight.go)
 	}
 	in.buf = data.Materialize()
 	in.req = new(req)

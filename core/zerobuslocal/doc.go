@@ -239,9 +239,22 @@
 //
 // Records are stored raw: PROTO ingest messages are parsed without copying
 // each record, and a stored message keeps its records in one buffer. They
-// are decoded into dynamic messages only when first read (Rows, ArrowBatch,
-// the HTTP API, Persist) and the result is cached, so ingest costs about a
-// memory copy per byte. The gRPC listener uses 16 MiB HTTP/2 windows.
+// are decoded into dynamic messages by each read that needs them (Rows,
+// ArrowBatch of a stream with another descriptor, GET .../rows), which owns
+// the result: nothing is cached on the stored rows (decoded messages take
+// about 9 times the raw size), so ingest costs about a memory copy per byte
+// and a read of a full table does not raise what the server holds. GET
+// .../rows is written as it is decoded, a thousand rows at a time.
+//
+// What the server holds on the way in is bounded too, whatever the number
+// of clients: received request messages (Zerobus requests, Flight record
+// batches) take their size from one server-wide budget of
+// MaxInflightBytes (32 MiB) until they are stored, and a stream reads its
+// next message only once the budget admits it, so a client held back
+// waits on HTTP/2 flow control with at most its stream window (256 KiB,
+// fixed) buffered in the server. A stream idle for 50 ms holds nothing of
+// the budget.
+//
 // Options.MaxStoredRows bounds the rows kept across all tables together
 // (the oldest rows of the server dropped first, counted per table) for a
 // long-running server.

@@ -157,7 +157,10 @@ func (s *Server) WaitForCount(ctx context.Context, n int, match func(Event) bool
 	return err
 }
 
-// Stats are cumulative counters since Start.
+// Stats are cumulative counters since Start: none goes down when rows are
+// evicted or tables dropped. The rows held now are RecordsStored -
+// RowsDropped - RowsDeleted (less any that streams still open to a
+// dropped table stored after the drop).
 type Stats struct {
 	TokensIssued     int64 `json:"tokens_issued"`     // successful token responses
 	TokensRejected   int64 `json:"tokens_rejected"`   // token requests answered with an error status
@@ -170,6 +173,7 @@ type Stats struct {
 	CloseSignals     int64 `json:"close_signals"`     // CloseStreamSignal messages sent
 	FaultsFired      int64 `json:"faults_fired"`      // injected faults that fired
 	RowsDropped      int64 `json:"rows_dropped"`      // oldest rows dropped to honour Options.MaxStoredRows
+	RowsDeleted      int64 `json:"rows_deleted"`      // rows removed with their table (DropTable, DELETE .../tables/NAME)
 	// BytesReceived counts the request message bytes of every RPC after
 	// gRPC decompression; WireBytesReceived the same messages as they
 	// arrived (smaller when the client compressed them, grpc-encoding).
@@ -182,6 +186,7 @@ type stats struct {
 	streamsCreated, streamsRejected, streamsEnded atomic.Int64
 	messagesReceived, recordsStored, acksSent     atomic.Int64
 	closeSignals, faultsFired, rowsDropped        atomic.Int64
+	rowsDeleted                                   atomic.Int64
 	bytesReceived, wireBytesReceived              atomic.Int64
 }
 
@@ -212,6 +217,7 @@ func (s *Server) Stats() Stats {
 		CloseSignals:     s.stats.closeSignals.Load(),
 		FaultsFired:      s.stats.faultsFired.Load(),
 		RowsDropped:      s.stats.rowsDropped.Load(),
+		RowsDeleted:      s.stats.rowsDeleted.Load(),
 
 		BytesReceived:     s.stats.bytesReceived.Load(),
 		WireBytesReceived: s.stats.wireBytesReceived.Load(),

@@ -38,6 +38,7 @@ type flightBatch struct {
 	meta      []byte            // app_metadata
 	bodyBytes int               // size of the IPC body (the record bytes)
 	damaged   error             // what protoarrow.ArrowValidator found wrong in the body
+	weight    int64             // what its messages took of Server.inflight
 }
 
 // FlightAck is the JSON of a PutResult's app_metadata.
@@ -76,10 +77,22 @@ type recordingStream struct {
 	lastBody   int
 	maxMessage int // Options.MaxMessageBytes
 	headers    protoarrow.IPCMessageVerifier
+	hold       *gateHold // the RPC's share of Server.inflight
+	taken      int64     // taken of it since the last batch
 }
 
+// Recv reads the next FlightData once the server's in-flight budget admits
+// it (inflight.go).
 func (r *recordingStream) Recv() (*flight.FlightData, error) {
+	if err := r.hold.admit(); err != nil {
+		return nil, admitErr(err)
+	}
 	fd, err := r.FlightService_DoPutServer.Recv()
+	size := 0
+	if fd != nil {
+		size = len(fd.DataHeader) + len(fd.DataBody) + len(fd.AppMetadata)
+	}
+	r.taken += r.hold.arrived(size) // settles the admission, message or not
 	if fd != nil {
 		r.lastBody = len(fd.DataBody)
 		if len(fd.DataHeader) > 0 {
@@ -103,7 +116,10 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 	if p, ok := peer.FromContext(r.ctx); ok && p.Addr != nil {
 		r.peerAddr = p.Addr.String()
 	}
-	rs := &recordingStream{FlightService_DoPutServer: stream, maxMessage: s.opts.MaxMessageBytes}
+	hold := newGateHold(stream.Context(), s.inflight, admissionBytes(s.opts.MaxMessageBytes))
+	defer hold.end()
+	r.hold = hold
+	rs := &recordingStream{FlightService_DoPutServer: stream, maxMessage: s.opts.MaxMessageBytes, hold: hold}
 	reader, closeSignal, err := r.createFlight(rs)
 	if err != nil {
 		if reader != nil {
@@ -134,7 +150,8 @@ func (fs *flightService) DoPut(stream flight.FlightService_DoPutServer) error {
 				rec := reader.RecordBatch()
 				rec.Retain()
 				res.fb = &flightBatch{rec: rec, meta: bytes.Clone(reader.LatestAppMetadata()), bodyBytes: rs.lastBody,
-					damaged: valid.Record(rec)}
+					damaged: valid.Record(rec), weight: rs.taken}
+				rs.taken = 0
 			} else {
 				res.err = reader.Err()
 				if res.err == nil {

@@ -91,6 +91,7 @@ type rpc struct {
 	flight bool
 	ctx    context.Context
 	recv   <-chan recvResult
+	hold   *gateHold // what the RPC holds of Server.inflight
 
 	tableName  string
 	table      *table
@@ -149,12 +150,19 @@ func (svc *service) EphemeralStream(stream bidiSrv) error {
 	recv := make(chan recvResult, 16)
 	done := make(chan struct{})
 	defer close(done)
+	hold := newGateHold(stream.Context(), s.inflight, admissionBytes(s.opts.MaxMessageBytes))
+	defer hold.end()
 	s.handlers.Add(1)
 	go func() {
 		defer s.handlers.Done()
 		for {
-			in := new(inbound)
-			err := stream.RecvMsg(in)
+			in := &inbound{hold: hold}
+			err := hold.admit()
+			if err != nil {
+				err = admitErr(err)
+			} else {
+				err = stream.RecvMsg(in)
+			}
 			if err != nil {
 				in = nil
 			}
@@ -169,7 +177,7 @@ func (svc *service) EphemeralStream(stream bidiSrv) error {
 		}
 	}()
 
-	r := &rpc{s: s, stream: stream, tx: grpcTransport{stream}, ctx: stream.Context(), recv: recv, acked: -1}
+	r := &rpc{s: s, stream: stream, tx: grpcTransport{stream}, ctx: stream.Context(), recv: recv, hold: hold, acked: -1}
 	if p, ok := peer.FromContext(r.ctx); ok && p.Addr != nil {
 		r.peerAddr = p.Addr.String()
 	}
@@ -195,6 +203,7 @@ func (r *rpc) next() (*req, error) {
 		if res.err != nil {
 			return nil, res.err
 		}
+		r.hold.give(res.in.weight)
 		return res.in.req, nil
 	case <-r.s.closing:
 		return nil, status.Error(codes.Unavailable, "zerobuslocal: server shutting down")
@@ -631,8 +640,10 @@ func (r *rpc) loop() error {
 			var err error
 			if res.fb != nil {
 				err = r.handleFlight(res.fb)
+				r.hold.give(res.fb.weight)
 			} else {
 				err = r.handle(res.in)
+				r.hold.give(res.in.weight)
 			}
 			if err != nil {
 				return err
@@ -798,7 +809,6 @@ func (r *rpc) handle(in *inbound) error {
 	}
 	var msgs []*dynamicpb.Message
 	if avroRec {
-		msgs = make([]*dynamicpb.Message, len(records))
 		encoded := make([][]byte, len(records))
 		for i, rec := range records {
 			m, err := r.avro.decode(rec, r.table.md)
@@ -821,9 +831,8 @@ func (r *rpc) handle(in *inbound) error {
 					return invalid("%s at offset %d, record %d of %d: %v (the whole request is rejected)", payloadName(m0), offset, i, len(records), err)
 				}
 			}
-			msgs[i] = m
 		}
-		records = encoded // stored in the table's protobuf form
+		records = encoded // stored in the table's protobuf form, decoded again by reads
 	} else if jsonRec {
 		if r.table.md != nil {
 			msgs = make([]*dynamicpb.Message, len(records))

@@ -231,21 +231,19 @@ func (s *Server) routes() *http.ServeMux {
 			return
 		}
 		name := r.PathValue("name")
-		if _, ok := s.TableDescriptor(name); !ok {
+		br, ok := s.rowRange(name)
+		if !ok {
 			httpError(w, http.StatusNotFound, "no table %q", name)
 			return
 		}
-		rows := s.Rows(name)
-		out := make([]RowJSON, len(rows))
-		for i, row := range rows {
-			rj, err := rowJSON(row)
-			if err != nil {
-				httpError(w, http.StatusInternalServerError, "row %d: %v", i, err)
-				return
-			}
-			out[i] = rj
+		// Streamed as the rows are decoded (writeRowsJSON): a row that
+		// cannot be written after the status went out cuts the answer.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		if err := writeRowsJSON(w, br); err != nil {
+			s.log.Warn("zerobuslocal: writing rows", "table", name, "err", err)
+			panic(http.ErrAbortHandler)
 		}
-		writeJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("GET "+InspectPrefix+"/tables/{name}/arrow", func(w http.ResponseWriter, r *http.Request) {
 		if !validTableNameIn(w, r) {

@@ -128,9 +128,12 @@ type Options struct {
 	// table may be emptied by busy ones), and counted in Stats.RowsDropped
 	// and per table (EvictedCount, the inspection API's rows_evicted). So
 	// memory stays bounded however many tables a long-running `zerobus
-	// local` serves. Besides the rows, a busy server keeps its latest
-	// 262,144 events (Events, the inspection API's events: about 40 MB
-	// when full) and the tokens of the last hour. Default 0: unlimited.
+	// local` serves. Besides the rows (and the whole request messages they
+	// were received in), a busy server keeps its latest 262,144 events
+	// (Events, the inspection API's events: about 40 MB when full) and the
+	// tokens of the last hour, and holds at most MaxInflightBytes of
+	// requests being received and stored plus a 256 KiB window per
+	// sending stream, however many clients send. Default 0: unlimited.
 	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.

@@ -22,10 +22,15 @@ import (
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 )
 
-// HTTP/2 tuning of the gRPC listener.
+// HTTP/2 tuning of the gRPC listener. The windows are fixed (grpc-go's
+// dynamic window grows to 16 MiB per connection): a stream's window is
+// what its client may send beyond what the server has read, so it is what
+// a stream held back by MaxInflightBytes still costs (a message larger than
+// the window is let in whole once its reading starts).
 const (
-	grpcWindow     = 16 << 20
-	grpcReadBuffer = 256 << 10
+	grpcStreamWindow = 256 << 10
+	grpcConnWindow   = 1 << 20
+	grpcReadBuffer   = 256 << 10
 )
 
 // ErrClosed is returned by Server methods called after Close.
@@ -68,6 +73,8 @@ type Server struct {
 	tokenSweep  int       // len(tokens) at which IssueToken next sweeps (auth.go)
 	seq         int64     // arrival order across all tables
 	retained    retention // MaxStoredRows across all tables
+
+	inflight *byteGate // received request bytes not yet stored (MaxInflightBytes)
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -144,6 +151,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		bodyTimeout: connTimeouts.httpBody,
 	}
 	s.tokenLifetime.Store(int64(opts.TokenLifetime))
+	s.inflight = newByteGate(MaxInflightBytes)
 
 	var tlsCfg *tls.Config
 	if opts.TLS {
@@ -197,11 +205,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		grpc.MaxRecvMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
 		grpc.MaxSendMsgSize(grpcMessageLimit(opts.MaxMessageBytes)),
 		grpc.WaitForHandlers(true),
-		// Large HTTP/2 flow-control windows let a pipelining client keep
-		// several 10 MiB messages in flight without waiting for window
-		// updates; the bigger read buffer cuts read syscalls for them.
-		grpc.InitialWindowSize(grpcWindow),
-		grpc.InitialConnWindowSize(grpcWindow),
+		// Fixed HTTP/2 flow-control windows bound what each stream can
+		// make the server buffer (see inflight.go); the bigger read buffer
+		// cuts read syscalls for large messages.
+		grpc.InitialWindowSize(grpcStreamWindow),
+		grpc.InitialConnWindowSize(grpcConnWindow),
 		grpc.ReadBufferSize(grpcReadBuffer),
 		// Ingest messages are parsed without copying each record.
 		grpc.ForceServerCodecV2(newServerCodec()),

@@ -15,9 +15,13 @@ import (
 // Storage: every accepted request message becomes one block. A block keeps
 // the raw records in one buffer: the received message itself when
 // serverCodec parsed it without copying, else a range of its stream's arena
-// (no allocation per record either way). It decodes them into dynamic messages only
-// when Rows, ArrowBatch, the HTTP API or Persist first ask, caching the
-// result. Records were fully validated on ingest, so decoding cannot fail.
+// (no allocation per record either way). PROTO, Avro and Flight records
+// are decoded into dynamic messages only when a read asks (Rows, ArrowBatch
+// for a stream whose descriptor is not the table's, GET .../rows), and the
+// decoded messages are the reader's: nothing keeps them, since they take
+// about 9 times the raw size. Records were fully validated on ingest, so
+// decoding cannot fail. Only JSON records keep the messages decoded on
+// ingest (msgs), which hold the values as the table stores them.
 
 // source is what the blocks of one RPC share.
 type source struct {
@@ -36,8 +40,7 @@ type block struct {
 	buf      []byte // holds the records (and maybe protobuf framing)
 	spans    []span // record i is buf[spans[i].start:spans[i].end]
 
-	once sync.Once
-	msgs []*dynamicpb.Message // nil entries for raw JSON tables
+	msgs []*dynamicpb.Message // JSON records decoded on ingest (nil entries for raw JSON tables); nil otherwise
 }
 
 func (b *block) len() int { return len(b.spans) }
@@ -47,24 +50,21 @@ func (b *block) record(i int) []byte {
 	return b.buf[s.start:s.end:s.end]
 }
 
-// messages decodes the block once (safe for concurrent callers).
-func (b *block) messages() []*dynamicpb.Message {
-	b.once.Do(func() {
-		if b.msgs != nil || b.src.tableMD == nil {
-			return
-		}
-		msgs := make([]*dynamicpb.Message, len(b.spans))
-		for i := range msgs {
-			m, err := decodeRecord(b.src, b.record(i))
-			if err != nil {
-				// Validated on ingest: this is a bug, not bad input.
-				panic(fmt.Sprintf("zerobuslocal: stored record %d of stream %s offset %d no longer decodes: %v", i, b.src.streamID, b.offset, err))
-			}
-			msgs[i] = m
-		}
-		b.msgs = msgs
-	})
-	return b.msgs
+// message returns record i decoded with the table's descriptor (nil for a
+// raw JSON table): the one kept from ingest, or a new one the caller owns.
+func (b *block) message(i int) *dynamicpb.Message {
+	if b.msgs != nil {
+		return b.msgs[i]
+	}
+	if b.src.tableMD == nil || b.json {
+		return nil
+	}
+	m, err := decodeRecord(b.src, b.record(i))
+	if err != nil {
+		// Validated on ingest: this is a bug, not bad input.
+		panic(fmt.Sprintf("zerobuslocal: stored record %d of stream %s offset %d no longer decodes: %v", i, b.src.streamID, b.offset, err))
+	}
+	return m
 }
 
 // decodeRecord decodes one validated PROTO record into a message of the
@@ -79,12 +79,24 @@ func decodeRecord(src *source, rec []byte) (*dynamicpb.Message, error) {
 	return out, nil
 }
 
-// decodeBlocks decodes the blocks of a large read on several goroutines
-// (each block once, as messages does) before the caller walks them.
-func decodeBlocks(br blockRange) {
-	const minRows = 8192
-	workers := min(runtime.GOMAXPROCS(0), len(br.blocks), 8)
-	if br.count < minRows || workers < 2 {
+// A read of at least parallelReadRows rows is decoded on readWorkers
+// goroutines, decodePieceRows rows at a time.
+const (
+	parallelReadRows = 8192
+	decodePieceRows  = 1024
+)
+
+// readWorkers is how many goroutines decode a large read.
+func readWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// inParallel calls fn(k) for every k in [0, n): on readWorkers goroutines
+// when parallel, else in order on this one.
+func inParallel(n int, parallel bool, fn func(k int)) {
+	workers := min(readWorkers(), n)
+	if !parallel || workers < 2 {
+		for k := range n {
+			fn(k)
+		}
 		return
 	}
 	var next atomic.Int64
@@ -93,16 +105,34 @@ func decodeBlocks(br blockRange) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(len(br.blocks)) {
-					return
-				}
-				br.blocks[i].messages()
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				fn(k)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// piece is rows from..to-1 of one block: the unit a large read is split
+// into, so that its decoding runs on several goroutines.
+type piece struct {
+	b        *block
+	from, to int
+}
+
+// pieces splits the rows of br into pieces of at most n rows, in order.
+func (br blockRange) pieces(n int) []piece {
+	var out []piece
+	for bi, b := range br.blocks {
+		from := 0
+		if bi == 0 {
+			from = br.skip
+		}
+		for ; from < b.len(); from += n {
+			out = append(out, piece{b, from, min(from+n, b.len())})
+		}
+	}
+	return out
 }
 
 // Arena chunk sizes: a stream's first chunk is small so that many short
@@ -212,7 +242,8 @@ func (s *Server) appendBlock(t *table, b *block) {
 	for rt.rows > limit && rt.head < len(rt.queue) {
 		e := rt.queue[rt.head]
 		if len(e.t.blocks) == 0 || e.t.blocks[0] != e.b {
-			// Its table was dropped (DropTable took its rows off).
+			// Not its table's oldest block: a guard only (forget takes a
+			// dropped table's blocks off the queue).
 			rt.queue[rt.head] = retainedBlock{}
 			rt.head++
 			continue
@@ -242,11 +273,23 @@ func (s *Server) appendBlock(t *table, b *block) {
 	}
 }
 
-// forget takes the rows of a dropped table off the retention count (s.mu
-// held); its queue entries are skipped when they come up.
+// forget takes the rows of a dropped table off the table and, with
+// MaxStoredRows, off the retention queue and count (s.mu held), so that
+// nothing the server keeps still holds the table's blocks: a snapshot a
+// concurrent read took (Rows, ArrowBatch) keeps them until it is done.
 func (s *Server) forget(t *table) {
+	s.stats.rowsDeleted.Add(int64(t.count))
 	if s.opts.MaxStoredRows > 0 {
-		s.retained.rows -= t.count
+		rt := &s.retained
+		rt.rows -= t.count
+		live := rt.queue[:rt.head]
+		for _, e := range rt.queue[rt.head:] {
+			if e.t != t {
+				live = append(live, e)
+			}
+		}
+		clear(rt.queue[len(live):])
+		rt.queue = rt.queue[:len(live)]
 	}
 	t.blocks, t.skip, t.count = nil, 0, 0
 }

@@ -226,36 +226,44 @@ func (s *Server) TableDescriptor(name string) (*descriptorpb.DescriptorProto, bo
 }
 
 // Rows returns the rows stored in table so far, in arrival order (a copy of
-// the list; Message and Raw are shared and must not be modified). Nil for an
-// unknown table. Records are stored raw and decoded on the first call that
-// needs them (then cached), so the first Rows or ArrowBatch after a large
-// ingest costs the decoding; no server lock is held meanwhile.
+// the list; Raw is shared and must not be modified). Nil for an unknown
+// table. Records are stored raw and decoded by each call (on several
+// goroutines for a large table): the Messages are the caller's, and nothing
+// in the server keeps them (those of JSON rows, decoded on ingest, are
+// shared and must not be modified either). No server lock is held while
+// decoding.
 func (s *Server) Rows(table string) []Row {
-	s.mu.Lock()
-	t, ok := s.tables[table]
-	var br blockRange
-	if ok {
-		br = t.snapshot()
-	}
-	s.mu.Unlock()
+	br, ok := s.rowRange(table)
 	if !ok {
 		return nil
 	}
-	decodeBlocks(br)
 	rows := make([]Row, 0, br.count)
-	var msgs []*dynamicpb.Message
-	var last *block
 	br.each(func(b *block, i int) {
-		if b != last {
-			msgs, last = b.messages(), b
+		rows = append(rows, Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i), Raw: b.record(i), JSON: b.json})
+	})
+	ps := br.pieces(decodePieceRows)
+	first := make([]int, len(ps)) // index in rows of each piece's first row
+	for k := 1; k < len(ps); k++ {
+		first[k] = first[k-1] + ps[k-1].to - ps[k-1].from
+	}
+	inParallel(len(ps), br.count >= parallelReadRows, func(k int) {
+		p := ps[k]
+		for i := p.from; i < p.to; i++ {
+			rows[first[k]+i-p.from].Message = p.b.message(i)
 		}
-		row := Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i), Raw: b.record(i), JSON: b.json}
-		if msgs != nil {
-			row.Message = msgs[i]
-		}
-		rows = append(rows, row)
 	})
 	return rows
+}
+
+// rowRange is a snapshot of the rows of table (false: no such table).
+func (s *Server) rowRange(table string) (blockRange, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[table]
+	if !ok {
+		return blockRange{}, false
+	}
+	return t.snapshot(), true
 }
 
 // EvictedCount returns the number of rows of table dropped so far to honour
@@ -329,7 +337,7 @@ func (s *Server) ArrowBatch(table string, mem memory.Allocator) (arrow.RecordBat
 			// wire format, no dynamic messages.
 			err = b.AppendRecord(blk.record(i))
 		} else {
-			err = b.AppendMessage(blk.messages()[i])
+			err = b.AppendMessage(blk.message(i))
 		}
 		if err != nil {
 			err = fmt.Errorf("zerobuslocal: table %q, row %d: %w", table, blk.firstSeq+int64(i), err)

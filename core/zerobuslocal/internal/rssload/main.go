@@ -1,26 +1,29 @@
 // Command rssload pushes a large load through a `zerobus local` process
-// and reports its peak resident memory, to check that -max-rows bounds the
-// server's memory across tables (make local-rss).
+// and reports its peak resident memory, to check issue 22's target: the
+// local server under a 1 GB load with -max-rows 200000 stays under 500 MB
+// (make local-rss).
 //
-// It starts the server binary given by -server with -max-rows, opens one
-// stream per table (half Arrow Flight DoPut, half Zerobus PROTO streams,
-// auto-creating the tables), sends -bytes of records spread over the
-// tables, reads a table back as Arrow over the inspection API now and then,
-// and finally checks that the tables hold at most -max-rows rows together
-// and that stored + evicted rows equal the rows sent. It prints the peak
-// RSS (VmHWM) and fails when it is over -max-rss-mb.
+// It loads the way users do: the project's own Go client (core.Wrapper,
+// default configuration), one Wrapper per table, half of the tables over
+// Arrow Flight and half over protobuf, -senders goroutines in all calling
+// SendBatch concurrently with -batch-rows rows per batch (50,000 rows of 15
+// columns: requests of about 10 MB, the service's cap), -mb megabytes in
+// total. Then it sends -max-rows rows to one table, so that it holds every
+// row the server keeps, and reads it back with one GET .../rows (the
+// inspection API's JSON, the most expensive read). It checks that every
+// table holds acknowledged rows only, stored + evicted = acknowledged, the
+// tables together at most -max-rows rows, and prints the load's throughput
+// and the server's peak RSS (VmHWM), failing when that is over -max-rss-mb.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,29 +35,21 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/flight"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 )
 
 var (
 	serverBin = flag.String("server", "", "the zerobus binary (runs `zerobus local`)")
-	totalMB   = flag.Int("mb", 1024, "megabytes of records to send in all")
+	totalMB   = flag.Int("mb", 1024, "megabytes of rows (Arrow size) to send in all")
 	maxRows   = flag.Int("max-rows", 200_000, "-max-rows of the server")
-	tables    = flag.Int("tables", 40, "tables (half Flight, half PROTO)")
-	batchRows = flag.Int("batch-rows", 2000, "rows per request")
-	maxRSSMB  = flag.Int("max-rss-mb", 500, "fail when the server's peak RSS is above this")
+	tables    = flag.Int("tables", 8, "tables, one Wrapper each (even ones protobuf, odd ones Arrow Flight)")
+	senders   = flag.Int("senders", 16, "goroutines calling SendBatch, spread over the tables' Wrappers")
+	batchRows = flag.Int("batch-rows", 50_000, "rows per SendBatch")
+	readBack  = flag.Bool("read-rows", true, "fill one table with -max-rows rows and GET its /rows")
+	maxRSSMB  = flag.Int("max-rss-mb", 500, "fail when the server's peak RSS is above this (0: report only)")
 )
-
-const payloadBytes = 200
 
 func main() {
 	flag.Parse()
@@ -67,13 +62,24 @@ func main() {
 type info struct {
 	Endpoint     string `json:"endpoint"`
 	WorkspaceURL string `json:"workspace_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+type tableInfo struct {
+	Name        string `json:"name"`
+	RecordCount int64  `json:"record_count"`
+	RowsEvicted int64  `json:"rows_evicted"`
 }
 
 func run() error {
 	if *serverBin == "" {
 		return errors.New("-server is required")
 	}
-	cmd := exec.Command(*serverBin, "local", "-json", "-allow-any-token", "-max-rows", strconv.Itoa(*maxRows))
+	if *tables < 1 || *senders < *tables || *batchRows < 1 {
+		return errors.New("want -tables >= 1, -senders >= -tables, -batch-rows >= 1")
+	}
+	cmd := exec.Command(*serverBin, "local", "-json", "-max-rows", strconv.Itoa(*maxRows))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -97,100 +103,183 @@ func run() error {
 	}
 	pid := cmd.Process.Pid
 	idle := procKB(pid, "VmRSS")
+	ctx := context.Background()
 
-	cc, err := grpc.NewClient(strings.TrimPrefix(inf.Endpoint, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
+	wrappers := make([]*core.Wrapper, *tables)
+	names := make([]string, *tables)
+	for k := range wrappers {
+		names[k] = fmt.Sprintf("main.rssload.t%02d", k)
+		cfg := core.DefaultConfig()
+		cfg.Endpoint, cfg.UnityCatalogURL = inf.Endpoint, inf.WorkspaceURL
+		cfg.ClientID, cfg.ClientSecret = inf.ClientID, inf.ClientSecret
+		cfg.TableName = names[k]
+		if k%2 == 1 {
+			cfg.Transport = core.TransportArrowFlight
+		}
+		if wrappers[k], err = core.New(ctx, cfg); err != nil {
+			return fmt.Errorf("%s: %w", names[k], err)
+		}
 	}
-	defer cc.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	defer func() {
+		for _, w := range wrappers {
+			_ = w.Close(ctx)
+		}
+	}()
 
-	rowBytes := 8 + 24 + payloadBytes + 8
-	perTable := int64(*totalMB) << 20 / int64(*tables) / int64(rowBytes*(*batchRows))
-	if perTable < 1 {
-		perTable = 1
-	}
-	var sentRows, sentBytes atomic.Int64
+	// One batch, sent again and again (its ids repeat: the check is on
+	// counts, which the eviction leaves exact).
+	rec := build(*batchRows)
+	defer rec.Release()
+	rowBytes := arrowBytes(rec) / int64(*batchRows)
+	batches := max(1, (int64(*totalMB)<<20)/(rowBytes*int64(*batchRows)))
+	acked := make([]atomic.Int64, *tables)
+	var next atomic.Int64
+	errs := make(chan error, *senders)
 	start := time.Now()
-	errs := make(chan error, *tables)
 	var wg sync.WaitGroup
-	for k := range *tables {
+	for i := range *senders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			name := fmt.Sprintf("main.rssload.t%02d", k)
-			var err error
-			if k%2 == 0 {
-				err = sendFlight(ctx, cc, name, k, perTable, &sentRows, &sentBytes)
-			} else {
-				err = sendProto(ctx, cc, name, k, perTable, &sentRows, &sentBytes)
-			}
-			if err != nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
-				cancel()
+			k := i % *tables
+			for next.Add(1) <= batches {
+				res, err := wrappers[k].SendBatch(ctx, rec)
+				if err == nil && !res.Success {
+					err = res.Err
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", names[k], err)
+					return
+				}
+				acked[k].Add(int64(res.SuccessfulCount))
 			}
 		}()
 	}
-	// A reader: one table as Arrow over the inspection API every 250 ms.
-	readDone := make(chan struct{})
-	var reads atomic.Int64
-	go func() {
-		defer close(readDone)
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(250 * time.Millisecond):
-			}
-			resp, err := http.Get(fmt.Sprintf("%s/zerobus-local/v1/tables/main.rssload.t%02d/arrow", inf.WorkspaceURL, i%*tables))
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				reads.Add(1)
-			}
-		}
-	}()
 	wg.Wait()
-	cancel()
-	<-readDone
+	elapsed := time.Since(start)
 	close(errs)
 	for err := range errs {
 		return err
 	}
-	elapsed := time.Since(start)
+	loadPeak := procKB(pid, "VmHWM")
+	sent := batches * int64(*batchRows)
+	fmt.Printf("load: %d senders, %d tables (half Arrow Flight), %d-row batches of %.1f MB: %d MB (%d rows) in %.1fs, %.0f MB/s\n",
+		*senders, *tables, *batchRows, float64(rowBytes*int64(*batchRows))/(1<<20), sent*rowBytes>>20, sent, elapsed.Seconds(),
+		float64(sent*rowBytes)/(1<<20)/elapsed.Seconds())
 
-	// The bound held, and every row is accounted for.
-	resp, err := http.Get(inf.WorkspaceURL + "/zerobus-local/v1/tables")
-	if err != nil {
+	readMB := 0.0
+	if *readBack {
+		// Fill table 0 with every row the server keeps, then read it.
+		k := 0
+		for filled := int64(0); filled < int64(*maxRows); filled += int64(*batchRows) {
+			res, err := wrappers[k].SendBatch(ctx, rec)
+			if err == nil && !res.Success {
+				err = res.Err
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", names[k], err)
+			}
+			acked[k].Add(int64(res.SuccessfulCount))
+		}
+		t0 := time.Now()
+		n, rows, err := getRows(inf.WorkspaceURL, names[k])
+		if err != nil {
+			return err
+		}
+		readMB = float64(n) / (1 << 20)
+		fmt.Printf("GET /rows of %s: %d rows, %.0f MB of JSON in %.1fs\n", names[k], rows, readMB, time.Since(t0).Seconds())
+	}
+
+	var tis []tableInfo
+	if err := getJSON(inf.WorkspaceURL+"/zerobus-local/v1/tables", &tis); err != nil {
 		return err
 	}
-	var tis []struct {
-		Name        string `json:"name"`
-		RecordCount int64  `json:"record_count"`
-		RowsEvicted int64  `json:"rows_evicted"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&tis)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	var stored, evicted int64
+	var stored, evicted, total int64
 	for _, ti := range tis {
+		k := indexOf(names, ti.Name)
+		if k < 0 {
+			return fmt.Errorf("unexpected table %s", ti.Name)
+		}
+		if ti.RecordCount+ti.RowsEvicted != acked[k].Load() {
+			return fmt.Errorf("%s: %d kept + %d evicted, %d acknowledged", ti.Name, ti.RecordCount, ti.RowsEvicted, acked[k].Load())
+		}
 		stored += ti.RecordCount
 		evicted += ti.RowsEvicted
 	}
-	peak := procKB(pid, "VmHWM")
-	fmt.Printf("sent %d MB (%d rows) to %d tables in %.1fs; %d Arrow reads; server -max-rows %d: %d rows kept, %d evicted\n",
-		sentBytes.Load()>>20, sentRows.Load(), len(tis), elapsed.Seconds(), reads.Load(), *maxRows, stored, evicted)
-	fmt.Printf("server RSS: idle %d MB, peak %d MB (limit %d MB)\n", idle>>10, peak>>10, *maxRSSMB)
-	if stored > int64(*maxRows) || stored+evicted != sentRows.Load() {
-		return fmt.Errorf("rows: %d kept + %d evicted, %d sent, bound %d", stored, evicted, sentRows.Load(), *maxRows)
+	for k := range acked {
+		total += acked[k].Load()
 	}
-	if peak>>10 > int64(*maxRSSMB) {
+	peak := procKB(pid, "VmHWM")
+	fmt.Printf("server -max-rows %d: %d rows acknowledged, %d kept, %d evicted\n", *maxRows, total, stored, evicted)
+	fmt.Printf("server RSS: idle %d MB, peak after the load %d MB, peak %d MB (target %d MB)\n", idle>>10, loadPeak>>10, peak>>10, *maxRSSMB)
+	if stored > int64(*maxRows) {
+		return fmt.Errorf("%d rows kept, over -max-rows %d", stored, *maxRows)
+	}
+	if *maxRSSMB > 0 && peak>>10 > int64(*maxRSSMB) {
 		return fmt.Errorf("peak RSS %d MB is over %d MB", peak>>10, *maxRSSMB)
 	}
 	return nil
+}
+
+func indexOf(names []string, name string) int {
+	for i, n := range names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// getRows reads GET .../tables/NAME/rows and returns its size and rows.
+func getRows(base, name string) (int64, int, error) {
+	resp, err := http.Get(base + "/zerobus-local/v1/tables/" + name + "/rows")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("GET rows of %s: %s", name, resp.Status)
+	}
+	cr := &countingReader{r: resp.Body}
+	dec := json.NewDecoder(cr)
+	if _, err := dec.Token(); err != nil { // [
+		return 0, 0, err
+	}
+	rows := 0
+	for dec.More() {
+		var row struct {
+			Record json.RawMessage `json:"record"`
+		}
+		if err := dec.Decode(&row); err != nil {
+			return 0, 0, err
+		}
+		rows++
+	}
+	if _, err := dec.Token(); err != nil { // ]
+		return 0, 0, err
+	}
+	_, _ = io.Copy(io.Discard, cr)
+	return cr.n, rows, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // procKB reads a "Vm...: N kB" line of /proc/pid/status.
@@ -208,202 +297,58 @@ func procKB(pid int, key string) int64 {
 	return -1
 }
 
-func outgoing(ctx context.Context, table string) context.Context {
-	return metadata.NewOutgoingContext(ctx, metadata.Pairs("x-databricks-zerobus-table-name", table, "authorization", "Bearer load"))
-}
-
-// window is how many requests a stream keeps unacknowledged.
-const window = 4
-
+// schema: 15 columns, about 200 bytes a row.
 var schema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "name", Type: arrow.BinaryTypes.LargeString, Nullable: true},
-	{Name: "payload", Type: arrow.BinaryTypes.LargeBinary, Nullable: true},
-	{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "seq", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+	{Name: "f1", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "f2", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "f3", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "i1", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "i2", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "s1", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "s2", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "s3", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "s4", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "b1", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	{Name: "s5", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "s6", Type: arrow.BinaryTypes.String, Nullable: true},
 }, nil)
 
-func sendFlight(ctx context.Context, cc *grpc.ClientConn, table string, k int, batches int64, rows, bytesSent *atomic.Int64) error {
+func build(n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	pl := bytes.Repeat([]byte{byte(k)}, payloadBytes)
-	for i := range *batchRows {
-		b.Field(0).(*array.Int64Builder).Append(int64(i))
-		b.Field(1).(*array.LargeStringBuilder).Append(fmt.Sprintf("user-%08d@example.com", i)[:24])
-		b.Field(2).(*array.BinaryBuilder).Append(pl)
-		b.Field(3).(*array.Float64Builder).Append(float64(i) / 3)
+	defer b.Release()
+	for i := range n {
+		seq := int64(i)
+		b.Field(0).(*array.Int64Builder).Append(seq)
+		b.Field(1).(*array.Int64Builder).Append(seq * 3)
+		b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000_000 + seq))
+		b.Field(3).(*array.Float64Builder).Append(float64(seq) / 3)
+		b.Field(4).(*array.Float64Builder).Append(float64(seq) * 1.5)
+		b.Field(5).(*array.Float64Builder).Append(-float64(seq))
+		b.Field(6).(*array.Int32Builder).Append(int32(seq))
+		b.Field(7).(*array.Int64Builder).Append(seq * 7)
+		b.Field(8).(*array.StringBuilder).Append(fmt.Sprintf("user-%012d", seq))
+		b.Field(9).(*array.StringBuilder).Append("some-constant-text-value")
+		b.Field(10).(*array.StringBuilder).Append(fmt.Sprintf("s-%d", seq))
+		b.Field(11).(*array.StringBuilder).Append("abcdefghijklmnopqrstuvwxyz0123")
+		b.Field(12).(*array.BooleanBuilder).Append(seq%2 == 0)
+		b.Field(13).(*array.StringBuilder).Append("x-y-z-0123456789")
+		b.Field(14).(*array.StringBuilder).Append(fmt.Sprintf("%x", seq*2654435761))
 	}
-	rec := b.NewRecordBatch()
-	b.Release()
-	defer rec.Release()
-	sp := ipc.GetSchemaPayload(schema, memory.DefaultAllocator)
-	defer sp.Release()
-	p, err := ipc.GetRecordBatchPayload(rec)
-	if err != nil {
-		return err
-	}
-	defer p.Release()
-	var body bytes.Buffer
-	if err := p.SerializeBody(&body); err != nil {
-		return err
-	}
-	c, err := flight.NewClientFromConn(cc, nil).DoPut(outgoing(ctx, table))
-	if err != nil {
-		return err
-	}
-	if err := c.Send(&flight.FlightData{DataHeader: sp.Meta().Bytes()}); err != nil {
-		return err
-	}
-	if _, err := c.Recv(); err != nil { // READY
-		return err
-	}
-	acks := trackAcks(func() (int64, bool, error) {
-		pr, err := c.Recv()
-		if err != nil {
-			return 0, false, err
-		}
-		var a struct {
-			Offset int64 `json:"ack_up_to_offset"`
-		}
-		if err := json.Unmarshal(pr.AppMetadata, &a); err != nil {
-			return 0, false, err
-		}
-		return a.Offset, true, nil
-	})
-	for i := range batches {
-		if err := acks.waitUpTo(i - window); err != nil {
-			return err
-		}
-		meta := fmt.Appendf(nil, `{"offset_id": %d}`, i)
-		if err := c.Send(&flight.FlightData{DataHeader: p.Meta().Bytes(), DataBody: body.Bytes(), AppMetadata: meta}); err != nil {
-			return err
-		}
-		rows.Add(int64(*batchRows))
-		bytesSent.Add(int64(body.Len()))
-	}
-	if err := c.CloseSend(); err != nil {
-		return err
-	}
-	if err := <-acks.err; err != io.EOF {
-		return err
-	}
-	if n := acks.acked.Load(); n != batches-1 {
-		return fmt.Errorf("acknowledged up to %d of %d batches", n, batches)
-	}
-	return nil
+	return b.NewRecordBatch()
 }
 
-func sendProto(ctx context.Context, cc *grpc.ClientConn, table string, k int, batches int64, rows, bytesSent *atomic.Int64) error {
-	opt := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()
-	desc := &descriptorpb.DescriptorProto{Name: proto.String(table[strings.LastIndexByte(table, '.')+1:]), Field: []*descriptorpb.FieldDescriptorProto{
-		{Name: proto.String("id"), Number: proto.Int32(1), Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum(), Label: descriptorpb.FieldDescriptorProto_LABEL_REQUIRED.Enum()},
-		{Name: proto.String("name"), Number: proto.Int32(2), Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum(), Label: opt},
-		{Name: proto.String("payload"), Number: proto.Int32(3), Type: descriptorpb.FieldDescriptorProto_TYPE_BYTES.Enum(), Label: opt},
-		{Name: proto.String("x"), Number: proto.Int32(4), Type: descriptorpb.FieldDescriptorProto_TYPE_DOUBLE.Enum(), Label: opt},
-	}}
-	pl := bytes.Repeat([]byte{byte(k)}, payloadBytes)
-	recs := make([][]byte, *batchRows)
-	size := 0
-	for i := range recs {
-		var r []byte
-		r = protowire.AppendTag(r, 1, protowire.VarintType)
-		r = protowire.AppendVarint(r, uint64(i))
-		r = protowire.AppendTag(r, 2, protowire.BytesType)
-		r = protowire.AppendString(r, fmt.Sprintf("user-%08d@example.com", i)[:24])
-		r = protowire.AppendTag(r, 3, protowire.BytesType)
-		r = protowire.AppendBytes(r, pl)
-		r = protowire.AppendTag(r, 4, protowire.Fixed64Type)
-		r = protowire.AppendFixed64(r, math.Float64bits(float64(i)/3))
-		recs[i] = r
-		size += len(r)
-	}
-	st, err := zerobuspb.NewZerobusClient(cc).EphemeralStream(outgoing(ctx, table))
-	if err != nil {
-		return err
-	}
-	create := &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_CreateStream{CreateStream: &zerobuspb.CreateIngestStreamRequest{
-		TableName: proto.String(table), DescriptorProto: mustMarshal(desc), RecordType: zerobuspb.RecordType_PROTO.Enum(),
-	}}}
-	if err := st.Send(create); err != nil {
-		return err
-	}
-	if _, err := st.Recv(); err != nil {
-		return err
-	}
-	acks := trackAcks(func() (int64, bool, error) {
-		m, err := st.Recv()
-		if err != nil {
-			return 0, false, err
-		}
-		a := m.GetIngestRecordResponse()
-		return a.GetDurabilityAckUpToOffset(), a != nil, nil
-	})
-	for i := range batches {
-		if err := acks.waitUpTo(i - window); err != nil {
-			return err
-		}
-		req := &zerobuspb.EphemeralStreamRequest{Payload: &zerobuspb.EphemeralStreamRequest_IngestRecordBatch{IngestRecordBatch: &zerobuspb.IngestRecordBatchRequest{
-			OffsetId: proto.Int64(i), Batch: &zerobuspb.IngestRecordBatchRequest_ProtoEncodedBatch{ProtoEncodedBatch: &zerobuspb.ProtoEncodedRecordBatch{Records: recs}}}}}
-		if err := st.Send(req); err != nil {
-			return err
-		}
-		rows.Add(int64(*batchRows))
-		bytesSent.Add(int64(size))
-	}
-	if err := acks.waitUpTo(batches - 1); err != nil {
-		return err
-	}
-	return st.CloseSend()
-}
-
-// ackTracker follows a stream's cumulative acknowledgements, read on a
-// goroutine of its own.
-type ackTracker struct {
-	acked atomic.Int64  // highest offset acknowledged, -1 before any
-	ackc  chan struct{} // signalled after each acknowledgement
-	err   chan error    // the receive error that ended the stream (io.EOF at its end)
-}
-
-// trackAcks calls recv until it fails; recv returns an acknowledged offset
-// and true, or false for a message that acknowledges nothing.
-func trackAcks(recv func() (int64, bool, error)) *ackTracker {
-	t := &ackTracker{ackc: make(chan struct{}, 1), err: make(chan error, 1)}
-	t.acked.Store(-1)
-	go func() {
-		for {
-			off, ok, err := recv()
-			if err != nil {
-				t.err <- err
-				return
-			}
-			if !ok {
-				continue
-			}
-			t.acked.Store(off)
-			select {
-			case t.ackc <- struct{}{}:
-			default:
+// arrowBytes is the size of rec's buffers.
+func arrowBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		for _, b := range c.Data().Buffers() {
+			if b != nil {
+				n += int64(b.Len())
 			}
 		}
-	}()
-	return t
-}
-
-// waitUpTo waits until offset off is acknowledged, or returns the error
-// that ended the stream first.
-func (t *ackTracker) waitUpTo(off int64) error {
-	for t.acked.Load() < off {
-		select {
-		case <-t.ackc:
-		case err := <-t.err:
-			return err
-		}
 	}
-	return nil
-}
-
-func mustMarshal(m proto.Message) []byte {
-	b, err := proto.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
+	return n
 }

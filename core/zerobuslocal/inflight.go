@@ -1,0 +1,265 @@
+package zerobuslocal
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Bytes in flight. Options.MaxStoredRows bounds what the server keeps;
+// what it holds on the way in is bounded here. Each stream's receive
+// goroutine reads request messages ahead of its handler (up to 16 queued),
+// and gRPC assembles a whole message in memory once its reading starts;
+// without a bound, many clients sending 10 MB requests made the server
+// hold hundreds of MB that no row bound counts. So the server has one
+// budget of MaxInflightBytes for all streams:
+//
+//   - before a receive goroutine reads a message it is admitted, reserving
+//     what it expects in order with the others: for a stream's first two
+//     reads (create_stream or the Flight schema, then the first batch) one
+//     request of the record cap (Options.MaxMessageBytes and its framing),
+//     then the size of its last message (at least minAdmission). While it
+//     waits it reads nothing, so its client is held back by HTTP/2 flow
+//     control: at most one stream window (grpcStreamWindow) waits in the
+//     connection;
+//   - when the message has arrived the reservation becomes its size (the
+//     rest given back, or a larger message taking more without waiting),
+//     and the handler gives that back once it has stored or refused it;
+//   - a stream whose client sends nothing within idleRelease of its
+//     admission gives the reservation back, so idle streams hold nothing
+//     (their next message, when it comes, takes its size without waiting).
+
+// MaxInflightBytes is how many bytes of request messages the server holds
+// at once, across all streams, between reading and storing them.
+const MaxInflightBytes = 32 << 20
+
+// idleRelease is how long an admitted receive keeps its reservation while
+// its client sends nothing.
+const idleRelease = 50 * time.Millisecond
+
+// minAdmission is the least an admission reserves once a stream's
+// messages are known.
+const minAdmission = 64 << 10
+
+// errHoldEnded is returned by an admission after its RPC ended.
+var errHoldEnded = errors.New("zerobuslocal: stream ended")
+
+// byteGate is a weighted semaphore that serves its waiters in order (a
+// large request is not starved by small ones).
+type byteGate struct {
+	mu      sync.Mutex
+	size    int64
+	used    int64
+	waiters list.List // of *gateWaiter
+}
+
+type gateWaiter struct {
+	n     int64
+	ready chan struct{} // closed when granted
+}
+
+func newByteGate(size int64) *byteGate { return &byteGate{size: size} }
+
+// acquire takes n bytes (at most the gate's size: release the same
+// clamped amount), waiting for them in order, or returns ctx.Err() having
+// taken nothing.
+func (g *byteGate) acquire(ctx context.Context, n int64) error {
+	n = min(n, g.size)
+	g.mu.Lock()
+	if g.waiters.Len() == 0 && g.used+n <= g.size {
+		g.used += n
+		g.mu.Unlock()
+		return nil
+	}
+	w := &gateWaiter{n: n, ready: make(chan struct{})}
+	e := g.waiters.PushBack(w)
+	g.mu.Unlock()
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		g.mu.Lock()
+		select {
+		case <-w.ready:
+			// Granted meanwhile: give it back.
+			g.used -= n
+			g.grant()
+		default:
+			isFront := g.waiters.Front() == e
+			g.waiters.Remove(e)
+			if isFront {
+				g.grant() // those behind it may fit now
+			}
+		}
+		g.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// release gives back n bytes taken with acquire or force.
+func (g *byteGate) release(n int64) {
+	g.mu.Lock()
+	g.used -= n
+	if g.used < 0 {
+		g.mu.Unlock()
+		panic("zerobuslocal: byteGate released more than acquired")
+	}
+	g.grant()
+	g.mu.Unlock()
+}
+
+// grant wakes the waiters at the front that fit (g.mu held).
+func (g *byteGate) grant() {
+	for e := g.waiters.Front(); e != nil; e = g.waiters.Front() {
+		w := e.Value.(*gateWaiter)
+		if g.used+w.n > g.size {
+			return
+		}
+		g.used += w.n
+		g.waiters.Remove(e)
+		close(w.ready)
+	}
+}
+
+// force takes n bytes without waiting (the gate may go over its size).
+func (g *byteGate) force(n int64) {
+	g.mu.Lock()
+	g.used += n
+	g.mu.Unlock()
+}
+
+// inUse is how many bytes are taken.
+func (g *byteGate) inUse() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.used
+}
+
+// gateHold is what one RPC holds of the gate: its receive goroutine is
+// admitted before each read and settles after it, its handler gives back
+// what it handled, and end gives back the rest (a reservation, messages
+// received but never handled) when the RPC ends.
+type gateHold struct {
+	g   *byteGate
+	ctx context.Context // the RPC's: a wait ends with it
+	est int64           // what the next admission reserves
+
+	mu       sync.Mutex
+	reads    int         // messages arrived
+	reserved int64       // reserved by the admission of the read under way
+	idle     *time.Timer // gives reserved back after idleRelease
+	held     int64       // taken by messages read and not yet handled
+	closed   bool
+}
+
+// newGateHold is an RPC's hold whose first two admissions reserve est
+// bytes.
+func newGateHold(ctx context.Context, g *byteGate, est int) *gateHold {
+	h := &gateHold{g: g, ctx: ctx, est: min(int64(max(est, 1)), g.size)}
+	h.idle = time.AfterFunc(time.Hour, h.unreserve)
+	h.idle.Stop()
+	return h
+}
+
+// admit waits until the next read may start and reserves for it; it fails
+// when the RPC ends first. Only the receive goroutine calls it.
+func (h *gateHold) admit() error {
+	h.mu.Lock()
+	est := h.est
+	h.mu.Unlock()
+	if err := h.g.acquire(h.ctx, est); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.g.release(est)
+		return errHoldEnded
+	}
+	h.reserved += est
+	h.idle.Reset(idleRelease)
+	h.mu.Unlock()
+	return nil
+}
+
+// unreserve gives back the reservation of a read whose message has not
+// come (the idle timer).
+func (h *gateHold) unreserve() {
+	h.mu.Lock()
+	n := h.reserved
+	h.reserved = 0
+	h.mu.Unlock()
+	if n > 0 {
+		h.g.release(n)
+	}
+}
+
+// arrived settles the read of an n-byte message: the message now holds n
+// bytes (at most the gate's size), which it returns for give.
+func (h *gateHold) arrived(n int) int64 {
+	w := min(int64(max(n, 0)), h.g.size)
+	h.mu.Lock()
+	h.idle.Stop()
+	r := h.reserved
+	h.reserved = 0
+	if h.reads++; h.reads >= 2 {
+		h.est = min(max(w, minAdmission), h.g.size)
+	}
+	if h.closed {
+		h.mu.Unlock()
+		if r > 0 {
+			h.g.release(r)
+		}
+		return 0
+	}
+	h.held += w
+	h.mu.Unlock()
+	switch {
+	case r > w:
+		h.g.release(r - w)
+	case w > r:
+		h.g.force(w - r)
+	}
+	return w
+}
+
+// give gives back n bytes a message took (arrived's result).
+func (h *gateHold) give(n int64) {
+	h.mu.Lock()
+	n = min(n, h.held)
+	h.held -= n
+	h.mu.Unlock()
+	if n > 0 {
+		h.g.release(n)
+	}
+}
+
+// end gives back everything the RPC still holds; later admissions fail
+// and later arrivals take nothing.
+func (h *gateHold) end() {
+	h.mu.Lock()
+	h.idle.Stop()
+	n := h.held + h.reserved
+	h.held, h.reserved, h.closed = 0, 0, true
+	h.mu.Unlock()
+	if n > 0 {
+		h.g.release(n)
+	}
+}
+
+// admissionBytes is what an admission reserves: one request of the record
+// cap with its framing.
+func admissionBytes(maxMessage int) int { return maxMessage + maxMessage/8 }
+
+// admitErr is the receive error of a failed admission.
+func admitErr(err error) error {
+	if errors.Is(err, errHoldEnded) {
+		return status.Error(codes.Canceled, "zerobuslocal: stream ended")
+	}
+	return status.FromContextError(err).Err()
+}
