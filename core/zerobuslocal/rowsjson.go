@@ -82,8 +82,9 @@ func writeRowsJSON(w io.Writer, br blockRange) error {
 func appendRowsJSON(dst []byte, p piece, comma bool) ([]byte, error) {
 	b := p.b
 	for i := p.from; i < p.to; i++ {
-		rj, err := rowJSON(Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i),
-			Message: b.message(i), Raw: b.record(i), JSON: b.json})
+		row := b.row(i)
+		row.Message = b.message(i)
+		rj, err := rowJSON(row)
 		if err != nil {
 			return nil, fmt.Errorf("row seq %d: %w", b.firstSeq+int64(i), err)
 		}

@@ -50,6 +50,11 @@ func (b *block) record(i int) []byte {
 	return b.buf[s.start:s.end:s.end]
 }
 
+// row is record i as a Row, without its Message (see message).
+func (b *block) row(i int) Row {
+	return Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i), Raw: b.record(i), JSON: b.json}
+}
+
 // message returns record i decoded with the table's descriptor (nil for a
 // raw JSON table): the one kept from ingest, or a new one the caller owns.
 func (b *block) message(i int) *dynamicpb.Message {

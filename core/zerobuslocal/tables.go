@@ -239,7 +239,7 @@ func (s *Server) Rows(table string) []Row {
 	}
 	rows := make([]Row, 0, br.count)
 	br.each(func(b *block, i int) {
-		rows = append(rows, Row{StreamID: b.src.streamID, Offset: b.offset, Index: i, Seq: b.firstSeq + int64(i), Raw: b.record(i), JSON: b.json})
+		rows = append(rows, b.row(i))
 	})
 	ps := br.pieces(decodePieceRows)
 	first := make([]int, len(ps)) // index in rows of each piece's first row
