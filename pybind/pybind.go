@@ -39,13 +39,17 @@ func Version() string { return core.Version }
 // decodeObject decodes text, a JSON object, keeping numbers as json.Number
 // (an integer stays exact for core's loaders). Text that is not one (a
 // syntax error, another JSON value, null unless nullOK) is refused with
-// wrong(err), the caller's words for it; err is the decoder's error, nil
-// for a refused null.
+// wrong(err), the caller's words for it; err is the decoder's error, or
+// "got null" for a refused null.
 func decodeObject(text string, nullOK bool, wrong func(err error) error) (map[string]any, error) {
 	var m map[string]any
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil && !nullOK {
+	err := dec.Decode(&m)
+	if err == nil && m == nil && !nullOK {
+		err = errors.New("got null")
+	}
+	if err != nil {
 		return nil, wrong(err)
 	}
 	return m, nil

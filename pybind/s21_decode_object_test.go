@@ -22,7 +22,7 @@ func TestDecodeObjectMessages(t *testing.T) {
 		{``, "zerobus: invalid configuration: the settings are not a JSON object: EOF",
 			`{"kind":"configuration","message":"zerobus: log attributes: want a JSON object of names and scalar values (EOF)","retryable":false,"fatal":true,"grpc_code":"","row":-1}`},
 		{`null`, "",
-			`{"kind":"configuration","message":"zerobus: log attributes: want a JSON object of names and scalar values (\u003cnil\u003e)","retryable":false,"fatal":true,"grpc_code":"","row":-1}`},
+			`{"kind":"configuration","message":"zerobus: log attributes: want a JSON object of names and scalar values (got null)","retryable":false,"fatal":true,"grpc_code":"","row":-1}`},
 	} {
 		_, err := decodeSettings(tc.text)
 		if got := errText(err); got != tc.settings {
