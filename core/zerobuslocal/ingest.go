@@ -476,10 +476,13 @@ func (r *rpc) faultError(f Fault) error {
 
 // Bounds of awaitSent: the connection counts as having written what was
 // queued once its writes have been idle for dropIdle; the drop waits for
-// that at most dropWaitBound.
+// that at most dropWaitBound after the connection's writer took up the
+// responses, and at most dropStartBound for it to take them up (a loaded
+// machine can leave its goroutine waiting for a core that long).
 const (
-	dropIdle      = 10 * time.Millisecond
-	dropWaitBound = 100 * time.Millisecond
+	dropIdle       = 10 * time.Millisecond
+	dropWaitBound  = 100 * time.Millisecond
+	dropStartBound = 2 * time.Second
 )
 
 // beforeSend and afterSend bracket every response the RPC queues while a
@@ -505,7 +508,7 @@ func (r *rpc) awaitSent() {
 	if r.conn == nil || r.sentAt.IsZero() {
 		return
 	}
-	if !r.conn.waitWritten(r.sendMark, r.sentAt, dropIdle, dropWaitBound) {
+	if !r.conn.waitWritten(r.sendMark, r.sentAt, dropIdle, dropStartBound, dropWaitBound) {
 		r.s.log.Warn("zerobuslocal: drop_connection: the connection's writes did not go idle in time; the responses queued last may be lost with it",
 			"table", r.tableName, "stream_id", r.streamID, "waited", dropWaitBound)
 	}

@@ -496,10 +496,13 @@ func (c *trackedConn) writeMark() uint64 {
 // writer flushes whatever is queued without pausing (it blocks only on the
 // connection and on an empty queue), so a connection idle that long has
 // written everything queued before. A failed write ends the wait (nothing
-// more would reach the client). It gives up after bound and reports
-// whether the writes went idle in time.
-func (c *trackedConn) waitWritten(mark uint64, queued time.Time, idle, bound time.Duration) bool {
-	deadline := time.Now().Add(bound)
+// more would reach the client). It gives up, reporting false, when no
+// write has begun after mark within start (on a loaded machine the writer
+// goroutine can take that long to run), or bound after the first one was
+// seen; it reports whether the writes went idle in time.
+func (c *trackedConn) waitWritten(mark uint64, queued time.Time, idle, start, bound time.Duration) bool {
+	startBy := time.Now().Add(start)
+	var deadline time.Time // bound after the first write after mark was seen
 	t := time.NewTimer(bound)
 	defer t.Stop()
 	for {
@@ -514,13 +517,25 @@ func (c *trackedConn) waitWritten(mark uint64, queued time.Time, idle, bound tim
 			c.wmu.Unlock()
 			return true
 		}
-		if !now.Before(deadline) {
-			c.wmu.Unlock()
-			return false
-		}
-		wait := deadline.Sub(now)
-		if quiet {
-			wait = min(wait, idle-now.Sub(since))
+		var wait time.Duration
+		if c.begun <= mark { // the writer has not taken it up yet
+			if !now.Before(startBy) {
+				c.wmu.Unlock()
+				return false
+			}
+			wait = startBy.Sub(now)
+		} else {
+			if deadline.IsZero() {
+				deadline = now.Add(bound)
+			}
+			if !now.Before(deadline) {
+				c.wmu.Unlock()
+				return false
+			}
+			wait = deadline.Sub(now)
+			if quiet {
+				wait = min(wait, idle-now.Sub(since))
+			}
 		}
 		if c.wake == nil {
 			c.wake = make(chan struct{})
