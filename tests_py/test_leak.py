@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
 import subprocess
@@ -9,10 +11,11 @@ import sys
 from collections.abc import Iterator
 
 import psutil
+import pyarrow as pa
 import pytest
 from conftest import id_batch
 
-from zerobus_py import AuthenticationError, WrapperConfiguration, ZerobusWrapper, _bridge
+from zerobus_py import AuthenticationError, CancelledError, WrapperConfiguration, ZerobusError, ZerobusWrapper, _bridge
 from zerobus_py.local import LocalServer
 
 CYCLES = 2000
@@ -92,3 +95,54 @@ def test_wrapper_and_failure_cycles_release_handles(server: LocalServer, table_n
                 w.send_batch(batch)
     assert handles() == baseline
     assert server.table(f"{table_name}_0").num_rows == 34 * 5
+
+
+def test_kept_exceptions_keep_neither_go_objects_nor_the_batch(server: LocalServer, table_name: str) -> None:
+    """An application that keeps the exceptions of failed sends (a dead-letter list, a log handler holding
+    exc_info) keeps their tracebacks, whose frames are the send's: they held the Go Pending (a handle) and the
+    caller's whole batch. Kept exceptions hold neither now; the partial result stays on them."""
+
+    def fresh() -> pa.Table:  # a new ~1 MiB table per send: nothing else holds it
+        return pa.table({"id": pa.array(range(131_072), pa.int64())})
+
+    def caught(send: object) -> ZerobusError:
+        try:
+            send()  # type: ignore[operator]
+        except ZerobusError as err:
+            return err
+        raise AssertionError("the send did not fail")
+
+    async def kept_async(w: ZerobusWrapper, n: int) -> list[ZerobusError]:
+        out = []
+        for _ in range(n):
+            try:
+                await w.send_batch_async(fresh())
+            except ZerobusError as err:
+                out.append(err)
+        return out
+
+    bad = server.config(table_name, client_secret="wrong", retry_max_attempts=1)
+    server.inject_fault(f"{table_name}_stall", "stall_acks", persistent=True)
+    stalled = server.config(f"{table_name}_stall", retry_max_attempts=1)
+    ws = ZerobusWrapper(stalled)
+
+    def close_stalled() -> None:  # the stalled sends' requests stay unacknowledged: closing cannot flush them
+        with pytest.raises(CancelledError):
+            ws.shutdown(timeout=0.2)
+
+    with ZerobusWrapper(bad) as w, contextlib.ExitStack() as stack:
+        stack.callback(close_stalled)
+        caught(lambda: w.send_batch(fresh()))  # warm up (the async waiter's notifier is a handle of its own)
+        asyncio.run(kept_async(w, 1))
+        baseline, arrow0 = handles(), pa.total_allocated_bytes()
+        kept = [caught(lambda: w.send_batch(fresh())) for _ in range(10)]
+        kept += asyncio.run(kept_async(w, 10))
+        kept += [caught(lambda: ws.send_batch(fresh(), timeout=0.05)) for _ in range(5)]
+        assert len(kept) == 25
+        assert all(isinstance(e, AuthenticationError) for e in kept[:20])
+        assert all(isinstance(e, CancelledError) for e in kept[20:])
+        assert all(e.result is not None and e.result.failed_count == 131_072 for e in kept)
+        assert all(e.__traceback__ is not None for e in kept)
+        assert handles() == baseline
+        # one table is 1 MiB: 25 kept batches would be 25 MiB
+        assert pa.total_allocated_bytes() - arrow0 < 2 << 20

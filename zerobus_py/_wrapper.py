@@ -104,8 +104,21 @@ class _Send:
 
     @property
     def pending(self) -> pybind.Pending:
-        assert self._pending is not None  # set by __init__ or it raised
+        assert self._pending is not None  # set by __init__ or it raised; dropped only once resolved (release)
         return self._pending
+
+    def release(self) -> None:
+        """Drop the Go ``Pending`` once the outcome was read (the send is no longer live): an exception the
+        caller keeps holds this object through its traceback, and must not keep the Go side with it."""
+        with _live_lock:
+            if self not in _live:
+                self._pending = None
+
+    def cancel_go(self) -> None:
+        """Tell Go to cancel, unless already released (resolved: nothing to cancel)."""
+        pending = self._pending
+        if pending is not None:
+            pending.Cancel()
 
     def step(self, wait: float) -> dict[str, Any] | None:
         """Wait up to ``wait`` seconds; report progress; the outcome once resolved."""
@@ -150,8 +163,27 @@ class _Send:
                 pass
         except BaseException as exc:
             self._cancel_into(exc)
+            _clear_native_frames(exc)
             raise
+        finally:
+            self.release()
         return _outcome(d, self.read_failures)
+
+
+#: the generated bindings' modules (``zerobus_py._native.pybind``, ``.go``)
+_NATIVE = __name__.rpartition(".")[0] + "._native."
+
+
+def _clear_native_frames(exc: BaseException) -> None:
+    """Clear the locals of the generated bindings' frames in ``exc``'s traceback (a KeyboardInterrupt is raised
+    inside ``Pending.Wait``, whose ``self`` is the Go ``Pending``): an exception the caller keeps must not
+    keep Go objects. The frames stay in the traceback, so it prints as before."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_NATIVE):
+            with contextlib.suppress(RuntimeError):  # still running: not ours to clear
+                tb.tb_frame.clear()
+        tb = tb.tb_next
 
 
 class _InterruptHeld:
@@ -439,7 +471,7 @@ class _AsyncWaiter:
                 w for w in self._watches.values() if w.waiters and all(loop.is_closed() for loop, _ in w.waiters)
             ]
         for watch in orphans:
-            watch.send.pending.Cancel()
+            watch.send.cancel_go()
 
 
 def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None) -> None:
@@ -775,6 +807,7 @@ class ZerobusWrapper:
             TypeError: ``batch`` is not a supported kind of data.
         """
         send = _start_send(self, batch, timeout, progress)
+        del batch  # Go holds what it needs: an exception the caller keeps does not keep the data
         return send.wait()
 
     async def send_batch_async(
@@ -795,7 +828,9 @@ class ZerobusWrapper:
         the ``TimeoutError`` asyncio raises has the task's
         ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
         ``err.__cause__.result``, which :func:`~zerobus_py.partial_result` reads typed."""
-        return await _send_async(self, batch, timeout, progress)
+        box = [batch]
+        del batch  # an exception the caller keeps (its traceback has this frame) does not keep the data
+        return await _send_async(self, box, timeout, progress)
 
     def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Check, without sending any row, that batches of ``schema`` can be sent with this configuration.
@@ -1017,11 +1052,13 @@ class ZerobusWrapper:
 
 
 async def _send_async(
-    wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
+    wrapper: ZerobusWrapper, box: list[Any], timeout: float | None, progress: ProgressCallback | None
 ) -> TransmissionResult:
-    """A send started in a worker thread and awaited through :class:`_AsyncWaiter`: the event loop never
+    """A send of ``box``'s one batch (taken out of it, so that no frame of the caller's keeps it) started in
+    a worker thread and awaited through :class:`_AsyncWaiter`: the event loop never
     blocks, and cancelling the task (``asyncio.run`` does on Ctrl-C) cancels
     the Go side, the partial result on the CancelledError as ``.result``."""
+    batch = box.pop()
     send = await _start_send_async(wrapper, batch, timeout, progress)
     del batch  # Go holds what it needs: the caller may drop the data
     try:
@@ -1032,6 +1069,8 @@ async def _send_async(
     except BaseException as exc:
         await _cancel_async(send, exc)
         raise
+    finally:
+        send.release()
     return _outcome(d, send.read_failures)
 
 
@@ -1207,7 +1246,9 @@ class AsyncZerobusWrapper:
         the ``TimeoutError``'s ``__cause__`` (the task's CancelledError):
         ``err.__cause__.result``, or typed ``partial_result(err)``. See
         :meth:`ZerobusWrapper.send_batch_async`."""
-        return await _send_async(self._sync, batch, timeout, progress)
+        box = [batch]
+        del batch  # as in ZerobusWrapper.send_batch_async
+        return await _send_async(self._sync, box, timeout, progress)
 
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.check_schema` (cancelling the task cancels the check)."""
