@@ -14,7 +14,8 @@ table), in the same run:
 Python's extra cost = (Python time - Go time) / Go time, from the medians.
 Also reports the per-call cost of a 1-row batch on both paths.
 
-Run: ``make py-bench`` (or ``python bench/bench_python.py [--rows N] [--iters N]``).
+Run: ``make py-bench`` (or ``python bench/bench_python.py [--rows N] [--rounds N] [--per-round N]
+[--small-iters N]``).
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def reference_batch(rows: int) -> pa.RecordBatch:
 
 def go_times(w: ZerobusWrapper, batch: pa.RecordBatch, n: int) -> list[float]:
     exported = export(batch)
-    native = w._handle()
-    out = json.loads(native.SendRepeated(exported.address, n))
+    with w._calling() as native:
+        out = json.loads(native.SendRepeated(exported.address, n))
     assert out["failed"] == 0, out
     return [float(s) for s in out["seconds"]]
 
