@@ -113,7 +113,7 @@ def main() -> None:
     print(f"reference batch: {args.rows} rows, {batch.num_columns} columns, {mb:.1f} MiB of Arrow data")
     print(f"  Go     (core.SendReader loop): median {go_med * 1e3:8.1f} ms  ({args.rows / go_med:,.0f} rows/s)")
     print(f"  Python (send_batch)          : median {py_med * 1e3:8.1f} ms  ({args.rows / py_med:,.0f} rows/s)")
-    print(f"  Python extra cost            : {extra * 100:+.1f}% of the Go time (target <= 15%)")
+    print(f"  Python extra cost            : {extra * 100:+.1f}% of the Go time (target <= 5%)")
     print(f"  ({len(go)} sends per path; Go min {min(go) * 1e3:.1f} ms, Python min {min(py) * 1e3:.1f} ms)")
     print("1-row batch, per call:")
     print(f"  Go     : median {go1_med * 1e6:8.1f} us")
