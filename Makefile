@@ -5,9 +5,17 @@ PYTHON ?= python3
 VENV ?= .venv
 GOTESTFLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: all demo test go-test go-vet go-vet-cross workflow-lint generate check-generate clean
+.PHONY: all help demo test go-test go-vet go-vet-cross workflow-lint generate clean
 
 all: test
+
+## help: every target with the first sentence of its description (the `## target:` comments in this Makefile).
+help:
+	@awk 'function out() { if (name != "") { s = desc; if (match(s, /\. [A-Z`]/)) s = substr(s, 1, RSTART); \
+	    printf "%-22s %s\n", name, s }; name = "" } \
+	  /^## [a-z][a-z0-9-]*:/ { out(); name = $$2; sub(/:$$/, "", name); desc = $$0; sub(/^## [a-z0-9-]+: */, "", desc); next } \
+	  /^## / && !/^## ----/ && name != "" { line = $$0; sub(/^## /, "", line); desc = desc " " line; next } \
+	  { out() } END { out() }' $(firstword $(MAKEFILE_LIST))
 
 ## demo: the main job, against the embedded local Zerobus server: from Go, then from Python.
 demo: py-build
@@ -18,6 +26,7 @@ demo: py-build
 ## wheel built from the sdist, installed and used where Go is not on PATH).
 test: go-vet workflow-lint go-test py-test py-wheel-test
 
+## go-vet: go vet on every package, and gofmt -l on every Go file (fails naming the unformatted ones).
 go-vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -28,6 +37,7 @@ go-vet:
 workflow-lint:
 	$(GO) tool actionlint
 
+## go-test: every Go test with the race detector (GOTESTFLAGS, default -race -count=1 -timeout 25m).
 go-test:
 	$(GO) test $(GOTESTFLAGS) ./...
 
@@ -41,6 +51,7 @@ go-vet-cross:
 generate:
 	$(GO) generate ./...
 
+## clean: remove .venv, build/, dist/ and the egg-info.
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
@@ -97,11 +108,13 @@ py-lint: py-venv
 	$(VENV_BIN)/ruff format --check zerobus_py arrow_zerobus_sdk_wrapper tests_py bench examples setup.py .github/scripts
 	$(VENV_BIN)/mypy --strict zerobus_py arrow_zerobus_sdk_wrapper
 
-## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included).
+## py-test: build, lint, then the pytest suite against the in-process local server (slow tests included; every
+## script under bench/ runs at a tiny size in tests_py/test_s22_bench_scripts.py).
 py-test: py-build py-lint java-runtime java-sdk-peer
 	$(VENV_BIN)/pytest tests_py $(PYTEST_ARGS)
 
-## py-bench: the reference batch sent from Python and from Go against the local server.
+## py-bench: the 100k-row reference batch sent from Python (send_batch) and from Go (the SendReader loop) against
+## the local server, alternating in one run: Python's extra cost over Go, and the per-call cost of a 1-row batch.
 py-bench: py-build
 	$(VENV_BIN)/python bench/bench_python.py
 
@@ -109,16 +122,21 @@ py-bench: py-build
 ## servers) and from Python (with the official SDK's create_arrow_stream), each side by side in one run.
 .PHONY: bench-transports
 bench-transports: py-build
-	go test -run '^$$' -bench BenchmarkTransports -benchtime 5x ./core/
+	$(GO) test -run '^$$' -bench '^BenchmarkTransports$$' -benchtime 5x ./core/
 	cd bench && ../$(VENV_BIN)/python bench_transports.py
 
-## bench-debug: debug files on vs off (and off vs off: the noise floor), the 100k-row reference batch, interleaved
-## in one run: Go SendBatch (null and local servers; wall and CPU ratios) and Python send_batch (local server).
+## bench-debug: debug files on vs off (and off vs off: the noise floor) for the 100k-row reference batch, from Go
+## against the null, local and paced servers and from Python against the local server, plus the disabled writer's
+## per-call cost and the writer's direct I/O vs the page cache. Each part interleaves its cases in one run:
+## Go SendBatch against the null, the local and the paced server (acks 20 ms after each request),
+## wall and CPU ratios (BenchmarkDebugOverhead); the cost of a disabled debug writer per call (BenchmarkDisabled);
+## the writer's direct I/O vs the page cache, CPU per GB and MB/s (BenchmarkWriterIO); Python send_batch against
+## the local server (bench/bench_debug.py).
 .PHONY: bench-debug
 bench-debug: py-build
-	go test -run '^$$' -bench BenchmarkDebugOverhead -benchtime 16x ./core/
-	go test -run '^$$' -bench 'BenchmarkDisabled' ./core/internal/debugfile/
-	go test -run '^$$' -bench 'BenchmarkWriterIO' -benchtime 20x ./core/internal/debugfile/
+	$(GO) test -run '^$$' -bench '^BenchmarkDebugOverhead$$' -benchtime 16x ./core/
+	$(GO) test -run '^$$' -bench '^BenchmarkDisabled$$' ./core/internal/debugfile/
+	$(GO) test -run '^$$' -bench '^BenchmarkWriterIO$$' -benchtime 20x ./core/internal/debugfile/
 	cd bench && ../$(VENV_BIN)/python bench_debug.py
 
 ## py-dist: sdist + platform wheel in dist/ (python -m build: the wheel is built from the sdist);
@@ -141,7 +159,7 @@ SOAK ?= 10m
 .PHONY: fault-matrix
 
 ## fault-matrix: every injectable fault x 1 and 16 senders at FAULT_MATRIX_ROWS rows per cell (default 100k),
-## then a random-fault soak for SOAK (default 10m; e.g. `make fault-matrix SOAK=1m`); prints the tables
+## then a random-fault soak for SOAK (default 10m, as in `make fault-matrix SOAK=1m`); prints the tables
 ## quoted in the README. `make test` runs the same tests small (1,600 rows per cell, a 3 s soak).
 fault-matrix:
 	$(GO) test -count=1 -timeout 90m -run '^(TestFaultMatrix|TestFaultSoak)$$' -v ./tests_go \
@@ -215,7 +233,7 @@ $(JAVA_SDK_PEER)/target/classpath.txt: $(JAVA_SDK_PEER)/pom.xml $(wildcard $(JAV
 .PHONY: local-rss
 LOCAL_RSS_MB ?= 1024
 
-## local-rss: issue 22's check. ~1 GB (LOCAL_RSS_MB) through a `zerobus local -max-rows 200000` process from the
+## local-rss: issue 22's check of the local server's memory. ~1 GB (LOCAL_RSS_MB) through a `zerobus local -max-rows 200000` process from the
 ## real Go client: 16 goroutines calling Wrapper.SendBatch with 50,000-row batches (~9 MB requests) over 8 tables
 ## (one Wrapper each, half Arrow Flight, half protobuf), then one table filled with 200,000 rows and read with
 ## GET .../rows. Checks the row counts, prints the server's peak RSS (VmHWM) and fails above 500 MB. Not in
@@ -237,17 +255,17 @@ go-rss:
 	ZEROBUS_RSS_GO=1 ZEROBUS_RSS_TRANSPORT=$(RSS_TRANSPORT) ZEROBUS_RSS_MAX=$(if $(filter 0,$(RSS_MAX_WINDOWS)),1000,$(RSS_MAX_WINDOWS)) \
 	  $(GO) test -run '^TestPeakRSSManySenders$$' -v -count=1 ./core/
 
-## py-rss-growth: the same for Python send_batch(reader) of 1.05 GB (the same in-memory batch repeated) to a
-## `zerobus local` process. Not in `make test`.
+## py-rss-growth: peak RSS growth, in windows, of Python send_batch(reader) of 1.05 GB (the same in-memory batch
+## repeated) to a `zerobus local` process (built from this checkout into .bin/). Not in `make test`.
 py-rss-growth: py-build
-	$(VENV_BIN)/python bench/bench_rss.py --growth --max-windows $(RSS_MAX_WINDOWS)
+	GO=$(GO) $(VENV_BIN)/python bench/bench_rss.py --growth --max-windows $(RSS_MAX_WINDOWS)
 
 ## py-bench-rss: peak RSS sending a >= 1 GB Parquet file (send_batch, python -m zerobus_py send, zerobus send),
 ## each in a fresh process, against reading it with pyarrow alone (README "Python → Go"). Not in `make test`:
 ## writing the file takes about a minute and each send several.
 .PHONY: py-bench-rss
 py-bench-rss: py-build
-	$(VENV_BIN)/python bench/bench_rss.py
+	GO=$(GO) $(VENV_BIN)/python bench/bench_rss.py
 
 ## ---- conversion vs the original Rust encoder (issue 22, area rust) ----
 ## bench-rust-encoder: CPU ns per row of the Go converter (Encode/plan/parallelism=1) and of a re-creation of the

@@ -35,9 +35,9 @@ TABLE = "main.bench.rss"
 ROWS_PER_GROUP = 512 << 10
 
 
-def generate(path: Path, gb: float) -> None:
+def generate(path: Path, gb: float, group_rows: int = ROWS_PER_GROUP) -> None:
     """Rows of about 190 bytes (a 128-byte random payload, incompressible), in
-    row groups of 512 Ki rows, until the file is ``gb`` GB."""
+    row groups of ``group_rows`` rows (512 Ki), until the file is ``gb`` GB."""
     rng = np.random.default_rng(7)
     schema = pa.schema(
         [
@@ -52,7 +52,7 @@ def generate(path: Path, gb: float) -> None:
     start = 0
     with pq.ParquetWriter(tmp, schema) as w:
         while not tmp.exists() or tmp.stat().st_size < gb * 1e9:
-            n = ROWS_PER_GROUP
+            n = group_rows
             i = np.arange(start, start + n, dtype=np.int64)
             payload = rng.integers(0, 256, size=n * 128, dtype=np.uint8).tobytes()
             offsets = pa.array(np.arange(n + 1, dtype=np.int32) * 128).buffers()[1]
@@ -142,11 +142,21 @@ print(json.dumps({"idle_mib": idle, "peak_mib": peak, "growth_mib": peak - idle,
 """
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def go_cli(given: str) -> str:
+    """The Go CLI binary: ``--zerobus`` as given, else built from this checkout into .bin/ (`go build` every run:
+    it relinks only when a source changed, so a binary left from another commit is never measured)."""
+    if given:
+        return given
+    out = ROOT / ".bin" / ("zerobus-bench.exe" if os.name == "nt" else "zerobus-bench")
+    subprocess.run([os.environ.get("GO", "go"), "build", "-o", str(out), "./cmd/zerobus"], cwd=ROOT, check=True)
+    return str(out)
+
+
 def start_server(zerobus: str) -> tuple[subprocess.Popen[str], list[str]]:
-    """Start `zerobus local` in another process (building the binary if needed);
-    return it and the connection arguments of the child scripts."""
-    if not Path(zerobus).exists():
-        subprocess.run(["go", "build", "-o", zerobus, "./cmd/zerobus"], check=True)
+    """Start `zerobus local` in another process; return it and the connection arguments of the child scripts."""
     server = subprocess.Popen([zerobus, "local", "-json", "-max-rows", "1000"], stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
     info = json.loads(server.stdout.readline())
@@ -156,7 +166,7 @@ def start_server(zerobus: str) -> tuple[subprocess.Popen[str], list[str]]:
 def growth(args: argparse.Namespace) -> None:
     """send_batch(reader) of ``--growth-gb`` GB: peak RSS growth over the idle
     process, against ``--max-windows`` times the 64 MiB in-flight window."""
-    server, conn = start_server(args.zerobus)
+    server, conn = start_server(go_cli(args.zerobus))
     try:
         py, env = [sys.executable, "-I"], None
         if args.pythonpath:  # another build of zerobus_py (pip install --target DIR), e.g. the base of a change
@@ -195,7 +205,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--path", default="/tmp/zerobus-bench-rss.parquet")
     ap.add_argument("--gb", type=float, default=1.05)
-    ap.add_argument("--zerobus", default="/tmp/zerobus-bench-bin", help="the Go CLI binary (built if missing)")
+    ap.add_argument(
+        "--zerobus", default="", help="the Go CLI binary to run (default: built from this checkout into .bin/)"
+    )
+    ap.add_argument("--group-rows", type=int, default=ROWS_PER_GROUP, help="rows per row group of a generated file")
     ap.add_argument("--growth", action="store_true", help="only the send_batch(reader) RSS growth check")
     ap.add_argument("--growth-gb", type=float, default=1.05)
     ap.add_argument("--pythonpath", default="", help="with --growth: import zerobus_py from this directory")
@@ -208,10 +221,11 @@ def main() -> None:
     path = Path(args.path)
     if not path.exists():
         print(f"generating {path} ({args.gb} GB) ...", flush=True)
-        generate(path, args.gb)
+        generate(path, args.gb, args.group_rows)
     meta = pq.ParquetFile(path).metadata
     print(f"{path}: {path.stat().st_size / 1e9:.2f} GB, {meta.num_rows:,} rows, {meta.num_row_groups} row groups")
-    server, conn = start_server(args.zerobus)
+    zerobus = go_cli(args.zerobus)
+    server, conn = start_server(zerobus)
     try:
         env = dict(
             os.environ,
@@ -233,7 +247,7 @@ def main() -> None:
             ]
         rows += [
             ("python -m zerobus_py send", *run([*py, "-m", "zerobus_py", "send", "--quiet", str(path)], env)),
-            ("zerobus send (Go CLI)", *run([args.zerobus, "send", str(path)], env)),
+            ("zerobus send (Go CLI)", *run([zerobus, "send", str(path)], env)),
         ]
     finally:
         server.terminate()

@@ -3,24 +3,27 @@
 Usage (from the repository root, after ``make py-build``)::
 
     go build -trimpath -ldflags='-s -w' -o /tmp/zerobus ./cmd/zerobus
-    .venv/bin/python bench/cli_startup.py .venv/bin/python /tmp/zerobus
+    .venv/bin/python bench/cli_startup.py .venv/bin/python /tmp/zerobus [--rounds N]
 
-Runs each command ROUNDS times, interleaved, and prints the median and minimum wall time and the median CPU time
-(user + system) of each.
+Runs each command ``--rounds`` times (default 10), interleaved, and prints the median and minimum wall time and the
+median CPU time (user + system) of each.
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
 import subprocess
-import sys
 import time
-
-ROUNDS = 10
 
 
 def main() -> None:
-    py, gobin = sys.argv[1], sys.argv[2]
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("python", help="the interpreter with zerobus_py installed")
+    ap.add_argument("gobin", help="the Go CLI binary (go build ./cmd/zerobus)")
+    ap.add_argument("--rounds", type=int, default=10)
+    args = ap.parse_args()
+    py, gobin = args.python, args.gobin
     wrapper = f"import subprocess, sys; sys.exit(subprocess.call([{gobin!r}, '-h'], stdout=subprocess.DEVNULL))"
     cmds = {
         "a: python -m zerobus_py -h (in-process)": [py, "-m", "zerobus_py", "-h"],
@@ -30,7 +33,7 @@ def main() -> None:
     }
     wall: dict[str, list[float]] = {k: [] for k in cmds}
     cpu: dict[str, list[float]] = {k: [] for k in cmds}
-    for _ in range(ROUNDS):
+    for _ in range(args.rounds):
         for name, cmd in cmds.items():
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()

@@ -30,7 +30,7 @@ echo "== output check: every Rust record vs the Go encoder's record for the same
 gotest -test.run '^TestRustBenchCompare$' | grep '^check:'
 
 go_run() {
-  gotest -test.run '^$' -test.bench 'Encode/plan/parallelism=1$' -test.benchtime "${ITERS}x" |
+  gotest -test.run '^$' -test.bench '^BenchmarkEncode$/^plan$/^parallelism=1$' -test.benchtime "${ITERS}x" |
     awk '{for (i = 2; i <= NF; i++) if ($i == "cpu-ns/row") print $(i-1)}'
 }
 rust_run() {
