@@ -2,15 +2,23 @@
 
 - ``observability_interval_secs`` given as text is read by the Go core's settings parser, as
   ``ObservabilityConfig(interval_secs=...)`` and ``copy()`` read it (it raised "expected int, got str" before).
+- ``ZerobusWrapper(**d)`` with ``d: dict[str, str]`` (typed since s22, test_s21_typing.py) sends.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from zerobus_py import ConfigurationError, ObservabilityConfig, WrapperConfiguration
+from zerobus_py import (
+    ConfigurationError,
+    ObservabilityConfig,
+    WrapperConfiguration,
+    ZerobusWrapper,
+)
+from zerobus_py.local import LocalServer
 
 BASE: dict[str, Any] = {
     "endpoint": "http://127.0.0.1:1",
@@ -54,3 +62,21 @@ def test_observability_interval_secs_bad_text_names_the_keyword() -> None:
     assert isinstance(err.value, TypeError)
     assert err.value.keys == ["observability_interval_secs"]
     assert "5 parsecs" in str(err.value)
+
+
+def test_wrapper_from_a_str_dict_sends(server: LocalServer, table_name: str) -> None:
+    """``ZerobusWrapper(**d)`` with ``d: dict[str, str]`` (settings read as text) sends: the server stores the
+    rows, with their values."""
+    d: dict[str, str] = {
+        "endpoint": server.endpoint,
+        "table_name": table_name,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "unity_catalog_url": server.workspace_url,
+        "retry_base_delay_ms": "10ms",
+    }
+    with ZerobusWrapper(**d) as w:
+        result = w.send_batch(pa.table({"id": pa.array([1, 2, 3], pa.int64())}))
+    assert result.success and result.successful_count == 3
+    assert server.record_count(table_name) == 3
+    assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 2, 3]

@@ -82,7 +82,7 @@ def quarantine(r: TransmissionResult, t: pa.Table, df: pd.DataFrame, pf: pl.Data
     return r.extract_failed_batch(t)  # None when no row failed: not forced on the caller
 
 
-def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[str, Any]) -> None:
+def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[str, Any], env: dict[str, str]) -> None:
     attrs: LogAttributes = {"worker": 3, "host": "a"}
     ZerobusWrapper(
         endpoint="https://1.zerobus.us-west-2.cloud.databricks.com",
@@ -96,6 +96,9 @@ def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[
         log_attributes=attrs,
     )
     ZerobusWrapper(**yaml_dict)
+    ZerobusWrapper(**env)  # settings read as text (the environment): checked at run time
+    AsyncZerobusWrapper(**env)
+    ZerobusWrapper(log_attributes=attrs, **yaml_dict)
     ZerobusWrapper(config, log_attributes=attrs)
     AsyncZerobusWrapper(endpoint="http://127.0.0.1:1", table_name="main.default.t", zerobus_writer_disabled=True)
     server.config("main.default.t", retry_max_attempts=2, endpoint="http://127.0.0.1:2", retry_base_delay_ms="1s")
