@@ -3,6 +3,8 @@
 - ``observability_interval_secs`` given as text is read by the Go core's settings parser, as
   ``ObservabilityConfig(interval_secs=...)`` and ``copy()`` read it (it raised "expected int, got str" before).
 - ``ZerobusWrapper(**d)`` with ``d: dict[str, str]`` (typed since s22, test_s21_typing.py) sends.
+- ``extract_*`` of another library's ``__arrow_c_array__`` object (typed since s22) returns its rows as a pyarrow
+  RecordBatch (a batch) or Array, as the overload says.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from zerobus_py import (
     ConfigurationError,
     ObservabilityConfig,
+    TransmissionResult,
     WrapperConfiguration,
     ZerobusWrapper,
 )
@@ -80,3 +83,37 @@ def test_wrapper_from_a_str_dict_sends(server: LocalServer, table_name: str) -> 
     assert result.success and result.successful_count == 3
     assert server.record_count(table_name) == 3
     assert sorted(server.table(table_name).column("id").to_pylist()) == [1, 2, 3]
+
+
+class CArray:
+    """Another library's array or batch: only ``__arrow_c_array__``."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[object, object]:
+        return self._data.__arrow_c_array__(requested_schema)  # type: ignore[no-any-return]
+
+
+def test_extract_from_an_arrow_c_array_object(server: LocalServer, table_name: str) -> None:
+    """A batch sent as an ``__arrow_c_array__`` object, with one row that cannot be converted (a null in a NOT
+    NULL column): extract_failed_batch / extract_not_written_batch return that row, extract_successful_batch
+    the others, as a pyarrow RecordBatch; a non-struct array's rows come back as a pyarrow Array."""
+    server.create_table(table_name, "id BIGINT NOT NULL, name STRING")
+    batch = pa.record_batch(
+        {"id": pa.array([1, None, 3], pa.int64()), "name": pa.array(["a", "b", "c"])},
+    )
+    with ZerobusWrapper(server.config(table_name, retry_base_delay_ms=10)) as w:
+        result = w.send_batch(CArray(batch))
+    assert isinstance(result, TransmissionResult)
+    assert result.failed_count == 1 and result.successful_count == 2
+    assert server.record_count(table_name) == 2
+    failed = result.extract_failed_batch(CArray(batch))
+    not_written = result.extract_not_written_batch(CArray(batch))
+    ok = result.extract_successful_batch(original_batch=CArray(batch))
+    assert isinstance(failed, pa.RecordBatch) and isinstance(not_written, pa.RecordBatch)
+    assert isinstance(ok, pa.RecordBatch)
+    assert failed.to_pylist() == [{"id": None, "name": "b"}] == not_written.to_pylist()
+    assert ok.column("name").to_pylist() == ["a", "c"]
+    column = result.extract_failed_batch(CArray(pa.array(["x", "y", "z"])))
+    assert isinstance(column, pa.Array) and column.to_pylist() == ["y"]
