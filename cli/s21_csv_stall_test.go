@@ -130,7 +130,8 @@ func TestCSVPipePause(t *testing.T) {
 	go func() { p2.write("x\n"); p2.close() }()
 	for in.reader.Next() {
 	}
-	want := "(types are inferred from the first rows, here the 1 row that had come when the input paused for 1s; raise -csv-infer-rows or use -csv-strings;"
+	want := "(types are inferred from the first rows, here the 1 row that had come when the input paused for 1s: a pause ends the sample " +
+		"unless -csv-infer-rows is given, so give it (-csv-infer-rows 1000 waits for 1000 rows or the end, however the input pauses) or use -csv-strings;"
 	if err := in.reader.Err(); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want %q", err, want)
 	}

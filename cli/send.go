@@ -142,8 +142,10 @@ from a file); there is no row count up front (the progress shows the rows
 so far), and a CSV error there names its line, not always its row. When a
 CSV pipe pauses (1s with nothing new, after a whole row), the rows that
 came are used: before -csv-infer-rows rows came, the types are inferred
-from those (a pipe without such a pause, and a file, use the whole
-sample), and later the batch being read is sent with the rows it has.
+from those, unless -csv-infer-rows is given (the types then wait for
+that many rows or the end; a pipe without such a pause, and a file, use
+the whole sample too), and later the batch being read is sent with the
+rows it has, with or without the flag.
 Compressed input (.gz, .zst, ...) is not supported: decompress it on the
 way in (gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
 else the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv), else
@@ -560,7 +562,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	for i, path := range f.files {
 		n, stream, err := probeInput(sendCtx, ctx, path, inputOptions{format: f.format, batchRows: f.batchRows,
-			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: memory.DefaultAllocator}, env.stdin)
+			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, csvInferWait: f.set["csv-infer-rows"], mem: memory.DefaultAllocator}, env.stdin)
 		streams[i] = stream
 		if err != nil {
 			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read

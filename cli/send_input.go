@@ -115,7 +115,11 @@ type inputOptions struct {
 	batchRows      int64
 	csvInferRows   int
 	csvNoInference bool
-	mem            memory.Allocator
+	// csvInferWait: -csv-infer-rows was given, so a CSV stream input's
+	// types wait for that many rows (or its end) however it pauses; without
+	// it a pause ends the sample (see csvStallAfter).
+	csvInferWait bool
+	mem          memory.Allocator
 }
 
 // detectFormat returns the format of path: from -format unless "auto", else
@@ -843,9 +847,9 @@ type csvBatches struct {
 	// stream: the input is read once (a pipe): the rows and lines of an
 	// error are not found by reading it again, and the message says so.
 	stream bool
-	// inferred says which rows the types were inferred from when not the
-	// first -csv-infer-rows (", here the 3 rows that had come when the
-	// input paused for 1s"); "" otherwise.
+	// inferred says which rows the types were inferred from when a pause
+	// ended the sample before -csv-infer-rows rows came (", here the 3 rows
+	// that had come when the input paused for 1s"); "" otherwise.
 	inferred string
 	// segments: a stream input cut where it pauses (nil for a file): at a
 	// cut r returns the rows it has, and a reader of the next segment,
@@ -917,8 +921,13 @@ func (c *csvBatches) streamErr(err error, malformed bool) error {
 	if malformed {
 		return fmt.Errorf("reading CSV from row %d on: %w (the input is read once, so the row is not known; the line is)", c.rows, err)
 	}
-	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows%s; raise -csv-infer-rows or use -csv-strings; "+
-		"the input is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, c.inferred)
+	advice := "; raise -csv-infer-rows or use -csv-strings"
+	if c.inferred != "" { // a pause ended the sample: raising -csv-infer-rows alone would change nothing
+		advice = fmt.Sprintf("%s: a pause ends the sample unless -csv-infer-rows is given, so give it (-csv-infer-rows %d waits "+
+			"for %d rows or the end, however the input pauses) or use -csv-strings", c.inferred, c.inferRows, c.inferRows)
+	}
+	return fmt.Errorf("reading CSV rows %d..%d: %w (types are inferred from the first rows%s; "+
+		"the input is read once, so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, advice)
 }
 
 func (c *csvBatches) chunkRows() int64 {

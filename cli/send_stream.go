@@ -53,10 +53,13 @@ var errStalled = errors.New("the input paused")
 // csvStallAfter is how long a CSV stream input may deliver nothing before
 // the rows that came are used: while the rows its column types are
 // inferred from (-csv-infer-rows) are read, the types are inferred from
-// those that came; later, the batch being read (-batch-rows) is sent with
-// the rows it has. A slow producer's rows are sent without waiting for the
-// whole sample or a full batch. A pipe that delivers its rows without such
-// a pause (and a file) has its types inferred from the same rows as before.
+// those that came, unless -csv-infer-rows was given (inputOptions.
+// csvInferWait: the types then wait for that many rows or the end);
+// later, the batch being read (-batch-rows) is sent with the rows it has,
+// with or without the flag. A slow producer's rows are sent without
+// waiting for the whole sample or a full batch. A pipe that delivers its
+// rows without such a pause (and a file) has its types inferred from the
+// same rows as before.
 const csvStallAfter = time.Second
 
 // csvStall follows the CSV records in the bytes a stream input delivered
@@ -68,6 +71,10 @@ type csvStall struct {
 	records int  // records ended, the header's too
 	lines   int  // line ends, in quoted fields too (as encoding/csv numbers lines)
 	fired   bool // errStalled was returned, and nothing came since
+	// hold: no pause is reported (waits is false) while the sample of an
+	// explicit -csv-infer-rows is read; the records are followed all the
+	// same, for the pauses after it.
+	hold bool
 }
 
 // see follows the bytes b, delivered after those seen before. In valid CSV
@@ -99,7 +106,7 @@ func (s *csvStall) see(b []byte) {
 
 // waits reports whether a read finding nothing new should return
 // errStalled after s.after.
-func (s *csvStall) waits() bool { return !s.fired && s.atRecordEnd() }
+func (s *csvStall) waits() bool { return !s.hold && !s.fired && s.atRecordEnd() }
 
 // atRecordEnd reports whether what came so far ends with a whole record,
 // and holds a data row after the header: inferring the types there reads
@@ -415,7 +422,9 @@ func openStream(intr context.Context, path string, o inputOptions, stdin io.Read
 	}
 	pr := newPipeReader(intr, open)
 	if o.format == formatAuto || o.format == "" || o.format == formatCSV {
-		pr.stall = &csvStall{after: csvStallAfter} // it may be CSV: follow its records from the first byte
+		// it may be CSV: follow its records from the first byte; with
+		// -csv-infer-rows given, no pause ends the sample (openCSVStream)
+		pr.stall = &csvStall{after: csvStallAfter, hold: o.csvInferWait}
 	}
 	in := &input{path: path, rows: -1, stream: true}
 	in.closer = append(in.closer, pr.Close)
@@ -544,8 +553,10 @@ func afterStreamEnd(r io.Reader, file bool) func() error {
 // the rows the types are inferred from are read once, kept, and read again
 // by the CSV reader ahead of the rest of the stream. When pr pauses (see
 // csvStallAfter) the sample ends there (the types are inferred from the
-// rows that came, and the CSV reader's errors say so), and later the batch
-// being read is sent with the rows it has.
+// rows that came, and the CSV reader's errors say so and name the flag
+// that waits for the sample), unless -csv-infer-rows was given
+// (o.csvInferWait: pr.stall.hold until the sample is read); later, the
+// batch being read is sent with the rows it has.
 func openCSVStream(in *input, pr *pipeReader, br *bufio.Reader, pausedEarly bool, o inputOptions) error {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
@@ -555,6 +566,9 @@ func openCSVStream(in *input, pr *pipeReader, br *bufio.Reader, pausedEarly bool
 	header, types, err := inferCSVTypesFrom(io.TeeReader(until, &sample), o.csvInferRows, o.csvNoInference)
 	if err != nil {
 		return err
+	}
+	if pr.stall != nil {
+		pr.stall.hold = false // the sample is read: later pauses end the batch being read
 	}
 	var line bytes.Buffer
 	w := encsv.NewWriter(&line)

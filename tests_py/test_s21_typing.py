@@ -81,10 +81,12 @@ def _expected(files: list[Path]) -> set[tuple[str, int, str]]:
 
 def test_mypy_strict_accepts_the_documented_uses_and_reports_the_mistakes(tmp_path: Path) -> None:
     """One ``mypy --strict`` run, from outside the source tree against the installed package, over
-    typing_s21/accepted.py (every documented input of send_batch, extract_* returning what they were given,
-    the keyword form, the YAML keys as keywords, assignments, progress callbacks returning a value: no error)
-    and the mistakes_*.py files of the pytyping review (a path, a number or a list sent; extract_* results
-    used as another kind; mistyped keywords and attributes; a wrong progress callback), each line reported
+    typing_s21/accepted.py (every documented input of send_batch, extract_* returning what they were given or,
+    for another library's ``__arrow_c_array__`` object, a pyarrow RecordBatch or Array (s22),
+    the keyword form, the YAML keys as keywords, the keywords as a ``**dict[str, str]`` (s22), assignments,
+    progress callbacks returning a value: no error) and the mistakes_*.py files of the pytyping review (a path, a
+    number or a list sent; extract_* results used as another kind; mistyped keywords and attributes, also beside
+    a ``**dict``; a wrong progress callback), each line reported
     with the code it is marked with and nothing else. pyarrow, pandas and polars are the small stubs in
     typing_s21/stubs (pandas and polars without __arrow_c_stream__, as older versions)."""
     work = tmp_path / "user"

@@ -458,6 +458,8 @@ _OBS_FIELDS: Final[tuple[tuple[str, str, type | tuple[type, ...]], ...]] = (
 _OBS_KEYS: Final = frozenset(key for _, key, _ in _OBS_FIELDS)
 # ObservabilityConfig attribute -> (its key, its expected type).
 _OBS_FIELD: Final = {attr: (key, typ) for attr, key, typ in _OBS_FIELDS}
+# The Go core's key of an ObservabilityConfig field -> its expected type.
+_OBS_KEY_TYPE: Final = {key: typ for _, key, typ in _OBS_FIELDS}
 
 # The attributes a WrapperConfiguration holds settings in (assigning another public name is refused).
 _ATTRS: Final = frozenset(attr for attr, _, _ in _FIELDS) | {"observability_config"}
@@ -614,7 +616,8 @@ class WrapperConfiguration:
             ``observability_interval_secs``, ``observability_max_file_mb``,
             ``observability_max_backups``) are keywords too (the last ones of
             the signature), moved into ``observability_config`` (given both
-            ways, one field is refused), so every YAML key is a keyword:
+            ways, one field is refused; ``observability_interval_secs`` also
+            as a text the Go core reads, ``"5s"``), so every YAML key is a keyword:
             ``WrapperConfiguration(**yaml.safe_load(f))``.
         debug_enabled: write Arrow and protobuf debug files (default False),
             unless ``debug_arrow_enabled`` or ``debug_protobuf_enabled`` is
@@ -705,10 +708,18 @@ class WrapperConfiguration:
         the keys of ``_OBS_FIELDS``, which ``tests_py/test_settings_table.py`` checks against Go's settings table)
         given as keywords, moved into ``observability_config`` in place: every YAML key is a keyword, so
         ``WrapperConfiguration(**yaml.safe_load(f))`` and ``WrapperConfiguration(**cfg.to_settings(...))`` work. A
-        field given both ways is refused."""
+        field given both ways is refused. A duration given as text (``observability_interval_secs="5s"``, as its
+        signature and ``_Settings`` type it) is the whole number the Go core's settings parser reads from it, as
+        for :class:`ObservabilityConfig`'s ``interval_secs`` and the ``*_secs`` keywords; a text Go cannot read is
+        a :class:`ConfigurationError` (also a ``TypeError``) naming the keyword."""
         flat = {key: kwargs.pop(key) for key in [k for k in kwargs if k in _OBS_KEYS]}
         if not flat:
             return
+        texts = {
+            key: text for key, value in flat.items() if (text := _unit_text(key, _OBS_KEY_TYPE[key], value)) is not None
+        }
+        if texts:
+            flat.update(_parsed_units(texts))  # "5s": the int Go reads (the dict form takes an int only)
         oc = kwargs.get("observability_config")
         if oc is None:
             kwargs["observability_config"] = ObservabilityConfig.from_mapping(flat)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 from . import _errors
 from ._errors import ERROR_TYPE_NAMES, ConversionError, ZerobusError, class_for_kind, error_for, from_details
 from ._html import escape, plural
-from ._typing import _PandasFrameLike, _PolarsFrameLike
+from ._typing import ArrowArrayExportable, _PandasFrameLike, _PolarsFrameLike
 
 if TYPE_CHECKING:  # pragma: no cover - only in the overloads' annotations, which are never evaluated
     import pyarrow as pa
@@ -30,6 +30,10 @@ __all__ = ["TransmissionResult", "partial_result"]
 _Kept = TypeVar("_Kept", bound="pa.Table | pa.RecordBatch | _PandasFrameLike | _PolarsFrameLike")
 #: An input they read again and return as a pyarrow Table.
 _ReadAgain: TypeAlias = "pq.ParquetFile | ds.Dataset | ds.Scanner | pa.StructArray | pa.ChunkedArray[Any]"
+# What extract_* return for another library's __arrow_c_array__ object (nanoarrow's array, another library's
+# batch), which send_batch takes (SendInput): its rows as a pyarrow RecordBatch when it exports a struct array (a
+# batch), else a pyarrow Array (_arrow.take_rows); None when no row is selected, hence Any.
+_FromCArray: TypeAlias = "pa.RecordBatch | pa.Array[Any] | Any"
 
 
 #: Row states of failed rows (Go ``core.RowState``): certainly not stored, or
@@ -786,13 +790,20 @@ class TransmissionResult:
     def extract_failed_batch(  # type: ignore[overload-cannot-match, unused-ignore]
         self, batch: _ReadAgain | None = None, *, original_batch: _ReadAgain | None = None
     ) -> pa.Table | Any: ...
+    @overload
+    def extract_failed_batch(  # type: ignore[overload-cannot-match, unused-ignore]
+        self, batch: ArrowArrayExportable | None = None, *, original_batch: ArrowArrayExportable | None = None
+    ) -> _FromCArray: ...
     def extract_failed_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the failed rows of ``batch`` (the data that was sent),
         in row order, as the same kind of object: a pyarrow RecordBatch or
         Table, a pandas or polars DataFrame; a Parquet file, dataset or
         scanner comes back as a pyarrow Table (read again once, in file
         order, keeping only those rows: it must still hold the data that was
-        sent); ``None`` when no row failed (as the original API).
+        sent); another library's ``__arrow_c_array__`` object (which
+        ``send_batch`` takes) comes back as a pyarrow RecordBatch when it
+        exports a batch (a struct array), else as a pyarrow Array; ``None``
+        when no row failed (as the original API).
         Raises ``ValueError`` if ``batch`` has a different number of rows
         than this result describes.
 
@@ -816,6 +827,8 @@ class TransmissionResult:
     def extract_not_written_batch(self, batch: _Kept) -> _Kept | Any: ...
     @overload
     def extract_not_written_batch(self, batch: _ReadAgain) -> pa.Table | Any: ...  # type: ignore[overload-cannot-match, unused-ignore]
+    @overload
+    def extract_not_written_batch(self, batch: ArrowArrayExportable) -> _FromCArray: ...  # type: ignore[overload-cannot-match, unused-ignore]
     def extract_not_written_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` certainly not stored, as
         :meth:`extract_failed_batch` does: safe to send again."""
@@ -825,6 +838,8 @@ class TransmissionResult:
     def extract_unknown_batch(self, batch: _Kept) -> _Kept | Any: ...
     @overload
     def extract_unknown_batch(self, batch: _ReadAgain) -> pa.Table | Any: ...  # type: ignore[overload-cannot-match, unused-ignore]
+    @overload
+    def extract_unknown_batch(self, batch: ArrowArrayExportable) -> _FromCArray: ...  # type: ignore[overload-cannot-match, unused-ignore]
     def extract_unknown_batch(self, batch: Any) -> Any:
         """Return only the rows of ``batch`` sent without an acknowledgement,
         as :meth:`extract_failed_batch` does. The server may have stored
@@ -839,6 +854,10 @@ class TransmissionResult:
     def extract_successful_batch(  # type: ignore[overload-cannot-match, unused-ignore]
         self, batch: _ReadAgain | None = None, *, original_batch: _ReadAgain | None = None
     ) -> pa.Table | Any: ...
+    @overload
+    def extract_successful_batch(  # type: ignore[overload-cannot-match, unused-ignore]
+        self, batch: ArrowArrayExportable | None = None, *, original_batch: ArrowArrayExportable | None = None
+    ) -> _FromCArray: ...
     def extract_successful_batch(self, batch: Any = None, *, original_batch: Any = None) -> Any:
         """Return only the acknowledged rows of ``batch``, as
         :meth:`extract_failed_batch` does for the failed ones

@@ -628,6 +628,13 @@ class ZerobusWrapper:
 
     @overload
     def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
+    # The keywords as a **mapping whose keys a checker cannot see (a dict[str, str] of the environment's or a
+    # YAML file's values): mypy matches ``ZerobusWrapper(**d)`` here, as d may be empty, and no keyword written
+    # out, so a mistyped keyword, or one given a value of the wrong type, still fails the overload below. The
+    # mapping's keys and values are checked when it runs (ConfigurationError). With log_attributes given too,
+    # type the mapping dict[str, Any].
+    @overload
+    def __init__(self, config: None = None, /) -> None: ...
     @overload
     def __init__(
         self,
@@ -1198,6 +1205,13 @@ class AsyncZerobusWrapper:
 
     @overload
     def __init__(self, config: WrapperConfiguration, *, log_attributes: LogAttributes | None = None) -> None: ...
+    # The keywords as a **mapping whose keys a checker cannot see (a dict[str, str] of the environment's or a
+    # YAML file's values): mypy matches ``ZerobusWrapper(**d)`` here, as d may be empty, and no keyword written
+    # out, so a mistyped keyword, or one given a value of the wrong type, still fails the overload below. The
+    # mapping's keys and values are checked when it runs (ConfigurationError). With log_attributes given too,
+    # type the mapping dict[str, Any].
+    @overload
+    def __init__(self, config: None = None, /) -> None: ...
     @overload
     def __init__(
         self,

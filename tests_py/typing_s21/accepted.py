@@ -33,6 +33,13 @@ class Capsule:
         return None
 
 
+class CArray:
+    """Another library's array or batch (nanoarrow, ...): anything with __arrow_c_array__, which send_batch takes."""
+
+    def __arrow_c_array__(self, requested_schema: object = None, /) -> tuple[object, object]:
+        return (None, None)
+
+
 class Bar:
     """tqdm's shape: update returns a value."""
 
@@ -77,12 +84,18 @@ def quarantine(r: TransmissionResult, t: pa.Table, df: pd.DataFrame, pf: pl.Data
     assert_type(r.extract_not_written_batch(pq.ParquetFile("x.parquet")), "pa.Table | Any")
     assert_type(r.extract_unknown_batch(ds.dataset("x")), "pa.Table | Any")
     assert_type(r.extract_failed_batch(t.column(0)), "pa.Table | Any")
+    # another library's __arrow_c_array__ object: its rows as a pyarrow RecordBatch (a batch) or Array, as at run time
+    c = CArray()
+    assert_type(r.extract_failed_batch(c), "pa.RecordBatch | pa.Array | Any")
+    assert_type(r.extract_not_written_batch(c), "pa.RecordBatch | pa.Array | Any")
+    assert_type(r.extract_unknown_batch(c), "pa.RecordBatch | pa.Array | Any")
+    assert_type(r.extract_successful_batch(original_batch=c), "pa.RecordBatch | pa.Array | Any")
     frame: pd.DataFrame = r.extract_unknown_batch(df)
     print(frame, r.extract_failed_batch(t).num_rows)
     return r.extract_failed_batch(t)  # None when no row failed: not forced on the caller
 
 
-def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[str, Any]) -> None:
+def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[str, Any], env: dict[str, str]) -> None:
     attrs: LogAttributes = {"worker": 3, "host": "a"}
     ZerobusWrapper(
         endpoint="https://1.zerobus.us-west-2.cloud.databricks.com",
@@ -96,6 +109,9 @@ def keywords(config: WrapperConfiguration, server: LocalServer, yaml_dict: dict[
         log_attributes=attrs,
     )
     ZerobusWrapper(**yaml_dict)
+    ZerobusWrapper(**env)  # settings read as text (the environment): checked at run time
+    AsyncZerobusWrapper(**env)
+    ZerobusWrapper(log_attributes=attrs, **yaml_dict)
     ZerobusWrapper(config, log_attributes=attrs)
     AsyncZerobusWrapper(endpoint="http://127.0.0.1:1", table_name="main.default.t", zerobus_writer_disabled=True)
     server.config("main.default.t", retry_max_attempts=2, endpoint="http://127.0.0.1:2", retry_base_delay_ms="1s")

@@ -13,3 +13,12 @@ def wrong_kind(r: TransmissionResult, df: pd.DataFrame) -> pl.DataFrame:
 
 def no_such_attribute(r: TransmissionResult, t: pa.Table) -> None:
     r.extract_failed_batch(t).no_such_method()  # E: union-attr
+
+
+class CArray:
+    def __arrow_c_array__(self, requested_schema: object = None, /) -> tuple[object, object]:
+        return (None, None)
+
+
+def not_a_batch(r: TransmissionResult, c: CArray) -> int:
+    return r.extract_failed_batch(c).num_rows  # E: union-attr
