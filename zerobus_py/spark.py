@@ -49,7 +49,10 @@ not durable. Options of the data source itself:
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
     ``not_written`` or ``unknown``, ``_zerobus_error``, whose row number is the row's in the task's partition, and
-    ``_zerobus_row``, that number, 0-based) and succeeds. Without it such a task fails. A part
+    ``_zerobus_row``, that number, 0-based) and succeeds. Without it such a task fails after sending its whole
+    partition (its other rows are stored), and a row refused for its own value (a ``ConversionError``) fails every
+    retry the same way: each attempt stores the other rows once more, up to ``spark.task.maxFailures`` attempts
+    (4 by default on a cluster), and the job fails; set this option before writing data that may hold such rows. A part
     that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
     the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
     retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the file of an attempt it got
@@ -84,17 +87,18 @@ not durable. Options of the data source itself:
     earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
     (their partitions' rows may be stored twice) and warns.
 
-Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
-whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
-them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
-(``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
-a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
-re-sends the requests not yet acknowledged) can store rows twice too: each task report has the engine's counts,
-``recoveries`` and ``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that
-recovered) and its line says "up to N rows re-sent (possible duplicates)". Give every row a unique key and
-deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
-driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
-every micro-batch.
+Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its whole
+partition, so the rows a failed attempt had made durable are stored once more by its retry: a partition whose every
+attempt fails (a row's bad value without ``quarantine_path``) has its other rows stored up to
+``spark.task.maxFailures`` times (the commit's or abort's summary counts them, with ``report_path``). A streaming
+micro-batch re-run after a restart does the same, and so does a speculative copy of a task (``spark.speculation``):
+both attempts send the partition (one that finishes and loses is counted from its report; a killed one reports
+nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and re-sends the requests
+not yet acknowledged) can store rows twice too: each task report has the engine's counts, ``recoveries`` and
+``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that recovered) and its line
+says "up to N rows re-sent (possible duplicates)". Give every row a unique key and deduplicate on it downstream
+(``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The driver checks the schema once for
+a batch write, and once per query (per planning process) for a stream, not for every micro-batch.
 """
 
 from __future__ import annotations
@@ -973,6 +977,21 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
         yield pa.Table.from_batches(held)
 
 
+def _no_quarantine_hint(errors: Iterable[BaseException]) -> str:
+    """The end of the error of a task attempt without ``quarantine_path`` whose rows failed alone. When every such
+    row failed on its own value (a ``ConversionError``: the data, not the network), Spark's retries of the task fail
+    the same way, each storing the partition's other rows once more, until ``spark.task.maxFailures`` fails the job:
+    the text says so, and what to do."""
+    way_out = "set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
+    if all(isinstance(err, ConversionError) for err in errors):
+        return (
+            "; these rows failed on their own values, so every retry of this task fails the same way, storing the "
+            "partition's other rows once more each time (up to spark.task.maxFailures attempts), and then the job "
+            f"fails: {way_out}, or fix the data"
+        )
+    return f"; {way_out}"
+
+
 def _aware(v: Any) -> Any:
     """A naive datetime (local time, as PySpark gives a TimestampType value) as that instant in UTC."""
     if isinstance(v, datetime.datetime) and v.tzinfo is None:
@@ -1380,13 +1399,11 @@ class _Job:
                 self._failure_text(task, msg, result.error) + "; the partition could not be read to its end"
             )
         if q is None:
-            first = result.failed_row_errors[0][1]
+            errors = [err for _, err in result.failed_row_errors]
+            first = errors[0]
             msg.failed = True
             msg.error = f"{type(first).__name__}: {first}"
-            raise TaskWriteError(
-                self._failure_text(task, msg, first)
-                + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
-            )
+            raise TaskWriteError(self._failure_text(task, msg, first) + _no_quarantine_hint(errors))
         assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
         q.write(result, part)
 
