@@ -37,13 +37,16 @@ cast it in Spark first (``F.col("t").cast("timestamp")``).
 Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed by
 the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key
 not given as an option comes from the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as
-:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write; Spark conf
-``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a variable there. An option given as an empty string unsets its key
-(the environment's value is not used). An option value may reference a variable as ``${NAME}`` (``$${`` for a literal
-``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole
-value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit
-messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted,
-not durable. Options of the data source itself:
+:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write, which is not the application's:
+Spark plans it in a Python worker that its driver JVM starts. That worker has the variables the driver had when the
+Spark session started, plus the session's ``spark.executorEnv.*`` (``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
+variable there, and in the tasks' workers); a variable the application sets after the session started (with
+``os.environ`` in a notebook) is not there: pass its value as the option instead. An option given as an empty string
+unsets its key (the environment's value is not used). An option value may reference a variable of that worker as
+``${NAME}`` (``$${`` for a literal ``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally,
+``${`` included, unless its whole value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk
+and never appear in logs, commit messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the
+commit counts the rows as converted, not durable. Options of the data source itself:
 
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
@@ -186,6 +189,16 @@ _QUERY_ID_PROPERTY: Final = "sql.streaming.queryId"
 _CHECK_TIMEOUT: Final = 60.0
 #: How long the driver waits for the wrapper of that check to close (it sent nothing).
 _CHECK_SHUTDOWN: Final = 5.0
+#: Where the options' ``${NAME}`` and the settings not given as options are read: Spark calls the data source's
+#: ``writer()`` / ``streamWriter()`` in a Python worker that its driver JVM starts, not in the application's process.
+_PLANNER: Final = "the Python worker that Spark's driver started to plan the write"
+#: What that worker's environment holds, and how to get a variable there.
+_PLANNER_ENV: Final = (
+    "it has the variables the driver had when the Spark session started, and the session's spark.executorEnv.*; "
+    "a variable set in the application after the session started (os.environ[...] = ...) is not there"
+)
+#: The Go core's refusal of a ``${NAME}`` whose variable is not set (``core.ExpandEnv``).
+_UNSET_REFERENCE: Final = re.compile(r"references \$\{([A-Za-z_][A-Za-z0-9_]*)\}, which is not set")
 #: A secret option that is wholly a reference to an environment variable (any other ``${`` in a secret is literal).
 _WHOLE_REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: A quarantine file's attempt: partition, task attempt id and (streaming) run id prefix.
@@ -597,9 +610,11 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
         elif key in _SECRETS:
             ref = _WHOLE_REFERENCE.fullmatch(value)
             if ref is not None and ref.group(1) not in os.environ:
+                name = ref.group(1)
                 raise ConfigurationError(
-                    f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
-                    "not set in the environment of the process that plans the write",
+                    f"zerobus: the zerobus data source option {key} references ${{{name}}}, which is not set in the "
+                    f"environment of {_PLANNER} ({_PLANNER_ENV}): set it before the session starts or as Spark conf "
+                    f'spark.executorEnv.{name}, or give the value itself: .option("{key}", os.environ["{name}"])',
                     keys=[key],
                 )
             text[key] = value if ref is None else os.environ[ref.group(1)]
@@ -639,9 +654,9 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
 
 
 def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
-    """The settings the environment of the planning process sets (the Go core's ``EnvSettings``), leaving out the
-    variables of the ``overridden`` keys (each key's variables, fallbacks included, from the Go settings table). A
-    variable Go cannot parse is reported naming the option that would override it."""
+    """The settings the environment of the planning process (_PLANNER) sets (the Go core's ``EnvSettings``), leaving
+    out the variables of the ``overridden`` keys (each key's variables, fallbacks included, from the Go settings
+    table). A variable Go cannot parse is reported naming the option that would override it."""
     skipped = {var for s in go_settings() if s["key"] in overridden for var in s["env"]}
     env = {name: value for name, value in os.environ.items() if name not in skipped}
     error: ConfigurationError | None = None
@@ -649,7 +664,7 @@ def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
         settings: dict[str, Any] = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
     except ConfigurationError as err:
         message = (
-            "zerobus: in the environment of the process that plans the write: "
+            f"zerobus: in the environment of {_PLANNER}: "
             + err.message.removeprefix("zerobus: ")
             + ' (a data source option of the same key overrides the variable; .option(key, "") unsets it)'
         )
@@ -686,15 +701,21 @@ def _env_note(m: re.Match[str], from_env: frozenset[str]) -> str:
 def _expand(key: str, value: str) -> str:
     """``value`` with each ``${NAME}`` replaced by the environment variable NAME, ``$${`` a literal ``${``, any
     other ``$`` kept: the Go core's rule for YAML values (``core.ExpandEnv``), applied by Go to this process's
-    environment."""
+    environment (``_PLANNER``'s when Spark calls the data source)."""
     if "${" not in value:
         return value
     try:
         return str(_bridge.call(_bridge.native.ExpandEnv, value, json.dumps(dict(os.environ))))
     except ZerobusError as err:
+        unset = _UNSET_REFERENCE.search(err.message)
+        where = f"expanded in {_PLANNER}"
+        if unset is not None:  # the variable is not there: say what that worker's environment holds, and the ways
+            where += (
+                f"; {_PLANNER_ENV}: set it before the session starts or as Spark conf "
+                f'spark.executorEnv.{unset.group(1)}, or give the value itself in .option("{key}", ...)'
+            )
         raise ConfigurationError(
-            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} (expanded "
-            "in the process that plans the write)",
+            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} ({where})",
             keys=[key],
         ) from None
 
