@@ -175,8 +175,10 @@ _SPARK_OPTIONS: Final = frozenset(
 )
 #: Options of the data source itself and Spark's (not settings of the wrapper).
 _SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path"}) | _SPARK_OPTIONS
-#: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
-#: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
+#: With a quarantine, a partition is sent in parts, each held until its result says which rows to set aside; a part
+#: ends with the Arrow batch that brings it to this many rows or Arrow bytes, so it holds up to one batch more
+#: (Spark's spark.sql.execution.arrow.maxRecordsPerBatch rows). Without one, the partition is streamed to Go as it
+#: arrives.
 _PART_ROWS: Final = 1 << 18
 _PART_BYTES: Final = 32 << 20
 #: Rows per Arrow batch when PySpark hands over rows (PySpark 4.0 streaming).
@@ -982,7 +984,8 @@ def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchRead
 
 
 def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table]:
-    """Group the partition's Arrow batches (or rows) into tables of at most _PART_ROWS rows / _PART_BYTES bytes."""
+    """Group the partition's Arrow batches (or rows) into tables: a table ends with the batch that brings it to
+    _PART_ROWS rows or _PART_BYTES bytes (so it may hold up to one batch more), the last one with the partition."""
     held: list[pa.RecordBatch] = []
     rows = nbytes = 0
     for b in _as_arrow(batches, arrow_schema):
