@@ -132,7 +132,8 @@ def test_spark_option_overrides_a_bad_environment_value(monkeypatch: pytest.Monk
         _config_from_options(base)
     text = info.value.message
     assert "RETRY_MAX_ATTEMPTS" in text and '"lots" is not an integer' in text, text
-    assert "environment of the process that plans the write" in text and "option of the same key" in text, text
+    assert "environment of the Python worker that Spark's driver started to plan the write" in text, text
+    assert "option of the same key" in text, text
     assert info.value.keys == ["retry_max_attempts"]
     # an unrelated bad variable (OTLP_ENABLED=perhaps): overridden by its option too
     monkeypatch.delenv("RETRY_MAX_ATTEMPTS")

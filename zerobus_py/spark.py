@@ -37,19 +37,25 @@ cast it in Spark first (``F.col("t").cast("timestamp")``).
 Options are this package's setting keys (those of a YAML config file and of :class:`WrapperConfiguration`), parsed by
 the Go core's settings loader, so unknown keys and bad values are reported as for the keywords, naming the key. A key
 not given as an option comes from the environment (``ZEROBUS_CLIENT_SECRET``, ``ZEROBUS_ENDPOINT``, ... as
-:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write; Spark conf
-``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a variable there. An option given as an empty string unsets its key
-(the environment's value is not used). An option value may reference a variable as ``${NAME}`` (``$${`` for a literal
-``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally, ``${`` included, unless its whole
-value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk and never appear in logs, commit
-messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the commit counts the rows as converted,
-not durable. Options of the data source itself:
+:meth:`WrapperConfiguration.from_env` reads them) of the process that plans the write, which is not the application's:
+Spark plans it in a Python worker that its driver JVM starts. That worker has the variables the driver had when the
+Spark session started, plus the session's ``spark.executorEnv.*`` (``spark.executorEnv.ZEROBUS_CLIENT_SECRET`` puts a
+variable there, and in the tasks' workers); a variable the application sets after the session started (with
+``os.environ`` in a notebook) is not there: pass its value as the option instead. An option given as an empty string
+unsets its key (the environment's value is not used). An option value may reference a variable of that worker as
+``${NAME}`` (``$${`` for a literal ``${``), except a secret (``client_secret``, ``proxy_url``): it is taken literally,
+``${`` included, unless its whole value is ``${NAME}``, which reads the variable NAME. Secrets never touch the disk
+and never appear in logs, commit messages, reports or errors. With ``zerobus_writer_disabled`` nothing is sent: the
+commit counts the rows as converted, not durable. Options of the data source itself:
 
 ``quarantine_path``
     A directory (local path or a ``scheme://`` URI pyarrow opens). Each task attempt whose rows were not all made
     durable writes them there as one Parquet file (the columns of the DataFrame plus ``_zerobus_outcome``,
     ``not_written`` or ``unknown``, ``_zerobus_error``, whose row number is the row's in the task's partition, and
-    ``_zerobus_row``, that number, 0-based) and succeeds. Without it such a task fails. A part
+    ``_zerobus_row``, that number, 0-based) and succeeds. Without it such a task fails after sending its whole
+    partition (its other rows are stored), and a row refused for its own value (a ``ConversionError``) fails every
+    retry the same way: each attempt stores the other rows once more, up to ``spark.task.maxFailures`` attempts
+    (4 by default on a cluster), and the job fails; set this option before writing data that may hold such rows. A part
     that fails as a whole (authentication, connection, retries exhausted, a schema Zerobus cannot take) fails
     the task even with it, and Spark retries the task. The file of an attempt that fails anyway is deleted: the
     retried attempt writes its own. The driver's ``commit`` / ``abort`` also deletes the file of an attempt it got
@@ -84,17 +90,18 @@ not durable. Options of the data source itself:
     earlier runs that started and never reported (killed with the query) as ``earlier_run_unreported_attempts``
     (their partitions' rows may be stored twice) and warns.
 
-Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its
-whole partition, so the rows the failed attempt had made durable are stored twice (the commit's summary counts
-them). A streaming micro-batch re-run after a restart does the same, and so does a speculative copy of a task
-(``spark.speculation``): both attempts send the partition (one that finishes and loses is counted from its report;
-a killed one reports nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and
-re-sends the requests not yet acknowledged) can store rows twice too: each task report has the engine's counts,
-``recoveries`` and ``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that
-recovered) and its line says "up to N rows re-sent (possible duplicates)". Give every row a unique key and
-deduplicate on it downstream (``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The
-driver checks the schema once for a batch write, and once per query (per planning process) for a stream, not for
-every micro-batch.
+Delivery is at-least-once: Spark retries a failed task by running it again, and the new attempt re-sends its whole
+partition, so the rows a failed attempt had made durable are stored once more by its retry: a partition whose every
+attempt fails (a row's bad value without ``quarantine_path``) has its other rows stored up to
+``spark.task.maxFailures`` times (the commit's or abort's summary counts them, with ``report_path``). A streaming
+micro-batch re-run after a restart does the same, and so does a speculative copy of a task (``spark.speculation``):
+both attempts send the partition (one that finishes and loses is counted from its report; a killed one reports
+nothing). A recovery inside a task (a dropped connection: the engine re-opens the stream and re-sends the requests
+not yet acknowledged) can store rows twice too: each task report has the engine's counts, ``recoveries`` and
+``resent_rows``, and the summary sums them (with ``recovered_attempts``, the attempts that recovered) and its line
+says "up to N rows re-sent (possible duplicates)". Give every row a unique key and deduplicate on it downstream
+(``MERGE`` / ``ROW_NUMBER() OVER (PARTITION BY key)``) when duplicates matter. The driver checks the schema once for
+a batch write, and once per query (per planning process) for a stream, not for every micro-batch.
 """
 
 from __future__ import annotations
@@ -168,8 +175,10 @@ _SPARK_OPTIONS: Final = frozenset(
 )
 #: Options of the data source itself and Spark's (not settings of the wrapper).
 _SOURCE_OPTIONS: Final = frozenset({"quarantine_path", "report_path"}) | _SPARK_OPTIONS
-#: With a quarantine, a partition is sent in parts of at most this many rows / Arrow bytes, each held until its
-#: result says which rows to set aside; without one, the partition is streamed to Go as it arrives.
+#: With a quarantine, a partition is sent in parts, each held until its result says which rows to set aside; a part
+#: ends with the Arrow batch that brings it to this many rows or Arrow bytes, so it holds up to one batch more
+#: (Spark's spark.sql.execution.arrow.maxRecordsPerBatch rows). Without one, the partition is streamed to Go as it
+#: arrives.
 _PART_ROWS: Final = 1 << 18
 _PART_BYTES: Final = 32 << 20
 #: Rows per Arrow batch when PySpark hands over rows (PySpark 4.0 streaming).
@@ -182,6 +191,16 @@ _QUERY_ID_PROPERTY: Final = "sql.streaming.queryId"
 _CHECK_TIMEOUT: Final = 60.0
 #: How long the driver waits for the wrapper of that check to close (it sent nothing).
 _CHECK_SHUTDOWN: Final = 5.0
+#: Where the options' ``${NAME}`` and the settings not given as options are read: Spark calls the data source's
+#: ``writer()`` / ``streamWriter()`` in a Python worker that its driver JVM starts, not in the application's process.
+_PLANNER: Final = "the Python worker that Spark's driver started to plan the write"
+#: What that worker's environment holds, and how to get a variable there.
+_PLANNER_ENV: Final = (
+    "it has the variables the driver had when the Spark session started, and the session's spark.executorEnv.*; "
+    "a variable set in the application after the session started (os.environ[...] = ...) is not there"
+)
+#: The Go core's refusal of a ``${NAME}`` whose variable is not set (``core.ExpandEnv``).
+_UNSET_REFERENCE: Final = re.compile(r"references \$\{([A-Za-z_][A-Za-z0-9_]*)\}, which is not set")
 #: A secret option that is wholly a reference to an environment variable (any other ``${`` in a secret is literal).
 _WHOLE_REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: A quarantine file's attempt: partition, task attempt id and (streaming) run id prefix.
@@ -593,9 +612,11 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
         elif key in _SECRETS:
             ref = _WHOLE_REFERENCE.fullmatch(value)
             if ref is not None and ref.group(1) not in os.environ:
+                name = ref.group(1)
                 raise ConfigurationError(
-                    f"zerobus: the zerobus data source option {key} references ${{{ref.group(1)}}}, which is "
-                    "not set in the environment of the process that plans the write",
+                    f"zerobus: the zerobus data source option {key} references ${{{name}}}, which is not set in the "
+                    f"environment of {_PLANNER} ({_PLANNER_ENV}): set it before the session starts or as Spark conf "
+                    f'spark.executorEnv.{name}, or give the value itself: .option("{key}", os.environ["{name}"])',
                     keys=[key],
                 )
             text[key] = value if ref is None else os.environ[ref.group(1)]
@@ -635,9 +656,9 @@ def _config_and_env(options: Mapping[str, str]) -> tuple[WrapperConfiguration, f
 
 
 def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
-    """The settings the environment of the planning process sets (the Go core's ``EnvSettings``), leaving out the
-    variables of the ``overridden`` keys (each key's variables, fallbacks included, from the Go settings table). A
-    variable Go cannot parse is reported naming the option that would override it."""
+    """The settings the environment of the planning process (_PLANNER) sets (the Go core's ``EnvSettings``), leaving
+    out the variables of the ``overridden`` keys (each key's variables, fallbacks included, from the Go settings
+    table). A variable Go cannot parse is reported naming the option that would override it."""
     skipped = {var for s in go_settings() if s["key"] in overridden for var in s["env"]}
     env = {name: value for name, value in os.environ.items() if name not in skipped}
     error: ConfigurationError | None = None
@@ -645,7 +666,7 @@ def _env_settings(overridden: Iterable[str]) -> dict[str, Any]:
         settings: dict[str, Any] = json.loads(_bridge.call(_bridge.native.ConfigFromEnv, json.dumps(env)))
     except ConfigurationError as err:
         message = (
-            "zerobus: in the environment of the process that plans the write: "
+            f"zerobus: in the environment of {_PLANNER}: "
             + err.message.removeprefix("zerobus: ")
             + ' (a data source option of the same key overrides the variable; .option(key, "") unsets it)'
         )
@@ -682,15 +703,21 @@ def _env_note(m: re.Match[str], from_env: frozenset[str]) -> str:
 def _expand(key: str, value: str) -> str:
     """``value`` with each ``${NAME}`` replaced by the environment variable NAME, ``$${`` a literal ``${``, any
     other ``$`` kept: the Go core's rule for YAML values (``core.ExpandEnv``), applied by Go to this process's
-    environment."""
+    environment (``_PLANNER``'s when Spark calls the data source)."""
     if "${" not in value:
         return value
     try:
         return str(_bridge.call(_bridge.native.ExpandEnv, value, json.dumps(dict(os.environ))))
     except ZerobusError as err:
+        unset = _UNSET_REFERENCE.search(err.message)
+        where = f"expanded in {_PLANNER}"
+        if unset is not None:  # the variable is not there: say what that worker's environment holds, and the ways
+            where += (
+                f"; {_PLANNER_ENV}: set it before the session starts or as Spark conf "
+                f'spark.executorEnv.{unset.group(1)}, or give the value itself in .option("{key}", ...)'
+            )
         raise ConfigurationError(
-            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} (expanded "
-            "in the process that plans the write)",
+            f"zerobus: in the zerobus data source options: invalid configuration: {key}: {err.message} ({where})",
             keys=[key],
         ) from None
 
@@ -957,7 +984,8 @@ def _reader(items: Iterator[Any], arrow_schema: pa.Schema) -> pa.RecordBatchRead
 
 
 def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table]:
-    """Group the partition's Arrow batches (or rows) into tables of at most _PART_ROWS rows / _PART_BYTES bytes."""
+    """Group the partition's Arrow batches (or rows) into tables: a table ends with the batch that brings it to
+    _PART_ROWS rows or _PART_BYTES bytes (so it may hold up to one batch more), the last one with the partition."""
     held: list[pa.RecordBatch] = []
     rows = nbytes = 0
     for b in _as_arrow(batches, arrow_schema):
@@ -971,6 +999,21 @@ def _parts(batches: Iterator[Any], arrow_schema: pa.Schema) -> Iterator[pa.Table
             held, rows, nbytes = [], 0, 0
     if held:
         yield pa.Table.from_batches(held)
+
+
+def _no_quarantine_hint(errors: Iterable[BaseException]) -> str:
+    """The end of the error of a task attempt without ``quarantine_path`` whose rows failed alone. When every such
+    row failed on its own value (a ``ConversionError``: the data, not the network), Spark's retries of the task fail
+    the same way, each storing the partition's other rows once more, until ``spark.task.maxFailures`` fails the job:
+    the text says so, and what to do."""
+    way_out = "set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
+    if all(isinstance(err, ConversionError) for err in errors):
+        return (
+            "; these rows failed on their own values, so every retry of this task fails the same way, storing the "
+            "partition's other rows once more each time (up to spark.task.maxFailures attempts), and then the job "
+            f"fails: {way_out}, or fix the data"
+        )
+    return f"; {way_out}"
 
 
 def _aware(v: Any) -> Any:
@@ -1380,13 +1423,11 @@ class _Job:
                 self._failure_text(task, msg, result.error) + "; the partition could not be read to its end"
             )
         if q is None:
-            first = result.failed_row_errors[0][1]
+            errors = [err for _, err in result.failed_row_errors]
+            first = errors[0]
             msg.failed = True
             msg.error = f"{type(first).__name__}: {first}"
-            raise TaskWriteError(
-                self._failure_text(task, msg, first)
-                + "; set the option quarantine_path to write such rows aside as Parquet and let the task succeed"
-            )
+            raise TaskWriteError(self._failure_text(task, msg, first) + _no_quarantine_hint(errors))
         assert isinstance(part, pa.Table)  # parts are tables when there is a quarantine
         q.write(result, part)
 
