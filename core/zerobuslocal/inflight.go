@@ -33,6 +33,22 @@ import (
 //   - a stream whose client sends nothing within idleRelease of its
 //     admission gives the reservation back, so idle streams hold nothing
 //     (their next message, when it comes, takes its size without waiting).
+//
+// So MaxInflightBytes is not a hard bound. gRPC tells a message's length
+// only once RecvMsg has read it whole (grpc-go widens the stream's window
+// to the length as soon as it has read the message's 5-byte prefix), and a
+// stream has to be inside RecvMsg to see its next message come; so a read
+// whose reservation does not cover its message takes the rest when the
+// message has arrived: all of it after an idle release, the growth over
+// the previous message otherwise. What holds is this: while the budget is
+// over, no admission is granted (the gate grants only what fits, in
+// order), so each stream adds at most one such message before the
+// handlers bring the total back under. The server holds at most
+// MaxInflightBytes plus one request per stream (a request counts at most
+// MaxInflightBytes, and gRPC reads at most 2 × MaxMessageBytes + 1 MiB),
+// plus a stream window (grpcStreamWindow) per stream waiting for
+// admission; streams that send without pausing for idleRelease and
+// without growing requests stay within MaxInflightBytes.
 
 // MaxInflightBytes is how many bytes of request messages the server holds
 // at once, across all streams, between reading and storing them.
@@ -55,6 +71,7 @@ type byteGate struct {
 	mu      sync.Mutex
 	size    int64
 	used    int64
+	peak    int64     // the most used has been (tests read it)
 	waiters list.List // of *gateWaiter
 }
 
@@ -72,7 +89,7 @@ func (g *byteGate) acquire(ctx context.Context, n int64) error {
 	n = min(n, g.size)
 	g.mu.Lock()
 	if g.waiters.Len() == 0 && g.used+n <= g.size {
-		g.used += n
+		g.take(n)
 		g.mu.Unlock()
 		return nil
 	}
@@ -120,7 +137,7 @@ func (g *byteGate) grant() {
 		if g.used+w.n > g.size {
 			return
 		}
-		g.used += w.n
+		g.take(w.n)
 		g.waiters.Remove(e)
 		close(w.ready)
 	}
@@ -129,8 +146,14 @@ func (g *byteGate) grant() {
 // force takes n bytes without waiting (the gate may go over its size).
 func (g *byteGate) force(n int64) {
 	g.mu.Lock()
-	g.used += n
+	g.take(n)
 	g.mu.Unlock()
+}
+
+// take adds n to used (g.mu held).
+func (g *byteGate) take(n int64) {
+	g.used += n
+	g.peak = max(g.peak, g.used)
 }
 
 // inUse is how many bytes are taken.
