@@ -134,13 +134,14 @@ type Options struct {
 	// tokens of the last hour. Requests being received and stored share
 	// MaxInflightBytes (32 MiB) across all streams, which each stream can
 	// go over by one request: gRPC reads a message whole before its length
-	// is known, so the first request after the client paused for 50 ms or
-	// more, or the growth of a request over the stream's previous one,
-	// comes in without waiting. So the server holds at most
-	// MaxInflightBytes plus, per stream, one request (at most 2 ×
-	// MaxMessageBytes + 1 MiB) and a 256 KiB window, however many clients
-	// send; streams that send steadily, without pauses or growing
-	// requests, stay within MaxInflightBytes. Default 0: unlimited.
+	// is known, so the growth of a request over the stream's previous one,
+	// or the first request after the client paused for 50 ms or more while
+	// other streams waited for the budget (its share went to them), comes
+	// in without waiting. So the server holds at most MaxInflightBytes
+	// plus, per stream, one request (at most 2 × MaxMessageBytes + 1 MiB)
+	// and a 256 KiB window, however many clients send; streams whose
+	// requests do not grow stay within MaxInflightBytes while their shares
+	// fit in it together. Default 0: unlimited.
 	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.

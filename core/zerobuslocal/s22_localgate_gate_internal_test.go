@@ -106,3 +106,71 @@ func TestGateOverBudgetOneMessagePerStream(t *testing.T) {
 		t.Fatalf("in use after every end: %d, want 0", got)
 	}
 }
+
+// parked reports whether h's idle reservation is kept in g for a waiter.
+func parked(g *byteGate, h *gateHold) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.idle[h]
+	return ok
+}
+
+// TestIdleReadKeepsItsReservationUntilAnotherWaits: a read that gets no
+// message within idleRelease keeps its reservation while no other stream
+// waits for the budget, so the message that comes later is covered (the
+// gate does not go over); when another stream waits, the idle reservation
+// goes to it at once, and the message that comes later takes its size
+// without waiting (over the budget by that one message).
+func TestIdleReadKeepsItsReservationUntilAnotherWaits(t *testing.T) {
+	const u = minAdmission
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g := newByteGate(10 * u)
+	h := newGateHold(ctx, g, 4*u)
+	if err := h.admit(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the idle read to keep its reservation", func() bool { return parked(g, h) })
+	if got := g.inUse(); got != 4*u {
+		t.Fatalf("in use with an idle read and nobody waiting: %d, want %d (its reservation)", got, 4*u)
+	}
+	w := h.arrived(3 * u)
+	if got := g.inUse(); w != 3*u || got != 3*u {
+		t.Fatalf("a 3u message after the idle time: took %d, in use %d; want 3u (%d) and 3u", w, got, 3*u)
+	}
+	h.give(w)
+	g.mu.Lock()
+	peak := g.peak
+	g.mu.Unlock()
+	if peak != 4*u {
+		t.Fatalf("peak %d, want %d (never over the reservation)", peak, 4*u)
+	}
+
+	// Idle again; another stream waits for 8u (6u free): the idle
+	// reservation is given back to it.
+	if err := h.admit(); err != nil { // reserves 4u (the second read)
+		t.Fatal(err)
+	}
+	waitFor(t, "the idle read to keep its reservation", func() bool { return parked(g, h) })
+	h2 := newGateHold(ctx, g, 8*u)
+	if err := h2.admit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.inUse(); got != 8*u {
+		t.Fatalf("in use after the idle reservation went to the waiting stream: %d, want %d", got, 8*u)
+	}
+	if parked(g, h) {
+		t.Fatal("the given-back reservation is still kept for a waiter")
+	}
+	if w := h.arrived(3 * u); w != 3*u || g.inUse() != 11*u {
+		t.Fatalf("a 3u message after the give-back: took %d, in use %d; want %d and %d (over by the message)", w, g.inUse(), 3*u, 11*u)
+	}
+	h.end()
+	h2.end()
+	if got := g.inUse(); got != 0 {
+		t.Fatalf("in use after both ends: %d, want 0", got)
+	}
+	if parked(g, h) || parked(g, h2) {
+		t.Fatal("an ended RPC's reservation is still kept for a waiter")
+	}
+}
