@@ -2,21 +2,57 @@ package zerobuslocal_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/zerobuspb"
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/zerobuslocal"
 )
+
+// slowGuard ends the streams of TestIdleStreamsStayWithinBudgetPlusOneRequestEach
+// if they hang. It is not a timing bound: ~200 MB through the server under
+// -race on two busy cores takes tens of seconds, more than the 30 s of
+// openStream and openFlight.
+const slowGuard = 5 * time.Minute
+
+// openSlowStream is openStream with slowGuard as the RPC's deadline.
+func openSlowStream(t *testing.T, cc *grpc.ClientConn, tok, table string) *stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), slowGuard)
+	t.Cleanup(cancel)
+	md := metadata.Pairs("x-databricks-zerobus-table-name", table, "authorization", "Bearer "+tok)
+	c, err := zerobuspb.NewZerobusClient(cc).EphemeralStream(metadata.NewOutgoingContext(ctx, md))
+	if err != nil {
+		t.Fatalf("EphemeralStream: %v", err)
+	}
+	return &stream{t: t, c: c, cancel: cancel}
+}
+
+// openSlowFlight is openFlight with slowGuard as the RPC's deadline.
+func openSlowFlight(t *testing.T, cc *grpc.ClientConn, tok, table string) *flightStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), slowGuard)
+	t.Cleanup(cancel)
+	md := metadata.Pairs("x-databricks-zerobus-table-name", table, "authorization", "Bearer "+tok)
+	c, err := flight.NewClientFromConn(cc, nil).DoPut(metadata.NewOutgoingContext(ctx, md))
+	if err != nil {
+		t.Fatalf("DoPut: %v", err)
+	}
+	return &flightStream{t: t, c: c}
+}
 
 // bigFlightRows is n rows of flightSchema whose names are name.
 func bigFlightRows(first, n int, name string) arrow.RecordBatch {
@@ -37,7 +73,7 @@ func bigFlightRows(first, n int, name string) arrow.RecordBatch {
 // back while their clients paused each take their next request whole, over
 // MaxInflightBytes (gRPC reads a message whole once its reading starts,
 // and tells its length only then). The server's bound is MaxInflightBytes
-// plus one request per stream: with every client sending several ~5 MiB
+// plus one request per stream: with every client sending several ~4 MiB
 // requests back to back after the pause, no stream gets a second request
 // in while the budget is over (before s21, with no budget, each stream
 // read up to 16 requests ahead of its handler). Every row is stored and
@@ -46,11 +82,13 @@ func TestIdleStreamsStayWithinBudgetPlusOneRequestEach(t *testing.T) {
 	// Stored rows are evicted (MaxStoredRows) so that the test holds
 	// little; the in-flight budget is what is measured.
 	s := start(t, zerobuslocal.Options{MaxStoredRows: 40})
-	const protoStreams, flightStreams, perStream, recsPer = 8, 8, 3, 5
+	const protoStreams, flightStreams, perStream, recsPer = 8, 8, 3, 4
 	const streams = protoStreams + flightStreams
 	name := strings.Repeat("x", 1<<20)
 
-	// PROTO: perStream requests of recsPer 1 MiB records each.
+	// PROTO: perStream requests of recsPer 1 MiB records each. (Without
+	// the gate, every stream's reads run ahead of its handler: the peak
+	// can reach streams × perStream requests, twice the bound below.)
 	var recs [][]byte
 	for k := range recsPer {
 		recs = append(recs, encode(t, event(t, int64(k), name)))
@@ -64,7 +102,7 @@ func TestIdleStreamsStayWithinBudgetPlusOneRequestEach(t *testing.T) {
 	var protoTables []string
 	for i := range protoStreams {
 		table := fmt.Sprintf("main.default.idle%d", i)
-		st := openStream(t, cc, token(t, s, table), table)
+		st := openSlowStream(t, cc, token(t, s, table), table)
 		st.create(table, eventsDesc(), zerobuspb.RecordType_PROTO)
 		sts = append(sts, st)
 		protoTables = append(protoTables, table)
@@ -97,7 +135,7 @@ func TestIdleStreamsStayWithinBudgetPlusOneRequestEach(t *testing.T) {
 		if err := s.CreateTableColumns(table, mustColumns(t, flightDDL)); err != nil {
 			t.Fatal(err)
 		}
-		f := openFlight(t, s, token(t, s, table), table)
+		f := openSlowFlight(t, cc, token(t, s, table), table)
 		f.sendSchema(flightSchema)
 		if _, _, err := f.recv(); err != nil {
 			t.Fatalf("READY: %v", err)
