@@ -139,9 +139,9 @@ type Options struct {
 	// other streams waited for the budget (its share went to them), comes
 	// in without waiting. So the server holds at most MaxInflightBytes
 	// plus, per stream, one request (at most 2 × MaxMessageBytes + 1 MiB)
-	// and a 256 KiB window, however many clients send; streams whose
-	// requests do not grow stay within MaxInflightBytes while their shares
-	// fit in it together. Default 0: unlimited.
+	// and a 256 KiB window; streams whose requests do not grow stay within
+	// MaxInflightBytes while their shares fit in it together. Default 0:
+	// unlimited.
 	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.
