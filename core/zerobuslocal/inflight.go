@@ -31,15 +31,36 @@ import (
 //     rest given back, or a larger message taking more without waiting),
 //     and the handler gives that back once it has stored or refused it;
 //   - a stream whose client sends nothing within idleRelease of its
-//     admission gives the reservation back, so idle streams hold nothing
-//     (their next message, when it comes, takes its size without waiting).
+//     admission gives the reservation back as soon as another stream waits
+//     for the budget (at once if one waits then, else when one comes), so
+//     idle streams keep nobody waiting; their next message, when it comes,
+//     takes its size without waiting. While nobody waits, an idle stream
+//     keeps its reservation, and its next message comes in covered.
+//
+// So MaxInflightBytes is not a hard bound. gRPC tells a message's length
+// only once RecvMsg has read it whole (grpc-go widens the stream's window
+// to the length as soon as it has read the message's 5-byte prefix), and a
+// stream has to be inside RecvMsg to see its next message come; so a read
+// whose reservation does not cover its message takes the rest when the
+// message has arrived: all of it when the reservation went to a waiting
+// stream, the growth over the previous message otherwise. What holds is
+// this: while the budget is over, no admission is granted (the gate grants
+// only what fits, in order), so each stream adds at most one such message
+// before the handlers bring the total back under. The server holds at most
+// MaxInflightBytes plus one request per stream (a request counts at most
+// MaxInflightBytes, and gRPC reads at most 2 × MaxMessageBytes + 1 MiB),
+// plus a stream window (grpcStreamWindow) per stream waiting for
+// admission. Streams whose requests do not grow stay within
+// MaxInflightBytes while their reservations fit in it together (none is
+// then taken from an idle stream), or while they send without pausing for
+// idleRelease.
 
 // MaxInflightBytes is how many bytes of request messages the server holds
 // at once, across all streams, between reading and storing them.
 const MaxInflightBytes = 32 << 20
 
 // idleRelease is how long an admitted receive keeps its reservation while
-// its client sends nothing.
+// its client sends nothing and another stream waits for the budget.
 const idleRelease = 50 * time.Millisecond
 
 // minAdmission is the least an admission reserves once a stream's
@@ -55,7 +76,12 @@ type byteGate struct {
 	mu      sync.Mutex
 	size    int64
 	used    int64
+	peak    int64     // the most used has been (tests read it)
 	waiters list.List // of *gateWaiter
+	// Reads idle for idleRelease that keep their reservation while nobody
+	// waits, with the generation of that reservation (gateHold.gen): the
+	// first waiter makes them give it back.
+	idle map[*gateHold]uint64
 }
 
 type gateWaiter struct {
@@ -72,13 +98,18 @@ func (g *byteGate) acquire(ctx context.Context, n int64) error {
 	n = min(n, g.size)
 	g.mu.Lock()
 	if g.waiters.Len() == 0 && g.used+n <= g.size {
-		g.used += n
+		g.take(n)
 		g.mu.Unlock()
 		return nil
 	}
 	w := &gateWaiter{n: n, ready: make(chan struct{})}
 	e := g.waiters.PushBack(w)
+	idle := g.idle
+	g.idle = nil
 	g.mu.Unlock()
+	for h, gen := range idle {
+		h.unreserve(gen)
+	}
 	select {
 	case <-w.ready:
 		return nil
@@ -120,7 +151,7 @@ func (g *byteGate) grant() {
 		if g.used+w.n > g.size {
 			return
 		}
-		g.used += w.n
+		g.take(w.n)
 		g.waiters.Remove(e)
 		close(w.ready)
 	}
@@ -129,7 +160,37 @@ func (g *byteGate) grant() {
 // force takes n bytes without waiting (the gate may go over its size).
 func (g *byteGate) force(n int64) {
 	g.mu.Lock()
+	g.take(n)
+	g.mu.Unlock()
+}
+
+// take adds n to used (g.mu held).
+func (g *byteGate) take(n int64) {
 	g.used += n
+	g.peak = max(g.peak, g.used)
+}
+
+// park keeps the idle reservation gen of h while nobody waits, and
+// reports whether it did (false: h is to give it back now).
+func (g *byteGate) park(h *gateHold, gen uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waiters.Len() > 0 {
+		return false
+	}
+	if g.idle == nil {
+		g.idle = make(map[*gateHold]uint64)
+	}
+	if old, ok := g.idle[h]; !ok || gen > old { // a late call for an older one changes nothing
+		g.idle[h] = gen
+	}
+	return true
+}
+
+// unpark forgets h's idle reservation (its RPC ended).
+func (g *byteGate) unpark(h *gateHold) {
+	g.mu.Lock()
+	delete(g.idle, h)
 	g.mu.Unlock()
 }
 
@@ -152,7 +213,8 @@ type gateHold struct {
 	mu       sync.Mutex
 	reads    int         // messages arrived
 	reserved int64       // reserved by the admission of the read under way
-	idle     *time.Timer // gives reserved back after idleRelease
+	gen      uint64      // counts reservations and settlements: which reserved an idle release is for
+	idle     *time.Timer // parks reserved, or gives it back, after idleRelease
 	held     int64       // taken by messages read and not yet handled
 	closed   bool
 }
@@ -161,7 +223,7 @@ type gateHold struct {
 // bytes.
 func newGateHold(ctx context.Context, g *byteGate, est int) *gateHold {
 	h := &gateHold{g: g, ctx: ctx, est: min(int64(max(est, 1)), g.size)}
-	h.idle = time.AfterFunc(time.Hour, h.unreserve)
+	h.idle = time.AfterFunc(time.Hour, h.idled)
 	h.idle.Stop()
 	return h
 }
@@ -182,21 +244,47 @@ func (h *gateHold) admit() error {
 		return errHoldEnded
 	}
 	h.reserved += est
+	h.gen++
 	h.idle.Reset(idleRelease)
 	h.mu.Unlock()
 	return nil
 }
 
-// unreserve gives back the reservation of a read whose message has not
-// come (the idle timer).
-func (h *gateHold) unreserve() {
+// idled runs idleRelease after an admission whose message has not come:
+// the reservation is given back if a stream waits for the budget, else
+// parked until one does.
+func (h *gateHold) idled() {
+	h.mu.Lock()
+	gen, n := h.gen, h.reserved
+	h.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	if !h.g.park(h, gen) {
+		h.unreserve(gen)
+		return
+	}
+	h.mu.Lock()
+	ended := h.closed
+	h.mu.Unlock()
+	if ended { // end ran before park: its unpark found nothing to forget
+		h.g.unpark(h)
+	}
+}
+
+// unreserve gives back reservation gen if the read it was made for is
+// still waiting for its message.
+func (h *gateHold) unreserve(gen uint64) {
 	h.mu.Lock()
 	n := h.reserved
-	h.reserved = 0
-	h.mu.Unlock()
-	if n > 0 {
-		h.g.release(n)
+	if h.gen != gen || n == 0 {
+		h.mu.Unlock()
+		return
 	}
+	h.reserved = 0
+	h.gen++
+	h.mu.Unlock()
+	h.g.release(n)
 }
 
 // arrived settles the read of an n-byte message: the message now holds n
@@ -207,6 +295,7 @@ func (h *gateHold) arrived(n int) int64 {
 	h.idle.Stop()
 	r := h.reserved
 	h.reserved = 0
+	h.gen++
 	if h.reads++; h.reads >= 2 {
 		h.est = min(max(w, minAdmission), h.g.size)
 	}
@@ -246,7 +335,9 @@ func (h *gateHold) end() {
 	h.idle.Stop()
 	n := h.held + h.reserved
 	h.held, h.reserved, h.closed = 0, 0, true
+	h.gen++
 	h.mu.Unlock()
+	h.g.unpark(h)
 	if n > 0 {
 		h.g.release(n)
 	}

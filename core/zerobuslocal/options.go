@@ -131,9 +131,17 @@ type Options struct {
 	// local` serves. Besides the rows (and the whole request messages they
 	// were received in), a busy server keeps its latest 262,144 events
 	// (Events, the inspection API's events: about 40 MB when full) and the
-	// tokens of the last hour, and holds at most MaxInflightBytes of
-	// requests being received and stored plus a 256 KiB window per
-	// sending stream, however many clients send. Default 0: unlimited.
+	// tokens of the last hour. Requests being received and stored share
+	// MaxInflightBytes (32 MiB) across all streams, which each stream can
+	// go over by one request: gRPC reads a message whole before its length
+	// is known, so the growth of a request over the stream's previous one,
+	// or the first request after the client paused for 50 ms or more while
+	// other streams waited for the budget (its share went to them), comes
+	// in without waiting. So the server holds at most MaxInflightBytes
+	// plus, per stream, one request (at most 2 × MaxMessageBytes + 1 MiB)
+	// and a 256 KiB window; streams whose requests do not grow stay within
+	// MaxInflightBytes while their shares fit in it together. Default 0:
+	// unlimited.
 	MaxStoredRows int `json:"max_stored_rows"`
 
 	// Logger receives server logs. Default: discard.

@@ -104,7 +104,8 @@ func TestByteGateOrderAndCancel(t *testing.T) {
 // last message (at least minAdmission); the arrival settles the
 // reservation to the message's size (the rest given back, a larger message
 // taking more without waiting); the handler gives that back; a read that
-// gets no message within idleRelease gives its reservation back; and what
+// gets no message within idleRelease keeps its reservation while no other
+// stream waits, and gives it back when one does; and what
 // an RPC still holds goes back at its end, after which admissions fail.
 // Waits have a deadline (the RPC's context), so a wrong count fails
 // instead of hanging.
@@ -150,20 +151,29 @@ func TestGateHoldAdmitArriveGive(t *testing.T) {
 	if got := g.inUse(); got != 7*u {
 		t.Fatalf("in use after the third admission: %d, want %d", got, 7*u)
 	}
-	// No message comes: the reservation goes back by itself, and the
-	// message that comes later takes its size without waiting.
-	waitFor(t, "the idle reservation to go back", func() bool { return g.inUse() == 0 })
+	// No message comes: once another stream waits for 4u (3u free), the
+	// reservation goes back, and the message that comes later takes its
+	// size without waiting.
+	h3 := newGateHold(ctx, g, 4*u)
+	go func() { admitted <- h3.admit() }()
+	if err := <-admitted; err != nil {
+		t.Fatal(err)
+	}
+	if got := g.inUse(); got != 4*u {
+		t.Fatalf("in use after the idle reservation went to another stream: %d, want %d", got, 4*u)
+	}
 	c := h.arrived(5)
-	if c != 5 || g.inUse() != 5 {
-		t.Fatalf("arrival after the idle release: %d, in use %d; want 5 and 5", c, g.inUse())
+	if c != 5 || g.inUse() != 4*u+5 {
+		t.Fatalf("arrival after the idle release: %d, in use %d; want 5 and %d", c, g.inUse(), 4*u+5)
 	}
 	// Now a small last message: the next admission reserves minAdmission.
 	if err := h.admit(); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.inUse(); got != 5+u {
-		t.Fatalf("in use after an admission following a 5-byte message: %d, want %d", got, 5+u)
+	if got := g.inUse(); got != 4*u+5+u {
+		t.Fatalf("in use after an admission following a 5-byte message: %d, want %d", got, 4*u+5+u)
 	}
+	h3.end()
 
 	// End: the reservation and the unhandled message go back.
 	h2 := newGateHold(ctx, g, 4*u)
