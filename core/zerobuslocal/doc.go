@@ -246,14 +246,17 @@
 // and a read of a full table does not raise what the server holds. GET
 // .../rows is written as it is decoded, a thousand rows at a time.
 //
-// What the server holds on the way in is bounded too, whatever the number
-// of clients: received request messages (Zerobus requests, Flight record
-// batches) take their size from one server-wide budget of
-// MaxInflightBytes (32 MiB) until they are stored, and a stream reads its
-// next message only once the budget admits it, so a client held back
-// waits on HTTP/2 flow control with at most its stream window (256 KiB,
-// fixed) buffered in the server. A stream idle for 50 ms holds nothing of
-// the budget.
+// What the server holds on the way in is bounded too: received request
+// messages (Zerobus requests, Flight record batches) take their size from
+// one server-wide budget of MaxInflightBytes (32 MiB) until they are
+// stored, and a stream reads its next message only once the budget admits
+// it, so a client held back waits on HTTP/2 flow control with at most its
+// stream window (256 KiB, fixed) buffered in the server. A stream idle for 50 ms gives its share
+// to streams that wait for one. gRPC reads a message whole before its
+// size is known, so each stream can go over the budget by one request
+// (the first after such a give-back, or the growth over its previous
+// one): the bound is MaxInflightBytes plus one request and one stream
+// window per stream (Options.MaxStoredRows).
 //
 // Options.MaxStoredRows bounds the rows kept across all tables together
 // (the oldest rows of the server dropped first, counted per table) for a
