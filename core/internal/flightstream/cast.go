@@ -335,6 +335,9 @@ func castable(from, to arrow.DataType) string {
 	case *arrow.LargeListViewType:
 		return castable(arrow.ListOfField(f.ElemField()), to)
 	}
+	if why := convert.NoEquivalent(from); why != "" {
+		return why // the protobuf plan's reason: no cast makes them a table's type
+	}
 	if isVariant(to) {
 		if isJSONText(from) {
 			return ""
