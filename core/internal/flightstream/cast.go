@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -291,7 +292,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	for _, j := range extra {
 		f := from.Field(j)
-		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String()})
+		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String(), Reason: ExtraColumnReason(f.Name)})
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
@@ -312,6 +313,12 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		}
 	}
 	return c, nil
+}
+
+// ExtraColumnReason is what to do about a batch column the table lacks.
+func ExtraColumnReason(name string) string {
+	q := strconv.Quote(name)
+	return fmt.Sprintf("drop it from the batch (pandas: df.drop(columns=[%s]); polars: df.drop(%s); pyarrow: table.drop_columns([%s])), or add the column to the table", q, q, q)
 }
 
 // Target is the table's schema.

@@ -48,3 +48,25 @@ func TestS22IntervalRefusedWithTheProtobufReason(t *testing.T) {
 		}
 	}
 }
+
+// s22 review realinputs L2: a batch column the table lacks is named with
+// what to do about it (drop it, or add it to the table), as the
+// missing-column and case-clash messages end with advice.
+func TestS22ExtraColumnSaysWhatToDo(t *testing.T) {
+	i64 := arrow.PrimitiveTypes.Int64
+	table := arrow.NewSchema([]arrow.Field{{Name: "id", Type: i64}}, nil)
+	batch := arrow.NewSchema([]arrow.Field{{Name: "id", Type: i64}, {Name: "extra", Type: i64}}, nil)
+	_, err := PlanCast("t", batch, table)
+	var me *MismatchError
+	if !errors.As(err, &me) || len(me.Columns) != 1 {
+		t.Fatalf("PlanCast: %v, want one mismatch", err)
+	}
+	c := me.Columns[0]
+	if c.Column != "extra" || c.CallerType != "int64" || c.TableType != "" {
+		t.Errorf("mismatch %+v, want column extra (int64) the table lacks", c)
+	}
+	want := `column "extra" (int64 in the batch) is not in the table: drop it from the batch (pandas: df.drop(columns=["extra"]); polars: df.drop("extra"); pyarrow: table.drop_columns(["extra"])), or add the column to the table`
+	if !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error %q\nwant it to end with %q", err, want)
+	}
+}
