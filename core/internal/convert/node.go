@@ -55,6 +55,8 @@ type node struct {
 	// (Options.TableType); every value is null.
 	allNull bool
 
+	uuid bool // fixed_size_binary[16] leaf of UUIDs into a table STRING: written as UUID text (AppendUUID)
+
 	variant bool // string leaf of a column the table declares VARIANT (Options.TableVariant): each value is checked as JSON
 
 	inner    *node   // dictionary values, run-end encoded values, extension storage

@@ -218,6 +218,7 @@ type Caster struct {
 type colPlan struct {
 	src  int // caller column, -1: fill with nulls
 	cast bool
+	uuid bool // UUIDs (convert.IsUUIDField) into STRING: written as their text (uuidText)
 }
 
 // PlanCast checks from against the table schema to, column by column, and
@@ -269,7 +270,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: -1}
 			continue
 		}
-		if why := castableField(ff.Type, tf); why != "" {
+		if why := castableField(convert.MarkedType(ff), tf); why != "" {
 			if why == noSafeCast {
 				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
 			}
@@ -280,7 +281,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			bad = append(bad, cm)
 			continue
 		}
-		c.cols[i] = colPlan{src: j, cast: true}
+		c.cols[i] = colPlan{src: j, cast: true, uuid: convert.IsUUIDField(ff) && tf.Type.ID() == arrow.LARGE_STRING}
 		if hasDecimalSpec(tf) {
 			c.decimal = append(c.decimal, i)
 		}
@@ -336,6 +337,17 @@ func castable(from, to arrow.DataType) string {
 	case *arrow.RunEndEncodedType:
 		return castable(f.Encoded(), to)
 	case arrow.ExtensionType:
+		if convert.IsUUIDType(f) {
+			switch to.ID() {
+			case arrow.LARGE_STRING:
+				if !isVariant(to) {
+					return "" // the UUIDs' text (uuidText)
+				}
+			case arrow.LARGE_BINARY:
+				return "" // their 16 bytes
+			}
+			return convert.UUIDReason
+		}
 		return castable(f.StorageType(), to)
 	case *arrow.ListViewType:
 		return castable(arrow.ListOfField(f.ElemField()), to)
@@ -430,12 +442,8 @@ func castable(from, to arrow.DataType) string {
 	case *arrow.ListType:
 		var elem arrow.DataType
 		switch f := from.(type) {
-		case *arrow.ListType:
-			elem = f.Elem()
-		case *arrow.LargeListType:
-			elem = f.Elem()
-		case *arrow.FixedSizeListType:
-			elem = f.Elem()
+		case *arrow.ListType, *arrow.LargeListType, *arrow.FixedSizeListType:
+			elem = convert.MarkedType(f.(arrow.ListLikeType).ElemField())
 		}
 		if elem != nil {
 			if why := castableField(elem, t.ElemField()); why != "" {
@@ -462,7 +470,7 @@ func castable(from, to arrow.DataType) string {
 					}
 					continue
 				}
-				if why := castableField(f.Field(j).Type, tf); why != "" {
+				if why := castableField(convert.MarkedType(f.Field(j)), tf); why != "" {
 					return fmt.Sprintf("field %q: %s", tf.Name, why)
 				}
 			}
@@ -473,10 +481,10 @@ func castable(from, to arrow.DataType) string {
 			if f.KeyType().ID() == arrow.NULL {
 				return "key: a MAP key cannot be null"
 			}
-			if why := castableField(f.KeyType(), t.KeyField()); why != "" {
+			if why := castableField(convert.MarkedType(f.KeyField()), t.KeyField()); why != "" {
 				return "key: " + why
 			}
-			if why := castableField(f.ItemType(), t.ItemField()); why != "" {
+			if why := castableField(convert.MarkedType(f.ItemField()), t.ItemField()); why != "" {
 				return "value: " + why
 			}
 			return ""
@@ -543,6 +551,8 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 			a := rec.Column(p.src)
 			a.Retain()
 			cols[i] = a
+		case p.uuid:
+			cols[i] = uuidText(mem, rec.Column(p.src))
 		default:
 			a := rec.Column(p.src)
 			v, why, err := castTo(ctx, mem, a, tf.Type)
