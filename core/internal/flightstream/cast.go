@@ -271,10 +271,13 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			continue
 		}
 		if why := castableField(convert.MarkedType(ff), tf); why != "" {
-			if why == noSafeCast {
+			switch {
+			case convert.ExtensionName(ff) == convert.OpaqueExtension:
+				why = convert.OpaqueReason
+			case why == noSafeCast:
 				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
 			}
-			cm := ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
+			cm := ColumnMismatch{Column: tf.Name, CallerType: convert.FieldTypeName(ff), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
 			if convert.ZonedIntoNTZAnywhere(ff.Type, tf.Type) {
 				cm.Code = convert.ZonedIntoNTZ
 			}
@@ -293,7 +296,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	for _, j := range extra {
 		f := from.Field(j)
-		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String(), Reason: ExtraColumnReason(f.Name)})
+		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: convert.FieldTypeName(f), Reason: ExtraColumnReason(f.Name)})
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}

@@ -2,12 +2,16 @@ package flightstream
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
 )
 
 var (
@@ -124,5 +128,51 @@ func TestS22UUIDIntoStringIsItsText(t *testing.T) {
 	}
 	if bin.IsValid(2) {
 		t.Errorf("bin row 2 is %x, want null", bin.Value(2))
+	}
+}
+
+// s22 review realinputs M1/L4: UUIDs into a column other than STRING or
+// BINARY are refused naming the extension, with a reason that says where
+// they go; the other extension types the review met are named too.
+func TestS22ExtensionsNamedInMismatches(t *testing.T) {
+	opaqueMeta := arrow.NewMetadata([]string{"ARROW:extension:name", "ARROW:extension:metadata"},
+		[]string{"arrow.opaque", `{"type_name":"hugeint","vendor_name":"DuckDB"}`})
+	bool8Meta := arrow.NewMetadata([]string{"ARROW:extension:name"}, []string{"arrow.bool8"})
+	dec := arrow.Field{Name: "v", Type: arrow.BinaryTypes.LargeString, Nullable: true, Metadata: convert.DecimalMeta(38, 0)}
+	cases := []struct {
+		from   arrow.Field
+		to     arrow.Field
+		caller string
+		reason string
+	}{
+		{arrow.Field{Name: "v", Type: s22FSB16, Nullable: true, Metadata: s22UUIDMeta}, arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			"arrow.uuid (fixed_size_binary[16])", convert.UUIDReason},
+		{arrow.Field{Name: "v", Type: extensions.NewUUIDType(), Nullable: true}, arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			"arrow.uuid (fixed_size_binary[16])", convert.UUIDReason},
+		{arrow.Field{Name: "v", Type: s22FSB16, Nullable: true, Metadata: s22UUIDMeta}, dec,
+			"arrow.uuid (fixed_size_binary[16])", convert.DecimalRefusal(convert.DecimalSpec{Precision: 38, Scale: 0})},
+		{arrow.Field{Name: "v", Type: s22FSB16, Nullable: true, Metadata: opaqueMeta}, dec,
+			"arrow.opaque[DuckDB hugeint] (fixed_size_binary[16])", convert.OpaqueReason},
+		{arrow.Field{Name: "v", Type: arrow.PrimitiveTypes.Int8, Nullable: true, Metadata: bool8Meta}, arrow.Field{Name: "v", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+			"arrow.bool8 (int8)", "no safe cast; cast the batch's column to bool, or change the table's column"},
+	}
+	for _, tc := range cases {
+		_, err := PlanCast("t", arrow.NewSchema([]arrow.Field{tc.from}, nil), arrow.NewSchema([]arrow.Field{tc.to}, nil))
+		var me *MismatchError
+		if !errors.As(err, &me) || len(me.Columns) != 1 {
+			t.Fatalf("%s into %s: %v, want one mismatch", tc.caller, tc.to.Type, err)
+		}
+		if got := me.Columns[0]; got.CallerType != tc.caller || got.Reason != tc.reason {
+			t.Errorf("%s into %s: caller type %q, reason %q\nwant %q, %q", tc.caller, tc.to.Type, got.CallerType, got.Reason, tc.caller, tc.reason)
+		}
+		if !strings.Contains(err.Error(), `column "v" is `+tc.caller+" in the batch") {
+			t.Errorf("%q does not name the extension", err)
+		}
+	}
+	// An extra UUID column is named by its extension too.
+	_, err := PlanCast("t", arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "u", Type: s22FSB16, Metadata: s22UUIDMeta}}, nil),
+		arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	if err == nil || !strings.Contains(err.Error(), `column "u" (arrow.uuid (fixed_size_binary[16]) in the batch) is not in the table`) {
+		t.Errorf("extra UUID column: %v", err)
 	}
 }
