@@ -159,7 +159,7 @@ const UUIDReason = "a UUID column goes into a STRING column (as its text, 8-4-4-
 
 // OpaqueReason is why an arrow.opaque column (values of a type Arrow has no
 // type for) cannot be sent: nothing reads its bytes.
-const OpaqueReason = "an arrow.opaque column holds values of a type Arrow has no type for, which nothing here can read; convert them where they come from (DuckDB: cast in SQL, e.g. h::DECIMAL(38,0) or h::VARCHAR, or leave arrow_lossless_conversion off)"
+const OpaqueReason = "an arrow.opaque column holds values of a type Arrow has no type for, which nothing here can read; convert them where they come from (DuckDB: cast the column in SQL, to DECIMAL(38,0) or VARCHAR for a HUGEINT, or leave arrow_lossless_conversion off)"
 
 // isTableString reports whether the table type t is a STRING.
 func isTableString(t arrow.DataType) bool {
