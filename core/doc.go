@@ -384,7 +384,9 @@
 // microseconds, TIME and DURATION to BIGINT microseconds, as the protobuf
 // path sends them, finer units rounded down on both paths (1 ns is 0 µs,
 // -1 ns is -1 µs, for timestamps, times and durations alike); dictionaries and run-end encodings decoded, list views
-// gathered, extension types as their storage; JSON text to VARIANT, also
+// gathered, extension types as their storage (UUIDs, the arrow.uuid
+// extension, into STRING as their 8-4-4-4-12 text, as the protobuf path
+// sends them); JSON text to VARIANT, also
 // inside structs, lists and maps, which are cast element-wise); a missing
 // nullable column is sent as nulls. Anything else fails the whole batch
 // before any row is sent with a *ConversionError (Row -1) whose Err is a
@@ -397,7 +399,10 @@
 // (an integer outside the table's TINYINT, SMALLINT, INT or BIGINT, a
 // finite float64 beyond FLOAT, a float not a whole number in a table
 // integer's range, an integer a table FLOAT or DOUBLE would round, a time
-// overflowing microseconds, a date64 outside DATE), JSON text that does not parse as a VARIANT (checked on the
+// overflowing microseconds, a date64 whose day does not fit DATE's int32
+// days since the epoch; a DATE before 0001-01-01 or after 9999-12-31 that
+// fits is sent as it is, on both transports, as the protocol gives the
+// service no narrower range), JSON text that does not parse as a VARIANT (checked on the
 // protobuf path when the catalog names the column VARIANT); and for a
 // VARIANT given as struct{metadata, value} whose bytes are malformed.
 // Decimals are sent as their exact text: the service rounds fraction digits past the scale of the DECIMAL(p,s) the catalog gives half-up, as Spark does; a decimal too large for it (more than p-s digits before the point after rounding to s places) fails its row on both transports.

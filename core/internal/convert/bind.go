@@ -312,6 +312,9 @@ func bindLeaf(n *node, arr arrow.Array, checkEach bool) (encoder, error) {
 	case *array.BinaryView:
 		return &getBytesEnc{base: b, get: a.Value}, nil
 	case *array.FixedSizeBinary:
+		if n.uuid && a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth == 16 {
+			return &uuidTextEnc{base: b, get: a.Value}, nil
+		}
 		return &getBytesEnc{base: b, get: a.Value}, nil
 	case *array.Decimal32:
 		return &decimalEnc[decimal.Decimal32]{base: b, vals: values[decimal.Decimal32](a), scale: n.scale, format: formatDecimal32, fit: n.fit}, nil

@@ -47,6 +47,7 @@
 //	utf8, large_utf8, string_view              string    bytes as stored; not valid UTF-8: row error
 //	binary, large_binary, binary_view,         bytes
 //	  fixed_size_binary
+//	arrow.uuid (fixed_size_binary[16])         bytes     the 16 bytes; string (8-4-4-4-12 text) into a table STRING
 //	date32                                     int32     days since the epoch
 //	date64                                     int32     floor(ms / 86400000); outside int32: row error
 //	timestamp (s, ms, us, ns; any zone)        int64     microseconds since the epoch, UTC
@@ -55,7 +56,7 @@
 //	decimal32/64/128/256 (p, s)                string    exact decimal text, see below
 //	dictionary<K, V>                           as V
 //	run_end_encoded<E, V>                      as V
-//	extension types                            as their storage type
+//	other extension types                      as their storage type
 //	list, large_list, fixed_size_list,         repeated T (unpacked)
 //	  list_view, large_list_view of T
 //	struct                                     nested message
@@ -84,6 +85,13 @@
 // value where Options.TableDecimal names a DECIMAL(p,s) is checked as
 // decimal text (see decimal_strings.go); an integer or float value there
 // is sent as decimal text (see number_decimal.go).
+//
+// A UUID column is the canonical arrow.uuid extension, registered or (as
+// the C stream import leaves it) a fixed_size_binary[16] whose field
+// metadata names it (MarkedType); where Options.TableType gives a STRING it
+// is a string field of each value's lowercase 8-4-4-4-12 text (AppendUUID),
+// also as a STRUCT field, ARRAY element or MAP key or value, as the Flight
+// path casts it.
 //
 // Refused, with a Problem naming the column and type: the null type (a
 // column, STRUCT field, ARRAY element or MAP value of it is the table's

@@ -286,6 +286,23 @@ func (e *getBytesEnc) enc(b []byte, i int) ([]byte, *fail) {
 	return appendBytesField(b, e.tag, v), nil
 }
 
+// uuidTextEnc writes a fixed_size_binary[16] of UUIDs as their canonical
+// text (AppendUUID) into a protobuf string field: a table STRING column
+// takes UUIDs as text, on both transports.
+type uuidTextEnc struct {
+	base
+	get func(int) []byte // the 16 bytes of value i
+}
+
+func (e *uuidTextEnc) enc(b []byte, i int) ([]byte, *fail) {
+	if e.isNull(i) {
+		return e.onNull(b)
+	}
+	b = appendVarint(b, e.tag)
+	b = appendVarint(b, 36)
+	return AppendUUID(b, e.get(i)), nil
+}
+
 // variantTextEnc writes the JSON text of a VARIANT column, each value
 // checked as UTF-8 and then by the rule the Flight path encodes it by
 // (protoarrow.CheckVariantJSON), so a value fails its row alone, with the

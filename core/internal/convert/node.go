@@ -55,6 +55,8 @@ type node struct {
 	// (Options.TableType); every value is null.
 	allNull bool
 
+	uuid bool // fixed_size_binary[16] leaf of UUIDs into a table STRING: written as UUID text (AppendUUID)
+
 	variant bool // string leaf of a column the table declares VARIANT (Options.TableVariant): each value is checked as JSON
 
 	inner    *node   // dictionary values, run-end encoded values, extension storage
@@ -171,13 +173,33 @@ func classify(dt arrow.DataType) (leafInfo, string) {
 		return leafInfo{class: classMap, ptype: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE}, ""
 	case arrow.NULL:
 		return leafInfo{}, "the null type holds no values and has no protobuf equivalent; drop the column or cast it to the table's type"
-	case arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
-		return leafInfo{}, "interval types have no Zerobus equivalent; convert to a duration (int64 microseconds) or a string first"
-	case arrow.SPARSE_UNION, arrow.DENSE_UNION:
-		return leafInfo{}, "union types have no Zerobus equivalent; split the union into separate nullable columns"
+	case arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO,
+		arrow.SPARSE_UNION, arrow.DENSE_UNION:
+		return leafInfo{}, NoEquivalent(dt)
 	default:
 		return leafInfo{}, "this Arrow type has no protobuf mapping; cast the column to a supported type"
 	}
+}
+
+// IntervalReason and UnionReason are why an interval or union column cannot
+// be sent, on both transports (the protobuf plan, classify, and the Flight
+// cast plan say the same): Unity Catalog has no type that takes them, and
+// no cast of pyarrow's turns them into one.
+const (
+	IntervalReason = "interval types have no Zerobus equivalent; convert to a duration (int64 microseconds) or a string first"
+	UnionReason    = "union types have no Zerobus equivalent; split the union into separate nullable columns"
+)
+
+// NoEquivalent returns IntervalReason for an interval type, UnionReason for
+// a union, "" for other types (wrappers are not unwrapped).
+func NoEquivalent(dt arrow.DataType) string {
+	switch dt.ID() {
+	case arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
+		return IntervalReason
+	case arrow.SPARSE_UNION, arrow.DENSE_UNION:
+		return UnionReason
+	}
+	return ""
 }
 
 // toMicros returns the multiplier, divisor and unit name that convert an

@@ -202,7 +202,7 @@ func (b *schemaBuilder) fields(fs []arrow.Field, prefix string, depth int, msg *
 		}
 		path := joinPath(prefix, f.Name)
 		missing := from != nil && from[i] < 0
-		dt := f.Type
+		dt := MarkedType(f) // a UUID named in the field's metadata
 		if missing {
 			dt = variantsAsText(dt)
 		}
@@ -251,6 +251,20 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 	case *arrow.RunEndEncodedType:
 		return b.wrap(dt, t.Encoded(), hint, fieldName, path, depth, msg, sc, ctx)
 	case arrow.ExtensionType:
+		if IsUUIDType(t) {
+			if tt, ok := b.opts.TableType[path]; ok && isTableString(tt) && !b.opts.TableVariant[path] && !b.hasDecimal(path) {
+				// UUIDs into STRING: their text (uuidTextEnc), on both
+				// transports; into other columns their 16 bytes.
+				n := &node{dt: t.StorageType(), ptype: descriptorpb.FieldDescriptorProto_TYPE_STRING, uuid: true}
+				if IsUUIDMark(t) {
+					return n, "" // the arrays are the storage's
+				}
+				return &node{dt: dt, ptype: n.ptype, inner: n}, ""
+			}
+			if IsUUIDMark(t) {
+				return b.typeNode(t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
+			}
+		}
 		return b.wrap(dt, t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
 	}
 	if t, ok := tableTypeAt(b.opts.TableType, path); ok && dt.ID() == arrow.NULL && ctx != ctxMapKey {
@@ -290,7 +304,7 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 			b.probs.add(path, dt.String(), "protobuf map keys and values cannot be lists; wrap the list in a struct")
 			return nil, ""
 		}
-		elem, typeName := b.typeNode(listElem(dt).Type, hint, fieldName, elemPath(path), depth+1, msg, sc, ctxListElem)
+		elem, typeName := b.typeNode(MarkedType(listElem(dt)), hint, fieldName, elemPath(path), depth+1, msg, sc, ctxListElem)
 		if elem == nil {
 			return nil, ""
 		}
@@ -341,8 +355,8 @@ func (b *schemaBuilder) wrap(dt, value arrow.DataType, hint, fieldName, path str
 // mapNode compiles a map column: a repeated entry message named as protobuf
 // requires, with key = 1 and value = 2.
 func (b *schemaBuilder) mapNode(mt *arrow.MapType, hint, fieldName, path string, depth int, msg *descriptorpb.DescriptorProto, sc *scope) (*node, string) {
-	key, _ := b.typeNode(mt.KeyType(), hint+"Key", "key", path+".key", depth+1, msg, sc, ctxMapKey)
-	val, valType := b.typeNode(mt.ItemType(), hint+"Value", "value", valuePath(path), depth+1, msg, sc, ctxMapValue)
+	key, _ := b.typeNode(MarkedType(mt.KeyField()), hint+"Key", "key", path+".key", depth+1, msg, sc, ctxMapKey)
+	val, valType := b.typeNode(MarkedType(mt.ItemField()), hint+"Value", "value", valuePath(path), depth+1, msg, sc, ctxMapValue)
 	if key == nil || val == nil {
 		return nil, ""
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -217,6 +218,7 @@ type Caster struct {
 type colPlan struct {
 	src  int // caller column, -1: fill with nulls
 	cast bool
+	uuid bool // UUIDs (convert.IsUUIDField) into STRING: written as their text (uuidText)
 }
 
 // PlanCast checks from against the table schema to, column by column, and
@@ -268,18 +270,21 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			c.cols[i] = colPlan{src: -1}
 			continue
 		}
-		if why := castableField(ff.Type, tf); why != "" {
-			if why == noSafeCast {
+		if why := castableField(convert.MarkedType(ff), tf); why != "" {
+			switch {
+			case convert.ExtensionName(ff) == convert.OpaqueExtension:
+				why = convert.OpaqueReason
+			case why == noSafeCast:
 				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
 			}
-			cm := ColumnMismatch{Column: tf.Name, CallerType: ff.Type.String(), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
+			cm := ColumnMismatch{Column: tf.Name, CallerType: convert.FieldTypeName(ff), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
 			if convert.ZonedIntoNTZAnywhere(ff.Type, tf.Type) {
 				cm.Code = convert.ZonedIntoNTZ
 			}
 			bad = append(bad, cm)
 			continue
 		}
-		c.cols[i] = colPlan{src: j, cast: true}
+		c.cols[i] = colPlan{src: j, cast: true, uuid: convert.IsUUIDField(ff) && tf.Type.ID() == arrow.LARGE_STRING}
 		if hasDecimalSpec(tf) {
 			c.decimal = append(c.decimal, i)
 		}
@@ -291,7 +296,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	}
 	for _, j := range extra {
 		f := from.Field(j)
-		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: f.Type.String()})
+		bad = append(bad, ColumnMismatch{Column: f.Name, CallerType: convert.FieldTypeName(f), Reason: ExtraColumnReason(f.Name)})
 	}
 	if len(bad) > 0 {
 		return nil, &MismatchError{Table: table, Columns: bad}
@@ -314,6 +319,12 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 	return c, nil
 }
 
+// ExtraColumnReason is what to do about a batch column the table lacks.
+func ExtraColumnReason(name string) string {
+	q := strconv.Quote(name)
+	return fmt.Sprintf("drop it from the batch (pandas: df.drop(columns=[%s]); polars: df.drop(%s); pyarrow: table.drop_columns([%s])), or add the column to the table", q, q, q)
+}
+
 // Target is the table's schema.
 func (c *Caster) Target() *arrow.Schema { return c.target }
 
@@ -329,11 +340,25 @@ func castable(from, to arrow.DataType) string {
 	case *arrow.RunEndEncodedType:
 		return castable(f.Encoded(), to)
 	case arrow.ExtensionType:
+		if convert.IsUUIDType(f) {
+			switch to.ID() {
+			case arrow.LARGE_STRING:
+				if !isVariant(to) {
+					return "" // the UUIDs' text (uuidText)
+				}
+			case arrow.LARGE_BINARY:
+				return "" // their 16 bytes
+			}
+			return convert.UUIDReason
+		}
 		return castable(f.StorageType(), to)
 	case *arrow.ListViewType:
 		return castable(arrow.ListOfField(f.ElemField()), to)
 	case *arrow.LargeListViewType:
 		return castable(arrow.ListOfField(f.ElemField()), to)
+	}
+	if why := convert.NoEquivalent(from); why != "" {
+		return why // the protobuf plan's reason: no cast makes them a table's type
 	}
 	if isVariant(to) {
 		if isJSONText(from) {
@@ -420,12 +445,8 @@ func castable(from, to arrow.DataType) string {
 	case *arrow.ListType:
 		var elem arrow.DataType
 		switch f := from.(type) {
-		case *arrow.ListType:
-			elem = f.Elem()
-		case *arrow.LargeListType:
-			elem = f.Elem()
-		case *arrow.FixedSizeListType:
-			elem = f.Elem()
+		case *arrow.ListType, *arrow.LargeListType, *arrow.FixedSizeListType:
+			elem = convert.MarkedType(f.(arrow.ListLikeType).ElemField())
 		}
 		if elem != nil {
 			if why := castableField(elem, t.ElemField()); why != "" {
@@ -452,7 +473,7 @@ func castable(from, to arrow.DataType) string {
 					}
 					continue
 				}
-				if why := castableField(f.Field(j).Type, tf); why != "" {
+				if why := castableField(convert.MarkedType(f.Field(j)), tf); why != "" {
 					return fmt.Sprintf("field %q: %s", tf.Name, why)
 				}
 			}
@@ -463,10 +484,10 @@ func castable(from, to arrow.DataType) string {
 			if f.KeyType().ID() == arrow.NULL {
 				return "key: a MAP key cannot be null"
 			}
-			if why := castableField(f.KeyType(), t.KeyField()); why != "" {
+			if why := castableField(convert.MarkedType(f.KeyField()), t.KeyField()); why != "" {
 				return "key: " + why
 			}
-			if why := castableField(f.ItemType(), t.ItemField()); why != "" {
+			if why := castableField(convert.MarkedType(f.ItemField()), t.ItemField()); why != "" {
 				return "value: " + why
 			}
 			return ""
@@ -533,6 +554,8 @@ func (c *Caster) ApplyWith(ctx context.Context, mem memory.Allocator, rec arrow.
 			a := rec.Column(p.src)
 			a.Retain()
 			cols[i] = a
+		case p.uuid:
+			cols[i] = uuidText(mem, rec.Column(p.src))
 		default:
 			a := rec.Column(p.src)
 			v, why, err := castTo(ctx, mem, a, tf.Type)

@@ -167,7 +167,7 @@ func TestCastOverflowAndMismatch(t *testing.T) {
 	want := []ColumnMismatch{
 		{Column: "when", CallerType: "timestamp[us, tz=Europe/Paris]", TableType: "timestamp[us]", TableSQL: "TIMESTAMP_NTZ", Reason: convert.TimestampIntoTable(caller.Field(2).Type, tsNTZ), Code: convert.ZonedIntoNTZ},
 		{Column: "required", TableType: "large_utf8", TableSQL: "STRING", Reason: "the column is NOT NULL: add it to the batch"},
-		{Column: "stray", CallerType: "bool"},
+		{Column: "stray", CallerType: "bool", Reason: ExtraColumnReason("stray")},
 	}
 	if len(me.Columns) != len(want) {
 		t.Fatalf("mismatches %+v, want %+v", me.Columns, want)

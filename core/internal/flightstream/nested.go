@@ -51,6 +51,9 @@ func castTo(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.D
 }
 
 func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if convert.IsUUIDType(a.DataType()) && to.ID() == arrow.LARGE_STRING {
+		return uuidText(mem, a), nil, nil // a registered arrow.uuid
+	}
 	a, err := decode(ctx, mem, a)
 	if err != nil {
 		return nil, nil, err
@@ -95,6 +98,43 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 		}
 	}
 	return castLeaf(ctx, mem, a, to)
+}
+
+// rebuildFrom is rebuild of a child array a whose field in its parent's
+// type is from: UUIDs named in from's metadata (convert.IsUUIDField) into
+// a STRING are written as their text.
+func rebuildFrom(ctx context.Context, mem memory.Allocator, a arrow.Array, from arrow.Field, to arrow.DataType) (arrow.Array, []badValue, error) {
+	if to.ID() == arrow.LARGE_STRING && convert.IsUUIDField(from) {
+		if _, ok := a.(*array.FixedSizeBinary); ok {
+			return uuidText(mem, a), nil, nil
+		}
+	}
+	return rebuild(ctx, mem, a, to)
+}
+
+// uuidText returns the UUIDs of a (fixed_size_binary[16], or a registered
+// arrow.uuid extension array of it) as large_utf8: each value's canonical
+// text (convert.AppendUUID), as the protobuf path writes them into a
+// STRING.
+func uuidText(mem memory.Allocator, a arrow.Array) arrow.Array {
+	if x, ok := a.(array.ExtensionArray); ok {
+		a = x.Storage()
+	}
+	fb := a.(*array.FixedSizeBinary)
+	b := array.NewLargeStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(fb.Len())
+	b.ReserveData(36 * (fb.Len() - fb.NullN()))
+	buf := make([]byte, 0, 36)
+	for i := range fb.Len() {
+		if fb.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		buf = convert.AppendUUID(buf[:0], fb.Value(i))
+		b.BinaryBuilder.Append(buf)
+	}
+	return b.NewArray()
 }
 
 // decode returns a's values without their encoding (the caller releases
@@ -365,7 +405,7 @@ func rebuildStruct(ctx context.Context, mem memory.Allocator, a *array.Struct, t
 			continue
 		}
 		fa := underParent(mem, a.Field(j), a.NullN() > 0, a.IsValid) // Field is sliced to a's rows
-		c, b, err := rebuild(ctx, mem, fa, f.Type)
+		c, b, err := rebuildFrom(ctx, mem, fa, at.Field(j), f.Type)
 		fa.Release()
 		if err != nil {
 			return nil, nil, fmt.Errorf("field %q: %w", f.Name, err)
@@ -422,7 +462,7 @@ func rebuildList(ctx context.Context, mem memory.Allocator, a array.ListLike, to
 		defer e.Release()
 		vals = e
 	}
-	c, b, err := rebuild(ctx, mem, vals, elem)
+	c, b, err := rebuildFrom(ctx, mem, vals, a.DataType().(arrow.ListLikeType).ElemField(), elem)
 	if err != nil {
 		return nil, nil, err
 	}

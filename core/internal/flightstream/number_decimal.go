@@ -30,6 +30,9 @@ func castableField(from arrow.DataType, to arrow.Field) string {
 	if convert.IsNumberIntoDecimal(plainType(from)) {
 		return ""
 	}
+	if convert.IsUUIDType(from) {
+		return convert.DecimalRefusal(d) // (castable takes UUIDs into the large_utf8 a DECIMAL is sent as)
+	}
 	if why := castable(from, to.Type); why != "" {
 		return convert.DecimalRefusal(d)
 	}
