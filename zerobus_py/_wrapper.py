@@ -431,11 +431,15 @@ class _AsyncWaiter:
                 watch.again = False
 
     def _step(self, watch: _Watch) -> None:
+        if watch.outcome is not None or watch.error is not None:
+            # resolved by an earlier step (news taken while a progress callback ran): its coroutine may have
+            # read the outcome and released the send (_Send.release)
+            return
         send = watch.send
         try:
             d = send.step(0.001)  # there is news: it does not wait
         except BaseException as exc:
-            send.pending.Cancel()
+            send.cancel_go()
             if not send.in_callback:  # reading the news failed: the awaiting coroutines get the error
                 with _live_lock:  # cancelled above; its outcome is never read (step() would drop it from _live)
                     _live.discard(send)
@@ -581,14 +585,14 @@ def _cancel_live_sends() -> None:
     _exiting.set()
     if _bridge.forked_child():  # the sends are the parent's; Go cannot run here
         return
-    with _live_lock:
-        live = list(_live)
+    with _live_lock:  # the Pendings themselves: a send resolving meanwhile releases its own (_Send.release)
+        live = [p for send in _live if (p := send._pending) is not None]
     deadline = time.monotonic() + 5
-    for send in live:
-        send.pending.Cancel()
-    for send in live:
-        while time.monotonic() < deadline and not send.pending.Ready():
-            send.pending.Wait(100)
+    for pending in live:
+        pending.Cancel()
+    for pending in live:
+        while time.monotonic() < deadline and not pending.Ready():
+            pending.Wait(100)
 
 
 class ZerobusWrapper:

@@ -508,9 +508,10 @@ func (r *rpc) awaitSent() {
 	if r.conn == nil || r.sentAt.IsZero() {
 		return
 	}
+	start := time.Now()
 	if !r.conn.waitWritten(r.sendMark, r.sentAt, dropIdle, dropStartBound, dropWaitBound) {
-		r.s.log.Warn("zerobuslocal: drop_connection: the connection's writes did not go idle in time; the responses queued last may be lost with it",
-			"table", r.tableName, "stream_id", r.streamID, "waited", dropWaitBound)
+		r.s.log.Warn("zerobuslocal: drop_connection: the connection did not write the queued responses in time; the ones queued last may be lost with it",
+			"table", r.tableName, "stream_id", r.streamID, "waited", time.Since(start).Round(time.Millisecond))
 	}
 }
 
