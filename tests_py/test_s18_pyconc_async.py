@@ -116,10 +116,11 @@ def test_a_loop_closed_with_a_send_pending_cancels_the_go_send(
 
         task = loop.run_until_complete(start())
         (send,) = list(_wrapper._live)
+        pending = send.pending  # the send releases it once resolved (a kept exception must not hold Go memory)
         loop.close()  # the task still pending: a user error Python warns about
         del task
         gc.collect()
-        while not send.pending.Ready():  # acks are withheld: only a cancel resolves it
+        while not pending.Ready():  # acks are withheld: only a cancel resolves it
             time.sleep(0.05)
             gc.collect()
         with pytest.raises(CancelledError):  # the stalled stream: its requests are never acknowledged
