@@ -3,6 +3,7 @@ package flightstream
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -231,5 +232,55 @@ func TestS22UUIDDictionaryIntoDecimalRefused(t *testing.T) {
 	}
 	if want := convert.DecimalRefusal(convert.DecimalSpec{Precision: 38, Scale: 0}); me.Columns[0].Reason != want {
 		t.Errorf("reason %q, want %q", me.Columns[0].Reason, want)
+	}
+}
+
+// s22 review s22diff finding 4: a mismatch names the extension types
+// inside nested types too (not their storage alone), and a dictionary of
+// 16-byte values (a pyarrow dictionary of UUIDs, its arrow.uuid name lost in
+// the import) into a STRING gets advice pyarrow can follow (decode the
+// dictionary), not a cast to large_utf8 it cannot do.
+func TestS22NestedExtensionsNamedInMismatches(t *testing.T) {
+	i64 := arrow.PrimitiveTypes.Int64
+	ls := arrow.BinaryTypes.LargeString
+	uuidElem := arrow.Field{Name: "item", Type: s22FSB16, Nullable: true, Metadata: s22UUIDMeta}
+	dictReg := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: extensions.NewUUIDType()}
+	dictFSB := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: s22FSB16}
+	cases := []struct {
+		from   arrow.DataType
+		to     arrow.DataType
+		caller string
+		reason string // "" any
+	}{
+		{arrow.ListOfField(uuidElem), arrow.ListOf(i64),
+			"list<item: arrow.uuid (fixed_size_binary[16]), nullable>", ""},
+		{arrow.ListOf(extensions.NewUUIDType()), arrow.ListOf(i64),
+			"list<item: arrow.uuid (fixed_size_binary[16]), nullable>", ""},
+		{arrow.StructOf(arrow.Field{Name: "x", Type: s22FSB16, Nullable: true, Metadata: s22UUIDMeta}), arrow.StructOf(arrow.Field{Name: "x", Type: i64, Nullable: true}),
+			"struct<x: arrow.uuid (fixed_size_binary[16])>", ""},
+		{dictReg, i64,
+			"dictionary<values=arrow.uuid (fixed_size_binary[16]), indices=int32, ordered=false>", convert.UUIDReason},
+		{dictFSB, ls,
+			"dictionary<values=fixed_size_binary[16], indices=int32, ordered=false>", EncodedUUIDReason},
+		{arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, s22FSB16), ls,
+			"run_end_encoded<run_ends: int32, values: fixed_size_binary[16]>", EncodedUUIDReason},
+	}
+	for _, tc := range cases {
+		_, err := PlanCast("t", arrow.NewSchema([]arrow.Field{{Name: "v", Type: tc.from, Nullable: true}}, nil),
+			arrow.NewSchema([]arrow.Field{{Name: "v", Type: tc.to, Nullable: true}}, nil))
+		var me *MismatchError
+		if !errors.As(err, &me) || len(me.Columns) != 1 {
+			t.Fatalf("%s into %s: %v, want one mismatch", tc.from, tc.to, err)
+		}
+		got := me.Columns[0]
+		if got.CallerType != tc.caller {
+			t.Errorf("%s into %s: caller type %q, want %q", tc.from, tc.to, got.CallerType, tc.caller)
+		}
+		if tc.reason != "" && got.Reason != tc.reason {
+			t.Errorf("%s into %s: reason %q, want %q", tc.from, tc.to, got.Reason, tc.reason)
+		}
+		if strings.Contains(got.Reason, "cast the batch's column to large_utf8") {
+			t.Errorf("%s into %s: advises a cast pyarrow cannot do: %q", tc.from, tc.to, got.Reason)
+		}
 	}
 }
