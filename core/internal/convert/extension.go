@@ -51,7 +51,7 @@ func ExtensionName(f arrow.Field) string {
 func FieldTypeName(f arrow.Field) string {
 	name := ExtensionName(f)
 	if name == "" {
-		return f.Type.String()
+		return namedType(f.Type).String() // extensions below named too
 	}
 	storage, meta := f.Type, ""
 	if et, ok := f.Type.(arrow.ExtensionType); ok {
@@ -70,6 +70,59 @@ func FieldTypeName(f arrow.Field) string {
 	}
 	return name + " (" + storage.String() + ")"
 }
+
+// namedType is t for messages: the extension types of its STRUCT fields,
+// list elements, MAP keys and values, dictionary values and run-end encoded
+// values (registered, or named in their field's metadata) shown as
+// FieldTypeName shows them ("list<item: arrow.uuid (fixed_size_binary[16])>"),
+// not as their storage type alone. Only its String is meant to be used.
+func namedType(t arrow.DataType) arrow.DataType {
+	field := func(f arrow.Field) arrow.Field {
+		if ExtensionName(f) != "" {
+			f.Type = typeText{DataType: f.Type, text: FieldTypeName(f)}
+		} else {
+			f.Type = namedType(f.Type)
+		}
+		f.Metadata = arrow.Metadata{}
+		return f
+	}
+	value := func(v arrow.DataType) arrow.DataType { return field(arrow.Field{Type: v}).Type }
+	switch x := t.(type) {
+	case *arrow.ListType:
+		return arrow.ListOfField(field(x.ElemField()))
+	case *arrow.LargeListType:
+		return arrow.LargeListOfField(field(x.ElemField()))
+	case *arrow.FixedSizeListType:
+		return arrow.FixedSizeListOfField(x.Len(), field(x.ElemField()))
+	case *arrow.ListViewType:
+		return arrow.ListViewOfField(field(x.ElemField()))
+	case *arrow.LargeListViewType:
+		return arrow.LargeListViewOfField(field(x.ElemField()))
+	case *arrow.MapType:
+		m := arrow.MapOfFields(field(x.KeyField()), field(x.ItemField()))
+		m.KeysSorted = x.KeysSorted
+		return m
+	case *arrow.StructType:
+		fs := make([]arrow.Field, x.NumFields())
+		for i, f := range x.Fields() {
+			fs[i] = field(f)
+		}
+		return arrow.StructOf(fs...)
+	case *arrow.DictionaryType:
+		return &arrow.DictionaryType{IndexType: x.IndexType, ValueType: value(x.ValueType), Ordered: x.Ordered}
+	case *arrow.RunEndEncodedType:
+		return arrow.RunEndEncodedOf(x.RunEnds(), value(x.Encoded()))
+	}
+	return t
+}
+
+// typeText is a type that prints as text (namedType).
+type typeText struct {
+	arrow.DataType
+	text string
+}
+
+func (t typeText) String() string { return t.text }
 
 // IsUUIDField reports whether field f holds UUIDs: the arrow.uuid
 // extension over fixed_size_binary[16], registered or named in the

@@ -11,9 +11,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // fuzzReader hands out values derived from the fuzz input, and zeros once
@@ -78,30 +80,65 @@ var fuzzLeafTypes = []arrow.DataType{
 	arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64),
 }
 
+// fuzzUUIDMeta names arrow.uuid in a field's metadata, as the C stream
+// import gives a UUID column (the extension not registered).
+var fuzzUUIDMeta = arrow.NewMetadata([]string{extNameKey}, []string{UUIDExtension})
+
+// fuzzLeaf is fuzzLeafTypes[k]; the fixed_size_binary leaf takes one more
+// byte that may make it 16 bytes wide (a UUID: fuzzField names arrow.uuid
+// in the field's metadata), a registered arrow.uuid, or a run-end encoded
+// one.
+func fuzzLeaf(r *fuzzReader, k int) arrow.DataType {
+	t := fuzzLeafTypes[k]
+	if _, ok := t.(*arrow.FixedSizeBinaryType); !ok {
+		return t
+	}
+	switch r.intn(4) {
+	case 1:
+		return &arrow.FixedSizeBinaryType{ByteWidth: 16}
+	case 2:
+		return extensions.NewUUIDType()
+	case 3:
+		return arrow.RunEndEncodedOf(arrow.PrimitiveTypes.Int32, extensions.NewUUIDType())
+	}
+	return t
+}
+
+// fuzzField is a field of type t; a fixed_size_binary[16] is a UUID named
+// in its metadata.
+func fuzzField(name string, t arrow.DataType, nullable bool) arrow.Field {
+	f := arrow.Field{Name: name, Type: t, Nullable: nullable}
+	if fb, ok := t.(*arrow.FixedSizeBinaryType); ok && fb.ByteWidth == 16 {
+		f.Metadata = fuzzUUIDMeta
+	}
+	return f
+}
+
 // fuzzType derives an Arrow type; depth bounds nesting.
 func fuzzType(r *fuzzReader, depth int) arrow.DataType {
 	k := r.intn(len(fuzzLeafTypes) + 6)
 	if k < len(fuzzLeafTypes) || depth >= 2 {
-		return fuzzLeafTypes[k%len(fuzzLeafTypes)]
+		return fuzzLeaf(r, k%len(fuzzLeafTypes))
 	}
 	elem := func() arrow.DataType { // no list directly in a list
 		if r.intn(3) == 0 {
 			return fuzzStruct(r, depth+1)
 		}
-		return fuzzLeafTypes[r.intn(len(fuzzLeafTypes))]
+		return fuzzLeaf(r, r.intn(len(fuzzLeafTypes)))
 	}
 	switch k - len(fuzzLeafTypes) {
 	case 0:
-		return arrow.ListOfField(arrow.Field{Name: "item", Type: elem(), Nullable: r.intn(2) == 0})
+		return arrow.ListOfField(fuzzField("item", elem(), r.intn(2) == 0))
 	case 1:
-		return arrow.LargeListOf(elem())
+		return arrow.LargeListOfField(fuzzField("item", elem(), true))
 	case 2:
-		return arrow.FixedSizeListOf(2, elem())
+		return arrow.FixedSizeListOfField(2, fuzzField("item", elem(), true))
 	case 3:
-		return arrow.ListViewOf(elem())
+		return arrow.ListViewOfField(fuzzField("item", elem(), true))
 	case 4:
 		key := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int32, arrow.FixedWidthTypes.Boolean, arrow.PrimitiveTypes.Uint64}[r.intn(4)]
-		return arrow.MapOf(key, elem())
+		v := fuzzField("value", elem(), true)
+		return arrow.MapOfWithMetadata(key, arrow.Metadata{}, v.Type, v.Metadata)
 	default:
 		return fuzzStruct(r, depth+1)
 	}
@@ -111,7 +148,7 @@ func fuzzStruct(r *fuzzReader, depth int) arrow.DataType {
 	n := r.intn(3) + 1
 	fs := make([]arrow.Field, n)
 	for i := range fs {
-		fs[i] = arrow.Field{Name: fmt.Sprintf("f%d", i), Type: fuzzType(r, depth), Nullable: r.intn(3) != 0}
+		fs[i] = fuzzField(fmt.Sprintf("f%d", i), fuzzType(r, depth), r.intn(3) != 0)
 	}
 	return arrow.StructOf(fs...)
 }
@@ -159,7 +196,17 @@ func appendValue(r *fuzzReader, b array.Builder, nullable bool) {
 	case *array.BinaryViewBuilder:
 		b.Append([]byte(r.str()))
 	case *array.FixedSizeBinaryBuilder:
-		b.Append([]byte{r.byte(), r.byte(), r.byte()})
+		v := make([]byte, b.Type().(*arrow.FixedSizeBinaryType).ByteWidth)
+		for i := range v {
+			v[i] = r.byte()
+		}
+		b.Append(v)
+	case *extensions.UUIDBuilder:
+		var v [16]byte
+		for i := range v {
+			v[i] = r.byte()
+		}
+		b.AppendBytes(v)
 	case *array.Date32Builder:
 		b.Append(arrow.Date32(r.u64()))
 	case *array.Date64Builder:
@@ -216,15 +263,48 @@ func appendValue(r *fuzzReader, b array.Builder, nullable bool) {
 	}
 }
 
-// fuzzBatch derives a schema and a batch (possibly sliced) from data.
-func fuzzBatch(mem memory.Allocator, data []byte) (arrow.RecordBatch, bool) {
+// fuzzUUIDTable gives each UUID column, STRUCT field, ARRAY element and
+// MAP value under f (path) a table type in tt, STRING or BINARY as r says,
+// for Options.TableType.
+func fuzzUUIDTable(r *fuzzReader, f arrow.Field, path string, tt map[string]arrow.DataType) {
+	if IsUUIDField(f) || IsUUIDType(fuzzEncodedValues(f.Type)) {
+		tt[path] = []arrow.DataType{arrow.BinaryTypes.LargeString, arrow.BinaryTypes.LargeBinary}[r.intn(2)]
+		return
+	}
+	switch t := f.Type.(type) {
+	case *arrow.StructType:
+		for _, sf := range t.Fields() {
+			fuzzUUIDTable(r, sf, joinPath(path, sf.Name), tt)
+		}
+	case *arrow.MapType:
+		fuzzUUIDTable(r, t.ItemField(), valuePath(path), tt)
+	case arrow.ListLikeType:
+		fuzzUUIDTable(r, t.ElemField(), elemPath(path), tt)
+	}
+}
+
+// fuzzEncodedValues is t's value type under run-end encoding.
+func fuzzEncodedValues(t arrow.DataType) arrow.DataType {
+	if re, ok := t.(*arrow.RunEndEncodedType); ok {
+		return re.Encoded()
+	}
+	return t
+}
+
+// fuzzBatch derives a schema and a batch (possibly sliced) from data, and
+// the table types of its UUIDs (fuzzUUIDTable).
+func fuzzBatch(mem memory.Allocator, data []byte) (arrow.RecordBatch, bool, map[string]arrow.DataType) {
 	r := &fuzzReader{b: data}
 	ncols := r.intn(4) + 1
 	fields := make([]arrow.Field, ncols)
 	for i := range fields {
-		fields[i] = arrow.Field{Name: fmt.Sprintf("c%d", i), Type: fuzzType(r, 0), Nullable: r.intn(3) != 0}
+		fields[i] = fuzzField(fmt.Sprintf("c%d", i), fuzzType(r, 0), r.intn(3) != 0)
 	}
 	allOptional := r.intn(4) == 0
+	tt := map[string]arrow.DataType{}
+	for _, f := range fields {
+		fuzzUUIDTable(r, f, f.Name, tt)
+	}
 	rows := r.intn(12)
 	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
 	defer b.Release()
@@ -239,7 +319,7 @@ func fuzzBatch(mem memory.Allocator, data []byte) (arrow.RecordBatch, bool) {
 		rec.Release()
 		rec = s
 	}
-	return rec, allOptional
+	return rec, allOptional, tt
 }
 
 // FuzzEncode compares the encoder with the dynamicpb reference encoder on
@@ -256,17 +336,34 @@ func FuzzEncode(f *testing.F) {
 		bytes.Repeat([]byte{0x2a, 0x03, 0x11, 0x05, 0x21}, 30),
 		bytes.Repeat([]byte{0x01, 0x28, 0x02, 0x0c, 0x18, 0x33}, 25),
 		bytes.Repeat([]byte{0x03, 0x2b, 0x00, 0x0a, 0x1e, 0x1f, 0x20, 0x22, 0x23}, 25),
+		// UUIDs (fixed_size_binary[16] named in the metadata, registered,
+		// run-end encoded; in a list) into STRING columns (fuzzUUIDTable)
+		append([]byte{0x03, 0x12, 0x01, 0x01, 0x12, 0x02, 0x01, 0x12, 0x03, 0x01, 0x23, 0x01, 0x12, 0x02, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0b},
+			bytes.Repeat([]byte{0x00, 0xff, 0x30, 0x61, 0x07, 0xc3, 0xa9, 0x41}, 40)...),
+		// ... into STRING and BINARY, in a STRUCT and a MAP's values
+		append([]byte{0x01, 0x28, 0x01, 0x12, 0x01, 0x01, 0x12, 0x03, 0x01, 0x01, 0x27, 0x01, 0x01, 0x12, 0x02, 0x01, 0x01, 0x00, 0x01, 0x00, 0x0b},
+			bytes.Repeat([]byte{0x01, 0x80, 0x31, 0x62, 0x00, 0x7f, 0xe6, 0x97, 0xa5, 0x02}, 40)...),
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		rec, allOptional := fuzzBatch(mem, data)
+		rec, allOptional, tableType := fuzzBatch(mem, data)
 		defer rec.Release()
-		p, err := NewPlan(rec.Schema(), Options{AllOptional: allOptional})
+		p, err := NewPlan(rec.Schema(), Options{AllOptional: allOptional, TableType: tableType})
 		if err != nil {
 			t.Fatalf("NewPlan(%s): %v", rec.Schema(), err)
+		}
+		for _, f := range rec.Schema().Fields() {
+			// UUIDs into a STRING are a string field (their text), into a
+			// BINARY a bytes field (their 16 bytes).
+			kind := map[arrow.Type]protoreflect.Kind{arrow.LARGE_STRING: protoreflect.StringKind, arrow.LARGE_BINARY: protoreflect.BytesKind}
+			if tt, ok := tableType[f.Name]; ok {
+				if got := p.MessageDescriptor().Fields().ByName(protoreflect.Name(f.Name)).Kind(); got != kind[tt.ID()] {
+					t.Fatalf("column %s (%s) into %s: a %v field", f.Name, FieldTypeName(f), tt, got)
+				}
+			}
 		}
 		b, err := p.Encode(rec)
 		if err != nil {

@@ -225,6 +225,10 @@ func (r *refEncoder) scalar(fd protoreflect.FieldDescriptor, arr arrow.Array, i 
 	case *array.BinaryView:
 		return textValue(fd, string(a.Value(i))), nil
 	case *array.FixedSizeBinary:
+		if fd.Kind() == protoreflect.StringKind && a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth == 16 {
+			// UUIDs into a table STRING: their canonical text.
+			return protoreflect.ValueOfString(uuidRefText(a.Value(i))), nil
+		}
 		return textValue(fd, string(a.Value(i))), nil
 	case *array.Decimal32:
 		return decimalText(big.NewInt(int64(a.Value(i))), a.DataType().(arrow.DecimalType).GetScale()), nil
@@ -318,4 +322,11 @@ func decimalText(unscaled *big.Int, scale int32) protoreflect.Value {
 	}
 	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
 	return protoreflect.ValueOfString(new(big.Rat).SetFrac(unscaled, p).FloatString(int(scale)))
+}
+
+// uuidRefText is the canonical text of the UUID b, written independently of
+// AppendUUID: lowercase hex, 8-4-4-4-12.
+func uuidRefText(b []byte) string {
+	h := fmt.Sprintf("%x", b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

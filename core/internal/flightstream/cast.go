@@ -274,6 +274,8 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			switch {
 			case convert.ExtensionName(ff) == convert.OpaqueExtension:
 				why = convert.OpaqueReason
+			case why == noSafeCast && encodedBytes16(ff.Type) && tf.Type.ID() == arrow.LARGE_STRING:
+				why = EncodedUUIDReason
 			case why == noSafeCast:
 				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
 			}
@@ -317,6 +319,20 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		}
 	}
 	return c, nil
+}
+
+// EncodedUUIDReason is why a dictionary (or run-end encoded array) of 16-byte
+// values does not go into a STRING: the bytes are no text, and a
+// dictionary of UUIDs from pyarrow arrives so, its values' arrow.uuid name
+// lost in the import (pyarrow cannot cast it to large_utf8).
+const EncodedUUIDReason = "no safe cast: a dictionary of 16-byte values has no text (a dictionary of UUIDs arrives so, without its arrow.uuid type); " +
+	"decode the dictionary first (pyarrow: pc.cast(col, col.type.value_type) or arr.dictionary_decode()), and UUIDs go in as their text, or change the table's column"
+
+// encodedBytes16 reports whether t is a dictionary or run-end encoded array
+// of fixed_size_binary[16].
+func encodedBytes16(t arrow.DataType) bool {
+	fb, ok := encodedValues(t).(*arrow.FixedSizeBinaryType)
+	return ok && fb.ByteWidth == 16 && encodedValues(t) != t
 }
 
 // ExtraColumnReason is what to do about a batch column the table lacks.

@@ -51,8 +51,18 @@ func castTo(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.D
 }
 
 func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
-	if convert.IsUUIDType(a.DataType()) && to.ID() == arrow.LARGE_STRING {
+	if to.ID() == arrow.LARGE_STRING && convert.IsUUIDType(a.DataType()) {
 		return uuidText(mem, a), nil, nil // a registered arrow.uuid
+	}
+	if to.ID() == arrow.LARGE_STRING && convert.IsUUIDType(encodedValues(a.DataType())) {
+		// A dictionary or run-end encoded array of registered UUIDs: their
+		// text, as the protobuf path writes them, not their bytes cast.
+		d, err := decode(ctx, mem, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer d.Release()
+		return uuidText(mem, d), nil, nil
 	}
 	a, err := decode(ctx, mem, a)
 	if err != nil {
@@ -98,6 +108,21 @@ func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.
 		}
 	}
 	return castLeaf(ctx, mem, a, to)
+}
+
+// encodedValues is the type of t's values under its dictionary and
+// run-end encoding layers (t itself for other types).
+func encodedValues(t arrow.DataType) arrow.DataType {
+	for {
+		switch x := t.(type) {
+		case *arrow.DictionaryType:
+			t = x.ValueType
+		case *arrow.RunEndEncodedType:
+			t = x.Encoded()
+		default:
+			return t
+		}
+	}
 }
 
 // rebuildFrom is rebuild of a child array a whose field in its parent's

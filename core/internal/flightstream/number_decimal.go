@@ -30,7 +30,7 @@ func castableField(from arrow.DataType, to arrow.Field) string {
 	if convert.IsNumberIntoDecimal(plainType(from)) {
 		return ""
 	}
-	if convert.IsUUIDType(from) {
+	if convert.IsUUIDType(encodedValues(from)) {
 		return convert.DecimalRefusal(d) // (castable takes UUIDs into the large_utf8 a DECIMAL is sent as)
 	}
 	if why := castable(from, to.Type); why != "" {
