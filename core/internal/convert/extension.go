@@ -208,7 +208,7 @@ func AppendUUID(buf, b []byte) []byte {
 
 // UUIDReason is why a UUID column does not go into a table column other
 // than STRING or BINARY, on both transports.
-const UUIDReason = "a UUID column goes into a STRING column (as its text, 8-4-4-4-12 lowercase hex) or a BINARY column (its 16 bytes); change the table's column, or convert the UUIDs first (pandas: df[col].astype(str))"
+const UUIDReason = "a UUID column goes into a STRING column (as its text, 8-4-4-4-12 lowercase hex) or a BINARY column (its 16 bytes); change the table's column, or convert the UUIDs to text first (pandas: df[col].map(str, na_action=\"ignore\"), which keeps nulls null)"
 
 // OpaqueReason is why an arrow.opaque column (values of a type Arrow has no
 // type for) cannot be sent: nothing reads its bytes.
