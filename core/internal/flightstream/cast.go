@@ -331,8 +331,9 @@ const EncodedUUIDReason = "no safe cast: a dictionary of 16-byte values has no t
 // encodedBytes16 reports whether t is a dictionary or run-end encoded array
 // of fixed_size_binary[16].
 func encodedBytes16(t arrow.DataType) bool {
-	fb, ok := encodedValues(t).(*arrow.FixedSizeBinaryType)
-	return ok && fb.ByteWidth == 16 && encodedValues(t) != t
+	v := encodedValues(t)
+	fb, ok := v.(*arrow.FixedSizeBinaryType)
+	return ok && fb.ByteWidth == 16 && v != t
 }
 
 // ExtraColumnReason is what to do about a batch column the table lacks.

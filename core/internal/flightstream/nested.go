@@ -51,12 +51,10 @@ func castTo(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.D
 }
 
 func rebuild(ctx context.Context, mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, []badValue, error) {
-	if to.ID() == arrow.LARGE_STRING && convert.IsUUIDType(a.DataType()) {
-		return uuidText(mem, a), nil, nil // a registered arrow.uuid
-	}
 	if to.ID() == arrow.LARGE_STRING && convert.IsUUIDType(encodedValues(a.DataType())) {
-		// A dictionary or run-end encoded array of registered UUIDs: their
-		// text, as the protobuf path writes them, not their bytes cast.
+		// Registered UUIDs, also under a dictionary or run-end encoding
+		// (decode gives their storage): their text, as the protobuf path
+		// writes them, not their bytes cast.
 		d, err := decode(ctx, mem, a)
 		if err != nil {
 			return nil, nil, err
