@@ -187,8 +187,9 @@ func importStream(addr int64) (*cStream, error) {
 	cols, ok := field.Type.(*arrow.StructType)
 	if !ok {
 		s.Release()
-		return nil, errorOf(core.KindConversion, "zerobus: the Arrow stream is one column (%s), not a table of columns: "+
-			"send a table or DataFrame, e.g. pyarrow.table({\"name\": column}) or series.to_frame()", field.Type)
+		return nil, kindError{kind: core.KindConversion, reason: reasonNotATable, err: fmt.Errorf(
+			"zerobus: the Arrow stream is one column (%s), not a table of columns: "+
+				"send a table or DataFrame, e.g. pyarrow.table({\"name\": column}) or series.to_frame()", field.Type)}
 	}
 	s.schema = arrow.NewSchema(cols.Fields(), &field.Metadata)
 	s.arr = (*C.struct_ArrowArray)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_ArrowArray{}))))

@@ -72,21 +72,32 @@ func errorOf(kind core.ErrorKind, format string, args ...any) error {
 
 // kindError carries err to Python as data: its message is errorJSON.
 type kindError struct {
-	kind core.ErrorKind // "" = core.KindOf's
-	err  error
+	kind   core.ErrorKind // "" = core.KindOf's
+	reason string         // ErrorDetails.Reason when not "" (reasonNotATable)
+	err    error
 }
 
-func (e kindError) Error() string { return string(errorJSON(e.kind, e.err)) }
+// reasonNotATable is the ErrorDetails.Reason of an input that is one
+// column, not a table (a pyarrow Array or ChunkedArray, a Series, another
+// library's one-column stream): Python raises it as a ConversionError that
+// is also a TypeError, the class a wrong kind of argument has in Python.
+const reasonNotATable = "NOT_A_TABLE"
+
+func (e kindError) Error() string { return string(errorJSON("", e)) }
 func (e kindError) Unwrap() error { return e.err }
 
 // errorDetails is core.DetailsOf(err), with the kind overridden when kind
 // is not "".
 func errorDetails(kind core.ErrorKind, err error) core.ErrorDetails {
 	var ke kindError
+	reason := ""
 	if errors.As(err, &ke) && kind == "" {
-		kind, err = ke.kind, ke.err
+		kind, err, reason = ke.kind, ke.err, ke.reason
 	}
 	d := core.DetailsOf(err)
+	if reason != "" {
+		d.Reason = reason
+	}
 	if kind == "" && d.Kind == "" { // a nil error
 		kind = core.KindUnknown
 	}

@@ -277,6 +277,20 @@ class ConversionError(ZerobusError, ValueError):
     kind = "conversion"
 
 
+class ConversionTypeError(ConversionError, TypeError):
+    """The input is one column, not a table (a pyarrow ``Array`` or ``ChunkedArray``, a pandas or polars
+    ``Series``, another library's one-column array or stream): a :class:`ConversionError` that is also a
+    ``TypeError``, the class a wrong kind of argument has in Python. Its ``reason`` is ``"NOT_A_TABLE"``. Shown
+    as ``ConversionError`` (its qualified name, in tracebacks, ``ConversionError[TypeError]``)."""
+
+
+ConversionTypeError.__name__ = "ConversionError"
+ConversionTypeError.__qualname__ = "ConversionError[TypeError]"
+
+#: The Go core's ``reason`` for an input that is one column, not a table (see :class:`ConversionTypeError`).
+NOT_A_TABLE: Final = "NOT_A_TABLE"
+
+
 class TransmissionError(ZerobusError, RuntimeError):
     """The server ended the stream with a gRPC status (e.g. INVALID_ARGUMENT
     for a schema mismatch, NOT_FOUND for a missing table)."""
@@ -331,7 +345,9 @@ _COMBINED: dict[str, type[ZerobusError]] = {}
 
 #: Classes whose qualified name is not where pickle looks them up (``ConfigurationError[TypeError]``), by that
 #: name: ``__reduce__`` rebuilds them through :func:`_shown_as`.
-_SHOWN_AS: Final[dict[str, type[ZerobusError]]] = {ConfigurationTypeError.__qualname__: ConfigurationTypeError}
+_SHOWN_AS: Final[dict[str, type[ZerobusError]]] = {
+    cls.__qualname__: cls for cls in (ConfigurationTypeError, ConversionTypeError)
+}
 
 
 def class_for_kind(kind: str) -> type[ZerobusError]:
@@ -374,7 +390,10 @@ def from_details(d: Mapping[str, Any], message: str | None = None) -> ZerobusErr
     if kind == RetryExhausted.kind and causes and isinstance(causes[0], Mapping):
         kind = f"{kind}:{causes[0].get('kind', 'unknown')}"
     text = str(d.get("message") or "") if message is None else message
-    return class_for_kind(kind)(text, details=d)
+    cls = class_for_kind(kind)
+    if cls is ConversionError and d.get("reason") == NOT_A_TABLE:
+        cls = ConversionTypeError
+    return cls(text, details=d)
 
 
 def from_native(exc: BaseException) -> ZerobusError:
