@@ -392,7 +392,7 @@ class _AsyncWaiter:
     def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
         """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
         loop = asyncio.get_running_loop()
-        if send.watch is None:  # not adopted where it started (only a start run inline at interpreter exit)
+        if send.watch is None:  # the start thread adopts every send it starts (_Starter._run): a safeguard
             self.adopt(send, loop)
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
         with self._lock:
@@ -1437,7 +1437,8 @@ def _report_unawaited(
         )
     why = f": {exc}" if exc is not None else ""
     _logs._logger.warning(
-        "zerobus_py: a send_batch_async whose event loop was closed before it ended was cancelled: %s%s",
+        "zerobus_py: nobody can await a send_batch_async any more (its event loop was closed, or its task "
+        "destroyed, before it was read; a send still running then was cancelled): %s%s",
         counts,
         why,
         extra={"zerobus_result": result, "zerobus_error": exc},
