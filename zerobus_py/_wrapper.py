@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import concurrent.futures
 import contextlib
 import contextvars
@@ -28,7 +29,7 @@ import pyarrow as pa
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
 from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _Settings, _shown_url
-from ._errors import WrapperClosedError, ZerobusError
+from ._errors import CancelledError, WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self, SendInput, Unpack
 
@@ -257,9 +258,9 @@ def _waiter_pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _forget_waiters() -> None:
-    """In a forked child: the parent's pool threads (and asyncio waiter thread) do not exist there."""
-    global _waiters, _waiters_lock, _async_waiter
-    _waiters, _waiters_lock, _async_waiter = None, threading.Lock(), None
+    """In a forked child: the parent's pool threads (and asyncio waiter and start threads) do not exist there."""
+    global _waiters, _waiters_lock, _async_waiter, _starter
+    _waiters, _waiters_lock, _async_waiter, _starter = None, threading.Lock(), None, None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows
@@ -317,12 +318,26 @@ _SWEEP_MS = 1000
 class _Watch:
     """One asyncio send as :class:`_AsyncWaiter` tracks it."""
 
-    __slots__ = ("again", "busy", "callback_error", "error", "key", "outcome", "send", "waiters")
+    __slots__ = (
+        "again",
+        "busy",
+        "callback_error",
+        "error",
+        "key",
+        "loop",
+        "orphan",
+        "outcome",
+        "read",
+        "send",
+        "waiters",
+    )
 
-    def __init__(self, send: _Send, key: int) -> None:
+    def __init__(self, send: _Send, key: int, loop: asyncio.AbstractEventLoop) -> None:
         self.send = send
         #: the id its Pending posts to the Notifier
         self.key = key
+        #: the event loop the send was started from: once it is closed nobody can await the send
+        self.loop = loop
         #: Go's outcome (as :meth:`_Send.step` returns it) once the send is resolved
         self.outcome: dict[str, Any] | None = None
         #: the futures awaiting the outcome, with their loops
@@ -334,6 +349,10 @@ class _Watch:
         #: a step of a send with a progress callback is running in the pool / news came meanwhile
         self.busy = False
         self.again = False
+        #: the outcome was handed to a coroutine, or reported as nobody's (:func:`_report_unawaited`)
+        self.read = False
+        #: its coroutine was closed without running (its loop gone): nobody will read the outcome
+        self.orphan = False
 
 
 class _AsyncWaiter:
@@ -350,35 +369,57 @@ class _AsyncWaiter:
         self._lock = threading.Lock()
         self._notifier = _bridge.call(_bridge.native.NewNotifier)
         self._watches: dict[int, _Watch] = {}
+        #: resolved sends whose outcome no coroutine has read yet (reported if their loop is closed first)
+        self._unread: dict[int, _Watch] = {}
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
         self._swept = time.monotonic()
 
-    def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
-        """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+    def adopt(self, send: _Send, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch ``send``, started for a coroutine of ``loop``, from now on (in the thread that started it: the
+        Go call is not made on the event loop's thread). The send is cancelled once ``loop`` is closed before its
+        outcome was read (:meth:`_sweep`), and that outcome is then logged (:func:`_report_unawaited`)."""
         with self._lock:
-            watch = send.watch
-            if watch is None:
-                watch = send.watch = _Watch(send, next(self._ids))
-                self._watches[watch.key] = watch
-                notify = True
-            else:
-                notify = False
-            if watch.outcome is not None:
-                fut.set_result(watch.outcome)
-                return fut
-            if watch.error is not None:
-                fut.set_exception(watch.error)
-                return fut
-            watch.waiters.append((loop, fut))
+            if send.watch is not None:
+                return
+            watch = send.watch = _Watch(send, next(self._ids), loop)
+            self._watches[watch.key] = watch
             if self._thread is None or not self._thread.is_alive():  # not started, or ended by a bug
                 self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
                 self._thread.start()
-        if notify:
-            send.pending.Notify(self._notifier, watch.key)
+        send.pending.Notify(self._notifier, watch.key)
+
+    def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
+        """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
+        loop = asyncio.get_running_loop()
+        if send.watch is None:  # the start thread adopts every send it starts (_Starter._run): a safeguard
+            self.adopt(send, loop)
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        with self._lock:
+            watch = send.watch
+            assert watch is not None
+            if watch.outcome is not None or watch.error is not None:
+                watch.read = True
+                self._unread.pop(watch.key, None)
+                _settle(fut, watch.outcome, watch.error)
+                return fut
+            watch.waiters.append((loop, fut))
         return fut
+
+    def abandon(self, send: _Send) -> None:
+        """``send``'s coroutine was closed without running (its event loop is gone, the task left pending): the
+        send is cancelled, and its outcome logged once known, as nobody will read it."""
+        report = False
+        with self._lock:
+            watch = send.watch
+            if watch is not None:
+                watch.orphan = True
+                if self._unread.pop(watch.key, None) is not None and not watch.read:
+                    watch.read = report = True
+        send.cancel_go()
+        if report:
+            assert watch is not None
+            _report_unawaited(watch.send, watch.outcome, watch.error)
 
     def _run(self) -> None:
         failures, pause = 0, 0.05
@@ -455,27 +496,50 @@ class _AsyncWaiter:
             self._resolve(watch, d)
 
     def _resolve(self, watch: _Watch, d: dict[str, Any] | None, exc: BaseException | None = None) -> None:
-        """Hand the send's outcome ``d`` (or the error ``exc`` reading it raised) to every coroutine awaiting it."""
+        """Hand the send's outcome ``d`` (or the error ``exc`` reading it raised) to every coroutine awaiting it;
+        log it when nobody can (:func:`_report_unawaited`: its event loop was closed, its coroutine closed)."""
         with self._lock:
             if watch.outcome is not None or watch.error is not None:
                 return
             watch.outcome, watch.error = d, exc
             waiters, watch.waiters = watch.waiters, []
             self._watches.pop(watch.key, None)
-        for loop, fut in waiters:
-            with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
-                loop.call_soon_threadsafe(_settle, fut, d, exc)
+            orphan = watch.orphan or (not waiters and watch.loop.is_closed())
+            if not waiters and not orphan:
+                self._unread[watch.key] = watch  # its coroutine has not asked yet
+        delivered = False
+        if not orphan:
+            for loop, fut in waiters:
+                with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
+                    loop.call_soon_threadsafe(_settle, fut, d, exc)
+                    delivered = True
+        if orphan or (waiters and not delivered):
+            with self._lock:
+                report, watch.read = not watch.read, True
+            if report:
+                _report_unawaited(watch.send, d, exc)
 
     def _sweep(self) -> None:
-        """Cancel the sends awaited only in event loops that were closed (the task left pending): nothing will
-        ever read their outcome, and Go would send them to their end (a later close waiting for them)."""
+        """Cancel the sends whose event loop was closed before they ended (the task left pending, or the send
+        started after the loop was closed): nothing will ever read their outcome, and Go would send them to their
+        end (a later close waiting for them); their outcome is logged once known (:meth:`_resolve`). A send that
+        ended with nobody having read its outcome when its loop was closed is logged now."""
         self._swept = time.monotonic()
         with self._lock:
             orphans = [
-                w for w in self._watches.values() if w.waiters and all(loop.is_closed() for loop, _ in w.waiters)
+                w
+                for w in self._watches.values()
+                if w.loop.is_closed() and all(loop.is_closed() for loop, _ in w.waiters)
             ]
+            unread = [w for w in self._unread.values() if w.loop.is_closed()]
+            for w in unread:
+                del self._unread[w.key]
+                w.read = True
         for watch in orphans:
+            watch.orphan = True
             watch.send.cancel_go()
+        for watch in unread:
+            _report_unawaited(watch.send, watch.outcome, watch.error)
 
 
 def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None) -> None:
@@ -838,7 +902,11 @@ class ZerobusWrapper:
         or ``async with asyncio.timeout(t)`` the task is cancelled instead, and
         the ``TimeoutError`` asyncio raises has the task's
         ``asyncio.CancelledError`` as its ``__cause__``: the partial result is
-        ``err.__cause__.result``, which :func:`~zerobus_py.partial_result` reads typed."""
+        ``err.__cause__.result``, which :func:`~zerobus_py.partial_result` reads typed.
+
+        An event loop closed with the task still pending cancels the send (one whose start was still queued is
+        never sent) and, as nothing can await it then, logs its outcome: a WARNING of the ``zerobus_py`` logger
+        with the rows written, not written and unknown, the result as the record's ``zerobus_result``."""
         box = [batch]
         del batch  # an exception the caller keeps (its traceback has this frame) does not keep the data
         return await _send_async(self, box, timeout, progress)
@@ -1151,25 +1219,268 @@ def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None
     )
 
 
+#: Threads at most that start asyncio sends at once (the input's export and Go's SendStream; see :class:`_Starter`).
+_START_THREADS = 4
+# the states of a _Start
+_QUEUED, _RUNNING, _ENDED, _DROPPED = range(4)
+
+
+class _Start:
+    """One asyncio send's start, queued in :class:`_Starter` until a start thread takes it."""
+
+    __slots__ = ("abandoned", "args", "ctx", "fut", "loop", "send", "state")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, args: tuple[ZerobusWrapper, Any, float | None, Any]) -> None:
+        self.loop = loop
+        #: resolved (in ``loop``) with the started send, or what starting it raised
+        self.fut: asyncio.Future[_Send] = loop.create_future()
+        #: ``_start_send``'s arguments, dropped once taken (the batch is Go's then)
+        self.args: tuple[ZerobusWrapper, Any, float | None, Any] | None = args
+        self.ctx = contextvars.copy_context()
+        #: _QUEUED, _RUNNING (in a start thread), _ENDED (started or failed), _DROPPED (never handed to Go)
+        self.state = _QUEUED
+        #: its coroutine was closed while it ran: the send is cancelled once started
+        self.abandoned = False
+        self.send: _Send | None = None
+
+
+class _Starter:
+    """Starts the asyncio sends of the process in at most :data:`_START_THREADS` threads of :func:`_waiter_pool`.
+
+    The event loop only queues each start (a future and a deque append); the start threads take the queue and
+    hand each started send to :class:`_AsyncWaiter` themselves (its Go ``Notify`` call). A pool job submitted by
+    the loop per send (a lock, a thread woken, a context copy and an asyncio future per send, with the woken
+    threads taking the GIL from it) stalled the event loop 0.1-0.2 s when 300 sends started together.
+
+    A start still queued when its event loop is closed is never handed to Go (its rows were not written, which is
+    logged); one that ends after that is cancelled at once (its outcome logged once known)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: collections.deque[_Start] = collections.deque()
+        self._threads = 0  # drain jobs submitted and not ended
+        self._idle = 0  # of them, the ones not running a start (each takes the next one queued)
+
+    def start(self, wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: Any) -> _Start:
+        """Queue the start of a send (on the event loop's thread)."""
+        job = _Start(asyncio.get_running_loop(), (wrapper, batch, timeout, progress))
+        with self._lock:
+            self._queue.append(job)
+            spawn = self._more()
+        if spawn:
+            try:
+                self._spawn(from_loop=True)
+            except BaseException:  # no thread could be started (the pool refused it): the send fails with that
+                if self.drop(job):
+                    raise
+        return job
+
+    def drop(self, job: _Start) -> bool:
+        """Give up ``job`` if no start thread took it yet (it is then never handed to Go); whether it was."""
+        with self._lock:
+            if job.state != _QUEUED:
+                return False
+            job.state = _DROPPED
+            job.args = None
+        return True
+
+    def _more(self) -> bool:
+        """Under the lock: whether a start waits with no idle thread to take it and one more may run (counted)."""
+        if self._queue and self._idle == 0 and self._threads < _START_THREADS:
+            self._threads += 1
+            self._idle += 1
+            return True
+        return False
+
+    def _spawn(self, *, from_loop: bool) -> None:
+        """Submit the drain job :meth:`_more` counted; it is uncounted if the pool refuses it."""
+        try:
+            _waiter_pool().submit(self._drain)
+            return
+        except BaseException:
+            with self._lock:
+                self._threads -= 1
+                self._idle -= 1
+            if not _pool_shut_down():
+                if from_loop:
+                    raise
+                return  # the start thread spawning it drains on
+        # interpreter exit: concurrent.futures shut the pool down (as for _in_pool)
+        if not from_loop:
+            return
+        if threading.current_thread().daemon:  # a daemon thread's loop: park (see _park_if_exiting)
+            while True:
+                time.sleep(3600)
+        with self._lock:
+            self._threads += 1
+            self._idle += 1
+        self._drain()  # any other thread: start the sends here, so its loop can still finish
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                self._idle -= 1
+                job = None
+                while self._queue and job is None:
+                    job = self._queue.popleft()
+                    if job.state != _QUEUED:  # given up by its coroutine
+                        job = None
+                if job is None:
+                    self._threads -= 1
+                    return
+                job.state = _RUNNING
+                spawn = self._more()
+            if spawn:
+                self._spawn(from_loop=False)
+            try:
+                self._run(job)
+            except Exception:  # a bug here must not end the thread with the counts wrong: log it, go on
+                _logs._logger.exception("zerobus_py: starting an asyncio send failed")
+            finally:
+                with self._lock:
+                    self._idle += 1
+
+    def _run(self, job: _Start) -> None:
+        args, job.args = job.args, None
+        assert args is not None
+        if job.loop.is_closed():  # nobody can await it: it is not sent
+            with self._lock:
+                job.state = _DROPPED
+            _report_unawaited_start(args[1])
+            return
+        send: _Send | None = None
+        try:
+            send = job.ctx.run(_start_send, *args)
+            del args  # Go has the batch
+            _the_async_waiter().adopt(send, job.loop)
+        except BaseException as exc:
+            if send is not None:
+                send.cancel_go()
+            self._ended(job, None, exc)
+            return
+        self._ended(job, send, None)
+
+    def _ended(self, job: _Start, send: _Send | None, exc: BaseException | None) -> None:
+        """Hand the start's outcome to its coroutine; cancel the send if nobody will await it."""
+        with self._lock:
+            job.state, job.send = _ENDED, send
+            abandoned = job.abandoned
+        if send is not None and abandoned:
+            _the_async_waiter().abandon(send)  # cancelled; its outcome is logged once known
+        elif send is not None and job.loop.is_closed():
+            send.cancel_go()  # its outcome is logged once known (_AsyncWaiter._resolve)
+        try:
+            job.loop.call_soon_threadsafe(_settle_start, job.fut, send, exc)
+        except RuntimeError:  # the loop was closed meanwhile
+            if send is not None:
+                send.cancel_go()
+            elif exc is not None:
+                _report_unawaited(None, None, exc)
+
+
+def _settle_start(fut: asyncio.Future[_Send], send: _Send | None, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        assert send is not None
+        fut.set_result(send)
+
+
+_starter: _Starter | None = None
+
+
+def _the_starter() -> _Starter:
+    """The process's :class:`_Starter`, made on first use (again in a forked child)."""
+    global _starter
+    with _waiters_lock:
+        if _starter is None:
+            _starter = _Starter()
+        return _starter
+
+
+def _not_started(batch: Any, why: str) -> tuple[CancelledError, TransmissionResult | None]:
+    """The error of a send never handed to Go and its result: every row not written (None for an input whose
+    length is not known without reading it)."""
+    err = CancelledError(f"zerobus_py: {why} before the send started: no row was sent")
+    return err, _all_not_written(err, batch)
+
+
+def _report_unawaited_start(batch: Any) -> None:
+    err, result = _not_started(batch, "send_batch_async's event loop was closed")
+    _report_unawaited(None, None, err, result)
+
+
+def _report_unawaited(
+    send: _Send | None,
+    d: dict[str, Any] | None,
+    exc: BaseException | None,
+    result: TransmissionResult | None = None,
+) -> None:
+    """Log the outcome of an asyncio send that nobody can read any more: its event loop was closed (or its
+    coroutine closed) before it ended. It was cancelled then, so its rows are those acknowledged (written), those
+    never sent (not written) and those sent but not acknowledged (unknown: they may be stored). A WARNING of the
+    ``zerobus_py`` logger with the counts, the :class:`~zerobus_py.TransmissionResult` as its ``zerobus_result``
+    attribute (``None`` for an input of unknown length not sent) and the error, if any, as ``zerobus_error``."""
+    if result is None and d is not None:
+        failure = send.read_failures[0] if send is not None and send.read_failures else None
+        result = TransmissionResult._from_native(_cleaned(d, failure) if failure is not None else d)
+    if result is None and isinstance(exc, ZerobusError):
+        result = exc.result
+    if result is None:
+        counts = "its rows were not written" if exc is not None and d is None and send is None else "rows unknown"
+    else:
+        counts = (
+            f"{result.successful_count} of its {result.total_rows} rows written, {result.not_written_count} not "
+            f"written, {result.unknown_count} unknown (sent, not acknowledged: they may be stored)"
+        )
+    why = f": {exc}" if exc is not None else ""
+    _logs._logger.warning(
+        "zerobus_py: nobody can await a send_batch_async any more (its event loop was closed, or its task "
+        "destroyed, before it was read; a send still running then was cancelled): %s%s",
+        counts,
+        why,
+        extra={"zerobus_result": result, "zerobus_error": exc},
+    )
+
+
 async def _start_send_async(
     wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: ProgressCallback | None
 ) -> _Send:
-    """``_Send(...)`` (the export and the Go call) in a worker thread. Cancelling the task there does not
-    stop the worker, which would start the send with nothing waiting for it: it is waited for, then the
-    send it started is cancelled and its partial result attached to the CancelledError."""
-    started = _in_pool(asyncio.get_running_loop(), _start_send, wrapper, batch, timeout, progress)
+    """``_Send(...)`` (the export and the Go call) in a start thread (:class:`_Starter`).
+
+    Cancelling the task while the start is still queued gives it up: no row is sent, and the CancelledError's
+    ``result`` lists every row as not written (``None`` for an input whose length is unknown until read). Once a
+    start thread runs it, the cancel cannot stop the thread, which would start the send with nothing waiting for
+    it: the start is waited for, then the send is cancelled and its partial result attached to the
+    CancelledError. A coroutine closed without running (its loop closed with the task pending) cancels the send
+    once started, and its outcome is logged (:func:`_report_unawaited`)."""
+    starter = _the_starter()
+    job = starter.start(wrapper, batch, timeout, progress)
     try:
-        return await asyncio.shield(started)
+        return await asyncio.shield(job.fut)
     except BaseException as exc:
-        if isinstance(exc, GeneratorExit):  # closed without running (its loop closed): nothing can be awaited
-            if started.done() and not started.cancelled() and started.exception() is None:
-                started.result().pending.Cancel()
+        if starter.drop(job):  # still queued: never handed to Go
+            if isinstance(exc, GeneratorExit):
+                _report_unawaited_start(batch)
+            else:
+                with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                    exc.result = _not_started(batch, "the task was cancelled")[1]  # type: ignore[attr-defined]
             raise
-        while not started.done():  # the export and SendStream are prompt once under way
+        del batch
+        if isinstance(exc, GeneratorExit):  # closed without running (its loop closed): nothing can be awaited
+            with starter._lock:
+                job.abandoned = True
+                send = job.send
+            if send is not None:
+                _the_async_waiter().abandon(send)
+            raise
+        while not job.fut.done():  # the export and SendStream are prompt once under way
             with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
-                await asyncio.wait([started])
-        if not started.cancelled() and started.exception() is None:
-            await _cancel_async(started.result(), exc)
+                await asyncio.wait([job.fut])
+        if not job.fut.cancelled() and job.fut.exception() is None:
+            await _cancel_async(job.fut.result(), exc)
         raise
 
 
@@ -1183,6 +1494,7 @@ async def _cancel_async(send: _Send, exc: BaseException) -> None:
     send.pending.Cancel()
     send._progress = None
     if isinstance(exc, GeneratorExit):
+        _the_async_waiter().abandon(send)  # its outcome is logged once known
         return
     try:
         loop = asyncio.get_running_loop()
