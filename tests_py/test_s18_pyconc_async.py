@@ -53,7 +53,8 @@ def test_awaited_sends_submit_no_wait_per_slice(monkeypatch: pytest.MonkeyPatch,
     assert all(r.all_succeeded and r.successful_count == 10 for r in results)
     waits = [job for job in pool.jobs if job == "step"]
     assert waits == [], f"{len(waits)} waits submitted for {sends} sends"
-    assert pool.jobs.count("_start_send") == sends
+    # the starts are queued and taken by at most _START_THREADS start threads (s23 pyasync), not a job per send
+    assert 1 <= pool.jobs.count("_drain") <= sends
 
 
 def test_async_progress_still_reported_in_order(server: LocalServer, table_name: str) -> None:
