@@ -377,12 +377,66 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 	return gaps.jsonBefore(out, -1)
 }
 
-// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text.
+// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text,
+// also one nested in a struct, list, map, union, dictionary, run-end
+// encoded or extension value (arrow-go formats those as floats: "1e-08").
+// A value holding no decimal is arrow-go's, unchanged; one that does is
+// built as arrow-go builds it (a struct as an object, a map as a list of
+// {"key", "value"} objects, a union as [type code, value]).
 func marshalValue(col arrow.Array, i int) any {
 	if d, ok := decimalText(col, i); ok {
 		return d
 	}
+	if col.IsNull(i) || !holdsDecimal(col.DataType()) {
+		return col.GetOneForMarshal(i)
+	}
+	switch a := col.(type) {
+	case *array.Struct:
+		fields := a.DataType().(*arrow.StructType).Fields()
+		obj := make(map[string]any, len(fields))
+		for j := range fields {
+			obj[fields[j].Name] = marshalValue(a.Field(j), i)
+		}
+		return obj
+	case array.ListLike: // list, large list, list view, fixed-size list, map
+		start, end := a.ValueOffsets(i)
+		vals := a.ListValues()
+		elems := make([]any, 0, end-start)
+		for k := start; k < end; k++ {
+			elems = append(elems, marshalValue(vals, int(k)))
+		}
+		return elems
+	case *array.Dictionary:
+		return marshalValue(a.Dictionary(), a.GetValueIndex(i))
+	case *array.RunEndEncoded:
+		return marshalValue(a.Values(), a.GetPhysicalIndex(i))
+	case *array.SparseUnion:
+		return []any{a.RawTypeCodes()[i], marshalValue(a.Field(a.ChildID(i)), i)}
+	case *array.DenseUnion:
+		return []any{a.RawTypeCodes()[i], marshalValue(a.Field(a.ChildID(i)), int(a.RawValueOffsets()[i]))}
+	case array.ExtensionArray:
+		return marshalValue(a.Storage(), i)
+	}
 	return col.GetOneForMarshal(i)
+}
+
+// holdsDecimal reports whether values of type dt are or hold a decimal.
+func holdsDecimal(dt arrow.DataType) bool {
+	switch dt := dt.(type) {
+	case arrow.DecimalType:
+		return true
+	case *arrow.DictionaryType:
+		return holdsDecimal(dt.ValueType)
+	case arrow.ExtensionType:
+		return holdsDecimal(dt.StorageType())
+	case arrow.NestedType:
+		for _, f := range dt.Fields() {
+			if holdsDecimal(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // decimalText is the exact text of the decimal at row i of col, with all
@@ -411,6 +465,21 @@ func decimalText(col arrow.Array, i int) (string, bool) {
 	return "", false
 }
 
+// valueText is the text of the valid value at row i of col in a table: a
+// decimal's exact text, a nested value holding a decimal as the JSON of
+// marshalValue (its decimals exact), anything else as arrow-go's ValueStr.
+func valueText(col arrow.Array, i int) string {
+	if d, ok := decimalText(col, i); ok {
+		return d
+	}
+	if holdsDecimal(col.DataType()) {
+		if b, err := json.Marshal(marshalValue(col, i)); err == nil {
+			return string(b)
+		}
+	}
+	return col.ValueStr(i)
+}
+
 // printTable prints aligned columns; a schema change starts a new header.
 func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 	const maxCell = 60
@@ -436,11 +505,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			for j, col := range r.Columns() {
 				c := "null"
 				if col.IsValid(i) {
-					if d, ok := decimalText(col, i); ok {
-						c = d
-					} else {
-						c = col.ValueStr(i)
-					}
+					c = valueText(col, i)
 				}
 				cells[j] = cell(c, maxCell)
 			}
