@@ -576,6 +576,21 @@ func (e *DamagedDropsError) Error() string {
 	return strings.Join(e.DamagedLines(), "; ")
 }
 
+// Sidecar returns the damaged sidecar's path (Path), and LineNumbers its
+// damaged lines (1-based, in order, as DamagedLines describes them): the
+// command line and the Python bindings, which cannot name this type, find
+// it by these methods.
+func (e *DamagedDropsError) Sidecar() string { return e.Path }
+
+// LineNumbers: see Sidecar.
+func (e *DamagedDropsError) LineNumbers() []int {
+	out := make([]int, len(e.Lines))
+	for i, l := range e.Lines {
+		out[i] = l.Line
+	}
+	return out
+}
+
 // DamagedLines describes each damaged line: "<sidecar>" line N: <error>.
 // (The command line finds it by this method: it cannot name the type.)
 func (e *DamagedDropsError) DamagedLines() []string {

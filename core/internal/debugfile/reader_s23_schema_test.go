@@ -2,8 +2,11 @@ package debugfile
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -91,5 +94,31 @@ func TestS23TailSchema(t *testing.T) {
 	zero := rotatedCopy(t, filepath.Join(dir, "main.default.w.arrow"), nil)
 	if _, tail, err := ReadArrowFileTail(zero, nil); err != nil || tail.Schema != nil {
 		t.Errorf("file of no byte: %+v, %v; want no schema", tail, err)
+	}
+}
+
+// s23 dbgread 3: the Python bindings read a damaged drops sidecar's path and
+// line numbers through methods (they cannot name DamagedDropsError): a good
+// line, a damaged one, a good one.
+func TestS23DamagedDropsMethods(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "main.default.t.arrow")
+	good := `{"before_write":1,"before_row":2,"dropped_writes":1,"dropped_rows":3,"dropped_bytes":10,"reason":"queue full"}`
+	if err := os.WriteFile(DropsPath(data), []byte(good+"\n{\"before_wr\n"+good+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gaps, err := ReadDrops(data)
+	var d interface {
+		Sidecar() string
+		LineNumbers() []int
+		DamagedLines() []string
+	}
+	if !errors.As(err, &d) {
+		t.Fatalf("err %v: no Sidecar/LineNumbers/DamagedLines", err)
+	}
+	if d.Sidecar() != DropsPath(data) || len(d.LineNumbers()) != 1 || d.LineNumbers()[0] != 2 || len(gaps) != 2 {
+		t.Errorf("sidecar %q lines %v, %d gaps; want %q line 2, 2 gaps", d.Sidecar(), d.LineNumbers(), len(gaps), DropsPath(data))
+	}
+	if l := d.DamagedLines(); len(l) != 1 || !strings.HasPrefix(l[0], fmt.Sprintf("%q line 2 is damaged: ", DropsPath(data))) {
+		t.Errorf("DamagedLines %q", l)
 	}
 }
