@@ -423,13 +423,22 @@ func marshalValue(col arrow.Array, i int) any {
 	case *array.RunEndEncoded:
 		return marshalValue(a.Values(), a.GetPhysicalIndex(i))
 	case *array.SparseUnion:
-		return []any{a.RawTypeCodes()[i], marshalValue(a.Field(a.ChildID(i)), i)}
+		return unionValue(a.RawTypeCodes()[i], a.Field(a.ChildID(i)), i)
 	case *array.DenseUnion:
-		return []any{a.RawTypeCodes()[i], marshalValue(a.Field(a.ChildID(i)), int(a.RawValueOffsets()[i]))}
+		return unionValue(a.RawTypeCodes()[i], a.Field(a.ChildID(i)), int(a.RawValueOffsets()[i]))
 	case array.ExtensionArray:
 		return marshalValue(a.Storage(), i)
 	}
 	return col.GetOneForMarshal(i)
+}
+
+// unionValue is a union's value as arrow-go marshals it: [type code, value]
+// of row i of its child, nil when that is null.
+func unionValue(code arrow.UnionTypeCode, child arrow.Array, i int) any {
+	if child.IsNull(i) {
+		return nil
+	}
+	return []any{code, marshalValue(child, i)}
 }
 
 // holdsDecimal reports whether values of type dt are or hold a decimal.
