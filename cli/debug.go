@@ -169,7 +169,14 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 		if len(recs) == 0 && readErr != nil {
 			return readErr
 		}
-		if err := printBatches(out, *format, recs, *limit, gaps); err != nil {
+		if len(recs) == 0 && tail.Schema == nil && *format == "arrow" {
+			// No schema to write (a file with one and no batch writes it).
+			if tail.StillWriting {
+				return fmt.Errorf("%s has no schema yet (its writer has not written one): there is no Arrow stream to write yet; read it again later", path)
+			}
+			return fmt.Errorf("%s is a file of no byte (a crash right after a rotation can leave one): it holds no schema, so there is no Arrow stream to write", path)
+		}
+		if err := printBatches(out, *format, tail.Schema, recs, *limit, gaps); err != nil {
 			return err
 		}
 		var read int64
@@ -191,7 +198,7 @@ func debugRead(args []string, stdout, stderr io.Writer) (err error) {
 			}
 			defer rec.Release()
 			defer stillWriting(stderr, path, tail)
-			if err := printBatches(out, *format, []arrow.RecordBatch{rec}, *limit, gaps); err != nil {
+			if err := printBatches(out, *format, rec.Schema(), []arrow.RecordBatch{rec}, *limit, gaps); err != nil {
 				return err
 			}
 			return readErr // the records before a damaged part were printed
@@ -287,12 +294,17 @@ func stillWriting(stderr io.Writer, path string, tail core.DebugTail) {
 	}
 }
 
-// printBatches writes up to limit rows (0: all) of recs in format.
-func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit int, gaps *gapMarks) error {
-	if format != "arrow" && len(recs) > 0 {
+// printBatches writes up to limit rows (0: all) of recs in format. schema
+// is the file's (nil when it has none): with no batch, -format arrow writes
+// it alone (a stream of no batch) and table its header.
+func printBatches(out io.Writer, format string, schema *arrow.Schema, recs []arrow.RecordBatch, limit int, gaps *gapMarks) error {
+	if len(recs) > 0 {
+		schema = recs[0].Schema()
+	}
+	if format != "arrow" && schema != nil {
 		// arrow-go formats a timestamp whose time zone does not load
 		// with a nil function (a panic): say so instead.
-		for _, f := range recs[0].Schema().Fields() {
+		for _, f := range schema.Fields() {
 			if err := zonesLoad(f.Name, f.Type); err != nil {
 				return fmt.Errorf("%w; -format arrow writes the rows unchanged", err)
 			}
@@ -325,10 +337,10 @@ func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit 
 
 	switch format {
 	case "arrow":
-		if len(recs) == 0 {
+		if schema == nil {
 			return errors.New("the file holds no schema to write")
 		}
-		w := ipc.NewWriter(out, ipc.WithSchema(recs[0].Schema()))
+		w := ipc.NewWriter(out, ipc.WithSchema(schema))
 		for _, r := range sliced {
 			if err := w.Write(r); err != nil {
 				return err
@@ -336,7 +348,7 @@ func printBatches(out io.Writer, format string, recs []arrow.RecordBatch, limit 
 		}
 		return w.Close()
 	case "table":
-		return printTable(out, sliced, gaps)
+		return printTable(out, schema, sliced, gaps)
 	default:
 		return printArrowJSON(out, sliced, gaps)
 	}
@@ -377,12 +389,75 @@ func printArrowJSON(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) err
 	return gaps.jsonBefore(out, -1)
 }
 
-// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text.
+// marshalValue is col.GetOneForMarshal(i), with a decimal as its exact text,
+// also one nested in a struct, list, map, union, dictionary, run-end
+// encoded or extension value (arrow-go formats those as floats: "1e-08").
+// A value holding no decimal is arrow-go's, unchanged; one that does is
+// built as arrow-go builds it (a struct as an object, a map as a list of
+// {"key", "value"} objects, a union as [type code, value]).
 func marshalValue(col arrow.Array, i int) any {
 	if d, ok := decimalText(col, i); ok {
 		return d
 	}
+	if col.IsNull(i) || !holdsDecimal(col.DataType()) {
+		return col.GetOneForMarshal(i)
+	}
+	switch a := col.(type) {
+	case *array.Struct:
+		fields := a.DataType().(*arrow.StructType).Fields()
+		obj := make(map[string]any, len(fields))
+		for j := range fields {
+			obj[fields[j].Name] = marshalValue(a.Field(j), i)
+		}
+		return obj
+	case array.ListLike: // list, large list, list view, fixed-size list, map
+		start, end := a.ValueOffsets(i)
+		vals := a.ListValues()
+		elems := make([]any, 0, end-start)
+		for k := start; k < end; k++ {
+			elems = append(elems, marshalValue(vals, int(k)))
+		}
+		return elems
+	case *array.Dictionary:
+		return marshalValue(a.Dictionary(), a.GetValueIndex(i))
+	case *array.RunEndEncoded:
+		return marshalValue(a.Values(), a.GetPhysicalIndex(i))
+	case *array.SparseUnion:
+		return unionValue(a.RawTypeCodes()[i], a.Field(a.ChildID(i)), i)
+	case *array.DenseUnion:
+		return unionValue(a.RawTypeCodes()[i], a.Field(a.ChildID(i)), int(a.RawValueOffsets()[i]))
+	case array.ExtensionArray:
+		return marshalValue(a.Storage(), i)
+	}
 	return col.GetOneForMarshal(i)
+}
+
+// unionValue is a union's value as arrow-go marshals it: [type code, value]
+// of row i of its child, nil when that is null.
+func unionValue(code arrow.UnionTypeCode, child arrow.Array, i int) any {
+	if child.IsNull(i) {
+		return nil
+	}
+	return []any{code, marshalValue(child, i)}
+}
+
+// holdsDecimal reports whether values of type dt are or hold a decimal.
+func holdsDecimal(dt arrow.DataType) bool {
+	switch dt := dt.(type) {
+	case arrow.DecimalType:
+		return true
+	case *arrow.DictionaryType:
+		return holdsDecimal(dt.ValueType)
+	case arrow.ExtensionType:
+		return holdsDecimal(dt.StorageType())
+	case arrow.NestedType:
+		for _, f := range dt.Fields() {
+			if holdsDecimal(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // decimalText is the exact text of the decimal at row i of col, with all
@@ -411,23 +486,45 @@ func decimalText(col arrow.Array, i int) (string, bool) {
 	return "", false
 }
 
+// valueText is the text of the valid value at row i of col in a table: a
+// decimal's exact text, a nested value holding a decimal as the JSON of
+// marshalValue (its decimals exact), anything else as arrow-go's ValueStr.
+func valueText(col arrow.Array, i int) string {
+	if d, ok := decimalText(col, i); ok {
+		return d
+	}
+	if holdsDecimal(col.DataType()) {
+		if b, err := json.Marshal(marshalValue(col, i)); err == nil {
+			return string(b)
+		}
+	}
+	return col.ValueStr(i)
+}
+
 // printTable prints aligned columns; a schema change starts a new header.
-func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
+// With no batch, the header is schema's (nil: nothing).
+func printTable(out io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch, gaps *gapMarks) error {
 	const maxCell = 60
 	tw := tabwriter.NewWriter(&gapLineWriter{w: out}, 0, 4, 2, ' ', 0)
 	var last *arrow.Schema
+	header := func(sc *arrow.Schema) {
+		if last != nil {
+			fmt.Fprintln(tw)
+		}
+		names := make([]string, sc.NumFields())
+		for j, f := range sc.Fields() {
+			names[j] = cell(f.Name, maxCell) // escaped as the cells are
+		}
+		fmt.Fprintln(tw, strings.Join(names, "\t"))
+		last = sc
+	}
+	if len(recs) == 0 && schema != nil {
+		header(schema)
+	}
 	row := int64(0)
 	for _, r := range recs {
 		if last == nil || !last.Equal(r.Schema()) {
-			if last != nil {
-				fmt.Fprintln(tw)
-			}
-			names := make([]string, r.NumCols())
-			for j, f := range r.Schema().Fields() {
-				names[j] = cell(f.Name, maxCell) // escaped as the cells are
-			}
-			fmt.Fprintln(tw, strings.Join(names, "\t"))
-			last = r.Schema()
+			header(r.Schema())
 		}
 		for i := 0; i < int(r.NumRows()); i++ {
 			gaps.textBefore(tw, row, int(r.NumCols()))
@@ -436,11 +533,7 @@ func printTable(out io.Writer, recs []arrow.RecordBatch, gaps *gapMarks) error {
 			for j, col := range r.Columns() {
 				c := "null"
 				if col.IsValid(i) {
-					if d, ok := decimalText(col, i); ok {
-						c = d
-					} else {
-						c = col.ValueStr(i)
-					}
+					c = valueText(col, i)
 				}
 				cells[j] = cell(c, maxCell)
 			}

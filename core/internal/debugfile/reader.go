@@ -63,6 +63,13 @@ type Tail struct {
 	StillWriting bool
 	Offset       int64
 	Bytes        int64
+	// Schema is the schema an Arrow file's stream declares, read with its
+	// batches (nil for a protobuf file, for an Arrow file with no schema
+	// yet or of no byte, and with an error), so that a reader keeps the
+	// columns of a file that holds its schema and no batch (a rotated
+	// file closed before its first batch, or an active one whose first
+	// batch is being written): no batch is returned for it.
+	Schema *arrow.Schema
 }
 
 // String says how the file ended, for a note to the user.
@@ -330,7 +337,8 @@ func ReadArrowFile(path string, mem memory.Allocator) (recs []arrow.RecordBatch,
 }
 
 // ReadArrowFileTail is ReadArrowFile that also says how the file ended
-// (Tail).
+// (Tail), and gives the file's schema (Tail.Schema): a file holding its
+// schema and no batch returns none, and its schema there.
 func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBatch, tail Tail, err error) {
 	recs, tail, _, err = ReadArrowFileRows(path, mem, 0)
 	return recs, tail, err
@@ -385,6 +393,7 @@ func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs [
 	var rows int64
 	for r.Next() {
 		if maxRows > 0 && rows >= maxRows {
+			tail.Schema = r.Schema()
 			return recs, tail, true, nil // the rest is not read
 		}
 		rec := r.RecordBatch()
@@ -400,6 +409,7 @@ func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs [
 	if err := r.Err(); err != nil {
 		return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 	}
+	tail.Schema = r.Schema()
 	return recs, tail, false, nil
 }
 
@@ -564,6 +574,21 @@ type DamagedDropsLine struct {
 
 func (e *DamagedDropsError) Error() string {
 	return strings.Join(e.DamagedLines(), "; ")
+}
+
+// Sidecar returns the damaged sidecar's path (Path), and LineNumbers its
+// damaged lines (1-based, in order, as DamagedLines describes them): the
+// command line and the Python bindings, which cannot name this type, find
+// it by these methods.
+func (e *DamagedDropsError) Sidecar() string { return e.Path }
+
+// LineNumbers: see Sidecar.
+func (e *DamagedDropsError) LineNumbers() []int {
+	out := make([]int, len(e.Lines))
+	for i, l := range e.Lines {
+		out[i] = l.Line
+	}
+	return out
 }
 
 // DamagedLines describes each damaged line: "<sidecar>" line N: <error>.
