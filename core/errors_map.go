@@ -85,11 +85,15 @@ func fromSchemaError(err error) error {
 }
 
 // fromRowError converts a per-row encoding failure. offset is the index of
-// the chunk's first row in the caller's batch.
+// the chunk's first row in the caller's batch. The cause kept (what
+// errors.Unwrap gives) is a copy of re naming the row in the caller's
+// batch, as the error does, not within its chunk.
 func fromRowError(re *convert.RowError, offset int) *ConversionError {
 	reason := re.Reason
 	if reason == "" && re.Err != nil {
 		reason = causeText(re.Err)
 	}
-	return &ConversionError{Row: offset + re.Row, Column: re.Column, Reason: reason, Err: re}
+	cause := *re
+	cause.Row += offset
+	return &ConversionError{Row: cause.Row, Column: re.Column, Reason: reason, Err: &cause}
 }

@@ -160,7 +160,7 @@ func rowErr(err error, rowNamed bool, parts, vals []string, j, i int) error {
 }
 
 // namingRow is ce naming row i instead (a copy; its cause too, when that
-// is the row's own and names the row within its chunk).
+// is the row's own error, which names the same row: fromRowError).
 func namingRow(ce *ConversionError, i int) *ConversionError {
 	c := *ce
 	if re, ok := ce.Err.(*convert.RowError); ok && re != nil { //nolint:errorlint // the cause as stored
