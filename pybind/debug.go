@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -13,9 +14,10 @@ import (
 
 // DebugFile is a debug file read by ReadDebugFile.
 type DebugFile struct {
-	// IPC is an Arrow IPC stream of the batches read. An active Arrow file
-	// with no complete batch yet (StillWriting) gives a stream with an
-	// empty schema and no batch: a table of no columns and no rows.
+	// IPC is an Arrow IPC stream of the batches read. An Arrow file with
+	// its schema and no batch gives that schema and no batch; an active
+	// Arrow file with no schema yet (StillWriting) a stream with an empty
+	// schema and no batch: a table of no columns and no rows.
 	IPC []byte
 	// Damage is "" for an intact file. For a damaged (or cut short) Arrow
 	// debug file it is the details JSON (see errorJSON) of
@@ -41,11 +43,12 @@ type DebugFile struct {
 // (core.ReadDebugProtoFileArrow, with core.ReadDebugProtoFileTail saying
 // how it ends); an Arrow debug file (".arrow") with
 // core.ReadDebugArrowFileTail; another file (a descriptor sidecar) is an error
-// saying what to pass (core.DebugFileKind, as `zerobus debug read`). A
-// complete file with no batch to return is an error; an active Arrow file
-// with none yet (empty, or ending inside its first batch) is not: it is
-// StillWriting, with no columns; nor is an Arrow file of no byte (a crash
-// right after a rotation leaves one): no columns, no rows.
+// saying what to pass (core.DebugFileKind, as `zerobus debug read`). An
+// Arrow file holding its schema and no batch (a rotated file closed before
+// its first batch; an active one ending inside it, StillWriting) gives its
+// schema and no rows (DebugTail.Schema); an active Arrow file with no schema
+// yet is StillWriting, with no columns; an Arrow file of no byte (a crash
+// right after a rotation leaves one) gives no columns, no rows.
 func ReadDebugFile(path string) (*DebugFile, error) {
 	kind, err := core.DebugFileKind(path)
 	if err != nil {
@@ -67,6 +70,11 @@ func ReadDebugFile(path string) (*DebugFile, error) {
 		}
 		if readErr != nil {
 			return nil, errorOf(core.KindUnknown, "zerobus: %v", readErr)
+		}
+		if tail.Schema != nil {
+			// its schema and no batch (a rotated file closed before its
+			// first batch, an active one writing it): no rows, its columns
+			return debugFileOf(tail, nil, tail.Schema)
 		}
 		if !tail.StillWriting && !emptyFile(path) {
 			return nil, errorOf(core.KindUnknown, "zerobus: debug file %q holds no record batch", path)
@@ -114,14 +122,43 @@ func readDebugProto(path string) (*DebugFile, error) {
 	return debugFileOf(tail, readErr, rec.Schema(), rec)
 }
 
-// ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON array (null
-// when nothing was dropped from the file).
+// debugDrops is ReadDebugDrops' JSON.
+type debugDrops struct {
+	// Gaps are core.ReadDebugDrops' (null when nothing was dropped from
+	// the file): also those of the good lines of a damaged sidecar.
+	Gaps []core.DebugGap `json:"gaps"`
+	// Damaged are the sidecar's damaged lines (null when none).
+	Damaged []damagedDropsLine `json:"damaged"`
+}
+
+type damagedDropsLine struct {
+	Sidecar string `json:"sidecar"`
+	Line    int    `json:"line"`    // 1-based
+	Message string `json:"message"` // Go's: "<sidecar>" line N is damaged: ...
+}
+
+// ReadDebugDrops returns core.ReadDebugDrops(path) as a JSON object
+// {"gaps": [...], "damaged": [...]}: the gaps read and, for a sidecar with
+// damaged lines (cut short by a full disk, or garbage), each of those lines
+// (the gaps of the other lines are read all the same, as core returns them
+// with its error). Another failure (the sidecar unreadable) is an error.
 func ReadDebugDrops(path string) (string, error) {
 	gaps, err := core.ReadDebugDrops(path)
-	if err != nil {
+	out := debugDrops{Gaps: gaps}
+	var damaged interface {
+		Sidecar() string
+		LineNumbers() []int
+		DamagedLines() []string
+	}
+	if errors.As(err, &damaged) {
+		msgs := damaged.DamagedLines()
+		for i, n := range damaged.LineNumbers() {
+			out.Damaged = append(out.Damaged, damagedDropsLine{Sidecar: damaged.Sidecar(), Line: n, Message: msgs[i]})
+		}
+	} else if err != nil {
 		return "", errorOf(core.KindUnknown, "zerobus: %v", err)
 	}
-	b, err := json.Marshal(gaps)
+	b, err := json.Marshal(out)
 	return string(b), err
 }
 

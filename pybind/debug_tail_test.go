@@ -114,8 +114,9 @@ func TestReadDebugFileEmptyActiveArrow(t *testing.T) {
 	}
 }
 
-// A rotated file holding a schema and no batch is complete: an error, as
-// before (a file of no byte holds no rows: TestReadDebugFileZeroByteArrow).
+// A rotated file holding a schema and no batch is complete: no rows, its
+// schema kept (s23; it was an error "holds no record batch"); a file of no
+// byte holds no rows and no columns: TestReadDebugFileZeroByteArrow.
 func TestReadDebugFileEmptyRotatedArrow(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "main.default.t-20261206T170000.000Z-0000.arrow")
 	var buf bytes.Buffer
@@ -126,8 +127,13 @@ func TestReadDebugFileEmptyRotatedArrow(t *testing.T) {
 	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadDebugFile(p); err == nil || got != nil {
-		t.Fatalf("got %+v, %v; want an error", got, err)
+	got, err := ReadDebugFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, ids := readIPC(t, got.IPC)
+	if schema.NumFields() != 1 || schema.Field(0).Name != "id" || len(ids) != 0 || got.StillWriting || got.Damage != "" || got.Tail != "complete" {
+		t.Fatalf("got schema %v ids %v %+v; want the file's schema (id), no rows, complete", schema, ids, got)
 	}
 }
 

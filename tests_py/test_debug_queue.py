@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from conftest import id_batch
 
-from zerobus_py import ZerobusError, ZerobusWrapper, debug
+from zerobus_py import ZerobusWrapper, debug
 from zerobus_py.local import LocalServer
 
 
@@ -64,10 +64,11 @@ def test_read_drops_reads_the_sidecar_the_writer_leaves(tmp_path: Path) -> None:
     assert debug.read_drops(data) == gaps
     assert debug.read_drops(str(data)) == gaps
     # the Go core reads the sidecar (core.ReadDebugDrops; Python kept a copy of its name and format): a damaged
-    # line is named by file and line, as a ZerobusError (was a bare json.JSONDecodeError)
+    # line is named by file and line in a DamagedDropsWarning (was a ZerobusError that lost the good lines, and
+    # before that a bare json.JSONDecodeError); the good lines' gaps are returned
     side.write_text(json.dumps(gaps[0]) + "\n{not json\n", encoding="utf-8")
-    with pytest.raises(ZerobusError, match=r"drops\.jsonl\" line 2"):
-        debug.read_drops(data)
+    with pytest.warns(debug.DamagedDropsWarning, match=r"drops\.jsonl\" line 2 is damaged"):
+        assert debug.read_drops(data) == gaps[:1]
     # list_files is core.ListDebugFiles: data files at any depth, no sidecar
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "x.proto").write_bytes(b"")

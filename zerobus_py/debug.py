@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,14 @@ import pyarrow as pa
 from . import _bridge
 from ._errors import ZerobusError, from_native
 
-__all__ = ["DamagedDebugFileError", "list_files", "read_drops", "read_file", "read_file_tail"]
+__all__ = [
+    "DamagedDebugFileError",
+    "DamagedDropsWarning",
+    "list_files",
+    "read_drops",
+    "read_file",
+    "read_file_tail",
+]
 
 
 class DamagedDebugFileError(ZerobusError):
@@ -43,6 +51,24 @@ class DamagedDebugFileError(ZerobusError):
         self.intact: pa.Table = intact
 
 
+class DamagedDropsWarning(UserWarning):
+    """A drops sidecar (``<stem>.drops.jsonl``) with damaged lines: one cut
+    short by a full disk or a crash, or garbage (warned by
+    :func:`read_drops`, which returns the gaps of the other lines all the
+    same). The message is the Go reader's (``core.ReadDebugDrops``), naming
+    the sidecar and each damaged line, as ``zerobus debug read`` notes it.
+
+    Attributes:
+        sidecar: the sidecar's path.
+        lines: the damaged lines' numbers (1-based).
+    """
+
+    def __init__(self, message: str, *, sidecar: str, lines: list[int]) -> None:
+        super().__init__(message)
+        self.sidecar: str = sidecar
+        self.lines: list[int] = lines
+
+
 def read_file(path: str | os.PathLike[str]) -> pa.Table:
     """Read a debug file into a pyarrow Table, with the Go core's reader.
 
@@ -60,10 +86,12 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
     :class:`DamagedDebugFileError` naming the record and the byte offset where
     the damage starts, with the complete records before it in ``intact``.
 
-    The active Arrow file with no complete batch yet (just created, its schema
-    not written, or ending inside its first batch) reads as a table of no
-    columns and no rows (``pa.table({})``): the file has no schema to give yet.
-    A debug file of no byte (a crash right after a rotation can leave one; the
+    An Arrow file holding its schema and no batch (a rotated file closed
+    before its first batch, or the active file while its first batch is
+    being written) reads as a table of no rows with the file's columns. The
+    active Arrow file with no schema yet (just created) reads as a table of
+    no columns and no rows (``pa.table({})``): the file has no schema to give
+    yet. A debug file of no byte (a crash right after a rotation can leave one; the
     next wrapper writing that table removes it) holds no rows: an Arrow file
     reads as that empty table, a protobuf file as no rows of its descriptor's
     columns.
@@ -71,7 +99,7 @@ def read_file(path: str | os.PathLike[str]) -> pa.Table:
 
     Raises ``FileNotFoundError`` for a missing file and
     :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (its
-    schema unreadable, or a complete, rotated file holding no batch).
+    schema unreadable).
     """
     return read_file_tail(path)[0]
 
@@ -116,9 +144,14 @@ def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     file), ``dropped_writes``, ``dropped_rows``, ``dropped_bytes`` and
     ``reason``. Read from the sidecar ``<stem>.drops.jsonl`` by the Go core
     (``core.ReadDebugDrops``); an empty list when no drop was recorded for the
-    file. A damaged line (one cut short by a full disk) raises
-    :class:`~zerobus_py.ZerobusError` naming the sidecar and the line;
-    ``zerobus debug read`` notes it and prints the file all the same.
+    file. A damaged line (one cut short by a full disk or a crash, or
+    garbage) does not stop the reading: the gaps of every other line are
+    returned (and a gap appended after half a line, as the Go core keeps it),
+    and one :class:`DamagedDropsWarning` names the sidecar and each damaged
+    line (a gap it recorded may be missing from the list), as ``zerobus debug
+    read`` notes it on stderr. To fail on one instead, turn the warning into
+    an error (``warnings.simplefilter("error", DamagedDropsWarning)``). A
+    sidecar that cannot be read raises :class:`~zerobus_py.ZerobusError`.
 
     An empty list means nothing is missing, except when the disk failed: a
     write that fails (a full disk, an I/O error) loses what was buffered for
@@ -129,5 +162,13 @@ def read_drops(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     ``zerobus.debug.dropped`` metrics, and logged (``zerobus debug file: I/O
     failed``); a failure while the wrapper closes is in the metrics and the
     log only."""
-    gaps: list[dict[str, Any]] = json.loads(_bridge.call(_bridge.native.ReadDebugDrops, os.fspath(path))) or []
+    got = json.loads(_bridge.call(_bridge.native.ReadDebugDrops, os.fspath(path)))
+    gaps: list[dict[str, Any]] = got["gaps"] or []
+    damaged: list[dict[str, Any]] = got["damaged"] or []
+    if damaged:
+        message = "; ".join(d["message"] for d in damaged) + "; a gap recorded there may be missing from the list"
+        warnings.warn(
+            DamagedDropsWarning(message, sidecar=damaged[0]["sidecar"], lines=[d["line"] for d in damaged]),
+            stacklevel=2,
+        )
     return gaps
