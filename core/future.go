@@ -63,11 +63,11 @@ func (w *Wrapper) SendBatchAsync(ctx context.Context, rec arrow.RecordBatch) *Se
 	if rec == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
-	if res := w.refused(ctx, int(rec.NumRows())); res != nil {
+	if res := w.refused(ctx, int(rec.NumRows()), false); res != nil {
 		return resolvedFuture(res, res.Err)
 	}
 	start := w.now()
-	return w.goAsync(rec, int(rec.NumRows()), func() *TransmissionResult { return w.send(ctx, rec, start) })
+	return w.goAsync(rec, int(rec.NumRows()), false, func() *TransmissionResult { return w.send(ctx, rec, start) })
 }
 
 // resolvedFuture is a future that is already resolved.
@@ -87,12 +87,12 @@ type retainer interface {
 // goAsync runs send on a goroutine behind a future that Flush and Close wait
 // for, holding a reference to in (a batch or a reader) until send returns.
 // After Close the future resolves at once with ErrClosed, its rows (the
-// count known up front) not written.
-func (w *Wrapper) goAsync(in retainer, rows int, send func() *TransmissionResult) *SendFuture {
+// count known up front; declared: as for allFailed) not written.
+func (w *Wrapper) goAsync(in retainer, rows int, declared bool, send func() *TransmissionResult) *SendFuture {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return resolvedFuture(w.closedResult(rows), ErrClosed)
+		return resolvedFuture(w.closedResult(rows, declared), ErrClosed)
 	}
 	f := &SendFuture{done: make(chan struct{})}
 	w.active.Add(1)

@@ -72,7 +72,10 @@ func WithProgress(fn func(Progress)) SendOption {
 // WithTotalRows tells SendReader how many rows the reader holds (a table's
 // length, a Parquet file's metadata), for Progress.TotalRows and for the
 // result of a send that stops before the input's end: the rows never read
-// are then in the result, as not written.
+// are then in the result, as not written. A call refused before reading (a
+// closed Wrapper, a nil ctx) fails the declared rows at once as one range:
+// they are in the counts, FailedGroups and FailedRowIndices, never listed
+// in FailedRows, so any claimed total costs nothing per row.
 func WithTotalRows(n int64) SendOption {
 	return func(o *sendOptions) { o.total = n }
 }
@@ -126,12 +129,12 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 		return res, res.Err
 	}
 	declared := declaredRows(opts) // a refused call fails every row declared (WithTotalRows), as a canceled one
-	if res := w.refused(ctx, declared); res != nil {
+	if res := w.refused(ctx, declared, true); res != nil {
 		return res, res.Err
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.closedResult(declared)
+		res := w.closedResult(declared, true)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -148,11 +151,11 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
 	declared := declaredRows(opts)
-	if res := w.refused(ctx, declared); res != nil {
+	if res := w.refused(ctx, declared, true); res != nil {
 		return resolvedFuture(res, res.Err)
 	}
 	start := w.now()
-	return w.goAsync(rdr, declared, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
+	return w.goAsync(rdr, declared, true, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
 }
 
 // declaredRows is the input's row count given with WithTotalRows, 0 when

@@ -336,12 +336,12 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
-	if res := w.refused(ctx, int(rec.NumRows())); res != nil {
+	if res := w.refused(ctx, int(rec.NumRows()), false); res != nil {
 		return res, res.Err
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.closedResult(int(rec.NumRows()))
+		res := w.closedResult(int(rec.NumRows()), false)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -363,7 +363,7 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // or async sends Flush waited for (its ctx ended first), Flush waits for it
 // to finish (or for ctx) and its error wraps Close's.
 func (w *Wrapper) Flush(ctx context.Context) error {
-	if res := w.refused(ctx, 0); res != nil {
+	if res := w.refused(ctx, 0, false); res != nil {
 		return res.Err
 	}
 	snap, err := w.flushStart()
@@ -594,19 +594,22 @@ func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 // call refused up front: the Wrapper is closed): all of them not written,
 // kept as one run (lists: also listed one by one in FailedRows, unless the
 // Wrapper was created WithRowRangesOnly, so a refused call of millions of
-// rows allocates nothing per row).
-func (w *Wrapper) allFailed(rows int, err error) *TransmissionResult {
+// rows allocates nothing per row). Rows only declared (a SendReader's
+// WithTotalRows, never read) are never listed: the claim may be any
+// number (1<<40 rows listed took 40 TiB), and FailedRowIndices,
+// FailedGroups and the counts give them from the run.
+func (w *Wrapper) allFailed(rows int, declared bool, err error) *TransmissionResult {
 	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
 		SuccessfulRanges: [][2]int{}}
-	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), w.unusable() || !w.opts.rowRangesOnly)
+	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), !declared && (w.unusable() || !w.opts.rowRangesOnly))
 	return res
 }
 
 // closedResult is the result of a call refused because the Wrapper is
 // closed: every row not written with ErrClosed, recorded in the metrics as
-// any failed send is.
-func (w *Wrapper) closedResult(rows int) *TransmissionResult {
-	res := w.allFailed(rows, ErrClosed)
+// any failed send is (declared: as for allFailed).
+func (w *Wrapper) closedResult(rows int, declared bool) *TransmissionResult {
+	res := w.allFailed(rows, declared, ErrClosed)
 	if !w.unusable() {
 		w.record(context.Background(), res)
 	}
@@ -619,13 +622,14 @@ func (w *Wrapper) unusable() bool { return w == nil || w.cfg == nil }
 
 // refused is the result of a call that sends nothing: rows fail not
 // written with ErrClosed for a nil, zero or closed Wrapper, ErrNilContext
-// for a nil ctx; nil when the call may go on. It does not enter.
-func (w *Wrapper) refused(ctx context.Context, rows int) *TransmissionResult {
+// for a nil ctx; nil when the call may go on. It does not enter. declared:
+// as for allFailed.
+func (w *Wrapper) refused(ctx context.Context, rows int, declared bool) *TransmissionResult {
 	switch {
 	case w.unusable():
-		return w.allFailed(rows, ErrClosed)
+		return w.allFailed(rows, declared, ErrClosed)
 	case ctx == nil:
-		return w.allFailed(rows, ErrNilContext)
+		return w.allFailed(rows, declared, ErrNilContext)
 	}
 	return nil
 }
