@@ -64,7 +64,7 @@ type access struct {
 	typ  string // "string", "int", "bool", "duration", "size"
 	unit string // "ms", "s", "bytes" or ""
 	set  func(c *Config, v string) error
-	get  func(c *Config) any  // string, int64 or bool
+	get  func(c *Config) any  // string, int64 or bool (a duration that is not a whole number of units: its text)
 	zero func(c *Config) bool // the field itself is 0 (nil: get gives int64 0)
 	url  bool                 // a URL printed with its user information redacted (RedactURL)
 }
@@ -291,8 +291,19 @@ func dur(unit time.Duration, f func(*Config) *time.Duration) access {
 			}
 			return fmt.Errorf("%q is not a whole number of %s (or a duration like \"1.5s\")", v, u)
 		},
-		get:  func(c *Config) any { return int64(*f(c) / unit) },
+		get: func(c *Config) any {
+			if d := *f(c); d%unit != 0 {
+				return durationText(d) // never cut: see SettingsOf
+			}
+			return int64(*f(c) / unit)
+		},
 		zero: func(c *Config) bool { return *f(c) == 0 }}
+}
+
+// durationText is d as Go duration text ("1.5s", "250ms", "1us"; "us" for
+// "µs", so the text is ASCII).
+func durationText(d time.Duration) string {
+	return strings.Replace(d.String(), "µs", "us", 1)
 }
 
 // unitsLimit is the most units a time.Duration holds (about 292 years).

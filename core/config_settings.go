@@ -117,7 +117,13 @@ func settingText(s *setting, v any) (string, error) {
 }
 
 // SettingsOf returns c as a map of configuration keys to values in each
-// key's unit (string, int64 or bool), the inverse of ConfigFromSettings.
+// key's unit (string, int64 or bool), the inverse of ConfigFromSettings. A
+// duration set in code that is not a whole number of its key's unit (a
+// 1.5 s DebugFlushInterval for debug_flush_interval_secs, a 250 µs
+// AckTimeout for ack_timeout_ms) is given exactly, as Go duration text
+// ("1.5s", "250us"), never cut to a whole number; the loaders, whose keys
+// take whole units, refuse that text naming the key, so such a Config does
+// not round-trip through settings, YAML or the environment.
 // Unset settings are left out: empty strings, zero numbers that stand for
 // a non-zero default (ConfigFromSettings refuses an explicit 0 there), and
 // the per-kind debug switches unless they decide (an explicit false stays,
