@@ -371,6 +371,8 @@ class _AsyncWaiter:
         self._watches: dict[int, _Watch] = {}
         #: resolved sends whose outcome no coroutine has read yet (reported if their loop is closed first)
         self._unread: dict[int, _Watch] = {}
+        #: sends given up by :meth:`abandon`, for the waiter thread
+        self._abandoned: collections.deque[_Send] = collections.deque()
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
         self._swept = time.monotonic()
@@ -408,18 +410,29 @@ class _AsyncWaiter:
 
     def abandon(self, send: _Send) -> None:
         """``send``'s coroutine was closed without running (its event loop is gone, the task left pending): the
-        send is cancelled, and its outcome logged once known, as nobody will read it."""
-        report = False
-        with self._lock:
-            watch = send.watch
-            if watch is not None:
+        send is cancelled, and its outcome logged once known, as nobody will read it.
+
+        It takes no lock: a coroutine left pending in a closed loop is closed by the garbage collector, in
+        whatever thread it runs, possibly one holding this waiter's lock (a deadlock of every asyncio send). The
+        waiter thread records it at its next pass (:meth:`_abandoned_now`)."""
+        send.cancel_go()
+        self._abandoned.append(send)  # a deque: thread-safe without a lock
+
+    def _abandoned_now(self) -> None:
+        """Record the sends :meth:`abandon` gave up (in the waiter thread): orphans, their outcome logged now if
+        known and unread, else once known (:meth:`_resolve`)."""
+        while self._abandoned:
+            send = self._abandoned.popleft()
+            report = False
+            with self._lock:
+                watch = send.watch
+                if watch is None:
+                    continue
                 watch.orphan = True
                 if self._unread.pop(watch.key, None) is not None and not watch.read:
                     watch.read = report = True
-        send.cancel_go()
-        if report:
-            assert watch is not None
-            _report_unawaited(watch.send, watch.outcome, watch.error)
+            if report:
+                _report_unawaited(watch.send, watch.outcome, watch.error)
 
     def _run(self) -> None:
         failures, pause = 0, 0.05
@@ -458,6 +471,7 @@ class _AsyncWaiter:
                 _waiter_pool().submit(self._steps, watch)
             except RuntimeError:  # the pool is shut down: interpreter exit
                 self._steps(watch)
+        self._abandoned_now()
         if time.monotonic() - self._swept >= _SWEEP_MS / 1000:
             self._sweep()
 
@@ -505,19 +519,32 @@ class _AsyncWaiter:
             waiters, watch.waiters = watch.waiters, []
             self._watches.pop(watch.key, None)
             orphan = watch.orphan or (not waiters and watch.loop.is_closed())
-            if not waiters and not orphan:
-                self._unread[watch.key] = watch  # its coroutine has not asked yet
+            if not orphan:
+                # read once a coroutine asks (outcome()) or its loop runs the hand-over (_handed): a loop closed
+                # before that drops the callback, and the sweep logs the outcome
+                self._unread[watch.key] = watch
         delivered = False
         if not orphan:
             for loop, fut in waiters:
                 with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits it
-                    loop.call_soon_threadsafe(_settle, fut, d, exc)
+                    loop.call_soon_threadsafe(self._handed, watch, fut, d, exc)
                     delivered = True
         if orphan or (waiters and not delivered):
             with self._lock:
                 report, watch.read = not watch.read, True
+                self._unread.pop(watch.key, None)
             if report:
                 _report_unawaited(watch.send, d, exc)
+
+    def _handed(
+        self, watch: _Watch, fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None
+    ) -> None:
+        """In the awaiting coroutine's loop: the outcome reaches it (a future cancelled meanwhile: the cancel's
+        path reports the rows), so it is read."""
+        with self._lock:
+            watch.read = True
+            self._unread.pop(watch.key, None)
+        _settle(fut, d, exc)
 
     def _sweep(self) -> None:
         """Cancel the sends whose event loop was closed before they ended (the task left pending, or the send
@@ -553,6 +580,16 @@ def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: 
 
 
 _async_waiter: _AsyncWaiter | None = None
+
+
+def _abandon(send: _Send) -> None:
+    """:meth:`_AsyncWaiter.abandon` without a lock (not even the one making the waiter): a send that is watched
+    has a waiter already."""
+    waiter = _async_waiter
+    if waiter is not None:
+        waiter.abandon(send)
+    else:
+        send.cancel_go()
 
 
 def _the_async_waiter() -> _AsyncWaiter:
@@ -1343,7 +1380,7 @@ class _Starter:
     def _run(self, job: _Start) -> None:
         args, job.args = job.args, None
         assert args is not None
-        if job.loop.is_closed():  # nobody can await it: it is not sent
+        if job.loop.is_closed() or job.abandoned:  # nobody can await it: it is not sent
             with self._lock:
                 job.state = _DROPPED
             _report_unawaited_start(args[1])
@@ -1366,7 +1403,7 @@ class _Starter:
             job.state, job.send = _ENDED, send
             abandoned = job.abandoned
         if send is not None and abandoned:
-            _the_async_waiter().abandon(send)  # cancelled; its outcome is logged once known
+            _abandon(send)  # cancelled; its outcome is logged once known
         elif send is not None and job.loop.is_closed():
             send.cancel_go()  # its outcome is logged once known (_AsyncWaiter._resolve)
         try:
@@ -1461,21 +1498,22 @@ async def _start_send_async(
     try:
         return await asyncio.shield(job.fut)
     except BaseException as exc:
+        if isinstance(exc, GeneratorExit):
+            # Closed without running (its loop closed with the task pending): nothing can be awaited. The garbage
+            # collector may be closing it, in any thread, maybe one holding a lock of _Starter or _AsyncWaiter:
+            # take none. A start still queued is dropped by the start thread that takes it (_Starter._run), one
+            # started is given up here or by _Starter._ended, whichever sees the other's mark (at least one does:
+            # each writes its own before reading the other's), its outcome logged once known.
+            job.abandoned = True
+            send = job.send
+            if send is not None:
+                _abandon(send)
+            raise
         if starter.drop(job):  # still queued: never handed to Go
-            if isinstance(exc, GeneratorExit):
-                _report_unawaited_start(batch)
-            else:
-                with contextlib.suppress(AttributeError):  # an exception type without a __dict__
-                    exc.result = _not_started(batch, "the task was cancelled")[1]  # type: ignore[attr-defined]
+            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                exc.result = _not_started(batch, "the task was cancelled")[1]  # type: ignore[attr-defined]
             raise
         del batch
-        if isinstance(exc, GeneratorExit):  # closed without running (its loop closed): nothing can be awaited
-            with starter._lock:
-                job.abandoned = True
-                send = job.send
-            if send is not None:
-                _the_async_waiter().abandon(send)
-            raise
         while not job.fut.done():  # the export and SendStream are prompt once under way
             with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
                 await asyncio.wait([job.fut])
@@ -1494,7 +1532,7 @@ async def _cancel_async(send: _Send, exc: BaseException) -> None:
     send.pending.Cancel()
     send._progress = None
     if isinstance(exc, GeneratorExit):
-        _the_async_waiter().abandon(send)  # its outcome is logged once known
+        _abandon(send)  # its outcome is logged once known
         return
     try:
         loop = asyncio.get_running_loop()
