@@ -415,9 +415,9 @@ func mergeResults(parts []*TransmissionResult, writerDisabled, lists bool) *Tran
 	return out
 }
 
-// rowMoved returns err with the row it names moved by offset: a part's
-// *ConversionError names its row within the part, the merged result counts
-// rows across the parts. moved keeps one copy per error of a part, so rows
+// rowMoved returns err with the row it names moved by offset (and its
+// cause's, namingRow): a part's *ConversionError names its row within the
+// part, the merged result counts rows across the parts. moved keeps one copy per error of a part, so rows
 // that shared an error value still do.
 func rowMoved(err error, offset int, moved map[*ConversionError]error) error {
 	ce, ok := err.(*ConversionError) //nolint:errorlint // the error a row carries, as stored
@@ -427,10 +427,9 @@ func rowMoved(err error, offset int, moved map[*ConversionError]error) error {
 	if m, ok := moved[ce]; ok {
 		return m
 	}
-	c := *ce
-	c.Row += offset
-	moved[ce] = &c
-	return &c
+	c := namingRow(ce, ce.Row+offset) // its cause, the row's own RowError, moved too
+	moved[ce] = c
+	return c
 }
 
 // setFailed stores the failed rows runs (in row order): listed one by one in
