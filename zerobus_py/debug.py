@@ -63,10 +63,11 @@ class DamagedDropsWarning(UserWarning):
         lines: the damaged lines' numbers (1-based).
     """
 
-    def __init__(self, message: str, *, sidecar: str, lines: list[int]) -> None:
+    def __init__(self, message: str, *, sidecar: str = "", lines: list[int] | None = None) -> None:
+        # defaults: pickle and copy rebuild it from its message, then restore the attributes
         super().__init__(message)
         self.sidecar: str = sidecar
-        self.lines: list[int] = lines
+        self.lines: list[int] = list(lines or ())
 
 
 def read_file(path: str | os.PathLike[str]) -> pa.Table:
