@@ -401,8 +401,7 @@ class _AsyncWaiter:
             watch = send.watch
             assert watch is not None
             if watch.outcome is not None or watch.error is not None:
-                watch.read = True
-                self._unread.pop(watch.key, None)
+                self._mark_read(watch)
                 _settle(fut, watch.outcome, watch.error)
                 return fut
             watch.waiters.append((loop, fut))
@@ -423,14 +422,12 @@ class _AsyncWaiter:
         known and unread, else once known (:meth:`_resolve`)."""
         while self._abandoned:
             send = self._abandoned.popleft()
-            report = False
             with self._lock:
                 watch = send.watch
                 if watch is None:
                     continue
                 watch.orphan = True
-                if self._unread.pop(watch.key, None) is not None and not watch.read:
-                    watch.read = report = True
+                report = watch.key in self._unread and self._mark_read(watch)
             if report:
                 _report_unawaited(watch.send, watch.outcome, watch.error)
 
@@ -531,8 +528,7 @@ class _AsyncWaiter:
                     delivered = True
         if orphan or (waiters and not delivered):
             with self._lock:
-                report, watch.read = not watch.read, True
-                self._unread.pop(watch.key, None)
+                report = self._mark_read(watch)
             if report:
                 _report_unawaited(watch.send, d, exc)
 
@@ -542,9 +538,16 @@ class _AsyncWaiter:
         """In the awaiting coroutine's loop: the outcome reaches it (a future cancelled meanwhile: the cancel's
         path reports the rows), so it is read."""
         with self._lock:
-            watch.read = True
-            self._unread.pop(watch.key, None)
+            self._mark_read(watch)
         _settle(fut, d, exc)
+
+    def _mark_read(self, watch: _Watch) -> bool:
+        """Under the lock: ``watch``'s outcome is read (handed to a coroutine, or logged as nobody's), no longer
+        in ``_unread``; whether it was not read before (then it is the one caller to log it)."""
+        unread = not watch.read
+        watch.read = True
+        self._unread.pop(watch.key, None)
+        return unread
 
     def _sweep(self) -> None:
         """Cancel the sends whose event loop was closed before they ended (the task left pending, or the send
@@ -560,8 +563,7 @@ class _AsyncWaiter:
             ]
             unread = [w for w in self._unread.values() if w.loop.is_closed()]
             for w in unread:
-                del self._unread[w.key]
-                w.read = True
+                self._mark_read(w)
         for watch in orphans:
             watch.orphan = True
             watch.send.cancel_go()
