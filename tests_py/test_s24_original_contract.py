@@ -260,3 +260,47 @@ def test_text_tests_on_error_keep_working(server: LocalServer, table_name: str) 
     assert "Conversion error" not in raised.result.error
     assert "not-the-secret" not in raised and "not-the-secret" not in str(raised)
     assert server.record_count(table_name) == 0
+
+
+# -- validate(): each rule of the original, alone -------------------------------------------
+
+_ENDPOINT = "https://test.cloud.databricks.com"
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"endpoint": "invalid-endpoint"}, "endpoint"),
+        ({"endpoint": "ftp://files.example.com"}, "endpoint"),
+        ({"table_name": "a.b.c.d"}, "table_name"),
+        ({"table_name": "main..events"}, "table_name"),
+        ({"table_name": ".events"}, "table_name"),
+        ({"table_name": "my-table"}, "table_name"),
+        ({"retry_max_attempts": 0}, "retry_max_attempts"),
+        ({"retry_base_delay_ms": 500, "retry_max_delay_ms": 100}, "retry_max_delay_ms"),
+        (
+            {"debug_enabled": True, "debug_output_dir": "out", "debug_flush_interval_secs": 0},
+            "debug_flush_interval_secs",
+        ),
+        ({"zerobus_writer_disabled": True}, "zerobus_writer_disabled"),
+    ],
+)
+def test_each_rule_of_the_originals_validate_names_its_setting(settings: dict[str, object], key: str) -> None:
+    given: dict[str, object] = {"endpoint": _ENDPOINT, "table_name": "test_table", **settings}
+    cfg = WrapperConfiguration(**given)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    assert ei.value.keys == [key], str(ei.value)
+    assert key in str(ei.value)
+
+
+def test_validate_accepts_the_originals_boundaries_and_sees_later_assignments() -> None:
+    # the original refused retry_max_delay_ms below the base delay only: equal is accepted
+    WrapperConfiguration(_ENDPOINT, "test_table", retry_base_delay_ms=250, retry_max_delay_ms=250).validate()
+    WrapperConfiguration("http://127.0.0.1:8080", "test_table").validate()  # http:// too
+    cfg = WrapperConfiguration(_ENDPOINT, "test_table")
+    cfg.validate()
+    cfg.debug_enabled = True  # a debug output without a directory, set after construction
+    with pytest.raises(ConfigurationError) as ei:
+        cfg.validate()
+    assert ei.value.keys == ["debug_output_dir"]
