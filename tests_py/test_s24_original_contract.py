@@ -304,3 +304,28 @@ def test_validate_accepts_the_originals_boundaries_and_sees_later_assignments() 
     with pytest.raises(ConfigurationError) as ei:
         cfg.validate()
     assert ei.value.keys == ["debug_output_dir"]
+
+
+# -- kept different, as the README's drop-in table says ------------------------------------
+
+
+def test_an_empty_batch_and_configurations_differ_as_documented(server: LocalServer, table_name: str) -> None:
+    with ZerobusWrapper(server.config(table_name)) as wrapper:
+        empty = wrapper.send_batch(_people().slice(0, 0))
+        one = wrapper.send_batch(_people().slice(0, 1))
+    # an empty batch: a success with nothing in it, as in the original; nothing was sent, so attempts is 0
+    # (the original: 1) and the success rate is 1.0 (the original: 0.0 and 0.0, which do not add up to 1)
+    assert empty.success and empty.error is None and empty.attempts == 0
+    assert (empty.total_rows, empty.successful_count, empty.failed_count) == (0, 0, 0)
+    assert empty.failed_rows == [] and empty.successful_rows == []
+    stats = empty.get_error_statistics()
+    assert (stats["success_rate"], stats["failure_rate"]) == (1.0, 0.0)
+    assert one.attempts == 1 and one.successful_rows == [0]
+    assert server.table(table_name).column("id").to_pylist() == [1]
+
+    # configurations compare by value, so they are not hashable (the original's: by identity)
+    a = WrapperConfiguration(_ENDPOINT, "test_table", retry_max_attempts=3)
+    b = WrapperConfiguration(_ENDPOINT, "test_table", retry_max_attempts=3)
+    assert a == b and a != WrapperConfiguration(_ENDPOINT, "test_table")
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(a)
