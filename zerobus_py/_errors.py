@@ -205,6 +205,19 @@ class ZerobusError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    def __contains__(self, text: object) -> bool:
+        """``text in err``: whether ``text`` occurs in the original API's text of this error,
+        ``"Connection error: reset by peer"`` (``str(err)`` is the message alone, ``"reset by peer"``).
+
+        The original's ``TransmissionResult.error`` was that text, where here it is the exception, so a
+        check written for it, ``"reset" in result.error``, keeps working.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"'in <{type(self).__name__}>' requires a str as left operand, not {type(text).__name__}")
+        from ._result import _display  # _result imports this module
+
+        return text in _display(self)
+
     def __reduce__(self) -> tuple[Any, tuple[Any, str], dict[str, Any]]:
         # The class may be a combined RetryExhausted[...] class made at run
         # time: rebuild it by kind. Any other class (a user's subclass too) is
