@@ -1258,8 +1258,11 @@ def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None
     )
 
 
-#: Threads at most that start asyncio sends at once (the input's export and Go's SendStream; see :class:`_Starter`).
+#: Starts at most running at once for one event loop (the input's export and Go's SendStream; see :class:`_Starter`).
 _START_THREADS = 4
+#: Start threads at most for the whole process, all event loops together: a share of the waiter pool
+#: (:data:`_WAITER_THREADS`), which also runs the progress callbacks and the other asyncio calls' waits.
+_START_THREADS_TOTAL = 32
 # the states of a _Start
 _QUEUED, _RUNNING, _ENDED, _DROPPED = range(4)
 
@@ -1283,28 +1286,48 @@ class _Start:
         self.send: _Send | None = None
 
 
-class _Starter:
-    """Starts the asyncio sends of the process in at most :data:`_START_THREADS` threads of :func:`_waiter_pool`.
+class _LoopStarts:
+    """The starts of one event loop in :class:`_Starter`: queued, and how many a start thread runs."""
 
-    The event loop only queues each start (a future and a deque append); the start threads take the queue and
+    __slots__ = ("jobs", "running")
+
+    def __init__(self) -> None:
+        self.jobs: collections.deque[_Start] = collections.deque()
+        self.running = 0
+
+
+class _Starter:
+    """Starts the asyncio sends of the process in threads of :func:`_waiter_pool`.
+
+    The event loop only queues each start (a future and a deque append); the start threads take the queues and
     hand each started send to :class:`_AsyncWaiter` themselves (its Go ``Notify`` call). A pool job submitted by
     the loop per send (a lock, a thread woken, a context copy and an asyncio future per send, with the woken
     threads taking the GIL from it) stalled the event loop 0.1-0.2 s when 300 sends started together.
+
+    Each event loop has its own queue and at most :data:`_START_THREADS` starts running at once; the loops share
+    at most :data:`_START_THREADS_TOTAL` threads, and a thread that frees takes the next start of the loop with the
+    fewest running (the loop served longest ago on a tie). A slow start (an input whose export blocks: a lazy
+    frame, a dataset, a reader waiting on its source) holds up later starts of its own loop at most, not the
+    sends of other loops (one queue for the process let four slow starts of one loop hold every loop's sends).
 
     A start still queued when its event loop is closed is never handed to Go (its rows were not written, which is
     logged); one that ends after that is cancelled at once (its outcome logged once known)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: collections.deque[_Start] = collections.deque()
+        #: each event loop's starts; the order is the order the loops were last served in (least recent first)
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopStarts] = {}
         self._threads = 0  # drain jobs submitted and not ended
-        self._idle = 0  # of them, the ones not running a start (each takes the next one queued)
+        self._idle = 0  # of them, the ones not running a start (each takes the next one it may)
 
     def start(self, wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: Any) -> _Start:
         """Queue the start of a send (on the event loop's thread)."""
         job = _Start(asyncio.get_running_loop(), (wrapper, batch, timeout, progress))
         with self._lock:
-            self._queue.append(job)
+            starts = self._loops.get(job.loop)
+            if starts is None:
+                starts = self._loops[job.loop] = _LoopStarts()
+            starts.jobs.append(job)
             spawn = self._more()
         if spawn:
             try:
@@ -1323,13 +1346,46 @@ class _Starter:
             job.args = None
         return True
 
+    def _next(self) -> _Start | None:
+        """Under the lock: the start to run next, taken off its queue and counted as running; None if every loop
+        with starts queued runs :data:`_START_THREADS` already. Loops with nothing left are forgotten."""
+        chosen: _LoopStarts | None = None
+        for loop, starts in list(self._loops.items()):
+            jobs = starts.jobs
+            while jobs and jobs[0].state != _QUEUED:  # given up by its coroutine
+                jobs.popleft()
+            if not jobs:
+                if starts.running == 0:
+                    del self._loops[loop]
+                continue
+            if starts.running < _START_THREADS and (chosen is None or starts.running < chosen.running):
+                chosen = starts
+        if chosen is None:
+            return None
+        job = chosen.jobs.popleft()
+        job.state = _RUNNING
+        chosen.running += 1
+        del self._loops[job.loop]  # served now: last in the order
+        self._loops[job.loop] = chosen
+        return job
+
+    def _ran(self, job: _Start) -> None:
+        """Under the lock: ``job``'s start thread is done with it."""
+        starts = self._loops[job.loop]
+        starts.running -= 1
+        if starts.running == 0 and not starts.jobs:
+            del self._loops[job.loop]
+
     def _more(self) -> bool:
-        """Under the lock: whether a start waits with no idle thread to take it and one more may run (counted)."""
-        if self._queue and self._idle == 0 and self._threads < _START_THREADS:
-            self._threads += 1
-            self._idle += 1
-            return True
-        return False
+        """Under the lock: whether a start waits that a loop may run, with no idle thread to take it and one more
+        thread allowed (counted then)."""
+        if self._idle or self._threads >= _START_THREADS_TOTAL:
+            return False
+        if not any(starts.jobs and starts.running < _START_THREADS for starts in self._loops.values()):
+            return False
+        self._threads += 1
+        self._idle += 1
+        return True
 
     def _spawn(self, *, from_loop: bool) -> None:
         """Submit the drain job :meth:`_more` counted; it is uncounted if the pool refuses it."""
@@ -1359,15 +1415,10 @@ class _Starter:
         while True:
             with self._lock:
                 self._idle -= 1
-                job = None
-                while self._queue and job is None:
-                    job = self._queue.popleft()
-                    if job.state != _QUEUED:  # given up by its coroutine
-                        job = None
+                job = self._next()
                 if job is None:
                     self._threads -= 1
                     return
-                job.state = _RUNNING
                 spawn = self._more()
             if spawn:
                 self._spawn(from_loop=False)
@@ -1377,6 +1428,7 @@ class _Starter:
                 _logs._logger.exception("zerobus_py: starting an asyncio send failed")
             finally:
                 with self._lock:
+                    self._ran(job)
                     self._idle += 1
 
     def _run(self, job: _Start) -> None:
