@@ -16,14 +16,19 @@ The tests compare results with the rows the server stored, and assert orderings,
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
 import pytest
 from conftest import id_batch, stored_ids
 
-from zerobus_py import AsyncZerobusWrapper, _wrapper
+import zerobus_py
+from zerobus_py import AsyncZerobusWrapper, TransmissionResult, _wrapper
 from zerobus_py.local import LocalServer
 
 #: how long a test waits at most for something that must happen (a guard against a hang, not a time bound)
@@ -174,3 +179,142 @@ def test_a_freed_start_thread_serves_the_loop_with_fewest_starts_first(
         gates.open_all()
         a.stop()
         b.stop()
+
+
+class _Reports(logging.Handler):
+    """The records of sends nobody could await any more (they carry ``zerobus_result``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "zerobus_result"):
+            self.records.append(record)
+
+
+@pytest.fixture
+def reports() -> Iterator[_Reports]:
+    handler = _Reports()
+    logger = logging.getLogger("zerobus_py")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _AdoptFails:
+    """Makes the next ``_AsyncWaiter.adopt`` (once armed) fail after it watched the send, as a thread that cannot
+    be started does: Go has the batch then. It fails once ``stored()`` (if given) is true: the rows reached the
+    server (which holds their acknowledgements back)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stored: Callable[[], bool] | None = None) -> None:
+        self.armed = False
+        self.failed = 0
+        adopt = _wrapper._AsyncWaiter.adopt
+
+        def failing(waiter: Any, send: Any, loop: Any) -> None:
+            adopt(waiter, send, loop)
+            if self.armed:
+                self.armed = False
+                deadline = time.monotonic() + PATIENCE
+                while stored is not None and not stored() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                self.failed += 1
+                raise RuntimeError("can't start new thread")
+
+        monkeypatch.setattr(_wrapper._AsyncWaiter, "adopt", failing)
+
+
+def _check_result(server: LocalServer, table: str, res: object, ids: range, others: set[int]) -> None:
+    """``res`` is the send of ``ids``'s honest result: each row written (stored), not written (not stored) or
+    unknown; nothing stored but ``others`` and rows of the send written or unknown."""
+    assert isinstance(res, TransmissionResult), res
+    assert res.total_rows == len(ids)
+    stored = stored_ids(server, table)
+    assert len(stored) == len(set(stored))
+    ok = {ids[i] for i in res.get_successful_row_indices()}
+    not_written = {ids[i] for i in res.get_not_written_row_indices()}
+    unknown = {ids[i] for i in res.get_unknown_row_indices()}
+    assert ok | not_written | unknown == set(ids)
+    assert ok <= set(stored)
+    assert not not_written & set(stored), sorted(not_written & set(stored))
+    assert set(stored) - others <= ok | unknown
+
+
+def _sweeps(n: int) -> None:
+    """Wait until the asyncio waiter thread began ``n`` more sweeps of sends whose loop was closed."""
+    waiter = _wrapper._async_waiter
+    assert waiter is not None
+    for _ in range(n):
+        since = time.monotonic()
+        deadline = since + PATIENCE
+        while waiter._swept <= since and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert waiter._swept > since
+
+
+def test_an_adopt_failing_after_go_has_the_batch_raises_with_the_sends_result(
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+) -> None:
+    """The caller gets the error with the cancelled send's partial result as ``.result`` (rows acknowledged,
+    not sent, sent and not acknowledged: compared with the rows stored); nothing else reports the send, even once
+    its loop is closed."""
+    ids = range(100, 160)
+    with LocalServer(ack_delay_ms=3000) as server:
+        fails = _AdoptFails(monkeypatch, lambda: set(ids) <= set(stored_ids(server, table_name)))
+        aw = AsyncZerobusWrapper(server.config(table_name))
+        loop = asyncio.new_event_loop()
+        assert loop.run_until_complete(aw.send_batch(id_batch(0, 5))).all_succeeded
+        fails.armed = True
+
+        async def failing_send() -> BaseException:
+            with pytest.raises(RuntimeError, match="can't start new thread") as info:
+                await aw.send_batch(id_batch(ids.start, len(ids)))
+            return info.value
+
+        err = loop.run_until_complete(failing_send())
+        assert fails.failed == 1
+        assert zerobus_py.partial_result(err) is err.result  # type: ignore[attr-defined]
+        loop.close()
+        _sweeps(2)  # the waiter would have reported a send still watched whose loop is closed by now
+        assert reports.records == []
+        aw.sync.close(timeout=10)
+        _check_result(server, table_name, err.result, ids, set(range(5)))  # type: ignore[attr-defined]
+
+
+def test_an_adopt_failing_after_its_loop_was_closed_reports_the_send_once(
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+) -> None:
+    """The loop is closed while the send starts; the hand-over to the waiter then fails: one WARNING, whose
+    result agrees with the rows stored (it said every row "not written", and the waiter reported it again)."""
+    gates = _Gates(monkeypatch)
+    ids = range(200, 260)
+    gates.hold(ids.start)
+    with LocalServer(ack_delay_ms=3000) as server:
+        fails = _AdoptFails(monkeypatch, lambda: set(ids) <= set(stored_ids(server, table_name)))
+        aw = AsyncZerobusWrapper(server.config(table_name))
+        loop = asyncio.new_event_loop()
+        assert loop.run_until_complete(aw.send_batch(id_batch(0, 5))).all_succeeded
+        fails.armed = True
+        task = loop.create_task(aw.send_batch(id_batch(ids.start, len(ids))))
+        loop.run_until_complete(asyncio.sleep(0))  # its start queued
+        gates.wait_entered(1)  # a start thread took it, and is in the export
+        loop.close()
+        gates.open_all()
+        deadline = time.monotonic() + PATIENCE
+        while not reports.records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fails.failed == 1
+        _sweeps(2)  # a second report (the waiter's, of the send it watched) would be made by now
+        del task
+        gc.collect()
+        assert len(reports.records) == 1, [r.getMessage() for r in reports.records]
+        record = reports.records[0]
+        assert "can't start new thread" in record.getMessage()
+        aw.sync.close(timeout=10)
+        _check_result(server, table_name, record.zerobus_result, ids, set(range(5)))

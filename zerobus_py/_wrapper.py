@@ -417,6 +417,18 @@ class _AsyncWaiter:
         send.cancel_go()
         self._abandoned.append(send)  # a deque: thread-safe without a lock
 
+    def disown(self, send: _Send) -> None:
+        """Stop watching ``send``, whose start failed after it was watched (:func:`_hand_over_failed`): its start
+        thread reads its outcome and hands it on, so this waiter neither hands it to a coroutine nor reports it. A
+        step already under way may still resolve it: it is read (:meth:`_resolve` then neither reports it nor lists
+        it unread)."""
+        with self._lock:
+            watch = send.watch
+            if watch is None:
+                return
+            self._watches.pop(watch.key, None)
+            self._mark_read(watch)
+
     def _abandoned_now(self) -> None:
         """Record the sends :meth:`abandon` gave up (in the waiter thread): orphans, their outcome logged now if
         known and unread, else once known (:meth:`_resolve`)."""
@@ -516,7 +528,7 @@ class _AsyncWaiter:
             waiters, watch.waiters = watch.waiters, []
             self._watches.pop(watch.key, None)
             orphan = watch.orphan or (not waiters and watch.loop.is_closed())
-            if not orphan:
+            if not orphan and not watch.read:  # read already: disowned (disown)
                 # read once a coroutine asks (outcome()) or its loop runs the hand-over (_handed): a loop closed
                 # before that drops the callback, and the sweep logs the outcome
                 self._unread[watch.key] = watch
@@ -1446,7 +1458,7 @@ class _Starter:
             _the_async_waiter().adopt(send, job.loop)
         except BaseException as exc:
             if send is not None:
-                send.cancel_go()
+                _hand_over_failed(send, exc)
             self._ended(job, None, exc)
             return
         self._ended(job, send, None)
@@ -1466,7 +1478,25 @@ class _Starter:
             if send is not None:
                 send.cancel_go()
             elif exc is not None:
-                _report_unawaited(None, None, exc)
+                _report_unawaited(None, None, exc, getattr(exc, "result", None))
+
+
+def _hand_over_failed(send: _Send, exc: BaseException) -> None:
+    """A start failed with ``exc`` after Go had the batch (handing ``send`` to :class:`_AsyncWaiter` failed: a
+    thread that cannot be started): nothing will wait for the send, so it is cancelled here, in the start thread,
+    and Go's partial result (rows acknowledged: written; never sent: not written; sent, not acknowledged: unknown,
+    they may be stored) goes on ``exc`` as ``result``, for the caller, or the log record when its loop is closed.
+    The waiter, if it watches the send already, lets go of it: the send is reported once, with ``exc``."""
+    waiter = _async_waiter
+    if waiter is not None:
+        waiter.disown(send)
+    try:
+        send._cancel_into(exc)  # prompt: Go stops at once
+    except Exception:  # reading the outcome failed (a bug): cancelled all the same, the caller still gets exc
+        send.cancel_go()
+        _logs._logger.exception("zerobus_py: reading a cancelled asyncio send's result failed")
+    finally:
+        send.release()
 
 
 def _settle_start(fut: asyncio.Future[_Send], send: _Send | None, exc: BaseException | None) -> None:
