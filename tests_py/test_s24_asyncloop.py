@@ -318,3 +318,74 @@ def test_an_adopt_failing_after_its_loop_was_closed_reports_the_send_once(
         assert "can't start new thread" in record.getMessage()
         aw.sync.close(timeout=10)
         _check_result(server, table_name, record.zerobus_result, ids, set(range(5)))
+
+
+def test_a_failed_start_posted_to_an_idle_loop_then_closed_is_reported_once(
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+) -> None:
+    """The event loop is not running when the start fails (after Go had the batch): the error is posted to it,
+    and the loop is closed without running again. Nothing can raise into the task: the send is logged, once,
+    with its rows as Go classified them (it was never reported)."""
+    ids = range(300, 360)
+    with LocalServer(ack_delay_ms=3000) as server:
+        fails = _AdoptFails(monkeypatch, lambda: set(ids) <= set(stored_ids(server, table_name)))
+        aw = AsyncZerobusWrapper(server.config(table_name))
+        loop = asyncio.new_event_loop()
+        assert loop.run_until_complete(aw.send_batch(id_batch(0, 5))).all_succeeded
+        posted = threading.Event()
+        post = loop.call_soon_threadsafe
+
+        def recording(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            handle = post(callback, *args, **kwargs)
+            if getattr(callback, "__name__", "") == "_settle_start":
+                posted.set()
+            return handle
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", recording)
+        fails.armed = True
+        task = loop.create_task(aw.send_batch(id_batch(ids.start, len(ids))))
+        loop.run_until_complete(asyncio.sleep(0))  # its start queued; the loop then stops running
+        assert posted.wait(PATIENCE)  # the start failed, its error handed to the idle loop
+        assert fails.failed == 1
+        loop.close()  # the hand-over never runs
+        del task
+        gc.collect()
+        deadline = time.monotonic() + PATIENCE
+        while not reports.records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _sweeps(2)
+        assert len(reports.records) == 1, [r.getMessage() for r in reports.records]
+        record = reports.records[0]
+        assert "can't start new thread" in record.getMessage()
+        aw.sync.close(timeout=10)
+        _check_result(server, table_name, record.zerobus_result, ids, set(range(5)))
+
+
+def test_a_task_cancelled_while_its_start_fails_gets_the_sends_result(
+    table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task is cancelled while a start thread runs its start, which then fails after Go had the batch: the
+    CancelledError carries the send's result (it had none)."""
+    gates = _Gates(monkeypatch)
+    ids = range(400, 460)
+    gates.hold(ids.start)
+    with LocalServer(ack_delay_ms=3000) as server:
+        fails = _AdoptFails(monkeypatch, lambda: set(ids) <= set(stored_ids(server, table_name)))
+
+        async def main() -> BaseException:
+            async with AsyncZerobusWrapper(server.config(table_name)) as w:
+                assert (await w.send_batch(id_batch(0, 5))).all_succeeded
+                fails.armed = True
+                task = asyncio.create_task(w.send_batch(id_batch(ids.start, len(ids))))
+                while not gates.entered:
+                    await asyncio.sleep(0.01)
+                task.cancel()  # the start runs: it is waited for
+                await asyncio.sleep(0)
+                gates.open_all()
+                with pytest.raises(asyncio.CancelledError) as info:
+                    await task
+                return info.value
+
+        err = asyncio.run(main())
+        assert fails.failed == 1
+        _check_result(server, table_name, getattr(err, "result", None), ids, set(range(5)))

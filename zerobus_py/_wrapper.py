@@ -371,6 +371,8 @@ class _AsyncWaiter:
         self._watches: dict[int, _Watch] = {}
         #: resolved sends whose outcome no coroutine has read yet (reported if their loop is closed first)
         self._unread: dict[int, _Watch] = {}
+        #: starts that failed, their error posted to an event loop that has not run the hand-over yet (by id)
+        self._failed_starts: dict[int, _Start] = {}
         #: sends given up by :meth:`abandon`, for the waiter thread
         self._abandoned: collections.deque[_Send] = collections.deque()
         self._ids = itertools.count(1)
@@ -386,10 +388,28 @@ class _AsyncWaiter:
                 return
             watch = send.watch = _Watch(send, next(self._ids), loop)
             self._watches[watch.key] = watch
-            if self._thread is None or not self._thread.is_alive():  # not started, or ended by a bug
-                self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
-                self._thread.start()
+            self._running()
         send.pending.Notify(self._notifier, watch.key)
+
+    def _running(self) -> None:
+        """Under the lock: start the waiter thread if it is not running (not started, or ended by a bug)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
+            self._thread.start()
+
+    def failed_start(self, job: _Start) -> None:
+        """``job``'s start failed and its error is about to be posted to its event loop (:meth:`_Starter._ended`):
+        if the loop is closed before it runs the hand-over (:func:`_settle_start`), nothing can raise the error
+        into the task, and the sweep logs it (:func:`_report_start_failure`)."""
+        with self._lock:
+            self._failed_starts[id(job)] = job
+            with contextlib.suppress(Exception):  # no thread now: the next adopt starts it, and the sweep runs then
+                self._running()
+
+    def start_read(self, job: _Start) -> bool:
+        """``job``'s failed start was handed over, or is logged (by the one caller this returns True to)."""
+        with self._lock:
+            return self._failed_starts.pop(id(job), None) is not None
 
     def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
         """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
@@ -576,11 +596,16 @@ class _AsyncWaiter:
             unread = [w for w in self._unread.values() if w.loop.is_closed()]
             for w in unread:
                 self._mark_read(w)
+            failed = [job for job in self._failed_starts.values() if job.loop.is_closed()]
+            for job in failed:
+                del self._failed_starts[id(job)]
         for watch in orphans:
             watch.orphan = True
             watch.send.cancel_go()
         for watch in unread:
             _report_unawaited(watch.send, watch.outcome, watch.error)
+        for job in failed:
+            _report_start_failure(job.error)
 
 
 def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None) -> None:
@@ -1282,7 +1307,7 @@ _QUEUED, _RUNNING, _ENDED, _DROPPED = range(4)
 class _Start:
     """One asyncio send's start, queued in :class:`_Starter` until a start thread takes it."""
 
-    __slots__ = ("abandoned", "args", "ctx", "fut", "loop", "send", "state")
+    __slots__ = ("abandoned", "args", "ctx", "error", "fut", "loop", "send", "state")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, args: tuple[ZerobusWrapper, Any, float | None, Any]) -> None:
         self.loop = loop
@@ -1296,6 +1321,8 @@ class _Start:
         #: its coroutine was closed while it ran: the send is cancelled once started
         self.abandoned = False
         self.send: _Send | None = None
+        #: what starting it raised (with the send's partial result as ``result`` if Go had the batch)
+        self.error: BaseException | None = None
 
 
 class _LoopStarts:
@@ -1466,19 +1493,26 @@ class _Starter:
     def _ended(self, job: _Start, send: _Send | None, exc: BaseException | None) -> None:
         """Hand the start's outcome to its coroutine; cancel the send if nobody will await it."""
         with self._lock:
-            job.state, job.send = _ENDED, send
+            job.state, job.send, job.error = _ENDED, send, exc
             abandoned = job.abandoned
         if send is not None and abandoned:
             _abandon(send)  # cancelled; its outcome is logged once known
         elif send is not None and job.loop.is_closed():
             send.cancel_go()  # its outcome is logged once known (_AsyncWaiter._resolve)
+        waiter: _AsyncWaiter | None = None
+        if exc is not None:
+            try:
+                waiter = _the_async_waiter()
+                waiter.failed_start(job)  # logged if the loop is closed before it runs the hand-over
+            except Exception:  # no waiter could be made: a loop closed unrun drops the error unlogged
+                waiter = None
         try:
-            job.loop.call_soon_threadsafe(_settle_start, job.fut, send, exc)
+            job.loop.call_soon_threadsafe(_settle_start, job, send, exc)
         except RuntimeError:  # the loop was closed meanwhile
             if send is not None:
                 send.cancel_go()
-            elif exc is not None:
-                _report_unawaited(None, None, exc, getattr(exc, "result", None))
+            elif exc is not None and (waiter is None or waiter.start_read(job)):
+                _report_start_failure(exc)
 
 
 def _hand_over_failed(send: _Send, exc: BaseException) -> None:
@@ -1499,7 +1533,13 @@ def _hand_over_failed(send: _Send, exc: BaseException) -> None:
         send.release()
 
 
-def _settle_start(fut: asyncio.Future[_Send], send: _Send | None, exc: BaseException | None) -> None:
+def _settle_start(job: _Start, send: _Send | None, exc: BaseException | None) -> None:
+    """In the start's event loop: its outcome reaches the coroutine (a failure is read then, see
+    :meth:`_AsyncWaiter.failed_start`)."""
+    fut = job.fut
+    waiter = _async_waiter
+    if exc is not None and waiter is not None:
+        waiter.start_read(job)
     if fut.done():
         return
     if exc is not None:
@@ -1526,6 +1566,12 @@ def _not_started(batch: Any, why: str) -> tuple[CancelledError, TransmissionResu
     length is not known without reading it)."""
     err = CancelledError(f"zerobus_py: {why} before the send started: no row was sent")
     return err, _all_not_written(err, batch)
+
+
+def _report_start_failure(exc: BaseException | None) -> None:
+    """Log a failed start nobody can be told of (its event loop was closed): its rows as its error's ``result``
+    says (the send's partial result when Go had the batch, see :func:`_hand_over_failed`)."""
+    _report_unawaited(None, None, exc, getattr(exc, "result", None))
 
 
 def _report_unawaited_start(batch: Any) -> None:
@@ -1601,8 +1647,14 @@ async def _start_send_async(
         while not job.fut.done():  # the export and SendStream are prompt once under way
             with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
                 await asyncio.wait([job.fut])
-        if not job.fut.cancelled() and job.fut.exception() is None:
+        if job.fut.cancelled():
+            raise
+        failure = job.fut.exception()
+        if failure is None:
             await _cancel_async(job.fut.result(), exc)
+        elif (result := getattr(failure, "result", None)) is not None:  # the start failed: its rows, as it says
+            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                exc.result = result  # type: ignore[attr-defined]
         raise
 
 
