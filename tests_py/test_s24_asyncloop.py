@@ -8,7 +8,9 @@
 2. ``_AsyncWaiter.adopt`` failing after Go had the batch (a thread that cannot be started) gave the caller the
    bare error, no ``.result``, although rows may have been sent; with the event loop closed the send was reported
    twice (once as "not written", wrongly, once by the waiter). The send is cancelled, the exception carries its
-   partial result (written / not written / unknown, as Go classifies them), and it is reported once.
+   partial result (written / not written / unknown, as Go classifies them), and it is reported once. A failed
+   start whose error was posted to a loop then closed without running it was never reported: it is logged once;
+   a task cancelled while its start fails gets the start's result on its CancelledError.
 
 The tests compare results with the rows the server stored, and assert orderings, never durations.
 """
