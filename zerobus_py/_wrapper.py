@@ -371,6 +371,8 @@ class _AsyncWaiter:
         self._watches: dict[int, _Watch] = {}
         #: resolved sends whose outcome no coroutine has read yet (reported if their loop is closed first)
         self._unread: dict[int, _Watch] = {}
+        #: starts that failed, their error posted to an event loop that has not run the hand-over yet (by id)
+        self._failed_starts: dict[int, _Start] = {}
         #: sends given up by :meth:`abandon`, for the waiter thread
         self._abandoned: collections.deque[_Send] = collections.deque()
         self._ids = itertools.count(1)
@@ -386,10 +388,28 @@ class _AsyncWaiter:
                 return
             watch = send.watch = _Watch(send, next(self._ids), loop)
             self._watches[watch.key] = watch
-            if self._thread is None or not self._thread.is_alive():  # not started, or ended by a bug
-                self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
-                self._thread.start()
+            self._running()
         send.pending.Notify(self._notifier, watch.key)
+
+    def _running(self) -> None:
+        """Under the lock: start the waiter thread if it is not running (not started, or ended by a bug)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="zerobus_py-async", daemon=True)
+            self._thread.start()
+
+    def failed_start(self, job: _Start) -> None:
+        """``job``'s start failed and its error is about to be posted to its event loop (:meth:`_Starter._ended`):
+        if the loop is closed before it runs the hand-over (:func:`_settle_start`), nothing can raise the error
+        into the task, and the sweep logs it (:func:`_report_start_failure`)."""
+        with self._lock:
+            self._failed_starts[id(job)] = job
+            with contextlib.suppress(Exception):  # no thread now: the next adopt starts it, and the sweep runs then
+                self._running()
+
+    def start_read(self, job: _Start) -> bool:
+        """``job``'s failed start was handed over, or is logged (by the one caller this returns True to)."""
+        with self._lock:
+            return self._failed_starts.pop(id(job), None) is not None
 
     def outcome(self, send: _Send) -> asyncio.Future[dict[str, Any]]:
         """A future of the running loop resolved with ``send``'s outcome (the dict :meth:`_Send.step` returns)."""
@@ -416,6 +436,18 @@ class _AsyncWaiter:
         waiter thread records it at its next pass (:meth:`_abandoned_now`)."""
         send.cancel_go()
         self._abandoned.append(send)  # a deque: thread-safe without a lock
+
+    def disown(self, send: _Send) -> None:
+        """Stop watching ``send``, whose start failed after it was watched (:func:`_hand_over_failed`): its start
+        thread reads its outcome and hands it on, so this waiter neither hands it to a coroutine nor reports it. A
+        step already under way may still resolve it: it is read (:meth:`_resolve` then neither reports it nor lists
+        it unread)."""
+        with self._lock:
+            watch = send.watch
+            if watch is None:
+                return
+            self._watches.pop(watch.key, None)
+            self._mark_read(watch)
 
     def _abandoned_now(self) -> None:
         """Record the sends :meth:`abandon` gave up (in the waiter thread): orphans, their outcome logged now if
@@ -516,7 +548,7 @@ class _AsyncWaiter:
             waiters, watch.waiters = watch.waiters, []
             self._watches.pop(watch.key, None)
             orphan = watch.orphan or (not waiters and watch.loop.is_closed())
-            if not orphan:
+            if not orphan and not watch.read:  # read already: disowned (disown)
                 # read once a coroutine asks (outcome()) or its loop runs the hand-over (_handed): a loop closed
                 # before that drops the callback, and the sweep logs the outcome
                 self._unread[watch.key] = watch
@@ -564,11 +596,16 @@ class _AsyncWaiter:
             unread = [w for w in self._unread.values() if w.loop.is_closed()]
             for w in unread:
                 self._mark_read(w)
+            failed = [job for job in self._failed_starts.values() if job.loop.is_closed()]
+            for job in failed:
+                del self._failed_starts[id(job)]
         for watch in orphans:
             watch.orphan = True
             watch.send.cancel_go()
         for watch in unread:
             _report_unawaited(watch.send, watch.outcome, watch.error)
+        for job in failed:
+            _report_start_failure(job.error)
 
 
 def _settle(fut: asyncio.Future[dict[str, Any]], d: dict[str, Any] | None, exc: BaseException | None) -> None:
@@ -1258,8 +1295,11 @@ def _all_not_written(err: ZerobusError, batch: Any) -> TransmissionResult | None
     )
 
 
-#: Threads at most that start asyncio sends at once (the input's export and Go's SendStream; see :class:`_Starter`).
+#: Starts at most running at once for one event loop (the input's export and Go's SendStream; see :class:`_Starter`).
 _START_THREADS = 4
+#: Start threads at most for the whole process, all event loops together: a share of the waiter pool
+#: (:data:`_WAITER_THREADS`), which also runs the progress callbacks and the other asyncio calls' waits.
+_START_THREADS_TOTAL = 32
 # the states of a _Start
 _QUEUED, _RUNNING, _ENDED, _DROPPED = range(4)
 
@@ -1267,7 +1307,7 @@ _QUEUED, _RUNNING, _ENDED, _DROPPED = range(4)
 class _Start:
     """One asyncio send's start, queued in :class:`_Starter` until a start thread takes it."""
 
-    __slots__ = ("abandoned", "args", "ctx", "fut", "loop", "send", "state")
+    __slots__ = ("abandoned", "args", "ctx", "error", "fut", "loop", "send", "state")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, args: tuple[ZerobusWrapper, Any, float | None, Any]) -> None:
         self.loop = loop
@@ -1281,30 +1321,52 @@ class _Start:
         #: its coroutine was closed while it ran: the send is cancelled once started
         self.abandoned = False
         self.send: _Send | None = None
+        #: what starting it raised (with the send's partial result as ``result`` if Go had the batch)
+        self.error: BaseException | None = None
+
+
+class _LoopStarts:
+    """The starts of one event loop in :class:`_Starter`: queued, and how many a start thread runs."""
+
+    __slots__ = ("jobs", "running")
+
+    def __init__(self) -> None:
+        self.jobs: collections.deque[_Start] = collections.deque()
+        self.running = 0
 
 
 class _Starter:
-    """Starts the asyncio sends of the process in at most :data:`_START_THREADS` threads of :func:`_waiter_pool`.
+    """Starts the asyncio sends of the process in threads of :func:`_waiter_pool`.
 
-    The event loop only queues each start (a future and a deque append); the start threads take the queue and
+    The event loop only queues each start (a future and a deque append); the start threads take the queues and
     hand each started send to :class:`_AsyncWaiter` themselves (its Go ``Notify`` call). A pool job submitted by
     the loop per send (a lock, a thread woken, a context copy and an asyncio future per send, with the woken
     threads taking the GIL from it) stalled the event loop 0.1-0.2 s when 300 sends started together.
+
+    Each event loop has its own queue and at most :data:`_START_THREADS` starts running at once; the loops share
+    at most :data:`_START_THREADS_TOTAL` threads, and a thread that frees takes the next start of the loop with the
+    fewest running (the loop served longest ago on a tie). A slow start (an input whose export blocks: a lazy
+    frame, a dataset, a reader waiting on its source) holds up later starts of its own loop at most, not the
+    sends of other loops (one queue for the process let four slow starts of one loop hold every loop's sends).
 
     A start still queued when its event loop is closed is never handed to Go (its rows were not written, which is
     logged); one that ends after that is cancelled at once (its outcome logged once known)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: collections.deque[_Start] = collections.deque()
+        #: each event loop's starts; the order is the order the loops were last served in (least recent first)
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopStarts] = {}
         self._threads = 0  # drain jobs submitted and not ended
-        self._idle = 0  # of them, the ones not running a start (each takes the next one queued)
+        self._idle = 0  # of them, the ones not running a start (each takes the next one it may)
 
     def start(self, wrapper: ZerobusWrapper, batch: Any, timeout: float | None, progress: Any) -> _Start:
         """Queue the start of a send (on the event loop's thread)."""
         job = _Start(asyncio.get_running_loop(), (wrapper, batch, timeout, progress))
         with self._lock:
-            self._queue.append(job)
+            starts = self._loops.get(job.loop)
+            if starts is None:
+                starts = self._loops[job.loop] = _LoopStarts()
+            starts.jobs.append(job)
             spawn = self._more()
         if spawn:
             try:
@@ -1323,13 +1385,46 @@ class _Starter:
             job.args = None
         return True
 
+    def _next(self) -> _Start | None:
+        """Under the lock: the start to run next, taken off its queue and counted as running; None if every loop
+        with starts queued runs :data:`_START_THREADS` already. Loops with nothing left are forgotten."""
+        chosen: _LoopStarts | None = None
+        for loop, starts in list(self._loops.items()):
+            jobs = starts.jobs
+            while jobs and jobs[0].state != _QUEUED:  # given up by its coroutine
+                jobs.popleft()
+            if not jobs:
+                if starts.running == 0:
+                    del self._loops[loop]
+                continue
+            if starts.running < _START_THREADS and (chosen is None or starts.running < chosen.running):
+                chosen = starts
+        if chosen is None:
+            return None
+        job = chosen.jobs.popleft()
+        job.state = _RUNNING
+        chosen.running += 1
+        del self._loops[job.loop]  # served now: last in the order
+        self._loops[job.loop] = chosen
+        return job
+
+    def _ran(self, job: _Start) -> None:
+        """Under the lock: ``job``'s start thread is done with it."""
+        starts = self._loops[job.loop]
+        starts.running -= 1
+        if starts.running == 0 and not starts.jobs:
+            del self._loops[job.loop]
+
     def _more(self) -> bool:
-        """Under the lock: whether a start waits with no idle thread to take it and one more may run (counted)."""
-        if self._queue and self._idle == 0 and self._threads < _START_THREADS:
-            self._threads += 1
-            self._idle += 1
-            return True
-        return False
+        """Under the lock: whether a start waits that a loop may run, with no idle thread to take it and one more
+        thread allowed (counted then)."""
+        if self._idle or self._threads >= _START_THREADS_TOTAL:
+            return False
+        if not any(starts.jobs and starts.running < _START_THREADS for starts in self._loops.values()):
+            return False
+        self._threads += 1
+        self._idle += 1
+        return True
 
     def _spawn(self, *, from_loop: bool) -> None:
         """Submit the drain job :meth:`_more` counted; it is uncounted if the pool refuses it."""
@@ -1359,15 +1454,10 @@ class _Starter:
         while True:
             with self._lock:
                 self._idle -= 1
-                job = None
-                while self._queue and job is None:
-                    job = self._queue.popleft()
-                    if job.state != _QUEUED:  # given up by its coroutine
-                        job = None
+                job = self._next()
                 if job is None:
                     self._threads -= 1
                     return
-                job.state = _RUNNING
                 spawn = self._more()
             if spawn:
                 self._spawn(from_loop=False)
@@ -1377,6 +1467,7 @@ class _Starter:
                 _logs._logger.exception("zerobus_py: starting an asyncio send failed")
             finally:
                 with self._lock:
+                    self._ran(job)
                     self._idle += 1
 
     def _run(self, job: _Start) -> None:
@@ -1394,7 +1485,7 @@ class _Starter:
             _the_async_waiter().adopt(send, job.loop)
         except BaseException as exc:
             if send is not None:
-                send.cancel_go()
+                _hand_over_failed(send, exc)
             self._ended(job, None, exc)
             return
         self._ended(job, send, None)
@@ -1402,22 +1493,53 @@ class _Starter:
     def _ended(self, job: _Start, send: _Send | None, exc: BaseException | None) -> None:
         """Hand the start's outcome to its coroutine; cancel the send if nobody will await it."""
         with self._lock:
-            job.state, job.send = _ENDED, send
+            job.state, job.send, job.error = _ENDED, send, exc
             abandoned = job.abandoned
         if send is not None and abandoned:
             _abandon(send)  # cancelled; its outcome is logged once known
         elif send is not None and job.loop.is_closed():
             send.cancel_go()  # its outcome is logged once known (_AsyncWaiter._resolve)
+        waiter: _AsyncWaiter | None = None
+        if exc is not None:
+            try:
+                waiter = _the_async_waiter()
+                waiter.failed_start(job)  # logged if the loop is closed before it runs the hand-over
+            except Exception:  # no waiter could be made: a loop closed unrun drops the error unlogged
+                waiter = None
         try:
-            job.loop.call_soon_threadsafe(_settle_start, job.fut, send, exc)
+            job.loop.call_soon_threadsafe(_settle_start, job, send, exc)
         except RuntimeError:  # the loop was closed meanwhile
             if send is not None:
                 send.cancel_go()
-            elif exc is not None:
-                _report_unawaited(None, None, exc)
+            elif exc is not None and (waiter is None or waiter.start_read(job)):
+                _report_start_failure(exc)
 
 
-def _settle_start(fut: asyncio.Future[_Send], send: _Send | None, exc: BaseException | None) -> None:
+def _hand_over_failed(send: _Send, exc: BaseException) -> None:
+    """A start failed with ``exc`` after Go had the batch (handing ``send`` to :class:`_AsyncWaiter` failed: a
+    thread that cannot be started): nothing will wait for the send, so it is cancelled here, in the start thread,
+    and Go's partial result (rows acknowledged: written; never sent: not written; sent, not acknowledged: unknown,
+    they may be stored) goes on ``exc`` as ``result``, for the caller, or the log record when its loop is closed.
+    The waiter, if it watches the send already, lets go of it: the send is reported once, with ``exc``."""
+    waiter = _async_waiter
+    if waiter is not None:
+        waiter.disown(send)
+    try:
+        send._cancel_into(exc)  # prompt: Go stops at once
+    except Exception:  # reading the outcome failed (a bug): cancelled all the same, the caller still gets exc
+        send.cancel_go()
+        _logs._logger.exception("zerobus_py: reading a cancelled asyncio send's result failed")
+    finally:
+        send.release()
+
+
+def _settle_start(job: _Start, send: _Send | None, exc: BaseException | None) -> None:
+    """In the start's event loop: its outcome reaches the coroutine (a failure is read then, see
+    :meth:`_AsyncWaiter.failed_start`)."""
+    fut = job.fut
+    waiter = _async_waiter
+    if exc is not None and waiter is not None:
+        waiter.start_read(job)
     if fut.done():
         return
     if exc is not None:
@@ -1444,6 +1566,12 @@ def _not_started(batch: Any, why: str) -> tuple[CancelledError, TransmissionResu
     length is not known without reading it)."""
     err = CancelledError(f"zerobus_py: {why} before the send started: no row was sent")
     return err, _all_not_written(err, batch)
+
+
+def _report_start_failure(exc: BaseException | None) -> None:
+    """Log a failed start nobody can be told of (its event loop was closed): its rows as its error's ``result``
+    says (the send's partial result when Go had the batch, see :func:`_hand_over_failed`)."""
+    _report_unawaited(None, None, exc, getattr(exc, "result", None))
 
 
 def _report_unawaited_start(batch: Any) -> None:
@@ -1519,8 +1647,14 @@ async def _start_send_async(
         while not job.fut.done():  # the export and SendStream are prompt once under way
             with contextlib.suppress(asyncio.CancelledError):  # a second cancel: the first one is raised
                 await asyncio.wait([job.fut])
-        if not job.fut.cancelled() and job.fut.exception() is None:
+        if job.fut.cancelled():
+            raise
+        failure = job.fut.exception()
+        if failure is None:
             await _cancel_async(job.fut.result(), exc)
+        elif (result := getattr(failure, "result", None)) is not None:  # the start failed: its rows, as it says
+            with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+                exc.result = result  # type: ignore[attr-defined]
         raise
 
 
