@@ -123,6 +123,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/cext"
 )
 
 // cStream is an array.RecordReader over an Arrow C stream (ArrowArrayStream)
@@ -135,8 +136,13 @@ type cStream struct {
 	stream *C.struct_ArrowArrayStream
 	arr    *C.struct_ArrowArray // reused for each get_next; moved out on import
 	schema *arrow.Schema
-	cur    arrow.RecordBatch
-	err    error
+	// imported is the schema as arrow-go imports it, batches are imported
+	// with it; schema is it with the UUIDs the import lost below a MAP or
+	// a dictionary put back (cext), each batch retyped to it when retype.
+	imported *arrow.Schema
+	retype   bool
+	cur      arrow.RecordBatch
+	err      error
 	// batches and rows count what get_next gave so far (for messages).
 	batches int
 	rows    int64
@@ -183,6 +189,7 @@ func importStream(addr int64) (*cStream, error) {
 		}
 		return nil, errorOf(core.KindConversion, "zerobus: importing the Arrow schema: %v", err)
 	}
+	restored, retype := cext.Restore(schemaNode(&sc), field)
 	C.zb_release_schema(&sc)
 	cols, ok := field.Type.(*arrow.StructType)
 	if !ok {
@@ -191,7 +198,12 @@ func importStream(addr int64) (*cStream, error) {
 			"zerobus: the Arrow stream is one column (%s), not a table of columns: "+
 				"send a table or DataFrame, e.g. pyarrow.table({\"name\": column}) or series.to_frame()", field.Type)}
 	}
-	s.schema = arrow.NewSchema(cols.Fields(), &field.Metadata)
+	s.imported = arrow.NewSchema(cols.Fields(), &field.Metadata)
+	s.schema = s.imported
+	if retype {
+		s.schema = arrow.NewSchema(restored.Type.(*arrow.StructType).Fields(), &field.Metadata)
+		s.retype = true
+	}
 	s.arr = (*C.struct_ArrowArray)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_ArrowArray{}))))
 	return s, nil
 }
@@ -264,7 +276,7 @@ func (s *cStream) Next() bool {
 	// arrow-go trusts the batch's shape to match the schema and panics on
 	// some that do not, after it took the batch over (nothing releases it
 	// then): check first, while the batch is still the producer's.
-	if err := checkBatchShape(unsafe.Pointer(s.arr), s.schema); err != nil {
+	if err := checkBatchShape(unsafe.Pointer(s.arr), s.imported); err != nil {
 		C.zb_release_array(s.arr)
 		s.err = fmt.Errorf("zerobus: importing an Arrow batch: %w: the producer changed the column's type mid-stream "+
 			"(or exported a malformed batch); send batches of another schema in a call of their own", err)
@@ -286,12 +298,21 @@ func (s *cStream) Next() bool {
 			"for a StructArray or ChunkedArray arr", batch, s.rows, s.rows+length-1, nulls, where)
 		return false
 	}
-	rec, err := importBatch(s.arr, s.schema)
+	rec, err := importBatch(s.arr, s.imported)
 	if err != nil {
 		C.zb_release_array(s.arr) // the import released it unless it panicked
 		s.err = fmt.Errorf("zerobus: importing an Arrow batch: it does not match the stream's schema "+
 			"(did the producer change a column's type mid-stream?): %w", err)
 		return false
+	}
+	if s.retype {
+		typed, err := cext.Retype(rec, s.schema)
+		rec.Release()
+		if err != nil {
+			s.err = fmt.Errorf("zerobus: importing an Arrow batch: %w", err)
+			return false
+		}
+		rec = typed
 	}
 	s.cur = rec
 	s.rows += rec.NumRows()
@@ -418,6 +439,32 @@ func fixTimeZones(sc *C.struct_ArrowSchema, dt arrow.DataType) {
 	for i := int64(0); i < n; i++ {
 		fixTimeZones(C.zb_schema_child(sc, C.int64_t(i)), fields[i].Type)
 	}
+}
+
+// schemaNode reads the C schema tree at sc for cext.Restore: formats,
+// children, dictionaries, and the metadata of the nodes Restore reads it
+// of (cext.NeedsMetadata); a metadata it cannot decode is left empty.
+func schemaNode(sc *C.struct_ArrowSchema) *cext.Node {
+	if sc == nil {
+		return nil
+	}
+	n := &cext.Node{Format: C.GoString(sc.format)}
+	if p := unsafe.Pointer(sc.metadata); p != nil && cext.NeedsMetadata(n.Format) {
+		md, err := cext.DecodeMetadata(func(off, size int) ([]byte, bool) {
+			return unsafe.Slice((*byte)(unsafe.Add(p, off)), size), true
+		})
+		if err == nil {
+			n.Metadata = md
+		}
+	}
+	if k := int64(sc.n_children); k > 0 && sc.children != nil {
+		n.Children = make([]*cext.Node, k)
+		for i := range k {
+			n.Children[i] = schemaNode(C.zb_schema_child(sc, C.int64_t(i)))
+		}
+	}
+	n.Dictionary = schemaNode(C.zb_schema_dictionary(sc))
+	return n
 }
 
 // failingColumn names the first top-level column of sc (a struct of the
