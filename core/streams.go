@@ -523,7 +523,8 @@ func runEach[S transportStream](sts []S, f func(S) error) []error {
 // null type (all nulls: pandas' object column of None, polars' Null,
 // pyarrow's struct<x: null> from dicts whose x is always None), or a MAP
 // whose keys are floats (protobuf has no float map key: a table's integer
-// key takes them, each checked as a whole number; convert.FloatToInt).
+// key takes them, each checked as a whole number; convert.FloatToInt) or
+// UUIDs (no map key either: a table's STRING key takes their text).
 func needsTableTypes(s *arrow.Schema) bool {
 	var has func(t arrow.DataType, depth int) bool
 	has = func(t arrow.DataType, depth int) bool {
@@ -543,6 +544,9 @@ func needsTableTypes(s *arrow.Schema) bool {
 			switch convert.UnwrapType(t.KeyType()).ID() {
 			case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
 				return true
+			}
+			if convert.IsUUIDField(t.KeyField()) {
+				return true // UUID keys go into a table's STRING key, as their text
 			}
 			return has(t.ItemType(), depth+1)
 		case arrow.ListLikeType:

@@ -14,16 +14,6 @@ from zerobus_py import ConversionError, ZerobusWrapper
 from zerobus_py.local import LocalServer
 
 TRANSPORTS = ["protobuf", "arrow_flight"]
-# UUID map keys over protobuf also need core/streams.go's needsTableTypes to plan them with the table's key type
-# (the first plan, made without the table's types, refuses them): /work/notes/s24-uuidmap-core-streams.go.patch,
-# which drops this mark. Without it they are refused from Go too.
-KEY_TRANSPORTS = [
-    pytest.param(
-        "protobuf",
-        marks=pytest.mark.xfail(strict=True, raises=ConversionError, reason="needs the core/streams.go patch"),
-    ),
-    "arrow_flight",
-]
 
 A, B, C, D = (uuid.UUID(int=(i + 1) * 0x0102030405060708090A0B0C0D0E0F10 % 2**128) for i in range(4))
 # Bytes that are valid UTF-8 too: written raw into a STRING (the old cast), they would not fail.
@@ -57,7 +47,7 @@ def _map(keys: pa.Array, items: pa.Array, offsets: list[int]) -> pa.MapArray:
     return pa.MapArray.from_arrays(pa.array(offsets, pa.int32()), keys, items)
 
 
-@pytest.mark.parametrize("transport", KEY_TRANSPORTS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_map_of_uuid_keys_and_values(server: LocalServer, table_name: str, transport: str) -> None:
     """map<uuid, uuid> into MAP<STRING, STRING> and MAP<STRING, BINARY>: was "map keys must be integers, booleans
     or strings" (protobuf) and "key: no safe cast" (arrow_flight)."""
@@ -105,7 +95,7 @@ def test_dictionary_of_uuids(server: LocalServer, table_name: str, transport: st
     assert [r["r"] for r in rows] == [str(A), str(A), None, str(C), str(C)]
 
 
-@pytest.mark.parametrize("transport", KEY_TRANSPORTS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_list_of_maps_of_uuids(server: LocalServer, table_name: str, transport: str) -> None:
     """MAPs of UUIDs nested in an ARRAY (of STRUCTs: protobuf has no list of maps): list<struct<v: map<string,
     uuid>, k: map<uuid, string>>> into ARRAY<STRUCT<v: MAP<STRING, STRING>, k: MAP<STRING, STRING>>>."""

@@ -210,6 +210,11 @@ func AppendUUID(buf, b []byte) []byte {
 // than STRING or BINARY, on both transports.
 const UUIDReason = "a UUID column goes into a STRING column (as its text, 8-4-4-4-12 lowercase hex) or a BINARY column (its 16 bytes); change the table's column, or convert the UUIDs to text first (pandas: df[col].map(str, na_action=\"ignore\"), which keeps nulls null)"
 
+// UUIDKeyReason is why UUID MAP keys do not go into a table's key other
+// than STRING over protobuf (whose map keys are integers, booleans or
+// strings: no 16 bytes).
+const UUIDKeyReason = "protobuf map keys must be integers, booleans or strings: UUID keys go into a table's STRING key (as their text, 8-4-4-4-12 lowercase hex); change the table's key type, or convert the UUIDs to text first"
+
 // OpaqueReason is why an arrow.opaque column (values of a type Arrow has no
 // type for) cannot be sent: nothing reads its bytes.
 const OpaqueReason = "an arrow.opaque column holds values of a type Arrow has no type for, which nothing here can read; convert them where they come from (DuckDB: cast the column in SQL, to DECIMAL(38,0) or VARCHAR for a HUGEINT, or leave arrow_lossless_conversion off)"

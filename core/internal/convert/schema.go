@@ -261,6 +261,12 @@ func (b *schemaBuilder) typeNode(dt arrow.DataType, hint, fieldName, path string
 				}
 				return &node{dt: dt, ptype: n.ptype, inner: n}, ""
 			}
+			if ctx == ctxMapKey {
+				// No protobuf map key holds 16 bytes, and "cast the key
+				// column" (storage's refusal) is no step for UUIDs.
+				b.probs.add(path, UUIDExtension+" ("+t.StorageType().String()+")", "%s", UUIDKeyReason)
+				return nil, ""
+			}
 			if IsUUIDMark(t) {
 				return b.typeNode(t.StorageType(), hint, fieldName, path, depth, msg, sc, ctx)
 			}

@@ -322,11 +322,14 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 }
 
 // EncodedUUIDReason is why a dictionary (or run-end encoded array) of 16-byte
-// values does not go into a STRING: the bytes are no text, and a
-// dictionary of UUIDs from pyarrow arrives so, its values' arrow.uuid name
-// lost in the import (pyarrow cannot cast it to large_utf8).
-const EncodedUUIDReason = "no safe cast: a dictionary of 16-byte values has no text (a dictionary of UUIDs arrives so, without its arrow.uuid type); " +
-	"decode the dictionary first (pyarrow: pc.cast(col, col.type.value_type) or arr.dictionary_decode()), and UUIDs go in as their text, or change the table's column"
+// values that are not typed arrow.uuid does not go into a STRING: the bytes
+// are no text. (A pyarrow dictionary of pa.uuid() values arrives typed since
+// s24: pybind puts back what arrow-go's C import drops, internal/cext.) If
+// they are UUIDs, pyarrow can type them (cast to pa.uuid(), checked with
+// pyarrow 26; it cannot cast them to large_utf8).
+const EncodedUUIDReason = "no safe cast: the 16-byte values of a dictionary (or run-end encoded array) have no text; " +
+	"if they are UUIDs, give them the arrow.uuid type and they go in as their text (pyarrow: pc.cast(col, pa.uuid()); " +
+	"run-end encoded: pc.cast(pc.run_end_decode(col), pa.uuid())), or change the table's column"
 
 // encodedBytes16 reports whether t is a dictionary or run-end encoded array
 // of fixed_size_binary[16].
