@@ -45,8 +45,8 @@ def test_pandas_uuid_column_into_string_is_its_text(server: LocalServer, table_n
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_uuid_in_struct_and_list(server: LocalServer, table_name: str, transport: str) -> None:
-    """M1: a pa.uuid() STRUCT field and ARRAY element into STRING parts, both transports alike. (Not MAP keys and
-    values: arrow-go's C import drops the metadata of a map's key and item fields, where arrow.uuid is named.)"""
+    """M1: a pa.uuid() STRUCT field and ARRAY element into STRING parts, both transports alike. (MAP keys and values,
+    dictionary and run-end encoded values: test_s24_uuidmap.py.)"""
     a, b = uuid.uuid4(), uuid.uuid4()
 
     def uuids(*us: uuid.UUID) -> pa.ExtensionArray:
