@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,13 +73,21 @@ func WithProgress(fn func(Progress)) SendOption {
 
 // WithTotalRows tells SendReader how many rows the reader holds (a table's
 // length, a Parquet file's metadata), for Progress.TotalRows and for the
-// result of a send that stops before the input's end: the rows never read
-// are then in the result, as not written. A call refused before reading (a
-// closed Wrapper, a nil ctx) fails the declared rows at once as one range:
-// they are in the counts, FailedGroups and FailedRowIndices, never listed
-// in FailedRows, so any claimed total costs nothing per row.
+// result of a send that stops before the input's end (a reader error, ctx
+// ended, a panic, the Wrapper closed under it, or a call refused before
+// reading: a closed Wrapper, a nil ctx): the rows never read, [rows read,
+// n), are then in the result as not written (they were never sent), one
+// range with the result's Err. They are in the counts, FailedGroups,
+// FailedRowIndices, NotWrittenRowIndices and the Extract methods, never
+// listed one by one: a result that holds them keeps its failed rows as
+// ranges, FailedRows nil (as WithRowRangesOnly; SuccessfulRows is listed
+// as usual), so the result's size is that of the rows read and any
+// declared total costs nothing per row. A total below the rows the reader
+// holds is only a wrong hint: every row is read and sent as usual, the
+// result's TotalRows is the rows read, and Progress.Rows may pass
+// Progress.TotalRows. n < 0 means unknown (the default).
 func WithTotalRows(n int64) SendOption {
-	return func(o *sendOptions) { o.total = n }
+	return func(o *sendOptions) { o.total = max(n, -1) }
 }
 
 // WithSendWindow bounds the Arrow rows and bytes that SendReader has read
@@ -161,7 +171,7 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 // declaredRows is the input's row count given with WithTotalRows, 0 when
 // not given: the rows a call refused before reading fails.
 func declaredRows(opts []SendOption) int {
-	return int(max(sendOptionsOf(opts).total, 0))
+	return clampRows(sendOptionsOf(opts).total)
 }
 
 // sendOptionsOf is the defaults with opts applied.
@@ -253,7 +263,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		// The input's end was not reached: that is the batch's error, over
 		// any row's (the rows' own errors stay on FailedRows).
 		res.Success, res.Err, res.InputErr = false, readErr, readErr
-		if n := res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly); n > 0 {
+		if n := res.addUnread(s.o.total, readErr); n > 0 {
 			// The parts' rows are counted as each part resolved; these only here.
 			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr,
 				telemetry.KeyErrorKind.String(string(KindOf(readErr))), telemetry.KeyRowState.String(RowNotWritten.String())))
@@ -269,18 +279,29 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 // total) when the total is known (WithTotalRows), to r as not written with
 // err (why the reading stopped): they were never sent. The result then
 // covers the whole input, so quarantining the batch that was sent (every
-// failed row) or re-sending its not-written rows takes them too. lists is
-// as for mergeResults.
-func (r *TransmissionResult) addUnread(total int64, err error, lists bool) int {
+// failed row) or re-sending its not-written rows takes them too. They are
+// one run, never listed: the result keeps its failed rows as runs from then
+// on (FailedRows nil, as WithRowRangesOnly), so its size is that of the
+// rows read, whatever total was declared (a claim of 1<<40 rows listed took
+// 40 TiB). A total at most the rows read adds nothing.
+func (r *TransmissionResult) addUnread(total int64, err error) int {
 	if total <= int64(r.TotalRows) {
 		return 0 // unknown, or every row was read
 	}
-	lo, hi := r.TotalRows, int(total)
-	r.setFailed(appendFailed(r.runs(), lo, hi, err, RowNotWritten), lists)
+	lo, hi := r.TotalRows, clampRows(total)
+	// A copy of the runs: the last may be extended, and runs() may be the
+	// runs of a part's result.
+	r.setFailed(appendFailed(slices.Clone(r.runs()), lo, hi, err, RowNotWritten), false)
 	r.TotalRows = hi
 	r.FailedCount += hi - lo
 	r.NotWrittenCount += hi - lo
 	return hi - lo
+}
+
+// clampRows is n as an int, at most math.MaxInt (a declared total beyond
+// it, on a 32-bit platform, counts as many rows as a result can).
+func clampRows(n int64) int {
+	return int(min(max(n, 0), int64(math.MaxInt)))
 }
 
 // readAll reads rdr and starts a part for every piece of it the window
