@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,6 +177,27 @@ func checkOpenRange(t *testing.T, srv *zerobuslocal.Server, table string, res *c
 	}
 }
 
+// countedReader is a genReader with a reference count: Release frees its
+// batch only at the last reference (genReader's Release frees it at once,
+// which races with a Next still running after an async send returned).
+type countedReader struct {
+	*genReader
+	refs atomic.Int64
+}
+
+func counted(g *genReader) *countedReader {
+	r := &countedReader{genReader: g}
+	r.refs.Store(1)
+	return r
+}
+
+func (r *countedReader) Retain() { r.refs.Add(1) }
+func (r *countedReader) Release() {
+	if r.refs.Add(-1) == 0 {
+		r.genReader.Release()
+	}
+}
+
 func rangesRows(rs [][2]int) int {
 	n := 0
 	for _, r := range rs {
@@ -203,7 +225,7 @@ func TestSendReaderReadErrorKeepsTheDeclaredRestAsARange(t *testing.T) {
 				rdr := &genReader{size: 100, count: 3, err: boom}
 				res, err := sendOpenRange(t, total, func() (*core.TransmissionResult, error) {
 					if async {
-						return w.SendReaderAsync(ctx, rdr, core.WithTotalRows(total)).Wait(ctx)
+						return w.SendReaderAsync(ctx, counted(rdr), core.WithTotalRows(total)).Wait(ctx)
 					}
 					return w.SendReader(ctx, rdr, core.WithTotalRows(total))
 				})
@@ -271,7 +293,7 @@ func TestSendReaderCancelKeepsTheDeclaredRestAsARange(t *testing.T) {
 				}()
 				res, err := sendOpenRange(t, total, func() (*core.TransmissionResult, error) {
 					if async {
-						return w.SendReaderAsync(ctx, rdr, core.WithTotalRows(total)).Wait(context.Background())
+						return w.SendReaderAsync(ctx, counted(rdr), core.WithTotalRows(total)).Wait(context.Background())
 					}
 					return w.SendReader(ctx, rdr, core.WithTotalRows(total))
 				})
@@ -335,5 +357,68 @@ func TestSendReaderTotalBelowTheRowsRead(t *testing.T) {
 		core.WithProgress(func(p core.Progress) { got = append(got, p) }))
 	if !errors.Is(err, boom) || res.TotalRows != 100 || res.SuccessfulCount != 100 || len(got) == 0 || got[0].TotalRows != -1 {
 		t.Errorf("WithTotalRows(-5): %v, %v, progress %+v; want the 100 rows read, TotalRows -1 (unknown)", res, err, got)
+	}
+}
+
+// TestSendReaderCloseMidwayKeepsTheDeclaredRestAsARange: the Wrapper closed
+// while a SendReader reads an endless input: once Close gives up waiting
+// (its ctx ends) and aborts the streams, the call stops reading (it read on
+// forever, every part failing, and Close waited for it forever), and the
+// rows never read are one not-written range with ErrClosed.
+func TestSendReaderCloseMidwayKeepsTheDeclaredRestAsARange(t *testing.T) {
+	srv := localServer(t)
+	const total = int64(1) << 40
+	for _, async := range []bool{false, true} {
+		table := fmt.Sprintf("main.default.s24_openrange_close_%t", async)
+		t.Run(fmt.Sprintf("async=%t", async), func(t *testing.T) {
+			w, err := core.New(context.Background(), localConfig(srv, table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdr := &genReader{size: 100, count: -1} // endless, slowed down once 300 rows are read
+			slow := make(chan struct{})
+			var once sync.Once
+			rdr.onNext = func(read int64) {
+				if read >= openRangeRead {
+					once.Do(func() { close(slow) })
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			closed := make(chan error, 1)
+			go func() {
+				<-slow
+				waitStored(t, srv, table, openRangeRead)
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				closed <- w.Close(ctx)
+			}()
+			ctx := context.Background()
+			res, err := sendOpenRange(t, total, func() (*core.TransmissionResult, error) {
+				if async {
+					return w.SendReaderAsync(ctx, counted(rdr), core.WithTotalRows(total)).Wait(ctx)
+				}
+				return w.SendReader(ctx, rdr, core.WithTotalRows(total))
+			})
+			if cerr := <-closed; cerr == nil || !errors.Is(cerr, context.DeadlineExceeded) {
+				t.Errorf("Close = %v; want its ctx's end (it aborted the call)", cerr)
+			}
+			if core.KindOf(err) != core.KindClosed {
+				t.Errorf("KindOf(%v) = %v; want closed", err, core.KindOf(err))
+			}
+			groups := res.FailedGroups()
+			if len(groups) == 0 {
+				t.Fatalf("no failed rows: %v", res)
+			}
+			last := groups[len(groups)-1].Ranges
+			read := last[len(last)-1][0]
+			if read < openRangeRead || int64(read) >= total {
+				t.Fatalf("the rows never read start at %d; want after the %d stored", read, openRangeRead)
+			}
+			t.Logf("%v", res)
+			checkOpenRange(t, srv, table, res, err, read, total, core.ErrClosed)
+			if !strings.Contains(err.Error(), fmt.Sprintf("stopped after reading %d rows", read)) {
+				t.Errorf("err %q does not say how many rows were read", err)
+			}
+		})
 	}
 }

@@ -130,7 +130,11 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // the result's Err names the read error (the rows never read are then in
 // the result as for a stop); a panic in the reader's Next is such a failure,
 // a *CallbackPanicError in the result's Err, with its stack logged (one in
-// a Next that finishes after the send stopped is only logged). SendReader does not Release the
+// a Next that finishes after the send stopped is only logged). If the
+// Wrapper's Close gives up waiting for the call (Close's ctx ended) and
+// aborts its streams, the call stops reading as for a ctx end, with an
+// error matching ErrClosed (KindClosed); a Next blocked at that moment
+// holds the call, and Close, until it returns. SendReader does not Release the
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
@@ -184,6 +188,18 @@ func sendOptionsOf(opts []SendOption) sendOptions {
 	}
 	return o
 }
+
+// closedWhileReading is ErrClosed for a SendReader whose Wrapper's Close
+// gave up waiting while it read its input (the stop's cause).
+type closedWhileReading struct{}
+
+func (closedWhileReading) Error() string {
+	return "zerobus: wrapper closed: close gave up waiting while the input was being read; " +
+		"its rows never read were not sent (not written: they can be sent again)"
+}
+
+// Is makes it ErrClosed for errors.Is and KindOf.
+func (closedWhileReading) Is(target error) bool { return target == ErrClosed }
 
 // readerPart is one part of a SendReader input in flight.
 type readerPart struct {
@@ -510,6 +526,13 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		s.inParts--
 		s.resolved += int64(res.TotalRows)
 		s.failed += int64(res.FailedCount)
+		if errors.Is(res.Err, ErrClosed) && s.w.closing() {
+			// Close gave up waiting for this call and aborted its streams:
+			// the call stops reading (it went on reading, every part failing,
+			// and Close waited for it forever), its rows never read not
+			// written with ErrClosed.
+			s.cancel(closedWhileReading{})
+		}
 		if s.o.progress != nil && s.progressErr == nil { // not again after its panic
 			s.callProgress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
