@@ -226,7 +226,13 @@ type readerSend struct {
 	inParts  int
 	resolved int64
 	failed   int64
-	stopped  bool // ctx ended before the reader did
+	stopped  bool // ctx ended (or halt was closed) before the reader did
+	// halt is closed when the Wrapper's Close gave up waiting for the call
+	// (haltReading): the reading stops, the parts in flight go on (Close's
+	// abort fails them itself). halted: the reading stopped for it.
+	halt     chan struct{}
+	haltOnce sync.Once
+	halted   bool
 	wg       sync.WaitGroup
 }
 
@@ -237,7 +243,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	ctx, span := w.tel.Start(ctx, "zerobus.SendReader", w.tableAttr, w.transportAttr)
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o}
+	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o, halt: make(chan struct{})}
 	s.room = sync.NewCond(&s.mu)
 	readErr := s.readAll(rdr)
 	s.wg.Wait()
@@ -267,6 +273,8 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	switch {
 	case readErr != nil:
 		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %s", res.TotalRows, causeText(readErr)), Err: readErr}
+	case s.halted:
+		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, closedWhileReading{})
 	case s.stopped:
 		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(s.ctx))
 	case s.progressErr != nil && res.Err == nil:
@@ -341,13 +349,13 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 	var heldBytes, read int64
 	var readErr error
 	for {
-		if s.ctx.Err() != nil {
-			s.stopped = true
+		if s.ctx.Err() != nil || closed(s.halt) {
+			s.stopped, s.halted = true, s.ctx.Err() == nil
 			break
 		}
-		got, ok := br.next(s.ctx)
+		got, ok := br.next(s.ctx, s.halt)
 		if !ok {
-			s.stopped = true
+			s.stopped, s.halted = true, s.ctx.Err() == nil
 			break
 		}
 		rec := got.rec
@@ -361,7 +369,7 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		}
 		perRow := max(1, recordBytes(rec)/n)
 		step := max(1, min(maxRows, maxBytes/perRow))
-		for lo := int64(0); lo < n && s.ctx.Err() == nil; lo += step {
+		for lo := int64(0); lo < n && s.ctx.Err() == nil && !closed(s.halt); lo += step {
 			hi := min(n, lo+step)
 			if held != nil {
 				s.start(held, heldBytes, false)
@@ -464,12 +472,15 @@ func (br *batchReader) read() (res readResult) {
 }
 
 // next returns the reader's next batch (rec nil at the end, with the
-// reader's error); ok is false when ctx ended first (the Next goes on without the
-// send). After the end or a false ok, next must not be called again.
-func (br *batchReader) next(ctx context.Context) (readResult, bool) {
+// reader's error); ok is false when ctx ended or halt was closed first (the
+// Next goes on without the send). After the end or a false ok, next must
+// not be called again.
+func (br *batchReader) next(ctx context.Context, halt <-chan struct{}) (readResult, bool) {
 	select {
 	case br.want <- struct{}{}:
 	case <-ctx.Done():
+		return readResult{}, false
+	case <-halt:
 		return readResult{}, false
 	}
 	br.pending = true
@@ -478,6 +489,8 @@ func (br *batchReader) next(ctx context.Context) (readResult, bool) {
 		br.pending = false
 		return res, true
 	case <-ctx.Done():
+		return readResult{}, false
+	case <-halt:
 		return readResult{}, false
 	}
 }
@@ -527,11 +540,8 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		s.resolved += int64(res.TotalRows)
 		s.failed += int64(res.FailedCount)
 		if errors.Is(res.Err, ErrClosed) && s.w.closing() {
-			// Close gave up waiting for this call and aborted its streams:
-			// the call stops reading (it went on reading, every part failing,
-			// and Close waited for it forever), its rows never read not
-			// written with ErrClosed.
-			s.cancel(closedWhileReading{})
+			// Close gave up waiting for this call and aborted its streams.
+			s.haltReading()
 		}
 		if s.o.progress != nil && s.progressErr == nil { // not again after its panic
 			s.callProgress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
@@ -543,6 +553,16 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	} else {
 		go run()
 	}
+}
+
+// haltReading stops the reading for Close, which gave up waiting for the
+// call and aborted its streams: the call read on, every part failing, so
+// an endless input never ended it and Close waited for it forever. The
+// rows never read are then not written with ErrClosed
+// (closedWhileReading); the parts in flight resolve as Close's abort fails
+// them.
+func (s *readerSend) haltReading() {
+	s.haltOnce.Do(func() { close(s.halt) })
 }
 
 // callProgress calls the progress callback (with s.mu held, so calls never
