@@ -82,7 +82,10 @@ func WithProgress(fn func(Progress)) SendOption {
 // listed one by one: a result that holds them keeps its failed rows as
 // ranges, FailedRows nil (as WithRowRangesOnly; SuccessfulRows is listed
 // as usual), so the result's size is that of the rows read and any
-// declared total costs nothing per row. A total below the rows the reader
+// declared total costs nothing per row (the methods that return row
+// indices, FailedRowIndices, NotWrittenRowIndices, GroupErrorsByType and
+// FailedRowIndicesByErrorType, list them one by one: use FailedGroups for
+// a large total). A total below the rows the reader
 // holds is only a wrong hint: every row is read and sent as usual, the
 // result's TotalRows is the rows read, and Progress.Rows may pass
 // Progress.TotalRows. n < 0 means unknown (the default).
