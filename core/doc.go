@@ -67,7 +67,8 @@
 //     could not be opened, the Wrapper was closed), or was never handed to
 //     an RPC (a canceled ctx withdraws requests still waiting in the queue;
 //     the rows of a SendReader input that were never read, when its total
-//     is known: WithTotalRows).
+//     is known: WithTotalRows; those are one range, never listed in
+//     FailedRows, so a declared total costs nothing per row).
 //     Re-sending it cannot create a duplicate.
 //   - Unknown (RowUnknown, UnknownRowIndices, ExtractUnknownBatch): the row
 //     was sent, but no acknowledgement came before the send gave up:

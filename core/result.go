@@ -60,8 +60,8 @@ type FailedRow struct {
 // SuccessfulCount + NotWrittenCount + UnknownCount, FailedCount ==
 // NotWrittenCount + UnknownCount, the rows of SuccessfulRanges (and
 // len(SuccessfulRows), unless WithRowRangesOnly) == SuccessfulCount and
-// the rows of FailedGroups (and len(FailedRows), unless WithRowRangesOnly)
-// == FailedCount; when the whole batch fails, every row is
+// the rows of FailedGroups (and len(FailedRows), when not nil) ==
+// FailedCount; when the whole batch fails, every row is
 // listed as failed (so quarantine with ExtractFailedBatch always works).
 // A result is immutable once returned and safe to read from many
 // goroutines. Every method is safe on a nil *TransmissionResult (what
@@ -121,9 +121,10 @@ type TransmissionResult struct {
 	// acknowledged (State RowUnknown): the server may have stored them.
 	UnknownCount int
 	// FailedRows lists every row not acknowledged (both states) in row
-	// order. It is nil when the Wrapper was created WithRowRangesOnly: then
-	// FailedGroups (ranges), FailedRowIndices and the other methods give the
-	// same rows.
+	// order. It is nil when the Wrapper was created WithRowRangesOnly, and
+	// when the result holds rows a SendReader was told of (WithTotalRows)
+	// but never read (they may be any number): then FailedGroups (ranges),
+	// FailedRowIndices and the other methods give the same rows.
 	FailedRows []FailedRow
 	// SuccessfulRows lists acknowledged row indices in row order: 8 bytes
 	// per row. It is nil when the Wrapper was created WithRowRangesOnly;

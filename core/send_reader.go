@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,13 +73,24 @@ func WithProgress(fn func(Progress)) SendOption {
 
 // WithTotalRows tells SendReader how many rows the reader holds (a table's
 // length, a Parquet file's metadata), for Progress.TotalRows and for the
-// result of a send that stops before the input's end: the rows never read
-// are then in the result, as not written. A call refused before reading (a
-// closed Wrapper, a nil ctx) fails the declared rows at once as one range:
-// they are in the counts, FailedGroups and FailedRowIndices, never listed
-// in FailedRows, so any claimed total costs nothing per row.
+// result of a send that stops before the input's end (a reader error, ctx
+// ended, a panic, the Wrapper closed under it, or a call refused before
+// reading: a closed Wrapper, a nil ctx): the rows never read, [rows read,
+// n), are then in the result as not written (they were never sent), one
+// range with the result's Err. They are in the counts, FailedGroups,
+// FailedRowIndices, NotWrittenRowIndices and the Extract methods, never
+// listed one by one: a result that holds them keeps its failed rows as
+// ranges, FailedRows nil (as WithRowRangesOnly; SuccessfulRows is listed
+// as usual), so the result's size is that of the rows read and any
+// declared total costs nothing per row (the methods that return row
+// indices, FailedRowIndices, NotWrittenRowIndices, GroupErrorsByType and
+// FailedRowIndicesByErrorType, list them one by one: use FailedGroups for
+// a large total). A total below the rows the reader
+// holds is only a wrong hint: every row is read and sent as usual, the
+// result's TotalRows is the rows read, and Progress.Rows may pass
+// Progress.TotalRows. n < 0 means unknown (the default).
 func WithTotalRows(n int64) SendOption {
-	return func(o *sendOptions) { o.total = n }
+	return func(o *sendOptions) { o.total = max(n, -1) }
 }
 
 // WithSendWindow bounds the Arrow rows and bytes that SendReader has read
@@ -120,7 +133,11 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // the result's Err names the read error (the rows never read are then in
 // the result as for a stop); a panic in the reader's Next is such a failure,
 // a *CallbackPanicError in the result's Err, with its stack logged (one in
-// a Next that finishes after the send stopped is only logged). SendReader does not Release the
+// a Next that finishes after the send stopped is only logged). If the
+// Wrapper's Close gives up waiting for the call (Close's ctx ended) and
+// aborts its streams, the call stops reading as for a ctx end, with an
+// error matching ErrClosed (KindClosed); a Next blocked at that moment
+// holds the call, and Close, until it returns. SendReader does not Release the
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
@@ -161,7 +178,7 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 // declaredRows is the input's row count given with WithTotalRows, 0 when
 // not given: the rows a call refused before reading fails.
 func declaredRows(opts []SendOption) int {
-	return int(max(sendOptionsOf(opts).total, 0))
+	return clampRows(sendOptionsOf(opts).total)
 }
 
 // sendOptionsOf is the defaults with opts applied.
@@ -174,6 +191,18 @@ func sendOptionsOf(opts []SendOption) sendOptions {
 	}
 	return o
 }
+
+// closedWhileReading is ErrClosed for a SendReader whose Wrapper's Close
+// gave up waiting while it read its input (the stop's cause).
+type closedWhileReading struct{}
+
+func (closedWhileReading) Error() string {
+	return "zerobus: wrapper closed: close gave up waiting while the input was being read; " +
+		"its rows never read were not sent (not written: they can be sent again)"
+}
+
+// Is makes it ErrClosed for errors.Is and KindOf.
+func (closedWhileReading) Is(target error) bool { return target == ErrClosed }
 
 // readerPart is one part of a SendReader input in flight.
 type readerPart struct {
@@ -200,7 +229,13 @@ type readerSend struct {
 	inParts  int
 	resolved int64
 	failed   int64
-	stopped  bool // ctx ended before the reader did
+	stopped  bool // ctx ended (or halt was closed) before the reader did
+	// halt is closed when the Wrapper's Close gave up waiting for the call
+	// (haltReading): the reading stops, the parts in flight go on (Close's
+	// abort fails them itself). halted: the reading stopped for it.
+	halt     chan struct{}
+	haltOnce sync.Once
+	halted   bool
 	wg       sync.WaitGroup
 }
 
@@ -211,7 +246,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	ctx, span := w.tel.Start(ctx, "zerobus.SendReader", w.tableAttr, w.transportAttr)
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o}
+	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o, halt: make(chan struct{})}
 	s.room = sync.NewCond(&s.mu)
 	readErr := s.readAll(rdr)
 	s.wg.Wait()
@@ -241,6 +276,8 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	switch {
 	case readErr != nil:
 		readErr = &ConversionError{Row: -1, Reason: fmt.Sprintf("reading the input after row %d failed: %s", res.TotalRows, causeText(readErr)), Err: readErr}
+	case s.halted:
+		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, closedWhileReading{})
 	case s.stopped:
 		readErr = fmt.Errorf("zerobus: the send was stopped after reading %d rows of the input: %w", res.TotalRows, stream.CtxErr(s.ctx))
 	case s.progressErr != nil && res.Err == nil:
@@ -253,7 +290,7 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 		// The input's end was not reached: that is the batch's error, over
 		// any row's (the rows' own errors stay on FailedRows).
 		res.Success, res.Err, res.InputErr = false, readErr, readErr
-		if n := res.addUnread(s.o.total, readErr, !w.opts.rowRangesOnly); n > 0 {
+		if n := res.addUnread(s.o.total, readErr); n > 0 {
 			// The parts' rows are counted as each part resolved; these only here.
 			w.tel.RowsFailed.Add(ctx, int64(n), metric.WithAttributes(w.tableAttr, w.transportAttr,
 				telemetry.KeyErrorKind.String(string(KindOf(readErr))), telemetry.KeyRowState.String(RowNotWritten.String())))
@@ -269,18 +306,29 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 // total) when the total is known (WithTotalRows), to r as not written with
 // err (why the reading stopped): they were never sent. The result then
 // covers the whole input, so quarantining the batch that was sent (every
-// failed row) or re-sending its not-written rows takes them too. lists is
-// as for mergeResults.
-func (r *TransmissionResult) addUnread(total int64, err error, lists bool) int {
+// failed row) or re-sending its not-written rows takes them too. They are
+// one run, never listed: the result keeps its failed rows as runs from then
+// on (FailedRows nil, as WithRowRangesOnly), so its size is that of the
+// rows read, whatever total was declared (a claim of 1<<40 rows listed took
+// 40 TiB). A total at most the rows read adds nothing.
+func (r *TransmissionResult) addUnread(total int64, err error) int {
 	if total <= int64(r.TotalRows) {
 		return 0 // unknown, or every row was read
 	}
-	lo, hi := r.TotalRows, int(total)
-	r.setFailed(appendFailed(r.runs(), lo, hi, err, RowNotWritten), lists)
+	lo, hi := r.TotalRows, clampRows(total)
+	// A copy of the runs: the last may be extended, and runs() may be the
+	// runs of a part's result.
+	r.setFailed(appendFailed(slices.Clone(r.runs()), lo, hi, err, RowNotWritten), false)
 	r.TotalRows = hi
 	r.FailedCount += hi - lo
 	r.NotWrittenCount += hi - lo
 	return hi - lo
+}
+
+// clampRows is n as an int, at most math.MaxInt (a declared total beyond
+// it, on a 32-bit platform, counts as many rows as a result can).
+func clampRows(n int64) int {
+	return int(min(max(n, 0), int64(math.MaxInt)))
 }
 
 // readAll reads rdr and starts a part for every piece of it the window
@@ -304,13 +352,13 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 	var heldBytes, read int64
 	var readErr error
 	for {
-		if s.ctx.Err() != nil {
-			s.stopped = true
+		if s.ctx.Err() != nil || closed(s.halt) {
+			s.stopped, s.halted = true, s.ctx.Err() == nil
 			break
 		}
-		got, ok := br.next(s.ctx)
+		got, ok := br.next(s.ctx, s.halt)
 		if !ok {
-			s.stopped = true
+			s.stopped, s.halted = true, s.ctx.Err() == nil
 			break
 		}
 		rec := got.rec
@@ -324,7 +372,7 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 		}
 		perRow := max(1, recordBytes(rec)/n)
 		step := max(1, min(maxRows, maxBytes/perRow))
-		for lo := int64(0); lo < n && s.ctx.Err() == nil; lo += step {
+		for lo := int64(0); lo < n && s.ctx.Err() == nil && !closed(s.halt); lo += step {
 			hi := min(n, lo+step)
 			if held != nil {
 				s.start(held, heldBytes, false)
@@ -427,12 +475,15 @@ func (br *batchReader) read() (res readResult) {
 }
 
 // next returns the reader's next batch (rec nil at the end, with the
-// reader's error); ok is false when ctx ended first (the Next goes on without the
-// send). After the end or a false ok, next must not be called again.
-func (br *batchReader) next(ctx context.Context) (readResult, bool) {
+// reader's error); ok is false when ctx ended or halt was closed first (the
+// Next goes on without the send). After the end or a false ok, next must
+// not be called again.
+func (br *batchReader) next(ctx context.Context, halt <-chan struct{}) (readResult, bool) {
 	select {
 	case br.want <- struct{}{}:
 	case <-ctx.Done():
+		return readResult{}, false
+	case <-halt:
 		return readResult{}, false
 	}
 	br.pending = true
@@ -441,6 +492,8 @@ func (br *batchReader) next(ctx context.Context) (readResult, bool) {
 		br.pending = false
 		return res, true
 	case <-ctx.Done():
+		return readResult{}, false
+	case <-halt:
 		return readResult{}, false
 	}
 }
@@ -489,6 +542,10 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 		s.inParts--
 		s.resolved += int64(res.TotalRows)
 		s.failed += int64(res.FailedCount)
+		if errors.Is(res.Err, ErrClosed) && s.w.closing() {
+			// Close gave up waiting for this call and aborted its streams.
+			s.haltReading()
+		}
 		if s.o.progress != nil && s.progressErr == nil { // not again after its panic
 			s.callProgress(Progress{Rows: s.resolved, Failed: s.failed, TotalRows: s.o.total})
 		}
@@ -499,6 +556,16 @@ func (s *readerSend) start(rec arrow.RecordBatch, bytes int64, inline bool) {
 	} else {
 		go run()
 	}
+}
+
+// haltReading stops the reading for Close, which gave up waiting for the
+// call and aborted its streams: the call read on, every part failing, so
+// an endless input never ended it and Close waited for it forever. The
+// rows never read are then not written with ErrClosed
+// (closedWhileReading); the parts in flight resolve as Close's abort fails
+// them.
+func (s *readerSend) haltReading() {
+	s.haltOnce.Do(func() { close(s.halt) })
 }
 
 // callProgress calls the progress callback (with s.mu held, so calls never
