@@ -422,3 +422,65 @@ func TestSendReaderCloseMidwayKeepsTheDeclaredRestAsARange(t *testing.T) {
 		})
 	}
 }
+
+// TestSendReaderCloseStopsABlockedReader: Close giving up while the
+// reader blocks in Next, or while an endless input is read WriterDisabled
+// (no part ever fails), stops the reading too; Close returns.
+func TestSendReaderCloseStopsABlockedReader(t *testing.T) {
+	srv := localServer(t)
+	const total = int64(1) << 40
+	for _, mode := range []string{"blocked Next", "writer disabled"} {
+		table := "main.default.s24_openrange_blocked_" + strings.ReplaceAll(mode, " ", "_")
+		t.Run(mode, func(t *testing.T) {
+			cfg := localConfig(srv, table)
+			var rdr *genReader
+			var started <-chan struct{}
+			if mode == "writer disabled" {
+				cfg.WriterDisabled = true
+				rdr = &genReader{size: 100, count: -1}
+				st := make(chan struct{})
+				var once sync.Once
+				rdr.onNext = func(read int64) {
+					if read >= openRangeRead {
+						once.Do(func() { close(st) })
+						time.Sleep(time.Millisecond)
+					}
+				}
+				started = st
+			} else {
+				rdr, started = stallingReader(t)
+			}
+			w, err := core.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed := make(chan error, 1)
+			go func() {
+				<-started
+				if !cfg.WriterDisabled {
+					waitStored(t, srv, table, openRangeRead)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				closed <- w.Close(ctx)
+			}()
+			res, err := w.SendReader(context.Background(), rdr, core.WithTotalRows(total))
+			<-closed
+			if !errors.Is(err, core.ErrClosed) || core.KindOf(err) != core.KindClosed || res.InputErr == nil {
+				t.Fatalf("SendReader = %v, %v; want stopped with ErrClosed", res, err)
+			}
+			groups := res.FailedGroups()
+			last := groups[len(groups)-1].Ranges
+			read := last[len(last)-1][0]
+			if mode == "blocked Next" && read != openRangeRead {
+				t.Errorf("the rows never read start at %d; want %d", read, openRangeRead)
+			}
+			if int64(res.TotalRows) != total || int64(res.NotWrittenCount) < total-int64(read) || res.FailedRows != nil {
+				t.Errorf("%v; want the %d rows never read not written, unlisted", res, total-int64(read))
+			}
+			if mode == "blocked Next" {
+				checkOpenRange(t, srv, table, res, err, read, total, core.ErrClosed)
+			}
+		})
+	}
+}

@@ -136,8 +136,8 @@ func WithSendWindow(rows, bytes int64) SendOption {
 // a Next that finishes after the send stopped is only logged). If the
 // Wrapper's Close gives up waiting for the call (Close's ctx ended) and
 // aborts its streams, the call stops reading as for a ctx end, with an
-// error matching ErrClosed (KindClosed); a Next blocked at that moment
-// holds the call, and Close, until it returns. SendReader does not Release the
+// error matching ErrClosed (KindClosed), also while Next blocks (that Next
+// finishes on its own, as after a ctx end). SendReader does not Release the
 // caller's reference to rdr; it Retains the batches it keeps. The error is
 // nil exactly when the result's Success is true.
 func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts ...SendOption) (*TransmissionResult, error) {
@@ -248,6 +248,13 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	defer cancel(nil)
 	s := &readerSend{w: w, ctx: sctx, cancel: cancel, o: o, halt: make(chan struct{})}
 	s.room = sync.NewCond(&s.mu)
+	go func() { // Close giving up on the call stops the reading, also while Next blocks
+		select {
+		case <-w.aborted:
+			s.haltReading()
+		case <-sctx.Done(): // the call returned
+		}
+	}()
 	readErr := s.readAll(rdr)
 	s.wg.Wait()
 

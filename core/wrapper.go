@@ -69,6 +69,10 @@ type Wrapper struct {
 	closeOnce sync.Once
 	closeErr  error         // set by the first Close before closeDone is closed
 	closeDone chan struct{} // closed when the first Close has returned
+	// aborted is closed when Close gives up waiting for the calls in
+	// progress (its ctx ended): SendReader calls stop reading, also one
+	// whose reader blocks in Next or whose parts cannot fail (WriterDisabled).
+	aborted chan struct{}
 }
 
 // New validates cfg and builds a Wrapper. It does no network I/O: streams
@@ -133,6 +137,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Wrapper, err error
 		records:       newRecordWindow(cfg.MaxInflightBytes),
 		target:        tableTarget{sem: make(chan struct{}, 1)},
 		closeDone:     make(chan struct{}),
+		aborted:       make(chan struct{}),
 	}
 	w.log = w.tel.Logger()
 	if w.now == nil {
@@ -516,6 +521,9 @@ func (w *Wrapper) close(ctx context.Context) error {
 
 	var errs []error
 	calls := waitGroupCtx(ctx, &w.active)
+	if !calls {
+		close(w.aborted)
+	}
 	graceful := calls && waitGroupCtx(ctx, &w.bg)
 	if w.client != nil {
 		if graceful {
