@@ -265,3 +265,28 @@ func TestSendCSVTablePauseNoInference(t *testing.T) {
 		t.Errorf("stored %q, want %q", got, want)
 	}
 }
+
+// TestSendCSVTableNestedColumns: a VARIANT column takes the cell's JSON
+// text; a CSV column going into an ARRAY column is refused before anything
+// is sent, naming it and what to send instead.
+func TestSendCSVTableNestedColumns(t *testing.T) {
+	s := startServer(t)
+	const table = "main.csv.nested"
+	csvTable(t, s, table, "id BIGINT, v VARIANT, tags ARRAY<STRING>")
+	base := append([]string{"send", "-progress", "never"}, connFlags(s, table)...)
+	code, stdout, stderr := runCLI(t, append(base, writeCSV(t, "id,v\n1,\"{\"\"a\"\":[1,2]}\"\n"))...)
+	if code != ExitOK {
+		t.Fatalf("VARIANT: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got, want := storedRows(t, s, table), []string{`id=1 v={"a":[1,2]} tags=[]`}; !slices.Equal(got, want) {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	code, _, stderr = runCLI(t, append(base, writeCSV(t, "id,Tags\n2,x\n"))...)
+	if want := `CSV column "Tags" goes into table column "tags" of type list<`; code != ExitFailed || !strings.Contains(stderr, want) ||
+		!strings.Contains(stderr, "send those rows as Arrow IPC or Parquet") {
+		t.Errorf("ARRAY: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
+	if n := s.RecordCount(table); n != 1 {
+		t.Errorf("%d rows stored, want 1", n)
+	}
+}

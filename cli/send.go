@@ -156,8 +156,8 @@ CSV column types (-csv-types): with auto (the default) send reads the
 table's columns from Unity Catalog when the first CSV input is opened and
 reads each CSV column as its table column's type (BIGINT, INT, DOUBLE,
 DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, ... ; STRING stays text, so
-"01234" keeps its zero; BINARY is base64; ARRAY, MAP, STRUCT and VARIANT
-are given as text to the table's cast), header names matched to the
+"01234" keeps its zero; BINARY is base64; VARIANT is JSON text; ARRAY,
+MAP and STRUCT columns are refused), header names matched to the
 table's case-insensitively: a CSV column the table lacks, or a NOT NULL
 table column the CSV lacks, is an error naming them (a nullable one is
 stored as null, named on stderr). When the table's columns cannot be read

@@ -161,7 +161,7 @@ func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Sch
 	}
 	tc := &csvTableCols{table: c.table, types: make([]arrow.DataType, len(header)), sqlTypes: make([]string, len(header))}
 	used := make([]int, s.NumFields()) // 1 + the CSV column naming each table column
-	var extra, twice []string
+	var extra, twice, nested []string
 	for i, h := range header {
 		j, ok := byName[strings.ToLower(h)]
 		if !ok {
@@ -175,6 +175,11 @@ func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Sch
 		}
 		used[j] = i + 1
 		f := s.Field(j)
+		if nestedColumn(f.Type) {
+			nested = append(nested, fmt.Sprintf("CSV column %q goes into table column %q of type %s, which a CSV cell does "+
+				"not hold: send those rows as Arrow IPC or Parquet, or remove the column", h, f.Name, f.Type))
+			continue
+		}
 		tc.types[i], tc.sqlTypes[i] = csvReadType(f)
 	}
 	var notNull, nullable []string
@@ -187,7 +192,7 @@ func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Sch
 			notNull = append(notNull, strconv.Quote(f.Name))
 		}
 	}
-	problems := twice
+	problems := append(twice, nested...)
 	if len(extra) > 0 {
 		problems = append(problems, fmt.Sprintf("CSV %s %s %s not in table %s (its columns: %s): rename %s to the table's "+
 			"column names (case does not matter) or remove %s",
@@ -213,8 +218,8 @@ func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Sch
 // engine's (core.Wrapper.TableSchema); a DECIMAL(p,s), sent as text, is
 // read as decimal128(p,s) so that a value that is not a number, or too
 // large for the column, is an error naming its cell. A column type a CSV
-// cell does not spell (ARRAY, MAP, STRUCT, VARIANT) is read as text and
-// left to the engine's cast, which refuses what it cannot take.
+// VARIANT is read as text (JSON), which the engine's cast encodes;
+// ARRAY, MAP and STRUCT columns are refused before (nestedColumn).
 func csvReadType(f arrow.Field) (arrow.DataType, string) {
 	if ps, ok := f.Metadata.GetValue(core.DecimalMetadataKey); ok {
 		p, s, _ := strings.Cut(ps, ",")
@@ -253,6 +258,19 @@ func csvReadType(f arrow.Field) (arrow.DataType, string) {
 		return arrow.BinaryTypes.Binary, "BINARY (base64)"
 	}
 	return arrow.BinaryTypes.String, f.Type.String()
+}
+
+// nestedColumn reports an ARRAY, MAP or STRUCT table column (a VARIANT,
+// struct{metadata, value: large_binary}, takes JSON text and is not one).
+func nestedColumn(dt arrow.DataType) bool {
+	switch t := dt.(type) {
+	case arrow.ListLikeType:
+		return true
+	case *arrow.StructType:
+		return !(t.NumFields() == 2 && t.Field(0).Name == "metadata" && t.Field(1).Name == "value" &&
+			arrow.TypeEqual(t.Field(0).Type, arrow.BinaryTypes.LargeBinary) && arrow.TypeEqual(t.Field(1).Type, arrow.BinaryTypes.LargeBinary))
+	}
+	return false
 }
 
 // columnNames lists s's column names, quoted, the first 20.
