@@ -290,3 +290,27 @@ func TestSendCSVTableNestedColumns(t *testing.T) {
 		t.Errorf("%d rows stored, want 1", n)
 	}
 }
+
+// TestSendCSVTableTimestampsIntoBigint: a BIGINT column whose first rows
+// are timestamps (and an INT column of dates) is read as timestamps
+// (dates), which the engine stores as microseconds (days) since the epoch,
+// as with inferred types: a table a protobuf stream created describes its
+// TIMESTAMP and DATE columns so. A later cell that is not a timestamp is an
+// error naming it.
+func TestSendCSVTableTimestampsIntoBigint(t *testing.T) {
+	s := startServer(t)
+	const table = "main.csv.micros"
+	csvTable(t, s, table, "id BIGINT, at BIGINT, d INT")
+	base := append([]string{"send", "-progress", "never"}, connFlags(s, table)...)
+	code, stdout, stderr := runCLI(t, append(base, writeCSV(t, "id,at,d\n1,1970-01-01T00:00:01Z,1970-01-03\n2,,\n"))...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, append(base, "-csv-infer-rows", "1", writeCSV(t, "id,at\n3,1970-01-01T00:00:02Z\n4,x\n"))...)
+	if want := `column "at" (table main.csv.micros's BIGINT (read as timestamp[us, tz=UTC], as its first rows are) column): cannot read "x"`; code != ExitFailed || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+	}
+	if got, want := storedRows(t, s, table), []string{"id=1 at=1000000 d=2", "id=2 at=(null) d=(null)"}; !slices.Equal(got, want) {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+}

@@ -157,10 +157,11 @@ table's columns from Unity Catalog when the first CSV input is opened and
 reads each CSV column as its table column's type (BIGINT, INT, DOUBLE,
 DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, ... ; STRING stays text, so
 "01234" keeps its zero; BINARY is base64; VARIANT is JSON text; ARRAY,
-MAP and STRUCT columns are refused), header names matched to the
-table's case-insensitively: a CSV column the table lacks, or a NOT NULL
-table column the CSV lacks, is an error naming them (a nullable one is
-stored as null, named on stderr). When the table's columns cannot be read
+MAP and STRUCT columns are refused; a BIGINT column whose sampled cells
+are timestamps, or an INT column of dates, is read as such), header
+names matched to the table's case-insensitively: a CSV column the table
+lacks, or a NOT NULL table column the CSV lacks, is an error naming them
+(a nullable one is stored as null, named on stderr). When the table's columns cannot be read
 (no such table yet: the first stream creates it; the catalog refused or
 unreachable; -dry-run) the types are inferred, and stderr says which was
 used. -csv-types table insists on the table's types, infer infers them,

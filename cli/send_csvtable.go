@@ -154,7 +154,13 @@ type csvTableCols struct {
 // case-insensitively, as Unity Catalog's do). A CSV column the table lacks,
 // or a NOT NULL table column the CSV lacks, is an error naming them; the
 // nullable table columns the CSV lacks are named in a note (stored as null).
-func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Schema) (*csvTableCols, error) {
+// inferred are the types inferred from the sample rows: a BIGINT column
+// whose sampled cells are all timestamps is read as timestamps, an INT
+// column of dates as dates, which the engine casts to the integers the
+// protobuf wire carries (microseconds, days since the epoch), as when the
+// types were inferred: a table created by a protobuf stream (the local
+// server's auto-created tables) describes its TIMESTAMP and DATE columns so.
+func (c *csvTableTypes) matchCSVTable(path string, header []string, inferred []arrow.DataType, s *arrow.Schema) (*csvTableCols, error) {
 	byName := make(map[string]int, s.NumFields())
 	for i, f := range s.Fields() {
 		byName[strings.ToLower(f.Name)] = i
@@ -181,6 +187,14 @@ func (c *csvTableTypes) matchCSVTable(path string, header []string, s *arrow.Sch
 			continue
 		}
 		tc.types[i], tc.sqlTypes[i] = csvReadType(f)
+		if i < len(inferred) {
+			switch {
+			case f.Type.ID() == arrow.INT64 && inferred[i].ID() == arrow.TIMESTAMP,
+				f.Type.ID() == arrow.INT32 && inferred[i].ID() == arrow.DATE32:
+				tc.types[i] = inferred[i]
+				tc.sqlTypes[i] += fmt.Sprintf(" (read as %s, as its first rows are)", inferred[i])
+			}
+		}
 	}
 	var notNull, nullable []string
 	for j, f := range s.Fields() {

@@ -785,13 +785,13 @@ func openCSV(in *input, o inputOptions) error {
 	if err != nil {
 		return err
 	}
-	header, types, err := inferCSVTypes(in.path, o.csvInferRows, o.csvNoInference || ts != nil)
+	header, types, err := inferCSVTypes(in.path, o.csvInferRows, o.csvNoInference)
 	if err != nil {
 		return err
 	}
 	var tc *csvTableCols
 	if ts != nil {
-		if tc, err = o.csvTable.matchCSVTable(in.path, header, ts); err != nil {
+		if tc, err = o.csvTable.matchCSVTable(in.path, header, types, ts); err != nil {
 			return err
 		}
 		types = tc.types
@@ -829,7 +829,7 @@ func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, 
 	ts, err := o.csvTable.tableSchema()
 	var tc *csvTableCols
 	if err == nil && ts != nil {
-		if tc, err = o.csvTable.matchCSVTable(in.path, header, ts); err == nil {
+		if tc, err = o.csvTable.matchCSVTable(in.path, header, types, ts); err == nil {
 			types = tc.types
 		}
 	}
