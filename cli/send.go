@@ -101,6 +101,8 @@ type sendFlags struct {
 	batchRows      int64
 	csvInferRows   int
 	csvStrings     bool
+	csvTypes       string         // -csv-types: auto, table, infer or strings (-csv-strings)
+	csvTable       *csvTableTypes // the table's column types for CSV inputs (sendMain); nil: inferred
 	local          bool
 	quarantine     string
 	quiet, verbose bool
@@ -149,13 +151,27 @@ rows it has, with or without the flag.
 Compressed input (.gz, .zst, ...) is not supported: decompress it on the
 way in (gzip -dc x.csv.gz | zerobus send -). The format is taken from -format,
 else the extension (.arrow .arrows .ipc .feather, .parquet .pq, .csv), else
-the first bytes (on a pipe: Arrow IPC, else CSV). CSV needs a header line;
-column types (int64, float64, bool, date, timestamp, else string) are
-inferred from the first -csv-infer-rows rows (a column with no value there,
-and every column of a file without data rows, is string); "", NULL, null,
-NA and N/A are nulls in non-string columns; a row whose number of cells
-differs from the header is an error naming the line; a cell that does not
-parse as its column's type is an error naming the row, line and column.
+the first bytes (on a pipe: Arrow IPC, else CSV). CSV needs a header line.
+CSV column types (-csv-types): with auto (the default) send reads the
+table's columns from Unity Catalog when the first CSV input is opened and
+reads each CSV column as its table column's type (BIGINT, INT, DOUBLE,
+DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, ... ; STRING stays text, so
+"01234" keeps its zero; BINARY is base64; VARIANT is JSON text; ARRAY,
+MAP and STRUCT columns are refused; a BIGINT column whose sampled cells
+are timestamps, or an INT column of dates, is read as such), header
+names matched to the table's case-insensitively: a CSV column the table
+lacks, or a NOT NULL table column the CSV lacks, is an error naming them
+(a nullable one is stored as null, named on stderr). When the table's columns cannot be read
+(no such table yet: the first stream creates it; the catalog refused or
+unreachable; -dry-run) the types are inferred, and stderr says which was
+used. -csv-types table insists on the table's types, infer infers them,
+strings reads every column as text (-csv-strings). Inferred types (int64,
+float64, bool, date, timestamp, else string) come from the first
+-csv-infer-rows rows (a column with no value there, and every column of a
+file without data rows, is string). "", NULL, null, NA and N/A are nulls
+in non-string columns; a row whose number of cells differs from the header
+is an error naming the line; a cell that does not parse as its column's
+type is an error naming the file, row, line, column and value.
 Rows are numbered from 0 within each file.
 
 Up to 4 batches are in flight at once, so rows of different batches may
@@ -194,7 +210,9 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	fs.StringVar(&f.format, "format", formatAuto, "input format: auto, arrow, parquet or csv")
 	fs.Int64Var(&f.batchRows, "batch-rows", defaultBatchRows, "rows per batch sent")
 	fs.IntVar(&f.csvInferRows, "csv-infer-rows", 1000, "CSV: data rows sampled to infer column types")
-	fs.BoolVar(&f.csvStrings, "csv-strings", false, "CSV: read every column as a string (no type inference)")
+	fs.BoolVar(&f.csvStrings, "csv-strings", false, "CSV: read every column as a string (no type inference); -csv-types strings")
+	fs.StringVar(&f.csvTypes, "csv-types", csvTypesAuto, "CSV column types: auto (the table's column types when Unity Catalog gives them, else inferred), "+
+		"table (the table's, or an error), infer (from the first -csv-infer-rows rows) or strings (every column as text)")
 	fs.BoolVar(&f.local, "local", false, "start an embedded local Zerobus server, send to it and print what landed")
 	fs.StringVar(&f.quarantine, "quarantine", "", "write the rows that failed to the Arrow IPC stream file `FILE` (more files, FILE-2..., if schemas differ); "+
 		"written beside it under a temporary name and renamed to FILE at the end if rows failed (an existing FILE is replaced then, "+
@@ -222,6 +240,18 @@ func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	if f.grace < 0 {
 		problems = append(problems, fmt.Sprintf("-grace %s: must not be negative", f.grace))
 	}
+	switch f.csvTypes {
+	case csvTypesAuto, csvTypesTable, csvTypesInfer, csvTypesStrings:
+		if f.csvStrings && f.set["csv-types"] && f.csvTypes != csvTypesStrings {
+			problems = append(problems, fmt.Sprintf("-csv-strings and -csv-types %s: choose one (-csv-strings is -csv-types strings)", f.csvTypes))
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("-csv-types %q: must be auto, table, infer or strings", f.csvTypes))
+	}
+	if f.csvStrings {
+		f.csvTypes = csvTypesStrings
+	}
+	f.csvStrings = f.csvTypes == csvTypesStrings
 	if f.csvInferRows < 1 {
 		problems = append(problems, fmt.Sprintf("-csv-infer-rows %d: must be at least 1", f.csvInferRows))
 	}
@@ -529,6 +559,14 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	}
 
+	// CSV inputs: the table's column types, read once when the first CSV
+	// input is opened (-csv-types auto or table).
+	var note io.Writer = env.stderr
+	if f.quiet {
+		note = nil
+	}
+	f.csvTable = newCSVTableTypes(sendCtx, f.csvTypes, cfg, f.csvInferRows, note)
+
 	// Check every file before anything is sent. Stream inputs ("-",
 	// pipes) are read once: opened here and sent from what was read.
 	if env.stdin == nil {
@@ -562,7 +600,8 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 	for i, path := range f.files {
 		n, stream, err := probeInput(sendCtx, ctx, path, inputOptions{format: f.format, batchRows: f.batchRows,
-			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, csvInferWait: f.set["csv-infer-rows"], mem: memory.DefaultAllocator}, env.stdin)
+			csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, csvInferWait: f.set["csv-infer-rows"], csvTable: f.csvTable,
+			mem: memory.DefaultAllocator}, env.stdin)
 		streams[i] = stream
 		if err != nil {
 			if f.asJSON && !f.quiet { // the summary object, as when reading fails later: nothing read
@@ -1020,7 +1059,8 @@ func (s *sender) run(ctx, sendCtx context.Context, f *sendFlags) (err error) {
 			}
 		}
 	}()
-	o := inputOptions{format: f.format, batchRows: f.batchRows, csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings, mem: s.mem}
+	o := inputOptions{format: f.format, batchRows: f.batchRows, csvInferRows: f.csvInferRows, csvNoInference: f.csvStrings,
+		csvTable: f.csvTable, mem: s.mem}
 	for i, path := range f.files {
 		var in *input
 		if i < len(s.streams) {

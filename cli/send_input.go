@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	encsv "encoding/csv"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/csv"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -119,7 +121,10 @@ type inputOptions struct {
 	// types wait for that many rows (or its end) however it pauses; without
 	// it a pause ends the sample (see csvStallAfter).
 	csvInferWait bool
-	mem          memory.Allocator
+	// csvTable gives the table's column types (-csv-types auto or table);
+	// nil, or its schema nil, when the types are inferred.
+	csvTable *csvTableTypes
+	mem      memory.Allocator
 }
 
 // detectFormat returns the format of path: from -format unless "auto", else
@@ -776,9 +781,20 @@ func (c *countingBatches) Err() error                     { return c.src.Err() }
 // from the first o.csvInferRows data rows (see inferCSVTypes) unless
 // o.csvNoInference, which reads every column as a string.
 func openCSV(in *input, o inputOptions) error {
+	ts, err := o.csvTable.tableSchema()
+	if err != nil {
+		return err
+	}
 	header, types, err := inferCSVTypes(in.path, o.csvInferRows, o.csvNoInference)
 	if err != nil {
 		return err
+	}
+	var tc *csvTableCols
+	if ts != nil {
+		if tc, err = o.csvTable.matchCSVTable(in.path, header, types, ts); err != nil {
+			return err
+		}
+		types = tc.types
 	}
 	f, err := os.Open(in.path)
 	if err != nil {
@@ -795,9 +811,9 @@ func openCSV(in *input, o inputOptions) error {
 		return err
 	}
 	in.done.Add(bom)
-	// The types are known (inferCSVTypes): the inferring reader panicked on
-	// a file without data rows.
-	readCSV(in, f, header, types, o, false)
+	// The types are known (inferCSVTypes, or the table's): the inferring
+	// reader panicked on a file without data rows.
+	readCSVTyped(in, f, header, types, tc, o, false)
 	return nil
 }
 
@@ -805,7 +821,28 @@ func openCSV(in *input, o inputOptions) error {
 // of types (inferred already), in batches of o.batchRows; stream: src is
 // read once (a pipe), so errors cannot point back into it. A src that is
 // *csvSegments is read a segment at a time, each ending a batch.
+//
+// With the table's column types (o.csvTable), the columns are read as those
+// instead of types; a header that does not match the table makes the
+// first Next fail (nothing is read).
 func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, o inputOptions, stream bool) *csvBatches {
+	ts, err := o.csvTable.tableSchema()
+	var tc *csvTableCols
+	if err == nil && ts != nil {
+		if tc, err = o.csvTable.matchCSVTable(in.path, header, types, ts); err == nil {
+			types = tc.types
+		}
+	}
+	c := readCSVTyped(in, src, header, types, tc, o, stream)
+	if err != nil {
+		c.err = err
+	}
+	return c
+}
+
+// readCSVTyped is readCSV with the types decided: tc is the table's
+// columns they come from (nil: inferred).
+func readCSVTyped(in *input, src io.Reader, header []string, types []arrow.DataType, tc *csvTableCols, o inputOptions, stream bool) *csvBatches {
 	fields := make([]arrow.Field, len(header))
 	for i, name := range header {
 		fields[i] = arrow.Field{Name: name, Type: types[i], Nullable: true}
@@ -819,7 +856,7 @@ func readCSV(in *input, src io.Reader, header []string, types []arrow.DataType, 
 			csv.WithAllocator(o.mem),
 		)
 	}
-	c := &csvBatches{r: open(), reopen: open, header: header, types: types, inferRows: o.csvInferRows, path: in.path, stream: stream}
+	c := &csvBatches{r: open(), reopen: open, header: header, types: types, table: tc, inferRows: o.csvInferRows, path: in.path, stream: stream}
 	c.segments, _ = src.(*csvSegments)
 	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
@@ -840,6 +877,7 @@ type csvBatches struct {
 	r         *csv.Reader
 	header    []string
 	types     []arrow.DataType // of each column
+	table     *csvTableCols    // the table's columns the types are; nil: inferred
 	inferRows int              // -csv-infer-rows
 	path      string
 	rows      int64 // data rows returned so far
@@ -891,7 +929,12 @@ func (c *csvBatches) Next() bool {
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
-		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok {
+		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok && c.table != nil {
+			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (table %s's %s column): cannot read %s as %s; "+
+				"correct the value (an empty cell is a null)",
+				bad.row, bad.line, c.header[bad.col], c.table.table, c.table.sqlTypes[bad.col], quoteCell(bad.cell), c.table.sqlTypes[bad.col])
+			return false
+		} else if ok {
 			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (%s, inferred from the first %d rows): cannot read %s as %s; "+
 				"raise -csv-infer-rows or use -csv-strings (every column as text)",
 				bad.row, bad.line, c.header[bad.col], c.types[bad.col], c.inferRows, quoteCell(bad.cell), c.types[bad.col])
@@ -902,6 +945,10 @@ func (c *csvBatches) Next() bool {
 		rows := fmt.Sprintf("rows %d..%d", lo, hi)
 		if lo == hi {
 			rows = fmt.Sprintf("row %d", lo)
+		}
+		if c.table != nil {
+			c.err = fmt.Errorf("reading CSV %s%s: %w (the columns are read as table %s's column types)", rows, linesText(first, last), err, c.table.table)
+			return false
 		}
 		c.err = fmt.Errorf("reading CSV %s%s: %w (types are inferred from the first rows; raise -csv-infer-rows or use -csv-strings)",
 			rows, linesText(first, last), err)
@@ -920,6 +967,10 @@ func (c *csvBatches) Next() bool {
 func (c *csvBatches) streamErr(err error, malformed bool) error {
 	if malformed {
 		return fmt.Errorf("reading CSV from row %d on: %w (the input is read once, so the row is not known; the line is)", c.rows, err)
+	}
+	if c.table != nil {
+		return fmt.Errorf("reading CSV rows %d..%d: %w (the columns are read as table %s's column types; the input is read once, "+
+			"so the row and line of the cell are not known)", c.rows, c.rows+c.chunkRows()-1, err, c.table.table)
 	}
 	advice := "; raise -csv-infer-rows or use -csv-strings"
 	if c.inferred != "" { // a pause ended the sample: raising -csv-infer-rows alone would change nothing
@@ -1177,7 +1228,7 @@ func csvBadCell(path string, types []arrow.DataType, from int64) (csvCell, bool)
 // csvCellParses reports whether the arrow CSV reader reads cell v as type
 // dt (a null for every type but string).
 func csvCellParses(dt arrow.DataType, v string) bool {
-	if dt.ID() == arrow.STRING {
+	if dt.ID() == arrow.STRING || dt.ID() == arrow.LARGE_STRING {
 		return true
 	}
 	if isCSVNull(v) {
@@ -1185,10 +1236,22 @@ func csvCellParses(dt arrow.DataType, v string) bool {
 	}
 	var err error
 	switch t := dt.(type) {
+	case *arrow.Int8Type:
+		_, err = strconv.ParseInt(v, 10, 8)
+	case *arrow.Int16Type:
+		_, err = strconv.ParseInt(v, 10, 16)
+	case *arrow.Int32Type:
+		_, err = strconv.ParseInt(v, 10, 32)
 	case *arrow.Int64Type:
 		_, err = strconv.ParseInt(v, 10, 64)
+	case *arrow.Float32Type:
+		_, err = strconv.ParseFloat(v, 32)
 	case *arrow.Float64Type:
 		_, err = strconv.ParseFloat(v, 64)
+	case *arrow.Decimal128Type:
+		_, err = decimal128.FromString(v, t.Precision, t.Scale)
+	case *arrow.BinaryType:
+		_, err = base64.StdEncoding.DecodeString(v)
 	case *arrow.BooleanType:
 		_, err = strconv.ParseBool(v)
 	case *arrow.Date32Type:
