@@ -98,7 +98,9 @@ func TestSendCSVPipePauseCutAdvice(t *testing.T) {
 	doubleTable(t, s, table)
 	p := newStepPipe(t)
 	go func() { p.write("id,price\n1,2\n", "PAUSE", "2,2.5\n3,3\n"); p.close() }()
-	code, stdout, stderr := sendPipe(t, s, table, p, nil)
+	// -csv-types infer: by default the table's column types are used (price
+	// a DOUBLE, and every row is stored: TestSendCSVTablePauseNoInference).
+	code, stdout, stderr := sendPipe(t, s, table, p, nil, "-csv-types", "infer")
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitFailed, stdout, stderr)
 	}
