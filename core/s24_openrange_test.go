@@ -484,3 +484,90 @@ func TestSendReaderCloseStopsABlockedReader(t *testing.T) {
 		})
 	}
 }
+
+// TestSendReaderHaltedBeforeAnyRowContactsNothing: Close giving up on a
+// SendReader whose reader has yielded no row yet ends the call without the
+// empty batch a reader of no rows sends (that send planned the table, a
+// token request and a catalog read, after Close had given up, and Close
+// waited for it: 5 s behind a slow token endpoint). The declared rows are
+// all not written with ErrClosed.
+func TestSendReaderHaltedBeforeAnyRowContactsNothing(t *testing.T) {
+	srv := localServer(t)
+	const table = "main.default.s24_openrange_halt_empty"
+	w, err := core.New(context.Background(), localConfig(srv, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	var once sync.Once
+	rdr := &genReader{size: 10, count: -1}
+	rdr.onNext = func(int64) {
+		once.Do(func() { close(started) })
+		<-release
+	}
+	closed := make(chan error, 1)
+	go func() {
+		<-started
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Close gives up at once
+		closed <- w.Close(ctx)
+	}()
+	before := srv.Stats()
+	res, err := w.SendReader(context.Background(), rdr, core.WithTotalRows(1000))
+	<-closed
+	after := srv.Stats()
+	if !errors.Is(err, core.ErrClosed) || res.TotalRows != 1000 || res.NotWrittenCount != 1000 || res.SuccessfulCount != 0 {
+		t.Fatalf("SendReader = %v, %v; want the 1000 declared rows not written with ErrClosed", res, err)
+	}
+	if after.TokensIssued != before.TokensIssued || after.TokensRejected != before.TokensRejected || after.StreamsCreated != before.StreamsCreated {
+		t.Errorf("the halted call reached the server: tokens %d -> %d, streams %d -> %d; want nothing after Close gave up",
+			before.TokensIssued, after.TokensIssued, before.StreamsCreated, after.StreamsCreated)
+	}
+}
+
+// TestSendReaderTotalBelowRowsReadSendsAsItReads: a WithTotalRows below
+// the rows read is only a wrong hint: each batch read goes out while the
+// reader blocks for the next one (the last piece of a batch was held back
+// whenever the rows read had passed the total, until Next returned).
+func TestSendReaderTotalBelowRowsReadSendsAsItReads(t *testing.T) {
+	srv := localServer(t)
+	for _, total := range []int64{-1, 10, 100, 1000} {
+		t.Run(fmt.Sprint(total), func(t *testing.T) {
+			table := fmt.Sprintf("main.default.s24_openrange_hint_%d", max(total, 0))
+			w, err := core.New(context.Background(), localConfig(srv, table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeWrapper(t, w)
+			release := make(chan struct{})
+			rdr := &genReader{size: 100, count: 2}
+			rdr.onNext = func(read int64) {
+				if read >= 100 {
+					<-release
+				}
+			}
+			done := make(chan *core.TransmissionResult, 1)
+			go func() {
+				res, _ := w.SendReader(context.Background(), rdr, core.WithTotalRows(total))
+				done <- res
+			}()
+			if total == 100 {
+				// The total reached: the batch is the input's last as far as
+				// the hint says, held to be sent inline once Next says so.
+				close(release)
+			} else {
+				waitStored(t, srv, table, 100) // the first batch goes out while Next blocks
+				close(release)
+			}
+			res := <-done
+			if res.TotalRows != 200 || res.SuccessfulCount != 200 {
+				t.Errorf("%v; want the 200 rows read, all durable", res)
+			}
+			if got := storedTelIDs(t, srv, table); len(got) != 200 {
+				t.Errorf("the server stored %d rows; want 200", len(got))
+			}
+		})
+	}
+}

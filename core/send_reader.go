@@ -262,9 +262,11 @@ func (w *Wrapper) sendReader(ctx context.Context, rdr array.RecordReader, opts [
 	for i, p := range s.parts {
 		results[i] = p.res
 	}
-	if len(results) == 0 && readErr == nil {
+	if len(results) == 0 && readErr == nil && !s.halted {
 		// No rows: send an empty batch of the schema, so that the result
-		// and its errors are SendBatch's for no rows.
+		// and its errors are SendBatch's for no rows. Not after Close
+		// gave up on the call: that send would plan the table (a token,
+		// a catalog read) while Close waits for it.
 		empty := emptyBatch(rdr.Schema())
 		results = append(results, w.send(ctx, empty, w.now()))
 		empty.Release()
@@ -394,7 +396,7 @@ func (s *readerSend) readAll(rdr array.RecordReader) error {
 			}
 			held, heldBytes = part, (hi-lo)*perRow
 		}
-		if read += n; held != nil && (s.o.total < 0 || read < s.o.total) {
+		if read += n; held != nil && (s.o.total < 0 || read != s.o.total) {
 			s.start(held, heldBytes, false)
 			held = nil
 		}
