@@ -1,0 +1,156 @@
+package debugfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
+)
+
+// streamRead reads p with an ArrowStream: the ids of its batches, its tail
+// and its error ("" for none), and an error of OpenArrowStream.
+func streamRead(t *testing.T, p string, mem memory.Allocator) (ids []int64, tail Tail, damage string, openErr error) {
+	t.Helper()
+	s, err := OpenArrowStream(p, mem)
+	if err != nil {
+		return nil, Tail{}, "", err
+	}
+	defer s.Close()
+	n := 0
+	for s.Next() {
+		ids = append(ids, s.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+		n++
+	}
+	if s.Batches() != n {
+		t.Fatalf("%s: Batches() = %d after %d batches", p, s.Batches(), n)
+	}
+	if s.Next() || s.RecordBatch() != nil {
+		t.Fatalf("%s: Next after the end gave a batch", p)
+	}
+	if err := s.Err(); err != nil {
+		damage = err.Error()
+		if damageSchemaOf(err) == nil {
+			t.Fatalf("%s: the stream's damage %v carries no schema", p, err)
+		}
+	}
+	return ids, s.Tail(), damage, nil
+}
+
+// damageSchemaOf is core.DebugDamageSchema (core imports this package).
+func damageSchemaOf(err error) any {
+	if de, ok := err.(*BatchDamageError); ok {
+		return de.Schema
+	}
+	return nil
+}
+
+// wholeRead reads p with ReadArrowFileTail, as streamRead reports it.
+func wholeRead(t *testing.T, p string) (ids []int64, tail Tail, damage string, openErr error) {
+	t.Helper()
+	recs, tail, err := ReadArrowFileTail(p, nil)
+	for _, r := range recs {
+		ids = append(ids, r.Column(0).(*array.Int64).Int64Values()...)
+		r.Release()
+	}
+	if err != nil {
+		if _, ok := err.(*BatchDamageError); !ok {
+			return nil, Tail{}, "", err
+		}
+		damage = err.Error()
+	}
+	return ids, tail, damage, nil
+}
+
+// sameRead fails unless an ArrowStream reads p as ReadArrowFileTail does:
+// the same batches, tail (and schema), damage text or error; the stream's
+// allocations are all freed once it is closed.
+func sameRead(t *testing.T, what, p string) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	ids, tail, damage, openErr := streamRead(t, p, mem)
+	wIDs, wTail, wDamage, wErr := wholeRead(t, p)
+	if fmt.Sprint(openErr) != fmt.Sprint(wErr) {
+		t.Fatalf("%s: stream opened with %v, the whole-file reader failed with %v", what, openErr, wErr)
+	}
+	if !slices.Equal(ids, wIDs) || damage != wDamage {
+		t.Fatalf("%s: stream read ids %v, damage %q; the whole-file reader %v, %q", what, ids, damage, wIDs, wDamage)
+	}
+	if tail.StillWriting != wTail.StillWriting || tail.Offset != wTail.Offset || tail.Bytes != wTail.Bytes ||
+		(tail.Schema == nil) != (wTail.Schema == nil) || (tail.Schema != nil && !tail.Schema.Equal(wTail.Schema)) {
+		t.Fatalf("%s: stream tail %+v, the whole-file reader's %+v", what, tail, wTail)
+	}
+	if openErr == nil && damage == "" {
+		mem.AssertSize(t, 0)
+	}
+}
+
+// An ArrowStream reads every file as ReadArrowFileTail does: sound, cut at
+// every byte (active, being written, and rotated), with a byte changed
+// anywhere, of no byte.
+func TestArrowStreamReadsAsReadArrowFileTail(t *testing.T) {
+	for _, codec := range []Compression{CompressionNone, CompressionZstd} {
+		p := writeArrowDebugFile(t, codec)
+		good, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, _, damage, err := streamRead(t, p, nil); err != nil || damage != "" || !slices.Equal(ids, seq(0, 12)) {
+			t.Fatalf("sound file (%q): ids %v, damage %q, error %v; want 0..11", codec, ids, damage, err)
+		}
+		sameRead(t, "sound", p)
+		for n := 0; n < len(good); n++ {
+			r := rotatedCopy(t, p, good[:n])
+			sameRead(t, fmt.Sprintf("rotated cut at %d", n), r)
+			os.Remove(r)
+		}
+		for at := 0; at < len(good); at++ {
+			bad := slices.Clone(good)
+			bad[at] ^= 0x5a
+			r := rotatedCopy(t, p, bad)
+			sameRead(t, fmt.Sprintf("byte %d changed", at), r)
+			os.Remove(r)
+		}
+		debuglock.Hold(t, p) // its writer is still writing it
+		for n := 0; n < len(good); n++ {
+			if err := os.WriteFile(p, good[:n], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sameRead(t, fmt.Sprintf("active cut at %d", n), p)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "t-20261206T170000.000Z-0000.arrow")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sameRead(t, "no byte", empty)
+	s, err := OpenArrowStream(empty, nil)
+	if err != nil || s.Schema() != nil || s.Next() || s.Tail().StillWriting {
+		t.Fatalf("file of no byte: %v, schema %v, tail %+v", err, s.Schema(), s.Tail())
+	}
+}
+
+// An ArrowStream holds one batch at a time: the batches already read are
+// freed (the point of reading a large file through it).
+func TestArrowStreamHoldsOneBatch(t *testing.T) {
+	p := writeArrowDebugFile(t, CompressionNone)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	s, err := OpenArrowStream(p, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for s.Next() {
+		sizes = append(sizes, mem.CurrentAlloc())
+	}
+	if len(sizes) != 3 || sizes[0] == 0 || slices.Max(sizes) != sizes[0] {
+		t.Fatalf("bytes held at each of the batches: %v; want 3 batches, each holding no more than the first", sizes)
+	}
+	s.Close()
+	mem.AssertSize(t, 0)
+}
