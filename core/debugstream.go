@@ -17,14 +17,15 @@ import (
 // before any damage, which Damage then reports. An Arrow debug file is read
 // batch by batch (the batches already read are not held: a file larger than
 // memory can be read through); a protobuf debug file is decoded with its
-// descriptor into one batch (ReadDebugProtoFileArrowTail). Open it with
+// descriptor (as ReadDebugProtoFileArrowTail, into batches of at most 65536
+// records) when it is opened. Open it with
 // OpenDebugFile. Its methods may be called from any goroutine.
 type DebugFileReader struct {
 	refs atomic.Int64
 
 	mu     sync.Mutex
 	arrow  *debugfile.ArrowStream // nil for a protobuf file
-	proto  arrow.RecordBatch      // the protobuf file's batch, until Next hands it out
+	proto  []arrow.RecordBatch    // the protobuf file's batches not yet handed out by Next
 	schema *arrow.Schema
 	cur    arrow.RecordBatch
 	damage error
@@ -100,11 +101,11 @@ func OpenDebugFile(path string, mem memory.Allocator) (*DebugFileReader, error) 
 	mem = countingAllocator{mem}
 	r := &DebugFileReader{}
 	if kind == "proto" {
-		rec, tail, readErr := ReadDebugProtoFileArrowTail(path, mem)
-		if rec == nil {
+		recs, tail, readErr := debugfile.ReadProtoFileArrowBatches(path, mem)
+		if len(recs) == 0 {
 			return nil, readErr
 		}
-		r.proto, r.schema, r.tail, r.damage = rec, rec.Schema(), tail, readErr
+		r.proto, r.schema, r.tail, r.damage = recs, recs[0].Schema(), tail, readErr
 	} else {
 		s, err := debugfile.OpenArrowStream(path, mem)
 		if err != nil {
@@ -147,7 +148,11 @@ func (r *DebugFileReader) Next() bool {
 		return false
 	}
 	if r.arrow == nil {
-		r.cur, r.proto, r.done = r.proto, nil, true
+		if len(r.proto) == 0 {
+			r.done = true
+			return false
+		}
+		r.cur, r.proto = r.proto[0], r.proto[1:]
 		return true
 	}
 	if r.arrow.Next() {
@@ -206,7 +211,7 @@ func (r *DebugFileReader) Release() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, b := range []arrow.RecordBatch{r.cur, r.proto} {
+	for _, b := range append(r.proto, r.cur) {
 		if b != nil {
 			b.Release()
 		}

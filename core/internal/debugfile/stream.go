@@ -171,3 +171,44 @@ func (s *ArrowStream) closeFile() {
 		s.f = nil
 	}
 }
+
+// ProtoChunkRecords is the most records ReadProtoFileArrowBatches decodes
+// into one batch.
+const ProtoChunkRecords = 1 << 16
+
+// ReadProtoFileArrowBatches is ReadProtoFileArrowTail decoding the records
+// into batches of at most ProtoChunkRecords records (one batch of no rows
+// for none) rather than one: the same rows, errors and tail, with the
+// builders of one batch alive at a time (one batch of a large file grew to
+// twice its size while it was built). The caller must Release every batch,
+// also when err != nil (a *RecordDamageError: the complete records before
+// the damage); on another error none is returned.
+func ReadProtoFileArrowBatches(path string, mem memory.Allocator) ([]arrow.RecordBatch, Tail, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	desc, records, tail, readErr := ReadProtoFileTail(path)
+	var damage *RecordDamageError
+	if readErr != nil && !errors.As(readErr, &damage) {
+		return nil, Tail{}, readErr
+	}
+	var recs []arrow.RecordBatch
+	for i := 0; i == 0 || i < len(records); i += ProtoChunkRecords {
+		rec, err := protoarrow.Decode(mem, desc, records[i:min(i+ProtoChunkRecords, len(records))])
+		if err != nil {
+			for _, r := range recs {
+				r.Release()
+			}
+			// decoded whole, the error names the record in the file (not in
+			// its chunk), as ReadProtoFileArrowTail's
+			if rec, werr := protoarrow.Decode(mem, desc, records); werr != nil {
+				err = werr
+			} else {
+				rec.Release()
+			}
+			return nil, Tail{}, descriptorMismatch(path, err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs, tail, readErr
+}

@@ -5,10 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
 )
@@ -153,4 +157,81 @@ func TestArrowStreamHoldsOneBatch(t *testing.T) {
 	}
 	s.Close()
 	mem.AssertSize(t, 0)
+}
+
+// protoRead reads p with ReadProtoFileArrowBatches: the ids and names of
+// its rows, the number of rows of each batch, its tail and error text.
+func protoRead(t *testing.T, p string, whole bool) (ids []int64, names []string, sizes []int64, tail Tail, errText string) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var recs []arrow.RecordBatch
+	var err error
+	if whole {
+		var rec arrow.RecordBatch
+		rec, tail, err = ReadProtoFileArrowTail(p, mem)
+		if rec != nil {
+			recs = append(recs, rec)
+		}
+	} else {
+		recs, tail, err = ReadProtoFileArrowBatches(p, mem)
+	}
+	for _, r := range recs {
+		ids = append(ids, r.Column(0).(*array.Int64).Int64Values()...)
+		for i := range int(r.NumRows()) {
+			names = append(names, r.Column(1).(*array.String).Value(i))
+		}
+		sizes = append(sizes, r.NumRows())
+		r.Release()
+	}
+	if err != nil {
+		errText = err.Error()
+	}
+	return ids, names, sizes, tail, errText
+}
+
+// ReadProtoFileArrowBatches reads what ReadProtoFileArrowTail reads, in
+// batches of at most ProtoChunkRecords records: sound, cut short (the
+// intact records and the damage), cut inside the first record (one batch of
+// no rows), and a record that does not decode (the error names its index in
+// the file, not in its batch).
+func TestReadProtoFileArrowBatchesAsReadProtoFileArrowTail(t *testing.T) {
+	n := 2*ProtoChunkRecords + 5
+	records := makeRecords(0, n)
+	p := writeProtoFile(t, records)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, wantSizes []int64) {
+		t.Helper()
+		ids, names, sizes, tail, errText := protoRead(t, p, false)
+		wIDs, wNames, _, wTail, wErr := protoRead(t, p, true)
+		if !slices.Equal(ids, wIDs) || !slices.Equal(names, wNames) || errText != wErr || tail.StillWriting != wTail.StillWriting || tail.Offset != wTail.Offset {
+			t.Fatalf("%s: %d rows, error %q, tail %+v; ReadProtoFileArrowTail's %d rows, %q, %+v", what, len(ids), errText, tail, len(wIDs), wErr, wTail)
+		}
+		if !slices.Equal(sizes, wantSizes) {
+			t.Fatalf("%s: batches of %v rows, want %v", what, sizes, wantSizes)
+		}
+	}
+	check("sound", []int64{ProtoChunkRecords, ProtoChunkRecords, 5})
+	if ids, _, _, _, _ := protoRead(t, p, false); !slices.Equal(ids, seq(0, n)) {
+		t.Fatalf("sound: %d ids, want 0..%d", len(ids), n-1)
+	}
+	if err := os.WriteFile(p, data[:len(data)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check("cut short", []int64{ProtoChunkRecords, ProtoChunkRecords, 4})
+	if err := os.WriteFile(p, data[:3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check("cut in the first record", []int64{0})
+
+	bad := slices.Clone(records)
+	bad[ProtoChunkRecords+7] = protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "not an id")
+	p = writeProtoFile(t, bad)
+	check("a record that does not decode", nil)
+	if _, _, _, _, errText := protoRead(t, p, false); !strings.Contains(errText, fmt.Sprint(ProtoChunkRecords+7)) {
+		t.Fatalf("error %q does not name record %d", errText, ProtoChunkRecords+7)
+	}
 }
