@@ -22,6 +22,8 @@ type ArrowStream struct {
 	path    string
 	f       *os.File // nil once closed
 	r       *ipc.Reader
+	read    *countingReader // what r read of the stream
+	end     int64           // the stream's end: the snapshot, or where the message being written starts
 	v       *protoarrow.ArrowValidator
 	schema  *arrow.Schema
 	tail    Tail
@@ -70,7 +72,8 @@ func OpenArrowStream(path string, mem memory.Allocator) (*ArrowStream, error) {
 	} else {
 		end = size
 	}
-	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(io.NewSectionReader(f, 0, end), end), ipc.WithAllocator(mem))
+	read := &countingReader{r: protoarrow.NewIPCHeldStreamVerifier(io.NewSectionReader(f, 0, end), end)}
+	r, err := ipc.NewReader(read, ipc.WithAllocator(mem))
 	if err != nil {
 		f.Close()
 		hint := ""
@@ -79,7 +82,7 @@ func OpenArrowStream(path string, mem memory.Allocator) (*ArrowStream, error) {
 		}
 		return nil, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
 	}
-	s.r, s.v, s.schema = r, protoarrow.NewArrowValidator(), r.Schema()
+	s.r, s.read, s.end, s.v, s.schema = r, read, end, protoarrow.NewArrowValidator(), r.Schema()
 	return s, nil
 }
 
@@ -101,6 +104,8 @@ func (s *ArrowStream) Next() bool {
 	}
 	if !s.r.Next() {
 		if err := s.r.Err(); err != nil {
+			s.fail(err, "")
+		} else if err := s.TrailingData(); err != nil {
 			s.fail(err, "")
 		}
 		s.done = true
@@ -126,6 +131,32 @@ func (s *ArrowStream) Next() bool {
 	s.cur = rec
 	s.batches++
 	return true
+}
+
+// TrailingData is the error for a stream whose reader ended without an
+// error before the end of the file: an end-of-stream marker (also 4 zero
+// bytes, arrow-go's legacy one) where a message starts, with more bytes
+// after it, which arrow-go reads as the end, dropping the rest without a
+// word (zeros written over a message: a damaged disk block). nil while the
+// reader has not ended, and when it ended at the end of the file. (arrow-go
+// reads each message exactly, so what it read is where it stopped.)
+func (s *ArrowStream) TrailingData() error {
+	if s.read == nil || s.read.n >= s.end {
+		return nil
+	}
+	return fmt.Errorf("an end-of-stream marker ends the stream %d bytes into the file, but %d more bytes follow it: the file is damaged there", s.read.n, s.end-s.read.n)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // fail records the damage at the next batch, as ReadArrowFileTail names it.
