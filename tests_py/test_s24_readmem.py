@@ -3,7 +3,8 @@
 ``debug.read_file`` had Go decode the whole file, encode it again as IPC bytes, Python copy those and pyarrow
 decode them a second time: about 4x the file at the peak (1.9 GB for a 400 MB file). The batches now cross as an
 Arrow C stream read from the file a batch at a time (Go's memory, handed to pyarrow without a copy), and
-``debug.read_batches`` reads a file larger than memory without holding it.
+``debug.read_batches`` reads a file larger than memory without holding it. Zeros where a batch starts (read by
+arrow-go as the end of the stream: the batches after them were dropped without an error) are damage.
 """
 
 from __future__ import annotations
@@ -124,6 +125,26 @@ def test_damage_in_the_middle_keeps_the_intact_batches(tmp_path: Path, server: L
         debug.read_file(path)
     assert caught.value.intact.num_rows == 0
     assert caught.value.intact.schema.names == ["id", "name", "score"]
+
+
+def test_zeros_where_a_batch_starts_are_damage(tmp_path: Path, server: LocalServer, table_name: str) -> None:
+    """Zeros where a message starts (a damaged disk block) read as an end-of-stream marker: the batches after it
+    were dropped without an error. Now they are damage, with the batches before it intact."""
+    path = _write_arrow(tmp_path, server, table_name)
+    data = bytearray(path.read_bytes())
+    at = _message_offsets(bytes(data))[3]  # batch 2
+    data[at : at + 8] = bytes(8)
+    path.write_bytes(bytes(data))
+    with pytest.raises(debug.DamagedDebugFileError) as caught:
+        debug.read_file(path)
+    assert "batch 2: an end-of-stream marker ends the stream" in str(caught.value), str(caught.value)
+    assert f"but {len(data) - at - 4} more bytes follow it" in str(caught.value)
+    _check_rows(caught.value.intact, _sent_ids()[: BATCHES[2][0]])
+    got: list[pa.RecordBatch] = []
+    with pytest.raises(debug.DamagedDebugFileError):
+        for batch in debug.read_batches(path):
+            got.append(batch)
+    _check_rows(pa.Table.from_batches(got), _sent_ids()[: BATCHES[2][0]])
 
 
 def test_reading_releases_every_go_object(tmp_path: Path, server: LocalServer, table_name: str) -> None:
