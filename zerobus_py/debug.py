@@ -9,9 +9,11 @@ Writes dropped because the disk fell behind are listed by :func:`read_drops`.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "DamagedDebugFileError",
     "DamagedDropsWarning",
     "list_files",
+    "read_batches",
     "read_drops",
     "read_file",
     "read_file_tail",
@@ -119,15 +122,89 @@ def read_file_tail(path: str | os.PathLike[str]) -> tuple[pa.Table, str | None]:
     batches or records before that offset). The CLI prints the same text as
     ``note: FILE is ...`` on stderr (``zerobus debug read``).
     """
+    reader, found = _export(path)
+    with reader:
+        table = reader.read_all()
+    damage = found.Damage()
+    if damage:
+        raise _damaged(damage, table)
+    return table, (str(found.Tail()) if found.StillWriting() else None)
+
+
+def read_batches(path: str | os.PathLike[str]) -> pa.RecordBatchReader:
+    """Read a debug file a batch at a time, for a file larger than memory.
+
+    Returns a ``pyarrow.RecordBatchReader`` of the batches :func:`read_file`
+    returns (the same schema, the same checks; iterate it, or pass it to a
+    library that reads Arrow streams): an Arrow debug file is read from disk
+    one batch at a time as the reader is iterated, so only the batches kept
+    by the caller stay in memory (a protobuf debug file is decoded with its
+    descriptor, into batches of 65536 records, when the reader is made: it is
+    held whole). Damage ends the batches
+    with :class:`DamagedDebugFileError` raised by the reader (by
+    ``read_next_batch``, the iteration, or ``read_all``) after the intact
+    batches before it were given; its ``intact`` is then an empty table of
+    the file's schema (the intact batches were already returned). Whether
+    the file is still being written is not reported: see
+    :func:`read_file_tail`. Close the reader (or use it as a context manager)
+    to close the file before the end.
+
+    Raises ``FileNotFoundError`` for a missing file and
+    :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (its
+    schema unreadable), as :func:`read_file` does.
+    """
+    reader, found = _export(path)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with reader:
+            yield from reader
+        damage = found.Damage()
+        if damage:
+            raise _damaged(damage, reader.schema.empty_table())
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+class _ArrowArrayStream(ctypes.Structure):
+    """The Arrow C stream interface's ``struct ArrowArrayStream``, which Go
+    fills and pyarrow takes over (both move it: it is left released)."""
+
+    _fields_ = [
+        ("get_schema", ctypes.c_void_p),
+        ("get_next", ctypes.c_void_p),
+        ("get_last_error", ctypes.c_void_p),
+        ("release", ctypes.c_void_p),
+        ("private_data", ctypes.c_void_p),
+    ]
+
+
+_release_stream = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+def _export(path: str | os.PathLike[str]) -> tuple[pa.RecordBatchReader, Any]:
+    """The debug file at ``path`` as a pyarrow reader of its intact batches,
+    read by the Go core as pyarrow asks for them (an Arrow C stream: the
+    batches stay in the memory Go read them into, no copy), and the Go
+    object saying, once the reader has ended, whether damage ended it and
+    how the file ends."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no debug file at {p}")
-    got = _bridge.call(_bridge.native.ReadDebugFile, os.fspath(p))
-    table = pa.ipc.open_stream(bytes(got.IPC)).read_all()
-    if got.Damage:
-        err = from_native(RuntimeError(got.Damage))
-        raise DamagedDebugFileError(err.message, details=err.details, intact=table)
-    return table, (str(got.Tail) if got.StillWriting else None)
+    stream = _ArrowArrayStream()
+    address = ctypes.addressof(stream)
+    found = _bridge.call(_bridge.native.ExportDebugFile, os.fspath(p), address)
+    try:
+        reader = pa.RecordBatchReader._import_from_c(address)
+    except BaseException:
+        if stream.release:  # not taken over: release it here, so that Go closes the file
+            _release_stream(stream.release)(address)
+        raise
+    return reader, found
+
+
+def _damaged(damage: str, intact: pa.Table) -> DamagedDebugFileError:
+    err = from_native(RuntimeError(damage))
+    return DamagedDebugFileError(err.message, details=err.details, intact=intact)
 
 
 def list_files(debug_output_dir: str | os.PathLike[str]) -> list[Path]:
