@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -349,46 +348,15 @@ func ReadArrowFileTail(path string, mem memory.Allocator) (recs []arrow.RecordBa
 // large file are read without holding (or checking) the rest; more then
 // says whether the file holds another batch after them, unread.
 func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs []arrow.RecordBatch, tail Tail, more bool, err error) {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	f, err := os.Open(path)
+	s, err := OpenArrowStream(path, mem) // the file's snapshot, its tail and schema read
 	if err != nil {
 		return nil, Tail{}, false, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, Tail{}, false, err
+	defer s.Close()
+	if s.r == nil { // of no byte, or no schema yet
+		return nil, s.tail, false, nil
 	}
-	size := st.Size() // the snapshot: bytes appended later are not read
-	snap := io.NewSectionReader(f, 0, size)
-	end, cut := arrowCut(snap, size)
-	if cut && end == 0 && size == 0 && !beingWritten(path) {
-		// A file of no byte holds no batch (a crash right after a
-		// rotation, before the writer wrote the new file's schema).
-		return nil, Tail{}, false, nil
-	}
-	if cut && (!beingWritten(path) || arrowMoreAfter(snap, end, size)) {
-		cut = false // cut short or damaged: the reader below names it
-	}
-	if cut {
-		tail = Tail{StillWriting: true, Offset: end, Bytes: size - end}
-		if end == 0 {
-			return nil, tail, false, nil // no schema yet
-		}
-	} else {
-		end = size
-	}
-	r, err := ipc.NewReader(protoarrow.NewIPCHeldStreamVerifier(io.NewSectionReader(f, 0, end), end), ipc.WithAllocator(mem))
-	if err != nil {
-		hint := ""
-		if kind, _ := KindOf(path); kind == "proto" {
-			hint = " (this is a protobuf debug file; use ReadProtoFile)"
-		}
-		return nil, Tail{}, false, fmt.Errorf("%q is not a readable Arrow IPC stream%s: %w", path, hint, err)
-	}
-	defer r.Release()
+	r, tail := s.r, s.tail
 	v := protoarrow.NewArrowValidator()
 	var rows int64
 	for r.Next() {
@@ -407,6 +375,9 @@ func ReadArrowFileRows(path string, mem memory.Allocator, maxRows int64) (recs [
 		rows += rec.NumRows()
 	}
 	if err := r.Err(); err != nil {
+		return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
+	}
+	if err := s.TrailingData(); err != nil { // zeros where a message starts: not the end
 		return recs, Tail{}, false, &BatchDamageError{Schema: r.Schema(), Batch: len(recs), err: fmt.Errorf("%q: batch %d: %w", path, len(recs), err)}
 	}
 	tail.Schema = r.Schema()
