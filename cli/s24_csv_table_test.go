@@ -314,3 +314,44 @@ func TestSendCSVTableTimestampsIntoBigint(t *testing.T) {
 		t.Errorf("stored %q, want %q", got, want)
 	}
 }
+
+// TestSendCSVAutoReadsMisfitSampleColumnsAsInferred: under -csv-types auto
+// (the default), a column whose first rows do not all read as the table's
+// type is read as infer reads it, and the engine casts it as it does then:
+// epoch microseconds into a TIMESTAMP, "1.0" into a BIGINT. auto refused
+// such a file that infer sends. -csv-types table still reads the table's
+// types and names the cell, saying -csv-types infer reads it.
+func TestSendCSVAutoReadsMisfitSampleColumnsAsInferred(t *testing.T) {
+	const ddl = "id BIGINT, ts TIMESTAMP, amt BIGINT"
+	const csv = "id,ts,amt\n1,1704096000000000,1.0\n2,1704096000000001,2\n"
+	want := []string{
+		`id=1 ts=2024-01-01T08:00:00Z amt=1`,
+		`id=2 ts=2024-01-01T08:00:00.000001Z amt=2`,
+	}
+	path := writeCSV(t, csv)
+	const table = "main.csv.auto_misfit"
+	s := startServer(t)
+	csvTable(t, s, table, ddl)
+	code, stdout, stderr := runCLI(t, append(append([]string{"send", "-progress", "never"}, connFlags(s, table)...), path)...)
+	if code != ExitOK {
+		t.Fatalf("auto: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := storedRows(t, s, table); !slices.Equal(got, want) {
+		t.Errorf("auto stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, col := range []string{`CSV column "ts" is read as int64`, `CSV column "amt" is read as float64`} {
+		if !strings.Contains(stderr, col) {
+			t.Errorf("auto: stderr does not say %s:\n%s", col, stderr)
+		}
+	}
+
+	s2 := startServer(t)
+	csvTable(t, s2, table, ddl)
+	code, stdout, stderr = runCLI(t, append(append([]string{"send", "-progress", "never", "-csv-types", "table"}, connFlags(s2, table)...), path)...)
+	if code == ExitOK || s2.RecordCount(table) != 0 {
+		t.Fatalf("-csv-types table: exit %d, %d rows stored; want refused, none stored\n%s\n%s", code, s2.RecordCount(table), stdout, stderr)
+	}
+	if !strings.Contains(stderr, `column "ts"`) || !strings.Contains(stderr, `"1704096000000000"`) || !strings.Contains(stderr, "-csv-types infer") {
+		t.Errorf("-csv-types table: the error does not name the cell and -csv-types infer:\n%s", stderr)
+	}
+}

@@ -560,12 +560,14 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 	}
 
 	// CSV inputs: the table's column types, read once when the first CSV
-	// input is opened (-csv-types auto or table).
+	// input is opened (-csv-types auto or table), on ctx: the first
+	// interrupt ends a lookup still waiting for the catalog (nothing is
+	// in flight then).
 	var note io.Writer = env.stderr
 	if f.quiet {
 		note = nil
 	}
-	f.csvTable = newCSVTableTypes(sendCtx, f.csvTypes, cfg, f.csvInferRows, note)
+	f.csvTable = newCSVTableTypes(ctx, f.csvTypes, cfg, f.csvInferRows, note)
 
 	// Check every file before anything is sent. Stream inputs ("-",
 	// pipes) are read once: opened here and sent from what was read.

@@ -13,11 +13,14 @@ package cli
 // (-csv-strings is its alias).
 
 import (
+	"bufio"
 	"context"
+	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,3 +311,70 @@ func pick(n int, one, many string) string {
 }
 
 func isAre(n int) string { return pick(n, "is", "are") }
+
+// sampleFallback: under -csv-types auto, a column of the CSV file at path
+// whose sampled cells (the first sample data rows) do not all read as the
+// table's type, but all read as a number, time or date (the type inferred
+// from them), is read as that type, as -csv-types infer reads it, and the
+// engine casts it as it then does: epoch integers into a TIMESTAMP, "1.0"
+// into a BIGINT. A note names each such column. Cells inferred as text
+// ("12.x", "2024-13-01") stay refused naming the cell, and so does a
+// DECIMAL column (read as a float it would lose its exact digits); only
+// -csv-types table reads every column as the table's type.
+func (c *csvTableTypes) sampleFallback(path string, header []string, inferred []arrow.DataType, tc *csvTableCols, sample int) {
+	if c == nil || c.mode != csvTypesAuto {
+		return
+	}
+	for _, i := range csvSampleMisfits(path, tc.types, sample) {
+		if i >= len(inferred) || inferred[i] == nil || arrow.TypeEqual(inferred[i], tc.types[i]) {
+			continue
+		}
+		switch inferred[i].ID() {
+		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY, arrow.NULL:
+			continue
+		}
+		switch tc.types[i].ID() {
+		case arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256:
+			continue
+		}
+		c.say("zerobus send: %s: CSV column %q is read as %s, as its first rows are: not every one of them reads as "+
+			"table %s's %s column (-csv-types table reads it so, and names the cell)\n",
+			inputName(path), header[i], inferred[i], c.table, tc.sqlTypes[i])
+		tc.types[i] = inferred[i]
+		tc.sqlTypes[i] += fmt.Sprintf(" (read as %s, as its first rows are)", inferred[i])
+	}
+}
+
+// csvSampleMisfits returns the columns of the CSV file at path having a
+// cell in the first sample data rows that does not read as its type in
+// types (csvCellParses); none when the file cannot be read.
+func csvSampleMisfits(path string, types []arrow.DataType, sample int) []int {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if _, err := skipBOM(f); err != nil {
+		return nil
+	}
+	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil { // the header
+		return nil
+	}
+	misfit := make([]bool, len(types))
+	var cols []int
+	for row := 0; row < sample; row++ {
+		rec, err := cr.Read()
+		if err != nil {
+			break
+		}
+		for i, v := range rec {
+			if i < len(types) && types[i] != nil && !misfit[i] && !csvCellParses(types[i], v) {
+				misfit[i] = true
+				cols = append(cols, i)
+			}
+		}
+	}
+	return cols
+}

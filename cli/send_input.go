@@ -794,6 +794,7 @@ func openCSV(in *input, o inputOptions) error {
 		if tc, err = o.csvTable.matchCSVTable(in.path, header, types, ts); err != nil {
 			return err
 		}
+		o.csvTable.sampleFallback(in.path, header, types, tc, o.csvInferRows)
 		types = tc.types
 	}
 	f, err := os.Open(in.path)
@@ -931,7 +932,7 @@ func (c *csvBatches) Next() bool {
 		}
 		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok && c.table != nil {
 			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (table %s's %s column): cannot read %s as %s; "+
-				"correct the value (an empty cell is a null)",
+				"correct the value (an empty cell is a null), or send with -csv-types infer to read the columns as their first rows are",
 				bad.row, bad.line, c.header[bad.col], c.table.table, c.table.sqlTypes[bad.col], quoteCell(bad.cell), c.table.sqlTypes[bad.col])
 			return false
 		} else if ok {
