@@ -19,7 +19,9 @@ import (
 // memory can be read through); a protobuf debug file is decoded with its
 // descriptor (as ReadDebugProtoFileArrowTail, into batches of at most 65536
 // records) when it is opened. Open it with
-// OpenDebugFile. Its methods may be called from any goroutine.
+// OpenDebugFile. Read it from one goroutine at a time, as any
+// array.RecordReader: Next releases the batch RecordBatch returned before.
+// Damage, Tail, Retain and Release may be called from any goroutine.
 type DebugFileReader struct {
 	refs atomic.Int64
 

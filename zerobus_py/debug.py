@@ -146,8 +146,10 @@ def read_batches(path: str | os.PathLike[str]) -> pa.RecordBatchReader:
     batches before it were given; its ``intact`` is then an empty table of
     the file's schema (the intact batches were already returned). Whether
     the file is still being written is not reported: see
-    :func:`read_file_tail`. Close the reader (or use it as a context manager)
-    to close the file before the end.
+    :func:`read_file_tail`. The file is closed when the reader reaches its
+    end (also when damage ends it) or is garbage-collected (``del reader``);
+    ``close()`` and leaving a ``with`` block do not close it before then.
+    Read a reader from one thread at a time.
 
     Raises ``FileNotFoundError`` for a missing file and
     :class:`~zerobus_py.ZerobusError` for a file that cannot be decoded (its
