@@ -14,20 +14,21 @@ import (
 
 // DebugFileReader reads a debug file's batches one at a time: an
 // array.RecordReader (to hand to an Arrow C stream, say) whose batches end
-// before any damage, which Damage then reports. An Arrow debug file is read
+// before any damage, which Damage then reports. Both kinds are read
 // batch by batch (the batches already read are not held: a file larger than
-// memory can be read through); a protobuf debug file is decoded with its
-// descriptor (as ReadDebugProtoFileArrowTail, into batches of at most 65536
-// records) when it is opened. Open it with
-// OpenDebugFile. Read it from one goroutine at a time, as any
-// array.RecordReader: Next releases the batch RecordBatch returned before.
-// Damage, Tail, Retain and Release may be called from any goroutine.
+// memory can be read through): an Arrow debug file's batches as written, a
+// protobuf debug file's records decoded with its descriptor (as
+// ReadDebugProtoFileArrowTail decodes them) into batches of at most 65536
+// records as they are read. Open it with OpenDebugFile. Read it from one
+// goroutine at a time, as any array.RecordReader: Next releases the batch
+// RecordBatch returned before. Damage, Tail, Retain and Release may be
+// called from any goroutine.
 type DebugFileReader struct {
 	refs atomic.Int64
 
 	mu     sync.Mutex
 	arrow  *debugfile.ArrowStream // nil for a protobuf file
-	proto  []arrow.RecordBatch    // the protobuf file's batches not yet handed out by Next
+	proto  *debugfile.ProtoStream // nil for an Arrow file
 	schema *arrow.Schema
 	cur    arrow.RecordBatch
 	damage error
@@ -90,7 +91,10 @@ func (a countingAllocator) Free(b []byte) {
 // readers return with them (naming the file, batch, column and row; for a
 // protobuf file the record and its byte offset); Err stays nil. A file
 // that cannot be read at all (its schema unreadable, no descriptor) is
-// OpenDebugFile's error. The caller must Release the reader. A nil mem
+// OpenDebugFile's error, as is a protobuf file whose first 65536 records do
+// not all decode with its descriptor (the whole-file reader's descriptor
+// mismatch error); a record further on that does not decode ends the
+// batches before its batch, Damage then being that error. The caller must Release the reader. A nil mem
 // means memory.DefaultAllocator.
 func OpenDebugFile(path string, mem memory.Allocator) (*DebugFileReader, error) {
 	kind, err := DebugFileKind(path)
@@ -103,11 +107,11 @@ func OpenDebugFile(path string, mem memory.Allocator) (*DebugFileReader, error) 
 	mem = countingAllocator{mem}
 	r := &DebugFileReader{}
 	if kind == "proto" {
-		recs, tail, readErr := debugfile.ReadProtoFileArrowBatches(path, mem)
-		if len(recs) == 0 {
-			return nil, readErr
+		s, err := debugfile.OpenProtoStream(path, mem)
+		if err != nil {
+			return nil, err
 		}
-		r.proto, r.schema, r.tail, r.damage = recs, recs[0].Schema(), tail, readErr
+		r.proto, r.schema = s, s.Schema()
 	} else {
 		s, err := debugfile.OpenArrowStream(path, mem)
 		if err != nil {
@@ -149,13 +153,16 @@ func (r *DebugFileReader) Next() bool {
 	if r.done || r.closed {
 		return false
 	}
-	if r.arrow == nil {
-		if len(r.proto) == 0 {
-			r.done = true
-			return false
+	if r.proto != nil {
+		if r.proto.Next() {
+			r.cur = r.proto.RecordBatch()
+			r.cur.Retain()
+			return true
 		}
-		r.cur, r.proto = r.proto[0], r.proto[1:]
-		return true
+		r.done = true
+		r.damage, r.tail = r.proto.Err(), r.proto.Tail()
+		r.proto.Close()
+		return false
 	}
 	if r.arrow.Next() {
 		r.cur = r.arrow.RecordBatch()
@@ -184,17 +191,16 @@ func (r *DebugFileReader) Record() arrow.RecordBatch { return r.RecordBatch() }
 func (r *DebugFileReader) Err() error { return nil }
 
 // Damage is the damage (or cut) that ended the batches, nil for a sound
-// file: an Arrow file's once Next returned false (DebugDamageSchema gives
-// its schema), a protobuf file's from the start. Its text is the
-// whole-file readers'.
+// file, once Next returned false (an Arrow file's: DebugDamageSchema gives
+// its schema). Its text is the whole-file readers'.
 func (r *DebugFileReader) Damage() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.damage
 }
 
-// Tail says how the file ends (whether it is still being written): an
-// Arrow file's is complete once Next returned false.
+// Tail says how the file ends (whether it is still being written),
+// complete once Next returned false.
 func (r *DebugFileReader) Tail() DebugTail {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -213,14 +219,15 @@ func (r *DebugFileReader) Release() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, b := range append(r.proto, r.cur) {
-		if b != nil {
-			b.Release()
-		}
+	if r.cur != nil {
+		r.cur.Release()
 	}
-	r.cur, r.proto, r.closed = nil, nil, true
+	r.cur, r.closed = nil, true
 	if r.arrow != nil {
 		r.arrow.Close()
+	}
+	if r.proto != nil {
+		r.proto.Close()
 	}
 	debugReaders.Add(-1)
 }

@@ -118,30 +118,60 @@ func ReadProtoFile(path string) (*descriptorpb.DescriptorProto, [][]byte, error)
 // ReadProtoFileTail is ReadProtoFile that also says how the file ended
 // (Tail).
 func ReadProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byte, Tail, error) {
-	side := SidecarPath(path)
-	raw, err := os.ReadFile(side)
+	desc, err := readProtoDescriptor(path)
 	if err != nil {
-		return nil, nil, Tail{}, fmt.Errorf("reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
-	}
-	desc := new(descriptorpb.DescriptorProto)
-	if err := proto.Unmarshal(raw, desc); err != nil {
-		return nil, nil, Tail{}, fmt.Errorf("%q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
+		return nil, nil, Tail{}, err
 	}
 	data, err := os.ReadFile(path) // to its end when read: one snapshot
 	if err != nil {
 		return desc, nil, Tail{}, fmt.Errorf("reading %q: %w", path, err)
 	}
 	records, cut, err := splitDelimited(data)
-	if err != nil && len(records) == 0 && bytes.HasPrefix(data, arrowContinuation) {
-		return desc, nil, Tail{}, fmt.Errorf("%q holds an Arrow IPC stream (it starts with the Arrow continuation marker), not protobuf records: read it as an .arrow file (rename it)", path)
-	}
-	if err != nil && cut >= 0 && beingWritten(path) && recordPrefix(desc, data[cut:]) {
-		return desc, records, Tail{StillWriting: true, Offset: int64(cut), Bytes: int64(len(data) - cut)}, nil
-	}
 	if err != nil {
-		return desc, records, Tail{}, &RecordDamageError{Record: len(records), Offset: recordOffset(data, len(records)), err: fmt.Errorf("%q: %w", path, err)}
+		tail, err := recordsEnd(path, desc, err, len(records), recordOffset(data, len(records)), cut >= 0, data[:min(len(data), len(arrowContinuation))], func() ([]byte, error) { return data[cut:], nil })
+		return desc, records, tail, err
 	}
 	return desc, records, Tail{}, nil
+}
+
+// readProtoDescriptor reads the descriptor sidecar of protobuf debug file
+// path.
+func readProtoDescriptor(path string) (*descriptorpb.DescriptorProto, error) {
+	side := SidecarPath(path)
+	raw, err := os.ReadFile(side)
+	if err != nil {
+		return nil, fmt.Errorf("reading the descriptor of %q: %w (it is expected beside the file, named %s)", path, err, filepath.Base(side))
+	}
+	desc := new(descriptorpb.DescriptorProto)
+	if err := proto.Unmarshal(raw, desc); err != nil {
+		return nil, fmt.Errorf("%q is not a serialized google.protobuf.DescriptorProto: %w", side, err)
+	}
+	return desc, nil
+}
+
+// recordsEnd applies the rules for a protobuf debug file whose records end
+// with framing error ferr (splitDelimited's, frameRecord's) at record rec,
+// which starts at byte offset off: records is the number of complete
+// records before it, cut whether the file ends inside that record (its
+// length prefix or its bytes), head the file's first bytes (up to 4) and
+// rest the bytes from off to the end (read only when needed). It returns
+// the Tail of an active file being written (no error), or the error: a
+// file that is an Arrow stream (ferr at the first record), else a
+// *RecordDamageError.
+func recordsEnd(path string, desc *descriptorpb.DescriptorProto, ferr error, rec int, off int64, cut bool, head []byte, rest func() ([]byte, error)) (Tail, error) {
+	if rec == 0 && bytes.HasPrefix(head, arrowContinuation) {
+		return Tail{}, fmt.Errorf("%q holds an Arrow IPC stream (it starts with the Arrow continuation marker), not protobuf records: read it as an .arrow file (rename it)", path)
+	}
+	if cut && beingWritten(path) {
+		b, err := rest()
+		if err != nil {
+			return Tail{}, fmt.Errorf("reading %q: %w", path, err)
+		}
+		if recordPrefix(desc, b) {
+			return Tail{StillWriting: true, Offset: off, Bytes: int64(len(b))}, nil
+		}
+	}
+	return Tail{}, &RecordDamageError{Record: rec, Offset: off, err: fmt.Errorf("%q: %w", path, ferr)}
 }
 
 // arrowContinuation starts every message of an Arrow IPC stream.
@@ -193,21 +223,39 @@ func recordOffset(data []byte, n int) int64 {
 // where that record starts; otherwise -1.
 func splitDelimited(data []byte) (records [][]byte, cut int, err error) {
 	for off := 0; off < len(data); {
-		n, l := protowire.ConsumeVarint(data[off:])
-		if l < 0 {
-			if protowire.ParseError(l) == io.ErrUnexpectedEOF {
-				return records, off, fmt.Errorf("record %d at byte offset %d: the file ends inside its length prefix (truncated)", len(records), off)
+		n, l, isCut, err := frameRecord(data[off:], int64(len(data)-off), len(records), int64(off))
+		if err != nil {
+			if !isCut {
+				off = -1
 			}
-			return records, -1, fmt.Errorf("record %d at byte offset %d: bad length prefix (the file is damaged or not a protobuf debug file)", len(records), off)
-		}
-		if n > uint64(len(data)-off-l) {
-			return records, off, fmt.Errorf("record %d at byte offset %d: length %d runs past the end of the file by %d bytes (truncated)", len(records), off, n, n-uint64(len(data)-off-l))
+			return records, off, err
 		}
 		start := off + l
 		records = append(records, data[start:start+int(n):start+int(n)])
 		off = start + int(n)
 	}
 	return records, -1, nil
+}
+
+// frameRecord reads the varint length prefix of record rec of a protobuf
+// debug file, which starts at byte offset off: b holds the file's bytes
+// from off (at least its first binary.MaxVarintLen64, or all of them when
+// fewer are left), left is the number of bytes from off to the file's end.
+// It returns the record's length n and its prefix's l, or the error for a
+// bad prefix or for a file that ends inside the record (cut: its prefix or
+// its bytes are cut off by the end).
+func frameRecord(b []byte, left int64, rec int, off int64) (n int64, l int, cut bool, err error) {
+	v, l := protowire.ConsumeVarint(b)
+	if l < 0 {
+		if protowire.ParseError(l) == io.ErrUnexpectedEOF {
+			return 0, 0, true, fmt.Errorf("record %d at byte offset %d: the file ends inside its length prefix (truncated)", rec, off)
+		}
+		return 0, 0, false, fmt.Errorf("record %d at byte offset %d: bad length prefix (the file is damaged or not a protobuf debug file)", rec, off)
+	}
+	if v > uint64(left-int64(l)) {
+		return 0, 0, true, fmt.Errorf("record %d at byte offset %d: length %d runs past the end of the file by %d bytes (truncated)", rec, off, v, v-uint64(left-int64(l)))
+	}
+	return int64(v), l, false, nil
 }
 
 // recordPrefix reports whether rest, the bytes of a record cut off by the

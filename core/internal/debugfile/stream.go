@@ -209,37 +209,28 @@ const ProtoChunkRecords = 1 << 16
 
 // ReadProtoFileArrowBatches is ReadProtoFileArrowTail decoding the records
 // into batches of at most ProtoChunkRecords records (one batch of no rows
-// for none) rather than one: the same rows, errors and tail, with the
-// builders of one batch alive at a time (one batch of a large file grew to
-// twice its size while it was built). The caller must Release every batch,
-// also when err != nil (a *RecordDamageError: the complete records before
-// the damage); on another error none is returned.
+// for none) rather than one: the same rows, errors and tail, read through a
+// ProtoStream (the file is not held whole). The caller must Release every
+// batch, also when err != nil (a *RecordDamageError: the complete records
+// before the damage); on another error none is returned.
 func ReadProtoFileArrowBatches(path string, mem memory.Allocator) ([]arrow.RecordBatch, Tail, error) {
-	if mem == nil {
-		mem = memory.DefaultAllocator
+	s, err := OpenProtoStream(path, mem)
+	if err != nil {
+		return nil, Tail{}, err
 	}
-	desc, records, tail, readErr := ReadProtoFileTail(path)
-	var damage *RecordDamageError
-	if readErr != nil && !errors.As(readErr, &damage) {
-		return nil, Tail{}, readErr
-	}
+	defer s.Close()
 	var recs []arrow.RecordBatch
-	for i := 0; i == 0 || i < len(records); i += ProtoChunkRecords {
-		rec, err := protoarrow.Decode(mem, desc, records[i:min(i+ProtoChunkRecords, len(records))])
-		if err != nil {
-			for _, r := range recs {
-				r.Release()
-			}
-			// decoded whole, the error names the record in the file (not in
-			// its chunk), as ReadProtoFileArrowTail's
-			if rec, werr := protoarrow.Decode(mem, desc, records); werr != nil {
-				err = werr
-			} else {
-				rec.Release()
-			}
-			return nil, Tail{}, descriptorMismatch(path, err)
-		}
+	for s.Next() {
+		rec := s.RecordBatch()
+		rec.Retain()
 		recs = append(recs, rec)
 	}
-	return recs, tail, readErr
+	var damage *RecordDamageError
+	if err := s.Err(); err != nil && !errors.As(err, &damage) {
+		for _, r := range recs {
+			r.Release()
+		}
+		return nil, Tail{}, err
+	}
+	return recs, s.Tail(), s.Err()
 }
