@@ -138,9 +138,10 @@ def read_batches(path: str | os.PathLike[str]) -> pa.RecordBatchReader:
     returns (the same schema, the same checks; iterate it, or pass it to a
     library that reads Arrow streams): an Arrow debug file is read from disk
     one batch at a time as the reader is iterated, so only the batches kept
-    by the caller stay in memory (a protobuf debug file is decoded with its
-    descriptor, into batches of 65536 records, when the reader is made: it is
-    held whole). Damage ends the batches
+    by the caller stay in memory; a protobuf debug file's records are decoded
+    with its descriptor into batches of 65536 records as they are read (a
+    record past the first 65536 that does not decode with the descriptor
+    ends the batches like damage). Damage ends the batches
     with :class:`DamagedDebugFileError` raised by the reader (by
     ``read_next_batch``, the iteration, or ``read_all``) after the intact
     batches before it were given; its ``intact`` is then an empty table of
