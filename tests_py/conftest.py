@@ -7,6 +7,7 @@ table names, so faults injected by one test never reach another.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -193,3 +194,30 @@ UC_SCALAR_TYPES = (
     "DECIMAL",
     "VARIANT",
 )
+
+
+class SendReports(logging.Handler):
+    """The records of asyncio sends nobody could await any more (they carry ``zerobus_result``); the
+    ``reports`` fixture installs one on the ``zerobus_py`` logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "zerobus_result"):
+            self.records.append(record)
+
+
+@pytest.fixture
+def reports() -> Iterator[SendReports]:
+    handler = SendReports()
+    logger = logging.getLogger("zerobus_py")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -16,15 +16,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
-import logging
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import id_batch, stored_ids
+from conftest import SendReports, id_batch, stored_ids
 
 from zerobus_py import AsyncZerobusWrapper, TransmissionResult, _wrapper
 from zerobus_py.local import LocalServer
@@ -73,32 +71,6 @@ class _Gate:
         self._open.set()
 
 
-class _Reports(logging.Handler):
-    """The records of sends nobody could await any more (their ``zerobus_result``)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if hasattr(record, "zerobus_result"):
-            self.records.append(record)
-
-
-@pytest.fixture
-def reports() -> Iterator[_Reports]:
-    handler = _Reports()
-    logger = logging.getLogger("zerobus_py")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def _check_against_server(server: LocalServer, table: str, results: dict[int, TransmissionResult]) -> None:
     """Each send's result against the rows the server stored: written rows stored, rows not written not stored,
     stored rows written or unknown, and nothing stored that no send had."""
@@ -119,7 +91,7 @@ def _check_against_server(server: LocalServer, table: str, results: dict[int, Tr
 
 
 def test_a_loop_closed_with_starts_queued_cancels_every_send_and_reports_its_rows(
-    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: SendReports
 ) -> None:
     gate = _Gate(monkeypatch)
     with LocalServer(ack_delay_ms=1000) as server:

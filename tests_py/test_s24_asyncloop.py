@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import id_batch, stored_ids
+from conftest import SendReports, id_batch, stored_ids
 
 import zerobus_py
 from zerobus_py import AsyncZerobusWrapper, TransmissionResult, _wrapper
@@ -183,32 +182,6 @@ def test_a_freed_start_thread_serves_the_loop_with_fewest_starts_first(
         b.stop()
 
 
-class _Reports(logging.Handler):
-    """The records of sends nobody could await any more (they carry ``zerobus_result``)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if hasattr(record, "zerobus_result"):
-            self.records.append(record)
-
-
-@pytest.fixture
-def reports() -> Iterator[_Reports]:
-    handler = _Reports()
-    logger = logging.getLogger("zerobus_py")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 class _AdoptFails:
     """Makes the next ``_AsyncWaiter.adopt`` (once armed) fail after it watched the send, as a thread that cannot
     be started does: Go has the batch then. It fails once ``stored()`` (if given) is true: the rows reached the
@@ -261,7 +234,7 @@ def _sweeps(n: int) -> None:
 
 
 def test_an_adopt_failing_after_go_has_the_batch_raises_with_the_sends_result(
-    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: SendReports
 ) -> None:
     """The caller gets the error with the cancelled send's partial result as ``.result`` (rows acknowledged,
     not sent, sent and not acknowledged: compared with the rows stored); nothing else reports the send, even once
@@ -290,7 +263,7 @@ def test_an_adopt_failing_after_go_has_the_batch_raises_with_the_sends_result(
 
 
 def test_an_adopt_failing_after_its_loop_was_closed_reports_the_send_once(
-    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: SendReports
 ) -> None:
     """The loop is closed while the send starts; the hand-over to the waiter then fails: one WARNING, whose
     result agrees with the rows stored (it said every row "not written", and the waiter reported it again)."""
@@ -323,7 +296,7 @@ def test_an_adopt_failing_after_its_loop_was_closed_reports_the_send_once(
 
 
 def test_a_failed_start_posted_to_an_idle_loop_then_closed_is_reported_once(
-    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: _Reports
+    table_name: str, monkeypatch: pytest.MonkeyPatch, reports: SendReports
 ) -> None:
     """The event loop is not running when the start fails (after Go had the batch): the error is posted to it,
     and the loop is closed without running again. Nothing can raise into the task: the send is logged, once,
