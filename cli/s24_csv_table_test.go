@@ -236,9 +236,9 @@ func TestSendCSVTablePipe(t *testing.T) {
 		t.Errorf("stored\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
-	p = newStepPipe(t)
-	go func() { p.write("zip,colour\n1,red\n"); p.close() }()
-	code, stdout, stderr = sendPipe(t, s, table, p, nil)
+	p2 := newStepPipe(t) // a variable of its own: the first writer goroutine reads p
+	go func() { p2.write("zip,colour\n1,red\n"); p2.close() }()
+	code, stdout, stderr = sendPipe(t, s, table, p2, nil)
 	if want := `CSV column "colour" is not in table main.csv.pipe`; code != ExitFailed || !strings.Contains(stdout+stderr, want) {
 		t.Errorf("extra column from a pipe: exit %d, want %d and %q:\n%s\n%s", code, ExitFailed, want, stdout, stderr)
 	}
