@@ -7,15 +7,12 @@ buffered reader and decodes 65536 records per batch as they are read, with the s
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
-from test_s24_readmem import _MEASURE
+from test_s24_readmem import peak_growth
 
 from zerobus_py import debug
 
@@ -100,15 +97,7 @@ def test_peak_memory_of_reading_a_large_protobuf_file(tmp_path: Path) -> None:
     size = path.stat().st_size
 
     def measure(how: str) -> float:
-        out = subprocess.run(
-            [sys.executable, "-I", "-c", _MEASURE, str(path), how, str(small)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=600,
-            env={**os.environ, "GOGC": "100"},
-        )
-        got = json.loads(out.stdout)
+        got = peak_growth(path, how, small)
         assert got["rows"] == rows
         ratio = got["growth"] / size
         print(f"{how}: peak RSS growth {got['growth'] / 1e6:.0f} MB for a {size / 1e6:.0f} MB file: {ratio:.2f}x")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -214,6 +215,22 @@ _MEASURE = textwrap.dedent(
 )
 
 
+def peak_growth(path: Path, how: str, small: Path) -> dict[str, Any]:
+    """_MEASURE run in a fresh child process (the peak RSS of this one is unrelated): reading the debug file at
+    ``path`` with ``how`` (``read_file`` or ``read_batches``, ``small`` read first to load everything), its rows,
+    bytes and peak RSS growth."""
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", _MEASURE, str(path), how, str(small)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        env={**os.environ, "GOGC": "100"},
+    )
+    got: dict[str, Any] = json.loads(out.stdout)
+    return got
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the peak RSS read from /proc/self/status: Linux")
 def test_peak_memory_of_reading_a_large_file(tmp_path: Path) -> None:
     """Reading a ~100 MB Arrow debug file grows the peak RSS by about the file (the old code: about 4.7x); reading
@@ -233,15 +250,7 @@ def test_peak_memory_of_reading_a_large_file(tmp_path: Path) -> None:
     size = path.stat().st_size
 
     def measure(how: str) -> float:
-        out = subprocess.run(
-            [sys.executable, "-I", "-c", _MEASURE, str(path), how, str(small)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=600,
-            env={**os.environ, "GOGC": "100"},
-        )
-        got = json.loads(out.stdout)
+        got = peak_growth(path, how, small)
         assert got["rows"] == rows
         assert got["nbytes"] >= size * 0.9  # the data read is about the file
         ratio = got["growth"] / size
