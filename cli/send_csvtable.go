@@ -13,14 +13,11 @@ package cli
 // (-csv-strings is its alias).
 
 import (
-	"bufio"
 	"context"
-	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,34 +344,16 @@ func (c *csvTableTypes) sampleFallback(path string, header []string, inferred []
 
 // csvSampleMisfits returns the columns of the CSV file at path having a
 // cell in the first sample data rows that does not read as its type in
-// types (csvCellParses); none when the file cannot be read.
+// types (csvMisfits); none when the file cannot be read.
 func csvSampleMisfits(path string, types []arrow.DataType, sample int) []int {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return nil
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
-		return nil
-	}
 	misfit := make([]bool, len(types))
 	var cols []int
-	for row := 0; row < sample; row++ {
-		rec, err := cr.Read()
-		if err != nil {
-			break
+	csvFileMisfits(path, types, 0, int64(sample), func(c csvCell) bool {
+		if !misfit[c.col] {
+			misfit[c.col] = true
+			cols = append(cols, c.col)
 		}
-		for i, v := range rec {
-			if i < len(types) && types[i] != nil && !misfit[i] && !csvCellParses(types[i], v) {
-				misfit[i] = true
-				cols = append(cols, i)
-			}
-		}
-	}
+		return true
+	})
 	return cols
 }

@@ -1026,14 +1026,11 @@ var csvCandidates = []struct {
 // date32, timestamp[us, UTC] or string (also for columns null in every
 // sampled row). Cells in csvNullValues count as null.
 func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.DataType, error) {
-	f, err := os.Open(path)
+	f, err := openCSVText(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return nil, nil, err
-	}
 	return inferCSVTypesFrom(f, sample, allStrings)
 }
 
@@ -1115,31 +1112,50 @@ func inferCSVTypesFrom(r io.Reader, sample int, allStrings bool) ([]string, []ar
 	return header, types, nil
 }
 
-// csvRowLines re-reads the CSV file at path as the reader does (only after
-// a failure, so the cost is paid then) and returns the file lines on which
-// data rows lo and hi (0-based) start, 0 for a row it does not reach, and
-// the number of data rows before the first malformed record (all of them
-// when there is none).
-// csvRaggedCells is how many cells the first data record of path with
-// another number of cells than its header has, and the header's; ok is
-// false when there is none or the file cannot be read.
-func csvRaggedCells(path string) (cells, header int, ok bool) {
+// openCSVText opens the CSV file at path past any byte order mark.
+func openCSVText(path string) (*os.File, error) {
 	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := skipBOM(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// csvRecords reads the CSV text r (after any byte order mark) as the CSV
+// reader does, past its header line, which it returns (valid until the
+// next Read). A record with another number of cells than the header is
+// an error (encsv.ErrFieldCount) unless the caller sets FieldsPerRecord
+// to -1.
+func csvRecords(r io.Reader) (*encsv.Reader, []string, error) {
+	cr := encsv.NewReader(bufio.NewReaderSize(r, 1<<16))
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cr, header, nil
+}
+
+// csvRaggedCells re-reads the CSV file at path (only after a failure) and
+// returns how many cells its first data record with another number of
+// cells than its header has, and the header's; ok is false when there is
+// none or the file cannot be read.
+func csvRaggedCells(path string) (cells, header int, ok bool) {
+	f, err := openCSVText(path)
 	if err != nil {
 		return 0, 0, false
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return 0, 0, false
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
+	cr, hdr, err := csvRecords(f)
 	if err != nil {
 		return 0, 0, false
 	}
-	header = len(rec)
+	header = len(hdr)
+	cr.FieldsPerRecord = -1
 	for {
 		rec, err := cr.Read()
 		if err != nil {
@@ -1151,18 +1167,19 @@ func csvRaggedCells(path string) (cells, header int, ok bool) {
 	}
 }
 
+// csvRowLines re-reads the CSV file at path as the reader does (only after
+// a failure, so the cost is paid then) and returns the file lines on which
+// data rows lo and hi (0-based) start, 0 for a row it does not reach, and
+// the number of data rows before the first malformed record (all of them
+// when there is none).
 func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
-	f, err := os.Open(path)
+	f, err := openCSVText(path)
 	if err != nil {
 		return 0, 0, 0
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return 0, 0, 0
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
+	cr, _, err := csvRecords(f)
+	if err != nil {
 		return 0, 0, 0
 	}
 	for ; ; good++ {
@@ -1191,39 +1208,57 @@ type csvCell struct {
 	cell string
 }
 
-// csvBadCell re-reads the CSV file at path from data row from on (only
-// after a failure, so the cost is paid then) and returns the first cell
-// that does not parse as its column's type in types, as the arrow CSV
-// reader parses it; false when there is none (or the file cannot be read).
-func csvBadCell(path string, types []arrow.DataType, from int64) (csvCell, bool) {
-	f, err := os.Open(path)
+// csvMisfits reads the CSV text r (after any byte order mark) as the CSV
+// reader does and calls each with every cell of data rows from..to-1 (to
+// < 0: to the end) that the reader does not read as its column's type in
+// types (csvCellParses; a column past types, or of a nil type, takes
+// any), row by row, until each returns false or the rows (or the
+// well-formed ones) end.
+func csvMisfits(r io.Reader, types []arrow.DataType, from, to int64, each func(csvCell) bool) {
+	cr, _, err := csvRecords(r)
 	if err != nil {
-		return csvCell{}, false
+		return
 	}
-	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return csvCell{}, false
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
-		return csvCell{}, false
-	}
-	for row := int64(0); ; row++ {
+	for row := int64(0); to < 0 || row < to; row++ {
 		rec, err := cr.Read()
 		if err != nil {
-			return csvCell{}, false
+			return
 		}
 		if row < from {
 			continue
 		}
 		for i, v := range rec {
-			if i < len(types) && !csvCellParses(types[i], v) {
+			if i < len(types) && types[i] != nil && !csvCellParses(types[i], v) {
 				line, _ := cr.FieldPos(0)
-				return csvCell{row: row, line: line, col: i, cell: v}, true
+				if !each(csvCell{row: row, line: line, col: i, cell: v}) {
+					return
+				}
 			}
 		}
 	}
+}
+
+// csvFileMisfits is csvMisfits of the CSV file at path; none when it
+// cannot be read.
+func csvFileMisfits(path string, types []arrow.DataType, from, to int64, each func(csvCell) bool) {
+	f, err := openCSVText(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	csvMisfits(f, types, from, to, each)
+}
+
+// csvBadCell re-reads the CSV file at path from data row from on (only
+// after a failure, so the cost is paid then) and returns the first cell
+// that does not parse as its column's type in types, as the arrow CSV
+// reader parses it; false when there is none (or the file cannot be read).
+func csvBadCell(path string, types []arrow.DataType, from int64) (bad csvCell, ok bool) {
+	csvFileMisfits(path, types, from, -1, func(c csvCell) bool {
+		bad, ok = c, true
+		return false
+	})
+	return bad, ok
 }
 
 // csvCellParses reports whether the arrow CSV reader reads cell v as type
