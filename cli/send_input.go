@@ -930,15 +930,8 @@ func (c *csvBatches) Next() bool {
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
-		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok && c.table != nil {
-			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (table %s's %s column): cannot read %s as %s; "+
-				"correct the value (an empty cell is a null), or send with -csv-types infer to read the columns as their first rows are",
-				bad.row, bad.line, c.header[bad.col], c.table.table, c.table.sqlTypes[bad.col], quoteCell(bad.cell), c.table.sqlTypes[bad.col])
-			return false
-		} else if ok {
-			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (%s, inferred from the first %d rows): cannot read %s as %s; "+
-				"raise -csv-infer-rows or use -csv-strings (every column as text)",
-				bad.row, bad.line, c.header[bad.col], c.types[bad.col], c.inferRows, quoteCell(bad.cell), c.types[bad.col])
+		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok {
+			c.err = c.cellErr(bad)
 			return false
 		}
 		lo, hi := c.rows, c.rows+c.chunkRows()-1
@@ -959,6 +952,29 @@ func (c *csvBatches) Next() bool {
 		c.rows += c.r.RecordBatch().NumRows()
 	}
 	return ok
+}
+
+// cellErr is the error of cell bad, which does not read as its column's
+// type: named by row, line, column and value, with the table's type or
+// the inferred one. A value with spaces around it is refused for every
+// type but text, as the arrow CSV reader refuses it (the engine's cast of
+// text refuses it too, but for a DECIMAL's): the message says to remove
+// them, the advice that holds for every type.
+func (c *csvBatches) cellErr(bad csvCell) error {
+	where := fmt.Sprintf("reading CSV row %d (line %d), column %q", bad.row, bad.line, c.header[bad.col])
+	typ := c.types[bad.col].String()
+	advice := "raise -csv-infer-rows or use -csv-strings (every column as text)"
+	if c.table != nil {
+		typ = c.table.sqlTypes[bad.col]
+		where += fmt.Sprintf(" (table %s's %s column)", c.table.table, typ)
+		advice = "correct the value (an empty cell is a null), or send with -csv-types infer to read the columns as their first rows are"
+	} else {
+		where += fmt.Sprintf(" (%s, inferred from the first %d rows)", typ, c.inferRows)
+	}
+	if t := strings.TrimSpace(bad.cell); t != bad.cell && t != "" && csvCellParses(c.types[bad.col], t) {
+		advice = "the CSV reader reads no value but text with spaces around it: remove them"
+	}
+	return fmt.Errorf("%s: cannot read %s as %s; %s", where, quoteCell(bad.cell), typ, advice)
 }
 
 // streamErr is the error of a CSV stream input (read once: nothing finds
