@@ -858,7 +858,12 @@ func readCSVTyped(in *input, src io.Reader, header []string, types []arrow.DataT
 		)
 	}
 	c := &csvBatches{r: open(), reopen: open, header: header, types: types, table: tc, inferRows: o.csvInferRows, path: in.path, stream: stream}
-	c.segments, _ = src.(*csvSegments)
+	if seg, ok := src.(*csvSegments); ok {
+		c.segments = seg
+		if b, ok := seg.pending.(*bytes.Buffer); ok && tc != nil { // unread yet: the text the types were inferred from
+			c.sample = completeRecords(b.Bytes())
+		}
+	}
 	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
 	in.schema = schema
@@ -897,6 +902,19 @@ type csvBatches struct {
 	segments   *csvSegments
 	reopen     func() *csv.Reader
 	lineOffset int
+	// sample is a stream input's text that inference read (its header,
+	// the sample rows and what was read ahead of them), to its last full
+	// line, when the types are the table's: kept, a cell there that does
+	// not read as its type is named by row and line as a file's is (see
+	// sampleBadCell). nil for a file.
+	sample []byte
+}
+
+// completeRecords is a copy of b up to its last line end: a record cut
+// where inference stopped reading is left out (one cut inside a quoted
+// cell is a malformed last record, which ends csvMisfits).
+func completeRecords(b []byte) []byte {
+	return bytes.Clone(b[:bytes.LastIndexByte(b, '\n')+1])
 }
 
 func (c *csvBatches) Next() bool {
@@ -918,6 +936,10 @@ func (c *csvBatches) Next() bool {
 			c.lineOffset = 0
 		}
 		if c.stream {
+			if bad, ok := c.sampleBadCell(); ok && !errors.As(err, &pe) {
+				c.err = c.cellErr(bad)
+				return false
+			}
 			c.err = c.streamErr(err, errors.As(err, &pe))
 			return false
 		}
@@ -975,6 +997,22 @@ func (c *csvBatches) cellErr(bad csvCell) error {
 		advice = "the CSV reader reads no value but text with spaces around it: remove them"
 	}
 	return fmt.Errorf("%s: cannot read %s as %s; %s", where, quoteCell(bad.cell), typ, advice)
+}
+
+// sampleBadCell is the first cell of the chunk being read (from data row
+// c.rows on) that does not read as its column's type, when it is in a
+// stream input's sample (csvMisfits) and the types are the table's; false
+// when there is none there. (With inferred types every sampled cell
+// reads as its type: only one read ahead of the sample rows can fail.)
+func (c *csvBatches) sampleBadCell() (bad csvCell, ok bool) {
+	if len(c.sample) == 0 || c.table == nil {
+		return csvCell{}, false
+	}
+	csvMisfits(bytes.NewReader(c.sample), c.types, c.rows, -1, func(cell csvCell) bool {
+		bad, ok = cell, true
+		return false
+	})
+	return bad, ok
 }
 
 // streamErr is the error of a CSV stream input (read once: nothing finds
