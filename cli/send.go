@@ -559,15 +559,29 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		cfg.ClientID, cfg.ClientSecret = srv.ClientID(), srv.ClientSecret()
 	}
 
+	// Logs take the core path (as in Python): log_level and log_file from
+	// the settings, -v meaning log_level debug; warnings (debug with -v)
+	// also go to stderr as text. The logger, the interrupt notice and the
+	// progress bar share stderr.
+	env.stderr = &lockedWriter{w: env.stderr}
+	if f.verbose {
+		cfg.LogLevel = "debug" // as cliTelemetry logs, so the logged config says so
+	}
+	// The send's Wrapper and its telemetry are made when first wanted: by
+	// the -csv-types lookup when the first CSV input is opened, else once
+	// every input is checked (below).
+	rw := &runWrapper{ctx: sendCtx, cfg: cfg, verbose: f.verbose, stderr: env.stderr}
+	defer rw.end() // after the Close below, or on an earlier return
+
 	// CSV inputs: the table's column types, read once when the first CSV
-	// input is opened (-csv-types auto or table), on ctx: the first
-	// interrupt ends a lookup still waiting for the catalog (nothing is
-	// in flight then).
+	// input is opened (-csv-types auto or table), with the send's Wrapper,
+	// on ctx: the first interrupt ends a lookup still waiting for the
+	// catalog (nothing is in flight then).
 	var note io.Writer = env.stderr
 	if f.quiet {
 		note = nil
 	}
-	f.csvTable = newCSVTableTypes(ctx, f.csvTypes, cfg, f.csvInferRows, note)
+	f.csvTable = newCSVTableTypes(ctx, f.csvTypes, cfg, f.csvInferRows, note, rw.get)
 
 	// Check every file before anything is sent. Stream inputs ("-",
 	// pipes) are read once: opened here and sent from what was read.
@@ -624,28 +638,9 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 
-	// Logs take the core path (as in Python): log_level and log_file from
-	// the settings, -v meaning log_level debug; warnings (debug with -v)
-	// also go to stderr as text. tel is shut down after the
-	// summary's time is taken (below). The logger, the interrupt notice and the progress
-	// bar share stderr.
-	env.stderr = &lockedWriter{w: env.stderr}
-	if f.verbose {
-		cfg.LogLevel = "debug" // as cliTelemetry logs, so the logged config says so
-	}
-	tel, restoreErrors, err := cliTelemetry(sendCtx, cfg, f.verbose, env.stderr)
+	w, err := rw.get()
 	if err != nil {
-		return configError(err, f, env.lookupEnv) // named by what set them, as New's
-	}
-	defer restoreErrors() // after tel is shut down
-	// tel is shut down after the summary is measured (not by Close), so a
-	// slow collector does not count as sending time: bounded as Close
-	// would, and on every return (Shutdown is idempotent).
-	shutdownTel := func() { _ = tel.ShutdownAfterClose(sendCtx) }
-	defer shutdownTel()
-	w, err := core.New(sendCtx, cfg, tel.Options()...)
-	if err != nil {
-		return configError(err, f, env.lookupEnv)
+		return configError(err, f, env.lookupEnv) // the telemetry's and New's, named by what set them
 	}
 
 	if env.mem == nil {
@@ -762,7 +757,7 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 		}
 	}
 	s.fillSummary(env.now())
-	shutdownTel() // the last export, after the summary's time is taken
+	rw.shutdownTel() // the last export, after the summary's time is taken
 	if srv != nil {
 		n := int64(srv.RecordCount(cfg.TableName))
 		s.sum.storedRows = &n
@@ -802,6 +797,62 @@ func sendMain(ctx context.Context, args []string, env sendEnv) error {
 			quiet: f.quiet}
 	}
 	return nil
+}
+
+// runWrapper is the Wrapper of a send run and its telemetry
+// (cliTelemetry), made by the first get: by the -csv-types lookup when the
+// first CSV input is opened (the table's columns are then read with the
+// token and the catalog answer the send goes on with), else once every
+// input is checked. Safe for concurrent use.
+type runWrapper struct {
+	ctx     context.Context // sendCtx
+	cfg     core.Config
+	verbose bool
+	stderr  io.Writer
+
+	once    sync.Once
+	w       *core.Wrapper
+	tel     *core.Telemetry
+	restore func() // the otel error handler cliTelemetry replaced
+	err     error
+}
+
+// get makes the Wrapper on the first call and returns it, or the error of
+// the telemetry setup or of New (every call the same).
+func (r *runWrapper) get() (*core.Wrapper, error) {
+	r.once.Do(func() {
+		tel, restore, err := cliTelemetry(r.ctx, r.cfg, r.verbose, r.stderr)
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.tel, r.restore = tel, restore
+		r.w, r.err = core.New(r.ctx, r.cfg, tel.Options()...)
+	})
+	return r.w, r.err
+}
+
+// shutdownTel shuts the telemetry down after the summary is measured (not
+// by Close), so a slow collector does not count as sending time: bounded
+// as Close would. Idempotent.
+func (r *runWrapper) shutdownTel() {
+	if r.tel != nil {
+		_ = r.tel.ShutdownAfterClose(r.ctx)
+	}
+}
+
+// end closes the Wrapper (at once when sendMain closed it already), shuts
+// the telemetry down and then restores the otel error handler; a get
+// after end makes nothing.
+func (r *runWrapper) end() {
+	r.once.Do(func() { r.err = errors.New("zerobus send: the run has ended") })
+	if r.w != nil {
+		_ = r.w.Close(r.ctx)
+	}
+	r.shutdownTel()
+	if r.restore != nil {
+		r.restore()
+	}
 }
 
 // lockedWriter serialises writes from several goroutines, and keeps the

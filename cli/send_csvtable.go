@@ -13,14 +13,10 @@ package cli
 // (-csv-strings is its alias).
 
 import (
-	"bufio"
 	"context"
-	encsv "encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,9 +45,14 @@ var errNoCatalogDryRun = errors.New("a dry run (-dry-run, zerobus_writer_disable
 type csvTableTypes struct {
 	mode  string // csvTypesAuto or csvTypesTable
 	table string
-	// read returns the table's schema; nil and no error when the catalog
-	// has no such table or may not be read.
-	read      func() (*arrow.Schema, error)
+	// ctx is the lookup's: the first interrupt ends it.
+	ctx context.Context
+	// dryRun: nothing is contacted, the types are inferred.
+	dryRun bool
+	// wrapper is the send's Wrapper (runWrapper.get), made by the first
+	// call: the table's columns are read with it, so that the send uses
+	// the token and the catalog's answer the lookup got.
+	wrapper   func() (*core.Wrapper, error)
 	inferRows int
 	note      io.Writer // stderr; nil with -quiet
 
@@ -74,10 +75,18 @@ func (c *csvTableTypes) tableSchema() (*arrow.Schema, error) {
 }
 
 func (c *csvTableTypes) resolve() {
-	s, err := c.read()
+	var s *arrow.Schema
+	err := errNoCatalogDryRun
+	if !c.dryRun {
+		w, werr := c.wrapper()
+		if werr != nil {
+			return // the send reports it when it wants the Wrapper, by the names that set it (configError)
+		}
+		s, err = w.TableSchema(c.ctx)
+	}
 	var ce *core.ConfigurationError
 	if errors.As(err, &ce) {
-		return // the send's own Wrapper reports it, by the names that set it (configError)
+		return // the send reports it, by the names that set it (configError)
 	}
 	switch {
 	case err == nil && s != nil:
@@ -122,27 +131,16 @@ func (c *csvTableTypes) say(format string, args ...any) {
 }
 
 // newCSVTableTypes is the -csv-types lookup of a run sending to cfg's
-// table (nil for infer and strings). The table's columns are read by a
-// Wrapper of their own (nothing is sent, no stream opened, no debug file or
-// telemetry written), closed at once.
-func newCSVTableTypes(ctx context.Context, mode string, cfg core.Config, inferRows int, note io.Writer) *csvTableTypes {
+// table (nil for infer and strings), on ctx. The table's columns are read
+// by the send's Wrapper, which wrapper makes (or returns) when the first
+// CSV input is opened: one token request and one catalog read per run.
+func newCSVTableTypes(ctx context.Context, mode string, cfg core.Config, inferRows int, note io.Writer,
+	wrapper func() (*core.Wrapper, error)) *csvTableTypes {
 	if mode != csvTypesAuto && mode != csvTypesTable {
 		return nil
 	}
-	return &csvTableTypes{mode: mode, table: cfg.TableName, inferRows: inferRows, note: note, read: func() (*arrow.Schema, error) {
-		if cfg.WriterDisabled {
-			return nil, errNoCatalogDryRun
-		}
-		c := cfg
-		c.DebugEnabled, c.DebugArrowEnabled, c.DebugProtobufEnabled, c.DebugKindsExplicit = false, false, false, false
-		c.ObservabilityEnabled, c.LogFile = false, ""
-		w, err := core.New(ctx, c, core.WithLogger(slog.New(slog.DiscardHandler)))
-		if err != nil {
-			return nil, err
-		}
-		defer w.Close(ctx)
-		return w.TableSchema(ctx)
-	}}
+	return &csvTableTypes{mode: mode, table: cfg.TableName, ctx: ctx, dryRun: cfg.WriterDisabled, wrapper: wrapper,
+		inferRows: inferRows, note: note}
 }
 
 // csvTableCols is how a CSV file's columns map to the table's: the Arrow
@@ -347,34 +345,16 @@ func (c *csvTableTypes) sampleFallback(path string, header []string, inferred []
 
 // csvSampleMisfits returns the columns of the CSV file at path having a
 // cell in the first sample data rows that does not read as its type in
-// types (csvCellParses); none when the file cannot be read.
+// types (csvMisfits); none when the file cannot be read.
 func csvSampleMisfits(path string, types []arrow.DataType, sample int) []int {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return nil
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
-		return nil
-	}
 	misfit := make([]bool, len(types))
 	var cols []int
-	for row := 0; row < sample; row++ {
-		rec, err := cr.Read()
-		if err != nil {
-			break
+	csvFileMisfits(path, types, 0, int64(sample), func(c csvCell) bool {
+		if !misfit[c.col] {
+			misfit[c.col] = true
+			cols = append(cols, c.col)
 		}
-		for i, v := range rec {
-			if i < len(types) && types[i] != nil && !misfit[i] && !csvCellParses(types[i], v) {
-				misfit[i] = true
-				cols = append(cols, i)
-			}
-		}
-	}
+		return true
+	})
 	return cols
 }

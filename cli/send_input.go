@@ -858,7 +858,12 @@ func readCSVTyped(in *input, src io.Reader, header []string, types []arrow.DataT
 		)
 	}
 	c := &csvBatches{r: open(), reopen: open, header: header, types: types, table: tc, inferRows: o.csvInferRows, path: in.path, stream: stream}
-	c.segments, _ = src.(*csvSegments)
+	if seg, ok := src.(*csvSegments); ok {
+		c.segments = seg
+		if b, ok := seg.pending.(*bytes.Buffer); ok && tc != nil { // unread yet: the text the types were inferred from
+			c.sample = completeRecords(b.Bytes())
+		}
+	}
 	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
 	in.schema = schema
@@ -897,6 +902,19 @@ type csvBatches struct {
 	segments   *csvSegments
 	reopen     func() *csv.Reader
 	lineOffset int
+	// sample is a stream input's text that inference read (its header,
+	// the sample rows and what was read ahead of them), to its last full
+	// line, when the types are the table's: kept, a cell there that does
+	// not read as its type is named by row and line as a file's is (see
+	// sampleBadCell). nil for a file.
+	sample []byte
+}
+
+// completeRecords is a copy of b up to its last line end: a record cut
+// where inference stopped reading is left out (one cut inside a quoted
+// cell is a malformed last record, which ends csvMisfits).
+func completeRecords(b []byte) []byte {
+	return bytes.Clone(b[:bytes.LastIndexByte(b, '\n')+1])
 }
 
 func (c *csvBatches) Next() bool {
@@ -918,6 +936,10 @@ func (c *csvBatches) Next() bool {
 			c.lineOffset = 0
 		}
 		if c.stream {
+			if bad, ok := c.sampleBadCell(); ok && !errors.As(err, &pe) {
+				c.err = c.cellErr(bad)
+				return false
+			}
 			c.err = c.streamErr(err, errors.As(err, &pe))
 			return false
 		}
@@ -930,15 +952,8 @@ func (c *csvBatches) Next() bool {
 			c.err = fmt.Errorf("reading CSV row %d: %w", good, err)
 			return false
 		}
-		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok && c.table != nil {
-			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (table %s's %s column): cannot read %s as %s; "+
-				"correct the value (an empty cell is a null), or send with -csv-types infer to read the columns as their first rows are",
-				bad.row, bad.line, c.header[bad.col], c.table.table, c.table.sqlTypes[bad.col], quoteCell(bad.cell), c.table.sqlTypes[bad.col])
-			return false
-		} else if ok {
-			c.err = fmt.Errorf("reading CSV row %d (line %d), column %q (%s, inferred from the first %d rows): cannot read %s as %s; "+
-				"raise -csv-infer-rows or use -csv-strings (every column as text)",
-				bad.row, bad.line, c.header[bad.col], c.types[bad.col], c.inferRows, quoteCell(bad.cell), c.types[bad.col])
+		if bad, ok := csvBadCell(c.path, c.types, c.rows); ok {
+			c.err = c.cellErr(bad)
 			return false
 		}
 		lo, hi := c.rows, c.rows+c.chunkRows()-1
@@ -959,6 +974,45 @@ func (c *csvBatches) Next() bool {
 		c.rows += c.r.RecordBatch().NumRows()
 	}
 	return ok
+}
+
+// cellErr is the error of cell bad, which does not read as its column's
+// type: named by row, line, column and value, with the table's type or
+// the inferred one. A value with spaces around it is refused for every
+// type but text, as the arrow CSV reader refuses it (the engine's cast of
+// text refuses it too, but for a DECIMAL's): the message says to remove
+// them, the advice that holds for every type.
+func (c *csvBatches) cellErr(bad csvCell) error {
+	where := fmt.Sprintf("reading CSV row %d (line %d), column %q", bad.row, bad.line, c.header[bad.col])
+	typ := c.types[bad.col].String()
+	advice := "raise -csv-infer-rows or use -csv-strings (every column as text)"
+	if c.table != nil {
+		typ = c.table.sqlTypes[bad.col]
+		where += fmt.Sprintf(" (table %s's %s column)", c.table.table, typ)
+		advice = "correct the value (an empty cell is a null), or send with -csv-types infer to read the columns as their first rows are"
+	} else {
+		where += fmt.Sprintf(" (%s, inferred from the first %d rows)", typ, c.inferRows)
+	}
+	if t := strings.TrimSpace(bad.cell); t != bad.cell && t != "" && csvCellParses(c.types[bad.col], t) {
+		advice = "the CSV reader reads no value but text with spaces around it: remove them"
+	}
+	return fmt.Errorf("%s: cannot read %s as %s; %s", where, quoteCell(bad.cell), typ, advice)
+}
+
+// sampleBadCell is the first cell of the chunk being read (from data row
+// c.rows on) that does not read as its column's type, when it is in a
+// stream input's sample (csvMisfits) and the types are the table's; false
+// when there is none there. (With inferred types every sampled cell
+// reads as its type: only one read ahead of the sample rows can fail.)
+func (c *csvBatches) sampleBadCell() (bad csvCell, ok bool) {
+	if len(c.sample) == 0 || c.table == nil {
+		return csvCell{}, false
+	}
+	csvMisfits(bytes.NewReader(c.sample), c.types, c.rows, -1, func(cell csvCell) bool {
+		bad, ok = cell, true
+		return false
+	})
+	return bad, ok
 }
 
 // streamErr is the error of a CSV stream input (read once: nothing finds
@@ -1026,14 +1080,11 @@ var csvCandidates = []struct {
 // date32, timestamp[us, UTC] or string (also for columns null in every
 // sampled row). Cells in csvNullValues count as null.
 func inferCSVTypes(path string, sample int, allStrings bool) ([]string, []arrow.DataType, error) {
-	f, err := os.Open(path)
+	f, err := openCSVText(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return nil, nil, err
-	}
 	return inferCSVTypesFrom(f, sample, allStrings)
 }
 
@@ -1115,31 +1166,50 @@ func inferCSVTypesFrom(r io.Reader, sample int, allStrings bool) ([]string, []ar
 	return header, types, nil
 }
 
-// csvRowLines re-reads the CSV file at path as the reader does (only after
-// a failure, so the cost is paid then) and returns the file lines on which
-// data rows lo and hi (0-based) start, 0 for a row it does not reach, and
-// the number of data rows before the first malformed record (all of them
-// when there is none).
-// csvRaggedCells is how many cells the first data record of path with
-// another number of cells than its header has, and the header's; ok is
-// false when there is none or the file cannot be read.
-func csvRaggedCells(path string) (cells, header int, ok bool) {
+// openCSVText opens the CSV file at path past any byte order mark.
+func openCSVText(path string) (*os.File, error) {
 	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := skipBOM(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// csvRecords reads the CSV text r (after any byte order mark) as the CSV
+// reader does, past its header line, which it returns (valid until the
+// next Read). A record with another number of cells than the header is
+// an error (encsv.ErrFieldCount) unless the caller sets FieldsPerRecord
+// to -1.
+func csvRecords(r io.Reader) (*encsv.Reader, []string, error) {
+	cr := encsv.NewReader(bufio.NewReaderSize(r, 1<<16))
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cr, header, nil
+}
+
+// csvRaggedCells re-reads the CSV file at path (only after a failure) and
+// returns how many cells its first data record with another number of
+// cells than its header has, and the header's; ok is false when there is
+// none or the file cannot be read.
+func csvRaggedCells(path string) (cells, header int, ok bool) {
+	f, err := openCSVText(path)
 	if err != nil {
 		return 0, 0, false
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return 0, 0, false
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
+	cr, hdr, err := csvRecords(f)
 	if err != nil {
 		return 0, 0, false
 	}
-	header = len(rec)
+	header = len(hdr)
+	cr.FieldsPerRecord = -1
 	for {
 		rec, err := cr.Read()
 		if err != nil {
@@ -1151,18 +1221,19 @@ func csvRaggedCells(path string) (cells, header int, ok bool) {
 	}
 }
 
+// csvRowLines re-reads the CSV file at path as the reader does (only after
+// a failure, so the cost is paid then) and returns the file lines on which
+// data rows lo and hi (0-based) start, 0 for a row it does not reach, and
+// the number of data rows before the first malformed record (all of them
+// when there is none).
 func csvRowLines(path string, lo, hi int64) (first, last int, good int64) {
-	f, err := os.Open(path)
+	f, err := openCSVText(path)
 	if err != nil {
 		return 0, 0, 0
 	}
 	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return 0, 0, 0
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
+	cr, _, err := csvRecords(f)
+	if err != nil {
 		return 0, 0, 0
 	}
 	for ; ; good++ {
@@ -1191,39 +1262,57 @@ type csvCell struct {
 	cell string
 }
 
-// csvBadCell re-reads the CSV file at path from data row from on (only
-// after a failure, so the cost is paid then) and returns the first cell
-// that does not parse as its column's type in types, as the arrow CSV
-// reader parses it; false when there is none (or the file cannot be read).
-func csvBadCell(path string, types []arrow.DataType, from int64) (csvCell, bool) {
-	f, err := os.Open(path)
+// csvMisfits reads the CSV text r (after any byte order mark) as the CSV
+// reader does and calls each with every cell of data rows from..to-1 (to
+// < 0: to the end) that the reader does not read as its column's type in
+// types (csvCellParses; a column past types, or of a nil type, takes
+// any), row by row, until each returns false or the rows (or the
+// well-formed ones) end.
+func csvMisfits(r io.Reader, types []arrow.DataType, from, to int64, each func(csvCell) bool) {
+	cr, _, err := csvRecords(r)
 	if err != nil {
-		return csvCell{}, false
+		return
 	}
-	defer f.Close()
-	if _, err := skipBOM(f); err != nil {
-		return csvCell{}, false
-	}
-	cr := encsv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
-		return csvCell{}, false
-	}
-	for row := int64(0); ; row++ {
+	for row := int64(0); to < 0 || row < to; row++ {
 		rec, err := cr.Read()
 		if err != nil {
-			return csvCell{}, false
+			return
 		}
 		if row < from {
 			continue
 		}
 		for i, v := range rec {
-			if i < len(types) && !csvCellParses(types[i], v) {
+			if i < len(types) && types[i] != nil && !csvCellParses(types[i], v) {
 				line, _ := cr.FieldPos(0)
-				return csvCell{row: row, line: line, col: i, cell: v}, true
+				if !each(csvCell{row: row, line: line, col: i, cell: v}) {
+					return
+				}
 			}
 		}
 	}
+}
+
+// csvFileMisfits is csvMisfits of the CSV file at path; none when it
+// cannot be read.
+func csvFileMisfits(path string, types []arrow.DataType, from, to int64, each func(csvCell) bool) {
+	f, err := openCSVText(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	csvMisfits(f, types, from, to, each)
+}
+
+// csvBadCell re-reads the CSV file at path from data row from on (only
+// after a failure, so the cost is paid then) and returns the first cell
+// that does not parse as its column's type in types, as the arrow CSV
+// reader parses it; false when there is none (or the file cannot be read).
+func csvBadCell(path string, types []arrow.DataType, from int64) (bad csvCell, ok bool) {
+	csvFileMisfits(path, types, from, -1, func(c csvCell) bool {
+		bad, ok = c, true
+		return false
+	})
+	return bad, ok
 }
 
 // csvCellParses reports whether the arrow CSV reader reads cell v as type
