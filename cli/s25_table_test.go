@@ -30,7 +30,7 @@ func connEnv(s *zerobuslocal.Server) map[string]string {
 
 const tableTypesDDL = "id BIGINT NOT NULL, name STRING, price DECIMAL(10,2) NOT NULL, at TIMESTAMP, " +
 	"ntz TIMESTAMP_NTZ, day DATE, ok BOOLEAN, i INT, small SMALLINT, tiny TINYINT, f FLOAT, d DOUBLE, " +
-	"raw BINARY, tags ARRAY<STRING>, attrs MAP<STRING,BIGINT>, loc STRUCT<lat:DOUBLE,lon:DOUBLE>"
+	"raw BINARY, tags ARRAY<STRING>, attrs MAP<STRING,BIGINT>, loc STRUCT<lat:DOUBLE NOT NULL,lon:DOUBLE>, v VARIANT"
 
 // tableTypesWant are the columns of tableTypesDDL as `zerobus table -json`
 // prints them: the Unity Catalog type, TableSchema's Arrow type,
@@ -51,7 +51,8 @@ var tableTypesWant = []tableColumn{
 	{"raw", "BINARY", "large_binary", true},
 	{"tags", "ARRAY<STRING>", "list<element: large_utf8, nullable>", true},
 	{"attrs", "MAP<STRING, BIGINT>", "map<large_utf8, int64, items_nullable>", true},
-	{"loc", "STRUCT<lat: DOUBLE, lon: DOUBLE>", "struct<lat: float64, lon: float64>", true},
+	{"loc", "STRUCT<lat: DOUBLE NOT NULL, lon: DOUBLE>", "struct<lat: float64, lon: float64>", true},
+	{"v", "VARIANT", "struct<metadata: large_binary, value: large_binary>", true},
 }
 
 // `zerobus table` prints a table's columns, configured as zerobus send is
@@ -108,7 +109,7 @@ func TestTableColumns(t *testing.T) {
 		t.Fatalf("text: exit %d, stderr %q", code, errOut)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 2+len(tableTypesWant) || lines[0] != "table "+table+": 16 columns" {
+	if len(lines) != 2+len(tableTypesWant) || lines[0] != "table "+table+": 17 columns" {
 		t.Fatalf("text output:\n%s", out)
 	}
 	col := strings.Index(lines[1], "TYPE")
