@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import copy
+import ctypes
 import dataclasses
 import functools
 import itertools
@@ -29,9 +30,10 @@ import pyarrow as pa
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
 from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _Settings, _shown_url
-from ._errors import CancelledError, WrapperClosedError, ZerobusError
+from ._errors import CancelledError, ConfigurationError, WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self, SendInput, Unpack
+from .debug import _ArrowArrayStream, _release_stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._native import pybind
@@ -1016,6 +1018,74 @@ class ZerobusWrapper:
         with self._calling() as native:
             return _bridge.call(native.CheckSchemaAsync, exported.address, ms)
 
+    def table_schema(self, *, timeout: float | None = None) -> pa.Schema:
+        """The Arrow schema of the table, read from Unity Catalog: the column types to give batches built
+        for it (``pa.Table.from_pylist(rows, schema=w.table_schema())``), without sending any row.
+
+        The Go core maps the table's Unity Catalog types as both transports send them
+        (``core.Wrapper.TableSchema``): STRING ``large_string``, BIGINT ``int64``, INT ``int32``, SMALLINT
+        ``int16``, TINYINT ``int8``, DOUBLE ``float64``, FLOAT ``float32``, BOOLEAN ``bool``, BINARY
+        ``large_binary``, DATE ``date32``, TIMESTAMP ``timestamp[us, tz=UTC]``, TIMESTAMP_NTZ
+        ``timestamp[us]``, ARRAY ``list``, MAP ``map``, STRUCT ``struct``, VARIANT ``struct<metadata, value>``.
+        A DECIMAL(p,s) column is ``large_string`` (the decimal's text) whose field metadata has
+        ``b"zerobus.decimal": b"p,s"``; a batch may give it as ``decimal128(p, s)`` too. Fields are in the
+        table's column order, NOT NULL columns not nullable. No stream is opened; the answer is kept and
+        sends use it.
+
+        Raises:
+            ConfigurationError: Unity Catalog gives no columns for ``table_name`` (no such table yet, or the
+                catalog refused the lookup), ``key`` ``"table_name"``; or ``zerobus_writer_disabled`` is set
+                (the wrapper contacts nothing), ``key`` ``"zerobus_writer_disabled"``.
+            AuthenticationError: the token endpoint refused ``client_id`` / ``client_secret``.
+            TokenRefreshError: the token endpoint (``unity_catalog_url``) unreachable.
+            ConnectionError: the catalog unreachable or not answering within ``create_timeout_ms``
+                (``retryable``: call again). It and TokenRefreshError are builtin ``ConnectionError`` too.
+            CancelledError: ``timeout`` seconds passed (a ``TimeoutError``).
+            ZerobusError: the table has a column type with no Arrow mapping, or the wrapper was closed with
+                :meth:`close` (:class:`~zerobus_py.WrapperClosedError`).
+        """
+        started: list[pybind.TableSchemaWaiting] = []
+        _wait_for(lambda: self._start_table_schema(timeout, started))
+        return self._exported_schema(started[0])
+
+    def _start_table_schema(self, timeout: float | None, started: list[pybind.TableSchemaWaiting]) -> pybind.Waiting:
+        ms = _timeout_ms(timeout)
+        with self._calling() as native:
+            op = _bridge.call(native.TableSchemaAsync, ms)
+        started.append(op)
+        return op
+
+    def _exported_schema(self, op: pybind.TableSchemaWaiting) -> pa.Schema:
+        """The schema of a returned ``TableSchemaAsync``, through an Arrow C stream of no batch, as
+        :mod:`zerobus_py.debug` reads a debug file; the ConfigurationError when the Go core gave none."""
+        stream = _ArrowArrayStream()
+        address = ctypes.addressof(stream)
+        if not _bridge.call(op.ExportSchema, address):
+            raise self._no_table_schema()
+        try:
+            reader = pa.RecordBatchReader._import_from_c(address)
+        except BaseException:
+            if stream.release:  # not taken over: release it here
+                _release_stream(stream.release)(address)
+            raise
+        with reader:
+            return reader.schema
+
+    def _no_table_schema(self) -> ConfigurationError:
+        table = self._config.table_name
+        if self._config.zerobus_writer_disabled:
+            return ConfigurationError(
+                f"zerobus: zerobus_writer_disabled is true: the wrapper contacts nothing, so the columns of table "
+                f"{table} are not read from Unity Catalog; read them with a wrapper without zerobus_writer_disabled",
+                keys=("zerobus_writer_disabled",),
+            )
+        return ConfigurationError(
+            f"zerobus: Unity Catalog gives no columns for table {table}: no such table (the first send creates it "
+            "from the batch's columns: check table_name, or create the table first to send in its types), or the "
+            "catalog refused the lookup (check unity_catalog_url and that the service principal may read the table)",
+            keys=("table_name",),
+        )
+
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
         ``timeout`` seconds; default: the configured flush timeout, 300 s).
@@ -1757,6 +1827,12 @@ class AsyncZerobusWrapper:
     async def check_schema(self, schema: pa.Schema, *, timeout: float | None = None) -> None:
         """Await :meth:`ZerobusWrapper.check_schema` (cancelling the task cancels the check)."""
         await _wait_for_async(lambda: self._sync._start_check(schema, timeout))
+
+    async def table_schema(self, *, timeout: float | None = None) -> pa.Schema:
+        """Await :meth:`ZerobusWrapper.table_schema` (cancelling the task cancels the read)."""
+        started: list[pybind.TableSchemaWaiting] = []
+        await _wait_for_async(lambda: self._sync._start_table_schema(timeout, started))
+        return self._sync._exported_schema(started[0])
 
     def debug_stats(self) -> dict[str, dict[str, int]]:
         """:meth:`ZerobusWrapper.debug_stats` (counters kept in memory: no need to await)."""
