@@ -63,11 +63,12 @@ func (w *Wrapper) SendBatchAsync(ctx context.Context, rec arrow.RecordBatch) *Se
 	if rec == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
-	if res := w.refused(ctx, int(rec.NumRows()), false); res != nil {
+	fail := w.allFailed(int(rec.NumRows()))
+	if res := w.refused(ctx, fail); res != nil {
 		return resolvedFuture(res, res.Err)
 	}
 	start := w.now()
-	return w.goAsync(rec, int(rec.NumRows()), false, func() *TransmissionResult { return w.send(ctx, rec, start) })
+	return w.goAsync(rec, fail, func() *TransmissionResult { return w.send(ctx, rec, start) })
 }
 
 // resolvedFuture is a future that is already resolved.
@@ -86,13 +87,13 @@ type retainer interface {
 
 // goAsync runs send on a goroutine behind a future that Flush and Close wait
 // for, holding a reference to in (a batch or a reader) until send returns.
-// After Close the future resolves at once with ErrClosed, its rows (the
-// count known up front; declared: as for allFailed) not written.
-func (w *Wrapper) goAsync(in retainer, rows int, declared bool, send func() *TransmissionResult) *SendFuture {
+// After Close the future resolves at once with ErrClosed, fail's rows not
+// written (closedResult).
+func (w *Wrapper) goAsync(in retainer, fail unsent, send func() *TransmissionResult) *SendFuture {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return resolvedFuture(w.closedResult(rows, declared), ErrClosed)
+		return resolvedFuture(w.closedResult(fail), ErrClosed)
 	}
 	f := &SendFuture{done: make(chan struct{})}
 	w.active.Add(1)

@@ -176,7 +176,11 @@ func (r *TransmissionResult) HasFailedRows() bool { return r != nil && r.FailedC
 // HasSuccessfulRows reports whether any row succeeded.
 func (r *TransmissionResult) HasSuccessfulRows() bool { return r != nil && r.SuccessfulCount > 0 }
 
-// FailedRowIndices returns the failed row indices in row order (a new slice).
+// FailedRowIndices returns the failed row indices in row order (a new
+// slice). It allocates an int per failed row, the rows a SendReader was
+// told of (WithTotalRows) but never read included, and those may be any
+// number (1<<40 rows take 8 TiB): for such a result use FailedGroups (the
+// rows as ranges) or the counts.
 func (r *TransmissionResult) FailedRowIndices() []int {
 	return r.failedIndices(func(failedRun) bool { return true })
 }
@@ -197,7 +201,8 @@ func (r *TransmissionResult) failedIndices(keep func(failedRun) bool) []int {
 
 // NotWrittenRowIndices returns the indices of rows certainly not stored
 // (State RowNotWritten), in row order (a new slice). Re-sending them cannot
-// duplicate anything.
+// duplicate anything. An int per row, a SendReader's rows never read
+// included: see FailedRowIndices.
 func (r *TransmissionResult) NotWrittenRowIndices() []int { return r.indicesIn(RowNotWritten) }
 
 // UnknownRowIndices returns the indices of rows sent without an
@@ -225,7 +230,8 @@ func (r *TransmissionResult) SuccessfulRowIndices() []int {
 }
 
 // FailedRowIndicesByErrorType returns the indices of rows that failed with an
-// error of the given kind, in row order.
+// error of the given kind, in row order. An int per row, a SendReader's
+// rows never read included: see FailedRowIndices.
 func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
 	out := r.failedIndices(func(f failedRun) bool { return KindOf(f.err) == kind })
 	if len(out) == 0 {
@@ -235,6 +241,8 @@ func (r *TransmissionResult) FailedRowIndicesByErrorType(kind ErrorKind) []int {
 }
 
 // GroupErrorsByType returns the failed row indices grouped by error kind.
+// An int per failed row, a SendReader's rows never read included: see
+// FailedRowIndices (ErrorStatistics gives the rows of each kind as counts).
 func (r *TransmissionResult) GroupErrorsByType() map[ErrorKind][]int {
 	out := map[ErrorKind][]int{}
 	for _, f := range r.runs() {

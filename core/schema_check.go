@@ -41,7 +41,7 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	if schema == nil {
 		return ErrNilBatch
 	}
-	if res := w.refused(ctx, 0, false); res != nil {
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
 		return res.Err
 	}
 	if !w.enter() {

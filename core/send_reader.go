@@ -145,13 +145,13 @@ func (w *Wrapper) SendReader(ctx context.Context, rdr array.RecordReader, opts .
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
-	declared := declaredRows(opts) // a refused call fails every row declared (WithTotalRows), as a canceled one
-	if res := w.refused(ctx, declared, true); res != nil {
+	fail := unreadInput(sendOptionsOf(opts).total)
+	if res := w.refused(ctx, fail); res != nil {
 		return res, res.Err
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.closedResult(declared, true)
+		res := w.closedResult(fail)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -167,18 +167,23 @@ func (w *Wrapper) SendReaderAsync(ctx context.Context, rdr array.RecordReader, o
 	if rdr == nil {
 		return resolvedFuture(&TransmissionResult{Err: ErrNilBatch}, ErrNilBatch)
 	}
-	declared := declaredRows(opts)
-	if res := w.refused(ctx, declared, true); res != nil {
+	fail := unreadInput(sendOptionsOf(opts).total)
+	if res := w.refused(ctx, fail); res != nil {
 		return resolvedFuture(res, res.Err)
 	}
 	start := w.now()
-	return w.goAsync(rdr, declared, true, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
+	return w.goAsync(rdr, fail, func() *TransmissionResult { return w.sendReader(ctx, rdr, opts, start) })
 }
 
-// declaredRows is the input's row count given with WithTotalRows, 0 when
-// not given: the rows a call refused before reading fails.
-func declaredRows(opts []SendOption) int {
-	return clampRows(sendOptionsOf(opts).total)
+// unreadInput makes the result of a reader call refused before reading:
+// no rows read, and the rows declared (total, WithTotalRows) unread
+// (addUnread), as for a call stopped before reading.
+func unreadInput(total int64) unsent {
+	return func(err error) *TransmissionResult {
+		res := &TransmissionResult{Err: err, SuccessfulRanges: [][2]int{}}
+		res.addUnread(total, err)
+		return res
+	}
 }
 
 // sendOptionsOf is the defaults with opts applied.

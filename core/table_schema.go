@@ -42,7 +42,7 @@ const DecimalMetadataKey = convert.DecimalMetaKey
 // match it). It sends nothing and opens no stream. Safe for concurrent use;
 // after Close it returns ErrClosed, with a nil ctx ErrNilContext.
 func (w *Wrapper) TableSchema(ctx context.Context) (*arrow.Schema, error) {
-	if res := w.refused(ctx, 0, false); res != nil {
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
 		return nil, res.Err
 	}
 	if !w.enter() {

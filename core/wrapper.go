@@ -341,12 +341,13 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 		res := &TransmissionResult{Err: ErrNilBatch}
 		return res, res.Err
 	}
-	if res := w.refused(ctx, int(rec.NumRows()), false); res != nil {
+	fail := w.allFailed(int(rec.NumRows()))
+	if res := w.refused(ctx, fail); res != nil {
 		return res, res.Err
 	}
 	start := w.now()
 	if !w.enter() {
-		res := w.closedResult(int(rec.NumRows()), false)
+		res := w.closedResult(fail)
 		return res, res.Err
 	}
 	defer w.active.Done()
@@ -368,7 +369,7 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // or async sends Flush waited for (its ctx ended first), Flush waits for it
 // to finish (or for ctx) and its error wraps Close's.
 func (w *Wrapper) Flush(ctx context.Context) error {
-	if res := w.refused(ctx, 0, false); res != nil {
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
 		return res.Err
 	}
 	snap, err := w.flushStart()
@@ -598,26 +599,29 @@ func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup) bool {
 	}
 }
 
-// allFailed is the result of a batch none of whose rows could be sent (a
-// call refused up front: the Wrapper is closed): all of them not written,
-// kept as one run (lists: also listed one by one in FailedRows, unless the
-// Wrapper was created WithRowRangesOnly, so a refused call of millions of
-// rows allocates nothing per row). Rows only declared (a SendReader's
-// WithTotalRows, never read) are never listed: the claim may be any
-// number (1<<40 rows listed took 40 TiB), and FailedRowIndices,
-// FailedGroups and the counts give them from the run.
-func (w *Wrapper) allFailed(rows int, declared bool, err error) *TransmissionResult {
-	res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
-		SuccessfulRanges: [][2]int{}}
-	res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), !declared && (w.unusable() || !w.opts.rowRangesOnly))
-	return res
+// unsent makes the result of a call refused before it sent anything, err
+// why (ErrClosed, ErrNilContext): allFailed for a batch, unreadInput for a
+// reader.
+type unsent func(err error) *TransmissionResult
+
+// allFailed makes the result of a batch of rows none of which could be
+// sent: all of them not written, kept as one run (also listed one by one in
+// FailedRows, unless the Wrapper was created WithRowRangesOnly, so a
+// refused call of millions of rows allocates nothing per row).
+func (w *Wrapper) allFailed(rows int) unsent {
+	return func(err error) *TransmissionResult {
+		res := &TransmissionResult{TotalRows: rows, FailedCount: rows, NotWrittenCount: rows, Err: err,
+			SuccessfulRanges: [][2]int{}}
+		res.setFailed(appendFailed(nil, 0, rows, err, RowNotWritten), w.unusable() || !w.opts.rowRangesOnly)
+		return res
+	}
 }
 
 // closedResult is the result of a call refused because the Wrapper is
-// closed: every row not written with ErrClosed, recorded in the metrics as
-// any failed send is (declared: as for allFailed).
-func (w *Wrapper) closedResult(rows int, declared bool) *TransmissionResult {
-	res := w.allFailed(rows, declared, ErrClosed)
+// closed: fail's rows not written with ErrClosed, recorded in the metrics
+// as any failed send is.
+func (w *Wrapper) closedResult(fail unsent) *TransmissionResult {
+	res := fail(ErrClosed)
 	if !w.unusable() {
 		w.record(context.Background(), res)
 	}
@@ -628,16 +632,16 @@ func (w *Wrapper) closedResult(rows int, declared bool) *TransmissionResult {
 // as a closed one: its methods return ErrClosed, Close returns nil.
 func (w *Wrapper) unusable() bool { return w == nil || w.cfg == nil }
 
-// refused is the result of a call that sends nothing: rows fail not
-// written with ErrClosed for a nil, zero or closed Wrapper, ErrNilContext
-// for a nil ctx; nil when the call may go on. It does not enter. declared:
-// as for allFailed.
-func (w *Wrapper) refused(ctx context.Context, rows int, declared bool) *TransmissionResult {
+// refused is the result of a call that sends nothing: fail's rows not
+// written with ErrClosed for a nil or zero Wrapper, ErrNilContext for a
+// nil ctx; nil when the call may go on. It does not enter (a closed
+// Wrapper is refused there: closedResult).
+func (w *Wrapper) refused(ctx context.Context, fail unsent) *TransmissionResult {
 	switch {
 	case w.unusable():
-		return w.allFailed(rows, declared, ErrClosed)
+		return fail(ErrClosed)
 	case ctx == nil:
-		return w.allFailed(rows, declared, ErrNilContext)
+		return fail(ErrNilContext)
 	}
 	return nil
 }
