@@ -188,13 +188,13 @@ func TestSendCSVTypesChoice(t *testing.T) {
 	base := append([]string{"send", "-progress", "never"}, connFlags(s, table)...)
 
 	code, _, stderr := runCLI(t, append(base, "-csv-types", "table", path)...)
-	if code != ExitFailed || !strings.Contains(stderr, "-csv-types table: Unity Catalog gives no columns for table main.csv.not_yet") ||
+	if code != ExitFailed || !strings.Contains(stderr, "-csv-types table: the columns of table main.csv.not_yet cannot be read from Unity Catalog: no such table (HTTP 404): check table_name, or create the table; send with -csv-types infer") ||
 		s.RecordCount(table) != 0 {
 		t.Errorf("-csv-types table, no table: exit %d, %d stored:\n%s", code, s.RecordCount(table), stderr)
 	}
 
 	code, _, stderr = runCLI(t, append(base, path)...)
-	if code != ExitOK || !strings.Contains(stderr, "CSV column types are inferred from the first 1000 rows: the columns of table main.csv.not_yet cannot be read") {
+	if code != ExitOK || !strings.Contains(stderr, "CSV column types are inferred from the first 1000 rows: the columns of table main.csv.not_yet cannot be read from Unity Catalog: no such table (HTTP 404)") {
 		t.Errorf("auto, no table: exit %d:\n%s", code, stderr)
 	}
 	if got, want := storedRows(t, s, table), []string{"id=1 v=x"}; !slices.Equal(got, want) {

@@ -132,7 +132,7 @@ func TestTableErrors(t *testing.T) {
 	env := connEnv(s)
 	const missing = "main.default.cli_no_such_table"
 	code, out, errOut := tableRun(t, env, "table", missing)
-	if code != ExitFailed || out != "" || !strings.HasPrefix(errOut, "zerobus table: Unity Catalog gives no columns for table "+missing+": no such table") {
+	if code != ExitFailed || out != "" || errOut != "zerobus table: the columns of table "+missing+" cannot be read from Unity Catalog: no such table (HTTP 404): check table_name, or create the table\n" {
 		t.Errorf("missing table: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 

@@ -89,27 +89,30 @@ func (c *csvTableTypes) resolve() {
 		return // the send reports it, by the names that set it (configError)
 	}
 	switch {
-	case err == nil && s != nil:
+	case err == nil:
 		c.schema = s
 		c.say("zerobus send: CSV columns are read as the column types of table %s (from Unity Catalog); "+
 			"-csv-types infer infers them from the rows instead\n", c.table)
 		return
-	case c.mode == csvTypesTable && err != nil:
+	case c.mode == csvTypesTable && errors.Is(err, core.ErrNoTableSchema):
+		c.err = fmt.Errorf("-csv-types table: %s; send with -csv-types infer to infer the CSV column types from "+
+			"the rows", csvTableUnread(c.table, err))
+		return
+	case c.mode == csvTypesTable:
 		c.err = fmt.Errorf("-csv-types table: the columns of table %s cannot be read: %w; send with -csv-types infer "+
 			"to infer the CSV column types from the rows", c.table, err)
 		return
-	case c.mode == csvTypesTable:
-		c.err = fmt.Errorf("-csv-types table: Unity Catalog gives no columns for table %s (it does not exist yet, "+
-			"or the catalog may not be read with these credentials); send with -csv-types infer to infer the CSV "+
-			"column types from the rows (the first stream then creates the table from them)", c.table)
-		return
 	}
-	why := "Unity Catalog gives none (no such table yet, or the catalog may not be read)"
-	if err != nil {
-		why = err.Error()
+	c.say("zerobus send: CSV column types are inferred from the first %d rows: %s\n", c.inferRows, csvTableUnread(c.table, err))
+}
+
+// csvTableUnread says why the columns of table were not read (err), the
+// engine's words when it says them (ErrNoTableSchema names the table).
+func csvTableUnread(table string, err error) string {
+	if errors.Is(err, core.ErrNoTableSchema) {
+		return strings.TrimPrefix(err.Error(), "zerobus: ")
 	}
-	c.say("zerobus send: CSV column types are inferred from the first %d rows: the columns of table %s "+
-		"cannot be read: %s\n", c.inferRows, c.table, why)
+	return fmt.Sprintf("the columns of table %s cannot be read: %v", table, err)
 }
 
 // say writes a note to stderr once (not with -quiet).

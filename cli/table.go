@@ -111,11 +111,6 @@ func runTable(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if s == nil {
-		return fmt.Errorf("Unity Catalog gives no columns for table %s: no such table (the first send creates it from "+
-			"its batch's columns), or the catalog refused the lookup (check the workspace URL and that the service "+
-			"principal may read the table; -v shows the catalog's answer)", cfg.TableName)
-	}
 	if f.asJSON {
 		return printTableJSON(env.Stdout, cfg.TableName, s)
 	}
@@ -133,7 +128,7 @@ type tableColumn struct {
 func tableColumns(s *arrow.Schema) []tableColumn {
 	cols := make([]tableColumn, s.NumFields())
 	for i, f := range s.Fields() {
-		cols[i] = tableColumn{Name: f.Name, Type: ucTypeName(f), ArrowType: f.Type.String(), Nullable: f.Nullable}
+		cols[i] = tableColumn{Name: f.Name, Type: core.TableTypeName(f), ArrowType: f.Type.String(), Nullable: f.Nullable}
 	}
 	return cols
 }
@@ -161,58 +156,3 @@ func printTableText(w io.Writer, table string, s *arrow.Schema) error {
 	return tw.Flush()
 }
 
-// ucTypeName is the Unity Catalog type of table column f, a field of
-// core.Wrapper.TableSchema's schema, as the catalog's type_text spells it
-// ("BIGINT", "DECIMAL(10,2)", "ARRAY<STRING>"). It reverses TableSchema's
-// mapping, as core/internal/flightstream's tableSQLType does for its
-// messages, which the command line cannot import (a core export of it
-// would make this one copy).
-func ucTypeName(f arrow.Field) string {
-	if ps, ok := f.Metadata.GetValue(core.DecimalMetadataKey); ok {
-		return "DECIMAL(" + ps + ")"
-	}
-	switch t := f.Type.(type) {
-	case *arrow.Int8Type:
-		return "TINYINT"
-	case *arrow.Int16Type:
-		return "SMALLINT"
-	case *arrow.Int32Type:
-		return "INT"
-	case *arrow.Int64Type:
-		return "BIGINT"
-	case *arrow.Float32Type:
-		return "FLOAT"
-	case *arrow.Float64Type:
-		return "DOUBLE"
-	case *arrow.BooleanType:
-		return "BOOLEAN"
-	case *arrow.StringType, *arrow.LargeStringType:
-		return "STRING"
-	case *arrow.BinaryType, *arrow.LargeBinaryType:
-		return "BINARY"
-	case *arrow.Date32Type:
-		return "DATE"
-	case *arrow.TimestampType:
-		if t.TimeZone == "" {
-			return "TIMESTAMP_NTZ"
-		}
-		return "TIMESTAMP"
-	case *arrow.MapType:
-		return "MAP<" + ucTypeName(t.KeyField()) + ", " + ucTypeName(t.ItemField()) + ">"
-	case arrow.ListLikeType:
-		return "ARRAY<" + ucTypeName(t.ElemField()) + ">"
-	case *arrow.StructType:
-		if !nestedColumn(t) {
-			return "VARIANT"
-		}
-		parts := make([]string, t.NumFields())
-		for i, sf := range t.Fields() {
-			parts[i] = sf.Name + ": " + ucTypeName(sf)
-			if !sf.Nullable {
-				parts[i] += " NOT NULL"
-			}
-		}
-		return "STRUCT<" + strings.Join(parts, ", ") + ">"
-	}
-	return f.Type.String()
-}

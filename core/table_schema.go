@@ -2,11 +2,15 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/convert"
+	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/flightstream"
 )
 
 // DecimalMetadataKey is the Arrow field metadata key that marks, in a schema
@@ -30,13 +34,14 @@ const DecimalMetadataKey = convert.DecimalMetaKey
 // column as its table type; column names match case-insensitively, as
 // Unity Catalog names do.
 //
-// It returns nil and no error when the table's columns cannot be read and a
-// send would go on without them: no workspace (Unity Catalog) URL, the
-// catalog refusing the lookup (401/403) or not knowing the table (404: the
-// first stream creates it from the batch's columns), or the writer disabled
-// (nothing is contacted). Errors: a table the catalog describes with a
-// column type that has no Arrow mapping, the catalog or token endpoint
-// unreachable or too slow (create_timeout_ms; IsRetryable: call again), a
+// When the table's columns cannot be read but a send would go on without
+// them, the error is ErrNoTableSchema (errors.Is; KindConfiguration) and
+// says why, naming the setting to check: the catalog not knowing the table
+// (404: table_name), refusing the lookup (401/403: client_id), or the
+// writer disabled (zerobus_writer_disabled: nothing is contacted). Other
+// errors: a table the catalog describes with a column type that has no
+// Arrow mapping, the catalog or token endpoint unreachable or too slow
+// (create_timeout_ms; IsRetryable: call again), a
 // credential error, ctx ended. It reads the catalog once and keeps the
 // answer, which sends use too (a send reads it again when a batch does not
 // match it). It sends nothing and opens no stream. Safe for concurrent use;
@@ -50,5 +55,61 @@ func (w *Wrapper) TableSchema(ctx context.Context) (*arrow.Schema, error) {
 	}
 	defer w.active.Done()
 	s, _, err := w.tableSchema(ctx, time.Time{})
+	if s == nil && err == nil {
+		err = w.noTableSchema()
+	}
 	return s, err
+}
+
+// TableTypeName is the Unity Catalog type of f, a field of TableSchema's
+// schema, as the catalog's type_text spells it ("BIGINT", "DECIMAL(10,2)",
+// "ARRAY<STRING>", "STRUCT<a: INT NOT NULL>", "VARIANT"): the words the
+// engine's messages use for the table's types.
+func TableTypeName(f arrow.Field) string { return flightstream.TableSQLType(f) }
+
+// ErrNoTableSchema is the error TableSchema returns (errors.Is) when Unity
+// Catalog gives no columns for the table and a send would go on without
+// them; its text says why and the setting to check.
+var ErrNoTableSchema = errors.New("zerobus: Unity Catalog gives no columns for the table")
+
+// noTableSchemaError is ErrNoTableSchema for one table: why, and the
+// setting to check (DetailsOf's Keys).
+type noTableSchemaError struct {
+	table, key, why string
+}
+
+func (e *noTableSchemaError) Error() string {
+	return fmt.Sprintf("zerobus: the columns of table %s cannot be read from Unity Catalog: %s", e.table, e.why)
+}
+
+func (e *noTableSchemaError) Is(target error) bool { return target == ErrNoTableSchema }
+
+// Kind returns KindConfiguration: the table or the credentials to check.
+func (e *noTableSchemaError) Kind() ErrorKind { return KindConfiguration }
+
+// KeyProblems names the setting to check (DetailsOf).
+func (e *noTableSchemaError) KeyProblems() (keys, msgs []string) {
+	return []string{e.key}, []string{e.why}
+}
+
+// noTableSchema is TableSchema's error when tableSchema gave no schema and
+// no error: why, from the last read of the catalog (target.unread).
+func (w *Wrapper) noTableSchema() error {
+	e := &noTableSchemaError{table: w.cfg.TableName, key: "zerobus_writer_disabled",
+		why: "zerobus_writer_disabled is set, so nothing is contacted; read them with a Wrapper without it"}
+	if w.client == nil {
+		return e
+	}
+	var ce *flightstream.CatalogError
+	if why := w.target.unread.Load(); why != nil && errors.As(why.err, &ce) && ce.Status == http.StatusNotFound {
+		e.key, e.why = "table_name", "no such table (HTTP 404): check table_name, or create the table"
+	} else {
+		status := ""
+		if ce != nil && ce.Status != 0 {
+			status = fmt.Sprintf(" (HTTP %d)", ce.Status)
+		}
+		e.key, e.why = "client_id", "the catalog refused the lookup"+status+
+			": check unity_catalog_url and that the service principal (client_id) may read the table"
+	}
+	return e
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // tableSchemaOf runs TableSchemaAsync on a Wrapper of configJSON and
-// imports what ExportSchema exports, as Python does: the schema (nil when
-// nothing was exported) and Err.
+// imports what ExportSchema exports, as Python does: the schema, or nil and
+// the call's error, which ExportSchema returns then (exporting nothing).
 func tableSchemaOf(t *testing.T, configJSON string) (*arrow.Schema, error) {
 	t.Helper()
 	w, err := NewWrapper(configJSON)
@@ -31,15 +31,14 @@ func tableSchemaOf(t *testing.T, configJSON string) (*arrow.Schema, error) {
 		t.Fatal("Wait(0) returned before the call did")
 	}
 	cs := new(cdata.CArrowArrayStream)
-	ok, err := op.ExportSchema(int64(uintptr(unsafe.Pointer(cs))))
-	if err != nil {
-		t.Fatalf("ExportSchema: %v", err)
-	}
-	if !ok {
-		return nil, op.Err()
-	}
-	if op.Err() != nil {
-		t.Fatalf("ExportSchema exported a schema with Err %v", op.Err())
+	if err := op.ExportSchema(int64(uintptr(unsafe.Pointer(cs)))); err != nil {
+		if err != op.Err() { //nolint:errorlint // the very error
+			t.Fatalf("ExportSchema: %v; Err: %v", err, op.Err())
+		}
+		if *cs != (cdata.CArrowArrayStream{}) {
+			t.Error("ExportSchema failed and exported a stream")
+		}
+		return nil, err
 	}
 	imported, err := cdata.ImportCRecordReader(cs, nil)
 	if err != nil {
@@ -106,24 +105,29 @@ func TestTableSchemaAsyncExports(t *testing.T) {
 }
 
 // A table Unity Catalog does not know, and a wrapper with the writer
-// disabled, export nothing and no error (core's nil schema: Python raises
-// naming the table); a wrong secret is the credential error, without the
-// secret.
+// disabled, export nothing: the error is core's ErrNoTableSchema, a
+// configuration error naming the setting to check (Python raises it as a
+// ConfigurationError with that key); a wrong secret is the credential
+// error, without the secret.
 func TestTableSchemaAsyncNone(t *testing.T) {
 	s := startLocal(t)
-	got, err := tableSchemaOf(t, localConfig(s, "main.default.pybind_no_such_table"))
-	if got != nil || err != nil {
-		t.Errorf("missing table: schema %v, err %v; want neither", got, err)
+	wantKey := func(what string, got *arrow.Schema, err error, key string) {
+		t.Helper()
+		if got != nil || err == nil || !strings.HasPrefix(err.Error(), `{"kind":"configuration"`) ||
+			!strings.Contains(err.Error(), `"keys":["`+key+`"]`) || !strings.Contains(err.Error(), "main.default.pybind_no_such_table") {
+			t.Errorf("%s: schema %v, err %v; want a configuration error naming the table, keys [%s]", what, got, err, key)
+		}
 	}
+	got, err := tableSchemaOf(t, localConfig(s, "main.default.pybind_no_such_table"))
+	wantKey("missing table", got, err, "table_name")
 	var disabled map[string]any
 	if err := json.Unmarshal([]byte(localConfig(s, "main.default.pybind_no_such_table")), &disabled); err != nil {
 		t.Fatal(err)
 	}
 	disabled["zerobus_writer_disabled"] = true
 	b, _ := json.Marshal(disabled)
-	if got, err := tableSchemaOf(t, string(b)); got != nil || err != nil {
-		t.Errorf("writer disabled: schema %v, err %v; want neither", got, err)
-	}
+	got, err = tableSchemaOf(t, string(b))
+	wantKey("writer disabled", got, err, "zerobus_writer_disabled")
 
 	const secret = "not-the-secret-4f9a2c"
 	bad := map[string]any{"endpoint": s.Endpoint(), "table_name": "main.default.x", "unity_catalog_url": s.WorkspaceURL(),

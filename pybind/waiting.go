@@ -3,9 +3,11 @@ package pybind
 import (
 	"context"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// Waiting is a Flush, Close or CheckSchema running in Go. Python waits for
+// Waiting is a Flush, Close, CheckSchema or TableSchema running in Go. Python waits for
 // it in short slices (Wait), so that Ctrl-C is seen while acknowledgements
 // are awaited (a single blocking call kept KeyboardInterrupt out until it
 // returned, up to the flush timeout), and cancels it (Cancel) on
@@ -14,6 +16,7 @@ type Waiting struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
+	schema *arrow.Schema // TableSchemaAsync's schema (ExportSchema)
 }
 
 // FlushAsync starts core.Wrapper.Flush and returns at once; it waits until
@@ -27,8 +30,14 @@ func (w *Wrapper) FlushAsync(timeoutMs int64) *Waiting { return startWaiting(tim
 func (w *Wrapper) CloseAsync(timeoutMs int64) *Waiting { return startWaiting(timeoutMs, w.w.Close) }
 
 func startWaiting(timeoutMs int64, f func(context.Context) error) *Waiting {
+	return startWaitingOn(&Waiting{}, timeoutMs, f)
+}
+
+// startWaitingOn runs f behind op (a new Waiting f may write results into,
+// read once it is done).
+func startWaitingOn(op *Waiting, timeoutMs int64, f func(context.Context) error) *Waiting {
 	ctx, cancel := timeoutCtx(timeoutMs)
-	op := &Waiting{cancel: cancel, done: make(chan struct{})}
+	op.cancel, op.done = cancel, make(chan struct{})
 	go func() {
 		defer close(op.done)
 		defer cancel()

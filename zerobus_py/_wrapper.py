@@ -30,7 +30,7 @@ import pyarrow as pa
 from . import _bridge, _logs
 from ._arrow import ReadFailure, export, known_rows
 from ._config import ConfigurationTypeError, ObservabilityConfig, WrapperConfiguration, _seal, _Settings, _shown_url
-from ._errors import CancelledError, ConfigurationError, WrapperClosedError, ZerobusError
+from ._errors import CancelledError, WrapperClosedError, ZerobusError
 from ._result import NOT_WRITTEN, TransmissionResult, _FailedGroup
 from ._typing import Self, SendInput, Unpack
 from .debug import _ArrowArrayStream, _release_stream
@@ -1033,9 +1033,9 @@ class ZerobusWrapper:
         sends use it.
 
         Raises:
-            ConfigurationError: Unity Catalog gives no columns for ``table_name`` (no such table yet, or the
-                catalog refused the lookup), ``key`` ``"table_name"``; or ``zerobus_writer_disabled`` is set
-                (the wrapper contacts nothing), ``key`` ``"zerobus_writer_disabled"``.
+            ConfigurationError: Unity Catalog gives no columns for the table, its message saying why and ``key``
+                the setting to check: ``"table_name"`` (no such table), ``"client_id"`` (the catalog refused the
+                lookup) or ``"zerobus_writer_disabled"`` (the wrapper contacts nothing).
             AuthenticationError: the token endpoint refused ``client_id`` / ``client_secret``.
             TokenRefreshError: the token endpoint (``unity_catalog_url``) unreachable.
             ConnectionError: the catalog unreachable or not answering within ``create_timeout_ms``
@@ -1044,24 +1044,23 @@ class ZerobusWrapper:
             ZerobusError: the table has a column type with no Arrow mapping, or the wrapper was closed with
                 :meth:`close` (:class:`~zerobus_py.WrapperClosedError`).
         """
-        started: list[pybind.TableSchemaWaiting] = []
+        started: list[pybind.Waiting] = []
         _wait_for(lambda: self._start_table_schema(timeout, started))
         return self._exported_schema(started[0])
 
-    def _start_table_schema(self, timeout: float | None, started: list[pybind.TableSchemaWaiting]) -> pybind.Waiting:
+    def _start_table_schema(self, timeout: float | None, started: list[pybind.Waiting]) -> pybind.Waiting:
         ms = _timeout_ms(timeout)
         with self._calling() as native:
             op = _bridge.call(native.TableSchemaAsync, ms)
         started.append(op)
         return op
 
-    def _exported_schema(self, op: pybind.TableSchemaWaiting) -> pa.Schema:
+    def _exported_schema(self, op: pybind.Waiting) -> pa.Schema:
         """The schema of a returned ``TableSchemaAsync``, through an Arrow C stream of no batch, as
-        :mod:`zerobus_py.debug` reads a debug file; the ConfigurationError when the Go core gave none."""
+        :mod:`zerobus_py.debug` reads a debug file."""
         stream = _ArrowArrayStream()
         address = ctypes.addressof(stream)
-        if not _bridge.call(op.ExportSchema, address):
-            raise self._no_table_schema()
+        _bridge.call(op.ExportSchema, address)
         try:
             reader = pa.RecordBatchReader._import_from_c(address)
         except BaseException:
@@ -1070,21 +1069,6 @@ class ZerobusWrapper:
             raise
         with reader:
             return reader.schema
-
-    def _no_table_schema(self) -> ConfigurationError:
-        table = self._config.table_name
-        if self._config.zerobus_writer_disabled:
-            return ConfigurationError(
-                f"zerobus: zerobus_writer_disabled is true: the wrapper contacts nothing, so the columns of table "
-                f"{table} are not read from Unity Catalog; read them with a wrapper without zerobus_writer_disabled",
-                keys=("zerobus_writer_disabled",),
-            )
-        return ConfigurationError(
-            f"zerobus: Unity Catalog gives no columns for table {table}: no such table (the first send creates it "
-            "from the batch's columns: check table_name, or create the table first to send in its types), or the "
-            "catalog refused the lookup (check unity_catalog_url and that the service principal may read the table)",
-            keys=("table_name",),
-        )
 
     def flush(self, *, timeout: float | None = None) -> None:
         """Block until everything sent so far is acknowledged (at most
@@ -1830,7 +1814,7 @@ class AsyncZerobusWrapper:
 
     async def table_schema(self, *, timeout: float | None = None) -> pa.Schema:
         """Await :meth:`ZerobusWrapper.table_schema` (cancelling the task cancels the read)."""
-        started: list[pybind.TableSchemaWaiting] = []
+        started: list[pybind.Waiting] = []
         await _wait_for_async(lambda: self._sync._start_table_schema(timeout, started))
         return self._sync._exported_schema(started[0])
 

@@ -82,10 +82,10 @@ func (c ColumnMismatch) tableShown() string {
 	return c.TableType
 }
 
-// tableSQLType is the Unity Catalog type of the table's column f as the
+// TableSQLType is the Unity Catalog type of the table's column f as the
 // catalog's type_text spells it ("INT", "DECIMAL(10,2)", "ARRAY<STRING>"):
 // the table's own words, which row-level messages use too.
-func tableSQLType(f arrow.Field) string {
+func TableSQLType(f arrow.Field) string {
 	if d, ok := convert.FieldDecimal(f); ok {
 		return d.String()
 	}
@@ -117,10 +117,10 @@ func tableSQLType(f arrow.Field) string {
 		}
 		return "TIMESTAMP"
 	case arrow.LIST, arrow.LARGE_LIST:
-		return "ARRAY<" + tableSQLType(t.(arrow.ListLikeType).ElemField()) + ">"
+		return "ARRAY<" + TableSQLType(t.(arrow.ListLikeType).ElemField()) + ">"
 	case arrow.MAP:
 		m := t.(*arrow.MapType)
-		return "MAP<" + tableSQLType(m.KeyField()) + ", " + tableSQLType(m.ItemField()) + ">"
+		return "MAP<" + TableSQLType(m.KeyField()) + ", " + TableSQLType(m.ItemField()) + ">"
 	case arrow.STRUCT:
 		if isVariant(t) {
 			return "VARIANT"
@@ -131,7 +131,10 @@ func tableSQLType(f arrow.Field) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(sf.Name + ": " + tableSQLType(sf))
+			b.WriteString(sf.Name + ": " + TableSQLType(sf))
+			if !sf.Nullable {
+				b.WriteString(" NOT NULL")
+			}
 		}
 		b.WriteString(">")
 		return b.String()
@@ -245,7 +248,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 		j := src[i]
 		if j < 0 {
 			if !tf.Nullable {
-				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), TableSQL: tableSQLType(tf),
+				bad = append(bad, ColumnMismatch{Column: tf.Name, TableType: tf.Type.String(), TableSQL: TableSQLType(tf),
 					Reason: "the column is NOT NULL: add it to the batch"})
 				continue
 			}
@@ -279,7 +282,7 @@ func PlanCast(table string, from, to *arrow.Schema) (*Caster, error) {
 			case why == noSafeCast:
 				why = fmt.Sprintf("no safe cast; cast the batch's column to %s, or change the table's column", tf.Type)
 			}
-			cm := ColumnMismatch{Column: tf.Name, CallerType: convert.FieldTypeName(ff), TableType: tableTypeName(tf), TableSQL: tableSQLType(tf), Reason: why}
+			cm := ColumnMismatch{Column: tf.Name, CallerType: convert.FieldTypeName(ff), TableType: tableTypeName(tf), TableSQL: TableSQLType(tf), Reason: why}
 			if convert.ZonedIntoNTZAnywhere(ff.Type, tf.Type) {
 				cm.Code = convert.ZonedIntoNTZ
 			}
