@@ -155,4 +155,3 @@ func printTableText(w io.Writer, table string, s *arrow.Schema) error {
 	}
 	return tw.Flush()
 }
-
