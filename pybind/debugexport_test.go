@@ -25,8 +25,11 @@ import (
 
 // exported reads the debug file at p through ExportDebugFile, as Python
 // does: the stream's schema and batches, then what the DebugReader says.
+// The caller releases the batches; at the test's end no reader is open
+// (streamsReleased).
 func exported(t *testing.T, p string) (*arrow.Schema, []arrow.RecordBatch, *DebugReader) {
 	t.Helper()
+	t.Cleanup(func() { streamsReleased(t, p) })
 	cs := new(cdata.CArrowArrayStream)
 	got, err := ExportDebugFile(p, int64(uintptr(unsafe.Pointer(cs))))
 	if err != nil {
