@@ -270,7 +270,7 @@ func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gap
 	if limit > 0 {
 		n = min(n, limit)
 	}
-	each := func(f func(i int, m proto.Message) error) error { return eachRecord(recs, dec, n, f) }
+	each := func(f func(i int, m proto.Message) error) error { return eachRecord(path, recs, dec, n, f) }
 	if format == "table" {
 		if err := printProtoTable(out, n, each, gaps); err != nil {
 			return err
@@ -305,10 +305,10 @@ func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gap
 	return readErr
 }
 
-// eachRecord calls f with each of the first n records of recs, read again
-// from the first and decoded with dec (the first pass of printProto read
-// and decoded them).
-func eachRecord(recs *core.DebugProtoRecords, dec *core.DebugRecordDecoder, n int, f func(i int, m proto.Message) error) error {
+// eachRecord calls f with each of the first n records of recs (of the file
+// at path), read again from the first and decoded with dec (the first pass
+// of printProto read and decoded them).
+func eachRecord(path string, recs *core.DebugProtoRecords, dec *core.DebugRecordDecoder, n int, f func(i int, m proto.Message) error) error {
 	if err := recs.Rewind(); err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func eachRecord(recs *core.DebugProtoRecords, dec *core.DebugRecordDecoder, n in
 			if err := recs.Err(); err != nil {
 				return err
 			}
-			return fmt.Errorf("record %d of the file is gone: it changed while it was read", i)
+			return fmt.Errorf("%q: record %d is gone: the file changed while it was read; read it again", path, i)
 		}
 		m, err := dec.Decode(i, recs.Record())
 		if err != nil {
