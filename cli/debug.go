@@ -236,33 +236,50 @@ func (l *lazyFile) Close() error {
 }
 
 // printProto prints each record as one protojson line (field names as in
-// the descriptor) or as a table row.
+// the descriptor) or as a table row. The file is read twice, a record at a
+// time (a file larger than memory can be read): the first pass counts the
+// records and checks that those to print decode, so that one that does not
+// is an error before any output; the second prints them.
 func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gapMarks) error {
-	desc, records, tail, readErr := core.ReadDebugProtoFileTail(path)
-	if desc == nil || (len(records) == 0 && readErr != nil) {
+	recs, err := core.OpenDebugProtoRecords(path)
+	if err != nil {
+		return err
+	}
+	defer recs.Close()
+	dec, decErr := core.NewDebugRecordDecoder(recs.Descriptor())
+	n := 0
+	for recs.Next() {
+		if decErr == nil && (limit == 0 || n < limit) {
+			_, decErr = dec.Decode(n, recs.Record())
+		}
+		n++
+	}
+	readErr := recs.Err()
+	if n == 0 && readErr != nil {
 		return readErr
 	}
-	defer stillWriting(stderr, path, tail)
+	defer stillWriting(stderr, path, recs.Tail())
 	if gaps != nil {
-		gaps.rows = int64(len(records))
+		gaps.rows = int64(n)
 	}
-	if limit > 0 && len(records) > limit {
-		records = records[:limit]
-	}
-	msgs, err := core.DecodeDebugRecords(desc, records)
-	if err != nil {
+	if decErr != nil {
 		// As core.ReadDebugProtoFileArrow says it (-format arrow, Python).
 		return fmt.Errorf("%q: %w (the records do not decode with the descriptor %s beside the file: is it another table's?)",
-			path, err, filepath.Base(strings.TrimSuffix(path, filepath.Ext(path))+".descriptor.pb"))
+			path, decErr, filepath.Base(strings.TrimSuffix(path, filepath.Ext(path))+".descriptor.pb"))
 	}
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	each := func(f func(i int, m proto.Message) error) error { return eachRecord(path, recs, dec, n, f) }
 	if format == "table" {
-		if err := printProtoTable(out, msgs, gaps); err != nil {
+		if err := printProtoTable(out, n, each, gaps); err != nil {
 			return err
 		}
 		return readErr
 	}
 	opts := protojson.MarshalOptions{UseProtoNames: true}
-	for i, m := range msgs {
+	var buf bytes.Buffer
+	err = each(func(i int, m proto.Message) error {
 		if err := gaps.jsonBefore(out, int64(i)); err != nil {
 			return err
 		}
@@ -271,19 +288,46 @@ func printProto(out, stderr io.Writer, format, path string, limit int, gaps *gap
 			return err
 		}
 		// protojson may emit random spaces (it is deliberately unstable); compact it.
-		var buf bytes.Buffer
+		buf.Reset()
 		if err := json.Compact(&buf, b); err != nil {
 			return err
 		}
 		buf.WriteByte('\n')
-		if _, err := out.Write(buf.Bytes()); err != nil {
-			return err
-		}
+		_, err = out.Write(buf.Bytes())
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if err := gaps.jsonBefore(out, -1); err != nil {
 		return err
 	}
 	return readErr
+}
+
+// eachRecord calls f with each of the first n records of recs (of the file
+// at path), read again from the first and decoded with dec (the first pass
+// of printProto read and decoded them).
+func eachRecord(path string, recs *core.DebugProtoRecords, dec *core.DebugRecordDecoder, n int, f func(i int, m proto.Message) error) error {
+	if err := recs.Rewind(); err != nil {
+		return err
+	}
+	for i := range n {
+		if !recs.Next() {
+			if err := recs.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("%q: record %d is gone: the file changed while it was read; read it again", path, i)
+		}
+		m, err := dec.Decode(i, recs.Record())
+		if err != nil {
+			return err
+		}
+		if err := f(i, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stillWriting notes on stderr that the active debug file path ended
@@ -548,28 +592,36 @@ func printTable(out io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch, g
 	return tw.Flush()
 }
 
-// printProtoTable prints one column per top-level field (nested values as
-// compact protojson; lists as [a, b], maps as {k: v}).
-func printProtoTable(out io.Writer, msgs []proto.Message, gaps *gapMarks) error {
-	if len(msgs) == 0 {
+// printProtoTable prints one column per top-level field of the n records
+// each gives (nested values as compact protojson; lists as [a, b], maps as
+// {k: v}).
+func printProtoTable(out io.Writer, n int, each func(func(int, proto.Message) error) error, gaps *gapMarks) error {
+	if n == 0 {
 		gaps.textBefore(out, -1, 0)
 		return nil
 	}
 	const maxCell = 60
 	tw := tabwriter.NewWriter(&gapLineWriter{w: out}, 0, 4, 2, ' ', 0)
-	fds := msgs[0].ProtoReflect().Descriptor().Fields()
-	names := make([]string, fds.Len())
-	for j := range names {
-		names[j] = cell(string(fds.Get(j).Name()), maxCell)
-	}
-	fmt.Fprintln(tw, strings.Join(names, "\t"))
-	for i, m := range msgs {
+	var fds protoreflect.FieldDescriptors
+	err := each(func(i int, m proto.Message) error {
+		if i == 0 {
+			fds = m.ProtoReflect().Descriptor().Fields()
+			names := make([]string, fds.Len())
+			for j := range names {
+				names[j] = cell(string(fds.Get(j).Name()), maxCell)
+			}
+			fmt.Fprintln(tw, strings.Join(names, "\t"))
+		}
 		gaps.textBefore(tw, int64(i), fds.Len())
 		cells := make([]string, fds.Len())
 		for j := range cells {
 			cells[j] = cell(protoValueText(m.ProtoReflect(), fds.Get(j)), maxCell)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	gaps.textBefore(tw, -1, fds.Len())
 	return tw.Flush()

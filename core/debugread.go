@@ -94,6 +94,31 @@ func ReadDebugProtoFileTail(path string) (*descriptorpb.DescriptorProto, [][]byt
 	return debugfile.ReadProtoFileTail(path)
 }
 
+// DebugProtoRecords reads a protobuf debug file's records one at a time,
+// still encoded (OpenDebugProtoRecords): Next, Record, then Err and Tail
+// once Next returned false; Rewind reads them again; Close.
+type DebugProtoRecords = debugfile.ProtoRecords
+
+// OpenDebugProtoRecords opens the protobuf debug file at path for reading
+// its records one at a time, as ReadDebugProtoFileTail reads them (the same
+// records, damage error and DebugTail) without holding the file: a file
+// larger than memory can be read through. Its error is
+// ReadDebugProtoFileTail's for a descriptor missing or bad and a file that
+// does not open. The caller must Close it.
+func OpenDebugProtoRecords(path string) (*DebugProtoRecords, error) {
+	return debugfile.OpenProtoRecords(path)
+}
+
+// DebugRecordDecoder parses protobuf debug records into dynamic messages
+// one at a time, as DecodeDebugRecords does (NewDebugRecordDecoder).
+type DebugRecordDecoder = debugfile.ProtoDecoder
+
+// NewDebugRecordDecoder is the decoder of records of desc; its Decode(i,
+// record) returns DecodeDebugRecords' error for record i.
+func NewDebugRecordDecoder(desc *descriptorpb.DescriptorProto) (*DebugRecordDecoder, error) {
+	return debugfile.NewProtoDecoder(desc)
+}
+
 // DecodeDebugRecords parses records with desc into dynamic messages (for
 // printing, e.g. with protojson). A record that does not parse, lacks a
 // required field or carries fields unknown to desc is an error naming the

@@ -27,14 +27,23 @@ type DebugFileReader struct {
 	refs atomic.Int64
 
 	mu     sync.Mutex
-	arrow  *debugfile.ArrowStream // nil for a protobuf file
-	proto  *debugfile.ProtoStream // nil for an Arrow file
+	stream debugStream // an Arrow or a protobuf file's
 	schema *arrow.Schema
 	cur    arrow.RecordBatch
 	damage error
 	tail   DebugTail
 	done   bool
 	closed bool
+}
+
+// debugStream is the stream a DebugFileReader reads: a
+// debugfile.ArrowStream or a debugfile.ProtoStream.
+type debugStream interface {
+	Next() bool
+	RecordBatch() arrow.RecordBatch
+	Err() error
+	Tail() debugfile.Tail
+	Close()
 }
 
 // debugReaders counts the DebugFileReaders opened and not yet released
@@ -111,13 +120,13 @@ func OpenDebugFile(path string, mem memory.Allocator) (*DebugFileReader, error) 
 		if err != nil {
 			return nil, err
 		}
-		r.proto, r.schema = s, s.Schema()
+		r.stream, r.schema = s, s.Schema()
 	} else {
 		s, err := debugfile.OpenArrowStream(path, mem)
 		if err != nil {
 			return nil, err
 		}
-		r.arrow, r.schema, r.tail = s, s.Schema(), s.Tail()
+		r.stream, r.schema, r.tail = s, s.Schema(), s.Tail()
 		if r.schema == nil {
 			if !r.tail.StillWriting && !emptyDebugFile(path) {
 				s.Close()
@@ -153,25 +162,14 @@ func (r *DebugFileReader) Next() bool {
 	if r.done || r.closed {
 		return false
 	}
-	if r.proto != nil {
-		if r.proto.Next() {
-			r.cur = r.proto.RecordBatch()
-			r.cur.Retain()
-			return true
-		}
-		r.done = true
-		r.damage, r.tail = r.proto.Err(), r.proto.Tail()
-		r.proto.Close()
-		return false
-	}
-	if r.arrow.Next() {
-		r.cur = r.arrow.RecordBatch()
+	if r.stream.Next() {
+		r.cur = r.stream.RecordBatch()
 		r.cur.Retain()
 		return true
 	}
 	r.done = true
-	r.damage, r.tail = r.arrow.Err(), r.arrow.Tail()
-	r.arrow.Close()
+	r.damage, r.tail = r.stream.Err(), r.stream.Tail()
+	r.stream.Close()
 	return false
 }
 
@@ -223,11 +221,6 @@ func (r *DebugFileReader) Release() {
 		r.cur.Release()
 	}
 	r.cur, r.closed = nil, true
-	if r.arrow != nil {
-		r.arrow.Close()
-	}
-	if r.proto != nil {
-		r.proto.Close()
-	}
+	r.stream.Close()
 	debugReaders.Add(-1)
 }

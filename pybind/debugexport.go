@@ -24,7 +24,8 @@ import (
 // RecordBatchReader._import_from_c, and releases it). The stream ends
 // before any damage, without an error: the DebugReader returned says,
 // once the stream has ended, whether damage ended it and how the file ends.
-// A file that cannot be read at all is the error, as ReadDebugFile's.
+// A file that cannot be read at all (a descriptor sidecar, a protobuf file
+// without its descriptor) is the error, naming the file.
 func ExportDebugFile(path string, addr int64) (*DebugReader, error) {
 	if addr == 0 {
 		return nil, errorOf(core.KindUnknown, "zerobus: null ArrowArrayStream address")

@@ -4,6 +4,7 @@ package pybind
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/cdata"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core"
 	"github.com/zerobus-wrapper/zerobus-wrapper/internal/debuglock"
@@ -23,8 +25,11 @@ import (
 
 // exported reads the debug file at p through ExportDebugFile, as Python
 // does: the stream's schema and batches, then what the DebugReader says.
+// The caller releases the batches; at the test's end no reader is open
+// (streamsReleased).
 func exported(t *testing.T, p string) (*arrow.Schema, []arrow.RecordBatch, *DebugReader) {
 	t.Helper()
+	t.Cleanup(func() { streamsReleased(t, p) })
 	cs := new(cdata.CArrowArrayStream)
 	got, err := ExportDebugFile(p, int64(uintptr(unsafe.Pointer(cs))))
 	if err != nil {
@@ -47,13 +52,55 @@ func exported(t *testing.T, p string) (*arrow.Schema, []arrow.RecordBatch, *Debu
 	return rdr.Schema(), recs, got
 }
 
-// ExportDebugFile gives what ReadDebugFile gives, for every kind of file
-// Python reads: the same schema, batches, damage, still-writing and tail
-// (sound, damaged in a body, a decompression bomb at batch 0, an active
-// file cut inside a batch, with no schema yet, of no byte, holding its
-// schema and no batch, a protobuf file whole and cut short); once every
-// batch is released, no reader is open and no byte held.
-func TestExportDebugFileAsReadDebugFile(t *testing.T) {
+// wholeFile is what core's whole-file readers give for the debug file at p
+// (core.ReadDebugArrowFileTail, core.ReadDebugProtoFileArrowTail): its
+// schema (the batches', else that of the damaged first batch, else the
+// schema of a file with no batch, else none), the intact batches, the
+// damage as its details JSON ("" for none) and how the file ends.
+func wholeFile(t *testing.T, p string) (*arrow.Schema, []arrow.RecordBatch, string, core.DebugTail) {
+	t.Helper()
+	kind, err := core.DebugFileKind(p)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	var recs []arrow.RecordBatch
+	var tail core.DebugTail
+	var readErr error
+	if kind == "proto" {
+		var rec arrow.RecordBatch
+		rec, tail, readErr = core.ReadDebugProtoFileArrowTail(p, memory.DefaultAllocator)
+		if rec == nil {
+			t.Fatalf("%s: %v", p, readErr)
+		}
+		recs = []arrow.RecordBatch{rec}
+	} else {
+		recs, tail, readErr = core.ReadDebugArrowFileTail(p, memory.DefaultAllocator)
+	}
+	damage := ""
+	if readErr != nil {
+		damage = string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", readErr)))
+	}
+	switch {
+	case len(recs) > 0:
+		return recs[0].Schema(), recs, damage, tail
+	case core.DebugDamageSchema(readErr) != nil:
+		return core.DebugDamageSchema(readErr), nil, damage, tail
+	case readErr != nil:
+		t.Fatalf("%s: %v", p, readErr)
+	case tail.Schema != nil:
+		return tail.Schema, nil, damage, tail
+	}
+	return arrow.NewSchema(nil, nil), nil, damage, tail
+}
+
+// ExportDebugFile gives what core's whole-file readers give (wholeFile),
+// for every kind of file Python reads: the same schema, batches, damage,
+// still-writing and tail (sound, damaged in a body, a decompression bomb
+// at batch 0, an active file cut inside a batch, with no schema yet, of no
+// byte, holding its schema and no batch, a protobuf file whole and cut
+// short); once every batch is released, no reader is open and no byte
+// held.
+func TestExportDebugFileAsWholeFile(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{"damaged body": damagedArrowFile(t)}
 	bomb, _, err := ipcbomb.WriteFile(dir, "bomb.arrow", false, 2)
@@ -107,39 +154,24 @@ func TestExportDebugFileAsReadDebugFile(t *testing.T) {
 	files["proto cut"] = cut
 
 	for name, p := range files {
-		want, err := ReadDebugFile(p)
-		if err != nil {
-			t.Fatalf("%s: ReadDebugFile: %v", name, err)
-		}
-		r, err := ipc.NewReader(bytes.NewReader(want.IPC))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wantRecs []arrow.RecordBatch
-		for r.Next() {
-			rec := r.RecordBatch()
-			rec.Retain()
-			wantRecs = append(wantRecs, rec)
-		}
+		wantSchema, wantRecs, wantDamage, wantTail := wholeFile(t, p)
 		schema, recs, got := exported(t, p)
-		if !schema.Equal(r.Schema()) {
-			t.Errorf("%s: schema %v, ReadDebugFile's %v", name, schema, r.Schema())
+		if !schema.Equal(wantSchema) {
+			t.Errorf("%s: schema %v, the whole file's %v", name, schema, wantSchema)
 		}
 		if len(recs) != len(wantRecs) {
-			t.Errorf("%s: %d batches, ReadDebugFile's %d", name, len(recs), len(wantRecs))
+			t.Errorf("%s: %d batches, the whole file's %d", name, len(recs), len(wantRecs))
 		}
 		for i := range min(len(recs), len(wantRecs)) {
 			if !array.RecordEqual(recs[i], wantRecs[i]) {
-				t.Errorf("%s: batch %d is %v, ReadDebugFile's %v", name, i, recs[i], wantRecs[i])
+				t.Errorf("%s: batch %d is %v, the whole file's %v", name, i, recs[i], wantRecs[i])
 			}
 		}
-		// (ReadDebugFile's Tail is "" when the first batch is damaged, else
-		// "complete" with damage: Python reads it only without damage)
-		if got.Damage() != want.Damage || got.StillWriting() != want.StillWriting || (want.Damage == "" && got.Tail() != want.Tail) {
-			t.Errorf("%s: damage %q still_writing %v tail %q; ReadDebugFile's %q %v %q",
-				name, got.Damage(), got.StillWriting(), got.Tail(), want.Damage, want.StillWriting, want.Tail)
+		// (Python reads the tail only without damage)
+		if got.Damage() != wantDamage || got.StillWriting() != wantTail.StillWriting || (wantDamage == "" && got.Tail() != wantTail.String()) {
+			t.Errorf("%s: damage %q still_writing %v tail %q; the whole file's %q %v %q",
+				name, got.Damage(), got.StillWriting(), got.Tail(), wantDamage, wantTail.StillWriting, wantTail.String())
 		}
-		r.Release()
 		releaseAll(wantRecs)
 		releaseAll(recs)
 		streamsReleased(t, name)
@@ -162,16 +194,23 @@ func streamsReleased(t *testing.T, what string) {
 	}
 }
 
-// A file ExportDebugFile cannot read (a descriptor sidecar, no file) is
-// its error, as ReadDebugFile's, and leaves the stream untouched.
+// A file ExportDebugFile cannot read (a descriptor sidecar, no file, a
+// protobuf file with no descriptor beside it) is its error, naming the
+// file and what to do, and leaves the stream untouched.
 func TestExportDebugFileErrors(t *testing.T) {
 	proto, _ := sendProtoDebug(t, 2)
-	for _, p := range []string{proto[:len(proto)-len(".proto")] + ".descriptor.pb", filepath.Join(t.TempDir(), "none.arrow")} {
-		_, want := ReadDebugFile(p)
+	dir := t.TempDir()
+	sidecar := proto[:len(proto)-len(".proto")] + ".descriptor.pb"
+	for p, want := range map[string]string{
+		sidecar:                          "zerobus: " + sidecar + " is a descriptor sidecar; pass the .proto file beside it",
+		filepath.Join(dir, "none.arrow"): "zerobus: open " + filepath.Join(dir, "none.arrow") + ": no such file or directory",
+		filepath.Join(dir, "none.proto"): fmt.Sprintf("zerobus: reading the descriptor of %q: open %s: no such file or directory "+
+			"(it is expected beside the file, named none.descriptor.pb)", filepath.Join(dir, "none.proto"), filepath.Join(dir, "none.descriptor.pb")),
+	} {
 		cs := new(cdata.CArrowArrayStream)
 		_, err := ExportDebugFile(p, int64(uintptr(unsafe.Pointer(cs))))
-		if err == nil || want == nil || err.Error() != want.Error() {
-			t.Errorf("%s: error %v, ReadDebugFile's %v", p, err, want)
+		if err == nil || err.Error() != errorOf(core.KindUnknown, "%s", want).Error() {
+			t.Errorf("%s: error %v, want the message %q", p, err, want)
 		}
 		if *cs != (cdata.CArrowArrayStream{}) {
 			t.Errorf("%s: the stream was written on an error", p)

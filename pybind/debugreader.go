@@ -14,8 +14,9 @@ type DebugReader struct {
 
 // Damage is "" for an intact file. For a damaged (or cut short) debug file
 // it is the details JSON (see errorJSON) of the damage that ended the
-// stream, as ReadDebugFile's Damage: the stream held the intact batches
-// before it.
+// stream (core.DebugFileReader's Damage, naming the file and, for an Arrow
+// file, the batch, column and row; for a protobuf file the record and its
+// byte offset): the stream held the intact batches before it.
 func (d *DebugReader) Damage() string {
 	if err := d.r.Damage(); err != nil {
 		return string(errorJSON(core.KindUnknown, fmt.Errorf("zerobus: %w", err)))

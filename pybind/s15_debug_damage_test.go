@@ -1,3 +1,5 @@
+//go:build cgo
+
 package pybind
 
 import (
@@ -56,7 +58,7 @@ func sendProtoDebug(t *testing.T, n int) (string, []string) {
 // A protobuf debug file cut short inside a record (a crash, a full disk)
 // crosses to Python as a damaged Arrow file does: the complete records
 // before the damage, and the error naming the record and its offset.
-func TestReadDebugFileProtoCutShort(t *testing.T) {
+func TestExportDebugFileProtoCutShort(t *testing.T) {
 	const n = 40
 	p, names := sendProtoDebug(t, n)
 	data, err := os.ReadFile(p)
@@ -66,11 +68,9 @@ func TestReadDebugFileProtoCutShort(t *testing.T) {
 	if err := os.WriteFile(p, data[:len(data)-3], 0o600); err != nil { // 3 bytes into the last record's end
 		t.Fatal(err)
 	}
-	got, err := ReadDebugFile(p)
-	if err != nil {
-		t.Fatalf("ReadDebugFile: %v; want the intact records and the damage", err)
-	}
-	ids, gotNames := readIDsNames(t, got.IPC)
+	_, recs, got := exported(t, p)
+	defer releaseAll(recs)
+	ids, gotNames := idsNamesOf(recs)
 	if len(ids) != n-1 {
 		t.Fatalf("intact rows: %d, want %d", len(ids), n-1)
 	}
@@ -79,11 +79,11 @@ func TestReadDebugFileProtoCutShort(t *testing.T) {
 			t.Errorf("row %d = (%d, %q), want (%d, %q)", i, ids[i], gotNames[i], i, names[i])
 		}
 	}
-	_, msg := damageOf(t, got.Damage)
+	_, msg := damageOf(t, got.Damage())
 	if !strings.Contains(msg, p) || !strings.Contains(msg, fmt.Sprintf("record %d at byte offset ", n-1)) || !strings.Contains(msg, "truncated") {
 		t.Fatalf("damage %q; want a message naming %s, record %d and its offset", msg, p, n-1)
 	}
-	if got.StillWriting {
+	if got.StillWriting() {
 		t.Errorf("a closed file reads as still being written")
 	}
 }
@@ -91,23 +91,20 @@ func TestReadDebugFileProtoCutShort(t *testing.T) {
 // A 0-byte Arrow debug file (a crash right after a rotation; also under a
 // rotated name, after a restart) holds no rows: no columns, no rows, no
 // error, complete.
-func TestReadDebugFileZeroByteArrow(t *testing.T) {
+func TestExportDebugFileZeroByteArrow(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"main.default.t.arrow", "main.default.t-20261206T170000.000Z-0000.arrow"} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadDebugFile(p)
-		if err != nil {
-			t.Fatalf("%s: %v; want no rows, no error", name, err)
+		schema, recs, got := exported(t, p)
+		releaseAll(recs)
+		if got.StillWriting() || got.Damage() != "" || got.Tail() != "complete" {
+			t.Errorf("%s: still_writing %v tail %q damage %q; want complete", name, got.StillWriting(), got.Tail(), got.Damage())
 		}
-		if got.StillWriting || got.Damage != "" || got.Tail != "complete" {
-			t.Errorf("%s: still_writing %v tail %q damage %q; want complete", name, got.StillWriting, got.Tail, got.Damage)
-		}
-		schema, ids := readIPC(t, got.IPC)
-		if schema.NumFields() != 0 || len(ids) != 0 {
-			t.Errorf("%s: schema %v ids %v; want no columns and no rows", name, schema, ids)
+		if schema.NumFields() != 0 || len(recs) != 0 {
+			t.Errorf("%s: schema %v, %d batches; want no columns and no batch", name, schema, len(recs))
 		}
 	}
 }

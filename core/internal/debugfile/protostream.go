@@ -1,16 +1,10 @@
 package debugfile
 
 import (
-	"bufio"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/zerobus-wrapper/zerobus-wrapper/core/internal/protoarrow"
 )
@@ -19,18 +13,13 @@ import (
 // ProtoChunkRecords records at a time, as ReadProtoFileArrowTail reads it
 // (the same snapshot of its size, the same framing, Tail, damage and
 // descriptor rules, the same rows) without holding the file or the records
-// of other batches: it walks the records' length prefixes through a
-// buffered reader and decodes each batch's records as they are read. A
-// file larger than memory can be read through. It is not safe for
-// concurrent use.
+// of other batches: it reads the records with ProtoRecords and decodes
+// each batch's records as they are read. A file larger than memory can be
+// read through. It is not safe for concurrent use.
 type ProtoStream struct {
 	path    string
-	desc    *descriptorpb.DescriptorProto
-	f       *os.File // nil once closed
-	br      *bufio.Reader
-	size    int64 // the snapshot: bytes appended later are not read
-	off     int64 // where the next record starts
-	records int   // the records read so far (in the batches)
+	r       *ProtoRecords // nil once closed
+	records int           // the records read so far (in the batches)
 	b       *protoarrow.Builder
 	buf     []byte   // the bytes of the batch's records
 	recs    [][]byte // the batch's records, in buf
@@ -57,26 +46,16 @@ func OpenProtoStream(path string, mem memory.Allocator) (*ProtoStream, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	desc, err := readProtoDescriptor(path)
+	r, err := OpenProtoRecords(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	s := &ProtoStream{path: path, desc: desc, f: f, size: st.Size()}
-	s.br = bufio.NewReaderSize(io.NewSectionReader(f, 0, s.size), 1<<20)
+	s := &ProtoStream{path: path, r: r}
 	if err := s.readRecords(); err != nil { // the framing's errors come first, as in ReadProtoFileTail
 		s.Close()
 		return nil, err
 	}
-	md, err := protoarrow.MessageDescriptor(desc)
+	md, err := protoarrow.MessageDescriptor(r.Descriptor())
 	if err == nil {
 		s.b, err = protoarrow.NewBuilder(mem, md)
 	}
@@ -100,51 +79,25 @@ func OpenProtoStream(path string, mem memory.Allocator) (*ProtoStream, error) {
 func (s *ProtoStream) readRecords() error {
 	s.recs, s.buf = s.recs[:0], s.buf[:0]
 	for !s.ended && len(s.recs) < ProtoChunkRecords {
-		left := s.size - s.off
-		if left == 0 {
+		if !s.r.Next() {
 			s.ended = true
-			break
-		}
-		head, err := s.br.Peek(int(min(left, binary.MaxVarintLen64)))
-		if err != nil {
-			return fmt.Errorf("reading %q: %w", s.path, err)
-		}
-		rec := s.records + len(s.recs)
-		n, l, cut, ferr := frameRecord(head, left, rec, s.off)
-		if ferr != nil {
-			s.ended = true
-			var start []byte
-			if rec == 0 {
-				start = head
-			}
-			tail, err := recordsEnd(s.path, s.desc, ferr, rec, s.off, cut, start, func() ([]byte, error) {
-				rest := make([]byte, left)
-				_, err := s.f.ReadAt(rest, s.off)
-				return rest, err
-			})
-			var damage *RecordDamageError
-			if errors.As(err, &damage) {
+			if err := s.r.Err(); isRecordDamage(err) {
 				s.end = err
 			} else if err != nil {
 				return err
 			}
-			s.tail = tail
+			s.tail = s.r.Tail()
 			break
 		}
-		if _, err := s.br.Discard(l); err != nil {
-			return fmt.Errorf("reading %q: %w", s.path, err)
-		}
-		if int64(cap(s.buf)-len(s.buf)) < n {
+		rec := s.r.Record()
+		n := len(rec)
+		if cap(s.buf)-len(s.buf) < n {
 			// a new buffer: the records already in the old one keep it
-			s.buf = make([]byte, 0, max(2*cap(s.buf), int(n), 1<<16))
+			s.buf = make([]byte, 0, max(2*cap(s.buf), n, 1<<16))
 		}
 		at := len(s.buf)
-		s.buf = s.buf[:at+int(n)]
-		if _, err := io.ReadFull(s.br, s.buf[at:]); err != nil {
-			return fmt.Errorf("reading %q: %w", s.path, err)
-		}
-		s.recs = append(s.recs, s.buf[at:at+int(n):at+int(n)])
-		s.off += int64(l) + n
+		s.buf = append(s.buf, rec...)
+		s.recs = append(s.recs, s.buf[at:at+n:at+n])
 	}
 	return nil
 }
@@ -239,9 +192,9 @@ func (s *ProtoStream) closeFile() {
 		s.b.Release()
 		s.b = nil
 	}
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
+	if s.r != nil {
+		s.r.Close()
+		s.r = nil
 	}
-	s.br, s.buf, s.recs = nil, nil, nil
+	s.buf, s.recs = nil, nil
 }

@@ -1,6 +1,7 @@
 package debugfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -110,7 +111,46 @@ func sameProtoRead(t testing.TB, what, p string) protoResult {
 	if !got.equal(want) {
 		t.Fatalf("%s: stream read %v; ReadProtoFileArrowTail %v", what, got, want)
 	}
+	sameProtoRecords(t, what, p)
 	return got
+}
+
+// sameProtoRecords fails unless ProtoRecords reads p as ReadProtoFileTail
+// does (the same descriptor, records, error and tail), also once rewound.
+func sameProtoRecords(t testing.TB, what, p string) {
+	t.Helper()
+	desc, want, wantTail, wantErr := ReadProtoFileTail(p)
+	r, err := OpenProtoRecords(p)
+	if err != nil {
+		if desc != nil || wantErr == nil || err.Error() != wantErr.Error() {
+			t.Fatalf("%s: OpenProtoRecords: %v; ReadProtoFileTail: %v", what, err, wantErr)
+		}
+		return
+	}
+	defer r.Close()
+	if !proto.Equal(r.Descriptor(), desc) {
+		t.Fatalf("%s: descriptor %v, ReadProtoFileTail's %v", what, r.Descriptor(), desc)
+	}
+	for pass := range 2 {
+		var got [][]byte
+		for r.Next() {
+			got = append(got, slices.Clone(r.Record()))
+		}
+		if r.Next() {
+			t.Fatalf("%s: Next after the end gave a record", what)
+		}
+		if !slices.EqualFunc(got, want, bytes.Equal) || r.Records() != len(want) || r.Tail() != wantTail || fmt.Sprint(r.Err()) != fmt.Sprint(wantErr) {
+			t.Fatalf("%s, pass %d: %d records (Records %d), tail %+v, error %v; ReadProtoFileTail: %d records, tail %+v, error %v",
+				what, pass, len(got), r.Records(), r.Tail(), r.Err(), len(want), wantTail, wantErr)
+		}
+		if err := r.Rewind(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	if r.Next() || r.Rewind() == nil {
+		t.Fatalf("%s: a closed ProtoRecords reads", what)
+	}
 }
 
 // A ProtoStream reads every protobuf debug file as ReadProtoFileArrowTail

@@ -314,17 +314,15 @@ func wireTypeFits(fd protoreflect.FieldDescriptor, typ protowire.Type) bool {
 // e.g. with protojson). Records that do not parse, lack a required field or
 // carry fields unknown to desc are an error naming the record index.
 func DecodeProto(desc *descriptorpb.DescriptorProto, records [][]byte) ([]proto.Message, error) {
-	md, err := protoarrow.MessageDescriptor(desc)
+	d, err := NewProtoDecoder(desc)
 	if err != nil {
 		return nil, err
 	}
 	msgs := make([]proto.Message, len(records))
 	for i, r := range records {
-		m, err := protoarrow.Unmarshal(md, r)
-		if err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, err)
+		if msgs[i], err = d.Decode(i, r); err != nil {
+			return nil, err
 		}
-		msgs[i] = m
 	}
 	return msgs, nil
 }
