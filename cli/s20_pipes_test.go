@@ -167,7 +167,10 @@ func TestSendStdinRefusals(t *testing.T) {
 		{"csv-cells-late", []byte("id,name\n1,a\n2,b\n3,d,e\n"), []string{"-csv-infer-rows", "1", "-"}, ExitFailed,
 			"standard input: reading CSV from row 0 on: record on line 4: wrong number of fields (the input is read once, so the row is not known; the line is)"},
 		{"csv-type", []byte("id\n1\n2\nx\n"), []string{"-csv-infer-rows", "2", "-"}, ExitFailed,
-			`standard input: reading CSV rows 0..2: strconv.ParseInt: parsing "x": invalid syntax (types are inferred from the first rows; ` +
+			`standard input: reading CSV row 2 (line 4), column "id" (int64, inferred from the first 2 rows): cannot read "x" as int64; ` +
+				"raise -csv-infer-rows or use -csv-strings (every column as text)"},
+		{"csv-type-late", append([]byte("id\n"+strings.Repeat("1234567\n", 60_000)), "x\n"...), []string{"-csv-infer-rows", "2", "-"}, ExitFailed,
+			`strconv.ParseInt: parsing "x": invalid syntax (types are inferred from the first rows; ` +
 				"raise -csv-infer-rows or use -csv-strings; the input is read once, so the row and line of the cell are not known)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -860,9 +860,7 @@ func readCSVTyped(in *input, src io.Reader, header []string, types []arrow.DataT
 	c := &csvBatches{r: open(), reopen: open, header: header, types: types, table: tc, inferRows: o.csvInferRows, path: in.path, stream: stream}
 	if seg, ok := src.(*csvSegments); ok {
 		c.segments = seg
-		if b, ok := seg.pending.(*bytes.Buffer); ok && tc != nil { // unread yet: the text the types were inferred from
-			c.sample = completeRecords(b.Bytes())
-		}
+		c.sample = completeRecords(seg.sample)
 	}
 	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
@@ -1000,12 +998,12 @@ func (c *csvBatches) cellErr(bad csvCell) error {
 }
 
 // sampleBadCell is the first cell of the chunk being read (from data row
-// c.rows on) that does not read as its column's type, when it is in a
-// stream input's sample (csvMisfits) and the types are the table's; false
-// when there is none there. (With inferred types every sampled cell
-// reads as its type: only one read ahead of the sample rows can fail.)
+// c.rows on) that does not read as its column's type, when it is in the
+// text a stream input's types were taken with (csvMisfits: the sample rows
+// and, with inferred types, which they all fit, the read-ahead past them);
+// false when there is none there.
 func (c *csvBatches) sampleBadCell() (bad csvCell, ok bool) {
-	if len(c.sample) == 0 || c.table == nil {
+	if len(c.sample) == 0 {
 		return csvCell{}, false
 	}
 	csvMisfits(bytes.NewReader(c.sample), c.types, c.rows, -1, func(cell csvCell) bool {

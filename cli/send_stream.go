@@ -151,6 +151,7 @@ func (u *untilStall) Read(b []byte) (int, error) {
 // left unread.
 type csvSegments struct {
 	pending         io.Reader // read first: the sample, or the header line again; nil once read
+	sample          []byte    // the text the column types were taken with (header, sample rows, read-ahead)
 	cutAfterPending bool      // inference ended at a pause: a cut follows the sample
 	rest            io.Reader
 	header          []byte // the header line, as CSV
@@ -576,7 +577,7 @@ func openCSVStream(in *input, pr *pipeReader, br *bufio.Reader, pausedEarly bool
 		return err
 	}
 	w.Flush()
-	c := readCSV(in, &csvSegments{pending: &sample, cutAfterPending: until.stalled, rest: br, header: line.Bytes(), stall: pr.stall},
+	c := readCSV(in, &csvSegments{pending: bytes.NewReader(sample.Bytes()), sample: sample.Bytes(), cutAfterPending: until.stalled, rest: br, header: line.Bytes(), stall: pr.stall},
 		header, types, o, true)
 	if until.stalled {
 		c.inferred = fmt.Sprintf(", here the %s that had come when the input paused for %s", english.Of(pr.stall.rows(), "row"), pr.stall.after)
