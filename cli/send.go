@@ -195,17 +195,24 @@ sent; 130 interrupted.
 flags:
 `
 
+// defineConnFlags defines on fs the flags saying where to connect and as whom
+// (-config, -table with tableHelp, -endpoint, -workspace-url, -client-id,
+// -client-secret), into f: send's and table's alike.
+func defineConnFlags(fs *flagSet, f *sendFlags, tableHelp string) {
+	fs.StringVar(&f.configFile, "config", "", "YAML config file (core.LoadConfigYAML); default: the environment")
+	fs.StringVar(&f.table, "table", "", tableHelp)
+	fs.StringVar(&f.endpoint, "endpoint", "", "Zerobus endpoint, e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com")
+	fs.StringVar(&f.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
+	fs.StringVar(&f.clientID, "client-id", "", "service principal client id")
+	fs.StringVar(&f.clientSecret, "client-secret", "", "service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+}
+
 // parseSendFlags parses args; flag.ErrHelp for -h (the help is printed on
 // stdout), a *usageError for bad flags.
 func parseSendFlags(args []string, stdout io.Writer) (*sendFlags, error) {
 	f := &sendFlags{set: map[string]bool{}}
 	fs := newFlagSet("send", sendUsage)
-	fs.StringVar(&f.configFile, "config", "", "YAML config file (core.LoadConfigYAML); default: the environment")
-	fs.StringVar(&f.table, "table", "", "target table catalog.schema.table (default with -local or -dry-run: "+defaultLocalTable+")")
-	fs.StringVar(&f.endpoint, "endpoint", "", "Zerobus endpoint, e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com")
-	fs.StringVar(&f.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint (Unity Catalog URL)")
-	fs.StringVar(&f.clientID, "client-id", "", "service principal client id")
-	fs.StringVar(&f.clientSecret, "client-secret", "", "service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+	defineConnFlags(fs, f, "target table catalog.schema.table (default with -local or -dry-run: "+defaultLocalTable+")")
 	fs.StringVar(&f.transport, "transport", "", "how batches travel: protobuf (the default) or arrow_flight (Arrow over Flight DoPut); overrides transport / ZEROBUS_TRANSPORT")
 	fs.StringVar(&f.format, "format", formatAuto, "input format: auto, arrow, parquet or csv")
 	fs.Int64Var(&f.batchRows, "batch-rows", defaultBatchRows, "rows per batch sent")

@@ -61,12 +61,7 @@ func parseTableFlags(args []string, stdout io.Writer) (*tableFlags, error) {
 	f := &tableFlags{conn: sendFlags{set: map[string]bool{}}}
 	c := &f.conn
 	fs := newFlagSet("table", tableUsage)
-	fs.StringVar(&c.configFile, "config", "", "YAML config file (core.LoadConfigYAML); default: the environment")
-	fs.StringVar(&c.table, "table", "", "the table, catalog.schema.table (the argument TABLE sets it too)")
-	fs.StringVar(&c.endpoint, "endpoint", "", "Zerobus endpoint, e.g. https://<workspace-id>.zerobus.<region>.cloud.databricks.com")
-	fs.StringVar(&c.workspaceURL, "workspace-url", "", "workspace URL serving the OAuth token endpoint and Unity Catalog")
-	fs.StringVar(&c.clientID, "client-id", "", "service principal client id")
-	fs.StringVar(&c.clientSecret, "client-secret", "", "service principal secret (prefer ZEROBUS_CLIENT_SECRET)")
+	defineConnFlags(fs, c, "the table, catalog.schema.table (the argument TABLE sets it too)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the columns as one JSON object on stdout")
 	pos, err := fs.parse(args, stdout)
 	if err != nil {
