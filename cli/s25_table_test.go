@@ -162,7 +162,9 @@ func TestTableErrors(t *testing.T) {
 	}
 	delete(noURL, "ZEROBUS_ENDPOINT")
 	code, _, errOut = tableRun(t, noURL, "table", missing)
-	if code != ExitUsage || !strings.Contains(errOut, "flag -endpoint or env ZEROBUS_ENDPOINT") {
+	if code != ExitUsage || !strings.Contains(errOut, "flag -endpoint or env ZEROBUS_ENDPOINT") ||
+		!strings.HasSuffix(errOut, "\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
+			"the ZEROBUS_* environment variables or -config FILE\n") { // no -local or -dry-run to try: table has neither
 		t.Errorf("no endpoint: exit %d, stderr %q", code, errOut)
 	}
 

@@ -96,6 +96,7 @@ var outputsOnOneTerminal = func(env Env) bool {
 type sendFlags struct {
 	configFile, table, endpoint, workspaceURL, clientID, clientSecret string
 	transport                                                         string
+	connOnly                                                          bool // zerobus table: no -local, -dry-run or sending flags
 
 	format         string
 	batchRows      int64
@@ -489,18 +490,24 @@ func configError(err error, f *sendFlags, lookupEnv func(string) (string, bool))
 			conn = conn || o.conn && strings.HasPrefix(p.Message, "is required")
 		}
 	}
-	for i, p := range ce.Problems { // the CLI's name of zerobus_writer_disabled
-		ce.Problems[i].Message = strings.ReplaceAll(p.Message, "unless zerobus_writer_disabled is true", "unless -dry-run is given")
+	if !f.connOnly {
+		for i, p := range ce.Problems { // the CLI's name of zerobus_writer_disabled
+			ce.Problems[i].Message = strings.ReplaceAll(p.Message, "unless zerobus_writer_disabled is true", "unless -dry-run is given")
+		}
 	}
 	if !conn || f.local || f.dryRun { // -local and -dry-run need no connection: the setting itself is wrong
 		return err
 	}
+	orTry := ", or try -local or -dry-run"
+	if f.connOnly {
+		orTry = ""
+	}
 	if f.configFile != "" { // the environment is not read
 		return fmt.Errorf("%w\nset the connection in %s or with -endpoint, -workspace-url, -client-id, -client-secret "+
-			"and -table, or try -local or -dry-run", err, f.configFile)
+			"and -table%s", err, f.configFile, orTry)
 	}
 	return fmt.Errorf("%w\nset the connection with -endpoint, -workspace-url, -client-id, -client-secret and -table, "+
-		"the ZEROBUS_* environment variables or -config FILE, or try -local or -dry-run", err)
+		"the ZEROBUS_* environment variables or -config FILE%s", err, orTry)
 }
 
 // errRowsFailed matches (errors.Is) the error sendMain returns when rows

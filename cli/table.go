@@ -58,7 +58,7 @@ type tableFlags struct {
 }
 
 func parseTableFlags(args []string, stdout io.Writer) (*tableFlags, error) {
-	f := &tableFlags{conn: sendFlags{set: map[string]bool{}}}
+	f := &tableFlags{conn: sendFlags{set: map[string]bool{}, connOnly: true}}
 	c := &f.conn
 	fs := newFlagSet("table", tableUsage)
 	defineConnFlags(fs, c, "the table, catalog.schema.table (the argument TABLE sets it too)")
