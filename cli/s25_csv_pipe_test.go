@@ -45,3 +45,28 @@ func TestSendCSVPipeBadCellNamed(t *testing.T) {
 		t.Errorf("%d rows stored, want 0", n)
 	}
 }
+
+// completeRecords keeps a pipe's sample to its last full line, without a
+// copy, and counts its data rows (a quoted cell spanning lines is one row;
+// the record cut where inference stopped is left out), the rows after which
+// csvBatches lets the sample go.
+func TestCompleteRecordsCountsRows(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		rows     int64
+	}{
+		{"a,b\n1,2\n3,\"x\ny\"\n4,5", "a,b\n1,2\n3,\"x\ny\"\n", 2},
+		{"a,b\n", "a,b\n", 0},
+		{"a,b", "", 0},
+		{"a\n1\n2\n3\n", "a\n1\n2\n3\n", 3},
+	} {
+		in := []byte(tc.in)
+		got, rows := completeRecords(in)
+		if string(got) != tc.want || rows != tc.rows {
+			t.Errorf("completeRecords(%q) = %q, %d; want %q, %d", tc.in, got, rows, tc.want, tc.rows)
+		}
+		if len(got) > 0 && &got[0] != &in[0] {
+			t.Errorf("completeRecords(%q) copied the sample", tc.in)
+		}
+	}
+}

@@ -860,7 +860,8 @@ func readCSVTyped(in *input, src io.Reader, header []string, types []arrow.DataT
 	c := &csvBatches{r: open(), reopen: open, header: header, types: types, table: tc, inferRows: o.csvInferRows, path: in.path, stream: stream}
 	if seg, ok := src.(*csvSegments); ok {
 		c.segments = seg
-		c.sample = completeRecords(seg.sample)
+		c.sample, c.sampleRows = completeRecords(seg.sample)
+		seg.sample = nil
 	}
 	in.closer = append(in.closer, func() error { c.r.Release(); return nil })
 	in.detail = "CSV"
@@ -900,19 +901,29 @@ type csvBatches struct {
 	segments   *csvSegments
 	reopen     func() *csv.Reader
 	lineOffset int
-	// sample is a stream input's text that inference read (its header,
-	// the sample rows and what was read ahead of them), to its last full
-	// line, when the types are the table's: kept, a cell there that does
-	// not read as its type is named by row and line as a file's is (see
-	// sampleBadCell). nil for a file.
-	sample []byte
+	// sample is a stream input's text that the types were taken with (its
+	// header, the sample rows and what was read ahead of them), to its
+	// last full line, holding sampleRows data rows: kept until the rows
+	// read pass them, a cell there that does not read as its type is named
+	// by row and line as a file's is (see sampleBadCell). nil for a file.
+	sample     []byte
+	sampleRows int64
 }
 
-// completeRecords is a copy of b up to its last line end: a record cut
-// where inference stopped reading is left out (one cut inside a quoted
-// cell is a malformed last record, which ends csvMisfits).
-func completeRecords(b []byte) []byte {
-	return bytes.Clone(b[:bytes.LastIndexByte(b, '\n')+1])
+// completeRecords is b up to its last line end (a record cut where
+// inference stopped reading is left out; one cut inside a quoted cell is a
+// malformed last record, which ends csvMisfits) and the data rows in it.
+func completeRecords(b []byte) ([]byte, int64) {
+	b = b[:bytes.LastIndexByte(b, '\n')+1]
+	var rows int64
+	if cr, _, err := csvRecords(bytes.NewReader(b)); err == nil {
+		for ; ; rows++ {
+			if _, err := cr.Read(); err != nil {
+				break
+			}
+		}
+	}
+	return b, rows
 }
 
 func (c *csvBatches) Next() bool {
@@ -970,6 +981,9 @@ func (c *csvBatches) Next() bool {
 	}
 	if ok {
 		c.rows += c.r.RecordBatch().NumRows()
+		if c.rows >= c.sampleRows {
+			c.sample = nil // no cell of the rows still to read is in it
+		}
 	}
 	return ok
 }

@@ -151,7 +151,7 @@ func (u *untilStall) Read(b []byte) (int, error) {
 // left unread.
 type csvSegments struct {
 	pending         io.Reader // read first: the sample, or the header line again; nil once read
-	sample          []byte    // the text the column types were taken with (header, sample rows, read-ahead)
+	sample          []byte    // the text the column types were taken with (header, sample rows, read-ahead); readCSVTyped takes it
 	cutAfterPending bool      // inference ended at a pause: a cut follows the sample
 	rest            io.Reader
 	header          []byte // the header line, as CSV

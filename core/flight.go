@@ -184,21 +184,29 @@ func (w *Wrapper) targetSchema(ctx context.Context, caller *arrow.Schema, notBef
 // without an Arrow mapping), a *ConnectionError (catalog unreachable), or
 // the credential error.
 func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arrow.Schema, fetched time.Time, _ error) {
+	s, fetched, _, err := w.readTableSchema(ctx, notBefore)
+	return s, fetched, err
+}
+
+// readTableSchema is tableSchema, also giving, with no schema and no
+// error, why the catalog gave none (nil with the writer disabled), as this
+// call found it: another call may read the catalog again at once.
+func (w *Wrapper) readTableSchema(ctx context.Context, notBefore time.Time) (_ *arrow.Schema, fetched time.Time, unread *catalogUnread, _ error) {
 	if w.client == nil {
-		return nil, time.Time{}, nil
+		return nil, time.Time{}, nil, nil
 	}
 	t := &w.target
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, time.Time{}, callEnded(ctx, "while waiting for another send's read of the table's columns from Unity Catalog, before anything was sent")
+		return nil, time.Time{}, nil, callEnded(ctx, "while waiting for another send's read of the table's columns from Unity Catalog, before anything was sent")
 	}
 	defer func() { <-t.sem }()
 	if t.schema != nil && !t.fetched.Before(notBefore) {
-		return t.schema, t.fetched, nil
+		return t.schema, t.fetched, nil, nil
 	}
 	if t.canonical {
-		return nil, time.Time{}, nil
+		return nil, time.Time{}, t.unread.Load(), nil
 	}
 	at := time.Now()
 	// Bounded by create_timeout_ms: other sends wait for this read (t.sem),
@@ -212,14 +220,14 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller's ctx ended the lookup: say so, not "cannot reach".
-		return nil, time.Time{}, callEnded(ctx, "while reading the table's columns from Unity Catalog, before anything was sent")
+		return nil, time.Time{}, nil, callEnded(ctx, "while reading the table's columns from Unity Catalog, before anything was sent")
 	case err != nil && timedOut:
 		out = &ConnectionError{Endpoint: w.cfg.UnityCatalogURL, Err: fmt.Errorf(
 			"the Unity Catalog lookup of table %s did not answer within create_timeout_ms (%v)", w.cfg.TableName, w.cfg.CreateTimeout)}
 	case err == nil:
 		t.unread.Store(nil)
 		t.schema, t.fetched = s, at
-		return s, at, nil
+		return s, at, nil, nil
 	case errors.As(err, &ce) && ce.Answered():
 		out = err // the table cannot be sent over Flight: kept as the schema's error (flightPlan)
 	case errors.As(err, &ce) && ce.NotAllowed():
@@ -238,7 +246,10 @@ func (w *Wrapper) tableSchema(ctx context.Context, notBefore time.Time) (_ *arro
 		why.retryable = out
 	}
 	t.unread.Store(why)
-	return nil, time.Time{}, out
+	if out != nil {
+		return nil, time.Time{}, nil, out
+	}
+	return nil, time.Time{}, why, nil
 }
 
 // canonicalSchema is the §9 mapping of caller; with AllFieldsOptional every

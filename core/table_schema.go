@@ -44,8 +44,9 @@ const DecimalMetadataKey = convert.DecimalMetaKey
 // (create_timeout_ms; IsRetryable: call again), a
 // credential error, ctx ended. It reads the catalog once and keeps the
 // answer, which sends use too (a send reads it again when a batch does not
-// match it). It sends nothing and opens no stream. Safe for concurrent use;
-// after Close it returns ErrClosed, with a nil ctx ErrNilContext.
+// match it; a 404 is not kept: the next call asks again). It sends nothing
+// and opens no stream. Safe for concurrent use; after Close it returns
+// ErrClosed, with a nil ctx ErrNilContext.
 func (w *Wrapper) TableSchema(ctx context.Context) (*arrow.Schema, error) {
 	if res := w.refused(ctx, w.allFailed(0)); res != nil {
 		return nil, res.Err
@@ -54,9 +55,9 @@ func (w *Wrapper) TableSchema(ctx context.Context) (*arrow.Schema, error) {
 		return nil, ErrClosed
 	}
 	defer w.active.Done()
-	s, _, err := w.tableSchema(ctx, time.Time{})
+	s, _, why, err := w.readTableSchema(ctx, time.Time{})
 	if s == nil && err == nil {
-		err = w.noTableSchema()
+		err = w.noTableSchema(why)
 	}
 	return s, err
 }
@@ -92,16 +93,16 @@ func (e *noTableSchemaError) KeyProblems() (keys, msgs []string) {
 	return []string{e.key}, []string{e.why}
 }
 
-// noTableSchema is TableSchema's error when tableSchema gave no schema and
-// no error: why, from the last read of the catalog (target.unread).
-func (w *Wrapper) noTableSchema() error {
+// noTableSchema is TableSchema's error when readTableSchema gave no schema
+// and no error, why the catalog gave none (nil: the writer is disabled).
+func (w *Wrapper) noTableSchema(why *catalogUnread) error {
 	e := &noTableSchemaError{table: w.cfg.TableName, key: "zerobus_writer_disabled",
 		why: "zerobus_writer_disabled is set, so nothing is contacted; read them with a Wrapper without it"}
 	if w.client == nil {
 		return e
 	}
 	var ce *flightstream.CatalogError
-	if why := w.target.unread.Load(); why != nil && errors.As(why.err, &ce) && ce.Status == http.StatusNotFound {
+	if why != nil && errors.As(why.err, &ce) && ce.Status == http.StatusNotFound {
 		e.key, e.why = "table_name", "no such table (HTTP 404): check table_name, or create the table"
 	} else {
 		status := ""
