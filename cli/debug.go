@@ -312,16 +312,19 @@ func eachRecord(path string, recs *core.DebugProtoRecords, dec *core.DebugRecord
 	if err := recs.Rewind(); err != nil {
 		return err
 	}
+	changed := func(i int, what string) error { // the first pass read and decoded record i
+		return fmt.Errorf("%q: record %d %s: the file changed while it was read; read it again", path, i, what)
+	}
 	for i := range n {
 		if !recs.Next() {
 			if err := recs.Err(); err != nil {
-				return err
+				return changed(i, fmt.Sprintf("cannot be read again (%v)", err))
 			}
-			return fmt.Errorf("%q: record %d is gone: the file changed while it was read; read it again", path, i)
+			return changed(i, "is gone")
 		}
 		m, err := dec.Decode(i, recs.Record())
 		if err != nil {
-			return err
+			return changed(i, fmt.Sprintf("no longer decodes (%v)", err))
 		}
 		if err := f(i, m); err != nil {
 			return err
