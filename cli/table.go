@@ -97,6 +97,9 @@ func runTable(ctx context.Context, args []string, env Env) error {
 	// Reading the columns writes no debug file and exports no telemetry.
 	cfg.DebugEnabled, cfg.DebugArrowEnabled, cfg.DebugProtobufEnabled, cfg.DebugKindsExplicit = false, false, false, false
 	cfg.ObservabilityEnabled, cfg.LogFile = false, ""
+	if f.conn.verbose {
+		cfg.LogLevel = "debug" // as -v logs, so the logged config says so
+	}
 	w, err := core.New(ctx, cfg, core.WithLogger(slog.New(stderrLogHandler(env.Stderr, f.conn.verbose))))
 	if err != nil {
 		return configError(err, &f.conn, env.LookupEnv)
