@@ -108,6 +108,8 @@ def test_committed_quickstart_is_executed_and_renders() -> None:
     # the stored results are this notebook's: the data it sends, the plot
     stored = _outputs_text(nb)
     assert "2026-11-23 09:00:00+00:00" in stored and "408 rows in main.notebook.orders" in stored
+    # the table's columns as table_schema() reads them from the catalog
+    assert all(f in stored for f in ("order_id: int64", "customer: large_string", "placed_at: timestamp[us, tz=UTC]"))
     pngs = [o.data["image/png"] for c in code for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(pngs) == 1 and 5000 < len(base64.b64decode(pngs[0])) < 30_000
     # no secret in what is shown: the notebook's fixed client secret, redacted wherever a credential is shown
