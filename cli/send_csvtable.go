@@ -84,10 +84,6 @@ func (c *csvTableTypes) resolve() {
 		}
 		s, err = w.TableSchema(c.ctx)
 	}
-	var ce *core.ConfigurationError
-	if errors.As(err, &ce) {
-		return // the send reports it, by the names that set it (configError)
-	}
 	switch {
 	case err == nil:
 		c.schema = s
