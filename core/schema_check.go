@@ -41,8 +41,8 @@ func (w *Wrapper) CheckSchema(ctx context.Context, schema *arrow.Schema) error {
 	if schema == nil {
 		return ErrNilBatch
 	}
-	if err := w.refusedErr(ctx); err != nil {
-		return err
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
+		return res.Err
 	}
 	if !w.enter() {
 		return ErrClosed

@@ -48,8 +48,8 @@ const DecimalMetadataKey = convert.DecimalMetaKey
 // and opens no stream. Safe for concurrent use; after Close it returns
 // ErrClosed, with a nil ctx ErrNilContext.
 func (w *Wrapper) TableSchema(ctx context.Context) (*arrow.Schema, error) {
-	if err := w.refusedErr(ctx); err != nil {
-		return nil, err
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
+		return nil, res.Err
 	}
 	if !w.enter() {
 		return nil, ErrClosed

@@ -369,8 +369,8 @@ func (w *Wrapper) SendBatch(ctx context.Context, rec arrow.RecordBatch) (*Transm
 // or async sends Flush waited for (its ctx ended first), Flush waits for it
 // to finish (or for ctx) and its error wraps Close's.
 func (w *Wrapper) Flush(ctx context.Context) error {
-	if err := w.refusedErr(ctx); err != nil {
-		return err
+	if res := w.refused(ctx, w.allFailed(0)); res != nil {
+		return res.Err
 	}
 	snap, err := w.flushStart()
 	if err != nil {
@@ -631,16 +631,6 @@ func (w *Wrapper) closedResult(fail unsent) *TransmissionResult {
 // unusable reports a nil or zero Wrapper (not made by New), which behaves
 // as a closed one: its methods return ErrClosed, Close returns nil.
 func (w *Wrapper) unusable() bool { return w == nil || w.cfg == nil }
-
-// refusedErr is why a call that sends no rows (Flush, CheckSchema,
-// TableSchema) is refused up front, as refused decides; nil when it may go
-// on.
-func (w *Wrapper) refusedErr(ctx context.Context) error {
-	if res := w.refused(ctx, w.allFailed(0)); res != nil {
-		return res.Err
-	}
-	return nil
-}
 
 // refused is the result of a call that sends nothing: fail's rows not
 // written with ErrClosed for a nil or zero Wrapper, ErrNilContext for a
